@@ -1,0 +1,3 @@
+from fluxtrap.cli import main
+
+main()

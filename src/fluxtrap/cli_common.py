@@ -1,0 +1,38 @@
+"""Pieces every CLI module shares: the console, the ``--db`` option, key=value parsing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from fluxtrap.errors import ValidationError
+from fluxtrap.store import Store
+
+console = Console()
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Store URL or SQLite path [default: $FLUXTRAP_DB or ./fluxtrap.db]."),
+]
+CampaignOption = Annotated[str, typer.Option("--campaign", "-c", help="Campaign name.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+
+
+def store_from(db: str | None) -> Store:
+    """Open (and migrate) the store named by ``--db``, ``$FLUXTRAP_DB`` or ./fluxtrap.db."""
+    return Store(db)
+
+
+def key_values(items: list[str] | None, option: str) -> dict[str, str]:
+    """Parse repeated ``--option key=value`` flags into a dict (values stay strings)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValidationError(f"{option} {item!r}: expected key=value, e.g. {option} ramp_rate=50")
+        if key.strip() in out:
+            raise ValidationError(f"{option}: {key.strip()!r} given twice")
+        out[key.strip()] = value.strip()
+    return out

@@ -1,0 +1,29 @@
+"""One exception family: every message says what, where (file, line, key) and what was expected."""
+
+
+class FluxtrapError(Exception):
+    """Base of every error fluxtrap raises on purpose (the CLI prints it without a traceback)."""
+
+
+class UnitError(FluxtrapError, ValueError):
+    """A quantity without a unit, with the wrong dimension, or out of its allowed range."""
+
+
+class InputFileError(FluxtrapError, ValueError):
+    """A file (instrument data, case, campaign, table) that cannot be read as what it claims to be."""
+
+
+class ValidationError(FluxtrapError, ValueError):
+    """A value that breaks a rule of the store or the search space (bounds, step, duplicates)."""
+
+
+class NotFoundError(FluxtrapError, LookupError):
+    """A campaign, sample, measurement or suggestion that does not exist."""
+
+
+class SolverError(FluxtrapError, RuntimeError):
+    """A numerical solve that cannot go on (Newton failure, singular system)."""
+
+
+class AnalysisError(FluxtrapError, ValueError):
+    """Data that do not support the requested analysis (no transition, too few points)."""

@@ -1,0 +1,502 @@
+"""The experiment store: the one stateful part of fluxtrap.
+
+Every public method is one user action and one transaction: it either completes or leaves the
+database as it was. Methods take and return plain values (``CampaignSpec``, frozen records,
+DataFrames), never live ORM objects, so callers need no session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
+from fluxtrap.store import models as m
+
+DEFAULT_URL = "sqlite:///fluxtrap.db"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
+    """``url`` if given, else ``$FLUXTRAP_DB``, else ``sqlite:///fluxtrap.db``; a bare path means SQLite."""
+    url = os.fspath(url) if url is not None else os.environ.get("FLUXTRAP_DB") or DEFAULT_URL
+    return url if "://" in url else f"sqlite:///{url}"
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+@dataclass(frozen=True)
+class CurveData:
+    """A derived curve to store: ``columns`` maps column names (with units) to equal-length lists."""
+
+    kind: str
+    method: str
+    settings: dict[str, Any]
+    columns: dict[str, list[float]]
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    id: int
+    campaign: str
+    label: str
+    params: dict[str, float]
+    objectives: dict[str, float]
+    origin: str
+    suggestion_id: int | None
+    recorded_by: str | None
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MeasurementRecord:
+    id: int
+    campaign: str
+    sample: str
+    kind: str
+    temperature_K: float | None
+    filename: str
+    sha256: str
+    size: int
+    metadata: dict[str, Any]
+    recorded_by: str | None
+    created_at: datetime
+    content: bytes = field(repr=False, default=b"")
+
+
+@dataclass(frozen=True)
+class CurveRecord:
+    id: int
+    measurement_id: int
+    kind: str
+    method: str
+    settings: dict[str, Any]
+    columns: dict[str, list[float]] = field(repr=False)
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SuggestionRecord:
+    id: int
+    campaign: str
+    params: dict[str, float]
+    acquisition_value: float | None
+    model_summary: dict[str, Any] = field(repr=False)
+    seed: int | None
+    status: str
+    created_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+
+
+class Store:
+    """The experiment database at ``url`` (any SQLAlchemy URL; SQLite file by default).
+
+    Opening a store brings its schema to the newest Alembic revision.
+    """
+
+    def __init__(self, url: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> None:
+        self.url = resolve_url(url)
+        self.engine = _engine(self.url)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        if migrate:
+            self.upgrade()
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def upgrade(self) -> None:
+        """Apply pending migrations (idempotent)."""
+        with self.engine.begin() as connection:
+            cfg = alembic_config(self.url)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One user action: commit on success, roll back everything on any error."""
+        with self._session() as session:
+            try:
+                with session.begin():
+                    yield session
+            except IntegrityError as err:
+                raise ValidationError(f"the store refused the write: {_integrity_reason(err)}") from None
+            except OperationalError as err:
+                raise FluxtrapError(f"database error at {self!r}: {err.orig}") from None
+
+    # -- campaigns -------------------------------------------------------------------------
+    def create_campaign(self, spec: CampaignSpec) -> CampaignSpec:
+        with self.transaction() as s:
+            if s.scalar(select(m.Campaign.id).where(m.Campaign.name == spec.name)) is not None:
+                raise ValidationError(f"campaign {spec.name!r} already exists")
+            s.add(m.Campaign(name=spec.name, spec=spec.to_dict()))
+        return spec
+
+    def campaign(self, name: str) -> CampaignSpec:
+        with self._session() as s:
+            return CampaignSpec.from_dict(_campaign(s, name).spec)
+
+    def campaigns(self) -> list[CampaignSpec]:
+        with self._session() as s:
+            rows = s.scalars(select(m.Campaign).order_by(m.Campaign.id))
+            return [CampaignSpec.from_dict(c.spec) for c in rows]
+
+    # -- samples ---------------------------------------------------------------------------
+    def add_sample(
+        self,
+        campaign: str,
+        label: str,
+        params: Mapping[str, Any],
+        *,
+        origin: str = "researcher",
+        suggestion_id: int | None = None,
+        objectives: Mapping[str, Any] | None = None,
+        recorded_by: str | None = None,
+        notes: str = "",
+    ) -> SampleRecord:
+        """Record one sample; a ``suggestion_id`` is marked ``used``."""
+        row = dict(
+            label=label, params=params, origin=origin, suggestion_id=suggestion_id,
+            objectives=objectives or {}, recorded_by=recorded_by, notes=notes,
+        )
+        return self.add_samples(campaign, [row])[0]
+
+    def add_samples(self, campaign: str, rows: Sequence[Mapping[str, Any]]) -> list[SampleRecord]:
+        """Record several samples at once: all of them or, on the first bad row, none."""
+        with self.transaction() as s:
+            c = _campaign(s, campaign)
+            spec = CampaignSpec.from_dict(c.spec)
+            taken = set(s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id)))
+            new = []
+            for i, row in enumerate(rows):
+                new.append(_new_sample(s, c, spec, row, taken, where=_row_where(rows, i)))
+            s.add_all(new)
+            s.flush()
+            return [_sample_record(x, campaign) for x in new]
+
+    def samples(self, campaign: str) -> list[SampleRecord]:
+        with self._session() as s:
+            c = _campaign(s, campaign)
+            return [_sample_record(x, campaign) for x in c.samples]
+
+    def sample(self, campaign: str, label: str) -> SampleRecord:
+        with self._session() as s:
+            return _sample_record(_sample(s, _campaign(s, campaign), label), campaign)
+
+    def set_objectives(self, campaign: str, label: str, values: Mapping[str, Any]) -> SampleRecord:
+        """Set (or overwrite) some objective values of a sample."""
+        with self.transaction() as s:
+            c = _campaign(s, campaign)
+            x = _sample(s, c, label)
+            checked = CampaignSpec.from_dict(c.spec).check_objectives(values, where=f"sample {label!r}")
+            x.objectives = {**x.objectives, **checked}
+            s.flush()
+            return _sample_record(x, campaign)
+
+    def history(self, campaign: str) -> pd.DataFrame:
+        """One row per sample in recording order: label, origin, suggestion_id, parameters,
+        objectives (NaN where not measured), created_at."""
+        spec = self.campaign(campaign)
+        rows = [
+            {
+                "label": x.label,
+                "origin": x.origin,
+                "suggestion_id": x.suggestion_id,
+                **{p: x.params.get(p) for p in spec.parameter_names},
+                **{o: x.objectives.get(o, float("nan")) for o in spec.objective_names},
+                "created_at": x.created_at,
+            }
+            for x in self.samples(campaign)
+        ]
+        columns = ["label", "origin", "suggestion_id", *spec.parameter_names, *spec.objective_names, "created_at"]
+        df = pd.DataFrame(rows, columns=columns)
+        df["suggestion_id"] = df["suggestion_id"].astype("Int64")
+        return df
+
+    # -- measurements and derived curves ---------------------------------------------------
+    def add_measurement(
+        self,
+        campaign: str,
+        label: str,
+        kind: str,
+        filename: str,
+        content: bytes,
+        *,
+        temperature_K: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        curves: Iterable[CurveData] = (),
+        objectives: Mapping[str, Any] | None = None,
+        recorded_by: str | None = None,
+    ) -> MeasurementRecord:
+        """Store a raw file whole, its derived curves and the objective values read off them,
+        in one transaction."""
+        if kind not in m.MEASUREMENT_KINDS:
+            raise ValidationError(f"measurement kind {kind!r} is not one of {', '.join(m.MEASUREMENT_KINDS)}")
+        if not content:
+            raise ValidationError(f"measurement file {filename!r} is empty")
+        with self.transaction() as s:
+            c = _campaign(s, campaign)
+            x = _sample(s, c, label)
+            meas = m.Measurement(
+                sample=x, kind=kind, temperature_K=temperature_K, filename=filename,
+                content=bytes(content), sha256=hashlib.sha256(content).hexdigest(),
+                meta=dict(metadata or {}), recorded_by=recorded_by,
+            )
+            s.add(meas)
+            for curve in curves:
+                _check_columns(curve)
+                meas.curves.append(
+                    m.Curve(kind=curve.kind, method=curve.method, settings=dict(curve.settings),
+                            columns={k: [float(v) for v in vs] for k, vs in curve.columns.items()})
+                )
+            if objectives:
+                checked = CampaignSpec.from_dict(c.spec).check_objectives(objectives, where=f"sample {label!r}")
+                x.objectives = {**x.objectives, **checked}
+            s.flush()
+            return _measurement_record(meas, campaign, with_content=False)
+
+    def measurements(self, campaign: str, label: str | None = None, *, with_content: bool = True) -> list[MeasurementRecord]:
+        with self._session() as s:
+            c = _campaign(s, campaign)
+            samples = [_sample(s, c, label)] if label is not None else c.samples
+            return [
+                _measurement_record(meas, campaign, with_content)
+                for x in samples
+                for meas in x.measurements
+            ]
+
+    def curves(self, measurement_id: int) -> list[CurveRecord]:
+        with self._session() as s:
+            meas = s.get(m.Measurement, measurement_id)
+            if meas is None:
+                raise NotFoundError(f"no measurement with id {measurement_id}")
+            return [_curve_record(cv) for cv in meas.curves]
+
+    # -- suggestions -----------------------------------------------------------------------
+    def add_suggestions(
+        self,
+        campaign: str,
+        params_list: Sequence[Mapping[str, Any]],
+        acquisition_values: Sequence[float | None],
+        model_summary: Mapping[str, Any],
+        seed: int | None,
+        *,
+        created_by: str | None = None,
+    ) -> list[SuggestionRecord]:
+        """Record the optimizer's suggestions as ``open``."""
+        if len(params_list) != len(acquisition_values):
+            raise ValidationError("one acquisition value per suggestion is needed")
+        with self.transaction() as s:
+            c = _campaign(s, campaign)
+            spec = CampaignSpec.from_dict(c.spec)
+            new = [
+                m.Suggestion(
+                    campaign_id=c.id, params=spec.check_params(p, where=f"suggestion {i + 1}"),
+                    acquisition_value=None if a is None else float(a), model_summary=dict(model_summary),
+                    seed=seed, status="open", created_by=created_by,
+                )
+                for i, (p, a) in enumerate(zip(params_list, acquisition_values, strict=True))
+            ]
+            s.add_all(new)
+            s.flush()
+            return [_suggestion_record(x, campaign) for x in new]
+
+    def suggestions(self, campaign: str, status: str | None = None) -> list[SuggestionRecord]:
+        with self._session() as s:
+            c = _campaign(s, campaign)
+            q = select(m.Suggestion).where(m.Suggestion.campaign_id == c.id).order_by(m.Suggestion.id)
+            if status is not None:
+                _check_status(status)
+                q = q.where(m.Suggestion.status == status)
+            return [_suggestion_record(x, campaign) for x in s.scalars(q)]
+
+    def suggestion(self, suggestion_id: int) -> SuggestionRecord:
+        with self._session() as s:
+            x = _suggestion(s, suggestion_id)
+            return _suggestion_record(x, _campaign_name(s, x))
+
+    def set_suggestion_status(self, suggestion_id: int, status: str) -> SuggestionRecord:
+        _check_status(status)
+        with self.transaction() as s:
+            x = _suggestion(s, suggestion_id)
+            x.status = status
+            s.flush()
+            return _suggestion_record(x, _campaign_name(s, x))
+
+    # -- users (for the web API) -----------------------------------------------------------
+    def add_user(self, name: str, role: str, token: str) -> UserRecord:
+        """Create a user whose API ``token`` is stored only as its SHA-256 hash."""
+        if role not in m.ROLES:
+            raise ValidationError(f"role {role!r} is not one of {', '.join(m.ROLES)}")
+        if not name.strip():
+            raise ValidationError("user name is empty")
+        with self.transaction() as s:
+            if s.scalar(select(m.User.id).where(m.User.name == name)) is not None:
+                raise ValidationError(f"user {name!r} already exists")
+            u = m.User(name=name, role=role, token_hash=_token_hash(token))
+            s.add(u)
+            s.flush()
+            return UserRecord(u.id, u.name, u.role, u.created_at)
+
+    def user_by_token(self, token: str) -> UserRecord | None:
+        with self._session() as s:
+            u = s.scalar(select(m.User).where(m.User.token_hash == _token_hash(token)))
+            return None if u is None else UserRecord(u.id, u.name, u.role, u.created_at)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets readers run beside one writer
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn):  # take the write lock up front: no lock-upgrade deadlocks
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _integrity_reason(err: IntegrityError) -> str:
+    text = str(err.orig)
+    if "uq_sample_label" in text or "samples.campaign_id, samples.label" in text:
+        return "a sample with that label already exists in the campaign"
+    return text
+
+
+def _row_where(rows: Sequence[Mapping[str, Any]], i: int) -> str:
+    label = rows[i].get("label", "?")
+    at = rows[i].get("where") or ("" if len(rows) == 1 else f"row {i + 1}")
+    return f"{at} (sample {label!r})" if at else f"sample {label!r}"
+
+
+def _new_sample(s: Session, c: m.Campaign, spec: CampaignSpec, row: Mapping[str, Any], taken: set[str], where: str) -> m.Sample:
+    label = str(row.get("label", "")).strip()
+    if not label:
+        raise ValidationError(f"{where}: the label is empty")
+    if label in taken:
+        raise ValidationError(f"{where}: label {label!r} is already used in campaign {c.name!r}")
+    taken.add(label)
+    origin = row.get("origin", "researcher")
+    if origin not in m.ORIGINS:
+        raise ValidationError(f"{where}: origin {origin!r} is not one of {', '.join(m.ORIGINS)}")
+    params = spec.check_params(row.get("params", {}), where=where)
+    objectives = spec.check_objectives(row.get("objectives") or {}, where=where)
+    suggestion_id = row.get("suggestion_id")
+    if suggestion_id is not None:
+        sug = _suggestion(s, int(suggestion_id))
+        if sug.campaign_id != c.id:
+            raise ValidationError(f"{where}: suggestion {suggestion_id} belongs to another campaign")
+        if sug.status != "open":
+            raise ValidationError(f"{where}: suggestion {suggestion_id} is {sug.status}, not open")
+        sug.status = "used"
+    return m.Sample(
+        campaign=c, label=label, params=params, objectives=objectives, origin=origin,
+        suggestion_id=suggestion_id, recorded_by=row.get("recorded_by"), notes=row.get("notes") or "",
+    )
+
+
+def _campaign(s: Session, name: str) -> m.Campaign:
+    c = s.scalar(select(m.Campaign).where(m.Campaign.name == name))
+    if c is None:
+        known = ", ".join(repr(n) for n in s.scalars(select(m.Campaign.name))) or "none"
+        raise NotFoundError(f"no campaign named {name!r} (known: {known})")
+    return c
+
+
+def _sample(s: Session, c: m.Campaign, label: str) -> m.Sample:
+    x = s.scalar(select(m.Sample).where(m.Sample.campaign_id == c.id, m.Sample.label == label))
+    if x is None:
+        raise NotFoundError(f"campaign {c.name!r} has no sample labelled {label!r}")
+    return x
+
+
+def _suggestion(s: Session, suggestion_id: int) -> m.Suggestion:
+    x = s.get(m.Suggestion, suggestion_id)
+    if x is None:
+        raise NotFoundError(f"no suggestion with id {suggestion_id}")
+    return x
+
+
+def _campaign_name(s: Session, x: m.Suggestion) -> str:
+    return s.get(m.Campaign, x.campaign_id).name
+
+
+def _check_status(status: str) -> None:
+    if status not in m.SUGGESTION_STATUSES:
+        raise ValidationError(f"suggestion status {status!r} is not one of {', '.join(m.SUGGESTION_STATUSES)}")
+
+
+def _check_columns(curve: CurveData) -> None:
+    lengths = {len(v) for v in curve.columns.values()}
+    if len(lengths) > 1:
+        raise ValidationError(f"curve {curve.kind!r}: columns have different lengths {sorted(lengths)}")
+
+
+def _sample_record(x: m.Sample, campaign: str) -> SampleRecord:
+    return SampleRecord(
+        id=x.id, campaign=campaign, label=x.label, params=dict(x.params), objectives=dict(x.objectives),
+        origin=x.origin, suggestion_id=x.suggestion_id, recorded_by=x.recorded_by, notes=x.notes,
+        created_at=x.created_at, updated_at=x.updated_at,
+    )
+
+
+def _measurement_record(x: m.Measurement, campaign: str, with_content: bool) -> MeasurementRecord:
+    return MeasurementRecord(
+        id=x.id, campaign=campaign, sample=x.sample.label, kind=x.kind, temperature_K=x.temperature_K,
+        filename=x.filename, sha256=x.sha256, size=len(x.content), metadata=dict(x.meta),
+        recorded_by=x.recorded_by, created_at=x.created_at, content=x.content if with_content else b"",
+    )
+
+
+def _curve_record(x: m.Curve) -> CurveRecord:
+    return CurveRecord(x.id, x.measurement_id, x.kind, x.method, dict(x.settings), dict(x.columns), x.created_at)
+
+
+def _suggestion_record(x: m.Suggestion, campaign: str) -> SuggestionRecord:
+    return SuggestionRecord(
+        id=x.id, campaign=campaign, params=dict(x.params), acquisition_value=x.acquisition_value,
+        model_summary=dict(x.model_summary), seed=x.seed, status=x.status, created_by=x.created_by,
+        created_at=x.created_at,
+    )

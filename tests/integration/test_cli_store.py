@@ -1,0 +1,112 @@
+"""The store commands of the `fluxtrap` CLI, end to end on SQLite files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from fluxtrap.cli import run
+from fluxtrap.store import Store
+
+from ..conftest import EXAMPLES
+
+NAME = "K-Ba122 SPS"
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = run(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def db(tmp_path, capsys) -> str:
+    path = str(tmp_path / "lab.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", path)[0] == 0
+    return path
+
+
+def add(capsys, db, label, *extra):
+    return cli(capsys, "sample", "add", "--db", db, "-c", NAME, "--label", label,
+               "--param", "ramp_rate=50", "--param", "max_temperature=600", "--param", "dwell_time=5", *extra)
+
+
+def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
+    assert add(capsys, db, "B2", "-o", "jc_3T=2.9e8", "--by", "ana", "--notes", "first, SPS")[0] == 0
+    code, _, _ = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "--label", "B1", "--origin", "optimizer",
+                     "--param", "ramp_rate=49.8", "--param", "max_temperature=556", "--param", "dwell_time=32.47")
+    assert code == 0
+    out1 = tmp_path / "h1.csv"
+    assert cli(capsys, "export", "--db", db, "-c", NAME, "--out", str(out1))[0] == 0
+
+    db2 = str(tmp_path / "other.db")
+    cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db2)
+    assert cli(capsys, "import", str(out1), "--db", db2, "-c", NAME)[0] == 0
+    out2 = tmp_path / "h2.csv"
+    cli(capsys, "export", "--db", db2, "-c", NAME, "--out", str(out2))
+    assert out1.read_bytes() == out2.read_bytes()
+    first, second = Store(db).samples(NAME), Store(db2).samples(NAME)
+    fields = ("label", "params", "objectives", "origin", "recorded_by", "notes")
+    assert [[getattr(x, f) for f in fields] for x in first] == [[getattr(x, f) for f in fields] for x in second]
+
+
+def test_failed_import_leaves_nothing(tmp_path, capsys, db):
+    csv = tmp_path / "bad.csv"
+    pd.DataFrame(
+        {"label": ["a", "b", "c"], "origin": "researcher", "ramp_rate": [50, 60, 70],
+         "max_temperature": [600, 650, 9999], "dwell_time": [5, 5, 5]}
+    ).to_csv(csv, index=False)
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2
+    assert err.strip() == f"error: {csv}, line 4 (sample 'c'): max_temperature=9999 degC is outside [450, 750] degC"
+    assert Store(db).samples(NAME) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--param", "pressure=3"), "unknown parameter(s) pressure"),
+        (("--param", "max_temperature"), "--param 'max_temperature': expected key=value"),
+        (("--origin", "robot"), "origin 'robot' is not one of researcher, optimizer"),
+        (("-o", "jc_0T=1"), "has no objective 'jc_0T'"),
+        (("--from-suggestion", "42"), "no suggestion with id 42"),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_2(capsys, db, args, message):
+    code, out, err = add(capsys, db, "X", *args)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+    assert "Traceback" not in err + out
+
+
+def test_duplicate_label_and_missing_campaign(capsys, db):
+    add(capsys, db, "B2")
+    code, _, err = add(capsys, db, "B2")
+    assert code == 2 and "label 'B2' is already used in campaign 'K-Ba122 SPS'" in err
+    code, _, err = cli(capsys, "campaign", "show", "nope", "--db", db)
+    assert code == 2 and "no campaign named 'nope' (known: 'K-Ba122 SPS')" in err
+
+
+def test_show_and_list_tables(capsys, db):
+    add(capsys, db, "B2", "-o", "jc_3T=2.9e8")
+    code, out, _ = cli(capsys, "campaign", "show", NAME, "--db", db)
+    assert code == 0 and "B2" in out and "researcher" in out and "2.9e+04" in out  # A/cm^2 on screen
+    code, out, _ = cli(capsys, "campaign", "list", "--db", db)
+    assert code == 0 and NAME in out
+
+
+def test_environment_variable_selects_the_database(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "env.db"
+    monkeypatch.setenv("FLUXTRAP_DB", str(path))
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"))[0] == 0
+    assert path.exists() and Store(str(path)).campaigns()[0].name == NAME
+
+
+@pytest.mark.parametrize("sub", [[], ["campaign"], ["sample", "add"], ["export"], ["import"], ["user", "add"]])
+def test_help_reads_well(sub):
+    proc = subprocess.run([sys.executable, "-m", "fluxtrap", *sub, "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "Usage: fluxtrap" in proc.stdout
+    assert "Traceback" not in proc.stderr
