@@ -158,3 +158,29 @@ def test_concurrent_writers_lose_nothing(store, processes):
         assert w.exitcode == 0
     labels = {x.label for x in store.samples(NAME)}
     assert len(labels) == 200 * processes
+
+
+def _mixed_writer(url: str, k: int, n: int) -> None:
+    """Each process adds its own samples and suggestions, and races the others for shared labels."""
+    store = Store(url)
+    for i in range(n):
+        store.add_sample(NAME, f"P{k}-{i}", {**BULK2, "dwell_time": round(i * 0.01, 2)})
+        store.add_suggestions(NAME, [{**BULK2, "ramp_rate": 10 + k}], [float(i)], {"k": k}, seed=k)
+        try:
+            store.add_sample(NAME, f"shared-{i}", BULK2, recorded_by=f"P{k}")
+        except ValidationError as err:
+            assert "already used" in str(err)
+
+
+def test_eight_processes_write_samples_and_suggestions_at_once(store):
+    ctx = mp.get_context("spawn")
+    n = 15
+    workers = [ctx.Process(target=_mixed_writer, args=(store.url, k, n)) for k in range(8)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=300)
+        assert w.exitcode == 0
+    labels = [x.label for x in store.samples(NAME)]
+    assert len(labels) == len(set(labels)) == 8 * n + n  # own samples + one winner per shared label
+    assert len(store.suggestions(NAME)) == 8 * n

@@ -401,7 +401,7 @@ def _token_hash(token: str) -> str:
 def _integrity_reason(err: IntegrityError) -> str:
     text = str(err.orig)
     if "uq_sample_label" in text or "samples.campaign_id, samples.label" in text:
-        return "a sample with that label already exists in the campaign"
+        return "a sample label is already used in the campaign (another writer was first)"
     return text
 
 
