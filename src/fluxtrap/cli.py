@@ -15,7 +15,7 @@ from rich.table import Table
 from fluxtrap import __version__
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli_common import CampaignOption, DbOption, console, key_values, store_from
-from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
+from fluxtrap.errors import FluxtrapError, InputFileError
 from fluxtrap.store import Store
 
 app = typer.Typer(
@@ -182,24 +182,19 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
     missing = [c for c in ("label", *spec.parameter_names) if c not in df.columns]
     if missing:
         raise InputFileError(f"{file}: missing column(s) {', '.join(missing)}")
-    rows = []
-    for i, r in df.iterrows():
-        where = f"{file}, line {i + 2}"
-
-        def cell(name: str):
-            v = r.get(name)
-            return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
-
-        rows.append({
+    df = df.astype(object).where(df.notna(), None)  # empty cells -> None
+    return [
+        {
             "label": str(r["label"]),
-            "origin": cell("origin") or "researcher",
+            "origin": r.get("origin") or "researcher",
             "params": {p: r[p] for p in spec.parameter_names},
-            "objectives": {o: r[o] for o in spec.objective_names if cell(o) is not None},
-            "recorded_by": cell("recorded_by"),
-            "notes": cell("notes") or "",
-            "where": where,
-        })
-    return rows
+            "objectives": {o: r[o] for o in spec.objective_names if r.get(o) is not None},
+            "recorded_by": r.get("recorded_by"),
+            "notes": r.get("notes") or "",
+            "where": f"{file}, line {i + 2}",
+        }
+        for i, r in df.iterrows()
+    ]
 
 
 # -- users ------------------------------------------------------------------------------------
