@@ -1,0 +1,1 @@
+"""Magnetometry: instrument files -> SI tables -> Jc(B) (extended Bean), Tc, flux creep."""

@@ -1,0 +1,97 @@
+"""Shared by the readers: decoding bytes, units from column names, numeric columns with line numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pint
+
+from fluxtrap.errors import InputFileError
+from fluxtrap.units import Q_
+
+# What each SI column of a MeasurementTable needs from its source column: (pint dimension, SI unit).
+QUANTITIES: dict[str, tuple[str, str]] = {
+    "field": ("[current] / [length]", "A/m"),  # or a flux density, turned into H = B / mu0
+    "moment": ("[current] * [length] ** 2", "A*m^2"),
+    "moment_err": ("[current] * [length] ** 2", "A*m^2"),
+    "temperature": ("[temperature]", "K"),
+    "time": ("[time]", "s"),
+}
+
+# "B_T", "m_emu", "moment_A_m2": an SI-style underscore suffix and the unit it means.
+_SUFFIX_UNITS = {
+    "T": "T", "mT": "mT", "Oe": "Oe", "kOe": "kOe", "A_m": "A/m", "emu": "emu", "Am2": "A*m^2",
+    "A_m2": "A*m^2", "K": "K", "s": "s", "sec": "s", "min": "min", "h": "h",
+}
+_ALIASES = {"sec": "s", "secs": "s", "grams": "g"}
+
+
+def decode(content: bytes) -> str:
+    """Text of a file: UTF-8 (with or without BOM), else Latin-1 (old instrument PCs)."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("latin-1")
+
+
+def unit_of(name: str) -> str | None:
+    """The unit written in a column name: "Magnetic Field (Oe)", "H [Oe]", "B_T"; None if none."""
+    m = re.search(r"[(\[]([^()\[\]]+)[)\]]\s*$", name)
+    if m:
+        unit = m.group(1).strip()
+        return _ALIASES.get(unit, unit)
+    for suffix in sorted(_SUFFIX_UNITS, key=len, reverse=True):
+        if name.endswith("_" + suffix) and len(name) > len(suffix) + 1:
+            return _SUFFIX_UNITS[suffix]
+    return None
+
+
+def si_factor(quantity: str, unit: str, where: str) -> float:
+    """Factor that turns values in ``unit`` into the SI unit of ``quantity`` (see ``QUANTITIES``).
+
+    A field given as a flux density (T, mT, G) is read as mu0*H and returned as H in A/m.
+    """
+    si = QUANTITIES[quantity][1]
+    try:
+        q = Q_(1.0, unit)
+        if quantity == "field" and q.check("[mass] / [current] / [time] ** 2"):
+            q = q / Q_(4e-7 * np.pi, "H/m")
+        return float(q.to(si).magnitude)
+    except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError):
+        raise InputFileError(
+            f"{where}: unit {unit!r} is not a {quantity} unit (expected something convertible to {si})"
+        ) from None
+
+
+def numeric_column(
+    rows: Sequence[Sequence[str]],
+    index: int,
+    lines: Sequence[int],
+    name: str,
+    filename: str,
+    required: bool,
+) -> np.ndarray:
+    """Cells ``index`` of ``rows`` as floats; empty cells are NaN unless ``required``.
+
+    A non-numeric cell (or an empty one in a required column) raises InputFileError naming the
+    file, the line and the column.
+    """
+    out = np.empty(len(rows))
+    for k, row in enumerate(rows):
+        text = row[index].strip() if index < len(row) else ""
+        if not text:
+            if required:
+                raise InputFileError(
+                    f"{filename}, line {lines[k]}, column {name!r}: empty cell where a number is required"
+                )
+            out[k] = np.nan
+            continue
+        try:
+            out[k] = float(text)
+        except ValueError:
+            raise InputFileError(
+                f"{filename}, line {lines[k]}, column {name!r}: {text!r} is not a number"
+            ) from None
+    return out

@@ -1,0 +1,135 @@
+"""Plain CSV/TSV tables: a header row of column names, then one numeric row per point.
+
+Columns are found by the unit in their names (``H (Oe)``, ``B_T``, ``m_emu``, ``Moment [emu]``,
+``T (K)``, ``time_s``): a flux density or field column is the field, a moment column the moment
+(one whose name says err/std is its error), then temperature and time. When that is ambiguous,
+or a name carries no unit, ``columns`` says it: ``{"field": "H (Oe)", "moment": "m [emu]"}``; a
+value that is not a column name is read as ``"column [unit]"``. Lines starting with ``#`` are
+comments. Delimiter: comma, TAB or semicolon, whichever the header row uses most.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping
+from pathlib import PurePath
+
+from fluxtrap.errors import InputFileError
+from fluxtrap.magnetometry.readers._columns import (
+    QUANTITIES,
+    decode,
+    numeric_column,
+    si_factor,
+    unit_of,
+)
+from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
+from fluxtrap.units import Q_
+
+name = "csv_table"
+
+_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def guess_can_open(filename: str | None, head: bytes) -> bool:
+    """True for .csv/.tsv/.txt names, or text whose first line is delimited column names."""
+    if filename and PurePath(filename).suffix.lower() in _SUFFIXES:
+        return True
+    text = decode(head[:2048])
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
+    return bool(first) and not first.startswith("[") and any(d in first for d in ",\t;") and bool(
+        re.search(r"[A-Za-z]", first)
+    )
+
+
+def read(content: bytes, filename: str, columns: Mapping[str, str] | None = None) -> MeasurementTable:
+    """Parse a delimited table into a ``MeasurementTable`` (SI); see the module docstring."""
+    numbered = [
+        (i + 1, ln) for i, ln in enumerate(decode(content).splitlines()) if ln.strip() and not ln.startswith("#")
+    ]
+    if len(numbered) < 2:
+        raise InputFileError(f"{filename}: expected a header row of column names and data rows")
+    head_no, head = numbered[0]
+    delimiter = max(",\t;", key=head.count)
+    names = [c.strip() for c in next(csv.reader([head], delimiter=delimiter))]
+    where = f"{filename}, line {head_no}"
+    chosen = _choose(names, dict(columns or {}), where)
+    rows = list(csv.reader([ln for _, ln in numbered[1:]], delimiter=delimiter))
+    line_no = [n for n, _ in numbered[1:]]
+    values = {
+        qty: factor * numeric_column(rows, idx, line_no, names[idx], filename, qty in ("field", "moment"))
+        for qty, (idx, factor) in chosen.items()
+    }
+    meta = TableMetadata(
+        filename=filename,
+        instrument="table",
+        columns={q: names[i] for q, (i, _) in chosen.items()},
+    )
+    return MeasurementTable.from_arrays(
+        values["field"] * MU0,
+        values["moment"],
+        meta,
+        temperature_K=values.get("temperature"),
+        time_s=values.get("time"),
+        moment_err_Am2=values.get("moment_err"),
+        line=line_no,
+    )
+
+
+def _dimension(unit: str) -> str | None:
+    try:
+        q = Q_(1.0, unit)
+    except Exception:  # pint raises many types for unknown text; any means "not a unit"
+        return None
+    for qty in ("moment", "temperature", "time"):
+        if q.check(QUANTITIES[qty][0]):
+            return qty
+    if q.check("[current] / [length]") or q.check("[mass] / [current] / [time] ** 2"):
+        return "field"
+    return None
+
+
+def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, tuple[int, float]]:
+    unknown = set(mapping) - set(QUANTITIES)
+    if unknown:
+        raise InputFileError(f"{where}: unknown column mapping key(s) {sorted(unknown)}; known: {list(QUANTITIES)}")
+    out: dict[str, tuple[int, float]] = {}
+    for qty, spec in mapping.items():
+        col, unit = spec, unit_of(spec)
+        if spec not in names:
+            m = re.fullmatch(r"\s*(.+?)\s*\[([^\]]+)\]\s*", spec)
+            if not m or m.group(1) not in names:
+                raise InputFileError(
+                    f"{where}: no column {spec!r} (asked for as {qty}); columns: {', '.join(names)}"
+                )
+            col, unit = m.group(1), m.group(2)
+        if unit is None:
+            raise InputFileError(
+                f"{where}: column {col!r} has no unit in its name; map it as \"{col} [unit]\""
+            )
+        out[qty] = (names.index(col), si_factor(qty, unit, f"{where}, column {col!r}"))
+    taken = {i for i, _ in out.values()}
+    found: dict[str, list[int]] = {}
+    for i, col in enumerate(names):
+        unit = unit_of(col)
+        qty = _dimension(unit) if unit and i not in taken else None
+        if qty == "moment" and re.search(r"err|std|sigma", col, re.IGNORECASE):
+            qty = "moment_err"
+        if qty and qty not in out:
+            found.setdefault(qty, []).append(i)
+    for qty, idx in found.items():
+        if len(idx) > 1:
+            raise InputFileError(
+                f"{where}: several {qty} columns ({', '.join(repr(names[i]) for i in idx)}); "
+                f"say which with a column mapping, e.g. {qty}={names[idx[0]]!r}"
+            )
+        out[qty] = (idx[0], si_factor(qty, unit_of(names[idx[0]]) or "", where))
+    for qty in ("field", "moment"):
+        if qty not in out:
+            raise InputFileError(
+                f"{where}: no {qty} column found among {', '.join(map(repr, names))}; name it with "
+                f"its unit (e.g. {'H (Oe) or B_T' if qty == 'field' else 'm (emu) or moment_Am2'}) "
+                "or give a column mapping"
+            )
+    return out
+

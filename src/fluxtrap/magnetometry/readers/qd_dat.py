@@ -1,0 +1,227 @@
+"""Quantum Design ``.dat`` files: MPMS3 (VSM and DC scan), MPMS-XL, PPMS.
+
+Layout: a ``[Header]`` block (``TITLE``, ``BYAPP``, ``INFO`` lines, ...) then ``[Data]``, a line of
+column names with units (``Magnetic Field (Oe)``, ``Moment (emu)``) and one row per point.
+Quirks handled (see ``shared/data/mpms/README.md``): comma- or TAB-delimited (header too),
+CRLF, 88 or 89 columns mostly empty, comment-only rows (``"ZFC, 100"``, quoted), INFO lines as
+``INFO,value,KEY`` (MPMS3/PPMS) or ``INFO, KEY, value`` (MPMS-XL), blank header lines, MPMS-XL
+column names (``Field (Oe)``, ``Long Moment (emu)``, ``Time``). The moment column is chosen by
+the first of ``MOMENT_COLUMNS`` that holds any number, which also gives the mode (VSM or DC).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping
+
+import numpy as np
+
+from fluxtrap.errors import InputFileError
+from fluxtrap.magnetometry.readers._columns import decode, numeric_column, si_factor, unit_of
+from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+
+name = "qd_dat"
+
+# Source columns in order of preference, with the mode each implies and its error column.
+MOMENT_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    ("Moment (emu)", "VSM", "M. Std. Err. (emu)"),
+    ("DC Moment Free Ctr (emu)", "DC", "DC Moment Err Free Ctr (emu)"),
+    ("DC Moment Fixed Ctr (emu)", "DC", "DC Moment Err Fixed Ctr (emu)"),
+    ("DC Moment (emu)", "DC", "DC Std. Err. (emu)"),
+    ("Long Moment (emu)", "DC", None),
+    ("Long Moment [w/o ABS] (emu)", "DC", None),
+)
+FIELD_COLUMNS = ("Magnetic Field (Oe)", "Field (Oe)", "Magnetic Field (T)", "Field (T)")
+TEMPERATURE_COLUMNS = ("Temperature (K)", "Sample Temp (Kelvin)", "Temperature (Kelvin)")
+TIME_COLUMNS = ("Time Stamp (sec)", "Time Stamp (s)", "Time")
+
+_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def guess_can_open(filename: str | None, head: bytes) -> bool:
+    """True if the file starts with a ``[Header]`` line (any delimiter, optional BOM)."""
+    first = decode(head[:256]).lstrip().split("\n", 1)[0]
+    return first.strip().strip(",\t").strip() == "[Header]"
+
+
+def read(content: bytes, filename: str, columns: Mapping[str, str] | None = None) -> MeasurementTable:
+    """Parse a Quantum Design ``.dat`` file into a ``MeasurementTable`` (SI).
+
+    ``columns`` overrides which source column gives a quantity, e.g.
+    ``{"moment": "DC Moment Fixed Ctr (emu)"}``; keys: field, moment, moment_err, temperature, time.
+    """
+    lines = decode(content).splitlines()
+    if not lines or not guess_can_open(filename, content):
+        raise InputFileError(f"{filename}: not a Quantum Design .dat file (expected '[Header]' on line 1)")
+    try:
+        data_at = next(i for i, ln in enumerate(lines) if ln.strip().strip(",\t").strip() == "[Data]")
+    except StopIteration:
+        raise InputFileError(
+            f"{filename}: no '[Data]' line after the header ({len(lines)} lines; file truncated?)"
+        ) from None
+    if data_at + 1 >= len(lines) or not lines[data_at + 1].strip():
+        raise InputFileError(f"{filename}, line {data_at + 2}: expected the column names after '[Data]'")
+    head_line = lines[data_at + 1]
+    delimiter = "\t" if head_line.count("\t") > head_line.count(",") else ","
+
+    header = [_cells(r) for r in csv.reader(lines[1:data_at], delimiter=delimiter)]
+    header = [r for r in header if r]
+    info = _info(header, delimiter)
+    byapp = next((", ".join(r[1:]) for r in header if r[0].upper() == "BYAPP"), "")
+    title = next((", ".join(r[1:]) for r in header if r[0].upper() == "TITLE"), "")
+
+    names = [c.strip() for c in next(csv.reader([head_line], delimiter=delimiter))]
+    raw = [
+        (data_at + 3 + k, row)  # 1-based line number
+        for k, row in enumerate(csv.reader(lines[data_at + 2 :], delimiter=delimiter))
+        if any(c.strip() for c in row)
+    ]
+    chosen = _choose(names, columns or {}, [r for _, r in raw], f"{filename}, line {data_at + 2}")
+    comment_idx = names.index("Comment") if "Comment" in names else None
+    required = [chosen["field"][0], chosen["moment"][0]]
+    rows, line_no, comments = [], [], []
+    for n, row in raw:
+        filled = [i < len(row) and row[i].strip() != "" for i in required]
+        comment = row[comment_idx].strip() if comment_idx is not None and comment_idx < len(row) else ""
+        if not any(filled):
+            if comment:
+                comments.append((len(rows), comment))
+                continue
+            raise InputFileError(
+                f"{filename}, line {n}: a row without {names[required[0]]!r} and {names[required[1]]!r}"
+            )
+        if len(row) < len(names):
+            raise InputFileError(
+                f"{filename}, line {n}: only {len(row)} of {len(names)} cells (file truncated?)"
+            )
+        rows.append(row)
+        line_no.append(n)
+    if not rows:
+        raise InputFileError(f"{filename}: no data rows after '[Data]' (line {data_at + 1})")
+
+    values: dict[str, np.ndarray] = {}
+    for qty, (idx, factor) in chosen.items():
+        req = qty in ("field", "moment", "temperature")
+        values[qty] = factor * numeric_column(rows, idx, line_no, names[idx], filename, req)
+    moment_name = names[chosen["moment"][0]]
+    mode = next((m for col, m, _ in MOMENT_COLUMNS if col == moment_name), "")
+    mass_mg = _float(info.get("SAMPLE_MASS") or info.get("WEIGHT"))
+    meta = TableMetadata(
+        filename=filename,
+        instrument=_instrument(byapp, info),
+        mode=mode,
+        sample_name=info.get("SAMPLE_MATERIAL") or info.get("NAME") or "",
+        mass_kg=None if mass_mg is None or mass_mg <= 0 else mass_mg * 1e-6,
+        title=title,
+        synthetic="SYNTHETIC" in title.upper(),
+        info=info,
+        columns={q: names[i] for q, (i, _) in chosen.items()},
+    )
+    mu0 = 4e-7 * np.pi
+    return MeasurementTable.from_arrays(
+        values["field"] * mu0,
+        values["moment"],
+        meta,
+        temperature_K=values.get("temperature"),
+        time_s=values.get("time"),
+        moment_err_Am2=values.get("moment_err"),
+        line=line_no,
+        comments=tuple(comments),
+    )
+
+
+def _cells(row: list[str]) -> list[str]:
+    """Cells without the trailing empty ones (MPMS3 pads header lines to the column count)."""
+    while row and not row[-1].strip():
+        row = row[:-1]
+    return [c.strip() for c in row]
+
+
+def _info(header: list[list[str]], delimiter: str) -> dict[str, str]:
+    """INFO lines as key -> value; the order (value,KEY or KEY,value) is decided per file."""
+    rows = [r for r in header if r[0].upper() == "INFO" and len(r) >= 2]
+    key_last = sum(bool(_KEY.match(r[-1])) for r in rows if len(r) >= 3)
+    key_first = sum(bool(_KEY.match(r[1])) for r in rows)
+    joiner = ", "  # the value's own commas (TAB files turn them into TABs)
+    info: dict[str, str] = {}
+    for r in rows:
+        if key_last > key_first and len(r) >= 3:
+            info[r[-1]] = joiner.join(r[1:-1])
+        elif len(r) >= 3:
+            info[r[1].rstrip(":")] = joiner.join(r[2:])
+        elif ":" in r[1]:  # MPMS-XL "INFO, SEQUENCE FILE: x.seq"
+            key, _, value = r[1].partition(":")
+            info[key.strip()] = value.strip()
+        else:
+            info[r[1]] = ""
+    return info
+
+
+def _choose(
+    names: list[str], override: Mapping[str, str], rows: list[list[str]], where: str
+) -> dict[str, tuple[int, float]]:
+    """Source column index and SI factor for each quantity present."""
+    unknown = set(override) - {"field", "moment", "moment_err", "temperature", "time"}
+    if unknown:
+        raise InputFileError(f"{where}: unknown column mapping key(s) {sorted(unknown)}")
+    for qty, col in override.items():
+        if col not in names:
+            raise InputFileError(f"{where}: no column {col!r} (asked for as {qty})")
+    out: dict[str, tuple[int, float]] = {}
+
+    def pick(qty: str, candidates: tuple[str, ...], required: bool) -> None:
+        col = override.get(qty) or next((c for c in candidates if c in names), None)
+        if col is None:
+            if required:
+                raise InputFileError(
+                    f"{where}: no {qty} column; expected one of {', '.join(map(repr, candidates))}"
+                )
+            return
+        unit = unit_of(col) or ("s" if qty == "time" else None)
+        if unit is None:
+            raise InputFileError(f"{where}: column {col!r} has no unit in its name")
+        out[qty] = (names.index(col), si_factor(qty, unit, f"{where}, column {col!r}"))
+
+    pick("field", FIELD_COLUMNS, True)
+    pick("temperature", TEMPERATURE_COLUMNS, True)
+    pick("time", TIME_COLUMNS, False)
+    if "moment" not in override:
+        present = [c for c, _, _ in MOMENT_COLUMNS if c in names]
+        if not present:
+            raise InputFileError(
+                f"{where}: no moment column; expected one of "
+                f"{', '.join(repr(c) for c, _, _ in MOMENT_COLUMNS)} (is this a magnetometry file?)"
+            )
+        # the first one that holds numbers (VSM files leave the DC columns empty and vice versa)
+        filled = (c for c in present if any(_cell(r, names.index(c)) for r in rows))
+        override = {**override, "moment": next(filled, present[0])}
+    pick("moment", (), True)
+    err = override.get("moment_err") or next(
+        (e for c, _, e in MOMENT_COLUMNS if c == override["moment"] and e in names), None
+    )
+    if err:
+        pick("moment_err", (err,), False)
+    return out
+
+
+def _cell(row: list[str], i: int) -> str:
+    return row[i].strip() if i < len(row) else ""
+
+
+def _instrument(byapp: str, info: Mapping[str, str]) -> str:
+    text = f"{byapp} {info.get('APPNAME', '')}".upper()
+    if "MPMS3" in text or "MPMS 3" in text:
+        return "MPMS3"
+    if "MPMS" in text:
+        return "MPMS-XL"
+    if any(k in text for k in ("PPMS", "DYNACOOL", "VERSALAB", "VSM", "ACMS")):
+        return "PPMS"
+    return "Quantum Design"
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None

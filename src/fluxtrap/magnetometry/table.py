@@ -1,0 +1,176 @@
+"""The value every reader returns: a measurement table in SI with the file's metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+MU0 = 4e-7 * np.pi  # H/m; B = mu0 * H for the applied field
+
+# Field span (T) above which a table is an M(H) measurement, temperature span (K) for M(T).
+_MH_SPAN_T = 0.05
+_MT_SPAN_K = 1.0
+
+
+@dataclass(frozen=True)
+class TableMetadata:
+    """Where a table came from.
+
+    ``instrument``: "MPMS3", "MPMS-XL", "PPMS" or "table" (plain CSV); ``mode``: "VSM", "DC" or
+    "" (unknown); ``mass_kg`` from the header (None if not given); ``info``: the header's INFO
+    entries, key -> value, as written; ``columns``: which source column gave each SI column.
+    """
+
+    filename: str
+    instrument: str
+    mode: str = ""
+    sample_name: str = ""
+    mass_kg: float | None = None
+    title: str = ""
+    synthetic: bool = False
+    info: Mapping[str, str] = field(default_factory=dict)
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
+        object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (for the store's measurement metadata)."""
+        return {
+            "filename": self.filename,
+            "instrument": self.instrument,
+            "mode": self.mode,
+            "sample_name": self.sample_name,
+            "mass_kg": self.mass_kg,
+            "title": self.title,
+            "synthetic": self.synthetic,
+            "info": dict(self.info),
+            "columns": dict(self.columns),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class MeasurementTable:
+    """Magnetometer data in SI, one entry per measured point, all arrays of shape ``(n,)``.
+
+    - ``field_T``: applied field as mu0*H in T (``H_A_m`` gives H in A/m)
+    - ``moment_Am2``: magnetic moment in A*m^2 (1 emu = 1e-3 A*m^2)
+    - ``temperature_K``, ``time_s`` (NaN where the file has none), ``moment_err_Am2`` (NaN if none)
+    - ``line``: 1-based line of each point in the source file
+    - ``comments``: ``(row, text)`` pairs: a comment-only row of the file, placed before point ``row``
+    """
+
+    field_T: np.ndarray
+    moment_Am2: np.ndarray
+    temperature_K: np.ndarray
+    time_s: np.ndarray
+    moment_err_Am2: np.ndarray
+    line: np.ndarray
+    metadata: TableMetadata
+    comments: tuple[tuple[int, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        n = len(self.field_T)
+        for name in ("field_T", "moment_Am2", "temperature_K", "time_s", "moment_err_Am2", "line"):
+            arr = np.asarray(getattr(self, name), dtype=int if name == "line" else float)
+            if arr.shape != (n,):
+                raise ValueError(f"MeasurementTable.{name} has shape {arr.shape}, expected ({n},)")
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        object.__setattr__(self, "comments", tuple((int(r), str(t)) for r, t in self.comments))
+
+    @classmethod
+    def from_arrays(
+        cls,
+        field_T: Any,
+        moment_Am2: Any,
+        metadata: TableMetadata,
+        *,
+        temperature_K: Any = None,
+        time_s: Any = None,
+        moment_err_Am2: Any = None,
+        line: Any = None,
+        comments: tuple[tuple[int, str], ...] = (),
+    ) -> MeasurementTable:
+        """Build a table; optional columns default to NaN and ``line`` to 1..n."""
+        b = np.asarray(field_T, dtype=float)
+        n = len(b)
+        nan = np.full(n, np.nan)
+
+        def opt(x: Any) -> np.ndarray:
+            return nan.copy() if x is None else np.broadcast_to(np.asarray(x, float), (n,)).copy()
+
+        return cls(
+            field_T=b,
+            moment_Am2=np.asarray(moment_Am2, dtype=float),
+            temperature_K=opt(temperature_K),
+            time_s=opt(time_s),
+            moment_err_Am2=opt(moment_err_Am2),
+            line=np.arange(1, n + 1) if line is None else np.asarray(line, dtype=int),
+            metadata=metadata,
+            comments=comments,
+        )
+
+    def __len__(self) -> int:
+        return len(self.field_T)
+
+    @property
+    def H_A_m(self) -> np.ndarray:
+        """Applied magnetic field H in A/m, ``(n,)``."""
+        return self.field_T / MU0
+
+    @property
+    def kind(self) -> str:
+        """"mh_loop" if the field is swept, "mt_curve" if only the temperature is, else "unknown"."""
+        if np.ptp(self.field_T) > _MH_SPAN_T:
+            return "mh_loop"
+        t = self.temperature_K[np.isfinite(self.temperature_K)]
+        if t.size and np.ptp(t) > _MT_SPAN_K:
+            return "mt_curve"
+        return "unknown"
+
+    def subset(self, index: Any) -> MeasurementTable:
+        """Rows ``index`` (a slice, boolean mask or integer array) as a new table (no comments)."""
+        return MeasurementTable(
+            field_T=self.field_T[index],
+            moment_Am2=self.moment_Am2[index],
+            temperature_K=self.temperature_K[index],
+            time_s=self.time_s[index],
+            moment_err_Am2=self.moment_err_Am2[index],
+            line=self.line[index],
+            metadata=self.metadata,
+        )
+
+    def to_frame(self):  # -> pandas.DataFrame
+        """The columns as a pandas DataFrame (SI, names with units)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "line": self.line,
+                "time_s": self.time_s,
+                "temperature_K": self.temperature_K,
+                "field_T": self.field_T,
+                "H_A_m": self.H_A_m,
+                "moment_Am2": self.moment_Am2,
+                "moment_err_Am2": self.moment_err_Am2,
+            }
+        )
+
+    def __repr__(self) -> str:
+        m = self.metadata
+        t = self.temperature_K[np.isfinite(self.temperature_K)]
+        trange = f"{t.min():.4g}..{t.max():.4g} K" if t.size else "no temperature"
+        b = self.field_T
+        brange = f"{b.min():.4g}..{b.max():.4g} T" if len(b) else "empty"
+        mode = f" {m.mode}" if m.mode else ""
+        return (
+            f"<MeasurementTable {m.filename!r}: {m.instrument}{mode} {self.kind}, {len(self)} points, "
+            f"sample {m.sample_name or '?'!r}, field {brange}, {trange}"
+            f"{', synthetic' if m.synthetic else ''}>"
+        )

@@ -1,0 +1,130 @@
+"""Readers on the eight real Quantum Design files (numbers from shared/data/mpms/README.md) and bad inputs."""
+
+import numpy as np
+import pytest
+
+from fluxtrap.errors import InputFileError
+from fluxtrap.magnetometry.readers import read
+
+OE = 1e-4  # T per Oe (mu0 * H)
+
+# file: instrument, mode, kind, (Tmin, Tmax) K, (Bmin, Bmax) Oe, rows, sample, comments, mass mg
+README = {
+    "mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat": ("MPMS3", "VSM", "mh_loop", (5.0, 5.0), (-70000, 70000), 3407,
+                                         "[CoCp2star][ErCOT2]", (), 10.1),
+    "mpms3_dc_mh_KMK282_5K-300K_tabsep.dat": ("MPMS3", "DC", "mh_loop", (5.0, 300.0), (-70000, 70000), 719,
+                                              "KMK282", ("MvsH, 5", "MvsH, 300"), 0.7),
+    "mpms3_dc_zfcfc_KMK232_100Oe.dat": ("MPMS3", "DC", "mt_curve", (5.0, 300.0), (100, 100), 504,
+                                        "KMK232", (), 1.6),
+    "mpms3_vsm_zfc_sample4_100Oe.dat": ("MPMS3", "VSM", "mt_curve", (5.0, 310.0), (100, 100), 1893,
+                                        "sample4", ("ZFC, 100",), 2.875),
+    "mpms3_vsm_mh_film-A2481_3K.dat": ("MPMS3", "VSM", "mh_loop", (3.0, 3.0), (-70000, 70000), 199,
+                                       "A2481", (), None),
+    "mpms3_vsm_mt_film-A2481_100Oe_zfc-warming.dat": ("MPMS3", "VSM", "mt_curve", (3.0, 400.0), (100, 100), 688,
+                                                      "A2481", (), None),
+    "mpms3_vsm_mh_film-S1_5K.dat": ("MPMS3", "VSM", "mh_loop", (5.0, 5.0), (-20000, 20000), 210, "S1", (), None),
+    "mpmsxl_dc_mt_pb6051_1000Oe.dat": ("MPMS-XL", "DC", "mt_curve", (2.0, 15.0), (1000, 1000), 42, "pb6051", (), 48.4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(README))
+def test_real_file_matches_readme(name, mpms_file):
+    instrument, mode, kind, (t0, t1), (b0, b1), rows, sample, comments, mass_mg = README[name]
+    path = mpms_file(name)
+    table = read(path)
+    assert (table.metadata.instrument, table.metadata.mode, table.kind) == (instrument, mode, kind)
+    assert len(table) == rows
+    assert table.metadata.sample_name == sample
+    assert tuple(text for _, text in table.comments) == comments
+    # README rounds temperatures to 0.1 K at low T and to ~1% at high T; fields are nominal
+    # (70046 Oe max in one file, 99.6 Oe for "100 Oe" in another): 0.5%
+    assert np.nanmin(table.temperature_K) == pytest.approx(t0, rel=0.01, abs=0.05)
+    assert np.nanmax(table.temperature_K) == pytest.approx(t1, rel=0.01, abs=0.05)
+    assert table.field_T.min() == pytest.approx(b0 * OE, rel=5e-3)
+    assert table.field_T.max() == pytest.approx(b1 * OE, rel=5e-3)
+    assert np.isfinite(table.moment_Am2).all() and np.isfinite(table.time_s).all()
+    if mass_mg is None:
+        assert table.metadata.mass_kg is None
+    else:
+        assert table.metadata.mass_kg == pytest.approx(mass_mg * 1e-6)
+    # the same bytes give the same table (the store re-derives from raw bytes)
+    again = read(path.read_bytes(), filename=name)
+    np.testing.assert_array_equal(again.moment_Am2, table.moment_Am2)
+    assert again.metadata.filename == name
+
+
+def test_units_emu_and_oe_to_si(mpms_file):
+    """First data row of the CoCp2 file: 0.0855530723929405 Oe, -4.54329230154851E-5 emu (read off the file)."""
+    table = read(mpms_file("mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat"))
+    assert table.field_T[0] == pytest.approx(0.0855530723929405e-4, rel=1e-12)
+    assert table.H_A_m[0] == pytest.approx(0.0855530723929405 * 1000 / (4 * np.pi), rel=1e-12)
+    assert table.moment_Am2[0] == pytest.approx(-4.54329230154851e-5 * 1e-3, rel=1e-12)
+    assert table.line[0] == 42  # [Data] on line 40, column names on 41
+
+
+def test_dc_moment_column_and_override(mpms_file):
+    path = mpms_file("mpms3_dc_zfcfc_KMK232_100Oe.dat")
+    free = read(path)
+    fixed = read(path, columns={"moment": "DC Moment Fixed Ctr (emu)"})
+    assert free.metadata.columns["moment"] == "DC Moment Free Ctr (emu)"
+    assert fixed.metadata.columns["moment"] == "DC Moment Fixed Ctr (emu)"
+    assert not np.array_equal(free.moment_Am2, fixed.moment_Am2)
+
+
+def test_mpmsxl_info_order(mpms_file):
+    info = read(mpms_file("mpmsxl_dc_mt_pb6051_1000Oe.dat")).metadata.info
+    assert info["NAME"] == "pb6051" and info["WEIGHT"] == "48.400"
+    assert info["SEQUENCE FILE"] == "pb6051.seq"
+
+
+def test_tab_file_info(mpms_file):
+    info = read(mpms_file("mpms3_dc_mh_KMK282_5K-300K_tabsep.dat")).metadata.info
+    assert info["SAMPLE_MATERIAL"] == "KMK282"
+    assert info["APPNAME"].startswith("MPMS3 Measurement Release 1.1.16 Build 424")
+
+
+def test_truncated_file_names_line(mpms_file):
+    content = mpms_file("mpms3_vsm_mh_film-A2481_3K.dat").read_bytes()
+    cut = content[: len(content) // 2]  # ends inside a data row
+    last_line = cut.count(b"\n") + 1
+    with pytest.raises(InputFileError, match=rf"cut\.dat, line {last_line}"):
+        read(cut, filename="cut.dat")
+    with pytest.raises(InputFileError, match=r"no '\[Data\]' line"):
+        read(content[:500], filename="head.dat")
+
+
+def test_wrong_instrument_file():
+    ppms_resistivity = (
+        b"[Header]\nTITLE,R(T)\nBYAPP,PPMS Resistivity\n[Data]\n"
+        b"Comment,Time Stamp (sec),Temperature (K),Magnetic Field (Oe),Resistance Ch1 (Ohms)\n"
+        b",1.0,300,0,12.5\n"
+    )
+    with pytest.raises(InputFileError, match=r"r\.dat, line 5: no moment column"):
+        read(ppms_resistivity, filename="r.dat")
+    with pytest.raises(InputFileError, match="not a format fluxtrap reads"):
+        read(b"\x89PNG\r\n\x1a\n\x00\x00", filename="image.png")
+
+
+def test_non_numeric_cell_names_line_and_column():
+    content = (
+        b"[Header]\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"
+        b"Comment,Time Stamp (sec),Temperature (K),Magnetic Field (Oe),Moment (emu)\r\n"
+        b",1,5,100,1e-3\r\n,2,5,abc,2e-3\r\n"
+    )
+    with pytest.raises(InputFileError, match=r"x\.dat, line 6, column 'Magnetic Field \(Oe\)': 'abc' is not a number"):
+        read(content, filename="x.dat")
+
+
+def test_csv_by_units_and_by_mapping():
+    auto = read(b"H (Oe),m (emu),T (K)\n0,0,5\n10000,1e-3,5\n", filename="loop.csv")
+    assert auto.field_T[1] == pytest.approx(1.0) and auto.moment_Am2[1] == pytest.approx(1e-6)
+    assert auto.metadata.instrument == "table"
+    mapped = read(b"# exported\nfield\tmoment\n1\t2\n3\t4\n", filename="x.tsv",
+                  columns={"field": "field [T]", "moment": "moment [emu]"})
+    np.testing.assert_allclose(mapped.field_T, [1, 3])
+    np.testing.assert_allclose(mapped.moment_Am2, [2e-3, 4e-3])
+    assert mapped.line.tolist() == [3, 4]
+    with pytest.raises(InputFileError, match="several field columns"):
+        read(b"time_s,applied_T,center_Bz_T,m_emu\n0,0,0,0\n", filename="s.csv")
+    with pytest.raises(InputFileError, match="no moment column"):
+        read(b"B_T,Jc_A_cm2\n1,2\n", filename="jc.csv")
