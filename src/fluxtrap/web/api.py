@@ -1,0 +1,243 @@
+"""The REST API under ``/api``: campaigns, samples, measurements, suggestions, simulations.
+
+Every route takes its store from the app, its user from the bearer token (:mod:`.auth`), and
+answers with the pydantic models of :mod:`.schemas`. Errors are raised as ``FluxtrapError``
+subclasses and mapped to 4xx JSON in :mod:`.app`; every write is one store transaction and
+records the user who made it.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
+
+from fluxtrap.store import Store
+from fluxtrap.units import parse
+from fluxtrap.web import plots, schemas
+from fluxtrap.web.auth import Reader, Writer, store_of
+from fluxtrap.web.jobs import Jobs
+
+MAX_UPLOAD = 50 * 2**20  # bytes; an MPMS3 loop file is ~1 MB
+
+router = APIRouter(prefix="/api", responses={
+    401: {"model": schemas.Error, "description": "no token or an unknown one"},
+    422: {"description": "a value that breaks a rule; the detail says which and why"},
+})
+W = {403: {"model": schemas.Error, "description": "a reader tried to write"}}
+N = {404: {"model": schemas.Error, "description": "no such campaign, sample, measurement or suggestion"}}
+Label = Annotated[str, Query(min_length=1, max_length=200)]
+
+
+def _store(request: Request) -> Store:
+    return store_of(request)
+
+
+def _jobs(request: Request) -> Jobs:
+    return request.app.state.jobs
+
+
+# -- who am I ----------------------------------------------------------------------------------
+@router.get("/me", response_model=schemas.User, tags=["auth"])
+def me(user: Reader) -> schemas.User:
+    """The user the token belongs to."""
+    return schemas.User.of(user)
+
+
+# -- campaigns ---------------------------------------------------------------------------------
+@router.get("/campaigns", response_model=list[schemas.Campaign], tags=["campaigns"])
+def list_campaigns(request: Request, user: Reader) -> list[schemas.Campaign]:
+    return [schemas.Campaign.of(c) for c in _store(request).campaigns()]
+
+
+@router.post("/campaigns", response_model=schemas.Campaign, status_code=201, tags=["campaigns"],
+             responses=W)
+def create_campaign(request: Request, body: schemas.CampaignIn, user: Writer) -> schemas.Campaign:
+    """Create a campaign from the campaign file's content as JSON."""
+    return schemas.Campaign.of(_store(request).create_campaign(body.spec()))
+
+
+@router.get("/campaigns/{campaign}", response_model=schemas.Campaign, tags=["campaigns"], responses=N)
+def get_campaign(request: Request, campaign: str, user: Reader) -> schemas.Campaign:
+    return schemas.Campaign.of(_store(request).campaign(campaign))
+
+
+@router.get("/campaigns/{campaign}/best", tags=["campaigns"], responses=N)
+def best_so_far(request: Request, campaign: str, user: Reader) -> dict[str, dict[str, list[float | None]]]:
+    """Best objective value so far after each sample, per loop (origin) and for all samples:
+    ``{objective: {"all" | "researcher" | "optimizer": [value after sample 1, 2, ...]}}`` (SI)."""
+    store = _store(request)
+    return plots.best_so_far(store.campaign(campaign), store.history(campaign))
+
+
+# -- samples -----------------------------------------------------------------------------------
+@router.get("/campaigns/{campaign}/samples", response_model=list[schemas.Sample], tags=["samples"],
+            responses=N)
+def list_samples(request: Request, campaign: str, user: Reader) -> list[schemas.Sample]:
+    return [schemas.Sample.of(x) for x in _store(request).samples(campaign)]
+
+
+@router.post("/campaigns/{campaign}/samples", response_model=schemas.Sample, status_code=201,
+             tags=["samples"], responses=W | N)
+def add_sample(request: Request, campaign: str, body: schemas.SampleIn, user: Writer) -> schemas.Sample:
+    """Record a sample (the caller is recorded as ``recorded_by``); a ``suggestion_id`` marks
+    that suggestion used."""
+    origin = body.origin or ("optimizer" if body.suggestion_id is not None else "researcher")
+    rec = _store(request).add_sample(
+        campaign, body.label, body.params, origin=origin, suggestion_id=body.suggestion_id,
+        objectives=body.objectives, recorded_by=user.name, notes=body.notes,
+    )
+    return schemas.Sample.of(rec)
+
+
+@router.get("/campaigns/{campaign}/samples/{label}", response_model=schemas.Sample, tags=["samples"],
+            responses=N)
+def get_sample(request: Request, campaign: str, label: str, user: Reader) -> schemas.Sample:
+    return schemas.Sample.of(_store(request).sample(campaign, label))
+
+
+# -- measurements ------------------------------------------------------------------------------
+@router.get("/campaigns/{campaign}/samples/{label}/measurements",
+            response_model=list[schemas.Measurement], tags=["measurements"], responses=N)
+def list_measurements(request: Request, campaign: str, label: str, user: Reader) -> list[schemas.Measurement]:
+    return [schemas.Measurement.of(x)
+            for x in _store(request).measurements(campaign, label, with_content=False)]
+
+
+@router.post("/campaigns/{campaign}/samples/{label}/measurements", response_model=schemas.Upload,
+             status_code=201, tags=["measurements"],
+             responses=W | N | {413: {"model": schemas.Error, "description": "file too large"}})
+def upload_measurement(
+    request: Request,
+    campaign: str,
+    label: str,
+    user: Writer,
+    file: Annotated[UploadFile, File(description="the instrument file (MPMS3 .dat or CSV)")],
+    a: Annotated[str, Form(max_length=50, description='sample edge a (<= b) across the field, e.g. "1.2 mm"')],
+    b: Annotated[str, Form(max_length=50, description='sample edge b across the field, e.g. "2 mm"')],
+    c: Annotated[str, Form(max_length=50, description='sample edge along the field, e.g. "0.5 mm"')],
+    kind: Annotated[Literal["mh_loop"], Form(description="what the file measures")] = "mh_loop",
+) -> schemas.Upload:
+    """Upload a measurement file: the server derives Jc(B) and the campaign's objectives from it
+    and stores file, curves and objectives in one transaction (a file that cannot be analysed is
+    a 422 and nothing is written)."""
+    from fluxtrap.magnetometry.pipeline import derive, objective_values
+
+    store = _store(request)
+    spec = store.campaign(campaign)
+    store.sample(campaign, label)  # 404 before the (slower) analysis
+    content = file.file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise HTTPException(413, f"file {file.filename!r} is larger than {MAX_UPLOAD // 2**20} MiB")
+    filename = file.filename or "upload"
+    a_m, b_m, c_m = (parse(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c)))
+    metadata, curves, jc = derive(kind, content, filename, a_m, b_m, c_m)
+    objectives = objective_values(spec, jc)
+    rec = store.add_measurement(
+        campaign, label, kind, filename, content, temperature_K=metadata.get("temperature_K"),
+        metadata=metadata, curves=curves, objectives=objectives, recorded_by=user.name,
+    )
+    return schemas.Upload(
+        measurement=schemas.Measurement.of(rec),
+        curves=[schemas.Curve.of(cv) for cv in store.curves(rec.id)],
+        objectives=objectives,
+    )
+
+
+@router.get("/measurements/{measurement_id}/curves", response_model=list[schemas.Curve],
+            tags=["measurements"], responses=N)
+def measurement_curves(request: Request, measurement_id: int, user: Reader) -> list[schemas.Curve]:
+    """The curves derived from one measurement (Jc(B) in A/m^2 against B in T, ...)."""
+    return [schemas.Curve.of(cv) for cv in _store(request).curves(measurement_id)]
+
+
+@router.get("/campaigns/{campaign}/jc", response_model=dict[str, schemas.Columns], tags=["measurements"],
+            responses=N)
+def jc_curves(
+    request: Request, campaign: str, user: Reader,
+    sample: Annotated[list[str] | None, Query(description="labels to include (default: all measured)")] = None,
+) -> dict[str, schemas.Columns]:
+    """Jc(B) of each measured sample (the newest measurement), keyed by sample label."""
+    curves = plots.jc_curves(_store(request), campaign, sample)
+    return {k: schemas.Columns(columns=v) for k, v in curves.items()}
+
+
+# -- suggestions -------------------------------------------------------------------------------
+@router.get("/campaigns/{campaign}/suggestions", response_model=list[schemas.Suggestion],
+            tags=["suggestions"], responses=N)
+def list_suggestions(
+    request: Request, campaign: str, user: Reader,
+    status: Literal["open", "used", "discarded"] | None = None,
+) -> list[schemas.Suggestion]:
+    return [schemas.Suggestion.of(x) for x in _store(request).suggestions(campaign, status)]
+
+
+@router.post("/campaigns/{campaign}/suggestions", response_model=list[schemas.Suggestion],
+             status_code=201, tags=["suggestions"], responses=W | N)
+def ask_suggestions(request: Request, campaign: str, body: schemas.SuggestIn, user: Writer) -> list[schemas.Suggestion]:
+    """Ask the optimizer for the next ``n`` process conditions; they are stored as ``open``
+    with the seed and the caller as ``created_by``."""
+    from fluxtrap.optimize.campaign_loop import suggest
+
+    recs = suggest(_store(request), campaign, body.n, body.seed, created_by=user.name)
+    return [schemas.Suggestion.of(x) for x in recs]
+
+
+@router.get("/suggestions/{suggestion_id}", response_model=schemas.Suggestion, tags=["suggestions"],
+            responses=N)
+def get_suggestion(request: Request, suggestion_id: int, user: Reader) -> schemas.Suggestion:
+    return schemas.Suggestion.of(_store(request).suggestion(suggestion_id))
+
+
+@router.patch("/suggestions/{suggestion_id}", response_model=schemas.Suggestion, tags=["suggestions"],
+              responses=W | N)
+def set_suggestion_status(
+    request: Request, suggestion_id: int, body: schemas.SuggestionStatusIn, user: Writer
+) -> schemas.Suggestion:
+    """Mark a suggestion used, discarded, or open again."""
+    return schemas.Suggestion.of(_store(request).set_suggestion_status(suggestion_id, body.status))
+
+
+# -- simulations -------------------------------------------------------------------------------
+@router.get("/simulations", response_model=list[schemas.Simulation], tags=["simulations"])
+def list_simulations(request: Request, user: Reader) -> list[schemas.Simulation]:
+    return [j.info() for j in _jobs(request).list()]
+
+
+@router.post("/simulations", response_model=schemas.Simulation, status_code=202, tags=["simulations"],
+             responses=W)
+def submit_simulation(request: Request, body: schemas.SimulationIn, user: Writer) -> schemas.Simulation:
+    """Check a case file and queue its simulation; poll ``GET /api/simulations/{id}``."""
+    return _jobs(request).submit(body.case, user.name).info()
+
+
+@router.get("/simulations/{job_id}", response_model=schemas.Simulation, tags=["simulations"], responses=N)
+def get_simulation(request: Request, job_id: int, user: Reader) -> schemas.Simulation:
+    return _jobs(request).get(job_id).info()
+
+
+@router.get("/simulations/{job_id}/probes", tags=["simulations"], responses=N | {
+    200: {"content": {"application/json": {}, "text/csv": {}},
+          "description": "probes.csv columns: time_s, applied_T, temperature_K, <probe>_Bz_T"},
+    409: {"model": schemas.Error, "description": "the simulation has not finished"},
+})
+def simulation_probes(
+    request: Request, job_id: int, user: Reader, format: Literal["json", "csv"] = "json"
+) -> Response:
+    """The probe traces of a finished simulation, as JSON columns or as ``probes.csv``."""
+    df = _jobs(request).get(job_id).finished().probes
+    if format == "csv":
+        buf = io.StringIO()
+        df.to_csv(buf, index=False, float_format="%.10g")
+        return Response(buf.getvalue(), media_type="text/csv")
+    return Response(schemas.Columns(columns=df.to_dict(orient="list")).model_dump_json(),
+                    media_type="application/json")
+
+
+@router.get("/simulations/{job_id}/plots", tags=["simulations"], responses=N | {
+    409: {"model": schemas.Error, "description": "the simulation has not finished"},
+})
+def simulation_plots(request: Request, job_id: int, user: Reader) -> dict:
+    """Plotly figures (JSON) of a finished simulation: probe traces and J/B maps."""
+    return plots.simulation_figures(_jobs(request).get(job_id).finished())

@@ -1,0 +1,84 @@
+"""The FastAPI application: REST API (:mod:`.api`), dashboard pages (:mod:`.pages`), static files.
+
+>>> from fluxtrap.web import create_app
+>>> app = create_app("sqlite:///lab.db")      # or a Store; serve with uvicorn
+
+Errors: ``FluxtrapError`` subclasses become JSON ``{"detail": message, "error": class name}`` with
+404 (not found), 409 (simulation not finished), 422 (a value, unit or file that breaks a rule) or
+503 (the database failed);
+malformed requests get FastAPI's 422 listing each bad field.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import plotly
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from fluxtrap import __version__
+from fluxtrap.errors import FluxtrapError, NotFoundError
+from fluxtrap.store import Store
+from fluxtrap.web import api, pages
+from fluxtrap.web.jobs import Jobs, NotFinishedError
+
+HERE = Path(__file__).parent
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+STATUS = {NotFoundError: 404, NotFinishedError: 409}
+
+
+def create_app(store: Store | str | os.PathLike[str] | None = None, *, sim_workers: int = 1) -> FastAPI:
+    """The web app on ``store`` (a ``Store`` or a URL/path; default ``$FLUXTRAP_DB`` or ./fluxtrap.db)."""
+    store = store if isinstance(store, Store) else Store(store)
+    jobs = Jobs(sim_workers)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        jobs.shutdown()
+
+    app = FastAPI(
+        title="fluxtrap", version=__version__, lifespan=lifespan,
+        description="A lab-shared sintering campaign: samples, measurements (Jc(B) derived on upload), "
+        "Bayesian-optimization suggestions and trapped-field simulations. Authenticate with "
+        "`Authorization: Bearer <token>` (tokens from `fluxtrap user add NAME --role writer|reader`).",
+    )
+    app.state.store = store
+    app.state.jobs = jobs
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:  # the plotly package's own bundle: no CDN, works offline
+        return FileResponse(PLOTLY_JS, media_type="text/javascript")
+
+    @app.exception_handler(FluxtrapError)
+    async def fluxtrap_error(request: Request, err: FluxtrapError) -> Response:
+        code = next((c for cls, c in STATUS.items() if isinstance(err, cls)), 422)
+        if type(err) is FluxtrapError:  # the store's own failure (database unreachable), not the caller's
+            code = 503
+        return _error(request, code, str(err), type(err).__name__)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, err: HTTPException) -> Response:
+        return _error(request, err.status_code, str(err.detail), type(err).__name__, err.headers)
+
+    app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
+
+    return app
+
+
+def _error(request: Request, code: int, detail: str, error: str, headers=None) -> Response:
+    """JSON for the API, an HTML page for the dashboard."""
+    if request.url.path.startswith("/api"):
+        return JSONResponse({"detail": detail, "error": error}, status_code=code, headers=headers)
+    return pages.templates.TemplateResponse(
+        request, "error.html", {"user": None, "error": f"{code}: {error}", "detail": detail},
+        status_code=code,
+    )

@@ -1,0 +1,80 @@
+"""Dashboard pages: server-rendered Jinja2 templates with Plotly charts (plotly.js served locally).
+
+Pages only read; they find their user from the ``fluxtrap_token`` cookie that the login page sets
+(no valid cookie: redirect to ``/login``). Every action on a page (add a sample, upload a file,
+ask for suggestions, submit a simulation) is a ``fetch`` to the REST API with the bearer token,
+so pages and scripts share one set of rules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from fluxtrap.store import UserRecord
+from fluxtrap.web import plots
+from fluxtrap.web.auth import COOKIE, store_of, user_from_token
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters["shown"] = plots.shown
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+class LoginRequired(Exception):
+    """Raised by a page without a valid token cookie; answered with a redirect to the login page."""
+
+
+def _user(request: Request) -> UserRecord:
+    user = user_from_token(store_of(request), request.cookies.get(COOKIE))
+    if user is None:
+        raise LoginRequired(request.url.path)
+    return user
+
+
+def _page(request: Request, name: str, user: UserRecord | None, **context) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"user": user, **context})
+
+
+def login_redirect(request: Request, err: LoginRequired) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={err.args[0]}", status_code=303)
+
+
+@router.get("/login")
+def login(request: Request, next: str = "/") -> HTMLResponse:
+    safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
+    return _page(request, "login.html", None, next=safe_next)
+
+
+@router.get("/")
+def index(request: Request) -> HTMLResponse:
+    user, store = _user(request), store_of(request)
+    rows = [(c, len(store.samples(c.name))) for c in store.campaigns()]
+    return _page(request, "index.html", user, campaigns=rows)
+
+
+@router.get("/campaigns/{campaign}")
+def campaign_page(request: Request, campaign: str) -> HTMLResponse:
+    user, store = _user(request), store_of(request)
+    spec = store.campaign(campaign)
+    history = store.history(campaign)
+    samples = store.samples(campaign)
+    measured = {m.sample for m in store.measurements(campaign, with_content=False)}
+    figures = {f"progress-{o.name}": plots.progress_figure(spec, history, o) for o in spec.objectives}
+    return _page(request, "campaign.html", user, spec=spec, samples=samples, measured=measured,
+                 figures=figures, open_suggestions=store.suggestions(campaign, "open"))
+
+
+@router.get("/campaigns/{campaign}/jc")
+def jc_page(
+    request: Request, campaign: str, sample: Annotated[list[str] | None, Query()] = None
+) -> HTMLResponse:
+    user, store = _user(request), store_of(request)
+    spec = store.campaign(campaign)
+    curves = plots.jc_curves(store, campaign)
+    selected = [s for s in (sample or curves) if s in curves]
+    return _page(request, "jc.html", user, spec=spec, labels=list(curves), selected=selected,
+                 figures={"jc": plots.jc_figure(curves)})

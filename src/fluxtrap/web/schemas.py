@@ -1,0 +1,210 @@
+"""Pydantic models at the HTTP edge: what the REST API accepts and returns.
+
+Units follow the store (SI; parameters in the campaign's own units). Request models forbid unknown
+keys so a typo is a 422 that names the key rather than a silently ignored value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.store import (
+    CurveRecord,
+    MeasurementRecord,
+    SampleRecord,
+    SuggestionRecord,
+    UserRecord,
+)
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Error(BaseModel):
+    """Every 4xx/5xx answer of fluxtrap's own: what went wrong, and the error class."""
+
+    detail: str
+    error: str
+
+
+class User(BaseModel):
+    name: str
+    role: Literal["reader", "writer"]
+
+    @classmethod
+    def of(cls, u: UserRecord) -> User:
+        return cls(name=u.name, role=u.role)
+
+
+class ParameterIn(Strict):
+    name: Name
+    unit: str = Field("", max_length=50)
+    low: float
+    high: float
+    step: float = 0.0
+
+
+class ObjectiveIn(Strict):
+    name: Name
+    quantity: Literal["jc", "value", "tc"] = "value"
+    goal: Literal["maximize", "minimize"] = "maximize"
+    field: str | None = Field(None, max_length=50, description='field with its unit, e.g. "3 T"')
+    temperature: str | None = Field(None, max_length=50, description='e.g. "5 K"')
+
+
+class CampaignIn(Strict):
+    """A campaign, in the shape of the campaign file (design section 4)."""
+
+    name: Name
+    parameters: list[ParameterIn] = Field(min_length=1, max_length=50)
+    objectives: list[ObjectiveIn] = Field(default_factory=list, max_length=20)
+
+    def spec(self) -> CampaignSpec:
+        data = self.model_dump(exclude_none=True)
+        return CampaignSpec.from_dict(data, source="request body")
+
+
+class Parameter(BaseModel):
+    name: str
+    unit: str
+    low: float
+    high: float
+    step: float
+
+
+class Objective(BaseModel):
+    name: str
+    quantity: str
+    goal: str
+    field_T: float | None
+    temperature_K: float | None
+
+
+class Campaign(BaseModel):
+    name: str
+    parameters: list[Parameter]
+    objectives: list[Objective]
+
+    @classmethod
+    def of(cls, spec: CampaignSpec) -> Campaign:
+        return cls.model_validate(spec.to_dict())
+
+
+class SampleIn(Strict):
+    label: Name
+    params: dict[str, float] = Field(description="parameter name -> value in the campaign's unit")
+    origin: Literal["researcher", "optimizer"] | None = Field(
+        None, description="default: optimizer when suggestion_id is given, else researcher"
+    )
+    suggestion_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    objectives: dict[str, float] = Field(default_factory=dict, description="objective -> value in SI")
+    notes: str = Field("", max_length=10_000)
+
+
+class Sample(BaseModel):
+    id: int
+    campaign: str
+    label: str
+    params: dict[str, float]
+    objectives: dict[str, float]
+    origin: str
+    suggestion_id: int | None
+    recorded_by: str | None
+    notes: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, x: SampleRecord) -> Sample:
+        return cls(**{k: getattr(x, k) for k in cls.model_fields})
+
+
+class Measurement(BaseModel):
+    id: int
+    campaign: str
+    sample: str
+    kind: str
+    temperature_K: float | None
+    filename: str
+    sha256: str
+    size: int
+    metadata: dict[str, Any]
+    recorded_by: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, x: MeasurementRecord) -> Measurement:
+        return cls(**{k: getattr(x, k) for k in cls.model_fields})
+
+
+class Curve(BaseModel):
+    id: int
+    measurement_id: int
+    kind: str
+    method: str
+    settings: dict[str, Any]
+    columns: dict[str, list[float]]
+
+    @classmethod
+    def of(cls, x: CurveRecord) -> Curve:
+        return cls(**{k: getattr(x, k) for k in cls.model_fields})
+
+
+class Upload(BaseModel):
+    """Answer to a measurement upload: the stored file, its curves and the objectives read off them."""
+
+    measurement: Measurement
+    curves: list[Curve]
+    objectives: dict[str, float]
+
+
+class SuggestIn(Strict):
+    n: int = Field(1, ge=1, le=10, description="how many suggestions to ask for")
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="default: a fresh random seed")
+
+
+class Suggestion(BaseModel):
+    id: int
+    campaign: str
+    params: dict[str, float]
+    acquisition_value: float | None
+    seed: int | None
+    status: str
+    created_by: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, x: SuggestionRecord) -> Suggestion:
+        return cls(**{k: getattr(x, k) for k in cls.model_fields})
+
+
+class SuggestionStatusIn(Strict):
+    status: Literal["open", "used", "discarded"]
+
+
+class SimulationIn(Strict):
+    case: str = Field(min_length=1, max_length=200_000, description="the case file (TOML, design section 3)")
+
+
+class Simulation(BaseModel):
+    id: int
+    title: str
+    status: Literal["queued", "running", "done", "failed"]
+    created_by: str
+    created_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    probes: list[str]
+    summary: dict[str, Any] | None
+
+
+class Columns(BaseModel):
+    """A table as columns: name (with unit) -> values."""
+
+    columns: dict[str, list[float]]

@@ -1,0 +1,137 @@
+// fluxtrap dashboard: draw the page's Plotly figures and send its forms to the REST API.
+"use strict";
+
+const COOKIE = "fluxtrap_token";
+
+function token() {
+  return localStorage.getItem(COOKIE) ||
+    (document.cookie.split("; ").find((c) => c.startsWith(COOKIE + "=")) || "").slice(COOKIE.length + 1);
+}
+
+function say(text, isError) {
+  const box = document.getElementById("message");
+  box.textContent = text;
+  box.className = isError ? "error" : "ok";
+  box.hidden = false;
+}
+
+// Call the API with the bearer token; throw an Error carrying the server's explanation.
+async function api(method, url, body) {
+  const headers = { Authorization: "Bearer " + token() };
+  if (body !== undefined && !(body instanceof FormData)) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(body);
+  }
+  const r = await fetch(url, { method, headers, body });
+  const data = r.headers.get("content-type")?.includes("json") ? await r.json() : await r.text();
+  if (!r.ok) {
+    const detail = typeof data.detail === "string" ? data.detail
+      : Array.isArray(data.detail) ? data.detail.map((d) => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; ")
+      : r.statusText;
+    throw new Error(`${r.status}: ${detail}`);
+  }
+  return data;
+}
+
+function drawFigures() {
+  for (const el of document.querySelectorAll("script[type='application/json'][id$='-data']")) {
+    const div = document.getElementById(el.id.slice(0, -5));
+    if (!div) continue;
+    const fig = JSON.parse(el.textContent);
+    Plotly.newPlot(div, fig.data, fig.layout, { responsive: true, displaylogo: false });
+  }
+}
+
+// Run an async form action with its button disabled; show the error if it fails.
+function onSubmit(id, action) {
+  const form = document.getElementById(id);
+  if (!form) return;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      await action(form, new FormData(form));
+    } catch (err) {
+      say(err.message, true);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+const campaignUrl = (form) => "/api/campaigns/" + encodeURIComponent(form.dataset.campaign);
+
+onSubmit("login-form", async (form, data) => {
+  const t = data.get("token").trim();
+  const r = await fetch("/api/me", { headers: { Authorization: "Bearer " + t } });
+  if (!r.ok) throw new Error("this token is not known to the server");
+  localStorage.setItem(COOKIE, t);
+  document.cookie = `${COOKIE}=${t}; path=/; SameSite=Strict`;
+  location.href = form.dataset.next || "/";
+});
+
+onSubmit("sample-form", async (form, data) => {
+  const params = {};
+  for (const [k, v] of data.entries()) if (k.startsWith("param:")) params[k.slice(6)] = Number(v);
+  const body = { label: data.get("label"), params, notes: data.get("notes") || "" };
+  if (data.get("suggestion_id")) body.suggestion_id = Number(data.get("suggestion_id"));
+  await api("POST", campaignUrl(form) + "/samples", body);
+  location.reload();
+});
+
+onSubmit("upload-form", async (form, data) => {
+  const label = data.get("label");
+  data.delete("label");
+  const up = await api("POST", `${campaignUrl(form)}/samples/${encodeURIComponent(label)}/measurements`, data);
+  const shown = Object.entries(up.objectives).map(([k, v]) => `${k} = ${v.toPrecision(4)}`).join(", ");
+  say(`stored ${up.measurement.filename} for ${label}${shown ? ": " + shown + " (SI)" : ""}`);
+  location.href = `/campaigns/${encodeURIComponent(form.dataset.campaign)}/jc?sample=${encodeURIComponent(label)}`;
+});
+
+onSubmit("suggest-form", async (form, data) => {
+  const body = { n: Number(data.get("n")) };
+  if (data.get("seed")) body.seed = Number(data.get("seed"));
+  await api("POST", campaignUrl(form) + "/suggestions", body);
+  location.reload();
+});
+
+onSubmit("simulation-form", async (form, data) => {
+  const job = await api("POST", "/api/simulations", { case: data.get("case") });
+  location.href = "/simulations/" + job.id;
+});
+
+document.addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-suggestion]");
+  if (b) {
+    try {
+      await api("PATCH", "/api/suggestions/" + b.dataset.suggestion, { status: b.dataset.status });
+      location.reload();
+    } catch (err) {
+      say(err.message, true);
+    }
+  }
+  if (ev.target.id === "logout") {
+    ev.preventDefault();
+    localStorage.removeItem(COOKIE);
+    document.cookie = `${COOKIE}=; path=/; max-age=0`;
+    location.href = "/login";
+  }
+});
+
+// Jc(B): the checkboxes show or hide each sample's trace.
+const select = document.getElementById("jc-select");
+if (select) {
+  const sync = () => {
+    const boxes = [...select.querySelectorAll("input[type=checkbox]")];
+    Plotly.restyle("jc", { visible: boxes.map((c) => c.checked) }, boxes.map((c) => Number(c.dataset.trace)));
+  };
+  select.addEventListener("change", sync);
+  window.addEventListener("load", sync);
+}
+
+// A running simulation's page reloads until the job has finished.
+const pending = document.querySelector("[data-poll]");
+if (pending) setTimeout(() => location.reload(), 2000);
+
+drawFigures();

@@ -1,0 +1,212 @@
+"""The REST API through FastAPI's TestClient: every endpoint, its auth and its error paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import NAME, auth
+
+P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+C = "/api/campaigns/K-Ba122%20SPS"
+
+
+def snapshot(lab) -> tuple:
+    """Everything a write could change, to check that a refused write changed nothing."""
+    s = lab.store
+    return (
+        [c.to_dict() for c in s.campaigns()],
+        [(x.label, x.params, x.objectives, x.recorded_by) for x in s.samples(NAME)],
+        [(x.id, x.status) for x in s.suggestions(NAME)],
+        [(x.id, x.sha256) for x in s.measurements(NAME, with_content=False)],
+    )
+
+
+def test_me_names_the_user_of_the_token(lab):
+    assert lab.client.get("/api/me", headers=auth("rita")).json() == {"name": "rita", "role": "reader"}
+
+
+@pytest.mark.parametrize("headers, why", [
+    ({}, "missing token"),
+    ({"Authorization": "Bearer not-a-token"}, "unknown token"),
+    ({"Authorization": "Basic YWxpY2U6eA=="}, "missing token"),
+])
+def test_no_or_wrong_token_is_401_for_reads_and_writes(lab, headers, why):
+    before = snapshot(lab)
+    for method, url, body in [
+        ("GET", "/api/campaigns", None),
+        ("GET", f"{C}/samples", None),
+        ("POST", f"{C}/samples", {"label": "X1", "params": P}),
+        ("POST", "/api/campaigns", {"name": "new", "parameters": [{"name": "x", "low": 0, "high": 1}]}),
+    ]:
+        r = lab.client.request(method, url, json=body, headers=headers)
+        assert r.status_code == 401, (method, url)
+        assert why in r.json()["detail"]
+        assert r.headers["www-authenticate"] == "Bearer"
+    assert snapshot(lab) == before
+
+
+def test_reader_reads_but_cannot_write(lab):
+    lab.store.add_sample(NAME, "B1", P, recorded_by="alice")
+    sug = lab.store.add_suggestions(NAME, [P | {"dwell_time": 6}], [0.1], {}, seed=1)[0]
+    before = snapshot(lab)
+    assert lab.client.get(f"{C}/samples", headers=auth("rita")).status_code == 200
+    for method, url, body in [
+        ("POST", f"{C}/samples", {"label": "X1", "params": P}),
+        ("POST", "/api/campaigns", {"name": "new", "parameters": [{"name": "x", "low": 0, "high": 1}]}),
+        ("POST", f"{C}/suggestions", {"n": 1}),
+        ("PATCH", f"/api/suggestions/{sug.id}", {"status": "discarded"}),
+        ("POST", "/api/simulations", {"case": "title = 'x'"}),
+    ]:
+        r = lab.client.request(method, url, json=body, headers=auth("rita"))
+        assert r.status_code == 403, (method, url)
+        assert r.json() == {"detail": "user 'rita' is a reader and cannot write", "error": "HTTPException"}
+    r = lab.client.post(f"{C}/samples/B1/measurements", headers=auth("rita"),
+                        data={"a": "1 mm", "b": "2 mm", "c": "1 mm"}, files={"file": ("x.dat", b"1,2\n")})
+    assert r.status_code == 403
+    assert snapshot(lab) == before
+
+
+def test_campaigns_create_list_get(lab):
+    body = {
+        "name": "Pressure scan",
+        "parameters": [{"name": "pressure", "unit": "MPa", "low": 10, "high": 80, "step": 5}],
+        "objectives": [{"name": "jc_1T", "quantity": "jc", "field": "1 T", "temperature": "5 K"}],
+    }
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 201
+    assert r.json()["objectives"][0] == {
+        "name": "jc_1T", "quantity": "jc", "goal": "maximize", "field_T": 1.0, "temperature_K": 5.0}
+    names = [c["name"] for c in lab.client.get("/api/campaigns", headers=auth("rita")).json()]
+    assert names == [NAME, "Pressure scan"]
+    got = lab.client.get("/api/campaigns/Pressure%20scan", headers=auth("rita")).json()
+    assert got["parameters"] == [{"name": "pressure", "unit": "MPa", "low": 10, "high": 80, "step": 5}]
+
+
+@pytest.mark.parametrize("body, says", [
+    ({"name": NAME, "parameters": [{"name": "x", "low": 0, "high": 1}]}, "already exists"),
+    ({"name": "c", "parameters": [{"name": "x", "low": 1, "high": 0}]}, "need finite low < high"),
+    ({"name": "c", "parameters": [{"name": "x", "low": 0, "high": 1}],
+      "objectives": [{"name": "j", "quantity": "jc"}]}, "needs a field"),
+    ({"name": "c", "parameters": [{"name": "x", "low": 0, "high": 1}],
+      "objectives": [{"name": "j", "quantity": "jc", "field": "3 mm"}]}, "objectives[0].field"),
+    ({"name": "c", "parameters": []}, "at least 1 item"),
+    ({"name": "c", "parameters": [{"name": "x", "low": 0, "high": 1, "stepp": 1}]}, "Extra inputs"),
+])
+def test_bad_campaign_is_422_saying_what(lab, body, says):
+    before = snapshot(lab)
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422
+    assert says in str(r.json()["detail"])
+    assert snapshot(lab) == before
+
+
+def test_unknown_campaign_is_404_naming_the_known_ones(lab):
+    for url in ["/api/campaigns/nope", "/api/campaigns/nope/samples", "/api/campaigns/nope/best",
+                "/api/campaigns/nope/suggestions", "/api/campaigns/nope/jc"]:
+        r = lab.client.get(url, headers=auth("rita"))
+        assert r.status_code == 404, url
+        assert r.json() == {"detail": f"no campaign named 'nope' (known: '{NAME}')", "error": "NotFoundError"}
+
+
+def test_samples_record_who_wrote_them(any_lab):
+    lab = any_lab
+    r = lab.client.post(f"{C}/samples", headers=auth("alice"),
+                        json={"label": "B1", "params": P, "objectives": {"jc_3T": 2.9e8}, "notes": "first"})
+    assert r.status_code == 201
+    assert r.json()["recorded_by"] == "alice"
+    assert r.json()["origin"] == "researcher"
+    got = lab.client.get(f"{C}/samples/B1", headers=auth("rita")).json()
+    assert (got["params"], got["objectives"], got["notes"]) == (P, {"jc_3T": 2.9e8}, "first")
+    assert [x["label"] for x in lab.client.get(f"{C}/samples", headers=auth("rita")).json()] == ["B1"]
+    assert lab.store.sample(NAME, "B1").recorded_by == "alice"
+
+
+@pytest.mark.parametrize("body, code, says", [
+    ({"label": "B1", "params": P}, 422, "already used"),
+    ({"label": "B2", "params": P | {"ramp_rate": 500}}, 422, "ramp_rate=500 degC/min is outside [10, 100]"),
+    ({"label": "B2", "params": P | {"ramp_rate": 50.05}}, 422, "off the step grid"),
+    ({"label": "B2", "params": {"ramp_rate": 50}}, 422, "missing parameter(s) max_temperature, dwell_time"),
+    ({"label": "B2", "params": P | {"pressure": 1}}, 422, "unknown parameter(s) pressure"),
+    ({"label": "B2", "params": P, "objectives": {"jc_5T": 1}}, 422, "no objective 'jc_5T'"),
+    ({"label": "B2", "params": P, "suggestion_id": 999}, 404, "no suggestion with id 999"),
+    ({"label": "", "params": P}, 422, "at least 1 character"),
+    ({"label": "B2", "params": {"ramp_rate": "fast"}}, 422, "valid number"),
+    ({"label": "B2", "params": P, "origin": "robot"}, 422, "'researcher' or 'optimizer'"),
+])
+def test_bad_sample_is_rejected_saying_what_and_changes_nothing(any_lab, body, code, says):
+    lab = any_lab
+    lab.store.add_sample(NAME, "B1", P)
+    before = snapshot(lab)
+    r = lab.client.post(f"{C}/samples", json=body, headers=auth("bob"))
+    assert r.status_code == code
+    assert says in str(r.json()["detail"])
+    assert snapshot(lab) == before
+
+
+def test_unknown_sample_is_404(lab):
+    for url in [f"{C}/samples/B9", f"{C}/samples/B9/measurements", f"{C}/jc?sample=B9"]:
+        r = lab.client.get(url, headers=auth("rita"))
+        assert r.status_code == 404, url
+        assert "has no sample labelled 'B9'" in r.json()["detail"]
+
+
+def test_suggestions_list_get_and_mark(lab):
+    a, b = lab.store.add_suggestions(NAME, [P, P | {"dwell_time": 7}], [0.3, 0.2], {"model": "gp"}, seed=4,
+                                     created_by="bob")
+    got = lab.client.get(f"{C}/suggestions", headers=auth("rita")).json()
+    assert [(x["id"], x["status"], x["seed"], x["created_by"]) for x in got] == [
+        (a.id, "open", 4, "bob"), (b.id, "open", 4, "bob")]
+    r = lab.client.patch(f"/api/suggestions/{a.id}", json={"status": "discarded"}, headers=auth("alice"))
+    assert r.json()["status"] == "discarded"
+    assert [x["id"] for x in lab.client.get(f"{C}/suggestions?status=open", headers=auth("rita")).json()] == [b.id]
+    assert lab.client.get(f"/api/suggestions/{b.id}", headers=auth("rita")).json()["params"] == P | {"dwell_time": 7}
+    # a sample made from a suggestion is the optimizer's and uses it up
+    r = lab.client.post(f"{C}/samples", headers=auth("bob"),
+                        json={"label": "O1", "params": b.params, "suggestion_id": b.id})
+    assert (r.status_code, r.json()["origin"]) == (201, "optimizer")
+    assert lab.store.suggestion(b.id).status == "used"
+    r = lab.client.post(f"{C}/samples", headers=auth("bob"),
+                        json={"label": "O2", "params": b.params, "suggestion_id": b.id})
+    assert r.status_code == 422 and f"suggestion {b.id} is used, not open" in r.json()["detail"]
+
+
+def test_suggestion_errors(lab):
+    assert lab.client.get("/api/suggestions/77", headers=auth("rita")).status_code == 404
+    r = lab.client.patch("/api/suggestions/77", json={"status": "used"}, headers=auth("alice"))
+    assert (r.status_code, r.json()["detail"]) == (404, "no suggestion with id 77")
+    r = lab.client.patch("/api/suggestions/77", json={"status": "done"}, headers=auth("alice"))
+    assert r.status_code == 422 and "'open', 'used' or 'discarded'" in str(r.json()["detail"])
+    r = lab.client.get(f"{C}/suggestions?status=done", headers=auth("rita"))
+    assert r.status_code == 422
+    for n in (0, 11):
+        r = lab.client.post(f"{C}/suggestions", json={"n": n}, headers=auth("alice"))
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "n"]
+
+
+def test_best_so_far_per_loop(lab):
+    s = lab.store
+    s.add_sample(NAME, "R1", P, objectives={"jc_3T": 2.0e8})
+    s.add_sample(NAME, "O1", P | {"dwell_time": 6}, origin="optimizer", objectives={"jc_3T": 3.0e8})
+    s.add_sample(NAME, "R2", P | {"dwell_time": 7}, objectives={"jc_3T": 2.5e8})
+    s.add_sample(NAME, "R3", P | {"dwell_time": 8})  # not measured yet
+    got = lab.client.get(f"{C}/best", headers=auth("rita")).json()
+    assert got == {"jc_3T": {
+        "all": [2.0e8, 3.0e8, 3.0e8, 3.0e8],
+        "researcher": [2.0e8, 2.0e8, 2.5e8, 2.5e8],
+        "optimizer": [None, 3.0e8, 3.0e8, 3.0e8],
+    }}
+
+
+def test_unknown_measurement_and_simulation_are_404(lab):
+    r = lab.client.get("/api/measurements/5/curves", headers=auth("rita"))
+    assert (r.status_code, r.json()["detail"]) == (404, "no measurement with id 5")
+    assert lab.client.get("/api/simulations", headers=auth("rita")).json() == []
+    for url in ["/api/simulations/3", "/api/simulations/3/probes", "/api/simulations/3/plots"]:
+        r = lab.client.get(url, headers=auth("rita"))
+        assert (r.status_code, r.json()["detail"]) == (404, "no simulation with id 3")
+
+
+def test_openapi_schema_lists_every_route(lab):
+    paths = lab.client.get("/openapi.json").json()["paths"]
+    assert {"/api/campaigns", "/api/campaigns/{campaign}/samples/{label}/measurements",
+            "/api/campaigns/{campaign}/suggestions", "/api/simulations/{job_id}/probes"} <= set(paths)
