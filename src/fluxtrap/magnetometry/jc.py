@@ -1,0 +1,204 @@
+"""``JcCurve``: critical current density against field, the value the optimizer and simulator use."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from fluxtrap.errors import InputFileError, ValidationError
+
+A_CM2 = 1e4  # A/m^2 per A/cm^2
+
+
+@dataclass(frozen=True, eq=False)
+class JcCurve:
+    """Jc(B): ``jc_A_m2`` (A/m^2, > 0) at ``field_T`` (B = mu0*H in T, increasing, >= 0), ``(n,)``.
+
+    ``unpenetrated`` ``(n,)`` flags points where the extended Bean model does not hold (the
+    sample is not fully penetrated: the low-field remanent peak, and just after the turning
+    field); they are kept, not smoothed. ``temperature_K`` is the measurement temperature,
+    ``source`` the file it came from, ``method`` and ``settings`` how it was derived.
+
+    ``at(B)`` interpolates linearly in B and logarithmically in Jc; Jc is even in B (|B| is
+    used); outside the measured range it holds the end values (``extrapolate="hold"``) or
+    raises (``extrapolate="raise"``).
+    """
+
+    field_T: np.ndarray
+    jc_A_m2: np.ndarray
+    temperature_K: float | None = None
+    unpenetrated: np.ndarray | None = None
+    source: str = ""
+    method: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        b = np.asarray(self.field_T, dtype=float).ravel()
+        j = np.asarray(self.jc_A_m2, dtype=float).ravel()
+        if b.shape != j.shape or b.size < 2:
+            raise ValidationError(
+                f"JcCurve needs field_T and jc_A_m2 of equal length >= 2, got {b.size} and {j.size}"
+            )
+        if not (np.isfinite(b).all() and np.isfinite(j).all()):
+            raise ValidationError("JcCurve: field_T and jc_A_m2 must be finite")
+        if np.any(b < 0) or np.any(np.diff(b) <= 0):
+            raise ValidationError("JcCurve: field_T must be >= 0 and strictly increasing")
+        if np.any(j <= 0):
+            raise ValidationError(f"JcCurve: jc_A_m2 must be > 0 (min {j.min():.3g} at {b[np.argmin(j)]:.3g} T)")
+        flags = np.zeros(b.size, bool) if self.unpenetrated is None else np.asarray(self.unpenetrated, bool).ravel()
+        if flags.shape != b.shape:
+            raise ValidationError(f"JcCurve: unpenetrated has {flags.size} entries for {b.size} points")
+        for arr in (b, j, flags):
+            arr.setflags(write=False)
+        object.__setattr__(self, "field_T", b)
+        object.__setattr__(self, "jc_A_m2", j)
+        object.__setattr__(self, "unpenetrated", flags)
+        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+
+    @classmethod
+    def from_function(
+        cls, jc: Callable[[np.ndarray], np.ndarray], field_T: Any, **kwargs: Any
+    ) -> JcCurve:
+        """Tabulate a callable ``jc(B_T) -> A/m^2`` (vectorised) at the fields ``field_T``."""
+        b = np.asarray(field_T, dtype=float)
+        return cls(field_T=b, jc_A_m2=np.asarray(jc(b), dtype=float), **kwargs)
+
+    def at(self, field_T: Any, *, extrapolate: str = "hold") -> Any:
+        """Jc in A/m^2 at ``field_T`` (T, scalar or array of any shape; |B| is used)."""
+        b = np.abs(np.asarray(field_T, dtype=float))
+        if extrapolate not in ("hold", "raise"):
+            raise ValueError(f"extrapolate must be 'hold' or 'raise', got {extrapolate!r}")
+        if extrapolate == "raise":
+            lo, hi = self.field_T[0], self.field_T[-1]
+            bad = (b < lo - 1e-12) | (b > hi + 1e-12)
+            if np.any(bad):
+                raise ValidationError(
+                    f"Jc(B) asked at {b[bad].ravel()[0]:.4g} T, outside the measured {lo:.4g}..{hi:.4g} T"
+                )
+        out = np.exp(np.interp(b, self.field_T, np.log(self.jc_A_m2)))
+        return float(out) if out.ndim == 0 else out
+
+    __call__ = at
+
+    @property
+    def jc_A_cm2(self) -> np.ndarray:
+        """Jc in A/cm^2 (the unit tables and papers use), ``(n,)``."""
+        return self.jc_A_m2 / A_CM2
+
+    @property
+    def valid(self) -> np.ndarray:
+        """Points where the sample was fully penetrated (not flagged), ``(n,)`` bool."""
+        return ~self.unpenetrated
+
+    def to_columns(self) -> dict[str, list[float]]:
+        """``{column: list}`` for the store (``from_columns`` reads it back)."""
+        return {
+            "B_T": self.field_T.tolist(),
+            "Jc_A_m2": self.jc_A_m2.tolist(),
+            "unpenetrated": self.unpenetrated.astype(float).tolist(),
+        }
+
+    @classmethod
+    def from_columns(cls, columns: Mapping[str, Any], **kwargs: Any) -> JcCurve:
+        """Inverse of ``to_columns``; also accepts ``Jc_A_cm2`` instead of ``Jc_A_m2``."""
+        if "B_T" not in columns or not ({"Jc_A_m2", "Jc_A_cm2"} & set(columns)):
+            raise ValidationError(f"Jc curve columns need B_T and Jc_A_m2 (or Jc_A_cm2), got {sorted(columns)}")
+        jc = (
+            np.asarray(columns["Jc_A_m2"], float)
+            if "Jc_A_m2" in columns
+            else np.asarray(columns["Jc_A_cm2"], float) * A_CM2
+        )
+        flags = columns.get("unpenetrated")
+        return cls(
+            field_T=np.asarray(columns["B_T"], float),
+            jc_A_m2=jc,
+            unpenetrated=None if flags is None else np.asarray(flags, float) > 0.5,
+            **kwargs,
+        )
+
+    def to_csv(self, path_or_buffer: str | Path | io.TextIOBase) -> None:
+        """Write the design's Jc table: columns ``B_T,Jc_A_cm2`` (what ``jc.csv`` cases read)."""
+        lines = ["B_T,Jc_A_cm2"] + [f"{b:.6g},{j:.6g}" for b, j in zip(self.field_T, self.jc_A_cm2, strict=True)]
+        text = "\n".join(lines) + "\n"
+        if isinstance(path_or_buffer, str | Path):
+            Path(path_or_buffer).write_text(text, encoding="utf-8")
+        else:
+            path_or_buffer.write(text)
+
+    @classmethod
+    def from_csv(cls, path: str | Path, **kwargs: Any) -> JcCurve:
+        """Read a ``B_T,Jc_A_cm2`` table (as ``to_csv`` and ``fluxtrap jc --out`` write)."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputFileError(f"{path}: no such Jc table") from None
+        rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].startswith("#")]
+        if not rows or [c.strip() for c in rows[0][:2]] != ["B_T", "Jc_A_cm2"]:
+            raise InputFileError(f"{path}, line 1: expected the header 'B_T,Jc_A_cm2'")
+        b, j = [], []
+        for n, row in enumerate(rows[1:], start=2):
+            try:
+                b.append(float(row[0]))
+                j.append(float(row[1]))
+            except (ValueError, IndexError):
+                raise InputFileError(f"{path}, line {n}: expected two numbers B_T,Jc_A_cm2, got {row}") from None
+        kwargs.setdefault("source", path.name)
+        try:
+            return cls(field_T=np.array(b), jc_A_m2=np.array(j) * A_CM2, **kwargs)
+        except ValidationError as err:
+            raise InputFileError(f"{path}: {err}") from None
+
+    def plot(self, ax: Any = None, *, label: str | None = None, color: str | None = None) -> Any:
+        """Jc (A/cm^2, log scale) against B (T); unpenetrated points drawn hollow. Returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(4.5, 3.4), constrained_layout=True)
+        if label is None:
+            t = f"{self.temperature_K:.3g} K" if self.temperature_K is not None else ""
+            label = ", ".join(x for x in (self.source, t) if x) or "Jc(B)"
+        ok = self.valid
+        (line,) = ax.semilogy(self.field_T[ok], self.jc_A_cm2[ok], "o-", ms=3, lw=1.2, color=color, label=label)
+        if (~ok).any():
+            ax.semilogy(
+                self.field_T[~ok], self.jc_A_cm2[~ok], "o", ms=3.5, mfc="none", color=line.get_color(),
+                label="not fully penetrated",
+            )
+        ax.set_xlabel(r"$\mu_0 H$ (T)")
+        ax.set_ylabel(r"$J_c$ (A cm$^{-2}$)")
+        ax.set_xlim(left=0)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(frameon=False, fontsize="small")
+        return ax
+
+    def __repr__(self) -> str:
+        t = f" at {self.temperature_K:.4g} K" if self.temperature_K is not None else ""
+        flagged = int(self.unpenetrated.sum())
+        mid = self.at(3.0) / A_CM2 if self.field_T[0] <= 3.0 <= self.field_T[-1] else math.nan
+        at3 = f", Jc(3 T) = {mid:.3g} A/cm^2" if math.isfinite(mid) else ""
+        return (
+            f"<JcCurve{t}: {self.field_T.size} points, {self.field_T[0]:.3g}..{self.field_T[-1]:.3g} T, "
+            f"Jc {self.jc_A_cm2.min():.3g}..{self.jc_A_cm2.max():.3g} A/cm^2{at3}"
+            f"{f', {flagged} flagged not fully penetrated' if flagged else ''}"
+            f"{f', from {self.source}' if self.source else ''}>"
+        )
+
+
+def kim(jc0_A_m2: float, b0_T: float) -> Callable[[np.ndarray], np.ndarray]:
+    """Kim model Jc(B) = Jc0 / (1 + |B| / B0) as a vectorised callable (A/m^2 from T)."""
+    if not (jc0_A_m2 > 0 and b0_T > 0):
+        raise ValidationError(f"Kim model needs jc0 > 0 and b0 > 0, got {jc0_A_m2!r}, {b0_T!r}")
+
+    def jc(field_T: np.ndarray) -> np.ndarray:
+        return jc0_A_m2 / (1.0 + np.abs(np.asarray(field_T, dtype=float)) / b0_T)
+
+    return jc

@@ -1,0 +1,253 @@
+"""M(H) loops: split a field sweep into branches, subtract a linear background, loop width dM(H).
+
+A file may hold several loops (one per temperature, as the KMK282 file: 5 K then 300 K); rows
+are grouped into loops at comment-only rows and at temperature jumps, and each loop is split
+into monotonic branches at the field's turning points. The first branch is the virgin curve
+when it starts near zero field and rises to the maximum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fluxtrap.errors import AnalysisError, ValidationError
+from fluxtrap.magnetometry.table import MeasurementTable
+
+BRANCH_KINDS = ("virgin", "decreasing", "increasing")
+
+
+@dataclass(frozen=True, eq=False)
+class Branch:
+    """A monotonic part of a field sweep: rows ``start..stop-1`` of the table, ``loop`` its group.
+
+    ``field_T`` (mu0*H, T) and ``moment_Am2`` are the branch's points in measurement order, ``(n,)``.
+    """
+
+    kind: str
+    loop: int
+    start: int
+    stop: int
+    temperature_K: float
+    field_T: np.ndarray
+    moment_Am2: np.ndarray
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """Field (increasing) and moment, duplicates of a field averaged: what ``np.interp`` needs."""
+        b, inv = np.unique(self.field_T, return_inverse=True)
+        m = np.bincount(inv, weights=self.moment_Am2) / np.bincount(inv)
+        return b, m
+
+    def __repr__(self) -> str:
+        return (
+            f"<Branch {self.kind} (loop {self.loop}, {self.temperature_K:.4g} K): {len(self)} points, "
+            f"{self.field_T[0]:.4g} -> {self.field_T[-1]:.4g} T>"
+        )
+
+
+def monotone_segments(x: np.ndarray, tolerance: float) -> list[tuple[int, int]]:
+    """``(start, stop)`` index ranges over which ``x`` rises or falls, split at turning points.
+
+    A reversal counts once ``x`` has moved back by more than ``tolerance`` from its running
+    extreme (so repeated or jittering points do not split a branch); the turning point ends
+    one segment and starts the next. Hand-written because it is ten lines and must keep noise
+    tolerance explicit; scipy's peak finders ask for prominences in data units anyway.
+    """
+    n = len(x)
+    if n < 2:
+        return [(0, n)]
+    bounds = [0]
+    direction = 0
+    ext = 0  # index of the running extreme of the current segment
+    for i in range(1, n):
+        if direction == 0:
+            if abs(x[i] - x[bounds[-1]]) > tolerance:
+                direction = 1 if x[i] > x[bounds[-1]] else -1
+                ext = i
+            continue
+        if (x[i] - x[ext]) * direction >= 0:
+            ext = i
+        elif abs(x[i] - x[ext]) > tolerance:
+            bounds.append(ext)
+            direction = -direction
+            ext = i
+    return [(s, e + 1) for s, e in zip(bounds, bounds[1:] + [n - 1], strict=True) if e > s]
+
+
+def loop_groups(table: MeasurementTable, temperature_jump_K: float = 2.0) -> list[tuple[int, int]]:
+    """Row ranges of separate loops: split at comment-only rows and at temperature jumps."""
+    n = len(table)
+    cuts = {r for r, _ in table.comments if 0 < r < n}
+    t = table.temperature_K
+    if np.isfinite(t).all():
+        jump = np.abs(np.diff(t)) > np.maximum(temperature_jump_K, 0.05 * np.abs(t[:-1]))
+        cuts |= set((np.nonzero(jump)[0] + 1).tolist())
+    edges = [0, *sorted(cuts), n]
+    return [(s, e) for s, e in zip(edges[:-1], edges[1:], strict=True) if e - s >= 3]
+
+
+def split_branches(table: MeasurementTable, *, tolerance_T: float | None = None) -> tuple[Branch, ...]:
+    """All branches of all loops in ``table``, in measurement order.
+
+    ``tolerance_T``: field reversal below which no turning point is declared (default 0.2% of
+    the field span, at least 1 mT). Branches of fewer than 3 points are dropped.
+    """
+    if table.kind != "mh_loop":
+        raise AnalysisError(
+            f"{table.metadata.filename}: not an M(H) measurement (field span "
+            f"{np.ptp(table.field_T):.3g} T); expected a field sweep"
+        )
+    branches: list[Branch] = []
+    for loop, (g0, g1) in enumerate(loop_groups(table)):
+        b = table.field_T[g0:g1]
+        span = np.ptp(b)
+        tol = tolerance_T if tolerance_T is not None else max(2e-3 * span, 1e-3)
+        bmax = np.max(np.abs(b))
+        for k, (s, e) in enumerate(monotone_segments(b, tol)):
+            if e - s < 3:
+                continue
+            rising = b[e - 1] > b[s]
+            virgin = k == 0 and rising and abs(b[s]) < 0.05 * bmax and b[e - 1] > 0.5 * bmax
+            kind = "virgin" if virgin else ("increasing" if rising else "decreasing")
+            temps = table.temperature_K[g0 + s : g0 + e]
+            branches.append(
+                Branch(
+                    kind=kind,
+                    loop=loop,
+                    start=g0 + s,
+                    stop=g0 + e,
+                    temperature_K=float(np.nanmedian(temps)) if np.isfinite(temps).any() else np.nan,
+                    field_T=b[s:e].copy(),
+                    moment_Am2=table.moment_Am2[g0 + s : g0 + e].copy(),
+                )
+            )
+    return tuple(branches)
+
+
+@dataclass(frozen=True, eq=False)
+class LoopWidth:
+    """Width of one loop at equal field: ``dm_Am2 = m_decreasing - m_increasing`` on ``field_T``.
+
+    ``field_T`` is a common grid ``(n,)`` (mu0*H, T) over the field range both branches cover;
+    ``background_Am2_per_T`` the linear background slope that was subtracted (0 if none);
+    ``field_max_T`` the largest |field| of the loop (the turning field).
+    """
+
+    field_T: np.ndarray
+    dm_Am2: np.ndarray
+    temperature_K: float
+    loop: int
+    background_Am2_per_T: float
+    field_max_T: float
+
+
+def linear_background(branches: tuple[Branch, ...] | list[Branch], fraction: float = 0.7) -> float:
+    """Slope (A*m^2/T) of the reversible moment at high field, |B| >= ``fraction`` * max|B|.
+
+    The mean of the decreasing and increasing branch is the reversible part; at high field it
+    is the paramagnetic or normal-state background, fitted as a straight line.
+    """
+    dec = next((b for b in branches if b.kind == "decreasing"), None)
+    inc = next((b for b in branches if b.kind == "increasing"), None)
+    if dec is None or inc is None:
+        raise AnalysisError("a linear background needs a decreasing and an increasing branch")
+    bd, md = dec.sorted()
+    bi, mi = inc.sorted()
+    lo, hi = max(bd[0], bi[0]), min(bd[-1], bi[-1])
+    bmax = max(abs(lo), abs(hi))
+    grid = np.union1d(bd, bi)
+    grid = grid[(grid >= lo) & (grid <= hi) & (np.abs(grid) >= fraction * bmax)]
+    if grid.size < 3:
+        raise AnalysisError(f"too few high-field points (|B| >= {fraction * bmax:.3g} T) to fit a background")
+    rev = 0.5 * (np.interp(grid, bd, md) + np.interp(grid, bi, mi))
+    return float(np.polyfit(grid, rev, 1)[0])
+
+
+def loop_width(
+    table: MeasurementTable,
+    *,
+    temperature_K: float | None = None,
+    background: bool = True,
+    grid_step_T: float | None = None,
+) -> LoopWidth:
+    """dm(B) between the decreasing and increasing branch of one loop, on a common field grid.
+
+    The loop is the one measured nearest ``temperature_K`` (default: the lowest temperature).
+    Both branches are linearly interpolated onto a uniform grid through B = 0 with step
+    ``grid_step_T`` (default: the overlap divided by the shorter branch's number of points). With ``background`` a
+    linear background (see ``linear_background``) is subtracted from both branches first; it
+    cancels in dm, so it changes the stored branches and plots, not Jc.
+    """
+    branches = split_branches(table)
+    loops = sorted({b.loop for b in branches if b.kind in ("decreasing", "increasing")})
+    complete = [
+        lp for lp in loops
+        if any(b.loop == lp and b.kind == "decreasing" for b in branches)
+        and any(b.loop == lp and b.kind == "increasing" for b in branches)
+    ]
+    if not complete:
+        kinds = ", ".join(f"{b.kind} {b.field_T[0]:.3g}->{b.field_T[-1]:.3g} T" for b in branches)
+        raise AnalysisError(
+            f"{table.metadata.filename}: no complete loop (needs a decreasing and an increasing "
+            f"branch; found {kinds or 'none'})"
+        )
+    temps = {lp: next(b.temperature_K for b in branches if b.loop == lp) for lp in complete}
+    if temperature_K is None:
+        loop = min(complete, key=lambda lp: temps[lp])
+    else:
+        loop = min(complete, key=lambda lp: abs(temps[lp] - temperature_K))
+        if abs(temps[loop] - temperature_K) > max(1.0, 0.05 * temperature_K):
+            raise AnalysisError(
+                f"{table.metadata.filename}: no loop at {temperature_K:g} K; loops at "
+                f"{', '.join(f'{temps[lp]:.4g} K' for lp in complete)}"
+            )
+    mine = [b for b in branches if b.loop == loop]
+    dec = next(b for b in mine if b.kind == "decreasing")
+    inc = next(b for b in mine if b.kind == "increasing")
+    slope = linear_background(mine) if background else 0.0
+    bd, md = dec.sorted()
+    bi, mi = inc.sorted()
+    lo, hi = max(bd[0], bi[0]), min(bd[-1], bi[-1])
+    if hi - lo <= 0:
+        raise AnalysisError(f"{table.metadata.filename}: the branches of loop {loop} do not overlap in field")
+    step = grid_step_T or (hi - lo) / max(min(bd.size, bi.size) - 1, 1)
+    k0, k1 = int(np.ceil(lo / step - 1e-9)), int(np.floor(hi / step + 1e-9))
+    grid = np.arange(k0, k1 + 1) * step
+    dm = np.interp(grid, bd, md - slope * bd) - np.interp(grid, bi, mi - slope * bi)
+    return LoopWidth(
+        field_T=grid,
+        dm_Am2=dm,
+        temperature_K=temps[loop],
+        loop=loop,
+        background_Am2_per_T=slope,
+        field_max_T=float(max(abs(lo), abs(hi))),
+    )
+
+
+def sample_volume(a_m: float, b_m: float, c_m: float) -> float:
+    """Volume (m^3) of an a x b x c bar, after checking the edges (see ``check_bar``)."""
+    check_bar(a_m, b_m, c_m)
+    return a_m * b_m * c_m
+
+
+def check_bar(a_m: float, b_m: float, c_m: float) -> None:
+    """a <= b perpendicular to the field, c along it, all finite and > 0 (m); else ValidationError."""
+    for name, v in (("a", a_m), ("b", b_m), ("c", c_m)):
+        if not np.isfinite(v) or v <= 0:
+            raise ValidationError(
+                f"sample edge {name} = {v!r} m: every edge must be a finite length > 0 (zero-size sample?)"
+            )
+    if a_m > b_m:
+        raise ValidationError(
+            f"sample edges a = {a_m * 1e3:g} mm > b = {b_m * 1e3:g} mm: a must be the shorter edge "
+            "perpendicular to the field (swap a and b)"
+        )
+
+
+def magnetization(moment_Am2: np.ndarray, a_m: float, b_m: float, c_m: float) -> np.ndarray:
+    """Magnetization M = m / V in A/m (1 A/m = 1e-3 emu/cm^3) of an a x b x c bar."""
+    return np.asarray(moment_Am2, dtype=float) / sample_volume(a_m, b_m, c_m)

@@ -1,0 +1,78 @@
+"""JcCurve: log interpolation, extrapolation, CSV (design contract B_T,Jc_A_cm2) and store columns round trips."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.magnetometry.jc import JcCurve, kim
+
+
+@pytest.fixture
+def curve():
+    return JcCurve(field_T=[0.0, 1.0, 3.0, 7.0], jc_A_m2=[1e9, 4e8, 2e8, 1e8], temperature_K=5.0,
+                   unpenetrated=[True, False, False, False], source="b1.dat", method="extended_bean")
+
+
+def test_at_is_log_linear_between_points(curve):
+    # geometric mean halfway between 1 T and 3 T: sqrt(4e8 * 2e8)
+    assert curve.at(2.0) == pytest.approx(np.sqrt(4e8 * 2e8), rel=1e-12)
+    assert curve.at(3.0) == pytest.approx(2e8, rel=1e-12)
+    np.testing.assert_allclose(curve.at(np.array([[-3.0, 1.0]])), [[2e8, 4e8]])  # even in B, any shape
+    assert isinstance(curve.at(3.0), float)
+
+
+def test_extrapolation_holds_or_raises(curve):
+    assert curve.at(9.0) == pytest.approx(1e8)
+    with pytest.raises(ValidationError, match="outside the measured 0..7 T"):
+        curve.at(9.0, extrapolate="raise")
+
+
+def test_csv_round_trip_design_columns(curve, tmp_path):
+    path = tmp_path / "jc.csv"
+    curve.to_csv(path)
+    assert path.read_text().splitlines()[0] == "B_T,Jc_A_cm2"
+    assert path.read_text().splitlines()[2] == "1,40000"  # 4e8 A/m^2 = 4e4 A/cm^2
+    back = JcCurve.from_csv(path)
+    np.testing.assert_allclose(back.jc_A_m2, curve.jc_A_m2, rtol=1e-6)
+    np.testing.assert_allclose(back.field_T, curve.field_T)
+
+
+def test_columns_round_trip(curve):
+    cols = curve.to_columns()
+    assert set(cols) == {"B_T", "Jc_A_m2", "unpenetrated"} and all(isinstance(v, list) for v in cols.values())
+    back = JcCurve.from_columns(cols, temperature_K=5.0)
+    np.testing.assert_array_equal(back.jc_A_m2, curve.jc_A_m2)
+    np.testing.assert_array_equal(back.unpenetrated, curve.unpenetrated)
+
+
+def test_invalid_curves():
+    with pytest.raises(ValidationError, match="must be > 0"):
+        JcCurve(field_T=[0, 1], jc_A_m2=[1e8, 0])
+    with pytest.raises(ValidationError, match="strictly increasing"):
+        JcCurve(field_T=[1, 0], jc_A_m2=[1e8, 1e8])
+
+
+def test_from_csv_errors(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("B_T,Jc_A_cm2\n1,2e4\n2,x\n")
+    with pytest.raises(InputFileError, match="bad.csv, line 3"):
+        JcCurve.from_csv(bad)
+    bad.write_text("field,jc\n1,2\n")
+    with pytest.raises(InputFileError, match="expected the header 'B_T,Jc_A_cm2'"):
+        JcCurve.from_csv(bad)
+
+
+def test_kim_and_plot(curve, tmp_path):
+    f = kim(1e9, 0.5)
+    assert f(np.array([0.5]))[0] == pytest.approx(5e8)
+    tab = JcCurve.from_function(f, np.linspace(0, 7, 50))
+    # log-linear error <= h^2/8 * max d2(ln Jc)/dB2 = 0.143^2/8 / (B0 + 0.43 T)^2 = 0.30%
+    assert tab.at(0.5) == pytest.approx(5e8, rel=3e-3)
+    ax = curve.plot()
+    assert ax.get_yscale() == "log" and "T" in ax.get_xlabel()
+    ax.figure.savefig(tmp_path / "jc.png")
+    assert "Jc(3 T) = 2e+04 A/cm^2" in repr(curve) and "1 flagged" in repr(curve)
