@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -350,6 +350,43 @@ class Store:
             x.status = status
             s.flush()
             return _suggestion_record(x, _campaign_name(s, x))
+
+    @contextmanager
+    def locked_campaign(self, campaign: str, timeout_s: float = 300.0) -> Iterator[None]:
+        """Hold ``campaign``'s lock for the block: one holder at a time, across processes and hosts.
+
+        For read-then-write sequences such as asking the optimizer (read the open suggestions as
+        pending points, write the new ones): two concurrent asks inside this lock cannot both miss
+        each other's points. Store calls inside the block work as usual (own transactions).
+
+        PostgreSQL: ``SELECT ... FOR NO KEY UPDATE`` of the campaign row in a transaction held for
+        the block (it does not block the inserts of rows referencing the campaign). SQLite: an
+        exclusive lock on the file ``<database>.lock`` (one lock for all campaigns of that file;
+        SQLite is local to one machine, and a write transaction held open would block the block's
+        own writes). Waiting longer than ``timeout_s`` raises ``FluxtrapError``.
+        """
+        busy = f"campaign {campaign!r} is locked by another writer (waited {timeout_s:g} s)"
+        if self.engine.dialect.name == "sqlite":
+            from filelock import FileLock, Timeout
+
+            self.campaign(campaign)  # NotFoundError before waiting
+            database = self.engine.url.database
+            if not database or database == ":memory:":
+                raise ValidationError("locked_campaign needs a SQLite file, not an in-memory database")
+            try:
+                with FileLock(f"{database}.lock", timeout=timeout_s):
+                    yield
+            except Timeout:
+                raise FluxtrapError(busy) from None
+            return
+        with self._session() as s, s.begin():
+            c = _campaign(s, campaign)
+            s.execute(text(f"SET LOCAL lock_timeout = {int(timeout_s * 1000)}"))
+            try:
+                s.execute(select(m.Campaign.id).where(m.Campaign.id == c.id).with_for_update(key_share=True))
+            except OperationalError:
+                raise FluxtrapError(busy) from None
+            yield
 
     # -- users (for the web API) -----------------------------------------------------------
     def add_user(self, name: str, role: str, token: str) -> UserRecord:

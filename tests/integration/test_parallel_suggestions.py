@@ -1,0 +1,110 @@
+"""Parallel experiments: concurrent asks on one store (SQLite and PostgreSQL) never collide.
+
+Asking the optimizer is read-then-write (read the open suggestions as pending points, fit, write
+new suggestions). Two asks at once could both read the same open set before either writes and
+return the same conditions; ``Store.locked_campaign`` serialises them across processes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+import time
+
+import pytest
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import FluxtrapError, NotFoundError
+from fluxtrap.store import Store
+
+from ..conftest import EXAMPLES
+
+NAME = "K-Ba122 SPS"
+BULK2 = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+
+
+@pytest.fixture
+def store(store_url) -> Store:
+    s = Store(store_url)
+    s.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    return s
+
+
+# -- the lock itself: a read-then-write that races without it --------------------------------
+def _claim_next_dwell(url: str, barrier, locked: bool) -> None:
+    """Read the open suggestions, take the first dwell time not yet suggested, write it."""
+    store = Store(url, migrate=False)
+    barrier.wait(timeout=120)
+
+    def claim() -> None:
+        taken = {x.params["dwell_time"] for x in store.suggestions(NAME, "open")}
+        dwell = next(float(d) for d in range(60) if float(d) not in taken)
+        time.sleep(0.3)  # the model fit between the read and the write
+        store.add_suggestions(NAME, [{**BULK2, "dwell_time": dwell}], [None], {}, seed=0)
+
+    if locked:
+        with store.locked_campaign(NAME):
+            claim()
+    else:
+        claim()
+
+
+def _run_claimers(url: str, n: int, locked: bool) -> None:
+    """``n`` claimers at once: processes with the lock; threads (quicker to start) without."""
+    ctx = mp.get_context("spawn")
+    if locked:
+        barrier = ctx.Barrier(n)
+        procs = [ctx.Process(target=_claim_next_dwell, args=(url, barrier, True)) for _ in range(n)]
+    else:
+        barrier = threading.Barrier(n)
+        procs = [threading.Thread(target=_claim_next_dwell, args=(url, barrier, False)) for _ in range(n)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+        assert not p.is_alive() and getattr(p, "exitcode", 0) == 0
+
+
+def test_read_then_write_races_without_the_lock_and_not_with_it(store):
+    store.add_suggestions(NAME, [{**BULK2, "dwell_time": 0.0}], [None], {}, seed=0)  # one pending
+
+    _run_claimers(store.url, 3, locked=False)
+    unlocked = [x.params["dwell_time"] for x in store.suggestions(NAME)[1:]]
+    assert unlocked == [1.0, 1.0, 1.0]  # all three read the same open set: the race is real
+
+    for x in store.suggestions(NAME)[1:]:
+        store.set_suggestion_status(x.id, "discarded")
+    _run_claimers(store.url, 3, locked=True)
+    locked = sorted(x.params["dwell_time"] for x in store.suggestions(NAME, "open"))
+    assert locked == [0.0, 1.0, 2.0, 3.0]  # each saw the ones before it
+
+
+def test_locked_campaign_lets_the_holder_write_and_makes_others_wait(store):
+    other = Store(store.url, migrate=False)
+    with store.locked_campaign(NAME):
+        store.add_suggestions(NAME, [BULK2], [None], {}, seed=0)  # no self-deadlock
+        store.add_sample(NAME, "B2", BULK2)
+        t0 = time.perf_counter()
+        with pytest.raises(FluxtrapError, match="is locked by another writer"):
+            with other.locked_campaign(NAME, timeout_s=0.5):
+                pass
+        assert time.perf_counter() - t0 >= 0.4
+
+    released = threading.Event()
+
+    def hold() -> None:
+        with other.locked_campaign(NAME):
+            released.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.3)
+    threading.Timer(0.5, released.set).start()
+    t0 = time.perf_counter()
+    with store.locked_campaign(NAME, timeout_s=30):  # waits until the other holder lets go
+        waited = time.perf_counter() - t0
+    holder.join()
+    assert waited >= 0.3
+    with pytest.raises(NotFoundError, match="no campaign named 'nope'"):
+        with store.locked_campaign("nope"):
+            pass
