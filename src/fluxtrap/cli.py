@@ -16,6 +16,7 @@ from fluxtrap import __version__
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli_common import CampaignOption, DbOption, console, key_values, store_from
 from fluxtrap.errors import FluxtrapError, InputFileError
+from fluxtrap.magnetometry.cli import register as register_magnetometry
 from fluxtrap.store import Store
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ user_app = typer.Typer(help="Users of the web API and their tokens.", no_args_is
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(sample_app, name="sample")
 app.add_typer(user_app, name="user")
+register_magnetometry(app)
 
 
 @app.callback()

@@ -1,0 +1,102 @@
+"""From a stored raw file to what the store keeps: metadata, derived curves, objective values.
+
+Pure functions (no database): the CLI's ``fluxtrap measure add`` and the web upload both call
+``derive`` on the file's bytes, then ``objective_values`` with the campaign, and hand all of it
+to ``Store.add_measurement`` in one transaction, so a file that cannot be analysed writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import AnalysisError, ValidationError
+from fluxtrap.magnetometry.bean import jc_from_width
+from fluxtrap.magnetometry.jc import JcCurve
+from fluxtrap.magnetometry.loops import check_bar, loop_width
+from fluxtrap.magnetometry.readers import read
+from fluxtrap.store import CurveData
+
+JC_CURVE = "jc"  # curve kind: columns B_T, Jc_A_m2, unpenetrated (0/1)
+LOOP_WIDTH_CURVE = "loop_width"  # columns B_T, dm_Am2 (m_decreasing - m_increasing)
+DERIVABLE = ("mh_loop",)
+_KIND_TEXT = {"mh_loop": "an M(H) loop", "mt_curve": "an M(T) curve", "unknown": "neither M(H) nor M(T) data"}
+
+
+def derive(
+    kind: str,
+    content: bytes,
+    filename: str,
+    a_m: float,
+    b_m: float,
+    c_m: float,
+    *,
+    temperature_K: float | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], list[CurveData], JcCurve]:
+    """Read ``content`` (raw file bytes) and derive Jc(B) of an a x b x c bar (m, a <= b across the field).
+
+    Returns the measurement metadata (JSON-friendly; ``temperature_K`` is the analysed loop's),
+    the curves to store (Jc(B) and the loop width) and the ``JcCurve``. ``temperature_K`` picks a
+    loop in a multi-temperature file. Raises InputFileError / AnalysisError / ValidationError.
+    """
+    if kind not in DERIVABLE:
+        raise ValidationError(f"measurement kind {kind!r}: derive() handles {', '.join(DERIVABLE)}")
+    check_bar(a_m, b_m, c_m)
+    table = read(content, filename=filename, columns=columns)
+    if table.kind != kind:
+        raise AnalysisError(
+            f"{filename}: the file holds {_KIND_TEXT.get(table.kind, table.kind)} (field span "
+            f"{np.ptp(table.field_T):.3g} T), not {_KIND_TEXT[kind]}"
+        )
+    width = loop_width(table, temperature_K=temperature_K)
+    jc = jc_from_width(width, a_m, b_m, c_m, source=filename)
+    settings = dict(jc.settings)
+    metadata = {
+        **table.metadata.to_dict(),
+        "temperature_K": jc.temperature_K,
+        "n_points": len(table),
+        "sample_edges_m": [a_m, b_m, c_m],
+    }
+    curves = [
+        CurveData(kind=JC_CURVE, method=jc.method, settings={**settings, "temperature_K": jc.temperature_K},
+                  columns=jc.to_columns()),
+        CurveData(kind=LOOP_WIDTH_CURVE, method="branch_interpolation",
+                  settings={"loop": width.loop, "temperature_K": width.temperature_K,
+                            "background_Am2_per_T": width.background_Am2_per_T},
+                  columns={"B_T": width.field_T.tolist(), "dm_Am2": width.dm_Am2.tolist()}),
+    ]
+    return metadata, curves, jc
+
+
+def objective_values(spec: CampaignSpec, jc: JcCurve) -> dict[str, float]:
+    """Values (SI: Jc in A/m^2) of the campaign's ``quantity='jc'`` objectives read off ``jc``.
+
+    An objective is filled only if the curve was measured at its temperature (within 0.5 K or
+    2%) and its field lies inside the measured range; ``skipped_objectives`` says why others are not.
+    """
+    return {name: value for name, value, _ in _objectives(spec, jc) if value is not None}
+
+
+def skipped_objectives(spec: CampaignSpec, jc: JcCurve) -> dict[str, str]:
+    """Objectives of quantity 'jc' that ``objective_values`` leaves out, with the reason."""
+    return {name: why for name, value, why in _objectives(spec, jc) if value is None}
+
+
+def _objectives(spec: CampaignSpec, jc: JcCurve):
+    for o in spec.objectives:
+        if o.quantity != "jc":
+            continue
+        if o.temperature_K is not None and jc.temperature_K is not None and abs(
+            jc.temperature_K - o.temperature_K
+        ) > max(0.5, 0.02 * o.temperature_K):
+            yield o.name, None, f"measured at {jc.temperature_K:.4g} K, objective at {o.temperature_K:g} K"
+            continue
+        lo, hi = jc.field_T[0], jc.field_T[-1]
+        if not lo <= abs(o.field_T) <= hi:
+            yield o.name, None, f"{o.field_T:g} T is outside the measured {lo:.3g}..{hi:.3g} T"
+            continue
+        yield o.name, float(jc.at(o.field_T)), ""

@@ -1,0 +1,151 @@
+"""`fluxtrap jc / tc / creep / measure add` end to end (design section 5), on SQLite stores."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fluxtrap.cli import run
+from fluxtrap.magnetometry.jc import JcCurve, kim
+from fluxtrap.magnetometry.pipeline import derive
+from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+from fluxtrap.store import Store
+
+from ..conftest import EXAMPLES, SHARED_DATA
+
+NAME = "K-Ba122 SPS"  # examples/campaign.toml: objective jc_3T at 3 T and 5 K
+EDGES = ("--a", "0.5 mm", "--b", "1.2 mm", "--c", "2.8 mm")
+TRUE_JC = kim(1.0e9, 0.6)  # A/m^2, Kim model, the synthetic sample's truth
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = run(list(args))
+    out = capsys.readouterr()
+    return code, out.out, " ".join(out.err.split())
+
+
+@pytest.fixture(scope="module")
+def loop_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "B2_mh_5K.dat"
+    table = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, background_emu_per_T=1e-3, noise_emu=1e-5, seed=5)
+    write_qd_dat(table, path, sample_name="B2")
+    return path
+
+
+@pytest.fixture
+def db(tmp_path, capsys) -> str:
+    path = str(tmp_path / "lab.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", path)[0] == 0
+    assert cli(capsys, "sample", "add", "--db", path, "-c", NAME, "--label", "B2", "--param", "ramp_rate=50",
+               "--param", "max_temperature=600", "--param", "dwell_time=5")[0] == 0
+    return path
+
+
+def real(name: str):
+    path = SHARED_DATA / "mpms" / name
+    if not path.is_file():
+        pytest.skip(f"shared data absent: {path}")
+    return path
+
+
+def test_jc_writes_contract_csv_and_plot(tmp_path, capsys, loop_file):
+    out, png = tmp_path / "jc.csv", tmp_path / "jc.png"
+    code, text, err = cli(capsys, "jc", str(loop_file), *EDGES, "--out", str(out), "--plot", str(png))
+    assert code == 0, err
+    assert out.read_text().splitlines()[0] == "B_T,Jc_A_cm2"
+    jc = JcCurve.from_csv(out)
+    assert jc.at(3.0) == pytest.approx(TRUE_JC(3.0), rel=0.02)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    assert "not fully penetrated" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--a", "0 mm", "--b", "1.2 mm", "--c", "2.8 mm"), "edge a = 0.0 m"),
+    (("--a", "2 mm", "--b", "1.2 mm", "--c", "2.8 mm"), "a must be the shorter edge"),
+    (("--a", "0.5", "--b", "1.2 mm", "--c", "2.8 mm"), "--a: '0.5' has no unit"),
+])
+def test_jc_bad_sizes(capsys, loop_file, args, message):
+    code, _, err = cli(capsys, "jc", str(loop_file), *args)
+    assert code == 2 and message in err and err.count("\n") <= 1
+
+
+@pytest.mark.parametrize("name", [
+    "mpms3_dc_zfcfc_KMK232_100Oe.dat", "mpms3_vsm_zfc_sample4_100Oe.dat",
+    "mpms3_vsm_mt_film-A2481_100Oe_zfc-warming.dat", "mpmsxl_dc_mt_pb6051_1000Oe.dat",
+])
+def test_tc_on_real_files_says_no_transition(tmp_path, capsys, name):
+    png = tmp_path / "mt.png"
+    code, out, err = cli(capsys, "tc", str(real(name)), "--plot", str(png))
+    assert code == 2 and "no superconducting transition found" in err
+    assert "Tc" not in out  # no number printed
+    assert png.is_file()  # the data are still plotted
+
+
+def test_tc_on_a_transition_writes_json(tmp_path, capsys):
+    t = np.linspace(5, 60, 221)
+    m_emu = -1e-2 / (1 + np.exp((t - 38) / 0.5)) + 1e-5
+    csv = tmp_path / "mt.csv"
+    csv.write_text("T (K),H (Oe),m (emu)\n" + "\n".join(f"{a:.6g},10,{b:.8g}" for a, b in zip(t, m_emu, strict=True)))
+    out = tmp_path / "tc.json"
+    code, _, err = cli(capsys, "tc", str(csv), "--criterion", "0.9", "--out", str(out))
+    assert code == 0, err
+    (sweep,) = json.loads(out.read_text())["sweeps"]
+    assert sweep["tc_K"] == pytest.approx(38 + 0.5 * np.log(9), abs=0.05)
+
+
+def test_creep_prints_and_writes(tmp_path, capsys):
+    t = np.geomspace(10, 2e5, 150)
+    series = tmp_path / "hall.csv"
+    series.write_text("time_s,B_T\n" + "\n".join(f"{a:.8g},{1.046 - 4.80e-3 * np.log(a):.10g}" for a in t))
+    out = tmp_path / "creep.json"
+    code, text, err = cli(capsys, "creep", str(series), "--at", "3 d", "--out", str(out), "--plot", str(tmp_path / "c.png"))
+    assert code == 0, err
+    res = json.loads(out.read_text())
+    at = 3 * 86400
+    assert res["a_T"] == pytest.approx(1.046, rel=1e-7) and res["b_T"] == pytest.approx(4.80e-3, rel=1e-6)
+    assert res["decay_at_ppm_per_h"] == pytest.approx(4.80e-3 / ((1.046 - 4.80e-3 * np.log(at)) * at) * 3.6e9, rel=1e-6)
+    assert "ppm/h" in text and (tmp_path / "c.png").is_file()
+
+
+def test_measure_add_stores_file_curve_and_objective(capsys, db, loop_file):
+    code, out, err = cli(capsys, "measure", "add", "--db", db, "-c", NAME, "--sample", "B2", str(loop_file),
+                         "--kind", "mh_loop", *EDGES, "--by", "ana")
+    assert code == 0, err
+    store = Store(db)
+    (rec,) = store.measurements(NAME, "B2")
+    assert rec.content == loop_file.read_bytes() and rec.kind == "mh_loop"
+    assert rec.temperature_K == pytest.approx(5.0) and rec.metadata["synthetic"] is True
+    curves = {cv.kind: cv for cv in store.curves(rec.id)}
+    jc = JcCurve.from_columns(curves["jc"].columns)
+    objective = store.sample(NAME, "B2").objectives["jc_3T"]
+    assert objective == pytest.approx(TRUE_JC(3.0), rel=0.02)
+    assert objective == pytest.approx(jc.at(3.0))
+    # the stored raw bytes re-derive the same curve
+    _, _, again = derive("mh_loop", rec.content, rec.filename, 0.5e-3, 1.2e-3, 2.8e-3)
+    np.testing.assert_allclose(again.jc_A_m2, jc.jc_A_m2, rtol=1e-12)
+    assert "jc_3T" in out
+
+
+@pytest.mark.parametrize("case", ["truncated", "mt_file", "zero_size", "a_gt_b", "no_sample"])
+def test_measure_add_failures_write_nothing(tmp_path, capsys, db, loop_file, case):
+    file, edges, sample = loop_file, list(EDGES), "B2"
+    if case == "truncated":
+        file = tmp_path / "cut.dat"
+        content = loop_file.read_bytes()
+        file.write_bytes(content[: int(len(content) * 0.6)])
+        message = "cut.dat, line"
+    elif case == "mt_file":
+        file, message = real("mpms3_vsm_zfc_sample4_100Oe.dat"), "not an M(H) loop"
+    elif case == "zero_size":
+        edges[5], message = "0 mm", "zero-size sample"
+    elif case == "a_gt_b":
+        edges[1], message = "3 mm", "a must be the shorter edge"
+    else:
+        sample, message = "nope", "nope"
+    code, _, err = cli(capsys, "measure", "add", "--db", db, "-c", NAME, "--sample", sample, str(file), *edges)
+    assert code == 2 and message in err, err
+    store = Store(db)
+    assert store.measurements(NAME, with_content=False) == []
+    assert store.sample(NAME, "B2").objectives == {}
