@@ -18,6 +18,7 @@ from fluxtrap.cli_common import CampaignOption, DbOption, console, key_values, s
 from fluxtrap.errors import FluxtrapError, InputFileError
 from fluxtrap.magnetometry.cli import register as register_magnetometry
 from fluxtrap.store import Store
+from fluxtrap.sweep_cli import register as register_sweep
 
 app = typer.Typer(
     help="fluxtrap: sintering campaigns, magnetometry, Bayesian optimization and trapped-field "
@@ -33,6 +34,7 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(sample_app, name="sample")
 app.add_typer(user_app, name="user")
 register_magnetometry(app)
+register_sweep(app)
 
 
 @app.callback()

@@ -1,0 +1,84 @@
+"""Speed-up of a simulation sweep on a local Dask cluster: 2 worker processes against 1.
+
+    .venv/bin/python bench/bench_sweep.py [--variants 16] [--workers 2]
+
+The same sweep (radius x temperature of a field-cooled single bulk, coarse mesh) runs into a
+fresh output folder on a cluster of 1 worker, then of N; each cluster is started before the
+clock starts, so the times are the sweep's own (submission, simulation, gathering, tables,
+plots). Prints both wall times, the speed-up ratio and the parallel efficiency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from distributed import LocalCluster
+
+from fluxtrap.sweep import Axis, run_sweep
+
+CASE = """
+title = "bench: field-cooled bulk"
+[materials.bulk]
+n = 25
+jc.kim = { jc0 = "3e4 A/cm^2", b0 = "0.6 T" }
+jc.temperature = { at = "5 K", tc = "38 K", exponent = 1.5 }
+[[stack]]
+material = "bulk"
+radius = "10 mm"
+thickness = "6 mm"
+[[probes]]
+name = "surface"
+r = "0 mm"
+z = "7 mm"
+[[protocol]]
+step = "set"
+field = "2 T"
+temperature = "5 K"
+[[protocol]]
+step = "ramp_field"
+to = "0 T"
+rate = "0.02 T/s"
+[[protocol]]
+step = "hold"
+duration = "60 s"
+[mesh]
+size = "1.5 mm"
+"""
+
+
+def timed_sweep(case: Path, axes: list[Axis], out: Path, workers: int) -> tuple[float, object]:
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+        t0 = time.perf_counter()
+        result = run_sweep(case, axes, out=out, scheduler=cluster.scheduler_address, progress=False)
+        return time.perf_counter() - t0, result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--variants", type=int, default=16, help="radius values x 4 temperatures (>= 16)")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    n_radius = max(args.variants // 4, 1)
+    axes = [Axis.parse(f"radius=8mm:20mm:{n_radius}"), Axis.parse("temperature=5K:20K:4")]
+    with tempfile.TemporaryDirectory() as tmp:
+        case = Path(tmp) / "case.toml"
+        case.write_text(CASE)
+        t1, r1 = timed_sweep(case, axes, Path(tmp) / "one", 1)
+        tn, rn = timed_sweep(case, axes, Path(tmp) / "many", args.workers)
+    for r in (r1, rn):
+        assert r.computed == len(r.table) and r.failed == 0, r.table[["status", "error"]]
+    busy = r1.table["wall_s"].sum()
+    print(f"{len(r1.table)} variants, {os.cpu_count()} CPUs; simulation time summed over variants {busy:.1f} s")
+    print(f"1 worker : {t1:7.1f} s")
+    print(f"{args.workers} workers: {tn:7.1f} s")
+    print(f"speed-up : {t1 / tn:.2f}x  (parallel efficiency {t1 / tn / args.workers:.0%})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""Sweeps: variant expansion, case keys, and a real sweep on a 2-worker local Dask cluster
+(a failing variant recorded, a resume that recomputes nothing)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fluxtrap.cli import run
+from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.sweep import Axis, Value, case_key, expand, load_case_dict, read_list, run_sweep
+
+STACK = """
+title = "pair with spacer"
+[materials.bulk1]
+n = 25
+jc.table = { field = [0, 1, 3], field_unit = "T", jc = [1e5, 5e4, 3e4], jc_unit = "A/cm^2" }
+[materials.bulk2]
+n = 30
+jc.csv = "bulk2_jc.csv"
+jc.temperature = { at = "5 K", tc = "38 K", exponent = 1.5 }
+[materials.bulk3]
+n = 20
+jc.kim = { jc0 = "1e5 A/cm^2", b0 = "0.5 T" }
+[materials.copper]
+resistivity = "2e-10 ohm*m"
+[[stack]]
+material = "bulk2"
+radius = "15 mm"
+thickness = "6 mm"
+[[stack]]
+material = "copper"
+radius = "15 mm"
+thickness = "1 mm"
+[[stack]]
+material = "bulk1"
+radius = "15 mm"
+thickness = "6 mm"
+[[stack]]
+material = "bulk3"
+radius = "15 mm"
+thickness = "2 mm"
+[[probes]]
+name = "surface"
+r = "0 mm"
+z = "16 mm"
+[[protocol]]
+step = "set"
+field = "3 T"
+temperature = "5 K"
+[[protocol]]
+step = "ramp_field"
+to = "0 T"
+rate = "1 T/min"
+"""
+
+# A single bulk, field-cooled from 1 T on a coarse mesh: a few seconds per variant.
+TINY = """
+title = "tiny field-cooled bulk"
+[materials.bulk]
+n = 25
+jc.constant = "2e4 A/cm^2"
+jc.temperature = { at = "5 K", tc = "38 K", exponent = 1.5 }
+[[stack]]
+material = "bulk"
+radius = "8 mm"
+thickness = "4 mm"
+[[probes]]
+name = "surface"
+r = "0 mm"
+z = "5 mm"
+[[protocol]]
+step = "set"
+field = "1 T"
+temperature = "5 K"
+[[protocol]]
+step = "ramp_field"
+to = "0 T"
+rate = "0.05 T/s"
+[mesh]
+size = "2 mm"
+"""
+
+
+@pytest.fixture
+def stack_case(tmp_path):
+    (tmp_path / "bulk2_jc.csv").write_text("B_T,Jc_A_cm2\n0,2e5\n1,8e4\n5,2e4\n")
+    path = tmp_path / "stack.toml"
+    path.write_text(STACK)
+    return path
+
+
+def test_axes_are_ranges_or_lists_in_one_unit():
+    radius = Axis.parse("radius=10mm:40mm:7")
+    assert [v.magnitude for v in radius.values] == [10, 15, 20, 25, 30, 35, 40]
+    assert radius.column == "radius_mm" and radius.values[0].to_case() == "10.0 mm"
+    assert [v.magnitude for v in Axis.parse("temperature=5K:30K:6").values] == [5, 10, 15, 20, 25, 30]
+    assert Axis.parse("radius=1cm,15mm").values == (Value(1.0, "cm"), Value(1.5, "cm"))
+    assert Axis.parse("jc_scale=0.5,1,2").values[2] == Value(2.0)
+    assert Axis.parse("protocol.1.rate=1 T/h:3 T/h:3").column == "protocol.1.rate_T_per_h"
+    for text, error, message in [
+        ("radius=5K:10K:3", UnitError, "--vary radius: 5 K is not a length"),
+        ("n=10mm,20mm", UnitError, "--vary n: 10 mm is not a dimensionless"),
+        ("radius=10mm:40mm", ValidationError, "a range is START:STOP:NUM"),
+        ("radius=10mm:40mm:x", ValidationError, "NUM must be a whole number"),
+        ("radius=10mm:4K:3", UnitError, "cannot be converted to mm"),
+        ("radius", ValidationError, "expected NAME=START:STOP:NUM"),
+        ("jc_scale=0,1", ValidationError, "factors must be > 0"),
+        ("radius=1mm,1mm", ValidationError, "a value is given twice"),
+    ]:
+        with pytest.raises(error, match=message):
+            Axis.parse(text)
+
+
+def test_shortcuts_change_what_they_say(stack_case):
+    base = load_case_dict(stack_case)
+    (ref,) = expand(base, [Axis.parse("radius=15mm")], base_dir=stack_case.parent)
+    axes = [Axis.parse(a) for a in ("radius=20mm", "thickness=3mm", "temperature=10K", "field=2T",
+                                    "n=40", "jc_scale=2")]
+    (v,) = expand(base, axes, base_dir=stack_case.parent)
+    case, ref = v.case, ref.case
+    assert [x.radius_m for x in case.stack] == [0.02] * 4
+    # superconductor layers 3 mm, the copper spacer kept, layers restacked bottom to top
+    assert [x.thickness_m for x in case.stack] == [0.003, 0.001, 0.003, 0.003]
+    assert np.allclose([x.z_m for x in case.stack], [0, 0.003, 0.004, 0.007])
+    assert (case.protocol[0].temperature_K, case.protocol[0].field_T) == (10.0, 2.0)
+    assert case.protocol[1] == ref.protocol[1] and case.probes == ref.probes
+    for m, m0 in zip(case.materials, ref.materials, strict=True):
+        if m.name == "copper":
+            assert m == m0
+            continue
+        assert m.n == 40
+        b = np.array([0.0, 0.7, 2.0, 4.0])
+        np.testing.assert_allclose(m.jc_at(b, 5.0), 2 * m0.jc_at(b, 5.0), rtol=1e-12)  # table, csv, kim
+        assert m.temperature == m0.temperature
+
+
+def test_dotted_paths_invalid_variants_and_keys(stack_case):
+    base = load_case_dict(stack_case)
+    variants = expand(base, [Axis.parse("materials.bulk1.n=10,0.5"), Axis.parse("mesh.size=1mm,2mm")],
+                      base_dir=stack_case.parent)
+    assert [v.params["materials.bulk1.n"].magnitude for v in variants] == [10, 10, 0.5, 0.5]
+    assert variants[1].case.material("bulk1").n == 10 and variants[1].case.mesh.size_m == 0.002
+    assert variants[0].case.material("bulk2").n == 30
+    bad = variants[2]
+    assert bad.case is None and "must be > 1" in bad.error and bad.error.startswith("ValidationError")
+    assert len({v.key for v in variants}) == 4
+    # the key is the parsed case's: same physics written differently -> same key; title ignored
+    retitled = {**base, "title": "another name"}
+    (a,) = expand(retitled, [Axis.parse("stack.0.radius=1.5cm")], base_dir=stack_case.parent)
+    assert a.key == case_key(expand(base, base_dir=stack_case.parent)[0].case)
+    for name, message in [("materials.bulk9.n=3", "the case has no materials.bulk9 .known here: bulk1, bulk2"),
+                          ("stack.7.radius=1mm", "stack.7 is not an index of a list of 4"),
+                          ("title.x=1", "title is a value, not a table")]:
+        with pytest.raises(ValidationError, match=message):
+            expand(base, [Axis.parse(name)], base_dir=stack_case.parent)
+    with pytest.raises(ValidationError, match="given twice: n"):
+        expand(base, [Axis.parse("n=3"), Axis.parse("n=4")])
+
+
+def test_variant_list_times_axes(stack_case, tmp_path):
+    listed = tmp_path / "variants.csv"
+    listed.write_text("radius,n\n12 mm,20\n1.4 cm,30\n")
+    rows = read_list(listed)
+    assert [r["radius"] for r in rows] == [Value(12.0, "mm"), Value(14.0, "mm")]
+    variants = expand(load_case_dict(stack_case), [Axis.parse("temperature=5K,10K")], rows, stack_case.parent)
+    got = [(v.params["radius"].magnitude, v.params["n"].magnitude, v.params["temperature"].magnitude) for v in variants]
+    assert got == [(12, 20, 5), (12, 20, 10), (14, 30, 5), (14, 30, 10)]
+    listed.write_text("radius,n\n12 mm,\n")
+    with pytest.raises(Exception, match="line 2: every column needs a value"):
+        read_list(listed)
+
+
+def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, capsys):
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    out = tmp_path / "sweep"
+    axes = [Axis.parse("radius=6mm,10mm"), Axis.parse("temperature=5K,20K,40K")]  # 40 K > Tc: invalid
+    result = run_sweep(case, axes, out=out, workers=2, progress=False)
+    t = result.table
+    assert list(t["radius_mm"]) == [6, 6, 6, 10, 10, 10] and list(t["temperature_K"]) == [5, 20, 40] * 2
+    failed = t[t["temperature_K"] == 40]
+    assert (failed["status"] == "failed").all() and failed["error"].str.contains("reaches Tc").all()
+    done = t[t["temperature_K"] < 40]
+    assert (done["status"] == "done").all() and result.computed == 4 and result.failed == 2
+    assert (done["wall_s"] > 0).all() and (done["solver_time_steps"] > 0).all()
+    # physics sanity: a field-cooled bulk traps a field of the applied sign, more when larger and colder
+    b = done.set_index(["radius_mm", "temperature_K"])["surface_final_T"]
+    assert (b > 0).all() and b[10, 5] > b[6, 5] and b[10, 5] > b[10, 20]
+    assert sorted(p.name for p in (out / "cache").glob("*.json")) == sorted(f"{k}.json" for k in done["key"])
+    saved = pd.read_csv(out / "results.csv")
+    assert saved.shape == t.shape and json.loads((out / "results.json").read_text())["parameters"]["radius"] == {
+        "column": "radius_mm", "unit": "mm", "changes": "every stack layer's radius"}
+    assert (out / "trapped_surface.png").stat().st_size > 0
+
+    # resume through the CLI: nothing is recomputed (cache files untouched), same table
+    stamps = {p: p.stat().st_mtime_ns for p in (out / "cache").iterdir()}
+    argv = ["sweep", str(case), "--vary", "radius=6mm,10mm", "--vary", "temperature=5K,20K,40K",
+            "--out", str(out), "--quiet"]
+    assert run(argv) == 0
+    assert "6 variants: 0 computed, 4 from cache, 2 failed" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in (out / "cache").iterdir()} == stamps
+    again = pd.read_csv(out / "results.csv")
+    assert list(again["cached"]) == [True, True, False] * 2
+    cols = ["radius_mm", "temperature_K", "surface_final_T", "surface_max_abs_T", "status", "error", "key"]
+    pd.testing.assert_frame_equal(again[cols], saved[cols])
