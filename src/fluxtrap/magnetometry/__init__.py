@@ -1,1 +1,24 @@
-"""Magnetometry: instrument files -> SI tables -> Jc(B) (extended Bean), Tc, flux creep."""
+"""Magnetometry: instrument files -> SI tables -> Jc(B) (extended Bean), Tc, flux creep.
+
+    from fluxtrap.magnetometry import read, jc_from_loop
+    table = read("B2_mh_5K.dat")                       # Quantum Design .dat or CSV, path or bytes
+    jc = jc_from_loop(table, 0.5e-3, 1.2e-3, 2.8e-3)   # bar a <= b across the field, c along it (m)
+    jc.at(3.0)                                          # A/m^2 at 3 T
+
+``pipeline`` (store-facing) and ``plots`` (matplotlib) are imported on their own.
+"""
+
+from fluxtrap.magnetometry.bean import bean_jc, jc_from_loop, jc_from_width
+from fluxtrap.magnetometry.creep import CreepFit, fit_creep, read_series
+from fluxtrap.magnetometry.jc import JcCurve, kim
+from fluxtrap.magnetometry.loops import Branch, LoopWidth, loop_width, magnetization, split_branches
+from fluxtrap.magnetometry.readers import read
+from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+from fluxtrap.magnetometry.tc import Sweep, TcResult, find_tc, split_sweeps, tc_from_table
+
+__all__ = [
+    "Branch", "CreepFit", "JcCurve", "LoopWidth", "MeasurementTable", "Sweep", "TableMetadata", "TcResult",
+    "bean_jc", "find_tc", "fit_creep", "jc_from_loop", "jc_from_width", "kim", "loop_width", "magnetization",
+    "read", "read_series", "split_branches", "split_sweeps", "synthetic_mh_loop", "tc_from_table", "write_qd_dat",
+]

@@ -37,14 +37,17 @@ def jc_from_width(width: LoopWidth, a_m: float, b_m: float, c_m: float, *, sourc
     check_bar(a_m, b_m, c_m)
     volume = a_m * b_m * c_m
     b, dm = width.field_T, width.dm_Am2 / volume
-    pos = b >= 0
-    grid = b[pos]
-    dm_pos = dm[pos]
-    neg_range = -b[~pos]
-    if neg_range.size:  # the loop's other quadrant: dm(-B) at the same |B|, where measured
-        both = grid <= neg_range.max()
-        nb, nd = -b[~pos][::-1], dm[~pos][::-1]
-        dm_pos = np.where(both, 0.5 * (dm_pos + np.interp(grid, nb, nd)), dm_pos)
+    grid = np.unique(np.abs(b))
+    total, count = np.zeros(grid.size), np.zeros(grid.size)
+    for side in (b >= 0, b <= 0):  # the two field quadrants, averaged where both were measured
+        bb, dd = np.abs(b[side]), dm[side]
+        order = np.argsort(bb)
+        bb, dd = bb[order], dd[order]
+        if bb.size >= 2:
+            inside = (grid >= bb[0]) & (grid <= bb[-1])
+            total[inside] += np.interp(grid[inside], bb, dd)
+            count[inside] += 1
+    grid, dm_pos = grid[count > 0], total[count > 0] / count[count > 0]
     ok = dm_pos > 0
     # noise of the width from its point-to-point scatter (robust); the width must stand out of it
     noise = 1.4826 * np.median(np.abs(np.diff(dm_pos) - np.median(np.diff(dm_pos)))) / np.sqrt(2)

@@ -3,7 +3,7 @@
 A file may hold several loops (one per temperature, as the KMK282 file: 5 K then 300 K); rows
 are grouped into loops at comment-only rows and at temperature jumps, and each loop is split
 into monotonic branches at the field's turning points. The first branch is the virgin curve
-when it starts near zero field and rises to the maximum.
+when it starts near zero field and goes out to the maximum field (either sign).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def split_branches(table: MeasurementTable, *, tolerance_T: float | None = None)
             if e - s < 3:
                 continue
             rising = b[e - 1] > b[s]
-            virgin = k == 0 and rising and abs(b[s]) < 0.05 * bmax and b[e - 1] > 0.5 * bmax
+            virgin = k == 0 and abs(b[s]) < 0.05 * bmax and abs(b[e - 1]) > 0.5 * bmax
             kind = "virgin" if virgin else ("increasing" if rising else "decreasing")
             temps = table.temperature_K[g0 + s : g0 + e]
             branches.append(
@@ -151,10 +151,12 @@ def linear_background(branches: tuple[Branch, ...] | list[Branch], fraction: flo
     The mean of the decreasing and increasing branch is the reversible part; at high field it
     is the paramagnetic or normal-state background, fitted as a straight line.
     """
-    dec = next((b for b in branches if b.kind == "decreasing"), None)
-    inc = next((b for b in branches if b.kind == "increasing"), None)
-    if dec is None or inc is None:
+    decs = [b for b in branches if b.kind == "decreasing"]
+    incs = [b for b in branches if b.kind == "increasing"]
+    if not decs or not incs:
         raise AnalysisError("a linear background needs a decreasing and an increasing branch")
+    dec = max(decs, key=lambda b: np.ptp(b.field_T))
+    inc = max(incs, key=lambda b: np.ptp(b.field_T))
     bd, md = dec.sorted()
     bi, mi = inc.sorted()
     lo, hi = max(bd[0], bi[0]), min(bd[-1], bi[-1])
@@ -176,7 +178,8 @@ def loop_width(
 ) -> LoopWidth:
     """dm(B) between the decreasing and increasing branch of one loop, on a common field grid.
 
-    The loop is the one measured nearest ``temperature_K`` (default: the lowest temperature).
+    The loop is the one measured nearest ``temperature_K`` (default: the lowest temperature);
+    its widest decreasing and increasing branches are used.
     Both branches are linearly interpolated onto a uniform grid through B = 0 with step
     ``grid_step_T`` (default: the overlap divided by the shorter branch's number of points). With ``background`` a
     linear background (see ``linear_background``) is subtracted from both branches first; it
@@ -206,8 +209,8 @@ def loop_width(
                 f"{', '.join(f'{temps[lp]:.4g} K' for lp in complete)}"
             )
     mine = [b for b in branches if b.loop == loop]
-    dec = next(b for b in mine if b.kind == "decreasing")
-    inc = next(b for b in mine if b.kind == "increasing")
+    dec = max((b for b in mine if b.kind == "decreasing"), key=lambda b: np.ptp(b.field_T))
+    inc = max((b for b in mine if b.kind == "increasing"), key=lambda b: np.ptp(b.field_T))
     slope = linear_background(mine) if background else 0.0
     bd, md = dec.sorted()
     bi, mi = inc.sorted()

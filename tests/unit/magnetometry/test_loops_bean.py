@@ -136,3 +136,15 @@ def test_reversible_loop_is_refused():
     table = MeasurementTable.from_arrays(b, m, TableMetadata("para.dat", "MPMS3"), temperature_K=5.0)
     with pytest.raises(AnalysisError, match="para.dat: no irreversible magnetization"):
         jc_from_loop(table, A, B, C)
+
+
+def test_negative_virgin_curve_and_extra_branch():
+    """0 -> -7 T (virgin), -7 -> +7, +7 -> -7: branches named as such, Jc(3 T) back within 2%."""
+    from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+
+    true = kim(1e9, 0.6)
+    fields = np.r_[np.linspace(0, -7, 141), np.linspace(-7, 7, 281)[1:], np.linspace(7, -7, 281)[1:]]
+    m = critical_state_moment(true, fields, A, B, C)
+    table = MeasurementTable.from_arrays(fields, m, TableMetadata("neg.dat", "MPMS3"), temperature_K=5.0)
+    assert [b.kind for b in split_branches(table)] == ["virgin", "increasing", "decreasing"]
+    assert jc_from_loop(table, A, B, C).at(3.0) == pytest.approx(true(3.0), rel=0.02)
