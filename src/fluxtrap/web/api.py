@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
 
 from fluxtrap.store import Store
 from fluxtrap.units import parse
@@ -22,12 +22,13 @@ from fluxtrap.web.jobs import Jobs
 MAX_UPLOAD = 50 * 2**20  # bytes; an MPMS3 loop file is ~1 MB
 
 router = APIRouter(prefix="/api", responses={
+    400: {"model": schemas.Error, "description": "the body is not valid JSON or multipart form data"},
     401: {"model": schemas.Error, "description": "no token or an unknown one"},
     422: {"description": "a value that breaks a rule; the detail says which and why"},
 })
 W = {403: {"model": schemas.Error, "description": "a reader tried to write"}}
 N = {404: {"model": schemas.Error, "description": "no such campaign, sample, measurement or suggestion"}}
-Label = Annotated[str, Query(min_length=1, max_length=200)]
+Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")]
 
 
 def _store(request: Request) -> Store:
@@ -147,7 +148,7 @@ def upload_measurement(
 
 @router.get("/measurements/{measurement_id}/curves", response_model=list[schemas.Curve],
             tags=["measurements"], responses=N)
-def measurement_curves(request: Request, measurement_id: int, user: Reader) -> list[schemas.Curve]:
+def measurement_curves(request: Request, measurement_id: Id, user: Reader) -> list[schemas.Curve]:
     """The curves derived from one measurement (Jc(B) in A/m^2 against B in T, ...)."""
     return [schemas.Curve.of(cv) for cv in _store(request).curves(measurement_id)]
 
@@ -186,14 +187,14 @@ def ask_suggestions(request: Request, campaign: str, body: schemas.SuggestIn, us
 
 @router.get("/suggestions/{suggestion_id}", response_model=schemas.Suggestion, tags=["suggestions"],
             responses=N)
-def get_suggestion(request: Request, suggestion_id: int, user: Reader) -> schemas.Suggestion:
+def get_suggestion(request: Request, suggestion_id: Id, user: Reader) -> schemas.Suggestion:
     return schemas.Suggestion.of(_store(request).suggestion(suggestion_id))
 
 
 @router.patch("/suggestions/{suggestion_id}", response_model=schemas.Suggestion, tags=["suggestions"],
               responses=W | N)
 def set_suggestion_status(
-    request: Request, suggestion_id: int, body: schemas.SuggestionStatusIn, user: Writer
+    request: Request, suggestion_id: Id, body: schemas.SuggestionStatusIn, user: Writer
 ) -> schemas.Suggestion:
     """Mark a suggestion used, discarded, or open again."""
     return schemas.Suggestion.of(_store(request).set_suggestion_status(suggestion_id, body.status))
@@ -213,7 +214,7 @@ def submit_simulation(request: Request, body: schemas.SimulationIn, user: Writer
 
 
 @router.get("/simulations/{job_id}", response_model=schemas.Simulation, tags=["simulations"], responses=N)
-def get_simulation(request: Request, job_id: int, user: Reader) -> schemas.Simulation:
+def get_simulation(request: Request, job_id: Id, user: Reader) -> schemas.Simulation:
     return _jobs(request).get(job_id).info()
 
 
@@ -223,7 +224,7 @@ def get_simulation(request: Request, job_id: int, user: Reader) -> schemas.Simul
     409: {"model": schemas.Error, "description": "the simulation has not finished"},
 })
 def simulation_probes(
-    request: Request, job_id: int, user: Reader, format: Literal["json", "csv"] = "json"
+    request: Request, job_id: Id, user: Reader, format: Literal["json", "csv"] = "json"
 ) -> Response:
     """The probe traces of a finished simulation, as JSON columns or as ``probes.csv``."""
     df = _jobs(request).get(job_id).finished().probes
@@ -238,6 +239,6 @@ def simulation_probes(
 @router.get("/simulations/{job_id}/plots", tags=["simulations"], responses=N | {
     409: {"model": schemas.Error, "description": "the simulation has not finished"},
 })
-def simulation_plots(request: Request, job_id: int, user: Reader) -> dict:
+def simulation_plots(request: Request, job_id: Id, user: Reader) -> dict:
     """Plotly figures (JSON) of a finished simulation: probe traces and J/B maps."""
     return plots.simulation_figures(_jobs(request).get(job_id).finished())
