@@ -596,33 +596,36 @@ def write_results(
         "variants": json.loads(table.to_json(orient="records", double_precision=15)),
     }
     json_path.write_text(json.dumps(meta, indent=1))
-    return [csv_path, json_path, *plot_sweep(table, [column_name(k, u) for k, u in units.items()], out)]
+    return [csv_path, json_path, *plot_sweep(table, units, out)]
 
 
-def plot_sweep(table: pd.DataFrame, params: Sequence[str], out: Path) -> list[Path]:
-    """``trapped_<probe>.png``: final probe field against the first parameter, one line per
-    combination of the others (failed variants leave gaps). Nothing when no parameter varies."""
+def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list[Path]:
+    """``trapped_<probe>.png``: final probe field against the first swept parameter (of
+    ``units``, name -> unit), one line per combination of the others; failed variants leave
+    gaps. Nothing when no parameter varies."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    varying = [p for p in params if table[p].nunique() > 1]
+    varying = [(column_name(k, u), k, u) for k, u in units.items() if table[column_name(k, u)].nunique() > 1]
     probes = [c[: -len("_final_T")] for c in table.columns if c.endswith("_final_T")]
     if not varying or not probes:
         return []
-    x, groups = varying[0], varying[1:]
+    (x, xname, xunit), others = varying[0], varying[1:]
+    groups = [c for c, _, _ in others]
     paths = []
     for probe in probes:
+        y = f"{probe}_final_T"
         fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-        parts = table.groupby(groups, sort=True) if groups else [((), table)]
-        for label, part in parts:
-            part = part.sort_values(x)
-            label = label if isinstance(label, tuple) else (label,)
-            name = ", ".join(f"{g} = {val:g}" for g, val in zip(groups, label, strict=True)) or None
-            ax.plot(part[x], part[f"{probe}_final_T"], "o-", label=name)
-        ax.set_xlabel(x)
-        ax.set_ylabel(f"{probe}: final Bz (T)")
+        for key, part in table.groupby(groups, sort=True) if groups else [((), table)]:
+            if part[y].isna().all():
+                continue
+            key = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(f"{name} = {v:g} {unit}".strip() for (_, name, unit), v in zip(others, key, strict=True))
+            ax.plot(part[x], part[y], "o-", label=label or None)
+        ax.set_xlabel(f"{xname} ({xunit})" if xunit else xname)
+        ax.set_ylabel(f"final Bz at {probe} (T)")
         ax.set_title(f"Trapped field at probe {probe!r}")
         ax.grid(alpha=0.3)
         if groups:

@@ -47,15 +47,18 @@ def sweep(
                        retry_failed=retry_failed, progress=not quiet)
     if not quiet:
         console.print(_table(result.table))
+    for i, row in result.table[result.table["status"] != "done"].iterrows():
+        console.print(f"[red]variant {i}[/] failed: {row['error']}", markup=True, highlight=False)
     console.print(f"{len(result.table)} variants: {result.computed} computed, {result.cached} from cache, "
                   f"{result.failed} failed; wrote {', '.join(str(p) for p in result.files)}")
 
 
 def _table(df) -> Table:
-    shown = [c for c in df.columns if c not in ("key", "cached", "error")] + ["error"]
-    table = Table(*shown)
-    for _, row in df.iterrows():
-        table.add_row(*(_cell(row[c]) for c in shown))
+    """Parameters, probe values, wall time and status of each variant (errors are listed below)."""
+    shown = [c for c in df.columns if c not in ("key", "cached", "error") and not c.startswith("solver_")]
+    table = Table("#", *shown)
+    for i, row in df.iterrows():
+        table.add_row(str(i), *(_cell(row[c]) for c in shown))
     return table
 
 
