@@ -11,6 +11,7 @@ import multiprocessing as mp
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from fluxtrap.campaign import CampaignSpec
@@ -85,9 +86,9 @@ def test_locked_campaign_lets_the_holder_write_and_makes_others_wait(store):
         store.add_suggestions(NAME, [BULK2], [None], {}, seed=0)  # no self-deadlock
         store.add_sample(NAME, "B2", BULK2)
         t0 = time.perf_counter()
-        with pytest.raises(FluxtrapError, match="is locked by another writer"):
-            with other.locked_campaign(NAME, timeout_s=0.5):
-                pass
+        with pytest.raises(FluxtrapError, match="is locked by another writer"), \
+                other.locked_campaign(NAME, timeout_s=0.5):
+            pass
         assert time.perf_counter() - t0 >= 0.4
 
     released = threading.Event()
@@ -105,6 +106,46 @@ def test_locked_campaign_lets_the_holder_write_and_makes_others_wait(store):
         waited = time.perf_counter() - t0
     holder.join()
     assert waited >= 0.3
-    with pytest.raises(NotFoundError, match="no campaign named 'nope'"):
-        with store.locked_campaign("nope"):
-            pass
+    with pytest.raises(NotFoundError, match="no campaign named 'nope'"), store.locked_campaign("nope"):
+        pass
+
+
+# -- the optimizer: two users ask at once while a sample is being made -----------------------
+def _history_jc(p: dict) -> float:
+    """A smooth made-up objective (A/m^2) to fit; its shape does not matter here."""
+    t = (p["max_temperature"] - 620) / 80
+    return 3e8 * np.exp(-t * t) * (1 + 0.004 * p["dwell_time"]) * (1 + 0.001 * p["ramp_rate"])
+
+
+def _ask(url: str, barrier) -> None:
+    from fluxtrap.optimize.campaign_loop import suggest
+
+    store = Store(url, migrate=False)
+    barrier.wait(timeout=300)
+    suggest(store, NAME, 1, seed=0)
+
+
+def test_two_concurrent_asks_with_a_pending_suggestion_return_distinct_conditions(store):
+    pytest.importorskip("fluxtrap.optimize.campaign_loop", reason="optimizer campaign loop not available")
+    rng = np.random.default_rng(1)
+    for i in range(8):
+        p = {"ramp_rate": round(float(rng.uniform(10, 100)), 1),
+             "max_temperature": int(rng.integers(450, 751)),
+             "dwell_time": round(float(rng.uniform(0, 60)), 2)}
+        store.add_sample(NAME, f"S{i}", p, objectives={"jc_3T": _history_jc(p)})
+    pending = {"ramp_rate": 55.0, "max_temperature": 620, "dwell_time": 30.0}  # a sample being made
+    store.add_suggestions(NAME, [pending], [None], {}, seed=0)
+
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_ask, args=(store.url, barrier)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=600)
+        assert p.exitcode == 0
+
+    open_ = store.suggestions(NAME, "open")
+    assert len(open_) == 3
+    points = {tuple(sorted(x.params.items())) for x in open_}
+    assert len(points) == 3  # two new asks: distinct from each other and from the pending one
