@@ -377,6 +377,11 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _plain(x: Any) -> Any:
+    """numpy scalars as Python numbers for JSON; anything else as its text."""
+    return x.item() if isinstance(x, np.generic) else str(x)
+
+
 def _round(x: float) -> float:
     """12 significant digits: 0.1 + 0.2 becomes 0.3, so keys and labels are what one typed."""
     return float(f"{float(x):.12g}")
@@ -441,7 +446,7 @@ class Cache:
             (self.folder / f"{key}-probes.csv").write_text(traces)
         record["params"] = {k: str(v) for k, v in params.items()}
         tmp = self.folder / f"{key}.json.tmp"
-        tmp.write_text(json.dumps(record, indent=1, default=str))
+        tmp.write_text(json.dumps(record, indent=1, default=_plain))
         tmp.replace(self.folder / f"{key}.json")  # atomic: never a half-written entry
 
 
