@@ -119,6 +119,8 @@ def upload_measurement(
     b: Annotated[str, Form(max_length=50, description='sample edge b across the field, e.g. "2 mm"')],
     c: Annotated[str, Form(max_length=50, description='sample edge along the field, e.g. "0.5 mm"')],
     kind: Annotated[Literal["mh_loop"], Form(description="what the file measures")] = "mh_loop",
+    temperature: Annotated[str | None, Form(
+        max_length=50, description='which loop of a multi-temperature file, e.g. "5 K" (default: the first)')] = None,
 ) -> schemas.Upload:
     """Upload a measurement file: the server derives Jc(B) and the campaign's objectives from it
     and stores file, curves and objectives in one transaction (a file that cannot be analysed is
@@ -133,7 +135,8 @@ def upload_measurement(
         raise HTTPException(413, f"file {file.filename!r} is larger than {MAX_UPLOAD // 2**20} MiB")
     filename = file.filename or "upload"
     a_m, b_m, c_m = (parse(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c)))
-    metadata, curves, jc = derive(kind, content, filename, a_m, b_m, c_m)
+    temperature_K = None if not temperature else parse(temperature, "temperature", "form field temperature")
+    metadata, curves, jc = derive(kind, content, filename, a_m, b_m, c_m, temperature_K=temperature_K)
     objectives = objective_values(spec, jc)
     rec = store.add_measurement(
         campaign, label, kind, filename, content, temperature_K=metadata.get("temperature_K"),

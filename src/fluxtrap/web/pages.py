@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -40,7 +41,7 @@ def _page(request: Request, name: str, user: UserRecord | None, **context) -> HT
 
 
 def login_redirect(request: Request, err: LoginRequired) -> RedirectResponse:
-    return RedirectResponse(f"/login?next={err.args[0]}", status_code=303)
+    return RedirectResponse(f"/login?{urlencode({'next': err.args[0]})}", status_code=303)
 
 
 @router.get("/login")

@@ -15,10 +15,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from fluxtrap.campaign import CampaignSpec, ObjectiveDef
+from fluxtrap.magnetometry.pipeline import JC_CURVE
 from fluxtrap.store import Store
 
 ORIGIN_COLOR = {"researcher": "#1f77b4", "optimizer": "#d62728", "all": "#7f7f7f"}
-JC_CURVE = "jc"  # kind of the derived Jc(B) curve: columns B_T, Jc_A_m2
 
 
 def shown(o: ObjectiveDef, v: float) -> float:

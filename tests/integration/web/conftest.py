@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -50,3 +53,51 @@ def lab(tmp_path) -> Lab:
     store = make_store(f"sqlite:///{tmp_path / 'lab.db'}")
     with TestClient(create_app(store)) as client:
         yield Lab(store, client)
+
+
+JC0_A_M2, B0_T = 3.0e9, 0.6  # Kim model Jc0 / (1 + |B|/B0) of the synthetic loops
+EDGES = {"a": "1 mm", "b": "2 mm", "c": "0.5 mm"}
+
+
+def kim_jc(b_T: float) -> float:
+    return JC0_A_M2 / (1 + abs(b_T) / B0_T)
+
+
+@pytest.fixture(scope="session")
+def loop_file() -> bytes:
+    """A SYNTHETIC MPMS3 .dat M(H) loop at 5 K of a 1 x 2 x 0.5 mm bar with a Kim Jc(B)."""
+    import io
+
+    from fluxtrap.magnetometry.jc import kim
+    from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+
+    table = synthetic_mh_loop(kim(JC0_A_M2, B0_T), 1e-3, 2e-3, 0.5e-3, temperature_K=5.0, n_points=81,
+                              noise_emu=1e-4, sample_name="B1")
+    buf = io.StringIO()
+    write_qd_dat(table, buf)
+    return buf.getvalue().encode()
+
+
+@contextmanager
+def serve(store: Store):
+    """The app on uvicorn in a thread, on a free loopback port; yields its base URL."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

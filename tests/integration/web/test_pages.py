@@ -1,0 +1,91 @@
+"""Dashboard pages over TestClient: login redirect, what each page shows, plotly.js served locally."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import unquote, urlencode
+
+import pytest
+
+from .conftest import NAME, TOKENS
+from .test_api import P
+from .test_upload import upload
+
+CP = "/campaigns/K-Ba122%20SPS"
+
+
+def figures(html: str) -> dict[str, dict]:
+    """The Plotly figures a page embeds, by element id."""
+    found = re.findall(r'<script type="application/json" id="([^"]+)-data">(.*?)</script>', html, re.S)
+    return {k: json.loads(v) for k, v in found}
+
+
+@pytest.fixture
+def browser_like(lab):
+    lab.client.cookies.set("fluxtrap_token", TOKENS["alice"])
+    return lab
+
+
+@pytest.mark.parametrize("path", ["/", CP, f"{CP}/jc", f"{CP}/model", "/simulations"])
+def test_pages_without_a_valid_token_redirect_to_login(lab, path):
+    r = lab.client.get(path, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/login?" + urlencode({"next": unquote(path)}))
+    lab.client.cookies.set("fluxtrap_token", "wrong")
+    assert lab.client.get(path, follow_redirects=False).status_code == 303
+
+
+def test_login_page_and_local_plotly(lab):
+    html = lab.client.get("/login?next=//evil.example").text
+    assert 'id="login-form" data-next="/"' in html
+    assert '<script src="/vendor/plotly.min.js">' in html
+    js = lab.client.get("/vendor/plotly.min.js")
+    assert js.status_code == 200 and "plotly" in js.text[:2000].lower() and len(js.content) > 1_000_000
+    assert lab.client.get("/static/app.js").status_code == 200
+
+
+def test_index_lists_campaigns(browser_like):
+    html = browser_like.client.get("/").text
+    assert f'<a href="{CP}">{NAME}</a>' in html
+    assert "alice (writer)" in html
+
+
+def test_overview_shows_samples_by_origin_and_progress(browser_like, loop_file):
+    lab = browser_like
+    lab.store.add_sample(NAME, "B1", P, recorded_by="alice")
+    lab.store.add_sample(NAME, "O1", P | {"dwell_time": 9}, origin="optimizer", objectives={"jc_3T": 2e8},
+                         recorded_by="bob")
+    assert upload(lab, loop_file).status_code == 201
+    html = lab.client.get(CP).text
+    researcher, optimizer = html.split('data-origin="researcher"')[1].split('data-origin="optimizer"')
+    assert "<td>B1</td>" in researcher and "<td>O1</td>" in optimizer
+    assert '<td class="num">2e+04</td>' in optimizer  # 2e8 A/m^2 shown as A/cm^2
+    fig = figures(html)["progress-jc_3T"]
+    names = [t["name"] for t in fig["data"]]
+    assert names == ["researcher samples", "optimizer samples", "best so far (all)",
+                     "best so far (researcher)", "best so far (optimizer)"]
+    assert 'id="upload-form"' in html and 'id="sample-form"' in html
+
+
+def test_reader_sees_no_write_forms(lab):
+    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    html = lab.client.get(CP).text
+    assert "rita (reader)" in html and 'id="upload-form"' not in html
+
+
+def test_jc_page_compares_measured_samples(browser_like, loop_file):
+    lab = browser_like
+    for label in ("B1", "B2"):
+        lab.store.add_sample(NAME, label, P | {"dwell_time": 5 + len(label) * (label == "B2")})
+        assert upload(lab, loop_file, label=label).status_code == 201
+    html = lab.client.get(f"{CP}/jc?sample=B2").text
+    assert 'value="B1" data-trace="0" >' in html and 'value="B2" data-trace="1" checked>' in html
+    fig = figures(html)["jc"]
+    assert [t["name"] for t in fig["data"]] == ["B1", "B2"]
+    assert fig["layout"]["yaxis"]["type"] == "log"
+
+
+def test_unknown_campaign_page_is_a_404_page(browser_like):
+    r = browser_like.client.get("/campaigns/nope")
+    assert r.status_code == 404
+    assert "text/html" in r.headers["content-type"] and "no campaign named &#39;nope&#39;" in r.text

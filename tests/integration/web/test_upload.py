@@ -1,0 +1,91 @@
+"""Measurement upload: the server derives Jc(B) and the objective, atomically, or writes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from fluxtrap.web import api
+
+from .conftest import EDGES, NAME, auth, kim_jc
+from .test_api import C, P, snapshot
+
+
+@pytest.fixture
+def sample(lab):
+    lab.store.add_sample(NAME, "B1", P, recorded_by="alice")
+    return lab
+
+
+def upload(lab, content: bytes, user="bob", label="B1", filename="B1_MH_5K.dat", **form):
+    return lab.client.post(f"{C}/samples/{label}/measurements", headers=auth(user),
+                           data=EDGES | form, files={"file": (filename, content)})
+
+
+def test_upload_derives_jc_and_the_objective(sample, loop_file):
+    lab = sample
+    r = upload(lab, loop_file)
+    assert r.status_code == 201, r.text
+    up = r.json()
+    assert up["measurement"]["recorded_by"] == "bob"
+    assert up["measurement"]["temperature_K"] == pytest.approx(5.0)
+    assert up["measurement"]["size"] == len(loop_file)
+    assert {c["kind"] for c in up["curves"]} == {"jc", "loop_width"}
+    # the synthetic loop was made from a known Kim Jc(B): extended Bean must give it back (5%)
+    assert up["objectives"]["jc_3T"] == pytest.approx(kim_jc(3.0), rel=0.05)
+    assert lab.store.sample(NAME, "B1").objectives == up["objectives"]
+    mid = up["measurement"]["id"]
+    listed = lab.client.get(f"{C}/samples/B1/measurements", headers=auth("rita")).json()
+    assert [m["id"] for m in listed] == [mid]
+    curves = lab.client.get(f"/api/measurements/{mid}/curves", headers=auth("rita")).json()
+    assert [c["kind"] for c in curves] == [c["kind"] for c in up["curves"]]
+    jc = lab.client.get(f"{C}/jc?sample=B1", headers=auth("rita")).json()
+    cols = jc["B1"]["columns"]
+    b = cols["B_T"][len(cols["B_T"]) // 2]
+    j = cols["Jc_A_m2"][len(cols["B_T"]) // 2]
+    assert j == pytest.approx(kim_jc(b), rel=0.05)
+    assert lab.client.get(f"{C}/jc", headers=auth("rita")).json().keys() == {"B1"}
+
+
+@pytest.mark.parametrize("content, form, says", [
+    (b"this is not a magnetometer file\n", {}, "B1_MH_5K.dat"),
+    (b"", {}, "empty"),
+    (None, {"a": "1"}, "form field a"),
+    (None, {"a": "1 T"}, "form field a"),
+    (None, {"a": "3 mm"}, "a must be the shorter edge"),
+    (None, {"temperature": "300 K"}, "300"),
+])
+def test_malformed_upload_is_422_and_leaves_nothing_half_written(sample, loop_file, content, form, says):
+    lab = sample
+    before = snapshot(lab)
+    r = upload(lab, loop_file if content is None else content, **form)
+    assert r.status_code == 422, r.text
+    assert says in r.json()["detail"]
+    assert snapshot(lab) == before
+    assert lab.store.measurements(NAME, "B1") == []
+
+
+def test_truncated_file_writes_nothing(sample, loop_file):
+    lab = sample
+    before = snapshot(lab)
+    r = upload(lab, loop_file[: len(loop_file) // 3])
+    assert r.status_code == 422, r.text
+    assert snapshot(lab) == before
+
+
+def test_upload_to_unknown_sample_or_campaign_is_404(sample, loop_file):
+    assert upload(sample, loop_file, label="B9").status_code == 404
+    r = sample.client.post("/api/campaigns/nope/samples/B1/measurements", headers=auth("bob"),
+                           data=EDGES, files={"file": ("x.dat", loop_file)})
+    assert r.status_code == 404
+
+
+def test_too_large_upload_is_413(sample, loop_file, monkeypatch):
+    monkeypatch.setattr(api, "MAX_UPLOAD", 1000)
+    r = upload(sample, loop_file)
+    assert r.status_code == 413 and "larger than" in r.json()["detail"]
+    assert sample.store.measurements(NAME, "B1") == []
+
+
+def test_upload_needs_the_file_and_edges(sample):
+    r = sample.client.post(f"{C}/samples/B1/measurements", headers=auth("bob"), data=EDGES)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "file"]
