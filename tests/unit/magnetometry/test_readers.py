@@ -128,3 +128,8 @@ def test_csv_by_units_and_by_mapping():
         read(b"time_s,applied_T,center_Bz_T,m_emu\n0,0,0,0\n", filename="s.csv")
     with pytest.raises(InputFileError, match="no moment column"):
         read(b"B_T,Jc_A_cm2\n1,2\n", filename="jc.csv")
+
+
+def test_nan_in_required_column_is_refused():
+    with pytest.raises(InputFileError, match=r"n\.csv, line 3, column 'm \(emu\)': 'nan' is not a finite number"):
+        read(b"H (Oe),m (emu)\n0,1\n1,nan\n", filename="n.csv")

@@ -75,8 +75,8 @@ def numeric_column(
 ) -> np.ndarray:
     """Cells ``index`` of ``rows`` as floats; empty cells are NaN unless ``required``.
 
-    A non-numeric cell (or an empty one in a required column) raises InputFileError naming the
-    file, the line and the column.
+    A non-numeric cell (or an empty, nan or inf one in a required column) raises InputFileError
+    naming the file, the line and the column.
     """
     out = np.empty(len(rows))
     for k, row in enumerate(rows):
@@ -89,9 +89,14 @@ def numeric_column(
             out[k] = np.nan
             continue
         try:
-            out[k] = float(text)
+            value = float(text)
         except ValueError:
             raise InputFileError(
                 f"{filename}, line {lines[k]}, column {name!r}: {text!r} is not a number"
             ) from None
+        if required and not np.isfinite(value):
+            raise InputFileError(
+                f"{filename}, line {lines[k]}, column {name!r}: {text!r} is not a finite number"
+            )
+        out[k] = value
     return out
