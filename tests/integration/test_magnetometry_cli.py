@@ -149,3 +149,17 @@ def test_measure_add_failures_write_nothing(tmp_path, capsys, db, loop_file, cas
     store = Store(db)
     assert store.measurements(NAME, with_content=False) == []
     assert store.sample(NAME, "B2").objectives == {}
+
+
+def test_jc_from_csv_with_column_mapping(tmp_path, capsys):
+    table = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, n_points=71)
+    csv = tmp_path / "loop.csv"
+    csv.write_text("field,moment\n" + "\n".join(
+        f"{b:.10g},{m * 1e3:.10g}" for b, m in zip(table.field_T, table.moment_Am2, strict=True)))
+    out = tmp_path / "jc.csv"
+    code, _, err = cli(capsys, "jc", str(csv), *EDGES, "--column", "field=field [T]",
+                       "--column", "moment=moment [emu]", "--out", str(out))
+    assert code == 0, err
+    assert JcCurve.from_csv(out).at(3.0) == pytest.approx(TRUE_JC(3.0), rel=0.02)
+    code, _, err = cli(capsys, "jc", str(csv), *EDGES)
+    assert code == 2 and "no field column found" in err

@@ -167,7 +167,9 @@ class JcCurve:
             t = f"{self.temperature_K:.3g} K" if self.temperature_K is not None else ""
             label = ", ".join(x for x in (self.source, t) if x) or "Jc(B)"
         ok = self.valid
-        (line,) = ax.semilogy(self.field_T[ok], self.jc_A_cm2[ok], "o-", ms=3, lw=1.2, color=color, label=label)
+        every = max(1, int(ok.sum()) // 40)  # markers stay legible on dense curves
+        (line,) = ax.semilogy(self.field_T[ok], self.jc_A_cm2[ok], "o-", ms=3, lw=1.2, markevery=every,
+                              color=color, label=label)
         if (~ok).any():
             ax.semilogy(
                 self.field_T[~ok], self.jc_A_cm2[~ok], "o", ms=3.5, mfc="none", color=line.get_color(),

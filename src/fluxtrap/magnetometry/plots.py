@@ -82,7 +82,7 @@ def creep(time_s: np.ndarray, field_T: np.ndarray, fit: CreepFit, at_s: float | 
         if at_s is not None:
             ax.errorbar([at_s], [fit.field(at_s)], yerr=[fit.field_sigma(at_s)], fmt="o", ms=4, color="tab:red",
                         label=f"{fit.decay_ppm_per_h(at_s):.3g} ppm/h at {at_s / 86400:.3g} d")
-        ax.set_xlabel(r"$t$ since the field reached zero (s)")
+        ax.set_xlabel(r"$t$ since the applied field reached zero (s)" if fit.origin_s else r"$t$ (s)")
         ax.set_ylabel(r"$B$ (T)")
         ax.legend(frameon=False, fontsize="small")
         fig.savefig(path)
