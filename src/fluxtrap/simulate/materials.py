@@ -1,0 +1,225 @@
+"""Materials of a stack: superconductors with a power-law E(J) and Jc(B[, T]), normal conductors.
+
+Jc models (all vectorised, ``at(B_T) -> A/m^2``, B in T, |B| is used):
+
+- ``TableJc``: measured points, interpolated linearly in B and in log Jc (measured curves fall
+  over decades), held constant beyond the first and last points;
+- ``KimJc``: Jc0 / (1 + |B| / B0);
+- ``ConstantJc``;
+- ``CurveJc``: wraps any object with a vectorised ``.at(B_T) -> A/m^2`` (e.g. a
+  ``fluxtrap.magnetometry.JcCurve``), so measured curves feed the simulator directly.
+
+A CSV file (columns ``B_T, Jc_A_cm2``, as ``fluxtrap jc`` writes) is read into a ``TableJc``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from fluxtrap.errors import InputFileError, UnitError, ValidationError
+
+
+@runtime_checkable
+class JcLike(Protocol):
+    """Anything with a vectorised ``at(B_T) -> Jc in A/m^2``."""
+
+    def at(self, field_T: Any) -> Any: ...
+
+
+def _fmt(values: tuple[float, ...]) -> str:
+    return "[" + ", ".join(f"{v:.4g}" for v in values) + "]"
+
+
+@dataclass(frozen=True)
+class TableJc:
+    """Jc at measured fields: ``field_T`` (k,) in T, increasing; ``jc_A_m2`` (k,) in A/m^2 > 0."""
+
+    field_T: tuple[float, ...]
+    jc_A_m2: tuple[float, ...]
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        b, j = np.asarray(self.field_T, float), np.asarray(self.jc_A_m2, float)
+        if b.ndim != 1 or b.shape != j.shape or b.size < 1:
+            raise ValidationError(
+                f"jc.table{self._where()}: field and jc need the same number (>= 1) of values, "
+                f"got {b.size} and {j.size}"
+            )
+        if np.any(np.diff(b) <= 0) or np.any(b < 0):
+            raise ValidationError(f"jc.table{self._where()}: fields must be >= 0 and increasing")
+        if np.any(~np.isfinite(j)) or np.any(j <= 0):
+            raise ValidationError(f"jc.table{self._where()}: every jc must be a positive number")
+
+    def _where(self) -> str:
+        return f" ({self.source})" if self.source else ""
+
+    def at(self, field_T: Any) -> np.ndarray:
+        """Jc in A/m^2 at ``|field_T|``; log-linear interpolation, constant outside the table."""
+        b = np.abs(np.asarray(field_T, float))
+        return np.exp(np.interp(b, self.field_T, np.log(self.jc_A_m2)))
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.source:
+            return {"csv": self.source}
+        return {"table": {"field": list(self.field_T), "field_unit": "T",
+                          "jc": list(self.jc_A_m2), "jc_unit": "A/m^2"}}
+
+    def __repr__(self) -> str:
+        return f"TableJc(field_T={_fmt(self.field_T)}, jc_A_m2={_fmt(self.jc_A_m2)})"
+
+
+@dataclass(frozen=True)
+class KimJc:
+    """Kim model Jc0 / (1 + |B|/B0): ``jc0_A_m2`` in A/m^2, ``b0_T`` in T."""
+
+    jc0_A_m2: float
+    b0_T: float
+
+    def __post_init__(self) -> None:
+        if not (self.jc0_A_m2 > 0 and self.b0_T > 0):
+            raise ValidationError(f"jc.kim: jc0 and b0 must be > 0, got {self.jc0_A_m2}, {self.b0_T}")
+
+    def at(self, field_T: Any) -> np.ndarray:
+        return self.jc0_A_m2 / (1.0 + np.abs(np.asarray(field_T, float)) / self.b0_T)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kim": {"jc0": f"{self.jc0_A_m2!r} A/m^2", "b0": f"{self.b0_T!r} T"}}
+
+
+@dataclass(frozen=True)
+class ConstantJc:
+    """A field-independent Jc in A/m^2."""
+
+    jc_A_m2: float
+
+    def __post_init__(self) -> None:
+        if not self.jc_A_m2 > 0:
+            raise ValidationError(f"jc.constant must be > 0, got {self.jc_A_m2} A/m^2")
+
+    def at(self, field_T: Any) -> np.ndarray:
+        return np.full(np.shape(field_T), self.jc_A_m2, dtype=float)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"constant": f"{self.jc_A_m2!r} A/m^2"}
+
+
+@dataclass(frozen=True)
+class CurveJc:
+    """Wraps a Jc(B)-curve object (``.at(B_T) -> A/m^2``) given in Python; ``name`` for display."""
+
+    curve: Any = field(compare=False)
+    name: str = "curve"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.curve, JcLike):
+            raise ValidationError(f"jc: {type(self.curve).__name__} has no .at(B_T) method")
+
+    def at(self, field_T: Any) -> np.ndarray:
+        b = np.asarray(field_T, float)
+        return np.broadcast_to(np.asarray(self.curve.at(np.abs(b)), float), b.shape)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a table sampled at 0..10 T (a curve object has no TOML form of its own)."""
+        b = np.linspace(0.0, 10.0, 41)
+        return TableJc(tuple(b), tuple(float(x) for x in self.at(b))).to_dict()
+
+
+JcModel = TableJc | KimJc | ConstantJc | CurveJc
+
+
+def read_jc_csv(path: str | Path) -> TableJc:
+    """Read a ``B_T, Jc_A_cm2`` CSV (as ``fluxtrap jc`` writes) into a ``TableJc`` in A/m^2.
+
+    Negative-field rows are folded onto |B| and duplicates averaged (a loop gives both branches).
+    """
+    import pandas as pd
+
+    p = Path(path)
+    try:
+        df = pd.read_csv(p)
+    except (OSError, ValueError) as err:
+        raise InputFileError(f"{p}: cannot read the Jc CSV ({err})") from None
+    missing = {"B_T", "Jc_A_cm2"} - set(df.columns)
+    if missing:
+        raise InputFileError(f"{p}: needs columns B_T and Jc_A_cm2, missing {', '.join(sorted(missing))}")
+    df = df[["B_T", "Jc_A_cm2"]].dropna()
+    df = df[df["Jc_A_cm2"] > 0].assign(B_T=lambda d: d["B_T"].abs())
+    df = df.groupby("B_T", as_index=False)["Jc_A_cm2"].mean().sort_values("B_T")
+    if df.empty:
+        raise InputFileError(f"{p}: no rows with a positive Jc_A_cm2")
+    return TableJc(tuple(df["B_T"].astype(float)), tuple(df["Jc_A_cm2"].astype(float) * 1e4), source=str(p))
+
+
+@dataclass(frozen=True)
+class TemperatureScaling:
+    """Jc(B, T) = Jc(B, at) s(T)/s(at), s(T) = (1 - (T/Tc)^2)^exponent; temperatures in K."""
+
+    at_K: float
+    tc_K: float
+    exponent: float = 1.5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.at_K < self.tc_K:
+            raise ValidationError(
+                f"jc.temperature: need 0 < at < tc, got at={self.at_K} K, tc={self.tc_K} K"
+            )
+
+    def factor(self, temperature_K: float) -> float:
+        """s(T)/s(at); zero at and above Tc."""
+        s = lambda t: max(1.0 - (t / self.tc_K) ** 2, 0.0) ** self.exponent  # noqa: E731
+        return s(temperature_K) / s(self.at_K)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": f"{self.at_K!r} K", "tc": f"{self.tc_K!r} K", "exponent": self.exponent}
+
+
+@dataclass(frozen=True)
+class Superconductor:
+    """Power law E = e0 (|J|/Jc(B,T))^n sign(J): ``e0_V_m`` in V/m, ``jc`` a Jc model."""
+
+    name: str
+    n: float
+    e0_V_m: float
+    jc: JcModel
+    temperature: TemperatureScaling | None = None
+
+    def __post_init__(self) -> None:
+        if not self.n > 1:
+            raise ValidationError(f"materials.{self.name}.n = {self.n}: the power-law exponent must be > 1")
+        if not self.e0_V_m > 0:
+            raise UnitError(f"materials.{self.name}.e0: must be > 0 V/m, got {self.e0_V_m}")
+
+    def jc_at(self, field_T: np.ndarray, temperature_K: float) -> np.ndarray:
+        """Jc in A/m^2 at fields ``field_T`` (any shape, T) and ``temperature_K``."""
+        jc = self.jc.at(field_T)
+        return jc * self.temperature.factor(temperature_K) if self.temperature else jc
+
+    def to_dict(self) -> dict[str, Any]:
+        jc = self.jc.to_dict()
+        if self.temperature:
+            jc["temperature"] = self.temperature.to_dict()
+        return {"n": self.n, "e0": f"{self.e0_V_m!r} V/m", "jc": jc}
+
+
+@dataclass(frozen=True)
+class NormalConductor:
+    """An ohmic conductor (spacer, holder): ``resistivity_ohm_m`` in ohm*m."""
+
+    name: str
+    resistivity_ohm_m: float
+
+    def __post_init__(self) -> None:
+        if not self.resistivity_ohm_m > 0:
+            raise UnitError(
+                f"materials.{self.name}.resistivity: must be > 0 ohm*m, got {self.resistivity_ohm_m}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"resistivity": f"{self.resistivity_ohm_m!r} ohm*m"}
+
+
+Material = Superconductor | NormalConductor

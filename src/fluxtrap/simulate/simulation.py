@@ -1,0 +1,286 @@
+"""The front object: ``Simulation(case).run() -> Result``; ``simulate(case)`` for one call.
+
+A ``Result`` holds the probe traces (a DataFrame with the columns of the ``probes.csv``
+contract), the current density and field at snapshot times, the mesh and the solver counters.
+It is a plain picklable value (no solver state), so Dask workers can return it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fluxtrap.errors import SolverError
+from fluxtrap.simulate.case import MU0, Case
+from fluxtrap.simulate.fem import edge_space
+from fluxtrap.simulate.mesh import Mesh, build_mesh
+from fluxtrap.simulate.probes import field_matrix, probe_matrix
+from fluxtrap.simulate.solver import Discretization, State, Stats, run_protocol
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """Fields at ``time_s``: ``J_A_m2`` (n_conductor,) azimuthal current density per conductor
+    element (A/m^2); ``B_T`` (n_elements, 2) FEM flux density (B_r, B_z) per element (T)."""
+
+    time_s: float
+    applied_T: float
+    temperature_K: float
+    J_A_m2: np.ndarray
+    B_T: np.ndarray
+
+    def __repr__(self) -> str:
+        return f"Snapshot(t={self.time_s:g} s, applied {self.applied_T:g} T, {self.temperature_K:g} K)"
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """Outcome of a simulation (complete, or up to ``error`` if the solver stopped).
+
+    ``probes``: DataFrame ``time_s, applied_T, temperature_K, <probe>_Bz_T...``, one row per
+    time step; ``snapshots``: fields at the end of each protocol step and at the case's
+    snapshot times; ``mesh`` with ``conductor`` (indices of its conductor elements);
+    ``solver``: counters (elements, dofs, time_steps, newton_iterations, rejected_steps, wall_s).
+    """
+
+    case: Case
+    probes: pd.DataFrame
+    snapshots: tuple[Snapshot, ...]
+    mesh: Mesh
+    conductor: np.ndarray
+    solver: dict[str, float]
+    error: str | None = None
+
+    def __repr__(self) -> str:
+        t = self.probes["time_s"]
+        finals = ", ".join(f"{p.name} {self.probes[f'{p.name}_Bz_T'].iloc[-1]:.4g} T" for p in self.case.probes)
+        status = f", stopped: {self.error}" if self.error else ""
+        return (f"Result({self.case.title!r}, t = {t.iloc[0]:g}..{t.iloc[-1]:g} s in {len(t) - 1} steps, "
+                f"final {finals or 'no probes'}; {self.solver['elements']} elements, "
+                f"{self.solver['wall_s']:.3g} s wall{status})")
+
+    # numbers ---------------------------------------------------------------------------------
+    def probe(self, name: str) -> pd.Series:
+        """Bz (T) of probe ``name`` indexed by time (s)."""
+        return self.probes.set_index("time_s")[f"{name}_Bz_T"]
+
+    def snapshot(self, time_s: float | None = None) -> Snapshot:
+        """The snapshot nearest ``time_s`` (default: the last)."""
+        if time_s is None:
+            return self.snapshots[-1]
+        return min(self.snapshots, key=lambda s: abs(s.time_s - time_s))
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` contract: probes (final_T, max_abs_T), solver counters, case in SI."""
+        probes = {p.name: {"final_T": float(self.probes[f"{p.name}_Bz_T"].iloc[-1]),
+                           "max_abs_T": float(self.probes[f"{p.name}_Bz_T"].abs().max())}
+                  for p in self.case.probes}
+        out = {"probes": probes, "solver": dict(self.solver), "case": self.case.to_si_dict()}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+    def field_map(self, time_s: float | None = None, shape: tuple[int, int] = (48, 40),
+                  extent: tuple[float, float, float, float] | None = None) -> dict[str, np.ndarray]:
+        """B (T) on a grid of the cross-section by Biot-Savart from the currents plus the applied
+        field: dict of ``r``, ``z`` (shape (nz, nr), m), ``Br``, ``Bz``; ``extent`` = (r0, r1, z0, z1)."""
+        snap = self.snapshot(time_s)
+        r0, r1, z0, z1 = extent or self._extent()
+        r, z = np.meshgrid(np.linspace(r0, r1, shape[0]), np.linspace(z0, z1, shape[1]))
+        Gr, Gz = field_matrix(self.mesh.points, self.mesh.triangles[self.conductor],
+                              np.column_stack([r.ravel(), z.ravel()]))
+        return {"r": r, "z": z, "Br": (Gr @ snap.J_A_m2).reshape(r.shape),
+                "Bz": (Gz @ snap.J_A_m2).reshape(r.shape) + snap.applied_T}
+
+    def _extent(self) -> tuple[float, float, float, float]:
+        st = self.case.stack
+        rmax = max(x.radius_m for x in st)
+        z0, z1 = min(x.z_m for x in st), max(x.top_m for x in st)
+        pad = 0.3 * max(rmax, z1 - z0)
+        return 0.0, rmax + pad, z0 - pad, z1 + pad
+
+    # plots -----------------------------------------------------------------------------------
+    def plot_probes(self, path: str | Path | None = None):
+        """Probe Bz vs time and vs applied field (two panels); saved to ``path`` if given."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+        df = self.probes
+        a.plot(df["time_s"], df["applied_T"], "k--", lw=1, label="applied")
+        for p in self.case.probes:
+            a.plot(df["time_s"], df[f"{p.name}_Bz_T"], label=p.name)
+            b.plot(df["applied_T"], df[f"{p.name}_Bz_T"], label=p.name)
+        a.set(xlabel="time (s)", ylabel="$B_z$ (T)", title=self.case.title or "probe traces")
+        b.set(xlabel="applied field (T)", ylabel="$B_z$ (T)", title="probe vs applied field")
+        for ax in (a, b):
+            ax.grid(alpha=0.3)
+            ax.legend()
+        fig.tight_layout()
+        if path:
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+        return fig
+
+    def plot_maps(self, times: list[float] | None = None, path: str | Path | None = None):
+        """J_phi (A/cm^2) in the conductors and |B| (T, Biot-Savart) of the cross-section at
+        ``times`` (default: the end of each protocol step), one row per time."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        snaps = [self.snapshot(t) for t in times] if times else list(self.snapshots[1:] or self.snapshots)
+        fig, axes = plt.subplots(len(snaps), 2, figsize=(10, 3.6 * len(snaps)), squeeze=False)
+        tri = self.mesh.triangles[self.conductor]
+        pts = self.mesh.points * 1e3
+        r0, r1, z0, z1 = self._extent()
+        jmax = max(np.abs(s.J_A_m2).max() for s in snaps) * 1e-4 or 1.0
+        for row, s in zip(axes, snaps):
+            pc = row[0].tripcolor(pts[:, 0], pts[:, 1], tri, facecolors=s.J_A_m2 * 1e-4, cmap="RdBu_r",
+                                  vmin=-jmax, vmax=jmax)
+            fig.colorbar(pc, ax=row[0], label="$J_\\varphi$ (A/cm$^2$)")
+            m = self.field_map(s.time_s)
+            cf = row[1].contourf(m["r"] * 1e3, m["z"] * 1e3, np.hypot(m["Br"], m["Bz"]), 24, cmap="viridis")
+            fig.colorbar(cf, ax=row[1], label="|B| (T)")
+            for x in self.case.stack:
+                row[1].add_patch(plt.Rectangle((0, x.z_m * 1e3), x.radius_m * 1e3, x.thickness_m * 1e3,
+                                               fill=False, ec="w", lw=0.8))
+            for ax in row:
+                ax.set(xlim=(r0 * 1e3, r1 * 1e3), ylim=(z0 * 1e3, z1 * 1e3), xlabel="r (mm)", ylabel="z (mm)",
+                       aspect="equal", title=f"t = {s.time_s:g} s, applied {s.applied_T:.3g} T")
+            for p in self.case.probes:
+                row[1].plot(p.r_m * 1e3, p.z_m * 1e3, "r+")
+        fig.tight_layout()
+        if path:
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+        return fig
+
+    # files -------------------------------------------------------------------------------------
+    def save(self, out: str | Path, vtu: bool = False, plots: bool = True) -> Path:
+        """Write ``probes.csv``, ``summary.json``, ``probes.png``, ``maps.png`` (and VTU snapshots)."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        self.probes.to_csv(out / "probes.csv", index=False, float_format="%.9g")
+        (out / "summary.json").write_text(json.dumps(self.summary(), indent=2))
+        if plots:
+            self.plot_probes(out / "probes.png")
+            self.plot_maps(path=out / "maps.png")
+        if vtu:
+            self.write_vtu(out)
+        return out
+
+    def write_vtu(self, out: str | Path) -> list[Path]:
+        """One VTU file per snapshot (cell data J_phi in A/m^2, B in T, region) for ParaView."""
+        import meshio
+
+        pts = np.column_stack([self.mesh.points, np.zeros(len(self.mesh.points))])
+        paths = []
+        for i, s in enumerate(self.snapshots):
+            J = np.zeros(self.mesh.n_elements)
+            J[self.conductor] = s.J_A_m2
+            B = np.column_stack([s.B_T, np.zeros(len(s.B_T))])
+            p = Path(out) / f"snapshot_{i:03d}.vtu"
+            meshio.write(p, meshio.Mesh(pts, [("triangle", self.mesh.triangles)], cell_data={
+                "J_phi_A_m2": [J], "B_T": [B], "region": [self.mesh.region.astype(np.int32)]}))
+            paths.append(p)
+        return paths
+
+
+class Simulation:
+    """``Simulation(case).run()``: mesh, assemble, march through the protocol, return a Result.
+
+    ``case``: a TOML path, a dict of the case-file shape, or a ``Case``.
+    """
+
+    def __init__(self, case: str | Path | dict | Case):
+        self.case = Case.load(case)
+
+    def __repr__(self) -> str:
+        return f"Simulation({self.case!r})"
+
+    def run(self, progress: bool = True, on_step: Callable[[State], None] | None = None) -> Result:
+        """Run the whole protocol. On a solver failure raises ``SolverError`` whose ``result``
+        attribute holds the Result up to the failure."""
+        t_wall = time.perf_counter()
+        case = self.case
+        mesh = build_mesh(case)
+        space = edge_space(mesh)
+        disc = Discretization(case, space)
+        G = probe_matrix(mesh.points, mesh.triangles[disc.conductor],
+                         np.array([[p.r_m, p.z_m] for p in case.probes]).reshape(-1, 2))
+        rows: list[list[float]] = []
+        snaps: list[Snapshot] = []
+        stats = Stats()
+        bar = _Progress(case.duration_s) if progress else None
+
+        def record(s: State, is_cut: bool) -> None:
+            J = disc.C @ s.u
+            rows.append([s.t, s.applied_T, s.temperature_K, *(G @ J + s.applied_T)])
+            if is_cut:
+                u = disc.edge_dofs(s.u)
+                B = MU0 * np.column_stack([space.Hr @ u, space.Hz @ u])
+                snaps.append(Snapshot(s.t, s.applied_T, s.temperature_K, J, B))
+            if bar:
+                bar.update(s.t, s.applied_T)
+            if on_step:
+                on_step(s)
+
+        def result(error: str | None = None) -> Result:
+            cols = ["time_s", "applied_T", "temperature_K", *(f"{p.name}_Bz_T" for p in case.probes)]
+            solver = {"elements": int(mesh.n_elements), "conductor_elements": int(len(disc.conductor)),
+                      "dofs": int(disc.n_dofs), "time_steps": stats.time_steps,
+                      "newton_iterations": stats.newton_iterations, "rejected_steps": stats.rejected,
+                      "wall_s": round(time.perf_counter() - t_wall, 4)}
+            return Result(case, pd.DataFrame(rows, columns=cols), tuple(snaps), mesh, disc.conductor, solver, error)
+
+        try:
+            run_protocol(disc, record, stats, breakpoints=case.snapshots_s)
+        except SolverError as err:
+            err.result = result(str(err))  # type: ignore[attr-defined]
+            raise
+        finally:
+            if bar:
+                bar.close()
+        return result()
+
+
+class _Progress:
+    """A rich progress bar over simulated time."""
+
+    def __init__(self, total_s: float):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.p = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.fields[info]}"),
+                          TimeElapsedColumn(), transient=False)
+        self.p.start()
+        self.task = self.p.add_task("sim", total=total_s or 1.0, info="")
+
+    def update(self, t: float, applied_T: float) -> None:
+        self.p.update(self.task, completed=t, info=f"t = {t:8.1f} s  applied {applied_T:6.3f} T")
+
+    def close(self) -> None:
+        self.p.stop()
+
+
+def simulate(case: str | Path | dict | Case, *, mesh_size_m: float | None = None,
+             progress: bool = False) -> Result:
+    """Run ``case`` (path, dict or Case) and return its Result; ``mesh_size_m`` overrides the
+    case's mesh size (e.g. 2e-3 for a quick look)."""
+    c = Case.load(case)
+    if mesh_size_m is not None:
+        c = c.with_options(mesh_size_m=mesh_size_m)
+    return Simulation(c).run(progress=progress)
+
+
+__all__ = ["Result", "Simulation", "Snapshot", "simulate"]

@@ -1,0 +1,356 @@
+"""Implicit time stepping of the H-formulation: backward Euler, Newton with line search.
+
+One step from u_old to u at t + dt solves R(u) = 0 on the free (non-boundary) edges:
+
+    R = mu0/dt M (u - u_old) + C^T (w * E(C u)),
+
+which is the gradient of the convex functional
+Phi(u) = mu0/(2 dt) |u - u_old|_M^2 + sum_e w_e psi_e(J_e), psi(J) = ∫_0^|J| E. With Jc(B) lagged
+by one Newton iteration the Jacobian K = mu0/dt M_ff + C_f^T diag(w dE/dJ) C_f is symmetric
+positive definite and the Newton direction is a descent direction of Phi, so a backtracking
+(Armijo) line search on Phi makes Newton robust for n = 35. K's sparsity never changes: its
+values are ``mu0/dt * M_data + P @ (w dE/dJ)`` with a fixed sparse P (no per-element loop).
+
+Linear solves use scipy's SuperLU (CHOLMOD via scikit-sparse has no wheel on PyPI here and
+needs the system SuiteSparse, which a fresh CI machine lacks).
+
+Time steps adapt to a local error estimate (difference between the converged step and a
+linear extrapolation of the last two, measured as the fraction of the total critical current
+it moves) and to the Newton iteration count; growth is at most 2x per step, so a hold of
+100 min is covered in a few dozen log-spaced steps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from fluxtrap.errors import SolverError
+from fluxtrap.simulate.case import MU0, Case, Hold, RampField, RampTemperature, Set, Step, states, step_duration
+from fluxtrap.simulate.fem import EdgeSpace
+from fluxtrap.simulate.materials import NormalConductor, Superconductor
+from fluxtrap.simulate.mesh import AIR
+
+X_MAX = 2.0  # beyond |J| = X_MAX Jc the power law continues linearly (C1), avoiding overflow
+
+
+@dataclass
+class Stats:
+    """Solver counters: accepted ``time_steps``, ``rejected`` steps, ``newton_iterations``."""
+
+    time_steps: int = 0
+    rejected: int = 0
+    newton_iterations: int = 0
+    factorizations: int = 0
+
+
+class Discretization:
+    """The fixed parts of a case's discrete problem (H-phi: no air resistivity, no air edges).
+
+    In air, H = grad phi: the edge dofs of edges touching air are differences of nodal
+    potentials, ``u = T x`` with x = (edge dofs inside conductors, phi at air nodes). Air then
+    carries no current by construction (C grad = 0) and the stiff air-resistivity term of a pure
+    H-formulation, with its 1e12 condition numbers, disappears. This needs a simply connected
+    air region, which holds as every layer spans the axis. The applied field fixes
+    phi = H_a z on the outer boundary.
+
+    Element arrays below are over the conductor elements ``conductor`` (indices into the mesh).
+    """
+
+    def __init__(self, case: Case, space: EdgeSpace):
+        self.case, self.space = case, space
+        mesh = space.mesh
+        region = mesh.region
+        self.conductor = np.where(region != AIR)[0]
+        air = region == AIR
+        mats = [case.material(layer.material) for layer in case.stack]
+        creg = region[self.conductor]
+        sc = np.array([isinstance(mats[g], Superconductor) for g in creg], dtype=bool)
+        self.sc, self.ohm = np.where(sc)[0], np.where(~sc)[0]
+        self.rho = np.array([mats[g].resistivity_ohm_m for g in creg[self.ohm]])
+        self.sc_groups = [(mats[g], np.where(creg[self.sc] == g)[0])
+                          for g in range(len(mats)) if isinstance(mats[g], Superconductor)]
+        self.n, self.e0 = np.empty(len(self.sc)), np.empty(len(self.sc))
+        for m, idx in self.sc_groups:
+            self.n[idx], self.e0[idx] = m.n, m.e0_V_m
+
+        # u = T x
+        n_edges, n_pts = space.n_dofs, len(mesh.points)
+        air_edge = np.zeros(n_edges, bool)
+        air_edge[space.elem_edges[air].ravel()] = True
+        air_node = np.zeros(n_pts, bool)
+        air_node[mesh.triangles[air].ravel()] = True
+        inner = np.where(~air_edge)[0]
+        nodes = np.where(air_node)[0]
+        col_node = np.full(n_pts, -1)
+        col_node[nodes] = len(inner) + np.arange(len(nodes))
+        ae = np.where(air_edge)[0]
+        i, j = space.edges[ae, 0], space.edges[ae, 1]
+        rows = np.concatenate([inner, ae, ae])
+        cols = np.concatenate([np.arange(len(inner)), col_node[j], col_node[i]])
+        vals = np.concatenate([np.ones(len(inner)), np.ones(len(ae)), -np.ones(len(ae))])
+        n_x = len(inner) + len(nodes)
+        self.T = sp.csr_matrix((vals, (rows, cols)), shape=(n_edges, n_x))
+        self.unit_x = np.concatenate([space.unit_field[inner], mesh.points[nodes, 1]])
+        pr, pz = mesh.points[nodes, 0], mesh.points[nodes, 1]
+        r_max, z_min, z_max = mesh.box
+        tol = 1e-9 * r_max
+        on_box = (pr > r_max - tol) | (pz < z_min + tol) | (pz > z_max - tol)
+        bnd = np.zeros(n_x, bool)
+        bnd[len(inner) + np.where(on_box)[0]] = True
+        self.free, self.bnd = np.where(~bnd)[0], np.where(bnd)[0]
+
+        T = self.T.tocsc()
+        self.C = (space.C[self.conductor] @ T).tocsr()
+        self.M = (T.T @ space.M @ T).tocsr()
+        self.Hr = (space.Hr[self.conductor] @ T).tocsr()
+        self.Hz = (space.Hz[self.conductor] @ T).tocsr()
+        self.w = space.w[self.conductor]
+        self.radius = max(x.radius_m for x in case.stack)
+        self.Cf = self.C[:, self.free].tocsr()
+        self.Mff = self.M[self.free][:, self.free].tocsc()
+        self.n_dofs = n_x
+
+        # K's pattern = pattern(M_ff) ∪ pattern(C_f^T C_f); map M_ff's values and each element's
+        # contributions C_ek C_el onto K.data once: K.data = c * m_data + P @ (w dE/dJ).
+        pattern = (abs(self.Mff) + abs(self.Cf.T @ self.Cf)).tocsc()
+        pattern.sort_indices()
+        nf = len(self.free)
+        keys = np.repeat(np.arange(nf), np.diff(pattern.indptr)) * nf + pattern.indices
+        self.K = sp.csc_matrix((np.zeros_like(pattern.data), pattern.indices, pattern.indptr), shape=(nf, nf))
+        mco = self.Mff.tocoo()
+        self.m_data = np.zeros(len(keys))
+        np.add.at(self.m_data, np.searchsorted(keys, mco.col * nf + mco.row), mco.data)
+        Cf = self.Cf
+        cnt = np.diff(Cf.indptr)
+        pe, pk, pl, pv = [], [], [], []
+        for a in range(cnt.max(initial=0)):
+            for b in range(cnt.max(initial=0)):
+                e = np.where(cnt > max(a, b))[0]
+                ia, ib = Cf.indptr[e] + a, Cf.indptr[e] + b
+                pe.append(e)
+                pk.append(Cf.indices[ia])
+                pl.append(Cf.indices[ib])
+                pv.append(Cf.data[ia] * Cf.data[ib])
+        pe, pk, pl, pv = map(np.concatenate, (pe, pk, pl, pv))
+        keep = pv != 0
+        pos = np.searchsorted(keys, pl[keep] * nf + pk[keep])
+        self.P = sp.csr_matrix((pv[keep], (pos, pe[keep])), shape=(len(keys), len(self.conductor)))
+
+    def initial(self, applied_T: float) -> np.ndarray:
+        """The state x of a uniform applied field ``applied_T`` (T) and no currents."""
+        return applied_T / MU0 * self.unit_x
+
+    def edge_dofs(self, x: np.ndarray) -> np.ndarray:
+        """Edge dofs u (A) of the whole mesh from the state x."""
+        return self.T @ x
+
+    def field_error(self, du: np.ndarray, u: np.ndarray, temperature_K: float) -> float:
+        """r-weighted RMS of the H change ``du`` over the conductors, relative to the self-field
+        scale (mean Jc of the superconductors) x (largest radius of the stack)."""
+        dh2 = (self.Hr @ du) ** 2 + (self.Hz @ du) ** 2
+        rms = math.sqrt((self.w @ dh2) / self.w.sum())
+        w_sc = self.w[self.sc]
+        scale = (w_sc @ self.jc(u, temperature_K)) / w_sc.sum() * self.radius
+        return rms / scale
+
+    # constitutive law ------------------------------------------------------------------------
+    def field_T(self, u: np.ndarray) -> np.ndarray:
+        """|B| = mu0 |H| at the conductor elements' centroids, T, shape (n_conductor,)."""
+        return MU0 * np.hypot(self.Hr @ u, self.Hz @ u)
+
+    def jc(self, u: np.ndarray, temperature_K: float) -> np.ndarray:
+        """Jc (A/m^2) of the superconducting elements at the state ``u``, shape (n_sc,)."""
+        b = self.field_T(u)[self.sc]
+        out = np.empty(len(self.sc))
+        for m, idx in self.sc_groups:
+            out[idx] = m.jc_at(b[idx], temperature_K)
+        return out
+
+    def law(self, J: np.ndarray, jc: np.ndarray, need: str = "E") -> tuple[np.ndarray, ...]:
+        """E (V/m), dE/dJ (ohm*m) and psi = ∫_0^|J| E dJ (W/m^3) per element, as asked by ``need``."""
+        E = np.empty_like(J)
+        dE = np.empty_like(J)
+        psi = np.empty_like(J)
+        Jo = J[self.ohm]
+        E[self.ohm] = self.rho * Jo
+        dE[self.ohm] = self.rho
+        psi[self.ohm] = 0.5 * self.rho * Jo**2
+        Js = J[self.sc]
+        x = np.abs(Js) / jc
+        n, e0 = self.n, self.e0
+        xc = np.minimum(x, X_MAX)
+        pw = xc ** (n - 1)
+        lin = x - xc
+        E[self.sc] = np.sign(Js) * e0 * pw * (xc + n * lin)
+        dE[self.sc] = n * e0 * pw / jc
+        if "psi" in need:
+            psi[self.sc] = e0 * jc * (pw * xc * xc / (n + 1) + pw * xc * lin + 0.5 * n * pw * lin**2)
+        return E, dE, psi
+
+
+@dataclass
+class State:
+    """Time ``t`` (s), edge dofs ``u`` (A), applied field ``applied_T``, ``temperature_K``."""
+
+    t: float
+    u: np.ndarray
+    applied_T: float
+    temperature_K: float
+
+
+@dataclass
+class StepControl:
+    rtol: float
+    newton_tol: float = 1e-4
+    max_newton: int = 25
+    growth: float = 2.0
+    stats: Stats = field(default_factory=Stats)
+
+
+def newton(d: Discretization, u_old: np.ndarray, u0: np.ndarray, dt: float, applied_T: float,
+           temperature_K: float, ctl: StepControl) -> tuple[np.ndarray, int] | None:
+    """Solve one backward-Euler step from ``u_old`` over ``dt`` starting at ``u0``.
+
+    Returns (u, iterations) or None if Newton does not converge.
+    """
+    u = u0.copy()
+    u[d.bnd] = applied_T / MU0 * d.unit_x[d.bnd]
+    c = MU0 / dt
+    w = d.w
+    for it in range(1, ctl.max_newton + 1):
+        jc = d.jc(u, temperature_K)
+        J = d.C @ u
+        E, dE, psi = d.law(J, jc, "psi")
+        du = u - u_old
+        Mdu = d.M @ du
+        R = (c * Mdu + d.C.T @ (w * E))[d.free]
+        d.K.data[:] = c * d.m_data + d.P @ (w * dE)
+        try:
+            lu = spla.splu(d.K, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                           options={"SymmetricMode": True})
+        except RuntimeError:
+            return None
+        ctl.stats.factorizations += 1
+        ctl.stats.newton_iterations += 1
+        step = -lu.solve(R)
+        if not np.all(np.isfinite(step)):
+            return None
+        Cd = d.Cf @ step
+        change = np.max(np.abs(Cd[d.sc]) / jc) if len(d.sc) else 0.0
+        if change < ctl.newton_tol:
+            u[d.free] += step
+            return u, it
+        alpha = line_search(d, J, Cd, jc, c * (Mdu[d.free] @ step), c * (step @ (d.Mff @ step)))
+        if alpha is None:
+            return None
+        u[d.free] += alpha * step
+    return None
+
+
+def line_search(d: Discretization, J: np.ndarray, Cd: np.ndarray, jc: np.ndarray,
+                b: float, a: float) -> float | None:
+    """Minimise phi(alpha) = Phi(u + alpha step) on (0, 1] (phi is convex): safeguarded Newton on
+    phi'(alpha) = b + a alpha + sum_e w E(J + alpha Cd) Cd, bracketed by bisection."""
+    w = d.w
+
+    def dphi(alpha: float) -> tuple[float, float]:
+        E, dE, _ = d.law(J + alpha * Cd, jc)
+        return b + a * alpha + w @ (E * Cd), a + w @ (dE * Cd * Cd)
+
+    g1, h1 = dphi(1.0)
+    if g1 <= 0:
+        return 1.0
+    g0, _ = dphi(0.0)
+    if not g0 < 0:
+        return None
+    lo, hi, alpha, g, h = 0.0, 1.0, 1.0, g1, h1
+    for _ in range(60):
+        trial = alpha - g / h if h > 0 else 0.5 * (lo + hi)
+        alpha = trial if lo < trial < hi else 0.5 * (lo + hi)
+        g, h = dphi(alpha)
+        if g > 0:
+            hi = alpha
+        else:
+            lo = alpha
+        if abs(g) <= 1e-3 * abs(g0) or hi - lo < 1e-12:
+            break
+    return alpha
+
+
+def applied_at(step: Step, start: tuple[float, float], t_rel: float) -> tuple[float, float]:
+    """(applied field T, temperature K) at time ``t_rel`` (s) into ``step`` starting from ``start``."""
+    b, temp = start
+    if isinstance(step, RampField):
+        return b + math.copysign(min(step.rate_T_s * t_rel, abs(step.to_T - b)), step.to_T - b), temp
+    if isinstance(step, RampTemperature):
+        return b, temp + math.copysign(min(step.rate_K_s * t_rel, abs(step.to_K - temp)), step.to_K - temp)
+    return b, temp
+
+
+def run_protocol(d: Discretization, on_step: Callable[[State, bool], None],
+                 stats: Stats | None = None, breakpoints: tuple[float, ...] = ()) -> State:
+    """March through the case's protocol; ``on_step(state, is_step_end)`` after each accepted step.
+
+    Raises ``SolverError`` (with the time and state reached) when a step cannot be solved even
+    with a tiny time step; what ``on_step`` received so far stays valid.
+    """
+    case = d.case
+    ctl = StepControl(case.solver.rtol, stats=stats or Stats())
+    first = case.protocol[0]
+    assert isinstance(first, Set)
+    state = State(0.0, d.initial(first.field_T), first.field_T, first.temperature_K)
+    on_step(state, True)
+    ends = states(case.protocol)
+    for k, step in enumerate(case.protocol[1:], start=1):
+        start = ends[k - 1]
+        duration = step_duration(step, start)
+        t0 = state.t
+        cuts = sorted({t0 + duration, *(b for b in breakpoints if t0 < b < t0 + duration)})
+        dt = max(duration * 1e-4, 1e-6)
+        u_prev, dt_prev = None, None
+        while state.t < t0 + duration * (1 - 1e-12):
+            t_next_cut = next(c for c in cuts if c > state.t * (1 + 1e-14) + 1e-12)
+            dt = min(dt, t_next_cut - state.t)
+            if case.solver.max_step_s:
+                dt = min(dt, case.solver.max_step_s)
+            b_new, temp_new = applied_at(step, start, state.t + dt - t0)
+            u_pred = state.u if u_prev is None else state.u + (dt / dt_prev) * (state.u - u_prev)
+            sol = newton(d, state.u, state.u, dt, b_new, temp_new, ctl)
+            if sol is None:
+                ctl.stats.rejected += 1
+                dt *= 0.25
+                if dt < max(1e-9 * duration, 1e-9):
+                    raise SolverError(
+                        f"Newton did not converge at t = {state.t:.6g} s in protocol step {k} ({step!r}), "
+                        f"applied field {state.applied_T:.6g} T, {state.temperature_K:.6g} K, even with a time "
+                        f"step of {dt:.3g} s; results up to t = {state.t:.6g} s are kept")
+                continue
+            u_new, its = sol
+            if u_prev is not None:
+                err = dt / (dt + dt_prev) * d.field_error(u_new - u_pred, u_new, temp_new)
+            else:
+                err = 0.0
+            if err > ctl.rtol:
+                ctl.stats.rejected += 1
+                dt *= max(0.2, 0.9 * math.sqrt(ctl.rtol / err))
+                continue
+            ctl.stats.time_steps += 1
+            factor = ctl.growth if err == 0 else min(ctl.growth, max(0.5, 0.9 * math.sqrt(ctl.rtol / err)))
+            if its > 8:
+                factor = min(factor, 0.7)
+            elif its > 5:
+                factor = min(factor, 1.0)
+            u_prev, dt_prev = state.u, dt
+            state = State(state.t + dt, u_new, b_new, temp_new)
+            at_cut = abs(state.t - t_next_cut) <= 1e-9 * max(1.0, duration)
+            if at_cut:
+                state.t = t_next_cut
+            on_step(state, at_cut)
+            dt *= factor
+    return state
