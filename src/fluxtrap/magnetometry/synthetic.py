@@ -100,7 +100,7 @@ def synthetic_mh_loop(
     b = loop_fields(field_max_T, n_points)
     m = critical_state_moment(jc, b, a_m, b_m, c_m)
     rng = np.random.default_rng(seed)
-    m = m + background_emu_per_T * EMU * b + rng.normal(0.0, noise_emu * EMU, b.size) * (noise_emu > 0)
+    m = m + background_emu_per_T * EMU * b + rng.normal(0.0, noise_emu * EMU, b.size)
     time = np.concatenate([[0.0], np.cumsum(np.abs(np.diff(b)))]) / sweep_rate_T_s
     meta = TableMetadata(
         filename=f"{sample_name}.dat",
@@ -156,7 +156,7 @@ def write_qd_dat(
            "BYAPP,MPMS3 (fluxtrap synthetic),1.0,1.1"]
     out += [f"INFO,{cell(v)},{k}" for k, v in info.items()]
     out += ["[Data]", ",".join(_COLUMNS)]
-    oe = 1.0 / (MU0 * 1000 / (4 * np.pi))  # T -> Oe: H[Oe] = B[T] / mu0 / (1000/4pi)
+    oe = 1e4  # mu0 H = 1 T is H = 1e4 Oe
     err = np.where(np.isfinite(table.moment_err_Am2), table.moment_err_Am2 / EMU, np.nan)
     for k in range(len(table)):
         vals = (table.time_s[k], table.temperature_K[k], table.field_T[k] * oe, table.moment_Am2[k] / EMU, err[k])

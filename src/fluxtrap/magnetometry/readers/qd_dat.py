@@ -19,7 +19,7 @@ import numpy as np
 
 from fluxtrap.errors import InputFileError
 from fluxtrap.magnetometry.readers._columns import decode, numeric_column, si_factor, unit_of
-from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
 
 name = "qd_dat"
 
@@ -67,7 +67,7 @@ def read(content: bytes, filename: str, columns: Mapping[str, str] | None = None
 
     header = [_cells(r) for r in csv.reader(lines[1:data_at], delimiter=delimiter)]
     header = [r for r in header if r]
-    info = _info(header, delimiter)
+    info = _info(header)
     byapp = next((", ".join(r[1:]) for r in header if r[0].upper() == "BYAPP"), "")
     title = next((", ".join(r[1:]) for r in header if r[0].upper() == "TITLE"), "")
 
@@ -118,9 +118,8 @@ def read(content: bytes, filename: str, columns: Mapping[str, str] | None = None
         info=info,
         columns={q: names[i] for q, (i, _) in chosen.items()},
     )
-    mu0 = 4e-7 * np.pi
     return MeasurementTable.from_arrays(
-        values["field"] * mu0,
+        values["field"] * MU0,
         values["moment"],
         meta,
         temperature_K=values.get("temperature"),
@@ -138,7 +137,7 @@ def _cells(row: list[str]) -> list[str]:
     return [c.strip() for c in row]
 
 
-def _info(header: list[list[str]], delimiter: str) -> dict[str, str]:
+def _info(header: list[list[str]]) -> dict[str, str]:
     """INFO lines as key -> value; the order (value,KEY or KEY,value) is decided per file."""
     rows = [r for r in header if r[0].upper() == "INFO" and len(r) >= 2]
     key_last = sum(bool(_KEY.match(r[-1])) for r in rows if len(r) >= 3)
