@@ -79,3 +79,22 @@ def jc_page(
     selected = [s for s in (sample or curves) if s in curves]
     return _page(request, "jc.html", user, spec=spec, labels=list(curves), selected=selected,
                  figures={"jc": plots.jc_figure(curves)})
+
+
+EXAMPLE_CASE = (Path(__file__).parent / "templates" / "example_case.toml").read_text(encoding="utf-8")
+
+
+@router.get("/simulations")
+def simulations_page(request: Request) -> HTMLResponse:
+    user = _user(request)
+    return _page(request, "simulations.html", user, jobs=request.app.state.jobs.list(), example_case=EXAMPLE_CASE)
+
+
+@router.get("/simulations/{job_id}")
+def simulation_page(request: Request, job_id: int) -> HTMLResponse:
+    user = _user(request)
+    job = request.app.state.jobs.get(job_id)
+    done = job.status == "done"
+    return _page(request, "simulation.html", user, job=job,
+                 figures=plots.simulation_figures(job.result) if done else {},
+                 summary=job.info().summary if done else None)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io
 
 from fluxtrap.campaign import CampaignSpec, ObjectiveDef
 from fluxtrap.magnetometry.pipeline import JC_CURVE
@@ -71,7 +72,7 @@ def jc_curves(store: Store, campaign: str, labels: Sequence[str] | None = None) 
 # -- figures -------------------------------------------------------------------------------------
 def _layout(fig: go.Figure, **kw: Any) -> dict[str, Any]:
     fig.update_layout(template="plotly_white", margin=dict(l=60, r=20, t=40, b=50), **kw)
-    return json.loads(fig.to_json())  # plain lists, not numpy arrays
+    return json.loads(fig.to_json())  # JSON-able dicts (traces are given lists, not numpy arrays)
 
 
 def progress_figure(spec: CampaignSpec, history: pd.DataFrame, objective: ObjectiveDef) -> dict[str, Any]:
@@ -98,12 +99,25 @@ def progress_figure(spec: CampaignSpec, history: pd.DataFrame, objective: Object
 
 
 def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
-    """Jc(B) of several samples, Jc in A/cm^2 on a log axis."""
+    """Jc(B) of several samples, Jc in A/cm^2 on a log axis: a line through the fully penetrated
+    points and faint markers where the extended Bean model does not hold (``unpenetrated``)."""
     fig = go.Figure()
-    for label, cols in curves.items():
-        fig.add_scatter(x=cols["B_T"], y=[v * 1e-4 for v in cols["Jc_A_m2"]], mode="lines", name=label)
+    colors = go.layout.Template(plotly.io.templates["plotly_white"]).layout.colorway
+    valid: list[float] = []
+    for i, (label, cols) in enumerate(curves.items()):
+        b = np.asarray(cols["B_T"])
+        jc = np.asarray(cols["Jc_A_m2"]) * 1e-4
+        flagged = np.asarray(cols.get("unpenetrated", np.zeros(b.size))) > 0.5
+        color = colors[i % len(colors)]
+        valid += jc[~flagged].tolist()
+        fig.add_scatter(x=b[~flagged].tolist(), y=jc[~flagged].tolist(), mode="lines", name=label, legendgroup=label,
+                        line=dict(color=color))
+        fig.add_scatter(x=b[flagged].tolist(), y=jc[flagged].tolist(), mode="markers", name=f"{label} (not fully penetrated)",
+                        legendgroup=label, showlegend=False, marker=dict(color=color, size=5, opacity=0.35))
+    if valid:  # scale to the valid points: a closing loop's last flagged points fall by decades
+        fig.update_yaxes(range=[math.log10(min(valid) / 2), math.log10(max(valid) * 2)])
     return _layout(fig, xaxis_title="B [T]", yaxis_title="Jc [A/cm²]", yaxis_type="log",
-                   title="Jc(B)")
+                   title="Jc(B) at the measurement temperature (faint points: not fully penetrated)")
 
 
 def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:

@@ -79,9 +79,10 @@ def test_jc_page_compares_measured_samples(browser_like, loop_file):
         lab.store.add_sample(NAME, label, P | {"dwell_time": 5 + len(label) * (label == "B2")})
         assert upload(lab, loop_file, label=label).status_code == 201
     html = lab.client.get(f"{CP}/jc?sample=B2").text
-    assert 'value="B1" data-trace="0" >' in html and 'value="B2" data-trace="1" checked>' in html
+    assert 'value="B1" >' in html and 'value="B2" checked>' in html
     fig = figures(html)["jc"]
-    assert [t["name"] for t in fig["data"]] == ["B1", "B2"]
+    assert [t["legendgroup"] for t in fig["data"]] == ["B1", "B1", "B2", "B2"]
+    assert [t["mode"] for t in fig["data"]] == ["lines", "markers"] * 2
     assert fig["layout"]["yaxis"]["type"] == "log"
 
 

@@ -119,12 +119,13 @@ document.addEventListener("click", async (ev) => {
   }
 });
 
-// Jc(B): the checkboxes show or hide each sample's trace.
+// Jc(B): the checkboxes show or hide each sample's traces (one legend group per sample).
 const select = document.getElementById("jc-select");
 if (select) {
   const sync = () => {
-    const boxes = [...select.querySelectorAll("input[type=checkbox]")];
-    Plotly.restyle("jc", { visible: boxes.map((c) => c.checked) }, boxes.map((c) => Number(c.dataset.trace)));
+    const shown = new Set([...select.querySelectorAll("input:checked")].map((c) => c.value));
+    const plot = document.getElementById("jc");
+    Plotly.restyle(plot, { visible: plot.data.map((t) => shown.has(t.legendgroup)) });
   };
   select.addEventListener("change", sync);
   window.addEventListener("load", sync);
@@ -135,3 +136,16 @@ const pending = document.querySelector("[data-poll]");
 if (pending) setTimeout(() => location.reload(), 2000);
 
 drawFigures();
+
+// probes.csv through the API (the token travels in a header, so a plain link cannot carry it).
+document.getElementById("probes-csv")?.addEventListener("click", async (ev) => {
+  try {
+    const text = await api("GET", `/api/simulations/${ev.target.dataset.job}/probes?format=csv`);
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+    a.download = "probes.csv";
+    a.click();
+  } catch (err) {
+    say(err.message, true);
+  }
+});

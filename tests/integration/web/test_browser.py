@@ -1,0 +1,94 @@
+"""The dashboard in real headless Chromium (Debian's, driven by Playwright): a user logs in with a
+token, records a sample, uploads an MPMS3 file, sees the Jc(B) plot, asks for two suggestions and
+sees them on the model explorer. Screenshots of each page go to ``test-artifacts/``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import NAME, TOKENS, make_store, serve
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM),
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    store = make_store(f"sqlite:///{tmp_path / 'lab.db'}")
+    with serve(store) as url:
+        context = browser.new_context(base_url=url, viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.store, page.errors = store, errors
+        yield page
+        context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_login_upload_see_jc(page, loop_file, tmp_path):
+    page.goto("/campaigns/K-Ba122%20SPS")
+    page.wait_for_url("**/login?next=*")
+    page.fill("#token", "not-a-token")
+    page.click("#login-form button")
+    page.wait_for_selector("#message.error")
+    assert "not known" in page.inner_text("#message")
+    shot(page, "01-login")
+    page.errors.clear()  # the browser logs the refused token's 401
+
+    page.fill("#token", TOKENS["alice"])
+    page.click("#login-form button")
+    page.wait_for_url("**/campaigns/K-Ba122%20SPS")
+    assert "alice (writer)" in page.inner_text("header")
+
+    page.fill("#sample-form [name=label]", "B1")
+    page.fill("#sample-form [name='param:ramp_rate']", "50")
+    page.fill("#sample-form [name='param:max_temperature']", "600")
+    page.fill("#sample-form [name='param:dwell_time']", "5")
+    page.click("#sample-form button")
+    page.wait_for_selector("table[data-origin=researcher] >> text=B1")
+    assert page.store.sample(NAME, "B1").recorded_by == "alice"
+
+    f = tmp_path / "B1_MH_5K.dat"
+    f.write_bytes(loop_file)
+    page.select_option("#upload-form [name=label]", "B1")
+    page.set_input_files("#upload-form [name=file]", str(f))
+    page.fill("#upload-form [name=a]", "1 mm")
+    page.fill("#upload-form [name=b]", "2 mm")
+    page.fill("#upload-form [name=c]", "0.5 mm")
+    shot(page, "02-overview-before-upload")
+    page.click("#upload-form button")
+    page.wait_for_url("**/jc?sample=B1")
+    page.wait_for_selector("#jc .main-svg")
+    traces = page.evaluate("document.getElementById('jc').data.map(t => [t.legendgroup, t.x.length, t.visible])")
+    assert traces[0][0] == "B1" and traces[0][1] > 20 and traces[0][2] is True
+    shot(page, "03-jc")
+    assert "jc_3T" in page.store.sample(NAME, "B1").objectives
+
+    page.goto("/campaigns/K-Ba122%20SPS")
+    page.wait_for_selector("#progress-jc_3T .main-svg")
+    shot(page, "04-overview")
+    assert page.errors == []
