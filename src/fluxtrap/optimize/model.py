@@ -1,0 +1,84 @@
+"""The surrogate: a BoTorch GP on the encoded space, and its diagnostics (LOO, length-scales).
+
+``fit_model`` builds ``SingleTaskGP`` with a Matern-5/2 ARD kernel (BoTorch's dimension-scaled
+length-scale prior), ``Standardize`` on the outcomes and a fitted Gaussian noise; with
+categorical parameters it builds ``MixedSingleTaskGP`` (Matern-5/2 ARD on the numeric columns
+times a categorical kernel). Inputs arrive already in the unit cube: the ``SearchSpace`` scales
+them with the campaign bounds, which is what ``Normalize(bounds=...)`` would do.
+"""
+
+from __future__ import annotations
+
+import torch
+from botorch.fit import fit_gpytorch_mll
+from botorch.models import MixedSingleTaskGP, SingleTaskGP
+from botorch.models.transforms.outcome import Standardize
+from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+from gpytorch.kernels import Kernel
+from gpytorch.mlls import ExactMarginalLogLikelihood
+from torch import Tensor
+
+
+def fit_model(U: Tensor, Y: Tensor, cat_dims: list[int]) -> SingleTaskGP:
+    """Fit a GP to ``U`` (``n x d``, encoded) and ``Y`` (``n x m``, to be maximised)."""
+    n, d = U.shape
+    m = Y.shape[-1]
+    if cat_dims:
+        model = MixedSingleTaskGP(U, Y, cat_dims=cat_dims, outcome_transform=Standardize(m=m))
+    else:
+        covar = get_covar_module_with_dim_scaled_prior(
+            ard_num_dims=d, batch_shape=torch.Size([m]) if m > 1 else None, use_rbf_kernel=False
+        )
+        model = SingleTaskGP(U, Y, covar_module=covar, outcome_transform=Standardize(m=m))
+    fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+    model.eval()
+    return model
+
+
+def loo_predictions(model: SingleTaskGP) -> tuple[Tensor, Tensor]:
+    """Leave-one-out mean and std ``(n x m)`` at the training points, in the outcome units of ``Y``.
+
+    Closed form for fixed hyper-parameters (Rasmussen & Williams 2006, eq. 5.12):
+    ``mu_i = y_i - [K^-1 y]_i / [K^-1]_ii``, ``var_i = 1 / [K^-1]_ii`` with ``K`` including the
+    noise. Written out because BoTorch only offers refit-per-fold cross-validation.
+    """
+    X = model.train_inputs[0]
+    y = model.train_targets  # standardized; (n,) or (m, n)
+    with torch.no_grad():
+        K = model.covar_module(X).to_dense()
+        noise = model.likelihood.noise
+        K = K + noise.unsqueeze(-1) * torch.eye(K.shape[-1], dtype=K.dtype)
+        r = y - model.mean_module(X)
+        Kinv = torch.cholesky_inverse(torch.linalg.cholesky(K))
+        diag = torch.diagonal(Kinv, dim1=-2, dim2=-1)
+        mean = y - (Kinv @ r.unsqueeze(-1)).squeeze(-1) / diag
+        std = diag.rsqrt()
+    if mean.dim() == 1:
+        mean, std = mean.unsqueeze(0), std.unsqueeze(0)
+    tf = model.outcome_transform
+    scale, shift = tf.stdvs.squeeze(0), tf.means.squeeze(0)  # (m,)
+    return (mean * scale[:, None] + shift[:, None]).T, (std * scale[:, None]).T
+
+
+def lengthscales(model: SingleTaskGP, d: int) -> Tensor:
+    """Length-scale per input column ``(m x d)`` in encoded units (first kernel that covers a column)."""
+    m = model.num_outputs
+    out = torch.full((m, d), float("nan"), dtype=torch.double)
+    for module in model.covar_module.modules():
+        if not isinstance(module, Kernel) or not module.has_lengthscale:
+            continue
+        ls = module.lengthscale.detach().reshape(-1, module.lengthscale.shape[-1])
+        dims = module.active_dims.tolist() if module.active_dims is not None else list(range(d))
+        if ls.shape[-1] != len(dims):
+            continue
+        for k, j in enumerate(dims):
+            if torch.isnan(out[:, j]).all():
+                out[:, j] = ls[:, k].expand(m) if ls.shape[0] == 1 else ls[:, k]
+    return out
+
+
+def noise_std(model: SingleTaskGP) -> Tensor:
+    """Fitted observation noise standard deviation ``(m,)`` in outcome units."""
+    noise = model.likelihood.noise.detach().reshape(-1)
+    stdvs = model.outcome_transform.stdvs.reshape(-1)
+    return noise.sqrt().expand_as(stdvs) * stdvs

@@ -1,0 +1,401 @@
+"""``Optimizer``: ask/tell Bayesian optimisation over a :class:`SearchSpace` (design section 6).
+
+One objective: analytic ``LogExpectedImprovement`` for a single suggestion, ``qLogNoisyExpected
+Improvement`` when pending points exist or a batch is asked for (greedy sequential batch: each
+chosen point becomes pending for the next). Several objectives: ``qLogNoisyExpectedHypervolume
+Improvement`` with a reference point inferred from the data, and :meth:`Optimizer.pareto_front`.
+
+Every suggestion is a settable point: on the step grid, inside bounds and constraints, at the
+fixed values, and never equal to a measured, pending or already chosen point. The continuous
+optimum of the acquisition is snapped to the grid; when the nearest grid point is taken, the
+best free grid point near it (or among space-filling points) is chosen by acquisition value.
+
+Behaviour on awkward data (documented, tested):
+- a NaN/inf objective or a parameter outside the space: ``ValidationError`` naming the row;
+- duplicated rows: kept as replicates (they inform the fitted noise); never suggested again;
+- a constant objective: ``ConstantObjectiveWarning``; the GP then explores by its variance;
+- fewer than 2 observations: a scrambled Sobol design (acquisition value NaN).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from botorch.acquisition import LogExpectedImprovement, qLogNoisyExpectedImprovement
+from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+from botorch.exceptions.warnings import OptimizationWarning
+from botorch.optim import optimize_acqf
+from botorch.sampling import SobolQMCNormalSampler
+from botorch.utils.multi_objective.hypervolume import infer_reference_point
+from botorch.utils.multi_objective.pareto import is_non_dominated
+from botorch.utils.sampling import manual_seed
+
+from fluxtrap.errors import ValidationError
+from fluxtrap.optimize.model import fit_model, lengthscales, loo_predictions, noise_std
+from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace
+
+
+class ConstantObjectiveWarning(UserWarning):
+    """All observed values of an objective are equal: the model can only explore."""
+
+
+class Optimizer:
+    """Bayesian optimiser over ``space``; maximises every objective unless told otherwise.
+
+    Args:
+        space: the search space (or a campaign path / ``CampaignSpec``, via ``from_campaign``).
+        seed: base seed; suggestions depend only on it and on the data told so far.
+        objectives: objective names (default: taken from the first ``tell``).
+        maximize: one flag for all objectives or one per objective.
+        num_restarts, raw_samples: acquisition optimiser effort (BoTorch ``optimize_acqf``).
+        mc_samples: quasi-MC samples for the batch / multi-objective acquisitions.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        objectives: Sequence[str] | None = None,
+        maximize: bool | Sequence[bool] = True,
+        num_restarts: int = 8,
+        raw_samples: int = 256,
+        mc_samples: int = 128,
+    ) -> None:
+        if not isinstance(space, SearchSpace):
+            space = SearchSpace.from_campaign(space)
+        self.space = space
+        self.seed = int(seed)
+        self._objectives = list(objectives) if objectives is not None else None
+        self._maximize_arg = maximize
+        self.num_restarts, self.raw_samples, self.mc_samples = num_restarts, raw_samples, mc_samples
+        self._X = pd.DataFrame(columns=space.names)
+        self._Y: pd.DataFrame | None = None
+        self._model = None
+
+    # ---------------------------------------------------------------- data
+    @property
+    def objectives(self) -> list[str]:
+        if self._objectives is None:
+            raise ValidationError("optimizer has no objectives yet: tell it some data first")
+        return self._objectives
+
+    @property
+    def maximize(self) -> list[bool]:
+        flags = self._maximize_arg
+        if isinstance(flags, bool):
+            return [flags] * len(self.objectives)
+        if len(flags) != len(self.objectives):
+            raise ValidationError(
+                f"maximize has {len(flags)} flag(s) for {len(self.objectives)} objective(s)"
+            )
+        return [bool(f) for f in flags]
+
+    @property
+    def X(self) -> pd.DataFrame:
+        """Observed parameters ``n x d`` (campaign units)."""
+        return self._X.copy()
+
+    @property
+    def Y(self) -> pd.DataFrame:
+        """Observed objectives ``n x m`` (their own units and signs)."""
+        return (self._Y if self._Y is not None else pd.DataFrame(columns=self._objectives)).copy()
+
+    def tell(self, X: pd.DataFrame, y: pd.Series | pd.DataFrame) -> Optimizer:
+        """Add observations: ``X`` (``n x d`` DataFrame) and ``y`` (Series or ``n x m`` DataFrame)."""
+        if isinstance(y, pd.Series):
+            name = y.name if y.name is not None else (self._objectives or ["objective"])[0]
+            y = y.to_frame(str(name))
+        if not isinstance(y, pd.DataFrame):
+            raise ValidationError(f"y: expected a pandas Series or DataFrame, got {type(y).__name__}")
+        if self._objectives is None:
+            self._objectives = [str(c) for c in y.columns]
+        missing = [o for o in self.objectives if o not in y.columns]
+        if missing:
+            raise ValidationError(f"y: missing objective column(s) {', '.join(missing)}")
+        if len(X) != len(y):
+            raise ValidationError(f"X has {len(X)} rows but y has {len(y)}")
+        self.space.to_unit(X, "X")  # validates bounds and categories
+        Y = y[self.objectives].apply(pd.to_numeric, errors="coerce")
+        bad = ~np.isfinite(Y.to_numpy(dtype=float))
+        if bad.any():
+            r, c = np.argwhere(bad)[0]
+            raise ValidationError(
+                f"y row {y.index[r]!r}: objective {self.objectives[c]}={y.iloc[r, c]} is not a "
+                "finite number (drop unmeasured rows, or pass them to ask() as pending)"
+            )
+        X = X[self.space.names].reset_index(drop=True)
+        Y = Y.reset_index(drop=True)
+        self._X = X if self._X.empty else pd.concat([self._X, X], ignore_index=True)
+        self._Y = Y if self._Y is None else pd.concat([self._Y, Y], ignore_index=True)
+        self._model = None
+        return self
+
+    # ---------------------------------------------------------------- model
+    @property
+    def model(self):
+        """The fitted BoTorch model (fitted on first use after ``tell``); needs >= 2 observations."""
+        if self._model is None:
+            n = len(self._X)
+            if n < 2:
+                raise ValidationError(f"the model needs at least 2 observations, has {n}")
+            for name in self.objectives:
+                if self._Y[name].nunique() == 1:
+                    warnings.warn(
+                        f"objective {name} is constant ({self._Y[name].iloc[0]!r}) over {n} "
+                        "observations: the model can only explore",
+                        ConstantObjectiveWarning,
+                        stacklevel=3,
+                    )
+            with manual_seed(self._derived_seed(0)):
+                self._model = fit_model(self._U(), self._signed_Y(), self.space.cat_dims)
+        return self._model
+
+    def _U(self) -> torch.Tensor:
+        return self.space.to_unit(self._X)
+
+    def _signed_Y(self) -> torch.Tensor:
+        sign = torch.tensor([1.0 if m else -1.0 for m in self.maximize], dtype=DTYPE)
+        return torch.tensor(self._Y[self.objectives].to_numpy(dtype=float), dtype=DTYPE) * sign
+
+    def _derived_seed(self, n_pending: int) -> int:
+        return int(np.random.SeedSequence([self.seed, len(self._X), n_pending]).generate_state(1)[0])
+
+    def predict(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Posterior mean and std at ``X``: columns ``<objective>_mean``, ``<objective>_std`` (objective units)."""
+        U = self.space.to_unit(X, "X")
+        with torch.no_grad():
+            post = self.model.posterior(U)
+            mean, std = post.mean, post.variance.clamp_min(0).sqrt()
+        out = {}
+        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize)):
+            out[f"{name}_mean"] = (mean[:, j] if mx else -mean[:, j]).numpy()
+            out[f"{name}_std"] = std[:, j].numpy()
+        return pd.DataFrame(out, index=X.index)
+
+    def loo(self) -> pd.DataFrame:
+        """Leave-one-out predictions: per objective ``<o>``, ``<o>`` (observed), ``<o>_loo_mean``, ``<o>_loo_std``."""
+        mean, std = loo_predictions(self.model)
+        out = self._X.copy()
+        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize)):
+            out[name] = self._Y[name].to_numpy()
+            out[f"{name}_loo_mean"] = (mean[:, j] if mx else -mean[:, j]).numpy()
+            out[f"{name}_loo_std"] = std[:, j].numpy()
+        return out
+
+    def lengthscales(self) -> pd.DataFrame:
+        """Fitted length-scale per parameter (rows: objectives) in parameter units (categorical: encoded).
+
+        A short length-scale means the objective changes fast along that parameter: it matters most.
+        """
+        ls = lengthscales(self.model, self.space.dim).numpy().copy()
+        for j, p in enumerate(self.space.parameters):
+            if not isinstance(p, Categorical):
+                ls[:, j] *= p.width
+        return pd.DataFrame(ls, index=self.objectives, columns=self.space.names)
+
+    def model_summary(self) -> dict[str, Any]:
+        """JSON-able summary for the store: n, and per objective goal, length-scales, noise, LOO error."""
+        summary: dict[str, Any] = {"n": len(self._X), "model": self._model_name()}
+        if len(self._X) < 2:
+            return summary
+        loo, ls, noise = self.loo(), self.lengthscales(), noise_std(self.model).numpy()
+        summary["objectives"] = {}
+        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize)):
+            err = loo[f"{name}_loo_mean"] - loo[name]
+            var = float(loo[name].var(ddof=0))
+            summary["objectives"][name] = {
+                "goal": "maximize" if mx else "minimize",
+                "lengthscales": {k: _finite(v) for k, v in ls.loc[name].items()},
+                "noise_std": _finite(noise[j]),
+                "loo_rmse": _finite(math.sqrt(float((err**2).mean()))),
+                "loo_r2": _finite(1 - float((err**2).mean()) / var) if var > 0 else None,
+            }
+        return summary
+
+    def _model_name(self) -> str:
+        kind = "MixedSingleTaskGP" if self.space.cat_dims else "SingleTaskGP"
+        return f"{kind}(Matern-5/2 ARD, Standardize, fitted noise)"
+
+    # ---------------------------------------------------------------- results
+    def best(self) -> pd.Series:
+        """The best observed row (parameters and objectives); single objective only."""
+        if len(self.objectives) != 1:
+            raise ValidationError("best() is for one objective; use pareto_front()")
+        y = self._signed_Y()[:, 0]
+        i = int(torch.argmax(y))
+        return pd.concat([self._X.iloc[i], self._Y.iloc[i]])
+
+    def pareto_front(self) -> pd.DataFrame:
+        """Observed rows not dominated in any objective (respecting each goal)."""
+        mask = is_non_dominated(self._signed_Y()).numpy()
+        return pd.concat([self._X, self._Y], axis=1)[mask]
+
+    # ---------------------------------------------------------------- ask
+    def acquisition_function(self, pending: torch.Tensor | None = None, batch: bool = False):
+        """The BoTorch acquisition used by ``ask`` (q=1 form); ``pending`` encoded ``k x d``."""
+        model, U, Y = self.model, self._U(), self._signed_Y()
+        sampler = SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=self._derived_seed(0))
+        has_pending = pending is not None and len(pending) > 0
+        if Y.shape[-1] > 1:
+            ref = infer_reference_point(Y[is_non_dominated(Y)])
+            return qLogNoisyExpectedHypervolumeImprovement(
+                model, ref_point=ref, X_baseline=U, sampler=sampler, prune_baseline=True,
+                X_pending=pending if has_pending else None,
+            )
+        if not (batch or has_pending):
+            return LogExpectedImprovement(model, best_f=Y.max())
+        return qLogNoisyExpectedImprovement(
+            model, X_baseline=U, sampler=sampler, prune_baseline=True,
+            X_pending=pending if has_pending else None,
+        )
+
+    def ask(
+        self,
+        n: int = 1,
+        candidates: pd.DataFrame | None = None,
+        pending: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Suggest ``n`` new points: a DataFrame of parameters plus an ``acquisition`` column.
+
+        ``candidates``: a finite pool to choose from (the rows keep their index).
+        ``pending``: points being made/measured, treated as taken (never suggested again and, with
+        a model, conditioned on as in qLogNEI). The acquisition value of the k-th row is that of
+        the point given the k-1 chosen before it (log-scale; NaN for the initial Sobol design).
+        ``result.attrs`` holds ``acquisition_function`` and ``seed``.
+        """
+        if not isinstance(n, int | np.integer) or n < 1:
+            raise ValidationError(f"ask: n must be a positive integer, got {n!r}")
+        space = self.space
+        P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
+        seen = set(space.keys(self._X)) | (set(space.keys(pending)) if P is not None else set())
+        seed = self._derived_seed(0 if P is None else len(P))
+        pool = None
+        if candidates is not None:
+            pool = candidates[space.feasible(candidates)]
+            keys = space.keys(pool)
+            pool = pool[[k not in seen for k in keys]]
+            pool = pool[~pd.Series(space.keys(pool), index=pool.index).duplicated().to_numpy()]
+            if len(pool) < n:
+                raise ValidationError(
+                    f"ask: only {len(pool)} candidate row(s) are new and feasible, {n} asked for"
+                )
+        if len(self._X) < 2:
+            if pool is not None:
+                rows = np.random.default_rng(seed).choice(len(pool), size=n, replace=False)
+                out = pool.iloc[rows].copy()
+            else:
+                exclude = pd.concat([self._X, pending]) if P is not None else self._X
+                out = space.sample(n, seed=seed, exclude=exclude)
+            out["acquisition"] = np.nan
+            out.attrs.update(acquisition_function="Sobol", seed=self.seed)
+            return out
+
+        batch = n > 1
+        chosen: list[torch.Tensor] = []
+        picked: list[Any] = []
+        with manual_seed(seed), warnings.catch_warnings():
+            # a restart stopping early (L-BFGS "ABNORMAL") is harmless: the best of all
+            # restarts and their grid neighbours is chosen below
+            warnings.filterwarnings("ignore", category=OptimizationWarning)
+            warnings.filterwarnings("ignore", message="Optimization failed", category=RuntimeWarning)
+            for _ in range(n):
+                taken = [t for t in (P, *[c.unsqueeze(0) for c in chosen]) if t is not None]
+                acqf = self.acquisition_function(torch.cat(taken) if taken else None, batch)
+                if pool is not None:
+                    avail = pool.drop(index=picked)
+                    C = space.to_unit(avail)
+                else:
+                    C = self._grid_candidates(acqf, seen, seed)
+                with torch.no_grad():
+                    vals = torch.cat([acqf(c.unsqueeze(1)) for c in C.split(1024)])
+                i = int(torch.argmax(vals))
+                chosen.append(C[i])
+                if pool is not None:
+                    picked.append(avail.index[i])
+                else:
+                    seen.add(tuple(np.round(C[i].numpy(), 9)))
+            # each row's own value given the external pending points (not the rest of the batch)
+            first = self.acquisition_function(P, batch)
+            with torch.no_grad():
+                values = first(torch.stack(chosen).unsqueeze(1)).tolist()
+        if pool is not None:
+            out = pool.loc[picked].copy()
+        else:
+            out = space.from_unit(torch.stack(chosen))
+            for name, value in space.fixed.items():
+                out[name] = value
+        out["acquisition"] = values
+        out.attrs.update(acquisition_function=type(first).__name__, seed=self.seed)
+        return out
+
+    def _grid_candidates(self, acqf, seen: set, seed: int) -> torch.Tensor:
+        """Free settable points near the continuous optima of ``acqf``, plus space-filling ones."""
+        space = self.space
+        fixed = space.fixed_features()
+        combos = [{}]
+        cats = [j for j in space.cat_dims if j not in fixed]
+        if cats:
+            levels = [range(len(space.parameters[j].choices)) for j in cats]
+            combos = [dict(zip(cats, map(float, c))) for c in itertools.product(*levels)]
+            if len(combos) > 16:
+                rng = np.random.default_rng(seed)
+                combos = [combos[i] for i in rng.choice(len(combos), 16, replace=False)]
+        starts = []
+        for combo in combos:
+            X, _ = optimize_acqf(
+                acqf,
+                bounds=space.bounds,
+                q=1,
+                num_restarts=self.num_restarts,
+                raw_samples=self.raw_samples,
+                inequality_constraints=space.inequality_constraints() or None,
+                fixed_features={**fixed, **combo} or None,
+                return_best_only=False,
+                options={"maxiter": 200},
+                retry_on_optimization_warning=False,
+            )
+            starts.append(X.reshape(-1, space.dim))
+        starts = torch.cat(starts)
+        C = [space.snap_unit(starts), space.snap_unit(_grid_neighbours(space, starts))]
+        C.append(space.to_unit(space.sample(128, seed=seed, strict=False)))
+        C = torch.cat(C)
+        df = space.from_unit(C)
+        for name, value in space.fixed.items():
+            df[name] = value
+        ok = space.feasible(df)
+        keys = [tuple(np.round(row, 9)) for row in C.numpy()]
+        keep, fresh = [], set()
+        for i, k in enumerate(keys):
+            if ok[i] and k not in seen and k not in fresh:
+                fresh.add(k)
+                keep.append(i)
+        if not keep:
+            raise ValidationError("ask: no free feasible point found on the grid (space exhausted?)")
+        return C[keep]
+
+
+def _grid_neighbours(space: SearchSpace, U: torch.Tensor, reach: int = 2) -> torch.Tensor:
+    """Points 1..``reach`` grid steps away from each row of ``U`` along each stepped parameter."""
+    out = []
+    for j, p in enumerate(space.parameters):
+        if isinstance(p, Categorical) or p.step == 0 or p.name in space.fixed:
+            continue
+        du = p.step / p.width
+        for k in range(1, reach + 1):
+            for s in (-1, 1):
+                V = U.clone()
+                V[:, j] = (V[:, j] + s * k * du).clamp(0, 1)
+                out.append(V)
+    return torch.cat(out) if out else U[:0]
+
+
+def _finite(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None

@@ -1,0 +1,357 @@
+"""Search spaces: parameters with bounds and steps, categories, fixed values, linear constraints.
+
+A :class:`SearchSpace` turns a ``n x d`` DataFrame of parameter values (campaign units) into a
+``n x d`` tensor in the unit cube and back. Numeric parameters map linearly,
+``u = (x - low) / (high - low)``; a categorical parameter is one column holding the index of its
+choice (``0 .. k-1``), as BoTorch's ``MixedSingleTaskGP`` expects. ``from_unit`` snaps to the
+step grid, so every value it returns is one a researcher can set.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.quasirandom import SobolEngine
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import ValidationError
+
+DTYPE = torch.double
+_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Continuous:
+    """A real parameter ``low <= x <= high`` set in multiples of ``step`` from ``low`` (0: any value)."""
+
+    name: str
+    low: float
+    high: float
+    step: float = 0.0
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
+            raise ValidationError(
+                f"parameter {self.name}: need finite low < high, got low={self.low}, high={self.high}"
+            )
+        if not 0 <= self.step <= self.high - self.low:
+            raise ValidationError(
+                f"parameter {self.name}: step {self.step} must be >= 0 and <= high - low"
+            )
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
+
+    @property
+    def top(self) -> float:
+        """The largest settable value (``high``, or the last grid point below it)."""
+        if self.step == 0:
+            return self.high
+        return self.low + math.floor(self.width / self.step + 1e-9) * self.step
+
+    def snap(self, x: np.ndarray) -> np.ndarray:
+        """Nearest settable values (in bounds, on the grid), same shape as ``x``."""
+        x = np.clip(np.asarray(x, dtype=float), self.low, self.high)
+        if self.step == 0:
+            return x
+        k = np.round((x - self.low) / self.step)
+        kmax = math.floor(self.width / self.step + 1e-9)
+        v = self.low + np.clip(k, 0, kmax) * self.step
+        return np.round(v, max(0, -math.floor(math.log10(self.step)) + 6))
+
+    def __repr__(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        step = f", step {self.step:g}" if self.step else ""
+        return f"{type(self).__name__}({self.name} in [{self.low:g}, {self.high:g}]{unit}{step})"
+
+
+@dataclass(frozen=True)
+class Integer(Continuous):
+    """An integer parameter ``low <= k <= high`` (a continuous one with step 1, returned as int)."""
+
+    step: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.step != 1 or self.low != int(self.low) or self.high != int(self.high):
+            raise ValidationError(f"parameter {self.name}: Integer needs integer low/high and step 1")
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """A parameter taking one of ``choices`` (strings or numbers), encoded as the choice's index."""
+
+    name: str
+    choices: tuple[Any, ...]
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        object.__setattr__(self, "choices", tuple(self.choices))
+        if len(self.choices) < 2 or len(set(self.choices)) != len(self.choices):
+            raise ValidationError(f"parameter {self.name}: needs >= 2 distinct choices")
+
+    def __repr__(self) -> str:
+        return f"Categorical({self.name}: {', '.join(map(str, self.choices))})"
+
+
+Parameter = Continuous | Integer | Categorical
+
+
+@dataclass(frozen=True)
+class LinearConstraint:
+    """``sum(coefficients[name] * x[name]) <= rhs`` in campaign units (numeric parameters only)."""
+
+    coefficients: tuple[tuple[str, float], ...]
+    rhs: float
+
+    def __init__(self, coefficients: Mapping[str, float] | Iterable[tuple[str, float]], rhs: float):
+        items = coefficients.items() if isinstance(coefficients, Mapping) else coefficients
+        object.__setattr__(self, "coefficients", tuple((str(k), float(v)) for k, v in items))
+        object.__setattr__(self, "rhs", float(rhs))
+        if not self.coefficients:
+            raise ValidationError("linear constraint without coefficients")
+
+    def lhs(self, X: pd.DataFrame) -> np.ndarray:
+        """Left-hand side per row of ``X`` (campaign units), shape ``(n,)``."""
+        return sum(c * X[name].to_numpy(dtype=float) for name, c in self.coefficients)
+
+    def __repr__(self) -> str:
+        terms = " + ".join(f"{c:g}*{n}" for n, c in self.coefficients).replace("+ -", "- ")
+        return f"LinearConstraint({terms} <= {self.rhs:g})"
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Parameters (order = column order), linear constraints and fixed values.
+
+    ``fixed`` holds parameters at one value for a sub-campaign: suggestions carry that value,
+    while the model still learns from data taken at other values.
+    """
+
+    parameters: tuple[Parameter, ...]
+    constraints: tuple[LinearConstraint, ...] = ()
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parameters", tuple(self.parameters))
+        object.__setattr__(self, "constraints", tuple(self.constraints))
+        if not self.parameters:
+            raise ValidationError("search space needs at least one parameter")
+        names = self.names
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValidationError(f"search space: parameter names repeated: {dup}")
+        for con in self.constraints:
+            for name, _ in con.coefficients:
+                if not isinstance(self.parameter(name), Continuous):
+                    raise ValidationError(f"{con!r}: {name} is not a numeric parameter")
+        fixed = {}
+        for name, value in dict(self.fixed).items():
+            p = self.parameter(name)
+            fixed[name] = self._check_value(p, value, f"fixed {name}")
+            if isinstance(p, Continuous) and p.snap(fixed[name]) != fixed[name]:
+                raise ValidationError(f"fixed {name}={value!r} is off the step grid of {p!r}")
+        object.__setattr__(self, "fixed", fixed)
+
+    # ----------------------------------------------------------------- building
+    @classmethod
+    def from_campaign(
+        cls,
+        campaign: str | Path | CampaignSpec,
+        constraints: Sequence[LinearConstraint] = (),
+        fixed: Mapping[str, Any] | None = None,
+    ) -> SearchSpace:
+        """The space of a campaign file (path) or :class:`CampaignSpec`; steps become grids."""
+        spec = campaign if isinstance(campaign, CampaignSpec) else CampaignSpec.from_toml(campaign)
+        params = tuple(Continuous(p.name, p.low, p.high, p.step, p.unit) for p in spec.parameters)
+        return cls(params, tuple(constraints), dict(fixed or {}))
+
+    def fix(self, **values: Any) -> SearchSpace:
+        """A copy with ``values`` held fixed (added to those already fixed)."""
+        return replace(self, fixed={**self.fixed, **values})
+
+    # ----------------------------------------------------------------- access
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    @property
+    def dim(self) -> int:
+        return len(self.parameters)
+
+    @property
+    def cat_dims(self) -> list[int]:
+        return [i for i, p in enumerate(self.parameters) if isinstance(p, Categorical)]
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise ValidationError(f"search space has no parameter {name!r}; known: {', '.join(self.names)}")
+
+    @property
+    def bounds(self) -> torch.Tensor:
+        """``2 x d`` bounds of the encoded space: [0, 1] numeric, [0, k-1] categorical."""
+        hi = [len(p.choices) - 1 if isinstance(p, Categorical) else 1.0 for p in self.parameters]
+        return torch.tensor([[0.0] * self.dim, hi], dtype=DTYPE)
+
+    def __repr__(self) -> str:
+        lines = [f"SearchSpace({self.dim} parameters)"] + [f"  {p!r}" for p in self.parameters]
+        lines += [f"  {c!r}" for c in self.constraints]
+        lines += [f"  fixed {k} = {v!r}" for k, v in self.fixed.items()]
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- encoding
+    def to_unit(self, X: pd.DataFrame, where: str = "X") -> torch.Tensor:
+        """Encode ``n x d`` parameter values (campaign units) as a ``n x d`` tensor; validate bounds.
+
+        Raises ``ValidationError`` naming the row and the value for a missing column, a value
+        outside the bounds, an unknown category or a non-finite number. Values off the step grid
+        are accepted (a sample made before the grid was set is still data).
+        """
+        if not isinstance(X, pd.DataFrame):
+            raise ValidationError(f"{where}: expected a pandas DataFrame, got {type(X).__name__}")
+        missing = [n for n in self.names if n not in X.columns]
+        if missing:
+            raise ValidationError(f"{where}: missing parameter column(s) {', '.join(missing)}")
+        cols = []
+        for p in self.parameters:
+            col = X[p.name]
+            if isinstance(p, Categorical):
+                index = {c: i for i, c in enumerate(p.choices)}
+                bad = [(r, v) for r, v in col.items() if v not in index]
+                if bad:
+                    raise ValidationError(
+                        f"{where} row {bad[0][0]!r}: {p.name}={bad[0][1]} is not one of {p.choices}"
+                    )
+                cols.append(np.array([index[v] for v in col], dtype=float))
+                continue
+            v = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+            tol = _TOL * max(1.0, abs(p.low), abs(p.high))
+            bad = ~np.isfinite(v) | (v < p.low - tol) | (v > p.high + tol)
+            if bad.any():
+                r = col.index[int(np.argmax(bad))]
+                raise ValidationError(
+                    f"{where} row {r!r}: {p.name}={col[r]} is outside [{p.low:g}, {p.high:g}] {p.unit}".rstrip()
+                )
+            cols.append(np.clip((v - p.low) / p.width, 0.0, 1.0))
+        return torch.tensor(np.stack(cols, axis=-1).reshape(len(X), self.dim), dtype=DTYPE)
+
+    def from_unit(self, U: torch.Tensor | np.ndarray) -> pd.DataFrame:
+        """Decode ``n x d`` unit-cube values into campaign units, snapped to steps and choices."""
+        U = np.asarray(U, dtype=float).reshape(-1, self.dim)
+        data: dict[str, Any] = {}
+        for j, p in enumerate(self.parameters):
+            if isinstance(p, Categorical):
+                k = np.clip(np.round(U[:, j]), 0, len(p.choices) - 1).astype(int)
+                data[p.name] = [p.choices[i] for i in k]
+            else:
+                v = p.snap(p.low + U[:, j] * p.width)
+                data[p.name] = v.astype(int) if isinstance(p, Integer) else v
+        return pd.DataFrame(data)
+
+    def snap_unit(self, U: torch.Tensor) -> torch.Tensor:
+        """``U`` moved to the nearest settable point (grid, choice, fixed value), same shape."""
+        out = self.to_unit(self.from_unit(U))
+        for j, u in self.fixed_features().items():
+            out[:, j] = u
+        return out
+
+    def fixed_features(self) -> dict[int, float]:
+        """``{column: encoded value}`` of the fixed parameters (BoTorch ``fixed_features``)."""
+        row = self.to_unit(pd.DataFrame({**{n: [self._any(n)] for n in self.names}, **{
+            k: [v] for k, v in self.fixed.items()}}), "fixed")[0]
+        return {self.names.index(k): float(row[self.names.index(k)]) for k in self.fixed}
+
+    def inequality_constraints(self) -> list[tuple[torch.Tensor, torch.Tensor, float]]:
+        """The constraints in BoTorch's encoded form ``sum(coef * u[idx]) >= rhs``."""
+        out = []
+        for con in self.constraints:
+            idx, coef, rhs = [], [], con.rhs
+            for name, c in con.coefficients:
+                p = self.parameter(name)
+                idx.append(self.names.index(name))
+                coef.append(-c * p.width)
+                rhs -= c * p.low
+            out.append((torch.tensor(idx), torch.tensor(coef, dtype=DTYPE), -rhs))
+        return out
+
+    def feasible(self, X: pd.DataFrame) -> np.ndarray:
+        """Boolean mask ``(n,)``: rows meeting every constraint and fixed value."""
+        ok = np.ones(len(X), dtype=bool)
+        for con in self.constraints:
+            scale = sum(abs(c) * self.parameter(n).width for n, c in con.coefficients)
+            ok &= con.lhs(X) <= con.rhs + 1e-9 * max(1.0, scale, abs(con.rhs))
+        for name, value in self.fixed.items():
+            col = X[name].to_numpy()
+            ok &= np.isclose(col.astype(float), value) if not isinstance(
+                self.parameter(name), Categorical) else col == value
+        return ok
+
+    def keys(self, X: pd.DataFrame) -> list[tuple]:
+        """Hashable identity of each row (numeric values rounded to 1e-9 of the range)."""
+        U = self.to_unit(X).numpy()
+        return [tuple(np.round(row, 9)) for row in U]
+
+    def sample(
+        self, n: int, seed: int = 0, exclude: pd.DataFrame | None = None, strict: bool = True
+    ) -> pd.DataFrame:
+        """``n`` distinct settable, feasible points from a scrambled Sobol sequence.
+
+        Points equal to a row of ``exclude`` are skipped. If the space (grid, constraints) does
+        not hold ``n`` new points among 2^14 draws: raise, or with ``strict=False`` return fewer.
+        """
+        engine = SobolEngine(self.dim, scramble=True, seed=seed)
+        U = engine.draw(2**14, dtype=DTYPE) * self.bounds[1]
+        cand = self.from_unit(U)
+        for name, value in self.fixed.items():
+            cand[name] = value
+        cand = cand[self.feasible(cand)]
+        seen = set(self.keys(exclude)) if exclude is not None and len(exclude) else set()
+        keep = []
+        for i, key in zip(cand.index, self.keys(cand)):
+            if key not in seen:
+                seen.add(key)
+                keep.append(i)
+                if len(keep) == n:
+                    break
+        if len(keep) < n and strict:
+            raise ValidationError(
+                f"search space holds only {len(keep)} new feasible point(s), {n} asked for"
+            )
+        return cand.loc[keep].reset_index(drop=True)
+
+    # ----------------------------------------------------------------- helpers
+    def _any(self, name: str) -> Any:
+        p = self.parameter(name)
+        return p.choices[0] if isinstance(p, Categorical) else p.low
+
+    @staticmethod
+    def _check_value(p: Parameter, value: Any, where: str) -> Any:
+        if isinstance(p, Categorical):
+            if value not in p.choices:
+                raise ValidationError(f"{where}: {value!r} is not one of {p.choices}")
+            return value
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"{where}: {value!r} is not a number") from None
+        if not p.low <= v <= p.high:
+            raise ValidationError(f"{where}: {v:g} is outside [{p.low:g}, {p.high:g}] {p.unit}".rstrip())
+        return v
+
+
+def _check_name(name: str) -> None:
+    if not str(name).strip():
+        raise ValidationError("parameter name is empty")

@@ -1,0 +1,102 @@
+"""SearchSpace: encoding, snapping, validation, constraints, fixed values, Sobol design."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import ValidationError
+from fluxtrap.optimize import Categorical, Continuous, Integer, LinearConstraint, SearchSpace
+
+EXAMPLE = Path(__file__).parents[3] / "examples" / "campaign.toml"
+
+
+def sps_space(**kw) -> SearchSpace:
+    return SearchSpace(
+        [
+            Continuous("ramp_rate", 10, 100, 0.1, "degC/min"),
+            Continuous("max_temperature", 450, 750, 1, "degC"),
+            Continuous("dwell_time", 0, 60, 0.01, "min"),
+        ],
+        **kw,
+    )
+
+
+def test_from_campaign_file_and_spec_agree():
+    if not EXAMPLE.exists():
+        pytest.skip("examples/campaign.toml absent")
+    a = SearchSpace.from_campaign(EXAMPLE)
+    b = SearchSpace.from_campaign(CampaignSpec.from_toml(EXAMPLE))
+    assert a == b
+    assert a.names == ["ramp_rate", "max_temperature", "dwell_time"]
+    assert a.parameter("max_temperature").step == 1
+    assert "max_temperature in [450, 750] degC, step 1" in repr(a)
+
+
+def test_round_trip_lands_on_grid():
+    space = sps_space()
+    U = torch.rand(200, 3, dtype=torch.double, generator=torch.Generator().manual_seed(0))
+    X = space.from_unit(U)
+    for p in space.parameters:
+        k = (X[p.name] - p.low) / p.step
+        np.testing.assert_allclose(k, np.round(k), atol=1e-6)
+        assert X[p.name].between(p.low, p.high).all()
+    # snapping moves a point by at most half a step
+    assert (space.to_unit(X) - U).abs().max() <= max(p.step / p.width for p in space.parameters) / 2 + 1e-12
+    pd.testing.assert_frame_equal(space.from_unit(space.to_unit(X)), X)
+
+
+def test_grid_top_below_high():
+    p = Continuous("x", 0, 1, 0.3)
+    assert p.top == pytest.approx(0.9)
+    np.testing.assert_allclose(p.snap(np.array([1.0, 0.95, 0.14])), [0.9, 0.9, 0.0])
+
+
+def test_outside_bounds_names_row_and_value():
+    X = pd.DataFrame({"ramp_rate": [20, 30], "max_temperature": [600, 800], "dwell_time": [5, 5]})
+    with pytest.raises(ValidationError, match=r"row 1: max_temperature=800 is outside \[450, 750\] degC"):
+        sps_space().to_unit(X)
+    with pytest.raises(ValidationError, match="missing parameter column"):
+        sps_space().to_unit(X.drop(columns="dwell_time"))
+
+
+def test_linear_constraint_encoding_matches_campaign_units():
+    con = LinearConstraint({"ramp_rate": 2.0, "dwell_time": 1.0}, 100.0)
+    space = sps_space(constraints=[con])
+    X = space.from_unit(torch.rand(500, 3, dtype=torch.double, generator=torch.Generator().manual_seed(1)))
+    (idx, coef, rhs), = space.inequality_constraints()
+    U = space.to_unit(X)
+    botorch_ok = (U[:, idx] * coef).sum(-1) >= rhs - 1e-9
+    np.testing.assert_array_equal(botorch_ok.numpy(), space.feasible(X))
+    assert 0 < space.feasible(X).mean() < 1
+
+
+def test_fixed_values_and_integer_and_categorical():
+    space = SearchSpace(
+        [Continuous("t", 0, 10, 0.5), Integer("n", 1, 5), Categorical("gas", ("Ar", "N2", "vac"))]
+    ).fix(gas="N2", t=2.5)
+    S = space.sample(5, seed=3)
+    assert (S.gas == "N2").all() and (S.t == 2.5).all()
+    assert S.n.dtype.kind == "i" and S.n.between(1, 5).all()
+    assert space.bounds[1].tolist() == [1.0, 1.0, 2.0]
+    with pytest.raises(ValidationError, match="off the step grid"):
+        space.fix(t=2.2)
+    with pytest.raises(ValidationError, match="not one of"):
+        space.to_unit(pd.DataFrame({"t": [1.0], "n": [2], "gas": ["He"]}))
+
+
+def test_sample_distinct_feasible_and_excludes():
+    con = LinearConstraint({"ramp_rate": 1.0, "max_temperature": -0.1}, 20.0)
+    space = sps_space(constraints=[con])
+    first = space.sample(10, seed=0)
+    more = space.sample(30, seed=0, exclude=first)
+    assert space.feasible(more).all()
+    keys = space.keys(pd.concat([first, more]))
+    assert len(set(keys)) == 40
+    small = SearchSpace([Integer("k", 0, 3)])
+    assert sorted(small.sample(4).k) == [0, 1, 2, 3]
+    with pytest.raises(ValidationError, match="only 4 new feasible"):
+        small.sample(5)
