@@ -19,6 +19,7 @@ from fluxtrap.errors import FluxtrapError, InputFileError
 from fluxtrap.magnetometry.cli import register as register_magnetometry
 from fluxtrap.store import Store
 from fluxtrap.sweep_cli import register as register_sweep
+from fluxtrap.web.cli import register as register_web
 
 app = typer.Typer(
     help="fluxtrap: sintering campaigns, magnetometry, Bayesian optimization and trapped-field "
@@ -35,6 +36,7 @@ app.add_typer(sample_app, name="sample")
 app.add_typer(user_app, name="user")
 register_magnetometry(app)
 register_sweep(app)
+register_web(app)
 
 
 @app.callback()

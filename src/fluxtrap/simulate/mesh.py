@@ -73,8 +73,9 @@ def build_mesh(case: Case) -> Mesh:
     for a, b, c, d in rects:
         for p, q in (((a, b), (c, b)), ((c, b), (c, d)), ((a, d), (c, d)), ((a, b), (a, d))):
             p, q = np.array(p), np.array(q)
-            t = (pts - p) @ (q - p) / ((q - p) @ (q - p))
-            on = np.abs(np.cross(q - p, pts - p)) < 1e-15 + 1e-9 * np.linalg.norm(q - p) ** 2
+            d = pts - p
+            t = d @ (q - p) / ((q - p) @ (q - p))
+            on = np.abs((q - p)[0] * d[:, 1] - (q - p)[1] * d[:, 0]) < 1e-9 * ((q - p) @ (q - p))
             idx = np.where(on & (t > -1e-12) & (t < 1 + 1e-12))[0]
             idx = idx[np.argsort(t[idx])]
             segs.update(tuple(sorted((int(i), int(j)))) for i, j in zip(idx[:-1], idx[1:]))
