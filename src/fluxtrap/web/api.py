@@ -230,7 +230,7 @@ def simulation_probes(
     request: Request, job_id: Id, user: Reader, format: Literal["json", "csv"] = "json"
 ) -> Response:
     """The probe traces of a finished simulation, as JSON columns or as ``probes.csv``."""
-    df = _jobs(request).get(job_id).finished().probes
+    df = _jobs(request).get(job_id).finished().result.probes
     if format == "csv":
         buf = io.StringIO()
         df.to_csv(buf, index=False, float_format="%.10g")
@@ -244,4 +244,4 @@ def simulation_probes(
 })
 def simulation_plots(request: Request, job_id: Id, user: Reader) -> dict:
     """Plotly figures (JSON) of a finished simulation: probe traces and J/B maps."""
-    return plots.simulation_figures(_jobs(request).get(job_id).finished())
+    return _jobs(request).get(job_id).finished().figures

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fluxtrap.errors import FluxtrapError, InputFileError, NotFoundError, ValidationError
-from fluxtrap.web import schemas
+from fluxtrap.web import plots, schemas
 
 MAX_PENDING = 20
 
@@ -53,17 +53,18 @@ class Job:
     finished_at: datetime | None = None
     error: str | None = None
     result: Any = field(default=None, repr=False)
+    figures: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def title(self) -> str:
         return getattr(self.case, "title", "") or f"simulation {self.id}"
 
-    def finished(self):
-        """The ``Result``; ``NotFinishedError`` while queued, running or failed."""
+    def finished(self) -> Job:
+        """The job itself once done; ``NotFinishedError`` while queued, running or failed."""
         if self.status != "done":
             why = f": {self.error}" if self.error else ""
             raise NotFinishedError(f"simulation {self.id} is {self.status}{why}")
-        return self.result
+        return self
 
     def info(self) -> schemas.Simulation:
         result = self.result
@@ -115,6 +116,7 @@ def _run(job: Job) -> None:
     job.status = "running"
     try:
         job.result = Simulation(job.case).run(progress=False)
+        job.figures = plots.simulation_figures(job.result)  # once, here: B maps take seconds
         job.status = "done"
     except Exception as err:  # a background job must record every failure, not lose it
         job.error = f"{type(err).__name__}: {err}"

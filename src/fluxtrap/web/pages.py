@@ -94,7 +94,4 @@ def simulations_page(request: Request) -> HTMLResponse:
 def simulation_page(request: Request, job_id: int) -> HTMLResponse:
     user = _user(request)
     job = request.app.state.jobs.get(job_id)
-    done = job.status == "done"
-    return _page(request, "simulation.html", user, job=job,
-                 figures=plots.simulation_figures(job.result) if done else {},
-                 summary=job.info().summary if done else None)
+    return _page(request, "simulation.html", user, job=job, figures=job.figures, summary=job.info().summary)

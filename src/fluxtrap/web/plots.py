@@ -121,16 +121,58 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
 
 
 def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:
-    """Hall-probe traces Bz(t) with the applied field, against time in hours."""
-    t_h = (probes["time_s"] / 3600.0).tolist()
+    """Hall-probe traces Bz(t) with the applied field, against time in s."""
+    t = probes["time_s"].tolist()
     fig = go.Figure()
-    fig.add_scatter(x=t_h, y=probes["applied_T"].tolist(), name="applied", line=dict(color="#7f7f7f", dash="dot"))
+    fig.add_scatter(x=t, y=probes["applied_T"].tolist(), name="applied", line=dict(color="#7f7f7f", dash="dot"))
     for col in probes.columns:
         if col.endswith("_Bz_T"):
-            fig.add_scatter(x=t_h, y=probes[col].tolist(), name=col.removesuffix("_Bz_T"))
-    return _layout(fig, xaxis_title="t [h]", yaxis_title="Bz [T]", title="Hall probes")
+            fig.add_scatter(x=t, y=probes[col].tolist(), name=col.removesuffix("_Bz_T"))
+    return _layout(fig, xaxis_title="t [s]", yaxis_title="Bz [T]", title="Hall probes")
+
+
+def maps_figure(result: Any, snapshot: Any) -> dict[str, Any]:
+    """J_phi (A/cm^2) in the conductors and |B| (T) of the r-z cross-section at one snapshot.
+
+    J is sampled on a grid from the mesh's conductor triangles (NaN outside them); B comes from
+    ``Result.field_map`` (Biot-Savart of the currents plus the applied field)."""
+    from matplotlib.tri import Triangulation
+    from plotly.subplots import make_subplots
+
+    m = result.field_map(snapshot.time_s, shape=(40, 40))
+    r_mm, z_mm = m["r"][0] * 1e3, m["z"][:, 0] * 1e3
+    tri = Triangulation(*(result.mesh.points.T * 1e3), result.mesh.triangles[result.conductor])
+    inside = tri.get_trifinder()(m["r"] * 1e3, m["z"] * 1e3)
+    j = np.where(inside >= 0, snapshot.J_A_m2[inside] * 1e-4, np.nan)
+    jmax = float(np.nanmax(np.abs(j))) if np.isfinite(j).any() else 1.0
+    fig = make_subplots(1, 2, subplot_titles=("J<sub>φ</sub> [A/cm²]", "|B| [T]"), horizontal_spacing=0.12)
+    fig.add_heatmap(x=r_mm.tolist(), y=z_mm.tolist(), z=_nan_to_none(j), colorscale="RdBu_r", zmin=-jmax,
+                    zmax=jmax, colorbar=dict(x=0.44, title="A/cm²"), row=1, col=1, name="J")
+    fig.add_heatmap(x=r_mm.tolist(), y=z_mm.tolist(), z=np.hypot(m["Br"], m["Bz"]).tolist(),
+                    colorscale="Viridis", colorbar=dict(x=1.0, title="T"), row=1, col=2, name="|B|")
+    for layer in result.case.stack:
+        for col in (1, 2):
+            fig.add_shape(type="rect", x0=0, x1=layer.radius_m * 1e3, y0=layer.z_m * 1e3, y1=layer.top_m * 1e3,
+                          line=dict(color="#444" if col == 1 else "white", width=1), row=1, col=col)
+    for probe in result.case.probes:
+        fig.add_scatter(x=[probe.r_m * 1e3], y=[probe.z_m * 1e3], mode="markers+text", text=[probe.name],
+                        textposition="top right", marker=dict(symbol="cross", color="red", size=9),
+                        textfont=dict(color="white"), showlegend=False, row=1, col=2)
+    fig.update_xaxes(title_text="r [mm]")
+    fig.update_yaxes(title_text="z [mm]", scaleanchor="x", row=1, col=1)
+    fig.update_yaxes(title_text="z [mm]", scaleanchor="x2", row=1, col=2)
+    return _layout(fig, title=f"t = {snapshot.time_s:g} s, applied {snapshot.applied_T:.3g} T, "
+                   f"{snapshot.temperature_K:.3g} K")
+
+
+def _nan_to_none(a: np.ndarray) -> list[list[float | None]]:
+    return [[None if not math.isfinite(v) else float(v) for v in row] for row in a]
 
 
 def simulation_figures(result: Any) -> dict[str, dict[str, Any]]:
-    """The figures of a finished simulation, keyed by page element id."""
-    return {"probes": probes_figure(result.probes)}
+    """The figures of a finished simulation, keyed by page element id: the probe traces and the
+    J/B maps at the end of each protocol step (the initial state has no currents)."""
+    snaps = result.snapshots[1:] or result.snapshots
+    return {"probes": probes_figure(result.probes)} | {
+        f"map-{i}": maps_figure(result, s) for i, s in enumerate(snaps)
+    }

@@ -4,7 +4,6 @@ sees them on the model explorer. Screenshots of each page go to ``test-artifacts
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
