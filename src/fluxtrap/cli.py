@@ -17,6 +17,7 @@ from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli_common import CampaignOption, DbOption, console, key_values, store_from
 from fluxtrap.errors import FluxtrapError, InputFileError
 from fluxtrap.magnetometry.cli import register as register_magnetometry
+from fluxtrap.optimize.cli import register as register_optimize
 from fluxtrap.store import Store
 from fluxtrap.sweep_cli import register as register_sweep
 from fluxtrap.web.cli import register as register_web
@@ -37,6 +38,7 @@ app.add_typer(user_app, name="user")
 register_magnetometry(app)
 register_sweep(app)
 register_web(app)
+register_optimize(app)
 
 
 @app.callback()

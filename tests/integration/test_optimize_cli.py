@@ -1,0 +1,58 @@
+"""The optimizer's commands end to end: suggest on a SQLite store, plot model, replay on real data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fluxtrap.cli import run
+from fluxtrap.store import Store
+
+from ..conftest import EXAMPLES, SHARED_DATA
+
+NAME = "K-Ba122 SPS"
+SAMPLES = {
+    "B1": ("50", "600", "5", "2.9e8"),
+    "B2": ("30", "650", "15", "3.5e8"),
+    "B3": ("80", "500", "25", "1.5e8"),
+}
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = run(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def db(tmp_path, capsys) -> str:
+    path = str(tmp_path / "lab.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", path)[0] == 0
+    for label, (r, t, d, jc) in SAMPLES.items():
+        code, _, err = cli(capsys, "sample", "add", "--db", path, "-c", NAME, "--label", label,
+                           "-p", f"ramp_rate={r}", "-p", f"max_temperature={t}", "-p", f"dwell_time={d}",
+                           "-o", f"jc_3T={jc}")
+        assert code == 0, err
+    return path
+
+
+def test_suggest_prints_table_and_records_open_suggestions(db, capsys):
+    code, out, err = cli(capsys, "suggest", "-c", NAME, "-n", "2", "--seed", "7", "--db", db)
+    assert code == 0, err
+    records = Store(db).suggestions(NAME, status="open")
+    assert len(records) == 2 and {r.seed for r in records} == {7}
+    for r in records:
+        assert f"{r.params['max_temperature']:g}" in out
+    assert "LOO RMSE" in out and "qLogNoisyExpectedImprovement" in out
+    # a sample made from a suggestion uses it (the store's part), and it is no longer pending
+    code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "--label", "B4",
+                       "--from-suggestion", str(records[0].id),
+                       *(a for k, v in records[0].params.items() for a in ("-p", f"{k}={v:g}")))
+    assert code == 0, err
+    assert [r.id for r in Store(db).suggestions(NAME, status="open")] == [records[1].id]
+
+
+def test_suggest_unknown_campaign_is_one_line_error(db, capsys):
+    code, _, err = cli(capsys, "suggest", "-c", "nope", "--db", db)
+    assert code == 2 and err.startswith("error:") and "nope" in err
