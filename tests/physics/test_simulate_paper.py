@@ -1,0 +1,57 @@
+"""The published K-Ba122 bulk pair (examples/paper_bulk_pair.toml): convergence and the numbers.
+
+Published (shared/reference/published-work.txt): simulated peak trapped field 3.17 T, measured
+2.83 T at the centre probe after FCM 7 T -> 0 at 4.8 T/h, 5 K. The example's Jc(B) tables are
+representative of the two bulks, not the measured curves, hence the 10% band below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fluxtrap.simulate import Case, simulate
+
+CASE = Path(__file__).parents[2] / "examples" / "paper_bulk_pair.toml"
+T_RAMP_END = 5250.0
+
+
+@pytest.fixture(scope="module")
+def case() -> Case:
+    return Case.load(CASE).with_options(mesh_size_m=2e-3)
+
+
+@pytest.fixture(scope="module")
+def base(case):
+    return simulate(case)
+
+
+def probe_values(result) -> dict[str, float]:
+    df = result.probes
+    at_end_of_ramp = df[df.time_s == T_RAMP_END].iloc[0]
+    last = df.iloc[-1]
+    return {f"{p}@{w}": row[f"{p}_Bz_T"] for p in ("center", "surface")
+            for w, row in (("5250s", at_end_of_ramp), ("11250s", last))}
+
+
+def test_paper_case_against_published_simulation(base):
+    """Centre probe at the end of the ramp within 10% of the published simulated 3.17 T; the
+    field decays during the hold (creep) but by less than 15% in 100 min."""
+    v = probe_values(base)
+    assert v["center@5250s"] == pytest.approx(3.17, rel=0.10)
+    assert 0.85 * v["center@5250s"] < v["center@11250s"] < v["center@5250s"]
+    assert v["surface@5250s"] < v["center@5250s"]
+
+
+@pytest.mark.parametrize("change", ["mesh/2", "rtol/2", "outer x2"])
+def test_paper_case_converged(case, base, change):
+    """Halving the mesh size or the time-error tolerance changes every probe value by < 1%;
+    doubling the outer boundary distance by < 0.5%. (Air has no resistivity to vary: H-phi.)"""
+    other = {"mesh/2": case.with_options(mesh_size_m=1e-3),
+             "rtol/2": case.with_options(rtol=case.solver.rtol / 2),
+             "outer x2": case.with_options(outer_m=2 * 10 * 15e-3)}[change]
+    tol = 0.005 if change == "outer x2" else 0.01
+    a, b = probe_values(base), probe_values(simulate(other))
+    for key in a:
+        assert b[key] == pytest.approx(a[key], rel=tol), key
