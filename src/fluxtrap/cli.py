@@ -18,6 +18,7 @@ from fluxtrap.cli_common import CampaignOption, DbOption, console, key_values, s
 from fluxtrap.errors import FluxtrapError, InputFileError
 from fluxtrap.magnetometry.cli import register as register_magnetometry
 from fluxtrap.optimize.cli import register as register_optimize
+from fluxtrap.simulate.cli import register as register_simulate
 from fluxtrap.store import Store
 from fluxtrap.sweep_cli import register as register_sweep
 from fluxtrap.web.cli import register as register_web
@@ -39,6 +40,7 @@ register_magnetometry(app)
 register_sweep(app)
 register_web(app)
 register_optimize(app)
+register_simulate(app)
 
 
 @app.callback()

@@ -6,7 +6,7 @@ of the element currents (coaxial loops) plus the applied field:
 
 - on the axis, the loop field integrates in closed form over z (u / sqrt(rho^2 + u^2)), leaving a
   smooth integral over rho done by Gauss-Legendre on the pieces where the triangle's z-extent is
-  linear: exact to rounding for probes on the axis, also on an element's vertex or edge;
+  linear: exact to rounding for axis probes at element vertices, ~1e-5 relative elsewhere;
 - off the axis, the loop field with complete elliptic integrals (scipy.special.ellipk/ellipe) is
   integrated with a 6-point rule, on 64 sub-triangles for elements near the point.
 

@@ -1,0 +1,77 @@
+"""Mesh, edge elements, H-phi map and Biot-Savart probes on small exact cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fluxtrap.simulate import Case
+from fluxtrap.simulate.analytic import bean_axis_field
+from fluxtrap.simulate.fem import edge_space
+from fluxtrap.simulate.mesh import AIR, build_mesh
+from fluxtrap.simulate.probes import field_matrix, loop_field, probe_matrix
+from fluxtrap.simulate.solver import Discretization
+
+CASE = {
+    "materials": {"sc": {"n": 35, "jc": {"constant": "1e4 A/cm^2"}}, "cu": {"resistivity": "2e-10 ohm*m"}},
+    "stack": [{"material": "sc", "radius": "5 mm", "thickness": "2 mm"},
+              {"material": "cu", "radius": "4 mm", "thickness": "1 mm"}],
+    "protocol": [{"step": "set", "field": "1 T", "temperature": "5 K"}],
+    "mesh": {"size": "1 mm"},
+}
+
+
+@pytest.fixture(scope="module")
+def space():
+    return edge_space(build_mesh(Case.from_dict(CASE)))
+
+
+def test_mesh_follows_layers(space):
+    mesh = space.mesh
+    assert np.all(mesh.area > 0)
+    cen = mesh.centroid
+    in_sc = (cen[:, 0] < 5e-3) & (cen[:, 1] > 0) & (cen[:, 1] < 2e-3)
+    assert np.all((mesh.region == 0) == in_sc)  # interfaces are mesh lines
+    assert np.all(np.sqrt(2 * mesh.area[mesh.region >= 0]) < 1.5e-3)  # fine in conductors
+    assert "triangles" in repr(mesh)
+
+
+def test_curl_and_mass_are_exact_for_simple_fields(space):
+    p = space.mesh.points[space.edges]
+    uniform = space.unit_field  # H = (0, 1)
+    assert np.abs(space.C @ uniform).max() < 1e-9
+    assert space.Hz @ uniform == pytest.approx(np.ones(space.mesh.n_elements))
+    # H = (z, 0): J_phi = dH_r/dz - dH_z/dr = 1 everywhere
+    u = 0.5 * (p[:, 0, 1] + p[:, 1, 1]) * (p[:, 1, 0] - p[:, 0, 0])
+    assert space.C @ u == pytest.approx(np.ones(space.mesh.n_elements))
+    # uniform field: u^T M u = ∫ r dA over the box
+    r_max, z0, z1 = space.mesh.box
+    assert uniform @ space.M @ uniform == pytest.approx(r_max**2 / 2 * (z1 - z0))
+
+
+def test_h_phi_map_carries_no_air_current(space):
+    d = Discretization(Case.from_dict(CASE), space)
+    rng = np.random.default_rng(0)
+    u = d.edge_dofs(rng.normal(size=d.n_dofs))
+    air = space.mesh.region == AIR
+    J = space.C @ u
+    assert np.abs(J[air]).max() < 1e-9 * np.abs(J[~air]).max()
+    assert d.edge_dofs(d.initial(1.0)) == pytest.approx(space.unit_field / (4e-7 * np.pi))
+
+
+def test_probes_on_axis_are_exact_for_uniform_current(space):
+    sc = np.where(space.mesh.region == 0)[0]
+    z = np.array([-1e-3, 0.0, 1e-3, 2e-3, 2.5e-3])
+    G = probe_matrix(space.mesh.points, space.mesh.triangles[sc], np.column_stack([np.zeros(5), z]))
+    assert G @ np.full(len(sc), 1e8) == pytest.approx(bean_axis_field(1e8, 5e-3, 0.0, 2e-3, z), rel=1e-5)
+    # off the axis, quadrature with refinement near the point
+    Gr, Gz = field_matrix(space.mesh.points, space.mesh.triangles[sc], np.array([[1e-7, 2.5e-3]]))
+    assert (Gz @ np.full(len(sc), 1e8))[0] == pytest.approx(bean_axis_field(1e8, 5e-3, 0.0, 2e-3, 2.5e-3), rel=1e-3)
+
+
+def test_loop_field_on_axis_and_far_away():
+    br, bz = loop_field(0.01, 0.0, 0.0, 0.02)
+    assert bz == pytest.approx(4e-7 * np.pi * 0.01**2 / (2 * (0.01**2 + 0.02**2) ** 1.5)) and br == 0
+    # dipole limit in the plane of the loop: Bz = -mu0 m / (4 pi r^3), m = pi a^2
+    r = 1.0
+    assert loop_field(1e-3, 0.0, r, 0.0)[1] == pytest.approx(-1e-7 * np.pi * 1e-6 / r**3, rel=1e-5)
