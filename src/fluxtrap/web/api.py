@@ -9,6 +9,7 @@ records the user who made it.
 from __future__ import annotations
 
 import io
+import secrets
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
@@ -184,7 +185,8 @@ def ask_suggestions(request: Request, campaign: str, body: schemas.SuggestIn, us
     with the seed and the caller as ``created_by``."""
     from fluxtrap.optimize.campaign_loop import suggest
 
-    recs = suggest(_store(request), campaign, body.n, body.seed, created_by=user.name)
+    seed = secrets.randbelow(2**31) if body.seed is None else body.seed
+    recs = suggest(_store(request), campaign, body.n, seed, created_by=user.name)
     return [schemas.Suggestion.of(x) for x in recs]
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from fluxtrap.errors import ValidationError
 from fluxtrap.store import UserRecord
 from fluxtrap.web import plots
 from fluxtrap.web.auth import COOKIE, store_of, user_from_token
@@ -79,6 +80,27 @@ def jc_page(
     selected = [s for s in (sample or curves) if s in curves]
     return _page(request, "jc.html", user, spec=spec, labels=list(curves), selected=selected,
                  figures={"jc": plots.jc_figure(curves)})
+
+
+@router.get("/campaigns/{campaign}/model")
+def model_page(
+    request: Request, campaign: str, objective: str | None = None, x: str | None = None, y: str | None = None,
+) -> HTMLResponse:
+    user, store = _user(request), store_of(request)
+    spec = store.campaign(campaign)
+    objective = objective or (spec.objective_names[0] if spec.objectives else None)
+    x = x or spec.parameter_names[0]
+    suggestions = store.suggestions(campaign)
+    figures, note = {}, ""
+    if objective is None:
+        note = "This campaign has no objective: there is nothing to model."
+    else:
+        try:
+            figures = plots.model_figures(spec, store.history(campaign), suggestions, objective, x, y)
+        except ValidationError as err:
+            note = str(err)
+    return _page(request, "model.html", user, spec=spec, objective=objective, x=x, y=y or "",
+                 figures=figures, model_note=note, suggestions=suggestions)
 
 
 EXAMPLE_CASE = (Path(__file__).parent / "templates" / "example_case.toml").read_text(encoding="utf-8")

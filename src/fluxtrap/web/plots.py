@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import plotly.io
 
 from fluxtrap.campaign import CampaignSpec, ObjectiveDef
+from fluxtrap.errors import ValidationError
 from fluxtrap.magnetometry.pipeline import JC_CURVE
 from fluxtrap.store import Store
 
@@ -71,7 +72,8 @@ def jc_curves(store: Store, campaign: str, labels: Sequence[str] | None = None) 
 
 # -- figures -------------------------------------------------------------------------------------
 def _layout(fig: go.Figure, **kw: Any) -> dict[str, Any]:
-    fig.update_layout(template="plotly_white", margin=dict(l=60, r=20, t=40, b=50), **kw)
+    kw.setdefault("margin", dict(l=60, r=20, t=50, b=50))
+    fig.update_layout(template="plotly_white", **kw)
     return json.loads(fig.to_json())  # JSON-able dicts (traces are given lists, not numpy arrays)
 
 
@@ -120,6 +122,87 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
                    title="Jc(B) at the measurement temperature (faint points: not fully penetrated)")
 
 
+def model_figures(
+    spec: CampaignSpec, history: pd.DataFrame, suggestions: Sequence[Any], objective: str, x: str,
+    y: str | None = None, n_grid: int = 60,
+) -> dict[str, dict[str, Any]]:
+    """The optimizer's model of ``objective`` on a slice through the best measured sample, like BOXVIA.
+
+    1D (``y`` None): posterior mean with a +-2 std band along ``x``, the other parameters held at
+    the best sample's values; the measured samples (by origin) and the open suggestions (at their
+    predicted mean) are laid over it. 2D: mean and std maps over ``x`` and ``y``. The GP is the one
+    ``fluxtrap.optimize.campaign_loop`` fits for suggestions (open suggestions are not data).
+    Raises ``ValidationError`` while fewer than 2 samples are measured."""
+    from fluxtrap.optimize.campaign_loop import campaign_optimizer
+
+    o = spec.objective(objective)
+    px, py = spec.parameter(x), None if not y or y == x else spec.parameter(y)
+    measured = history.dropna(subset=spec.objective_names)
+    if len(measured) < 2:
+        raise ValidationError(f"the model needs at least 2 measured samples; {len(measured)} so far")
+    opt, _ = campaign_optimizer(spec, history)
+    opt.model  # noqa: B018 -- fit here: Optimizer.predict would fit lazily inside torch.no_grad and fail
+    best = measured.loc[measured[o.name].idxmax() if o.maximize else measured[o.name].idxmin()]
+    anchor = {p: float(best[p]) for p in spec.parameter_names}
+    open_ = [sg for sg in suggestions if sg.status == "open"]
+    gx = np.linspace(px.low, px.high, n_grid if py is None else n_grid // 2 + 1)
+    where = ", ".join(f"{p}={v:g}" for p, v in anchor.items() if p not in (x, getattr(py, "name", None)))
+    title = f"{o.name} through the best sample {best['label']} ({where})" if where else o.name
+    if py is None:
+        grid = pd.DataFrame([anchor | {x: v} for v in gx])
+        pred = opt.predict(grid)
+        mean, std = pred[f"{o.name}_mean"].to_numpy(), pred[f"{o.name}_std"].to_numpy()
+        fig = go.Figure()
+        fig.add_scatter(x=np.r_[gx, gx[::-1]].tolist(), y=[shown(o, v) for v in np.r_[mean + 2 * std, (mean - 2 * std)[::-1]]],
+                        fill="toself", fillcolor="rgba(31,95,168,0.15)", line=dict(width=0), name="mean ± 2 std")
+        fig.add_scatter(x=gx.tolist(), y=[shown(o, v) for v in mean], mode="lines", name="model mean",
+                        line=dict(color="#1f5fa8"))
+        for origin in ("researcher", "optimizer"):
+            rows = measured[measured["origin"] == origin]
+            fig.add_scatter(x=rows[x].tolist(), y=[shown(o, v) for v in rows[o.name]], mode="markers",
+                            name=f"{origin} samples", text=rows["label"].tolist(),
+                            marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
+                            hovertemplate="%{text}<br>%{x:g}: %{y:.4g}<extra></extra>")
+        if open_:
+            at = opt.predict(pd.DataFrame([sg.params for sg in open_]))[f"{o.name}_mean"]
+            fig.add_scatter(x=[sg.params[x] for sg in open_], y=[shown(o, v) for v in at], mode="markers",
+                            name="next suggestions", text=[f"#{sg.id}" for sg in open_],
+                            marker=dict(symbol="star", size=16, color="#ff7f0e", line=dict(color="black", width=1)),
+                            hovertemplate="suggestion %{text}<br>%{x:g}: predicted %{y:.4g}<extra></extra>")
+        return {"model-1d": _layout(fig, title=title, xaxis_title=f"{x} [{px.unit}]", yaxis_title=unit_label(o),
+                                    legend=dict(orientation="h", y=-0.2))}
+    from plotly.subplots import make_subplots
+
+    gy = np.linspace(py.low, py.high, n_grid // 2 + 1)
+    grid = pd.DataFrame([anchor | {x: a, py.name: b} for b in gy for a in gx])
+    pred = opt.predict(grid)
+    shape = (gy.size, gx.size)
+    mean = (pred[f"{o.name}_mean"].to_numpy() * (1e-4 if o.quantity == "jc" else 1.0)).reshape(shape)
+    std = (pred[f"{o.name}_std"].to_numpy() * (1e-4 if o.quantity == "jc" else 1.0)).reshape(shape)
+    fig = make_subplots(1, 2, subplot_titles=(f"mean {unit_label(o)}", "std (uncertainty)"), horizontal_spacing=0.14)
+    fig.add_contour(x=gx.tolist(), y=gy.tolist(), z=mean.tolist(), colorscale="Viridis", name="mean",
+                    colorbar=dict(x=0.43), row=1, col=1)
+    fig.add_contour(x=gx.tolist(), y=gy.tolist(), z=std.tolist(), colorscale="Magma", name="std",
+                    colorbar=dict(x=1.0), row=1, col=2)
+    for col in (1, 2):
+        for origin in ("researcher", "optimizer"):
+            rows = measured[measured["origin"] == origin]
+            fig.add_scatter(x=rows[x].tolist(), y=rows[py.name].tolist(), mode="markers", name=f"{origin} samples",
+                            text=rows["label"].tolist(), showlegend=col == 1, legendgroup=origin,
+                            marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
+                            row=1, col=col)
+        if open_:
+            fig.add_scatter(x=[sg.params[x] for sg in open_], y=[sg.params[py.name] for sg in open_],
+                            mode="markers", name="next suggestions", text=[f"#{sg.id}" for sg in open_],
+                            showlegend=col == 1, legendgroup="suggestions",
+                            marker=dict(symbol="star", size=16, color="#ff7f0e", line=dict(color="black", width=1)),
+                            row=1, col=col)
+    fig.update_xaxes(title_text=f"{x} [{px.unit}]")
+    fig.update_yaxes(title_text=f"{py.name} [{py.unit}]")
+    return {"model-2d": _layout(fig, title=title, legend=dict(orientation="h", y=-0.2),
+                                margin=dict(l=60, r=20, t=90, b=50))}
+
+
 def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:
     """Hall-probe traces Bz(t) with the applied field, against time in s."""
     t = probes["time_s"].tolist()
@@ -134,26 +217,32 @@ def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:
 def maps_figure(result: Any, snapshot: Any) -> dict[str, Any]:
     """J_phi (A/cm^2) in the conductors and |B| (T) of the r-z cross-section at one snapshot.
 
-    J is sampled on a grid from the mesh's conductor triangles (NaN outside them); B comes from
-    ``Result.field_map`` (Biot-Savart of the currents plus the applied field)."""
+    J is sampled on a grid over the stack from the mesh's conductor triangles (NaN outside them);
+    B comes from ``Result.field_map`` (Biot-Savart of the currents plus the applied field) on the
+    stack's surroundings."""
     from matplotlib.tri import Triangulation
     from plotly.subplots import make_subplots
 
-    m = result.field_map(snapshot.time_s, shape=(40, 40))
-    r_mm, z_mm = m["r"][0] * 1e3, m["z"][:, 0] * 1e3
+    stack = result.case.stack
+    r1 = max(x.radius_m for x in stack) * 1e3
+    z0, z1 = min(x.z_m for x in stack) * 1e3, max(x.top_m for x in stack) * 1e3
+    jr, jz = np.linspace(0, r1, 60), np.linspace(z0, z1, 60)
+    R, Z = np.meshgrid(jr, jz)
     tri = Triangulation(*(result.mesh.points.T * 1e3), result.mesh.triangles[result.conductor])
-    inside = tri.get_trifinder()(m["r"] * 1e3, m["z"] * 1e3)
+    inside = tri.get_trifinder()(R, Z)
     j = np.where(inside >= 0, snapshot.J_A_m2[inside] * 1e-4, np.nan)
     jmax = float(np.nanmax(np.abs(j))) if np.isfinite(j).any() else 1.0
-    fig = make_subplots(1, 2, subplot_titles=("J<sub>φ</sub> [A/cm²]", "|B| [T]"), horizontal_spacing=0.12)
-    fig.add_heatmap(x=r_mm.tolist(), y=z_mm.tolist(), z=_nan_to_none(j), colorscale="RdBu_r", zmin=-jmax,
-                    zmax=jmax, colorbar=dict(x=0.44, title="A/cm²"), row=1, col=1, name="J")
-    fig.add_heatmap(x=r_mm.tolist(), y=z_mm.tolist(), z=np.hypot(m["Br"], m["Bz"]).tolist(),
-                    colorscale="Viridis", colorbar=dict(x=1.0, title="T"), row=1, col=2, name="|B|")
-    for layer in result.case.stack:
-        for col in (1, 2):
+    m = result.field_map(snapshot.time_s, shape=(40, 40))
+    fig = make_subplots(1, 2, subplot_titles=("J<sub>φ</sub> [A/cm²]", "|B| [T]"), horizontal_spacing=0.16)
+    fig.add_heatmap(x=jr.tolist(), y=jz.tolist(), z=_nan_to_none(j), colorscale="RdBu_r", zmin=-jmax, zmax=jmax,
+                    colorbar=dict(x=0.42, len=0.9), row=1, col=1, name="J")
+    fig.add_heatmap(x=(m["r"][0] * 1e3).tolist(), y=(m["z"][:, 0] * 1e3).tolist(),
+                    z=np.hypot(m["Br"], m["Bz"]).tolist(), colorscale="Viridis", colorbar=dict(x=1.0, len=0.9),
+                    row=1, col=2, name="|B|")
+    for layer in stack:
+        for col, color in ((1, "#444"), (2, "white")):
             fig.add_shape(type="rect", x0=0, x1=layer.radius_m * 1e3, y0=layer.z_m * 1e3, y1=layer.top_m * 1e3,
-                          line=dict(color="#444" if col == 1 else "white", width=1), row=1, col=col)
+                          line=dict(color=color, width=1), row=1, col=col)
     for probe in result.case.probes:
         fig.add_scatter(x=[probe.r_m * 1e3], y=[probe.z_m * 1e3], mode="markers+text", text=[probe.name],
                         textposition="top right", marker=dict(symbol="cross", color="red", size=9),
@@ -162,7 +251,7 @@ def maps_figure(result: Any, snapshot: Any) -> dict[str, Any]:
     fig.update_yaxes(title_text="z [mm]", scaleanchor="x", row=1, col=1)
     fig.update_yaxes(title_text="z [mm]", scaleanchor="x2", row=1, col=2)
     return _layout(fig, title=f"t = {snapshot.time_s:g} s, applied {snapshot.applied_T:.3g} T, "
-                   f"{snapshot.temperature_K:.3g} K")
+                   f"{snapshot.temperature_K:.3g} K", margin=dict(l=60, r=20, t=80, b=50))
 
 
 def _nan_to_none(a: np.ndarray) -> list[list[float | None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from contextlib import contextmanager
@@ -101,3 +102,20 @@ def serve(store: Store):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def synthetic_jc_3T(ramp_rate: float, max_temperature: float, dwell_time: float) -> float:
+    """A SYNTHETIC smooth objective (A/m^2) with its optimum inside the box: test data only."""
+    return 3e8 * math.exp(-(((max_temperature - 620) / 80) ** 2) - ((ramp_rate - 40) / 50) ** 2
+                          - ((dwell_time - 20) / 30) ** 2)
+
+
+SEED_POINTS = [(20, 500, 5), (80, 700, 40), (50, 600, 10), (35, 650, 30), (90, 520, 55)]
+
+
+def add_measured_samples(store: Store) -> None:
+    """Five researcher samples with SYNTHETIC objective values (so the optimizer has a model)."""
+    for i, (r, t, d) in enumerate(SEED_POINTS, 1):
+        store.add_sample(NAME, f"R{i}", {"ramp_rate": r, "max_temperature": t, "dwell_time": d},
+                         objectives={"jc_3T": synthetic_jc_3T(r, t, d)}, recorded_by="alice",
+                         notes="SYNTHETIC objective (test data)")

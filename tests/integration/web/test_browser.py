@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import NAME, TOKENS, make_store, serve
+from .conftest import NAME, TOKENS, add_measured_samples, make_store, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
@@ -48,7 +48,8 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_login_upload_see_jc(page, loop_file, tmp_path):
+def test_login_upload_see_jc_ask_two_suggestions(page, loop_file, tmp_path):
+    add_measured_samples(page.store)  # five earlier researcher samples (SYNTHETIC values)
     page.goto("/campaigns/K-Ba122%20SPS")
     page.wait_for_url("**/login?next=*")
     page.fill("#token", "not-a-token")
@@ -90,4 +91,43 @@ def test_login_upload_see_jc(page, loop_file, tmp_path):
     page.goto("/campaigns/K-Ba122%20SPS")
     page.wait_for_selector("#progress-jc_3T .main-svg")
     shot(page, "04-overview")
+
+    page.click("text=Model & suggestions")
+    page.wait_for_selector("#model-1d .main-svg")
+    page.fill("#suggest-form [name=n]", "2")
+    page.click("#suggest-form button")
+    page.wait_for_selector("#suggestion-table tbody tr:nth-child(2)")
+    page.wait_for_selector("#model-1d .main-svg")
+    opened = page.store.suggestions(NAME, "open")
+    assert len(opened) == 2 and {s.created_by for s in opened} == {"alice"}
+    stars = page.evaluate("document.getElementById('model-1d').data.find(t => t.name === 'next suggestions').x")
+    assert sorted(stars) == sorted(s.params["ramp_rate"] for s in opened)
+    shot(page, "05-model-1d")
+    page.select_option("#slice-form [name=x]", "max_temperature")
+    page.select_option("#slice-form [name=y]", "dwell_time")
+    page.click("#slice-form button")
+    page.wait_for_selector("#model-2d .main-svg")
+    shot(page, "06-model-2d")
+    assert page.errors == []
+
+
+def login(page, user: str) -> None:
+    page.goto("/login")
+    page.fill("#token", TOKENS[user])
+    page.click("#login-form button")
+    page.wait_for_url("**/")
+
+
+def test_submit_simulation_and_see_probes_and_maps(page):
+    login(page, "bob")
+    page.click("header >> text=Simulations")
+    page.click("#simulation-form button")  # the example case the form is filled with
+    page.wait_for_url("**/simulations/1")
+    page.wait_for_selector("#probes .main-svg", timeout=60_000)  # the page reloads until done
+    page.wait_for_selector("#map-1 .main-svg")
+    assert "done" in page.inner_text("strong.status-done")
+    shot(page, "07-simulation")
+    page.goto("/simulations")
+    assert "bob" in page.inner_text("table")
+    shot(page, "08-simulations")
     assert page.errors == []

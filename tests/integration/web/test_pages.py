@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlencode
 
 import pytest
 
-from .conftest import NAME, TOKENS
+from .conftest import NAME, SEED_POINTS, TOKENS, add_measured_samples, synthetic_jc_3T
 from .test_api import P
 from .test_upload import upload
 
@@ -90,3 +90,39 @@ def test_unknown_campaign_page_is_a_404_page(browser_like):
     r = browser_like.client.get("/campaigns/nope")
     assert r.status_code == 404
     assert "text/html" in r.headers["content-type"] and "no campaign named &#39;nope&#39;" in r.text
+
+
+def test_model_explorer_shows_model_data_and_suggestions(browser_like):
+    lab = browser_like
+    html = lab.client.get(f"{CP}/model").text
+    assert "the model needs at least 2 measured samples; 0 so far" in html
+    add_measured_samples(lab.store)
+    s1, s2 = lab.store.add_suggestions(
+        NAME, [{"ramp_rate": 40, "max_temperature": 620, "dwell_time": 20},
+               {"ramp_rate": 60, "max_temperature": 680, "dwell_time": 25}], [0.5, 0.4], {}, seed=3,
+        created_by="bob")
+    html = lab.client.get(f"{CP}/model?x=max_temperature").text
+    fig = figures(html)["model-1d"]
+    by_name = {t["name"]: t for t in fig["data"]}
+    assert list(by_name) == ["mean ± 2 std", "model mean", "researcher samples", "optimizer samples",
+                             "next suggestions"]
+    assert by_name["next suggestions"]["x"] == [620, 680]
+    assert by_name["researcher samples"]["x"] == [t for _, t, _ in SEED_POINTS]
+    # the GP interpolates its (noise-free, synthetic) data: the mean at the best sample is close to it
+    best = max(SEED_POINTS, key=lambda p: synthetic_jc_3T(*p))
+    mean = dict(zip(by_name["model mean"]["x"], by_name["model mean"]["y"], strict=True))
+    nearest = min(mean, key=lambda t: abs(t - best[1]))
+    assert abs(nearest - best[1]) <= 300 / 59
+    assert "through the best sample R3" in fig["layout"]["title"]["text"]
+    assert f'data-suggestion-row="{s1.id}"' in html and f'data-suggestion-row="{s2.id}"' in html
+    html = lab.client.get(f"{CP}/model?x=max_temperature&y=dwell_time").text
+    fig = figures(html)["model-2d"]
+    assert [t["type"] for t in fig["data"][:2]] == ["contour", "contour"]
+    stars = [t for t in fig["data"] if t["name"] == "next suggestions"]
+    assert [(t["x"], t["y"]) for t in stars] == [([620, 680], [20, 25])] * 2
+
+
+def test_model_explorer_explains_an_unknown_parameter(browser_like):
+    add_measured_samples(browser_like.store)
+    r = browser_like.client.get(f"{CP}/model?x=pressure")
+    assert r.status_code == 200 and "has no parameter &#39;pressure&#39;" in r.text

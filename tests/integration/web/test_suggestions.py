@@ -1,0 +1,37 @@
+"""Asking the optimizer for suggestions through the API (BoTorch behind it)."""
+
+from __future__ import annotations
+
+from fluxtrap.campaign import CampaignSpec
+
+from .conftest import NAME, add_measured_samples, auth
+from .test_api import C, snapshot
+
+
+def test_ask_for_two_suggestions(lab):
+    add_measured_samples(lab.store)
+    r = lab.client.post(f"{C}/suggestions", json={"n": 2, "seed": 7}, headers=auth("bob"))
+    assert r.status_code == 201, r.text
+    got = r.json()
+    assert [(s["status"], s["seed"], s["created_by"]) for s in got] == [("open", 7, "bob")] * 2
+    spec = lab.store.campaign(NAME)
+    measured = [x.params for x in lab.store.samples(NAME)]
+    for s in got:
+        assert spec.check_params(s["params"]) == s["params"]  # in bounds, on the step grid
+        assert s["params"] not in measured
+    assert got[0]["params"] != got[1]["params"]
+    # a seed is chosen and recorded when none is given; earlier open ones are pending, not repeated
+    again = lab.client.post(f"{C}/suggestions", json={}, headers=auth("alice")).json()
+    assert len(again) == 1 and isinstance(again[0]["seed"], int)
+    assert again[0]["params"] not in [s["params"] for s in got]
+    listed = lab.client.get(f"{C}/suggestions?status=open", headers=auth("rita")).json()
+    assert [s["id"] for s in listed] == [s["id"] for s in got + again]
+
+
+def test_campaign_without_objectives_cannot_be_optimised(lab):
+    spec = CampaignSpec.from_dict({"name": "no goal", "parameters": [{"name": "x", "low": 0, "high": 1}]})
+    lab.store.create_campaign(spec)
+    before = snapshot(lab)
+    r = lab.client.post("/api/campaigns/no%20goal/suggestions", json={"n": 1}, headers=auth("bob"))
+    assert r.status_code == 422 and "has no objectives" in r.json()["detail"]
+    assert snapshot(lab) == before and lab.store.suggestions("no goal") == []
