@@ -254,22 +254,32 @@ def newton(d: Discretization, u_old: np.ndarray, u0: np.ndarray, dt: float, appl
 
 
 def line_search(d: Discretization, J: np.ndarray, Cd: np.ndarray, jc: np.ndarray,
-                b: float, a: float) -> float | None:
-    """Minimise phi(alpha) = Phi(u + alpha step) on (0, 1] (phi is convex): safeguarded Newton on
-    phi'(alpha) = b + a alpha + sum_e w E(J + alpha Cd) Cd, bracketed by bisection."""
+                b: float, a: float, alpha_max: float = 64.0) -> float | None:
+    """Minimise phi(alpha) = Phi(u + alpha step) on (0, alpha_max] (phi is convex): safeguarded
+    Newton on phi'(alpha) = b + a alpha + sum_e w E(J + alpha Cd) Cd, bracketed by bisection.
+
+    Steps longer than Newton's (alpha > 1) matter for the power law: from an overshoot
+    |J| > Jc Newton only shrinks J by a factor (1 - 1/n) per iteration.
+    """
     w = d.w
 
     def dphi(alpha: float) -> tuple[float, float]:
         E, dE, _ = d.law(J + alpha * Cd, jc)
         return b + a * alpha + w @ (E * Cd), a + w @ (dE * Cd * Cd)
 
-    g1, h1 = dphi(1.0)
-    if g1 <= 0:
-        return 1.0
     g0, _ = dphi(0.0)
     if not g0 < 0:
         return None
-    lo, hi, alpha, g, h = 0.0, 1.0, 1.0, g1, h1
+    lo, hi = 0.0, 1.0
+    g, h = dphi(hi)
+    while g < 0 and hi < alpha_max:
+        lo, hi = hi, 2 * hi
+        g, h = dphi(hi)
+    if g <= 0:
+        return hi
+    if hi == 1.0 and g <= 1e-3 * abs(g0):
+        return 1.0
+    alpha = hi
     for _ in range(60):
         trial = alpha - g / h if h > 0 else 0.5 * (lo + hi)
         alpha = trial if lo < trial < hi else 0.5 * (lo + hi)
@@ -278,7 +288,7 @@ def line_search(d: Discretization, J: np.ndarray, Cd: np.ndarray, jc: np.ndarray
             hi = alpha
         else:
             lo = alpha
-        if abs(g) <= 1e-3 * abs(g0) or hi - lo < 1e-12:
+        if abs(g) <= 1e-3 * abs(g0) or hi - lo < 1e-12 * hi:
             break
     return alpha
 
@@ -342,9 +352,9 @@ def run_protocol(d: Discretization, on_step: Callable[[State, bool], None],
                 continue
             ctl.stats.time_steps += 1
             factor = ctl.growth if err == 0 else min(ctl.growth, max(0.5, 0.9 * math.sqrt(ctl.rtol / err)))
-            if its > 8:
+            if its > 12:
                 factor = min(factor, 0.7)
-            elif its > 5:
+            elif its > 8:
                 factor = min(factor, 1.0)
             u_prev, dt_prev = state.u, dt
             state = State(state.t + dt, u_new, b_new, temp_new)
