@@ -100,6 +100,7 @@ def test_login_upload_see_jc_ask_two_suggestions(page, loop_file, tmp_path):
     page.wait_for_selector("#model-1d .main-svg")
     opened = page.store.suggestions(NAME, "open")
     assert len(opened) == 2 and {s.created_by for s in opened} == {"alice"}
+    assert isinstance(opened[0].seed, int)  # none given: the server chose one and recorded it
     stars = page.evaluate("document.getElementById('model-1d').data.find(t => t.name === 'next suggestions').x")
     assert sorted(stars) == sorted(s.params["ramp_rate"] for s in opened)
     shot(page, "05-model-1d")

@@ -10,12 +10,13 @@ import time
 
 import httpx
 
+from fluxtrap.cli import run
 
-def test_serve_answers_with_a_cli_made_token(tmp_path):
+
+def test_serve_answers_with_a_cli_made_token(tmp_path, capsys):
     db = str(tmp_path / "lab.db")
-    out = subprocess.run([sys.executable, "-m", "fluxtrap", "user", "add", "ana", "--role", "reader", "--db", db],
-                         capture_output=True, text=True, check=True).stdout
-    token = re.search(r"token: (\S+)", out).group(1)
+    assert run(["user", "add", "ana", "--role", "reader", "--db", db]) == 0
+    token = re.search(r"token: (\S+)", capsys.readouterr().out).group(1)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
