@@ -134,3 +134,22 @@ def test_consistency_far_field_no_air_current_no_initial_current():
     far = (res.mesh.region < 0) & (np.hypot(cen[:, 0], cen[:, 1] - 2e-3) > 0.025)
     trapped = res.probes.top_Bz_T.iloc[-1]
     assert np.abs(last.B_T[far, 1] - last.applied_T).max() < 0.01 * trapped
+
+
+def test_warming_lowers_the_trapped_field_with_jc():
+    """After FCM the disk carries ~Jc everywhere; warming from 5 K to 20 K scales Jc by
+    s(20)/s(5), s = (1-(T/Tc)^2)^1.5, and the trapped field follows within 3% (Bean: B ~ Jc).
+    The warming rate is chosen so that the field changes as fast as during the ramp (same E,
+    so the same J/Jc of the power law)."""
+    case = disk_case(size="1 mm", probes=[{"name": "top", "r": "0 mm", "z": "4 mm"}],
+                     protocol=[{"step": "set", "field": "1 T", "temperature": "5 K"},
+                               {"step": "ramp_field", "to": "0 T", "rate": "0.04 T/s"},
+                               {"step": "ramp_temperature", "to": "20 K", "rate": "4 K/s"},
+                               {"step": "hold", "duration": "10 s"}])
+    case["materials"]["sc"]["jc"]["temperature"] = {"at": "5 K", "tc": "38 K", "exponent": 1.5}
+    res = simulate(case)
+    top = res.probe("top")
+    s = lambda t: (1 - (t / 38) ** 2) ** 1.5  # noqa: E731
+    t_ramp, t_warm = (snap.time_s for snap in res.snapshots[1:3])
+    assert top.loc[t_ramp] / top.loc[t_warm] == pytest.approx(s(5) / s(20), rel=0.03)
+    assert res.probes.temperature_K.iloc[-1] == pytest.approx(20.0)

@@ -350,8 +350,10 @@ class Case:
             if isinstance(m, NormalConductor):
                 return {"kind": "normal", "resistivity_ohm_m": m.resistivity_ohm_m}
             jc: dict[str, Any] = {"model": type(m.jc).__name__}
-            jc.update({k: (list(v) if isinstance(v, tuple) else v)
-                       for k, v in dataclasses.asdict(m.jc).items() if k not in ("curve",)} if not isinstance(m.jc, CurveJc) else {"name": m.jc.name})
+            if isinstance(m.jc, CurveJc):
+                jc["name"] = m.jc.name
+            else:
+                jc.update({k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(m.jc).items()})
             out = {"kind": "superconductor", "n": m.n, "e0_V_m": m.e0_V_m, "jc": jc}
             if m.temperature:
                 out["temperature"] = dataclasses.asdict(m.temperature)

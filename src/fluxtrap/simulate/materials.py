@@ -14,7 +14,7 @@ A CSV file (columns ``B_T, Jc_A_cm2``, as ``fluxtrap jc`` writes) is read into a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -111,7 +111,7 @@ class ConstantJc:
 class CurveJc:
     """Wraps a Jc(B)-curve object (``.at(B_T) -> A/m^2``) given in Python; ``name`` for display."""
 
-    curve: Any = field(compare=False)
+    curve: Any
     name: str = "curve"
 
     def __post_init__(self) -> None:

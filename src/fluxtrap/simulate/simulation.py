@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fluxtrap.errors import SolverError
+from fluxtrap.errors import AnalysisError, SolverError
 from fluxtrap.simulate.case import MU0, Case
 from fluxtrap.simulate.fem import edge_space
 from fluxtrap.simulate.mesh import Mesh, build_mesh
@@ -86,6 +86,21 @@ class Result:
         if self.error:
             out["error"] = self.error
         return out
+
+    def creep(self, probe: str, start_s: float | None = None, skip_s: float = 60.0) -> dict[str, float]:
+        """Fit B = a - b ln(t - start) to probe ``probe`` after ``start_s`` (default: the start of
+        the last step) ignoring the first ``skip_s`` seconds; returns a (T), b (T), the normalised
+        rate S = b / B(first point) and the decay in ppm/h at the last time."""
+        if start_s is None:
+            start_s = self.snapshots[-2].time_s if len(self.snapshots) > 1 else 0.0
+        df = self.probes[self.probes.time_s > start_s + skip_s]
+        if len(df) < 3:
+            raise AnalysisError(f"creep: fewer than 3 points of {probe!r} after t = {start_s + skip_s:g} s")
+        t = df.time_s.to_numpy() - start_s
+        b = df[f"{probe}_Bz_T"].to_numpy()
+        slope, a = np.polyfit(np.log(t), b, 1)
+        return {"a_T": float(a), "b_T": float(-slope), "S": float(-slope / b[0]),
+                "decay_ppm_per_h": float(-slope / (b[-1] * t[-1]) * 3600e6)}
 
     def field_map(self, time_s: float | None = None, shape: tuple[int, int] = (48, 40),
                   extent: tuple[float, float, float, float] | None = None) -> dict[str, np.ndarray]:

@@ -56,6 +56,10 @@ def test_trapped_field_and_creep_are_physical(result):
     assert 0.05 < c.loc[100.0] < 1.0  # field trapped after the ramp
     hold = c.loc[100.0:]
     assert np.all(np.diff(hold.values) <= 1e-12)  # creep only lowers it
+    fit = result.creep("center")  # B = a - b ln(t - 100 s) over the hold
+    t = hold.index.to_numpy()[-1] - 100.0
+    assert fit["a_T"] - fit["b_T"] * np.log(t) == pytest.approx(hold.iloc[-1], rel=1e-3)
+    assert 0 < fit["S"] < 0.1 and fit["decay_ppm_per_h"] > 0
 
 
 def test_newton_failure_keeps_results_and_says_when(monkeypatch, tmp_path):
