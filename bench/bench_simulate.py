@@ -28,44 +28,25 @@ ROOT = Path(__file__).parents[1]
 CASE = ROOT / "examples" / "paper_bulk_pair.toml"
 
 
-def naive_splu(K, **_):
-    """Baseline: rebuild K from scratch (ignoring the prepared values) and use spsolve."""
-    d = naive_splu.d
-    c, dE = naive_splu.state
-    Kn = (c * d.Mff + d.Cf.T @ sp.diags(d.w * dE) @ d.Cf).tocsc()
+def naive_factorize(d, c, coeff):
+    """Baseline: assemble K afresh (sparse products) and solve with spsolve at every iteration."""
+    K = (c * d.Mff + d.Cf.T @ sp.diags(coeff) @ d.Cf).tocsc()
 
     class Solve:
         def solve(self, b):
-            return spla.spsolve(Kn, b)
+            return spla.spsolve(K, b)
 
     return Solve()
 
 
 def run_naive(case: Case):
     """Same Newton and time stepping, naive linear algebra per iteration."""
-    real_splu, real_law = spla.splu, solver.Discretization.law
-
-    def law(self, J, jc, need="E"):
-        out = real_law(self, J, jc, need)
-        naive_splu.d = self
-        naive_splu.state = (naive_splu.c, out[1])
-        return out
-
-    real_newton = solver.newton
-
-    def newton(d, u_old, u0, dt, b, T, ctl):
-        naive_splu.c = 4e-7 * np.pi / dt
-        return real_newton(d, u_old, u0, dt, b, T, ctl)
-
-    solver.spla.splu = naive_splu
-    solver.Discretization.law = law
-    solver.newton = newton
+    real = solver.Discretization.factorize
+    solver.Discretization.factorize = naive_factorize
     try:
         return simulate(case)
     finally:
-        solver.spla.splu = real_splu
-        solver.Discretization.law = real_law
-        solver.newton = real_newton
+        solver.Discretization.factorize = real
 
 
 def values(r) -> dict[str, float]:
