@@ -15,20 +15,30 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
 
 from fluxtrap.store import Store
-from fluxtrap.units import parse
 from fluxtrap.web import plots, schemas
 from fluxtrap.web.auth import Reader, Writer, store_of
-from fluxtrap.web.jobs import Jobs
+from fluxtrap.web.jobs import Jobs, read_quantity
 
 MAX_UPLOAD = 50 * 2**20  # bytes; an MPMS3 loop file is ~1 MB
 
-router = APIRouter(prefix="/api", responses={
-    400: {"model": schemas.Error, "description": "the body is not valid JSON or multipart form data"},
-    401: {"model": schemas.Error, "description": "no token or an unknown one"},
-    422: {"description": "a value that breaks a rule; the detail says which and why"},
-})
+router = APIRouter(
+    prefix="/api",
+    responses={
+        400: {
+            "model": schemas.Error,
+            "description": "the body is not valid JSON or multipart form data",
+        },
+        401: {"model": schemas.Error, "description": "no token or an unknown one"},
+        422: {"description": "a value that breaks a rule; the detail says which and why"},
+    },
+)
 W = {403: {"model": schemas.Error, "description": "a reader tried to write"}}
-N = {404: {"model": schemas.Error, "description": "no such campaign, sample, measurement or suggestion"}}
+N = {
+    404: {
+        "model": schemas.Error,
+        "description": "no such campaign, sample, measurement or suggestion",
+    }
+}
 Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")]
 
 
@@ -53,20 +63,25 @@ def list_campaigns(request: Request, user: Reader) -> list[schemas.Campaign]:
     return [schemas.Campaign.of(c) for c in _store(request).campaigns()]
 
 
-@router.post("/campaigns", response_model=schemas.Campaign, status_code=201, tags=["campaigns"],
-             responses=W)
+@router.post(
+    "/campaigns", response_model=schemas.Campaign, status_code=201, tags=["campaigns"], responses=W
+)
 def create_campaign(request: Request, body: schemas.CampaignIn, user: Writer) -> schemas.Campaign:
     """Create a campaign from the campaign file's content as JSON."""
     return schemas.Campaign.of(_store(request).create_campaign(body.spec()))
 
 
-@router.get("/campaigns/{campaign}", response_model=schemas.Campaign, tags=["campaigns"], responses=N)
+@router.get(
+    "/campaigns/{campaign}", response_model=schemas.Campaign, tags=["campaigns"], responses=N
+)
 def get_campaign(request: Request, campaign: str, user: Reader) -> schemas.Campaign:
     return schemas.Campaign.of(_store(request).campaign(campaign))
 
 
 @router.get("/campaigns/{campaign}/best", tags=["campaigns"], responses=N)
-def best_so_far(request: Request, campaign: str, user: Reader) -> dict[str, dict[str, list[float | None]]]:
+def best_so_far(
+    request: Request, campaign: str, user: Reader
+) -> dict[str, dict[str, list[float | None]]]:
     """Best objective value so far after each sample, per loop (origin) and for all samples:
     ``{objective: {"all" | "researcher" | "optimizer": [value after sample 1, 2, ...]}}`` (SI)."""
     store = _store(request)
@@ -74,54 +89,98 @@ def best_so_far(request: Request, campaign: str, user: Reader) -> dict[str, dict
 
 
 # -- samples -----------------------------------------------------------------------------------
-@router.get("/campaigns/{campaign}/samples", response_model=list[schemas.Sample], tags=["samples"],
-            responses=N)
+@router.get(
+    "/campaigns/{campaign}/samples",
+    response_model=list[schemas.Sample],
+    tags=["samples"],
+    responses=N,
+)
 def list_samples(request: Request, campaign: str, user: Reader) -> list[schemas.Sample]:
     return [schemas.Sample.of(x) for x in _store(request).samples(campaign)]
 
 
-@router.post("/campaigns/{campaign}/samples", response_model=schemas.Sample, status_code=201,
-             tags=["samples"], responses=W | N)
-def add_sample(request: Request, campaign: str, body: schemas.SampleIn, user: Writer) -> schemas.Sample:
+@router.post(
+    "/campaigns/{campaign}/samples",
+    response_model=schemas.Sample,
+    status_code=201,
+    tags=["samples"],
+    responses=W | N,
+)
+def add_sample(
+    request: Request, campaign: str, body: schemas.SampleIn, user: Writer
+) -> schemas.Sample:
     """Record a sample (the caller is recorded as ``recorded_by``); a ``suggestion_id`` marks
     that suggestion used."""
     origin = body.origin or ("optimizer" if body.suggestion_id is not None else "researcher")
     rec = _store(request).add_sample(
-        campaign, body.label, body.params, origin=origin, suggestion_id=body.suggestion_id,
-        objectives=body.objectives, recorded_by=user.name, notes=body.notes,
+        campaign,
+        body.label,
+        body.params,
+        origin=origin,
+        suggestion_id=body.suggestion_id,
+        objectives=body.objectives,
+        recorded_by=user.name,
+        notes=body.notes,
     )
     return schemas.Sample.of(rec)
 
 
-@router.get("/campaigns/{campaign}/samples/{label}", response_model=schemas.Sample, tags=["samples"],
-            responses=N)
+@router.get(
+    "/campaigns/{campaign}/samples/{label}",
+    response_model=schemas.Sample,
+    tags=["samples"],
+    responses=N,
+)
 def get_sample(request: Request, campaign: str, label: str, user: Reader) -> schemas.Sample:
     return schemas.Sample.of(_store(request).sample(campaign, label))
 
 
 # -- measurements ------------------------------------------------------------------------------
-@router.get("/campaigns/{campaign}/samples/{label}/measurements",
-            response_model=list[schemas.Measurement], tags=["measurements"], responses=N)
-def list_measurements(request: Request, campaign: str, label: str, user: Reader) -> list[schemas.Measurement]:
-    return [schemas.Measurement.of(x)
-            for x in _store(request).measurements(campaign, label, with_content=False)]
+@router.get(
+    "/campaigns/{campaign}/samples/{label}/measurements",
+    response_model=list[schemas.Measurement],
+    tags=["measurements"],
+    responses=N,
+)
+def list_measurements(
+    request: Request, campaign: str, label: str, user: Reader
+) -> list[schemas.Measurement]:
+    return [
+        schemas.Measurement.of(x)
+        for x in _store(request).measurements(campaign, label, with_content=False)
+    ]
 
 
-@router.post("/campaigns/{campaign}/samples/{label}/measurements", response_model=schemas.Upload,
-             status_code=201, tags=["measurements"],
-             responses=W | N | {413: {"model": schemas.Error, "description": "file too large"}})
+@router.post(
+    "/campaigns/{campaign}/samples/{label}/measurements",
+    response_model=schemas.Upload,
+    status_code=201,
+    tags=["measurements"],
+    responses=W | N | {413: {"model": schemas.Error, "description": "file too large"}},
+)
 def upload_measurement(
     request: Request,
     campaign: str,
     label: str,
     user: Writer,
     file: Annotated[UploadFile, File(description="the instrument file (MPMS3 .dat or CSV)")],
-    a: Annotated[str, Form(max_length=50, description='sample edge a (<= b) across the field, e.g. "1.2 mm"')],
-    b: Annotated[str, Form(max_length=50, description='sample edge b across the field, e.g. "2 mm"')],
-    c: Annotated[str, Form(max_length=50, description='sample edge along the field, e.g. "0.5 mm"')],
+    a: Annotated[
+        str, Form(max_length=50, description='sample edge a (<= b) across the field, e.g. "1.2 mm"')
+    ],
+    b: Annotated[
+        str, Form(max_length=50, description='sample edge b across the field, e.g. "2 mm"')
+    ],
+    c: Annotated[
+        str, Form(max_length=50, description='sample edge along the field, e.g. "0.5 mm"')
+    ],
     kind: Annotated[Literal["mh_loop"], Form(description="what the file measures")] = "mh_loop",
-    temperature: Annotated[str | None, Form(
-        max_length=50, description='which loop of a multi-temperature file, e.g. "5 K" (default: the first)')] = None,
+    temperature: Annotated[
+        str | None,
+        Form(
+            max_length=50,
+            description='which loop of a multi-temperature file, e.g. "5 K" (default: the first)',
+        ),
+    ] = None,
 ) -> schemas.Upload:
     """Upload a measurement file: the server derives Jc(B) and the campaign's objectives from it
     and stores file, curves and objectives in one transaction (a file that cannot be analysed is
@@ -135,13 +194,29 @@ def upload_measurement(
     if len(content) > MAX_UPLOAD:
         raise HTTPException(413, f"file {file.filename!r} is larger than {MAX_UPLOAD // 2**20} MiB")
     filename = file.filename or "upload"
-    a_m, b_m, c_m = (parse(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c)))
-    temperature_K = None if not temperature else parse(temperature, "temperature", "form field temperature")
-    metadata, curves, jc = derive(kind, content, filename, a_m, b_m, c_m, temperature_K=temperature_K)
+    a_m, b_m, c_m = (
+        read_quantity(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c))
+    )
+    temperature_K = (
+        None
+        if not temperature
+        else read_quantity(temperature, "temperature", "form field temperature")
+    )
+    metadata, curves, jc = derive(
+        kind, content, filename, a_m, b_m, c_m, temperature_K=temperature_K
+    )
     objectives = objective_values(spec, jc)
     rec = store.add_measurement(
-        campaign, label, kind, filename, content, temperature_K=metadata.get("temperature_K"),
-        metadata=metadata, curves=curves, objectives=objectives, recorded_by=user.name,
+        campaign,
+        label,
+        kind,
+        filename,
+        content,
+        temperature_K=metadata.get("temperature_K"),
+        metadata=metadata,
+        curves=curves,
+        objectives=objectives,
+        recorded_by=user.name,
     )
     return schemas.Upload(
         measurement=schemas.Measurement.of(rec),
@@ -150,18 +225,30 @@ def upload_measurement(
     )
 
 
-@router.get("/measurements/{measurement_id}/curves", response_model=list[schemas.Curve],
-            tags=["measurements"], responses=N)
+@router.get(
+    "/measurements/{measurement_id}/curves",
+    response_model=list[schemas.Curve],
+    tags=["measurements"],
+    responses=N,
+)
 def measurement_curves(request: Request, measurement_id: Id, user: Reader) -> list[schemas.Curve]:
     """The curves derived from one measurement (Jc(B) in A/m^2 against B in T, ...)."""
     return [schemas.Curve.of(cv) for cv in _store(request).curves(measurement_id)]
 
 
-@router.get("/campaigns/{campaign}/jc", response_model=dict[str, schemas.Columns], tags=["measurements"],
-            responses=N)
+@router.get(
+    "/campaigns/{campaign}/jc",
+    response_model=dict[str, schemas.Columns],
+    tags=["measurements"],
+    responses=N,
+)
 def jc_curves(
-    request: Request, campaign: str, user: Reader,
-    sample: Annotated[list[str] | None, Query(description="labels to include (default: all measured)")] = None,
+    request: Request,
+    campaign: str,
+    user: Reader,
+    sample: Annotated[
+        list[str] | None, Query(description="labels to include (default: all measured)")
+    ] = None,
 ) -> dict[str, schemas.Columns]:
     """Jc(B) of each measured sample (the newest measurement), keyed by sample label."""
     curves = plots.jc_curves(_store(request), campaign, sample)
@@ -169,18 +256,31 @@ def jc_curves(
 
 
 # -- suggestions -------------------------------------------------------------------------------
-@router.get("/campaigns/{campaign}/suggestions", response_model=list[schemas.Suggestion],
-            tags=["suggestions"], responses=N)
+@router.get(
+    "/campaigns/{campaign}/suggestions",
+    response_model=list[schemas.Suggestion],
+    tags=["suggestions"],
+    responses=N,
+)
 def list_suggestions(
-    request: Request, campaign: str, user: Reader,
+    request: Request,
+    campaign: str,
+    user: Reader,
     status: Literal["open", "used", "discarded"] | None = None,
 ) -> list[schemas.Suggestion]:
     return [schemas.Suggestion.of(x) for x in _store(request).suggestions(campaign, status)]
 
 
-@router.post("/campaigns/{campaign}/suggestions", response_model=list[schemas.Suggestion],
-             status_code=201, tags=["suggestions"], responses=W | N)
-def ask_suggestions(request: Request, campaign: str, body: schemas.SuggestIn, user: Writer) -> list[schemas.Suggestion]:
+@router.post(
+    "/campaigns/{campaign}/suggestions",
+    response_model=list[schemas.Suggestion],
+    status_code=201,
+    tags=["suggestions"],
+    responses=W | N,
+)
+def ask_suggestions(
+    request: Request, campaign: str, body: schemas.SuggestIn, user: Writer
+) -> list[schemas.Suggestion]:
     """Ask the optimizer for the next ``n`` process conditions; they are stored as ``open``
     with the seed and the caller as ``created_by``."""
     from fluxtrap.optimize.campaign_loop import suggest
@@ -190,14 +290,22 @@ def ask_suggestions(request: Request, campaign: str, body: schemas.SuggestIn, us
     return [schemas.Suggestion.of(x) for x in recs]
 
 
-@router.get("/suggestions/{suggestion_id}", response_model=schemas.Suggestion, tags=["suggestions"],
-            responses=N)
+@router.get(
+    "/suggestions/{suggestion_id}",
+    response_model=schemas.Suggestion,
+    tags=["suggestions"],
+    responses=N,
+)
 def get_suggestion(request: Request, suggestion_id: Id, user: Reader) -> schemas.Suggestion:
     return schemas.Suggestion.of(_store(request).suggestion(suggestion_id))
 
 
-@router.patch("/suggestions/{suggestion_id}", response_model=schemas.Suggestion, tags=["suggestions"],
-              responses=W | N)
+@router.patch(
+    "/suggestions/{suggestion_id}",
+    response_model=schemas.Suggestion,
+    tags=["suggestions"],
+    responses=W | N,
+)
 def set_suggestion_status(
     request: Request, suggestion_id: Id, body: schemas.SuggestionStatusIn, user: Writer
 ) -> schemas.Suggestion:
@@ -211,23 +319,39 @@ def list_simulations(request: Request, user: Reader) -> list[schemas.Simulation]
     return [j.info() for j in _jobs(request).list()]
 
 
-@router.post("/simulations", response_model=schemas.Simulation, status_code=202, tags=["simulations"],
-             responses=W)
-def submit_simulation(request: Request, body: schemas.SimulationIn, user: Writer) -> schemas.Simulation:
+@router.post(
+    "/simulations",
+    response_model=schemas.Simulation,
+    status_code=202,
+    tags=["simulations"],
+    responses=W,
+)
+def submit_simulation(
+    request: Request, body: schemas.SimulationIn, user: Writer
+) -> schemas.Simulation:
     """Check a case file and queue its simulation; poll ``GET /api/simulations/{id}``."""
     return _jobs(request).submit(body.case, user.name).info()
 
 
-@router.get("/simulations/{job_id}", response_model=schemas.Simulation, tags=["simulations"], responses=N)
+@router.get(
+    "/simulations/{job_id}", response_model=schemas.Simulation, tags=["simulations"], responses=N
+)
 def get_simulation(request: Request, job_id: Id, user: Reader) -> schemas.Simulation:
     return _jobs(request).get(job_id).info()
 
 
-@router.get("/simulations/{job_id}/probes", tags=["simulations"], responses=N | {
-    200: {"content": {"application/json": {}, "text/csv": {}},
-          "description": "probes.csv columns: time_s, applied_T, temperature_K, <probe>_Bz_T"},
-    409: {"model": schemas.Error, "description": "the simulation has not finished"},
-})
+@router.get(
+    "/simulations/{job_id}/probes",
+    tags=["simulations"],
+    responses=N
+    | {
+        200: {
+            "content": {"application/json": {}, "text/csv": {}},
+            "description": "probes.csv columns: time_s, applied_T, temperature_K, <probe>_Bz_T",
+        },
+        409: {"model": schemas.Error, "description": "the simulation has not finished"},
+    },
+)
 def simulation_probes(
     request: Request, job_id: Id, user: Reader, format: Literal["json", "csv"] = "json"
 ) -> Response:
@@ -237,13 +361,20 @@ def simulation_probes(
         buf = io.StringIO()
         df.to_csv(buf, index=False, float_format="%.10g")
         return Response(buf.getvalue(), media_type="text/csv")
-    return Response(schemas.Columns(columns=df.to_dict(orient="list")).model_dump_json(),
-                    media_type="application/json")
+    return Response(
+        schemas.Columns(columns=df.to_dict(orient="list")).model_dump_json(),
+        media_type="application/json",
+    )
 
 
-@router.get("/simulations/{job_id}/plots", tags=["simulations"], responses=N | {
-    409: {"model": schemas.Error, "description": "the simulation has not finished"},
-})
+@router.get(
+    "/simulations/{job_id}/plots",
+    tags=["simulations"],
+    responses=N
+    | {
+        409: {"model": schemas.Error, "description": "the simulation has not finished"},
+    },
+)
 def simulation_plots(request: Request, job_id: Id, user: Reader) -> dict:
     """Plotly figures (JSON) of a finished simulation: probe traces and J/B maps."""
     return _jobs(request).get(job_id).finished().figures

@@ -32,7 +32,9 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 STATUS = {NotFoundError: 404, NotFinishedError: 409}
 
 
-def create_app(store: Store | str | os.PathLike[str] | None = None, *, sim_workers: int = 1) -> FastAPI:
+def create_app(
+    store: Store | str | os.PathLike[str] | None = None, *, sim_workers: int = 1
+) -> FastAPI:
     """The web app on ``store`` (a ``Store`` or a URL/path; default ``$FLUXTRAP_DB`` or ./fluxtrap.db)."""
     store = store if isinstance(store, Store) else Store(store)
     jobs = Jobs(sim_workers)
@@ -43,7 +45,9 @@ def create_app(store: Store | str | os.PathLike[str] | None = None, *, sim_worke
         jobs.shutdown()
 
     app = FastAPI(
-        title="fluxtrap", version=__version__, lifespan=lifespan,
+        title="fluxtrap",
+        version=__version__,
+        lifespan=lifespan,
         description="A lab-shared sintering campaign: samples, measurements (Jc(B) derived on upload), "
         "Bayesian-optimization suggestions and trapped-field simulations. Authenticate with "
         "`Authorization: Bearer <token>` (tokens from `fluxtrap user add NAME --role writer|reader`).",
@@ -61,7 +65,9 @@ def create_app(store: Store | str | os.PathLike[str] | None = None, *, sim_worke
     @app.exception_handler(FluxtrapError)
     async def fluxtrap_error(request: Request, err: FluxtrapError) -> Response:
         code = next((c for cls, c in STATUS.items() if isinstance(err, cls)), 422)
-        if type(err) is FluxtrapError:  # the store's own failure (database unreachable), not the caller's
+        if (
+            type(err) is FluxtrapError
+        ):  # the store's own failure (database unreachable), not the caller's
             code = 503
         return _error(request, code, str(err), type(err).__name__)
 
@@ -79,6 +85,8 @@ def _error(request: Request, code: int, detail: str, error: str, headers=None) -
     if request.url.path.startswith("/api"):
         return JSONResponse({"detail": detail, "error": error}, status_code=code, headers=headers)
     return pages.templates.TemplateResponse(
-        request, "error.html", {"user": None, "error": f"{code}: {error}", "detail": detail},
+        request,
+        "error.html",
+        {"user": None, "error": f"{code}: {error}", "detail": detail},
         status_code=code,
     )

@@ -49,7 +49,9 @@ def current_user(
 def writer(user: Annotated[UserRecord, Depends(current_user)]) -> UserRecord:
     """The caller, who must have the writer role (403 for readers)."""
     if user.role != "writer":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"user {user.name!r} is a reader and cannot write")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"user {user.name!r} is a reader and cannot write"
+        )
     return user
 
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import itertools
 import threading
+import tokenize
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fluxtrap.errors import FluxtrapError, InputFileError, NotFoundError, ValidationError
+from fluxtrap.errors import FluxtrapError, InputFileError, NotFoundError, UnitError, ValidationError
+from fluxtrap.units import parse
 from fluxtrap.web import plots, schemas
 
 MAX_PENDING = 20
@@ -23,6 +26,24 @@ MAX_PENDING = 20
 
 class NotFinishedError(FluxtrapError):
     """A simulation's results were asked for before it finished (HTTP 409)."""
+
+
+@contextmanager
+def _pint_errors_as_unit_errors(where: str):
+    """pint's parser lets ``tokenize.TokenError`` and ``AssertionError`` escape ``units.parse`` for
+    texts like ")" or ":" (found by the API fuzzing); at the HTTP edge they are the caller's error."""
+    try:
+        yield
+    except (tokenize.TokenError, AssertionError) as err:
+        raise UnitError(
+            f"{where}: a value cannot be read as a quantity with a unit ({err})"
+        ) from None
+
+
+def read_quantity(text: str, dimension: str, key: str) -> float:
+    """``units.parse`` for form fields: ``text`` in the SI unit of ``dimension``."""
+    with _pint_errors_as_unit_errors(key):
+        return parse(text, dimension, key)
 
 
 def parse_case(text: str):
@@ -40,7 +61,8 @@ def parse_case(text: str):
             raise ValidationError(
                 f"case: materials.{name}.jc.csv refers to a file on the server; give jc.table instead"
             )
-    return Case.from_dict(data)
+    with _pint_errors_as_unit_errors("case"):
+        return Case.from_dict(data)
 
 
 @dataclass(eq=False)
@@ -69,10 +91,15 @@ class Job:
     def info(self) -> schemas.Simulation:
         result = self.result
         return schemas.Simulation(
-            id=self.id, title=self.title, status=self.status, created_by=self.created_by,
-            created_at=self.created_at, finished_at=self.finished_at, error=self.error,
+            id=self.id,
+            title=self.title,
+            status=self.status,
+            created_by=self.created_by,
+            created_at=self.created_at,
+            finished_at=self.finished_at,
+            error=self.error,
             probes=[p.name for p in self.case.probes],
-            summary=None if result is None else _jsonable(result.summary()),
+            summary=None if result is None else result.summary(),
         )
 
 
@@ -115,21 +142,10 @@ def _run(job: Job) -> None:
 
     job.status = "running"
     try:
-        job.result = Simulation(job.case).run(progress=False)
-        job.figures = plots.simulation_figures(job.result)  # once, here: B maps take seconds
-        job.status = "done"
+        result = Simulation(job.case).run(progress=False)
+        job.figures = plots.simulation_figures(result)  # once, here: B maps take seconds
+        job.result, status = result, "done"
     except Exception as err:  # a background job must record every failure, not lose it
-        job.error = f"{type(err).__name__}: {err}"
-        job.status = "failed"
-    finally:
-        job.finished_at = datetime.now(UTC)
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if hasattr(x, "item"):
-        return x.item()
-    return x
+        job.error, status = f"{type(err).__name__}: {err}", "failed"
+    job.finished_at = datetime.now(UTC)
+    job.status = status  # last: a poll that sees it finished sees everything else too

@@ -65,9 +65,19 @@ def campaign_page(request: Request, campaign: str) -> HTMLResponse:
     history = store.history(campaign)
     samples = store.samples(campaign)
     measured = {m.sample for m in store.measurements(campaign, with_content=False)}
-    figures = {f"progress-{o.name}": plots.progress_figure(spec, history, o) for o in spec.objectives}
-    return _page(request, "campaign.html", user, spec=spec, samples=samples, measured=measured,
-                 figures=figures, open_suggestions=store.suggestions(campaign, "open"))
+    figures = {
+        f"progress-{o.name}": plots.progress_figure(spec, history, o) for o in spec.objectives
+    }
+    return _page(
+        request,
+        "campaign.html",
+        user,
+        spec=spec,
+        samples=samples,
+        measured=measured,
+        figures=figures,
+        open_suggestions=store.suggestions(campaign, "open"),
+    )
 
 
 @router.get("/campaigns/{campaign}/jc")
@@ -78,13 +88,24 @@ def jc_page(
     spec = store.campaign(campaign)
     curves = plots.jc_curves(store, campaign)
     selected = [s for s in (sample or curves) if s in curves]
-    return _page(request, "jc.html", user, spec=spec, labels=list(curves), selected=selected,
-                 figures={"jc": plots.jc_figure(curves)})
+    return _page(
+        request,
+        "jc.html",
+        user,
+        spec=spec,
+        labels=list(curves),
+        selected=selected,
+        figures={"jc": plots.jc_figure(curves)},
+    )
 
 
 @router.get("/campaigns/{campaign}/model")
 def model_page(
-    request: Request, campaign: str, objective: str | None = None, x: str | None = None, y: str | None = None,
+    request: Request,
+    campaign: str,
+    objective: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
 ) -> HTMLResponse:
     user, store = _user(request), store_of(request)
     spec = store.campaign(campaign)
@@ -96,24 +117,46 @@ def model_page(
         note = "This campaign has no objective: there is nothing to model."
     else:
         try:
-            figures = plots.model_figures(spec, store.history(campaign), suggestions, objective, x, y)
+            figures = plots.model_figures(
+                spec, store.history(campaign), suggestions, objective, x, y
+            )
         except ValidationError as err:
             note = str(err)
-    return _page(request, "model.html", user, spec=spec, objective=objective, x=x, y=y or "",
-                 figures=figures, model_note=note, suggestions=suggestions)
+    return _page(
+        request,
+        "model.html",
+        user,
+        spec=spec,
+        objective=objective,
+        x=x,
+        y=y or "",
+        figures=figures,
+        model_note=note,
+        suggestions=suggestions,
+    )
 
 
-EXAMPLE_CASE = (Path(__file__).parent / "templates" / "example_case.toml").read_text(encoding="utf-8")
+EXAMPLE_CASE = (Path(__file__).parent / "templates" / "example_case.toml").read_text(
+    encoding="utf-8"
+)
 
 
 @router.get("/simulations")
 def simulations_page(request: Request) -> HTMLResponse:
     user = _user(request)
-    return _page(request, "simulations.html", user, jobs=request.app.state.jobs.list(), example_case=EXAMPLE_CASE)
+    return _page(
+        request,
+        "simulations.html",
+        user,
+        jobs=request.app.state.jobs.list(),
+        example_case=EXAMPLE_CASE,
+    )
 
 
 @router.get("/simulations/{job_id}")
 def simulation_page(request: Request, job_id: int) -> HTMLResponse:
     user = _user(request)
     job = request.app.state.jobs.get(job_id)
-    return _page(request, "simulation.html", user, job=job, figures=job.figures, summary=job.info().summary)
+    return _page(
+        request, "simulation.html", user, job=job, figures=job.figures, summary=job.info().summary
+    )

@@ -32,7 +32,9 @@ def unit_label(o: ObjectiveDef) -> str:
     return f"{o.name} [A/cm²]" if o.quantity == "jc" else o.name
 
 
-def best_so_far(spec: CampaignSpec, history: pd.DataFrame) -> dict[str, dict[str, list[float | None]]]:
+def best_so_far(
+    spec: CampaignSpec, history: pd.DataFrame
+) -> dict[str, dict[str, list[float | None]]]:
     """Best value of each objective after each sample, over all samples and per loop (origin).
 
     Returns ``{objective: {"all" | origin: [best after sample 1..n or None]}}`` in SI, so the two
@@ -42,7 +44,10 @@ def best_so_far(spec: CampaignSpec, history: pd.DataFrame) -> dict[str, dict[str
         values = history[o.name].to_numpy(dtype=float) if len(history) else np.array([])
         sign = 1.0 if o.maximize else -1.0
         groups = {"all": np.ones(len(values), bool)}
-        groups |= {origin: (history["origin"] == origin).to_numpy() for origin in ("researcher", "optimizer")}
+        groups |= {
+            origin: (history["origin"] == origin).to_numpy()
+            for origin in ("researcher", "optimizer")
+        }
         out[o.name] = {}
         for group, mask in groups.items():
             best, series = -math.inf, []
@@ -54,7 +59,9 @@ def best_so_far(spec: CampaignSpec, history: pd.DataFrame) -> dict[str, dict[str
     return out
 
 
-def jc_curves(store: Store, campaign: str, labels: Sequence[str] | None = None) -> dict[str, dict[str, list[float]]]:
+def jc_curves(
+    store: Store, campaign: str, labels: Sequence[str] | None = None
+) -> dict[str, dict[str, list[float]]]:
     """Jc(B) columns (``B_T``, ``Jc_A_m2``) of the newest measurement of each sample that has one."""
     wanted = None if labels is None else set(labels)
     if wanted is not None:
@@ -77,7 +84,9 @@ def _layout(fig: go.Figure, **kw: Any) -> dict[str, Any]:
     return json.loads(fig.to_json())  # JSON-able dicts (traces are given lists, not numpy arrays)
 
 
-def progress_figure(spec: CampaignSpec, history: pd.DataFrame, objective: ObjectiveDef) -> dict[str, Any]:
+def progress_figure(
+    spec: CampaignSpec, history: pd.DataFrame, objective: ObjectiveDef
+) -> dict[str, Any]:
     """Each sample's objective (markers by origin) and the best so far per loop (lines)."""
     best = best_so_far(spec, history)[objective.name]
     x = list(range(1, len(history) + 1))
@@ -86,18 +95,31 @@ def progress_figure(spec: CampaignSpec, history: pd.DataFrame, objective: Object
         rows = history[history["origin"] == origin]
         idx = [i + 1 for i in rows.index]
         fig.add_scatter(
-            x=idx, y=[shown(objective, v) for v in rows[objective.name]], mode="markers",
-            name=f"{origin} samples", marker=dict(color=ORIGIN_COLOR[origin], size=9),
-            text=list(rows["label"]), hovertemplate="%{text}: %{y:.4g}<extra></extra>",
+            x=idx,
+            y=[shown(objective, v) for v in rows[objective.name]],
+            mode="markers",
+            name=f"{origin} samples",
+            marker=dict(color=ORIGIN_COLOR[origin], size=9),
+            text=list(rows["label"]),
+            hovertemplate="%{text}: %{y:.4g}<extra></extra>",
         )
     for group, series in best.items():
         fig.add_scatter(
-            x=x, y=[None if v is None else shown(objective, v) for v in series], mode="lines",
-            line=dict(color=ORIGIN_COLOR[group], shape="hv", dash="solid" if group == "all" else "dot"),
+            x=x,
+            y=[None if v is None else shown(objective, v) for v in series],
+            mode="lines",
+            line=dict(
+                color=ORIGIN_COLOR[group], shape="hv", dash="solid" if group == "all" else "dot"
+            ),
             name=f"best so far ({group})",
         )
-    return _layout(fig, xaxis_title="sample (recording order)", yaxis_title=unit_label(objective),
-                   title=f"{objective.name}: {objective.goal}", legend=dict(orientation="h", y=-0.2))
+    return _layout(
+        fig,
+        xaxis_title="sample (recording order)",
+        yaxis_title=unit_label(objective),
+        title=f"{objective.name}: {objective.goal}",
+        legend=dict(orientation="h", y=-0.2),
+    )
 
 
 def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
@@ -112,19 +134,42 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
         flagged = np.asarray(cols.get("unpenetrated", np.zeros(b.size))) > 0.5
         color = colors[i % len(colors)]
         valid += jc[~flagged].tolist()
-        fig.add_scatter(x=b[~flagged].tolist(), y=jc[~flagged].tolist(), mode="lines", name=label, legendgroup=label,
-                        line=dict(color=color))
-        fig.add_scatter(x=b[flagged].tolist(), y=jc[flagged].tolist(), mode="markers", name=f"{label} (not fully penetrated)",
-                        legendgroup=label, showlegend=False, marker=dict(color=color, size=5, opacity=0.35))
+        fig.add_scatter(
+            x=b[~flagged].tolist(),
+            y=jc[~flagged].tolist(),
+            mode="lines",
+            name=label,
+            legendgroup=label,
+            line=dict(color=color),
+        )
+        fig.add_scatter(
+            x=b[flagged].tolist(),
+            y=jc[flagged].tolist(),
+            mode="markers",
+            name=f"{label} (not fully penetrated)",
+            legendgroup=label,
+            showlegend=False,
+            marker=dict(color=color, size=5, opacity=0.35),
+        )
     if valid:  # scale to the valid points: a closing loop's last flagged points fall by decades
         fig.update_yaxes(range=[math.log10(min(valid) / 2), math.log10(max(valid) * 2)])
-    return _layout(fig, xaxis_title="B [T]", yaxis_title="Jc [A/cm²]", yaxis_type="log",
-                   title="Jc(B) at the measurement temperature (faint points: not fully penetrated)")
+    return _layout(
+        fig,
+        xaxis_title="B [T]",
+        yaxis_title="Jc [A/cm²]",
+        yaxis_type="log",
+        title="Jc(B) at the measurement temperature (faint points: not fully penetrated)",
+    )
 
 
 def model_figures(
-    spec: CampaignSpec, history: pd.DataFrame, suggestions: Sequence[Any], objective: str, x: str,
-    y: str | None = None, n_grid: int = 60,
+    spec: CampaignSpec,
+    history: pd.DataFrame,
+    suggestions: Sequence[Any],
+    objective: str,
+    x: str,
+    y: str | None = None,
+    n_grid: int = 60,
 ) -> dict[str, dict[str, Any]]:
     """The optimizer's model of ``objective`` on a slice through the best measured sample, like BOXVIA.
 
@@ -139,75 +184,154 @@ def model_figures(
     px, py = spec.parameter(x), None if not y or y == x else spec.parameter(y)
     measured = history.dropna(subset=spec.objective_names)
     if len(measured) < 2:
-        raise ValidationError(f"the model needs at least 2 measured samples; {len(measured)} so far")
+        raise ValidationError(
+            f"the model needs at least 2 measured samples; {len(measured)} so far"
+        )
     opt, _ = campaign_optimizer(spec, history)
     opt.model  # noqa: B018 -- fit here: Optimizer.predict would fit lazily inside torch.no_grad and fail
     best = measured.loc[measured[o.name].idxmax() if o.maximize else measured[o.name].idxmin()]
     anchor = {p: float(best[p]) for p in spec.parameter_names}
     open_ = [sg for sg in suggestions if sg.status == "open"]
     gx = np.linspace(px.low, px.high, n_grid if py is None else n_grid // 2 + 1)
-    where = ", ".join(f"{p}={v:g}" for p, v in anchor.items() if p not in (x, getattr(py, "name", None)))
+    where = ", ".join(
+        f"{p}={v:g}" for p, v in anchor.items() if p not in (x, getattr(py, "name", None))
+    )
     title = f"{o.name} through the best sample {best['label']} ({where})" if where else o.name
     if py is None:
         grid = pd.DataFrame([anchor | {x: v} for v in gx])
         pred = opt.predict(grid)
         mean, std = pred[f"{o.name}_mean"].to_numpy(), pred[f"{o.name}_std"].to_numpy()
         fig = go.Figure()
-        fig.add_scatter(x=np.r_[gx, gx[::-1]].tolist(), y=[shown(o, v) for v in np.r_[mean + 2 * std, (mean - 2 * std)[::-1]]],
-                        fill="toself", fillcolor="rgba(31,95,168,0.15)", line=dict(width=0), name="mean ± 2 std")
-        fig.add_scatter(x=gx.tolist(), y=[shown(o, v) for v in mean], mode="lines", name="model mean",
-                        line=dict(color="#1f5fa8"))
+        fig.add_scatter(
+            x=np.r_[gx, gx[::-1]].tolist(),
+            y=[shown(o, v) for v in np.r_[mean + 2 * std, (mean - 2 * std)[::-1]]],
+            fill="toself",
+            fillcolor="rgba(31,95,168,0.15)",
+            line=dict(width=0),
+            name="mean ± 2 std",
+        )
+        fig.add_scatter(
+            x=gx.tolist(),
+            y=[shown(o, v) for v in mean],
+            mode="lines",
+            name="model mean",
+            line=dict(color="#1f5fa8"),
+        )
         for origin in ("researcher", "optimizer"):
             rows = measured[measured["origin"] == origin]
-            fig.add_scatter(x=rows[x].tolist(), y=[shown(o, v) for v in rows[o.name]], mode="markers",
-                            name=f"{origin} samples", text=rows["label"].tolist(),
-                            marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
-                            hovertemplate="%{text}<br>%{x:g}: %{y:.4g}<extra></extra>")
+            fig.add_scatter(
+                x=rows[x].tolist(),
+                y=[shown(o, v) for v in rows[o.name]],
+                mode="markers",
+                name=f"{origin} samples",
+                text=rows["label"].tolist(),
+                marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
+                hovertemplate="%{text}<br>%{x:g}: %{y:.4g}<extra></extra>",
+            )
         if open_:
             at = opt.predict(pd.DataFrame([sg.params for sg in open_]))[f"{o.name}_mean"]
-            fig.add_scatter(x=[sg.params[x] for sg in open_], y=[shown(o, v) for v in at], mode="markers",
-                            name="next suggestions", text=[f"#{sg.id}" for sg in open_],
-                            marker=dict(symbol="star", size=16, color="#ff7f0e", line=dict(color="black", width=1)),
-                            hovertemplate="suggestion %{text}<br>%{x:g}: predicted %{y:.4g}<extra></extra>")
-        return {"model-1d": _layout(fig, title=title, xaxis_title=f"{x} [{px.unit}]", yaxis_title=unit_label(o),
-                                    legend=dict(orientation="h", y=-0.2))}
+            fig.add_scatter(
+                x=[sg.params[x] for sg in open_],
+                y=[shown(o, v) for v in at],
+                mode="markers",
+                name="next suggestions",
+                text=[f"#{sg.id}" for sg in open_],
+                marker=dict(
+                    symbol="star", size=16, color="#ff7f0e", line=dict(color="black", width=1)
+                ),
+                hovertemplate="suggestion %{text}<br>%{x:g}: predicted %{y:.4g}<extra></extra>",
+            )
+        return {
+            "model-1d": _layout(
+                fig,
+                title=title,
+                xaxis_title=f"{x} [{px.unit}]",
+                yaxis_title=unit_label(o),
+                legend=dict(orientation="h", y=-0.2),
+            )
+        }
     from plotly.subplots import make_subplots
 
     gy = np.linspace(py.low, py.high, n_grid // 2 + 1)
     grid = pd.DataFrame([anchor | {x: a, py.name: b} for b in gy for a in gx])
     pred = opt.predict(grid)
     shape = (gy.size, gx.size)
-    mean = (pred[f"{o.name}_mean"].to_numpy() * (1e-4 if o.quantity == "jc" else 1.0)).reshape(shape)
+    mean = (pred[f"{o.name}_mean"].to_numpy() * (1e-4 if o.quantity == "jc" else 1.0)).reshape(
+        shape
+    )
     std = (pred[f"{o.name}_std"].to_numpy() * (1e-4 if o.quantity == "jc" else 1.0)).reshape(shape)
-    fig = make_subplots(1, 2, subplot_titles=(f"mean {unit_label(o)}", "std (uncertainty)"), horizontal_spacing=0.14)
-    fig.add_contour(x=gx.tolist(), y=gy.tolist(), z=mean.tolist(), colorscale="Viridis", name="mean",
-                    colorbar=dict(x=0.43), row=1, col=1)
-    fig.add_contour(x=gx.tolist(), y=gy.tolist(), z=std.tolist(), colorscale="Magma", name="std",
-                    colorbar=dict(x=1.0), row=1, col=2)
+    fig = make_subplots(
+        1, 2, subplot_titles=(f"mean {unit_label(o)}", "std (uncertainty)"), horizontal_spacing=0.14
+    )
+    fig.add_contour(
+        x=gx.tolist(),
+        y=gy.tolist(),
+        z=mean.tolist(),
+        colorscale="Viridis",
+        name="mean",
+        colorbar=dict(x=0.43),
+        row=1,
+        col=1,
+    )
+    fig.add_contour(
+        x=gx.tolist(),
+        y=gy.tolist(),
+        z=std.tolist(),
+        colorscale="Magma",
+        name="std",
+        colorbar=dict(x=1.0),
+        row=1,
+        col=2,
+    )
     for col in (1, 2):
         for origin in ("researcher", "optimizer"):
             rows = measured[measured["origin"] == origin]
-            fig.add_scatter(x=rows[x].tolist(), y=rows[py.name].tolist(), mode="markers", name=f"{origin} samples",
-                            text=rows["label"].tolist(), showlegend=col == 1, legendgroup=origin,
-                            marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
-                            row=1, col=col)
+            fig.add_scatter(
+                x=rows[x].tolist(),
+                y=rows[py.name].tolist(),
+                mode="markers",
+                name=f"{origin} samples",
+                text=rows["label"].tolist(),
+                showlegend=col == 1,
+                legendgroup=origin,
+                marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
+                row=1,
+                col=col,
+            )
         if open_:
-            fig.add_scatter(x=[sg.params[x] for sg in open_], y=[sg.params[py.name] for sg in open_],
-                            mode="markers", name="next suggestions", text=[f"#{sg.id}" for sg in open_],
-                            showlegend=col == 1, legendgroup="suggestions",
-                            marker=dict(symbol="star", size=16, color="#ff7f0e", line=dict(color="black", width=1)),
-                            row=1, col=col)
+            fig.add_scatter(
+                x=[sg.params[x] for sg in open_],
+                y=[sg.params[py.name] for sg in open_],
+                mode="markers",
+                name="next suggestions",
+                text=[f"#{sg.id}" for sg in open_],
+                showlegend=col == 1,
+                legendgroup="suggestions",
+                marker=dict(
+                    symbol="star", size=16, color="#ff7f0e", line=dict(color="black", width=1)
+                ),
+                row=1,
+                col=col,
+            )
     fig.update_xaxes(title_text=f"{x} [{px.unit}]")
     fig.update_yaxes(title_text=f"{py.name} [{py.unit}]")
-    return {"model-2d": _layout(fig, title=title, legend=dict(orientation="h", y=-0.2),
-                                margin=dict(l=60, r=20, t=90, b=50))}
+    return {
+        "model-2d": _layout(
+            fig,
+            title=title,
+            legend=dict(orientation="h", y=-0.2),
+            margin=dict(l=60, r=20, t=90, b=50),
+        )
+    }
 
 
 def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:
     """Hall-probe traces Bz(t) with the applied field, against time in s."""
     t = probes["time_s"].tolist()
     fig = go.Figure()
-    fig.add_scatter(x=t, y=probes["applied_T"].tolist(), name="applied", line=dict(color="#7f7f7f", dash="dot"))
+    fig.add_scatter(
+        x=t, y=probes["applied_T"].tolist(), name="applied", line=dict(color="#7f7f7f", dash="dot")
+    )
     for col in probes.columns:
         if col.endswith("_Bz_T"):
             fig.add_scatter(x=t, y=probes[col].tolist(), name=col.removesuffix("_Bz_T"))
@@ -233,25 +357,65 @@ def maps_figure(result: Any, snapshot: Any) -> dict[str, Any]:
     j = np.where(inside >= 0, snapshot.J_A_m2[inside] * 1e-4, np.nan)
     jmax = float(np.nanmax(np.abs(j))) if np.isfinite(j).any() else 1.0
     m = result.field_map(snapshot.time_s, shape=(40, 40))
-    fig = make_subplots(1, 2, subplot_titles=("J<sub>φ</sub> [A/cm²]", "|B| [T]"), horizontal_spacing=0.16)
-    fig.add_heatmap(x=jr.tolist(), y=jz.tolist(), z=_nan_to_none(j), colorscale="RdBu_r", zmin=-jmax, zmax=jmax,
-                    colorbar=dict(x=0.42, len=0.9), row=1, col=1, name="J")
-    fig.add_heatmap(x=(m["r"][0] * 1e3).tolist(), y=(m["z"][:, 0] * 1e3).tolist(),
-                    z=np.hypot(m["Br"], m["Bz"]).tolist(), colorscale="Viridis", colorbar=dict(x=1.0, len=0.9),
-                    row=1, col=2, name="|B|")
+    fig = make_subplots(
+        1, 2, subplot_titles=("J<sub>φ</sub> [A/cm²]", "|B| [T]"), horizontal_spacing=0.16
+    )
+    fig.add_heatmap(
+        x=jr.tolist(),
+        y=jz.tolist(),
+        z=_nan_to_none(j),
+        colorscale="RdBu_r",
+        zmin=-jmax,
+        zmax=jmax,
+        colorbar=dict(x=0.42, len=0.9),
+        row=1,
+        col=1,
+        name="J",
+    )
+    fig.add_heatmap(
+        x=(m["r"][0] * 1e3).tolist(),
+        y=(m["z"][:, 0] * 1e3).tolist(),
+        z=np.hypot(m["Br"], m["Bz"]).tolist(),
+        colorscale="Viridis",
+        colorbar=dict(x=1.0, len=0.9),
+        row=1,
+        col=2,
+        name="|B|",
+    )
     for layer in stack:
         for col, color in ((1, "#444"), (2, "white")):
-            fig.add_shape(type="rect", x0=0, x1=layer.radius_m * 1e3, y0=layer.z_m * 1e3, y1=layer.top_m * 1e3,
-                          line=dict(color=color, width=1), row=1, col=col)
+            fig.add_shape(
+                type="rect",
+                x0=0,
+                x1=layer.radius_m * 1e3,
+                y0=layer.z_m * 1e3,
+                y1=layer.top_m * 1e3,
+                line=dict(color=color, width=1),
+                row=1,
+                col=col,
+            )
     for probe in result.case.probes:
-        fig.add_scatter(x=[probe.r_m * 1e3], y=[probe.z_m * 1e3], mode="markers+text", text=[probe.name],
-                        textposition="top right", marker=dict(symbol="cross", color="red", size=9),
-                        textfont=dict(color="white"), showlegend=False, row=1, col=2)
+        fig.add_scatter(
+            x=[probe.r_m * 1e3],
+            y=[probe.z_m * 1e3],
+            mode="markers+text",
+            text=[probe.name],
+            textposition="top right",
+            marker=dict(symbol="cross", color="red", size=9),
+            textfont=dict(color="white"),
+            showlegend=False,
+            row=1,
+            col=2,
+        )
     fig.update_xaxes(title_text="r [mm]")
     fig.update_yaxes(title_text="z [mm]", scaleanchor="x", row=1, col=1)
     fig.update_yaxes(title_text="z [mm]", scaleanchor="x2", row=1, col=2)
-    return _layout(fig, title=f"t = {snapshot.time_s:g} s, applied {snapshot.applied_T:.3g} T, "
-                   f"{snapshot.temperature_K:.3g} K", margin=dict(l=60, r=20, t=80, b=50))
+    return _layout(
+        fig,
+        title=f"t = {snapshot.time_s:g} s, applied {snapshot.applied_T:.3g} T, "
+        f"{snapshot.temperature_K:.3g} K",
+        margin=dict(l=60, r=20, t=80, b=50),
+    )
 
 
 def _nan_to_none(a: np.ndarray) -> list[list[float | None]]:

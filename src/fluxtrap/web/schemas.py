@@ -6,10 +6,10 @@ keys so a typo is a 422 that names the key rather than a silently ignored value.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.store import (
@@ -21,6 +21,8 @@ from fluxtrap.store import (
 )
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+# the store writes UTC; SQLite hands it back without the zone, so it is put back here
+Timestamp = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
 
 class Strict(BaseModel):
@@ -104,7 +106,9 @@ class SampleIn(Strict):
         None, description="default: optimizer when suggestion_id is given, else researcher"
     )
     suggestion_id: int | None = Field(None, ge=1, le=2**31 - 1)
-    objectives: dict[str, float] = Field(default_factory=dict, description="objective -> value in SI")
+    objectives: dict[str, float] = Field(
+        default_factory=dict, description="objective -> value in SI"
+    )
     notes: str = Field("", max_length=10_000)
 
 
@@ -118,7 +122,7 @@ class Sample(BaseModel):
     suggestion_id: int | None
     recorded_by: str | None
     notes: str
-    created_at: datetime
+    created_at: Timestamp
 
     @classmethod
     def of(cls, x: SampleRecord) -> Sample:
@@ -136,7 +140,7 @@ class Measurement(BaseModel):
     size: int
     metadata: dict[str, Any]
     recorded_by: str | None
-    created_at: datetime
+    created_at: Timestamp
 
     @classmethod
     def of(cls, x: MeasurementRecord) -> Measurement:
@@ -177,7 +181,7 @@ class Suggestion(BaseModel):
     seed: int | None
     status: str
     created_by: str | None
-    created_at: datetime
+    created_at: Timestamp
 
     @classmethod
     def of(cls, x: SuggestionRecord) -> Suggestion:
@@ -189,7 +193,9 @@ class SuggestionStatusIn(Strict):
 
 
 class SimulationIn(Strict):
-    case: str = Field(min_length=1, max_length=200_000, description="the case file (TOML, design section 3)")
+    case: str = Field(
+        min_length=1, max_length=200_000, description="the case file (TOML, design section 3)"
+    )
 
 
 class Simulation(BaseModel):
@@ -197,7 +203,7 @@ class Simulation(BaseModel):
     title: str
     status: Literal["queued", "running", "done", "failed"]
     created_by: str
-    created_at: datetime
+    created_at: Timestamp
     finished_at: datetime | None
     error: str | None
     probes: list[str]

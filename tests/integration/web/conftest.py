@@ -18,7 +18,11 @@ from fluxtrap.web import create_app
 from ...conftest import EXAMPLES
 
 NAME = "K-Ba122 SPS"
-TOKENS = {"alice": "alice-token-0123456789", "bob": "bob-token-0123456789", "rita": "rita-token-0123456789"}
+TOKENS = {
+    "alice": "alice-token-0123456789",
+    "bob": "bob-token-0123456789",
+    "rita": "rita-token-0123456789",
+}
 ROLES = {"alice": "writer", "bob": "writer", "rita": "reader"}
 
 
@@ -72,8 +76,16 @@ def loop_file() -> bytes:
     from fluxtrap.magnetometry.jc import kim
     from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
 
-    table = synthetic_mh_loop(kim(JC0_A_M2, B0_T), 1e-3, 2e-3, 0.5e-3, temperature_K=5.0, n_points=81,
-                              noise_emu=1e-4, sample_name="B1")
+    table = synthetic_mh_loop(
+        kim(JC0_A_M2, B0_T),
+        1e-3,
+        2e-3,
+        0.5e-3,
+        temperature_K=5.0,
+        n_points=81,
+        noise_emu=1e-4,
+        sample_name="B1",
+    )
     buf = io.StringIO()
     write_qd_dat(table, buf)
     return buf.getvalue().encode()
@@ -89,7 +101,9 @@ def serve(store: Store):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -106,8 +120,11 @@ def serve(store: Store):
 
 def synthetic_jc_3T(ramp_rate: float, max_temperature: float, dwell_time: float) -> float:
     """A SYNTHETIC smooth objective (A/m^2) with its optimum inside the box: test data only."""
-    return 3e8 * math.exp(-(((max_temperature - 620) / 80) ** 2) - ((ramp_rate - 40) / 50) ** 2
-                          - ((dwell_time - 20) / 30) ** 2)
+    return 3e8 * math.exp(
+        -(((max_temperature - 620) / 80) ** 2)
+        - ((ramp_rate - 40) / 50) ** 2
+        - ((dwell_time - 20) / 30) ** 2
+    )
 
 
 SEED_POINTS = [(20, 500, 5), (80, 700, 40), (50, 600, 10), (35, 650, 30), (90, 520, 55)]
@@ -116,6 +133,11 @@ SEED_POINTS = [(20, 500, 5), (80, 700, 40), (50, 600, 10), (35, 650, 30), (90, 5
 def add_measured_samples(store: Store) -> None:
     """Five researcher samples with SYNTHETIC objective values (so the optimizer has a model)."""
     for i, (r, t, d) in enumerate(SEED_POINTS, 1):
-        store.add_sample(NAME, f"R{i}", {"ramp_rate": r, "max_temperature": t, "dwell_time": d},
-                         objectives={"jc_3T": synthetic_jc_3T(r, t, d)}, recorded_by="alice",
-                         notes="SYNTHETIC objective (test data)")
+        store.add_sample(
+            NAME,
+            f"R{i}",
+            {"ramp_rate": r, "max_temperature": t, "dwell_time": d},
+            objectives={"jc_3T": synthetic_jc_3T(r, t, d)},
+            recorded_by="alice",
+            notes="SYNTHETIC objective (test data)",
+        )

@@ -22,21 +22,31 @@ def snapshot(lab) -> tuple:
 
 
 def test_me_names_the_user_of_the_token(lab):
-    assert lab.client.get("/api/me", headers=auth("rita")).json() == {"name": "rita", "role": "reader"}
+    assert lab.client.get("/api/me", headers=auth("rita")).json() == {
+        "name": "rita",
+        "role": "reader",
+    }
 
 
-@pytest.mark.parametrize("headers, why", [
-    ({}, "missing token"),
-    ({"Authorization": "Bearer not-a-token"}, "unknown token"),
-    ({"Authorization": "Basic YWxpY2U6eA=="}, "missing token"),
-])
+@pytest.mark.parametrize(
+    "headers, why",
+    [
+        ({}, "missing token"),
+        ({"Authorization": "Bearer not-a-token"}, "unknown token"),
+        ({"Authorization": "Basic YWxpY2U6eA=="}, "missing token"),
+    ],
+)
 def test_no_or_wrong_token_is_401_for_reads_and_writes(lab, headers, why):
     before = snapshot(lab)
     for method, url, body in [
         ("GET", "/api/campaigns", None),
         ("GET", f"{C}/samples", None),
         ("POST", f"{C}/samples", {"label": "X1", "params": P}),
-        ("POST", "/api/campaigns", {"name": "new", "parameters": [{"name": "x", "low": 0, "high": 1}]}),
+        (
+            "POST",
+            "/api/campaigns",
+            {"name": "new", "parameters": [{"name": "x", "low": 0, "high": 1}]},
+        ),
     ]:
         r = lab.client.request(method, url, json=body, headers=headers)
         assert r.status_code == 401, (method, url)
@@ -52,16 +62,27 @@ def test_reader_reads_but_cannot_write(lab):
     assert lab.client.get(f"{C}/samples", headers=auth("rita")).status_code == 200
     for method, url, body in [
         ("POST", f"{C}/samples", {"label": "X1", "params": P}),
-        ("POST", "/api/campaigns", {"name": "new", "parameters": [{"name": "x", "low": 0, "high": 1}]}),
+        (
+            "POST",
+            "/api/campaigns",
+            {"name": "new", "parameters": [{"name": "x", "low": 0, "high": 1}]},
+        ),
         ("POST", f"{C}/suggestions", {"n": 1}),
         ("PATCH", f"/api/suggestions/{sug.id}", {"status": "discarded"}),
         ("POST", "/api/simulations", {"case": "title = 'x'"}),
     ]:
         r = lab.client.request(method, url, json=body, headers=auth("rita"))
         assert r.status_code == 403, (method, url)
-        assert r.json() == {"detail": "user 'rita' is a reader and cannot write", "error": "HTTPException"}
-    r = lab.client.post(f"{C}/samples/B1/measurements", headers=auth("rita"),
-                        data={"a": "1 mm", "b": "2 mm", "c": "1 mm"}, files={"file": ("x.dat", b"1,2\n")})
+        assert r.json() == {
+            "detail": "user 'rita' is a reader and cannot write",
+            "error": "HTTPException",
+        }
+    r = lab.client.post(
+        f"{C}/samples/B1/measurements",
+        headers=auth("rita"),
+        data={"a": "1 mm", "b": "2 mm", "c": "1 mm"},
+        files={"file": ("x.dat", b"1,2\n")},
+    )
     assert r.status_code == 403
     assert snapshot(lab) == before
 
@@ -75,23 +96,51 @@ def test_campaigns_create_list_get(lab):
     r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
     assert r.status_code == 201
     assert r.json()["objectives"][0] == {
-        "name": "jc_1T", "quantity": "jc", "goal": "maximize", "field_T": 1.0, "temperature_K": 5.0}
+        "name": "jc_1T",
+        "quantity": "jc",
+        "goal": "maximize",
+        "field_T": 1.0,
+        "temperature_K": 5.0,
+    }
     names = [c["name"] for c in lab.client.get("/api/campaigns", headers=auth("rita")).json()]
     assert names == [NAME, "Pressure scan"]
     got = lab.client.get("/api/campaigns/Pressure%20scan", headers=auth("rita")).json()
-    assert got["parameters"] == [{"name": "pressure", "unit": "MPa", "low": 10, "high": 80, "step": 5}]
+    assert got["parameters"] == [
+        {"name": "pressure", "unit": "MPa", "low": 10, "high": 80, "step": 5}
+    ]
 
 
-@pytest.mark.parametrize("body, says", [
-    ({"name": NAME, "parameters": [{"name": "x", "low": 0, "high": 1}]}, "already exists"),
-    ({"name": "c", "parameters": [{"name": "x", "low": 1, "high": 0}]}, "need finite low < high"),
-    ({"name": "c", "parameters": [{"name": "x", "low": 0, "high": 1}],
-      "objectives": [{"name": "j", "quantity": "jc"}]}, "needs a field"),
-    ({"name": "c", "parameters": [{"name": "x", "low": 0, "high": 1}],
-      "objectives": [{"name": "j", "quantity": "jc", "field": "3 mm"}]}, "objectives[0].field"),
-    ({"name": "c", "parameters": []}, "at least 1 item"),
-    ({"name": "c", "parameters": [{"name": "x", "low": 0, "high": 1, "stepp": 1}]}, "Extra inputs"),
-])
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        ({"name": NAME, "parameters": [{"name": "x", "low": 0, "high": 1}]}, "already exists"),
+        (
+            {"name": "c", "parameters": [{"name": "x", "low": 1, "high": 0}]},
+            "need finite low < high",
+        ),
+        (
+            {
+                "name": "c",
+                "parameters": [{"name": "x", "low": 0, "high": 1}],
+                "objectives": [{"name": "j", "quantity": "jc"}],
+            },
+            "needs a field",
+        ),
+        (
+            {
+                "name": "c",
+                "parameters": [{"name": "x", "low": 0, "high": 1}],
+                "objectives": [{"name": "j", "quantity": "jc", "field": "3 mm"}],
+            },
+            "objectives[0].field",
+        ),
+        ({"name": "c", "parameters": []}, "at least 1 item"),
+        (
+            {"name": "c", "parameters": [{"name": "x", "low": 0, "high": 1, "stepp": 1}]},
+            "Extra inputs",
+        ),
+    ],
+)
 def test_bad_campaign_is_422_saying_what(lab, body, says):
     before = snapshot(lab)
     r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
@@ -101,38 +150,62 @@ def test_bad_campaign_is_422_saying_what(lab, body, says):
 
 
 def test_unknown_campaign_is_404_naming_the_known_ones(lab):
-    for url in ["/api/campaigns/nope", "/api/campaigns/nope/samples", "/api/campaigns/nope/best",
-                "/api/campaigns/nope/suggestions", "/api/campaigns/nope/jc"]:
+    for url in [
+        "/api/campaigns/nope",
+        "/api/campaigns/nope/samples",
+        "/api/campaigns/nope/best",
+        "/api/campaigns/nope/suggestions",
+        "/api/campaigns/nope/jc",
+    ]:
         r = lab.client.get(url, headers=auth("rita"))
         assert r.status_code == 404, url
-        assert r.json() == {"detail": f"no campaign named 'nope' (known: '{NAME}')", "error": "NotFoundError"}
+        assert r.json() == {
+            "detail": f"no campaign named 'nope' (known: '{NAME}')",
+            "error": "NotFoundError",
+        }
 
 
 def test_samples_record_who_wrote_them(any_lab):
     lab = any_lab
-    r = lab.client.post(f"{C}/samples", headers=auth("alice"),
-                        json={"label": "B1", "params": P, "objectives": {"jc_3T": 2.9e8}, "notes": "first"})
+    r = lab.client.post(
+        f"{C}/samples",
+        headers=auth("alice"),
+        json={"label": "B1", "params": P, "objectives": {"jc_3T": 2.9e8}, "notes": "first"},
+    )
     assert r.status_code == 201
     assert r.json()["recorded_by"] == "alice"
     assert r.json()["origin"] == "researcher"
     got = lab.client.get(f"{C}/samples/B1", headers=auth("rita")).json()
     assert (got["params"], got["objectives"], got["notes"]) == (P, {"jc_3T": 2.9e8}, "first")
-    assert [x["label"] for x in lab.client.get(f"{C}/samples", headers=auth("rita")).json()] == ["B1"]
+    assert [x["label"] for x in lab.client.get(f"{C}/samples", headers=auth("rita")).json()] == [
+        "B1"
+    ]
     assert lab.store.sample(NAME, "B1").recorded_by == "alice"
 
 
-@pytest.mark.parametrize("body, code, says", [
-    ({"label": "B1", "params": P}, 422, "already used"),
-    ({"label": "B2", "params": P | {"ramp_rate": 500}}, 422, "ramp_rate=500 degC/min is outside [10, 100]"),
-    ({"label": "B2", "params": P | {"ramp_rate": 50.05}}, 422, "off the step grid"),
-    ({"label": "B2", "params": {"ramp_rate": 50}}, 422, "missing parameter(s) max_temperature, dwell_time"),
-    ({"label": "B2", "params": P | {"pressure": 1}}, 422, "unknown parameter(s) pressure"),
-    ({"label": "B2", "params": P, "objectives": {"jc_5T": 1}}, 422, "no objective 'jc_5T'"),
-    ({"label": "B2", "params": P, "suggestion_id": 999}, 404, "no suggestion with id 999"),
-    ({"label": "", "params": P}, 422, "at least 1 character"),
-    ({"label": "B2", "params": {"ramp_rate": "fast"}}, 422, "valid number"),
-    ({"label": "B2", "params": P, "origin": "robot"}, 422, "'researcher' or 'optimizer'"),
-])
+@pytest.mark.parametrize(
+    "body, code, says",
+    [
+        ({"label": "B1", "params": P}, 422, "already used"),
+        (
+            {"label": "B2", "params": P | {"ramp_rate": 500}},
+            422,
+            "ramp_rate=500 degC/min is outside [10, 100]",
+        ),
+        ({"label": "B2", "params": P | {"ramp_rate": 50.05}}, 422, "off the step grid"),
+        (
+            {"label": "B2", "params": {"ramp_rate": 50}},
+            422,
+            "missing parameter(s) max_temperature, dwell_time",
+        ),
+        ({"label": "B2", "params": P | {"pressure": 1}}, 422, "unknown parameter(s) pressure"),
+        ({"label": "B2", "params": P, "objectives": {"jc_5T": 1}}, 422, "no objective 'jc_5T'"),
+        ({"label": "B2", "params": P, "suggestion_id": 999}, 404, "no suggestion with id 999"),
+        ({"label": "", "params": P}, 422, "at least 1 character"),
+        ({"label": "B2", "params": {"ramp_rate": "fast"}}, 422, "valid number"),
+        ({"label": "B2", "params": P, "origin": "robot"}, 422, "'researcher' or 'optimizer'"),
+    ],
+)
 def test_bad_sample_is_rejected_saying_what_and_changes_nothing(any_lab, body, code, says):
     lab = any_lab
     lab.store.add_sample(NAME, "B1", P)
@@ -151,22 +224,37 @@ def test_unknown_sample_is_404(lab):
 
 
 def test_suggestions_list_get_and_mark(lab):
-    a, b = lab.store.add_suggestions(NAME, [P, P | {"dwell_time": 7}], [0.3, 0.2], {"model": "gp"}, seed=4,
-                                     created_by="bob")
+    a, b = lab.store.add_suggestions(
+        NAME, [P, P | {"dwell_time": 7}], [0.3, 0.2], {"model": "gp"}, seed=4, created_by="bob"
+    )
     got = lab.client.get(f"{C}/suggestions", headers=auth("rita")).json()
     assert [(x["id"], x["status"], x["seed"], x["created_by"]) for x in got] == [
-        (a.id, "open", 4, "bob"), (b.id, "open", 4, "bob")]
-    r = lab.client.patch(f"/api/suggestions/{a.id}", json={"status": "discarded"}, headers=auth("alice"))
+        (a.id, "open", 4, "bob"),
+        (b.id, "open", 4, "bob"),
+    ]
+    r = lab.client.patch(
+        f"/api/suggestions/{a.id}", json={"status": "discarded"}, headers=auth("alice")
+    )
     assert r.json()["status"] == "discarded"
-    assert [x["id"] for x in lab.client.get(f"{C}/suggestions?status=open", headers=auth("rita")).json()] == [b.id]
-    assert lab.client.get(f"/api/suggestions/{b.id}", headers=auth("rita")).json()["params"] == P | {"dwell_time": 7}
+    assert [
+        x["id"] for x in lab.client.get(f"{C}/suggestions?status=open", headers=auth("rita")).json()
+    ] == [b.id]
+    assert lab.client.get(f"/api/suggestions/{b.id}", headers=auth("rita")).json()[
+        "params"
+    ] == P | {"dwell_time": 7}
     # a sample made from a suggestion is the optimizer's and uses it up
-    r = lab.client.post(f"{C}/samples", headers=auth("bob"),
-                        json={"label": "O1", "params": b.params, "suggestion_id": b.id})
+    r = lab.client.post(
+        f"{C}/samples",
+        headers=auth("bob"),
+        json={"label": "O1", "params": b.params, "suggestion_id": b.id},
+    )
     assert (r.status_code, r.json()["origin"]) == (201, "optimizer")
     assert lab.store.suggestion(b.id).status == "used"
-    r = lab.client.post(f"{C}/samples", headers=auth("bob"),
-                        json={"label": "O2", "params": b.params, "suggestion_id": b.id})
+    r = lab.client.post(
+        f"{C}/samples",
+        headers=auth("bob"),
+        json={"label": "O2", "params": b.params, "suggestion_id": b.id},
+    )
     assert r.status_code == 422 and f"suggestion {b.id} is used, not open" in r.json()["detail"]
 
 
@@ -190,11 +278,13 @@ def test_best_so_far_per_loop(lab):
     s.add_sample(NAME, "R2", P | {"dwell_time": 7}, objectives={"jc_3T": 2.5e8})
     s.add_sample(NAME, "R3", P | {"dwell_time": 8})  # not measured yet
     got = lab.client.get(f"{C}/best", headers=auth("rita")).json()
-    assert got == {"jc_3T": {
-        "all": [2.0e8, 3.0e8, 3.0e8, 3.0e8],
-        "researcher": [2.0e8, 2.0e8, 2.5e8, 2.5e8],
-        "optimizer": [None, 3.0e8, 3.0e8, 3.0e8],
-    }}
+    assert got == {
+        "jc_3T": {
+            "all": [2.0e8, 3.0e8, 3.0e8, 3.0e8],
+            "researcher": [2.0e8, 2.0e8, 2.5e8, 2.5e8],
+            "optimizer": [None, 3.0e8, 3.0e8, 3.0e8],
+        }
+    }
 
 
 def test_unknown_measurement_and_simulation_are_404(lab):
@@ -208,5 +298,9 @@ def test_unknown_measurement_and_simulation_are_404(lab):
 
 def test_openapi_schema_lists_every_route(lab):
     paths = lab.client.get("/openapi.json").json()["paths"]
-    assert {"/api/campaigns", "/api/campaigns/{campaign}/samples/{label}/measurements",
-            "/api/campaigns/{campaign}/suggestions", "/api/simulations/{job_id}/probes"} <= set(paths)
+    assert {
+        "/api/campaigns",
+        "/api/campaigns/{campaign}/samples/{label}/measurements",
+        "/api/campaigns/{campaign}/suggestions",
+        "/api/simulations/{job_id}/probes",
+    } <= set(paths)

@@ -15,7 +15,9 @@ ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
 ]
 
 
@@ -23,8 +25,10 @@ pytestmark = [
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM),
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         yield b
         b.close()
 
@@ -83,7 +87,9 @@ def test_login_upload_see_jc_ask_two_suggestions(page, loop_file, tmp_path):
     page.click("#upload-form button")
     page.wait_for_url("**/jc?sample=B1")
     page.wait_for_selector("#jc .main-svg")
-    traces = page.evaluate("document.getElementById('jc').data.map(t => [t.legendgroup, t.x.length, t.visible])")
+    traces = page.evaluate(
+        "document.getElementById('jc').data.map(t => [t.legendgroup, t.x.length, t.visible])"
+    )
     assert traces[0][0] == "B1" and traces[0][1] > 20 and traces[0][2] is True
     shot(page, "03-jc")
     assert "jc_3T" in page.store.sample(NAME, "B1").objectives
@@ -101,7 +107,9 @@ def test_login_upload_see_jc_ask_two_suggestions(page, loop_file, tmp_path):
     opened = page.store.suggestions(NAME, "open")
     assert len(opened) == 2 and {s.created_by for s in opened} == {"alice"}
     assert isinstance(opened[0].seed, int)  # none given: the server chose one and recorded it
-    stars = page.evaluate("document.getElementById('model-1d').data.find(t => t.name === 'next suggestions').x")
+    stars = page.evaluate(
+        "document.getElementById('model-1d').data.find(t => t.name === 'next suggestions').x"
+    )
     assert sorted(stars) == sorted(s.params["ramp_rate"] for s in opened)
     shot(page, "05-model-1d")
     page.select_option("#slice-form [name=x]", "max_temperature")

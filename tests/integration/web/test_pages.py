@@ -17,7 +17,9 @@ CP = "/campaigns/K-Ba122%20SPS"
 
 def figures(html: str) -> dict[str, dict]:
     """The Plotly figures a page embeds, by element id."""
-    found = re.findall(r'<script type="application/json" id="([^"]+)-data">(.*?)</script>', html, re.S)
+    found = re.findall(
+        r'<script type="application/json" id="([^"]+)-data">(.*?)</script>', html, re.S
+    )
     return {k: json.loads(v) for k, v in found}
 
 
@@ -30,7 +32,10 @@ def browser_like(lab):
 @pytest.mark.parametrize("path", ["/", CP, f"{CP}/jc", f"{CP}/model", "/simulations"])
 def test_pages_without_a_valid_token_redirect_to_login(lab, path):
     r = lab.client.get(path, follow_redirects=False)
-    assert (r.status_code, r.headers["location"]) == (303, "/login?" + urlencode({"next": unquote(path)}))
+    assert (r.status_code, r.headers["location"]) == (
+        303,
+        "/login?" + urlencode({"next": unquote(path)}),
+    )
     lab.client.cookies.set("fluxtrap_token", "wrong")
     assert lab.client.get(path, follow_redirects=False).status_code == 303
 
@@ -40,7 +45,9 @@ def test_login_page_and_local_plotly(lab):
     assert 'id="login-form" data-next="/"' in html
     assert '<script src="/vendor/plotly.min.js">' in html
     js = lab.client.get("/vendor/plotly.min.js")
-    assert js.status_code == 200 and "plotly" in js.text[:2000].lower() and len(js.content) > 1_000_000
+    assert (
+        js.status_code == 200 and "plotly" in js.text[:2000].lower() and len(js.content) > 1_000_000
+    )
     assert lab.client.get("/static/app.js").status_code == 200
 
 
@@ -53,17 +60,30 @@ def test_index_lists_campaigns(browser_like):
 def test_overview_shows_samples_by_origin_and_progress(browser_like, loop_file):
     lab = browser_like
     lab.store.add_sample(NAME, "B1", P, recorded_by="alice")
-    lab.store.add_sample(NAME, "O1", P | {"dwell_time": 9}, origin="optimizer", objectives={"jc_3T": 2e8},
-                         recorded_by="bob")
+    lab.store.add_sample(
+        NAME,
+        "O1",
+        P | {"dwell_time": 9},
+        origin="optimizer",
+        objectives={"jc_3T": 2e8},
+        recorded_by="bob",
+    )
     assert upload(lab, loop_file).status_code == 201
     html = lab.client.get(CP).text
-    researcher, optimizer = html.split('data-origin="researcher"')[1].split('data-origin="optimizer"')
+    researcher, optimizer = html.split('data-origin="researcher"')[1].split(
+        'data-origin="optimizer"'
+    )
     assert "<td>B1</td>" in researcher and "<td>O1</td>" in optimizer
     assert '<td class="num">2e+04</td>' in optimizer  # 2e8 A/m^2 shown as A/cm^2
     fig = figures(html)["progress-jc_3T"]
     names = [t["name"] for t in fig["data"]]
-    assert names == ["researcher samples", "optimizer samples", "best so far (all)",
-                     "best so far (researcher)", "best so far (optimizer)"]
+    assert names == [
+        "researcher samples",
+        "optimizer samples",
+        "best so far (all)",
+        "best so far (researcher)",
+        "best so far (optimizer)",
+    ]
     assert 'id="upload-form"' in html and 'id="sample-form"' in html
 
 
@@ -98,14 +118,26 @@ def test_model_explorer_shows_model_data_and_suggestions(browser_like):
     assert "the model needs at least 2 measured samples; 0 so far" in html
     add_measured_samples(lab.store)
     s1, s2 = lab.store.add_suggestions(
-        NAME, [{"ramp_rate": 40, "max_temperature": 620, "dwell_time": 20},
-               {"ramp_rate": 60, "max_temperature": 680, "dwell_time": 25}], [0.5, 0.4], {}, seed=3,
-        created_by="bob")
+        NAME,
+        [
+            {"ramp_rate": 40, "max_temperature": 620, "dwell_time": 20},
+            {"ramp_rate": 60, "max_temperature": 680, "dwell_time": 25},
+        ],
+        [0.5, 0.4],
+        {},
+        seed=3,
+        created_by="bob",
+    )
     html = lab.client.get(f"{CP}/model?x=max_temperature").text
     fig = figures(html)["model-1d"]
     by_name = {t["name"]: t for t in fig["data"]}
-    assert list(by_name) == ["mean ± 2 std", "model mean", "researcher samples", "optimizer samples",
-                             "next suggestions"]
+    assert list(by_name) == [
+        "mean ± 2 std",
+        "model mean",
+        "researcher samples",
+        "optimizer samples",
+        "next suggestions",
+    ]
     assert by_name["next suggestions"]["x"] == [620, 680]
     assert by_name["researcher samples"]["x"] == [t for _, t, _ in SEED_POINTS]
     # the GP interpolates its (noise-free, synthetic) data: the mean at the best sample is close to it

@@ -26,14 +26,24 @@ def test_submit_poll_and_fetch_results(lab):
     r = lab.client.post("/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob"))
     assert r.status_code == 202, r.text
     job = r.json()
-    assert job["status"] in ("queued", "running") and (job["created_by"], job["probes"]) == ("bob", ["surface"])
-    early = lab.client.get(f"/api/simulations/{job['id']}/probes", headers=auth("rita"))  # the run takes ~2 s
+    assert job["status"] in ("queued", "running") and (job["created_by"], job["probes"]) == (
+        "bob",
+        ["surface"],
+    )
+    early = lab.client.get(
+        f"/api/simulations/{job['id']}/probes", headers=auth("rita")
+    )  # the run takes ~2 s
     assert early.status_code == 409
-    assert early.json()["detail"] in (f"simulation {job['id']} is queued", f"simulation {job['id']} is running")
+    assert early.json()["detail"] in (
+        f"simulation {job['id']} is queued",
+        f"simulation {job['id']} is running",
+    )
     job = wait(lab, job["id"])
     assert job["status"] == "done", job["error"]
     assert job["summary"]["probes"]["surface"]["final_T"] > 0.05  # field cooling traps flux
-    cols = lab.client.get(f"/api/simulations/{job['id']}/probes", headers=auth("rita")).json()["columns"]
+    cols = lab.client.get(f"/api/simulations/{job['id']}/probes", headers=auth("rita")).json()[
+        "columns"
+    ]
     assert list(cols) == ["time_s", "applied_T", "temperature_K", "surface_Bz_T"]
     assert cols["applied_T"][0] == 2.0 and cols["applied_T"][-1] == 0.0
     assert cols["surface_Bz_T"][-1] == pytest.approx(job["summary"]["probes"]["surface"]["final_T"])
@@ -44,18 +54,33 @@ def test_submit_poll_and_fetch_results(lab):
     figs = lab.client.get(f"/api/simulations/{job['id']}/plots", headers=auth("rita")).json()
     assert list(figs) == ["probes", "map-0", "map-1"]  # the end of the ramp and of the hold
     assert [t["type"] for t in figs["map-1"]["data"][:2]] == ["heatmap", "heatmap"]
-    assert [j["id"] for j in lab.client.get("/api/simulations", headers=auth("rita")).json()] == [job["id"]]
+    assert [j["id"] for j in lab.client.get("/api/simulations", headers=auth("rita")).json()] == [
+        job["id"]
+    ]
 
 
-@pytest.mark.parametrize("case, says", [
-    ("title = ", "not valid TOML"),
-    (EXAMPLE_CASE.replace('radius = "10 mm"', "radius = 10"), "stack[0].radius"),
-    (EXAMPLE_CASE.replace('jc.kim = { jc0 = "2e4 A/cm^2", b0 = "0.5 T" }', 'jc.csv = "/etc/passwd"'),
-     "refers to a file on the server"),
-    (EXAMPLE_CASE.replace('material = "bulk"', 'material = "steel"'), "steel"),
-])
+@pytest.mark.parametrize(
+    "case, says",
+    [
+        ("title = ", "not valid TOML"),
+        (EXAMPLE_CASE.replace('radius = "10 mm"', "radius = 10"), "stack[0].radius"),
+        (
+            EXAMPLE_CASE.replace(
+                'jc.kim = { jc0 = "2e4 A/cm^2", b0 = "0.5 T" }', 'jc.csv = "/etc/passwd"'
+            ),
+            "refers to a file on the server",
+        ),
+        (EXAMPLE_CASE.replace('material = "bulk"', 'material = "steel"'), "steel"),
+    ],
+)
 def test_bad_case_is_422_and_queues_nothing(lab, case, says):
     r = lab.client.post("/api/simulations", json={"case": case}, headers=auth("alice"))
     assert r.status_code == 422, r.text
     assert says in r.json()["detail"]
     assert lab.client.get("/api/simulations", headers=auth("rita")).json() == []
+
+
+def test_unreadable_quantity_in_a_case_is_422(lab):
+    r = lab.client.post("/api/simulations", json={"case": EXAMPLE_CASE.replace('"10 mm"', '")"')},
+                        headers=auth("alice"))
+    assert r.status_code == 422 and r.json()["detail"].startswith("case:")

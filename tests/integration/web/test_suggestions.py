@@ -25,7 +25,9 @@ def test_ask_for_two_suggestions(lab):
 
 
 def test_campaign_without_objectives_cannot_be_optimised(lab):
-    spec = CampaignSpec.from_dict({"name": "no goal", "parameters": [{"name": "x", "low": 0, "high": 1}]})
+    spec = CampaignSpec.from_dict(
+        {"name": "no goal", "parameters": [{"name": "x", "low": 0, "high": 1}]}
+    )
     lab.store.create_campaign(spec)
     before = snapshot(lab)
     r = lab.client.post("/api/campaigns/no%20goal/suggestions", json={"n": 1}, headers=auth("bob"))
