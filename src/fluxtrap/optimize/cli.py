@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap.cli_common import CampaignOption, DbOption, console, store_from
+from fluxtrap.cli_common import CampaignOption, DbOption, QuietOption, console, store_from
+from fluxtrap.errors import ValidationError
 
 
 def register(app: typer.Typer) -> None:
     """Add the optimizer's commands to the root ``fluxtrap`` app."""
     app.command("suggest")(suggest_cmd)
+    app.command("replay")(replay_cmd)
+    plot_app = typer.Typer(help="Figures of campaigns and models.", no_args_is_help=True)
+    plot_app.command("model")(plot_model_cmd)
+    app.add_typer(plot_app, name="plot")
 
 
 def suggest_cmd(
@@ -48,3 +55,65 @@ def _summary_line(summary: dict) -> str:
         r2 = "" if o.get("loo_r2") is None else f", LOO R^2 {o['loo_r2']:.2f}"
         lines.append(f"  {name} ({o['goal']}): LOO RMSE {o['loo_rmse']:.3g}{r2}; length-scales {ls}")
     return "\n".join(lines)
+
+
+def plot_model_cmd(
+    campaign: CampaignOption,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the figures.")],
+    seed: Annotated[int, typer.Option(help="Random seed of the model fit.")] = 0,
+    html: Annotated[bool, typer.Option("--html/--no-html", help="Also write plotly HTML.")] = True,
+    db: DbOption = None,
+) -> None:
+    """Model slices (mean, std, acquisition), best-so-far per loop, parallel coordinates."""
+    from fluxtrap.optimize.campaign_loop import campaign_optimizer
+    from fluxtrap.optimize.plots import write_model_report
+
+    store = store_from(db)
+    spec = store.campaign(campaign)
+    history = store.history(campaign)
+    open_ = store.suggestions(campaign, status="open")
+    opt, pending = campaign_optimizer(spec, history, [s.params for s in open_], seed=seed)
+    if len(opt.X) < 2:
+        raise ValidationError(f"campaign {campaign!r}: the model needs 2 measured samples, has {len(opt.X)}")
+    suggestions = pd.DataFrame([s.params for s in open_], columns=spec.parameter_names) if open_ else None
+    paths = write_model_report(opt, history, out, suggestions=suggestions,
+                               pending=pending if len(pending) else None, html=html)
+    console.print(f"wrote {len(paths)} figures to {out}: {', '.join(p.name for p in paths)}")
+
+
+def replay_cmd(
+    data: Annotated[Path, typer.Argument(help="CSV table of past experiments.")],
+    inputs: Annotated[str, typer.Option(help="Input columns, comma-separated.")],
+    objective: Annotated[str, typer.Option(help="Objective column.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for replay.json and replay.png.")],
+    minimize: Annotated[bool, typer.Option("--minimize", help="Lower is better.")] = False,
+    budget: Annotated[int, typer.Option(help="Trials per run, the initial ones included.")] = 50,
+    initial: Annotated[int, typer.Option(help="Random starting rows per run.")] = 2,
+    repeats: Annotated[int, typer.Option(help="Seeded runs (seeds seed .. seed+repeats-1).")] = 10,
+    seed: Annotated[int, typer.Option(help="First seed.")] = 0,
+    top_percent: Annotated[float, typer.Option(help="Goal set: this top percentage of the pool.")] = 5.0,
+    workers: Annotated[int, typer.Option(help="Processes for the runs.")] = 1,
+    quiet: QuietOption = False,
+) -> None:
+    """Replay a campaign on a table (pool-based: only its rows can be picked) vs random choice."""
+    from rich.progress import Progress
+
+    from fluxtrap.optimize.replay import read_table, replay
+
+    names = [c.strip() for c in inputs.split(",") if c.strip()]
+    X, y = read_table(data, names, objective)
+    with Progress(console=console, disable=quiet, transient=True) as bar:
+        task = bar.add_task(f"replay {data.name}", total=repeats)
+        result = replay(X, y, maximize=not minimize, budget=budget, n_initial=initial, repeats=repeats,
+                        seed=seed, top_percent=top_percent, workers=workers,
+                        progress=lambda k: bar.update(task, completed=k))
+    paths = result.write(out)
+    ef = result.enhancement_factor
+    table = Table("trial", "BO top fraction", "random", "enhancement factor",
+                  title=f"{data.name}: pool N={result.n_pool}, top {top_percent:g}% = {result.n_top}, "
+                        f"{repeats} runs")
+    for i in sorted({10, 25, 50, budget} & set(range(1, budget + 1))):
+        table.add_row(str(i), f"{result.bo_top[:, i - 1].mean():.2f}", f"{result.random_top[i - 1]:.2f}",
+                      f"{ef[i - 1]:.2f}")
+    console.print(table)
+    console.print(f"wrote {', '.join(str(p) for p in paths)}")

@@ -39,7 +39,7 @@ from botorch.utils.sampling import manual_seed
 
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.model import fit_model, lengthscales, loo_predictions, noise_std
-from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace
+from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace, unit_keys
 
 
 class ConstantObjectiveWarning(UserWarning):
@@ -320,7 +320,7 @@ class Optimizer:
                 if pool is not None:
                     picked.append(avail.index[i])
                 else:
-                    seen.add(tuple(np.round(C[i].numpy(), 9)))
+                    seen.add(unit_keys(C[i : i + 1])[0])
             # each row's own value given the external pending points (not the rest of the batch)
             first = self.acquisition_function(P, batch)
             with torch.no_grad():
@@ -370,7 +370,7 @@ class Optimizer:
         for name, value in space.fixed.items():
             df[name] = value
         ok = space.feasible(df)
-        keys = [tuple(np.round(row, 9)) for row in C.numpy()]
+        keys = unit_keys(C)
         keep, fresh = [], set()
         for i, k in enumerate(keys):
             if ok[i] and k not in seen and k not in fresh:

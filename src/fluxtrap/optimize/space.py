@@ -301,8 +301,7 @@ class SearchSpace:
 
     def keys(self, X: pd.DataFrame) -> list[tuple]:
         """Hashable identity of each row (numeric values rounded to 1e-9 of the range)."""
-        U = self.to_unit(X).numpy()
-        return [tuple(np.round(row, 9)) for row in U]
+        return unit_keys(self.to_unit(X))
 
     def sample(
         self, n: int, seed: int = 0, exclude: pd.DataFrame | None = None, strict: bool = True
@@ -312,20 +311,22 @@ class SearchSpace:
         Points equal to a row of ``exclude`` are skipped. If the space (grid, constraints) does
         not hold ``n`` new points among 2^14 draws: raise, or with ``strict=False`` return fewer.
         """
-        engine = SobolEngine(self.dim, scramble=True, seed=seed)
-        U = engine.draw(2**14, dtype=DTYPE) * self.bounds[1]
-        cand = self.from_unit(U)
-        for name, value in self.fixed.items():
-            cand[name] = value
-        cand = cand[self.feasible(cand)]
         seen = set(self.keys(exclude)) if exclude is not None and len(exclude) else set()
-        keep = []
-        for i, key in zip(cand.index, self.keys(cand)):
-            if key not in seen:
-                seen.add(key)
-                keep.append(i)
-                if len(keep) == n:
-                    break
+        for m in (max(256, 8 * n), 2**14):  # a small draw usually suffices
+            engine = SobolEngine(self.dim, scramble=True, seed=seed)
+            cand = self.from_unit(engine.draw(m, dtype=DTYPE) * self.bounds[1])
+            for name, value in self.fixed.items():
+                cand[name] = value
+            cand = cand[self.feasible(cand)]
+            keep, taken = [], set(seen)
+            for i, key in zip(cand.index, self.keys(cand)):
+                if key not in taken:
+                    taken.add(key)
+                    keep.append(i)
+                    if len(keep) == n:
+                        break
+            if len(keep) == n:
+                break
         if len(keep) < n and strict:
             raise ValidationError(
                 f"search space holds only {len(keep)} new feasible point(s), {n} asked for"
@@ -350,6 +351,11 @@ class SearchSpace:
         if not p.low <= v <= p.high:
             raise ValidationError(f"{where}: {v:g} is outside [{p.low:g}, {p.high:g}] {p.unit}".rstrip())
         return v
+
+
+def unit_keys(U: torch.Tensor) -> list[tuple]:
+    """Hashable identity of each encoded row ``n x d`` (rounded to 1e-9)."""
+    return list(map(tuple, np.round(np.asarray(U, dtype=float), 9).tolist()))
 
 
 def _check_name(name: str) -> None:

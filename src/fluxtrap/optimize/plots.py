@@ -1,0 +1,323 @@
+"""Figures of the optimizer: model slices (BOXVIA's views), campaign progress, history, replay.
+
+Data and drawing are separate: ``model_slices`` and ``best_so_far`` compute arrays; the
+``plot_*`` functions draw them with matplotlib and return the ``Figure``; ``plotly_*`` functions
+return plotly figures for the web dashboard. ``write_model_report`` writes all PNGs (and HTML).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from fluxtrap.optimize.space import Categorical  # noqa: E402
+
+
+def plot_replay(result) -> Figure:
+    """Top fraction and best-so-far vs trial: BO (mean, 5-95% band over repeats) and random."""
+    trials = np.arange(1, result.budget + 1)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    for ax, bo, rnd, label in (
+        (ax1, result.bo_top, result.random_top, f"fraction of top {result.top_percent:g}% found"),
+        (ax2, result.bo_best, result.random_best, "best so far"),
+    ):
+        ax.fill_between(trials, *np.percentile(bo, [5, 95], axis=0), alpha=0.25, color="C0")
+        ax.plot(trials, bo.mean(axis=0), color="C0", label=f"BO (mean of {len(bo)} runs, 5-95%)")
+        ax.plot(trials, rnd, color="C3", ls="--", label="random (expectation)")
+        ax.set_xlabel("trial")
+        ax.set_ylabel(label)
+    ax1.legend(loc="upper left")
+    fig.suptitle(f"replay: pool N={result.n_pool}, top {result.top_percent:g}% = {result.n_top} entries")
+    return fig
+
+
+# -------------------------------------------------------------------- model slices (data)
+def model_slices(
+    opt,
+    through: Mapping[str, Any] | None = None,
+    objective: str | None = None,
+    pending: pd.DataFrame | None = None,
+    n_grid: int = 60,
+) -> dict[str, Any]:
+    """Posterior mean, std and acquisition on 1D and 2D slices through a point (BOXVIA's views).
+
+    Args:
+        opt: a fitted :class:`Optimizer` (>= 2 observations).
+        through: the point the slices pass through (default: the best observed point).
+        objective: which objective's mean/std (default: the first).
+        pending: points taken as pending in the acquisition (e.g. open suggestions).
+        n_grid: grid points per axis.
+
+    2D slices are drawn for the pairs among the three numeric parameters with the shortest
+    length-scale relative to their range (those that matter most).
+
+    Returns a dict: ``through`` (dict), ``objective``, ``one_d`` {param: {x, mean, std,
+    acquisition} arrays ``(n_grid,)``}, ``two_d`` {(p, q): {x ``(n_grid,)``, y ``(n_grid,)``,
+    mean, std, acquisition ``(n_grid, n_grid)`` indexed [y, x]}}, ``data`` (observations).
+    """
+    space = opt.space
+    objective = objective or opt.objectives[0]
+    j = opt.objectives.index(objective)
+    data = pd.concat([opt.X, opt.Y], axis=1)
+    if through is None:
+        signed = opt._signed_Y()[:, j].numpy()
+        through = opt.X.iloc[int(np.argmax(signed))].to_dict()
+    through = dict(through)
+    P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
+    acqf = opt.acquisition_function(P)
+    numeric = [p for p in space.parameters if not isinstance(p, Categorical)]
+
+    def evaluate(grid: pd.DataFrame) -> dict[str, np.ndarray]:
+        pred = opt.predict(grid)
+        with torch.no_grad():
+            acq = torch.cat([acqf(u.unsqueeze(1)) for u in space.to_unit(grid).split(1024)])
+        return {"mean": pred[f"{objective}_mean"].to_numpy(), "std": pred[f"{objective}_std"].to_numpy(),
+                "acquisition": acq.numpy()}
+
+    one_d = {}
+    for p in numeric:
+        x = np.linspace(p.low, p.high, n_grid)
+        grid = pd.DataFrame({n: np.full(n_grid, through[n], dtype=object) for n in space.names})
+        grid[p.name] = x
+        one_d[p.name] = {"x": x, **evaluate(grid)}
+    ls = opt.lengthscales().loc[objective]
+    rel = sorted(numeric, key=lambda p: ls[p.name] / p.width)
+    two_d = {}
+    for p, q in itertools.combinations(rel[:3], 2):
+        x, y = np.linspace(p.low, p.high, n_grid), np.linspace(q.low, q.high, n_grid)
+        gx, gy = np.meshgrid(x, y)
+        grid = pd.DataFrame({n: np.full(gx.size, through[n], dtype=object) for n in space.names})
+        grid[p.name], grid[q.name] = gx.ravel(), gy.ravel()
+        vals = {k: v.reshape(gx.shape) for k, v in evaluate(grid).items()}
+        two_d[(p.name, q.name)] = {"x": x, "y": y, **vals}
+    return {"through": through, "objective": objective, "one_d": one_d, "two_d": two_d, "data": data,
+            "units": {p.name: p.unit for p in numeric}}
+
+
+# -------------------------------------------------------------------- model slices (figures)
+def _origin_groups(data: pd.DataFrame, origin: Sequence[str] | None):
+    if origin is None:
+        return [("data", data, "k", "o")]
+    origin = np.asarray(origin)
+    return [(o, data[origin == o], ORIGIN_STYLE.get(o, ("C7", "s"))[0], ORIGIN_STYLE.get(o, ("C7", "s"))[1])
+            for o in sorted(set(origin))]
+
+
+ORIGIN_STYLE = {"researcher": ("C0", "o"), "optimizer": ("C1", "^")}
+
+
+def _label(name: str, units: Mapping[str, str]) -> str:
+    return f"{name} [{units[name]}]" if units.get(name) else name
+
+
+def plot_slices_1d(
+    slices: Mapping[str, Any],
+    origin: Sequence[str] | None = None,
+    suggestions: pd.DataFrame | None = None,
+) -> Figure:
+    """Mean +- 2 std (top) and acquisition (bottom) along each parameter through the slice point.
+
+    ``origin`` (one label per observation, e.g. researcher / optimizer) colours the data points,
+    which are drawn at their own parameter value (a projection: other parameters differ).
+    ``suggestions`` are marked as vertical lines.
+    """
+    names = list(slices["one_d"])
+    fig, axes = plt.subplots(2, len(names), figsize=(3.6 * len(names), 5.6), squeeze=False,
+                             sharex="col", constrained_layout=True)
+    obj = slices["objective"]
+    for k, name in enumerate(names):
+        s = slices["one_d"][name]
+        ax, bx = axes[0, k], axes[1, k]
+        ax.fill_between(s["x"], s["mean"] - 2 * s["std"], s["mean"] + 2 * s["std"], color="C2", alpha=0.2,
+                        label="mean +- 2 std")
+        ax.plot(s["x"], s["mean"], color="C2", label="posterior mean")
+        for label, d, color, marker in _origin_groups(slices["data"], origin):
+            ax.scatter(d[name], d[obj], s=18, color=color, marker=marker, label=label, zorder=3)
+        ax.axvline(slices["through"][name], color="0.5", lw=0.8, ls=":")
+        bx.plot(s["x"], s["acquisition"], color="C4")
+        if suggestions is not None:
+            for v in suggestions[name]:
+                ax.axvline(v, color="C3", lw=1)
+                bx.axvline(v, color="C3", lw=1)
+        bx.set_xlabel(_label(name, slices["units"]))
+        if k == 0:
+            ax.set_ylabel(obj)
+            bx.set_ylabel("acquisition (log)")
+    axes[0, 0].legend(fontsize=7, loc="best")
+    fig.suptitle(f"{obj}: slices through the best point" + (" (red: next suggestions)" if suggestions is not None else ""))
+    return fig
+
+
+def plot_slice_2d(
+    slices: Mapping[str, Any],
+    pair: tuple[str, str],
+    origin: Sequence[str] | None = None,
+    suggestions: pd.DataFrame | None = None,
+) -> Figure:
+    """Mean, std and acquisition maps over one pair of parameters (others at the slice point)."""
+    s = slices["two_d"][pair]
+    p, q = pair
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
+    for ax, key, cmap in zip(axes, ("mean", "std", "acquisition"), ("viridis", "magma", "cividis")):
+        cs = ax.contourf(s["x"], s["y"], s[key], levels=20, cmap=cmap)
+        fig.colorbar(cs, ax=ax)
+        for label, d, color, marker in _origin_groups(slices["data"], origin):
+            ax.scatter(d[p], d[q], s=18, color=color, marker=marker, edgecolor="w", lw=0.5, label=label)
+        ax.plot(slices["through"][p], slices["through"][q], "w+", ms=12, mew=2)
+        if suggestions is not None:
+            ax.scatter(suggestions[p], suggestions[q], marker="*", s=160, color="C3", edgecolor="w", label="next")
+        ax.set_title(f"{slices['objective']} {key}" if key != "acquisition" else "acquisition (log)")
+        ax.set_xlabel(_label(p, slices["units"]))
+        ax.set_ylabel(_label(q, slices["units"]))
+    axes[0].legend(fontsize=7, loc="best")
+    return fig
+
+
+# -------------------------------------------------------------------- campaign history
+def best_so_far(history: pd.DataFrame, objective: str, maximize: bool = True) -> pd.DataFrame:
+    """Best value so far vs trial, per origin and overall, over measured rows in recording order.
+
+    Returns columns ``trial`` (1-based over measured samples), ``origin``, ``value``,
+    ``best_origin`` (best so far among that origin's samples) and ``best_all``.
+    """
+    h = history[history[objective].notna()].reset_index(drop=True)
+    acc = np.maximum.accumulate if maximize else np.minimum.accumulate
+    origin = h["origin"] if "origin" in h else pd.Series("data", index=h.index)
+    out = pd.DataFrame({"trial": np.arange(1, len(h) + 1), "origin": origin.to_numpy(),
+                        "value": h[objective].to_numpy(dtype=float)})
+    out["best_origin"] = out.groupby("origin")["value"].transform(lambda v: acc(v.to_numpy()))
+    out["best_all"] = acc(out["value"].to_numpy()) if len(out) else []
+    return out
+
+
+def plot_best_so_far(progress: pd.DataFrame, objective: str) -> Figure:
+    """Each loop's best-so-far (steps) and every measured value (points) vs trial."""
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    for o, d in progress.groupby("origin"):
+        color, marker = ORIGIN_STYLE.get(o, ("C7", "s"))
+        ax.scatter(d.trial, d.value, color=color, marker=marker, s=16, alpha=0.6)
+        ax.step(d.trial, d.best_origin, where="post", color=color, label=f"{o}: best so far")
+    ax.step(progress.trial, progress.best_all, where="post", color="k", lw=0.8, ls="--", label="all: best so far")
+    ax.set_xlabel("trial (measured samples in recording order)")
+    ax.set_ylabel(objective)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_parallel_coordinates(
+    history: pd.DataFrame, parameters: Sequence[str], objective: str, units: Mapping[str, str] | None = None
+) -> Figure:
+    """One line per sample across the parameters (each axis min..max), coloured by the objective."""
+    h = history[history[objective].notna()]
+    cols = [*parameters, objective]
+    lo, hi = h[cols].min(), h[cols].max()
+    Z = (h[cols] - lo) / (hi - lo).replace(0, 1)
+    fig, ax = plt.subplots(figsize=(1.8 * len(cols) + 2, 4.5), constrained_layout=True)
+    norm = matplotlib.colors.Normalize(h[objective].min(), h[objective].max())
+    cmap = matplotlib.colormaps["viridis"]
+    origin = h["origin"] if "origin" in h else pd.Series("data", index=h.index)
+    for (_, z), v, o in zip(Z.iterrows(), h[objective], origin):
+        ax.plot(range(len(cols)), z.to_numpy(), color=cmap(norm(v)), lw=1.2,
+                ls="--" if o == "optimizer" else "-", alpha=0.85)
+    ax.set_xticks(range(len(cols)), [_label(c, units or {}) for c in cols], rotation=15)
+    for k, c in enumerate(cols):
+        ax.axvline(k, color="0.6", lw=0.6)
+        ax.annotate(f"{hi[c]:.4g}", (k, 1.0), textcoords="offset points", xytext=(2, 4), fontsize=7)
+        ax.annotate(f"{lo[c]:.4g}", (k, 0.0), textcoords="offset points", xytext=(2, -10), fontsize=7)
+    ax.set_yticks([])
+    fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=objective)
+    ax.set_title("history (solid: researcher, dashed: optimizer)")
+    return fig
+
+
+# -------------------------------------------------------------------- plotly (web dashboard)
+def plotly_parallel_coordinates(
+    history: pd.DataFrame, parameters: Sequence[str], objective: str, units: Mapping[str, str] | None = None
+):
+    """The history as a plotly ``Parcoords`` figure (interactive axis filtering)."""
+    import plotly.graph_objects as go
+
+    h = history[history[objective].notna()]
+    dims = [dict(label=_label(c, units or {}), values=h[c].astype(float)) for c in [*parameters, objective]]
+    return go.Figure(go.Parcoords(line=dict(color=h[objective].astype(float), colorscale="Viridis",
+                                            showscale=True), dimensions=dims))
+
+
+def plotly_slices_1d(slices: Mapping[str, Any]):
+    """Mean +- 2 std and acquisition along each parameter, as a plotly figure."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    names = list(slices["one_d"])
+    fig = make_subplots(rows=2, cols=len(names), shared_xaxes=True, vertical_spacing=0.08)
+    for k, name in enumerate(names, 1):
+        s = slices["one_d"][name]
+        band = np.r_[s["mean"] + 2 * s["std"], (s["mean"] - 2 * s["std"])[::-1]]
+        fig.add_trace(go.Scatter(x=np.r_[s["x"], s["x"][::-1]], y=band, fill="toself", line=dict(width=0),
+                                 fillcolor="rgba(44,160,44,0.2)", showlegend=False), row=1, col=k)
+        fig.add_trace(go.Scatter(x=s["x"], y=s["mean"], line=dict(color="green"), name="mean",
+                                 showlegend=k == 1), row=1, col=k)
+        fig.add_trace(go.Scatter(x=slices["data"][name], y=slices["data"][slices["objective"]], mode="markers",
+                                 marker=dict(color="black", size=5), name="data", showlegend=k == 1), row=1, col=k)
+        fig.add_trace(go.Scatter(x=s["x"], y=s["acquisition"], line=dict(color="purple"), name="acquisition",
+                                 showlegend=k == 1), row=2, col=k)
+        fig.update_xaxes(title_text=_label(name, slices["units"]), row=2, col=k)
+    fig.update_yaxes(title_text=slices["objective"], row=1, col=1)
+    fig.update_yaxes(title_text="acquisition (log)", row=2, col=1)
+    return fig
+
+
+# -------------------------------------------------------------------- report
+def write_model_report(
+    opt,
+    history: pd.DataFrame,
+    out_dir: str | Path,
+    suggestions: pd.DataFrame | None = None,
+    pending: pd.DataFrame | None = None,
+    html: bool = True,
+) -> list[Path]:
+    """Write the model and history figures of a campaign into ``out_dir``; return the paths.
+
+    ``history`` has parameter, objective and ``origin`` columns (``Store.history``); the
+    observations the optimizer was told must be its measured rows, in order.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    space = opt.space
+    units = {p.name: p.unit for p in space.parameters}
+    measured = history[history[opt.objectives].notna().all(axis=1)]
+    origin = measured["origin"].to_numpy() if "origin" in measured else None
+    paths = []
+
+    def save(fig: Figure, name: str) -> None:
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        paths.append(out / name)
+
+    for obj, mx in zip(opt.objectives, opt.maximize):
+        slices = model_slices(opt, objective=obj, pending=pending)
+        tag = f"_{obj}" if len(opt.objectives) > 1 else ""
+        save(plot_slices_1d(slices, origin, suggestions), f"model_1d{tag}.png")
+        for pair in slices["two_d"]:
+            save(plot_slice_2d(slices, pair, origin, suggestions), f"model_2d{tag}_{pair[0]}_{pair[1]}.png")
+        save(plot_best_so_far(best_so_far(history, obj, mx), obj), f"best_so_far{tag}.png")
+        save(plot_parallel_coordinates(history, space.names, obj, units), f"parallel_coordinates{tag}.png")
+        if html:
+            for fig, name in ((plotly_slices_1d(slices), f"model_1d{tag}.html"),
+                              (plotly_parallel_coordinates(history, space.names, obj, units),
+                               f"parallel_coordinates{tag}.html")):
+                fig.write_html(out / name, include_plotlyjs="cdn")
+                paths.append(out / name)
+    return paths

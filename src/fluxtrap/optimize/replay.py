@@ -1,0 +1,220 @@
+"""Replay: a pool-based retrospective campaign on a table of past experiments (design section 6).
+
+The protocol of Liang et al. 2021 (npj Comput. Mater. 7, 188), as in
+``../shared/data/bo-benchmarks/README.md``: rows with identical inputs are averaged into one pool
+entry; the goal set is the best ``ceil(top_percent/100 * N)`` entries; each run starts from
+``n_initial`` random entries, then the optimizer picks one unobserved entry per trial (it may only
+pick rows of the table); runs are repeated with seeds ``seed, seed+1, ...``. Random choice is not
+simulated but taken as its analytic expectation for sampling without replacement: the top
+fraction after ``i`` draws is ``i/N``, and the expected best of ``i`` draws is
+``sum_k v_(k) C(k-1, i-1) / C(N, i)`` over the values sorted from worst (k=1) to best (k=N).
+Trial counts include the initial entries.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import gammaln
+
+from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.optimize.optimizer import Optimizer
+from fluxtrap.optimize.space import Continuous, SearchSpace
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """Per-trial curves of a replay: ``bo_*`` are ``repeats x budget``, ``random_*`` ``(budget,)``.
+
+    ``best_so_far`` is in the objective's units (max or min so far, by the goal); ``top_fraction``
+    is the share of the goal set found so far.
+    """
+
+    top_percent: float
+    budget: int
+    n_pool: int
+    n_top: int
+    maximize: bool
+    seeds: tuple[int, ...]
+    bo_best: np.ndarray
+    bo_top: np.ndarray
+    random_best: np.ndarray
+    random_top: np.ndarray
+
+    @property
+    def enhancement_factor(self) -> np.ndarray:
+        """Mean BO top fraction / random top fraction at each trial, ``(budget,)``."""
+        return self.bo_top.mean(axis=0) / self.random_top
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``replay.json`` document."""
+        return {
+            "top_percent": self.top_percent,
+            "budget": self.budget,
+            "strategies": {
+                "bo": {
+                    "best_so_far": self.bo_best.mean(axis=0).tolist(),
+                    "top_fraction": self.bo_top.mean(axis=0).tolist(),
+                },
+                "random": {
+                    "best_so_far": self.random_best.tolist(),
+                    "top_fraction": self.random_top.tolist(),
+                },
+            },
+            "enhancement_factor": self.enhancement_factor.tolist(),
+        }
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``replay.json`` and ``replay.png`` into ``out_dir``; return their paths."""
+        from fluxtrap.optimize.plots import plot_replay
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "replay.json").write_text(json.dumps(self.to_dict(), indent=1))
+        fig = plot_replay(self)
+        fig.savefig(out / "replay.png", dpi=120)
+        return [out / "replay.json", out / "replay.png"]
+
+    def __repr__(self) -> str:
+        ef = self.enhancement_factor
+        at = ", ".join(f"EF({i})={ef[i - 1]:.2f}" for i in (10, 25, 50) if i <= self.budget)
+        return (
+            f"ReplayResult(N={self.n_pool}, top {self.top_percent:g}% = {self.n_top}, budget {self.budget}, "
+            f"{len(self.seeds)} repeats, BO top fraction at end {self.bo_top[:, -1].mean():.2f} "
+            f"vs random {self.random_top[-1]:.2f}; {at})"
+        )
+
+
+def read_table(path: str | Path, inputs: Sequence[str], objective: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Read a CSV (UTF-8, BOM allowed) and average rows with identical inputs: the pool."""
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputFileError(f"{path}: not a readable CSV ({err})") from None
+    missing = [c for c in (*inputs, objective) if c not in df.columns]
+    if missing:
+        raise InputFileError(
+            f"{path}: no column(s) {', '.join(map(repr, missing))}; columns are {', '.join(map(repr, df.columns))}"
+        )
+    return pool_from_table(df, inputs, objective, where=str(path))
+
+
+def pool_from_table(
+    df: pd.DataFrame, inputs: Sequence[str], objective: str, where: str = "table"
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Pool ``N x d`` of distinct inputs and their mean objective ``(N,)``."""
+    data = df[[*inputs, objective]].apply(pd.to_numeric, errors="coerce")
+    bad = ~np.isfinite(data.to_numpy(dtype=float)).all(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputFileError(f"{where}, line {i + 2}: non-numeric or empty value in {list(inputs) + [objective]}")
+    pool = data.groupby(list(inputs), as_index=False, sort=False)[objective].mean()
+    return pool[list(inputs)], pool[objective]
+
+
+def random_expectation(y: np.ndarray, budget: int, maximize: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Analytic expected best-so-far and top fraction of random choice without replacement."""
+    N = len(y)
+    v = np.sort(y if maximize else -y)  # worst first
+    i = np.arange(1, budget + 1)[:, None]
+    k = np.arange(1, N + 1)[None, :]
+    with np.errstate(invalid="ignore"):
+        logp = _log_comb(k - 1, i - 1) - _log_comb(N, i)
+    p = np.where(k >= i, np.exp(logp), 0.0)
+    best = p @ v
+    return (best if maximize else -best), i[:, 0] / N
+
+
+def _log_comb(n, k):
+    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+
+
+def replay(
+    X: pd.DataFrame,
+    y: pd.Series,
+    maximize: bool = True,
+    budget: int = 50,
+    n_initial: int = 2,
+    repeats: int = 10,
+    seed: int = 0,
+    top_percent: float = 5.0,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    **optimizer_options,
+) -> ReplayResult:
+    """Replay the optimizer on the pool ``X`` (``N x d``, distinct rows), ``y`` (``(N,)``).
+
+    ``workers > 1`` runs repeats in that many processes (one torch thread each).
+    ``progress(k)`` is called after each finished repeat. Options go to :class:`Optimizer`.
+    """
+    N = len(X)
+    if N != len(y):
+        raise ValidationError(f"replay: X has {N} rows but y has {len(y)}")
+    if not 1 <= n_initial < budget <= N:
+        raise ValidationError(f"replay: need 1 <= initial ({n_initial}) < budget ({budget}) <= pool size ({N})")
+    X = X.reset_index(drop=True)
+    y = pd.Series(np.asarray(y, dtype=float))
+    n_top = math.ceil(top_percent / 100 * N)
+    order = np.argsort(-y.to_numpy() if maximize else y.to_numpy(), kind="stable")
+    is_top = np.zeros(N, dtype=bool)
+    is_top[order[:n_top]] = True
+    seeds = tuple(range(seed, seed + repeats))
+    jobs = [(X, y, maximize, budget, n_initial, s, optimizer_options) for s in seeds]
+    picks = []
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_one_thread) as pool:
+            for k, p in enumerate(pool.map(_run_once, jobs), 1):
+                picks.append(p)
+                if progress:
+                    progress(k)
+    else:
+        for k, job in enumerate(jobs, 1):
+            picks.append(_run_once(job))
+            if progress:
+                progress(k)
+    picks = np.array(picks)  # repeats x budget, row indices of the pool
+    yv = y.to_numpy()[picks]
+    bo_best = np.maximum.accumulate(yv, axis=1) if maximize else np.minimum.accumulate(yv, axis=1)
+    bo_top = np.cumsum(is_top[picks], axis=1) / n_top
+    random_best, random_top = random_expectation(y.to_numpy(), budget, maximize)
+    return ReplayResult(
+        top_percent=top_percent, budget=budget, n_pool=N, n_top=n_top, maximize=maximize, seeds=seeds,
+        bo_best=bo_best, bo_top=bo_top, random_best=random_best, random_top=random_top,
+    )
+
+
+def _one_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _run_once(job) -> list[int]:
+    """One seeded run: the pool rows picked, in order (initial random ones first)."""
+    X, y, maximize, budget, n_initial, seed, options = job
+    space = SearchSpace(
+        [Continuous(str(c), float(X[c].min()), float(X[c].max())) for c in X.columns if X[c].nunique() > 1]
+    )
+    cols = space.names
+    pool = X[cols]
+    rng = np.random.default_rng(seed)
+    picked = [int(i) for i in rng.choice(len(X), size=n_initial, replace=False)]
+    opt = Optimizer(space, seed=seed, maximize=maximize, **options)
+    opt.tell(pool.iloc[picked], y.iloc[picked].rename("y"))
+    while len(picked) < budget:
+        i = int(opt.ask(1, candidates=pool).index[0])
+        picked.append(i)
+        opt.tell(pool.iloc[[i]], y.iloc[[i]].rename("y"))
+    return picked

@@ -1,0 +1,64 @@
+"""Model slices and campaign-history figures: the numbers behind them, and the files written."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
+from fluxtrap.optimize.plots import best_so_far, model_slices, write_model_report
+
+SPACE = SearchSpace([
+    Continuous("ramp_rate", 10, 100, 0.1, "degC/min"),
+    Continuous("max_temperature", 450, 750, 1, "degC"),
+    Continuous("dwell_time", 0, 60, 0.01, "min"),
+])
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X = SPACE.sample(10, seed=0)
+    y = pd.Series(np.exp(-(((X.max_temperature - 620) / 80) ** 2)), name="jc_3T")
+    history = X.assign(jc_3T=y, origin=["researcher"] * 6 + ["optimizer"] * 4)
+    return Optimizer(SPACE, seed=0, num_restarts=2, raw_samples=64).tell(X, y), history
+
+
+def test_slices_pass_through_best_point_and_match_predict(fitted):
+    opt, history = fitted
+    s = model_slices(opt, n_grid=31)
+    best = history.loc[history.jc_3T.idxmax(), SPACE.names].to_dict()
+    assert s["through"] == best
+    for name, sl in s["one_d"].items():
+        assert sl["x"][0] == SPACE.parameter(name).low and sl["x"][-1] == SPACE.parameter(name).high
+        k = 17
+        point = pd.DataFrame([{**best, name: sl["x"][k]}])
+        pred = opt.predict(point).iloc[0]
+        assert sl["mean"][k] == pytest.approx(pred.jc_3T_mean, rel=1e-9)
+        assert sl["std"][k] == pytest.approx(pred.jc_3T_std, rel=1e-9)
+        assert np.isfinite(sl["acquisition"]).all()
+    assert len(s["two_d"]) == 3  # the three pairs of three parameters
+    (p, q), sl = next(iter(s["two_d"].items()))
+    point = pd.DataFrame([{**best, p: sl["x"][4], q: sl["y"][9]}])
+    assert sl["mean"][9, 4] == pytest.approx(opt.predict(point).iloc[0].jc_3T_mean, rel=1e-9)
+    # y depends on max_temperature only: it is in every 2D slice's leading pair
+    assert "max_temperature" in next(iter(s["two_d"]))
+
+
+def test_best_so_far_per_origin():
+    h = pd.DataFrame({"origin": ["researcher", "optimizer", "researcher", "optimizer", "researcher"],
+                      "y": [1.0, 3.0, 2.0, np.nan, 0.5]})
+    b = best_so_far(h, "y", maximize=True)
+    assert b.trial.tolist() == [1, 2, 3, 4]  # the unmeasured row is skipped
+    assert b.best_origin.tolist() == [1.0, 3.0, 2.0, 2.0]
+    assert b.best_all.tolist() == [1.0, 3.0, 3.0, 3.0]
+    assert best_so_far(h, "y", maximize=False).best_all.tolist() == [1.0, 1.0, 1.0, 0.5]
+
+
+def test_report_files(fitted, tmp_path):
+    opt, history = fitted
+    nxt = SPACE.sample(2, seed=3)
+    paths = write_model_report(opt, history, tmp_path, suggestions=nxt, pending=nxt)
+    names = {p.name for p in paths}
+    assert {"model_1d.png", "best_so_far.png", "parallel_coordinates.png", "model_1d.html",
+            "parallel_coordinates.html"} <= names
+    assert sum(n.startswith("model_2d_") for n in names) == 3
+    assert all(p.stat().st_size > 1000 for p in paths)

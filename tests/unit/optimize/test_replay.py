@@ -1,0 +1,73 @@
+"""Replay: the analytic random baseline, the protocol's bookkeeping, replay.json on real data."""
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.optimize.replay import pool_from_table, random_expectation, read_table, replay
+
+from ...conftest import SHARED_DATA
+
+SNAR = SHARED_DATA / "bo-benchmarks" / "olympus" / "snar.csv"
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_random_expectation_equals_enumeration(maximize):
+    """Expected best of i draws without replacement, by enumerating all C(7, i) subsets."""
+    y = np.array([3.0, -1.0, 4.0, 1.5, 9.0, 2.6, 5.0])
+    best, top = random_expectation(y, budget=7, maximize=maximize)
+    pick = max if maximize else min
+    for i in range(1, 8):
+        exact = np.mean([pick(y[list(c)]) for c in itertools.combinations(range(7), i)])
+        assert best[i - 1] == pytest.approx(exact, rel=1e-12)
+        assert top[i - 1] == pytest.approx(i / 7)
+
+
+def test_pool_averages_identical_inputs():
+    df = pd.DataFrame({"a": [1, 1, 2, 2, 3], "b": [0, 0, 0, 1, 0], "y": [1.0, 3.0, 5.0, 7.0, 9.0]})
+    X, y = pool_from_table(df, ["a", "b"], "y")
+    assert len(X) == 4
+    assert y[(X.a == 1).to_numpy()].item() == 2.0
+
+
+def test_replay_bookkeeping_on_a_known_pool():
+    """On a 1D pool whose best entries sit at one end, BO finds the top 5% far faster than random."""
+    x = np.linspace(0, 1, 60)
+    X, y = pd.DataFrame({"x": x}), pd.Series(x**2)
+    res = replay(X, y, budget=12, n_initial=2, repeats=2, num_restarts=2, raw_samples=32)
+    assert res.n_top == 3 and res.bo_top.shape == (2, 12)
+    assert (np.diff(res.bo_top, axis=1) >= 0).all() and res.bo_top.max() <= 1
+    assert (np.diff(res.bo_best, axis=1) >= 0).all()
+    assert res.bo_top[:, -1].mean() == 1.0  # all three top entries found in 12 trials
+    assert res.enhancement_factor[-1] == pytest.approx(1.0 / (12 / 60))
+    with pytest.raises(ValidationError, match="budget"):
+        replay(X, y, budget=100)
+
+
+def test_replay_json_shape_on_snar(tmp_path):
+    if not SNAR.exists():
+        pytest.skip(f"benchmark data not found at {SNAR}")
+    inputs = ["residence_time", "ratio", "concentration", "temperature"]
+    X, y = read_table(SNAR, inputs, "impurity")
+    res = replay(X, y, maximize=False, budget=8, repeats=2, num_restarts=2, raw_samples=32)
+    paths = res.write(tmp_path)
+    doc = json.loads((tmp_path / "replay.json").read_text())
+    assert set(doc) == {"top_percent", "budget", "strategies", "enhancement_factor"}
+    assert doc["top_percent"] == 5 and doc["budget"] == 8
+    assert set(doc["strategies"]) == {"bo", "random"}
+    for s in doc["strategies"].values():
+        assert set(s) == {"best_so_far", "top_fraction"}
+        assert len(s["best_so_far"]) == len(s["top_fraction"]) == 8
+    assert len(doc["enhancement_factor"]) == 8
+    assert doc["strategies"]["random"]["top_fraction"][-1] == pytest.approx(8 / 66)
+    assert res.n_top == math.ceil(0.05 * 66)
+    # minimisation: best so far never rises, and the first value is a table value
+    assert (np.diff(doc["strategies"]["bo"]["best_so_far"]) <= 0).all()
+    assert paths[1].name == "replay.png" and paths[1].stat().st_size > 1000
+    with pytest.raises(InputFileError, match="no column"):
+        read_table(SNAR, ["nope"], "impurity")
