@@ -210,6 +210,16 @@ class Discretization:
         dE[self.sc] = n * e0 * pw / jc
         return E, dE
 
+    def inverse_law(self, Es: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """J(E) (A/m^2) and dE/dJ there (ohm*m) for the superconducting elements: the inverse of
+        ``law``, including its linear continuation beyond X_MAX Jc."""
+        n, e0 = self.n, self.e0
+        y = np.abs(Es) / e0
+        ymax = X_MAX**n
+        x = np.where(y <= ymax, np.minimum(y, ymax) ** (1.0 / n),
+                     X_MAX + (y - ymax) / (n * X_MAX ** (n - 1)))
+        return np.sign(Es) * jc * x, n * e0 * np.minimum(x, X_MAX) ** (n - 1) / jc
+
 
 @dataclass
 class State:
@@ -250,14 +260,12 @@ def newton(d: Discretization, u_old: np.ndarray, u0: np.ndarray, dt: float, appl
     Es = d.law(d.C @ u, jc)[0][d.sc]
     u[d.bnd] = applied_T / MU0 * d.unit_x[d.bnd]
     c = MU0 / dt
-    w, n, e0, sc = d.w, d.n, d.e0, d.sc
+    w, sc = d.w, d.sc
     for it in range(1, ctl.max_newton + 1):
         jc = d.jc(u, temperature_K)
         J = d.C @ u
         E, dE = d.law(J, jc)
-        x = (np.abs(Es) / e0) ** (1.0 / n)
-        JE = np.sign(Es) * jc * x
-        g = n * e0 * x ** (n - 1) / jc
+        JE, g = d.inverse_law(Es, jc)
         E[sc], dE[sc] = Es, g
         mismatch = np.zeros_like(J)
         mismatch[sc] = g * (J[sc] - JE)
@@ -278,8 +286,8 @@ def newton(d: Discretization, u_old: np.ndarray, u0: np.ndarray, dt: float, appl
         E_dual = Es + g * (Jn - JE)
         sgn = np.sign(Es)
         falls = (np.sign(E_primal) == sgn) & (np.abs(E_primal) < np.abs(Es))
-        dual = sgn * np.minimum(np.abs(E_primal),
-                                np.maximum(np.abs(E_dual) * (np.sign(E_dual) == sgn), 1e-3 * np.abs(Es)))
+        dual_mag = np.where(np.sign(E_dual) == sgn, np.abs(E_dual), 0.0)
+        dual = sgn * np.minimum(np.abs(E_primal), np.maximum(dual_mag, 1e-3 * np.abs(Es)))
         Es = np.where(falls, dual, E_primal)
         change = np.max(np.abs(Cd[sc]) / jc, initial=0.0)
         consistent = it > 1 and np.max(np.abs(Jn - JE) / jc, initial=0.0) < ctl.newton_tol

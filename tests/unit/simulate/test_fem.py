@@ -75,3 +75,17 @@ def test_loop_field_on_axis_and_far_away():
     # dipole limit in the plane of the loop: Bz = -mu0 m / (4 pi r^3), m = pi a^2
     r = 1.0
     assert loop_field(1e-3, 0.0, r, 0.0)[1] == pytest.approx(-1e-7 * np.pi * 1e-6 / r**3, rel=1e-5)
+
+
+def test_inverse_law_inverts_the_power_law(space):
+    d = Discretization(Case.from_dict(CASE), space)
+    jc = np.full(len(d.sc), 1e8)
+    J = np.zeros(len(d.conductor))
+    x = np.linspace(-3.0, 3.0, len(d.sc))  # beyond X_MAX = 2 the law continues linearly
+    J[d.sc] = x * 1e8
+    E, dE = d.law(J, jc)
+    J_back, g = d.inverse_law(E[d.sc], jc)
+    assert J_back == pytest.approx(J[d.sc], rel=1e-9, abs=1e-3)
+    assert g == pytest.approx(dE[d.sc], rel=1e-9)
+    below = np.abs(x) <= 2.0
+    assert E[d.sc][below] == pytest.approx(1e-4 * np.sign(x[below]) * np.abs(x[below]) ** 35, rel=1e-12)
