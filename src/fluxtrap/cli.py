@@ -14,7 +14,14 @@ from rich.table import Table
 
 from fluxtrap import __version__
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.cli_common import CampaignOption, DbOption, console, key_values, store_from
+from fluxtrap.cli_common import (
+    CampaignOption,
+    DbOption,
+    QuietOption,
+    console,
+    key_values,
+    store_from,
+)
 from fluxtrap.errors import FluxtrapError, InputFileError
 from fluxtrap.magnetometry.cli import register as register_magnetometry
 from fluxtrap.optimize.cli import register as register_optimize
@@ -224,17 +231,16 @@ def user_add(
 
 @app.command("demo")
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for the demo's database and report.")] = Path("."),
+    out: Annotated[Path, typer.Option(help="Folder for fluxtrap-demo.db and demo-report/.")] = Path("."),
+    seed: Annotated[int, typer.Option(help="Seed of the virtual lab and the optimizer.")] = 0,
+    quick: Annotated[bool, typer.Option("--quick", help="Fewer samples, coarser mesh, shorter hold.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Run the main job on an embedded SQLite store (a campaign round trip for now)."""
-    store = Store(out / "fluxtrap-demo.db")
-    spec = CampaignSpec.from_toml(Path(__file__).parents[2] / "examples" / "campaign.toml")
-    if spec.name not in {c.name for c in store.campaigns()}:
-        store.create_campaign(spec)
-    for label, params in {"B2": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}}.items():
-        if label not in {x.label for x in store.samples(spec.name)}:
-            store.add_sample(spec.name, label, params)
-    console.print(_history_table(store, spec.name))
+    """Run the main job on a fresh SQLite store with a SYNTHETIC virtual lab: two sintering
+    loops, the magnet simulation, the creep fit and an HTML report."""
+    from fluxtrap.demo import DemoSettings, run_demo
+
+    run_demo(out, DemoSettings.quick(seed) if quick else DemoSettings(seed=seed), quiet=quiet)
 
 
 # -- entry point ------------------------------------------------------------------------------

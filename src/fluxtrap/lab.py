@@ -60,30 +60,33 @@ class Landscape:
     Temperatures of the process are in degC, times in min, grain sizes in nm, energies in J/mol.
     """
 
-    ramp_share: float = 0.3  # Arrhenius-equivalent share of the heating above 400 C counted as dwell
-    q_densify: float = 291e3
-    d0_budget_min: float = 1.23
+    ramp_share: float = (
+        0.3  # Arrhenius-equivalent share of the heating above 400 C counted as dwell
+    )
+    q_densify: float = 241.6e3
+    d0_budget_min: float = 2.016
     k_min: float = 0.03  # connectivity floor: current inside grains only
     grain0_nm: float = 25.0
-    k_grain_nm2_min: float = 68.0
-    q_grain: float = 100e3
-    k_impurity_per_min: float = 0.212  # impurity formation rate at 650 C
-    impurity_width_degC: float = 16.0
+    k_grain_nm2_min: float = 96.5
+    q_grain: float = 102.1e3
+    k_impurity_per_min: float = 0.492  # impurity formation rate at 650 C
+    impurity_width_degC: float = 9.58
     impurity_min: float = 0.05
     k_loss_per_min: float = 0.008  # K loss while heating (slow ramps)
     ramp_gradient_degC_min: float = 233.0  # thermal gradients (fast ramps)
-    tau_form_min: float = 4.83  # defect formation time at 600 C
-    q_form: float = 148e3
-    tau_anneal_min: float = 7.70  # defect annealing time at 600 C
-    q_anneal: float = 414e3
-    jw0_A_m2: float = 1.197e9
-    weak_link_field_T: float = 0.374
-    grain_exponent_weak: float = 0.855
-    js0_A_m2: float = 3.666e8
-    js_defect_A_m2: float = 5.746e8
-    grain_exponent_pinning: float = 0.673
-    bs0_T: float = 4.383
-    bs_defect_T: float = 0.636
+    tau_form_min: float = 5.65  # defect formation time at 600 C
+    q_form: float = 115.5e3
+    tau_anneal_min: float = 7.47  # defect annealing time at 600 C
+    q_anneal: float = 515.3e3
+    jw0_A_m2: float = 1.511e9
+    weak_link_field_T: float = 0.416
+    grain_exponent_weak: float = 0.832
+    js0_A_m2: float = 3.815e8
+    js_defect_A_m2: float = 4.616e8
+    grain_exponent_pinning: float = 0.656
+    bs0_T: float = 3.581
+    bs_defect_T: float = 4.253
+
 
 @dataclass(frozen=True)
 class Microstructure:
@@ -127,7 +130,9 @@ def microstructure(
         return np.exp(-q / R_GAS * (1 / (t_c + 273.15) - 1 / (T_REF_DEGC + 273.15)))
 
     t_eff = dwell + p.ramp_share * np.maximum(t_c - 400.0, 0.0) / r
-    connectivity = p.k_min + (1 - p.k_min) * (1 - np.exp(-t_eff * arrhenius(p.q_densify) / p.d0_budget_min))
+    connectivity = p.k_min + (1 - p.k_min) * (
+        1 - np.exp(-t_eff * arrhenius(p.q_densify) / p.d0_budget_min)
+    )
     grain = np.sqrt(p.grain0_nm**2 + p.k_grain_nm2_min * t_eff * arrhenius(p.q_grain))
     impurity = p.impurity_min + (1 - p.impurity_min) * np.exp(
         -t_eff * p.k_impurity_per_min * np.exp((t_c - 650.0) / p.impurity_width_degC)
@@ -232,7 +237,9 @@ class VirtualLab:
 
     def sample_seed(self, label: str) -> int:
         """The seed of one sample: from the lab's seed and the label only (order-independent)."""
-        return int(np.random.SeedSequence([self.seed, zlib.crc32(label.encode())]).generate_state(1)[0])
+        return int(
+            np.random.SeedSequence([self.seed, zlib.crc32(label.encode())]).generate_state(1)[0]
+        )
 
     def jc_curve(self, params: Mapping[str, Any], label: str) -> JcCurve:
         """Jc(B, 5 K) of the sample ``label`` made at ``params``: the model with this sample's scatter."""
@@ -242,18 +249,33 @@ class VirtualLab:
         b = FIELDS_T
         jc = jw * np.exp(-b / float(m.bw_T)) + js / (1 + b / float(m.bs_T))
         return JcCurve(
-            field_T=b, jc_A_m2=jc, temperature_K=self.temperature_K, source=f"virtual lab {label} (SYNTHETIC)",
-            method="virtual_lab", settings={"synthetic": True, "seed": self.seed, "scatter": self.scatter,
-                                            "landscape": asdict(self.landscape)},
+            field_T=b,
+            jc_A_m2=jc,
+            temperature_K=self.temperature_K,
+            source=f"virtual lab {label} (SYNTHETIC)",
+            method="virtual_lab",
+            settings={
+                "synthetic": True,
+                "seed": self.seed,
+                "scatter": self.scatter,
+                "landscape": asdict(self.landscape),
+            },
         )
 
     def loop_table(self, jc: JcCurve, label: str) -> MeasurementTable:
         """The SYNTHETIC M(H) loop (0 -> 7 -> -7 -> 7 T at 5 K) of the sample's bar cut."""
         a, b, c = self.cut_m
         return synthetic_mh_loop(
-            jc, a, b, c, temperature_K=self.temperature_K, field_max_T=self.field_max_T,
-            background_emu_per_T=self.background_emu_per_T, noise_emu=self.noise_emu,
-            seed=self.sample_seed(label) % 2**31, sample_name=label,
+            jc,
+            a,
+            b,
+            c,
+            temperature_K=self.temperature_K,
+            field_max_T=self.field_max_T,
+            background_emu_per_T=self.background_emu_per_T,
+            noise_emu=self.noise_emu,
+            seed=self.sample_seed(label) % 2**31,
+            sample_name=label,
         )
 
     def make(self, params: Mapping[str, Any], label: str) -> SyntheticSample:
@@ -262,7 +284,11 @@ class VirtualLab:
         buffer = io.StringIO(newline="")
         write_qd_dat(self.loop_table(jc, label), buffer, sample_name=label, synthetic=True)
         return SyntheticSample(
-            label=label, params={k: float(params[k]) for k in PARAMETERS}, jc=jc,
-            filename=f"{label}_MH_5K_SYNTHETIC.dat", content=buffer.getvalue().encode("utf-8"),
-            cut_m=self.cut_m, seed=self.sample_seed(label),
+            label=label,
+            params={k: float(params[k]) for k in PARAMETERS},
+            jc=jc,
+            filename=f"{label}_MH_5K_SYNTHETIC.dat",
+            content=buffer.getvalue().encode("utf-8"),
+            cut_m=self.cut_m,
+            seed=self.sample_seed(label),
         )

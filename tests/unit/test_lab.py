@@ -23,10 +23,19 @@ BULK2 = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
 @pytest.fixture(scope="module")
 def grid():
     """The campaign's box on a 2 C/min x 2 C x 1 min grid, with the noise-free Jc at 0 and 3 T."""
-    r, t_c, dwell = np.meshgrid(np.arange(10, 100.1, 2.0), np.arange(450, 750.1, 2.0),
-                                np.arange(0, 60.1, 1.0), indexing="ij")
+    r, t_c, dwell = np.meshgrid(
+        np.arange(10, 100.1, 2.0),
+        np.arange(450, 750.1, 2.0),
+        np.arange(0, 60.1, 1.0),
+        indexing="ij",
+    )
     m = microstructure(r, t_c, dwell)
-    return r, t_c, dwell, {b: m.jw_A_m2 * np.exp(-b / m.bw_T) + m.js_A_m2 / (1 + b / m.bs_T) for b in (0.0, 3.0)}
+    return (
+        r,
+        t_c,
+        dwell,
+        {b: m.jw_A_m2 * np.exp(-b / m.bw_T) + m.js_A_m2 / (1 + b / m.bs_T) for b in (0.0, 3.0)},
+    )
 
 
 def _argmax(grid, field_T):
@@ -55,7 +64,9 @@ def test_published_pair_orders_and_crosses_near_half_a_tesla():
     b = np.linspace(0, 7, 701)
     j1, j2 = lab.expected_jc(BULK1, b), lab.expected_jc(BULK2, b)
     assert j2[0] > j1[0]  # researcher-driven bulk best at 0 T
-    assert lab.expected_jc(BULK1, 3.0) > 1.1 * lab.expected_jc(BULK2, 3.0)  # data-driven best at 3 T
+    assert lab.expected_jc(BULK1, 3.0) > 1.1 * lab.expected_jc(
+        BULK2, 3.0
+    )  # data-driven best at 3 T
     cross = b[np.nonzero(np.diff(np.sign(j1 - j2)))[0]]
     assert cross.size == 1 and 0.2 <= cross[0] <= 0.8, cross  # published: ~0.5 T
     assert j2[0] / A_CM2 == pytest.approx(1.2e5, rel=0.1)  # published Bulk2 Jc(0 T, 5 K)
