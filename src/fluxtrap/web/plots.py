@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -162,6 +164,36 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
     )
 
 
+_MODELS: OrderedDict[str, Any] = OrderedDict()  # the last few fitted GPs, by campaign and data
+_MODELS_LOCK = threading.Lock()
+
+
+def _model(spec: CampaignSpec, history: pd.DataFrame) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """``predict(X)`` of the GP that ``campaign_loop`` fits to the history (columns
+    ``<objective>_mean``, ``_std``). Fits are kept for the same campaign and data, so page views
+    do not refit (a fit takes seconds); fits and predictions run one at a time under a lock."""
+    from fluxtrap.optimize.campaign_loop import campaign_optimizer
+
+    key = (
+        json.dumps(spec.to_dict(), sort_keys=True)
+        + history[spec.parameter_names + spec.objective_names].to_json()
+    )
+    with _MODELS_LOCK:
+        opt = _MODELS.pop(key, None)
+        if opt is None:
+            opt, _ = campaign_optimizer(spec, history)
+            opt.model  # noqa: B018 -- fit here: Optimizer.predict would fit lazily inside torch.no_grad and fail
+        _MODELS[key] = opt
+        while len(_MODELS) > 8:
+            _MODELS.popitem(last=False)
+
+    def predict(X: pd.DataFrame) -> pd.DataFrame:
+        with _MODELS_LOCK:
+            return opt.predict(X)
+
+    return predict
+
+
 def model_figures(
     spec: CampaignSpec,
     history: pd.DataFrame,
@@ -178,8 +210,6 @@ def model_figures(
     predicted mean) are laid over it. 2D: mean and std maps over ``x`` and ``y``. The GP is the one
     ``fluxtrap.optimize.campaign_loop`` fits for suggestions (open suggestions are not data).
     Raises ``ValidationError`` while fewer than 2 samples are measured."""
-    from fluxtrap.optimize.campaign_loop import campaign_optimizer
-
     o = spec.objective(objective)
     px, py = spec.parameter(x), None if not y or y == x else spec.parameter(y)
     measured = history.dropna(subset=spec.objective_names)
@@ -187,8 +217,7 @@ def model_figures(
         raise ValidationError(
             f"the model needs at least 2 measured samples; {len(measured)} so far"
         )
-    opt, _ = campaign_optimizer(spec, history)
-    opt.model  # noqa: B018 -- fit here: Optimizer.predict would fit lazily inside torch.no_grad and fail
+    predict = _model(spec, history)
     best = measured.loc[measured[o.name].idxmax() if o.maximize else measured[o.name].idxmin()]
     anchor = {p: float(best[p]) for p in spec.parameter_names}
     open_ = [sg for sg in suggestions if sg.status == "open"]
@@ -199,7 +228,7 @@ def model_figures(
     title = f"{o.name} through the best sample {best['label']} ({where})" if where else o.name
     if py is None:
         grid = pd.DataFrame([anchor | {x: v} for v in gx])
-        pred = opt.predict(grid)
+        pred = predict(grid)
         mean, std = pred[f"{o.name}_mean"].to_numpy(), pred[f"{o.name}_std"].to_numpy()
         fig = go.Figure()
         fig.add_scatter(
@@ -229,7 +258,7 @@ def model_figures(
                 hovertemplate="%{text}<br>%{x:g}: %{y:.4g}<extra></extra>",
             )
         if open_:
-            at = opt.predict(pd.DataFrame([sg.params for sg in open_]))[f"{o.name}_mean"]
+            at = predict(pd.DataFrame([sg.params for sg in open_]))[f"{o.name}_mean"]
             fig.add_scatter(
                 x=[sg.params[x] for sg in open_],
                 y=[shown(o, v) for v in at],
@@ -254,7 +283,7 @@ def model_figures(
 
     gy = np.linspace(py.low, py.high, n_grid // 2 + 1)
     grid = pd.DataFrame([anchor | {x: a, py.name: b} for b in gy for a in gx])
-    pred = opt.predict(grid)
+    pred = predict(grid)
     shape = (gy.size, gx.size)
     mean = (pred[f"{o.name}_mean"].to_numpy() * (1e-4 if o.quantity == "jc" else 1.0)).reshape(
         shape
