@@ -77,7 +77,7 @@ def main() -> None:
     naive = run_naive(fast_case)
     print(line(f"naive {args.mesh:g} mm", naive))
     print(f"speed-up vs naive linear algebra: {naive.solver['wall_s'] / fast.solver['wall_s']:.2f}x "
-          f"(same answers: max diff {max(abs(a - b) for a, b in zip(values(fast).values(), values(naive).values())):.1e} T)")
+          f"(same answers: max diff {max(abs(a - b) for a, b in zip(values(fast).values(), values(naive).values(), strict=True)):.1e} T)")
     t = time.perf_counter()
     ref = simulate(case.with_options(mesh_size_m=args.reference * 1e-3))
     print(line(f"reference {args.reference:g} mm", ref))

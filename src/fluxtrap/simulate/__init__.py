@@ -11,7 +11,16 @@ Newton), ``probes`` (Biot-Savart), ``simulation`` (Simulation, Result), ``analyt
 forms used by the tests).
 """
 
-from fluxtrap.simulate.case import Case, CaseWarning, Hold, Layer, Probe, RampField, RampTemperature, Set
+from fluxtrap.simulate.case import (
+    Case,
+    CaseWarning,
+    Hold,
+    Layer,
+    Probe,
+    RampField,
+    RampTemperature,
+    Set,
+)
 from fluxtrap.simulate.materials import (
     ConstantJc,
     CurveJc,

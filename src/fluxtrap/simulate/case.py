@@ -319,7 +319,7 @@ class Case:
     @property
     def duration_s(self) -> float:
         """Total simulated time of the protocol, s."""
-        return sum(step_duration(s, st) for s, st in zip(self.protocol[1:], states(self.protocol)[:-1]))
+        return sum(step_duration(s, st) for s, st in zip(self.protocol[1:], states(self.protocol)[:-1], strict=True))
 
     def with_options(self, *, mesh_size_m: float | None = None, outer_m: float | None = None,
                      rtol: float | None = None) -> Case:
@@ -416,7 +416,7 @@ class Case:
             raise ValidationError("protocol: the first step must be step = \"set\" (initial field and temperature)")
         if any(isinstance(s, Set) for s in self.protocol[1:]):
             raise ValidationError("protocol: step = \"set\" is allowed only as the first step")
-        for i, (s, st) in enumerate(zip(self.protocol, states(self.protocol))):
+        for i, st in enumerate(states(self.protocol)):
             for m in self.materials:
                 if isinstance(m, Superconductor) and m.temperature and st[1] >= m.temperature.tc_K:
                     raise ValidationError(

@@ -78,7 +78,7 @@ def build_mesh(case: Case) -> Mesh:
             on = np.abs((q - p)[0] * d[:, 1] - (q - p)[1] * d[:, 0]) < 1e-9 * ((q - p) @ (q - p))
             idx = np.where(on & (t > -1e-12) & (t < 1 + 1e-12))[0]
             idx = idx[np.argsort(t[idx])]
-            segs.update(tuple(sorted((int(i), int(j)))) for i, j in zip(idx[:-1], idx[1:]))
+            segs.update(tuple(sorted((int(i), int(j)))) for i, j in zip(idx[:-1], idx[1:], strict=True))
     fine_area = np.sqrt(3) / 4 * h**2
     regions = [[0.5 * (a + c), 0.5 * (b + d), k, fine_area] for k, (a, b, c, d) in enumerate(rects[:-2])]
     a, b, c, d = rects[-2]

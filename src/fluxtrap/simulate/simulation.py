@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +160,7 @@ class Result:
         pts = self.mesh.points * 1e3
         r0, r1, z0, z1 = self._extent()
         jmax = max(np.abs(s.J_A_m2).max() for s in snaps) * 1e-4 or 1.0
-        for row, s in zip(axes, snaps):
+        for row, s in zip(axes, snaps, strict=True):
             pc = row[0].tripcolor(pts[:, 0], pts[:, 1], tri, facecolors=s.J_A_m2 * 1e-4, cmap="RdBu_r",
                                   vmin=-jmax, vmax=jmax)
             fig.colorbar(pc, ax=row[0], label="$J_\\varphi$ (A/cm$^2$)")

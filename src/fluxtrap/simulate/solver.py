@@ -1,4 +1,4 @@
-"""Implicit time stepping of the H-formulation: backward Euler, Newton with line search.
+"""Implicit time stepping of the H-phi formulation: backward Euler, primal-dual Newton.
 
 One step from u_old to u at t + dt solves R(u) = 0 on the free (non-boundary) dofs:
 
@@ -14,10 +14,10 @@ Linear solves use QDLDL (a small LDL^T with AMD ordering, pip wheel) so the symb
 done once per run; CHOLMOD via scikit-sparse would do the same but has no wheel on PyPI and
 needs the system SuiteSparse, which a fresh CI machine lacks.
 
-Time steps adapt to a local error estimate (difference between the converged step and a
-linear extrapolation of the last two, measured as the fraction of the total critical current
-it moves) and to the Newton iteration count; growth is at most 2x per step, so a hold of
-100 min is covered in a few dozen log-spaced steps.
+Time steps adapt to a local error estimate (RMS difference of H in the conductors between the
+converged step and a linear extrapolation of the last two, relative to mean Jc x stack radius)
+and to the Newton iteration count; growth is at most 2x per step, so a hold of 100 min is
+covered in a few dozen log-spaced steps.
 """
 
 from __future__ import annotations
@@ -27,13 +27,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 import qdldl
+import scipy.sparse as sp
 
 from fluxtrap.errors import SolverError
-from fluxtrap.simulate.case import MU0, Case, Hold, RampField, RampTemperature, Set, Step, states, step_duration
+from fluxtrap.simulate.case import (
+    MU0,
+    Case,
+    RampField,
+    RampTemperature,
+    Set,
+    Step,
+    states,
+    step_duration,
+)
 from fluxtrap.simulate.fem import EdgeSpace
-from fluxtrap.simulate.materials import NormalConductor, Superconductor
+from fluxtrap.simulate.materials import Superconductor
 from fluxtrap.simulate.mesh import AIR
 
 X_MAX = 2.0  # beyond |J| = X_MAX Jc the power law continues linearly (C1), avoiding overflow
@@ -46,7 +55,6 @@ class Stats:
     time_steps: int = 0
     rejected: int = 0
     newton_iterations: int = 0
-    factorizations: int = 0
 
 
 class Discretization:
@@ -223,7 +231,8 @@ class Discretization:
 
 @dataclass
 class State:
-    """Time ``t`` (s), edge dofs ``u`` (A), applied field ``applied_T``, ``temperature_K``."""
+    """Time ``t`` (s), state ``u`` = x of ``Discretization`` (conductor edge dofs and air node
+    potentials, A), applied field ``applied_T`` (T), ``temperature_K`` (K)."""
 
     t: float
     u: np.ndarray
@@ -240,10 +249,10 @@ class StepControl:
     stats: Stats = field(default_factory=Stats)
 
 
-def newton(d: Discretization, u_old: np.ndarray, u0: np.ndarray, dt: float, applied_T: float,
+def newton(d: Discretization, u_old: np.ndarray, dt: float, applied_T: float,
            temperature_K: float, ctl: StepControl) -> tuple[np.ndarray, int] | None:
-    """Solve one backward-Euler step from ``u_old`` over ``dt`` starting at ``u0`` (a converged
-    state, whose E starts the superconductors' dual variable).
+    """Solve one backward-Euler step from the converged state ``u_old`` over ``dt`` to the
+    applied field ``applied_T`` (T) at ``temperature_K``; ``u_old`` also starts the iteration.
 
     Primal-dual Newton: each superconducting element also carries its E. The linear system is
     the primal one, K = mu0/dt M + C^T diag(w g) C, with g = dE/dJ at the current E and the
@@ -255,7 +264,7 @@ def newton(d: Discretization, u_old: np.ndarray, u0: np.ndarray, dt: float, appl
 
     Returns (u, iterations) or None if Newton does not converge in ``ctl.max_newton``.
     """
-    u = u0.copy()
+    u = u_old.copy()
     jc = d.jc(u, temperature_K)
     Es = d.law(d.C @ u, jc)[0][d.sc]
     u[d.bnd] = applied_T / MU0 * d.unit_x[d.bnd]
@@ -274,7 +283,6 @@ def newton(d: Discretization, u_old: np.ndarray, u0: np.ndarray, dt: float, appl
             lu = d.factorize(c, w * dE)
         except (RuntimeError, ValueError):
             return None
-        ctl.stats.factorizations += 1
         ctl.stats.newton_iterations += 1
         step = -lu.solve(R)
         if not np.all(np.isfinite(step)):
@@ -334,7 +342,7 @@ def run_protocol(d: Discretization, on_step: Callable[[State, bool], None],
                 dt = min(dt, case.solver.max_step_s)
             b_new, temp_new = applied_at(step, start, state.t + dt - t0)
             u_pred = state.u if u_prev is None else state.u + (dt / dt_prev) * (state.u - u_prev)
-            sol = newton(d, state.u, state.u, dt, b_new, temp_new, ctl)
+            sol = newton(d, state.u, dt, b_new, temp_new, ctl)
             if sol is None:
                 ctl.stats.rejected += 1
                 dt *= 0.25
