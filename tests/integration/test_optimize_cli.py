@@ -56,3 +56,29 @@ def test_suggest_prints_table_and_records_open_suggestions(db, capsys):
 def test_suggest_unknown_campaign_is_one_line_error(db, capsys):
     code, _, err = cli(capsys, "suggest", "-c", "nope", "--db", db)
     assert code == 2 and err.startswith("error:") and "nope" in err
+
+
+def test_plot_model_writes_figures(db, capsys, tmp_path):
+    assert cli(capsys, "suggest", "-c", NAME, "-n", "1", "--db", db)[0] == 0
+    out = tmp_path / "plots"
+    code, stdout, err = cli(capsys, "plot", "model", "-c", NAME, "--out", str(out), "--no-html", "--db", db)
+    assert code == 0, err
+    names = {p.name for p in out.iterdir()}
+    assert {"model_1d.png", "best_so_far.png", "parallel_coordinates.png"} <= names
+    assert sum(n.startswith("model_2d_") for n in names) == 3
+
+
+def test_replay_cli_on_snar(tmp_path, capsys):
+    snar = SHARED_DATA / "bo-benchmarks" / "olympus" / "snar.csv"
+    if not snar.exists():
+        pytest.skip(f"benchmark data not found at {snar}")
+    code, out, err = cli(capsys, "replay", str(snar), "--inputs", "residence_time,ratio,concentration,temperature",
+                         "--objective", "impurity", "--minimize", "--budget", "6", "--initial", "2",
+                         "--repeats", "2", "--out", str(tmp_path), "--quiet")
+    assert code == 0, err
+    doc = json.loads((tmp_path / "replay.json").read_text())
+    assert doc["budget"] == 6 and len(doc["strategies"]["bo"]["top_fraction"]) == 6
+    assert "enhancement factor" in out
+    code, _, err = cli(capsys, "replay", str(snar), "--inputs", "nope", "--objective", "impurity",
+                       "--out", str(tmp_path))
+    assert code == 2 and "no column(s) 'nope'" in err
