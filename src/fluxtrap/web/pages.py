@@ -22,7 +22,7 @@ from fluxtrap.web import plots
 from fluxtrap.web.auth import COOKIE, store_of, user_from_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.filters["shown"] = plots.shown
+templates.env.filters["formatted"] = plots.formatted
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
@@ -136,20 +136,40 @@ def model_page(
     )
 
 
-EXAMPLE_CASE = (Path(__file__).parent / "templates" / "example_case.toml").read_text(
-    encoding="utf-8"
-)
+def example_case(
+    title: str = "Single bulk, FCM 2 T at 20 K",
+    jc: str = 'jc.kim = { jc0 = "2e4 A/cm^2", b0 = "0.5 T" }',
+    temperature: str = "20 K",
+) -> str:
+    """The quick case the simulation form starts from (TOML)."""
+    return templates.get_template("example_case.toml").render(
+        title=title, jc=jc, temperature=temperature
+    )
+
+
+EXAMPLE_CASE = example_case()
 
 
 @router.get("/simulations")
-def simulations_page(request: Request) -> HTMLResponse:
-    user = _user(request)
+def simulations_page(
+    request: Request, campaign: str | None = None, sample: str | None = None
+) -> HTMLResponse:
+    """The jobs and the submit form; with ``campaign`` and ``sample`` the form's case uses that
+    sample's measured Jc(B) (its fully penetrated points) at its measurement temperature."""
+    user, store = _user(request), store_of(request)
+    case = EXAMPLE_CASE
+    if campaign and sample:
+        curves = plots.jc_curves(store, campaign, [sample])
+        if sample not in curves:
+            raise ValidationError(f"sample {sample!r} has no Jc(B) yet: upload its M(H) loop first")
+        t_K = store.measurements(campaign, sample, with_content=False)[-1].temperature_K or 5.0
+        case = example_case(
+            title=f"Single bulk of {sample} ({campaign}), FCM 2 T at {t_K:g} K",
+            jc=plots.jc_table_toml(curves[sample]),
+            temperature=f"{t_K:g} K",
+        )
     return _page(
-        request,
-        "simulations.html",
-        user,
-        jobs=request.app.state.jobs.list(),
-        example_case=EXAMPLE_CASE,
+        request, "simulations.html", user, jobs=request.app.state.jobs.list(), example_case=case
     )
 
 

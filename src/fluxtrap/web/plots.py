@@ -30,6 +30,11 @@ def shown(o: ObjectiveDef, v: float) -> float:
     return v * 1e-4 if o.quantity == "jc" else v
 
 
+def formatted(o: ObjectiveDef, v: float) -> str:
+    """An objective value for a table: Jc as whole A/cm^2 with thousands separators."""
+    return f"{shown(o, v):,.0f}" if o.quantity == "jc" else f"{v:.4g}"
+
+
 def unit_label(o: ObjectiveDef) -> str:
     return f"{o.name} [A/cm²]" if o.quantity == "jc" else o.name
 
@@ -77,6 +82,21 @@ def jc_curves(
             if curve.kind == JC_CURVE:
                 out[meas.sample] = curve.columns
     return out
+
+
+def jc_table_toml(columns: dict[str, list[float]], max_points: int = 25) -> str:
+    """A case file's ``jc.table`` line from stored Jc(B) columns: the fully penetrated points
+    only (the simulator holds the end values outside them), at most ``max_points`` of them."""
+    b = np.asarray(columns["B_T"])
+    jc = np.asarray(columns["Jc_A_m2"]) * 1e-4
+    ok = np.asarray(columns.get("unpenetrated", np.zeros(b.size))) < 0.5
+    b, jc = b[ok], jc[ok]
+    keep = np.unique(np.linspace(0, b.size - 1, min(max_points, b.size)).round().astype(int))
+    field = ", ".join(f"{v:.4g}" for v in b[keep])
+    values = ", ".join(f"{v:.4g}" for v in jc[keep])
+    return (
+        f'jc.table = {{ field = [{field}], field_unit = "T", jc = [{values}], jc_unit = "A/cm^2" }}'
+    )
 
 
 # -- figures -------------------------------------------------------------------------------------

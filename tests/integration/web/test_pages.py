@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from urllib.parse import unquote, urlencode
 
 import pytest
 
-from .conftest import NAME, SEED_POINTS, TOKENS, add_measured_samples, synthetic_jc_3T
+from fluxtrap.web.jobs import parse_case
+
+from .conftest import NAME, SEED_POINTS, TOKENS, add_measured_samples, kim_jc, synthetic_jc_3T
 from .test_api import P
 from .test_upload import upload
 
@@ -74,7 +77,7 @@ def test_overview_shows_samples_by_origin_and_progress(browser_like, loop_file):
         'data-origin="optimizer"'
     )
     assert "<td>B1</td>" in researcher and "<td>O1</td>" in optimizer
-    assert '<td class="num">2e+04</td>' in optimizer  # 2e8 A/m^2 shown as A/cm^2
+    assert '<td class="num">20,000</td>' in optimizer  # 2e8 A/m^2 shown as A/cm^2
     fig = figures(html)["progress-jc_3T"]
     names = [t["name"] for t in fig["data"]]
     assert names == [
@@ -158,3 +161,27 @@ def test_model_explorer_explains_an_unknown_parameter(browser_like):
     add_measured_samples(browser_like.store)
     r = browser_like.client.get(f"{CP}/model?x=pressure")
     assert r.status_code == 200 and "has no parameter &#39;pressure&#39;" in r.text
+
+
+def test_simulation_form_can_start_from_a_measured_jc(browser_like, loop_file):
+    lab = browser_like
+    lab.store.add_sample(NAME, "B1", P)
+    assert upload(lab, loop_file).status_code == 201
+    assert "/simulations?campaign=K-Ba122%20SPS&amp;sample=B1" in lab.client.get(f"{CP}/jc").text
+    html = lab.client.get("/simulations?campaign=K-Ba122%20SPS&sample=B1").text
+    text = html.split('<textarea name="case" rows="24" spellcheck="false">')[1].split(
+        "</textarea>"
+    )[0]
+    case = parse_case(unescape(text))
+    assert case.title == "Single bulk of B1 (K-Ba122 SPS), FCM 2 T at 5 K"
+    assert case.protocol[0].temperature_K == 5.0
+    jc = case.material("bulk").jc
+    assert jc.at(3.0) == pytest.approx(kim_jc(3.0), rel=0.05)  # the uploaded loop's Jc(B), in SI
+    r = lab.client.get("/simulations?campaign=K-Ba122%20SPS&sample=B9")
+    assert r.status_code == 404
+
+
+def test_simulation_form_refuses_a_sample_without_jc(browser_like):
+    browser_like.store.add_sample(NAME, "B1", P)
+    r = browser_like.client.get("/simulations?campaign=K-Ba122%20SPS&sample=B1")
+    assert r.status_code == 422 and "has no Jc(B) yet" in r.text

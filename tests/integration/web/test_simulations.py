@@ -81,6 +81,9 @@ def test_bad_case_is_422_and_queues_nothing(lab, case, says):
 
 
 def test_unreadable_quantity_in_a_case_is_422(lab):
-    r = lab.client.post("/api/simulations", json={"case": EXAMPLE_CASE.replace('"10 mm"', '")"')},
-                        headers=auth("alice"))
+    r = lab.client.post(
+        "/api/simulations",
+        json={"case": EXAMPLE_CASE.replace('"10 mm"', '")"')},
+        headers=auth("alice"),
+    )
     assert r.status_code == 422 and r.json()["detail"].startswith("case:")
