@@ -47,7 +47,7 @@ rate = "0.02 T/s"
 step = "hold"
 duration = "60 s"
 [mesh]
-size = "1.5 mm"
+size = "0.5 mm"
 """
 
 
@@ -73,10 +73,10 @@ def main() -> None:
         tn, rn = timed_sweep(case, axes, Path(tmp) / "many", args.workers)
     for r in (r1, rn):
         assert r.computed == len(r.table) and r.failed == 0, r.table[["status", "error"]]
-    busy = r1.table["wall_s"].sum()
-    print(f"{len(r1.table)} variants, {os.cpu_count()} CPUs; simulation time summed over variants {busy:.1f} s")
-    print(f"1 worker : {t1:7.1f} s")
-    print(f"{args.workers} workers: {tn:7.1f} s")
+    print(f"{len(r1.table)} variants, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"1 worker : {t1:7.1f} s  (simulation time summed over variants {r1.table['wall_s'].sum():.1f} s)")
+    print(f"{args.workers} workers: {tn:7.1f} s  (summed {rn.table['wall_s'].sum():.1f} s: more than with 1 "
+          "worker means the workers competed for CPUs)")
     print(f"speed-up : {t1 / tn:.2f}x  (parallel efficiency {t1 / tn / args.workers:.0%})")
 
 

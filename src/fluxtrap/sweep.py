@@ -399,7 +399,7 @@ def run_case(case: Any) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
         result = Simulation(case).run(progress=False)
-        summary = {k: result.summary[k] for k in ("probes", "solver")}
+        summary = {k: v for k, v in result.summary().items() if k in ("probes", "solver")}
         probes_csv = result.probes.to_csv(index=False, float_format="%.10g")
     except Exception as err:  # noqa: BLE001 - recorded, see docstring
         return {"status": "failed", "error": f"{type(err).__name__}: {err}",
