@@ -5,14 +5,15 @@ wall time, elements, dofs, time steps, Newton iterations; the same run with a na
 algebra (a fresh sparse product C^T diag C + M and a fresh spsolve at every Newton iteration)
 and the speed ratio; the probe values' difference from a mesh-converged run; the creep of the
 hold in ppm/h; the peak field on the axis. Writes the ZFC loop (0 -> 7 -> -7 -> 7 T) at the
-centre probe to bench/out/zfc_loop.png.
+centre probe to OUT/zfc_loop.png (default: a fluxtrap-bench folder in the temp directory).
 
-    python bench/bench_simulate.py [--mesh 2] [--reference 0.5]   (sizes in mm)
+    python bench/bench_simulate.py [--mesh 2] [--reference 0.5] [--out DIR]   (sizes in mm)
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def main() -> None:
     ap.add_argument("--mesh", type=float, default=2.0, help="mesh size in the conductors, mm")
     ap.add_argument("--reference", type=float, default=0.5, help="mesh size of the converged reference, mm")
     ap.add_argument("--no-loop", action="store_true")
+    ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "fluxtrap-bench")
     args = ap.parse_args()
     case = Case.load(CASE)
     fast_case = case.with_options(mesh_size_m=args.mesh * 1e-3)
@@ -104,8 +106,8 @@ def main() -> None:
     if not args.no_loop:
         loop = simulate(ROOT / "examples" / "paper_zfc_loop.toml")
         print(line("ZFC loop 2 mm", loop))
-        out = ROOT / "bench" / "out"
-        out.mkdir(exist_ok=True)
+        out = args.out
+        out.mkdir(parents=True, exist_ok=True)
         import matplotlib
 
         matplotlib.use("Agg")

@@ -26,6 +26,7 @@ from fluxtrap.simulate.materials import (
     Superconductor,
     TableJc,
     TemperatureScaling,
+    as_jc_model,
     read_jc_csv,
 )
 from fluxtrap.units import parse
@@ -464,10 +465,8 @@ def _parse_material(name: str, spec: Mapping[str, Any], base_dir: Path) -> Mater
         return NormalConductor(name, _q(spec, "resistivity", "resistivity", where))
     jc_spec = spec["jc"]
     w = f"{where}.jc"
-    if isinstance(jc_spec, Superconductor | TableJc | KimJc | ConstantJc | CurveJc):
-        jc = jc_spec
-    elif hasattr(jc_spec, "at") and not isinstance(jc_spec, Mapping):
-        jc = CurveJc(jc_spec, name=type(jc_spec).__name__)
+    if not isinstance(jc_spec, Mapping) and hasattr(jc_spec, "at"):
+        jc = as_jc_model(jc_spec)
     elif not isinstance(jc_spec, Mapping):
         raise ValidationError(f"{w}: expected a table with one of table, kim, constant, csv")
     else:
@@ -483,11 +482,8 @@ def _parse_material(name: str, spec: Mapping[str, Any], base_dir: Path) -> Mater
             bu, ju = t.get("field_unit"), t.get("jc_unit")
             if not (isinstance(bu, str) and isinstance(ju, str)):
                 raise UnitError(f"{w}.table: give field_unit (e.g. \"T\") and jc_unit (e.g. \"A/cm^2\")")
-            try:
-                field_T = tuple(parse(f"{x} {bu}", "magnetic_flux_density", f"{w}.table.field") for x in t["field"])
-                jc_vals = tuple(parse(f"{x} {ju}", "current_density", f"{w}.table.jc") for x in t["jc"])
-            except UnitError:
-                raise
+            field_T = tuple(parse(f"{x} {bu}", "magnetic_flux_density", f"{w}.table.field") for x in t["field"])
+            jc_vals = tuple(parse(f"{x} {ju}", "current_density", f"{w}.table.jc") for x in t["jc"])
             jc = TableJc(field_T, jc_vals)
         elif kind == "kim":
             jc = KimJc(_q(jc_spec["kim"], "jc0", "current_density", f"{w}.kim"),
@@ -498,7 +494,7 @@ def _parse_material(name: str, spec: Mapping[str, Any], base_dir: Path) -> Mater
             path = Path(jc_spec["csv"])
             jc = read_jc_csv(path if path.is_absolute() else base_dir / path)
         else:
-            jc = CurveJc(jc_spec["curve"])
+            jc = as_jc_model(jc_spec["curve"])
     temp = None
     if isinstance(jc_spec, Mapping) and "temperature" in jc_spec:
         t = jc_spec["temperature"]

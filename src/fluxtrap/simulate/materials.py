@@ -131,6 +131,19 @@ class CurveJc:
 JcModel = TableJc | KimJc | ConstantJc | CurveJc
 
 
+def as_jc_model(obj: Any) -> JcModel:
+    """A Jc model from ``obj``: a model as is; a tabulated curve (``field_T``, ``jc_A_m2`` arrays,
+    like ``fluxtrap.magnetometry.JcCurve``) as the same ``TableJc``; any other object with
+    ``.at(B_T)`` wrapped in ``CurveJc``."""
+    if isinstance(obj, TableJc | KimJc | ConstantJc | CurveJc):
+        return obj
+    if hasattr(obj, "field_T") and hasattr(obj, "jc_A_m2"):
+        return TableJc(tuple(float(b) for b in np.ravel(obj.field_T)), tuple(float(j) for j in np.ravel(obj.jc_A_m2)))
+    if isinstance(obj, JcLike):
+        return CurveJc(obj, name=type(obj).__name__)
+    raise ValidationError(f"jc: {type(obj).__name__} is not a Jc model and has no .at(B_T) method")
+
+
 def read_jc_csv(path: str | Path) -> TableJc:
     """Read a ``B_T, Jc_A_cm2`` CSV (as ``fluxtrap jc`` writes) into a ``TableJc`` in A/m^2.
 
@@ -188,6 +201,7 @@ class Superconductor:
     temperature: TemperatureScaling | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "jc", as_jc_model(self.jc))
         if not self.n > 1:
             raise ValidationError(f"materials.{self.name}.n = {self.n}: the power-law exponent must be > 1")
         if not self.e0_V_m > 0:

@@ -6,6 +6,7 @@ import copy
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
@@ -117,6 +118,18 @@ def test_a_jc_curve_object_feeds_the_case():
     case = Case.from_dict(d)
     assert case.material("sc").jc_at(1.0, 5.0) == pytest.approx(1e9)
     assert Case.from_dict(case.to_dict()).material("sc").jc.at(1.0) == pytest.approx(1e9)
+
+
+def test_a_magnetometry_jc_curve_becomes_the_same_table():
+    from fluxtrap.magnetometry import JcCurve
+
+    curve = JcCurve(field_T=np.array([0.0, 1.0, 3.0]), jc_A_m2=np.array([1e9, 4e8, 2e8]))
+    d = base()
+    d["materials"]["sc"]["jc"] = curve
+    sc = Case.from_dict(d).material("sc")
+    b = np.linspace(0, 5, 11)
+    assert sc.jc.at(b) == pytest.approx(curve.at(b), rel=1e-12)
+    assert Case.from_dict(Case.from_dict(d).to_dict()).material("sc") == sc  # TOML round trip
 
 
 def test_errors_are_fluxtrap_errors():
