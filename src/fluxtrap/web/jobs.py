@@ -84,8 +84,8 @@ class Job:
     def finished(self) -> Job:
         """The job itself once done; ``NotFinishedError`` while queued, running or failed."""
         if self.status != "done":
-            why = f": {self.error}" if self.error else ""
-            raise NotFinishedError(f"simulation {self.id} is {self.status}{why}")
+            state = f"failed: {self.error}" if self.status == "failed" else f"is {self.status}"
+            raise NotFinishedError(f"simulation {self.id} {state}")
         return self
 
     def info(self) -> schemas.Simulation:

@@ -87,3 +87,26 @@ def test_unreadable_quantity_in_a_case_is_422(lab):
         headers=auth("alice"),
     )
     assert r.status_code == 422 and r.json()["detail"].startswith("case:")
+
+
+def test_a_run_that_fails_is_reported_not_lost(lab, monkeypatch):
+    from fluxtrap.errors import SolverError
+    from fluxtrap.simulate import Simulation
+
+    def fail(self, progress=True):
+        raise SolverError("Newton did not converge at t = 3 s")
+
+    monkeypatch.setattr(Simulation, "run", fail)
+    job = lab.client.post(
+        "/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob")
+    ).json()
+    job = wait(lab, job["id"])
+    assert (job["status"], job["error"]) == (
+        "failed",
+        "SolverError: Newton did not converge at t = 3 s",
+    )
+    assert job["finished_at"] is not None
+    r = lab.client.get(f"/api/simulations/{job['id']}/plots", headers=auth("rita"))
+    assert r.status_code == 409 and r.json()["detail"] == (
+        f"simulation {job['id']} failed: SolverError: Newton did not converge at t = 3 s"
+    )
