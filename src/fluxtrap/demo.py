@@ -132,8 +132,10 @@ class ResearcherLoop:
 
 def history_frame(spec: CampaignSpec, trials: Sequence[Trial], objective: str) -> pd.DataFrame:
     """The trials as a ``Store.history``-shaped frame (parameters and the objective)."""
-    return pd.DataFrame([{**t.params, objective: t.value} for t in trials],
-                        columns=[*spec.parameter_names, objective])
+    return pd.DataFrame(
+        [{**t.params, objective: t.value} for t in trials],
+        columns=[*spec.parameter_names, objective],
+    )
 
 
 def optimizer_suggest(spec: CampaignSpec, seed: int, **options: Any) -> Suggest:
@@ -141,8 +143,9 @@ def optimizer_suggest(spec: CampaignSpec, seed: int, **options: Any) -> Suggest:
     objective = spec.objective_names[0]
 
     def suggest(trials: Sequence[Trial]) -> tuple[dict[str, float], None]:
-        opt, _ = campaign_optimizer(spec, history_frame(spec, trials, objective), seed=seed,
-                                    **{**FAST_OPTIONS, **options})
+        opt, _ = campaign_optimizer(
+            spec, history_frame(spec, trials, objective), seed=seed, **{**FAST_OPTIONS, **options}
+        )
         row = opt.ask(1).iloc[0]
         return {p: float(row[p]) for p in spec.parameter_names}, None
 
@@ -150,7 +153,11 @@ def optimizer_suggest(spec: CampaignSpec, seed: int, **options: Any) -> Suggest:
 
 
 def data_driven_loop(
-    initial: Sequence[Trial], suggest: Suggest, evaluate: Evaluate, until: int, label: Callable[[int], str]
+    initial: Sequence[Trial],
+    suggest: Suggest,
+    evaluate: Evaluate,
+    until: int,
+    label: Callable[[int], str],
 ) -> list[Trial]:
     """Bayesian loop: start from ``initial`` (the researchers' first samples), then one suggestion
     at a time, each made and measured before the next is asked, until ``until`` samples."""
@@ -220,40 +227,75 @@ class _Campaign:
         self.objective = spec.objective_names[0]
         self.jc: dict[str, JcCurve] = {}
 
-    def evaluate(self, params: dict[str, float], label: str, origin: str, suggestion_id: int | None) -> Trial:
+    def evaluate(
+        self, params: dict[str, float], label: str, origin: str, suggestion_id: int | None
+    ) -> Trial:
         sample = self.lab.make(params, label)
         self.store.add_sample(
-            self.spec.name, label, params, origin=origin, suggestion_id=suggestion_id, recorded_by=DEMO_USER,
+            self.spec.name,
+            label,
+            params,
+            origin=origin,
+            suggestion_id=suggestion_id,
+            recorded_by=DEMO_USER,
             notes=f"SYNTHETIC sample of fluxtrap's virtual lab (seed {self.lab.seed}); not a real bulk",
         )
         # the path of `fluxtrap measure add`: derive from the file's bytes, read the objectives, store
         metadata, curves, jc = derive("mh_loop", sample.content, sample.filename, *sample.cut_m)
         objectives = objective_values(self.spec, jc)
         self.store.add_measurement(
-            self.spec.name, label, "mh_loop", sample.filename, sample.content, temperature_K=jc.temperature_K,
-            metadata={**metadata, "virtual_lab": {"synthetic": True, "seed": self.lab.seed,
-                                                  "sample_seed": sample.seed}},
-            curves=curves, objectives=objectives, recorded_by=DEMO_USER,
+            self.spec.name,
+            label,
+            "mh_loop",
+            sample.filename,
+            sample.content,
+            temperature_K=jc.temperature_K,
+            metadata={
+                **metadata,
+                "virtual_lab": {
+                    "synthetic": True,
+                    "seed": self.lab.seed,
+                    "sample_seed": sample.seed,
+                },
+            },
+            curves=curves,
+            objectives=objectives,
+            recorded_by=DEMO_USER,
         )
         self.jc[label] = jc
         return Trial(label, origin, dict(params), objectives[self.objective], suggestion_id)
 
     def suggest(self, trials: Sequence[Trial]) -> tuple[dict[str, float], int]:
-        (rec,) = suggest(self.store, self.spec.name, n=1, seed=self.lab.seed, created_by=DEMO_USER, **FAST_OPTIONS)
+        (rec,) = suggest(
+            self.store,
+            self.spec.name,
+            n=1,
+            seed=self.lab.seed,
+            created_by=DEMO_USER,
+            **FAST_OPTIONS,
+        )
         return dict(rec.params), rec.id
 
 
 def penetrated(jc: JcCurve) -> JcCurve:
     """The fully penetrated points of a measured curve (what the simulator should interpolate)."""
-    return JcCurve(jc.field_T[jc.valid], jc.jc_A_m2[jc.valid], temperature_K=jc.temperature_K,
-                   source=jc.source, method=jc.method, settings=jc.settings)
+    return JcCurve(
+        jc.field_T[jc.valid],
+        jc.jc_A_m2[jc.valid],
+        temperature_K=jc.temperature_K,
+        source=jc.source,
+        method=jc.method,
+        settings=jc.settings,
+    )
 
 
 def magnet_case(bulk1: JcCurve, bulk2: JcCurve, settings: DemoSettings) -> Case:
     """The published two-disk stack (``examples/paper_bulk_pair.toml``) with the demo's Jc(B) curves:
     ``bulk1`` (data-driven best, top disk) and ``bulk2`` (researcher-driven best, bottom disk)."""
     data = tomllib.loads((EXAMPLES / "paper_bulk_pair.toml").read_text())
-    data["title"] = "Demo magnet: best data-driven (top) + researcher-driven (bottom) disk, FCM 7 T at 5 K"
+    data["title"] = (
+        "Demo magnet: best data-driven (top) + researcher-driven (bottom) disk, FCM 7 T at 5 K"
+    )
     for name, jc in (("bulk1", bulk1), ("bulk2", bulk2)):
         data["materials"][name]["jc"] = penetrated(jc)
     data["protocol"][-1]["duration"] = f"{settings.hold_s:g} s"
@@ -261,7 +303,9 @@ def magnet_case(bulk1: JcCurve, bulk2: JcCurve, settings: DemoSettings) -> Case:
     return Case.from_dict(data)
 
 
-def run_demo(out: Path | str = ".", settings: DemoSettings = DemoSettings(), quiet: bool = False) -> DemoResult:
+def run_demo(
+    out: Path | str = ".", settings: DemoSettings = DemoSettings(), quiet: bool = False
+) -> DemoResult:
     """Run the whole demo into ``out``: ``fluxtrap-demo.db`` (fresh) and ``demo-report/index.html``."""
     from fluxtrap.demo_report import write_report
 
@@ -271,19 +315,34 @@ def run_demo(out: Path | str = ".", settings: DemoSettings = DemoSettings(), qui
     wall: dict[str, float] = {}
     t0 = time.perf_counter()
     db = out / "fluxtrap-demo.db"
-    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), db.with_name(db.name + ".lock")):
+    for stale in (
+        db,
+        db.with_name(db.name + "-wal"),
+        db.with_name(db.name + "-shm"),
+        db.with_name(db.name + ".lock"),
+    ):
         stale.unlink(missing_ok=True)
     store = Store(db)
     spec = store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
     lab = VirtualLab(seed=settings.seed)
     camp = _Campaign(store, spec, lab)
-    console.print(f"[bold]fluxtrap demo[/]: campaign [bold]{spec.name}[/] in a fresh store {store.url}")
+    console.print(
+        f"[bold]fluxtrap demo[/]: campaign [bold]{spec.name}[/] in a fresh store {store.url}"
+    )
     console.print(f"[yellow]SYNTHETIC[/]: samples come from {lab!r}")
 
     n, first = settings.samples, min(ResearcherLoop.first, settings.samples)
     researchers = ResearcherLoop(spec)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[best]}"), TimeElapsedColumn(), console=console, transient=False) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[best]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
         r_task = bar.add_task("researcher-driven loop", total=n, best="")
         d_task = bar.add_task("data-driven loop      ", total=n, best="")
 
@@ -307,38 +366,67 @@ def run_demo(out: Path | str = ".", settings: DemoSettings = DemoSettings(), qui
         researchers.run(r_eval, first, label_r)
         shared = researchers.trials[:first]
         bar.update(d_task, completed=first)
-        data_driven = data_driven_loop(shared, camp.suggest, tracked(d_task, shared), n, lambda i: f"D{i:02d}")
+        data_driven = data_driven_loop(
+            shared, camp.suggest, tracked(d_task, shared), n, lambda i: f"D{i:02d}"
+        )
         researchers.run(r_eval, n, label_r)
     wall["campaign_s"] = time.perf_counter() - t0
 
-    best = {"researcher-driven": max(researchers.trials, key=lambda t: t.value),
-            "data-driven": max(data_driven, key=lambda t: t.value)}
+    best = {
+        "researcher-driven": max(researchers.trials, key=lambda t: t.value),
+        "data-driven": max(data_driven, key=lambda t: t.value),
+    }
     for loop, t in best.items():
         p = t.params
-        console.print(f"best {loop:17s} {t.label}: {p['ramp_rate']:g} °C/min, {p['max_temperature']:g} °C, "
-                      f"{p['dwell_time']:g} min -> Jc(3 T, 5 K) = {t.value * 1e-4:,.0f} A/cm²")
+        console.print(
+            f"best {loop:17s} {t.label}: {p['ramp_rate']:g} °C/min, {p['max_temperature']:g} °C, "
+            f"{p['dwell_time']:g} min -> Jc(3 T, 5 K) = {t.value * 1e-4:,.0f} A/cm²"
+        )
 
     t1 = time.perf_counter()
-    case = magnet_case(camp.jc[best["data-driven"].label], camp.jc[best["researcher-driven"].label], settings)
-    console.print(f"simulating the two-disk magnet ({settings.mesh_size_m * 1e3:g} mm mesh): {case.title}")
+    case = magnet_case(
+        camp.jc[best["data-driven"].label], camp.jc[best["researcher-driven"].label], settings
+    )
+    console.print(
+        f"simulating the two-disk magnet ({settings.mesh_size_m * 1e3:g} mm mesh): {case.title}"
+    )
     result = Simulation(case).run(progress=not quiet)
     wall["simulation_s"] = time.perf_counter() - t1
     df = result.probes
-    creep = fit_creep(df["time_s"].to_numpy(), df["center_Bz_T"].to_numpy(), applied_T=df["applied_T"].to_numpy(),
-                      source="simulation", column="center_Bz_T")
+    creep = fit_creep(
+        df["time_s"].to_numpy(),
+        df["center_Bz_T"].to_numpy(),
+        applied_T=df["applied_T"].to_numpy(),
+        source="simulation",
+        column="center_Bz_T",
+    )
     at_zero = df.loc[df["applied_T"].abs() < 1e-9].iloc[0]
-    console.print(f"trapped field at the centre: {at_zero['center_Bz_T']:.3f} T when the field reached zero "
-                  f"(t = {at_zero['time_s']:.0f} s), {df['center_Bz_T'].iloc[-1]:.3f} T after the hold; creep "
-                  f"B(t) = {creep.a_T:.4f} - {creep.b_T:.3g} ln t: {creep.decay_ppm_per_h(creep.t_end_s):,.0f} "
-                  "ppm/h at the end of the hold")
+    console.print(
+        f"trapped field at the centre: {at_zero['center_Bz_T']:.3f} T when the field reached zero "
+        f"(t = {at_zero['time_s']:.0f} s), {df['center_Bz_T'].iloc[-1]:.3f} T after the hold; creep "
+        f"B(t) = {creep.a_T:.4f} - {creep.b_T:.3g} ln t: {creep.decay_ppm_per_h(creep.t_end_s):,.0f} "
+        "ppm/h at the end of the hold"
+    )
 
-    res = DemoResult(settings, store.url, spec.name, list(researchers.trials), data_driven, best,
-                     {k: camp.jc[t.label] for k, t in best.items()}, result, creep, out / "demo-report" / "index.html",
-                     wall)
+    res = DemoResult(
+        settings,
+        store.url,
+        spec.name,
+        list(researchers.trials),
+        data_driven,
+        best,
+        {k: camp.jc[t.label] for k, t in best.items()},
+        result,
+        creep,
+        out / "demo-report" / "index.html",
+        wall,
+    )
     t2 = time.perf_counter()
     write_report(res, store)
     wall["report_s"] = time.perf_counter() - t2
     wall["total_s"] = time.perf_counter() - t0
-    console.print(f"report: [bold]{res.report}[/] (open it in a browser); store: {db} "
-                  f"(`fluxtrap campaign show {spec.name!r} --db {db}`); {wall['total_s']:.0f} s in all")
+    console.print(
+        f"report: [bold]{res.report}[/] (open it in a browser); store: {db} "
+        f"(`fluxtrap campaign show {spec.name!r} --db {db}`); {wall['total_s']:.0f} s in all"
+    )
     return res

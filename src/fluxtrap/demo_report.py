@@ -49,10 +49,19 @@ def progress_figure(res: DemoResult) -> Figure:
         k = np.arange(1, len(trials) + 1)
         color = LOOP_COLORS[loop]
         ax.scatter(k, [t.value * A_CM2 for t in trials], s=16, color=color, alpha=0.5)
-        ax.step(k, np.array(best_so_far(trials)) * A_CM2, where="post", color=color, label=f"{loop}: best so far")
+        ax.step(
+            k,
+            np.array(best_so_far(trials)) * A_CM2,
+            where="post",
+            color=color,
+            label=f"{loop}: best so far",
+        )
     ax.axvspan(0.5, _shared(res) + 0.5, color="0.9", zorder=0, label="shared first samples")
-    ax.set(xlabel="trial (samples made in the loop)", ylabel="Jc(3 T, 5 K) (A/cm²)",
-           title="Campaign progress per loop (SYNTHETIC samples)")
+    ax.set(
+        xlabel="trial (samples made in the loop)",
+        ylabel="Jc(3 T, 5 K) (A/cm²)",
+        title="Campaign progress per loop (SYNTHETIC samples)",
+    )
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return fig
@@ -64,9 +73,20 @@ def jc_figure(res: DemoResult) -> Figure:
     for loop, jc in res.jc.items():
         t = res.best[loop]
         ok = jc.valid
-        ax.semilogy(jc.field_T[ok], jc.jc_A_cm2[ok], color=LOOP_COLORS[loop], label=f"{loop} best ({t.label})")
-        ax.semilogy(jc.field_T[~ok], jc.jc_A_cm2[~ok], ".", color=LOOP_COLORS[loop], alpha=0.3, ms=3)
-    ax.set(xlabel="B (T)", ylabel="Jc (A/cm²)", title="Jc(B, 5 K) of the best samples (faint: not fully penetrated)")
+        ax.semilogy(
+            jc.field_T[ok],
+            jc.jc_A_cm2[ok],
+            color=LOOP_COLORS[loop],
+            label=f"{loop} best ({t.label})",
+        )
+        ax.semilogy(
+            jc.field_T[~ok], jc.jc_A_cm2[~ok], ".", color=LOOP_COLORS[loop], alpha=0.3, ms=3
+        )
+    ax.set(
+        xlabel="B (T)",
+        ylabel="Jc (A/cm²)",
+        title="Jc(B, 5 K) of the best samples (faint: not fully penetrated)",
+    )
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return fig
@@ -83,13 +103,17 @@ def model_figure(res: DemoResult, store: Store) -> Figure:
     if pair not in slices["two_d"]:
         pair = pair[::-1] if pair[::-1] in slices["two_d"] else next(iter(slices["two_d"]))
     fig = plot_slice_2d(slices, pair, origin=history["origin"].tolist())
-    fig.suptitle("Gaussian-process model of Jc(3 T) (A/m²) on all samples, slice through the best point")
+    fig.suptitle(
+        "Gaussian-process model of Jc(3 T) (A/m²) on all samples, slice through the best point"
+    )
     return fig
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -102,27 +126,59 @@ def write_report(res: DemoResult, store: Store) -> Path:
     df = sim.probes
     end_ramp = float(df.loc[df["applied_T"].abs() < 1e-9, "time_s"].min())
     creep_png = io.BytesIO()
-    mplots.creep(df["time_s"].to_numpy(), df["center_Bz_T"].to_numpy(), res.creep, 86400.0, creep_png)
+    mplots.creep(
+        df["time_s"].to_numpy(), df["center_Bz_T"].to_numpy(), res.creep, 86400.0, creep_png
+    )
     figures = [
-        ("progress", "Campaign progress: best Jc(3 T) so far per loop, same number of samples", _png(progress_figure(res))),
-        ("jc", "Jc(B) at 5 K of each loop's best sample (derived from the stored M(H) files)", _png(jc_figure(res))),
-        ("model", "A slice of the optimizer's model (all samples; researcher: circles, optimizer: triangles)",
-         _png(model_figure(res, store), dpi=70)),
-        ("traces", "Trapped field of the two-disk magnet: Hall-probe traces (FCM 7 T -> 0 at 4.8 T/h, 5 K, hold)",
-         _png(sim.plot_probes())),
-        ("maps", "Current density and |B| in the cross-section: end of the field ramp and end of the hold",
-         _png(sim.plot_maps(times=[end_ramp, float(df["time_s"].iloc[-1])]), dpi=70)),
-        ("creep", "Creep of the centre field: fit B = a - b ln t and its extrapolation to 1 day",
-         base64.b64encode(creep_png.getvalue()).decode("ascii")),
+        (
+            "progress",
+            "Campaign progress: best Jc(3 T) so far per loop, same number of samples",
+            _png(progress_figure(res)),
+        ),
+        (
+            "jc",
+            "Jc(B) at 5 K of each loop's best sample (derived from the stored M(H) files)",
+            _png(jc_figure(res)),
+        ),
+        (
+            "model",
+            "A slice of the optimizer's model (all samples; researcher: circles, optimizer: triangles)",
+            _png(model_figure(res, store), dpi=70),
+        ),
+        (
+            "traces",
+            "Trapped field of the two-disk magnet: Hall-probe traces (FCM 7 T -> 0 at 4.8 T/h, 5 K, hold)",
+            _png(sim.plot_probes()),
+        ),
+        (
+            "maps",
+            "Current density and |B| in the cross-section: end of the field ramp and end of the hold",
+            _png(sim.plot_maps(times=[end_ramp, float(df["time_s"].iloc[-1])]), dpi=70),
+        ),
+        (
+            "creep",
+            "Creep of the centre field: fit B = a - b ln t and its extrapolation to 1 day",
+            base64.b64encode(creep_png.getvalue()).decode("ascii"),
+        ),
     ]
     p_names = ("ramp_rate", "max_temperature", "dwell_time")
     best_rows = []
     for loop, t in res.best.items():
         jc = res.jc[loop]
-        best_rows.append([loop, t.label, *(f"{t.params[p]:g}" for p in p_names), f"{jc.at(0.5) * A_CM2:,.0f}",
-                          f"{jc.at(1.0) * A_CM2:,.0f}", f"{t.value * A_CM2:,.0f}"])
+        best_rows.append(
+            [
+                loop,
+                t.label,
+                *(f"{t.params[p]:g}" for p in p_names),
+                f"{jc.at(0.5) * A_CM2:,.0f}",
+                f"{jc.at(1.0) * A_CM2:,.0f}",
+                f"{t.value * A_CM2:,.0f}",
+            ]
+        )
     summary = sim.summary()["probes"]
-    sim_rows = [[name, f"{v['final_T']:.3f}", f"{v['max_abs_T']:.3f}"] for name, v in summary.items()]
+    sim_rows = [
+        [name, f"{v['final_T']:.3f}", f"{v['max_abs_T']:.3f}"] for name, v in summary.items()
+    ]
     c = res.creep
     history = store.history(res.campaign)
     objective = store.campaign(res.campaign).objective_names[0]
@@ -131,8 +187,13 @@ def write_report(res: DemoResult, store: Store) -> Path:
         for t in trials:
             loops[t.label].append(loop)
     sample_rows = [
-        [r["label"], r["origin"], " + ".join(loops.get(r["label"], [])), *(f"{r[p]:g}" for p in p_names),
-         f"{r[objective] * A_CM2:,.0f}" if np.isfinite(r[objective]) else "-"]
+        [
+            r["label"],
+            r["origin"],
+            " + ".join(loops.get(r["label"], [])),
+            *(f"{r[p]:g}" for p in p_names),
+            f"{r[objective] * A_CM2:,.0f}" if np.isfinite(r[objective]) else "-",
+        ]
         for r in history.to_dict("records")
     ]
     s = res.settings
@@ -154,25 +215,62 @@ figcaption {{ color: #555; font-size: 14px; }}
 </style></head><body>
 <h1>fluxtrap demo: from a sintering campaign to a trapped-field magnet</h1>
 <p class="synthetic"><b>SYNTHETIC.</b> Every sample, M(H) file and Jc(B) curve here comes from fluxtrap's virtual lab
-(<code>fluxtrap.lab</code>, seed {s.seed}), a process emulator tuned to the published K-Ba122 study, not from a real lab.</p>
-<p>Campaign <b>{html.escape(res.campaign)}</b> in <code>{html.escape(res.db_url)}</code>: {s.samples} samples per loop,
-the first {_shared(res)} shared. Every sample went M(H) file -> store -> Jc(B) (extended Bean) -> objective
+(<code>fluxtrap.lab</code>, seed {
+        s.seed
+    }), a process emulator tuned to the published K-Ba122 study, not from a real lab.</p>
+<p>Campaign <b>{html.escape(res.campaign)}</b> in <code>{html.escape(res.db_url)}</code>: {
+        s.samples
+    } samples per loop,
+the first {
+        _shared(res)
+    } shared. Every sample went M(H) file -> store -> Jc(B) (extended Bean) -> objective
 Jc(3 T, 5 K); the files are in the store and <code>fluxtrap campaign show</code> lists them.
-Times: campaign {res.wall_s.get('campaign_s', 0):.0f} s, simulation {res.wall_s.get('simulation_s', 0):.0f} s.</p>
+Times: campaign {res.wall_s.get("campaign_s", 0):.0f} s, simulation {
+        res.wall_s.get("simulation_s", 0):.0f} s.</p>
 <h2>Best sample of each loop</h2>
-{_table(["loop", "sample", "ramp (°C/min)", "T max (°C)", "dwell (min)", "Jc(0.5 T) A/cm²", "Jc(1 T) A/cm²",
-         "Jc(3 T) A/cm²"], best_rows)}
+{
+        _table(
+            [
+                "loop",
+                "sample",
+                "ramp (°C/min)",
+                "T max (°C)",
+                "dwell (min)",
+                "Jc(0.5 T) A/cm²",
+                "Jc(1 T) A/cm²",
+                "Jc(3 T) A/cm²",
+            ],
+            best_rows,
+        )
+    }
 <h2>The magnet</h2>
 <p>Two disks 30 mm x 6 mm (data-driven best on top, researcher-driven best below), 1.2 mm copper spacer;
 field-cooled in 7 T to 5 K, field removed at 4.8 T/h, then held {s.hold_s:g} s; n = 35;
-mesh {s.mesh_size_m * 1e3:g} mm ({sim.solver['elements']} elements, {sim.solver['time_steps']} time steps).</p>
+mesh {s.mesh_size_m * 1e3:g} mm ({sim.solver["elements"]} elements, {
+        sim.solver["time_steps"]
+    } time steps).</p>
 {_table(["probe", "final Bz (T)", "max |Bz| (T)"], sim_rows)}
-<p>Creep of the centre field: B(t) = {c.a_T:.4f} - {c.b_T:.3g} ln t (T, t in s since the field reached zero);
-S = {c.rate(c.t_start_s):.3g}; decay <b>{c.decay_ppm_per_h(c.t_end_s):,.0f} ppm/h</b> at the end of the hold,
+<p>Creep of the centre field: B(t) = {c.a_T:.4f} - {
+        c.b_T:.3g} ln t (T, t in s since the field reached zero);
+S = {c.rate(c.t_start_s):.3g}; decay <b>{
+        c.decay_ppm_per_h(c.t_end_s):,.0f} ppm/h</b> at the end of the hold,
 {c.decay_ppm_per_h(86400.0):,.0f} ppm/h extrapolated to 1 day.</p>
 {figs}
 <h2>All samples</h2>
-{_table(["sample", "origin", "loop", "ramp (°C/min)", "T max (°C)", "dwell (min)", "Jc(3 T) A/cm²"], sample_rows)}
+{
+        _table(
+            [
+                "sample",
+                "origin",
+                "loop",
+                "ramp (°C/min)",
+                "T max (°C)",
+                "dwell (min)",
+                "Jc(3 T) A/cm²",
+            ],
+            sample_rows,
+        )
+    }
 <p>Simulation output: <code>simulation/probes.csv</code>, <code>simulation/summary.json</code>.</p>
 </body></html>
 """
