@@ -170,8 +170,9 @@ class Optimizer:
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:
         """Posterior mean and std at ``X``: columns ``<objective>_mean``, ``<objective>_std`` (objective units)."""
         U = self.space.to_unit(X, "X")
+        model = self.model  # fit (needs gradients) before no_grad
         with torch.no_grad():
-            post = self.model.posterior(U)
+            post = model.posterior(U)
             mean, std = post.mean, post.variance.clamp_min(0).sqrt()
         out = {}
         for j, (name, mx) in enumerate(zip(self.objectives, self.maximize)):

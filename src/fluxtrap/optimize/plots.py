@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from fluxtrap.errors import ValidationError  # noqa: E402
 from fluxtrap.optimize.space import Categorical  # noqa: E402
 
 
@@ -111,6 +112,10 @@ def _origin_groups(data: pd.DataFrame, origin: Sequence[str] | None):
     if origin is None:
         return [("data", data, "k", "o")]
     origin = np.asarray(origin)
+    if len(origin) != len(data):
+        raise ValidationError(
+            f"origin has {len(origin)} labels for {len(data)} observations (give the measured rows' origins)"
+        )
     return [(o, data[origin == o], ORIGIN_STYLE.get(o, ("C7", "s"))[0], ORIGIN_STYLE.get(o, ("C7", "s"))[1])
             for o in sorted(set(origin))]
 

@@ -144,6 +144,15 @@ def test_minimize_flips_the_goal():
     pd.testing.assert_frame_equal(up.ask(1)[space.names], down.ask(1)[space.names])
 
 
+def test_predict_fits_on_first_use_and_interpolates():
+    space = SearchSpace(SPS)
+    X = space.sample(12, seed=2)
+    y = sps_objective(X)
+    pred = Optimizer(space, **FAST).tell(X, y).predict(X)  # no ask before: fits inside predict
+    assert (pred.jc_3T_mean - y).abs().max() < 0.1 * (y.max() - y.min())
+    assert (pred.jc_3T_std > 0).all()
+
+
 def test_bad_input_is_named():
     space = SearchSpace(SPS)
     X = space.sample(4, seed=0)
