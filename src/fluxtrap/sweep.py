@@ -11,7 +11,9 @@ What a swept name changes in the case dict:
 radius      every ``[[stack]]`` layer's ``radius`` (a length)
 thickness   the ``thickness`` of every superconductor layer (a length); layers without an
             explicit ``z`` restack on top of each other; probes stay where they are
-temperature the ``temperature`` of the ``set`` step, ``protocol[0]`` (a temperature)
+temperature the ``temperature`` of the ``set`` step, ``protocol[0]`` (a temperature); it acts
+            through the superconductors' ``jc.temperature`` scaling, so a case without any
+            is refused
 field       the applied ``field`` of the ``set`` step, ``protocol[0]`` (a flux density)
 n           the power-law exponent ``n`` of every superconductor (a number)
 jc_scale    a factor (a number > 0) on the Jc(B) of every superconductor: the table values,
@@ -228,6 +230,10 @@ def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None
             if layer.get("material") in superconductors:
                 layer["thickness"] = value.to_case()
     elif name in ("temperature", "field"):
+        if name == "temperature" and not any(isinstance(m["jc"], Mapping) and "temperature" in m["jc"]
+                                             for m in superconductors.values()):
+            raise ValidationError("--vary temperature: no superconductor of the case has jc.temperature "
+                                  "scaling, so the temperature would change nothing")
         protocol = _list(data, "protocol")
         if not protocol or protocol[0].get("step") != "set":
             raise ValidationError(f"--vary {name}: the case's protocol[0] is not a set step")

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pandas as pd
 import pytest
+from distributed import LocalCluster
 
 from fluxtrap.cli import run
 from fluxtrap.errors import UnitError, ValidationError
@@ -159,6 +161,9 @@ def test_dotted_paths_invalid_variants_and_keys(stack_case):
             expand(base, [Axis.parse(name)], base_dir=stack_case.parent)
     with pytest.raises(ValidationError, match="given twice: n"):
         expand(base, [Axis.parse("n=3"), Axis.parse("n=4")])
+    del base["materials"]["bulk2"]["jc"]["temperature"]
+    with pytest.raises(ValidationError, match="no superconductor of the case has jc.temperature"):
+        expand(base, [Axis.parse("temperature=10K")], base_dir=stack_case.parent)
 
 
 def test_variant_list_times_axes(stack_case, tmp_path):
@@ -207,3 +212,13 @@ def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, c
     assert list(again["cached"]) == [True, True, False] * 2
     cols = ["radius_mm", "temperature_K", "surface_final_T", "surface_max_abs_T", "status", "error", "key"]
     pd.testing.assert_frame_equal(again[cols], saved[cols])
+
+    # more values on an already running cluster: only the new variants run
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        more = run_sweep(case, [Axis.parse("radius=6mm,8mm,10mm"), axes[1]], out=out,
+                         scheduler=cluster.scheduler_address, progress=False)
+    assert (more.computed, more.cached, more.failed) == (2, 4, 3)
+    assert more.table[more.table["radius_mm"] == 8]["status"].tolist() == ["done", "done", "failed"]
+    assert run(["sweep", str(case), "--out", str(out)]) == 2
+    assert "give at least one --vary" in capsys.readouterr().err
