@@ -45,6 +45,7 @@ import itertools
 import json
 import logging
 import math
+import os
 import time
 import tomllib
 import traceback
@@ -451,7 +452,7 @@ class Cache:
         if traces := record.pop("probes_csv", None):
             (self.folder / f"{key}-probes.csv").write_text(traces)
         record["params"] = {k: str(v) for k, v in params.items()}
-        tmp = self.folder / f"{key}.json.tmp"
+        tmp = self.folder / f"{key}.{os.getpid()}.tmp"  # two sweeps into one folder do not collide
         tmp.write_text(json.dumps(record, indent=1, default=_plain))
         tmp.replace(self.folder / f"{key}.json")  # atomic: never a half-written entry
 
@@ -485,7 +486,7 @@ def run_sweep(
         if v.case is None or v.key in records or v.key in todo:
             continue
         hit = cache.get(v.key)
-        if hit is not None and (hit["status"] == "done" or not retry_failed):
+        if hit is not None and (hit.get("status") == "done" or not retry_failed):
             records[v.key] = hit
             cached.add(v.key)
         else:
