@@ -1,8 +1,8 @@
 """The demo end to end: the data-driven loop beats the researchers' grid on Jc(3 T); the quick demo
 leaves everything in the store, re-derivable from the raw files; its report renders in Chromium.
 
-The full ``make demo`` (20 samples per loop, 2 mm mesh, 6000 s hold) is too slow for the suite;
-the end-to-end test runs it once with ``--quick`` (10 samples per loop, 4 mm mesh, 1500 s hold).
+The full ``make demo`` (20 samples per loop, 1 mm mesh, 6000 s hold) is too slow for the suite;
+the end-to-end test runs it once with ``--quick`` (10 samples per loop, 3 mm mesh, 1500 s hold).
 """
 
 from __future__ import annotations
