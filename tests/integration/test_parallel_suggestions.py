@@ -33,21 +33,25 @@ def store(store_url) -> Store:
 
 # -- the lock itself: a read-then-write that races without it --------------------------------
 def _claim_next_dwell(url: str, barrier, locked: bool) -> None:
-    """Read the open suggestions, take the first dwell time not yet suggested, write it."""
+    """Read the open suggestions, take the first dwell time not yet suggested, write it.
+
+    Without the lock every claimer waits at the barrier after its read (all read before any
+    writes: the worst case, made certain); with it, it pauses as if fitting a model.
+    """
     store = Store(url, migrate=False)
     barrier.wait(timeout=120)
 
-    def claim() -> None:
+    def claim(between) -> None:
         taken = {x.params["dwell_time"] for x in store.suggestions(NAME, "open")}
         dwell = next(float(d) for d in range(60) if float(d) not in taken)
-        time.sleep(0.3)  # the model fit between the read and the write
+        between()
         store.add_suggestions(NAME, [{**BULK2, "dwell_time": dwell}], [None], {}, seed=0)
 
     if locked:
         with store.locked_campaign(NAME):
-            claim()
+            claim(lambda: time.sleep(0.3))
     else:
-        claim()
+        claim(lambda: barrier.wait(timeout=120))
 
 
 def _run_claimers(url: str, n: int, locked: bool) -> None:
