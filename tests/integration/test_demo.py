@@ -34,6 +34,24 @@ SAMPLES = 20  # per loop; the first 7 (the researchers' temperature scan) are sh
 CHROMIUM = "/usr/bin/chromium"
 
 
+def test_researchers_grid_ends_where_the_published_researchers_did():
+    """Published Bulk2 (researcher-driven, 50 C steps): 600 C, 5 min at ~50 C/min."""
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    lab = VirtualLab(0, scatter=0.0)
+    researchers = ResearcherLoop(spec)
+    researchers.run(
+        lambda params, label, origin, sid: Trial(
+            label, origin, params, float(lab.expected_jc(params, 3.0))
+        ),
+        SAMPLES,
+        lambda i: f"R{i:02d}",
+    )
+    best = researchers.best()
+    assert best["max_temperature"] == 600 and best["dwell_time"] == 5
+    assert 35 <= best["ramp_rate"] <= 70
+    assert {t.params["max_temperature"] % 50 for t in researchers.trials} == {0}  # 50 C steps only
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_data_driven_loop_beats_the_researchers_grid_on_jc_3T(seed):
