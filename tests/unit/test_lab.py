@@ -109,3 +109,16 @@ def test_loop_file_is_labelled_synthetic_and_gives_back_the_lab_jc():
     # extended Bean on the loop recovers the lab's Jc where the bar is fully penetrated (1 %)
     for b in (1.0, 3.0, 5.0):
         assert jc.at(b) == pytest.approx(s.jc.at(b), rel=0.01)
+
+
+def test_microstructure_trends_are_physical():
+    dwell = np.linspace(0, 60, 121)
+    m600, m560 = microstructure(50.0, 600.0, dwell), microstructure(50.0, 560.0, dwell)
+    # densification and grain growth only advance with time, and faster when hotter
+    assert np.all(np.diff(m600.connectivity) >= 0) and np.all(np.diff(m600.grain_nm) > 0)
+    assert np.all(m600.grain_nm > m560.grain_nm) and np.all(m600.connectivity >= m560.connectivity)
+    # impurity phases appear above ~600 C
+    hot = microstructure(50.0, np.array([550.0, 600.0, 650.0, 700.0]), 10.0).impurity
+    assert np.all(np.diff(hot) < 0) and hot[0] > 0.95 and hot[-1] < 0.2
+    # planar defects peak at a dwell that grows as the temperature falls (formation vs annealing)
+    assert 0 < dwell[np.argmax(m600.defects)] < dwell[np.argmax(m560.defects)] < 60
