@@ -6,9 +6,10 @@ can run without a lab. Every curve and file it makes says SYNTHETIC.
 
 The landscape is a small, physically motivated process model of K-doped Ba122 bulks. Its
 constants were tuned (by differential evolution, once, offline) so that the optima and curves
-match the published study's description: Jc(0 T) best near (50 C/min, 600 C, ~3 min) at
-~1.2e5 A/cm^2, Jc(3 T) best near (50 C/min, 556 C, ~30 min) at ~2.9e4 A/cm^2, the curves of the
-two published conditions close to the published tables. They are not fitted to measured data.
+match the published study's description: Jc(0 T) best near (50 C/min, 596 C, 5 min) at
+1.28e5 A/cm^2, Jc(3 T) best near (48 C/min, 554 C, 36 min) at 2.97e4 A/cm^2; at the published
+conditions Jc(0 T) = 1.27e5 (Bulk2) and 1.17e5 A/cm^2 (Bulk1), Jc(3 T) = 2.09e4 and 2.97e4 A/cm^2,
+crossing below 0.5 T. They are not fitted to measured data.
 
 - thermal budget: the dwell plus an Arrhenius-equivalent share of the heating ramp, ``t_eff`` (min);
 - densification / grain connectivity ``K``: an Arrhenius-activated budget ``D = t_eff a_d(T)``,
