@@ -296,10 +296,15 @@ def newton(d: Discretization, u_old: np.ndarray, dt: float, applied_T: float,
         falls = (np.sign(E_primal) == sgn) & (np.abs(E_primal) < np.abs(Es))
         dual_mag = np.where(np.sign(E_dual) == sgn, np.abs(E_dual), 0.0)
         dual = sgn * np.minimum(np.abs(E_primal), np.maximum(dual_mag, 1e-3 * np.abs(Es)))
-        Es = np.where(falls, dual, E_primal)
+        # growth is capped at E(max(1, x (1 + 5/n)) Jc): a primal step from below overshoots
+        x_cap = np.maximum(1.0, np.abs(JE) / jc * (1.0 + 5.0 / d.n))
+        grown = np.sign(E_primal) * np.minimum(np.abs(E_primal), d.e0 * np.minimum(x_cap, X_MAX) ** d.n)
+        Es = np.where(falls, dual, grown)
         change = np.max(np.abs(Cd[sc]) / jc, initial=0.0)
-        consistent = it > 1 and np.max(np.abs(Jn - JE) / jc, initial=0.0) < ctl.newton_tol
-        if change < ctl.newton_tol and (consistent or not np.any(falls)):
+        # J(E) must match J where E matters; below 1e-8 E0 an element is a perfect conductor
+        live = np.maximum(np.abs(E_primal), np.abs(E_dual)) > 1e-8 * d.e0
+        consistent = it > 1 and np.max(np.abs(Jn - JE)[live] / jc[live], initial=0.0) < ctl.newton_tol
+        if change < ctl.newton_tol and (consistent or not np.any(falls & live)):
             return u, it
     return None
 
