@@ -12,7 +12,7 @@ import pytest
 from distributed import LocalCluster
 
 from fluxtrap.cli import run
-from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.errors import InputFileError, UnitError, ValidationError
 from fluxtrap.sweep import Axis, Value, case_key, expand, load_case_dict, read_list, run_sweep
 
 STACK = """
@@ -175,7 +175,7 @@ def test_variant_list_times_axes(stack_case, tmp_path):
     got = [(v.params["radius"].magnitude, v.params["n"].magnitude, v.params["temperature"].magnitude) for v in variants]
     assert got == [(12, 20, 5), (12, 20, 10), (14, 30, 5), (14, 30, 10)]
     listed.write_text("radius,n\n12 mm,\n")
-    with pytest.raises(Exception, match="line 2: every column needs a value"):
+    with pytest.raises(InputFileError, match="line 2: every column needs a value"):
         read_list(listed)
 
 
