@@ -175,7 +175,7 @@ class Optimizer:
             post = model.posterior(U)
             mean, std = post.mean, post.variance.clamp_min(0).sqrt()
         out = {}
-        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize)):
+        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize, strict=True)):
             out[f"{name}_mean"] = (mean[:, j] if mx else -mean[:, j]).numpy()
             out[f"{name}_std"] = std[:, j].numpy()
         return pd.DataFrame(out, index=X.index)
@@ -184,7 +184,7 @@ class Optimizer:
         """Leave-one-out predictions: per objective ``<o>``, ``<o>`` (observed), ``<o>_loo_mean``, ``<o>_loo_std``."""
         mean, std = loo_predictions(self.model)
         out = self._X.copy()
-        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize)):
+        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize, strict=True)):
             out[name] = self._Y[name].to_numpy()
             out[f"{name}_loo_mean"] = (mean[:, j] if mx else -mean[:, j]).numpy()
             out[f"{name}_loo_std"] = std[:, j].numpy()
@@ -208,7 +208,7 @@ class Optimizer:
             return summary
         loo, ls, noise = self.loo(), self.lengthscales(), noise_std(self.model).numpy()
         summary["objectives"] = {}
-        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize)):
+        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize, strict=True)):
             err = loo[f"{name}_loo_mean"] - loo[name]
             var = float(loo[name].var(ddof=0))
             summary["objectives"][name] = {
@@ -344,7 +344,7 @@ class Optimizer:
         cats = [j for j in space.cat_dims if j not in fixed]
         if cats:
             levels = [range(len(space.parameters[j].choices)) for j in cats]
-            combos = [dict(zip(cats, map(float, c))) for c in itertools.product(*levels)]
+            combos = [dict(zip(cats, map(float, c), strict=True)) for c in itertools.product(*levels)]
             if len(combos) > 16:
                 rng = np.random.default_rng(seed)
                 combos = [combos[i] for i in rng.choice(len(combos), 16, replace=False)]

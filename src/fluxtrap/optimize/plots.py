@@ -175,7 +175,7 @@ def plot_slice_2d(
     s = slices["two_d"][pair]
     p, q = pair
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
-    for ax, key, cmap in zip(axes, ("mean", "std", "acquisition"), ("viridis", "magma", "cividis")):
+    for ax, key, cmap in zip(axes, ("mean", "std", "acquisition"), ("viridis", "magma", "cividis"), strict=True):
         cs = ax.contourf(s["x"], s["y"], s[key], levels=20, cmap=cmap)
         fig.colorbar(cs, ax=ax)
         for label, d, color, marker in _origin_groups(slices["data"], origin):
@@ -233,7 +233,7 @@ def plot_parallel_coordinates(
     norm = matplotlib.colors.Normalize(h[objective].min(), h[objective].max())
     cmap = matplotlib.colormaps["viridis"]
     origin = h["origin"] if "origin" in h else pd.Series("data", index=h.index)
-    for (_, z), v, o in zip(Z.iterrows(), h[objective], origin):
+    for (_, z), v, o in zip(Z.iterrows(), h[objective], origin, strict=True):
         ax.plot(range(len(cols)), z.to_numpy(), color=cmap(norm(v)), lw=1.2,
                 ls="--" if o == "optimizer" else "-", alpha=0.85)
     ax.set_xticks(range(len(cols)), [_label(c, units or {}) for c in cols], rotation=15)
@@ -311,7 +311,7 @@ def write_model_report(
         plt.close(fig)
         paths.append(out / name)
 
-    for obj, mx in zip(opt.objectives, opt.maximize):
+    for obj, mx in zip(opt.objectives, opt.maximize, strict=True):
         slices = model_slices(opt, objective=obj, pending=pending)
         tag = f"_{obj}" if len(opt.objectives) > 1 else ""
         save(plot_slices_1d(slices, origin, suggestions), f"model_1d{tag}.png")

@@ -160,7 +160,7 @@ def replay(
     ``progress(k)`` is called after each finished repeat. Options go to :class:`Optimizer`.
     """
     N = len(X)
-    if N != len(y):
+    if len(y) != N:
         raise ValidationError(f"replay: X has {N} rows but y has {len(y)}")
     if not 1 <= n_initial < budget <= N:
         raise ValidationError(f"replay: need 1 <= initial ({n_initial}) < budget ({budget}) <= pool size ({N})")

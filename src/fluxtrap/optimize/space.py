@@ -319,7 +319,7 @@ class SearchSpace:
                 cand[name] = value
             cand = cand[self.feasible(cand)]
             keep, taken = [], set(seen)
-            for i, key in zip(cand.index, self.keys(cand)):
+            for i, key in zip(cand.index, self.keys(cand), strict=True):
                 if key not in taken:
                     taken.add(key)
                     keep.append(i)
