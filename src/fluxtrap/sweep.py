@@ -61,6 +61,8 @@ import pint
 
 from fluxtrap import __version__
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
+from fluxtrap.simulate import Case, Simulation
+from fluxtrap.simulate.materials import read_jc_csv
 from fluxtrap.units import DIMENSIONS, Q_, quantity
 
 log = logging.getLogger(__name__)
@@ -284,8 +286,6 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 def _scaled_jc(jc: Any, k: float, base_dir: Path, where: str) -> dict[str, Any]:
-    from fluxtrap.simulate.materials import read_jc_csv
-
     if not isinstance(jc, Mapping):
         raise ValidationError(f"--vary jc_scale: {where} is not a table")
     out = dict(jc)
@@ -319,7 +319,7 @@ class Variant:
 
     index: int
     params: dict[str, Value]
-    case: Any = field(repr=False)
+    case: Case | None = field(repr=False)
     key: str
     error: str = ""
 
@@ -350,8 +350,6 @@ def expand(
     A name that cannot be applied (a path the case does not have) raises at once; a variant
     whose resulting case is invalid is returned with ``case=None`` and its ``error``.
     """
-    from fluxtrap.simulate import Case
-
     names = [a.name for a in axes]
     listed = list(rows[0]) if rows else []
     twice = sorted(set(names) & set(listed)) or sorted({n for n in names if names.count(n) > 1})
@@ -374,7 +372,7 @@ def expand(
     return variants
 
 
-def case_key(case: Any) -> str:
+def case_key(case: Case) -> str:
     """16 hex digits of the SHA-256 of the case in SI (without its title) and fluxtrap's version."""
     si = {k: v for k, v in case.to_si_dict().items() if k != "title"}
     return _digest(json.dumps({"fluxtrap": __version__, "case": si}, sort_keys=True, default=repr))
@@ -395,14 +393,12 @@ def _round(x: float) -> float:
 
 
 # -- running one case (on a worker) -------------------------------------------------------------
-def run_case(case: Any) -> dict[str, Any]:
+def run_case(case: Case) -> dict[str, Any]:
     """Simulate ``case``; never raises: ``{"status": "done"|"failed", "error", "traceback",
     "wall_s", "summary" (probes and solver of the result's summary), "probes_csv"}``.
 
     Catching every exception is the point: one variant's failure must not stop the sweep.
     """
-    from fluxtrap.simulate import Simulation
-
     t0 = time.perf_counter()
     try:
         result = Simulation(case).run(progress=False)
