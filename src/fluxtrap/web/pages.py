@@ -162,7 +162,9 @@ def simulations_page(
         curves = plots.jc_curves(store, campaign, [sample])
         if sample not in curves:
             raise ValidationError(f"sample {sample!r} has no Jc(B) yet: upload its M(H) loop first")
-        t_K = store.measurements(campaign, sample, with_content=False)[-1].temperature_K or 5.0
+        t_K = store.measurements(campaign, sample, with_content=False)[-1].temperature_K
+        if t_K is None:
+            raise ValidationError(f"the measurement of {sample!r} does not say its temperature")
         case = example_case(
             title=f"Single bulk of {sample} ({campaign}), FCM 2 T at {t_K:g} K",
             jc=plots.jc_table_toml(curves[sample]),

@@ -129,6 +129,8 @@ def login(page, user: str) -> None:
 
 def test_submit_simulation_and_see_probes_and_maps(page):
     login(page, "bob")
+    assert "K-Ba122 SPS" in page.inner_text("table")
+    shot(page, "00-campaigns")
     page.click("header >> text=Simulations")
     page.click("#simulation-form button")  # the example case the form is filled with
     page.wait_for_url("**/simulations/1")
