@@ -195,8 +195,9 @@ def _parse_step(d: Mapping[str, Any], where: str) -> Step:
 # -- numerical options --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MeshOptions:
-    """``size_m``: element edge in the conductors (m); ``outer_m``: distance of the outer boundary
-    from the stack centre (m; 0 = ten times the stack's larger extent)."""
+    """``size_m``: element edge in the conductors (m; a case file without [mesh] size gets
+    min(1 mm, a quarter of the smallest superconductor radius or thickness)); ``outer_m``:
+    distance of the outer boundary from the stack centre (m; 0 = ten times the stack's extent)."""
 
     size_m: float = 1e-3
     outer_m: float = 0.0
@@ -295,7 +296,9 @@ class Case:
         )
         protocol = tuple(_parse_step(d, f"protocol[{i}]") for i, d in enumerate(data.get("protocol", [])))
         m = dict(data.get("mesh", {}))
-        mesh = MeshOptions(_q(m, "size", "length", "mesh", default="1 mm"),
+        sc_names = {mat.name for mat in materials if isinstance(mat, Superconductor)}
+        auto = min([1e-3] + [min(x.radius_m, x.thickness_m) / 4 for x in stack if x.material in sc_names])
+        mesh = MeshOptions(_q(m, "size", "length", "mesh", default=f"{auto!r} m"),
                            _q(m, "outer", "length", "mesh", default="0 m"))
         s = dict(data.get("solver", {}))
         solver = SolverOptions(

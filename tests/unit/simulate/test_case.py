@@ -39,6 +39,15 @@ def test_example_parses_to_si():
     assert "bulk2" in repr(case) and "RampField(to_T=0, rate_T_h=4.8)" in repr(case)
 
 
+def test_default_mesh_size_follows_the_smallest_superconductor():
+    d = base()
+    assert Case.from_dict(d).mesh.size_m == pytest.approx(1e-3)  # min(1 mm, 6 mm / 4)
+    d["stack"][0].update(thickness="2 mm")
+    assert Case.from_dict(d).mesh.size_m == pytest.approx(0.5e-3)
+    d["mesh"] = {"size": "2 mm"}
+    assert Case.from_dict(d).mesh.size_m == pytest.approx(2e-3)
+
+
 def test_round_trip_and_pickle():
     case = Case.load(EXAMPLE)
     assert Case.from_dict(case.to_dict()) == case
