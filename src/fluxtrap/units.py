@@ -7,6 +7,7 @@ degC are the one exception and are named ``*_degC``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from tokenize import TokenError
 from typing import Any
 
 import pint
@@ -43,7 +44,7 @@ def quantity(text: str, key: str = "value") -> pint.Quantity:
         )
     try:
         q = Q_(text)
-    except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError) as err:
+    except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError, AssertionError, TokenError) as err:
         raise UnitError(f"{key}: cannot read {text!r} as a quantity with a unit ({err})") from None
     if not isinstance(q, pint.Quantity) or q.dimensionless and text.strip().replace(".", "").isdigit():
         raise UnitError(f"{key}: {text!r} has no unit; write it with one, e.g. \"{text} mm\"")

@@ -15,9 +15,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
 
 from fluxtrap.store import Store
+from fluxtrap.units import parse
 from fluxtrap.web import plots, schemas
 from fluxtrap.web.auth import Reader, Writer, store_of
-from fluxtrap.web.jobs import Jobs, read_quantity
+from fluxtrap.web.jobs import Jobs
 
 MAX_UPLOAD = 50 * 2**20  # bytes; an MPMS3 loop file is ~1 MB
 
@@ -195,12 +196,12 @@ def upload_measurement(
         raise HTTPException(413, f"file {file.filename!r} is larger than {MAX_UPLOAD // 2**20} MiB")
     filename = file.filename or "upload"
     a_m, b_m, c_m = (
-        read_quantity(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c))
+        parse(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c))
     )
     temperature_K = (
         None
         if not temperature
-        else read_quantity(temperature, "temperature", "form field temperature")
+        else parse(temperature, "temperature", "form field temperature")
     )
     metadata, curves, jc = derive(
         kind, content, filename, a_m, b_m, c_m, temperature_K=temperature_K

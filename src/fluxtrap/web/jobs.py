@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import itertools
 import threading
-import tokenize
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fluxtrap.errors import FluxtrapError, InputFileError, NotFoundError, UnitError, ValidationError
-from fluxtrap.units import parse
+from fluxtrap.errors import FluxtrapError, InputFileError, NotFoundError, ValidationError
 from fluxtrap.web import plots, schemas
 
 MAX_PENDING = 20
@@ -26,24 +23,6 @@ MAX_PENDING = 20
 
 class NotFinishedError(FluxtrapError):
     """A simulation's results were asked for before it finished (HTTP 409)."""
-
-
-@contextmanager
-def _pint_errors_as_unit_errors(where: str):
-    """pint's parser lets ``tokenize.TokenError`` and ``AssertionError`` escape ``units.parse`` for
-    texts like ")" or ":" (found by the API fuzzing); at the HTTP edge they are the caller's error."""
-    try:
-        yield
-    except (tokenize.TokenError, AssertionError) as err:
-        raise UnitError(
-            f"{where}: a value cannot be read as a quantity with a unit ({err})"
-        ) from None
-
-
-def read_quantity(text: str, dimension: str, key: str) -> float:
-    """``units.parse`` for form fields: ``text`` in the SI unit of ``dimension``."""
-    with _pint_errors_as_unit_errors(key):
-        return parse(text, dimension, key)
 
 
 def parse_case(text: str):
@@ -61,8 +40,7 @@ def parse_case(text: str):
             raise ValidationError(
                 f"case: materials.{name}.jc.csv refers to a file on the server; give jc.table instead"
             )
-    with _pint_errors_as_unit_errors("case"):
-        return Case.from_dict(data)
+    return Case.from_dict(data)
 
 
 @dataclass(eq=False)
