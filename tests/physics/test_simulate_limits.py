@@ -157,3 +157,18 @@ def test_warming_lowers_the_trapped_field_with_jc():
     t_ramp, t_warm = (snap.time_s for snap in res.snapshots[1:3])
     assert top.loc[t_ramp] / top.loc[t_warm] == pytest.approx(s(5) / s(20), rel=0.03)
     assert res.probes.temperature_K.iloc[-1] == pytest.approx(20.0)
+
+
+def test_surface_probes_converge_on_and_off_the_axis():
+    """Probes on the top surface (on a material interface, where edge-element point values are
+    worst) converge with the mesh: 1 mm and 0.5 mm agree within 0.5%, on and off the axis."""
+    probes = [{"name": "axis", "r": "0 mm", "z": "6 mm"}, {"name": "off", "r": "10 mm", "z": "6 mm"},
+              {"name": "above", "r": "7 mm", "z": "7 mm"}]
+    case = {"materials": {"sc": {"n": 35, "jc": {"kim": {"jc0": "1e5 A/cm^2", "b0": "1 T"}}}},
+            "stack": [{"material": "sc", "radius": "15 mm", "thickness": "6 mm"}], "probes": probes,
+            "protocol": [{"step": "set", "field": "5 T", "temperature": "5 K"},
+                         {"step": "ramp_field", "to": "0 T", "rate": "10 T/h"}]}
+    coarse = simulate({**case, "mesh": {"size": "1 mm"}}).probes.iloc[-1]
+    fine = simulate({**case, "mesh": {"size": "0.5 mm"}}).probes.iloc[-1]
+    for p in ("axis", "off", "above"):
+        assert coarse[f"{p}_Bz_T"] == pytest.approx(fine[f"{p}_Bz_T"], rel=0.005), p
