@@ -130,7 +130,6 @@ def _ask(url: str, barrier) -> None:
 
 
 def test_two_concurrent_asks_with_a_pending_suggestion_return_distinct_conditions(store):
-    pytest.importorskip("fluxtrap.optimize.campaign_loop", reason="optimizer campaign loop not available")
     rng = np.random.default_rng(1)
     for i in range(8):
         p = {"ramp_rate": round(float(rng.uniform(10, 100)), 1),
