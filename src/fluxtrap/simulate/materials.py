@@ -34,6 +34,10 @@ def _fmt(values: tuple[float, ...]) -> str:
     return "[" + ", ".join(f"{v:.4g}" for v in values) + "]"
 
 
+# Measured bulk exponents lie between ~5 and ~100; above a few hundred the power law is a step
+# that a Newton solve on E(J) cannot follow (a critical-state solver would be needed).
+N_MAX = 500.0
+
 @dataclass(frozen=True)
 class TableJc:
     """Jc at measured fields: ``field_T`` (k,) in T, increasing; ``jc_A_m2`` (k,) in A/m^2 > 0."""
@@ -80,8 +84,8 @@ class KimJc:
     b0_T: float
 
     def __post_init__(self) -> None:
-        if not (self.jc0_A_m2 > 0 and self.b0_T > 0):
-            raise ValidationError(f"jc.kim: jc0 and b0 must be > 0, got {self.jc0_A_m2}, {self.b0_T}")
+        if not (0 < self.jc0_A_m2 < np.inf and 0 < self.b0_T < np.inf):
+            raise ValidationError(f"jc.kim: jc0 and b0 must be finite and > 0, got {self.jc0_A_m2}, {self.b0_T}")
 
     def at(self, field_T: Any) -> np.ndarray:
         return self.jc0_A_m2 / (1.0 + np.abs(np.asarray(field_T, float)) / self.b0_T)
@@ -97,8 +101,8 @@ class ConstantJc:
     jc_A_m2: float
 
     def __post_init__(self) -> None:
-        if not self.jc_A_m2 > 0:
-            raise ValidationError(f"jc.constant must be > 0, got {self.jc_A_m2} A/m^2")
+        if not 0 < self.jc_A_m2 < np.inf:
+            raise ValidationError(f"jc.constant must be finite and > 0, got {self.jc_A_m2} A/m^2")
 
     def at(self, field_T: Any) -> np.ndarray:
         return np.full(np.shape(field_T), self.jc_A_m2, dtype=float)
@@ -202,8 +206,10 @@ class Superconductor:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "jc", as_jc_model(self.jc))
-        if not self.n > 1:
-            raise ValidationError(f"materials.{self.name}.n = {self.n}: the power-law exponent must be > 1")
+        if not 1 < self.n <= N_MAX:
+            raise ValidationError(
+                f"materials.{self.name}.n = {self.n}: the power-law exponent must be in (1, {N_MAX:g}]"
+            )
         if not self.e0_V_m > 0:
             raise UnitError(f"materials.{self.name}.e0: must be > 0 V/m, got {self.e0_V_m}")
 

@@ -66,7 +66,10 @@ def test_accepts_path_dict_case_and_rejects_others():
 @pytest.mark.parametrize("edit, err, match", [
     (lambda d: d["stack"][0].update(material="nb3sn"), ValidationError, r"stack\[0\].material: 'nb3sn' is not defined"),
     (lambda d: d["stack"][1].update(z="3 mm"), ValidationError, r"stack\[1\].*overlaps stack\[0\]"),
-    (lambda d: d["materials"]["sc"].update(n=1), ValidationError, r"materials.sc.n = 1.0: .* > 1"),
+    (lambda d: d["materials"]["sc"].update(n=1), ValidationError, r"materials.sc.n = 1.0: .* in \(1, 500\]"),
+    (lambda d: d["materials"]["sc"].update(n=1e4), ValidationError, r"materials.sc.n = 10000.0: .* in \(1, 500\]"),
+    (lambda d: d["materials"]["sc"].update(jc={"constant": "inf A/cm^2"}), ValidationError, "jc.constant must be finite and > 0"),
+    (lambda d: d["materials"]["sc"].update(jc={"kim": {"jc0": "inf A/cm^2", "b0": "0.6 T"}}), ValidationError, "jc0 and b0 must be finite and > 0"),
     (lambda d: d["stack"][0].update(radius="-15 mm"), ValidationError, r"stack\[0\].radius: must be > 0"),
     (lambda d: d["stack"][0].update(radius="30 mm/s"), UnitError, r"stack\[0\].radius: '30 mm/s' is not a length"),
     (lambda d: d["stack"][0].update(radius=15), UnitError, r"stack\[0\].radius: got the bare value 15; expected a length"),
@@ -146,3 +149,4 @@ def test_errors_are_fluxtrap_errors():
     d["stack"] = []
     with pytest.raises(FluxtrapError, match="no layers"):
         Case.from_dict(d)
+
