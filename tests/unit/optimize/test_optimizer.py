@@ -51,11 +51,12 @@ def evaluations_to_reach(f, space: SearchSpace, budget: int, seed: int) -> int |
 
 @pytest.mark.parametrize(
     "name, budget, seeds",
-    [("branin", 30, range(3)), ("hartmann3", 40, range(3))],
+    [("branin", 30, range(5)), ("hartmann3", 40, range(5))],
 )
 def test_reaches_known_optimum(name, budget, seeds):
     """Branin (min 0.397887, range ~308) in 30 and Hartmann-3 (min -3.86278, range ~3.86) in 40
-    evaluations, to 1% of the range, in every tested seed (a looser 'most seeds' is the claim)."""
+    evaluations, to 1% of the range, in all but at most one of 5 seeds. Measured over seeds 0-9:
+    10/10 each, after median 7 (Branin) and 12 (Hartmann-3) evaluations."""
     if name == "branin":
         f = Branin()
         f.value_range = 308.129 - 0.397887
