@@ -4,7 +4,8 @@ Replay follows Liang et al. 2021 (npj Comput. Mater. 7, 188) as ../shared/data/b
 describes it: identical inputs averaged into one pool entry, goal set = best ceil(5% N), 2 random
 starting entries, the random baseline as its analytic expectation (top fraction i/N), trials
 counted including the 2 starts. The paper used 50 seeded repeats; this script uses REPEATS
-(default 5, 10 for the two data sets with reference numbers) to run in about 15 minutes on 2 cores.
+(default 5, 10 for the two data sets with reference numbers): 90 runs of 48 asks, about 10 minutes
+on 2 idle cores (26 minutes measured on a shared machine at load average 7-10).
 Defaults of fluxtrap's Optimizer throughout (SingleTaskGP Matern-5/2 ARD + analytic LogEI over
 the pool).
 

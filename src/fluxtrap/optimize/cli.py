@@ -54,6 +54,9 @@ def _summary_line(summary: dict) -> str:
         ls = ", ".join(f"{k} {v:.3g}" for k, v in sorted(o["lengthscales"].items(), key=lambda kv: kv[1] or 0))
         r2 = "" if o.get("loo_r2") is None else f", LOO R^2 {o['loo_r2']:.2f}"
         lines.append(f"  {name} ({o['goal']}): LOO RMSE {o['loo_rmse']:.3g}{r2}; length-scales {ls}")
+    for row in summary.get("pareto_front", []):
+        lines.append("  Pareto front: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                                    for k, v in row.items()))
     return "\n".join(lines)
 
 

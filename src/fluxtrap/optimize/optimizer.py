@@ -202,7 +202,8 @@ class Optimizer:
         return pd.DataFrame(ls, index=self.objectives, columns=self.space.names)
 
     def model_summary(self) -> dict[str, Any]:
-        """JSON-able summary for the store: n, and per objective goal, length-scales, noise, LOO error."""
+        """JSON-able summary for the store: n, per objective goal, length-scales, noise, LOO error;
+        with several objectives also the observed Pareto front (parameters and objectives)."""
         summary: dict[str, Any] = {"n": len(self._X), "model": self._model_name()}
         if len(self._X) < 2:
             return summary
@@ -218,6 +219,11 @@ class Optimizer:
                 "loo_rmse": _finite(math.sqrt(float((err**2).mean()))),
                 "loo_r2": _finite(1 - float((err**2).mean()) / var) if var > 0 else None,
             }
+        if len(self.objectives) > 1:
+            summary["pareto_front"] = [
+                {k: v if isinstance(v, str) else float(v) for k, v in row.items()}
+                for row in self.pareto_front().to_dict("records")
+            ]
         return summary
 
     def _model_name(self) -> str:

@@ -229,6 +229,7 @@ def test_multi_objective_pareto_and_nehvi():
     for _, row in front.iterrows():
         dominated = (Y.jc_0T >= row.jc_0T) & (Y.jc_3T >= row.jc_3T) & ((Y.jc_0T > row.jc_0T) | (Y.jc_3T > row.jc_3T))
         assert not dominated.any()
+    assert opt.model_summary()["pareto_front"] == front.to_dict("records")
     batch = opt.ask(2)
     assert batch.attrs["acquisition_function"] == "qLogNoisyExpectedHypervolumeImprovement"
     assert len(set(space.keys(batch))) == 2
