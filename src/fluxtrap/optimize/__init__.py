@@ -6,21 +6,22 @@
 >>> batch = opt.ask(2)
 """
 
-from fluxtrap.optimize.optimizer import ConstantObjectiveWarning, Optimizer
-from fluxtrap.optimize.space import (
-    Categorical,
-    Continuous,
-    Integer,
-    LinearConstraint,
-    SearchSpace,
-)
+import importlib
 
-__all__ = [
-    "Categorical",
-    "ConstantObjectiveWarning",
-    "Continuous",
-    "Integer",
-    "LinearConstraint",
-    "Optimizer",
-    "SearchSpace",
-]
+# Loaded on first use: importing torch/BoTorch takes seconds, and `fluxtrap --help` should not.
+_EXPORTS = {
+    "ConstantObjectiveWarning": "fluxtrap.optimize.optimizer",
+    "Optimizer": "fluxtrap.optimize.optimizer",
+    "Categorical": "fluxtrap.optimize.space",
+    "Continuous": "fluxtrap.optimize.space",
+    "Integer": "fluxtrap.optimize.space",
+    "LinearConstraint": "fluxtrap.optimize.space",
+    "SearchSpace": "fluxtrap.optimize.space",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'fluxtrap.optimize' has no attribute {name!r}")

@@ -6,6 +6,12 @@
 ``fluxtrap serve [--host 127.0.0.1 --port 8000] [--db URL]`` runs it with uvicorn.
 """
 
-from fluxtrap.web.app import create_app
-
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str):  # FastAPI is loaded on first use, not by every `fluxtrap` command
+    if name == "create_app":
+        from fluxtrap.web.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'fluxtrap.web' has no attribute {name!r}")
