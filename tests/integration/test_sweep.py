@@ -222,3 +222,38 @@ def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, c
     assert more.table[more.table["radius_mm"] == 8]["status"].tolist() == ["done", "done", "failed"]
     assert run(["sweep", str(case), "--out", str(out)]) == 2
     assert "give at least one --vary" in capsys.readouterr().err
+
+
+def test_a_simulation_that_fails_on_a_worker_is_recorded_and_retried_on_request(tmp_path, monkeypatch):
+    """A valid variant whose solve raises on the worker: recorded as failed with its error, cached as
+    failed (a plain re-run does not repeat it), and run again with ``retry_failed``. The cluster runs
+    its worker in this process (``processes=False``) so that the patched solver reaches it."""
+    from fluxtrap.errors import SolverError
+    from fluxtrap.simulate import Simulation
+
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    out = tmp_path / "sweep"
+    axes = [Axis.parse("radius=6mm,10mm")]
+    real_run = Simulation.run
+
+    def fail_the_large_disk(self, progress=True, **kwargs):
+        if self.case.stack[0].radius_m > 8e-3:
+            raise SolverError("Newton did not converge at t = 3 s (test)")
+        return real_run(self, progress=progress, **kwargs)
+
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        monkeypatch.setattr(Simulation, "run", fail_the_large_disk)
+        first = run_sweep(case, axes, out=out, scheduler=cluster.scheduler_address, progress=False)
+        assert (first.computed, first.failed) == (2, 1)
+        row = first.table.set_index("radius_mm").loc[10]
+        assert row["status"] == "failed" and row["error"] == "SolverError: Newton did not converge at t = 3 s (test)"
+        again = run_sweep(case, axes, out=out, scheduler=cluster.scheduler_address, progress=False)
+        assert (again.computed, again.cached, again.failed) == (0, 2, 1)  # the failure comes from the cache
+
+        monkeypatch.setattr(Simulation, "run", real_run)
+        retried = run_sweep(case, axes, out=out, scheduler=cluster.scheduler_address, retry_failed=True,
+                            progress=False)
+    assert (retried.computed, retried.cached, retried.failed) == (1, 1, 0)
+    assert (retried.table["status"] == "done").all()
