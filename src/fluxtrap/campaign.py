@@ -7,11 +7,12 @@ optimizer share. Parameter values are in the campaign's own units (degC, degC/mi
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.units import parse
@@ -200,10 +201,10 @@ class CampaignSpec:
         """Read a campaign file (design section 4)."""
         path = Path(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomli.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputFileError(f"{path}: no such campaign file") from None
-        except tomllib.TOMLDecodeError as err:
+        except tomli.TOMLDecodeError as err:
             raise InputFileError(f"{path}: not valid TOML ({err})") from None
         return cls.from_dict(data, source=str(path))
 

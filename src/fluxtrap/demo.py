@@ -18,13 +18,13 @@ stack (FCM 7 T -> 0 at 5 K, hold); the creep of the centre field is fitted and r
 from __future__ import annotations
 
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -292,7 +292,7 @@ def penetrated(jc: JcCurve) -> JcCurve:
 def magnet_case(bulk1: JcCurve, bulk2: JcCurve, settings: DemoSettings) -> Case:
     """The published two-disk stack (``examples/paper_bulk_pair.toml``) with the demo's Jc(B) curves:
     ``bulk1`` (data-driven best, top disk) and ``bulk2`` (researcher-driven best, bottom disk)."""
-    data = tomllib.loads((EXAMPLES / "paper_bulk_pair.toml").read_text())
+    data = tomli.loads((EXAMPLES / "paper_bulk_pair.toml").read_text())
     data["title"] = "Demo magnet, FCM 7 T at 5 K"
     for name, jc in (("bulk1", bulk1), ("bulk2", bulk2)):
         data["materials"][name]["jc"] = penetrated(jc)

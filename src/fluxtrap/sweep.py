@@ -47,7 +47,6 @@ import logging
 import math
 import os
 import time
-import tomllib
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -58,6 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pint
+import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
 from fluxtrap import __version__
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
@@ -332,10 +332,10 @@ def load_case_dict(path: str | Path) -> dict[str, Any]:
     """The raw dict of a case TOML file."""
     p = Path(path)
     try:
-        return tomllib.loads(p.read_text())
+        return tomli.loads(p.read_text())
     except OSError as err:
         raise InputFileError(f"{p}: cannot read the case file ({err.strerror})") from None
-    except tomllib.TOMLDecodeError as err:
+    except tomli.TOMLDecodeError as err:
         raise InputFileError(f"{p}: not valid TOML ({err})") from None
 
 

@@ -9,12 +9,13 @@ form back (values in SI units), so ``Case.from_dict(case.to_dict()) == case``.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
 from fluxtrap.simulate.materials import (
@@ -260,10 +261,10 @@ class Case:
     def from_toml(cls, path: str | Path) -> Case:
         p = Path(path)
         try:
-            data = tomllib.loads(p.read_text())
+            data = tomli.loads(p.read_text())
         except OSError as err:
             raise InputFileError(f"{p}: cannot read the case file ({err.strerror})") from None
-        except tomllib.TOMLDecodeError as err:
+        except tomli.TOMLDecodeError as err:
             raise InputFileError(f"{p}: not valid TOML ({err})") from None
         try:
             return cls.from_dict(data, base_dir=p.parent)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import itertools
 import threading
-import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
 from fluxtrap.errors import FluxtrapError, InputFileError, NotFoundError, ValidationError
 from fluxtrap.web import plots, schemas
@@ -31,8 +32,8 @@ def parse_case(text: str):
     from fluxtrap.simulate.case import Case
 
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
+        data = tomli.loads(text)
+    except tomli.TOMLDecodeError as err:
         raise InputFileError(f"case: not valid TOML ({err})") from None
     for name, spec in (data.get("materials") or {}).items():
         jc = spec.get("jc") if isinstance(spec, dict) else None

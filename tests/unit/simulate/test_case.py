@@ -150,3 +150,31 @@ def test_errors_are_fluxtrap_errors():
     with pytest.raises(FluxtrapError, match="no layers"):
         Case.from_dict(d)
 
+
+
+def test_design_section_3_inline_tables_across_lines_parse(tmp_path):
+    """Design section 3 writes ``jc.table = { ... }`` over several lines (TOML 1.1)."""
+    text = '''
+title = "Bulk pair"
+[materials.bulk1]
+n = 35
+e0 = "1e-4 V/m"
+jc.table = { field = [0, 0.5, 1, 2, 3, 4, 5, 7], field_unit = "T",
+             jc = [1.1e5, 6.0e4, 4.6e4, 3.5e4, 2.9e4, 2.5e4, 2.2e4, 1.8e4], jc_unit = "A/cm^2" }
+[[stack]]
+material = "bulk1"
+radius = "15 mm"
+thickness = "6 mm"
+[[probes]]
+name = "surface"
+r = "0 mm"
+z = "6 mm"
+[[protocol]]
+step = "set"
+field = "7 T"
+temperature = "5 K"
+'''
+    path = tmp_path / "design.toml"
+    path.write_text(text)
+    case = Case.load(path)
+    assert case.material("bulk1").jc.at(3.0) == pytest.approx(2.9e8)  # 2.9e4 A/cm^2
