@@ -202,7 +202,6 @@ def _model(spec: CampaignSpec, history: pd.DataFrame) -> Callable[[pd.DataFrame]
         opt = _MODELS.pop(key, None)
         if opt is None:
             opt, _ = campaign_optimizer(spec, history)
-            opt.model  # noqa: B018 -- fit here: Optimizer.predict would fit lazily inside torch.no_grad and fail
         _MODELS[key] = opt
         while len(_MODELS) > 8:
             _MODELS.popitem(last=False)
