@@ -8,9 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.cli import run
+from fluxtrap.store import Store
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 EXAMPLES = REPO / "examples"
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run `fluxtrap ARGS` in this process: exit code, stdout, stderr."""
+    code = run(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
 @pytest.fixture
@@ -42,3 +53,11 @@ def store_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     return _postgres_url()
+
+
+@pytest.fixture
+def store(store_url) -> Store:
+    """A store holding the example campaign (SQLite, and PostgreSQL where available)."""
+    s = Store(store_url)
+    s.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    return s

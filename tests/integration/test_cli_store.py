@@ -8,18 +8,11 @@ import sys
 import pandas as pd
 import pytest
 
-from fluxtrap.cli import run
 from fluxtrap.store import Store
 
-from ..conftest import EXAMPLES
+from ..conftest import EXAMPLES, cli
 
 NAME = "K-Ba122 SPS"
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from fluxtrap.cli import run
 from fluxtrap.store import Store
 
-from ..conftest import EXAMPLES, SHARED_DATA
+from ..conftest import EXAMPLES, SHARED_DATA, cli
 
 NAME = "K-Ba122 SPS"
 SAMPLES = {
@@ -17,12 +16,6 @@ SAMPLES = {
     "B2": ("30", "650", "15", "3.5e8"),
     "B3": ("80", "500", "25", "1.5e8"),
 }
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

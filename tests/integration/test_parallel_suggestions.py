@@ -14,21 +14,11 @@ import time
 import numpy as np
 import pytest
 
-from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import FluxtrapError, NotFoundError
 from fluxtrap.store import Store
 
-from ..conftest import EXAMPLES
-
 NAME = "K-Ba122 SPS"
 BULK2 = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
-
-
-@pytest.fixture
-def store(store_url) -> Store:
-    s = Store(store_url)
-    s.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
-    return s
 
 
 # -- the lock itself: a read-then-write that races without it --------------------------------

@@ -10,22 +10,12 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
-from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import NotFoundError, ValidationError
 from fluxtrap.store import CurveData, Store
 from fluxtrap.store.store import alembic_config
 
-from ..conftest import EXAMPLES
-
 NAME = "K-Ba122 SPS"
 BULK2 = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
-
-
-@pytest.fixture
-def store(store_url) -> Store:
-    s = Store(store_url)
-    s.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
-    return s
 
 
 def _count(store: Store) -> tuple[int, int, int]:
