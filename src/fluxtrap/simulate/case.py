@@ -39,7 +39,9 @@ class CaseWarning(UserWarning):
     """Something allowed but suspicious in a case (a probe inside a superconductor)."""
 
 
-def _q(mapping: Mapping[str, Any], key: str, dimension: str, where: str, default: str | None = None) -> float:
+def _q(
+    mapping: Mapping[str, Any], key: str, dimension: str, where: str, default: str | None = None
+) -> float:
     """Parse ``mapping[key]`` (a string with a unit) as ``dimension`` in SI; errors name the key."""
     full = f"{where}.{key}" if where else key
     dim = dimension.replace("_", " ")
@@ -51,19 +53,27 @@ def _q(mapping: Mapping[str, Any], key: str, dimension: str, where: str, default
     if isinstance(value, bool) or not isinstance(value, str):
         raise UnitError(
             f"{full}: got the bare value {value!r}; expected a {dim} written with its unit, "
-            f"e.g. \"{value} {_EXAMPLE_UNIT.get(dimension, '')}\""
+            f'e.g. "{value} {_EXAMPLE_UNIT.get(dimension, "")}"'
         )
     return parse(value, dimension, full)
 
 
 _EXAMPLE_UNIT = {
-    "length": "mm", "time": "s", "magnetic_flux_density": "T", "current_density": "A/cm^2",
-    "electric_field": "V/m", "temperature": "K", "resistivity": "ohm*m", "field_rate": "T/h",
+    "length": "mm",
+    "time": "s",
+    "magnetic_flux_density": "T",
+    "current_density": "A/cm^2",
+    "electric_field": "V/m",
+    "temperature": "K",
+    "resistivity": "ohm*m",
+    "field_rate": "T/h",
     "temperature_rate": "K/min",
 }
 
 
-def _number(mapping: Mapping[str, Any], key: str, where: str, default: float | None = None) -> float:
+def _number(
+    mapping: Mapping[str, Any], key: str, where: str, default: float | None = None
+) -> float:
     if key not in mapping:
         if default is None:
             raise ValidationError(f"{where}.{key}: missing (expected a number)")
@@ -99,8 +109,12 @@ class Layer:
         return (r < self.radius_m - eps) and (self.z_m + eps < z < self.top_m - eps)
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"material": self.material, "radius": _s(self.radius_m, "m"),
-             "thickness": _s(self.thickness_m, "m"), "z": _s(self.z_m, "m")}
+        d = {
+            "material": self.material,
+            "radius": _s(self.radius_m, "m"),
+            "thickness": _s(self.thickness_m, "m"),
+            "z": _s(self.z_m, "m"),
+        }
         return d
 
 
@@ -125,7 +139,11 @@ class Set:
     temperature_K: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"step": "set", "field": _s(self.field_T, "T"), "temperature": _s(self.temperature_K, "K")}
+        return {
+            "step": "set",
+            "field": _s(self.field_T, "T"),
+            "temperature": _s(self.temperature_K, "K"),
+        }
 
 
 @dataclass(frozen=True)
@@ -160,7 +178,11 @@ class RampTemperature:
     rate_K_s: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"step": "ramp_temperature", "to": _s(self.to_K, "K"), "rate": _s(self.rate_K_s, "K/s")}
+        return {
+            "step": "ramp_temperature",
+            "to": _s(self.to_K, "K"),
+            "rate": _s(self.rate_K_s, "K/s"),
+        }
 
     def __repr__(self) -> str:
         return f"RampTemperature(to_K={self.to_K:g}, rate_K_min={self.rate_K_s * 60:g})"
@@ -172,11 +194,16 @@ Step = Set | RampField | Hold | RampTemperature
 def _parse_step(d: Mapping[str, Any], where: str) -> Step:
     kind = d.get("step")
     if kind == "set":
-        return Set(_q(d, "field", "magnetic_flux_density", where), _q(d, "temperature", "temperature", where))
+        return Set(
+            _q(d, "field", "magnetic_flux_density", where),
+            _q(d, "temperature", "temperature", where),
+        )
     if kind == "ramp_field":
         rate = _q(d, "rate", "field_rate", where)
         if rate <= 0:
-            raise ValidationError(f"{where}.rate: must be > 0 (the direction follows from 'to'), got {d['rate']!r}")
+            raise ValidationError(
+                f"{where}.rate: must be > 0 (the direction follows from 'to'), got {d['rate']!r}"
+            )
         return RampField(_q(d, "to", "magnetic_flux_density", where), rate)
     if kind == "hold":
         duration = _q(d, "duration", "time", where)
@@ -274,7 +301,8 @@ class Case:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path = ".") -> Case:
         materials = tuple(
-            _parse_material(name, spec, Path(base_dir)) for name, spec in dict(data.get("materials", {})).items()
+            _parse_material(name, spec, Path(base_dir))
+            for name, spec in dict(data.get("materials", {})).items()
         )
         stack: list[Layer] = []
         z_next = 0.0
@@ -291,16 +319,25 @@ class Case:
             stack.append(Layer(str(d["material"]), radius, thickness, z))
             z_next = z + thickness
         probes = tuple(
-            Probe(str(d.get("name", f"probe{i}")), _q(d, "r", "length", f"probes[{i}]"),
-                  _q(d, "z", "length", f"probes[{i}]"))
+            Probe(
+                str(d.get("name", f"probe{i}")),
+                _q(d, "r", "length", f"probes[{i}]"),
+                _q(d, "z", "length", f"probes[{i}]"),
+            )
             for i, d in enumerate(data.get("probes", []))
         )
-        protocol = tuple(_parse_step(d, f"protocol[{i}]") for i, d in enumerate(data.get("protocol", [])))
+        protocol = tuple(
+            _parse_step(d, f"protocol[{i}]") for i, d in enumerate(data.get("protocol", []))
+        )
         m = dict(data.get("mesh", {}))
         sc_names = {mat.name for mat in materials if isinstance(mat, Superconductor)}
-        auto = min([1e-3] + [min(x.radius_m, x.thickness_m) / 4 for x in stack if x.material in sc_names])
-        mesh = MeshOptions(_q(m, "size", "length", "mesh", default=f"{auto!r} m"),
-                           _q(m, "outer", "length", "mesh", default="0 m"))
+        auto = min(
+            [1e-3] + [min(x.radius_m, x.thickness_m) / 4 for x in stack if x.material in sc_names]
+        )
+        mesh = MeshOptions(
+            _q(m, "size", "length", "mesh", default=f"{auto!r} m"),
+            _q(m, "outer", "length", "mesh", default="0 m"),
+        )
         s = dict(data.get("solver", {}))
         solver = SolverOptions(
             _number(s, "rtol", "solver", 1e-3),
@@ -309,28 +346,53 @@ class Case:
         out = dict(data.get("output", {}))
         snaps = out.get("snapshots", [])
         if not isinstance(snaps, list):
-            raise ValidationError("output.snapshots: expected a list of times, e.g. [\"5250 s\"]")
-        snapshots = tuple(parse(t, "time", f"output.snapshots[{i}]") if isinstance(t, str)
-                          else _q({"t": t}, "t", "time", f"output.snapshots[{i}]") for i, t in enumerate(snaps))
-        return cls(str(data.get("title", "")), materials, tuple(stack), probes, protocol, mesh, solver, snapshots)
+            raise ValidationError('output.snapshots: expected a list of times, e.g. ["5250 s"]')
+        snapshots = tuple(
+            parse(t, "time", f"output.snapshots[{i}]")
+            if isinstance(t, str)
+            else _q({"t": t}, "t", "time", f"output.snapshots[{i}]")
+            for i, t in enumerate(snaps)
+        )
+        return cls(
+            str(data.get("title", "")),
+            materials,
+            tuple(stack),
+            probes,
+            protocol,
+            mesh,
+            solver,
+            snapshots,
+        )
 
     # views ------------------------------------------------------------------------------------
     def material(self, name: str) -> Material:
         for m in self.materials:
             if m.name == name:
                 return m
-        raise ValidationError(f"material {name!r} is not defined; defined: {', '.join(m.name for m in self.materials) or 'none'}")
+        raise ValidationError(
+            f"material {name!r} is not defined; defined: {', '.join(m.name for m in self.materials) or 'none'}"
+        )
 
     @property
     def duration_s(self) -> float:
         """Total simulated time of the protocol, s."""
-        return sum(step_duration(s, st) for s, st in zip(self.protocol[1:], states(self.protocol)[:-1], strict=True))
+        return sum(
+            step_duration(s, st)
+            for s, st in zip(self.protocol[1:], states(self.protocol)[:-1], strict=True)
+        )
 
-    def with_options(self, *, mesh_size_m: float | None = None, outer_m: float | None = None,
-                     rtol: float | None = None) -> Case:
+    def with_options(
+        self,
+        *,
+        mesh_size_m: float | None = None,
+        outer_m: float | None = None,
+        rtol: float | None = None,
+    ) -> Case:
         """A copy with changed numerical options (e.g. a coarser mesh for a quick look)."""
         mesh = dataclasses.replace(
-            self.mesh, **{k: v for k, v in (("size_m", mesh_size_m), ("outer_m", outer_m)) if v is not None})
+            self.mesh,
+            **{k: v for k, v in (("size_m", mesh_size_m), ("outer_m", outer_m)) if v is not None},
+        )
         solver = self.solver if rtol is None else dataclasses.replace(self.solver, rtol=rtol)
         return dataclasses.replace(self, mesh=mesh, solver=solver)
 
@@ -351,6 +413,7 @@ class Case:
 
     def to_si_dict(self) -> dict[str, Any]:
         """The case with plain SI numbers and unit-suffixed keys (for ``summary.json``)."""
+
         def mat(m: Material) -> dict[str, Any]:
             if isinstance(m, NormalConductor):
                 return {"kind": "normal", "resistivity_ohm_m": m.resistivity_ohm_m}
@@ -358,7 +421,12 @@ class Case:
             if isinstance(m.jc, CurveJc):
                 jc["name"] = m.jc.name
             else:
-                jc.update({k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(m.jc).items()})
+                jc.update(
+                    {
+                        k: list(v) if isinstance(v, tuple) else v
+                        for k, v in dataclasses.asdict(m.jc).items()
+                    }
+                )
             out = {"kind": "superconductor", "n": m.n, "e0_V_m": m.e0_V_m, "jc": jc}
             if m.temperature:
                 out["temperature"] = dataclasses.asdict(m.temperature)
@@ -379,10 +447,14 @@ class Case:
         }
 
     def __repr__(self) -> str:
-        stack = " / ".join(f"{x.material} r={x.radius_m * 1e3:g}mm t={x.thickness_m * 1e3:g}mm" for x in self.stack)
+        stack = " / ".join(
+            f"{x.material} r={x.radius_m * 1e3:g}mm t={x.thickness_m * 1e3:g}mm" for x in self.stack
+        )
         steps = ", ".join(repr(s) for s in self.protocol)
-        return (f"Case({self.title!r}: {stack}; probes {', '.join(p.name for p in self.probes)}; "
-                f"protocol [{steps}]; mesh {self.mesh.size_m * 1e3:g} mm)")
+        return (
+            f"Case({self.title!r}: {stack}; probes {', '.join(p.name for p in self.probes)}; "
+            f"protocol [{steps}]; mesh {self.mesh.size_m * 1e3:g} mm)"
+        )
 
     # validation -------------------------------------------------------------------------------
     def _validate(self) -> None:
@@ -395,14 +467,15 @@ class Case:
             if layer.material not in names:
                 raise ValidationError(
                     f"stack[{i}].material: {layer.material!r} is not defined in [materials] "
-                    f"(defined: {', '.join(names) or 'none'})")
+                    f"(defined: {', '.join(names) or 'none'})"
+                )
         for i, a in enumerate(self.stack):
             for j, b in enumerate(self.stack[:i]):
-                if (min(a.top_m, b.top_m) - max(a.z_m, b.z_m) > 1e-12
-                        ):
+                if min(a.top_m, b.top_m) - max(a.z_m, b.z_m) > 1e-12:
                     raise ValidationError(
                         f"stack[{i}] ({a.material}, z {a.z_m * 1e3:g}..{a.top_m * 1e3:g} mm) overlaps "
-                        f"stack[{j}] ({b.material}, z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm)")
+                        f"stack[{j}] ({b.material}, z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm)"
+                    )
         if not any(isinstance(self.material(x.material), Superconductor) for x in self.stack):
             raise ValidationError("stack: no layer is a superconductor")
         pnames = [p.name for p in self.probes]
@@ -412,21 +485,29 @@ class Case:
             if p.r_m < 0:
                 raise ValidationError(f"probes[{i}].r: must be >= 0, got {p.r_m} m")
             for layer in self.stack:
-                if layer.contains(p.r_m, p.z_m) and isinstance(self.material(layer.material), Superconductor):
+                if layer.contains(p.r_m, p.z_m) and isinstance(
+                    self.material(layer.material), Superconductor
+                ):
                     warnings.warn(
                         f"probe {p.name!r} at r={p.r_m * 1e3:g} mm, z={p.z_m * 1e3:g} mm is inside the "
                         f"superconductor {layer.material!r}: allowed (it reads Bz there), but no Hall "
-                        "sensor can sit there", CaseWarning, stacklevel=3)
+                        "sensor can sit there",
+                        CaseWarning,
+                        stacklevel=3,
+                    )
         if not self.protocol or not isinstance(self.protocol[0], Set):
-            raise ValidationError("protocol: the first step must be step = \"set\" (initial field and temperature)")
+            raise ValidationError(
+                'protocol: the first step must be step = "set" (initial field and temperature)'
+            )
         if any(isinstance(s, Set) for s in self.protocol[1:]):
-            raise ValidationError("protocol: step = \"set\" is allowed only as the first step")
+            raise ValidationError('protocol: step = "set" is allowed only as the first step')
         for i, st in enumerate(states(self.protocol)):
             for m in self.materials:
                 if isinstance(m, Superconductor) and m.temperature and st[1] >= m.temperature.tc_K:
                     raise ValidationError(
                         f"protocol[{i}]: temperature {st[1]:g} K reaches Tc = {m.temperature.tc_K:g} K "
-                        f"of {m.name}; the model covers the superconducting state only")
+                        f"of {m.name}; the model covers the superconducting state only"
+                    )
         if self.mesh.size_m <= 0:
             raise ValidationError(f"mesh.size: must be > 0, got {self.mesh.size_m} m")
         if not 0 < self.solver.rtol < 1:
@@ -465,7 +546,9 @@ def _parse_material(name: str, spec: Mapping[str, Any], base_dir: Path) -> Mater
         raise ValidationError(f"{where}: expected a table")
     if "jc" not in spec:
         if "resistivity" not in spec:
-            raise ValidationError(f"{where}: give jc (a superconductor) or resistivity (a normal conductor)")
+            raise ValidationError(
+                f"{where}: give jc (a superconductor) or resistivity (a normal conductor)"
+            )
         return NormalConductor(name, _q(spec, "resistivity", "resistivity", where))
     jc_spec = spec["jc"]
     w = f"{where}.jc"
@@ -476,7 +559,9 @@ def _parse_material(name: str, spec: Mapping[str, Any], base_dir: Path) -> Mater
     else:
         kinds = [k for k in ("table", "kim", "constant", "csv", "curve") if k in jc_spec]
         if len(kinds) != 1:
-            raise ValidationError(f"{w}: give exactly one of table, kim, constant, csv (got {kinds or 'none'})")
+            raise ValidationError(
+                f"{w}: give exactly one of table, kim, constant, csv (got {kinds or 'none'})"
+            )
         kind = kinds[0]
         if kind == "table":
             t = jc_spec["table"]
@@ -485,13 +570,19 @@ def _parse_material(name: str, spec: Mapping[str, Any], base_dir: Path) -> Mater
                     raise ValidationError(f"{w}.table.{k}: expected a list of numbers")
             bu, ju = t.get("field_unit"), t.get("jc_unit")
             if not (isinstance(bu, str) and isinstance(ju, str)):
-                raise UnitError(f"{w}.table: give field_unit (e.g. \"T\") and jc_unit (e.g. \"A/cm^2\")")
-            field_T = tuple(parse(f"{x} {bu}", "magnetic_flux_density", f"{w}.table.field") for x in t["field"])
+                raise UnitError(
+                    f'{w}.table: give field_unit (e.g. "T") and jc_unit (e.g. "A/cm^2")'
+                )
+            field_T = tuple(
+                parse(f"{x} {bu}", "magnetic_flux_density", f"{w}.table.field") for x in t["field"]
+            )
             jc_vals = tuple(parse(f"{x} {ju}", "current_density", f"{w}.table.jc") for x in t["jc"])
             jc = TableJc(field_T, jc_vals)
         elif kind == "kim":
-            jc = KimJc(_q(jc_spec["kim"], "jc0", "current_density", f"{w}.kim"),
-                       _q(jc_spec["kim"], "b0", "magnetic_flux_density", f"{w}.kim"))
+            jc = KimJc(
+                _q(jc_spec["kim"], "jc0", "current_density", f"{w}.kim"),
+                _q(jc_spec["kim"], "b0", "magnetic_flux_density", f"{w}.kim"),
+            )
         elif kind == "constant":
             jc = ConstantJc(_q(jc_spec, "constant", "current_density", w))
         elif kind == "csv":
@@ -502,12 +593,28 @@ def _parse_material(name: str, spec: Mapping[str, Any], base_dir: Path) -> Mater
     temp = None
     if isinstance(jc_spec, Mapping) and "temperature" in jc_spec:
         t = jc_spec["temperature"]
-        temp = TemperatureScaling(_q(t, "at", "temperature", f"{w}.temperature"),
-                                  _q(t, "tc", "temperature", f"{w}.temperature"),
-                                  _number(t, "exponent", f"{w}.temperature", 1.5))
+        temp = TemperatureScaling(
+            _q(t, "at", "temperature", f"{w}.temperature"),
+            _q(t, "tc", "temperature", f"{w}.temperature"),
+            _number(t, "exponent", f"{w}.temperature", 1.5),
+        )
     n = _number(spec, "n", where)
-    return Superconductor(name, n, _q(spec, "e0", "electric_field", where, default="1e-4 V/m"), jc, temp)
+    return Superconductor(
+        name, n, _q(spec, "e0", "electric_field", where, default="1e-4 V/m"), jc, temp
+    )
 
 
-__all__ = ["Case", "CaseWarning", "Hold", "Layer", "MeshOptions", "Probe", "RampField",
-           "RampTemperature", "Set", "SolverOptions", "Step", "MU0"]
+__all__ = [
+    "Case",
+    "CaseWarning",
+    "Hold",
+    "Layer",
+    "MeshOptions",
+    "Probe",
+    "RampField",
+    "RampTemperature",
+    "Set",
+    "SolverOptions",
+    "Step",
+    "MU0",
+]

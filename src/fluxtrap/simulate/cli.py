@@ -13,9 +13,13 @@ from fluxtrap.errors import SolverError
 
 def simulate_command(
     case: Annotated[Path, typer.Argument(help="Simulation case file (TOML, design section 3).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for probes.csv, summary.json, plots.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for probes.csv, summary.json, plots.")
+    ],
     quiet: QuietOption = False,
-    vtu: Annotated[bool, typer.Option("--vtu", help="Also write VTU snapshots for ParaView.")] = False,
+    vtu: Annotated[
+        bool, typer.Option("--vtu", help="Also write VTU snapshots for ParaView.")
+    ] = False,
     mesh_size: Annotated[
         str | None, typer.Option("--mesh-size", help='Override the case\'s mesh size, e.g. "2 mm".')
     ] = None,
@@ -42,8 +46,10 @@ def simulate_command(
         for name, p in s["probes"].items():
             console.print(f"{name}: final {p['final_T']:.4f} T, max |Bz| {p['max_abs_T']:.4f} T")
         sv = s["solver"]
-        console.print(f"{sv['elements']} elements, {sv['dofs']} dofs, {sv['time_steps']} steps, "
-                      f"{sv['newton_iterations']} Newton iterations, {sv['wall_s']:.2f} s; wrote {out}")
+        console.print(
+            f"{sv['elements']} elements, {sv['dofs']} dofs, {sv['time_steps']} steps, "
+            f"{sv['newton_iterations']} Newton iterations, {sv['wall_s']:.2f} s; wrote {out}"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -37,7 +37,9 @@ class Snapshot:
     B_T: np.ndarray
 
     def __repr__(self) -> str:
-        return f"Snapshot(t={self.time_s:g} s, applied {self.applied_T:g} T, {self.temperature_K:g} K)"
+        return (
+            f"Snapshot(t={self.time_s:g} s, applied {self.applied_T:g} T, {self.temperature_K:g} K)"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,11 +62,15 @@ class Result:
 
     def __repr__(self) -> str:
         t = self.probes["time_s"]
-        finals = ", ".join(f"{p.name} {self.probes[f'{p.name}_Bz_T'].iloc[-1]:.4g} T" for p in self.case.probes)
+        finals = ", ".join(
+            f"{p.name} {self.probes[f'{p.name}_Bz_T'].iloc[-1]:.4g} T" for p in self.case.probes
+        )
         status = f", stopped: {self.error}" if self.error else ""
-        return (f"Result({self.case.title!r}, t = {t.iloc[0]:g}..{t.iloc[-1]:g} s in {len(t) - 1} steps, "
-                f"final {finals or 'no probes'}; {self.solver['elements']} elements, "
-                f"{self.solver['wall_s']:.3g} s wall{status})")
+        return (
+            f"Result({self.case.title!r}, t = {t.iloc[0]:g}..{t.iloc[-1]:g} s in {len(t) - 1} steps, "
+            f"final {finals or 'no probes'}; {self.solver['elements']} elements, "
+            f"{self.solver['wall_s']:.3g} s wall{status})"
+        )
 
     # numbers ---------------------------------------------------------------------------------
     def probe(self, name: str) -> pd.Series:
@@ -79,15 +85,21 @@ class Result:
 
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` contract: probes (final_T, max_abs_T), solver counters, case in SI."""
-        probes = {p.name: {"final_T": float(self.probes[f"{p.name}_Bz_T"].iloc[-1]),
-                           "max_abs_T": float(self.probes[f"{p.name}_Bz_T"].abs().max())}
-                  for p in self.case.probes}
+        probes = {
+            p.name: {
+                "final_T": float(self.probes[f"{p.name}_Bz_T"].iloc[-1]),
+                "max_abs_T": float(self.probes[f"{p.name}_Bz_T"].abs().max()),
+            }
+            for p in self.case.probes
+        }
         out = {"probes": probes, "solver": dict(self.solver), "case": self.case.to_si_dict()}
         if self.error:
             out["error"] = self.error
         return out
 
-    def creep(self, probe: str, start_s: float | None = None, skip_s: float = 60.0) -> dict[str, float]:
+    def creep(
+        self, probe: str, start_s: float | None = None, skip_s: float = 60.0
+    ) -> dict[str, float]:
         """Fit B = a - b ln(t - start) to probe ``probe`` after ``start_s`` (default: the start of
         the last step) ignoring the first ``skip_s`` seconds; returns a (T), b (T), the normalised
         rate S = b / B(first point) and the decay in ppm/h at the last time."""
@@ -95,24 +107,41 @@ class Result:
             start_s = self.snapshots[-2].time_s if len(self.snapshots) > 1 else 0.0
         df = self.probes[self.probes.time_s > start_s + skip_s]
         if len(df) < 3:
-            raise AnalysisError(f"creep: fewer than 3 points of {probe!r} after t = {start_s + skip_s:g} s")
+            raise AnalysisError(
+                f"creep: fewer than 3 points of {probe!r} after t = {start_s + skip_s:g} s"
+            )
         t = df.time_s.to_numpy() - start_s
         b = df[f"{probe}_Bz_T"].to_numpy()
         slope, a = np.polyfit(np.log(t), b, 1)
-        return {"a_T": float(a), "b_T": float(-slope), "S": float(-slope / b[0]),
-                "decay_ppm_per_h": float(-slope / (b[-1] * t[-1]) * 3600e6)}
+        return {
+            "a_T": float(a),
+            "b_T": float(-slope),
+            "S": float(-slope / b[0]),
+            "decay_ppm_per_h": float(-slope / (b[-1] * t[-1]) * 3600e6),
+        }
 
-    def field_map(self, time_s: float | None = None, shape: tuple[int, int] = (48, 40),
-                  extent: tuple[float, float, float, float] | None = None) -> dict[str, np.ndarray]:
+    def field_map(
+        self,
+        time_s: float | None = None,
+        shape: tuple[int, int] = (48, 40),
+        extent: tuple[float, float, float, float] | None = None,
+    ) -> dict[str, np.ndarray]:
         """B (T) on a grid of the cross-section by Biot-Savart from the currents plus the applied
         field: dict of ``r``, ``z`` (shape (nz, nr), m), ``Br``, ``Bz``; ``extent`` = (r0, r1, z0, z1)."""
         snap = self.snapshot(time_s)
         r0, r1, z0, z1 = extent or self._extent()
         r, z = np.meshgrid(np.linspace(r0, r1, shape[0]), np.linspace(z0, z1, shape[1]))
-        Gr, Gz = field_matrix(self.mesh.points, self.mesh.triangles[self.conductor],
-                              np.column_stack([r.ravel(), z.ravel()]))
-        return {"r": r, "z": z, "Br": (Gr @ snap.J_A_m2).reshape(r.shape),
-                "Bz": (Gz @ snap.J_A_m2).reshape(r.shape) + snap.applied_T}
+        Gr, Gz = field_matrix(
+            self.mesh.points,
+            self.mesh.triangles[self.conductor],
+            np.column_stack([r.ravel(), z.ravel()]),
+        )
+        return {
+            "r": r,
+            "z": z,
+            "Br": (Gr @ snap.J_A_m2).reshape(r.shape),
+            "Bz": (Gz @ snap.J_A_m2).reshape(r.shape) + snap.applied_T,
+        }
 
     def _extent(self) -> tuple[float, float, float, float]:
         st = self.case.stack
@@ -154,25 +183,52 @@ class Result:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        snaps = [self.snapshot(t) for t in times] if times else list(self.snapshots[1:] or self.snapshots)
+        snaps = (
+            [self.snapshot(t) for t in times]
+            if times
+            else list(self.snapshots[1:] or self.snapshots)
+        )
         fig, axes = plt.subplots(len(snaps), 2, figsize=(10, 3.6 * len(snaps)), squeeze=False)
         tri = self.mesh.triangles[self.conductor]
         pts = self.mesh.points * 1e3
         r0, r1, z0, z1 = self._extent()
         jmax = max(np.abs(s.J_A_m2).max() for s in snaps) * 1e-4 or 1.0
         for row, s in zip(axes, snaps, strict=True):
-            pc = row[0].tripcolor(pts[:, 0], pts[:, 1], tri, facecolors=s.J_A_m2 * 1e-4, cmap="RdBu_r",
-                                  vmin=-jmax, vmax=jmax)
+            pc = row[0].tripcolor(
+                pts[:, 0],
+                pts[:, 1],
+                tri,
+                facecolors=s.J_A_m2 * 1e-4,
+                cmap="RdBu_r",
+                vmin=-jmax,
+                vmax=jmax,
+            )
             fig.colorbar(pc, ax=row[0], label="$J_\\varphi$ (A/cm$^2$)")
             m = self.field_map(s.time_s)
-            cf = row[1].contourf(m["r"] * 1e3, m["z"] * 1e3, np.hypot(m["Br"], m["Bz"]), 24, cmap="viridis")
+            cf = row[1].contourf(
+                m["r"] * 1e3, m["z"] * 1e3, np.hypot(m["Br"], m["Bz"]), 24, cmap="viridis"
+            )
             fig.colorbar(cf, ax=row[1], label="|B| (T)")
             for x in self.case.stack:
-                row[1].add_patch(plt.Rectangle((0, x.z_m * 1e3), x.radius_m * 1e3, x.thickness_m * 1e3,
-                                               fill=False, ec="w", lw=0.8))
+                row[1].add_patch(
+                    plt.Rectangle(
+                        (0, x.z_m * 1e3),
+                        x.radius_m * 1e3,
+                        x.thickness_m * 1e3,
+                        fill=False,
+                        ec="w",
+                        lw=0.8,
+                    )
+                )
             for ax in row:
-                ax.set(xlim=(r0 * 1e3, r1 * 1e3), ylim=(z0 * 1e3, z1 * 1e3), xlabel="r (mm)", ylabel="z (mm)",
-                       aspect="equal", title=f"t = {s.time_s:g} s, applied {s.applied_T:.3g} T")
+                ax.set(
+                    xlim=(r0 * 1e3, r1 * 1e3),
+                    ylim=(z0 * 1e3, z1 * 1e3),
+                    xlabel="r (mm)",
+                    ylabel="z (mm)",
+                    aspect="equal",
+                    title=f"t = {s.time_s:g} s, applied {s.applied_T:.3g} T",
+                )
             for p in self.case.probes:
                 row[1].plot(p.r_m * 1e3, p.z_m * 1e3, "r+")
         fig.tight_layout()
@@ -206,8 +262,18 @@ class Result:
             J[self.conductor] = s.J_A_m2
             B = np.column_stack([s.B_T, np.zeros(len(s.B_T))])
             p = Path(out) / f"snapshot_{i:03d}.vtu"
-            meshio.write(p, meshio.Mesh(pts, [("triangle", self.mesh.triangles)], cell_data={
-                "J_phi_A_m2": [J], "B_T": [B], "region": [self.mesh.region.astype(np.int32)]}))
+            meshio.write(
+                p,
+                meshio.Mesh(
+                    pts,
+                    [("triangle", self.mesh.triangles)],
+                    cell_data={
+                        "J_phi_A_m2": [J],
+                        "B_T": [B],
+                        "region": [self.mesh.region.astype(np.int32)],
+                    },
+                ),
+            )
             paths.append(p)
         return paths
 
@@ -232,8 +298,11 @@ class Simulation:
         mesh = build_mesh(case)
         space = edge_space(mesh)
         disc = Discretization(case, space)
-        G = probe_matrix(mesh.points, mesh.triangles[disc.conductor],
-                         np.array([[p.r_m, p.z_m] for p in case.probes]).reshape(-1, 2))
+        G = probe_matrix(
+            mesh.points,
+            mesh.triangles[disc.conductor],
+            np.array([[p.r_m, p.z_m] for p in case.probes]).reshape(-1, 2),
+        )
         rows: list[list[float]] = []
         snaps: list[Snapshot] = []
         stats = Stats()
@@ -252,12 +321,30 @@ class Simulation:
                 on_step(s)
 
         def result(error: str | None = None) -> Result:
-            cols = ["time_s", "applied_T", "temperature_K", *(f"{p.name}_Bz_T" for p in case.probes)]
-            solver = {"elements": int(mesh.n_elements), "conductor_elements": int(len(disc.conductor)),
-                      "dofs": int(disc.n_dofs), "time_steps": stats.time_steps,
-                      "newton_iterations": stats.newton_iterations, "rejected_steps": stats.rejected,
-                      "wall_s": round(time.perf_counter() - t_wall, 4)}
-            return Result(case, pd.DataFrame(rows, columns=cols), tuple(snaps), mesh, disc.conductor, solver, error)
+            cols = [
+                "time_s",
+                "applied_T",
+                "temperature_K",
+                *(f"{p.name}_Bz_T" for p in case.probes),
+            ]
+            solver = {
+                "elements": int(mesh.n_elements),
+                "conductor_elements": int(len(disc.conductor)),
+                "dofs": int(disc.n_dofs),
+                "time_steps": stats.time_steps,
+                "newton_iterations": stats.newton_iterations,
+                "rejected_steps": stats.rejected,
+                "wall_s": round(time.perf_counter() - t_wall, 4),
+            }
+            return Result(
+                case,
+                pd.DataFrame(rows, columns=cols),
+                tuple(snaps),
+                mesh,
+                disc.conductor,
+                solver,
+                error,
+            )
 
         try:
             run_protocol(disc, record, stats, breakpoints=case.snapshots_s)
@@ -276,8 +363,13 @@ class _Progress:
     def __init__(self, total_s: float):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.p = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.fields[info]}"),
-                          TimeElapsedColumn(), transient=False)
+        self.p = Progress(
+            TextColumn("simulating"),
+            BarColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            transient=False,
+        )
         self.p.start()
         self.task = self.p.add_task("sim", total=total_s or 1.0, info="")
 
@@ -288,8 +380,9 @@ class _Progress:
         self.p.stop()
 
 
-def simulate(case: str | Path | dict | Case, *, mesh_size_m: float | None = None,
-             progress: bool = False) -> Result:
+def simulate(
+    case: str | Path | dict | Case, *, mesh_size_m: float | None = None, progress: bool = False
+) -> Result:
     """Run ``case`` (path, dict or Case) and return its Result; ``mesh_size_m`` overrides the
     case's mesh size (e.g. 2e-3 for a quick look)."""
     c = Case.load(case)

@@ -71,10 +71,14 @@ class Sample(Base):
     recorded_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
     campaign: Mapped[Campaign] = relationship(back_populates="samples")
-    measurements: Mapped[list[Measurement]] = relationship(back_populates="sample", order_by="Measurement.id")
+    measurements: Mapped[list[Measurement]] = relationship(
+        back_populates="sample", order_by="Measurement.id"
+    )
 
 
 class Measurement(Base):

@@ -148,7 +148,9 @@ class Store:
                 with session.begin():
                     yield session
             except IntegrityError as err:
-                raise ValidationError(f"the store refused the write: {_integrity_reason(err)}") from None
+                raise ValidationError(
+                    f"the store refused the write: {_integrity_reason(err)}"
+                ) from None
             except OperationalError as err:
                 raise FluxtrapError(f"database error at {self!r}: {err.orig}") from None
 
@@ -184,8 +186,13 @@ class Store:
     ) -> SampleRecord:
         """Record one sample; a ``suggestion_id`` is marked ``used``."""
         row = dict(
-            label=label, params=params, origin=origin, suggestion_id=suggestion_id,
-            objectives=objectives or {}, recorded_by=recorded_by, notes=notes,
+            label=label,
+            params=params,
+            origin=origin,
+            suggestion_id=suggestion_id,
+            objectives=objectives or {},
+            recorded_by=recorded_by,
+            notes=notes,
         )
         return self.add_samples(campaign, [row])[0]
 
@@ -216,7 +223,9 @@ class Store:
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label)
-            checked = CampaignSpec.from_dict(c.spec).check_objectives(values, where=f"sample {label!r}")
+            checked = CampaignSpec.from_dict(c.spec).check_objectives(
+                values, where=f"sample {label!r}"
+            )
             x.objectives = {**x.objectives, **checked}
             s.flush()
             return _sample_record(x, campaign)
@@ -236,7 +245,14 @@ class Store:
             }
             for x in self.samples(campaign)
         ]
-        columns = ["label", "origin", "suggestion_id", *spec.parameter_names, *spec.objective_names, "created_at"]
+        columns = [
+            "label",
+            "origin",
+            "suggestion_id",
+            *spec.parameter_names,
+            *spec.objective_names,
+            "created_at",
+        ]
         df = pd.DataFrame(rows, columns=columns)
         df["suggestion_id"] = df["suggestion_id"].astype("Int64")
         return df
@@ -259,31 +275,46 @@ class Store:
         """Store a raw file whole, its derived curves and the objective values read off them,
         in one transaction."""
         if kind not in m.MEASUREMENT_KINDS:
-            raise ValidationError(f"measurement kind {kind!r} is not one of {', '.join(m.MEASUREMENT_KINDS)}")
+            raise ValidationError(
+                f"measurement kind {kind!r} is not one of {', '.join(m.MEASUREMENT_KINDS)}"
+            )
         if not content:
             raise ValidationError(f"measurement file {filename!r} is empty")
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label)
             meas = m.Measurement(
-                sample=x, kind=kind, temperature_K=temperature_K, filename=filename,
-                content=bytes(content), sha256=hashlib.sha256(content).hexdigest(),
-                meta=dict(metadata or {}), recorded_by=recorded_by,
+                sample=x,
+                kind=kind,
+                temperature_K=temperature_K,
+                filename=filename,
+                content=bytes(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                meta=dict(metadata or {}),
+                recorded_by=recorded_by,
             )
             s.add(meas)
             for curve in curves:
                 _check_columns(curve)
                 meas.curves.append(
-                    m.Curve(kind=curve.kind, method=curve.method, settings=dict(curve.settings),
-                            columns={k: [float(v) for v in vs] for k, vs in curve.columns.items()})
+                    m.Curve(
+                        kind=curve.kind,
+                        method=curve.method,
+                        settings=dict(curve.settings),
+                        columns={k: [float(v) for v in vs] for k, vs in curve.columns.items()},
+                    )
                 )
             if objectives:
-                checked = CampaignSpec.from_dict(c.spec).check_objectives(objectives, where=f"sample {label!r}")
+                checked = CampaignSpec.from_dict(c.spec).check_objectives(
+                    objectives, where=f"sample {label!r}"
+                )
                 x.objectives = {**x.objectives, **checked}
             s.flush()
             return _measurement_record(meas, campaign, with_content=False)
 
-    def measurements(self, campaign: str, label: str | None = None, *, with_content: bool = True) -> list[MeasurementRecord]:
+    def measurements(
+        self, campaign: str, label: str | None = None, *, with_content: bool = True
+    ) -> list[MeasurementRecord]:
         with self._session() as s:
             c = _campaign(s, campaign)
             samples = [_sample(s, c, label)] if label is not None else c.samples
@@ -319,9 +350,13 @@ class Store:
             spec = CampaignSpec.from_dict(c.spec)
             new = [
                 m.Suggestion(
-                    campaign_id=c.id, params=spec.check_params(p, where=f"suggestion {i + 1}"),
-                    acquisition_value=None if a is None else float(a), model_summary=dict(model_summary),
-                    seed=seed, status="open", created_by=created_by,
+                    campaign_id=c.id,
+                    params=spec.check_params(p, where=f"suggestion {i + 1}"),
+                    acquisition_value=None if a is None else float(a),
+                    model_summary=dict(model_summary),
+                    seed=seed,
+                    status="open",
+                    created_by=created_by,
                 )
                 for i, (p, a) in enumerate(zip(params_list, acquisition_values, strict=True))
             ]
@@ -332,7 +367,11 @@ class Store:
     def suggestions(self, campaign: str, status: str | None = None) -> list[SuggestionRecord]:
         with self._session() as s:
             c = _campaign(s, campaign)
-            q = select(m.Suggestion).where(m.Suggestion.campaign_id == c.id).order_by(m.Suggestion.id)
+            q = (
+                select(m.Suggestion)
+                .where(m.Suggestion.campaign_id == c.id)
+                .order_by(m.Suggestion.id)
+            )
             if status is not None:
                 _check_status(status)
                 q = q.where(m.Suggestion.status == status)
@@ -372,7 +411,9 @@ class Store:
             self.campaign(campaign)  # NotFoundError before waiting
             database = self.engine.url.database
             if not database or database == ":memory:":
-                raise ValidationError("locked_campaign needs a SQLite file, not an in-memory database")
+                raise ValidationError(
+                    "locked_campaign needs a SQLite file, not an in-memory database"
+                )
             try:
                 with FileLock(f"{database}.lock", timeout=timeout_s):
                     yield
@@ -383,7 +424,11 @@ class Store:
             c = _campaign(s, campaign)
             s.execute(text(f"SET LOCAL lock_timeout = {int(timeout_s * 1000)}"))
             try:
-                s.execute(select(m.Campaign.id).where(m.Campaign.id == c.id).with_for_update(key_share=True))
+                s.execute(
+                    select(m.Campaign.id)
+                    .where(m.Campaign.id == c.id)
+                    .with_for_update(key_share=True)
+                )
             except OperationalError:
                 raise FluxtrapError(busy) from None
             yield
@@ -448,7 +493,14 @@ def _row_where(rows: Sequence[Mapping[str, Any]], i: int) -> str:
     return f"{at} (sample {label!r})" if at else f"sample {label!r}"
 
 
-def _new_sample(s: Session, c: m.Campaign, spec: CampaignSpec, row: Mapping[str, Any], taken: set[str], where: str) -> m.Sample:
+def _new_sample(
+    s: Session,
+    c: m.Campaign,
+    spec: CampaignSpec,
+    row: Mapping[str, Any],
+    taken: set[str],
+    where: str,
+) -> m.Sample:
     label = str(row.get("label", "")).strip()
     if not label:
         raise ValidationError(f"{where}: the label is empty")
@@ -464,13 +516,21 @@ def _new_sample(s: Session, c: m.Campaign, spec: CampaignSpec, row: Mapping[str,
     if suggestion_id is not None:
         sug = _suggestion(s, int(suggestion_id))
         if sug.campaign_id != c.id:
-            raise ValidationError(f"{where}: suggestion {suggestion_id} belongs to another campaign")
+            raise ValidationError(
+                f"{where}: suggestion {suggestion_id} belongs to another campaign"
+            )
         if sug.status != "open":
             raise ValidationError(f"{where}: suggestion {suggestion_id} is {sug.status}, not open")
         sug.status = "used"
     return m.Sample(
-        campaign=c, label=label, params=params, objectives=objectives, origin=origin,
-        suggestion_id=suggestion_id, recorded_by=row.get("recorded_by"), notes=row.get("notes") or "",
+        campaign=c,
+        label=label,
+        params=params,
+        objectives=objectives,
+        origin=origin,
+        suggestion_id=suggestion_id,
+        recorded_by=row.get("recorded_by"),
+        notes=row.get("notes") or "",
     )
 
 
@@ -502,38 +562,67 @@ def _campaign_name(s: Session, x: m.Suggestion) -> str:
 
 def _check_status(status: str) -> None:
     if status not in m.SUGGESTION_STATUSES:
-        raise ValidationError(f"suggestion status {status!r} is not one of {', '.join(m.SUGGESTION_STATUSES)}")
+        raise ValidationError(
+            f"suggestion status {status!r} is not one of {', '.join(m.SUGGESTION_STATUSES)}"
+        )
 
 
 def _check_columns(curve: CurveData) -> None:
     lengths = {len(v) for v in curve.columns.values()}
     if len(lengths) > 1:
-        raise ValidationError(f"curve {curve.kind!r}: columns have different lengths {sorted(lengths)}")
+        raise ValidationError(
+            f"curve {curve.kind!r}: columns have different lengths {sorted(lengths)}"
+        )
 
 
 def _sample_record(x: m.Sample, campaign: str) -> SampleRecord:
     return SampleRecord(
-        id=x.id, campaign=campaign, label=x.label, params=dict(x.params), objectives=dict(x.objectives),
-        origin=x.origin, suggestion_id=x.suggestion_id, recorded_by=x.recorded_by, notes=x.notes,
-        created_at=x.created_at, updated_at=x.updated_at,
+        id=x.id,
+        campaign=campaign,
+        label=x.label,
+        params=dict(x.params),
+        objectives=dict(x.objectives),
+        origin=x.origin,
+        suggestion_id=x.suggestion_id,
+        recorded_by=x.recorded_by,
+        notes=x.notes,
+        created_at=x.created_at,
+        updated_at=x.updated_at,
     )
 
 
 def _measurement_record(x: m.Measurement, campaign: str, with_content: bool) -> MeasurementRecord:
     return MeasurementRecord(
-        id=x.id, campaign=campaign, sample=x.sample.label, kind=x.kind, temperature_K=x.temperature_K,
-        filename=x.filename, sha256=x.sha256, size=len(x.content), metadata=dict(x.meta),
-        recorded_by=x.recorded_by, created_at=x.created_at, content=x.content if with_content else b"",
+        id=x.id,
+        campaign=campaign,
+        sample=x.sample.label,
+        kind=x.kind,
+        temperature_K=x.temperature_K,
+        filename=x.filename,
+        sha256=x.sha256,
+        size=len(x.content),
+        metadata=dict(x.meta),
+        recorded_by=x.recorded_by,
+        created_at=x.created_at,
+        content=x.content if with_content else b"",
     )
 
 
 def _curve_record(x: m.Curve) -> CurveRecord:
-    return CurveRecord(x.id, x.measurement_id, x.kind, x.method, dict(x.settings), dict(x.columns), x.created_at)
+    return CurveRecord(
+        x.id, x.measurement_id, x.kind, x.method, dict(x.settings), dict(x.columns), x.created_at
+    )
 
 
 def _suggestion_record(x: m.Suggestion, campaign: str) -> SuggestionRecord:
     return SuggestionRecord(
-        id=x.id, campaign=campaign, params=dict(x.params), acquisition_value=x.acquisition_value,
-        model_summary=dict(x.model_summary), seed=x.seed, status=x.status, created_by=x.created_by,
+        id=x.id,
+        campaign=campaign,
+        params=dict(x.params),
+        acquisition_value=x.acquisition_value,
+        model_summary=dict(x.model_summary),
+        seed=x.seed,
+        status=x.status,
+        created_by=x.created_by,
         created_at=x.created_at,
     )

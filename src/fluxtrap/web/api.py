@@ -199,9 +199,7 @@ def upload_measurement(
         parse(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c))
     )
     temperature_K = (
-        None
-        if not temperature
-        else parse(temperature, "temperature", "form field temperature")
+        None if not temperature else parse(temperature, "temperature", "form field temperature")
     )
     metadata, curves, jc = derive(
         kind, content, filename, a_m, b_m, c_m, temperature_K=temperature_K
