@@ -9,6 +9,8 @@ form back (values in SI units), so ``Case.from_dict(case.to_dict()) == case``.
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,6 +88,25 @@ def _number(
 
 def _s(x: float, unit: str) -> str:
     return f"{x!r} {unit}"
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(v: Any) -> str:
+    """A TOML value: strings (JSON escapes are TOML's), numbers, lists, inline tables."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, int | float):
+        return repr(float(v)) if isinstance(v, float) else str(v)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, Mapping):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"no TOML form for {type(v).__name__}")
 
 
 # -- geometry and probes ------------------------------------------------------------------------
@@ -410,6 +431,22 @@ class Case:
         if self.snapshots_s:
             d["output"] = {"snapshots": [_s(t, "s") for t in self.snapshots_s]}
         return d
+
+    def to_toml(self) -> str:
+        """``to_dict`` as TOML text (a case file that ``Case.from_toml`` reads back)."""
+        d = self.to_dict()
+        lines = [f"title = {_toml_value(d.pop('title'))}"]
+        for name, spec in d.pop("materials").items():
+            lines += ["", f"[materials.{_toml_key(name)}]"]
+            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in spec.items()]
+        for table in ("stack", "probes", "protocol"):
+            for item in d.pop(table):
+                lines += ["", f"[[{table}]]"]
+                lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in item.items()]
+        for table, spec in d.items():  # mesh, solver, output
+            lines += ["", f"[{table}]"]
+            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in spec.items()]
+        return "\n".join(lines) + "\n"
 
     def to_si_dict(self) -> dict[str, Any]:
         """The case with plain SI numbers and unit-suffixed keys (for ``summary.json``)."""

@@ -238,11 +238,15 @@ class Result:
         return fig
 
     # files -------------------------------------------------------------------------------------
+    def probes_csv(self) -> bytes:
+        """The ``probes.csv`` contract as bytes (what ``save`` writes and the store keeps)."""
+        return self.probes.to_csv(index=False, float_format="%.9g", lineterminator="\n").encode()
+
     def save(self, out: str | Path, vtu: bool = False, plots: bool = True) -> Path:
         """Write ``probes.csv``, ``summary.json``, ``probes.png``, ``maps.png`` (and VTU snapshots)."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        self.probes.to_csv(out / "probes.csv", index=False, float_format="%.9g")
+        (out / "probes.csv").write_bytes(self.probes_csv())
         (out / "summary.json").write_text(json.dumps(self.summary(), indent=2))
         if plots:
             self.plot_probes(out / "probes.png")

@@ -1,10 +1,12 @@
-"""Experiment store: campaigns, samples, raw measurement files, derived curves, suggestions, users."""
+"""Experiment store: campaigns, samples, raw measurement files, derived curves, suggestions, users,
+simulations."""
 
 from fluxtrap.store.store import (
     CurveData,
     CurveRecord,
     MeasurementRecord,
     SampleRecord,
+    SimulationRecord,
     Store,
     SuggestionRecord,
     UserRecord,
@@ -16,6 +18,7 @@ __all__ = [
     "CurveRecord",
     "MeasurementRecord",
     "SampleRecord",
+    "SimulationRecord",
     "Store",
     "SuggestionRecord",
     "UserRecord",

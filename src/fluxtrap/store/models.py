@@ -21,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 ORIGINS = ("researcher", "optimizer")
 MEASUREMENT_KINDS = ("mh_loop", "mt_curve", "hall_series", "other")
 SUGGESTION_STATUSES = ("open", "used", "discarded")
+SIMULATION_STATUSES = ("done", "failed")
 ROLES = ("reader", "writer")
 
 
@@ -120,4 +121,26 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Simulation(Base):
+    """A finished trapped-field simulation: its case (parsed, in SI, and the TOML text as given),
+    ``summary.json`` and ``probes.csv`` (bytes, kept whole), or the error it stopped with."""
+
+    __tablename__ = "simulations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id"), nullable=True, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    case: Mapped[dict[str, Any]] = mapped_column(JSON)  # Case.to_si_dict(), summary.json's "case"
+    case_toml: Mapped[str] = mapped_column(Text)
+    case_hash: Mapped[str] = mapped_column(String(64), index=True)  # fluxtrap.sweep.case_key
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # summary.json
+    probes_csv: Mapped[bytes] = mapped_column(LargeBinary)  # probes.csv as written
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

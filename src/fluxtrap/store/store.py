@@ -8,24 +8,28 @@ DataFrames), never live ORM objects, so callers need no session.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.store import models as m
+
+if TYPE_CHECKING:
+    from fluxtrap.simulate.case import Case
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -107,6 +111,35 @@ class SuggestionRecord:
     status: str
     created_by: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class SimulationRecord:
+    """A stored simulation: ``case`` in SI (summary.json's "case"), ``case_toml`` as given,
+    ``case_hash`` (the sweep cache's key, :func:`fluxtrap.sweep.case_key`), ``summary``
+    (summary.json), ``status`` ``done`` or ``failed`` (then ``error`` says why; ``summary`` and
+    ``probes_csv`` hold what ran before the failure, if anything); ``probes_csv`` the bytes of
+    probes.csv, empty when listed without them."""
+
+    id: int
+    name: str
+    campaign: str | None
+    case: dict[str, Any] = field(repr=False)
+    case_toml: str = field(repr=False)
+    case_hash: str
+    summary: dict[str, Any] = field(repr=False)
+    status: str
+    error: str | None
+    created_by: str | None
+    created_at: datetime
+    probes_csv: bytes = field(repr=False, default=b"")
+
+    @property
+    def probes(self) -> pd.DataFrame:
+        """probes.csv as a DataFrame (``time_s, applied_T, temperature_K, <probe>_Bz_T``)."""
+        if not self.probes_csv:
+            raise NotFoundError(f"simulation {self.id} has no probe traces here")
+        return pd.read_csv(io.BytesIO(self.probes_csv))
 
 
 @dataclass(frozen=True)
@@ -433,6 +466,73 @@ class Store:
                 raise FluxtrapError(busy) from None
             yield
 
+    # -- simulations -----------------------------------------------------------------------
+    def add_simulation(
+        self,
+        case: Case,
+        case_toml: str,
+        *,
+        summary: Mapping[str, Any] | None = None,
+        probes_csv: bytes = b"",
+        error: str | None = None,
+        name: str | None = None,
+        campaign: str | None = None,
+        created_by: str | None = None,
+    ) -> SimulationRecord:
+        """Record a finished simulation of ``case`` (a parsed ``fluxtrap.simulate.Case``) whose
+        file text was ``case_toml``: ``done`` with its ``summary`` (summary.json) and
+        ``probes_csv`` (the bytes of probes.csv, kept whole), or ``failed`` with ``error`` (and
+        whatever summary and probes ran before the failure). ``name`` defaults to the case title;
+        ``campaign`` (optional) must exist."""
+        from fluxtrap.simulate.case import Case
+        from fluxtrap.sweep import case_key
+
+        if not isinstance(case, Case):
+            raise ValidationError(f"a simulation's case must be a Case, got {type(case).__name__}")
+        if not isinstance(probes_csv, bytes | bytearray):
+            raise ValidationError(f"probes_csv must be bytes, got {type(probes_csv).__name__}")
+        if error is not None and not error.strip():
+            raise ValidationError("a failed simulation needs its error message (got an empty one)")
+        if error is None and (not probes_csv or not summary):
+            raise ValidationError(
+                "a finished simulation needs its summary and probes.csv (or an error if it failed)"
+            )
+        name = (name or case.title or "simulation").strip()
+        if len(name) > 200:
+            raise ValidationError(f"simulation name is {len(name)} characters long (at most 200)")
+        with self.transaction() as s:
+            c = None if campaign is None else _campaign(s, campaign)
+            x = m.Simulation(
+                campaign_id=None if c is None else c.id, name=name, case=case.to_si_dict(),
+                case_toml=case_toml, case_hash=case_key(case), summary=dict(summary or {}),
+                probes_csv=bytes(probes_csv), status="done" if error is None else "failed",
+                error=error, created_by=created_by,
+            )  # fmt: skip
+            s.add(x)
+            s.flush()
+            return _simulation_record(x, campaign, with_probes=False)
+
+    def simulations(self, campaign: str | None = None) -> list[SimulationRecord]:
+        """All stored simulations, or those of ``campaign``, oldest first (without their probes)."""
+        with self._session() as s:
+            q = select(m.Simulation).order_by(m.Simulation.id)
+            if campaign is not None:
+                q = q.where(m.Simulation.campaign_id == _campaign(s, campaign).id)
+            names = dict(s.execute(select(m.Campaign.id, m.Campaign.name)).all())
+            return [
+                _simulation_record(x, names.get(x.campaign_id), with_probes=False)
+                for x in s.scalars(q.options(defer(m.Simulation.probes_csv)))
+            ]
+
+    def simulation(self, simulation_id: int) -> SimulationRecord:
+        """One stored simulation with its probes.csv bytes (``.probes`` as a DataFrame)."""
+        with self._session() as s:
+            x = s.get(m.Simulation, simulation_id)
+            if x is None:
+                raise NotFoundError(f"no simulation with id {simulation_id}")
+            campaign = None if x.campaign_id is None else s.get(m.Campaign, x.campaign_id).name
+            return _simulation_record(x, campaign, with_probes=True)
+
     # -- users (for the web API) -----------------------------------------------------------
     def add_user(self, name: str, role: str, token: str) -> UserRecord:
         """Create a user whose API ``token`` is stored only as its SHA-256 hash."""
@@ -612,6 +712,17 @@ def _curve_record(x: m.Curve) -> CurveRecord:
     return CurveRecord(
         x.id, x.measurement_id, x.kind, x.method, dict(x.settings), dict(x.columns), x.created_at
     )
+
+
+def _simulation_record(
+    x: m.Simulation, campaign: str | None, with_probes: bool
+) -> SimulationRecord:
+    return SimulationRecord(
+        id=x.id, name=x.name, campaign=campaign, case=dict(x.case), case_toml=x.case_toml,
+        case_hash=x.case_hash, summary=dict(x.summary), status=x.status, error=x.error,
+        created_by=x.created_by, created_at=x.created_at,
+        probes_csv=x.probes_csv if with_probes else b"",
+    )  # fmt: skip
 
 
 def _suggestion_record(x: m.Suggestion, campaign: str) -> SuggestionRecord:

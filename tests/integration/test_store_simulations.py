@@ -1,0 +1,176 @@
+"""Simulations in the experiment store (SQLite always, PostgreSQL where one runs): the round trip,
+failures recorded with their error, refused writes that leave nothing behind, and migration 0002."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from alembic import command
+from sqlalchemy import create_engine
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import NotFoundError, ValidationError
+from fluxtrap.simulate import Case, simulate
+from fluxtrap.store import CurveData, Store
+from fluxtrap.store.store import alembic_config
+from fluxtrap.sweep import case_key
+
+from ..conftest import EXAMPLES
+
+NAME = "K-Ba122 SPS"
+# A coarse, quick case (under a second): one bulk disk field cooled at 1 T, then held briefly.
+QUICK_CASE = """\
+title = "Quick disk, FCM 1 T"
+
+[materials.bulk]
+n = 25
+e0 = "1e-4 V/m"
+jc.kim = { jc0 = "2e4 A/cm^2", b0 = "0.5 T" }
+
+[[stack]]
+material = "bulk"
+radius = "5 mm"
+thickness = "2 mm"
+
+[[probes]]
+name = "surface"
+r = "0 mm"
+z = "2.5 mm"
+
+[[protocol]]
+step = "set"
+field = "1 T"
+temperature = "20 K"
+
+[[protocol]]
+step = "ramp_field"
+to = "0 T"
+rate = "0.1 T/s"
+
+[[protocol]]
+step = "hold"
+duration = "10 s"
+
+[mesh]
+size = "1.5 mm"
+"""
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """The quick case, its result and the files ``Result.save`` wrote (probes.csv, summary.json)."""
+    folder = tmp_path_factory.mktemp("quick")
+    (folder / "quick.toml").write_text(QUICK_CASE)
+    case = Case.from_toml(folder / "quick.toml")
+    result = simulate(case)
+    result.save(folder / "out", plots=False)
+    return case, result, folder / "out"
+
+
+def test_simulation_round_trip(store, quick):
+    case, result, out = quick
+    rec = store.add_simulation(
+        case, QUICK_CASE, summary=result.summary(), probes_csv=result.probes_csv(),
+        campaign=NAME, created_by="rita",
+    )  # fmt: skip
+    assert (rec.name, rec.campaign, rec.status, rec.error, rec.created_by) == (
+        "Quick disk, FCM 1 T", NAME, "done", None, "rita",
+    )  # fmt: skip
+    back = store.simulation(rec.id)
+    assert back.probes_csv == (out / "probes.csv").read_bytes()  # byte for byte
+    assert back.summary == json.loads((out / "summary.json").read_text())
+    assert back.case == back.summary["case"] and back.case_toml == QUICK_CASE
+    assert back.case_hash == case_key(case)
+    pd.testing.assert_frame_equal(back.probes, pd.read_csv(out / "probes.csv"))
+    assert back.probes["surface_Bz_T"].iloc[-1] == pytest.approx(
+        result.summary()["probes"]["surface"]["final_T"], rel=1e-8
+    )
+    (listed,) = store.simulations()
+    assert listed.id == rec.id and listed.probes_csv == b"" and listed.summary == back.summary
+    assert [x.id for x in store.simulations(NAME)] == [rec.id]
+    assert "probes_csv" not in repr(listed) and "Quick disk" in repr(listed)
+
+
+def test_simulations_without_campaign_and_by_campaign(store, quick):
+    case, result, _ = quick
+    kw = dict(summary=result.summary(), probes_csv=result.probes_csv())
+    a = store.add_simulation(case, QUICK_CASE, name="loose", **kw)
+    b = store.add_simulation(case, QUICK_CASE, campaign=NAME, **kw)
+    assert a.campaign is None and store.simulation(a.id).campaign is None
+    assert [x.id for x in store.simulations()] == [a.id, b.id]
+    assert [x.id for x in store.simulations(NAME)] == [b.id]
+    with pytest.raises(NotFoundError, match="no campaign named 'nope'"):
+        store.simulations("nope")
+
+
+def test_failed_simulation_is_recorded_with_its_error(store, quick):
+    case, _, _ = quick
+    rec = store.add_simulation(
+        case, QUICK_CASE, error="SolverError: Newton did not converge at t = 3 s", created_by="bob"
+    )
+    back = store.simulation(rec.id)
+    assert (back.status, back.error, back.summary, back.probes_csv) == (
+        "failed", "SolverError: Newton did not converge at t = 3 s", {}, b"",
+    )  # fmt: skip
+    assert back.case == case.to_si_dict() and back.case_hash == case_key(case)
+    with pytest.raises(NotFoundError, match=f"simulation {rec.id} has no probe traces"):
+        _ = back.probes
+
+
+def test_refused_writes_leave_nothing(store, quick):
+    case, result, _ = quick
+    kw = dict(summary=result.summary(), probes_csv=result.probes_csv())
+    with pytest.raises(NotFoundError, match="no campaign named 'ghost'"):
+        store.add_simulation(case, QUICK_CASE, campaign="ghost", **kw)
+    with pytest.raises(ValidationError, match="needs its summary and probes.csv"):
+        store.add_simulation(case, QUICK_CASE, summary=result.summary())
+    with pytest.raises(ValidationError, match="needs its error message"):
+        store.add_simulation(case, QUICK_CASE, error="  ")
+    with pytest.raises(ValidationError, match="must be a Case, got dict"):
+        store.add_simulation(case.to_dict(), QUICK_CASE, **kw)
+    with pytest.raises(ValidationError, match="at most 200"):
+        store.add_simulation(case, QUICK_CASE, name="x" * 201, **kw)
+    assert store.simulations() == []
+    with pytest.raises(NotFoundError, match="no simulation with id 1"):
+        store.simulation(1)
+
+
+def test_migration_0001_to_0002_keeps_the_data(store_url, quick):
+    """A database created at 0001 and filled, then opened by this version: nothing is lost."""
+    cfg = alembic_config(store_url)
+    command.upgrade(cfg, "0001")
+    old = Store(store_url, migrate=False)
+    old.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    old.add_sample(NAME, "B2", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5})
+    raw = b"[Header]\r\nINFO,synthetic\r\n[Data]\r\n1,2\r\n\x00\xff"
+    curve = CurveData("jc_b", "extended_bean", {}, {"B_T": [0.5, 3.0], "Jc_A_m2": [6e8, 2.9e8]})
+    meas = old.add_measurement(NAME, "B2", "mh_loop", "B2.dat", raw, curves=[curve],
+                               objectives={"jc_3T": 2.9e8}, recorded_by="alice")  # fmt: skip
+    (sug,) = old.add_suggestions(NAME, [{"ramp_rate": 100, "max_temperature": 650,
+                                         "dwell_time": 10}], [0.5], {"model": "gp"}, 7)  # fmt: skip
+    old.add_user("alice", "writer", "alice-token-0123456789")
+    before = (old.history(NAME), old.measurements(NAME), old.curves(meas.id), old.suggestions(NAME))
+    old.engine.dispose()
+
+    new = Store(store_url)  # upgrades to head
+    engine = create_engine(store_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0002"
+    engine.dispose()
+    pd.testing.assert_frame_equal(new.history(NAME), before[0])
+    assert new.measurements(NAME) == before[1] and new.measurements(NAME)[0].content == raw
+    assert new.curves(meas.id) == before[2] and new.suggestions(NAME) == before[3]
+    assert (
+        new.suggestion(sug.id).seed == 7
+        and new.user_by_token("alice-token-0123456789").name == "alice"
+    )
+    assert new.simulations() == []
+    case, result, _ = quick
+    rec = new.add_simulation(case, QUICK_CASE, summary=result.summary(),
+                             probes_csv=result.probes_csv(), campaign=NAME)  # fmt: skip
+    assert new.simulations(NAME)[0].id == rec.id
+    command.check(cfg)  # models and migrations agree at head
+    command.downgrade(cfg, "0001")  # and 0002 can be taken back without touching the rest
+    assert Store(store_url, migrate=False).history(NAME).equals(before[0])
