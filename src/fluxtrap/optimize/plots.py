@@ -40,7 +40,9 @@ def plot_replay(result) -> Figure:
         ax.set_xlabel("trial")
         ax.set_ylabel(label)
     ax1.legend(loc="upper left")
-    fig.suptitle(f"replay: pool N={result.n_pool}, top {result.top_percent:g}% = {result.n_top} entries")
+    fig.suptitle(
+        f"replay: pool N={result.n_pool}, top {result.top_percent:g}% = {result.n_top} entries"
+    )
     return fig
 
 
@@ -51,6 +53,8 @@ def model_slices(
     objective: str | None = None,
     pending: pd.DataFrame | None = None,
     n_grid: int = 60,
+    one_d: Sequence[str] | None = None,
+    two_d: Sequence[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Posterior mean, std and acquisition on 1D and 2D slices through a point (BOXVIA's views).
 
@@ -60,9 +64,9 @@ def model_slices(
         objective: which objective's mean/std (default: the first).
         pending: points taken as pending in the acquisition (e.g. open suggestions).
         n_grid: grid points per axis.
-
-    2D slices are drawn for the pairs among the three numeric parameters with the shortest
-    length-scale relative to their range (those that matter most).
+        one_d: the parameters to slice along (default: every numeric parameter).
+        two_d: the ``(x, y)`` pairs to map (default: the pairs among the three numeric parameters
+            with the shortest length-scale relative to their range, those that matter most).
 
     Returns a dict: ``through`` (dict), ``objective``, ``one_d`` {param: {x, mean, std,
     acquisition} arrays ``(n_grid,)``}, ``two_d`` {(p, q): {x ``(n_grid,)``, y ``(n_grid,)``,
@@ -80,31 +84,53 @@ def model_slices(
     acqf = opt.acquisition_function(P)
     numeric = [p for p in space.parameters if not isinstance(p, Categorical)]
 
+    def sliceable(name: str):
+        p = space.parameter(name)  # ValidationError for an unknown name
+        if isinstance(p, Categorical):
+            raise ValidationError(
+                f"model_slices: {name} is categorical; slices run along numeric parameters"
+            )
+        return p
+
     def evaluate(grid: pd.DataFrame) -> dict[str, np.ndarray]:
         pred = opt.predict(grid)
         with torch.no_grad():
             acq = torch.cat([acqf(u.unsqueeze(1)) for u in space.to_unit(grid).split(1024)])
-        return {"mean": pred[f"{objective}_mean"].to_numpy(), "std": pred[f"{objective}_std"].to_numpy(),
-                "acquisition": acq.numpy()}
+        return {
+            "mean": pred[f"{objective}_mean"].to_numpy(),
+            "std": pred[f"{objective}_std"].to_numpy(),
+            "acquisition": acq.numpy(),
+        }
 
-    one_d = {}
-    for p in numeric:
+    lines = numeric if one_d is None else [sliceable(n) for n in one_d]
+    if two_d is None:
+        ls = opt.lengthscales().loc[objective]
+        rel = sorted(numeric, key=lambda p: ls[p.name] / p.width)
+        pairs = list(itertools.combinations(rel[:3], 2))
+    else:
+        pairs = [(sliceable(a), sliceable(b)) for a, b in two_d]
+    out_1d = {}
+    for p in lines:
         x = np.linspace(p.low, p.high, n_grid)
         grid = pd.DataFrame({n: np.full(n_grid, through[n], dtype=object) for n in space.names})
         grid[p.name] = x
-        one_d[p.name] = {"x": x, **evaluate(grid)}
-    ls = opt.lengthscales().loc[objective]
-    rel = sorted(numeric, key=lambda p: ls[p.name] / p.width)
-    two_d = {}
-    for p, q in itertools.combinations(rel[:3], 2):
+        out_1d[p.name] = {"x": x, **evaluate(grid)}
+    out_2d = {}
+    for p, q in pairs:
         x, y = np.linspace(p.low, p.high, n_grid), np.linspace(q.low, q.high, n_grid)
         gx, gy = np.meshgrid(x, y)
         grid = pd.DataFrame({n: np.full(gx.size, through[n], dtype=object) for n in space.names})
         grid[p.name], grid[q.name] = gx.ravel(), gy.ravel()
         vals = {k: v.reshape(gx.shape) for k, v in evaluate(grid).items()}
-        two_d[(p.name, q.name)] = {"x": x, "y": y, **vals}
-    return {"through": through, "objective": objective, "one_d": one_d, "two_d": two_d, "data": data,
-            "units": {p.name: p.unit for p in numeric}}
+        out_2d[(p.name, q.name)] = {"x": x, "y": y, **vals}
+    return {
+        "through": through,
+        "objective": objective,
+        "one_d": out_1d,
+        "two_d": out_2d,
+        "data": data,
+        "units": {p.name: p.unit for p in numeric},
+    }
 
 
 # -------------------------------------------------------------------- model slices (figures)
@@ -116,8 +142,15 @@ def _origin_groups(data: pd.DataFrame, origin: Sequence[str] | None):
         raise ValidationError(
             f"origin has {len(origin)} labels for {len(data)} observations (give the measured rows' origins)"
         )
-    return [(o, data[origin == o], ORIGIN_STYLE.get(o, ("C7", "s"))[0], ORIGIN_STYLE.get(o, ("C7", "s"))[1])
-            for o in sorted(set(origin))]
+    return [
+        (
+            o,
+            data[origin == o],
+            ORIGIN_STYLE.get(o, ("C7", "s"))[0],
+            ORIGIN_STYLE.get(o, ("C7", "s"))[1],
+        )
+        for o in sorted(set(origin))
+    ]
 
 
 ORIGIN_STYLE = {"researcher": ("C0", "o"), "optimizer": ("C1", "^")}
@@ -139,14 +172,26 @@ def plot_slices_1d(
     ``suggestions`` are marked as vertical lines.
     """
     names = list(slices["one_d"])
-    fig, axes = plt.subplots(2, len(names), figsize=(3.6 * len(names), 5.6), squeeze=False,
-                             sharex="col", constrained_layout=True)
+    fig, axes = plt.subplots(
+        2,
+        len(names),
+        figsize=(3.6 * len(names), 5.6),
+        squeeze=False,
+        sharex="col",
+        constrained_layout=True,
+    )
     obj = slices["objective"]
     for k, name in enumerate(names):
         s = slices["one_d"][name]
         ax, bx = axes[0, k], axes[1, k]
-        ax.fill_between(s["x"], s["mean"] - 2 * s["std"], s["mean"] + 2 * s["std"], color="C2", alpha=0.2,
-                        label="mean +- 2 std")
+        ax.fill_between(
+            s["x"],
+            s["mean"] - 2 * s["std"],
+            s["mean"] + 2 * s["std"],
+            color="C2",
+            alpha=0.2,
+            label="mean +- 2 std",
+        )
         ax.plot(s["x"], s["mean"], color="C2", label="posterior mean")
         for label, d, color, marker in _origin_groups(slices["data"], origin):
             ax.scatter(d[name], d[obj], s=18, color=color, marker=marker, label=label, zorder=3)
@@ -161,7 +206,10 @@ def plot_slices_1d(
             ax.set_ylabel(obj)
             bx.set_ylabel("acquisition (log)")
     axes[0, 0].legend(fontsize=7, loc="best")
-    fig.suptitle(f"{obj}: slices through the best point" + (" (red: next suggestions)" if suggestions is not None else ""))
+    fig.suptitle(
+        f"{obj}: slices through the best point"
+        + (" (red: next suggestions)" if suggestions is not None else "")
+    )
     return fig
 
 
@@ -175,15 +223,29 @@ def plot_slice_2d(
     s = slices["two_d"][pair]
     p, q = pair
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
-    for ax, key, cmap in zip(axes, ("mean", "std", "acquisition"), ("viridis", "magma", "cividis"), strict=True):
+    for ax, key, cmap in zip(
+        axes, ("mean", "std", "acquisition"), ("viridis", "magma", "cividis"), strict=True
+    ):
         cs = ax.contourf(s["x"], s["y"], s[key], levels=20, cmap=cmap)
         fig.colorbar(cs, ax=ax)
         for label, d, color, marker in _origin_groups(slices["data"], origin):
-            ax.scatter(d[p], d[q], s=18, color=color, marker=marker, edgecolor="w", lw=0.5, label=label)
+            ax.scatter(
+                d[p], d[q], s=18, color=color, marker=marker, edgecolor="w", lw=0.5, label=label
+            )
         ax.plot(slices["through"][p], slices["through"][q], "w+", ms=12, mew=2)
         if suggestions is not None:
-            ax.scatter(suggestions[p], suggestions[q], marker="*", s=160, color="C3", edgecolor="w", label="next")
-        ax.set_title(f"{slices['objective']} {key}" if key != "acquisition" else "acquisition (log)")
+            ax.scatter(
+                suggestions[p],
+                suggestions[q],
+                marker="*",
+                s=160,
+                color="C3",
+                edgecolor="w",
+                label="next",
+            )
+        ax.set_title(
+            f"{slices['objective']} {key}" if key != "acquisition" else "acquisition (log)"
+        )
         ax.set_xlabel(_label(p, slices["units"]))
         ax.set_ylabel(_label(q, slices["units"]))
     axes[0].legend(fontsize=7, loc="best")
@@ -200,8 +262,13 @@ def best_so_far(history: pd.DataFrame, objective: str, maximize: bool = True) ->
     h = history[history[objective].notna()].reset_index(drop=True)
     acc = np.maximum.accumulate if maximize else np.minimum.accumulate
     origin = h["origin"] if "origin" in h else pd.Series("data", index=h.index)
-    out = pd.DataFrame({"trial": np.arange(1, len(h) + 1), "origin": origin.to_numpy(),
-                        "value": h[objective].to_numpy(dtype=float)})
+    out = pd.DataFrame(
+        {
+            "trial": np.arange(1, len(h) + 1),
+            "origin": origin.to_numpy(),
+            "value": h[objective].to_numpy(dtype=float),
+        }
+    )
     out["best_origin"] = out.groupby("origin")["value"].transform(lambda v: acc(v.to_numpy()))
     out["best_all"] = acc(out["value"].to_numpy()) if len(out) else []
     return out
@@ -214,7 +281,15 @@ def plot_best_so_far(progress: pd.DataFrame, objective: str) -> Figure:
         color, marker = ORIGIN_STYLE.get(o, ("C7", "s"))
         ax.scatter(d.trial, d.value, color=color, marker=marker, s=16, alpha=0.6)
         ax.step(d.trial, d.best_origin, where="post", color=color, label=f"{o}: best so far")
-    ax.step(progress.trial, progress.best_all, where="post", color="k", lw=0.8, ls="--", label="all: best so far")
+    ax.step(
+        progress.trial,
+        progress.best_all,
+        where="post",
+        color="k",
+        lw=0.8,
+        ls="--",
+        label="all: best so far",
+    )
     ax.set_xlabel("trial (measured samples in recording order)")
     ax.set_ylabel(objective)
     ax.legend(fontsize=8)
@@ -222,7 +297,10 @@ def plot_best_so_far(progress: pd.DataFrame, objective: str) -> Figure:
 
 
 def plot_parallel_coordinates(
-    history: pd.DataFrame, parameters: Sequence[str], objective: str, units: Mapping[str, str] | None = None
+    history: pd.DataFrame,
+    parameters: Sequence[str],
+    objective: str,
+    units: Mapping[str, str] | None = None,
 ) -> Figure:
     """One line per sample across the parameters (each axis min..max), coloured by the objective."""
     h = history[history[objective].notna()]
@@ -234,13 +312,21 @@ def plot_parallel_coordinates(
     cmap = matplotlib.colormaps["viridis"]
     origin = h["origin"] if "origin" in h else pd.Series("data", index=h.index)
     for (_, z), v, o in zip(Z.iterrows(), h[objective], origin, strict=True):
-        ax.plot(range(len(cols)), z.to_numpy(), color=cmap(norm(v)), lw=1.2,
-                ls="--" if o == "optimizer" else "-", alpha=0.85)
+        ax.plot(
+            range(len(cols)),
+            z.to_numpy(),
+            color=cmap(norm(v)),
+            lw=1.2,
+            ls="--" if o == "optimizer" else "-",
+            alpha=0.85,
+        )
     ax.set_xticks(range(len(cols)), [_label(c, units or {}) for c in cols], rotation=15)
     for k, c in enumerate(cols):
         ax.axvline(k, color="0.6", lw=0.6)
         ax.annotate(f"{hi[c]:.4g}", (k, 1.0), textcoords="offset points", xytext=(2, 4), fontsize=7)
-        ax.annotate(f"{lo[c]:.4g}", (k, 0.0), textcoords="offset points", xytext=(2, -10), fontsize=7)
+        ax.annotate(
+            f"{lo[c]:.4g}", (k, 0.0), textcoords="offset points", xytext=(2, -10), fontsize=7
+        )
     ax.set_yticks([])
     fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=objective)
     ax.set_title("history (solid: researcher, dashed: optimizer)")
@@ -249,15 +335,25 @@ def plot_parallel_coordinates(
 
 # -------------------------------------------------------------------- plotly (web dashboard)
 def plotly_parallel_coordinates(
-    history: pd.DataFrame, parameters: Sequence[str], objective: str, units: Mapping[str, str] | None = None
+    history: pd.DataFrame,
+    parameters: Sequence[str],
+    objective: str,
+    units: Mapping[str, str] | None = None,
 ):
     """The history as a plotly ``Parcoords`` figure (interactive axis filtering)."""
     import plotly.graph_objects as go
 
     h = history[history[objective].notna()]
-    dims = [dict(label=_label(c, units or {}), values=h[c].astype(float)) for c in [*parameters, objective]]
-    return go.Figure(go.Parcoords(line=dict(color=h[objective].astype(float), colorscale="Viridis",
-                                            showscale=True), dimensions=dims))
+    dims = [
+        dict(label=_label(c, units or {}), values=h[c].astype(float))
+        for c in [*parameters, objective]
+    ]
+    return go.Figure(
+        go.Parcoords(
+            line=dict(color=h[objective].astype(float), colorscale="Viridis", showscale=True),
+            dimensions=dims,
+        )
+    )
 
 
 def plotly_slices_1d(slices: Mapping[str, Any]):
@@ -270,14 +366,48 @@ def plotly_slices_1d(slices: Mapping[str, Any]):
     for k, name in enumerate(names, 1):
         s = slices["one_d"][name]
         band = np.r_[s["mean"] + 2 * s["std"], (s["mean"] - 2 * s["std"])[::-1]]
-        fig.add_trace(go.Scatter(x=np.r_[s["x"], s["x"][::-1]], y=band, fill="toself", line=dict(width=0),
-                                 fillcolor="rgba(44,160,44,0.2)", showlegend=False), row=1, col=k)
-        fig.add_trace(go.Scatter(x=s["x"], y=s["mean"], line=dict(color="green"), name="mean",
-                                 showlegend=k == 1), row=1, col=k)
-        fig.add_trace(go.Scatter(x=slices["data"][name], y=slices["data"][slices["objective"]], mode="markers",
-                                 marker=dict(color="black", size=5), name="data", showlegend=k == 1), row=1, col=k)
-        fig.add_trace(go.Scatter(x=s["x"], y=s["acquisition"], line=dict(color="purple"), name="acquisition",
-                                 showlegend=k == 1), row=2, col=k)
+        fig.add_trace(
+            go.Scatter(
+                x=np.r_[s["x"], s["x"][::-1]],
+                y=band,
+                fill="toself",
+                line=dict(width=0),
+                fillcolor="rgba(44,160,44,0.2)",
+                showlegend=False,
+            ),
+            row=1,
+            col=k,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=s["x"], y=s["mean"], line=dict(color="green"), name="mean", showlegend=k == 1
+            ),
+            row=1,
+            col=k,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=slices["data"][name],
+                y=slices["data"][slices["objective"]],
+                mode="markers",
+                marker=dict(color="black", size=5),
+                name="data",
+                showlegend=k == 1,
+            ),
+            row=1,
+            col=k,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=s["x"],
+                y=s["acquisition"],
+                line=dict(color="purple"),
+                name="acquisition",
+                showlegend=k == 1,
+            ),
+            row=2,
+            col=k,
+        )
         fig.update_xaxes(title_text=_label(name, slices["units"]), row=2, col=k)
     fig.update_yaxes(title_text=slices["objective"], row=1, col=1)
     fig.update_yaxes(title_text="acquisition (log)", row=2, col=1)
@@ -316,13 +446,23 @@ def write_model_report(
         tag = f"_{obj}" if len(opt.objectives) > 1 else ""
         save(plot_slices_1d(slices, origin, suggestions), f"model_1d{tag}.png")
         for pair in slices["two_d"]:
-            save(plot_slice_2d(slices, pair, origin, suggestions), f"model_2d{tag}_{pair[0]}_{pair[1]}.png")
+            save(
+                plot_slice_2d(slices, pair, origin, suggestions),
+                f"model_2d{tag}_{pair[0]}_{pair[1]}.png",
+            )
         save(plot_best_so_far(best_so_far(history, obj, mx), obj), f"best_so_far{tag}.png")
-        save(plot_parallel_coordinates(history, space.names, obj, units), f"parallel_coordinates{tag}.png")
+        save(
+            plot_parallel_coordinates(history, space.names, obj, units),
+            f"parallel_coordinates{tag}.png",
+        )
         if html:
-            for fig, name in ((plotly_slices_1d(slices), f"model_1d{tag}.html"),
-                              (plotly_parallel_coordinates(history, space.names, obj, units),
-                               f"parallel_coordinates{tag}.html")):
+            for fig, name in (
+                (plotly_slices_1d(slices), f"model_1d{tag}.html"),
+                (
+                    plotly_parallel_coordinates(history, space.names, obj, units),
+                    f"parallel_coordinates{tag}.html",
+                ),
+            ):
                 fig.write_html(out / name, include_plotlyjs="cdn")
                 paths.append(out / name)
     return paths

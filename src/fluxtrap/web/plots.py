@@ -9,7 +9,7 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -184,33 +184,34 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
     )
 
 
-_MODELS: OrderedDict[str, Any] = OrderedDict()  # the last few fitted GPs, by campaign and data
-_MODELS_LOCK = threading.Lock()
+# the last few fitted optimizers, by campaign and data
+_MODELS: OrderedDict[str, Any] = OrderedDict()
+_MODELS_LOCK = threading.Lock()  # fits, predictions and acquisitions run one at a time
 
 
-def _model(spec: CampaignSpec, history: pd.DataFrame) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """``predict(X)`` of the GP that ``campaign_loop`` fits to the history (columns
-    ``<objective>_mean``, ``_std``). Fits are kept for the same campaign and data, so page views
-    do not refit (a fit takes seconds); fits and predictions run one at a time under a lock."""
+def _optimizer(
+    spec: CampaignSpec, history: pd.DataFrame, open_params: list[dict[str, float]]
+) -> tuple[Any, pd.DataFrame]:
+    """The optimizer ``campaign_loop`` fits to the history, and its pending points (unmeasured
+    samples and open suggestions, ``k x d``). A fitted optimizer is kept for the same campaign and
+    data, so page views do not refit (a fit takes seconds). Call under ``_MODELS_LOCK``."""
     from fluxtrap.optimize.campaign_loop import campaign_optimizer
 
+    fresh, pending = campaign_optimizer(spec, history, open_params)  # cheap: fits on first use
     key = (
         json.dumps(spec.to_dict(), sort_keys=True)
         + history[spec.parameter_names + spec.objective_names].to_json()
     )
-    with _MODELS_LOCK:
-        opt = _MODELS.pop(key, None)
-        if opt is None:
-            opt, _ = campaign_optimizer(spec, history)
-        _MODELS[key] = opt
-        while len(_MODELS) > 8:
-            _MODELS.popitem(last=False)
+    opt = _MODELS.pop(key, fresh)
+    _MODELS[key] = opt
+    while len(_MODELS) > 8:
+        _MODELS.popitem(last=False)
+    return opt, pending
 
-    def predict(X: pd.DataFrame) -> pd.DataFrame:
-        with _MODELS_LOCK:
-            return opt.predict(X)
 
-    return predict
+def _values(a: Any) -> list[float | None]:
+    """Array values for a figure, None where not finite (an acquisition can underflow to -inf)."""
+    return [float(v) if math.isfinite(v) else None for v in np.ravel(a)]
 
 
 def model_figures(
@@ -224,11 +225,20 @@ def model_figures(
 ) -> dict[str, dict[str, Any]]:
     """The optimizer's model of ``objective`` on a slice through the best measured sample, like BOXVIA.
 
-    1D (``y`` None): posterior mean with a +-2 std band along ``x``, the other parameters held at
-    the best sample's values; the measured samples (by origin) and the open suggestions (at their
-    predicted mean) are laid over it. 2D: mean and std maps over ``x`` and ``y``. The GP is the one
-    ``fluxtrap.optimize.campaign_loop`` fits for suggestions (open suggestions are not data).
+    The numbers are ``fluxtrap.optimize.plots.model_slices`` of the optimizer that
+    ``fluxtrap.optimize.campaign_loop`` fits for suggestions, with the unmeasured samples and the
+    open suggestions pending in the acquisition (as when asking; they are not data).
+    1D (``y`` None): posterior mean with a +-2 std band along ``x`` (``n_grid`` points), the other
+    parameters held at the best sample's values, the measured samples (by origin) and the open
+    suggestions (at their predicted mean) laid over it; below it, on the same x axis, the
+    acquisition (log expected improvement; log EHVI with several objectives). 2D: mean, std and
+    acquisition maps over ``x`` and ``y`` (``n_grid // 2 + 1`` points per axis). Mean and std of
+    a Jc objective are in A/cm^2.
     Raises ``ValidationError`` while fewer than 2 samples are measured."""
+    from plotly.subplots import make_subplots
+
+    from fluxtrap.optimize.plots import model_slices
+
     o = spec.objective(objective)
     px, py = spec.parameter(x), None if not y or y == x else spec.parameter(y)
     measured = history.dropna(subset=spec.objective_names)
@@ -236,34 +246,50 @@ def model_figures(
         raise ValidationError(
             f"the model needs at least 2 measured samples; {len(measured)} so far"
         )
-    predict = _model(spec, history)
     best = measured.loc[measured[o.name].idxmax() if o.maximize else measured[o.name].idxmin()]
     anchor = {p: float(best[p]) for p in spec.parameter_names}
     open_ = [sg for sg in suggestions if sg.status == "open"]
-    gx = np.linspace(px.low, px.high, n_grid if py is None else n_grid // 2 + 1)
+    with _MODELS_LOCK:
+        opt, pending = _optimizer(spec, history, [sg.params for sg in open_])
+        slices = model_slices(
+            opt,
+            through=anchor,
+            objective=o.name,
+            pending=pending,
+            n_grid=n_grid if py is None else n_grid // 2 + 1,
+            one_d=[x] if py is None else [],
+            two_d=[] if py is None else [(x, py.name)],
+        )
+        at = opt.predict(pd.DataFrame([sg.params for sg in open_])) if open_ else None
+    acq_label = "log EHVI" if len(spec.objectives) > 1 else "log EI"
     where = ", ".join(
         f"{p}={v:g}" for p, v in anchor.items() if p not in (x, getattr(py, "name", None))
     )
     title = f"{o.name} through the best sample {best['label']} ({where})" if where else o.name
     if py is None:
-        grid = pd.DataFrame([anchor | {x: v} for v in gx])
-        pred = predict(grid)
-        mean, std = pred[f"{o.name}_mean"].to_numpy(), pred[f"{o.name}_std"].to_numpy()
-        fig = go.Figure()
+        s = slices["one_d"][x]
+        gx, mean, std = s["x"], shown(o, s["mean"]), shown(o, s["std"])
+        fig = make_subplots(
+            rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06
+        )
         fig.add_scatter(
             x=np.r_[gx, gx[::-1]].tolist(),
-            y=[shown(o, v) for v in np.r_[mean + 2 * std, (mean - 2 * std)[::-1]]],
+            y=_values(np.r_[mean + 2 * std, (mean - 2 * std)[::-1]]),
             fill="toself",
             fillcolor="rgba(31,95,168,0.15)",
             line=dict(width=0),
             name="mean ± 2 std",
+            row=1,
+            col=1,
         )
         fig.add_scatter(
             x=gx.tolist(),
-            y=[shown(o, v) for v in mean],
+            y=_values(mean),
             mode="lines",
             name="model mean",
             line=dict(color="#1f5fa8"),
+            row=1,
+            col=1,
         )
         for origin in ("researcher", "optimizer"):
             rows = measured[measured["origin"] == origin]
@@ -275,12 +301,13 @@ def model_figures(
                 text=rows["label"].tolist(),
                 marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
                 hovertemplate="%{text}<br>%{x:g}: %{y:.4g}<extra></extra>",
+                row=1,
+                col=1,
             )
-        if open_:
-            at = predict(pd.DataFrame([sg.params for sg in open_]))[f"{o.name}_mean"]
+        if at is not None:
             fig.add_scatter(
                 x=[sg.params[x] for sg in open_],
-                y=[shown(o, v) for v in at],
+                y=[shown(o, v) for v in at[f"{o.name}_mean"]],
                 mode="markers",
                 name="next suggestions",
                 text=[f"#{sg.id}" for sg in open_],
@@ -288,50 +315,53 @@ def model_figures(
                     symbol="star", size=16, color="#ff7f0e", line=dict(color="black", width=1)
                 ),
                 hovertemplate="suggestion %{text}<br>%{x:g}: predicted %{y:.4g}<extra></extra>",
+                row=1,
+                col=1,
             )
-        return {
-            "model-1d": _layout(
-                fig,
-                title=title,
-                xaxis_title=f"{x} [{px.unit}]",
-                yaxis_title=unit_label(o),
-                legend=dict(orientation="h", y=-0.2),
+        fig.add_scatter(
+            x=gx.tolist(),
+            y=_values(s["acquisition"]),
+            mode="lines",
+            name="acquisition",
+            line=dict(color="#7b3294"),
+            hovertemplate=f"%{{x:g}}: {acq_label} %{{y:.4g}}<extra></extra>",
+            row=2,
+            col=1,
+        )
+        for sg in open_:  # after the acquisition trace: add_vline skips empty subplots
+            fig.add_vline(
+                x=sg.params[x], line=dict(color="#ff7f0e", width=1, dash="dot"), row=2, col=1
             )
-        }
-    from plotly.subplots import make_subplots
-
-    gy = np.linspace(py.low, py.high, n_grid // 2 + 1)
-    grid = pd.DataFrame([anchor | {x: a, py.name: b} for b in gy for a in gx])
-    pred = predict(grid)
-    shape = (gy.size, gx.size)
-    mean = (pred[f"{o.name}_mean"].to_numpy() * (1e-4 if o.quantity == "jc" else 1.0)).reshape(
-        shape
+        fig.update_xaxes(title_text=f"{x} [{px.unit}]", row=2, col=1)
+        fig.update_yaxes(title_text=unit_label(o), row=1, col=1)
+        fig.update_yaxes(title_text=f"acquisition ({acq_label})", row=2, col=1)
+        return {"model-1d": _layout(fig, title=title, legend=dict(orientation="h", y=-0.2))}
+    s = slices["two_d"][(x, py.name)]
+    maps = (
+        ("mean", shown(o, s["mean"]), "Viridis", f"mean {unit_label(o)}"),
+        ("std", shown(o, s["std"]), "Magma", "std (uncertainty)"),
+        ("acquisition", s["acquisition"], "Cividis", f"acquisition ({acq_label})"),
     )
-    std = (pred[f"{o.name}_std"].to_numpy() * (1e-4 if o.quantity == "jc" else 1.0)).reshape(shape)
-    fig = make_subplots(
-        1, 2, subplot_titles=(f"mean {unit_label(o)}", "std (uncertainty)"), horizontal_spacing=0.14
-    )
-    fig.add_contour(
-        x=gx.tolist(),
-        y=gy.tolist(),
-        z=mean.tolist(),
-        colorscale="Viridis",
-        name="mean",
-        colorbar=dict(x=0.43),
-        row=1,
-        col=1,
-    )
-    fig.add_contour(
-        x=gx.tolist(),
-        y=gy.tolist(),
-        z=std.tolist(),
-        colorscale="Magma",
-        name="std",
-        colorbar=dict(x=1.0),
-        row=1,
-        col=2,
-    )
-    for col in (1, 2):
+    fig = make_subplots(1, 3, subplot_titles=[m[3] for m in maps], horizontal_spacing=0.1)
+    for col, (name, z, colorscale, _) in enumerate(maps, 1):
+        domain = fig.get_subplot(1, col).xaxis.domain
+        # log EI falls by tens of decades next to measured points: colour the upper 95% of the
+        # map's values, where the next suggestion is chosen (hover shows every value)
+        finite = z[np.isfinite(z)]
+        low = float(np.percentile(finite, 5)) if name == "acquisition" and finite.size else None
+        fig.add_contour(
+            x=s["x"].tolist(),
+            y=s["y"].tolist(),
+            z=[_values(row) for row in z],
+            colorscale=colorscale,
+            name=name,
+            colorbar=dict(x=domain[1] + 0.005, thickness=12),
+            zmin=low,
+            zmax=float(finite.max()) if low is not None else None,
+            row=1,
+            col=col,
+        )
+    for col in range(1, len(maps) + 1):
         for origin in ("researcher", "optimizer"):
             rows = measured[measured["origin"] == origin]
             fig.add_scatter(

@@ -7,8 +7,12 @@ import re
 from html import unescape
 from urllib.parse import unquote, urlencode
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from fluxtrap.optimize.campaign_loop import campaign_optimizer
+from fluxtrap.optimize.plots import model_slices
 from fluxtrap.web.jobs import parse_case
 
 from .conftest import NAME, SEED_POINTS, TOKENS, add_measured_samples, kim_jc, synthetic_jc_3T
@@ -140,8 +144,15 @@ def test_model_explorer_shows_model_data_and_suggestions(browser_like):
         "researcher samples",
         "optimizer samples",
         "next suggestions",
+        "acquisition",
     ]
     assert by_name["next suggestions"]["x"] == [620, 680]
+    # the acquisition is a second panel below the model, on the same x axis, suggestions marked
+    acq = by_name["acquisition"]
+    assert (acq["xaxis"], acq["yaxis"]) == ("x2", "y2") and acq["x"] == by_name["model mean"]["x"]
+    assert fig["layout"]["xaxis"]["matches"] == "x2"
+    assert fig["layout"]["yaxis2"]["title"]["text"] == "acquisition (log EI)"
+    assert sorted(sh["x0"] for sh in fig["layout"]["shapes"]) == [620, 680]
     assert by_name["researcher samples"]["x"] == [t for _, t, _ in SEED_POINTS]
     # the GP interpolates its (noise-free, synthetic) data: the mean at the best sample is close to it
     best = max(SEED_POINTS, key=lambda p: synthetic_jc_3T(*p))
@@ -152,9 +163,78 @@ def test_model_explorer_shows_model_data_and_suggestions(browser_like):
     assert f'data-suggestion-row="{s1.id}"' in html and f'data-suggestion-row="{s2.id}"' in html
     html = lab.client.get(f"{CP}/model?x=max_temperature&y=dwell_time").text
     fig = figures(html)["model-2d"]
-    assert [t["type"] for t in fig["data"][:2]] == ["contour", "contour"]
+    assert [t["type"] for t in fig["data"][:3]] == ["contour"] * 3
+    assert [t["name"] for t in fig["data"][:3]] == ["mean", "std", "acquisition"]
+    assert [t["xaxis"] for t in fig["data"][:3]] == ["x", "x2", "x3"]  # three maps side by side
+    assert not any(t["type"] == "contour" for t in fig["data"][3:])
     stars = [t for t in fig["data"] if t["name"] == "next suggestions"]
-    assert [(t["x"], t["y"]) for t in stars] == [([620, 680], [20, 25])] * 2
+    assert [(t["x"], t["y"]) for t in stars] == [([620, 680], [20, 25])] * 3
+
+
+def test_model_explorer_draws_the_optimizers_slices(browser_like):
+    """The explorer's numbers are ``model_slices`` of the optimizer ``suggest`` uses: the mean is
+    ``Optimizer.predict`` (in A/cm^2), the acquisition peaks where ``model_slices`` says, with the
+    open suggestion pending (a used one is not)."""
+    lab = browser_like
+    add_measured_samples(lab.store)
+    used, open_ = lab.store.add_suggestions(
+        NAME,
+        [
+            {"ramp_rate": 30, "max_temperature": 640, "dwell_time": 15},
+            {"ramp_rate": 45, "max_temperature": 610, "dwell_time": 20},
+        ],
+        [0.5, 0.4],
+        {},
+        seed=3,
+    )
+    lab.store.set_suggestion_status(used.id, "used")
+    spec, history = lab.store.campaign(NAME), lab.store.history(NAME)
+    opt, pending = campaign_optimizer(spec, history, [open_.params])
+    assert len(pending) == 1
+    best = dict(zip(("ramp_rate", "max_temperature", "dwell_time"), SEED_POINTS[2], strict=True))
+    assert best == max(
+        (dict(zip(best, p, strict=True)) for p in SEED_POINTS),
+        key=lambda p: synthetic_jc_3T(**p),
+    )
+
+    fig = figures(lab.client.get(f"{CP}/model?x=max_temperature").text)["model-1d"]
+    by_name = {t["name"]: t for t in fig["data"]}
+    x = np.array(by_name["model mean"]["x"])
+    assert x.size == 60 and (x[0], x[-1]) == (450, 750)
+    want = opt.predict(pd.DataFrame([best | {"max_temperature": v} for v in x]))["jc_3T_mean"]
+    np.testing.assert_allclose(by_name["model mean"]["y"], want * 1e-4, rtol=1e-9)
+    s = model_slices(
+        opt, through=best, pending=pending, n_grid=60, one_d=["max_temperature"], two_d=[]
+    )["one_d"]["max_temperature"]
+    acq = np.array(by_name["acquisition"]["y"], dtype=float)
+    assert np.argmax(acq) == np.argmax(s["acquisition"])
+    np.testing.assert_allclose(acq, s["acquisition"], rtol=1e-6)
+    assert by_name["next suggestions"]["x"] == [610]  # the used suggestion is not drawn
+
+    url = f"{CP}/model?x=max_temperature&y=dwell_time"
+    fig = figures(lab.client.get(url).text)["model-2d"]
+    mean, std, acq = fig["data"][:3]
+    gx, gy = np.array(mean["x"]), np.array(mean["y"])
+    assert (gx.size, gy.size) == (31, 31) and (gy[0], gy[-1]) == (0, 60)
+    grid = pd.DataFrame([best | {"max_temperature": a, "dwell_time": b} for b in gy for a in gx])
+    pred = opt.predict(grid)
+    np.testing.assert_allclose(np.ravel(mean["z"]), pred["jc_3T_mean"] * 1e-4, rtol=1e-9)
+    np.testing.assert_allclose(np.ravel(std["z"]), pred["jc_3T_std"] * 1e-4, rtol=1e-9)
+    s = model_slices(
+        opt,
+        through=best,
+        pending=pending,
+        n_grid=31,
+        one_d=[],
+        two_d=[("max_temperature", "dwell_time")],
+    )["two_d"][("max_temperature", "dwell_time")]
+    z = np.array(acq["z"], dtype=float)  # indexed [y, x]
+    assert np.unravel_index(np.argmax(z), z.shape) == np.unravel_index(
+        np.argmax(s["acquisition"]), s["acquisition"].shape
+    )
+    np.testing.assert_allclose(z, s["acquisition"], rtol=1e-6)
+    # colours span the upper 95% of the acquisition (log EI dips by decades at measured points)
+    assert acq["zmin"] == pytest.approx(np.percentile(z, 5)) and acq["zmax"] == z.max()
 
 
 def test_model_explorer_explains_an_unknown_parameter(browser_like):

@@ -4,14 +4,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fluxtrap.errors import ValidationError
 from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
 from fluxtrap.optimize.plots import best_so_far, model_slices, write_model_report
 
-SPACE = SearchSpace([
-    Continuous("ramp_rate", 10, 100, 0.1, "degC/min"),
-    Continuous("max_temperature", 450, 750, 1, "degC"),
-    Continuous("dwell_time", 0, 60, 0.01, "min"),
-])
+SPACE = SearchSpace(
+    [
+        Continuous("ramp_rate", 10, 100, 0.1, "degC/min"),
+        Continuous("max_temperature", 450, 750, 1, "degC"),
+        Continuous("dwell_time", 0, 60, 0.01, "min"),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +46,31 @@ def test_slices_pass_through_best_point_and_match_predict(fitted):
     assert "max_temperature" in next(iter(s["two_d"]))
 
 
+def test_slices_can_be_restricted_to_what_is_drawn(fitted):
+    opt, history = fitted
+    nxt = SPACE.sample(2, seed=3)
+    full = model_slices(opt, n_grid=21, pending=nxt)
+    pair = next(iter(full["two_d"]))
+    s = model_slices(opt, n_grid=21, pending=nxt, one_d=["dwell_time"], two_d=[pair])
+    assert list(s["one_d"]) == ["dwell_time"] and list(s["two_d"]) == [pair]
+    for key in ("mean", "std", "acquisition"):
+        np.testing.assert_allclose(s["one_d"]["dwell_time"][key], full["one_d"]["dwell_time"][key])
+        np.testing.assert_allclose(s["two_d"][pair][key], full["two_d"][pair][key])
+    s = model_slices(opt, n_grid=21, one_d=[], two_d=[("dwell_time", "ramp_rate")])
+    assert s["one_d"] == {} and list(s["two_d"]) == [("dwell_time", "ramp_rate")]
+    sl = s["two_d"][("dwell_time", "ramp_rate")]
+    assert sl["mean"].shape == (21, 21) and sl["x"][-1] == 60 and sl["y"][-1] == 100
+    with pytest.raises(ValidationError, match="no parameter 'pressure'"):
+        model_slices(opt, one_d=["pressure"])
+
+
 def test_best_so_far_per_origin():
-    h = pd.DataFrame({"origin": ["researcher", "optimizer", "researcher", "optimizer", "researcher"],
-                      "y": [1.0, 3.0, 2.0, np.nan, 0.5]})
+    h = pd.DataFrame(
+        {
+            "origin": ["researcher", "optimizer", "researcher", "optimizer", "researcher"],
+            "y": [1.0, 3.0, 2.0, np.nan, 0.5],
+        }
+    )
     b = best_so_far(h, "y", maximize=True)
     assert b.trial.tolist() == [1, 2, 3, 4]  # the unmeasured row is skipped
     assert b.best_origin.tolist() == [1.0, 3.0, 2.0, 2.0]
@@ -58,7 +83,12 @@ def test_report_files(fitted, tmp_path):
     nxt = SPACE.sample(2, seed=3)
     paths = write_model_report(opt, history, tmp_path, suggestions=nxt, pending=nxt)
     names = {p.name for p in paths}
-    assert {"model_1d.png", "best_so_far.png", "parallel_coordinates.png", "model_1d.html",
-            "parallel_coordinates.html"} <= names
+    assert {
+        "model_1d.png",
+        "best_so_far.png",
+        "parallel_coordinates.png",
+        "model_1d.html",
+        "parallel_coordinates.html",
+    } <= names
     assert sum(n.startswith("model_2d_") for n in names) == 3
     assert all(p.stat().st_size > 1000 for p in paths)
