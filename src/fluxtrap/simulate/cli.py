@@ -1,14 +1,22 @@
-"""``fluxtrap simulate CASE.toml --out DIR [--quiet] [--vtu]`` (design section 3)."""
+"""``fluxtrap simulate CASE.toml --out DIR [--quiet] [--vtu] [--db URL] [--campaign NAME]``
+(design section 3) and ``fluxtrap simulation list | show`` (simulations kept in the store)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from fluxtrap.cli_common import QuietOption, console
-from fluxtrap.errors import SolverError
+from fluxtrap.cli_common import DbOption, QuietOption, console, store_from
+from fluxtrap.errors import InputFileError, SolverError
+
+simulation_app = typer.Typer(help="Simulations kept in the store.", no_args_is_help=True)
+OptionalCampaign = Annotated[
+    str | None, typer.Option("--campaign", "-c", help="Campaign name (optional).")
+]
 
 
 def simulate_command(
@@ -23,15 +31,35 @@ def simulate_command(
     mesh_size: Annotated[
         str | None, typer.Option("--mesh-size", help='Override the case\'s mesh size, e.g. "2 mm".')
     ] = None,
+    db: DbOption = None,
+    campaign: Annotated[
+        str | None,
+        typer.Option(
+            "--campaign", "-c", help="Record the result in the store under this campaign."
+        ),
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who ran it (recorded).")] = None,
 ) -> None:
-    """Simulate a stack of bulk superconductors through a field/temperature protocol."""
+    """Simulate a stack of bulk superconductors through a field/temperature protocol.
+
+    The files in --out are always written; with --db or --campaign the result (or the failure)
+    is also recorded in the store (--campaign alone: $FLUXTRAP_DB or ./fluxtrap.db)."""
     from fluxtrap.simulate.case import Case
     from fluxtrap.simulate.simulation import Simulation
     from fluxtrap.units import parse
 
+    try:
+        text = case.read_text()
+    except OSError as err:
+        raise InputFileError(f"{case}: cannot read the case file ({err.strerror})") from None
     c = Case.load(case)
     if mesh_size:
         c = c.with_options(mesh_size_m=parse(mesh_size, "length", "--mesh-size"))
+    store = None
+    if db is not None or campaign is not None:
+        store = store_from(db)
+        if campaign is not None:
+            store.campaign(campaign)  # an unknown campaign fails before the run, not after it
     try:
         result = Simulation(c).run(progress=not quiet)
     except SolverError as err:
@@ -39,8 +67,29 @@ def simulate_command(
         if partial is not None:
             partial.save(out, vtu=vtu)
             console.print(f"[yellow]results up to the failure written to {out}[/]")
+        if store is not None:
+            rec = store.add_simulation(
+                c,
+                text,
+                summary=None if partial is None else partial.summary(),
+                probes_csv=b"" if partial is None else partial.probes_csv(),
+                error=f"{type(err).__name__}: {err}",
+                campaign=campaign,
+                created_by=by,
+            )
+            console.print(f"[yellow]recorded as failed simulation {rec.id} in {store!r}[/]")
         raise
     result.save(out, vtu=vtu)
+    rec = None
+    if store is not None:
+        rec = store.add_simulation(
+            c,
+            text,
+            summary=result.summary(),
+            probes_csv=result.probes_csv(),
+            campaign=campaign,
+            created_by=by,
+        )
     if not quiet:
         s = result.summary()
         for name, p in s["probes"].items():
@@ -50,8 +99,76 @@ def simulate_command(
             f"{sv['elements']} elements, {sv['dofs']} dofs, {sv['time_steps']} steps, "
             f"{sv['newton_iterations']} Newton iterations, {sv['wall_s']:.2f} s; wrote {out}"
         )
+    if rec is not None:
+        where = f" (campaign {campaign})" if campaign else ""
+        console.print(f"recorded as simulation [bold]{rec.id}[/]{where} in {store!r}")
+
+
+@simulation_app.command("list")
+def simulation_list(campaign: OptionalCampaign = None, db: DbOption = None) -> None:
+    """List stored simulations (all, or one campaign's) with their final probe fields."""
+    shown = Table(
+        "id", "name", "campaign", "status", "final Bz (T)", "by", "recorded", title=campaign
+    )
+    for x in store_from(db).simulations(campaign):
+        finals = ", ".join(
+            f"{name} {p['final_T']:.4g}" for name, p in x.summary.get("probes", {}).items()
+        )
+        shown.add_row(
+            str(x.id),
+            x.name,
+            x.campaign or "-",
+            x.status if x.status == "done" else f"[red]{x.status}[/]",
+            finals if x.status == "done" else (x.error or ""),
+            x.created_by or "-",
+            f"{x.created_at:%Y-%m-%d %H:%M}",
+        )
+    console.print(shown)
+
+
+@simulation_app.command("show")
+def simulation_show(
+    simulation_id: Annotated[int, typer.Argument(metavar="ID", help="Simulation id (see list).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write probes.csv, summary.json and case.toml here."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Show a stored simulation; with --out write its probes.csv and summary.json back out."""
+    x = store_from(db).simulation(simulation_id)
+    console.print(
+        f"simulation [bold]{x.id}[/]: {x.name} ({x.status}); campaign {x.campaign or '-'}; "
+        f"by {x.created_by or '-'} at {x.created_at:%Y-%m-%d %H:%M:%S}; case {x.case_hash}"
+    )
+    if x.error:
+        console.print(f"[red]{x.error}[/]")
+    probes = x.summary.get("probes", {})
+    if probes:
+        shown = Table("probe", "final Bz (T)", "max |Bz| (T)")
+        for name, p in probes.items():
+            shown.add_row(name, f"{p['final_T']:.4f}", f"{p['max_abs_T']:.4f}")
+        console.print(shown)
+    sv = x.summary.get("solver")
+    if sv:
+        console.print(
+            f"{sv['elements']} elements, {sv['dofs']} dofs, {sv['time_steps']} steps, "
+            f"{sv['newton_iterations']} Newton iterations, {sv['wall_s']:.2f} s"
+        )
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        written = [out / "case.toml"]
+        (out / "case.toml").write_text(x.case_toml)
+        if x.summary:
+            (out / "summary.json").write_text(json.dumps(x.summary, indent=2))
+            written.append(out / "summary.json")
+        if x.probes_csv:
+            (out / "probes.csv").write_bytes(x.probes_csv)
+            written.append(out / "probes.csv")
+        console.print(f"wrote {', '.join(p.name for p in written)} to {out}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``simulate`` to the root ``fluxtrap`` app."""
+    """Add ``simulate`` and the ``simulation`` sub-commands to the root ``fluxtrap`` app."""
     app.command("simulate")(simulate_command)
+    app.add_typer(simulation_app, name="simulation")

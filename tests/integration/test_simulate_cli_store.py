@@ -1,0 +1,96 @@
+"""``fluxtrap simulate --db/--campaign`` records the run in the store; ``fluxtrap simulation
+list / show`` read it back (SQLite, and PostgreSQL where one runs)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fluxtrap.store import Store
+
+from ..conftest import cli
+from .test_store_simulations import NAME, QUICK_CASE
+
+
+@pytest.fixture
+def case_file(tmp_path):
+    path = tmp_path / "quick.toml"
+    path.write_text(QUICK_CASE)
+    return path
+
+
+def test_simulate_records_and_show_writes_the_same_files(
+    store, store_url, case_file, tmp_path, capsys
+):
+    out, back = tmp_path / "run", tmp_path / "back"
+    code, text, err = cli(capsys, "simulate", str(case_file), "--out", str(out), "--db", store_url,
+                          "--campaign", NAME, "--by", "ana", "--quiet")  # fmt: skip
+    assert code == 0, err
+    (rec,) = store.simulations(NAME)
+    assert f"recorded as simulation {rec.id} (campaign {NAME})" in text
+    assert (rec.status, rec.created_by, rec.name) == ("done", "ana", "Quick disk, FCM 1 T")
+    assert store.simulation(rec.id).case_toml == QUICK_CASE
+    assert (
+        cli(
+            capsys,
+            "simulate",
+            str(case_file),
+            "-o",
+            str(tmp_path / "run2"),
+            "--db",
+            store_url,
+            "-q",
+        )[0]
+        == 0
+    )
+    assert [x.campaign for x in store.simulations()] == [NAME, None]
+
+    code, text, _ = cli(capsys, "simulation", "list", "--db", store_url, "--campaign", NAME)
+    assert code == 0 and "Quick" in text and "0.1695" in text  # table wraps at 80 columns
+    assert cli(capsys, "simulation", "list", "--db", store_url)[1].count("Quick") == 2
+    code, text, _ = cli(
+        capsys, "simulation", "show", str(rec.id), "--db", store_url, "--out", str(back)
+    )
+    assert code == 0 and "surface" in text and "wrote case.toml, summary.json, probes.csv" in text
+    for name in ("probes.csv", "summary.json"):  # what the run wrote, byte for byte
+        assert (back / name).read_bytes() == (out / name).read_bytes(), name
+    assert (back / "case.toml").read_text() == QUICK_CASE
+
+
+def test_without_db_or_campaign_only_files_are_written(case_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("FLUXTRAP_DB", str(tmp_path / "env.db"))
+    assert cli(capsys, "simulate", str(case_file), "--out", str(tmp_path / "o"), "-q")[0] == 0
+    assert (tmp_path / "o" / "probes.csv").exists() and not (tmp_path / "env.db").exists()
+    assert (
+        cli(capsys, "simulate", str(case_file), "--out", str(tmp_path / "o"), "-q", "-c", NAME)[0]
+        == 2
+    )
+    assert len(Store(tmp_path / "env.db").simulations()) == 0  # --campaign alone: $FLUXTRAP_DB
+
+
+def test_unknown_campaign_fails_before_the_run(store, store_url, case_file, tmp_path, capsys):
+    code, _, err = cli(capsys, "simulate", str(case_file), "--out", str(tmp_path / "o"),
+                       "--db", store_url, "--campaign", "ghost")  # fmt: skip
+    assert code == 2 and "no campaign named 'ghost'" in err
+    assert not (tmp_path / "o").exists() and store.simulations() == []
+
+
+def test_a_failed_run_is_recorded_with_its_error(
+    store, store_url, case_file, tmp_path, capsys, monkeypatch
+):
+    from fluxtrap.errors import SolverError
+    from fluxtrap.simulate import Simulation
+
+    def fail(self, progress=True):
+        raise SolverError("Newton did not converge at t = 3 s")
+
+    monkeypatch.setattr(Simulation, "run", fail)
+    code, text, err = cli(capsys, "simulate", str(case_file), "--out", str(tmp_path / "o"),
+                          "--db", store_url, "-c", NAME, "-q")  # fmt: skip
+    assert code == 2 and "Newton did not converge" in err
+    (rec,) = store.simulations(NAME)
+    assert (rec.status, rec.error) == ("failed", "SolverError: Newton did not converge at t = 3 s")
+    assert f"recorded as failed simulation {rec.id}" in text
+    code, text, _ = cli(capsys, "simulation", "show", str(rec.id), "--db", store_url)
+    assert code == 0 and "failed" in text and "Newton did not converge" in text
+    code, _, err = cli(capsys, "simulation", "show", "99", "--db", store_url)
+    assert code == 2 and "no simulation with id 99" in err
