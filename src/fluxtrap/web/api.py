@@ -12,6 +12,7 @@ import io
 import secrets
 from typing import Annotated, Literal
 
+import pandas as pd
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
 
 from fluxtrap.store import Store
@@ -37,7 +38,7 @@ W = {403: {"model": schemas.Error, "description": "a reader tried to write"}}
 N = {
     404: {
         "model": schemas.Error,
-        "description": "no such campaign, sample, measurement or suggestion",
+        "description": "no such campaign, sample, measurement, suggestion or simulation",
     }
 }
 Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")]
@@ -315,7 +316,8 @@ def set_suggestion_status(
 # -- simulations -------------------------------------------------------------------------------
 @router.get("/simulations", response_model=list[schemas.Simulation], tags=["simulations"])
 def list_simulations(request: Request, user: Reader) -> list[schemas.Simulation]:
-    return [j.info() for j in _jobs(request).list()]
+    """Stored simulations (web jobs and ``fluxtrap simulate --db``) and the jobs still running."""
+    return _jobs(request).list()
 
 
 @router.post(
@@ -328,7 +330,8 @@ def list_simulations(request: Request, user: Reader) -> list[schemas.Simulation]
 def submit_simulation(
     request: Request, body: schemas.SimulationIn, user: Writer
 ) -> schemas.Simulation:
-    """Check a case file and queue its simulation; poll ``GET /api/simulations/{id}``."""
+    """Check a case file and queue its simulation; poll ``GET /api/simulations/{id}``. Once it
+    has finished (done or failed) it is in the store under the same id."""
     return _jobs(request).submit(body.case, user.name).info()
 
 
@@ -336,7 +339,7 @@ def submit_simulation(
     "/simulations/{job_id}", response_model=schemas.Simulation, tags=["simulations"], responses=N
 )
 def get_simulation(request: Request, job_id: Id, user: Reader) -> schemas.Simulation:
-    return _jobs(request).get(job_id).info()
+    return _jobs(request).get(job_id)
 
 
 @router.get(
@@ -354,12 +357,12 @@ def get_simulation(request: Request, job_id: Id, user: Reader) -> schemas.Simula
 def simulation_probes(
     request: Request, job_id: Id, user: Reader, format: Literal["json", "csv"] = "json"
 ) -> Response:
-    """The probe traces of a finished simulation, as JSON columns or as ``probes.csv``."""
-    df = _jobs(request).get(job_id).finished().result.probes
+    """The probe traces of a finished simulation, as JSON columns or as ``probes.csv`` (the
+    stored file, byte for byte)."""
+    content = _jobs(request).probes_csv(job_id)
     if format == "csv":
-        buf = io.StringIO()
-        df.to_csv(buf, index=False, float_format="%.10g")
-        return Response(buf.getvalue(), media_type="text/csv")
+        return Response(content, media_type="text/csv")
+    df = pd.read_csv(io.BytesIO(content))
     return Response(
         schemas.Columns(columns=df.to_dict(orient="list")).model_dump_json(),
         media_type="application/json",
@@ -375,5 +378,6 @@ def simulation_probes(
     },
 )
 def simulation_plots(request: Request, job_id: Id, user: Reader) -> dict:
-    """Plotly figures (JSON) of a finished simulation: probe traces and J/B maps."""
-    return _jobs(request).get(job_id).finished().figures
+    """Plotly figures (JSON) of a finished simulation: probe traces, and the J/B maps while the
+    server that ran it still holds them (they are not stored)."""
+    return _jobs(request).figures(job_id)

@@ -37,7 +37,7 @@ def create_app(
 ) -> FastAPI:
     """The web app on ``store`` (a ``Store`` or a URL/path; default ``$FLUXTRAP_DB`` or ./fluxtrap.db)."""
     store = store if isinstance(store, Store) else Store(store)
-    jobs = Jobs(sim_workers)
+    jobs = Jobs(store, sim_workers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -154,7 +154,7 @@ EXAMPLE_CASE = example_case()
 def simulations_page(
     request: Request, campaign: str | None = None, sample: str | None = None
 ) -> HTMLResponse:
-    """The jobs and the submit form; with ``campaign`` and ``sample`` the form's case uses that
+    """Stored simulations, running jobs and the submit form; with ``campaign`` and ``sample`` the form's case uses that
     sample's measured Jc(B) (its fully penetrated points) at its measurement temperature."""
     user, store = _user(request), store_of(request)
     case = EXAMPLE_CASE
@@ -177,8 +177,9 @@ def simulations_page(
 
 @router.get("/simulations/{job_id}")
 def simulation_page(request: Request, job_id: int) -> HTMLResponse:
+    """A simulation: status while it runs (the page reloads), then its figures and probe table."""
     user = _user(request)
-    job = request.app.state.jobs.get(job_id)
-    return _page(
-        request, "simulation.html", user, job=job, figures=job.figures, summary=job.info().summary
-    )
+    jobs = request.app.state.jobs
+    job = jobs.get(job_id)
+    figures = jobs.figures(job_id) if job.status == "done" else {}
+    return _page(request, "simulation.html", user, job=job, figures=figures, summary=job.summary)

@@ -16,6 +16,7 @@ from fluxtrap.store import (
     CurveRecord,
     MeasurementRecord,
     SampleRecord,
+    SimulationRecord,
     SuggestionRecord,
     UserRecord,
 )
@@ -199,15 +200,34 @@ class SimulationIn(Strict):
 
 
 class Simulation(BaseModel):
+    """A simulation job (queued or running in this server) or a stored simulation (done or
+    failed; ``created_at`` of a stored one is when it was recorded)."""
+
     id: int
     title: str
     status: Literal["queued", "running", "done", "failed"]
-    created_by: str
+    campaign: str | None = None
+    created_by: str | None
     created_at: Timestamp
-    finished_at: datetime | None
+    finished_at: Timestamp | None
     error: str | None
     probes: list[str]
     summary: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, x: SimulationRecord) -> Simulation:
+        return cls(
+            id=x.id,
+            title=x.name,
+            status=x.status,
+            campaign=x.campaign,
+            created_by=x.created_by,
+            created_at=x.created_at,
+            finished_at=x.created_at,
+            error=x.error,
+            probes=[p["name"] for p in x.case.get("probes", [])],
+            summary=x.summary or None,
+        )
 
 
 class Columns(BaseModel):

@@ -110,3 +110,61 @@ def test_a_run_that_fails_is_reported_not_lost(lab, monkeypatch):
     assert r.status_code == 409 and r.json()["detail"] == (
         f"simulation {job['id']} failed: SolverError: Newton did not converge at t = 3 s"
     )
+
+
+def test_a_finished_job_survives_a_new_app_on_the_same_database(lab):
+    from fastapi.testclient import TestClient
+
+    from fluxtrap.store import Store
+    from fluxtrap.web import create_app
+
+    from .conftest import TOKENS, Lab
+
+    job = lab.client.post("/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob"))
+    job = wait(lab, job.json()["id"])
+    assert job["status"] == "done", job["error"]
+    csv = lab.client.get(f"/api/simulations/{job['id']}/probes?format=csv", headers=auth("rita"))
+    (rec,) = lab.store.simulations()  # stored, with what it was run from
+    assert (rec.id, rec.created_by, rec.case_toml) == (job["id"], "bob", EXAMPLE_CASE)
+    assert csv.content == lab.store.simulation(rec.id).probes_csv  # probes.csv as stored
+
+    with TestClient(create_app(Store(lab.store.url))) as fresh:  # a restarted server
+        again = fresh.get("/api/simulations", headers=auth("rita")).json()
+        assert [(j["id"], j["status"], j["created_by"]) for j in again] == [
+            (job["id"], "done", "bob")
+        ]
+        assert again[0]["summary"] == job["summary"] and again[0]["probes"] == ["surface"]
+        r = fresh.get(f"/api/simulations/{job['id']}/probes?format=csv", headers=auth("rita"))
+        assert r.content == csv.content
+        figs = fresh.get(f"/api/simulations/{job['id']}/plots", headers=auth("rita")).json()
+        assert list(figs) == ["probes"]  # the J/B maps were not stored, the traces were
+        fresh.cookies.set("fluxtrap_token", TOKENS["rita"])
+        assert f'href="/simulations/{job["id"]}"' in fresh.get("/simulations").text
+        page = fresh.get(f"/simulations/{job['id']}")
+        assert page.status_code == 200 and 'id="probes"' in page.text and "bob" in page.text
+        # the next job is numbered after the stored one, and keeps its id once stored
+        nxt = fresh.post("/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("alice"))
+        assert nxt.json()["id"] == job["id"] + 1
+        assert wait(Lab(lab.store, fresh), job["id"] + 1)["status"] == "done"
+        assert [x.id for x in lab.store.simulations()] == [job["id"], job["id"] + 1]
+
+
+def test_simulations_recorded_elsewhere_are_listed(lab):
+    import tomli
+
+    from fluxtrap.simulate.case import Case
+
+    case = EXAMPLE_CASE.replace("Single bulk", "From the CLI")
+    rec = lab.store.add_simulation(
+        Case.from_dict(tomli.loads(case)), case, error="SolverError: stopped",
+        campaign="K-Ba122 SPS",
+    )  # fmt: skip
+    (j,) = lab.client.get("/api/simulations", headers=auth("rita")).json()
+    assert (j["id"], j["status"], j["campaign"], j["created_by"]) == (
+        rec.id, "failed", "K-Ba122 SPS", None,
+    )  # fmt: skip
+    r = lab.client.get(f"/api/simulations/{rec.id}/probes", headers=auth("rita"))
+    assert r.status_code == 409 and r.json()["detail"] == (
+        f"simulation {rec.id} failed: SolverError: stopped"
+    )
+    assert lab.client.get("/api/simulations/99", headers=auth("rita")).status_code == 404
