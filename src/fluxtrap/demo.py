@@ -11,8 +11,9 @@ in one transaction, as ``fluxtrap measure add`` does:
   stored and its sample linked to it) started from the researchers' first samples.
 
 The best sample of each loop then feeds the trapped-field simulation of the published two-disk
-stack (FCM 7 T -> 0 at 5 K, hold); the creep of the centre field is fitted and reported in ppm/h;
-``demo-report/index.html`` shows it all (``fluxtrap.demo_report``).
+stack (FCM 7 T -> 0 at 5 K, hold), which is recorded in the store under the campaign (as
+``fluxtrap simulate --db --campaign`` does); the creep of the centre field is fitted and reported
+in ppm/h; ``demo-report/index.html`` shows it all (``fluxtrap.demo_report``).
 """
 
 from __future__ import annotations
@@ -390,6 +391,15 @@ def run_demo(
     )
     result = Simulation(case).run(progress=not quiet)
     wall["simulation_s"] = time.perf_counter() - t1
+    # the same record as `fluxtrap simulate --db --campaign`: the report's files are its copies
+    sim = store.add_simulation(
+        case,
+        case.to_toml(),
+        summary=result.summary(),
+        probes_csv=result.probes_csv(),
+        campaign=spec.name,
+        created_by=DEMO_USER,
+    )
     df = result.probes
     # B = a - b ln t holds once the currents have relaxed from the ramp: fit the last decade of the hold
     creep = fit_creep(
@@ -430,6 +440,7 @@ def run_demo(
     )  # the campaign lock's file: nobody else uses this store
     console.print(
         f"report: [bold]{res.report}[/] (open it in a browser); store: {db} "
-        f"(`fluxtrap campaign show {spec.name!r} --db {db}`); {wall['total_s']:.0f} s in all"
+        f"(`fluxtrap campaign show {spec.name!r} --db {db}`, `fluxtrap simulation show {sim.id} "
+        f"--db {db}`); {wall['total_s']:.0f} s in all"
     )
     return res

@@ -8,12 +8,14 @@ the end-to-end test runs it once with ``--quick`` (10 samples per loop, 3 mm mes
 from __future__ import annotations
 
 import io
+import json
 import os
 from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomli
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli import run
@@ -27,6 +29,7 @@ from fluxtrap.demo import (
 )
 from fluxtrap.lab import VirtualLab
 from fluxtrap.magnetometry.pipeline import JC_CURVE, derive, objective_values
+from fluxtrap.simulate import Case
 from fluxtrap.store import Store
 
 SEEDS = (0, 1, 2, 3, 4)
@@ -107,6 +110,18 @@ def test_demo_made_a_store_and_a_report(quick_demo):
     report = quick_demo / "demo-report" / "index.html"
     assert report.stat().st_size > 50_000
     assert (quick_demo / "demo-report" / "simulation" / "probes.csv").exists()
+
+
+def test_the_magnet_simulation_is_in_the_store(quick_demo):
+    store = Store(quick_demo / "fluxtrap-demo.db")
+    (spec,) = store.campaigns()
+    (listed,) = store.simulations(spec.name)
+    sim = store.simulation(listed.id)
+    files = quick_demo / "demo-report" / "simulation"
+    assert (sim.status, sim.name) == ("done", "Demo magnet, FCM 7 T at 5 K")
+    assert sim.probes_csv == (files / "probes.csv").read_bytes()  # the report's copy, byte for byte
+    assert sim.summary == json.loads((files / "summary.json").read_text())
+    assert Case.from_dict(tomli.loads(sim.case_toml)).to_si_dict() == sim.case  # the case as run
 
 
 def test_everything_re_derives_from_the_stored_raw_files(quick_demo):
