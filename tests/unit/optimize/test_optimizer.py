@@ -56,7 +56,7 @@ def evaluations_to_reach(f, space: SearchSpace, budget: int, seed: int) -> int |
 def test_reaches_known_optimum(name, budget, seeds):
     """Branin (min 0.397887, range ~308) in 30 and Hartmann-3 (min -3.86278, range ~3.86) in 40
     evaluations, to 1% of the range, in all but at most one of 5 seeds. Measured over seeds 0-9:
-    10/10 each, after median 7 (Branin) and 12 (Hartmann-3) evaluations."""
+    10/10 each, after median 7.5 (Branin) and 11 (Hartmann-3) evaluations."""
     if name == "branin":
         f = Branin()
         f.value_range = 308.129 - 0.397887
