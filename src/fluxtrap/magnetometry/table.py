@@ -126,7 +126,7 @@ class MeasurementTable:
 
     @property
     def kind(self) -> str:
-        """"mh_loop" if the field is swept, "mt_curve" if only the temperature is, else "unknown"."""
+        """ "mh_loop" if the field is swept, "mt_curve" if only the temperature is, else "unknown"."""
         if np.ptp(self.field_T) > _MH_SPAN_T:
             return "mh_loop"
         t = self.temperature_K[np.isfinite(self.temperature_K)]

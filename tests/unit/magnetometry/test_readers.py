@@ -10,20 +10,94 @@ OE = 1e-4  # T per Oe (mu0 * H)
 
 # file: instrument, mode, kind, (Tmin, Tmax) K, (Bmin, Bmax) Oe, rows, sample, comments, mass mg
 README = {
-    "mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat": ("MPMS3", "VSM", "mh_loop", (5.0, 5.0), (-70000, 70000), 3407,
-                                         "[CoCp2star][ErCOT2]", (), 10.1),
-    "mpms3_dc_mh_KMK282_5K-300K_tabsep.dat": ("MPMS3", "DC", "mh_loop", (5.0, 300.0), (-70000, 70000), 719,
-                                              "KMK282", ("MvsH, 5", "MvsH, 300"), 0.7),
-    "mpms3_dc_zfcfc_KMK232_100Oe.dat": ("MPMS3", "DC", "mt_curve", (5.0, 300.0), (100, 100), 504,
-                                        "KMK232", (), 1.6),
-    "mpms3_vsm_zfc_sample4_100Oe.dat": ("MPMS3", "VSM", "mt_curve", (5.0, 310.0), (100, 100), 1893,
-                                        "sample4", ("ZFC, 100",), 2.875),
-    "mpms3_vsm_mh_film-A2481_3K.dat": ("MPMS3", "VSM", "mh_loop", (3.0, 3.0), (-70000, 70000), 199,
-                                       "A2481", (), None),
-    "mpms3_vsm_mt_film-A2481_100Oe_zfc-warming.dat": ("MPMS3", "VSM", "mt_curve", (3.0, 400.0), (100, 100), 688,
-                                                      "A2481", (), None),
-    "mpms3_vsm_mh_film-S1_5K.dat": ("MPMS3", "VSM", "mh_loop", (5.0, 5.0), (-20000, 20000), 210, "S1", (), None),
-    "mpmsxl_dc_mt_pb6051_1000Oe.dat": ("MPMS-XL", "DC", "mt_curve", (2.0, 15.0), (1000, 1000), 42, "pb6051", (), 48.4),
+    "mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat": (
+        "MPMS3",
+        "VSM",
+        "mh_loop",
+        (5.0, 5.0),
+        (-70000, 70000),
+        3407,
+        "[CoCp2star][ErCOT2]",
+        (),
+        10.1,
+    ),
+    "mpms3_dc_mh_KMK282_5K-300K_tabsep.dat": (
+        "MPMS3",
+        "DC",
+        "mh_loop",
+        (5.0, 300.0),
+        (-70000, 70000),
+        719,
+        "KMK282",
+        ("MvsH, 5", "MvsH, 300"),
+        0.7,
+    ),
+    "mpms3_dc_zfcfc_KMK232_100Oe.dat": (
+        "MPMS3",
+        "DC",
+        "mt_curve",
+        (5.0, 300.0),
+        (100, 100),
+        504,
+        "KMK232",
+        (),
+        1.6,
+    ),
+    "mpms3_vsm_zfc_sample4_100Oe.dat": (
+        "MPMS3",
+        "VSM",
+        "mt_curve",
+        (5.0, 310.0),
+        (100, 100),
+        1893,
+        "sample4",
+        ("ZFC, 100",),
+        2.875,
+    ),
+    "mpms3_vsm_mh_film-A2481_3K.dat": (
+        "MPMS3",
+        "VSM",
+        "mh_loop",
+        (3.0, 3.0),
+        (-70000, 70000),
+        199,
+        "A2481",
+        (),
+        None,
+    ),
+    "mpms3_vsm_mt_film-A2481_100Oe_zfc-warming.dat": (
+        "MPMS3",
+        "VSM",
+        "mt_curve",
+        (3.0, 400.0),
+        (100, 100),
+        688,
+        "A2481",
+        (),
+        None,
+    ),
+    "mpms3_vsm_mh_film-S1_5K.dat": (
+        "MPMS3",
+        "VSM",
+        "mh_loop",
+        (5.0, 5.0),
+        (-20000, 20000),
+        210,
+        "S1",
+        (),
+        None,
+    ),
+    "mpmsxl_dc_mt_pb6051_1000Oe.dat": (
+        "MPMS-XL",
+        "DC",
+        "mt_curve",
+        (2.0, 15.0),
+        (1000, 1000),
+        42,
+        "pb6051",
+        (),
+        48.4,
+    ),
 }
 
 
@@ -111,7 +185,10 @@ def test_non_numeric_cell_names_line_and_column():
         b"Comment,Time Stamp (sec),Temperature (K),Magnetic Field (Oe),Moment (emu)\r\n"
         b",1,5,100,1e-3\r\n,2,5,abc,2e-3\r\n"
     )
-    with pytest.raises(InputFileError, match=r"x\.dat, line 6, column 'Magnetic Field \(Oe\)': 'abc' is not a number"):
+    with pytest.raises(
+        InputFileError,
+        match=r"x\.dat, line 6, column 'Magnetic Field \(Oe\)': 'abc' is not a number",
+    ):
         read(content, filename="x.dat")
 
 
@@ -119,8 +196,11 @@ def test_csv_by_units_and_by_mapping():
     auto = read(b"H (Oe),m (emu),T (K)\n0,0,5\n10000,1e-3,5\n", filename="loop.csv")
     assert auto.field_T[1] == pytest.approx(1.0) and auto.moment_Am2[1] == pytest.approx(1e-6)
     assert auto.metadata.instrument == "table"
-    mapped = read(b"# exported\nfield\tmoment\n1\t2\n3\t4\n", filename="x.tsv",
-                  columns={"field": "field [T]", "moment": "moment [emu]"})
+    mapped = read(
+        b"# exported\nfield\tmoment\n1\t2\n3\t4\n",
+        filename="x.tsv",
+        columns={"field": "field [T]", "moment": "moment [emu]"},
+    )
     np.testing.assert_allclose(mapped.field_T, [1, 3])
     np.testing.assert_allclose(mapped.moment_Am2, [2e-3, 4e-3])
     assert mapped.line.tolist() == [3, 4]
@@ -131,5 +211,7 @@ def test_csv_by_units_and_by_mapping():
 
 
 def test_nan_in_required_column_is_refused():
-    with pytest.raises(InputFileError, match=r"n\.csv, line 3, column 'm \(emu\)': 'nan' is not a finite number"):
+    with pytest.raises(
+        InputFileError, match=r"n\.csv, line 3, column 'm \(emu\)': 'nan' is not a finite number"
+    ):
         read(b"H (Oe),m (emu)\n0,1\n1,nan\n", filename="n.csv")

@@ -22,8 +22,19 @@ QUANTITIES: dict[str, tuple[str, str]] = {
 
 # "B_T", "m_emu", "moment_A_m2": an SI-style underscore suffix and the unit it means.
 _SUFFIX_UNITS = {
-    "T": "T", "mT": "mT", "Oe": "Oe", "kOe": "kOe", "A_m": "A/m", "emu": "emu", "Am2": "A*m^2",
-    "A_m2": "A*m^2", "K": "K", "s": "s", "sec": "s", "min": "min", "h": "h",
+    "T": "T",
+    "mT": "mT",
+    "Oe": "Oe",
+    "kOe": "kOe",
+    "A_m": "A/m",
+    "emu": "emu",
+    "Am2": "A*m^2",
+    "A_m2": "A*m^2",
+    "K": "K",
+    "s": "s",
+    "sec": "s",
+    "min": "min",
+    "h": "h",
 }
 _ALIASES = {"sec": "s", "secs": "s", "grams": "g"}
 

@@ -37,15 +37,22 @@ def guess_can_open(filename: str | None, head: bytes) -> bool:
         return True
     text = decode(head[:2048])
     first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
-    return bool(first) and not first.startswith("[") and any(d in first for d in ",\t;") and bool(
-        re.search(r"[A-Za-z]", first)
+    return (
+        bool(first)
+        and not first.startswith("[")
+        and any(d in first for d in ",\t;")
+        and bool(re.search(r"[A-Za-z]", first))
     )
 
 
-def read(content: bytes, filename: str, columns: Mapping[str, str] | None = None) -> MeasurementTable:
+def read(
+    content: bytes, filename: str, columns: Mapping[str, str] | None = None
+) -> MeasurementTable:
     """Parse a delimited table into a ``MeasurementTable`` (SI); see the module docstring."""
     numbered = [
-        (i + 1, ln) for i, ln in enumerate(decode(content).splitlines()) if ln.strip() and not ln.startswith("#")
+        (i + 1, ln)
+        for i, ln in enumerate(decode(content).splitlines())
+        if ln.strip() and not ln.startswith("#")
     ]
     if len(numbered) < 2:
         raise InputFileError(f"{filename}: expected a header row of column names and data rows")
@@ -57,7 +64,8 @@ def read(content: bytes, filename: str, columns: Mapping[str, str] | None = None
     rows = list(csv.reader([ln for _, ln in numbered[1:]], delimiter=delimiter))
     line_no = [n for n, _ in numbered[1:]]
     values = {
-        qty: factor * numeric_column(rows, idx, line_no, names[idx], filename, qty in ("field", "moment"))
+        qty: factor
+        * numeric_column(rows, idx, line_no, names[idx], filename, qty in ("field", "moment"))
         for qty, (idx, factor) in chosen.items()
     }
     meta = TableMetadata(
@@ -92,7 +100,9 @@ def _dimension(unit: str) -> str | None:
 def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, tuple[int, float]]:
     unknown = set(mapping) - set(QUANTITIES)
     if unknown:
-        raise InputFileError(f"{where}: unknown column mapping key(s) {sorted(unknown)}; known: {list(QUANTITIES)}")
+        raise InputFileError(
+            f"{where}: unknown column mapping key(s) {sorted(unknown)}; known: {list(QUANTITIES)}"
+        )
     out: dict[str, tuple[int, float]] = {}
     for qty, spec in mapping.items():
         col, unit = spec, unit_of(spec)
@@ -105,7 +115,7 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
             col, unit = m.group(1), m.group(2)
         if unit is None:
             raise InputFileError(
-                f"{where}: column {col!r} has no unit in its name; map it as \"{col} [unit]\""
+                f'{where}: column {col!r} has no unit in its name; map it as "{col} [unit]"'
             )
         out[qty] = (names.index(col), si_factor(qty, unit, f"{where}, column {col!r}"))
     taken = {i for i, _ in out.values()}
@@ -132,4 +142,3 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
                 "or give a column mapping"
             )
     return out
-

@@ -45,7 +45,9 @@ def guess_can_open(filename: str | None, head: bytes) -> bool:
     return first.strip().strip(",\t").strip() == "[Header]"
 
 
-def read(content: bytes, filename: str, columns: Mapping[str, str] | None = None) -> MeasurementTable:
+def read(
+    content: bytes, filename: str, columns: Mapping[str, str] | None = None
+) -> MeasurementTable:
     """Parse a Quantum Design ``.dat`` file into a ``MeasurementTable`` (SI).
 
     ``columns`` overrides which source column gives a quantity, e.g.
@@ -53,15 +55,21 @@ def read(content: bytes, filename: str, columns: Mapping[str, str] | None = None
     """
     lines = decode(content).splitlines()
     if not lines or not guess_can_open(filename, content):
-        raise InputFileError(f"{filename}: not a Quantum Design .dat file (expected '[Header]' on line 1)")
+        raise InputFileError(
+            f"{filename}: not a Quantum Design .dat file (expected '[Header]' on line 1)"
+        )
     try:
-        data_at = next(i for i, ln in enumerate(lines) if ln.strip().strip(",\t").strip() == "[Data]")
+        data_at = next(
+            i for i, ln in enumerate(lines) if ln.strip().strip(",\t").strip() == "[Data]"
+        )
     except StopIteration:
         raise InputFileError(
             f"{filename}: no '[Data]' line after the header ({len(lines)} lines; file truncated?)"
         ) from None
     if data_at + 1 >= len(lines) or not lines[data_at + 1].strip():
-        raise InputFileError(f"{filename}, line {data_at + 2}: expected the column names after '[Data]'")
+        raise InputFileError(
+            f"{filename}, line {data_at + 2}: expected the column names after '[Data]'"
+        )
     head_line = lines[data_at + 1]
     delimiter = "\t" if head_line.count("\t") > head_line.count(",") else ","
 
@@ -83,7 +91,9 @@ def read(content: bytes, filename: str, columns: Mapping[str, str] | None = None
     rows, line_no, comments = [], [], []
     for n, row in raw:
         filled = [i < len(row) and row[i].strip() != "" for i in required]
-        comment = row[comment_idx].strip() if comment_idx is not None and comment_idx < len(row) else ""
+        comment = (
+            row[comment_idx].strip() if comment_idx is not None and comment_idx < len(row) else ""
+        )
         if not any(filled):
             if comment:
                 comments.append((len(rows), comment))
