@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -22,7 +22,8 @@ class TableMetadata:
 
     ``instrument``: "MPMS3", "MPMS-XL", "PPMS" or "table" (plain CSV); ``mode``: "VSM", "DC" or
     "" (unknown); ``mass_kg`` from the header (None if not given); ``info``: the header's INFO
-    entries, key -> value, as written; ``columns``: which source column gave each SI column.
+    entries, key -> value, as written; ``columns``: which source column gave each SI column;
+    ``skipped_lines``: 1-based source lines of rows left out for an empty field or moment cell.
     """
 
     filename: str
@@ -34,10 +35,12 @@ class TableMetadata:
     synthetic: bool = False
     info: Mapping[str, str] = field(default_factory=dict)
     columns: Mapping[str, str] = field(default_factory=dict)
+    skipped_lines: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
+        object.__setattr__(self, "skipped_lines", tuple(int(n) for n in self.skipped_lines))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form (for the store's measurement metadata)."""
@@ -51,7 +54,25 @@ class TableMetadata:
             "synthetic": self.synthetic,
             "info": dict(self.info),
             "columns": dict(self.columns),
+            "skipped_lines": list(self.skipped_lines),
         }
+
+
+def skipped_note(lines: Sequence[int], shown: int = 6) -> str:
+    """One line for people: "skipped 3 rows without a moment or field value (lines 57, 58, 212)".
+
+    Empty if ``lines`` is; more than ``shown`` lines are shortened to the first few and the last.
+    """
+    lines = [int(n) for n in lines]
+    if not lines:
+        return ""
+    listed = lines if len(lines) <= shown else [*lines[: shown - 1], "...", lines[-1]]
+    rows = "row" if len(lines) == 1 else "rows"
+    where = "line" if len(lines) == 1 else "lines"
+    return (
+        f"skipped {len(lines)} {rows} without a moment or field value "
+        f"({where} {', '.join(map(str, listed))})"
+    )
 
 
 @dataclass(frozen=True, eq=False)

@@ -215,3 +215,88 @@ def test_nan_in_required_column_is_refused():
         InputFileError, match=r"n\.csv, line 3, column 'm \(emu\)': 'nan' is not a finite number"
     ):
         read(b"H (Oe),m (emu)\n0,1\n1,nan\n", filename="n.csv")
+
+
+def _blank(content: bytes, cells: dict[int, int], sep: bytes = b",", text: bytes = b"") -> bytes:
+    """``content`` with cell ``column`` of 1-based line ``line`` replaced by ``text``, for each item."""
+    eol = b"\r\n" if b"\r\n" in content else b"\n"
+    lines = content.split(eol)
+    for line, column in cells.items():
+        row = lines[line - 1].split(sep)
+        row[column] = text
+        lines[line - 1] = sep.join(row)
+    return eol.join(lines)
+
+
+TABLE_COLUMNS = ("field_T", "moment_Am2", "temperature_K", "time_s", "moment_err_Am2", "line")
+
+
+def test_rows_without_a_moment_are_skipped(mpms_file):
+    """A failed VSM fit leaves the moment empty: those rows go, their lines are kept, the rest is unchanged."""
+    path = mpms_file("mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat")
+    original = read(path)
+    # column 4 is 'Moment (emu)', 3 'Magnetic Field (Oe)'; data start on line 42
+    gaps = read(_blank(path.read_bytes(), {57: 4, 58: 4, 212: 4, 900: 3}), filename="gaps.dat")
+    assert gaps.metadata.skipped_lines == (57, 58, 212, 900)
+    assert gaps.metadata.to_dict()["skipped_lines"] == [57, 58, 212, 900]
+    assert original.metadata.skipped_lines == ()
+    keep = ~np.isin(original.line, [57, 58, 212, 900])
+    assert len(gaps) == len(original) - 4
+    for name in TABLE_COLUMNS:
+        np.testing.assert_array_equal(getattr(gaps, name), getattr(original, name)[keep])
+
+
+def test_skipped_rows_keep_comments_in_place(mpms_file):
+    """TAB file with comment rows on lines 42 and 317: a skipped row before the second moves it one back."""
+    path = mpms_file("mpms3_dc_mh_KMK282_5K-300K_tabsep.dat")
+    original = read(path)
+    col = original.metadata.columns["moment"]
+    names = path.read_bytes().split(b"\r\n" if b"\r\n" in path.read_bytes() else b"\n")
+    header = next(k for k, ln in enumerate(names) if ln.startswith(b"[Data]")) + 1
+    index = names[header].decode().split("\t").index(col)
+    gaps = read(_blank(path.read_bytes(), {100: index}, sep=b"\t"), filename="gaps.dat")
+    assert gaps.metadata.skipped_lines == (100,)
+    assert [r for r, _ in gaps.comments] == [r - (r > 0) for r, _ in original.comments]
+    assert [t for _, t in gaps.comments] == [t for _, t in original.comments]
+
+
+def test_csv_rows_without_a_moment_are_skipped():
+    content = b"H (Oe),m (emu),T (K)\n0,0,5\n100,,5\n,2e-3,5\n300,3e-3,5\n"
+    table = read(content, filename="loop.csv")
+    assert table.metadata.skipped_lines == (3, 4)
+    assert table.line.tolist() == [2, 5]
+    np.testing.assert_allclose(table.moment_Am2, [0, 3e-6])
+    with pytest.raises(
+        InputFileError, match=r"e\.csv: every data row \(2, lines 2\.\.3\) has an empty"
+    ):
+        read(b"H (Oe),m (emu),T (K)\n0,,5\n100,,5\n", filename="e.csv")
+    with pytest.raises(InputFileError, match=r"z\.csv, line 3, column 'H \(Oe\)': empty cell"):
+        read(
+            b"H (Oe),m (emu),T (K)\n0,1,5\n,,\n", filename="z.csv"
+        )  # nothing measured: not a point
+
+
+def test_every_moment_empty_is_an_error(mpms_file):
+    path = mpms_file("mpms3_vsm_mh_film-S1_5K.dat")
+    n = len(read(path))
+    first = read(path).line[0]
+    gaps = _blank(path.read_bytes(), {first + k: 4 for k in range(n)})
+    with pytest.raises(
+        InputFileError, match=rf"s1\.dat: every data row \({n}, lines {first}\.\.{first + n - 1}\)"
+    ):
+        read(gaps, filename="s1.dat")
+
+
+def test_text_in_a_moment_cell_is_still_an_error(mpms_file):
+    path = mpms_file("mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat")
+    bad = _blank(path.read_bytes(), {60: 4}, text=b"n/a")
+    with pytest.raises(
+        InputFileError, match=r"bad\.dat, line 60, column 'Moment \(emu\)': 'n/a' is not a number"
+    ):
+        read(bad, filename="bad.dat")
+    # text in the moment of a row whose field is empty: corrupted, not a missing point
+    worse = _blank(_blank(path.read_bytes(), {61: 3}), {61: 4}, text=b"#REF!")
+    with pytest.raises(
+        InputFileError, match=r"line 61, column 'Moment \(emu\)': '#REF!' is not a number"
+    ):
+        read(worse, filename="bad.dat")

@@ -76,6 +76,53 @@ def si_factor(quantity: str, unit: str, where: str) -> float:
         ) from None
 
 
+def skip_missing(
+    rows: Sequence[Sequence[str]],
+    lines: Sequence[int],
+    required: Sequence[int],
+    names: Sequence[str],
+    filename: str,
+    *,
+    ignore: Sequence[int] = (),
+) -> tuple[list[Sequence[str]], list[int], tuple[int, ...]]:
+    """Drop rows with an empty cell in a ``required`` column (field, moment) but other values.
+
+    Such a row is a point the instrument did not finish (a failed VSM lock or DC fit writes the
+    field and temperature but no moment). Returns the kept rows, their line numbers and the
+    skipped lines (1-based). Cells in ``ignore`` (the comment) do not count as values. A row
+    with nothing else is kept (``numeric_column`` then names its empty cell); text that is not
+    a number in a required cell of a skipped row raises InputFileError, as does skipping all.
+    """
+    kept, kept_lines, skipped = [], [], []
+    for row, n in zip(rows, lines, strict=True):
+        cells = [row[i].strip() if i < len(row) else "" for i in required]
+        others = any(c.strip() for i, c in enumerate(row) if i not in required and i not in ignore)
+        if all(cells) or not others:
+            kept.append(row)
+            kept_lines.append(n)
+            continue
+        for i, text in zip(required, cells, strict=True):
+            if text:
+                _number(text, filename, n, names[i])
+        skipped.append(n)
+    if not kept and skipped:
+        cols = " or ".join(repr(names[i]) for i in required)
+        raise InputFileError(
+            f"{filename}: every data row ({len(skipped)}, lines {skipped[0]}..{skipped[-1]}) "
+            f"has an empty {cols} cell; no points to read"
+        )
+    return kept, kept_lines, tuple(skipped)
+
+
+def _number(text: str, filename: str, line: int, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InputFileError(
+            f"{filename}, line {line}, column {name!r}: {text!r} is not a number"
+        ) from None
+
+
 def numeric_column(
     rows: Sequence[Sequence[str]],
     index: int,
@@ -99,12 +146,7 @@ def numeric_column(
                 )
             out[k] = np.nan
             continue
-        try:
-            value = float(text)
-        except ValueError:
-            raise InputFileError(
-                f"{filename}, line {lines[k]}, column {name!r}: {text!r} is not a number"
-            ) from None
+        value = _number(text, filename, lines[k], name)
         if required and not np.isfinite(value):
             raise InputFileError(
                 f"{filename}, line {lines[k]}, column {name!r}: {text!r} is not a finite number"

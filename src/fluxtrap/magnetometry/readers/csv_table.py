@@ -21,6 +21,7 @@ from fluxtrap.magnetometry.readers._columns import (
     decode,
     numeric_column,
     si_factor,
+    skip_missing,
     unit_of,
 )
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
@@ -62,7 +63,10 @@ def read(
     where = f"{filename}, line {head_no}"
     chosen = _choose(names, dict(columns or {}), where)
     rows = list(csv.reader([ln for _, ln in numbered[1:]], delimiter=delimiter))
-    line_no = [n for n, _ in numbered[1:]]
+    required = [chosen["field"][0], chosen["moment"][0]]
+    rows, line_no, skipped = skip_missing(
+        rows, [n for n, _ in numbered[1:]], required, names, filename
+    )
     values = {
         qty: factor
         * numeric_column(rows, idx, line_no, names[idx], filename, qty in ("field", "moment"))
@@ -72,6 +76,7 @@ def read(
         filename=filename,
         instrument="table",
         columns={q: names[i] for q, (i, _) in chosen.items()},
+        skipped_lines=skipped,
     )
     return MeasurementTable.from_arrays(
         values["field"] * MU0,

@@ -18,7 +18,13 @@ from collections.abc import Mapping
 import numpy as np
 
 from fluxtrap.errors import InputFileError
-from fluxtrap.magnetometry.readers._columns import decode, numeric_column, si_factor, unit_of
+from fluxtrap.magnetometry.readers._columns import (
+    decode,
+    numeric_column,
+    si_factor,
+    skip_missing,
+    unit_of,
+)
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
 
 name = "qd_dat"
@@ -94,13 +100,9 @@ def read(
         comment = (
             row[comment_idx].strip() if comment_idx is not None and comment_idx < len(row) else ""
         )
-        if not any(filled):
-            if comment:
-                comments.append((len(rows), comment))
-                continue
-            raise InputFileError(
-                f"{filename}, line {n}: a row without {names[required[0]]!r} and {names[required[1]]!r}"
-            )
+        if not any(filled) and comment:
+            comments.append((len(rows), comment))
+            continue
         if len(row) < len(names):
             raise InputFileError(
                 f"{filename}, line {n}: only {len(row)} of {len(names)} cells (file truncated?)"
@@ -109,6 +111,13 @@ def read(
         line_no.append(n)
     if not rows:
         raise InputFileError(f"{filename}: no data rows after '[Data]' (line {data_at + 1})")
+    ignore = () if comment_idx is None else (comment_idx,)
+    all_lines = line_no
+    rows, line_no, skipped = skip_missing(rows, all_lines, required, names, filename, ignore=ignore)
+    if skipped:  # a comment sits before point ``row``: count only the rows kept before it
+        gone = set(skipped)
+        before = np.cumsum([0] + [n not in gone for n in all_lines])
+        comments = [(int(before[r]), text) for r, text in comments]
 
     values: dict[str, np.ndarray] = {}
     for qty, (idx, factor) in chosen.items():
@@ -127,6 +136,7 @@ def read(
         synthetic="SYNTHETIC" in title.upper(),
         info=info,
         columns={q: names[i] for q, (i, _) in chosen.items()},
+        skipped_lines=skipped,
     )
     return MeasurementTable.from_arrays(
         values["field"] * MU0,
