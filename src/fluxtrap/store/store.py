@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
@@ -523,11 +523,6 @@ class Store:
                 _simulation_record(x, names.get(x.campaign_id), with_probes=False)
                 for x in s.scalars(q.options(defer(m.Simulation.probes_csv)))
             ]
-
-    def last_simulation_id(self) -> int:
-        """The largest simulation id so far (0 for none): where the next ones will be numbered."""
-        with self._session() as s:
-            return s.scalar(select(func.max(m.Simulation.id))) or 0
 
     def simulation(self, simulation_id: int) -> SimulationRecord:
         """One stored simulation with its probes.csv bytes (``.probes`` as a DataFrame)."""

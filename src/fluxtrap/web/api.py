@@ -1,4 +1,5 @@
-"""The REST API under ``/api``: campaigns, samples, measurements, suggestions, simulations.
+"""The REST API under ``/api``: campaigns, samples, measurements, suggestions, simulation jobs
+and simulations.
 
 Every route takes its store from the app, its user from the bearer token (:mod:`.auth`), and
 answers with the pydantic models of :mod:`.schemas`. Errors are raised as ``FluxtrapError``
@@ -313,53 +314,90 @@ def set_suggestion_status(
     return schemas.Suggestion.of(_store(request).set_suggestion_status(suggestion_id, body.status))
 
 
-# -- simulations -------------------------------------------------------------------------------
-@router.get("/simulations", response_model=list[schemas.Simulation], tags=["simulations"])
-def list_simulations(request: Request, user: Reader) -> list[schemas.Simulation]:
-    """Stored simulations (web jobs and ``fluxtrap simulate --db``) and the jobs still running."""
-    return _jobs(request).list()
+# -- simulation jobs and stored simulations ----------------------------------------------------
+JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a job id of this server (32-bit)")]
+NJ = {404: {"model": schemas.Error, "description": "no such job on this server"}}
+NOT_DONE = {
+    409: {"model": schemas.Error, "description": "the simulation failed: it has no results"}
+}
 
 
 @router.post(
     "/simulations",
-    response_model=schemas.Simulation,
+    response_model=schemas.Job,
     status_code=202,
     tags=["simulations"],
-    responses=W,
+    responses=W
+    | {
+        202: {
+            "description": "queued; follow the job at its Location",
+            "headers": {
+                "Location": {
+                    "description": "the job: /api/jobs/{id}",
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    },
 )
 def submit_simulation(
-    request: Request, body: schemas.SimulationIn, user: Writer
-) -> schemas.Simulation:
-    """Check a case file and queue its simulation; poll ``GET /api/simulations/{id}``. Once it
-    has finished (done or failed) it is in the store under the same id."""
-    return _jobs(request).submit(body.case, user.name).info()
+    request: Request, response: Response, body: schemas.SimulationIn, user: Writer
+) -> schemas.Job:
+    """Check a case file and queue its simulation as a job; poll ``GET /api/jobs/{id}`` (the
+    ``Location``) until it has finished, then read ``/api/simulations/{simulation_id}``."""
+    job = _jobs(request).submit(body.case, user.name).info()
+    response.headers["Location"] = f"/api/jobs/{job.id}"
+    return job
+
+
+@router.get("/jobs", response_model=list[schemas.Job], tags=["simulations"])
+def list_jobs(request: Request, user: Reader) -> list[schemas.Job]:
+    """The simulation jobs submitted to this server since it started, oldest first."""
+    return _jobs(request).jobs()
+
+
+@router.get("/jobs/{job_id}", response_model=schemas.Job, tags=["simulations"], responses=NJ)
+def get_job(request: Request, job_id: JobId, user: Reader) -> schemas.Job:
+    """A job: queued, running, done or failed; once finished, ``simulation_id`` is its id in the
+    store (null if the store refused it: ``error`` says why)."""
+    return _jobs(request).job(job_id)
+
+
+@router.get("/simulations", response_model=list[schemas.Simulation], tags=["simulations"])
+def list_simulations(request: Request, user: Reader) -> list[schemas.Simulation]:
+    """Stored simulations (finished web jobs and ``fluxtrap simulate --db``), by id."""
+    return _jobs(request).simulations()
 
 
 @router.get(
-    "/simulations/{job_id}", response_model=schemas.Simulation, tags=["simulations"], responses=N
+    "/simulations/{simulation_id}",
+    response_model=schemas.Simulation,
+    tags=["simulations"],
+    responses=N,
 )
-def get_simulation(request: Request, job_id: Id, user: Reader) -> schemas.Simulation:
-    return _jobs(request).get(job_id)
+def get_simulation(request: Request, simulation_id: Id, user: Reader) -> schemas.Simulation:
+    """A stored simulation (done or failed)."""
+    return _jobs(request).simulation(simulation_id)
 
 
 @router.get(
-    "/simulations/{job_id}/probes",
+    "/simulations/{simulation_id}/probes",
     tags=["simulations"],
     responses=N
+    | NOT_DONE
     | {
         200: {
             "content": {"application/json": {}, "text/csv": {}},
             "description": "probes.csv columns: time_s, applied_T, temperature_K, <probe>_Bz_T",
         },
-        409: {"model": schemas.Error, "description": "the simulation has not finished"},
     },
 )
 def simulation_probes(
-    request: Request, job_id: Id, user: Reader, format: Literal["json", "csv"] = "json"
+    request: Request, simulation_id: Id, user: Reader, format: Literal["json", "csv"] = "json"
 ) -> Response:
-    """The probe traces of a finished simulation, as JSON columns or as ``probes.csv`` (the
-    stored file, byte for byte)."""
-    content = _jobs(request).probes_csv(job_id)
+    """The probe traces of a stored simulation that is done, as JSON columns or as
+    ``probes.csv`` (the stored file, byte for byte)."""
+    content = _jobs(request).probes_csv(simulation_id)
     if format == "csv":
         return Response(content, media_type="text/csv")
     df = pd.read_csv(io.BytesIO(content))
@@ -369,15 +407,8 @@ def simulation_probes(
     )
 
 
-@router.get(
-    "/simulations/{job_id}/plots",
-    tags=["simulations"],
-    responses=N
-    | {
-        409: {"model": schemas.Error, "description": "the simulation has not finished"},
-    },
-)
-def simulation_plots(request: Request, job_id: Id, user: Reader) -> dict:
-    """Plotly figures (JSON) of a finished simulation: probe traces, and the J/B maps while the
-    server that ran it still holds them (they are not stored)."""
-    return _jobs(request).figures(job_id)
+@router.get("/simulations/{simulation_id}/plots", tags=["simulations"], responses=N | NOT_DONE)
+def simulation_plots(request: Request, simulation_id: Id, user: Reader) -> dict:
+    """Plotly figures (JSON) of a stored simulation that is done: probe traces, and the J/B
+    maps if this server ran it (they are not stored)."""
+    return _jobs(request).figures(simulation_id)

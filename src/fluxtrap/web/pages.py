@@ -154,7 +154,7 @@ EXAMPLE_CASE = example_case()
 def simulations_page(
     request: Request, campaign: str | None = None, sample: str | None = None
 ) -> HTMLResponse:
-    """Stored simulations, running jobs and the submit form; with ``campaign`` and ``sample`` the form's case uses that
+    """Stored simulations, this server's jobs not (yet) stored and the submit form; with ``campaign`` and ``sample`` the form's case uses that
     sample's measured Jc(B) (its fully penetrated points) at its measurement temperature."""
     user, store = _user(request), store_of(request)
     case = EXAMPLE_CASE
@@ -170,16 +170,34 @@ def simulations_page(
             jc=plots.jc_table_toml(curves[sample]),
             temperature=f"{t_K:g} K",
         )
+    jobs = request.app.state.jobs
+    unstored = [j for j in jobs.jobs() if j.simulation_id is None]
     return _page(
-        request, "simulations.html", user, jobs=request.app.state.jobs.list(), example_case=case
+        request,
+        "simulations.html",
+        user,
+        simulations=jobs.simulations(),
+        jobs=unstored,
+        example_case=case,
     )
 
 
-@router.get("/simulations/{job_id}")
-def simulation_page(request: Request, job_id: int) -> HTMLResponse:
-    """A simulation: status while it runs (the page reloads), then its figures and probe table."""
+@router.get("/jobs/{job_id}", response_model=None)
+def job_page(request: Request, job_id: int) -> HTMLResponse | RedirectResponse:
+    """A job of this server: its status while it runs (the page reloads); once it is stored,
+    a redirect to its simulation."""
+    user = _user(request)
+    job = request.app.state.jobs.job(job_id)
+    if job.simulation_id is not None:
+        return RedirectResponse(f"/simulations/{job.simulation_id}", status_code=303)
+    return _page(request, "job.html", user, job=job)
+
+
+@router.get("/simulations/{simulation_id}")
+def simulation_page(request: Request, simulation_id: int) -> HTMLResponse:
+    """A stored simulation: its figures and probe table (its error if it failed)."""
     user = _user(request)
     jobs = request.app.state.jobs
-    job = jobs.get(job_id)
-    figures = jobs.figures(job_id) if job.status == "done" else {}
-    return _page(request, "simulation.html", user, job=job, figures=figures, summary=job.summary)
+    sim = jobs.simulation(simulation_id)
+    figures = jobs.figures(simulation_id) if sim.status == "done" else {}
+    return _page(request, "simulation.html", user, sim=sim, figures=figures, summary=sim.summary)

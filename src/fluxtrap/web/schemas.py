@@ -199,9 +199,25 @@ class SimulationIn(Strict):
     )
 
 
+class Job(BaseModel):
+    """A simulation submitted to this server (``/api/jobs/{id}``; job ids are this server's own,
+    not the store's). ``simulation_id`` is the stored simulation once the job has finished and
+    its result is in the store (done, or failed with the run's error); a job that failed with
+    ``simulation_id`` null could not be stored and ``error`` says why."""
+
+    id: int
+    title: str
+    status: Literal["queued", "running", "done", "failed"]
+    created_by: str
+    created_at: Timestamp
+    finished_at: Timestamp | None
+    error: str | None
+    simulation_id: int | None
+
+
 class Simulation(BaseModel):
-    """A simulation job (queued or running in this server) or a stored simulation (done or
-    failed; ``created_at`` of a stored one is when it was recorded)."""
+    """A stored simulation (done or failed; ``created_at`` and ``finished_at`` are when it was
+    recorded), from a web job or ``fluxtrap simulate --db``."""
 
     id: int
     title: str

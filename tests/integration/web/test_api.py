@@ -294,6 +294,8 @@ def test_unknown_measurement_and_simulation_are_404(lab):
     for url in ["/api/simulations/3", "/api/simulations/3/probes", "/api/simulations/3/plots"]:
         r = lab.client.get(url, headers=auth("rita"))
         assert (r.status_code, r.json()["detail"]) == (404, "no simulation with id 3")
+    r = lab.client.get("/api/jobs/3", headers=auth("rita"))
+    assert (r.status_code, r.json()["detail"]) == (404, "no job with id 3")
 
 
 def test_openapi_schema_lists_every_route(lab):
@@ -302,5 +304,14 @@ def test_openapi_schema_lists_every_route(lab):
         "/api/campaigns",
         "/api/campaigns/{campaign}/samples/{label}/measurements",
         "/api/campaigns/{campaign}/suggestions",
-        "/api/simulations/{job_id}/probes",
+        "/api/simulations/{simulation_id}/probes",
+        "/api/jobs",
+        "/api/jobs/{job_id}",
     } <= set(paths)
+    spec = lab.client.get("/openapi.json").json()
+    submit = spec["paths"]["/api/simulations"]["post"]["responses"]["202"]
+    assert submit["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Job"}
+    assert "Location" in submit["headers"]
+    job = spec["components"]["schemas"]["Job"]
+    assert {"id", "status", "error", "simulation_id"} <= set(job["properties"])
+    assert job["properties"]["status"]["enum"] == ["queued", "running", "done", "failed"]

@@ -133,8 +133,9 @@ def test_submit_simulation_and_see_probes_and_maps(page):
     shot(page, "00-campaigns")
     page.click("header >> text=Simulations")
     page.click("#simulation-form button")  # the example case the form is filled with
-    page.wait_for_url("**/simulations/1")
-    page.wait_for_selector("#probes .main-svg", timeout=60_000)  # the page reloads until done
+    page.wait_for_url("**/jobs/1")  # the job's page reloads until done, then goes to its simulation
+    page.wait_for_url("**/simulations/1", timeout=60_000)
+    page.wait_for_selector("#probes .main-svg")
     page.wait_for_selector("#map-1 .main-svg")
     assert "done" in page.inner_text("strong.status-done")
     shot(page, "07-simulation")

@@ -1,8 +1,10 @@
-"""Simulation jobs through the API: submit a case, poll, fetch probes and plots; bad cases are 422."""
+"""Simulation jobs through the API: submit a case, follow the job to its stored simulation, fetch
+probes and plots; bad cases are 422; job ids never stand in for store ids."""
 
 from __future__ import annotations
 
 import io
+import threading
 import time
 
 import pandas as pd
@@ -10,53 +12,139 @@ import pytest
 
 from fluxtrap.web.pages import EXAMPLE_CASE
 
-from .conftest import auth
+from .conftest import TOKENS, auth
 
 
 def wait(lab, job_id: int, timeout_s: float = 60) -> dict:
+    """Poll ``/api/jobs/{job_id}`` until the job has finished."""
     deadline = time.monotonic() + timeout_s
     while True:
-        job = lab.client.get(f"/api/simulations/{job_id}", headers=auth("rita")).json()
+        job = lab.client.get(f"/api/jobs/{job_id}", headers=auth("rita")).json()
         if job["status"] in ("done", "failed") or time.monotonic() > deadline:
             return job
         time.sleep(0.2)
 
 
-def test_submit_poll_and_fetch_results(lab):
+def test_submit_follow_the_job_and_fetch_results(lab):
     r = lab.client.post("/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob"))
     assert r.status_code == 202, r.text
     job = r.json()
-    assert job["status"] in ("queued", "running") and (job["created_by"], job["probes"]) == (
-        "bob",
-        ["surface"],
-    )
-    early = lab.client.get(
-        f"/api/simulations/{job['id']}/probes", headers=auth("rita")
-    )  # the run takes ~2 s
-    assert early.status_code == 409
-    assert early.json()["detail"] in (
-        f"simulation {job['id']} is queued",
-        f"simulation {job['id']} is running",
-    )
+    assert r.headers["location"] == f"/api/jobs/{job['id']}"
+    assert job["id"] == 1 and job["status"] in ("queued", "running")
+    assert (job["created_by"], job["title"], job["simulation_id"], job["error"]) == (
+        "bob", "Single bulk, FCM 2 T at 20 K", None, None,
+    )  # fmt: skip
+    assert lab.client.get("/api/simulations", headers=auth("rita")).json() == []  # run takes ~2 s
     job = wait(lab, job["id"])
-    assert job["status"] == "done", job["error"]
-    assert job["summary"]["probes"]["surface"]["final_T"] > 0.05  # field cooling traps flux
-    cols = lab.client.get(f"/api/simulations/{job['id']}/probes", headers=auth("rita")).json()[
-        "columns"
-    ]
+    assert (job["status"], job["error"]) == ("done", None)
+    assert job["finished_at"] is not None
+    (rec,) = lab.store.simulations()  # the job's simulation_id is the stored row
+    assert (job["simulation_id"], rec.created_by, rec.status) == (rec.id, "bob", "done")
+    assert lab.store.simulation(rec.id).case_toml == EXAMPLE_CASE
+    assert lab.client.get("/api/jobs", headers=auth("rita")).json() == [job]
+
+    url = f"/api/simulations/{job['simulation_id']}"
+    sim = lab.client.get(url, headers=auth("rita")).json()
+    assert (sim["id"], sim["status"], sim["created_by"], sim["probes"]) == (
+        rec.id, "done", "bob", ["surface"],
+    )  # fmt: skip
+    assert sim["summary"] == rec.summary
+    assert sim["summary"]["probes"]["surface"]["final_T"] > 0.05  # field cooling traps flux
+    cols = lab.client.get(f"{url}/probes", headers=auth("rita")).json()["columns"]
     assert list(cols) == ["time_s", "applied_T", "temperature_K", "surface_Bz_T"]
     assert cols["applied_T"][0] == 2.0 and cols["applied_T"][-1] == 0.0
-    assert cols["surface_Bz_T"][-1] == pytest.approx(job["summary"]["probes"]["surface"]["final_T"])
-    csv = lab.client.get(f"/api/simulations/{job['id']}/probes?format=csv", headers=auth("rita"))
+    assert cols["surface_Bz_T"][-1] == pytest.approx(sim["summary"]["probes"]["surface"]["final_T"])
+    csv = lab.client.get(f"{url}/probes?format=csv", headers=auth("rita"))
     assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.content == lab.store.simulation(rec.id).probes_csv  # probes.csv as stored
     df = pd.read_csv(io.StringIO(csv.text))
     assert df["surface_Bz_T"].tolist() == pytest.approx(cols["surface_Bz_T"], rel=1e-8)
-    figs = lab.client.get(f"/api/simulations/{job['id']}/plots", headers=auth("rita")).json()
+    figs = lab.client.get(f"{url}/plots", headers=auth("rita")).json()
     assert list(figs) == ["probes", "map-0", "map-1"]  # the end of the ramp and of the hold
     assert [t["type"] for t in figs["map-1"]["data"][:2]] == ["heatmap", "heatmap"]
-    assert [j["id"] for j in lab.client.get("/api/simulations", headers=auth("rita")).json()] == [
-        job["id"]
+    assert [s["id"] for s in lab.client.get("/api/simulations", headers=auth("rita")).json()] == [
+        rec.id
     ]
+
+
+def test_a_simulation_stored_by_another_writer_while_a_job_runs_keeps_its_id(lab, monkeypatch):
+    """A ``fluxtrap simulate --db`` on a lab PC stores a simulation while the web job runs: each
+    keeps its own id and content, and both are reachable."""
+    import tomli
+
+    from fluxtrap.simulate import Simulation
+    from fluxtrap.simulate.case import Case
+    from fluxtrap.store import Store
+
+    started, release = threading.Event(), threading.Event()
+    real_run = Simulation.run
+
+    def held_run(self, progress=True):
+        started.set()
+        assert release.wait(30)
+        return real_run(self, progress=progress)
+
+    monkeypatch.setattr(Simulation, "run", held_run)
+    job = lab.client.post(
+        "/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob")
+    ).json()
+    assert started.wait(30)
+    assert lab.client.get(f"/api/jobs/{job['id']}", headers=auth("rita")).json()["status"] == (
+        "running"
+    )
+
+    other = Store(lab.store.url)  # another process's connection to the same database
+    cli_case = EXAMPLE_CASE.replace("Single bulk", "From the lab PC")
+    cli_csv = b"time_s,applied_T,temperature_K,surface_Bz_T\n0,2,20,2\n10,0,20,0.75\n"
+    cli_summary = {"probes": {"surface": {"final_T": 0.75, "max_abs_T": 2.0}}}
+    cli = other.add_simulation(
+        Case.from_dict(tomli.loads(cli_case)), cli_case, summary=cli_summary,
+        probes_csv=cli_csv, campaign="K-Ba122 SPS", created_by="carol",
+    )  # fmt: skip
+    assert cli.id == 1  # the first row in the store, while job 1 still runs
+    release.set()
+    job = wait(lab, job["id"])
+    assert (job["id"], job["status"]) == (1, "done")
+    assert job["simulation_id"] == 2 != cli.id
+
+    sims = lab.client.get("/api/simulations", headers=auth("rita")).json()
+    assert [(s["id"], s["title"], s["created_by"], s["campaign"]) for s in sims] == [
+        (1, "From the lab PC, FCM 2 T at 20 K", "carol", "K-Ba122 SPS"),
+        (2, "Single bulk, FCM 2 T at 20 K", "bob", None),
+    ]
+    assert sims[0]["summary"] == cli_summary
+    r = lab.client.get("/api/simulations/1/probes?format=csv", headers=auth("rita"))
+    assert r.content == cli_csv  # the other writer's content, not the job's
+    assert list(lab.client.get("/api/simulations/1/plots", headers=auth("rita")).json()) == [
+        "probes"
+    ]  # no J/B maps of the job's run under the other writer's id
+    r = lab.client.get("/api/simulations/2/probes?format=csv", headers=auth("rita"))
+    assert r.content == lab.store.simulation(2).probes_csv and r.content != cli_csv
+    assert sims[1]["summary"]["probes"]["surface"]["final_T"] > 0.05
+    assert list(lab.client.get("/api/simulations/2/plots", headers=auth("rita")).json()) == [
+        "probes", "map-0", "map-1",
+    ]  # fmt: skip
+
+    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])  # the page follows the job
+    r = lab.client.get(f"/jobs/{job['id']}", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/simulations/2")
+    page = lab.client.get("/simulations/1").text
+    assert "From the lab PC" in page and "carol" in page and 'id="map-0"' not in page
+    page = lab.client.get("/simulations/2").text
+    assert "Single bulk" in page and 'id="map-0"' in page and 'data-simulation="2"' in page
+
+
+def test_unknown_job_is_404_and_readers_cannot_submit(lab):
+    r = lab.client.get("/api/jobs/1", headers=auth("rita"))
+    assert (r.status_code, r.json()["detail"]) == (404, "no job with id 1")
+    r = lab.client.post("/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("rita"))
+    assert (r.status_code, r.json()["detail"]) == (403, "user 'rita' is a reader and cannot write")
+    assert "location" not in r.headers
+    assert lab.client.get("/api/jobs", headers=auth("rita")).json() == []
+    assert lab.store.simulations() == []
+    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    r = lab.client.get("/jobs/7")
+    assert r.status_code == 404 and "no job with id 7" in r.text
 
 
 @pytest.mark.parametrize(
@@ -77,6 +165,7 @@ def test_bad_case_is_422_and_queues_nothing(lab, case, says):
     r = lab.client.post("/api/simulations", json={"case": case}, headers=auth("alice"))
     assert r.status_code == 422, r.text
     assert says in r.json()["detail"]
+    assert lab.client.get("/api/jobs", headers=auth("rita")).json() == []
     assert lab.client.get("/api/simulations", headers=auth("rita")).json() == []
 
 
@@ -101,15 +190,38 @@ def test_a_run_that_fails_is_reported_not_lost(lab, monkeypatch):
         "/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob")
     ).json()
     job = wait(lab, job["id"])
-    assert (job["status"], job["error"]) == (
-        "failed",
-        "SolverError: Newton did not converge at t = 3 s",
-    )
+    error = "SolverError: Newton did not converge at t = 3 s"
+    assert (job["status"], job["error"]) == ("failed", error)
     assert job["finished_at"] is not None
-    r = lab.client.get(f"/api/simulations/{job['id']}/plots", headers=auth("rita"))
-    assert r.status_code == 409 and r.json()["detail"] == (
-        f"simulation {job['id']} failed: SolverError: Newton did not converge at t = 3 s"
-    )
+    (rec,) = lab.store.simulations()  # stored as failed, with its error
+    assert (job["simulation_id"], rec.status, rec.error) == (rec.id, "failed", error)
+    sim = lab.client.get(f"/api/simulations/{rec.id}", headers=auth("rita")).json()
+    assert (sim["status"], sim["error"], sim["summary"]) == ("failed", error, None)
+    r = lab.client.get(f"/api/simulations/{rec.id}/plots", headers=auth("rita"))
+    assert r.status_code == 409 and r.json()["detail"] == f"simulation {rec.id} failed: {error}"
+
+
+def test_a_result_the_store_refuses_fails_the_job(lab, monkeypatch):
+    from fluxtrap.errors import FluxtrapError
+    from fluxtrap.store import Store
+
+    def refuse(self, *args, **kwargs):
+        raise FluxtrapError("database is unreachable")
+
+    monkeypatch.setattr(Store, "add_simulation", refuse)
+    job = lab.client.post(
+        "/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob")
+    ).json()
+    job = wait(lab, job["id"])
+    assert (job["status"], job["error"], job["simulation_id"]) == (
+        "failed", "not stored: database is unreachable", None,
+    )  # fmt: skip
+    assert lab.client.get("/api/simulations", headers=auth("rita")).json() == []
+    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    page = lab.client.get(f"/jobs/{job['id']}", follow_redirects=False)
+    assert page.status_code == 200 and "not stored: database is unreachable" in page.text
+    assert "data-poll" not in page.text
+    assert f'href="/jobs/{job["id"]}"' in lab.client.get("/simulations").text
 
 
 def test_a_finished_job_survives_a_new_app_on_the_same_database(lab):
@@ -118,35 +230,37 @@ def test_a_finished_job_survives_a_new_app_on_the_same_database(lab):
     from fluxtrap.store import Store
     from fluxtrap.web import create_app
 
-    from .conftest import TOKENS, Lab
+    from .conftest import Lab
 
     job = lab.client.post("/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob"))
     job = wait(lab, job.json()["id"])
     assert job["status"] == "done", job["error"]
-    csv = lab.client.get(f"/api/simulations/{job['id']}/probes?format=csv", headers=auth("rita"))
-    (rec,) = lab.store.simulations()  # stored, with what it was run from
-    assert (rec.id, rec.created_by, rec.case_toml) == (job["id"], "bob", EXAMPLE_CASE)
-    assert csv.content == lab.store.simulation(rec.id).probes_csv  # probes.csv as stored
+    sim_id = job["simulation_id"]
+    csv = lab.client.get(f"/api/simulations/{sim_id}/probes?format=csv", headers=auth("rita"))
+    summary = lab.client.get(f"/api/simulations/{sim_id}", headers=auth("rita")).json()["summary"]
 
     with TestClient(create_app(Store(lab.store.url))) as fresh:  # a restarted server
+        assert fresh.get("/api/jobs", headers=auth("rita")).json() == []  # jobs are forgotten
+        assert fresh.get(f"/api/jobs/{job['id']}", headers=auth("rita")).status_code == 404
         again = fresh.get("/api/simulations", headers=auth("rita")).json()
-        assert [(j["id"], j["status"], j["created_by"]) for j in again] == [
-            (job["id"], "done", "bob")
-        ]
-        assert again[0]["summary"] == job["summary"] and again[0]["probes"] == ["surface"]
-        r = fresh.get(f"/api/simulations/{job['id']}/probes?format=csv", headers=auth("rita"))
+        assert [(j["id"], j["status"], j["created_by"]) for j in again] == [(sim_id, "done", "bob")]
+        assert again[0]["summary"] == summary and again[0]["probes"] == ["surface"]
+        r = fresh.get(f"/api/simulations/{sim_id}/probes?format=csv", headers=auth("rita"))
         assert r.content == csv.content
-        figs = fresh.get(f"/api/simulations/{job['id']}/plots", headers=auth("rita")).json()
+        figs = fresh.get(f"/api/simulations/{sim_id}/plots", headers=auth("rita")).json()
         assert list(figs) == ["probes"]  # the J/B maps were not stored, the traces were
         fresh.cookies.set("fluxtrap_token", TOKENS["rita"])
-        assert f'href="/simulations/{job["id"]}"' in fresh.get("/simulations").text
-        page = fresh.get(f"/simulations/{job['id']}")
+        assert f'href="/simulations/{sim_id}"' in fresh.get("/simulations").text
+        page = fresh.get(f"/simulations/{sim_id}")
         assert page.status_code == 200 and 'id="probes"' in page.text and "bob" in page.text
-        # the next job is numbered after the stored one, and keeps its id once stored
+        # the new server numbers its jobs from 1 again; the store numbers the result
         nxt = fresh.post("/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("alice"))
-        assert nxt.json()["id"] == job["id"] + 1
-        assert wait(Lab(lab.store, fresh), job["id"] + 1)["status"] == "done"
-        assert [x.id for x in lab.store.simulations()] == [job["id"], job["id"] + 1]
+        assert (nxt.json()["id"], nxt.headers["location"]) == (1, "/api/jobs/1")
+        done = wait(Lab(lab.store, fresh), 1)
+        assert (done["status"], done["simulation_id"]) == ("done", sim_id + 1)
+        assert [(x.id, x.created_by) for x in lab.store.simulations()] == [
+            (sim_id, "bob"), (sim_id + 1, "alice"),
+        ]  # fmt: skip
 
 
 def test_simulations_recorded_elsewhere_are_listed(lab):

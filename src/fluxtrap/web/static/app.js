@@ -98,7 +98,7 @@ onSubmit("suggest-form", async (form, data) => {
 
 onSubmit("simulation-form", async (form, data) => {
   const job = await api("POST", "/api/simulations", { case: data.get("case") });
-  location.href = "/simulations/" + job.id;
+  location.href = "/jobs/" + job.id; // reloads until done, then redirects to the stored simulation
 });
 
 document.addEventListener("click", async (ev) => {
@@ -131,7 +131,7 @@ if (select) {
   window.addEventListener("load", sync);
 }
 
-// A running simulation's page reloads until the job has finished.
+// A queued or running job's page reloads until the job has finished.
 const pending = document.querySelector("[data-poll]");
 if (pending) setTimeout(() => location.reload(), 2000);
 
@@ -140,7 +140,7 @@ drawFigures();
 // probes.csv through the API (the token travels in a header, so a plain link cannot carry it).
 document.getElementById("probes-csv")?.addEventListener("click", async (ev) => {
   try {
-    const text = await api("GET", `/api/simulations/${ev.target.dataset.job}/probes?format=csv`);
+    const text = await api("GET", `/api/simulations/${ev.target.dataset.simulation}/probes?format=csv`);
     const a = document.createElement("a");
     a.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
     a.download = "probes.csv";
