@@ -29,7 +29,9 @@ def cli(capsys, *args: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def loop_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "B2_mh_5K.dat"
-    table = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, background_emu_per_T=1e-3, noise_emu=1e-5, seed=5)
+    table = synthetic_mh_loop(
+        TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, background_emu_per_T=1e-3, noise_emu=1e-5, seed=5
+    )
     write_qd_dat(table, path, sample_name="B2")
     return path
 
@@ -38,8 +40,26 @@ def loop_file(tmp_path_factory):
 def db(tmp_path, capsys) -> str:
     path = str(tmp_path / "lab.db")
     assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", path)[0] == 0
-    assert cli(capsys, "sample", "add", "--db", path, "-c", NAME, "--label", "B2", "--param", "ramp_rate=50",
-               "--param", "max_temperature=600", "--param", "dwell_time=5")[0] == 0
+    assert (
+        cli(
+            capsys,
+            "sample",
+            "add",
+            "--db",
+            path,
+            "-c",
+            NAME,
+            "--label",
+            "B2",
+            "--param",
+            "ramp_rate=50",
+            "--param",
+            "max_temperature=600",
+            "--param",
+            "dwell_time=5",
+        )[0]
+        == 0
+    )
     return path
 
 
@@ -52,7 +72,9 @@ def real(name: str):
 
 def test_jc_writes_contract_csv_and_plot(tmp_path, capsys, loop_file):
     out, png = tmp_path / "jc.csv", tmp_path / "jc.png"
-    code, text, err = cli(capsys, "jc", str(loop_file), *EDGES, "--out", str(out), "--plot", str(png))
+    code, text, err = cli(
+        capsys, "jc", str(loop_file), *EDGES, "--out", str(out), "--plot", str(png)
+    )
     assert code == 0, err
     assert out.read_text().splitlines()[0] == "B_T,Jc_A_cm2"
     jc = JcCurve.from_csv(out)
@@ -61,20 +83,28 @@ def test_jc_writes_contract_csv_and_plot(tmp_path, capsys, loop_file):
     assert "not fully penetrated" in text
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--a", "0 mm", "--b", "1.2 mm", "--c", "2.8 mm"), "edge a = 0.0 m"),
-    (("--a", "2 mm", "--b", "1.2 mm", "--c", "2.8 mm"), "a must be the shorter edge"),
-    (("--a", "0.5", "--b", "1.2 mm", "--c", "2.8 mm"), "--a: '0.5' has no unit"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--a", "0 mm", "--b", "1.2 mm", "--c", "2.8 mm"), "edge a = 0.0 m"),
+        (("--a", "2 mm", "--b", "1.2 mm", "--c", "2.8 mm"), "a must be the shorter edge"),
+        (("--a", "0.5", "--b", "1.2 mm", "--c", "2.8 mm"), "--a: '0.5' has no unit"),
+    ],
+)
 def test_jc_bad_sizes(capsys, loop_file, args, message):
     code, _, err = cli(capsys, "jc", str(loop_file), *args)
     assert code == 2 and message in err and err.count("\n") <= 1
 
 
-@pytest.mark.parametrize("name", [
-    "mpms3_dc_zfcfc_KMK232_100Oe.dat", "mpms3_vsm_zfc_sample4_100Oe.dat",
-    "mpms3_vsm_mt_film-A2481_100Oe_zfc-warming.dat", "mpmsxl_dc_mt_pb6051_1000Oe.dat",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mpms3_dc_zfcfc_KMK232_100Oe.dat",
+        "mpms3_vsm_zfc_sample4_100Oe.dat",
+        "mpms3_vsm_mt_film-A2481_100Oe_zfc-warming.dat",
+        "mpmsxl_dc_mt_pb6051_1000Oe.dat",
+    ],
+)
 def test_tc_on_real_files_says_no_transition(tmp_path, capsys, name):
     png = tmp_path / "mt.png"
     code, out, err = cli(capsys, "tc", str(real(name)), "--plot", str(png))
@@ -87,7 +117,10 @@ def test_tc_on_a_transition_writes_json(tmp_path, capsys):
     t = np.linspace(5, 60, 221)
     m_emu = -1e-2 / (1 + np.exp((t - 38) / 0.5)) + 1e-5
     csv = tmp_path / "mt.csv"
-    csv.write_text("T (K),H (Oe),m (emu)\n" + "\n".join(f"{a:.6g},10,{b:.8g}" for a, b in zip(t, m_emu, strict=True)))
+    csv.write_text(
+        "T (K),H (Oe),m (emu)\n"
+        + "\n".join(f"{a:.6g},10,{b:.8g}" for a, b in zip(t, m_emu, strict=True))
+    )
     out = tmp_path / "tc.json"
     code, _, err = cli(capsys, "tc", str(csv), "--criterion", "0.9", "--out", str(out))
     assert code == 0, err
@@ -98,20 +131,51 @@ def test_tc_on_a_transition_writes_json(tmp_path, capsys):
 def test_creep_prints_and_writes(tmp_path, capsys):
     t = np.geomspace(10, 2e5, 150)
     series = tmp_path / "hall.csv"
-    series.write_text("time_s,B_T\n" + "\n".join(f"{a:.8g},{1.046 - 4.80e-3 * np.log(a):.10g}" for a in t))
+    series.write_text(
+        "time_s,B_T\n" + "\n".join(f"{a:.8g},{1.046 - 4.80e-3 * np.log(a):.10g}" for a in t)
+    )
     out = tmp_path / "creep.json"
-    code, text, err = cli(capsys, "creep", str(series), "--at", "3 d", "--out", str(out), "--plot", str(tmp_path / "c.png"))
+    code, text, err = cli(
+        capsys,
+        "creep",
+        str(series),
+        "--at",
+        "3 d",
+        "--out",
+        str(out),
+        "--plot",
+        str(tmp_path / "c.png"),
+    )
     assert code == 0, err
     res = json.loads(out.read_text())
     at = 3 * 86400
-    assert res["a_T"] == pytest.approx(1.046, rel=1e-7) and res["b_T"] == pytest.approx(4.80e-3, rel=1e-6)
-    assert res["decay_at_ppm_per_h"] == pytest.approx(4.80e-3 / ((1.046 - 4.80e-3 * np.log(at)) * at) * 3.6e9, rel=1e-6)
+    assert res["a_T"] == pytest.approx(1.046, rel=1e-7) and res["b_T"] == pytest.approx(
+        4.80e-3, rel=1e-6
+    )
+    assert res["decay_at_ppm_per_h"] == pytest.approx(
+        4.80e-3 / ((1.046 - 4.80e-3 * np.log(at)) * at) * 3.6e9, rel=1e-6
+    )
     assert "ppm/h" in text and (tmp_path / "c.png").is_file()
 
 
 def test_measure_add_stores_file_curve_and_objective(capsys, db, loop_file):
-    code, out, err = cli(capsys, "measure", "add", "--db", db, "-c", NAME, "--sample", "B2", str(loop_file),
-                         "--kind", "mh_loop", *EDGES, "--by", "ana")
+    code, out, err = cli(
+        capsys,
+        "measure",
+        "add",
+        "--db",
+        db,
+        "-c",
+        NAME,
+        "--sample",
+        "B2",
+        str(loop_file),
+        "--kind",
+        "mh_loop",
+        *EDGES,
+        "--by",
+        "ana",
+    )
     assert code == 0, err
     store = Store(db)
     (rec,) = store.measurements(NAME, "B2")
@@ -144,7 +208,9 @@ def test_measure_add_failures_write_nothing(tmp_path, capsys, db, loop_file, cas
         edges[1], message = "3 mm", "a must be the shorter edge"
     else:
         sample, message = "nope", "nope"
-    code, _, err = cli(capsys, "measure", "add", "--db", db, "-c", NAME, "--sample", sample, str(file), *edges)
+    code, _, err = cli(
+        capsys, "measure", "add", "--db", db, "-c", NAME, "--sample", sample, str(file), *edges
+    )
     assert code == 2 and message in err, err
     store = Store(db)
     assert store.measurements(NAME, with_content=False) == []
@@ -154,11 +220,25 @@ def test_measure_add_failures_write_nothing(tmp_path, capsys, db, loop_file, cas
 def test_jc_from_csv_with_column_mapping(tmp_path, capsys):
     table = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, n_points=71)
     csv = tmp_path / "loop.csv"
-    csv.write_text("field,moment\n" + "\n".join(
-        f"{b:.10g},{m * 1e3:.10g}" for b, m in zip(table.field_T, table.moment_Am2, strict=True)))
+    csv.write_text(
+        "field,moment\n"
+        + "\n".join(
+            f"{b:.10g},{m * 1e3:.10g}" for b, m in zip(table.field_T, table.moment_Am2, strict=True)
+        )
+    )
     out = tmp_path / "jc.csv"
-    code, _, err = cli(capsys, "jc", str(csv), *EDGES, "--column", "field=field [T]",
-                       "--column", "moment=moment [emu]", "--out", str(out))
+    code, _, err = cli(
+        capsys,
+        "jc",
+        str(csv),
+        *EDGES,
+        "--column",
+        "field=field [T]",
+        "--column",
+        "moment=moment [emu]",
+        "--out",
+        str(out),
+    )
     assert code == 0, err
     assert JcCurve.from_csv(out).at(3.0) == pytest.approx(TRUE_JC(3.0), rel=0.02)
     code, _, err = cli(capsys, "jc", str(csv), *EDGES)

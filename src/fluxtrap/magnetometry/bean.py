@@ -27,7 +27,9 @@ def bean_jc(dm_A_m: np.ndarray | float, a_m: float, b_m: float) -> np.ndarray | 
     return 2.0 * np.asarray(dm_A_m, dtype=float) / (a_m * (1.0 - a_m / (3.0 * b_m)))
 
 
-def jc_from_width(width: LoopWidth, a_m: float, b_m: float, c_m: float, *, source: str = "") -> JcCurve:
+def jc_from_width(
+    width: LoopWidth, a_m: float, b_m: float, c_m: float, *, source: str = ""
+) -> JcCurve:
     """Jc(B) for B >= 0 from a loop width; the two field quadrants are averaged where both exist.
 
     Points where dm <= 0 are dropped (their number is in ``settings``). If the median width is
@@ -98,5 +100,7 @@ def jc_from_loop(
     see ``loops.loop_width`` for the branches, background and field grid.
     """
     check_bar(a_m, b_m, c_m)
-    width = loop_width(table, temperature_K=temperature_K, background=background, grid_step_T=grid_step_T)
+    width = loop_width(
+        table, temperature_K=temperature_K, background=background, grid_step_T=grid_step_T
+    )
     return jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename)

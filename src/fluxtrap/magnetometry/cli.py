@@ -19,10 +19,14 @@ B_HELP = 'Edge b (>= a) perpendicular to the field, e.g. "1.2 mm".'
 C_HELP = 'Edge c along the field, e.g. "2.8 mm".'
 ColumnsOption = Annotated[
     list[str] | None,
-    typer.Option("--column", help='quantity=column for CSV files, e.g. field="H (Oe)" or moment="m [emu]"; repeat.'),
+    typer.Option(
+        "--column",
+        help='quantity=column for CSV files, e.g. field="H (Oe)" or moment="m [emu]"; repeat.',
+    ),
 ]
 TemperatureOption = Annotated[
-    str | None, typer.Option("--temperature", help='Loop to analyse in a multi-temperature file, e.g. "5 K".')
+    str | None,
+    typer.Option("--temperature", help='Loop to analyse in a multi-temperature file, e.g. "5 K".'),
 ]
 REPORT_FIELDS_T = (0.5, 1.0, 2.0, 3.0, 5.0, 7.0)
 
@@ -36,8 +40,12 @@ def jc_command(
     a: Annotated[str, typer.Option("--a", help=A_HELP)],
     b: Annotated[str, typer.Option("--b", help=B_HELP)],
     c: Annotated[str, typer.Option("--c", help=C_HELP)],
-    out: Annotated[Path | None, typer.Option("--out", help="CSV to write (columns B_T,Jc_A_cm2).")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Figure to write (PNG/PDF): loop and Jc(B).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="CSV to write (columns B_T,Jc_A_cm2).")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Figure to write (PNG/PDF): loop and Jc(B).")
+    ] = None,
     temperature: TemperatureOption = None,
     column: ColumnsOption = None,
 ) -> None:
@@ -52,17 +60,25 @@ def jc_command(
     t = parse(temperature, "temperature", "--temperature") if temperature else None
     width = loop_width(table, temperature_K=t)
     jc = jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename)
-    shown = Table("B (T)", "Jc (A/cm²)", "", title=f"{loop_file.name}: Jc(B) at {jc.temperature_K:.3g} K")
+    shown = Table(
+        "B (T)", "Jc (A/cm²)", "", title=f"{loop_file.name}: Jc(B) at {jc.temperature_K:.3g} K"
+    )
     for f in REPORT_FIELDS_T:
         if jc.field_T[0] <= f <= jc.field_T[-1]:
             k = int(np.argmin(np.abs(jc.field_T - f)))
-            shown.add_row(f"{f:g}", f"{jc.at(f) * 1e-4:.4g}", "not fully penetrated" if jc.unpenetrated[k] else "")
+            shown.add_row(
+                f"{f:g}",
+                f"{jc.at(f) * 1e-4:.4g}",
+                "not fully penetrated" if jc.unpenetrated[k] else "",
+            )
     console.print(shown)
     flagged = jc.field_T[jc.unpenetrated]
     if flagged.size:
-        console.print(f"{flagged.size} of {jc.field_T.size} points flagged not fully penetrated "
-                      f"(B <= {flagged[flagged < 1].max() if (flagged < 1).any() else 0:.3g} T remanent peak"
-                      f"{', and near the turning field' if (flagged >= 1).any() else ''}); kept, not smoothed")
+        console.print(
+            f"{flagged.size} of {jc.field_T.size} points flagged not fully penetrated "
+            f"(B <= {flagged[flagged < 1].max() if (flagged < 1).any() else 0:.3g} T remanent peak"
+            f"{', and near the turning field' if (flagged >= 1).any() else ''}); kept, not smoothed"
+        )
     if out:
         jc.to_csv(out)
         console.print(f"wrote {out} ({jc.field_T.size} rows, B_T,Jc_A_cm2)")
@@ -74,13 +90,24 @@ def jc_command(
 
 
 def tc_command(
-    mt_file: Annotated[Path, typer.Argument(help="M(T) curve: Quantum Design .dat or CSV (ZFC and/or FC).")],
-    criterion: Annotated[float, typer.Option(
-        "--criterion", min=0.01, max=0.99,
-        help="Tc where the moment is back to this fraction of the way from full shielding to the normal state.",
-    )] = 0.9,
-    out: Annotated[Path | None, typer.Option("--out", help="JSON to write (Tc, onset, fit per sweep).")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Figure to write: M(T) with baseline and Tc.")] = None,
+    mt_file: Annotated[
+        Path, typer.Argument(help="M(T) curve: Quantum Design .dat or CSV (ZFC and/or FC).")
+    ],
+    criterion: Annotated[
+        float,
+        typer.Option(
+            "--criterion",
+            min=0.01,
+            max=0.99,
+            help="Tc where the moment is back to this fraction of the way from full shielding to the normal state.",
+        ),
+    ] = 0.9,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="JSON to write (Tc, onset, fit per sweep).")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Figure to write: M(T) with baseline and Tc.")
+    ] = None,
     column: ColumnsOption = None,
 ) -> None:
     """Tc from M(T): normal-state baseline, low-temperature plateau, Tc at the criterion and the onset."""
@@ -102,43 +129,83 @@ def tc_command(
         console.print(f"wrote {plot}")
     if not results:
         raise AnalysisError("; ".join(reasons))
-    shown = Table("sweep", f"Tc ({criterion:.0%}) (K)", "onset (K)", "step (emu)", title=mt_file.name)
+    shown = Table(
+        "sweep", f"Tc ({criterion:.0%}) (K)", "onset (K)", "step (emu)", title=mt_file.name
+    )
     for r in results:
         shown.add_row(r.sweep, f"{r.tc_K:.2f}", f"{r.onset_K:.2f}", f"{r.step_Am2 * 1e3:.3g}")
     console.print(shown)
     for why in reasons:
         console.print(f"[yellow]{why}[/]")
     if out:
-        out.write_text(json.dumps({"file": mt_file.name, "criterion": criterion,
-                                   "sweeps": [r.to_dict() for r in results], "not_found": reasons}, indent=2))
+        out.write_text(
+            json.dumps(
+                {
+                    "file": mt_file.name,
+                    "criterion": criterion,
+                    "sweeps": [r.to_dict() for r in results],
+                    "not_found": reasons,
+                },
+                indent=2,
+            )
+        )
         console.print(f"wrote {out}")
 
 
 def creep_command(
-    series_csv: Annotated[Path, typer.Argument(help="Trapped-field series CSV: a time column (time_s) and a field column (B_T).")],
-    at: Annotated[str | None, typer.Option("--at", help='Time (since the field reached zero) for the decay rate, e.g. "3 d".')] = None,
-    start: Annotated[str | None, typer.Option("--start", help='Fit from this time after the origin, e.g. "60 s".')] = None,
-    column: Annotated[str | None, typer.Option("--column", help="Field column when there are several.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="JSON to write (fit, covariance, rates).")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Figure to write: B(t), fit and extrapolation.")] = None,
+    series_csv: Annotated[
+        Path,
+        typer.Argument(
+            help="Trapped-field series CSV: a time column (time_s) and a field column (B_T)."
+        ),
+    ],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help='Time (since the field reached zero) for the decay rate, e.g. "3 d".'
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help='Fit from this time after the origin, e.g. "60 s".'),
+    ] = None,
+    column: Annotated[
+        str | None, typer.Option("--column", help="Field column when there are several.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="JSON to write (fit, covariance, rates).")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Figure to write: B(t), fit and extrapolation.")
+    ] = None,
 ) -> None:
     """Flux creep: fit B(t) = a - b ln t, S = b / B(t0), decay in ppm/h at --at, extrapolated B."""
     from fluxtrap.magnetometry.creep import fit_creep, read_series
 
     time, field, applied, col = read_series(series_csv, column=column)
-    fit = fit_creep(time, field, applied_T=applied, start_s=parse(start, "time", "--start") if start else None,
-                    source=series_csv.name, column=col)
+    fit = fit_creep(
+        time,
+        field,
+        applied_T=applied,
+        start_s=parse(start, "time", "--start") if start else None,
+        source=series_csv.name,
+        column=col,
+    )
     at_s = parse(at, "time", "--at") if at else fit.t_end_s
     sa, sb = np.sqrt(np.diag(fit.cov))
-    console.print(f"{series_csv.name} [{col}]: {fit.n_points} points from t = {fit.t_start_s:.4g} s to "
-                  f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock)")
+    console.print(
+        f"{series_csv.name} [{col}]: {fit.n_points} points from t = {fit.t_start_s:.4g} s to "
+        f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock)"
+    )
     shown = Table("quantity", "value")
     shown.add_row("a (T)", f"{fit.a_T:.6g} ± {sa:.2g}")
     shown.add_row("b (T per ln s)", f"{fit.b_T:.4g} ± {sb:.2g}")
     shown.add_row(f"S = b / B(t0), t0 = {fit.t_start_s:.3g} s", f"{fit.rate(fit.t_start_s):.4g}")
     shown.add_row(f"B at {at_s:.4g} s (T)", f"{fit.field(at_s):.6g} ± {fit.field_sigma(at_s):.2g}")
-    shown.add_row(f"decay at {at_s:.4g} s (ppm/h)",
-                  f"{fit.decay_ppm_per_h(at_s):.4g} ± {fit.decay_sigma_ppm_per_h(at_s):.2g}")
+    shown.add_row(
+        f"decay at {at_s:.4g} s (ppm/h)",
+        f"{fit.decay_ppm_per_h(at_s):.4g} ± {fit.decay_sigma_ppm_per_h(at_s):.2g}",
+    )
     try:
         t01 = fit.time_to_reach_ppm_per_h(0.1)
         shown.add_row("decay < 0.1 ppm/h (MRI) after", f"{t01:.4g} s = {t01 / 86400:.4g} d")
@@ -147,9 +214,12 @@ def creep_command(
     console.print(shown)
     if out:
         summary = fit.to_dict() | {
-            "at_s": at_s, "field_at_T": float(fit.field(at_s)), "field_at_sigma_T": float(fit.field_sigma(at_s)),
+            "at_s": at_s,
+            "field_at_T": float(fit.field(at_s)),
+            "field_at_sigma_T": float(fit.field_sigma(at_s)),
             "decay_at_ppm_per_h": float(fit.decay_ppm_per_h(at_s)),
-            "decay_at_sigma_ppm_per_h": float(fit.decay_sigma_ppm_per_h(at_s)), "S_at": float(fit.rate(at_s)),
+            "decay_at_sigma_ppm_per_h": float(fit.decay_sigma_ppm_per_h(at_s)),
+            "S_at": float(fit.rate(at_s)),
         }
         out.write_text(json.dumps(summary, indent=2))
         console.print(f"wrote {out}")
@@ -160,7 +230,9 @@ def creep_command(
         console.print(f"wrote {plot}")
 
 
-measure_app = typer.Typer(help="Store measurement files and what is derived from them.", no_args_is_help=True)
+measure_app = typer.Typer(
+    help="Store measurement files and what is derived from them.", no_args_is_help=True
+)
 
 
 @measure_app.command("add")
@@ -171,7 +243,9 @@ def measure_add(
     a: Annotated[str, typer.Option("--a", help=A_HELP)],
     b: Annotated[str, typer.Option("--b", help=B_HELP)],
     c: Annotated[str, typer.Option("--c", help=C_HELP)],
-    kind: Annotated[str, typer.Option("--kind", help="What the file measures: mh_loop.")] = "mh_loop",
+    kind: Annotated[
+        str, typer.Option("--kind", help="What the file measures: mh_loop.")
+    ] = "mh_loop",
     temperature: TemperatureOption = None,
     column: ColumnsOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Who recorded it.")] = None,
@@ -189,12 +263,32 @@ def measure_add(
     except FileNotFoundError:
         raise InputFileError(f"{file}: no such file") from None
     t = parse(temperature, "temperature", "--temperature") if temperature else None
-    metadata, curves, jc = derive(kind, content, file.name, a_m, b_m, c_m, temperature_K=t,
-                                  columns=key_values(column, "--column") or None)
+    metadata, curves, jc = derive(
+        kind,
+        content,
+        file.name,
+        a_m,
+        b_m,
+        c_m,
+        temperature_K=t,
+        columns=key_values(column, "--column") or None,
+    )
     objectives = objective_values(spec, jc)
-    rec = store.add_measurement(campaign, sample, kind, file.name, content, temperature_K=jc.temperature_K,
-                                metadata=metadata, curves=curves, objectives=objectives, recorded_by=by)
-    console.print(f"stored {file.name} as measurement {rec.id} of {sample} ({kind}, {jc.temperature_K:.3g} K): {jc!r}")
+    rec = store.add_measurement(
+        campaign,
+        sample,
+        kind,
+        file.name,
+        content,
+        temperature_K=jc.temperature_K,
+        metadata=metadata,
+        curves=curves,
+        objectives=objectives,
+        recorded_by=by,
+    )
+    console.print(
+        f"stored {file.name} as measurement {rec.id} of {sample} ({kind}, {jc.temperature_K:.3g} K): {jc!r}"
+    )
     for name, value in objectives.items():
         console.print(f"  {name} = {value * 1e-4:.4g} A/cm² ({value:.4g} A/m²)")
     for name, why in skipped_objectives(spec, jc).items():
@@ -211,9 +305,18 @@ def measure_list(
     store = store_from(db)
     shown = Table("id", "sample", "kind", "T (K)", "file", "curves", title=campaign)
     for m in store.measurements(campaign, sample, with_content=False):
-        curves = ", ".join(f"{cv.kind} ({len(next(iter(cv.columns.values()), []))} pts)" for cv in store.curves(m.id))
-        shown.add_row(str(m.id), m.sample, m.kind, f"{m.temperature_K:.3g}" if m.temperature_K else "-",
-                      m.filename, curves)
+        curves = ", ".join(
+            f"{cv.kind} ({len(next(iter(cv.columns.values()), []))} pts)"
+            for cv in store.curves(m.id)
+        )
+        shown.add_row(
+            str(m.id),
+            m.sample,
+            m.kind,
+            f"{m.temperature_K:.3g}" if m.temperature_K else "-",
+            m.filename,
+            curves,
+        )
     console.print(shown)
 
 

@@ -90,7 +90,9 @@ def loop_groups(table: MeasurementTable, temperature_jump_K: float = 2.0) -> lis
     return [(s, e) for s, e in zip(edges[:-1], edges[1:], strict=True) if e - s >= 3]
 
 
-def split_branches(table: MeasurementTable, *, tolerance_T: float | None = None) -> tuple[Branch, ...]:
+def split_branches(
+    table: MeasurementTable, *, tolerance_T: float | None = None
+) -> tuple[Branch, ...]:
     """All branches of all loops in ``table``, in measurement order.
 
     ``tolerance_T``: field reversal below which no turning point is declared (default 0.2% of
@@ -120,7 +122,9 @@ def split_branches(table: MeasurementTable, *, tolerance_T: float | None = None)
                     loop=loop,
                     start=g0 + s,
                     stop=g0 + e,
-                    temperature_K=float(np.nanmedian(temps)) if np.isfinite(temps).any() else np.nan,
+                    temperature_K=float(np.nanmedian(temps))
+                    if np.isfinite(temps).any()
+                    else np.nan,
                     field_T=b[s:e].copy(),
                     moment_Am2=table.moment_Am2[g0 + s : g0 + e].copy(),
                 )
@@ -164,7 +168,9 @@ def linear_background(branches: tuple[Branch, ...] | list[Branch], fraction: flo
     grid = np.union1d(bd, bi)
     grid = grid[(grid >= lo) & (grid <= hi) & (np.abs(grid) >= fraction * bmax)]
     if grid.size < 3:
-        raise AnalysisError(f"too few high-field points (|B| >= {fraction * bmax:.3g} T) to fit a background")
+        raise AnalysisError(
+            f"too few high-field points (|B| >= {fraction * bmax:.3g} T) to fit a background"
+        )
     rev = 0.5 * (np.interp(grid, bd, md) + np.interp(grid, bi, mi))
     return float(np.polyfit(grid, rev, 1)[0])
 
@@ -188,7 +194,8 @@ def loop_width(
     branches = split_branches(table)
     loops = sorted({b.loop for b in branches if b.kind in ("decreasing", "increasing")})
     complete = [
-        lp for lp in loops
+        lp
+        for lp in loops
         if any(b.loop == lp and b.kind == "decreasing" for b in branches)
         and any(b.loop == lp and b.kind == "increasing" for b in branches)
     ]
@@ -216,7 +223,9 @@ def loop_width(
     bi, mi = inc.sorted()
     lo, hi = max(bd[0], bi[0]), min(bd[-1], bi[-1])
     if hi - lo <= 0:
-        raise AnalysisError(f"{table.metadata.filename}: the branches of loop {loop} do not overlap in field")
+        raise AnalysisError(
+            f"{table.metadata.filename}: the branches of loop {loop} do not overlap in field"
+        )
     step = grid_step_T or (hi - lo) / max(min(bd.size, bi.size) - 1, 1)
     k0, k1 = int(np.ceil(lo / step - 1e-9)), int(np.floor(hi / step + 1e-9))
     grid = np.arange(k0, k1 + 1) * step

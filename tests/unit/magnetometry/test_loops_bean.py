@@ -19,24 +19,41 @@ A, B, C = 0.5e-3, 1.2e-3, 2.8e-3  # the users' bar, m
     "name, expected",
     [
         # README: "virgin curve, then the falling branch, then the rising branch", ±70 kOe at 5 K
-        ("mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat", [("virgin", 5, 0, 7), ("decreasing", 5, 7, -7), ("increasing", 5, -7, 7)]),
+        (
+            "mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat",
+            [("virgin", 5, 0, 7), ("decreasing", 5, 7, -7), ("increasing", 5, -7, 7)],
+        ),
         # README: "full M(H) loops at 5 K and at 300 K, field ±70 000 Oe"
-        ("mpms3_dc_mh_KMK282_5K-300K_tabsep.dat",
-         [("increasing", 5, -7, 7), ("decreasing", 5, 7, -7), ("increasing", 300, -7, 7), ("decreasing", 300, 7, -7)]),
+        (
+            "mpms3_dc_mh_KMK282_5K-300K_tabsep.dat",
+            [
+                ("increasing", 5, -7, 7),
+                ("decreasing", 5, 7, -7),
+                ("increasing", 300, -7, 7),
+                ("decreasing", 300, 7, -7),
+            ],
+        ),
         # README: M(H) at 3.00 K, ±70 000 Oe
         ("mpms3_vsm_mh_film-A2481_3K.dat", [("decreasing", 3, 7, -7), ("increasing", 3, -7, 7)]),
         # README: M(H) at 5 K, ±20 000 Oe, fine steps within ±8 kOe (the repeated ±8 kOe points do not split)
-        ("mpms3_vsm_mh_film-S1_5K.dat", [("virgin", 5, 0, 2), ("decreasing", 5, 2, -2), ("increasing", 5, -2, 2)]),
+        (
+            "mpms3_vsm_mh_film-S1_5K.dat",
+            [("virgin", 5, 0, 2), ("decreasing", 5, 2, -2), ("increasing", 5, -2, 2)],
+        ),
     ],
 )
 def test_real_loops_split_as_readme_says(name, expected, mpms_file):
     table = read(mpms_file(name))
     branches = split_branches(table)
-    got = [(b.kind, round(b.temperature_K), round(b.field_T[0]), round(b.field_T[-1])) for b in branches]
+    got = [
+        (b.kind, round(b.temperature_K), round(b.field_T[0]), round(b.field_T[-1]))
+        for b in branches
+    ]
     assert got == expected
     # branches cover every point; consecutive branches of a loop share their turning point
     assert sum(len(b) for b in branches) - sum(
-        1 for p, q in zip(branches[:-1], branches[1:], strict=True) if p.loop == q.loop) == len(table)
+        1 for p, q in zip(branches[:-1], branches[1:], strict=True) if p.loop == q.loop
+    ) == len(table)
 
 
 def test_loop_at_requested_temperature(mpms_file):
@@ -81,8 +98,18 @@ def test_critical_state_saturates_at_extended_bean_moment():
 def test_round_trip_kim_within_2_percent(tmp_path):
     """SYNTHETIC Kim loop (with background and noise) -> .dat file -> reader -> Bean: Jc back within 2% at 0.5-6 T."""
     true = kim(1.0e9, 0.6)  # 1e5 A/cm^2, B0 = 0.6 T
-    table = synthetic_mh_loop(true, A, B, C, temperature_K=5, field_max_T=7, n_points=141,
-                              background_emu_per_T=-2e-3, noise_emu=2e-5, seed=3)
+    table = synthetic_mh_loop(
+        true,
+        A,
+        B,
+        C,
+        temperature_K=5,
+        field_max_T=7,
+        n_points=141,
+        background_emu_per_T=-2e-3,
+        noise_emu=2e-5,
+        seed=3,
+    )
     path = tmp_path / "syn.dat"
     write_qd_dat(table, path, sample_name="KBa122-syn")
     back = read(path)
@@ -93,7 +120,10 @@ def test_round_trip_kim_within_2_percent(tmp_path):
     assert np.max(np.abs(err)) < 0.02, err
     assert jc.temperature_K == pytest.approx(5)
     # the remanent peak is flagged (self-field mu0 Jc a / 2 ~ 0.3 T at B = 0), high fields are not
-    assert jc.unpenetrated[jc.field_T < 0.1].all() and not jc.unpenetrated[(jc.field_T > 0.5) & (jc.field_T < 6)].any()
+    assert (
+        jc.unpenetrated[jc.field_T < 0.1].all()
+        and not jc.unpenetrated[(jc.field_T > 0.5) & (jc.field_T < 6)].any()
+    )
     assert jc.settings["background_Am2_per_T"] == pytest.approx(-2e-3 * 1e-3, rel=0.05)
 
 
@@ -101,7 +131,10 @@ def test_round_trip_from_a_tabulated_curve():
     """A JcCurve (not a formula) as the generator's input comes back within 2% at 0.5-6 T."""
     from fluxtrap.magnetometry.jc import JcCurve
 
-    truth = JcCurve(field_T=[0, 0.5, 1, 2, 3, 4, 5, 7], jc_A_m2=np.array([1.1e5, 6.0e4, 4.6e4, 3.5e4, 2.9e4, 2.5e4, 2.2e4, 1.8e4]) * 1e4)
+    truth = JcCurve(
+        field_T=[0, 0.5, 1, 2, 3, 4, 5, 7],
+        jc_A_m2=np.array([1.1e5, 6.0e4, 4.6e4, 3.5e4, 2.9e4, 2.5e4, 2.2e4, 1.8e4]) * 1e4,
+    )
     buf = io.StringIO()
     write_qd_dat(synthetic_mh_loop(truth, A, B, C, noise_emu=1e-5), buf)
     jc = jc_from_loop(read(buf.getvalue().encode(), filename="tab.dat"), A, B, C)
@@ -133,7 +166,9 @@ def test_reversible_loop_is_refused():
 
     b = loop_fields(7.0, 141)
     m = 1e-6 * b + np.random.default_rng(0).normal(0, 1e-9, b.size)
-    table = MeasurementTable.from_arrays(b, m, TableMetadata("para.dat", "MPMS3"), temperature_K=5.0)
+    table = MeasurementTable.from_arrays(
+        b, m, TableMetadata("para.dat", "MPMS3"), temperature_K=5.0
+    )
     with pytest.raises(AnalysisError, match="para.dat: no irreversible magnetization"):
         jc_from_loop(table, A, B, C)
 
@@ -143,8 +178,12 @@ def test_negative_virgin_curve_and_extra_branch():
     from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
 
     true = kim(1e9, 0.6)
-    fields = np.r_[np.linspace(0, -7, 141), np.linspace(-7, 7, 281)[1:], np.linspace(7, -7, 281)[1:]]
+    fields = np.r_[
+        np.linspace(0, -7, 141), np.linspace(-7, 7, 281)[1:], np.linspace(7, -7, 281)[1:]
+    ]
     m = critical_state_moment(true, fields, A, B, C)
-    table = MeasurementTable.from_arrays(fields, m, TableMetadata("neg.dat", "MPMS3"), temperature_K=5.0)
+    table = MeasurementTable.from_arrays(
+        fields, m, TableMetadata("neg.dat", "MPMS3"), temperature_K=5.0
+    )
     assert [b.kind for b in split_branches(table)] == ["virgin", "increasing", "decreasing"]
     assert jc_from_loop(table, A, B, C).at(3.0) == pytest.approx(true(3.0), rel=0.02)
