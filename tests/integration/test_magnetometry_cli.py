@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
 
 from fluxtrap.cli import run
 from fluxtrap.magnetometry.jc import JcCurve, kim
+from fluxtrap.magnetometry.loops import NotSuperconductingWarning
 from fluxtrap.magnetometry.pipeline import derive
 from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
 from fluxtrap.store import Store
@@ -243,3 +245,55 @@ def test_jc_from_csv_with_column_mapping(tmp_path, capsys):
     assert JcCurve.from_csv(out).at(3.0) == pytest.approx(TRUE_JC(3.0), rel=0.02)
     code, _, err = cli(capsys, "jc", str(csv), *EDGES)
     assert code == 2 and "no field column found" in err
+
+
+def _blank_moments(content: bytes, lines: list[int]) -> bytes:
+    """``content`` (CRLF .dat) with the 'Moment (emu)' cell (column 4) of the 1-based ``lines`` emptied."""
+    rows = content.split(b"\r\n")
+    for n in lines:
+        cells = rows[n - 1].split(b",")
+        cells[4] = b""
+        rows[n - 1] = b",".join(cells)
+    return b"\r\n".join(rows)
+
+
+def test_skipped_rows_are_reported_and_stored(tmp_path, capsys, db, loop_file):
+    first = loop_file.read_bytes().split(b"\r\n").index(b"[Data]") + 3  # first data line
+    lines = [first + 10, first + 11, first + 300]
+    gaps = tmp_path / "B2_gaps.dat"
+    gaps.write_bytes(_blank_moments(loop_file.read_bytes(), lines))
+    code, _, err = cli(capsys, "jc", str(gaps), *EDGES)
+    assert code == 0, err
+    note = f"skipped 3 rows without a moment or field value (lines {', '.join(map(str, lines))})"
+    assert f"warning: B2_gaps.dat: {note}" in err
+    code, _, err = cli(
+        capsys, "measure", "add", "--db", db, "-c", NAME, "--sample", "B2", str(gaps), *EDGES
+    )
+    assert code == 0 and note in err and "virgin" not in err, err
+    (rec,) = Store(db).measurements(NAME, "B2")
+    assert rec.metadata["skipped_lines"] == lines
+    code, _, err = cli(
+        capsys, "jc", str(loop_file), *EDGES
+    )  # nothing skipped, a superconductor: quiet
+    assert code == 0 and "warning" not in err, err
+
+
+def test_molecular_magnet_is_flagged_by_jc_and_measure_add(capsys, db):
+    path = real("mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat")
+    with warnings.catch_warnings(
+        record=True
+    ) as shown:  # printed as one line, not also as a Python warning
+        warnings.simplefilter("always")
+        code, _, err = cli(capsys, "jc", str(path), *EDGES)
+    assert not [w for w in shown if issubclass(w.category, NotSuperconductingWarning)]
+    message = "moment rises with field on the virgin branch (+0.014 emu/T from 0 to 0.14 T)"
+    assert code == 0 and f"warning: {path.name}: {message}" in err, err
+    code, _, err = cli(
+        capsys, "measure", "add", "--db", db, "-c", NAME, "--sample", "B2", str(path), *EDGES
+    )
+    assert code == 0 and message in err, err
+    store = Store(db)
+    (rec,) = store.measurements(NAME, "B2")
+    curves = {cv.kind: cv for cv in store.curves(rec.id)}
+    (stored,) = curves["jc"].settings["warnings"]
+    assert message in stored and curves["jc"].settings["virgin_slope_Am2_per_T"] > 0

@@ -11,7 +11,14 @@
 from fluxtrap.magnetometry.bean import bean_jc, jc_from_loop, jc_from_width
 from fluxtrap.magnetometry.creep import CreepFit, fit_creep, read_series
 from fluxtrap.magnetometry.jc import JcCurve, kim
-from fluxtrap.magnetometry.loops import Branch, LoopWidth, loop_width, magnetization, split_branches
+from fluxtrap.magnetometry.loops import (
+    Branch,
+    LoopWidth,
+    NotSuperconductingWarning,
+    loop_width,
+    magnetization,
+    split_branches,
+)
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
 from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
@@ -23,6 +30,7 @@ __all__ = [
     "JcCurve",
     "LoopWidth",
     "MeasurementTable",
+    "NotSuperconductingWarning",
     "Sweep",
     "TableMetadata",
     "TcResult",

@@ -13,11 +13,13 @@ full-penetration field). Those points are flagged in the ``JcCurve``, not remove
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from fluxtrap.errors import AnalysisError
 from fluxtrap.magnetometry.jc import JcCurve
-from fluxtrap.magnetometry.loops import LoopWidth, check_bar, loop_width
+from fluxtrap.magnetometry.loops import LoopWidth, NotSuperconductingWarning, check_bar, loop_width
 from fluxtrap.magnetometry.table import MU0, MeasurementTable
 
 
@@ -34,7 +36,8 @@ def jc_from_width(
 
     Points where dm <= 0 are dropped (their number is in ``settings``). If the median width is
     not above five times its point-to-point noise, the loop has no irreversible magnetization
-    and AnalysisError is raised.
+    and AnalysisError is raised. If the virgin branch does not shield (``width.not_superconducting``)
+    a ``NotSuperconductingWarning`` is emitted and kept in ``settings["warnings"]``.
     """
     check_bar(a_m, b_m, c_m)
     volume = a_m * b_m * c_m
@@ -60,6 +63,10 @@ def jc_from_width(
             f"{median * volume * 1e3:.3g} emu is within 5 noise widths ({noise * volume * 1e3:.2g} emu); "
             "is this a superconductor's loop?"
         )
+    notes = []
+    if width.not_superconducting:
+        notes.append(f"{source or 'loop'}: {width.not_superconducting}")
+        warnings.warn(notes[-1], NotSuperconductingWarning, stacklevel=2)
     grid, dm_pos = grid[ok], dm_pos[ok]
     jc = bean_jc(dm_pos, a_m, b_m)
     # full-penetration (self) field of the bar, of order mu0 Jc a / 2
@@ -80,6 +87,9 @@ def jc_from_width(
             "background_Am2_per_T": width.background_Am2_per_T,
             "field_max_T": width.field_max_T,
             "dropped_nonpositive_dm": int((~ok).sum()),
+            "virgin_slope_Am2_per_T": width.virgin_slope_Am2_per_T,
+            "virgin_field_T": width.virgin_field_T,
+            "warnings": notes,
         },
     )
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
@@ -13,6 +17,9 @@ from rich.table import Table
 from fluxtrap.cli_common import CampaignOption, DbOption, console, key_values, store_from
 from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.units import parse
+
+if TYPE_CHECKING:
+    from fluxtrap.magnetometry.jc import JcCurve
 
 A_HELP = 'Edge a (<= b) perpendicular to the field, with its unit, e.g. "0.5 mm".'
 B_HELP = 'Edge b (>= a) perpendicular to the field, e.g. "1.2 mm".'
@@ -33,6 +40,26 @@ REPORT_FIELDS_T = (0.5, 1.0, 2.0, 3.0, 5.0, 7.0)
 
 def _edges(a: str, b: str, c: str) -> tuple[float, float, float]:
     return parse(a, "length", "--a"), parse(b, "length", "--b"), parse(c, "length", "--c")
+
+
+@contextmanager
+def _printed_warnings() -> Iterator[None]:
+    """Silence ``NotSuperconductingWarning``: the CLI prints it from the curve's settings (``_warn``)."""
+    from fluxtrap.magnetometry.loops import NotSuperconductingWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotSuperconductingWarning)
+        yield
+
+
+def _warn(filename: str, skipped_lines: Sequence[int], jc: JcCurve) -> None:
+    """One ``warning:`` line on stderr per skipped-rows note and per recorded analysis warning."""
+    from fluxtrap.magnetometry.table import skipped_note
+
+    if skipped_lines:
+        print(f"warning: {filename}: {skipped_note(skipped_lines)}", file=sys.stderr)
+    for text in jc.settings.get("warnings", ()):
+        print(f"warning: {text}", file=sys.stderr)
 
 
 def jc_command(
@@ -59,7 +86,9 @@ def jc_command(
     table = read(loop_file, columns=key_values(column, "--column") or None)
     t = parse(temperature, "temperature", "--temperature") if temperature else None
     width = loop_width(table, temperature_K=t)
-    jc = jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename)
+    with _printed_warnings():
+        jc = jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename)
+    _warn(table.metadata.filename, table.metadata.skipped_lines, jc)
     shown = Table(
         "B (T)", "Jc (A/cm²)", "", title=f"{loop_file.name}: Jc(B) at {jc.temperature_K:.3g} K"
     )
@@ -263,16 +292,18 @@ def measure_add(
     except FileNotFoundError:
         raise InputFileError(f"{file}: no such file") from None
     t = parse(temperature, "temperature", "--temperature") if temperature else None
-    metadata, curves, jc = derive(
-        kind,
-        content,
-        file.name,
-        a_m,
-        b_m,
-        c_m,
-        temperature_K=t,
-        columns=key_values(column, "--column") or None,
-    )
+    with _printed_warnings():
+        metadata, curves, jc = derive(
+            kind,
+            content,
+            file.name,
+            a_m,
+            b_m,
+            c_m,
+            temperature_K=t,
+            columns=key_values(column, "--column") or None,
+        )
+    _warn(file.name, metadata.get("skipped_lines", ()), jc)
     objectives = objective_values(spec, jc)
     rec = store.add_measurement(
         campaign,

@@ -16,6 +16,14 @@ from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.table import MeasurementTable
 
 BRANCH_KINDS = ("virgin", "decreasing", "increasing")
+SHIELDING_WINDOW = 0.02  # virgin-branch check from B = 0 out to this fraction of the loop's max |B|
+
+
+class NotSuperconductingWarning(UserWarning):
+    """An M(H) loop that does not look like a superconductor's: its virgin branch does not shield.
+
+    A warning, not an error: the Jc is still derived, and the curve's settings record the warning.
+    """
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,7 +146,9 @@ class LoopWidth:
 
     ``field_T`` is a common grid ``(n,)`` (mu0*H, T) over the field range both branches cover;
     ``background_Am2_per_T`` the linear background slope that was subtracted (0 if none);
-    ``field_max_T`` the largest |field| of the loop (the turning field).
+    ``field_max_T`` the largest |field| of the loop (the turning field); ``virgin_slope_Am2_per_T``
+    and ``virgin_field_T``: see ``virgin_slope`` (None without a virgin branch);
+    ``not_superconducting``: why the loop does not look like a superconductor's ("" if it does).
     """
 
     field_T: np.ndarray
@@ -147,6 +157,9 @@ class LoopWidth:
     loop: int
     background_Am2_per_T: float
     field_max_T: float
+    virgin_slope_Am2_per_T: float | None = None
+    virgin_field_T: float | None = None
+    not_superconducting: str = ""
 
 
 def linear_background(branches: tuple[Branch, ...] | list[Branch], fraction: float = 0.7) -> float:
@@ -175,6 +188,72 @@ def linear_background(branches: tuple[Branch, ...] | list[Branch], fraction: flo
     return float(np.polyfit(grid, rev, 1)[0])
 
 
+def virgin_slope(
+    branch: Branch, field_max_T: float, fraction: float = SHIELDING_WINDOW
+) -> tuple[float, float]:
+    """Mean slope dm/dB (A*m^2/T) of a virgin branch near zero field, and the field (T) it reaches.
+
+    Least squares through the branch's first point, sum(dB dm) / sum(dB^2), over the points with
+    |B - B0| <= ``fraction`` * ``field_max_T`` (at least the first 3): negative when the moment
+    opposes the field (shielding), positive when it follows it.
+    """
+    db = branch.field_T - branch.field_T[0]
+    dm = branch.moment_Am2 - branch.moment_Am2[0]
+    n = max(int(np.sum(np.abs(db) <= fraction * field_max_T)), min(3, db.size))
+    db, dm = db[:n], dm[:n]
+    return float(db @ dm / (db @ db)), float(branch.field_T[n - 1])
+
+
+def shielding_check(
+    branches: tuple[Branch, ...] | list[Branch], loop: int
+) -> tuple[float | None, float | None, str]:
+    """Does the virgin branch of ``loop`` shield? ``(slope A*m^2/T, field T, "" or why not)``.
+
+    A superconductor cooled in zero field shields: on the virgin branch its moment first falls
+    against the field (dm/dB < 0, about -V/mu0 for a bar along the field: chi = -1). The slope
+    (``virgin_slope``, 0 to 2% of the loop's max |B|) must be negative for the raw moment *and*
+    below the linear background that ``loop_width`` removes. The background alone is not the
+    reference: it is fitted at high field, where a magnet can rise faster than near zero (the
+    CoCp2 molecular magnet: +0.014 emu/T raw, +0.067 emu/T at 5-7 T), so removing it would fake
+    shielding. The raw moment alone misses a ferromagnetic film whose diamagnetic substrate
+    (chi ~ -1e-5) pulls the sum below zero. Shielding (chi ~ -1) passes both; a very weak
+    superconductor in a strong paramagnetic background could still warn. No virgin branch: no
+    check (None, None, "").
+    """
+    mine = [b for b in branches if b.loop == loop]
+    virgin = next((b for b in mine if b.kind == "virgin"), None)
+    if virgin is None:
+        return None, None, ""
+    bmax = max(float(np.max(np.abs(b.field_T))) for b in mine)
+    slope, reach = virgin_slope(virgin, bmax)
+    try:
+        background = linear_background(mine)
+    except AnalysisError:
+        background = 0.0
+    emu = 1e3  # emu per A*m^2
+    span = f"from {round(virgin.field_T[0], 2) + 0.0:g} to {reach:.2g} T"
+    ask = "a superconductor shields; is this a ferro- or paramagnet"
+    if slope > 0:
+        return (
+            slope,
+            reach,
+            (
+                f"moment rises with field on the virgin branch ({slope * emu:+.3g} emu/T {span}): {ask}?"
+            ),
+        )
+    if slope - background > 0:
+        return (
+            slope,
+            reach,
+            (
+                f"moment rises with field on the virgin branch once the linear background "
+                f"({background * emu:+.3g} emu/T) is removed ({(slope - background) * emu:+.3g} emu/T "
+                f"{span}): {ask} on a diamagnetic substrate or holder?"
+            ),
+        )
+    return slope, reach, ""
+
+
 def loop_width(
     table: MeasurementTable,
     *,
@@ -185,7 +264,8 @@ def loop_width(
     """dm(B) between the decreasing and increasing branch of one loop, on a common field grid.
 
     The loop is the one measured nearest ``temperature_K`` (default: the lowest temperature);
-    its widest decreasing and increasing branches are used.
+    its widest decreasing and increasing branches are used; its virgin branch, if any, is
+    checked for shielding (``shielding_check``).
     Both branches are linearly interpolated onto a uniform grid through B = 0 with step
     ``grid_step_T`` (default: the overlap divided by the shorter branch's number of points). With ``background`` a
     linear background (see ``linear_background``) is subtracted from both branches first; it
@@ -230,6 +310,7 @@ def loop_width(
     k0, k1 = int(np.ceil(lo / step - 1e-9)), int(np.floor(hi / step + 1e-9))
     grid = np.arange(k0, k1 + 1) * step
     dm = np.interp(grid, bd, md - slope * bd) - np.interp(grid, bi, mi - slope * bi)
+    v_slope, v_field, why = shielding_check(branches, loop)
     return LoopWidth(
         field_T=grid,
         dm_Am2=dm,
@@ -237,6 +318,9 @@ def loop_width(
         loop=loop,
         background_Am2_per_T=slope,
         field_max_T=float(max(abs(lo), abs(hi))),
+        virgin_slope_Am2_per_T=v_slope,
+        virgin_field_T=v_field,
+        not_superconducting=why,
     )
 
 

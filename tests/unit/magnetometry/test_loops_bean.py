@@ -1,6 +1,8 @@
 """Branch splitting (real files, as their README describes), extended Bean, and the synthetic round trip."""
 
 import io
+import warnings
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -8,7 +10,13 @@ import pytest
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.bean import bean_jc, jc_from_loop
 from fluxtrap.magnetometry.jc import kim
-from fluxtrap.magnetometry.loops import loop_width, magnetization, monotone_segments, split_branches
+from fluxtrap.magnetometry.loops import (
+    NotSuperconductingWarning,
+    loop_width,
+    magnetization,
+    monotone_segments,
+    split_branches,
+)
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.synthetic import critical_state_moment, synthetic_mh_loop, write_qd_dat
 
@@ -187,3 +195,89 @@ def test_negative_virgin_curve_and_extra_branch():
     )
     assert [b.kind for b in split_branches(table)] == ["virgin", "increasing", "decreasing"]
     assert jc_from_loop(table, A, B, C).at(3.0) == pytest.approx(true(3.0), rel=0.02)
+
+
+@contextmanager
+def no_shielding_warning():
+    """Inside the block a NotSuperconductingWarning is an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NotSuperconductingWarning)
+        yield
+
+
+def test_molecular_magnet_warns_not_superconducting(mpms_file):
+    """CoCp2 file: its virgin branch rises with the field (+0.014 emu/T from 0 to 0.14 T, read off the file)."""
+
+    table = read(mpms_file("mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat"))
+    with pytest.warns(
+        NotSuperconductingWarning,
+        match=r"moment rises with field on the virgin branch \(\+0\.014 emu/T",
+    ):
+        jc = jc_from_loop(table, A, B, C)
+    assert jc.settings["virgin_slope_Am2_per_T"] == pytest.approx(1.4e-5, rel=0.01)
+    (note,) = jc.settings["warnings"]
+    assert (
+        note.startswith("mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat: moment rises")
+        and "ferro- or paramagnet" in note
+    )
+
+
+def test_ferromagnetic_film_on_diamagnetic_substrate_warns(mpms_file):
+    """S1 film: raw moment falls slightly (substrate), but rises once the -9.1e-5 emu/T background is off."""
+
+    table = read(mpms_file("mpms3_vsm_mh_film-S1_5K.dat"))
+    with pytest.warns(
+        NotSuperconductingWarning,
+        match=r"once the linear background \(-9\.12e-05 emu/T\) is removed",
+    ):
+        jc = jc_from_loop(table, A, B, C)
+    assert jc.settings["virgin_slope_Am2_per_T"] < 0
+
+
+@pytest.mark.parametrize("jc0", [1e7, 1e8, 1e9, 1e10])
+@pytest.mark.parametrize("background_emu_per_T", [-1e-2, 0.0, 1e-2])
+def test_synthetic_superconductor_does_not_warn(jc0, background_emu_per_T):
+    """Kim Jc(B), 1e3..1e6 A/cm^2, with a strong dia- or paramagnetic background and noise: it shields."""
+    table = synthetic_mh_loop(
+        kim(jc0, 0.6), A, B, C, background_emu_per_T=background_emu_per_T, noise_emu=1e-5, seed=3
+    )
+    with no_shielding_warning():
+        jc = jc_from_loop(table, A, B, C)
+    assert jc.settings["warnings"] == [] and jc.settings["virgin_slope_Am2_per_T"] < 0
+
+
+def test_virtual_lab_files_do_not_warn():
+    """The demo's SYNTHETIC files, from the best to the poorest corner of the campaign box."""
+    from fluxtrap.lab import VirtualLab
+    from fluxtrap.magnetometry.pipeline import derive
+
+    lab = VirtualLab(0)
+    with no_shielding_warning():
+        for k, (rate, temp, dwell) in enumerate(
+            [(50, 600, 5), (49.8, 556, 32.47), (10, 750, 60), (10, 450, 0)]
+        ):
+            s = lab.make({"ramp_rate": rate, "max_temperature": temp, "dwell_time": dwell}, f"S{k}")
+            _, curves, jc = derive("mh_loop", s.content, s.filename, *s.cut_m)
+            assert jc.settings["warnings"] == [] and curves[0].settings["warnings"] == []
+
+
+def test_loop_without_virgin_branch_is_not_checked(mpms_file):
+    """A hard magnet's loop (tanh branches, open to 7 T) warns with its virgin branch, not without one."""
+    from fluxtrap.magnetometry.synthetic import loop_fields
+    from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+
+    b = loop_fields(7.0, 141)
+    n = 141  # virgin 0 -> 7 T, then 7 -> -7 (falling), -7 -> 7 (rising)
+    falling = np.r_[np.zeros(n), np.ones(b.size - n)].astype(bool) & (np.arange(b.size) < 3 * n - 2)
+    coercive = np.where(falling, -1.5, 1.5)
+    m = 1e-6 * np.tanh((b - coercive) / 2.0)
+    m[:n] = 1e-6 * np.tanh(b[:n] / 2.0)  # virgin: no remanence yet
+    meta = TableMetadata("ferro.dat", "MPMS3")
+    table = MeasurementTable.from_arrays(b, m, meta, temperature_K=5.0)
+    with pytest.warns(NotSuperconductingWarning, match="ferro.dat: moment rises with field"):
+        jc_from_loop(table, A, B, C)
+    with no_shielding_warning():
+        jc = jc_from_loop(table.subset(slice(n - 1, None)), A, B, C)
+        assert jc.settings["virgin_slope_Am2_per_T"] is None and jc.settings["warnings"] == []
+        for name in ("mpms3_vsm_mh_film-A2481_3K.dat", "mpms3_dc_mh_KMK282_5K-300K_tabsep.dat"):
+            assert loop_width(read(mpms_file(name))).virgin_slope_Am2_per_T is None
