@@ -4,7 +4,7 @@
 >>> app = create_app("sqlite:///lab.db")      # or a Store; serve with uvicorn
 
 Errors: ``FluxtrapError`` subclasses become JSON ``{"detail": message, "error": class name}`` with
-404 (not found), 409 (simulation not finished), 422 (a value, unit or file that breaks a rule) or
+404 (not found), 409 (results asked of a failed simulation), 422 (a value, unit or file that breaks a rule) or
 503 (the database failed);
 malformed requests get FastAPI's 422 listing each bad field.
 """

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import itertools
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from fluxtrap.store import Store
 from fluxtrap.web import plots, schemas
 
 MAX_PENDING = 20
+FIGURES_KEPT = 50  # J/B map figures of recent simulations held in memory (a few MB each at most)
 
 
 class NotFinishedError(FluxtrapError):
@@ -103,7 +105,8 @@ class Jobs:
         self._store = store
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="fluxtrap-sim")
         self._jobs: dict[int, Job] = {}
-        self._figures: dict[int, dict[str, Any]] = {}  # simulation id -> figures with J/B maps
+        # simulation id -> figures with J/B maps, the last FIGURES_KEPT finished here
+        self._figures: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._ids = itertools.count(1)  # job ids: this server's own, never the store's
         self._lock = threading.Lock()
 
@@ -182,6 +185,8 @@ class Jobs:
             )
             if figures is not None:
                 self._figures[rec.id] = figures
+                while len(self._figures) > FIGURES_KEPT:
+                    self._figures.popitem(last=False)
             job.simulation_id = rec.id
         except Exception as err:  # the store refused it: the job fails with that error
             job.error = f"{job.error + '; ' if job.error else ''}not stored: {err}"
