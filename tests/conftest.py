@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli import run
 from fluxtrap.store import Store
+from fluxtrap.store.store import alembic_config
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -61,3 +65,80 @@ def store(store_url) -> Store:
     s = Store(store_url)
     s.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
     return s
+
+
+# -- migrations: a store at an older revision, filled without today's ORM models ---------------
+OLD_TOKEN = "alice-token-0123456789"
+OLD_RAW = b"[Header]\r\nINFO,synthetic\r\n[Data]\r\n1,2\r\n\x00\xff"
+
+
+def _tables(conn) -> dict:
+    from sqlalchemy import MetaData
+
+    meta = MetaData()
+    meta.reflect(conn)
+    return {k: v for k, v in meta.tables.items() if k != "alembic_version"}
+
+
+def old_store(url: str, revision: str) -> None:
+    """Migrate an empty store at ``url`` to ``revision`` and fill it through the reflected tables
+    (the ORM models describe head, whose columns an old database lacks): the example campaign, a
+    sample made from a used suggestion, an open suggestion, a measurement with its curve, a user
+    and, from 0002 on, a failed simulation."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    command.upgrade(alembic_config(url), revision)
+    t0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    params = {"ramp_rate": 50.0, "max_temperature": 600.0, "dwell_time": 5.0}
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        t = _tables(conn)
+
+        def add(table: str, **values: Any) -> int:
+            return conn.execute(t[table].insert().values(**values)).inserted_primary_key[0]
+
+        spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
+        c = add("campaigns", name=spec["name"], spec=spec, created_at=t0)
+        sug = dict(campaign_id=c, acquisition_value=0.5, model_summary={"model": "gp"}, seed=7,
+                   created_by="bob", created_at=t0)  # fmt: skip
+        used = add("suggestions", params=params, status="used", **sug)
+        add("suggestions", params={**params, "dwell_time": 10.0}, status="open", **sug)
+        x = add("samples", campaign_id=c, label="B2", params=params, objectives={"jc_3T": 2.9e8},
+                origin="optimizer", suggestion_id=used, recorded_by="alice", notes="SPS",
+                created_at=t0, updated_at=t0)  # fmt: skip
+        meas = add("measurements", sample_id=x, kind="mh_loop", temperature_K=5.0,
+                   filename="B2.dat", content=OLD_RAW, sha256=hashlib.sha256(OLD_RAW).hexdigest(),
+                   metadata={"temperature_K": 5.0}, recorded_by="alice", created_at=t0)  # fmt: skip
+        add("curves", measurement_id=meas, kind="jc_b", method="extended_bean", settings={},
+            columns={"B_T": [0.5, 3.0], "Jc_A_m2": [6e8, 2.9e8]}, created_at=t0)  # fmt: skip
+        add("users", name="alice", role="writer",
+            token_hash=hashlib.sha256(OLD_TOKEN.encode()).hexdigest(), created_at=t0)  # fmt: skip
+        if "simulations" in t:
+            add("simulations", campaign_id=c, name="old run", case={"title": "old run"},
+                case_toml="title = 'old run'", case_hash="0" * 64, summary={}, probes_csv=b"",
+                status="failed", error="SolverError: stopped", created_by="bob",
+                created_at=t0)  # fmt: skip
+    engine.dispose()
+
+
+def table_rows(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table (but alembic_version) of the store at ``url``, by id."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = {
+            name: [dict(r._mapping) for r in conn.execute(table.select().order_by(table.c.id))]
+            for name, table in _tables(conn).items()
+        }
+    engine.dispose()
+    return rows
+
+
+def assert_rows_kept(before: dict, after: dict) -> None:
+    """Every table and row of ``before`` is in ``after`` with the same values (new columns aside)."""
+    assert set(before) <= set(after)
+    for name, rows in before.items():
+        kept = [{k: r[k] for k in old} for r, old in zip(after[name], rows, strict=True)]
+        assert kept == rows, name

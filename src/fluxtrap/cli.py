@@ -63,10 +63,11 @@ def _root(
 @campaign_app.command("create")
 def campaign_create(
     file: Annotated[Path, typer.Argument(help="Campaign TOML file (parameters, objectives).")],
+    by: Annotated[str | None, typer.Option("--by", help="Who created it.")] = None,
     db: DbOption = None,
 ) -> None:
     """Create a campaign from its TOML file."""
-    spec = store_from(db).create_campaign(CampaignSpec.from_toml(file))
+    spec = store_from(db).create_campaign(CampaignSpec.from_toml(file), created_by=by).spec
     console.print(f"created campaign [bold]{spec.name}[/] with parameters {', '.join(spec.parameter_names)}")
 
 

@@ -322,7 +322,7 @@ def run_demo(
     ):
         stale.unlink(missing_ok=True)
     store = Store(db)
-    spec = store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    spec = store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml")).spec
     lab = VirtualLab(seed=settings.seed)
     camp = _Campaign(store, spec, lab)
     console.print(

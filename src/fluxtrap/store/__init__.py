@@ -2,6 +2,7 @@
 simulations."""
 
 from fluxtrap.store.store import (
+    CampaignRecord,
     CurveData,
     CurveRecord,
     MeasurementRecord,
@@ -14,6 +15,7 @@ from fluxtrap.store.store import (
 )
 
 __all__ = [
+    "CampaignRecord",
     "CurveData",
     "CurveRecord",
     "MeasurementRecord",

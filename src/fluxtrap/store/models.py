@@ -39,6 +39,7 @@ class Campaign(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)  # CampaignSpec.to_dict()
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     samples: Mapped[list[Sample]] = relationship(back_populates="campaign", order_by="Sample.id")
@@ -56,6 +57,11 @@ class Suggestion(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # who last changed the status, and when (null: never changed since it was asked for)
+    status_changed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status_changed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
 
 
 class Sample(Base):

@@ -59,6 +59,17 @@ class CurveData:
 
 
 @dataclass(frozen=True)
+class CampaignRecord:
+    """A stored campaign: its spec and who created it (null before migration 0003 or when
+    nobody was named)."""
+
+    name: str
+    spec: CampaignSpec = field(repr=False)
+    created_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class SampleRecord:
     id: int
     campaign: str
@@ -111,6 +122,8 @@ class SuggestionRecord:
     status: str
     created_by: str | None
     created_at: datetime
+    status_changed_by: str | None = None  # who last changed the status (null: nobody named or
+    status_changed_at: datetime | None = None  # never changed since it was asked for)
 
 
 @dataclass(frozen=True)
@@ -188,12 +201,17 @@ class Store:
                 raise FluxtrapError(f"database error at {self!r}: {err.orig}") from None
 
     # -- campaigns -------------------------------------------------------------------------
-    def create_campaign(self, spec: CampaignSpec) -> CampaignSpec:
+    def create_campaign(
+        self, spec: CampaignSpec, *, created_by: str | None = None
+    ) -> CampaignRecord:
+        """Create a campaign from ``spec``, recording ``created_by``."""
         with self.transaction() as s:
             if s.scalar(select(m.Campaign.id).where(m.Campaign.name == spec.name)) is not None:
                 raise ValidationError(f"campaign {spec.name!r} already exists")
-            s.add(m.Campaign(name=spec.name, spec=spec.to_dict()))
-        return spec
+            c = m.Campaign(name=spec.name, spec=spec.to_dict(), created_by=created_by)
+            s.add(c)
+            s.flush()
+            return _campaign_record(c)
 
     def campaign(self, name: str) -> CampaignSpec:
         with self._session() as s:
@@ -203,6 +221,17 @@ class Store:
         with self._session() as s:
             rows = s.scalars(select(m.Campaign).order_by(m.Campaign.id))
             return [CampaignSpec.from_dict(c.spec) for c in rows]
+
+    def campaign_record(self, name: str) -> CampaignRecord:
+        """A campaign with who created it and when."""
+        with self._session() as s:
+            return _campaign_record(_campaign(s, name))
+
+    def campaign_records(self) -> list[CampaignRecord]:
+        """All campaigns with who created them, oldest first."""
+        with self._session() as s:
+            rows = s.scalars(select(m.Campaign).order_by(m.Campaign.id))
+            return [_campaign_record(c) for c in rows]
 
     # -- samples ---------------------------------------------------------------------------
     def add_sample(
@@ -217,7 +246,7 @@ class Store:
         recorded_by: str | None = None,
         notes: str = "",
     ) -> SampleRecord:
-        """Record one sample; a ``suggestion_id`` is marked ``used``."""
+        """Record one sample; a ``suggestion_id`` is marked ``used`` by ``recorded_by``."""
         row = dict(
             label=label,
             params=params,
@@ -415,11 +444,14 @@ class Store:
             x = _suggestion(s, suggestion_id)
             return _suggestion_record(x, _campaign_name(s, x))
 
-    def set_suggestion_status(self, suggestion_id: int, status: str) -> SuggestionRecord:
+    def set_suggestion_status(
+        self, suggestion_id: int, status: str, *, changed_by: str | None = None
+    ) -> SuggestionRecord:
+        """Set a suggestion's status, recording ``changed_by`` and the time (UTC)."""
         _check_status(status)
         with self.transaction() as s:
             x = _suggestion(s, suggestion_id)
-            x.status = status
+            _change_status(x, status, changed_by)
             s.flush()
             return _suggestion_record(x, _campaign_name(s, x))
 
@@ -621,7 +653,7 @@ def _new_sample(
             )
         if sug.status != "open":
             raise ValidationError(f"{where}: suggestion {suggestion_id} is {sug.status}, not open")
-        sug.status = "used"
+        _change_status(sug, "used", row.get("recorded_by"))
     return m.Sample(
         campaign=c,
         label=label,
@@ -660,6 +692,12 @@ def _campaign_name(s: Session, x: m.Suggestion) -> str:
     return s.get(m.Campaign, x.campaign_id).name
 
 
+def _change_status(x: m.Suggestion, status: str, by: str | None) -> None:
+    x.status = status
+    x.status_changed_by = by
+    x.status_changed_at = m.utcnow()
+
+
 def _check_status(status: str) -> None:
     if status not in m.SUGGESTION_STATUSES:
         raise ValidationError(
@@ -673,6 +711,15 @@ def _check_columns(curve: CurveData) -> None:
         raise ValidationError(
             f"curve {curve.kind!r}: columns have different lengths {sorted(lengths)}"
         )
+
+
+def _campaign_record(c: m.Campaign) -> CampaignRecord:
+    return CampaignRecord(
+        name=c.name,
+        spec=CampaignSpec.from_dict(c.spec),
+        created_by=c.created_by,
+        created_at=c.created_at,
+    )
 
 
 def _sample_record(x: m.Sample, campaign: str) -> SampleRecord:
@@ -736,4 +783,6 @@ def _suggestion_record(x: m.Suggestion, campaign: str) -> SuggestionRecord:
         status=x.status,
         created_by=x.created_by,
         created_at=x.created_at,
+        status_changed_by=x.status_changed_by,
+        status_changed_at=x.status_changed_at,
     )

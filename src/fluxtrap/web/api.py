@@ -63,22 +63,23 @@ def me(user: Reader) -> schemas.User:
 # -- campaigns ---------------------------------------------------------------------------------
 @router.get("/campaigns", response_model=list[schemas.Campaign], tags=["campaigns"])
 def list_campaigns(request: Request, user: Reader) -> list[schemas.Campaign]:
-    return [schemas.Campaign.of(c) for c in _store(request).campaigns()]
+    return [schemas.Campaign.of(c) for c in _store(request).campaign_records()]
 
 
 @router.post(
     "/campaigns", response_model=schemas.Campaign, status_code=201, tags=["campaigns"], responses=W
 )
 def create_campaign(request: Request, body: schemas.CampaignIn, user: Writer) -> schemas.Campaign:
-    """Create a campaign from the campaign file's content as JSON."""
-    return schemas.Campaign.of(_store(request).create_campaign(body.spec()))
+    """Create a campaign from the campaign file's content as JSON (the caller is recorded as
+    ``created_by``)."""
+    return schemas.Campaign.of(_store(request).create_campaign(body.spec(), created_by=user.name))
 
 
 @router.get(
     "/campaigns/{campaign}", response_model=schemas.Campaign, tags=["campaigns"], responses=N
 )
 def get_campaign(request: Request, campaign: str, user: Reader) -> schemas.Campaign:
-    return schemas.Campaign.of(_store(request).campaign(campaign))
+    return schemas.Campaign.of(_store(request).campaign_record(campaign))
 
 
 @router.get("/campaigns/{campaign}/best", tags=["campaigns"], responses=N)
@@ -310,8 +311,10 @@ def get_suggestion(request: Request, suggestion_id: Id, user: Reader) -> schemas
 def set_suggestion_status(
     request: Request, suggestion_id: Id, body: schemas.SuggestionStatusIn, user: Writer
 ) -> schemas.Suggestion:
-    """Mark a suggestion used, discarded, or open again."""
-    return schemas.Suggestion.of(_store(request).set_suggestion_status(suggestion_id, body.status))
+    """Mark a suggestion used, discarded, or open again (the caller is recorded as
+    ``status_changed_by``)."""
+    rec = _store(request).set_suggestion_status(suggestion_id, body.status, changed_by=user.name)
+    return schemas.Suggestion.of(rec)
 
 
 # -- simulation jobs and stored simulations ----------------------------------------------------

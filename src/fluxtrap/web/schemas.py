@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.store import (
+    CampaignRecord,
     CurveRecord,
     MeasurementRecord,
     SampleRecord,
@@ -94,10 +95,11 @@ class Campaign(BaseModel):
     name: str
     parameters: list[Parameter]
     objectives: list[Objective]
+    created_by: str | None
 
     @classmethod
-    def of(cls, spec: CampaignSpec) -> Campaign:
-        return cls.model_validate(spec.to_dict())
+    def of(cls, c: CampaignRecord) -> Campaign:
+        return cls.model_validate({**c.spec.to_dict(), "created_by": c.created_by})
 
 
 class SampleIn(Strict):
@@ -183,6 +185,8 @@ class Suggestion(BaseModel):
     status: str
     created_by: str | None
     created_at: Timestamp
+    status_changed_by: str | None
+    status_changed_at: Timestamp | None
 
     @classmethod
     def of(cls, x: SuggestionRecord) -> Suggestion:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from .conftest import NAME, auth
@@ -14,9 +16,9 @@ def snapshot(lab) -> tuple:
     """Everything a write could change, to check that a refused write changed nothing."""
     s = lab.store
     return (
-        [c.to_dict() for c in s.campaigns()],
+        [(c.spec.to_dict(), c.created_by) for c in s.campaign_records()],
         [(x.label, x.params, x.objectives, x.recorded_by) for x in s.samples(NAME)],
-        [(x.id, x.status) for x in s.suggestions(NAME)],
+        [(x.id, x.status, x.status_changed_by, x.status_changed_at) for x in s.suggestions(NAME)],
         [(x.id, x.sha256) for x in s.measurements(NAME, with_content=False)],
     )
 
@@ -214,6 +216,48 @@ def test_bad_sample_is_rejected_saying_what_and_changes_nothing(any_lab, body, c
     assert r.status_code == code
     assert says in str(r.json()["detail"])
     assert snapshot(lab) == before
+
+
+def test_campaign_creation_and_status_changes_record_the_user(any_lab):
+    lab = any_lab
+    body = {"name": "Pressure scan", "parameters": [{"name": "pressure", "low": 10, "high": 80}]}
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert (r.status_code, r.json()["name"], r.json()["created_by"]) == (
+        201,
+        "Pressure scan",
+        "alice",
+    )
+    got = lab.client.get("/api/campaigns", headers=auth("rita")).json()
+    assert [(c["name"], c["created_by"]) for c in got] == [(NAME, None), ("Pressure scan", "alice")]
+    got = lab.client.get("/api/campaigns/Pressure%20scan", headers=auth("rita")).json()
+    assert got["created_by"] == "alice"
+    assert lab.store.campaign_record("Pressure scan").created_by == "alice"
+
+    a, b = lab.store.add_suggestions(NAME, [P, P | {"dwell_time": 7}], [0.3, 0.2], {}, seed=4)
+    r = lab.client.get(f"/api/suggestions/{a.id}", headers=auth("rita")).json()
+    assert (r["status"], r["status_changed_by"], r["status_changed_at"]) == ("open", None, None)
+    r = lab.client.patch(f"/api/suggestions/{a.id}", json={"status": "used"}, headers=auth("rita"))
+    assert r.status_code == 403
+    assert lab.store.suggestion(a.id).status_changed_by is None
+    r = lab.client.patch(
+        f"/api/suggestions/{a.id}", json={"status": "discarded"}, headers=auth("bob")
+    )
+    assert (r.status_code, r.json()["status"], r.json()["status_changed_by"]) == (
+        200, "discarded", "bob",
+    )  # fmt: skip
+    changed = datetime.fromisoformat(r.json()["status_changed_at"])
+    assert timedelta(0) <= datetime.now(UTC) - changed < timedelta(minutes=5)
+    # a sample made from a suggestion: whoever records it is who used the suggestion
+    r = lab.client.post(f"{C}/samples", headers=auth("alice"),
+                        json={"label": "O1", "params": b.params, "suggestion_id": b.id})  # fmt: skip
+    assert r.status_code == 201
+    got = lab.client.get(f"{C}/suggestions", headers=auth("rita")).json()
+    assert [(x["id"], x["status"], x["status_changed_by"]) for x in got] == [
+        (a.id, "discarded", "bob"),
+        (b.id, "used", "alice"),
+    ]
+    assert all(x["status_changed_at"].endswith(("Z", "+00:00")) for x in got)
+    assert lab.store.suggestion(b.id).status_changed_by == "alice"
 
 
 def test_unknown_sample_is_404(lab):
