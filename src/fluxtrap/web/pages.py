@@ -96,6 +96,7 @@ def jc_page(
         labels=list(curves),
         selected=selected,
         figures={"jc": plots.jc_figure(curves)},
+        notes=plots.jc_notes(store, campaign),
     )
 
 

@@ -113,6 +113,32 @@ def test_jc_page_compares_measured_samples(browser_like, loop_file):
     assert fig["layout"]["yaxis"]["type"] == "log"
 
 
+def blank_moment(dat: bytes, rows: tuple[int, ...]) -> tuple[bytes, list[int]]:
+    """The .dat file with the moment cell of data rows ``rows`` (0-based) emptied, and their lines."""
+    lines = dat.decode().split("\n")
+    head = lines.index(next(ln for ln in lines if ln.strip(",\r") == "[Data]")) + 1
+    col = lines[head].split(",").index("Moment (emu)")
+    for r in rows:
+        cells = lines[head + 1 + r].split(",")
+        cells[col] = ""
+        lines[head + 1 + r] = ",".join(cells)
+    return "\n".join(lines).encode(), [head + 2 + r for r in rows]
+
+
+def test_jc_page_tells_what_the_analysis_warned_about(browser_like, loop_file):
+    lab = browser_like
+    lab.store.add_sample(NAME, "B1", P)
+    assert upload(lab, loop_file).status_code == 201
+    assert 'id="jc-notes"' not in lab.client.get(f"{CP}/jc").text  # a clean file: nothing to say
+    content, lines = blank_moment(loop_file, (10, 11))
+    assert upload(lab, content, filename="B1_gaps.dat").status_code == 201
+    notes = unescape(lab.client.get(f"{CP}/jc").text.split('id="jc-notes"')[1].split("</ul>")[0])
+    assert (
+        f"B1_gaps.dat: skipped 2 rows without a moment or field value (lines {lines[0]}, {lines[1]})"
+        in notes
+    )
+
+
 def test_unknown_campaign_page_is_a_404_page(browser_like):
     r = browser_like.client.get("/campaigns/nope")
     assert r.status_code == 404
@@ -187,7 +213,7 @@ def test_model_explorer_draws_the_optimizers_slices(browser_like):
         {},
         seed=3,
     )
-    lab.store.set_suggestion_status(used.id, "used")
+    lab.store.set_suggestion_status(used.id, "used", changed_by="carol")
     spec, history = lab.store.campaign(NAME), lab.store.history(NAME)
     opt, pending = campaign_optimizer(spec, history, [open_.params])
     assert len(pending) == 1
@@ -197,7 +223,10 @@ def test_model_explorer_draws_the_optimizers_slices(browser_like):
         key=lambda p: synthetic_jc_3T(**p),
     )
 
-    fig = figures(lab.client.get(f"{CP}/model?x=max_temperature").text)["model-1d"]
+    html = lab.client.get(f"{CP}/model?x=max_temperature").text
+    row = html.split(f'data-suggestion-row="{used.id}"')[1].split("</tr>")[0]
+    assert '<td class="status-used">used</td>' in row and "<td>carol</td>" in row  # status set by
+    fig = figures(html)["model-1d"]
     by_name = {t["name"]: t for t in fig["data"]}
     x = np.array(by_name["model mean"]["x"])
     assert x.size == 60 and (x[0], x[-1]) == (450, 750)
