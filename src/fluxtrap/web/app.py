@@ -19,6 +19,7 @@ import plotly
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from fluxtrap import __version__
@@ -44,7 +45,7 @@ def create_app(
         yield
         jobs.shutdown()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from bundled assets, not a CDN (labs may be offline)
         title="fluxtrap",
         version=__version__,
         lifespan=lifespan,

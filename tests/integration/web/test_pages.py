@@ -58,6 +58,16 @@ def test_login_page_and_local_plotly(lab):
     assert lab.client.get("/static/app.js").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_api_docs_load_without_the_internet(lab, path):
+    html = lab.client.get(path).text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and not [a for a in assets if "//" in a]  # nothing from a CDN
+    for a in assets:
+        r = lab.client.get(a)
+        assert r.status_code == 200 and len(r.content) > 1000, a
+
+
 def test_index_lists_campaigns(browser_like):
     html = browser_like.client.get("/").text
     assert f'<a href="{CP}">{NAME}</a>' in html
