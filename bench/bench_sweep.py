@@ -53,8 +53,13 @@ size = "0.5 mm"
 
 
 def timed_sweep(case: Path, axes: list[Axis], out: Path, workers: int) -> tuple[float, object]:
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+    with LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
         t0 = time.perf_counter()
         result = run_sweep(case, axes, out=out, scheduler=cluster.scheduler_address, progress=False)
         return time.perf_counter() - t0, result
@@ -62,9 +67,13 @@ def timed_sweep(case: Path, axes: list[Axis], out: Path, workers: int) -> tuple[
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--variants", type=int, default=16, help="radius values x 4 temperatures (>= 16)")
+    ap.add_argument(
+        "--variants", type=int, default=16, help="radius values x 4 temperatures (>= 16)"
+    )
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--repeat", type=int, default=2, help="alternating runs of each; the best counts")
+    ap.add_argument(
+        "--repeat", type=int, default=2, help="alternating runs of each; the best counts"
+    )
     args = ap.parse_args()
     n_radius = max(args.variants // 4, 1)
     axes = [Axis.parse(f"radius=8mm:20mm:{n_radius}"), Axis.parse("temperature=5K:20K:4")]
@@ -78,10 +87,16 @@ def main() -> None:
     for r in [r for w in runs for _, r in runs[w]]:
         assert r.computed == len(r.table) and r.failed == 0, r.table[["status", "error"]]
     (t1, r1), (tn, rn) = (min(runs[w], key=lambda x: x[0]) for w in runs)
-    print(f"{len(r1.table)} variants, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
-    print(f"1 worker : {t1:7.1f} s  (simulation time summed over variants {r1.table['wall_s'].sum():.1f} s)")
-    print(f"{args.workers} workers: {tn:7.1f} s  (summed {rn.table['wall_s'].sum():.1f} s: more than with 1 "
-          "worker means the workers competed for CPUs)")
+    print(
+        f"{len(r1.table)} variants, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end"
+    )
+    print(
+        f"1 worker : {t1:7.1f} s  (simulation time summed over variants {r1.table['wall_s'].sum():.1f} s)"
+    )
+    print(
+        f"{args.workers} workers: {tn:7.1f} s  (summed {rn.table['wall_s'].sum():.1f} s: more than with 1 "
+        "worker means the workers competed for CPUs)"
+    )
     print(f"speed-up : {t1 / tn:.2f}x  (parallel efficiency {t1 / tn / args.workers:.0%})")
 
 

@@ -90,13 +90,17 @@ class ObjectiveDef:
         if not self.name.isidentifier():
             raise ValidationError(f"objective name {self.name!r}: use letters, digits and _ only")
         if self.goal not in GOALS:
-            raise ValidationError(f"objective {self.name}: goal {self.goal!r} is not one of {GOALS}")
+            raise ValidationError(
+                f"objective {self.name}: goal {self.goal!r} is not one of {GOALS}"
+            )
         if self.quantity not in QUANTITIES:
             raise ValidationError(
                 f"objective {self.name}: quantity {self.quantity!r} is not one of {QUANTITIES}"
             )
         if self.quantity == "jc" and self.field_T is None:
-            raise ValidationError(f"objective {self.name}: quantity 'jc' needs a field, e.g. \"3 T\"")
+            raise ValidationError(
+                f"objective {self.name}: quantity 'jc' needs a field, e.g. \"3 T\""
+            )
 
     @property
     def maximize(self) -> bool:
@@ -115,12 +119,16 @@ class CampaignSpec:
         if not self.name.strip():
             raise ValidationError("campaign name is empty")
         if not self.parameters:
-            raise ValidationError(f"campaign {self.name!r}: needs at least one [[parameters]] entry")
+            raise ValidationError(
+                f"campaign {self.name!r}: needs at least one [[parameters]] entry"
+            )
         for kind, items in (("parameter", self.parameters), ("objective", self.objectives)):
             names = [p.name for p in items]
             dup = {n for n in names if names.count(n) > 1}
             if dup:
-                raise ValidationError(f"campaign {self.name!r}: {kind} names repeated: {sorted(dup)}")
+                raise ValidationError(
+                    f"campaign {self.name!r}: {kind} names repeated: {sorted(dup)}"
+                )
 
     @property
     def parameter_names(self) -> list[str]:
@@ -172,7 +180,9 @@ class CampaignSpec:
             except (TypeError, ValueError):
                 v = math.nan
             if not math.isfinite(v):
-                raise ValidationError(f"{where + ': ' if where else ''}objective {name}={value!r} is not a finite number")
+                raise ValidationError(
+                    f"{where + ': ' if where else ''}objective {name}={value!r} is not a finite number"
+                )
             out[name] = v
         return out
 
@@ -188,9 +198,13 @@ class CampaignSpec:
     def from_dict(cls, data: Mapping[str, Any], source: str = "campaign") -> CampaignSpec:
         """Build from a parsed campaign file (units as strings) or from ``to_dict`` output."""
         try:
-            params = tuple(_parameter(p, f"{source}: parameters[{i}]") for i, p in enumerate(data.get("parameters", [])))
+            params = tuple(
+                _parameter(p, f"{source}: parameters[{i}]")
+                for i, p in enumerate(data.get("parameters", []))
+            )
             objectives = tuple(
-                _objective(o, f"{source}: objectives[{i}]") for i, o in enumerate(data.get("objectives", []))
+                _objective(o, f"{source}: objectives[{i}]")
+                for i, o in enumerate(data.get("objectives", []))
             )
             return cls(name=str(data.get("name", "")), parameters=params, objectives=objectives)
         except ValidationError as err:

@@ -68,7 +68,9 @@ def campaign_create(
 ) -> None:
     """Create a campaign from its TOML file."""
     spec = store_from(db).create_campaign(CampaignSpec.from_toml(file), created_by=by).spec
-    console.print(f"created campaign [bold]{spec.name}[/] with parameters {', '.join(spec.parameter_names)}")
+    console.print(
+        f"created campaign [bold]{spec.name}[/] with parameters {', '.join(spec.parameter_names)}"
+    )
 
 
 @campaign_app.command("list")
@@ -77,13 +79,19 @@ def campaign_list(db: DbOption = None) -> None:
     store = store_from(db)
     table = Table("campaign", "parameters", "objectives", "samples")
     for spec in store.campaigns():
-        table.add_row(spec.name, ", ".join(spec.parameter_names), ", ".join(spec.objective_names),
-                      str(len(store.samples(spec.name))))
+        table.add_row(
+            spec.name,
+            ", ".join(spec.parameter_names),
+            ", ".join(spec.objective_names),
+            str(len(store.samples(spec.name))),
+        )
     console.print(table)
 
 
 @campaign_app.command("show")
-def campaign_show(name: Annotated[str, typer.Argument(help="Campaign name.")], db: DbOption = None) -> None:
+def campaign_show(
+    name: Annotated[str, typer.Argument(help="Campaign name.")], db: DbOption = None
+) -> None:
     """Show a campaign's samples with their origin, parameters and objective values."""
     store = store_from(db)
     console.print(_history_table(store, name))
@@ -93,11 +101,19 @@ def _history_table(store: Store, name: str) -> Table:
     spec = store.campaign(name)
     history = store.history(name)
     measured = {x.sample for x in store.measurements(name, with_content=False)}
-    table = Table("label", "origin", *(f"{p.name} [{p.unit}]" for p in spec.parameters),
-                  *(_objective_header(o) for o in spec.objectives), "files", title=spec.name)
+    table = Table(
+        "label",
+        "origin",
+        *(f"{p.name} [{p.unit}]" for p in spec.parameters),
+        *(_objective_header(o) for o in spec.objectives),
+        "files",
+        title=spec.name,
+    )
     for _, row in history.iterrows():
         table.add_row(
-            row["label"], row["origin"], *(f"{row[p]:g}" for p in spec.parameter_names),
+            row["label"],
+            row["origin"],
+            *(f"{row[p]:g}" for p in spec.parameter_names),
             *(_objective_cell(row[o.name], o) for o in spec.objectives),
             "yes" if row["label"] in measured else "",
         )
@@ -118,15 +134,24 @@ def _objective_cell(value: float, o) -> str:
 @sample_app.command("add")
 def sample_add(
     campaign: CampaignOption,
-    label: Annotated[str, typer.Option("--label", "-l", help="Sample label, unique in the campaign.")],
-    param: Annotated[list[str], typer.Option("--param", "-p", help="name=value in the campaign's unit; repeat.")],
-    origin: Annotated[str, typer.Option(help="Who chose the conditions: researcher or optimizer.")] = "researcher",
+    label: Annotated[
+        str, typer.Option("--label", "-l", help="Sample label, unique in the campaign.")
+    ],
+    param: Annotated[
+        list[str], typer.Option("--param", "-p", help="name=value in the campaign's unit; repeat.")
+    ],
+    origin: Annotated[
+        str, typer.Option(help="Who chose the conditions: researcher or optimizer.")
+    ] = "researcher",
     objective: Annotated[
         list[str] | None,
         typer.Option("--objective", "-o", help="name=value in SI (Jc in A/m^2); repeat."),
     ] = None,
     from_suggestion: Annotated[
-        int | None, typer.Option("--from-suggestion", help="Id of the suggestion this sample realises (marked used).")
+        int | None,
+        typer.Option(
+            "--from-suggestion", help="Id of the suggestion this sample realises (marked used)."
+        ),
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who recorded it.")] = None,
     notes: Annotated[str, typer.Option(help="Free text.")] = "",
@@ -137,8 +162,14 @@ def sample_add(
     if from_suggestion is not None and origin == "researcher":
         origin = "optimizer"
     rec = store.add_sample(
-        campaign, label, key_values(param, "--param"), origin=origin, suggestion_id=from_suggestion,
-        objectives=key_values(objective, "--objective"), recorded_by=by, notes=notes,
+        campaign,
+        label,
+        key_values(param, "--param"),
+        origin=origin,
+        suggestion_id=from_suggestion,
+        objectives=key_values(objective, "--objective"),
+        recorded_by=by,
+        notes=notes,
     )
     console.print(f"added sample [bold]{rec.label}[/] ({rec.origin}) to {campaign}")
 
@@ -165,8 +196,14 @@ def export(
     store = store_from(db)
     spec = store.campaign(campaign)
     rows = [
-        {"label": x.label, "origin": x.origin, **x.params, **{o: x.objectives.get(o) for o in spec.objective_names},
-         "recorded_by": x.recorded_by, "notes": x.notes}
+        {
+            "label": x.label,
+            "origin": x.origin,
+            **x.params,
+            **{o: x.objectives.get(o) for o in spec.objective_names},
+            "recorded_by": x.recorded_by,
+            "notes": x.notes,
+        }
         for x in store.samples(campaign)
     ]
     head, tail = HISTORY_COLUMNS
@@ -232,9 +269,13 @@ def user_add(
 
 @app.command("demo")
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for fluxtrap-demo.db and demo-report/.")] = Path("."),
+    out: Annotated[Path, typer.Option(help="Folder for fluxtrap-demo.db and demo-report/.")] = Path(
+        "."
+    ),
     seed: Annotated[int, typer.Option(help="Seed of the virtual lab and the optimizer.")] = 0,
-    quick: Annotated[bool, typer.Option("--quick", help="Fewer samples, coarser mesh, shorter hold.")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Fewer samples, coarser mesh, shorter hold.")
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
     """Run the main job on a fresh SQLite store with a SYNTHETIC virtual lab: two sintering

@@ -31,7 +31,9 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise ValidationError(f"{option} {item!r}: expected key=value, e.g. {option} ramp_rate=50")
+            raise ValidationError(
+                f"{option} {item!r}: expected key=value, e.g. {option} ramp_rate=50"
+            )
         if key.strip() in out:
             raise ValidationError(f"{option}: {key.strip()!r} given twice")
         out[key.strip()] = value.strip()

@@ -105,7 +105,9 @@ class Value:
         try:
             return Value(_round(Q_(self.magnitude, self.unit or "").to(unit or "").magnitude), unit)
         except pint.errors.DimensionalityError:
-            raise UnitError(f"{where}: {self} cannot be converted to {unit or 'a pure number'}") from None
+            raise UnitError(
+                f"{where}: {self} cannot be converted to {unit or 'a pure number'}"
+            ) from None
 
     def to_case(self) -> str | float:
         """As written into the case dict: a string with its unit, or a plain number."""
@@ -136,8 +138,9 @@ class Axis:
         name, sep, spec = text.partition("=")
         name, spec = name.strip(), spec.strip()
         if not sep or not name or not spec:
-            raise ValidationError(f"{where}: expected NAME=START:STOP:NUM or NAME=V1,V2,..., "
-                                  "e.g. radius=10mm:40mm:7")
+            raise ValidationError(
+                f"{where}: expected NAME=START:STOP:NUM or NAME=V1,V2,..., e.g. radius=10mm:40mm:7"
+            )
         if ":" in spec:
             parts = spec.split(":")
             if len(parts) != 3:
@@ -150,7 +153,10 @@ class Axis:
                 num = 0
             if num < 1:
                 raise ValidationError(f"{where}: NUM must be a whole number >= 1, got {parts[2]!r}")
-            values = [Value(_round(x), start.unit) for x in np.linspace(start.magnitude, stop.magnitude, num)]
+            values = [
+                Value(_round(x), start.unit)
+                for x in np.linspace(start.magnitude, stop.magnitude, num)
+            ]
         else:
             items = [Value.parse(s, where) for s in spec.split(",") if s.strip()]
             values = [v.to(items[0].unit, where) for v in items]
@@ -179,8 +185,10 @@ class Axis:
         try:
             Q_(1.0, self.unit or "").to(target or "")
         except pint.errors.DimensionalityError:
-            raise UnitError(f"{where}: {self.values[0]} is not a {dim.replace('_', ' ')} "
-                            f"(expected something convertible to {target or 'a pure number'})") from None
+            raise UnitError(
+                f"{where}: {self.values[0]} is not a {dim.replace('_', ' ')} "
+                f"(expected something convertible to {target or 'a pure number'})"
+            ) from None
         if self.name == "jc_scale" and any(v.magnitude <= 0 for v in self.values):
             raise ValidationError(f"{where}: factors must be > 0")
 
@@ -202,12 +210,19 @@ def read_list(path: str | Path) -> list[dict[str, Value]]:
     except OSError as err:
         raise InputFileError(f"{p}: cannot read the variant list ({err.strerror})") from None
     if not rows:
-        raise InputFileError(f"{p}: no variants (expected a header of swept names, then one row each)")
+        raise InputFileError(
+            f"{p}: no variants (expected a header of swept names, then one row each)"
+        )
     out = []
     for i, row in enumerate(rows):
         if None in row or any(v is None or not v.strip() for v in row.values()):
             raise InputFileError(f"{p}, line {i + 2}: every column needs a value")
-        out.append({k.strip(): Value.parse(v, f"{p}, line {i + 2}, column {k.strip()!r}") for k, v in row.items()})
+        out.append(
+            {
+                k.strip(): Value.parse(v, f"{p}, line {i + 2}, column {k.strip()!r}")
+                for k, v in row.items()
+            }
+        )
     for name in out[0]:
         unit = out[0][name].unit
         for i, row in enumerate(out):
@@ -233,10 +248,14 @@ def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None
             if layer.get("material") in superconductors:
                 layer["thickness"] = value.to_case()
     elif name in ("temperature", "field"):
-        if name == "temperature" and not any(isinstance(m["jc"], Mapping) and "temperature" in m["jc"]
-                                             for m in superconductors.values()):
-            raise ValidationError("--vary temperature: no superconductor of the case has jc.temperature "
-                                  "scaling, so the temperature would change nothing")
+        if name == "temperature" and not any(
+            isinstance(m["jc"], Mapping) and "temperature" in m["jc"]
+            for m in superconductors.values()
+        ):
+            raise ValidationError(
+                "--vary temperature: no superconductor of the case has jc.temperature "
+                "scaling, so the temperature would change nothing"
+            )
         protocol = _list(data, "protocol")
         if not protocol or protocol[0].get("step") != "set":
             raise ValidationError(f"--vary {name}: the case's protocol[0] is not a set step")
@@ -267,7 +286,9 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
                 i = int(part)
                 node[i]  # noqa: B018 - raises IndexError when out of range
             except (ValueError, IndexError):
-                raise ValidationError(f"--vary {path}: {here} is not an index of a list of {len(node)}") from None
+                raise ValidationError(
+                    f"--vary {path}: {here} is not an index of a list of {len(node)}"
+                ) from None
             if last:
                 node[i] = value
             node = node[i]
@@ -279,10 +300,14 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
                     node[part] = {}
                 else:
                     known = ", ".join(map(str, node)) or "none"
-                    raise ValidationError(f"--vary {path}: the case has no {here} (known here: {known})")
+                    raise ValidationError(
+                        f"--vary {path}: the case has no {here} (known here: {known})"
+                    )
             node = node[part]
         else:
-            raise ValidationError(f"--vary {path}: {'.'.join(parts[:depth])} is a value, not a table or list")
+            raise ValidationError(
+                f"--vary {path}: {'.'.join(parts[:depth])} is a value, not a table or list"
+            )
 
 
 def _scaled_jc(jc: Any, k: float, base_dir: Path, where: str) -> dict[str, Any]:
@@ -299,10 +324,16 @@ def _scaled_jc(jc: Any, k: float, base_dir: Path, where: str) -> dict[str, Any]:
         path = Path(jc["csv"])
         table = read_jc_csv(path if path.is_absolute() else base_dir / path)
         del out["csv"]
-        out["table"] = {"field": list(table.field_T), "field_unit": "T",
-                        "jc": [x * k for x in table.jc_A_m2], "jc_unit": "A/m^2"}
+        out["table"] = {
+            "field": list(table.field_T),
+            "field_unit": "T",
+            "jc": [x * k for x in table.jc_A_m2],
+            "jc_unit": "A/m^2",
+        }
     else:
-        raise ValidationError(f"--vary jc_scale: {where} needs table, kim, constant or csv to scale")
+        raise ValidationError(
+            f"--vary jc_scale: {where} needs table, kim, constant or csv to scale"
+        )
     return out
 
 
@@ -366,7 +397,9 @@ def expand(
             case = Case.from_dict(data, base_dir=base_dir)
         except FluxtrapError as err:
             raw = json.dumps(data, sort_keys=True, default=str)
-            variants.append(Variant(index, params, None, _digest(raw), f"{type(err).__name__}: {err}"))
+            variants.append(
+                Variant(index, params, None, _digest(raw), f"{type(err).__name__}: {err}")
+            )
             continue
         variants.append(Variant(index, params, case, case_key(case)))
     return variants
@@ -405,10 +438,19 @@ def run_case(case: Case) -> dict[str, Any]:
         summary = {k: v for k, v in result.summary().items() if k in ("probes", "solver")}
         probes_csv = result.probes.to_csv(index=False, float_format="%.10g")
     except Exception as err:  # noqa: BLE001 - recorded, see docstring
-        return {"status": "failed", "error": f"{type(err).__name__}: {err}",
-                "traceback": traceback.format_exc(), "wall_s": time.perf_counter() - t0}
-    return {"status": "done", "error": "", "wall_s": time.perf_counter() - t0,
-            "summary": summary, "probes_csv": probes_csv}
+        return {
+            "status": "failed",
+            "error": f"{type(err).__name__}: {err}",
+            "traceback": traceback.format_exc(),
+            "wall_s": time.perf_counter() - t0,
+        }
+    return {
+        "status": "done",
+        "error": "",
+        "wall_s": time.perf_counter() - t0,
+        "summary": summary,
+        "probes_csv": probes_csv,
+    }
 
 
 # -- the sweep ----------------------------------------------------------------------------------
@@ -424,8 +466,10 @@ class SweepResult:
     files: tuple[Path, ...] = field(repr=False)
 
     def __repr__(self) -> str:
-        return (f"SweepResult({len(self.table)} variants: {self.computed} computed, {self.cached} "
-                f"from cache, {self.failed} failed)")
+        return (
+            f"SweepResult({len(self.table)} variants: {self.computed} computed, {self.cached} "
+            f"from cache, {self.failed} failed)"
+        )
 
 
 class Cache:
@@ -491,28 +535,45 @@ def run_sweep(
         records.update(_compute(list(todo.values()), cache, scheduler, workers, progress))
     table = results_table(variants, records, cached, axes, rows)
     files = write_results(table, out, case, axes, rows)
-    return SweepResult(table, len(todo), int(table["cached"].sum()), int((table["status"] != "done").sum()),
-                       tuple(files))
+    return SweepResult(
+        table,
+        len(todo),
+        int(table["cached"].sum()),
+        int((table["status"] != "done").sum()),
+        tuple(files),
+    )
 
 
-def _compute(todo: list[Variant], cache: Cache, scheduler: str | None, workers: int,
-             progress: bool) -> dict[str, dict[str, Any]]:
+def _compute(
+    todo: list[Variant], cache: Cache, scheduler: str | None, workers: int, progress: bool
+) -> dict[str, dict[str, Any]]:
     from distributed import as_completed
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     records: dict[str, dict[str, Any]] = {}
-    columns = (TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn())
+    columns = (
+        TextColumn("[bold]sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+    )
     with _client(scheduler, workers) as client, Progress(*columns, disable=not progress) as bar:
         task = bar.add_task("sweep", total=len(todo), failed=0)
-        futures = {client.submit(run_case, v.case, key=f"fluxtrap-variant-{v.key}"): v for v in todo}
+        futures = {
+            client.submit(run_case, v.case, key=f"fluxtrap-variant-{v.key}"): v for v in todo
+        }
         failed = 0
         for future in as_completed(futures):
             v = futures[future]
             try:
                 record = future.result()
             except Exception as err:  # noqa: BLE001 - the cluster lost it (worker died): not cached
-                record = {"status": "failed", "error": f"{type(err).__name__}: {err}", "wall_s": math.nan}
+                record = {
+                    "status": "failed",
+                    "error": f"{type(err).__name__}: {err}",
+                    "wall_s": math.nan,
+                }
             else:
                 cache.put(v.key, record, v.params)
                 record.pop("probes_csv", None)
@@ -537,8 +598,16 @@ def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
         return
     if workers < 1:
         raise ValidationError(f"--workers must be >= 1, got {workers}")
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
@@ -598,9 +667,14 @@ def write_results(
     meta = {
         "case": str(case),
         "fluxtrap": __version__,
-        "parameters": {k: {"column": column_name(k, u), "unit": u,
-                           "changes": SHORTCUTS[k][1] if k in SHORTCUTS else f"the case's {k}"}
-                       for k, u in units.items()},
+        "parameters": {
+            k: {
+                "column": column_name(k, u),
+                "unit": u,
+                "changes": SHORTCUTS[k][1] if k in SHORTCUTS else f"the case's {k}",
+            }
+            for k, u in units.items()
+        },
         "variants": json.loads(table.to_json(orient="records", double_precision=15)),
     }
     json_path.write_text(json.dumps(meta, indent=1))
@@ -616,7 +690,11 @@ def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    varying = [(column_name(k, u), k, u) for k, u in units.items() if table[column_name(k, u)].nunique() > 1]
+    varying = [
+        (column_name(k, u), k, u)
+        for k, u in units.items()
+        if table[column_name(k, u)].nunique() > 1
+    ]
     probes = [c[: -len("_final_T")] for c in table.columns if c.endswith("_final_T")]
     if not varying or not probes:
         return []
@@ -630,7 +708,10 @@ def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list
             if part[y].isna().all():
                 continue
             key = key if isinstance(key, tuple) else (key,)
-            label = ", ".join(f"{name} = {v:g} {unit}".strip() for (_, name, unit), v in zip(others, key, strict=True))
+            label = ", ".join(
+                f"{name} = {v:g} {unit}".strip()
+                for (_, name, unit), v in zip(others, key, strict=True)
+            )
             ax.plot(part[x], part[y], "o-", label=label or None)
         ax.set_xlabel(f"{xname} ({xunit})" if xunit else xname)
         ax.set_ylabel(f"final Bz at {probe} (T)")
@@ -645,6 +726,22 @@ def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list
     return paths
 
 
-__all__ = ["SHORTCUTS", "Axis", "Cache", "SweepResult", "Value", "Variant", "apply", "case_key", "column_name",
-           "expand", "load_case_dict", "plot_sweep", "read_list", "results_table", "run_case", "run_sweep",
-           "write_results"]
+__all__ = [
+    "SHORTCUTS",
+    "Axis",
+    "Cache",
+    "SweepResult",
+    "Value",
+    "Variant",
+    "apply",
+    "case_key",
+    "column_name",
+    "expand",
+    "load_case_dict",
+    "plot_sweep",
+    "read_list",
+    "results_table",
+    "run_case",
+    "run_sweep",
+    "write_results",
+]

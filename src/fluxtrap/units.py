@@ -40,14 +40,26 @@ def quantity(text: str, key: str = "value") -> pint.Quantity:
     """Parse ``text`` (e.g. ``"30 mm"``) into a pint quantity; ``key`` names it in errors."""
     if not isinstance(text, str):
         raise UnitError(
-            f"{key}: got the bare number {text!r}; write the value with its unit, e.g. \"{text} mm\""
+            f'{key}: got the bare number {text!r}; write the value with its unit, e.g. "{text} mm"'
         )
     try:
         q = Q_(text)
-    except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError, AssertionError, TokenError) as err:
+    except (
+        pint.errors.PintError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        SyntaxError,
+        AssertionError,
+        TokenError,
+    ) as err:
         raise UnitError(f"{key}: cannot read {text!r} as a quantity with a unit ({err})") from None
-    if not isinstance(q, pint.Quantity) or q.dimensionless and text.strip().replace(".", "").isdigit():
-        raise UnitError(f"{key}: {text!r} has no unit; write it with one, e.g. \"{text} mm\"")
+    if (
+        not isinstance(q, pint.Quantity)
+        or q.dimensionless
+        and text.strip().replace(".", "").isdigit()
+    ):
+        raise UnitError(f'{key}: {text!r} has no unit; write it with one, e.g. "{text} mm"')
     return q
 
 

@@ -23,14 +23,49 @@ def db(tmp_path, capsys) -> str:
 
 
 def add(capsys, db, label, *extra):
-    return cli(capsys, "sample", "add", "--db", db, "-c", NAME, "--label", label,
-               "--param", "ramp_rate=50", "--param", "max_temperature=600", "--param", "dwell_time=5", *extra)
+    return cli(
+        capsys,
+        "sample",
+        "add",
+        "--db",
+        db,
+        "-c",
+        NAME,
+        "--label",
+        label,
+        "--param",
+        "ramp_rate=50",
+        "--param",
+        "max_temperature=600",
+        "--param",
+        "dwell_time=5",
+        *extra,
+    )
 
 
 def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
-    assert add(capsys, db, "B2", "-o", "jc_3T=2.9e8", "--by", "ana", "--notes", "first, SPS")[0] == 0
-    code, _, _ = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "--label", "B1", "--origin", "optimizer",
-                     "--param", "ramp_rate=49.8", "--param", "max_temperature=556", "--param", "dwell_time=32.47")
+    assert (
+        add(capsys, db, "B2", "-o", "jc_3T=2.9e8", "--by", "ana", "--notes", "first, SPS")[0] == 0
+    )
+    code, _, _ = cli(
+        capsys,
+        "sample",
+        "add",
+        "--db",
+        db,
+        "-c",
+        NAME,
+        "--label",
+        "B1",
+        "--origin",
+        "optimizer",
+        "--param",
+        "ramp_rate=49.8",
+        "--param",
+        "max_temperature=556",
+        "--param",
+        "dwell_time=32.47",
+    )
     assert code == 0
     out1 = tmp_path / "h1.csv"
     assert cli(capsys, "export", "--db", db, "-c", NAME, "--out", str(out1))[0] == 0
@@ -43,18 +78,28 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
     assert out1.read_bytes() == out2.read_bytes()
     first, second = Store(db).samples(NAME), Store(db2).samples(NAME)
     fields = ("label", "params", "objectives", "origin", "recorded_by", "notes")
-    assert [[getattr(x, f) for f in fields] for x in first] == [[getattr(x, f) for f in fields] for x in second]
+    assert [[getattr(x, f) for f in fields] for x in first] == [
+        [getattr(x, f) for f in fields] for x in second
+    ]
 
 
 def test_failed_import_leaves_nothing(tmp_path, capsys, db):
     csv = tmp_path / "bad.csv"
     pd.DataFrame(
-        {"label": ["a", "b", "c"], "origin": "researcher", "ramp_rate": [50, 60, 70],
-         "max_temperature": [600, 650, 9999], "dwell_time": [5, 5, 5]}
+        {
+            "label": ["a", "b", "c"],
+            "origin": "researcher",
+            "ramp_rate": [50, 60, 70],
+            "max_temperature": [600, 650, 9999],
+            "dwell_time": [5, 5, 5],
+        }
     ).to_csv(csv, index=False)
     code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
     assert code == 2
-    assert err.strip() == f"error: {csv}, line 4 (sample 'c'): max_temperature=9999 degC is outside [450, 750] degC"
+    assert (
+        err.strip()
+        == f"error: {csv}, line 4 (sample 'c'): max_temperature=9999 degC is outside [450, 750] degC"
+    )
     assert Store(db).samples(NAME) == []
 
 
@@ -86,7 +131,9 @@ def test_duplicate_label_and_missing_campaign(capsys, db):
 def test_show_and_list_tables(capsys, db):
     add(capsys, db, "B2", "-o", "jc_3T=2.9e8")
     code, out, _ = cli(capsys, "campaign", "show", NAME, "--db", db)
-    assert code == 0 and "B2" in out and "researcher" in out and "2.9e+04" in out  # A/cm^2 on screen
+    assert (
+        code == 0 and "B2" in out and "researcher" in out and "2.9e+04" in out
+    )  # A/cm^2 on screen
     code, out, _ = cli(capsys, "campaign", "list", "--db", db)
     assert code == 0 and NAME in out
 
@@ -98,8 +145,12 @@ def test_environment_variable_selects_the_database(tmp_path, capsys, monkeypatch
     assert path.exists() and Store(str(path)).campaigns()[0].name == NAME
 
 
-@pytest.mark.parametrize("sub", [[], ["campaign"], ["sample", "add"], ["export"], ["import"], ["user", "add"]])
+@pytest.mark.parametrize(
+    "sub", [[], ["campaign"], ["sample", "add"], ["export"], ["import"], ["user", "add"]]
+)
 def test_help_reads_well(sub):
-    proc = subprocess.run([sys.executable, "-m", "fluxtrap", *sub, "--help"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fluxtrap", *sub, "--help"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "Usage: fluxtrap" in proc.stdout
     assert "Traceback" not in proc.stderr

@@ -23,9 +23,25 @@ def db(tmp_path, capsys) -> str:
     path = str(tmp_path / "lab.db")
     assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", path)[0] == 0
     for label, (r, t, d, jc) in SAMPLES.items():
-        code, _, err = cli(capsys, "sample", "add", "--db", path, "-c", NAME, "--label", label,
-                           "-p", f"ramp_rate={r}", "-p", f"max_temperature={t}", "-p", f"dwell_time={d}",
-                           "-o", f"jc_3T={jc}")
+        code, _, err = cli(
+            capsys,
+            "sample",
+            "add",
+            "--db",
+            path,
+            "-c",
+            NAME,
+            "--label",
+            label,
+            "-p",
+            f"ramp_rate={r}",
+            "-p",
+            f"max_temperature={t}",
+            "-p",
+            f"dwell_time={d}",
+            "-o",
+            f"jc_3T={jc}",
+        )
         assert code == 0, err
     return path
 
@@ -39,9 +55,20 @@ def test_suggest_prints_table_and_records_open_suggestions(db, capsys):
         assert f"{r.params['max_temperature']:g}" in out
     assert "LOO RMSE" in out and "qLogNoisyExpectedImprovement" in out
     # a sample made from a suggestion uses it (the store's part), and it is no longer pending
-    code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "--label", "B4",
-                       "--from-suggestion", str(records[0].id),
-                       *(a for k, v in records[0].params.items() for a in ("-p", f"{k}={v:g}")))
+    code, _, err = cli(
+        capsys,
+        "sample",
+        "add",
+        "--db",
+        db,
+        "-c",
+        NAME,
+        "--label",
+        "B4",
+        "--from-suggestion",
+        str(records[0].id),
+        *(a for k, v in records[0].params.items() for a in ("-p", f"{k}={v:g}")),
+    )
     assert code == 0, err
     assert [r.id for r in Store(db).suggestions(NAME, status="open")] == [records[1].id]
 
@@ -54,7 +81,9 @@ def test_suggest_unknown_campaign_is_one_line_error(db, capsys):
 def test_plot_model_writes_figures(db, capsys, tmp_path):
     assert cli(capsys, "suggest", "-c", NAME, "-n", "1", "--db", db)[0] == 0
     out = tmp_path / "plots"
-    code, stdout, err = cli(capsys, "plot", "model", "-c", NAME, "--out", str(out), "--no-html", "--db", db)
+    code, stdout, err = cli(
+        capsys, "plot", "model", "-c", NAME, "--out", str(out), "--no-html", "--db", db
+    )
     assert code == 0, err
     names = {p.name for p in out.iterdir()}
     assert {"model_1d.png", "best_so_far.png", "parallel_coordinates.png"} <= names
@@ -65,13 +94,38 @@ def test_replay_cli_on_snar(tmp_path, capsys):
     snar = SHARED_DATA / "bo-benchmarks" / "olympus" / "snar.csv"
     if not snar.exists():
         pytest.skip(f"benchmark data not found at {snar}")
-    code, out, err = cli(capsys, "replay", str(snar), "--inputs", "residence_time,ratio,concentration,temperature",
-                         "--objective", "impurity", "--minimize", "--budget", "6", "--initial", "2",
-                         "--repeats", "2", "--out", str(tmp_path), "--quiet")
+    code, out, err = cli(
+        capsys,
+        "replay",
+        str(snar),
+        "--inputs",
+        "residence_time,ratio,concentration,temperature",
+        "--objective",
+        "impurity",
+        "--minimize",
+        "--budget",
+        "6",
+        "--initial",
+        "2",
+        "--repeats",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    )
     assert code == 0, err
     doc = json.loads((tmp_path / "replay.json").read_text())
     assert doc["budget"] == 6 and len(doc["strategies"]["bo"]["top_fraction"]) == 6
     assert "enhancement factor" in out
-    code, _, err = cli(capsys, "replay", str(snar), "--inputs", "nope", "--objective", "impurity",
-                       "--out", str(tmp_path))
+    code, _, err = cli(
+        capsys,
+        "replay",
+        str(snar),
+        "--inputs",
+        "nope",
+        "--objective",
+        "impurity",
+        "--out",
+        str(tmp_path),
+    )
     assert code == 2 and "no column(s) 'nope'" in err

@@ -52,7 +52,9 @@ def _run_claimers(url: str, n: int, locked: bool) -> None:
         procs = [ctx.Process(target=_claim_next_dwell, args=(url, barrier, True)) for _ in range(n)]
     else:
         barrier = threading.Barrier(n)
-        procs = [threading.Thread(target=_claim_next_dwell, args=(url, barrier, False)) for _ in range(n)]
+        procs = [
+            threading.Thread(target=_claim_next_dwell, args=(url, barrier, False)) for _ in range(n)
+        ]
     for p in procs:
         p.start()
     for p in procs:
@@ -80,8 +82,10 @@ def test_locked_campaign_lets_the_holder_write_and_makes_others_wait(store):
         store.add_suggestions(NAME, [BULK2], [None], {}, seed=0)  # no self-deadlock
         store.add_sample(NAME, "B2", BULK2)
         t0 = time.perf_counter()
-        with pytest.raises(FluxtrapError, match="is locked by another writer"), \
-                other.locked_campaign(NAME, timeout_s=0.5):
+        with (
+            pytest.raises(FluxtrapError, match="is locked by another writer"),
+            other.locked_campaign(NAME, timeout_s=0.5),
+        ):
             pass
         assert time.perf_counter() - t0 >= 0.4
 
@@ -100,7 +104,10 @@ def test_locked_campaign_lets_the_holder_write_and_makes_others_wait(store):
         waited = time.perf_counter() - t0
     holder.join()
     assert waited >= 0.3
-    with pytest.raises(NotFoundError, match="no campaign named 'nope'"), store.locked_campaign("nope"):
+    with (
+        pytest.raises(NotFoundError, match="no campaign named 'nope'"),
+        store.locked_campaign("nope"),
+    ):
         pass
 
 
@@ -122,9 +129,11 @@ def _ask(url: str, barrier) -> None:
 def test_two_concurrent_asks_with_a_pending_suggestion_return_distinct_conditions(store):
     rng = np.random.default_rng(1)
     for i in range(8):
-        p = {"ramp_rate": round(float(rng.uniform(10, 100)), 1),
-             "max_temperature": int(rng.integers(450, 751)),
-             "dwell_time": round(float(rng.uniform(0, 60)), 2)}
+        p = {
+            "ramp_rate": round(float(rng.uniform(10, 100)), 1),
+            "max_temperature": int(rng.integers(450, 751)),
+            "dwell_time": round(float(rng.uniform(0, 60)), 2),
+        }
         store.add_sample(NAME, f"S{i}", p, objectives={"jc_3T": _history_jc(p)})
     pending = {"ramp_rate": 55.0, "max_temperature": 620, "dwell_time": 30.0}  # a sample being made
     store.add_suggestions(NAME, [pending], [None], {}, seed=0)

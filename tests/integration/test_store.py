@@ -28,7 +28,15 @@ def test_migration_from_empty_database_to_head(store_url):
     Store(store_url)
     engine = create_engine(store_url)
     tables = set(inspect(engine).get_table_names())
-    assert {"campaigns", "samples", "measurements", "curves", "suggestions", "users", "alembic_version"} <= tables
+    assert {
+        "campaigns",
+        "samples",
+        "measurements",
+        "curves",
+        "suggestions",
+        "users",
+        "alembic_version",
+    } <= tables
     with engine.connect() as conn:
         assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == head
     engine.dispose()
@@ -40,7 +48,11 @@ def test_sample_validation_errors(store):
     cases = [
         ("B2", BULK2, "label 'B2' is already used"),
         ("X", {**BULK2, "pressure": 40}, "unknown parameter.*pressure"),
-        ("X", {**BULK2, "max_temperature": 760}, r"max_temperature=760 degC is outside \[450, 750\]"),
+        (
+            "X",
+            {**BULK2, "max_temperature": 760},
+            r"max_temperature=760 degC is outside \[450, 750\]",
+        ),
         ("X", {**BULK2, "dwell_time": 5.005}, "dwell_time=5.005 is off the step grid"),
     ]
     for label, params, message in cases:
@@ -61,7 +73,9 @@ def test_measurement_for_missing_sample_is_refused_and_nothing_is_written(store)
     with pytest.raises(ValidationError, match="columns have different lengths"):
         store.add_measurement(NAME, "B2", "mh_loop", "loop.dat", b"raw", curves=[bad_curve])
     with pytest.raises(ValidationError, match="objective jc_3T=nan is not a finite number"):
-        store.add_measurement(NAME, "B2", "mh_loop", "loop.dat", b"raw", objectives={"jc_3T": float("nan")})
+        store.add_measurement(
+            NAME, "B2", "mh_loop", "loop.dat", b"raw", objectives={"jc_3T": float("nan")}
+        )
     assert _count(store) == (1, 0, 0)
     assert store.sample(NAME, "B2").objectives == {}
 
@@ -69,10 +83,19 @@ def test_measurement_for_missing_sample_is_refused_and_nothing_is_written(store)
 def test_measurement_keeps_raw_file_curves_and_objectives(store):
     store.add_sample(NAME, "B2", BULK2)
     raw = b"[Header]\r\nINFO,synthetic\r\n[Data]\r\n1,2\r\n\x00\xff"
-    curve = CurveData("jc_b", "extended_bean", {"a_m": 5e-4}, {"B_T": [0.5, 3.0], "Jc_A_m2": [6e8, 2.9e8]})
+    curve = CurveData(
+        "jc_b", "extended_bean", {"a_m": 5e-4}, {"B_T": [0.5, 3.0], "Jc_A_m2": [6e8, 2.9e8]}
+    )
     rec = store.add_measurement(
-        NAME, "B2", "mh_loop", "B2_5K.dat", raw, temperature_K=5.0,
-        metadata={"instrument": "MPMS3"}, curves=[curve], objectives={"jc_3T": 2.9e8},
+        NAME,
+        "B2",
+        "mh_loop",
+        "B2_5K.dat",
+        raw,
+        temperature_K=5.0,
+        metadata={"instrument": "MPMS3"},
+        curves=[curve],
+        objectives={"jc_3T": 2.9e8},
     )
     (back,) = store.measurements(NAME, "B2")
     assert back.content == raw and back.sha256 == rec.sha256 and back.size == len(raw)
@@ -84,18 +107,26 @@ def test_measurement_keeps_raw_file_curves_and_objectives(store):
 
 def test_suggestions_open_used_discarded(store):
     a, b = store.add_suggestions(
-        NAME, [BULK2, {**BULK2, "max_temperature": 556}], [0.4, 0.2], {"lengthscales": [1, 2, 3]}, seed=7
+        NAME,
+        [BULK2, {**BULK2, "max_temperature": 556}],
+        [0.4, 0.2],
+        {"lengthscales": [1, 2, 3]},
+        seed=7,
     )
     assert [s.status for s in store.suggestions(NAME, "open")] == ["open", "open"]
     store.add_sample(NAME, "S1", BULK2, origin="optimizer", suggestion_id=a.id)
     store.set_suggestion_status(b.id, "discarded")
     assert store.suggestion(a.id).status == "used" and store.suggestion(b.id).status == "discarded"
-    assert store.suggestion(a.id).seed == 7 and store.suggestion(a.id).model_summary == {"lengthscales": [1, 2, 3]}
+    assert store.suggestion(a.id).seed == 7 and store.suggestion(a.id).model_summary == {
+        "lengthscales": [1, 2, 3]
+    }
     with pytest.raises(ValidationError, match=f"suggestion {a.id} is used, not open"):
         store.add_sample(NAME, "S2", BULK2, suggestion_id=a.id)
     with pytest.raises(ValidationError, match="status 'maybe' is not one of"):
         store.set_suggestion_status(b.id, "maybe")
-    with pytest.raises(ValidationError, match=r"suggestion 1: max_temperature=9000 degC is outside"):
+    with pytest.raises(
+        ValidationError, match=r"suggestion 1: max_temperature=9000 degC is outside"
+    ):
         store.add_suggestions(NAME, [{**BULK2, "max_temperature": 9000}], [0.1], {}, seed=0)
 
 
@@ -109,10 +140,23 @@ def test_failed_multi_row_write_leaves_nothing(store):
 
 def test_history_frame(store):
     store.add_sample(NAME, "B2", BULK2, objectives={"jc_3T": 2.9e8})
-    store.add_sample(NAME, "B1", {"ramp_rate": 49.8, "max_temperature": 556, "dwell_time": 32.47}, origin="optimizer")
+    store.add_sample(
+        NAME,
+        "B1",
+        {"ramp_rate": 49.8, "max_temperature": 556, "dwell_time": 32.47},
+        origin="optimizer",
+    )
     h = store.history(NAME)
-    assert list(h.columns) == ["label", "origin", "suggestion_id", "ramp_rate", "max_temperature",
-                               "dwell_time", "jc_3T", "created_at"]
+    assert list(h.columns) == [
+        "label",
+        "origin",
+        "suggestion_id",
+        "ramp_rate",
+        "max_temperature",
+        "dwell_time",
+        "jc_3T",
+        "created_at",
+    ]
     assert h["jc_3T"].iloc[0] == 2.9e8 and pd.isna(h["jc_3T"].iloc[1])
 
 
@@ -140,7 +184,9 @@ def _writer(url: str, prefix: str, n: int) -> None:
 @pytest.mark.parametrize("processes", [2])
 def test_concurrent_writers_lose_nothing(store, processes):
     ctx = mp.get_context("spawn")
-    workers = [ctx.Process(target=_writer, args=(store.url, f"P{k}-", 200)) for k in range(processes)]
+    workers = [
+        ctx.Process(target=_writer, args=(store.url, f"P{k}-", 200)) for k in range(processes)
+    ]
     for w in workers:
         w.start()
     for w in workers:

@@ -99,7 +99,14 @@ def test_axes_are_ranges_or_lists_in_one_unit():
     radius = Axis.parse("radius=10mm:40mm:7")
     assert [v.magnitude for v in radius.values] == [10, 15, 20, 25, 30, 35, 40]
     assert radius.column == "radius_mm" and radius.values[0].to_case() == "10.0 mm"
-    assert [v.magnitude for v in Axis.parse("temperature=5K:30K:6").values] == [5, 10, 15, 20, 25, 30]
+    assert [v.magnitude for v in Axis.parse("temperature=5K:30K:6").values] == [
+        5,
+        10,
+        15,
+        20,
+        25,
+        30,
+    ]
     assert Axis.parse("radius=1cm,15mm").values == (Value(1.0, "cm"), Value(1.5, "cm"))
     assert Axis.parse("jc_scale=0.5,1,2").values[2] == Value(2.0)
     assert Axis.parse("protocol.1.rate=1 T/h:3 T/h:3").column == "protocol.1.rate_T_per_h"
@@ -120,8 +127,17 @@ def test_axes_are_ranges_or_lists_in_one_unit():
 def test_shortcuts_change_what_they_say(stack_case):
     base = load_case_dict(stack_case)
     (ref,) = expand(base, [Axis.parse("radius=15mm")], base_dir=stack_case.parent)
-    axes = [Axis.parse(a) for a in ("radius=20mm", "thickness=3mm", "temperature=10K", "field=2T",
-                                    "n=40", "jc_scale=2")]
+    axes = [
+        Axis.parse(a)
+        for a in (
+            "radius=20mm",
+            "thickness=3mm",
+            "temperature=10K",
+            "field=2T",
+            "n=40",
+            "jc_scale=2",
+        )
+    ]
     (v,) = expand(base, axes, base_dir=stack_case.parent)
     case, ref = v.case, ref.case
     assert [x.radius_m for x in case.stack] == [0.02] * 4
@@ -136,27 +152,38 @@ def test_shortcuts_change_what_they_say(stack_case):
             continue
         assert m.n == 40
         b = np.array([0.0, 0.7, 2.0, 4.0])
-        np.testing.assert_allclose(m.jc_at(b, 5.0), 2 * m0.jc_at(b, 5.0), rtol=1e-12)  # table, csv, kim
+        np.testing.assert_allclose(
+            m.jc_at(b, 5.0), 2 * m0.jc_at(b, 5.0), rtol=1e-12
+        )  # table, csv, kim
         assert m.temperature == m0.temperature
 
 
 def test_dotted_paths_invalid_variants_and_keys(stack_case):
     base = load_case_dict(stack_case)
-    variants = expand(base, [Axis.parse("materials.bulk1.n=10,0.5"), Axis.parse("mesh.size=1mm,2mm")],
-                      base_dir=stack_case.parent)
+    variants = expand(
+        base,
+        [Axis.parse("materials.bulk1.n=10,0.5"), Axis.parse("mesh.size=1mm,2mm")],
+        base_dir=stack_case.parent,
+    )
     assert [v.params["materials.bulk1.n"].magnitude for v in variants] == [10, 10, 0.5, 0.5]
     assert variants[1].case.material("bulk1").n == 10 and variants[1].case.mesh.size_m == 0.002
     assert variants[0].case.material("bulk2").n == 30
     bad = variants[2]
-    assert bad.case is None and "must be in (1, 500]" in bad.error and bad.error.startswith("ValidationError")
+    assert (
+        bad.case is None
+        and "must be in (1, 500]" in bad.error
+        and bad.error.startswith("ValidationError")
+    )
     assert len({v.key for v in variants}) == 4
     # the key is the parsed case's: same physics written differently -> same key; title ignored
     retitled = {**base, "title": "another name"}
     (a,) = expand(retitled, [Axis.parse("stack.0.radius=1.5cm")], base_dir=stack_case.parent)
     assert a.key == case_key(expand(base, base_dir=stack_case.parent)[0].case)
-    for name, message in [("materials.bulk9.n=3", "the case has no materials.bulk9 .known here: bulk1, bulk2"),
-                          ("stack.7.radius=1mm", "stack.7 is not an index of a list of 4"),
-                          ("title.x=1", "title is a value, not a table")]:
+    for name, message in [
+        ("materials.bulk9.n=3", "the case has no materials.bulk9 .known here: bulk1, bulk2"),
+        ("stack.7.radius=1mm", "stack.7 is not an index of a list of 4"),
+        ("title.x=1", "title is a value, not a table"),
+    ]:
         with pytest.raises(ValidationError, match=message):
             expand(base, [Axis.parse(name)], base_dir=stack_case.parent)
     with pytest.raises(ValidationError, match="given twice: n"):
@@ -171,8 +198,13 @@ def test_variant_list_times_axes(stack_case, tmp_path):
     listed.write_text("radius,n\n12 mm,20\n1.4 cm,30\n")
     rows = read_list(listed)
     assert [r["radius"] for r in rows] == [Value(12.0, "mm"), Value(14.0, "mm")]
-    variants = expand(load_case_dict(stack_case), [Axis.parse("temperature=5K,10K")], rows, stack_case.parent)
-    got = [(v.params["radius"].magnitude, v.params["n"].magnitude, v.params["temperature"].magnitude) for v in variants]
+    variants = expand(
+        load_case_dict(stack_case), [Axis.parse("temperature=5K,10K")], rows, stack_case.parent
+    )
+    got = [
+        (v.params["radius"].magnitude, v.params["n"].magnitude, v.params["temperature"].magnitude)
+        for v in variants
+    ]
     assert got == [(12, 20, 5), (12, 20, 10), (14, 30, 5), (14, 30, 10)]
     listed.write_text("radius,n\n12 mm,\n")
     with pytest.raises(InputFileError, match="line 2: every column needs a value"):
@@ -183,10 +215,16 @@ def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, c
     case = tmp_path / "tiny.toml"
     case.write_text(TINY)
     out = tmp_path / "sweep"
-    axes = [Axis.parse("radius=6mm,10mm"), Axis.parse("temperature=5K,20K,40K")]  # 40 K > Tc: invalid
+    axes = [
+        Axis.parse("radius=6mm,10mm"),
+        Axis.parse("temperature=5K,20K,40K"),
+    ]  # 40 K > Tc: invalid
     result = run_sweep(case, axes, out=out, workers=2, progress=False)
     t = result.table
-    assert list(t["radius_mm"]) == [6, 6, 6, 10, 10, 10] and list(t["temperature_K"]) == [5, 20, 40] * 2
+    assert (
+        list(t["radius_mm"]) == [6, 6, 6, 10, 10, 10]
+        and list(t["temperature_K"]) == [5, 20, 40] * 2
+    )
     failed = t[t["temperature_K"] == 40]
     assert (failed["status"] == "failed").all() and failed["error"].str.contains("reaches Tc").all()
     done = t[t["temperature_K"] < 40]
@@ -195,36 +233,64 @@ def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, c
     # physics sanity: a field-cooled bulk traps a field of the applied sign, more when larger and colder
     b = done.set_index(["radius_mm", "temperature_K"])["surface_final_T"]
     assert (b > 0).all() and b[10, 5] > b[6, 5] and b[10, 5] > b[10, 20]
-    assert sorted(p.name for p in (out / "cache").glob("*.json")) == sorted(f"{k}.json" for k in done["key"])
+    assert sorted(p.name for p in (out / "cache").glob("*.json")) == sorted(
+        f"{k}.json" for k in done["key"]
+    )
     saved = pd.read_csv(out / "results.csv")
-    assert saved.shape == t.shape and json.loads((out / "results.json").read_text())["parameters"]["radius"] == {
-        "column": "radius_mm", "unit": "mm", "changes": "every stack layer's radius"}
+    assert saved.shape == t.shape and json.loads((out / "results.json").read_text())["parameters"][
+        "radius"
+    ] == {"column": "radius_mm", "unit": "mm", "changes": "every stack layer's radius"}
     assert (out / "trapped_surface.png").stat().st_size > 0
 
     # resume through the CLI: nothing is recomputed (cache files untouched), same table
     stamps = {p: p.stat().st_mtime_ns for p in (out / "cache").iterdir()}
-    argv = ["sweep", str(case), "--vary", "radius=6mm,10mm", "--vary", "temperature=5K,20K,40K",
-            "--out", str(out), "--quiet"]
+    argv = [
+        "sweep",
+        str(case),
+        "--vary",
+        "radius=6mm,10mm",
+        "--vary",
+        "temperature=5K,20K,40K",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert run(argv) == 0
     assert "6 variants: 0 computed, 4 from cache, 2 failed" in capsys.readouterr().out
     assert {p: p.stat().st_mtime_ns for p in (out / "cache").iterdir()} == stamps
     again = pd.read_csv(out / "results.csv")
     assert list(again["cached"]) == [True, True, False] * 2
-    cols = ["radius_mm", "temperature_K", "surface_final_T", "surface_max_abs_T", "status", "error", "key"]
+    cols = [
+        "radius_mm",
+        "temperature_K",
+        "surface_final_T",
+        "surface_max_abs_T",
+        "status",
+        "error",
+        "key",
+    ]
     pd.testing.assert_frame_equal(again[cols], saved[cols])
 
     # more values on an already running cluster: only the new variants run
-    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster:
-        more = run_sweep(case, [Axis.parse("radius=6mm,8mm,10mm"), axes[1]], out=out,
-                         scheduler=cluster.scheduler_address, progress=False)
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
+        more = run_sweep(
+            case,
+            [Axis.parse("radius=6mm,8mm,10mm"), axes[1]],
+            out=out,
+            scheduler=cluster.scheduler_address,
+            progress=False,
+        )
     assert (more.computed, more.cached, more.failed) == (2, 4, 3)
     assert more.table[more.table["radius_mm"] == 8]["status"].tolist() == ["done", "done", "failed"]
     assert run(["sweep", str(case), "--out", str(out)]) == 2
     assert "give at least one --vary" in capsys.readouterr().err
 
 
-def test_a_simulation_that_fails_on_a_worker_is_recorded_and_retried_on_request(tmp_path, monkeypatch):
+def test_a_simulation_that_fails_on_a_worker_is_recorded_and_retried_on_request(
+    tmp_path, monkeypatch
+):
     """A valid variant whose solve raises on the worker: recorded as failed with its error, cached as
     failed (a plain re-run does not repeat it), and run again with ``retry_failed``. The cluster runs
     its worker in this process (``processes=False``) so that the patched solver reaches it."""
@@ -242,18 +308,36 @@ def test_a_simulation_that_fails_on_a_worker_is_recorded_and_retried_on_request(
             raise SolverError("Newton did not converge at t = 3 s (test)")
         return real_run(self, progress=progress, **kwargs)
 
-    with LocalCluster(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster:
+    with LocalCluster(
+        processes=False,
+        n_workers=1,
+        threads_per_worker=1,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
         monkeypatch.setattr(Simulation, "run", fail_the_large_disk)
         first = run_sweep(case, axes, out=out, scheduler=cluster.scheduler_address, progress=False)
         assert (first.computed, first.failed) == (2, 1)
         row = first.table.set_index("radius_mm").loc[10]
-        assert row["status"] == "failed" and row["error"] == "SolverError: Newton did not converge at t = 3 s (test)"
+        assert (
+            row["status"] == "failed"
+            and row["error"] == "SolverError: Newton did not converge at t = 3 s (test)"
+        )
         again = run_sweep(case, axes, out=out, scheduler=cluster.scheduler_address, progress=False)
-        assert (again.computed, again.cached, again.failed) == (0, 2, 1)  # the failure comes from the cache
+        assert (again.computed, again.cached, again.failed) == (
+            0,
+            2,
+            1,
+        )  # the failure comes from the cache
 
         monkeypatch.setattr(Simulation, "run", real_run)
-        retried = run_sweep(case, axes, out=out, scheduler=cluster.scheduler_address, retry_failed=True,
-                            progress=False)
+        retried = run_sweep(
+            case,
+            axes,
+            out=out,
+            scheduler=cluster.scheduler_address,
+            retry_failed=True,
+            progress=False,
+        )
     assert (retried.computed, retried.cached, retried.failed) == (1, 1, 0)
     assert (retried.table["status"] == "done").all()

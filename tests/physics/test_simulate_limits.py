@@ -18,7 +18,9 @@ from fluxtrap.simulate.analytic import (
 )
 
 
-def disk_case(jc="1e4 A/cm^2", n=35, radius="5 mm", thickness="4 mm", size="0.5 mm", protocol=(), probes=()):
+def disk_case(
+    jc="1e4 A/cm^2", n=35, radius="5 mm", thickness="4 mm", size="0.5 mm", protocol=(), probes=()
+):
     return {
         "title": "test disk",
         "materials": {"sc": {"n": n, "e0": "1e-4 V/m", "jc": {"constant": jc}}},
@@ -33,11 +35,24 @@ def moment(result, snap):
     """Magnetic moment (A m^2) of the currents: sum of pi r^2 I over conductor elements."""
     tri = result.mesh.triangles[result.conductor]
     p = result.mesh.points[tri]
-    area = 0.5 * np.abs((p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
-                        - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1]))
+    area = 0.5 * np.abs(
+        (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
+        - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1])
+    )
     # integral of r^2 over a triangle (exact, degree 2)
     r = p[:, :, 0]
-    r2 = area / 6.0 * (r[:, 0] ** 2 + r[:, 1] ** 2 + r[:, 2] ** 2 + r[:, 0] * r[:, 1] + r[:, 1] * r[:, 2] + r[:, 0] * r[:, 2])
+    r2 = (
+        area
+        / 6.0
+        * (
+            r[:, 0] ** 2
+            + r[:, 1] ** 2
+            + r[:, 2] ** 2
+            + r[:, 0] * r[:, 1]
+            + r[:, 1] * r[:, 2]
+            + r[:, 0] * r[:, 2]
+        )
+    )
     return np.pi * (snap.J_A_m2 @ r2)
 
 
@@ -48,10 +63,18 @@ def test_bean_limit_fcm_fast_ramp():
     Bean field of uniform Jc (quadrature of the loop formula) within 3%."""
     jc, a, t = 1e8, 5e-3, 4e-3
     rate = 4 * 1e-4 / a  # T/s
-    probes = [{"name": "top", "r": "0 mm", "z": "4 mm"}, {"name": "mid", "r": "0 mm", "z": "2 mm"},
-              {"name": "above", "r": "0 mm", "z": "5 mm"}]
-    case = disk_case(protocol=[{"step": "set", "field": "1 T", "temperature": "5 K"},
-                               {"step": "ramp_field", "to": "0 T", "rate": f"{rate} T/s"}], probes=probes)
+    probes = [
+        {"name": "top", "r": "0 mm", "z": "4 mm"},
+        {"name": "mid", "r": "0 mm", "z": "2 mm"},
+        {"name": "above", "r": "0 mm", "z": "5 mm"},
+    ]
+    case = disk_case(
+        protocol=[
+            {"step": "set", "field": "1 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": "0 T", "rate": f"{rate} T/s"},
+        ],
+        probes=probes,
+    )
     res = simulate(case)
     last = res.probes.iloc[-1]
     for name, z0 in (("top", 4e-3), ("mid", 2e-3), ("above", 5e-3)):
@@ -71,11 +94,18 @@ def test_long_cylinder_penetration_and_bean_loop():
     jc, R = 1e9, 2e-3
     bp = full_penetration_field(jc, R)  # 2.51 T
     rate = 2 * 1e-4 / R  # E = rate R / 2 = E0 at the rim
-    case = disk_case(jc=f"{jc} A/m^2", radius="2 mm", thickness="24 mm", size="0.5 mm",
-                     probes=[{"name": "centre", "r": "0 mm", "z": "12 mm"}],
-                     protocol=[{"step": "set", "field": "0 T", "temperature": "5 K"},
-                               {"step": "ramp_field", "to": f"{2 * bp} T", "rate": f"{rate} T/s"},
-                               {"step": "ramp_field", "to": f"{-2 * bp} T", "rate": f"{rate} T/s"}])
+    case = disk_case(
+        jc=f"{jc} A/m^2",
+        radius="2 mm",
+        thickness="24 mm",
+        size="0.5 mm",
+        probes=[{"name": "centre", "r": "0 mm", "z": "12 mm"}],
+        protocol=[
+            {"step": "set", "field": "0 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": f"{2 * bp} T", "rate": f"{rate} T/s"},
+            {"step": "ramp_field", "to": f"{-2 * bp} T", "rate": f"{rate} T/s"},
+        ],
+    )
     t1 = 2 * bp / rate
     case["output"] = {"snapshots": [f"{t1} s", f"{t1 + 2.5 * bp / rate} s"]}
     res = simulate(case)
@@ -98,10 +128,16 @@ def test_long_cylinder_penetration_and_bean_loop():
 def test_creep_rate_tends_to_power_law_value(n):
     """After an FCM ramp stops, B relaxes logarithmically and S = -d ln B / d ln t over the last
     two decades of a long hold approaches 1/(n-1) (within 10%), from n = 5 to n = 100."""
-    case = disk_case(n=n, size="1 mm", probes=[{"name": "top", "r": "0 mm", "z": "4 mm"}],
-                     protocol=[{"step": "set", "field": "1 T", "temperature": "5 K"},
-                               {"step": "ramp_field", "to": "0 T", "rate": "0.01 T/s"},
-                               {"step": "hold", "duration": "1e7 s"}])
+    case = disk_case(
+        n=n,
+        size="1 mm",
+        probes=[{"name": "top", "r": "0 mm", "z": "4 mm"}],
+        protocol=[
+            {"step": "set", "field": "1 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": "0 T", "rate": "0.01 T/s"},
+            {"step": "hold", "duration": "1e7 s"},
+        ],
+    )
     res = simulate(case)
     df = res.probes
     t_end = 100.0
@@ -115,9 +151,14 @@ def test_creep_rate_tends_to_power_law_value(n):
 def test_consistency_far_field_no_air_current_no_initial_current():
     """Field cooling leaves no currents before the ramp; air carries no current; the FEM field far
     from the disk approaches the applied field as the dipole of the computed moment does."""
-    case = disk_case(size="1 mm", probes=[{"name": "top", "r": "0 mm", "z": "4 mm"}],
-                     protocol=[{"step": "set", "field": "1 T", "temperature": "5 K"},
-                               {"step": "ramp_field", "to": "0 T", "rate": "0.01 T/s"}])
+    case = disk_case(
+        size="1 mm",
+        probes=[{"name": "top", "r": "0 mm", "z": "4 mm"}],
+        protocol=[
+            {"step": "set", "field": "1 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": "0 T", "rate": "0.01 T/s"},
+        ],
+    )
     res = simulate(case)
     first, last = res.snapshots[0], res.snapshots[-1]
     assert np.abs(first.J_A_m2).max() < 1e-12 * 1e8  # rounding of a uniform field only
@@ -132,7 +173,10 @@ def test_consistency_far_field_no_air_current_no_initial_current():
 
     m = moment(res, last)
     d = 0.05
-    bs = (probe_matrix(res.mesh.points, res.mesh.triangles[res.conductor], [[0.0, 2e-3 + d]]) @ last.J_A_m2)[0]
+    bs = (
+        probe_matrix(res.mesh.points, res.mesh.triangles[res.conductor], [[0.0, 2e-3 + d]])
+        @ last.J_A_m2
+    )[0]
     assert bs == pytest.approx(MU0 * m / (2 * np.pi * d**3), rel=0.02)
     cen = res.mesh.centroid
     far = (res.mesh.region < 0) & (np.hypot(cen[:, 0], cen[:, 1] - 2e-3) > 0.025)
@@ -145,11 +189,16 @@ def test_warming_lowers_the_trapped_field_with_jc():
     s(20)/s(5), s = (1-(T/Tc)^2)^1.5, and the trapped field follows within 3% (Bean: B ~ Jc).
     The warming rate is chosen so that the field changes as fast as during the ramp (same E,
     so the same J/Jc of the power law)."""
-    case = disk_case(size="1 mm", probes=[{"name": "top", "r": "0 mm", "z": "4 mm"}],
-                     protocol=[{"step": "set", "field": "1 T", "temperature": "5 K"},
-                               {"step": "ramp_field", "to": "0 T", "rate": "0.04 T/s"},
-                               {"step": "ramp_temperature", "to": "20 K", "rate": "4 K/s"},
-                               {"step": "hold", "duration": "10 s"}])
+    case = disk_case(
+        size="1 mm",
+        probes=[{"name": "top", "r": "0 mm", "z": "4 mm"}],
+        protocol=[
+            {"step": "set", "field": "1 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": "0 T", "rate": "0.04 T/s"},
+            {"step": "ramp_temperature", "to": "20 K", "rate": "4 K/s"},
+            {"step": "hold", "duration": "10 s"},
+        ],
+    )
     case["materials"]["sc"]["jc"]["temperature"] = {"at": "5 K", "tc": "38 K", "exponent": 1.5}
     res = simulate(case)
     top = res.probe("top")
@@ -162,12 +211,20 @@ def test_warming_lowers_the_trapped_field_with_jc():
 def test_surface_probes_converge_on_and_off_the_axis():
     """Probes on the top surface (on a material interface, where edge-element point values are
     worst) converge with the mesh: 1 mm and 0.5 mm agree within 0.5%, on and off the axis."""
-    probes = [{"name": "axis", "r": "0 mm", "z": "6 mm"}, {"name": "off", "r": "10 mm", "z": "6 mm"},
-              {"name": "above", "r": "7 mm", "z": "7 mm"}]
-    case = {"materials": {"sc": {"n": 35, "jc": {"kim": {"jc0": "1e5 A/cm^2", "b0": "1 T"}}}},
-            "stack": [{"material": "sc", "radius": "15 mm", "thickness": "6 mm"}], "probes": probes,
-            "protocol": [{"step": "set", "field": "5 T", "temperature": "5 K"},
-                         {"step": "ramp_field", "to": "0 T", "rate": "10 T/h"}]}
+    probes = [
+        {"name": "axis", "r": "0 mm", "z": "6 mm"},
+        {"name": "off", "r": "10 mm", "z": "6 mm"},
+        {"name": "above", "r": "7 mm", "z": "7 mm"},
+    ]
+    case = {
+        "materials": {"sc": {"n": 35, "jc": {"kim": {"jc0": "1e5 A/cm^2", "b0": "1 T"}}}},
+        "stack": [{"material": "sc", "radius": "15 mm", "thickness": "6 mm"}],
+        "probes": probes,
+        "protocol": [
+            {"step": "set", "field": "5 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": "0 T", "rate": "10 T/h"},
+        ],
+    }
     coarse = simulate({**case, "mesh": {"size": "1 mm"}}).probes.iloc[-1]
     fine = simulate({**case, "mesh": {"size": "0.5 mm"}}).probes.iloc[-1]
     for p in ("axis", "off", "above"):

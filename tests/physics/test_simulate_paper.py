@@ -32,8 +32,11 @@ def probe_values(result) -> dict[str, float]:
     df = result.probes
     at_end_of_ramp = df[df.time_s == T_RAMP_END].iloc[0]
     last = df.iloc[-1]
-    return {f"{p}@{w}": row[f"{p}_Bz_T"] for p in ("center", "surface")
-            for w, row in (("5250s", at_end_of_ramp), ("11250s", last))}
+    return {
+        f"{p}@{w}": row[f"{p}_Bz_T"]
+        for p in ("center", "surface")
+        for w, row in (("5250s", at_end_of_ramp), ("11250s", last))
+    }
 
 
 def test_paper_case_against_published_simulation(base):
@@ -49,9 +52,11 @@ def test_paper_case_against_published_simulation(base):
 def test_paper_case_converged(case, base, change):
     """Halving the mesh size or the time-error tolerance changes every probe value by < 1%;
     doubling the outer boundary distance by < 0.5%. (Air has no resistivity to vary: H-phi.)"""
-    other = {"mesh/2": case.with_options(mesh_size_m=1e-3),
-             "rtol/2": case.with_options(rtol=case.solver.rtol / 2),
-             "outer x2": case.with_options(outer_m=2 * 10 * 15e-3)}[change]
+    other = {
+        "mesh/2": case.with_options(mesh_size_m=1e-3),
+        "rtol/2": case.with_options(rtol=case.solver.rtol / 2),
+        "outer x2": case.with_options(outer_m=2 * 10 * 15e-3),
+    }[change]
     tol = 0.005 if change == "outer x2" else 0.01
     a, b = probe_values(base), probe_values(simulate(other))
     for key in a:

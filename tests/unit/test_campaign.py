@@ -24,11 +24,23 @@ def test_dict_round_trip(spec):
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5, "pressure": 50}, "unknown parameter.*pressure"),
+        (
+            {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5, "pressure": 50},
+            "unknown parameter.*pressure",
+        ),
         ({"ramp_rate": 50, "max_temperature": 600}, "missing parameter.*dwell_time"),
-        ({"ramp_rate": 50, "max_temperature": 800, "dwell_time": 5}, r"max_temperature=800 degC is outside \[450, 750\]"),
-        ({"ramp_rate": 50.05, "max_temperature": 600, "dwell_time": 5}, "ramp_rate=50.05 is off the step grid"),
-        ({"ramp_rate": "fast", "max_temperature": 600, "dwell_time": 5}, "ramp_rate='fast' is not a number"),
+        (
+            {"ramp_rate": 50, "max_temperature": 800, "dwell_time": 5},
+            r"max_temperature=800 degC is outside \[450, 750\]",
+        ),
+        (
+            {"ramp_rate": 50.05, "max_temperature": 600, "dwell_time": 5},
+            "ramp_rate=50.05 is off the step grid",
+        ),
+        (
+            {"ramp_rate": "fast", "max_temperature": 600, "dwell_time": 5},
+            "ramp_rate='fast' is not a number",
+        ),
     ],
 )
 def test_check_params_errors(spec, values, message):
@@ -53,6 +65,8 @@ def test_bad_campaign_files(tmp_path):
     bad.write_text("name = 'x'\n[[parameters]\n")
     with pytest.raises(InputFileError, match="not valid TOML"):
         CampaignSpec.from_toml(bad)
-    bad.write_text("name = 'x'\n[[parameters]]\nname='a'\nlow=0\nhigh=1\n[[objectives]]\nname='jc'\nquantity='jc'\nfield=3\n")
+    bad.write_text(
+        "name = 'x'\n[[parameters]]\nname='a'\nlow=0\nhigh=1\n[[objectives]]\nname='jc'\nquantity='jc'\nfield=3\n"
+    )
     with pytest.raises(ValidationError, match="needs a field"):
         CampaignSpec.from_toml(bad)

@@ -87,10 +87,17 @@ class CreepFit:
     def to_dict(self) -> dict:
         """JSON-friendly summary (SI)."""
         return {
-            "a_T": self.a_T, "b_T": self.b_T, "cov_T2": self.cov.tolist(), "t_start_s": self.t_start_s,
-            "t_end_s": self.t_end_s, "origin_s": self.origin_s, "n_points": self.n_points,
-            "rms_T": self.rms_T, "S_at_start": float(self.rate(self.t_start_s)),
-            "source": self.source, "column": self.column,
+            "a_T": self.a_T,
+            "b_T": self.b_T,
+            "cov_T2": self.cov.tolist(),
+            "t_start_s": self.t_start_s,
+            "t_end_s": self.t_end_s,
+            "origin_s": self.origin_s,
+            "n_points": self.n_points,
+            "rms_T": self.rms_T,
+            "S_at_start": float(self.rate(self.t_start_s)),
+            "source": self.source,
+            "column": self.column,
         }
 
     def __repr__(self) -> str:
@@ -102,7 +109,9 @@ class CreepFit:
         )
 
 
-def relaxation_origin(time_s: np.ndarray, applied_T: np.ndarray, tolerance_T: float = 1e-6) -> float:
+def relaxation_origin(
+    time_s: np.ndarray, applied_T: np.ndarray, tolerance_T: float = 1e-6
+) -> float:
     """Time at which the applied field reached its final value and stayed there (s)."""
     off = np.abs(applied_T - applied_T[-1]) > tolerance_T
     if not off.any():
@@ -129,7 +138,11 @@ def fit_creep(
     time_s = np.asarray(time_s, float)
     field_T = np.asarray(field_T, float)
     if origin_s is None:
-        origin_s = relaxation_origin(time_s, np.asarray(applied_T, float)) if applied_T is not None else 0.0
+        origin_s = (
+            relaxation_origin(time_s, np.asarray(applied_T, float))
+            if applied_T is not None
+            else 0.0
+        )
     t = time_s - origin_s
     use = (t > 0) & np.isfinite(field_T)
     if start_s is not None:
@@ -150,9 +163,16 @@ def fit_creep(
     scaled = cov * (resid @ resid / dof)
     cov_ab = np.array([[scaled[1, 1], -scaled[0, 1]], [-scaled[0, 1], scaled[0, 0]]])
     return CreepFit(
-        a_T=float(a), b_T=float(-slope), cov=cov_ab, t_start_s=float(t[use].min()), t_end_s=float(t[use].max()),
-        origin_s=float(origin_s), n_points=int(use.sum()), rms_T=float(np.sqrt(np.mean(resid**2))),
-        source=source, column=column,
+        a_T=float(a),
+        b_T=float(-slope),
+        cov=cov_ab,
+        t_start_s=float(t[use].min()),
+        t_end_s=float(t[use].max()),
+        origin_s=float(origin_s),
+        n_points=int(use.sum()),
+        rms_T=float(np.sqrt(np.mean(resid**2))),
+        source=source,
+        column=column,
     )
 
 
@@ -174,13 +194,19 @@ def read_series(
             text = decode(path.read_bytes())
         except FileNotFoundError:
             raise InputFileError(f"{path}: no such file") from None
-    numbered = [(i + 1, ln) for i, ln in enumerate(text.splitlines()) if ln.strip() and not ln.startswith("#")]
+    numbered = [
+        (i + 1, ln)
+        for i, ln in enumerate(text.splitlines())
+        if ln.strip() and not ln.startswith("#")
+    ]
     if len(numbered) < 2:
         raise InputFileError(f"{name}: expected a header row and data rows")
     head_no, head = numbered[0]
     delimiter = max(",\t;", key=head.count)
     names = [c.strip() for c in next(csv.reader([head], delimiter=delimiter))]
-    rows = list(csv.reader(io.StringIO("\n".join(ln for _, ln in numbered[1:])), delimiter=delimiter))
+    rows = list(
+        csv.reader(io.StringIO("\n".join(ln for _, ln in numbered[1:])), delimiter=delimiter)
+    )
     lines = [n for n, _ in numbered[1:]]
     where = f"{name}, line {head_no}"
 
@@ -197,15 +223,21 @@ def read_series(
     times = [c for c in names if dim(c) == "time"]
     fields = [c for c in names if dim(c) == "field" and c != "applied_T"]
     if not times:
-        raise InputFileError(f"{where}: no time column (name it with its unit, e.g. time_s or 't (h)')")
+        raise InputFileError(
+            f"{where}: no time column (name it with its unit, e.g. time_s or 't (h)')"
+        )
     if column is not None:
         if column not in names:
             raise InputFileError(f"{where}: no column {column!r}; columns: {', '.join(names)}")
         fields = [column]
     if not fields:
-        raise InputFileError(f"{where}: no field column (name it with its unit, e.g. B_T or 'B (mT)')")
+        raise InputFileError(
+            f"{where}: no field column (name it with its unit, e.g. B_T or 'B (mT)')"
+        )
     if len(fields) > 1:
-        raise InputFileError(f"{where}: several field columns ({', '.join(fields)}); choose one with --column")
+        raise InputFileError(
+            f"{where}: several field columns ({', '.join(fields)}); choose one with --column"
+        )
 
     def col(c: str, required: bool = True) -> np.ndarray:
         qty = "time" if c == times[0] else "field"

@@ -52,10 +52,18 @@ class JcCurve:
         if np.any(b < 0) or np.any(np.diff(b) <= 0):
             raise ValidationError("JcCurve: field_T must be >= 0 and strictly increasing")
         if np.any(j <= 0):
-            raise ValidationError(f"JcCurve: jc_A_m2 must be > 0 (min {j.min():.3g} at {b[np.argmin(j)]:.3g} T)")
-        flags = np.zeros(b.size, bool) if self.unpenetrated is None else np.asarray(self.unpenetrated, bool).ravel()
+            raise ValidationError(
+                f"JcCurve: jc_A_m2 must be > 0 (min {j.min():.3g} at {b[np.argmin(j)]:.3g} T)"
+            )
+        flags = (
+            np.zeros(b.size, bool)
+            if self.unpenetrated is None
+            else np.asarray(self.unpenetrated, bool).ravel()
+        )
         if flags.shape != b.shape:
-            raise ValidationError(f"JcCurve: unpenetrated has {flags.size} entries for {b.size} points")
+            raise ValidationError(
+                f"JcCurve: unpenetrated has {flags.size} entries for {b.size} points"
+            )
         for arr in (b, j, flags):
             arr.setflags(write=False)
         object.__setattr__(self, "field_T", b)
@@ -110,7 +118,9 @@ class JcCurve:
     def from_columns(cls, columns: Mapping[str, Any], **kwargs: Any) -> JcCurve:
         """Inverse of ``to_columns``; also accepts ``Jc_A_cm2`` instead of ``Jc_A_m2``."""
         if "B_T" not in columns or not ({"Jc_A_m2", "Jc_A_cm2"} & set(columns)):
-            raise ValidationError(f"Jc curve columns need B_T and Jc_A_m2 (or Jc_A_cm2), got {sorted(columns)}")
+            raise ValidationError(
+                f"Jc curve columns need B_T and Jc_A_m2 (or Jc_A_cm2), got {sorted(columns)}"
+            )
         jc = (
             np.asarray(columns["Jc_A_m2"], float)
             if "Jc_A_m2" in columns
@@ -126,7 +136,9 @@ class JcCurve:
 
     def to_csv(self, path_or_buffer: str | Path | io.TextIOBase) -> None:
         """Write the design's Jc table: columns ``B_T,Jc_A_cm2`` (what ``jc.csv`` cases read)."""
-        lines = ["B_T,Jc_A_cm2"] + [f"{b:.6g},{j:.6g}" for b, j in zip(self.field_T, self.jc_A_cm2, strict=True)]
+        lines = ["B_T,Jc_A_cm2"] + [
+            f"{b:.6g},{j:.6g}" for b, j in zip(self.field_T, self.jc_A_cm2, strict=True)
+        ]
         text = "\n".join(lines) + "\n"
         if isinstance(path_or_buffer, str | Path):
             Path(path_or_buffer).write_text(text, encoding="utf-8")
@@ -150,7 +162,9 @@ class JcCurve:
                 b.append(float(row[0]))
                 j.append(float(row[1]))
             except (ValueError, IndexError):
-                raise InputFileError(f"{path}, line {n}: expected two numbers B_T,Jc_A_cm2, got {row}") from None
+                raise InputFileError(
+                    f"{path}, line {n}: expected two numbers B_T,Jc_A_cm2, got {row}"
+                ) from None
         kwargs.setdefault("source", path.name)
         try:
             return cls(field_T=np.array(b), jc_A_m2=np.array(j) * A_CM2, **kwargs)
@@ -168,11 +182,24 @@ class JcCurve:
             label = ", ".join(x for x in (self.source, t) if x) or "Jc(B)"
         ok = self.valid
         every = max(1, int(ok.sum()) // 40)  # markers stay legible on dense curves
-        (line,) = ax.semilogy(self.field_T[ok], self.jc_A_cm2[ok], "o-", ms=3, lw=1.2, markevery=every,
-                              color=color, label=label)
+        (line,) = ax.semilogy(
+            self.field_T[ok],
+            self.jc_A_cm2[ok],
+            "o-",
+            ms=3,
+            lw=1.2,
+            markevery=every,
+            color=color,
+            label=label,
+        )
         if (~ok).any():
             ax.semilogy(
-                self.field_T[~ok], self.jc_A_cm2[~ok], "o", ms=3.5, mfc="none", color=line.get_color(),
+                self.field_T[~ok],
+                self.jc_A_cm2[~ok],
+                "o",
+                ms=3.5,
+                mfc="none",
+                color=line.get_color(),
                 label="not fully penetrated",
             )
         ax.set_xlabel(r"$\mu_0 H$ (T)")

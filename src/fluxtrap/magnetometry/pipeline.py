@@ -23,7 +23,11 @@ from fluxtrap.store import CurveData
 JC_CURVE = "jc"  # curve kind: columns B_T, Jc_A_m2, unpenetrated (0/1)
 LOOP_WIDTH_CURVE = "loop_width"  # columns B_T, dm_Am2 (m_decreasing - m_increasing)
 DERIVABLE = ("mh_loop",)
-_KIND_TEXT = {"mh_loop": "an M(H) loop", "mt_curve": "an M(T) curve", "unknown": "neither M(H) nor M(T) data"}
+_KIND_TEXT = {
+    "mh_loop": "an M(H) loop",
+    "mt_curve": "an M(T) curve",
+    "unknown": "neither M(H) nor M(T) data",
+}
 
 
 def derive(
@@ -62,12 +66,22 @@ def derive(
         "sample_edges_m": [a_m, b_m, c_m],
     }
     curves = [
-        CurveData(kind=JC_CURVE, method=jc.method, settings={**settings, "temperature_K": jc.temperature_K},
-                  columns=jc.to_columns()),
-        CurveData(kind=LOOP_WIDTH_CURVE, method="branch_interpolation",
-                  settings={"loop": width.loop, "temperature_K": width.temperature_K,
-                            "background_Am2_per_T": width.background_Am2_per_T},
-                  columns={"B_T": width.field_T.tolist(), "dm_Am2": width.dm_Am2.tolist()}),
+        CurveData(
+            kind=JC_CURVE,
+            method=jc.method,
+            settings={**settings, "temperature_K": jc.temperature_K},
+            columns=jc.to_columns(),
+        ),
+        CurveData(
+            kind=LOOP_WIDTH_CURVE,
+            method="branch_interpolation",
+            settings={
+                "loop": width.loop,
+                "temperature_K": width.temperature_K,
+                "background_Am2_per_T": width.background_Am2_per_T,
+            },
+            columns={"B_T": width.field_T.tolist(), "dm_Am2": width.dm_Am2.tolist()},
+        ),
     ]
     return metadata, curves, jc
 
@@ -90,10 +104,16 @@ def _objectives(spec: CampaignSpec, jc: JcCurve):
     for o in spec.objectives:
         if o.quantity != "jc":
             continue
-        if o.temperature_K is not None and jc.temperature_K is not None and abs(
-            jc.temperature_K - o.temperature_K
-        ) > max(0.5, 0.02 * o.temperature_K):
-            yield o.name, None, f"measured at {jc.temperature_K:.4g} K, objective at {o.temperature_K:g} K"
+        if (
+            o.temperature_K is not None
+            and jc.temperature_K is not None
+            and abs(jc.temperature_K - o.temperature_K) > max(0.5, 0.02 * o.temperature_K)
+        ):
+            yield (
+                o.name,
+                None,
+                f"measured at {jc.temperature_K:.4g} K, objective at {o.temperature_K:g} K",
+            )
             continue
         lo, hi = jc.field_T[0], jc.field_T[-1]
         if not lo <= abs(o.field_T) <= hi:

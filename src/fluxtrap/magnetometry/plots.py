@@ -18,8 +18,15 @@ from fluxtrap.magnetometry.loops import split_branches  # noqa: E402
 from fluxtrap.magnetometry.table import MeasurementTable  # noqa: E402
 from fluxtrap.magnetometry.tc import Sweep, TcResult  # noqa: E402
 
-STYLE = {"font.size": 9, "axes.linewidth": 0.8, "xtick.direction": "in", "ytick.direction": "in",
-         "xtick.top": True, "ytick.right": True, "savefig.dpi": 300}
+STYLE = {
+    "font.size": 9,
+    "axes.linewidth": 0.8,
+    "xtick.direction": "in",
+    "ytick.direction": "in",
+    "xtick.top": True,
+    "ytick.right": True,
+    "savefig.dpi": 300,
+}
 COLORS = {"virgin": "0.5", "decreasing": "tab:blue", "increasing": "tab:red"}
 
 
@@ -30,13 +37,22 @@ def loop_and_jc(table: MeasurementTable, jc: JcCurve, volume_m3: float, path: st
         loop = jc.settings.get("loop", 0)
         for br in split_branches(table):
             if br.loop == loop:
-                ax1.plot(br.field_T, br.moment_Am2 / volume_m3 * 1e-3, ".-", ms=2, lw=0.8,
-                         color=COLORS[br.kind], label=br.kind)
+                ax1.plot(
+                    br.field_T,
+                    br.moment_Am2 / volume_m3 * 1e-3,
+                    ".-",
+                    ms=2,
+                    lw=0.8,
+                    color=COLORS[br.kind],
+                    label=br.kind,
+                )
         ax1.axhline(0, color="0.7", lw=0.5)
         ax1.set_xlabel(r"$\mu_0 H$ (T)")
         ax1.set_ylabel(r"$M$ (emu cm$^{-3}$)")
         t = f"{jc.temperature_K:.3g} K" if jc.temperature_K is not None else ""
-        ax1.set_title(f"(a) {table.metadata.sample_name or table.metadata.filename} {t}", loc="left")
+        ax1.set_title(
+            f"(a) {table.metadata.sample_name or table.metadata.filename} {t}", loc="left"
+        )
         ax1.legend(frameon=False, fontsize="small")
         jc.plot(ax2, label=f"extended Bean, {t}")
         ax2.set_title("(b) critical current density", loc="left")
@@ -44,7 +60,9 @@ def loop_and_jc(table: MeasurementTable, jc: JcCurve, volume_m3: float, path: st
         plt.close(fig)
 
 
-def mt_curves(sweeps: Sequence[Sweep], results: Sequence[TcResult], path: str | Path, title: str = "") -> None:
+def mt_curves(
+    sweeps: Sequence[Sweep], results: Sequence[TcResult], path: str | Path, title: str = ""
+) -> None:
     """M(T) of each sweep in emu, with the normal-state baseline and Tc where found."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4.5, 3.3), constrained_layout=True)
@@ -52,11 +70,21 @@ def mt_curves(sweeps: Sequence[Sweep], results: Sequence[TcResult], path: str | 
             (line,) = ax.plot(sw.temperature_K, sw.moment_Am2 * 1e3, ".", ms=2.5, label=sw.label)
             for r in (r for r in results if r.sweep == sw.label):
                 tt = np.linspace(sw.temperature_K.min(), sw.temperature_K.max(), 50)
-                ax.plot(tt, (r.baseline_slope_Am2_per_K * tt + r.baseline_intercept_Am2) * 1e3, "--",
-                        lw=0.8, color=line.get_color())
+                ax.plot(
+                    tt,
+                    (r.baseline_slope_Am2_per_K * tt + r.baseline_intercept_Am2) * 1e3,
+                    "--",
+                    lw=0.8,
+                    color=line.get_color(),
+                )
                 ax.axvline(r.tc_K, lw=0.8, color=line.get_color(), ls=":")
-                ax.annotate(f"$T_c$ = {r.tc_K:.2f} K", (r.tc_K, r.plateau_Am2 * 1e3), xytext=(4, 4),
-                            textcoords="offset points", fontsize="small")
+                ax.annotate(
+                    f"$T_c$ = {r.tc_K:.2f} K",
+                    (r.tc_K, r.plateau_Am2 * 1e3),
+                    xytext=(4, 4),
+                    textcoords="offset points",
+                    fontsize="small",
+                )
         ax.set_xlabel(r"$T$ (K)")
         ax.set_ylabel(r"$m$ (emu)")
         if title:
@@ -66,7 +94,9 @@ def mt_curves(sweeps: Sequence[Sweep], results: Sequence[TcResult], path: str | 
         plt.close(fig)
 
 
-def creep(time_s: np.ndarray, field_T: np.ndarray, fit: CreepFit, at_s: float | None, path: str | Path) -> None:
+def creep(
+    time_s: np.ndarray, field_T: np.ndarray, fit: CreepFit, at_s: float | None, path: str | Path
+) -> None:
     """Trapped field against time since the origin (log axis), the fit and its extrapolation (1 sigma band)."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4.5, 3.3), constrained_layout=True)
@@ -76,13 +106,28 @@ def creep(time_s: np.ndarray, field_T: np.ndarray, fit: CreepFit, at_s: float | 
         end = max(fit.t_end_s, at_s or 0.0)
         tt = np.geomspace(fit.t_start_s, end, 200)
         b, s = fit.field(tt), fit.field_sigma(tt)
-        ax.semilogx(tt, b, "-", color="tab:blue", lw=1,
-                    label=f"$B = {fit.a_T:.4g} - {fit.b_T:.3g}\\,\\ln t$")
+        ax.semilogx(
+            tt,
+            b,
+            "-",
+            color="tab:blue",
+            lw=1,
+            label=f"$B = {fit.a_T:.4g} - {fit.b_T:.3g}\\,\\ln t$",
+        )
         ax.fill_between(tt, b - s, b + s, color="tab:blue", alpha=0.2, lw=0)
         if at_s is not None:
-            ax.errorbar([at_s], [fit.field(at_s)], yerr=[fit.field_sigma(at_s)], fmt="o", ms=4, color="tab:red",
-                        label=f"{fit.decay_ppm_per_h(at_s):.3g} ppm/h at {at_s / 86400:.3g} d")
-        ax.set_xlabel(r"$t$ since the applied field reached zero (s)" if fit.origin_s else r"$t$ (s)")
+            ax.errorbar(
+                [at_s],
+                [fit.field(at_s)],
+                yerr=[fit.field_sigma(at_s)],
+                fmt="o",
+                ms=4,
+                color="tab:red",
+                label=f"{fit.decay_ppm_per_h(at_s):.3g} ppm/h at {at_s / 86400:.3g} d",
+            )
+        ax.set_xlabel(
+            r"$t$ since the applied field reached zero (s)" if fit.origin_s else r"$t$ (s)"
+        )
         ax.set_ylabel(r"$B$ (T)")
         ax.legend(frameon=False, fontsize="small")
         fig.savefig(path)

@@ -86,7 +86,14 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
             else:
                 label = "sweep" if len(segs) == 1 else f"sweep {k + 1}"
         sweeps.append(
-            Sweep(label, s, e, t[s:e].copy(), table.moment_Am2[s:e].copy(), float(np.median(table.field_T[s:e])))
+            Sweep(
+                label,
+                s,
+                e,
+                t[s:e].copy(),
+                table.moment_Am2[s:e].copy(),
+                float(np.median(table.field_T[s:e])),
+            )
         )
     if not sweeps:
         raise AnalysisError(f"{table.metadata.filename}: no temperature sweep of 5 or more points")
@@ -138,7 +145,9 @@ def find_tc(
     top = t >= tmax - normal_fraction * (tmax - tmin)
     low = t <= tmin + plateau_fraction * (tmax - tmin)
     if top.sum() < 3 or low.sum() < 3:
-        raise AnalysisError(f"{where}: too few points for a baseline and a plateau ({len(t)} in all)")
+        raise AnalysisError(
+            f"{where}: too few points for a baseline and a plateau ({len(t)} in all)"
+        )
     slope, intercept = np.polyfit(t[top], m[top], 1)
     resid = m[top] - (slope * t[top] + intercept)
     noise = float(1.4826 * np.median(np.abs(resid - np.median(resid)))) or float(np.std(resid))
@@ -157,21 +166,32 @@ def find_tc(
             f"({noise * 1e3:.2g} emu) or under {min_step_fraction:.0%} of the signal"
         )
     if plateau >= 0:
-        raise AnalysisError(f"{no}: the low-temperature moment is not diamagnetic ({plateau * 1e3:.3g} emu)")
+        raise AnalysisError(
+            f"{no}: the low-temperature moment is not diamagnetic ({plateau * 1e3:.3g} emu)"
+        )
     s = (slope * t + intercept - m) / step
     target = 1 - criterion
     above = np.nonzero(s >= target)[0]
     k = above[-1]  # highest temperature still below the target moment
     if k == len(t) - 1:
-        raise AnalysisError(f"{no}: the moment is still below the criterion at the highest temperature")
+        raise AnalysisError(
+            f"{no}: the moment is still below the criterion at the highest temperature"
+        )
     tc = float(np.interp(target, [s[k + 1], s[k]], [t[k + 1], t[k]]))
     thresh = max(5 * noise / step, 0.01)
     over = (s[:-1] > thresh) & (s[1:] > thresh)
     onset = float(t[np.nonzero(over)[0][-1] + 1]) if over.any() else tc
     return TcResult(
-        tc_K=tc, onset_K=max(onset, tc), criterion=criterion, sweep=sweep.label,
-        baseline_slope_Am2_per_K=float(slope), baseline_intercept_Am2=float(intercept),
-        plateau_Am2=plateau, step_Am2=step, noise_Am2=noise, source=source,
+        tc_K=tc,
+        onset_K=max(onset, tc),
+        criterion=criterion,
+        sweep=sweep.label,
+        baseline_slope_Am2_per_K=float(slope),
+        baseline_intercept_Am2=float(intercept),
+        plateau_Am2=plateau,
+        step_Am2=step,
+        noise_Am2=noise,
+        source=source,
     )
 
 
@@ -180,7 +200,9 @@ def tc_from_table(table: MeasurementTable, *, criterion: float = 0.9, **kwargs) 
     results, reasons = [], []
     for sweep in split_sweeps(table):
         try:
-            results.append(find_tc(sweep, criterion=criterion, source=table.metadata.filename, **kwargs))
+            results.append(
+                find_tc(sweep, criterion=criterion, source=table.metadata.filename, **kwargs)
+            )
         except AnalysisError as err:
             reasons.append(str(err))
     if not results:

@@ -46,9 +46,14 @@ def campaign_optimizer(
         maximize=[o.maximize for o in spec.objectives],
         **options,
     )
-    measured = history[objectives].notna().all(axis=1).to_numpy() if len(history) else np.array([], bool)
+    measured = (
+        history[objectives].notna().all(axis=1).to_numpy() if len(history) else np.array([], bool)
+    )
     if measured.any():
-        opt.tell(history.loc[measured, names].astype(float), history.loc[measured, objectives].astype(float))
+        opt.tell(
+            history.loc[measured, names].astype(float),
+            history.loc[measured, objectives].astype(float),
+        )
     pending = pd.concat(
         [
             history.loc[~measured, names].astype(float),
@@ -78,6 +83,9 @@ def suggest(
         if len(opt.X) < 2:
             summary["model"] = "Sobol design (fewer than 2 measured samples)"
         summary["acquisition_function"] = batch.attrs["acquisition_function"]
-        params = [{k: float(v) for k, v in row.items()} for row in batch[spec.parameter_names].to_dict("records")]
+        params = [
+            {k: float(v) for k, v in row.items()}
+            for row in batch[spec.parameter_names].to_dict("records")
+        ]
         values = [None if not np.isfinite(a) else float(a) for a in batch["acquisition"]]
         return store.add_suggestions(campaign, params, values, summary, seed, created_by=created_by)

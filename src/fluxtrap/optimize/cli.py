@@ -35,28 +35,44 @@ def suggest_cmd(
     store = store_from(db)
     records = suggest(store, campaign, n=n, seed=seed, created_by=by)
     spec = store.campaign(campaign)
-    table = Table("id", *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
-                  "acquisition", title=f"{campaign}: next {len(records)} suggestion(s)")
+    table = Table(
+        "id",
+        *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
+        "acquisition",
+        title=f"{campaign}: next {len(records)} suggestion(s)",
+    )
     for r in records:
         acq = "-" if r.acquisition_value is None else f"{r.acquisition_value:.3g}"
         table.add_row(str(r.id), *(f"{r.params[p]:g}" for p in spec.parameter_names), acq)
     console.print(table)
     console.print(_summary_line(records[0].model_summary))
-    console.print(f"record a sample made from one: fluxtrap sample add -c {campaign!r} "
-                  "--from-suggestion ID --label ... --param ...")
+    console.print(
+        f"record a sample made from one: fluxtrap sample add -c {campaign!r} "
+        "--from-suggestion ID --label ... --param ..."
+    )
 
 
 def _summary_line(summary: dict) -> str:
     """One line per objective: LOO error and length-scales (shortest = matters most)."""
-    lines = [f"model: {summary.get('model', '?')} on n={summary.get('n', 0)}, "
-             f"acquisition {summary.get('acquisition_function', '?')}"]
+    lines = [
+        f"model: {summary.get('model', '?')} on n={summary.get('n', 0)}, "
+        f"acquisition {summary.get('acquisition_function', '?')}"
+    ]
     for name, o in summary.get("objectives", {}).items():
-        ls = ", ".join(f"{k} {v:.3g}" for k, v in sorted(o["lengthscales"].items(), key=lambda kv: kv[1] or 0))
+        ls = ", ".join(
+            f"{k} {v:.3g}" for k, v in sorted(o["lengthscales"].items(), key=lambda kv: kv[1] or 0)
+        )
         r2 = "" if o.get("loo_r2") is None else f", LOO R^2 {o['loo_r2']:.2f}"
-        lines.append(f"  {name} ({o['goal']}): LOO RMSE {o['loo_rmse']:.3g}{r2}; length-scales {ls}")
+        lines.append(
+            f"  {name} ({o['goal']}): LOO RMSE {o['loo_rmse']:.3g}{r2}; length-scales {ls}"
+        )
     for row in summary.get("pareto_front", []):
-        lines.append("  Pareto front: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                                                    for k, v in row.items()))
+        lines.append(
+            "  Pareto front: "
+            + ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+            )
+        )
     return "\n".join(lines)
 
 
@@ -77,10 +93,20 @@ def plot_model_cmd(
     open_ = store.suggestions(campaign, status="open")
     opt, pending = campaign_optimizer(spec, history, [s.params for s in open_], seed=seed)
     if len(opt.X) < 2:
-        raise ValidationError(f"campaign {campaign!r}: the model needs 2 measured samples, has {len(opt.X)}")
-    suggestions = pd.DataFrame([s.params for s in open_], columns=spec.parameter_names) if open_ else None
-    paths = write_model_report(opt, history, out, suggestions=suggestions,
-                               pending=pending if len(pending) else None, html=html)
+        raise ValidationError(
+            f"campaign {campaign!r}: the model needs 2 measured samples, has {len(opt.X)}"
+        )
+    suggestions = (
+        pd.DataFrame([s.params for s in open_], columns=spec.parameter_names) if open_ else None
+    )
+    paths = write_model_report(
+        opt,
+        history,
+        out,
+        suggestions=suggestions,
+        pending=pending if len(pending) else None,
+        html=html,
+    )
     console.print(f"wrote {len(paths)} figures to {out}: {', '.join(p.name for p in paths)}")
 
 
@@ -94,7 +120,9 @@ def replay_cmd(
     initial: Annotated[int, typer.Option(help="Random starting rows per run.")] = 2,
     repeats: Annotated[int, typer.Option(help="Seeded runs (seeds seed .. seed+repeats-1).")] = 10,
     seed: Annotated[int, typer.Option(help="First seed.")] = 0,
-    top_percent: Annotated[float, typer.Option(help="Goal set: this top percentage of the pool.")] = 5.0,
+    top_percent: Annotated[
+        float, typer.Option(help="Goal set: this top percentage of the pool.")
+    ] = 5.0,
     workers: Annotated[int, typer.Option(help="Processes for the runs.")] = 1,
     quiet: QuietOption = False,
 ) -> None:
@@ -107,16 +135,34 @@ def replay_cmd(
     X, y = read_table(data, names, objective)
     with Progress(console=console, disable=quiet, transient=True) as bar:
         task = bar.add_task(f"replay {data.name}", total=repeats)
-        result = replay(X, y, maximize=not minimize, budget=budget, n_initial=initial, repeats=repeats,
-                        seed=seed, top_percent=top_percent, workers=workers,
-                        progress=lambda k: bar.update(task, completed=k))
+        result = replay(
+            X,
+            y,
+            maximize=not minimize,
+            budget=budget,
+            n_initial=initial,
+            repeats=repeats,
+            seed=seed,
+            top_percent=top_percent,
+            workers=workers,
+            progress=lambda k: bar.update(task, completed=k),
+        )
     paths = result.write(out)
     ef = result.enhancement_factor
-    table = Table("trial", "BO top fraction", "random", "enhancement factor",
-                  title=f"{data.name}: pool N={result.n_pool}, top {top_percent:g}% = {result.n_top}, "
-                        f"{repeats} runs")
+    table = Table(
+        "trial",
+        "BO top fraction",
+        "random",
+        "enhancement factor",
+        title=f"{data.name}: pool N={result.n_pool}, top {top_percent:g}% = {result.n_top}, "
+        f"{repeats} runs",
+    )
     for i in sorted({10, 25, 50, budget} & set(range(1, budget + 1))):
-        table.add_row(str(i), f"{result.bo_top[:, i - 1].mean():.2f}", f"{result.random_top[i - 1]:.2f}",
-                      f"{ef[i - 1]:.2f}")
+        table.add_row(
+            str(i),
+            f"{result.bo_top[:, i - 1].mean():.2f}",
+            f"{result.random_top[i - 1]:.2f}",
+            f"{ef[i - 1]:.2f}",
+        )
     console.print(table)
     console.print(f"wrote {', '.join(str(p) for p in paths)}")

@@ -117,7 +117,9 @@ class Optimizer:
             name = y.name if y.name is not None else (self._objectives or ["objective"])[0]
             y = y.to_frame(str(name))
         if not isinstance(y, pd.DataFrame):
-            raise ValidationError(f"y: expected a pandas Series or DataFrame, got {type(y).__name__}")
+            raise ValidationError(
+                f"y: expected a pandas Series or DataFrame, got {type(y).__name__}"
+            )
         if self._objectives is None:
             self._objectives = [str(c) for c in y.columns]
         missing = [o for o in self.objectives if o not in y.columns]
@@ -169,7 +171,9 @@ class Optimizer:
         return torch.tensor(self._Y[self.objectives].to_numpy(dtype=float), dtype=DTYPE) * sign
 
     def _derived_seed(self, n_pending: int) -> int:
-        return int(np.random.SeedSequence([self.seed, len(self._X), n_pending]).generate_state(1)[0])
+        return int(
+            np.random.SeedSequence([self.seed, len(self._X), n_pending]).generate_state(1)[0]
+        )
 
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:
         """Posterior mean and std at ``X``: columns ``<objective>_mean``, ``<objective>_std`` (objective units)."""
@@ -257,7 +261,11 @@ class Optimizer:
         if Y.shape[-1] > 1:
             ref = infer_reference_point(Y[is_non_dominated(Y)])
             return qLogNoisyExpectedHypervolumeImprovement(
-                model, ref_point=ref, X_baseline=U, sampler=sampler, prune_baseline=True,
+                model,
+                ref_point=ref,
+                X_baseline=U,
+                sampler=sampler,
+                prune_baseline=True,
                 X_pending=pending if has_pending else None,
             )
         if not (batch or has_pending):
@@ -265,7 +273,10 @@ class Optimizer:
                 best_f = model.posterior(U).mean.max()
             return LogExpectedImprovement(model, best_f=best_f)
         return qLogNoisyExpectedImprovement(
-            model, X_baseline=U, sampler=sampler, prune_baseline=True,
+            model,
+            X_baseline=U,
+            sampler=sampler,
+            prune_baseline=True,
             X_pending=pending if has_pending else None,
         )
 
@@ -317,7 +328,9 @@ class Optimizer:
             # a restart stopping early (L-BFGS "ABNORMAL") is harmless: the best of all
             # restarts and their grid neighbours is chosen below
             warnings.filterwarnings("ignore", category=OptimizationWarning)
-            warnings.filterwarnings("ignore", message="Optimization failed", category=RuntimeWarning)
+            warnings.filterwarnings(
+                "ignore", message="Optimization failed", category=RuntimeWarning
+            )
             for _ in range(n):
                 taken = [t for t in (P, *[c.unsqueeze(0) for c in chosen]) if t is not None]
                 acqf = self.acquisition_function(torch.cat(taken) if taken else None, batch)
@@ -356,7 +369,9 @@ class Optimizer:
         cats = [j for j in space.cat_dims if j not in fixed]
         if cats:
             levels = [range(len(space.parameters[j].choices)) for j in cats]
-            combos = [dict(zip(cats, map(float, c), strict=True)) for c in itertools.product(*levels)]
+            combos = [
+                dict(zip(cats, map(float, c), strict=True)) for c in itertools.product(*levels)
+            ]
             if len(combos) > 16:
                 rng = np.random.default_rng(seed)
                 combos = [combos[i] for i in rng.choice(len(combos), 16, replace=False)]
@@ -390,7 +405,9 @@ class Optimizer:
                 fresh.add(k)
                 keep.append(i)
         if not keep:
-            raise ValidationError("ask: no free feasible point found on the grid (space exhausted?)")
+            raise ValidationError(
+                "ask: no free feasible point found on the grid (space exhausted?)"
+            )
         return C[keep]
 
 

@@ -94,7 +94,9 @@ class ReplayResult:
         )
 
 
-def read_table(path: str | Path, inputs: Sequence[str], objective: str) -> tuple[pd.DataFrame, pd.Series]:
+def read_table(
+    path: str | Path, inputs: Sequence[str], objective: str
+) -> tuple[pd.DataFrame, pd.Series]:
     """Read a CSV (UTF-8, BOM allowed) and average rows with identical inputs: the pool."""
     path = Path(path)
     try:
@@ -119,7 +121,9 @@ def pool_from_table(
     bad = ~np.isfinite(data.to_numpy(dtype=float)).all(axis=1)
     if bad.any():
         i = int(np.argmax(bad))
-        raise InputFileError(f"{where}, line {i + 2}: non-numeric or empty value in {list(inputs) + [objective]}")
+        raise InputFileError(
+            f"{where}, line {i + 2}: non-numeric or empty value in {list(inputs) + [objective]}"
+        )
     pool = data.groupby(list(inputs), as_index=False, sort=False)[objective].mean()
     return pool[list(inputs)], pool[objective]
 
@@ -163,7 +167,9 @@ def replay(
     if len(y) != N:
         raise ValidationError(f"replay: X has {N} rows but y has {len(y)}")
     if not 1 <= n_initial < budget <= N:
-        raise ValidationError(f"replay: need 1 <= initial ({n_initial}) < budget ({budget}) <= pool size ({N})")
+        raise ValidationError(
+            f"replay: need 1 <= initial ({n_initial}) < budget ({budget}) <= pool size ({N})"
+        )
     X = X.reset_index(drop=True)
     y = pd.Series(np.asarray(y, dtype=float))
     n_top = math.ceil(top_percent / 100 * N)
@@ -174,7 +180,9 @@ def replay(
     jobs = [(X, y, maximize, budget, n_initial, s, optimizer_options) for s in seeds]
     picks = []
     if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_one_thread) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_one_thread
+        ) as pool:
             for k, p in enumerate(pool.map(_run_once, jobs), 1):
                 picks.append(p)
                 if progress:
@@ -190,8 +198,16 @@ def replay(
     bo_top = np.cumsum(is_top[picks], axis=1) / n_top
     random_best, random_top = random_expectation(y.to_numpy(), budget, maximize)
     return ReplayResult(
-        top_percent=top_percent, budget=budget, n_pool=N, n_top=n_top, maximize=maximize, seeds=seeds,
-        bo_best=bo_best, bo_top=bo_top, random_best=random_best, random_top=random_top,
+        top_percent=top_percent,
+        budget=budget,
+        n_pool=N,
+        n_top=n_top,
+        maximize=maximize,
+        seeds=seeds,
+        bo_best=bo_best,
+        bo_top=bo_top,
+        random_best=random_best,
+        random_top=random_top,
     )
 
 
@@ -205,7 +221,11 @@ def _run_once(job) -> list[int]:
     """One seeded run: the pool rows picked, in order (initial random ones first)."""
     X, y, maximize, budget, n_initial, seed, options = job
     space = SearchSpace(
-        [Continuous(str(c), float(X[c].min()), float(X[c].max())) for c in X.columns if X[c].nunique() > 1]
+        [
+            Continuous(str(c), float(X[c].min()), float(X[c].max()))
+            for c in X.columns
+            if X[c].nunique() > 1
+        ]
     )
     cols = space.names
     pool = X[cols]

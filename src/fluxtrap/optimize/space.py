@@ -84,7 +84,9 @@ class Integer(Continuous):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.step != 1 or self.low != int(self.low) or self.high != int(self.high):
-            raise ValidationError(f"parameter {self.name}: Integer needs integer low/high and step 1")
+            raise ValidationError(
+                f"parameter {self.name}: Integer needs integer low/high and step 1"
+            )
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,9 @@ class SearchSpace:
         for p in self.parameters:
             if p.name == name:
                 return p
-        raise ValidationError(f"search space has no parameter {name!r}; known: {', '.join(self.names)}")
+        raise ValidationError(
+            f"search space has no parameter {name!r}; known: {', '.join(self.names)}"
+        )
 
     @property
     def bounds(self) -> torch.Tensor:
@@ -270,8 +274,15 @@ class SearchSpace:
 
     def fixed_features(self) -> dict[int, float]:
         """``{column: encoded value}`` of the fixed parameters (BoTorch ``fixed_features``)."""
-        row = self.to_unit(pd.DataFrame({**{n: [self._any(n)] for n in self.names}, **{
-            k: [v] for k, v in self.fixed.items()}}), "fixed")[0]
+        row = self.to_unit(
+            pd.DataFrame(
+                {
+                    **{n: [self._any(n)] for n in self.names},
+                    **{k: [v] for k, v in self.fixed.items()},
+                }
+            ),
+            "fixed",
+        )[0]
         return {self.names.index(k): float(row[self.names.index(k)]) for k in self.fixed}
 
     def inequality_constraints(self) -> list[tuple[torch.Tensor, torch.Tensor, float]]:
@@ -295,8 +306,11 @@ class SearchSpace:
             ok &= con.lhs(X) <= con.rhs + 1e-9 * max(1.0, scale, abs(con.rhs))
         for name, value in self.fixed.items():
             col = X[name].to_numpy()
-            ok &= np.isclose(col.astype(float), value) if not isinstance(
-                self.parameter(name), Categorical) else col == value
+            ok &= (
+                np.isclose(col.astype(float), value)
+                if not isinstance(self.parameter(name), Categorical)
+                else col == value
+            )
         return ok
 
     def keys(self, X: pd.DataFrame) -> list[tuple]:
@@ -349,7 +363,9 @@ class SearchSpace:
         except (TypeError, ValueError):
             raise ValidationError(f"{where}: {value!r} is not a number") from None
         if not p.low <= v <= p.high:
-            raise ValidationError(f"{where}: {v:g} is outside [{p.low:g}, {p.high:g}] {p.unit}".rstrip())
+            raise ValidationError(
+                f"{where}: {v:g} is outside [{p.low:g}, {p.high:g}] {p.unit}".rstrip()
+            )
         return v
 
 

@@ -33,7 +33,23 @@ from fluxtrap.simulate.materials import (
 from fluxtrap.simulate.simulation import Result, Simulation, Snapshot, simulate
 
 __all__ = [
-    "Case", "CaseWarning", "ConstantJc", "CurveJc", "Hold", "KimJc", "Layer", "NormalConductor", "Probe",
-    "RampField", "RampTemperature", "Result", "Set", "Simulation", "Snapshot", "Superconductor", "TableJc",
-    "TemperatureScaling", "simulate",
+    "Case",
+    "CaseWarning",
+    "ConstantJc",
+    "CurveJc",
+    "Hold",
+    "KimJc",
+    "Layer",
+    "NormalConductor",
+    "Probe",
+    "RampField",
+    "RampTemperature",
+    "Result",
+    "Set",
+    "Simulation",
+    "Snapshot",
+    "Superconductor",
+    "TableJc",
+    "TemperatureScaling",
+    "simulate",
 ]

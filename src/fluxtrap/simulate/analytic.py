@@ -16,6 +16,7 @@ def bean_axis_field(J: float, a: float, z1: float, z2: float, z0: float | np.nda
     (mu0 J / 2) [F(z0 - z1) - F(z0 - z2)], F(u) = u asinh(a/|u|), by integrating the loop field
     mu0 I rho^2 / (2 (rho^2 + u^2)^(3/2)) over the cross-section.
     """
+
     def F(u):
         u = np.asarray(u, float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -25,7 +26,9 @@ def bean_axis_field(J: float, a: float, z1: float, z2: float, z0: float | np.nda
     return 0.5 * MU0 * J * (F(z0 - z1) - F(z0 - z2))
 
 
-def bean_stack_axis_field(disks: Iterable[tuple[float, float, float, float]], z0: float | np.ndarray) -> np.ndarray:
+def bean_stack_axis_field(
+    disks: Iterable[tuple[float, float, float, float]], z0: float | np.ndarray
+) -> np.ndarray:
     """Superposed on-axis Bz (T) of disks given as (J A/m^2, radius m, z1 m, z2 m)."""
     return sum(bean_axis_field(J, a, z1, z2, z0) for J, a, z1, z2 in disks)
 

@@ -22,12 +22,16 @@ import scipy.sparse as sp
 from fluxtrap.simulate.mesh import Mesh
 
 # Strang-Fix 6-point rule, exact to degree 4 (the r-weighted mass integrand has degree 3).
-_QB = np.array([[0.816847572980459, 0.091576213509771, 0.091576213509771],
-                [0.091576213509771, 0.816847572980459, 0.091576213509771],
-                [0.091576213509771, 0.091576213509771, 0.816847572980459],
-                [0.108103018168070, 0.445948490915965, 0.445948490915965],
-                [0.445948490915965, 0.108103018168070, 0.445948490915965],
-                [0.445948490915965, 0.445948490915965, 0.108103018168070]])
+_QB = np.array(
+    [
+        [0.816847572980459, 0.091576213509771, 0.091576213509771],
+        [0.091576213509771, 0.816847572980459, 0.091576213509771],
+        [0.091576213509771, 0.091576213509771, 0.816847572980459],
+        [0.108103018168070, 0.445948490915965, 0.445948490915965],
+        [0.445948490915965, 0.108103018168070, 0.445948490915965],
+        [0.445948490915965, 0.445948490915965, 0.108103018168070],
+    ]
+)
 _QW = np.array([0.109951743655322] * 3 + [0.223381589678011] * 3)
 _LOCAL = ((0, 1), (1, 2), (2, 0))  # local edges (i, j), counter-clockwise
 
@@ -86,8 +90,10 @@ def edge_space(mesh: Mesh) -> EdgeSpace:
         grad[:, i, 1] = d[:, 0] / (2 * area)
     # local basis at quadrature points, signed to the global orientation: (ne, 3 edges, nq, 2)
     lam = _QB  # (nq, 3)
-    phi = (lam[None, :, loc[:, 0], None] * grad[:, None, loc[:, 1], :]
-           - lam[None, :, loc[:, 1], None] * grad[:, None, loc[:, 0], :])  # (ne, nq, 3, 2)
+    phi = (
+        lam[None, :, loc[:, 0], None] * grad[:, None, loc[:, 1], :]
+        - lam[None, :, loc[:, 1], None] * grad[:, None, loc[:, 0], :]
+    )  # (ne, nq, 3, 2)
     phi = np.transpose(phi, (0, 2, 1, 3)) * signs[:, :, None, None]
     r_q = lam @ p[:, :, 0].T  # (nq, ne)
     wq = _QW[:, None] * r_q * area[None, :]  # (nq, ne)
@@ -98,8 +104,10 @@ def edge_space(mesh: Mesh) -> EdgeSpace:
     M = sp.csr_matrix((m_loc.ravel(), (rows, cols)), shape=(n, n))
     M.sum_duplicates()
 
-    C = sp.csr_matrix((-(signs / area[:, None]).ravel(), (np.repeat(np.arange(ne), 3), elem_edges.ravel())),
-                      shape=(ne, n))
+    C = sp.csr_matrix(
+        (-(signs / area[:, None]).ravel(), (np.repeat(np.arange(ne), 3), elem_edges.ravel())),
+        shape=(ne, n),
+    )
     w = area * p[:, :, 0].mean(axis=1)
     # centroid values: phi_ij(centroid) = (grad lambda_j - grad lambda_i) / 3
     phic = (grad[:, loc[:, 1], :] - grad[:, loc[:, 0], :]) / 3.0 * signs[:, :, None]  # (ne, 3, 2)

@@ -38,6 +38,7 @@ def _fmt(values: tuple[float, ...]) -> str:
 # that a Newton solve on E(J) cannot follow (a critical-state solver would be needed).
 N_MAX = 500.0
 
+
 @dataclass(frozen=True)
 class TableJc:
     """Jc at measured fields: ``field_T`` (k,) in T, increasing; ``jc_A_m2`` (k,) in A/m^2 > 0."""
@@ -69,8 +70,14 @@ class TableJc:
     def to_dict(self) -> dict[str, Any]:
         if self.source:
             return {"csv": self.source}
-        return {"table": {"field": list(self.field_T), "field_unit": "T",
-                          "jc": list(self.jc_A_m2), "jc_unit": "A/m^2"}}
+        return {
+            "table": {
+                "field": list(self.field_T),
+                "field_unit": "T",
+                "jc": list(self.jc_A_m2),
+                "jc_unit": "A/m^2",
+            }
+        }
 
     def __repr__(self) -> str:
         return f"TableJc(field_T={_fmt(self.field_T)}, jc_A_m2={_fmt(self.jc_A_m2)})"
@@ -85,7 +92,9 @@ class KimJc:
 
     def __post_init__(self) -> None:
         if not (0 < self.jc0_A_m2 < np.inf and 0 < self.b0_T < np.inf):
-            raise ValidationError(f"jc.kim: jc0 and b0 must be finite and > 0, got {self.jc0_A_m2}, {self.b0_T}")
+            raise ValidationError(
+                f"jc.kim: jc0 and b0 must be finite and > 0, got {self.jc0_A_m2}, {self.b0_T}"
+            )
 
     def at(self, field_T: Any) -> np.ndarray:
         return self.jc0_A_m2 / (1.0 + np.abs(np.asarray(field_T, float)) / self.b0_T)
@@ -142,7 +151,10 @@ def as_jc_model(obj: Any) -> JcModel:
     if isinstance(obj, TableJc | KimJc | ConstantJc | CurveJc):
         return obj
     if hasattr(obj, "field_T") and hasattr(obj, "jc_A_m2"):
-        return TableJc(tuple(float(b) for b in np.ravel(obj.field_T)), tuple(float(j) for j in np.ravel(obj.jc_A_m2)))
+        return TableJc(
+            tuple(float(b) for b in np.ravel(obj.field_T)),
+            tuple(float(j) for j in np.ravel(obj.jc_A_m2)),
+        )
     if isinstance(obj, JcLike):
         return CurveJc(obj, name=type(obj).__name__)
     raise ValidationError(f"jc: {type(obj).__name__} is not a Jc model and has no .at(B_T) method")
@@ -162,13 +174,17 @@ def read_jc_csv(path: str | Path) -> TableJc:
         raise InputFileError(f"{p}: cannot read the Jc CSV ({err})") from None
     missing = {"B_T", "Jc_A_cm2"} - set(df.columns)
     if missing:
-        raise InputFileError(f"{p}: needs columns B_T and Jc_A_cm2, missing {', '.join(sorted(missing))}")
+        raise InputFileError(
+            f"{p}: needs columns B_T and Jc_A_cm2, missing {', '.join(sorted(missing))}"
+        )
     df = df[["B_T", "Jc_A_cm2"]].dropna()
     df = df[df["Jc_A_cm2"] > 0].assign(B_T=lambda d: d["B_T"].abs())
     df = df.groupby("B_T", as_index=False)["Jc_A_cm2"].mean().sort_values("B_T")
     if df.empty:
         raise InputFileError(f"{p}: no rows with a positive Jc_A_cm2")
-    return TableJc(tuple(df["B_T"].astype(float)), tuple(df["Jc_A_cm2"].astype(float) * 1e4), source=str(p))
+    return TableJc(
+        tuple(df["B_T"].astype(float)), tuple(df["Jc_A_cm2"].astype(float) * 1e4), source=str(p)
+    )
 
 
 @dataclass(frozen=True)

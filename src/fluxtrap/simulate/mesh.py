@@ -39,8 +39,10 @@ class Mesh:
     @property
     def area(self) -> np.ndarray:
         p = self.points[self.triangles]
-        return 0.5 * ((p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
-                      - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1]))
+        return 0.5 * (
+            (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
+            - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1])
+        )
 
     @property
     def centroid(self) -> np.ndarray:
@@ -48,8 +50,10 @@ class Mesh:
 
     def __repr__(self) -> str:
         n_cond = int(np.sum(self.region != AIR))
-        return (f"Mesh({self.n_elements} triangles, {n_cond} in conductors, {len(self.points)} points, "
-                f"outer boundary r <= {self.box[0] * 1e3:g} mm, {self.box[1] * 1e3:g} <= z <= {self.box[2] * 1e3:g} mm)")
+        return (
+            f"Mesh({self.n_elements} triangles, {n_cond} in conductors, {len(self.points)} points, "
+            f"outer boundary r <= {self.box[0] * 1e3:g} mm, {self.box[1] * 1e3:g} <= z <= {self.box[2] * 1e3:g} mm)"
+        )
 
 
 def build_mesh(case: Case) -> Mesh:
@@ -78,16 +82,21 @@ def build_mesh(case: Case) -> Mesh:
             on = np.abs((q - p)[0] * d[:, 1] - (q - p)[1] * d[:, 0]) < 1e-9 * ((q - p) @ (q - p))
             idx = np.where(on & (t > -1e-12) & (t < 1 + 1e-12))[0]
             idx = idx[np.argsort(t[idx])]
-            segs.update(tuple(sorted((int(i), int(j)))) for i, j in zip(idx[:-1], idx[1:], strict=True))
+            segs.update(
+                tuple(sorted((int(i), int(j)))) for i, j in zip(idx[:-1], idx[1:], strict=True)
+            )
     fine_area = np.sqrt(3) / 4 * h**2
-    regions = [[0.5 * (a + c), 0.5 * (b + d), k, fine_area] for k, (a, b, c, d) in enumerate(rects[:-2])]
+    regions = [
+        [0.5 * (a + c), 0.5 * (b + d), k, fine_area] for k, (a, b, c, d) in enumerate(rects[:-2])
+    ]
     a, b, c, d = rects[-2]
     gap = (0.5 * (r_st + c), 0.5 * (z1 + d))
     regions.append([gap[0], gap[1], len(rects) - 2, fine_area * 9])
     a, b, c, d = rects[-1]
     regions.append([0.5 * (rects[-2][2] + c), zc, len(rects) - 1, -1])
     out = triangle.triangulate(
-        {"vertices": pts, "segments": np.array(sorted(segs)), "regions": np.array(regions)}, "pq30Aa"
+        {"vertices": pts, "segments": np.array(sorted(segs)), "regions": np.array(regions)},
+        "pq30Aa",
     )
     tri = out["triangles"].astype(np.int64)
     att = out["triangle_attributes"][:, 0].round().astype(int)

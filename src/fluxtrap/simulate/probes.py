@@ -24,7 +24,9 @@ MU0 = 4e-7 * np.pi
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 
 
-def loop_field(a: np.ndarray, zs: np.ndarray, r: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def loop_field(
+    a: np.ndarray, zs: np.ndarray, r: np.ndarray, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(B_r, B_z) in T per A of a coaxial loop of radius ``a`` (m) at height ``zs`` (m), at (r, z).
 
     Arguments broadcast. On the axis (r = 0) B_r = 0.
@@ -39,7 +41,11 @@ def loop_field(a: np.ndarray, zs: np.ndarray, r: np.ndarray, z: np.ndarray) -> t
     c = MU0 / (2 * np.pi)
     bz = c / beta * (K + (a**2 - r**2 - u**2) / alpha2 * E)
     with np.errstate(divide="ignore", invalid="ignore"):
-        br = np.where(r > 0, c * u / (np.where(r > 0, r, 1.0) * beta) * (-K + (a**2 + r**2 + u**2) / alpha2 * E), 0.0)
+        br = np.where(
+            r > 0,
+            c * u / (np.where(r > 0, r, 1.0) * beta) * (-K + (a**2 + r**2 + u**2) / alpha2 * E),
+            0.0,
+        )
     return br, bz
 
 
@@ -59,9 +65,11 @@ def axis_matrix(points: np.ndarray, triangles: np.ndarray, z: np.ndarray) -> np.
         zl = za_long[:, None] + t * (zb_long - za_long)[:, None]
         zs = za_short[:, None] + t * (zb_short - za_short)[:, None]
         hi, lo = np.maximum(zl, zs), np.minimum(zl, zs)
+
         def F(uu):
             d = np.sqrt(rho**2 + uu**2)
             return np.divide(uu, d, out=np.sign(uu), where=d > 0)
+
         g = F(hi[None] - z) - F(lo[None] - z)
         return (g * _GL_W[None, None, :]).sum(-1) * half[None, :]
 
@@ -74,21 +82,37 @@ def _subdivide(p: np.ndarray, levels: int) -> np.ndarray:
     """Split triangles (n, 3, 2) into 4**levels each (midpoint refinement)."""
     for _ in range(levels):
         m01, m12, m20 = (p[:, 0] + p[:, 1]) / 2, (p[:, 1] + p[:, 2]) / 2, (p[:, 2] + p[:, 0]) / 2
-        p = np.concatenate([np.stack(x, 1) for x in (
-            (p[:, 0], m01, m20), (m01, p[:, 1], m12), (m20, m12, p[:, 2]), (m01, m12, m20))])
+        p = np.concatenate(
+            [
+                np.stack(x, 1)
+                for x in (
+                    (p[:, 0], m01, m20),
+                    (m01, p[:, 1], m12),
+                    (m20, m12, p[:, 2]),
+                    (m01, m12, m20),
+                )
+            ]
+        )
     return p
 
 
 def _quad(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Quadrature points (r, z) and weights of the 6-point rule on triangles (n, 3, 2): (n, 6) each."""
-    area = 0.5 * np.abs((p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
-                        - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1]))
+    area = 0.5 * np.abs(
+        (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
+        - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1])
+    )
     q = np.einsum("qi,nid->nqd", _QB, p)
     return q[..., 0], q[..., 1], _QW[None, :] * area[:, None]
 
 
-def field_matrix(points: np.ndarray, triangles: np.ndarray, where: np.ndarray,
-                 near_factor: float = 2.0, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def field_matrix(
+    points: np.ndarray,
+    triangles: np.ndarray,
+    where: np.ndarray,
+    near_factor: float = 2.0,
+    chunk: int = 256,
+) -> tuple[np.ndarray, np.ndarray]:
     """(G_r, G_z), each (n_points, n_triangles): B at ``where`` (n_points, 2) as (r, z) from unit J."""
     where = np.atleast_2d(np.asarray(where, float))
     p = points[triangles]
@@ -98,15 +122,17 @@ def field_matrix(points: np.ndarray, triangles: np.ndarray, where: np.ndarray,
     Gr = np.empty((len(where), len(triangles)))
     Gz = np.empty_like(Gr)
     for s in range(0, len(where), chunk):
-        w = where[s:s + chunk]
+        w = where[s : s + chunk]
         br, bz = loop_field(qr[None], qz[None], w[:, 0, None, None], w[:, 1, None, None])
-        Gr[s:s + chunk] = (br * qw[None]).sum(-1)
-        Gz[s:s + chunk] = (bz * qw[None]).sum(-1)
+        Gr[s : s + chunk] = (br * qw[None]).sum(-1)
+        Gz[s : s + chunk] = (bz * qw[None]).sum(-1)
     # near elements: refine
     dist = np.linalg.norm(where[:, None, :] - centre[None], axis=-1)
     ip, ie = np.nonzero(dist < near_factor * diam[None, :] + 1e-12)
     if len(ip):
-        sub = _subdivide(p[ie], 3).reshape(64, len(ie), 3, 2).transpose(1, 0, 2, 3).reshape(-1, 3, 2)
+        sub = (
+            _subdivide(p[ie], 3).reshape(64, len(ie), 3, 2).transpose(1, 0, 2, 3).reshape(-1, 3, 2)
+        )
         sr, sz, sw = (x.reshape(len(ie), -1) for x in _quad(sub))
         br, bz = loop_field(sr, sz, where[ip, 0, None], where[ip, 1, None])
         Gr[ip, ie] = (br * sw).sum(-1)

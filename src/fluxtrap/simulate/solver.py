@@ -81,8 +81,11 @@ class Discretization:
         sc = np.array([isinstance(mats[g], Superconductor) for g in creg], dtype=bool)
         self.sc, self.ohm = np.where(sc)[0], np.where(~sc)[0]
         self.rho = np.array([mats[g].resistivity_ohm_m for g in creg[self.ohm]])
-        self.sc_groups = [(mats[g], np.where(creg[self.sc] == g)[0])
-                          for g in range(len(mats)) if isinstance(mats[g], Superconductor)]
+        self.sc_groups = [
+            (mats[g], np.where(creg[self.sc] == g)[0])
+            for g in range(len(mats))
+            if isinstance(mats[g], Superconductor)
+        ]
         self.n, self.e0 = np.empty(len(self.sc)), np.empty(len(self.sc))
         for m, idx in self.sc_groups:
             self.n[idx], self.e0[idx] = m.n, m.e0_V_m
@@ -130,7 +133,9 @@ class Discretization:
         pattern.sort_indices()
         nf = len(self.free)
         keys = np.repeat(np.arange(nf), np.diff(pattern.indptr)) * nf + pattern.indices
-        self.K = sp.csc_matrix((np.zeros_like(pattern.data), pattern.indices, pattern.indptr), shape=(nf, nf))
+        self.K = sp.csc_matrix(
+            (np.zeros_like(pattern.data), pattern.indices, pattern.indptr), shape=(nf, nf)
+        )
         mco = self.Mff.tocoo()
         self.m_data = np.zeros(len(keys))
         np.add.at(self.m_data, np.searchsorted(keys, mco.col * nf + mco.row), mco.data)
@@ -153,8 +158,14 @@ class Discretization:
         cols = np.repeat(np.arange(nf), np.diff(self.K.indptr))
         self._upper_idx = np.where(rows <= cols)[0]
         counts = np.bincount(cols[self._upper_idx], minlength=nf)
-        self._upper = sp.csc_matrix((np.zeros(len(self._upper_idx)), rows[self._upper_idx],
-                                     np.concatenate([[0], np.cumsum(counts)])), shape=(nf, nf))
+        self._upper = sp.csc_matrix(
+            (
+                np.zeros(len(self._upper_idx)),
+                rows[self._upper_idx],
+                np.concatenate([[0], np.cumsum(counts)]),
+            ),
+            shape=(nf, nf),
+        )
         self._ldl = None
 
     def factorize(self, c: float, coeff: np.ndarray):
@@ -224,8 +235,9 @@ class Discretization:
         n, e0 = self.n, self.e0
         y = np.abs(Es) / e0
         ymax = X_MAX**n
-        x = np.where(y <= ymax, np.minimum(y, ymax) ** (1.0 / n),
-                     X_MAX + (y - ymax) / (n * X_MAX ** (n - 1)))
+        x = np.where(
+            y <= ymax, np.minimum(y, ymax) ** (1.0 / n), X_MAX + (y - ymax) / (n * X_MAX ** (n - 1))
+        )
         return np.sign(Es) * jc * x, n * e0 * np.minimum(x, X_MAX) ** (n - 1) / jc
 
 
@@ -249,8 +261,14 @@ class StepControl:
     stats: Stats = field(default_factory=Stats)
 
 
-def newton(d: Discretization, u_old: np.ndarray, dt: float, applied_T: float,
-           temperature_K: float, ctl: StepControl) -> tuple[np.ndarray, int] | None:
+def newton(
+    d: Discretization,
+    u_old: np.ndarray,
+    dt: float,
+    applied_T: float,
+    temperature_K: float,
+    ctl: StepControl,
+) -> tuple[np.ndarray, int] | None:
     """Solve one backward-Euler step from the converged state ``u_old`` over ``dt`` to the
     applied field ``applied_T`` (T) at ``temperature_K``; ``u_old`` also starts the iteration.
 
@@ -298,12 +316,16 @@ def newton(d: Discretization, u_old: np.ndarray, dt: float, applied_T: float,
         dual = sgn * np.minimum(np.abs(E_primal), np.maximum(dual_mag, 1e-3 * np.abs(Es)))
         # growth is capped at E(max(1, x (1 + 5/n)) Jc): a primal step from below overshoots
         x_cap = np.maximum(1.0, np.abs(JE) / jc * (1.0 + 5.0 / d.n))
-        grown = np.sign(E_primal) * np.minimum(np.abs(E_primal), d.e0 * np.minimum(x_cap, X_MAX) ** d.n)
+        grown = np.sign(E_primal) * np.minimum(
+            np.abs(E_primal), d.e0 * np.minimum(x_cap, X_MAX) ** d.n
+        )
         Es = np.where(falls, dual, grown)
         change = np.max(np.abs(Cd[sc]) / jc, initial=0.0)
         # J(E) must match J where E matters; below 1e-8 E0 an element is a perfect conductor
         live = np.maximum(np.abs(E_primal), np.abs(E_dual)) > 1e-8 * d.e0
-        consistent = it > 1 and np.max(np.abs(Jn - JE)[live] / jc[live], initial=0.0) < ctl.newton_tol
+        consistent = (
+            it > 1 and np.max(np.abs(Jn - JE)[live] / jc[live], initial=0.0) < ctl.newton_tol
+        )
         if change < ctl.newton_tol and (consistent or not np.any(falls & live)):
             return u, it
     return None
@@ -313,14 +335,22 @@ def applied_at(step: Step, start: tuple[float, float], t_rel: float) -> tuple[fl
     """(applied field T, temperature K) at time ``t_rel`` (s) into ``step`` starting from ``start``."""
     b, temp = start
     if isinstance(step, RampField):
-        return b + math.copysign(min(step.rate_T_s * t_rel, abs(step.to_T - b)), step.to_T - b), temp
+        return b + math.copysign(
+            min(step.rate_T_s * t_rel, abs(step.to_T - b)), step.to_T - b
+        ), temp
     if isinstance(step, RampTemperature):
-        return b, temp + math.copysign(min(step.rate_K_s * t_rel, abs(step.to_K - temp)), step.to_K - temp)
+        return b, temp + math.copysign(
+            min(step.rate_K_s * t_rel, abs(step.to_K - temp)), step.to_K - temp
+        )
     return b, temp
 
 
-def run_protocol(d: Discretization, on_step: Callable[[State, bool], None],
-                 stats: Stats | None = None, breakpoints: tuple[float, ...] = ()) -> State:
+def run_protocol(
+    d: Discretization,
+    on_step: Callable[[State, bool], None],
+    stats: Stats | None = None,
+    breakpoints: tuple[float, ...] = (),
+) -> State:
     """March through the case's protocol; ``on_step(state, is_step_end)`` after each accepted step.
 
     Raises ``SolverError`` (with the time and state reached) when a step cannot be solved even
@@ -355,7 +385,8 @@ def run_protocol(d: Discretization, on_step: Callable[[State, bool], None],
                     raise SolverError(
                         f"Newton did not converge at t = {state.t:.6g} s in protocol step {k} ({step!r}), "
                         f"applied field {state.applied_T:.6g} T, {state.temperature_K:.6g} K, even with a time "
-                        f"step of {dt:.3g} s; results up to t = {state.t:.6g} s are kept")
+                        f"step of {dt:.3g} s; results up to t = {state.t:.6g} s are kept"
+                    )
                 continue
             u_new, its = sol
             if u_prev is not None:
@@ -367,7 +398,11 @@ def run_protocol(d: Discretization, on_step: Callable[[State, bool], None],
                 dt *= max(0.2, 0.9 * math.sqrt(ctl.rtol / err))
                 continue
             ctl.stats.time_steps += 1
-            factor = ctl.growth if err == 0 else min(ctl.growth, max(0.5, 0.9 * math.sqrt(ctl.rtol / err)))
+            factor = (
+                ctl.growth
+                if err == 0
+                else min(ctl.growth, max(0.5, 0.9 * math.sqrt(ctl.rtol / err)))
+            )
             if its > 12:
                 factor = min(factor, 0.7)
             elif its > 8:

@@ -14,7 +14,9 @@ from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
 _buf = io.StringIO()
 write_qd_dat(synthetic_mh_loop(kim(1e9, 0.6), 0.5e-3, 1.2e-3, 2.8e-3, n_points=21), _buf)
 GOOD = _buf.getvalue().encode()
-CSV = b"H (Oe),m (emu),T (K)\n" + b"\n".join(f"{h},{1e-3 * np.sin(h)},5".encode() for h in range(-50, 50))
+CSV = b"H (Oe),m (emu),T (K)\n" + b"\n".join(
+    f"{h},{1e-3 * np.sin(h)},5".encode() for h in range(-50, 50)
+)
 
 
 @st.composite

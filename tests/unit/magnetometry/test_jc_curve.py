@@ -13,15 +13,23 @@ from fluxtrap.magnetometry.jc import JcCurve, kim
 
 @pytest.fixture
 def curve():
-    return JcCurve(field_T=[0.0, 1.0, 3.0, 7.0], jc_A_m2=[1e9, 4e8, 2e8, 1e8], temperature_K=5.0,
-                   unpenetrated=[True, False, False, False], source="b1.dat", method="extended_bean")
+    return JcCurve(
+        field_T=[0.0, 1.0, 3.0, 7.0],
+        jc_A_m2=[1e9, 4e8, 2e8, 1e8],
+        temperature_K=5.0,
+        unpenetrated=[True, False, False, False],
+        source="b1.dat",
+        method="extended_bean",
+    )
 
 
 def test_at_is_log_linear_between_points(curve):
     # geometric mean halfway between 1 T and 3 T: sqrt(4e8 * 2e8)
     assert curve.at(2.0) == pytest.approx(np.sqrt(4e8 * 2e8), rel=1e-12)
     assert curve.at(3.0) == pytest.approx(2e8, rel=1e-12)
-    np.testing.assert_allclose(curve.at(np.array([[-3.0, 1.0]])), [[2e8, 4e8]])  # even in B, any shape
+    np.testing.assert_allclose(
+        curve.at(np.array([[-3.0, 1.0]])), [[2e8, 4e8]]
+    )  # even in B, any shape
     assert isinstance(curve.at(3.0), float)
 
 
@@ -43,7 +51,9 @@ def test_csv_round_trip_design_columns(curve, tmp_path):
 
 def test_columns_round_trip(curve):
     cols = curve.to_columns()
-    assert set(cols) == {"B_T", "Jc_A_m2", "unpenetrated"} and all(isinstance(v, list) for v in cols.values())
+    assert set(cols) == {"B_T", "Jc_A_m2", "unpenetrated"} and all(
+        isinstance(v, list) for v in cols.values()
+    )
     back = JcCurve.from_columns(cols, temperature_K=5.0)
     np.testing.assert_array_equal(back.jc_A_m2, curve.jc_A_m2)
     np.testing.assert_array_equal(back.unpenetrated, curve.unpenetrated)

@@ -15,8 +15,9 @@ def synthetic_mt(tc_mid=38.0, width=0.5, noise=1e-8, seed=0):
     t = np.linspace(5, 60, 221)
     s = 1 / (1 + np.exp((t - tc_mid) / width))
     m = -1e-5 * s + 2e-8 * t + 1e-7 + np.random.default_rng(seed).normal(0, noise, t.size)
-    return MeasurementTable.from_arrays(np.full(t.size, 0.001), m, TableMetadata("sc.dat", "MPMS3", "VSM"),
-                                        temperature_K=t)
+    return MeasurementTable.from_arrays(
+        np.full(t.size, 0.001), m, TableMetadata("sc.dat", "MPMS3", "VSM"), temperature_K=t
+    )
 
 
 @pytest.mark.parametrize("criterion", [0.9, 0.5, 0.1])
@@ -44,12 +45,15 @@ def test_comment_labels_the_sweep(mpms_file):
     assert sweep.label == "ZFC" and len(sweep) == 1893
 
 
-@pytest.mark.parametrize("name", [
-    "mpms3_dc_zfcfc_KMK232_100Oe.dat",
-    "mpms3_vsm_zfc_sample4_100Oe.dat",
-    "mpms3_vsm_mt_film-A2481_100Oe_zfc-warming.dat",
-    "mpmsxl_dc_mt_pb6051_1000Oe.dat",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mpms3_dc_zfcfc_KMK232_100Oe.dat",
+        "mpms3_vsm_zfc_sample4_100Oe.dat",
+        "mpms3_vsm_mt_film-A2481_100Oe_zfc-warming.dat",
+        "mpmsxl_dc_mt_pb6051_1000Oe.dat",
+    ],
+)
 def test_real_mt_files_have_no_transition(name, mpms_file):
     with pytest.raises(AnalysisError, match="no superconducting transition found"):
         tc_from_table(read(mpms_file(name)))
@@ -57,9 +61,14 @@ def test_real_mt_files_have_no_transition(name, mpms_file):
 
 def test_noise_only_is_not_a_transition():
     t = np.linspace(5, 60, 100)
-    sweep = split_sweeps(MeasurementTable.from_arrays(
-        np.full(100, 0.01), np.random.default_rng(1).normal(0, 1e-9, 100) - 1e-7,
-        TableMetadata("n.dat", "MPMS3"), temperature_K=t))[0]
+    sweep = split_sweeps(
+        MeasurementTable.from_arrays(
+            np.full(100, 0.01),
+            np.random.default_rng(1).normal(0, 1e-9, 100) - 1e-7,
+            TableMetadata("n.dat", "MPMS3"),
+            temperature_K=t,
+        )
+    )[0]
     with pytest.raises(AnalysisError, match="no superconducting transition found"):
         find_tc(sweep)
 
@@ -87,12 +96,16 @@ def test_creep_uncertainty_matches_scatter_of_repeats():
     t = np.geomspace(10, 6000, 120)
     rng = np.random.default_rng(7)
     at = 3 * 86400.0
-    fits = [fit_creep(t, A_PUB - B_PUB * np.log(t) + rng.normal(0, 2e-4, t.size)) for _ in range(300)]
+    fits = [
+        fit_creep(t, A_PUB - B_PUB * np.log(t) + rng.normal(0, 2e-4, t.size)) for _ in range(300)
+    ]
     scatter = np.std([f.field(at) for f in fits])
     predicted = np.median([f.field_sigma(at) for f in fits])
     assert predicted == pytest.approx(scatter, rel=0.15)
     rate_scatter = np.std([f.decay_ppm_per_h(at) for f in fits])
-    assert np.median([f.decay_sigma_ppm_per_h(at) for f in fits]) == pytest.approx(rate_scatter, rel=0.15)
+    assert np.median([f.decay_sigma_ppm_per_h(at) for f in fits]) == pytest.approx(
+        rate_scatter, rel=0.15
+    )
 
 
 def test_creep_origin_from_applied_field():
@@ -101,7 +114,8 @@ def test_creep_origin_from_applied_field():
     applied = np.r_[np.linspace(1, 0, 11), np.zeros(200)]
     b = np.r_[np.linspace(0.2, 1.0, 11), A_PUB - B_PUB * np.log(time[11:] - 100)]
     csv = "time_s,applied_T,center_Bz_T,surface_Bz_T\n" + "\n".join(
-        f"{x:.10g},{y:.10g},{z:.10g},{z / 2:.10g}" for x, y, z in zip(time, applied, b, strict=True))
+        f"{x:.10g},{y:.10g},{z:.10g},{z / 2:.10g}" for x, y, z in zip(time, applied, b, strict=True)
+    )
     ts, bs, ap, col = read_series(csv.encode(), column="center_Bz_T", filename="probes.csv")
     fit = fit_creep(ts, bs, applied_T=ap, column=col)
     assert fit.origin_s == pytest.approx(100.0) and fit.n_points == 200

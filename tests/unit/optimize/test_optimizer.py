@@ -32,7 +32,11 @@ FAST = {"num_restarts": 2, "raw_samples": 64}
 
 def sps_objective(X: pd.DataFrame) -> pd.Series:
     """A smooth stand-in Jc landscape (peak at 620 degC, 35 degC/min, 20 min)."""
-    z = ((X.max_temperature - 620) / 60) ** 2 + ((X.ramp_rate - 35) / 30) ** 2 + ((X.dwell_time - 20) / 25) ** 2
+    z = (
+        ((X.max_temperature - 620) / 60) ** 2
+        + ((X.ramp_rate - 35) / 30) ** 2
+        + ((X.dwell_time - 20) / 25) ** 2
+    )
     return pd.Series(np.exp(-z), name="jc_3T")
 
 
@@ -99,7 +103,9 @@ def test_suggestions_respect_grid_bounds_constraints_fixed_and_are_new():
 def test_never_repeats_when_grid_is_nearly_full():
     """On a 4 x 4 grid with 14 points measured or pending, the 2 suggestions are the 2 free cells."""
     space = SearchSpace([Continuous("a", 0, 3, 1), Continuous("b", 0, 3, 1)])
-    grid = pd.DataFrame([(a, b) for a in range(4) for b in range(4)], columns=["a", "b"], dtype=float)
+    grid = pd.DataFrame(
+        [(a, b) for a in range(4) for b in range(4)], columns=["a", "b"], dtype=float
+    )
     y = pd.Series(-((grid.a - 2) ** 2) - (grid.b - 1) ** 2, name="y")
     opt = Optimizer(space, seed=0, **FAST).tell(grid.iloc[:12], y.iloc[:12])
     batch = opt.ask(2, pending=grid.iloc[12:14])
@@ -159,7 +165,9 @@ def test_bad_input_is_named():
     X = space.sample(4, seed=0)
     y = sps_objective(X)
     y.iloc[2] = np.nan
-    with pytest.raises(ValidationError, match=r"y row 2: objective jc_3T=nan is not a finite number"):
+    with pytest.raises(
+        ValidationError, match=r"y row 2: objective jc_3T=nan is not a finite number"
+    ):
         Optimizer(space).tell(X, y)
     X.loc[1, "ramp_rate"] = 150
     with pytest.raises(ValidationError, match=r"X row 1: ramp_rate=150.0 is outside \[10, 100\]"):
@@ -222,12 +230,21 @@ def test_lengthscales_rank_the_parameter_that_matters():
 def test_multi_objective_pareto_and_nehvi():
     space = SearchSpace(SPS)
     X = space.sample(10, seed=4)
-    Y = pd.DataFrame({"jc_0T": X.max_temperature / 750, "jc_3T": 1 - X.max_temperature / 750 + 0.1 * X.ramp_rate / 100})
+    Y = pd.DataFrame(
+        {
+            "jc_0T": X.max_temperature / 750,
+            "jc_3T": 1 - X.max_temperature / 750 + 0.1 * X.ramp_rate / 100,
+        }
+    )
     # few MC samples and restarts: qLogNEHVI is costly and only the mechanics are tested here
     opt = Optimizer(space, seed=0, num_restarts=2, raw_samples=32, mc_samples=16).tell(X, Y)
     front = opt.pareto_front()
     for _, row in front.iterrows():
-        dominated = (Y.jc_0T >= row.jc_0T) & (Y.jc_3T >= row.jc_3T) & ((Y.jc_0T > row.jc_0T) | (Y.jc_3T > row.jc_3T))
+        dominated = (
+            (Y.jc_0T >= row.jc_0T)
+            & (Y.jc_3T >= row.jc_3T)
+            & ((Y.jc_0T > row.jc_0T) | (Y.jc_3T > row.jc_3T))
+        )
         assert not dominated.any()
     assert opt.model_summary()["pareto_front"] == front.to_dict("records")
     batch = opt.ask(2)

@@ -45,7 +45,9 @@ def test_round_trip_lands_on_grid():
         np.testing.assert_allclose(k, np.round(k), atol=1e-6)
         assert X[p.name].between(p.low, p.high).all()
     # snapping moves a point by at most half a step
-    assert (space.to_unit(X) - U).abs().max() <= max(p.step / p.width for p in space.parameters) / 2 + 1e-12
+    assert (space.to_unit(X) - U).abs().max() <= max(
+        p.step / p.width for p in space.parameters
+    ) / 2 + 1e-12
     pd.testing.assert_frame_equal(space.from_unit(space.to_unit(X)), X)
 
 
@@ -57,7 +59,9 @@ def test_grid_top_below_high():
 
 def test_outside_bounds_names_row_and_value():
     X = pd.DataFrame({"ramp_rate": [20, 30], "max_temperature": [600, 800], "dwell_time": [5, 5]})
-    with pytest.raises(ValidationError, match=r"row 1: max_temperature=800 is outside \[450, 750\] degC"):
+    with pytest.raises(
+        ValidationError, match=r"row 1: max_temperature=800 is outside \[450, 750\] degC"
+    ):
         sps_space().to_unit(X)
     with pytest.raises(ValidationError, match="missing parameter column"):
         sps_space().to_unit(X.drop(columns="dwell_time"))
@@ -66,8 +70,10 @@ def test_outside_bounds_names_row_and_value():
 def test_linear_constraint_encoding_matches_campaign_units():
     con = LinearConstraint({"ramp_rate": 2.0, "dwell_time": 1.0}, 100.0)
     space = sps_space(constraints=[con])
-    X = space.from_unit(torch.rand(500, 3, dtype=torch.double, generator=torch.Generator().manual_seed(1)))
-    (idx, coef, rhs), = space.inequality_constraints()
+    X = space.from_unit(
+        torch.rand(500, 3, dtype=torch.double, generator=torch.Generator().manual_seed(1))
+    )
+    ((idx, coef, rhs),) = space.inequality_constraints()
     U = space.to_unit(X)
     botorch_ok = (U[:, idx] * coef).sum(-1) >= rhs - 1e-9
     np.testing.assert_array_equal(botorch_ok.numpy(), space.feasible(X))

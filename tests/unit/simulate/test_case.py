@@ -16,23 +16,33 @@ EXAMPLE = Path(__file__).parents[3] / "examples" / "paper_bulk_pair.toml"
 
 
 def base() -> dict:
-    return copy.deepcopy({
-        "title": "t",
-        "materials": {"sc": {"n": 35, "e0": "1e-4 V/m", "jc": {"constant": "3e4 A/cm^2"}},
-                      "cu": {"resistivity": "2e-10 ohm*m"}},
-        "stack": [{"material": "sc", "radius": "15 mm", "thickness": "6 mm"},
-                  {"material": "cu", "radius": "15 mm", "thickness": "1.2 mm"}],
-        "probes": [{"name": "top", "r": "0 mm", "z": "7.2 mm"}],
-        "protocol": [{"step": "set", "field": "7 T", "temperature": "5 K"},
-                     {"step": "ramp_field", "to": "0 T", "rate": "4.8 T/h"},
-                     {"step": "hold", "duration": "100 min"}],
-    })
+    return copy.deepcopy(
+        {
+            "title": "t",
+            "materials": {
+                "sc": {"n": 35, "e0": "1e-4 V/m", "jc": {"constant": "3e4 A/cm^2"}},
+                "cu": {"resistivity": "2e-10 ohm*m"},
+            },
+            "stack": [
+                {"material": "sc", "radius": "15 mm", "thickness": "6 mm"},
+                {"material": "cu", "radius": "15 mm", "thickness": "1.2 mm"},
+            ],
+            "probes": [{"name": "top", "r": "0 mm", "z": "7.2 mm"}],
+            "protocol": [
+                {"step": "set", "field": "7 T", "temperature": "5 K"},
+                {"step": "ramp_field", "to": "0 T", "rate": "4.8 T/h"},
+                {"step": "hold", "duration": "100 min"},
+            ],
+        }
+    )
 
 
 def test_example_parses_to_si():
     case = Case.load(EXAMPLE)
     assert [x.material for x in case.stack] == ["bulk2", "copper", "bulk1"]
-    assert case.stack[2].z_m == pytest.approx(7.2e-3) and case.stack[2].radius_m == pytest.approx(0.015)
+    assert case.stack[2].z_m == pytest.approx(7.2e-3) and case.stack[2].radius_m == pytest.approx(
+        0.015
+    )
     assert case.material("bulk2").jc.at(0.0) == pytest.approx(1.2e9)  # 1.2e5 A/cm^2
     assert case.protocol[1] == RampField(0.0, 4.8 / 3600)
     assert case.duration_s == pytest.approx(5250 + 6000)
@@ -63,21 +73,72 @@ def test_accepts_path_dict_case_and_rejects_others():
         Case.load(42)
 
 
-@pytest.mark.parametrize("edit, err, match", [
-    (lambda d: d["stack"][0].update(material="nb3sn"), ValidationError, r"stack\[0\].material: 'nb3sn' is not defined"),
-    (lambda d: d["stack"][1].update(z="3 mm"), ValidationError, r"stack\[1\].*overlaps stack\[0\]"),
-    (lambda d: d["materials"]["sc"].update(n=1), ValidationError, r"materials.sc.n = 1.0: .* in \(1, 500\]"),
-    (lambda d: d["materials"]["sc"].update(n=1e4), ValidationError, r"materials.sc.n = 10000.0: .* in \(1, 500\]"),
-    (lambda d: d["materials"]["sc"].update(jc={"constant": "inf A/cm^2"}), ValidationError, "jc.constant must be finite and > 0"),
-    (lambda d: d["materials"]["sc"].update(jc={"kim": {"jc0": "inf A/cm^2", "b0": "0.6 T"}}), ValidationError, "jc0 and b0 must be finite and > 0"),
-    (lambda d: d["stack"][0].update(radius="-15 mm"), ValidationError, r"stack\[0\].radius: must be > 0"),
-    (lambda d: d["stack"][0].update(radius="30 mm/s"), UnitError, r"stack\[0\].radius: '30 mm/s' is not a length"),
-    (lambda d: d["stack"][0].update(radius=15), UnitError, r"stack\[0\].radius: got the bare value 15; expected a length"),
-    (lambda d: d["protocol"][1].update(rate="4.8 T"), UnitError, r"protocol\[1\].rate: '4.8 T' is not a field rate"),
-    (lambda d: d["protocol"].pop(0), ValidationError, "first step must be step = \"set\""),
-    (lambda d: d["protocol"][2].update(step="wait"), ValidationError, r"protocol\[2\].step: got 'wait'"),
-    (lambda d: d["materials"]["sc"]["jc"].update(kim={"jc0": "1 A/m^2", "b0": "1 T"}), ValidationError, "exactly one of"),
-])
+@pytest.mark.parametrize(
+    "edit, err, match",
+    [
+        (
+            lambda d: d["stack"][0].update(material="nb3sn"),
+            ValidationError,
+            r"stack\[0\].material: 'nb3sn' is not defined",
+        ),
+        (
+            lambda d: d["stack"][1].update(z="3 mm"),
+            ValidationError,
+            r"stack\[1\].*overlaps stack\[0\]",
+        ),
+        (
+            lambda d: d["materials"]["sc"].update(n=1),
+            ValidationError,
+            r"materials.sc.n = 1.0: .* in \(1, 500\]",
+        ),
+        (
+            lambda d: d["materials"]["sc"].update(n=1e4),
+            ValidationError,
+            r"materials.sc.n = 10000.0: .* in \(1, 500\]",
+        ),
+        (
+            lambda d: d["materials"]["sc"].update(jc={"constant": "inf A/cm^2"}),
+            ValidationError,
+            "jc.constant must be finite and > 0",
+        ),
+        (
+            lambda d: d["materials"]["sc"].update(jc={"kim": {"jc0": "inf A/cm^2", "b0": "0.6 T"}}),
+            ValidationError,
+            "jc0 and b0 must be finite and > 0",
+        ),
+        (
+            lambda d: d["stack"][0].update(radius="-15 mm"),
+            ValidationError,
+            r"stack\[0\].radius: must be > 0",
+        ),
+        (
+            lambda d: d["stack"][0].update(radius="30 mm/s"),
+            UnitError,
+            r"stack\[0\].radius: '30 mm/s' is not a length",
+        ),
+        (
+            lambda d: d["stack"][0].update(radius=15),
+            UnitError,
+            r"stack\[0\].radius: got the bare value 15; expected a length",
+        ),
+        (
+            lambda d: d["protocol"][1].update(rate="4.8 T"),
+            UnitError,
+            r"protocol\[1\].rate: '4.8 T' is not a field rate",
+        ),
+        (lambda d: d["protocol"].pop(0), ValidationError, 'first step must be step = "set"'),
+        (
+            lambda d: d["protocol"][2].update(step="wait"),
+            ValidationError,
+            r"protocol\[2\].step: got 'wait'",
+        ),
+        (
+            lambda d: d["materials"]["sc"]["jc"].update(kim={"jc0": "1 A/m^2", "b0": "1 T"}),
+            ValidationError,
+            "exactly one of",
+        ),
+    ],
+)
 def test_bad_cases_say_what_and_where(edit, err, match):
     d = base()
     edit(d)
@@ -107,7 +168,10 @@ def test_probe_inside_superconductor_is_allowed_but_flagged():
 def test_jc_csv_and_temperature_scaling(tmp_path):
     (tmp_path / "jc.csv").write_text("B_T,Jc_A_cm2\n-1,5e4\n0,1e5\n1,5e4\n2,2.5e4\n")
     d = base()
-    d["materials"]["sc"]["jc"] = {"csv": "jc.csv", "temperature": {"at": "5 K", "tc": "38 K", "exponent": 1.5}}
+    d["materials"]["sc"]["jc"] = {
+        "csv": "jc.csv",
+        "temperature": {"at": "5 K", "tc": "38 K", "exponent": 1.5},
+    }
     case = Case.from_dict(d, base_dir=tmp_path)
     sc = case.material("sc")
     assert sc.jc.at([0.0, 1.0, -1.0]) == pytest.approx([1e9, 5e8, 5e8])  # |B|, folded branches
@@ -123,6 +187,7 @@ def test_a_jc_curve_object_feeds_the_case():
     class Curve:  # what fluxtrap.magnetometry.JcCurve offers: .at(B_T) -> A/m^2
         def at(self, b):
             import numpy as np
+
             return 2e9 / (1 + np.abs(b))
 
     d = base()
@@ -151,10 +216,9 @@ def test_errors_are_fluxtrap_errors():
         Case.from_dict(d)
 
 
-
 def test_design_section_3_inline_tables_across_lines_parse(tmp_path):
     """Design section 3 writes ``jc.table = { ... }`` over several lines (TOML 1.1)."""
-    text = '''
+    text = """
 title = "Bulk pair"
 [materials.bulk1]
 n = 35
@@ -173,7 +237,7 @@ z = "6 mm"
 step = "set"
 field = "7 T"
 temperature = "5 K"
-'''
+"""
     path = tmp_path / "design.toml"
     path.write_text(text)
     case = Case.load(path)

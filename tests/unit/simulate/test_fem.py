@@ -13,9 +13,14 @@ from fluxtrap.simulate.probes import field_matrix, loop_field, probe_matrix
 from fluxtrap.simulate.solver import Discretization
 
 CASE = {
-    "materials": {"sc": {"n": 35, "jc": {"constant": "1e4 A/cm^2"}}, "cu": {"resistivity": "2e-10 ohm*m"}},
-    "stack": [{"material": "sc", "radius": "5 mm", "thickness": "2 mm"},
-              {"material": "cu", "radius": "4 mm", "thickness": "1 mm"}],
+    "materials": {
+        "sc": {"n": 35, "jc": {"constant": "1e4 A/cm^2"}},
+        "cu": {"resistivity": "2e-10 ohm*m"},
+    },
+    "stack": [
+        {"material": "sc", "radius": "5 mm", "thickness": "2 mm"},
+        {"material": "cu", "radius": "4 mm", "thickness": "1 mm"},
+    ],
     "protocol": [{"step": "set", "field": "1 T", "temperature": "5 K"}],
     "mesh": {"size": "1 mm"},
 }
@@ -63,15 +68,21 @@ def test_probes_on_axis_are_exact_for_uniform_current(space):
     sc = np.where(space.mesh.region == 0)[0]
     z = np.array([-1e-3, 0.0, 1e-3, 2e-3, 2.5e-3])
     G = probe_matrix(space.mesh.points, space.mesh.triangles[sc], np.column_stack([np.zeros(5), z]))
-    assert G @ np.full(len(sc), 1e8) == pytest.approx(bean_axis_field(1e8, 5e-3, 0.0, 2e-3, z), rel=1e-5)
+    assert G @ np.full(len(sc), 1e8) == pytest.approx(
+        bean_axis_field(1e8, 5e-3, 0.0, 2e-3, z), rel=1e-5
+    )
     # off the axis, quadrature with refinement near the point
     Gr, Gz = field_matrix(space.mesh.points, space.mesh.triangles[sc], np.array([[1e-7, 2.5e-3]]))
-    assert (Gz @ np.full(len(sc), 1e8))[0] == pytest.approx(bean_axis_field(1e8, 5e-3, 0.0, 2e-3, 2.5e-3), rel=1e-3)
+    assert (Gz @ np.full(len(sc), 1e8))[0] == pytest.approx(
+        bean_axis_field(1e8, 5e-3, 0.0, 2e-3, 2.5e-3), rel=1e-3
+    )
 
 
 def test_loop_field_on_axis_and_far_away():
     br, bz = loop_field(0.01, 0.0, 0.0, 0.02)
-    assert bz == pytest.approx(4e-7 * np.pi * 0.01**2 / (2 * (0.01**2 + 0.02**2) ** 1.5)) and br == 0
+    assert (
+        bz == pytest.approx(4e-7 * np.pi * 0.01**2 / (2 * (0.01**2 + 0.02**2) ** 1.5)) and br == 0
+    )
     # dipole limit in the plane of the loop: Bz = -mu0 m / (4 pi r^3), m = pi a^2
     r = 1.0
     assert loop_field(1e-3, 0.0, r, 0.0)[1] == pytest.approx(-1e-7 * np.pi * 1e-6 / r**3, rel=1e-5)
@@ -88,4 +99,6 @@ def test_inverse_law_inverts_the_power_law(space):
     assert J_back == pytest.approx(J[d.sc], rel=1e-9, abs=1e-3)
     assert g == pytest.approx(dE[d.sc], rel=1e-9)
     below = np.abs(x) <= 2.0
-    assert E[d.sc][below] == pytest.approx(1e-4 * np.sign(x[below]) * np.abs(x[below]) ** 35, rel=1e-12)
+    assert E[d.sc][below] == pytest.approx(
+        1e-4 * np.sign(x[below]) * np.abs(x[below]) ** 35, rel=1e-12
+    )

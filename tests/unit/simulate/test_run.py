@@ -16,15 +16,24 @@ from fluxtrap.simulate import Simulation, simulate
 
 CASE = {
     "title": "small",
-    "materials": {"sc": {"n": 35, "jc": {"kim": {"jc0": "2e4 A/cm^2", "b0": "0.5 T"}}},
-                  "cu": {"resistivity": "2e-10 ohm*m"}},
-    "stack": [{"material": "sc", "radius": "5 mm", "thickness": "2 mm"},
-              {"material": "cu", "radius": "5 mm", "thickness": "0.5 mm"},
-              {"material": "sc", "radius": "5 mm", "thickness": "2 mm"}],
-    "probes": [{"name": "center", "r": "0 mm", "z": "2.25 mm"}, {"name": "side", "r": "3 mm", "z": "5 mm"}],
-    "protocol": [{"step": "set", "field": "1 T", "temperature": "5 K"},
-                 {"step": "ramp_field", "to": "0 T", "rate": "0.01 T/s"},
-                 {"step": "hold", "duration": "1000 s"}],
+    "materials": {
+        "sc": {"n": 35, "jc": {"kim": {"jc0": "2e4 A/cm^2", "b0": "0.5 T"}}},
+        "cu": {"resistivity": "2e-10 ohm*m"},
+    },
+    "stack": [
+        {"material": "sc", "radius": "5 mm", "thickness": "2 mm"},
+        {"material": "cu", "radius": "5 mm", "thickness": "0.5 mm"},
+        {"material": "sc", "radius": "5 mm", "thickness": "2 mm"},
+    ],
+    "probes": [
+        {"name": "center", "r": "0 mm", "z": "2.25 mm"},
+        {"name": "side", "r": "3 mm", "z": "5 mm"},
+    ],
+    "protocol": [
+        {"step": "set", "field": "1 T", "temperature": "5 K"},
+        {"step": "ramp_field", "to": "0 T", "rate": "0.01 T/s"},
+        {"step": "hold", "duration": "1000 s"},
+    ],
     "mesh": {"size": "1 mm"},
 }
 
@@ -35,8 +44,16 @@ def result():
 
 
 def test_result_follows_the_contract(result, tmp_path):
-    assert list(result.probes.columns) == ["time_s", "applied_T", "temperature_K", "center_Bz_T", "side_Bz_T"]
-    assert result.probes.time_s.is_monotonic_increasing and result.probes.time_s.iloc[-1] == pytest.approx(1100)
+    assert list(result.probes.columns) == [
+        "time_s",
+        "applied_T",
+        "temperature_K",
+        "center_Bz_T",
+        "side_Bz_T",
+    ]
+    assert result.probes.time_s.is_monotonic_increasing and result.probes.time_s.iloc[
+        -1
+    ] == pytest.approx(1100)
     assert [s.time_s for s in result.snapshots] == pytest.approx([0, 100, 1100])
     out = result.save(tmp_path / "out", vtu=True)
     df = pd.read_csv(out / "probes.csv")
@@ -44,11 +61,19 @@ def test_result_follows_the_contract(result, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary) >= {"probes", "solver", "case"}
     assert set(summary["probes"]["center"]) == {"final_T", "max_abs_T"}
-    assert set(summary["solver"]) >= {"elements", "dofs", "time_steps", "newton_iterations", "wall_s"}
+    assert set(summary["solver"]) >= {
+        "elements",
+        "dofs",
+        "time_steps",
+        "newton_iterations",
+        "wall_s",
+    }
     assert summary["case"]["stack"][0]["radius_m"] == 0.005
     for f in ("probes.png", "maps.png", "snapshot_000.vtu"):
         assert (out / f).stat().st_size > 0
-    assert "center" in repr(result) and pickle.loads(pickle.dumps(result)).probes.equals(result.probes)
+    assert "center" in repr(result) and pickle.loads(pickle.dumps(result)).probes.equals(
+        result.probes
+    )
 
 
 def test_trapped_field_and_creep_are_physical(result):
@@ -69,7 +94,10 @@ def test_newton_failure_keeps_results_and_says_when(monkeypatch, tmp_path):
         return None if b < 0.5 else real(d, u_old, dt, b, T, ctl)
 
     monkeypatch.setattr(solver, "newton", failing)
-    with pytest.raises(SolverError, match=r"did not converge at t = (4\d|50)(\.\d+)? s .*applied field 0\.5\d* T.*kept") as info:
+    with pytest.raises(
+        SolverError,
+        match=r"did not converge at t = (4\d|50)(\.\d+)? s .*applied field 0\.5\d* T.*kept",
+    ) as info:
         Simulation(CASE).run(progress=False)
     partial = info.value.result
     assert partial.error and 45 < partial.probes.time_s.iloc[-1] <= 50
@@ -78,7 +106,9 @@ def test_newton_failure_keeps_results_and_says_when(monkeypatch, tmp_path):
 
     case_file = tmp_path / "case.toml"
     case_file.write_text(_toml(CASE))
-    res = CliRunner().invoke(app, ["simulate", str(case_file), "--out", str(tmp_path / "o"), "--quiet"])
+    res = CliRunner().invoke(
+        app, ["simulate", str(case_file), "--out", str(tmp_path / "o"), "--quiet"]
+    )
     assert res.exit_code != 0
     assert (tmp_path / "o" / "probes.csv").exists()
     assert "error" in json.loads((tmp_path / "o" / "summary.json").read_text())
@@ -89,8 +119,18 @@ def test_cli_runs_a_case(tmp_path):
 
     case_file = tmp_path / "case.toml"
     case_file.write_text(_toml(CASE))
-    res = CliRunner().invoke(app, ["simulate", str(case_file), "--out", str(tmp_path / "o"), "--quiet",
-                                   "--mesh-size", "2 mm"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            str(case_file),
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+            "--mesh-size",
+            "2 mm",
+        ],
+    )
     assert res.exit_code == 0, res.output
     df = pd.read_csv(tmp_path / "o" / "probes.csv")
     assert df.center_Bz_T.iloc[-1] > 0.05
@@ -98,6 +138,7 @@ def test_cli_runs_a_case(tmp_path):
 
 def _toml(d: dict) -> str:
     """A minimal TOML writer for the test case (strings, numbers, tables, arrays of tables)."""
+
     def val(v):
         if isinstance(v, str):
             return json.dumps(v)

@@ -48,7 +48,9 @@ def read(
         for reader in READERS:
             if reader.name == engine:
                 return reader.read(content, filename, columns)
-        raise InputFileError(f"unknown reader {engine!r}; known: {', '.join(r.name for r in READERS)}")
+        raise InputFileError(
+            f"unknown reader {engine!r}; known: {', '.join(r.name for r in READERS)}"
+        )
     head = content[:4096]
     for reader in READERS:
         if reader.guess_can_open(filename, head):
