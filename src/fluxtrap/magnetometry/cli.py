@@ -352,8 +352,11 @@ def measure_list(
 
 
 def register(app: typer.Typer) -> None:
-    """Add jc, tc, creep and the measure sub-commands to the root ``fluxtrap`` app."""
+    """Add jc, tc, creep, the measure sub-commands and compare to the root ``fluxtrap`` app."""
+    from fluxtrap.magnetometry.compare_cli import register as register_compare
+
     app.command("jc")(jc_command)
     app.command("tc")(tc_command)
     app.command("creep")(creep_command)
     app.add_typer(measure_app, name="measure")
+    register_compare(app)

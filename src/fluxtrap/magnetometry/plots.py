@@ -1,4 +1,5 @@
-"""Publication figures for the CLI (matplotlib, Agg): M(H) loop + Jc(B), M(T) with Tc, creep."""
+"""Publication figures for the CLI (matplotlib, Agg): M(H) loop + Jc(B), M(T) with Tc, creep,
+measured against simulated B(t)."""
 
 from __future__ import annotations
 
@@ -130,5 +131,38 @@ def creep(
         )
         ax.set_ylabel(r"$B$ (T)")
         ax.legend(frameon=False, fontsize="small")
+        fig.savefig(path)
+        plt.close(fig)
+
+
+def compare(comparison, path: str | Path, *, measured_label: str = "measured") -> None:
+    """Measured and simulated B against time since the origin (log axis), residual panel below.
+
+    ``comparison``: a ``fluxtrap.magnetometry.compare.Comparison``.
+    """
+    c = comparison
+    with plt.rc_context(STYLE):
+        fig, (ax, ax_r) = plt.subplots(
+            2,
+            1,
+            figsize=(4.5, 4.4),
+            sharex=True,
+            gridspec_kw={"height_ratios": [3, 1]},
+            constrained_layout=True,
+        )
+        ax.semilogx(c.t_s, c.measured_T, ".", ms=2.5, color="0.3", label=measured_label)
+        ax.semilogx(
+            c.t_s, c.simulated_T, "-", lw=1.2, color="tab:blue", label=f"simulated {c.probe}"
+        )
+        ax.set_ylabel(r"$B$ (T)")
+        ax.legend(frameon=False, fontsize="small")
+        ax.set_title(
+            f"rms {c.rms_T:.3g} T ({c.rms_pct:.3g} %), measured/simulated {c.ratio_end:.4g}",
+            fontsize="small",
+        )
+        ax_r.semilogx(c.t_s, c.residual_T, ".", ms=2.5, color="tab:red")
+        ax_r.axhline(0.0, color="0.5", lw=0.6)
+        ax_r.set_ylabel(r"meas. $-$ sim. (T)")
+        ax_r.set_xlabel(r"$t$ since the applied field reached its final value (s)")
         fig.savefig(path)
         plt.close(fig)

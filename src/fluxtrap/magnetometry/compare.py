@@ -1,0 +1,230 @@
+"""A magnet's measured Hall-probe series laid over a simulated probe trace (design 1, item 7).
+
+This lives in ``magnetometry`` rather than ``simulate`` because it is an analysis of a measured
+series against a table: it reads the measured file with ``read_series`` and fits both traces with
+``fit_creep`` (both here), and it takes the simulation only as its output table, probes.csv
+(``time_s, applied_T, temperature_K, <probe>_Bz_T``, from a run folder or
+``Store.simulation(id).probes``). In the data flow ``Simulation.run -> Result -> probes.csv
+-> Store`` the comparison comes after the simulator and needs none of the FEM code, so
+``simulate`` stays free of magnetometry imports.
+
+Both traces are put on t = time since the applied field reached its final value (s): the
+simulation's origin from its ``applied_T`` column, the measured one as ``fluxtrap creep`` takes it
+(from its ``applied_T`` column if it has one, else t = 0 on the file's clock), plus ``shift_s``
+added to the measured times. Only t > 0 is compared (the relaxation part, on a log time axis).
+The simulated field is interpolated linearly in ln t (exact for B = a - b ln t) at the measured
+times inside the overlap of both traces; nothing is extrapolated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fluxtrap.errors import AnalysisError, InputFileError
+from fluxtrap.magnetometry.creep import CreepFit, fit_creep, relaxation_origin
+
+PROBE_SUFFIX = "_Bz_T"
+
+
+def probe_names(probes: pd.DataFrame) -> list[str]:
+    """Probe names in a probes.csv table: the columns ``<name>_Bz_T``, in file order."""
+    return [c[: -len(PROBE_SUFFIX)] for c in probes.columns if str(c).endswith(PROBE_SUFFIX)]
+
+
+def simulated_trace(
+    probes: pd.DataFrame, probe: str | None = None, *, source: str = "simulation"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """``(time_s, Bz_T, applied_T, probe)`` of one probe of a probes.csv table, each ``(n,)``.
+
+    ``probe`` defaults to the only probe; with several, or an unknown name, an ``InputFileError``
+    lists the names.
+    """
+    missing = [c for c in ("time_s", "applied_T") if c not in probes.columns]
+    names = probe_names(probes)
+    if missing or not names:
+        need = ", ".join(missing + ([] if names else ["<probe>_Bz_T"]))
+        raise InputFileError(
+            f"{source}: probes table lacks {need} "
+            f"(expected time_s, applied_T, <probe>_Bz_T as fluxtrap simulate writes); "
+            f"columns: {', '.join(map(str, probes.columns))}"
+        )
+    if probe is None:
+        if len(names) > 1:
+            raise InputFileError(
+                f"{source}: several probes ({', '.join(names)}); choose one with --probe"
+            )
+        probe = names[0]
+    elif probe not in names:
+        raise InputFileError(f"{source}: no probe {probe!r}; probes: {', '.join(names)}")
+    df = probes[["time_s", "applied_T", probe + PROBE_SUFFIX]].apply(pd.to_numeric, errors="coerce")
+    if df.isna().any().any():
+        raise InputFileError(f"{source}: non-numeric or empty cells in time_s/applied_T/{probe}")
+    return (
+        df["time_s"].to_numpy(float),
+        df[probe + PROBE_SUFFIX].to_numpy(float),
+        df["applied_T"].to_numpy(float),
+        probe,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Measured against simulated B(t) on t = time since the applied field reached its final value.
+
+    ``t_s``, ``measured_T``, ``simulated_T``: ``(n,)`` at the measured times inside the overlap
+    ``t_start_s..t_end_s`` (simulated interpolated there). ``rms_T``/``max_abs_T``: of
+    measured - simulated; ``rms_pct``/``max_abs_pct``: the same in % of the mean |measured| field
+    over the overlap. ``ratio_end``: measured / simulated at ``t_end_s``, from the two creep fits
+    (so noise in the last point does not enter). ``measured_fit``/``simulated_fit``: B = a - b ln t
+    over the overlap (t in s since the origin, i.e. ``origin_s = 0``); S and ppm/h are quoted at
+    ``at_s`` (``--at``, default ``t_end_s``). ``measured_origin_s``/``simulated_origin_s``: the
+    origins on each file's own clock; ``shift_s`` was added to the measured times.
+    """
+
+    probe: str
+    t_start_s: float
+    t_end_s: float
+    t_s: np.ndarray
+    measured_T: np.ndarray
+    simulated_T: np.ndarray
+    rms_T: float
+    max_abs_T: float
+    rms_pct: float
+    max_abs_pct: float
+    ratio_end: float
+    measured_fit: CreepFit
+    simulated_fit: CreepFit
+    at_s: float
+    shift_s: float
+    measured_origin_s: float
+    simulated_origin_s: float
+
+    @property
+    def residual_T(self) -> np.ndarray:
+        """measured - simulated (T), ``(n,)``."""
+        return self.measured_T - self.simulated_T
+
+    def creep(self, which: str) -> dict:
+        """a (T), b (T), S and decay (ppm/h) at ``at_s`` of ``"measured"`` or ``"simulated"``."""
+        fit = self.measured_fit if which == "measured" else self.simulated_fit
+        sa, sb = np.sqrt(np.diag(fit.cov))
+        return {
+            "a_T": fit.a_T,
+            "a_sigma_T": float(sa),
+            "b_T": fit.b_T,
+            "b_sigma_T": float(sb),
+            "S_at": float(fit.rate(self.at_s)),
+            "decay_at_ppm_per_h": float(fit.decay_ppm_per_h(self.at_s)),
+            "decay_at_sigma_ppm_per_h": float(fit.decay_sigma_ppm_per_h(self.at_s)),
+            "n_points": fit.n_points,
+            "rms_T": fit.rms_T,
+        }
+
+    def to_dict(self) -> dict:
+        """JSON-friendly numbers (SI; percentages of the mean measured field)."""
+        return {
+            "probe": self.probe,
+            "t_start_s": self.t_start_s,
+            "t_end_s": self.t_end_s,
+            "n_points": int(self.t_s.size),
+            "shift_s": self.shift_s,
+            "measured_origin_s": self.measured_origin_s,
+            "simulated_origin_s": self.simulated_origin_s,
+            "rms_T": self.rms_T,
+            "max_abs_T": self.max_abs_T,
+            "rms_pct": self.rms_pct,
+            "max_abs_pct": self.max_abs_pct,
+            "ratio_end": self.ratio_end,
+            "at_s": self.at_s,
+            "measured": self.creep("measured"),
+            "simulated": self.creep("simulated"),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"<Comparison probe {self.probe}: {self.t_s.size} points over "
+            f"{self.t_start_s:.4g}..{self.t_end_s:.4g} s, rms {self.rms_T:.3g} T "
+            f"({self.rms_pct:.3g} %), measured/simulated at end {self.ratio_end:.4g}>"
+        )
+
+
+def compare(
+    measured_time_s: np.ndarray,
+    measured_T: np.ndarray,
+    sim_time_s: np.ndarray,
+    sim_T: np.ndarray,
+    sim_applied_T: np.ndarray,
+    *,
+    measured_applied_T: np.ndarray | None = None,
+    shift_s: float = 0.0,
+    at_s: float | None = None,
+    probe: str = "",
+    source: str = "measured",
+) -> Comparison:
+    """Align, interpolate and fit a measured series against one simulated probe trace.
+
+    Arrays are ``(n,)`` (measured) and ``(m,)`` (simulated), times in s, fields in T. Raises
+    ``AnalysisError`` when the traces share no time after the origin, or fewer than 3 measured
+    points fall in the overlap.
+    """
+    tm = np.asarray(measured_time_s, float)
+    bm = np.asarray(measured_T, float)
+    ts = np.asarray(sim_time_s, float)
+    bs = np.asarray(sim_T, float)
+    m_origin = (
+        relaxation_origin(tm, np.asarray(measured_applied_T, float))
+        if measured_applied_T is not None
+        else 0.0
+    )
+    s_origin = relaxation_origin(ts, np.asarray(sim_applied_T, float))
+    tm = tm - m_origin + shift_s
+    ts = ts - s_origin
+    m_ok = (tm > 0) & np.isfinite(bm)
+    s_ok = (ts > 0) & np.isfinite(bs)
+    if not m_ok.any() or s_ok.sum() < 2:
+        raise AnalysisError(
+            f"{source}: no time overlap after the origin: measured has {int(m_ok.sum())} points "
+            f"and simulation {int(s_ok.sum())} after the applied field reached its final value"
+        )
+    order = np.argsort(ts[s_ok])
+    ts, bs = ts[s_ok][order], bs[s_ok][order]
+    lo, hi = max(tm[m_ok].min(), ts[0]), min(tm[m_ok].max(), ts[-1])
+    inside = m_ok & (tm >= lo) & (tm <= hi)
+    if hi <= lo or inside.sum() < 3:
+        raise AnalysisError(
+            f"{source}: no time overlap with the simulation: measured t = "
+            f"{tm[m_ok].min():.4g}..{tm[m_ok].max():.4g} s, simulated t = {ts[0]:.4g}..{ts[-1]:.4g} s "
+            f"after the origin (shift {shift_s:g} s); need at least 3 measured points in both ranges"
+        )
+    t, b_meas = tm[inside], bm[inside]
+    order = np.argsort(t)
+    t, b_meas = t[order], b_meas[order]
+    b_sim = np.interp(np.log(t), np.log(ts), bs)
+    diff = b_meas - b_sim
+    scale = float(np.mean(np.abs(b_meas)))
+    rms, mx = float(np.sqrt(np.mean(diff**2))), float(np.max(np.abs(diff)))
+    fit_m = fit_creep(t, b_meas, origin_s=0.0, source=source, column="measured")
+    fit_s = fit_creep(t, b_sim, origin_s=0.0, source=f"{probe or 'simulation'}", column="simulated")
+    t_end = float(t[-1])
+    return Comparison(
+        probe=probe,
+        t_start_s=float(t[0]),
+        t_end_s=t_end,
+        t_s=t,
+        measured_T=b_meas,
+        simulated_T=b_sim,
+        rms_T=rms,
+        max_abs_T=mx,
+        rms_pct=100 * rms / scale if scale else float("nan"),
+        max_abs_pct=100 * mx / scale if scale else float("nan"),
+        ratio_end=float(fit_m.field(t_end) / fit_s.field(t_end)),
+        measured_fit=fit_m,
+        simulated_fit=fit_s,
+        at_s=float(at_s) if at_s is not None else t_end,
+        shift_s=float(shift_s),
+        measured_origin_s=float(m_origin),
+        simulated_origin_s=float(s_origin),
+    )

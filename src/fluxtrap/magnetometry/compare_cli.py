@@ -1,0 +1,138 @@
+"""``fluxtrap compare MEASURED.csv SIM``: a measured Hall-probe series against a simulated probe."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from fluxtrap.cli_common import DbOption, console, store_from
+from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.units import parse
+
+
+def _probes_table(sim: str, db: str | None) -> tuple[pd.DataFrame, str]:
+    """probes.csv of a run folder, or with ``--db`` of a stored simulation id; and its name."""
+    if db is not None:
+        try:
+            sim_id = int(sim)
+        except ValueError:
+            raise ValidationError(f"SIM {sim!r}: with --db give a stored simulation id") from None
+        x = store_from(db).simulation(sim_id)
+        if not x.probes_csv:
+            raise InputFileError(f"simulation {sim_id}: no probes.csv stored ({x.status})")
+        return x.probes, f"simulation {sim_id}"
+    path = Path(sim)
+    csv = path / "probes.csv" if path.is_dir() else path
+    if not csv.is_file():
+        raise InputFileError(
+            f"{sim}: no simulation output here (expected a folder with probes.csv, "
+            "or a stored simulation id with --db)"
+        )
+    try:
+        return pd.read_csv(io.BytesIO(csv.read_bytes())), str(csv)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputFileError(f"{csv}: not a probes table ({err})") from None
+
+
+def compare_command(
+    measured_csv: Annotated[
+        Path,
+        typer.Argument(
+            metavar="MEASURED.csv",
+            help="Measured Hall-probe series CSV, as `fluxtrap creep` reads it.",
+        ),
+    ],
+    sim: Annotated[
+        str,
+        typer.Argument(
+            metavar="SIM", help="Simulation output folder (probes.csv), or with --db a stored id."
+        ),
+    ],
+    probe: Annotated[
+        str | None,
+        typer.Option("--probe", help="Simulated probe (default: the only one)."),
+    ] = None,
+    column: Annotated[
+        str | None,
+        typer.Option("--column", help="Measured field column when there are several."),
+    ] = None,
+    shift: Annotated[
+        str,
+        typer.Option("--shift", help='Added to the measured times since the origin, e.g. "60 s".'),
+    ] = "0 s",
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help='Time since the origin for S and ppm/h, e.g. "3 d" (default: the end).'
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Directory for compare.png and compare.json."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Lay a measured trapped-field series over a simulated probe: residuals, ratio, creep rates."""
+    from fluxtrap.magnetometry.compare import compare, simulated_trace
+    from fluxtrap.magnetometry.creep import read_series
+
+    shift_s = parse(shift, "time", "--shift")
+    at_s = parse(at, "time", "--at") if at else None
+    time, field, applied, col = read_series(measured_csv, column=column)
+    probes, sim_name = _probes_table(sim, db)
+    ts, bs, applied_s, name = simulated_trace(probes, probe, source=sim_name)
+    c = compare(
+        time,
+        field,
+        ts,
+        bs,
+        applied_s,
+        measured_applied_T=applied,
+        shift_s=shift_s,
+        at_s=at_s,
+        probe=name,
+        source=measured_csv.name,
+    )
+    console.print(
+        f"{measured_csv.name} ({col}) against {sim_name} probe {name}: {c.t_s.size} points over "
+        f"t = {c.t_start_s:.4g}..{c.t_end_s:.4g} s after the applied field reached its final value "
+        f"(shift {c.shift_s:g} s)"
+    )
+    diff = Table("difference", "value")
+    diff.add_row("rms |measured - simulated| (T)", f"{c.rms_T:.4g}")
+    diff.add_row("max |measured - simulated| (T)", f"{c.max_abs_T:.4g}")
+    diff.add_row("rms, % of mean measured B", f"{c.rms_pct:.3g} %")
+    diff.add_row("max, % of mean measured B", f"{c.max_abs_pct:.3g} %")
+    diff.add_row(f"measured / simulated at {c.t_end_s:.4g} s", f"{c.ratio_end:.4g}")
+    console.print(diff)
+    fits = Table("creep fit", "measured", "simulated")
+    m, s = c.creep("measured"), c.creep("simulated")
+    fits.add_row("a (T)", f"{m['a_T']:.6g} ± {m['a_sigma_T']:.2g}", f"{s['a_T']:.6g}")
+    fits.add_row("b (T per ln s)", f"{m['b_T']:.4g} ± {m['b_sigma_T']:.2g}", f"{s['b_T']:.4g}")
+    fits.add_row(f"S = b / B at {c.at_s:.4g} s", f"{m['S_at']:.4g}", f"{s['S_at']:.4g}")
+    fits.add_row(
+        f"decay at {c.at_s:.4g} s (ppm/h)",
+        f"{m['decay_at_ppm_per_h']:.4g} ± {m['decay_at_sigma_ppm_per_h']:.2g}",
+        f"{s['decay_at_ppm_per_h']:.4g}",
+    )
+    console.print(fits)
+    if out is not None:
+        from fluxtrap.magnetometry import plots
+
+        out.mkdir(parents=True, exist_ok=True)
+        summary = c.to_dict() | {"measured_file": str(measured_csv), "measured_column": col,
+                                 "simulation": sim_name}  # fmt: skip
+        (out / "compare.json").write_text(json.dumps(summary, indent=2))
+        plots.compare(c, out / "compare.png", measured_label=f"measured {col}")
+        console.print(f"wrote compare.json, compare.png to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``compare`` to the root ``fluxtrap`` app."""
+    app.command("compare")(compare_command)

@@ -1,0 +1,106 @@
+"""``fluxtrap compare``: a measured Hall-probe CSV against a simulation folder or a stored
+simulation; the table, compare.json and compare.png, and the errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ..conftest import cli
+from ..unit.magnetometry.test_compare import A_T, B_T, measured, sim_table
+from .test_store_simulations import QUICK_CASE
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A synthetic run folder (probes.csv, one probe) and a measured series scaled by 0.9."""
+    run = tmp_path / "run"
+    run.mkdir()
+    sim_table().to_csv(run / "probes.csv", index=False)
+    time, field, applied = measured(scale=0.9, noise_T=2e-4)
+    meas = tmp_path / "hall.csv"
+    rows = "\n".join(
+        f"{t:.6f},{b:.7f},{a:.3f}" for t, b, a in zip(time, field, applied, strict=True)
+    )
+    meas.write_text("time_s,hall_B_T,applied_T\n" + rows + "\n")
+    return meas, run
+
+
+def test_compare_prints_the_table_and_writes_json_and_png(files, tmp_path, capsys):
+    meas, run = files
+    out = tmp_path / "cmp"
+    code, text, err = cli(capsys, "compare", str(meas), str(run), "--at", "3 d", "--out", str(out))
+    assert code == 0, err
+    assert "hall.csv (hall_B_T) against" in text and "probe surface: 400 points" in text
+    assert "measured / simulated at 5e+04 s" in text and "0.9" in text
+    assert "decay at 2.592e+05 s (ppm/h)" in text and "205.7" in text
+    got = json.loads((out / "compare.json").read_text())
+    assert got["probe"] == "surface" and got["n_points"] == 400 and got["at_s"] == 259200.0
+    assert got["ratio_end"] == pytest.approx(0.9, abs=1e-3)
+    assert got["simulated"]["b_T"] == pytest.approx(B_T, rel=2e-3)
+    assert got["measured"]["b_T"] == pytest.approx(0.9 * B_T, rel=5e-3)
+    assert got["measured"]["decay_at_ppm_per_h"] == pytest.approx(205.66, rel=5e-3)
+    assert got["rms_pct"] == pytest.approx(11.1, abs=0.1)
+    assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_shift_and_its_errors(tmp_path, files, capsys):
+    _, run = files
+    t = np.geomspace(30.0, 5e4, 200)
+    late = tmp_path / "late.csv"  # no applied column; its clock started 100 s after the origin
+    late.write_text("t (h),B (mT)\n" + "\n".join(
+        f"{(x - 100) / 3600:.9f},{1e3 * (A_T - B_T * np.log(x)):.6f}" for x in t) + "\n")  # fmt: skip
+    out = tmp_path / "o"
+    assert cli(capsys, "compare", str(late), str(run), "--shift", "100 s", "-o", str(out))[0] == 0
+    assert json.loads((out / "compare.json").read_text())["rms_T"] < 1e-5
+    code, _, err = cli(capsys, "compare", str(late), str(run), "--shift", "a while")
+    assert code == 2 and "--shift" in err
+    code, _, err = cli(capsys, "compare", str(late), str(run), "--shift", "3 mm")
+    assert code == 2 and "--shift: '3 mm' is not a time" in err
+    code, _, err = cli(capsys, "compare", str(late), str(run), "--shift", "-1 d")
+    assert code == 2 and "no time overlap" in err
+
+
+def test_probe_and_column_errors(tmp_path, files, capsys):
+    meas, run = files
+    sim_table(("surface", "gap")).to_csv(run / "probes.csv", index=False)
+    code, _, err = cli(capsys, "compare", str(meas), str(run))
+    assert code == 2 and "several probes (surface, gap); choose one with --probe" in err
+    code, _, err = cli(capsys, "compare", str(meas), str(run), "--probe", "edge")
+    assert code == 2 and "no probe 'edge'; probes: surface, gap" in err
+    assert cli(capsys, "compare", str(meas), str(run), "--probe", "gap")[0] == 0
+    sim_table().drop(columns="applied_T").to_csv(run / "probes.csv", index=False)
+    code, _, err = cli(capsys, "compare", str(meas), str(run))
+    assert code == 2 and "lacks applied_T" in err
+    code, _, err = cli(capsys, "compare", str(meas), str(tmp_path / "nowhere"))
+    assert code == 2 and "no simulation output here" in err
+    nofield = tmp_path / "nofield.csv"
+    nofield.write_text("time_s,temperature_K\n1,20\n2,20\n")
+    code, _, err = cli(capsys, "compare", str(nofield), str(run))
+    assert code == 2 and "no field column" in err
+
+
+def test_a_real_coarse_run_against_itself_from_the_store(store, store_url, tmp_path, capsys):
+    case = tmp_path / "quick.toml"
+    case.write_text(QUICK_CASE)
+    out = tmp_path / "run"
+    code, text, err = cli(capsys, "simulate", str(case), "-o", str(out), "--db", store_url, "-q")
+    assert code == 0, err
+    (rec,) = store.simulations()
+    # the run's own probes.csv read as a measured series (applied_T gives the origin)
+    code, text, err = cli(capsys, "compare", str(out / "probes.csv"), str(rec.id), "--db", store_url,
+                          "-o", str(tmp_path / "c"))  # fmt: skip
+    assert code == 0, err
+    assert "probe surface" in text
+    got = json.loads((tmp_path / "c" / "compare.json").read_text())
+    assert (
+        got["rms_T"] == 0.0
+        and got["ratio_end"] == 1.0
+        and got["simulation"] == f"simulation {rec.id}"
+    )
+    assert got["t_end_s"] == pytest.approx(10.0)  # the 10 s hold after the 10 s ramp to 0 T
+    assert got["measured"]["b_T"] == got["simulated"]["b_T"] > 0  # the trapped field creeps down
+    code, _, err = cli(capsys, "compare", str(out / "probes.csv"), "999", "--db", store_url)
+    assert code == 2 and "no simulation with id 999" in err

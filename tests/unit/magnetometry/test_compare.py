@@ -1,0 +1,119 @@
+"""Measured against simulated B(t): alignment on the origin, ln-t interpolation, residuals, ratio
+and creep fits, on series drawn from a known law B = a - b ln t."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fluxtrap.errors import AnalysisError, InputFileError
+from fluxtrap.magnetometry.compare import compare, probe_names, simulated_trace
+
+A_T, B_T = 0.8, 0.01  # the simulated law after the origin: B = 0.8 - 0.01 ln(t / 1 s)
+RAMP_S = 10.0  # the applied field ramps 1 T -> 0 over the first 10 s of the simulation
+
+
+def sim_table(probes=("surface",)) -> pd.DataFrame:
+    """A probes.csv table: ramp 0..10 s, then a log-spaced hold to 1e5 s after the origin."""
+    ramp = np.linspace(0.0, RAMP_S, 11)
+    hold = RAMP_S + np.geomspace(1.0, 1e5, 60)
+    time = np.concatenate([ramp, hold])
+    t = time - RAMP_S
+    applied = np.where(time < RAMP_S, 1.0 - time / RAMP_S, 0.0)
+    field = np.where(t >= 1.0, A_T - B_T * np.log(np.maximum(t, 1.0)), A_T)
+    data = {"time_s": time, "applied_T": applied, "temperature_K": 20.0}
+    for i, name in enumerate(probes):
+        data[f"{name}_Bz_T"] = field * (1 - 0.1 * i)
+    return pd.DataFrame(data)
+
+
+def measured(scale=1.0, noise_T=0.0, origin_s=200.0, seed=0):
+    """Measured series on its own clock: origin at ``origin_s``, points at t = 30 s .. 5e4 s."""
+    t = np.geomspace(30.0, 5e4, 400)
+    rng = np.random.default_rng(seed)
+    field = scale * (A_T - B_T * np.log(t)) + noise_T * rng.standard_normal(t.size)
+    time = np.concatenate([[0.0, origin_s - 1.0, origin_s], origin_s + t])
+    field = np.concatenate([[1.0, 0.9, 0.85], field])
+    applied = np.concatenate([[1.0, 0.5, 0.0], np.zeros(t.size)])
+    return time, field, applied
+
+
+def run(time, field, applied=None, *, probe=None, **kw):
+    ts, bs, app, name = simulated_trace(sim_table(), probe)
+    return compare(time, field, ts, bs, app, measured_applied_T=applied, probe=name, **kw)
+
+
+def test_scaled_noisy_series_recovers_the_ratio_and_both_creep_rates():
+    time, field, applied = measured(scale=0.9, noise_T=2e-4)
+    c = run(time, field, applied, at_s=3 * 86400)
+    assert (c.probe, c.t_s.size, c.measured_origin_s, c.simulated_origin_s) == (
+        "surface", 400, 200.0, RAMP_S,
+    )  # fmt: skip
+    assert c.t_start_s == pytest.approx(30.0) and c.t_end_s == pytest.approx(5e4)
+    assert c.ratio_end == pytest.approx(0.9, abs=1e-3)
+    assert c.simulated_fit.a_T == pytest.approx(A_T, abs=2e-4)
+    assert c.simulated_fit.b_T == pytest.approx(B_T, rel=2e-3)
+    assert c.measured_fit.a_T == pytest.approx(0.9 * A_T, abs=1e-3)
+    assert c.measured_fit.b_T == pytest.approx(0.9 * B_T, rel=5e-3)
+    # a common scale leaves S and ppm/h alike: b/B(t) and b/(B(t) t) do not see it
+    m, s = c.creep("measured"), c.creep("simulated")
+    assert m["S_at"] == pytest.approx(s["S_at"], rel=5e-3)
+    expected = B_T / ((A_T - B_T * np.log(3 * 86400)) * 3 * 86400) * 3.6e9
+    assert s["decay_at_ppm_per_h"] == pytest.approx(expected, rel=3e-3)  # 205.7 ppm/h
+    assert m["decay_at_ppm_per_h"] == pytest.approx(expected, rel=5e-3)
+    # the difference is the 10 % scale: 0.1 B, about 0.07 T, in % of the measured B ~ 11 %
+    assert c.rms_T == pytest.approx(
+        0.1 * np.sqrt(np.mean((A_T - B_T * np.log(c.t_s)) ** 2)), rel=1e-2
+    )
+    assert c.rms_pct == pytest.approx(100 / 9, rel=2e-2)
+    assert c.max_abs_T == pytest.approx(0.1 * (A_T - B_T * np.log(30.0)), abs=1e-3)
+
+
+def test_identical_series_leave_no_residual():
+    df = sim_table()
+    c = compare(df.time_s, df.surface_Bz_T, df.time_s, df.surface_Bz_T, df.applied_T,
+                measured_applied_T=df.applied_T)  # fmt: skip
+    assert c.rms_T == 0.0 and c.max_abs_T == 0.0 and c.ratio_end == 1.0
+    assert c.t_s.size == 60 and c.t_end_s == pytest.approx(1e5)
+    assert c.measured_fit.b_T == pytest.approx(c.simulated_fit.b_T, rel=1e-12)
+
+
+def test_shift_aligns_a_series_recorded_on_a_late_clock():
+    # no applied column: t = 0 on the file's clock, which started 100 s after the field reached 0
+    t = np.geomspace(30.0, 5e4, 200)
+    time, field = t - 100.0, A_T - B_T * np.log(t)
+    assert run(time, field, shift_s=100.0).rms_T < 1e-6  # ln-t interpolation of the law is exact
+    unshifted = run(time, field)
+    assert unshifted.rms_T > 1e-3 and unshifted.t_s.size < 200
+
+
+def test_interpolation_is_linear_in_ln_t_inside_the_overlap_only():
+    t = np.geomspace(1e3, 1e6, 50)  # beyond the simulated 1e5 s: those points are left out
+    c = run(t, A_T - B_T * np.log(t), at_s=None)
+    assert c.t_end_s <= 1e5 and c.t_s.size == (t <= 1e5).sum() and c.at_s == c.t_end_s
+    assert c.max_abs_T < 1e-12
+
+
+def test_no_overlap_is_an_analysis_error():
+    t = np.geomspace(2e5, 1e6, 20)
+    with pytest.raises(AnalysisError, match="no time overlap with the simulation"):
+        run(t, A_T - B_T * np.log(t))
+    with pytest.raises(AnalysisError, match="no time overlap after the origin"):
+        run(np.array([-5.0, -1.0]), np.array([0.8, 0.8]))
+
+
+def test_probe_choice_and_missing_columns():
+    two = sim_table(("surface", "gap"))
+    assert probe_names(two) == ["surface", "gap"]
+    assert simulated_trace(two, "gap")[1][0] == pytest.approx(0.9 * A_T)
+    with pytest.raises(
+        InputFileError, match=r"several probes \(surface, gap\); choose one with --probe"
+    ):
+        simulated_trace(two)
+    with pytest.raises(InputFileError, match=r"no probe 'edge'; probes: surface, gap"):
+        simulated_trace(two, "edge")
+    with pytest.raises(InputFileError, match="lacks applied_T"):
+        simulated_trace(two.drop(columns="applied_T"))
+    with pytest.raises(InputFileError, match="lacks <probe>_Bz_T"):
+        simulated_trace(two[["time_s", "applied_T"]])
