@@ -158,6 +158,7 @@ def test_creep_prints_and_writes(tmp_path, capsys):
         4.80e-3 / ((1.046 - 4.80e-3 * np.log(at)) * at) * 3.6e9, rel=1e-6
     )
     assert "ppm/h" in text and (tmp_path / "c.png").is_file()
+    assert "hall.csv [B_T]: 150 points" in text  # the column name survives rich's markup
 
 
 def test_measure_add_stores_file_curve_and_objective(capsys, db, loop_file):

@@ -224,7 +224,8 @@ def creep_command(
     sa, sb = np.sqrt(np.diag(fit.cov))
     console.print(
         f"{series_csv.name} [{col}]: {fit.n_points} points from t = {fit.t_start_s:.4g} s to "
-        f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock)"
+        f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock)",
+        markup=False,  # "[B_T]" is the column's name, not rich markup
     )
     shown = Table("quantity", "value")
     shown.add_row("a (T)", f"{fit.a_T:.6g} ± {sa:.2g}")
