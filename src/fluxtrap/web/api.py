@@ -253,7 +253,7 @@ def jc_curves(
     ] = None,
 ) -> dict[str, schemas.Columns]:
     """Jc(B) of each measured sample (the newest measurement), keyed by sample label."""
-    curves = plots.jc_curves(_store(request), campaign, sample)
+    curves = plots.jc_curves(plots.newest_jc(_store(request), campaign, sample))
     return {k: schemas.Columns(columns=v) for k, v in curves.items()}
 
 

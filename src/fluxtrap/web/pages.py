@@ -86,7 +86,8 @@ def jc_page(
 ) -> HTMLResponse:
     user, store = _user(request), store_of(request)
     spec = store.campaign(campaign)
-    curves = plots.jc_curves(store, campaign)
+    newest = plots.newest_jc(store, campaign)  # one pass over the store for curves and notes
+    curves = plots.jc_curves(newest)
     selected = [s for s in (sample or curves) if s in curves]
     return _page(
         request,
@@ -96,7 +97,7 @@ def jc_page(
         labels=list(curves),
         selected=selected,
         figures={"jc": plots.jc_figure(curves)},
-        notes=plots.jc_notes(store, campaign),
+        notes=plots.jc_notes(newest),
     )
 
 
@@ -160,7 +161,7 @@ def simulations_page(
     user, store = _user(request), store_of(request)
     case = EXAMPLE_CASE
     if campaign and sample:
-        curves = plots.jc_curves(store, campaign, [sample])
+        curves = plots.jc_curves(plots.newest_jc(store, campaign, [sample]))
         if sample not in curves:
             raise ValidationError(f"sample {sample!r} has no Jc(B) yet: upload its M(H) loop first")
         t_K = store.measurements(campaign, sample, with_content=False)[-1].temperature_K

@@ -66,35 +66,13 @@ def best_so_far(
     return out
 
 
-def jc_curves(
-    store: Store, campaign: str, labels: Sequence[str] | None = None
-) -> dict[str, dict[str, list[float]]]:
-    """Jc(B) columns (``B_T``, ``Jc_A_m2``) of the newest measurement of each sample that has one."""
-    return {
-        label: curve.columns for label, (_, curve) in _newest_jc(store, campaign, labels).items()
-    }
-
-
-def jc_notes(store: Store, campaign: str) -> dict[str, list[str]]:
-    """What the analysis of each sample's newest Jc(B) measurement warned about: rows of the file
-    it skipped, and a loop that does not look like a superconductor's (sample -> lines of text)."""
-    from fluxtrap.magnetometry.table import skipped_note
-
-    out = {}
-    for label, (meas, curve) in _newest_jc(store, campaign).items():
-        notes = [skipped_note(meas.metadata.get("skipped_lines", ()))]
-        notes += curve.settings.get("warnings", [])
-        if any(notes):
-            out[label] = [f"{meas.filename}: {n}" for n in notes if n]
-    return out
-
-
-def _newest_jc(store: Store, campaign: str, labels: Sequence[str] | None = None) -> dict[str, Any]:
-    """Sample label -> (measurement, Jc curve) of its newest measurement that has a Jc(B) curve."""
+def newest_jc(store: Store, campaign: str, labels: Sequence[str] | None = None) -> dict[str, Any]:
+    """Sample label -> (measurement, Jc curve) of its newest measurement that has a Jc(B) curve
+    (all measured samples, or ``labels``; NotFoundError for an unknown label)."""
     wanted = None if labels is None else set(labels)
     if wanted is not None:
         for label in wanted:
-            store.sample(campaign, label)  # NotFoundError for an unknown label
+            store.sample(campaign, label)
     out = {}
     for meas in store.measurements(campaign, with_content=False):
         if wanted is not None and meas.sample not in wanted:
@@ -102,6 +80,26 @@ def _newest_jc(store: Store, campaign: str, labels: Sequence[str] | None = None)
         for curve in store.curves(meas.id):
             if curve.kind == JC_CURVE:
                 out[meas.sample] = (meas, curve)
+    return out
+
+
+def jc_curves(newest: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+    """Jc(B) columns (``B_T``, ``Jc_A_m2``) of each sample in ``newest_jc``'s mapping."""
+    return {label: curve.columns for label, (_, curve) in newest.items()}
+
+
+def jc_notes(newest: dict[str, Any]) -> dict[str, list[str]]:
+    """What the analysis of each sample's newest Jc(B) measurement (``newest_jc``'s mapping)
+    warned about: rows of the file it skipped, and a loop that does not look like a
+    superconductor's (sample -> lines of text)."""
+    from fluxtrap.magnetometry.table import skipped_note
+
+    out = {}
+    for label, (meas, curve) in newest.items():
+        notes = [skipped_note(meas.metadata.get("skipped_lines", ()))]
+        notes += curve.settings.get("warnings", [])
+        if any(notes):
+            out[label] = [f"{meas.filename}: {n}" for n in notes if n]
     return out
 
 
