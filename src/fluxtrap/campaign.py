@@ -1,51 +1,144 @@
-"""Campaign definitions (design section 4): process parameters with bounds and steps, objectives.
+"""Campaign definitions (design section 4): process parameters, objectives and constraints.
 
 A campaign file is TOML; it is parsed once into frozen values that the store and the
-optimizer share. Parameter values are in the campaign's own units (degC, degC/min, min).
+optimizer share. Parameter values are in the campaign's own units (degC, degC/min, min);
+objective values in their objective's unit (Jc in A/m^2, Tc in K, ``unit`` of a plain value).
+
+A parameter is numeric (``low``, ``high``, optional ``step``), categorical (``choices``) or fixed
+(``fixed``: held at one value). ``[[constraints]]`` are either linear in the numeric parameters
+(``"max_temperature + 4 * dwell_time <= 700"``, campaign units) or bounds on a measured outcome
+(``"tc >= 36 K"``). Unknown or misspelt keys are errors that name the table and the near miss.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pint
 import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
-from fluxtrap.errors import InputFileError, ValidationError
-from fluxtrap.units import parse
+from fluxtrap.errors import InputFileError, UnitError, ValidationError
+from fluxtrap.units import Q_, parse
 
-GOALS = ("maximize", "minimize")
+GOALS = (
+    "maximize",
+    "minimize",
+    "constraint",
+)  # constraint: measured, only bounded by [[constraints]]
 QUANTITIES = ("jc", "value", "tc")
+QUANTITY_UNITS = {"jc": "A/m^2", "tc": "K"}  # the unit each quantity is stored in
+TOP_KEYS = ("name", "parameters", "objectives", "constraints")
+PARAMETER_KEYS = ("name", "unit", "low", "high", "step", "choices", "fixed")
+OBJECTIVE_KEYS = (
+    "name", "quantity", "goal", "unit", "field", "field_T", "temperature", "temperature_K",
+)  # fmt: skip
+CONSTRAINT_KEYS = ("expression",)
 
 
 @dataclass(frozen=True)
 class ParameterDef:
-    """A process parameter: ``low <= value <= high`` on a grid of ``step`` from ``low`` (step 0: continuous)."""
+    """A process parameter: numeric (``low <= value <= high`` on a grid of ``step`` from ``low``;
+    step 0: continuous), categorical (one of ``choices``) or fixed (always ``fixed``)."""
 
     name: str
     unit: str = ""
-    low: float = 0.0
-    high: float = 1.0
+    low: float | None = None
+    high: float | None = None
     step: float = 0.0
+    choices: tuple[Any, ...] | None = None
+    fixed: float | str | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise ValidationError(f"parameter name {self.name!r}: use letters, digits and _ only")
+        if self.choices is not None:
+            object.__setattr__(self, "choices", tuple(self.choices))
+            if self.low is not None or self.high is not None or self.step:
+                raise ValidationError(
+                    f"parameter {self.name}: give either choices or low/high/step, not both"
+                )
+            bad = [
+                c
+                for c in self.choices
+                if isinstance(c, bool) or not isinstance(c, str | int | float)
+            ]
+            if len(self.choices) < 2 or len(set(self.choices)) != len(self.choices) or bad:
+                raise ValidationError(
+                    f"parameter {self.name}: choices must be >= 2 distinct strings or numbers, "
+                    f"got {list(self.choices)}"
+                )
+        elif self.low is not None or self.high is not None or self.fixed is None:
+            self._check_bounds()
+        if self.fixed is not None:
+            if isinstance(self.fixed, bool) or not isinstance(self.fixed, str | int | float):
+                raise ValidationError(
+                    f"parameter {self.name}: fixed must be a number or a string, got {self.fixed!r}"
+                )
+            if self.choices is not None or self.low is not None:
+                object.__setattr__(self, "fixed", self._check_free(self.fixed, "fixed"))
+            elif isinstance(self.fixed, int | float):
+                object.__setattr__(self, "fixed", float(self.fixed))
+
+    def _check_bounds(self) -> None:
+        low, high = self.low, self.high
+        if low is None or high is None:
+            raise ValidationError(
+                f"parameter {self.name}: needs low and high (or choices = [...], or fixed = ...)"
+            )
+        object.__setattr__(self, "low", float(low))
+        object.__setattr__(self, "high", float(high))
         if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
             raise ValidationError(
-                f"parameter {self.name}: need finite low < high, got low={self.low}, high={self.high}"
+                f"parameter {self.name}: need finite low < high, got low={low}, high={high}"
             )
         if self.step < 0 or self.step > self.high - self.low:
             raise ValidationError(
                 f"parameter {self.name}: step {self.step} must be >= 0 and <= high - low"
             )
 
-    def check(self, value: Any, where: str = "") -> float:
-        """Return ``value`` as a float if it lies in bounds and on the step grid, else raise."""
+    @property
+    def kind(self) -> str:
+        """``"fixed"``, ``"categorical"`` or ``"numeric"``."""
+        if self.fixed is not None:
+            return "fixed"
+        return "categorical" if self.choices is not None else "numeric"
+
+    def check(self, value: Any, where: str = "") -> float | str:
+        """Return ``value`` (float, or the choice) if the campaign allows it, else raise."""
+        if self.fixed is None:
+            return self._check_free(value, where)
         at = f"{where}: " if where else ""
+        same = (
+            value == self.fixed
+            if isinstance(self.fixed, str)
+            else _is_number(value) and math.isclose(float(value), self.fixed, rel_tol=1e-9)
+        )
+        if not same:
+            raise ValidationError(
+                f"{at}{self.name}={value!r}: this campaign holds {self.name} fixed at "
+                f"{self.fixed!r} {self.unit}".rstrip()
+            )
+        return self.fixed
+
+    def _check_free(self, value: Any, where: str) -> float | str:
+        at = f"{where}: " if where else ""
+        if self.choices is not None:
+            for c in self.choices:
+                if (
+                    value == c
+                    or (not isinstance(c, str) and _is_number(value) and float(value) == float(c))
+                    or (isinstance(value, str) and str(c) == value.strip())
+                ):
+                    return c
+            raise ValidationError(f"{at}{self.name}={value!r} is not one of {list(self.choices)}")
         try:
             v = float(value)
         except (TypeError, ValueError):
@@ -66,7 +159,9 @@ class ParameterDef:
         return v
 
     def snap(self, value: float) -> float:
-        """Nearest grid value inside the bounds."""
+        """Nearest grid value inside the bounds (numeric parameters)."""
+        if self.kind != "numeric":
+            raise ValidationError(f"parameter {self.name} is {self.kind}: nothing to snap")
         v = min(max(float(value), self.low), self.high)
         if self.step > 0:
             k = round((v - self.low) / self.step)
@@ -75,16 +170,30 @@ class ParameterDef:
             v = round(v, digits)
         return v
 
+    def to_dict(self) -> dict[str, Any]:
+        """The keys a campaign file would give (defaults left out)."""
+        out: dict[str, Any] = {"name": self.name, "unit": self.unit}
+        for key in ("low", "high", "choices", "fixed"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = list(value) if key == "choices" else value
+        if self.step:
+            out["step"] = self.step
+        return out
+
 
 @dataclass(frozen=True)
 class ObjectiveDef:
-    """A campaign objective; ``quantity='jc'`` reads Jc (A/m^2) at ``field_T`` and ``temperature_K``."""
+    """A measured outcome. ``quantity='jc'``: Jc (A/m^2) at ``field_T`` and ``temperature_K``;
+    ``'tc'``: Tc in K; ``'value'``: a number in ``unit``. ``goal`` ``constraint``: measured and
+    modelled, only bounded by an outcome constraint, not optimised."""
 
     name: str
     quantity: str = "value"
     goal: str = "maximize"
     field_T: float | None = None
     temperature_K: float | None = None
+    unit: str = ""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -101,21 +210,108 @@ class ObjectiveDef:
             raise ValidationError(
                 f"objective {self.name}: quantity 'jc' needs a field, e.g. \"3 T\""
             )
+        if self.unit and self.quantity != "value":
+            raise ValidationError(
+                f"objective {self.name}: quantity {self.quantity!r} is stored in "
+                f"{QUANTITY_UNITS[self.quantity]}; unit is only for quantity 'value'"
+            )
+        if self.unit:
+            _unit(self.unit, f"objective {self.name}: unit")
 
     @property
     def maximize(self) -> bool:
         return self.goal == "maximize"
 
+    @property
+    def optimised(self) -> bool:
+        """True for goals maximize / minimize (not for constraint-only outcomes)."""
+        return self.goal != "constraint"
+
+    @property
+    def value_unit(self) -> str:
+        """The unit its values are stored in (``""``: a pure number)."""
+        return QUANTITY_UNITS.get(self.quantity, self.unit)
+
+    def convert(self, value: Any, where: str = "") -> float:
+        """A value as a finite float in :attr:`value_unit`: a number (already in that unit) or a
+        string with a unit (``"2.1e4 A/cm^2"``), converted."""
+        at = f"{where + ': ' if where else ''}objective {self.name}={value!r}"
+        if isinstance(value, str):
+            q = _quantity(value, at)
+            if isinstance(q, pint.Quantity):
+                try:
+                    v = float(q.to(self.value_unit or "dimensionless").magnitude)
+                except pint.errors.DimensionalityError:
+                    raise UnitError(
+                        f"{at}: cannot convert {q.units:~} to {self.value_unit or 'a pure number'}"
+                    ) from None
+            else:
+                v = float(q)
+        elif _is_number(value):
+            v = float(value)
+        else:
+            v = math.nan
+        if not math.isfinite(v):
+            raise ValidationError(f"{at} is not a finite number")
+        return v
+
+
+@dataclass(frozen=True)
+class LinearConstraint:
+    """``sum(coefficients[name] * x[name]) <= rhs`` in campaign units (numeric parameters only)."""
+
+    coefficients: tuple[tuple[str, float], ...]
+    rhs: float
+
+    def __init__(self, coefficients: Mapping[str, float] | Iterable[tuple[str, float]], rhs: float):
+        items = coefficients.items() if isinstance(coefficients, Mapping) else coefficients
+        object.__setattr__(self, "coefficients", tuple((str(k), float(v)) for k, v in items))
+        object.__setattr__(self, "rhs", float(rhs))
+        if not self.coefficients:
+            raise ValidationError("linear constraint without coefficients")
+
+    def lhs(self, X: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
+        """Left-hand side per row of ``X`` (campaign units), shape ``(n,)``."""
+        return sum(c * np.asarray(X[name], dtype=float) for name, c in self.coefficients)
+
+    def __repr__(self) -> str:
+        return f"LinearConstraint({self.text()})"
+
+    def text(self) -> str:
+        terms = " + ".join(f"{c:g}*{n}" for n, c in self.coefficients).replace("+ -", "- ")
+        return f"{terms} <= {self.rhs:g}"
+
+
+@dataclass(frozen=True)
+class OutcomeConstraint:
+    """``lower <= outcome <= upper`` on a measured objective (its :attr:`ObjectiveDef.value_unit`)."""
+
+    objective: str
+    lower: float | None = None
+    upper: float | None = None
+
+    def satisfied(self, value: float) -> bool:
+        return (self.lower is None or value >= self.lower) and (
+            self.upper is None or value <= self.upper
+        )
+
 
 @dataclass(frozen=True)
 class CampaignSpec:
-    """A campaign: its name, parameter definitions and objectives."""
+    """A campaign: its name, parameter definitions, objectives and constraint expressions."""
 
     name: str
     parameters: tuple[ParameterDef, ...]
     objectives: tuple[ObjectiveDef, ...] = field(default_factory=tuple)
+    constraints: tuple[str, ...] = field(default_factory=tuple)
+    _parsed: tuple[LinearConstraint | OutcomeConstraint, ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "parameters", tuple(self.parameters))
+        object.__setattr__(self, "objectives", tuple(self.objectives))
+        object.__setattr__(self, "constraints", tuple(str(c) for c in self.constraints))
         if not self.name.strip():
             raise ValidationError("campaign name is empty")
         if not self.parameters:
@@ -129,21 +325,64 @@ class CampaignSpec:
                 raise ValidationError(
                     f"campaign {self.name!r}: {kind} names repeated: {sorted(dup)}"
                 )
+        clash = set(self.parameter_names) & set(self.objective_names)
+        if clash:
+            raise ValidationError(
+                f"campaign {self.name!r}: {sorted(clash)} named both a parameter and an objective"
+            )
+        parsed = tuple(self._parse(i, e) for i, e in enumerate(self.constraints))
+        object.__setattr__(self, "_parsed", parsed)
+        bounded = {c.objective for c in parsed if isinstance(c, OutcomeConstraint)}
+        for o in self.objectives:
+            if o.goal == "constraint" and o.name not in bounded:
+                raise ValidationError(
+                    f"campaign {self.name!r}: objective {o.name} has goal 'constraint' but no "
+                    f'[[constraints]] bounds it (e.g. expression = "{o.name} >= ...")'
+                )
+
+    def _parse(self, i: int, expression: str):
+        try:
+            return parse_constraint(expression, self)
+        except (ValidationError, UnitError) as err:
+            raise type(err)(f"constraints[{i}] {expression!r}: {err}") from None
 
     @property
     def parameter_names(self) -> list[str]:
         return [p.name for p in self.parameters]
 
     @property
+    def free_parameters(self) -> list[ParameterDef]:
+        """The parameters the optimizer chooses (all but the fixed ones)."""
+        return [p for p in self.parameters if p.kind != "fixed"]
+
+    @property
+    def fixed_values(self) -> dict[str, float | str]:
+        return {p.name: p.fixed for p in self.parameters if p.kind == "fixed"}
+
+    @property
     def objective_names(self) -> list[str]:
         return [o.name for o in self.objectives]
+
+    @property
+    def optimised_objectives(self) -> list[ObjectiveDef]:
+        return [o for o in self.objectives if o.optimised]
+
+    @property
+    def linear_constraints(self) -> list[LinearConstraint]:
+        """Linear constraints on the free numeric parameters (fixed ones folded into ``rhs``)."""
+        return [c for c in self._parsed if isinstance(c, LinearConstraint)]
+
+    @property
+    def outcome_constraints(self) -> list[OutcomeConstraint]:
+        return [c for c in self._parsed if isinstance(c, OutcomeConstraint)]
 
     def parameter(self, name: str) -> ParameterDef:
         for p in self.parameters:
             if p.name == name:
                 return p
         raise ValidationError(
-            f"campaign {self.name!r} has no parameter {name!r}; known: {', '.join(self.parameter_names)}"
+            f"campaign {self.name!r} has no parameter {name!r}{_near(name, self.parameter_names)}; "
+            f"known: {', '.join(self.parameter_names)}"
         )
 
     def objective(self, name: str) -> ObjectiveDef:
@@ -151,64 +390,96 @@ class CampaignSpec:
             if o.name == name:
                 return o
         raise ValidationError(
-            f"campaign {self.name!r} has no objective {name!r}; known: {', '.join(self.objective_names) or 'none'}"
+            f"campaign {self.name!r} has no objective {name!r}{_near(name, self.objective_names)}; "
+            f"known: {', '.join(self.objective_names) or 'none'}"
         )
 
-    def check_params(self, values: Mapping[str, Any], where: str = "") -> dict[str, float]:
-        """Validate a full set of parameter values; return them as floats in campaign order."""
+    def check_params(self, values: Mapping[str, Any], where: str = "") -> dict[str, float | str]:
+        """Validate a full set of parameter values (fixed ones may be left out: they are filled
+        in) against bounds, grid, choices, fixed values and linear constraints; return them in
+        campaign order (floats, or the choice of a categorical parameter)."""
+        at = where + ": " if where else ""
         unknown = sorted(set(values) - set(self.parameter_names))
         if unknown:
+            near = "".join(_near(u, self.parameter_names) for u in unknown)
             raise ValidationError(
-                f"{where + ': ' if where else ''}unknown parameter(s) {', '.join(unknown)} "
+                f"{at}unknown parameter(s) {', '.join(unknown)}{near} "
                 f"for campaign {self.name!r}; known: {', '.join(self.parameter_names)}"
             )
+        values = {**self.fixed_values, **values}
         missing = [n for n in self.parameter_names if n not in values]
         if missing:
             raise ValidationError(
-                f"{where + ': ' if where else ''}missing parameter(s) {', '.join(missing)} "
-                f"for campaign {self.name!r}"
+                f"{at}missing parameter(s) {', '.join(missing)} for campaign {self.name!r}"
             )
-        return {p.name: p.check(values[p.name], where) for p in self.parameters}
+        out = {p.name: p.check(values[p.name], where) for p in self.parameters}
+        for expression, con in zip(self.constraints, self._parsed, strict=True):
+            if isinstance(con, LinearConstraint):
+                lhs = float(con.lhs({k: [v] for k, v in out.items()})[0])
+                scale = sum(abs(c * float(out[n])) for n, c in con.coefficients) + abs(con.rhs)
+                if lhs > con.rhs + 1e-9 * max(1.0, scale):
+                    raise ValidationError(
+                        f"{at}violates the campaign constraint {expression!r} "
+                        f"({con.text()}: left side {lhs:g})"
+                    )
+        return out
 
     def check_objectives(self, values: Mapping[str, Any], where: str = "") -> dict[str, float]:
-        """Validate objective values (a subset of the campaign's objectives) as finite floats."""
-        out = {}
-        for name, value in values.items():
-            self.objective(name)
-            try:
-                v = float(value)
-            except (TypeError, ValueError):
-                v = math.nan
-            if not math.isfinite(v):
-                raise ValidationError(
-                    f"{where + ': ' if where else ''}objective {name}={value!r} is not a finite number"
-                )
-            out[name] = v
-        return out
+        """Objective values (a subset of the campaign's) as finite floats in each objective's unit;
+        strings may carry a unit (``"2.1e4 A/cm^2"``) and are converted."""
+        return {name: self.objective(name).convert(value, where) for name, value in values.items()}
+
+    def feasible_outcomes(self, values: Mapping[str, float]) -> bool:
+        """True if measured ``values`` meet every outcome constraint (missing ones: not met)."""
+        return all(
+            c.objective in values
+            and values[c.objective] is not None
+            and math.isfinite(values[c.objective])
+            and c.satisfied(values[c.objective])
+            for c in self.outcome_constraints
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON/TOML friendly); ``from_dict`` reads it back."""
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
-            "parameters": [asdict(p) for p in self.parameters],
-            "objectives": [asdict(o) for o in self.objectives],
+            "parameters": [p.to_dict() for p in self.parameters],
+            "objectives": [
+                {k: v for k, v in o.__dict__.items() if v is not None and v != ""}
+                for o in self.objectives
+            ],
         }
+        if self.constraints:
+            out["constraints"] = [{"expression": e} for e in self.constraints]
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "campaign") -> CampaignSpec:
         """Build from a parsed campaign file (units as strings) or from ``to_dict`` output."""
         try:
+            _no_unknown_keys(data, TOP_KEYS, "the top level")
             params = tuple(
-                _parameter(p, f"{source}: parameters[{i}]")
-                for i, p in enumerate(data.get("parameters", []))
+                _parameter(p, f"parameters[{i}]") for i, p in enumerate(_tables(data, "parameters"))
             )
             objectives = tuple(
-                _objective(o, f"{source}: objectives[{i}]")
-                for i, o in enumerate(data.get("objectives", []))
+                _objective(o, f"objectives[{i}]") for i, o in enumerate(_tables(data, "objectives"))
             )
-            return cls(name=str(data.get("name", "")), parameters=params, objectives=objectives)
-        except ValidationError as err:
-            raise ValidationError(f"{source}: {err}") from None
+            constraints = []
+            for i, c in enumerate(_tables(data, "constraints")):
+                _no_unknown_keys(c, CONSTRAINT_KEYS, f"[[constraints]] {i}")
+                if not isinstance(c.get("expression"), str):
+                    raise ValidationError(
+                        f'constraints[{i}]: needs expression = "..." (e.g. "a + 2 * b <= 10")'
+                    )
+                constraints.append(c["expression"])
+            return cls(
+                name=str(data.get("name", "")),
+                parameters=params,
+                objectives=objectives,
+                constraints=tuple(constraints),
+            )
+        except (ValidationError, UnitError) as err:
+            raise type(err)(f"{source}: {err}") from None
 
     @classmethod
     def from_toml(cls, path: str | Path) -> CampaignSpec:
@@ -223,23 +494,171 @@ class CampaignSpec:
         return cls.from_dict(data, source=str(path))
 
 
+# ------------------------------------------------------------------------- constraint grammar
+# Hand-written (a dozen lines): expressions come from files and web forms, so never eval().
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_]\w*)"
+    r"|(?P<op><=|>=|==|!=|<|>|[-+*/=])|(?P<bad>\S))"
+)
+
+
+_COMPARISONS = {"<=", ">=", "==", "!=", "<", ">", "="}
+
+
+def parse_constraint(expression: str, spec: CampaignSpec) -> LinearConstraint | OutcomeConstraint:
+    """Parse ``"a + 4 * b <= 700"`` (linear in numeric parameters, campaign units) or
+    ``"tc >= 36 K"`` (one objective against a value, with or without its unit)."""
+    m = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*(<=|>=)\s*(.+?)\s*", expression)
+    if m and m.group(1) in spec.objective_names:
+        o = spec.objective(m.group(1))
+        bound = o.convert(m.group(3), "bound")
+        return OutcomeConstraint(o.name, *((bound, None) if m.group(2) == ">=" else (None, bound)))
+    tokens = _tokens(expression)
+    ops = [i for i, (kind, text) in enumerate(tokens) if kind == "op" and text in _COMPARISONS]
+    cmp = [i for i in ops if tokens[i][1] in ("<=", ">=")]
+    if len(ops) != 1 or len(cmp) != 1:
+        raise ValidationError(
+            "expected one comparison, <= or >=, between two linear sides "
+            '(e.g. "max_temperature + 4 * dwell_time <= 700")'
+        )
+    k = cmp[0]
+    left, lc = _linear(tokens[:k], spec)
+    right, rc = _linear(tokens[k + 1 :], spec)
+    sign = 1.0 if tokens[k][1] == "<=" else -1.0
+    coef = {n: sign * (left.get(n, 0.0) - right.get(n, 0.0)) for n in {**left, **right}}
+    rhs = sign * (rc - lc)
+    for name in list(coef):  # a fixed parameter is a number here
+        p = spec.parameter(name)
+        if p.kind == "fixed":
+            rhs -= coef.pop(name) * float(p.fixed)
+    coef = {n: c for n, c in coef.items() if c != 0}
+    if not coef:
+        raise ValidationError("no free parameter left in it: it is always true or always false")
+    return LinearConstraint({n: coef[n] for n in spec.parameter_names if n in coef}, rhs)
+
+
+def _tokens(expression: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    while pos < len(expression.rstrip()):
+        m = _TOKEN.match(expression, pos)
+        kind = m.lastgroup
+        if kind == "bad":
+            raise ValidationError(f"unexpected {m.group(kind)!r} at character {m.start(kind) + 1}")
+        out.append((kind, m.group(kind)))
+        pos = m.end()
+    return out
+
+
+def _linear(tokens: list[tuple[str, str]], spec: CampaignSpec) -> tuple[dict[str, float], float]:
+    """``[+-] term {(+|-) term}``, term = factors joined by * or /: -> ({name: coefficient}, constant)."""
+    if not tokens:
+        raise ValidationError("a side of the comparison is empty")
+    coef: dict[str, float] = {}
+    const, i = 0.0, 0
+    while i < len(tokens):
+        sign = 1.0
+        while i < len(tokens) and tokens[i] in (("op", "+"), ("op", "-")):
+            sign *= -1.0 if tokens[i][1] == "-" else 1.0
+            i += 1
+        value, name, divide = sign, None, False
+        while True:
+            if i >= len(tokens):
+                raise ValidationError("ends with an operator")
+            kind, text = tokens[i]
+            if kind == "num":
+                number = float(text)
+                if divide and number == 0:
+                    raise ValidationError("division by zero")
+                value = value / number if divide else value * number
+            elif kind == "name" and not divide and name is None:
+                name = _numeric_parameter(text, spec)
+            else:
+                raise ValidationError(
+                    f"{text!r} here makes it non-linear or malformed: write a sum of "
+                    "number * parameter terms"
+                )
+            i += 1
+            if i < len(tokens) and tokens[i] in (("op", "*"), ("op", "/")):
+                divide = tokens[i][1] == "/"
+                i += 1
+                continue
+            break
+        if name is None:
+            const += value
+        else:
+            coef[name] = coef.get(name, 0.0) + value
+        if i < len(tokens) and tokens[i] not in (("op", "+"), ("op", "-")):
+            raise ValidationError(f"expected + or - before {tokens[i][1]!r}")
+    return coef, const
+
+
+def _numeric_parameter(name: str, spec: CampaignSpec) -> str:
+    if name in spec.objective_names:
+        raise ValidationError(
+            f"{name} is an objective: an outcome constraint is one objective against a value, "
+            f'e.g. "{name} >= 36 K"'
+        )
+    p = spec.parameter(name)
+    if p.kind == "categorical" or isinstance(p.fixed, str):
+        raise ValidationError(f"{name} is categorical: only numeric parameters can be summed")
+    return name
+
+
+# ------------------------------------------------------------------------- reading tables
+def _tables(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    items = data.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(x, Mapping) for x in items):
+        raise ValidationError(f"{key}: expected an array of tables ([[{key}]])")
+    return items
+
+
+def _no_unknown_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ValidationError(
+                f"unknown key {key!r} in {where}{_near(key, allowed)}; allowed: {', '.join(allowed)}"
+            )
+
+
+def _near(name: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _parameter(p: Mapping[str, Any], where: str) -> ParameterDef:
-    unknown = set(p) - {"name", "unit", "low", "high", "step"}
-    if unknown:
-        raise ValidationError(f"{where}: unknown key(s) {sorted(unknown)}")
-    if "name" not in p or "low" not in p or "high" not in p:
-        raise ValidationError(f"{where}: needs name, low and high")
-    return ParameterDef(
-        name=str(p["name"]),
-        unit=str(p.get("unit", "")),
-        low=float(p["low"]),
-        high=float(p["high"]),
-        step=float(p.get("step", 0.0)),
-    )
+    name = p.get("name")
+    where = f"[[parameters]] {name!r}" if isinstance(name, str) else where
+    _no_unknown_keys(p, PARAMETER_KEYS, where)
+    if name is None:
+        raise ValidationError(f"{where}: needs a name")
+    try:
+        return ParameterDef(
+            name=str(name),
+            unit=str(p.get("unit", "")),
+            low=_number(p, "low", where),
+            high=_number(p, "high", where),
+            step=_number(p, "step", where) or 0.0,
+            choices=p.get("choices"),
+            fixed=p.get("fixed"),
+        )
+    except ValidationError as err:
+        raise ValidationError(f"{where}: {err}") from None
+
+
+def _number(table: Mapping[str, Any], key: str, where: str) -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not _is_number(value):
+        raise ValidationError(f"{where}: {key} = {value!r} is not a number")
+    return float(value)
 
 
 def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
-    if "name" not in o:
+    name = o.get("name")
+    where = f"[[objectives]] {name!r}" if isinstance(name, str) else where
+    _no_unknown_keys(o, OBJECTIVE_KEYS, where)
+    if name is None:
         raise ValidationError(f"{where}: needs a name")
     field_T = o.get("field_T")
     if isinstance(o.get("field"), str):
@@ -248,9 +667,39 @@ def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
     if isinstance(o.get("temperature"), str):
         temperature_K = parse(o["temperature"], "temperature", f"{where}.temperature")
     return ObjectiveDef(
-        name=str(o["name"]),
+        name=str(name),
         quantity=str(o.get("quantity", "value")),
         goal=str(o.get("goal", "maximize")),
         field_T=None if field_T is None else float(field_T),
         temperature_K=None if temperature_K is None else float(temperature_K),
+        unit=str(o.get("unit", "")),
     )
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _quantity(text: str, where: str):
+    """A number or a pint quantity from ``text``; UnitError naming ``where`` otherwise."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return Q_(text)
+    except Exception as err:  # pint raises many kinds on bad text
+        raise UnitError(f"{where}: cannot read it as a number with a unit ({err})") from None
+
+
+def _unit(text: str, where: str) -> None:
+    try:
+        Q_(1, text)
+    except Exception as err:
+        raise UnitError(f"{where}: {text!r} is not a unit ({err})") from None

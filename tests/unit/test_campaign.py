@@ -1,7 +1,9 @@
+import json
+
 import pytest
 
 from fluxtrap.campaign import CampaignSpec, ParameterDef
-from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
 
 from ..conftest import EXAMPLES
 
@@ -70,3 +72,135 @@ def test_bad_campaign_files(tmp_path):
     )
     with pytest.raises(ValidationError, match="needs a field"):
         CampaignSpec.from_toml(bad)
+
+
+# -- constraints, categorical and fixed parameters, outcome constraints, units ----------------
+@pytest.fixture
+def full() -> CampaignSpec:
+    return CampaignSpec.from_toml(EXAMPLES / "campaign_constrained.toml")
+
+
+def test_full_campaign_file_is_parsed(full):
+    (lin,) = full.linear_constraints
+    assert dict(lin.coefficients) == {"max_temperature": 1.0, "dwell_time": 4.0}
+    assert lin.rhs == 700
+    (tc,) = full.outcome_constraints
+    assert (tc.objective, tc.lower, tc.upper) == ("tc", 36.0, None)
+    assert [p.kind for p in full.parameters] == [
+        "numeric", "numeric", "numeric", "categorical", "fixed",
+    ]  # fmt: skip
+    assert [o.name for o in full.optimised_objectives] == ["jc_3T"]
+    assert full.fixed_values == {"pressure": 50.0}
+    assert CampaignSpec.from_dict(json.loads(json.dumps(full.to_dict()))) == full
+
+
+def test_check_params_honours_choices_fixed_and_constraints(full):
+    ok = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 25, "atmosphere": "vacuum"}
+    assert full.check_params(ok) == {**ok, "pressure": 50.0}  # fixed value filled in
+    assert full.check_params({**ok, "pressure": "50"})["pressure"] == 50.0
+    with pytest.raises(ValidationError, match=r"violates .*max_temperature \+ 4 \* dwell_time"):
+        full.check_params({**ok, "dwell_time": 25.01})  # 600 + 100.04 > 700
+    with pytest.raises(ValidationError, match=r"atmosphere='air' is not one of \['Ar', 'vacuum'\]"):
+        full.check_params({**ok, "atmosphere": "air"})
+    with pytest.raises(ValidationError, match="holds pressure fixed at 50"):
+        full.check_params({**ok, "pressure": 45})
+
+
+@pytest.mark.parametrize(
+    ("expression", "coefficients", "rhs"),
+    [
+        ("a + 4 * b <= 700", {"a": 1, "b": 4}, 700),
+        ("2*a >= b - 3", {"a": -2, "b": 1}, 3),
+        ("-a/2 + 1e1 <= -b + a", {"a": -1.5, "b": 1}, -10),
+        ("a + a + fixed <= 10", {"a": 2}, 7),  # repeated terms add up; fixed = 3 folds in
+        ("0.5 * a * 4 <= 1", {"a": 2}, 1),
+    ],
+)
+def test_linear_constraint_grammar(expression, coefficients, rhs):
+    spec = _spec(expression)
+    (con,) = spec.linear_constraints
+    assert dict(con.coefficients) == pytest.approx(coefficients)
+    assert con.rhs == pytest.approx(rhs)
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("a * b <= 3", "non-linear"),
+        ("a / b <= 3", "non-linear"),
+        ("a < 3", "one comparison, <= or >="),
+        ("a <= 3 <= b", "one comparison"),
+        ("a == 3", "one comparison"),
+        ("a + <= 3", "ends with an operator"),
+        ("a <= ", "empty"),
+        ("a / 0 <= 3", "division by zero"),
+        ("__import__('os') <= 3", "unexpected"),
+        ("aa <= 3", "no parameter 'aa' .did you mean 'a'"),
+        ("a + kind <= 3", "kind is categorical"),
+        ("fixed <= 30", "always true or always false"),
+        ("y + a >= 3", "y is an objective"),
+        ("y >= 3 K", "cannot convert"),
+    ],
+)
+def test_bad_constraints_are_refused_with_the_reason(expression, message):
+    with pytest.raises(FluxtrapError, match=message):
+        _spec(expression)
+
+
+def test_outcome_constraint_units_and_directions():
+    spec = _spec("y <= 2e4 A/cm^2", "y >= 1e8")
+    assert [(c.lower, c.upper) for c in spec.outcome_constraints] == [(None, 2e8), (1e8, None)]
+    assert spec.feasible_outcomes({"y": 1.5e8}) and not spec.feasible_outcomes({"y": 3e8})
+    assert not spec.feasible_outcomes({})  # not measured: not known to be feasible
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "near"),
+    [
+        ({"constraint": []}, "constraint", "constraints"),
+        ({"parameters": [{"name": "a", "low": 0, "high": 1, "stpe": 1}]}, "stpe", "step"),
+        ({"objectives": [{"name": "y", "gaol": "maximize"}]}, "gaol", "goal"),
+        ({"constraints": [{"expresion": "a <= 1"}]}, "expresion", "expression"),
+    ],
+)
+def test_unknown_keys_name_table_and_near_miss(table, key, near):
+    data = {"name": "x", "parameters": [{"name": "a", "low": 0, "high": 1}], **table}
+    with pytest.raises(ValidationError, match=rf"unknown key '{key}' .*did you mean '{near}'"):
+        CampaignSpec.from_dict(data)
+
+
+def test_objective_values_with_units_are_converted(full):
+    got = full.check_objectives({"jc_3T": "2.1e4 A/cm^2", "tc": "-236.15 degC"})
+    assert got == pytest.approx({"jc_3T": 2.1e8, "tc": 37.0})
+    assert full.check_objectives({"jc_3T": "2.1e8"}) == {"jc_3T": 2.1e8}  # bare: stored unit
+    with pytest.raises(UnitError, match=r"jc_3T='2 T'.*cannot convert"):
+        full.check_objectives({"jc_3T": "2 T"})
+    with pytest.raises(ValidationError, match="not a finite number"):
+        full.check_objectives({"tc": "nan"})
+
+
+def test_constraint_only_objective_needs_a_constraint():
+    with pytest.raises(ValidationError, match="goal 'constraint' but no"):
+        CampaignSpec.from_dict(
+            {
+                "name": "x",
+                "parameters": [{"name": "a", "low": 0, "high": 1}],
+                "objectives": [{"name": "y", "goal": "constraint"}],
+            }
+        )
+
+
+def _spec(*expressions: str) -> CampaignSpec:
+    return CampaignSpec.from_dict(
+        {
+            "name": "grammar",
+            "parameters": [
+                {"name": "a", "low": 0, "high": 100},
+                {"name": "b", "low": 0, "high": 100},
+                {"name": "kind", "choices": ["x", "z"]},
+                {"name": "fixed", "fixed": 3},
+            ],
+            "objectives": [{"name": "y", "quantity": "value", "unit": "A/m^2"}],
+            "constraints": [{"expression": e} for e in expressions],
+        }
+    )

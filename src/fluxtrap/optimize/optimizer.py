@@ -8,6 +8,11 @@ factor from 1.0 to 1.4), ``qLogNoisyExpectedImprovement`` when pending points ex
 asked for (greedy sequential batch: each
 chosen point becomes pending for the next). Several objectives: ``qLogNoisyExpectedHypervolume
 Improvement`` with a reference point inferred from the data, and :meth:`Optimizer.pareto_front`.
+Outcome constraints (``lower <= outcome <= upper`` on a measured outcome, e.g. Tc >= 36 K) are
+modelled by their own GP output and enter every acquisition the BoTorch way: probability of
+feasibility in ``LogConstrainedExpectedImprovement`` (the single-point case; the incumbent is the
+best posterior mean among observations that met the constraints), ``constraints=`` callables in
+qLogNEI / qLogNEHVI.
 
 Every suggestion is a settable point: on the step grid, inside bounds and constraints, at the
 fixed values, and never equal to a measured, pending or already chosen point. The continuous
@@ -26,14 +31,17 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 from botorch.acquisition import LogExpectedImprovement, qLogNoisyExpectedImprovement
+from botorch.acquisition.analytic import LogConstrainedExpectedImprovement
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
+from botorch.acquisition.objective import GenericMCObjective
 from botorch.exceptions.warnings import OptimizationWarning
 from botorch.optim import optimize_acqf
 from botorch.sampling import SobolQMCNormalSampler
@@ -58,6 +66,9 @@ class Optimizer:
         seed: base seed; suggestions depend only on it and on the data told so far.
         objectives: objective names (default: taken from the first ``tell``).
         maximize: one flag for all objectives or one per objective.
+        outcome_constraints: ``{outcome: (lower, upper)}`` (either may be None), in the outcome's
+            units; an outcome that is not an objective is modelled for the constraint only, and
+            ``tell`` then needs its column too.
         num_restarts, raw_samples: acquisition optimiser effort (BoTorch ``optimize_acqf``).
         mc_samples: quasi-MC samples for the batch / multi-objective acquisitions.
     """
@@ -68,6 +79,7 @@ class Optimizer:
         seed: int = 0,
         objectives: Sequence[str] | None = None,
         maximize: bool | Sequence[bool] = True,
+        outcome_constraints: Mapping[str, tuple[float | None, float | None]] | None = None,
         num_restarts: int = 8,
         raw_samples: int = 256,
         mc_samples: int = 128,
@@ -78,6 +90,9 @@ class Optimizer:
         self.seed = int(seed)
         self._objectives = list(objectives) if objectives is not None else None
         self._maximize_arg = maximize
+        self.outcome_constraints = {
+            str(k): _bounds(k, v) for k, v in dict(outcome_constraints or {}).items()
+        }
         self.num_restarts, self.raw_samples, self.mc_samples = num_restarts, raw_samples, mc_samples
         self._X = pd.DataFrame(columns=space.names)
         self._Y: pd.DataFrame | None = None
@@ -89,6 +104,12 @@ class Optimizer:
         if self._objectives is None:
             raise ValidationError("optimizer has no objectives yet: tell it some data first")
         return self._objectives
+
+    @property
+    def outcomes(self) -> list[str]:
+        """Modelled outputs: the objectives, then constraint-only outcomes."""
+        extra = [c for c in self.outcome_constraints if c not in self.objectives]
+        return [*self.objectives, *extra]
 
     @property
     def maximize(self) -> list[bool]:
@@ -108,7 +129,7 @@ class Optimizer:
 
     @property
     def Y(self) -> pd.DataFrame:
-        """Observed objectives ``n x m`` (their own units and signs)."""
+        """Observed outcomes ``n x m`` (objectives, then constraint-only outcomes; own units)."""
         return (self._Y if self._Y is not None else pd.DataFrame(columns=self._objectives)).copy()
 
     def tell(self, X: pd.DataFrame, y: pd.Series | pd.DataFrame) -> Optimizer:
@@ -121,19 +142,19 @@ class Optimizer:
                 f"y: expected a pandas Series or DataFrame, got {type(y).__name__}"
             )
         if self._objectives is None:
-            self._objectives = [str(c) for c in y.columns]
-        missing = [o for o in self.objectives if o not in y.columns]
+            self._objectives = [str(c) for c in y.columns if c not in self.outcome_constraints]
+        missing = [o for o in self.outcomes if o not in y.columns]
         if missing:
-            raise ValidationError(f"y: missing objective column(s) {', '.join(missing)}")
+            raise ValidationError(f"y: missing outcome column(s) {', '.join(missing)}")
         if len(X) != len(y):
             raise ValidationError(f"X has {len(X)} rows but y has {len(y)}")
         self.space.to_unit(X, "X")  # validates bounds and categories
-        Y = y[self.objectives].apply(pd.to_numeric, errors="coerce")
+        Y = y[self.outcomes].apply(pd.to_numeric, errors="coerce")
         bad = ~np.isfinite(Y.to_numpy(dtype=float))
         if bad.any():
             r, c = np.argwhere(bad)[0]
             raise ValidationError(
-                f"y row {y.index[r]!r}: objective {self.objectives[c]}={y.iloc[r, c]} is not a "
+                f"y row {y.index[r]!r}: outcome {self.outcomes[c]}={Y.iloc[r, c]} is not a "
                 "finite number (drop unmeasured rows, or pass them to ask() as pending)"
             )
         X = X[self.space.names].reset_index(drop=True)
@@ -151,7 +172,7 @@ class Optimizer:
             n = len(self._X)
             if n < 2:
                 raise ValidationError(f"the model needs at least 2 observations, has {n}")
-            for name in self.objectives:
+            for name in self.outcomes:
                 if self._Y[name].nunique() == 1:
                     warnings.warn(
                         f"objective {name} is constant ({self._Y[name].iloc[0]!r}) over {n} "
@@ -166,9 +187,22 @@ class Optimizer:
     def _U(self) -> torch.Tensor:
         return self.space.to_unit(self._X)
 
+    def _signs(self) -> list[float]:
+        """+1 / -1 per outcome: model output = sign * value (objectives maximised)."""
+        extra = len(self.outcomes) - len(self.objectives)
+        return [1.0 if m else -1.0 for m in self.maximize] + [1.0] * extra
+
     def _signed_Y(self) -> torch.Tensor:
-        sign = torch.tensor([1.0 if m else -1.0 for m in self.maximize], dtype=DTYPE)
-        return torch.tensor(self._Y[self.objectives].to_numpy(dtype=float), dtype=DTYPE) * sign
+        sign = torch.tensor(self._signs(), dtype=DTYPE)
+        return torch.tensor(self._Y[self.outcomes].to_numpy(dtype=float), dtype=DTYPE) * sign
+
+    def feasible(self) -> np.ndarray:
+        """Boolean ``(n,)``: observations that meet every outcome constraint."""
+        ok = np.ones(len(self._X), dtype=bool)
+        for name, (lo, hi) in self.outcome_constraints.items():
+            v = self._Y[name].to_numpy(dtype=float)
+            ok &= (v >= lo if lo is not None else True) & (v <= hi if hi is not None else True)
+        return ok
 
     def _derived_seed(self, n_pending: int) -> int:
         return int(
@@ -176,25 +210,25 @@ class Optimizer:
         )
 
     def predict(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Posterior mean and std at ``X``: columns ``<objective>_mean``, ``<objective>_std`` (objective units)."""
+        """Posterior mean and std at ``X``: columns ``<outcome>_mean``, ``<outcome>_std`` (outcome units)."""
         U = self.space.to_unit(X, "X")
         model = self.model  # fit (needs gradients) before no_grad
         with torch.no_grad():
             post = model.posterior(U)
             mean, std = post.mean, post.variance.clamp_min(0).sqrt()
         out = {}
-        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize, strict=True)):
-            out[f"{name}_mean"] = (mean[:, j] if mx else -mean[:, j]).numpy()
+        for j, (name, sign) in enumerate(zip(self.outcomes, self._signs(), strict=True)):
+            out[f"{name}_mean"] = (sign * mean[:, j]).numpy()
             out[f"{name}_std"] = std[:, j].numpy()
         return pd.DataFrame(out, index=X.index)
 
     def loo(self) -> pd.DataFrame:
-        """Leave-one-out predictions: per objective ``<o>``, ``<o>`` (observed), ``<o>_loo_mean``, ``<o>_loo_std``."""
+        """Leave-one-out predictions: per outcome ``<o>``, ``<o>`` (observed), ``<o>_loo_mean``, ``<o>_loo_std``."""
         mean, std = loo_predictions(self.model)
         out = self._X.copy()
-        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize, strict=True)):
+        for j, (name, sign) in enumerate(zip(self.outcomes, self._signs(), strict=True)):
             out[name] = self._Y[name].to_numpy()
-            out[f"{name}_loo_mean"] = (mean[:, j] if mx else -mean[:, j]).numpy()
+            out[f"{name}_loo_mean"] = (sign * mean[:, j]).numpy()
             out[f"{name}_loo_std"] = std[:, j].numpy()
         return out
 
@@ -207,7 +241,7 @@ class Optimizer:
         for j, p in enumerate(self.space.parameters):
             if not isinstance(p, Categorical):
                 ls[:, j] *= p.width
-        return pd.DataFrame(ls, index=self.objectives, columns=self.space.names)
+        return pd.DataFrame(ls, index=self.outcomes, columns=self.space.names)
 
     def model_summary(self) -> dict[str, Any]:
         """JSON-able summary for the store: n, per objective goal, length-scales, noise, LOO error;
@@ -217,16 +251,21 @@ class Optimizer:
             return summary
         loo, ls, noise = self.loo(), self.lengthscales(), noise_std(self.model).numpy()
         summary["objectives"] = {}
-        for j, (name, mx) in enumerate(zip(self.objectives, self.maximize, strict=True)):
+        goals = ["maximize" if mx else "minimize" for mx in self.maximize]
+        goals += ["constraint"] * (len(self.outcomes) - len(goals))
+        for j, (name, goal) in enumerate(zip(self.outcomes, goals, strict=True)):
             err = loo[f"{name}_loo_mean"] - loo[name]
             var = float(loo[name].var(ddof=0))
             summary["objectives"][name] = {
-                "goal": "maximize" if mx else "minimize",
+                "goal": goal,
                 "lengthscales": {k: _finite(v) for k, v in ls.loc[name].items()},
                 "noise_std": _finite(noise[j]),
                 "loo_rmse": _finite(math.sqrt(float((err**2).mean()))),
                 "loo_r2": _finite(1 - float((err**2).mean()) / var) if var > 0 else None,
             }
+            if name in self.outcome_constraints:
+                lo, hi = self.outcome_constraints[name]
+                summary["objectives"][name]["bounds"] = [lo, hi]
         if len(self.objectives) > 1:
             summary["pareto_front"] = [
                 {k: v if isinstance(v, str) else float(v) for k, v in row.items()}
@@ -240,17 +279,45 @@ class Optimizer:
 
     # ---------------------------------------------------------------- results
     def best(self) -> pd.Series:
-        """The best observed row (parameters and objectives); single objective only."""
+        """The best observed row meeting the outcome constraints (parameters and outcomes);
+        single objective only."""
         if len(self.objectives) != 1:
             raise ValidationError("best() is for one objective; use pareto_front()")
-        y = self._signed_Y()[:, 0]
-        i = int(torch.argmax(y))
+        ok = self.feasible()
+        if not ok.any():
+            raise ValidationError("no observation meets the outcome constraints yet")
+        y = self._signed_Y()[:, 0].numpy()
+        i = int(np.argmax(np.where(ok, y, -np.inf)))
         return pd.concat([self._X.iloc[i], self._Y.iloc[i]])
 
     def pareto_front(self) -> pd.DataFrame:
-        """Observed rows not dominated in any objective (respecting each goal)."""
-        mask = is_non_dominated(self._signed_Y()).numpy()
+        """Observed rows meeting the outcome constraints and not dominated in any objective."""
+        ok = self.feasible()
+        Y = self._signed_Y()[:, : len(self.objectives)]
+        mask = np.zeros(len(ok), dtype=bool)
+        if ok.any():
+            mask[np.flatnonzero(ok)] = is_non_dominated(Y[torch.from_numpy(ok)]).numpy()
         return pd.concat([self._X, self._Y], axis=1)[mask]
+
+    def _constraint_callables(self) -> list:
+        """Outcome constraints as BoTorch callables on samples ``... x m`` (<= 0 means met)."""
+        out, signs = [], self._signs()
+        for name, (lo, hi) in self.outcome_constraints.items():
+            j = self.outcomes.index(name)
+            s = signs[j]
+            if lo is not None:
+                out.append(lambda Z, j=j, s=s, lo=lo: lo - s * Z[..., j])
+            if hi is not None:
+                out.append(lambda Z, j=j, s=s, hi=hi: s * Z[..., j] - hi)
+        return out
+
+    def _constraint_bounds(self) -> dict[int, tuple[float | None, float | None]]:
+        """Outcome constraints as ``{output: (lower, upper)}`` on the model outputs (signed)."""
+        out, signs = {}, self._signs()
+        for name, (lo, hi) in self.outcome_constraints.items():
+            j = self.outcomes.index(name)
+            out[j] = (lo, hi) if signs[j] > 0 else (_neg(hi), _neg(lo))
+        return out
 
     # ---------------------------------------------------------------- ask
     def acquisition_function(self, pending: torch.Tensor | None = None, batch: bool = False):
@@ -258,24 +325,39 @@ class Optimizer:
         model, U, Y = self.model, self._U(), self._signed_Y()
         sampler = SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=self._derived_seed(0))
         has_pending = pending is not None and len(pending) > 0
-        if Y.shape[-1] > 1:
-            ref = infer_reference_point(Y[is_non_dominated(Y)])
+        k, extra = len(self.objectives), len(self.outcomes) > len(self.objectives)
+        constraints = self._constraint_callables() or None
+        if k > 1:
+            ok = torch.from_numpy(self.feasible())
+            front = Y[:, :k][ok] if ok.any() else Y[:, :k]
             return qLogNoisyExpectedHypervolumeImprovement(
                 model,
-                ref_point=ref,
+                ref_point=infer_reference_point(front[is_non_dominated(front)]),
                 X_baseline=U,
                 sampler=sampler,
+                objective=IdentityMCMultiOutputObjective(outcomes=list(range(k)))
+                if extra
+                else None,
+                constraints=constraints,
                 prune_baseline=True,
                 X_pending=pending if has_pending else None,
             )
         if not (batch or has_pending):
             with torch.no_grad():
-                best_f = model.posterior(U).mean.max()
-            return LogExpectedImprovement(model, best_f=best_f)
+                mean = model.posterior(U).mean[:, 0]
+            if not constraints:
+                return LogExpectedImprovement(model, best_f=mean.max())
+            ok = torch.from_numpy(self.feasible())
+            best_f = mean[ok].max() if ok.any() else mean.min()
+            return LogConstrainedExpectedImprovement(
+                model, best_f=best_f, objective_index=0, constraints=self._constraint_bounds()
+            )
         return qLogNoisyExpectedImprovement(
             model,
             X_baseline=U,
             sampler=sampler,
+            objective=GenericMCObjective(lambda Z, X=None: Z[..., 0]) if extra else None,
+            constraints=constraints,
             prune_baseline=True,
             X_pending=pending if has_pending else None,
         )
@@ -424,6 +506,23 @@ def _grid_neighbours(space: SearchSpace, U: torch.Tensor, reach: int = 2) -> tor
                 V[:, j] = (V[:, j] + s * k * du).clamp(0, 1)
                 out.append(V)
     return torch.cat(out) if out else U[:0]
+
+
+def _bounds(name: str, value) -> tuple[float | None, float | None]:
+    try:
+        lo, hi = value
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"outcome constraint {name}: expected (lower, upper), got {value!r}"
+        ) from None
+    lo, hi = (None if b is None else float(b) for b in (lo, hi))
+    if (lo is None and hi is None) or (lo is not None and hi is not None and lo > hi):
+        raise ValidationError(f"outcome constraint {name}: bounds ({lo}, {hi}) are empty")
+    return lo, hi
+
+
+def _neg(x: float | None) -> float | None:
+    return None if x is None else -x
 
 
 def _finite(x: float) -> float | None:

@@ -10,7 +10,7 @@ step grid, so every value it returns is one a researcher can set.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from torch.quasirandom import SobolEngine
 
-from fluxtrap.campaign import CampaignSpec
+from fluxtrap.campaign import CampaignSpec, LinearConstraint
 from fluxtrap.errors import ValidationError
 
 DTYPE = torch.double
@@ -111,29 +111,6 @@ Parameter = Continuous | Integer | Categorical
 
 
 @dataclass(frozen=True)
-class LinearConstraint:
-    """``sum(coefficients[name] * x[name]) <= rhs`` in campaign units (numeric parameters only)."""
-
-    coefficients: tuple[tuple[str, float], ...]
-    rhs: float
-
-    def __init__(self, coefficients: Mapping[str, float] | Iterable[tuple[str, float]], rhs: float):
-        items = coefficients.items() if isinstance(coefficients, Mapping) else coefficients
-        object.__setattr__(self, "coefficients", tuple((str(k), float(v)) for k, v in items))
-        object.__setattr__(self, "rhs", float(rhs))
-        if not self.coefficients:
-            raise ValidationError("linear constraint without coefficients")
-
-    def lhs(self, X: pd.DataFrame) -> np.ndarray:
-        """Left-hand side per row of ``X`` (campaign units), shape ``(n,)``."""
-        return sum(c * X[name].to_numpy(dtype=float) for name, c in self.coefficients)
-
-    def __repr__(self) -> str:
-        terms = " + ".join(f"{c:g}*{n}" for n, c in self.coefficients).replace("+ -", "- ")
-        return f"LinearConstraint({terms} <= {self.rhs:g})"
-
-
-@dataclass(frozen=True)
 class SearchSpace:
     """Parameters (order = column order), linear constraints and fixed values.
 
@@ -174,10 +151,18 @@ class SearchSpace:
         constraints: Sequence[LinearConstraint] = (),
         fixed: Mapping[str, Any] | None = None,
     ) -> SearchSpace:
-        """The space of a campaign file (path) or :class:`CampaignSpec`; steps become grids."""
+        """The space of a campaign file (path) or :class:`CampaignSpec`: its free parameters (steps
+        become grids, choices categories) and linear constraints (plus ``constraints``). The
+        campaign's fixed parameters are left out (they carry no information); ``fixed`` holds
+        free ones."""
         spec = campaign if isinstance(campaign, CampaignSpec) else CampaignSpec.from_toml(campaign)
-        params = tuple(Continuous(p.name, p.low, p.high, p.step, p.unit) for p in spec.parameters)
-        return cls(params, tuple(constraints), dict(fixed or {}))
+        params = tuple(
+            Categorical(p.name, p.choices, p.unit)
+            if p.kind == "categorical"
+            else Continuous(p.name, p.low, p.high, p.step, p.unit)
+            for p in spec.free_parameters
+        )
+        return cls(params, (*spec.linear_constraints, *constraints), dict(fixed or {}))
 
     def fix(self, **values: Any) -> SearchSpace:
         """A copy with ``values`` held fixed (added to those already fixed)."""

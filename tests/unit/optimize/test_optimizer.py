@@ -262,3 +262,34 @@ def test_categorical_space_uses_mixed_gp():
         batch = opt.ask(2)
     assert set(batch.gas) <= {"Ar", "N2"}
     assert opt.model_summary()["model"].startswith("MixedSingleTaskGP")
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_outcome_constraint_steers_away_from_infeasible_region(n):
+    """Objective rises with x; the constrained outcome c = 1 - x must stay >= 0.4 (x <= 0.6).
+    Unconstrained, the optimizer goes to x -> 1; constrained, its suggestions stay near the
+    boundary x = 0.6 on the feasible side (LogCEI for one point, qLogNEI with constraints for two)."""
+    space = SearchSpace([Continuous("x", 0, 1, 0.01), Continuous("z", 0, 1, 0.01)])
+    X = pd.DataFrame({"x": np.linspace(0, 1, 11), "z": np.tile([0.2, 0.7], 6)[:11]})
+    y = pd.DataFrame({"y": X.x + 0.1 * X.z, "c": 1 - X.x})
+    free = Optimizer(space, seed=0, objectives=["y"], **FAST).tell(X, y[["y"]])
+    bound = Optimizer(space, seed=0, outcome_constraints={"c": (0.39, None)}, **FAST).tell(X, y)
+    assert bound.objectives == ["y"] and bound.outcomes == ["y", "c"]
+    assert free.ask(n).x.min() > 0.8
+    got = bound.ask(n)
+    assert got.x.max() <= 0.65 and got.x.min() >= 0.45, got
+    assert bound.best().x == pytest.approx(0.6)  # best observed among feasible rows
+    assert bound.model_summary()["objectives"]["c"]["bounds"] == [0.39, None]
+
+
+def test_outcome_constraint_on_a_minimised_objective_and_its_errors():
+    space = SearchSpace([Continuous("x", 0, 1, 0.01)])
+    X = pd.DataFrame({"x": np.linspace(0, 1, 9)})
+    y = pd.DataFrame({"loss": (X.x - 0.9) ** 2})
+    opt = Optimizer(space, maximize=False, outcome_constraints={"loss": (None, 0.5)})
+    opt.tell(X, y)  # constraint on an objective itself: no extra output
+    assert opt.outcomes == ["loss"] and opt.feasible().sum() == 7
+    with pytest.raises(ValidationError, match=r"missing outcome column\(s\) c"):
+        Optimizer(space, outcome_constraints={"c": (0, None)}).tell(X, y)
+    with pytest.raises(ValidationError, match="bounds .* are empty"):
+        Optimizer(space, outcome_constraints={"c": (1, 0)})
