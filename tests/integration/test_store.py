@@ -151,6 +151,7 @@ def test_history_frame(store):
         "label",
         "origin",
         "suggestion_id",
+        "status",
         "ramp_rate",
         "max_temperature",
         "dwell_time",

@@ -20,7 +20,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ORIGINS = ("researcher", "optimizer")
 MEASUREMENT_KINDS = ("mh_loop", "mt_curve", "hall_series", "other")
-SUGGESTION_STATUSES = ("open", "used", "discarded")
+# discarded: judged not worth making; abandoned: making it was given up; failed: made, but the
+# sample is unusable (cracked, unmeasurable). All three free the point for the optimizer.
+SUGGESTION_STATUSES = ("open", "used", "discarded", "abandoned", "failed")
+SAMPLE_STATUSES = ("made", "failed")  # failed: never gives a measurement; not pending
 SIMULATION_STATUSES = ("done", "failed")
 ROLES = ("reader", "writer")
 
@@ -62,6 +65,7 @@ class Suggestion(Base):
     status_changed_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
+    status_note: Mapped[str | None] = mapped_column(String(500), nullable=True)  # why
 
 
 class Sample(Base):
@@ -74,6 +78,8 @@ class Sample(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     objectives: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     origin: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="made", server_default="made")
+    status_note: Mapped[str | None] = mapped_column(String(500), nullable=True)  # why it failed
     suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.id"), nullable=True)
     recorded_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")

@@ -82,6 +82,8 @@ class SampleRecord:
     notes: str
     created_at: datetime
     updated_at: datetime
+    status: str = "made"  # made, or failed (unusable: never measured, not pending)
+    status_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class SuggestionRecord:
     created_at: datetime
     status_changed_by: str | None = None  # who last changed the status (null: nobody named or
     status_changed_at: datetime | None = None  # never changed since it was asked for)
+    status_note: str | None = None  # why (e.g. "cracked on removal from the die")
 
 
 @dataclass(frozen=True)
@@ -292,15 +295,40 @@ class Store:
             s.flush()
             return _sample_record(x, campaign)
 
+    def set_sample_status(
+        self,
+        campaign: str,
+        label: str,
+        status: str,
+        *,
+        note: str | None = None,
+        changed_by: str | None = None,
+    ) -> SampleRecord:
+        """Mark a sample ``failed`` (unusable: it will never be measured, so it is not pending)
+        or ``made`` again; the suggestion it realises, if any, becomes ``failed`` / ``used``."""
+        if status not in m.SAMPLE_STATUSES:
+            raise ValidationError(
+                f"sample status {status!r} is not one of {', '.join(m.SAMPLE_STATUSES)}"
+            )
+        with self.transaction() as s:
+            x = _sample(s, _campaign(s, campaign), label)
+            x.status, x.status_note = status, _note(note)
+            if x.suggestion_id is not None:
+                sug = _suggestion(s, x.suggestion_id)
+                _change_status(sug, "failed" if status == "failed" else "used", changed_by, note)
+            s.flush()
+            return _sample_record(x, campaign)
+
     def history(self, campaign: str) -> pd.DataFrame:
-        """One row per sample in recording order: label, origin, suggestion_id, parameters,
-        objectives (NaN where not measured), created_at."""
+        """One row per sample in recording order: label, origin, suggestion_id, status (made /
+        failed), parameters, objectives (NaN where not measured), created_at."""
         spec = self.campaign(campaign)
         rows = [
             {
                 "label": x.label,
                 "origin": x.origin,
                 "suggestion_id": x.suggestion_id,
+                "status": x.status,
                 **{p: x.params.get(p) for p in spec.parameter_names},
                 **{o: x.objectives.get(o, float("nan")) for o in spec.objective_names},
                 "created_at": x.created_at,
@@ -311,6 +339,7 @@ class Store:
             "label",
             "origin",
             "suggestion_id",
+            "status",
             *spec.parameter_names,
             *spec.objective_names,
             "created_at",
@@ -445,13 +474,30 @@ class Store:
             return _suggestion_record(x, _campaign_name(s, x))
 
     def set_suggestion_status(
-        self, suggestion_id: int, status: str, *, changed_by: str | None = None
+        self,
+        suggestion_id: int,
+        status: str,
+        *,
+        changed_by: str | None = None,
+        note: str | None = None,
     ) -> SuggestionRecord:
-        """Set a suggestion's status, recording ``changed_by`` and the time (UTC)."""
+        """Set a suggestion's status, recording ``changed_by``, the time (UTC) and ``note`` (why).
+
+        ``failed`` also marks the sample made from it failed (it is no longer pending); any
+        other status on a suggestion a sample was made from is refused except ``used``."""
         _check_status(status)
         with self.transaction() as s:
             x = _suggestion(s, suggestion_id)
-            _change_status(x, status, changed_by)
+            made = s.scalar(select(m.Sample).where(m.Sample.suggestion_id == x.id))
+            if made is not None:
+                if status not in ("used", "failed"):
+                    raise ValidationError(
+                        f"suggestion {x.id}: sample {made.label!r} was made from it, so it can "
+                        f"only be used or failed, not {status}"
+                    )
+                made.status = "failed" if status == "failed" else "made"
+                made.status_note = _note(note) if status == "failed" else None
+            _change_status(x, status, changed_by, note)
             s.flush()
             return _suggestion_record(x, _campaign_name(s, x))
 
@@ -692,10 +738,19 @@ def _campaign_name(s: Session, x: m.Suggestion) -> str:
     return s.get(m.Campaign, x.campaign_id).name
 
 
-def _change_status(x: m.Suggestion, status: str, by: str | None) -> None:
+def _change_status(x: m.Suggestion, status: str, by: str | None, note: str | None = None) -> None:
     x.status = status
     x.status_changed_by = by
     x.status_changed_at = m.utcnow()
+    x.status_note = _note(note)
+
+
+def _note(note: str | None) -> str | None:
+    if note is None or not note.strip():
+        return None
+    if len(note) > 500:
+        raise ValidationError(f"status note: {len(note)} characters, at most 500")
+    return note.strip()
 
 
 def _check_status(status: str) -> None:
@@ -735,6 +790,8 @@ def _sample_record(x: m.Sample, campaign: str) -> SampleRecord:
         notes=x.notes,
         created_at=x.created_at,
         updated_at=x.updated_at,
+        status=x.status,
+        status_note=x.status_note,
     )
 
 
@@ -785,4 +842,5 @@ def _suggestion_record(x: m.Suggestion, campaign: str) -> SuggestionRecord:
         created_at=x.created_at,
         status_changed_by=x.status_changed_by,
         status_changed_at=x.status_changed_at,
+        status_note=x.status_note,
     )

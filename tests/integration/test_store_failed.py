@@ -1,0 +1,81 @@
+"""Failed samples and failed / abandoned suggestions (migration 0004): they free their point and
+show in the history; SQLite always, PostgreSQL where one runs."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+
+from fluxtrap.errors import ValidationError
+from fluxtrap.store import Store
+from fluxtrap.store.store import alembic_config
+
+from ..conftest import assert_rows_kept, old_store, table_rows
+
+NAME = "K-Ba122 SPS"
+P = {"ramp_rate": 50.0, "max_temperature": 600.0, "dwell_time": 5.0}
+
+
+def test_failed_suggestion_fails_its_sample_and_shows_in_the_history(store):
+    a, b, c = store.add_suggestions(
+        NAME, [P, {**P, "dwell_time": 6.0}, {**P, "dwell_time": 7.0}], [0.1] * 3, {}, seed=1
+    )
+    store.add_sample(NAME, "S1", P, origin="optimizer", suggestion_id=a.id)
+    rec = store.set_suggestion_status(a.id, "failed", changed_by="eve", note="cracked in the die")
+    assert (rec.status, rec.status_changed_by, rec.status_note) == (
+        "failed", "eve", "cracked in the die",
+    )  # fmt: skip
+    s1 = store.sample(NAME, "S1")
+    assert (s1.status, s1.status_note) == ("failed", "cracked in the die")
+    assert store.history(NAME).set_index("label").loc["S1", "status"] == "failed"
+    # a sample was made from it: only used or failed make sense
+    with pytest.raises(ValidationError, match="sample 'S1' was made from it.*not abandoned"):
+        store.set_suggestion_status(a.id, "abandoned")
+    store.set_suggestion_status(a.id, "used")  # a mistake undone: the sample is pending again
+    assert (
+        store.sample(NAME, "S1").status == "made" and store.sample(NAME, "S1").status_note is None
+    )
+    # never made: abandoned (given up) or failed (made but never recorded as a sample)
+    assert store.set_suggestion_status(b.id, "abandoned").status == "abandoned"
+    assert store.set_suggestion_status(c.id, "failed").status == "failed"
+    assert [s.id for s in store.suggestions(NAME, "open")] == []
+    with pytest.raises(ValidationError, match=f"suggestion {b.id} is abandoned, not open"):
+        store.add_sample(NAME, "S2", {**P, "dwell_time": 6.0}, suggestion_id=b.id)
+
+
+def test_a_researcher_sample_can_fail_and_its_suggestion_follows(store):
+    store.add_sample(NAME, "R1", P)
+    rec = store.set_sample_status(NAME, "R1", "failed", note="unmeasurable: 20 % porosity")
+    assert (rec.status, rec.status_note) == ("failed", "unmeasurable: 20 % porosity")
+    (sug,) = store.add_suggestions(NAME, [{**P, "dwell_time": 9.0}], [None], {}, seed=0)
+    store.add_sample(NAME, "O1", {**P, "dwell_time": 9.0}, suggestion_id=sug.id)
+    store.set_sample_status(NAME, "O1", "failed", changed_by="ana")
+    assert (store.suggestion(sug.id).status, store.suggestion(sug.id).status_changed_by) == (
+        "failed", "ana",
+    )  # fmt: skip
+    store.set_sample_status(NAME, "O1", "made")
+    assert store.suggestion(sug.id).status == "used"
+    with pytest.raises(ValidationError, match="sample status 'broken' is not one of made, failed"):
+        store.set_sample_status(NAME, "R1", "broken")
+    with pytest.raises(ValidationError, match="at most 500"):
+        store.set_sample_status(NAME, "R1", "failed", note="x" * 501)
+    assert store.sample(NAME, "R1").status_note == "unmeasurable: 20 % porosity"  # unchanged
+
+
+def test_migration_0003_to_0004_keeps_the_data(store_url):
+    cfg = alembic_config(store_url)
+    old_store(store_url, "0003")
+    before = table_rows(store_url)
+    new = Store(store_url)  # upgrades to head
+    after = table_rows(store_url)
+    assert_rows_kept(before, after)
+    assert [(r["status"], r["status_note"]) for r in after["samples"]] == [("made", None)]
+    assert [r["status_note"] for r in after["suggestions"]] == [None, None]
+    used, _ = new.suggestions(NAME)
+    new.set_suggestion_status(used.id, "failed", note="cracked")
+    assert new.sample(NAME, "B2").status == "failed"
+    new.engine.dispose()
+    command.check(cfg)  # models and migrations agree at head
+    command.downgrade(cfg, "0003")
+    down = table_rows(store_url)
+    assert "status" not in down["samples"][0] and "status_note" not in down["suggestions"][0]
