@@ -1,24 +1,38 @@
-"""Benchmark of fluxtrap.optimize: replay on real experimental data sets, and the time of one ask.
+"""Benchmark of fluxtrap.optimize: pool replays on real experimental tables against plain BoTorch
+loops in the same run, in single suggestions and in batches of two; and the time of one ask.
 
 Replay follows Liang et al. 2021 (npj Comput. Mater. 7, 188) as ../shared/data/bo-benchmarks/README.md
 describes it: identical inputs averaged into one pool entry, goal set = best ceil(5% N), 2 random
-starting entries, the random baseline as its analytic expectation (top fraction i/N), trials
-counted including the 2 starts. Repeats: REPEATS (default 10) per data set, 50 (the paper's
-count) for Crossed barrel and Perovskite, 20 for fullerenes: 230 runs of 48 asks, about 13 minutes
-on 2 cores. Defaults of fluxtrap's Optimizer throughout (SingleTaskGP Matern-5/2 ARD + analytic
-LogEI over the pool, improving on the best posterior mean).
+starting entries (the same rows for every method of a seed), trials counted including the starts;
+result = fraction of the goal set found after 10 / 25 / 50 trials, mean +- standard error over the
+seeds, and the paired difference of each method against fluxtrap (same seed, same starts).
 
-Baseline in the same run: for Crossed barrel and Perovskite, the plain BoTorch loop the issue
-quotes (same model, LogEI on the best observed value; it found 35% of the Crossed-barrel top 5%
-by trial 50 over 5 seeds in the data README) on the same seeds and starting rows, with the paired
-difference. ``--sets`` runs a subset, e.g. ``--sets "Crossed barrel,Perovskite"``.
+Methods (all score every unobserved pool row and take the best):
+- ``fluxtrap``: fluxtrap's Optimizer defaults (SingleTaskGP, Matern-5/2 ARD with BoTorch's
+  dimension-scaled length-scale prior, Standardize, fitted noise; LogEI improving on the best
+  posterior mean at the observed points, "plug-in" EI).
+- ``fluxtrap log``: the same, told log(y) (for a minimised objective, log(y) is minimised); only
+  where every y > 0. Measured to decide whether a log output transform helps (Jc spans decades).
+- ``Matern + EI(best y)``: the same GP as fluxtrap, LogEI on the best observed value: what the
+  plug-in incumbent adds.
+- ``BoTorch default``: ``SingleTaskGP`` with no covariance module given, i.e. BoTorch 0.18's default
+  GP: an RBF ARD kernel with the dimension-scaled log-normal length-scale prior (not Matern-5/2),
+  LogEI on the best observed value. (Earlier versions of this file called it Matern-5/2: wrong.)
+- ``... x2``: batches of two, the second chosen with the first pending: fluxtrap's ask(2)
+  (qLogNEI, greedy sequential), and for the plain loop LogEI then qLogEI(best y, X_pending).
 
-    python bench/bench_optimize.py [--repeats 10] [--workers 2] [--sets A,B] [--out DIR] [--data DIR] [--timing-only]
+With ``--record DIR`` fluxtrap's single-point runs also write, per trial, the chosen point's expected
+improvement (objective units), the fitted noise std and the observed std, for calibrating the
+stopping advisor (``bench/calibrate_stopping.py``).
+
+    nice -n 10 python bench/bench_optimize.py [--seeds 10] [--workers 2] [--budget 50]
+        [--sets A,B] [--methods a,b] [--record DIR] [--timing-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import time
@@ -29,34 +43,127 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from botorch.acquisition import LogExpectedImprovement
-from botorch.fit import fit_gpytorch_mll
-from botorch.models import SingleTaskGP
-from botorch.models.transforms.outcome import Standardize
-from gpytorch.mlls import ExactMarginalLogLikelihood
-
-from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
-from fluxtrap.optimize.replay import read_table, replay
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bo-benchmarks"
-# (name, file, maximize, repeats multiplier)
+# (name, file, maximize)
 SETS = [
-    ("Crossed barrel", "liang2021/Crossed_barrel_dataset.csv", True, 5),
-    ("Perovskite", "liang2021/Perovskite_dataset.csv", False, 5),
-    ("AgNP", "liang2021/AgNP_dataset.csv", False, 1),
-    ("P3HT", "liang2021/P3HT_dataset.csv", True, 1),
-    ("AutoAM", "liang2021/AutoAM_dataset.csv", True, 1),
-    ("fullerenes", "olympus/fullerenes.csv", True, 2),
-    ("snar", "olympus/snar.csv", False, 1),
-    ("suzuki", "olympus/suzuki.csv", True, 1),
-    ("benzylation", "olympus/benzylation.csv", False, 1),
-    ("hplc", "olympus/hplc.csv", True, 1),
-    ("photo_pce10", "olympus/photo_pce10.csv", False, 1),
+    ("Crossed barrel", "liang2021/Crossed_barrel_dataset.csv", True),
+    ("Perovskite", "liang2021/Perovskite_dataset.csv", False),
+    ("AgNP", "liang2021/AgNP_dataset.csv", False),
+    ("P3HT", "liang2021/P3HT_dataset.csv", True),
+    ("AutoAM", "liang2021/AutoAM_dataset.csv", True),
+    ("fullerenes", "olympus/fullerenes.csv", True),
+    ("snar", "olympus/snar.csv", False),
+    ("suzuki", "olympus/suzuki.csv", True),
+    ("benzylation", "olympus/benzylation.csv", False),
+    ("hplc", "olympus/hplc.csv", True),
+    ("photo_pce10", "olympus/photo_pce10.csv", False),
 ]
+METHODS = {
+    "fluxtrap": ("fluxtrap", 1, False),
+    "fluxtrap log": ("fluxtrap", 1, True),
+    "Matern + EI(best y)": ("matern", 1, False),
+    "BoTorch default": ("default", 1, False),
+    "fluxtrap x2": ("fluxtrap", 2, False),
+    "Matern + EI(best y) x2": ("matern", 2, False),
+}
+AT = (10, 25, 30, 50)
+
+
+def load(data: Path, name: str) -> tuple[pd.DataFrame, pd.Series, bool]:
+    from fluxtrap.optimize.replay import read_table
+
+    file, maximize = next((f, m) for n, f, m in SETS if n == name)
+    cols = list(pd.read_csv(data / file, encoding="utf-8-sig", nrows=0).columns)
+    X, y = read_table(data / file, cols[:-1], cols[-1])
+    return X.loc[:, X.nunique() > 1].reset_index(drop=True), y.reset_index(drop=True), maximize
+
+
+def starts(n_pool: int, n_initial: int, seed: int) -> list[int]:
+    return [int(i) for i in np.random.default_rng(seed).choice(n_pool, n_initial, replace=False)]
+
+
+def run_fluxtrap(X, y, maximize, budget, seed, batch, log, record):
+    """fluxtrap's Optimizer over the pool; with ``record`` also the per-trial EI / noise trace."""
+    from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
+    from fluxtrap.optimize.model import noise_std
+
+    space = SearchSpace([Continuous(c, float(X[c].min()), float(X[c].max())) for c in X.columns])
+    told = np.log(y) if log else y
+    picked = starts(len(X), 2, seed)
+    opt = Optimizer(space, seed=seed, maximize=maximize)
+    opt.tell(X.iloc[picked], told.iloc[picked].rename("y"))
+    trace = []
+    while len(picked) < budget:
+        out = opt.ask(min(batch, budget - len(picked)), candidates=X)
+        rows = [int(i) for i in out.index]
+        if record:
+            trace.append(
+                {
+                    "n": len(picked),
+                    "log_ei": float(out["acquisition"].iloc[0]),
+                    "noise_std": float(noise_std(opt.model)[0]),
+                    "y_std": float(opt.Y["y"].std()),
+                }
+            )
+        picked += rows
+        opt.tell(X.iloc[rows], told.iloc[rows].rename("y"))
+    return picked, trace
+
+
+def run_plain(X, y, maximize, budget, seed, batch, kernel):
+    """A plain BoTorch loop: min-max scaled inputs, Standardize, LogEI on the best observed value."""
+    from botorch.acquisition import LogExpectedImprovement, qLogExpectedImprovement
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import SingleTaskGP
+    from botorch.models.transforms.outcome import Standardize
+    from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+
+    span = (X.max() - X.min()).replace(0, 1)
+    U = torch.tensor(((X - X.min()) / span).to_numpy(dtype=float))
+    Y = torch.tensor(y.to_numpy(dtype=float) * (1 if maximize else -1)).unsqueeze(-1)
+    picked = starts(len(X), 2, seed)
+    torch.manual_seed(seed)
+    while len(picked) < budget:
+        covar = (
+            get_covar_module_with_dim_scaled_prior(ard_num_dims=U.shape[-1], use_rbf_kernel=False)
+            if kernel == "matern"
+            else None  # BoTorch's default: RBF ARD, dimension-scaled prior
+        )
+        model = SingleTaskGP(
+            U[picked], Y[picked], covar_module=covar, outcome_transform=Standardize(m=1)
+        )
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        best = Y[picked].max()
+        round_ = []
+        for k in range(min(batch, budget - len(picked))):
+            free = np.setdiff1d(np.arange(len(X)), picked + round_)
+            if k == 0:
+                acqf = LogExpectedImprovement(model, best_f=best)
+            else:
+                acqf = qLogExpectedImprovement(model, best_f=best, X_pending=U[round_])
+            with torch.no_grad():
+                acq = acqf(U[free].unsqueeze(1))
+            round_.append(int(free[int(acq.argmax())]))
+        picked += round_
+    return picked
+
+
+def run_job(job) -> tuple[list[int], list[dict]]:
+    method, data, name, budget, seed, record = job
+    torch.set_num_threads(1)
+    X, y, maximize = load(data, name)
+    kind, batch, log = METHODS[method]
+    if kind == "fluxtrap":
+        return run_fluxtrap(X, y, maximize, budget, seed, batch, log, record)
+    return run_plain(X, y, maximize, budget, seed, batch, kind), []
 
 
 def time_ask(n_obs: int, n: int, rounds: int = 3) -> tuple[float, float]:
     """Median wall and CPU time (s) of fit + ask(n) with ``n_obs`` observations in the SPS space."""
+    from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
+
     space = SearchSpace(
         [
             Continuous("ramp_rate", 10, 100, 0.1, "degC/min"),
@@ -84,133 +191,98 @@ def time_ask(n_obs: int, n: int, rounds: int = 3) -> tuple[float, float]:
     return float(np.median(times)), float(np.median(cpu))
 
 
-def plain_botorch_run(job) -> list[int]:
-    """The issue's reference loop, written out with BoTorch defaults: SingleTaskGP (Matern-5/2 ARD,
-    dimension-scaled prior, Standardize, fitted noise) on min-max scaled inputs, LogEI on the best
-    observed value, scored over the unobserved pool. Same starting rows as ``replay`` (same seed)."""
-    X, y, maximize, budget, n_initial, seed = job
-    torch.set_num_threads(1)
-    span = (X.max() - X.min()).replace(0, 1)
-    U = torch.tensor(((X - X.min()) / span).to_numpy(dtype=float))
-    Y = torch.tensor(y.to_numpy(dtype=float) * (1 if maximize else -1)).unsqueeze(-1)
-    picked = [
-        int(i) for i in np.random.default_rng(seed).choice(len(X), size=n_initial, replace=False)
-    ]
-    torch.manual_seed(seed)
-    while len(picked) < budget:
-        model = SingleTaskGP(U[picked], Y[picked], outcome_transform=Standardize(m=1))
-        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-        free = np.setdiff1d(np.arange(len(X)), picked)
-        with torch.no_grad():
-            acq = LogExpectedImprovement(model, best_f=Y[picked].max())(U[free].unsqueeze(1))
-        picked.append(int(free[int(acq.argmax())]))
-    return picked
-
-
-def plain_top_fraction(X, y, maximize, budget, seeds, workers) -> np.ndarray:
-    """Top-5% fraction found by the plain loop, ``len(seeds) x budget``."""
-    n_top = math.ceil(0.05 * len(X))
-    top = np.argsort(-y.to_numpy() if maximize else y.to_numpy(), kind="stable")[:n_top]
-    jobs = [(X, y, maximize, budget, 2, s) for s in seeds]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        picks = np.array(list(pool.map(plain_botorch_run, jobs)))
-    return np.cumsum(np.isin(picks, top), axis=1) / n_top
+def mean_se(a: np.ndarray) -> str:
+    return f"{a.mean():.3f} +- {a.std(ddof=1) / math.sqrt(len(a)):.3f}"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--budget", type=int, default=50)
-    ap.add_argument(
-        "--out", type=Path, default=None, help="write each replay.json/png under DIR/<name>"
-    )
-    ap.add_argument("--timing-only", action="store_true", help="only time ask, no replay")
     ap.add_argument("--sets", default=None, help="comma-separated data set names [all]")
+    ap.add_argument("--methods", default=None, help=f"comma-separated, of: {', '.join(METHODS)}")
+    ap.add_argument("--record", type=Path, default=None, help="write picks and traces as JSON here")
+    ap.add_argument("--timing-only", action="store_true", help="only time ask, no replay")
     ap.add_argument("--data", type=Path, default=DATA, help=f"benchmark data folder [{DATA}]")
     args = ap.parse_args()
-    if not args.data.is_dir():
-        raise SystemExit(f"benchmark data not found at {args.data}")
-
-    for threads in (1, 2):
-        torch.set_num_threads(threads)
-        print(
-            f"time of one ask (fit + acquisition optimisation), SPS space, 3 parameters, {threads} "
-            f"torch thread(s); load average now {os.getloadavg()[0]:.1f} (CPU time: what an idle "
-            "machine would take with 1 thread):"
-        )
+    if args.timing_only:
         for n_obs in (40, 200):
             for n in (1, 2):
                 wall, cpu = time_ask(n_obs, n)
-                print(
-                    f"  {n_obs:4d} observations, ask({n}): wall {wall:6.2f} s, CPU {cpu:6.2f} s "
-                    f"(target < {1 if n_obs == 40 else 5} s)"
-                )
-    if args.timing_only:
+                print(f"{n_obs:4d} observations, ask({n}): wall {wall:6.2f} s, CPU {cpu:6.2f} s")
         return
-
-    print(f"\nreplay, budget {args.budget}, 2 random starts, {args.workers} workers")
-    header = f"{'data set':15s} {'N':>5s} {'top':>4s} {'runs':>4s} {'EF10':>6s} {'EF25':>6s} {'EF50':>6s} {'BO top@50':>10s} {'rand@50':>8s} {'s':>5s}"
-    print(header)
-    rows = []
-    chosen = args.sets.split(",") if args.sets else [name for name, *_ in SETS]
-    for name, file, maximize, mult in SETS:
-        if name not in chosen:
-            continue
-        path = args.data / file
-        cols = list(pd.read_csv(path, encoding="utf-8-sig", nrows=0).columns)
-        X, y = read_table(path, cols[:-1], cols[-1])
-        t = time.perf_counter()
-        res = replay(
-            X,
-            y,
-            maximize=maximize,
-            budget=args.budget,
-            n_initial=2,
-            repeats=args.repeats * mult,
-            seed=0,
-            workers=args.workers,
-        )
-        dt = time.perf_counter() - t
-        ef = res.enhancement_factor
-        top = res.bo_top.mean(axis=0)
-        flag = "  <- not better than random" if min(ef[9], ef[24], ef[49]) < 1 else ""
-        print(
-            f"{name:15s} {res.n_pool:5d} {res.n_top:4d} {len(res.seeds):4d} {ef[9]:6.2f} {ef[24]:6.2f} "
-            f"{ef[49]:6.2f} {top[49]:10.2f} {res.random_top[49]:8.2f} {dt:5.0f}{flag}",
-            flush=True,
-        )
-        rows.append((name, res))
-        if args.out:
-            res.write(args.out / name.replace(" ", "_"))
+    if not args.data.is_dir():
+        raise SystemExit(f"benchmark data not found at {args.data}")
+    sets = args.sets.split(",") if args.sets else [n for n, *_ in SETS]
+    methods = args.methods.split(",") if args.methods else list(METHODS)
+    unknown = [m for m in methods if m not in METHODS] + [
+        s for s in sets if s not in dict((n, 0) for n, *_ in SETS)
+    ]
+    if unknown:
+        raise SystemExit(f"unknown method or set: {unknown}")
+    if "fluxtrap" not in methods:
+        methods.insert(0, "fluxtrap")  # the reference of the paired differences
+    seeds = range(args.seeds)
     print(
-        "\nbaseline in the same run, on the same seeds and starting rows: the plain BoTorch loop "
-        "(LogEI on the best observed value) vs fluxtrap's defaults; top-5% fraction at 10 / 25 / 50 "
-        "(mean +- standard error; paired difference)"
+        f"pool replay, budget {args.budget}, 2 random starts, {args.seeds} seeds, {args.workers} "
+        f"workers, load average {os.getloadavg()[0]:.1f}; top-5% fraction at {AT} as mean +- s.e., "
+        "then the paired difference method - fluxtrap"
     )
-    for name, res in rows:
-        if name not in ("Crossed barrel", "Perovskite"):
-            continue
-        file, maximize = next((f, m) for n, f, m, _ in SETS if n == name)
-        cols = list(pd.read_csv(args.data / file, encoding="utf-8-sig", nrows=0).columns)
-        X, y = read_table(args.data / file, cols[:-1], cols[-1])
-        X = X.loc[:, X.nunique() > 1]
-        plain = plain_top_fraction(X, y, maximize, args.budget, res.seeds, args.workers)
-        ours, k = res.bo_top, np.sqrt(len(res.seeds))
-        for label, top in (("plain BoTorch", plain), ("fluxtrap", ours)):
-            at = "  ".join(
-                f"{top[:, i - 1].mean():.3f} +- {top[:, i - 1].std(ddof=1) / k:.3f}"
-                for i in (10, 25, 50)
+    record = {}
+    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
+        for name in sets:
+            X, y, maximize = load(args.data, name)
+            n_top = math.ceil(0.05 * len(X))
+            order = np.argsort(-y.to_numpy() if maximize else y.to_numpy(), kind="stable")
+            top = order[:n_top]
+            positive = bool((y > 0).all())
+            todo = [m for m in methods if positive or m != "fluxtrap log"]
+            t = time.perf_counter()
+            jobs = [
+                (m, args.data, name, args.budget, s, args.record is not None)
+                for m in todo
+                for s in seeds
+            ]
+            results = list(pool.map(run_job, jobs))
+            frac = {}
+            for (m, *_), (picks, _) in zip(jobs, results, strict=True):
+                frac.setdefault(m, []).append(np.cumsum(np.isin(picks, top)) / n_top)
+            frac = {m: np.array(v) for m, v in frac.items()}
+            print(
+                f"\n{name}: N={len(X)}, top {n_top}, {'max' if maximize else 'min'}imize, "
+                f"{time.perf_counter() - t:.0f} s"
+                + ("" if positive else "; log n/a (y <= 0 occurs)")
             )
-            print(f"  {name:15s} {label:14s} {at}")
-        d = ours - plain
-        print(
-            f"  {name:15s} {'difference':14s} "
-            + "  ".join(
-                f"{d[:, i - 1].mean():+.3f} +- {d[:, i - 1].std(ddof=1) / k:.3f}"
-                for i in (10, 25, 50)
-            )
-        )
+            for m in todo:
+                cells = [mean_se(frac[m][:, i - 1]) for i in AT if i <= args.budget]
+                diff = (
+                    [
+                        mean_se(frac[m][:, i - 1] - frac["fluxtrap"][:, i - 1])
+                        for i in AT
+                        if i <= args.budget
+                    ]
+                    if m != "fluxtrap"
+                    else []
+                )
+                print(
+                    f"  {m:24s} "
+                    + "  ".join(cells)
+                    + ("   diff " + "  ".join(diff) if diff else "")
+                )
+            if args.record:
+                record[name] = {
+                    "n_top": n_top,
+                    "maximize": maximize,
+                    "top": top.tolist(),
+                    "y": y.tolist(),
+                    "runs": [
+                        {"method": m, "seed": s, "picks": picks, "trace": trace}
+                        for (m, _, _, _, s, _), (picks, trace) in zip(jobs, results, strict=True)
+                    ],
+                }
+                args.record.mkdir(parents=True, exist_ok=True)
+                (args.record / "replays.json").write_text(json.dumps(record))
 
 
 if __name__ == "__main__":

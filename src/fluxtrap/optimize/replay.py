@@ -4,7 +4,8 @@ The protocol of Liang et al. 2021 (npj Comput. Mater. 7, 188), as in
 ``../shared/data/bo-benchmarks/README.md``: rows with identical inputs are averaged into one pool
 entry; the goal set is the best ``ceil(top_percent/100 * N)`` entries; each run starts from
 ``n_initial`` random entries, then the optimizer picks one unobserved entry per trial (it may only
-pick rows of the table); runs are repeated with seeds ``seed, seed+1, ...``. Random choice is not
+pick rows of the table), or ``batch`` entries per round, the later ones with the earlier ones of the
+round pending, as a lab that makes two samples at a time asks; runs are repeated with seeds ``seed, seed+1, ...``. Random choice is not
 simulated but taken as its analytic expectation for sampling without replacement: the top
 fraction after ``i`` draws is ``i/N``, and the expected best of ``i`` draws is
 ``sum_k v_(k) C(k-1, i-1) / C(N, i)`` over the values sorted from worst (k=1) to best (k=N).
@@ -156,16 +157,21 @@ def replay(
     top_percent: float = 5.0,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    batch: int = 1,
     **optimizer_options,
 ) -> ReplayResult:
     """Replay the optimizer on the pool ``X`` (``N x d``, distinct rows), ``y`` (``(N,)``).
 
-    ``workers > 1`` runs repeats in that many processes (one torch thread each).
+    ``workers > 1`` runs repeats in that many processes (one torch thread each). ``batch``: entries
+    asked per round (``ask(batch)``: each later one with the earlier ones pending); the last round
+    is cut to the budget.
     ``progress(k)`` is called after each finished repeat. Options go to :class:`Optimizer`.
     """
     N = len(X)
     if len(y) != N:
         raise ValidationError(f"replay: X has {N} rows but y has {len(y)}")
+    if not 1 <= batch <= budget:
+        raise ValidationError(f"replay: batch {batch} must be between 1 and the budget {budget}")
     if not 1 <= n_initial < budget <= N:
         raise ValidationError(
             f"replay: need 1 <= initial ({n_initial}) < budget ({budget}) <= pool size ({N})"
@@ -177,7 +183,7 @@ def replay(
     is_top = np.zeros(N, dtype=bool)
     is_top[order[:n_top]] = True
     seeds = tuple(range(seed, seed + repeats))
-    jobs = [(X, y, maximize, budget, n_initial, s, optimizer_options) for s in seeds]
+    jobs = [(X, y, maximize, budget, n_initial, s, batch, optimizer_options) for s in seeds]
     picks = []
     if workers > 1:
         with ProcessPoolExecutor(
@@ -219,7 +225,7 @@ def _one_thread() -> None:
 
 def _run_once(job) -> list[int]:
     """One seeded run: the pool rows picked, in order (initial random ones first)."""
-    X, y, maximize, budget, n_initial, seed, options = job
+    X, y, maximize, budget, n_initial, seed, batch, options = job
     space = SearchSpace(
         [
             Continuous(str(c), float(X[c].min()), float(X[c].max()))
@@ -234,7 +240,7 @@ def _run_once(job) -> list[int]:
     opt = Optimizer(space, seed=seed, maximize=maximize, **options)
     opt.tell(pool.iloc[picked], y.iloc[picked].rename("y"))
     while len(picked) < budget:
-        i = int(opt.ask(1, candidates=pool).index[0])
-        picked.append(i)
-        opt.tell(pool.iloc[[i]], y.iloc[[i]].rename("y"))
+        rows = [int(i) for i in opt.ask(min(batch, budget - len(picked)), candidates=pool).index]
+        picked += rows
+        opt.tell(pool.iloc[rows], y.iloc[rows].rename("y"))
     return picked

@@ -49,6 +49,15 @@ def test_replay_bookkeeping_on_a_known_pool():
         replay(X, y, budget=100)
 
 
+def test_replay_in_batches_of_two_picks_distinct_rows_and_cuts_the_last_round():
+    x = np.linspace(0, 1, 60)
+    X, y = pd.DataFrame({"x": x}), pd.Series(x**2)
+    res = replay(X, y, budget=9, n_initial=2, repeats=1, batch=2)  # 2 + 2 + 2 + 2 + 1
+    assert res.bo_top.shape == (1, 9) and res.bo_top[:, -1].mean() == 1.0
+    with pytest.raises(ValidationError, match="batch 0"):
+        replay(X, y, budget=9, batch=0)
+
+
 def test_replay_json_shape_on_snar(tmp_path):
     if not SNAR.exists():
         pytest.skip(f"benchmark data not found at {SNAR}")
