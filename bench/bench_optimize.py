@@ -21,12 +21,14 @@ Methods (all score every unobserved pool row and take the best):
 - ``... x2``: batches of two, the second chosen with the first pending: fluxtrap's ask(2)
   (qLogNEI, greedy sequential), and for the plain loop LogEI then qLogEI(best y, X_pending).
 
-With ``--record DIR`` fluxtrap's single-point runs also write, per trial, the chosen point's expected
-improvement (objective units), the fitted noise std and the observed std, for calibrating the
-stopping advisor (``bench/calibrate_stopping.py``).
+Runs go seed by seed (every set and method of seed 0, then seed 1, ...) and ``--out FILE`` appends
+each finished run to a JSONL file, so a run stopped by a time limit still gives whole seeds
+(``--summary FILE`` prints the tables of such a file). fluxtrap's single-point runs carry, per
+trial, the chosen row's log EI and the fitted noise std, for calibrating the stopping advisor
+(``bench/calibrate_stopping.py``).
 
     nice -n 10 python bench/bench_optimize.py [--seeds 10] [--workers 2] [--budget 50]
-        [--sets A,B] [--methods a,b] [--record DIR] [--timing-only]
+        [--sets A,B] [--methods a,b] [--baseline-sets A,B] [--out runs.jsonl] [--timing-only]
 """
 
 from __future__ import annotations
@@ -195,6 +197,30 @@ def mean_se(a: np.ndarray) -> str:
     return f"{a.mean():.3f} +- {a.std(ddof=1) / math.sqrt(len(a)):.3f}"
 
 
+def summarise(rows: list[dict], budget: int) -> None:
+    """Print per set and method the top fraction (mean +- s.e.) and the paired difference to
+    fluxtrap, over the seeds every compared method finished."""
+    by_set: dict[str, dict[str, dict[int, np.ndarray]]] = {}
+    for r in rows:
+        found = np.cumsum(np.isin(r["picks"], r["top"])) / len(r["top"])
+        by_set.setdefault(r["set"], {}).setdefault(r["method"], {})[r["seed"]] = found
+    at = [i for i in AT if i <= budget]
+    for name, methods in by_set.items():
+        ref = methods.get("fluxtrap", {})
+        print(f"\n{name} (top-5% fraction at {at})")
+        for m, runs in methods.items():
+            seeds = sorted(runs) if m == "fluxtrap" else sorted(set(runs) & set(ref))
+            if len(seeds) < 2:
+                continue
+            a = np.array([runs[s] for s in seeds])
+            cells = "  ".join(mean_se(a[:, i - 1]) for i in at)
+            diff = ""
+            if m != "fluxtrap":
+                d = a - np.array([ref[s] for s in seeds])
+                diff = "   diff " + "  ".join(mean_se(d[:, i - 1]) for i in at)
+            print(f"  {m:24s} n={len(seeds):2d}  {cells}{diff}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
@@ -202,7 +228,15 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=50)
     ap.add_argument("--sets", default=None, help="comma-separated data set names [all]")
     ap.add_argument("--methods", default=None, help=f"comma-separated, of: {', '.join(METHODS)}")
-    ap.add_argument("--record", type=Path, default=None, help="write picks and traces as JSON here")
+    ap.add_argument(
+        "--baseline-sets",
+        default=None,
+        help="run the methods other than fluxtrap and fluxtrap log only on these sets [all]",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=None, help="append each finished run to this JSONL file"
+    )
+    ap.add_argument("--summary", type=Path, default=None, help="only summarise this JSONL file")
     ap.add_argument("--timing-only", action="store_true", help="only time ask, no replay")
     ap.add_argument("--data", type=Path, default=DATA, help=f"benchmark data folder [{DATA}]")
     args = ap.parse_args()
@@ -212,77 +246,49 @@ def main() -> None:
                 wall, cpu = time_ask(n_obs, n)
                 print(f"{n_obs:4d} observations, ask({n}): wall {wall:6.2f} s, CPU {cpu:6.2f} s")
         return
+    if args.summary:
+        rows = [json.loads(line) for line in args.summary.read_text().splitlines() if line]
+        return summarise(rows, max(len(r["picks"]) for r in rows))
     if not args.data.is_dir():
         raise SystemExit(f"benchmark data not found at {args.data}")
-    sets = args.sets.split(",") if args.sets else [n for n, *_ in SETS]
+    names = [n for n, *_ in SETS]
+    sets = args.sets.split(",") if args.sets else names
     methods = args.methods.split(",") if args.methods else list(METHODS)
-    unknown = [m for m in methods if m not in METHODS] + [
-        s for s in sets if s not in dict((n, 0) for n, *_ in SETS)
-    ]
+    wide = args.baseline_sets.split(",") if args.baseline_sets else sets
+    unknown = [m for m in methods if m not in METHODS] + [s for s in sets + wide if s not in names]
     if unknown:
         raise SystemExit(f"unknown method or set: {unknown}")
     if "fluxtrap" not in methods:
         methods.insert(0, "fluxtrap")  # the reference of the paired differences
-    seeds = range(args.seeds)
     print(
-        f"pool replay, budget {args.budget}, 2 random starts, {args.seeds} seeds, {args.workers} "
-        f"workers, load average {os.getloadavg()[0]:.1f}; top-5% fraction at {AT} as mean +- s.e., "
-        "then the paired difference method - fluxtrap"
+        f"pool replay, budget {args.budget}, 2 random starts, up to {args.seeds} seeds, "
+        f"{args.workers} workers, load average {os.getloadavg()[0]:.1f}",
+        flush=True,
     )
-    record = {}
+    info = {}
+    for name in sets:
+        X, y, maximize = load(args.data, name)
+        order = np.argsort(-y.to_numpy() if maximize else y.to_numpy(), kind="stable")
+        info[name] = (order[: math.ceil(0.05 * len(X))].tolist(), bool((y > 0).all()))
+    jobs = [
+        (m, args.data, name, args.budget, seed, True)
+        for seed in range(args.seeds)  # seed-major: a run stopped early still has whole seeds
+        for name in sets
+        for m in methods
+        if (m != "fluxtrap log" or info[name][1])
+        and (m in ("fluxtrap", "fluxtrap log") or name in wide)
+    ]
+    rows = []
     with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
-        for name in sets:
-            X, y, maximize = load(args.data, name)
-            n_top = math.ceil(0.05 * len(X))
-            order = np.argsort(-y.to_numpy() if maximize else y.to_numpy(), kind="stable")
-            top = order[:n_top]
-            positive = bool((y > 0).all())
-            todo = [m for m in methods if positive or m != "fluxtrap log"]
-            t = time.perf_counter()
-            jobs = [
-                (m, args.data, name, args.budget, s, args.record is not None)
-                for m in todo
-                for s in seeds
-            ]
-            results = list(pool.map(run_job, jobs))
-            frac = {}
-            for (m, *_), (picks, _) in zip(jobs, results, strict=True):
-                frac.setdefault(m, []).append(np.cumsum(np.isin(picks, top)) / n_top)
-            frac = {m: np.array(v) for m, v in frac.items()}
-            print(
-                f"\n{name}: N={len(X)}, top {n_top}, {'max' if maximize else 'min'}imize, "
-                f"{time.perf_counter() - t:.0f} s"
-                + ("" if positive else "; log n/a (y <= 0 occurs)")
-            )
-            for m in todo:
-                cells = [mean_se(frac[m][:, i - 1]) for i in AT if i <= args.budget]
-                diff = (
-                    [
-                        mean_se(frac[m][:, i - 1] - frac["fluxtrap"][:, i - 1])
-                        for i in AT
-                        if i <= args.budget
-                    ]
-                    if m != "fluxtrap"
-                    else []
-                )
-                print(
-                    f"  {m:24s} "
-                    + "  ".join(cells)
-                    + ("   diff " + "  ".join(diff) if diff else "")
-                )
-            if args.record:
-                record[name] = {
-                    "n_top": n_top,
-                    "maximize": maximize,
-                    "top": top.tolist(),
-                    "y": y.tolist(),
-                    "runs": [
-                        {"method": m, "seed": s, "picks": picks, "trace": trace}
-                        for (m, _, _, _, s, _), (picks, trace) in zip(jobs, results, strict=True)
-                    ],
-                }
-                args.record.mkdir(parents=True, exist_ok=True)
-                (args.record / "replays.json").write_text(json.dumps(record))
+        for job, (picks, trace) in zip(jobs, pool.map(run_job, jobs), strict=True):
+            m, _, name, _, seed, _ = job
+            row = {"set": name, "method": m, "seed": seed, "top": info[name][0], "picks": picks}
+            row["trace"] = trace
+            rows.append(row)
+            if args.out:
+                with args.out.open("a") as f:
+                    f.write(json.dumps(row) + "\n")
+    summarise(rows, args.budget)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,11 @@ def campaign_create(
     """Create a campaign from its TOML file."""
     spec = store_from(db).create_campaign(CampaignSpec.from_toml(file), created_by=by).spec
     console.print(
-        f"created campaign [bold]{spec.name}[/] with parameters {', '.join(spec.parameter_names)}"
+        f"created campaign [bold]{spec.name}[/] with parameters {', '.join(spec.parameter_names)}",
+        highlight=False,
     )
+    for expression in spec.constraints:
+        console.print(f"  constraint: {expression}", highlight=False, markup=False)
 
 
 @campaign_app.command("list")
@@ -64,7 +67,8 @@ def _history_table(store: Store, name: str) -> Table:
     table = Table(
         "label",
         "origin",
-        *(f"{p.name} [{p.unit}]" for p in spec.parameters),
+        "status",
+        *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
         *(_objective_header(o) for o in spec.objectives),
         "files",
         title=spec.name,
@@ -73,15 +77,22 @@ def _history_table(store: Store, name: str) -> Table:
         table.add_row(
             row["label"],
             row["origin"],
-            *(f"{row[p]:g}" for p in spec.parameter_names),
+            row["status"],
+            *(_param_cell(row[p]) for p in spec.parameter_names),
             *(_objective_cell(row[o.name], o) for o in spec.objectives),
             "yes" if row["label"] in measured else "",
         )
     return table
 
 
+def _param_cell(value) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
+
+
 def _objective_header(o) -> str:
-    return f"{o.name} [A/cm²]" if o.quantity == "jc" else o.name
+    unit = "A/cm²" if o.quantity == "jc" else o.value_unit
+    goal = " (constraint)" if o.goal == "constraint" else ""
+    return f"{o.name} [{unit}]{goal}" if unit else f"{o.name}{goal}"
 
 
 def _objective_cell(value: float, o) -> str:
@@ -98,14 +109,25 @@ def sample_add(
         str, typer.Option("--label", "-l", help="Sample label, unique in the campaign.")
     ],
     param: Annotated[
-        list[str], typer.Option("--param", "-p", help="name=value in the campaign's unit; repeat.")
-    ],
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            help="name=value in the campaign's unit (a choice for a categorical parameter; "
+            "fixed ones may be left out); repeat.",
+        ),
+    ] = None,
     origin: Annotated[
         str, typer.Option(help="Who chose the conditions: researcher or optimizer.")
     ] = "researcher",
     objective: Annotated[
         list[str] | None,
-        typer.Option("--objective", "-o", help="name=value in SI (Jc in A/m^2); repeat."),
+        typer.Option(
+            "--objective",
+            "-o",
+            help='name=value with a unit (jc_3T="2.1e4 A/cm^2", tc="37 K"), or a bare number in '
+            "the objective's unit (Jc A/m^2, Tc K); repeat.",
+        ),
     ] = None,
     from_suggestion: Annotated[
         int | None,
@@ -132,6 +154,23 @@ def sample_add(
         notes=notes,
     )
     console.print(f"added sample [bold]{rec.label}[/] ({rec.origin}) to {campaign}")
+
+
+@sample_app.command("status")
+def sample_status(
+    campaign: CampaignOption,
+    label: Annotated[str, typer.Argument(help="Sample label.")],
+    status: Annotated[
+        str, typer.Argument(help="failed (unusable: cracked, unmeasurable) or made (undo).")
+    ],
+    note: Annotated[str | None, typer.Option("--note", help="Why (kept with it).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who marked it.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Mark a sample failed: it will never be measured, so it no longer blocks its point (the
+    suggestion it realises, if any, is marked failed too)."""
+    rec = store_from(db).set_sample_status(campaign, label, status, note=note, changed_by=by)
+    console.print(f"sample {rec.label} is now {rec.status}", highlight=False)
 
 
 @sample_app.command("list")

@@ -1,4 +1,5 @@
-"""CLI of the optimizer: ``fluxtrap suggest``, ``fluxtrap plot model``, ``fluxtrap replay``."""
+"""CLI of the optimizer: ``fluxtrap suggest``, ``fluxtrap suggestion list | mark``,
+``fluxtrap plot model``, ``fluxtrap replay``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ def register(app: typer.Typer) -> None:
     """Add the optimizer's commands to the root ``fluxtrap`` app."""
     app.command("suggest")(suggest_cmd)
     app.command("replay")(replay_cmd)
+    suggestion_app = typer.Typer(help="The optimizer's suggestions.", no_args_is_help=True)
+    suggestion_app.command("list")(suggestion_list_cmd)
+    suggestion_app.command("mark")(suggestion_mark_cmd)
+    app.add_typer(suggestion_app, name="suggestion")
     plot_app = typer.Typer(help="Figures of campaigns and models.", no_args_is_help=True)
     plot_app.command("model")(plot_model_cmd)
     app.add_typer(plot_app, name="plot")
@@ -27,14 +32,25 @@ def suggest_cmd(
     n: Annotated[int, typer.Option("-n", help="How many suggestions (a batch).")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (recorded with each suggestion).")] = 0,
     by: Annotated[str | None, typer.Option("--by", help="Who asked.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Also write them as CSV: suggestion_id, one column per parameter."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Fit the campaign's history and record the next N conditions to try (status open)."""
     from fluxtrap.optimize.campaign_loop import suggest
+    from fluxtrap.optimize.stopping import advise_from_suggestions
 
     store = store_from(db)
     records = suggest(store, campaign, n=n, seed=seed, created_by=by)
     spec = store.campaign(campaign)
+    if out is not None:
+        rows = [{"suggestion_id": r.id, **r.params} for r in records]
+        columns = ["suggestion_id", *spec.parameter_names]
+        pd.DataFrame(rows, columns=columns).to_csv(out, index=False, float_format="%.10g")
     table = Table(
         "id",
         *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
@@ -43,13 +59,62 @@ def suggest_cmd(
     )
     for r in records:
         acq = "-" if r.acquisition_value is None else f"{r.acquisition_value:.3g}"
-        table.add_row(str(r.id), *(f"{r.params[p]:g}" for p in spec.parameter_names), acq)
+        table.add_row(str(r.id), *(_cell(r.params[p]) for p in spec.parameter_names), acq)
     console.print(table)
-    console.print(_summary_line(records[0].model_summary))
+    console.print(_summary_line(records[0].model_summary), highlight=False, markup=False)
+    goals = spec.optimised_objectives
+    if len(goals) == 1:
+        advice = advise_from_suggestions(store.suggestions(campaign), goals[0].name)
+        console.print(str(advice), highlight=False, markup=False)
+    if out is not None:
+        console.print(f"wrote {out}", highlight=False)
     console.print(
         f"record a sample made from one: fluxtrap sample add -c {campaign!r} "
         "--from-suggestion ID --label ... --param ..."
     )
+
+
+def _cell(value) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
+
+
+def suggestion_list_cmd(
+    campaign: CampaignOption,
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    db: DbOption = None,
+) -> None:
+    """List a campaign's suggestions with their status (and why, when marked with a note)."""
+    store = store_from(db)
+    spec = store.campaign(campaign)
+    table = Table("id", "status", *spec.parameter_names, "note", "by", title=campaign)
+    for r in store.suggestions(campaign, status):
+        table.add_row(
+            str(r.id),
+            r.status,
+            *(_cell(r.params[p]) for p in spec.parameter_names),
+            r.status_note or "",
+            r.status_changed_by or "",
+        )
+    console.print(table)
+
+
+def suggestion_mark_cmd(
+    suggestion_id: Annotated[int, typer.Argument(help="Suggestion id.")],
+    status: Annotated[
+        str,
+        typer.Argument(
+            help="failed (made but unusable), abandoned (given up), discarded (not worth "
+            "making), used, or open again."
+        ),
+    ],
+    note: Annotated[str | None, typer.Option("--note", help="Why (kept with it).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who marked it.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Mark a suggestion: failed, abandoned and discarded free its point (it is no longer
+    pending); failed also marks the sample made from it failed."""
+    rec = store_from(db).set_suggestion_status(suggestion_id, status, changed_by=by, note=note)
+    console.print(f"suggestion {rec.id} is now {rec.status}", highlight=False)
 
 
 def _summary_line(summary: dict) -> str:
@@ -99,6 +164,14 @@ def plot_model_cmd(
     suggestions = (
         pd.DataFrame([s.params for s in open_], columns=spec.parameter_names) if open_ else None
     )
+    from fluxtrap.optimize.stopping import advise_from_suggestions
+
+    goals = spec.optimised_objectives
+    advice = (
+        str(advise_from_suggestions(store.suggestions(campaign), goals[0].name))
+        if len(goals) == 1
+        else None
+    )
     paths = write_model_report(
         opt,
         history,
@@ -106,7 +179,10 @@ def plot_model_cmd(
         suggestions=suggestions,
         pending=pending if len(pending) else None,
         html=html,
+        advice=advice,
     )
+    if advice:
+        console.print(advice, highlight=False, markup=False)
     console.print(f"wrote {len(paths)} figures to {out}: {', '.join(p.name for p in paths)}")
 
 

@@ -4,7 +4,8 @@ Both the CLI (``fluxtrap suggest``) and the web API call :func:`suggest`. What c
 what as pending:
 - a sample with every objective measured is an observation;
 - a sample not (fully) measured yet, and every ``open`` suggestion, is a pending point: it is never
-  suggested again and the batch acquisition conditions on it.
+  suggested again and the batch acquisition conditions on it;
+- a failed sample, and a discarded, abandoned or failed suggestion, is neither: its point is free.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.optimizer import Optimizer
-from fluxtrap.optimize.space import SearchSpace
+from fluxtrap.optimize.space import Categorical, SearchSpace
 
 if TYPE_CHECKING:
     from fluxtrap.store import Store
@@ -33,35 +34,59 @@ def campaign_optimizer(
 ) -> tuple[Optimizer, pd.DataFrame]:
     """An optimizer told a campaign's measured history, and the pending points (``k x d``).
 
-    ``history`` has the columns of ``Store.history`` (parameters, objectives with NaN where not
-    measured); ``open_suggestions`` are parameter dicts. ``options`` go to :class:`Optimizer`.
+    ``history`` has the columns of ``Store.history`` (status, parameters, objectives with NaN
+    where not measured); ``open_suggestions`` are parameter dicts. The space holds the free
+    parameters (fixed ones left out) and the linear constraints; objectives with goal
+    ``constraint`` and the bounds of ``[[constraints]]`` on outcomes become outcome constraints.
+    ``options`` go to :class:`Optimizer`.
     """
-    if not spec.objectives:
-        raise ValidationError(f"campaign {spec.name!r} has no objectives: nothing to optimise")
-    names, objectives = spec.parameter_names, spec.objective_names
+    goals = spec.optimised_objectives
+    if not goals:
+        raise ValidationError(
+            f"campaign {spec.name!r} has no objective to maximize or minimize: nothing to optimise"
+        )
+    space = SearchSpace.from_campaign(spec)
+    bounds: dict[str, tuple[float | None, float | None]] = {}
+    for c in spec.outcome_constraints:
+        lo, hi = bounds.get(c.objective, (None, None))
+        lo = c.lower if lo is None else lo if c.lower is None else max(lo, c.lower)
+        hi = c.upper if hi is None else hi if c.upper is None else min(hi, c.upper)
+        bounds[c.objective] = (lo, hi)
     opt = Optimizer(
-        SearchSpace.from_campaign(spec),
+        space,
         seed=seed,
-        objectives=objectives,
-        maximize=[o.maximize for o in spec.objectives],
+        objectives=[o.name for o in goals],
+        maximize=[o.maximize for o in goals],
+        outcome_constraints=bounds,
         **options,
     )
-    measured = (
-        history[objectives].notna().all(axis=1).to_numpy() if len(history) else np.array([], bool)
-    )
+    outcomes = opt.outcomes
+    live = np.ones(len(history), bool)
+    if "status" in history:
+        live = (history["status"] != "failed").to_numpy()
+    measured = history[outcomes].notna().all(axis=1).to_numpy() & live
     if measured.any():
         opt.tell(
-            history.loc[measured, names].astype(float),
-            history.loc[measured, objectives].astype(float),
+            _typed(history.loc[measured, space.names], space),
+            history.loc[measured, outcomes].astype(float),
         )
     pending = pd.concat(
         [
-            history.loc[~measured, names].astype(float),
-            pd.DataFrame(list(open_suggestions or []), columns=names, dtype=float),
+            history.loc[~measured & live, space.names],
+            pd.DataFrame(list(open_suggestions or []), columns=space.names),
         ],
         ignore_index=True,
     )
-    return opt, pending
+    return opt, _typed(pending, space)
+
+
+def _typed(X: pd.DataFrame, space: SearchSpace) -> pd.DataFrame:
+    """Numeric parameter columns as floats (categorical ones keep their choices)."""
+    X = X.copy()
+    for p in space.parameters:
+        if not isinstance(p, Categorical):
+            X[p.name] = X[p.name].astype(float)
+    return X
 
 
 def suggest(
@@ -84,8 +109,8 @@ def suggest(
             summary["model"] = "Sobol design (fewer than 2 measured samples)"
         summary["acquisition_function"] = batch.attrs["acquisition_function"]
         params = [
-            {k: float(v) for k, v in row.items()}
-            for row in batch[spec.parameter_names].to_dict("records")
-        ]
+            {k: v if isinstance(v, str) else float(v) for k, v in row.items()}
+            for row in batch[opt.space.names].to_dict("records")
+        ]  # the campaign's fixed values are filled in by the store
         values = [None if not np.isfinite(a) else float(a) for a in batch["acquisition"]]
         return store.add_suggestions(campaign, params, values, summary, seed, created_by=created_by)

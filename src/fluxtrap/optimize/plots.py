@@ -422,8 +422,11 @@ def write_model_report(
     suggestions: pd.DataFrame | None = None,
     pending: pd.DataFrame | None = None,
     html: bool = True,
+    advice: str | None = None,
 ) -> list[Path]:
     """Write the model and history figures of a campaign into ``out_dir``; return the paths.
+
+    ``advice``: the stopping advisor's line, printed under the best-so-far figure.
 
     ``history`` has parameter, objective and ``origin`` columns (``Store.history``); the
     observations the optimizer was told must be its measured rows, in order.
@@ -450,7 +453,11 @@ def write_model_report(
                 plot_slice_2d(slices, pair, origin, suggestions),
                 f"model_2d{tag}_{pair[0]}_{pair[1]}.png",
             )
-        save(plot_best_so_far(best_so_far(history, obj, mx), obj), f"best_so_far{tag}.png")
+        fig = plot_best_so_far(best_so_far(history, obj, mx), obj)
+        if advice:
+            fig.text(0.01, 0.005, advice, fontsize=7, va="bottom", wrap=True)
+            fig.subplots_adjust(bottom=0.22)
+        save(fig, f"best_so_far{tag}.png")
         save(
             plot_parallel_coordinates(history, space.names, obj, units),
             f"parallel_coordinates{tag}.png",

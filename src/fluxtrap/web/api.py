@@ -268,7 +268,7 @@ def list_suggestions(
     request: Request,
     campaign: str,
     user: Reader,
-    status: Literal["open", "used", "discarded"] | None = None,
+    status: schemas.SuggestionStatus | None = None,
 ) -> list[schemas.Suggestion]:
     return [schemas.Suggestion.of(x) for x in _store(request).suggestions(campaign, status)]
 
@@ -311,10 +311,28 @@ def get_suggestion(request: Request, suggestion_id: Id, user: Reader) -> schemas
 def set_suggestion_status(
     request: Request, suggestion_id: Id, body: schemas.SuggestionStatusIn, user: Writer
 ) -> schemas.Suggestion:
-    """Mark a suggestion used, discarded, or open again (the caller is recorded as
-    ``status_changed_by``)."""
-    rec = _store(request).set_suggestion_status(suggestion_id, body.status, changed_by=user.name)
+    """Mark a suggestion used, discarded, abandoned, failed, or open again, with an optional note
+    (the caller is recorded as ``status_changed_by``)."""
+    rec = _store(request).set_suggestion_status(
+        suggestion_id, body.status, changed_by=user.name, note=body.note
+    )
     return schemas.Suggestion.of(rec)
+
+
+@router.patch(
+    "/campaigns/{campaign}/samples/{label}",
+    response_model=schemas.Sample,
+    tags=["samples"],
+    responses=W | N,
+)
+def set_sample_status(
+    request: Request, campaign: str, label: str, body: schemas.SampleStatusIn, user: Writer
+) -> schemas.Sample:
+    """Mark a sample failed (no longer pending; its suggestion, if any, failed too) or made."""
+    rec = _store(request).set_sample_status(
+        campaign, label, body.status, note=body.note, changed_by=user.name
+    )
+    return schemas.Sample.of(rec)
 
 
 # -- simulation jobs and stored simulations ----------------------------------------------------

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from fluxtrap.errors import ValidationError
+from fluxtrap.optimize.stopping import advise_from_suggestions
 from fluxtrap.store import UserRecord
 from fluxtrap.web import plots
 from fluxtrap.web.auth import COOKIE, store_of, user_from_token
@@ -124,6 +125,10 @@ def model_page(
             )
         except ValidationError as err:
             note = str(err)
+    goals = spec.optimised_objectives
+    stopping = (
+        advise_from_suggestions(suggestions, goals[0].name).to_dict() if len(goals) == 1 else None
+    )
     return _page(
         request,
         "model.html",
@@ -135,6 +140,7 @@ def model_page(
         figures=figures,
         model_note=note,
         suggestions=suggestions,
+        stopping=stopping,
     )
 
 

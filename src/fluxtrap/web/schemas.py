@@ -104,13 +104,18 @@ class Campaign(BaseModel):
 
 class SampleIn(Strict):
     label: Name
-    params: dict[str, float] = Field(description="parameter name -> value in the campaign's unit")
+    params: dict[str, float | str] = Field(
+        description="parameter name -> value in the campaign's unit (a categorical one: its "
+        "choice; fixed ones may be left out)"
+    )
     origin: Literal["researcher", "optimizer"] | None = Field(
         None, description="default: optimizer when suggestion_id is given, else researcher"
     )
     suggestion_id: int | None = Field(None, ge=1, le=2**31 - 1)
-    objectives: dict[str, float] = Field(
-        default_factory=dict, description="objective -> value in SI"
+    objectives: dict[str, float | str] = Field(
+        default_factory=dict,
+        description="objective -> a number in its unit (Jc A/m^2, Tc K) or a string with a unit, "
+        'e.g. "2.1e4 A/cm^2"',
     )
     notes: str = Field("", max_length=10_000)
 
@@ -119,9 +124,11 @@ class Sample(BaseModel):
     id: int
     campaign: str
     label: str
-    params: dict[str, float]
+    params: dict[str, float | str]
     objectives: dict[str, float]
     origin: str
+    status: str
+    status_note: str | None
     suggestion_id: int | None
     recorded_by: str | None
     notes: str
@@ -179,7 +186,7 @@ class SuggestIn(Strict):
 class Suggestion(BaseModel):
     id: int
     campaign: str
-    params: dict[str, float]
+    params: dict[str, float | str]
     acquisition_value: float | None
     seed: int | None
     status: str
@@ -187,14 +194,29 @@ class Suggestion(BaseModel):
     created_at: Timestamp
     status_changed_by: str | None
     status_changed_at: Timestamp | None
+    status_note: str | None
 
     @classmethod
     def of(cls, x: SuggestionRecord) -> Suggestion:
         return cls(**{k: getattr(x, k) for k in cls.model_fields})
 
 
+SuggestionStatus = Literal["open", "used", "discarded", "abandoned", "failed"]
+
+
 class SuggestionStatusIn(Strict):
-    status: Literal["open", "used", "discarded"]
+    status: SuggestionStatus = Field(
+        description="failed: made but unusable (its sample is marked failed too); abandoned: "
+        "given up; discarded: not worth making; the three free the point"
+    )
+    note: str | None = Field(None, max_length=500, description="why (kept with the status)")
+
+
+class SampleStatusIn(Strict):
+    status: Literal["made", "failed"] = Field(
+        description="failed: unusable (cracked, unmeasurable), no longer pending"
+    )
+    note: str | None = Field(None, max_length=500, description="why (kept with the status)")
 
 
 class SimulationIn(Strict):

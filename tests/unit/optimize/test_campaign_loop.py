@@ -81,5 +81,48 @@ def test_unmeasured_history_rows_are_pending():
         {"ramp_rate": 30.0, "max_temperature": 650.0, "dwell_time": 10.0},
         {"ramp_rate": 11.0, "max_temperature": 451.0, "dwell_time": 0.5},
     ]
-    with pytest.raises(ValidationError, match="has no objectives"):
+    with pytest.raises(ValidationError, match="has no objective to maximize or minimize"):
         campaign_optimizer(CampaignSpec("x", spec.parameters), history)
+
+
+def test_constrained_campaign_end_to_end(tmp_path):
+    """Linear constraint, categorical and fixed parameters, an outcome constraint (Tc >= 36 K,
+    entered with units) and a failed sample, through the store and suggest."""
+    store = Store(tmp_path / "c.db")
+    spec = store.create_campaign(
+        CampaignSpec.from_toml(EXAMPLES / "campaign_constrained.toml")
+    ).spec
+    name = spec.name
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        p = {
+            "ramp_rate": round(float(rng.uniform(10, 100)), 1),
+            "max_temperature": float(rng.integers(450, 650)),
+            "dwell_time": round(float(rng.uniform(0, 12)), 2),
+            "atmosphere": ["Ar", "vacuum"][i % 2],
+        }
+        tc = f"{30 + (p['max_temperature'] - 450) / 20:.2f} K"  # Tc rises with temperature
+        store.add_sample(
+            name, f"R{i}", p, objectives={"jc_3T": f"{jc(p) / 1e4:.4g} A/cm^2", "tc": tc}
+        )
+    assert store.sample(name, "R0").params["pressure"] == 50.0  # fixed value filled in
+    store.add_sample(name, "broken", {**p, "dwell_time": 1.0})
+    opt, pending = campaign_optimizer(spec, store.history(name), seed=1, **FAST)
+    assert len(pending) == 1 and opt.outcomes == ["jc_3T", "tc"]
+    assert opt.outcome_constraints == {"tc": (36.0, None)}
+    store.set_sample_status(name, "broken", "failed", note="cracked")
+    _, pending = campaign_optimizer(spec, store.history(name), seed=1, **FAST)
+    assert len(pending) == 0  # a failed sample is not pending: its point is free
+    recs = suggest(store, name, n=2, seed=1, **FAST)
+    assert recs[0].model_summary["acquisition_function"] == "qLogNoisyExpectedImprovement"
+    for r in recs:
+        spec.check_params(r.params)  # on the grid, inside bounds, constraint and choices
+        assert r.params["pressure"] == 50.0 and r.params["atmosphere"] in ("Ar", "vacuum")
+        assert r.params["max_temperature"] + 4 * r.params["dwell_time"] <= 700
+    (one,) = suggest(store, name, n=1, seed=2, **FAST)  # the two open ones are pending
+    assert one.model_summary["acquisition_function"] == "qLogNoisyExpectedImprovement"
+    store.set_suggestion_status(recs[0].id, "abandoned")
+    store.set_suggestion_status(recs[1].id, "failed", note="press fault")
+    store.set_suggestion_status(one.id, "discarded")
+    (alone,) = suggest(store, name, n=1, seed=3, **FAST)  # nothing pending: single-point LogCEI
+    assert alone.model_summary["acquisition_function"] == "LogConstrainedExpectedImprovement"

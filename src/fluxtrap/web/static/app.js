@@ -105,7 +105,13 @@ document.addEventListener("click", async (ev) => {
   const b = ev.target.closest("button[data-suggestion]");
   if (b) {
     try {
-      await api("PATCH", "/api/suggestions/" + b.dataset.suggestion, { status: b.dataset.status });
+      const body = { status: b.dataset.status };
+      if (b.dataset.askNote) {
+        const note = window.prompt(b.dataset.askNote, "");
+        if (note === null) return;
+        if (note.trim()) body.note = note.trim();
+      }
+      await api("PATCH", "/api/suggestions/" + b.dataset.suggestion, body);
       location.reload();
     } catch (err) {
       say(err.message, true);

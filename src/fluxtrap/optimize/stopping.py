@@ -1,0 +1,85 @@
+"""When to stop a campaign: the expected improvement has stayed below the measurement noise.
+
+The rule (calibrated on the pool replays, ``bench/calibrate_stopping.py``; numbers in
+ARCHITECTURE.md): advise stopping once the expected improvement of the best suggestion has been
+below ``kappa`` times the fitted noise standard deviation for the last ``k`` rounds (model fits).
+Both are in the objective's units: an improvement smaller than what one measurement can resolve
+is not worth a sample. It is advice, not a verdict: the replays say how often it came too early.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+K_ROUNDS = 3
+KAPPA = 1.0
+
+
+@dataclass(frozen=True)
+class StoppingAdvice:
+    """The advisor's reading of the last rounds: ``stop`` once ``rounds_below >= k``."""
+
+    stop: bool
+    rounds_below: int  # latest consecutive rounds with EI < kappa * noise std
+    rounds: int  # rounds with a model (EI known)
+    k: int
+    kappa: float
+    ei: float | None  # expected improvement of the latest round's best suggestion (objective units)
+    noise_std: float | None  # fitted noise std of that round (objective units)
+
+    def __str__(self) -> str:
+        if self.ei is None or self.noise_std is None:
+            return "stopping advisor: no model-based round yet"
+        ratio = self.ei / self.noise_std if self.noise_std > 0 else math.inf
+        head = (
+            "stopping advisor: consider stopping" if self.stop else "stopping advisor: keep going"
+        )
+        return (
+            f"{head} (expected improvement {self.ei:.3g} = {ratio:.2g} x the noise std "
+            f"{self.noise_std:.3g}; below {self.kappa:g} x noise for {self.rounds_below} of the "
+            f"last {self.k} rounds needed)"
+        )
+
+    def to_dict(self) -> dict:
+        return {**self.__dict__, "message": str(self)}
+
+
+def advise(
+    log_ei: Sequence[float | None],
+    noise_std: Sequence[float | None],
+    k: int = K_ROUNDS,
+    kappa: float = KAPPA,
+) -> StoppingAdvice:
+    """Advice from per-round ``log_ei`` (natural log of the best suggestion's expected improvement,
+    as LogEI / qLogNEI give it) and the fitted ``noise_std`` (both ``(rounds,)``, oldest first;
+    rounds without a model, None or NaN, are skipped)."""
+    rounds = [
+        (math.exp(a), s)
+        for a, s in zip(log_ei, noise_std, strict=True)
+        if a is not None and s is not None and math.isfinite(a) and math.isfinite(s)
+    ]
+    below = 0
+    for ei, s in reversed(rounds):
+        if ei >= kappa * s:
+            break
+        below += 1
+    ei, s = rounds[-1] if rounds else (None, None)
+    return StoppingAdvice(below >= k, below, len(rounds), k, kappa, ei, s)
+
+
+def advise_from_suggestions(records: Sequence, objective: str) -> StoppingAdvice:
+    """Advice from a campaign's stored suggestions (oldest first): one round per model fit (the
+    suggestions asked together share it), its best acquisition value and the noise std of
+    ``objective`` kept in the model summary."""
+    rounds: list[list] = []  # [model summary, best log EI, noise std]
+    for r in records:
+        o = (r.model_summary or {}).get("objectives", {}).get(objective)
+        if r.acquisition_value is None or not o or o.get("noise_std") is None:
+            continue
+        if rounds and rounds[-1][0] == r.model_summary:  # asked together: one fit
+            rounds[-1][1] = max(rounds[-1][1], r.acquisition_value)
+        else:
+            rounds.append([r.model_summary, r.acquisition_value, o["noise_std"]])
+    return advise([a for _, a, _ in rounds], [s for _, _, s in rounds])

@@ -1,0 +1,103 @@
+"""The constrained campaign file through the command line: sample add with choices, a fixed value
+and objective values with units, constraint refusals, suggest --out, failed samples and
+suggestions (issue 16, campaign items)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from fluxtrap.store import Store
+
+from ..conftest import EXAMPLES, cli
+
+NAME = "K-Ba122 SPS, constrained"
+ROWS = [  # ramp, T, dwell, atmosphere, Jc(3 T), Tc
+    ("50", "600", "5", "Ar", "2.9e4 A/cm^2", "37.5 K"),
+    ("30", "650", "10", "vacuum", "3.5e4 A/cm^2", "38 K"),
+    ("80", "500", "25", "Ar", "1.5e8", "35"),  # bare numbers: A/m^2 and K
+    ("20", "560", "30", "vacuum", "2.2e4 A/cm^2", "-236 degC"),
+]
+
+
+@pytest.fixture
+def db(tmp_path, capsys) -> str:
+    path = str(tmp_path / "lab.db")
+    code, out, err = cli(
+        capsys, "campaign", "create", str(EXAMPLES / "campaign_constrained.toml"), "--db", path
+    )
+    assert code == 0, err
+    assert "constraint: max_temperature + 4 * dwell_time <= 700" in out
+    for i, (r, t, d, a, jc, tc) in enumerate(ROWS):
+        code, _, err = cli(
+            capsys, "sample", "add", "--db", path, "-c", NAME, "--label", f"R{i}",
+            "-p", f"ramp_rate={r}", "-p", f"max_temperature={t}", "-p", f"dwell_time={d}",
+            "-p", f"atmosphere={a}", "-o", f"jc_3T={jc}", "-o", f"tc={tc}",
+        )  # fmt: skip
+        assert code == 0, err
+    return path
+
+
+def test_sample_add_converts_units_and_fills_the_fixed_value(db):
+    r0, _, r2, r3 = Store(db).samples(NAME)
+    assert r0.objectives == pytest.approx({"jc_3T": 2.9e8, "tc": 37.5})
+    assert r2.objectives == pytest.approx({"jc_3T": 1.5e8, "tc": 35.0})
+    assert r3.objectives["tc"] == pytest.approx(37.15)
+    assert (r0.params["atmosphere"], r0.params["pressure"]) == ("Ar", 50.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-p", "max_temperature=650", "-p", "dwell_time=20"], "violates the campaign constraint"),
+        (["-p", "atmosphere=air"], "atmosphere='air' is not one of"),
+        (["-p", "pressure=40"], "holds pressure fixed at 50"),
+        (["-o", "jc_3T=2 T"], "cannot convert"),
+        (["-o", "tc=warm"], "tc='warm'"),
+    ],
+)
+def test_sample_add_refuses_what_the_campaign_does_not_allow(db, capsys, args, message):
+    base = {"ramp_rate": "40", "max_temperature": "600", "dwell_time": "5", "atmosphere": "Ar"}
+    given = {a.split("=")[0] for a in args[1::2]}
+    params = [x for k, v in base.items() if k not in given for x in ("-p", f"{k}={v}")]
+    code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "X", *params, *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert "X" not in {s.label for s in Store(db).samples(NAME)}
+
+
+def test_suggest_out_csv_failed_and_abandoned(db, capsys, tmp_path):
+    out = tmp_path / "next.csv"
+    code, stdout, err = cli(capsys, "suggest", "-c", NAME, "-n", "2", "--out", str(out), "--db", db)
+    assert code == 0, err
+    assert "stopping advisor:" in stdout
+    table = pd.read_csv(out)
+    assert list(table.columns) == [
+        "suggestion_id", "ramp_rate", "max_temperature", "dwell_time", "atmosphere", "pressure",
+    ]  # fmt: skip
+    assert (table.max_temperature + 4 * table.dwell_time <= 700).all()
+    assert set(table.atmosphere) <= {"Ar", "vacuum"} and (table.pressure == 50).all()
+    a, b = table.suggestion_id
+    # make the first, it cracks; give up the second
+    row = table.iloc[0]
+    params = [
+        x
+        for k in ("ramp_rate", "max_temperature", "dwell_time", "atmosphere")
+        for x in ("-p", f"{k}={row[k]}")
+    ]
+    assert cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S1",
+               "--from-suggestion", str(a), *params)[0] == 0  # fmt: skip
+    code, out_, err = cli(capsys, "sample", "status", "-c", NAME, "S1", "failed",
+                          "--note", "cracked", "--by", "eve", "--db", db)  # fmt: skip
+    assert code == 0 and "S1 is now failed" in out_, err
+    code, out_, _ = cli(capsys, "suggestion", "mark", str(b), "abandoned", "--db", db)
+    assert code == 0 and f"suggestion {b} is now abandoned" in out_
+    store = Store(db)
+    assert (store.suggestion(int(a)).status, store.suggestion(int(a)).status_note) == (
+        "failed", "cracked",
+    )  # fmt: skip
+    code, listing, _ = cli(capsys, "suggestion", "list", "-c", NAME, "--db", db)
+    assert "failed" in listing and "cracked" in listing and "abandoned" in listing
+    code, shown, _ = cli(capsys, "campaign", "show", NAME, "--db", db)
+    assert "failed" in shown  # the history shows it
+    code, _, err = cli(capsys, "suggestion", "mark", str(a), "open", "--db", db)
+    assert code == 2 and "can only be used or failed" in err
