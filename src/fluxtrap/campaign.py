@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -294,6 +294,14 @@ class OutcomeConstraint:
         return (self.lower is None or value >= self.lower) and (
             self.upper is None or value <= self.upper
         )
+
+
+def running_best(values: Sequence[float], maximize: bool = True) -> np.ndarray:
+    """The best value so far after each of ``values`` (NaN skipped: the best carries over it;
+    NaN before the first number), the largest if ``maximize`` else the smallest."""
+    acc = np.fmax.accumulate if maximize else np.fmin.accumulate
+    values = np.asarray(values, dtype=float)
+    return acc(values) if values.size else values
 
 
 @dataclass(frozen=True)
