@@ -20,7 +20,7 @@ import numpy as np
 
 from fluxtrap.optimize.stopping import advise
 
-RULES = [(k, kappa) for k in (2, 3, 5) for kappa in (0.1, 0.3, 1.0)]
+RULES = [(k, kappa) for k in (2, 3, 5) for kappa in (0.1, 0.3, 1.0)]  # default: k=5, kappa=0.3
 
 
 def stop_trial(trace: list[dict], k: int, kappa: float) -> int | None:

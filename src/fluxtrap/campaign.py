@@ -635,8 +635,7 @@ def _near(name: str, options: Iterable[str]) -> str:
 
 def _parameter(p: Mapping[str, Any], where: str) -> ParameterDef:
     name = p.get("name")
-    where = f"[[parameters]] {name!r}" if isinstance(name, str) else where
-    _no_unknown_keys(p, PARAMETER_KEYS, where)
+    _no_unknown_keys(p, PARAMETER_KEYS, f"[[parameters]] {name!r}" if name else where)
     if name is None:
         raise ValidationError(f"{where}: needs a name")
     try:
@@ -664,8 +663,7 @@ def _number(table: Mapping[str, Any], key: str, where: str) -> float | None:
 
 def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
     name = o.get("name")
-    where = f"[[objectives]] {name!r}" if isinstance(name, str) else where
-    _no_unknown_keys(o, OBJECTIVE_KEYS, where)
+    _no_unknown_keys(o, OBJECTIVE_KEYS, f"[[objectives]] {name!r}" if name else where)
     if name is None:
         raise ValidationError(f"{where}: needs a name")
     field_T = o.get("field_T")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
@@ -67,7 +67,7 @@ def _history_table(store: Store, name: str) -> Table:
     table = Table(
         "label",
         "origin",
-        "status",
+        Column("status", min_width=6),
         *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
         *(_objective_header(o) for o in spec.objectives),
         "files",

@@ -86,12 +86,18 @@ def suggestion_list_cmd(
     """List a campaign's suggestions with their status (and why, when marked with a note)."""
     store = store_from(db)
     spec = store.campaign(campaign)
-    table = Table("id", "status", *spec.parameter_names, "note", "by", title=campaign)
+    free = [p.name for p in spec.free_parameters]  # the fixed ones are the same in every row
+    table = Table("id", title=campaign)
+    table.add_column("status", min_width=9)
+    for name in free:
+        table.add_column(name, overflow="fold")
+    table.add_column("note", overflow="fold", min_width=8)
+    table.add_column("by", overflow="fold")
     for r in store.suggestions(campaign, status):
         table.add_row(
             str(r.id),
             r.status,
-            *(_cell(r.params[p]) for p in spec.parameter_names),
+            *(_cell(r.params[p]) for p in free),
             r.status_note or "",
             r.status_changed_by or "",
         )

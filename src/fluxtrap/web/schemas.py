@@ -48,19 +48,34 @@ class User(BaseModel):
 
 
 class ParameterIn(Strict):
+    """Numeric (low, high, step), categorical (choices) or fixed (fixed), as in the campaign file."""
+
     name: Name
     unit: str = Field("", max_length=50)
-    low: float
-    high: float
+    low: float | None = None
+    high: float | None = None
     step: float = 0.0
+    choices: list[Annotated[str, Field(max_length=100)] | float] | None = Field(
+        None, max_length=100
+    )
+    fixed: Annotated[str, Field(max_length=100)] | float | None = None
 
 
 class ObjectiveIn(Strict):
     name: Name
     quantity: Literal["jc", "value", "tc"] = "value"
-    goal: Literal["maximize", "minimize"] = "maximize"
+    goal: Literal["maximize", "minimize", "constraint"] = "maximize"
     field: str | None = Field(None, max_length=50, description='field with its unit, e.g. "3 T"')
     temperature: str | None = Field(None, max_length=50, description='e.g. "5 K"')
+    unit: str | None = Field(None, max_length=50, description="unit of a 'value' objective")
+
+
+class ConstraintIn(Strict):
+    expression: str = Field(
+        max_length=500,
+        description='linear in the parameters, e.g. "max_temperature + 4 * dwell_time <= 700", '
+        'or a bound on an objective, e.g. "tc >= 36 K"',
+    )
 
 
 class CampaignIn(Strict):
@@ -69,6 +84,7 @@ class CampaignIn(Strict):
     name: Name
     parameters: list[ParameterIn] = Field(min_length=1, max_length=50)
     objectives: list[ObjectiveIn] = Field(default_factory=list, max_length=20)
+    constraints: list[ConstraintIn] = Field(default_factory=list, max_length=50)
 
     def spec(self) -> CampaignSpec:
         data = self.model_dump(exclude_none=True)
@@ -78,23 +94,31 @@ class CampaignIn(Strict):
 class Parameter(BaseModel):
     name: str
     unit: str
-    low: float
-    high: float
-    step: float
+    low: float | None = None
+    high: float | None = None
+    step: float = 0.0
+    choices: list[str | float] | None = None
+    fixed: str | float | None = None
 
 
 class Objective(BaseModel):
     name: str
     quantity: str
     goal: str
-    field_T: float | None
-    temperature_K: float | None
+    field_T: float | None = None
+    temperature_K: float | None = None
+    unit: str = ""
+
+
+class Constraint(BaseModel):
+    expression: str
 
 
 class Campaign(BaseModel):
     name: str
     parameters: list[Parameter]
     objectives: list[Objective]
+    constraints: list[Constraint] = []
     created_by: str | None
 
     @classmethod

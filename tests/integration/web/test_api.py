@@ -103,12 +103,14 @@ def test_campaigns_create_list_get(lab):
         "goal": "maximize",
         "field_T": 1.0,
         "temperature_K": 5.0,
+        "unit": "",
     }
     names = [c["name"] for c in lab.client.get("/api/campaigns", headers=auth("rita")).json()]
     assert names == [NAME, "Pressure scan"]
     got = lab.client.get("/api/campaigns/Pressure%20scan", headers=auth("rita")).json()
     assert got["parameters"] == [
-        {"name": "pressure", "unit": "MPa", "low": 10, "high": 80, "step": 5}
+        {"name": "pressure", "unit": "MPa", "low": 10, "high": 80, "step": 5, "choices": None,
+         "fixed": None}  # fmt: skip
     ]
 
 
@@ -204,7 +206,11 @@ def test_samples_record_who_wrote_them(any_lab):
         ({"label": "B2", "params": P, "objectives": {"jc_5T": 1}}, 422, "no objective 'jc_5T'"),
         ({"label": "B2", "params": P, "suggestion_id": 999}, 404, "no suggestion with id 999"),
         ({"label": "", "params": P}, 422, "at least 1 character"),
-        ({"label": "B2", "params": {"ramp_rate": "fast"}}, 422, "valid number"),
+        (
+            {"label": "B2", "params": P | {"ramp_rate": "fast"}},
+            422,
+            "ramp_rate='fast' is not a number",
+        ),
         ({"label": "B2", "params": P, "origin": "robot"}, 422, "'researcher' or 'optimizer'"),
     ],
 )
@@ -300,6 +306,26 @@ def test_suggestions_list_get_and_mark(lab):
         json={"label": "O2", "params": b.params, "suggestion_id": b.id},
     )
     assert r.status_code == 422 and f"suggestion {b.id} is used, not open" in r.json()["detail"]
+    # the sample cracked: marking its suggestion failed (with a note) fails the sample too
+    r = lab.client.patch(
+        f"/api/suggestions/{b.id}",
+        json={"status": "failed", "note": "cracked"},
+        headers=auth("bob"),
+    )
+    assert (r.status_code, r.json()["status"], r.json()["status_note"]) == (
+        200,
+        "failed",
+        "cracked",
+    )
+    r = lab.client.get(f"{C}/samples/O1", headers=auth("rita")).json()
+    assert (r["status"], r["status_note"]) == ("failed", "cracked")
+    r = lab.client.patch(f"{C}/samples/O1", json={"status": "made"}, headers=auth("rita"))
+    assert r.status_code == 403
+    r = lab.client.patch(f"{C}/samples/O1", json={"status": "made"}, headers=auth("alice"))
+    assert r.json()["status"] == "made" and lab.store.suggestion(b.id).status == "used"
+    r = lab.client.patch(f"/api/suggestions/{a.id}", json={"status": "abandoned", "note": "x" * 501},
+                         headers=auth("alice"))  # fmt: skip
+    assert r.status_code == 422
 
 
 def test_suggestion_errors(lab):
@@ -307,7 +333,9 @@ def test_suggestion_errors(lab):
     r = lab.client.patch("/api/suggestions/77", json={"status": "used"}, headers=auth("alice"))
     assert (r.status_code, r.json()["detail"]) == (404, "no suggestion with id 77")
     r = lab.client.patch("/api/suggestions/77", json={"status": "done"}, headers=auth("alice"))
-    assert r.status_code == 422 and "'open', 'used' or 'discarded'" in str(r.json()["detail"])
+    assert r.status_code == 422 and "'discarded', 'abandoned' or 'failed'" in str(
+        r.json()["detail"]
+    )
     r = lab.client.get(f"{C}/suggestions?status=done", headers=auth("rita"))
     assert r.status_code == 422
     for n in (0, 11):
@@ -359,3 +387,40 @@ def test_openapi_schema_lists_every_route(lab):
     job = spec["components"]["schemas"]["Job"]
     assert {"id", "status", "error", "simulation_id"} <= set(job["properties"])
     assert job["properties"]["status"]["enum"] == ["queued", "running", "done", "failed"]
+
+
+def test_constrained_campaign_round_trips_through_the_api(lab):
+    body = {
+        "name": "Constrained",
+        "parameters": [
+            {"name": "t", "unit": "degC", "low": 450, "high": 750, "step": 1},
+            {"name": "d", "unit": "min", "low": 0, "high": 60, "step": 0.01},
+            {"name": "gas", "choices": ["Ar", "vacuum"]},
+            {"name": "p", "unit": "MPa", "fixed": 50},
+        ],
+        "objectives": [{"name": "y"}, {"name": "tc", "quantity": "tc", "goal": "constraint"}],
+        "constraints": [{"expression": "t + 4 * d <= 700"}, {"expression": "tc >= 36 K"}],
+    }
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 201, r.json()
+    got = r.json()
+    assert [c["expression"] for c in got["constraints"]] == ["t + 4 * d <= 700", "tc >= 36 K"]
+    assert (
+        got["parameters"][2]["choices"] == ["Ar", "vacuum"] and got["parameters"][3]["fixed"] == 50
+    )
+    r = lab.client.post(
+        "/api/campaigns/Constrained/samples",
+        json={"label": "S1", "params": {"t": 650, "d": 20, "gas": "Ar"}},
+        headers=auth("alice"),
+    )
+    assert r.status_code == 422 and "violates the campaign constraint" in r.json()["detail"]
+    r = lab.client.post(
+        "/api/campaigns/Constrained/samples",
+        json={"label": "S1", "params": {"t": 600, "d": 20, "gas": "Ar"},
+              "objectives": {"y": 1.5, "tc": "37 K"}},
+        headers=auth("alice"),
+    )  # fmt: skip
+    assert r.status_code == 201 and r.json()["params"]["p"] == 50 and r.json()["status"] == "made"
+    bad = body | {"name": "Bad", "constraints": [{"expression": "t * d <= 7"}]}
+    r = lab.client.post("/api/campaigns", json=bad, headers=auth("alice"))
+    assert r.status_code == 422 and "non-linear" in r.json()["detail"]

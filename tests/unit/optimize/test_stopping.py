@@ -12,10 +12,10 @@ def test_stops_only_after_k_consecutive_rounds_below_the_noise():
     noise = [0.1] * 6
     ei = [1.0, 0.05, 0.2, 0.05, 0.05, 0.05]  # one round back above the noise resets the count
     log_ei = [math.log(e) for e in ei]
-    assert [advise(log_ei[:i], noise[:i], k=3).stop for i in range(1, 7)] == [
+    assert [advise(log_ei[:i], noise[:i], k=3, kappa=1).stop for i in range(1, 7)] == [
         False, False, False, False, False, True,
     ]  # fmt: skip
-    a = advise(log_ei, noise, k=3)
+    a = advise(log_ei, noise, k=3, kappa=1)
     assert (a.rounds_below, a.rounds, a.ei, a.noise_std) == (3, 6, pytest.approx(0.05), 0.1)
     assert "consider stopping" in str(a) and "0.5 x the noise std" in str(a)
     assert not advise(log_ei, noise, k=3, kappa=0.3).stop  # a stricter threshold: keep going
@@ -23,7 +23,7 @@ def test_stops_only_after_k_consecutive_rounds_below_the_noise():
 
 def test_rounds_without_a_model_are_skipped_and_nothing_yet_is_said_plainly():
     assert str(advise([], [])) == "stopping advisor: no model-based round yet"
-    a = advise([None, math.log(0.01), float("nan"), math.log(0.01)], [None, 1, 1, 1], k=2)
+    a = advise([None, math.log(0.01), float("nan"), math.log(0.01)], [None, 1, 1, 1], k=2, kappa=1)
     assert a.stop and a.rounds == 2
 
 
@@ -35,7 +35,7 @@ def test_from_stored_suggestions_one_round_per_fit():
     sobol = SimpleNamespace(acquisition_value=None, model_summary={"n": 0})
     # a batch of two asked on n=5 (one fit: its best value counts), then n=7 and n=8
     records = [sobol, rec(5, math.log(2.0)), rec(5, math.log(0.1)), rec(7, -3.0), rec(8, -4.0)]
-    a = advise_from_suggestions(records, "jc")
+    a = advise_from_suggestions(records, "jc", k=3, kappa=1)
     assert (a.rounds, a.rounds_below, a.stop) == (3, 2, False)
-    assert advise_from_suggestions([*records, rec(9, -5.0)], "jc").stop
+    assert advise_from_suggestions([*records, rec(9, -5.0)], "jc", k=3, kappa=1).stop
     assert advise_from_suggestions(records, "other").rounds == 0
