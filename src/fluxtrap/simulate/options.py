@@ -1,0 +1,113 @@
+"""Numerical and output options of a case (``[mesh]``, ``[solver]``, ``[output]``) and the size
+limits that keep a run bounded in time and memory.
+
+A case is refused before it starts when a lower bound of its work passes a limit: the elements
+of the conductors (their r-z area over the area of an equilateral triangle of the mesh size;
+the real mesh has about 1.6 times more, plus the air) or the time steps that ``max_step`` forces
+(protocol duration / max_step).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fluxtrap.errors import ValidationError
+from fluxtrap.simulate.casefile import check_keys, number, quantity, si
+
+MAX_ELEMENTS = 200_000  # conductor elements (a 0.05 mm mesh on the 30 mm bulk pair is ~180 000)
+MAX_TIME_STEPS = 200_000  # time steps a max_step may force
+MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
+MESH_KEYS = ("size", "outer")
+SOLVER_KEYS = ("rtol", "max_step")
+OUTPUT_KEYS = ("snapshots",)
+
+
+@dataclass(frozen=True)
+class MeshOptions:
+    """``size_m``: element edge in the conductors (m; a case file without [mesh] size gets
+    min(1 mm, a quarter of the smallest superconductor radius or thickness)); ``outer_m``:
+    distance of the outer boundary from the stack centre (m; 0 = ten times the stack's extent)."""
+
+    size_m: float = 1e-3
+    outer_m: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"size": si(self.size_m, "m")}
+        if self.outer_m:
+            d["outer"] = si(self.outer_m, "m")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], default_size_m: float) -> MeshOptions:
+        check_keys(d, MESH_KEYS, "mesh")
+        size = quantity(d, "size", "length", "mesh", default=f"{default_size_m!r} m")
+        if size <= 0:
+            raise ValidationError(f"mesh.size: must be > 0, got {d.get('size')!r}")
+        return cls(size, quantity(d, "outer", "length", "mesh", default="0 m"))
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """``rtol``: local time-error tolerance per step (RMS change of H in the conductors that a
+    linear extrapolation misses, relative to mean Jc x stack radius); ``max_step_s``: cap on the
+    time step (s, 0 = none). Air needs no resistivity (H-phi formulation)."""
+
+    rtol: float = 1e-3
+    max_step_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"rtol": self.rtol}
+        if self.max_step_s:
+            d["max_step"] = si(self.max_step_s, "s")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SolverOptions:
+        check_keys(d, SOLVER_KEYS, "solver")
+        return cls(
+            number(d, "rtol", "solver", 1e-3),
+            quantity(d, "max_step", "time", "solver", default="0 s"),
+        )
+
+
+def snapshots_from_dict(d: Mapping[str, Any]) -> tuple[float, ...]:
+    """``[output] snapshots``: times (s) at which J and B are kept, in the order given."""
+    check_keys(d, OUTPUT_KEYS, "output")
+    snaps = d.get("snapshots", [])
+    if not isinstance(snaps, list):
+        raise ValidationError('output.snapshots: expected a list of times, e.g. ["5250 s"]')
+    if len(snaps) > MAX_SNAPSHOTS:
+        raise ValidationError(
+            f"output.snapshots: {len(snaps)} times; at most {MAX_SNAPSHOTS} (each keeps the fields "
+            "of the whole mesh)"
+        )
+    return tuple(
+        quantity({f"snapshots[{i}]": t}, f"snapshots[{i}]", "time", "output")
+        for i, t in enumerate(snaps)
+    )
+
+
+def estimated_elements(area_m2: float, size_m: float) -> float:
+    """Lower bound on the elements covering ``area_m2`` with edges ``size_m``: area / (sqrt3/4 h^2)."""
+    return area_m2 / (math.sqrt(3) / 4 * size_m**2)
+
+
+def check_bounded(area_m2: float, size_m: float, duration_s: float, max_step_s: float) -> None:
+    """Refuse (``ValidationError``, with the estimate) a mesh or a step cap past the limits."""
+    n = estimated_elements(area_m2, size_m)
+    if n > MAX_ELEMENTS:
+        h_min = math.sqrt(area_m2 / (math.sqrt(3) / 4 * MAX_ELEMENTS))
+        raise ValidationError(
+            f"mesh.size: {size_m * 1e3:.3g} mm needs at least {n:.3g} elements in the conductors "
+            f"(their r-z area {area_m2 * 1e6:.4g} mm^2); the limit is {MAX_ELEMENTS} "
+            f"(mesh.size >= {h_min * 1e3:.2g} mm)"
+        )
+    if max_step_s and duration_s / max_step_s > MAX_TIME_STEPS:
+        raise ValidationError(
+            f"solver.max_step: {max_step_s:.3g} s over a protocol of {duration_s:.4g} s needs at "
+            f"least {duration_s / max_step_s:.3g} time steps; the limit is {MAX_TIME_STEPS} "
+            f"(max_step >= {duration_s / MAX_TIME_STEPS:.3g} s)"
+        )
