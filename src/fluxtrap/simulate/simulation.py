@@ -12,17 +12,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from fluxtrap.errors import AnalysisError, SolverError
 from fluxtrap.simulate.case import MU0, Case
-from fluxtrap.simulate.fem import edge_space
-from fluxtrap.simulate.mesh import Mesh, build_mesh
-from fluxtrap.simulate.probes import field_matrix, probe_matrix
-from fluxtrap.simulate.solver import Discretization, State, Stats, run_protocol
+
+if (
+    TYPE_CHECKING
+):  # the mesher, the solver and the plotting stack load when a run or plot needs them
+    from fluxtrap.simulate.mesh import Mesh
+    from fluxtrap.simulate.solver import State
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,22 +128,42 @@ class Result:
         shape: tuple[int, int] = (48, 40),
         extent: tuple[float, float, float, float] | None = None,
     ) -> dict[str, np.ndarray]:
-        """B (T) on a grid of the cross-section by Biot-Savart from the currents plus the applied
-        field: dict of ``r``, ``z`` (shape (nz, nr), m), ``Br``, ``Bz``; ``extent`` = (r0, r1, z0, z1)."""
-        snap = self.snapshot(time_s)
+        """B (T) on a grid of the cross-section at the snapshot nearest ``time_s``: see ``field_maps``."""
+        return self.field_maps([time_s], shape, extent)[0]
+
+    def field_maps(
+        self,
+        times: list[float | None],
+        shape: tuple[int, int] = (48, 40),
+        extent: tuple[float, float, float, float] | None = None,
+    ) -> list[dict[str, np.ndarray]]:
+        """B (T) on a grid of the cross-section at the snapshots nearest ``times`` (None: the
+        last), by Biot-Savart from the currents plus the applied field: per time a dict of ``r``,
+        ``z`` (shape (nz, nr) = (shape[1], shape[0]), m), ``Br``, ``Bz``; ``extent`` = (r0, r1,
+        z0, z1) in m. The Biot-Savart matrix is built once for all times, at picture quality
+        (``probes.MAP_QUALITY``: ~1% of the peak field at worst, as good as a probe-quality map
+        against a converged one; ``bench/bench_outputs.py``)."""
+        from fluxtrap.simulate.probes import MAP_QUALITY, field_matrix
+
         r0, r1, z0, z1 = extent or self._extent()
         r, z = np.meshgrid(np.linspace(r0, r1, shape[0]), np.linspace(z0, z1, shape[1]))
         Gr, Gz = field_matrix(
             self.mesh.points,
             self.mesh.triangles[self.conductor],
             np.column_stack([r.ravel(), z.ravel()]),
+            **MAP_QUALITY,
         )
-        return {
-            "r": r,
-            "z": z,
-            "Br": (Gr @ snap.J_A_m2).reshape(r.shape),
-            "Bz": (Gz @ snap.J_A_m2).reshape(r.shape) + snap.applied_T,
-        }
+        maps = []
+        for snap in (self.snapshot(t) for t in times):
+            maps.append(
+                {
+                    "r": r,
+                    "z": z,
+                    "Br": (Gr @ snap.J_A_m2).reshape(r.shape),
+                    "Bz": (Gz @ snap.J_A_m2).reshape(r.shape) + snap.applied_T,
+                }
+            )
+        return maps
 
     def _extent(self) -> tuple[float, float, float, float]:
         st = self.case.stack
@@ -159,6 +181,7 @@ class Result:
         import matplotlib.pyplot as plt
 
         fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.22)
         df = self.probes
         a.plot(df["time_s"], df["applied_T"], "k--", lw=1, label="applied")
         for p in self.case.probes:
@@ -169,7 +192,6 @@ class Result:
         for ax in (a, b):
             ax.grid(alpha=0.3)
             ax.legend()
-        fig.tight_layout()
         if path:
             fig.savefig(path, dpi=120)
             plt.close(fig)
@@ -189,11 +211,21 @@ class Result:
             else list(self.snapshots[1:] or self.snapshots)
         )
         fig, axes = plt.subplots(len(snaps), 2, figsize=(10, 3.6 * len(snaps)), squeeze=False)
+        # fixed margins: tight_layout's text measuring cost as much as the drawing
+        fig.subplots_adjust(
+            left=0.08,
+            right=0.97,
+            bottom=0.6 / (3.6 * len(snaps)),
+            top=1 - 0.35 / (3.6 * len(snaps)),
+            hspace=0.35,
+            wspace=0.25,
+        )
         tri = self.mesh.triangles[self.conductor]
         pts = self.mesh.points * 1e3
         r0, r1, z0, z1 = self._extent()
         jmax = max(np.abs(s.J_A_m2).max() for s in snaps) * 1e-4 or 1.0
-        for row, s in zip(axes, snaps, strict=True):
+        maps = self.field_maps([s.time_s for s in snaps])
+        for row, s, m in zip(axes, snaps, maps, strict=True):
             pc = row[0].tripcolor(
                 pts[:, 0],
                 pts[:, 1],
@@ -204,7 +236,6 @@ class Result:
                 vmax=jmax,
             )
             fig.colorbar(pc, ax=row[0], label="$J_\\varphi$ (A/cm$^2$)")
-            m = self.field_map(s.time_s)
             cf = row[1].contourf(
                 m["r"] * 1e3, m["z"] * 1e3, np.hypot(m["Br"], m["Bz"]), 24, cmap="viridis"
             )
@@ -231,7 +262,6 @@ class Result:
                 )
             for p in self.case.probes:
                 row[1].plot(p.r_m * 1e3, p.z_m * 1e3, "r+")
-        fig.tight_layout()
         if path:
             fig.savefig(path, dpi=110)
             plt.close(fig)
@@ -297,6 +327,11 @@ class Simulation:
     def run(self, progress: bool = True, on_step: Callable[[State], None] | None = None) -> Result:
         """Run the whole protocol. On a solver failure raises ``SolverError`` whose ``result``
         attribute holds the Result up to the failure."""
+        from fluxtrap.simulate.fem import edge_space
+        from fluxtrap.simulate.mesh import build_mesh
+        from fluxtrap.simulate.probes import probe_matrix
+        from fluxtrap.simulate.solver import Discretization, Stats, run_protocol
+
         t_wall = time.perf_counter()
         case = self.case
         mesh = build_mesh(case)
