@@ -122,10 +122,10 @@ def field_matrix(
 
     Elements within ``near_factor`` diameters of a point use the 6-point rule on 4**``levels``
     sub-triangles, those beyond ``far_factor`` diameters one point at the centroid, the rest the
-    6-point rule. ``smooth`` spreads each quadrature point's current over a disc of its weight's
-    area (``loop_field``'s ``core2``), so a point next to a quadrature node gets no spike. The
-    defaults (every element at least 6 points, 64 sub-triangles near) serve probes;
-    ``MAP_QUALITY`` serves pictures (see ``bench/bench_outputs.py`` for its error and speed).
+    6-point rule. ``smooth`` spreads the current of each near (sub-triangle) quadrature point over
+    a disc of its weight's area (``loop_field``'s ``core2``), so a point next to a quadrature node
+    gets no spike. The defaults (every element at least 6 points, 64 sub-triangles near) serve
+    probes; ``MAP_QUALITY`` serves pictures (``bench/bench_outputs.py``: its error and speed).
     """
     where = np.atleast_2d(np.asarray(where, float))
     p = points[triangles]
@@ -136,38 +136,35 @@ def field_matrix(
     Gr = np.empty((len(where), len(triangles)))
     Gz = np.empty_like(Gr)
     one_point = np.isfinite(far_factor)
-
-    def core(weight: np.ndarray) -> np.ndarray | float:
-        return weight / np.pi if smooth else 0.0
-
     for s in range(0, len(where), chunk):
         w = where[s : s + chunk, :, None, None]
         if one_point:
-            br, bz = loop_field(
-                centre[None, :, 0], centre[None, :, 1], w[:, 0, 0], w[:, 1, 0], core(area)
-            )
+            br, bz = loop_field(centre[None, :, 0], centre[None, :, 1], w[:, 0, 0], w[:, 1, 0])
             Gr[s : s + chunk], Gz[s : s + chunk] = br * area, bz * area
         else:
-            br, bz = loop_field(qr[None], qz[None], w[:, 0], w[:, 1], core(qw[None]))
+            br, bz = loop_field(qr[None], qz[None], w[:, 0], w[:, 1])
             Gr[s : s + chunk] = (br * qw[None]).sum(-1)
             Gz[s : s + chunk] = (bz * qw[None]).sum(-1)
     dist = np.linalg.norm(where[:, None, :] - centre[None], axis=-1) / diam[None, :]
     if one_point:
         ip, ie = np.nonzero((dist >= near_factor) & (dist < far_factor))
-        br, bz = loop_field(qr[ie], qz[ie], where[ip, 0, None], where[ip, 1, None], core(qw[ie]))
+        br, bz = loop_field(qr[ie], qz[ie], where[ip, 0, None], where[ip, 1, None])
         Gr[ip, ie], Gz[ip, ie] = (br * qw[ie]).sum(-1), (bz * qw[ie]).sum(-1)
     ip, ie = np.nonzero(dist < near_factor + 1e-12)
     k = 4**levels
-    for s in range(0, len(ip), max(1, 2**16 // k)):  # bounded memory: ~2**16 sub-triangles
-        jp, je = ip[s : s + 2**16 // k], ie[s : s + 2**16 // k]
+    step = max(1, 2**16 // k)  # pairs per batch: bounded memory, ~2**16 sub-triangles
+    for s in range(0, len(ip), step):
+        jp, je = ip[s : s + step], ie[s : s + step]
         sub = _subdivide(p[je], levels).reshape(k, len(je), 3, 2).transpose(1, 0, 2, 3)
         sr, sz, sw = (x.reshape(len(je), -1) for x in _quad(sub.reshape(-1, 3, 2)))
-        br, bz = loop_field(sr, sz, where[jp, 0, None], where[jp, 1, None], core(sw))
+        br, bz = loop_field(
+            sr, sz, where[jp, 0, None], where[jp, 1, None], sw / np.pi if smooth else 0.0
+        )
         Gr[jp, je], Gz[jp, je] = (br * sw).sum(-1), (bz * sw).sum(-1)
     return Gr, Gz
 
 
-MAP_QUALITY = {"near_factor": 1.0, "levels": 1, "far_factor": 4.0, "smooth": True}
+MAP_QUALITY = {"near_factor": 1.0, "levels": 2, "far_factor": 4.0, "smooth": True}
 
 
 def probe_matrix(points: np.ndarray, triangles: np.ndarray, probes: np.ndarray) -> np.ndarray:

@@ -20,9 +20,10 @@ import pandas as pd
 from fluxtrap.errors import AnalysisError, SolverError
 from fluxtrap.simulate.case import MU0, Case
 
-if (
-    TYPE_CHECKING
-):  # the mesher, the solver and the plotting stack load when a run or plot needs them
+MAX_MAP_ROWS = 6  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
+
+# The mesher, the solver and matplotlib are imported where a run or a plot needs them.
+if TYPE_CHECKING:
     from fluxtrap.simulate.mesh import Mesh
     from fluxtrap.simulate.solver import State
 
@@ -199,7 +200,8 @@ class Result:
 
     def plot_maps(self, times: list[float] | None = None, path: str | Path | None = None):
         """J_phi (A/cm^2) in the conductors and |B| (T, Biot-Savart) of the cross-section at
-        ``times`` (default: the end of each protocol step), one row per time."""
+        ``times`` (default: the snapshots after the initial state), one row per time; at most
+        ``MAX_MAP_ROWS`` rows, evenly spread over the times and always with the last."""
         import matplotlib
 
         matplotlib.use("Agg")
@@ -210,6 +212,9 @@ class Result:
             if times
             else list(self.snapshots[1:] or self.snapshots)
         )
+        if len(snaps) > MAX_MAP_ROWS:
+            keep = np.linspace(len(snaps) - 1, 0, MAX_MAP_ROWS)[::-1].round().astype(int)
+            snaps = [snaps[i] for i in keep]
         fig, axes = plt.subplots(len(snaps), 2, figsize=(10, 3.6 * len(snaps)), squeeze=False)
         # fixed margins: tight_layout's text measuring cost as much as the drawing
         fig.subplots_adjust(
