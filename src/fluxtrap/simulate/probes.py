@@ -145,7 +145,7 @@ def field_matrix(
             br, bz = loop_field(qr[None], qz[None], w[:, 0], w[:, 1])
             Gr[s : s + chunk] = (br * qw[None]).sum(-1)
             Gz[s : s + chunk] = (bz * qw[None]).sum(-1)
-    dist = np.linalg.norm(where[:, None, :] - centre[None], axis=-1) / diam[None, :]
+    dist = np.hypot(where[:, 0, None] - centre[:, 0], where[:, 1, None] - centre[:, 1]) / diam
     if one_point:
         ip, ie = np.nonzero((dist >= near_factor) & (dist < far_factor))
         br, bz = loop_field(qr[ie], qz[ie], where[ip, 0, None], where[ip, 1, None])
