@@ -91,6 +91,8 @@ def _jc_model(jc_spec: Mapping[str, Any], w: str, base_dir: Path):
     if kind == "constant":
         return ConstantJc(quantity(jc_spec, "constant", "current_density", w))
     if kind == "csv":
+        if not isinstance(jc_spec["csv"], str):
+            raise ValidationError(f"{w}.csv: expected a file name, got {jc_spec['csv']!r}")
         path = Path(jc_spec["csv"])
         return read_jc_csv(path if path.is_absolute() else base_dir / path)
     return as_jc_model(jc_spec["curve"])
