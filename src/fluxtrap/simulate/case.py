@@ -295,7 +295,7 @@ class Case:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
         check_bounded(
             conductor_area_m2(self.stack),
-            self.mesh.size_m,
+            self.mesh,
             self.duration_s,
             self.solver.max_step_s,
         )

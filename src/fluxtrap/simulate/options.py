@@ -3,8 +3,8 @@ limits that keep a run bounded in time and memory.
 
 A case is refused before it starts when a lower bound of its work passes a limit: the elements
 of the conductors (their r-z area over the area of an equilateral triangle of the mesh size;
-the real mesh has about 1.6 times more, plus the air) or the time steps that ``max_step`` forces
-(protocol duration / max_step).
+the real mesh has about 1.6 times more, plus the air) against ``[mesh] max_elements``, or the
+time steps that ``max_step`` forces (protocol duration / max_step) against ``MAX_TIME_STEPS``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 from fluxtrap.errors import ValidationError
 from fluxtrap.simulate.casefile import check_keys, number, quantity, si
 
-MAX_ELEMENTS = 200_000  # conductor elements (a 0.05 mm mesh on the 30 mm bulk pair is ~180 000)
+MAX_ELEMENTS = 1_000_000  # the largest [mesh] max_elements a case may ask for
 MAX_TIME_STEPS = 200_000  # time steps a max_step may force
 MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
-MESH_KEYS = ("size", "outer")
+MESH_KEYS = ("size", "outer", "max_elements")
 SOLVER_KEYS = ("rtol", "max_step")
 OUTPUT_KEYS = ("snapshots",)
 
@@ -29,13 +29,15 @@ OUTPUT_KEYS = ("snapshots",)
 class MeshOptions:
     """``size_m``: element edge in the conductors (m; a case file without [mesh] size gets
     min(1 mm, a quarter of the smallest superconductor radius or thickness)); ``outer_m``:
-    distance of the outer boundary from the stack centre (m; 0 = ten times the stack's extent)."""
+    distance of the outer boundary from the stack centre (m; 0 = ten times the stack's extent);
+    ``max_elements``: size limit of the mesh (1000..``MAX_ELEMENTS``)."""
 
     size_m: float = 1e-3
     outer_m: float = 0.0
+    max_elements: int = 100_000
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"size": si(self.size_m, "m")}
+        d: dict[str, Any] = {"size": si(self.size_m, "m"), "max_elements": self.max_elements}
         if self.outer_m:
             d["outer"] = si(self.outer_m, "m")
         return d
@@ -46,7 +48,12 @@ class MeshOptions:
         size = quantity(d, "size", "length", "mesh", default=f"{default_size_m!r} m")
         if size <= 0:
             raise ValidationError(f"mesh.size: must be > 0, got {d.get('size')!r}")
-        return cls(size, quantity(d, "outer", "length", "mesh", default="0 m"))
+        limit = number(d, "max_elements", "mesh", 100_000)
+        if not (1000 <= limit <= MAX_ELEMENTS and limit == int(limit)):
+            raise ValidationError(
+                f"mesh.max_elements: must be a whole number from 1000 to {MAX_ELEMENTS}, got {limit:g}"
+            )
+        return cls(size, quantity(d, "outer", "length", "mesh", default="0 m"), int(limit))
 
 
 @dataclass(frozen=True)
@@ -95,15 +102,15 @@ def estimated_elements(area_m2: float, size_m: float) -> float:
     return area_m2 / (math.sqrt(3) / 4 * size_m**2)
 
 
-def check_bounded(area_m2: float, size_m: float, duration_s: float, max_step_s: float) -> None:
+def check_bounded(area_m2: float, mesh: MeshOptions, duration_s: float, max_step_s: float) -> None:
     """Refuse (``ValidationError``, with the estimate) a mesh or a step cap past the limits."""
-    n = estimated_elements(area_m2, size_m)
-    if n > MAX_ELEMENTS:
-        h_min = math.sqrt(area_m2 / (math.sqrt(3) / 4 * MAX_ELEMENTS))
+    n = estimated_elements(area_m2, mesh.size_m)
+    if n > mesh.max_elements:
+        h_min = math.sqrt(area_m2 / (math.sqrt(3) / 4 * mesh.max_elements))
         raise ValidationError(
-            f"mesh.size: {size_m * 1e3:.3g} mm needs at least {n:.3g} elements in the conductors "
-            f"(their r-z area {area_m2 * 1e6:.4g} mm^2); the limit is {MAX_ELEMENTS} "
-            f"(mesh.size >= {h_min * 1e3:.2g} mm)"
+            f"mesh.size: {mesh.size_m * 1e3:.3g} mm needs at least {n:.3g} elements in the "
+            f"conductors (their r-z area {area_m2 * 1e6:.4g} mm^2); the limit is "
+            f"mesh.max_elements = {mesh.max_elements} (mesh.size >= {h_min * 1e3:.2g} mm)"
         )
     if max_step_s and duration_s / max_step_s > MAX_TIME_STEPS:
         raise ValidationError(

@@ -369,8 +369,11 @@ def test_unbounded_mesh_or_step_cap_is_refused_before_the_run_with_an_estimate()
     d["solver"] = {"max_step": "1 s"}  # 11250 steps: allowed
     assert Case.from_dict(d).solver.max_step_s == 1.0
     case = Case.from_dict(base())
-    with pytest.raises(ValidationError, match=f"the limit is {MAX_ELEMENTS}"):
+    with pytest.raises(ValidationError, match="the limit is mesh.max_elements = 100000"):
         case.with_options(mesh_size_m=1e-6)  # also a --mesh-size override
+    d["mesh"] = {"size": "0.5 mm", "max_elements": MAX_ELEMENTS + 1}
+    with pytest.raises(ValidationError, match=f"mesh.max_elements: .* from 1000 to {MAX_ELEMENTS}"):
+        Case.from_dict(d)
     assert 11250 / MAX_TIME_STEPS < 1.0
 
 
