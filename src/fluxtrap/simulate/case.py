@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import warnings
 from collections.abc import Mapping
@@ -244,15 +245,18 @@ def _parse_step(d: Mapping[str, Any], where: str) -> Step:
 # -- numerical options --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MeshOptions:
-    """``size_m``: element edge in the conductors (m; a case file without [mesh] size gets
-    min(1 mm, a quarter of the smallest superconductor radius or thickness)); ``outer_m``:
-    distance of the outer boundary from the stack centre (m; 0 = ten times the stack's extent)."""
+    """``size_m``: element edge in the conductors (m; 0, the default, = refined until
+    ``[solver] accuracy`` is met); ``outer_m``: distance of the outer boundary from the stack
+    centre (m; 0 = ten times the stack's extent); ``max_elements``: size limit of any mesh."""
 
-    size_m: float = 1e-3
+    size_m: float = 0.0
     outer_m: float = 0.0
+    max_elements: int = 100_000
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"size": _s(self.size_m, "m")}
+        d: dict[str, Any] = {"max_elements": self.max_elements}
+        if self.size_m:
+            d["size"] = _s(self.size_m, "m")
         if self.outer_m:
             d["outer"] = _s(self.outer_m, "m")
         return d
@@ -262,13 +266,21 @@ class MeshOptions:
 class SolverOptions:
     """``rtol``: local time-error tolerance per step (RMS change of H in the conductors that a
     linear extrapolation misses, relative to mean Jc x stack radius); ``max_step_s``: cap on the
-    time step (s, 0 = none). Air needs no resistivity (H-phi formulation)."""
+    time step (s, 0 = none); ``accuracy``: target discretization error of the probes, as a
+    fraction of each probe's peak self-field (``"1 %"``); ``max_wall_s``: the run stops with a
+    ``SolverError`` after this wall time (s). Air needs no resistivity (H-phi formulation)."""
 
     rtol: float = 1e-3
     max_step_s: float = 0.0
+    accuracy: float = 0.01
+    max_wall_s: float = 7200.0
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"rtol": self.rtol}
+        d: dict[str, Any] = {
+            "rtol": self.rtol,
+            "accuracy": f"{self.accuracy * 100!r} %",
+            "max_wall": _s(self.max_wall_s, "s"),
+        }
         if self.max_step_s:
             d["max_step"] = _s(self.max_step_s, "s")
         return d
@@ -351,18 +363,17 @@ class Case:
             _parse_step(d, f"protocol[{i}]") for i, d in enumerate(data.get("protocol", []))
         )
         m = dict(data.get("mesh", {}))
-        sc_names = {mat.name for mat in materials if isinstance(mat, Superconductor)}
-        auto = min(
-            [1e-3] + [min(x.radius_m, x.thickness_m) / 4 for x in stack if x.material in sc_names]
-        )
         mesh = MeshOptions(
-            _q(m, "size", "length", "mesh", default=f"{auto!r} m"),
+            _q(m, "size", "length", "mesh", default="0 m"),
             _q(m, "outer", "length", "mesh", default="0 m"),
+            int(_number(m, "max_elements", "mesh", 100_000)),
         )
         s = dict(data.get("solver", {}))
         solver = SolverOptions(
             _number(s, "rtol", "solver", 1e-3),
             _q(s, "max_step", "time", "solver", default="0 s"),
+            _q(s, "accuracy", "dimensionless", "solver", default="1 %"),
+            _q(s, "max_wall", "time", "solver", default="2 h"),
         )
         out = dict(data.get("output", {}))
         snaps = out.get("snapshots", [])
@@ -490,7 +501,8 @@ class Case:
         steps = ", ".join(repr(s) for s in self.protocol)
         return (
             f"Case({self.title!r}: {stack}; probes {', '.join(p.name for p in self.probes)}; "
-            f"protocol [{steps}]; mesh {self.mesh.size_m * 1e3:g} mm)"
+            f"protocol [{steps}]; mesh "
+            f"{f'{self.mesh.size_m * 1e3:g} mm' if self.mesh.size_m else 'for the accuracy'})"
         )
 
     # validation -------------------------------------------------------------------------------
@@ -545,10 +557,24 @@ class Case:
                         f"protocol[{i}]: temperature {st[1]:g} K reaches Tc = {m.temperature.tc_K:g} K "
                         f"of {m.name}; the model covers the superconducting state only"
                     )
-        if self.mesh.size_m <= 0:
-            raise ValidationError(f"mesh.size: must be > 0, got {self.mesh.size_m} m")
+        if not 0 <= self.mesh.size_m < math.inf:
+            raise ValidationError(
+                f"mesh.size: must be > 0 (or absent: refined for the accuracy), got {self.mesh.size_m} m"
+            )
+        if not 1000 <= self.mesh.max_elements:
+            raise ValidationError(
+                f"mesh.max_elements: must be at least 1000, got {self.mesh.max_elements}"
+            )
         if not 0 < self.solver.rtol < 1:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
+        if not 1e-5 <= self.solver.accuracy < 1:
+            raise ValidationError(
+                f"solver.accuracy: must be between 0.001 % and 100 %, got {self.solver.accuracy:.3g}"
+            )
+        if not 0 < self.solver.max_wall_s < math.inf:
+            raise ValidationError(
+                f"solver.max_wall: must be a finite time > 0, got {self.solver.max_wall_s} s"
+            )
 
 
 def states(protocol: tuple[Step, ...]) -> list[tuple[float, float]]:

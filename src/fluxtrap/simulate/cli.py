@@ -93,7 +93,14 @@ def simulate_command(
     if not quiet:
         s = result.summary()
         for name, p in s["probes"].items():
-            console.print(f"{name}: final {p['final_T']:.4f} T, max |Bz| {p['max_abs_T']:.4f} T")
+            console.print(
+                f"{name}: final {p['final_T']:.4f} ± {p['final_error_T']:.2g} T, "
+                f"max |Bz| {p['max_abs_T']:.4f} T (discretization error up to "
+                f"{p['max_error_T']:.2g} T over the run)"
+            )
+        acc = s["accuracy"]
+        if not acc["reached"]:
+            console.print(f"[yellow]{acc['note']}[/]")
         sv = s["solver"]
         console.print(
             f"{sv['elements']} elements, {sv['dofs']} dofs, {sv['time_steps']} steps, "
