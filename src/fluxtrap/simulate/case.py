@@ -561,7 +561,7 @@ class Case:
             raise ValidationError(
                 f"mesh.size: must be > 0 (or absent: refined for the accuracy), got {self.mesh.size_m} m"
             )
-        if not 1000 <= self.mesh.max_elements:
+        if self.mesh.max_elements < 1000:
             raise ValidationError(
                 f"mesh.max_elements: must be at least 1000, got {self.mesh.max_elements}"
             )

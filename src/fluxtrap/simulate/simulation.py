@@ -320,35 +320,29 @@ class Simulation:
         fixed = case.mesh.size_m > 0
         h = 2 * case.mesh.size_m if fixed else start_size(case)
         limit = case.mesh.max_elements
-        estimate = estimate_elements(case, h) * 4
+        estimate = estimate_elements(case, h / 2)
         if estimate > limit:
             raise ValidationError(
                 f"mesh: about {estimate:,} elements at {h / 2 * 1e3:.3g} mm exceed "
                 f"[mesh] max_elements = {limit:,}; give a coarser [mesh] size or raise the limit"
             )
-        mesh = build_mesh(case, h)
-        if fixed and 4 * mesh.n_elements > limit:
-            raise ValidationError(
-                f"mesh: {4 * mesh.n_elements:,} elements at {h / 2 * 1e3:.3g} mm exceed "
-                f"[mesh] max_elements = {limit:,}; give a coarser [mesh] size or raise the limit"
-            )
-        coarse = self._solve(mesh, h, progress, on_step)
+        coarse = self._solve(build_mesh(case, h), h, progress, on_step)
         levels, previous = [coarse.solver], None
         while True:
-            mesh, h = build_mesh(case, h / 2), h / 2
-            fine = self._solve(mesh, h, progress, on_step)
+            h /= 2
+            fine = self._solve(build_mesh(case, h), h, progress, on_step)
             levels.append(fine.solver)
             errors = probe_errors(fine, coarse, previous)
             worst = max((e["relative"] for e in errors.values()), default=0.0)
             reached = worst <= case.solver.accuracy
-            if fixed or reached or 4 * mesh.n_elements > limit:  # 4x per halving of h
+            next_size = estimate_elements(case, h / 2)
+            if fixed or reached or next_size > limit:
                 break
-            previous = errors
-            coarse = fine
+            previous, coarse = errors, fine
         note = None
         if not reached:
             why = (
-                f"the next mesh ({4 * mesh.n_elements:,} elements) would exceed "
+                f"the next mesh (about {next_size:,} elements) would exceed "
                 f"[mesh] max_elements = {limit:,}"
                 if not fixed
                 else f"[mesh] size = {h * 1e3:.3g} mm is fixed (remove it to let fluxtrap refine)"

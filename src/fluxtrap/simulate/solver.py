@@ -352,6 +352,15 @@ def applied_at(step: Step, start: tuple[float, float], t_rel: float) -> tuple[fl
     return b, temp
 
 
+def _stop(failed: str, state: State, k: int, step: Step, dt: float) -> SolverError:
+    """The error that ends a run: what ``failed``, when, in which protocol step, at what step."""
+    return SolverError(
+        f"{failed} at t = {state.t:.6g} s in protocol step {k} ({step!r}), applied field "
+        f"{state.applied_T:.6g} T, {state.temperature_K:.6g} K, time step {dt:.3g} s; "
+        f"results up to t = {state.t:.6g} s are kept"
+    )
+
+
 def run_protocol(
     d: Discretization,
     on_step: Callable[[State, bool], None],
@@ -383,20 +392,17 @@ def run_protocol(
         u_prev, dt_prev = None, None
         in_row = 0
 
-        def stop(failed: str) -> SolverError:
-            return SolverError(
-                f"{failed} at t = {state.t:.6g} s in protocol step {k} ({step!r}), applied field "
-                f"{state.applied_T:.6g} T, {state.temperature_K:.6g} K, time step {dt:.3g} s; "
-                f"results up to t = {state.t:.6g} s are kept"
-            )
-
         while state.t < t0 + duration * (1 - 1e-12):
             if time.perf_counter() > deadline:
-                raise stop(
-                    f"wall-time limit [solver] max_wall = {case.solver.max_wall_s:g} s reached"
+                raise _stop(
+                    f"wall-time limit [solver] max_wall = {case.solver.max_wall_s:g} s reached",
+                    state,
+                    k,
+                    step,
+                    dt,
                 )
             if in_row >= MAX_REJECTED_IN_ROW:
-                raise stop(f"{in_row} rejected steps in a row")
+                raise _stop(f"{in_row} rejected steps in a row", state, k, step, dt)
             t_next_cut = next(c for c in cuts if c > state.t * (1 + 1e-14) + 1e-12)
             dt = min(dt, t_next_cut - state.t)
             if case.solver.max_step_s:
@@ -408,7 +414,9 @@ def run_protocol(
                 ctl.stats.rejected += 1
                 in_row += 1
                 if dt * 0.25 < dt_min:
-                    raise stop("Newton did not converge even at the smallest time step")
+                    raise _stop(
+                        "Newton did not converge even at the smallest time step", state, k, step, dt
+                    )
                 dt *= 0.25
                 continue
             u_new, its = sol
