@@ -8,6 +8,8 @@ tolerance: the estimate is within a factor 4 of the true error either way.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pytest
 
@@ -58,6 +60,12 @@ def thin_disk_fcm(size: str) -> dict:
     }
 
 
+@cache
+def reference(make, size: str):
+    """The mesh-converged reference run of case ``make`` (shared by the tests of a case)."""
+    return simulate(make(size))
+
+
 def true_errors(run, ref, name: str) -> tuple[float, float]:
     """(final, largest over the trace) |B_run - B_ref| of probe ``name``, T."""
     col = f"{name}_Bz_T"
@@ -74,7 +82,7 @@ def true_errors(run, ref, name: str) -> tuple[float, float]:
     ids=["zfc-loop-n20", "thin-disk-fcm-n10-kim"],
 )
 def test_error_estimate_is_within_a_small_factor_of_the_true_error(make, size, ref_size, probes):
-    run, ref = simulate(make(size)), simulate(make(ref_size))
+    run, ref = simulate(make(size)), reference(make, ref_size)
     for name in probes:
         est = run.summary()["probes"][name]
         final, largest = true_errors(run, ref, name)
@@ -97,15 +105,16 @@ def test_accuracy_target_out_of_reach_says_so_and_what_it_reached():
 
 
 def test_accuracy_driven_mesh_meets_its_target_against_a_finer_reference():
-    """Without [mesh] size the run refines until its estimate is within 1 % of the peak
-    self-field; the true error (against a 0.2 mm run) is within the target too."""
+    """Without [mesh] size the run refines until its estimate is within the target (3 % of the
+    peak self-field here, to stay quick); the true error (against a 0.2 mm run) is within it."""
     case = zfc_loop("1 mm")
     del case["mesh"]["size"]
-    res, ref = simulate(case), simulate(zfc_loop("0.2 mm"))
+    case["solver"] = {"accuracy": "3 %"}
+    res, ref = simulate(case), reference(zfc_loop, "0.2 mm")
     acc = res.summary()["accuracy"]
-    assert acc["reached"] and acc["estimate"] <= 0.01
+    assert acc["reached"] and acc["estimate"] <= 0.03 and len(acc["levels"]) >= 3
     scale = np.max(np.abs(ref.probes.above_Bz_T - ref.probes.applied_T))
-    assert true_errors(res, ref, "above")[1] <= 0.01 * scale
+    assert true_errors(res, ref, "above")[1] <= 0.03 * scale
 
 
 def test_air_next_to_the_sample_is_meshed_like_the_sample():

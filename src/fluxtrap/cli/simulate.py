@@ -152,9 +152,10 @@ def simulation_show(
         console.print(f"[red]{x.error}[/]")
     probes = x.summary.get("probes", {})
     if probes:
-        shown = Table("probe", "final Bz (T)", "max |Bz| (T)")
+        shown = Table("probe", "final Bz (T)", "error (T)", "max |Bz| (T)")
         for name, p in probes.items():
-            shown.add_row(name, f"{p['final_T']:.4f}", f"{p['max_abs_T']:.4f}")
+            error = f"{p['final_error_T']:.2g}" if "final_error_T" in p else "-"
+            shown.add_row(name, f"{p['final_T']:.4f}", error, f"{p['max_abs_T']:.4f}")
         console.print(shown)
     sv = x.summary.get("solver")
     if sv:

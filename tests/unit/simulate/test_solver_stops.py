@@ -100,3 +100,47 @@ def test_a_mesh_beyond_the_size_limit_is_refused_before_it_starts():
 def test_solver_limits_are_checked(key, value, match):
     with pytest.raises(Exception, match=match):
         Case.from_dict(long_cylinder(**{key: value}))
+
+
+def test_cli_prints_the_error_estimate_beside_the_value(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from fluxtrap.cli import app
+
+    case = long_cylinder("5 mm", rate="0.1 T/s")
+    text = "\n".join(
+        [
+            'title = "cli"',
+            "[materials.sc]",
+            "n = 5",
+            'e0 = "1e-4 V/m"',
+            f'jc.kim = {{ jc0 = "{JC0} A/m^2", b0 = "{B0} T" }}',
+            "[[stack]]",
+            'material = "sc"',
+            'radius = "10 mm"',
+            'thickness = "40 mm"',
+            "[[probes]]",
+            'name = "top"',
+            'r = "0 mm"',
+            'z = "41 mm"',
+            "[[protocol]]",
+            'step = "set"',
+            'field = "3 T"',
+            'temperature = "5 K"',
+            "[[protocol]]",
+            'step = "ramp_field"',
+            'to = "0 T"',
+            f'rate = "{case["protocol"][1]["rate"]}"',
+            "[mesh]",
+            'size = "5 mm"',
+        ]
+    )
+    (tmp_path / "case.toml").write_text(text)
+    res = CliRunner().invoke(
+        app, ["simulate", str(tmp_path / "case.toml"), "-o", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 0, res.output
+    top = json.loads((tmp_path / "o" / "summary.json").read_text())["probes"]["top"]
+    assert f"final {top['final_T']:.4f} ± {top['final_error_T']:.2g} T" in res.output
