@@ -123,17 +123,13 @@ class Case:
         protocol = tuple(
             step_from_dict(d, f"protocol[{i}]") for i, d in enumerate(tables(data, "protocol"))
         )
-        sc_names = {mat.name for mat in materials if isinstance(mat, Superconductor)}
-        auto_size = min(
-            [1e-3] + [min(x.radius_m, x.thickness_m) / 4 for x in stack if x.material in sc_names]
-        )
         return cls(
             str(data.get("title", "")),
             materials,
             stack,
             probes,
             protocol,
-            MeshOptions.from_dict(table(data, "mesh", ""), auto_size),
+            MeshOptions.from_dict(table(data, "mesh", "")),
             SolverOptions.from_dict(table(data, "solver", "")),
             snapshots_from_dict(table(data, "output", "")),
         )
@@ -244,7 +240,8 @@ class Case:
         steps = ", ".join(repr(s) for s in self.protocol)
         return (
             f"Case({self.title!r}: {stack}; probes {', '.join(p.name for p in self.probes)}; "
-            f"protocol [{steps}]; mesh {self.mesh.size_m * 1e3:g} mm)"
+            f"protocol [{steps}]; mesh "
+            f"{f'{self.mesh.size_m * 1e3:g} mm' if self.mesh.size_m else 'for the accuracy'})"
         )
 
     # validation -------------------------------------------------------------------------------
@@ -299,8 +296,6 @@ class Case:
                         f"protocol[{i}]: temperature {st[1]:g} K reaches Tc = {m.temperature.tc_K:g} K "
                         f"of {m.name}; the model covers the superconducting state only"
                     )
-        if not self.mesh.size_m > 0:
-            raise ValidationError(f"mesh.size: must be > 0, got {self.mesh.size_m} m")
         if not 0 < self.solver.rtol < 1:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
         check_bounded(

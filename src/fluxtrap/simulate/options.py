@@ -21,33 +21,37 @@ MAX_ELEMENTS = 1_000_000  # the largest [mesh] max_elements a case may ask for
 MAX_TIME_STEPS = 200_000  # time steps a max_step may force
 MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
 MESH_KEYS = ("size", "outer", "max_elements")
-SOLVER_KEYS = ("rtol", "max_step")
+SOLVER_KEYS = ("rtol", "max_step", "accuracy", "max_wall")
 OUTPUT_KEYS = ("snapshots",)
 
 
 @dataclass(frozen=True)
 class MeshOptions:
-    """``size_m``: element edge in the conductors (m; a case file without [mesh] size gets
-    min(1 mm, a quarter of the smallest superconductor radius or thickness)); ``outer_m``:
-    distance of the outer boundary from the stack centre (m; 0 = ten times the stack's extent);
-    ``max_elements``: size limit of the mesh (1000..``MAX_ELEMENTS``)."""
+    """``size_m``: element edge in the conductors (m; 0, the default, = refined until
+    ``[solver] accuracy`` is met); ``outer_m``: distance of the outer boundary from the stack
+    centre (m; 0 = ten times the stack's extent); ``max_elements``: size limit of any mesh
+    (1000..``MAX_ELEMENTS``)."""
 
-    size_m: float = 1e-3
+    size_m: float = 0.0
     outer_m: float = 0.0
     max_elements: int = 100_000
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"size": si(self.size_m, "m"), "max_elements": self.max_elements}
+        d: dict[str, Any] = {"max_elements": self.max_elements}
+        if self.size_m:
+            d["size"] = si(self.size_m, "m")
         if self.outer_m:
             d["outer"] = si(self.outer_m, "m")
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], default_size_m: float) -> MeshOptions:
+    def from_dict(cls, d: Mapping[str, Any]) -> MeshOptions:
         check_keys(d, MESH_KEYS, "mesh")
-        size = quantity(d, "size", "length", "mesh", default=f"{default_size_m!r} m")
-        if size <= 0:
-            raise ValidationError(f"mesh.size: must be > 0, got {d.get('size')!r}")
+        size = quantity(d, "size", "length", "mesh", default="0 m")
+        if "size" in d and size <= 0:
+            raise ValidationError(
+                f"mesh.size: must be > 0 (or absent: refined for the accuracy), got {d['size']!r}"
+            )
         limit = number(d, "max_elements", "mesh", 100_000)
         if not (1000 <= limit <= MAX_ELEMENTS and limit == int(limit)):
             raise ValidationError(
@@ -60,13 +64,21 @@ class MeshOptions:
 class SolverOptions:
     """``rtol``: local time-error tolerance per step (RMS change of H in the conductors that a
     linear extrapolation misses, relative to mean Jc x stack radius); ``max_step_s``: cap on the
-    time step (s, 0 = none). Air needs no resistivity (H-phi formulation)."""
+    time step (s, 0 = none); ``accuracy``: target discretization error of the probes, as a
+    fraction of each probe's peak self-field (``"1 %"``); ``max_wall_s``: the run stops with a
+    ``SolverError`` after this wall time (s). Air needs no resistivity (H-phi formulation)."""
 
     rtol: float = 1e-3
     max_step_s: float = 0.0
+    accuracy: float = 0.01
+    max_wall_s: float = 7200.0
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"rtol": self.rtol}
+        d: dict[str, Any] = {
+            "rtol": self.rtol,
+            "accuracy": f"{self.accuracy * 100!r} %",
+            "max_wall": si(self.max_wall_s, "s"),
+        }
         if self.max_step_s:
             d["max_step"] = si(self.max_step_s, "s")
         return d
@@ -74,10 +86,21 @@ class SolverOptions:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SolverOptions:
         check_keys(d, SOLVER_KEYS, "solver")
-        return cls(
+        opts = cls(
             number(d, "rtol", "solver", 1e-3),
             quantity(d, "max_step", "time", "solver", default="0 s"),
+            quantity(d, "accuracy", "dimensionless", "solver", default="1 %"),
+            quantity(d, "max_wall", "time", "solver", default="2 h"),
         )
+        if not 1e-5 <= opts.accuracy < 1:
+            raise ValidationError(
+                f"solver.accuracy: must be between 0.001 % and 100 %, got {d.get('accuracy')!r}"
+            )
+        if not 0 < opts.max_wall_s < math.inf:
+            raise ValidationError(
+                f"solver.max_wall: must be a finite time > 0, got {d.get('max_wall')!r}"
+            )
+        return opts
 
 
 def snapshots_from_dict(d: Mapping[str, Any]) -> tuple[float, ...]:
@@ -104,7 +127,7 @@ def estimated_elements(area_m2: float, size_m: float) -> float:
 
 def check_bounded(area_m2: float, mesh: MeshOptions, duration_s: float, max_step_s: float) -> None:
     """Refuse (``ValidationError``, with the estimate) a mesh or a step cap past the limits."""
-    n = estimated_elements(area_m2, mesh.size_m)
+    n = estimated_elements(area_m2, mesh.size_m) if mesh.size_m else 0.0
     if n > mesh.max_elements:
         h_min = math.sqrt(area_m2 / (math.sqrt(3) / 4 * mesh.max_elements))
         raise ValidationError(

@@ -51,13 +51,16 @@ def test_example_parses_to_si():
     assert "bulk2" in repr(case) and "RampField(to_T=0, rate_T_h=4.8)" in repr(case)
 
 
-def test_default_mesh_size_follows_the_smallest_superconductor():
+def test_default_mesh_is_chosen_for_the_accuracy():
     d = base()
-    assert Case.from_dict(d).mesh.size_m == pytest.approx(1e-3)  # min(1 mm, 6 mm / 4)
-    d["stack"][0].update(thickness="2 mm")
-    assert Case.from_dict(d).mesh.size_m == pytest.approx(0.5e-3)
-    d["mesh"] = {"size": "2 mm"}
-    assert Case.from_dict(d).mesh.size_m == pytest.approx(2e-3)
+    c = Case.from_dict(d)
+    assert c.mesh.size_m == 0 and c.solver.accuracy == pytest.approx(0.01)  # refined to 1 %
+    d["mesh"] = {"size": "2 mm", "max_elements": 5000}
+    d["solver"] = {"accuracy": "0.5 %", "max_wall": "10 min"}
+    c = Case.from_dict(d)
+    assert c.mesh.size_m == pytest.approx(2e-3) and c.mesh.max_elements == 5000
+    assert c.solver.accuracy == pytest.approx(0.005) and c.solver.max_wall_s == 600
+    assert Case.from_dict(c.to_dict()) == c
 
 
 def test_round_trip_and_pickle():
