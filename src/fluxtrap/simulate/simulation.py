@@ -21,6 +21,7 @@ import pandas as pd
 
 from fluxtrap.errors import AnalysisError, SolverError, ValidationError
 from fluxtrap.simulate.case import MU0, Case
+from fluxtrap.units import to_A_cm2
 
 MAX_MAP_ROWS = 6  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
 
@@ -239,14 +240,14 @@ class Result:
         tri = self.mesh.triangles[self.conductor]
         pts = self.mesh.points * 1e3
         r0, r1, z0, z1 = self._extent()
-        jmax = max(np.abs(s.J_A_m2).max() for s in snaps) * 1e-4 or 1.0
+        jmax = to_A_cm2(max(np.abs(s.J_A_m2).max() for s in snaps)) or 1.0
         maps = self.field_maps([s.time_s for s in snaps])
         for row, s, m in zip(axes, snaps, maps, strict=True):
             pc = row[0].tripcolor(
                 pts[:, 0],
                 pts[:, 1],
                 tri,
-                facecolors=s.J_A_m2 * 1e-4,
+                facecolors=to_A_cm2(s.J_A_m2),
                 cmap="RdBu_r",
                 vmin=-jmax,
                 vmax=jmax,
