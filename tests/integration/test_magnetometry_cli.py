@@ -124,10 +124,17 @@ def test_tc_on_a_transition_writes_json(tmp_path, capsys):
         + "\n".join(f"{a:.6g},10,{b:.8g}" for a, b in zip(t, m_emu, strict=True))
     )
     out = tmp_path / "tc.json"
-    code, _, err = cli(capsys, "tc", str(csv), "--criterion", "0.9", "--out", str(out))
-    assert code == 0, err
-    (sweep,) = json.loads(out.read_text())["sweeps"]
-    assert sweep["tc_K"] == pytest.approx(38 + 0.5 * np.log(9), abs=0.05)
+    for criterion, sign in (("0.9", -1), ("shielded", -1), ("normal", 1)):
+        code, text, err = cli(capsys, "tc", str(csv), "--criterion", criterion, "--out", str(out))
+        assert code == 0, err
+        written = json.loads(out.read_text())
+        (sweep,) = written["sweeps"]
+        assert sweep["tc_K"] == pytest.approx(38 + sign * 0.5 * np.log(9), abs=0.02)
+        words = "90% shielded" if sign < 0 else "90% back to the normal state"
+        assert written["convention"] == sweep["convention"] == words
+        assert words in " ".join(text.split()) and sweep["tc_err_K"] < 0.02
+    code, _, err = cli(capsys, "tc", str(csv), "--criterion", "half")
+    assert code == 2 and "expected shielded, normal or a fraction" in err
 
 
 def test_creep_prints_and_writes(tmp_path, capsys):

@@ -118,37 +118,62 @@ def jc_command(
         console.print(f"wrote {plot}")
 
 
+def tc_criterion(criterion: str, level: float | None) -> tuple[str, float]:
+    """``--criterion shielded|normal`` (or a bare fraction: the default convention at that level)."""
+    from fluxtrap.errors import ValidationError
+    from fluxtrap.magnetometry.tc import CRITERIA, DEFAULT_CRITERION
+
+    name = criterion.strip().lower()
+    if name in CRITERIA:
+        return name, 0.9 if level is None else level
+    try:
+        fraction = float(name.rstrip("%")) / (100 if name.endswith("%") else 1)
+    except ValueError:
+        raise ValidationError(
+            f"--criterion {criterion!r}: expected shielded, normal or a fraction such as 0.9"
+        ) from None
+    return DEFAULT_CRITERION, fraction if level is None else level
+
+
 def tc_command(
     mt_file: Annotated[
         Path, typer.Argument(help="M(T) curve: Quantum Design .dat or CSV (ZFC and/or FC).")
     ],
     criterion: Annotated[
-        float,
+        str,
         typer.Option(
             "--criterion",
-            min=0.01,
-            max=0.99,
-            help="Tc where the moment is back to this fraction of the way from full shielding to the normal state.",
+            help="shielded: Tc where the transition is --level (90%) shielded (the published "
+            "work's 'the transition reached 90%', the default); normal: where the moment is back "
+            "--level of the way to the normal state. A bare fraction (0.9) is the level of the default.",
         ),
-    ] = 0.9,
+    ] = "shielded",
+    level: Annotated[
+        float | None,
+        typer.Option("--level", min=0.5, max=0.99, help="Fraction for the criterion (0.9)."),
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="JSON to write (Tc, onset, fit per sweep).")
+        Path | None, typer.Option("--out", help="JSON to write (Tc, uncertainty, fit per sweep).")
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Figure to write: M(T) with baseline and Tc.")
+        Path | None, typer.Option("--plot", help="Figure to write: M(T) with the fit and Tc.")
     ] = None,
     column: ColumnsOption = None,
 ) -> None:
-    """Tc from M(T): normal-state baseline, low-temperature plateau, Tc at the criterion and the onset."""
+    """Tc from M(T): a robust fit of a smooth step on a normal-state baseline; Tc off the fit, ± 1 sigma."""
     from fluxtrap.magnetometry.readers import read
-    from fluxtrap.magnetometry.tc import find_tc, split_sweeps
+    from fluxtrap.magnetometry.tc import criterion_text, find_tc, split_sweeps
 
+    name, fraction = tc_criterion(criterion, level)
+    convention = criterion_text(name, fraction)
     table = read(mt_file, columns=key_values(column, "--column") or None)
     sweeps = split_sweeps(table)
     results, reasons = [], []
     for sw in sweeps:
         try:
-            results.append(find_tc(sw, criterion=criterion, source=table.metadata.filename))
+            results.append(
+                find_tc(sw, criterion=name, level=fraction, source=table.metadata.filename)
+            )
         except AnalysisError as err:
             reasons.append(str(err))
     if plot:
@@ -159,10 +184,24 @@ def tc_command(
     if not results:
         raise AnalysisError("; ".join(reasons))
     shown = Table(
-        "sweep", f"Tc ({criterion:.0%}) (K)", "onset (K)", "step (emu)", title=mt_file.name
+        "sweep",
+        "Tc (K)",
+        "onset, 1% (K)",
+        "width (K)",
+        "step (emu)",
+        "outliers",
+        title=mt_file.name,
     )
     for r in results:
-        shown.add_row(r.sweep, f"{r.tc_K:.2f}", f"{r.onset_K:.2f}", f"{r.step_Am2 * 1e3:.3g}")
+        shown.add_row(
+            r.sweep,
+            f"{r.tc_K:.2f} ± {r.tc_err_K:.2g}",
+            f"{r.onset_K:.2f}",
+            f"{r.width_K:.2g}",
+            f"{r.step_Am2 * 1e3:.3g}",
+            str(r.n_outliers),
+        )
+    console.print(f"Tc criterion: {convention}", markup=False)
     console.print(shown)
     for why in reasons:
         console.print(f"[yellow]{why}[/]")
@@ -171,7 +210,9 @@ def tc_command(
             json.dumps(
                 {
                     "file": mt_file.name,
-                    "criterion": criterion,
+                    "criterion": name,
+                    "level": fraction,
+                    "convention": convention,
                     "sweeps": [r.to_dict() for r in results],
                     "not_found": reasons,
                 },
