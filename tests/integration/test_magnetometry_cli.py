@@ -305,3 +305,39 @@ def test_molecular_magnet_is_flagged_by_jc_and_measure_add(capsys, db):
     curves = {cv.kind: cv for cv in store.curves(rec.id)}
     (stored,) = curves["jc"].settings["warnings"]
     assert message in stored and curves["jc"].settings["virgin_slope_Am2_per_T"] > 0
+
+
+def test_creep_origin_in_a_logger_series_and_given(tmp_path, capsys):
+    """A logger series from the start of the field removal (4.8 T/h, 7 T -> 0 at 5250 s), then
+    relaxation 2.9 - b ln(1 + t/tau): the origin is found (late by tau ~ 10 s); --origin 0 (the old
+    behaviour) fits the ramp too and warns on stderr."""
+    k, b_true = 4.8 / 3600, 0.0136
+    t = np.arange(0, 5250 + 86400, 20.0)
+    tau = b_true / k
+    b = np.where(
+        t <= 5250,
+        np.minimum(7.0, 2.9 + k * (5250 - t)),
+        2.9 - b_true * np.log1p(np.maximum(t - 5250, 0) / tau),
+    )
+    series = tmp_path / "hall.csv"
+    series.write_text(
+        "time_s,B_T\n" + "\n".join(f"{a:.8g},{c:.10g}" for a, c in zip(t, b, strict=True))
+    )
+    out = tmp_path / "creep.json"
+    code, text, err = cli(capsys, "creep", str(series), "--out", str(out))
+    assert code == 0 and "warning" not in err, err
+    fit = json.loads(out.read_text())
+    assert fit["origin_from"] == "data" and 5250 <= fit["origin_s"] <= 5250 + tau + 40
+    assert fit["b_T"] == pytest.approx(b_true, rel=0.01) and fit["warnings"] == []
+    assert "found in the data" in " ".join(text.split())
+    code, text, err = cli(capsys, "creep", str(series), "--origin", "0 s", "--out", str(out))
+    assert code == 0 and "warning: hall.csv [B_T]: the residuals are not noise" in err
+    assert json.loads(out.read_text())["origin_from"] == "given"
+    # the exact origin, fitted from 20 s: the first minutes (t < 50 tau) bend off ln t, and it says so
+    code, text, err = cli(capsys, "creep", str(series), "--origin", "5250 s", "--out", str(out))
+    assert code == 0 and "the residuals are not noise" in err
+    code, text, err = cli(
+        capsys, "creep", str(series), "--origin", "5250 s", "--start", "600 s", "--out", str(out)
+    )
+    assert code == 0 and "warning" not in err
+    assert json.loads(out.read_text())["b_T"] == pytest.approx(b_true, rel=0.02)

@@ -36,6 +36,12 @@ TemperatureOption = Annotated[
     typer.Option("--temperature", help='Loop to analyse in a multi-temperature file, e.g. "5 K".'),
 ]
 REPORT_FIELDS_T = (0.5, 1.0, 2.0, 3.0, 5.0, 7.0)
+ORIGIN_FROM = {
+    "given": "given with --origin",
+    "applied": "where the applied field reached its final value",
+    "data": "the end of the field removal found in the data",
+    "clock": "the clock's zero: no field removal in the data",
+}
 
 
 def _edges(a: str, b: str, c: str) -> tuple[float, float, float]:
@@ -239,6 +245,14 @@ def creep_command(
         str | None,
         typer.Option("--start", help='Fit from this time after the origin, e.g. "60 s".'),
     ] = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            "--origin",
+            help='When the field removal ended, on the file\'s clock, e.g. "5250 s" (default: '
+            "from an applied_T column, else found in the data, else the clock's zero).",
+        ),
+    ] = None,
     column: Annotated[
         str | None, typer.Option("--column", help="Field column when there are several.")
     ] = None,
@@ -250,22 +264,28 @@ def creep_command(
     ] = None,
 ) -> None:
     """Flux creep: fit B(t) = a - b ln t, S = b / B(t0), decay in ppm/h at --at, extrapolated B."""
-    from fluxtrap.magnetometry.creep import fit_creep, read_series
+    from fluxtrap.magnetometry.creep import CreepResidualWarning, fit_creep, read_series
 
     time, field, applied, col = read_series(series_csv, column=column)
-    fit = fit_creep(
-        time,
-        field,
-        applied_T=applied,
-        start_s=parse(start, "time", "--start") if start else None,
-        source=series_csv.name,
-        column=col,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CreepResidualWarning)  # printed below from fit.warnings
+        fit = fit_creep(
+            time,
+            field,
+            applied_T=applied,
+            origin_s=parse(origin, "time", "--origin") if origin else None,
+            start_s=parse(start, "time", "--start") if start else None,
+            source=series_csv.name,
+            column=col,
+        )
+    for text in fit.warnings:
+        print(f"warning: {text}", file=sys.stderr)
     at_s = parse(at, "time", "--at") if at else fit.t_end_s
     sa, sb = np.sqrt(np.diag(fit.cov))
     console.print(
         f"{series_csv.name} [{col}]: {fit.n_points} points from t = {fit.t_start_s:.4g} s to "
-        f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock)",
+        f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock, "
+        f"{ORIGIN_FROM[fit.origin_from]})",
         markup=False,  # "[B_T]" is the column's name, not rich markup
     )
     shown = Table("quantity", "value")

@@ -1,10 +1,18 @@
 """Tc on a synthetic transition and on the real (non-superconducting) M(T) files; creep fits."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.magnetometry.creep import PPM_H, fit_creep, read_series
+from fluxtrap.magnetometry.creep import (
+    PPM_H,
+    CreepResidualWarning,
+    fit_creep,
+    ramp_end,
+    read_series,
+)
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
 from fluxtrap.magnetometry.tc import find_tc, split_sweeps, tc_from_table
@@ -189,7 +197,8 @@ A_PUB, B_PUB = 1.046, 4.80e-3  # published form B_T(t) = 1.046 - 4.80e-3 ln t (n
 
 def test_creep_fit_recovers_published_coefficients():
     t = np.geomspace(10, 1e6, 300)
-    fit = fit_creep(t, A_PUB - B_PUB * np.log(t))
+    fit = fit_creep(t, A_PUB - B_PUB * np.log(t))  # no kink: the clock starts at the origin
+    assert fit.origin_from == "clock" and fit.warnings == ()
     assert fit.a_T == pytest.approx(A_PUB, rel=1e-10) and fit.b_T == pytest.approx(B_PUB, rel=1e-9)
     for at in (3600.0, 3 * 86400.0, 3e7):
         analytic = B_PUB / ((A_PUB - B_PUB * np.log(at)) * at) * 3600 * 1e6
@@ -237,3 +246,77 @@ def test_creep_origin_from_applied_field():
 def test_creep_too_few_points():
     with pytest.raises(AnalysisError, match="needs at least 3"):
         fit_creep(np.array([0.0, 1.0, 2.0]), np.array([1.0, 0.9, 0.8]))
+
+
+def hall_logger(rate_T_h=4.8, b_T=0.0136, dt_s=10.0, hold_s=3 * 86400, noise_T=1e-4, seed=0):
+    """A Hall-probe logger series on the clock of the field removal (7 T -> 0 at ``rate_T_h``):
+    the probe holds 7 T until the front arrives, follows the ramp down to 2.9 T when the applied
+    field reaches zero at t0, then relaxes as 2.9 - b ln(1 + (t - t0)/tau) with tau = b / rate
+    (its slope continuous at t0, as a magnet's is). Returns (time_s, B_T, t0_s, tau_s)."""
+    k = rate_T_h / 3600
+    t0, tau = 7.0 / k, b_T / k
+    t = np.arange(0, t0 + hold_s, dt_s)
+    ramp = np.minimum(7.0, 2.9 + k * (t0 - t))
+    relax = 2.9 - b_T * np.log1p(np.maximum(t - t0, 0) / tau)
+    b = np.where(t <= t0, ramp, relax) + np.random.default_rng(seed).normal(0, noise_T, t.size)
+    return t, b, t0, tau
+
+
+def true_decay_ppm_h(at_s, b_T, tau_s):
+    """-dB/dt / B of 2.9 - b ln(1 + t/tau) at t = ``at_s`` after the origin, in ppm/h."""
+    return b_T / (at_s + tau_s) / (2.9 - b_T * np.log1p(at_s / tau_s)) * PPM_H
+
+
+@pytest.mark.parametrize(
+    "rate_T_h, dt_s, hold_s, noise_T",
+    [
+        (4.8, 10.0, 3 * 86400, 1e-4),
+        (4.8, 1.0, 6000, 1e-4),
+        (1.0, 30.0, 86400, 3e-4),
+        (20.0, 5.0, 20000, 1e-5),
+    ],
+)
+def test_creep_origin_found_in_a_logger_series_with_the_ramp(rate_T_h, dt_s, hold_s, noise_T):
+    """Before: the whole series fitted from the clock's zero (b = 0.26 T per ln t, 1398 ppm/h,
+    no warning, for the first case). Now the origin is found within tau + 3 samples of the true
+    end of the ramp, b within 1.5% (over a 6000 s hold the fitted 50 tau..600 tau still see ln(1 + t/tau)
+    bend: b 1.2% and the decay 1.0% low; 0.1% for the 3-day hold) and the decay at the end within
+    1.5%, and no residual warning."""
+    t, b, t0, tau = hall_logger(rate_T_h, dt_s=dt_s, hold_s=hold_s, noise_T=noise_T)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CreepResidualWarning)
+        fit = fit_creep(t, b)
+    assert fit.origin_from == "data"
+    assert t0 <= fit.origin_s <= t0 + tau + 3 * dt_s
+    assert fit.b_T == pytest.approx(0.0136, rel=0.015)
+    at = t[-1] - t0
+    assert fit.decay_ppm_per_h(at) == pytest.approx(true_decay_ppm_h(at, 0.0136, tau), rel=0.015)
+    assert fit.warnings == ()
+
+
+def test_creep_fitted_over_the_ramp_warns():
+    """Forcing the origin at the clock's zero (the old behaviour) fits the ramp too: it warns."""
+    t, b, _, _ = hall_logger()
+    with pytest.warns(CreepResidualWarning, match="the residuals are not noise"):
+        fit = fit_creep(t, b, origin_s=0.0, source="hall.csv")
+    assert fit.b_T > 0.2 and "hall.csv" in fit.warnings[0]
+
+
+def test_creep_warns_on_a_temperature_drift():
+    """A correct origin but a 2 mT step-like drift (a cryocooler hiccup) half way in ln t."""
+    t, b, t0, _ = hall_logger()
+    b = b - 2e-3 / (1 + np.exp(-(np.log(np.maximum(t - t0, 1)) - 8) * 4))
+    with pytest.warns(CreepResidualWarning, match="temperature drift"):
+        fit_creep(t, b, origin_s=t0)
+
+
+def test_creep_refuses_without_an_origin():
+    """Still on the ramp at the end of the series, or an absolute (epoch) clock: no origin."""
+    t, b, t0, _ = hall_logger(hold_s=0)
+    with pytest.raises(AnalysisError, match="cannot find the end of the field removal.*--origin"):
+        fit_creep(t, b, source="ramp.csv")
+    tt = np.geomspace(10, 1e5, 200)
+    with pytest.raises(AnalysisError, match="cannot find the end of the field removal"):
+        fit_creep(1.7e9 + tt, A_PUB - B_PUB * np.log(tt))
+    with pytest.raises(AnalysisError, match="cannot find the end"):
+        ramp_end(np.arange(5.0), np.ones(5))
