@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 A_HELP = 'Edge a (<= b) perpendicular to the field, with its unit, e.g. "0.5 mm".'
 B_HELP = 'Edge b (>= a) perpendicular to the field, e.g. "1.2 mm".'
 C_HELP = 'Edge c along the field, e.g. "2.8 mm".'
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Derive a Jc even from a loop that is not a superconductor's (recorded in the curve).",
+    ),
+]
 ColumnsOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -74,13 +81,17 @@ def jc_command(
     b: Annotated[str, typer.Option("--b", help=B_HELP)],
     c: Annotated[str, typer.Option("--c", help=C_HELP)],
     out: Annotated[
-        Path | None, typer.Option("--out", help="CSV to write (columns B_T,Jc_A_cm2).")
+        Path | None,
+        typer.Option(
+            "--out", help="CSV to write (columns B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated)."
+        ),
     ] = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Figure to write (PNG/PDF): loop and Jc(B).")
     ] = None,
     temperature: TemperatureOption = None,
     column: ColumnsOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Jc(B) of a bar from its M(H) loop (extended Bean: Jc = 20 dM / (a (1 - a/3b)))."""
     from fluxtrap.magnetometry.bean import jc_from_width
@@ -93,10 +104,14 @@ def jc_command(
     t = parse(temperature, "temperature", "--temperature") if temperature else None
     width = loop_width(table, temperature_K=t)
     with _printed_warnings():
-        jc = jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename)
+        jc = jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename, force=force)
     _warn(table.metadata.filename, table.metadata.skipped_lines, jc)
     shown = Table(
-        "B (T)", "Jc (A/cm²)", "", title=f"{loop_file.name}: Jc(B) at {jc.temperature_K:.3g} K"
+        "B (T)",
+        "Jc (A/cm²)",
+        "± 1σ",
+        "",
+        title=f"{loop_file.name}: Jc(B) at {jc.temperature_K:.3g} K",
     )
     for f in REPORT_FIELDS_T:
         if jc.field_T[0] <= f <= jc.field_T[-1]:
@@ -104,9 +119,15 @@ def jc_command(
             shown.add_row(
                 f"{f:g}",
                 f"{jc.at(f) * 1e-4:.4g}",
+                f"{jc.jc_err_A_cm2[k]:.2g}",
                 "not fully penetrated" if jc.unpenetrated[k] else "",
             )
     console.print(shown)
+    b_irr, cut = jc.settings["irreversibility_field_T"], jc.settings["cut_above_irreversibility"]
+    if cut:
+        console.print(
+            f"irreversible up to {b_irr:.3g} T: {cut} points above it (reversible loop) left out"
+        )
     flagged = jc.field_T[jc.unpenetrated]
     if flagged.size:
         console.print(
@@ -116,7 +137,10 @@ def jc_command(
         )
     if out:
         jc.to_csv(out)
-        console.print(f"wrote {out} ({jc.field_T.size} rows, B_T,Jc_A_cm2)")
+        console.print(
+            f"wrote {out} ({jc.field_T.size} rows, B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated; "
+            f"uncertainty from the {jc.settings['jc_err_from']})"
+        )
     if plot:
         from fluxtrap.magnetometry import plots
 
@@ -339,6 +363,7 @@ def measure_add(
     ] = "mh_loop",
     temperature: TemperatureOption = None,
     column: ColumnsOption = None,
+    force: ForceOption = False,
     by: Annotated[str | None, typer.Option("--by", help="Who recorded it.")] = None,
     db: DbOption = None,
 ) -> None:
@@ -364,6 +389,7 @@ def measure_add(
             c_m,
             temperature_K=t,
             columns=key_values(column, "--column") or None,
+            force=force,
         )
     _warn(file.name, metadata.get("skipped_lines", ()), jc)
     objectives = objective_values(spec, jc)

@@ -164,6 +164,10 @@ def read_jc_csv(path: str | Path) -> TableJc:
     """Read a ``B_T, Jc_A_cm2`` CSV (as ``fluxtrap jc`` writes) into a ``TableJc`` in A/m^2.
 
     Negative-field rows are folded onto |B| and duplicates averaged (a loop gives both branches).
+    Rows flagged ``unpenetrated`` = 1 (``fluxtrap jc``: the sample was not fully penetrated, the
+    extended Bean value is too low there) are left out. Below the first valid field, Jc(0) is
+    extrapolated log-linearly from the first five valid rows (never below the first valid value);
+    above the last one the table holds it.
     """
     import pandas as pd
 
@@ -177,11 +181,21 @@ def read_jc_csv(path: str | Path) -> TableJc:
         raise InputFileError(
             f"{p}: needs columns B_T and Jc_A_cm2, missing {', '.join(sorted(missing))}"
         )
+    flagged = df["unpenetrated"].fillna(0) > 0.5 if "unpenetrated" in df.columns else None
+    if flagged is not None:
+        df = df[~flagged]
     df = df[["B_T", "Jc_A_cm2"]].dropna()
     df = df[df["Jc_A_cm2"] > 0].assign(B_T=lambda d: d["B_T"].abs())
     df = df.groupby("B_T", as_index=False)["Jc_A_cm2"].mean().sort_values("B_T")
     if df.empty:
-        raise InputFileError(f"{p}: no rows with a positive Jc_A_cm2")
+        raise InputFileError(
+            f"{p}: no rows with a positive Jc_A_cm2 (and not flagged unpenetrated)"
+        )
+    if flagged is not None and flagged.any() and df["B_T"].iloc[0] > 0 and len(df) >= 2:
+        head = df.head(5)
+        slope = min(np.polyfit(head["B_T"], np.log(head["Jc_A_cm2"]), 1)[0], 0.0)
+        jc0 = head["Jc_A_cm2"].iloc[0] * np.exp(-slope * head["B_T"].iloc[0])
+        df = pd.concat([pd.DataFrame({"B_T": [0.0], "Jc_A_cm2": [jc0]}), df], ignore_index=True)
     return TableJc(
         tuple(df["B_T"].astype(float)), tuple(df["Jc_A_cm2"].astype(float) * 1e4), source=str(p)
     )
