@@ -376,3 +376,20 @@ def test_creep_origin_in_a_logger_series_and_given(tmp_path, capsys):
     )
     assert code == 0 and "warning" not in err
     assert json.loads(out.read_text())["b_T"] == pytest.approx(b_true, rel=0.02)
+
+
+def test_jc_of_a_partially_irreversible_loop(tmp_path, capsys):
+    """A 77 K-like loop, irreversible only below ~1.4 T, with the file's error column: Jc up to
+    the irreversibility field (the old analysis refused the whole loop), each row with its 1 sigma."""
+    from tests.unit.magnetometry.test_loops_bean import partially_irreversible
+
+    table, true = partially_irreversible()
+    path, out = tmp_path / "77K.dat", tmp_path / "jc.csv"
+    write_qd_dat(table, path, sample_name="B2-77K")
+    code, text, err = cli(capsys, "jc", str(path), *EDGES, "--out", str(out))
+    assert code == 0, err
+    text = " ".join(text.split())
+    assert "irreversible up to 1.4" in text and "uncertainty from the moment error column" in text
+    jc = JcCurve.from_csv(out)
+    assert 1.3 < jc.field_T[-1] < 1.5 and np.isfinite(jc.jc_err_A_m2).all()
+    assert jc.at(0.5) == pytest.approx(true(0.5), rel=0.01)
