@@ -289,6 +289,18 @@ def _fit(t: np.ndarray, m: np.ndarray, start: np.ndarray, loss: str, noise: floa
     return params, res.fun * mscale, jac @ conv
 
 
+def _start_values(t: np.ndarray, m: np.ndarray, tm: float, w: float) -> np.ndarray:
+    """(c0, c1, step, Tm, ln w) to start the fit: a line through the points above Tm + 4 w (a
+    constant if under 3), the step down to the median below Tm - 2 w (the full range if none)."""
+    normal, shielded = t > tm + 4 * w, t < tm - 2 * w
+    if normal.sum() >= 3:
+        c1, c0 = np.polyfit(t[normal], m[normal], 1)
+    else:
+        c1, c0 = 0.0, float(np.median(m[t > tm]))
+    step = c0 + c1 * t[0] - float(np.median(m[shielded])) if shielded.any() else np.ptp(m)
+    return np.array([c0, c1, step, tm, np.log(w)])
+
+
 def find_tc(
     sweep: Sweep,
     *,
@@ -334,18 +346,8 @@ def find_tc(
     top = tm + 4 * w + max(tm - tmin, 10.0)
     window = t <= top
     tw, mw = t[window], m[window]
-    x0 = (
-        np.polyfit(tw[tw > tm + 4 * w], mw[tw > tm + 4 * w], 1)
-        if np.sum(tw > tm + 4 * w) >= 3
-        else None
-    )
-    c1, c0 = x0 if x0 is not None else (0.0, float(np.median(mw[tw > tm])))
-    step0 = (
-        c0 + c1 * tmin - float(np.median(mw[tw < tm - 2 * w]))
-        if np.any(tw < tm - 2 * w)
-        else np.ptp(mw)
-    )
-    params, resid, _ = _fit(tw, mw, np.array([c0, c1, step0, tm, np.log(w)]), "soft_l1", noise)
+    start = _start_values(tw, mw, tm, w)
+    params, resid, _ = _fit(tw, mw, start, "soft_l1", noise)
     noise = float(1.4826 * np.median(np.abs(resid))) or noise
     inliers = np.abs(resid) <= _OUTLIER * noise
     params, r, jac = _fit(tw[inliers], mw[inliers], params, "linear", noise)
