@@ -307,9 +307,8 @@ def test_molecular_magnet_is_refused_by_jc_and_measure_add_unless_forced(tmp_pat
     code, _, err = cli(capsys, "jc", str(path), *EDGES, "--out", str(out))
     assert code == 2 and "not a superconductor's loop" in err and message in err, err
     assert not out.exists()
-    code, _, err = cli(
-        capsys, "measure", "add", "--db", db, "-c", NAME, "--sample", "B2", str(path), *EDGES
-    )
+    add = ("measure", "add", "--db", db, "-c", NAME, "--sample", "B2", str(path), *EDGES)
+    code, _, err = cli(capsys, *add)
     assert code == 2 and message in err and "--force" in err, err
     assert Store(db).measurements(NAME, "B2") == []  # nothing stored
     with warnings.catch_warnings(
@@ -319,20 +318,7 @@ def test_molecular_magnet_is_refused_by_jc_and_measure_add_unless_forced(tmp_pat
         code, _, err = cli(capsys, "jc", str(path), *EDGES, "--force")
     assert not [w for w in shown if issubclass(w.category, NotSuperconductingWarning)]
     assert code == 0 and f"warning: {path.name}: {message}" in err and "forced" in err, err
-    code, _, err = cli(
-        capsys,
-        "measure",
-        "add",
-        "--db",
-        db,
-        "-c",
-        NAME,
-        "--sample",
-        "B2",
-        str(path),
-        *EDGES,
-        "--force",
-    )
+    code, _, err = cli(capsys, *add, "--force")
     assert code == 0 and message in err, err
     store = Store(db)
     (rec,) = store.measurements(NAME, "B2")
