@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from collections.abc import Callable, Mapping
@@ -14,9 +13,8 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import InputFileError, ValidationError
-
-A_CM2 = 1e4  # A/m^2 per A/cm^2
-CSV_COLUMNS = ("B_T", "Jc_A_cm2", "Jc_err_A_cm2", "unpenetrated")  # the first two: contract
+from fluxtrap.jctable import jc_csv_text, log_interp, read_jc_columns
+from fluxtrap.units import A_CM2
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,7 +102,7 @@ class JcCurve:
                 raise ValidationError(
                     f"Jc(B) asked at {b[bad].ravel()[0]:.4g} T, outside the measured {lo:.4g}..{hi:.4g} T"
                 )
-        out = np.exp(np.interp(b, self.field_T, np.log(self.jc_A_m2)))
+        out = log_interp(b, self.field_T, self.jc_A_m2)
         return float(out) if out.ndim == 0 else out
 
     __call__ = at
@@ -163,17 +161,7 @@ class JcCurve:
         """Write the design's Jc table: ``B_T,Jc_A_cm2`` first (what ``jc.csv`` cases read), then
         ``Jc_err_A_cm2`` (1 sigma, empty where unknown) and ``unpenetrated`` (1 = not fully
         penetrated: the simulator's reader leaves those rows out)."""
-
-        def cell(v: float) -> str:
-            return f"{v:.6g}" if np.isfinite(v) else ""
-
-        lines = [",".join(CSV_COLUMNS)] + [
-            f"{b:.6g},{j:.6g},{cell(e)},{int(u)}"
-            for b, j, e, u in zip(
-                self.field_T, self.jc_A_cm2, self.jc_err_A_cm2, self.unpenetrated, strict=True
-            )
-        ]
-        text = "\n".join(lines) + "\n"
+        text = jc_csv_text(self.field_T, self.jc_A_m2, self.jc_err_A_m2, self.unpenetrated)
         if isinstance(path_or_buffer, str | Path):
             Path(path_or_buffer).write_text(text, encoding="utf-8")
         else:
@@ -183,40 +171,18 @@ class JcCurve:
     def from_csv(cls, path: str | Path, **kwargs: Any) -> JcCurve:
         """Read a ``B_T,Jc_A_cm2[,Jc_err_A_cm2][,unpenetrated]`` table (``fluxtrap jc --out``)."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputFileError(f"{path}: no such Jc table") from None
-        rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].startswith("#")]
-        header = [c.strip() for c in rows[0]] if rows else []
-        if header[:2] != ["B_T", "Jc_A_cm2"]:
-            raise InputFileError(f"{path}, line 1: expected the header 'B_T,Jc_A_cm2'")
-        optional = {c: header.index(c) for c in CSV_COLUMNS[2:] if c in header}
-        cols: dict[str, list[float]] = {c: [] for c in ("B_T", "Jc_A_cm2", *optional)}
-        for n, row in enumerate(rows[1:], start=2):
-            try:
-                cols["B_T"].append(float(row[0]))
-                cols["Jc_A_cm2"].append(float(row[1]))
-                for c, k in optional.items():
-                    cell = row[k].strip() if k < len(row) else ""
-                    cols[c].append(float(cell) if cell else np.nan)
-            except (ValueError, IndexError):
-                raise InputFileError(
-                    f"{path}, line {n}: expected numbers for {', '.join(cols)}, got {row}"
-                ) from None
-        err = cols.get("Jc_err_A_cm2")
-        flags = cols.get("unpenetrated")
+        columns = read_jc_columns(path)
         kwargs.setdefault("source", path.name)
         try:
             return cls(
-                field_T=np.array(cols["B_T"]),
-                jc_A_m2=np.array(cols["Jc_A_cm2"]) * A_CM2,
-                jc_err_A_m2=None if err is None else np.array(err) * A_CM2,
-                unpenetrated=None if flags is None else np.array(flags) > 0.5,
+                field_T=columns["B_T"],
+                jc_A_m2=columns["Jc_A_m2"],
+                jc_err_A_m2=columns.get("Jc_err_A_m2"),
+                unpenetrated=columns.get("unpenetrated"),
                 **kwargs,
             )
-        except ValidationError as exc:
-            raise InputFileError(f"{path}: {exc}") from None
+        except ValidationError as err:
+            raise InputFileError(f"{path}: {err}") from None
 
     def plot(self, ax: Any = None, *, label: str | None = None, color: str | None = None) -> Any:
         """Jc (A/cm^2, log scale) against B (T); unpenetrated points drawn hollow. Returns the axes."""
