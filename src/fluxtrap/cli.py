@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from fluxtrap import __version__
+from fluxtrap.calibrate_cli import register as register_calibrate
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli_common import (
     CampaignOption,
@@ -48,6 +49,7 @@ register_sweep(app)
 register_web(app)
 register_optimize(app)
 register_simulate(app)
+register_calibrate(app)
 
 
 @app.callback()

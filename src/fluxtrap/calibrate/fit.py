@@ -297,21 +297,7 @@ def calibrate(
     t0 = time.perf_counter()
     cases = (case,) if isinstance(case, Case) else tuple(case)
     series = (series,) if isinstance(series, Series) else tuple(series)
-    if not series:
-        raise ValidationError("calibrate: no measured series given")
-    for s in series:
-        if not 0 <= s.case < len(cases):
-            raise ValidationError(f"{s.name}: case index {s.case} but {len(cases)} case(s) given")
-        names = [p.name for p in cases[s.case].probes]
-        if s.probe not in names:
-            raise ValidationError(f"{s.name}: the case has no probe {s.probe!r}; probes: {names}")
-    params = (
-        tuple(fit)
-        if fit and all(isinstance(p, FitParameter) for p in fit)
-        else parse_fit(fit, cases[0], bounds)  # type: ignore[arg-type]
-    )
-    for c in cases[1:]:
-        apply(c, params, [p.start for p in params])  # every case must have the targets
+    params = check_request(cases, series, fit, bounds)
     model = Model(cases, series, params, runner, max_simulations)
     u_start = np.array([p.to_u(p.start) for p in params])
     chi2_start = model.chi2(u_start)
@@ -383,6 +369,32 @@ def calibrate(
         },
         warnings=tuple(warnings),
     )
+
+
+def check_request(
+    cases: Sequence[Case],
+    series: Sequence[Series],
+    fit: str | Sequence[str] | Sequence[FitParameter],
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+) -> tuple[FitParameter, ...]:
+    """The fit parameters, after checking that every series names a case and a probe it has and
+    every case has every target (before anything runs); ``ValidationError`` otherwise."""
+    if not series:
+        raise ValidationError("calibrate: no measured series given")
+    for s in series:
+        if not 0 <= s.case < len(cases):
+            raise ValidationError(f"{s.name}: case index {s.case} but {len(cases)} case(s) given")
+        names = [p.name for p in cases[s.case].probes]
+        if s.probe not in names:
+            raise ValidationError(f"{s.name}: the case has no probe {s.probe!r}; probes: {names}")
+    params = (
+        tuple(fit)
+        if fit and all(isinstance(p, FitParameter) for p in fit)
+        else parse_fit(fit, cases[0], bounds)  # type: ignore[arg-type]
+    )
+    for c in cases[1:]:
+        apply(c, params, [p.start for p in params])
+    return params
 
 
 def _scan(

@@ -66,9 +66,10 @@ class Series:
 
     @property
     def origin(self) -> float:
-        """The series' origin on its own clock (s)."""
+        """The series' origin on its own clock (s): where its ramp of ``applied_T`` reaches the
+        final value (see ``ramp_end``), else ``origin_s``, else 0."""
         if self.applied_T is not None:
-            return relaxation_origin(self.time_s, self.applied_T)
+            return ramp_end(self.time_s, self.applied_T)
         return float(self.origin_s or 0.0)
 
     def noise(self) -> tuple[np.ndarray, str]:
@@ -76,6 +77,18 @@ class Series:
         if self.sigma_T is not None:
             return self.sigma_T, "column"
         return np.full(self.time_s.shape, estimate_noise(self.field_T)), "estimated"
+
+
+def ramp_end(time_s: np.ndarray, applied_T: np.ndarray, tolerance_T: float = 1e-6) -> float:
+    """When the applied field reached its final value (s): the last ramp step extrapolated
+    linearly to the final value, so a file sampled every 20 s still gives its origin to well
+    under a second (``relaxation_origin`` gives the first sample at the final value)."""
+    at_final = relaxation_origin(time_s, applied_T, tolerance_T)
+    i = int(np.searchsorted(time_s, at_final)) - 1  # the last sample still on the ramp
+    if i < 1 or applied_T[i] == applied_T[i - 1]:
+        return at_final
+    slope = (applied_T[i] - applied_T[i - 1]) / (time_s[i] - time_s[i - 1])
+    return float(np.clip(time_s[i] + (applied_T[-1] - applied_T[i]) / slope, time_s[i], at_final))
 
 
 def estimate_noise(field_T: np.ndarray) -> float:

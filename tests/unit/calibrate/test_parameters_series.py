@@ -119,10 +119,10 @@ def probes_table(origin: float = 100.0) -> pd.DataFrame:
 def test_alignment_by_applied_column_by_origin_and_by_file_clock():
     probes = probes_table()
     # a series on its own clock starting 500 s earlier, with its applied field: origin 600 s
-    t = np.linspace(520, 1100, 30)
+    t = np.linspace(520, 1100, 30) + 7.0  # no sample falls on the ramp's end at 600 s
     s = Series("a", t, np.ones_like(t), "gap", applied_T=np.clip(1 - (t - 500) / 100, 0, 1))
     a = align(s, probes)
-    assert s.origin == pytest.approx(t[np.argmax(t >= 600)])
+    assert s.origin == pytest.approx(600.0)  # between samples 580 and 600 + 1/29 of the step
     assert a.shift_s == pytest.approx(100.0 - s.origin)
     same = Series("b", t - s.origin, np.ones_like(t), "gap")  # t = 0 at the origin already
     assert align(same, probes).sim_time_s == pytest.approx(a.sim_time_s)
