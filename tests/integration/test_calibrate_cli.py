@@ -1,5 +1,6 @@
 """``fluxtrap calibrate`` end to end on a 2-worker local Dask cluster: calibrate.json, figures,
-fitted case, predictions; a rerun served from the case cache; bad input refused before any run.
+fitted case, predictions, the record in the store; a rerun served from the case cache; bad input
+refused before any run.
 
 One parameter (the Jc scale) on a coarse 4 mm disk keeps it to a handful of simulations; the
 measured file comes from the same case at Jc scale 0.9 on a 2 mm mesh with 2 mT of noise.
@@ -15,6 +16,7 @@ import pytest
 
 from fluxtrap.calibrate import apply, parse_fit
 from fluxtrap.simulate import Case, simulate
+from fluxtrap.store import Store
 
 from ..conftest import cli
 
@@ -65,7 +67,8 @@ def test_calibrate_command_writes_the_result_and_reuses_the_cache(files, capsys)
     out = files / "out"
     args = ["calibrate", str(files / "disk.toml"), str(files / "hall.csv"), "--probe", "top",
             "--fit", "sc.jc_scale", "--out", str(out), "--origin", "5 min", "--scan", "0",
-            "--predict", str(files / "longer.toml"), "--at", "1000 s"]  # fmt: skip
+            "--predict", str(files / "longer.toml"), "--at", "1000 s",
+            "--db", str(files / "lab.db"), "--by", "rita"]  # fmt: skip
     code, stdout, _ = cli(capsys, *args)
     assert code == 0, stdout
     res = json.loads((out / "calibrate.json").read_text())
@@ -85,6 +88,11 @@ def test_calibrate_command_writes_the_result_and_reuses_the_cache(files, capsys)
     again = json.loads((out / "calibrate.json").read_text())
     assert code == 0 and again["simulations_cached"] == again["simulations"] + 2  # + prediction
     assert again["parameters"]["sc.jc_scale"]["value"] == k["value"]
+    first, second = Store(str(files / "lab.db")).calibrations()  # each run recorded
+    assert first.parameters["sc.jc_scale"] == (k["value"], k["sigma"]) and first.fits
+    assert first.series[0]["filename"] == "hall.csv" and first.created_by == "rita"
+    stored = Store(str(files / "lab.db")).simulation(first.simulation_id)  # the fitted case's run
+    assert stored.case_hash == res["fitted_case_key"] and len(stored.probes) > 10
 
 
 def test_a_trace_that_cannot_be_fitted_exits_1_with_its_outputs(files, capsys):

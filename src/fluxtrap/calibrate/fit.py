@@ -76,6 +76,9 @@ class Trace:
     start_T: np.ndarray
     fitted_T: np.ndarray
 
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in self.__dict__.items()}
+
 
 @dataclass(frozen=True, eq=False)
 class Calibration:
@@ -122,7 +125,8 @@ class Calibration:
 
     def to_dict(self) -> dict[str, Any]:
         """``calibrate.json``: parameters (value, sigma, unit, start, bounds), covariance,
-        correlation, misfit, series, profile, scan, simulations, wall time, warnings."""
+        correlation, misfit, series, traces (measured, start and fitted model per series),
+        profile, scan, simulations, wall time, warnings."""
         names = [p.name for p in self.parameters]
         return {
             "parameters": {
@@ -147,6 +151,7 @@ class Calibration:
                 "fits": all(s.fits for s in self.series),
             },
             "series": [s.to_dict() for s in self.series],
+            "traces": [t.to_dict() for t in self.traces],
             "profile": self.profile,
             "scan": self.scan,
             "simulations": self.simulations,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import console
+from fluxtrap.cli.common import DbOption, console, store_from
 from fluxtrap.units import parse
 
 
@@ -83,11 +83,25 @@ def calibrate_command(
             "Default: the end of every protocol step.",
         ),
     ] = None,
+    db: DbOption = None,
+    campaign: Annotated[
+        str | None,
+        typer.Option("--campaign", "-c", help="Record the calibration under this campaign."),
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who ran it (recorded).")] = None,
 ) -> None:
     """Fit material parameters to measured probe series (the simulator as the model), with
-    uncertainties; exits 1 when a series is not fitted (the outputs are written all the same)."""
+    uncertainties; exits 1 when a series is not fitted (the outputs are written all the same).
+    With --db or --campaign the calibration is also recorded in the store, with its measured
+    files and the simulation of the fitted case."""
     from fluxtrap.calibrate import parse_bounds
-    from fluxtrap.workflows.calibrate import run_calibration
+    from fluxtrap.workflows.calibrate import run_calibration, store_calibration
+
+    store = None
+    if db is not None or campaign is not None:
+        store = store_from(db)
+        if campaign is not None:
+            store.campaign(campaign)  # an unknown campaign fails before the run, not after it
 
     run = run_calibration(
         case,
@@ -137,5 +151,11 @@ def calibrate_command(
     for w in cal.warnings:
         console.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False)
     console.print(f"wrote {', '.join(f.name for f in run.files)} to {out}")
+    if store is not None:
+        rec = store_calibration(store, run, case, measured, probe, out / "cache",
+                                campaign=campaign, created_by=by)  # fmt: skip
+        console.print(
+            f"recorded calibration {rec.id} (simulation {rec.simulation_id} of the fitted case)"
+        )
     if not all(s.fits for s in cal.series):
         raise typer.Exit(code=1)

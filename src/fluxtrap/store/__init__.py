@@ -1,7 +1,8 @@
 """Experiment store: campaigns, samples, raw measurement files, derived curves, suggestions, users,
-simulations."""
+simulations, calibrations."""
 
 from fluxtrap.store.store import (
+    CalibrationRecord,
     CampaignRecord,
     CurveData,
     CurveRecord,
@@ -15,6 +16,7 @@ from fluxtrap.store.store import (
 )
 
 __all__ = [
+    "CalibrationRecord",
     "CampaignRecord",
     "CurveData",
     "CurveRecord",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -30,6 +31,7 @@ from fluxtrap.calibrate.runners import Outcome
 from fluxtrap.errors import InputFileError, SolverError, ValidationError
 from fluxtrap.magnetometry.creep import read_series
 from fluxtrap.simulate import Case
+from fluxtrap.store import CalibrationRecord, Store
 from fluxtrap.sweep import Cache, _client, case_key, run_case
 
 
@@ -163,7 +165,7 @@ def run_calibration(
         preds = tuple(predict(cal, t, since_origin_s=predict_at_s, runner=runner) for t in targets)
     wall = time.perf_counter() - t0
     fitted = cal.fitted_cases[0]
-    summary = cal.to_dict() | {
+    summary = _finite(cal.to_dict()) | {
         "wall_s": round(wall, 3),
         "simulations_cached": runner.cached,
         "case": {"file": str(case), "sha256": _sha256(case)},
@@ -173,12 +175,13 @@ def run_calibration(
         ],
         "fitted_case_key": case_key(fitted),
         "predictions": [
-            p.to_dict() | {"file": str(f)} for p, f in zip(preds, predict_cases, strict=True)
+            _finite(p.to_dict()) | {"file": str(f)}
+            for p, f in zip(preds, predict_cases, strict=True)
         ],
     }
     out.mkdir(parents=True, exist_ok=True)
     files = [out / "calibrate.json", out / "fitted_case.toml"]
-    files[0].write_text(json.dumps(summary, indent=2, default=float))
+    files[0].write_text(json.dumps(summary, indent=2, allow_nan=False))
     files[1].write_text(fitted.to_toml())
     files += write_figures(cal, out)
     if preds:
@@ -187,6 +190,52 @@ def run_calibration(
             [p.table.assign(case=str(f)) for p, f in zip(preds, predict_cases, strict=True)]
         ).to_csv(files[-1], index=False)
     return CalibrationRun(cal, preds, tuple(files), runner.cached, summary)
+
+
+def store_calibration(
+    store: Store,
+    run: CalibrationRun,
+    case: Path,
+    measured: Sequence[Path],
+    probes: Sequence[str],
+    cache_dir: Path,
+    *,
+    campaign: str | None = None,
+    created_by: str | None = None,
+) -> CalibrationRecord:
+    """Record ``run`` in ``store``: the case file's text, calibrate.json, the fitted case, the
+    measured files' bytes (linked to stored measurements with the same bytes) and the fitted
+    case's simulation from the run's cache (stored as a simulation and linked)."""
+    names = list(probes) * len(measured) if len(probes) == 1 else list(probes)
+    key = run.summary["fitted_case_key"]
+    hit = Cache(Path(cache_dir)).get(key)
+    traces = Path(cache_dir) / f"{key}-probes.csv"
+    simulation = (
+        (hit.get("summary", {}), traces.read_bytes())
+        if hit and hit.get("status") == "done" and traces.is_file()
+        else None
+    )
+    return store.add_calibration(
+        run.calibration.cases[0],
+        Path(case).read_text(),
+        run.calibration.fitted_cases[0],
+        run.summary,
+        [(p.name, p.read_bytes(), n) for p, n in zip(measured, names, strict=True)],
+        simulation=simulation,
+        campaign=campaign,
+        created_by=created_by,
+    )
+
+
+def _finite(x: Any) -> Any:
+    """``x`` with every non-finite float as None (JSON has no NaN or infinity)."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 def _sha256(path: Path) -> str:
