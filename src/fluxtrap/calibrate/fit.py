@@ -409,6 +409,12 @@ def _scan(
     best point (lowest chi^2, the start included) and the table of every grid point."""
     if points < 2:
         return [], u_start
+    size = points ** sum(not p.nuisance for p in model.params)
+    if size > model.max_simulations:
+        raise ValidationError(
+            f"--scan {points}: a grid of {size} simulations exceeds the cap of "
+            f"{model.max_simulations}; fewer points per parameter"
+        )
     axes = [
         np.linspace(lo, hi, points) if not p.nuisance else [u0]
         for p, lo, hi, u0 in zip(model.params, model.lo, model.hi, u_start, strict=True)

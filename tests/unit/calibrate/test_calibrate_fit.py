@@ -224,7 +224,9 @@ def test_bad_requests_are_clear_errors():
     run = runner_of(linear_model)
     with pytest.raises(ValidationError, match="no probe 'centre'"):
         calibrate(case, Series("x", series.time_s, series.field_T, "centre"), "sc.n", runner=run)
-    with pytest.raises(ValidationError, match="cap of 5"):
-        calibrate(case, series, "sc.n,sc.jc_scale", scan=4, max_simulations=5, runner=run)
+    with pytest.raises(ValidationError, match="grid of 1000000 simulations exceeds the cap"):
+        calibrate(case, series, "sc.n,sc.jc_scale,sc.e0", scan=100, runner=run)
+    with pytest.raises(ValidationError, match="would exceed the cap of 5"):
+        calibrate(case, series, "sc.n,sc.jc_scale", scan=2, max_simulations=5, runner=run)
     with pytest.raises(ValidationError, match="not a parameter of this case"):
         calibrate(case, series, "copper.n", runner=run)
