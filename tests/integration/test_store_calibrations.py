@@ -16,7 +16,6 @@ from fluxtrap.errors import NotFoundError, ValidationError
 from fluxtrap.simulate import Case, simulate
 from fluxtrap.store import Store
 from fluxtrap.store.store import alembic_config
-from fluxtrap.sweep import case_key
 
 from .test_store_simulations import NAME, QUICK_CASE
 
@@ -43,8 +42,9 @@ def test_calibration_round_trip_with_its_links(store, fitted):
     case, better, run, result = fitted
     store.add_sample(NAME, "B2", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5})
     meas = store.add_measurement(NAME, "B2", "hall_series", "hall.csv", HALL)
+    series = [("hall.csv", HALL, "surface"), ("b.csv", OTHER, "surface")]
     rec = store.add_calibration(
-        case, QUICK_CASE, better, result, [("hall.csv", HALL, "surface"), ("b.csv", OTHER, "surface")],
+        case, QUICK_CASE, better, better.to_toml(), result, series,
         simulation=(run.summary(), run.probes_csv()), campaign=NAME, created_by="rita",
     )  # fmt: skip
     assert (rec.fit, rec.fits, rec.campaign, rec.created_by) == (
@@ -58,13 +58,11 @@ def test_calibration_round_trip_with_its_links(store, fitted):
     assert rec.series[1]["sha256"] == hashlib.sha256(OTHER).hexdigest()
     assert store.calibration_series(rec.id, 1) == OTHER
     sim = store.simulation(rec.simulation_id)
-    assert sim.probes_csv == run.probes_csv() and sim.case_hash == case_key(better)
+    assert sim.probes_csv == run.probes_csv() and sim.case_hash == better.key()
     stored_fit = Case.from_dict(tomli.loads(rec.fitted_case_toml)).material("bulk").jc.jc0_A_m2
     assert stored_fit == pytest.approx(0.9 * case.material("bulk").jc.jc0_A_m2)
     back = store.calibration(rec.id)
-    assert (
-        back.result == result and back.case_toml == QUICK_CASE and back.case_hash == case_key(case)
-    )
+    assert back.result == result and back.case_toml == QUICK_CASE and back.case_hash == case.key()
     assert (
         [x.id for x in store.calibrations(NAME)] == [rec.id] == [x.id for x in store.calibrations()]
     )
@@ -76,13 +74,19 @@ def test_refused_calibrations_write_nothing(store, fitted):
     case, better, run, result = fitted
     sim = (run.summary(), run.probes_csv())
     with pytest.raises(ValidationError, match="needs the measured series"):
-        store.add_calibration(case, QUICK_CASE, better, result, [], simulation=sim)
+        store.add_calibration(
+            case, QUICK_CASE, better, better.to_toml(), result, [], simulation=sim
+        )
     with pytest.raises(ValidationError, match="empty or not bytes"):
-        store.add_calibration(case, QUICK_CASE, better, result, [("x.csv", b"", "surface")])
+        store.add_calibration(
+            case, QUICK_CASE, better, better.to_toml(), result, [("x.csv", b"", "surface")]
+        )
     with pytest.raises(ValidationError, match="parameters and misfit"):
-        store.add_calibration(case, QUICK_CASE, better, {"parameters": {}}, [("x.csv", HALL, "s")])
+        store.add_calibration(
+            case, QUICK_CASE, better, better.to_toml(), {"parameters": {}}, [("x.csv", HALL, "s")]
+        )
     with pytest.raises(NotFoundError, match="no campaign named 'nope'"):
-        store.add_calibration(case, QUICK_CASE, better, result, [("x.csv", HALL, "surface")],
+        store.add_calibration(case, QUICK_CASE, better, better.to_toml(), result, [("x.csv", HALL, "surface")],
                               simulation=sim, campaign="nope")  # fmt: skip
     assert store.calibrations() == [] and store.simulations() == []
 

@@ -23,8 +23,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from fluxtrap.demo.results import DemoResult, best_so_far  # noqa: E402
 from fluxtrap.magnetometry import plots as mplots  # noqa: E402
-from fluxtrap.optimize.campaign_loop import campaign_optimizer  # noqa: E402
 from fluxtrap.optimize.plots import model_slices, plot_slice_2d  # noqa: E402
+from fluxtrap.workflows.suggest import campaign_optimizer  # noqa: E402
 
 if TYPE_CHECKING:
     from fluxtrap.store import Store

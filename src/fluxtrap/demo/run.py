@@ -7,7 +7,7 @@ Jc(B), the campaign objective (Jc at 3 T, 5 K) is read off it, and all of it goe
 in one transaction, as ``fluxtrap measure add`` does:
 
 - researcher-driven: a coarse one-factor-at-a-time grid (50 C steps first), ``ResearcherLoop``;
-- data-driven: Bayesian optimization (``optimize.campaign_loop.suggest``: each suggestion is
+- data-driven: Bayesian optimization (``workflows.suggest.suggest``: each suggestion is
   stored and its sample linked to it) started from the researchers' first samples.
 
 The best sample of each loop then feeds the trapped-field simulation of the published two-disk
@@ -40,10 +40,11 @@ from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.demo.report import write_report
 from fluxtrap.demo.results import DemoResult, DemoSettings, Trial
 from fluxtrap.magnetometry import JcCurve, fit_creep
-from fluxtrap.magnetometry.pipeline import derive, objective_values
-from fluxtrap.optimize.campaign_loop import campaign_optimizer, suggest
 from fluxtrap.simulate import Case, Simulation
 from fluxtrap.store import Store
+from fluxtrap.workflows.measurements import record_measurement
+from fluxtrap.workflows.simulations import record_simulation
+from fluxtrap.workflows.suggest import campaign_optimizer, suggest
 
 # The researchers' starting point and steps (campaign units: degC/min, degC, min), as in the
 # published study: temperature in 50 C steps at 50 C/min and 5 min, then the dwell, then the ramp.
@@ -185,27 +186,24 @@ class _Campaign:
             notes=f"SYNTHETIC sample of fluxtrap's virtual lab (seed {self.lab.seed}); not a real bulk",
         )
         # the path of `fluxtrap measure add`: derive from the file's bytes, read the objectives, store
-        metadata, curves, jc = derive("mh_loop", sample.content, sample.filename, *sample.cut_m)
-        objectives = objective_values(self.spec, jc)
-        self.store.add_measurement(
+        done = record_measurement(
+            self.store,
             self.spec.name,
             label,
-            "mh_loop",
             sample.filename,
             sample.content,
-            temperature_K=jc.temperature_K,
-            metadata={
-                **metadata,
+            sample.cut_m,
+            recorded_by=DEMO_USER,
+            extra_metadata={
                 "virtual_lab": {
                     "synthetic": True,
                     "seed": self.lab.seed,
                     "sample_seed": sample.seed,
-                },
+                }
             },
-            curves=curves,
-            objectives=objectives,
-            recorded_by=DEMO_USER,
+            spec=self.spec,
         )
+        jc, objectives = done.jc, done.objectives
         self.jc[label] = jc
         return Trial(label, origin, dict(params), objectives[self.objective], suggestion_id)
 
@@ -335,13 +333,8 @@ def run_demo(
     result = Simulation(case).run(progress=not quiet)
     wall["simulation_s"] = time.perf_counter() - t1
     # the same record as `fluxtrap simulate --db --campaign`: the report's files are its copies
-    sim = store.add_simulation(
-        case,
-        case.to_toml(),
-        summary=result.summary(),
-        probes_csv=result.probes_csv(),
-        campaign=spec.name,
-        created_by=DEMO_USER,
+    sim = record_simulation(
+        store, case, case.to_toml(), result, campaign=spec.name, created_by=DEMO_USER
     )
     df = result.probes
     # B = a - b ln t holds once the currents have relaxed from the ramp: fit the last decade of the hold

@@ -1,7 +1,7 @@
 """Experiment store: campaigns, samples, raw measurement files, derived curves, suggestions, users,
 simulations, calibrations."""
 
-from fluxtrap.store.store import (
+from fluxtrap.store.records import (
     CalibrationRecord,
     CampaignRecord,
     CurveData,
@@ -9,11 +9,10 @@ from fluxtrap.store.store import (
     MeasurementRecord,
     SampleRecord,
     SimulationRecord,
-    Store,
     SuggestionRecord,
     UserRecord,
-    resolve_url,
 )
+from fluxtrap.store.store import Store, resolve_url
 
 __all__ = [
     "CalibrationRecord",

@@ -32,7 +32,8 @@ from fluxtrap.errors import InputFileError, SolverError, ValidationError
 from fluxtrap.magnetometry.creep import read_series
 from fluxtrap.simulate import Case
 from fluxtrap.store import CalibrationRecord, Store
-from fluxtrap.sweep import Cache, _client, case_key, run_case
+from fluxtrap.workflows.sweep.cache import Cache
+from fluxtrap.workflows.sweep.runner import _client, run_case
 
 
 class DaskRunner:
@@ -55,7 +56,7 @@ class DaskRunner:
         self._stack.close()
 
     def __call__(self, cases: Sequence[Case]) -> list[Outcome]:
-        keys = [case_key(c) for c in cases]
+        keys = [c.key() for c in cases]
         out: dict[str, Outcome] = {}
         todo = {}
         for key, case in zip(keys, cases, strict=True):
@@ -173,7 +174,7 @@ def run_calibration(
             {"file": str(p), "sha256": _sha256(p), "probe": s.probe, "series": s.name}
             for p, s in zip(measured, series, strict=True)
         ],
-        "fitted_case_key": case_key(fitted),
+        "fitted_case_key": fitted.key(),
         "predictions": [
             _finite(p.to_dict()) | {"file": str(f)}
             for p, f in zip(preds, predict_cases, strict=True)
@@ -219,6 +220,7 @@ def store_calibration(
         run.calibration.cases[0],
         Path(case).read_text(),
         run.calibration.fitted_cases[0],
+        run.calibration.fitted_cases[0].to_toml(),
         run.summary,
         [(p.name, p.read_bytes(), n) for p, n in zip(measured, names, strict=True)],
         simulation=simulation,

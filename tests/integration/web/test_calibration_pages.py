@@ -47,7 +47,7 @@ def recorded(lab):
     for cal, name in ((good, "bulk pair, 5 K"), (jump, "with a flux jump")):
         result = cal.to_dict() | {"wall_s": 1.5}
         result = {k: v for k, v in result.items() if k != "scan"}
-        ids.append(store.add_calibration(case, QUICK_CASE, cal.fitted_cases[0], result,
+        ids.append(store.add_calibration(case, QUICK_CASE, cal.fitted_cases[0], cal.fitted_cases[0].to_toml(), result,
                                          [("hall.csv", HALL, "surface")], name=name,
                                          campaign=NAME, created_by="alice").id)  # fmt: skip
     lab.client.cookies.set("fluxtrap_token", TOKENS["alice"])
