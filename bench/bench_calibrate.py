@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fluxtrap.calibrate import PoolRunner, Series, calibrate, serial
-from fluxtrap.calibrate.plots import write_figures
 from fluxtrap.magnetometry.creep import fit_creep
 from fluxtrap.simulate import Case
+from fluxtrap.simulate.calibrate import PoolRunner, Series, calibrate, serial
+from fluxtrap.simulate.calibrate.plots import write_figures
 
 ROOT = Path(__file__).parents[1]
 CASE = ROOT / "examples" / "paper_bulk_pair.toml"

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fluxtrap.calibrate import apply, parse_fit
 from fluxtrap.simulate import Case, simulate
+from fluxtrap.simulate.calibrate import apply, parse_fit
 from fluxtrap.store import Store
 
 from ..conftest import cli

@@ -11,9 +11,9 @@ import tomli
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
-from fluxtrap.calibrate import apply, parse_fit
 from fluxtrap.errors import NotFoundError, ValidationError
 from fluxtrap.simulate import Case, simulate
+from fluxtrap.simulate.calibrate import apply, parse_fit
 from fluxtrap.store import Store
 from fluxtrap.store.store import alembic_config
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fluxtrap.calibrate import PoolRunner, Series, apply, calibrate, parse_fit
-from fluxtrap.calibrate.predict import predict
 from fluxtrap.magnetometry.creep import relaxation_origin
 from fluxtrap.simulate import Case, simulate
+from fluxtrap.simulate.calibrate import PoolRunner, Series, apply, calibrate, parse_fit
+from fluxtrap.simulate.calibrate.predict import predict
 
 N_TRUE, K_TRUE, NOISE_T = 25.0, 0.8, 3e-3
 FINE = {"mesh_size_m": 1.25e-3, "rtol": 3e-4}

@@ -94,7 +94,7 @@ def calibrate_command(
     uncertainties; exits 1 when a series is not fitted (the outputs are written all the same).
     With --db or --campaign the calibration is also recorded in the store, with its measured
     files and the simulation of the fitted case."""
-    from fluxtrap.calibrate import parse_bounds
+    from fluxtrap.simulate.calibrate import parse_bounds
     from fluxtrap.workflows.calibrate import run_calibration, store_calibration
 
     store = None

@@ -14,6 +14,7 @@ from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
 from fluxtrap.errors import InputFileError
 from fluxtrap.store import Store
+from fluxtrap.units import to_A_cm2
 
 campaign_app = typer.Typer(help="Create and inspect campaigns.", no_args_is_help=True)
 sample_app = typer.Typer(help="Record and list samples.", no_args_is_help=True)
@@ -87,7 +88,7 @@ def _objective_header(o) -> str:
 def _objective_cell(value: float, o) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    return f"{value * 1e-4:.4g}" if o.quantity == "jc" else f"{value:.4g}"
+    return f"{to_A_cm2(value):.4g}" if o.quantity == "jc" else f"{value:.4g}"
 
 
 # -- samples ----------------------------------------------------------------------------------

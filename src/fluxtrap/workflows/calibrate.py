@@ -1,7 +1,7 @@
 """Calibrate a case file against measured series files: read, fit on Dask with the sweep's case
 cache, predict other cases, write ``DIR/calibrate.json`` and the figures.
 
-The kernel (``fluxtrap.calibrate``) takes values; this use case adds the files and the cluster:
+The kernel (``fluxtrap.simulate.calibrate``) takes values; this use case adds the files and the cluster:
 measured CSVs are read as ``fluxtrap creep``/``compare`` read them (time and field columns by
 their units, ``applied_T`` if present), the simulations run on Dask through the sweep's
 ``run_case`` and are cached under ``DIR/cache/<case key>`` like sweep variants, so a rerun of the
@@ -23,14 +23,14 @@ from typing import Any
 
 import pandas as pd
 
-from fluxtrap.calibrate import Calibration, Series, calibrate
-from fluxtrap.calibrate.fit import check_request
-from fluxtrap.calibrate.plots import write_figures
-from fluxtrap.calibrate.predict import Prediction, predict
-from fluxtrap.calibrate.runners import Outcome
 from fluxtrap.errors import InputFileError, SolverError, ValidationError
 from fluxtrap.magnetometry.creep import read_series
 from fluxtrap.simulate import Case
+from fluxtrap.simulate.calibrate import Calibration, Series, calibrate
+from fluxtrap.simulate.calibrate.fit import check_request
+from fluxtrap.simulate.calibrate.plots import write_figures
+from fluxtrap.simulate.calibrate.predict import Prediction, predict
+from fluxtrap.simulate.calibrate.runners import Outcome
 from fluxtrap.store import CalibrationRecord, Store
 from fluxtrap.workflows.sweep.cache import Cache
 from fluxtrap.workflows.sweep.runner import _client, run_case

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import tomli
 
-from fluxtrap.calibrate import Series, calibrate
 from fluxtrap.simulate import Case
+from fluxtrap.simulate.calibrate import Series, calibrate
 
 from ..test_store_simulations import QUICK_CASE
 from .conftest import NAME, TOKENS

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fluxtrap.calibrate import Series, apply, estimate_noise, parse_bounds, parse_fit
-from fluxtrap.calibrate.series import align, simulated_at
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.simulate import Case, CurveJc
+from fluxtrap.simulate.calibrate import Series, apply, estimate_noise, parse_bounds, parse_fit
+from fluxtrap.simulate.calibrate.series import align, simulated_at
 
 
 def two_bulks() -> Case:
@@ -69,7 +69,7 @@ def test_star_applies_to_every_superconductor_and_curves_scale_too():
     assert out.material("a").n == out.material("b").n == 50.0
     assert out.material("a").jc.at(0.0) == pytest.approx(6e8)
     curve = CurveJc(Curve(), name="measured")
-    from fluxtrap.calibrate.parameters import scaled_jc
+    from fluxtrap.simulate.calibrate.parameters import scaled_jc
 
     scaled = scaled_jc(curve, 0.25)
     assert scaled.at(np.array([1.0])) == pytest.approx([1.25e8])

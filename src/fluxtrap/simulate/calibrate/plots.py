@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fluxtrap.calibrate.fit import Calibration
+from fluxtrap.simulate.calibrate.fit import Calibration
 
 
 def _plt():

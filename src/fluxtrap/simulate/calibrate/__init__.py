@@ -1,6 +1,6 @@
 """Calibrate a case's material parameters (n, Jc scale, E0) against measured probe series.
 
-    from fluxtrap.calibrate import Series, calibrate, predict
+    from fluxtrap.simulate.calibrate import Series, calibrate, predict
     cal = calibrate(case, [Series("hold", t_s, b_T, probe="center", applied_T=applied)],
                     "bulk1.n,bulk1.jc_scale")
     cal.values, cal.sigmas, cal.correlation     # fitted values, 1-sigma, correlations
@@ -12,10 +12,10 @@ writing values into a Case), ``series`` (measured traces, noise, alignment), ``r
 ``predict`` (propagation to other cases), ``plots``.
 """
 
-from fluxtrap.calibrate.fit import Calibration, SeriesFit, calibrate, runs_test
-from fluxtrap.calibrate.parameters import FitParameter, apply, parse_bounds, parse_fit
-from fluxtrap.calibrate.runners import PoolRunner, serial
-from fluxtrap.calibrate.series import Series, estimate_noise
+from fluxtrap.simulate.calibrate.fit import Calibration, SeriesFit, calibrate, runs_test
+from fluxtrap.simulate.calibrate.parameters import FitParameter, apply, parse_bounds, parse_fit
+from fluxtrap.simulate.calibrate.runners import PoolRunner, serial
+from fluxtrap.simulate.calibrate.series import Series, estimate_noise
 
 __all__ = [
     "Calibration",

@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares
 
-from fluxtrap.calibrate.parameters import FitParameter, apply, parse_fit
-from fluxtrap.calibrate.runners import Outcome, Runner, serial
-from fluxtrap.calibrate.series import Alignment, Series, align, simulated_at
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate import Case
+from fluxtrap.simulate.calibrate.parameters import FitParameter, apply, parse_fit
+from fluxtrap.simulate.calibrate.runners import Outcome, Runner, serial
+from fluxtrap.simulate.calibrate.series import Alignment, Series, align, simulated_at
 
 FIT_CHI2 = 4.0  # reduced chi^2 above which a series is "not fitted": rms residual > 2 sigma
 RUNS_Z = -3.0  # runs-test z below which residuals are "structured" (one-sided p ~ 0.0013)

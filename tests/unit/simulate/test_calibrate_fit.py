@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fluxtrap.calibrate import Series, calibrate, runs_test
-from fluxtrap.calibrate.predict import predict
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate import Case
+from fluxtrap.simulate.calibrate import Series, calibrate, runs_test
+from fluxtrap.simulate.calibrate.predict import predict
 
 T_RAMP = 100.0
 TIME = np.concatenate([np.linspace(0.0, T_RAMP, 21), T_RAMP + np.geomspace(1.0, 1e4, 60)])
