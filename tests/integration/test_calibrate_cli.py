@@ -102,7 +102,7 @@ def test_a_trace_that_cannot_be_fitted_exits_1_with_its_outputs(files, capsys):
     out = files / "jump"
     code, stdout, _ = cli(capsys, "calibrate", str(files / "disk.toml"), str(files / "jump.csv"),
                           "--probe", "top", "--fit", "sc.jc_scale", "--out", str(out),
-                          "--origin", "300 s", "--scan", "0")  # fmt: skip
+                          "--origin", "300 s", "--scan", "0", "--max-iterations", "6")  # fmt: skip
     assert code == 1
     assert "does not fit" in stdout
     assert not json.loads((out / "calibrate.json").read_text())["misfit"]["fits"]
