@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pint
-import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
-from fluxtrap.errors import InputFileError, UnitError, ValidationError
+from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import Q_, parse
 
 GOALS = (
@@ -159,16 +159,10 @@ class ParameterDef:
         return v
 
     def snap(self, value: float) -> float:
-        """Nearest grid value inside the bounds (numeric parameters)."""
+        """Nearest grid value inside the bounds (numeric parameters; see :func:`snap_to_grid`)."""
         if self.kind != "numeric":
             raise ValidationError(f"parameter {self.name} is {self.kind}: nothing to snap")
-        v = min(max(float(value), self.low), self.high)
-        if self.step > 0:
-            k = round((v - self.low) / self.step)
-            v = min(self.low + k * self.step, self.high)
-            digits = max(0, -math.floor(math.log10(self.step)) + 2)
-            v = round(v, digits)
-        return v
+        return float(snap_to_grid(value, self.low, self.high, self.step))
 
     def to_dict(self) -> dict[str, Any]:
         """The keys a campaign file would give (defaults left out)."""
@@ -294,6 +288,19 @@ class OutcomeConstraint:
         return (self.lower is None or value >= self.lower) and (
             self.upper is None or value <= self.upper
         )
+
+
+def snap_to_grid(x: Any, low: float, high: float, step: float) -> np.ndarray:
+    """The nearest settable values to ``x`` (a number or an array): inside ``[low, high]`` and, if
+    ``step`` > 0, on the grid ``low + k * step`` (k whole, the last grid point at most ``high``),
+    rounded to 6 digits below the step so that grid values print as typed."""
+    x = np.clip(np.asarray(x, dtype=float), low, high)
+    if step == 0:
+        return x
+    k = np.round((x - low) / step)
+    kmax = math.floor((high - low) / step + 1e-9)
+    v = low + np.clip(k, 0, kmax) * step
+    return np.round(v, max(0, -math.floor(math.log10(step)) + 6))
 
 
 def running_best(values: Sequence[float], maximize: bool = True) -> np.ndarray:
@@ -493,13 +500,7 @@ class CampaignSpec:
     def from_toml(cls, path: str | Path) -> CampaignSpec:
         """Read a campaign file (design section 4)."""
         path = Path(path)
-        try:
-            data = tomli.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputFileError(f"{path}: no such campaign file") from None
-        except tomli.TOMLDecodeError as err:
-            raise InputFileError(f"{path}: not valid TOML ({err})") from None
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_toml(path, "campaign file"), source=str(path))
 
 
 # ------------------------------------------------------------------------- constraint grammar

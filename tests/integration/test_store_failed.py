@@ -1,4 +1,4 @@
-"""Failed samples and failed / abandoned suggestions (migration 0004): they free their point and
+"""Failed samples and failed / abandoned suggestions (migration 0005): they free their point and
 show in the history; SQLite always, PostgreSQL where one runs."""
 
 from __future__ import annotations
@@ -62,9 +62,9 @@ def test_a_researcher_sample_can_fail_and_its_suggestion_follows(store):
     assert store.sample(NAME, "R1").status_note == "unmeasurable: 20 % porosity"  # unchanged
 
 
-def test_migration_0003_to_0004_keeps_the_data(store_url):
+def test_migration_0004_to_0005_keeps_the_data(store_url):
     cfg = alembic_config(store_url)
-    old_store(store_url, "0003")
+    old_store(store_url, "0004_calibrations")
     before = table_rows(store_url)
     new = Store(store_url)  # upgrades to head
     after = table_rows(store_url)
@@ -76,6 +76,6 @@ def test_migration_0003_to_0004_keeps_the_data(store_url):
     assert new.sample(NAME, "B2").status == "failed"
     new.engine.dispose()
     command.check(cfg)  # models and migrations agree at head
-    command.downgrade(cfg, "0003")
+    command.downgrade(cfg, "0004_calibrations")
     down = table_rows(store_url)
     assert "status" not in down["samples"][0] and "status_note" not in down["suggestions"][0]

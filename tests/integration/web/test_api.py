@@ -109,8 +109,15 @@ def test_campaigns_create_list_get(lab):
     assert names == [NAME, "Pressure scan"]
     got = lab.client.get("/api/campaigns/Pressure%20scan", headers=auth("rita")).json()
     assert got["parameters"] == [
-        {"name": "pressure", "unit": "MPa", "low": 10, "high": 80, "step": 5, "choices": None,
-         "fixed": None}  # fmt: skip
+        {
+            "name": "pressure",
+            "unit": "MPa",
+            "low": 10,
+            "high": 80,
+            "step": 5,
+            "choices": None,
+            "fixed": None,
+        }  # fmt: skip
     ]
 
 

@@ -1,15 +1,15 @@
 """failed samples: samples.status (made / failed) and a note on sample and suggestion statuses
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004_calibrations
 Create Date: 2026-12-01 17:00:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004_calibrations"
 branch_labels = None
 depends_on = None
 
