@@ -13,10 +13,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Chosen on the replays (bench/calibrate_stopping.py; 16 runs of budget 25-30 on 5 tables): with
-# k=3, kappa=1 the advisor said stop in every run and 75% of those stops came before rows of the top
-# 5% that the run still found; k=5, kappa=0.3 said stop in 56% of runs, 22% of them too early,
-# saving 3.4 +- 1.0 experiments per run. Thin evidence: treat the advice as advice.
+# Chosen on the replays (bench/calibrate_stopping.py; 17 fluxtrap runs of budget 25-30 on 5 tables,
+# 18:40 UTC 2026-12-01): with k=3, kappa=1 the advisor said stop in every run and 76% of those stops
+# came before rows of the top 5% that the run still found; k=5, kappa=0.3 said stop in 59% of runs,
+# 30% of them too early, saving 3.9 +- 1.1 experiments per run and losing 0.07 +- 0.04 of the top 5%.
+# Thin evidence: treat the advice as advice.
 K_ROUNDS = 5
 KAPPA = 0.3
 
