@@ -43,8 +43,9 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
 
 def alembic_config(url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url)
+    # configparser reads "%" as interpolation: URLs hold %-escapes (socket paths, passwords)
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
