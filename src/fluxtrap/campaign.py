@@ -7,11 +7,12 @@ optimizer share. Parameter values are in the campaign's own units (degC, degC/mi
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
 from fluxtrap.errors import InputFileError, ValidationError
@@ -105,6 +106,14 @@ class ObjectiveDef:
     @property
     def maximize(self) -> bool:
         return self.goal == "maximize"
+
+
+def running_best(values: Sequence[float], maximize: bool = True) -> np.ndarray:
+    """The best value so far after each of ``values`` (NaN skipped: the best carries over it;
+    NaN before the first number), the largest if ``maximize`` else the smallest."""
+    acc = np.fmax.accumulate if maximize else np.fmin.accumulate
+    values = np.asarray(values, dtype=float)
+    return acc(values) if values.size else values
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ form back (values in SI units), so ``Case.from_dict(case.to_dict()) == case``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 import warnings
@@ -19,6 +20,7 @@ from typing import Any
 
 import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
+from fluxtrap import __version__
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
 from fluxtrap.simulate.materials import (
     ConstantJc,
@@ -482,6 +484,13 @@ class Case:
             "solver": dataclasses.asdict(self.solver),
             "snapshots_s": list(self.snapshots_s),
         }
+
+    def key(self) -> str:
+        """16 hex digits of the SHA-256 of the case in SI (without its title) and fluxtrap's
+        version: the case's identity (the sweep cache's key, a stored simulation's hash)."""
+        si = {k: v for k, v in self.to_si_dict().items() if k != "title"}
+        text = json.dumps({"fluxtrap": __version__, "case": si}, sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def __repr__(self) -> str:
         stack = " / ".join(

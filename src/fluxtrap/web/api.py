@@ -21,6 +21,7 @@ from fluxtrap.units import parse
 from fluxtrap.web import plots, schemas
 from fluxtrap.web.auth import Reader, Writer, store_of
 from fluxtrap.web.jobs import Jobs
+from fluxtrap.workflows import history
 
 MAX_UPLOAD = 50 * 2**20  # bytes; an MPMS3 loop file is ~1 MB
 
@@ -89,7 +90,7 @@ def best_so_far(
     """Best objective value so far after each sample, per loop (origin) and for all samples:
     ``{objective: {"all" | "researcher" | "optimizer": [value after sample 1, 2, ...]}}`` (SI)."""
     store = _store(request)
-    return plots.best_so_far(store.campaign(campaign), store.history(campaign))
+    return history.best_so_far(store.campaign(campaign), store.history(campaign))
 
 
 # -- samples -----------------------------------------------------------------------------------
@@ -189,41 +190,34 @@ def upload_measurement(
     """Upload a measurement file: the server derives Jc(B) and the campaign's objectives from it
     and stores file, curves and objectives in one transaction (a file that cannot be analysed is
     a 422 and nothing is written)."""
-    from fluxtrap.magnetometry.pipeline import derive, objective_values
+    from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
     store = _store(request)
-    spec = store.campaign(campaign)
-    store.sample(campaign, label)  # 404 before the (slower) analysis
+    spec = measurement_target(store, campaign, label)  # 404 before the (slower) analysis
     content = file.file.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
         raise HTTPException(413, f"file {file.filename!r} is larger than {MAX_UPLOAD // 2**20} MiB")
     filename = file.filename or "upload"
-    a_m, b_m, c_m = (
-        parse(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c))
-    )
+    edges = tuple(parse(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c)))
     temperature_K = (
         None if not temperature else parse(temperature, "temperature", "form field temperature")
     )
-    metadata, curves, jc = derive(
-        kind, content, filename, a_m, b_m, c_m, temperature_K=temperature_K
-    )
-    objectives = objective_values(spec, jc)
-    rec = store.add_measurement(
+    done = record_measurement(
+        store,
         campaign,
         label,
-        kind,
         filename,
         content,
-        temperature_K=metadata.get("temperature_K"),
-        metadata=metadata,
-        curves=curves,
-        objectives=objectives,
+        edges,
+        kind=kind,
+        temperature_K=temperature_K,
         recorded_by=user.name,
+        spec=spec,
     )
     return schemas.Upload(
-        measurement=schemas.Measurement.of(rec),
-        curves=[schemas.Curve.of(cv) for cv in store.curves(rec.id)],
-        objectives=objectives,
+        measurement=schemas.Measurement.of(done.record),
+        curves=[schemas.Curve.of(cv) for cv in store.curves(done.record.id)],
+        objectives=done.objectives,
     )
 
 
@@ -285,7 +279,7 @@ def ask_suggestions(
 ) -> list[schemas.Suggestion]:
     """Ask the optimizer for the next ``n`` process conditions; they are stored as ``open``
     with the seed and the caller as ``created_by``."""
-    from fluxtrap.optimize.campaign_loop import suggest
+    from fluxtrap.workflows.suggest import suggest
 
     seed = secrets.randbelow(2**31) if body.seed is None else body.seed
     recs = suggest(_store(request), campaign, body.n, seed, created_by=user.name)

@@ -164,6 +164,7 @@ class Jobs:
 
     def _run(self, job: Job) -> None:
         from fluxtrap.simulate import Simulation
+        from fluxtrap.workflows.simulations import failure, record_simulation
 
         job.status = "running"
         result = figures = None
@@ -172,14 +173,14 @@ class Jobs:
             figures = plots.simulation_figures(result)  # once, here: B maps take seconds
             status = "done"
         except Exception as err:  # a background job must record every failure, not lose it
-            job.error, status = f"{type(err).__name__}: {err}", "failed"
+            job.error, status = failure(err), "failed"
             result = getattr(err, "result", None)  # a SolverError carries the run up to there
         try:
-            rec = self._store.add_simulation(
+            rec = record_simulation(
+                self._store,
                 job.case,
                 job.case_text,
-                summary=None if result is None else result.summary(),
-                probes_csv=b"" if result is None else result.probes_csv(),
+                result,
                 error=job.error,
                 created_by=job.created_by,
             )

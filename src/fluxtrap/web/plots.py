@@ -21,6 +21,7 @@ from fluxtrap.campaign import CampaignSpec, ObjectiveDef
 from fluxtrap.errors import ValidationError
 from fluxtrap.magnetometry.pipeline import JC_CURVE
 from fluxtrap.store import Store
+from fluxtrap.workflows.history import best_so_far
 
 ORIGIN_COLOR = {"researcher": "#1f77b4", "optimizer": "#d62728", "all": "#7f7f7f"}
 
@@ -37,33 +38,6 @@ def formatted(o: ObjectiveDef, v: float) -> str:
 
 def unit_label(o: ObjectiveDef) -> str:
     return f"{o.name} [A/cm²]" if o.quantity == "jc" else o.name
-
-
-def best_so_far(
-    spec: CampaignSpec, history: pd.DataFrame
-) -> dict[str, dict[str, list[float | None]]]:
-    """Best value of each objective after each sample, over all samples and per loop (origin).
-
-    Returns ``{objective: {"all" | origin: [best after sample 1..n or None]}}`` in SI, so the two
-    loops' progress can be laid over each other on one sample axis."""
-    out: dict[str, dict[str, list[float | None]]] = {}
-    for o in spec.objectives:
-        values = history[o.name].to_numpy(dtype=float) if len(history) else np.array([])
-        sign = 1.0 if o.maximize else -1.0
-        groups = {"all": np.ones(len(values), bool)}
-        groups |= {
-            origin: (history["origin"] == origin).to_numpy()
-            for origin in ("researcher", "optimizer")
-        }
-        out[o.name] = {}
-        for group, mask in groups.items():
-            best, series = -math.inf, []
-            for v, m in zip(values, mask, strict=True):
-                if m and math.isfinite(v):
-                    best = max(best, sign * v)
-                series.append(None if best == -math.inf else sign * best)
-            out[o.name][group] = series
-    return out
 
 
 def newest_jc(store: Store, campaign: str, labels: Sequence[str] | None = None) -> dict[str, Any]:
@@ -211,10 +185,10 @@ _MODELS_LOCK = threading.Lock()  # fits, predictions and acquisitions run one at
 def _optimizer(
     spec: CampaignSpec, history: pd.DataFrame, open_params: list[dict[str, float]]
 ) -> tuple[Any, pd.DataFrame]:
-    """The optimizer ``campaign_loop`` fits to the history, and its pending points (unmeasured
+    """The optimizer ``workflows.suggest`` fits to the history, and its pending points (unmeasured
     samples and open suggestions, ``k x d``). A fitted optimizer is kept for the same campaign and
     data, so page views do not refit (a fit takes seconds). Call under ``_MODELS_LOCK``."""
-    from fluxtrap.optimize.campaign_loop import campaign_optimizer
+    from fluxtrap.workflows.suggest import campaign_optimizer
 
     fresh, pending = campaign_optimizer(spec, history, open_params)  # cheap: fits on first use
     key = (
@@ -245,7 +219,7 @@ def model_figures(
     """The optimizer's model of ``objective`` on a slice through the best measured sample, like BOXVIA.
 
     The numbers are ``fluxtrap.optimize.plots.model_slices`` of the optimizer that
-    ``fluxtrap.optimize.campaign_loop`` fits for suggestions, with the unmeasured samples and the
+    ``fluxtrap.workflows.suggest`` fits for suggestions, with the unmeasured samples and the
     open suggestions pending in the acquisition (as when asking; they are not data).
     1D (``y`` None): posterior mean with a +-2 std band along ``x`` (``n_grid`` points), the other
     parameters held at the best sample's values, the measured samples (by origin) and the open

@@ -1,6 +1,7 @@
 """The data-driven loop on a store: history -> optimizer -> suggestions recorded as ``open``.
 
-Both the CLI (``fluxtrap suggest``) and the web API call :func:`suggest`. What counts as data and
+The CLI (``fluxtrap suggest``), the web API and the demo call :func:`suggest`; the dashboard,
+``fluxtrap plot model``, the demo and its report fit :func:`campaign_optimizer`. What counts as data and
 what as pending:
 - a sample with every objective measured is an observation;
 - a sample not (fully) measured yet, and every ``open`` suggestion, is a pending point: it is never
@@ -9,8 +10,6 @@ what as pending:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
@@ -18,10 +17,7 @@ from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.optimizer import Optimizer
 from fluxtrap.optimize.space import SearchSpace
-
-if TYPE_CHECKING:
-    from fluxtrap.store import Store
-    from fluxtrap.store.store import SuggestionRecord
+from fluxtrap.store import Store, SuggestionRecord
 
 
 def campaign_optimizer(

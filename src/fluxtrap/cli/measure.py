@@ -14,7 +14,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from fluxtrap.cli_common import CampaignOption, DbOption, console, key_values, store_from
+from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
 from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.units import parse
 
@@ -282,48 +282,38 @@ def measure_add(
     db: DbOption = None,
 ) -> None:
     """Store the raw file, its Jc(B) curve and the sample's objective values (all or nothing)."""
-    from fluxtrap.magnetometry.pipeline import derive, objective_values, skipped_objectives
+    from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
-    a_m, b_m, c_m = _edges(a, b, c)
+    edges = _edges(a, b, c)
     store = store_from(db)
-    spec = store.campaign(campaign)
-    store.sample(campaign, sample)  # a missing sample fails before the analysis
+    spec = measurement_target(store, campaign, sample)  # a missing sample fails before the analysis
     try:
         content = file.read_bytes()
     except FileNotFoundError:
         raise InputFileError(f"{file}: no such file") from None
     t = parse(temperature, "temperature", "--temperature") if temperature else None
     with _printed_warnings():
-        metadata, curves, jc = derive(
-            kind,
-            content,
+        done = record_measurement(
+            store,
+            campaign,
+            sample,
             file.name,
-            a_m,
-            b_m,
-            c_m,
+            content,
+            edges,
+            kind=kind,
             temperature_K=t,
             columns=key_values(column, "--column") or None,
+            recorded_by=by,
+            spec=spec,
         )
-    _warn(file.name, metadata.get("skipped_lines", ()), jc)
-    objectives = objective_values(spec, jc)
-    rec = store.add_measurement(
-        campaign,
-        sample,
-        kind,
-        file.name,
-        content,
-        temperature_K=jc.temperature_K,
-        metadata=metadata,
-        curves=curves,
-        objectives=objectives,
-        recorded_by=by,
-    )
+    jc = done.jc
+    _warn(file.name, done.metadata.get("skipped_lines", ()), jc)
     console.print(
-        f"stored {file.name} as measurement {rec.id} of {sample} ({kind}, {jc.temperature_K:.3g} K): {jc!r}"
+        f"stored {file.name} as measurement {done.record.id} of {sample} ({kind}, {jc.temperature_K:.3g} K): {jc!r}"
     )
-    for name, value in objectives.items():
+    for name, value in done.objectives.items():
         console.print(f"  {name} = {value * 1e-4:.4g} A/cm² ({value:.4g} A/m²)")
-    for name, why in skipped_objectives(spec, jc).items():
+    for name, why in done.skipped.items():
         console.print(f"  [yellow]{name} not set: {why}[/]")
 
 
@@ -353,11 +343,8 @@ def measure_list(
 
 
 def register(app: typer.Typer) -> None:
-    """Add jc, tc, creep, the measure sub-commands and compare to the root ``fluxtrap`` app."""
-    from fluxtrap.magnetometry.compare_cli import register as register_compare
-
+    """Add jc, tc, creep and the measure sub-commands to the root ``fluxtrap`` app."""
     app.command("jc")(jc_command)
     app.command("tc")(tc_command)
     app.command("creep")(creep_command)
     app.add_typer(measure_app, name="measure")
-    register_compare(app)
