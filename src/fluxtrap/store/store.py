@@ -479,6 +479,12 @@ class Store:
             s.flush()
             return UserRecord(u.id, u.name, u.role, u.created_at)
 
+    def users(self) -> list[UserRecord]:
+        """Every user, oldest first."""
+        with self._session() as s:
+            rows = s.scalars(select(m.User).order_by(m.User.id))
+            return [UserRecord(u.id, u.name, u.role, u.created_at) for u in rows]
+
     def user_by_token(self, token: str) -> UserRecord | None:
         with self._session() as s:
             u = s.scalar(select(m.User).where(m.User.token_hash == _token_hash(token)))
