@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 EXTRAS := test,docs
 LOCK_VENV := .lock-venv
 
-.PHONY: setup demo test bench lock dist clean
+.PHONY: setup demo test bench docs lock dist clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,9 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q -n 2
+
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: setup
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
@@ -45,4 +48,4 @@ dist: setup
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) dist demo-report fluxtrap-demo.db
+	rm -rf $(VENV) $(LOCK_VENV) dist site demo-report fluxtrap-demo.db
