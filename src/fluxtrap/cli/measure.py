@@ -16,7 +16,7 @@ from rich.table import Table
 
 from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
 from fluxtrap.errors import AnalysisError, InputFileError
-from fluxtrap.units import parse
+from fluxtrap.units import parse, to_A_cm2
 
 if TYPE_CHECKING:
     from fluxtrap.magnetometry.jc import JcCurve
@@ -97,7 +97,7 @@ def jc_command(
             k = int(np.argmin(np.abs(jc.field_T - f)))
             shown.add_row(
                 f"{f:g}",
-                f"{jc.at(f) * 1e-4:.4g}",
+                f"{to_A_cm2(jc.at(f)):.4g}",
                 "not fully penetrated" if jc.unpenetrated[k] else "",
             )
     console.print(shown)
@@ -312,7 +312,7 @@ def measure_add(
         f"stored {file.name} as measurement {done.record.id} of {sample} ({kind}, {jc.temperature_K:.3g} K): {jc!r}"
     )
     for name, value in done.objectives.items():
-        console.print(f"  {name} = {value * 1e-4:.4g} A/cm² ({value:.4g} A/m²)")
+        console.print(f"  {name} = {to_A_cm2(value):.4g} A/cm² ({value:.4g} A/m²)")
     for name, why in done.skipped.items():
         console.print(f"  [yellow]{name} not set: {why}[/]")
 

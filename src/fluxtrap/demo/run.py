@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -42,6 +41,8 @@ from fluxtrap.demo.results import DemoResult, DemoSettings, Trial
 from fluxtrap.magnetometry import JcCurve, fit_creep
 from fluxtrap.simulate import Case, Simulation
 from fluxtrap.store import Store
+from fluxtrap.tomlfile import read_toml
+from fluxtrap.units import to_A_cm2
 from fluxtrap.workflows.measurements import record_measurement
 from fluxtrap.workflows.simulations import record_simulation
 from fluxtrap.workflows.suggest import campaign_optimizer, suggest
@@ -234,7 +235,7 @@ def penetrated(jc: JcCurve) -> JcCurve:
 def magnet_case(bulk1: JcCurve, bulk2: JcCurve, settings: DemoSettings) -> Case:
     """The published two-disk stack (``fluxtrap/examples/paper_bulk_pair.toml``) with the demo's Jc(B) curves:
     ``bulk1`` (data-driven best, top disk) and ``bulk2`` (researcher-driven best, bottom disk)."""
-    data = tomli.loads((EXAMPLES / "paper_bulk_pair.toml").read_text())
+    data = read_toml(EXAMPLES / "paper_bulk_pair.toml", "case file")
     data["title"] = "Demo magnet, FCM 7 T at 5 K"
     for name, jc in (("bulk1", bulk1), ("bulk2", bulk2)):
         data["materials"][name]["jc"] = penetrated(jc)
@@ -292,7 +293,7 @@ def run_demo(
             def evaluate(params, label, origin, suggestion_id):
                 trial = camp.evaluate(params, label, origin, suggestion_id)
                 seen.append(trial)
-                best = max(t.value for t in seen) * 1e-4
+                best = to_A_cm2(max(t.value for t in seen))
                 bar.update(task, completed=len(seen), best=f"best Jc(3 T) {best:,.0f} A/cm²")
                 return trial
 
@@ -320,7 +321,7 @@ def run_demo(
         p = t.params
         console.print(
             f"best {loop:17s} {t.label}: {p['ramp_rate']:g} °C/min, {p['max_temperature']:g} °C, "
-            f"{p['dwell_time']:g} min -> Jc(3 T, 5 K) = {t.value * 1e-4:,.0f} A/cm²"
+            f"{p['dwell_time']:g} min -> Jc(3 T, 5 K) = {to_A_cm2(t.value):,.0f} A/cm²"
         )
 
     t1 = time.perf_counter()

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
-
 from fluxtrap import __version__
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
 from fluxtrap.simulate.materials import (
@@ -34,9 +32,8 @@ from fluxtrap.simulate.materials import (
     as_jc_model,
     read_jc_csv,
 )
-from fluxtrap.units import parse
-
-MU0 = 4e-7 * 3.141592653589793
+from fluxtrap.tomlfile import read_toml
+from fluxtrap.units import MU0, parse
 
 
 class CaseWarning(UserWarning):
@@ -310,12 +307,7 @@ class Case:
     @classmethod
     def from_toml(cls, path: str | Path) -> Case:
         p = Path(path)
-        try:
-            data = tomli.loads(p.read_text())
-        except OSError as err:
-            raise InputFileError(f"{p}: cannot read the case file ({err.strerror})") from None
-        except tomli.TOMLDecodeError as err:
-            raise InputFileError(f"{p}: not valid TOML ({err})") from None
+        data = read_toml(p, "case file")
         try:
             return cls.from_dict(data, base_dir=p.parent)
         except FluxtrapError as err:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, 
 
 from fluxtrap.store import Store
 from fluxtrap.units import parse
-from fluxtrap.web import plots, schemas
+from fluxtrap.web import jcdata, schemas
 from fluxtrap.web.auth import Reader, Writer, store_of
 from fluxtrap.web.jobs import Jobs
 from fluxtrap.workflows import history
@@ -247,7 +247,7 @@ def jc_curves(
     ] = None,
 ) -> dict[str, schemas.Columns]:
     """Jc(B) of each measured sample (the newest measurement), keyed by sample label."""
-    curves = plots.jc_curves(plots.newest_jc(_store(request), campaign, sample))
+    curves = jcdata.jc_curves(jcdata.newest_jc(_store(request), campaign, sample))
     return {k: schemas.Columns(columns=v) for k, v in curves.items()}
 
 

@@ -30,7 +30,7 @@ def run_case(case: Case) -> dict[str, Any]:
     try:
         result = Simulation(case).run(progress=False)
         summary = {k: v for k, v in result.summary().items() if k in ("probes", "solver")}
-        probes_csv = result.probes.to_csv(index=False, float_format="%.10g")
+        probes_csv = result.probes_csv().decode()
     except Exception as err:  # noqa: BLE001 - recorded, see docstring
         return {
             "status": "failed",

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
-
-from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
+from fluxtrap.errors import FluxtrapError, ValidationError
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.materials import read_jc_csv
+from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import quantity
 from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value
 
@@ -152,13 +151,7 @@ class Variant:
 
 def load_case_dict(path: str | Path) -> dict[str, Any]:
     """The raw dict of a case TOML file."""
-    p = Path(path)
-    try:
-        return tomli.loads(p.read_text())
-    except OSError as err:
-        raise InputFileError(f"{p}: cannot read the case file ({err.strerror})") from None
-    except tomli.TOMLDecodeError as err:
-        raise InputFileError(f"{p}: not valid TOML ({err})") from None
+    return read_toml(path, "case file")
 
 
 def expand(
