@@ -27,11 +27,12 @@ def _run(*args, **kwargs) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_wheel_from_the_sdist_runs_the_demo_in_a_fresh_venv(tmp_path):
-    tree = tmp_path / "tree"  # a copy: building writes build/ and *.egg-info into the tree
+    tree = tmp_path / "tree"  # a copy of what the build reads: it writes build/, *.egg-info
     shutil.copytree(
-        REPO, tree, symlinks=True, ignore=shutil.ignore_patterns(".*", "*.egg-info", "build",
-                                                                 "dist", "__pycache__", "*.db")
-    )  # fmt: skip
+        REPO / "src", tree / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, tree / name)
     dist = tmp_path / "dist"
     _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(tree))
     (sdist,) = dist.glob("fluxtrap-*.tar.gz")
