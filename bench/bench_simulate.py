@@ -1,18 +1,29 @@
-"""Speed and accuracy of the trapped-field simulator on the published bulk pair.
+"""Speed and accuracy of the trapped-field simulator (issue 15), as ratios within one run.
 
-Prints, for examples/paper_bulk_pair.toml (FCM 7 T -> 0 at 4.8 T/h, 6000 s hold, n = 35):
-wall time, elements, dofs, time steps, Newton iterations; the same run with a naive linear
-algebra (a fresh sparse product C^T diag C + M and a fresh spsolve at every Newton iteration)
-and the speed ratio; the probe values' difference from a mesh-converged run; the creep of the
-hold in ppm/h; the peak field on the axis. Writes the ZFC loop (0 -> 7 -> -7 -> 7 T) at the
-centre probe to OUT/zfc_loop.png (default: a fluxtrap-bench folder in the temp directory).
+1. A partial-penetration ZFC loop of our own (a cylinder 25 mm across and 10 mm tall, constant
+   Jc 2e4 A/cm^2, n = 20, 0 -> 1 -> -1 -> 0 T at 0.2 T/s, probe on the axis 0.5 mm above the top
+   face): the baseline is the code before issue 15 (git revision ``--baseline``, run in a
+   subprocess) at its fixed 1 mm mesh; fluxtrap now runs at ``[solver] accuracy = "1 %"`` (mesh
+   chosen by itself). Both against a 0.25 mm reference: true error of the final value and the
+   largest over the trace, relative to the probe's peak self-field, and the estimate.
+2. The paper case (examples/paper_bulk_pair.toml) at 1 % with the mesh chosen by fluxtrap, the
+   baseline at its fixed 1 mm, and a 0.5 mm reference.
+3. Solver settings on the ZFC loop at 1 mm (one mesh): Newton tolerance 1e-4 vs 1e-3 and
+   refactorizing at every Newton iteration vs keeping the factorization while J converges;
+   the naive linear algebra (fresh sparse product and spsolve each iteration) for scale.
 
-    python bench/bench_simulate.py [--mesh 2] [--reference 0.5] [--out DIR]   (sizes in mm)
+Prints dofs, steps, Newton iterations, factorizations, wall and CPU time; wall times on a shared
+machine vary, so compare the ratios of one run.
+
+    python bench/bench_simulate.py [--baseline 5ddab4d] [--reference 0.25] [--skip-reference]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,14 +34,117 @@ import scipy.sparse.linalg as spla
 
 import fluxtrap.simulate.solver as solver
 from fluxtrap.simulate import Case, simulate
-from fluxtrap.simulate.probes import probe_matrix
+from fluxtrap.simulate.mesh import build_mesh
+from fluxtrap.simulate.simulation import Simulation
 
 ROOT = Path(__file__).parents[1]
-CASE = ROOT / "examples" / "paper_bulk_pair.toml"
+PAPER = ROOT / "examples" / "paper_bulk_pair.toml"
+ZFC = {
+    "title": "ZFC loop, partial penetration (bench)",
+    "materials": {"sc": {"n": 20, "e0": "1e-4 V/m", "jc": {"constant": "2e4 A/cm^2"}}},
+    "stack": [{"material": "sc", "radius": "12.5 mm", "thickness": "10 mm"}],
+    "probes": [{"name": "above", "r": "0 mm", "z": "10.5 mm"}],
+    "protocol": [
+        {"step": "set", "field": "0 T", "temperature": "5 K"},
+        {"step": "ramp_field", "to": "1 T", "rate": "0.2 T/s"},
+        {"step": "ramp_field", "to": "-1 T", "rate": "0.2 T/s"},
+        {"step": "ramp_field", "to": "0 T", "rate": "0.2 T/s"},
+    ],
+}
+
+BASELINE_RUN = """
+import json, sys, time, pandas as pd
+from fluxtrap.simulate import Case, simulate
+case = Case.load(json.loads(sys.argv[1])) if sys.argv[1].startswith("{") else Case.load(sys.argv[1])
+simulate(case.with_options(mesh_size_m=4e-3))  # warm up
+t = time.process_time()
+r = simulate(case.with_options(mesh_size_m=float(sys.argv[2])))
+r.probes.to_csv(sys.argv[3], index=False)
+print(json.dumps({**r.solver, "cpu_s": time.process_time() - t}))
+"""
+
+
+def baseline(rev: str, case: str, size_m: float, tmp: Path) -> tuple[dict, object]:
+    """Run ``case`` (path or JSON) with the code of git revision ``rev`` at a fixed mesh size."""
+    import pandas as pd
+
+    src = tmp / f"src-{rev}"
+    if not src.exists():
+        src.mkdir(parents=True)
+        tar = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(src)], input=tar, check=True)
+    out = tmp / f"baseline-{abs(hash(case))}.csv"
+    res = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", BASELINE_RUN, case, str(size_m), str(out)],
+        env={"PYTHONPATH": str(src / "src"), "PATH": "/usr/bin:/bin"},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(res.stdout.strip().splitlines()[-1]), pd.read_csv(out)
+
+
+def true_error(probes, ref, name: str) -> tuple[float, float, float]:
+    """(final, largest over the trace) |B - B_ref| of probe ``name`` (T) and its peak self-field."""
+    col = f"{name}_Bz_T"
+    d = np.abs(probes[col] - np.interp(probes.time_s, ref.probes.time_s, ref.probes[col]))
+    scale = float(np.max(np.abs(ref.probes[col] - ref.probes.applied_T)))
+    return float(d.iloc[-1]), float(d.max()), scale
+
+
+def timed(case) -> tuple[object, float]:
+    t = time.process_time()
+    r = simulate(case)
+    return r, time.process_time() - t
+
+
+def describe(name: str, s: dict, cpu: float) -> str:
+    return (
+        f"{name:<34} wall {s['wall_s']:7.2f} s  cpu {cpu:6.2f} s  elements {s['elements']:6d}  "
+        f"dofs {s['dofs']:6d}  steps {s['time_steps']:4d}  Newton {s['newton_iterations']:5d}"
+    )
+
+
+def compare(title, case, ref_size, base_rev, args, tmp, key):
+    print(f"\n== {title}")
+    base, base_probes = baseline(base_rev, key, 1e-3, tmp)
+    print(describe(f"baseline {base_rev} fixed 1 mm", base, base["cpu_s"]))
+    new, cpu = timed(case)
+    acc = new.accuracy
+    for lev in acc["levels"]:
+        print(
+            f"   level {lev['mesh_size_m'] * 1e3:5.3g} mm: elements {lev['elements']:6d} dofs "
+            f"{lev['dofs']:6d} steps {lev['time_steps']:4d} Newton {lev['newton_iterations']:5d} "
+            f"factorizations {lev['factorizations']:5d} wall {lev['wall_s']:.2f} s"
+        )
+    print(describe("fluxtrap at accuracy 1 %", new.solver, cpu))
+    print(
+        f"   estimate {acc['estimate']:.4f} of the peak self-field (reached: {acc['reached']}); "
+        f"wall ratio new / baseline {new.solver['wall_s'] / base['wall_s']:.2f}, "
+        f"cpu ratio {cpu / base['cpu_s']:.2f}"
+    )
+    if args.skip_reference:
+        return
+    ref = Simulation(case.with_options(mesh_size_m=ref_size))
+    ref_h = ref_size
+    r = ref._solve(build_mesh(ref.case, ref_h), ref_h, False, None)
+    print(describe(f"reference {ref_h * 1e3:g} mm (one mesh)", r.solver, float("nan")))
+    for p in case.probes:
+        fb, mb, scale = true_error(base_probes, r, p.name)
+        fn, mn, _ = true_error(new.probes, r, p.name)
+        e = new.errors[p.name]
+        print(
+            f"   {p.name}: peak self-field {scale:.4f} T; true error final / max over trace: "
+            f"baseline {fb:.2e} / {mb:.2e} T ({mb / scale:.2%}), new {fn:.2e} / {mn:.2e} T "
+            f"({mn / scale:.2%}); estimate {e['final_error_T']:.2e} / {e['max_error_T']:.2e} T "
+            f"(estimate/true {e['final_error_T'] / fn:.2f} / {e['max_error_T'] / mn:.2f})"
+        )
 
 
 def naive_factorize(d, c, coeff):
-    """Baseline: assemble K afresh (sparse products) and solve with spsolve at every iteration."""
+    """Baseline linear algebra: K assembled afresh and solved by spsolve at every iteration."""
     K = (c * d.Mff + d.Cf.T @ sp.diags(coeff) @ d.Cf).tocsc()
 
     class Solve:
@@ -40,116 +154,68 @@ def naive_factorize(d, c, coeff):
     return Solve()
 
 
-def run_naive(case: Case):
-    """Same Newton and time stepping, naive linear algebra per iteration."""
-    real = solver.Discretization.factorize
-    solver.Discretization.factorize = naive_factorize
-    try:
-        return simulate(case)
-    finally:
-        solver.Discretization.factorize = real
+def settings(case: Case) -> None:
+    print("\n== solver settings, ZFC loop at 1 mm (one mesh)")
+    sim = Simulation(case)
+    mesh = build_mesh(case, 1e-3)
+    real_ctl, real_fact = solver.StepControl, solver.Discretization.factorize
+    rows = []
+    for label, tol, reuse, naive in (
+        ("before: tol 1e-4, refactor always", 1e-4, 0.0, False),
+        ("tol 1e-3, refactor always", 1e-3, 0.0, False),
+        ("tol 1e-4, reuse factorization", 1e-4, 0.1, False),
+        ("now: tol 1e-3, reuse factorization", 1e-3, 0.1, False),
+        ("naive linear algebra, tol 1e-3", 1e-3, 0.0, True),
+    ):
 
+        def ctl(rtol, stats=None, _t=tol, _r=reuse):
+            return real_ctl(rtol, newton_tol=_t, reuse=_r, stats=stats)
 
-def values(r) -> dict[str, float]:
-    df = r.probes
-    end = df[df.time_s == 5250.0].iloc[0]
-    return {
-        "center@5250s": end.center_Bz_T,
-        "surface@5250s": end.surface_Bz_T,
-        "center@11250s": df.center_Bz_T.iloc[-1],
-        "surface@11250s": df.surface_Bz_T.iloc[-1],
-    }
-
-
-def line(name, r) -> str:
-    s = r.solver
-    return (
-        f"{name:<22} wall {s['wall_s']:7.2f} s  elements {s['elements']:5d}  dofs {s['dofs']:5d}  "
-        f"steps {s['time_steps']:4d}  Newton {s['newton_iterations']:5d}"
-    )
+        solver.StepControl = ctl
+        if naive:
+            solver.Discretization.factorize = naive_factorize
+        try:
+            t = time.process_time()
+            r = sim._solve(mesh, 1e-3, False, None)
+            cpu = time.process_time() - t
+        finally:
+            solver.StepControl, solver.Discretization.factorize = real_ctl, real_fact
+        rows.append((label, r, cpu))
+    base = rows[0]
+    for label, r, cpu in rows:
+        s = r.solver
+        print(
+            f"{label:<38} Newton {s['newton_iterations']:5d} factorizations "
+            f"{s['factorizations']:5d} steps {s['time_steps']:4d} cpu {cpu:6.2f} s "
+            f"(ratio {cpu / base[2]:.2f}); final {r.probes.above_Bz_T.iloc[-1]:+.6f} T "
+            f"(change {r.probes.above_Bz_T.iloc[-1] - base[1].probes.above_Bz_T.iloc[-1]:+.1e} T)"
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mesh", type=float, default=2.0, help="mesh size in the conductors, mm")
-    ap.add_argument(
-        "--reference", type=float, default=0.5, help="mesh size of the converged reference, mm"
-    )
-    ap.add_argument("--no-loop", action="store_true")
-    ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "fluxtrap-bench")
+    ap.add_argument("--baseline", default="5ddab4d", help="git revision of the baseline code")
+    ap.add_argument("--reference", type=float, default=0.25, help="ZFC reference mesh, mm")
+    ap.add_argument("--skip-reference", action="store_true")
+    ap.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()) / "fluxtrap-bench")
     args = ap.parse_args()
-    case = Case.load(CASE)
-    fast_case = case.with_options(mesh_size_m=args.mesh * 1e-3)
+    args.tmp.mkdir(parents=True, exist_ok=True)
+    simulate(Case.from_dict({**ZFC, "mesh": {"size": "4 mm"}}))  # warm up imports
 
-    simulate(fast_case.with_options(mesh_size_m=4e-3))  # warm up imports and caches
-    fast = simulate(fast_case)
-    print(line(f"fluxtrap {args.mesh:g} mm", fast))
-    naive = run_naive(fast_case)
-    print(line(f"naive {args.mesh:g} mm", naive))
-    print(
-        f"speed-up vs naive linear algebra: {naive.solver['wall_s'] / fast.solver['wall_s']:.2f}x "
-        f"(same answers: max diff {max(abs(a - b) for a, b in zip(values(fast).values(), values(naive).values(), strict=True)):.1e} T)"
+    zfc = Case.from_dict(ZFC)
+    compare(
+        "ZFC loop (partial penetration)",
+        zfc,
+        args.reference * 1e-3,
+        args.baseline,
+        args,
+        args.tmp,
+        json.dumps(ZFC),
     )
-    t = time.perf_counter()
-    ref = simulate(case.with_options(mesh_size_m=args.reference * 1e-3))
-    print(line(f"reference {args.reference:g} mm", ref))
-    print("probe values (T):            fast        reference   difference")
-    for k, v in values(fast).items():
-        r = values(ref)[k]
-        print(f"  {k:<24} {v:10.4f}  {r:10.4f}  {100 * (v - r) / r:+8.3f} %")
-
-    # creep of the hold and the peak on the axis at the end of the ramp
-    h = fast.probes[fast.probes.time_s > 5250.0]
-    tt = h.time_s - 5250.0
-    sel = tt > 60
-    slope, a = np.polyfit(np.log(tt[sel]), h.center_Bz_T[sel], 1)
-    b_end = h.center_Bz_T.iloc[-1]
-    print(
-        f"creep at the centre: B = {a:.4f} - {-slope:.4f} ln(t - 5250 s) T, normalised rate "
-        f"{-slope / h.center_Bz_T.iloc[0]:.4f}; decay at the end of the hold "
-        f"{-slope / (b_end * tt.iloc[-1]) * 3600e6:.0f} ppm/h"
-    )
-    snap = ref.snapshot(5250.0)
-    z = np.linspace(0, 13.2e-3, 265)
-    bz = (
-        probe_matrix(
-            ref.mesh.points, ref.mesh.triangles[ref.conductor], np.column_stack([0 * z, z])
-        )
-        @ snap.J_A_m2
-    )
-    print(
-        f"peak trapped field on the axis at 5250 s: {bz.max():.3f} T at z = {z[bz.argmax()] * 1e3:.1f} mm "
-        f"(published simulation 3.17 T; measured 2.83 T at the centre probe)"
-    )
-
-    if not args.no_loop:
-        loop = simulate(ROOT / "examples" / "paper_zfc_loop.toml")
-        print(line("ZFC loop 2 mm", loop))
-        out = args.out
-        out.mkdir(parents=True, exist_ok=True)
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6, 4.5))
-        ax.plot(loop.probes.applied_T, loop.probes.center_Bz_T, label="center (spacer)")
-        ax.plot(loop.probes.applied_T, loop.probes.surface_Bz_T, label="surface", alpha=0.7)
-        ax.set(
-            xlabel="applied field (T)",
-            ylabel="$B_z$ (T)",
-            title="ZFC loop 0 -> 7 -> -7 -> 7 T, 4.8 T/h, 5 K",
-        )
-        ax.grid(alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(out / "zfc_loop.png", dpi=120)
-        up = loop.probes[loop.probes.time_s <= 5250.0]
-        print(
-            f"ZFC: flux reaches the centre (> 0.1 T) at {up.applied_T[up.center_Bz_T > 0.1].iloc[0]:.2f} T applied "
-            f"(published measurement: ~2.5 T); plot in {out / 'zfc_loop.png'}"
-        )
-    print(f"total bench time {time.perf_counter() - t:.0f} s after the speed runs")
+    paper = Case.load(PAPER)
+    paper_auto = paper.with_options(mesh_size_m=0.0)
+    compare("paper case", paper_auto, 0.5e-3, args.baseline, args, args.tmp, str(PAPER))
+    settings(zfc)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ import numpy as np
 from fluxtrap.errors import InputFileError
 from fluxtrap.units import A_CM2
 
-HEADER = ("B_T", "Jc_A_cm2")
+HEADER = ("B_T", "Jc_A_cm2")  # contract: these two columns, first
+OPTIONAL = ("Jc_err_A_cm2", "unpenetrated")  # written by ``fluxtrap jc --out`` after them
 
 
 def log_interp(field_T: Any, table_field_T: Any, table_jc_A_m2: Any) -> np.ndarray:
@@ -23,8 +24,10 @@ def log_interp(field_T: Any, table_field_T: Any, table_jc_A_m2: Any) -> np.ndarr
     return np.exp(np.interp(b, table_field_T, np.log(table_jc_A_m2)))
 
 
-def read_jc_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of a ``B_T,Jc_A_cm2`` file as they stand: fields (T) and Jc (A/m^2), ``(n,)``.
+def read_jc_columns(path: str | Path) -> dict[str, np.ndarray]:
+    """The columns of a ``B_T,Jc_A_cm2[,Jc_err_A_cm2][,unpenetrated]`` file, in SI: ``B_T``,
+    ``Jc_A_m2``, and when present ``Jc_err_A_m2`` (NaN for an empty cell) and ``unpenetrated``
+    (bool), each ``(n,)``.
 
     The header names the columns (others are ignored); ``#`` lines and blank lines are skipped.
     InputFileError names the file and line: missing file, no such header, a cell that is not a
@@ -44,23 +47,56 @@ def read_jc_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     header = [c.strip() for c in rows[0][1]] if rows else []
     if not set(HEADER) <= set(header):
         raise InputFileError(f"{path}, line 1: expected the header 'B_T,Jc_A_cm2'")
-    ib, ij = header.index("B_T"), header.index("Jc_A_cm2")
-    b, j = [], []
+    names = [c for c in (*HEADER, *OPTIONAL) if c in header]
+    where = {c: header.index(c) for c in names}
+    values: dict[str, list[float]] = {c: [] for c in names}
     for n, row in rows[1:]:
         try:
-            b.append(float(row[ib]))
-            j.append(float(row[ij]))
+            for c in names:
+                cell = row[where[c]].strip() if where[c] < len(row) else ""
+                if not cell and c in OPTIONAL:
+                    values[c].append(np.nan)  # unknown stays unknown
+                else:
+                    values[c].append(float(cell))
         except (ValueError, IndexError):
             raise InputFileError(
-                f"{path}, line {n}: expected two numbers B_T,Jc_A_cm2, got {row}"
+                f"{path}, line {n}: expected numbers for {','.join(names)}, got {row}"
             ) from None
-    return np.array(b), np.array(j) * A_CM2
+    out = {"B_T": np.array(values["B_T"]), "Jc_A_m2": np.array(values["Jc_A_cm2"]) * A_CM2}
+    if "Jc_err_A_cm2" in values:
+        out["Jc_err_A_m2"] = np.array(values["Jc_err_A_cm2"]) * A_CM2
+    if "unpenetrated" in values:
+        out["unpenetrated"] = np.nan_to_num(np.array(values["unpenetrated"])) > 0.5
+    return out
 
 
-def jc_csv_text(field_T: Any, jc_A_m2: Any) -> str:
-    """A ``B_T,Jc_A_cm2`` file's text (6 significant digits)."""
-    jc_A_cm2 = np.asarray(jc_A_m2, dtype=float) / A_CM2
-    lines = [",".join(HEADER)] + [
-        f"{b:.6g},{j:.6g}" for b, j in zip(np.asarray(field_T, float), jc_A_cm2, strict=True)
+def read_jc_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of a ``B_T,Jc_A_cm2`` file as they stand: fields (T) and Jc (A/m^2), ``(n,)``
+    (see ``read_jc_columns`` for the optional columns)."""
+    columns = read_jc_columns(path)
+    return columns["B_T"], columns["Jc_A_m2"]
+
+
+def jc_csv_text(
+    field_T: Any, jc_A_m2: Any, jc_err_A_m2: Any = None, unpenetrated: Any = None
+) -> str:
+    """A ``B_T,Jc_A_cm2`` file's text (6 significant digits); with ``jc_err_A_m2`` (NaN: an empty
+    cell) and ``unpenetrated`` also the columns ``Jc_err_A_cm2`` and ``unpenetrated`` (0/1) after
+    them."""
+    b = np.asarray(field_T, float)
+    columns = [b, np.asarray(jc_A_m2, dtype=float) / A_CM2]
+    names = list(HEADER)
+    if jc_err_A_m2 is not None and unpenetrated is not None:
+        columns += [np.asarray(jc_err_A_m2, float) / A_CM2, np.asarray(unpenetrated, float)]
+        names += list(OPTIONAL)
+
+    def cell(v: float, name: str) -> str:
+        if name == "unpenetrated":
+            return str(int(v))
+        return f"{v:.6g}" if np.isfinite(v) else ""
+
+    lines = [",".join(names)] + [
+        ",".join(cell(v, name) for v, name in zip(row, names, strict=True))
+        for row in zip(*columns, strict=True)
     ]
     return "\n".join(lines) + "\n"

@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from fluxtrap import __version__
-from fluxtrap.cli import campaign, compare, demo, measure, optimize, serve, simulate, sweep, users
+from fluxtrap.cli import (
+    calibrate,
+    campaign,
+    compare,
+    demo,
+    measure,
+    optimize,
+    serve,
+    simulate,
+    sweep,
+    users,
+)
 from fluxtrap.cli.common import console
 from fluxtrap.errors import FluxtrapError
 
@@ -29,6 +40,7 @@ sweep.register(app)
 serve.register(app)
 optimize.register(app)
 simulate.register(app)
+calibrate.register(app)
 campaign.register(app)
 demo.register(app)
 

@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 A_HELP = 'Edge a (<= b) perpendicular to the field, with its unit, e.g. "0.5 mm".'
 B_HELP = 'Edge b (>= a) perpendicular to the field, e.g. "1.2 mm".'
 C_HELP = 'Edge c along the field, e.g. "2.8 mm".'
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Derive a Jc even from a loop that is not a superconductor's (recorded in the curve).",
+    ),
+]
 ColumnsOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -36,6 +43,12 @@ TemperatureOption = Annotated[
     typer.Option("--temperature", help='Loop to analyse in a multi-temperature file, e.g. "5 K".'),
 ]
 REPORT_FIELDS_T = (0.5, 1.0, 2.0, 3.0, 5.0, 7.0)
+ORIGIN_FROM = {
+    "given": "given with --origin",
+    "applied": "where the applied field reached its final value",
+    "data": "the end of the field removal found in the data",
+    "clock": "the clock's zero: no field removal in the data",
+}
 
 
 def _edges(a: str, b: str, c: str) -> tuple[float, float, float]:
@@ -68,13 +81,17 @@ def jc_command(
     b: Annotated[str, typer.Option("--b", help=B_HELP)],
     c: Annotated[str, typer.Option("--c", help=C_HELP)],
     out: Annotated[
-        Path | None, typer.Option("--out", help="CSV to write (columns B_T,Jc_A_cm2).")
+        Path | None,
+        typer.Option(
+            "--out", help="CSV to write (columns B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated)."
+        ),
     ] = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Figure to write (PNG/PDF): loop and Jc(B).")
     ] = None,
     temperature: TemperatureOption = None,
     column: ColumnsOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Jc(B) of a bar from its M(H) loop (extended Bean: Jc = 20 dM / (a (1 - a/3b)))."""
     from fluxtrap.magnetometry.bean import jc_from_width
@@ -87,10 +104,14 @@ def jc_command(
     t = parse(temperature, "temperature", "--temperature") if temperature else None
     width = loop_width(table, temperature_K=t)
     with _printed_warnings():
-        jc = jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename)
+        jc = jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename, force=force)
     _warn(table.metadata.filename, table.metadata.skipped_lines, jc)
     shown = Table(
-        "B (T)", "Jc (A/cm²)", "", title=f"{loop_file.name}: Jc(B) at {jc.temperature_K:.3g} K"
+        "B (T)",
+        "Jc (A/cm²)",
+        "± 1σ",
+        "",
+        title=f"{loop_file.name}: Jc(B) at {jc.temperature_K:.3g} K",
     )
     for f in REPORT_FIELDS_T:
         if jc.field_T[0] <= f <= jc.field_T[-1]:
@@ -98,9 +119,15 @@ def jc_command(
             shown.add_row(
                 f"{f:g}",
                 f"{to_A_cm2(jc.at(f)):.4g}",
+                f"{jc.jc_err_A_cm2[k]:.2g}",
                 "not fully penetrated" if jc.unpenetrated[k] else "",
             )
     console.print(shown)
+    b_irr, cut = jc.settings["irreversibility_field_T"], jc.settings["cut_above_irreversibility"]
+    if cut:
+        console.print(
+            f"irreversible up to {b_irr:.3g} T: {cut} points above it (reversible loop) left out"
+        )
     flagged = jc.field_T[jc.unpenetrated]
     if flagged.size:
         console.print(
@@ -110,7 +137,10 @@ def jc_command(
         )
     if out:
         jc.to_csv(out)
-        console.print(f"wrote {out} ({jc.field_T.size} rows, B_T,Jc_A_cm2)")
+        console.print(
+            f"wrote {out} ({jc.field_T.size} rows, B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated; "
+            f"uncertainty from the {jc.settings['jc_err_from']})"
+        )
     if plot:
         from fluxtrap.magnetometry import plots
 
@@ -118,37 +148,62 @@ def jc_command(
         console.print(f"wrote {plot}")
 
 
+def tc_criterion(criterion: str, level: float | None) -> tuple[str, float]:
+    """``--criterion shielded|normal`` (or a bare fraction: the default convention at that level)."""
+    from fluxtrap.errors import ValidationError
+    from fluxtrap.magnetometry.tc import CRITERIA, DEFAULT_CRITERION
+
+    name = criterion.strip().lower()
+    if name in CRITERIA:
+        return name, 0.9 if level is None else level
+    try:
+        fraction = float(name.rstrip("%")) / (100 if name.endswith("%") else 1)
+    except ValueError:
+        raise ValidationError(
+            f"--criterion {criterion!r}: expected shielded, normal or a fraction such as 0.9"
+        ) from None
+    return DEFAULT_CRITERION, fraction if level is None else level
+
+
 def tc_command(
     mt_file: Annotated[
         Path, typer.Argument(help="M(T) curve: Quantum Design .dat or CSV (ZFC and/or FC).")
     ],
     criterion: Annotated[
-        float,
+        str,
         typer.Option(
             "--criterion",
-            min=0.01,
-            max=0.99,
-            help="Tc where the moment is back to this fraction of the way from full shielding to the normal state.",
+            help="shielded: Tc where the transition is --level (90%) shielded (the published "
+            "work's 'the transition reached 90%', the default); normal: where the moment is back "
+            "--level of the way to the normal state. A bare fraction (0.9) is the level of the default.",
         ),
-    ] = 0.9,
+    ] = "shielded",
+    level: Annotated[
+        float | None,
+        typer.Option("--level", min=0.5, max=0.99, help="Fraction for the criterion (0.9)."),
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="JSON to write (Tc, onset, fit per sweep).")
+        Path | None, typer.Option("--out", help="JSON to write (Tc, uncertainty, fit per sweep).")
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Figure to write: M(T) with baseline and Tc.")
+        Path | None, typer.Option("--plot", help="Figure to write: M(T) with the fit and Tc.")
     ] = None,
     column: ColumnsOption = None,
 ) -> None:
-    """Tc from M(T): normal-state baseline, low-temperature plateau, Tc at the criterion and the onset."""
+    """Tc from M(T): a robust fit of a smooth step on a normal-state baseline; Tc off the fit, ± 1 sigma."""
     from fluxtrap.magnetometry.readers import read
-    from fluxtrap.magnetometry.tc import find_tc, split_sweeps
+    from fluxtrap.magnetometry.tc import criterion_text, find_tc, split_sweeps
 
+    name, fraction = tc_criterion(criterion, level)
+    convention = criterion_text(name, fraction)
     table = read(mt_file, columns=key_values(column, "--column") or None)
     sweeps = split_sweeps(table)
     results, reasons = [], []
     for sw in sweeps:
         try:
-            results.append(find_tc(sw, criterion=criterion, source=table.metadata.filename))
+            results.append(
+                find_tc(sw, criterion=name, level=fraction, source=table.metadata.filename)
+            )
         except AnalysisError as err:
             reasons.append(str(err))
     if plot:
@@ -159,10 +214,24 @@ def tc_command(
     if not results:
         raise AnalysisError("; ".join(reasons))
     shown = Table(
-        "sweep", f"Tc ({criterion:.0%}) (K)", "onset (K)", "step (emu)", title=mt_file.name
+        "sweep",
+        "Tc (K)",
+        "onset, 1% (K)",
+        "width (K)",
+        "step (emu)",
+        "outliers",
+        title=mt_file.name,
     )
     for r in results:
-        shown.add_row(r.sweep, f"{r.tc_K:.2f}", f"{r.onset_K:.2f}", f"{r.step_Am2 * 1e3:.3g}")
+        shown.add_row(
+            r.sweep,
+            f"{r.tc_K:.2f} ± {r.tc_err_K:.2g}",
+            f"{r.onset_K:.2f}",
+            f"{r.width_K:.2g}",
+            f"{r.step_Am2 * 1e3:.3g}",
+            str(r.n_outliers),
+        )
+    console.print(f"Tc criterion: {convention}", markup=False)
     console.print(shown)
     for why in reasons:
         console.print(f"[yellow]{why}[/]")
@@ -171,7 +240,9 @@ def tc_command(
             json.dumps(
                 {
                     "file": mt_file.name,
-                    "criterion": criterion,
+                    "criterion": name,
+                    "level": fraction,
+                    "convention": convention,
                     "sweeps": [r.to_dict() for r in results],
                     "not_found": reasons,
                 },
@@ -198,6 +269,14 @@ def creep_command(
         str | None,
         typer.Option("--start", help='Fit from this time after the origin, e.g. "60 s".'),
     ] = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            "--origin",
+            help='When the field removal ended, on the file\'s clock, e.g. "5250 s" (default: '
+            "from an applied_T column, else found in the data, else the clock's zero).",
+        ),
+    ] = None,
     column: Annotated[
         str | None, typer.Option("--column", help="Field column when there are several.")
     ] = None,
@@ -209,22 +288,28 @@ def creep_command(
     ] = None,
 ) -> None:
     """Flux creep: fit B(t) = a - b ln t, S = b / B(t0), decay in ppm/h at --at, extrapolated B."""
-    from fluxtrap.magnetometry.creep import fit_creep, read_series
+    from fluxtrap.magnetometry.creep import CreepResidualWarning, fit_creep, read_series
 
     time, field, applied, col = read_series(series_csv, column=column)
-    fit = fit_creep(
-        time,
-        field,
-        applied_T=applied,
-        start_s=parse(start, "time", "--start") if start else None,
-        source=series_csv.name,
-        column=col,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CreepResidualWarning)  # printed below from fit.warnings
+        fit = fit_creep(
+            time,
+            field,
+            applied_T=applied,
+            origin_s=parse(origin, "time", "--origin") if origin else None,
+            start_s=parse(start, "time", "--start") if start else None,
+            source=series_csv.name,
+            column=col,
+        )
+    for text in fit.warnings:
+        print(f"warning: {text}", file=sys.stderr)
     at_s = parse(at, "time", "--at") if at else fit.t_end_s
     sa, sb = np.sqrt(np.diag(fit.cov))
     console.print(
         f"{series_csv.name} [{col}]: {fit.n_points} points from t = {fit.t_start_s:.4g} s to "
-        f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock)",
+        f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock, "
+        f"{ORIGIN_FROM[fit.origin_from]})",
         markup=False,  # "[B_T]" is the column's name, not rich markup
     )
     shown = Table("quantity", "value")
@@ -278,6 +363,7 @@ def measure_add(
     ] = "mh_loop",
     temperature: TemperatureOption = None,
     column: ColumnsOption = None,
+    force: ForceOption = False,
     by: Annotated[str | None, typer.Option("--by", help="Who recorded it.")] = None,
     db: DbOption = None,
 ) -> None:
@@ -305,6 +391,7 @@ def measure_add(
             columns=key_values(column, "--column") or None,
             recorded_by=by,
             spec=spec,
+            force=force,
         )
     jc = done.jc
     _warn(file.name, done.metadata.get("skipped_lines", ()), jc)

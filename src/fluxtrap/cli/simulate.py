@@ -81,7 +81,14 @@ def simulate_command(
     if not quiet:
         s = result.summary()
         for name, p in s["probes"].items():
-            console.print(f"{name}: final {p['final_T']:.4f} T, max |Bz| {p['max_abs_T']:.4f} T")
+            console.print(
+                f"{name}: final {p['final_T']:.4f} ± {p['final_error_T']:.2g} T, "
+                f"max |Bz| {p['max_abs_T']:.4f} T (discretization error up to "
+                f"{p['max_error_T']:.2g} T over the run)"
+            )
+        acc = s["accuracy"]
+        if not acc["reached"]:
+            console.print(f"[yellow]{acc['note']}[/]")
         sv = s["solver"]
         console.print(
             f"{sv['elements']} elements, {sv['dofs']} dofs, {sv['time_steps']} steps, "
@@ -133,9 +140,10 @@ def simulation_show(
         console.print(f"[red]{x.error}[/]")
     probes = x.summary.get("probes", {})
     if probes:
-        shown = Table("probe", "final Bz (T)", "max |Bz| (T)")
+        shown = Table("probe", "final Bz (T)", "error (T)", "max |Bz| (T)")
         for name, p in probes.items():
-            shown.add_row(name, f"{p['final_T']:.4f}", f"{p['max_abs_T']:.4f}")
+            error = f"{p['final_error_T']:.2g}" if "final_error_T" in p else "-"
+            shown.add_row(name, f"{p['final_T']:.4f}", error, f"{p['max_abs_T']:.4f}")
         console.print(shown)
     sv = x.summary.get("solver")
     if sv:

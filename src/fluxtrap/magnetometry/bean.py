@@ -19,7 +19,13 @@ import numpy as np
 
 from fluxtrap.errors import AnalysisError
 from fluxtrap.magnetometry.jc import JcCurve
-from fluxtrap.magnetometry.loops import LoopWidth, NotSuperconductingWarning, check_bar, loop_width
+from fluxtrap.magnetometry.loops import (
+    LoopWidth,
+    NotSuperconductingWarning,
+    check_bar,
+    interp_sigma,
+    loop_width,
+)
 from fluxtrap.magnetometry.table import MU0, MeasurementTable
 
 
@@ -29,54 +35,101 @@ def bean_jc(dm_A_m: np.ndarray | float, a_m: float, b_m: float) -> np.ndarray | 
     return 2.0 * np.asarray(dm_A_m, dtype=float) / (a_m * (1.0 - a_m / (3.0 * b_m)))
 
 
+IRREVERSIBLE_SIGMA = 3.0  # a loop width counts as irreversible above this many standard errors
+
+
+def _running_median(x: np.ndarray, k: int = 5) -> np.ndarray:
+    """Median over ``k`` neighbours (fewer at the ends), ``(n,)``: one glitch cannot pass a threshold."""
+    from scipy.ndimage import median_filter
+
+    return median_filter(x, size=k, mode="nearest") if x.size >= k else x
+
+
 def jc_from_width(
-    width: LoopWidth, a_m: float, b_m: float, c_m: float, *, source: str = ""
+    width: LoopWidth,
+    a_m: float,
+    b_m: float,
+    c_m: float,
+    *,
+    source: str = "",
+    force: bool = False,
 ) -> JcCurve:
     """Jc(B) for B >= 0 from a loop width; the two field quadrants are averaged where both exist.
 
-    Points where dm <= 0 are dropped (their number is in ``settings``). If the median width is
-    not above five times its point-to-point noise, the loop has no irreversible magnetization
-    and AnalysisError is raised. If the virgin branch does not shield (``width.not_superconducting``)
-    a ``NotSuperconductingWarning`` is emitted and kept in ``settings["warnings"]``.
+    Uncertainty: the width's 1-sigma comes from the file's moment errors (``width.dm_err_Am2``,
+    propagated through the interpolation and the quadrant average), else from the width's own
+    point-to-point scatter (robust, from second differences); ``settings["jc_err_from"]`` says
+    which. Irreversibility: the loop is irreversible where the 5-point running median of the
+    width exceeds ``IRREVERSIBLE_SIGMA`` standard errors (the larger of the file's and the
+    scatter's); Jc is given up to the highest such field, the irreversibility field (kept in
+    ``settings``), and cut above it. Points below it with dm <= 0 are dropped (counted). No
+    irreversible field range at all: AnalysisError. A virgin branch that does not shield
+    (``width.not_superconducting``): AnalysisError, unless ``force``; then a
+    ``NotSuperconductingWarning`` is emitted and the warning and ``forced`` kept in ``settings``.
     """
     check_bar(a_m, b_m, c_m)
+    where = source or "loop"
+    notes = []
+    if width.not_superconducting:
+        if not force:
+            raise AnalysisError(
+                f"{where}: not a superconductor's loop: {width.not_superconducting} "
+                "(refused; --force derives a Jc anyway and records that it was forced)"
+            )
+        notes.append(f"{where}: {width.not_superconducting} (Jc derived anyway: forced)")
+        warnings.warn(notes[-1], NotSuperconductingWarning, stacklevel=2)
     volume = a_m * b_m * c_m
     b, dm = width.field_T, width.dm_Am2 / volume
+    dm_err = width.dm_err_Am2 / volume
     grid = np.unique(np.abs(b))
-    total, count = np.zeros(grid.size), np.zeros(grid.size)
+    grid = grid[np.r_[True, np.diff(grid) > 1e-5 * max(float(np.ptp(b)), 1e-12)]]
+    total, var, count = np.zeros(grid.size), np.zeros(grid.size), np.zeros(grid.size)
     for side in (b >= 0, b <= 0):  # the two field quadrants, averaged where both were measured
-        bb, dd = np.abs(b[side]), dm[side]
+        bb, dd, ee = np.abs(b[side]), dm[side], dm_err[side]
         order = np.argsort(bb)
-        bb, dd = bb[order], dd[order]
+        bb, dd, ee = bb[order], dd[order], ee[order]
         if bb.size >= 2:
             inside = (grid >= bb[0]) & (grid <= bb[-1])
             total[inside] += np.interp(grid[inside], bb, dd)
+            var[inside] += interp_sigma(grid[inside], bb, ee) ** 2
             count[inside] += 1
-    grid, dm_pos = grid[count > 0], total[count > 0] / count[count > 0]
-    ok = dm_pos > 0
-    # noise of the width from its point-to-point scatter (robust); the width must stand out of it
-    noise = 1.4826 * np.median(np.abs(np.diff(dm_pos) - np.median(np.diff(dm_pos)))) / np.sqrt(2)
-    median = float(np.median(dm_pos))
-    if ok.sum() < 3 or median <= 5 * noise:
+    has = count > 0
+    grid, dm_pos = grid[has], total[has] / count[has]
+    file_err = np.sqrt(var[has]) / count[has]
+    # the width's own scatter: robust, from second differences (a smooth Jc(B) cancels)
+    d2 = np.diff(dm_pos, 2)
+    scatter = (
+        float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0)) if d2.size else 0.0
+    )
+    from_file = bool(np.isfinite(file_err).all() and np.any(file_err > 0))
+    sigma = np.maximum(file_err, scatter) if from_file else np.full(grid.size, scatter)
+    significant = _running_median(dm_pos) > IRREVERSIBLE_SIGMA * np.maximum(sigma, 1e-300)
+    if significant.sum() < 3:
         raise AnalysisError(
-            f"{source or 'loop'}: no irreversible magnetization: the median loop width "
-            f"{median * volume * 1e3:.3g} emu is within 5 noise widths ({noise * volume * 1e3:.2g} emu); "
-            "is this a superconductor's loop?"
+            f"{where}: no irreversible magnetization: the loop width (median "
+            f"{np.median(dm_pos) * volume * 1e3:.3g} emu) is nowhere {IRREVERSIBLE_SIGMA:g} standard errors "
+            f"({np.median(sigma) * volume * 1e3:.2g} emu) above zero; is this a superconductor's loop?"
         )
-    notes = []
-    if width.not_superconducting:
-        notes.append(f"{source or 'loop'}: {width.not_superconducting}")
-        warnings.warn(notes[-1], NotSuperconductingWarning, stacklevel=2)
-    grid, dm_pos = grid[ok], dm_pos[ok]
-    jc = bean_jc(dm_pos, a_m, b_m)
+    b_irr = float(grid[significant].max())
+    below = grid <= b_irr
+    ok = below & (dm_pos > 0)
+    kept_grid, kept_dm = grid[ok], dm_pos[ok]
+    jc = bean_jc(kept_dm, a_m, b_m)
+    jc_err = bean_jc(file_err[ok] if from_file else np.full(kept_grid.size, scatter), a_m, b_m)
     # full-penetration (self) field of the bar, of order mu0 Jc a / 2
     b_sf = MU0 * jc * a_m / 2
-    unpen = (grid < b_sf) | (grid > width.field_max_T - 2 * b_sf)
+    unpen = (kept_grid < b_sf) | (kept_grid > width.field_max_T - 2 * b_sf)
+    if kept_grid.size < 2:
+        raise AnalysisError(
+            f"{where}: only {kept_grid.size} positive loop width below the irreversibility field "
+            f"{b_irr:.3g} T"
+        )
     return JcCurve(
-        field_T=grid,
+        field_T=kept_grid,
         jc_A_m2=jc,
         temperature_K=width.temperature_K,
         unpenetrated=unpen,
+        jc_err_A_m2=jc_err,
         source=source,
         method="extended_bean",
         settings={
@@ -86,9 +139,14 @@ def jc_from_width(
             "loop": width.loop,
             "background_Am2_per_T": width.background_Am2_per_T,
             "field_max_T": width.field_max_T,
-            "dropped_nonpositive_dm": int((~ok).sum()),
+            "irreversibility_field_T": b_irr,
+            "cut_above_irreversibility": int((~below).sum()),
+            "dropped_nonpositive_dm": int((below & ~ok).sum()),
+            "jc_err_from": "moment error column" if from_file else "loop-width scatter",
+            "width_scatter_Am2": scatter * volume,
             "virgin_slope_Am2_per_T": width.virgin_slope_Am2_per_T,
             "virgin_field_T": width.virgin_field_T,
+            "forced": bool(force and width.not_superconducting),
             "warnings": notes,
         },
     )
@@ -103,14 +161,16 @@ def jc_from_loop(
     temperature_K: float | None = None,
     background: bool = True,
     grid_step_T: float | None = None,
+    force: bool = False,
 ) -> JcCurve:
     """Jc(B) of an a x b x c bar (m; a <= b perpendicular to the field) from its M(H) loop.
 
     ``temperature_K`` picks the loop in a file with several (default: the lowest temperature);
-    see ``loops.loop_width`` for the branches, background and field grid.
+    see ``loops.loop_width`` for the branches, background and field grid, ``jc_from_width`` for
+    the irreversibility field, the uncertainty and ``force``.
     """
     check_bar(a_m, b_m, c_m)
     width = loop_width(
         table, temperature_K=temperature_K, background=background, grid_step_T=grid_step_T
     )
-    return jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename)
+    return jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename, force=force)

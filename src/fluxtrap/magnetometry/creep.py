@@ -9,13 +9,22 @@ magnetization), in s. Over the relaxation part the trapped field follows B(t) = 
 
 The fit is linear least squares in ln t; uncertainties come from its covariance (scaled by the
 residual variance) and are propagated to extrapolated fields and rates to first order.
+
+The origin (the end of the field removal) is given, or found from an applied-field column (the
+last time it changed), or from the probe field itself (``ramp_end``): the removal is a stretch of
+steady steep change, the relaxation after it slows as 1/t, so the end is where the slope drops
+by far more than ln t relaxation alone can (``RAMP_CONTRAST``). A series without such a kink is
+refused (``AnalysisError``: give the origin). After the fit, the residuals are tested for what
+ln t cannot explain (a runs test on their signs and their trend over ln t, ``residual_structure``);
+structure gives a ``CreepResidualWarning`` kept in ``CreepFit.warnings``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +33,13 @@ from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.magnetometry.readers._columns import decode, numeric_column, si_factor, unit_of
 
 PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
+RAMP_CONTRAST = 10.0  # slope before / after a candidate ramp end; ln t relaxation alone gives ~1.6
+RUNS_Z = -4.0  # runs test: fewer sign changes than this many sigma below chance is structure
+TREND_FRACTION = 0.05  # ... and a binned residual trend above this fraction of b (T per e-fold)
+
+
+class CreepResidualWarning(UserWarning):
+    """The residuals of a creep fit show structure that B = a - b ln t cannot explain."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +59,8 @@ class CreepFit:
     rms_T: float
     source: str = ""
     column: str = ""
+    origin_from: str = "given"  # given | applied | data | clock
+    warnings: tuple[str, ...] = field(default=())
 
     def field(self, t_s: float | np.ndarray) -> float | np.ndarray:
         """Fitted B (T) at time ``t_s`` (s since the origin)."""
@@ -98,6 +116,8 @@ class CreepFit:
             "S_at_start": float(self.rate(self.t_start_s)),
             "source": self.source,
             "column": self.column,
+            "origin_from": self.origin_from,
+            "warnings": list(self.warnings),
         }
 
     def __repr__(self) -> str:
@@ -119,6 +139,99 @@ def relaxation_origin(
     return float(time_s[np.nonzero(off)[0][-1] + 1])
 
 
+def _window_slopes(
+    t: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares slopes dB/dt over index windows ``lo[k]..hi[k]-1`` and 1/sqrt(Sxx) (their
+    standard error per unit noise); NaN under 3 points. Prefix sums: O(n) for all windows."""
+    lo, hi = np.clip(lo, 0, t.size), np.clip(hi, 0, t.size)
+    t = t - t[0]
+    c = [np.concatenate([[0.0], np.cumsum(v)]) for v in (np.ones_like(t), t, b, t * t, t * b)]
+    n, st, sb, stt, stb = (ci[hi] - ci[lo] for ci in c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sxx = stt - st * st / n
+        good = (n >= 3) & (sxx > 0)
+        slope = np.where(good, (stb - st * sb / n) / sxx, np.nan)
+        return slope, np.where(good, 1 / np.sqrt(sxx), np.nan)
+
+
+def ramp_end(time_s: np.ndarray, field_T: np.ndarray, *, source: str = "series") -> float:
+    """End of the field removal (s, on the series' clock) found from the probe field alone.
+
+    For each sample time t the mean slope over the window before it (t - d .. t) is compared with
+    the one after it (t + d .. t + 2d), d = (t - t_first) / 4: a ramp's end gives a ratio of
+    hundreds, a ln t relaxation at most 1.6. The slope before must stand 10 standard errors out
+    of the noise, the one after counts as at least 3 of its standard errors, and the ratio must
+    exceed ``RAMP_CONTRAST``; the end is then the last time whose 5-point slope is still half the
+    ramp's. A magnet's slope is continuous (it relaxes from the ramp's electric field), so this is
+    late by up to tau = b / (ramp slope), the relaxation's own time constant (~10 s for the
+    published magnet), plus two samples. AnalysisError when there is no such kink.
+    """
+    order = np.argsort(time_s, kind="stable")
+    t, b = np.asarray(time_s, float)[order], np.asarray(field_T, float)[order]
+    ok = np.isfinite(t) & np.isfinite(b)
+    t, b = t[ok], b[ok]
+    refuse = (
+        f"{source}: cannot find the end of the field removal in the data (no steady steep change "
+        "followed by a slow ln t relaxation); give the origin (--origin, the time the applied "
+        "field reached its final value) or an applied_T column"
+    )
+    if t.size < 12:
+        raise AnalysisError(f"{refuse}; only {t.size} points")
+    noise = 1.4826 * np.median(np.abs(np.diff(b, 2))) / np.sqrt(6.0)
+    d = (t - t[0]) / 4
+    idx = lambda x: np.searchsorted(t, x, side="left")  # noqa: E731
+    before, se_before = _window_slopes(t, b, idx(t - d), idx(t) + 1)
+    after, se_after = _window_slopes(t, b, idx(t + d), idx(t + 2 * d) + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.abs(before) / np.maximum(np.abs(after), 3 * noise * se_after)
+    steady = np.abs(before) > 10 * noise * se_before
+    ratio = np.where(steady & np.isfinite(ratio), ratio, 0.0)
+    if not np.any(ratio > RAMP_CONTRAST):
+        raise AnalysisError(
+            f"{refuse}; the largest slope drop is {np.max(ratio, initial=0):.3g}x, need > "
+            f"{RAMP_CONTRAST:g}x"
+        )
+    k = int(np.argmax(ratio))
+    ramp_slope = before[k]
+    seg = np.arange(idx(t[k] - d[k]), min(idx(t[k] + 2 * d[k]) + 1, t.size))
+    local, _ = _window_slopes(t, b, seg - 2, seg + 3)
+    steep = seg[local * np.sign(ramp_slope) >= 0.5 * abs(ramp_slope)]
+    return float(t[steep[-1]] if steep.size else t[k])
+
+
+def residual_structure(ln_t: np.ndarray, resid: np.ndarray, b_T: float) -> str:
+    """Why the residuals of a ln t fit are not noise ("" if they look like it).
+
+    Structure needs both a runs test on the residual signs (too few sign changes: z < ``RUNS_Z``)
+    and a trend over ln t (means in 8 equal ln t bins) larger than ``TREND_FRACTION`` of b: the
+    first alone flags harmless model detail in long series, the second alone flags noise.
+    """
+    signs = resid > 0
+    n1, n2 = int(signs.sum()), int((~signs).sum())
+    n = n1 + n2
+    if n < 20 or n1 == 0 or n2 == 0:
+        return ""
+    runs = 1 + int(np.sum(signs[1:] != signs[:-1]))
+    mu = 2.0 * n1 * n2 / n + 1
+    var = (mu - 1) * (mu - 2) / (n - 1)
+    z = (runs - mu) / np.sqrt(var) if var > 0 else 0.0
+    edges = np.linspace(ln_t.min(), ln_t.max(), 9)
+    which = np.clip(np.searchsorted(edges, ln_t, side="right") - 1, 0, 7)
+    means = np.array([resid[which == j].mean() for j in range(8) if np.any(which == j)])
+    centres = np.array([np.exp(ln_t[which == j].mean()) for j in range(8) if np.any(which == j)])
+    worst = int(np.argmax(np.abs(means)))
+    trend = abs(means[worst])
+    if z >= RUNS_Z or trend <= TREND_FRACTION * abs(b_T):
+        return ""
+    return (
+        f"the residuals are not noise about B = a - b ln t: {runs} sign runs where {mu:.0f} ± "
+        f"{np.sqrt(var):.2g} were expected (z = {z:.1f}), and their mean near t = {centres[worst]:.3g} s "
+        f"is {means[worst]:+.3g} T, {trend / abs(b_T):.0%} of b; the series holds more than ln t "
+        "relaxation (part of the field removal, a wrong origin, a temperature drift?)"
+    )
+
+
 def fit_creep(
     time_s: np.ndarray,
     field_T: np.ndarray,
@@ -132,29 +245,42 @@ def fit_creep(
     """Fit B = a - b ln t over the relaxation part of a trapped-field series.
 
     ``time_s``, ``field_T``: ``(n,)``. The time origin is ``origin_s`` if given, else the moment
-    the ``applied_T`` series reached its final value, else 0 (the file's own clock). The fit uses
-    points with t = time - origin > 0 and t >= ``start_s`` (s after the origin).
+    the ``applied_T`` series reached its final value, else the end of the field removal found in
+    the data (``ramp_end``), else the clock's zero if the series relaxes as ln t from it over at
+    least a decade without residual structure (``origin_from`` says which); else AnalysisError. The fit uses points with
+    t = time - origin > 0 and t >= ``start_s`` (s after the origin; with an origin found from the
+    data the default is 50 tau, tau = b / ramp slope, the time the relaxation takes to slow from
+    the ramp's rate, which also covers the origin's own lateness of up to tau). Residual structure
+    warns (``CreepResidualWarning``) and is kept in ``warnings``.
     """
     time_s = np.asarray(time_s, float)
     field_T = np.asarray(field_T, float)
-    if origin_s is None:
-        origin_s = (
-            relaxation_origin(time_s, np.asarray(applied_T, float))
-            if applied_T is not None
-            else 0.0
-        )
+    name = source or "series"
+    if origin_s is not None:
+        origin_from = "given"
+    elif applied_T is not None:
+        origin_s, origin_from = relaxation_origin(time_s, np.asarray(applied_T, float)), "applied"
+    else:
+        try:
+            origin_s, origin_from = ramp_end(time_s, field_T, source=name), "data"
+        except AnalysisError as err:  # no removal in the data: maybe the clock starts at the origin
+            origin_s, origin_from, no_kink = 0.0, "clock", err
+    if origin_from == "data" and start_s is None:
+        start_s = _default_start(time_s, field_T, origin_s)
     t = time_s - origin_s
     use = (t > 0) & np.isfinite(field_T)
     if start_s is not None:
         use &= t >= start_s
     if use.sum() < 3:
         raise AnalysisError(
-            f"{source or 'series'}: {int(use.sum())} points after t = {max(start_s or 0, 0):g} s past the origin "
+            f"{name}: {int(use.sum())} points after t = {max(start_s or 0, 0):g} s past the origin "
             f"({origin_s:g} s); a creep fit needs at least 3"
         )
     ln_t, b = np.log(t[use]), field_T[use]
     if np.ptp(ln_t) < 1e-6:
-        raise AnalysisError(f"{source or 'series'}: all points at one time; cannot fit B(t)")
+        raise AnalysisError(f"{name}: all points at one time; cannot fit B(t)")
+    order = np.argsort(ln_t, kind="stable")
+    ln_t, b = ln_t[order], b[order]
     coef, cov = np.polyfit(ln_t, b, 1, cov="unscaled")
     slope, a = coef
     resid = b - (a + slope * ln_t)
@@ -162,18 +288,50 @@ def fit_creep(
     # polyfit's "unscaled" covariance is for (slope, intercept); scale by the residual variance
     scaled = cov * (resid @ resid / dof)
     cov_ab = np.array([[scaled[1, 1], -scaled[0, 1]], [-scaled[0, 1], scaled[0, 0]]])
+    notes = []
+    why = residual_structure(ln_t, resid, -slope)
+    if origin_from == "clock" and (why or ln_t[-1] - ln_t[0] < np.log(10) or time_s.min() < 0):
+        raise AnalysisError(
+            f"{no_kink}; nor does the series relax as ln t from its clock's zero over a decade or more "
+            f"(t = {time_s.min():.4g}..{time_s.max():.4g} s{'; ' + why if why else ''})"
+        )
+    if why:
+        notes.append(f"{name}{f' [{column}]' if column else ''}: {why}")
+        warnings.warn(notes[-1], CreepResidualWarning, stacklevel=2)
     return CreepFit(
         a_T=float(a),
         b_T=float(-slope),
         cov=cov_ab,
-        t_start_s=float(t[use].min()),
-        t_end_s=float(t[use].max()),
+        t_start_s=float(np.exp(ln_t[0])),
+        t_end_s=float(np.exp(ln_t[-1])),
         origin_s=float(origin_s),
         n_points=int(use.sum()),
         rms_T=float(np.sqrt(np.mean(resid**2))),
         source=source,
         column=column,
+        origin_from=origin_from,
+        warnings=tuple(notes),
     )
+
+
+def _default_start(time_s: np.ndarray, field_T: np.ndarray, origin_s: float) -> float:
+    """50 tau after a found origin, tau = b / |ramp slope| (s), b from a fit of the last half in ln t:
+    there a - b ln t is within 2% of b of the relaxation a - b ln(1 + t/tau) that starts at the ramp's
+    rate, and the origin's lateness (up to tau) shifts ln t by under 2%."""
+    t = time_s - origin_s
+    ok = (t > 0) & np.isfinite(field_T)
+    before = (
+        (time_s <= origin_s)
+        & (time_s >= origin_s - max(t[ok].max(), 1.0) / 20)
+        & np.isfinite(field_T)
+    )
+    if ok.sum() < 6 or before.sum() < 3:
+        return 0.0
+    ln_t = np.log(t[ok])
+    late = ln_t >= np.median(ln_t)
+    b = -np.polyfit(ln_t[late], field_T[ok][late], 1)[0]
+    ramp = abs(np.polyfit(time_s[before], field_T[before], 1)[0])
+    return float(50 * abs(b) / ramp) if ramp > 0 else 0.0
 
 
 def read_series(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import InputFileError, ValidationError
-from fluxtrap.jctable import jc_csv_text, log_interp, read_jc_csv
+from fluxtrap.jctable import jc_csv_text, log_interp, read_jc_columns
 from fluxtrap.units import A_CM2
 
 
@@ -24,7 +24,8 @@ class JcCurve:
     ``unpenetrated`` ``(n,)`` flags points where the extended Bean model does not hold (the
     sample is not fully penetrated: the low-field remanent peak, and just after the turning
     field); they are kept, not smoothed. ``temperature_K`` is the measurement temperature,
-    ``source`` the file it came from, ``method`` and ``settings`` how it was derived.
+    ``source`` the file it came from, ``method`` and ``settings`` how it was derived;
+    ``jc_err_A_m2`` ``(n,)`` the 1-sigma uncertainty of Jc (A/m^2, NaN where unknown).
 
     ``at(B)`` interpolates linearly in B and logarithmically in Jc; Jc is even in B (|B| is
     used); outside the measured range it holds the end values (``extrapolate="hold"``) or
@@ -38,6 +39,7 @@ class JcCurve:
     source: str = ""
     method: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict)
+    jc_err_A_m2: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         b = np.asarray(self.field_T, dtype=float).ravel()
@@ -63,8 +65,18 @@ class JcCurve:
             raise ValidationError(
                 f"JcCurve: unpenetrated has {flags.size} entries for {b.size} points"
             )
-        for arr in (b, j, flags):
+        err = (
+            np.full(b.size, np.nan)
+            if self.jc_err_A_m2 is None
+            else np.asarray(self.jc_err_A_m2, float).ravel()
+        )
+        if err.shape != b.shape or np.any(err < 0):
+            raise ValidationError(
+                f"JcCurve: jc_err_A_m2 needs {b.size} values >= 0 (or NaN), got {err.size}"
+            )
+        for arr in (b, j, flags, err):
             arr.setflags(write=False)
+        object.__setattr__(self, "jc_err_A_m2", err)
         object.__setattr__(self, "field_T", b)
         object.__setattr__(self, "jc_A_m2", j)
         object.__setattr__(self, "unpenetrated", flags)
@@ -105,13 +117,23 @@ class JcCurve:
         """Points where the sample was fully penetrated (not flagged), ``(n,)`` bool."""
         return ~self.unpenetrated
 
+    @property
+    def jc_err_A_cm2(self) -> np.ndarray:
+        """1-sigma of Jc in A/cm^2 (NaN where unknown), ``(n,)``."""
+        return self.jc_err_A_m2 / A_CM2
+
     def to_columns(self) -> dict[str, list[float]]:
         """``{column: list}`` for the store (``from_columns`` reads it back)."""
-        return {
+        columns = {
             "B_T": self.field_T.tolist(),
             "Jc_A_m2": self.jc_A_m2.tolist(),
             "unpenetrated": self.unpenetrated.astype(float).tolist(),
         }
+        if np.isfinite(self.jc_err_A_m2).any():
+            columns["Jc_err_A_m2"] = [
+                float(v) if np.isfinite(v) else None for v in self.jc_err_A_m2
+            ]
+        return columns
 
     @classmethod
     def from_columns(cls, columns: Mapping[str, Any], **kwargs: Any) -> JcCurve:
@@ -126,16 +148,20 @@ class JcCurve:
             else np.asarray(columns["Jc_A_cm2"], float) * A_CM2
         )
         flags = columns.get("unpenetrated")
+        err = columns.get("Jc_err_A_m2")
         return cls(
             field_T=np.asarray(columns["B_T"], float),
             jc_A_m2=jc,
             unpenetrated=None if flags is None else np.asarray(flags, float) > 0.5,
+            jc_err_A_m2=None if err is None else np.array(err, dtype=float),
             **kwargs,
         )
 
     def to_csv(self, path_or_buffer: str | Path | io.TextIOBase) -> None:
-        """Write the design's Jc table: columns ``B_T,Jc_A_cm2`` (what ``jc.csv`` cases read)."""
-        text = jc_csv_text(self.field_T, self.jc_A_m2)
+        """Write the design's Jc table: ``B_T,Jc_A_cm2`` first (what ``jc.csv`` cases read), then
+        ``Jc_err_A_cm2`` (1 sigma, empty where unknown) and ``unpenetrated`` (1 = not fully
+        penetrated: the simulator's reader leaves those rows out)."""
+        text = jc_csv_text(self.field_T, self.jc_A_m2, self.jc_err_A_m2, self.unpenetrated)
         if isinstance(path_or_buffer, str | Path):
             Path(path_or_buffer).write_text(text, encoding="utf-8")
         else:
@@ -143,12 +169,18 @@ class JcCurve:
 
     @classmethod
     def from_csv(cls, path: str | Path, **kwargs: Any) -> JcCurve:
-        """Read a ``B_T,Jc_A_cm2`` table (as ``to_csv`` and ``fluxtrap jc --out`` write)."""
+        """Read a ``B_T,Jc_A_cm2[,Jc_err_A_cm2][,unpenetrated]`` table (``fluxtrap jc --out``)."""
         path = Path(path)
-        b, j = read_jc_csv(path)
+        columns = read_jc_columns(path)
         kwargs.setdefault("source", path.name)
         try:
-            return cls(field_T=b, jc_A_m2=j, **kwargs)
+            return cls(
+                field_T=columns["B_T"],
+                jc_A_m2=columns["Jc_A_m2"],
+                jc_err_A_m2=columns.get("Jc_err_A_m2"),
+                unpenetrated=columns.get("unpenetrated"),
+                **kwargs,
+            )
         except ValidationError as err:
             raise InputFileError(f"{path}: {err}") from None
 

@@ -40,6 +40,7 @@ class Branch:
     temperature_K: float
     field_T: np.ndarray
     moment_Am2: np.ndarray
+    moment_err_Am2: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -49,6 +50,12 @@ class Branch:
         b, inv = np.unique(self.field_T, return_inverse=True)
         m = np.bincount(inv, weights=self.moment_Am2) / np.bincount(inv)
         return b, m
+
+    def sorted_err(self) -> np.ndarray:
+        """1-sigma error of ``sorted()``'s moments (A*m^2; NaN where the file has none), ``(k,)``."""
+        _, inv = np.unique(self.field_T, return_inverse=True)
+        err = np.full(len(self), np.nan) if self.moment_err_Am2 is None else self.moment_err_Am2
+        return np.sqrt(np.bincount(inv, weights=err**2)) / np.bincount(inv)
 
     def __repr__(self) -> str:
         return (
@@ -135,6 +142,7 @@ def split_branches(
                     else np.nan,
                     field_T=b[s:e].copy(),
                     moment_Am2=table.moment_Am2[g0 + s : g0 + e].copy(),
+                    moment_err_Am2=table.moment_err_Am2[g0 + s : g0 + e].copy(),
                 )
             )
     return tuple(branches)
@@ -148,11 +156,14 @@ class LoopWidth:
     ``background_Am2_per_T`` the linear background slope that was subtracted (0 if none);
     ``field_max_T`` the largest |field| of the loop (the turning field); ``virgin_slope_Am2_per_T``
     and ``virgin_field_T``: see ``virgin_slope`` (None without a virgin branch);
-    ``not_superconducting``: why the loop does not look like a superconductor's ("" if it does).
+    ``not_superconducting``: why the loop does not look like a superconductor's ("" if it does);
+    ``dm_err_Am2`` ``(n,)``: 1-sigma of ``dm_Am2`` from the file's moment error column, propagated
+    through the interpolation (NaN where the file gives none).
     """
 
     field_T: np.ndarray
     dm_Am2: np.ndarray
+    dm_err_Am2: np.ndarray
     temperature_K: float
     loop: int
     background_Am2_per_T: float
@@ -266,10 +277,13 @@ def loop_width(
     The loop is the one measured nearest ``temperature_K`` (default: the lowest temperature);
     its widest decreasing and increasing branches are used; its virgin branch, if any, is
     checked for shielding (``shielding_check``).
-    Both branches are linearly interpolated onto a uniform grid through B = 0 with step
-    ``grid_step_T`` (default: the overlap divided by the shorter branch's number of points). With ``background`` a
-    linear background (see ``linear_background``) is subtracted from both branches first; it
-    cancels in dm, so it changes the stored branches and plots, not Jc.
+    The field grid is every field either branch was measured at inside their overlap (fields
+    closer than 1e-5 of the span merged), so dense low-field steps are kept; each branch is
+    interpolated linearly onto it (at its own fields this is its measured value). ``grid_step_T``
+    asks for a uniform grid through B = 0 instead. The moment errors of the file (if any) are
+    propagated through the interpolation into ``dm_err_Am2``. With ``background`` a linear
+    background (see ``linear_background``) is subtracted from both branches first; it cancels in
+    dm, so it changes the stored branches and plots, not Jc.
     """
     branches = split_branches(table)
     loops = sorted({b.loop for b in branches if b.kind in ("decreasing", "increasing")})
@@ -306,14 +320,22 @@ def loop_width(
         raise AnalysisError(
             f"{table.metadata.filename}: the branches of loop {loop} do not overlap in field"
         )
-    step = grid_step_T or (hi - lo) / max(min(bd.size, bi.size) - 1, 1)
-    k0, k1 = int(np.ceil(lo / step - 1e-9)), int(np.floor(hi / step + 1e-9))
-    grid = np.arange(k0, k1 + 1) * step
+    if grid_step_T:
+        k0, k1 = int(np.ceil(lo / grid_step_T - 1e-9)), int(np.floor(hi / grid_step_T + 1e-9))
+        grid = np.arange(k0, k1 + 1) * grid_step_T
+    else:
+        grid = np.union1d(bd, bi)
+        grid = grid[(grid >= lo) & (grid <= hi)]
+        grid = grid[np.r_[True, np.diff(grid) > 1e-5 * (hi - lo)]]
     dm = np.interp(grid, bd, md - slope * bd) - np.interp(grid, bi, mi - slope * bi)
+    dm_err = np.hypot(
+        interp_sigma(grid, bd, dec.sorted_err()), interp_sigma(grid, bi, inc.sorted_err())
+    )
     v_slope, v_field, why = shielding_check(branches, loop)
     return LoopWidth(
         field_T=grid,
         dm_Am2=dm,
+        dm_err_Am2=dm_err,
         temperature_K=temps[loop],
         loop=loop,
         background_Am2_per_T=slope,
@@ -322,6 +344,20 @@ def loop_width(
         virgin_field_T=v_field,
         not_superconducting=why,
     )
+
+
+def interp_sigma(x: np.ndarray, xp: np.ndarray, sigma_p: np.ndarray) -> np.ndarray:
+    """1-sigma of ``np.interp(x, xp, fp)`` when the ``fp`` have independent errors ``sigma_p``.
+
+    Linear interpolation between points j and j+1 with weight w has variance
+    (1 - w)^2 s_j^2 + w^2 s_j+1^2; outside ``xp`` the end value's error. ``(len(x),)``.
+    """
+    x, xp, sp = np.asarray(x, float), np.asarray(xp, float), np.asarray(sigma_p, float)
+    if xp.size == 1:
+        return np.full(x.shape, sp[0])
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, xp.size - 2)
+    w = np.clip((x - xp[j]) / (xp[j + 1] - xp[j]), 0.0, 1.0)
+    return np.sqrt((1 - w) ** 2 * sp[j] ** 2 + w**2 * sp[j + 1] ** 2)
 
 
 def sample_volume(a_m: float, b_m: float, c_m: float) -> float:

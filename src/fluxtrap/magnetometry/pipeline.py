@@ -21,7 +21,7 @@ from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import check_bar, loop_width
 from fluxtrap.magnetometry.readers import read
 
-JC_CURVE = "jc"  # curve kind: columns B_T, Jc_A_m2, unpenetrated (0/1)
+JC_CURVE = "jc"  # curve kind: columns B_T, Jc_A_m2, unpenetrated (0/1), Jc_err_A_m2 (1 sigma)
 LOOP_WIDTH_CURVE = "loop_width"  # columns B_T, dm_Am2 (m_decreasing - m_increasing)
 DERIVABLE = ("mh_loop",)
 
@@ -54,12 +54,15 @@ def derive(
     *,
     temperature_K: float | None = None,
     columns: Mapping[str, str] | None = None,
+    force: bool = False,
 ) -> tuple[dict[str, Any], list[DerivedCurve], JcCurve]:
     """Read ``content`` (raw file bytes) and derive Jc(B) of an a x b x c bar (m, a <= b across the field).
 
     Returns the measurement metadata (JSON-friendly; ``temperature_K`` is the analysed loop's),
     the curves to store (Jc(B) and the loop width) and the ``JcCurve``. ``temperature_K`` picks a
-    loop in a multi-temperature file. Raises InputFileError / AnalysisError / ValidationError.
+    loop in a multi-temperature file. A loop that is not a superconductor's is refused
+    (AnalysisError) unless ``force``, which the Jc curve's settings record (``forced``).
+    Raises InputFileError / AnalysisError / ValidationError.
     """
     if kind not in DERIVABLE:
         raise ValidationError(f"measurement kind {kind!r}: derive() handles {', '.join(DERIVABLE)}")
@@ -71,7 +74,7 @@ def derive(
             f"{np.ptp(table.field_T):.3g} T), not {_KIND_TEXT[kind]}"
         )
     width = loop_width(table, temperature_K=temperature_K)
-    jc = jc_from_width(width, a_m, b_m, c_m, source=filename)
+    jc = jc_from_width(width, a_m, b_m, c_m, source=filename, force=force)
     settings = dict(jc.settings)
     metadata = {
         **table.metadata.to_dict(),
@@ -94,7 +97,11 @@ def derive(
                 "temperature_K": width.temperature_K,
                 "background_Am2_per_T": width.background_Am2_per_T,
             },
-            columns={"B_T": width.field_T.tolist(), "dm_Am2": width.dm_Am2.tolist()},
+            columns={
+                "B_T": width.field_T.tolist(),
+                "dm_Am2": width.dm_Am2.tolist(),
+                "dm_err_Am2": [float(v) if np.isfinite(v) else None for v in width.dm_err_Am2],
+            },
         ),
     ]
     return metadata, curves, jc

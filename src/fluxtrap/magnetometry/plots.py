@@ -64,13 +64,14 @@ def loop_and_jc(table: MeasurementTable, jc: JcCurve, volume_m3: float, path: st
 def mt_curves(
     sweeps: Sequence[Sweep], results: Sequence[TcResult], path: str | Path, title: str = ""
 ) -> None:
-    """M(T) of each sweep in emu, with the normal-state baseline and Tc where found."""
+    """M(T) of each sweep in emu, with the fitted transition, its baseline and Tc (named) where found."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4.5, 3.3), constrained_layout=True)
         for sw in sweeps:
             (line,) = ax.plot(sw.temperature_K, sw.moment_Am2 * 1e3, ".", ms=2.5, label=sw.label)
             for r in (r for r in results if r.sweep == sw.label):
-                tt = np.linspace(sw.temperature_K.min(), sw.temperature_K.max(), 50)
+                tt = np.linspace(*r.fit_range_K, 400)
+                ax.plot(tt, r.model(tt) * 1e3, "-", lw=0.8, color=line.get_color())
                 ax.plot(
                     tt,
                     (r.baseline_slope_Am2_per_K * tt + r.baseline_intercept_Am2) * 1e3,
@@ -80,7 +81,7 @@ def mt_curves(
                 )
                 ax.axvline(r.tc_K, lw=0.8, color=line.get_color(), ls=":")
                 ax.annotate(
-                    f"$T_c$ = {r.tc_K:.2f} K",
+                    f"$T_c$ ({r.convention}) = {r.tc_K:.2f} ± {r.tc_err_K:.2g} K",
                     (r.tc_K, r.plateau_Am2 * 1e3),
                     xytext=(4, 4),
                     textcoords="offset points",

@@ -1,17 +1,34 @@
-"""Tc from M(T): split ZFC/FC sweeps, normal-state baseline, low-temperature plateau, criterion.
+"""Tc from M(T): split ZFC/FC sweeps, fit a transition, read Tc off the fitted curve.
 
-For one temperature sweep sorted by T: the normal-state baseline is a straight line fitted to
-the top ``normal_fraction`` of the temperature range, the plateau the median moment over the
-bottom ``plateau_fraction``; the shielding fraction is s(T) = (baseline(T) - M(T)) / step with
-step = baseline(Tmin) - plateau. ``Tc`` is where the moment has come back to ``criterion`` of
-the way from the plateau to the normal state (s = 1 - criterion; 0.9 is the magnetic analogue
-of the resistive "90% of the normal state"), found from the high-temperature side; ``onset``
-is the highest temperature where s exceeds five baseline noise widths on two points in a row.
+One temperature sweep, sorted by T, is fitted with a smooth step on a straight normal-state
+baseline (robust least squares, soft-L1 loss, so a single glitch does not move it):
 
-A superconducting transition is only reported when the low-temperature moment lies well below
-the normal-state baseline (a diamagnetic step of at least ``min_step_sigma`` noise widths and
-``min_step_fraction`` of the moment scale) and the plateau is diamagnetic (M < 0); otherwise
-AnalysisError says that no transition was found and why.
+    M(T) = c0 + c1 T - step * s(T),   s(T) = 1 / (1 + exp((T - Tm) / w))     (logistic)
+
+s is the shielding fraction (1 fully shielded, 0 normal). The transition is first located by a
+grid over (Tm, w) with the linear parameters solved exactly (variable projection); the normal-state
+baseline is then taken from the data above the transition only (up to Tm + 4 w plus as many
+kelvin as the superconducting side spans, at least 10 K), so a curved high-temperature
+background far from Tc does not tilt it, and the fit is refined there. Points more than 5 noise
+widths off the robust fit are outliers; the final covariance (parameters' 1-sigma) comes from a
+plain least-squares fit without them and gives Tc's uncertainty (it agrees with the scatter over
+repeated noisy sweeps within 15%). The logistic shape is an assumption: on an erf-shaped transition
+of the same 10-90% width Tc moves by up to 0.03 w, and a background curved under the transition
+(a step only 5x the background's own range) by up to 0.4 K; the uncertainty includes neither.
+
+Two conventions, both at a ``level`` (default 0.9), always named in the output:
+
+- ``"shielded"`` (default): the transition has reached ``level`` of full shielding, s = 0.9:
+  Tc = Tm - w ln 9. This is our reading of the published work ("Tc ... was defined as the point at
+  which the transition reached 90%": the diamagnetic transition 90% complete).
+- ``"normal"``: the moment is back ``level`` of the way to the normal state, s = 0.1:
+  Tc = Tm + w ln 9 (the magnetic analogue of the resistive "90% of the normal state").
+
+They differ by 2 w ln 9 = 4.4 transition widths. A transition is only reported when the fitted
+step is diamagnetic (the moment drops below the normal-state baseline, the shielded moment is
+negative), significant (>= 10 standard errors and >= 5 noise widths), narrower than a quarter
+of the sweep, and both sides of it were measured (>= 3 points beyond 3 w on each side);
+otherwise ``AnalysisError`` says that no transition was found and why.
 """
 
 from __future__ import annotations
@@ -20,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fluxtrap.errors import AnalysisError
+from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.loops import monotone_segments
 from fluxtrap.magnetometry.table import MeasurementTable
 
@@ -100,108 +117,325 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     return tuple(sweeps)
 
 
+CRITERIA = {
+    "shielded": "{level:.0%} shielded",
+    "normal": "{level:.0%} back to the normal state",
+}
+DEFAULT_CRITERION = "shielded"  # the published work's "the transition reached 90%"
+_SIDE = 3.0  # points beyond Tm +- _SIDE w count as measured normal state / full shielding
+_OUTLIER = 5.0  # residuals beyond this many noise widths are outliers
+
+
+def criterion_text(criterion: str, level: float = 0.9) -> str:
+    """``"90% shielded"`` or ``"90% back to the normal state"``."""
+    return CRITERIA[criterion].format(level=level)
+
+
+def shielding(t_K: np.ndarray | float, midpoint_K: float, width_K: float) -> np.ndarray | float:
+    """Logistic shielding fraction s(T) = 1 / (1 + exp((T - Tm) / w)), from 1 (shielded) to 0."""
+    return 0.5 * (1.0 - np.tanh((np.asarray(t_K, float) - midpoint_K) / (2.0 * width_K)))
+
+
 @dataclass(frozen=True)
 class TcResult:
-    """Tc (K) at ``criterion``, the onset (K), and the fit that gave them (moments in A*m^2)."""
+    """Tc (K) by ``criterion`` at ``level`` with its 1-sigma ``tc_err_K``, and the fit behind it.
+
+    The fitted curve is ``model(T)`` = baseline - step * s(T) (moments in A*m^2, T in K):
+    ``midpoint_K`` and ``width_K`` are Tm and w of s(T); ``onset_K`` is where s = 1%.
+    ``fit_range_K`` the temperatures fitted, ``n_outliers`` the points left out of the final fit.
+    """
 
     tc_K: float
+    tc_err_K: float
+    criterion: str
+    level: float
     onset_K: float
-    criterion: float
+    midpoint_K: float
+    width_K: float
     sweep: str
     baseline_slope_Am2_per_K: float
     baseline_intercept_Am2: float
-    plateau_Am2: float
     step_Am2: float
+    step_err_Am2: float
     noise_Am2: float
+    fit_range_K: tuple[float, float]
+    n_points: int
+    n_outliers: int
     source: str = ""
 
+    @property
+    def convention(self) -> str:
+        """The criterion in words, e.g. ``"90% shielded"``."""
+        return criterion_text(self.criterion, self.level)
+
+    @property
+    def plateau_Am2(self) -> float:
+        """Fitted fully shielded moment at the low end of the fit range (A*m^2)."""
+        return float(self.model(self.fit_range_K[0]))
+
+    def model(self, t_K: np.ndarray | float) -> np.ndarray | float:
+        """The fitted M(T) (A*m^2) at ``t_K``."""
+        base = self.baseline_intercept_Am2 + self.baseline_slope_Am2_per_K * np.asarray(t_K, float)
+        return base - self.step_Am2 * shielding(t_K, self.midpoint_K, self.width_K)
+
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return dict(self.__dict__) | {"convention": self.convention}
 
     def __repr__(self) -> str:
         return (
-            f"<TcResult {self.source} {self.sweep}: Tc({self.criterion:.0%}) = {self.tc_K:.2f} K, "
-            f"onset {self.onset_K:.2f} K, step {self.step_Am2 * 1e3:.3g} emu>"
+            f"<TcResult {self.source} {self.sweep}: Tc ({self.convention}) = {self.tc_K:.2f} ± "
+            f"{self.tc_err_K:.2g} K, onset {self.onset_K:.2f} K, width {self.width_K:.2g} K, "
+            f"step {self.step_Am2 * 1e3:.3g} emu>"
         )
+
+
+def _robust_noise(m: np.ndarray) -> float:
+    """Noise (A*m^2) from the median absolute second difference (a smooth trend cancels)."""
+    d2 = np.diff(m, 2)
+    sigma = 1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0)
+    return float(sigma) if sigma > 0 else float(np.std(d2) / np.sqrt(6.0)) or 1e-30
+
+
+def _block_medians(t: np.ndarray, m: np.ndarray, n_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """Medians of consecutive blocks of points so that at most ``n_max`` remain (robust thinning)."""
+    k = int(np.ceil(t.size / n_max))
+    if k <= 1:
+        return t, m
+    n = t.size // k * k
+    return np.median(t[:n].reshape(-1, k), axis=1), np.median(m[:n].reshape(-1, k), axis=1)
+
+
+def _soft_l1(z: np.ndarray) -> np.ndarray:
+    return 2.0 * (np.sqrt(1.0 + z * z) - 1.0)
+
+
+def _grid_search(
+    t: np.ndarray, m: np.ndarray, noise: float, widths: np.ndarray, mids: np.ndarray
+) -> tuple[float, float] | None:
+    """(Tm, w) on the grid with the smallest robust cost and a diamagnetic step, or None.
+
+    For each candidate the baseline (c0, c1) and the step are solved by linear least squares
+    (variable projection); the cost is the soft-L1 sum of the residuals in noise widths.
+    """
+    x = (t - t.mean()) / max(np.ptp(t), 1e-12)
+    base = np.stack([np.ones_like(x), x], axis=1)  # n x 2
+    btb, btm = base.T @ base, base.T @ m
+    best, best_cost = None, np.inf
+    for w in widths:
+        s = shielding(t[None, :], mids[:, None], w)  # k x n
+        bts = s @ base  # k x 2
+        # normal equations of [base, -s]: [[BtB, -Bts], [-Bts^T, sts]] (c0, c1, step) = [Btm, -stm]
+        a = np.zeros((mids.size, 3, 3))
+        a[:, :2, :2] = btb
+        a[:, :2, 2] = a[:, 2, :2] = -bts
+        a[:, 2, 2] = np.einsum("kn,kn->k", s, s)
+        rhs = np.concatenate([np.broadcast_to(btm, (mids.size, 2)), -(s @ m)[:, None]], axis=1)
+        ok = np.abs(np.linalg.det(a)) > 1e-300
+        coef = np.full((mids.size, 3), np.nan)
+        coef[ok] = np.linalg.solve(a[ok], rhs[ok][..., None])[..., 0]
+        resid = m[None, :] - coef[:, :2] @ base.T + coef[:, 2:3] * s
+        cost = np.sum(_soft_l1(resid / noise), axis=1)
+        cost[~ok | ~(coef[:, 2] > 0)] = np.inf
+        k = int(np.argmin(cost))
+        if cost[k] < best_cost:
+            best, best_cost = (float(mids[k]), float(w)), float(cost[k])
+    return best
+
+
+def _fit(t: np.ndarray, m: np.ndarray, start: np.ndarray, loss: str, noise: float):
+    """Least squares of (c0, c1, step, Tm, ln w) on M(T); returns (params, residuals, jacobian).
+
+    Solved in scaled units (T relative to the window, M relative to its largest |M|) so every
+    parameter is of order one; the jacobian is returned for the unscaled parameters.
+    """
+    from scipy.optimize import least_squares
+
+    t0, tspan = float(t[0]), max(float(np.ptp(t)), 1e-12)
+    mscale = max(float(np.max(np.abs(m))), 1e-300)
+    u, y = (t - t0) / tspan, m / mscale
+    c0, c1, step, tm, lnw = start
+    p0 = [(c0 + c1 * t0) / mscale, c1 * tspan / mscale, step / mscale, (tm - t0) / tspan]
+    p0.append(lnw - np.log(tspan))
+
+    def resid(p):
+        return p[0] + p[1] * u - p[2] * shielding(u, p[3], np.exp(p[4])) - y
+
+    # bounds: a diamagnetic step, the midpoint near the window, a width from 1e-4 to 1/2 of it
+    lower = [-np.inf, -np.inf, 0.0, -0.5, np.log(1e-4)]
+    upper = [np.inf, np.inf, np.inf, 1.5, np.log(0.5)]
+    p0 = np.clip(p0, np.add(lower, 1e-9), np.subtract(upper, 1e-9))
+    res = least_squares(
+        resid, p0, bounds=(lower, upper), loss=loss, f_scale=noise / mscale, max_nfev=200
+    )
+    a0, a1, st, um, lnwu = res.x
+    params = np.array(
+        [
+            (a0 - a1 * t0 / tspan) * mscale,
+            a1 * mscale / tspan,
+            st * mscale,
+            t0 + um * tspan,
+            lnwu + np.log(tspan),
+        ]
+    )
+    # chain rule back to (c0, c1, step, Tm, ln w): d(scaled)/d(unscaled) is diagonal but for c0
+    jac = res.jac * mscale  # residuals in A*m^2
+    conv = np.zeros((5, 5))
+    conv[0, 0] = 1 / mscale
+    conv[0, 1] = t0 / mscale
+    conv[1, 1] = tspan / mscale
+    conv[2, 2] = 1 / mscale
+    conv[3, 3] = 1 / tspan
+    conv[4, 4] = 1.0
+    return params, res.fun * mscale, jac @ conv
+
+
+def _start_values(t: np.ndarray, m: np.ndarray, tm: float, w: float) -> np.ndarray:
+    """(c0, c1, step, Tm, ln w) to start the fit: a line through the points above Tm + 4 w (a
+    constant if under 3), the step down to the median below Tm - 2 w (the full range if none)."""
+    normal, shielded = t > tm + 4 * w, t < tm - 2 * w
+    if normal.sum() >= 3:
+        c1, c0 = np.polyfit(t[normal], m[normal], 1)
+    else:
+        c1, c0 = 0.0, float(np.median(m[t > tm]))
+    step = c0 + c1 * t[0] - float(np.median(m[shielded])) if shielded.any() else np.ptp(m)
+    return np.array([c0, c1, step, tm, np.log(w)])
 
 
 def find_tc(
     sweep: Sweep,
     *,
-    criterion: float = 0.9,
-    normal_fraction: float = 0.25,
-    plateau_fraction: float = 0.1,
-    min_step_sigma: float = 20.0,
+    criterion: str = DEFAULT_CRITERION,
+    level: float = 0.9,
+    min_step_sigma: float = 5.0,
     min_step_fraction: float = 0.1,
     source: str = "",
 ) -> TcResult:
-    """Tc of one sweep (see the module docstring); AnalysisError if it shows no transition."""
-    if not 0 < criterion < 1:
-        raise ValueError(f"criterion must lie in (0, 1), got {criterion}")
-    where = f"{source + ': ' if source else ''}{sweep.label}"
-    order = np.argsort(sweep.temperature_K)
-    t, m = sweep.temperature_K[order], sweep.moment_Am2[order]
-    tmin, tmax = t[0], t[-1]
-    top = t >= tmax - normal_fraction * (tmax - tmin)
-    low = t <= tmin + plateau_fraction * (tmax - tmin)
-    if top.sum() < 3 or low.sum() < 3:
-        raise AnalysisError(
-            f"{where}: too few points for a baseline and a plateau ({len(t)} in all)"
+    """Tc of one sweep by ``criterion`` ("shielded" or "normal") at ``level`` (see the module docstring).
+
+    AnalysisError if the sweep shows no complete transition; ValidationError for a bad criterion.
+    """
+    if criterion not in CRITERIA:
+        raise ValidationError(
+            f"Tc criterion {criterion!r}: expected one of {', '.join(CRITERIA)} "
+            "(90% shielded, or 90% of the way back to the normal state)"
         )
-    slope, intercept = np.polyfit(t[top], m[top], 1)
-    resid = m[top] - (slope * t[top] + intercept)
-    noise = float(1.4826 * np.median(np.abs(resid - np.median(resid)))) or float(np.std(resid))
-    plateau = float(np.median(m[low]))
-    step = float(slope * tmin + intercept - plateau)
-    scale = float(np.max(np.abs(m)))
+    if not 0.5 <= level < 1:
+        raise ValidationError(f"Tc level must lie in [0.5, 1), got {level}")
+    where = f"{source + ': ' if source else ''}{sweep.label}"
+    order = np.argsort(sweep.temperature_K, kind="stable")
+    t, m = sweep.temperature_K[order], sweep.moment_Am2[order]
+    keep = np.isfinite(t) & np.isfinite(m)
+    t, m = t[keep], m[keep]
+    tmin, tmax = (float(t[0]), float(t[-1])) if t.size else (np.nan, np.nan)
     no = f"{where}: no superconducting transition found between {tmin:.3g} and {tmax:.3g} K"
+    if t.size < 10:
+        raise AnalysisError(f"{where}: {t.size} points; a Tc fit needs at least 10")
+    span = tmax - tmin
+    noise = _robust_noise(m)
+    spacing = float(np.median(np.diff(t))) or span / t.size
+    widths = np.geomspace(max(spacing / 2, span * 1e-4), span / 4, 14)
+    tg, mg = _block_medians(t, m, 400)  # the grid search on at most 400 block medians
+    mids = np.unique(np.quantile(t, np.linspace(0, 1, min(t.size, 200))))
+    found = _grid_search(tg, mg, _robust_noise(mg), widths, mids)
+    if found is None:
+        raise AnalysisError(
+            f"{no}: the moment never drops below a normal-state baseline (no diamagnetic step)"
+        )
+    tm, w = found
+    # the normal-state baseline from the data just above the transition, not the whole sweep
+    top = tm + 4 * w + max(tm - tmin, 10.0)
+    window = t <= top
+    tw, mw = t[window], m[window]
+    start = _start_values(tw, mw, tm, w)
+    params, resid, _ = _fit(tw, mw, start, "soft_l1", noise)
+    noise = float(1.4826 * np.median(np.abs(resid))) or noise
+    inliers = np.abs(resid) <= _OUTLIER * noise
+    params, r, jac = _fit(tw[inliers], mw[inliers], params, "linear", noise)
+    c0, c1, step, tm, lnw = params
+    w = float(np.exp(lnw))
+    dof = max(int(inliers.sum()) - 5, 1)
+    try:
+        cov = np.linalg.inv(jac.T @ jac) * float(r @ r) / dof
+    except np.linalg.LinAlgError:
+        cov = np.full((5, 5), np.inf)
+    step_err = float(np.sqrt(max(cov[2, 2], 0.0)))
+    lnk = np.log(level / (1 - level))
+    sign = -1.0 if criterion == "shielded" else 1.0
+    tc = tm + sign * w * lnk
+    grad = np.array([0.0, 0.0, 0.0, 1.0, sign * w * lnk])  # d Tc / d(c0, c1, step, Tm, ln w)
+    tc_err = float(np.sqrt(max(grad @ cov @ grad, 0.0))) if np.isfinite(cov).all() else np.inf
+    plateau = c0 + c1 * tmin - step
     if step <= 0:
         raise AnalysisError(
-            f"{no}: the low-temperature moment lies above the normal-state baseline (paramagnetic), "
-            "not below it (diamagnetic shielding)"
+            f"{no}: the low-temperature moment lies above the normal-state baseline, not below it "
+            "(no diamagnetic shielding)"
         )
-    if step < min_step_sigma * noise or step < min_step_fraction * scale:
+    if not (step >= 10 * step_err and step >= min_step_sigma * noise):
         raise AnalysisError(
-            f"{no}: the drop below the normal-state baseline ({step * 1e3:.3g} emu) is within the noise "
-            f"({noise * 1e3:.2g} emu) or under {min_step_fraction:.0%} of the signal"
+            f"{no}: the drop below the normal-state baseline ({step * 1e3:.3g} ± {step_err * 1e3:.2g} emu) "
+            f"is not significant (noise {noise * 1e3:.2g} emu per point)"
+        )
+    if step < min_step_fraction * float(np.max(np.abs(mw))):
+        raise AnalysisError(
+            f"{no}: the drop below the normal-state baseline ({step * 1e3:.3g} emu) is under "
+            f"{min_step_fraction:.0%} of the signal ({np.max(np.abs(mw)) * 1e3:.3g} emu)"
         )
     if plateau >= 0:
         raise AnalysisError(
             f"{no}: the low-temperature moment is not diamagnetic ({plateau * 1e3:.3g} emu)"
         )
-    s = (slope * t + intercept - m) / step
-    target = 1 - criterion
-    above = np.nonzero(s >= target)[0]
-    k = above[-1]  # highest temperature still below the target moment
-    if k == len(t) - 1:
+    if w > span / 4 * 0.95:
         raise AnalysisError(
-            f"{no}: the moment is still below the criterion at the highest temperature"
+            f"{no}: the fitted transition ({w:.3g} K wide) is as broad as the sweep: a drifting "
+            "background, not a transition"
         )
-    tc = float(np.interp(target, [s[k + 1], s[k]], [t[k + 1], t[k]]))
-    thresh = max(5 * noise / step, 0.01)
-    over = (s[:-1] > thresh) & (s[1:] > thresh)
-    onset = float(t[np.nonzero(over)[0][-1] + 1]) if over.any() else tc
+    above, below = int(np.sum(t > tm + _SIDE * w)), int(np.sum(t < tm - _SIDE * w))
+    if above < 3:
+        raise AnalysisError(
+            f"{no}: the sweep ends at {tmax:.4g} K, before the normal state is reached (fitted "
+            f"midpoint {tm:.4g} K, width {w:.2g} K; {above} points above {tm + _SIDE * w:.4g} K, need 3)"
+        )
+    if below < 3:
+        raise AnalysisError(
+            f"{no}: the sweep starts at {tmin:.4g} K, before full shielding is reached (fitted "
+            f"midpoint {tm:.4g} K, width {w:.2g} K; {below} points below {tm - _SIDE * w:.4g} K, need 3)"
+        )
     return TcResult(
-        tc_K=tc,
-        onset_K=max(onset, tc),
+        tc_K=float(tc),
+        tc_err_K=tc_err,
         criterion=criterion,
+        level=float(level),
+        onset_K=float(tm + w * np.log(99.0)),
+        midpoint_K=float(tm),
+        width_K=w,
         sweep=sweep.label,
-        baseline_slope_Am2_per_K=float(slope),
-        baseline_intercept_Am2=float(intercept),
-        plateau_Am2=plateau,
-        step_Am2=step,
+        baseline_slope_Am2_per_K=float(c1),
+        baseline_intercept_Am2=float(c0),
+        step_Am2=float(step),
+        step_err_Am2=step_err,
         noise_Am2=noise,
+        fit_range_K=(float(tw[0]), float(tw[-1])),
+        n_points=int(inliers.sum()),
+        n_outliers=int((~inliers).sum()),
         source=source,
     )
 
 
-def tc_from_table(table: MeasurementTable, *, criterion: float = 0.9, **kwargs) -> list[TcResult]:
+def tc_from_table(
+    table: MeasurementTable, *, criterion: str = DEFAULT_CRITERION, level: float = 0.9, **kwargs
+) -> list[TcResult]:
     """Tc of every sweep of an M(T) file; AnalysisError if none shows a transition."""
     results, reasons = [], []
     for sweep in split_sweeps(table):
         try:
             results.append(
-                find_tc(sweep, criterion=criterion, source=table.metadata.filename, **kwargs)
+                find_tc(
+                    sweep,
+                    criterion=criterion,
+                    level=level,
+                    source=table.metadata.filename,
+                    **kwargs,
+                )
             )
         except AnalysisError as err:
             reasons.append(str(err))

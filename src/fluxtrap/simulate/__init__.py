@@ -5,32 +5,72 @@
     result.probes            # DataFrame: time_s, applied_T, temperature_K, <probe>_Bz_T
     result.save("out/")      # probes.csv, summary.json, plots (design section 3)
 
-Modules, each small: ``case`` (case files -> frozen values), ``materials`` (E(J), Jc(B, T)),
+Modules, each small: ``case`` (case files -> frozen values; its parts ``geometry``, ``protocol``,
+``material_spec``, ``options``, ``casefile``), ``materials`` (E(J), Jc(B, T)),
 ``mesh`` (graded triangles), ``fem`` (edge elements, r-weighted), ``solver`` (backward Euler,
 Newton), ``probes`` (Biot-Savart), ``simulation`` (Simulation, Result), ``analytic`` (closed
 forms used by the tests).
 """
 
-from fluxtrap.simulate.case import (
-    Case,
-    CaseWarning,
-    Hold,
-    Layer,
-    Probe,
-    RampField,
-    RampTemperature,
-    Set,
-)
-from fluxtrap.simulate.materials import (
-    ConstantJc,
-    CurveJc,
-    KimJc,
-    NormalConductor,
-    Superconductor,
-    TableJc,
-    TemperatureScaling,
-)
-from fluxtrap.simulate.simulation import Result, Simulation, Snapshot, simulate
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+# Public names and their modules, imported on first use (PEP 562): ``import fluxtrap.simulate``
+# stays light, and a run loads the mesher and solver, a plot matplotlib, only when needed.
+_HOME = {
+    **dict.fromkeys(
+        ("Case", "CaseWarning", "Hold", "Layer", "Probe", "RampField", "RampTemperature", "Set"),
+        "case",
+    ),
+    **dict.fromkeys(
+        (
+            "ConstantJc",
+            "CurveJc",
+            "KimJc",
+            "NormalConductor",
+            "Superconductor",
+            "TableJc",
+            "TemperatureScaling",
+        ),
+        "materials",
+    ),
+    **dict.fromkeys(("Result", "Simulation", "Snapshot", "simulate"), "simulation"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])
+
+
+if TYPE_CHECKING:
+    from fluxtrap.simulate.case import (
+        Case,
+        CaseWarning,
+        Hold,
+        Layer,
+        Probe,
+        RampField,
+        RampTemperature,
+        Set,
+    )
+    from fluxtrap.simulate.materials import (
+        ConstantJc,
+        CurveJc,
+        KimJc,
+        NormalConductor,
+        Superconductor,
+        TableJc,
+        TemperatureScaling,
+    )
+    from fluxtrap.simulate.simulation import Result, Simulation, Snapshot, simulate
 
 __all__ = [
     "Case",

@@ -2,8 +2,13 @@
 
 ``Case.load(x)`` accepts a path to a TOML file, a dict of the same shape, or a ``Case``.
 Every dimensional value is a string with its unit; a bare number where a unit is needed is a
-``UnitError`` naming the key and the expected dimension. ``Case.to_dict()`` gives the TOML
-form back (values in SI units), so ``Case.from_dict(case.to_dict()) == case``.
+``UnitError`` naming the key and the expected dimension; unknown keys, NaN and infinite values
+are errors naming the key. ``Case.to_dict()`` gives the TOML form back (values in SI units), so
+``Case.from_dict(case.to_dict()) == case``.
+
+The parts live by job: ``geometry`` (layers, probes), ``protocol`` (steps), ``material_spec``
+(material tables), ``options`` (mesh, solver, output and the size limits), ``casefile`` (strict
+table readers, TOML text). This module ties them together and re-exports their public names.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,261 +23,46 @@ from pathlib import Path
 from typing import Any
 
 from fluxtrap import __version__
-from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
-from fluxtrap.simulate.materials import (
-    ConstantJc,
-    CurveJc,
-    KimJc,
-    Material,
-    NormalConductor,
-    Superconductor,
-    TableJc,
-    TemperatureScaling,
-    as_jc_model,
-    read_jc_csv,
+from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
+from fluxtrap.simulate.casefile import (
+    check_keys,
+    si,
+    table,
+    tables,
+    toml_key,
+    toml_table,
+    toml_value,
+)
+from fluxtrap.simulate.geometry import Layer, Probe, conductor_area_m2, stack_from_list
+from fluxtrap.simulate.material_spec import material_from_dict
+from fluxtrap.simulate.materials import CurveJc, Material, NormalConductor, Superconductor
+from fluxtrap.simulate.options import (
+    MeshOptions,
+    SolverOptions,
+    check_bounded,
+    snapshots_from_dict,
+)
+from fluxtrap.simulate.protocol import (
+    Hold,
+    RampField,
+    RampTemperature,
+    Set,
+    Step,
+    protocol_duration,
+    states,
+    step_duration,
+    step_from_dict,
 )
 from fluxtrap.tomlfile import read_toml
-from fluxtrap.units import MU0, parse
+from fluxtrap.units import MU0
+
+TOP_KEYS = ("title", "materials", "stack", "probes", "protocol", "mesh", "solver", "output")
 
 
 class CaseWarning(UserWarning):
     """Something allowed but suspicious in a case (a probe inside a superconductor)."""
 
 
-def _q(
-    mapping: Mapping[str, Any], key: str, dimension: str, where: str, default: str | None = None
-) -> float:
-    """Parse ``mapping[key]`` (a string with a unit) as ``dimension`` in SI; errors name the key."""
-    full = f"{where}.{key}" if where else key
-    dim = dimension.replace("_", " ")
-    if key not in mapping:
-        if default is not None:
-            return parse(default, dimension, full)
-        raise UnitError(f"{full}: missing (expected a {dim} with its unit)")
-    value = mapping[key]
-    if isinstance(value, bool) or not isinstance(value, str):
-        raise UnitError(
-            f"{full}: got the bare value {value!r}; expected a {dim} written with its unit, "
-            f'e.g. "{value} {_EXAMPLE_UNIT.get(dimension, "")}"'
-        )
-    return parse(value, dimension, full)
-
-
-_EXAMPLE_UNIT = {
-    "length": "mm",
-    "time": "s",
-    "magnetic_flux_density": "T",
-    "current_density": "A/cm^2",
-    "electric_field": "V/m",
-    "temperature": "K",
-    "resistivity": "ohm*m",
-    "field_rate": "T/h",
-    "temperature_rate": "K/min",
-}
-
-
-def _number(
-    mapping: Mapping[str, Any], key: str, where: str, default: float | None = None
-) -> float:
-    if key not in mapping:
-        if default is None:
-            raise ValidationError(f"{where}.{key}: missing (expected a number)")
-        return default
-    v = mapping[key]
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        raise ValidationError(f"{where}.{key}: expected a plain number, got {v!r}")
-    return float(v)
-
-
-def _s(x: float, unit: str) -> str:
-    return f"{x!r} {unit}"
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
-
-
-def _toml_value(v: Any) -> str:
-    """A TOML value: strings (JSON escapes are TOML's), numbers, lists, inline tables."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, int | float):
-        return repr(float(v)) if isinstance(v, float) else str(v)
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, Mapping):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    raise TypeError(f"no TOML form for {type(v).__name__}")
-
-
-# -- geometry and probes ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Layer:
-    """A coaxial disk: ``material`` name, ``radius_m``, ``thickness_m``, bottom face at ``z_m`` (m).
-
-    Layers span the axis (no rings): the H-phi formulation needs a simply connected air region."""
-
-    material: str
-    radius_m: float
-    thickness_m: float
-    z_m: float
-
-    @property
-    def top_m(self) -> float:
-        return self.z_m + self.thickness_m
-
-    def contains(self, r: float, z: float, strict: bool = True) -> bool:
-        eps = 1e-12 if strict else -1e-12
-        return (r < self.radius_m - eps) and (self.z_m + eps < z < self.top_m - eps)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {
-            "material": self.material,
-            "radius": _s(self.radius_m, "m"),
-            "thickness": _s(self.thickness_m, "m"),
-            "z": _s(self.z_m, "m"),
-        }
-        return d
-
-
-@dataclass(frozen=True)
-class Probe:
-    """A Hall probe measuring Bz at (``r_m``, ``z_m``), m."""
-
-    name: str
-    r_m: float
-    z_m: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "r": _s(self.r_m, "m"), "z": _s(self.z_m, "m")}
-
-
-# -- protocol steps ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Set:
-    """Initial state: uniform applied field ``field_T`` (T), ``temperature_K`` (K), no currents."""
-
-    field_T: float
-    temperature_K: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "step": "set",
-            "field": _s(self.field_T, "T"),
-            "temperature": _s(self.temperature_K, "K"),
-        }
-
-
-@dataclass(frozen=True)
-class RampField:
-    """Ramp the applied field linearly to ``to_T`` (T) at ``rate_T_s`` (T/s, > 0)."""
-
-    to_T: float
-    rate_T_s: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"step": "ramp_field", "to": _s(self.to_T, "T"), "rate": _s(self.rate_T_s, "T/s")}
-
-    def __repr__(self) -> str:
-        return f"RampField(to_T={self.to_T:g}, rate_T_h={self.rate_T_s * 3600:g})"
-
-
-@dataclass(frozen=True)
-class Hold:
-    """Keep field and temperature for ``duration_s`` (s)."""
-
-    duration_s: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"step": "hold", "duration": _s(self.duration_s, "s")}
-
-
-@dataclass(frozen=True)
-class RampTemperature:
-    """Ramp the temperature linearly to ``to_K`` (K) at ``rate_K_s`` (K/s, > 0); changes Jc only."""
-
-    to_K: float
-    rate_K_s: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "step": "ramp_temperature",
-            "to": _s(self.to_K, "K"),
-            "rate": _s(self.rate_K_s, "K/s"),
-        }
-
-    def __repr__(self) -> str:
-        return f"RampTemperature(to_K={self.to_K:g}, rate_K_min={self.rate_K_s * 60:g})"
-
-
-Step = Set | RampField | Hold | RampTemperature
-
-
-def _parse_step(d: Mapping[str, Any], where: str) -> Step:
-    kind = d.get("step")
-    if kind == "set":
-        return Set(
-            _q(d, "field", "magnetic_flux_density", where),
-            _q(d, "temperature", "temperature", where),
-        )
-    if kind == "ramp_field":
-        rate = _q(d, "rate", "field_rate", where)
-        if rate <= 0:
-            raise ValidationError(
-                f"{where}.rate: must be > 0 (the direction follows from 'to'), got {d['rate']!r}"
-            )
-        return RampField(_q(d, "to", "magnetic_flux_density", where), rate)
-    if kind == "hold":
-        duration = _q(d, "duration", "time", where)
-        if duration <= 0:
-            raise ValidationError(f"{where}.duration: must be > 0, got {d['duration']!r}")
-        return Hold(duration)
-    if kind == "ramp_temperature":
-        rate = _q(d, "rate", "temperature_rate", where)
-        if rate <= 0:
-            raise ValidationError(f"{where}.rate: must be > 0, got {d['rate']!r}")
-        return RampTemperature(_q(d, "to", "temperature", where), rate)
-    raise ValidationError(
-        f"{where}.step: got {kind!r}; expected one of set, ramp_field, hold, ramp_temperature"
-    )
-
-
-# -- numerical options --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class MeshOptions:
-    """``size_m``: element edge in the conductors (m; a case file without [mesh] size gets
-    min(1 mm, a quarter of the smallest superconductor radius or thickness)); ``outer_m``:
-    distance of the outer boundary from the stack centre (m; 0 = ten times the stack's extent)."""
-
-    size_m: float = 1e-3
-    outer_m: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {"size": _s(self.size_m, "m")}
-        if self.outer_m:
-            d["outer"] = _s(self.outer_m, "m")
-        return d
-
-
-@dataclass(frozen=True)
-class SolverOptions:
-    """``rtol``: local time-error tolerance per step (RMS change of H in the conductors that a
-    linear extrapolation misses, relative to mean Jc x stack radius); ``max_step_s``: cap on the
-    time step (s, 0 = none). Air needs no resistivity (H-phi formulation)."""
-
-    rtol: float = 1e-3
-    max_step_s: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"rtol": self.rtol}
-        if self.max_step_s:
-            d["max_step"] = _s(self.max_step_s, "s")
-        return d
-
-
-# -- the case ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Case:
     """A parsed simulation case: materials, coaxial stack, probes, protocol, numerical options."""
@@ -315,68 +104,28 @@ class Case:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path = ".") -> Case:
+        check_keys(data, TOP_KEYS, "")
         materials = tuple(
-            _parse_material(name, spec, Path(base_dir))
-            for name, spec in dict(data.get("materials", {})).items()
+            material_from_dict(name, spec, Path(base_dir))
+            for name, spec in table(data, "materials", "").items()
         )
-        stack: list[Layer] = []
-        z_next = 0.0
-        for i, d in enumerate(data.get("stack", [])):
-            where = f"stack[{i}]"
-            if "material" not in d:
-                raise ValidationError(f"{where}.material: missing (expected a material name)")
-            radius = _q(d, "radius", "length", where)
-            thickness = _q(d, "thickness", "length", where)
-            z = _q(d, "z", "length", where) if "z" in d else z_next
-            for key, v in (("radius", radius), ("thickness", thickness)):
-                if v <= 0:
-                    raise ValidationError(f"{where}.{key}: must be > 0, got {d[key]!r}")
-            stack.append(Layer(str(d["material"]), radius, thickness, z))
-            z_next = z + thickness
+        stack = stack_from_list(tables(data, "stack"))
         probes = tuple(
-            Probe(
-                str(d.get("name", f"probe{i}")),
-                _q(d, "r", "length", f"probes[{i}]"),
-                _q(d, "z", "length", f"probes[{i}]"),
-            )
-            for i, d in enumerate(data.get("probes", []))
+            Probe.from_dict(d, f"probes[{i}]", f"probe{i}")
+            for i, d in enumerate(tables(data, "probes"))
         )
         protocol = tuple(
-            _parse_step(d, f"protocol[{i}]") for i, d in enumerate(data.get("protocol", []))
-        )
-        m = dict(data.get("mesh", {}))
-        sc_names = {mat.name for mat in materials if isinstance(mat, Superconductor)}
-        auto = min(
-            [1e-3] + [min(x.radius_m, x.thickness_m) / 4 for x in stack if x.material in sc_names]
-        )
-        mesh = MeshOptions(
-            _q(m, "size", "length", "mesh", default=f"{auto!r} m"),
-            _q(m, "outer", "length", "mesh", default="0 m"),
-        )
-        s = dict(data.get("solver", {}))
-        solver = SolverOptions(
-            _number(s, "rtol", "solver", 1e-3),
-            _q(s, "max_step", "time", "solver", default="0 s"),
-        )
-        out = dict(data.get("output", {}))
-        snaps = out.get("snapshots", [])
-        if not isinstance(snaps, list):
-            raise ValidationError('output.snapshots: expected a list of times, e.g. ["5250 s"]')
-        snapshots = tuple(
-            parse(t, "time", f"output.snapshots[{i}]")
-            if isinstance(t, str)
-            else _q({"t": t}, "t", "time", f"output.snapshots[{i}]")
-            for i, t in enumerate(snaps)
+            step_from_dict(d, f"protocol[{i}]") for i, d in enumerate(tables(data, "protocol"))
         )
         return cls(
             str(data.get("title", "")),
             materials,
-            tuple(stack),
+            stack,
             probes,
             protocol,
-            mesh,
-            solver,
-            snapshots,
+            MeshOptions.from_dict(table(data, "mesh", "")),
+            SolverOptions.from_dict(table(data, "solver", "")),
+            snapshots_from_dict(table(data, "output", "")),
         )
 
     # views ------------------------------------------------------------------------------------
@@ -391,10 +140,7 @@ class Case:
     @property
     def duration_s(self) -> float:
         """Total simulated time of the protocol, s."""
-        return sum(
-            step_duration(s, st)
-            for s, st in zip(self.protocol[1:], states(self.protocol)[:-1], strict=True)
-        )
+        return protocol_duration(self.protocol)
 
     def with_options(
         self,
@@ -423,23 +169,20 @@ class Case:
             "solver": self.solver.to_dict(),
         }
         if self.snapshots_s:
-            d["output"] = {"snapshots": [_s(t, "s") for t in self.snapshots_s]}
+            d["output"] = {"snapshots": [si(t, "s") for t in self.snapshots_s]}
         return d
 
     def to_toml(self) -> str:
         """``to_dict`` as TOML text (a case file that ``Case.from_toml`` reads back)."""
         d = self.to_dict()
-        lines = [f"title = {_toml_value(d.pop('title'))}"]
+        lines = [f"title = {toml_value(d.pop('title'))}"]
         for name, spec in d.pop("materials").items():
-            lines += ["", f"[materials.{_toml_key(name)}]"]
-            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in spec.items()]
-        for table in ("stack", "probes", "protocol"):
-            for item in d.pop(table):
-                lines += ["", f"[[{table}]]"]
-                lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in item.items()]
-        for table, spec in d.items():  # mesh, solver, output
-            lines += ["", f"[{table}]"]
-            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in spec.items()]
+            lines += toml_table(f"[materials.{toml_key(name)}]", spec)
+        for key in ("stack", "probes", "protocol"):
+            for item in d.pop(key):
+                lines += toml_table(f"[[{key}]]", item)
+        for key, spec in d.items():  # mesh, solver, output
+            lines += toml_table(f"[{key}]", spec)
         return "\n".join(lines) + "\n"
 
     def to_si_dict(self) -> dict[str, Any]:
@@ -491,7 +234,8 @@ class Case:
         steps = ", ".join(repr(s) for s in self.protocol)
         return (
             f"Case({self.title!r}: {stack}; probes {', '.join(p.name for p in self.probes)}; "
-            f"protocol [{steps}]; mesh {self.mesh.size_m * 1e3:g} mm)"
+            f"protocol [{steps}]; mesh "
+            f"{f'{self.mesh.size_m * 1e3:g} mm' if self.mesh.size_m else 'for the accuracy'})"
         )
 
     # validation -------------------------------------------------------------------------------
@@ -546,100 +290,14 @@ class Case:
                         f"protocol[{i}]: temperature {st[1]:g} K reaches Tc = {m.temperature.tc_K:g} K "
                         f"of {m.name}; the model covers the superconducting state only"
                     )
-        if self.mesh.size_m <= 0:
-            raise ValidationError(f"mesh.size: must be > 0, got {self.mesh.size_m} m")
         if not 0 < self.solver.rtol < 1:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
-
-
-def states(protocol: tuple[Step, ...]) -> list[tuple[float, float]]:
-    """(applied field T, temperature K) at the end of each step."""
-    out: list[tuple[float, float]] = []
-    b, t = 0.0, 0.0
-    for s in protocol:
-        if isinstance(s, Set):
-            b, t = s.field_T, s.temperature_K
-        elif isinstance(s, RampField):
-            b = s.to_T
-        elif isinstance(s, RampTemperature):
-            t = s.to_K
-        out.append((b, t))
-    return out
-
-
-def step_duration(step: Step, start: tuple[float, float]) -> float:
-    """Duration in s of ``step`` starting from (field T, temperature K) = ``start``."""
-    if isinstance(step, RampField):
-        return abs(step.to_T - start[0]) / step.rate_T_s
-    if isinstance(step, RampTemperature):
-        return abs(step.to_K - start[1]) / step.rate_K_s
-    if isinstance(step, Hold):
-        return step.duration_s
-    return 0.0
-
-
-def _parse_material(name: str, spec: Mapping[str, Any], base_dir: Path) -> Material:
-    where = f"materials.{name}"
-    if not isinstance(spec, Mapping):
-        raise ValidationError(f"{where}: expected a table")
-    if "jc" not in spec:
-        if "resistivity" not in spec:
-            raise ValidationError(
-                f"{where}: give jc (a superconductor) or resistivity (a normal conductor)"
-            )
-        return NormalConductor(name, _q(spec, "resistivity", "resistivity", where))
-    jc_spec = spec["jc"]
-    w = f"{where}.jc"
-    if not isinstance(jc_spec, Mapping) and hasattr(jc_spec, "at"):
-        jc = as_jc_model(jc_spec)
-    elif not isinstance(jc_spec, Mapping):
-        raise ValidationError(f"{w}: expected a table with one of table, kim, constant, csv")
-    else:
-        kinds = [k for k in ("table", "kim", "constant", "csv", "curve") if k in jc_spec]
-        if len(kinds) != 1:
-            raise ValidationError(
-                f"{w}: give exactly one of table, kim, constant, csv (got {kinds or 'none'})"
-            )
-        kind = kinds[0]
-        if kind == "table":
-            t = jc_spec["table"]
-            for k in ("field", "jc"):
-                if not isinstance(t.get(k), list):
-                    raise ValidationError(f"{w}.table.{k}: expected a list of numbers")
-            bu, ju = t.get("field_unit"), t.get("jc_unit")
-            if not (isinstance(bu, str) and isinstance(ju, str)):
-                raise UnitError(
-                    f'{w}.table: give field_unit (e.g. "T") and jc_unit (e.g. "A/cm^2")'
-                )
-            field_T = tuple(
-                parse(f"{x} {bu}", "magnetic_flux_density", f"{w}.table.field") for x in t["field"]
-            )
-            jc_vals = tuple(parse(f"{x} {ju}", "current_density", f"{w}.table.jc") for x in t["jc"])
-            jc = TableJc(field_T, jc_vals)
-        elif kind == "kim":
-            jc = KimJc(
-                _q(jc_spec["kim"], "jc0", "current_density", f"{w}.kim"),
-                _q(jc_spec["kim"], "b0", "magnetic_flux_density", f"{w}.kim"),
-            )
-        elif kind == "constant":
-            jc = ConstantJc(_q(jc_spec, "constant", "current_density", w))
-        elif kind == "csv":
-            path = Path(jc_spec["csv"])
-            jc = read_jc_csv(path if path.is_absolute() else base_dir / path)
-        else:
-            jc = as_jc_model(jc_spec["curve"])
-    temp = None
-    if isinstance(jc_spec, Mapping) and "temperature" in jc_spec:
-        t = jc_spec["temperature"]
-        temp = TemperatureScaling(
-            _q(t, "at", "temperature", f"{w}.temperature"),
-            _q(t, "tc", "temperature", f"{w}.temperature"),
-            _number(t, "exponent", f"{w}.temperature", 1.5),
+        check_bounded(
+            conductor_area_m2(self.stack),
+            self.mesh,
+            self.duration_s,
+            self.solver.max_step_s,
         )
-    n = _number(spec, "n", where)
-    return Superconductor(
-        name, n, _q(spec, "e0", "electric_field", where, default="1e-4 V/m"), jc, temp
-    )
 
 
 __all__ = [
@@ -655,4 +313,6 @@ __all__ = [
     "SolverOptions",
     "Step",
     "MU0",
+    "states",
+    "step_duration",
 ]

@@ -166,15 +166,27 @@ def read_jc_csv(path: str | Path) -> TableJc:
     """Read a ``B_T, Jc_A_cm2`` CSV (as ``fluxtrap jc`` writes) into a ``TableJc`` in A/m^2.
 
     Negative-field rows are folded onto |B| and duplicates averaged (a loop gives both branches);
-    rows without a positive Jc are left out.
+    rows without a positive Jc are left out, and so are rows flagged ``unpenetrated`` = 1
+    (``fluxtrap jc``: the sample was not fully penetrated, the extended Bean value is too low
+    there). Below the first valid field Jc(0) is then extrapolated log-linearly from the first
+    five valid rows (never below the first valid value); above the last one the table holds it.
     """
     p = Path(path)
-    b, j = jctable.read_jc_csv(p)
-    keep = np.isfinite(b) & np.isfinite(j) & (j > 0)
+    columns = jctable.read_jc_columns(p)
+    b, j = columns["B_T"], columns["Jc_A_m2"]
+    flagged = columns.get("unpenetrated", np.zeros(b.size, bool))
+    keep = np.isfinite(b) & np.isfinite(j) & (j > 0) & ~flagged
     field_T, where = np.unique(np.abs(b[keep]), return_inverse=True)
     if not field_T.size:
-        raise InputFileError(f"{p}: no rows with a positive Jc_A_cm2")
+        raise InputFileError(
+            f"{p}: no rows with a positive Jc_A_cm2 (and not flagged unpenetrated)"
+        )
     jc_A_m2 = np.bincount(where, weights=j[keep]) / np.bincount(where)
+    if flagged.any() and field_T[0] > 0 and field_T.size >= 2:
+        head = slice(0, 5)
+        slope = min(np.polyfit(field_T[head], np.log(jc_A_m2[head]), 1)[0], 0.0)
+        field_T = np.r_[0.0, field_T]
+        jc_A_m2 = np.r_[jc_A_m2[0] * np.exp(-slope * field_T[1]), jc_A_m2]
     return TableJc(tuple(field_T.tolist()), tuple(jc_A_m2.tolist()), source=str(p))
 
 

@@ -14,8 +14,11 @@ import numpy as np
 import triangle
 
 from fluxtrap.simulate.case import Case
+from fluxtrap.simulate.materials import Superconductor
 
 AIR = -1  # region id of air; layers are 0..len(stack)-1
+NEAR_BAND = 0.1  # width of the air band meshed like the conductors / the stack extent
+FAR_AREA = 4.0  # element area of the near-field box beyond the band / the conductors' one
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,18 +59,53 @@ class Mesh:
         )
 
 
-def build_mesh(case: Case) -> Mesh:
-    """Mesh for ``case``: element edge ~``case.mesh.size_m`` in the layers, graded air outside."""
-    h = case.mesh.size_m
+def _extent(case: Case) -> tuple[float, float, float, float]:
+    """(stack radius, z bottom, z top, extent = max(radius, height)) in m."""
     r_st = max(x.radius_m for x in case.stack)
     z0, z1 = min(x.z_m for x in case.stack), max(x.top_m for x in case.stack)
-    zc, extent = 0.5 * (z0 + z1), max(r_st, z1 - z0)
+    return r_st, z0, z1, max(r_st, z1 - z0)
+
+
+def _near_boxes(case: Case, h: float) -> list[tuple[float, float, float, float]]:
+    """Air boxes (r0, z0, r1, z1) around the stack, innermost first: a band NEAR_BAND times
+    the stack extent wide (at least 1.5 elements) meshed at the conductors' size ``h`` (m), then
+    a box a quarter of the extent wider at FAR_AREA times their element area."""
+    r_st, z0, z1, extent = _extent(case)
+    band = max(NEAR_BAND * extent, 1.5 * h)  # no thinner than the elements: see ``build_mesh``
+    far = band + 0.25 * extent
+    return [(0.0, z0 - d, r_st + d, z1 + d) for d in (band, far)]
+
+
+def start_size(case: Case) -> float:
+    """Coarsest conductor element edge (m) of an accuracy-driven mesh: half the smallest radius
+    or thickness of a superconducting layer (of any layer if none is)."""
+    sc = [x for x in case.stack if isinstance(case.material(x.material), Superconductor)]
+    return min(min(x.radius_m, x.thickness_m) for x in sc or case.stack) / 2
+
+
+def estimate_elements(case: Case, h: float) -> int:
+    """Upper estimate of the element count of ``build_mesh(case, h)`` from the areas of the
+    conductors and the near-field boxes (m^2) and the element area at ``h`` (before meshing, so
+    a size that would take unbounded memory is refused without trying)."""
+    area = np.sqrt(3) / 4 * h**2
+    (a, b, c, d), (a2, b2, c2, d2) = _near_boxes(case, h)
+    band = (c - a) * (d - b)
+    far = (c2 - a2) * (d2 - b2) - band
+    return int(2 * (band / area + far / (FAR_AREA * area))) + 500
+
+
+def build_mesh(case: Case, size_m: float | None = None) -> Mesh:
+    """Mesh for ``case``: element edge ~``size_m`` (default ``case.mesh.size_m``) in the layers
+    and the air band around them, coarser in a near-field box, graded air outside."""
+    h = size_m or case.mesh.size_m
+    r_st, z0, z1, extent = _extent(case)
+    zc = 0.5 * (z0 + z1)
     outer = case.mesh.outer_m or 10.0 * extent
     outer = max(outer, 1.5 * max(r_st, 0.5 * (z1 - z0)))
     box = (outer, zc - outer, zc + outer)
-    near = 0.25 * extent + 2 * h
+    near = _near_boxes(case, h)
     rects = [(0.0, x.z_m, x.radius_m, x.top_m) for x in case.stack]
-    rects.append((0.0, z0 - near, r_st + near, z1 + near))
+    rects += near
     rects.append((0.0, box[1], box[0], box[2]))
 
     # Unique vertices, and every rectangle side split at the vertices lying on it.
@@ -86,23 +124,25 @@ def build_mesh(case: Case) -> Mesh:
                 tuple(sorted((int(i), int(j)))) for i, j in zip(idx[:-1], idx[1:], strict=True)
             )
     fine_area = np.sqrt(3) / 4 * h**2
+    n_layers = len(case.stack)
     regions = [
-        [0.5 * (a + c), 0.5 * (b + d), k, fine_area] for k, (a, b, c, d) in enumerate(rects[:-2])
+        [0.5 * (a + c), 0.5 * (b + d), k, fine_area]
+        for k, (a, b, c, d) in enumerate(rects[:n_layers])
     ]
-    a, b, c, d = rects[-2]
-    gap = (0.5 * (r_st + c), 0.5 * (z1 + d))
-    regions.append([gap[0], gap[1], len(rects) - 2, fine_area * 9])
-    a, b, c, d = rects[-1]
-    regions.append([0.5 * (rects[-2][2] + c), zc, len(rects) - 1, -1])
+    # a seed point in each ring between consecutive boxes: beside the stack, at mid height
+    inner_r = r_st
+    for k, (area, ring) in enumerate(((fine_area, near[0]), (fine_area * FAR_AREA, near[1]))):
+        regions.append([0.5 * (inner_r + ring[2]), zc, n_layers + k, area])
+        inner_r = ring[2]
+    regions.append([0.5 * (inner_r + box[0]), zc, n_layers + 2, -1])
     out = triangle.triangulate(
         {"vertices": pts, "segments": np.array(sorted(segs)), "regions": np.array(regions)},
         "pq30Aa",
     )
     tri = out["triangles"].astype(np.int64)
     att = out["triangle_attributes"][:, 0].round().astype(int)
-    region = np.where(att < len(case.stack), att, AIR)
+    region = np.where(att < n_layers, att, AIR)
     # orient counter-clockwise
-    mesh = Mesh(out["vertices"], tri, region, box)
-    flip = mesh.area < 0
+    flip = Mesh(out["vertices"], tri, region, box).area < 0
     tri[flip] = tri[flip][:, [0, 2, 1]]
     return Mesh(out["vertices"], tri, region, box)

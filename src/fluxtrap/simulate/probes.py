@@ -25,14 +25,16 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 
 
 def loop_field(
-    a: np.ndarray, zs: np.ndarray, r: np.ndarray, z: np.ndarray
+    a: np.ndarray, zs: np.ndarray, r: np.ndarray, z: np.ndarray, core2: np.ndarray | float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """(B_r, B_z) in T per A of a coaxial loop of radius ``a`` (m) at height ``zs`` (m), at (r, z).
 
-    Arguments broadcast. On the axis (r = 0) B_r = 0.
+    Arguments broadcast. On the axis (r = 0) B_r = 0. ``core2`` (m^2) > 0 spreads the loop's
+    current over a core of about that squared radius: the 1/d near field becomes d/(d^2 + core2),
+    changing the far field by O(core2/d^2) (a regularised Biot-Savart kernel).
     """
     u = z - zs
-    alpha2 = (a - r) ** 2 + u**2
+    alpha2 = (a - r) ** 2 + u**2 + core2
     beta2 = (a + r) ** 2 + u**2
     beta = np.sqrt(beta2)
     m = np.clip(4 * a * r / np.where(beta2 > 0, beta2, 1.0), 0.0, 1.0 - 1e-16)
@@ -111,33 +113,58 @@ def field_matrix(
     triangles: np.ndarray,
     where: np.ndarray,
     near_factor: float = 2.0,
+    levels: int = 3,
+    far_factor: float = np.inf,
+    smooth: bool = False,
     chunk: int = 256,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(G_r, G_z), each (n_points, n_triangles): B at ``where`` (n_points, 2) as (r, z) from unit J."""
+    """(G_r, G_z), each (n_points, n_triangles): B at ``where`` (n_points, 2) as (r, z) from unit J.
+
+    Elements within ``near_factor`` diameters of a point use the 6-point rule on 4**``levels``
+    sub-triangles, those beyond ``far_factor`` diameters one point at the centroid, the rest the
+    6-point rule. ``smooth`` spreads the current of each near (sub-triangle) quadrature point over
+    a disc of its weight's area (``loop_field``'s ``core2``), so a point next to a quadrature node
+    gets no spike. The defaults (every element at least 6 points, 64 sub-triangles near) serve
+    probes; ``MAP_QUALITY`` serves pictures (``bench/bench_outputs.py``: its error and speed).
+    """
     where = np.atleast_2d(np.asarray(where, float))
     p = points[triangles]
     qr, qz, qw = _quad(p)  # (ne, 6)
     centre = p.mean(axis=1)
     diam = np.max(np.linalg.norm(p - centre[:, None], axis=-1), axis=1)
+    area = qw.sum(axis=1)
     Gr = np.empty((len(where), len(triangles)))
     Gz = np.empty_like(Gr)
+    one_point = np.isfinite(far_factor)
     for s in range(0, len(where), chunk):
-        w = where[s : s + chunk]
-        br, bz = loop_field(qr[None], qz[None], w[:, 0, None, None], w[:, 1, None, None])
-        Gr[s : s + chunk] = (br * qw[None]).sum(-1)
-        Gz[s : s + chunk] = (bz * qw[None]).sum(-1)
-    # near elements: refine
-    dist = np.linalg.norm(where[:, None, :] - centre[None], axis=-1)
-    ip, ie = np.nonzero(dist < near_factor * diam[None, :] + 1e-12)
-    if len(ip):
-        sub = (
-            _subdivide(p[ie], 3).reshape(64, len(ie), 3, 2).transpose(1, 0, 2, 3).reshape(-1, 3, 2)
+        w = where[s : s + chunk, :, None, None]
+        if one_point:
+            br, bz = loop_field(centre[None, :, 0], centre[None, :, 1], w[:, 0, 0], w[:, 1, 0])
+            Gr[s : s + chunk], Gz[s : s + chunk] = br * area, bz * area
+        else:
+            br, bz = loop_field(qr[None], qz[None], w[:, 0], w[:, 1])
+            Gr[s : s + chunk] = (br * qw[None]).sum(-1)
+            Gz[s : s + chunk] = (bz * qw[None]).sum(-1)
+    dist = np.hypot(where[:, 0, None] - centre[:, 0], where[:, 1, None] - centre[:, 1]) / diam
+    if one_point:
+        ip, ie = np.nonzero((dist >= near_factor) & (dist < far_factor))
+        br, bz = loop_field(qr[ie], qz[ie], where[ip, 0, None], where[ip, 1, None])
+        Gr[ip, ie], Gz[ip, ie] = (br * qw[ie]).sum(-1), (bz * qw[ie]).sum(-1)
+    ip, ie = np.nonzero(dist < near_factor + 1e-12)
+    k = 4**levels
+    step = max(1, 2**16 // k)  # pairs per batch: bounded memory, ~2**16 sub-triangles
+    for s in range(0, len(ip), step):
+        jp, je = ip[s : s + step], ie[s : s + step]
+        sub = _subdivide(p[je], levels).reshape(k, len(je), 3, 2).transpose(1, 0, 2, 3)
+        sr, sz, sw = (x.reshape(len(je), -1) for x in _quad(sub.reshape(-1, 3, 2)))
+        br, bz = loop_field(
+            sr, sz, where[jp, 0, None], where[jp, 1, None], sw / np.pi if smooth else 0.0
         )
-        sr, sz, sw = (x.reshape(len(ie), -1) for x in _quad(sub))
-        br, bz = loop_field(sr, sz, where[ip, 0, None], where[ip, 1, None])
-        Gr[ip, ie] = (br * sw).sum(-1)
-        Gz[ip, ie] = (bz * sw).sum(-1)
+        Gr[jp, je], Gz[jp, je] = (br * sw).sum(-1), (bz * sw).sum(-1)
     return Gr, Gz
+
+
+MAP_QUALITY = {"near_factor": 1.0, "levels": 2, "far_factor": 4.0, "smooth": True}
 
 
 def probe_matrix(points: np.ndarray, triangles: np.ndarray, probes: np.ndarray) -> np.ndarray:

@@ -7,23 +7,28 @@ It is a plain picklable value (no solver state), so Dask workers can return it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from fluxtrap.errors import AnalysisError, SolverError
+from fluxtrap.errors import AnalysisError, SolverError, ValidationError
 from fluxtrap.simulate.case import MU0, Case
-from fluxtrap.simulate.fem import edge_space
-from fluxtrap.simulate.mesh import Mesh, build_mesh
-from fluxtrap.simulate.probes import field_matrix, probe_matrix
-from fluxtrap.simulate.solver import Discretization, State, Stats, run_protocol
 from fluxtrap.units import to_A_cm2
+
+MAX_MAP_ROWS = 6  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
+
+# The mesher, the solver and matplotlib are imported where a run or a plot needs them.
+if TYPE_CHECKING:
+    from fluxtrap.simulate.mesh import Mesh
+    from fluxtrap.simulate.solver import State
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,7 +55,10 @@ class Result:
     ``probes``: DataFrame ``time_s, applied_T, temperature_K, <probe>_Bz_T...``, one row per
     time step; ``snapshots``: fields at the end of each protocol step and at the case's
     snapshot times; ``mesh`` with ``conductor`` (indices of its conductor elements);
-    ``solver``: counters (elements, dofs, time_steps, newton_iterations, rejected_steps, wall_s).
+    ``solver``: counters (mesh_size_m, elements, dofs, time_steps, newton_iterations,
+    rejected_steps, wall_s); ``errors``: per probe ``final_error_T``, ``max_error_T`` (T), the
+    estimated discretization error (``probe_errors``); ``accuracy``: target, estimate (fraction
+    of the peak self-field), reached, the mesh levels run.
     """
 
     case: Case
@@ -60,6 +68,8 @@ class Result:
     conductor: np.ndarray
     solver: dict[str, float]
     error: str | None = None
+    errors: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    accuracy: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __repr__(self) -> str:
         t = self.probes["time_s"]
@@ -85,15 +95,19 @@ class Result:
         return min(self.snapshots, key=lambda s: abs(s.time_s - time_s))
 
     def summary(self) -> dict[str, Any]:
-        """The ``summary.json`` contract: probes (final_T, max_abs_T), solver counters, case in SI."""
+        """The ``summary.json`` contract: probes (final_T, max_abs_T, final_error_T, max_error_T),
+        solver counters, accuracy (target, estimate, reached, levels), case in SI."""
         probes = {
             p.name: {
                 "final_T": float(self.probes[f"{p.name}_Bz_T"].iloc[-1]),
                 "max_abs_T": float(self.probes[f"{p.name}_Bz_T"].abs().max()),
+                **self.errors.get(p.name, {}),
             }
             for p in self.case.probes
         }
         out = {"probes": probes, "solver": dict(self.solver), "case": self.case.to_si_dict()}
+        if self.accuracy:
+            out["accuracy"] = self.accuracy
         if self.error:
             out["error"] = self.error
         return out
@@ -127,22 +141,42 @@ class Result:
         shape: tuple[int, int] = (48, 40),
         extent: tuple[float, float, float, float] | None = None,
     ) -> dict[str, np.ndarray]:
-        """B (T) on a grid of the cross-section by Biot-Savart from the currents plus the applied
-        field: dict of ``r``, ``z`` (shape (nz, nr), m), ``Br``, ``Bz``; ``extent`` = (r0, r1, z0, z1)."""
-        snap = self.snapshot(time_s)
+        """B (T) on a grid of the cross-section at the snapshot nearest ``time_s``: see ``field_maps``."""
+        return self.field_maps([time_s], shape, extent)[0]
+
+    def field_maps(
+        self,
+        times: list[float | None],
+        shape: tuple[int, int] = (48, 40),
+        extent: tuple[float, float, float, float] | None = None,
+    ) -> list[dict[str, np.ndarray]]:
+        """B (T) on a grid of the cross-section at the snapshots nearest ``times`` (None: the
+        last), by Biot-Savart from the currents plus the applied field: per time a dict of ``r``,
+        ``z`` (shape (nz, nr) = (shape[1], shape[0]), m), ``Br``, ``Bz``; ``extent`` = (r0, r1,
+        z0, z1) in m. The Biot-Savart matrix is built once for all times, at picture quality
+        (``probes.MAP_QUALITY``: ~1% of the peak field at worst, as good as a probe-quality map
+        against a converged one; ``bench/bench_outputs.py``)."""
+        from fluxtrap.simulate.probes import MAP_QUALITY, field_matrix
+
         r0, r1, z0, z1 = extent or self._extent()
         r, z = np.meshgrid(np.linspace(r0, r1, shape[0]), np.linspace(z0, z1, shape[1]))
         Gr, Gz = field_matrix(
             self.mesh.points,
             self.mesh.triangles[self.conductor],
             np.column_stack([r.ravel(), z.ravel()]),
+            **MAP_QUALITY,
         )
-        return {
-            "r": r,
-            "z": z,
-            "Br": (Gr @ snap.J_A_m2).reshape(r.shape),
-            "Bz": (Gz @ snap.J_A_m2).reshape(r.shape) + snap.applied_T,
-        }
+        maps = []
+        for snap in (self.snapshot(t) for t in times):
+            maps.append(
+                {
+                    "r": r,
+                    "z": z,
+                    "Br": (Gr @ snap.J_A_m2).reshape(r.shape),
+                    "Bz": (Gz @ snap.J_A_m2).reshape(r.shape) + snap.applied_T,
+                }
+            )
+        return maps
 
     def _extent(self) -> tuple[float, float, float, float]:
         st = self.case.stack
@@ -160,6 +194,7 @@ class Result:
         import matplotlib.pyplot as plt
 
         fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.22)
         df = self.probes
         a.plot(df["time_s"], df["applied_T"], "k--", lw=1, label="applied")
         for p in self.case.probes:
@@ -170,7 +205,6 @@ class Result:
         for ax in (a, b):
             ax.grid(alpha=0.3)
             ax.legend()
-        fig.tight_layout()
         if path:
             fig.savefig(path, dpi=120)
             plt.close(fig)
@@ -178,7 +212,8 @@ class Result:
 
     def plot_maps(self, times: list[float] | None = None, path: str | Path | None = None):
         """J_phi (A/cm^2) in the conductors and |B| (T, Biot-Savart) of the cross-section at
-        ``times`` (default: the end of each protocol step), one row per time."""
+        ``times`` (default: the snapshots after the initial state), one row per time; at most
+        ``MAX_MAP_ROWS`` rows, evenly spread over the times and always with the last."""
         import matplotlib
 
         matplotlib.use("Agg")
@@ -189,12 +224,25 @@ class Result:
             if times
             else list(self.snapshots[1:] or self.snapshots)
         )
+        if len(snaps) > MAX_MAP_ROWS:
+            keep = np.linspace(len(snaps) - 1, 0, MAX_MAP_ROWS)[::-1].round().astype(int)
+            snaps = [snaps[i] for i in keep]
         fig, axes = plt.subplots(len(snaps), 2, figsize=(10, 3.6 * len(snaps)), squeeze=False)
+        # fixed margins: tight_layout's text measuring cost as much as the drawing
+        fig.subplots_adjust(
+            left=0.08,
+            right=0.97,
+            bottom=0.6 / (3.6 * len(snaps)),
+            top=1 - 0.35 / (3.6 * len(snaps)),
+            hspace=0.35,
+            wspace=0.25,
+        )
         tri = self.mesh.triangles[self.conductor]
         pts = self.mesh.points * 1e3
         r0, r1, z0, z1 = self._extent()
         jmax = to_A_cm2(max(np.abs(s.J_A_m2).max() for s in snaps)) or 1.0
-        for row, s in zip(axes, snaps, strict=True):
+        maps = self.field_maps([s.time_s for s in snaps])
+        for row, s, m in zip(axes, snaps, maps, strict=True):
             pc = row[0].tripcolor(
                 pts[:, 0],
                 pts[:, 1],
@@ -205,7 +253,6 @@ class Result:
                 vmax=jmax,
             )
             fig.colorbar(pc, ax=row[0], label="$J_\\varphi$ (A/cm$^2$)")
-            m = self.field_map(s.time_s)
             cf = row[1].contourf(
                 m["r"] * 1e3, m["z"] * 1e3, np.hypot(m["Br"], m["Bz"]), 24, cmap="viridis"
             )
@@ -232,7 +279,6 @@ class Result:
                 )
             for p in self.case.probes:
                 row[1].plot(p.r_m * 1e3, p.z_m * 1e3, "r+")
-        fig.tight_layout()
         if path:
             fig.savefig(path, dpi=110)
             plt.close(fig)
@@ -287,6 +333,12 @@ class Simulation:
     """``Simulation(case).run()``: mesh, assemble, march through the protocol, return a Result.
 
     ``case``: a TOML path, a dict of the case-file shape, or a ``Case``.
+
+    Every run solves the case on a pair of meshes, 2h and h, and returns the fine one with a
+    first-order Richardson estimate of each probe's discretization error (``probe_errors``). With ``[mesh] size`` given, h is that size;
+    without it the pair starts at half the smallest superconductor dimension and is
+    refined (h -> h/2) until every probe's estimate is within ``[solver] accuracy`` of its peak
+    self-field or the next mesh would exceed ``[mesh] max_elements``.
     """
 
     def __init__(self, case: str | Path | dict | Case):
@@ -297,10 +349,79 @@ class Simulation:
 
     def run(self, progress: bool = True, on_step: Callable[[State], None] | None = None) -> Result:
         """Run the whole protocol. On a solver failure raises ``SolverError`` whose ``result``
-        attribute holds the Result up to the failure."""
+        attribute holds the Result up to the failure. A mesh beyond ``[mesh] max_elements`` is
+        refused before anything is solved (``ValidationError`` with the estimate)."""
+        from fluxtrap.simulate.mesh import build_mesh, estimate_elements, start_size
+
         t_wall = time.perf_counter()
         case = self.case
-        mesh = build_mesh(case)
+        fixed = case.mesh.size_m > 0
+        h = 2 * case.mesh.size_m if fixed else start_size(case)
+        limit = case.mesh.max_elements
+        estimate = estimate_elements(case, h / 2)
+        if estimate > limit:
+            raise ValidationError(
+                f"mesh: about {estimate:,} elements at {h / 2 * 1e3:.3g} mm exceed "
+                f"[mesh] max_elements = {limit:,}; give a coarser [mesh] size or raise the limit"
+            )
+        coarse = self._solve(build_mesh(case, h), h, progress, on_step)
+        levels, previous = [coarse.solver], None
+        while True:
+            h /= 2
+            fine = self._solve(build_mesh(case, h), h, progress, on_step)
+            levels.append(fine.solver)
+            errors = probe_errors(fine, coarse, previous)
+            worst = max((e["relative"] for e in errors.values()), default=0.0)
+            reached = worst <= case.solver.accuracy
+            next_size = estimate_elements(case, h / 2)
+            if fixed or reached or next_size > limit:
+                break
+            previous, coarse = errors, fine
+        note = None
+        if not reached:
+            why = (
+                f"the next mesh (about {next_size:,} elements) would exceed "
+                f"[mesh] max_elements = {limit:,}"
+                if not fixed
+                else f"[mesh] size = {h * 1e3:.3g} mm is fixed (remove it to let fluxtrap refine)"
+            )
+            note = (
+                f"accuracy target {case.solver.accuracy:.3g} not reached: estimated "
+                f"{worst:.3g} of the peak self-field at {h * 1e3:.3g} mm; {why}"
+            )
+            warnings.warn(note, AccuracyWarning, stacklevel=2)
+        accuracy = {
+            "target": case.solver.accuracy,
+            "estimate": worst,
+            "reached": reached,
+            "mesh_size_m": h,
+            "method": "meshes h and 2h, first-order Richardson: error(h) = |B_h - B_2h|",
+            "levels": levels,
+        }
+        if note:
+            accuracy["note"] = note
+        solver = {**fine.solver, "wall_s": round(time.perf_counter() - t_wall, 4)}
+        return dataclasses.replace(
+            fine,
+            solver=solver,
+            errors={k: {f: v for f, v in e.items() if f != "relative"} for k, e in errors.items()},
+            accuracy=accuracy,
+        )
+
+    def _solve(
+        self,
+        mesh: Mesh,
+        size_m: float,
+        progress: bool,
+        on_step: Callable[[State], None] | None,
+    ) -> Result:
+        """One run of the protocol on ``mesh`` (conductor element edge ``size_m``, m)."""
+        from fluxtrap.simulate.fem import edge_space
+        from fluxtrap.simulate.probes import probe_matrix
+        from fluxtrap.simulate.solver import Discretization, Stats, run_protocol
+
+        t_wall = time.perf_counter()
+        case = self.case
         space = edge_space(mesh)
         disc = Discretization(case, space)
         G = probe_matrix(
@@ -311,7 +432,7 @@ class Simulation:
         rows: list[list[float]] = []
         snaps: list[Snapshot] = []
         stats = Stats()
-        bar = _Progress(case.duration_s) if progress else None
+        bar = _Progress(case.duration_s, size_m) if progress else None
 
         def record(s: State, is_cut: bool) -> None:
             J = disc.C @ s.u
@@ -333,11 +454,13 @@ class Simulation:
                 *(f"{p.name}_Bz_T" for p in case.probes),
             ]
             solver = {
+                "mesh_size_m": size_m,
                 "elements": int(mesh.n_elements),
                 "conductor_elements": int(len(disc.conductor)),
                 "dofs": int(disc.n_dofs),
                 "time_steps": stats.time_steps,
                 "newton_iterations": stats.newton_iterations,
+                "factorizations": stats.factorizations,
                 "rejected_steps": stats.rejected,
                 "wall_s": round(time.perf_counter() - t_wall, 4),
             }
@@ -362,14 +485,48 @@ class Simulation:
         return result()
 
 
+class AccuracyWarning(UserWarning):
+    """The accuracy target of a case was not reached within its mesh limits."""
+
+
+def probe_errors(
+    fine: Result, coarse: Result, before: dict[str, dict[str, float]] | None = None
+) -> dict[str, dict[str, float]]:
+    """Discretization error estimate of each probe of ``fine`` (mesh h) from ``coarse`` (2h).
+
+    First-order Richardson: B_h - B_exact ~ c h, so error(h) ~ |B_h - B_2h| (the coarse trace
+    interpolated in time onto the fine one's times). ``before``: the estimates of the 2h run
+    (from 4h, as returned here); half of each is a floor, so that a chance near-cancellation of
+    B_h - B_2h at one time does not pass for convergence. Per probe: ``final_error_T`` (T, at the
+    last time), ``max_error_T`` (T, largest over the trace) and ``relative`` = max_error_T / the
+    probe's peak self-field max|Bz - applied| (the applied field itself is exact).
+    """
+    f, c = fine.probes, coarse.probes
+    out = {}
+    for p in fine.case.probes:
+        col = f"{p.name}_Bz_T"
+        bz = f[col].to_numpy()
+        diff = np.abs(bz - np.interp(f.time_s, c.time_s, c[col]))
+        was = before[p.name] if before else {"final_error_T": 0.0, "max_error_T": 0.0}
+        final = max(diff[-1], 0.5 * was["final_error_T"])
+        largest = max(diff.max(initial=0.0), 0.5 * was["max_error_T"])
+        scale = float(np.max(np.abs(bz - f.applied_T.to_numpy()), initial=0.0))
+        out[p.name] = {
+            "final_error_T": float(final),
+            "max_error_T": float(largest),
+            "relative": float(largest / scale) if scale > 0 else 0.0,
+        }
+    return out
+
+
 class _Progress:
     """A rich progress bar over simulated time."""
 
-    def __init__(self, total_s: float):
+    def __init__(self, total_s: float, size_m: float):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.p = Progress(
-            TextColumn("simulating"),
+            TextColumn(f"simulating, mesh {size_m * 1e3:.3g} mm"),
             BarColumn(),
             TextColumn("{task.fields[info]}"),
             TimeElapsedColumn(),

@@ -23,6 +23,7 @@ covered in a few dozen log-spaced steps.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -45,7 +46,7 @@ from fluxtrap.simulate.fem import EdgeSpace
 from fluxtrap.simulate.materials import Superconductor
 from fluxtrap.simulate.mesh import AIR
 
-X_MAX = 2.0  # beyond |J| = X_MAX Jc the power law continues linearly (C1), avoiding overflow
+MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Stats:
     time_steps: int = 0
     rejected: int = 0
     newton_iterations: int = 0
+    factorizations: int = 0
 
 
 class Discretization:
@@ -215,30 +217,25 @@ class Discretization:
 
     def law(self, J: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """E (V/m) and dE/dJ (ohm*m) per conductor element for J (A/m^2), Jc (A/m^2) of the
-        superconducting ones. Beyond |J| = X_MAX Jc the power law continues linearly (C1)."""
+        superconducting ones: E = E0 (|J|/Jc)^n at every |J| (no cap; an overflow to inf makes
+        Newton fail and the step shrink)."""
         E = np.empty_like(J)
         dE = np.empty_like(J)
         E[self.ohm] = self.rho * J[self.ohm]
         dE[self.ohm] = self.rho
         Js = J[self.sc]
-        x = np.abs(Js) / jc
-        n, e0 = self.n, self.e0
-        xc = np.minimum(x, X_MAX)
-        pw = xc ** (n - 1)
-        E[self.sc] = np.sign(Js) * e0 * pw * (xc + n * (x - xc))
-        dE[self.sc] = n * e0 * pw / jc
+        with np.errstate(over="ignore"):
+            pw = self.e0 * (np.abs(Js) / jc) ** (self.n - 1)
+            E[self.sc] = pw * Js / jc
+        dE[self.sc] = self.n * pw / jc
         return E, dE
 
     def inverse_law(self, Es: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """J(E) (A/m^2) and dE/dJ there (ohm*m) for the superconducting elements: the inverse of
-        ``law``, including its linear continuation beyond X_MAX Jc."""
+        ``law``."""
         n, e0 = self.n, self.e0
-        y = np.abs(Es) / e0
-        ymax = X_MAX**n
-        x = np.where(
-            y <= ymax, np.minimum(y, ymax) ** (1.0 / n), X_MAX + (y - ymax) / (n * X_MAX ** (n - 1))
-        )
-        return np.sign(Es) * jc * x, n * e0 * np.minimum(x, X_MAX) ** (n - 1) / jc
+        x = (np.abs(Es) / e0) ** (1.0 / n)
+        return np.sign(Es) * jc * x, n * e0 * x ** (n - 1) / jc
 
 
 @dataclass
@@ -254,10 +251,16 @@ class State:
 
 @dataclass
 class StepControl:
+    """Time-step and Newton settings. ``newton_tol``: J change / Jc that ends Newton (1e-3
+    moves the probes by < 1e-5 relative against 1e-4, with 8-14 % fewer iterations, bench);
+    ``reuse``: keep the last factorization while the J change shrinks by at least this factor
+    per iteration (7-13 % fewer factorizations)."""
+
     rtol: float
-    newton_tol: float = 1e-4
+    newton_tol: float = 1e-3
     max_newton: int = 25
     growth: float = 2.0
+    reuse: float = 0.1
     stats: Stats = field(default_factory=Stats)
 
 
@@ -288,6 +291,7 @@ def newton(
     u[d.bnd] = applied_T / MU0 * d.unit_x[d.bnd]
     c = MU0 / dt
     w, sc = d.w, d.sc
+    lu, last_change, refactor = None, None, True
     for it in range(1, ctl.max_newton + 1):
         jc = d.jc(u, temperature_K)
         J = d.C @ u
@@ -297,10 +301,12 @@ def newton(
         mismatch = np.zeros_like(J)
         mismatch[sc] = g * (J[sc] - JE)
         R = (c * (d.M @ (u - u_old)) + d.C.T @ (w * (E + mismatch)))[d.free]
-        try:
-            lu = d.factorize(c, w * dE)
-        except (RuntimeError, ValueError):
-            return None
+        if refactor or lu is None:
+            try:
+                lu = d.factorize(c, w * dE)
+            except (RuntimeError, ValueError):
+                return None
+            ctl.stats.factorizations += 1
         ctl.stats.newton_iterations += 1
         step = -lu.solve(R)
         if not np.all(np.isfinite(step)):
@@ -314,13 +320,14 @@ def newton(
         falls = (np.sign(E_primal) == sgn) & (np.abs(E_primal) < np.abs(Es))
         dual_mag = np.where(np.sign(E_dual) == sgn, np.abs(E_dual), 0.0)
         dual = sgn * np.minimum(np.abs(E_primal), np.maximum(dual_mag, 1e-3 * np.abs(Es)))
-        # growth is capped at E(max(1, x (1 + 5/n)) Jc): a primal step from below overshoots
+        # growth per iteration is damped to E(max(1, x (1 + 5/n)) Jc): a primal step from
+        # below overshoots; there is no upper bound, E follows the power law at any |J|/Jc
         x_cap = np.maximum(1.0, np.abs(JE) / jc * (1.0 + 5.0 / d.n))
-        grown = np.sign(E_primal) * np.minimum(
-            np.abs(E_primal), d.e0 * np.minimum(x_cap, X_MAX) ** d.n
-        )
+        grown = np.sign(E_primal) * np.minimum(np.abs(E_primal), d.e0 * x_cap**d.n)
         Es = np.where(falls, dual, grown)
         change = np.max(np.abs(Cd[sc]) / jc, initial=0.0)
+        refactor = last_change is None or change > ctl.reuse * last_change
+        last_change = change
         # J(E) must match J where E matters; below 1e-8 E0 an element is a perfect conductor
         live = np.maximum(np.abs(E_primal), np.abs(E_dual)) > 1e-8 * d.e0
         consistent = (
@@ -345,6 +352,15 @@ def applied_at(step: Step, start: tuple[float, float], t_rel: float) -> tuple[fl
     return b, temp
 
 
+def _stop(failed: str, state: State, k: int, step: Step, dt: float) -> SolverError:
+    """The error that ends a run: what ``failed``, when, in which protocol step, at what step."""
+    return SolverError(
+        f"{failed} at t = {state.t:.6g} s in protocol step {k} ({step!r}), applied field "
+        f"{state.applied_T:.6g} T, {state.temperature_K:.6g} K, time step {dt:.3g} s; "
+        f"results up to t = {state.t:.6g} s are kept"
+    )
+
+
 def run_protocol(
     d: Discretization,
     on_step: Callable[[State, bool], None],
@@ -353,11 +369,14 @@ def run_protocol(
 ) -> State:
     """March through the case's protocol; ``on_step(state, is_step_end)`` after each accepted step.
 
-    Raises ``SolverError`` (with the time and state reached) when a step cannot be solved even
-    with a tiny time step; what ``on_step`` received so far stays valid.
+    Stops with ``SolverError`` (time reached, protocol step, what failed) when a step cannot be
+    solved even with a time step of 1e-9 of the protocol step, after ``MAX_REJECTED_IN_ROW``
+    rejected attempts in a row, or when the case's ``[solver] max_wall`` is used up; what
+    ``on_step`` received so far stays valid.
     """
     case = d.case
     ctl = StepControl(case.solver.rtol, stats=stats or Stats())
+    deadline = time.perf_counter() + case.solver.max_wall_s
     first = case.protocol[0]
     assert isinstance(first, Set)
     state = State(0.0, d.initial(first.field_T), first.field_T, first.temperature_K)
@@ -369,8 +388,21 @@ def run_protocol(
         t0 = state.t
         cuts = sorted({t0 + duration, *(b for b in breakpoints if t0 < b < t0 + duration)})
         dt = max(duration * 1e-4, 1e-6)
+        dt_min = max(1e-9 * duration, 1e-9)
         u_prev, dt_prev = None, None
+        in_row = 0
+
         while state.t < t0 + duration * (1 - 1e-12):
+            if time.perf_counter() > deadline:
+                raise _stop(
+                    f"wall-time limit [solver] max_wall = {case.solver.max_wall_s:g} s reached",
+                    state,
+                    k,
+                    step,
+                    dt,
+                )
+            if in_row >= MAX_REJECTED_IN_ROW:
+                raise _stop(f"{in_row} rejected steps in a row", state, k, step, dt)
             t_next_cut = next(c for c in cuts if c > state.t * (1 + 1e-14) + 1e-12)
             dt = min(dt, t_next_cut - state.t)
             if case.solver.max_step_s:
@@ -380,13 +412,12 @@ def run_protocol(
             sol = newton(d, state.u, dt, b_new, temp_new, ctl)
             if sol is None:
                 ctl.stats.rejected += 1
-                dt *= 0.25
-                if dt < max(1e-9 * duration, 1e-9):
-                    raise SolverError(
-                        f"Newton did not converge at t = {state.t:.6g} s in protocol step {k} ({step!r}), "
-                        f"applied field {state.applied_T:.6g} T, {state.temperature_K:.6g} K, even with a time "
-                        f"step of {dt:.3g} s; results up to t = {state.t:.6g} s are kept"
+                in_row += 1
+                if dt * 0.25 < dt_min:
+                    raise _stop(
+                        "Newton did not converge even at the smallest time step", state, k, step, dt
                     )
+                dt *= 0.25
                 continue
             u_new, its = sol
             if u_prev is not None:
@@ -395,8 +426,10 @@ def run_protocol(
                 err = 0.0
             if err > ctl.rtol:
                 ctl.stats.rejected += 1
-                dt *= max(0.2, 0.9 * math.sqrt(ctl.rtol / err))
+                in_row += 1
+                dt = max(dt * max(0.2, 0.9 * math.sqrt(ctl.rtol / err)), dt_min)
                 continue
+            in_row = 0
             ctl.stats.time_steps += 1
             factor = (
                 ctl.growth

@@ -1,7 +1,8 @@
 """Experiment store: campaigns, samples, raw measurement files, derived curves, suggestions, users,
-simulations."""
+simulations, calibrations."""
 
 from fluxtrap.store.records import (
+    CalibrationRecord,
     CampaignRecord,
     CurveData,
     CurveRecord,
@@ -14,6 +15,7 @@ from fluxtrap.store.records import (
 from fluxtrap.store.store import Store, resolve_url
 
 __all__ = [
+    "CalibrationRecord",
     "CampaignRecord",
     "CurveData",
     "CurveRecord",

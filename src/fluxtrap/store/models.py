@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -150,3 +151,48 @@ class Simulation(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Calibration(Base):
+    """A calibration of a case against measured probe series: the case as given and as fitted,
+    ``calibrate.json`` (``result``), whether every series was fitted, and its links: the stored
+    simulation of the fitted case and the measured series (``CalibrationSeries``)."""
+
+    __tablename__ = "calibrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id"), nullable=True, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    fit: Mapped[str] = mapped_column(String(500))  # the fitted parameter names, comma-separated
+    case_toml: Mapped[str] = mapped_column(Text)
+    case_hash: Mapped[str] = mapped_column(String(64), index=True)
+    fitted_case_toml: Mapped[str] = mapped_column(Text)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)  # calibrate.json
+    fits: Mapped[bool] = mapped_column(Boolean)
+    simulation_id: Mapped[int | None] = mapped_column(ForeignKey("simulations.id"), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    series: Mapped[list[CalibrationSeries]] = relationship(
+        back_populates="calibration", order_by="CalibrationSeries.position"
+    )
+
+
+class CalibrationSeries(Base):
+    """One measured series of a calibration: the file's bytes and sha256, the probe it was
+    compared with, and the stored measurement with the same bytes, if there is one."""
+
+    __tablename__ = "calibration_series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    calibration_id: Mapped[int] = mapped_column(ForeignKey("calibrations.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(500))
+    probe: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    measurement_id: Mapped[int | None] = mapped_column(ForeignKey("measurements.id"), nullable=True)
+
+    calibration: Mapped[Calibration] = relationship(back_populates="series")

@@ -122,6 +122,33 @@ class SimulationRecord:
 
 
 @dataclass(frozen=True)
+class CalibrationRecord:
+    """A stored calibration: ``fit`` (parameter names), ``result`` (calibrate.json), ``fits``
+    (every series fitted), the case as given and as fitted, ``simulation_id`` of the stored
+    simulation of the fitted case, and ``series``: per measured file its ``filename``, ``probe``,
+    ``sha256`` and ``measurement_id`` (a stored measurement with the same bytes, or None)."""
+
+    id: int
+    name: str
+    campaign: str | None
+    fit: str
+    fits: bool
+    result: dict[str, Any] = field(repr=False)
+    case_toml: str = field(repr=False)
+    case_hash: str
+    fitted_case_toml: str = field(repr=False)
+    simulation_id: int | None
+    series: tuple[dict[str, Any], ...]
+    created_by: str | None
+    created_at: datetime
+
+    @property
+    def parameters(self) -> dict[str, tuple[float, float]]:
+        """name -> (value, sigma) in the units of calibrate.json."""
+        return {k: (v["value"], v["sigma"]) for k, v in self.result["parameters"].items()}
+
+
+@dataclass(frozen=True)
 class UserRecord:
     id: int
     name: str

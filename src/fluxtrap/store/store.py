@@ -25,6 +25,7 @@ from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.store import models as m
 from fluxtrap.store.records import (
+    CalibrationRecord,
     CampaignRecord,
     CurveData,
     CurveRecord,
@@ -464,6 +465,107 @@ class Store:
             campaign = None if x.campaign_id is None else s.get(m.Campaign, x.campaign_id).name
             return _simulation_record(x, campaign, with_probes=True)
 
+    # -- calibrations ----------------------------------------------------------------------
+    def add_calibration(
+        self,
+        case: SimulatedCase,
+        case_toml: str,
+        fitted: SimulatedCase,
+        fitted_toml: str,
+        result: Mapping[str, Any],
+        series: Sequence[tuple[str, bytes, str]],
+        *,
+        simulation: tuple[Mapping[str, Any], bytes] | None = None,
+        name: str | None = None,
+        campaign: str | None = None,
+        created_by: str | None = None,
+    ) -> CalibrationRecord:
+        """Record a calibration of ``case`` (file text ``case_toml``) giving ``fitted`` (as a
+        case file: ``fitted_toml``):
+        ``result`` is calibrate.json; ``series`` the measured files as (filename, bytes, probe),
+        each linked to a stored measurement with the same sha256 if there is one; ``simulation``
+        (summary.json, probes.csv bytes) of the fitted case is stored as a simulation and linked.
+        One transaction: nothing is written if any part is refused."""
+        if not (isinstance(case, SimulatedCase) and isinstance(fitted, SimulatedCase)):
+            raise ValidationError("a calibration's case and fitted case must be Cases")
+        params = result.get("parameters") if isinstance(result, Mapping) else None
+        if not params or "misfit" not in result:
+            raise ValidationError("a calibration's result needs its parameters and misfit")
+        if not series:
+            raise ValidationError("a calibration needs the measured series it was fitted to")
+        for filename, content, probe in series:
+            if not isinstance(content, bytes | bytearray) or not content:
+                raise ValidationError(f"calibration series {filename!r}: empty or not bytes")
+            if len(filename) > 500 or len(probe) > 200:
+                raise ValidationError(f"calibration series {filename[:80]!r}: name too long")
+        name = (name or fitted.title or "calibration").strip()[:200]
+        fit = ",".join(params)
+        if len(fit) > 500:
+            raise ValidationError(f"calibration: {len(params)} parameter names are too long")
+        with self.transaction() as s:
+            c = None if campaign is None else _campaign(s, campaign)
+            sim = None
+            if simulation is not None:
+                sim = m.Simulation(
+                    campaign_id=None if c is None else c.id, name=f"{name} (fitted)"[:200],
+                    case=fitted.to_si_dict(), case_toml=fitted_toml, case_hash=fitted.key(),
+                    summary=dict(simulation[0]), probes_csv=bytes(simulation[1]), status="done",
+                    created_by=created_by,
+                )  # fmt: skip
+                s.add(sim)
+                s.flush()
+            x = m.Calibration(
+                campaign_id=None if c is None else c.id, name=name, fit=fit, case_toml=case_toml,
+                case_hash=case.key(), fitted_case_toml=fitted_toml, result=dict(result),
+                fits=bool(result["misfit"].get("fits")), simulation_id=None if sim is None else sim.id,
+                created_by=created_by,
+            )  # fmt: skip
+            s.add(x)
+            s.flush()
+            for i, (filename, content, probe) in enumerate(series):
+                digest = hashlib.sha256(content).hexdigest()
+                measured = s.scalars(
+                    select(m.Measurement.id).where(m.Measurement.sha256 == digest).limit(1)
+                ).first()
+                s.add(m.CalibrationSeries(
+                    calibration_id=x.id, position=i, filename=filename, probe=probe,
+                    content=bytes(content), sha256=digest, measurement_id=measured,
+                ))  # fmt: skip
+            s.flush()
+            s.refresh(x)
+            return _calibration_record(x, campaign)
+
+    def calibrations(self, campaign: str | None = None) -> list[CalibrationRecord]:
+        """All stored calibrations, or those of ``campaign``, oldest first."""
+        with self._session() as s:
+            q = select(m.Calibration).order_by(m.Calibration.id)
+            if campaign is not None:
+                q = q.where(m.Calibration.campaign_id == _campaign(s, campaign).id)
+            names = dict(s.execute(select(m.Campaign.id, m.Campaign.name)).all())
+            return [_calibration_record(x, names.get(x.campaign_id)) for x in s.scalars(q)]
+
+    def calibration(self, calibration_id: int) -> CalibrationRecord:
+        """One stored calibration."""
+        with self._session() as s:
+            x = s.get(m.Calibration, calibration_id)
+            if x is None:
+                raise NotFoundError(f"no calibration with id {calibration_id}")
+            campaign = None if x.campaign_id is None else s.get(m.Campaign, x.campaign_id).name
+            return _calibration_record(x, campaign)
+
+    def calibration_series(self, calibration_id: int, position: int) -> bytes:
+        """The bytes of a calibration's measured series file ``position`` (0-based)."""
+        with self._session() as s:
+            x = s.scalars(
+                select(m.CalibrationSeries).where(
+                    m.CalibrationSeries.calibration_id == calibration_id,
+                    m.CalibrationSeries.position == position,
+                )
+            ).first()
+            if x is None:
+                raise NotFoundError(f"calibration {calibration_id} has no series {position}")
+            return x.content
+
     # -- users (for the web API) -----------------------------------------------------------
     def add_user(self, name: str, role: str, token: str) -> UserRecord:
         """Create a user whose API ``token`` is stored only as its SHA-256 hash."""
@@ -674,6 +776,20 @@ def _simulation_record(
         case_hash=x.case_hash, summary=dict(x.summary), status=x.status, error=x.error,
         created_by=x.created_by, created_at=x.created_at,
         probes_csv=x.probes_csv if with_probes else b"",
+    )  # fmt: skip
+
+
+def _calibration_record(x: m.Calibration, campaign: str | None) -> CalibrationRecord:
+    series = tuple(
+        {"filename": y.filename, "probe": y.probe, "sha256": y.sha256,
+         "measurement_id": y.measurement_id}
+        for y in x.series
+    )  # fmt: skip
+    return CalibrationRecord(
+        id=x.id, name=x.name, campaign=campaign, fit=x.fit, fits=x.fits, result=dict(x.result),
+        case_toml=x.case_toml, case_hash=x.case_hash, fitted_case_toml=x.fitted_case_toml,
+        simulation_id=x.simulation_id, series=series, created_by=x.created_by,
+        created_at=x.created_at,
     )  # fmt: skip
 
 

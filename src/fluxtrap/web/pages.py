@@ -204,3 +204,20 @@ def simulation_page(request: Request, simulation_id: int) -> HTMLResponse:
     sim = jobs.simulation(simulation_id)
     figures = jobs.figures(simulation_id) if sim.status == "done" else {}
     return _page(request, "simulation.html", user, sim=sim, figures=figures, summary=sim.summary)
+
+
+@router.get("/calibrations")
+def calibrations_page(request: Request) -> HTMLResponse:
+    """Stored calibrations (``fluxtrap calibrate --db``): fitted values, whether every series fits."""
+    user, store = _user(request), store_of(request)
+    return _page(request, "calibrations.html", user, calibrations=store.calibrations())
+
+
+@router.get("/calibrations/{calibration_id}")
+def calibration_page(request: Request, calibration_id: int) -> HTMLResponse:
+    """One calibration: parameters with sigmas, correlations, the series and how each fits, the
+    warnings, traces and residuals, and links to its measured files and fitted simulation."""
+    user, store = _user(request), store_of(request)
+    cal = store.calibration(calibration_id)
+    return _page(request, "calibration.html", user, cal=cal, result=cal.result,
+                 figures=plots.calibration_figures(cal.result))  # fmt: skip

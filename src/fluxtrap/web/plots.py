@@ -330,6 +330,34 @@ def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:
     return _layout(fig, xaxis_title="t [s]", yaxis_title="Bz [T]", title="Hall probes")
 
 
+def calibration_figures(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """From a calibrate.json: per series the measured trace (with its sigma), the model at the
+    start values and at the fitted ones, and the residuals in units of sigma; ids ``trace-<i>``
+    and ``residual-<i>``. Time since the origin on a log axis when every point is after it."""
+    figures = {}
+    for i, tr in enumerate(result.get("traces", [])):
+        t = tr["t_s"]
+        axis = "log" if t and min(t) > 0 else "linear"
+        fig = go.Figure()
+        fig.add_scatter(x=t, y=tr["measured_T"], mode="markers", name="measured",
+                        marker=dict(size=4, color="#333"),
+                        error_y=dict(array=tr["sigma_T"], thickness=0.8, width=0))  # fmt: skip
+        fig.add_scatter(x=t, y=tr["start_T"], name="model, start", line=dict(dash="dash"))
+        fig.add_scatter(x=t, y=tr["fitted_T"], name="model, fitted", line=dict(color="#d62728"))
+        figures[f"trace-{i}"] = _layout(fig, title=tr["name"], xaxis_type=axis,
+                                        xaxis_title="t since the field reached its final value [s]",
+                                        yaxis_title="Bz [T]")  # fmt: skip
+        res = [(m - f) / s if m is not None and f is not None and s else None
+               for m, f, s in zip(tr["measured_T"], tr["fitted_T"], tr["sigma_T"], strict=True)]  # fmt: skip
+        fig = go.Figure()
+        fig.add_scatter(x=t, y=res, mode="markers", name="residual / sigma", marker=dict(size=4))
+        fig.add_hrect(y0=-2, y1=2, fillcolor="green", opacity=0.1, line_width=0)
+        figures[f"residual-{i}"] = _layout(fig, title=f"{tr['name']}: residuals", xaxis_type=axis,
+                                           xaxis_title="t [s]", yaxis_title="(measured - fitted) / sigma",
+                                           height=300)  # fmt: skip
+    return figures
+
+
 def maps_figure(result: Any, snapshot: Any) -> dict[str, Any]:
     """J_phi (A/cm^2) in the conductors and |B| (T) of the r-z cross-section at one snapshot.
 

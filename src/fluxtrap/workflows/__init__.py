@@ -4,8 +4,10 @@
 - :mod:`.simulations`: record a simulation, done or failed;
 - :mod:`.suggest`: the campaign's optimizer on its history, and asking it for suggestions;
 - :mod:`.history`: best-so-far series of a campaign's history;
-- :mod:`.sweep`: variants of a simulation case run on Dask, cached by case key.
+- :mod:`.sweep`: variants of a simulation case run on Dask, cached by case key;
+- :mod:`.calibrate`: a case fitted to measured series files on Dask (the sweep's cache),
+  predictions, calibrate.json and figures, and the calibration recorded in the store.
 
 Workflows take a ``Store`` and plain values; the kernels they call (``magnetometry``,
-``optimize``, ``simulate``) know nothing of the store, and the store knows nothing of them.
+``optimize``, ``simulate``, ``calibrate``) know nothing of the store, and the store knows nothing of them.
 """

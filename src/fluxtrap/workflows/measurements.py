@@ -49,13 +49,22 @@ def record_measurement(
     recorded_by: str | None = None,
     extra_metadata: Mapping[str, Any] | None = None,
     spec: CampaignSpec | None = None,
+    force: bool = False,
 ) -> RecordedMeasurement:
     """Derive, read the objectives and store a measurement file of ``sample`` (an a x b x c bar,
     ``edges_m`` in m). ``spec`` is the campaign's (from :func:`measurement_target`; read here if
-    not given); ``extra_metadata`` is added to the stored metadata."""
+    not given); ``extra_metadata`` is added to the stored metadata. A loop that is not a
+    superconductor's is refused (AnalysisError, nothing stored) unless ``force`` (then recorded in
+    the Jc curve's settings)."""
     spec = spec or measurement_target(store, campaign, sample)
     metadata, curves, jc = derive(
-        kind, content, filename, *edges_m, temperature_K=temperature_K, columns=columns
+        kind,
+        content,
+        filename,
+        *edges_m,
+        temperature_K=temperature_K,
+        columns=columns,
+        force=force,
     )
     objectives = objective_values(spec, jc)
     rec = store.add_measurement(

@@ -42,11 +42,22 @@ def test_extrapolation_holds_or_raises(curve):
 def test_csv_round_trip_design_columns(curve, tmp_path):
     path = tmp_path / "jc.csv"
     curve.to_csv(path)
-    assert path.read_text().splitlines()[0] == "B_T,Jc_A_cm2"
-    assert path.read_text().splitlines()[2] == "1,40000"  # 4e8 A/m^2 = 4e4 A/cm^2
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("B_T,Jc_A_cm2,")  # the contract's two columns first
+    assert lines[0] == "B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated"
+    assert lines[2].startswith("1,40000,")  # 4e8 A/m^2 = 4e4 A/cm^2
     back = JcCurve.from_csv(path)
     np.testing.assert_allclose(back.jc_A_m2, curve.jc_A_m2, rtol=1e-6)
     np.testing.assert_allclose(back.field_T, curve.field_T)
+    np.testing.assert_array_equal(back.unpenetrated, curve.unpenetrated)
+    assert np.isnan(back.jc_err_A_m2).all()  # unknown stays unknown (an empty cell)
+    # with an uncertainty; and the old two-column table still reads
+    with_err = JcCurve(curve.field_T, curve.jc_A_m2, jc_err_A_m2=0.01 * curve.jc_A_m2)
+    with_err.to_csv(path)
+    np.testing.assert_allclose(JcCurve.from_csv(path).jc_err_A_m2, 0.01 * curve.jc_A_m2, rtol=1e-5)
+    path.write_text("B_T,Jc_A_cm2\n0,1e5\n1,4e4\n")
+    old = JcCurve.from_csv(path)
+    assert not old.unpenetrated.any() and np.isnan(old.jc_err_A_m2).all()
 
 
 def test_columns_round_trip(curve):
@@ -57,6 +68,10 @@ def test_columns_round_trip(curve):
     back = JcCurve.from_columns(cols, temperature_K=5.0)
     np.testing.assert_array_equal(back.jc_A_m2, curve.jc_A_m2)
     np.testing.assert_array_equal(back.unpenetrated, curve.unpenetrated)
+    with_err = JcCurve(curve.field_T, curve.jc_A_m2, jc_err_A_m2=0.01 * curve.jc_A_m2)
+    cols = with_err.to_columns()
+    assert "Jc_err_A_m2" in cols
+    np.testing.assert_array_equal(JcCurve.from_columns(cols).jc_err_A_m2, 0.01 * curve.jc_A_m2)
 
 
 def test_invalid_curves():

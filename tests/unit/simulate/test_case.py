@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
-from fluxtrap.simulate import Case, CaseWarning, Hold, RampField, Set
+from fluxtrap.simulate import Case, CaseWarning, Hold, RampField, RampTemperature, Set
+from fluxtrap.simulate.options import MAX_ELEMENTS, MAX_TIME_STEPS
+from fluxtrap.simulate.protocol import step_from_dict
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "paper_bulk_pair.toml"
 
@@ -49,13 +51,16 @@ def test_example_parses_to_si():
     assert "bulk2" in repr(case) and "RampField(to_T=0, rate_T_h=4.8)" in repr(case)
 
 
-def test_default_mesh_size_follows_the_smallest_superconductor():
+def test_default_mesh_is_chosen_for_the_accuracy():
     d = base()
-    assert Case.from_dict(d).mesh.size_m == pytest.approx(1e-3)  # min(1 mm, 6 mm / 4)
-    d["stack"][0].update(thickness="2 mm")
-    assert Case.from_dict(d).mesh.size_m == pytest.approx(0.5e-3)
-    d["mesh"] = {"size": "2 mm"}
-    assert Case.from_dict(d).mesh.size_m == pytest.approx(2e-3)
+    c = Case.from_dict(d)
+    assert c.mesh.size_m == 0 and c.solver.accuracy == pytest.approx(0.01)  # refined to 1 %
+    d["mesh"] = {"size": "2 mm", "max_elements": 5000}
+    d["solver"] = {"accuracy": "0.5 %", "max_wall": "10 min"}
+    c = Case.from_dict(d)
+    assert c.mesh.size_m == pytest.approx(2e-3) and c.mesh.max_elements == 5000
+    assert c.solver.accuracy == pytest.approx(0.005) and c.solver.max_wall_s == 600
+    assert Case.from_dict(c.to_dict()) == c
 
 
 def test_round_trip_and_pickle():
@@ -99,12 +104,12 @@ def test_accepts_path_dict_case_and_rejects_others():
         (
             lambda d: d["materials"]["sc"].update(jc={"constant": "inf A/cm^2"}),
             ValidationError,
-            "jc.constant must be finite and > 0",
+            r"materials.sc.jc.constant: must be a finite number",
         ),
         (
             lambda d: d["materials"]["sc"].update(jc={"kim": {"jc0": "inf A/cm^2", "b0": "0.6 T"}}),
             ValidationError,
-            "jc0 and b0 must be finite and > 0",
+            r"materials.sc.jc.kim.jc0: must be a finite number",
         ),
         (
             lambda d: d["stack"][0].update(radius="-15 mm"),
@@ -242,3 +247,144 @@ temperature = "5 K"
     path.write_text(text)
     case = Case.load(path)
     assert case.material("bulk1").jc.at(3.0) == pytest.approx(2.9e8)  # 2.9e4 A/cm^2
+
+
+# strict reading: unknown keys, NaN/inf and unbounded work are refused up front ----------------
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (
+            lambda d: d["stack"][0].update(thicknes="3 mm"),
+            r"stack\[0\]\.thicknes: unknown key; did you mean 'thickness'\?",
+        ),
+        (
+            lambda d: d["probes"][0].update(radius="1 mm"),
+            r"probes\[0\]\.radius: unknown key.*known keys in probes\[0\]: name, r, z",
+        ),
+        (
+            lambda d: d["protocol"][1].update(rte="1 T/h"),
+            r"protocol\[1\]\.rte: unknown key; did you mean 'rate'\?",
+        ),
+        (
+            lambda d: d["protocol"][2].update(rate="1 T/h"),
+            r"protocol\[2\]\.rate: unknown key.*known keys in protocol\[2\]: duration, step",
+        ),
+        (
+            lambda d: d["materials"]["sc"].update(resistivty="1 ohm*m"),
+            r"materials\.sc\.resistivty: unknown key",
+        ),
+        (
+            lambda d: d["materials"]["cu"].update(resistivty="1 ohm*m"),
+            r"materials\.cu\.resistivty: unknown key; did you mean 'resistivity'\?",
+        ),
+        (
+            lambda d: d["materials"]["sc"]["jc"].update(temprature={"at": "5 K"}),
+            r"materials\.sc\.jc\.temprature: unknown key; did you mean 'temperature'\?",
+        ),
+        (lambda d: d.update(solvr={"rtol": 1e-3}), r"^solvr: unknown key; did you mean 'solver'\?"),
+        (
+            lambda d: d.update(mesh={"szie": "1 mm"}),
+            r"mesh\.szie: unknown key; did you mean 'size'",
+        ),
+        (
+            lambda d: d.update(output={"snapshot": ["1 s"]}),
+            r"output\.snapshot: unknown key; did you mean 'snapshots'",
+        ),
+        (
+            lambda d: d["stack"][0].update(inner_radius="2 mm"),
+            r"stack\[0\]\.inner_radius: rings are not supported yet",
+        ),
+    ],
+)
+def test_unknown_keys_are_errors_naming_key_table_and_near_miss(edit, match):
+    d = base()
+    edit(d)
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
+
+
+def test_a_misspelt_key_in_a_file_names_the_file_and_the_key(tmp_path):
+    text = EXAMPLE.read_text().replace('thickness = "6 mm"', 'thicknes = "6 mm"', 1)
+    p = tmp_path / "typo.toml"
+    p.write_text(text)
+    with pytest.raises(ValidationError, match=r"typo.toml: stack\[0\]\.thicknes: .*'thickness'"):
+        Case.load(p)
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (
+            lambda d: d["stack"][0].update(radius="nan mm"),
+            r"stack\[0\]\.radius: .*finite.*'nan mm'",
+        ),
+        (lambda d: d["probes"][0].update(z="inf mm"), r"probes\[0\]\.z: .*finite"),
+        (
+            lambda d: d["protocol"][2].update(duration="1e999 s"),
+            r"protocol\[2\]\.duration: .*finite",
+        ),
+        (lambda d: d["protocol"][0].update(field="-inf T"), r"protocol\[0\]\.field: .*finite"),
+        (lambda d: d["materials"]["sc"].update(n=float("nan")), r"materials\.sc\.n: .*finite"),
+        (
+            lambda d: d["materials"]["sc"]["jc"].update(
+                temperature={"at": "5 K", "tc": "38 K", "exponent": float("inf")}
+            ),
+            r"materials\.sc\.jc\.temperature\.exponent: .*finite",
+        ),
+        (
+            lambda d: d["materials"]["sc"].update(
+                jc={
+                    "table": {
+                        "field": [0, float("nan")],
+                        "field_unit": "T",
+                        "jc": [1, 2],
+                        "jc_unit": "A/cm^2",
+                    }
+                }
+            ),
+            r"materials\.sc\.jc\.table\.field\[1\]: .*finite",
+        ),
+        (lambda d: d.update(mesh={"size": "nan m"}), r"mesh\.size: .*finite"),
+        (lambda d: d.update(solver={"rtol": float("nan")}), r"solver\.rtol: .*finite"),
+        (lambda d: d.update(output={"snapshots": ["inf s"]}), r"output\.snapshots\[0\]: .*finite"),
+    ],
+)
+def test_nan_and_infinite_values_are_refused_with_the_key(edit, match):
+    d = base()
+    edit(d)
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
+
+
+def test_unbounded_mesh_or_step_cap_is_refused_before_the_run_with_an_estimate():
+    d = base()  # 15 x 6 mm superconductor + 15 x 1.2 mm copper: 108 mm^2 in the r-z plane
+    d["mesh"] = {"size": "3 um"}
+    with pytest.raises(
+        ValidationError, match=r"mesh.size: 0.003 mm needs at least 2.77e\+07 elements"
+    ):
+        Case.from_dict(d)
+    d["mesh"] = {"size": "0.5 mm"}
+    d["solver"] = {"max_step": "1 ns"}  # over 5250 s + 100 min
+    with pytest.raises(
+        ValidationError, match=r"solver.max_step: 1e-09 s .* at least 1.12e\+13 time steps"
+    ):
+        Case.from_dict(d)
+    d["solver"] = {"max_step": "1 s"}  # 11250 steps: allowed
+    assert Case.from_dict(d).solver.max_step_s == 1.0
+    case = Case.from_dict(base())
+    with pytest.raises(ValidationError, match="the limit is mesh.max_elements = 100000"):
+        case.with_options(mesh_size_m=1e-6)  # also a --mesh-size override
+    d["mesh"] = {"size": "0.5 mm", "max_elements": MAX_ELEMENTS + 1}
+    with pytest.raises(ValidationError, match=f"mesh.max_elements: .* from 1000 to {MAX_ELEMENTS}"):
+        Case.from_dict(d)
+    assert 11250 / MAX_TIME_STEPS < 1.0
+
+
+@pytest.mark.parametrize(
+    "step",
+    [Set(7.0, 5.0), RampField(-3.5, 4.8 / 3600), Hold(6000.0), RampTemperature(40.0, 0.5 / 60)],
+)
+def test_protocol_steps_round_trip_and_say_their_units(step):
+    assert step_from_dict(step.to_dict()) == step
+    assert type(step).__name__ in repr(step)
+    assert "=" in repr(step) and "e-0" not in repr(step)  # rates in T/h and K/min, not T/s

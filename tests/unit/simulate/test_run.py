@@ -60,7 +60,12 @@ def test_result_follows_the_contract(result, tmp_path):
     assert np.allclose(df.values, result.probes.values, rtol=1e-8)
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary) >= {"probes", "solver", "case"}
-    assert set(summary["probes"]["center"]) == {"final_T", "max_abs_T"}
+    assert set(summary["probes"]["center"]) == {
+        "final_T",
+        "max_abs_T",
+        "final_error_T",
+        "max_error_T",
+    }
     assert set(summary["solver"]) >= {
         "elements",
         "dofs",
@@ -96,7 +101,7 @@ def test_newton_failure_keeps_results_and_says_when(monkeypatch, tmp_path):
     monkeypatch.setattr(solver, "newton", failing)
     with pytest.raises(
         SolverError,
-        match=r"did not converge at t = (4\d|50)(\.\d+)? s .*applied field 0\.5\d* T.*kept",
+        match=r"did not converge .* at t = (4\d|50)(\.\d+)? s .*applied field 0\.5\d* T.*kept",
     ) as info:
         Simulation(CASE).run(progress=False)
     partial = info.value.result
@@ -157,3 +162,45 @@ def _toml(d: dict) -> str:
     lines.append("[mesh]")
     lines += [f"{k} = {val(v)}" for k, v in d["mesh"].items()]
     return "\n".join(lines) + "\n"
+
+
+def test_field_maps_build_one_matrix_and_match_a_converged_map(result, monkeypatch):
+    """Maps of every snapshot come from one Biot-Savart matrix at picture quality, within 2% of
+    the peak field of a converged map (smoothed kernel, 256 sub-triangles near each point)."""
+    from fluxtrap.simulate import probes
+
+    calls = []
+    real = probes.field_matrix
+    monkeypatch.setattr(probes, "field_matrix", lambda *a, **k: calls.append(k) or real(*a, **k))
+    times = [s.time_s for s in result.snapshots]
+    maps = result.field_maps(times, shape=(24, 20))
+    assert len(calls) == 1 and len(maps) == len(times)
+    where = np.column_stack([maps[-1]["r"].ravel(), maps[-1]["z"].ravel()])
+    Gr, Gz = real(
+        result.mesh.points, result.mesh.triangles[result.conductor], where, levels=4, smooth=True
+    )
+    J = result.snapshots[-1].J_A_m2
+    ref_r, ref_z = (Gr @ J).reshape(maps[-1]["r"].shape), (Gz @ J).reshape(maps[-1]["r"].shape)
+    err = np.hypot(maps[-1]["Br"] - ref_r, maps[-1]["Bz"] - result.snapshots[-1].applied_T - ref_z)
+    assert err.max() < 0.02 * np.hypot(ref_r, ref_z).max()
+
+
+def test_maps_figure_keeps_at_most_max_rows(result, monkeypatch):
+    from fluxtrap.simulate import simulation
+
+    monkeypatch.setattr(simulation, "MAX_MAP_ROWS", 1)
+    fig = result.plot_maps()
+    assert len(fig.axes) == 2 + 2  # one row: J and |B| panels and their colour bars
+    assert fig.axes[0].get_title().startswith(f"t = {result.snapshots[-1].time_s:g} s")
+
+
+def test_importing_the_simulator_loads_no_mesher_solver_or_plotting():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fluxtrap.simulate; from fluxtrap.simulate import Case, Simulation; "
+        "print(sorted(m for m in ('matplotlib', 'meshio', 'triangle', 'qdldl') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,161 @@
+"""``fluxtrap calibrate``: fit a case's n, Jc scale, E0 (and probe heights) to measured series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fluxtrap.cli.common import DbOption, console, store_from
+from fluxtrap.units import parse
+
+
+def register(app: typer.Typer) -> None:
+    app.command("calibrate")(calibrate_command)
+
+
+def calibrate_command(
+    case: Annotated[Path, typer.Argument(metavar="CASE.toml", help="Simulation case TOML file.")],
+    measured: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="MEASURED.csv...",
+            help="Measured Hall-probe series (time and field columns named with their units, "
+            "applied_T if recorded), as `fluxtrap creep` reads them.",
+        ),
+    ],
+    probe: Annotated[
+        list[str],
+        typer.Option("--probe", help="Case probe of the series: once for all files or per file."),
+    ],
+    fit: Annotated[
+        str,
+        typer.Option(
+            "--fit",
+            help='Parameters: "<material>.n|jc_scale|e0" ("*." for every superconductor) or '
+            '"<probe>.z", comma-separated, e.g. "sc.n,sc.jc_scale".',
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for calibrate.json, figures.")],
+    column: Annotated[
+        str | None, typer.Option("--column", help="Measured field column when there are several.")
+    ] = None,
+    sigma_column: Annotated[
+        str | None,
+        typer.Option("--sigma-column", help="Noise column (e.g. sigma_T); default: estimated."),
+    ] = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            "--origin",
+            help='When the applied field reached its final value, on the files\' clock ("5250 s"); '
+            "for files without applied_T (default: t = 0).",
+        ),
+    ] = None,
+    bounds: Annotated[
+        list[str] | None,
+        typer.Option("--bounds", help="NAME=LOW:HIGH in SI units, e.g. sc.n=10:200; repeatable."),
+    ] = None,
+    scan: Annotated[
+        int, typer.Option("--scan", help="Start-scan points per material parameter (0: none).")
+    ] = 4,
+    profile: Annotated[
+        bool, typer.Option("--profile/--no-profile", help="Profile n at ±1, ±2 sigma.")
+    ] = True,
+    max_iterations: Annotated[
+        int, typer.Option("--max-iterations", help="Least-squares evaluations at most.")
+    ] = 30,
+    workers: Annotated[int, typer.Option("--workers", help="Local Dask processes.")] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786).")
+    ] = None,
+    predict: Annotated[
+        list[Path] | None,
+        typer.Option("--predict", help="Another case to predict with error bars; repeatable."),
+    ] = None,
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            help='Prediction times since the field reached its final value ("3 d"); repeatable. '
+            "Default: the end of every protocol step.",
+        ),
+    ] = None,
+    db: DbOption = None,
+    campaign: Annotated[
+        str | None,
+        typer.Option("--campaign", "-c", help="Record the calibration under this campaign."),
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who ran it (recorded).")] = None,
+) -> None:
+    """Fit material parameters to measured probe series (the simulator as the model), with
+    uncertainties; exits 1 when a series is not fitted (the outputs are written all the same).
+    With --db or --campaign the calibration is also recorded in the store, with its measured
+    files and the simulation of the fitted case."""
+    from fluxtrap.simulate.calibrate import parse_bounds
+    from fluxtrap.workflows.calibrate import run_calibration, store_calibration
+
+    store = None
+    if db is not None or campaign is not None:
+        store = store_from(db)
+        if campaign is not None:
+            store.campaign(campaign)  # an unknown campaign fails before the run, not after it
+
+    run = run_calibration(
+        case,
+        measured,
+        probe,
+        fit,
+        out,
+        column=column,
+        sigma_column=sigma_column,
+        origin_s=parse(origin, "time", "--origin") if origin else None,
+        bounds=parse_bounds(bounds or []),
+        scan=scan,
+        profile=profile,
+        max_iterations=max_iterations,
+        workers=workers,
+        scheduler=scheduler,
+        predict_cases=predict or [],
+        predict_at_s=[parse(t, "time", "--at") for t in at] if at else None,
+    )
+    cal = run.calibration
+    table = Table("parameter", "value", "sigma", "start")
+    for p, v, s, s0 in zip(cal.parameters, cal.values, cal.sigmas, cal.start, strict=True):
+        unit = f" {p.unit}" if p.unit else ""
+        table.add_row(p.name, f"{v:.5g}{unit}", f"{s:.2g}", f"{s0:.4g}")
+    console.print(table)
+    fits = Table("series", "probe", "points", "noise (T)", "rms (T)", "reduced chi^2", "fitted")
+    for s in cal.series:
+        fits.add_row(s.name, s.probe, str(s.n_points), f"{s.noise_T:.2g} ({s.noise_source})",
+                     f"{s.rms_T:.3g}", f"{s.chi2_red:.3g}", "yes" if s.fits else "[red]NO[/]")  # fmt: skip
+    console.print(fits)
+    if len(cal.parameters) > 1:
+        names = [p.name for p in cal.parameters]
+        pairs = [f"{names[i]}/{names[j]} {cal.correlation[i, j]:+.3f}"
+                 for i in range(len(names)) for j in range(i + 1, len(names))]  # fmt: skip
+        console.print("correlations: " + ", ".join(pairs))
+    console.print(
+        f"{cal.simulations} simulations ({run.cached} from the cache) in "
+        f"{run.summary['wall_s']:.3g} s; reduced chi^2 {cal.chi2_red:.3g}"
+    )
+    for p in run.predictions:
+        pt = Table("probe", "t since origin (s)", "predicted (T)", "sigma (T)",
+                   title=f"prediction: {p.case.title}")  # fmt: skip
+        for row in p.table.itertuples():
+            pt.add_row(row.probe, f"{row.t_since_origin_s:.6g}", f"{row.value_T:.5g}",
+                       f"{row.sigma_T:.2g}")  # fmt: skip
+        console.print(pt)
+    for w in cal.warnings:
+        console.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False)
+    console.print(f"wrote {', '.join(f.name for f in run.files)} to {out}")
+    if store is not None:
+        rec = store_calibration(store, run, case, measured, probe, out / "cache",
+                                campaign=campaign, created_by=by)  # fmt: skip
+        console.print(
+            f"recorded calibration {rec.id} (simulation {rec.simulation_id} of the fitted case)"
+        )
+    if not all(s.fits for s in cal.series):
+        raise typer.Exit(code=1)

@@ -1,0 +1,586 @@
+"""Calibrate a case's material parameters against measured probe series (least squares).
+
+``calibrate(case, series, "bulk1.n,bulk1.jc_scale")`` minimises chi^2 = sum ((model - measured)
+/ sigma)^2 over the series' points, the model being the simulator itself:
+
+1. a global start: a coarse grid (``scan`` points per material parameter, log-spaced inside the
+   bounds, run as one parallel batch), because the misfit over (n, Jc) can have several minima;
+2. bounded trust-region least squares (``scipy.optimize.least_squares``, ``trf``) from the best
+   grid point, on internal coordinates (ln n, ln k, ln E0, z in mm) with a forward-difference
+   Jacobian whose p simulations run as one batch of the ``runner`` (parallel);
+3. the covariance (J^T W J)^-1 scaled by the reduced chi^2 at the optimum, correlations, a
+   profile of n (n held at +-1, +-2 sigma, the other parameters refitted: the rise of chi^2
+   should be 1 and 4 for a locally quadratic misfit), and per series its reduced chi^2 and a
+   runs test of the residual signs: a series left > 2 sigma off on average (reduced chi^2 > 4)
+   is reported as not fitted, and one whose residuals come in long runs as structured.
+
+Simulations are memoised by their point, so the optimizer's revisits cost nothing; ``simulations``
+counts the ones actually run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from fluxtrap.errors import SolverError, ValidationError
+from fluxtrap.simulate import Case
+from fluxtrap.simulate.calibrate.parameters import FitParameter, apply, parse_fit
+from fluxtrap.simulate.calibrate.runners import Outcome, Runner, serial
+from fluxtrap.simulate.calibrate.series import Alignment, Series, align, simulated_at
+
+FIT_CHI2 = 4.0  # reduced chi^2 above which a series is "not fitted": rms residual > 2 sigma
+RUNS_Z = -3.0  # runs-test z below which residuals are "structured" (one-sided p ~ 0.0013)
+MAX_SIMULATIONS = 2000  # hard cap on one calibration's simulations (a typo must not run for days)
+
+
+@dataclass(frozen=True)
+class SeriesFit:
+    """How one series is fitted: ``n_points`` used (``n_outside`` outside the simulated span),
+    ``noise_T`` (median sigma) and its ``noise_source``, ``rms_T`` of the residuals, ``chi2_red``
+    (with the series' own noise), ``runs_z`` (runs test of the residual signs), ``fits``,
+    ``structured``."""
+
+    name: str
+    probe: str
+    n_points: int
+    n_outside: int
+    noise_T: float
+    noise_source: str
+    rms_T: float
+    chi2_red: float
+    runs_z: float
+    fits: bool
+    structured: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """A series against the model for plots: ``t_s`` since the origin, ``measured_T``,
+    ``sigma_T``, ``start_T`` (model at the start values), ``fitted_T``, each ``(m,)``."""
+
+    name: str
+    t_s: np.ndarray
+    measured_T: np.ndarray
+    sigma_T: np.ndarray
+    start_T: np.ndarray
+    fitted_T: np.ndarray
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """The fitted parameters with their uncertainty, the misfit and what it cost.
+
+    ``values``/``sigmas`` ``(p,)`` in natural units (n, factor, V/m, m); ``covariance``
+    ``(p, p)`` in the same units (scaled by ``chi2_red``), ``correlation`` ``(p, p)``;
+    ``cov_u`` the covariance of the internal coordinates; ``profile``: rows of
+    (parameter, k sigma, value, delta chi^2 / chi2_red, expected k^2).
+    """
+
+    cases: tuple[Case, ...] = field(repr=False)
+    parameters: tuple[FitParameter, ...]
+    values: np.ndarray
+    sigmas: np.ndarray
+    covariance: np.ndarray = field(repr=False)
+    correlation: np.ndarray = field(repr=False)
+    cov_u: np.ndarray = field(repr=False)
+    chi2: float
+    dof: int
+    series: tuple[SeriesFit, ...]
+    traces: tuple[Trace, ...] = field(repr=False)
+    start: np.ndarray
+    scan: list[dict[str, float]] = field(repr=False)
+    profile: list[dict[str, float]] = field(repr=False)
+    simulations: int
+    wall_s: float
+    optimizer: dict[str, Any] = field(repr=False)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def chi2_red(self) -> float:
+        return self.chi2 / max(self.dof, 1)
+
+    @property
+    def fitted_cases(self) -> tuple[Case, ...]:
+        """The calibrated cases (the parameters written in)."""
+        return tuple(apply(c, self.parameters, self.values) for c in self.cases)
+
+    def value(self, name: str) -> tuple[float, float]:
+        """(value, sigma) of parameter ``name``."""
+        i = [p.name for p in self.parameters].index(name)
+        return float(self.values[i]), float(self.sigmas[i])
+
+    def to_dict(self) -> dict[str, Any]:
+        """``calibrate.json``: parameters (value, sigma, unit, start, bounds), covariance,
+        correlation, misfit, series, traces (measured, start and fitted model per series),
+        profile, scan, simulations, wall time, warnings."""
+        names = [p.name for p in self.parameters]
+        return {
+            "parameters": {
+                p.name: {
+                    "value": float(v),
+                    "sigma": float(s),
+                    "unit": p.unit,
+                    "start": float(s0),
+                    "bounds": list(p.bounds),
+                    "nuisance": p.nuisance,
+                }
+                for p, v, s, s0 in zip(
+                    self.parameters, self.values, self.sigmas, self.start, strict=True
+                )
+            },
+            "covariance": {"names": names, "matrix": self.covariance.tolist()},
+            "correlation": {"names": names, "matrix": self.correlation.tolist()},
+            "misfit": {
+                "chi2": self.chi2,
+                "dof": self.dof,
+                "chi2_red": self.chi2_red,
+                "fits": all(s.fits for s in self.series),
+            },
+            "series": [s.to_dict() for s in self.series],
+            "traces": [t.to_dict() for t in self.traces],
+            "profile": self.profile,
+            "scan": self.scan,
+            "simulations": self.simulations,
+            "wall_s": self.wall_s,
+            "optimizer": self.optimizer,
+            "warnings": list(self.warnings),
+        }
+
+    def __repr__(self) -> str:
+        params = ", ".join(
+            f"{p.name} = {v:.4g} ± {s:.2g}"
+            for p, v, s in zip(self.parameters, self.values, self.sigmas, strict=True)
+        )
+        return (
+            f"Calibration({params}; chi2_red {self.chi2_red:.3g}, {self.simulations} simulations "
+            f"in {self.wall_s:.3g} s{', ' + str(len(self.warnings)) + ' warnings' if self.warnings else ''})"
+        )
+
+
+class Model:
+    """The simulator as a least-squares model of the series, memoised by parameter point.
+
+    ``residuals(u)`` ``(N,)``: (model - measured) / sigma over all series' used points;
+    ``jacobian(u)`` ``(N, p)`` by forward differences (backward at an upper bound).
+    """
+
+    def __init__(
+        self,
+        cases: Sequence[Case],
+        series: Sequence[Series],
+        params: Sequence[FitParameter],
+        runner: Runner,
+        max_simulations: int = MAX_SIMULATIONS,
+    ):
+        self.cases, self.series, self.params = tuple(cases), tuple(series), tuple(params)
+        self.runner = runner
+        self.max_simulations = max_simulations
+        self.memo: dict[tuple[int, tuple[float, ...]], Outcome] = {}
+        self.simulations = 0
+        self.alignments: list[Alignment | None] = [None] * len(self.series)
+        self.lo = np.array([p.to_u(p.bounds[0]) for p in self.params])
+        self.hi = np.array([p.to_u(p.bounds[1]) for p in self.params])
+        self.step = np.array([p.step_u for p in self.params])
+        noise = [s.noise() for s in self.series]
+        self.noise_full = [n for n, _ in noise]
+        self.noise_source = [src for _, src in noise]
+
+    # simulations -------------------------------------------------------------------------------
+    def _key(self, i: int, u: np.ndarray) -> tuple[int, tuple[float, ...]]:
+        return i, tuple(float(f"{x:.12g}") for x in u)
+
+    def run(self, points: Sequence[np.ndarray]) -> None:
+        """Simulate every (case, point) not yet known, as one batch of the runner."""
+        todo: dict[tuple[int, tuple[float, ...]], Case] = {}
+        for u in points:
+            values = [p.from_u(x) for p, x in zip(self.params, u, strict=True)]
+            for i, case in enumerate(self.cases):
+                key = self._key(i, u)
+                if key not in self.memo and key not in todo:
+                    todo[key] = apply(case, self.params, values)
+        if not todo:
+            return
+        if self.simulations + len(todo) > self.max_simulations:
+            raise ValidationError(
+                f"calibration: {self.simulations + len(todo)} simulations would exceed the cap of "
+                f"{self.max_simulations}; fewer scan points or a tighter budget"
+            )
+        self.memo.update(zip(todo, self.runner(list(todo.values())), strict=True))
+        self.simulations += len(todo)
+
+    def model(self, u: np.ndarray) -> list[np.ndarray] | Exception:
+        """Simulated values at each series' used points (T), or the first simulation error."""
+        self.run([u])
+        out = []
+        for k, s in enumerate(self.series):
+            probes = self.memo[self._key(s.case, u)]
+            if isinstance(probes, Exception):
+                return probes
+            if self.alignments[k] is None:
+                self.alignments[k] = align(s, probes)
+            out.append(simulated_at(probes, s.probe, self.alignments[k].sim_time_s))
+        return out
+
+    def measured(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(field, sigma) of series ``k`` at its used points."""
+        used = self.alignments[k].used
+        return self.series[k].field_T[used], self.noise_full[k][used]
+
+    def residuals(self, u: np.ndarray) -> np.ndarray:
+        m = self.model(u)
+        if isinstance(m, Exception):
+            values = ", ".join(
+                f"{p.name} = {p.from_u(x):.4g}" for p, x in zip(self.params, u, strict=True)
+            )
+            raise SolverError(f"calibration: the simulation at {values} failed: {m}") from m
+        parts = []
+        for k, model in enumerate(m):
+            b, sigma = self.measured(k)
+            parts.append((model - b) / sigma)
+        return np.concatenate(parts)
+
+    def chi2(self, u: np.ndarray) -> float:
+        """chi^2 at ``u`` (inf where a simulation failed)."""
+        m = self.model(u)
+        if isinstance(m, Exception):
+            return math.inf
+        return float(sum(np.sum(((x - self.measured(k)[0]) / self.measured(k)[1]) ** 2)
+                         for k, x in enumerate(m)))  # fmt: skip
+
+    def _shifted(self, u: np.ndarray) -> list[np.ndarray]:
+        points = []
+        for j in range(len(u)):
+            v = u.copy()
+            h = self.step[j] if u[j] + self.step[j] <= self.hi[j] else -self.step[j]
+            v[j] += h
+            points.append(v)
+        return points
+
+    def jacobian(self, u: np.ndarray) -> np.ndarray:
+        points = self._shifted(u)
+        self.run([u, *points])  # one parallel batch
+        r0 = self.residuals(u)
+        return np.column_stack(
+            [(self.residuals(v) - r0) / (v[j] - u[j]) for j, v in enumerate(points)]
+        )
+
+
+def calibrate(
+    case: Case | Sequence[Case],
+    series: Series | Sequence[Series],
+    fit: str | Sequence[str] | Sequence[FitParameter],
+    *,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    scan: int = 4,
+    profile: bool = True,
+    runner: Runner = serial,
+    max_iterations: int = 30,
+    max_simulations: int = MAX_SIMULATIONS,
+) -> Calibration:
+    """Fit ``fit`` (names ``<material>.n|jc_scale|e0``, ``<probe>.z``, or ``FitParameter``s) of
+    ``case`` (or several cases, one per ``Series.case`` index) to the measured ``series``.
+
+    ``scan``: grid points per material parameter for the global start (0 or 1: start from the
+    case's values); ``profile``: profile n (costs about 4 x (p-1) x iterations simulations);
+    ``runner``: how batches of simulations run (``serial``, ``PoolRunner``, Dask in workflows);
+    ``max_iterations``: least-squares evaluations; ``max_simulations``: hard cap.
+    """
+    t0 = time.perf_counter()
+    cases = (case,) if isinstance(case, Case) else tuple(case)
+    series = (series,) if isinstance(series, Series) else tuple(series)
+    params = check_request(cases, series, fit, bounds)
+    model = Model(cases, series, params, runner, max_simulations)
+    u_start = np.array([p.to_u(p.start) for p in params])
+    chi2_start = model.chi2(u_start)
+    if not math.isfinite(chi2_start) and scan < 2:
+        model.residuals(u_start)  # raises the simulation's error
+    scan_rows, u0 = _scan(model, u_start, scan)
+    n_points = sum(int(a.used.sum()) for a in model.alignments)
+    if n_points <= len(params):
+        raise ValidationError(
+            f"calibrate: {n_points} measured points for {len(params)} parameters; need more points"
+        )
+    res = least_squares(
+        model.residuals,
+        u0,
+        jac=model.jacobian,
+        bounds=(model.lo, model.hi),
+        method="trf",
+        x_scale="jac",
+        xtol=1e-4,
+        ftol=1e-6,
+        max_nfev=max_iterations,
+    )
+    u = res.x
+    r = model.residuals(u)
+    J = model.jacobian(u)
+    chi2 = float(r @ r)
+    dof = n_points - len(params)
+    warnings: list[str] = []
+    cov_u = _covariance(J, chi2 / dof, params, warnings)
+    values = np.array([p.from_u(x) for p, x in zip(params, u, strict=True)])
+    D = np.diag([p.dvalue_du(v) for p, v in zip(params, values, strict=True)])
+    cov = D @ cov_u @ D
+    sig = np.sqrt(np.diag(cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(sig, sig)
+    fits = _series_fits(model, u, warnings)
+    for p, x in zip(params, u, strict=True):
+        if min(x - p.to_u(p.bounds[0]), p.to_u(p.bounds[1]) - x) < 0.1 * p.step_u:
+            warnings.append(
+                f"{p.name} = {p.from_u(x):.4g} sits at its bound {p.bounds}: the optimum may lie "
+                "outside; widen the bounds (its sigma is not meaningful)"
+            )
+    rows = _profile(model, u, cov_u, chi2, chi2 / dof, max_iterations, warnings) if profile else []
+    traces = _traces(model, u_start, u)
+    return Calibration(
+        cases=cases,
+        parameters=params,
+        values=values,
+        sigmas=sig,
+        covariance=cov,
+        correlation=corr,
+        cov_u=cov_u,
+        chi2=chi2,
+        dof=dof,
+        series=tuple(fits),
+        traces=traces,
+        start=np.array([p.start for p in params]),
+        scan=scan_rows,
+        profile=rows,
+        simulations=model.simulations,
+        wall_s=round(time.perf_counter() - t0, 3),
+        optimizer={
+            "method": "scipy least_squares trf, forward-difference Jacobian",
+            "evaluations": int(res.nfev),
+            "jacobians": int(res.njev or 0),
+            "status": int(res.status),
+            "message": str(res.message),
+            "chi2_start": chi2_start,
+        },
+        warnings=tuple(warnings),
+    )
+
+
+def check_request(
+    cases: Sequence[Case],
+    series: Sequence[Series],
+    fit: str | Sequence[str] | Sequence[FitParameter],
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+) -> tuple[FitParameter, ...]:
+    """The fit parameters, after checking that every series names a case and a probe it has and
+    every case has every target (before anything runs); ``ValidationError`` otherwise."""
+    if not series:
+        raise ValidationError("calibrate: no measured series given")
+    for s in series:
+        if not 0 <= s.case < len(cases):
+            raise ValidationError(f"{s.name}: case index {s.case} but {len(cases)} case(s) given")
+        names = [p.name for p in cases[s.case].probes]
+        if s.probe not in names:
+            raise ValidationError(f"{s.name}: the case has no probe {s.probe!r}; probes: {names}")
+    params = (
+        tuple(fit)
+        if fit and all(isinstance(p, FitParameter) for p in fit)
+        else parse_fit(fit, cases[0], bounds)  # type: ignore[arg-type]
+    )
+    for c in cases[1:]:
+        apply(c, params, [p.start for p in params])
+    return params
+
+
+def _scan(
+    model: Model, u_start: np.ndarray, points: int
+) -> tuple[list[dict[str, float]], np.ndarray]:
+    """Coarse grid over the material parameters (nuisance ones at their start), one batch; the
+    best point (lowest chi^2, the start included) and the table of every grid point."""
+    if points < 2:
+        return [], u_start
+    size = points ** sum(not p.nuisance for p in model.params)
+    if size > model.max_simulations:
+        raise ValidationError(
+            f"--scan {points}: a grid of {size} simulations exceeds the cap of "
+            f"{model.max_simulations}; fewer points per parameter"
+        )
+    axes = [
+        np.linspace(lo, hi, points) if not p.nuisance else [u0]
+        for p, lo, hi, u0 in zip(model.params, model.lo, model.hi, u_start, strict=True)
+    ]
+    grid = [np.array(g) for g in itertools.product(*axes)]
+    model.run(grid)
+    rows, best, best_chi2 = [], u_start, model.chi2(u_start)
+    for g in grid:
+        c = model.chi2(g)
+        rows.append(
+            {p.name: p.from_u(x) for p, x in zip(model.params, g, strict=True)} | {"chi2": c}
+        )
+        if c < best_chi2:
+            best, best_chi2 = g, c
+    if not math.isfinite(best_chi2):
+        raise SolverError("calibration: every simulation of the start scan failed")
+    return rows, best
+
+
+def _covariance(
+    J: np.ndarray, s2: float, params: Sequence[FitParameter], warnings: list[str]
+) -> np.ndarray:
+    """s2 (J^T J)^-1 by SVD; directions the data do not constrain get an infinite variance."""
+    _, sv, Vt = np.linalg.svd(J, full_matrices=False)
+    small = sv <= sv[0] * 1e-8
+    inv = np.where(small, 0.0, 1.0 / np.where(small, 1.0, sv) ** 2)
+    cov = (Vt.T * inv) @ Vt * s2
+    if small.any():
+        for v in Vt[small]:
+            j = int(np.argmax(np.abs(v)))
+            cov[j, j] = np.inf
+            warnings.append(
+                f"{params[j].name} is not determined by these series (the Jacobian is singular "
+                "along it): its sigma is infinite; fix it or add a series that depends on it"
+            )
+    return cov
+
+
+def _series_fits(model: Model, u: np.ndarray, warnings: list[str]) -> list[SeriesFit]:
+    fits = []
+    m = model.model(u)
+    for k, s in enumerate(model.series):
+        b, sigma = model.measured(k)
+        res = m[k] - b
+        chi2_red = float(np.mean((res / sigma) ** 2))
+        z = runs_test(res)
+        fit = SeriesFit(
+            name=s.name,
+            probe=s.probe,
+            n_points=int(b.size),
+            n_outside=int((~model.alignments[k].used).sum()),
+            noise_T=float(np.median(sigma)),
+            noise_source=model.noise_source[k],
+            rms_T=float(np.sqrt(np.mean(res**2))),
+            chi2_red=chi2_red,
+            runs_z=z,
+            fits=chi2_red <= FIT_CHI2,
+            structured=z < RUNS_Z,
+        )
+        if not fit.fits:
+            warnings.append(
+                f"{s.name}: the model does not fit this series: residual rms {fit.rms_T:.3g} T is "
+                f"{math.sqrt(chi2_red):.3g} x its noise {fit.noise_T:.2g} T (reduced chi^2 "
+                f"{chi2_red:.3g} > {FIT_CHI2:g}); its parameters are not to be trusted"
+            )
+        if fit.structured:
+            warnings.append(
+                f"{s.name}: the residuals show structure the model does not explain (runs test "
+                f"z = {z:.2f} < {RUNS_Z:g}: long stretches on one side)"
+            )
+        if fit.n_outside:
+            warnings.append(
+                f"{s.name}: {fit.n_outside} points lie outside the simulated time span and are unused"
+            )
+        fits.append(fit)
+    return fits
+
+
+def runs_test(residuals: np.ndarray) -> float:
+    """Wald-Wolfowitz runs test of the signs: z = (runs - mean) / sd; about N(0,1) for
+    independent residuals, strongly negative when they come in long one-sided stretches."""
+    s = np.sign(residuals[residuals != 0])
+    n1, n2 = int((s > 0).sum()), int((s < 0).sum())
+    n = n1 + n2
+    if n1 == 0 or n2 == 0:
+        return -math.inf if n > 1 else 0.0
+    runs = 1 + int(np.sum(s[1:] != s[:-1]))
+    mu = 2 * n1 * n2 / n + 1
+    var = (mu - 1) * (mu - 2) / (n - 1)
+    return float((runs - mu) / math.sqrt(var)) if var > 0 else 0.0
+
+
+def _profile(
+    model: Model,
+    u: np.ndarray,
+    cov_u: np.ndarray,
+    chi2_min: float,
+    s2: float,
+    max_iterations: int,
+    warnings: list[str],
+) -> list[dict[str, float]]:
+    """Profile every fitted n at k = -2, -1, 1, 2 sigma: the rise of chi^2 / s2 should be k^2."""
+    rows = []
+    for j, p in enumerate(model.params):
+        if p.attribute != "n" or not math.isfinite(cov_u[j, j]):
+            continue
+        sd = math.sqrt(cov_u[j, j])
+        for k in (-2.0, -1.0, 1.0, 2.0):
+            uj = u[j] + k * sd
+            if not model.lo[j] <= uj <= model.hi[j]:
+                continue
+            chi2 = _refit_with_fixed(model, u, j, uj, max_iterations)
+            rows.append(
+                {
+                    "parameter": p.name,
+                    "k_sigma": k,
+                    "value": p.from_u(uj),
+                    "delta_chi2": (chi2 - chi2_min) / s2,
+                    "expected": k * k,
+                }
+            )
+    for row in rows:
+        if not 0.5 * row["expected"] <= row["delta_chi2"] <= 2 * row["expected"]:
+            warnings.append(
+                f"profile of {row['parameter']}: at {row['k_sigma']:+g} sigma chi^2 rises by "
+                f"{row['delta_chi2']:.3g} (a quadratic misfit gives {row['expected']:g}); the "
+                "linearised sigma is only indicative there"
+            )
+            break
+    return rows
+
+
+def _refit_with_fixed(model: Model, u: np.ndarray, j: int, uj: float, max_iterations: int) -> float:
+    """chi^2 with internal coordinate ``j`` held at ``uj`` and the others refitted from ``u``."""
+    others = [i for i in range(len(u)) if i != j]
+
+    def point(v: np.ndarray) -> np.ndarray:
+        w = u.copy()
+        w[others], w[j] = v, uj
+        return w
+
+    if not others:
+        return model.chi2(point(np.array([])))
+    sub = least_squares(
+        lambda v: model.residuals(point(v)),
+        u[others],
+        jac=lambda v: model.jacobian(point(v))[:, others],
+        bounds=(model.lo[others], model.hi[others]),
+        method="trf",
+        x_scale="jac",
+        xtol=1e-4,
+        ftol=1e-6,
+        max_nfev=max_iterations,
+    )
+    return float(2 * sub.cost)
+
+
+def _traces(model: Model, u_start: np.ndarray, u: np.ndarray) -> tuple[Trace, ...]:
+    start, fitted = model.model(u_start), model.model(u)
+    out = []
+    for k, s in enumerate(model.series):
+        a = model.alignments[k]
+        b, sigma = model.measured(k)
+        begin = start[k] if not isinstance(start, Exception) else np.full(b.shape, np.nan)
+        out.append(Trace(s.name, a.sim_time_s - a.sim_origin_s, b, sigma, begin, fitted[k]))
+    return tuple(out)
+
+
+__all__ = ["Calibration", "Model", "SeriesFit", "Trace", "calibrate", "runs_test"]

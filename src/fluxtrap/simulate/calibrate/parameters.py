@@ -1,0 +1,229 @@
+"""Fit parameters of a calibration, named ``<material>.<parameter>`` or ``<probe>.z``.
+
+==================== ====================================================== ========== ===========
+name                 what it changes in the case                            fitted in  default bounds
+==================== ====================================================== ========== ===========
+``<material>.n``     the power-law exponent n of that superconductor        ln n       5 .. 300
+``<material>.jc_scale`` a factor on its Jc(B) (table, Kim jc0, constant,    ln k       0.2 .. 5
+                     csv points or a curve object), 1 = the case's Jc
+``<material>.e0``    its E0 (V/m)                                           ln E0      1e-8 .. 1
+``<probe>.z``        the probe's height (m): a nuisance parameter for a     z (mm)     drawn ± 1 mm
+                     Hall sensor that sits off where it is drawn
+==================== ====================================================== ========== ===========
+
+``*.n``, ``*.jc_scale``, ``*.e0``: one value for every superconductor of the case (a stack of
+bulks from one batch), starting from the first one's.
+
+The optimizer works on internal coordinates ``u`` (the "fitted in" column): logs for the
+positive material parameters, millimetres for heights, so that one step means a similar change
+for each. ``apply`` writes values (natural units: n, factor, V/m, m) into a ``Case``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fluxtrap.errors import ValidationError
+from fluxtrap.simulate import Case, ConstantJc, CurveJc, KimJc, Superconductor, TableJc
+
+MATERIAL_PARAMETERS = ("n", "jc_scale", "e0")
+PROBE_PARAMETERS = ("z",)
+_LOG = {"n": (5.0, 300.0), "jc_scale": (0.2, 5.0), "e0": (1e-8, 1.0)}
+_UNIT = {"n": "", "jc_scale": "", "e0": "V/m", "z": "m"}
+MM = 1e-3
+
+
+@dataclass(frozen=True)
+class FitParameter:
+    """One fitted quantity: ``target`` (material or probe name) and ``attribute`` (n, jc_scale,
+    e0, z), its ``start`` value and ``bounds`` in natural units (n, factor, V/m, m)."""
+
+    target: str
+    attribute: str
+    start: float
+    bounds: tuple[float, float]
+
+    @property
+    def name(self) -> str:
+        return f"{self.target}.{self.attribute}"
+
+    @property
+    def is_log(self) -> bool:
+        return self.attribute in _LOG
+
+    @property
+    def unit(self) -> str:
+        return _UNIT[self.attribute]
+
+    @property
+    def nuisance(self) -> bool:
+        """A property of the measurement set-up (a probe), not of the material."""
+        return self.attribute in PROBE_PARAMETERS
+
+    @property
+    def step_u(self) -> float:
+        """Finite-difference step in internal coordinates: 1 % for logs, 0.05 mm for heights."""
+        return 0.01 if self.is_log else 0.05
+
+    def to_u(self, value: float) -> float:
+        """Natural value -> internal coordinate (log, or mm)."""
+        return math.log(value) if self.is_log else value / MM
+
+    def from_u(self, u: float) -> float:
+        """Internal coordinate -> natural value."""
+        return math.exp(u) if self.is_log else u * MM
+
+    def dvalue_du(self, value: float) -> float:
+        """d(natural value)/du at ``value`` (for covariances in natural units)."""
+        return value if self.is_log else MM
+
+    def __repr__(self) -> str:
+        lo, hi = self.bounds
+        return f"FitParameter({self.name} from {self.start:.4g}, bounds {lo:.4g}..{hi:.4g} {self.unit})".replace(
+            " )", ")"
+        )
+
+
+def parse_fit(
+    spec: str | Sequence[str],
+    case: Case,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+) -> tuple[FitParameter, ...]:
+    """The fit parameters named in ``spec`` (``"sc.n,sc.jc_scale"`` or a list) for ``case``.
+
+    ``bounds``: name -> (low, high) in natural units, replacing the defaults. Errors name the
+    parameter and list what the case offers.
+    """
+    names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    if not names:
+        raise ValidationError('--fit: no parameter given (e.g. "bulk1.n,bulk1.jc_scale")')
+    if len(set(names)) != len(names):
+        raise ValidationError(f"--fit: a parameter is named twice in {names}")
+    bounds = dict(bounds or {})
+    unknown = set(bounds) - set(names)
+    if unknown:
+        raise ValidationError(f"bounds for {', '.join(sorted(unknown))}: not a fitted parameter")
+    return tuple(_parameter(name, case, bounds.get(name)) for name in names)
+
+
+def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> FitParameter:
+    target, _, attribute = name.rpartition(".")
+    materials = {m.name: m for m in case.materials if isinstance(m, Superconductor)}
+    probes = {p.name: p for p in case.probes}
+    offer = [f"{m}.{a}" for m in ["*", *materials] for a in MATERIAL_PARAMETERS] + [
+        f"{p}.z" for p in probes
+    ]
+    if target in materials and target in probes:
+        raise ValidationError(
+            f"--fit {name}: {target!r} is both a material and a probe; rename one"
+        )
+    if target == "*" and attribute in MATERIAL_PARAMETERS:
+        m = next(iter(materials.values()))
+        start = {"n": m.n, "jc_scale": 1.0, "e0": m.e0_V_m}[attribute]
+        default = _LOG[attribute]
+    elif target in materials and attribute in MATERIAL_PARAMETERS:
+        m = materials[target]
+        start = {"n": m.n, "jc_scale": 1.0, "e0": m.e0_V_m}[attribute]
+        default = _LOG[attribute]
+    elif target in probes and attribute in PROBE_PARAMETERS:
+        start = probes[target].z_m
+        default = (start - MM, start + MM)
+    else:
+        raise ValidationError(
+            f"--fit {name}: not a parameter of this case; expected <superconductor>.n|jc_scale|e0 "
+            f"or <probe>.z, here: {', '.join(offer)}"
+        )
+    lo, hi = bounds if bounds is not None else default
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValidationError(f"bounds of {name}: need low < high, got {lo:g}..{hi:g}")
+    if attribute in _LOG and lo <= 0:
+        raise ValidationError(f"bounds of {name}: must be > 0, got {lo:g}..{hi:g}")
+    if attribute == "n" and not (lo > 1 and hi <= 500):
+        raise ValidationError(f"bounds of {name}: n must stay in (1, 500], got {lo:g}..{hi:g}")
+    start = min(max(start, lo), hi)
+    return FitParameter(target, attribute, float(start), (float(lo), float(hi)))
+
+
+def parse_bounds(items: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """``["bulk1.n=10:200", "center.z=6.1e-3:7.1e-3"]`` -> name -> (low, high), natural units."""
+    out: dict[str, tuple[float, float]] = {}
+    for item in items:
+        name, sep, rng = item.partition("=")
+        lo, colon, hi = rng.partition(":")
+        try:
+            if not (sep and colon):
+                raise ValueError
+            out[name.strip()] = (float(lo), float(hi))
+        except ValueError:
+            raise ValidationError(
+                f"--bounds {item!r}: expected NAME=LOW:HIGH in SI units, e.g. bulk1.n=10:200"
+            ) from None
+    return out
+
+
+# -- writing values into a case ------------------------------------------------------------------
+@dataclass(frozen=True)
+class _ScaledCurve:
+    """A Jc(B) curve object times ``factor`` (for ``CurveJc``, which has no numbers to scale)."""
+
+    curve: Any
+    factor: float
+
+    def at(self, field_T: Any) -> np.ndarray:
+        return self.factor * np.asarray(self.curve.at(field_T), float)
+
+
+def scaled_jc(jc: Any, factor: float) -> Any:
+    """The Jc model ``jc`` times ``factor``, as a model of the same kind (a table loses its csv
+    source name: its numbers are no longer the file's)."""
+    if isinstance(jc, TableJc):
+        return TableJc(jc.field_T, tuple(factor * j for j in jc.jc_A_m2))
+    if isinstance(jc, KimJc):
+        return KimJc(factor * jc.jc0_A_m2, jc.b0_T)
+    if isinstance(jc, ConstantJc):
+        return ConstantJc(factor * jc.jc_A_m2)
+    if isinstance(jc, CurveJc):  # the name carries the factor: it is the curve's identity in keys
+        return CurveJc(_ScaledCurve(jc.curve, factor), name=f"{jc.name} x {factor!r}")
+    raise ValidationError(f"jc_scale: cannot scale a {type(jc).__name__}")
+
+
+def apply(case: Case, params: Sequence[FitParameter], values: Sequence[float]) -> Case:
+    """A copy of ``case`` with each parameter set to its value (natural units).
+
+    A parameter whose target the case lacks raises ``ValidationError``.
+    """
+    materials = {m.name: m for m in case.materials}
+    probes = {p.name: p for p in case.probes}
+    for p, v in zip(params, values, strict=True):
+        if p.nuisance:
+            if p.target not in probes:
+                raise ValidationError(f"{p.name}: the case has no probe {p.target!r}")
+            probes[p.target] = dataclasses.replace(probes[p.target], z_m=float(v))
+            continue
+        targets = (
+            [k for k, m in materials.items() if isinstance(m, Superconductor)]
+            if p.target == "*"
+            else [p.target]
+        )
+        for name in targets:
+            m = materials.get(name)
+            if not isinstance(m, Superconductor):
+                raise ValidationError(f"{p.name}: the case has no superconductor {name!r}")
+            if p.attribute == "n":
+                m = dataclasses.replace(m, n=float(v))
+            elif p.attribute == "e0":
+                m = dataclasses.replace(m, e0_V_m=float(v))
+            else:
+                m = dataclasses.replace(m, jc=scaled_jc(m.jc, float(v)))
+            materials[name] = m
+    return dataclasses.replace(
+        case,
+        materials=tuple(materials[m.name] for m in case.materials),
+        probes=tuple(probes[p.name] for p in case.probes),
+    )

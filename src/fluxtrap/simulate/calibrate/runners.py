@@ -1,0 +1,52 @@
+"""Ways to run a batch of simulations: ``runner(cases) -> [probes DataFrame | error]``.
+
+A runner takes a list of ``Case``s and returns, in the same order, each one's probes table
+(the ``probes.csv`` columns) or the ``Exception`` its simulation raised (returned, not raised, so
+a global scan can skip a failing corner). ``serial`` runs here; ``PoolRunner`` on local processes;
+the Dask runner with the sweep's on-disk case cache lives in ``fluxtrap.workflows``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+import pandas as pd
+
+from fluxtrap.simulate import Case, Simulation
+
+Outcome = pd.DataFrame | Exception
+Runner = Callable[[Sequence[Case]], list[Outcome]]
+
+
+def simulate_probes(case: Case) -> Outcome:
+    """The probes table of ``case``, or the exception its run raised (on a worker: never raises)."""
+    try:
+        return Simulation(case).run(progress=False).probes
+    except Exception as err:  # noqa: BLE001 - a failed point is data for the fit, see module doc
+        return err
+
+
+def serial(cases: Sequence[Case]) -> list[Outcome]:
+    """Run the cases one after the other in this process."""
+    return [simulate_probes(c) for c in cases]
+
+
+class PoolRunner:
+    """Run each batch on ``workers`` local processes (kept for the runner's life; ``close()``
+    or use as a context manager)."""
+
+    def __init__(self, workers: int = 2):
+        self.pool = ProcessPoolExecutor(max_workers=workers)
+
+    def __call__(self, cases: Sequence[Case]) -> list[Outcome]:
+        return list(self.pool.map(simulate_probes, cases))
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+    def __enter__(self) -> PoolRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

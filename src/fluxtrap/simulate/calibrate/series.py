@@ -1,0 +1,163 @@
+"""Measured Hall-probe series and their alignment with a simulated probe trace.
+
+A series is put on the simulation's clock as ``fluxtrap compare`` does: its origin (the moment
+the applied field reached its final value) comes from its own ``applied_T`` column, or is given
+(``origin_s``), or is t = 0 on the file's clock; the simulation's origin comes from its
+``applied_T`` column. Unlike ``compare``, points before the origin (the field removal, a loop)
+are used too: a measured time t maps to ``t - origin + simulated origin``. Points outside the
+simulated time span are dropped (and counted). The simulated field is interpolated linearly in
+ln(t - origin) after the origin (exact for B = a - b ln t) and linearly in t before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
+
+# MAD of N(0,1) second differences x[i+1] - 2x[i] + x[i-1] is 0.6745 sqrt(6) sigma
+_SECOND_DIFFERENCE_MAD = 0.6744897501960817 * np.sqrt(6.0)
+
+
+@dataclass(frozen=True, eq=False)
+class Series:
+    """A measured probe trace: ``time_s``, ``field_T`` ``(n,)``; ``probe`` it is compared with;
+    ``applied_T`` ``(n,)`` or None; ``sigma_T`` ``(n,)`` noise per point or None (estimated);
+    ``origin_s`` on the series' clock (used when there is no ``applied_T``; None = 0);
+    ``case``: index of the case it belongs to when several are calibrated at once."""
+
+    name: str
+    time_s: np.ndarray
+    field_T: np.ndarray
+    probe: str
+    applied_T: np.ndarray | None = None
+    sigma_T: np.ndarray | None = field(default=None, repr=False)
+    origin_s: float | None = None
+    case: int = 0
+
+    def __post_init__(self) -> None:
+        t, b = np.asarray(self.time_s, float), np.asarray(self.field_T, float)
+        if t.ndim != 1 or t.shape != b.shape:
+            raise ValidationError(f"{self.name}: time and field need the same length (1-D)")
+        for label, arr in (("applied_T", self.applied_T), ("sigma_T", self.sigma_T)):
+            if arr is not None and np.shape(arr) != t.shape:
+                raise ValidationError(
+                    f"{self.name}: {label} has {np.size(arr)} values, not {t.size}"
+                )
+        if self.sigma_T is not None and not np.all(np.asarray(self.sigma_T) > 0):
+            raise ValidationError(f"{self.name}: every noise value (sigma) must be > 0")
+        keep = np.isfinite(t) & np.isfinite(b)
+        if self.sigma_T is not None:
+            keep &= np.isfinite(self.sigma_T)
+        if keep.sum() < 3:
+            raise ValidationError(f"{self.name}: fewer than 3 finite points")
+        order = np.argsort(t[keep], kind="stable")
+        object.__setattr__(self, "time_s", t[keep][order])
+        object.__setattr__(self, "field_T", b[keep][order])
+        for label in ("applied_T", "sigma_T"):
+            arr = getattr(self, label)
+            if arr is not None:
+                object.__setattr__(self, label, np.asarray(arr, float)[keep][order])
+
+    @property
+    def origin(self) -> float:
+        """The series' origin on its own clock (s): where its ramp of ``applied_T`` reaches the
+        final value (see ``ramp_end``), else ``origin_s``, else 0."""
+        if self.applied_T is not None:
+            return ramp_end(self.time_s, self.applied_T)
+        return float(self.origin_s or 0.0)
+
+    def noise(self) -> tuple[np.ndarray, str]:
+        """Noise per point (T) ``(n,)`` and how it was found (``"column"`` or ``"estimated"``)."""
+        if self.sigma_T is not None:
+            return self.sigma_T, "column"
+        return np.full(self.time_s.shape, estimate_noise(self.field_T)), "estimated"
+
+
+def relaxation_origin(
+    time_s: np.ndarray, applied_T: np.ndarray, tolerance_T: float = 1e-6
+) -> float:
+    """The first time (s) from which the applied field stays at its final value. (The rule of
+    ``magnetometry.creep.relaxation_origin``, written here: kernels do not import each other.)"""
+    off = np.abs(applied_T - applied_T[-1]) > tolerance_T
+    return float(time_s[np.nonzero(off)[0][-1] + 1]) if off.any() else float(time_s[0])
+
+
+def simulated_trace(probes: pd.DataFrame, probe: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(time_s, Bz_T, applied_T)`` ``(m,)`` of ``probe`` in a probes table (probes.csv columns)."""
+    columns = ["time_s", "applied_T", f"{probe}_Bz_T"]
+    missing = [c for c in columns if c not in probes.columns]
+    if missing:
+        raise InputFileError(f"simulation probes table: no column {', '.join(missing)}")
+    t, applied, b = (probes[c].to_numpy(float) for c in columns)
+    return t, b, applied
+
+
+def ramp_end(time_s: np.ndarray, applied_T: np.ndarray, tolerance_T: float = 1e-6) -> float:
+    """When the applied field reached its final value (s): the last ramp step extrapolated
+    linearly to the final value, so a file sampled every 20 s still gives its origin to well
+    under a second (``relaxation_origin`` gives the first sample at the final value)."""
+    at_final = relaxation_origin(time_s, applied_T, tolerance_T)
+    i = int(np.searchsorted(time_s, at_final)) - 1  # the last sample still on the ramp
+    if i < 1 or applied_T[i] == applied_T[i - 1]:
+        return at_final
+    slope = (applied_T[i] - applied_T[i - 1]) / (time_s[i] - time_s[i - 1])
+    return float(np.clip(time_s[i] + (applied_T[-1] - applied_T[i]) / slope, time_s[i], at_final))
+
+
+def estimate_noise(field_T: np.ndarray) -> float:
+    """White-noise sigma (T) of a densely sampled smooth trace, from the median absolute second
+    difference (robust to the trace's slow change and to outliers); floored at 1e-6 of the
+    trace's largest |B| so that a noise-free series still gets finite weights."""
+    b = np.asarray(field_T, float)
+    d2 = b[2:] - 2 * b[1:-1] + b[:-2]
+    sigma = float(np.median(np.abs(d2)) / _SECOND_DIFFERENCE_MAD) if d2.size else 0.0
+    return max(sigma, 1e-6 * float(np.max(np.abs(b))), 1e-12)
+
+
+@dataclass(frozen=True, eq=False)
+class Alignment:
+    """Where a series meets a simulation: ``sim_time_s`` ``(m,)`` the used points' times on the
+    simulation's clock, ``used`` ``(n,)`` mask of the series' points inside the simulated span,
+    ``shift_s`` added to the series' times, ``sim_origin_s``."""
+
+    sim_time_s: np.ndarray
+    used: np.ndarray
+    shift_s: float
+    sim_origin_s: float
+
+
+def align(series: Series, probes: pd.DataFrame) -> Alignment:
+    """Put ``series`` on the clock of a simulated probes table (probes.csv columns)."""
+    ts, _, applied = simulated_trace(probes, series.probe)
+    sim_origin = relaxation_origin(ts, applied)
+    shift = sim_origin - series.origin
+    t = series.time_s + shift
+    eps = 1e-9 * max(abs(ts[0]), abs(ts[-1]), 1.0)  # a last sample at the protocol's end
+    used = (t >= ts[0] - eps) & (t <= ts[-1] + eps)
+    if used.sum() < 3:
+        raise AnalysisError(
+            f"{series.name}: fewer than 3 points inside the simulated time span "
+            f"{ts[0] - sim_origin:.4g}..{ts[-1] - sim_origin:.4g} s around the origin (the series "
+            f"spans {series.time_s[0] - series.origin:.4g}..{series.time_s[-1] - series.origin:.4g} s); "
+            "check the origin (applied_T column or --origin)"
+        )
+    return Alignment(t[used], used, float(shift), float(sim_origin))
+
+
+def simulated_at(probes: pd.DataFrame, probe: str, sim_time_s: np.ndarray) -> np.ndarray:
+    """Simulated Bz (T) of ``probe`` at ``sim_time_s`` ``(m,)`` on the simulation's clock:
+    linear in ln(t - origin) after the origin, linear in t before it."""
+    ts, bs, applied = simulated_trace(probes, probe)
+    origin = relaxation_origin(ts, applied)
+    out = np.interp(sim_time_s, ts, bs)
+    after = ts > origin
+    late = sim_time_s > (ts[after][0] if after.any() else np.inf)
+    if late.any():
+        out[late] = np.interp(
+            np.log(sim_time_s[late] - origin), np.log(ts[after] - origin), bs[after]
+        )
+    return out

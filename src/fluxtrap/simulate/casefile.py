@@ -1,0 +1,143 @@
+"""Reading and writing the tables of a case file: strict keys, quantities with units, TOML text.
+
+Every reader names the key it reads as ``table.key`` (e.g. ``stack[0].thickness``) in its errors.
+Unknown keys are errors with the nearest known key suggested; NaN and infinite values are
+refused. Values come back in SI (through ``fluxtrap.units``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.units import parse
+
+EXAMPLE_UNIT = {
+    "length": "mm",
+    "time": "s",
+    "magnetic_flux_density": "T",
+    "current_density": "A/cm^2",
+    "electric_field": "V/m",
+    "temperature": "K",
+    "resistivity": "ohm*m",
+    "field_rate": "T/h",
+    "temperature_rate": "K/min",
+}
+
+
+def key_path(where: str, key: str) -> str:
+    """``where.key`` (or ``key`` at the top level)."""
+    return f"{where}.{key}" if where else key
+
+
+def check_keys(
+    mapping: Mapping[str, Any],
+    known: Iterable[str],
+    where: str,
+    refused: Mapping[str, str] | None = None,
+) -> None:
+    """Raise ``ValidationError`` for the first key of ``mapping`` that is not in ``known``,
+    suggesting the nearest known key; ``refused`` maps keys that are recognised but not
+    supported to the reason given."""
+    known = sorted(known)
+    for key in mapping:
+        if key in known:
+            continue
+        full = key_path(where, str(key))
+        if refused and key in refused:
+            raise ValidationError(f"{full}: {refused[key]}")
+        near = difflib.get_close_matches(str(key), known, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ValidationError(
+            f"{full}: unknown key{hint} (known keys {'in ' + where if where else 'at the top level'}: "
+            f"{', '.join(known)})"
+        )
+
+
+def finite(value: float, full: str, text: Any) -> float:
+    """``value`` if finite, else a ``ValidationError`` naming ``full`` and the ``text`` given."""
+    if not math.isfinite(value):
+        raise ValidationError(f"{full}: must be a finite number, got {text!r}")
+    return value
+
+
+def quantity(
+    mapping: Mapping[str, Any], key: str, dimension: str, where: str, default: str | None = None
+) -> float:
+    """``mapping[key]`` (a string with a unit) as a finite float in the SI unit of ``dimension``."""
+    full = key_path(where, key)
+    dim = dimension.replace("_", " ")
+    if key not in mapping:
+        if default is not None:
+            return parse(default, dimension, full)
+        raise UnitError(f"{full}: missing (expected a {dim} with its unit)")
+    value = mapping[key]
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise UnitError(
+            f"{full}: got the bare value {value!r}; expected a {dim} written with its unit, "
+            f'e.g. "{value} {EXAMPLE_UNIT.get(dimension, "")}"'
+        )
+    return finite(parse(value, dimension, full), full, value)
+
+
+def number(mapping: Mapping[str, Any], key: str, where: str, default: float | None = None) -> float:
+    """``mapping[key]`` as a finite plain number (no unit)."""
+    full = key_path(where, key)
+    if key not in mapping:
+        if default is None:
+            raise ValidationError(f"{full}: missing (expected a number)")
+        return default
+    v = mapping[key]
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise ValidationError(f"{full}: expected a plain number, got {v!r}")
+    return finite(float(v), full, v)
+
+
+def table(mapping: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    """``mapping[key]`` if it is a table (empty if absent)."""
+    value = mapping.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"{key_path(where, key)}: expected a table, got {value!r}")
+    return value
+
+
+def tables(mapping: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """``mapping[key]``: a list of tables (``[[key]]`` in TOML; empty if absent)."""
+    value = mapping.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(x, Mapping) for x in value):
+        raise ValidationError(f"{key}: expected a list of tables ([[{key}]] in TOML)")
+    return value
+
+
+def si(x: float, unit: str) -> str:
+    """``x`` written with its unit, exactly (``repr``): the form ``quantity`` reads back."""
+    return f"{x!r} {unit}"
+
+
+def toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def toml_value(v: Any) -> str:
+    """A TOML value: strings (JSON escapes are TOML's), numbers, lists, inline tables."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, int | float):
+        return repr(float(v)) if isinstance(v, float) else str(v)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, Mapping):
+        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"no TOML form for {type(v).__name__}")
+
+
+def toml_table(header: str, spec: Mapping[str, Any]) -> list[str]:
+    """Lines of a TOML table ``[header]`` (or ``[[header]]`` when written so) with ``spec``."""
+    return ["", header, *(f"{toml_key(k)} = {toml_value(v)}" for k, v in spec.items())]

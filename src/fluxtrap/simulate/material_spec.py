@@ -1,0 +1,118 @@
+"""The ``[materials.<name>]`` tables of a case file -> ``Superconductor`` / ``NormalConductor``.
+
+A table with ``jc`` is a superconductor (``n``, ``e0``, ``jc`` = one of ``table``, ``kim``,
+``constant``, ``csv``, optionally ``temperature``); one with ``resistivity`` a normal conductor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.simulate.casefile import check_keys, finite, number, quantity, table
+from fluxtrap.simulate.materials import (
+    ConstantJc,
+    KimJc,
+    Material,
+    NormalConductor,
+    Superconductor,
+    TableJc,
+    TemperatureScaling,
+    as_jc_model,
+    read_jc_csv,
+)
+from fluxtrap.units import parse
+
+SUPERCONDUCTOR_KEYS = ("n", "e0", "jc")
+NORMAL_KEYS = ("resistivity",)
+JC_KINDS = ("table", "kim", "constant", "csv", "curve")
+
+
+def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Material:
+    """The material ``name`` from its table ``spec``; ``jc.csv`` paths are relative to ``base_dir``."""
+    where = f"materials.{name}"
+    if not isinstance(spec, Mapping):
+        raise ValidationError(f"{where}: expected a table")
+    if "jc" not in spec and "resistivity" not in spec:
+        check_keys(spec, SUPERCONDUCTOR_KEYS + NORMAL_KEYS, where)
+        raise ValidationError(
+            f"{where}: give jc (a superconductor) or resistivity (a normal conductor)"
+        )
+    if "jc" not in spec:
+        check_keys(spec, NORMAL_KEYS, where)
+        return NormalConductor(name, quantity(spec, "resistivity", "resistivity", where))
+    check_keys(spec, SUPERCONDUCTOR_KEYS, where)
+    jc_spec = spec["jc"]
+    w = f"{where}.jc"
+    temp = None
+    if not isinstance(jc_spec, Mapping) and hasattr(jc_spec, "at"):
+        jc = as_jc_model(jc_spec)  # a Jc curve object given in code
+    elif not isinstance(jc_spec, Mapping):
+        raise ValidationError(f"{w}: expected a table with one of table, kim, constant, csv")
+    else:
+        check_keys(jc_spec, (*JC_KINDS, "temperature"), w)
+        jc = _jc_model(jc_spec, w, base_dir)
+        if "temperature" in jc_spec:
+            t = table(jc_spec, "temperature", w)
+            wt = f"{w}.temperature"
+            check_keys(t, ("at", "tc", "exponent"), wt)
+            temp = TemperatureScaling(
+                quantity(t, "at", "temperature", wt),
+                quantity(t, "tc", "temperature", wt),
+                number(t, "exponent", wt, 1.5),
+            )
+    return Superconductor(
+        name,
+        number(spec, "n", where),
+        quantity(spec, "e0", "electric_field", where, default="1e-4 V/m"),
+        jc,
+        temp,
+    )
+
+
+def _jc_model(jc_spec: Mapping[str, Any], w: str, base_dir: Path):
+    kinds = [k for k in JC_KINDS if k in jc_spec]
+    if len(kinds) != 1:
+        raise ValidationError(
+            f"{w}: give exactly one of table, kim, constant, csv (got {kinds or 'none'})"
+        )
+    kind = kinds[0]
+    if kind == "table":
+        return _table_jc(table(jc_spec, "table", w), f"{w}.table")
+    if kind == "kim":
+        kim = table(jc_spec, "kim", w)
+        check_keys(kim, ("jc0", "b0"), f"{w}.kim")
+        return KimJc(
+            quantity(kim, "jc0", "current_density", f"{w}.kim"),
+            quantity(kim, "b0", "magnetic_flux_density", f"{w}.kim"),
+        )
+    if kind == "constant":
+        return ConstantJc(quantity(jc_spec, "constant", "current_density", w))
+    if kind == "csv":
+        if not isinstance(jc_spec["csv"], str):
+            raise ValidationError(f"{w}.csv: expected a file name, got {jc_spec['csv']!r}")
+        path = Path(jc_spec["csv"])
+        return read_jc_csv(path if path.is_absolute() else base_dir / path)
+    return as_jc_model(jc_spec["curve"])
+
+
+def _table_jc(t: Mapping[str, Any], w: str) -> TableJc:
+    check_keys(t, ("field", "field_unit", "jc", "jc_unit"), w)
+    for k in ("field", "jc"):
+        if not isinstance(t.get(k), list):
+            raise ValidationError(f"{w}.{k}: expected a list of numbers")
+    bu, ju = t.get("field_unit"), t.get("jc_unit")
+    if not (isinstance(bu, str) and isinstance(ju, str)):
+        raise UnitError(f'{w}: give field_unit (e.g. "T") and jc_unit (e.g. "A/cm^2")')
+
+    def values(key: str, unit: str, dimension: str) -> tuple[float, ...]:
+        return tuple(
+            finite(parse(f"{x} {unit}", dimension, f"{w}.{key}[{i}]"), f"{w}.{key}[{i}]", x)
+            for i, x in enumerate(t[key])
+        )
+
+    return TableJc(
+        values("field", bu, "magnetic_flux_density"), values("jc", ju, "current_density")
+    )

@@ -1,0 +1,143 @@
+"""Numerical and output options of a case (``[mesh]``, ``[solver]``, ``[output]``) and the size
+limits that keep a run bounded in time and memory.
+
+A case is refused before it starts when a lower bound of its work passes a limit: the elements
+of the conductors (their r-z area over the area of an equilateral triangle of the mesh size;
+the real mesh has about 1.6 times more, plus the air) against ``[mesh] max_elements``, or the
+time steps that ``max_step`` forces (protocol duration / max_step) against ``MAX_TIME_STEPS``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fluxtrap.errors import ValidationError
+from fluxtrap.simulate.casefile import check_keys, number, quantity, si
+
+MAX_ELEMENTS = 1_000_000  # the largest [mesh] max_elements a case may ask for
+MAX_TIME_STEPS = 200_000  # time steps a max_step may force
+MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
+MESH_KEYS = ("size", "outer", "max_elements")
+SOLVER_KEYS = ("rtol", "max_step", "accuracy", "max_wall")
+OUTPUT_KEYS = ("snapshots",)
+
+
+@dataclass(frozen=True)
+class MeshOptions:
+    """``size_m``: element edge in the conductors (m; 0, the default, = refined until
+    ``[solver] accuracy`` is met); ``outer_m``: distance of the outer boundary from the stack
+    centre (m; 0 = ten times the stack's extent); ``max_elements``: size limit of any mesh
+    (1000..``MAX_ELEMENTS``)."""
+
+    size_m: float = 0.0
+    outer_m: float = 0.0
+    max_elements: int = 100_000
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"max_elements": self.max_elements}
+        if self.size_m:
+            d["size"] = si(self.size_m, "m")
+        if self.outer_m:
+            d["outer"] = si(self.outer_m, "m")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> MeshOptions:
+        check_keys(d, MESH_KEYS, "mesh")
+        size = quantity(d, "size", "length", "mesh", default="0 m")
+        if "size" in d and size <= 0:
+            raise ValidationError(
+                f"mesh.size: must be > 0 (or absent: refined for the accuracy), got {d['size']!r}"
+            )
+        limit = number(d, "max_elements", "mesh", 100_000)
+        if not (1000 <= limit <= MAX_ELEMENTS and limit == int(limit)):
+            raise ValidationError(
+                f"mesh.max_elements: must be a whole number from 1000 to {MAX_ELEMENTS}, got {limit:g}"
+            )
+        return cls(size, quantity(d, "outer", "length", "mesh", default="0 m"), int(limit))
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """``rtol``: local time-error tolerance per step (RMS change of H in the conductors that a
+    linear extrapolation misses, relative to mean Jc x stack radius); ``max_step_s``: cap on the
+    time step (s, 0 = none); ``accuracy``: target discretization error of the probes, as a
+    fraction of each probe's peak self-field (``"1 %"``); ``max_wall_s``: the run stops with a
+    ``SolverError`` after this wall time (s). Air needs no resistivity (H-phi formulation)."""
+
+    rtol: float = 1e-3
+    max_step_s: float = 0.0
+    accuracy: float = 0.01
+    max_wall_s: float = 7200.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "rtol": self.rtol,
+            "accuracy": f"{self.accuracy * 100!r} %",
+            "max_wall": si(self.max_wall_s, "s"),
+        }
+        if self.max_step_s:
+            d["max_step"] = si(self.max_step_s, "s")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SolverOptions:
+        check_keys(d, SOLVER_KEYS, "solver")
+        opts = cls(
+            number(d, "rtol", "solver", 1e-3),
+            quantity(d, "max_step", "time", "solver", default="0 s"),
+            quantity(d, "accuracy", "dimensionless", "solver", default="1 %"),
+            quantity(d, "max_wall", "time", "solver", default="2 h"),
+        )
+        if not 1e-5 <= opts.accuracy < 1:
+            raise ValidationError(
+                f"solver.accuracy: must be between 0.001 % and 100 %, got {d.get('accuracy')!r}"
+            )
+        if not 0 < opts.max_wall_s < math.inf:
+            raise ValidationError(
+                f"solver.max_wall: must be a finite time > 0, got {d.get('max_wall')!r}"
+            )
+        return opts
+
+
+def snapshots_from_dict(d: Mapping[str, Any]) -> tuple[float, ...]:
+    """``[output] snapshots``: times (s) at which J and B are kept, in the order given."""
+    check_keys(d, OUTPUT_KEYS, "output")
+    snaps = d.get("snapshots", [])
+    if not isinstance(snaps, list):
+        raise ValidationError('output.snapshots: expected a list of times, e.g. ["5250 s"]')
+    if len(snaps) > MAX_SNAPSHOTS:
+        raise ValidationError(
+            f"output.snapshots: {len(snaps)} times; at most {MAX_SNAPSHOTS} (each keeps the fields "
+            "of the whole mesh)"
+        )
+    return tuple(
+        quantity({f"snapshots[{i}]": t}, f"snapshots[{i}]", "time", "output")
+        for i, t in enumerate(snaps)
+    )
+
+
+def estimated_elements(area_m2: float, size_m: float) -> float:
+    """Lower bound on the elements covering ``area_m2`` with edges ``size_m``: area / (sqrt3/4 h^2)."""
+    return area_m2 / (math.sqrt(3) / 4 * size_m**2)
+
+
+def check_bounded(area_m2: float, mesh: MeshOptions, duration_s: float, max_step_s: float) -> None:
+    """Refuse (``ValidationError``, with the estimate) a mesh or a step cap past the limits."""
+    n = estimated_elements(area_m2, mesh.size_m) if mesh.size_m else 0.0
+    if n > mesh.max_elements:
+        h_min = math.sqrt(area_m2 / (math.sqrt(3) / 4 * mesh.max_elements))
+        raise ValidationError(
+            f"mesh.size: {mesh.size_m * 1e3:.3g} mm needs at least {n:.3g} elements in the "
+            f"conductors (their r-z area {area_m2 * 1e6:.4g} mm^2); the limit is "
+            f"mesh.max_elements = {mesh.max_elements} (mesh.size >= {h_min * 1e3:.2g} mm)"
+        )
+    if max_step_s and duration_s / max_step_s > MAX_TIME_STEPS:
+        raise ValidationError(
+            f"solver.max_step: {max_step_s:.3g} s over a protocol of {duration_s:.4g} s needs at "
+            f"least {duration_s / max_step_s:.3g} time steps; the limit is {MAX_TIME_STEPS} "
+            f"(max_step >= {duration_s / MAX_TIME_STEPS:.3g} s)"
+        )

@@ -1,0 +1,244 @@
+"""Calibrate a case file against measured series files: read, fit on Dask with the sweep's case
+cache, predict other cases, write ``DIR/calibrate.json`` and the figures.
+
+The kernel (``fluxtrap.simulate.calibrate``) takes values; this use case adds the files and the cluster:
+measured CSVs are read as ``fluxtrap creep``/``compare`` read them (time and field columns by
+their units, ``applied_T`` if present), the simulations run on Dask through the sweep's
+``run_case`` and are cached under ``DIR/cache/<case key>`` like sweep variants, so a rerun of the
+same calibration (or a prediction at the fitted values) costs no simulation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fluxtrap.errors import InputFileError, SolverError, ValidationError
+from fluxtrap.magnetometry.creep import read_series
+from fluxtrap.simulate import Case
+from fluxtrap.simulate.calibrate import Calibration, Series, calibrate
+from fluxtrap.simulate.calibrate.fit import check_request
+from fluxtrap.simulate.calibrate.plots import write_figures
+from fluxtrap.simulate.calibrate.predict import Prediction, predict
+from fluxtrap.simulate.calibrate.runners import Outcome
+from fluxtrap.store import CalibrationRecord, Store
+from fluxtrap.workflows.sweep.cache import Cache
+from fluxtrap.workflows.sweep.runner import _client, run_case
+
+
+class DaskRunner:
+    """A calibration runner on Dask (a ``LocalCluster`` of ``workers`` single-threaded processes,
+    or the scheduler at ``scheduler``) with the sweep's on-disk cache in ``cache_dir``; counts
+    ``cached`` hits. Use as a context manager (starts and stops the cluster)."""
+
+    def __init__(self, cache_dir: Path, workers: int = 2, scheduler: str | None = None):
+        self.cache = Cache(Path(cache_dir))
+        self.workers, self.scheduler = workers, scheduler
+        self.cached = 0
+        self._stack = ExitStack()
+        self._client: Any = None
+
+    def __enter__(self) -> DaskRunner:
+        self._client = self._stack.enter_context(_client(self.scheduler, self.workers))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def __call__(self, cases: Sequence[Case]) -> list[Outcome]:
+        keys = [c.key() for c in cases]
+        out: dict[str, Outcome] = {}
+        todo = {}
+        for key, case in zip(keys, cases, strict=True):
+            hit = self.cache.get(key)
+            if hit is not None and hit.get("status") == "done":
+                self.cached += 1
+                out[key] = pd.read_csv(self.cache.folder / f"{key}-probes.csv")
+            elif key not in todo:
+                todo[key] = self._client.submit(run_case, case, key=f"fluxtrap-calibrate-{key}")
+        for key, future in todo.items():
+            try:
+                record = future.result()
+            except Exception as err:  # noqa: BLE001 - the cluster lost it: a failed point, not cached
+                out[key] = SolverError(f"the Dask task of case {key} was lost: {err}")
+                continue
+            csv = record.get("probes_csv")
+            self.cache.put(key, record, {})
+            out[key] = (
+                pd.read_csv(io.StringIO(csv))
+                if record["status"] == "done"
+                else SolverError(record["error"])
+            )
+            future.release()
+        return [out[k] for k in keys]
+
+
+def read_measured(
+    path: Path,
+    probe: str,
+    *,
+    column: str | None = None,
+    sigma_column: str | None = None,
+    origin_s: float | None = None,
+) -> Series:
+    """A measured series file as a ``Series`` for ``probe``: its field column (``column`` when
+    there are several), its noise column ``sigma_column`` (a field unit in its name, e.g.
+    ``sigma_T`` or ``noise (mT)``; default: estimated), the origin from its ``applied_T``
+    column, else ``origin_s`` on its clock, else t = 0."""
+    time_s, field_T, applied, name = read_series(path, column=column)
+    sigma = None
+    if sigma_column is not None:
+        sigma_time, sigma, _, _ = read_series(path, column=sigma_column)
+        if sigma_time.shape != time_s.shape:
+            raise InputFileError(f"{path}: column {sigma_column!r} does not match the time column")
+    if applied is not None and origin_s is not None:
+        raise ValidationError(
+            f"{path}: has an applied_T column, which sets its origin; --origin is for files without"
+        )
+    return Series(f"{path.name} ({name})", time_s, field_T, probe, applied, sigma, origin_s)
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationRun:
+    """What ``run_calibration`` did: the ``calibration``, ``predictions``, files written, and
+    the simulations read from the cache."""
+
+    calibration: Calibration
+    predictions: tuple[Prediction, ...]
+    files: tuple[Path, ...] = field(repr=False)
+    cached: int
+    summary: dict[str, Any] = field(repr=False)
+
+
+def run_calibration(
+    case: Path,
+    measured: Sequence[Path],
+    probes: Sequence[str],
+    fit: str,
+    out: Path,
+    *,
+    column: str | None = None,
+    sigma_column: str | None = None,
+    origin_s: float | None = None,
+    bounds: dict[str, tuple[float, float]] | None = None,
+    scan: int = 4,
+    profile: bool = True,
+    max_iterations: int = 30,
+    workers: int = 2,
+    scheduler: str | None = None,
+    predict_cases: Sequence[Path] = (),
+    predict_at_s: Sequence[float] | None = None,
+) -> CalibrationRun:
+    """Calibrate ``case`` against the ``measured`` files (``probes``: one name for all or one
+    per file), predict ``predict_cases``, write everything into ``out``.
+
+    ``out``: ``calibrate.json`` (parameters, covariance, misfit, series, simulations, inputs with
+    their sha256, fitted case keys), ``fitted_case.toml``, ``traces.png``, ``residuals.png``,
+    ``correlation.png``, ``profile.png``, ``predictions.csv``, ``cache/``.
+    """
+    if len(probes) not in (1, len(measured)):
+        raise ValidationError(
+            f"--probe: give one probe for all files or one per file ({len(measured)}), got {len(probes)}"
+        )
+    names = list(probes) * len(measured) if len(probes) == 1 else list(probes)
+    base = Case.load(case)
+    series = [
+        read_measured(p, probe, column=column, sigma_column=sigma_column, origin_s=origin_s)
+        for p, probe in zip(measured, names, strict=True)
+    ]
+    check_request([base], series, fit, bounds)  # bad requests fail before the cluster starts
+    targets = [Case.load(p) for p in predict_cases]
+    out = Path(out)
+    t0 = time.perf_counter()
+    with DaskRunner(out / "cache", workers, scheduler) as runner:
+        cal = calibrate(base, series, fit, bounds=bounds, scan=scan, profile=profile,
+                        runner=runner, max_iterations=max_iterations)  # fmt: skip
+        preds = tuple(predict(cal, t, since_origin_s=predict_at_s, runner=runner) for t in targets)
+    wall = time.perf_counter() - t0
+    fitted = cal.fitted_cases[0]
+    summary = _finite(cal.to_dict()) | {
+        "wall_s": round(wall, 3),
+        "simulations_cached": runner.cached,
+        "case": {"file": str(case), "sha256": _sha256(case)},
+        "measurements": [
+            {"file": str(p), "sha256": _sha256(p), "probe": s.probe, "series": s.name}
+            for p, s in zip(measured, series, strict=True)
+        ],
+        "fitted_case_key": fitted.key(),
+        "predictions": [
+            _finite(p.to_dict()) | {"file": str(f)}
+            for p, f in zip(preds, predict_cases, strict=True)
+        ],
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    files = [out / "calibrate.json", out / "fitted_case.toml"]
+    files[0].write_text(json.dumps(summary, indent=2, allow_nan=False))
+    files[1].write_text(fitted.to_toml())
+    files += write_figures(cal, out)
+    if preds:
+        files.append(out / "predictions.csv")
+        pd.concat(
+            [p.table.assign(case=str(f)) for p, f in zip(preds, predict_cases, strict=True)]
+        ).to_csv(files[-1], index=False)
+    return CalibrationRun(cal, preds, tuple(files), runner.cached, summary)
+
+
+def store_calibration(
+    store: Store,
+    run: CalibrationRun,
+    case: Path,
+    measured: Sequence[Path],
+    probes: Sequence[str],
+    cache_dir: Path,
+    *,
+    campaign: str | None = None,
+    created_by: str | None = None,
+) -> CalibrationRecord:
+    """Record ``run`` in ``store``: the case file's text, calibrate.json, the fitted case, the
+    measured files' bytes (linked to stored measurements with the same bytes) and the fitted
+    case's simulation from the run's cache (stored as a simulation and linked)."""
+    names = list(probes) * len(measured) if len(probes) == 1 else list(probes)
+    key = run.summary["fitted_case_key"]
+    hit = Cache(Path(cache_dir)).get(key)
+    traces = Path(cache_dir) / f"{key}-probes.csv"
+    simulation = (
+        (hit.get("summary", {}), traces.read_bytes())
+        if hit and hit.get("status") == "done" and traces.is_file()
+        else None
+    )
+    return store.add_calibration(
+        run.calibration.cases[0],
+        Path(case).read_text(),
+        run.calibration.fitted_cases[0],
+        run.calibration.fitted_cases[0].to_toml(),
+        run.summary,
+        [(p.name, p.read_bytes(), n) for p, n in zip(measured, names, strict=True)],
+        simulation=simulation,
+        campaign=campaign,
+        created_by=created_by,
+    )
+
+
+def _finite(x: Any) -> Any:
+    """``x`` with every non-finite float as None (JSON has no NaN or infinity)."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

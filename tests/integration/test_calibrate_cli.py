@@ -1,0 +1,125 @@
+"""``fluxtrap calibrate`` end to end on a 2-worker local Dask cluster: calibrate.json, figures,
+fitted case, predictions, the record in the store; a rerun served from the case cache; bad input
+refused before any run.
+
+One parameter (the Jc scale) on a coarse 4 mm disk keeps it to a handful of simulations; the
+measured file comes from the same case at Jc scale 0.9 on a 2 mm mesh with 2 mT of noise.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fluxtrap.simulate import Case, simulate
+from fluxtrap.simulate.calibrate import apply, parse_fit
+from fluxtrap.store import Store
+
+from ..conftest import cli
+
+CASE = """
+title = "cli calibration disk"
+[materials.sc]
+n = 30
+jc.kim = { jc0 = "5e4 A/cm^2", b0 = "1 T" }
+[[stack]]
+material = "sc"
+radius = "10 mm"
+thickness = "8 mm"
+[[probes]]
+name = "top"
+r = "0 mm"
+z = "8.5 mm"
+[[protocol]]
+step = "set"
+field = "3 T"
+temperature = "5 K"
+[[protocol]]
+step = "ramp_field"
+to = "0 T"
+rate = "36 T/h"
+[[protocol]]
+step = "hold"
+duration = "600 s"
+[mesh]
+size = "4 mm"
+"""
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("calibrate")
+    (d / "disk.toml").write_text(CASE)
+    (d / "longer.toml").write_text(CASE.replace('"600 s"', '"1200 s"'))
+    case = Case.from_toml(d / "disk.toml")
+    truth = apply(case, parse_fit("sc.jc_scale", case), [0.9]).with_options(mesh_size_m=2e-3)
+    df = simulate(truth).probes
+    t = np.concatenate([np.arange(10.0, 300.0, 20.0), 300 + np.geomspace(1.0, 599.0, 30)])
+    b = np.interp(t, df.time_s, df.top_Bz_T) + np.random.default_rng(0).normal(0, 2e-3, t.size)
+    pd.DataFrame({"time (min)": t / 60, "B (mT)": 1e3 * b}).to_csv(d / "hall.csv", index=False)
+    return d
+
+
+def test_calibrate_command_writes_the_result_and_reuses_the_cache(files, capsys):
+    out = files / "out"
+    args = ["calibrate", str(files / "disk.toml"), str(files / "hall.csv"), "--probe", "top",
+            "--fit", "sc.jc_scale", "--out", str(out), "--origin", "5 min", "--scan", "0",
+            "--predict", str(files / "longer.toml"), "--at", "1000 s",
+            "--db", str(files / "lab.db"), "--by", "rita"]  # fmt: skip
+    code, stdout, _ = cli(capsys, *args)
+    assert code == 0, stdout
+    res = json.loads((out / "calibrate.json").read_text())
+    k = res["parameters"]["sc.jc_scale"]
+    assert k["value"] == pytest.approx(0.9, rel=0.03) and 0 < k["sigma"] < 0.03
+    assert res["misfit"]["fits"] and res["simulations"] >= 2
+    assert res["measurements"][0]["sha256"] and res["fitted_case_key"]
+    assert res["series"][0]["noise_T"] == pytest.approx(2e-3, rel=0.35)  # mT column, estimated
+    [pred] = res["predictions"]
+    assert pred["values"][0]["t_since_origin_s"] == pytest.approx(1000.0)
+    assert pred["values"][0]["sigma_T"] > 0
+    fitted = Case.from_toml(out / "fitted_case.toml")
+    assert fitted.material("sc").jc.jc0_A_m2 == pytest.approx(5e8 * k["value"])
+    for name in ("traces.png", "residuals.png", "predictions.csv"):
+        assert (out / name).stat().st_size > 0
+    code, stdout, _ = cli(capsys, *args)  # the same again: every simulation from the cache
+    again = json.loads((out / "calibrate.json").read_text())
+    assert code == 0 and again["simulations_cached"] == again["simulations"] + 2  # + prediction
+    assert again["parameters"]["sc.jc_scale"]["value"] == k["value"]
+    first, second = Store(str(files / "lab.db")).calibrations()  # each run recorded
+    assert first.parameters["sc.jc_scale"] == (k["value"], k["sigma"]) and first.fits
+    assert first.series[0]["filename"] == "hall.csv" and first.created_by == "rita"
+    stored = Store(str(files / "lab.db")).simulation(first.simulation_id)  # the fitted case's run
+    assert stored.case_hash == res["fitted_case_key"] and len(stored.probes) > 10
+
+
+def test_a_trace_that_cannot_be_fitted_exits_1_with_its_outputs(files, capsys):
+    df = pd.read_csv(files / "hall.csv")
+    df.loc[df["time (min)"] > 7, "B (mT)"] -= 60.0  # a flux jump of 60 mT in the hold
+    df.to_csv(files / "jump.csv", index=False)
+    out = files / "jump"
+    code, stdout, _ = cli(capsys, "calibrate", str(files / "disk.toml"), str(files / "jump.csv"),
+                          "--probe", "top", "--fit", "sc.jc_scale", "--out", str(out),
+                          "--origin", "300 s", "--scan", "0", "--max-iterations", "6")  # fmt: skip
+    assert code == 1
+    assert "does not fit" in stdout
+    assert not json.loads((out / "calibrate.json").read_text())["misfit"]["fits"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--probe", "centre", "--fit", "sc.n"], "no probe 'centre'"),
+        (["--probe", "top", "--fit", "copper.n"], "not a parameter of this case"),
+        (["--probe", "top", "--fit", "sc.n", "--bounds", "sc.n=5"], "NAME=LOW:HIGH"),
+        (["--probe", "top", "--probe", "top", "--fit", "sc.n"], "one probe for all files"),
+    ],
+)
+def test_bad_requests_fail_before_any_simulation(files, capsys, args, message):
+    out = files / "bad"
+    code, _, err = cli(capsys, "calibrate", str(files / "disk.toml"), str(files / "hall.csv"),
+                       "--out", str(out), *args)  # fmt: skip
+    assert code == 2 and message in err
+    assert not out.exists()

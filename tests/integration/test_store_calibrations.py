@@ -1,0 +1,104 @@
+"""Calibrations in the experiment store (SQLite always, PostgreSQL where one runs): the round trip
+with links to the measured files and the fitted case's simulation, refused writes that leave
+nothing behind, and migration 0004_calibrations taken back."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import tomli
+from alembic import command
+from sqlalchemy import create_engine, inspect
+
+from fluxtrap.errors import NotFoundError, ValidationError
+from fluxtrap.simulate import Case, simulate
+from fluxtrap.simulate.calibrate import apply, parse_fit
+from fluxtrap.store import Store
+from fluxtrap.store.store import alembic_config
+
+from .test_store_simulations import NAME, QUICK_CASE
+
+HALL = b"time_s,B_T\n1,0.51\n10,0.50\n100,0.49\n"
+OTHER = b"time_s,B_T\n1,0.31\n10,0.30\n100,0.29\n"
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """The quick case, the same with Jc x 0.9 (the 'fitted' one), its run, and a result dict."""
+    case = Case.from_dict(tomli.loads(QUICK_CASE))
+    fit = parse_fit("bulk.jc_scale", case)
+    better = apply(case, fit, [0.9])
+    run = simulate(better)
+    result = {
+        "parameters": {"bulk.jc_scale": {"value": 0.9, "sigma": 0.01, "unit": ""}},
+        "misfit": {"chi2": 40.0, "dof": 40, "chi2_red": 1.0, "fits": True},
+        "simulations": 7,
+    }
+    return case, better, run, result
+
+
+def test_calibration_round_trip_with_its_links(store, fitted):
+    case, better, run, result = fitted
+    store.add_sample(NAME, "B2", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5})
+    meas = store.add_measurement(NAME, "B2", "hall_series", "hall.csv", HALL)
+    series = [("hall.csv", HALL, "surface"), ("b.csv", OTHER, "surface")]
+    rec = store.add_calibration(
+        case, QUICK_CASE, better, better.to_toml(), result, series,
+        simulation=(run.summary(), run.probes_csv()), campaign=NAME, created_by="rita",
+    )  # fmt: skip
+    assert (rec.fit, rec.fits, rec.campaign, rec.created_by) == (
+        "bulk.jc_scale",
+        True,
+        NAME,
+        "rita",
+    )
+    assert rec.parameters == {"bulk.jc_scale": (0.9, 0.01)}
+    assert [s["measurement_id"] for s in rec.series] == [meas.id, None]  # linked by the bytes
+    assert rec.series[1]["sha256"] == hashlib.sha256(OTHER).hexdigest()
+    assert store.calibration_series(rec.id, 1) == OTHER
+    sim = store.simulation(rec.simulation_id)
+    assert sim.probes_csv == run.probes_csv() and sim.case_hash == better.key()
+    stored_fit = Case.from_dict(tomli.loads(rec.fitted_case_toml)).material("bulk").jc.jc0_A_m2
+    assert stored_fit == pytest.approx(0.9 * case.material("bulk").jc.jc0_A_m2)
+    back = store.calibration(rec.id)
+    assert back.result == result and back.case_toml == QUICK_CASE and back.case_hash == case.key()
+    assert (
+        [x.id for x in store.calibrations(NAME)] == [rec.id] == [x.id for x in store.calibrations()]
+    )
+    with pytest.raises(NotFoundError, match="no calibration with id 999"):
+        store.calibration(999)
+
+
+def test_refused_calibrations_write_nothing(store, fitted):
+    case, better, run, result = fitted
+    sim = (run.summary(), run.probes_csv())
+    with pytest.raises(ValidationError, match="needs the measured series"):
+        store.add_calibration(
+            case, QUICK_CASE, better, better.to_toml(), result, [], simulation=sim
+        )
+    with pytest.raises(ValidationError, match="empty or not bytes"):
+        store.add_calibration(
+            case, QUICK_CASE, better, better.to_toml(), result, [("x.csv", b"", "surface")]
+        )
+    with pytest.raises(ValidationError, match="parameters and misfit"):
+        store.add_calibration(
+            case, QUICK_CASE, better, better.to_toml(), {"parameters": {}}, [("x.csv", HALL, "s")]
+        )
+    with pytest.raises(NotFoundError, match="no campaign named 'nope'"):
+        store.add_calibration(case, QUICK_CASE, better, better.to_toml(), result, [("x.csv", HALL, "surface")],
+                              simulation=sim, campaign="nope")  # fmt: skip
+    assert store.calibrations() == [] and store.simulations() == []
+
+
+def test_migration_0004_calibrations_can_be_taken_back(store_url):
+    Store(store_url).engine.dispose()
+    cfg = alembic_config(store_url)
+    command.check(cfg)  # models and migrations agree at head
+    command.downgrade(cfg, "0003")
+    engine = create_engine(store_url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert "calibrations" not in tables and "calibration_series" not in tables
+    assert {"simulations", "measurements", "campaigns"} <= tables
+    command.upgrade(cfg, "head")

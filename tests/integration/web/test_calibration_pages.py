@@ -1,0 +1,82 @@
+"""Calibration pages: the list and one calibration (parameters, correlations, series, warnings,
+trace and residual figures, links), from calibrations recorded with ``Store.add_calibration``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli
+
+from fluxtrap.simulate import Case
+from fluxtrap.simulate.calibrate import Series, calibrate
+
+from ..test_store_simulations import QUICK_CASE
+from .conftest import NAME, TOKENS
+from .test_pages import figures
+
+HALL = b"time_s,B_T\n1,0.51\n10,0.50\n100,0.49\n"
+
+
+def stand_in(cases):
+    """B = 0.5 - ln(1 + t) / n * (Jc scale): a closed form instead of the FEM (milliseconds)."""
+    t = np.concatenate([np.linspace(0, 10, 11), 10 + np.geomspace(1, 100, 20)])
+    out = []
+    for c in cases:
+        sc = c.material("bulk")
+        k = sc.jc.jc0_A_m2 / 2e8
+        after = np.log1p(np.clip(t - 10, 0, None))
+        out.append(pd.DataFrame({"time_s": t, "applied_T": np.clip(1 - t / 10, 0, 1),
+                                 "temperature_K": 20.0, "surface_Bz_T": k * (0.5 - after / sc.n)}))  # fmt: skip
+    return out
+
+
+@pytest.fixture
+def recorded(lab):
+    case = Case.from_dict(tomli.loads(QUICK_CASE))
+    t = 10 + np.geomspace(1, 100, 20)
+    b = 0.9 * (0.5 - np.log1p(t - 10) / 30) + np.random.default_rng(0).normal(0, 1e-3, t.size)
+    good = calibrate(case, Series("hall.csv", t, b, "surface", origin_s=10.0), "bulk.n,bulk.jc_scale",
+                     scan=0, profile=False, runner=stand_in)  # fmt: skip
+    jump = calibrate(case, Series("jump.csv", t, b - 0.05 * (t > 50), "surface", origin_s=10.0),
+                     "bulk.jc_scale", scan=0, profile=False, runner=stand_in)  # fmt: skip
+    store = lab.store
+    store.add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 556, "dwell_time": 32.47})
+    meas = store.add_measurement(NAME, "B1", "hall_series", "hall.csv", HALL)
+    ids = []
+    for cal, name in ((good, "bulk pair, 5 K"), (jump, "with a flux jump")):
+        result = cal.to_dict() | {"wall_s": 1.5}
+        result = {k: v for k, v in result.items() if k != "scan"}
+        ids.append(store.add_calibration(case, QUICK_CASE, cal.fitted_cases[0], cal.fitted_cases[0].to_toml(), result,
+                                         [("hall.csv", HALL, "surface")], name=name,
+                                         campaign=NAME, created_by="alice").id)  # fmt: skip
+    lab.client.cookies.set("fluxtrap_token", TOKENS["alice"])
+    return lab, ids, meas, good
+
+
+def test_calibrations_list_shows_values_and_misfits(recorded):
+    lab, ids, _, good = recorded
+    html = lab.client.get("/calibrations").text
+    n, sn = good.value("bulk.n")
+    assert f"bulk.n = {n:.4g} ± {sn:.2g}" in html
+    assert html.count('href="/calibrations/') >= 4 and "NO" in html  # the flux jump is not fitted
+
+
+def test_calibration_page(recorded):
+    lab, (good_id, jump_id), meas, good = recorded
+    r = lab.client.get(f"/calibrations/{good_id}")
+    assert r.status_code == 200
+    html = r.text
+    assert "Every series is fitted" in html and f"#{meas.id}" in html  # linked measurement
+    assert f"{good.value('bulk.jc_scale')[0]:.5g}" in html
+    assert f"{good.correlation[0, 1]:+.3f}" in html
+    figs = figures(html)
+    assert set(figs) == {"trace-0", "residual-0"}
+    measured = figs["trace-0"]["data"][0]["y"]
+    assert measured == pytest.approx(good.traces[0].measured_T.tolist())
+    assert figs["trace-0"]["layout"]["xaxis"]["type"] == "log"
+    bad = lab.client.get(f"/calibrations/{jump_id}").text
+    assert "does not fit every series" in bad and "the model does not fit this series" in bad
+    assert lab.client.get("/calibrations/999").status_code == 404
+    lab.client.cookies.set("fluxtrap_token", "wrong")
+    assert lab.client.get(f"/calibrations/{good_id}", follow_redirects=False).status_code == 303

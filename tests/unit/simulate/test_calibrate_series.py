@@ -1,0 +1,152 @@
+"""Fit parameters written into cases; measured series: noise estimate and alignment."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fluxtrap.errors import AnalysisError, ValidationError
+from fluxtrap.simulate import Case, CurveJc
+from fluxtrap.simulate.calibrate import Series, apply, estimate_noise, parse_bounds, parse_fit
+from fluxtrap.simulate.calibrate.series import align, simulated_at
+
+
+def two_bulks() -> Case:
+    return Case.from_dict(
+        {
+            "materials": {
+                "a": {
+                    "n": 30,
+                    "jc": {
+                        "table": {
+                            "field": [0, 1],
+                            "field_unit": "T",
+                            "jc": [2e4, 1e4],
+                            "jc_unit": "A/cm^2",
+                        }
+                    },
+                },
+                "b": {
+                    "n": 40,
+                    "e0": "2e-4 V/m",
+                    "jc": {"kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"}},
+                },
+                "cu": {"resistivity": "2e-10 ohm*m"},
+            },  # fmt: skip
+            "stack": [
+                {"material": "a", "radius": "10 mm", "thickness": "5 mm"},
+                {"material": "cu", "radius": "10 mm", "thickness": "1 mm"},
+                {"material": "b", "radius": "10 mm", "thickness": "5 mm"},
+            ],
+            "probes": [{"name": "gap", "r": "0 mm", "z": "5.5 mm"}],
+            "protocol": [{"step": "set", "field": "1 T", "temperature": "5 K"}],
+        }
+    )
+
+
+def test_apply_writes_each_parameter_where_it_belongs():
+    case = two_bulks()
+    params = parse_fit("a.jc_scale,b.jc_scale,b.n,b.e0,gap.z", case)
+    out = apply(case, params, [0.5, 2.0, 25.0, 1e-5, 5.8e-3])
+    a, b = out.material("a"), out.material("b")
+    assert a.jc.at(np.array([0.0, 1.0])) == pytest.approx([1e8, 5e7])  # table halved, A/m^2
+    assert b.jc.jc0_A_m2 == pytest.approx(6e8) and b.jc.b0_T == 0.5
+    assert (a.n, b.n, b.e0_V_m) == (30, 25.0, 1e-5)
+    assert out.probes[0].z_m == 5.8e-3
+    assert case.material("b").n == 40  # the base case is untouched
+
+
+def test_star_applies_to_every_superconductor_and_curves_scale_too():
+    class Curve:
+        def at(self, b):
+            return 1e9 / (1 + np.abs(b))
+
+    case = two_bulks()
+    out = apply(case, parse_fit("*.n,*.jc_scale", case), [50.0, 3.0])
+    assert out.material("a").n == out.material("b").n == 50.0
+    assert out.material("a").jc.at(0.0) == pytest.approx(6e8)
+    curve = CurveJc(Curve(), name="measured")
+    from fluxtrap.simulate.calibrate.parameters import scaled_jc
+
+    scaled = scaled_jc(curve, 0.25)
+    assert scaled.at(np.array([1.0])) == pytest.approx([1.25e8])
+    assert scaled.name != curve.name  # distinct identity: two scales never share a cache key
+
+
+def test_parse_fit_defaults_bounds_and_errors():
+    case = two_bulks()
+    n, k, z = parse_fit(["b.n", "a.jc_scale", "gap.z"], case, {"b.n": (10.0, 100.0)})
+    assert (n.start, n.bounds, n.is_log) == (40.0, (10.0, 100.0), True)
+    assert (k.start, k.bounds) == (1.0, (0.2, 5.0))
+    assert z.bounds == pytest.approx((4.5e-3, 6.5e-3)) and z.nuisance and not z.is_log
+    assert n.from_u(n.to_u(37.0)) == pytest.approx(37.0)
+    with pytest.raises(ValidationError, match=r"cu\.n: not a parameter.*a\.n"):
+        parse_fit("cu.n", case)
+    with pytest.raises(ValidationError, match="named twice"):
+        parse_fit("a.n,a.n", case)
+    with pytest.raises(ValidationError, match="n must stay in"):
+        parse_fit("a.n", case, {"a.n": (1.0, 50.0)})
+    with pytest.raises(ValidationError, match="not a fitted parameter"):
+        parse_fit("a.n", case, {"b.n": (5.0, 50.0)})
+    assert parse_bounds(["a.n=10:200", "gap.z = 5e-3:6e-3"]) == {
+        "a.n": (10.0, 200.0),
+        "gap.z": (5e-3, 6e-3),
+    }
+    with pytest.raises(ValidationError, match="NAME=LOW:HIGH"):
+        parse_bounds(["a.n=10"])
+
+
+@pytest.mark.parametrize("sigma", [1e-4, 3e-3])
+def test_noise_estimate_of_a_smooth_trace(sigma):
+    """White noise on a creep curve sampled 2000 times: the second-difference estimate is within
+    10% of the true sigma (its own scatter is ~3% at this size)."""
+    rng = np.random.default_rng(7)
+    t = np.geomspace(1, 1e4, 2000)
+    b = 2.8 - 0.013 * np.log(t) + rng.normal(0, sigma, t.size)
+    assert estimate_noise(b) == pytest.approx(sigma, rel=0.1)
+    assert estimate_noise(2.8 - 0.013 * np.log(t)) == pytest.approx(2.8e-6, rel=0.01)  # floor
+
+
+def probes_table(origin: float = 100.0) -> pd.DataFrame:
+    t = np.concatenate([np.linspace(0, origin, 11), origin + np.geomspace(1, 1000, 30)])
+    return pd.DataFrame({"time_s": t, "applied_T": np.clip(1 - t / origin, 0, 1),
+                         "temperature_K": 5.0, "gap_Bz_T": 1.0 - 0.01 * np.log1p(np.clip(t - origin, 0, None))})  # fmt: skip
+
+
+def test_alignment_by_applied_column_by_origin_and_by_file_clock():
+    probes = probes_table()
+    # a series on its own clock starting 500 s earlier, with its applied field: origin 600 s
+    t = np.linspace(520, 1100, 30) + 7.0  # no sample falls on the ramp's end at 600 s
+    s = Series("a", t, np.ones_like(t), "gap", applied_T=np.clip(1 - (t - 500) / 100, 0, 1))
+    a = align(s, probes)
+    assert s.origin == pytest.approx(600.0)  # between samples 580 and 600 + 1/29 of the step
+    assert a.shift_s == pytest.approx(100.0 - s.origin)
+    same = Series("b", t - s.origin, np.ones_like(t), "gap")  # t = 0 at the origin already
+    assert align(same, probes).sim_time_s == pytest.approx(a.sim_time_s)
+    given = Series("c", t, np.ones_like(t), "gap", origin_s=s.origin)
+    assert align(given, probes).sim_time_s == pytest.approx(a.sim_time_s)
+    late = Series("d", t + 2000, np.ones_like(t), "gap", origin_s=s.origin)
+    with pytest.raises(AnalysisError, match="inside the simulated time span"):
+        align(late, probes)
+
+
+def test_simulated_values_are_log_interpolated_after_the_origin():
+    """B = 1 - 0.01 ln(1 + t) is nearly linear in ln t far from the origin: interpolation error
+    < 5e-6 T between samples 0.24 apart in ln t; linear in t during the ramp."""
+    probes = probes_table()
+    t = np.array([25.0, 150.0, 1000.0])
+    assert simulated_at(probes, "gap", t) == pytest.approx(
+        [1.0, 1 - 0.01 * math.log(51.0), 1 - 0.01 * math.log(901.0)], abs=5e-6
+    )
+
+
+def test_series_refuses_bad_input():
+    with pytest.raises(ValidationError, match="same length"):
+        Series("x", np.arange(5.0), np.arange(4.0), "gap")
+    with pytest.raises(ValidationError, match="fewer than 3 finite"):
+        Series("x", np.arange(3.0), np.array([1.0, np.nan, 2.0]), "gap")
+    with pytest.raises(ValidationError, match="must be > 0"):
+        Series("x", np.arange(3.0), np.ones(3), "gap", sigma_T=np.zeros(3))
