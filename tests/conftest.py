@@ -1,9 +1,11 @@
-"""Shared fixtures: where the shared data sets live, and store URLs (SQLite always, PostgreSQL in CI)."""
+"""Shared fixtures: the test data files, and store URLs (SQLite, and PostgreSQL: the server named
+by $FLUXTRAP_TEST_PG_URL, or else a throwaway one from the pgserver wheel)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +19,13 @@ from fluxtrap.store import Store
 from fluxtrap.store.store import alembic_config
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+DATA = REPO / "tests" / "data"  # real public files, each with its source and licence in README.md
 EXAMPLES = REPO / "examples"
+CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)",
+)
 
 
 def cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -30,33 +37,44 @@ def cli(capsys, *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def shared_data() -> Path:
-    """``../shared/data`` beside the repo; tests that need it skip when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data not found at {SHARED_DATA}")
-    return SHARED_DATA
+    """The folder of the test data files (``tests/data``, laid out as ``shared/data``)."""
+    return DATA
 
 
-def _postgres_url() -> str:
-    """A fresh database on the server named by $FLUXTRAP_TEST_PG_URL (CI starts one)."""
-    base = os.environ.get("FLUXTRAP_TEST_PG_URL")
-    if not base:
-        pytest.skip("PostgreSQL: set FLUXTRAP_TEST_PG_URL (CI's .ci/run starts a server)")
-    from sqlalchemy import create_engine, text
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """URL of a PostgreSQL server: $FLUXTRAP_TEST_PG_URL if set (CI's .ci/run starts one), else a
+    throwaway server from the pgserver wheel in a temporary folder, stopped and deleted at exit."""
+    url = os.environ.get("FLUXTRAP_TEST_PG_URL")
+    if url:
+        return url
+    import pgserver
+
+    # Not under pytest's basetemp: that is kept at mode 0700, and as root pgserver runs the server
+    # as its own user, which must reach the folder.
+    pgdata = Path(tempfile.mkdtemp(prefix="fluxtrap-test-pg-"))
+    server = pgserver.get_server(pgdata, cleanup_mode="delete")
+    return server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def new_database(server_url: str) -> str:
+    """URL of a new, empty database on the server at ``server_url``."""
+    from sqlalchemy import create_engine, make_url, text
 
     name = f"fluxtrap_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return base.rsplit("/", 1)[0] + f"/{name}"
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request, tmp_path) -> str:
-    """A URL of an empty store: a SQLite file, and a PostgreSQL database when one is available."""
+    """A URL of an empty store: a SQLite file, and a new PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
-    return _postgres_url()
+    return new_database(request.getfixturevalue("postgres_server"))
 
 
 @pytest.fixture

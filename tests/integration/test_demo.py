@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tomli
+from playwright.sync_api import sync_playwright
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli import run
@@ -26,9 +26,10 @@ from fluxtrap.magnetometry.pipeline import JC_CURVE, derive, objective_values
 from fluxtrap.simulate import Case
 from fluxtrap.store import Store
 
+from ..conftest import CHROMIUM, needs_chromium
+
 SEEDS = (0, 1, 2, 3, 4)
 SAMPLES = 20  # per loop; the first 7 (the researchers' temperature scan) are shared
-CHROMIUM = "/usr/bin/chromium"
 
 
 def test_researchers_grid_ends_where_the_published_researchers_did():
@@ -144,19 +145,13 @@ def test_campaign_show_lists_every_demo_sample(quick_demo, capsys):
 
 
 @pytest.mark.browser
+@needs_chromium
 def test_report_renders_in_headless_chromium_with_its_plots(quick_demo):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(
-            f"{CHROMIUM} is absent: the browser check runs where Debian's chromium is installed"
-        )
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright (test extra) is not installed"
-    )
     report = Path(quick_demo / "demo-report" / "index.html").resolve()
     errors: list[str] = []
-    with sync_api.sync_playwright() as p:
+    with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=str(CHROMIUM),
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         try:

@@ -15,7 +15,7 @@ from fluxtrap.magnetometry.pipeline import derive
 from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
 from fluxtrap.store import Store
 
-from ..conftest import EXAMPLES, SHARED_DATA
+from ..conftest import DATA, EXAMPLES
 
 NAME = "K-Ba122 SPS"  # examples/campaign.toml: objective jc_3T at 3 T and 5 K
 EDGES = ("--a", "0.5 mm", "--b", "1.2 mm", "--c", "2.8 mm")
@@ -66,10 +66,7 @@ def db(tmp_path, capsys) -> str:
 
 
 def real(name: str):
-    path = SHARED_DATA / "mpms" / name
-    if not path.is_file():
-        pytest.skip(f"shared data absent: {path}")
-    return path
+    return DATA / "mpms" / name
 
 
 def test_jc_writes_contract_csv_and_plot(tmp_path, capsys, loop_file):

@@ -8,7 +8,7 @@ import pytest
 
 from fluxtrap.store import Store
 
-from ..conftest import EXAMPLES, SHARED_DATA, cli
+from ..conftest import DATA, EXAMPLES, cli
 
 NAME = "K-Ba122 SPS"
 SAMPLES = {
@@ -91,9 +91,7 @@ def test_plot_model_writes_figures(db, capsys, tmp_path):
 
 
 def test_replay_cli_on_snar(tmp_path, capsys):
-    snar = SHARED_DATA / "bo-benchmarks" / "olympus" / "snar.csv"
-    if not snar.exists():
-        pytest.skip(f"benchmark data not found at {snar}")
+    snar = DATA / "bo-benchmarks" / "olympus" / "snar.csv"
     code, out, err = cli(
         capsys,
         "replay",

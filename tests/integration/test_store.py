@@ -10,9 +10,12 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
+from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import NotFoundError, ValidationError
 from fluxtrap.store import CurveData, Store
 from fluxtrap.store.store import alembic_config
+
+from ..conftest import EXAMPLES
 
 NAME = "K-Ba122 SPS"
 BULK2 = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
@@ -41,6 +44,14 @@ def test_migration_from_empty_database_to_head(store_url):
         assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == head
     engine.dispose()
     command.check(cfg)  # the ORM models and the migrations describe the same schema
+
+
+def test_store_url_with_percent_escapes_migrates(tmp_path):
+    """A "%" in the URL (an escaped socket path or password) is not configparser interpolation."""
+    url = f"sqlite:///{tmp_path / '100% dense'}/store.db"
+    (tmp_path / "100% dense").mkdir()
+    Store(url).create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    assert [c.name for c in Store(url).campaigns()] == [NAME]
 
 
 def test_sample_validation_errors(store):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import click
 import typer
 
 from fluxtrap import __version__
@@ -31,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: no "<bool>" beside flags, "[default: ...]" kept as text
 )
 campaign.register_groups(app)
 users.register(app)
@@ -45,30 +45,50 @@ campaign.register(app)
 demo.register(app)
 
 
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         console.print(f"fluxtrap {__version__}")
         raise typer.Exit()
 
 
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
 # -- entry point ------------------------------------------------------------------------------
 def run(args: list[str] | None = None) -> int:
-    """Run the CLI on ``args``; user errors print one line and return 2."""
+    """Run the CLI on ``args``: a usage mistake or a FluxtrapError prints one line and returns 2."""
     try:
         rv = app(args=args, standalone_mode=False, prog_name="fluxtrap")
     except FluxtrapError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except click.ClickException as err:
-        err.show()
-        return err.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         return 1
+    except typer.TyperException as err:  # typer's own click's ClickException and UsageError
+        return _usage_error(err)
     return rv if isinstance(rv, int) else 0
+
+
+def _usage_error(err: typer.TyperException) -> int:
+    """Print a usage mistake as one line with where to find help; a bare group prints its help."""
+    ctx = getattr(err, "ctx", None)
+    message = err.format_message()
+    if ctx is not None and message == ctx.get_help():  # `fluxtrap` or `fluxtrap campaign` alone
+        print(message)
+        return 0
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    print(f"error: {message}{hint}", file=sys.stderr)
+    return 2
 
 
 def main() -> None:

@@ -27,4 +27,11 @@ def serve(
 
     store = store_from(db)
     console.print(f"fluxtrap on http://{host}:{port}/ (API docs at /docs), store {store!r}")
+    if not store.users():
+        command = "fluxtrap user add NAME --role writer" + (f" --db {db}" if db else "")
+        console.print(
+            "This store has no users yet, so nobody can log in. Create one (its token is shown "
+            f"once; paste it on the login page):\n  {command}",
+            markup=False,
+        )
     uvicorn.run(create_app(store), host=host, port=port, log_level="info")

@@ -1,6 +1,6 @@
 """``fluxtrap demo``: the main job end to end on an embedded SQLite store, with a SYNTHETIC lab.
 
-A fresh store gets the campaign of ``examples/campaign.toml``. Two loops choose sintering
+A fresh store gets the campaign of ``fluxtrap/examples/campaign.toml``. Two loops choose sintering
 conditions, and every sample takes the real path: the virtual lab (``fluxtrap.demo.lab``, SYNTHETIC)
 writes its MPMS3-style M(H) loop file, ``magnetometry.pipeline.derive`` turns the file into
 Jc(B), the campaign objective (Jc at 3 T, 5 K) is read off it, and all of it goes into the store
@@ -162,7 +162,7 @@ def data_driven_loop(
 
 # -------------------------------------------------------------------------------- the demo
 DEMO_USER = "fluxtrap demo (virtual lab, SYNTHETIC)"
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"  # package data: works from a wheel
 
 
 class _Campaign:
@@ -233,7 +233,7 @@ def penetrated(jc: JcCurve) -> JcCurve:
 
 
 def magnet_case(bulk1: JcCurve, bulk2: JcCurve, settings: DemoSettings) -> Case:
-    """The published two-disk stack (``examples/paper_bulk_pair.toml``) with the demo's Jc(B) curves:
+    """The published two-disk stack (``fluxtrap/examples/paper_bulk_pair.toml``) with the demo's Jc(B) curves:
     ``bulk1`` (data-driven best, top disk) and ``bulk2`` (researcher-driven best, bottom disk)."""
     data = read_toml(EXAMPLES / "paper_bulk_pair.toml", "case file")
     data["title"] = "Demo magnet, FCM 7 T at 5 K"

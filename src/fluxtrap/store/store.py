@@ -60,8 +60,9 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
 
 def alembic_config(url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url)
+    # configparser reads "%" as interpolation: URLs hold %-escapes (socket paths, passwords)
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
@@ -622,6 +623,12 @@ class Store:
             s.add(u)
             s.flush()
             return UserRecord(u.id, u.name, u.role, u.created_at)
+
+    def users(self) -> list[UserRecord]:
+        """Every user, oldest first."""
+        with self._session() as s:
+            rows = s.scalars(select(m.User).order_by(m.User.id))
+            return [UserRecord(u.id, u.name, u.role, u.created_at) for u in rows]
 
     def user_by_token(self, token: str) -> UserRecord | None:
         with self._session() as s:

@@ -49,7 +49,8 @@ def login_redirect(request: Request, err: LoginRequired) -> RedirectResponse:
 @router.get("/login")
 def login(request: Request, next: str = "/") -> HTMLResponse:
     safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
-    return _page(request, "login.html", None, next=safe_next)
+    no_users = not store_of(request).users()
+    return _page(request, "login.html", None, next=safe_next, no_users=no_users)
 
 
 @router.get("/")

@@ -42,3 +42,34 @@ def test_serve_answers_with_a_cli_made_token(tmp_path, capsys):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_serve_on_a_store_without_users_says_how_to_create_one(tmp_path, capsys, monkeypatch):
+    import uvicorn
+
+    served = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(kw))  # no real server
+    db = str(tmp_path / "new.db")
+    assert run(["serve", "--port", "8123", "--db", db]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "no users yet, so nobody can log in" in out
+    assert f"fluxtrap user add NAME --role writer --db {db}" in out
+    assert served == [{"host": "127.0.0.1", "port": 8123, "log_level": "info"}]
+
+    assert run(["user", "add", "ana", "--db", db]) == 0
+    capsys.readouterr()
+    assert run(["serve", "--db", db]) == 0
+    assert "no users yet" not in capsys.readouterr().out
+
+
+def test_login_page_says_how_to_create_a_user_while_there_is_none(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from fluxtrap.store import Store
+    from fluxtrap.web import create_app
+
+    store = Store(tmp_path / "new.db")
+    with TestClient(create_app(store)) as client:
+        assert 'id="no-users"' in client.get("/login").text
+        store.add_user("ana", "writer", "a-token-0123456789")
+        assert 'id="no-users"' not in client.get("/login").text

@@ -11,9 +11,9 @@ import pytest
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.optimize.replay import pool_from_table, random_expectation, read_table, replay
 
-from ...conftest import SHARED_DATA
+from ...conftest import DATA
 
-SNAR = SHARED_DATA / "bo-benchmarks" / "olympus" / "snar.csv"
+SNAR = DATA / "bo-benchmarks" / "olympus" / "snar.csv"
 
 
 @pytest.mark.parametrize("maximize", [True, False])
@@ -59,8 +59,6 @@ def test_replay_in_batches_of_two_picks_distinct_rows_and_cuts_the_last_round():
 
 
 def test_replay_json_shape_on_snar(tmp_path):
-    if not SNAR.exists():
-        pytest.skip(f"benchmark data not found at {SNAR}")
     inputs = ["residence_time", "ratio", "concentration", "temperature"]
     X, y = read_table(SNAR, inputs, "impurity")
     res = replay(X, y, maximize=False, budget=8, repeats=1)

@@ -26,8 +26,6 @@ def sps_space(**kw) -> SearchSpace:
 
 
 def test_from_campaign_file_and_spec_agree():
-    if not EXAMPLE.exists():
-        pytest.skip("examples/campaign.toml absent")
     a = SearchSpace.from_campaign(EXAMPLE)
     b = SearchSpace.from_campaign(CampaignSpec.from_toml(EXAMPLE))
     assert a == b

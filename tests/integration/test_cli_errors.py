@@ -1,0 +1,107 @@
+"""Usage mistakes on every command: one line on stderr saying what and where to find help, exit
+code 2, never a traceback; `--version`; help text without type tags beside flags."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import typer
+
+from fluxtrap import __version__
+from fluxtrap.cli import app
+
+from ..conftest import REPO, cli
+
+
+def _command_paths(group, path=()) -> list[tuple[str, ...]]:
+    """Every command and command group of the CLI, as argument prefixes."""
+    paths = [path] if path else []
+    for name, command in getattr(group, "commands", {}).items():
+        paths += _command_paths(command, (*path, name))
+    return paths
+
+
+COMMANDS = _command_paths(typer.main.get_command(app))
+
+
+def test_the_walk_finds_every_command_group():
+    groups = {p[0] for p in COMMANDS}
+    assert {"campaign", "sample", "user", "measure", "plot", "simulation"} <= groups
+    assert {"simulate", "sweep", "serve", "suggest", "jc", "tc", "creep", "demo"} <= groups
+    assert ("campaign", "show") in COMMANDS and ("sample", "add") in COMMANDS
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_an_unknown_option_is_one_line_and_exit_2(capsys, path):
+    code, out, err = cli(capsys, *path, "--bogus")
+    assert code == 2
+    assert err.startswith("error: No such option: --bogus") and err.count("\n") == 1
+    assert err.endswith(f"(see 'fluxtrap {' '.join(path)} --help')\n")
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulat"], "error: No such command 'simulat'. Did you mean 'simulate', 'simulation'?"),
+        (["sample", "add", "-l", "B1", "-p", "ramp_rate=50"], "error: Missing option '--campaign'"),
+        (["campaign", "show"], "error: Missing argument 'name'."),
+        (
+            ["suggest", "-c", "X", "-n", "two"],
+            "error: Invalid value for '-n': Input should be a valid integer",
+        ),
+        (["campaign", "show", "ghost", "--db", "sqlite://"], "error: no campaign named 'ghost'"),
+    ],
+)
+def test_usage_and_fluxtrap_errors_are_one_line(capsys, args, message):
+    code, out, err = cli(capsys, *args)
+    assert code == 2
+    assert err.startswith(message) and err.count("\n") == 1, err
+    assert "Traceback" not in err and out == ""
+
+
+def test_version(capsys):
+    assert cli(capsys, "--version") == (0, f"fluxtrap {__version__}\n", "")
+
+
+@pytest.mark.parametrize("path", [(), ("campaign",)], ids=["fluxtrap", "campaign"])
+def test_a_bare_group_prints_its_help(capsys, path):
+    code, out, err = cli(capsys, *path)
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Usage: fluxtrap {' '.join(path)}".rstrip() + " [OPTIONS] COMMAND")
+
+
+@pytest.mark.parametrize("path", [(), ("sample", "add"), ("demo",), ("plot", "model")], ids=str)
+def test_help_shows_no_type_tag_beside_flags(capsys, path):
+    code, out, _ = cli(capsys, *path, "--help")
+    assert code == 0 and "--help" in out
+    assert "<bool>" not in out
+
+
+def test_help_keeps_bracketed_text(capsys):
+    """Help strings are plain text, not markup that eats "[...]"."""
+    code, out, _ = cli(capsys, "sample", "add", "--help")
+    assert code == 0
+    assert "[default: $FLUXTRAP_DB or ./fluxtrap.db]" in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["campaign", "show", "--bogus"], ["simulat"], ["sample", "add", "-l", "B1"], ["--version"]],
+    ids=" ".join,
+)
+def test_the_installed_command_prints_no_traceback(tmp_path, args):
+    """The real entry point in a fresh process (`python -m fluxtrap`), as a user types it."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "FLUXTRAP_DB": str(tmp_path / "x.db")}
+    done = subprocess.run(
+        [sys.executable, "-m", "fluxtrap", *args],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr
+    if args == ["--version"]:
+        assert (done.returncode, done.stdout) == (0, f"fluxtrap {__version__}\n")
+    else:
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
