@@ -7,18 +7,35 @@ optimizer share. Parameter values are in the campaign's own units (degC, degC/mi
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
-
 from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.inputs import check_values, load_toml
 from fluxtrap.units import parse
 
 GOALS = ("maximize", "minimize")
+MAX_MAGNITUDE = 1e100  # bounds and objective values beyond this are typos, and overflow the model
 QUANTITIES = ("jc", "value", "tc")
+
+
+MAX_NAME = 200  # characters of a campaign name
+
+
+def check_new_name(name: str) -> str:
+    """A new campaign's name, if it can be a URL path segment: at most ``MAX_NAME`` characters,
+    no ``/``, ``\\`` or control characters (a name with ``/`` could be stored but never read back
+    through the web API)."""
+    bad = sorted({c for c in name if c in "/\\" or unicodedata.category(c) == "Cc"})
+    if bad or not name.strip() or len(name) > MAX_NAME:
+        raise ValidationError(
+            f"campaign name {name[:40]!r}: use 1 to {MAX_NAME} characters without / \\ or "
+            f"control characters{' (found ' + ', '.join(map(repr, bad)) + ')' if bad else ''}"
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -34,11 +51,14 @@ class ParameterDef:
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise ValidationError(f"parameter name {self.name!r}: use letters, digits and _ only")
-        if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
+        if not (abs(self.low) <= MAX_MAGNITUDE and abs(self.high) <= MAX_MAGNITUDE) or (
+            self.low >= self.high
+        ):
             raise ValidationError(
-                f"parameter {self.name}: need finite low < high, got low={self.low}, high={self.high}"
+                f"parameter {self.name}: need low < high, both within +-{MAX_MAGNITUDE:g}, "
+                f"got low={self.low}, high={self.high}"
             )
-        if self.step < 0 or self.step > self.high - self.low:
+        if not math.isfinite(self.step) or self.step < 0 or self.step > self.high - self.low:
             raise ValidationError(
                 f"parameter {self.name}: step {self.step} must be >= 0 and <= high - low"
             )
@@ -179,9 +199,10 @@ class CampaignSpec:
                 v = float(value)
             except (TypeError, ValueError):
                 v = math.nan
-            if not math.isfinite(v):
+            if not abs(v) <= MAX_MAGNITUDE:
                 raise ValidationError(
-                    f"{where + ': ' if where else ''}objective {name}={value!r} is not a finite number"
+                    f"{where + ': ' if where else ''}objective {name}={value!r} is not a finite "
+                    f"number within +-{MAX_MAGNITUDE:g}"
                 )
             out[name] = v
         return out
@@ -197,6 +218,7 @@ class CampaignSpec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "campaign") -> CampaignSpec:
         """Build from a parsed campaign file (units as strings) or from ``to_dict`` output."""
+        check_values(data, source)
         try:
             params = tuple(
                 _parameter(p, f"{source}: parameters[{i}]")
@@ -215,11 +237,9 @@ class CampaignSpec:
         """Read a campaign file (design section 4)."""
         path = Path(path)
         try:
-            data = tomli.loads(path.read_text(encoding="utf-8"))
+            data = load_toml(path.read_text(encoding="utf-8"), str(path))
         except FileNotFoundError:
             raise InputFileError(f"{path}: no such campaign file") from None
-        except tomli.TOMLDecodeError as err:
-            raise InputFileError(f"{path}: not valid TOML ({err})") from None
         return cls.from_dict(data, source=str(path))
 
 

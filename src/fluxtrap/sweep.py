@@ -57,10 +57,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pint
-import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
 from fluxtrap import __version__
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
+from fluxtrap.inputs import load_toml
 from fluxtrap.simulate import Case, Simulation
 from fluxtrap.simulate.materials import read_jc_csv
 from fluxtrap.units import DIMENSIONS, Q_, quantity
@@ -363,11 +363,9 @@ def load_case_dict(path: str | Path) -> dict[str, Any]:
     """The raw dict of a case TOML file."""
     p = Path(path)
     try:
-        return tomli.loads(p.read_text())
+        return load_toml(p.read_text(), str(p))
     except OSError as err:
         raise InputFileError(f"{p}: cannot read the case file ({err.strerror})") from None
-    except tomli.TOMLDecodeError as err:
-        raise InputFileError(f"{p}: not valid TOML ({err})") from None
 
 
 def expand(

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
-
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
+from fluxtrap.inputs import check_values, load_toml
 from fluxtrap.simulate.materials import (
     ConstantJc,
     CurveJc,
@@ -309,11 +308,9 @@ class Case:
     def from_toml(cls, path: str | Path) -> Case:
         p = Path(path)
         try:
-            data = tomli.loads(p.read_text())
+            data = load_toml(p.read_text(), str(p))
         except OSError as err:
             raise InputFileError(f"{p}: cannot read the case file ({err.strerror})") from None
-        except tomli.TOMLDecodeError as err:
-            raise InputFileError(f"{p}: not valid TOML ({err})") from None
         try:
             return cls.from_dict(data, base_dir=p.parent)
         except FluxtrapError as err:
@@ -321,6 +318,7 @@ class Case:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path = ".") -> Case:
+        check_values(data, "case")
         materials = tuple(
             _parse_material(name, spec, Path(base_dir))
             for name, spec in dict(data.get("materials", {})).items()

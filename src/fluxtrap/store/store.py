@@ -24,7 +24,7 @@ from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
-from fluxtrap.campaign import CampaignSpec
+from fluxtrap.campaign import CampaignSpec, check_new_name
 from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.store import models as m
 
@@ -204,7 +204,9 @@ class Store:
     def create_campaign(
         self, spec: CampaignSpec, *, created_by: str | None = None
     ) -> CampaignRecord:
-        """Create a campaign from ``spec``, recording ``created_by``."""
+        """Create a campaign from ``spec``, recording ``created_by`` (its name must be able to
+        appear in a URL: see ``check_new_name``)."""
+        check_new_name(spec.name)
         with self.transaction() as s:
             if s.scalar(select(m.Campaign.id).where(m.Campaign.name == spec.name)) is not None:
                 raise ValidationError(f"campaign {spec.name!r} already exists")

@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
-from fluxtrap.errors import FluxtrapError, InputFileError, NotFoundError, ValidationError
+from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
+from fluxtrap.inputs import load_toml
 from fluxtrap.store import Store
 from fluxtrap.web import plots, schemas
 
@@ -44,10 +44,7 @@ def parse_case(text: str):
     file on the server (send ``jc.table`` instead)."""
     from fluxtrap.simulate.case import Case
 
-    try:
-        data = tomli.loads(text)
-    except tomli.TOMLDecodeError as err:
-        raise InputFileError(f"case: not valid TOML ({err})") from None
+    data = load_toml(text, "case")
     for name, spec in (data.get("materials") or {}).items():
         jc = spec.get("jc") if isinstance(spec, dict) else None
         if isinstance(jc, dict) and "csv" in jc:

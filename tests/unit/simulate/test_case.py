@@ -98,13 +98,15 @@ def test_accepts_path_dict_case_and_rejects_others():
         ),
         (
             lambda d: d["materials"]["sc"].update(jc={"constant": "inf A/cm^2"}),
-            ValidationError,
-            "jc.constant must be finite and > 0",
+            UnitError,
+            r"jc.constant: cannot read 'inf A/cm\^2' as a quantity",
         ),
         (
-            lambda d: d["materials"]["sc"].update(jc={"kim": {"jc0": "inf A/cm^2", "b0": "0.6 T"}}),
-            ValidationError,
-            "jc0 and b0 must be finite and > 0",
+            lambda d: d["materials"]["sc"].update(
+                jc={"kim": {"jc0": "1e999 A/cm^2", "b0": "0.6 T"}}
+            ),
+            UnitError,
+            r"jc.kim.jc0: '1e999 A/cm\^2' is not a finite number",
         ),
         (
             lambda d: d["stack"][0].update(radius="-15 mm"),
