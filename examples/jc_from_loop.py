@@ -2,7 +2,7 @@
 
 Shows the magnetometry API: ``read`` (the file's format is guessed) -> ``MeasurementTable`` in SI
 -> ``jc_from_loop`` for an a x b x c bar (a <= b across the field, c along it) -> ``JcCurve``.
-Without a file it makes one with the SYNTHETIC virtual lab (``fluxtrap.lab``: a process model,
+Without a file it makes one with the SYNTHETIC virtual lab (``fluxtrap.demo.lab``: a process model,
 not a measurement) for a sample sintered at 50 degC/min, 600 degC, 5 min.
 
     python examples/jc_from_loop.py                       # SYNTHETIC loop, figure in $TMPDIR
@@ -18,7 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from fluxtrap.lab import VirtualLab
+from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.magnetometry import jc_from_loop, read
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -4,7 +4,7 @@ Shows the optimizer API without a store: ``SearchSpace`` of ``Continuous`` param
 spark-plasma-sintering parameters of examples/campaign.toml, on their step grids) ->
 ``Optimizer.tell`` -> ``ask`` -> make and measure -> ``tell`` ... then ``lengthscales`` (a short
 one: the parameter matters) and a model-slice figure (``fluxtrap.optimize.plots``). The
-"measurement" is Jc(3 T, 5 K) from the SYNTHETIC virtual lab (``fluxtrap.lab``: a process model
+"measurement" is Jc(3 T, 5 K) from the SYNTHETIC virtual lab (``fluxtrap.demo.lab``: a process model
 of K-Ba122 bulks with sample scatter, not real data); in a lab, ``measure`` would be your sample.
 
     python examples/optimize_in_code.py              # 8 suggestions, figure in $TMPDIR
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fluxtrap.lab import VirtualLab
+from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
 from fluxtrap.optimize.plots import model_slices, plot_slices_1d
 

@@ -1,7 +1,7 @@
 """Trapped field of the published two-disk magnet: case file -> FEM simulation -> creep fit.
 
 Shows the simulator API: a case file read as a dict, its Jc(B) tables replaced by ``JcCurve``s
-(any curve with ``.at(B_T)`` is a Jc model; here from the SYNTHETIC virtual lab, ``fluxtrap.lab``,
+(any curve with ``.at(B_T)`` is a Jc model; here from the SYNTHETIC virtual lab, ``fluxtrap.demo.lab``,
 at the two bulks' published sintering conditions, not measured data), ``Case.from_dict`` ->
 ``Simulation(case).run()`` -> ``Result`` (probe fields by time), then ``fit_creep`` on the
 hold: B(t) = a - b ln t and the decay in ppm/h. Field-cooled magnetization 7 T -> 0 at 5 K.
@@ -16,7 +16,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from fluxtrap.lab import VirtualLab
+from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.magnetometry import fit_creep
 from fluxtrap.simulate import Case, Simulation
 

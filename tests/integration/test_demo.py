@@ -19,15 +19,9 @@ import tomli
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli import run
-from fluxtrap.demo import (
-    EXAMPLES,
-    ResearcherLoop,
-    Trial,
-    best_so_far,
-    data_driven_loop,
-    optimizer_suggest,
-)
-from fluxtrap.lab import VirtualLab
+from fluxtrap.demo.lab import VirtualLab
+from fluxtrap.demo.results import Trial, best_so_far
+from fluxtrap.demo.run import EXAMPLES, ResearcherLoop, data_driven_loop, optimizer_suggest
 from fluxtrap.magnetometry.pipeline import JC_CURVE, derive, objective_values
 from fluxtrap.simulate import Case
 from fluxtrap.store import Store

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fluxtrap.lab import VirtualLab
+from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.magnetometry import fit_creep, jc_from_loop, read
 
 from ..conftest import EXAMPLES

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fluxtrap.lab import VirtualLab, microstructure
+from fluxtrap.demo.lab import VirtualLab, microstructure
 from fluxtrap.magnetometry import read
 from fluxtrap.magnetometry.pipeline import derive
 

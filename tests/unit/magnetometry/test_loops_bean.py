@@ -248,7 +248,7 @@ def test_synthetic_superconductor_does_not_warn(jc0, background_emu_per_T):
 
 def test_virtual_lab_files_do_not_warn():
     """The demo's SYNTHETIC files, from the best to the poorest corner of the campaign box."""
-    from fluxtrap.lab import VirtualLab
+    from fluxtrap.demo.lab import VirtualLab
     from fluxtrap.magnetometry.pipeline import derive
 
     lab = VirtualLab(0)

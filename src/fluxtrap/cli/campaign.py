@@ -1,62 +1,22 @@
-"""The ``fluxtrap`` command: store commands here, each capability registers its own."""
+"""``fluxtrap campaign``, ``fluxtrap sample``, ``fluxtrap export`` and ``fluxtrap import``."""
 
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap import __version__
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.cli_common import (
-    CampaignOption,
-    DbOption,
-    QuietOption,
-    console,
-    key_values,
-    store_from,
-)
-from fluxtrap.errors import FluxtrapError, InputFileError
-from fluxtrap.magnetometry.cli import register as register_magnetometry
-from fluxtrap.optimize.cli import register as register_optimize
-from fluxtrap.simulate.cli import register as register_simulate
+from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
+from fluxtrap.errors import InputFileError
 from fluxtrap.store import Store
-from fluxtrap.sweep_cli import register as register_sweep
-from fluxtrap.web.cli import register as register_web
 
-app = typer.Typer(
-    help="fluxtrap: sintering campaigns, magnetometry, Bayesian optimization and trapped-field "
-    "simulation for bulk superconducting magnets.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
 campaign_app = typer.Typer(help="Create and inspect campaigns.", no_args_is_help=True)
 sample_app = typer.Typer(help="Record and list samples.", no_args_is_help=True)
-user_app = typer.Typer(help="Users of the web API and their tokens.", no_args_is_help=True)
-app.add_typer(campaign_app, name="campaign")
-app.add_typer(sample_app, name="sample")
-app.add_typer(user_app, name="user")
-register_magnetometry(app)
-register_sweep(app)
-register_web(app)
-register_optimize(app)
-register_simulate(app)
-
-
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    if version:
-        console.print(f"fluxtrap {__version__}")
-        raise typer.Exit()
 
 
 # -- campaigns --------------------------------------------------------------------------------
@@ -184,7 +144,6 @@ def sample_list(campaign: CampaignOption, db: DbOption = None) -> None:
 HISTORY_COLUMNS = ("label", "origin"), ("recorded_by", "notes")  # around parameters and objectives
 
 
-@app.command("export")
 def export(
     campaign: CampaignOption,
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
@@ -212,7 +171,6 @@ def export(
     console.print(f"wrote {len(rows)} samples to {out}")
 
 
-@app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV as written by `fluxtrap export`.")],
     campaign: CampaignOption,
@@ -252,55 +210,13 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
     ]
 
 
-# -- users ------------------------------------------------------------------------------------
-@user_app.command("add")
-def user_add(
-    name: Annotated[str, typer.Argument(help="User name.")],
-    role: Annotated[str, typer.Option(help="reader (can only read) or writer.")] = "writer",
-    db: DbOption = None,
-) -> None:
-    """Create a web-API user and print its token (shown once; only its hash is stored)."""
-    import secrets
-
-    token = secrets.token_urlsafe(24)
-    store_from(db).add_user(name, role, token)
-    console.print(f"user {name} ({role}) token: [bold]{token}[/]")
+def register_groups(app: typer.Typer) -> None:
+    """Add the ``campaign`` and ``sample`` sub-commands to the root ``fluxtrap`` app."""
+    app.add_typer(campaign_app, name="campaign")
+    app.add_typer(sample_app, name="sample")
 
 
-@app.command("demo")
-def demo(
-    out: Annotated[Path, typer.Option(help="Folder for fluxtrap-demo.db and demo-report/.")] = Path(
-        "."
-    ),
-    seed: Annotated[int, typer.Option(help="Seed of the virtual lab and the optimizer.")] = 0,
-    quick: Annotated[
-        bool, typer.Option("--quick", help="Fewer samples, coarser mesh, shorter hold.")
-    ] = False,
-    quiet: QuietOption = False,
-) -> None:
-    """Run the main job on a fresh SQLite store with a SYNTHETIC virtual lab: two sintering
-    loops, the magnet simulation, the creep fit and an HTML report."""
-    from fluxtrap.demo import DemoSettings, run_demo
-
-    run_demo(out, DemoSettings.quick(seed) if quick else DemoSettings(seed=seed), quiet=quiet)
-
-
-# -- entry point ------------------------------------------------------------------------------
-def run(args: list[str] | None = None) -> int:
-    """Run the CLI on ``args``; user errors print one line and return 2."""
-    try:
-        rv = app(args=args, standalone_mode=False, prog_name="fluxtrap")
-    except FluxtrapError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except click.ClickException as err:
-        err.show()
-        return err.exit_code
-    except click.exceptions.Abort:
-        print("aborted", file=sys.stderr)
-        return 1
-    return rv if isinstance(rv, int) else 0
-
-
-def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+def register(app: typer.Typer) -> None:
+    """Add ``export`` and ``import`` to the root ``fluxtrap`` app."""
+    app.command("export")(export)
+    app.command("import")(import_)

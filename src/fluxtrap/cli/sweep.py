@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli_common import QuietOption, console
+from fluxtrap.cli.common import QuietOption, console
 from fluxtrap.errors import ValidationError
 
 

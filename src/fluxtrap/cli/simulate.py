@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli_common import DbOption, QuietOption, console, store_from
+from fluxtrap.cli.common import DbOption, QuietOption, console, store_from
 from fluxtrap.errors import InputFileError, SolverError
 
 simulation_app = typer.Typer(help="Simulations kept in the store.", no_args_is_help=True)

@@ -1,7 +1,7 @@
 """``fluxtrap demo``: the main job end to end on an embedded SQLite store, with a SYNTHETIC lab.
 
 A fresh store gets the campaign of ``examples/campaign.toml``. Two loops choose sintering
-conditions, and every sample takes the real path: the virtual lab (``fluxtrap.lab``, SYNTHETIC)
+conditions, and every sample takes the real path: the virtual lab (``fluxtrap.demo.lab``, SYNTHETIC)
 writes its MPMS3-style M(H) loop file, ``magnetometry.pipeline.derive`` turns the file into
 Jc(B), the campaign objective (Jc at 3 T, 5 K) is read off it, and all of it goes into the store
 in one transaction, as ``fluxtrap measure add`` does:
@@ -13,14 +13,13 @@ in one transaction, as ``fluxtrap measure add`` does:
 The best sample of each loop then feeds the trapped-field simulation of the published two-disk
 stack (FCM 7 T -> 0 at 5 K, hold), which is recorded in the store under the campaign (as
 ``fluxtrap simulate --db --campaign`` does); the creep of the centre field is fitted and reported
-in ppm/h; ``demo-report/index.html`` shows it all (``fluxtrap.demo_report``).
+in ppm/h; ``demo-report/index.html`` shows it all (``fluxtrap.demo.report``).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +36,13 @@ from rich.progress import (
 )
 
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.lab import VirtualLab
-from fluxtrap.magnetometry import CreepFit, JcCurve, fit_creep
+from fluxtrap.demo.lab import VirtualLab
+from fluxtrap.demo.report import write_report
+from fluxtrap.demo.results import DemoResult, DemoSettings, Trial
+from fluxtrap.magnetometry import JcCurve, fit_creep
 from fluxtrap.magnetometry.pipeline import derive, objective_values
 from fluxtrap.optimize.campaign_loop import campaign_optimizer, suggest
-from fluxtrap.simulate import Case, Result, Simulation
+from fluxtrap.simulate import Case, Simulation
 from fluxtrap.store import Store
 
 # The researchers' starting point and steps (campaign units: degC/min, degC, min), as in the
@@ -51,18 +52,6 @@ TEMPERATURES = tuple(range(450, 751, 50))
 DWELLS = (0.0, 10.0, 20.0, 40.0, 60.0)
 RAMPS = (20.0, 35.0, 70.0, 100.0)
 FAST_OPTIONS = {"num_restarts": 4, "raw_samples": 128}  # optimizer effort for the demo and tests
-
-
-@dataclass(frozen=True)
-class Trial:
-    """One made and measured sample: ``params`` (campaign units), ``value`` of the objective (SI),
-    ``origin`` ("researcher" or "optimizer"), the suggestion it realises (if any)."""
-
-    label: str
-    origin: str
-    params: dict[str, float]
-    value: float
-    suggestion_id: int | None = None
 
 
 Evaluate = Callable[[dict[str, float], str, str, "int | None"], Trial]
@@ -169,55 +158,9 @@ def data_driven_loop(
     return trials
 
 
-def best_so_far(trials: Sequence[Trial], maximize: bool = True) -> list[float]:
-    """Running best objective value after each trial."""
-    out: list[float] = []
-    for t in trials:
-        out.append(t.value if not out else (max if maximize else min)(out[-1], t.value))
-    return out
-
-
 # -------------------------------------------------------------------------------- the demo
 DEMO_USER = "fluxtrap demo (virtual lab, SYNTHETIC)"
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-@dataclass(frozen=True)
-class DemoSettings:
-    """How much the demo does: ``samples`` per loop (the first ``ResearcherLoop.first`` shared),
-    the simulation mesh size (m) and hold time (s); ``quick`` is a smaller run for tests."""
-
-    seed: int = 0
-    samples: int = 20
-    mesh_size_m: float = 1e-3
-    hold_s: float = 6000.0
-
-    @classmethod
-    def quick(cls, seed: int = 0) -> DemoSettings:
-        return cls(seed=seed, samples=10, mesh_size_m=3e-3, hold_s=1500.0)
-
-
-@dataclass(frozen=True, eq=False)
-class DemoResult:
-    """What the demo made: the store URL, both loops' trials, the best sample of each, the
-    simulation ``Result``, the creep fit of the centre probe, and the report path."""
-
-    settings: DemoSettings
-    db_url: str
-    campaign: str
-    researcher: list[Trial]
-    data_driven: list[Trial]
-    best: dict[str, Trial]
-    jc: dict[str, JcCurve]
-    simulation: Result
-    creep: CreepFit
-    report: Path
-    wall_s: dict[str, float]
-
-    @property
-    def ppm_per_h(self) -> float:
-        """Decay of the centre field at the end of the simulated hold (ppm/h)."""
-        return float(self.creep.decay_ppm_per_h(self.creep.t_end_s))
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 class _Campaign:
@@ -303,11 +246,11 @@ def magnet_case(bulk1: JcCurve, bulk2: JcCurve, settings: DemoSettings) -> Case:
 
 
 def run_demo(
-    out: Path | str = ".", settings: DemoSettings = DemoSettings(), quiet: bool = False
+    out: Path | str = ".", settings: DemoSettings | None = None, quiet: bool = False
 ) -> DemoResult:
-    """Run the whole demo into ``out``: ``fluxtrap-demo.db`` (fresh) and ``demo-report/index.html``."""
-    from fluxtrap.demo_report import write_report
-
+    """Run the whole demo into ``out``: ``fluxtrap-demo.db`` (fresh) and ``demo-report/index.html``
+    (``settings`` default: ``DemoSettings()``)."""
+    settings = settings or DemoSettings()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     console = Console(quiet=quiet)

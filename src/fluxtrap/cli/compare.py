@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap.cli_common import DbOption, console, store_from
+from fluxtrap.cli.common import DbOption, console, store_from
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.units import parse
 

@@ -21,12 +21,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from fluxtrap.demo.results import DemoResult, best_so_far  # noqa: E402
 from fluxtrap.magnetometry import plots as mplots  # noqa: E402
 from fluxtrap.optimize.campaign_loop import campaign_optimizer  # noqa: E402
 from fluxtrap.optimize.plots import model_slices, plot_slice_2d  # noqa: E402
 
 if TYPE_CHECKING:
-    from fluxtrap.demo import DemoResult
     from fluxtrap.store import Store
 
 LOOP_COLORS = {"researcher-driven": "C0", "data-driven": "C1"}
@@ -42,8 +42,6 @@ def _png(fig: Figure, dpi: int = 90) -> str:
 
 def progress_figure(res: DemoResult) -> Figure:
     """Best-so-far Jc(3 T) vs trial for each loop, every measured value as a point."""
-    from fluxtrap.demo import best_so_far
-
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     for loop, trials in (("researcher-driven", res.researcher), ("data-driven", res.data_driven)):
         k = np.arange(1, len(trials) + 1)
@@ -220,7 +218,7 @@ figcaption {{ color: #555; font-size: 14px; }}
 </style></head><body>
 <h1>fluxtrap demo: from a sintering campaign to a trapped-field magnet</h1>
 <p class="synthetic"><b>SYNTHETIC.</b> Every sample, M(H) file and Jc(B) curve here comes from fluxtrap's virtual lab
-(<code>fluxtrap.lab</code>, seed {
+(<code>fluxtrap.demo.lab</code>, seed {
         s.seed
     }), a process emulator tuned to the published K-Ba122 study, not from a real lab.</p>
 <p>Campaign <b>{html.escape(res.campaign)}</b> in <code>{html.escape(res.db_url)}</code>: {

@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap.cli_common import CampaignOption, DbOption, QuietOption, console, store_from
+from fluxtrap.cli.common import CampaignOption, DbOption, QuietOption, console, store_from
 from fluxtrap.errors import ValidationError
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from fluxtrap.cli_common import CampaignOption, DbOption, console, key_values, store_from
+from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
 from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.units import parse
 
@@ -353,11 +353,8 @@ def measure_list(
 
 
 def register(app: typer.Typer) -> None:
-    """Add jc, tc, creep, the measure sub-commands and compare to the root ``fluxtrap`` app."""
-    from fluxtrap.magnetometry.compare_cli import register as register_compare
-
+    """Add jc, tc, creep and the measure sub-commands to the root ``fluxtrap`` app."""
     app.command("jc")(jc_command)
     app.command("tc")(tc_command)
     app.command("creep")(creep_command)
     app.add_typer(measure_app, name="measure")
-    register_compare(app)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from fluxtrap.cli_common import DbOption, console, store_from
+from fluxtrap.cli.common import DbOption, console, store_from
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,32 @@
+"""``fluxtrap demo``: the main job end to end on a SYNTHETIC virtual lab (see :mod:`fluxtrap.demo`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fluxtrap.cli.common import QuietOption
+
+
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for fluxtrap-demo.db and demo-report/.")] = Path(
+        "."
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the virtual lab and the optimizer.")] = 0,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Fewer samples, coarser mesh, shorter hold.")
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Run the main job on a fresh SQLite store with a SYNTHETIC virtual lab: two sintering
+    loops, the magnet simulation, the creep fit and an HTML report."""
+    from fluxtrap.demo.run import DemoSettings, run_demo
+
+    run_demo(out, DemoSettings.quick(seed) if quick else DemoSettings(seed=seed), quiet=quiet)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``demo`` to the root ``fluxtrap`` app."""
+    app.command("demo")(demo)
