@@ -516,6 +516,12 @@ class Case:
         pnames = [p.name for p in self.probes]
         if len(set(pnames)) != len(pnames):
             raise ValidationError(f"probes: duplicate names in {pnames}")
+        for i, name in enumerate(pnames):  # they become column names of probes.csv
+            if not re.fullmatch(r"[^\W_][\w.-]{0,63}", name):
+                raise ValidationError(
+                    f"probes[{i}].name {name[:40]!r}: use up to 64 letters, digits, _ . or -, "
+                    "starting with a letter or digit"
+                )
         for i, p in enumerate(self.probes):
             if p.r_m < 0:
                 raise ValidationError(f"probes[{i}].r: must be >= 0, got {p.r_m} m")

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,10 +157,22 @@ class SimulationRecord:
 
 @dataclass(frozen=True)
 class UserRecord:
+    """A user of the web API: ``role`` reader, writer or admin; the token is valid until
+    ``expires_at`` (None: no expiry) unless revoked (``revoked_at``)."""
+
     id: int
     name: str
     role: str
     created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def active(self, now: datetime | None = None) -> bool:
+        """Whether the token is accepted at ``now`` (default: the current time)."""
+        now = now or m.utcnow()
+        return self.revoked_at is None and (
+            self.expires_at is None or _aware(self.expires_at) > now
+        )
 
 
 class Store:
@@ -568,24 +580,51 @@ class Store:
             return _simulation_record(x, campaign, with_probes=True)
 
     # -- users (for the web API) -----------------------------------------------------------
-    def add_user(self, name: str, role: str, token: str) -> UserRecord:
-        """Create a user whose API ``token`` is stored only as its SHA-256 hash."""
+    def add_user(
+        self, name: str, role: str, token: str, *, expires_at: datetime | None = None
+    ) -> UserRecord:
+        """Create a user whose API ``token`` (valid until ``expires_at``, None: no expiry) is
+        stored only as its SHA-256 hash."""
         if role not in m.ROLES:
             raise ValidationError(f"role {role!r} is not one of {', '.join(m.ROLES)}")
-        if not name.strip():
-            raise ValidationError("user name is empty")
+        if not name.strip() or len(name) > 200:
+            raise ValidationError("user name: give 1 to 200 characters")
         with self.transaction() as s:
             if s.scalar(select(m.User.id).where(m.User.name == name)) is not None:
                 raise ValidationError(f"user {name!r} already exists")
-            u = m.User(name=name, role=role, token_hash=_token_hash(token))
+            u = m.User(name=name, role=role, token_hash=_token_hash(token), expires_at=expires_at)
             s.add(u)
             s.flush()
-            return UserRecord(u.id, u.name, u.role, u.created_at)
+            return _user_record(u)
 
     def user_by_token(self, token: str) -> UserRecord | None:
+        """The user whose token this is, if it is neither revoked nor expired."""
         with self._session() as s:
             u = s.scalar(select(m.User).where(m.User.token_hash == _token_hash(token)))
-            return None if u is None else UserRecord(u.id, u.name, u.role, u.created_at)
+            rec = None if u is None else _user_record(u)
+            return rec if rec is not None and rec.active() else None
+
+    def users(self) -> list[UserRecord]:
+        """Every user (revoked and expired ones too), by name."""
+        with self._session() as s:
+            return [_user_record(u) for u in s.scalars(select(m.User).order_by(m.User.name))]
+
+    def revoke_user(self, name: str) -> UserRecord:
+        """Stop accepting ``name``'s token from now on (the user and their records stay)."""
+        with self.transaction() as s:
+            u = _user(s, name)
+            u.revoked_at = u.revoked_at or m.utcnow()
+            return _user_record(u)
+
+    def rotate_token(
+        self, name: str, token: str, *, expires_at: datetime | None = None
+    ) -> UserRecord:
+        """Give ``name`` a new ``token`` (valid until ``expires_at``); the old one stops working,
+        and a revoked user is active again."""
+        with self.transaction() as s:
+            u = _user(s, name)
+            u.token_hash, u.expires_at, u.revoked_at = _token_hash(token), expires_at, None
+            return _user_record(u)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -612,6 +651,29 @@ def _engine(url: str) -> Engine:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(t: datetime) -> datetime:
+    """``t`` with its zone (SQLite hands back UTC times without one)."""
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _user(s: Session, name: str) -> m.User:
+    u = s.scalar(select(m.User).where(m.User.name == name))
+    if u is None:
+        raise NotFoundError(f"no user named {name!r}")
+    return u
+
+
+def _user_record(u: m.User) -> UserRecord:
+    return UserRecord(
+        u.id,
+        u.name,
+        u.role,
+        u.created_at,
+        None if u.expires_at is None else _aware(u.expires_at),
+        None if u.revoked_at is None else _aware(u.revoked_at),
+    )
 
 
 def _integrity_reason(err: IntegrityError) -> str:

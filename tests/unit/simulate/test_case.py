@@ -244,3 +244,14 @@ temperature = "5 K"
     path.write_text(text)
     case = Case.load(path)
     assert case.material("bulk1").jc.at(3.0) == pytest.approx(2.9e8)  # 2.9e4 A/cm^2
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(1)", "+1", "-x", "@SUM", "\tx", "a b", "x" * 65, ""])
+def test_probe_names_are_safe_csv_column_names(name):
+    """A probe name becomes a column of probes.csv: nothing a spreadsheet would run as a formula."""
+    d = base()
+    d["probes"][0]["name"] = name
+    with pytest.raises(ValidationError, match=r"probes\[0\]\.name"):
+        Case.from_dict(d)
+    d["probes"][0]["name"] = "hall-1.top_2"
+    assert Case.from_dict(d).probes[0].name == "hall-1.top_2"
