@@ -20,7 +20,7 @@ from pathlib import Path
 
 from distributed import LocalCluster
 
-from fluxtrap.sweep import Axis, run_sweep
+from fluxtrap.workflows.sweep import Axis, run_sweep
 
 CASE = """
 title = "bench: field-cooled bulk"

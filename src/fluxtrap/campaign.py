@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fluxtrap.errors import InputFileError, ValidationError
-from fluxtrap.inputs import check_values, load_toml
+import numpy as np
+
+from fluxtrap.errors import ValidationError
+from fluxtrap.inputs import check_values
+from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import parse
 
 GOALS = ("maximize", "minimize")
@@ -86,14 +89,8 @@ class ParameterDef:
         return v
 
     def snap(self, value: float) -> float:
-        """Nearest grid value inside the bounds."""
-        v = min(max(float(value), self.low), self.high)
-        if self.step > 0:
-            k = round((v - self.low) / self.step)
-            v = min(self.low + k * self.step, self.high)
-            digits = max(0, -math.floor(math.log10(self.step)) + 2)
-            v = round(v, digits)
-        return v
+        """Nearest grid value inside the bounds (see :func:`snap_to_grid`)."""
+        return float(snap_to_grid(value, self.low, self.high, self.step))
 
 
 @dataclass(frozen=True)
@@ -125,6 +122,27 @@ class ObjectiveDef:
     @property
     def maximize(self) -> bool:
         return self.goal == "maximize"
+
+
+def snap_to_grid(x: Any, low: float, high: float, step: float) -> np.ndarray:
+    """The nearest settable values to ``x`` (a number or an array): inside ``[low, high]`` and, if
+    ``step`` > 0, on the grid ``low + k * step`` (k whole, the last grid point at most ``high``),
+    rounded to 6 digits below the step so that grid values print as typed."""
+    x = np.clip(np.asarray(x, dtype=float), low, high)
+    if step == 0:
+        return x
+    k = np.round((x - low) / step)
+    kmax = math.floor((high - low) / step + 1e-9)
+    v = low + np.clip(k, 0, kmax) * step
+    return np.round(v, max(0, -math.floor(math.log10(step)) + 6))
+
+
+def running_best(values: Sequence[float], maximize: bool = True) -> np.ndarray:
+    """The best value so far after each of ``values`` (NaN skipped: the best carries over it;
+    NaN before the first number), the largest if ``maximize`` else the smallest."""
+    acc = np.fmax.accumulate if maximize else np.fmin.accumulate
+    values = np.asarray(values, dtype=float)
+    return acc(values) if values.size else values
 
 
 @dataclass(frozen=True)
@@ -236,11 +254,7 @@ class CampaignSpec:
     def from_toml(cls, path: str | Path) -> CampaignSpec:
         """Read a campaign file (design section 4)."""
         path = Path(path)
-        try:
-            data = load_toml(path.read_text(encoding="utf-8"), str(path))
-        except FileNotFoundError:
-            raise InputFileError(f"{path}: no such campaign file") from None
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_toml(path, "campaign file"), source=str(path))
 
 
 def _parameter(p: Mapping[str, Any], where: str) -> ParameterDef:

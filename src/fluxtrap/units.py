@@ -20,6 +20,9 @@ ureg.define("emu = 1e-3 A*m^2")  # magnetic moment, CGS electromagnetic unit
 ureg.define("Oe = 1000 / (4 * pi) * A/m = oersted")
 Q_ = ureg.Quantity
 
+MU0 = 4e-7 * math.pi  # H/m, the vacuum permeability: B = mu0 H
+A_CM2 = 1e4  # A/m^2 in one A/cm^2, the unit Jc tables and papers use
+
 # Dimensions by name, with the SI unit each is returned in.
 DIMENSIONS: dict[str, str] = {
     "length": "m",
@@ -172,3 +175,8 @@ def parse_in(mapping: Mapping[str, Any], key: str, dimension: str, where: str = 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
     """Convert a float between units, e.g. ``convert(1e5, "A/cm^2", "A/m^2") == 1e9``."""
     return float(Q_(value, unit(from_unit, "from_unit")).to(unit(to_unit, "to_unit")).magnitude)
+
+
+def to_A_cm2(jc_A_m2: Any) -> Any:
+    """Jc (a number or an array) from A/m^2, as stored, to A/cm^2, as tables and papers show it."""
+    return jc_A_m2 * 1e-4

@@ -119,7 +119,7 @@ def _history_jc(p: dict) -> float:
 
 
 def _ask(url: str, barrier) -> None:
-    from fluxtrap.optimize.campaign_loop import suggest
+    from fluxtrap.workflows.suggest import suggest
 
     store = Store(url, migrate=False)
     barrier.wait(timeout=300)

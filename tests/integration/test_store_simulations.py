@@ -15,7 +15,7 @@ from fluxtrap.errors import NotFoundError, ValidationError
 from fluxtrap.simulate import Case, simulate
 from fluxtrap.store import Store
 from fluxtrap.store.store import alembic_config
-from fluxtrap.sweep import case_key
+from fluxtrap.workflows.sweep import case_key
 
 from ..conftest import OLD_RAW, OLD_TOKEN, assert_rows_kept, old_store, table_rows
 

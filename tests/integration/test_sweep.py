@@ -13,7 +13,15 @@ from distributed import LocalCluster
 
 from fluxtrap.cli import run
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
-from fluxtrap.sweep import Axis, Value, case_key, expand, load_case_dict, read_list, run_sweep
+from fluxtrap.workflows.sweep import (
+    Axis,
+    Value,
+    case_key,
+    expand,
+    load_case_dict,
+    read_list,
+    run_sweep,
+)
 
 STACK = """
 title = "pair with spacer"

@@ -6,14 +6,14 @@ import math
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
-from fluxtrap.errors import InputFileError
 from fluxtrap.store import Store
+from fluxtrap.units import to_A_cm2
+from fluxtrap.workflows.history import export_history, import_history
 
 campaign_app = typer.Typer(help="Create and inspect campaigns.", no_args_is_help=True)
 sample_app = typer.Typer(help="Record and list samples.", no_args_is_help=True)
@@ -87,7 +87,7 @@ def _objective_header(o) -> str:
 def _objective_cell(value: float, o) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    return f"{value * 1e-4:.4g}" if o.quantity == "jc" else f"{value:.4g}"
+    return f"{to_A_cm2(value):.4g}" if o.quantity == "jc" else f"{value:.4g}"
 
 
 # -- samples ----------------------------------------------------------------------------------
@@ -141,9 +141,6 @@ def sample_list(campaign: CampaignOption, db: DbOption = None) -> None:
 
 
 # -- export / import --------------------------------------------------------------------------
-HISTORY_COLUMNS = ("label", "origin"), ("recorded_by", "notes")  # around parameters and objectives
-
-
 def export(
     campaign: CampaignOption,
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
@@ -152,27 +149,8 @@ def export(
     """Write a campaign's history as CSV (parameters in campaign units, objectives in SI).
 
     Links to suggestions are not exported: they only mean something inside one store."""
-    store = store_from(db)
-    spec = store.campaign(campaign)
-    rows = [
-        {
-            "label": x.label,
-            "origin": x.origin,
-            **x.params,
-            **{o: x.objectives.get(o) for o in spec.objective_names},
-            "recorded_by": x.recorded_by,
-            "notes": x.notes,
-        }
-        for x in store.samples(campaign)
-    ]
-    head, tail = HISTORY_COLUMNS
-    columns = [*head, *spec.parameter_names, *spec.objective_names, *tail]
-    table = pd.DataFrame(rows, columns=columns)
-    for col in TEXT_COLUMNS:
-        table[col] = table[col].map(spreadsheet_safe)
-    # CRLF rows (RFC 4180): a CR or LF inside a cell is then quoted, so notes survive the trip
-    table.to_csv(out, index=False, float_format="%.17g", lineterminator="\r\n")
-    console.print(f"wrote {len(rows)} samples to {out}")
+    n = export_history(store_from(db), campaign, out)
+    console.print(f"wrote {n} samples to {out}")
 
 
 def import_(
@@ -181,55 +159,8 @@ def import_(
     db: DbOption = None,
 ) -> None:
     """Add the samples of a CSV to a campaign: all rows or, if any row is bad, none."""
-    store = store_from(db)
-    spec = store.campaign(campaign)
-    rows = read_history_csv(file, spec)
-    store.add_samples(campaign, rows)
-    console.print(f"imported {len(rows)} samples into {campaign}")
-
-
-def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
-    """Rows of an exported history CSV as ``Store.add_samples`` rows."""
-    try:
-        df = pd.read_csv(file, dtype={"label": str, "notes": str, "recorded_by": str})
-    except FileNotFoundError:
-        raise InputFileError(f"{file}: no such file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputFileError(f"{file}: not a readable CSV ({err})") from None
-    missing = [c for c in ("label", *spec.parameter_names) if c not in df.columns]
-    if missing:
-        raise InputFileError(f"{file}: missing column(s) {', '.join(missing)}")
-    for col in set(TEXT_COLUMNS) & set(df.columns):
-        df[col] = df[col].map(from_spreadsheet_safe, na_action="ignore")
-    df = df.astype(object).where(df.notna(), None)  # empty cells -> None
-    return [
-        {
-            "label": str(r["label"]),
-            "origin": r.get("origin") or "researcher",
-            "params": {p: r[p] for p in spec.parameter_names},
-            "objectives": {o: r[o] for o in spec.objective_names if r.get(o) is not None},
-            "recorded_by": r.get("recorded_by"),
-            "notes": r.get("notes") or "",
-            "where": f"{file}, line {i + 2}",
-        }
-        for i, r in df.iterrows()
-    ]
-
-
-TEXT_COLUMNS = ("label", "origin", "recorded_by", "notes")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
-
-
-def spreadsheet_safe(text: str | None) -> str | None:
-    """A text cell that no spreadsheet runs as a formula: one starting with = + - @ tab or CR gets
-    a leading ``'`` (OWASP's CSV-injection advice); ``from_spreadsheet_safe`` takes it off."""
-    return "'" + text if isinstance(text, str) and text.startswith(FORMULA_START) else text
-
-
-def from_spreadsheet_safe(text: str | None) -> str | None:
-    """The text ``spreadsheet_safe`` was given."""
-    quoted = isinstance(text, str) and text.startswith("'") and text[1:].startswith(FORMULA_START)
-    return text[1:] if quoted else text
+    n = import_history(store_from(db), campaign, file)
+    console.print(f"imported {n} samples into {campaign}")
 
 
 def register_groups(app: typer.Typer) -> None:

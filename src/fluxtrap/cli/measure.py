@@ -16,7 +16,7 @@ from rich.table import Table
 
 from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
 from fluxtrap.errors import AnalysisError, InputFileError
-from fluxtrap.units import parse
+from fluxtrap.units import parse, to_A_cm2
 
 if TYPE_CHECKING:
     from fluxtrap.magnetometry.jc import JcCurve
@@ -97,7 +97,7 @@ def jc_command(
             k = int(np.argmin(np.abs(jc.field_T - f)))
             shown.add_row(
                 f"{f:g}",
-                f"{jc.at(f) * 1e-4:.4g}",
+                f"{to_A_cm2(jc.at(f)):.4g}",
                 "not fully penetrated" if jc.unpenetrated[k] else "",
             )
     console.print(shown)
@@ -282,48 +282,38 @@ def measure_add(
     db: DbOption = None,
 ) -> None:
     """Store the raw file, its Jc(B) curve and the sample's objective values (all or nothing)."""
-    from fluxtrap.magnetometry.pipeline import derive, objective_values, skipped_objectives
+    from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
-    a_m, b_m, c_m = _edges(a, b, c)
+    edges = _edges(a, b, c)
     store = store_from(db)
-    spec = store.campaign(campaign)
-    store.sample(campaign, sample)  # a missing sample fails before the analysis
+    spec = measurement_target(store, campaign, sample)  # a missing sample fails before the analysis
     try:
         content = file.read_bytes()
     except FileNotFoundError:
         raise InputFileError(f"{file}: no such file") from None
     t = parse(temperature, "temperature", "--temperature") if temperature else None
     with _printed_warnings():
-        metadata, curves, jc = derive(
-            kind,
-            content,
+        done = record_measurement(
+            store,
+            campaign,
+            sample,
             file.name,
-            a_m,
-            b_m,
-            c_m,
+            content,
+            edges,
+            kind=kind,
             temperature_K=t,
             columns=key_values(column, "--column") or None,
+            recorded_by=by,
+            spec=spec,
         )
-    _warn(file.name, metadata.get("skipped_lines", ()), jc)
-    objectives = objective_values(spec, jc)
-    rec = store.add_measurement(
-        campaign,
-        sample,
-        kind,
-        file.name,
-        content,
-        temperature_K=jc.temperature_K,
-        metadata=metadata,
-        curves=curves,
-        objectives=objectives,
-        recorded_by=by,
-    )
+    jc = done.jc
+    _warn(file.name, done.metadata.get("skipped_lines", ()), jc)
     console.print(
-        f"stored {file.name} as measurement {rec.id} of {sample} ({kind}, {jc.temperature_K:.3g} K): {jc!r}"
+        f"stored {file.name} as measurement {done.record.id} of {sample} ({kind}, {jc.temperature_K:.3g} K): {jc!r}"
     )
-    for name, value in objectives.items():
-        console.print(f"  {name} = {value * 1e-4:.4g} A/cm² ({value:.4g} A/m²)")
-    for name, why in skipped_objectives(spec, jc).items():
+    for name, value in done.objectives.items():
+        console.print(f"  {name} = {to_A_cm2(value):.4g} A/cm² ({value:.4g} A/m²)")
+    for name, why in done.skipped.items():
         console.print(f"  [yellow]{name} not set: {why}[/]")
 
 

@@ -30,7 +30,7 @@ def suggest_cmd(
     db: DbOption = None,
 ) -> None:
     """Fit the campaign's history and record the next N conditions to try (status open)."""
-    from fluxtrap.optimize.campaign_loop import suggest
+    from fluxtrap.workflows.suggest import suggest
 
     store = store_from(db)
     records = suggest(store, campaign, n=n, seed=seed, created_by=by)
@@ -84,8 +84,8 @@ def plot_model_cmd(
     db: DbOption = None,
 ) -> None:
     """Model slices (mean, std, acquisition), best-so-far per loop, parallel coordinates."""
-    from fluxtrap.optimize.campaign_loop import campaign_optimizer
     from fluxtrap.optimize.plots import write_model_report
+    from fluxtrap.workflows.suggest import campaign_optimizer
 
     store = store_from(db)
     spec = store.campaign(campaign)

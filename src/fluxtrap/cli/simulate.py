@@ -47,6 +47,7 @@ def simulate_command(
     from fluxtrap.simulate.case import Case
     from fluxtrap.simulate.simulation import Simulation
     from fluxtrap.units import parse
+    from fluxtrap.workflows.simulations import failure, record_simulation
 
     try:
         text = case.read_text()
@@ -68,28 +69,15 @@ def simulate_command(
             partial.save(out, vtu=vtu)
             console.print(f"[yellow]results up to the failure written to {out}[/]")
         if store is not None:
-            rec = store.add_simulation(
-                c,
-                text,
-                summary=None if partial is None else partial.summary(),
-                probes_csv=b"" if partial is None else partial.probes_csv(),
-                error=f"{type(err).__name__}: {err}",
-                campaign=campaign,
-                created_by=by,
+            rec = record_simulation(
+                store, c, text, partial, error=failure(err), campaign=campaign, created_by=by
             )
             console.print(f"[yellow]recorded as failed simulation {rec.id} in {store!r}[/]")
         raise
     result.save(out, vtu=vtu)
     rec = None
     if store is not None:
-        rec = store.add_simulation(
-            c,
-            text,
-            summary=result.summary(),
-            probes_csv=result.probes_csv(),
-            campaign=campaign,
-            created_by=by,
-        )
+        rec = record_simulation(store, c, text, result, campaign=campaign, created_by=by)
     if not quiet:
         s = result.summary()
         for name, p in s["probes"].items():

@@ -1,4 +1,4 @@
-"""``fluxtrap sweep``: run variants of a simulation case on Dask (see :mod:`fluxtrap.sweep`)."""
+"""``fluxtrap sweep``: run variants of a simulation case on Dask (see :mod:`fluxtrap.workflows.sweep`)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def sweep(
     quiet: QuietOption = False,
 ) -> None:
     """Run the variants of a case on Dask; done variants are cached in OUT/cache and skipped."""
-    from fluxtrap.sweep import Axis, read_list, run_sweep
+    from fluxtrap.workflows.sweep import Axis, read_list, run_sweep
 
     axes = [Axis.parse(v) for v in vary or []]
     rows = read_list(list_) if list_ is not None else []

@@ -47,6 +47,7 @@ import numpy as np
 
 from fluxtrap.errors import ValidationError
 from fluxtrap.magnetometry import JcCurve, MeasurementTable, synthetic_mh_loop, write_qd_dat
+from fluxtrap.units import to_A_cm2
 
 PARAMETERS = ("ramp_rate", "max_temperature", "dwell_time")  # degC/min, degC, min
 FIELDS_T = np.round(np.linspace(0.0, 7.0, 29), 6)  # where the lab tabulates Jc(B)
@@ -180,8 +181,8 @@ class SyntheticSample:
         p = self.params
         return (
             f"<SyntheticSample {self.label}: {p['ramp_rate']:g} degC/min, {p['max_temperature']:g} degC, "
-            f"{p['dwell_time']:g} min; Jc(0 T) {self.jc.at(0.0) * 1e-4:.3g}, Jc(3 T) "
-            f"{self.jc.at(3.0) * 1e-4:.3g} A/cm^2 at 5 K; SYNTHETIC>"
+            f"{p['dwell_time']:g} min; Jc(0 T) {to_A_cm2(self.jc.at(0.0)):.3g}, Jc(3 T) "
+            f"{to_A_cm2(self.jc.at(3.0)):.3g} A/cm^2 at 5 K; SYNTHETIC>"
         )
 
 

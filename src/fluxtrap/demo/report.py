@@ -23,14 +23,14 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from fluxtrap.demo.results import DemoResult, best_so_far  # noqa: E402
 from fluxtrap.magnetometry import plots as mplots  # noqa: E402
-from fluxtrap.optimize.campaign_loop import campaign_optimizer  # noqa: E402
 from fluxtrap.optimize.plots import model_slices, plot_slice_2d  # noqa: E402
+from fluxtrap.units import to_A_cm2  # noqa: E402
+from fluxtrap.workflows.suggest import campaign_optimizer  # noqa: E402
 
 if TYPE_CHECKING:
     from fluxtrap.store import Store
 
 LOOP_COLORS = {"researcher-driven": "C0", "data-driven": "C1"}
-A_CM2 = 1e-4  # A/cm^2 per A/m^2
 
 
 def _png(fig: Figure, dpi: int = 90) -> str:
@@ -46,10 +46,10 @@ def progress_figure(res: DemoResult) -> Figure:
     for loop, trials in (("researcher-driven", res.researcher), ("data-driven", res.data_driven)):
         k = np.arange(1, len(trials) + 1)
         color = LOOP_COLORS[loop]
-        ax.scatter(k, [t.value * A_CM2 for t in trials], s=16, color=color, alpha=0.5)
+        ax.scatter(k, [to_A_cm2(t.value) for t in trials], s=16, color=color, alpha=0.5)
         ax.step(
             k,
-            np.array(best_so_far(trials)) * A_CM2,
+            to_A_cm2(np.array(best_so_far(trials))),
             where="post",
             color=color,
             label=f"{loop}: best so far",
@@ -171,9 +171,9 @@ def write_report(res: DemoResult, store: Store) -> Path:
                 loop,
                 t.label,
                 *(f"{t.params[p]:g}" for p in p_names),
-                f"{jc.at(0.5) * A_CM2:,.0f}",
-                f"{jc.at(1.0) * A_CM2:,.0f}",
-                f"{t.value * A_CM2:,.0f}",
+                f"{to_A_cm2(jc.at(0.5)):,.0f}",
+                f"{to_A_cm2(jc.at(1.0)):,.0f}",
+                f"{to_A_cm2(t.value):,.0f}",
             ]
         )
     at_zero = df.loc[df["applied_T"].abs() < 1e-9].iloc[0]
@@ -194,7 +194,7 @@ def write_report(res: DemoResult, store: Store) -> Path:
             r["origin"],
             " + ".join(loops.get(r["label"], [])),
             *(f"{r[p]:g}" for p in p_names),
-            f"{r[objective] * A_CM2:,.0f}" if np.isfinite(r[objective]) else "-",
+            f"{to_A_cm2(r[objective]):,.0f}" if np.isfinite(r[objective]) else "-",
         ]
         for r in history.to_dict("records")
     ]

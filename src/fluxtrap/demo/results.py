@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from fluxtrap.campaign import running_best
 from fluxtrap.magnetometry import CreepFit, JcCurve
 from fluxtrap.simulate import Result
 
@@ -25,10 +26,7 @@ class Trial:
 
 def best_so_far(trials: Sequence[Trial], maximize: bool = True) -> list[float]:
     """Running best objective value after each trial."""
-    out: list[float] = []
-    for t in trials:
-        out.append(t.value if not out else (max if maximize else min)(out[-1], t.value))
-    return out
+    return running_best([t.value for t in trials], maximize).tolist()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ Jc(B), the campaign objective (Jc at 3 T, 5 K) is read off it, and all of it goe
 in one transaction, as ``fluxtrap measure add`` does:
 
 - researcher-driven: a coarse one-factor-at-a-time grid (50 C steps first), ``ResearcherLoop``;
-- data-driven: Bayesian optimization (``optimize.campaign_loop.suggest``: each suggestion is
+- data-driven: Bayesian optimization (``workflows.suggest.suggest``: each suggestion is
   stored and its sample linked to it) started from the researchers' first samples.
 
 The best sample of each loop then feeds the trapped-field simulation of the published two-disk
@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -40,10 +39,13 @@ from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.demo.report import write_report
 from fluxtrap.demo.results import DemoResult, DemoSettings, Trial
 from fluxtrap.magnetometry import JcCurve, fit_creep
-from fluxtrap.magnetometry.pipeline import derive, objective_values
-from fluxtrap.optimize.campaign_loop import campaign_optimizer, suggest
 from fluxtrap.simulate import Case, Simulation
 from fluxtrap.store import Store
+from fluxtrap.tomlfile import read_toml
+from fluxtrap.units import to_A_cm2
+from fluxtrap.workflows.measurements import record_measurement
+from fluxtrap.workflows.simulations import record_simulation
+from fluxtrap.workflows.suggest import campaign_optimizer, suggest
 
 # The researchers' starting point and steps (campaign units: degC/min, degC, min), as in the
 # published study: temperature in 50 C steps at 50 C/min and 5 min, then the dwell, then the ramp.
@@ -185,27 +187,24 @@ class _Campaign:
             notes=f"SYNTHETIC sample of fluxtrap's virtual lab (seed {self.lab.seed}); not a real bulk",
         )
         # the path of `fluxtrap measure add`: derive from the file's bytes, read the objectives, store
-        metadata, curves, jc = derive("mh_loop", sample.content, sample.filename, *sample.cut_m)
-        objectives = objective_values(self.spec, jc)
-        self.store.add_measurement(
+        done = record_measurement(
+            self.store,
             self.spec.name,
             label,
-            "mh_loop",
             sample.filename,
             sample.content,
-            temperature_K=jc.temperature_K,
-            metadata={
-                **metadata,
+            sample.cut_m,
+            recorded_by=DEMO_USER,
+            extra_metadata={
                 "virtual_lab": {
                     "synthetic": True,
                     "seed": self.lab.seed,
                     "sample_seed": sample.seed,
-                },
+                }
             },
-            curves=curves,
-            objectives=objectives,
-            recorded_by=DEMO_USER,
+            spec=self.spec,
         )
+        jc, objectives = done.jc, done.objectives
         self.jc[label] = jc
         return Trial(label, origin, dict(params), objectives[self.objective], suggestion_id)
 
@@ -236,7 +235,7 @@ def penetrated(jc: JcCurve) -> JcCurve:
 def magnet_case(bulk1: JcCurve, bulk2: JcCurve, settings: DemoSettings) -> Case:
     """The published two-disk stack (``examples/paper_bulk_pair.toml``) with the demo's Jc(B) curves:
     ``bulk1`` (data-driven best, top disk) and ``bulk2`` (researcher-driven best, bottom disk)."""
-    data = tomli.loads((EXAMPLES / "paper_bulk_pair.toml").read_text())
+    data = read_toml(EXAMPLES / "paper_bulk_pair.toml", "case file")
     data["title"] = "Demo magnet, FCM 7 T at 5 K"
     for name, jc in (("bulk1", bulk1), ("bulk2", bulk2)):
         data["materials"][name]["jc"] = penetrated(jc)
@@ -294,7 +293,7 @@ def run_demo(
             def evaluate(params, label, origin, suggestion_id):
                 trial = camp.evaluate(params, label, origin, suggestion_id)
                 seen.append(trial)
-                best = max(t.value for t in seen) * 1e-4
+                best = to_A_cm2(max(t.value for t in seen))
                 bar.update(task, completed=len(seen), best=f"best Jc(3 T) {best:,.0f} A/cm²")
                 return trial
 
@@ -322,7 +321,7 @@ def run_demo(
         p = t.params
         console.print(
             f"best {loop:17s} {t.label}: {p['ramp_rate']:g} °C/min, {p['max_temperature']:g} °C, "
-            f"{p['dwell_time']:g} min -> Jc(3 T, 5 K) = {t.value * 1e-4:,.0f} A/cm²"
+            f"{p['dwell_time']:g} min -> Jc(3 T, 5 K) = {to_A_cm2(t.value):,.0f} A/cm²"
         )
 
     t1 = time.perf_counter()
@@ -335,13 +334,8 @@ def run_demo(
     result = Simulation(case).run(progress=not quiet)
     wall["simulation_s"] = time.perf_counter() - t1
     # the same record as `fluxtrap simulate --db --campaign`: the report's files are its copies
-    sim = store.add_simulation(
-        case,
-        case.to_toml(),
-        summary=result.summary(),
-        probes_csv=result.probes_csv(),
-        campaign=spec.name,
-        created_by=DEMO_USER,
+    sim = record_simulation(
+        store, case, case.to_toml(), result, campaign=spec.name, created_by=DEMO_USER
     )
     df = result.probes
     # B = a - b ln t holds once the currents have relaxed from the ramp: fit the last decade of the hold

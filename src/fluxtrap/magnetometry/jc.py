@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from collections.abc import Callable, Mapping
@@ -14,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import InputFileError, ValidationError
-
-A_CM2 = 1e4  # A/m^2 per A/cm^2
+from fluxtrap.jctable import jc_csv_text, log_interp, read_jc_csv
+from fluxtrap.units import A_CM2
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,7 +90,7 @@ class JcCurve:
                 raise ValidationError(
                     f"Jc(B) asked at {b[bad].ravel()[0]:.4g} T, outside the measured {lo:.4g}..{hi:.4g} T"
                 )
-        out = np.exp(np.interp(b, self.field_T, np.log(self.jc_A_m2)))
+        out = log_interp(b, self.field_T, self.jc_A_m2)
         return float(out) if out.ndim == 0 else out
 
     __call__ = at
@@ -136,10 +135,7 @@ class JcCurve:
 
     def to_csv(self, path_or_buffer: str | Path | io.TextIOBase) -> None:
         """Write the design's Jc table: columns ``B_T,Jc_A_cm2`` (what ``jc.csv`` cases read)."""
-        lines = ["B_T,Jc_A_cm2"] + [
-            f"{b:.6g},{j:.6g}" for b, j in zip(self.field_T, self.jc_A_cm2, strict=True)
-        ]
-        text = "\n".join(lines) + "\n"
+        text = jc_csv_text(self.field_T, self.jc_A_m2)
         if isinstance(path_or_buffer, str | Path):
             Path(path_or_buffer).write_text(text, encoding="utf-8")
         else:
@@ -149,25 +145,10 @@ class JcCurve:
     def from_csv(cls, path: str | Path, **kwargs: Any) -> JcCurve:
         """Read a ``B_T,Jc_A_cm2`` table (as ``to_csv`` and ``fluxtrap jc --out`` write)."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputFileError(f"{path}: no such Jc table") from None
-        rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].startswith("#")]
-        if not rows or [c.strip() for c in rows[0][:2]] != ["B_T", "Jc_A_cm2"]:
-            raise InputFileError(f"{path}, line 1: expected the header 'B_T,Jc_A_cm2'")
-        b, j = [], []
-        for n, row in enumerate(rows[1:], start=2):
-            try:
-                b.append(float(row[0]))
-                j.append(float(row[1]))
-            except (ValueError, IndexError):
-                raise InputFileError(
-                    f"{path}, line {n}: expected two numbers B_T,Jc_A_cm2, got {row}"
-                ) from None
+        b, j = read_jc_csv(path)
         kwargs.setdefault("source", path.name)
         try:
-            return cls(field_T=np.array(b), jc_A_m2=np.array(j) * A_CM2, **kwargs)
+            return cls(field_T=b, jc_A_m2=j, **kwargs)
         except ValidationError as err:
             raise InputFileError(f"{path}: {err}") from None
 

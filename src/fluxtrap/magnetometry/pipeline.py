@@ -1,13 +1,15 @@
-"""From a stored raw file to what the store keeps: metadata, derived curves, objective values.
+"""From a raw file to what is derived from it: metadata, derived curves, objective values.
 
-Pure functions (no database): the CLI's ``fluxtrap measure add`` and the web upload both call
-``derive`` on the file's bytes, then ``objective_values`` with the campaign, and hand all of it
-to ``Store.add_measurement`` in one transaction, so a file that cannot be analysed writes nothing.
+Pure functions (no database): ``fluxtrap.workflows.measurements.record_measurement`` (the path of
+``fluxtrap measure add``, the web upload and the demo) calls ``derive`` on the file's bytes, then
+``objective_values`` with the campaign, and hands all of it to the store in one transaction, so a
+file that cannot be analysed writes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,11 +20,23 @@ from fluxtrap.magnetometry.bean import jc_from_width
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import check_bar, loop_width
 from fluxtrap.magnetometry.readers import read
-from fluxtrap.store import CurveData
 
 JC_CURVE = "jc"  # curve kind: columns B_T, Jc_A_m2, unpenetrated (0/1)
 LOOP_WIDTH_CURVE = "loop_width"  # columns B_T, dm_Am2 (m_decreasing - m_increasing)
 DERIVABLE = ("mh_loop",)
+
+
+@dataclass(frozen=True)
+class DerivedCurve:
+    """A curve derived from a file: ``columns`` maps column names (with units) to equal-length
+    lists; ``method`` and ``settings`` say how it was derived."""
+
+    kind: str
+    method: str
+    settings: dict[str, Any]
+    columns: dict[str, list[float]]
+
+
 _KIND_TEXT = {
     "mh_loop": "an M(H) loop",
     "mt_curve": "an M(T) curve",
@@ -40,7 +54,7 @@ def derive(
     *,
     temperature_K: float | None = None,
     columns: Mapping[str, str] | None = None,
-) -> tuple[dict[str, Any], list[CurveData], JcCurve]:
+) -> tuple[dict[str, Any], list[DerivedCurve], JcCurve]:
     """Read ``content`` (raw file bytes) and derive Jc(B) of an a x b x c bar (m, a <= b across the field).
 
     Returns the measurement metadata (JSON-friendly; ``temperature_K`` is the analysed loop's),
@@ -66,13 +80,13 @@ def derive(
         "sample_edges_m": [a_m, b_m, c_m],
     }
     curves = [
-        CurveData(
+        DerivedCurve(
             kind=JC_CURVE,
             method=jc.method,
             settings={**settings, "temperature_K": jc.temperature_K},
             columns=jc.to_columns(),
         ),
-        CurveData(
+        DerivedCurve(
             kind=LOOP_WIDTH_CURVE,
             method="branch_interpolation",
             settings={

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-MU0 = 4e-7 * np.pi  # H/m; B = mu0 * H for the applied field
+from fluxtrap.units import MU0  # B = mu0 * H for the applied field
 
 # Field span (T) above which a table is an M(H) measurement, temperature span (K) for M(T).
 _MH_SPAN_T = 0.05

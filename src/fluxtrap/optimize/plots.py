@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from fluxtrap.campaign import running_best  # noqa: E402
 from fluxtrap.errors import ValidationError  # noqa: E402
 from fluxtrap.optimize.space import Categorical  # noqa: E402
 
@@ -260,7 +261,6 @@ def best_so_far(history: pd.DataFrame, objective: str, maximize: bool = True) ->
     ``best_origin`` (best so far among that origin's samples) and ``best_all``.
     """
     h = history[history[objective].notna()].reset_index(drop=True)
-    acc = np.maximum.accumulate if maximize else np.minimum.accumulate
     origin = h["origin"] if "origin" in h else pd.Series("data", index=h.index)
     out = pd.DataFrame(
         {
@@ -269,8 +269,10 @@ def best_so_far(history: pd.DataFrame, objective: str, maximize: bool = True) ->
             "value": h[objective].to_numpy(dtype=float),
         }
     )
-    out["best_origin"] = out.groupby("origin")["value"].transform(lambda v: acc(v.to_numpy()))
-    out["best_all"] = acc(out["value"].to_numpy()) if len(out) else []
+    out["best_origin"] = out.groupby("origin")["value"].transform(
+        lambda v: running_best(v.to_numpy(), maximize)
+    )
+    out["best_all"] = running_best(out["value"].to_numpy(), maximize)
     return out
 
 

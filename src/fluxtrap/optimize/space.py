@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from torch.quasirandom import SobolEngine
 
-from fluxtrap.campaign import CampaignSpec
+from fluxtrap.campaign import CampaignSpec, snap_to_grid
 from fluxtrap.errors import ValidationError
 
 DTYPE = torch.double
@@ -61,13 +61,7 @@ class Continuous:
 
     def snap(self, x: np.ndarray) -> np.ndarray:
         """Nearest settable values (in bounds, on the grid), same shape as ``x``."""
-        x = np.clip(np.asarray(x, dtype=float), self.low, self.high)
-        if self.step == 0:
-            return x
-        k = np.round((x - self.low) / self.step)
-        kmax = math.floor(self.width / self.step + 1e-9)
-        v = self.low + np.clip(k, 0, kmax) * self.step
-        return np.round(v, max(0, -math.floor(math.log10(self.step)) + 6))
+        return snap_to_grid(x, self.low, self.high, self.step)
 
     def __repr__(self) -> str:
         unit = f" {self.unit}" if self.unit else ""

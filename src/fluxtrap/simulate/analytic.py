@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import numpy as np
 
-MU0 = 4e-7 * math.pi
+from fluxtrap.units import MU0
 
 
 def bean_axis_field(J: float, a: float, z1: float, z2: float, z0: float | np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ form back (values in SI units), so ``Case.from_dict(case.to_dict()) == case``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 import warnings
@@ -17,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fluxtrap import __version__
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
-from fluxtrap.inputs import check_values, load_toml
+from fluxtrap.inputs import check_values
 from fluxtrap.simulate.materials import (
     ConstantJc,
     CurveJc,
@@ -31,9 +33,8 @@ from fluxtrap.simulate.materials import (
     as_jc_model,
     read_jc_csv,
 )
-from fluxtrap.units import parse
-
-MU0 = 4e-7 * 3.141592653589793
+from fluxtrap.tomlfile import read_toml
+from fluxtrap.units import MU0, parse
 
 
 class CaseWarning(UserWarning):
@@ -307,10 +308,7 @@ class Case:
     @classmethod
     def from_toml(cls, path: str | Path) -> Case:
         p = Path(path)
-        try:
-            data = load_toml(p.read_text(), str(p))
-        except OSError as err:
-            raise InputFileError(f"{p}: cannot read the case file ({err.strerror})") from None
+        data = read_toml(p, "case file")
         try:
             return cls.from_dict(data, base_dir=p.parent)
         except FluxtrapError as err:
@@ -480,6 +478,13 @@ class Case:
             "solver": dataclasses.asdict(self.solver),
             "snapshots_s": list(self.snapshots_s),
         }
+
+    def key(self) -> str:
+        """16 hex digits of the SHA-256 of the case in SI (without its title) and fluxtrap's
+        version: the case's identity (the sweep cache's key, a stored simulation's hash)."""
+        si = {k: v for k, v in self.to_si_dict().items() if k != "title"}
+        text = json.dumps({"fluxtrap": __version__, "case": si}, sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def __repr__(self) -> str:
         stack = " / ".join(

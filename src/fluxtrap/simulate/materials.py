@@ -9,7 +9,8 @@ Jc models (all vectorised, ``at(B_T) -> A/m^2``, B in T, |B| is used):
 - ``CurveJc``: wraps any object with a vectorised ``.at(B_T) -> A/m^2`` (e.g. a
   ``fluxtrap.magnetometry.JcCurve``), so measured curves feed the simulator directly.
 
-A CSV file (columns ``B_T, Jc_A_cm2``, as ``fluxtrap jc`` writes) is read into a ``TableJc``.
+A CSV file (columns ``B_T, Jc_A_cm2``, as ``fluxtrap jc`` writes) is read into a ``TableJc`` by the
+reader the magnetometry uses too (:mod:`fluxtrap.jctable`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from fluxtrap import jctable
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
+from fluxtrap.jctable import log_interp
 
 
 @runtime_checkable
@@ -64,8 +67,7 @@ class TableJc:
 
     def at(self, field_T: Any) -> np.ndarray:
         """Jc in A/m^2 at ``|field_T|``; log-linear interpolation, constant outside the table."""
-        b = np.abs(np.asarray(field_T, float))
-        return np.exp(np.interp(b, self.field_T, np.log(self.jc_A_m2)))
+        return log_interp(field_T, self.field_T, self.jc_A_m2)
 
     def to_dict(self) -> dict[str, Any]:
         if self.source:
@@ -163,28 +165,17 @@ def as_jc_model(obj: Any) -> JcModel:
 def read_jc_csv(path: str | Path) -> TableJc:
     """Read a ``B_T, Jc_A_cm2`` CSV (as ``fluxtrap jc`` writes) into a ``TableJc`` in A/m^2.
 
-    Negative-field rows are folded onto |B| and duplicates averaged (a loop gives both branches).
+    Negative-field rows are folded onto |B| and duplicates averaged (a loop gives both branches);
+    rows without a positive Jc are left out.
     """
-    import pandas as pd
-
     p = Path(path)
-    try:
-        df = pd.read_csv(p)
-    except (OSError, ValueError) as err:
-        raise InputFileError(f"{p}: cannot read the Jc CSV ({err})") from None
-    missing = {"B_T", "Jc_A_cm2"} - set(df.columns)
-    if missing:
-        raise InputFileError(
-            f"{p}: needs columns B_T and Jc_A_cm2, missing {', '.join(sorted(missing))}"
-        )
-    df = df[["B_T", "Jc_A_cm2"]].dropna()
-    df = df[df["Jc_A_cm2"] > 0].assign(B_T=lambda d: d["B_T"].abs())
-    df = df.groupby("B_T", as_index=False)["Jc_A_cm2"].mean().sort_values("B_T")
-    if df.empty:
+    b, j = jctable.read_jc_csv(p)
+    keep = np.isfinite(b) & np.isfinite(j) & (j > 0)
+    field_T, where = np.unique(np.abs(b[keep]), return_inverse=True)
+    if not field_T.size:
         raise InputFileError(f"{p}: no rows with a positive Jc_A_cm2")
-    return TableJc(
-        tuple(df["B_T"].astype(float)), tuple(df["Jc_A_cm2"].astype(float) * 1e4), source=str(p)
-    )
+    jc_A_m2 = np.bincount(where, weights=j[keep]) / np.bincount(where)
+    return TableJc(tuple(field_T.tolist()), tuple(jc_A_m2.tolist()), source=str(p))
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ import numpy as np
 from scipy.special import ellipe, ellipk
 
 from fluxtrap.simulate.fem import _QB, _QW
+from fluxtrap.units import MU0
 
-MU0 = 4e-7 * np.pi
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 
 

@@ -23,6 +23,7 @@ from fluxtrap.simulate.fem import edge_space
 from fluxtrap.simulate.mesh import Mesh, build_mesh
 from fluxtrap.simulate.probes import field_matrix, probe_matrix
 from fluxtrap.simulate.solver import Discretization, State, Stats, run_protocol
+from fluxtrap.units import to_A_cm2
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,13 +193,13 @@ class Result:
         tri = self.mesh.triangles[self.conductor]
         pts = self.mesh.points * 1e3
         r0, r1, z0, z1 = self._extent()
-        jmax = max(np.abs(s.J_A_m2).max() for s in snaps) * 1e-4 or 1.0
+        jmax = to_A_cm2(max(np.abs(s.J_A_m2).max() for s in snaps)) or 1.0
         for row, s in zip(axes, snaps, strict=True):
             pc = row[0].tripcolor(
                 pts[:, 0],
                 pts[:, 1],
                 tri,
-                facecolors=s.J_A_m2 * 1e-4,
+                facecolors=to_A_cm2(s.J_A_m2),
                 cmap="RdBu_r",
                 vmin=-jmax,
                 vmax=jmax,

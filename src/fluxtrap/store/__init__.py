@@ -1,18 +1,17 @@
 """Experiment store: campaigns, samples, raw measurement files, derived curves, suggestions, users,
 simulations."""
 
-from fluxtrap.store.store import (
+from fluxtrap.store.records import (
     CampaignRecord,
     CurveData,
     CurveRecord,
     MeasurementRecord,
     SampleRecord,
     SimulationRecord,
-    Store,
     SuggestionRecord,
     UserRecord,
-    resolve_url,
 )
+from fluxtrap.store.store import Store, resolve_url
 
 __all__ = [
     "CampaignRecord",

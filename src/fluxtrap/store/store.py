@@ -8,14 +8,12 @@ DataFrames), never live ORM objects, so callers need no session.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 from alembic import command
@@ -27,12 +25,31 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 from fluxtrap.campaign import CampaignSpec, check_new_name
 from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.store import models as m
-
-if TYPE_CHECKING:
-    from fluxtrap.simulate.case import Case
+from fluxtrap.store.records import (
+    CampaignRecord,
+    CurveData,
+    CurveRecord,
+    MeasurementRecord,
+    SampleRecord,
+    SimulationRecord,
+    SuggestionRecord,
+    UserRecord,
+)
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@runtime_checkable
+class SimulatedCase(Protocol):
+    """What the store needs of a simulation case (``fluxtrap.simulate.Case`` has it): a title,
+    the case in SI and its identity; the store imports no simulator."""
+
+    title: str
+
+    def to_si_dict(self) -> dict[str, Any]: ...
+
+    def key(self) -> str: ...
 
 
 def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
@@ -46,133 +63,6 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url)
     return cfg
-
-
-@dataclass(frozen=True)
-class CurveData:
-    """A derived curve to store: ``columns`` maps column names (with units) to equal-length lists."""
-
-    kind: str
-    method: str
-    settings: dict[str, Any]
-    columns: dict[str, list[float]]
-
-
-@dataclass(frozen=True)
-class CampaignRecord:
-    """A stored campaign: its spec and who created it (null before migration 0003 or when
-    nobody was named)."""
-
-    name: str
-    spec: CampaignSpec = field(repr=False)
-    created_by: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class SampleRecord:
-    id: int
-    campaign: str
-    label: str
-    params: dict[str, float]
-    objectives: dict[str, float]
-    origin: str
-    suggestion_id: int | None
-    recorded_by: str | None
-    notes: str
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class MeasurementRecord:
-    id: int
-    campaign: str
-    sample: str
-    kind: str
-    temperature_K: float | None
-    filename: str
-    sha256: str
-    size: int
-    metadata: dict[str, Any]
-    recorded_by: str | None
-    created_at: datetime
-    content: bytes = field(repr=False, default=b"")
-
-
-@dataclass(frozen=True)
-class CurveRecord:
-    id: int
-    measurement_id: int
-    kind: str
-    method: str
-    settings: dict[str, Any]
-    columns: dict[str, list[float]] = field(repr=False)
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class SuggestionRecord:
-    id: int
-    campaign: str
-    params: dict[str, float]
-    acquisition_value: float | None
-    model_summary: dict[str, Any] = field(repr=False)
-    seed: int | None
-    status: str
-    created_by: str | None
-    created_at: datetime
-    status_changed_by: str | None = None  # who last changed the status (null: nobody named or
-    status_changed_at: datetime | None = None  # never changed since it was asked for)
-
-
-@dataclass(frozen=True)
-class SimulationRecord:
-    """A stored simulation: ``case`` in SI (summary.json's "case"), ``case_toml`` as given,
-    ``case_hash`` (the sweep cache's key, :func:`fluxtrap.sweep.case_key`), ``summary``
-    (summary.json), ``status`` ``done`` or ``failed`` (then ``error`` says why; ``summary`` and
-    ``probes_csv`` hold what ran before the failure, if anything); ``probes_csv`` the bytes of
-    probes.csv, empty when listed without them."""
-
-    id: int
-    name: str
-    campaign: str | None
-    case: dict[str, Any] = field(repr=False)
-    case_toml: str = field(repr=False)
-    case_hash: str
-    summary: dict[str, Any] = field(repr=False)
-    status: str
-    error: str | None
-    created_by: str | None
-    created_at: datetime
-    probes_csv: bytes = field(repr=False, default=b"")
-
-    @property
-    def probes(self) -> pd.DataFrame:
-        """probes.csv as a DataFrame (``time_s, applied_T, temperature_K, <probe>_Bz_T``)."""
-        if not self.probes_csv:
-            raise NotFoundError(f"simulation {self.id} has no probe traces here")
-        return pd.read_csv(io.BytesIO(self.probes_csv))
-
-
-@dataclass(frozen=True)
-class UserRecord:
-    """A user of the web API: ``role`` reader, writer or admin; the token is valid until
-    ``expires_at`` (None: no expiry) unless revoked (``revoked_at``)."""
-
-    id: int
-    name: str
-    role: str
-    created_at: datetime
-    expires_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-    def active(self, now: datetime | None = None) -> bool:
-        """Whether the token is accepted at ``now`` (default: the current time)."""
-        now = now or m.utcnow()
-        return self.revoked_at is None and (
-            self.expires_at is None or _aware(self.expires_at) > now
-        )
 
 
 class Store:
@@ -529,7 +419,7 @@ class Store:
     # -- simulations -----------------------------------------------------------------------
     def add_simulation(
         self,
-        case: Case,
+        case: SimulatedCase,
         case_toml: str,
         *,
         summary: Mapping[str, Any] | None = None,
@@ -539,15 +429,12 @@ class Store:
         campaign: str | None = None,
         created_by: str | None = None,
     ) -> SimulationRecord:
-        """Record a finished simulation of ``case`` (a parsed ``fluxtrap.simulate.Case``) whose
-        file text was ``case_toml``: ``done`` with its ``summary`` (summary.json) and
-        ``probes_csv`` (the bytes of probes.csv, kept whole), or ``failed`` with ``error`` (and
-        whatever summary and probes ran before the failure). ``name`` defaults to the case title;
-        ``campaign`` (optional) must exist."""
-        from fluxtrap.simulate.case import Case
-        from fluxtrap.sweep import case_key
-
-        if not isinstance(case, Case):
+        """Record a finished simulation of ``case`` (a parsed ``fluxtrap.simulate.Case``: the
+        store keeps its ``to_si_dict()`` and its ``key()``) whose file text was ``case_toml``:
+        ``done`` with its ``summary`` (summary.json) and ``probes_csv`` (the bytes of probes.csv,
+        kept whole), or ``failed`` with ``error`` (and whatever summary and probes ran before the
+        failure). ``name`` defaults to the case title; ``campaign`` (optional) must exist."""
+        if not isinstance(case, SimulatedCase):
             raise ValidationError(f"a simulation's case must be a Case, got {type(case).__name__}")
         if not isinstance(probes_csv, bytes | bytearray):
             raise ValidationError(f"probes_csv must be bytes, got {type(probes_csv).__name__}")
@@ -564,7 +451,7 @@ class Store:
             c = None if campaign is None else _campaign(s, campaign)
             x = m.Simulation(
                 campaign_id=None if c is None else c.id, name=name, case=case.to_si_dict(),
-                case_toml=case_toml, case_hash=case_key(case), summary=dict(summary or {}),
+                case_toml=case_toml, case_hash=case.key(), summary=dict(summary or {}),
                 probes_csv=bytes(probes_csv), status="done" if error is None else "failed",
                 error=error, created_by=created_by,
             )  # fmt: skip

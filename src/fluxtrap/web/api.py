@@ -18,9 +18,10 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, Response, Uploa
 
 from fluxtrap.store import Store
 from fluxtrap.units import parse
-from fluxtrap.web import plots, schemas
+from fluxtrap.web import jcdata, schemas
 from fluxtrap.web.auth import Admin, Reader, Writer, store_of
 from fluxtrap.web.jobs import Jobs
+from fluxtrap.workflows import history
 
 router = APIRouter(
     prefix="/api",
@@ -98,7 +99,7 @@ def best_so_far(
     """Best objective value so far after each sample, per loop (origin) and for all samples:
     ``{objective: {"all" | "researcher" | "optimizer": [value after sample 1, 2, ...]}}`` (SI)."""
     store = _store(request)
-    return plots.best_so_far(store.campaign(campaign), store.history(campaign))
+    return history.best_so_far(store.campaign(campaign), store.history(campaign))
 
 
 # -- samples -----------------------------------------------------------------------------------
@@ -200,39 +201,32 @@ def upload_measurement(
     """Upload a measurement file: the server derives Jc(B) and the campaign's objectives from it
     and stores file, curves and objectives in one transaction (a file that cannot be analysed is
     a 422 and nothing is written)."""
-    from fluxtrap.magnetometry.pipeline import derive, objective_values
+    from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
     store = _store(request)
-    spec = store.campaign(campaign)
-    store.sample(campaign, label)  # 404 before the (slower) analysis
+    spec = measurement_target(store, campaign, label)  # 404 before the (slower) analysis
     content = file.file.read()  # spooled to disk by the parser; its size bounded by .limits
     filename = file.filename or "upload"
-    a_m, b_m, c_m = (
-        parse(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c))
-    )
+    edges = tuple(parse(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c)))
     temperature_K = (
         None if not temperature else parse(temperature, "temperature", "form field temperature")
     )
-    metadata, curves, jc = derive(
-        kind, content, filename, a_m, b_m, c_m, temperature_K=temperature_K
-    )
-    objectives = objective_values(spec, jc)
-    rec = store.add_measurement(
+    done = record_measurement(
+        store,
         campaign,
         label,
-        kind,
         filename,
         content,
-        temperature_K=metadata.get("temperature_K"),
-        metadata=metadata,
-        curves=curves,
-        objectives=objectives,
+        edges,
+        kind=kind,
+        temperature_K=temperature_K,
         recorded_by=user.name,
+        spec=spec,
     )
     return schemas.Upload(
-        measurement=schemas.Measurement.of(rec),
-        curves=[schemas.Curve.of(cv) for cv in store.curves(rec.id)],
-        objectives=objectives,
+        measurement=schemas.Measurement.of(done.record),
+        curves=[schemas.Curve.of(cv) for cv in store.curves(done.record.id)],
+        objectives=done.objectives,
     )
 
 
@@ -262,7 +256,7 @@ def jc_curves(
     ] = None,
 ) -> dict[str, schemas.Columns]:
     """Jc(B) of each measured sample (the newest measurement), keyed by sample label."""
-    curves = plots.jc_curves(plots.newest_jc(_store(request), campaign, sample))
+    curves = jcdata.jc_curves(jcdata.newest_jc(_store(request), campaign, sample))
     return {k: schemas.Columns(columns=v) for k, v in curves.items()}
 
 
@@ -294,7 +288,7 @@ def ask_suggestions(
 ) -> list[schemas.Suggestion]:
     """Ask the optimizer for the next ``n`` process conditions; they are stored as ``open``
     with the seed and the caller as ``created_by``."""
-    from fluxtrap.optimize.campaign_loop import suggest
+    from fluxtrap.workflows.suggest import suggest
 
     seed = secrets.randbelow(2**31) if body.seed is None else body.seed
     recs = suggest(_store(request), campaign, body.n, seed, created_by=user.name)

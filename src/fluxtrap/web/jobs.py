@@ -27,8 +27,8 @@ from typing import Any
 import pandas as pd
 
 from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
-from fluxtrap.inputs import load_toml
 from fluxtrap.store import Store
+from fluxtrap.tomlfile import parse_toml
 from fluxtrap.web import plots, schemas
 
 MAX_PENDING = 20
@@ -44,7 +44,7 @@ def parse_case(text: str):
     file on the server (send ``jc.table`` instead)."""
     from fluxtrap.simulate.case import Case
 
-    data = load_toml(text, "case")
+    data = parse_toml(text, "case")
     for name, spec in (data.get("materials") or {}).items():
         jc = spec.get("jc") if isinstance(spec, dict) else None
         if isinstance(jc, dict) and "csv" in jc:
@@ -161,6 +161,7 @@ class Jobs:
 
     def _run(self, job: Job) -> None:
         from fluxtrap.simulate import Simulation
+        from fluxtrap.workflows.simulations import failure, record_simulation
 
         job.status = "running"
         result = figures = None
@@ -169,14 +170,14 @@ class Jobs:
             figures = plots.simulation_figures(result)  # once, here: B maps take seconds
             status = "done"
         except Exception as err:  # a background job must record every failure, not lose it
-            job.error, status = f"{type(err).__name__}: {err}", "failed"
+            job.error, status = failure(err), "failed"
             result = getattr(err, "result", None)  # a SolverError carries the run up to there
         try:
-            rec = self._store.add_simulation(
+            rec = record_simulation(
+                self._store,
                 job.case,
                 job.case_text,
-                summary=None if result is None else result.summary(),
-                probes_csv=b"" if result is None else result.probes_csv(),
+                result,
                 error=job.error,
                 created_by=job.created_by,
             )

@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from fluxtrap.errors import ValidationError
 from fluxtrap.store import UserRecord
-from fluxtrap.web import plots
+from fluxtrap.web import jcdata, plots
 from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -152,8 +152,8 @@ def jc_page(
 ) -> HTMLResponse:
     user, store = _user(request), store_of(request)
     spec = store.campaign(campaign)
-    newest = plots.newest_jc(store, campaign)  # one pass over the store for curves and notes
-    curves = plots.jc_curves(newest)
+    newest = jcdata.newest_jc(store, campaign)  # one pass over the store for curves and notes
+    curves = jcdata.jc_curves(newest)
     selected = [s for s in (sample or curves) if s in curves]
     return _page(
         request,
@@ -163,7 +163,7 @@ def jc_page(
         labels=list(curves),
         selected=selected,
         figures={"jc": plots.jc_figure(curves)},
-        notes=plots.jc_notes(newest),
+        notes=jcdata.jc_notes(newest),
     )
 
 
@@ -227,7 +227,7 @@ def simulations_page(
     user, store = _user(request), store_of(request)
     case = EXAMPLE_CASE
     if campaign and sample:
-        curves = plots.jc_curves(plots.newest_jc(store, campaign, [sample]))
+        curves = jcdata.jc_curves(jcdata.newest_jc(store, campaign, [sample]))
         if sample not in curves:
             raise ValidationError(f"sample {sample!r} has no Jc(B) yet: upload its M(H) loop first")
         t_K = store.measurements(campaign, sample, with_content=False)[-1].temperature_K
@@ -235,7 +235,7 @@ def simulations_page(
             raise ValidationError(f"the measurement of {sample!r} does not say its temperature")
         case = example_case(
             title=f"Single bulk of {sample} ({campaign}), FCM 2 T at {t_K:g} K",
-            jc=plots.jc_table_toml(curves[sample]),
+            jc=jcdata.jc_table_toml(curves[sample]),
             temperature=f"{t_K:g} K",
         )
     jobs = request.app.state.jobs

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,15 +17,15 @@ import plotly.io
 
 from fluxtrap.campaign import CampaignSpec, ObjectiveDef
 from fluxtrap.errors import ValidationError
-from fluxtrap.magnetometry.pipeline import JC_CURVE
-from fluxtrap.store import Store
+from fluxtrap.units import to_A_cm2
+from fluxtrap.workflows.history import best_so_far
 
 ORIGIN_COLOR = {"researcher": "#1f77b4", "optimizer": "#d62728", "all": "#7f7f7f"}
 
 
 def shown(o: ObjectiveDef, v: float) -> float:
     """An objective value as people read it: Jc in A/cm^2, anything else as stored."""
-    return v * 1e-4 if o.quantity == "jc" else v
+    return to_A_cm2(v) if o.quantity == "jc" else v
 
 
 def formatted(o: ObjectiveDef, v: float) -> str:
@@ -37,85 +35,6 @@ def formatted(o: ObjectiveDef, v: float) -> str:
 
 def unit_label(o: ObjectiveDef) -> str:
     return f"{o.name} [A/cm²]" if o.quantity == "jc" else o.name
-
-
-def best_so_far(
-    spec: CampaignSpec, history: pd.DataFrame
-) -> dict[str, dict[str, list[float | None]]]:
-    """Best value of each objective after each sample, over all samples and per loop (origin).
-
-    Returns ``{objective: {"all" | origin: [best after sample 1..n or None]}}`` in SI, so the two
-    loops' progress can be laid over each other on one sample axis."""
-    out: dict[str, dict[str, list[float | None]]] = {}
-    for o in spec.objectives:
-        values = history[o.name].to_numpy(dtype=float) if len(history) else np.array([])
-        sign = 1.0 if o.maximize else -1.0
-        groups = {"all": np.ones(len(values), bool)}
-        groups |= {
-            origin: (history["origin"] == origin).to_numpy()
-            for origin in ("researcher", "optimizer")
-        }
-        out[o.name] = {}
-        for group, mask in groups.items():
-            best, series = -math.inf, []
-            for v, m in zip(values, mask, strict=True):
-                if m and math.isfinite(v):
-                    best = max(best, sign * v)
-                series.append(None if best == -math.inf else sign * best)
-            out[o.name][group] = series
-    return out
-
-
-def newest_jc(store: Store, campaign: str, labels: Sequence[str] | None = None) -> dict[str, Any]:
-    """Sample label -> (measurement, Jc curve) of its newest measurement that has a Jc(B) curve
-    (all measured samples, or ``labels``; NotFoundError for an unknown label)."""
-    wanted = None if labels is None else set(labels)
-    if wanted is not None:
-        for label in wanted:
-            store.sample(campaign, label)
-    out = {}
-    for meas in store.measurements(campaign, with_content=False):
-        if wanted is not None and meas.sample not in wanted:
-            continue
-        for curve in store.curves(meas.id):
-            if curve.kind == JC_CURVE:
-                out[meas.sample] = (meas, curve)
-    return out
-
-
-def jc_curves(newest: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
-    """Jc(B) columns (``B_T``, ``Jc_A_m2``) of each sample in ``newest_jc``'s mapping."""
-    return {label: curve.columns for label, (_, curve) in newest.items()}
-
-
-def jc_notes(newest: dict[str, Any]) -> dict[str, list[str]]:
-    """What the analysis of each sample's newest Jc(B) measurement (``newest_jc``'s mapping)
-    warned about: rows of the file it skipped, and a loop that does not look like a
-    superconductor's (sample -> lines of text)."""
-    from fluxtrap.magnetometry.table import skipped_note
-
-    out = {}
-    for label, (meas, curve) in newest.items():
-        notes = [skipped_note(meas.metadata.get("skipped_lines", ()))]
-        notes += curve.settings.get("warnings", [])
-        if any(notes):
-            out[label] = [f"{meas.filename}: {n}" for n in notes if n]
-    return out
-
-
-def jc_table_toml(columns: dict[str, list[float]], max_points: int = 25) -> str:
-    """A case file's ``jc.table`` line from stored Jc(B) columns: the fully penetrated points
-    only (the simulator holds the end values outside them), at most ``max_points`` of them."""
-    b = np.asarray(columns["B_T"])
-    jc = np.asarray(columns["Jc_A_m2"]) * 1e-4
-    ok = np.asarray(columns.get("unpenetrated", np.zeros(b.size))) < 0.5
-    b, jc = b[ok], jc[ok]
-    keep = np.unique(np.linspace(0, b.size - 1, min(max_points, b.size)).round().astype(int))
-    field = ", ".join(f"{v:.4g}" for v in b[keep])
-    values = ", ".join(f"{v:.4g}" for v in jc[keep])
-    return (
-        f'jc.table = {{ field = [{field}], field_unit = "T", jc = [{values}], jc_unit = "A/cm^2" }}'
-    )
 
 
 # -- figures -------------------------------------------------------------------------------------
@@ -171,7 +90,7 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
     valid: list[float] = []
     for i, (label, cols) in enumerate(curves.items()):
         b = np.asarray(cols["B_T"])
-        jc = np.asarray(cols["Jc_A_m2"]) * 1e-4
+        jc = to_A_cm2(np.asarray(cols["Jc_A_m2"]))
         flagged = np.asarray(cols.get("unpenetrated", np.zeros(b.size))) > 0.5
         color = colors[i % len(colors)]
         valid += jc[~flagged].tolist()
@@ -203,31 +122,6 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
     )
 
 
-# the last few fitted optimizers, by campaign and data
-_MODELS: OrderedDict[str, Any] = OrderedDict()
-_MODELS_LOCK = threading.Lock()  # fits, predictions and acquisitions run one at a time
-
-
-def _optimizer(
-    spec: CampaignSpec, history: pd.DataFrame, open_params: list[dict[str, float]]
-) -> tuple[Any, pd.DataFrame]:
-    """The optimizer ``campaign_loop`` fits to the history, and its pending points (unmeasured
-    samples and open suggestions, ``k x d``). A fitted optimizer is kept for the same campaign and
-    data, so page views do not refit (a fit takes seconds). Call under ``_MODELS_LOCK``."""
-    from fluxtrap.optimize.campaign_loop import campaign_optimizer
-
-    fresh, pending = campaign_optimizer(spec, history, open_params)  # cheap: fits on first use
-    key = (
-        json.dumps(spec.to_dict(), sort_keys=True)
-        + history[spec.parameter_names + spec.objective_names].to_json()
-    )
-    opt = _MODELS.pop(key, fresh)
-    _MODELS[key] = opt
-    while len(_MODELS) > 8:
-        _MODELS.popitem(last=False)
-    return opt, pending
-
-
 def _values(a: Any) -> list[float | None]:
     """Array values for a figure, None where not finite (an acquisition can underflow to -inf)."""
     return [float(v) if math.isfinite(v) else None for v in np.ravel(a)]
@@ -245,7 +139,7 @@ def model_figures(
     """The optimizer's model of ``objective`` on a slice through the best measured sample, like BOXVIA.
 
     The numbers are ``fluxtrap.optimize.plots.model_slices`` of the optimizer that
-    ``fluxtrap.optimize.campaign_loop`` fits for suggestions, with the unmeasured samples and the
+    ``fluxtrap.workflows.suggest`` fits for suggestions, with the unmeasured samples and the
     open suggestions pending in the acquisition (as when asking; they are not data).
     1D (``y`` None): posterior mean with a +-2 std band along ``x`` (``n_grid`` points), the other
     parameters held at the best sample's values, the measured samples (by origin) and the open
@@ -257,6 +151,7 @@ def model_figures(
     from plotly.subplots import make_subplots
 
     from fluxtrap.optimize.plots import model_slices
+    from fluxtrap.workflows.suggest import MODEL_LOCK, fitted_optimizer
 
     o = spec.objective(objective)
     px, py = spec.parameter(x), None if not y or y == x else spec.parameter(y)
@@ -268,8 +163,8 @@ def model_figures(
     best = measured.loc[measured[o.name].idxmax() if o.maximize else measured[o.name].idxmin()]
     anchor = {p: float(best[p]) for p in spec.parameter_names}
     open_ = [sg for sg in suggestions if sg.status == "open"]
-    with _MODELS_LOCK:
-        opt, pending = _optimizer(spec, history, [sg.params for sg in open_])
+    with MODEL_LOCK:
+        opt, pending = fitted_optimizer(spec, history, [sg.params for sg in open_])
         slices = model_slices(
             opt,
             through=anchor,
@@ -451,7 +346,7 @@ def maps_figure(result: Any, snapshot: Any) -> dict[str, Any]:
     R, Z = np.meshgrid(jr, jz)
     tri = Triangulation(*(result.mesh.points.T * 1e3), result.mesh.triangles[result.conductor])
     inside = tri.get_trifinder()(R, Z)
-    j = np.where(inside >= 0, snapshot.J_A_m2[inside] * 1e-4, np.nan)
+    j = np.where(inside >= 0, to_A_cm2(snapshot.J_A_m2[inside]), np.nan)
     jmax = float(np.nanmax(np.abs(j))) if np.isfinite(j).any() else 1.0
     m = result.field_map(snapshot.time_s, shape=(40, 40))
     fig = make_subplots(

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fluxtrap.optimize.campaign_loop import campaign_optimizer
 from fluxtrap.optimize.plots import model_slices
 from fluxtrap.web.jobs import parse_case
+from fluxtrap.workflows.suggest import campaign_optimizer
 
 from .conftest import NAME, SEED_POINTS, TOKENS, add_measured_samples, kim_jc, synthetic_jc_3T
 from .test_api import P

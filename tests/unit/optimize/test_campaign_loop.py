@@ -9,8 +9,8 @@ import pytest
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize import SearchSpace
-from fluxtrap.optimize.campaign_loop import campaign_optimizer, suggest
 from fluxtrap.store import Store
+from fluxtrap.workflows.suggest import campaign_optimizer, suggest
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
 NAME = "K-Ba122 SPS"

@@ -9,7 +9,7 @@ import numpy as np
 import pint
 
 from fluxtrap.errors import InputFileError
-from fluxtrap.units import Q_, unit
+from fluxtrap.units import MU0, Q_, unit
 
 # What each SI column of a MeasurementTable needs from its source column: (pint dimension, SI unit).
 QUANTITIES: dict[str, tuple[str, str]] = {
@@ -68,7 +68,7 @@ def si_factor(quantity: str, unit_text: str, where: str) -> float:
     try:
         q = Q_(1.0, unit(unit_text, where))
         if quantity == "field" and q.check("[mass] / [current] / [time] ** 2"):
-            q = q / Q_(4e-7 * np.pi, "H/m")
+            q = q / Q_(MU0, "H/m")
         return float(q.to(si).magnitude)
     except (pint.errors.PintError, ValueError, TypeError, AttributeError, OverflowError):
         raise InputFileError(

@@ -1,6 +1,7 @@
 """The data-driven loop on a store: history -> optimizer -> suggestions recorded as ``open``.
 
-Both the CLI (``fluxtrap suggest``) and the web API call :func:`suggest`. What counts as data and
+The CLI (``fluxtrap suggest``), the web API and the demo call :func:`suggest`; the dashboard,
+``fluxtrap plot model``, the demo and its report fit :func:`campaign_optimizer`. What counts as data and
 what as pending:
 - a sample with every objective measured is an observation;
 - a sample not (fully) measured yet, and every ``open`` suggestion, is a pending point: it is never
@@ -9,7 +10,9 @@ what as pending:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -18,10 +21,7 @@ from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.optimizer import Optimizer
 from fluxtrap.optimize.space import SearchSpace
-
-if TYPE_CHECKING:
-    from fluxtrap.store import Store
-    from fluxtrap.store.store import SuggestionRecord
+from fluxtrap.store import Store, SuggestionRecord
 
 
 def campaign_optimizer(
@@ -89,3 +89,27 @@ def suggest(
         ]
         values = [None if not np.isfinite(a) else float(a) for a in batch["acquisition"]]
         return store.add_suggestions(campaign, params, values, summary, seed, created_by=created_by)
+
+
+# the last few fitted optimizers, by campaign and data (a fit takes seconds; page views repeat)
+_FITTED: OrderedDict[str, Optimizer] = OrderedDict()
+FITTED_KEPT = 8
+MODEL_LOCK = threading.Lock()  # hold it to fit, predict or evaluate a kept optimizer: one at a time
+
+
+def fitted_optimizer(
+    spec: CampaignSpec, history: pd.DataFrame, open_params: list[dict[str, float]]
+) -> tuple[Optimizer, pd.DataFrame]:
+    """:func:`campaign_optimizer` of the history and its pending points (unmeasured samples and
+    open suggestions, ``k x d``), the optimizer kept for the same campaign and data (the last
+    ``FITTED_KEPT``), so the dashboard's page views do not refit. Call under ``MODEL_LOCK``."""
+    fresh, pending = campaign_optimizer(spec, history, open_params)  # cheap: fits on first use
+    key = (
+        json.dumps(spec.to_dict(), sort_keys=True)
+        + history[spec.parameter_names + spec.objective_names].to_json()
+    )
+    opt = _FITTED.pop(key, fresh)
+    _FITTED[key] = opt
+    while len(_FITTED) > FITTED_KEPT:
+        _FITTED.popitem(last=False)
+    return opt, pending

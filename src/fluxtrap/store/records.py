@@ -1,0 +1,142 @@
+"""What the store hands out and takes: frozen records of stored rows, and ``CurveData`` (a derived
+curve to store). Plain values, no session: callers never see an ORM object."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class CurveData:
+    """A derived curve to store: ``columns`` maps column names (with units) to equal-length lists."""
+
+    kind: str
+    method: str
+    settings: dict[str, Any]
+    columns: dict[str, list[float]]
+
+
+@dataclass(frozen=True)
+class CampaignRecord:
+    """A stored campaign: its spec and who created it (null before migration 0003 or when
+    nobody was named)."""
+
+    name: str
+    spec: CampaignSpec = field(repr=False)
+    created_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    id: int
+    campaign: str
+    label: str
+    params: dict[str, float]
+    objectives: dict[str, float]
+    origin: str
+    suggestion_id: int | None
+    recorded_by: str | None
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MeasurementRecord:
+    id: int
+    campaign: str
+    sample: str
+    kind: str
+    temperature_K: float | None
+    filename: str
+    sha256: str
+    size: int
+    metadata: dict[str, Any]
+    recorded_by: str | None
+    created_at: datetime
+    content: bytes = field(repr=False, default=b"")
+
+
+@dataclass(frozen=True)
+class CurveRecord:
+    id: int
+    measurement_id: int
+    kind: str
+    method: str
+    settings: dict[str, Any]
+    columns: dict[str, list[float]] = field(repr=False)
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SuggestionRecord:
+    id: int
+    campaign: str
+    params: dict[str, float]
+    acquisition_value: float | None
+    model_summary: dict[str, Any] = field(repr=False)
+    seed: int | None
+    status: str
+    created_by: str | None
+    created_at: datetime
+    status_changed_by: str | None = None  # who last changed the status (null: nobody named or
+    status_changed_at: datetime | None = None  # never changed since it was asked for)
+
+
+@dataclass(frozen=True)
+class SimulationRecord:
+    """A stored simulation: ``case`` in SI (summary.json's "case"), ``case_toml`` as given,
+    ``case_hash`` (the case's ``key()``, also the sweep cache's key), ``summary``
+    (summary.json), ``status`` ``done`` or ``failed`` (then ``error`` says why; ``summary`` and
+    ``probes_csv`` hold what ran before the failure, if anything); ``probes_csv`` the bytes of
+    probes.csv, empty when listed without them."""
+
+    id: int
+    name: str
+    campaign: str | None
+    case: dict[str, Any] = field(repr=False)
+    case_toml: str = field(repr=False)
+    case_hash: str
+    summary: dict[str, Any] = field(repr=False)
+    status: str
+    error: str | None
+    created_by: str | None
+    created_at: datetime
+    probes_csv: bytes = field(repr=False, default=b"")
+
+    @property
+    def probes(self) -> pd.DataFrame:
+        """probes.csv as a DataFrame (``time_s, applied_T, temperature_K, <probe>_Bz_T``)."""
+        if not self.probes_csv:
+            raise NotFoundError(f"simulation {self.id} has no probe traces here")
+        return pd.read_csv(io.BytesIO(self.probes_csv))
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A user of the web API: ``role`` reader, writer or admin; the token is valid until
+    ``expires_at`` (None: no expiry) unless revoked (``revoked_at``)."""
+
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def active(self, now: datetime | None = None) -> bool:
+        """Whether the token is accepted at ``now`` (default: the current time)."""
+        now = now or datetime.now(UTC)
+        expires = self.expires_at
+        if expires is not None and expires.tzinfo is None:  # SQLite drops the zone (UTC)
+            expires = expires.replace(tzinfo=UTC)
+        return self.revoked_at is None and (expires is None or expires > now)

@@ -1,0 +1,65 @@
+"""The Jc(B) data of a campaign for the dashboard and the API: each sample's newest Jc(B)
+curve, what its analysis warned about, and a case file's ``jc.table`` line from it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from fluxtrap.magnetometry.pipeline import JC_CURVE
+from fluxtrap.store import Store
+from fluxtrap.units import to_A_cm2
+
+
+def newest_jc(store: Store, campaign: str, labels: Sequence[str] | None = None) -> dict[str, Any]:
+    """Sample label -> (measurement, Jc curve) of its newest measurement that has a Jc(B) curve
+    (all measured samples, or ``labels``; NotFoundError for an unknown label)."""
+    wanted = None if labels is None else set(labels)
+    if wanted is not None:
+        for label in wanted:
+            store.sample(campaign, label)
+    out = {}
+    for meas in store.measurements(campaign, with_content=False):
+        if wanted is not None and meas.sample not in wanted:
+            continue
+        for curve in store.curves(meas.id):
+            if curve.kind == JC_CURVE:
+                out[meas.sample] = (meas, curve)
+    return out
+
+
+def jc_curves(newest: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+    """Jc(B) columns (``B_T``, ``Jc_A_m2``) of each sample in ``newest_jc``'s mapping."""
+    return {label: curve.columns for label, (_, curve) in newest.items()}
+
+
+def jc_notes(newest: dict[str, Any]) -> dict[str, list[str]]:
+    """What the analysis of each sample's newest Jc(B) measurement (``newest_jc``'s mapping)
+    warned about: rows of the file it skipped, and a loop that does not look like a
+    superconductor's (sample -> lines of text)."""
+    from fluxtrap.magnetometry.table import skipped_note
+
+    out = {}
+    for label, (meas, curve) in newest.items():
+        notes = [skipped_note(meas.metadata.get("skipped_lines", ()))]
+        notes += curve.settings.get("warnings", [])
+        if any(notes):
+            out[label] = [f"{meas.filename}: {n}" for n in notes if n]
+    return out
+
+
+def jc_table_toml(columns: dict[str, list[float]], max_points: int = 25) -> str:
+    """A case file's ``jc.table`` line from stored Jc(B) columns: the fully penetrated points
+    only (the simulator holds the end values outside them), at most ``max_points`` of them."""
+    b = np.asarray(columns["B_T"])
+    jc = to_A_cm2(np.asarray(columns["Jc_A_m2"]))
+    ok = np.asarray(columns.get("unpenetrated", np.zeros(b.size))) < 0.5
+    b, jc = b[ok], jc[ok]
+    keep = np.unique(np.linspace(0, b.size - 1, min(max_points, b.size)).round().astype(int))
+    field = ", ".join(f"{v:.4g}" for v in b[keep])
+    values = ", ".join(f"{v:.4g}" for v in jc[keep])
+    return (
+        f'jc.table = {{ field = [{field}], field_unit = "T", jc = [{values}], jc_unit = "A/cm^2" }}'
+    )

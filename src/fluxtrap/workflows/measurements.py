@@ -1,0 +1,73 @@
+"""Record a measurement: derive Jc(B) from the file's bytes, read the campaign's objectives off
+it, and store the file, its curves and the objectives in one transaction (a file that cannot be
+analysed writes nothing). The one path of ``fluxtrap measure add``, the web upload and the demo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.magnetometry.jc import JcCurve
+from fluxtrap.magnetometry.pipeline import derive, objective_values, skipped_objectives
+from fluxtrap.store import CurveData, MeasurementRecord, Store
+
+
+@dataclass(frozen=True)
+class RecordedMeasurement:
+    """What was stored (``record``), the derived ``jc`` curve, the measurement ``metadata``, the
+    ``objectives`` set on the sample (SI) and those ``skipped`` (name -> why)."""
+
+    record: MeasurementRecord
+    jc: JcCurve = field(repr=False)
+    metadata: dict[str, Any] = field(repr=False)
+    objectives: dict[str, float]
+    skipped: dict[str, str]
+
+
+def measurement_target(store: Store, campaign: str, sample: str) -> CampaignSpec:
+    """The campaign's spec once the sample is known to exist (NotFoundError otherwise), so a
+    wrong name fails before the file is read or analysed."""
+    spec = store.campaign(campaign)
+    store.sample(campaign, sample)
+    return spec
+
+
+def record_measurement(
+    store: Store,
+    campaign: str,
+    sample: str,
+    filename: str,
+    content: bytes,
+    edges_m: tuple[float, float, float],
+    *,
+    kind: str = "mh_loop",
+    temperature_K: float | None = None,
+    columns: Mapping[str, str] | None = None,
+    recorded_by: str | None = None,
+    extra_metadata: Mapping[str, Any] | None = None,
+    spec: CampaignSpec | None = None,
+) -> RecordedMeasurement:
+    """Derive, read the objectives and store a measurement file of ``sample`` (an a x b x c bar,
+    ``edges_m`` in m). ``spec`` is the campaign's (from :func:`measurement_target`; read here if
+    not given); ``extra_metadata`` is added to the stored metadata."""
+    spec = spec or measurement_target(store, campaign, sample)
+    metadata, curves, jc = derive(
+        kind, content, filename, *edges_m, temperature_K=temperature_K, columns=columns
+    )
+    objectives = objective_values(spec, jc)
+    rec = store.add_measurement(
+        campaign,
+        sample,
+        kind,
+        filename,
+        content,
+        temperature_K=jc.temperature_K,
+        metadata={**metadata, **(extra_metadata or {})},
+        curves=[CurveData(c.kind, c.method, c.settings, c.columns) for c in curves],
+        objectives=objectives,
+        recorded_by=recorded_by,
+    )
+    return RecordedMeasurement(rec, jc, metadata, objectives, skipped_objectives(spec, jc))

@@ -1,0 +1,179 @@
+"""The sweep's grammar: a swept ``Value`` with its unit, an ``Axis`` (``--vary NAME=START:STOP:NUM``
+or ``NAME=V1,V2,...``), a CSV list of variants (``read_list``) and results-table column names."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pint
+
+from fluxtrap.errors import InputFileError, UnitError, ValidationError
+from fluxtrap.units import DIMENSIONS, Q_, quantity
+
+# name -> (dimension, what it changes); see the module docstring
+SHORTCUTS: dict[str, tuple[str, str]] = {
+    "radius": ("length", "every stack layer's radius"),
+    "thickness": ("length", "every superconductor layer's thickness"),
+    "temperature": ("temperature", "the temperature of the set step (protocol[0])"),
+    "field": ("magnetic_flux_density", "the applied field of the set step (protocol[0])"),
+    "n": ("dimensionless", "the power-law exponent n of every superconductor"),
+    "jc_scale": ("dimensionless", "a factor on the Jc(B) of every superconductor"),
+}
+
+
+@dataclass(frozen=True)
+class Value:
+    """One setting of a swept parameter: ``magnitude`` in ``unit`` (``""`` for a pure number)."""
+
+    magnitude: float
+    unit: str = ""
+
+    @classmethod
+    def parse(cls, text: str | float, where: str) -> Value:
+        """``"12 mm"``, ``"12mm"`` or ``"35"`` (a pure number); errors name ``where``."""
+        try:
+            return cls(float(text))
+        except ValueError:
+            pass
+        q = quantity(str(text).strip(), where)
+        return cls(float(q.magnitude), f"{q.units:~C}")
+
+    def to(self, unit: str, where: str) -> Value:
+        """The same value in ``unit``."""
+        if unit == self.unit:
+            return self
+        try:
+            return Value(_round(Q_(self.magnitude, self.unit or "").to(unit or "").magnitude), unit)
+        except pint.errors.DimensionalityError:
+            raise UnitError(
+                f"{where}: {self} cannot be converted to {unit or 'a pure number'}"
+            ) from None
+
+    def to_case(self) -> str | float:
+        """As written into the case dict: a string with its unit, or a plain number."""
+        return f"{self.magnitude!r} {self.unit}" if self.unit else self.magnitude
+
+    def __str__(self) -> str:
+        return f"{self.magnitude:g} {self.unit}".strip()
+
+    def __repr__(self) -> str:
+        return f"Value({self})"
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A swept parameter: its ``name`` (a shortcut or a dotted path) and ``values`` in one unit."""
+
+    name: str
+    values: tuple[Value, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Axis:
+        """Read ``NAME=START:STOP:NUM`` (NUM evenly spaced values) or ``NAME=V1,V2,...``.
+
+        >>> Axis.parse("radius=10mm:40mm:7").values[1]
+        Value(15 mm)
+        """
+        where = f"--vary {text!r}"
+        name, sep, spec = text.partition("=")
+        name, spec = name.strip(), spec.strip()
+        if not sep or not name or not spec:
+            raise ValidationError(
+                f"{where}: expected NAME=START:STOP:NUM or NAME=V1,V2,..., e.g. radius=10mm:40mm:7"
+            )
+        if ":" in spec:
+            parts = spec.split(":")
+            if len(parts) != 3:
+                raise ValidationError(f"{where}: a range is START:STOP:NUM, e.g. 10mm:40mm:7")
+            start = Value.parse(parts[0], where)
+            stop = Value.parse(parts[1], where).to(start.unit, where)
+            try:
+                num = int(parts[2])
+            except ValueError:
+                num = 0
+            if num < 1:
+                raise ValidationError(f"{where}: NUM must be a whole number >= 1, got {parts[2]!r}")
+            values = [
+                Value(_round(x), start.unit)
+                for x in np.linspace(start.magnitude, stop.magnitude, num)
+            ]
+        else:
+            items = [Value.parse(s, where) for s in spec.split(",") if s.strip()]
+            values = [v.to(items[0].unit, where) for v in items]
+        axis = cls(name, tuple(values))
+        axis.check()
+        return axis
+
+    @property
+    def unit(self) -> str:
+        return self.values[0].unit if self.values else ""
+
+    @property
+    def column(self) -> str:
+        """Its column in the results table: the name with a unit suffix (``radius_mm``)."""
+        return column_name(self.name, self.unit)
+
+    def check(self) -> None:
+        """Shortcuts take their dimension (``radius`` a length, ``n`` a number, ...)."""
+        where = f"--vary {self.name}"
+        if len({v.magnitude for v in self.values}) != len(self.values):
+            raise ValidationError(f"{where}: a value is given twice")
+        if self.name not in SHORTCUTS:
+            return
+        dim = SHORTCUTS[self.name][0]
+        target = DIMENSIONS[dim]
+        try:
+            Q_(1.0, self.unit or "").to(target or "")
+        except pint.errors.DimensionalityError:
+            raise UnitError(
+                f"{where}: {self.values[0]} is not a {dim.replace('_', ' ')} "
+                f"(expected something convertible to {target or 'a pure number'})"
+            ) from None
+        if self.name == "jc_scale" and any(v.magnitude <= 0 for v in self.values):
+            raise ValidationError(f"{where}: factors must be > 0")
+
+
+def column_name(name: str, unit: str) -> str:
+    """``radius`` in ``mm`` -> ``radius_mm``; ``A/cm**2`` -> ``A_per_cm2``."""
+    if not unit:
+        return name
+    suffix = unit.replace("**", "").replace("/", "_per_").replace("*", "_").replace(" ", "")
+    return f"{name}_{suffix}"
+
+
+def read_list(path: str | Path) -> list[dict[str, Value]]:
+    """Variants listed in a CSV: one column per swept name, cells like ``12 mm`` or ``35``."""
+    p = Path(path)
+    try:
+        with p.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as err:
+        raise InputFileError(f"{p}: cannot read the variant list ({err.strerror})") from None
+    if not rows:
+        raise InputFileError(
+            f"{p}: no variants (expected a header of swept names, then one row each)"
+        )
+    out = []
+    for i, row in enumerate(rows):
+        if None in row or any(v is None or not v.strip() for v in row.values()):
+            raise InputFileError(f"{p}, line {i + 2}: every column needs a value")
+        out.append(
+            {
+                k.strip(): Value.parse(v, f"{p}, line {i + 2}, column {k.strip()!r}")
+                for k, v in row.items()
+            }
+        )
+    for name in out[0]:
+        unit = out[0][name].unit
+        for i, row in enumerate(out):
+            row[name] = row[name].to(unit, f"{p}, line {i + 2}, column {name!r}")
+        Axis(name, tuple(r[name] for r in out[:1])).check()
+    return out
+
+
+def _round(x: float) -> float:
+    """12 significant digits: 0.1 + 0.2 becomes 0.3, so keys and labels are what one typed."""
+    return float(f"{float(x):.12g}")

@@ -1,0 +1,149 @@
+"""A sweep's results: one row per variant (``results_table``), ``results.csv``/``results.json`` and
+the ``trapped_<probe>.png`` plots (``write_results``)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fluxtrap import __version__
+from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value, column_name
+from fluxtrap.workflows.sweep.variants import Variant
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep: the ``table`` (one row per variant, as in ``results.csv``), how many
+    variants were ``computed`` now, read from the cache, and ``failed``; ``files`` written."""
+
+    table: pd.DataFrame = field(repr=False)
+    computed: int
+    cached: int
+    failed: int
+    files: tuple[Path, ...] = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"SweepResult({len(self.table)} variants: {self.computed} computed, {self.cached} "
+            f"from cache, {self.failed} failed)"
+        )
+
+
+def _units(axes: Sequence[Axis], rows: Sequence[Mapping[str, Value]]) -> dict[str, str]:
+    units = {name: v.unit for name, v in (rows[0].items() if rows else [])}
+    units.update({a.name: a.unit for a in axes})
+    return units
+
+
+def results_table(
+    variants: Sequence[Variant],
+    records: Mapping[str, Mapping[str, Any]],
+    cached: set[str],
+    axes: Sequence[Axis] = (),
+    rows: Sequence[Mapping[str, Value]] = (),
+) -> pd.DataFrame:
+    """One row per variant: parameters (in their units), probe values (T), solver counts, wall
+    time (s), status, error, key and whether it came from the cache."""
+    units = _units(axes, rows)
+    out = []
+    for v in variants:
+        row: dict[str, Any] = {column_name(k, units[k]): v.params[k].magnitude for k in units}
+        rec = records.get(v.key, {}) if v.case is not None else {}
+        summary = rec.get("summary", {})
+        for probe, vals in summary.get("probes", {}).items():
+            row[f"{probe}_final_T"] = vals.get("final_T")
+            row[f"{probe}_max_abs_T"] = vals.get("max_abs_T")
+        for k, val in summary.get("solver", {}).items():
+            if k != "wall_s" and isinstance(val, int | float):
+                row[f"solver_{k}"] = val
+        row.update(
+            wall_s=rec.get("wall_s", math.nan),
+            status=rec.get("status", "failed"),
+            error=v.error or rec.get("error", ""),
+            key=v.key,
+            cached=v.key in cached,
+        )
+        out.append(row)
+    df = pd.DataFrame(out)
+    tail = ["wall_s", "status", "error", "key", "cached"]
+    return df[[c for c in df.columns if c not in tail] + tail]
+
+
+def write_results(
+    table: pd.DataFrame,
+    out: Path,
+    case: Path,
+    axes: Sequence[Axis] = (),
+    rows: Sequence[Mapping[str, Value]] = (),
+) -> list[Path]:
+    """``results.csv``, ``results.json`` and the plots; returns the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    units = _units(axes, rows)
+    csv_path, json_path = out / "results.csv", out / "results.json"
+    table.to_csv(csv_path, index=False, float_format="%.10g")
+    meta = {
+        "case": str(case),
+        "fluxtrap": __version__,
+        "parameters": {
+            k: {
+                "column": column_name(k, u),
+                "unit": u,
+                "changes": SHORTCUTS[k][1] if k in SHORTCUTS else f"the case's {k}",
+            }
+            for k, u in units.items()
+        },
+        "variants": json.loads(table.to_json(orient="records", double_precision=15)),
+    }
+    json_path.write_text(json.dumps(meta, indent=1))
+    return [csv_path, json_path, *plot_sweep(table, units, out)]
+
+
+def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list[Path]:
+    """``trapped_<probe>.png``: final probe field against the first swept parameter (of
+    ``units``, name -> unit), one line per combination of the others; failed variants leave
+    gaps. Nothing when no parameter varies."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    varying = [
+        (column_name(k, u), k, u)
+        for k, u in units.items()
+        if table[column_name(k, u)].nunique() > 1
+    ]
+    probes = [c[: -len("_final_T")] for c in table.columns if c.endswith("_final_T")]
+    if not varying or not probes:
+        return []
+    (x, xname, xunit), others = varying[0], varying[1:]
+    groups = [c for c, _, _ in others]
+    paths = []
+    for probe in probes:
+        y = f"{probe}_final_T"
+        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+        for key, part in table.groupby(groups, sort=True) if groups else [((), table)]:
+            if part[y].isna().all():
+                continue
+            key = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(
+                f"{name} = {v:g} {unit}".strip()
+                for (_, name, unit), v in zip(others, key, strict=True)
+            )
+            ax.plot(part[x], part[y], "o-", label=label or None)
+        ax.set_xlabel(f"{xname} ({xunit})" if xunit else xname)
+        ax.set_ylabel(f"final Bz at {probe} (T)")
+        ax.set_title(f"Trapped field at probe {probe!r}")
+        ax.grid(alpha=0.3)
+        if groups:
+            ax.legend(fontsize="small")
+        path = out / f"trapped_{probe}.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        paths.append(path)
+    return paths

@@ -1,0 +1,196 @@
+"""A sweep's variants: each swept value written into the base case's raw dict (``apply``), the
+cartesian product of the axes times the listed rows (``expand``), each parsed into a ``Case``."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fluxtrap.errors import FluxtrapError, ValidationError
+from fluxtrap.simulate import Case
+from fluxtrap.simulate.materials import read_jc_csv
+from fluxtrap.tomlfile import read_toml
+from fluxtrap.units import quantity
+from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value
+
+# tables of the case file that may be absent (all their keys have defaults)
+OPTIONAL_TABLES = ("mesh", "solver", "output")
+
+
+def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None:
+    """Write ``value`` into the raw case dict ``data`` (in place) as ``name`` prescribes."""
+    if name not in SHORTCUTS:
+        _set_path(data, name, value.to_case())
+        return
+    layers = _list(data, "stack")
+    materials = data.get("materials", {})
+    superconductors = {k: m for k, m in materials.items() if isinstance(m, dict) and "jc" in m}
+    if name == "radius":
+        for layer in layers:
+            layer["radius"] = value.to_case()
+    elif name == "thickness":
+        for layer in layers:
+            if layer.get("material") in superconductors:
+                layer["thickness"] = value.to_case()
+    elif name in ("temperature", "field"):
+        if name == "temperature" and not any(
+            isinstance(m["jc"], Mapping) and "temperature" in m["jc"]
+            for m in superconductors.values()
+        ):
+            raise ValidationError(
+                "--vary temperature: no superconductor of the case has jc.temperature "
+                "scaling, so the temperature would change nothing"
+            )
+        protocol = _list(data, "protocol")
+        if not protocol or protocol[0].get("step") != "set":
+            raise ValidationError(f"--vary {name}: the case's protocol[0] is not a set step")
+        protocol[0][name] = value.to_case()
+    elif name == "n":
+        for m in superconductors.values():
+            m["n"] = value.magnitude
+    elif name == "jc_scale":
+        for key, m in superconductors.items():
+            m["jc"] = _scaled_jc(m["jc"], value.magnitude, base_dir, f"materials.{key}.jc")
+
+
+def _list(data: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    items = data.get(key, [])
+    if not isinstance(items, list):
+        raise ValidationError(f"case: {key} must be an array of tables ([[{key}]])")
+    return items
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts):
+        here = ".".join(parts[: depth + 1])
+        last = depth == len(parts) - 1
+        if isinstance(node, list):
+            try:
+                i = int(part)
+                node[i]  # noqa: B018 - raises IndexError when out of range
+            except (ValueError, IndexError):
+                raise ValidationError(
+                    f"--vary {path}: {here} is not an index of a list of {len(node)}"
+                ) from None
+            if last:
+                node[i] = value
+            node = node[i]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            elif part not in node:
+                if depth == 0 and part in OPTIONAL_TABLES:
+                    node[part] = {}
+                else:
+                    known = ", ".join(map(str, node)) or "none"
+                    raise ValidationError(
+                        f"--vary {path}: the case has no {here} (known here: {known})"
+                    )
+            node = node[part]
+        else:
+            raise ValidationError(
+                f"--vary {path}: {'.'.join(parts[:depth])} is a value, not a table or list"
+            )
+
+
+def _scaled_jc(jc: Any, k: float, base_dir: Path, where: str) -> dict[str, Any]:
+    if not isinstance(jc, Mapping):
+        raise ValidationError(f"--vary jc_scale: {where} is not a table")
+    out = dict(jc)
+    if "table" in jc:
+        out["table"] = {**jc["table"], "jc": [float(x) * k for x in jc["table"]["jc"]]}
+    elif "kim" in jc:
+        out["kim"] = {**jc["kim"], "jc0": _scaled_text(jc["kim"]["jc0"], k, f"{where}.kim.jc0")}
+    elif "constant" in jc:
+        out["constant"] = _scaled_text(jc["constant"], k, f"{where}.constant")
+    elif "csv" in jc:
+        path = Path(jc["csv"])
+        table = read_jc_csv(path if path.is_absolute() else base_dir / path)
+        del out["csv"]
+        out["table"] = {
+            "field": list(table.field_T),
+            "field_unit": "T",
+            "jc": [x * k for x in table.jc_A_m2],
+            "jc_unit": "A/m^2",
+        }
+    else:
+        raise ValidationError(
+            f"--vary jc_scale: {where} needs table, kim, constant or csv to scale"
+        )
+    return out
+
+
+def _scaled_text(text: Any, k: float, where: str) -> str:
+    q = quantity(text, where)
+    return f"{float(q.magnitude) * k!r} {q.units:~C}"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One point of a sweep: ``params`` (name -> ``Value``), its parsed ``case`` (``None`` with
+    ``error`` set when the variant is not a valid case) and its cache ``key``."""
+
+    index: int
+    params: dict[str, Value]
+    case: Case | None = field(repr=False)
+    key: str
+    error: str = ""
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"Variant({self.index}: {params}; key {self.key}{'; ' + self.error if self.error else ''})"
+
+
+def load_case_dict(path: str | Path) -> dict[str, Any]:
+    """The raw dict of a case TOML file."""
+    return read_toml(path, "case file")
+
+
+def expand(
+    base: Mapping[str, Any],
+    axes: Sequence[Axis] = (),
+    rows: Sequence[Mapping[str, Value]] = (),
+    base_dir: str | Path = ".",
+) -> list[Variant]:
+    """The variants: every CSV ``row`` (or one empty row) times the cartesian product of ``axes``.
+
+    A name that cannot be applied (a path the case does not have) raises at once; a variant
+    whose resulting case is invalid is returned with ``case=None`` and its ``error``.
+    """
+    names = [a.name for a in axes]
+    listed = list(rows[0]) if rows else []
+    twice = sorted(set(names) & set(listed)) or sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValidationError(f"swept name(s) given twice: {', '.join(twice)}")
+    variants = []
+    combos = itertools.product(list(rows) or [{}], itertools.product(*(a.values for a in axes)))
+    for index, (row, values) in enumerate(combos):
+        params = {**row, **dict(zip(names, values, strict=True))}
+        data = copy.deepcopy(dict(base))
+        for name, value in params.items():
+            apply(data, name, value, Path(base_dir))
+        try:
+            case = Case.from_dict(data, base_dir=base_dir)
+        except FluxtrapError as err:
+            raw = json.dumps(data, sort_keys=True, default=str)
+            variants.append(
+                Variant(index, params, None, _digest(raw), f"{type(err).__name__}: {err}")
+            )
+            continue
+        variants.append(Variant(index, params, case, case_key(case)))
+    return variants
+
+
+case_key = Case.key  # case_key(case): the case's identity, see Case.key
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
