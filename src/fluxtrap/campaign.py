@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,15 +25,18 @@ import numpy as np
 import pandas as pd
 import pint
 
+from fluxtrap import units
 from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.inputs import check_values
 from fluxtrap.tomlfile import read_toml
-from fluxtrap.units import Q_, parse
+from fluxtrap.units import parse
 
 GOALS = (
     "maximize",
     "minimize",
     "constraint",
 )  # constraint: measured, only bounded by [[constraints]]
+MAX_MAGNITUDE = 1e100  # bounds and objective values beyond this are typos, and overflow the model
 QUANTITIES = ("jc", "value", "tc")
 QUANTITY_UNITS = {"jc": "A/m^2", "tc": "K"}  # the unit each quantity is stored in
 TOP_KEYS = ("name", "parameters", "objectives", "constraints")
@@ -41,6 +45,22 @@ OBJECTIVE_KEYS = (
     "name", "quantity", "goal", "unit", "field", "field_T", "temperature", "temperature_K",
 )  # fmt: skip
 CONSTRAINT_KEYS = ("expression",)
+
+
+MAX_NAME = 200  # characters of a campaign name
+
+
+def check_new_name(name: str) -> str:
+    """A new campaign's name, if it can be a URL path segment: at most ``MAX_NAME`` characters,
+    no ``/``, ``\\`` or control characters (a name with ``/`` could be stored but never read back
+    through the web API)."""
+    bad = sorted({c for c in name if c in "/\\" or unicodedata.category(c) == "Cc"})
+    if bad or not name.strip() or len(name) > MAX_NAME:
+        raise ValidationError(
+            f"campaign name {name[:40]!r}: use 1 to {MAX_NAME} characters without / \\ or "
+            f"control characters{' (found ' + ', '.join(map(repr, bad)) + ')' if bad else ''}"
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -95,11 +115,14 @@ class ParameterDef:
             )
         object.__setattr__(self, "low", float(low))
         object.__setattr__(self, "high", float(high))
-        if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
+        if not (abs(self.low) <= MAX_MAGNITUDE and abs(self.high) <= MAX_MAGNITUDE) or (
+            self.low >= self.high
+        ):
             raise ValidationError(
-                f"parameter {self.name}: need finite low < high, got low={low}, high={high}"
+                f"parameter {self.name}: need low < high, both within +-{MAX_MAGNITUDE:g}, "
+                f"got low={low}, high={high}"
             )
-        if self.step < 0 or self.step > self.high - self.low:
+        if not math.isfinite(self.step) or self.step < 0 or self.step > self.high - self.low:
             raise ValidationError(
                 f"parameter {self.name}: step {self.step} must be >= 0 and <= high - low"
             )
@@ -442,7 +465,14 @@ class CampaignSpec:
     def check_objectives(self, values: Mapping[str, Any], where: str = "") -> dict[str, float]:
         """Objective values (a subset of the campaign's) as finite floats in each objective's unit;
         strings may carry a unit (``"2.1e4 A/cm^2"``) and are converted."""
-        return {name: self.objective(name).convert(value, where) for name, value in values.items()}
+        out = {name: self.objective(name).convert(value, where) for name, value in values.items()}
+        for name, v in out.items():
+            if not abs(v) <= MAX_MAGNITUDE:
+                raise ValidationError(
+                    f"{where + ': ' if where else ''}objective {name}={values[name]!r} is not a "
+                    f"finite number within +-{MAX_MAGNITUDE:g}"
+                )
+        return out
 
     def feasible_outcomes(self, values: Mapping[str, float]) -> bool:
         """True if measured ``values`` meet every outcome constraint (missing ones: not met)."""
@@ -471,6 +501,7 @@ class CampaignSpec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "campaign") -> CampaignSpec:
         """Build from a parsed campaign file (units as strings) or from ``to_dict`` output."""
+        check_values(data, source)
         try:
             _no_unknown_keys(data, TOP_KEYS, "the top level")
             params = tuple(
@@ -694,19 +725,13 @@ def _is_number(value: Any) -> bool:
 
 
 def _quantity(text: str, where: str):
-    """A number or a pint quantity from ``text``; UnitError naming ``where`` otherwise."""
+    """A number or a pint quantity from ``text`` (through the units grammar: no expressions);
+    UnitError naming ``where`` otherwise."""
     try:
         return float(text)
     except ValueError:
-        pass
-    try:
-        return Q_(text)
-    except Exception as err:  # pint raises many kinds on bad text
-        raise UnitError(f"{where}: cannot read it as a number with a unit ({err})") from None
+        return units.quantity(text, where)
 
 
 def _unit(text: str, where: str) -> None:
-    try:
-        Q_(1, text)
-    except Exception as err:
-        raise UnitError(f"{where}: {text!r} is not a unit ({err})") from None
+    units.unit(text, where)

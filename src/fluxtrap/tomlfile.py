@@ -7,9 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
-
 from fluxtrap.errors import InputFileError
+from fluxtrap.inputs import load_toml
 
 
 def read_toml(path: str | Path, what: str = "TOML file") -> dict[str, Any]:
@@ -27,8 +26,7 @@ def read_toml(path: str | Path, what: str = "TOML file") -> dict[str, Any]:
 
 
 def parse_toml(text: str, where: str) -> dict[str, Any]:
-    """The dict of TOML ``text``; ``where`` names it in errors (a path, or "case")."""
-    try:
-        return tomli.loads(text)
-    except tomli.TOMLDecodeError as err:
-        raise InputFileError(f"{where}: not valid TOML ({err})") from None
+    """The dict of TOML ``text``; ``where`` names it in errors (a path, or "case"). Bounded in
+    size and nesting, with NaN, infinite numbers and overlong strings refused by key
+    (:func:`fluxtrap.inputs.load_toml`)."""
+    return load_toml(text, where)

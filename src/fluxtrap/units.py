@@ -7,8 +7,8 @@ degC are the one exception and are named ``*_degC``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
-from tokenize import TokenError
 from typing import Any
 
 import pint
@@ -40,31 +40,104 @@ DIMENSIONS: dict[str, str] = {
 }
 
 
+MAX_TEXT = 100  # characters of a quantity or unit; the longest real one ("1.2e5 A/cm^2") is 12
+MAX_NESTING = 3  # parentheses inside a unit, e.g. "J/(m^3*K)" needs 1
+
+# A quantity is a number and a unit; the unit is names joined by * / or spaces, each with an
+# optional small integer power, in parentheses at most MAX_NESTING deep. Hand-written because
+# pint has no safe mode: Q_(text) evaluates arithmetic, so "9**9**9" would run for ever.
+_NUMBER = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*", re.S)
+_TOKEN = re.compile(
+    r"\s*(?:(?P<power>(?:\^|\*\*)\s*(?:[+-]?\d{1,2}|\(\s*[+-]?\d{1,2}\s*\)))"
+    r"|(?P<name>(?:[^\W\d]|°)[\w°]*|%)|(?P<one>1)|(?P<op>[*/])|(?P<open>\()|(?P<close>\)))"
+)
+
+
+def _unit_tokens(text: str) -> list[tuple[str, str]]:
+    """``(kind, text)`` tokens of a unit, or ValueError where it is not one."""
+    tokens, pos = [], 0
+    while pos < len(text.rstrip()):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise ValueError(f"unexpected {text[pos:].strip()[:10]!r}")
+        tokens.append((m.lastgroup, m.group(m.lastgroup)))
+        pos = m.end()
+    return tokens
+
+
+def _check_unit(tokens: list[tuple[str, str]]) -> None:
+    """Accept ``unit := factor ([*/]? factor)*``, ``factor := (name | 1 | "(" unit ")") power?``."""
+    depth, prev = 0, "op"  # the kind of the previous token; a unit starts as if after an operator
+    for kind, text in tokens:
+        ends_factor = prev in ("name", "one", "close", "power")
+        if kind == "open":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ValueError(f"parentheses nested more than {MAX_NESTING} deep")
+        elif kind == "close" and (not ends_factor or (depth := depth - 1) < 0):
+            raise ValueError("unbalanced or empty parentheses")
+        elif kind == "op" and not ends_factor:
+            raise ValueError(f"expected a unit name before {text!r}")
+        elif kind == "power" and prev not in ("name", "one", "close"):
+            raise ValueError(f"misplaced power {text!r}")
+        prev = kind
+    if depth or prev in ("op", "open"):
+        raise ValueError("incomplete unit")
+
+
+def _bounded(text: Any, key: str, what: str) -> str:
+    if not isinstance(text, str):
+        raise UnitError(f"{key}: expected a {what} as text, got {type(text).__name__}")
+    if len(text) > MAX_TEXT:
+        raise UnitError(
+            f"{key}: {text[:20]!r}... is {len(text)} characters long (at most {MAX_TEXT})"
+        )
+    return text
+
+
+def _unit(text: str) -> pint.Unit:
+    tokens = _unit_tokens(text)
+    if tokens:
+        _check_unit(tokens)
+    return ureg.Unit(text.strip())
+
+
+_UNIT_ERRORS = (pint.errors.PintError, ValueError, TypeError, AttributeError, OverflowError)
+
+
+def unit(text: str, key: str = "unit") -> pint.Unit:
+    """A unit such as ``"A/cm^2"``, ``"J/(m^3*K)"``, ``"Oe"`` or ``""`` (a pure number), checked by
+    the unit grammar before pint reads it; ``key`` names it in errors."""
+    _bounded(text, key, "unit")
+    try:
+        return _unit(text)
+    except _UNIT_ERRORS as err:
+        raise UnitError(f"{key}: cannot read {text!r} as a unit ({err})") from None
+
+
 def quantity(text: str, key: str = "value") -> pint.Quantity:
-    """Parse ``text`` (e.g. ``"30 mm"``) into a pint quantity; ``key`` names it in errors."""
+    """Parse ``text`` (e.g. ``"30 mm"``: a finite number, then a unit) into a pint quantity;
+    ``key`` names it in errors. No arithmetic: ``"2*3 mm"`` and ``"9**9**9"`` are refused."""
     if not isinstance(text, str):
         raise UnitError(
             f'{key}: got the bare number {text!r}; write the value with its unit, e.g. "{text} mm"'
         )
-    try:
-        q = Q_(text)
-    except (
-        pint.errors.PintError,
-        ValueError,
-        TypeError,
-        AttributeError,
-        SyntaxError,
-        AssertionError,
-        TokenError,
-    ) as err:
-        raise UnitError(f"{key}: cannot read {text!r} as a quantity with a unit ({err})") from None
-    if (
-        not isinstance(q, pint.Quantity)
-        or q.dimensionless
-        and text.strip().replace(".", "").isdigit()
-    ):
+    _bounded(text, key, "quantity")
+    m = _NUMBER.fullmatch(text)
+    if m is None:
+        raise UnitError(
+            f'{key}: cannot read {text!r} as a quantity: write a number and a unit, e.g. "30 mm"'
+        )
+    number, unit_text = m.groups()
+    magnitude = float(number)
+    if not math.isfinite(magnitude):
+        raise UnitError(f"{key}: {text!r} is not a finite number")
+    if not unit_text:
         raise UnitError(f'{key}: {text!r} has no unit; write it with one, e.g. "{text} mm"')
-    return q
+    try:
+        return Q_(magnitude, _unit(unit_text))
+    except _UNIT_ERRORS as err:
+        raise UnitError(f"{key}: cannot read {text!r} as a quantity with a unit ({err})") from None
 
 
 def parse(text: str, dimension: str, key: str = "value") -> float:
@@ -78,12 +151,17 @@ def parse(text: str, dimension: str, key: str = "value") -> float:
     q = quantity(text, key)
     target = DIMENSIONS[dimension]
     try:
-        return float(q.to(target).magnitude) if target else float(q.to("").magnitude)
+        value = float(q.to(target).magnitude)
+    except OverflowError:
+        value = math.inf
     except pint.errors.DimensionalityError:
         raise UnitError(
             f"{key}: {text!r} is not a {dimension.replace('_', ' ')} "
             f"(expected something convertible to {target or 'a pure number'})"
         ) from None
+    if not math.isfinite(value):
+        raise UnitError(f"{key}: {text!r} is beyond the range of a float in {target or 'SI'}")
+    return value
 
 
 def parse_in(mapping: Mapping[str, Any], key: str, dimension: str, where: str = "") -> float:
@@ -96,7 +174,7 @@ def parse_in(mapping: Mapping[str, Any], key: str, dimension: str, where: str = 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
     """Convert a float between units, e.g. ``convert(1e5, "A/cm^2", "A/m^2") == 1e9``."""
-    return float(Q_(value, from_unit).to(to_unit).magnitude)
+    return float(Q_(value, unit(from_unit, "from_unit")).to(unit(to_unit, "to_unit")).magnitude)
 
 
 def to_A_cm2(jc_A_m2: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 
@@ -72,7 +73,8 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
 
     db2 = str(tmp_path / "other.db")
     cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db2)
-    assert cli(capsys, "import", str(out1), "--db", db2, "-c", NAME)[0] == 0
+    code, _, err = cli(capsys, "import", str(out1), "--db", db2, "-c", NAME)
+    assert code == 0, err
     out2 = tmp_path / "h2.csv"
     cli(capsys, "export", "--db", db2, "-c", NAME, "--out", str(out2))
     assert out1.read_bytes() == out2.read_bytes()
@@ -81,6 +83,36 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
     assert [[getattr(x, f) for f in fields] for x in first] == [
         [getattr(x, f) for f in fields] for x in second
     ]
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def test_export_cells_are_spreadsheet_safe_and_import_restores_them(tmp_path, capsys, db):
+    """Text that a spreadsheet would run as a formula is written with a leading ' and read back
+    as it was given."""
+    for i, text in enumerate(FORMULAS):
+        code, _, err = add(capsys, db, text if i < 4 else f"L{i}", "--by", text, "--notes", text)
+        assert code == 0, err
+    out = tmp_path / "h.csv"
+    assert cli(capsys, "export", "--db", db, "-c", NAME, "--out", str(out))[0] == 0
+    cells = [c for row in csv.reader(out.open(newline="")) for c in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "@", "\t", "\r"))]
+    assert not [c for c in cells if c.startswith("-") and not _number(c)]
+    db2 = str(tmp_path / "other.db")
+    cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db2)
+    code, _, err = cli(capsys, "import", str(out), "--db", db2, "-c", NAME)
+    assert code == 0, err
+    got = [(x.label, x.recorded_by, x.notes) for x in Store(db2).samples(NAME)]
+    assert got == [(t if i < 4 else f"L{i}", t, t) for i, t in enumerate(FORMULAS)]
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def test_failed_import_leaves_nothing(tmp_path, capsys, db):

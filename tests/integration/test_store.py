@@ -179,8 +179,8 @@ def test_users_tokens_are_hashed(store_url):
     assert s.user_by_token("wrong") is None
     with pytest.raises(ValidationError, match="user 'alice' already exists"):
         s.add_user("alice", "reader", "other")
-    with pytest.raises(ValidationError, match="role 'admin'"):
-        s.add_user("bob", "admin", "t")
+    with pytest.raises(ValidationError, match="role 'root'"):
+        s.add_user("bob", "root", "t")
     engine = create_engine(store_url)
     with engine.connect() as conn:
         assert "secret-token" not in str(conn.exec_driver_sql("select token_hash from users").all())

@@ -35,7 +35,7 @@ LAYERS: list[set[str]] = [
     {"magnetometry", "optimize", "simulate", "store"},
     {"campaign"},
     {"jctable", "tomlfile"},
-    {"units"},
+    {"units", "inputs"},
     {""},  # the package root, fluxtrap/__init__.py (__version__)
     {"errors"},
 ]

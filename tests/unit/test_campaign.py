@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from fluxtrap.campaign import CampaignSpec, ParameterDef
+from fluxtrap.campaign import CampaignSpec, ParameterDef, check_new_name
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
 
 from ..conftest import EXAMPLES
@@ -62,7 +62,7 @@ def test_bad_campaign_files(tmp_path):
         CampaignSpec.from_toml(tmp_path / "missing.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("name = 'x'\n[[parameters]]\nname = 'a'\nlow = 5\nhigh = 1\n")
-    with pytest.raises(ValidationError, match=r"bad.toml.*parameter a: need finite low < high"):
+    with pytest.raises(ValidationError, match=r"bad.toml.*parameter a: need low < high"):
         CampaignSpec.from_toml(bad)
     bad.write_text("name = 'x'\n[[parameters]\n")
     with pytest.raises(InputFileError, match="not valid TOML"):
@@ -204,3 +204,27 @@ def _spec(*expressions: str) -> CampaignSpec:
             "constraints": [{"expression": e} for e in expressions],
         }
     )
+
+
+@pytest.mark.parametrize("name", ["a/b", "a\\b", "tab\there", "nl\n", " ", "x" * 201])
+def test_new_campaign_names_must_fit_in_a_url_segment(name):
+    with pytest.raises(ValidationError, match="campaign name"):
+        check_new_name(name)
+    assert check_new_name("K-Ba122 SPS (2026), run #2") == "K-Ba122 SPS (2026), run #2"
+
+
+@pytest.mark.parametrize(("low", "high"), [(0, 1e101), (-1e300, 0), (0, float("inf"))])
+def test_parameter_bounds_beyond_1e100_are_refused(low, high):
+    with pytest.raises(ValidationError, match=r"within \+-1e\+100"):
+        ParameterDef("x", low=low, high=high)
+
+
+def test_nan_step_is_refused():
+    with pytest.raises(ValidationError, match="step nan"):
+        ParameterDef("x", low=0, high=1, step=float("nan"))
+
+
+def test_objective_values_beyond_1e100_are_refused():
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    with pytest.raises(ValidationError, match=r"objective jc_3T=1e\+101 is not a finite number"):
+        spec.check_objectives({"jc_3T": 1e101})

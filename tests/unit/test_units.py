@@ -1,7 +1,7 @@
 import pytest
 
 from fluxtrap.errors import UnitError
-from fluxtrap.units import convert, parse, parse_in
+from fluxtrap.units import convert, parse, parse_in, quantity, unit
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,57 @@ def test_parse_in_missing_key_names_the_path():
 
 def test_convert():
     assert convert(1e5, "A/cm^2", "A/m^2") == pytest.approx(1e9)
+
+
+# -- hostile text: a number and a unit, nothing else ---------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("9**9**9", "misplaced power"),  # pint alone evaluates this for ever
+        ("1 m**9**9", "misplaced power"),
+        ("2*3 mm", "cannot read"),
+        ("1e999 s", "not a finite number"),
+        ("nan m", "write a number and a unit"),
+        ("inf T", "write a number and a unit"),
+        ("1 ((((m))))", "nested more than 3 deep"),
+        ("1 (m", "incomplete unit"),
+        ("1 m)", "unbalanced"),
+        ("1 __import__('os')", "cannot read"),
+        ("mm", "write a number and a unit"),
+        ("1" * 101 + " m", "at most 100"),
+    ],
+)
+def test_expressions_and_non_finite_values_are_refused(text, match):
+    with pytest.raises(UnitError, match=match):
+        parse(text, "length", "mesh.size")
+
+
+def test_refusal_is_fast_even_for_the_power_tower():
+    import time
+
+    t0 = time.perf_counter()
+    for _ in range(100):
+        with pytest.raises(UnitError):
+            parse("9**9**9 m", "length")
+    assert time.perf_counter() - t0 < 1.0  # 100 refusals; evaluating it once would never end
+
+
+def test_values_beyond_float_range_after_conversion_are_refused():
+    with pytest.raises(UnitError, match="hold: '1e308 km' is beyond the range of a float"):
+        parse("1e308 km", "length", "hold")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1 J/(m^3*K)", "2 ohm m", "3 1/s", "1 m**-1", "1 m^(-2)", "12mm", "5 µm", "1 %", "-1.5e-3 T"],
+)
+def test_the_grammar_keeps_every_ordinary_unit(text):
+    assert quantity(text).magnitude == pytest.approx(float(text.split()[0].rstrip("m")))
+
+
+def test_units_alone_are_checked_by_the_same_grammar():
+    assert unit("A/cm^2") == unit("A / cm**2")
+    assert unit("") == unit("1")
+    for bad in ("9**9**9", "m**99**9", "(m", "x" * 101):
+        with pytest.raises(UnitError, match="column 'H'"):
+            unit(bad, "column 'H'")

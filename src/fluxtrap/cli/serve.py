@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,14 +20,41 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     db: DbOption = None,
+    ssl_certfile: Annotated[
+        Path | None,
+        typer.Option(help="TLS certificate (PEM) to serve HTTPS; needs --ssl-keyfile."),
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="The certificate's private key (PEM).")
+    ] = None,
+    max_body_mb: Annotated[
+        float, typer.Option(help="Largest request body in MiB (uploads aside).")
+    ] = 1.0,
+    max_upload_mb: Annotated[float, typer.Option(help="Largest measurement upload in MiB.")] = 50.0,
 ) -> None:
-    """Serve the REST API (/docs) and the dashboard on the store (embedded SQLite by default)."""
+    """Serve the REST API (/docs) and the dashboard on the store (embedded SQLite by default).
+
+    Off this machine, serve HTTPS (--ssl-certfile/--ssl-keyfile) or put it behind a TLS reverse
+    proxy: tokens and session cookies must not cross the network in clear text."""
     import uvicorn
 
+    from fluxtrap.errors import ValidationError
     from fluxtrap.web import create_app
+    from fluxtrap.web.limits import Limits
 
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise ValidationError("--ssl-certfile and --ssl-keyfile go together")
+    for f in (ssl_certfile, ssl_keyfile):
+        if f is not None and not f.is_file():
+            raise ValidationError(f"{f}: no such file")
+    if not (0 < max_body_mb <= 1024 and 0 < max_upload_mb <= 10240):
+        raise ValidationError(
+            "--max-body-mb and --max-upload-mb: give sizes > 0 (at most 1-10 GiB)"
+        )
+    limits = Limits(max_body=int(max_body_mb * 2**20), max_upload=int(max_upload_mb * 2**20))
     store = store_from(db)
-    console.print(f"fluxtrap on http://{host}:{port}/ (API docs at /docs), store {store!r}")
+    scheme = "https" if ssl_certfile else "http"
+    console.print(f"fluxtrap on {scheme}://{host}:{port}/ (API docs at /docs), store {store!r}")
     if not store.users():
         command = "fluxtrap user add NAME --role writer" + (f" --db {db}" if db else "")
         console.print(
@@ -34,4 +62,11 @@ def serve(
             f"once; paste it on the login page):\n  {command}",
             markup=False,
         )
-    uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(store, limits=limits),
+        host=host,
+        port=port,
+        log_level="info",
+        ssl_certfile=None if ssl_certfile is None else str(ssl_certfile),
+        ssl_keyfile=None if ssl_keyfile is None else str(ssl_keyfile),
+    )

@@ -1,7 +1,8 @@
-"""``fluxtrap user add``: users of the web API and their tokens."""
+"""``fluxtrap user add|list|revoke|rotate``: users of the web API and their tokens."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -10,19 +11,86 @@ from fluxtrap.cli.common import DbOption, console, store_from
 
 user_app = typer.Typer(help="Users of the web API and their tokens.", no_args_is_help=True)
 
+ExpiresOption = Annotated[
+    str | None,
+    typer.Option(
+        "--expires",
+        help='How long the token is valid, e.g. "90 d" or "12 h" (default: until revoked).',
+    ),
+]
+
+
+def _expiry(expires: str | None) -> datetime | None:
+    from fluxtrap.units import parse
+
+    if expires is None:
+        return None
+    seconds = parse(expires, "time", "--expires")
+    if not 0 < seconds <= 100 * 365.25 * 86400:
+        from fluxtrap.errors import ValidationError
+
+        raise ValidationError(f"--expires: {expires!r} must be > 0 and at most 100 years")
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def _new_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+def _until(t: datetime | None) -> str:
+    return "never" if t is None else t.strftime("%Y-%m-%d %H:%M UTC")
+
 
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="User name.")],
-    role: Annotated[str, typer.Option(help="reader (can only read) or writer.")] = "writer",
+    role: Annotated[
+        str, typer.Option(help="reader (can only read), writer, or admin (also lists users).")
+    ] = "writer",
+    expires: ExpiresOption = None,
     db: DbOption = None,
 ) -> None:
     """Create a web-API user and print its token (shown once; only its hash is stored)."""
-    import secrets
+    token = _new_token()
+    rec = store_from(db).add_user(name, role, token, expires_at=_expiry(expires))
+    console.print(
+        f"user {name} ({role}) token: [bold]{token}[/] (expires {_until(rec.expires_at)})"
+    )
 
-    token = secrets.token_urlsafe(24)
-    store_from(db).add_user(name, role, token)
-    console.print(f"user {name} ({role}) token: [bold]{token}[/]")
+
+@user_app.command("list")
+def user_list(db: DbOption = None) -> None:
+    """List the users: name, role, created, expires, and whether the token is accepted now."""
+    from rich.table import Table
+
+    table = Table("name", "role", "created", "expires", "status")
+    for u in store_from(db).users():
+        status = "revoked" if u.revoked_at else "active" if u.active() else "expired"
+        table.add_row(u.name, u.role, _until(u.created_at), _until(u.expires_at), status)
+    console.print(table)
+
+
+@user_app.command("revoke")
+def user_revoke(
+    name: Annotated[str, typer.Argument(help="User name.")], db: DbOption = None
+) -> None:
+    """Stop accepting the user's token at once (their records stay; `rotate` re-enables)."""
+    store_from(db).revoke_user(name)
+    console.print(f"user {name}: token revoked")
+
+
+@user_app.command("rotate")
+def user_rotate(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    expires: ExpiresOption = None,
+    db: DbOption = None,
+) -> None:
+    """Give the user a new token (printed once); the old one stops working at once."""
+    token = _new_token()
+    rec = store_from(db).rotate_token(name, token, expires_at=_expiry(expires))
+    console.print(f"user {name} new token: [bold]{token}[/] (expires {_until(rec.expires_at)})")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 
 from fluxtrap import __version__
 from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
+from fluxtrap.inputs import check_values
 from fluxtrap.simulate.casefile import (
     check_keys,
     si,
@@ -104,6 +106,7 @@ class Case:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path = ".") -> Case:
+        check_values(data, "case")
         check_keys(data, TOP_KEYS, "")
         materials = tuple(
             material_from_dict(name, spec, Path(base_dir))
@@ -263,6 +266,12 @@ class Case:
         pnames = [p.name for p in self.probes]
         if len(set(pnames)) != len(pnames):
             raise ValidationError(f"probes: duplicate names in {pnames}")
+        for i, name in enumerate(pnames):  # they become column names of probes.csv
+            if not re.fullmatch(r"[^\W_][\w.-]{0,63}", name):
+                raise ValidationError(
+                    f"probes[{i}].name {name[:40]!r}: use up to 64 letters, digits, _ . or -, "
+                    "starting with a letter or digit"
+                )
         for i, p in enumerate(self.probes):
             if p.r_m < 0:
                 raise ValidationError(f"probes[{i}].r: must be >= 0, got {p.r_m} m")

@@ -26,7 +26,7 @@ MEASUREMENT_KINDS = ("mh_loop", "mt_curve", "hall_series", "other")
 SUGGESTION_STATUSES = ("open", "used", "discarded", "abandoned", "failed")
 SAMPLE_STATUSES = ("made", "failed")  # failed: never gives a measurement; not pending
 SIMULATION_STATUSES = ("done", "failed")
-ROLES = ("reader", "writer")
+ROLES = ("reader", "writer", "admin")  # each may do what the one before it may
 
 
 def utcnow() -> datetime:
@@ -135,6 +135,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Simulation(Base):

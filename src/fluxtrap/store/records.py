@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -153,7 +153,20 @@ class CalibrationRecord:
 
 @dataclass(frozen=True)
 class UserRecord:
+    """A user of the web API: ``role`` reader, writer or admin; the token is valid until
+    ``expires_at`` (None: no expiry) unless revoked (``revoked_at``)."""
+
     id: int
     name: str
     role: str
     created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def active(self, now: datetime | None = None) -> bool:
+        """Whether the token is accepted at ``now`` (default: the current time)."""
+        now = now or datetime.now(UTC)
+        expires = self.expires_at
+        if expires is not None and expires.tzinfo is None:  # SQLite drops the zone (UTC)
+            expires = expires.replace(tzinfo=UTC)
+        return self.revoked_at is None and (expires is None or expires > now)

@@ -11,17 +11,18 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
-from fluxtrap.campaign import CampaignSpec
+from fluxtrap.campaign import CampaignSpec, check_new_name
 from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.store import models as m
 from fluxtrap.store.records import (
@@ -75,7 +76,11 @@ class Store:
     def __init__(self, url: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> None:
         self.url = resolve_url(url)
         self.engine = _engine(self.url)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)  # writes: transaction()
+        # reads: on SQLite a deferred BEGIN, so a reader never takes or waits for the write lock
+        self._reader = sessionmaker(
+            self.engine.execution_options(fluxtrap_read_only=True), expire_on_commit=False
+        )
         if migrate:
             self.upgrade()
 
@@ -107,7 +112,9 @@ class Store:
     def create_campaign(
         self, spec: CampaignSpec, *, created_by: str | None = None
     ) -> CampaignRecord:
-        """Create a campaign from ``spec``, recording ``created_by``."""
+        """Create a campaign from ``spec``, recording ``created_by`` (its name must be able to
+        appear in a URL: see ``check_new_name``)."""
+        check_new_name(spec.name)
         with self.transaction() as s:
             if s.scalar(select(m.Campaign.id).where(m.Campaign.name == spec.name)) is not None:
                 raise ValidationError(f"campaign {spec.name!r} already exists")
@@ -117,22 +124,22 @@ class Store:
             return _campaign_record(c)
 
     def campaign(self, name: str) -> CampaignSpec:
-        with self._session() as s:
+        with self._reader() as s:
             return CampaignSpec.from_dict(_campaign(s, name).spec)
 
     def campaigns(self) -> list[CampaignSpec]:
-        with self._session() as s:
+        with self._reader() as s:
             rows = s.scalars(select(m.Campaign).order_by(m.Campaign.id))
             return [CampaignSpec.from_dict(c.spec) for c in rows]
 
     def campaign_record(self, name: str) -> CampaignRecord:
         """A campaign with who created it and when."""
-        with self._session() as s:
+        with self._reader() as s:
             return _campaign_record(_campaign(s, name))
 
     def campaign_records(self) -> list[CampaignRecord]:
         """All campaigns with who created them, oldest first."""
-        with self._session() as s:
+        with self._reader() as s:
             rows = s.scalars(select(m.Campaign).order_by(m.Campaign.id))
             return [_campaign_record(c) for c in rows]
 
@@ -175,12 +182,12 @@ class Store:
             return [_sample_record(x, campaign) for x in new]
 
     def samples(self, campaign: str) -> list[SampleRecord]:
-        with self._session() as s:
+        with self._reader() as s:
             c = _campaign(s, campaign)
             return [_sample_record(x, campaign) for x in c.samples]
 
     def sample(self, campaign: str, label: str) -> SampleRecord:
-        with self._session() as s:
+        with self._reader() as s:
             return _sample_record(_sample(s, _campaign(s, campaign), label), campaign)
 
     def set_objectives(self, campaign: str, label: str, values: Mapping[str, Any]) -> SampleRecord:
@@ -301,22 +308,32 @@ class Store:
                 )
                 x.objectives = {**x.objectives, **checked}
             s.flush()
-            return _measurement_record(meas, campaign, with_content=False)
+            return _measurement_record(meas, campaign, len(content), with_content=False)
 
     def measurements(
         self, campaign: str, label: str | None = None, *, with_content: bool = True
     ) -> list[MeasurementRecord]:
-        with self._session() as s:
+        """A campaign's (or one sample's) measurements in recording order; the file contents are
+        read from the database only ``with_content`` (their sizes come from SQL either way)."""
+        with self._reader() as s:
             c = _campaign(s, campaign)
-            samples = [_sample(s, c, label)] if label is not None else c.samples
+            q = (
+                select(m.Measurement, func.length(m.Measurement.content))
+                .join(m.Sample)
+                .where(m.Sample.campaign_id == c.id)
+                .order_by(m.Sample.id, m.Measurement.id)
+            )
+            if label is not None:
+                q = q.where(m.Sample.id == _sample(s, c, label).id)
+            if not with_content:
+                q = q.options(defer(m.Measurement.content))
             return [
-                _measurement_record(meas, campaign, with_content)
-                for x in samples
-                for meas in x.measurements
+                _measurement_record(meas, campaign, size, with_content)
+                for meas, size in s.execute(q)
             ]
 
     def curves(self, measurement_id: int) -> list[CurveRecord]:
-        with self._session() as s:
+        with self._reader() as s:
             meas = s.get(m.Measurement, measurement_id)
             if meas is None:
                 raise NotFoundError(f"no measurement with id {measurement_id}")
@@ -356,7 +373,7 @@ class Store:
             return [_suggestion_record(x, campaign) for x in new]
 
     def suggestions(self, campaign: str, status: str | None = None) -> list[SuggestionRecord]:
-        with self._session() as s:
+        with self._reader() as s:
             c = _campaign(s, campaign)
             q = (
                 select(m.Suggestion)
@@ -369,7 +386,7 @@ class Store:
             return [_suggestion_record(x, campaign) for x in s.scalars(q)]
 
     def suggestion(self, suggestion_id: int) -> SuggestionRecord:
-        with self._session() as s:
+        with self._reader() as s:
             x = _suggestion(s, suggestion_id)
             return _suggestion_record(x, _campaign_name(s, x))
 
@@ -387,7 +404,7 @@ class Store:
         other status on a suggestion a sample was made from is refused except ``used``."""
         _check_status(status)
         with self.transaction() as s:
-            x = _suggestion(s, suggestion_id)
+            x = _suggestion(s, suggestion_id, for_update=True)
             made = s.scalar(select(m.Sample).where(m.Sample.suggestion_id == x.id))
             if made is not None:
                 if status not in ("used", "failed"):
@@ -489,7 +506,7 @@ class Store:
 
     def simulations(self, campaign: str | None = None) -> list[SimulationRecord]:
         """All stored simulations, or those of ``campaign``, oldest first (without their probes)."""
-        with self._session() as s:
+        with self._reader() as s:
             q = select(m.Simulation).order_by(m.Simulation.id)
             if campaign is not None:
                 q = q.where(m.Simulation.campaign_id == _campaign(s, campaign).id)
@@ -501,7 +518,7 @@ class Store:
 
     def simulation(self, simulation_id: int) -> SimulationRecord:
         """One stored simulation with its probes.csv bytes (``.probes`` as a DataFrame)."""
-        with self._session() as s:
+        with self._reader() as s:
             x = s.get(m.Simulation, simulation_id)
             if x is None:
                 raise NotFoundError(f"no simulation with id {simulation_id}")
@@ -610,30 +627,51 @@ class Store:
             return x.content
 
     # -- users (for the web API) -----------------------------------------------------------
-    def add_user(self, name: str, role: str, token: str) -> UserRecord:
-        """Create a user whose API ``token`` is stored only as its SHA-256 hash."""
+    def add_user(
+        self, name: str, role: str, token: str, *, expires_at: datetime | None = None
+    ) -> UserRecord:
+        """Create a user whose API ``token`` (valid until ``expires_at``, None: no expiry) is
+        stored only as its SHA-256 hash."""
         if role not in m.ROLES:
             raise ValidationError(f"role {role!r} is not one of {', '.join(m.ROLES)}")
-        if not name.strip():
-            raise ValidationError("user name is empty")
+        if not name.strip() or len(name) > 200:
+            raise ValidationError("user name: give 1 to 200 characters")
         with self.transaction() as s:
             if s.scalar(select(m.User.id).where(m.User.name == name)) is not None:
                 raise ValidationError(f"user {name!r} already exists")
-            u = m.User(name=name, role=role, token_hash=_token_hash(token))
+            u = m.User(name=name, role=role, token_hash=_token_hash(token), expires_at=expires_at)
             s.add(u)
             s.flush()
-            return UserRecord(u.id, u.name, u.role, u.created_at)
-
-    def users(self) -> list[UserRecord]:
-        """Every user, oldest first."""
-        with self._session() as s:
-            rows = s.scalars(select(m.User).order_by(m.User.id))
-            return [UserRecord(u.id, u.name, u.role, u.created_at) for u in rows]
+            return _user_record(u)
 
     def user_by_token(self, token: str) -> UserRecord | None:
-        with self._session() as s:
+        """The user whose token this is, if it is neither revoked nor expired."""
+        with self._reader() as s:
             u = s.scalar(select(m.User).where(m.User.token_hash == _token_hash(token)))
-            return None if u is None else UserRecord(u.id, u.name, u.role, u.created_at)
+            rec = None if u is None else _user_record(u)
+            return rec if rec is not None and rec.active() else None
+
+    def users(self) -> list[UserRecord]:
+        """Every user (revoked and expired ones too), by name."""
+        with self._reader() as s:
+            return [_user_record(u) for u in s.scalars(select(m.User).order_by(m.User.name))]
+
+    def revoke_user(self, name: str) -> UserRecord:
+        """Stop accepting ``name``'s token from now on (the user and their records stay)."""
+        with self.transaction() as s:
+            u = _user(s, name)
+            u.revoked_at = u.revoked_at or m.utcnow()
+            return _user_record(u)
+
+    def rotate_token(
+        self, name: str, token: str, *, expires_at: datetime | None = None
+    ) -> UserRecord:
+        """Give ``name`` a new ``token`` (valid until ``expires_at``); the old one stops working,
+        and a revoked user is active again."""
+        with self.transaction() as s:
+            u = _user(s, name)
+            u.token_hash, u.expires_at, u.revoked_at = _token_hash(token), expires_at, None
+            return _user_record(u)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -651,8 +689,9 @@ def _engine(url: str) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(conn):  # take the write lock up front: no lock-upgrade deadlocks
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn):  # writers take the write lock up front: no lock-upgrade deadlocks
+            read_only = conn.get_execution_options().get("fluxtrap_read_only", False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -660,6 +699,29 @@ def _engine(url: str) -> Engine:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(t: datetime) -> datetime:
+    """``t`` with its zone (SQLite hands back UTC times without one)."""
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _user(s: Session, name: str) -> m.User:
+    u = s.scalar(select(m.User).where(m.User.name == name))
+    if u is None:
+        raise NotFoundError(f"no user named {name!r}")
+    return u
+
+
+def _user_record(u: m.User) -> UserRecord:
+    return UserRecord(
+        u.id,
+        u.name,
+        u.role,
+        u.created_at,
+        None if u.expires_at is None else _aware(u.expires_at),
+        None if u.revoked_at is None else _aware(u.revoked_at),
+    )
 
 
 def _integrity_reason(err: IntegrityError) -> str:
@@ -696,7 +758,7 @@ def _new_sample(
     objectives = spec.check_objectives(row.get("objectives") or {}, where=where)
     suggestion_id = row.get("suggestion_id")
     if suggestion_id is not None:
-        sug = _suggestion(s, int(suggestion_id))
+        sug = _suggestion(s, int(suggestion_id), for_update=True)
         if sug.campaign_id != c.id:
             raise ValidationError(
                 f"{where}: suggestion {suggestion_id} belongs to another campaign"
@@ -731,8 +793,10 @@ def _sample(s: Session, c: m.Campaign, label: str) -> m.Sample:
     return x
 
 
-def _suggestion(s: Session, suggestion_id: int) -> m.Suggestion:
-    x = s.get(m.Suggestion, suggestion_id)
+def _suggestion(s: Session, suggestion_id: int, *, for_update: bool = False) -> m.Suggestion:
+    """The suggestion; ``for_update`` locks its row (PostgreSQL ``SELECT ... FOR UPDATE``) so two
+    writers claiming it at once are served one after the other and the second sees it used."""
+    x = s.get(m.Suggestion, suggestion_id, with_for_update=for_update or None)
     if x is None:
         raise NotFoundError(f"no suggestion with id {suggestion_id}")
     return x
@@ -799,7 +863,9 @@ def _sample_record(x: m.Sample, campaign: str) -> SampleRecord:
     )
 
 
-def _measurement_record(x: m.Measurement, campaign: str, with_content: bool) -> MeasurementRecord:
+def _measurement_record(
+    x: m.Measurement, campaign: str, size: int, with_content: bool
+) -> MeasurementRecord:
     return MeasurementRecord(
         id=x.id,
         campaign=campaign,
@@ -808,7 +874,7 @@ def _measurement_record(x: m.Measurement, campaign: str, with_content: bool) -> 
         temperature_K=x.temperature_K,
         filename=x.filename,
         sha256=x.sha256,
-        size=len(x.content),
+        size=size,
         metadata=dict(x.meta),
         recorded_by=x.recorded_by,
         created_at=x.created_at,

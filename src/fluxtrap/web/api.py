@@ -14,16 +14,14 @@ import secrets
 from typing import Annotated, Literal
 
 import pandas as pd
-from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 
 from fluxtrap.store import Store
 from fluxtrap.units import parse
 from fluxtrap.web import jcdata, schemas
-from fluxtrap.web.auth import Reader, Writer, store_of
+from fluxtrap.web.auth import Admin, Reader, Writer, store_of
 from fluxtrap.web.jobs import Jobs
 from fluxtrap.workflows import history
-
-MAX_UPLOAD = 50 * 2**20  # bytes; an MPMS3 loop file is ~1 MB
 
 router = APIRouter(
     prefix="/api",
@@ -59,6 +57,17 @@ def _jobs(request: Request) -> Jobs:
 def me(user: Reader) -> schemas.User:
     """The user the token belongs to."""
     return schemas.User.of(user)
+
+
+@router.get(
+    "/users",
+    response_model=list[schemas.UserInfo],
+    tags=["auth"],
+    responses={403: {"model": schemas.Error, "description": "only admins list users"}},
+)
+def list_users(request: Request, user: Admin) -> list[schemas.UserInfo]:
+    """Every user of this store with their role and token state (admins only)."""
+    return [schemas.UserInfo.of(u) for u in _store(request).users()]
 
 
 # -- campaigns ---------------------------------------------------------------------------------
@@ -161,7 +170,9 @@ def list_measurements(
     response_model=schemas.Upload,
     status_code=201,
     tags=["measurements"],
-    responses=W | N | {413: {"model": schemas.Error, "description": "file too large"}},
+    responses=W
+    | N
+    | {413: {"model": schemas.Error, "description": "larger than the server's upload limit"}},
 )
 def upload_measurement(
     request: Request,
@@ -194,9 +205,7 @@ def upload_measurement(
 
     store = _store(request)
     spec = measurement_target(store, campaign, label)  # 404 before the (slower) analysis
-    content = file.file.read(MAX_UPLOAD + 1)
-    if len(content) > MAX_UPLOAD:
-        raise HTTPException(413, f"file {file.filename!r} is larger than {MAX_UPLOAD // 2**20} MiB")
+    content = file.file.read()  # spooled to disk by the parser; its size bounded by .limits
     filename = file.filename or "upload"
     edges = tuple(parse(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c)))
     temperature_K = (

@@ -11,12 +11,15 @@ malformed requests get FastAPI's 422 listing each bad field.
 
 from __future__ import annotations
 
+import math
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import plotly
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -27,6 +30,7 @@ from fluxtrap.errors import FluxtrapError, NotFoundError
 from fluxtrap.store import Store
 from fluxtrap.web import api, pages
 from fluxtrap.web.jobs import Jobs, NotFinishedError
+from fluxtrap.web.limits import Guard, Limits
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -34,9 +38,15 @@ STATUS = {NotFoundError: 404, NotFinishedError: 409}
 
 
 def create_app(
-    store: Store | str | os.PathLike[str] | None = None, *, sim_workers: int = 1
+    store: Store | str | os.PathLike[str] | None = None,
+    *,
+    sim_workers: int = 1,
+    limits: Limits | None = None,
 ) -> FastAPI:
-    """The web app on ``store`` (a ``Store`` or a URL/path; default ``$FLUXTRAP_DB`` or ./fluxtrap.db)."""
+    """The web app on ``store`` (a ``Store`` or a URL/path; default ``$FLUXTRAP_DB`` or
+    ./fluxtrap.db), refusing requests beyond ``limits`` (default ``Limits()``) before reading
+    them (:mod:`.limits`)."""
+    limits = limits or Limits()
     store = store if isinstance(store, Store) else Store(store)
     jobs = Jobs(store, sim_workers)
 
@@ -55,6 +65,8 @@ def create_app(
     )
     app.state.store = store
     app.state.jobs = jobs
+    app.state.limits = limits
+    app.add_middleware(Guard, store=store, limits=limits)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -72,6 +84,12 @@ def create_app(
             code = 503
         return _error(request, code, str(err), type(err).__name__)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, err: RequestValidationError) -> Response:
+        """FastAPI's 422 listing each bad field, with non-finite inputs (``1e999``, ``NaN``, which
+        JSON cannot carry) shown as text instead of failing the answer with a 500."""
+        return JSONResponse({"detail": _json_safe(jsonable_encoder(err.errors()))}, 422)
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, err: HTTPException) -> Response:
         return _error(request, err.status_code, str(err.detail), type(err).__name__, err.headers)
@@ -79,6 +97,17 @@ def create_app(
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
 
     return app
+
+
+def _json_safe(value):
+    """``value`` with every non-finite float replaced by its text (``"inf"``, ``"nan"``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _error(request: Request, code: int, detail: str, error: str, headers=None) -> Response:

@@ -1,59 +1,111 @@
-"""Bearer-token auth: every API call names its user; readers read, writers also write.
+"""Who is calling: bearer tokens for scripts, an HttpOnly session cookie for the dashboard.
 
 Tokens are created by ``fluxtrap user add NAME --role writer|reader`` and stored only as hashes;
-``Store.user_by_token`` hashes the presented token and looks it up. The dashboard's pages read the
-same token from the ``fluxtrap_token`` cookie (set by the login page); the pages only read, every
-write goes through the API with the ``Authorization: Bearer`` header.
+``Store.user_by_token`` hashes the presented token and looks it up. The dashboard's login page
+puts the same token in the ``fluxtrap_token`` cookie (HttpOnly: scripts cannot read it;
+SameSite=Strict: other sites' pages cannot send it). A write made with the cookie must also carry
+the ``X-CSRF-Token`` header, which only the dashboard's own pages know (:func:`csrf_token`).
+
+:func:`authenticate` runs in :mod:`.limits` before any body is read; the route dependencies
+``Reader`` and ``Writer`` hand its answer to the routes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import cookie_parser
 
+from fluxtrap.errors import FluxtrapError
 from fluxtrap.store import Store, UserRecord
 
 COOKIE = "fluxtrap_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer = HTTPBearer(auto_error=False, description="a token from `fluxtrap user add`")
+ASK_FOR_TOKEN = {"WWW-Authenticate": "Bearer"}
 
 
 def store_of(request: Request) -> Store:
     return request.app.state.store
 
 
+def csrf_token(token: str) -> str:
+    """The CSRF token of a session: a one-way function of its token, so a page can show it
+    without revealing the token, and no other site can know it."""
+    return hashlib.sha256(b"fluxtrap csrf\0" + token.encode()).hexdigest()
+
+
 def user_from_token(store: Store, token: str | None) -> UserRecord | None:
-    """The user holding ``token``, or None for no token or an unknown one."""
+    """The user holding ``token``, or None for no token or an unknown (revoked, expired) one."""
     return store.user_by_token(token) if token else None
+
+
+def authenticate(
+    store: Store, headers: Mapping[str, str], method: str
+) -> UserRecord | tuple[int, str, dict[str, str]]:
+    """The caller of an API request from its (lower-case) headers alone, or the refusal
+    ``(status, detail, headers)``: 401 without a known token, 403 for a reader writing or a
+    cookie write without the CSRF header, 503 if the store cannot be asked."""
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    via_cookie = not (scheme.lower() == "bearer" and credentials.strip())
+    token = (
+        cookie_parser(headers.get("cookie", "")).get(COOKIE) if via_cookie else credentials.strip()
+    )
+    if not token:
+        return (
+            401,
+            "missing token: send 'Authorization: Bearer <token>' (create one with `fluxtrap user add`)",
+            ASK_FOR_TOKEN,
+        )
+    try:
+        user = store.user_by_token(token)
+    except FluxtrapError as err:
+        return 503, str(err), {}
+    if user is None:
+        return 401, "unknown token (revoked or expired?)", ASK_FOR_TOKEN
+    if method not in SAFE_METHODS:
+        if user.role == "reader":
+            return 403, f"user {user.name!r} is a reader and cannot write", {}
+        if via_cookie and not hmac.compare_digest(
+            headers.get(CSRF_HEADER, "").encode(), csrf_token(token).encode()
+        ):
+            return 403, "a write with the session cookie needs the page's X-CSRF-Token header", {}
+    return user
 
 
 def current_user(
     request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> UserRecord:
-    """The caller; 401 without a token or with one that belongs to nobody."""
-    if creds is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing token: send 'Authorization: Bearer <token>' (create one with `fluxtrap user add`)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    user = user_from_token(store_of(request), creds.credentials)
-    if user is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "unknown token", headers={"WWW-Authenticate": "Bearer"}
-        )
+    """The caller, as :func:`authenticate` found them before the body was read (``creds`` only
+    declares the bearer scheme in the OpenAPI schema)."""
+    user = getattr(request.state, "user", None)
+    if user is None:  # not behind the Guard middleware: refuse rather than guess
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated", ASK_FOR_TOKEN)
     return user
 
 
 def writer(user: Annotated[UserRecord, Depends(current_user)]) -> UserRecord:
-    """The caller, who must have the writer role (403 for readers)."""
-    if user.role != "writer":
+    """The caller, who must be a writer or an admin (403 for readers)."""
+    if user.role == "reader":
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"user {user.name!r} is a reader and cannot write"
         )
     return user
 
 
+def admin(user: Annotated[UserRecord, Depends(current_user)]) -> UserRecord:
+    """The caller, who must be an admin (403 for readers and writers)."""
+    if user.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"user {user.name!r} is not an admin")
+    return user
+
+
 Reader = Annotated[UserRecord, Depends(current_user)]
 Writer = Annotated[UserRecord, Depends(writer)]
+Admin = Annotated[UserRecord, Depends(admin)]

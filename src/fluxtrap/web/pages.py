@@ -1,18 +1,22 @@
 """Dashboard pages: server-rendered Jinja2 templates with Plotly charts (plotly.js served locally).
 
-Pages only read; they find their user from the ``fluxtrap_token`` cookie that the login page sets
-(no valid cookie: redirect to ``/login``). Every action on a page (add a sample, upload a file,
-ask for suggestions, submit a simulation) is a ``fetch`` to the REST API with the bearer token,
-so pages and scripts share one set of rules.
+Pages only read; they find their user from the ``fluxtrap_token`` session cookie that ``POST
+/login`` sets (HttpOnly, SameSite=Strict, Secure over HTTPS; no valid cookie: redirect to
+``/login``). Every action on a page (add a sample, upload a file, ask for suggestions, submit a
+simulation) is a ``fetch`` to the REST API, which the browser sends with the cookie and the page
+with the CSRF token (``<meta name="csrf-token">``), so pages and scripts share one set of rules.
 """
 
 from __future__ import annotations
 
+import hmac
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -20,7 +24,7 @@ from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.stopping import advise_from_suggestions
 from fluxtrap.store import UserRecord
 from fluxtrap.web import jcdata, plots
-from fluxtrap.web.auth import COOKIE, store_of, user_from_token
+from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
@@ -38,19 +42,81 @@ def _user(request: Request) -> UserRecord:
     return user
 
 
-def _page(request: Request, name: str, user: UserRecord | None, **context) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"user": user, **context})
+def _page(
+    request: Request, name: str, user: UserRecord | None, status_code: int = 200, **context
+) -> HTMLResponse:
+    csrf = csrf_token(request.cookies[COOKIE]) if user and COOKIE in request.cookies else ""
+    return templates.TemplateResponse(
+        request, name, {"user": user, "csrf": csrf, **context}, status_code=status_code
+    )
 
 
 def login_redirect(request: Request, err: LoginRequired) -> RedirectResponse:
     return RedirectResponse(f"/login?{urlencode({'next': err.args[0]})}", status_code=303)
 
 
+def safe_next(next: str) -> str:
+    """``next`` if it is a path on this site, else ``/``: ``//evil.example``, ``/\\evil.example``
+    (browsers read a backslash as a slash) and anything with a scheme or control characters
+    would send the user elsewhere after logging in."""
+    return next if re.fullmatch(r"/(?![/\\])[^\\\x00-\x1f\x7f]*", next) else "/"
+
+
 @router.get("/login")
 def login(request: Request, next: str = "/") -> HTMLResponse:
-    safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
     no_users = not store_of(request).users()
-    return _page(request, "login.html", None, next=safe_next, no_users=no_users)
+    return _page(request, "login.html", None, next=safe_next(next), no_users=no_users)
+
+
+@router.post("/login", response_model=None)
+def login_with_token(
+    request: Request,
+    token: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> HTMLResponse | RedirectResponse:
+    """Check the token and start a session: the token goes into an HttpOnly, SameSite=Strict
+    cookie (Secure over HTTPS) that no script can read, then back to ``next`` on this site."""
+    token = token.strip()
+    user = user_from_token(store_of(request), token)
+    if user is None:
+        return _page(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            next=safe_next(next),
+            message="this token is not known to the server (revoked or expired?)",
+        )
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=_seconds_left(user),
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> RedirectResponse:
+    """End the session (only with the page's CSRF token, so no other site can log a user out)."""
+    token = request.cookies.get(COOKIE, "")
+    if token and not hmac.compare_digest(csrf.encode(), csrf_token(token).encode()):
+        raise ValidationError("log out from a fluxtrap page (the CSRF token is missing or wrong)")
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, httponly=True, samesite="strict")
+    return response
+
+
+def _seconds_left(user: UserRecord) -> int | None:
+    """Seconds until the user's token expires (the cookie goes with it), None if it never does."""
+    expires = getattr(user, "expires_at", None)
+    if expires is None:
+        return None
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    return max(0, int((expires - datetime.now(UTC)).total_seconds()))
 
 
 @router.get("/")

@@ -28,7 +28,7 @@ Timestamp = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.re
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Error(BaseModel):
@@ -40,11 +40,31 @@ class Error(BaseModel):
 
 class User(BaseModel):
     name: str
-    role: Literal["reader", "writer"]
+    role: Literal["reader", "writer", "admin"]
 
     @classmethod
     def of(cls, u: UserRecord) -> User:
         return cls(name=u.name, role=u.role)
+
+
+class UserInfo(User):
+    """A user as an admin sees them: when the token was made, expires, was revoked."""
+
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    revoked_at: Timestamp | None
+    active: bool
+
+    @classmethod
+    def of(cls, u: UserRecord) -> UserInfo:
+        return cls(
+            name=u.name,
+            role=u.role,
+            created_at=u.created_at,
+            expires_at=u.expires_at,
+            revoked_at=u.revoked_at,
+            active=u.active(),
+        )
 
 
 class ParameterIn(Strict):

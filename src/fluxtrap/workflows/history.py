@@ -58,7 +58,11 @@ def export_history(store: Store, campaign: str, out: Path) -> int:
     ]
     head, tail = HISTORY_COLUMNS
     columns = [*head, *spec.parameter_names, *spec.objective_names, *tail]
-    pd.DataFrame(rows, columns=columns).to_csv(out, index=False, float_format="%.17g")
+    table = pd.DataFrame(rows, columns=columns)
+    for col in TEXT_COLUMNS:
+        table[col] = table[col].map(spreadsheet_safe)
+    # CRLF rows (RFC 4180): a CR or LF inside a cell is then quoted, so notes survive the trip
+    table.to_csv(out, index=False, float_format="%.17g", lineterminator="\r\n")
     return len(rows)
 
 
@@ -81,6 +85,8 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
     missing = [c for c in ("label", *spec.parameter_names) if c not in df.columns]
     if missing:
         raise InputFileError(f"{file}: missing column(s) {', '.join(missing)}")
+    for col in set(TEXT_COLUMNS) & set(df.columns):
+        df[col] = df[col].map(from_spreadsheet_safe, na_action="ignore")
     df = df.astype(object).where(df.notna(), None)  # empty cells -> None
     return [
         {
@@ -94,3 +100,19 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
         }
         for i, r in df.iterrows()
     ]
+
+
+TEXT_COLUMNS = ("label", "origin", "recorded_by", "notes")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
+
+
+def spreadsheet_safe(text: str | None) -> str | None:
+    """A text cell that no spreadsheet runs as a formula: one starting with = + - @ tab or CR gets
+    a leading ``'`` (OWASP's CSV-injection advice); ``from_spreadsheet_safe`` takes it off."""
+    return "'" + text if isinstance(text, str) and text.startswith(FORMULA_START) else text
+
+
+def from_spreadsheet_safe(text: str | None) -> str | None:
+    """The text ``spreadsheet_safe`` was given."""
+    quoted = isinstance(text, str) and text.startswith("'") and text[1:].startswith(FORMULA_START)
+    return text[1:] if quoted else text

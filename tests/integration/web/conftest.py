@@ -92,8 +92,9 @@ def loop_file() -> bytes:
 
 
 @contextmanager
-def serve(store: Store):
-    """The app on uvicorn in a thread, on a free loopback port; yields its base URL."""
+def serve(store: Store, **app_options):
+    """The app (``create_app(store, **app_options)``) on uvicorn in a thread, on a free loopback
+    port; yields its base URL."""
     import socket
 
     import uvicorn
@@ -102,7 +103,9 @@ def serve(store: Store):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(store, **app_options), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

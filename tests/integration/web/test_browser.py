@@ -37,7 +37,7 @@ def page(browser, tmp_path):
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.store, page.errors = store, errors
+        page.store, page.errors, page.base = store, errors, url
         yield page
         context.close()
 
@@ -53,8 +53,8 @@ def test_login_upload_see_jc_ask_two_suggestions(page, loop_file, tmp_path):
     page.wait_for_url("**/login?next=*")
     page.fill("#token", "not-a-token")
     page.click("#login-form button")
-    page.wait_for_selector("#message.error")
-    assert "not known" in page.inner_text("#message")
+    page.wait_for_selector("#login-error")
+    assert "not known" in page.inner_text("#login-error")
     shot(page, "01-login")
     page.errors.clear()  # the browser logs the refused token's 401
 
@@ -112,6 +112,35 @@ def test_login_upload_see_jc_ask_two_suggestions(page, loop_file, tmp_path):
     page.click("#slice-form button")
     page.wait_for_selector("#model-2d .main-svg")
     shot(page, "06-model-2d")
+    assert page.errors == []
+
+
+def test_the_session_cookie_is_out_of_reach_of_scripts_and_other_sites(page):
+    """After logging in, the token is in an HttpOnly, SameSite=Strict cookie only: no script on
+    the page can read it, nothing is in localStorage, and a write that does not carry the page's
+    CSRF token is refused even though the browser sends the cookie."""
+    page.goto("/login?next=/%5Cevil.example")
+    page.fill("#token", TOKENS["alice"])
+    page.click("#login-form button")
+    page.wait_for_url(page.base + "/")  # stayed on this site
+    (cookie,) = page.context.cookies()
+    assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"]) == (
+        "fluxtrap_token", True, "Strict",
+    )  # fmt: skip
+    assert page.evaluate("document.cookie") == ""
+    assert page.evaluate("localStorage.length") == 0
+    assert TOKENS["alice"] not in page.content()
+    status = page.evaluate(
+        """async () => (await fetch("/api/campaigns/K-Ba122%20SPS/samples", {method: "POST",
+            headers: {"Content-Type": "application/json"},
+            body: JSON.stringify({label: "X1", params: {ramp_rate: 50, max_temperature: 600,
+            dwell_time: 5}})})).status"""
+    )
+    assert status == 403 and page.store.samples(NAME) == []
+    page.errors.clear()  # the browser logs the refused write
+    page.click("#logout")
+    page.wait_for_url("**/login")
+    assert page.context.cookies() == []
     assert page.errors == []
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
-from fluxtrap.web import api
+from fluxtrap.web import create_app
+from fluxtrap.web.limits import Limits
 
-from .conftest import EDGES, NAME, auth, kim_jc
+from .conftest import EDGES, NAME, Lab, auth, kim_jc
 from .test_api import C, P, snapshot
 
 
@@ -92,10 +94,10 @@ def test_upload_to_unknown_sample_or_campaign_is_404(sample, loop_file):
     assert r.status_code == 404
 
 
-def test_too_large_upload_is_413(sample, loop_file, monkeypatch):
-    monkeypatch.setattr(api, "MAX_UPLOAD", 1000)
-    r = upload(sample, loop_file)
-    assert r.status_code == 413 and "larger than" in r.json()["detail"]
+def test_too_large_upload_is_413(sample, loop_file):
+    with TestClient(create_app(sample.store, limits=Limits(max_upload=1000))) as client:
+        r = upload(Lab(sample.store, client), loop_file)
+    assert r.status_code == 413 and "larger than 1000 bytes" in r.json()["detail"]
     assert sample.store.measurements(NAME, "B1") == []
 
 

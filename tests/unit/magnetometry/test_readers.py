@@ -217,6 +217,24 @@ def test_nan_in_required_column_is_refused():
         read(b"H (Oe),m (emu)\n0,1\n1,nan\n", filename="n.csv")
 
 
+def test_nan_and_inf_in_optional_columns_are_refused_too():
+    with pytest.raises(InputFileError, match=r"line 2, column 'T \(K\)': 'inf' is not a finite"):
+        read(b"H (Oe),m (emu),T (K)\n0,1,inf\n1,2,5\n", filename="n.csv")
+
+
+@pytest.mark.parametrize("header", ["9**9**9", "Oe**9**9", "((((Oe))))", "Oe" * 60])
+def test_hostile_units_in_headers_are_refused_without_evaluation(header):
+    content = f"H ({header}),m (emu)\n0,1\n1,2\n".encode()
+    with pytest.raises(InputFileError, match="h.csv"):
+        read(content, filename="h.csv")
+    with pytest.raises(InputFileError, match="h.csv"):
+        read(
+            b"H,m\n0,1\n1,2\n",
+            filename="h.csv",
+            columns={"field": f"H [{header}]", "moment": "m [emu]"},
+        )
+
+
 def _blank(content: bytes, cells: dict[int, int], sep: bytes = b",", text: bytes = b"") -> bytes:
     """``content`` with cell ``column`` of 1-based line ``line`` replaced by ``text``, for each item."""
     eol = b"\r\n" if b"\r\n" in content else b"\n"

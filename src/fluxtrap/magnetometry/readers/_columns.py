@@ -9,7 +9,7 @@ import numpy as np
 import pint
 
 from fluxtrap.errors import InputFileError
-from fluxtrap.units import MU0, Q_
+from fluxtrap.units import MU0, Q_, unit
 
 # What each SI column of a MeasurementTable needs from its source column: (pint dimension, SI unit).
 QUANTITIES: dict[str, tuple[str, str]] = {
@@ -59,20 +59,20 @@ def unit_of(name: str) -> str | None:
     return None
 
 
-def si_factor(quantity: str, unit: str, where: str) -> float:
+def si_factor(quantity: str, unit_text: str, where: str) -> float:
     """Factor that turns values in ``unit`` into the SI unit of ``quantity`` (see ``QUANTITIES``).
 
     A field given as a flux density (T, mT, G) is read as mu0*H and returned as H in A/m.
     """
     si = QUANTITIES[quantity][1]
     try:
-        q = Q_(1.0, unit)
+        q = Q_(1.0, unit(unit_text, where))
         if quantity == "field" and q.check("[mass] / [current] / [time] ** 2"):
             q = q / Q_(MU0, "H/m")
         return float(q.to(si).magnitude)
-    except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError):
+    except (pint.errors.PintError, ValueError, TypeError, AttributeError, OverflowError):
         raise InputFileError(
-            f"{where}: unit {unit!r} is not a {quantity} unit (expected something convertible to {si})"
+            f"{where}: unit {unit_text!r} is not a {quantity} unit (expected something convertible to {si})"
         ) from None
 
 
@@ -115,12 +115,18 @@ def skip_missing(
 
 
 def _number(text: str, filename: str, line: int, name: str) -> float:
+    """A cell as a finite float ("nan" and "inf" are refused: an empty cell marks a missing value)."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise InputFileError(
-            f"{filename}, line {line}, column {name!r}: {text!r} is not a number"
+            f"{filename}, line {line}, column {name!r}: {text[:40]!r} is not a number"
         ) from None
+    if not np.isfinite(value):
+        raise InputFileError(
+            f"{filename}, line {line}, column {name!r}: {text!r} is not a finite number"
+        )
+    return value
 
 
 def numeric_column(
@@ -133,7 +139,7 @@ def numeric_column(
 ) -> np.ndarray:
     """Cells ``index`` of ``rows`` as floats; empty cells are NaN unless ``required``.
 
-    A non-numeric cell (or an empty, nan or inf one in a required column) raises InputFileError
+    A non-numeric, nan or inf cell (or an empty one in a required column) raises InputFileError
     naming the file, the line and the column.
     """
     out = np.empty(len(rows))
@@ -146,10 +152,5 @@ def numeric_column(
                 )
             out[k] = np.nan
             continue
-        value = _number(text, filename, lines[k], name)
-        if required and not np.isfinite(value):
-            raise InputFileError(
-                f"{filename}, line {lines[k]}, column {name!r}: {text!r} is not a finite number"
-            )
-        out[k] = value
+        out[k] = _number(text, filename, lines[k], name)
     return out

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from pathlib import PurePath
 
-from fluxtrap.errors import InputFileError
+from fluxtrap.errors import InputFileError, UnitError
 from fluxtrap.magnetometry.readers._columns import (
     QUANTITIES,
     decode,
@@ -25,7 +25,7 @@ from fluxtrap.magnetometry.readers._columns import (
     unit_of,
 )
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
-from fluxtrap.units import Q_
+from fluxtrap.units import Q_, unit
 
 name = "csv_table"
 
@@ -89,10 +89,10 @@ def read(
     )
 
 
-def _dimension(unit: str) -> str | None:
+def _dimension(unit_text: str) -> str | None:
     try:
-        q = Q_(1.0, unit)
-    except Exception:  # pint raises many types for unknown text; any means "not a unit"
+        q = Q_(1.0, unit(unit_text))
+    except UnitError:  # not a unit (the grammar or pint refused it)
         return None
     for qty in ("moment", "temperature", "time"):
         if q.check(QUANTITIES[qty][0]):

@@ -1,12 +1,9 @@
 // fluxtrap dashboard: draw the page's Plotly figures and send its forms to the REST API.
 "use strict";
 
-const COOKIE = "fluxtrap_token";
-
-function token() {
-  return localStorage.getItem(COOKIE) ||
-    (document.cookie.split("; ").find((c) => c.startsWith(COOKIE + "=")) || "").slice(COOKIE.length + 1);
-}
+// The session is an HttpOnly cookie (scripts cannot read it); the browser sends it with every
+// same-origin fetch, and each write carries the page's CSRF token, which other sites cannot know.
+const CSRF = document.querySelector("meta[name=csrf-token]")?.content || "";
 
 function say(text, isError) {
   const box = document.getElementById("message");
@@ -15,14 +12,15 @@ function say(text, isError) {
   box.hidden = false;
 }
 
-// Call the API with the bearer token; throw an Error carrying the server's explanation.
+// Call the API with the session cookie and the CSRF token; throw an Error carrying the server's
+// explanation.
 async function api(method, url, body) {
-  const headers = { Authorization: "Bearer " + token() };
+  const headers = { "X-CSRF-Token": CSRF };
   if (body !== undefined && !(body instanceof FormData)) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(body);
   }
-  const r = await fetch(url, { method, headers, body });
+  const r = await fetch(url, { method, headers, body, credentials: "same-origin" });
   const data = r.headers.get("content-type")?.includes("json") ? await r.json() : await r.text();
   if (!r.ok) {
     const detail = typeof data.detail === "string" ? data.detail
@@ -61,15 +59,6 @@ function onSubmit(id, action) {
 }
 
 const campaignUrl = (form) => "/api/campaigns/" + encodeURIComponent(form.dataset.campaign);
-
-onSubmit("login-form", async (form, data) => {
-  const t = data.get("token").trim();
-  const r = await fetch("/api/me", { headers: { Authorization: "Bearer " + t } });
-  if (!r.ok) throw new Error("this token is not known to the server");
-  localStorage.setItem(COOKIE, t);
-  document.cookie = `${COOKIE}=${t}; path=/; SameSite=Strict`;
-  location.href = form.dataset.next || "/";
-});
 
 onSubmit("sample-form", async (form, data) => {
   const params = {};
@@ -117,12 +106,6 @@ document.addEventListener("click", async (ev) => {
       say(err.message, true);
     }
   }
-  if (ev.target.id === "logout") {
-    ev.preventDefault();
-    localStorage.removeItem(COOKIE);
-    document.cookie = `${COOKIE}=; path=/; max-age=0`;
-    location.href = "/login";
-  }
 });
 
 // Jc(B): the checkboxes show or hide each sample's traces (one legend group per sample).
@@ -143,7 +126,7 @@ if (pending) setTimeout(() => location.reload(), 2000);
 
 drawFigures();
 
-// probes.csv through the API (the token travels in a header, so a plain link cannot carry it).
+// probes.csv through the API (fetched, so that an API error is shown on the page).
 document.getElementById("probes-csv")?.addEventListener("click", async (ev) => {
   try {
     const text = await api("GET", `/api/simulations/${ev.target.dataset.simulation}/probes?format=csv`);

@@ -1,0 +1,133 @@
+"""Limits before work: an ASGI layer in front of the app that refuses a request before anything
+reads its body, and adds the security headers to every answer.
+
+In order, for each HTTP request:
+
+1. a header line longer than ``max_header`` bytes: 431;
+2. under ``/api``: the caller is authenticated from the headers alone (bearer token, or the
+   dashboard's session cookie plus its CSRF header for writes); no or an unknown token is a 401,
+   a reader writing a 403, both without reading a byte of the body (the connection is closed);
+3. a body larger than the limit (``max_upload`` for a measurement upload, ``max_body`` for
+   everything else) is a 413: at once when ``Content-Length`` says so, else as soon as the
+   streamed body passes the limit, before the app has parsed it;
+4. every answer carries a Content-Security-Policy, ``X-Content-Type-Options: nosniff``,
+   ``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``.
+
+Uploads are parsed by Starlette's multipart parser, which spools each file to a temporary file
+on disk beyond 1 MiB, so memory stays bounded by the limits, not by what a client sends.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fluxtrap.store import Store
+from fluxtrap.web.auth import authenticate
+
+UPLOAD = re.compile(r"/api/campaigns/[^/]+/samples/[^/]+/measurements/?")
+# The dashboard's own scripts and styles only; Plotly injects <style> elements and draws into
+# blob:/data: images. /docs and /redoc start Swagger UI / ReDoc with one inline script each.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "img-src 'self'", "img-src 'self' https://fastapi.tiangolo.com"
+)
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may send: header line, body and upload sizes in bytes."""
+
+    max_header: int = 8 * 2**10
+    max_body: int = 2**20
+    max_upload: int = 50 * 2**20
+
+
+class Guard:
+    """The ASGI middleware described in the module docstring."""
+
+    def __init__(self, app: ASGIApp, store: Store, limits: Limits) -> None:
+        self.app, self.store, self.limits = app, store, limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {}
+        for name, value in scope["headers"]:
+            if len(name) + len(value) > self.limits.max_header:
+                return await _refuse(
+                    send, 431, f"a header line is longer than {self.limits.max_header} bytes"
+                )
+            headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        path, method = scope["path"], scope["method"]
+        if path == "/api" or path.startswith("/api/"):
+            who = await run_in_threadpool(authenticate, self.store, headers, method)
+            if isinstance(who, tuple):
+                return await _refuse(send, *who)
+            scope.setdefault("state", {})["user"] = who
+        limit = self.limits.max_upload if UPLOAD.fullmatch(path) else self.limits.max_body
+        length = headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > limit:
+            return await _refuse(send, 413, _too_large(limit))
+        csp = (DOCS_CSP if path in ("/docs", "/redoc") else CSP).encode()
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:  # a chunked body, or more than Content-Length announced
+                raise HTTPException(413, _too_large(limit), {"Connection": "close"})
+            return message
+
+        async def secured_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"content-security-policy", csp),
+                    *SECURITY_HEADERS,
+                ]
+            await send(message)
+
+        await self.app(scope, limited_receive, secured_send)
+
+
+def _too_large(limit: int) -> str:
+    return f"the request body is larger than {limit} bytes ({limit / 2**20:g} MiB)"
+
+
+async def _refuse(send: Send, status: int, detail: str, headers: dict | None = None) -> None:
+    """Answer ``status`` with fluxtrap's JSON error and close the connection (the body, if any,
+    is never read)."""
+    body = json.dumps({"detail": detail, "error": "HTTPException"}).encode()
+    extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                (b"content-security-policy", CSP.encode()),
+                *SECURITY_HEADERS,
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,100 @@
+"""Readers and claimers under concurrency: SQLite readers do not wait for a writer's lock,
+measurement lists do not load file contents, and two samples racing for one suggestion cannot
+both claim it (PostgreSQL row lock; SQLite's write lock)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import pytest
+from sqlalchemy import event
+
+from fluxtrap.errors import ValidationError
+from fluxtrap.store import Store
+
+NAME = "K-Ba122 SPS"
+P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+
+
+def test_sqlite_reads_do_not_wait_for_a_writer(tmp_path, store):
+    """Another process holds the write lock for 3 s; reads answer at once (WAL snapshot)."""
+    if not store.url.startswith("sqlite"):
+        pytest.skip("the write lock is SQLite's")
+    store.add_sample(NAME, "B1", P)
+    path = store.url.removeprefix("sqlite:///")
+    locked, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE samples SET notes = 'being edited'")
+        locked.set()
+        release.wait(3)
+        conn.execute("COMMIT")
+        conn.close()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    assert locked.wait(10)
+    t0 = time.perf_counter()
+    reads = (store.campaigns(), store.samples(NAME), store.measurements(NAME), store.history(NAME))
+    waited = time.perf_counter() - t0
+    release.set()
+    t.join()
+    assert waited < 1.0, f"reads waited {waited:.2f} s for the writer"
+    assert reads[1][0].notes == ""  # the snapshot before the uncommitted edit
+
+
+def test_measurement_lists_leave_file_contents_in_the_database(store):
+    store.add_sample(NAME, "B1", P)
+    content = b"0123456789" * 100_000  # 1 MB
+    store.add_measurement(NAME, "B1", "mh_loop", "B1.dat", content)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        (rec,) = store.measurements(NAME, with_content=False)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert (rec.size, rec.content) == (len(content), b"")
+    read = " ".join(statements).replace("length(measurements.content)", "")
+    assert "measurements.content" not in read
+    (full,) = store.measurements(NAME, "B1")
+    assert full.content == content and full.size == len(content)
+
+
+def test_two_samples_racing_for_one_suggestion_cannot_both_claim_it(store_url, store):
+    """Eight rounds: two writers (own Store objects, as two server processes) record a sample
+    from the same open suggestion at the same moment; exactly one wins each time."""
+    others = [Store(store_url, migrate=False) for _ in range(2)]
+    for round_ in range(8):
+        (sug,) = store.add_suggestions(NAME, [{**P, "dwell_time": round_ + 1}], [None], {}, 0)
+        gate, outcomes = threading.Barrier(2), []
+        threads = [
+            threading.Thread(target=_claim, args=(s, f"R{round_}-{i}", sug, gate, outcomes))
+            for i, s in enumerate(others)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(outcomes) == ["refused", "won"], (round_, outcomes)
+        claimed = [x for x in store.samples(NAME) if x.suggestion_id == sug.id]
+        assert len(claimed) == 1 and store.suggestion(sug.id).status == "used"
+    for s in others:
+        s.engine.dispose()
+
+
+def _claim(store: Store, label: str, sug, gate: threading.Barrier, outcomes: list[str]) -> None:
+    gate.wait()
+    try:
+        store.add_sample(NAME, label, sug.params, suggestion_id=sug.id)
+        outcomes.append("won")
+    except ValidationError as err:
+        assert "not open" in str(err), err
+        outcomes.append("refused")

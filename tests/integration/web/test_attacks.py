@@ -1,0 +1,369 @@
+"""The attacks of issue 17, run for real against uvicorn on a loopback port: each is refused, and
+the server keeps answering another user (``/api/me`` within 1 s) during and after it.
+
+Request loops are bounded; the server is a thread of this process, so a request that made it
+compute for long (a unit parser evaluating ``9**9**9``) would stall the watcher too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from urllib.parse import quote, urlsplit
+
+import httpx
+import pytest
+
+from fluxtrap.web.limits import CSP, Limits
+
+from .conftest import EDGES, NAME, TOKENS, auth, make_store, serve
+
+C = f"/api/campaigns/{NAME}"
+P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+LIMITS = Limits(max_body=2**20, max_upload=4 * 2**20)
+MB = 2**20
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    store = make_store(f"sqlite:///{tmp_path_factory.mktemp('attacks') / 'lab.db'}")
+    store.add_sample(NAME, "B1", P, recorded_by="alice")
+    with serve(store, limits=LIMITS) as url:
+        for user in ("rita", "alice"):  # warm up: first connections, thread pool, imports
+            httpx.get(f"{url}/api/me", headers=auth(user), timeout=30)
+        yield url
+
+
+@contextmanager
+def watched(url: str):
+    """Rita asks ``/api/me`` every 50 ms while the block runs (and once after); yields the list of
+    her latencies in s, checked at the end: every answer 200 and within 1 s."""
+    latencies: list[float] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        t0 = time.perf_counter()
+        r = httpx.get(f"{url}/api/me", headers=auth("rita"), timeout=5)
+        assert r.status_code == 200 and r.json()["name"] == "rita"
+        latencies.append(time.perf_counter() - t0)
+
+    def loop() -> None:
+        while not stop.wait(0.05):
+            ask()
+
+    watcher = threading.Thread(target=loop, daemon=True)
+    watcher.start()
+    try:
+        yield latencies
+    finally:
+        stop.set()
+        watcher.join(10)
+    ask()
+    assert len(latencies) >= 1 and max(latencies) < 1.0, latencies
+
+
+def raw_request(url: str, head: str, body: bytes = b"", read_timeout: float = 5) -> tuple[int, str]:
+    """Send ``head`` (request line and headers) and ``body`` on a raw socket, then read the
+    answer: (status, text), status 0 if the server reset the connection before an answer was
+    read (it may close it before reading all of ``body``)."""
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    with socket.create_connection((host, port), timeout=read_timeout) as s:
+        s.sendall(head.replace("\n", "\r\n").encode() + b"\r\n")
+        with contextlib.suppress(OSError):  # closed before reading all of body: what we want
+            s.sendall(body)
+        answer = b""
+        try:
+            while chunk := s.recv(65536):
+                answer += chunk
+        except ConnectionResetError:  # closed with unread bytes of ours: the answer may be lost
+            pass
+    status = int(answer.split(b" ", 2)[1]) if answer else 0
+    return status, answer.decode("latin-1")
+
+
+# -- limits before work --------------------------------------------------------------------------
+def test_a_50_MB_body_without_a_token_is_refused_before_it_is_sent(server):
+    """The issue's first attack: no token, a 50 MB JSON body. The 401 comes back while the body
+    has not been sent at all, so the server cannot have read or buffered it."""
+    with watched(server):
+        head = (
+            "POST /api/campaigns HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+            f"Content-Length: {50 * MB}\n"
+        )
+        status, text = raw_request(server, head)  # headers only: the body never leaves us
+        assert status == 401 and "missing token" in text and "connection: close" in text.lower()
+
+
+def test_an_upload_without_a_token_is_refused_before_it_is_read(server):
+    with watched(server):
+        head = (
+            f"POST {quote(C)}/samples/B1/measurements HTTP/1.1\nHost: x\n"
+            "Content-Type: multipart/form-data; boundary=xx\n"
+            f"Content-Length: {200 * MB}\n"
+        )
+        status, _ = raw_request(server, head, b"--xx\r\n" + b"0" * 65536)
+        assert status == 401
+
+
+def test_a_reader_cannot_make_the_server_read_a_body(server):
+    head = (
+        f"POST {quote(C)}/samples HTTP/1.1\nHost: x\nAuthorization: Bearer {TOKENS['rita']}\n"
+        f"Content-Type: application/json\nContent-Length: {50 * MB}\n"
+    )
+    status, text = raw_request(server, head)
+    assert status == 403 and "reader" in text
+
+
+def test_an_announced_oversized_body_is_413_before_it_is_sent(server):
+    with watched(server):
+        head = (
+            f"POST /api/campaigns HTTP/1.1\nHost: x\nAuthorization: Bearer {TOKENS['alice']}\n"
+            f"Content-Type: application/json\nContent-Length: {50 * MB}\n"
+        )
+        status, text = raw_request(server, head)
+        assert status == 413 and "larger than 1048576 bytes" in text
+
+
+def test_a_streamed_body_is_cut_off_at_the_limit(server):
+    """Chunked, no Content-Length: the server answers 413 and closes once 1 MiB has arrived; the
+    client is stopped long before the 64 MiB it tries to send (loopback socket buffers take up
+    to ~10 MiB of it before the close is seen)."""
+    host, port = urlsplit(server).hostname, urlsplit(server).port
+    chunk = b" " * 2**16
+    sent, answer = 0, b""
+    with watched(server), socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(
+            f"POST /api/campaigns HTTP/1.1\r\nHost: x\r\n{_bearer('alice')}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        try:
+            while sent < 64 * MB and not select.select([s], [], [], 0)[0]:
+                s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+        except OSError:  # closed by the server after its 413
+            pass
+        try:
+            while data := s.recv(65536):
+                answer += data
+        except ConnectionResetError:  # closed with our unread chunks in its buffer: a TCP reset
+            pass
+    assert sent < 16 * MB
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 413")
+
+
+def test_a_streamed_body_over_the_limit_is_a_413(tmp_path):
+    """The same through the ASGI interface (where the answer cannot be lost to a TCP reset): the
+    app is handed the body in chunks without a Content-Length and stops at the limit."""
+    from fastapi.testclient import TestClient
+
+    from fluxtrap.web import create_app
+
+    def chunks():
+        for _ in range(64):
+            yield b" " * 2**16
+
+    store = make_store(f"sqlite:///{tmp_path / 'lab.db'}")
+    with TestClient(create_app(store, limits=Limits(max_body=2**18))) as client:
+        r = client.post("/api/campaigns", content=chunks(), headers=auth("alice"))
+    assert r.status_code == 413 and "larger than 262144 bytes" in r.json()["detail"]
+
+
+def test_an_upload_over_the_upload_limit_is_413_and_nothing_is_stored(server):
+    with watched(server):
+        r = httpx.post(
+            f"{server}{C}/samples/B1/measurements",
+            headers=auth("bob"),
+            data=EDGES,
+            files={"file": ("big.dat", b"0" * (5 * MB))},
+            timeout=10,
+        )
+    assert r.status_code == 413 and "larger than 4194304 bytes" in r.json()["detail"]
+    assert httpx.get(f"{server}{C}/samples/B1/measurements", headers=auth("bob")).json() == []
+
+
+@pytest.mark.parametrize("size", [16 * 2**10, 200 * 2**10])
+def test_very_long_header_lines_are_refused(server, size):
+    with watched(server):
+        status, _ = raw_request(
+            server, f"GET /api/me HTTP/1.1\nHost: x\nX-Junk: {'a' * size}\n{_bearer('rita')}\n"
+        )
+        assert status in (0, 400, 431)  # uvicorn's own limit (400 or a reset) or ours
+    r = httpx.get(f"{server}/api/me", headers={**auth("rita"), "X-Junk": "a" * 9000})
+    assert r.status_code == 431  # under uvicorn's limit, over ours (8 KiB)
+
+
+def _bearer(user: str) -> str:
+    return f"Authorization: Bearer {TOKENS[user]}"
+
+
+# -- safe input: expressions, non-finite and oversized values --------------------------------------
+POWER_TOWER = "9**9**9"
+
+
+def test_power_tower_in_upload_fields_is_a_422(server, loop_file):
+    with watched(server):
+        for field in ("a", "b", "c", "temperature"):
+            r = httpx.post(
+                f"{server}{C}/samples/B1/measurements",
+                headers=auth("bob"),
+                data=EDGES | {field: POWER_TOWER},
+                files={"file": ("B1.dat", loop_file)},
+                timeout=10,
+            )
+            assert r.status_code == 422 and "misplaced power" in r.json()["detail"], r.text
+
+
+def test_power_tower_in_a_csv_header_is_a_422(server):
+    csv = f"H ({POWER_TOWER}),m (emu),T (K)\n0,1e-3,5\n1000,2e-3,5\n".encode()
+    with watched(server):
+        r = httpx.post(
+            f"{server}{C}/samples/B1/measurements",
+            headers=auth("bob"),
+            data=EDGES,
+            files={"file": ("B1.csv", csv)},
+            timeout=10,
+        )
+    assert r.status_code == 422 and "B1.csv" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("field", "says"),
+    [
+        (POWER_TOWER + " T", "misplaced power"),
+        ("1e999 T", "not a finite number"),
+        ("nan T", "write a number and a unit"),
+        ("1" * 5000 + " T", "at most 50 characters"),  # pydantic, at the edge
+    ],
+)
+def test_hostile_campaign_fields_are_422(server, field, says):
+    body = {
+        "name": "c",
+        "parameters": [{"name": "x", "low": 0, "high": 1}],
+        "objectives": [{"name": "j", "quantity": "jc", "field": field}],
+    }
+    with watched(server):
+        r = httpx.post(f"{server}/api/campaigns", json=body, headers=auth("alice"), timeout=10)
+    assert r.status_code == 422 and says in r.text
+
+
+CASE = """title = "attack"
+[materials.sc]
+n = 25
+jc.constant = "1e4 A/cm^2"
+[[stack]]
+material = "sc"
+radius = "5 mm"
+thickness = "2 mm"
+[[probes]]
+name = "center"
+r = "0 mm"
+z = "3 mm"
+[[protocol]]
+step = "set"
+field = "1 T"
+temperature = "20 K"
+[[protocol]]
+step = "ramp_field"
+to = "0 T"
+rate = "1 T/s"
+[[protocol]]
+step = "hold"
+duration = "HOLD"
+[mesh]
+size = "SIZE"
+"""
+
+
+@pytest.mark.parametrize(
+    ("hold", "size", "says"),
+    [
+        ("1e999 s", "1 mm", "protocol[2].duration: '1e999 s' is not a finite number"),
+        ("nan s", "1 mm", "write a number and a unit"),
+        ("10 s", "nan m", "mesh.size"),
+        (POWER_TOWER + " s", "1 mm", "misplaced power"),
+        ("10 s", POWER_TOWER + " m", "misplaced power"),
+    ],
+)
+def test_hostile_case_files_are_refused_at_submit(server, hold, size, says):
+    case = CASE.replace("HOLD", hold).replace("SIZE", size)
+    with watched(server):
+        r = httpx.post(
+            f"{server}/api/simulations", json={"case": case}, headers=auth("alice"), timeout=10
+        )
+    assert r.status_code == 422 and says in r.json()["detail"], r.text
+
+
+def test_deeply_nested_toml_and_json_are_4xx(server):
+    with watched(server):
+        deep = "x = " + "[" * 5000 + "]" * 5000
+        r = httpx.post(
+            f"{server}/api/simulations", json={"case": deep}, headers=auth("alice"), timeout=10
+        )
+        assert r.status_code == 422 and "nested more than" in r.json()["detail"]
+        r = httpx.post(
+            f"{server}/api/campaigns",
+            content="[" * 200_000 + "]" * 200_000,
+            headers={**auth("alice"), "Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert r.status_code == 400  # not JSON fluxtrap can read: refused by the parser
+
+
+@pytest.mark.parametrize(
+    ("ramp_rate", "jc_3T", "status"),
+    [
+        ("9" * 5000, "1", 400),  # beyond Python's int-from-text limit: not JSON it can read
+        ("1" + "0" * 400, "1", 422),
+        ("1e999", "1", 422),
+        ("50", "1e308", 422),
+        ("50", "NaN", 422),
+        ("50", "-Infinity", 422),
+    ],
+)
+def test_oversized_numbers_are_4xx_not_500(server, ramp_rate, jc_3T, status):
+    body = (
+        f'{{"label": "N1", "params": {{"ramp_rate": {ramp_rate}, "max_temperature": 600, '
+        f'"dwell_time": 5}}, "objectives": {{"jc_3T": {jc_3T}}}}}'
+    )
+    with watched(server):
+        r = httpx.post(
+            f"{server}{C}/samples",
+            content=body,
+            headers={**auth("alice"), "Content-Type": "application/json"},
+            timeout=10,
+        )
+    assert r.status_code == status, r.text
+
+
+# -- headers, redirects, names ---------------------------------------------------------------------
+def test_security_headers_on_pages_api_and_refusals(server):
+    for r in (
+        httpx.get(f"{server}/login"),
+        httpx.get(f"{server}/api/me", headers=auth("rita")),
+        httpx.get(f"{server}/api/me"),  # a refusal from the guard itself
+    ):
+        assert r.headers["content-security-policy"] == CSP
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "same-origin"
+
+
+@pytest.mark.parametrize(
+    "next_", ["/%5Cevil.example", "//evil.example", "https://evil.example", "/%09/evil.example"]
+)
+def test_login_never_sends_the_user_off_site(server, next_):
+    r = httpx.get(f"{server}/login?next={next_}")
+    assert r.status_code == 200 and 'data-next="/"' in r.text
+
+
+def test_a_campaign_name_with_a_slash_is_refused_at_creation(server):
+    body = {"name": "a/b", "parameters": [{"name": "x", "low": 0, "high": 1}]}
+    r = httpx.post(f"{server}/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422 and "without / \\" in r.json()["detail"]
+    names = [c["name"] for c in httpx.get(f"{server}/api/campaigns", headers=auth("rita")).json()]
+    assert "a/b" not in names

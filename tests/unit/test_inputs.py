@@ -1,0 +1,78 @@
+"""Untrusted TOML and JSON documents: bounded size and nesting, finite numbers, bounded strings."""
+
+import json
+
+import pytest
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import InputFileError, UnitError, ValidationError
+from fluxtrap.inputs import MAX_DEPTH, MAX_DOCUMENT, MAX_STRING, check_values, load_toml
+from fluxtrap.simulate.case import Case
+
+from ..conftest import EXAMPLES
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 400, 100_000])
+def test_deeply_nested_toml_is_refused(depth):
+    with pytest.raises(InputFileError, match="nested more than 16 deep"):
+        load_toml("a = " + "[" * depth + "]" * depth, "case.toml")
+
+
+def test_deep_tables_by_dotted_keys_are_refused():
+    with pytest.raises(InputFileError, match=r"case.toml: a\.a\.a.*nested more than 16 deep"):
+        load_toml("[" + ".".join(["a"] * 50) + "]\nx = 1", "case.toml")
+
+
+def test_oversized_documents_and_strings_are_refused():
+    with pytest.raises(InputFileError, match="more than a TOML file may have"):
+        load_toml("x = 1\n" * (MAX_DOCUMENT // 6 + 1), "big.toml")
+    with pytest.raises(InputFileError, match="title is 200001 characters long"):
+        load_toml(f'title = "{"x" * (MAX_STRING + 1)}"', "big.toml")
+
+
+@pytest.mark.parametrize(("literal", "shown"), [("nan", "nan"), ("inf", "inf"), ("-inf", "-inf")])
+def test_toml_nan_and_inf_literals_are_refused_with_their_key(literal, shown):
+    text = f"[materials.bulk1]\nn = 35\njc.table = {{ field = [0, 1], jc = [1e5, {literal}] }}"
+    with pytest.raises(InputFileError, match=rf"case: materials.bulk1.jc.table.jc\[1\] is {shown}"):
+        load_toml(text, "case")
+
+
+def test_json_nan_is_refused_with_its_key():
+    data = json.loads('{"parameters": [{"name": "x", "low": 0, "high": NaN}]}')
+    with pytest.raises(InputFileError, match=r"body: parameters\[0\].high is nan"):
+        check_values(data, "body")
+
+
+def test_case_files_refuse_non_finite_numbers_and_expressions(tmp_path):
+    text = (EXAMPLES / "paper_bulk_pair.toml").read_text()
+    bad = tmp_path / "nan.toml"
+    bad.write_text(text.replace("n = ", "n = nan # ", 1))
+    with pytest.raises(InputFileError, match=r"nan.toml: materials\.\w+\.n is nan"):
+        Case.from_toml(bad)
+    bad.write_text(text.replace('size = "1 mm"', 'size = "nan m"'))
+    with pytest.raises(UnitError, match="mesh.size"):
+        Case.from_toml(bad)
+    bad.write_text(text.replace('duration = "', 'duration = "9**9**9 s" # "', 1))
+    with pytest.raises(UnitError, match="misplaced power"):
+        Case.from_toml(bad)
+
+
+def test_campaigns_refuse_non_finite_bounds_and_steps(tmp_path):
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
+    spec["parameters"][0]["step"] = float("nan")
+    with pytest.raises(InputFileError, match=r"parameters\[0\].step is nan"):
+        CampaignSpec.from_dict(spec, source="campaign")
+    f = tmp_path / "c.toml"
+    f.write_text((EXAMPLES / "campaign.toml").read_text().replace("high = 100", "high = inf"))
+    with pytest.raises(InputFileError, match=r"parameters\[0\].high is inf"):
+        CampaignSpec.from_toml(f)
+    spec["parameters"][0]["step"] = 1e999  # what json.loads makes of 1e999
+    with pytest.raises(InputFileError, match="is inf"):
+        CampaignSpec.from_dict(spec)
+
+
+def test_campaign_objective_field_is_a_quantity_without_expressions():
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
+    spec["objectives"] = [{"name": "jc", "quantity": "jc", "field": "9**9**9 T"}]
+    with pytest.raises((UnitError, ValidationError), match=r"objectives\[0\].field"):
+        CampaignSpec.from_dict(spec)
