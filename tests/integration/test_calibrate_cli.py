@@ -3,7 +3,8 @@ fitted case, predictions, the record in the store; a rerun served from the case 
 refused before any run.
 
 One parameter (the Jc scale) on a coarse 4 mm disk keeps it to a handful of simulations; the
-measured file comes from the same case at Jc scale 0.9 on a 2 mm mesh with 2 mT of noise.
+measured file comes from the same case at Jc scale 0.9 on a 2 mm mesh with 5 mT of noise
+(above the 4 mm model's own discretization error of about 4 mT rms).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def files(tmp_path_factory):
     truth = apply(case, parse_fit("sc.jc_scale", case), [0.9]).with_options(mesh_size_m=2e-3)
     df = simulate(truth).probes
     t = np.concatenate([np.arange(10.0, 300.0, 20.0), 300 + np.geomspace(1.0, 599.0, 30)])
-    b = np.interp(t, df.time_s, df.top_Bz_T) + np.random.default_rng(0).normal(0, 2e-3, t.size)
+    b = np.interp(t, df.time_s, df.top_Bz_T) + np.random.default_rng(0).normal(0, 5e-3, t.size)
     pd.DataFrame({"time (min)": t / 60, "B (mT)": 1e3 * b}).to_csv(d / "hall.csv", index=False)
     return d
 
@@ -76,7 +77,7 @@ def test_calibrate_command_writes_the_result_and_reuses_the_cache(files, capsys)
     assert k["value"] == pytest.approx(0.9, rel=0.03) and 0 < k["sigma"] < 0.03
     assert res["misfit"]["fits"] and res["simulations"] >= 2
     assert res["measurements"][0]["sha256"] and res["fitted_case_key"]
-    assert res["series"][0]["noise_T"] == pytest.approx(2e-3, rel=0.35)  # mT column, estimated
+    assert res["series"][0]["noise_T"] == pytest.approx(5e-3, rel=0.35)  # mT column, estimated
     [pred] = res["predictions"]
     assert pred["values"][0]["t_since_origin_s"] == pytest.approx(1000.0)
     assert pred["values"][0]["sigma_T"] > 0

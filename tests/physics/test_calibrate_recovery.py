@@ -116,17 +116,16 @@ def test_a_trace_the_model_cannot_fit_is_reported(measured):
 
 def test_prediction_for_a_larger_disk_and_a_longer_hold(calibrated):
     """Predicted top-probe field of a 15 mm disk after a 6000 s hold against the fine model at
-    the true parameters: within 3 sigma (the calibration's uncertainty) plus the fitted model's
-    own discretization error there (coarse minus fine model, both at the true parameters)."""
+    the true parameters: within 1 % (the field scales at most linearly with Jc, recovered here
+    within 1 %; seen 0.24 %). The error bars carry the calibration's statistical uncertainty
+    only (0.04-0.1 %): the fitted model's discretization bias, absorbed into its parameters
+    during the fit, is larger and not in them (see ARCHITECTURE, Calibration)."""
     bigger = disk(radius="15 mm", hold="6000 s")
     at = [60.0, 6000.0]
     pred = predict(calibrated, bigger, probes=["top"], since_origin_s=at)
     fine = predict_at(truth(bigger), at)
-    coarse = predict_at(truth(bigger).with_options(mesh_size_m=2.5e-3, rtol=1e-3), at)
-    sigma = pred.table.sigma_T.to_numpy()
-    assert np.all(sigma > 0)
-    error = np.abs(pred.table.value_T.to_numpy() - fine)
-    assert np.all(error <= 3 * sigma + np.abs(coarse - fine)), (error, sigma, coarse - fine)
+    assert np.all(pred.table.sigma_T.to_numpy() > 0)
+    assert pred.table.value_T.to_numpy() == pytest.approx(fine, rel=0.01)
     assert pred.simulations == 3
 
 
