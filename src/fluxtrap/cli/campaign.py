@@ -66,7 +66,7 @@ def _history_table(store: Store, name: str) -> Table:
     measured = {x.sample for x in store.measurements(name, with_content=False)}
     table = Table(
         "label",
-        "origin",
+        Column("origin", min_width=10),  # "researcher" whole on an 80-column screen
         Column("status", min_width=6),
         *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
         *(_objective_header(o) for o in spec.objectives),

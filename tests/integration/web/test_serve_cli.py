@@ -54,7 +54,15 @@ def test_serve_on_a_store_without_users_says_how_to_create_one(tmp_path, capsys,
     out = " ".join(capsys.readouterr().out.split())
     assert "no users yet, so nobody can log in" in out
     assert f"fluxtrap user add NAME --role writer --db {db}" in out
-    assert served == [{"host": "127.0.0.1", "port": 8123, "log_level": "info"}]
+    assert served == [
+        {
+            "host": "127.0.0.1",
+            "port": 8123,
+            "log_level": "info",
+            "ssl_certfile": None,
+            "ssl_keyfile": None,
+        }
+    ]
 
     assert run(["user", "add", "ana", "--db", db]) == 0
     capsys.readouterr()

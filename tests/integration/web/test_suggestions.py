@@ -31,5 +31,5 @@ def test_campaign_without_objectives_cannot_be_optimised(lab):
     lab.store.create_campaign(spec)
     before = snapshot(lab)
     r = lab.client.post("/api/campaigns/no%20goal/suggestions", json={"n": 1}, headers=auth("bob"))
-    assert r.status_code == 422 and "has no objectives" in r.json()["detail"]
+    assert r.status_code == 422 and "has no objective" in r.json()["detail"]
     assert snapshot(lab) == before and lab.store.suggestions("no goal") == []

@@ -166,7 +166,7 @@ def test_bad_input_is_named():
     y = sps_objective(X)
     y.iloc[2] = np.nan
     with pytest.raises(
-        ValidationError, match=r"y row 2: objective jc_3T=nan is not a finite number"
+        ValidationError, match=r"y row 2: outcome jc_3T=nan is not a finite number"
     ):
         Optimizer(space).tell(X, y)
     X.loc[1, "ramp_rate"] = 150
