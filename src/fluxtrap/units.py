@@ -80,6 +80,8 @@ def _check_unit(tokens: list[tuple[str, str]]) -> None:
             raise ValueError(f"expected a unit name before {text!r}")
         elif kind == "power" and prev not in ("name", "one", "close"):
             raise ValueError(f"misplaced power {text!r}")
+        elif kind == "name" and text != "%" and not text.replace("°", "_").isidentifier():
+            raise ValueError(f"{text!r} is not a unit name")  # e.g. "¼": \w, but pint asserts
         prev = kind
     if depth or prev in ("op", "open"):
         raise ValueError("incomplete unit")
@@ -102,7 +104,15 @@ def _unit(text: str) -> pint.Unit:
     return ureg.Unit(text.strip())
 
 
-_UNIT_ERRORS = (pint.errors.PintError, ValueError, TypeError, AttributeError, OverflowError)
+# pint's parser also fails with a bare AssertionError on some text the grammar lets through
+_UNIT_ERRORS = (
+    pint.errors.PintError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    AssertionError,
+)
 
 
 def unit(text: str, key: str = "unit") -> pint.Unit:
