@@ -14,7 +14,7 @@ import numpy as np
 import triangle
 
 from fluxtrap.simulate.case import Case
-from fluxtrap.simulate.materials import Superconductor
+from fluxtrap.simulate.options import estimated_elements
 
 AIR = -1  # region id of air; layers are 0..len(stack)-1
 NEAR_BAND = 0.1  # width of the air band meshed like the conductors / the stack extent
@@ -83,22 +83,14 @@ def near_box(case: Case) -> tuple[float, float, float, float]:
     return 0.0, z0 - band, r_st + band, z1 + band
 
 
-def start_size(case: Case) -> float:
-    """Coarsest conductor element edge (m) of an accuracy-driven mesh: half the smallest radius
-    or thickness of a superconducting layer (of any layer if none is)."""
-    sc = [x for x in case.stack if isinstance(case.material(x.material), Superconductor)]
-    return min(min(x.radius_m, x.thickness_m) for x in sc or case.stack) / 2
-
-
 def estimate_elements(case: Case, h: float) -> int:
     """Upper estimate of the element count of ``build_mesh(case, h)`` from the areas of the
     conductors and the near-field boxes (m^2) and the element area at ``h`` (before meshing, so
     a size that would take unbounded memory is refused without trying)."""
-    area = np.sqrt(3) / 4 * h**2
     (a, b, c, d), (a2, b2, c2, d2) = _near_boxes(case, h)
     band = (c - a) * (d - b)
     far = (c2 - a2) * (d2 - b2) - band
-    return int(2 * (band / area + far / (FAR_AREA * area))) + 500
+    return int(2 * estimated_elements(band + far / FAR_AREA, h)) + 500
 
 
 def build_mesh(case: Case, size_m: float | None = None) -> Mesh:

@@ -357,12 +357,12 @@ class Simulation:
         attribute holds the Result up to the failure. A mesh beyond ``[mesh] max_elements`` is
         refused before anything is solved (``ValidationError`` with the estimate)."""
         from fluxtrap.simulate.adapt import design, near, sample_times, shares
-        from fluxtrap.simulate.mesh import build_mesh, estimate_elements, refine, split, start_size
+        from fluxtrap.simulate.mesh import build_mesh, estimate_elements, refine, split
 
         t_wall = time.perf_counter()
         case = self.case
         fixed = case.mesh.size_m > 0
-        h = case.mesh.size_m if fixed else start_size(case) / 2
+        h = case.mesh.size_m if fixed else case.start_size_m / 2
         limit = case.mesh.max_elements
         estimate = estimate_elements(case, h)
         if estimate > limit:
