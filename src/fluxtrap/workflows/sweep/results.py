@@ -48,8 +48,9 @@ def results_table(
     axes: Sequence[Axis] = (),
     rows: Sequence[Mapping[str, Value]] = (),
 ) -> pd.DataFrame:
-    """One row per variant: parameters (in their units), probe values (T), solver counts, wall
-    time (s), status, error, key and whether it came from the cache."""
+    """One row per variant: parameters (in their units), probe values (T) with their estimated
+    discretization errors (``<probe>_final_error_T``, ``<probe>_max_error_T``), solver counts,
+    wall time (s), status, error, key and whether it came from the cache."""
     units = _units(axes, rows)
     out = []
     for v in variants:
@@ -57,8 +58,8 @@ def results_table(
         rec = records.get(v.key, {}) if v.case is not None else {}
         summary = rec.get("summary", {})
         for probe, vals in summary.get("probes", {}).items():
-            row[f"{probe}_final_T"] = vals.get("final_T")
-            row[f"{probe}_max_abs_T"] = vals.get("max_abs_T")
+            for name in ("final_T", "max_abs_T", "final_error_T", "max_error_T"):
+                row[f"{probe}_{name}"] = vals.get(name, math.nan)
         for k, val in summary.get("solver", {}).items():
             if k != "wall_s" and isinstance(val, int | float):
                 row[f"solver_{k}"] = val
