@@ -232,8 +232,8 @@ class Result:
         fig, axes = plt.subplots(len(snaps), 2, figsize=(10, 3.6 * len(snaps)), squeeze=False)
         # fixed margins: tight_layout's text measuring cost as much as the drawing
         fig.subplots_adjust(
-            left=0.08,
-            right=0.97,
+            left=0.07,
+            right=0.93,
             bottom=0.6 / (3.6 * len(snaps)),
             top=1 - 0.35 / (3.6 * len(snaps)),
             hspace=0.35,
@@ -244,6 +244,8 @@ class Result:
         r0, r1, z0, z1 = self._extent()
         jmax = to_A_cm2(max(np.abs(s.J_A_m2).max() for s in snaps)) or 1.0
         maps = self.field_maps([s.time_s for s in snaps])
+        bmax = max(float(np.hypot(m["Br"], m["Bz"]).max()) for m in maps) or 1.0
+        levels = np.linspace(0.0, bmax, 25)
         for row, s, m in zip(axes, snaps, maps, strict=True):
             pc = row[0].tripcolor(
                 pts[:, 0],
@@ -254,11 +256,9 @@ class Result:
                 vmin=-jmax,
                 vmax=jmax,
             )
-            fig.colorbar(pc, ax=row[0], label="$J_\\varphi$ (A/cm$^2$)")
             cf = row[1].contourf(
-                m["r"] * 1e3, m["z"] * 1e3, np.hypot(m["Br"], m["Bz"]), 24, cmap="viridis"
+                m["r"] * 1e3, m["z"] * 1e3, np.hypot(m["Br"], m["Bz"]), levels, cmap="viridis"
             )
-            fig.colorbar(cf, ax=row[1], label="|B| (T)")
             for x in self.case.stack:
                 row[1].add_patch(
                     plt.Rectangle(
@@ -281,6 +281,9 @@ class Result:
                 )
             for p in self.case.probes:
                 row[1].plot(p.r_m * 1e3, p.z_m * 1e3, "r+")
+        # one colour scale per column (drawing a colorbar costs as much as a map)
+        fig.colorbar(pc, ax=axes[:, 0], label="$J_\\varphi$ (A/cm$^2$)", shrink=0.9)
+        fig.colorbar(cf, ax=axes[:, 1], label="|B| (T)", shrink=0.9)
         if path:
             fig.savefig(path, dpi=110)
             plt.close(fig)
