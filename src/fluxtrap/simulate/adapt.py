@@ -19,8 +19,7 @@ from scipy.spatial import cKDTree
 from fluxtrap.simulate.case import Case
 from fluxtrap.simulate.mesh import AIR, Mesh, near_box
 
-SAFETY = 1.0  # design for this fraction of the target (the first-order model is approximate)
-MIN_RATIO = 0.1  # a region's element size shrinks at most 5x per design (the shares are rough)
+MIN_RATIO = 0.1  # a region's element size shrinks at most 10x per design (the shares are rough)
 SAMPLES = 24  # sample times spread over the protocol, besides the protocol step ends
 
 
@@ -70,8 +69,7 @@ def locate(mesh: Mesh, elements: np.ndarray, xy: np.ndarray) -> np.ndarray:
 def shares(coarse: Sampled, fine: Sampled, scale: np.ndarray) -> np.ndarray:
     """Each coarse conductor element's share of B_fine - B_coarse, (n_probes, n_samples,
     n_coarse_conductor), relative to each probe's ``scale`` (T)."""
-    fm = fine.mesh
-    parent = locate(coarse.mesh, coarse.conductor, fm.centroid[fine.conductor])
+    parent = locate(coarse.mesh, coarse.conductor, fine.mesh.centroid[fine.conductor])
     fine_part = np.zeros((len(fine.G), len(fine.J), len(coarse.conductor)))
     contrib = fine.G[:, None, :] * fine.J[None, :, :]
     for p in range(len(fine.G)):
@@ -83,13 +81,11 @@ def shares(coarse: Sampled, fine: Sampled, scale: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Design:
-    """Refinement of a pair's coarse mesh: ``max_area`` per element (m^2, -1 = as is), the
-    predicted relative error of the refined pair's fine mesh, its predicted element count, and
-    ``needed``, the count the target would need (> ``elements`` when the limit held it back)."""
+    """Refinement of a pair's coarse mesh: ``max_area`` per element (m^2, -1 = as is) and
+    ``needed``, the predicted element count of a fine mesh meeting the target (over the limit:
+    ``max_area`` is coarser than that)."""
 
     max_area: np.ndarray
-    predicted: float
-    elements: int
     needed: int
 
 
@@ -122,7 +118,7 @@ def design(
     lo, hi = 1e-12 / base.max(), 1.0 / base.min()  # ratio(lo) = MIN_RATIO, ratio(hi) = 1
     for _ in range(60):
         mid = np.sqrt(lo * hi)
-        if error(mid) > SAFETY * target:
+        if error(mid) > target:
             hi = mid
         else:
             lo = mid
@@ -138,7 +134,7 @@ def design(
     if len(band):
         _, nearest = cKDTree(mesh.centroid[coarse.conductor]).query(mesh.centroid[band])
         max_area[band] = np.minimum(mesh.area[band], max_area[coarse.conductor][nearest])
-    return Design(max_area, error(alpha), count(alpha), needed)
+    return Design(max_area, needed)
 
 
 def near(case: Case, mesh: Mesh) -> np.ndarray:
