@@ -70,13 +70,11 @@ def shares(coarse: Sampled, fine: Sampled, scale: np.ndarray) -> np.ndarray:
     """Each coarse conductor element's share of B_fine - B_coarse, (n_probes, n_samples,
     n_coarse_conductor), relative to each probe's ``scale`` (T)."""
     parent = locate(coarse.mesh, coarse.conductor, fine.mesh.centroid[fine.conductor])
-    fine_part = np.zeros((len(fine.G), len(fine.J), len(coarse.conductor)))
-    contrib = fine.G[:, None, :] * fine.J[None, :, :]
+    out = coarse.G[:, None, :] * -coarse.J[None, :, :]
     for p in range(len(fine.G)):
         for s in range(len(fine.J)):
-            fine_part[p, s] = np.bincount(parent, contrib[p, s], minlength=len(coarse.conductor))
-    coarse_part = coarse.G[:, None, :] * coarse.J[None, :, :]
-    return (fine_part - coarse_part) / scale[:, None, None]
+            out[p, s] += np.bincount(parent, fine.G[p] * fine.J[s], minlength=out.shape[2])
+    return out / scale[:, None, None]
 
 
 @dataclass(frozen=True)

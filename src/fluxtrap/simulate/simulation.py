@@ -389,7 +389,8 @@ class Simulation:
             reached = worst <= case.solver.accuracy
             if fixed or reached or (plan and plan.needed > limit) or len(levels) >= 2 * MAX_PAIRS:
                 break
-            scale = np.array([max(e["scale_T"], 1e-12) for e in errors.values()])
+            # a probe without self-field has no relative error to meet (``probe_errors``)
+            scale = np.array([e["scale_T"] or np.inf for e in errors.values()])
             share = shares(coarse_s, fine_s, scale)
             plan = design(case, coarse_s, fine_s, share, case.solver.accuracy, limit)
             refined = refine(coarse_mesh, plan.max_area)
