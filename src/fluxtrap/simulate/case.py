@@ -55,6 +55,7 @@ from fluxtrap.simulate.protocol import (
     step_duration,
     step_from_dict,
 )
+from fluxtrap.simulate.topology import groups
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import MU0
 
@@ -261,6 +262,7 @@ class Case:
                         f"stack[{i}] ({a.material}, z {a.z_m * 1e3:g}..{a.top_m * 1e3:g} mm) overlaps "
                         f"stack[{j}] ({b.material}, z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm)"
                     )
+        groups(self.stack)  # refuses layers that meet only at a corner
         if not any(isinstance(self.material(x.material), Superconductor) for x in self.stack):
             raise ValidationError("stack: no layer is a superconductor")
         pnames = [p.name for p in self.probes]

@@ -260,8 +260,8 @@ class Result:
             for x in self.case.stack:
                 row[1].add_patch(
                     plt.Rectangle(
-                        (0, x.z_m * 1e3),
-                        x.radius_m * 1e3,
+                        (x.inner_radius_m * 1e3, x.z_m * 1e3),
+                        x.width_m * 1e3,
                         x.thickness_m * 1e3,
                         fill=False,
                         ec="w",

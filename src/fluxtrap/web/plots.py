@@ -406,7 +406,7 @@ def maps_figure(result: Any, snapshot: Any) -> dict[str, Any]:
         for col, color in ((1, "#444"), (2, "white")):
             fig.add_shape(
                 type="rect",
-                x0=0,
+                x0=layer.inner_radius_m * 1e3,
                 x1=layer.radius_m * 1e3,
                 y0=layer.z_m * 1e3,
                 y1=layer.top_m * 1e3,
