@@ -22,6 +22,7 @@ from fluxtrap.simulate.probes import field_matrix
 from fluxtrap.units import MU0
 
 JC, E0 = 1e8, 1e-4  # A/m^2, V/m
+GAUSS_400 = np.polynomial.legendre.leggauss(400)
 
 
 def power_law_axis_field(
@@ -29,7 +30,7 @@ def power_law_axis_field(
 ) -> float:
     """Bz (T) on the axis at ``z0`` of a layer ri..ro x z1..z2 (m) carrying the steady-ramp
     critical state J(r) = Jc (rate r / (2 E0))^(1/n) (see the module), 400-point Gauss-Legendre."""
-    x, w = np.polynomial.legendre.leggauss(400)
+    x, w = GAUSS_400
     r = 0.5 * (ro + ri) + 0.5 * (ro - ri) * x
     J = JC * (rate * r / (2 * E0)) ** (1 / n)
 

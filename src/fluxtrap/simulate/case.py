@@ -35,7 +35,7 @@ from fluxtrap.simulate.casefile import (
     toml_table,
     toml_value,
 )
-from fluxtrap.simulate.geometry import Layer, Probe, conductor_area_m2, stack_from_list
+from fluxtrap.simulate.geometry import Bore, Layer, Probe, conductor_area_m2, stack_from_list
 from fluxtrap.simulate.material_spec import material_from_dict
 from fluxtrap.simulate.materials import CurveJc, Material, NormalConductor, Superconductor
 from fluxtrap.simulate.options import (
@@ -59,7 +59,7 @@ from fluxtrap.simulate.topology import groups
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import MU0
 
-TOP_KEYS = ("title", "materials", "stack", "probes", "protocol", "mesh", "solver", "output")
+TOP_KEYS = ("title", "materials", "stack", "probes", "protocol", "mesh", "solver", "output", "bore")
 
 
 class CaseWarning(UserWarning):
@@ -78,6 +78,7 @@ class Case:
     mesh: MeshOptions = field(default_factory=MeshOptions)
     solver: SolverOptions = field(default_factory=SolverOptions)
     snapshots_s: tuple[float, ...] = ()
+    bore: Bore | None = None
 
     def __post_init__(self) -> None:
         self._validate()
@@ -130,6 +131,7 @@ class Case:
             MeshOptions.from_dict(table(data, "mesh", "")),
             SolverOptions.from_dict(table(data, "solver", "")),
             snapshots_from_dict(table(data, "output", "")),
+            Bore.from_dict(table(data, "bore", ""), stack) if "bore" in data else None,
         )
 
     # views ------------------------------------------------------------------------------------
@@ -174,6 +176,8 @@ class Case:
         }
         if self.snapshots_s:
             d["output"] = {"snapshots": [si(t, "s") for t in self.snapshots_s]}
+        if self.bore:
+            d["bore"] = self.bore.to_dict()
         return d
 
     def to_toml(self) -> str:
@@ -185,7 +189,7 @@ class Case:
         for key in ("stack", "probes", "protocol"):
             for item in d.pop(key):
                 lines += toml_table(f"[[{key}]]", item)
-        for key, spec in d.items():  # mesh, solver, output
+        for key, spec in d.items():  # mesh, solver, output, bore
             lines += toml_table(f"[{key}]", spec)
         return "\n".join(lines) + "\n"
 
@@ -222,6 +226,7 @@ class Case:
             "mesh": dataclasses.asdict(self.mesh),
             "solver": dataclasses.asdict(self.solver),
             "snapshots_s": list(self.snapshots_s),
+            **({"bore": dataclasses.asdict(self.bore)} if self.bore else {}),
         }
 
     def key(self) -> str:

@@ -1,7 +1,9 @@
-"""The geometry of a case: coaxial layers (``[[stack]]``) and Hall probes (``[[probes]]``), in m."""
+"""The geometry of a case: coaxial layers (``[[stack]]``), Hall probes (``[[probes]]``) and the
+sphere of the bore (``[bore]``, analysed by ``bore``), in m."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +13,7 @@ from fluxtrap.simulate.casefile import check_keys, quantity, si
 
 LAYER_KEYS = ("material", "radius", "inner_radius", "thickness", "z")
 PROBE_KEYS = ("name", "r", "z")
+BORE_KEYS = ("dsv", "center_z")
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,44 @@ class Probe:
             quantity(d, "r", "length", where),
             quantity(d, "z", "length", where),
         )
+
+
+@dataclass(frozen=True)
+class Bore:
+    """The ``[bore]`` table: a sphere of diameter ``dsv_m`` centred on the axis at
+    ``center_z_m`` (m), where homogeneity and harmonics are reported."""
+
+    dsv_m: float
+    center_z_m: float
+
+    @property
+    def radius_m(self) -> float:
+        return 0.5 * self.dsv_m
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dsv": si(self.dsv_m, "m"), "center_z": si(self.center_z_m, "m")}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], stack: tuple[Layer, ...]) -> Bore:
+        """The table ``d`` for ``stack``; ``center_z`` defaults to the stack's mid height. The
+        sphere must lie in air (the expansion holds only where there is no current)."""
+        check_keys(d, BORE_KEYS, "bore")
+        dsv = quantity(d, "dsv", "length", "bore")
+        if dsv <= 0:
+            raise ValidationError(f"bore.dsv: must be > 0, got {d['dsv']!r}")
+        middle = 0.5 * (min(x.z_m for x in stack) + max(x.top_m for x in stack))
+        zc = quantity(d, "center_z", "length", "bore") if "center_z" in d else middle
+        bore = cls(dsv, zc)
+        for i, x in enumerate(stack):
+            dz = max(x.z_m - zc, 0.0, zc - x.top_m)
+            if math.hypot(x.inner_radius_m, dz) < bore.radius_m * (1 - 1e-9):
+                raise ValidationError(
+                    f"bore: the sphere of dsv {dsv * 1e3:g} mm at z = {zc * 1e3:g} mm reaches into "
+                    f"stack[{i}] ({x.material}, r {x.inner_radius_m * 1e3:g}..{x.radius_m * 1e3:g} "
+                    f"mm, z {x.z_m * 1e3:g}..{x.top_m * 1e3:g} mm); it must lie in air, inside "
+                    "the rings' bore or beside the stack"
+                )
+        return bore
 
 
 def stack_from_list(items: list[Mapping[str, Any]]) -> tuple[Layer, ...]:
