@@ -101,7 +101,7 @@ class BoreField:
         return self.coefficients_T_m * self.bore.radius_m**n / self.coefficients_T_m[0] * 1e6
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``bore`` part of ``summary.json``."""
+        """The ``bore`` part of ``summary.json`` (SI numbers; the profiles as lists)."""
         return {
             "dsv_m": self.bore.dsv_m,
             "center_z_m": self.bore.center_z_m,
@@ -113,6 +113,12 @@ class BoreField:
                 for n, (c, p) in enumerate(
                     zip(self.coefficients_T_m, self.coefficients_ppm, strict=True)
                 )
+            },
+            "profiles": {
+                "axial_z_m": self.axial[:, 0].tolist(),
+                "axial_Bz_T": self.axial[:, 1].tolist(),
+                "radial_r_m": self.radial[:, 0].tolist(),
+                "radial_Bz_T": self.radial[:, 1].tolist(),
             },
         }
 
