@@ -238,7 +238,11 @@ class Case:
 
     def __repr__(self) -> str:
         stack = " / ".join(
-            f"{x.material} r={x.radius_m * 1e3:g}mm t={x.thickness_m * 1e3:g}mm" for x in self.stack
+            f"{x.material} r={x.inner_radius_m * 1e3:g}..{x.radius_m * 1e3:g}mm "
+            f"t={x.thickness_m * 1e3:g}mm"
+            if x.is_ring
+            else f"{x.material} r={x.radius_m * 1e3:g}mm t={x.thickness_m * 1e3:g}mm"
+            for x in self.stack
         )
         steps = ", ".join(repr(s) for s in self.protocol)
         return (

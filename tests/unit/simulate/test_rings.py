@@ -47,6 +47,7 @@ def test_inner_radius_is_read_in_si_and_round_trips():
     assert Case.from_dict(c.to_dict()) == c
     assert 'inner_radius = "0.004 m"' in c.to_toml()
     assert "inner_radius" not in c.to_dict()["stack"][1]  # disks are written as before
+    assert "sc r=4..6mm t=2mm / sc r=6mm" in repr(c)
 
 
 @pytest.mark.parametrize(
