@@ -15,6 +15,7 @@ callable, so it can be checked against current loops with no simulation.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,14 +53,15 @@ def peak_to_peak_ppm(
     bz: Field, center_z: float, radius: float, angles: int = ANGLES
 ) -> tuple[float, float]:
     """(peak-to-peak of Bz over the sphere in ppm of |Bz(centre)|, Bz(centre) in T): the extremes
-    of a harmonic Bz lie on the surface, sampled at ``angles`` polar angles (0..pi)."""
+    of a harmonic Bz lie on the surface, sampled at ``angles`` polar angles (0..pi). NaN ppm
+    when Bz(centre) = 0 (no field: ppm of nothing)."""
     theta = np.linspace(0.0, np.pi, angles)
     r = np.concatenate([[0.0], radius * np.sin(theta)])
     z = np.concatenate([[center_z], center_z + radius * np.cos(theta)])
     b = bz(np.abs(r), z)
     centre = float(b[0])
     if centre == 0:
-        raise AnalysisError("bore: Bz at the centre is 0; homogeneity in ppm is undefined")
+        return math.nan, centre
     return float((b.max() - b.min()) / abs(centre) * 1e6), centre
 
 
@@ -96,9 +98,12 @@ class BoreField:
 
     @property
     def coefficients_ppm(self) -> np.ndarray:
-        """C_n R^n / C_0 in ppm: each term's share at the sphere's edge on the axis."""
+        """C_n R^n / C_0 in ppm: each term's share at the sphere's edge on the axis (NaN when
+        C_0 = 0)."""
         n = np.arange(len(self.coefficients_T_m))
-        return self.coefficients_T_m * self.bore.radius_m**n / self.coefficients_T_m[0] * 1e6
+        c0 = self.coefficients_T_m[0]
+        scale = self.bore.radius_m**n / c0 * 1e6 if c0 else np.full(len(n), math.nan)
+        return self.coefficients_T_m * scale
 
     def to_dict(self) -> dict[str, Any]:
         """The ``bore`` part of ``summary.json`` (SI numbers; the profiles as lists)."""
@@ -106,10 +111,10 @@ class BoreField:
             "dsv_m": self.bore.dsv_m,
             "center_z_m": self.bore.center_z_m,
             "centre_T": self.centre_T,
-            "homogeneity_ppm": self.homogeneity_ppm,
+            "homogeneity_ppm": _finite(self.homogeneity_ppm),
             "drift_ppm_per_h": self.drift_ppm_per_h,
             "axial_coefficients": {
-                f"z{n}": {"T_per_m^n": float(c), "ppm_at_dsv": float(p)}
+                f"z{n}": {"T_per_m^n": float(c), "ppm_at_dsv": _finite(p)}
                 for n, (c, p) in enumerate(
                     zip(self.coefficients_T_m, self.coefficients_ppm, strict=True)
                 )
@@ -138,12 +143,12 @@ class BoreField:
 
         fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
         fig.subplots_adjust(left=0.09, right=0.98, bottom=0.13, top=0.88, wspace=0.28)
-        ppm = 1e6 / self.centre_T
+        scale, unit = (1e6 / self.centre_T, "ppm of $B_0$") if self.centre_T else (1e3, "mT")
         zc = self.bore.center_z_m
-        a.plot((self.axial[:, 0] - zc) * 1e3, (self.axial[:, 1] - self.centre_T) * ppm)
-        b.plot(self.radial[:, 0] * 1e3, (self.radial[:, 1] - self.centre_T) * ppm)
-        a.set(xlabel="z - z$_c$ (mm), on the axis", ylabel="$B_z$ - $B_0$ (ppm of $B_0$)")
-        b.set(xlabel="r (mm), at z$_c$", ylabel="$B_z$ - $B_0$ (ppm of $B_0$)")
+        a.plot((self.axial[:, 0] - zc) * 1e3, (self.axial[:, 1] - self.centre_T) * scale)
+        b.plot(self.radial[:, 0] * 1e3, (self.radial[:, 1] - self.centre_T) * scale)
+        a.set(xlabel="z - z$_c$ (mm), on the axis", ylabel=f"$B_z$ - $B_0$ ({unit})")
+        b.set(xlabel="r (mm), at z$_c$", ylabel=f"$B_z$ - $B_0$ ({unit})")
         fig.suptitle(
             f"bore: $B_0$ = {self.centre_T:.5g} T, {self.homogeneity_ppm:.4g} ppm peak-to-peak "
             f"over {self.bore.dsv_m * 1e3:g} mm DSV"
@@ -154,6 +159,11 @@ class BoreField:
             fig.savefig(path, dpi=110)
             plt.close(fig)
         return fig
+
+
+def _finite(x: float) -> float | None:
+    """``x`` as a JSON number, None when it is not finite."""
+    return float(x) if math.isfinite(x) else None
 
 
 def analyse(
@@ -205,11 +215,14 @@ def of_result(result: Any) -> BoreField:
     last = result.case.protocol[-1]
     if isinstance(last, Hold) and CENTRE_COLUMN in result.probes and not result.error:
         df = result.probes
-        drift = drift_ppm_per_h(
-            df["time_s"].to_numpy(),
-            df[CENTRE_COLUMN].to_numpy(),
-            result.case.duration_s - last.duration_s,
-        )
+        try:
+            drift = drift_ppm_per_h(
+                df["time_s"].to_numpy(),
+                df[CENTRE_COLUMN].to_numpy(),
+                result.case.duration_s - last.duration_s,
+            )
+        except AnalysisError:  # a hold of fewer than 3 time steps: no drift to tell
+            drift = None
     return analyse(bore, bz, bz_axis, drift)
 
 
@@ -221,14 +234,19 @@ def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, float] | None = 
     ptp_err = f" ± {err['homogeneity_error_ppm']:.2g}" if "homogeneity_error_ppm" in err else ""
     drift = bore.get("drift_ppm_per_h")
     terms = ", ".join(
-        f"{name} {c['ppm_at_dsv']:.4g}"
+        f"{name} {_text(c['ppm_at_dsv'], '.4g')}"
         for name, c in bore["axial_coefficients"].items()
         if name != "z0"
     )
     return [
         f"bore (DSV {bore['dsv_m'] * 1e3:g} mm at z = {bore['center_z_m'] * 1e3:g} mm): centre "
-        f"{bore['centre_T']:.6g}{centre_err} T, {bore['homogeneity_ppm']:.4g}{ptp_err} ppm "
+        f"{bore['centre_T']:.6g}{centre_err} T, {_text(bore['homogeneity_ppm'], '.4g')}{ptp_err} ppm "
         f"peak-to-peak"
         + (f", drift {drift:.3g} ppm/h at the end of the hold" if drift is not None else ""),
         f"axial terms C_n R^n / B0 (ppm): {terms}",
     ]
+
+
+def _text(x: float | None, spec: str) -> str:
+    """``x`` formatted with ``spec``; "-" for None (a ppm of a zero centre field)."""
+    return "-" if x is None else format(x, spec)

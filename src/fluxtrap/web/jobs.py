@@ -155,8 +155,9 @@ class Jobs:
         if figures is not None:
             return figures
         figures = {"probes": plots.probes_figure(pd.read_csv(io.BytesIO(rec.probes_csv)))}
-        if "profiles" in (rec.summary or {}).get("bore", {}):
-            figures["bore"] = plots.bore_figure(rec.summary["bore"])
+        bore = (rec.summary or {}).get("bore", {})
+        if "profiles" in bore and bore["centre_T"]:
+            figures["bore"] = plots.bore_figure(bore)
         return figures
 
     def shutdown(self) -> None:

@@ -330,12 +330,15 @@ def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:
     return _layout(fig, xaxis_title="t [s]", yaxis_title="Bz [T]", title="Hall probes")
 
 
-def bore_figure(bore: dict[str, Any]) -> dict[str, Any]:
+def bore_figure(bore: dict[str, Any]) -> dict[str, Any] | None:
     """Axial and radial Bz profiles through the bore centre in ppm of the centre field, from the
-    ``bore`` part of a summary.json (``simulate.bore.BoreField.to_dict``)."""
+    ``bore`` part of a summary.json (``simulate.bore.BoreField.to_dict``); None without a centre
+    field (nothing to take ppm of)."""
     from plotly.subplots import make_subplots
 
     prof, b0, zc = bore["profiles"], bore["centre_T"], bore["center_z_m"]
+    if not b0:
+        return None
     fig = make_subplots(1, 2, subplot_titles=("on the axis", "across, at the centre height"))
     fig.add_scatter(
         x=[(z - zc) * 1e3 for z in prof["axial_z_m"]],
@@ -478,9 +481,8 @@ def simulation_figures(result: Any) -> dict[str, dict[str, Any]]:
     bore profiles (with a ``[bore]``) and the J/B maps at the end of each protocol step (the
     initial state has no currents)."""
     snaps = result.snapshots[1:] or result.snapshots
-    bore = {"bore": bore_figure(result.bore.to_dict())} if result.case.bore else {}
-    return (
-        {"probes": probes_figure(result.probes)}
-        | bore
-        | {f"map-{i}": maps_figure(result, s) for i, s in enumerate(snaps)}
-    )
+    figures = {"probes": probes_figure(result.probes)}
+    bore = bore_figure(result.bore.to_dict()) if result.case.bore else None
+    if bore is not None:
+        figures["bore"] = bore
+    return figures | {f"map-{i}": maps_figure(result, s) for i, s in enumerate(snaps)}

@@ -161,3 +161,32 @@ def test_a_sphere_above_a_disk_is_allowed():
     disk = {"material": "sc", "radius": "15 mm", "thickness": "5 mm"}
     c = Case.from_dict({**CASE, "stack": [disk], "bore": {"dsv": "4 mm", "center_z": "7 mm"}})
     assert c.bore.radius_m == pytest.approx(0.002)
+
+
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+def test_a_bore_without_field_reports_no_ppm_and_still_saves(tmp_path):
+    """Zero-field-cooled and held at 0 T: no current, Bz = 0 in the bore. The ppm numbers are
+    undefined (null in summary.json, "-" when printed), the rest is written as usual; a hold of
+    2 steps is too short for a drift (null)."""
+    from fluxtrap.simulate import simulate
+    from fluxtrap.simulate.bore import summary_lines
+
+    case = {
+        **CASE,
+        "protocol": [
+            {"step": "set", "field": "0 T", "temperature": "5 K"},
+            {"step": "hold", "duration": "1 s"},
+        ],
+        "mesh": {"size": "2 mm"},
+        "solver": {"max_step": "0.5 s"},
+        "bore": {"dsv": "6 mm"},
+    }
+    res = simulate(case)
+    bore = res.summary()["bore"]
+    assert bore["centre_T"] == 0 and bore["homogeneity_ppm"] is None
+    assert bore["axial_coefficients"]["z2"]["ppm_at_dsv"] is None
+    assert bore["drift_ppm_per_h"] is None
+    assert "centre 0 T" in summary_lines(bore)[0] and "z2 -" in summary_lines(bore)[1]
+    res.save(tmp_path, plots=False)
+    res.bore.plot(tmp_path / "bore.png")  # in mT: no ppm of nothing
+    assert (tmp_path / "bore.png").is_file() and (tmp_path / "summary.json").is_file()
