@@ -277,6 +277,11 @@ class Case:
         pnames = [p.name for p in self.probes]
         if len(set(pnames)) != len(pnames):
             raise ValidationError(f"probes: duplicate names in {pnames}")
+        if self.bore and "bore_centre" in pnames:
+            raise ValidationError(
+                "probes: the name 'bore_centre' is taken by the [bore] centre's column "
+                "(bore_centre_Bz_T in probes.csv); rename the probe"
+            )
         for i, name in enumerate(pnames):  # they become column names of probes.csv
             if not re.fullmatch(r"[^\W_][\w.-]{0,63}", name):
                 raise ValidationError(

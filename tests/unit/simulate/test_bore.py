@@ -157,6 +157,13 @@ def test_bad_bore_tables_are_refused(table, error, match):
         Case.from_dict({**CASE, "bore": table})
 
 
+def test_a_probe_may_not_take_the_bore_centres_column():
+    probe = {"name": "bore_centre", "r": "0 mm", "z": "5 mm"}
+    with pytest.raises(ValidationError, match="'bore_centre' is taken by the \\[bore\\]"):
+        Case.from_dict({**CASE, "probes": [probe], "bore": {"dsv": "4 mm"}})
+    assert Case.from_dict({**CASE, "probes": [probe]}).probes[0].name == "bore_centre"
+
+
 def test_a_sphere_above_a_disk_is_allowed():
     disk = {"material": "sc", "radius": "15 mm", "thickness": "5 mm"}
     c = Case.from_dict({**CASE, "stack": [disk], "bore": {"dsv": "4 mm", "center_z": "7 mm"}})
