@@ -113,7 +113,7 @@ class Discretization:
         self.T = sp.csr_matrix((vals, (rows, cols)), shape=(n_edges, n_grad))
         jumps = [cut_field(mesh.points, space.edges, air_edge, c) for c in cuts(case.stack)]
         if jumps:
-            self.T = sp.hstack([self.T, sp.csr_matrix(np.column_stack(jumps))]).tocsr()
+            self.T = sp.hstack([self.T, *(sp.csc_matrix(j[:, None]) for j in jumps)]).tocsr()
         n_x = self.T.shape[1]
         self.n_cuts = len(jumps)
         self.unit_x = np.concatenate(
