@@ -160,7 +160,7 @@ def build_mesh(case: Case, size_m: float | None = None) -> Mesh:
 def _regions(centroid: np.ndarray, case: Case) -> np.ndarray:
     """Layer index of each triangle (its centroid (n, 2) inside the layer), else ``AIR``."""
     region = np.full(len(centroid), AIR)
+    r, z = centroid[:, 0], centroid[:, 1]
     for k, x in enumerate(case.stack):
-        r, z = centroid[:, 0], centroid[:, 1]
         region[(r > x.inner_radius_m) & (r < x.radius_m) & (z > x.z_m) & (z < x.top_m)] = k
     return region
