@@ -133,6 +133,8 @@ class Bore:
         dsv = quantity(d, "dsv", "length", "bore")
         if dsv <= 0:
             raise ValidationError(f"bore.dsv: must be > 0, got {d['dsv']!r}")
+        if not stack:
+            raise ValidationError("stack: no layers; add at least one [[stack]] table")
         middle = 0.5 * (min(x.z_m for x in stack) + max(x.top_m for x in stack))
         zc = quantity(d, "center_z", "length", "bore") if "center_z" in d else middle
         bore = cls(dsv, zc)

@@ -164,6 +164,11 @@ def test_a_probe_may_not_take_the_bore_centres_column():
     assert Case.from_dict({**CASE, "probes": [probe]}).probes[0].name == "bore_centre"
 
 
+def test_a_bore_without_a_stack_is_refused_as_a_case_without_layers():
+    with pytest.raises(ValidationError, match=r"stack: no layers"):
+        Case.from_dict({**CASE, "stack": [], "bore": {"dsv": "4 mm"}})
+
+
 def test_a_sphere_above_a_disk_is_allowed():
     disk = {"material": "sc", "radius": "15 mm", "thickness": "5 mm"}
     c = Case.from_dict({**CASE, "stack": [disk], "bore": {"dsv": "4 mm", "center_z": "7 mm"}})
