@@ -1,4 +1,5 @@
-"""The field in the bore: the ``[bore]`` table, homogeneity over a sphere, axial harmonics, drift.
+"""The field in the bore (the ``[bore]`` sphere, ``geometry.Bore``): homogeneity over the sphere,
+axial harmonics, drift.
 
 A magnet designer describes the field near the bore centre by its zonal harmonics. In a region
 without currents, Bz is harmonic and, about the centre (spherical r, theta from the axis),
@@ -66,7 +67,7 @@ def peak_to_peak_ppm(
 
 
 def drift_ppm_per_h(time_s: np.ndarray, bz_T: np.ndarray, start_s: float) -> float:
-    """dBz/dt / Bz at the last time, in ppm/h (negative: decaying), from a fit
+    """dBz/dt / Bz at the last time, in ppm/h (negative: |Bz| decaying), from a fit
     ln|Bz| = a + s ln(t - ``start_s``) over the last decade of the hold that starts at
     ``start_s`` (s): a relaxing critical state decays as a power of time, J ~ t^(-1/(n-1))
     (analytic.md, flux creep), so dBz/dt / Bz = s / t."""
