@@ -8,6 +8,7 @@ It is a plain picklable value (no solver state), so Dask workers can return it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 import warnings
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from fluxtrap.errors import AnalysisError, SolverError, ValidationError
+from fluxtrap.simulate import bore
 from fluxtrap.simulate.case import MU0, Case
 from fluxtrap.units import to_A_cm2
 
@@ -29,6 +31,7 @@ MAX_PAIRS = 6  # coarse/fine pairs an accuracy-driven run may take  # rows of ma
 # The mesher, the solver and matplotlib are imported where a run or a plot needs them.
 if TYPE_CHECKING:
     from fluxtrap.simulate.adapt import Sampled
+    from fluxtrap.simulate.bore import BoreField
     from fluxtrap.simulate.mesh import Mesh
     from fluxtrap.simulate.solver import State
 
@@ -108,11 +111,18 @@ class Result:
             for p in self.case.probes
         }
         out = {"probes": probes, "solver": dict(self.solver), "case": self.case.to_si_dict()}
+        if self.case.bore:
+            out["bore"] = self.bore.to_dict()
         if self.accuracy:
             out["accuracy"] = self.accuracy
         if self.error:
             out["error"] = self.error
         return out
+
+    @functools.cached_property
+    def bore(self) -> BoreField:
+        """Homogeneity, axial harmonics, profiles and drift in the case's ``[bore]`` (``bore.py``)."""
+        return bore.of_result(self)
 
     def creep(
         self, probe: str, start_s: float | None = None, skip_s: float = 60.0
@@ -262,8 +272,8 @@ class Result:
             for x in self.case.stack:
                 row[1].add_patch(
                     plt.Rectangle(
-                        (0, x.z_m * 1e3),
-                        x.radius_m * 1e3,
+                        (x.inner_radius_m * 1e3, x.z_m * 1e3),
+                        x.width_m * 1e3,
                         x.thickness_m * 1e3,
                         fill=False,
                         ec="w",
@@ -303,6 +313,8 @@ class Result:
         if plots:
             self.plot_probes(out / "probes.png")
             self.plot_maps(path=out / "maps.png")
+            if self.case.bore:
+                self.bore.plot(out / "bore.png")
         if vtu:
             self.write_vtu(out)
         return out
@@ -361,6 +373,7 @@ class Simulation:
         refused before anything is solved (``ValidationError`` with the estimate)."""
         from fluxtrap.simulate.adapt import design, near, sample_times, shares
         from fluxtrap.simulate.mesh import build_mesh, estimate_elements, refine, split
+        from fluxtrap.simulate.topology import cuts
 
         t_wall = time.perf_counter()
         case = self.case
@@ -393,7 +406,7 @@ class Simulation:
             scale = np.array([e["scale_T"] or np.inf for e in errors.values()])
             share = shares(coarse_s, fine_s, scale)
             plan = design(case, coarse_s, fine_s, share, case.solver.accuracy, limit)
-            refined = refine(coarse_mesh, plan.max_area)
+            refined = refine(coarse_mesh, plan.max_area, cuts(case.stack))
             if refined.n_elements == coarse_mesh.n_elements:  # the limit allows no finer mesh
                 break
             coarse_mesh = refined
@@ -430,6 +443,8 @@ class Simulation:
         }
         if note:
             accuracy["note"] = note
+        if case.bore:
+            accuracy["bore"] = bore_errors(fine.bore, coarse.bore)
         solver = {**fine.solver, "wall_s": round(time.perf_counter() - t_wall, 4)}
         return dataclasses.replace(
             fine,
@@ -460,11 +475,10 @@ class Simulation:
         case = self.case
         space = edge_space(mesh)
         disc = Discretization(case, space)
-        G = probe_matrix(
-            mesh.points,
-            mesh.triangles[disc.conductor],
-            np.array([[p.r_m, p.z_m] for p in case.probes]).reshape(-1, 2),
-        )
+        where = [[p.r_m, p.z_m] for p in case.probes]
+        if case.bore:
+            where.append([0.0, case.bore.center_z_m])
+        G = probe_matrix(mesh.points, mesh.triangles[disc.conductor], np.reshape(where, (-1, 2)))
         rows: list[list[float]] = []
         snaps: list[Snapshot] = []
         wanted = np.asarray(sample_times if sample_times is not None else [], float)
@@ -499,6 +513,7 @@ class Simulation:
                 "applied_T",
                 "temperature_K",
                 *(f"{p.name}_Bz_T" for p in case.probes),
+                *([bore.CENTRE_COLUMN] if case.bore else []),
             ]
             solver = {
                 "mesh_size_m": size_m,
@@ -529,7 +544,7 @@ class Simulation:
         finally:
             if bar:
                 bar.close()
-        return result(), Sampled(mesh, disc.conductor, G, samples)
+        return result(), Sampled(mesh, disc.conductor, G[: len(case.probes)], samples)
 
 
 class AccuracyWarning(UserWarning):
@@ -564,6 +579,15 @@ def probe_errors(fine: Result, coarse: Result) -> dict[str, dict[str, float]]:
             "scale_T": scale,
         }
     return out
+
+
+def bore_errors(fine: BoreField, coarse: BoreField) -> dict[str, float]:
+    """Discretization error estimates of the bore numbers of ``fine`` (mesh h) from ``coarse``
+    (2h), first-order Richardson as for the probes: centre field (T), homogeneity (ppm)."""
+    return {
+        "centre_error_T": abs(fine.centre_T - coarse.centre_T),
+        "homogeneity_error_ppm": abs(fine.homogeneity_ppm - coarse.homogeneity_ppm),
+    }
 
 
 class _Progress:
