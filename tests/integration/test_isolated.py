@@ -1,5 +1,8 @@
 """A call in a child process under a wall-time and a memory limit (workflows.isolated): the
-limits hold, a failure of any kind comes back as a message, and a child never outlives its server."""
+limits hold, a failure of any kind comes back as a message, and a child never outlives its server.
+
+Every child here asks for the web server's preload (the forkserver is one per process, started
+by its first user, so the web tests that follow find it as a server would)."""
 
 from __future__ import annotations
 
@@ -20,14 +23,16 @@ MiB = 2**20
 
 
 def test_the_result_comes_back():
-    assert Child(divmod, (17, 5), ProcessLimits(wall_s=30), preload=[]).result() == (3, 2)
+    assert Child(divmod, (17, 5), ProcessLimits(wall_s=30), PRELOAD_WEB).result() == (3, 2)
 
 
 def test_an_allocation_over_the_memory_limit_is_a_memory_error_naming_the_limit():
-    child = Child(np.ones, ((512 * MiB // 8,),), ProcessLimits(memory_bytes=400 * MiB), [])
-    with pytest.raises(ChildFailed, match=r"^MemoryError: .*memory limit of 400 MiB\)$"):
+    child = Child(np.ones, ((512 * MiB // 8,),), ProcessLimits(memory_bytes=450 * MiB), PRELOAD_WEB)
+    with pytest.raises(ChildFailed, match=r"^MemoryError: .*memory limit of 450 MiB\)$"):
         child.result()
-    assert Child(np.ones, (4,), ProcessLimits(memory_bytes=400 * MiB), []).result().sum() == 4
+    assert (
+        Child(np.ones, (4,), ProcessLimits(memory_bytes=450 * MiB), PRELOAD_WEB).result().sum() == 4
+    )
 
 
 def test_a_case_whose_mesh_needs_more_memory_fails_saying_so():
@@ -41,14 +46,14 @@ def test_a_case_whose_mesh_needs_more_memory_fails_saying_so():
 
 def test_the_wall_time_limit_kills_the_child():
     t0 = time.monotonic()
-    child = Child(time.sleep, (60,), ProcessLimits(wall_s=1), preload=[])
+    child = Child(time.sleep, (60,), ProcessLimits(wall_s=1), PRELOAD_WEB)
     with pytest.raises(ChildFailed, match=r"^stopped after the wall-time limit of 1 s$"):
         child.result()
     assert time.monotonic() - t0 < 10 and child.process.exitcode == -signal.SIGKILL
 
 
 def test_a_child_that_dies_is_reported_with_its_signal():
-    child = Child(os.abort, (), ProcessLimits(wall_s=30, memory_bytes=500 * MiB), preload=[])
+    child = Child(os.abort, (), ProcessLimits(wall_s=30, memory_bytes=500 * MiB), PRELOAD_WEB)
     with pytest.raises(ChildFailed) as err:
         child.result()
     assert str(err.value) == (

@@ -578,6 +578,9 @@ class Store:
         """Start the next queued job on ``runner`` (it becomes ``running``), or None if nothing
         is queued. Fair across users, round-robin: the user with the fewest jobs running, then
         the one whose last job started longest ago (never: first), gets their oldest job."""
+        with self._reader() as s:  # an idle queue is polled without taking the write lock
+            if s.scalar(select(m.Job.id).where(m.Job.status == "queued").limit(1)) is None:
+                return None
         with self.transaction() as s:
             _lock_jobs(s)
             queued = s.execute(

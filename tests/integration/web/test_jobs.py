@@ -17,7 +17,7 @@ import pytest
 from fluxtrap.web.jobs import STOPPED, Jobs, JobSettings
 from fluxtrap.web.pages import EXAMPLE_CASE
 
-from .conftest import auth, make_store, serve
+from .conftest import TOKENS, auth, make_store, serve
 from .test_attacks import watched
 
 # 160 000 steps of 0.5 ms over the 80 s protocol: accepted (under the 200 000 bound), runs for hours
@@ -83,6 +83,9 @@ def test_cancel_by_owner_or_admin_only(limited):
         "only they or an admin"
         in httpx.delete(f"{url}/api/jobs/{queued}", headers=auth("bob")).json()["detail"]
     )
+    for user, shown in (("alice", True), ("bob", False)):  # the job page's cancel button
+        page = httpx.get(f"{url}/jobs/{queued}", cookies={"fluxtrap_token": TOKENS[user]})
+        assert ('id="cancel-job-form"' in page.text) is shown
     r = httpx.delete(f"{url}/api/jobs/{queued}", headers=auth("alice"))  # the owner
     assert (r.status_code, r.json()["status"], r.json()["error"]) == (
         200, "cancelled", "cancelled by alice",
