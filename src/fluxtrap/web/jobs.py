@@ -20,7 +20,9 @@ would share the queue, but each marks only its own host's dead runners' jobs int
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import os
 import socket
 import threading
@@ -36,7 +38,9 @@ from fluxtrap.store import JobRecord, Store, UserRecord
 from fluxtrap.tomlfile import parse_toml
 from fluxtrap.web import plots, schemas
 from fluxtrap.workflows.isolated import PRELOAD, Child, ChildFailed, ProcessLimits, warm_up
+from fluxtrap.workflows.simulations import failure
 
+log = logging.getLogger("fluxtrap.jobs")
 FIGURES_KEPT = 50  # J/B map figures of recent simulations held in memory (a few MB each at most)
 CHECK_EVERY_S = 2.0  # how often a worker asks the store whether its running job was cancelled
 STOPPED = "the server stopped while it ran: submit it again"
@@ -113,7 +117,6 @@ class Ran:
 def run_case(case_text: str) -> Ran:
     """Run a case file's simulation (in a job's child process) and draw its figures."""
     from fluxtrap.simulate import Simulation
-    from fluxtrap.workflows.simulations import failure
 
     try:
         result = Simulation(parse_case(case_text)).run(progress=False)
@@ -243,7 +246,14 @@ class Jobs:
                 self._wake.wait(1.0)
                 self._wake.clear()
                 continue
-            self._run(job)
+            try:
+                self._run(job)
+            except Exception as err:  # a worker survives anything: no fork, the database away
+                log.exception("simulation job %s", job.id)
+                with contextlib.suppress(Exception):
+                    self._store.finish_job(
+                        job.id, "failed", error=f"the server could not run it: {failure(err)}"
+                    )
 
     def _run(self, job: JobRecord) -> None:
         from fluxtrap.workflows.simulations import record_simulation

@@ -275,3 +275,25 @@ def test_simulations_recorded_elsewhere_are_listed(lab):
         f"simulation {rec.id} failed: SolverError: stopped"
     )
     assert lab.client.get("/api/simulations/99", headers=auth("rita")).status_code == 404
+
+
+def test_a_job_the_server_cannot_start_fails_and_the_worker_goes_on(lab, monkeypatch):
+    from fluxtrap.web import jobs
+
+    def no_fork(*args, **kwargs):
+        raise OSError("Resource temporarily unavailable (fork)")
+
+    monkeypatch.setattr(jobs, "Child", no_fork)
+    ids = [
+        lab.client.post("/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth(u)).json()[
+            "id"
+        ]
+        for u in ("alice", "bob")
+    ]
+    for job_id in ids:  # both ended: the worker thread survived the first
+        job = wait(lab, job_id)
+        assert (job["status"], job["error"], job["simulation_id"]) == (
+            "failed",
+            "the server could not run it: OSError: Resource temporarily unavailable (fork)",
+            None,
+        )
