@@ -155,7 +155,7 @@ class Simulation(Base):
     name: Mapped[str] = mapped_column(String(200))
     case: Mapped[dict[str, Any]] = mapped_column(JSON)  # Case.to_si_dict(), summary.json's "case"
     case_toml: Mapped[str] = mapped_column(Text)
-    case_hash: Mapped[str] = mapped_column(String(64), index=True)  # Case.key(), the sweep key
+    case_hash: Mapped[str] = mapped_column(String(64), index=True)  # Case.key(), the case identity
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # summary.json
     probes_csv: Mapped[bytes] = mapped_column(LargeBinary)  # probes.csv as written
     status: Mapped[str] = mapped_column(String(16))

@@ -117,7 +117,7 @@ class JobRecord:
 @dataclass(frozen=True)
 class SimulationRecord:
     """A stored simulation: ``case`` in SI (summary.json's "case"), ``case_toml`` as given,
-    ``case_hash`` (the case's ``key()``, also the sweep cache's key), ``summary``
+    ``case_hash`` (the case's ``key()``; the sweep cache adds the solver's), ``summary``
     (summary.json), ``status`` ``done`` or ``failed`` (then ``error`` says why; ``summary`` and
     ``probes_csv`` hold what ran before the failure, if anything); ``probes_csv`` the bytes of
     probes.csv, empty when listed without them."""

@@ -255,6 +255,13 @@ class Jobs:
                         job.id, "failed", error=f"the server could not run it: {failure(err)}"
                     )
 
+    def _cancelled(self, job_id: int) -> bool:
+        """Whether a running job was ended elsewhere (a database that cannot answer: not)."""
+        try:
+            return self._store.job(job_id).status != "running"
+        except FluxtrapError:
+            return False
+
     def _run(self, job: JobRecord) -> None:
         from fluxtrap.workflows.simulations import record_simulation
 
@@ -264,7 +271,7 @@ class Jobs:
             while not child.wait(CHECK_EVERY_S):
                 if self._stop.is_set():
                     child.kill(STOPPED)
-                elif self._store.job(job.id).status != "running":  # cancelled elsewhere
+                elif self._cancelled(job.id):  # by another server on this database
                     child.kill("cancelled")
             try:
                 ran = child.result()
@@ -272,6 +279,7 @@ class Jobs:
                 ran = Ran(None, b"", None, str(err))
         finally:
             del self._running[job.id]
+            child.kill("the server stopped following it")  # nothing once it has ended
         if self._stop.is_set() and ran.error == STOPPED:
             self._store.finish_job(job.id, "interrupted", error=STOPPED)
             return

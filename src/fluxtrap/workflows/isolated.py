@@ -46,7 +46,7 @@ class ProcessLimits:
         if not 0 < self.wall_s <= 7 * 86400:
             raise ValueError(f"wall-time limit {self.wall_s} s: give 0 < limit <= 7 days")
         if not 256 * MiB <= self.memory_bytes <= 2**50:
-            raise ValueError(f"memory limit {self.memory_bytes} bytes: give at least 256 MiB")
+            raise ValueError(f"memory limit {self.memory_bytes / MiB:g} MiB: give at least 256 MiB")
 
 
 def _context(preload: list[str]) -> multiprocessing.context.BaseContext:
@@ -116,18 +116,20 @@ class Child:
         saying what happened otherwise."""
         while not self.wait(3600.0):
             pass
-        if self._killed_because is None:
-            try:
-                status, value = self._receive.recv()
-            except (EOFError, OSError):
-                status, value = "died", None
-            self.process.join(10)
-            if status == "ok":
-                return value
-            if status == "error":
-                raise ChildFailed(value)
-        self._receive.close()
-        raise ChildFailed(self._killed_because or self._death())
+        try:
+            if self._killed_because is None:
+                try:
+                    status, value = self._receive.recv()
+                except (EOFError, OSError):
+                    status, value = "died", None
+                self.process.join(10)
+                if status == "ok":
+                    return value
+                if status == "error":
+                    raise ChildFailed(value)
+            raise ChildFailed(self._killed_because or self._death())
+        finally:
+            self._receive.close()
 
     def _death(self) -> str:
         code = self.process.exitcode

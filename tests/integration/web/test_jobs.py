@@ -59,6 +59,16 @@ def limited(tmp_path_factory):
         yield url, store
 
 
+@pytest.fixture(scope="module")
+def roomy(tmp_path_factory):
+    """A server whose jobs may run 10 min (none ends by itself during a test), two per user,
+    four in all, one at a time."""
+    store = lab_store(tmp_path_factory.mktemp("roomy"))
+    settings = JobSettings(wall_s=600, per_user=2, total=4, workers=1)
+    with serve(store, jobs=settings) as url:
+        yield url, store
+
+
 def test_a_job_over_its_time_limit_is_killed_and_reported_failed(limited):
     url, store = limited
     with watched(url):  # rita's /api/me answers within 1 s all along
@@ -71,8 +81,8 @@ def test_a_job_over_its_time_limit_is_killed_and_reported_failed(limited):
     assert (sim.status, sim.error, sim.created_by) == ("failed", j["error"], "alice")
 
 
-def test_cancel_by_owner_or_admin_only(limited):
-    url, store = limited
+def test_cancel_by_owner_or_admin_only(roomy):
+    url, store = roomy
     running = submit(url, ENDLESS, "alice").json()["id"]
     queued = submit(url, ENDLESS, "alice").json()["id"]
     wait_for(url, running, ("running",))
@@ -103,8 +113,8 @@ def test_cancel_by_owner_or_admin_only(limited):
     assert wait_for(url, nxt, ("done", "failed"), timeout_s=20)["simulation_id"] is not None
 
 
-def test_quotas_refuse_with_429_and_a_reason(limited):
-    url, _ = limited
+def test_quotas_refuse_with_429_and_a_reason(roomy):
+    url, _ = roomy
     ids = [submit(url, ENDLESS, "alice").json()["id"] for _ in range(2)]
     r = submit(url, ENDLESS, "alice")
     assert r.status_code == 429
