@@ -20,11 +20,14 @@ from fluxtrap.workflows.sweep.grammar import Axis, Value
 from fluxtrap.workflows.sweep.results import SweepResult, results_table, write_results
 from fluxtrap.workflows.sweep.variants import Variant, expand, load_case_dict
 
+SUMMARY_PARTS = ("probes", "solver", "bore")  # kept per variant (the bore without its profiles)
+
 
 def run_case(case: Case, timeout_s: float | None = None) -> dict[str, Any]:
     """Simulate ``case``, for at most ``timeout_s`` (s) if given; never raises: ``{"status":
-    "done"|"failed", "error", "traceback", "wall_s", "summary" (probes and solver of the result's
-    summary), "probes_csv"}``, and ``"timed_out": True`` for a run stopped by ``timeout_s``.
+    "done"|"failed", "error", "traceback", "wall_s", "summary" (``SUMMARY_PARTS`` of the
+    result's summary), "probes_csv"}``, and ``"timed_out": True`` for a run stopped by
+    ``timeout_s``.
 
     Catching every exception is the point: one variant's failure must not stop the sweep. The
     timeout is the solver's own wall-time check (``[solver] max_wall``, made no longer than
@@ -38,7 +41,9 @@ def run_case(case: Case, timeout_s: float | None = None) -> dict[str, Any]:
         )
     try:
         result = Simulation(case).run(progress=False)
-        summary = {k: v for k, v in result.summary().items() if k in ("probes", "solver")}
+        summary = {k: v for k, v in result.summary().items() if k in SUMMARY_PARTS}
+        if "bore" in summary:
+            summary["bore"] = {k: v for k, v in summary["bore"].items() if k != "profiles"}
         probes_csv = result.probes_csv().decode()
     except Exception as err:  # noqa: BLE001 - recorded, see docstring
         wall_s = time.perf_counter() - t0
