@@ -55,10 +55,22 @@ from fluxtrap.simulate.protocol import (
     step_duration,
     step_from_dict,
 )
+from fluxtrap.simulate.thermal_spec import ThermalSettings, check_thermal, thermal_from_case
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import MU0
 
-TOP_KEYS = ("title", "materials", "stack", "probes", "protocol", "mesh", "solver", "output")
+TOP_KEYS = (
+    "title",
+    "materials",
+    "stack",
+    "probes",
+    "protocol",
+    "mesh",
+    "solver",
+    "output",
+    "thermal",
+)
+PROBE_QUANTITIES = ("Bz", "temperature")
 
 
 class CaseWarning(UserWarning):
@@ -77,6 +89,8 @@ class Case:
     mesh: MeshOptions = field(default_factory=MeshOptions)
     solver: SolverOptions = field(default_factory=SolverOptions)
     snapshots_s: tuple[float, ...] = ()
+    thermal: ThermalSettings = field(default_factory=ThermalSettings)
+    temperature_probes: tuple[Probe, ...] = ()
 
     def __post_init__(self) -> None:
         self._validate()
@@ -113,10 +127,16 @@ class Case:
             for name, spec in table(data, "materials", "").items()
         )
         stack = stack_from_list(tables(data, "stack"))
-        probes = tuple(
-            Probe.from_dict(d, f"probes[{i}]", f"probe{i}")
-            for i, d in enumerate(tables(data, "probes"))
-        )
+        probes, temperature_probes = [], []
+        for i, d in enumerate(tables(data, "probes")):
+            quantity = d.get("quantity", "Bz")
+            if quantity not in PROBE_QUANTITIES:
+                raise ValidationError(
+                    f"probes[{i}].quantity: got {quantity!r}; expected one of "
+                    f"{', '.join(PROBE_QUANTITIES)}"
+                )
+            probe = Probe.from_dict(d, f"probes[{i}]", f"probe{i}")
+            (probes if quantity == "Bz" else temperature_probes).append(probe)
         protocol = tuple(
             step_from_dict(d, f"protocol[{i}]") for i, d in enumerate(tables(data, "protocol"))
         )
@@ -124,11 +144,13 @@ class Case:
             str(data.get("title", "")),
             materials,
             stack,
-            probes,
+            tuple(probes),
             protocol,
             MeshOptions.from_dict(table(data, "mesh", "")),
             SolverOptions.from_dict(table(data, "solver", "")),
             snapshots_from_dict(table(data, "output", "")),
+            thermal_from_case(data),
+            tuple(temperature_probes),
         )
 
     # views ------------------------------------------------------------------------------------
@@ -166,13 +188,16 @@ class Case:
             "title": self.title,
             "materials": {m.name: m.to_dict() for m in self.materials},
             "stack": [layer.to_dict() for layer in self.stack],
-            "probes": [p.to_dict() for p in self.probes],
+            "probes": [p.to_dict() for p in self.probes]
+            + [p.to_dict() | {"quantity": "temperature"} for p in self.temperature_probes],
             "protocol": [s.to_dict() for s in self.protocol],
             "mesh": self.mesh.to_dict(),
             "solver": self.solver.to_dict(),
         }
         if self.snapshots_s:
             d["output"] = {"snapshots": [si(t, "s") for t in self.snapshots_s]}
+        if self.thermal.coupled:
+            d["thermal"] = self.thermal.to_dict()
         return d
 
     def to_toml(self) -> str:
@@ -184,16 +209,20 @@ class Case:
         for key in ("stack", "probes", "protocol"):
             for item in d.pop(key):
                 lines += toml_table(f"[[{key}]]", item)
-        for key, spec in d.items():  # mesh, solver, output
+        cooling = d.get("thermal", {}).pop("cooling", [])
+        for key, spec in d.items():  # mesh, solver, output, thermal
             lines += toml_table(f"[{key}]", spec)
+        for item in cooling:
+            lines += toml_table("[[thermal.cooling]]", item)
         return "\n".join(lines) + "\n"
 
     def to_si_dict(self) -> dict[str, Any]:
         """The case with plain SI numbers and unit-suffixed keys (for ``summary.json``)."""
 
         def mat(m: Material) -> dict[str, Any]:
+            heat = m.thermal.to_si() if m.thermal else {}
             if isinstance(m, NormalConductor):
-                return {"kind": "normal", "resistivity_ohm_m": m.resistivity_ohm_m}
+                return {"kind": "normal", "resistivity_ohm_m": m.resistivity_ohm_m} | heat
             jc: dict[str, Any] = {"model": type(m.jc).__name__}
             if isinstance(m.jc, CurveJc):
                 jc["name"] = m.jc.name
@@ -207,12 +236,12 @@ class Case:
             out = {"kind": "superconductor", "n": m.n, "e0_V_m": m.e0_V_m, "jc": jc}
             if m.temperature:
                 out["temperature"] = dataclasses.asdict(m.temperature)
-            return out
+            return out | heat
 
         def step(s: Step) -> dict[str, Any]:
             return {"step": type(s).__name__, **dataclasses.asdict(s)}
 
-        return {
+        out = {
             "title": self.title,
             "materials": {m.name: mat(m) for m in self.materials},
             "stack": [dataclasses.asdict(x) for x in self.stack],
@@ -222,6 +251,11 @@ class Case:
             "solver": dataclasses.asdict(self.solver),
             "snapshots_s": list(self.snapshots_s),
         }
+        if self.thermal.coupled:  # absent when isothermal: older cases keep their key()
+            out["thermal"] = dataclasses.asdict(self.thermal)
+        if self.temperature_probes:
+            out["temperature_probes"] = [dataclasses.asdict(p) for p in self.temperature_probes]
+        return out
 
     def key(self) -> str:
         """16 hex digits of the SHA-256 of the case in SI (without its title) and fluxtrap's
@@ -261,9 +295,7 @@ class Case:
                         f"stack[{i}] ({a.material}, z {a.z_m * 1e3:g}..{a.top_m * 1e3:g} mm) overlaps "
                         f"stack[{j}] ({b.material}, z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm)"
                     )
-        if not any(isinstance(self.material(x.material), Superconductor) for x in self.stack):
-            raise ValidationError("stack: no layer is a superconductor")
-        pnames = [p.name for p in self.probes]
+        pnames = [p.name for p in self.probes + self.temperature_probes]
         if len(set(pnames)) != len(pnames):
             raise ValidationError(f"probes: duplicate names in {pnames}")
         for i, name in enumerate(pnames):  # they become column names of probes.csv
@@ -299,6 +331,7 @@ class Case:
                         f"protocol[{i}]: temperature {st[1]:g} K reaches Tc = {m.temperature.tc_K:g} K "
                         f"of {m.name}; the model covers the superconducting state only"
                     )
+        check_thermal(self)
         if not 0 < self.solver.rtol < 1:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
         check_bounded(

@@ -10,7 +10,7 @@ from fluxtrap.errors import ValidationError
 from fluxtrap.simulate.casefile import check_keys, quantity, si
 
 LAYER_KEYS = ("material", "radius", "thickness", "z")
-PROBE_KEYS = ("name", "r", "z")
+PROBE_KEYS = ("name", "r", "z", "quantity")  # quantity: read by Case (Bz or temperature)
 NOT_YET = {"inner_radius": "rings are not supported yet (every layer is a disk reaching the axis)"}
 
 

@@ -23,10 +23,11 @@ from fluxtrap.simulate.materials import (
     as_jc_model,
     read_jc_csv,
 )
+from fluxtrap.simulate.thermal_spec import MATERIAL_KEYS, thermal_material
 from fluxtrap.units import parse
 
-SUPERCONDUCTOR_KEYS = ("n", "e0", "jc")
-NORMAL_KEYS = ("resistivity",)
+SUPERCONDUCTOR_KEYS = ("n", "e0", "jc", *MATERIAL_KEYS)
+NORMAL_KEYS = ("resistivity", *MATERIAL_KEYS)
 JC_KINDS = ("table", "kim", "constant", "csv", "curve")
 
 
@@ -42,7 +43,11 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
         )
     if "jc" not in spec:
         check_keys(spec, NORMAL_KEYS, where)
-        return NormalConductor(name, quantity(spec, "resistivity", "resistivity", where))
+        return NormalConductor(
+            name,
+            quantity(spec, "resistivity", "resistivity", where),
+            thermal_material(spec, where),
+        )
     check_keys(spec, SUPERCONDUCTOR_KEYS, where)
     jc_spec = spec["jc"]
     w = f"{where}.jc"
@@ -69,6 +74,7 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
         quantity(spec, "e0", "electric_field", where, default="1e-4 V/m"),
         jc,
         temp,
+        thermal_material(spec, where),
     )
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from fluxtrap import jctable
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
 from fluxtrap.jctable import log_interp
+from fluxtrap.simulate.thermal_spec import ThermalMaterial
 
 
 @runtime_checkable
@@ -204,9 +205,12 @@ class TemperatureScaling:
                 f"jc.temperature: need 0 < at < tc, got at={self.at_K} K, tc={self.tc_K} K"
             )
 
-    def factor(self, temperature_K: float) -> float:
-        """s(T)/s(at); zero at and above Tc."""
+    def factor(self, temperature_K: float | np.ndarray) -> float | np.ndarray:
+        """s(T)/s(at) at one temperature or per element (array, K); zero at and above Tc."""
         s = lambda t: max(1.0 - (t / self.tc_K) ** 2, 0.0) ** self.exponent  # noqa: E731
+        if np.ndim(temperature_K):
+            t = np.maximum(1.0 - (np.asarray(temperature_K) / self.tc_K) ** 2, 0.0)
+            return t**self.exponent / s(self.at_K)
         return s(temperature_K) / s(self.at_K)
 
     def to_dict(self) -> dict[str, Any]:
@@ -222,6 +226,7 @@ class Superconductor:
     e0_V_m: float
     jc: JcModel
     temperature: TemperatureScaling | None = None
+    thermal: ThermalMaterial | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "jc", as_jc_model(self.jc))
@@ -241,7 +246,8 @@ class Superconductor:
         jc = self.jc.to_dict()
         if self.temperature:
             jc["temperature"] = self.temperature.to_dict()
-        return {"n": self.n, "e0": f"{self.e0_V_m!r} V/m", "jc": jc}
+        out = {"n": self.n, "e0": f"{self.e0_V_m!r} V/m", "jc": jc}
+        return out | (self.thermal.to_dict() if self.thermal else {})
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,7 @@ class NormalConductor:
 
     name: str
     resistivity_ohm_m: float
+    thermal: ThermalMaterial | None = None
 
     def __post_init__(self) -> None:
         if not self.resistivity_ohm_m > 0:
@@ -258,7 +265,8 @@ class NormalConductor:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"resistivity": f"{self.resistivity_ohm_m!r} ohm*m"}
+        out = {"resistivity": f"{self.resistivity_ohm_m!r} ohm*m"}
+        return out | (self.thermal.to_dict() if self.thermal else {})
 
 
 Material = Superconductor | NormalConductor

@@ -23,6 +23,7 @@ from fluxtrap.errors import AnalysisError, SolverError, ValidationError
 from fluxtrap.simulate.case import MU0, Case
 from fluxtrap.units import to_A_cm2
 
+HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
 MAX_MAP_ROWS = 6  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
 
 # The mesher, the solver and matplotlib are imported where a run or a plot needs them.
@@ -34,13 +35,15 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """Fields at ``time_s``: ``J_A_m2`` (n_conductor,) azimuthal current density per conductor
-    element (A/m^2); ``B_T`` (n_elements, 2) FEM flux density (B_r, B_z) per element (T)."""
+    element (A/m^2); ``B_T`` (n_elements, 2) FEM flux density (B_r, B_z) per element (T);
+    ``T_K`` (n_conductor,) temperature per conductor element (K; None when isothermal)."""
 
     time_s: float
     applied_T: float
     temperature_K: float
     J_A_m2: np.ndarray
     B_T: np.ndarray
+    T_K: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return (
@@ -58,7 +61,10 @@ class Result:
     ``solver``: counters (mesh_size_m, elements, dofs, time_steps, newton_iterations,
     rejected_steps, wall_s); ``errors``: per probe ``final_error_T``, ``max_error_T`` (T), the
     estimated discretization error (``probe_errors``); ``accuracy``: target, estimate (fraction
-    of the peak self-field), reached, the mesh levels run.
+    of the peak self-field), reached, the mesh levels run. ``heat`` (a heat model ran, else
+    None): per time step ``time_s, max_T_K, mean_T_K`` (hottest element, volume mean),
+    ``heat_J`` (heat gained by the conductors since t = 0) and ``dissipated_J`` (integral of
+    E.J over them and time so far), in J; written as ``heat.csv``.
     """
 
     case: Case
@@ -70,6 +76,7 @@ class Result:
     error: str | None = None
     errors: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
     accuracy: dict[str, Any] = dataclasses.field(default_factory=dict)
+    heat: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         t = self.probes["time_s"]
@@ -106,6 +113,15 @@ class Result:
             for p in self.case.probes
         }
         out = {"probes": probes, "solver": dict(self.solver), "case": self.case.to_si_dict()}
+        if self.heat is not None:
+            h = self.heat
+            out["thermal"] = {
+                "model": self.case.thermal.model,
+                "max_T_K": float(h["max_T_K"].max()),
+                "final_max_T_K": float(h["max_T_K"].iloc[-1]),
+                "heat_J": float(h["heat_J"].iloc[-1]),
+                "dissipated_J": float(h["dissipated_J"].iloc[-1]),
+            }
         if self.accuracy:
             out["accuracy"] = self.accuracy
         if self.error:
@@ -295,6 +311,8 @@ class Result:
         out.mkdir(parents=True, exist_ok=True)
         (out / "probes.csv").write_bytes(self.probes_csv())
         (out / "summary.json").write_text(json.dumps(self.summary(), indent=2))
+        if self.heat is not None:
+            (out / "heat.csv").write_text(self.heat.to_csv(index=False, float_format="%.9g"))
         if plots:
             self.plot_probes(out / "probes.png")
             self.plot_maps(path=out / "maps.png")
@@ -303,7 +321,8 @@ class Result:
         return out
 
     def write_vtu(self, out: str | Path) -> list[Path]:
-        """One VTU file per snapshot (cell data J_phi in A/m^2, B in T, region) for ParaView."""
+        """One VTU file per snapshot (cell data J_phi in A/m^2, B in T, temperature T_K in K (NaN
+        in air), region) for ParaView."""
         import meshio
 
         pts = np.column_stack([self.mesh.points, np.zeros(len(self.mesh.points))])
@@ -312,6 +331,8 @@ class Result:
             J = np.zeros(self.mesh.n_elements)
             J[self.conductor] = s.J_A_m2
             B = np.column_stack([s.B_T, np.zeros(len(s.B_T))])
+            T = np.full(self.mesh.n_elements, np.nan)  # temperature in the conductors only
+            T[self.conductor] = s.temperature_K if s.T_K is None else s.T_K
             p = Path(out) / f"snapshot_{i:03d}.vtu"
             meshio.write(
                 p,
@@ -321,6 +342,7 @@ class Result:
                     cell_data={
                         "J_phi_A_m2": [J],
                         "B_T": [B],
+                        "T_K": [T],
                         "region": [self.mesh.region.astype(np.int32)],
                     },
                 ),
@@ -432,15 +454,36 @@ class Simulation:
         rows: list[list[float]] = []
         snaps: list[Snapshot] = []
         stats = Stats()
+        heat = disc.heat
+        heat_rows: list[list[float]] = []
+        t_points = np.array([[p.r_m, p.z_m] for p in case.temperature_probes]).reshape(-1, 2)
+        Tp = heat.probe_matrix(t_points) if heat and len(t_points) else None
+        w = space.w[disc.conductor]
         bar = _Progress(case.duration_s, size_m) if progress else None
+
+        heat0: list[float] = []
 
         def record(s: State, is_cut: bool) -> None:
             J = disc.C @ s.u
-            rows.append([s.t, s.applied_T, s.temperature_K, *(G @ J + s.applied_T)])
+            temps = Tp @ s.heat if Tp is not None else [s.temperature_K] * len(t_points)
+            rows.append([s.t, s.applied_T, s.temperature_K, *(G @ J + s.applied_T), *temps])
+            Te = heat.element_temperature(s.heat) if heat else None
+            if heat:
+                if not heat_rows:
+                    heat0.append(heat.heat_J(s.heat))
+                heat_rows.append(
+                    [
+                        s.t,
+                        Te.max(),
+                        (w @ Te) / w.sum(),
+                        heat.heat_J(s.heat) - heat0[0],
+                        stats.dissipated_J,
+                    ]
+                )
             if is_cut:
                 u = disc.edge_dofs(s.u)
                 B = MU0 * np.column_stack([space.Hr @ u, space.Hz @ u])
-                snaps.append(Snapshot(s.t, s.applied_T, s.temperature_K, J, B))
+                snaps.append(Snapshot(s.t, s.applied_T, s.temperature_K, J, B, Te))
             if bar:
                 bar.update(s.t, s.applied_T)
             if on_step:
@@ -452,6 +495,7 @@ class Simulation:
                 "applied_T",
                 "temperature_K",
                 *(f"{p.name}_Bz_T" for p in case.probes),
+                *(f"{p.name}_T_K" for p in case.temperature_probes),
             ]
             solver = {
                 "mesh_size_m": size_m,
@@ -472,6 +516,7 @@ class Simulation:
                 disc.conductor,
                 solver,
                 error,
+                heat=pd.DataFrame(heat_rows, columns=HEAT_COLUMNS) if heat else None,
             )
 
         try:

@@ -45,8 +45,12 @@ from fluxtrap.simulate.case import (
 from fluxtrap.simulate.fem import EdgeSpace
 from fluxtrap.simulate.materials import Superconductor
 from fluxtrap.simulate.mesh import AIR
+from fluxtrap.simulate.thermal import MAX_RISE_K, heat_model
 
 MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
+JC_FLOOR = (
+    1e-3  # heated past Tc, an element keeps this fraction of Jc(B) (the power law needs Jc > 0)
+)
 
 
 @dataclass
@@ -57,6 +61,7 @@ class Stats:
     rejected: int = 0
     newton_iterations: int = 0
     factorizations: int = 0
+    dissipated_J: float = 0.0  # integral of E.J over the conductors and time (heat models only)
 
 
 class Discretization:
@@ -125,6 +130,9 @@ class Discretization:
         self.Hz = (space.Hz[self.conductor] @ T).tocsr()
         self.w = space.w[self.conductor]
         self.radius = max(x.radius_m for x in case.stack)
+        # the H scale of the time-error estimate without superconductors: the largest applied field
+        self.field_scale = max((abs(b) for b, _ in states(case.protocol)), default=0.0) / MU0
+        self.heat = heat_model(case, mesh, self.conductor)  # None when isothermal
         self.Cf = self.C[:, self.free].tocsr()
         self.Mff = self.M[self.free][:, self.free].tocsc()
         self.n_dofs = n_x
@@ -199,6 +207,8 @@ class Discretization:
         dh2 = (self.Hr @ du) ** 2 + (self.Hz @ du) ** 2
         rms = math.sqrt((self.w @ dh2) / self.w.sum())
         w_sc = self.w[self.sc]
+        if not len(w_sc):
+            return rms / max(self.field_scale, 1.0)
         scale = (w_sc @ self.jc(u, temperature_K)) / w_sc.sum() * self.radius
         return rms / scale
 
@@ -207,13 +217,25 @@ class Discretization:
         """|B| = mu0 |H| at the conductor elements' centroids, T, shape (n_conductor,)."""
         return MU0 * np.hypot(self.Hr @ u, self.Hz @ u)
 
-    def jc(self, u: np.ndarray, temperature_K: float) -> np.ndarray:
-        """Jc (A/m^2) of the superconducting elements at the state ``u``, shape (n_sc,)."""
+    def jc(self, u: np.ndarray, temperature_K: float | np.ndarray) -> np.ndarray:
+        """Jc (A/m^2) of the superconducting elements at the state ``u``, shape (n_sc,), at one
+        temperature or per conductor element (array (n_conductor,), K; then at least
+        ``JC_FLOOR`` x Jc(B) of the material's reference temperature)."""
         b = self.field_T(u)[self.sc]
         out = np.empty(len(self.sc))
+        if np.ndim(temperature_K) == 0:
+            for m, idx in self.sc_groups:
+                out[idx] = m.jc_at(b[idx], temperature_K)
+            return out
+        t_sc = temperature_K[self.sc]
         for m, idx in self.sc_groups:
-            out[idx] = m.jc_at(b[idx], temperature_K)
+            out[idx] = np.maximum(m.jc_at(b[idx], t_sc[idx]), JC_FLOOR * m.jc.at(b[idx]))
         return out
+
+    def dissipation(self, u: np.ndarray, temperature_K: float | np.ndarray) -> np.ndarray:
+        """E.J (W/m^3) per conductor element at the state ``u``, shape (n_conductor,)."""
+        J = self.C @ u
+        return self.law(J, self.jc(u, temperature_K))[0] * J
 
     def law(self, J: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """E (V/m) and dE/dJ (ohm*m) per conductor element for J (A/m^2), Jc (A/m^2) of the
@@ -241,12 +263,14 @@ class Discretization:
 @dataclass
 class State:
     """Time ``t`` (s), state ``u`` = x of ``Discretization`` (conductor edge dofs and air node
-    potentials, A), applied field ``applied_T`` (T), ``temperature_K`` (K)."""
+    potentials, A), applied field ``applied_T`` (T), ``temperature_K`` (K: the protocol's, the
+    coolant's when a heat model runs), ``heat`` (the heat model's state, K)."""
 
     t: float
     u: np.ndarray
     applied_T: float
     temperature_K: float
+    heat: np.ndarray | None = None  # the heat model's temperatures (K); None when isothermal
 
 
 @dataclass
@@ -379,7 +403,10 @@ def run_protocol(
     deadline = time.perf_counter() + case.solver.max_wall_s
     first = case.protocol[0]
     assert isinstance(first, Set)
+    heat = d.heat
     state = State(0.0, d.initial(first.field_T), first.field_T, first.temperature_K)
+    if heat:
+        state.heat = heat.initial(first.temperature_K)
     on_step(state, True)
     ends = states(case.protocol)
     for k, step in enumerate(case.protocol[1:], start=1):
@@ -409,7 +436,9 @@ def run_protocol(
                 dt = min(dt, case.solver.max_step_s)
             b_new, temp_new = applied_at(step, start, state.t + dt - t0)
             u_pred = state.u if u_prev is None else state.u + (dt / dt_prev) * (state.u - u_prev)
-            sol = newton(d, state.u, dt, b_new, temp_new, ctl)
+            # coupled: Jc(B, T) at the temperatures the step starts from
+            temp_em = heat.element_temperature(state.heat) if heat else temp_new
+            sol = newton(d, state.u, dt, b_new, temp_em, ctl)
             if sol is None:
                 ctl.stats.rejected += 1
                 in_row += 1
@@ -421,7 +450,7 @@ def run_protocol(
                 continue
             u_new, its = sol
             if u_prev is not None:
-                err = dt / (dt + dt_prev) * d.field_error(u_new - u_pred, u_new, temp_new)
+                err = dt / (dt + dt_prev) * d.field_error(u_new - u_pred, u_new, temp_em)
             else:
                 err = 0.0
             if err > ctl.rtol:
@@ -429,19 +458,33 @@ def run_protocol(
                 in_row += 1
                 dt = max(dt * max(0.2, 0.9 * math.sqrt(ctl.rtol / err)), dt_min)
                 continue
+            heat_new, rise = None, 0.0
+            if heat:  # the converged step's E.J heats the conductors over the same dt
+                q = d.dissipation(u_new, temp_em)
+                heat_new = heat.step(state.heat, q, dt, temp_new)
+                rise = float(np.max(heat.element_temperature(heat_new) - temp_em, initial=0.0))
+                if rise > MAX_RISE_K:
+                    ctl.stats.rejected += 1
+                    in_row += 1
+                    dt = max(dt * max(0.2, 0.9 * MAX_RISE_K / rise), dt_min)
+                    continue
             in_row = 0
             ctl.stats.time_steps += 1
+            if heat:
+                ctl.stats.dissipated_J += 2 * math.pi * dt * float(d.w @ q)
             factor = (
                 ctl.growth
                 if err == 0
                 else min(ctl.growth, max(0.5, 0.9 * math.sqrt(ctl.rtol / err)))
             )
+            if rise > 0:
+                factor = min(factor, max(0.5, 0.9 * MAX_RISE_K / rise))
             if its > 12:
                 factor = min(factor, 0.7)
             elif its > 8:
                 factor = min(factor, 1.0)
             u_prev, dt_prev = state.u, dt
-            state = State(state.t + dt, u_new, b_new, temp_new)
+            state = State(state.t + dt, u_new, b_new, temp_new, heat_new)
             at_cut = abs(state.t - t_next_cut) <= 1e-9 * max(1.0, duration)
             if at_cut:
                 state.t = t_next_cut
