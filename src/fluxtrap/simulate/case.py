@@ -46,6 +46,7 @@ from fluxtrap.simulate.options import (
 )
 from fluxtrap.simulate.protocol import (
     Hold,
+    Pulse,
     RampField,
     RampTemperature,
     Set,
@@ -349,6 +350,7 @@ __all__ = [
     "Layer",
     "MeshOptions",
     "Probe",
+    "Pulse",
     "RampField",
     "RampTemperature",
     "Set",

@@ -35,6 +35,7 @@ from fluxtrap.errors import SolverError
 from fluxtrap.simulate.case import (
     MU0,
     Case,
+    Pulse,
     RampField,
     RampTemperature,
     Set,
@@ -369,6 +370,8 @@ def applied_at(step: Step, start: tuple[float, float], t_rel: float) -> tuple[fl
         return b + math.copysign(
             min(step.rate_T_s * t_rel, abs(step.to_T - b)), step.to_T - b
         ), temp
+    if isinstance(step, Pulse):
+        return b + step.offset_T(t_rel), temp
     if isinstance(step, RampTemperature):
         return b, temp + math.copysign(
             min(step.rate_K_s * t_rel, abs(step.to_K - temp)), step.to_K - temp
@@ -413,7 +416,9 @@ def run_protocol(
         start = ends[k - 1]
         duration = step_duration(step, start)
         t0 = state.t
-        cuts = sorted({t0 + duration, *(b for b in breakpoints if t0 < b < t0 + duration)})
+        knots = (t0 + k for k in step.knots_s) if isinstance(step, Pulse) else ()
+        inside = (b for b in (*breakpoints, *knots) if t0 < b < t0 + duration)
+        cuts = sorted({t0 + duration, *inside})
         dt = max(duration * 1e-4, 1e-6)
         dt_min = max(1e-9 * duration, 1e-9)
         u_prev, dt_prev = None, None

@@ -25,8 +25,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import qdldl
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from fluxtrap.simulate.thermal_spec import TemperatureTable
 
@@ -151,6 +151,7 @@ class ConductionHeat:
         self.rows = np.repeat(self.node, 3, axis=1).ravel()
         self.cols = np.tile(self.node, (1, 3)).ravel()
         self._boundaries(mesh, settings, resistance)
+        self._pattern()
 
     def _boundaries(self, mesh, settings, resistance: float) -> None:
         """Cooled surfaces (Robin weights or held nodes) and interface couplings from the edges
@@ -223,36 +224,83 @@ class ConductionHeat:
     def _capacity(self, T: np.ndarray) -> np.ndarray:
         return sum(self.mass[:, k] * self.g.capacity(k).at(T) for k in self.mats)
 
-    def stiffness(self, T: np.ndarray) -> sp.csr_matrix:
-        """Conduction matrix (W/K per radian) with k at the elements' temperatures."""
+    def _pattern(self) -> None:
+        """The conduction matrix on a fixed pattern: its values are ``P @ k + base`` (k per
+        element, base = contact + cooling); the free-free block's upper triangle is factorized
+        by QDLDL with the ordering and symbolic analysis of the first step reused (as in
+        ``solver.Discretization.factorize``)."""
+        n = self.n
+        base = (self.contact + sp.diags(self.robin) + sp.eye(n) * 0.0).tocoo()
+        pattern = sp.csc_matrix(
+            (
+                np.ones(len(self.rows) + base.nnz + n),
+                (
+                    np.r_[self.rows, base.row, np.arange(n)],
+                    np.r_[self.cols, base.col, np.arange(n)],
+                ),
+            ),
+            shape=(n, n),
+        )
+        pattern.sum_duplicates()
+        pattern.sort_indices()
+        keys = np.repeat(np.arange(n), np.diff(pattern.indptr)) * n + pattern.indices
+        position = lambda r, c: np.searchsorted(keys, c * n + r)  # noqa: E731
+        n_el = len(self.g.w)
+        self.P = sp.csr_matrix(
+            (self.G.ravel(), (position(self.rows, self.cols), np.repeat(np.arange(n_el), 9))),
+            shape=(len(keys), n_el),
+        )
+        self.base = np.zeros(len(keys))
+        np.add.at(self.base, position(base.row, base.col), base.data)
+        self.A = sp.csc_matrix((np.zeros(len(keys)), pattern.indices, pattern.indptr), shape=(n, n))
+        # the free-free block: entries of A it takes, its upper triangle and diagonal
+        index = sp.csc_matrix((np.arange(len(keys)) + 1.0, pattern.indices, pattern.indptr))
+        ff = index[self.free][:, self.free].tocsc()
+        ff.sort_indices()
+        rows = ff.indices
+        cols = np.repeat(np.arange(len(self.free)), np.diff(ff.indptr))
+        upper = rows <= cols
+        self._take = ff.data[upper].astype(int) - 1
+        self._diag = np.where(rows[upper] == cols[upper])[0]
+        counts = np.bincount(cols[upper], minlength=len(self.free))
+        self._upper = sp.csc_matrix(
+            (np.zeros(upper.sum()), rows[upper], np.r_[0, np.cumsum(counts)]),
+            shape=(len(self.free),) * 2,
+        )
+        self._ldl = None
+
+    def conductivity(self, T: np.ndarray) -> np.ndarray:
+        """k (W/(m*K)) per conductor element at the mean of its nodes' temperatures."""
         Te = self.element_temperature(T)
         k = np.empty(len(Te))
         for m in self.mats:
             idx = self.g.mat == m
             k[idx] = self.g.conductivity(m).at(Te[idx])
-        K = sp.csr_matrix(
-            ((k[:, None, None] * self.G).ravel(), (self.rows, self.cols)), shape=(self.n, self.n)
-        )
-        return K + self.contact + sp.diags(self.robin)
+        return k
 
     def step(self, T: np.ndarray, source_W_m3: np.ndarray, dt: float, bath_K: float) -> np.ndarray:
         """Node temperatures after ``dt`` (s) with heat ``source_W_m3`` per conductor element,
-        the coolant at ``bath_K``: backward Euler in the enthalpy, Newton to 1e-10 relative."""
-        A = self.stiffness(T).tocsr()
+        the coolant at ``bath_K``: backward Euler in the enthalpy, Newton until the residual is
+        below 1e-10 K x capacity / dt (one solve when C is constant)."""
+        A = self.A
+        A.data[:] = self.P @ self.conductivity(T) + self.base
         f = self.B @ source_W_m3 + self.robin * bath_K
         h_old = self._enthalpy(T)
         x = T.copy()
         x[self.held] = bath_K
-        fr, hd = self.free, self.held
-        Aff = A[fr][:, fr]
-        rhs_fixed = A[fr][:, hd] @ x[hd]
+        fr = self.free
         for _ in range(30):
-            res = (self._enthalpy(x) - h_old)[fr] / dt + Aff @ x[fr] + rhs_fixed - f[fr]
-            J = Aff + sp.diags(self._capacity(x)[fr] / dt)
-            dx = spla.spsolve(J.tocsc(), -res)
-            x[fr] += dx
-            if np.max(np.abs(dx), initial=0.0) <= 1e-10 * (1.0 + np.max(np.abs(x))):
+            cap = self._capacity(x)[fr] / dt
+            res = ((self._enthalpy(x) - h_old) / dt + A @ x - f)[fr]
+            if np.max(np.abs(res) / cap, initial=0.0) <= 1e-10 * (1.0 + np.max(x)):
                 break
+            self._upper.data[:] = A.data[self._take]
+            self._upper.data[self._diag] += cap
+            if self._ldl is None:
+                self._ldl = qdldl.Solver(self._upper, upper=True)
+            else:
+                self._ldl.update(self._upper, upper=True)
+            x[fr] -= self._ldl.solve(res)
         return x
 
     def heat_J(self, T: np.ndarray) -> float:
