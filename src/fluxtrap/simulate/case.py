@@ -235,6 +235,8 @@ class Case:
                     }
                 )
             out = {"kind": "superconductor", "n": m.n, "e0_V_m": m.e0_V_m, "jc": jc}
+            if m.n_table:
+                out["n_table"] = m.n_table.to_si()
             if m.temperature:
                 out["temperature"] = dataclasses.asdict(m.temperature)
             return out | heat
@@ -327,9 +329,9 @@ class Case:
             raise ValidationError('protocol: step = "set" is allowed only as the first step')
         for i, st in enumerate(states(self.protocol)):
             for m in self.materials:
-                if isinstance(m, Superconductor) and m.temperature and st[1] >= m.temperature.tc_K:
+                if isinstance(m, Superconductor) and m.tc_K and st[1] >= m.tc_K:
                     raise ValidationError(
-                        f"protocol[{i}]: temperature {st[1]:g} K reaches Tc = {m.temperature.tc_K:g} K "
+                        f"protocol[{i}]: temperature {st[1]:g} K reaches Tc = {m.tc_K:g} K "
                         f"of {m.name}; the model covers the superconducting state only"
                     )
         check_thermal(self)

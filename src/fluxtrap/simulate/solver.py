@@ -97,6 +97,7 @@ class Discretization:
         self.n, self.e0 = np.empty(len(self.sc)), np.empty(len(self.sc))
         for m, idx in self.sc_groups:
             self.n[idx], self.e0[idx] = m.n, m.e0_V_m
+        self.n_of_T = [(m, idx) for m, idx in self.sc_groups if m.n_table]
 
         # u = T x
         n_edges, n_pts = space.n_dofs, len(mesh.points)
@@ -232,6 +233,15 @@ class Discretization:
         for m, idx in self.sc_groups:
             out[idx] = np.maximum(m.jc_at(b[idx], t_sc[idx]), JC_FLOOR * m.jc.at(b[idx]))
         return out
+
+    def set_temperature(self, temperature_K: float | np.ndarray) -> None:
+        """Set the power-law exponents n(T) of the materials that give one, at one temperature
+        or per conductor element (array (n_conductor,), K)."""
+        if not self.n_of_T:
+            return
+        t = temperature_K if np.ndim(temperature_K) == 0 else temperature_K[self.sc]
+        for m, idx in self.n_of_T:
+            self.n[idx] = m.exponent(t if np.ndim(t) == 0 else t[idx])
 
     def dissipation(self, u: np.ndarray, temperature_K: float | np.ndarray) -> np.ndarray:
         """E.J (W/m^3) per conductor element at the state ``u``, shape (n_conductor,)."""
@@ -443,6 +453,7 @@ def run_protocol(
             u_pred = state.u if u_prev is None else state.u + (dt / dt_prev) * (state.u - u_prev)
             # coupled: Jc(B, T) at the temperatures the step starts from
             temp_em = heat.element_temperature(state.heat) if heat else temp_new
+            d.set_temperature(temp_em)
             sol = newton(d, state.u, dt, b_new, temp_em, ctl)
             if sol is None:
                 ctl.stats.rejected += 1

@@ -83,15 +83,16 @@ class TemperatureTable:
         return np.where(h < 0, below, np.where(h > knots[-1], above, x[i] + d))
 
     def to_value(self, unit: str) -> Any:
-        """The case-file form: a quantity string (constant) or a table in ``unit``."""
-        if len(self.values) == 1:
+        """The case-file form: a quantity string (constant) or a table in ``unit`` ("" = a
+        plain number, no value_unit)."""
+        if len(self.values) == 1 and unit:
             return si(self.values[0], unit)
-        return {
+        out = {
             "temperature": list(self.temperature_K),
             "temperature_unit": "K",
             "value": list(self.values),
-            "value_unit": unit,
         }
+        return out | ({"value_unit": unit} if unit else {})
 
     def to_si(self) -> dict[str, list[float]]:
         return {"temperature_K": list(self.temperature_K), "values": list(self.values)}
@@ -126,7 +127,7 @@ class ThermalMaterial:
 def thermal_material(spec: Mapping[str, Any], where: str) -> ThermalMaterial | None:
     """The thermal keys of a material table ``spec`` (None if it has neither)."""
     got = {
-        key: _property(spec, key, dim, where)
+        key: temperature_table(spec, key, dim, where)
         for key, dim in (
             ("heat_capacity", "volumetric_heat_capacity"),
             ("thermal_conductivity", "thermal_conductivity"),
@@ -136,7 +137,11 @@ def thermal_material(spec: Mapping[str, Any], where: str) -> ThermalMaterial | N
     return ThermalMaterial(**got) if got else None
 
 
-def _property(spec: Mapping[str, Any], key: str, dimension: str, where: str) -> TemperatureTable:
+def temperature_table(
+    spec: Mapping[str, Any], key: str, dimension: str, where: str
+) -> TemperatureTable:
+    """``spec[key]``: a positive quantity of ``dimension`` or a table over temperature (with
+    ``dimension = "dimensionless"`` the values are plain numbers and value_unit is left out)."""
     full = key_path(where, key)
     value = spec[key]
     if not isinstance(value, Mapping):
@@ -149,6 +154,8 @@ def _property(spec: Mapping[str, Any], key: str, dimension: str, where: str) -> 
         if not isinstance(value.get(k), list) or not value[k]:
             raise ValidationError(f"{full}.{k}: expected a non-empty list of numbers")
     tu, vu = value.get("temperature_unit"), value.get("value_unit")
+    if dimension == "dimensionless" and vu is None:
+        vu = ""
     if not (isinstance(tu, str) and isinstance(vu, str)):
         raise UnitError(
             f'{full}: give temperature_unit (e.g. "K") and value_unit (e.g. "{_UNITS[dimension]}")'
@@ -159,7 +166,8 @@ def _property(spec: Mapping[str, Any], key: str, dimension: str, where: str) -> 
         for i, x in enumerate(value[k]):
             if isinstance(x, bool) or not isinstance(x, int | float):
                 raise ValidationError(f"{full}.{k}[{i}]: expected a number, got {x!r}")
-            out.append(finite(parse(f"{x} {unit}", dim, f"{full}.{k}[{i}]"), f"{full}.{k}[{i}]", x))
+            text = f"{x} {unit}" if unit else f"{x} dimensionless"
+            out.append(finite(parse(text, dim, f"{full}.{k}[{i}]"), f"{full}.{k}[{i}]", x))
         return tuple(out)
 
     t = values("temperature", tu, "temperature")
