@@ -16,6 +16,7 @@ from fluxtrap.cli import (
     demo,
     measure,
     optimize,
+    safe_ramp,
     serve,
     simulate,
     sweep,
@@ -40,6 +41,7 @@ sweep.register(app)
 serve.register(app)
 optimize.register(app)
 simulate.register(app)
+safe_ramp.register(app)
 calibrate.register(app)
 campaign.register(app)
 demo.register(app)
