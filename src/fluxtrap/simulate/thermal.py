@@ -280,8 +280,8 @@ class ConductionHeat:
 
     def step(self, T: np.ndarray, source_W_m3: np.ndarray, dt: float, bath_K: float) -> np.ndarray:
         """Node temperatures after ``dt`` (s) with heat ``source_W_m3`` per conductor element,
-        the coolant at ``bath_K``: backward Euler in the enthalpy, Newton until the residual is
-        below 1e-10 K x capacity / dt (one solve when C is constant)."""
+        the coolant at ``bath_K``: backward Euler in the enthalpy, Newton until the residual over
+        the Jacobian's diagonal is below 1e-10 (1 + T) K (one solve when C is constant)."""
         A = self.A
         A.data[:] = self.P @ self.conductivity(T) + self.base
         f = self.B @ source_W_m3 + self.robin * bath_K
@@ -289,10 +289,12 @@ class ConductionHeat:
         x = T.copy()
         x[self.held] = bath_K
         fr = self.free
+        diagonal = A.diagonal()[fr]
         for _ in range(30):
             cap = self._capacity(x)[fr] / dt
             res = ((self._enthalpy(x) - h_old) / dt + A @ x - f)[fr]
-            if np.max(np.abs(res) / cap, initial=0.0) <= 1e-10 * (1.0 + np.max(x)):
+            # the residual over the Jacobian's diagonal: a temperature error (K), above rounding
+            if np.max(np.abs(res) / (cap + diagonal), initial=0.0) <= 1e-10 * (1.0 + np.max(x)):
                 break
             self._upper.data[:] = A.data[self._take]
             self._upper.data[self._diag] += cap
