@@ -150,8 +150,8 @@ class Pulse:
             return float(np.interp(t_rel, self.times_s, self.fields_T))
         if t_rel <= self.rise_s:
             return self.peak_T * math.sin(0.5 * math.pi * max(t_rel, 0.0) / self.rise_s)
-        x = min((t_rel - self.rise_s) / self.decay_s, 1.0)
-        return self.peak_T * math.cos(0.5 * math.pi * x)
+        x = (t_rel - self.rise_s) / self.decay_s
+        return self.peak_T * math.cos(0.5 * math.pi * x) if x < 1.0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         if self.times_s:

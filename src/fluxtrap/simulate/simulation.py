@@ -227,7 +227,8 @@ class Result:
         return fig
 
     def plot_maps(self, times: list[float] | None = None, path: str | Path | None = None):
-        """J_phi (A/cm^2) in the conductors and |B| (T, Biot-Savart) of the cross-section at
+        """J_phi (A/cm^2) in the conductors, |B| (T, Biot-Savart) of the cross-section and, when
+        a heat model ran, the conductors' temperature (K) at
         ``times`` (default: the snapshots after the initial state), one row per time; at most
         ``MAX_MAP_ROWS`` rows, evenly spread over the times and always with the last."""
         import matplotlib
@@ -243,7 +244,11 @@ class Result:
         if len(snaps) > MAX_MAP_ROWS:
             keep = np.linspace(len(snaps) - 1, 0, MAX_MAP_ROWS)[::-1].round().astype(int)
             snaps = [snaps[i] for i in keep]
-        fig, axes = plt.subplots(len(snaps), 2, figsize=(10, 3.6 * len(snaps)), squeeze=False)
+        heat = any(s.T_K is not None for s in snaps)  # a third column: the temperature
+        cols = 3 if heat else 2
+        fig, axes = plt.subplots(
+            len(snaps), cols, figsize=(5 * cols, 3.6 * len(snaps)), squeeze=False
+        )
         # fixed margins: tight_layout's text measuring cost as much as the drawing
         fig.subplots_adjust(
             left=0.08,
@@ -295,6 +300,11 @@ class Result:
                 )
             for p in self.case.probes:
                 row[1].plot(p.r_m * 1e3, p.z_m * 1e3, "r+")
+            if heat:
+                pt = row[2].tripcolor(pts[:, 0], pts[:, 1], tri, facecolors=s.T_K, cmap="inferno")
+                fig.colorbar(pt, ax=row[2], label="T (K)")
+                for p in self.case.temperature_probes:
+                    row[2].plot(p.r_m * 1e3, p.z_m * 1e3, "c+")
         if path:
             fig.savefig(path, dpi=110)
             plt.close(fig)
