@@ -143,3 +143,15 @@ def test_the_solver_reads_jc_and_n_at_the_temperature():
         cold = simulate(case(material(), "5 K")).probes
     assert tables.top_Bz_T.to_numpy() == pytest.approx(single.top_Bz_T.to_numpy(), rel=1e-9)
     assert abs(cold.top_Bz_T.iloc[-1] - tables.top_Bz_T.iloc[-1]) > 0.01
+
+
+def test_sweeps_vary_temperature_and_scale_jc_of_temperature_tables():
+    """``fluxtrap sweep``: --vary temperature is allowed with jc.tables (Jc depends on T), and
+    jc_scale scales every table."""
+    from fluxtrap.workflows.sweep import Axis, expand
+
+    base = case(material())
+    hot = expand(base, [Axis.parse("temperature=12.5K"), Axis.parse("jc_scale=2")])[0]
+    assert hot.case.protocol[0].temperature_K == pytest.approx(12.5)
+    scaled = hot.case.material("sc").jc
+    assert [t.jc_A_m2[0] for t in scaled.tables] == pytest.approx([2e9, 8e8])
