@@ -155,3 +155,22 @@ def test_sweeps_vary_temperature_and_scale_jc_of_temperature_tables():
     assert hot.case.protocol[0].temperature_K == pytest.approx(12.5)
     scaled = hot.case.material("sc").jc
     assert [t.jc_A_m2[0] for t in scaled.tables] == pytest.approx([2e9, 8e8])
+
+
+def test_calibration_parameters_act_on_temperature_tables_and_n_of_t():
+    """A fitted n replaces n(T) (else the table would silently win) and jc_scale scales every
+    temperature's table."""
+    from fluxtrap.simulate.calibrate.parameters import apply, scaled_jc
+
+    c = Case.from_dict(case(material()))
+    m = c.material("sc")
+    scaled = scaled_jc(m.jc, 0.5)
+    assert scaled.tc_K == 38.0 and [t.jc_A_m2[0] for t in scaled.tables] == pytest.approx(
+        [5e8, 2e8]
+    )
+
+    class N:  # a FitParameter-like stand-in: n of every superconductor
+        name, target, attribute, nuisance = "n", "*", "n", False
+
+    fitted = apply(c, [N()], [40.0]).material("sc")
+    assert fitted.n == 40.0 and fitted.n_table is None and fitted.exponent(20.0) == 40.0
