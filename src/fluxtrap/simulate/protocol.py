@@ -188,10 +188,9 @@ class Pulse:
             )
         t = _column(d, "time", "time", where)
         b = _column(d, "field", "magnetic_flux_density", where)
-        if len(t) != len(b) or not 2 <= len(t) <= MAX_PULSE_POINTS:
+        if len(t) != len(b):
             raise ValidationError(
-                f"{where}: time and field need the same number of points, 2 to "
-                f"{MAX_PULSE_POINTS} (got {len(t)} and {len(b)})"
+                f"{where}: time and field need the same number of points (got {len(t)} and {len(b)})"
             )
         if t[0] != 0 or b[0] != 0 or any(y <= x for x, y in zip(t, t[1:], strict=False)):
             raise ValidationError(
@@ -213,8 +212,12 @@ def _column(d: Mapping[str, Any], key: str, dimension: str, where: str) -> tuple
         raise ValidationError(f"{where}.{key}: expected a list of numbers")
     if not isinstance(unit, str):
         raise UnitError(f'{where}.{key}_unit: missing (the unit of {key}, e.g. "s" or "T")')
+    if not 2 <= len(values) <= MAX_PULSE_POINTS:
+        raise ValidationError(
+            f"{where}.{key}: a pulse table has 2 to {MAX_PULSE_POINTS} points, got {len(values)}"
+        )
     out = []
-    for i, x in enumerate(values[: MAX_PULSE_POINTS + 1]):
+    for i, x in enumerate(values):
         full = f"{where}.{key}[{i}]"
         if isinstance(x, bool) or not isinstance(x, int | float):
             raise ValidationError(f"{full}: expected a number, got {x!r}")

@@ -46,7 +46,7 @@ from fluxtrap.simulate.case import (
 from fluxtrap.simulate.fem import EdgeSpace
 from fluxtrap.simulate.materials import Superconductor
 from fluxtrap.simulate.mesh import AIR
-from fluxtrap.simulate.thermal import MAX_RISE_K, heat_model
+from fluxtrap.simulate.thermal import heat_model, rise_ratio
 
 MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
 JC_FLOOR = (
@@ -133,7 +133,12 @@ class Discretization:
         self.w = space.w[self.conductor]
         self.radius = max(x.radius_m for x in case.stack)
         # the H scale of the time-error estimate without superconductors: the largest applied field
-        self.field_scale = max((abs(b) for b, _ in states(case.protocol)), default=0.0) / MU0
+        # at the ends of the steps plus the largest pulse
+        pulses = [s for s in case.protocol if isinstance(s, Pulse)]
+        largest = max((abs(b) for b, _ in states(case.protocol)), default=0.0) + max(
+            (max([abs(p.peak_T), *map(abs, p.fields_T)]) for p in pulses), default=0.0
+        )
+        self.field_scale = largest / MU0
         self.heat = heat_model(case, mesh, self.conductor)  # None when isothermal
         self.Cf = self.C[:, self.free].tocsr()
         self.Mff = self.M[self.free][:, self.free].tocsc()
@@ -478,11 +483,11 @@ def run_protocol(
             if heat:  # the converged step's E.J heats the conductors over the same dt
                 q = d.dissipation(u_new, temp_em)
                 heat_new = heat.step(state.heat, q, dt, temp_new)
-                rise = float(np.max(heat.element_temperature(heat_new) - temp_em, initial=0.0))
-                if rise > MAX_RISE_K:
+                rise = rise_ratio(temp_em, heat.element_temperature(heat_new))
+                if rise > 1.0:
                     ctl.stats.rejected += 1
                     in_row += 1
-                    dt = max(dt * max(0.2, 0.9 * MAX_RISE_K / rise), dt_min)
+                    dt = max(dt * max(0.2, 0.9 / rise), dt_min)
                     continue
             in_row = 0
             ctl.stats.time_steps += 1
@@ -494,7 +499,7 @@ def run_protocol(
                 else min(ctl.growth, max(0.5, 0.9 * math.sqrt(ctl.rtol / err)))
             )
             if rise > 0:
-                factor = min(factor, max(0.5, 0.9 * MAX_RISE_K / rise))
+                factor = min(factor, max(0.5, 0.9 / rise))
             if its > 12:
                 factor = min(factor, 0.7)
             elif its > 8:

@@ -14,8 +14,9 @@ r-weighted forms are three lines; scikit-fem would add a dependency for them).
 
 Coupling (``solver.run_protocol``): a step's EM solve uses the temperatures at its start
 (Jc(B, T) per element); its converged E.J then heats the conductors over the same dt. A step
-whose hottest element rises more than ``MAX_RISE_K`` is rejected and retried shorter, so the
-lag of one step stays small through a flux jump.
+in which an element rises by more than ``MAX_RISE_K`` or ``RISE_FRACTION`` of its temperature
+(whichever is larger) is rejected and retried shorter, so the lag of one step stays small
+through a flux jump.
 
 All integrals here are per radian (r dA, no 2 pi); ``heat_J`` multiplies by 2 pi.
 """
@@ -30,7 +31,16 @@ import scipy.sparse as sp
 
 from fluxtrap.simulate.thermal_spec import TemperatureTable
 
-MAX_RISE_K = 0.5  # largest temperature rise of any element in one accepted step, K
+MAX_RISE_K = 0.5  # an element may rise by this (K) or RISE_FRACTION of its temperature per step
+RISE_FRACTION = 0.05
+
+
+def rise_ratio(before_K: np.ndarray, after_K: np.ndarray) -> float:
+    """Largest rise of an element in a step over what it may rise (> 1: the step is too long)."""
+    allowed = np.maximum(MAX_RISE_K, RISE_FRACTION * before_K)
+    return float(np.max((after_K - before_K) / allowed, initial=0.0))
+
+
 TWO_PI = 2 * math.pi
 
 

@@ -52,7 +52,7 @@ def test_table_pulse_and_where_it_ends():
         ({"peak": "3 T", "rise": "0 ms", "decay": "1 ms"}, r"protocol\.rise: must be > 0"),
         ({"peak": "3 T", "rise": "1 ms"}, r"protocol\.decay: missing"),
         (
-            {"time": [0, 1], "time_unit": "s", "field": [0], "field_unit": "T"},
+            {"time": [0, 1], "time_unit": "s", "field": [0, 1, 2], "field_unit": "T"},
             "same number of points",
         ),
         (
@@ -78,7 +78,7 @@ def test_table_pulse_and_where_it_ends():
         ),
         (
             {"time": list(range(20001)), "time_unit": "s", "field": [0] * 20001, "field_unit": "T"},
-            "2 to 10000",
+            r"protocol\.time: a pulse table has 2 to 10000 points, got 20001",
         ),
         (
             {"peak": "3 T", "rise": "1 ms", "decay": "1 ms", "shape": "sine"},
