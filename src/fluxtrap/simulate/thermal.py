@@ -33,15 +33,13 @@ from fluxtrap.simulate.thermal_spec import TemperatureTable
 
 MAX_RISE_K = 0.5  # an element may rise by this (K) or RISE_FRACTION of its temperature per step
 RISE_FRACTION = 0.05
+TWO_PI = 2 * math.pi
 
 
 def rise_ratio(before_K: np.ndarray, after_K: np.ndarray) -> float:
     """Largest rise of an element in a step over what it may rise (> 1: the step is too long)."""
     allowed = np.maximum(MAX_RISE_K, RISE_FRACTION * before_K)
     return float(np.max((after_K - before_K) / allowed, initial=0.0))
-
-
-TWO_PI = 2 * math.pi
 
 
 class _Geometry:
@@ -54,11 +52,10 @@ class _Geometry:
         self.p = mesh.points[self.tri]
         self.area = np.abs(mesh.area[conductor])
         self.w = self.area * self.p[:, :, 0].mean(axis=1)
-        layers = mesh.region[conductor]
-        self.layer = layers
+        self.layer = mesh.region[conductor]
         names = [m.name for m in case.materials]
         self.materials = case.materials
-        self.mat = np.array([names.index(case.stack[g].material) for g in layers])
+        self.mat = np.array([names.index(case.stack[g].material) for g in self.layer])
 
     def capacity(self, k: int) -> TemperatureTable:
         return self.materials[k].thermal.heat_capacity
