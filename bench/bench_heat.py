@@ -9,7 +9,13 @@ held at the cold head's 5 K through h = 1000 W/(m^2 K). Also printed: the centre
 probes of both runs (the heat changes them by the trapped field lost to heating) and the peak
 temperature rise.
 
+With ``--scan DIR`` it also scans the FCM ramp (no hold) of the conduction-cooled paper case
+from 4.8 T/h to 4800 T/h (7 rates, the mesh of --mesh-size) for the fastest ramp without a flux
+jump (``simulate.stability.scan_ramp_rates``; jump = the hottest element half the way to Tc),
+writing DIR/safe_ramp.csv/.json/.png.
+
     python bench/bench_heat.py [--mesh-size 1e-3] [--models conduction adiabatic] [--repeats 3]
+        [--scan DIR]
 """
 
 from __future__ import annotations
@@ -77,12 +83,41 @@ def run(model: str, h: float) -> dict:
     return out
 
 
+def scan_paper(out: Path, h: float) -> None:
+    """The fastest safe FCM ramp of the conduction-cooled paper case (see the module)."""
+    import dataclasses
+    import json
+
+    import numpy as np
+
+    from fluxtrap.simulate.case import Hold
+    from fluxtrap.simulate.stability import scan_ramp_rates
+
+    case = paper_case("conduction")
+    case = dataclasses.replace(
+        case, protocol=tuple(s for s in case.protocol if not isinstance(s, Hold))
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scan = scan_ramp_rates(case, list(np.geomspace(4.8, 4800, 7) / 3600), mesh_size_m=h)
+    out.mkdir(parents=True, exist_ok=True)
+    scan.table().to_csv(out / "safe_ramp.csv", index=False, float_format="%.6g")
+    (out / "safe_ramp.json").write_text(json.dumps(scan.to_dict(), indent=2))
+    scan.plot(out / "safe_ramp.png")
+    print(scan.table().to_string())
+    safe = scan.fastest_safe_T_s
+    print(f"fastest safe ramp: {safe * 3600 if safe else None} T/h (threshold {scan.max_rise_K} K)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mesh-size", type=float, default=1e-3, help="conductor element size, m")
     ap.add_argument("--models", nargs="+", default=["conduction", "adiabatic"])
     ap.add_argument("--repeats", type=int, default=3, help="runs of each model; the fastest counts")
+    ap.add_argument("--scan", type=Path, help="also scan the ramp rate; write the scan here")
     args = ap.parse_args()
+    if args.scan:
+        scan_paper(args.scan, args.mesh_size)
     run("isothermal", 2 * args.mesh_size)  # warm-up: imports and first-call costs
     best: dict[str, dict] = {}
     for _ in range(args.repeats):  # interleaved, so a busy spell of the machine hits all models
