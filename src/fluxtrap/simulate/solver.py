@@ -49,9 +49,8 @@ from fluxtrap.simulate.mesh import AIR
 from fluxtrap.simulate.thermal import heat_model, rise_ratio
 
 MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
-JC_FLOOR = (
-    1e-3  # heated past Tc, an element keeps this fraction of Jc(B) (the power law needs Jc > 0)
-)
+# heated past Tc, an element keeps this fraction of its Jc(B) (the power law needs Jc > 0)
+JC_FLOOR = 1e-3
 
 
 @dataclass
@@ -431,7 +430,7 @@ def run_protocol(
         start = ends[k - 1]
         duration = step_duration(step, start)
         t0 = state.t
-        knots = (t0 + k for k in step.knots_s) if isinstance(step, Pulse) else ()
+        knots = (t0 + x for x in step.knots_s) if isinstance(step, Pulse) else ()
         inside = (b for b in (*breakpoints, *knots) if t0 < b < t0 + duration)
         cuts = sorted({t0 + duration, *inside})
         dt = max(duration * 1e-4, 1e-6)
