@@ -44,9 +44,11 @@ rise = "10 ms"
 decay = "30 ms"
 [[protocol]]
 step = "hold"
-duration = "0.5 s"
+duration = "0.2 s"
 [mesh]
 size = "2 mm"
+[solver]
+rtol = 3e-3
 [thermal]
 model = "conduction"
 [[thermal.cooling]]
