@@ -35,7 +35,7 @@ from fluxtrap.simulate.casefile import (
     toml_table,
     toml_value,
 )
-from fluxtrap.simulate.geometry import Layer, Probe, conductor_area_m2, stack_from_list
+from fluxtrap.simulate.geometry import Bore, Layer, Probe, conductor_area_m2, stack_from_list
 from fluxtrap.simulate.material_spec import material_from_dict
 from fluxtrap.simulate.materials import CurveJc, Material, NormalConductor, Superconductor
 from fluxtrap.simulate.options import (
@@ -57,6 +57,7 @@ from fluxtrap.simulate.protocol import (
     step_from_dict,
 )
 from fluxtrap.simulate.thermal_spec import ThermalSettings, check_thermal, thermal_from_case
+from fluxtrap.simulate.topology import groups
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import MU0
 
@@ -69,6 +70,7 @@ TOP_KEYS = (
     "mesh",
     "solver",
     "output",
+    "bore",
     "thermal",
 )
 PROBE_QUANTITIES = ("Bz", "temperature")
@@ -90,6 +92,7 @@ class Case:
     mesh: MeshOptions = field(default_factory=MeshOptions)
     solver: SolverOptions = field(default_factory=SolverOptions)
     snapshots_s: tuple[float, ...] = ()
+    bore: Bore | None = None
     thermal: ThermalSettings = field(default_factory=ThermalSettings)
     temperature_probes: tuple[Probe, ...] = ()
 
@@ -150,6 +153,7 @@ class Case:
             MeshOptions.from_dict(table(data, "mesh", "")),
             SolverOptions.from_dict(table(data, "solver", "")),
             snapshots_from_dict(table(data, "output", "")),
+            Bore.from_dict(table(data, "bore", ""), stack) if "bore" in data else None,
             thermal_from_case(data),
             tuple(temperature_probes),
         )
@@ -197,6 +201,8 @@ class Case:
         }
         if self.snapshots_s:
             d["output"] = {"snapshots": [si(t, "s") for t in self.snapshots_s]}
+        if self.bore:
+            d["bore"] = self.bore.to_dict()
         if self.thermal.coupled:
             d["thermal"] = self.thermal.to_dict()
         return d
@@ -211,7 +217,7 @@ class Case:
             for item in d.pop(key):
                 lines += toml_table(f"[[{key}]]", item)
         cooling = d.get("thermal", {}).pop("cooling", [])
-        for key, spec in d.items():  # mesh, solver, output, thermal
+        for key, spec in d.items():  # mesh, solver, output, bore, thermal
             lines += toml_table(f"[{key}]", spec)
         for item in cooling:
             lines += toml_table("[[thermal.cooling]]", item)
@@ -253,6 +259,7 @@ class Case:
             "mesh": dataclasses.asdict(self.mesh),
             "solver": dataclasses.asdict(self.solver),
             "snapshots_s": list(self.snapshots_s),
+            **({"bore": dataclasses.asdict(self.bore)} if self.bore else {}),
         }
         if self.thermal.coupled:  # absent when isothermal: older cases keep their key()
             out["thermal"] = dataclasses.asdict(self.thermal)
@@ -269,7 +276,11 @@ class Case:
 
     def __repr__(self) -> str:
         stack = " / ".join(
-            f"{x.material} r={x.radius_m * 1e3:g}mm t={x.thickness_m * 1e3:g}mm" for x in self.stack
+            f"{x.material} r={x.inner_radius_m * 1e3:g}..{x.radius_m * 1e3:g}mm "
+            f"t={x.thickness_m * 1e3:g}mm"
+            if x.is_ring
+            else f"{x.material} r={x.radius_m * 1e3:g}mm t={x.thickness_m * 1e3:g}mm"
+            for x in self.stack
         )
         steps = ", ".join(repr(s) for s in self.protocol)
         return (
@@ -298,9 +309,15 @@ class Case:
                         f"stack[{i}] ({a.material}, z {a.z_m * 1e3:g}..{a.top_m * 1e3:g} mm) overlaps "
                         f"stack[{j}] ({b.material}, z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm)"
                     )
+        groups(self.stack)  # refuses layers that meet only at a corner
         pnames = [p.name for p in self.probes + self.temperature_probes]
         if len(set(pnames)) != len(pnames):
             raise ValidationError(f"probes: duplicate names in {pnames}")
+        if self.bore and "bore_centre" in pnames:
+            raise ValidationError(
+                "probes: the name 'bore_centre' is taken by the [bore] centre's column "
+                "(bore_centre_Bz_T in probes.csv); rename the probe"
+            )
         for i, name in enumerate(pnames):  # they become column names of probes.csv
             if not re.fullmatch(r"[^\W_][\w.-]{0,63}", name):
                 raise ValidationError(
