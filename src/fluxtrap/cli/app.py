@@ -10,6 +10,7 @@ import typer
 
 from fluxtrap import __version__
 from fluxtrap.cli import (
+    backup,
     calibrate,
     campaign,
     compare,
@@ -44,6 +45,7 @@ simulate.register(app)
 safe_ramp.register(app)
 calibrate.register(app)
 campaign.register(app)
+backup.register(app)
 demo.register(app)
 
 
