@@ -111,7 +111,7 @@ def reference(case: Case, size_m: float, tmp: Path, key: str):
     if path.exists():
         return pd.read_csv(path)
     ref = case.with_options(mesh_size_m=size_m, rtol=3e-5)
-    r, _ = Simulation(ref)._solve(build_mesh(ref, size_m), size_m, False, None)
+    r, _ = Simulation(ref).run_on_mesh(build_mesh(ref, size_m), size_m, False, None)
     print(describe(f"reference {size_m * 1e3:g} mm rtol 3e-5", r.solver, float("nan")))
     r.probes.to_csv(path, index=False)
     return r.probes
@@ -194,7 +194,7 @@ def settings(case: Case) -> None:
             solver.Discretization.factorize = naive_factorize
         try:
             t = time.process_time()
-            r, _ = sim._solve(mesh, 1e-3, False, None)
+            r, _ = sim.run_on_mesh(mesh, 1e-3, False, None)
             cpu = time.process_time() - t
         finally:
             solver.StepControl, solver.Discretization.factorize = real_ctl, real_fact

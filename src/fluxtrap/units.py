@@ -71,6 +71,10 @@ DIMENSIONS: dict[str, str] = {
     "field_rate": "T/s",
     "temperature_rate": "K/s",
     "magnetic_moment": "A*m^2",
+    "volumetric_heat_capacity": "J/(m^3*K)",
+    "thermal_conductivity": "W/(m*K)",
+    "heat_transfer_coefficient": "W/(m^2*K)",
+    "thermal_resistance": "K*m^2/W",
     "dimensionless": "",
 }
 

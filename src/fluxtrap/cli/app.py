@@ -17,6 +17,7 @@ from fluxtrap.cli import (
     demo,
     measure,
     optimize,
+    safe_ramp,
     serve,
     simulate,
     sweep,
@@ -41,6 +42,7 @@ sweep.register(app)
 serve.register(app)
 optimize.register(app)
 simulate.register(app)
+safe_ramp.register(app)
 calibrate.register(app)
 campaign.register(app)
 backup.register(app)

@@ -21,7 +21,17 @@ from typing import TYPE_CHECKING
 # stays light, and a run loads the mesher and solver, a plot matplotlib, only when needed.
 _HOME = {
     **dict.fromkeys(
-        ("Case", "CaseWarning", "Hold", "Layer", "Probe", "RampField", "RampTemperature", "Set"),
+        (
+            "Case",
+            "CaseWarning",
+            "Hold",
+            "Layer",
+            "Probe",
+            "Pulse",
+            "RampField",
+            "RampTemperature",
+            "Set",
+        ),
         "case",
     ),
     **dict.fromkeys(
@@ -33,6 +43,7 @@ _HOME = {
             "Superconductor",
             "TableJc",
             "TemperatureScaling",
+            "TemperatureTablesJc",
         ),
         "materials",
     ),
@@ -57,6 +68,7 @@ if TYPE_CHECKING:
         Hold,
         Layer,
         Probe,
+        Pulse,
         RampField,
         RampTemperature,
         Set,
@@ -69,6 +81,7 @@ if TYPE_CHECKING:
         Superconductor,
         TableJc,
         TemperatureScaling,
+        TemperatureTablesJc,
     )
     from fluxtrap.simulate.simulation import Result, Simulation, Snapshot, simulate
 
@@ -82,6 +95,7 @@ __all__ = [
     "Layer",
     "NormalConductor",
     "Probe",
+    "Pulse",
     "RampField",
     "RampTemperature",
     "Result",
@@ -91,5 +105,6 @@ __all__ = [
     "Superconductor",
     "TableJc",
     "TemperatureScaling",
+    "TemperatureTablesJc",
     "simulate",
 ]

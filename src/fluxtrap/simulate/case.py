@@ -46,6 +46,7 @@ from fluxtrap.simulate.options import (
 )
 from fluxtrap.simulate.protocol import (
     Hold,
+    Pulse,
     RampField,
     RampTemperature,
     Set,
@@ -55,11 +56,24 @@ from fluxtrap.simulate.protocol import (
     step_duration,
     step_from_dict,
 )
+from fluxtrap.simulate.thermal_spec import ThermalSettings, check_thermal, thermal_from_case
 from fluxtrap.simulate.topology import groups
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import MU0
 
-TOP_KEYS = ("title", "materials", "stack", "probes", "protocol", "mesh", "solver", "output", "bore")
+TOP_KEYS = (
+    "title",
+    "materials",
+    "stack",
+    "probes",
+    "protocol",
+    "mesh",
+    "solver",
+    "output",
+    "bore",
+    "thermal",
+)
+PROBE_QUANTITIES = ("Bz", "temperature")
 
 
 class CaseWarning(UserWarning):
@@ -79,6 +93,8 @@ class Case:
     solver: SolverOptions = field(default_factory=SolverOptions)
     snapshots_s: tuple[float, ...] = ()
     bore: Bore | None = None
+    thermal: ThermalSettings = field(default_factory=ThermalSettings)
+    temperature_probes: tuple[Probe, ...] = ()
 
     def __post_init__(self) -> None:
         self._validate()
@@ -115,10 +131,16 @@ class Case:
             for name, spec in table(data, "materials", "").items()
         )
         stack = stack_from_list(tables(data, "stack"))
-        probes = tuple(
-            Probe.from_dict(d, f"probes[{i}]", f"probe{i}")
-            for i, d in enumerate(tables(data, "probes"))
-        )
+        probes, temperature_probes = [], []
+        for i, d in enumerate(tables(data, "probes")):
+            quantity = d.get("quantity", "Bz")
+            if quantity not in PROBE_QUANTITIES:
+                raise ValidationError(
+                    f"probes[{i}].quantity: got {quantity!r}; expected one of "
+                    f"{', '.join(PROBE_QUANTITIES)}"
+                )
+            probe = Probe.from_dict(d, f"probes[{i}]", f"probe{i}")
+            (probes if quantity == "Bz" else temperature_probes).append(probe)
         protocol = tuple(
             step_from_dict(d, f"protocol[{i}]") for i, d in enumerate(tables(data, "protocol"))
         )
@@ -126,12 +148,14 @@ class Case:
             str(data.get("title", "")),
             materials,
             stack,
-            probes,
+            tuple(probes),
             protocol,
             MeshOptions.from_dict(table(data, "mesh", "")),
             SolverOptions.from_dict(table(data, "solver", "")),
             snapshots_from_dict(table(data, "output", "")),
             Bore.from_dict(table(data, "bore", ""), stack) if "bore" in data else None,
+            thermal_from_case(data),
+            tuple(temperature_probes),
         )
 
     # views ------------------------------------------------------------------------------------
@@ -176,7 +200,8 @@ class Case:
             "title": self.title,
             "materials": {m.name: m.to_dict() for m in self.materials},
             "stack": [layer.to_dict() for layer in self.stack],
-            "probes": [p.to_dict() for p in self.probes],
+            "probes": [p.to_dict() for p in self.probes]
+            + [p.to_dict() | {"quantity": "temperature"} for p in self.temperature_probes],
             "protocol": [s.to_dict() for s in self.protocol],
             "mesh": self.mesh.to_dict(),
             "solver": self.solver.to_dict(),
@@ -185,6 +210,8 @@ class Case:
             d["output"] = {"snapshots": [si(t, "s") for t in self.snapshots_s]}
         if self.bore:
             d["bore"] = self.bore.to_dict()
+        if self.thermal.coupled:
+            d["thermal"] = self.thermal.to_dict()
         return d
 
     def to_toml(self) -> str:
@@ -196,16 +223,20 @@ class Case:
         for key in ("stack", "probes", "protocol"):
             for item in d.pop(key):
                 lines += toml_table(f"[[{key}]]", item)
-        for key, spec in d.items():  # mesh, solver, output, bore
+        cooling = d.get("thermal", {}).pop("cooling", [])
+        for key, spec in d.items():  # mesh, solver, output, bore, thermal
             lines += toml_table(f"[{key}]", spec)
+        for item in cooling:
+            lines += toml_table("[[thermal.cooling]]", item)
         return "\n".join(lines) + "\n"
 
     def to_si_dict(self) -> dict[str, Any]:
         """The case with plain SI numbers and unit-suffixed keys (for ``summary.json``)."""
 
         def mat(m: Material) -> dict[str, Any]:
+            heat = m.thermal.to_si() if m.thermal else {}
             if isinstance(m, NormalConductor):
-                return {"kind": "normal", "resistivity_ohm_m": m.resistivity_ohm_m}
+                return {"kind": "normal", "resistivity_ohm_m": m.resistivity_ohm_m} | heat
             jc: dict[str, Any] = {"model": type(m.jc).__name__}
             if isinstance(m.jc, CurveJc):
                 jc["name"] = m.jc.name
@@ -217,14 +248,16 @@ class Case:
                     }
                 )
             out = {"kind": "superconductor", "n": m.n, "e0_V_m": m.e0_V_m, "jc": jc}
+            if m.n_table:
+                out["n_table"] = m.n_table.to_si()
             if m.temperature:
                 out["temperature"] = dataclasses.asdict(m.temperature)
-            return out
+            return out | heat
 
         def step(s: Step) -> dict[str, Any]:
             return {"step": type(s).__name__, **dataclasses.asdict(s)}
 
-        return {
+        out = {
             "title": self.title,
             "materials": {m.name: mat(m) for m in self.materials},
             "stack": [dataclasses.asdict(x) for x in self.stack],
@@ -235,6 +268,11 @@ class Case:
             "snapshots_s": list(self.snapshots_s),
             **({"bore": dataclasses.asdict(self.bore)} if self.bore else {}),
         }
+        if self.thermal.coupled:  # absent when isothermal: older cases keep their key()
+            out["thermal"] = dataclasses.asdict(self.thermal)
+        if self.temperature_probes:
+            out["temperature_probes"] = [dataclasses.asdict(p) for p in self.temperature_probes]
+        return out
 
     def key(self) -> str:
         """16 hex digits of the SHA-256 of the case in SI (without its title) and fluxtrap's
@@ -279,9 +317,7 @@ class Case:
                         f"stack[{j}] ({b.material}, z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm)"
                     )
         groups(self.stack)  # refuses layers that meet only at a corner
-        if not any(isinstance(self.material(x.material), Superconductor) for x in self.stack):
-            raise ValidationError("stack: no layer is a superconductor")
-        pnames = [p.name for p in self.probes]
+        pnames = [p.name for p in self.probes + self.temperature_probes]
         if len(set(pnames)) != len(pnames):
             raise ValidationError(f"probes: duplicate names in {pnames}")
         if self.bore and "bore_centre" in pnames:
@@ -317,11 +353,12 @@ class Case:
             raise ValidationError('protocol: step = "set" is allowed only as the first step')
         for i, st in enumerate(states(self.protocol)):
             for m in self.materials:
-                if isinstance(m, Superconductor) and m.temperature and st[1] >= m.temperature.tc_K:
+                if isinstance(m, Superconductor) and m.tc_K and st[1] >= m.tc_K:
                     raise ValidationError(
-                        f"protocol[{i}]: temperature {st[1]:g} K reaches Tc = {m.temperature.tc_K:g} K "
+                        f"protocol[{i}]: temperature {st[1]:g} K reaches Tc = {m.tc_K:g} K "
                         f"of {m.name}; the model covers the superconducting state only"
                     )
+        check_thermal(self)
         if not 0 < self.solver.rtol < 1:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
         check_bounded(
@@ -340,6 +377,7 @@ __all__ = [
     "Layer",
     "MeshOptions",
     "Probe",
+    "Pulse",
     "RampField",
     "RampTemperature",
     "Set",

@@ -27,6 +27,10 @@ EXAMPLE_UNIT = {
     "resistivity": "ohm*m",
     "field_rate": "T/h",
     "temperature_rate": "K/min",
+    "volumetric_heat_capacity": "J/(m^3*K)",
+    "thermal_conductivity": "W/(m*K)",
+    "heat_transfer_coefficient": "W/(m^2*K)",
+    "thermal_resistance": "K*m^2/W",
 }
 
 

@@ -12,7 +12,7 @@ from fluxtrap.errors import ValidationError
 from fluxtrap.simulate.casefile import check_keys, quantity, si
 
 LAYER_KEYS = ("material", "radius", "inner_radius", "thickness", "z")
-PROBE_KEYS = ("name", "r", "z")
+PROBE_KEYS = ("name", "r", "z", "quantity")  # quantity: read by Case (Bz or temperature)
 BORE_KEYS = ("dsv", "center_z")
 
 

@@ -20,14 +20,16 @@ from fluxtrap.simulate.materials import (
     Superconductor,
     TableJc,
     TemperatureScaling,
+    TemperatureTablesJc,
     as_jc_model,
     read_jc_csv,
 )
+from fluxtrap.simulate.thermal_spec import MATERIAL_KEYS, temperature_table, thermal_material
 from fluxtrap.units import parse
 
-SUPERCONDUCTOR_KEYS = ("n", "e0", "jc")
-NORMAL_KEYS = ("resistivity",)
-JC_KINDS = ("table", "kim", "constant", "csv", "curve")
+SUPERCONDUCTOR_KEYS = ("n", "e0", "jc", *MATERIAL_KEYS)
+NORMAL_KEYS = ("resistivity", *MATERIAL_KEYS)
+JC_KINDS = ("table", "kim", "constant", "csv", "curve", "tables")
 
 
 def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Material:
@@ -42,7 +44,11 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
         )
     if "jc" not in spec:
         check_keys(spec, NORMAL_KEYS, where)
-        return NormalConductor(name, quantity(spec, "resistivity", "resistivity", where))
+        return NormalConductor(
+            name,
+            quantity(spec, "resistivity", "resistivity", where),
+            thermal_material(spec, where),
+        )
     check_keys(spec, SUPERCONDUCTOR_KEYS, where)
     jc_spec = spec["jc"]
     w = f"{where}.jc"
@@ -52,7 +58,9 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
     elif not isinstance(jc_spec, Mapping):
         raise ValidationError(f"{w}: expected a table with one of table, kim, constant, csv")
     else:
-        check_keys(jc_spec, (*JC_KINDS, "temperature"), w)
+        check_keys(jc_spec, (*JC_KINDS, "temperature", "tc"), w)
+        if ("tc" in jc_spec) != ("tables" in jc_spec):
+            raise ValidationError(f"{w}: tc goes with tables (Jc(B) at several temperatures)")
         jc = _jc_model(jc_spec, w, base_dir)
         if "temperature" in jc_spec:
             t = table(jc_spec, "temperature", w)
@@ -63,12 +71,17 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
                 quantity(t, "tc", "temperature", wt),
                 number(t, "exponent", wt, 1.5),
             )
+    n_table = None
+    if isinstance(spec.get("n"), Mapping):  # n(T)
+        n_table = temperature_table(spec, "n", "dimensionless", where)
     return Superconductor(
         name,
-        number(spec, "n", where),
+        n_table.values[0] if n_table else number(spec, "n", where),
         quantity(spec, "e0", "electric_field", where, default="1e-4 V/m"),
         jc,
         temp,
+        thermal_material(spec, where),
+        n_table,
     )
 
 
@@ -76,11 +89,13 @@ def _jc_model(jc_spec: Mapping[str, Any], w: str, base_dir: Path):
     kinds = [k for k in JC_KINDS if k in jc_spec]
     if len(kinds) != 1:
         raise ValidationError(
-            f"{w}: give exactly one of table, kim, constant, csv (got {kinds or 'none'})"
+            f"{w}: give exactly one of table, kim, constant, csv, tables (got {kinds or 'none'})"
         )
     kind = kinds[0]
     if kind == "table":
         return _table_jc(table(jc_spec, "table", w), f"{w}.table")
+    if kind == "tables":
+        return _tables_jc(jc_spec, w)
     if kind == "kim":
         kim = table(jc_spec, "kim", w)
         check_keys(kim, ("jc0", "b0"), f"{w}.kim")
@@ -96,6 +111,21 @@ def _jc_model(jc_spec: Mapping[str, Any], w: str, base_dir: Path):
         path = Path(jc_spec["csv"])
         return read_jc_csv(path if path.is_absolute() else base_dir / path)
     return as_jc_model(jc_spec["curve"])
+
+
+def _tables_jc(jc_spec: Mapping[str, Any], w: str) -> TemperatureTablesJc:
+    """``jc.tables`` (each a jc.table with its ``temperature``) and ``jc.tc``."""
+    items = jc_spec["tables"]
+    if not isinstance(items, list) or not all(isinstance(x, Mapping) for x in items):
+        raise ValidationError(f"{w}.tables: expected a list of tables ([[...jc.tables]] in TOML)")
+    temps, tables = [], []
+    for i, t in enumerate(items):
+        wt = f"{w}.tables[{i}]"
+        temps.append(quantity(t, "temperature", "temperature", wt))
+        tables.append(_table_jc({k: v for k, v in t.items() if k != "temperature"}, wt))
+    return TemperatureTablesJc(
+        tuple(temps), tuple(tables), quantity(jc_spec, "tc", "temperature", w)
+    )
 
 
 def _table_jc(t: Mapping[str, Any], w: str) -> TableJc:

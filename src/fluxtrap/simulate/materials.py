@@ -24,6 +24,7 @@ import numpy as np
 from fluxtrap import jctable
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
 from fluxtrap.jctable import log_interp
+from fluxtrap.simulate.thermal_spec import TemperatureTable, ThermalMaterial
 
 
 @runtime_checkable
@@ -143,14 +144,68 @@ class CurveJc:
         return TableJc(tuple(b), tuple(float(x) for x in self.at(b))).to_dict()
 
 
-JcModel = TableJc | KimJc | ConstantJc | CurveJc
+@dataclass(frozen=True)
+class TemperatureTablesJc:
+    """Jc(B) tables measured at several temperatures: ``temperatures_K`` (k,) increasing,
+    ``tables`` (k,) ``TableJc``, ``tc_K`` above the last. Between two temperatures log Jc is
+    linear in T (at each field, each table log-linear in B); below the first the first table
+    holds; from the last temperature to Tc Jc falls linearly to zero."""
+
+    temperatures_K: tuple[float, ...]
+    tables: tuple[TableJc, ...]
+    tc_K: float
+
+    def __post_init__(self) -> None:
+        t = self.temperatures_K
+        if not t or len(t) != len(self.tables):
+            raise ValidationError("jc.tables: give at least one table, each with its temperature")
+        if t[0] <= 0 or any(b <= a for a, b in zip(t, t[1:], strict=False)):
+            raise ValidationError(
+                f"jc.tables: temperatures must be > 0 K and increasing, got {_fmt(t)} K"
+            )
+        if not self.tc_K > t[-1]:
+            raise ValidationError(
+                f"jc.tc = {self.tc_K:g} K must be above the last table's temperature {t[-1]:g} K"
+            )
+
+    def at(self, field_T: Any) -> np.ndarray:
+        """Jc (A/m^2) at the lowest table temperature (the reference)."""
+        return self.tables[0].at(field_T)
+
+    def at_temperature(self, field_T: Any, temperature_K: Any) -> np.ndarray:
+        """Jc (A/m^2) at fields ``field_T`` and temperatures ``temperature_K`` (broadcast)."""
+        b, temp = np.broadcast_arrays(np.asarray(field_T, float), np.asarray(temperature_K, float))
+        t = np.asarray(self.temperatures_K)
+        logs = np.log([table.at(b) for table in self.tables])  # (k, *shape)
+        if len(t) == 1:
+            log_jc = logs[0]
+        else:
+            i = np.clip(np.searchsorted(t, temp) - 1, 0, len(t) - 2)
+            frac = np.clip((temp - t[i]) / (t[i + 1] - t[i]), 0.0, 1.0)
+            lo = np.take_along_axis(logs, i[None], 0)[0]
+            hi = np.take_along_axis(logs, i[None] + 1, 0)[0]
+            log_jc = lo + frac * (hi - lo)
+        fall = np.clip((self.tc_K - temp) / (self.tc_K - t[-1]), 0.0, 1.0)
+        return np.exp(log_jc) * np.where(temp > t[-1], fall, 1.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tc": f"{self.tc_K!r} K",
+            "tables": [
+                {"temperature": f"{temp!r} K", **table.to_dict()["table"]}
+                for temp, table in zip(self.temperatures_K, self.tables, strict=True)
+            ],
+        }
+
+
+JcModel = TableJc | KimJc | ConstantJc | CurveJc | TemperatureTablesJc
 
 
 def as_jc_model(obj: Any) -> JcModel:
     """A Jc model from ``obj``: a model as is; a tabulated curve (``field_T``, ``jc_A_m2`` arrays,
     like ``fluxtrap.magnetometry.JcCurve``) as the same ``TableJc``; any other object with
     ``.at(B_T)`` wrapped in ``CurveJc``."""
-    if isinstance(obj, TableJc | KimJc | ConstantJc | CurveJc):
+    if isinstance(obj, TableJc | KimJc | ConstantJc | CurveJc | TemperatureTablesJc):
         return obj
     if hasattr(obj, "field_T") and hasattr(obj, "jc_A_m2"):
         return TableJc(
@@ -204,9 +259,12 @@ class TemperatureScaling:
                 f"jc.temperature: need 0 < at < tc, got at={self.at_K} K, tc={self.tc_K} K"
             )
 
-    def factor(self, temperature_K: float) -> float:
-        """s(T)/s(at); zero at and above Tc."""
+    def factor(self, temperature_K: float | np.ndarray) -> float | np.ndarray:
+        """s(T)/s(at) at one temperature or per element (array, K); zero at and above Tc."""
         s = lambda t: max(1.0 - (t / self.tc_K) ** 2, 0.0) ** self.exponent  # noqa: E731
+        if np.ndim(temperature_K):
+            t = np.maximum(1.0 - (np.asarray(temperature_K) / self.tc_K) ** 2, 0.0)
+            return t**self.exponent / s(self.at_K)
         return s(temperature_K) / s(self.at_K)
 
     def to_dict(self) -> dict[str, Any]:
@@ -222,9 +280,24 @@ class Superconductor:
     e0_V_m: float
     jc: JcModel
     temperature: TemperatureScaling | None = None
+    thermal: ThermalMaterial | None = None
+    n_table: TemperatureTable | None = None  # n(T); ``n`` is then its first value
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "jc", as_jc_model(self.jc))
+        if self.n_table:
+            object.__setattr__(self, "n", self.n_table.values[0])
+            for i, v in enumerate(self.n_table.values):
+                if not 1 < v <= N_MAX:
+                    raise ValidationError(
+                        f"materials.{self.name}.n.value[{i}] = {v}: the power-law exponent must be "
+                        f"in (1, {N_MAX:g}]"
+                    )
+        if self.temperature and isinstance(self.jc, TemperatureTablesJc):
+            raise ValidationError(
+                f"materials.{self.name}.jc: tables at several temperatures already give Jc(B, T); "
+                "leave out jc.temperature"
+            )
         if not 1 < self.n <= N_MAX:
             raise ValidationError(
                 f"materials.{self.name}.n = {self.n}: the power-law exponent must be in (1, {N_MAX:g}]"
@@ -233,15 +306,31 @@ class Superconductor:
             raise UnitError(f"materials.{self.name}.e0: must be > 0 V/m, got {self.e0_V_m}")
 
     def jc_at(self, field_T: np.ndarray, temperature_K: float) -> np.ndarray:
-        """Jc in A/m^2 at fields ``field_T`` (any shape, T) and ``temperature_K``."""
+        """Jc in A/m^2 at fields ``field_T`` (any shape, T) and ``temperature_K`` (a number, or
+        an array of the fields' shape)."""
+        if isinstance(self.jc, TemperatureTablesJc):
+            return self.jc.at_temperature(field_T, temperature_K)
         jc = self.jc.at(field_T)
         return jc * self.temperature.factor(temperature_K) if self.temperature else jc
+
+    @property
+    def tc_K(self) -> float | None:
+        """Tc (K) from the temperature scaling or the temperature tables, None if neither."""
+        if isinstance(self.jc, TemperatureTablesJc):
+            return self.jc.tc_K
+        return self.temperature.tc_K if self.temperature else None
+
+    def exponent(self, temperature_K: Any) -> Any:
+        """n at ``temperature_K`` (a number or an array, K)."""
+        return self.n_table.at(temperature_K) if self.n_table else self.n
 
     def to_dict(self) -> dict[str, Any]:
         jc = self.jc.to_dict()
         if self.temperature:
             jc["temperature"] = self.temperature.to_dict()
-        return {"n": self.n, "e0": f"{self.e0_V_m!r} V/m", "jc": jc}
+        n = self.n_table.to_value("") if self.n_table else self.n
+        out = {"n": n, "e0": f"{self.e0_V_m!r} V/m", "jc": jc}
+        return out | (self.thermal.to_dict() if self.thermal else {})
 
 
 @dataclass(frozen=True)
@@ -250,6 +339,7 @@ class NormalConductor:
 
     name: str
     resistivity_ohm_m: float
+    thermal: ThermalMaterial | None = None
 
     def __post_init__(self) -> None:
         if not self.resistivity_ohm_m > 0:
@@ -258,7 +348,8 @@ class NormalConductor:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"resistivity": f"{self.resistivity_ohm_m!r} ohm*m"}
+        out = {"resistivity": f"{self.resistivity_ohm_m!r} ohm*m"}
+        return out | (self.thermal.to_dict() if self.thermal else {})
 
 
 Material = Superconductor | NormalConductor

@@ -1,4 +1,5 @@
-"""Protocol steps as data (``[[protocol]]`` tables): ``Set``, ``RampField``, ``Hold``, ``RampTemperature``.
+"""Protocol steps as data (``[[protocol]]`` tables): ``Set``, ``RampField``, ``Hold``,
+``RampTemperature``, ``Pulse``.
 
 Each step has a ``__repr__`` in the units people use, ``to_dict`` (its TOML table, SI strings) and
 ``from_dict``; ``step_from_dict`` picks the class from the table's ``step`` key, so
@@ -7,12 +8,18 @@ Each step has a ``__repr__`` in the units people use, ``to_dict`` (its TOML tabl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from fluxtrap.errors import ValidationError
-from fluxtrap.simulate.casefile import check_keys, quantity, si
+import numpy as np
+
+from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.simulate.casefile import check_keys, finite, quantity, si
+from fluxtrap.units import parse
+
+MAX_PULSE_POINTS = 10_000  # points of a tabulated pulse
 
 
 def _positive(d: Mapping[str, Any], key: str, dimension: str, where: str, hint: str = "") -> float:
@@ -110,8 +117,116 @@ class RampTemperature:
         return f"RampTemperature(to_K={self.to_K:g}, rate_K_min={self.rate_K_s * 60:g})"
 
 
-Step = Set | RampField | Hold | RampTemperature
-STEPS: dict[str, type[Step]] = {s.kind: s for s in (Set, RampField, Hold, RampTemperature)}
+@dataclass(frozen=True)
+class Pulse:
+    """A field pulse added to the applied field at the step's start (pulsed-field magnetization).
+
+    Either the standard shape, ``peak_T`` (T) reached after ``rise_s`` (s) as a quarter sine and
+    back to zero over ``decay_s`` (s) as a quarter cosine,
+    B(t) = peak sin(pi t / (2 rise)) for t <= rise, peak cos(pi (t - rise) / (2 decay)) after;
+    or a table ``times_s`` (k,) from 0, increasing, and ``fields_T`` (k,) from 0, linear between
+    the points (the step then ends at the field start + fields_T[-1]).
+    """
+
+    peak_T: float = 0.0
+    rise_s: float = 0.0
+    decay_s: float = 0.0
+    times_s: tuple[float, ...] = ()
+    fields_T: tuple[float, ...] = ()
+    kind: ClassVar[str] = "pulse"
+
+    @property
+    def duration_s(self) -> float:
+        return self.times_s[-1] if self.times_s else self.rise_s + self.decay_s
+
+    @property
+    def knots_s(self) -> tuple[float, ...]:
+        """Times into the step where the waveform has a kink (the time steps land on them)."""
+        return self.times_s[1:-1] if self.times_s else (self.rise_s,)
+
+    def offset_T(self, t_rel: float) -> float:
+        """Field (T) the pulse adds at ``t_rel`` (s) into the step."""
+        if self.times_s:
+            return float(np.interp(t_rel, self.times_s, self.fields_T))
+        if t_rel <= self.rise_s:
+            return self.peak_T * math.sin(0.5 * math.pi * max(t_rel, 0.0) / self.rise_s)
+        x = (t_rel - self.rise_s) / self.decay_s
+        return self.peak_T * math.cos(0.5 * math.pi * x) if x < 1.0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.times_s:
+            return {
+                "step": self.kind,
+                "time": list(self.times_s),
+                "time_unit": "s",
+                "field": list(self.fields_T),
+                "field_unit": "T",
+            }
+        return {
+            "step": self.kind,
+            "peak": si(self.peak_T, "T"),
+            "rise": si(self.rise_s, "s"),
+            "decay": si(self.decay_s, "s"),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], where: str = "protocol") -> Pulse:
+        check_keys(
+            d, ("step", "peak", "rise", "decay", "time", "time_unit", "field", "field_unit"), where
+        )
+        shape, table = {"peak", "rise", "decay"} & set(d), {"time", "field"} & set(d)
+        if bool(shape) == bool(table):
+            raise ValidationError(
+                f"{where}: a pulse is either peak, rise and decay (the standard shape) or a table "
+                "time, time_unit, field, field_unit"
+            )
+        if shape:
+            return cls(
+                quantity(d, "peak", "magnetic_flux_density", where),
+                _positive(d, "rise", "time", where),
+                _positive(d, "decay", "time", where),
+            )
+        t = _column(d, "time", "time", where)
+        b = _column(d, "field", "magnetic_flux_density", where)
+        if len(t) != len(b):
+            raise ValidationError(
+                f"{where}: time and field need the same number of points (got {len(t)} and {len(b)})"
+            )
+        if t[0] != 0 or b[0] != 0 or any(y <= x for x, y in zip(t, t[1:], strict=False)):
+            raise ValidationError(
+                f"{where}: the pulse table starts at time 0 with field 0 (it adds to the applied "
+                "field) and its times increase"
+            )
+        return cls(times_s=t, fields_T=b)
+
+    def __repr__(self) -> str:
+        if self.times_s:
+            return f"Pulse({len(self.times_s)} points over {self.duration_s:g} s, ends at +{self.fields_T[-1]:g} T)"
+        return f"Pulse(peak_T={self.peak_T:g}, rise_s={self.rise_s:g}, decay_s={self.decay_s:g})"
+
+
+def _column(d: Mapping[str, Any], key: str, dimension: str, where: str) -> tuple[float, ...]:
+    """A list of plain numbers ``d[key]`` in the unit ``d[key + '_unit']``, as SI floats."""
+    values, unit = d.get(key), d.get(f"{key}_unit")
+    if not isinstance(values, list):
+        raise ValidationError(f"{where}.{key}: expected a list of numbers")
+    if not isinstance(unit, str):
+        raise UnitError(f'{where}.{key}_unit: missing (the unit of {key}, e.g. "s" or "T")')
+    if not 2 <= len(values) <= MAX_PULSE_POINTS:
+        raise ValidationError(
+            f"{where}.{key}: a pulse table has 2 to {MAX_PULSE_POINTS} points, got {len(values)}"
+        )
+    out = []
+    for i, x in enumerate(values):
+        full = f"{where}.{key}[{i}]"
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            raise ValidationError(f"{full}: expected a number, got {x!r}")
+        out.append(finite(parse(f"{x} {unit}", dimension, full), full, x))
+    return tuple(out)
+
+
+Step = Set | RampField | Hold | RampTemperature | Pulse
+STEPS: dict[str, type[Step]] = {s.kind: s for s in (Set, RampField, Hold, RampTemperature, Pulse)}
 
 
 def step_from_dict(d: Mapping[str, Any], where: str = "protocol") -> Step:
@@ -133,6 +248,8 @@ def states(protocol: tuple[Step, ...]) -> list[tuple[float, float]]:
             b = s.to_T
         elif isinstance(s, RampTemperature):
             t = s.to_K
+        elif isinstance(s, Pulse):
+            b += s.offset_T(s.duration_s)
         out.append((b, t))
     return out
 
@@ -143,7 +260,7 @@ def step_duration(step: Step, start: tuple[float, float]) -> float:
         return abs(step.to_T - start[0]) / step.rate_T_s
     if isinstance(step, RampTemperature):
         return abs(step.to_K - start[1]) / step.rate_K_s
-    if isinstance(step, Hold):
+    if isinstance(step, Hold | Pulse):
         return step.duration_s
     return 0.0
 

@@ -25,8 +25,9 @@ from fluxtrap.simulate import bore
 from fluxtrap.simulate.case import MU0, Case
 from fluxtrap.units import to_A_cm2
 
-MAX_MAP_ROWS = 6
-MAX_PAIRS = 6  # coarse/fine pairs an accuracy-driven run may take  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
+HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
+MAX_MAP_ROWS = 6  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
+MAX_PAIRS = 6  # coarse/fine pairs an accuracy-driven run may take
 
 # The mesher, the solver and matplotlib are imported where a run or a plot needs them.
 if TYPE_CHECKING:
@@ -39,13 +40,15 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """Fields at ``time_s``: ``J_A_m2`` (n_conductor,) azimuthal current density per conductor
-    element (A/m^2); ``B_T`` (n_elements, 2) FEM flux density (B_r, B_z) per element (T)."""
+    element (A/m^2); ``B_T`` (n_elements, 2) FEM flux density (B_r, B_z) per element (T);
+    ``T_K`` (n_conductor,) temperature per conductor element (K; None when isothermal)."""
 
     time_s: float
     applied_T: float
     temperature_K: float
     J_A_m2: np.ndarray
     B_T: np.ndarray
+    T_K: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return (
@@ -63,7 +66,10 @@ class Result:
     ``solver``: counters (mesh_size_m, elements, dofs, time_steps, newton_iterations,
     rejected_steps, wall_s); ``errors``: per probe ``final_error_T``, ``max_error_T`` (T), the
     estimated discretization error (``probe_errors``); ``accuracy``: target, estimate (fraction
-    of the peak self-field), reached, the mesh levels run.
+    of the peak self-field), reached, the mesh levels run. ``heat`` (a heat model ran, else
+    None): per time step ``time_s, max_T_K, mean_T_K`` (hottest element, volume mean),
+    ``heat_J`` (heat gained by the conductors since t = 0) and ``dissipated_J`` (integral of
+    E.J over them and time so far), in J; written as ``heat.csv``.
     """
 
     case: Case
@@ -75,6 +81,7 @@ class Result:
     error: str | None = None
     errors: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
     accuracy: dict[str, Any] = dataclasses.field(default_factory=dict)
+    heat: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         t = self.probes["time_s"]
@@ -113,6 +120,15 @@ class Result:
         out = {"probes": probes, "solver": dict(self.solver), "case": self.case.to_si_dict()}
         if self.case.bore:
             out["bore"] = self.bore.to_dict()
+        if self.heat is not None:
+            h = self.heat
+            out["thermal"] = {
+                "model": self.case.thermal.model,
+                "max_T_K": float(h["max_T_K"].max()),
+                "final_max_T_K": float(h["max_T_K"].iloc[-1]),
+                "heat_J": float(h["heat_J"].iloc[-1]),
+                "dissipated_J": float(h["dissipated_J"].iloc[-1]),
+            }
         if self.accuracy:
             out["accuracy"] = self.accuracy
         if self.error:
@@ -223,7 +239,8 @@ class Result:
         return fig
 
     def plot_maps(self, times: list[float] | None = None, path: str | Path | None = None):
-        """J_phi (A/cm^2) in the conductors and |B| (T, Biot-Savart) of the cross-section at
+        """J_phi (A/cm^2) in the conductors, |B| (T, Biot-Savart) of the cross-section and, when
+        a heat model ran, the conductors' temperature (K) at
         ``times`` (default: the snapshots after the initial state), one row per time; at most
         ``MAX_MAP_ROWS`` rows, evenly spread over the times and always with the last."""
         import matplotlib
@@ -239,7 +256,11 @@ class Result:
         if len(snaps) > MAX_MAP_ROWS:
             keep = np.linspace(len(snaps) - 1, 0, MAX_MAP_ROWS)[::-1].round().astype(int)
             snaps = [snaps[i] for i in keep]
-        fig, axes = plt.subplots(len(snaps), 2, figsize=(10, 3.6 * len(snaps)), squeeze=False)
+        heat = any(s.T_K is not None for s in snaps)  # a third column: the temperature
+        cols = 3 if heat else 2
+        fig, axes = plt.subplots(
+            len(snaps), cols, figsize=(5 * cols, 3.6 * len(snaps)), squeeze=False
+        )
         # fixed margins: tight_layout's text measuring cost as much as the drawing
         fig.subplots_adjust(
             left=0.07,
@@ -291,9 +312,15 @@ class Result:
                 )
             for p in self.case.probes:
                 row[1].plot(p.r_m * 1e3, p.z_m * 1e3, "r+")
+            if heat:
+                pt = row[2].tripcolor(pts[:, 0], pts[:, 1], tri, facecolors=s.T_K, cmap="inferno")
+                for p in self.case.temperature_probes:
+                    row[2].plot(p.r_m * 1e3, p.z_m * 1e3, "c+")
         # one colour scale per column (drawing a colorbar costs as much as a map)
         fig.colorbar(pc, ax=axes[:, 0], label="$J_\\varphi$ (A/cm$^2$)", shrink=0.9)
         fig.colorbar(cf, ax=axes[:, 1], label="|B| (T)", shrink=0.9)
+        if heat:
+            fig.colorbar(pt, ax=axes[:, 2], label="T (K)", shrink=0.9)
         if path:
             fig.savefig(path, dpi=110)
             plt.close(fig)
@@ -310,6 +337,8 @@ class Result:
         out.mkdir(parents=True, exist_ok=True)
         (out / "probes.csv").write_bytes(self.probes_csv())
         (out / "summary.json").write_text(json.dumps(self.summary(), indent=2))
+        if self.heat is not None:
+            (out / "heat.csv").write_text(self.heat.to_csv(index=False, float_format="%.9g"))
         if plots:
             self.plot_probes(out / "probes.png")
             self.plot_maps(path=out / "maps.png")
@@ -320,7 +349,8 @@ class Result:
         return out
 
     def write_vtu(self, out: str | Path) -> list[Path]:
-        """One VTU file per snapshot (cell data J_phi in A/m^2, B in T, region) for ParaView."""
+        """One VTU file per snapshot (cell data J_phi in A/m^2, B in T, temperature T_K in K (NaN
+        in air), region) for ParaView."""
         import meshio
 
         pts = np.column_stack([self.mesh.points, np.zeros(len(self.mesh.points))])
@@ -329,6 +359,8 @@ class Result:
             J = np.zeros(self.mesh.n_elements)
             J[self.conductor] = s.J_A_m2
             B = np.column_stack([s.B_T, np.zeros(len(s.B_T))])
+            T = np.full(self.mesh.n_elements, np.nan)  # temperature in the conductors only
+            T[self.conductor] = s.temperature_K if s.T_K is None else s.T_K
             p = Path(out) / f"snapshot_{i:03d}.vtu"
             meshio.write(
                 p,
@@ -338,6 +370,7 @@ class Result:
                     cell_data={
                         "J_phi_A_m2": [J],
                         "B_T": [B],
+                        "T_K": [T],
                         "region": [self.mesh.region.astype(np.int32)],
                     },
                 ),
@@ -391,9 +424,9 @@ class Simulation:
         levels: list[dict[str, Any]] = []
         plan = None
         while True:
-            fine, fine_s = self._solve(fine_mesh, h, progress, on_step, times)
+            fine, fine_s = self.run_on_mesh(fine_mesh, h, progress, on_step, times)
             every_other = fine.probes.time_s.to_numpy()[2::2]
-            coarse, coarse_s = self._solve(
+            coarse, coarse_s = self.run_on_mesh(
                 coarse_mesh, 2 * h, progress, on_step, times, every_other
             )
             errors = probe_errors(fine, coarse)
@@ -462,7 +495,7 @@ class Simulation:
             accuracy=accuracy,
         )
 
-    def _solve(
+    def run_on_mesh(
         self,
         mesh: Mesh,
         size_m: float,
@@ -472,7 +505,8 @@ class Simulation:
         schedule: np.ndarray | None = None,
     ) -> tuple[Result, Sampled]:
         """One run of the protocol on ``mesh`` (conductor element edge ``size_m``, m), with J
-        kept at ``sample_times`` (s); time steps adaptive, or to the times of ``schedule``."""
+        kept at ``sample_times`` (s), without an error estimate (``run`` pairs two of these);
+        time steps adaptive, or to the times of ``schedule``. Returns the result and the samples."""
         from fluxtrap.simulate.adapt import Sampled
         from fluxtrap.simulate.fem import edge_space
         from fluxtrap.simulate.probes import probe_matrix
@@ -492,11 +526,19 @@ class Simulation:
         samples = np.zeros((len(wanted), len(disc.conductor)))
         last: list = []  # (t, J) of the previous step
         stats = Stats()
+        heat = disc.heat
+        heat_rows: list[list[float]] = []
+        t_points = np.array([[p.r_m, p.z_m] for p in case.temperature_probes]).reshape(-1, 2)
+        Tp = heat.probe_matrix(t_points) if heat and len(t_points) else None
+        w = space.w[disc.conductor]
         bar = _Progress(case.duration_s, size_m) if progress else None
+
+        heat0: list[float] = []
 
         def record(s: State, is_cut: bool) -> None:
             J = disc.C @ s.u
-            rows.append([s.t, s.applied_T, s.temperature_K, *(G @ J + s.applied_T)])
+            temps = Tp @ s.heat if Tp is not None else [s.temperature_K] * len(t_points)
+            rows.append([s.t, s.applied_T, s.temperature_K, *(G @ J + s.applied_T), *temps])
             if last:
                 t0, J0 = last
                 for i in np.nonzero((wanted > t0) & (wanted <= s.t))[0]:
@@ -505,10 +547,23 @@ class Simulation:
             else:
                 samples[wanted <= s.t] = J
             last[:] = [s.t, J]
+            Te = heat.element_temperature(s.heat) if heat else None
+            if heat:
+                if not heat_rows:
+                    heat0.append(heat.heat_J(s.heat))
+                heat_rows.append(
+                    [
+                        s.t,
+                        Te.max(),
+                        (w @ Te) / w.sum(),
+                        heat.heat_J(s.heat) - heat0[0],
+                        stats.dissipated_J,
+                    ]
+                )
             if is_cut:
                 u = disc.edge_dofs(s.u)
                 B = MU0 * np.column_stack([space.Hr @ u, space.Hz @ u])
-                snaps.append(Snapshot(s.t, s.applied_T, s.temperature_K, J, B))
+                snaps.append(Snapshot(s.t, s.applied_T, s.temperature_K, J, B, Te))
             if bar:
                 bar.update(s.t, s.applied_T)
             if on_step:
@@ -521,6 +576,7 @@ class Simulation:
                 "temperature_K",
                 *(f"{p.name}_Bz_T" for p in case.probes),
                 *([bore.CENTRE_COLUMN] if case.bore else []),
+                *(f"{p.name}_T_K" for p in case.temperature_probes),
             ]
             solver = {
                 "mesh_size_m": size_m,
@@ -541,6 +597,7 @@ class Simulation:
                 disc.conductor,
                 solver,
                 error,
+                heat=pd.DataFrame(heat_rows, columns=HEAT_COLUMNS) if heat else None,
             )
 
         try:

@@ -35,6 +35,7 @@ from fluxtrap.errors import SolverError
 from fluxtrap.simulate.case import (
     MU0,
     Case,
+    Pulse,
     RampField,
     RampTemperature,
     Set,
@@ -45,9 +46,12 @@ from fluxtrap.simulate.case import (
 from fluxtrap.simulate.fem import EdgeSpace
 from fluxtrap.simulate.materials import Superconductor
 from fluxtrap.simulate.mesh import AIR
+from fluxtrap.simulate.thermal import heat_model, rise_ratio
 from fluxtrap.simulate.topology import cut_field, cuts, enclosed_nodes
 
 MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
+# heated past Tc, an element keeps this fraction of its Jc(B) (the power law needs Jc > 0)
+JC_FLOOR = 1e-3
 
 
 @dataclass
@@ -58,6 +62,7 @@ class Stats:
     rejected: int = 0
     newton_iterations: int = 0
     factorizations: int = 0
+    dissipated_J: float = 0.0  # integral of E.J over the conductors and time (heat models only)
 
 
 class Discretization:
@@ -93,6 +98,7 @@ class Discretization:
         self.n, self.e0 = np.empty(len(self.sc)), np.empty(len(self.sc))
         for m, idx in self.sc_groups:
             self.n[idx], self.e0[idx] = m.n, m.e0_V_m
+        self.n_of_T = [(m, idx) for m, idx in self.sc_groups if m.n_table]
 
         # u = T x
         n_edges, n_pts = space.n_dofs, len(mesh.points)
@@ -136,6 +142,14 @@ class Discretization:
         self.Hz = (space.Hz[self.conductor] @ T).tocsr()
         self.w = space.w[self.conductor]
         self.radius = max(x.radius_m for x in case.stack)
+        # the H scale of the time-error estimate without superconductors: the largest applied field
+        # at the ends of the steps plus the largest pulse
+        pulses = [s for s in case.protocol if isinstance(s, Pulse)]
+        largest = max((abs(b) for b, _ in states(case.protocol)), default=0.0) + max(
+            (max([abs(p.peak_T), *map(abs, p.fields_T)]) for p in pulses), default=0.0
+        )
+        self.field_scale = largest / MU0
+        self.heat = heat_model(case, mesh, self.conductor)  # None when isothermal
         self.Cf = self.C[:, self.free].tocsr()
         self.Mff = self.M[self.free][:, self.free].tocsc()
         self.n_dofs = n_x
@@ -210,6 +224,8 @@ class Discretization:
         dh2 = (self.Hr @ du) ** 2 + (self.Hz @ du) ** 2
         rms = math.sqrt((self.w @ dh2) / self.w.sum())
         w_sc = self.w[self.sc]
+        if not len(w_sc):
+            return rms / max(self.field_scale, 1.0)
         scale = (w_sc @ self.jc(u, temperature_K)) / w_sc.sum() * self.radius
         return rms / scale
 
@@ -218,13 +234,34 @@ class Discretization:
         """|B| = mu0 |H| at the conductor elements' centroids, T, shape (n_conductor,)."""
         return MU0 * np.hypot(self.Hr @ u, self.Hz @ u)
 
-    def jc(self, u: np.ndarray, temperature_K: float) -> np.ndarray:
-        """Jc (A/m^2) of the superconducting elements at the state ``u``, shape (n_sc,)."""
+    def jc(self, u: np.ndarray, temperature_K: float | np.ndarray) -> np.ndarray:
+        """Jc (A/m^2) of the superconducting elements at the state ``u``, shape (n_sc,), at one
+        temperature or per conductor element (array (n_conductor,), K; then at least
+        ``JC_FLOOR`` x Jc(B) of the material's reference temperature)."""
         b = self.field_T(u)[self.sc]
         out = np.empty(len(self.sc))
+        if np.ndim(temperature_K) == 0:
+            for m, idx in self.sc_groups:
+                out[idx] = m.jc_at(b[idx], temperature_K)
+            return out
+        t_sc = temperature_K[self.sc]
         for m, idx in self.sc_groups:
-            out[idx] = m.jc_at(b[idx], temperature_K)
+            out[idx] = np.maximum(m.jc_at(b[idx], t_sc[idx]), JC_FLOOR * m.jc.at(b[idx]))
         return out
+
+    def set_temperature(self, temperature_K: float | np.ndarray) -> None:
+        """Set the power-law exponents n(T) of the materials that give one, at one temperature
+        or per conductor element (array (n_conductor,), K)."""
+        if not self.n_of_T:
+            return
+        t = temperature_K if np.ndim(temperature_K) == 0 else temperature_K[self.sc]
+        for m, idx in self.n_of_T:
+            self.n[idx] = m.exponent(t if np.ndim(t) == 0 else t[idx])
+
+    def dissipation(self, u: np.ndarray, temperature_K: float | np.ndarray) -> np.ndarray:
+        """E.J (W/m^3) per conductor element at the state ``u``, shape (n_conductor,)."""
+        J = self.C @ u
+        return self.law(J, self.jc(u, temperature_K))[0] * J
 
     def law(self, J: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """E (V/m) and dE/dJ (ohm*m) per conductor element for J (A/m^2), Jc (A/m^2) of the
@@ -252,12 +289,14 @@ class Discretization:
 @dataclass
 class State:
     """Time ``t`` (s), state ``u`` = x of ``Discretization`` (conductor edge dofs and air node
-    potentials, A), applied field ``applied_T`` (T), ``temperature_K`` (K)."""
+    potentials, A), applied field ``applied_T`` (T), ``temperature_K`` (K: the protocol's, the
+    coolant's when a heat model runs), ``heat`` (the heat model's state, K)."""
 
     t: float
     u: np.ndarray
     applied_T: float
     temperature_K: float
+    heat: np.ndarray | None = None  # the heat model's temperatures (K); None when isothermal
 
 
 @dataclass
@@ -356,6 +395,8 @@ def applied_at(step: Step, start: tuple[float, float], t_rel: float) -> tuple[fl
         return b + math.copysign(
             min(step.rate_T_s * t_rel, abs(step.to_T - b)), step.to_T - b
         ), temp
+    if isinstance(step, Pulse):
+        return b + step.offset_T(t_rel), temp
     if isinstance(step, RampTemperature):
         return b, temp + math.copysign(
             min(step.rate_K_s * t_rel, abs(step.to_K - temp)), step.to_K - temp
@@ -395,18 +436,23 @@ def run_protocol(
     deadline = time.perf_counter() + case.solver.max_wall_s
     first = case.protocol[0]
     assert isinstance(first, Set)
+    heat = d.heat
     state = State(0.0, d.initial(first.field_T), first.field_T, first.temperature_K)
+    if heat:
+        state.heat = heat.initial(first.temperature_K)
     on_step(state, True)
     ends = states(case.protocol)
     for k, step in enumerate(case.protocol[1:], start=1):
         start = ends[k - 1]
         duration = step_duration(step, start)
         t0 = state.t
-        cuts = sorted({t0 + duration, *(b for b in breakpoints if t0 < b < t0 + duration)})
+        knots = (t0 + x for x in step.knots_s) if isinstance(step, Pulse) else ()
+        inside = (b for b in (*breakpoints, *knots) if t0 < b < t0 + duration)
+        cuts = sorted({t0 + duration, *inside})
         targets = cuts
         if schedule is not None:
-            inside = schedule[(schedule > t0) & (schedule < t0 + duration)]
-            targets = sorted({*cuts, *inside.tolist()})
+            scheduled = schedule[(schedule > t0) & (schedule < t0 + duration)]
+            targets = sorted({*cuts, *scheduled.tolist()})
         dt = max(duration * 1e-4, 1e-6) if schedule is None else math.inf
         dt_min = max(1e-9 * duration, 1e-9)
         u_prev, dt_prev = None, None
@@ -429,7 +475,10 @@ def run_protocol(
                 dt = min(dt, case.solver.max_step_s)
             b_new, temp_new = applied_at(step, start, state.t + dt - t0)
             u_pred = state.u if u_prev is None else state.u + (dt / dt_prev) * (state.u - u_prev)
-            sol = newton(d, state.u, dt, b_new, temp_new, ctl)
+            # coupled: Jc(B, T) at the temperatures the step starts from
+            temp_em = heat.element_temperature(state.heat) if heat else temp_new
+            d.set_temperature(temp_em)
+            sol = newton(d, state.u, dt, b_new, temp_em, ctl)
             if sol is None:
                 ctl.stats.rejected += 1
                 in_row += 1
@@ -441,7 +490,7 @@ def run_protocol(
                 continue
             u_new, its = sol
             if u_prev is not None and schedule is None:
-                err = dt / (dt + dt_prev) * d.field_error(u_new - u_pred, u_new, temp_new)
+                err = dt / (dt + dt_prev) * d.field_error(u_new - u_pred, u_new, temp_em)
             else:
                 err = 0.0
             if err > ctl.rtol:
@@ -449,19 +498,33 @@ def run_protocol(
                 in_row += 1
                 dt = max(dt * max(0.2, 0.9 * math.sqrt(ctl.rtol / err)), dt_min)
                 continue
+            heat_new, rise = None, 0.0
+            if heat:  # the converged step's E.J heats the conductors over the same dt
+                q = d.dissipation(u_new, temp_em)
+                heat_new = heat.step(state.heat, q, dt, temp_new)
+                rise = rise_ratio(temp_em, heat.element_temperature(heat_new))
+                if rise > 1.0:
+                    ctl.stats.rejected += 1
+                    in_row += 1
+                    dt = max(dt * max(0.2, 0.9 / rise), dt_min)
+                    continue
             in_row = 0
             ctl.stats.time_steps += 1
+            if heat:
+                ctl.stats.dissipated_J += 2 * math.pi * dt * float(d.w @ q)
             factor = (
                 ctl.growth
                 if err == 0
                 else min(ctl.growth, max(0.5, 0.9 * math.sqrt(ctl.rtol / err)))
             )
+            if rise > 0:
+                factor = min(factor, max(0.5, 0.9 / rise))
             if its > 12:
                 factor = min(factor, 0.7)
             elif its > 8:
                 factor = min(factor, 1.0)
             u_prev, dt_prev = state.u, dt
-            state = State(state.t + dt, u_new, b_new, temp_new)
+            state = State(state.t + dt, u_new, b_new, temp_new, heat_new)
             at_target = abs(state.t - t_next_cut) <= 1e-9 * max(1.0, duration)
             if at_target:
                 state.t = t_next_cut

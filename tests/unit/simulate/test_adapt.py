@@ -71,8 +71,8 @@ def test_shares_add_up_to_the_probe_change_between_the_pair():
     times = sample_times(case)
     coarse_mesh = build_mesh(case, 2e-3)
     fine_mesh = split(coarse_mesh, near(case, coarse_mesh))
-    fine, fs = sim._solve(fine_mesh, 1e-3, False, None, times)
-    coarse, cs = sim._solve(
+    fine, fs = sim.run_on_mesh(fine_mesh, 1e-3, False, None, times)
+    coarse, cs = sim.run_on_mesh(
         coarse_mesh, 2e-3, False, None, times, fine.probes.time_s.to_numpy()[2::2]
     )
     scale = np.array([0.1, 0.05])

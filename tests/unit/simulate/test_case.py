@@ -261,7 +261,7 @@ temperature = "5 K"
         ),
         (
             lambda d: d["probes"][0].update(radius="1 mm"),
-            r"probes\[0\]\.radius: unknown key.*known keys in probes\[0\]: name, r, z",
+            r"probes\[0\]\.radius: unknown key.*known keys in probes\[0\]: name, quantity, r, z",
         ),
         (
             lambda d: d["protocol"][1].update(rte="1 T/h"),

@@ -30,7 +30,15 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import ValidationError
-from fluxtrap.simulate import Case, ConstantJc, CurveJc, KimJc, Superconductor, TableJc
+from fluxtrap.simulate import (
+    Case,
+    ConstantJc,
+    CurveJc,
+    KimJc,
+    Superconductor,
+    TableJc,
+    TemperatureTablesJc,
+)
 
 MATERIAL_PARAMETERS = ("n", "jc_scale", "e0")
 PROBE_PARAMETERS = ("z",)
@@ -188,6 +196,10 @@ def scaled_jc(jc: Any, factor: float) -> Any:
         return KimJc(factor * jc.jc0_A_m2, jc.b0_T)
     if isinstance(jc, ConstantJc):
         return ConstantJc(factor * jc.jc_A_m2)
+    if isinstance(jc, TemperatureTablesJc):
+        return TemperatureTablesJc(
+            jc.temperatures_K, tuple(scaled_jc(t, factor) for t in jc.tables), jc.tc_K
+        )
     if isinstance(jc, CurveJc):  # the name carries the factor: it is the curve's identity in keys
         return CurveJc(_ScaledCurve(jc.curve, factor), name=f"{jc.name} x {factor!r}")
     raise ValidationError(f"jc_scale: cannot scale a {type(jc).__name__}")
@@ -216,7 +228,7 @@ def apply(case: Case, params: Sequence[FitParameter], values: Sequence[float]) -
             if not isinstance(m, Superconductor):
                 raise ValidationError(f"{p.name}: the case has no superconductor {name!r}")
             if p.attribute == "n":
-                m = dataclasses.replace(m, n=float(v))
+                m = dataclasses.replace(m, n=float(v), n_table=None)  # one n replaces n(T)
             elif p.attribute == "e0":
                 m = dataclasses.replace(m, e0_V_m=float(v))
             else:

@@ -45,12 +45,12 @@ def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None
             layer["inner_radius"] = value.to_case()
     elif name in ("temperature", "field"):
         if name == "temperature" and not any(
-            isinstance(m["jc"], Mapping) and "temperature" in m["jc"]
+            isinstance(m["jc"], Mapping) and ("temperature" in m["jc"] or "tables" in m["jc"])
             for m in superconductors.values()
         ):
             raise ValidationError(
                 "--vary temperature: no superconductor of the case has jc.temperature "
-                "scaling, so the temperature would change nothing"
+                "scaling or jc.tables, so the temperature would change nothing"
             )
         protocol = _list(data, "protocol")
         if not protocol or protocol[0].get("step") != "set":
@@ -116,6 +116,11 @@ def _scaled_jc(jc: Any, k: float, base_dir: Path, where: str) -> dict[str, Any]:
         out["kim"] = {**jc["kim"], "jc0": _scaled_text(jc["kim"]["jc0"], k, f"{where}.kim.jc0")}
     elif "constant" in jc:
         out["constant"] = _scaled_text(jc["constant"], k, f"{where}.constant")
+    elif "tables" in jc and isinstance(jc["tables"], list):
+        out["tables"] = [
+            {**t, "jc": [float(x) * k for x in t["jc"]]} if isinstance(t, Mapping) else t
+            for t in jc["tables"]
+        ]
     elif "csv" in jc:
         path = Path(jc["csv"])
         table = read_jc_csv(path if path.is_absolute() else base_dir / path)
@@ -128,7 +133,7 @@ def _scaled_jc(jc: Any, k: float, base_dir: Path, where: str) -> dict[str, Any]:
         }
     else:
         raise ValidationError(
-            f"--vary jc_scale: {where} needs table, kim, constant or csv to scale"
+            f"--vary jc_scale: {where} needs table, kim, constant, csv or tables to scale"
         )
     return out
 

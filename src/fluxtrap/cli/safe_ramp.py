@@ -1,0 +1,90 @@
+"""``fluxtrap safe-ramp CASE.toml --from RATE --to RATE [--count N] [--max-rise K] [--mesh-size L]
+--out DIR``: scan the ramp rate of a case with a heat model and report the fastest ramp without a
+flux jump (``simulate.stability.scan_ramp_rates``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fluxtrap.cli.common import QuietOption, console
+
+
+def safe_ramp_command(
+    case: Annotated[
+        Path, typer.Argument(help="Case file with [thermal] model adiabatic or conduction.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for safe_ramp.csv/.json/.png.")
+    ],
+    rate_from: Annotated[str, typer.Option("--from", help='Slowest rate, e.g. "1 T/h".')] = "1 T/h",
+    rate_to: Annotated[
+        str, typer.Option("--to", help='Fastest rate, e.g. "1000 T/h".')
+    ] = "1000 T/h",
+    count: Annotated[int, typer.Option("--count", help="Rates, spaced evenly in log (1..12).")] = 7,
+    max_rise: Annotated[
+        str | None,
+        typer.Option(
+            "--max-rise",
+            help='Temperature rise that counts as a jump, e.g. "5 K" (default: half the way to Tc).',
+        ),
+    ] = None,
+    mesh_size: Annotated[
+        str | None, typer.Option("--mesh-size", help='Mesh size of every run, e.g. "2 mm".')
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Scan the ramp rate of every ramp_field step and report the fastest one without a flux jump
+    (the hottest element rising by --max-rise), with a plot of the peak rise per rate."""
+    import json
+
+    import numpy as np
+
+    from fluxtrap.errors import ValidationError
+    from fluxtrap.simulate.case import Case
+    from fluxtrap.simulate.stability import MAX_RATES, scan_ramp_rates
+    from fluxtrap.units import parse
+
+    lo = parse(rate_from, "field_rate", "--from")
+    hi = parse(rate_to, "field_rate", "--to")
+    if not (0 < lo <= hi and 1 <= count <= MAX_RATES):
+        raise ValidationError(
+            f"safe-ramp: need 0 < --from <= --to and 1 <= --count <= {MAX_RATES}, got "
+            f"{rate_from!r}, {rate_to!r}, {count}"
+        )
+    rates = list(np.geomspace(lo, hi, count)) if count > 1 else [lo]
+    scan = scan_ramp_rates(
+        Case.load(case),
+        rates,
+        max_rise_K=parse(max_rise, "temperature", "--max-rise") if max_rise else None,
+        mesh_size_m=parse(mesh_size, "length", "--mesh-size") if mesh_size else None,
+        progress=not quiet,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    scan.table().to_csv(out / "safe_ramp.csv", index=False, float_format="%.6g")
+    (out / "safe_ramp.json").write_text(json.dumps(scan.to_dict(), indent=2))
+    scan.plot(out / "safe_ramp.png")
+    shown = Table("rate (T/h)", "peak rise (K)", "jump", "stopped (s)", "wall (s)")
+    for r in scan.runs:
+        shown.add_row(
+            f"{r.rate_T_s * 3600:.4g}",
+            f"{r.peak_rise_K:.3g}",
+            "yes" if r.jumped else ("failed" if r.error else "no"),
+            f"{r.stopped_s:.4g}",
+            f"{r.wall_s:.3g}",
+        )
+    console.print(shown)
+    safe = scan.fastest_safe_T_s
+    console.print(
+        f"fastest safe ramp: {safe * 3600:.4g} T/h (jump threshold {scan.max_rise_K:.3g} K); wrote {out}"
+        if safe
+        else f"no scanned rate is safe (jump threshold {scan.max_rise_K:.3g} K); wrote {out}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``safe-ramp`` to the root ``fluxtrap`` app."""
+    app.command("safe-ramp")(safe_ramp_command)

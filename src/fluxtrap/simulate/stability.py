@@ -1,0 +1,229 @@
+"""Flux jumps and the fastest safe ramp.
+
+``adiabatic_jump_field_T``: the adiabatic stability criterion of the critical state. A slab (or a
+penetrated shell thin against the radius) with Jc falling with temperature on the scale
+theta0 = -Jc / (dJc/dT) (= Tc - T0 for a linear fall) jumps once its penetrated depth l reaches
+mu0 Jc^2 l^2 / (C theta0) = pi^2 / 4, at the applied field B_fj = (pi / 2) sqrt(mu0 C theta0)
+(Swartz & Bean, J. Appl. Phys. 39, 4991 (1968); Mints & Rakhmanov, Rev. Mod. Phys. 53, 551 (1981)).
+A fully penetrated long cylinder of radius R is stable while mu0 Jc^2 R^2 / (C theta0) < j01^2 =
+5.78 (the same analysis with the Bessel function J1: rE vanishes at the axis, d(rE)/dr at the
+surface). ``tests/physics/test_flux_jump.py`` checks the coupled model against B_fj.
+
+``scan_ramp_rates``: runs a case (adiabatic or conduction model) at a bounded list of ramp rates
+(every ``ramp_field`` step at the scanned rate), each on one mesh, stopping a run as soon as the
+hottest conductor element has risen by ``max_rise_K`` above the starting temperature (a flux
+jump or a thermal runaway: the superconductor has lost much of its Jc there). The fastest safe
+ramp is the largest rate below which no run jumped. ``RampScan.plot`` draws the peak rise per rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fluxtrap.errors import SolverError, ValidationError
+from fluxtrap.simulate.case import Case, RampField, Set
+from fluxtrap.simulate.materials import Superconductor
+from fluxtrap.units import MU0
+
+MAX_RATES = 12  # runs of one scan
+J01 = 2.404825557695773  # first zero of the Bessel function J0
+
+
+def adiabatic_jump_field_T(heat_capacity_J_m3K: float, theta0_K: float) -> float:
+    """B_fj = (pi / 2) sqrt(mu0 C theta0) in T: the field of the first adiabatic flux jump of a
+    slab-like penetrated layer (C in J/(m^3 K), theta0 = -Jc / (dJc/dT) in K)."""
+    return math.pi / 2 * math.sqrt(MU0 * heat_capacity_J_m3K * theta0_K)
+
+
+def cylinder_stable(
+    jc_A_m2: float, radius_m: float, heat_capacity_J_m3K: float, theta0_K: float
+) -> bool:
+    """True if a fully penetrated long cylinder passes the adiabatic criterion
+    mu0 Jc^2 R^2 / (C theta0) < j01^2."""
+    return MU0 * jc_A_m2**2 * radius_m**2 / (heat_capacity_J_m3K * theta0_K) < J01**2
+
+
+@dataclass(frozen=True)
+class RampRun:
+    """One run of a scan: ``rate_T_s`` (T/s), ``peak_rise_K`` (hottest element above the start),
+    ``jumped``, ``stopped_s`` (time the run ended, s), ``finals`` (probe Bz at the end, T),
+    ``wall_s``, ``error`` (a solver failure, else None)."""
+
+    rate_T_s: float
+    peak_rise_K: float
+    jumped: bool
+    stopped_s: float
+    finals: dict[str, float]
+    wall_s: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RampScan:
+    """The runs of ``scan_ramp_rates`` (by rate), the rise that counts as a jump (K) and the
+    fastest safe rate (T/s; None if the slowest already jumped)."""
+
+    runs: tuple[RampRun, ...]
+    max_rise_K: float
+    fastest_safe_T_s: float | None
+
+    def table(self) -> pd.DataFrame:
+        """One row per run: rate_T_h, peak_rise_K, jumped, stopped_s, <probe>_Bz_T, wall_s."""
+        return pd.DataFrame(
+            [
+                {
+                    "rate_T_h": r.rate_T_s * 3600,
+                    "peak_rise_K": r.peak_rise_K,
+                    "jumped": r.jumped,
+                    "stopped_s": r.stopped_s,
+                    **{f"{k}_Bz_T": v for k, v in r.finals.items()},
+                    "wall_s": r.wall_s,
+                    "error": r.error or "",
+                }
+                for r in self.runs
+            ]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        safe = self.fastest_safe_T_s
+        return {
+            "max_rise_K": self.max_rise_K,
+            "fastest_safe_T_h": safe * 3600 if safe else None,
+            "runs": self.table().to_dict(orient="records"),
+        }
+
+    def plot(self, path: str | Path | None = None):
+        """Peak temperature rise against the ramp rate (log), the jump threshold and the
+        fastest safe rate; saved to ``path`` if given."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
+        t = self.table()
+        for jumped, colour, label in ((False, "tab:green", "no jump"), (True, "tab:red", "jump")):
+            sel = t[t.jumped == jumped]
+            ax.plot(sel.rate_T_h, sel.peak_rise_K, "o", color=colour, label=label)
+        ax.plot(t.rate_T_h, t.peak_rise_K, "k-", lw=0.6)
+        ax.axhline(self.max_rise_K, color="tab:red", ls="--", lw=1, label="jump threshold")
+        if self.fastest_safe_T_s:
+            ax.axvline(self.fastest_safe_T_s * 3600, color="tab:green", ls=":", lw=1)
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="ramp rate (T/h)",
+            ylabel="peak temperature rise (K)",
+            title=f"fastest safe ramp: {self.fastest_safe_T_s * 3600:.3g} T/h"
+            if self.fastest_safe_T_s
+            else "no scanned rate is safe",
+        )
+        ax.grid(alpha=0.3, which="both")
+        ax.legend()
+        if path:
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+        return fig
+
+
+class _Jumped(Exception):
+    """Raised from the step callback to end a run at its jump."""
+
+
+def default_max_rise_K(case: Case) -> float:
+    """Half the margin between the start temperature and the lowest Tc of the stack (K)."""
+    start = case.protocol[0]
+    assert isinstance(start, Set)
+    tcs = [
+        m.tc_K
+        for m in (case.material(x.material) for x in case.stack)
+        if isinstance(m, Superconductor) and m.tc_K
+    ]
+    if not tcs:
+        raise ValidationError(
+            "safe ramp: no superconductor of the stack gives Tc (jc.temperature or jc.tables); "
+            "give the temperature rise that counts as a jump (max_rise)"
+        )
+    return 0.5 * (min(tcs) - start.temperature_K)
+
+
+def scan_ramp_rates(
+    case: Case,
+    rates_T_s: list[float],
+    max_rise_K: float | None = None,
+    mesh_size_m: float | None = None,
+    progress: bool = False,
+) -> RampScan:
+    """Run ``case`` with every ``ramp_field`` step at each of ``rates_T_s`` (T/s, at most
+    ``MAX_RATES``) on one mesh (``mesh_size_m``, else the case's, else the coarsest start size);
+    a run ends when the hottest element rises ``max_rise_K`` (default ``default_max_rise_K``)."""
+    from fluxtrap.simulate.mesh import build_mesh
+    from fluxtrap.simulate.simulation import Simulation
+
+    if not case.thermal.coupled:
+        raise ValidationError(
+            'safe ramp: thermal.model is "isothermal", which cannot jump; use "adiabatic" or '
+            '"conduction" with the cooling of the magnet'
+        )
+    if not any(isinstance(s, RampField) for s in case.protocol):
+        raise ValidationError("safe ramp: the protocol has no ramp_field step to scan")
+    rates = sorted(set(rates_T_s))
+    if not rates or len(rates) > MAX_RATES or not all(0 < r < math.inf for r in rates):
+        raise ValidationError(
+            f"safe ramp: give 1 to {MAX_RATES} finite ramp rates > 0, got {len(rates)}"
+        )
+    rise = max_rise_K if max_rise_K is not None else default_max_rise_K(case)
+    if not rise > 0:
+        raise ValidationError(f"safe ramp: max_rise must be > 0 K, got {rise}")
+    h = mesh_size_m or case.mesh.size_m or case.start_size_m
+    start_K = case.protocol[0].temperature_K
+    runs = []
+    for rate in rates:
+        protocol = tuple(
+            dataclasses.replace(s, rate_T_s=rate) if isinstance(s, RampField) else s
+            for s in case.protocol
+        )
+        c = dataclasses.replace(case, protocol=protocol)
+        peak = [0.0, 0.0]  # rise (K), time (s)
+
+        def watch(s, peak=peak):
+            peak[0], peak[1] = max(peak[0], float(np.max(s.heat)) - start_K), s.t
+            if peak[0] > rise:
+                raise _Jumped
+
+        t0 = time.perf_counter()
+        sim = Simulation(c)
+        error, finals = None, {}
+        try:
+            result, _ = sim.run_on_mesh(build_mesh(c, h), h, progress, watch)
+            finals = {p.name: float(result.probe(p.name).iloc[-1]) for p in c.probes}
+        except _Jumped:
+            pass
+        except SolverError as err:
+            error = str(err)
+        runs.append(
+            RampRun(
+                rate,
+                peak[0],
+                peak[0] > rise,
+                peak[1],
+                finals,
+                round(time.perf_counter() - t0, 3),
+                error,
+            )
+        )
+    safe = None
+    for r in runs:
+        if r.jumped or r.error:
+            break
+        safe = r.rate_T_s
+    return RampScan(tuple(runs), rise, safe)

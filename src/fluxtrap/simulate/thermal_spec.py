@@ -1,0 +1,301 @@
+"""The thermal part of a case file: material heat capacity and conductivity, the ``[thermal]`` table.
+
+Material keys (any material): ``heat_capacity`` ("J/(m^3*K)") and ``thermal_conductivity``
+("W/(m*K)"), each a quantity or a table over temperature,
+``{ temperature = [4, 10, 20], temperature_unit = "K", value = [..], value_unit = "J/(m^3*K)" }``
+(linear in T between the points, held beyond them).
+
+``[thermal]``: ``model = "isothermal" | "adiabatic" | "conduction"`` (default isothermal: the
+conductors sit at the protocol temperature, as before); ``interlayer_resistance`` ("K*m^2/W",
+a thermal contact resistance between touching layers, conduction only); ``[[thermal.cooling]]``
+tables, each ``surface = "bottom" | "top" | "side"`` (the exposed conductor faces at the lowest z
+of the stack, at its highest z, and all others) and optionally ``heat_transfer_coefficient``
+("W/(m^2*K)") to the protocol temperature; without it the surface is held at the protocol
+temperature. Surfaces not listed are insulated. The protocol's temperature is the coolant's
+(cold head, bath) in the conduction model and the starting temperature in the adiabatic one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.simulate.casefile import check_keys, finite, key_path, quantity, si, table, tables
+from fluxtrap.simulate.protocol import RampTemperature
+from fluxtrap.units import parse
+
+MODELS = ("isothermal", "adiabatic", "conduction")
+SURFACES = ("bottom", "top", "side")
+THERMAL_KEYS = ("model", "cooling", "interlayer_resistance")
+COOLING_KEYS = ("surface", "heat_transfer_coefficient")
+MATERIAL_KEYS = ("heat_capacity", "thermal_conductivity")
+_UNITS = {
+    "volumetric_heat_capacity": "J/(m^3*K)",
+    "thermal_conductivity": "W/(m*K)",
+}
+
+
+@dataclass(frozen=True)
+class TemperatureTable:
+    """A positive property over temperature: ``temperature_K`` (k,) increasing, ``values`` (k,)
+    in SI; linear between the points, held beyond them (k = 1: a constant)."""
+
+    temperature_K: tuple[float, ...]
+    values: tuple[float, ...]
+
+    def at(self, temperature_K: Any) -> np.ndarray:
+        """The property at ``temperature_K`` (any shape, K)."""
+        return np.interp(temperature_K, self.temperature_K, self.values)
+
+    def integral(self, temperature_K: Any) -> np.ndarray:
+        """The integral of the property from the first table temperature to ``temperature_K``
+        (any shape): for a heat capacity, the enthalpy per volume (J/m^3) up to a constant."""
+        x, y = np.asarray(self.temperature_K), np.asarray(self.values)
+        t = np.asarray(temperature_K, float)
+        if len(x) == 1:
+            return y[0] * (t - x[0])
+        knots = np.concatenate([[0.0], np.cumsum(0.5 * (y[1:] + y[:-1]) * np.diff(x))])
+        i = np.clip(np.searchsorted(x, t) - 1, 0, len(x) - 2)
+        d = np.clip(t - x[i], 0.0, x[i + 1] - x[i])
+        slope = (y[i + 1] - y[i]) / (x[i + 1] - x[i])
+        inside = knots[i] + y[i] * d + 0.5 * slope * d**2
+        return inside + y[0] * np.minimum(t - x[0], 0.0) + y[-1] * np.maximum(t - x[-1], 0.0)
+
+    def inverse_integral(self, h: Any) -> np.ndarray:
+        """The temperature (K) at which ``integral`` reaches ``h`` (exact: the integral is
+        piecewise quadratic and increasing)."""
+        x, y = np.asarray(self.temperature_K), np.asarray(self.values)
+        h = np.asarray(h, float)
+        if len(x) == 1:
+            return x[0] + h / y[0]
+        knots = self.integral(x)
+        i = np.clip(np.searchsorted(knots, h) - 1, 0, len(x) - 2)
+        slope = (y[i + 1] - y[i]) / (x[i + 1] - x[i])
+        rest = h - knots[i]
+        # y_i d + slope d^2 / 2 = rest, the root continuous as slope -> 0
+        d = 2 * rest / (y[i] + np.sqrt(np.maximum(y[i] ** 2 + 2 * slope * rest, 0.0)))
+        below = x[0] + np.minimum(h, 0.0) / y[0]
+        above = x[-1] + (h - knots[-1]) / y[-1]
+        return np.where(h < 0, below, np.where(h > knots[-1], above, x[i] + d))
+
+    def to_value(self, unit: str) -> Any:
+        """The case-file form: a quantity string (constant) or a table in ``unit`` ("" = a
+        plain number, no value_unit)."""
+        if len(self.values) == 1 and unit:
+            return si(self.values[0], unit)
+        out = {
+            "temperature": list(self.temperature_K),
+            "temperature_unit": "K",
+            "value": list(self.values),
+        }
+        return out | ({"value_unit": unit} if unit else {})
+
+    def to_si(self) -> dict[str, list[float]]:
+        return {"temperature_K": list(self.temperature_K), "values": list(self.values)}
+
+
+@dataclass(frozen=True)
+class ThermalMaterial:
+    """``heat_capacity`` (J/(m^3*K)) and ``thermal_conductivity`` (W/(m*K)); either may be None."""
+
+    heat_capacity: TemperatureTable | None = None
+    thermal_conductivity: TemperatureTable | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {}
+        if self.heat_capacity:
+            out["heat_capacity"] = self.heat_capacity.to_value("J/(m^3*K)")
+        if self.thermal_conductivity:
+            out["thermal_conductivity"] = self.thermal_conductivity.to_value("W/(m*K)")
+        return out
+
+    def to_si(self) -> dict[str, Any]:
+        return {
+            f"{k}_SI": v.to_si()
+            for k, v in (
+                ("heat_capacity", self.heat_capacity),
+                ("thermal_conductivity", self.thermal_conductivity),
+            )
+            if v
+        }
+
+
+def thermal_material(spec: Mapping[str, Any], where: str) -> ThermalMaterial | None:
+    """The thermal keys of a material table ``spec`` (None if it has neither)."""
+    got = {
+        key: temperature_table(spec, key, dim, where)
+        for key, dim in (
+            ("heat_capacity", "volumetric_heat_capacity"),
+            ("thermal_conductivity", "thermal_conductivity"),
+        )
+        if key in spec
+    }
+    return ThermalMaterial(**got) if got else None
+
+
+def temperature_table(
+    spec: Mapping[str, Any], key: str, dimension: str, where: str
+) -> TemperatureTable:
+    """``spec[key]``: a positive quantity of ``dimension`` or a table over temperature (with
+    ``dimension = "dimensionless"`` the values are plain numbers and value_unit is left out)."""
+    full = key_path(where, key)
+    value = spec[key]
+    if not isinstance(value, Mapping):
+        x = quantity(spec, key, dimension, where)
+        if not x > 0:
+            raise ValidationError(f"{full}: must be > 0, got {value!r}")
+        return TemperatureTable((0.0,), (x,))
+    check_keys(value, ("temperature", "temperature_unit", "value", "value_unit"), full)
+    for k in ("temperature", "value"):
+        if not isinstance(value.get(k), list) or not value[k]:
+            raise ValidationError(f"{full}.{k}: expected a non-empty list of numbers")
+    tu, vu = value.get("temperature_unit"), value.get("value_unit")
+    if dimension == "dimensionless" and vu is None:
+        vu = ""
+    if not (isinstance(tu, str) and isinstance(vu, str)):
+        raise UnitError(
+            f'{full}: give temperature_unit (e.g. "K") and value_unit (e.g. "{_UNITS[dimension]}")'
+        )
+
+    def values(k: str, unit: str, dim: str) -> tuple[float, ...]:
+        out = []
+        for i, x in enumerate(value[k]):
+            if isinstance(x, bool) or not isinstance(x, int | float):
+                raise ValidationError(f"{full}.{k}[{i}]: expected a number, got {x!r}")
+            text = f"{x} {unit}" if unit else f"{x} dimensionless"
+            out.append(finite(parse(text, dim, f"{full}.{k}[{i}]"), f"{full}.{k}[{i}]", x))
+        return tuple(out)
+
+    t = values("temperature", tu, "temperature")
+    v = values("value", vu, dimension)
+    if len(t) != len(v):
+        raise ValidationError(
+            f"{full}: temperature and value need the same number of entries, got {len(t)} and {len(v)}"
+        )
+    if any(b <= a for a, b in zip(t, t[1:], strict=False)) or t[0] < 0:
+        raise ValidationError(f"{full}.temperature: must be >= 0 K and increasing")
+    bad = [i for i, x in enumerate(v) if not x > 0]
+    if bad:
+        raise ValidationError(
+            f"{full}.value[{bad[0]}]: must be > 0, got {value['value'][bad[0]]!r}"
+        )
+    return TemperatureTable(t, v)
+
+
+@dataclass(frozen=True)
+class Cooling:
+    """A cooled ``surface`` ("bottom", "top", "side"): through ``heat_transfer_W_m2K``
+    (W/(m^2*K)) to the protocol temperature, or held at it when that is None."""
+
+    surface: str
+    heat_transfer_W_m2K: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"surface": self.surface}
+        if self.heat_transfer_W_m2K is not None:
+            d["heat_transfer_coefficient"] = si(self.heat_transfer_W_m2K, "W/(m^2*K)")
+        return d
+
+
+@dataclass(frozen=True)
+class ThermalSettings:
+    """The ``[thermal]`` table: ``model``, ``cooling`` surfaces, ``interlayer_resistance_K_m2_W``
+    (K*m^2/W, 0 = perfect contact)."""
+
+    model: str = "isothermal"
+    cooling: tuple[Cooling, ...] = ()
+    interlayer_resistance_K_m2_W: float = 0.0
+
+    @property
+    def coupled(self) -> bool:
+        """True when the conductors carry their own temperature (not isothermal)."""
+        return self.model != "isothermal"
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"model": self.model}
+        if self.interlayer_resistance_K_m2_W:
+            d["interlayer_resistance"] = si(self.interlayer_resistance_K_m2_W, "K*m^2/W")
+        if self.cooling:
+            d["cooling"] = [c.to_dict() for c in self.cooling]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ThermalSettings:
+        where = "thermal"
+        check_keys(d, THERMAL_KEYS, where)
+        model = d.get("model", "isothermal")
+        if model not in MODELS:
+            raise ValidationError(
+                f"thermal.model: got {model!r}; expected one of {', '.join(MODELS)}"
+            )
+        cooling = []
+        for i, c in enumerate(tables(d, "cooling") if "cooling" in d else []):
+            w = f"thermal.cooling[{i}]"
+            check_keys(c, COOLING_KEYS, w)
+            surface = c.get("surface")
+            if surface not in SURFACES:
+                raise ValidationError(
+                    f"{w}.surface: got {surface!r}; expected one of {', '.join(SURFACES)}"
+                )
+            h = None
+            if "heat_transfer_coefficient" in c:
+                h = quantity(c, "heat_transfer_coefficient", "heat_transfer_coefficient", w)
+                if not h > 0:
+                    raise ValidationError(
+                        f"{w}.heat_transfer_coefficient: must be > 0, got "
+                        f"{c['heat_transfer_coefficient']!r}"
+                    )
+            cooling.append(Cooling(surface, h))
+        surfaces = [c.surface for c in cooling]
+        if len(set(surfaces)) != len(surfaces):
+            raise ValidationError(f"thermal.cooling: a surface is listed twice ({surfaces})")
+        resistance = quantity(
+            d, "interlayer_resistance", "thermal_resistance", where, default="0 K*m^2/W"
+        )
+        if resistance < 0:
+            raise ValidationError(
+                f"thermal.interlayer_resistance: must be >= 0, got {d['interlayer_resistance']!r}"
+            )
+        if model != "conduction" and (cooling or resistance):
+            raise ValidationError(
+                f'thermal: cooling and interlayer_resistance need model = "conduction" (got {model!r})'
+            )
+        return cls(model, tuple(cooling), resistance)
+
+
+def thermal_from_case(data: Mapping[str, Any]) -> ThermalSettings:
+    """``[thermal]`` of a case dict (isothermal when absent)."""
+    return ThermalSettings.from_dict(table(data, "thermal", ""))
+
+
+def check_thermal(case: Any) -> None:
+    """Refuse a ``Case`` whose thermal model lacks what it needs: the heat capacity (adiabatic,
+    conduction) and conductivity (conduction) of every material in the stack; a temperature ramp
+    under the adiabatic model (nothing exchanges heat); a temperature probe outside the layers."""
+    model = case.thermal.model
+    needs = {"adiabatic": ("heat_capacity",), "conduction": MATERIAL_KEYS}.get(model, ())
+    for i, layer in enumerate(case.stack):
+        m = case.material(layer.material)
+        for key in needs:
+            if m.thermal is None or getattr(m.thermal, key) is None:
+                raise ValidationError(
+                    f"materials.{m.name}.{key}: missing; thermal.model = {model!r} needs it for "
+                    f"every material of the stack (stack[{i}] is {m.name!r})"
+                )
+    if model == "adiabatic":
+        for i, step in enumerate(case.protocol):
+            if isinstance(step, RampTemperature):
+                raise ValidationError(
+                    f'protocol[{i}]: a temperature ramp under thermal.model = "adiabatic" changes '
+                    'nothing (no heat is exchanged); use model = "conduction" with [[thermal.cooling]]'
+                )
+    for p in case.temperature_probes:
+        if not any(layer.contains(p.r_m, p.z_m, strict=False) for layer in case.stack):
+            raise ValidationError(
+                f"probes[{p.name}]: a temperature probe must sit in or on a layer of the stack, got "
+                f"r = {p.r_m * 1e3:g} mm, z = {p.z_m * 1e3:g} mm"
+            )

@@ -1,0 +1,86 @@
+"""``fluxtrap safe-ramp``: the scan, its files and plot, and its refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ..conftest import cli
+
+CASE = """
+title = "small disk, conduction-cooled"
+[materials.sc]
+n = 25
+jc = { tc = "35 K", tables = [{ temperature = "5 K", field = [0, 1, 3], field_unit = "T", jc = [3e4, 1.5e4, 8e3], jc_unit = "A/cm^2" }] }
+heat_capacity = "2000 J/(m^3*K)"
+thermal_conductivity = "2 W/(m*K)"
+[[stack]]
+material = "sc"
+radius = "6 mm"
+thickness = "4 mm"
+[[probes]]
+name = "top"
+r = "0 mm"
+z = "4.5 mm"
+[[protocol]]
+step = "set"
+field = "3 T"
+temperature = "5 K"
+[[protocol]]
+step = "ramp_field"
+to = "0 T"
+rate = "10 T/h"
+[thermal]
+model = "%s"
+%s
+"""
+COOLED = '[[thermal.cooling]]\nsurface = "bottom"'
+
+
+def write(tmp_path: Path, model: str = "conduction", cooling: str = COOLED) -> Path:
+    path = tmp_path / "case.toml"
+    path.write_text(CASE % (model, cooling))
+    return path
+
+
+def test_scan_finds_the_fastest_safe_ramp_and_writes_its_files(capsys, tmp_path):
+    """100, 1e4, 1e6 T/h on a 1.5 mm mesh: the peak rise grows with the rate (0.05, 5.7 K),
+    1e6 T/h jumps (rise past half the way to Tc, 15 K) and ends early; 1e4 T/h is the answer."""
+    out = tmp_path / "scan"
+    code, stdout, err = cli(
+        capsys,
+        "safe-ramp",
+        str(write(tmp_path)),
+        "--from", "100 T/h", "--to", "1e6 T/h", "--count", "3",
+        "--mesh-size", "1.5 mm", "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "fastest safe ramp: 1e+04 T/h (jump threshold 15 K)" in stdout
+    table = pd.read_csv(out / "safe_ramp.csv")
+    assert table.rate_T_h.tolist() == pytest.approx([100, 1e4, 1e6])
+    assert table.jumped.tolist() == [False, False, True]
+    assert table.peak_rise_K.is_monotonic_increasing
+    assert table.peak_rise_K.iloc[1] < 15 < table.peak_rise_K.iloc[2]
+    assert table.stopped_s.iloc[2] < 3 / (1e6 / 3600)  # stopped before the ramp's end
+    summary = json.loads((out / "safe_ramp.json").read_text())
+    assert summary["fastest_safe_T_h"] == pytest.approx(1e4)
+    assert (out / "safe_ramp.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    "args, model, message",
+    [
+        ([], "isothermal", 'thermal.model is "isothermal", which cannot jump'),
+        (["--count", "13"], "conduction", "1 <= --count <= 12"),
+        (["--from", "5 T/h", "--to", "1 T/h"], "conduction", "0 < --from <= --to"),
+        (["--from", "5 T"], "conduction", "--from"),
+        (["--max-rise", "-2 K"], "conduction", "max_rise must be > 0 K"),
+    ],
+)
+def test_bad_scans_are_refused_in_one_line(capsys, tmp_path, args, model, message):
+    case = write(tmp_path, model, "" if model == "isothermal" else COOLED)
+    code, _, err = cli(capsys, "safe-ramp", str(case), "--out", str(tmp_path / "o"), *args)
+    assert code == 2 and message in err and err.count("\n") == 1

@@ -1,0 +1,81 @@
+"""``fluxtrap simulate`` with a heat model: a pulsed-field magnetization end to end, its files."""
+
+from __future__ import annotations
+
+import json
+
+import meshio
+import numpy as np
+import pandas as pd
+import pytest
+
+from ..conftest import cli
+
+CASE = """
+title = "PFM of a small disk, cold head below"
+[materials.sc]
+n = 25
+jc = { tc = "35 K", tables = [
+  { temperature = "20 K", field = [0, 1], field_unit = "T", jc = [1e4, 5e3], jc_unit = "A/cm^2" },
+  { temperature = "30 K", field = [0, 1], field_unit = "T", jc = [3e3, 1e3], jc_unit = "A/cm^2" } ] }
+heat_capacity = { temperature = [10, 30], temperature_unit = "K", value = [1e4, 1e5], value_unit = "J/(m^3*K)" }
+thermal_conductivity = "5 W/(m*K)"
+[[stack]]
+material = "sc"
+radius = "6 mm"
+thickness = "3 mm"
+[[probes]]
+name = "top"
+r = "0 mm"
+z = "4 mm"
+[[probes]]
+name = "rim"
+quantity = "temperature"
+r = "6 mm"
+z = "1.5 mm"
+[[protocol]]
+step = "set"
+field = "0 T"
+temperature = "20 K"
+[[protocol]]
+step = "pulse"
+peak = "1.5 T"
+rise = "10 ms"
+decay = "30 ms"
+[[protocol]]
+step = "hold"
+duration = "0.2 s"
+[mesh]
+size = "2 mm"
+[solver]
+rtol = 3e-3
+[thermal]
+model = "conduction"
+[[thermal.cooling]]
+surface = "bottom"
+heat_transfer_coefficient = "2000 W/(m^2*K)"
+"""
+
+
+@pytest.mark.filterwarnings("ignore:accuracy target")
+def test_pulsed_field_magnetization_with_heat_writes_temperatures(capsys, tmp_path):
+    case = tmp_path / "pfm.toml"
+    case.write_text(CASE)
+    out = tmp_path / "out"
+    code, stdout, err = cli(capsys, "simulate", str(case), "--out", str(out), "--vtu", "--quiet")
+    assert code == 0, err
+    probes = pd.read_csv(out / "probes.csv")
+    assert list(probes.columns) == ["time_s", "applied_T", "temperature_K", "top_Bz_T", "rim_T_K"]
+    assert abs(probes.applied_T.max() - 1.5) < 1e-9  # the pulse peak is a step end
+    assert probes.rim_T_K.max() > 21.0  # the pulse heats the rim ...
+    assert probes.rim_T_K.iloc[-1] < probes.rim_T_K.max() - 0.5  # ... and the cold head cools it
+    assert probes.top_Bz_T.iloc[-1] > 0.05  # a trapped field after the pulse
+    heat = pd.read_csv(out / "heat.csv")
+    assert list(heat.columns) == ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
+    thermal = json.loads((out / "summary.json").read_text())["thermal"]
+    assert thermal["model"] == "conduction" and thermal["max_T_K"] >= probes.rim_T_K.max() - 1e-9
+    assert thermal["heat_J"] < thermal["dissipated_J"]  # the cold head took some of the heat
+    vtu = meshio.read(sorted(out.glob("snapshot_*.vtu"))[-1])
+    T = vtu.cell_data["T_K"][0]
+    assert np.nanmin(T) >= 20.0 - 1e-9 and np.isnan(T).any()  # NaN in air
+    assert (out / "maps.png").stat().st_size > 20_000

@@ -1,0 +1,176 @@
+"""Jc(B, T) from tables at several temperatures and n(T): values, case form, refusals, the run."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+import warnings
+
+import numpy as np
+import pytest
+
+from fluxtrap.errors import FluxtrapError
+from fluxtrap.simulate import simulate
+from fluxtrap.simulate.case import Case
+
+FIELD = [0, 1, 3]
+JC5 = [1e5, 5e4, 2e4]  # A/cm^2 at 5 K
+JC20 = [4e4, 1.5e4, 5e3]  # at 20 K
+
+
+def material() -> dict:
+    return copy.deepcopy(
+        {
+            "n": {"temperature": [5, 20], "temperature_unit": "K", "value": [35, 15]},
+            "jc": {
+                "tc": "38 K",
+                "tables": [
+                    {
+                        "temperature": "5 K",
+                        "field": FIELD,
+                        "field_unit": "T",
+                        "jc": JC5,
+                        "jc_unit": "A/cm^2",
+                    },
+                    {
+                        "temperature": "20 K",
+                        "field": FIELD,
+                        "field_unit": "T",
+                        "jc": JC20,
+                        "jc_unit": "A/cm^2",
+                    },
+                ],
+            },
+        }
+    )
+
+
+def case(mat: dict, temperature: str = "5 K") -> dict:
+    return {
+        "materials": {"sc": mat},
+        "stack": [{"material": "sc", "radius": "4 mm", "thickness": "2 mm"}],
+        "probes": [{"name": "top", "r": "0 mm", "z": "3 mm"}],
+        "protocol": [
+            {"step": "set", "field": "0 T", "temperature": temperature},
+            {"step": "ramp_field", "to": "1 T", "rate": "0.05 T/s"},
+        ],
+        "mesh": {"size": "1 mm"},
+    }
+
+
+def test_interpolation_in_b_and_t():
+    m = Case.from_dict(case(material())).material("sc")
+    jc = lambda b, t: m.jc_at(np.asarray(b, float), t) / 1e4  # noqa: E731  A/cm^2
+    assert jc(FIELD, 5.0) == pytest.approx(JC5) and jc(FIELD, 20.0) == pytest.approx(JC20)
+    assert jc(FIELD, 2.0) == pytest.approx(JC5)  # held below the first table
+    mid = np.sqrt(np.array(JC5) * np.array(JC20))  # log-linear in T: the geometric mean
+    assert jc(FIELD, 12.5) == pytest.approx(mid)
+    assert jc(FIELD, 29.0) == pytest.approx(np.array(JC20) * 0.5)  # linear to zero at Tc
+    assert jc(FIELD, 38.0) == pytest.approx([0, 0, 0]) and jc([0.5], 40.0) == pytest.approx([0])
+    per_element = m.jc_at(np.array([0.0, 0.0, 3.0]), np.array([5.0, 20.0, 12.5])) / 1e4
+    assert per_element == pytest.approx([JC5[0], JC20[0], mid[2]])
+    assert m.tc_K == 38.0 and m.n == 35
+    assert m.exponent(12.5) == pytest.approx(25.0) and m.exponent(30.0) == pytest.approx(15.0)
+
+
+def test_case_form_round_trips():
+    c = Case.from_dict(case(material()))
+    assert Case.from_dict(c.to_dict()) == c
+    assert Case.from_dict(tomllib.loads(c.to_toml())) == c
+    assert c.to_si_dict()["materials"]["sc"]["n_table"]["values"] == [35.0, 15.0]
+
+
+def _set(path, value):
+    def apply(m):
+        node = m
+        *head, last = path
+        for k in head:
+            node = node[k]
+        if value is KeyError:
+            del node[last]
+        else:
+            node[last] = value
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (_set(("jc", "tc"), KeyError), r"materials\.sc\.jc: tc goes with tables"),
+        (
+            _set(("jc", "tc"), "15 K"),
+            r"jc\.tc = 15 K must be above the last table's temperature 20 K",
+        ),
+        (_set(("jc", "temperature"), {"at": "5 K", "tc": "38 K"}), "leave out jc.temperature"),
+        (
+            _set(("jc", "tables", 1, "temperature"), "4 K"),
+            "temperatures must be > 0 K and increasing",
+        ),
+        (
+            _set(("jc", "tables", 1, "temperature"), 20),
+            r"jc\.tables\[1\]\.temperature: got the bare value",
+        ),
+        (_set(("jc", "tables", 0, "jc"), [1e5, -5, 2e4]), r"every jc must be a positive number"),
+        (_set(("jc", "tables", 0, "pressure"), 1), r"jc\.tables\[0\]\.pressure: unknown key"),
+        (_set(("jc", "tables"), {"temperature": "5 K"}), r"jc\.tables: expected a list of tables"),
+        (
+            _set(("n", "value"), [35, 1]),
+            r"materials\.sc\.n\.value\[1\] = 1\.0: the power-law exponent",
+        ),
+        (_set(("n", "value"), [35, float("nan")]), r"materials\.sc\.n\.value\[1\]"),
+    ],
+)
+def test_bad_temperature_tables_are_refused(change, match):
+    m = material()
+    change(m)
+    with pytest.raises(FluxtrapError, match=match):
+        Case.from_dict(case(m))
+
+
+def test_the_solver_reads_jc_and_n_at_the_temperature():
+    """A run at 12.5 K with the tables gives the run with one table of the interpolated Jc and
+    the interpolated n (25) to rounding; at 5 K, a different trace."""
+    mid = list(np.sqrt(np.array(JC5) * np.array(JC20)))
+    fixed = {
+        "n": 25,
+        "jc": {"table": {"field": FIELD, "field_unit": "T", "jc": mid, "jc_unit": "A/cm^2"}},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tables = simulate(case(material(), "12.5 K")).probes
+        single = simulate(case(fixed, "12.5 K")).probes
+        cold = simulate(case(material(), "5 K")).probes
+    assert tables.top_Bz_T.to_numpy() == pytest.approx(single.top_Bz_T.to_numpy(), rel=1e-9)
+    assert abs(cold.top_Bz_T.iloc[-1] - tables.top_Bz_T.iloc[-1]) > 0.01
+
+
+def test_sweeps_vary_temperature_and_scale_jc_of_temperature_tables():
+    """``fluxtrap sweep``: --vary temperature is allowed with jc.tables (Jc depends on T), and
+    jc_scale scales every table."""
+    from fluxtrap.workflows.sweep import Axis, expand
+
+    base = case(material())
+    hot = expand(base, [Axis.parse("temperature=12.5K"), Axis.parse("jc_scale=2")])[0]
+    assert hot.case.protocol[0].temperature_K == pytest.approx(12.5)
+    scaled = hot.case.material("sc").jc
+    assert [t.jc_A_m2[0] for t in scaled.tables] == pytest.approx([2e9, 8e8])
+
+
+def test_calibration_parameters_act_on_temperature_tables_and_n_of_t():
+    """A fitted n replaces n(T) (else the table would silently win) and jc_scale scales every
+    temperature's table."""
+    from fluxtrap.simulate.calibrate.parameters import apply, scaled_jc
+
+    c = Case.from_dict(case(material()))
+    m = c.material("sc")
+    scaled = scaled_jc(m.jc, 0.5)
+    assert scaled.tc_K == 38.0 and [t.jc_A_m2[0] for t in scaled.tables] == pytest.approx(
+        [5e8, 2e8]
+    )
+
+    class N:  # a FitParameter-like stand-in: n of every superconductor
+        name, target, attribute, nuisance = "n", "*", "n", False
+
+    fitted = apply(c, [N()], [40.0]).material("sc")
+    assert fitted.n == 40.0 and fitted.n_table is None and fitted.exponent(20.0) == 40.0

@@ -1,0 +1,131 @@
+"""Pulse steps: the standard shape and tables, their case-file form and refusals, and the run."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from fluxtrap.errors import FluxtrapError
+from fluxtrap.simulate import simulate
+from fluxtrap.simulate.case import Case
+from fluxtrap.simulate.protocol import Pulse, states, step_from_dict
+
+
+def test_standard_pulse_shape():
+    p = step_from_dict({"step": "pulse", "peak": "3 T", "rise": "10 ms", "decay": "40 ms"})
+    assert p == Pulse(3.0, 0.01, 0.04)
+    assert p.duration_s == pytest.approx(0.05)
+    assert [p.offset_T(t) for t in (0.0, 0.005, 0.01, 0.03, 0.05, 0.06)] == pytest.approx(
+        [0.0, 3 * math.sin(math.pi / 4), 3.0, 3 * math.cos(math.pi / 4), 0.0, 0.0], abs=1e-12
+    )
+    assert step_from_dict(p.to_dict()) == p
+    assert repr(p) == "Pulse(peak_T=3, rise_s=0.01, decay_s=0.04)"
+
+
+def test_table_pulse_and_where_it_ends():
+    d = {
+        "step": "pulse",
+        "time": [0, 5, 20],
+        "time_unit": "ms",
+        "field": [0, 2, 0.5],
+        "field_unit": "T",
+    }
+    p = step_from_dict(d)
+    assert p.times_s == pytest.approx((0, 0.005, 0.02)) and p.knots_s == pytest.approx((0.005,))
+    assert p.offset_T(0.0125) == pytest.approx(1.25)
+    assert step_from_dict(p.to_dict()) == p
+    from fluxtrap.simulate.protocol import Set
+
+    assert states((Set(1.0, 5.0), p)) == [(1.0, 5.0), (1.5, 5.0)]
+
+
+@pytest.mark.parametrize(
+    "d, match",
+    [
+        (
+            {"peak": "3 T", "rise": "1 ms", "decay": "1 ms", "time": [0, 1]},
+            "either peak, rise and decay",
+        ),
+        ({"peak": "3 T", "rise": "0 ms", "decay": "1 ms"}, r"protocol\.rise: must be > 0"),
+        ({"peak": "3 T", "rise": "1 ms"}, r"protocol\.decay: missing"),
+        (
+            {"time": [0, 1], "time_unit": "s", "field": [0, 1, 2], "field_unit": "T"},
+            "same number of points",
+        ),
+        (
+            {"time": [1, 2], "time_unit": "s", "field": [0, 1], "field_unit": "T"},
+            "starts at time 0",
+        ),
+        (
+            {"time": [0, 2, 1], "time_unit": "s", "field": [0, 1, 0], "field_unit": "T"},
+            "times increase",
+        ),
+        ({"time": [0, 1], "field": [0, 1], "field_unit": "T"}, r"protocol\.time_unit: missing"),
+        (
+            {"time": [0, 1], "time_unit": "T", "field": [0, 1], "field_unit": "T"},
+            r"protocol\.time\[0\]",
+        ),
+        (
+            {"time": [0, float("nan")], "time_unit": "s", "field": [0, 1], "field_unit": "T"},
+            r"protocol\.time\[1\]",
+        ),
+        (
+            {"time": [0, "1"], "time_unit": "s", "field": [0, 1], "field_unit": "T"},
+            r"protocol\.time\[1\]: expected a number",
+        ),
+        (
+            {"time": list(range(20001)), "time_unit": "s", "field": [0] * 20001, "field_unit": "T"},
+            r"protocol\.time: a pulse table has 2 to 10000 points, got 20001",
+        ),
+        (
+            {"peak": "3 T", "rise": "1 ms", "decay": "1 ms", "shape": "sine"},
+            r"protocol\.shape: unknown key",
+        ),
+    ],
+)
+def test_bad_pulses_are_refused_naming_the_key(d, match):
+    with pytest.raises(FluxtrapError, match=match):
+        step_from_dict({"step": "pulse", **d})
+
+
+def metal_case(step: dict) -> dict:
+    return {
+        "materials": {"metal": {"resistivity": "1e-7 ohm*m"}},
+        "stack": [{"material": "metal", "radius": "5 mm", "thickness": "2 mm"}],
+        "probes": [{"name": "top", "r": "0 mm", "z": "3 mm"}],
+        "protocol": [{"step": "set", "field": "0 T", "temperature": "5 K"}, step],
+        "mesh": {"size": "2 mm"},
+    }
+
+
+def test_a_table_pulse_shaped_like_a_ramp_runs_like_the_ramp():
+    """The pulse's field reaches the solver: a table 0 -> 1 T over 1 s gives the ramp's probe
+    trace (same applied field at every step; eddy currents of a metal disk)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ramp = simulate(metal_case({"step": "ramp_field", "to": "1 T", "rate": "1 T/s"})).probes
+        pulse = simulate(
+            metal_case(
+                {
+                    "step": "pulse",
+                    "time": [0, 1],
+                    "time_unit": "s",
+                    "field": [0, 1],
+                    "field_unit": "T",
+                }
+            )
+        ).probes
+    assert np.array_equal(ramp.time_s, pulse.time_s)
+    assert pulse.top_Bz_T.to_numpy() == pytest.approx(ramp.top_Bz_T.to_numpy(), rel=1e-12)
+    assert pulse.top_Bz_T.iloc[-1] < 1.0  # the eddy currents shield the rising field
+
+
+def test_case_with_pulses_round_trips():
+    d = metal_case({"step": "pulse", "peak": "2 T", "rise": "5 ms", "decay": "20 ms"})
+    d["protocol"] += [{"step": "hold", "duration": "1 s"}, dict(d["protocol"][1])]
+    case = Case.from_dict(d)
+    assert case.duration_s == pytest.approx(1.05)
+    assert Case.from_dict(case.to_dict()) == case

@@ -1,0 +1,238 @@
+"""The thermal part of the case-file contract: material keys, [thermal], temperature probes."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+
+import numpy as np
+import pytest
+
+from fluxtrap.errors import FluxtrapError, ValidationError
+from fluxtrap.simulate.case import Case
+from fluxtrap.simulate.thermal_spec import TemperatureTable
+
+CP = {
+    "temperature": [2, 10, 40],
+    "temperature_unit": "K",
+    "value": [50, 2e3, 1e5],
+    "value_unit": "J/(m^3*K)",
+}
+
+
+def base() -> dict:
+    return copy.deepcopy(
+        {
+            "materials": {
+                "sc": {
+                    "n": 35,
+                    "jc": {"constant": "3e4 A/cm^2"},
+                    "heat_capacity": CP,
+                    "thermal_conductivity": "2 W/(m*K)",
+                },
+                "cu": {
+                    "resistivity": "2e-10 ohm*m",
+                    "heat_capacity": "1e3 J/(m^3*K)",
+                    "thermal_conductivity": "400 W/(m*K)",
+                },
+            },
+            "stack": [
+                {"material": "sc", "radius": "15 mm", "thickness": "6 mm"},
+                {"material": "cu", "radius": "15 mm", "thickness": "1.2 mm"},
+            ],
+            "probes": [
+                {"name": "top", "r": "0 mm", "z": "7.2 mm"},
+                {"name": "hot", "quantity": "temperature", "r": "15 mm", "z": "3 mm"},
+            ],
+            "protocol": [
+                {"step": "set", "field": "7 T", "temperature": "5 K"},
+                {"step": "ramp_field", "to": "0 T", "rate": "4.8 T/h"},
+                {"step": "ramp_temperature", "to": "10 K", "rate": "1 K/min"},
+            ],
+            "thermal": {
+                "model": "conduction",
+                "interlayer_resistance": "1e-4 K*m^2/W",
+                "cooling": [
+                    {"surface": "bottom"},
+                    {"surface": "side", "heat_transfer_coefficient": "50 W/(m^2*K)"},
+                ],
+            },
+        }
+    )
+
+
+def test_thermal_case_parses_to_si_and_round_trips():
+    case = Case.from_dict(base())
+    sc = case.material("sc")
+    assert sc.thermal.heat_capacity.at(6.0) == pytest.approx(50 + (2e3 - 50) * 4 / 8)
+    assert sc.thermal.thermal_conductivity.at(100.0) == pytest.approx(2.0)
+    assert case.thermal.model == "conduction"
+    assert case.thermal.interlayer_resistance_K_m2_W == pytest.approx(1e-4)
+    assert [c.surface for c in case.thermal.cooling] == ["bottom", "side"]
+    assert case.thermal.cooling[1].heat_transfer_W_m2K == pytest.approx(50.0)
+    assert [p.name for p in case.probes] == ["top"]
+    assert [p.name for p in case.temperature_probes] == ["hot"]
+    assert Case.from_dict(case.to_dict()) == case
+    assert Case.from_dict(tomllib.loads(case.to_toml())) == case
+    assert case.to_si_dict()["thermal"]["model"] == "conduction"
+
+
+def test_isothermal_is_the_default_and_keeps_the_case_key():
+    d = base()
+    del d["thermal"]
+    case = Case.from_dict(d)
+    assert case.thermal.model == "isothermal" and not case.thermal.coupled
+    assert "thermal" not in case.to_si_dict() and "thermal" not in case.to_dict()
+    for m in d["materials"].values():  # thermal keys are optional for isothermal runs
+        m.pop("heat_capacity"), m.pop("thermal_conductivity")
+    d["probes"] = d["probes"][:1]
+    si = Case.from_dict(d).to_si_dict()
+    assert set(si) == {
+        "title",
+        "materials",
+        "stack",
+        "probes",
+        "protocol",
+        "mesh",
+        "solver",
+        "snapshots_s",
+    }
+
+
+def edit(path: str, value):
+    def apply(d):
+        *head, last = path.split("/")
+        node = d
+        for k in head:
+            node = node[int(k)] if k.isdigit() else node[k]
+        if value is KeyError:
+            del node[last]
+        else:
+            node[int(last) if last.isdigit() else last] = value
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (edit("thermal/modle", "adiabatic"), r"thermal\.modle: unknown key; did you mean 'model'"),
+        (edit("thermal/model", "radiative"), r"thermal\.model: got 'radiative'; expected one of"),
+        (edit("thermal/cooling/0/surface", "base"), r"thermal\.cooling\[0\]\.surface: got 'base'"),
+        (
+            edit("thermal/cooling/1/heat_transfer_coefficient", "-5 W/(m^2*K)"),
+            r"thermal\.cooling\[1\]\.heat_transfer_coefficient: must be > 0",
+        ),
+        (
+            edit("thermal/cooling/1/heat_transfer_coefficient", "5 W/m"),
+            r"thermal\.cooling\[1\]\.heat_transfer_coefficient",
+        ),
+        (
+            edit("thermal/cooling/1/surface", "bottom"),
+            r"thermal\.cooling: a surface is listed twice",
+        ),
+        (
+            edit("thermal/interlayer_resistance", "-1 K*m^2/W"),
+            r"thermal\.interlayer_resistance: must be >= 0",
+        ),
+        (
+            edit("materials/sc/heat_capacity", "-3 J/(m^3*K)"),
+            r"materials\.sc\.heat_capacity: must be > 0",
+        ),
+        (
+            edit("materials/sc/heat_capacity", "nan J/(m^3*K)"),
+            r"materials\.sc\.heat_capacity",
+        ),
+        (
+            edit("materials/sc/heat_capacity", 300),
+            r"materials\.sc\.heat_capacity: got the bare value",
+        ),
+        (
+            edit("materials/cu/thermal_conductivity", "400 W/m"),
+            r"materials\.cu\.thermal_conductivity",
+        ),
+        (
+            edit("materials/sc/heat_capacity/value", [50, -1, 3]),
+            r"materials\.sc\.heat_capacity\.value\[1\]: must be > 0",
+        ),
+        (
+            edit("materials/sc/heat_capacity/value", [50, float("nan"), 3]),
+            r"materials\.sc\.heat_capacity\.value\[1\]",
+        ),
+        (
+            edit("materials/sc/heat_capacity/temperature", [2, 40, 10]),
+            r"materials\.sc\.heat_capacity\.temperature: must be >= 0 K and increasing",
+        ),
+        (
+            edit("materials/sc/heat_capacity/value", [50, 3]),
+            r"materials\.sc\.heat_capacity: temperature and value need the same number",
+        ),
+        (
+            edit("materials/sc/heat_capacity/units", "J"),
+            r"materials\.sc\.heat_capacity\.units: unknown key",
+        ),
+        (edit("materials/sc/heat_capacty", "1 J/(m^3*K)"), r"did you mean 'heat_capacity'"),
+        (
+            edit("materials/sc/thermal_conductivity", KeyError),
+            r"materials\.sc\.thermal_conductivity: missing; thermal\.model = 'conduction'",
+        ),
+        (edit("probes/1/quantity", "Br"), r"probes\[1\]\.quantity: got 'Br'"),
+        (edit("probes/1/r", "16 mm"), r"temperature probe must sit in or on a layer"),
+    ],
+)
+def test_bad_thermal_input_is_refused_naming_the_key(change, match):
+    d = base()
+    change(d)
+    with pytest.raises(FluxtrapError, match=match):
+        Case.from_dict(d)
+
+
+def test_model_needs_and_refusals():
+    d = base()
+    d["thermal"] = {"model": "adiabatic", "cooling": [{"surface": "top"}]}
+    with pytest.raises(
+        ValidationError, match='cooling and interlayer_resistance need model = "conduction"'
+    ):
+        Case.from_dict(d)
+    d["thermal"] = {"model": "adiabatic"}
+    with pytest.raises(ValidationError, match=r"protocol\[2\]: a temperature ramp under"):
+        Case.from_dict(d)
+    d["protocol"].pop()
+    del d["materials"]["cu"]["heat_capacity"]
+    with pytest.raises(ValidationError, match=r"materials\.cu\.heat_capacity: missing.*stack\[1\]"):
+        Case.from_dict(d)
+    d["materials"]["cu"]["heat_capacity"] = "1 J/(m^3*K)"
+    del d["materials"]["cu"]["thermal_conductivity"]  # adiabatic needs no conductivity
+    assert Case.from_dict(d).thermal.model == "adiabatic"
+
+
+def test_stack_of_normal_metal_only_is_allowed():
+    d = base()
+    d["stack"] = d["stack"][1:]
+    d["probes"] = [{"name": "t", "quantity": "temperature", "r": "0 mm", "z": "0.6 mm"}]
+    assert Case.from_dict(d).stack[0].material == "cu"
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        TemperatureTable((0.0,), (7.0,)),
+        TemperatureTable((2.0, 10.0, 40.0), (50.0, 2e3, 1e5)),
+        TemperatureTable((4.0, 5.0), (10.0, 10.0)),
+    ],
+)
+def test_enthalpy_integral_and_its_inverse(table):
+    """integral is the exact integral of the piecewise-linear C (held beyond the points), and
+    inverse_integral inverts it to rounding, below, inside and above the table."""
+    T = np.linspace(0.5, 60.0, 301)
+    fine = np.linspace(table.temperature_K[0], 60.0, 200001)
+    numeric = np.interp(
+        T,
+        fine,
+        np.concatenate(
+            [[0], np.cumsum(np.diff(fine) * 0.5 * (table.at(fine[1:]) + table.at(fine[:-1])))]
+        ),
+    )
+    inside = table.temperature_K[0] <= T
+    assert table.integral(T)[inside] == pytest.approx(numeric[inside], rel=1e-6, abs=1e-6)
+    assert table.inverse_integral(table.integral(T)) == pytest.approx(T, rel=1e-12, abs=1e-9)
