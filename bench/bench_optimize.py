@@ -27,7 +27,7 @@ each finished run to a JSONL file, so a run stopped by a time limit still gives 
 trial, the chosen row's log EI and the fitted noise std, for calibrating the stopping advisor
 (``bench/calibrate_stopping.py``).
 
-    nice -n 10 python bench/bench_optimize.py [--seeds 10] [--workers 2] [--budget 50]
+    nice -n 10 python bench/bench_optimize.py [--seeds 10] [--first-seed 0] [--workers 2] [--budget 50]
         [--sets A,B] [--methods a,b] [--baseline-sets A,B] [--out runs.jsonl] [--timing-only]
 """
 
@@ -224,6 +224,9 @@ def summarise(rows: list[dict], budget: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument(
+        "--first-seed", type=int, default=0, help="start at this seed (resume a stopped run)"
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--budget", type=int, default=50)
     ap.add_argument("--sets", default=None, help="comma-separated data set names [all]")
@@ -272,7 +275,7 @@ def main() -> None:
         info[name] = (order[: math.ceil(0.05 * len(X))].tolist(), bool((y > 0).all()))
     jobs = [
         (m, args.data, name, args.budget, seed, True)
-        for seed in range(args.seeds)  # seed-major: a run stopped early still has whole seeds
+        for seed in range(args.first_seed, args.seeds)  # seed-major: a stopped run has whole seeds
         for name in sets
         for m in methods
         if (m != "fluxtrap log" or info[name][1])
