@@ -87,6 +87,11 @@ def simulate_command(
                 f"{p['max_error_T']:.2g} T over the run)"
             )
         acc = s["accuracy"]
+        if "bore" in s:
+            from fluxtrap.simulate.bore import summary_lines
+
+            for line in summary_lines(s["bore"], acc.get("bore")):
+                console.print(line)
         if not acc["reached"]:
             console.print(f"[yellow]{acc['note']}[/]")
         sv = s["solver"]
@@ -145,6 +150,11 @@ def simulation_show(
             error = f"{p['final_error_T']:.2g}" if "final_error_T" in p else "-"
             shown.add_row(name, f"{p['final_T']:.4f}", error, f"{p['max_abs_T']:.4f}")
         console.print(shown)
+    if "bore" in x.summary:
+        from fluxtrap.simulate.bore import summary_lines
+
+        for line in summary_lines(x.summary["bore"], x.summary.get("accuracy", {}).get("bore")):
+            console.print(line)
     sv = x.summary.get("solver")
     if sv:
         console.print(

@@ -28,7 +28,8 @@ def sweep(
         typer.Option(
             "--vary",
             help="NAME=START:STOP:NUM or NAME=V1,V2,...; repeat for a cartesian product. "
-            "NAME: radius, thickness, temperature, field, n, jc_scale or a dotted path "
+            "NAME: radius, inner_radius, thickness, spacer_thickness, temperature, field, n, "
+            "jc_scale or a dotted path "
             "(materials.bulk1.n, stack.0.radius, mesh.size).",
         ),
     ] = None,

@@ -63,23 +63,28 @@ def long_cylinder_1d(
     cells: int = 100,
     times_s: Iterable[float] = (),
     breaks_s: Iterable[float] = (),
+    inner_radius_m: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """An independent reference: an infinitely long cylinder in an axial field, by finite volumes.
+    """An independent reference: an infinitely long cylinder (or tube, ``inner_radius_m`` > 0)
+    in an axial field, by finite volumes.
 
     Bz(r, t) obeys d/dt (B r) = -d(r E)/dr with E = e0 (|J|/Jc(|B|))^n sign(J), J = -(dB/dr)/mu0
     (Faraday and Ampere in 1D), B(R, t) = ``applied_T(t)`` (T, a function of t in s), B = initial
     everywhere at t = 0; ``jc_at(B_T)`` gives Jc (A/m^2) at the local field. The method of lines
     on ``cells`` equal cells (nodes at r_i = i R/cells, J and E at mid-cells, conservative
     volumes) is integrated by scipy's BDF with a tridiagonal Jacobian, split at
-    ``breaks_s`` (kinks of the applied field). It shares no code with the FEM.
+    ``breaks_s`` (kinks of the applied field). It shares no code with the FEM. A tube's bore
+    carries no current, so its field is uniform and equal to the wall's at the inner radius: the
+    first node's control volume is then the whole disc inside the first mid-cell (the same
+    integral of r dr from 0), and the bore's flux changes only through E at the inner face.
 
-    Returns ``r`` (cells + 1,) in m, ``times`` (k,) in s and ``B`` (k, cells + 1) in T at
-    ``times_s`` (default: ``t_end_s`` only).
+    Returns ``r`` (cells + 1,) in m from the inner radius, ``times`` (k,) in s and ``B``
+    (k, cells + 1) in T at ``times_s`` (default: ``t_end_s`` only).
     """
     from scipy.integrate import solve_ivp
     from scipy.sparse import diags
 
-    r = np.linspace(0.0, radius_m, cells + 1)
+    r = np.linspace(inner_radius_m, radius_m, cells + 1)
     h = r[1] - r[0]
     rm = 0.5 * (r[1:] + r[:-1])  # mid-cells
     volume = np.empty(cells)  # control volume of node i < cells: integral of r dr

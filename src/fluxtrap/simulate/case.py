@@ -35,7 +35,7 @@ from fluxtrap.simulate.casefile import (
     toml_table,
     toml_value,
 )
-from fluxtrap.simulate.geometry import Layer, Probe, conductor_area_m2, stack_from_list
+from fluxtrap.simulate.geometry import Bore, Layer, Probe, conductor_area_m2, stack_from_list
 from fluxtrap.simulate.material_spec import material_from_dict
 from fluxtrap.simulate.materials import CurveJc, Material, NormalConductor, Superconductor
 from fluxtrap.simulate.options import (
@@ -55,10 +55,11 @@ from fluxtrap.simulate.protocol import (
     step_duration,
     step_from_dict,
 )
+from fluxtrap.simulate.topology import groups
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import MU0
 
-TOP_KEYS = ("title", "materials", "stack", "probes", "protocol", "mesh", "solver", "output")
+TOP_KEYS = ("title", "materials", "stack", "probes", "protocol", "mesh", "solver", "output", "bore")
 
 
 class CaseWarning(UserWarning):
@@ -77,6 +78,7 @@ class Case:
     mesh: MeshOptions = field(default_factory=MeshOptions)
     solver: SolverOptions = field(default_factory=SolverOptions)
     snapshots_s: tuple[float, ...] = ()
+    bore: Bore | None = None
 
     def __post_init__(self) -> None:
         self._validate()
@@ -129,6 +131,7 @@ class Case:
             MeshOptions.from_dict(table(data, "mesh", "")),
             SolverOptions.from_dict(table(data, "solver", "")),
             snapshots_from_dict(table(data, "output", "")),
+            Bore.from_dict(table(data, "bore", ""), stack) if "bore" in data else None,
         )
 
     # views ------------------------------------------------------------------------------------
@@ -173,6 +176,8 @@ class Case:
         }
         if self.snapshots_s:
             d["output"] = {"snapshots": [si(t, "s") for t in self.snapshots_s]}
+        if self.bore:
+            d["bore"] = self.bore.to_dict()
         return d
 
     def to_toml(self) -> str:
@@ -184,7 +189,7 @@ class Case:
         for key in ("stack", "probes", "protocol"):
             for item in d.pop(key):
                 lines += toml_table(f"[[{key}]]", item)
-        for key, spec in d.items():  # mesh, solver, output
+        for key, spec in d.items():  # mesh, solver, output, bore
             lines += toml_table(f"[{key}]", spec)
         return "\n".join(lines) + "\n"
 
@@ -221,6 +226,7 @@ class Case:
             "mesh": dataclasses.asdict(self.mesh),
             "solver": dataclasses.asdict(self.solver),
             "snapshots_s": list(self.snapshots_s),
+            **({"bore": dataclasses.asdict(self.bore)} if self.bore else {}),
         }
 
     def key(self) -> str:
@@ -232,7 +238,11 @@ class Case:
 
     def __repr__(self) -> str:
         stack = " / ".join(
-            f"{x.material} r={x.radius_m * 1e3:g}mm t={x.thickness_m * 1e3:g}mm" for x in self.stack
+            f"{x.material} r={x.inner_radius_m * 1e3:g}..{x.radius_m * 1e3:g}mm "
+            f"t={x.thickness_m * 1e3:g}mm"
+            if x.is_ring
+            else f"{x.material} r={x.radius_m * 1e3:g}mm t={x.thickness_m * 1e3:g}mm"
+            for x in self.stack
         )
         steps = ", ".join(repr(s) for s in self.protocol)
         return (
@@ -261,11 +271,17 @@ class Case:
                         f"stack[{i}] ({a.material}, z {a.z_m * 1e3:g}..{a.top_m * 1e3:g} mm) overlaps "
                         f"stack[{j}] ({b.material}, z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm)"
                     )
+        groups(self.stack)  # refuses layers that meet only at a corner
         if not any(isinstance(self.material(x.material), Superconductor) for x in self.stack):
             raise ValidationError("stack: no layer is a superconductor")
         pnames = [p.name for p in self.probes]
         if len(set(pnames)) != len(pnames):
             raise ValidationError(f"probes: duplicate names in {pnames}")
+        if self.bore and "bore_centre" in pnames:
+            raise ValidationError(
+                "probes: the name 'bore_centre' is taken by the [bore] centre's column "
+                "(bore_centre_Bz_T in probes.csv); rename the probe"
+            )
         for i, name in enumerate(pnames):  # they become column names of probes.csv
             if not re.fullmatch(r"[^\W_][\w.-]{0,63}", name):
                 raise ValidationError(

@@ -1,7 +1,9 @@
-"""The geometry of a case: coaxial layers (``[[stack]]``) and Hall probes (``[[probes]]``), in m."""
+"""The geometry of a case: coaxial layers (``[[stack]]``), Hall probes (``[[probes]]``) and the
+sphere of the bore (``[bore]``, analysed by ``bore``), in m."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -9,21 +11,24 @@ from typing import Any
 from fluxtrap.errors import ValidationError
 from fluxtrap.simulate.casefile import check_keys, quantity, si
 
-LAYER_KEYS = ("material", "radius", "thickness", "z")
+LAYER_KEYS = ("material", "radius", "inner_radius", "thickness", "z")
 PROBE_KEYS = ("name", "r", "z")
-NOT_YET = {"inner_radius": "rings are not supported yet (every layer is a disk reaching the axis)"}
+BORE_KEYS = ("dsv", "center_z")
 
 
 @dataclass(frozen=True)
 class Layer:
-    """A coaxial disk: ``material`` name, ``radius_m``, ``thickness_m``, bottom face at ``z_m`` (m).
+    """A coaxial disk or ring: ``material`` name, outer ``radius_m``, ``thickness_m``, bottom face
+    at ``z_m``, ``inner_radius_m`` (0: a disk reaching the axis), all in m.
 
-    Layers span the axis (no rings): the H-phi formulation needs a simply connected air region."""
+    A ring leaves a hole in the air region of the r-z plane; ``topology`` gives the solver a cut
+    for it (the H-phi formulation needs a potential that may jump there)."""
 
     material: str
     radius_m: float
     thickness_m: float
     z_m: float
+    inner_radius_m: float = 0.0
 
     @property
     def top_m(self) -> float:
@@ -31,29 +36,57 @@ class Layer:
 
     def contains(self, r: float, z: float, strict: bool = True) -> bool:
         eps = 1e-12 if strict else -1e-12
-        return (r < self.radius_m - eps) and (self.z_m + eps < z < self.top_m - eps)
+        inside_bore = self.is_ring and r <= self.inner_radius_m + eps
+        return not inside_bore and r < self.radius_m - eps and self.z_m + eps < z < self.top_m - eps
+
+    @property
+    def is_ring(self) -> bool:
+        return self.inner_radius_m > 0
+
+    @property
+    def width_m(self) -> float:
+        """Radial width of the wall (the radius for a disk), m."""
+        return self.radius_m - self.inner_radius_m
+
+    @property
+    def area_m2(self) -> float:
+        """Cross-section in the r-z half plane, m^2."""
+        return self.width_m * self.thickness_m
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "material": self.material,
             "radius": si(self.radius_m, "m"),
             "thickness": si(self.thickness_m, "m"),
             "z": si(self.z_m, "m"),
         }
+        if self.is_ring:
+            d["inner_radius"] = si(self.inner_radius_m, "m")
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str, z_default_m: float = 0.0) -> Layer:
         """A layer from a ``[[stack]]`` table; without ``z`` it sits at ``z_default_m``."""
-        check_keys(d, LAYER_KEYS, where, refused=NOT_YET)
+        check_keys(d, LAYER_KEYS, where)
         if "material" not in d:
             raise ValidationError(f"{where}.material: missing (expected a material name)")
         radius = quantity(d, "radius", "length", where)
         thickness = quantity(d, "thickness", "length", where)
+        inner = quantity(d, "inner_radius", "length", where, default="0 m")
         z = quantity(d, "z", "length", where) if "z" in d else z_default_m
         for key, v in (("radius", radius), ("thickness", thickness)):
             if v <= 0:
                 raise ValidationError(f"{where}.{key}: must be > 0, got {d[key]!r}")
-        return cls(str(d["material"]), radius, thickness, z)
+        if inner < 0:
+            raise ValidationError(
+                f"{where}.inner_radius: must be >= 0 (0 is a disk), got {d['inner_radius']!r}"
+            )
+        if inner >= radius * (1 - 1e-9):
+            raise ValidationError(
+                f"{where}.inner_radius: {d['inner_radius']!r} must be smaller than the outer "
+                f"radius {d['radius']!r} (a ring needs a wall)"
+            )
+        return cls(str(d["material"]), radius, thickness, z, inner)
 
 
 @dataclass(frozen=True)
@@ -77,6 +110,46 @@ class Probe:
         )
 
 
+@dataclass(frozen=True)
+class Bore:
+    """The ``[bore]`` table: a sphere of diameter ``dsv_m`` centred on the axis at
+    ``center_z_m`` (m), where homogeneity and harmonics are reported."""
+
+    dsv_m: float
+    center_z_m: float
+
+    @property
+    def radius_m(self) -> float:
+        return 0.5 * self.dsv_m
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dsv": si(self.dsv_m, "m"), "center_z": si(self.center_z_m, "m")}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], stack: tuple[Layer, ...]) -> Bore:
+        """The table ``d`` for ``stack``; ``center_z`` defaults to the stack's mid height. The
+        sphere must lie in air (the expansion holds only where there is no current)."""
+        check_keys(d, BORE_KEYS, "bore")
+        dsv = quantity(d, "dsv", "length", "bore")
+        if dsv <= 0:
+            raise ValidationError(f"bore.dsv: must be > 0, got {d['dsv']!r}")
+        if not stack:
+            raise ValidationError("stack: no layers; add at least one [[stack]] table")
+        middle = 0.5 * (min(x.z_m for x in stack) + max(x.top_m for x in stack))
+        zc = quantity(d, "center_z", "length", "bore") if "center_z" in d else middle
+        bore = cls(dsv, zc)
+        for i, x in enumerate(stack):
+            dz = max(x.z_m - zc, 0.0, zc - x.top_m)
+            if math.hypot(x.inner_radius_m, dz) < bore.radius_m * (1 - 1e-9):
+                raise ValidationError(
+                    f"bore: the sphere of dsv {dsv * 1e3:g} mm at z = {zc * 1e3:g} mm reaches into "
+                    f"stack[{i}] ({x.material}, r {x.inner_radius_m * 1e3:g}..{x.radius_m * 1e3:g} "
+                    f"mm, z {x.z_m * 1e3:g}..{x.top_m * 1e3:g} mm); it must lie in air, inside "
+                    "the rings' bore or beside the stack"
+                )
+        return bore
+
+
 def stack_from_list(items: list[Mapping[str, Any]]) -> tuple[Layer, ...]:
     """Layers from ``[[stack]]`` tables, bottom to top; a layer without ``z`` sits on the last."""
     stack: list[Layer] = []
@@ -90,4 +163,4 @@ def stack_from_list(items: list[Mapping[str, Any]]) -> tuple[Layer, ...]:
 
 def conductor_area_m2(stack: tuple[Layer, ...]) -> float:
     """Area of the layers in the r-z half plane (m^2): what the fine mesh has to cover."""
-    return sum(x.radius_m * x.thickness_m for x in stack)
+    return sum(x.area_m2 for x in stack)

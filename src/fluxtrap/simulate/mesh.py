@@ -15,6 +15,7 @@ import triangle
 
 from fluxtrap.simulate.case import Case
 from fluxtrap.simulate.materials import Superconductor
+from fluxtrap.simulate.topology import cuts
 
 AIR = -1  # region id of air; layers are 0..len(stack)-1
 NEAR_BAND = 0.1  # width of the air band meshed like the conductors / the stack extent
@@ -77,10 +78,10 @@ def _near_boxes(case: Case, h: float) -> list[tuple[float, float, float, float]]
 
 
 def start_size(case: Case) -> float:
-    """Coarsest conductor element edge (m) of an accuracy-driven mesh: half the smallest radius
-    or thickness of a superconducting layer (of any layer if none is)."""
+    """Coarsest conductor element edge (m) of an accuracy-driven mesh: half the smallest radial
+    width or thickness of a superconducting layer (of any layer if none is)."""
     sc = [x for x in case.stack if isinstance(case.material(x.material), Superconductor)]
-    return min(min(x.radius_m, x.thickness_m) for x in sc or case.stack) / 2
+    return min(min(x.width_m, x.thickness_m) for x in sc or case.stack) / 2
 
 
 def estimate_elements(case: Case, h: float) -> int:
@@ -104,25 +105,27 @@ def build_mesh(case: Case, size_m: float | None = None) -> Mesh:
     outer = max(outer, 1.5 * max(r_st, 0.5 * (z1 - z0)))
     box = (outer, zc - outer, zc + outer)
     near = _near_boxes(case, h)
-    rects = [(0.0, x.z_m, x.radius_m, x.top_m) for x in case.stack]
+    rects = [(x.inner_radius_m, x.z_m, x.radius_m, x.top_m) for x in case.stack]
     rects += near
     rects.append((0.0, box[1], box[0], box[2]))
+    sides = [
+        side
+        for a, b, c, d in rects
+        for side in (((a, b), (c, b)), ((c, b), (c, d)), ((a, d), (c, d)), ((a, b), (a, d)))
+    ]
+    sides += [((0.0, cut.z_m), (cut.r_m, cut.z_m)) for cut in cuts(case.stack)]
 
-    # Unique vertices, and every rectangle side split at the vertices lying on it.
-    corners = np.array([c for (a, b, c_, d) in rects for c in ((a, b), (c_, b), (c_, d), (a, d))])
-    pts = np.unique(np.round(corners, 12), axis=0)
+    # Unique vertices, and every side split at the vertices lying on it.
+    pts = np.unique(np.round(np.array(sides).reshape(-1, 2), 12), axis=0)
     segs = set()
-    for a, b, c, d in rects:
-        for p, q in (((a, b), (c, b)), ((c, b), (c, d)), ((a, d), (c, d)), ((a, b), (a, d))):
-            p, q = np.array(p), np.array(q)
-            d = pts - p
-            t = d @ (q - p) / ((q - p) @ (q - p))
-            on = np.abs((q - p)[0] * d[:, 1] - (q - p)[1] * d[:, 0]) < 1e-9 * ((q - p) @ (q - p))
-            idx = np.where(on & (t > -1e-12) & (t < 1 + 1e-12))[0]
-            idx = idx[np.argsort(t[idx])]
-            segs.update(
-                tuple(sorted((int(i), int(j)))) for i, j in zip(idx[:-1], idx[1:], strict=True)
-            )
+    for side in sides:
+        p, q = np.array(side[0]), np.array(side[1])
+        d = pts - p
+        t = d @ (q - p) / ((q - p) @ (q - p))
+        on = np.abs((q - p)[0] * d[:, 1] - (q - p)[1] * d[:, 0]) < 1e-9 * ((q - p) @ (q - p))
+        idx = np.where(on & (t > -1e-12) & (t < 1 + 1e-12))[0]
+        idx = idx[np.argsort(t[idx])]
+        segs.update(tuple(sorted((int(i), int(j)))) for i, j in zip(idx[:-1], idx[1:], strict=True))
     fine_area = np.sqrt(3) / 4 * h**2
     n_layers = len(case.stack)
     regions = [
@@ -135,14 +138,29 @@ def build_mesh(case: Case, size_m: float | None = None) -> Mesh:
         regions.append([0.5 * (inner_r + ring[2]), zc, n_layers + k, area])
         inner_r = ring[2]
     regions.append([0.5 * (inner_r + box[0]), zc, n_layers + 2, -1])
+    # the bore of each ring (open or closed off by disks) is meshed like the band; the seed
+    # sits below the ring's cut (at mid height)
+    regions += [
+        [0.5 * x.inner_radius_m, x.z_m + 0.25 * x.thickness_m, n_layers, fine_area]
+        for x in case.stack
+        if x.is_ring
+    ]
     out = triangle.triangulate(
         {"vertices": pts, "segments": np.array(sorted(segs)), "regions": np.array(regions)},
         "pq30Aa",
     )
     tri = out["triangles"].astype(np.int64)
-    att = out["triangle_attributes"][:, 0].round().astype(int)
-    region = np.where(att < n_layers, att, AIR)
+    region = _regions(out["vertices"][tri].mean(axis=1), case)
     # orient counter-clockwise
     flip = Mesh(out["vertices"], tri, region, box).area < 0
     tri[flip] = tri[flip][:, [0, 2, 1]]
     return Mesh(out["vertices"], tri, region, box)
+
+
+def _regions(centroid: np.ndarray, case: Case) -> np.ndarray:
+    """Layer index of each triangle (its centroid (n, 2) inside the layer), else ``AIR``."""
+    region = np.full(len(centroid), AIR)
+    r, z = centroid[:, 0], centroid[:, 1]
+    for k, x in enumerate(case.stack):
+        region[(r > x.inner_radius_m) & (r < x.radius_m) & (z > x.z_m) & (z < x.top_m)] = k
+    return region

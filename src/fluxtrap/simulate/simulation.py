@@ -8,6 +8,7 @@ It is a plain picklable value (no solver state), so Dask workers can return it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 import warnings
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from fluxtrap.errors import AnalysisError, SolverError, ValidationError
+from fluxtrap.simulate import bore
 from fluxtrap.simulate.case import MU0, Case
 from fluxtrap.units import to_A_cm2
 
@@ -27,6 +29,7 @@ MAX_MAP_ROWS = 6  # rows of maps.png: a figure of 100 snapshots would be 9 m tal
 
 # The mesher, the solver and matplotlib are imported where a run or a plot needs them.
 if TYPE_CHECKING:
+    from fluxtrap.simulate.bore import BoreField
     from fluxtrap.simulate.mesh import Mesh
     from fluxtrap.simulate.solver import State
 
@@ -106,11 +109,18 @@ class Result:
             for p in self.case.probes
         }
         out = {"probes": probes, "solver": dict(self.solver), "case": self.case.to_si_dict()}
+        if self.case.bore:
+            out["bore"] = self.bore.to_dict()
         if self.accuracy:
             out["accuracy"] = self.accuracy
         if self.error:
             out["error"] = self.error
         return out
+
+    @functools.cached_property
+    def bore(self) -> BoreField:
+        """Homogeneity, axial harmonics, profiles and drift in the case's ``[bore]`` (``bore.py``)."""
+        return bore.of_result(self)
 
     def creep(
         self, probe: str, start_s: float | None = None, skip_s: float = 60.0
@@ -260,8 +270,8 @@ class Result:
             for x in self.case.stack:
                 row[1].add_patch(
                     plt.Rectangle(
-                        (0, x.z_m * 1e3),
-                        x.radius_m * 1e3,
+                        (x.inner_radius_m * 1e3, x.z_m * 1e3),
+                        x.width_m * 1e3,
                         x.thickness_m * 1e3,
                         fill=False,
                         ec="w",
@@ -298,6 +308,8 @@ class Result:
         if plots:
             self.plot_probes(out / "probes.png")
             self.plot_maps(path=out / "maps.png")
+            if self.case.bore:
+                self.bore.plot(out / "bore.png")
         if vtu:
             self.write_vtu(out)
         return out
@@ -400,6 +412,8 @@ class Simulation:
         }
         if note:
             accuracy["note"] = note
+        if case.bore:
+            accuracy["bore"] = bore_errors(fine.bore, coarse.bore)
         solver = {**fine.solver, "wall_s": round(time.perf_counter() - t_wall, 4)}
         return dataclasses.replace(
             fine,
@@ -424,11 +438,10 @@ class Simulation:
         case = self.case
         space = edge_space(mesh)
         disc = Discretization(case, space)
-        G = probe_matrix(
-            mesh.points,
-            mesh.triangles[disc.conductor],
-            np.array([[p.r_m, p.z_m] for p in case.probes]).reshape(-1, 2),
-        )
+        where = [[p.r_m, p.z_m] for p in case.probes]
+        if case.bore:
+            where.append([0.0, case.bore.center_z_m])
+        G = probe_matrix(mesh.points, mesh.triangles[disc.conductor], np.reshape(where, (-1, 2)))
         rows: list[list[float]] = []
         snaps: list[Snapshot] = []
         stats = Stats()
@@ -452,6 +465,7 @@ class Simulation:
                 "applied_T",
                 "temperature_K",
                 *(f"{p.name}_Bz_T" for p in case.probes),
+                *([bore.CENTRE_COLUMN] if case.bore else []),
             ]
             solver = {
                 "mesh_size_m": size_m,
@@ -517,6 +531,15 @@ def probe_errors(
             "relative": float(largest / scale) if scale > 0 else 0.0,
         }
     return out
+
+
+def bore_errors(fine: BoreField, coarse: BoreField) -> dict[str, float]:
+    """Discretization error estimates of the bore numbers of ``fine`` (mesh h) from ``coarse``
+    (2h), first-order Richardson as for the probes: centre field (T), homogeneity (ppm)."""
+    return {
+        "centre_error_T": abs(fine.centre_T - coarse.centre_T),
+        "homogeneity_error_ppm": abs(fine.homogeneity_ppm - coarse.homogeneity_ppm),
+    }
 
 
 class _Progress:

@@ -45,6 +45,7 @@ from fluxtrap.simulate.case import (
 from fluxtrap.simulate.fem import EdgeSpace
 from fluxtrap.simulate.materials import Superconductor
 from fluxtrap.simulate.mesh import AIR
+from fluxtrap.simulate.topology import cut_field, cuts, enclosed_nodes
 
 MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
 
@@ -63,11 +64,12 @@ class Discretization:
     """The fixed parts of a case's discrete problem (H-phi: no air resistivity, no air edges).
 
     In air, H = grad phi: the edge dofs of edges touching air are differences of nodal
-    potentials, ``u = T x`` with x = (edge dofs inside conductors, phi at air nodes). Air then
-    carries no current by construction (C grad = 0) and the stiff air-resistivity term of a pure
-    H-formulation, with its 1e12 condition numbers, disappears. This needs a simply connected
-    air region, which holds as every layer spans the axis. The applied field fixes
-    phi = H_a z on the outer boundary.
+    potentials, ``u = T x`` with x = (edge dofs inside conductors, phi at air nodes, the jump
+    of phi across each ring's cut). Air then carries no current by construction (C grad = 0)
+    and the stiff air-resistivity term of a pure H-formulation, with its 1e12 condition numbers,
+    disappears. Around a ring the air is not simply connected: ``topology`` gives each hole a
+    cut and its jump (the ring group's net current, A) is one more unknown. The applied field
+    fixes phi = H_a z on the outer boundary, and at one node of each closed air pocket.
 
     Element arrays below are over the conductor elements ``conductor`` (indices into the mesh).
     """
@@ -107,15 +109,24 @@ class Discretization:
         rows = np.concatenate([inner, ae, ae])
         cols = np.concatenate([np.arange(len(inner)), col_node[j], col_node[i]])
         vals = np.concatenate([np.ones(len(inner)), np.ones(len(ae)), -np.ones(len(ae))])
-        n_x = len(inner) + len(nodes)
-        self.T = sp.csr_matrix((vals, (rows, cols)), shape=(n_edges, n_x))
-        self.unit_x = np.concatenate([space.unit_field[inner], mesh.points[nodes, 1]])
-        pr, pz = mesh.points[nodes, 0], mesh.points[nodes, 1]
+        n_grad = len(inner) + len(nodes)
+        self.T = sp.csr_matrix((vals, (rows, cols)), shape=(n_edges, n_grad))
+        jumps = [cut_field(mesh.points, space.edges, air_edge, c) for c in cuts(case.stack)]
+        if jumps:
+            self.T = sp.hstack([self.T, *(sp.csc_matrix(j[:, None]) for j in jumps)]).tocsr()
+        n_x = self.T.shape[1]
+        self.n_cuts = len(jumps)
+        self.unit_x = np.concatenate(
+            [space.unit_field[inner], mesh.points[nodes, 1], np.zeros(len(jumps))]
+        )
+        pr, pz = mesh.points[:, 0], mesh.points[:, 1]
         r_max, z_min, z_max = mesh.box
         tol = 1e-9 * r_max
         on_box = (pr > r_max - tol) | (pz < z_min + tol) | (pz > z_max - tol)
+        fixed = on_box.copy()
+        fixed[enclosed_nodes(mesh.triangles, air, n_pts, on_box)] = True
         bnd = np.zeros(n_x, bool)
-        bnd[len(inner) + np.where(on_box)[0]] = True
+        bnd[len(inner) + np.where(fixed[nodes])[0]] = True
         self.free, self.bnd = np.where(~bnd)[0], np.where(bnd)[0]
 
         T = self.T.tocsc()

@@ -147,14 +147,18 @@ class Jobs:
         return rec.probes_csv
 
     def figures(self, sim_id: int) -> dict[str, Any]:
-        """Plotly figures of a finished simulation: probe traces, and the J/B maps if this server
-        ran it (computed when its job finished)."""
+        """Plotly figures of a finished simulation: probe traces, the bore profiles (from its
+        stored summary), and the J/B maps if this server ran it (computed when its job finished)."""
         rec = self._store.simulation(sim_id)
         finished(schemas.Simulation.of(rec))
         figures = self._figures.get(sim_id)
         if figures is not None:
             return figures
-        return {"probes": plots.probes_figure(pd.read_csv(io.BytesIO(rec.probes_csv)))}
+        figures = {"probes": plots.probes_figure(pd.read_csv(io.BytesIO(rec.probes_csv)))}
+        bore = (rec.summary or {}).get("bore", {})
+        if "profiles" in bore and bore["centre_T"]:
+            figures["bore"] = plots.bore_figure(bore)
+        return figures
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

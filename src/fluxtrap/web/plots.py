@@ -330,6 +330,40 @@ def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:
     return _layout(fig, xaxis_title="t [s]", yaxis_title="Bz [T]", title="Hall probes")
 
 
+def bore_figure(bore: dict[str, Any]) -> dict[str, Any] | None:
+    """Axial and radial Bz profiles through the bore centre in ppm of the centre field, from the
+    ``bore`` part of a summary.json (``simulate.bore.BoreField.to_dict``); None without a centre
+    field (nothing to take ppm of)."""
+    from plotly.subplots import make_subplots
+
+    prof, b0, zc = bore["profiles"], bore["centre_T"], bore["center_z_m"]
+    if not b0:
+        return None
+    fig = make_subplots(1, 2, subplot_titles=("on the axis", "across, at the centre height"))
+    fig.add_scatter(
+        x=[(z - zc) * 1e3 for z in prof["axial_z_m"]],
+        y=[(b - b0) / b0 * 1e6 for b in prof["axial_Bz_T"]],
+        name="axial",
+        row=1,
+        col=1,
+    )
+    fig.add_scatter(
+        x=[r * 1e3 for r in prof["radial_r_m"]],
+        y=[(b - b0) / b0 * 1e6 for b in prof["radial_Bz_T"]],
+        name="radial",
+        row=1,
+        col=2,
+    )
+    fig.update_xaxes(title_text="z - z<sub>c</sub> [mm]", row=1, col=1)
+    fig.update_xaxes(title_text="r [mm]", row=1, col=2)
+    fig.update_yaxes(title_text="Bz - B<sub>0</sub> [ppm of B<sub>0</sub>]", row=1, col=1)
+    return _layout(
+        fig,
+        title=f"Bore: B<sub>0</sub> = {b0:.5g} T, {bore['homogeneity_ppm']:.4g} ppm "
+        f"peak-to-peak over {bore['dsv_m'] * 1e3:g} mm DSV",
+    )
+
+
 def calibration_figures(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """From a calibrate.json: per series the measured trace (with its sigma), the model at the
     start values and at the fitted ones, and the residuals in units of sigma; ids ``trace-<i>``
@@ -406,7 +440,7 @@ def maps_figure(result: Any, snapshot: Any) -> dict[str, Any]:
         for col, color in ((1, "#444"), (2, "white")):
             fig.add_shape(
                 type="rect",
-                x0=0,
+                x0=layer.inner_radius_m * 1e3,
                 x1=layer.radius_m * 1e3,
                 y0=layer.z_m * 1e3,
                 y1=layer.top_m * 1e3,
@@ -443,9 +477,12 @@ def _nan_to_none(a: np.ndarray) -> list[list[float | None]]:
 
 
 def simulation_figures(result: Any) -> dict[str, dict[str, Any]]:
-    """The figures of a finished simulation, keyed by page element id: the probe traces and the
-    J/B maps at the end of each protocol step (the initial state has no currents)."""
+    """The figures of a finished simulation, keyed by page element id: the probe traces, the
+    bore profiles (with a ``[bore]``) and the J/B maps at the end of each protocol step (the
+    initial state has no currents)."""
     snaps = result.snapshots[1:] or result.snapshots
-    return {"probes": probes_figure(result.probes)} | {
-        f"map-{i}": maps_figure(result, s) for i, s in enumerate(snaps)
-    }
+    figures = {"probes": probes_figure(result.probes)}
+    bore = bore_figure(result.bore.to_dict()) if result.case.bore else None
+    if bore is not None:
+        figures["bore"] = bore
+    return figures | {f"map-{i}": maps_figure(result, s) for i, s in enumerate(snaps)}

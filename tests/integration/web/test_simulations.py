@@ -282,3 +282,56 @@ def test_simulations_recorded_elsewhere_are_listed(lab):
         f"simulation {rec.id} failed: SolverError: stopped"
     )
     assert lab.client.get("/api/simulations/99", headers=auth("rita")).status_code == 404
+
+
+RING_CASE = """title = "Ring with a bore"
+[materials.sc]
+n = 35
+jc.constant = "1e4 A/cm^2"
+[[stack]]
+material = "sc"
+radius = "10 mm"
+inner_radius = "5 mm"
+thickness = "6 mm"
+[[protocol]]
+step = "set"
+field = "2 T"
+temperature = "5 K"
+[[protocol]]
+step = "ramp_field"
+to = "0 T"
+rate = "0.05 T/s"
+[[protocol]]
+step = "hold"
+duration = "300 s"
+[mesh]
+size = "2 mm"
+[bore]
+dsv = "4 mm"
+"""
+
+
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+def test_a_stored_simulation_shows_its_bore(lab):
+    """A ring with a [bore], run and stored as `fluxtrap simulate --db` does: its page shows the
+    centre field, homogeneity, drift and the axial terms, and its plots the bore profiles (from
+    the stored summary alone: this server did not run it)."""
+    import tomli
+
+    from fluxtrap.simulate import Case, simulate
+    from fluxtrap.workflows.simulations import record_simulation
+
+    case = Case.from_dict(tomli.loads(RING_CASE))
+    result = simulate(case)
+    rec = record_simulation(lab.store, case, RING_CASE, result)
+    bore = lab.store.simulation(rec.id).summary["bore"]
+    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    html = lab.client.get(f"/simulations/{rec.id}").text
+    assert 'id="bore-summary"' in html and f"{bore['centre_T']:.6g} T" in html
+    assert f"{bore['homogeneity_ppm']:.4g} ppm" in html
+    assert f"{bore['drift_ppm_per_h']:.3g} ppm/h" in html
+    assert f"{bore['axial_coefficients']['z2']['ppm_at_dsv']:.4g}" in html
+    figs = lab.client.get(f"/api/simulations/{rec.id}/plots", headers=auth("rita")).json()
+    assert list(figs) == ["probes", "bore"]
+    axial = figs["bore"]["data"][0]
+    assert len(axial["x"]) == len(bore["profiles"]["axial_z_m"]) and max(axial["y"]) <= 1e-6

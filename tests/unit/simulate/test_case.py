@@ -293,8 +293,8 @@ temperature = "5 K"
             r"output\.snapshot: unknown key; did you mean 'snapshots'",
         ),
         (
-            lambda d: d["stack"][0].update(inner_radius="2 mm"),
-            r"stack\[0\]\.inner_radius: rings are not supported yet",
+            lambda d: d["stack"][0].update(inner_radis="2 mm"),
+            r"stack\[0\]\.inner_radis: unknown key; did you mean 'inner_radius'\?",
         ),
     ],
 )

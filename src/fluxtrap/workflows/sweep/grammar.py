@@ -17,6 +17,8 @@ from fluxtrap.units import DIMENSIONS, Q_, quantity
 SHORTCUTS: dict[str, tuple[str, str]] = {
     "radius": ("length", "every stack layer's radius"),
     "thickness": ("length", "every superconductor layer's thickness"),
+    "inner_radius": ("length", "every stack layer's inner radius (0: disks)"),
+    "spacer_thickness": ("length", "every normal-conductor (spacer) layer's thickness"),
     "temperature": ("temperature", "the temperature of the set step (protocol[0])"),
     "field": ("magnetic_flux_density", "the applied field of the set step (protocol[0])"),
     "n": ("dimensionless", "the power-law exponent n of every superconductor"),

@@ -1,5 +1,5 @@
 """A sweep's results: one row per variant (``results_table``), ``results.csv``/``results.json`` and
-the ``trapped_<probe>.png`` plots (``write_results``)."""
+the ``trapped_<probe>.png`` and ``bore.png`` plots (``write_results``)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import pandas as pd
 from fluxtrap import __version__
 from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value, column_name
 from fluxtrap.workflows.sweep.variants import Variant
+
+BORE_COLUMNS = ("centre_T", "homogeneity_ppm", "drift_ppm_per_h")  # of summary.json's bore
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,10 @@ def results_table(
     axes: Sequence[Axis] = (),
     rows: Sequence[Mapping[str, Value]] = (),
 ) -> pd.DataFrame:
-    """One row per variant: parameters (in their units), probe values (T), solver counts, wall
-    time (s), status, error, key and whether it came from the cache."""
+    """One row per variant: parameters (in their units), probe values (T), the bore's centre
+    field (T), homogeneity (ppm), drift (ppm/h) and z2, z4, z6 terms (ppm at the DSV edge) when
+    the case has a ``[bore]``, solver counts, wall time (s), status, error, key and whether it
+    came from the cache."""
     units = _units(axes, rows)
     out = []
     for v in variants:
@@ -59,6 +63,11 @@ def results_table(
         for probe, vals in summary.get("probes", {}).items():
             row[f"{probe}_final_T"] = vals.get("final_T")
             row[f"{probe}_max_abs_T"] = vals.get("max_abs_T")
+        bore = summary.get("bore")
+        if bore:
+            row.update({f"bore_{k}": bore[k] for k in BORE_COLUMNS})
+            for term in ("z2", "z4", "z6"):
+                row[f"bore_{term}_ppm"] = bore["axial_coefficients"][term]["ppm_at_dsv"]
         for k, val in summary.get("solver", {}).items():
             if k != "wall_s" and isinstance(val, int | float):
                 row[f"solver_{k}"] = val
@@ -106,8 +115,9 @@ def write_results(
 
 def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list[Path]:
     """``trapped_<probe>.png``: final probe field against the first swept parameter (of
-    ``units``, name -> unit), one line per combination of the others; failed variants leave
-    gaps. Nothing when no parameter varies."""
+    ``units``, name -> unit), one line per combination of the others, and ``bore.png`` (centre
+    field and homogeneity) when the case has a ``[bore]``; failed variants leave gaps. Nothing
+    when no parameter varies."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -119,30 +129,53 @@ def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list
         if table[column_name(k, u)].nunique() > 1
     ]
     probes = [c[: -len("_final_T")] for c in table.columns if c.endswith("_final_T")]
-    if not varying or not probes:
+    if not varying:
         return []
     (x, xname, xunit), others = varying[0], varying[1:]
     groups = [c for c, _, _ in others]
-    paths = []
-    for probe in probes:
-        y = f"{probe}_final_T"
-        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-        for key, part in table.groupby(groups, sort=True) if groups else [((), table)]:
-            if part[y].isna().all():
-                continue
-            key = key if isinstance(key, tuple) else (key,)
-            label = ", ".join(
-                f"{name} = {v:g} {unit}".strip()
-                for (_, name, unit), v in zip(others, key, strict=True)
+    # (file name, [(column, y label, title)]): one panel per column
+    figures = [
+        (
+            f"trapped_{p}.png",
+            [(f"{p}_final_T", f"final Bz at {p} (T)", f"Trapped field at probe {p!r}")],
+        )
+        for p in probes
+    ]
+    if "bore_centre_T" in table and table["bore_centre_T"].notna().any():
+        figures.append(
+            (
+                "bore.png",
+                [
+                    ("bore_centre_T", "centre field (T)", "Bore: centre field"),
+                    (
+                        "bore_homogeneity_ppm",
+                        "peak-to-peak over the DSV (ppm)",
+                        "Bore: homogeneity",
+                    ),
+                ],
             )
-            ax.plot(part[x], part[y], "o-", label=label or None)
-        ax.set_xlabel(f"{xname} ({xunit})" if xunit else xname)
-        ax.set_ylabel(f"final Bz at {probe} (T)")
-        ax.set_title(f"Trapped field at probe {probe!r}")
-        ax.grid(alpha=0.3)
-        if groups:
-            ax.legend(fontsize="small")
-        path = out / f"trapped_{probe}.png"
+        )
+    paths = []
+    for name, panels in figures:
+        fig, axes = plt.subplots(
+            1, len(panels), figsize=(6 * len(panels), 4), layout="constrained", squeeze=False
+        )
+        for ax, (y, ylabel, title) in zip(axes[0], panels, strict=True):
+            for key, part in table.groupby(groups, sort=True) if groups else [((), table)]:
+                if part[y].isna().all():
+                    continue
+                key = key if isinstance(key, tuple) else (key,)
+                label = ", ".join(
+                    f"{n} = {v:g} {unit}".strip()
+                    for (_, n, unit), v in zip(others, key, strict=True)
+                )
+                ax.plot(part[x], part[y], "o-", label=label or None)
+            ax.set_xlabel(f"{xname} ({xunit})" if xunit else xname)
+            ax.set(ylabel=ylabel, title=title)
+            ax.grid(alpha=0.3)
+            if groups:
+                ax.legend(fontsize="small")
+        path = out / name
         fig.savefig(path, dpi=120)
         plt.close(fig)
         paths.append(path)

@@ -19,17 +19,21 @@ from fluxtrap.workflows.sweep.grammar import Axis, Value
 from fluxtrap.workflows.sweep.results import SweepResult, results_table, write_results
 from fluxtrap.workflows.sweep.variants import Variant, expand, load_case_dict
 
+SUMMARY_PARTS = ("probes", "solver", "bore")  # kept per variant (the bore without its profiles)
+
 
 def run_case(case: Case) -> dict[str, Any]:
     """Simulate ``case``; never raises: ``{"status": "done"|"failed", "error", "traceback",
-    "wall_s", "summary" (probes and solver of the result's summary), "probes_csv"}``.
+    "wall_s", "summary" (``SUMMARY_PARTS`` of the result's summary), "probes_csv"}``.
 
     Catching every exception is the point: one variant's failure must not stop the sweep.
     """
     t0 = time.perf_counter()
     try:
         result = Simulation(case).run(progress=False)
-        summary = {k: v for k, v in result.summary().items() if k in ("probes", "solver")}
+        summary = {k: v for k, v in result.summary().items() if k in SUMMARY_PARTS}
+        if "bore" in summary:
+            summary["bore"] = {k: v for k, v in summary["bore"].items() if k != "profiles"}
         probes_csv = result.probes_csv().decode()
     except Exception as err:  # noqa: BLE001 - recorded, see docstring
         return {

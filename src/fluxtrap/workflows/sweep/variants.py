@@ -34,10 +34,14 @@ def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None
     if name == "radius":
         for layer in layers:
             layer["radius"] = value.to_case()
-    elif name == "thickness":
+    elif name in ("thickness", "spacer_thickness"):
+        spacer = name == "spacer_thickness"
         for layer in layers:
-            if layer.get("material") in superconductors:
+            if (layer.get("material") in superconductors) != spacer:
                 layer["thickness"] = value.to_case()
+    elif name == "inner_radius":
+        for layer in layers:
+            layer["inner_radius"] = value.to_case()
     elif name in ("temperature", "field"):
         if name == "temperature" and not any(
             isinstance(m["jc"], Mapping) and "temperature" in m["jc"]

@@ -1,0 +1,253 @@
+"""The field in the bore (the ``[bore]`` sphere, ``geometry.Bore``): homogeneity over the sphere,
+axial harmonics, drift.
+
+A magnet designer describes the field near the bore centre by its zonal harmonics. In a region
+without currents, Bz is harmonic and, about the centre (spherical r, theta from the axis),
+
+    Bz(r, theta) = sum_n C_n r^n P_n(cos theta),    on the axis Bz(z) = sum_n C_n (z - z_c)^n,
+
+so the on-axis Taylor coefficients C_n (T/m^n) fix the whole field inside the largest sphere free
+of currents. ``axis_coefficients`` finds them by projecting the on-axis field onto Legendre
+polynomials over the sphere's diameter (Gauss-Legendre), exact for polynomials of the degree
+kept; ``peak_to_peak_ppm`` takes (max - min) / |B(centre)| over the sphere's surface, where a
+harmonic function takes its extremes (maximum principle). Every function takes the field as a
+callable, so it can be checked against current loops with no simulation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fluxtrap.errors import AnalysisError
+from fluxtrap.simulate.geometry import Bore
+
+ORDER = 8  # highest power of z reported
+ANGLES = 181  # polar angles on the sphere (axisymmetric: a meridian covers it)
+PROFILE_POINTS = 61
+CENTRE_COLUMN = "bore_centre_Bz_T"  # the bore centre's trace in ``Result.probes``
+
+FieldOnAxis = Callable[[np.ndarray], np.ndarray]  # z (n,) in m -> Bz (n,) in T
+Field = Callable[[np.ndarray, np.ndarray], np.ndarray]  # r, z (n,) in m -> Bz (n,) in T
+
+
+def axis_coefficients(
+    bz_axis: FieldOnAxis, center_z: float, radius: float, order: int = ORDER
+) -> np.ndarray:
+    """C_n (T/m^n), n = 0..``order``: Bz(z) = sum C_n (z - ``center_z``)^n on the axis within
+    ``radius`` (m). Bz is sampled at 4 (order + 1) Gauss-Legendre nodes and projected onto
+    P_0..P_2order of u = (z - center_z) / radius, then written as powers of z: the terms beyond
+    2 order, which a projection would fold into the lower ones, are (R / distance to the nearest
+    current)^(2 order + 1) of the centre field."""
+    u, w = np.polynomial.legendre.leggauss(4 * (order + 1))
+    b = bz_axis(center_z + radius * u)
+    n = np.arange(2 * order + 1)
+    legendre = (2 * n + 1) / 2 * (np.polynomial.legendre.legvander(u, 2 * order).T @ (w * b))
+    return (np.polynomial.legendre.leg2poly(legendre) / radius**n)[: order + 1]
+
+
+def peak_to_peak_ppm(
+    bz: Field, center_z: float, radius: float, angles: int = ANGLES
+) -> tuple[float, float]:
+    """(peak-to-peak of Bz over the sphere in ppm of |Bz(centre)|, Bz(centre) in T): the extremes
+    of a harmonic Bz lie on the surface, sampled at ``angles`` polar angles (0..pi). NaN ppm
+    when Bz(centre) = 0 (no field: ppm of nothing)."""
+    theta = np.linspace(0.0, np.pi, angles)
+    r = np.concatenate([[0.0], radius * np.sin(theta)])
+    z = np.concatenate([[center_z], center_z + radius * np.cos(theta)])
+    b = bz(np.abs(r), z)
+    centre = float(b[0])
+    if centre == 0:
+        return math.nan, centre
+    return float((b.max() - b.min()) / abs(centre) * 1e6), centre
+
+
+def drift_ppm_per_h(time_s: np.ndarray, bz_T: np.ndarray, start_s: float) -> float:
+    """dBz/dt / Bz at the last time, in ppm/h (negative: |Bz| decaying), from a fit
+    ln|Bz| = a + s ln(t - ``start_s``) over the last decade of the hold that starts at
+    ``start_s`` (s): a relaxing critical state decays as a power of time, J ~ t^(-1/(n-1))
+    (analytic.md, flux creep), so dBz/dt / Bz = s / t."""
+    t = np.asarray(time_s, float) - start_s
+    b = np.asarray(bz_T, float)
+    keep = (t > 0) & (b != 0)
+    t, b = t[keep], b[keep]
+    if len(t) < 3:
+        raise AnalysisError("bore drift: fewer than 3 times in the last hold")
+    late = t >= t[-1] / 10 if np.sum(t >= t[-1] / 10) >= 3 else np.ones(len(t), bool)
+    s, _ = np.polyfit(np.log(t[late]), np.log(np.abs(b[late])), 1)
+    return float(s / t[-1] * 3.6e9)
+
+
+@dataclass(frozen=True)
+class BoreField:
+    """The bore at the end of a run: ``centre_T`` (T), ``homogeneity_ppm`` (peak-to-peak over the
+    sphere), ``coefficients_T_m`` C_n (T/m^n, n = 0..ORDER), ``drift_ppm_per_h`` at the centre
+    over the last hold (None without a final hold), the profiles ``axial`` (z, Bz) and ``radial``
+    (r, Bz) through the centre, each (PROFILE_POINTS, 2) in m and T."""
+
+    bore: Bore
+    centre_T: float
+    homogeneity_ppm: float
+    coefficients_T_m: np.ndarray
+    drift_ppm_per_h: float | None
+    axial: np.ndarray
+    radial: np.ndarray
+
+    @property
+    def coefficients_ppm(self) -> np.ndarray:
+        """C_n R^n / C_0 in ppm: each term's share at the sphere's edge on the axis (NaN when
+        C_0 = 0)."""
+        n = np.arange(len(self.coefficients_T_m))
+        c0 = self.coefficients_T_m[0]
+        scale = self.bore.radius_m**n / c0 * 1e6 if c0 else np.full(len(n), math.nan)
+        return self.coefficients_T_m * scale
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``bore`` part of ``summary.json`` (SI numbers; the profiles as lists)."""
+        return {
+            "dsv_m": self.bore.dsv_m,
+            "center_z_m": self.bore.center_z_m,
+            "centre_T": self.centre_T,
+            "homogeneity_ppm": _finite(self.homogeneity_ppm),
+            "drift_ppm_per_h": self.drift_ppm_per_h,
+            "axial_coefficients": {
+                f"z{n}": {"T_per_m^n": float(c), "ppm_at_dsv": _finite(p)}
+                for n, (c, p) in enumerate(
+                    zip(self.coefficients_T_m, self.coefficients_ppm, strict=True)
+                )
+            },
+            "profiles": {
+                "axial_z_m": self.axial[:, 0].tolist(),
+                "axial_Bz_T": self.axial[:, 1].tolist(),
+                "radial_r_m": self.radial[:, 0].tolist(),
+                "radial_Bz_T": self.radial[:, 1].tolist(),
+            },
+        }
+
+    def __repr__(self) -> str:
+        drift = f", drift {self.drift_ppm_per_h:.3g} ppm/h" if self.drift_ppm_per_h else ""
+        return (
+            f"BoreField(centre {self.centre_T:.6g} T, {self.homogeneity_ppm:.4g} ppm over "
+            f"{self.bore.dsv_m * 1e3:g} mm DSV{drift})"
+        )
+
+    def plot(self, path=None):
+        """Axial and radial Bz profiles through the centre, in ppm of the centre field."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+        fig.subplots_adjust(left=0.09, right=0.98, bottom=0.13, top=0.88, wspace=0.28)
+        scale, unit = (1e6 / self.centre_T, "ppm of $B_0$") if self.centre_T else (1e3, "mT")
+        zc = self.bore.center_z_m
+        a.plot((self.axial[:, 0] - zc) * 1e3, (self.axial[:, 1] - self.centre_T) * scale)
+        b.plot(self.radial[:, 0] * 1e3, (self.radial[:, 1] - self.centre_T) * scale)
+        a.set(xlabel="z - z$_c$ (mm), on the axis", ylabel=f"$B_z$ - $B_0$ ({unit})")
+        b.set(xlabel="r (mm), at z$_c$", ylabel=f"$B_z$ - $B_0$ ({unit})")
+        fig.suptitle(
+            f"bore: $B_0$ = {self.centre_T:.5g} T, {self.homogeneity_ppm:.4g} ppm peak-to-peak "
+            f"over {self.bore.dsv_m * 1e3:g} mm DSV"
+        )
+        for ax in (a, b):
+            ax.grid(alpha=0.3)
+        if path:
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+        return fig
+
+
+def _finite(x: float) -> float | None:
+    """``x`` as a JSON number, None when it is not finite."""
+    return float(x) if math.isfinite(x) else None
+
+
+def analyse(
+    bore: Bore,
+    bz: Field,
+    bz_axis: FieldOnAxis,
+    drift: float | None = None,
+) -> BoreField:
+    """The bore numbers of a field given as callables (see ``Field``, ``FieldOnAxis``)."""
+    R, zc = bore.radius_m, bore.center_z_m
+    homogeneity, centre = peak_to_peak_ppm(bz, zc, R)
+    z = zc + np.linspace(-R, R, PROFILE_POINTS)
+    r = np.linspace(0.0, R, PROFILE_POINTS)
+    return BoreField(
+        bore,
+        centre,
+        homogeneity,
+        axis_coefficients(bz_axis, zc, R),
+        drift,
+        np.column_stack([z, bz_axis(z)]),
+        np.column_stack([r, bz(r, np.full_like(r, zc))]),
+    )
+
+
+def of_result(result: Any) -> BoreField:
+    """The bore of ``result`` (a ``simulation.Result`` whose case has a ``[bore]``): the field
+    of the last snapshot's currents (Biot-Savart, ``probes``) plus the applied field; the drift
+    from the bore centre's trace over the protocol's last step if it is a hold."""
+    from fluxtrap.simulate.probes import axis_matrix, field_matrix
+    from fluxtrap.simulate.protocol import Hold
+
+    bore = result.case.bore
+    if bore is None:
+        raise AnalysisError("the case has no [bore] table")
+    snap = result.snapshots[-1]
+    tri = result.mesh.triangles[result.conductor]
+    pts = result.mesh.points
+
+    def bz(r: np.ndarray, z: np.ndarray) -> np.ndarray:
+        _, G = field_matrix(pts, tri, np.column_stack([r, z]))
+        on_axis = r == 0
+        G[on_axis] = axis_matrix(pts, tri, z[on_axis])  # exact there
+        return G @ snap.J_A_m2 + snap.applied_T
+
+    def bz_axis(z: np.ndarray) -> np.ndarray:
+        return axis_matrix(pts, tri, z) @ snap.J_A_m2 + snap.applied_T
+
+    drift = None
+    last = result.case.protocol[-1]
+    if isinstance(last, Hold) and CENTRE_COLUMN in result.probes and not result.error:
+        df = result.probes
+        try:
+            drift = drift_ppm_per_h(
+                df["time_s"].to_numpy(),
+                df[CENTRE_COLUMN].to_numpy(),
+                result.case.duration_s - last.duration_s,
+            )
+        except AnalysisError:  # a hold of fewer than 3 time steps: no drift to tell
+            drift = None
+    return analyse(bore, bz, bz_axis, drift)
+
+
+def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, float] | None = None) -> list[str]:
+    """Two lines for people from the ``bore`` part of ``summary.json`` (and the ``accuracy.bore``
+    error estimates, if any): centre field, homogeneity, drift; the axial terms in ppm."""
+    err = errors or {}
+    centre_err = f" ± {err['centre_error_T']:.2g}" if "centre_error_T" in err else ""
+    ptp_err = f" ± {err['homogeneity_error_ppm']:.2g}" if "homogeneity_error_ppm" in err else ""
+    drift = bore.get("drift_ppm_per_h")
+    terms = ", ".join(
+        f"{name} {_text(c['ppm_at_dsv'], '.4g')}"
+        for name, c in bore["axial_coefficients"].items()
+        if name != "z0"
+    )
+    return [
+        f"bore (DSV {bore['dsv_m'] * 1e3:g} mm at z = {bore['center_z_m'] * 1e3:g} mm): centre "
+        f"{bore['centre_T']:.6g}{centre_err} T, {_text(bore['homogeneity_ppm'], '.4g')}{ptp_err} ppm "
+        f"peak-to-peak"
+        + (f", drift {drift:.3g} ppm/h at the end of the hold" if drift is not None else ""),
+        f"axial terms C_n R^n / B0 (ppm): {terms}",
+    ]
+
+
+def _text(x: float | None, spec: str) -> str:
+    """``x`` formatted with ``spec``; "-" for None (a ppm of a zero centre field)."""
+    return "-" if x is None else format(x, spec)

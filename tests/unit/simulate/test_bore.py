@@ -1,0 +1,204 @@
+"""The bore analysis against the closed-form field of current loops, and the [bore] table.
+
+A loop of radius a at height z_l carrying I has on its axis
+Bz = mu0 I a^2 / (2 (a^2 + (z - z_l)^2)^(3/2)). With R0^2 = a^2 + (z_c - z_l)^2 and
+x = (z_l - z_c) / R0 this is (mu0 I a^2 / 2 R0^3) (1 - 2 x t + t^2)^(-3/2), t = (z - z_c)/R0, and
+the Gegenbauer generating function (1 - 2xt + t^2)^(-3/2) = sum P'_{n+1}(x) t^n gives the
+on-axis coefficients in closed form: C_n = mu0 I a^2 P'_{n+1}(x) / (2 R0^(n+3)).
+Off the axis, Bz = sum C_n rho^n P_n(cos theta) inside the sphere free of currents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.polynomial import legendre as L
+
+from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.simulate import Case
+from fluxtrap.simulate.bore import (
+    ORDER,
+    Bore,
+    analyse,
+    axis_coefficients,
+    drift_ppm_per_h,
+    peak_to_peak_ppm,
+)
+from fluxtrap.simulate.probes import loop_field
+from fluxtrap.units import MU0
+
+# (radius m, height m, current A): an unbalanced set, so odd and even terms all appear
+LOOPS = [(0.02, -0.012, 1000.0), (0.025, 0.015, 800.0), (0.015, 0.03, -300.0)]
+ZC, R = 0.001, 0.005
+
+
+def exact_coefficients(loops, zc: float, order: int) -> np.ndarray:
+    """C_n (T/m^n) from the generating function (module docstring)."""
+    out = np.zeros(order + 1)
+    for a, zl, current in loops:
+        r0 = np.hypot(a, zl - zc)
+        x = (zl - zc) / r0
+        for n in range(order + 1):
+            dp = L.legval(x, L.legder(np.eye(n + 2)[n + 1]))
+            out[n] += MU0 * current * a**2 * dp / (2 * r0 ** (n + 3))
+    return out
+
+
+def loops_axis(loops):
+    def bz(z):
+        return sum(MU0 * i * a**2 / (2 * (a**2 + (z - zl) ** 2) ** 1.5) for a, zl, i in loops)
+
+    return bz
+
+
+def loops_field(loops):
+    def bz(r, z):
+        return sum(i * loop_field(a, zl, r, z)[1] for a, zl, i in loops)
+
+    return bz
+
+
+def test_axis_coefficients_match_the_closed_form_of_current_loops():
+    """Every C_n, n = 0..8, to 1e-9 of the centre field at the sphere's edge (|C_n| R^n)."""
+    got = axis_coefficients(loops_axis(LOOPS), ZC, R)
+    want = exact_coefficients(LOOPS, ZC, ORDER)
+    scale = R ** np.arange(ORDER + 1)
+    assert len(got) == ORDER + 1
+    assert np.abs((got - want) * scale).max() < 1e-9 * abs(want[0])
+    assert np.all(np.abs(want * scale) > 1e-8 * abs(want[0]))  # every term is there to find
+
+
+def test_a_helmholtz_pair_has_no_z2_term_and_the_closed_form_z4():
+    a = 0.02
+    pair = [(a, -a / 2, 1.0), (a, a / 2, 1.0)]
+    c = axis_coefficients(loops_axis(pair), 0.0, 0.008)
+    b0 = MU0 * (4 / 5) ** 1.5 / a  # the Helmholtz centre field per A
+    assert c[0] == pytest.approx(b0, rel=1e-12)
+    assert abs(c[1]) < 1e-12 * b0 / a and abs(c[2]) < 1e-9 * b0 / a**2
+    assert abs(c[3]) < 1e-8 * b0 / a**3
+    assert c[4] == pytest.approx(-b0 * 144 / 125 / a**4, rel=1e-6)  # B0 (1 - 144/125 (z/a)^4)
+
+
+def test_peak_to_peak_over_the_sphere_matches_the_harmonic_series():
+    """Bz from the elliptic-integral loop field on the sphere against sum C_n R^n P_n(cos th)
+    with the closed-form C_n to n = 30: the same peak-to-peak within 1e-4 of it (0.3 ppm here)."""
+    ptp, centre = peak_to_peak_ppm(loops_field(LOOPS), ZC, R)
+    c = exact_coefficients(LOOPS, ZC, 30)
+    th = np.linspace(0, np.pi, 2001)
+    series = L.legval(np.cos(th)[None, :], (c * R ** np.arange(31))[:, None]).ravel()
+    want = (series.max() - series.min()) / abs(c[0]) * 1e6
+    assert centre == pytest.approx(c[0], rel=1e-9)
+    assert ptp == pytest.approx(want, rel=1e-4)
+    assert 1e3 < ptp < 1e6  # a real inhomogeneity, not a degenerate case
+
+
+def test_drift_of_a_power_law_relaxation():
+    """B = B0 (1 + t / tau)^(-1/(n - 1)) sampled at log-spaced times: dB/dt / B at the end is
+    -1 / ((n - 1)(tau + t)), in ppm/h, within 0.5% (the fit over the last decade)."""
+    n, tau, t0 = 35, 5.0, 1000.0
+    t = t0 + np.geomspace(0.1, 3600, 60)
+    b = 2.0 * (1 + (t - t0) / tau) ** (-1 / (n - 1))
+    want = -3.6e9 / ((n - 1) * (tau + 3600))
+    assert drift_ppm_per_h(t, b, t0) == pytest.approx(want, rel=0.005)
+    assert drift_ppm_per_h(t, -b, t0) == pytest.approx(want, rel=0.005)  # either polarity
+
+
+def test_analyse_gathers_the_numbers_and_profiles():
+    bore = Bore(2 * R, ZC)
+    got = analyse(bore, loops_field(LOOPS), loops_axis(LOOPS))
+    assert got.centre_T == pytest.approx(exact_coefficients(LOOPS, ZC, 0)[0], rel=1e-9)
+    assert got.coefficients_ppm[0] == pytest.approx(1e6)
+    assert got.axial[0, 0] == pytest.approx(ZC - R) and got.radial[-1, 0] == pytest.approx(R)
+    d = got.to_dict()
+    assert d["axial_coefficients"]["z2"]["T_per_m^n"] == pytest.approx(got.coefficients_T_m[2])
+    assert d["drift_ppm_per_h"] is None and "ppm over 10 mm DSV" in repr(got)
+
+
+CASE = {
+    "materials": {"sc": {"n": 35, "jc": {"constant": "1e4 A/cm^2"}}},
+    "stack": [
+        {"material": "sc", "radius": "15 mm", "inner_radius": "8 mm", "thickness": "5 mm"},
+        {"material": "sc", "radius": "15 mm", "inner_radius": "8 mm", "thickness": "5 mm"},
+    ],
+    "protocol": [{"step": "set", "field": "1 T", "temperature": "5 K"}],
+}
+
+
+def test_the_bore_table_reads_round_trips_and_defaults_to_mid_height():
+    c = Case.from_dict({**CASE, "bore": {"dsv": "10 mm"}})
+    assert c.bore == Bore(0.01, 0.005)
+    c = Case.from_dict({**CASE, "bore": {"dsv": "10 mm", "center_z": "4 mm"}})
+    assert c.bore.center_z_m == pytest.approx(0.004)
+    assert Case.from_dict(c.to_dict()) == c and "[bore]" in c.to_toml()
+    assert Case.from_dict(CASE).bore is None
+
+
+@pytest.mark.parametrize(
+    "table, error, match",
+    [
+        (
+            {"dsv": "10 mm", "centre_z": "1 mm"},
+            ValidationError,
+            r"bore\.centre_z: unknown key; did you mean 'center_z'",
+        ),
+        ({"dsv": "0 mm"}, ValidationError, r"bore\.dsv: must be > 0"),
+        ({"dsv": 10}, UnitError, r"bore\.dsv: got the bare value 10"),
+        ({}, UnitError, r"bore\.dsv: missing"),
+        (
+            {"dsv": "17 mm"},
+            ValidationError,
+            r"bore: the sphere of dsv 17 mm .* reaches into stack\[0\]",
+        ),
+        ({"dsv": "20 mm", "center_z": "11.5 mm"}, ValidationError, r"reaches into stack\[1\]"),
+    ],
+)
+def test_bad_bore_tables_are_refused(table, error, match):
+    with pytest.raises(error, match=match):
+        Case.from_dict({**CASE, "bore": table})
+
+
+def test_a_probe_may_not_take_the_bore_centres_column():
+    probe = {"name": "bore_centre", "r": "0 mm", "z": "5 mm"}
+    with pytest.raises(ValidationError, match="'bore_centre' is taken by the \\[bore\\]"):
+        Case.from_dict({**CASE, "probes": [probe], "bore": {"dsv": "4 mm"}})
+    assert Case.from_dict({**CASE, "probes": [probe]}).probes[0].name == "bore_centre"
+
+
+def test_a_bore_without_a_stack_is_refused_as_a_case_without_layers():
+    with pytest.raises(ValidationError, match=r"stack: no layers"):
+        Case.from_dict({**CASE, "stack": [], "bore": {"dsv": "4 mm"}})
+
+
+def test_a_sphere_above_a_disk_is_allowed():
+    disk = {"material": "sc", "radius": "15 mm", "thickness": "5 mm"}
+    c = Case.from_dict({**CASE, "stack": [disk], "bore": {"dsv": "4 mm", "center_z": "7 mm"}})
+    assert c.bore.radius_m == pytest.approx(0.002)
+
+
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+def test_a_bore_without_field_reports_no_ppm_and_still_saves(tmp_path):
+    """Zero-field-cooled and held at 0 T: no current, Bz = 0 in the bore. The ppm numbers are
+    undefined (null in summary.json, "-" when printed), the rest is written as usual; a hold of
+    2 steps is too short for a drift (null)."""
+    from fluxtrap.simulate import simulate
+    from fluxtrap.simulate.bore import summary_lines
+
+    case = {
+        **CASE,
+        "protocol": [
+            {"step": "set", "field": "0 T", "temperature": "5 K"},
+            {"step": "hold", "duration": "1 s"},
+        ],
+        "mesh": {"size": "2 mm"},
+        "solver": {"max_step": "0.5 s"},
+        "bore": {"dsv": "6 mm"},
+    }
+    res = simulate(case)
+    bore = res.summary()["bore"]
+    assert bore["centre_T"] == 0 and bore["homogeneity_ppm"] is None
+    assert bore["axial_coefficients"]["z2"]["ppm_at_dsv"] is None
+    assert bore["drift_ppm_per_h"] is None
+    assert "centre 0 T" in summary_lines(bore)[0] and "z2 -" in summary_lines(bore)[1]
+    res.save(tmp_path, plots=False)
+    res.bore.plot(tmp_path / "bore.png")  # in mT: no ppm of nothing
+    assert (tmp_path / "bore.png").is_file() and (tmp_path / "summary.json").is_file()

@@ -1,0 +1,156 @@
+"""Rings: the inner_radius key, the topology of the air (groups, cuts, closed pockets) and the
+discrete H-phi space with a cut per hole (curl-free in air, the jump = the ring's net current)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.simulate import Case, simulate
+from fluxtrap.simulate.fem import edge_space
+from fluxtrap.simulate.mesh import AIR, build_mesh
+from fluxtrap.simulate.solver import Discretization
+from fluxtrap.simulate.topology import cuts, enclosed_nodes, groups
+from fluxtrap.units import MU0
+
+SC = {"n": 25, "e0": "1e-4 V/m", "jc": {"constant": "1e4 A/cm^2"}}
+
+
+def case(*layers: dict, size: str = "1 mm") -> dict:
+    return copy.deepcopy(
+        {
+            "materials": {"sc": SC, "cu": {"resistivity": "2e-10 ohm*m"}},
+            "stack": list(layers),
+            "probes": [{"name": "c", "r": "0 mm", "z": "1 mm"}],
+            "protocol": [
+                {"step": "set", "field": "1 T", "temperature": "5 K"},
+                {"step": "ramp_field", "to": "0 T", "rate": "0.05 T/s"},
+            ],
+            "mesh": {"size": size},
+        }
+    )
+
+
+def layer(material="sc", radius="6 mm", thickness="2 mm", **kw) -> dict:
+    return {"material": material, "radius": radius, "thickness": thickness, **kw}
+
+
+def test_inner_radius_is_read_in_si_and_round_trips():
+    c = Case.from_dict(case(layer(inner_radius="4 mm"), layer()))
+    assert c.stack[0].inner_radius_m == pytest.approx(4e-3) and c.stack[0].is_ring
+    assert c.stack[1].inner_radius_m == 0 and not c.stack[1].is_ring  # the default: a disk
+    assert c.stack[0].width_m == pytest.approx(2e-3)
+    assert Case.from_dict(c.to_dict()) == c
+    assert 'inner_radius = "0.004 m"' in c.to_toml()
+    assert "inner_radius" not in c.to_dict()["stack"][1]  # disks are written as before
+    assert "sc r=4..6mm t=2mm / sc r=6mm" in repr(c)
+
+
+@pytest.mark.parametrize(
+    "inner, error, match",
+    [
+        (
+            "6 mm",
+            ValidationError,
+            r"stack\[0\]\.inner_radius: '6 mm' must be smaller than the outer",
+        ),
+        ("7 mm", ValidationError, r"stack\[0\]\.inner_radius: '7 mm' must be smaller"),
+        ("-1 mm", ValidationError, r"stack\[0\]\.inner_radius: must be >= 0"),
+        ("nan mm", UnitError, r"stack\[0\]\.inner_radius"),
+        ("2 T", UnitError, r"stack\[0\]\.inner_radius"),
+        (3, UnitError, r"stack\[0\]\.inner_radius: got the bare value 3"),
+    ],
+)
+def test_bad_inner_radii_are_refused_naming_the_key(inner, error, match):
+    with pytest.raises(error, match=match):
+        Case.from_dict(case(layer(inner_radius=inner)))
+
+
+def test_layers_meeting_only_at_a_corner_are_refused():
+    d = case(layer(radius="4 mm", inner_radius="2 mm"), layer(radius="6 mm", inner_radius="4 mm"))
+    with pytest.raises(ValidationError, match=r"stack\[0\] and stack\[1\] meet only at a corner"):
+        Case.from_dict(d)
+
+
+def test_groups_and_cuts_of_a_mixed_stack():
+    """disk | ring on it (touches the disk: no hole) | gap | ring | ring on that ring (one group,
+    one cut, at mid height of the thicker) | copper spacer ring | gap | disk."""
+    c = Case.from_dict(
+        case(
+            layer(),
+            layer(inner_radius="3 mm"),
+            layer(inner_radius="3 mm", z="5 mm", thickness="1 mm"),
+            layer(inner_radius="2 mm", radius="5 mm", thickness="3 mm"),
+            layer("cu", inner_radius="2.5 mm", thickness="0.5 mm"),
+            layer(z="12 mm"),
+        )
+    )
+    assert groups(c.stack) == [(0, 1), (2, 3, 4), (5,)]
+    (cut,) = cuts(c.stack)
+    assert cut.group == (2, 3, 4) and cut.layer == 3
+    assert cut.z_m == pytest.approx(7.5e-3) and cut.r_m == pytest.approx(2e-3)
+
+
+@pytest.fixture(scope="module")
+def ring():
+    c = Case.from_dict(case(layer(inner_radius="3 mm", radius="6 mm", thickness="3 mm")))
+    return c, Discretization(c, edge_space(build_mesh(c)))
+
+
+def test_the_mesh_leaves_the_bore_air_and_has_the_cut_as_a_mesh_line(ring):
+    c, d = ring
+    mesh = d.space.mesh
+    cen = mesh.centroid
+    in_ring = (cen[:, 0] > 3e-3) & (cen[:, 0] < 6e-3) & (cen[:, 1] > 0) & (cen[:, 1] < 3e-3)
+    assert np.all((mesh.region == 0) == in_ring)
+    (cut,) = cuts(c.stack)
+    r, z = mesh.points[:, 0], mesh.points[:, 1]
+    on_cut = np.abs(z - cut.z_m) < 1e-12
+    assert r[on_cut].min() == 0 and np.isclose(r[on_cut], 3e-3).any()
+    # the bore is meshed at the conductors' size (seeded region), not left coarse
+    bore = (mesh.region == AIR) & (cen[:, 0] < 3e-3) & (cen[:, 1] > 0) & (cen[:, 1] < 3e-3)
+    assert np.sqrt(2 * mesh.area[bore]).max() < 1.5e-3
+
+
+def test_every_column_is_curl_free_in_air_and_the_jump_is_the_net_current(ring):
+    """H = T x: curl(T x) = 0 on every air element for any x (air carries no current), and the
+    ring's net current sum(J area) equals the jump of phi across the cut (discrete Ampere)."""
+    _, d = ring
+    space = d.space
+    air = np.where(space.mesh.region == AIR)[0]
+    curl_air = space.C[air] @ d.T
+    assert d.n_cuts == 1
+    assert abs(curl_air).max() < 1e-9 * abs(space.C @ d.T).max()
+    x = np.random.default_rng(0).normal(size=d.n_dofs)
+    area = space.mesh.area[d.conductor]
+    net = (d.C @ x) @ area
+    assert abs(net) == pytest.approx(abs(x[-1]), rel=1e-9)
+    # the jump is a new direction: without it the ring could carry no net current
+    x[-1] = 0.0
+    assert abs((d.C @ x) @ area) < 1e-9 * np.abs(d.C @ x).max() * area.sum()
+
+
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+def test_a_closed_air_pocket_gets_one_fixed_node_and_the_run_is_solvable():
+    """disk / ring / disk: the bore of the ring is a closed pocket (phi there is free up to a
+    constant, which one fixed node removes; without it K is singular). No hole: no cut."""
+    c = Case.from_dict(
+        case(layer(thickness="1 mm"), layer(inner_radius="3 mm"), layer(thickness="1 mm"))
+    )
+    assert cuts(c.stack) == []
+    mesh = build_mesh(c)
+    r_max, z_min, z_max = mesh.box
+    pr, pz = mesh.points.T
+    on_box = (pr > r_max * (1 - 1e-9)) | (pz < z_min + 1e-12) | (pz > z_max - 1e-12)
+    (node,) = enclosed_nodes(mesh.triangles, mesh.region == AIR, len(mesh.points), on_box)
+    assert pr[node] < 3e-3 and 1e-3 <= pz[node] <= 3e-3
+    d = Discretization(c, edge_space(mesh))
+    K = (MU0 * d.Mff + d.Cf.T @ sp.diags(d.w * 1e-10) @ d.Cf).toarray()  # dt = 1 s, copper-like
+    eig = np.linalg.eigvalsh(K)
+    assert eig[0] > 1e-9 * eig[-1]  # 3e-18 of it with the pocket's constant left free
+    res = simulate(c)
+    assert np.isfinite(res.probes["c_Bz_T"]).all() and res.probes["c_Bz_T"].iloc[-1] > 0.05
