@@ -9,7 +9,8 @@ On examples/paper_bulk_pair.toml at its 1 mm mesh, in one run:
 - solve: ``Simulation(case).run()``;
 - outputs: ``Result.save`` (probes.csv, summary.json, probes.png, maps.png) with today's field
   maps (one Biot-Savart matrix for all snapshots at picture quality, ``probes.MAP_QUALITY``)
-  against the old maps (a probe-quality matrix rebuilt for every snapshot);
+  against the old maps (a probe-quality matrix rebuilt for every snapshot), and without
+  figures (``fluxtrap simulate --no-plots``: no matplotlib import either);
 - the error of both maps against a converged map (smoothed kernel, 256 sub-triangles near),
   as a fraction of the peak field of the currents.
 
@@ -120,6 +121,7 @@ def main() -> None:
     imp_new = import_time("import fluxtrap.simulate")
     imp_old = import_time(OLD_EAGER)
     imp_run = import_time(FULL_RUN)
+    imp_noplots = import_time(OLD_EAGER + ", fluxtrap.simulate.case")
     case = Case.load(args.case)
     if args.mesh:
         case = case.with_options(mesh_size_m=args.mesh * 1e-3)
@@ -130,6 +132,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         timed_save(result, Path(tmp) / "warm")  # matplotlib import and font cache, once
         new_total, new_maps = timed_save(result, Path(tmp) / "new")
+        t = time.perf_counter()
+        result.save(Path(tmp) / "bare", plots=False)  # fluxtrap simulate --no-plots
+        bare = time.perf_counter() - t
         today = Result.field_maps
         Result.field_maps = old_field_maps
         try:
@@ -157,10 +162,15 @@ def main() -> None:
         f"  of which maps.png       today {new_maps:6.2f} s   old {old_maps:6.2f} s   "
         f"ratio {old_maps / new_maps:5.1f}x"
     )
-    for name, out in (("today", new_total), ("old", old_total)):
-        total = imp_run + solve + out
+    print(f"outputs --no-plots        {bare:6.2f} s (probes.csv, summary.json)")
+    for name, imp, out in (
+        ("today", imp_run, new_total),
+        ("old", imp_run, old_total),
+        ("no-plots", imp_noplots, bare),
+    ):
+        total = imp + solve + out
         print(
-            f"split {name:<6} imports {100 * imp_run / total:3.0f} %  solve {100 * solve / total:3.0f} %  "
+            f"split {name:<8} imports {100 * imp / total:3.0f} %  solve {100 * solve / total:3.0f} %  "
             f"outputs {100 * out / total:3.0f} %  (of {total:.2f} s)"
         )
     if not args.no_accuracy:

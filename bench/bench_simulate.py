@@ -3,19 +3,21 @@
 1. A partial-penetration ZFC loop of our own (a cylinder 25 mm across and 10 mm tall, constant
    Jc 2e4 A/cm^2, n = 20, 0 -> 1 -> -1 -> 0 T at 0.2 T/s, probe on the axis 0.5 mm above the top
    face): the baseline is the code before issue 15 (git revision ``--baseline``, run in a
-   subprocess) at its fixed 1 mm mesh; fluxtrap now runs at ``[solver] accuracy = "1 %"`` (mesh
-   chosen by itself). Both against a 0.25 mm reference: true error of the final value and the
-   largest over the trace, relative to the probe's peak self-field, and the estimate.
-2. The paper case (examples/paper_bulk_pair.toml) at 1 % with the mesh chosen by fluxtrap, the
-   baseline at its fixed 1 mm, and a 0.5 mm reference.
+   subprocess) at its fixed 1 mm mesh, and the first accuracy-driven code (``--previous``: uniform
+   2h/h meshes halved until the estimate meets 1 %); fluxtrap now runs at ``[solver] accuracy =
+   "1 %"`` (graded pairs). All against a reference converged in space and time (0.25 mm, rtol
+   3e-5, cached in --tmp): true error of the final value and the largest over the trace,
+   relative to the probe's peak self-field, and the estimate.
+2. The paper case (examples/paper_bulk_pair.toml) the same way; reference 0.4 mm, rtol 3e-5.
 3. Solver settings on the ZFC loop at 1 mm (one mesh): Newton tolerance 1e-4 vs 1e-3 and
    refactorizing at every Newton iteration vs keeping the factorization while J converges;
    the naive linear algebra (fresh sparse product and spsolve each iteration) for scale.
 
 Prints dofs, steps, Newton iterations, factorizations, wall and CPU time; wall times on a shared
-machine vary, so compare the ratios of one run.
+machine vary (CPU times less), so compare the ratios of one run.
 
-    python bench/bench_simulate.py [--baseline 5ddab4d] [--reference 0.25] [--skip-reference]
+    python bench/bench_simulate.py [--baseline 5ddab4d] [--previous 5daa3fc] [--reference 0.25]
+        [--skip-reference]
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from fluxtrap.simulate import Case, simulate
 case = Case.load(json.loads(sys.argv[1])) if sys.argv[1].startswith("{") else Case.load(sys.argv[1])
 simulate(case.with_options(mesh_size_m=4e-3))  # warm up
 t = time.process_time()
-r = simulate(case.with_options(mesh_size_m=float(sys.argv[2])))
+r = simulate(case.with_options(mesh_size_m=float(sys.argv[2])))  # 0: chosen for the accuracy
 r.probes.to_csv(sys.argv[3], index=False)
 print(json.dumps({**r.solver, "cpu_s": time.process_time() - t}))
 """
@@ -75,7 +77,7 @@ def baseline(rev: str, case: str, size_m: float, tmp: Path) -> tuple[dict, objec
             ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(src)], input=tar, check=True)
-    out = tmp / f"baseline-{abs(hash(case))}.csv"
+    out = tmp / f"baseline-{rev}-{size_m}-{abs(hash(case))}.csv"
     res = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", BASELINE_RUN, case, str(size_m), str(out)],
         env={"PYTHONPATH": str(src / "src"), "PATH": "/usr/bin:/bin"},
@@ -84,14 +86,6 @@ def baseline(rev: str, case: str, size_m: float, tmp: Path) -> tuple[dict, objec
         text=True,
     )
     return json.loads(res.stdout.strip().splitlines()[-1]), pd.read_csv(out)
-
-
-def true_error(probes, ref, name: str) -> tuple[float, float, float]:
-    """(final, largest over the trace) |B - B_ref| of probe ``name`` (T) and its peak self-field."""
-    col = f"{name}_Bz_T"
-    d = np.abs(probes[col] - np.interp(probes.time_s, ref.probes.time_s, ref.probes[col]))
-    scale = float(np.max(np.abs(ref.probes[col] - ref.probes.applied_T)))
-    return float(d.iloc[-1]), float(d.max()), scale
 
 
 def timed(case) -> tuple[object, float]:
@@ -107,39 +101,63 @@ def describe(name: str, s: dict, cpu: float) -> str:
     )
 
 
-def compare(title, case, ref_size, base_rev, args, tmp, key):
+def reference(case: Case, size_m: float, tmp: Path, key: str):
+    """The case on one mesh of ``size_m`` at rtol 3e-5 (converged in space and time), cached."""
+    import hashlib
+
+    import pandas as pd
+
+    path = tmp / f"reference-{hashlib.sha256(key.encode()).hexdigest()[:12]}-{size_m}.csv"
+    if path.exists():
+        return pd.read_csv(path)
+    ref = case.with_options(mesh_size_m=size_m, rtol=3e-5)
+    r, _ = Simulation(ref)._solve(build_mesh(ref, size_m), size_m, False, None)
+    print(describe(f"reference {size_m * 1e3:g} mm rtol 3e-5", r.solver, float("nan")))
+    r.probes.to_csv(path, index=False)
+    return r.probes
+
+
+def compare(title, case, ref_size, args, tmp, key):
     print(f"\n== {title}")
-    base, base_probes = baseline(base_rev, key, 1e-3, tmp)
-    print(describe(f"baseline {base_rev} fixed 1 mm", base, base["cpu_s"]))
+    base, base_probes = baseline(args.baseline, key, 1e-3, tmp)
+    print(describe(f"baseline {args.baseline} fixed 1 mm", base, base["cpu_s"]))
+    prev, prev_probes = baseline(args.previous, key, 0.0, tmp)
+    print(describe(f"previous {args.previous} accuracy 1 %", prev, prev["cpu_s"]))
     new, cpu = timed(case)
     acc = new.accuracy
     for lev in acc["levels"]:
         print(
-            f"   level {lev['mesh_size_m'] * 1e3:5.3g} mm: elements {lev['elements']:6d} dofs "
-            f"{lev['dofs']:6d} steps {lev['time_steps']:4d} Newton {lev['newton_iterations']:5d} "
-            f"factorizations {lev['factorizations']:5d} wall {lev['wall_s']:.2f} s"
+            f"   pair run: elements {lev['elements']:6d} dofs {lev['dofs']:6d} steps "
+            f"{lev['time_steps']:4d} Newton {lev['newton_iterations']:5d} factorizations "
+            f"{lev['factorizations']:5d} wall {lev['wall_s']:.2f} s"
+            + (f"  estimate {lev['estimate']:.4f}" if "estimate" in lev else "")
         )
-    print(describe("fluxtrap at accuracy 1 %", new.solver, cpu))
+    print(describe("fluxtrap now, accuracy 1 %", new.solver, cpu))
     print(
         f"   estimate {acc['estimate']:.4f} of the peak self-field (reached: {acc['reached']}); "
-        f"wall ratio new / baseline {new.solver['wall_s'] / base['wall_s']:.2f}, "
-        f"cpu ratio {cpu / base['cpu_s']:.2f}"
+        f"ratios to the baseline: wall {new.solver['wall_s'] / base['wall_s']:.2f}, "
+        f"cpu {cpu / base['cpu_s']:.2f}; previous/baseline cpu {prev['cpu_s'] / base['cpu_s']:.2f}"
     )
     if args.skip_reference:
         return
-    ref = Simulation(case.with_options(mesh_size_m=ref_size))
-    ref_h = ref_size
-    r = ref._solve(build_mesh(ref.case, ref_h), ref_h, False, None)
-    print(describe(f"reference {ref_h * 1e3:g} mm (one mesh)", r.solver, float("nan")))
+    ref = reference(case, ref_size, tmp, key)
     for p in case.probes:
-        fb, mb, scale = true_error(base_probes, r, p.name)
-        fn, mn, _ = true_error(new.probes, r, p.name)
+        col = f"{p.name}_Bz_T"
+        scale = float(np.max(np.abs(ref[col] - ref.applied_T)))
+        rows = []
+        for name, probes in (
+            ("baseline", base_probes),
+            ("previous", prev_probes),
+            ("now", new.probes),
+        ):
+            d = np.abs(probes[col] - np.interp(probes.time_s, ref.time_s, ref[col]))
+            rows.append((name, float(d.iloc[-1]), float(d.max())))
         e = new.errors[p.name]
         print(
             f"   {p.name}: peak self-field {scale:.4f} T; true error final / max over trace: "
-            f"baseline {fb:.2e} / {mb:.2e} T ({mb / scale:.2%}), new {fn:.2e} / {mn:.2e} T "
-            f"({mn / scale:.2%}); estimate {e['final_error_T']:.2e} / {e['max_error_T']:.2e} T "
-            f"(estimate/true {e['final_error_T'] / fn:.2f} / {e['max_error_T'] / mn:.2f})"
+            + ", ".join(f"{n} {f:.2e} / {m:.2e} T ({m / scale:.2%})" for n, f, m in rows)
+            + f"; estimate now {e['final_error_T']:.2e} / {e['max_error_T']:.2e} T (estimate/true "
+            f"{e['final_error_T'] / rows[-1][1]:.2f} / {e['max_error_T'] / rows[-1][2]:.2f})"
         )
 
 
@@ -176,7 +194,7 @@ def settings(case: Case) -> None:
             solver.Discretization.factorize = naive_factorize
         try:
             t = time.process_time()
-            r = sim._solve(mesh, 1e-3, False, None)
+            r, _ = sim._solve(mesh, 1e-3, False, None)
             cpu = time.process_time() - t
         finally:
             solver.StepControl, solver.Discretization.factorize = real_ctl, real_fact
@@ -195,6 +213,7 @@ def settings(case: Case) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--baseline", default="5ddab4d", help="git revision of the baseline code")
+    ap.add_argument("--previous", default="5daa3fc", help="the first accuracy-driven code")
     ap.add_argument("--reference", type=float, default=0.25, help="ZFC reference mesh, mm")
     ap.add_argument("--skip-reference", action="store_true")
     ap.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()) / "fluxtrap-bench")
@@ -207,14 +226,12 @@ def main() -> None:
         "ZFC loop (partial penetration)",
         zfc,
         args.reference * 1e-3,
-        args.baseline,
         args,
         args.tmp,
         json.dumps(ZFC),
     )
-    paper = Case.load(PAPER)
-    paper_auto = paper.with_options(mesh_size_m=0.0)
-    compare("paper case", paper_auto, 0.5e-3, args.baseline, args, args.tmp, str(PAPER))
+    paper = Case.load(PAPER).with_options(mesh_size_m=0.0)
+    compare("paper case", paper, 0.4e-3, args, args.tmp, str(PAPER))
     settings(zfc)
 
 

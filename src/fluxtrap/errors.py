@@ -27,3 +27,11 @@ class SolverError(FluxtrapError, RuntimeError):
 
 class AnalysisError(FluxtrapError, ValueError):
     """Data that do not support the requested analysis (no transition, too few points)."""
+
+
+class ConflictError(FluxtrapError):
+    """An action the current state does not allow (cancelling a job that has finished)."""
+
+
+class QuotaError(FluxtrapError):
+    """A request beyond a user's share (too many simulation jobs waiting): try again later."""

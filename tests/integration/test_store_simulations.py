@@ -15,7 +15,6 @@ from fluxtrap.errors import NotFoundError, ValidationError
 from fluxtrap.simulate import Case, simulate
 from fluxtrap.store import Store
 from fluxtrap.store.store import alembic_config
-from fluxtrap.workflows.sweep import case_key
 
 from ..conftest import OLD_RAW, OLD_TOKEN, assert_rows_kept, old_store, table_rows
 
@@ -82,7 +81,7 @@ def test_simulation_round_trip(store, quick):
     assert back.probes_csv == (out / "probes.csv").read_bytes()  # byte for byte
     assert back.summary == json.loads((out / "summary.json").read_text())
     assert back.case == back.summary["case"] and back.case_toml == QUICK_CASE
-    assert back.case_hash == case_key(case)
+    assert back.case_hash == case.key()  # the case's identity (the sweep's key adds the solver's)
     pd.testing.assert_frame_equal(back.probes, pd.read_csv(out / "probes.csv"))
     assert back.probes["surface_Bz_T"].iloc[-1] == pytest.approx(
         result.summary()["probes"]["surface"]["final_T"], rel=1e-8
@@ -114,7 +113,7 @@ def test_failed_simulation_is_recorded_with_its_error(store, quick):
     assert (back.status, back.error, back.summary, back.probes_csv) == (
         "failed", "SolverError: Newton did not converge at t = 3 s", {}, b"",
     )  # fmt: skip
-    assert back.case == case.to_si_dict() and back.case_hash == case_key(case)
+    assert back.case == case.to_si_dict() and back.case_hash == case.key()
     with pytest.raises(NotFoundError, match=f"simulation {rec.id} has no probe traces"):
         _ = back.probes
 

@@ -268,11 +268,16 @@ def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, c
     assert {p: p.stat().st_mtime_ns for p in (out / "cache").iterdir()} == stamps
     again = pd.read_csv(out / "results.csv")
     assert list(again["cached"]) == [True, True, False] * 2
+    done = again[again.status == "done"]  # each probe value with its estimated error
+    assert (done.surface_max_error_T >= done.surface_final_error_T).all()
+    assert (done.surface_final_error_T > 0).all() and done.surface_max_error_T.notna().all()
     cols = [
         "radius_mm",
         "temperature_K",
         "surface_final_T",
         "surface_max_abs_T",
+        "surface_final_error_T",
+        "surface_max_error_T",
         "status",
         "error",
         "key",

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from numpy.polynomial import legendre as L
 
-from fluxtrap.simulate import simulate
+from fluxtrap.simulate import Case, simulate
 from fluxtrap.simulate.bore import axis_coefficients
 from tests.physics.test_simulate_rings import JC, power_law_axis_field
 
@@ -80,4 +80,9 @@ def test_bore_drift_after_fcm_follows_the_power_law_creep_rate(n):
     assert res.bore.drift_ppm_per_h == pytest.approx(-3.6e9 / ((n - 1) * 3600), rel=0.02)
     summary = res.summary()["bore"]
     assert summary["drift_ppm_per_h"] == res.bore.drift_ppm_per_h
-    assert res.summary()["accuracy"]["bore"]["centre_error_T"] < 1e-3 * res.bore.centre_T
+    # the estimate covers the time error of the hour's hold (about 1 % of the centre field at
+    # the default rtol 1e-3): within a factor 3 of the difference from a run at rtol 1e-5 (its
+    # own time error is about a fifth of that; the space error of the centre is 1.6e-5, above)
+    tight = simulate(Case.from_dict(ring_stack(n, hold_s=3600)).with_options(rtol=1e-5))
+    est = res.summary()["accuracy"]["bore"]["centre_error_T"]
+    assert 1 / 3 < est / abs(res.bore.centre_T - tight.bore.centre_T) < 3

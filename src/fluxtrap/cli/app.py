@@ -10,6 +10,7 @@ import typer
 
 from fluxtrap import __version__
 from fluxtrap.cli import (
+    backup,
     calibrate,
     campaign,
     compare,
@@ -42,6 +43,7 @@ optimize.register(app)
 simulate.register(app)
 calibrate.register(app)
 campaign.register(app)
+backup.register(app)
 demo.register(app)
 
 

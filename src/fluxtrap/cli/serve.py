@@ -31,6 +31,21 @@ def serve(
         float, typer.Option(help="Largest request body in MiB (uploads aside).")
     ] = 1.0,
     max_upload_mb: Annotated[float, typer.Option(help="Largest measurement upload in MiB.")] = 50.0,
+    job_time_limit: Annotated[
+        str, typer.Option(help="Wall time a simulation job may run before it is killed.")
+    ] = "1 h",
+    job_memory_mb: Annotated[
+        int, typer.Option(help="Memory (address space, MiB) of a simulation job's process.")
+    ] = 4096,
+    job_quota: Annotated[
+        int, typer.Option(help="Simulation jobs a user may have queued or running.")
+    ] = 3,
+    job_queue: Annotated[
+        int, typer.Option(help="Simulation jobs queued or running, all users together.")
+    ] = 50,
+    job_workers: Annotated[
+        int, typer.Option(help="Simulation jobs run at once (one core each).")
+    ] = 1,
 ) -> None:
     """Serve the REST API (/docs) and the dashboard on the store (embedded SQLite by default).
 
@@ -39,7 +54,9 @@ def serve(
     import uvicorn
 
     from fluxtrap.errors import ValidationError
+    from fluxtrap.units import parse
     from fluxtrap.web import create_app
+    from fluxtrap.web.jobs import JobSettings
     from fluxtrap.web.limits import Limits
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
@@ -52,6 +69,13 @@ def serve(
             "--max-body-mb and --max-upload-mb: give sizes > 0 (at most 1-10 GiB)"
         )
     limits = Limits(max_body=int(max_body_mb * 2**20), max_upload=int(max_upload_mb * 2**20))
+    jobs = JobSettings(
+        wall_s=parse(job_time_limit, "time", "--job-time-limit"),
+        memory_mb=job_memory_mb,
+        per_user=job_quota,
+        total=job_queue,
+        workers=job_workers,
+    )
     store = store_from(db)
     scheme = "https" if ssl_certfile else "http"
     console.print(f"fluxtrap on {scheme}://{host}:{port}/ (API docs at /docs), store {store!r}")
@@ -63,7 +87,7 @@ def serve(
             markup=False,
         )
     uvicorn.run(
-        create_app(store, limits=limits),
+        create_app(store, limits=limits, jobs=jobs),
         host=host,
         port=port,
         log_level="info",

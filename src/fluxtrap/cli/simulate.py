@@ -1,4 +1,4 @@
-"""``fluxtrap simulate CASE.toml --out DIR [--quiet] [--vtu] [--db URL] [--campaign NAME]``
+"""``fluxtrap simulate CASE.toml --out DIR [--quiet] [--vtu] [--no-plots] [--db URL] [--campaign NAME]``
 (design section 3) and ``fluxtrap simulation list | show`` (simulations kept in the store)."""
 
 from __future__ import annotations
@@ -28,6 +28,12 @@ def simulate_command(
     vtu: Annotated[
         bool, typer.Option("--vtu", help="Also write VTU snapshots for ParaView.")
     ] = False,
+    plots: Annotated[
+        bool,
+        typer.Option(
+            "--plots/--no-plots", help="Write probes.png and maps.png (about 1-3 s on 2 cores)."
+        ),
+    ] = True,
     mesh_size: Annotated[
         str | None, typer.Option("--mesh-size", help='Override the case\'s mesh size, e.g. "2 mm".')
     ] = None,
@@ -66,7 +72,7 @@ def simulate_command(
     except SolverError as err:
         partial = getattr(err, "result", None)
         if partial is not None:
-            partial.save(out, vtu=vtu)
+            partial.save(out, vtu=vtu, plots=plots)
             console.print(f"[yellow]results up to the failure written to {out}[/]")
         if store is not None:
             rec = record_simulation(
@@ -74,7 +80,7 @@ def simulate_command(
             )
             console.print(f"[yellow]recorded as failed simulation {rec.id} in {store!r}[/]")
         raise
-    result.save(out, vtu=vtu)
+    result.save(out, vtu=vtu, plots=plots)
     rec = None
     if store is not None:
         rec = record_simulation(store, c, text, result, campaign=campaign, created_by=by)

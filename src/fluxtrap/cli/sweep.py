@@ -51,15 +51,46 @@ def sweep(
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run variants that failed before again.")
     ] = False,
+    timeout: Annotated[
+        str | None,
+        typer.Option(help='Longest a variant may run, e.g. "30 min" (a timed-out one is failed).'),
+    ] = None,
+    tls_ca_file: Annotated[
+        Path | None, typer.Option(help="CA certificate (PEM) of the cluster's TLS (tls://).")
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="This client's certificate (PEM), signed by that CA.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="The certificate's private key.")] = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Run the variants of a case on Dask; done variants are cached in OUT/cache and skipped."""
+    """Run the variants of a case on Dask; done variants are cached in OUT/cache and skipped.
+
+    A shared cluster must use TLS with client certificates (see the README's recipe): give
+    --tls-ca-file/--tls-cert/--tls-key, or set them in dask's configuration."""
+    from fluxtrap.units import parse
     from fluxtrap.workflows.sweep import Axis, read_list, run_sweep
 
     axes = [Axis.parse(v) for v in vary or []]
     rows = read_list(list_) if list_ is not None else []
     if not axes and not rows:
         raise ValidationError("sweep: give at least one --vary NAME=... or a --list CSV")
+    tls = (tls_ca_file, tls_cert, tls_key)
+    if any(tls) and not all(tls):
+        raise ValidationError("--tls-ca-file, --tls-cert and --tls-key go together")
+    security = None
+    if all(tls):
+        from distributed import Security
+
+        for f in tls:
+            if not f.is_file():
+                raise ValidationError(f"{f}: no such file")
+        security = Security(
+            tls_ca_file=str(tls_ca_file),
+            tls_client_cert=str(tls_cert),
+            tls_client_key=str(tls_key),
+            require_encryption=True,
+        )
     result = run_sweep(
         case,
         axes,
@@ -69,6 +100,8 @@ def sweep(
         workers=workers,
         retry_failed=retry_failed,
         progress=not quiet,
+        timeout_s=None if timeout is None else parse(timeout, "time", "--timeout"),
+        security=security,
     )
     if not quiet:
         console.print(_table(result.table))

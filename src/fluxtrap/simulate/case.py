@@ -144,6 +144,13 @@ class Case:
         )
 
     @property
+    def start_size_m(self) -> float:
+        """Coarsest conductor element edge (m) of an accuracy-driven run: half the smallest
+        radial width or thickness of a superconducting layer (of any layer if none is)."""
+        sc = [x for x in self.stack if isinstance(self.material(x.material), Superconductor)]
+        return min(min(x.width_m, x.thickness_m) for x in sc or self.stack) / 2
+
+    @property
     def duration_s(self) -> float:
         """Total simulated time of the protocol, s."""
         return protocol_duration(self.protocol)
@@ -320,8 +327,9 @@ class Case:
         check_bounded(
             conductor_area_m2(self.stack),
             self.mesh,
+            self.solver,
             self.duration_s,
-            self.solver.max_step_s,
+            self.start_size_m / 2,
         )
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import triangle
 
 from fluxtrap.simulate.case import Case
-from fluxtrap.simulate.materials import Superconductor
-from fluxtrap.simulate.topology import cuts
+from fluxtrap.simulate.options import estimated_elements
+from fluxtrap.simulate.topology import Cut, cuts
 
 AIR = -1  # region id of air; layers are 0..len(stack)-1
 NEAR_BAND = 0.1  # width of the air band meshed like the conductors / the stack extent
@@ -77,22 +77,21 @@ def _near_boxes(case: Case, h: float) -> list[tuple[float, float, float, float]]
     return [(0.0, z0 - d, r_st + d, z1 + d) for d in (band, far)]
 
 
-def start_size(case: Case) -> float:
-    """Coarsest conductor element edge (m) of an accuracy-driven mesh: half the smallest radial
-    width or thickness of a superconducting layer (of any layer if none is)."""
-    sc = [x for x in case.stack if isinstance(case.material(x.material), Superconductor)]
-    return min(min(x.width_m, x.thickness_m) for x in sc or case.stack) / 2
+def near_box(case: Case) -> tuple[float, float, float, float]:
+    """(r0, z0, r1, z1), m: the air band around the stack, NEAR_BAND times its extent wide."""
+    r_st, z0, z1, extent = _extent(case)
+    band = NEAR_BAND * extent
+    return 0.0, z0 - band, r_st + band, z1 + band
 
 
 def estimate_elements(case: Case, h: float) -> int:
     """Upper estimate of the element count of ``build_mesh(case, h)`` from the areas of the
     conductors and the near-field boxes (m^2) and the element area at ``h`` (before meshing, so
     a size that would take unbounded memory is refused without trying)."""
-    area = np.sqrt(3) / 4 * h**2
     (a, b, c, d), (a2, b2, c2, d2) = _near_boxes(case, h)
     band = (c - a) * (d - b)
     far = (c2 - a2) * (d2 - b2) - band
-    return int(2 * (band / area + far / (FAR_AREA * area))) + 500
+    return int(2 * estimated_elements(band + far / FAR_AREA, h)) + 500
 
 
 def build_mesh(case: Case, size_m: float | None = None) -> Mesh:
@@ -155,6 +154,91 @@ def build_mesh(case: Case, size_m: float | None = None) -> Mesh:
     flip = Mesh(out["vertices"], tri, region, box).area < 0
     tri[flip] = tri[flip][:, [0, 2, 1]]
     return Mesh(out["vertices"], tri, region, box)
+
+
+def refine(mesh: Mesh, max_area: np.ndarray, ring_cuts: list[Cut] = ()) -> Mesh:
+    """``mesh`` refined (never coarsened) so that element k's region gets elements of at most
+    ``max_area[k]`` m^2 (<= 0: no bound); the layer outlines, the outer boundary and the
+    ``ring_cuts`` stay mesh lines, every vertex stays (Triangle's ``-r``)."""
+    tri = mesh.triangles
+    edges = np.sort(np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]]), axis=1)
+    owner = np.tile(mesh.region, 3)
+    key = edges[:, 0] * len(mesh.points) + edges[:, 1]
+    order = np.argsort(key, kind="stable")
+    key, edges, owner = key[order], edges[order], owner[order]
+    first = np.r_[True, key[1:] != key[:-1]]
+    count = np.diff(np.r_[np.nonzero(first)[0], len(key)])
+    # an edge is kept as a segment on the boundary (one triangle) or between two regions
+    start = np.nonzero(first)[0]
+    differs = np.zeros(len(start), bool)
+    two = count == 2
+    differs[two] = owner[start[two]] != owner[start[two] + 1]
+    ends = mesh.points[edges[start]]  # (n_edges, 2, 2)
+    on_cut = np.zeros(len(start), bool)
+    for cut in ring_cuts:
+        tol = 1e-9 * max(cut.r_m, 1e-3)
+        on_cut |= np.all(
+            (np.abs(ends[..., 1] - cut.z_m) < tol) & (ends[..., 0] <= cut.r_m + tol), axis=1
+        )
+    segs = edges[start[(count == 1) | differs | on_cut]]
+    out = triangle.triangulate(
+        {
+            "vertices": mesh.points,
+            "triangles": tri,
+            "segments": segs,
+            "triangle_attributes": mesh.region[:, None].astype(float),
+            "triangle_max_area": np.where(max_area > 0, max_area, -1.0),
+        },
+        "rpq30aA",
+    )
+    new = out["triangles"].astype(np.int64)
+    region = out["triangle_attributes"][:, 0].round().astype(int)
+    flip = Mesh(out["vertices"], new, region, mesh.box).area < 0
+    new[flip] = new[flip][:, [0, 2, 1]]
+    return Mesh(out["vertices"], new, region, mesh.box)
+
+
+def split(mesh: Mesh, marked: np.ndarray) -> Mesh:
+    """``mesh`` with the ``marked`` triangles (boolean, n_elements) split into four at their edge
+    midpoints (same shapes, half the size), closed conformingly: a triangle with two or three
+    split edges is split too, one with a single split edge is halved through it (red-green
+    refinement; by hand because Triangle's refinement does not nest its meshes)."""
+    tri = mesh.triangles
+    n = len(tri)
+    local = np.sort(np.stack([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]], axis=1), axis=2)
+    edges, index = np.unique(local.reshape(-1, 2), axis=0, return_inverse=True)
+    index = index.reshape(n, 3)  # element edges 01, 12, 20
+    red = marked.copy()
+    while True:
+        cut = np.zeros(len(edges), bool)
+        cut[index[red].ravel()] = True
+        more = ~red & (cut[index].sum(axis=1) >= 2)
+        if not more.any():
+            break
+        red |= more
+    mid = np.full(len(edges), -1)
+    mid[cut] = len(mesh.points) + np.arange(cut.sum())
+    points = np.concatenate([mesh.points, mesh.points[edges[cut]].mean(axis=1)])
+    v0, v1, v2 = tri[red].T
+    m01, m12, m20 = mid[index[red]].T
+    parts = [
+        np.stack([v0, m01, m20], 1),
+        np.stack([m01, v1, m12], 1),
+        np.stack([m20, m12, v2], 1),
+        np.stack([m01, m12, m20], 1),
+    ]
+    regions = [mesh.region[red]] * 4
+    green = ~red & cut[index].any(axis=1)
+    for k in range(3):  # the split edge is local edge k: (k, k+1); the opposite vertex k+2
+        g = green & cut[index[:, k]]
+        a, b, c = (tri[g, (k + i) % 3] for i in range(3))
+        m = mid[index[g, k]]
+        parts += [np.stack([a, m, c], 1), np.stack([m, b, c], 1)]
+        regions += [mesh.region[g]] * 2
+    keep = ~red & ~green
+    parts.append(tri[keep])
+    regions.append(mesh.region[keep])
+    return Mesh(points, np.concatenate(parts), np.concatenate(regions), mesh.box)
 
 
 def _regions(centroid: np.ndarray, case: Case) -> np.ndarray:

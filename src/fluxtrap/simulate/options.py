@@ -3,8 +3,10 @@ limits that keep a run bounded in time and memory.
 
 A case is refused before it starts when a lower bound of its work passes a limit: the elements
 of the conductors (their r-z area over the area of an equilateral triangle of the mesh size;
-the real mesh has about 1.6 times more, plus the air) against ``[mesh] max_elements``, or the
-time steps that ``max_step`` forces (protocol duration / max_step) against ``MAX_TIME_STEPS``.
+the real mesh has about 1.6 times more, plus the air) against ``[mesh] max_elements``, the
+time steps that ``max_step`` forces (protocol duration / max_step) against ``MAX_TIME_STEPS``,
+or elements x forced steps x the least solving time per element and step against
+``[solver] max_wall``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from fluxtrap.simulate.casefile import check_keys, number, quantity, si
 MAX_ELEMENTS = 1_000_000  # the largest [mesh] max_elements a case may ask for
 MAX_TIME_STEPS = 200_000  # time steps a max_step may force
 MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
+# Solving time per conductor element and time step, a lower bound: a Newton iteration costs
+# 1.5-2.5 us per conductor element and a step takes 5-7 (bench/bench_simulate.py), so a case
+# whose elements x forced steps x this exceeds max_wall cannot finish.
+SECONDS_PER_ELEMENT_STEP = 5e-7
 MESH_KEYS = ("size", "outer", "max_elements")
 SOLVER_KEYS = ("rtol", "max_step", "accuracy", "max_wall")
 OUTPUT_KEYS = ("snapshots",)
@@ -121,23 +127,51 @@ def snapshots_from_dict(d: Mapping[str, Any]) -> tuple[float, ...]:
 
 
 def estimated_elements(area_m2: float, size_m: float) -> float:
-    """Lower bound on the elements covering ``area_m2`` with edges ``size_m``: area / (sqrt3/4 h^2)."""
+    """Lower bound on the elements covering ``area_m2`` with edges ``size_m``: area / (sqrt3/4
+    h^2) (a quality mesh has 1.6-2x). The one element estimate: the case check below and the
+    mesh's own (``mesh.estimate_elements``: conductors and near-field air) both use it."""
     return area_m2 / (math.sqrt(3) / 4 * size_m**2)
 
 
-def check_bounded(area_m2: float, mesh: MeshOptions, duration_s: float, max_step_s: float) -> None:
-    """Refuse (``ValidationError``, with the estimate) a mesh or a step cap past the limits."""
-    n = estimated_elements(area_m2, mesh.size_m) if mesh.size_m else 0.0
+def check_bounded(
+    area_m2: float,
+    mesh: MeshOptions,
+    solver: SolverOptions,
+    duration_s: float,
+    first_size_m: float,
+) -> None:
+    """Refuse (``ValidationError``, with the estimate) a case whose work has no bound: a mesh
+    past ``mesh.max_elements``, a step cap forcing more than ``MAX_TIME_STEPS``, or a lower
+    bound of the solving time (conductor elements x forced time steps x
+    ``SECONDS_PER_ELEMENT_STEP``) past ``solver.max_wall``. ``first_size_m``: the element edge
+    of the first fine mesh of an accuracy-driven run (no ``mesh.size``)."""
+    n = estimated_elements(area_m2, mesh.size_m or first_size_m)
     if n > mesh.max_elements:
         h_min = math.sqrt(area_m2 / (math.sqrt(3) / 4 * mesh.max_elements))
-        raise ValidationError(
-            f"mesh.size: {mesh.size_m * 1e3:.3g} mm needs at least {n:.3g} elements in the "
-            f"conductors (their r-z area {area_m2 * 1e6:.4g} mm^2); the limit is "
-            f"mesh.max_elements = {mesh.max_elements} (mesh.size >= {h_min * 1e3:.2g} mm)"
+        what = (
+            f"mesh.size: {mesh.size_m * 1e3:.3g} mm"
+            if mesh.size_m
+            else (f"mesh: the first mesh ({first_size_m * 1e3:.3g} mm)")
         )
-    if max_step_s and duration_s / max_step_s > MAX_TIME_STEPS:
         raise ValidationError(
-            f"solver.max_step: {max_step_s:.3g} s over a protocol of {duration_s:.4g} s needs at "
-            f"least {duration_s / max_step_s:.3g} time steps; the limit is {MAX_TIME_STEPS} "
+            f"{what} needs at least {n:.3g} elements in the conductors (their r-z area "
+            f"{area_m2 * 1e6:.4g} mm^2); the limit is mesh.max_elements = {mesh.max_elements} "
+            f"(mesh.size >= {h_min * 1e3:.2g} mm)"
+        )
+    max_step = solver.max_step_s
+    steps = duration_s / max_step if max_step else 0.0
+    if steps > MAX_TIME_STEPS:
+        raise ValidationError(
+            f"solver.max_step: {max_step:.3g} s over a protocol of {duration_s:.4g} s needs at "
+            f"least {steps:.3g} time steps; the limit is {MAX_TIME_STEPS} "
             f"(max_step >= {duration_s / MAX_TIME_STEPS:.3g} s)"
+        )
+    # a coarse/fine pair: the fine run's work and an eighth more for the coarse one
+    work_s = 1.125 * n * steps * SECONDS_PER_ELEMENT_STEP
+    if work_s > solver.max_wall_s:
+        raise ValidationError(
+            f"solver.max_step: {max_step:.3g} s over {duration_s:.4g} s forces at least "
+            f"{steps:.3g} time steps on at least {n:.3g} conductor elements: at least "
+            f"{work_s:.3g} s of solving, over solver.max_wall = {solver.max_wall_s:g} s "
+            "(a larger max_step or mesh.size, or a longer max_wall)"
         )

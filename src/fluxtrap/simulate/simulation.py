@@ -25,10 +25,12 @@ from fluxtrap.simulate import bore
 from fluxtrap.simulate.case import MU0, Case
 from fluxtrap.units import to_A_cm2
 
-MAX_MAP_ROWS = 6  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
+MAX_MAP_ROWS = 6
+MAX_PAIRS = 6  # coarse/fine pairs an accuracy-driven run may take  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
 
 # The mesher, the solver and matplotlib are imported where a run or a plot needs them.
 if TYPE_CHECKING:
+    from fluxtrap.simulate.adapt import Sampled
     from fluxtrap.simulate.bore import BoreField
     from fluxtrap.simulate.mesh import Mesh
     from fluxtrap.simulate.solver import State
@@ -240,8 +242,8 @@ class Result:
         fig, axes = plt.subplots(len(snaps), 2, figsize=(10, 3.6 * len(snaps)), squeeze=False)
         # fixed margins: tight_layout's text measuring cost as much as the drawing
         fig.subplots_adjust(
-            left=0.08,
-            right=0.97,
+            left=0.07,
+            right=0.93,
             bottom=0.6 / (3.6 * len(snaps)),
             top=1 - 0.35 / (3.6 * len(snaps)),
             hspace=0.35,
@@ -252,6 +254,8 @@ class Result:
         r0, r1, z0, z1 = self._extent()
         jmax = to_A_cm2(max(np.abs(s.J_A_m2).max() for s in snaps)) or 1.0
         maps = self.field_maps([s.time_s for s in snaps])
+        bmax = max(float(np.hypot(m["Br"], m["Bz"]).max()) for m in maps) or 1.0
+        levels = np.linspace(0.0, bmax, 25)
         for row, s, m in zip(axes, snaps, maps, strict=True):
             pc = row[0].tripcolor(
                 pts[:, 0],
@@ -262,11 +266,9 @@ class Result:
                 vmin=-jmax,
                 vmax=jmax,
             )
-            fig.colorbar(pc, ax=row[0], label="$J_\\varphi$ (A/cm$^2$)")
             cf = row[1].contourf(
-                m["r"] * 1e3, m["z"] * 1e3, np.hypot(m["Br"], m["Bz"]), 24, cmap="viridis"
+                m["r"] * 1e3, m["z"] * 1e3, np.hypot(m["Br"], m["Bz"]), levels, cmap="viridis"
             )
-            fig.colorbar(cf, ax=row[1], label="|B| (T)")
             for x in self.case.stack:
                 row[1].add_patch(
                     plt.Rectangle(
@@ -289,6 +291,9 @@ class Result:
                 )
             for p in self.case.probes:
                 row[1].plot(p.r_m * 1e3, p.z_m * 1e3, "r+")
+        # one colour scale per column (drawing a colorbar costs as much as a map)
+        fig.colorbar(pc, ax=axes[:, 0], label="$J_\\varphi$ (A/cm$^2$)", shrink=0.9)
+        fig.colorbar(cf, ax=axes[:, 1], label="|B| (T)", shrink=0.9)
         if path:
             fig.savefig(path, dpi=110)
             plt.close(fig)
@@ -346,11 +351,14 @@ class Simulation:
 
     ``case``: a TOML path, a dict of the case-file shape, or a ``Case``.
 
-    Every run solves the case on a pair of meshes, 2h and h, and returns the fine one with a
-    first-order Richardson estimate of each probe's discretization error (``probe_errors``). With ``[mesh] size`` given, h is that size;
-    without it the pair starts at half the smallest superconductor dimension and is
-    refined (h -> h/2) until every probe's estimate is within ``[solver] accuracy`` of its peak
-    self-field or the next mesh would exceed ``[mesh] max_elements``.
+    Every run solves the case on a pair, a fine run and a coarse one (elements twice the size,
+    stepping over every other time of the fine run), and returns the fine one with a
+    first-order Richardson estimate of each probe's discretization error in space and time
+    (``probe_errors``). With ``[mesh] size`` given, h is that size; without it the first pair
+    is at a quarter and half of the smallest superconductor dimension, and the next pairs are
+    graded where the probes' coarse-to-fine change comes from (``adapt``), until every probe's
+    estimate is within ``[solver] accuracy`` of its peak self-field or the next mesh would
+    exceed ``[mesh] max_elements``.
     """
 
     def __init__(self, case: str | Path | dict | Case):
@@ -363,43 +371,68 @@ class Simulation:
         """Run the whole protocol. On a solver failure raises ``SolverError`` whose ``result``
         attribute holds the Result up to the failure. A mesh beyond ``[mesh] max_elements`` is
         refused before anything is solved (``ValidationError`` with the estimate)."""
-        from fluxtrap.simulate.mesh import build_mesh, estimate_elements, start_size
+        from fluxtrap.simulate.adapt import Design, design, near, sample_times, shares
+        from fluxtrap.simulate.mesh import build_mesh, estimate_elements, refine, split
+        from fluxtrap.simulate.topology import cuts
 
         t_wall = time.perf_counter()
         case = self.case
         fixed = case.mesh.size_m > 0
-        h = 2 * case.mesh.size_m if fixed else start_size(case)
+        h = case.mesh.size_m if fixed else case.start_size_m / 2
         limit = case.mesh.max_elements
-        estimate = estimate_elements(case, h / 2)
+        estimate = estimate_elements(case, h)
         if estimate > limit:
             raise ValidationError(
-                f"mesh: about {estimate:,} elements at {h / 2 * 1e3:.3g} mm exceed "
+                f"mesh: about {estimate:,} elements at {h * 1e3:.3g} mm exceed "
                 f"[mesh] max_elements = {limit:,}; give a coarser [mesh] size or raise the limit"
             )
-        coarse = self._solve(build_mesh(case, h), h, progress, on_step)
-        levels, previous = [coarse.solver], None
+        times = sample_times(case)
+        coarse_mesh, fine_mesh = build_mesh(case, 2 * h), build_mesh(case, h)
+        levels: list[dict[str, Any]] = []
+        plan = None
         while True:
-            h /= 2
-            fine = self._solve(build_mesh(case, h), h, progress, on_step)
-            levels.append(fine.solver)
-            errors = probe_errors(fine, coarse, previous)
+            fine, fine_s = self._solve(fine_mesh, h, progress, on_step, times)
+            every_other = fine.probes.time_s.to_numpy()[2::2]
+            coarse, coarse_s = self._solve(
+                coarse_mesh, 2 * h, progress, on_step, times, every_other
+            )
+            errors = probe_errors(fine, coarse)
             worst = max((e["relative"] for e in errors.values()), default=0.0)
+            levels += [coarse.solver, {**fine.solver, "estimate": worst}]
             reached = worst <= case.solver.accuracy
-            next_size = estimate_elements(case, h / 2)
-            if fixed or reached or next_size > limit:
+            if fixed or reached or (plan and plan.needed > limit) or len(levels) >= 2 * MAX_PAIRS:
                 break
-            previous, coarse = errors, fine
+            if cuts(case.stack):  # rings: uniform halving (graded ring meshes are not tested)
+                h /= 2
+                plan = Design(np.empty(0), estimate_elements(case, h))
+                if plan.needed > limit:
+                    break
+                coarse_mesh, fine_mesh = build_mesh(case, 2 * h), build_mesh(case, h)
+                continue
+            # a probe without self-field has no relative error to meet (``probe_errors``)
+            scale = np.array([e["scale_T"] or np.inf for e in errors.values()])
+            share = shares(coarse_s, fine_s, scale)
+            plan = design(case, coarse_s, fine_s, share, case.solver.accuracy, limit)
+            refined = refine(coarse_mesh, plan.max_area, cuts(case.stack))
+            if refined.n_elements == coarse_mesh.n_elements:  # the limit allows no finer mesh
+                break
+            coarse_mesh = refined
+            fine_mesh = split(coarse_mesh, near(case, coarse_mesh))
+            h = float(np.sqrt(np.median(fine_mesh.area[fine_mesh.region >= 0]) * 4 / np.sqrt(3)))
         note = None
         if not reached:
             why = (
-                f"the next mesh (about {next_size:,} elements) would exceed "
+                f"[mesh] size = {h * 1e3:.3g} mm is fixed (remove it to let fluxtrap refine)"
+                if fixed
+                else f"the target needs about {plan.needed:,} elements, over "
                 f"[mesh] max_elements = {limit:,}"
-                if not fixed
-                else f"[mesh] size = {h * 1e3:.3g} mm is fixed (remove it to let fluxtrap refine)"
+                if plan.needed > limit
+                else f"{MAX_PAIRS} refinements did not reach it"
             )
             note = (
                 f"accuracy target {case.solver.accuracy:.3g} not reached: estimated "
-                f"{worst:.3g} of the peak self-field at {h * 1e3:.3g} mm; {why}"
+                f"{worst:.3g} of the peak self-field with {fine.mesh.n_elements:,} elements "
+                f"(median conductor element {h * 1e3:.3g} mm); {why}"
             )
             warnings.warn(note, AccuracyWarning, stacklevel=2)
         accuracy = {
@@ -407,7 +440,12 @@ class Simulation:
             "estimate": worst,
             "reached": reached,
             "mesh_size_m": h,
-            "method": "meshes h and 2h, first-order Richardson: error(h) = |B_h - B_2h|",
+            "method": (
+                "a coarse/fine pair (element sizes 2h/h, the coarse run stepping over every other "
+                "time of the fine one), first-order Richardson in space and time: error = "
+                "|B_fine - B_coarse|; meshes refined where the probes' coarse-to-fine change "
+                "comes from"
+            ),
             "levels": levels,
         }
         if note:
@@ -418,7 +456,9 @@ class Simulation:
         return dataclasses.replace(
             fine,
             solver=solver,
-            errors={k: {f: v for f, v in e.items() if f != "relative"} for k, e in errors.items()},
+            errors={
+                k: {f: v for f, v in e.items() if f.endswith("error_T")} for k, e in errors.items()
+            },
             accuracy=accuracy,
         )
 
@@ -428,8 +468,12 @@ class Simulation:
         size_m: float,
         progress: bool,
         on_step: Callable[[State], None] | None,
-    ) -> Result:
-        """One run of the protocol on ``mesh`` (conductor element edge ``size_m``, m)."""
+        sample_times: np.ndarray | None = None,
+        schedule: np.ndarray | None = None,
+    ) -> tuple[Result, Sampled]:
+        """One run of the protocol on ``mesh`` (conductor element edge ``size_m``, m), with J
+        kept at ``sample_times`` (s); time steps adaptive, or to the times of ``schedule``."""
+        from fluxtrap.simulate.adapt import Sampled
         from fluxtrap.simulate.fem import edge_space
         from fluxtrap.simulate.probes import probe_matrix
         from fluxtrap.simulate.solver import Discretization, Stats, run_protocol
@@ -444,12 +488,23 @@ class Simulation:
         G = probe_matrix(mesh.points, mesh.triangles[disc.conductor], np.reshape(where, (-1, 2)))
         rows: list[list[float]] = []
         snaps: list[Snapshot] = []
+        wanted = np.asarray(sample_times if sample_times is not None else [], float)
+        samples = np.zeros((len(wanted), len(disc.conductor)))
+        last: list = []  # (t, J) of the previous step
         stats = Stats()
         bar = _Progress(case.duration_s, size_m) if progress else None
 
         def record(s: State, is_cut: bool) -> None:
             J = disc.C @ s.u
             rows.append([s.t, s.applied_T, s.temperature_K, *(G @ J + s.applied_T)])
+            if last:
+                t0, J0 = last
+                for i in np.nonzero((wanted > t0) & (wanted <= s.t))[0]:
+                    a = (wanted[i] - t0) / (s.t - t0)
+                    samples[i] = (1 - a) * J0 + a * J
+            else:
+                samples[wanted <= s.t] = J
+            last[:] = [s.t, J]
             if is_cut:
                 u = disc.edge_dofs(s.u)
                 B = MU0 * np.column_stack([space.Hr @ u, space.Hz @ u])
@@ -489,46 +544,46 @@ class Simulation:
             )
 
         try:
-            run_protocol(disc, record, stats, breakpoints=case.snapshots_s)
+            run_protocol(disc, record, stats, case.snapshots_s, schedule)
         except SolverError as err:
             err.result = result(str(err))  # type: ignore[attr-defined]
             raise
         finally:
             if bar:
                 bar.close()
-        return result()
+        return result(), Sampled(mesh, disc.conductor, G[: len(case.probes)], samples)
 
 
 class AccuracyWarning(UserWarning):
     """The accuracy target of a case was not reached within its mesh limits."""
 
 
-def probe_errors(
-    fine: Result, coarse: Result, before: dict[str, dict[str, float]] | None = None
-) -> dict[str, dict[str, float]]:
-    """Discretization error estimate of each probe of ``fine`` (mesh h) from ``coarse`` (2h).
+def probe_errors(fine: Result, coarse: Result) -> dict[str, dict[str, float]]:
+    """Discretization error estimate of each probe of ``fine`` (mesh h) from ``coarse`` (2h,
+    stepping over every other time of ``fine``).
 
-    First-order Richardson: B_h - B_exact ~ c h, so error(h) ~ |B_h - B_2h| (the coarse trace
-    interpolated in time onto the fine one's times). ``before``: the estimates of the 2h run
-    (from 4h, as returned here); half of each is a floor, so that a chance near-cancellation of
-    B_h - B_2h at one time does not pass for convergence. Per probe: ``final_error_T`` (T, at the
-    last time), ``max_error_T`` (T, largest over the trace) and ``relative`` = max_error_T / the
-    probe's peak self-field max|Bz - applied| (the applied field itself is exact).
+    First-order Richardson in space and time: B - B_exact ~ a h + b dt, so with twice both,
+    error(fine) ~ |B_fine - B_coarse|, compared at the times both runs reached (the coarse
+    run's; interpolating between them would add the coarse trace's own interpolation error).
+    Per probe: ``final_error_T`` (T, at the last time), ``max_error_T`` (T, largest over those
+    times), ``scale_T`` the probe's peak self-field max|Bz - applied| (T; the applied field
+    itself is exact) and ``relative`` = max_error_T / scale_T.
     """
     f, c = fine.probes, coarse.probes
+    common = np.isin(f.time_s.to_numpy(), c.time_s.to_numpy())
+    at = np.searchsorted(c.time_s.to_numpy(), f.time_s.to_numpy()[common])
     out = {}
     for p in fine.case.probes:
         col = f"{p.name}_Bz_T"
         bz = f[col].to_numpy()
-        diff = np.abs(bz - np.interp(f.time_s, c.time_s, c[col]))
-        was = before[p.name] if before else {"final_error_T": 0.0, "max_error_T": 0.0}
-        final = max(diff[-1], 0.5 * was["final_error_T"])
-        largest = max(diff.max(initial=0.0), 0.5 * was["max_error_T"])
+        diff = np.abs(bz[common] - c[col].to_numpy()[at])
+        largest = float(diff.max(initial=0.0))
         scale = float(np.max(np.abs(bz - f.applied_T.to_numpy()), initial=0.0))
         out[p.name] = {
-            "final_error_T": float(final),
-            "max_error_T": float(largest),
-            "relative": float(largest / scale) if scale > 0 else 0.0,
+            "final_error_T": float(diff[-1]) if len(diff) else 0.0,
+            "max_error_T": largest,
+            "relative": largest / scale if scale > 0 else 0.0,
+            "scale_T": scale,
         }
     return out
 

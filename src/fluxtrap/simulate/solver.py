@@ -377,8 +377,13 @@ def run_protocol(
     on_step: Callable[[State, bool], None],
     stats: Stats | None = None,
     breakpoints: tuple[float, ...] = (),
+    schedule: np.ndarray | None = None,
 ) -> State:
     """March through the case's protocol; ``on_step(state, is_step_end)`` after each accepted step.
+
+    Time steps adapt to the error estimate, or, given a ``schedule`` (times, s), go from one
+    scheduled time to the next (substeps only where Newton fails): the coarse run of a
+    coarse/fine pair steps over every other time of the fine run.
 
     Stops with ``SolverError`` (time reached, protocol step, what failed) when a step cannot be
     solved even with a time step of 1e-9 of the protocol step, after ``MAX_REJECTED_IN_ROW``
@@ -398,7 +403,11 @@ def run_protocol(
         duration = step_duration(step, start)
         t0 = state.t
         cuts = sorted({t0 + duration, *(b for b in breakpoints if t0 < b < t0 + duration)})
-        dt = max(duration * 1e-4, 1e-6)
+        targets = cuts
+        if schedule is not None:
+            inside = schedule[(schedule > t0) & (schedule < t0 + duration)]
+            targets = sorted({*cuts, *inside.tolist()})
+        dt = max(duration * 1e-4, 1e-6) if schedule is None else math.inf
         dt_min = max(1e-9 * duration, 1e-9)
         u_prev, dt_prev = None, None
         in_row = 0
@@ -414,7 +423,7 @@ def run_protocol(
                 )
             if in_row >= MAX_REJECTED_IN_ROW:
                 raise _stop(f"{in_row} rejected steps in a row", state, k, step, dt)
-            t_next_cut = next(c for c in cuts if c > state.t * (1 + 1e-14) + 1e-12)
+            t_next_cut = next(c for c in targets if c > state.t * (1 + 1e-14) + 1e-12)
             dt = min(dt, t_next_cut - state.t)
             if case.solver.max_step_s:
                 dt = min(dt, case.solver.max_step_s)
@@ -431,7 +440,7 @@ def run_protocol(
                 dt *= 0.25
                 continue
             u_new, its = sol
-            if u_prev is not None:
+            if u_prev is not None and schedule is None:
                 err = dt / (dt + dt_prev) * d.field_error(u_new - u_pred, u_new, temp_new)
             else:
                 err = 0.0
@@ -453,9 +462,9 @@ def run_protocol(
                 factor = min(factor, 1.0)
             u_prev, dt_prev = state.u, dt
             state = State(state.t + dt, u_new, b_new, temp_new)
-            at_cut = abs(state.t - t_next_cut) <= 1e-9 * max(1.0, duration)
-            if at_cut:
+            at_target = abs(state.t - t_next_cut) <= 1e-9 * max(1.0, duration)
+            if at_target:
                 state.t = t_next_cut
-            on_step(state, at_cut)
-            dt *= factor
+            on_step(state, at_target and t_next_cut in cuts)
+            dt = math.inf if schedule is not None and at_target else dt * factor
     return state

@@ -1,11 +1,12 @@
 """Experiment store: campaigns, samples, raw measurement files, derived curves, suggestions, users,
-simulations, calibrations."""
+simulations, simulation jobs, calibrations."""
 
 from fluxtrap.store.records import (
     CalibrationRecord,
     CampaignRecord,
     CurveData,
     CurveRecord,
+    JobRecord,
     MeasurementRecord,
     SampleRecord,
     SimulationRecord,
@@ -19,6 +20,7 @@ __all__ = [
     "CampaignRecord",
     "CurveData",
     "CurveRecord",
+    "JobRecord",
     "MeasurementRecord",
     "SampleRecord",
     "SimulationRecord",

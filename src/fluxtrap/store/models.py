@@ -26,6 +26,9 @@ MEASUREMENT_KINDS = ("mh_loop", "mt_curve", "hall_series", "other")
 SUGGESTION_STATUSES = ("open", "used", "discarded", "abandoned", "failed")
 SAMPLE_STATUSES = ("made", "failed")  # failed: never gives a measurement; not pending
 SIMULATION_STATUSES = ("done", "failed")
+# a job is queued, then running, then one of the others; interrupted: the server stopped under it
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+JOB_PENDING = ("queued", "running")
 ROLES = ("reader", "writer", "admin")  # each may do what the one before it may
 
 
@@ -152,13 +155,35 @@ class Simulation(Base):
     name: Mapped[str] = mapped_column(String(200))
     case: Mapped[dict[str, Any]] = mapped_column(JSON)  # Case.to_si_dict(), summary.json's "case"
     case_toml: Mapped[str] = mapped_column(Text)
-    case_hash: Mapped[str] = mapped_column(String(64), index=True)  # Case.key(), the sweep key
+    case_hash: Mapped[str] = mapped_column(String(64), index=True)  # Case.key(), the case identity
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # summary.json
     probes_csv: Mapped[bytes] = mapped_column(LargeBinary)  # probes.csv as written
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Job(Base):
+    """A simulation job of the web server: the case text as submitted, its place in the queue and
+    how it ended; ``simulation_id`` is the stored result (done, or failed with what ran).
+    ``runner`` names the server process running it (``host:pid:instance``). Ids are never reused
+    (SQLite AUTOINCREMENT), so an old job id never points at a newer job."""
+
+    __tablename__ = "jobs"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    case_toml: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_by: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    simulation_id: Mapped[int | None] = mapped_column(ForeignKey("simulations.id"), nullable=True)
 
 
 class Calibration(Base):

@@ -96,9 +96,28 @@ class SuggestionRecord:
 
 
 @dataclass(frozen=True)
+class JobRecord:
+    """A simulation job of the web server (``Store.add_job``): ``status`` queued, running, done,
+    failed, cancelled or interrupted (``error`` says why for the last three); ``simulation_id``
+    the stored result once it has one; ``case_toml`` empty when listed without it."""
+
+    id: int
+    title: str
+    status: str
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    runner: str | None
+    error: str | None
+    simulation_id: int | None
+    case_toml: str = field(repr=False, default="")
+
+
+@dataclass(frozen=True)
 class SimulationRecord:
     """A stored simulation: ``case`` in SI (summary.json's "case"), ``case_toml`` as given,
-    ``case_hash`` (the case's ``key()``, also the sweep cache's key), ``summary``
+    ``case_hash`` (the case's ``key()``; the sweep cache adds the solver's), ``summary``
     (summary.json), ``status`` ``done`` or ``failed`` (then ``error`` says why; ``summary`` and
     ``probes_csv`` hold what ran before the failure, if anything); ``probes_csv`` the bytes of
     probes.csv, empty when listed without them."""

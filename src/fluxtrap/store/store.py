@@ -23,13 +23,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from fluxtrap.campaign import CampaignSpec, check_new_name, history_frame
-from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
+from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, ValidationError
 from fluxtrap.store import models as m
 from fluxtrap.store.records import (
     CalibrationRecord,
     CampaignRecord,
     CurveData,
     CurveRecord,
+    JobRecord,
     MeasurementRecord,
     SampleRecord,
     SimulationRecord,
@@ -38,6 +39,7 @@ from fluxtrap.store.records import (
 )
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
+JOBS_LOCK = 0x666C7578  # PostgreSQL advisory lock key serialising the job queue's writes
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -508,6 +510,129 @@ class Store:
             campaign = None if x.campaign_id is None else s.get(m.Campaign, x.campaign_id).name
             return _simulation_record(x, campaign, with_probes=True)
 
+    # -- simulation jobs (the web server's queue) ---------------------------------------------
+    def add_job(
+        self, title: str, case_toml: str, created_by: str, *, per_user: int, total: int
+    ) -> JobRecord:
+        """Queue a simulation job of ``created_by``, unless they already have ``per_user`` jobs
+        queued or running, or everybody together ``total`` (``QuotaError``, nothing queued)."""
+        with self.transaction() as s:
+            _lock_jobs(s)
+            pending = dict(
+                s.execute(
+                    select(m.Job.created_by, func.count())
+                    .where(m.Job.status.in_(m.JOB_PENDING))
+                    .group_by(m.Job.created_by)
+                ).all()
+            )
+            mine = pending.get(created_by, 0)
+            if mine >= per_user:
+                raise QuotaError(
+                    f"user {created_by!r} has {mine} simulation jobs queued or running (at most "
+                    f"{per_user}): wait for one to finish, or cancel one (DELETE /api/jobs/ID)"
+                )
+            if sum(pending.values()) >= total:
+                raise QuotaError(
+                    f"the server has {sum(pending.values())} simulation jobs queued or running "
+                    f"(at most {total}): submit again later"
+                )
+            job = m.Job(
+                title=(title.strip() or "simulation")[:200], case_toml=case_toml,
+                status="queued", created_by=created_by,
+            )  # fmt: skip
+            s.add(job)
+            s.flush()
+            return _job_record(job, with_case=False)
+
+    def job(self, job_id: int) -> JobRecord:
+        """One job with its case text; ``NotFoundError`` for an unknown id."""
+        with self._reader() as s:
+            return _job_record(_job(s, job_id), with_case=True)
+
+    def jobs(self, status: str | None = None, *, limit: int = 500) -> list[JobRecord]:
+        """The newest ``limit`` jobs (or those with ``status``), oldest first, without their case."""
+        with self._reader() as s:
+            q = select(m.Job).options(defer(m.Job.case_toml)).order_by(m.Job.id.desc())
+            if status is not None:
+                q = q.where(m.Job.status == status)
+            return [_job_record(j, with_case=False) for j in s.scalars(q.limit(limit))][::-1]
+
+    def claim_job(self, runner: str) -> JobRecord | None:
+        """Start the next queued job on ``runner`` (it becomes ``running``), or None if nothing
+        is queued. Fair across users, round-robin: the user with the fewest jobs running, then
+        the one whose last job started longest ago (never: first), gets their oldest job."""
+        with self._reader() as s:  # an idle queue is polled without taking the write lock
+            if s.scalar(select(m.Job.id).where(m.Job.status == "queued").limit(1)) is None:
+                return None
+        with self.transaction() as s:
+            _lock_jobs(s)
+            queued = s.execute(
+                select(m.Job.id, m.Job.created_by)
+                .where(m.Job.status == "queued")
+                .order_by(m.Job.id)
+            ).all()
+            if not queued:
+                return None
+            users = {user for _, user in queued}
+            per_user = select(m.Job.created_by).where(m.Job.created_by.in_(users))
+            running = dict(
+                s.execute(
+                    per_user.add_columns(func.count())
+                    .where(m.Job.status == "running")
+                    .group_by(m.Job.created_by)
+                ).all()
+            )
+            last_start = dict(
+                s.execute(
+                    per_user.add_columns(func.max(m.Job.started_at)).group_by(m.Job.created_by)
+                ).all()
+            )
+            never = datetime.min.replace(tzinfo=UTC)
+
+            def turn(row: Any) -> tuple[int, datetime, int]:
+                started = last_start.get(row.created_by)
+                return running.get(row.created_by, 0), _aware(started) if started else never, row.id
+
+            job = s.get(m.Job, min(queued, key=turn).id)
+            job.status, job.started_at, job.runner = "running", m.utcnow(), runner
+            s.flush()
+            return _job_record(job, with_case=True)
+
+    def finish_job(
+        self,
+        job_id: int,
+        status: str,
+        *,
+        error: str | None = None,
+        simulation_id: int | None = None,
+    ) -> bool:
+        """End a running job as ``done``, ``failed`` or ``interrupted``; False (and nothing
+        written) if it is no longer running (cancelled meanwhile)."""
+        if status not in m.JOB_STATUSES or status in m.JOB_PENDING:
+            raise ValidationError(f"a job cannot finish as {status!r}")
+        with self.transaction() as s:
+            _lock_jobs(s)
+            job = _job(s, job_id)
+            if job.status != "running":
+                return False
+            job.status, job.error, job.simulation_id = status, error, simulation_id
+            job.finished_at = m.utcnow()
+            return True
+
+    def cancel_job(self, job_id: int, by: str) -> JobRecord:
+        """Cancel a queued or running job (whoever runs it stops it); ``ConflictError`` if it has
+        already finished."""
+        with self.transaction() as s:
+            _lock_jobs(s)
+            job = _job(s, job_id)
+            if job.status not in m.JOB_PENDING:
+                raise ConflictError(
+                    f"job {job_id} has already finished ({job.status}): nothing to cancel"
+                )
+            job.status, job.error, job.finished_at = "cancelled", f"cancelled by {by}", m.utcnow()
+            s.flush()
+            return _job_record(job, with_case=False)
+
     # -- calibrations ----------------------------------------------------------------------
     def add_calibration(
         self,
@@ -687,6 +812,31 @@ def _token_hash(token: str) -> str:
 def _aware(t: datetime) -> datetime:
     """``t`` with its zone (SQLite hands back UTC times without one)."""
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _lock_jobs(s: Session) -> None:
+    """Serialise the job queue's write transactions (SQLite's BEGIN IMMEDIATE already does)."""
+    if s.bind.dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": JOBS_LOCK})
+
+
+def _job(s: Session, job_id: int) -> m.Job:
+    job = s.get(m.Job, job_id)
+    if job is None:
+        raise NotFoundError(f"no job with id {job_id}")
+    return job
+
+
+def _job_record(j: m.Job, with_case: bool) -> JobRecord:
+    def aware(t: datetime | None) -> datetime | None:
+        return None if t is None else _aware(t)
+
+    return JobRecord(
+        id=j.id, title=j.title, status=j.status, created_by=j.created_by,
+        created_at=_aware(j.created_at), started_at=aware(j.started_at),
+        finished_at=aware(j.finished_at), runner=j.runner, error=j.error,
+        simulation_id=j.simulation_id, case_toml=j.case_toml if with_case else "",
+    )  # fmt: skip
 
 
 def _user(s: Session, name: str) -> m.User:

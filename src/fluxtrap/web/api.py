@@ -347,8 +347,8 @@ def set_sample_status(
 
 
 # -- simulation jobs and stored simulations ----------------------------------------------------
-JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a job id of this server (32-bit)")]
-NJ = {404: {"model": schemas.Error, "description": "no such job on this server"}}
+JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a job id (32-bit)")]
+NJ = {404: {"model": schemas.Error, "description": "no such job"}}
 NOT_DONE = {
     409: {"model": schemas.Error, "description": "the simulation failed: it has no results"}
 }
@@ -361,6 +361,10 @@ NOT_DONE = {
     tags=["simulations"],
     responses=W
     | {
+        429: {
+            "model": schemas.Error,
+            "description": "the user (or everybody) has as many jobs queued or running as allowed",
+        },
         202: {
             "description": "queued; follow the job at its Location",
             "headers": {
@@ -369,7 +373,7 @@ NOT_DONE = {
                     "schema": {"type": "string"},
                 }
             },
-        }
+        },
     },
 )
 def submit_simulation(
@@ -377,14 +381,14 @@ def submit_simulation(
 ) -> schemas.Job:
     """Check a case file and queue its simulation as a job; poll ``GET /api/jobs/{id}`` (the
     ``Location``) until it has finished, then read ``/api/simulations/{simulation_id}``."""
-    job = _jobs(request).submit(body.case, user.name).info()
+    job = _jobs(request).submit(body.case, user.name)
     response.headers["Location"] = f"/api/jobs/{job.id}"
     return job
 
 
 @router.get("/jobs", response_model=list[schemas.Job], tags=["simulations"])
 def list_jobs(request: Request, user: Reader) -> list[schemas.Job]:
-    """The simulation jobs submitted to this server since it started, oldest first."""
+    """The newest simulation jobs (500 at most, from before restarts too), oldest first."""
     return _jobs(request).jobs()
 
 
@@ -393,6 +397,22 @@ def get_job(request: Request, job_id: JobId, user: Reader) -> schemas.Job:
     """A job: queued, running, done or failed; once finished, ``simulation_id`` is its id in the
     store (null if the store refused it: ``error`` says why)."""
     return _jobs(request).job(job_id)
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    response_model=schemas.Job,
+    tags=["simulations"],
+    responses=NJ
+    | {
+        403: {"model": schemas.Error, "description": "another user's job (and not an admin)"},
+        409: {"model": schemas.Error, "description": "the job has already finished"},
+    },
+)
+def cancel_job(request: Request, job_id: JobId, user: Writer) -> schemas.Job:
+    """Cancel a queued or running job (its owner or an admin); a running job's process is
+    killed. Nothing is stored of a cancelled job."""
+    return _jobs(request).cancel(job_id, user)
 
 
 @router.get("/simulations", response_model=list[schemas.Simulation], tags=["simulations"])

@@ -4,8 +4,9 @@
 >>> app = create_app("sqlite:///lab.db")      # or a Store; serve with uvicorn
 
 Errors: ``FluxtrapError`` subclasses become JSON ``{"detail": message, "error": class name}`` with
-404 (not found), 409 (results asked of a failed simulation), 422 (a value, unit or file that breaks a rule) or
-503 (the database failed);
+403 (another user's job), 404 (not found), 409 (results asked of a failed simulation, a finished
+job cancelled), 422 (a value, unit or file that breaks a rule), 429 (a job beyond the user's or
+the server's queue share) or 503 (the database failed);
 malformed requests get FastAPI's 422 listing each bad field.
 """
 
@@ -26,34 +27,44 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from fluxtrap import __version__
-from fluxtrap.errors import FluxtrapError, NotFoundError
+from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError
 from fluxtrap.store import Store
 from fluxtrap.web import api, pages
-from fluxtrap.web.jobs import Jobs, NotFinishedError
+from fluxtrap.web.jobs import Jobs, JobSettings, NotAllowedError, NotFinishedError
 from fluxtrap.web.limits import Guard, Limits
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-STATUS = {NotFoundError: 404, NotFinishedError: 409}
+STATUS = {
+    NotAllowedError: 403,
+    NotFoundError: 404,
+    NotFinishedError: 409,
+    ConflictError: 409,
+    QuotaError: 429,
+}
 
 
 def create_app(
     store: Store | str | os.PathLike[str] | None = None,
     *,
-    sim_workers: int = 1,
+    jobs: JobSettings | None = None,
     limits: Limits | None = None,
 ) -> FastAPI:
     """The web app on ``store`` (a ``Store`` or a URL/path; default ``$FLUXTRAP_DB`` or
     ./fluxtrap.db), refusing requests beyond ``limits`` (default ``Limits()``) before reading
-    them (:mod:`.limits`)."""
+    them (:mod:`.limits`), running simulation jobs under ``jobs`` (default ``JobSettings()``;
+    the workers start with the app's lifespan)."""
     limits = limits or Limits()
     store = store if isinstance(store, Store) else Store(store)
-    jobs = Jobs(store, sim_workers)
+    queue = Jobs(store, jobs)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
-        jobs.shutdown()
+        queue.start()
+        try:
+            yield
+        finally:
+            queue.shutdown()
 
     app = FastAPIOffline(  # /docs and /redoc from bundled assets, not a CDN (labs may be offline)
         title="fluxtrap",
@@ -64,7 +75,7 @@ def create_app(
         "`Authorization: Bearer <token>` (tokens from `fluxtrap user add NAME --role writer|reader`).",
     )
     app.state.store = store
-    app.state.jobs = jobs
+    app.state.jobs = queue
     app.state.limits = limits
     app.add_middleware(Guard, store=store, limits=limits)
     app.include_router(api.router)

@@ -1,42 +1,85 @@
-"""Simulation jobs: a case is checked when submitted, then run in a background thread; the
-finished simulation (done or failed) goes to the store.
+"""Simulation jobs: a case is checked when submitted and queued in the store; worker threads of
+the server claim jobs fairly and run each in a child process under a wall-time and a memory
+limit (:mod:`fluxtrap.workflows.isolated`); the finished simulation (done or failed) goes to the
+store.
 
-One worker thread runs the queue in order (a trapped-field run takes one core for seconds to
-minutes; the API stays responsive as numpy/scipy release the GIL in the heavy parts).
+The queue is the store's ``jobs`` table, so it survives a restart: queued jobs run when the
+server is back, a job that was running is marked ``interrupted`` (when the server stops, or at
+the next start if it was killed), and job ids are never reused. Each user may have
+``per_user`` jobs queued or running, everybody together ``total`` (more is ``QuotaError``, 429);
+the next job is the oldest one of the user served longest ago (``Store.claim_job``). The owner
+or an admin cancels a job with ``DELETE /api/jobs/{id}``; a running one's child is killed.
 
-Two id spaces, as in the usual REST pattern for long-running work: a job is numbered by this
-server (``/api/jobs/{id}``, in memory, forgotten on restart) and its result by the store
-(``/api/simulations/{id}``, beside the simulations recorded by ``fluxtrap simulate --db``); a
-finished job points to its stored simulation, so no id is guessed and another writer's rows are
-never shadowed. If the store refuses the result the job is failed with that error. The J/B maps
-are computed once, when a job finishes, and kept in memory by simulation id (they are not
-stored); a stored simulation read after a restart has its probe traces only.
+Two id spaces, as in the usual REST pattern for long-running work: a job (``/api/jobs/{id}``)
+and its result (``/api/simulations/{id}``, beside the simulations recorded by ``fluxtrap
+simulate --db``); a finished job points to its stored simulation. The J/B maps are computed in
+the child once and kept in memory by simulation id (they are not stored); a stored simulation
+read after a restart has its probe traces only. One server runs a database's jobs (several
+would share the queue, but each marks only its own host's dead runners' jobs interrupted).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
-import itertools
+import logging
+import os
+import socket
 import threading
+import uuid
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
-from fluxtrap.store import Store
+from fluxtrap.errors import FluxtrapError, ValidationError
+from fluxtrap.store import JobRecord, Store, UserRecord
 from fluxtrap.tomlfile import parse_toml
 from fluxtrap.web import plots, schemas
+from fluxtrap.workflows.isolated import PRELOAD, Child, ChildFailed, ProcessLimits, warm_up
+from fluxtrap.workflows.simulations import failure
 
-MAX_PENDING = 20
+log = logging.getLogger("fluxtrap.jobs")
 FIGURES_KEPT = 50  # J/B map figures of recent simulations held in memory (a few MB each at most)
+CHECK_EVERY_S = 2.0  # how often a worker asks the store whether its running job was cancelled
+STOPPED = "the server stopped while it ran: submit it again"
+PRELOAD_WEB = [*PRELOAD, "fluxtrap.web.jobs"]  # what the job children's forkserver imports once
+LIVE_RUNNERS: set[str] = set()  # the runner names of this process's running Jobs
 
 
 class NotFinishedError(FluxtrapError):
     """The results of a simulation that has none were asked for: it failed (HTTP 409)."""
+
+
+class NotAllowedError(FluxtrapError):
+    """A user acting on another user's job without being an admin (HTTP 403)."""
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """The job queue's limits: per job ``wall_s`` (s, from the child's start) and ``memory_mb``
+    (address space, MiB; the simulator itself takes about 500); jobs queued or running per user
+    and in all; ``workers`` jobs run at once (one core each)."""
+
+    wall_s: float = 3600.0
+    memory_mb: int = 4096
+    per_user: int = 3
+    total: int = 50
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.per_user <= self.total <= 10_000 and 1 <= self.workers <= 64):
+            raise ValidationError(
+                "job settings: give 1 <= per-user quota <= total queue <= 10000, 1-64 workers"
+            )
+        try:
+            self.process_limits()
+        except ValueError as err:
+            raise ValidationError(f"job settings: {err}") from None
+
+    def process_limits(self) -> ProcessLimits:
+        return ProcessLimits(wall_s=self.wall_s, memory_bytes=int(self.memory_mb * 2**20))
 
 
 def parse_case(text: str):
@@ -54,35 +97,38 @@ def parse_case(text: str):
     return Case.from_dict(data)
 
 
-@dataclass(eq=False)
-class Job:
-    """A submitted case in this server: queued, running, or finished (then ``simulation_id`` is
-    its id in the store, or None if the store refused it and ``error`` says so)."""
+@dataclass(frozen=True)
+class Ran:
+    """What a job's child sends back: summary.json and probes.csv (of what ran before a failure,
+    or None / b""), the Plotly figures of a finished run, and the error of a failed one."""
 
-    id: int
-    case: Any = field(repr=False)
-    case_text: str = field(repr=False)
-    created_by: str
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    status: str = "queued"
-    finished_at: datetime | None = None
-    error: str | None = None
-    simulation_id: int | None = None
+    summary_json: dict[str, Any] | None
+    probes: bytes
+    figures: dict[str, Any] | None
+    error: str | None
 
-    @property
-    def title(self) -> str:
-        return getattr(self.case, "title", "") or f"job {self.id}"
+    def summary(self) -> dict[str, Any] | None:
+        return self.summary_json
 
-    def info(self) -> schemas.Job:
-        return schemas.Job(
-            id=self.id,
-            title=self.title,
-            status=self.status,
-            created_by=self.created_by,
-            created_at=self.created_at,
-            finished_at=self.finished_at,
-            error=self.error,
-            simulation_id=self.simulation_id,
+    def probes_csv(self) -> bytes:
+        return self.probes
+
+
+def run_case(case_text: str) -> Ran:
+    """Run a case file's simulation (in a job's child process) and draw its figures."""
+    from fluxtrap.simulate import Simulation
+
+    try:
+        result = Simulation(parse_case(case_text)).run(progress=False)
+        figures = plots.simulation_figures(result)  # once, here: B maps take seconds
+        return Ran(result.summary(), result.probes_csv(), figures, None)
+    except FluxtrapError as err:  # the run's own failure: keep what ran (SolverError.result)
+        ran = getattr(err, "result", None)
+        return Ran(
+            None if ran is None else ran.summary(),
+            b"" if ran is None else ran.probes_csv(),
+            None,
+            failure(err),
         )
 
 
@@ -95,41 +141,74 @@ def finished(info: schemas.Simulation) -> schemas.Simulation:
 
 
 class Jobs:
-    """The server's simulation queue (jobs, by job id) in front of the store's simulations (by
-    simulation id)."""
+    """The server's simulation queue (the store's jobs) in front of the store's simulations."""
 
-    def __init__(self, store: Store, workers: int = 1) -> None:
+    def __init__(self, store: Store, settings: JobSettings | None = None) -> None:
         self._store = store
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="fluxtrap-sim")
-        self._jobs: dict[int, Job] = {}
+        self.settings = settings or JobSettings()
+        self.runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._running: dict[int, Child] = {}
         # simulation id -> figures with J/B maps, the last FIGURES_KEPT finished here
         self._figures: OrderedDict[int, dict[str, Any]] = OrderedDict()
-        self._ids = itertools.count(1)  # job ids: this server's own, never the store's
-        self._lock = threading.Lock()
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._workers: list[threading.Thread] = []
 
-    # -- jobs (this server) -------------------------------------------------------------------
-    def submit(self, case_text: str, user: str) -> Job:
-        """Check the case (errors raise at once, nothing is queued) and queue its run."""
+    # -- life of the server -------------------------------------------------------------------
+    def start(self) -> None:
+        """Mark the jobs of dead runners on this host interrupted, then start the workers
+        (queued jobs, from before a restart too, run in their turn)."""
+        LIVE_RUNNERS.add(self.runner)
+        warm_up(PRELOAD_WEB)
+        for job in self._store.jobs("running"):
+            if _orphaned(job.runner):
+                self._store.finish_job(job.id, "interrupted", error=STOPPED)
+        for i in range(self.settings.workers):
+            worker = threading.Thread(target=self._work, name=f"fluxtrap-jobs-{i}", daemon=True)
+            worker.start()
+            self._workers.append(worker)
+
+    def shutdown(self) -> None:
+        """Stop taking jobs, kill the running children and mark their jobs interrupted."""
+        self._stop.set()
+        self._wake.set()
+        for child in list(self._running.values()):
+            child.kill(STOPPED)
+        for worker in self._workers:
+            worker.join(30)
+        LIVE_RUNNERS.discard(self.runner)
+
+    # -- jobs ---------------------------------------------------------------------------------
+    def submit(self, case_text: str, user: str) -> schemas.Job:
+        """Check the case (errors raise at once, nothing is queued) and queue its run;
+        ``QuotaError`` beyond the user's or the server's share."""
         case = parse_case(case_text)
-        with self._lock:
-            pending = sum(j.status in ("queued", "running") for j in self._jobs.values())
-            if pending >= MAX_PENDING:
-                raise ValidationError(f"{pending} simulations are waiting; submit again later")
-            job = Job(next(self._ids), case, case_text, user)
-            self._jobs[job.id] = job
-        self._pool.submit(self._run, job)
-        return job
+        job = self._store.add_job(
+            case.title, case_text, user, per_user=self.settings.per_user, total=self.settings.total
+        )
+        self._wake.set()
+        return schemas.Job.of(job)
 
     def job(self, job_id: int) -> schemas.Job:
-        """A job of this server; ``NotFoundError`` for an unknown one."""
-        job = self._jobs.get(job_id)
-        if job is None:
-            raise NotFoundError(f"no job with id {job_id}")
-        return job.info()
+        """A job; ``NotFoundError`` for an unknown one."""
+        return schemas.Job.of(self._store.job(job_id))
 
     def jobs(self) -> list[schemas.Job]:
-        """This server's jobs, oldest first."""
-        return [j.info() for j in list(self._jobs.values())]
+        """The newest jobs (restarts included), oldest first."""
+        return [schemas.Job.of(j) for j in self._store.jobs()]
+
+    def cancel(self, job_id: int, user: UserRecord) -> schemas.Job:
+        """Cancel a queued or running job of ``user`` (an admin: anybody's); a running job's
+        child is killed. ``ConflictError`` once it has finished."""
+        job = self._store.job(job_id)
+        if job.created_by != user.name and user.role != "admin":
+            raise NotAllowedError(
+                f"job {job_id} is {job.created_by}'s: only they or an admin can cancel it"
+            )
+        job = self._store.cancel_job(job_id, user.name)
+        child = self._running.get(job_id)
+        if child is not None:
+            child.kill(job.error)
+        return schemas.Job.of(job)
 
     # -- simulations (the store) --------------------------------------------------------------
     def simulation(self, sim_id: int) -> schemas.Simulation:
@@ -160,38 +239,93 @@ class Jobs:
             figures["bore"] = plots.bore_figure(bore)
         return figures
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    # -- the workers ----------------------------------------------------------------------------
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                job = self._store.claim_job(self.runner)
+            except FluxtrapError:  # the database is away: try again in a while
+                job = None
+            if job is None:
+                self._wake.wait(1.0)
+                self._wake.clear()
+                continue
+            try:
+                self._run(job)
+            except Exception as err:  # a worker survives anything: no fork, the database away
+                log.exception("simulation job %s", job.id)
+                with contextlib.suppress(Exception):
+                    self._store.finish_job(
+                        job.id, "failed", error=f"the server could not run it: {failure(err)}"
+                    )
 
-    def _run(self, job: Job) -> None:
-        from fluxtrap.simulate import Simulation
-        from fluxtrap.workflows.simulations import failure, record_simulation
-
-        job.status = "running"
-        result = figures = None
+    def _cancelled(self, job_id: int) -> bool:
+        """Whether a running job was ended elsewhere (a database that cannot answer: not)."""
         try:
-            result = Simulation(job.case).run(progress=False)
-            figures = plots.simulation_figures(result)  # once, here: B maps take seconds
-            status = "done"
-        except Exception as err:  # a background job must record every failure, not lose it
-            job.error, status = failure(err), "failed"
-            result = getattr(err, "result", None)  # a SolverError carries the run up to there
+            return self._store.job(job_id).status != "running"
+        except FluxtrapError:
+            return False
+
+    def _run(self, job: JobRecord) -> None:
+        from fluxtrap.workflows.simulations import record_simulation
+
+        child = Child(run_case, (job.case_toml,), self.settings.process_limits(), PRELOAD_WEB)
+        self._running[job.id] = child
+        try:
+            while not child.wait(CHECK_EVERY_S):
+                if self._stop.is_set():
+                    child.kill(STOPPED)
+                elif self._cancelled(job.id):  # by another server on this database
+                    child.kill("cancelled")
+            try:
+                ran = child.result()
+            except ChildFailed as err:
+                ran = Ran(None, b"", None, str(err))
+        finally:
+            del self._running[job.id]
+            child.kill("the server stopped following it")  # nothing once it has ended
+        if self._stop.is_set() and ran.error == STOPPED:
+            self._store.finish_job(job.id, "interrupted", error=STOPPED)
+            return
+        if self._store.job(job.id).status != "running":  # cancelled: nothing to record
+            return
         try:
             rec = record_simulation(
                 self._store,
-                job.case,
-                job.case_text,
-                result,
-                error=job.error,
+                parse_case(job.case_toml),
+                job.case_toml,
+                None if ran.summary_json is None else ran,
+                error=ran.error,
                 created_by=job.created_by,
             )
-            if figures is not None:
-                self._figures[rec.id] = figures
-                while len(self._figures) > FIGURES_KEPT:
-                    self._figures.popitem(last=False)
-            job.simulation_id = rec.id
         except Exception as err:  # the store refused it: the job fails with that error
-            job.error = f"{job.error + '; ' if job.error else ''}not stored: {err}"
-            status = "failed"
-        job.finished_at = datetime.now(UTC)
-        job.status = status  # last: a poll that sees it finished sees everything else too
+            error = f"{ran.error + '; ' if ran.error else ''}not stored: {err}"
+            self._store.finish_job(job.id, "failed", error=error)
+            return
+        if ran.figures is not None:
+            self._figures[rec.id] = ran.figures
+            while len(self._figures) > FIGURES_KEPT:
+                self._figures.popitem(last=False)
+        status = "failed" if ran.error else "done"
+        self._store.finish_job(job.id, status, error=ran.error, simulation_id=rec.id)
+
+
+def _orphaned(runner: str | None) -> bool:
+    """Whether a running job's runner (``host:pid:instance``) is gone: on this host, its process
+    has ended, or it is this process and that instance is no longer live. Other hosts' runners
+    are left alone (they mark their own jobs when they restart)."""
+    parts = (runner or "").split(":")
+    if len(parts) != 3 or not parts[1].isdigit():
+        return True  # no runner of any server: nobody will finish it
+    host, pid = parts[0], int(parts[1])
+    if host != socket.gethostname():
+        return False
+    if pid == os.getpid():
+        return runner not in LIVE_RUNNERS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process with that id is alive
+        return False
+    return False

@@ -259,7 +259,7 @@ def simulations_page(
 
 @router.get("/jobs/{job_id}", response_model=None)
 def job_page(request: Request, job_id: int) -> HTMLResponse | RedirectResponse:
-    """A job of this server: its status while it runs (the page reloads); once it is stored,
+    """A job: its status while it is queued or runs (the page reloads); once it is stored,
     a redirect to its simulation."""
     user = _user(request)
     job = request.app.state.jobs.job(job_id)

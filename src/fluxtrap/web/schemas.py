@@ -15,6 +15,7 @@ from fluxtrap.campaign import CampaignSpec
 from fluxtrap.store import (
     CampaignRecord,
     CurveRecord,
+    JobRecord,
     MeasurementRecord,
     SampleRecord,
     SimulationRecord,
@@ -270,19 +271,29 @@ class SimulationIn(Strict):
 
 
 class Job(BaseModel):
-    """A simulation submitted to this server (``/api/jobs/{id}``; job ids are this server's own,
-    not the store's). ``simulation_id`` is the stored simulation once the job has finished and
-    its result is in the store (done, or failed with the run's error); a job that failed with
-    ``simulation_id`` null could not be stored and ``error`` says why."""
+    """A simulation job (``/api/jobs/{id}``; job ids are the queue's own, not the store's
+    simulation ids, and never reused). ``simulation_id`` is the stored simulation once the job
+    has finished and its result is in the store (done, or failed with the run's error); a job
+    cancelled, interrupted by a server stop, or failed with ``simulation_id`` null has no stored
+    result and ``error`` says why."""
 
     id: int
     title: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
     created_by: str
     created_at: Timestamp
+    started_at: Timestamp | None
     finished_at: Timestamp | None
     error: str | None
     simulation_id: int | None
+
+    @classmethod
+    def of(cls, x: JobRecord) -> Job:
+        return cls(
+            id=x.id, title=x.title, status=x.status, created_by=x.created_by,
+            created_at=x.created_at, started_at=x.started_at, finished_at=x.finished_at,
+            error=x.error, simulation_id=x.simulation_id,
+        )  # fmt: skip
 
 
 class Simulation(BaseModel):

@@ -34,6 +34,7 @@ from fluxtrap.simulate.calibrate.runners import Outcome
 from fluxtrap.store import CalibrationRecord, Store
 from fluxtrap.workflows.sweep.cache import Cache
 from fluxtrap.workflows.sweep.runner import _client, run_case
+from fluxtrap.workflows.sweep.variants import case_key
 
 
 class DaskRunner:
@@ -56,7 +57,7 @@ class DaskRunner:
         self._stack.close()
 
     def __call__(self, cases: Sequence[Case]) -> list[Outcome]:
-        keys = [c.key() for c in cases]
+        keys = [case_key(c) for c in cases]
         out: dict[str, Outcome] = {}
         todo = {}
         for key, case in zip(keys, cases, strict=True):
@@ -208,7 +209,7 @@ def store_calibration(
     measured files' bytes (linked to stored measurements with the same bytes) and the fitted
     case's simulation from the run's cache (stored as a simulation and linked)."""
     names = list(probes) * len(measured) if len(probes) == 1 else list(probes)
-    key = run.summary["fitted_case_key"]
+    key = case_key(run.calibration.fitted_cases[0])  # the cache's key of the fitted case
     hit = Cache(Path(cache_dir)).get(key)
     traces = Path(cache_dir) / f"{key}-probes.csv"
     simulation = (

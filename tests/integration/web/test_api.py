@@ -393,7 +393,12 @@ def test_openapi_schema_lists_every_route(lab):
     assert "Location" in submit["headers"]
     job = spec["components"]["schemas"]["Job"]
     assert {"id", "status", "error", "simulation_id"} <= set(job["properties"])
-    assert job["properties"]["status"]["enum"] == ["queued", "running", "done", "failed"]
+    assert job["properties"]["status"]["enum"] == [
+        "queued", "running", "done", "failed", "cancelled", "interrupted",
+    ]  # fmt: skip
+    assert set(spec["paths"]["/api/jobs/{job_id}"]) == {"get", "delete"}
+    assert {"403", "409"} <= set(spec["paths"]["/api/jobs/{job_id}"]["delete"]["responses"])
+    assert "429" in spec["paths"]["/api/simulations"]["post"]["responses"]
 
 
 def test_constrained_campaign_round_trips_through_the_api(lab):

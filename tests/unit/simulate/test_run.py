@@ -139,6 +139,13 @@ def test_cli_runs_a_case(tmp_path):
     assert res.exit_code == 0, res.output
     df = pd.read_csv(tmp_path / "o" / "probes.csv")
     assert df.center_Bz_T.iloc[-1] > 0.05
+    assert {p.name for p in (tmp_path / "o").iterdir()} >= {"probes.png", "maps.png"}
+    res = CliRunner().invoke(
+        app,
+        ["simulate", str(case_file), "--out", str(tmp_path / "n"), "--quiet", "--no-plots"],
+    )
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in (tmp_path / "n").iterdir()} == {"probes.csv", "summary.json"}
 
 
 def _toml(d: dict) -> str:

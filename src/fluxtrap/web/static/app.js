@@ -120,6 +120,11 @@ if (select) {
   window.addEventListener("load", sync);
 }
 
+onSubmit("cancel-job-form", async (form) => {
+  await api("DELETE", "/api/jobs/" + form.dataset.job);
+  location.reload();
+});
+
 // A queued or running job's page reloads until the job has finished.
 const pending = document.querySelector("[data-poll]");
 if (pending) setTimeout(() => location.reload(), 2000);

@@ -42,7 +42,14 @@ from fluxtrap.workflows.sweep.cache import Cache
 from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value, column_name, read_list
 from fluxtrap.workflows.sweep.results import SweepResult, plot_sweep, results_table, write_results
 from fluxtrap.workflows.sweep.runner import run_case, run_sweep
-from fluxtrap.workflows.sweep.variants import Variant, apply, case_key, expand, load_case_dict
+from fluxtrap.workflows.sweep.variants import (
+    Variant,
+    apply,
+    case_key,
+    expand,
+    load_case_dict,
+    solver_identity,
+)
 
 __all__ = [
     "SHORTCUTS",
@@ -53,6 +60,7 @@ __all__ = [
     "Variant",
     "apply",
     "case_key",
+    "solver_identity",
     "column_name",
     "expand",
     "load_case_dict",

@@ -50,7 +50,8 @@ def results_table(
     axes: Sequence[Axis] = (),
     rows: Sequence[Mapping[str, Value]] = (),
 ) -> pd.DataFrame:
-    """One row per variant: parameters (in their units), probe values (T), the bore's centre
+    """One row per variant: parameters (in their units), probe values (T) with their estimated
+    discretization errors (``<probe>_final_error_T``, ``<probe>_max_error_T``), the bore's centre
     field (T), homogeneity (ppm), drift (ppm/h) and z2, z4, z6 terms (ppm at the DSV edge) when
     the case has a ``[bore]``, solver counts, wall time (s), status, error, key and whether it
     came from the cache."""
@@ -61,8 +62,8 @@ def results_table(
         rec = records.get(v.key, {}) if v.case is not None else {}
         summary = rec.get("summary", {})
         for probe, vals in summary.get("probes", {}).items():
-            row[f"{probe}_final_T"] = vals.get("final_T")
-            row[f"{probe}_max_abs_T"] = vals.get("max_abs_T")
+            for name in ("final_T", "max_abs_T", "final_error_T", "max_error_T"):
+                row[f"{probe}_{name}"] = vals.get(name, math.nan)
         bore = summary.get("bore")
         if bore:
             row.update({f"bore_{k}": bore[k] for k in BORE_COLUMNS})

@@ -3,6 +3,7 @@ skipped, the results table and files written (``run_sweep``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fluxtrap.errors import FluxtrapError, ValidationError
+from fluxtrap.errors import FluxtrapError, SolverError, ValidationError
 from fluxtrap.simulate import Case, Simulation
 from fluxtrap.workflows.sweep.cache import Cache
 from fluxtrap.workflows.sweep.grammar import Axis, Value
@@ -22,13 +23,22 @@ from fluxtrap.workflows.sweep.variants import Variant, expand, load_case_dict
 SUMMARY_PARTS = ("probes", "solver", "bore")  # kept per variant (the bore without its profiles)
 
 
-def run_case(case: Case) -> dict[str, Any]:
-    """Simulate ``case``; never raises: ``{"status": "done"|"failed", "error", "traceback",
-    "wall_s", "summary" (``SUMMARY_PARTS`` of the result's summary), "probes_csv"}``.
+def run_case(case: Case, timeout_s: float | None = None) -> dict[str, Any]:
+    """Simulate ``case``, for at most ``timeout_s`` (s) if given; never raises: ``{"status":
+    "done"|"failed", "error", "traceback", "wall_s", "summary" (``SUMMARY_PARTS`` of the
+    result's summary), "probes_csv"}``, and ``"timed_out": True`` for a run stopped by
+    ``timeout_s``.
 
-    Catching every exception is the point: one variant's failure must not stop the sweep.
+    Catching every exception is the point: one variant's failure must not stop the sweep. The
+    timeout is the solver's own wall-time check (``[solver] max_wall``, made no longer than
+    ``timeout_s``; it does not change the case's key), checked at every time step.
     """
     t0 = time.perf_counter()
+    limited = timeout_s is not None and timeout_s < case.solver.max_wall_s
+    if limited:
+        case = dataclasses.replace(
+            case, solver=dataclasses.replace(case.solver, max_wall_s=timeout_s)
+        )
     try:
         result = Simulation(case).run(progress=False)
         summary = {k: v for k, v in result.summary().items() if k in SUMMARY_PARTS}
@@ -36,12 +46,17 @@ def run_case(case: Case) -> dict[str, Any]:
             summary["bore"] = {k: v for k, v in summary["bore"].items() if k != "profiles"}
         probes_csv = result.probes_csv().decode()
     except Exception as err:  # noqa: BLE001 - recorded, see docstring
+        wall_s = time.perf_counter() - t0
+        timed_out = limited and isinstance(err, SolverError) and wall_s >= timeout_s
         return {
             "status": "failed",
-            "error": f"{type(err).__name__}: {err}",
+            "error": (
+                f"timed out after the sweep's timeout of {timeout_s:g} s: " if timed_out else ""
+            )
+            + f"{type(err).__name__}: {err}",
             "traceback": traceback.format_exc(),
-            "wall_s": time.perf_counter() - t0,
-        }
+            "wall_s": wall_s,
+        } | ({"timed_out": True} if timed_out else {})
     return {
         "status": "done",
         "error": "",
@@ -61,12 +76,19 @@ def run_sweep(
     workers: int = 2,
     retry_failed: bool = False,
     progress: bool = True,
+    timeout_s: float | None = None,
+    security: Any = None,
 ) -> SweepResult:
     """Run every variant of the case file ``case`` on Dask and write the results into ``out``.
 
-    ``scheduler``: address of a running Dask scheduler (``tcp://host:8786``); by default a
+    ``scheduler``: address of a running Dask scheduler (``tls://host:8786``), reached with
+    ``security`` (a ``distributed.Security``; default: dask's configuration); by default a
     ``LocalCluster`` of ``workers`` processes with one thread each is started and stopped.
+    ``timeout_s``: the longest a variant may run (see ``run_case``); a variant stopped by it is
+    failed and not cached (a longer timeout may finish it).
     """
+    if timeout_s is not None and not 0 < timeout_s < math.inf:
+        raise ValidationError(f"sweep timeout: give a time > 0, got {timeout_s} s")
     case = Path(case)
     out = Path(out)
     variants = expand(load_case_dict(case), axes, rows, case.parent)
@@ -86,7 +108,9 @@ def run_sweep(
         else:
             todo[v.key] = v
     if todo:
-        records.update(_compute(list(todo.values()), cache, scheduler, workers, progress))
+        records.update(
+            _compute(list(todo.values()), cache, scheduler, workers, progress, timeout_s, security)
+        )
     table = results_table(variants, records, cached, axes, rows)
     files = write_results(table, out, case, axes, rows)
     return SweepResult(
@@ -99,7 +123,13 @@ def run_sweep(
 
 
 def _compute(
-    todo: list[Variant], cache: Cache, scheduler: str | None, workers: int, progress: bool
+    todo: list[Variant],
+    cache: Cache,
+    scheduler: str | None,
+    workers: int,
+    progress: bool,
+    timeout_s: float | None = None,
+    security: Any = None,
 ) -> dict[str, dict[str, Any]]:
     from distributed import as_completed
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -112,10 +142,14 @@ def _compute(
         TextColumn("{task.fields[failed]} failed"),
         TimeElapsedColumn(),
     )
-    with _client(scheduler, workers) as client, Progress(*columns, disable=not progress) as bar:
+    with (
+        _client(scheduler, workers, security) as client,
+        Progress(*columns, disable=not progress) as bar,
+    ):
         task = bar.add_task("sweep", total=len(todo), failed=0)
         futures = {
-            client.submit(run_case, v.case, key=f"fluxtrap-variant-{v.key}"): v for v in todo
+            client.submit(run_case, v.case, timeout_s, key=f"fluxtrap-variant-{v.key}"): v
+            for v in todo
         }
         failed = 0
         for future in as_completed(futures):
@@ -129,7 +163,8 @@ def _compute(
                     "wall_s": math.nan,
                 }
             else:
-                cache.put(v.key, record, v.params)
+                if not record.get("timed_out"):  # a longer timeout may finish it: not cached
+                    cache.put(v.key, record, v.params)
                 record.pop("probes_csv", None)
             records[v.key] = record
             failed += record["status"] != "done"
@@ -139,12 +174,20 @@ def _compute(
 
 
 @contextmanager
-def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
-    from distributed import Client, LocalCluster
+def _client(scheduler: str | None, workers: int, security: Any = None) -> Iterator[Any]:
+    """A Dask client of the scheduler at ``scheduler`` (with ``security``: TLS certificates; by
+    default dask's configuration), or of a new ``LocalCluster`` on this machine."""
+    from distributed import Client, LocalCluster, Security
 
     if scheduler:
+        tls = (security or Security()).get_connection_args("client").get("ssl_context")
+        if scheduler.startswith("tls://") and tls is None:
+            raise FluxtrapError(
+                f"cannot reach the Dask scheduler at {scheduler}: it uses TLS; give "
+                "--tls-ca-file, --tls-cert and --tls-key (or dask's distributed.comm.tls settings)"
+            )
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="20s", security=security)
         except (OSError, TimeoutError) as err:
             raise FluxtrapError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
         with client:

@@ -4,6 +4,7 @@ cartesian product of the axes times the listed rows (``expand``), each parsed in
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import itertools
 import json
@@ -193,7 +194,31 @@ def expand(
     return variants
 
 
-case_key = Case.key  # case_key(case): the case's identity, see Case.key
+def case_key(case: Case) -> str:
+    """The cache key of ``case``: 16 hex digits of the SHA-256 of its identity (``Case.key``:
+    the case in SI and fluxtrap's version) and the solver's (``solver_identity``), so a changed
+    solver never reuses results cached by the old one."""
+    return _digest(f"{case.key()}:{solver_identity()}")
+
+
+@functools.cache
+def solver_identity() -> str:
+    """16 hex digits of the SHA-256 of the simulator's sources: every ``.py`` file of
+    ``fluxtrap.simulate`` and ``fluxtrap/jctable.py`` (Jc tables), with their paths."""
+    import fluxtrap.simulate
+
+    package = Path(fluxtrap.simulate.__file__).parent
+    return source_digest(package, [*sorted(package.rglob("*.py")), package.parent / "jctable.py"])
+
+
+def source_digest(root: Path, files: Sequence[Path]) -> str:
+    """16 hex digits of the SHA-256 of ``files`` (their paths relative to ``root``'s parent and
+    their bytes)."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root.parent).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _digest(text: str) -> str:

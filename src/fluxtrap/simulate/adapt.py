@@ -1,0 +1,142 @@
+"""Where a mesh needs refining for the probes, from the difference of a coarse/fine pair.
+
+The probes are Biot-Savart sums over the conductor elements (``probes.py``), so the change of a
+probe between the coarse mesh and the fine one splits exactly into one share per coarse element:
+the fine elements inside it minus the element itself, B_f - B_c = sum_k share_k (at each sample
+time). With first-order convergence (J piecewise constant) region k adds about share_k x
+(its new element size / its present one) to the fine mesh's error, so ``design`` sizes each region
+as (area / share)^(1/3) (the fewest elements for a given sum of shares) and scales the sizes to the
+accuracy target. The refined pair is then run and estimated like any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from fluxtrap.simulate.case import Case
+from fluxtrap.simulate.mesh import AIR, Mesh, near_box
+
+MIN_RATIO = 0.1  # a region's element size shrinks at most 10x per design (the shares are rough)
+SAMPLES = 24  # sample times spread over the protocol, besides the protocol step ends
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """A run seen by the probes: ``mesh`` with its ``conductor`` elements, the probe matrix
+    ``G`` (n_probes, n_conductor; T per A/m^2) and J (A/m^2) at the sample times,
+    ``J`` (n_samples, n_conductor)."""
+
+    mesh: Mesh
+    conductor: np.ndarray
+    G: np.ndarray
+    J: np.ndarray
+
+
+def sample_times(case: Case) -> np.ndarray:
+    """The protocol step ends and ``SAMPLES`` evenly spread times (s), sorted."""
+    from fluxtrap.simulate.case import states, step_duration
+
+    ends = np.cumsum(
+        [0.0]
+        + [
+            step_duration(s, a)
+            for s, a in zip(case.protocol[1:], states(case.protocol), strict=False)
+        ]
+    )
+    return np.unique(np.concatenate([ends, np.linspace(0.0, ends[-1], SAMPLES + 1)]))
+
+
+def locate(mesh: Mesh, elements: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Index into ``elements`` (triangles of ``mesh``) of the triangle holding each point ``xy``
+    (n, 2); a point in none of the 12 nearest by centroid goes to the nearest."""
+    p = mesh.points[mesh.triangles[elements]]
+    k = min(12, len(elements))
+    _, near = cKDTree(p.mean(axis=1)).query(xy, k=k)
+    near = near.reshape(len(xy), k)
+    a, b, c = (p[near, i] for i in range(3))
+    v0, v1, v2 = b - a, c - a, xy[:, None, :] - a
+    den = v0[..., 0] * v1[..., 1] - v1[..., 0] * v0[..., 1]
+    s = (v2[..., 0] * v1[..., 1] - v1[..., 0] * v2[..., 1]) / den
+    t = (v0[..., 0] * v2[..., 1] - v2[..., 0] * v0[..., 1]) / den
+    inside = (s >= -1e-9) & (t >= -1e-9) & (s + t <= 1 + 1e-9)
+    first = np.where(inside.any(axis=1), inside.argmax(axis=1), 0)
+    return near[np.arange(len(xy)), first]
+
+
+def shares(coarse: Sampled, fine: Sampled, scale: np.ndarray) -> np.ndarray:
+    """Each coarse conductor element's share of B_fine - B_coarse, (n_probes, n_samples,
+    n_coarse_conductor), relative to each probe's ``scale`` (T)."""
+    parent = locate(coarse.mesh, coarse.conductor, fine.mesh.centroid[fine.conductor])
+    out = coarse.G[:, None, :] * -coarse.J[None, :, :]
+    for p in range(len(fine.G)):
+        for s in range(len(fine.J)):
+            out[p, s] += np.bincount(parent, fine.G[p] * fine.J[s], minlength=out.shape[2])
+    return out / scale[:, None, None]
+
+
+@dataclass(frozen=True)
+class Design:
+    """Refinement of a pair's coarse mesh: ``max_area`` per element (m^2, -1 = as is) and
+    ``needed``, the predicted element count of a fine mesh meeting the target (over the limit:
+    ``max_area`` is coarser than that)."""
+
+    max_area: np.ndarray
+    needed: int
+
+
+def design(
+    case: Case, coarse: Sampled, fine: Sampled, share: np.ndarray, target: float, limit: int
+) -> Design:
+    """Element sizes for the next pair's coarse mesh (refining ``coarse.mesh``) whose fine mesh
+    should meet ``target`` (relative error) with ``limit`` elements at most (then coarser)."""
+    mesh = coarse.mesh
+    area = mesh.area[coarse.conductor]
+    eta = np.abs(share).max(axis=(0, 1)) + 1e-300
+    total = np.abs(share).sum(axis=2)  # (p, s)
+    cancel = np.abs(share.sum(axis=2)).max() / max(total.max(), 1e-300)
+    base = area ** (-1.0 / 6.0) * eta ** (-1.0 / 3.0)
+    per_coarse = np.bincount(
+        locate(mesh, coarse.conductor, fine.mesh.centroid[fine.conductor]),
+        minlength=len(area),
+    )
+    air_factor = fine.mesh.n_elements / max(len(fine.conductor), 1)
+
+    def ratio(alpha: float) -> np.ndarray:
+        return np.clip(alpha * base, MIN_RATIO, 1.0)
+
+    def error(alpha: float) -> float:
+        return cancel * float((np.abs(share) * ratio(alpha)).sum(axis=2).max())
+
+    def count(alpha: float) -> int:
+        return int(air_factor * np.sum(np.maximum(per_coarse, 1) / ratio(alpha) ** 2))
+
+    lo, hi = 1e-12 / base.max(), 1.0 / base.min()  # ratio(lo) = MIN_RATIO, ratio(hi) = 1
+    for _ in range(60):
+        mid = np.sqrt(lo * hi)
+        if error(mid) > target:
+            hi = mid
+        else:
+            lo = mid
+    alpha = lo
+    needed = count(alpha)
+    while count(alpha) > limit and alpha < 1.0 / base.min():
+        alpha *= 1.1
+    f = ratio(alpha)
+    max_area = np.full(mesh.n_elements, -1.0)
+    max_area[coarse.conductor] = area * f**2
+    # air next to the conductors: the size of the nearest conductor element
+    band = np.where(near(case, mesh) & (mesh.region == AIR))[0]
+    if len(band):
+        _, nearest = cKDTree(mesh.centroid[coarse.conductor]).query(mesh.centroid[band])
+        max_area[band] = np.minimum(mesh.area[band], max_area[coarse.conductor][nearest])
+    return Design(max_area, needed)
+
+
+def near(case: Case, mesh: Mesh) -> np.ndarray:
+    """Boolean (n_elements,): the conductor elements and the air ones in the band around them."""
+    r0, z0, r1, z1 = near_box(case)
+    c = mesh.centroid
+    return (mesh.region != AIR) | ((c[:, 0] < r1) & (c[:, 1] > z0) & (c[:, 1] < z1))

@@ -1,0 +1,263 @@
+"""A whole campaign in one file, and back: ``fluxtrap backup`` / ``fluxtrap restore``.
+
+The archive is a zip (format ``fluxtrap-backup`` version 1)::
+
+    manifest.json     {"format": "fluxtrap-backup", "version": 1, "fluxtrap": "...",
+                       "campaign": NAME, "created_at": ISO time, "counts": {table: rows},
+                       "members": {member name: {"sha256": hex, "size": bytes}}}
+    tables/<table>.json   the campaign's rows of each table, by id: every column; times as ISO
+                          8601 in UTC; a file column (bytes) holds the name of its member
+    files/<table>/<id>.<column>   those bytes, as stored
+
+Tables: campaigns (the one), suggestions, samples, measurements (raw files), curves,
+simulations (probes.csv) and calibrations (+ calibration_series, their measured files) of the
+campaign, and the users named in them (name, role, dates; never the token hash: a restored user
+who does not exist yet gets no working token until ``fluxtrap user rotate``).
+
+Restoring checks every member against the manifest (names, sizes, sha256) before writing, then
+inserts everything in one transaction with new ids (the references between rows follow), so a
+damaged archive, or a campaign whose name is taken, writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, LargeBinary, Table, select
+
+from fluxtrap import __version__
+from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.store import models as m
+from fluxtrap.store.store import Store, _campaign
+
+FORMAT, VERSION = "fluxtrap-backup", 1
+# in insertion order: each table after the ones it refers to
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        m.Campaign.__table__,
+        m.Suggestion.__table__,
+        m.Sample.__table__,
+        m.Measurement.__table__,
+        m.Curve.__table__,
+        m.Simulation.__table__,
+        m.Calibration.__table__,
+        m.CalibrationSeries.__table__,
+    )
+}
+USER_COLUMNS = ("name", "role", "created_at", "expires_at", "revoked_at")
+WHO = ("created_by", "recorded_by", "status_changed_by")  # columns naming a user
+
+
+def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str, int]:
+    """Write ``campaign`` of ``store`` to the archive ``out`` (replaced atomically); returns the
+    row count per table."""
+    out = Path(out)
+    with store._reader() as s:
+        c = _campaign(s, campaign)
+        rows = _campaign_rows(s, c.id)
+        names = sorted({r[w] for t in rows.values() for r in t for w in WHO if r.get(w)})
+        users = [
+            {k: _json_value(getattr(u, k)) for k in USER_COLUMNS}
+            for u in s.scalars(select(m.User).where(m.User.name.in_(names)).order_by(m.User.name))
+        ]
+    members: dict[str, bytes] = {}
+    for name, table in TABLES.items():
+        binary = [col.name for col in table.columns if isinstance(col.type, LargeBinary)]
+        docs = []
+        for row in rows[name]:
+            doc = {k: _json_value(v) for k, v in row.items() if k not in binary}
+            for col in binary:
+                member = f"files/{name}/{row['id']}.{col}"
+                members[member] = bytes(row[col])
+                doc[col] = member
+            docs.append(doc)
+        members[f"tables/{name}.json"] = _json(docs)
+    members["tables/users.json"] = _json(users)
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "fluxtrap": __version__,
+        "campaign": campaign,
+        "created_at": datetime.now(UTC).isoformat(),
+        "counts": {name: len(rows[name]) for name in TABLES} | {"users": len(users)},
+        "members": {
+            k: {"sha256": hashlib.sha256(v).hexdigest(), "size": len(v)} for k, v in members.items()
+        },
+    }
+    partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("manifest.json", _json(manifest))
+            for k, v in members.items():
+                z.writestr(k, v)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return manifest["counts"]
+
+
+def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[str, int]]:
+    """Restore the campaign in ``archive`` into ``store`` (new ids, one transaction); returns
+    its name and the row count per table. ``InputFileError`` for a damaged or foreign archive,
+    ``ValidationError`` if the campaign exists in ``store`` already."""
+    members, manifest = _read_checked(Path(archive))
+    tables = {name: _load(members, f"tables/{name}.json", archive) for name in [*TABLES, "users"]}
+    name = manifest["campaign"]
+    with store.transaction() as s:
+        if s.scalar(select(m.Campaign.id).where(m.Campaign.name == name)) is not None:
+            raise ValidationError(
+                f"{archive}: campaign {name!r} already exists in {store!r}; restore into "
+                "another database"
+            )
+        new_ids: dict[str, dict[int, int]] = {}
+        for table_name, table in TABLES.items():
+            new_ids[table_name] = {}
+            for doc in tables[table_name]:
+                row = _row_values(table, doc, members, new_ids, archive)
+                new_ids[table_name][doc["id"]] = s.execute(
+                    table.insert().values(**row)
+                ).inserted_primary_key[0]
+        known = set(s.scalars(select(m.User.name)))
+        for doc in tables["users"]:
+            if doc["name"] not in known:  # a token nobody knows: `fluxtrap user rotate` gives one
+                values = {k: _python_value(m.User.__table__.c[k], doc[k]) for k in USER_COLUMNS}
+                s.add(m.User(**values, token_hash=secrets.token_hex(32)))
+    return name, {k: len(v) for k, v in tables.items()}
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _campaign_rows(s: Any, campaign_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The campaign's rows of every table in TABLES, as column -> value dicts, by id."""
+
+    def rows(table: Table, where: Any) -> list[dict[str, Any]]:
+        q = select(table).where(where).order_by(table.c.id)
+        return [dict(r._mapping) for r in s.execute(q)]
+
+    t = TABLES
+    out = {"campaigns": rows(t["campaigns"], t["campaigns"].c.id == campaign_id)}
+    for name in ("suggestions", "samples", "simulations", "calibrations"):
+        out[name] = rows(t[name], t[name].c.campaign_id == campaign_id)
+    ids = {name: [r["id"] for r in out[name]] for name in out}
+    out["measurements"] = rows(t["measurements"], t["measurements"].c.sample_id.in_(ids["samples"]))
+    measurement_ids = [r["id"] for r in out["measurements"]]
+    out["curves"] = rows(t["curves"], t["curves"].c.measurement_id.in_(measurement_ids))
+    series = t["calibration_series"]
+    out["calibration_series"] = rows(series, series.c.calibration_id.in_(ids["calibrations"]))
+    return out
+
+
+def _row_values(
+    table: Table,
+    doc: dict[str, Any],
+    members: dict[str, bytes],
+    new_ids: dict[str, dict[int, int]],
+    archive: Any,
+) -> dict[str, Any]:
+    """An archived row as insert values: files read, times parsed, references to the new ids
+    (a reference to a row outside the campaign becomes null, if the column allows it)."""
+    where = f"{archive}: {table.name} row {doc.get('id')}"
+    if set(doc) != {c.name for c in table.columns}:
+        raise InputFileError(f"{where}: columns {sorted(doc)} do not match the {table.name} table")
+    row = {}
+    for col in table.columns:
+        if col.name == "id":
+            continue
+        value = doc[col.name]
+        if isinstance(col.type, LargeBinary):
+            if value not in members:
+                raise InputFileError(f"{where}: file {value!r} is not in the archive")
+            value = members[value]
+        elif col.foreign_keys and value is not None:
+            target = next(iter(col.foreign_keys)).column.table.name
+            value = new_ids.get(target, {}).get(value)
+            if value is None and not col.nullable:
+                raise InputFileError(f"{where}: {col.name} refers to a row not in the archive")
+        else:
+            value = _python_value(col, value)
+        row[col.name] = value
+    return row
+
+
+def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The archive's members by name and its manifest, each member checked against the manifest
+    (present, nothing extra, size, sha256) before anything is used."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = {i.filename: i for i in z.infolist()}
+            if "manifest.json" not in infos:
+                raise InputFileError(f"{path}: no manifest.json: not a fluxtrap backup")
+            manifest = json.loads(z.read("manifest.json"))
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+                raise InputFileError(f"{path}: not a fluxtrap backup (format {FORMAT!r} expected)")
+            if manifest.get("version") != VERSION:
+                raise InputFileError(
+                    f"{path}: backup format version {manifest.get('version')!r}; this fluxtrap "
+                    f"reads version {VERSION}"
+                )
+            listed = manifest.get("members")
+            if not isinstance(listed, dict) or not isinstance(manifest.get("campaign"), str):
+                raise InputFileError(f"{path}: manifest.json lacks its members or campaign")
+            extra = set(infos) - set(listed) - {"manifest.json"}
+            missing = set(listed) - set(infos)
+            if extra or missing:
+                raise InputFileError(
+                    f"{path}: damaged: members not in the manifest {sorted(extra)[:5]}, "
+                    f"missing {sorted(missing)[:5]}"
+                )
+            members = {}
+            for name, want in listed.items():
+                if infos[name].file_size != want.get("size"):  # checked before reading: no bomb
+                    raise InputFileError(
+                        f"{path}: damaged: {name} is {infos[name].file_size} bytes, the manifest "
+                        f"says {want.get('size')}"
+                    )
+                data = z.read(name)
+                if hashlib.sha256(data).hexdigest() != want.get("sha256"):
+                    raise InputFileError(f"{path}: damaged: {name} does not match its sha256")
+                members[name] = data
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
+        raise InputFileError(f"{path}: damaged or not a zip archive ({err})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as err:
+        raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
+    except OSError as err:
+        raise InputFileError(f"{path}: cannot read: {err.strerror or err}") from None
+    return members, manifest
+
+
+def _load(members: dict[str, bytes], name: str, archive: Any) -> list[dict[str, Any]]:
+    if name not in members:
+        raise InputFileError(f"{archive}: {name} is missing")
+    try:
+        rows = json.loads(members[name])
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputFileError(f"{archive}: {name} is not valid JSON ({err})") from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise InputFileError(f"{archive}: {name} must be a list of rows")
+    return rows
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False).encode()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):  # SQLite hands back UTC without its zone
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return value
+
+
+def _python_value(col: Any, value: Any) -> Any:
+    if isinstance(col.type, DateTime) and value is not None:
+        try:
+            return datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise InputFileError(f"{col.table.name}.{col.name}: {value!r} is not a time") from None
+    return value

@@ -1,0 +1,222 @@
+"""``fluxtrap backup`` / ``restore``: a campaign written to an archive and restored into a fresh
+database (SQLite and PostgreSQL) comes back row for row and byte for byte; a damaged archive is
+refused before anything is written."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from datetime import UTC, datetime
+
+import pytest
+import tomli
+from sqlalchemy import LargeBinary, select
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.simulate import Case
+from fluxtrap.store import CurveData, Store
+from fluxtrap.store import models as m
+from fluxtrap.store.backup import TABLES, backup, restore
+
+from ..conftest import EXAMPLES
+from .test_store_simulations import QUICK_CASE
+
+NAME = "K-Ba122 SPS"
+RAW = bytes(range(256)) * 40 + b"\r\n\x00 end"  # every byte value, CRLF, NUL: kept as is
+P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+
+
+def fill(store: Store, name: str, salt: str) -> None:
+    """A campaign with every kind of row: suggestions (one used, one discarded with a note), samples
+    (one failed), measurements with raw bytes and derived curves, simulations (done, failed),
+    a calibration with its measured series and fitted simulation."""
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict() | {"name": name}
+    store.create_campaign(CampaignSpec.from_dict(spec), created_by="alice")
+    sugs = store.add_suggestions(
+        name, [P | {"dwell_time": 10}, P | {"dwell_time": 20}], [0.5, None], {"gp": salt}, 7,
+        created_by="bob",
+    )  # fmt: skip
+    store.set_suggestion_status(sugs[1].id, "discarded", changed_by="rita", note="too hot")
+    store.add_sample(name, "B1", P, objectives={"jc_3T": 1.5e8}, recorded_by="alice")
+    store.add_sample(
+        name, "S1", P | {"dwell_time": 10}, origin="optimizer", suggestion_id=sugs[0].id,
+        recorded_by="bob", notes=f"from the optimizer {salt}",
+    )  # fmt: skip
+    store.set_sample_status(name, "S1", "failed", note="cracked", changed_by="bob")
+    curve = CurveData(
+        "jc", "extended Bean", {"a_m": 1e-3}, {"B_T": [0.0, 1.5], "jc_A_m2": [3e9, 1e9]}
+    )
+    meas = store.add_measurement(
+        name, "B1", "mh_loop", "loop.dat", RAW + salt.encode(), temperature_K=5.0,
+        metadata={"instrument": "MPMS3", "µ": "unicode"}, curves=[curve], recorded_by="alice",
+    )  # fmt: skip
+    store.add_measurement(
+        name, "B1", "hall_series", "hall.csv", b"t,B\n1,0.5\n", recorded_by="rita"
+    )
+    case = Case.from_dict(tomli.loads(QUICK_CASE))
+    summary = {"probes": {"surface": {"final_T": 0.5}}, "salt": salt}
+    store.add_simulation(case, QUICK_CASE, summary=summary, probes_csv=b"t,Bz\n0,1\n",
+                         campaign=name, created_by="bob")  # fmt: skip
+    store.add_simulation(case, QUICK_CASE, error="SolverError: stopped", campaign=name)
+    result = {"parameters": {"bulk.jc_scale": {"value": 0.9, "sigma": 0.01}},
+              "misfit": {"chi2": 1.0, "fits": True}}  # fmt: skip
+    store.add_calibration(
+        case, QUICK_CASE, case, QUICK_CASE, result,
+        [("loop.dat", RAW + salt.encode(), "surface"), ("other.csv", b"x,y\n", "surface")],
+        simulation=(summary, b"t,Bz\n0,2\n"), campaign=name, created_by="rita",
+    )  # fmt: skip
+    assert meas.id
+
+
+def rows(store: Store, name: str) -> dict[str, list[dict]]:
+    """Every row of the campaign in every table, by id, with the users named in them."""
+    from fluxtrap.store.backup import _campaign_rows
+    from fluxtrap.store.store import _campaign
+
+    with store._reader() as s:
+        out = _campaign_rows(s, _campaign(s, name).id)
+        out["users"] = [
+            {"name": u.name, "role": u.role, "created_at": u.created_at}
+            for u in s.scalars(select(m.User).order_by(m.User.name))
+        ]
+    return out
+
+
+def same_rows(a: dict[str, list[dict]], b: dict[str, list[dict]]) -> None:
+    """Equal row for row: ids may differ, but consistently (each reference follows its row);
+    every file column equal byte for byte; times equal as instants."""
+    ids = {t: {} for t in TABLES}
+    for table_name, table in TABLES.items():
+        assert len(a[table_name]) == len(b[table_name]), table_name
+        for x, y in zip(a[table_name], b[table_name], strict=True):
+            ids[table_name][x["id"]] = y["id"]
+            for col in table.columns:
+                u, v = x[col.name], y[col.name]
+                if col.name == "id":
+                    continue
+                if col.foreign_keys and u is not None:
+                    u = ids[next(iter(col.foreign_keys)).column.table.name].get(u)
+                if isinstance(u, datetime):
+                    u, v = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (u, v))
+                if isinstance(col.type, LargeBinary):
+                    assert bytes(u) == bytes(v), f"{table_name}.{col.name}"
+                assert u == v, f"{table_name}.{col.name}: {u!r} != {v!r}"
+
+
+def test_backup_and_restore_into_a_fresh_database_row_for_row(tmp_path, store_url):
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    for user, role in (
+        ("alice", "writer"),
+        ("bob", "writer"),
+        ("rita", "reader"),
+        ("eve", "admin"),
+    ):
+        source.add_user(user, role, f"{user}-token-0123456789")
+    fill(source, "other campaign", "first")  # ids of the campaign do not start at 1
+    fill(source, NAME, "second")
+    counts = backup(source, NAME, tmp_path / "k.zip")
+    assert counts == {
+        "campaigns": 1, "suggestions": 2, "samples": 2, "measurements": 2, "curves": 1,
+        "simulations": 3, "calibrations": 1, "calibration_series": 2, "users": 3,
+    }  # fmt: skip
+
+    target = Store(store_url)  # a fresh database: SQLite, and PostgreSQL where one runs
+    target.add_user("bob", "admin", "bob-new-token-0123456789")  # exists there: left alone
+    assert restore(target, tmp_path / "k.zip") == (NAME, counts)
+    same_rows(rows(source, NAME), rows(target, NAME))
+    assert [m_.content for m_ in target.measurements(NAME)] == [RAW + b"second", b"t,B\n1,0.5\n"]
+    users = {u.name: u for u in target.users()}
+    assert (users["bob"].role, users["alice"].role, users["rita"].role) == (
+        "admin",
+        "writer",
+        "reader",
+    )
+    assert "eve" not in users  # named in no row of the campaign
+    assert target.user_by_token("alice-token-0123456789") is None  # no token travels
+    assert target.user_by_token("bob-new-token-0123456789").name == "bob"
+    # the restored campaign works as usual
+    target.add_sample(NAME, "B2", P | {"dwell_time": 30}, recorded_by="bob")
+    with pytest.raises(ValidationError, match="already exists"):
+        restore(target, tmp_path / "k.zip")
+
+
+def damage(src, dst, edit) -> None:
+    with zipfile.ZipFile(src) as z:
+        members = {i.filename: z.read(i.filename) for i in z.infolist()}
+    edit(members)
+    with zipfile.ZipFile(dst, "w") as z:
+        for k, v in members.items():
+            z.writestr(k, v)
+
+
+def flip_a_raw_byte(members):
+    name = next(k for k in members if k.startswith("files/measurements/"))
+    members[name] = bytes([members[name][0] ^ 1]) + members[name][1:]
+
+
+def drop_a_file(members):
+    del members[next(k for k in members if k.startswith("files/"))]
+
+
+def add_a_file(members):
+    members["files/evil.sh"] = b"rm -rf /"
+
+
+def other_version(members):
+    manifest = json.loads(members["manifest.json"])
+    members["manifest.json"] = json.dumps(manifest | {"version": 2}).encode()
+
+
+@pytest.mark.parametrize(
+    "edit, says",
+    [
+        (flip_a_raw_byte, "does not match its sha256"),
+        (drop_a_file, "missing ['files/"),
+        (add_a_file, "members not in the manifest ['files/evil.sh']"),
+        (other_version, "backup format version 2; this fluxtrap reads version 1"),
+    ],
+)
+def test_a_damaged_archive_is_refused_and_writes_nothing(tmp_path, edit, says):
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    damage(tmp_path / "k.zip", tmp_path / "bad.zip", edit)
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    with pytest.raises(InputFileError, match=rf"bad.zip: .*{re.escape(says)}"):
+        restore(target, tmp_path / "bad.zip")
+    assert target.campaigns() == [] and target.users() == []
+
+
+def test_a_truncated_or_foreign_file_is_refused(tmp_path):
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    data = (tmp_path / "k.zip").read_bytes()
+    (tmp_path / "cut.zip").write_bytes(data[: len(data) // 2])
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    with pytest.raises(InputFileError, match="cut.zip: damaged or not a zip archive"):
+        restore(target, tmp_path / "cut.zip")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as z:
+        z.writestr("readme.txt", "hello")
+    with pytest.raises(InputFileError, match="other.zip: no manifest.json: not a fluxtrap backup"):
+        restore(target, tmp_path / "other.zip")
+    assert target.campaigns() == []
+
+
+def test_the_commands(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from fluxtrap.cli.app import app
+
+    source = f"sqlite:///{tmp_path / 'source.db'}"
+    fill(Store(source), NAME, "x")
+    runner = CliRunner()
+    r = runner.invoke(app, ["backup", NAME, "--out", str(tmp_path / "k.zip"), "--db", source])
+    assert r.exit_code == 0, r.output
+    assert f"backed up campaign '{NAME}'" in r.output and "2 measurements" in r.output
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    r = runner.invoke(app, ["restore", str(tmp_path / "k.zip"), "--db", target])
+    assert r.exit_code == 0 and "restored campaign" in r.output, r.output
+    assert [s.label for s in Store(target).samples(NAME)] == ["B1", "S1"]

@@ -1,0 +1,127 @@
+"""Scale-out safety of sweeps (issue 17): a Dask cluster with TLS and client certificates runs
+variants and refuses clients without a certificate of its CA; a per-variant timeout fails the
+variant without caching it; the cache key carries the solver's own identity."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from distributed import Client, LocalCluster, Security
+
+from fluxtrap.errors import FluxtrapError
+from fluxtrap.simulate import Case
+from fluxtrap.workflows.sweep import Axis, case_key, expand, run_sweep, variants
+from fluxtrap.workflows.sweep.runner import run_case
+
+from .test_sweep import TINY
+
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+
+
+def openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def make_ca(folder: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed CA and one certificate it signs (for scheduler, workers and client)."""
+    folder.mkdir()
+    ca_key, ca, key, csr, cert = (
+        folder / f for f in ("ca.key", "ca.pem", "k.pem", "c.csr", "c.pem")
+    )
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name} CA",
+            "-keyout", str(ca_key), "-out", str(ca))  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", str(key),
+            "-out", str(csr))  # fmt: skip
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+            "-CAcreateserial", "-days", "2", "-out", str(cert))  # fmt: skip
+    return ca, folder
+
+
+def security(ca: Path, folder: Path) -> Security:
+    cert, key = str(folder / "c.pem"), str(folder / "k.pem")
+    return Security(
+        tls_ca_file=str(ca), tls_scheduler_cert=cert, tls_scheduler_key=key,
+        tls_worker_cert=cert, tls_worker_key=key, tls_client_cert=cert, tls_client_key=key,
+        require_encryption=True,
+    )  # fmt: skip
+
+
+@needs_openssl
+def test_a_tls_cluster_runs_variants_refuses_strangers_and_timeouts_are_not_cached(tmp_path):
+    lab = security(*make_ca(tmp_path / "lab", "lab"))
+    stranger = security(*make_ca(tmp_path / "other", "other"))  # a certificate of another CA
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    out = tmp_path / "sweep"
+    axes = [Axis.parse("radius=6mm")]
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tls://", security=lab,
+        dashboard_address=None, silence_logs=logging.ERROR,
+    ) as cluster:  # fmt: skip
+        address = cluster.scheduler_address
+        assert address.startswith("tls://")
+        for who in (None, stranger):  # no certificate (dask's default config) or a foreign one
+            with pytest.raises(FluxtrapError, match="cannot reach the Dask scheduler"):
+                run_sweep(case, axes, out=out, scheduler=address, security=who, progress=False)
+        with pytest.raises((OSError, TimeoutError)):
+            Client(address.replace("tls://", "tcp://"), timeout="3s")  # plain TCP: no
+
+        timed = run_sweep(
+            case, axes, out=out, scheduler=address, security=lab, timeout_s=0.05, progress=False
+        )
+        (row,) = timed.table.to_dict("records")
+        assert row["status"] == "failed" and row["error"].startswith(
+            "timed out after the sweep's timeout of 0.05 s: SolverError: wall-time limit"
+        )
+        assert not list((out / "cache").glob("*.json"))  # a longer timeout may finish it
+        done = run_sweep(case, axes, out=out, scheduler=address, security=lab, progress=False)
+    assert (done.computed, done.failed) == (1, 0)
+    assert done.table["surface_final_T"].iloc[0] > 0  # field cooling traps flux
+    assert [p.stem for p in (out / "cache").glob("*.json")] == [done.table["key"].iloc[0]]
+
+
+def test_the_timeout_leaves_the_case_key_and_a_longer_case_limit_alone():
+    import tomli
+
+    case = Case.from_dict(tomli.loads(TINY))
+    record = run_case(case, timeout_s=0.05)
+    assert record["timed_out"] and record["status"] == "failed"
+    assert case.solver.max_wall_s == 7200  # the case itself is unchanged
+    fails = Case.from_dict(
+        tomli.loads(TINY.replace("[mesh]", '[solver]\nmax_wall = "0.05 s"\n[mesh]'))
+    )
+    own = run_case(fails, timeout_s=3600)  # the case's own limit is not the sweep's timeout
+    assert own["status"] == "failed" and "timed_out" not in own
+    assert own["error"].startswith("SolverError: wall-time limit")
+
+
+def test_the_cache_key_carries_the_solver_sources(tmp_path, monkeypatch):
+    """The key is the case's identity and the digest of the simulator's sources: a copy of the
+    sources gives the same digest, one changed byte or one added module another."""
+    import fluxtrap.simulate
+
+    package = Path(fluxtrap.simulate.__file__).parent
+    copy = tmp_path / "fluxtrap"
+    shutil.copytree(package, copy / "simulate", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(package.parent / "jctable.py", copy / "jctable.py")
+
+    def digest() -> str:
+        root = copy / "simulate"
+        return variants.source_digest(root, [*sorted(root.rglob("*.py")), copy / "jctable.py"])
+
+    assert digest() == variants.solver_identity()
+    solver = copy / "simulate" / "solver.py"
+    solver.write_bytes(solver.read_bytes().replace(b"1e-3", b"2e-3", 1))
+    changed = digest()
+    assert changed != variants.solver_identity()
+    (copy / "simulate" / "new_model.py").write_text("X = 1\n")
+    assert digest() not in (changed, variants.solver_identity())
+
+    (variant,) = expand(__import__("tomli").loads(TINY))
+    assert variant.key == case_key(variant.case) != variant.case.key()
+    monkeypatch.setattr(variants, "solver_identity", lambda: changed)
+    assert case_key(variant.case) != variant.key  # a changed solver: a new key, no stale hit

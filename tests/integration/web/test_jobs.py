@@ -1,0 +1,177 @@
+"""Simulation jobs in worker processes, against uvicorn on a loopback port (issue 17): a job over
+its time limit is killed and reported failed while other users' requests still answer (the
+memory limit: tests/integration/test_isolated.py);
+cancel (owner or admin); quotas (429); a restart marks the running job interrupted and runs the
+queued ones; job ids are never reused."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from fluxtrap.web.jobs import STOPPED, Jobs, JobSettings
+from fluxtrap.web.pages import EXAMPLE_CASE
+
+from .conftest import TOKENS, auth, make_store, serve
+from .test_attacks import watched
+
+# 160 000 steps of 0.5 ms over the 80 s protocol: accepted (under the 200 000 bound), runs for hours
+ENDLESS = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_step = "0.5 ms"\n\n[mesh]')
+# the solver's own wall-time limit stops it within a second: a quick job that fails
+QUICK = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_wall = "0.1 s"\n\n[mesh]')
+ADMIN = {"Authorization": "Bearer admin-token-0123456789"}
+
+
+def lab_store(tmp_path):
+    store = make_store(f"sqlite:///{tmp_path / 'lab.db'}")
+    store.add_user("root", "admin", "admin-token-0123456789")
+    return store
+
+
+def submit(url: str, case: str, user: str) -> httpx.Response:
+    return httpx.post(f"{url}/api/simulations", json={"case": case}, headers=auth(user), timeout=30)
+
+
+def job(url: str, job_id: int) -> dict:
+    return httpx.get(f"{url}/api/jobs/{job_id}", headers=auth("rita"), timeout=10).json()
+
+
+def wait_for(url: str, job_id: int, statuses: tuple[str, ...], timeout_s: float = 60) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while (j := job(url, job_id))["status"] not in statuses:
+        assert time.monotonic() < deadline, j
+        time.sleep(0.1)
+    return j
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory):
+    """A server whose jobs may run 3 s in 600 MiB, two per user, four in all, one at a time."""
+    store = lab_store(tmp_path_factory.mktemp("jobs"))
+    settings = JobSettings(wall_s=3, memory_mb=600, per_user=2, total=4, workers=1)
+    with serve(store, jobs=settings) as url:
+        httpx.get(f"{url}/api/me", headers=auth("rita"), timeout=30)
+        yield url, store
+
+
+@pytest.fixture(scope="module")
+def roomy(tmp_path_factory):
+    """A server whose jobs may run 10 min (none ends by itself during a test), two per user,
+    four in all, one at a time."""
+    store = lab_store(tmp_path_factory.mktemp("roomy"))
+    settings = JobSettings(wall_s=600, per_user=2, total=4, workers=1)
+    with serve(store, jobs=settings) as url:
+        yield url, store
+
+
+def test_a_job_over_its_time_limit_is_killed_and_reported_failed(limited):
+    url, store = limited
+    with watched(url):  # rita's /api/me answers within 1 s all along
+        r = submit(url, ENDLESS, "alice")
+        assert r.status_code == 202, r.text
+        j = wait_for(url, r.json()["id"], ("done", "failed"), timeout_s=30)
+    assert (j["status"], j["error"]) == ("failed", "stopped after the wall-time limit of 3 s")
+    assert 3 <= (_t(j["finished_at"]) - _t(j["started_at"])) < 15  # endless without the limit
+    sim = store.simulation(j["simulation_id"])  # stored as a failed simulation, with the reason
+    assert (sim.status, sim.error, sim.created_by) == ("failed", j["error"], "alice")
+
+
+def test_cancel_by_owner_or_admin_only(roomy):
+    url, store = roomy
+    running = submit(url, ENDLESS, "alice").json()["id"]
+    queued = submit(url, ENDLESS, "alice").json()["id"]
+    wait_for(url, running, ("running",))
+    for user, code in (("bob", 403), ("rita", 403)):  # another writer, a reader
+        r = httpx.delete(f"{url}/api/jobs/{queued}", headers=auth(user))
+        assert r.status_code == code, r.text
+    assert (
+        "only they or an admin"
+        in httpx.delete(f"{url}/api/jobs/{queued}", headers=auth("bob")).json()["detail"]
+    )
+    for user, shown in (("alice", True), ("bob", False)):  # the job page's cancel button
+        page = httpx.get(f"{url}/jobs/{queued}", cookies={"fluxtrap_token": TOKENS[user]})
+        assert ('id="cancel-job-form"' in page.text) is shown
+    r = httpx.delete(f"{url}/api/jobs/{queued}", headers=auth("alice"))  # the owner
+    assert (r.status_code, r.json()["status"], r.json()["error"]) == (
+        200, "cancelled", "cancelled by alice",
+    )  # fmt: skip
+    t0 = time.monotonic()
+    r = httpx.delete(f"{url}/api/jobs/{running}", headers=ADMIN)  # an admin, of a running job
+    assert (r.status_code, r.json()["error"]) == (200, "cancelled by root")
+    assert job(url, running)["status"] == "cancelled" and time.monotonic() - t0 < 1
+    r = httpx.delete(f"{url}/api/jobs/{running}", headers=auth("alice"))
+    assert r.status_code == 409 and "already finished (cancelled)" in r.json()["detail"]
+    assert httpx.delete(f"{url}/api/jobs/99999", headers=auth("alice")).status_code == 404
+    assert all(s.created_by != "alice" or s.status == "failed" for s in store.simulations())
+    # the worker is free again at once: the next job starts
+    nxt = submit(url, QUICK, "bob").json()["id"]
+    assert wait_for(url, nxt, ("done", "failed"), timeout_s=20)["simulation_id"] is not None
+
+
+def test_quotas_refuse_with_429_and_a_reason(roomy):
+    url, _ = roomy
+    ids = [submit(url, ENDLESS, "alice").json()["id"] for _ in range(2)]
+    r = submit(url, ENDLESS, "alice")
+    assert r.status_code == 429
+    assert r.json()["detail"].startswith(
+        "user 'alice' has 2 simulation jobs queued or running (at most 2)"
+    )
+    ids += [submit(url, ENDLESS, "bob").json()["id"] for _ in range(2)]  # bob has his own share
+    r = httpx.post(f"{url}/api/simulations", json={"case": ENDLESS}, headers=ADMIN)
+    assert (r.status_code, r.json()["detail"]) == (
+        429, "the server has 4 simulation jobs queued or running (at most 4): submit again later",
+    )  # fmt: skip
+    for i in ids:
+        assert httpx.delete(f"{url}/api/jobs/{i}", headers=ADMIN).status_code == 200
+
+
+def test_a_restart_interrupts_the_running_job_and_runs_the_queued_ones(tmp_path):
+    store = lab_store(tmp_path)
+    with serve(store, jobs=JobSettings(wall_s=60)) as url:
+        endless = submit(url, ENDLESS, "alice").json()["id"]
+        wait_for(url, endless, ("running",))
+        queued = [
+            submit(url, c, u).json()["id"] for c, u in ((QUICK, "bob"), (EXAMPLE_CASE, "alice"))
+        ]
+    stopped = store.job(endless)  # SIGTERM's graceful stop: the child killed, the job marked
+    assert (stopped.status, stopped.error) == ("interrupted", STOPPED)
+    assert [store.job(i).status for i in queued] == ["queued", "queued"]
+    with serve(store, jobs=JobSettings(wall_s=60)) as url:
+        done = [wait_for(url, i, ("done", "failed", "interrupted")) for i in queued]
+        assert [(j["status"], j["created_by"]) for j in done] == [
+            ("failed", "bob"),
+            ("done", "alice"),
+        ]
+        assert done[0]["error"].startswith("SolverError: wall-time limit [solver] max_wall")
+        new = submit(url, QUICK, "bob").json()["id"]
+        assert new > max(queued) > endless  # ids go on across restarts
+        assert job(url, endless)["status"] == "interrupted"
+
+
+def test_a_server_killed_with_a_job_running_marks_it_interrupted_at_the_next_start(tmp_path):
+    """A crash leaves the job 'running' under a dead process: the next start marks it; a job
+    another live server (here: another host) runs is left alone."""
+    store = lab_store(tmp_path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+
+    for runner in (f"{socket.gethostname()}:{dead.pid}:0001", "elsewhere:1:0002"):
+        store.add_job("t", EXAMPLE_CASE, "alice", per_user=5, total=5)
+        store.claim_job(runner)
+    queue = Jobs(store, JobSettings())
+    queue.start()
+    queue.shutdown()
+    crashed, remote = store.jobs()
+    assert (crashed.status, crashed.error) == ("interrupted", STOPPED)
+    assert remote.status == "running"
+
+
+def _t(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text).timestamp()
