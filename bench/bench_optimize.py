@@ -27,7 +27,7 @@ each finished run to a JSONL file, so a run stopped by a time limit still gives 
 trial, the chosen row's log EI and the fitted noise std, for calibrating the stopping advisor
 (``bench/calibrate_stopping.py``).
 
-    nice -n 10 python bench/bench_optimize.py [--seeds 10] [--workers 2] [--budget 50]
+    nice -n 10 python bench/bench_optimize.py [--seeds 10] [--first-seed 0] [--workers 2] [--budget 50]
         [--sets A,B] [--methods a,b] [--baseline-sets A,B] [--out runs.jsonl] [--timing-only]
 """
 
@@ -205,6 +205,7 @@ def summarise(rows: list[dict], budget: int) -> None:
         found = np.cumsum(np.isin(r["picks"], r["top"])) / len(r["top"])
         by_set.setdefault(r["set"], {}).setdefault(r["method"], {})[r["seed"]] = found
     at = [i for i in AT if i <= budget]
+    pooled: dict[str, list[np.ndarray]] = {}  # method -> per set: (mean, s.e.) of the diff at `at`
     for name, methods in by_set.items():
         ref = methods.get("fluxtrap", {})
         print(f"\n{name} (top-5% fraction at {at})")
@@ -216,14 +217,29 @@ def summarise(rows: list[dict], budget: int) -> None:
             cells = "  ".join(mean_se(a[:, i - 1]) for i in at)
             diff = ""
             if m != "fluxtrap":
-                d = a - np.array([ref[s] for s in seeds])
-                diff = "   diff " + "  ".join(mean_se(d[:, i - 1]) for i in at)
+                d = (a - np.array([ref[s] for s in seeds]))[:, [i - 1 for i in at]]
+                diff = "   diff " + "  ".join(mean_se(d[:, k]) for k in range(len(at)))
+                se = d.std(axis=0, ddof=1) / math.sqrt(len(seeds))
+                pooled.setdefault(m, []).append(np.stack([d.mean(axis=0), se]))
             print(f"  {m:24s} n={len(seeds):2d}  {cells}{diff}")
+    for m, sets in pooled.items():  # each set weighs the same; s.e. of that mean of means
+        s = np.array(sets)  # (sets, 2, len(at))
+        mean, se = s[:, 0].mean(axis=0), np.sqrt((s[:, 1] ** 2).sum(axis=0)) / len(s)
+        cells = "  ".join(f"{x:+.3f} +- {e:.3f}" for x, e in zip(mean, se, strict=True))
+        better = int((s[:, 0, -1] > 2 * s[:, 1, -1]).sum())
+        worse = int((s[:, 0, -1] < -2 * s[:, 1, -1]).sum())
+        print(
+            f"\n{m} - fluxtrap, mean over {len(s)} sets at {at}: {cells}; at {at[-1]} better by "
+            f"> 2 s.e. on {better} sets, worse on {worse}"
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument(
+        "--first-seed", type=int, default=0, help="start at this seed (resume a stopped run)"
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--budget", type=int, default=50)
     ap.add_argument("--sets", default=None, help="comma-separated data set names [all]")
@@ -272,7 +288,7 @@ def main() -> None:
         info[name] = (order[: math.ceil(0.05 * len(X))].tolist(), bool((y > 0).all()))
     jobs = [
         (m, args.data, name, args.budget, seed, True)
-        for seed in range(args.seeds)  # seed-major: a run stopped early still has whole seeds
+        for seed in range(args.first_seed, args.seeds)  # seed-major: a stopped run has whole seeds
         for name in sets
         for m in methods
         if (m != "fluxtrap log" or info[name][1])

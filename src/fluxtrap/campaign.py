@@ -334,6 +334,31 @@ def running_best(values: Sequence[float], maximize: bool = True) -> np.ndarray:
     return acc(values) if values.size else values
 
 
+def history_frame(
+    spec: CampaignSpec,
+    samples: Iterable[Any],
+    before: Sequence[str] = (),
+    after: Sequence[str] = (),
+    missing: Any = math.nan,
+) -> pd.DataFrame:
+    """A campaign's samples as one table, one row each in the given order: the attributes named
+    in ``before``, the parameters (campaign units), the objectives (SI; ``missing`` where not
+    measured), the attributes named in ``after``. A sample is anything with those attributes and
+    ``params`` and ``objectives`` mappings (a store ``SampleRecord``). The one builder of the
+    history frame: ``Store.history``, the history CSV export and the demo's loops."""
+    rows = [
+        [
+            *(getattr(x, c) for c in before),
+            *(x.params.get(p) for p in spec.parameter_names),
+            *(x.objectives.get(o, missing) for o in spec.objective_names),
+            *(getattr(x, c) for c in after),
+        ]
+        for x in samples
+    ]
+    columns = [*before, *spec.parameter_names, *spec.objective_names, *after]
+    return pd.DataFrame(rows, columns=columns)
+
+
 @dataclass(frozen=True)
 class CampaignSpec:
     """A campaign: its name, parameter definitions, objectives and constraint expressions."""

@@ -1,16 +1,18 @@
 """Jc(B) tables, shared by the magnetometry (``JcCurve``) and the simulator (``TableJc``): the one
-interpolation rule and the one reader and writer of ``B_T,Jc_A_cm2`` files (design section 3)."""
+table type (``JcTable``: its checks and its interpolation rule) and the one reader and writer of
+``B_T,Jc_A_cm2`` files (design section 3)."""
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fluxtrap.errors import InputFileError
+from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.units import A_CM2
 
 HEADER = ("B_T", "Jc_A_cm2")  # contract: these two columns, first
@@ -22,6 +24,41 @@ def log_interp(field_T: Any, table_field_T: Any, table_jc_A_m2: Any) -> np.ndarr
     fall over decades), the end values held outside the table (increasing ``table_field_T``)."""
     b = np.abs(np.asarray(field_T, dtype=float))
     return np.exp(np.interp(b, table_field_T, np.log(table_jc_A_m2)))
+
+
+@dataclass(frozen=True, eq=False)
+class JcTable:
+    """Jc(B) at tabulated fields, checked once: ``field_T`` (k,) in T, >= 0 and strictly
+    increasing; ``jc_A_m2`` (k,) in A/m^2, > 0; both finite, k >= 1, kept as read-only copies.
+    ``at`` is ``log_interp``. ``JcCurve`` and the simulator's ``TableJc`` both wrap one; the
+    ValidationError messages name no owner (the wrapper adds where)."""
+
+    field_T: np.ndarray
+    jc_A_m2: np.ndarray
+
+    def __post_init__(self) -> None:
+        b = np.array(self.field_T, dtype=float).ravel()
+        j = np.array(self.jc_A_m2, dtype=float).ravel()
+        if b.shape != j.shape or b.size < 1:
+            raise ValidationError(
+                f"fields and Jc values need the same number (>= 1), got {b.size} and {j.size}"
+            )
+        if not (np.isfinite(b).all() and np.isfinite(j).all()):
+            raise ValidationError("fields and Jc values must be finite")
+        if np.any(b < 0) or np.any(np.diff(b) <= 0):
+            raise ValidationError("fields must be >= 0 and strictly increasing")
+        if np.any(j <= 0):
+            raise ValidationError(
+                f"every Jc must be > 0 (min {j.min():.3g} at {b[np.argmin(j)]:.3g} T)"
+            )
+        for values in (b, j):
+            values.setflags(write=False)
+        object.__setattr__(self, "field_T", b)
+        object.__setattr__(self, "jc_A_m2", j)
+
+    def at(self, field_T: Any) -> np.ndarray:
+        """Jc in A/m^2 at ``|field_T|`` (any shape), by ``log_interp``: ends held."""
+        return log_interp(field_T, self.field_T, self.jc_A_m2)
 
 
 def read_jc_columns(path: str | Path) -> dict[str, np.ndarray]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fluxtrap.magnetometry.creep import relaxation_origin
+from fluxtrap.probetable import relaxation_origin
 from fluxtrap.simulate import Case, simulate
 from fluxtrap.simulate.calibrate import PoolRunner, Series, apply, calibrate, parse_fit
 from fluxtrap.simulate.calibrate.predict import predict

@@ -10,7 +10,7 @@ packages side by side in one layer never import each other:
     workflows
     magnetometry | optimize | simulate | store
     campaign
-    jctable | tomlfile
+    jctable | tomlfile | probetable
     units
     the package root (fluxtrap/__init__.py: __version__)
     errors
@@ -34,7 +34,7 @@ LAYERS: list[set[str]] = [
     {"workflows"},
     {"magnetometry", "optimize", "simulate", "store"},
     {"campaign"},
-    {"jctable", "tomlfile"},
+    {"jctable", "tomlfile", "probetable"},
     {"units", "inputs"},
     {""},  # the package root, fluxtrap/__init__.py (__version__)
     {"errors"},

@@ -1,8 +1,10 @@
 import json
+import math
+from types import SimpleNamespace
 
 import pytest
 
-from fluxtrap.campaign import CampaignSpec, ParameterDef, check_new_name
+from fluxtrap.campaign import CampaignSpec, ParameterDef, check_new_name, history_frame
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
 
 from ..conftest import EXAMPLES
@@ -17,6 +19,20 @@ def test_example_campaign_reads_in_si(spec):
     assert spec.parameter_names == ["ramp_rate", "max_temperature", "dwell_time"]
     (jc,) = spec.objectives
     assert (jc.quantity, jc.field_T, jc.temperature_K, jc.maximize) == ("jc", 3.0, 5.0, True)
+
+
+def test_history_frame_columns_rows_and_missing_values(spec):
+    params = {"ramp_rate": 50.0, "max_temperature": 600.0, "dwell_time": 5.0, "extra": 1}
+    samples = [
+        SimpleNamespace(label="S1", note="a", params=params, objectives={"jc_3T": 2e8}),
+        SimpleNamespace(label="S2", note="b", params=params, objectives={}),
+    ]
+    frame = history_frame(spec, samples, before=("label",), after=("note",))
+    assert list(frame.columns) == ["label", *spec.parameter_names, "jc_3T", "note"]
+    assert frame["label"].tolist() == ["S1", "S2"] and frame["note"].tolist() == ["a", "b"]
+    assert frame.loc[0, "jc_3T"] == 2e8 and math.isnan(frame.loc[1, "jc_3T"])
+    assert history_frame(spec, samples[1:], missing=None)["jc_3T"].tolist() == [None]
+    assert list(history_frame(spec, []).columns) == [*spec.parameter_names, "jc_3T"]
 
 
 def test_dict_round_trip(spec):

@@ -79,8 +79,9 @@ def compare_command(
     db: DbOption = None,
 ) -> None:
     """Lay a measured trapped-field series over a simulated probe: residuals, ratio, creep rates."""
-    from fluxtrap.magnetometry.compare import compare, simulated_trace
+    from fluxtrap.magnetometry.compare import compare
     from fluxtrap.magnetometry.creep import read_series
+    from fluxtrap.probetable import simulated_trace
 
     shift_s = parse(shift, "time", "--shift")
     at_s = parse(at, "time", "--at") if at else None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -34,7 +35,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from fluxtrap.campaign import CampaignSpec
+from fluxtrap.campaign import CampaignSpec, history_frame
 from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.demo.report import write_report
 from fluxtrap.demo.results import DemoResult, DemoSettings, Trial
@@ -122,12 +123,10 @@ class ResearcherLoop:
         return self.trials
 
 
-def history_frame(spec: CampaignSpec, trials: Sequence[Trial], objective: str) -> pd.DataFrame:
-    """The trials as a ``Store.history``-shaped frame (parameters and the objective)."""
-    return pd.DataFrame(
-        [{**t.params, objective: t.value} for t in trials],
-        columns=[*spec.parameter_names, objective],
-    )
+def trials_history(spec: CampaignSpec, trials: Sequence[Trial], objective: str) -> pd.DataFrame:
+    """The trials as a ``Store.history``-shaped frame (parameters and objectives)."""
+    rows = (SimpleNamespace(params=t.params, objectives={objective: t.value}) for t in trials)
+    return history_frame(spec, rows)
 
 
 def optimizer_suggest(spec: CampaignSpec, seed: int, **options: Any) -> Suggest:
@@ -136,7 +135,7 @@ def optimizer_suggest(spec: CampaignSpec, seed: int, **options: Any) -> Suggest:
 
     def suggest(trials: Sequence[Trial]) -> tuple[dict[str, float], None]:
         opt, _ = campaign_optimizer(
-            spec, history_frame(spec, trials, objective), seed=seed, **{**FAST_OPTIONS, **options}
+            spec, trials_history(spec, trials, objective), seed=seed, **{**FAST_OPTIONS, **options}
         )
         row = opt.ask(1).iloc[0]
         return {p: float(row[p]) for p in spec.parameter_names}, None

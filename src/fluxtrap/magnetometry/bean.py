@@ -146,6 +146,7 @@ def jc_from_width(
             "width_scatter_Am2": scatter * volume,
             "virgin_slope_Am2_per_T": width.virgin_slope_Am2_per_T,
             "virgin_field_T": width.virgin_field_T,
+            "reversible_rise": width.reversible_rise,
             "forced": bool(force and width.not_superconducting),
             "warnings": notes,
         },

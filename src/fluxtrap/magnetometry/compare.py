@@ -4,7 +4,7 @@ This lives in ``magnetometry`` rather than ``simulate`` because it is an analysi
 series against a table: it reads the measured file with ``read_series`` and fits both traces with
 ``fit_creep`` (both here), and it takes the simulation only as its output table, probes.csv
 (``time_s, applied_T, temperature_K, <probe>_Bz_T``, from a run folder or
-``Store.simulation(id).probes``). In the data flow ``Simulation.run -> Result -> probes.csv
+``Store.simulation(id).probes``; read with ``fluxtrap.probetable``). In the data flow ``Simulation.run -> Result -> probes.csv
 -> Store`` the comparison comes after the simulator and needs none of the FEM code, so
 ``simulate`` stays free of magnetometry imports.
 
@@ -21,53 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from fluxtrap.errors import AnalysisError, InputFileError
-from fluxtrap.magnetometry.creep import CreepFit, fit_creep, relaxation_origin
-
-PROBE_SUFFIX = "_Bz_T"
-
-
-def probe_names(probes: pd.DataFrame) -> list[str]:
-    """Probe names in a probes.csv table: the columns ``<name>_Bz_T``, in file order."""
-    return [c[: -len(PROBE_SUFFIX)] for c in probes.columns if str(c).endswith(PROBE_SUFFIX)]
-
-
-def simulated_trace(
-    probes: pd.DataFrame, probe: str | None = None, *, source: str = "simulation"
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """``(time_s, Bz_T, applied_T, probe)`` of one probe of a probes.csv table, each ``(n,)``.
-
-    ``probe`` defaults to the only probe; with several, or an unknown name, an ``InputFileError``
-    lists the names.
-    """
-    missing = [c for c in ("time_s", "applied_T") if c not in probes.columns]
-    names = probe_names(probes)
-    if missing or not names:
-        need = ", ".join(missing + ([] if names else ["<probe>_Bz_T"]))
-        raise InputFileError(
-            f"{source}: probes table lacks {need} "
-            f"(expected time_s, applied_T, <probe>_Bz_T as fluxtrap simulate writes); "
-            f"columns: {', '.join(map(str, probes.columns))}"
-        )
-    if probe is None:
-        if len(names) > 1:
-            raise InputFileError(
-                f"{source}: several probes ({', '.join(names)}); choose one with --probe"
-            )
-        probe = names[0]
-    elif probe not in names:
-        raise InputFileError(f"{source}: no probe {probe!r}; probes: {', '.join(names)}")
-    df = probes[["time_s", "applied_T", probe + PROBE_SUFFIX]].apply(pd.to_numeric, errors="coerce")
-    if df.isna().any().any():
-        raise InputFileError(f"{source}: non-numeric or empty cells in time_s/applied_T/{probe}")
-    return (
-        df["time_s"].to_numpy(float),
-        df[probe + PROBE_SUFFIX].to_numpy(float),
-        df["applied_T"].to_numpy(float),
-        probe,
-    )
+from fluxtrap.errors import AnalysisError
+from fluxtrap.magnetometry.creep import CreepFit, fit_creep
+from fluxtrap.probetable import relaxation_origin
 
 
 @dataclass(frozen=True, eq=False)

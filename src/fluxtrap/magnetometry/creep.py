@@ -31,6 +31,7 @@ import numpy as np
 
 from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.magnetometry.readers._columns import decode, numeric_column, si_factor, unit_of
+from fluxtrap.probetable import relaxation_origin
 
 PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
 RAMP_CONTRAST = 10.0  # slope before / after a candidate ramp end; ln t relaxation alone gives ~1.6
@@ -127,16 +128,6 @@ class CreepFit:
             f"[T, t in s], {self.n_points} points over {self.t_start_s:.3g}..{self.t_end_s:.3g} s, "
             f"S(t0) = {self.rate(self.t_start_s):.4g}>"
         )
-
-
-def relaxation_origin(
-    time_s: np.ndarray, applied_T: np.ndarray, tolerance_T: float = 1e-6
-) -> float:
-    """Time at which the applied field reached its final value and stayed there (s)."""
-    off = np.abs(applied_T - applied_T[-1]) > tolerance_T
-    if not off.any():
-        return float(time_s[0])
-    return float(time_s[np.nonzero(off)[0][-1] + 1])
 
 
 def _window_slopes(

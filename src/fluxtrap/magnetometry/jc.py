@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import InputFileError, ValidationError
-from fluxtrap.jctable import jc_csv_text, log_interp, read_jc_columns
+from fluxtrap.jctable import JcTable, jc_csv_text, read_jc_columns
 from fluxtrap.units import A_CM2
 
 
@@ -42,20 +42,13 @@ class JcCurve:
     jc_err_A_m2: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        b = np.asarray(self.field_T, dtype=float).ravel()
-        j = np.asarray(self.jc_A_m2, dtype=float).ravel()
-        if b.shape != j.shape or b.size < 2:
-            raise ValidationError(
-                f"JcCurve needs field_T and jc_A_m2 of equal length >= 2, got {b.size} and {j.size}"
-            )
-        if not (np.isfinite(b).all() and np.isfinite(j).all()):
-            raise ValidationError("JcCurve: field_T and jc_A_m2 must be finite")
-        if np.any(b < 0) or np.any(np.diff(b) <= 0):
-            raise ValidationError("JcCurve: field_T must be >= 0 and strictly increasing")
-        if np.any(j <= 0):
-            raise ValidationError(
-                f"JcCurve: jc_A_m2 must be > 0 (min {j.min():.3g} at {b[np.argmin(j)]:.3g} T)"
-            )
+        try:
+            table = JcTable(self.field_T, self.jc_A_m2)
+        except ValidationError as err:
+            raise ValidationError(f"JcCurve: {err}") from None
+        b = table.field_T
+        if b.size < 2:
+            raise ValidationError(f"JcCurve needs at least 2 points, got {b.size}")
         flags = (
             np.zeros(b.size, bool)
             if self.unpenetrated is None
@@ -74,11 +67,12 @@ class JcCurve:
             raise ValidationError(
                 f"JcCurve: jc_err_A_m2 needs {b.size} values >= 0 (or NaN), got {err.size}"
             )
-        for arr in (b, j, flags, err):
+        for arr in (flags, err):
             arr.setflags(write=False)
+        object.__setattr__(self, "_table", table)
         object.__setattr__(self, "jc_err_A_m2", err)
         object.__setattr__(self, "field_T", b)
-        object.__setattr__(self, "jc_A_m2", j)
+        object.__setattr__(self, "jc_A_m2", table.jc_A_m2)
         object.__setattr__(self, "unpenetrated", flags)
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
 
@@ -102,7 +96,7 @@ class JcCurve:
                 raise ValidationError(
                     f"Jc(B) asked at {b[bad].ravel()[0]:.4g} T, outside the measured {lo:.4g}..{hi:.4g} T"
                 )
-        out = log_interp(b, self.field_T, self.jc_A_m2)
+        out = self._table.at(b)
         return float(out) if out.ndim == 0 else out
 
     __call__ = at

@@ -17,6 +17,11 @@ from fluxtrap.magnetometry.table import MeasurementTable
 
 BRANCH_KINDS = ("virgin", "decreasing", "increasing")
 SHIELDING_WINDOW = 0.02  # virgin-branch check from B = 0 out to this fraction of the loop's max |B|
+# Without a virgin branch: the reversible moment may rise through |B| <= REVERSIBLE_WINDOW * max|B|
+# by at most REVERSIBLE_RISE of the loop's largest width (Kim bars with backgrounds and noise:
+# |rise| <= 0.03; a hard ferromagnet 0.23; the real non-superconducting loops of tests/data 1.2-3.2)
+REVERSIBLE_WINDOW = 0.3
+REVERSIBLE_RISE = 0.1
 
 
 class NotSuperconductingWarning(UserWarning):
@@ -158,7 +163,8 @@ class LoopWidth:
     and ``virgin_field_T``: see ``virgin_slope`` (None without a virgin branch);
     ``not_superconducting``: why the loop does not look like a superconductor's ("" if it does);
     ``dm_err_Am2`` ``(n,)``: 1-sigma of ``dm_Am2`` from the file's moment error column, propagated
-    through the interpolation (NaN where the file gives none).
+    through the interpolation (NaN where the file gives none); ``reversible_rise``: see
+    ``reversible_check`` (None with a virgin branch, which ``shielding_check`` checks instead).
     """
 
     field_T: np.ndarray
@@ -171,6 +177,7 @@ class LoopWidth:
     virgin_slope_Am2_per_T: float | None = None
     virgin_field_T: float | None = None
     not_superconducting: str = ""
+    reversible_rise: float | None = None
 
 
 def linear_background(branches: tuple[Branch, ...] | list[Branch], fraction: float = 0.7) -> float:
@@ -237,10 +244,7 @@ def shielding_check(
         return None, None, ""
     bmax = max(float(np.max(np.abs(b.field_T))) for b in mine)
     slope, reach = virgin_slope(virgin, bmax)
-    try:
-        background = linear_background(mine)
-    except AnalysisError:
-        background = 0.0
+    background = _background_or_zero(mine)
     emu = 1e3  # emu per A*m^2
     span = f"from {round(virgin.field_T[0], 2) + 0.0:g} to {reach:.2g} T"
     ask = "a superconductor shields; is this a ferro- or paramagnet"
@@ -265,6 +269,37 @@ def shielding_check(
     return slope, reach, ""
 
 
+def reversible_check(
+    grid_T: np.ndarray, m_dec: np.ndarray, m_inc: np.ndarray, background_Am2_per_T: float
+) -> tuple[float | None, str]:
+    """Is a loop without a virgin branch a superconductor's? ``(rise, "" or why not)``.
+
+    ``m_dec``, ``m_inc``: both branches' moments (A*m^2) on ``grid_T`` ``(n,)``. A superconductor's
+    reversible moment (the mean of the branches) is the linear background plus an equilibrium
+    magnetization small against the irreversible width, and it does not rise through zero field
+    (the shifted central peaks make it fall); a ferro- or paramagnet's magnetization curve rises
+    steeply there. ``rise``: mean over 0 < B <= 0.3 max|B| minus mean over -0.3 max|B| <= B < 0
+    of (mean - background), over the loop's largest width; above ``REVERSIBLE_RISE`` the loop is
+    not a superconductor's. None (no check) without 2 points on each side of zero field.
+    """
+    reach = REVERSIBLE_WINDOW * float(np.max(np.abs(grid_T)))
+    rest = 0.5 * (m_dec + m_inc) - background_Am2_per_T * grid_T
+    up = (grid_T > 0) & (grid_T <= reach)
+    down = (grid_T < 0) & (grid_T >= -reach)
+    width = float(np.max(m_dec - m_inc))
+    if up.sum() < 2 or down.sum() < 2 or width <= 0:
+        return None, ""
+    rise = (float(np.mean(rest[up])) - float(np.mean(rest[down]))) / width
+    if rise <= REVERSIBLE_RISE:
+        return rise, ""
+    return rise, (
+        f"no virgin branch, and the reversible moment (mean of the two branches, linear "
+        f"background removed) rises through zero field by {rise:.2g} of the loop's largest width "
+        f"({width * 1e3:.3g} emu) within +-{reach:.2g} T; a superconductor's does not: is this a "
+        "ferro- or paramagnet?"
+    )
+
+
 def loop_width(
     table: MeasurementTable,
     *,
@@ -276,7 +311,8 @@ def loop_width(
 
     The loop is the one measured nearest ``temperature_K`` (default: the lowest temperature);
     its widest decreasing and increasing branches are used; its virgin branch, if any, is
-    checked for shielding (``shielding_check``).
+    checked for shielding (``shielding_check``), a loop without one by its reversible part
+    (``reversible_check``).
     The field grid is every field either branch was measured at inside their overlap (fields
     closer than 1e-5 of the span merged), so dense low-field steps are kept; each branch is
     interpolated linearly onto it (at its own fields this is its measured value). ``grid_step_T``
@@ -332,6 +368,10 @@ def loop_width(
         interp_sigma(grid, bd, dec.sorted_err()), interp_sigma(grid, bi, inc.sorted_err())
     )
     v_slope, v_field, why = shielding_check(branches, loop)
+    rise = None
+    if v_slope is None:  # no virgin branch: the reversible part instead
+        fitted = slope if background else _background_or_zero(mine)
+        rise, why = reversible_check(grid, np.interp(grid, bd, md), np.interp(grid, bi, mi), fitted)
     return LoopWidth(
         field_T=grid,
         dm_Am2=dm,
@@ -343,7 +383,16 @@ def loop_width(
         virgin_slope_Am2_per_T=v_slope,
         virgin_field_T=v_field,
         not_superconducting=why,
+        reversible_rise=rise,
     )
+
+
+def _background_or_zero(branches: list[Branch]) -> float:
+    """``linear_background``, or 0 where it cannot be fitted."""
+    try:
+        return linear_background(branches)
+    except AnalysisError:
+        return 0.0
 
 
 def interp_sigma(x: np.ndarray, xp: np.ndarray, sigma_p: np.ndarray) -> np.ndarray:

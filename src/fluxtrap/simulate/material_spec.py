@@ -143,6 +143,9 @@ def _table_jc(t: Mapping[str, Any], w: str) -> TableJc:
             for i, x in enumerate(t[key])
         )
 
-    return TableJc(
-        values("field", bu, "magnetic_flux_density"), values("jc", ju, "current_density")
-    )
+    try:
+        return TableJc(
+            values("field", bu, "magnetic_flux_density"), values("jc", ju, "current_density")
+        )
+    except ValidationError as err:  # name the table where it stands in the case
+        raise ValidationError(f"{w}: {str(err).removeprefix('jc.table: ')}") from None

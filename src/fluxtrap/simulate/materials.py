@@ -2,8 +2,9 @@
 
 Jc models (all vectorised, ``at(B_T) -> A/m^2``, B in T, |B| is used):
 
-- ``TableJc``: measured points, interpolated linearly in B and in log Jc (measured curves fall
-  over decades), held constant beyond the first and last points;
+- ``TableJc``: measured points (a ``jctable.JcTable``, as in a magnetometry ``JcCurve``),
+  interpolated linearly in B and in log Jc (measured curves fall over decades), held constant
+  beyond the first and last points;
 - ``KimJc``: Jc0 / (1 + |B| / B0);
 - ``ConstantJc``;
 - ``CurveJc``: wraps any object with a vectorised ``.at(B_T) -> A/m^2`` (e.g. a
@@ -23,7 +24,7 @@ import numpy as np
 
 from fluxtrap import jctable
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
-from fluxtrap.jctable import log_interp
+from fluxtrap.jctable import JcTable
 from fluxtrap.simulate.thermal_spec import TemperatureTable, ThermalMaterial
 
 
@@ -52,23 +53,15 @@ class TableJc:
     source: str = ""
 
     def __post_init__(self) -> None:
-        b, j = np.asarray(self.field_T, float), np.asarray(self.jc_A_m2, float)
-        if b.ndim != 1 or b.shape != j.shape or b.size < 1:
-            raise ValidationError(
-                f"jc.table{self._where()}: field and jc need the same number (>= 1) of values, "
-                f"got {b.size} and {j.size}"
-            )
-        if np.any(np.diff(b) <= 0) or np.any(b < 0):
-            raise ValidationError(f"jc.table{self._where()}: fields must be >= 0 and increasing")
-        if np.any(~np.isfinite(j)) or np.any(j <= 0):
-            raise ValidationError(f"jc.table{self._where()}: every jc must be a positive number")
-
-    def _where(self) -> str:
-        return f" ({self.source})" if self.source else ""
+        try:  # not a dataclass field: the case's identity (to_si_dict) stays the two tuples
+            object.__setattr__(self, "_table", JcTable(self.field_T, self.jc_A_m2))
+        except ValidationError as err:
+            where = f" ({self.source})" if self.source else ""
+            raise ValidationError(f"jc.table{where}: {err}") from None
 
     def at(self, field_T: Any) -> np.ndarray:
         """Jc in A/m^2 at ``|field_T|``; log-linear interpolation, constant outside the table."""
-        return log_interp(field_T, self.field_T, self.jc_A_m2)
+        return self._table.at(field_T)
 
     def to_dict(self) -> dict[str, Any]:
         if self.source:

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
-from fluxtrap.campaign import CampaignSpec, check_new_name
+from fluxtrap.campaign import CampaignSpec, check_new_name, history_frame
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, ValidationError
 from fluxtrap.store import models as m
 from fluxtrap.store.records import (
@@ -231,29 +231,12 @@ class Store:
     def history(self, campaign: str) -> pd.DataFrame:
         """One row per sample in recording order: label, origin, suggestion_id, status (made /
         failed), parameters, objectives (NaN where not measured), created_at."""
-        spec = self.campaign(campaign)
-        rows = [
-            {
-                "label": x.label,
-                "origin": x.origin,
-                "suggestion_id": x.suggestion_id,
-                "status": x.status,
-                **{p: x.params.get(p) for p in spec.parameter_names},
-                **{o: x.objectives.get(o, float("nan")) for o in spec.objective_names},
-                "created_at": x.created_at,
-            }
-            for x in self.samples(campaign)
-        ]
-        columns = [
-            "label",
-            "origin",
-            "suggestion_id",
-            "status",
-            *spec.parameter_names,
-            *spec.objective_names,
-            "created_at",
-        ]
-        df = pd.DataFrame(rows, columns=columns)
+        df = history_frame(
+            self.campaign(campaign),
+            self.samples(campaign),
+            before=("label", "origin", "suggestion_id", "status"),
+            after=("created_at",),
+        )
         df["suggestion_id"] = df["suggestion_id"].astype("Int64")
         return df
 

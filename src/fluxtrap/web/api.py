@@ -197,10 +197,17 @@ def upload_measurement(
             description='which loop of a multi-temperature file, e.g. "5 K" (default: the first)',
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        Form(
+            description="derive a Jc even from a loop that is not a superconductor's (recorded "
+            "in the curve's settings: forced, warnings), as the CLI's --force"
+        ),
+    ] = False,
 ) -> schemas.Upload:
     """Upload a measurement file: the server derives Jc(B) and the campaign's objectives from it
     and stores file, curves and objectives in one transaction (a file that cannot be analysed is
-    a 422 and nothing is written)."""
+    a 422 and nothing is written; so is a loop that does not shield, unless ``force``)."""
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
     store = _store(request)
@@ -222,6 +229,7 @@ def upload_measurement(
         temperature_K=temperature_K,
         recorded_by=user.name,
         spec=spec,
+        force=force,
     )
     return schemas.Upload(
         measurement=schemas.Measurement.of(done.record),

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fluxtrap.campaign import CampaignSpec, running_best
+from fluxtrap.campaign import CampaignSpec, history_frame, running_best
 from fluxtrap.errors import InputFileError
 from fluxtrap.store import Store
 
@@ -44,26 +44,15 @@ def export_history(store: Store, campaign: str, out: Path) -> int:
     """Write ``campaign``'s samples to the CSV ``out`` (parameters in campaign units, objectives
     in SI, empty where not measured); returns how many. Links to suggestions are not exported:
     they only mean something inside one store."""
-    spec = store.campaign(campaign)
-    rows = [
-        {
-            "label": x.label,
-            "origin": x.origin,
-            **x.params,
-            **{o: x.objectives.get(o) for o in spec.objective_names},
-            "recorded_by": x.recorded_by,
-            "notes": x.notes,
-        }
-        for x in store.samples(campaign)
-    ]
     head, tail = HISTORY_COLUMNS
-    columns = [*head, *spec.parameter_names, *spec.objective_names, *tail]
-    table = pd.DataFrame(rows, columns=columns)
+    table = history_frame(
+        store.campaign(campaign), store.samples(campaign), before=head, after=tail, missing=None
+    )
     for col in TEXT_COLUMNS:
         table[col] = table[col].map(spreadsheet_safe)
     # CRLF rows (RFC 4180): a CR or LF inside a cell is then quoted, so notes survive the trip
     table.to_csv(out, index=False, float_format="%.17g", lineterminator="\r\n")
-    return len(rows)
+    return len(table)
 
 
 def import_history(store: Store, campaign: str, file: Path) -> int:

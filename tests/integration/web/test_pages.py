@@ -15,7 +15,15 @@ from fluxtrap.optimize.plots import model_slices
 from fluxtrap.web.jobs import parse_case
 from fluxtrap.workflows.suggest import campaign_optimizer
 
-from .conftest import NAME, SEED_POINTS, TOKENS, add_measured_samples, kim_jc, synthetic_jc_3T
+from .conftest import (
+    NAME,
+    SEED_POINTS,
+    TOKENS,
+    add_measured_samples,
+    auth,
+    kim_jc,
+    synthetic_jc_3T,
+)
 from .test_api import P
 from .test_upload import upload
 
@@ -102,6 +110,29 @@ def test_overview_shows_samples_by_origin_and_progress(browser_like, loop_file):
         "best so far (optimizer)",
     ]
     assert 'id="upload-form"' in html and 'id="sample-form"' in html
+
+
+def test_overview_shows_categorical_values_and_failed_samples(browser_like):
+    """A categorical parameter's choice is shown as text (it was formatted as a number: 500),
+    and a failed sample says so."""
+    lab = browser_like
+    body = {
+        "name": "Gas",
+        "parameters": [
+            {"name": "t", "unit": "degC", "low": 450, "high": 750, "step": 1},
+            {"name": "gas", "choices": ["Ar", "vacuum"]},
+        ],
+        "objectives": [{"name": "y"}],
+    }
+    assert lab.client.post("/api/campaigns", json=body, headers=auth("alice")).status_code == 201
+    lab.store.add_sample("Gas", "S1", {"t": 600, "gas": "Ar"}, objectives={"y": 1.5})
+    lab.store.add_sample("Gas", "S2", {"t": 650, "gas": "vacuum"})
+    lab.store.set_sample_status("Gas", "S2", "failed", note="cracked")
+    r = lab.client.get("/campaigns/Gas")
+    assert r.status_code == 200, r.text
+    assert '<td class="num">Ar</td>' in r.text and '<td class="num">vacuum</td>' in r.text
+    assert '<td class="status-failed" title="cracked">failed</td>' in r.text
+    assert '<td class="status-made">made</td>' in r.text
 
 
 def test_reader_sees_no_write_forms(lab):

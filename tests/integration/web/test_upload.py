@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from fluxtrap.web import create_app
 from fluxtrap.web.limits import Limits
 
+from ...conftest import DATA
 from .conftest import EDGES, NAME, Lab, auth, kim_jc
 from .test_api import C, P, snapshot
 
@@ -112,3 +113,23 @@ def test_unreadable_quantity_is_422_not_500(sample, loop_file):
         r = upload(sample, loop_file, a=bad)
         assert r.status_code == 422 and "form field a" in r.json()["detail"]
     assert sample.store.measurements(NAME, "B1") == []
+
+
+def test_loop_that_does_not_shield_is_422_unless_forced_and_then_recorded(sample):
+    """The CoCp2 molecular magnet (real MPMS3 file): its virgin branch rises with the field. As
+    ``measure add``: refused with nothing written; with ``force`` stored, the curve saying so."""
+    lab = sample
+    content = (DATA / "mpms" / "mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat").read_bytes()
+    before = snapshot(lab)
+    r = upload(lab, content, filename="CoCp2.dat")
+    assert r.status_code == 422, r.text
+    assert "not a superconductor's loop" in r.json()["detail"]
+    assert snapshot(lab) == before
+    r = upload(lab, content, filename="CoCp2.dat", force="true")
+    assert r.status_code == 201, r.text
+    (jc,) = [c for c in r.json()["curves"] if c["kind"] == "jc"]
+    assert jc["settings"]["forced"] is True
+    (note,) = jc["settings"]["warnings"]
+    assert "moment rises with field on the virgin branch" in note
+    (stored,) = lab.store.measurements(NAME, "B1")
+    assert {c.kind: c for c in lab.store.curves(stored.id)}["jc"].settings["forced"] is True

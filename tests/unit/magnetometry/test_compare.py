@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from fluxtrap.errors import AnalysisError, InputFileError
-from fluxtrap.magnetometry.compare import compare, probe_names, simulated_trace
+from fluxtrap.magnetometry.compare import compare
+from fluxtrap.probetable import probe_names, simulated_trace
 
 A_T, B_T = 0.8, 0.01  # the simulated law after the origin: B = 0.8 - 0.01 ln(t / 1 s)
 RAMP_S = 10.0  # the applied field ramps 1 T -> 0 over the first 10 s of the simulation

@@ -271,26 +271,106 @@ def test_virtual_lab_files_do_not_warn():
             assert jc.settings["warnings"] == [] and curves[0].settings["warnings"] == []
 
 
-def test_loop_without_virgin_branch_is_not_checked(mpms_file):
-    """A hard magnet's loop (tanh branches, open to 7 T) is refused with its virgin branch, not without one."""
+def soft_ferromagnet(n=141):
+    """A hard magnet's loop (tanh branches, coercive field 1.5 T, open to 7 T) and the row where
+    its virgin branch (0 -> 7 T, n points) ends."""
     from fluxtrap.magnetometry.synthetic import loop_fields
     from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
 
-    b = loop_fields(7.0, 141)
-    n = 141  # virgin 0 -> 7 T, then 7 -> -7 (falling), -7 -> 7 (rising)
+    b = loop_fields(7.0, n)
     falling = np.r_[np.zeros(n), np.ones(b.size - n)].astype(bool) & (np.arange(b.size) < 3 * n - 2)
     coercive = np.where(falling, -1.5, 1.5)
     m = 1e-6 * np.tanh((b - coercive) / 2.0)
     m[:n] = 1e-6 * np.tanh(b[:n] / 2.0)  # virgin: no remanence yet
     meta = TableMetadata("ferro.dat", "MPMS3")
-    table = MeasurementTable.from_arrays(b, m, meta, temperature_K=5.0)
+    return MeasurementTable.from_arrays(b, m, meta, temperature_K=5.0), n - 1
+
+
+def test_loop_without_virgin_branch_is_checked_by_its_reversible_part():
+    """The hard magnet is refused with its virgin branch (it does not shield) and, started at the
+    top of the field (+7 T, no virgin branch), by its reversible part: the mean of its branches
+    rises through zero field by 0.23 of its width (a superconductor's: |rise| <= 0.02, below)."""
+    table, top = soft_ferromagnet()
     with pytest.raises(AnalysisError, match="ferro.dat: not a superconductor's loop: moment rises"):
         jc_from_loop(table, A, B, C)
+    no_virgin = table.subset(slice(top, None))
+    assert [b.kind for b in split_branches(no_virgin)] == ["decreasing", "increasing"]
+    with pytest.raises(
+        AnalysisError, match=r"not a superconductor's loop: no virgin branch.* by 0\.23 of"
+    ):
+        jc_from_loop(no_virgin, A, B, C)
+    with pytest.warns(NotSuperconductingWarning, match="no virgin branch"):
+        jc = jc_from_loop(no_virgin, A, B, C, force=True)
+    assert jc.settings["forced"] is True and jc.settings["virgin_slope_Am2_per_T"] is None
+    assert jc.settings["reversible_rise"] == pytest.approx(0.23, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "name, rise",
+    [("mpms3_vsm_mh_film-A2481_3K.dat", 3.2), ("mpms3_dc_mh_KMK282_5K-300K_tabsep.dat", 1.2)],
+)
+def test_real_loops_without_virgin_branch_that_are_no_superconductors_are_refused(
+    name, rise, mpms_file
+):
+    """The A2481 film starts at +7 T, KMK282 at -7 T: neither has a virgin branch and neither is
+    a superconductor (their M(T) files show no transition). Before, both gave a Jc silently."""
+    table = read(mpms_file(name))
+    width = loop_width(table)
+    assert width.virgin_slope_Am2_per_T is None
+    assert width.reversible_rise == pytest.approx(rise, abs=0.05)
+    with pytest.raises(AnalysisError, match="not a superconductor's loop: no virgin branch"):
+        jc_from_loop(table, A, B, C)
+
+
+def superconductor_without_virgin(start, background_emu_per_T=0.0, noise_emu=0.0, jc0=1e8):
+    """A Kim bar's loop (Jc0 = ``jc0`` A/m^2, B0 = 0.6 T, 7 T) with its virgin branch cut off:
+    started at +7 T (``start`` = "top"), or its mirror image started at -7 T ("bottom")."""
+    table = synthetic_mh_loop(
+        kim(jc0, 0.6), A, B, C, background_emu_per_T=background_emu_per_T, noise_emu=noise_emu
+    )
+    table = table.subset(slice(140, None))  # 141 points 0 -> 7 T: the virgin branch
+    if start == "bottom":
+        from fluxtrap.magnetometry.table import MeasurementTable
+
+        table = MeasurementTable.from_arrays(
+            -table.field_T,
+            -table.moment_Am2,
+            table.metadata,
+            temperature_K=table.temperature_K,
+            moment_err_Am2=table.moment_err_Am2,
+        )
+    return table
+
+
+@pytest.mark.parametrize("start", ["top", "bottom"])
+@pytest.mark.parametrize("jc0", [1e7, 1e9])
+@pytest.mark.parametrize("background_emu_per_T", [-1e-2, 0.0, 1e-2])
+def test_superconductor_without_virgin_branch_gives_the_true_jc(start, jc0, background_emu_per_T):
+    """Started at +7 T or at -7 T, with a strong dia- or paramagnetic background and noise: split
+    into a decreasing and an increasing branch, accepted without a warning (|rise| <= 0.03),
+    and Jc within 3% (or 3 sigma) of the truth at 0.2-6 T where fully penetrated."""
+    table = superconductor_without_virgin(start, background_emu_per_T, 1e-5, jc0)
+    first = "decreasing" if start == "top" else "increasing"
+    assert [b.kind for b in split_branches(table)][0] == first
     with no_shielding_warning():
-        jc = jc_from_loop(table.subset(slice(n - 1, None)), A, B, C)
-        assert jc.settings["virgin_slope_Am2_per_T"] is None and jc.settings["warnings"] == []
-        for name in ("mpms3_vsm_mh_film-A2481_3K.dat", "mpms3_dc_mh_KMK282_5K-300K_tabsep.dat"):
-            assert loop_width(read(mpms_file(name))).virgin_slope_Am2_per_T is None
+        jc = jc_from_loop(table, A, B, C)
+    assert jc.settings["warnings"] == [] and abs(jc.settings["reversible_rise"]) <= 0.03
+    true = kim(jc0, 0.6)(jc.field_T)
+    ok = jc.valid & (jc.field_T >= 0.2) & (jc.field_T <= 6.0)
+    assert ok.sum() > 50
+    err = np.abs(jc.jc_A_m2 - true)[ok]
+    assert np.all(err <= np.maximum(0.03 * true[ok], 3 * jc.jc_err_A_m2[ok]))
+
+
+def test_partially_irreversible_loop_without_virgin_branch_is_accepted():
+    """The 77 K-like bar (reversible above 1.5 T, paramagnetic background, noise) started at
+    +7 T: accepted, the same irreversibility field and Jc as the whole loop."""
+    table, _ = partially_irreversible()
+    whole = jc_from_loop(table, A, B, C)
+    with no_shielding_warning():
+        top = jc_from_loop(table.subset(slice(280, None)), A, B, C)
+    assert top.settings["irreversibility_field_T"] == whole.settings["irreversibility_field_T"]
+    np.testing.assert_allclose(top.jc_A_m2, whole.jc_A_m2, rtol=1e-12)
 
 
 def dense_low_field_loop(bmax=7.0, fine_to=0.2, fine_step=0.005, coarse_step=0.05):
@@ -395,12 +475,17 @@ def test_jc_uncertainty_without_an_error_column_comes_from_the_scatter():
 
 def test_real_loops_use_their_error_columns(mpms_file):
     """KMK282 (5 K) and the A2481 film carry moment error columns: Jc gets an uncertainty from
-    them. Neither has a virgin branch, so neither is checked for shielding (a known gap)."""
+    them (forced: neither is a superconductor's loop, see above)."""
     for name in ("mpms3_dc_mh_KMK282_5K-300K_tabsep.dat", "mpms3_vsm_mh_film-A2481_3K.dat"):
-        jc = jc_from_loop(read(mpms_file(name)), A, B, C)
+        with pytest.warns(NotSuperconductingWarning):
+            jc = jc_from_loop(read(mpms_file(name)), A, B, C, force=True)
         assert jc.settings["jc_err_from"] == "moment error column"
         assert np.isfinite(jc.jc_err_A_m2).all() and (jc.jc_err_A_m2 > 0).all()
-    with pytest.raises(AnalysisError, match="no irreversible magnetization"):
-        jc_from_loop(
-            read(mpms_file("mpms3_dc_mh_KMK282_5K-300K_tabsep.dat")), A, B, C, temperature_K=300
-        )
+    hot = read(mpms_file("mpms3_dc_mh_KMK282_5K-300K_tabsep.dat"))
+    with pytest.raises(AnalysisError, match="not a superconductor's loop: no virgin branch"):
+        jc_from_loop(hot, A, B, C, temperature_K=300)
+    with (
+        pytest.warns(NotSuperconductingWarning),
+        pytest.raises(AnalysisError, match="no irreversible magnetization"),
+    ):
+        jc_from_loop(hot, A, B, C, temperature_K=300, force=True)

@@ -111,7 +111,7 @@ def _set(path, value):
             _set(("jc", "tables", 1, "temperature"), 20),
             r"jc\.tables\[1\]\.temperature: got the bare value",
         ),
-        (_set(("jc", "tables", 0, "jc"), [1e5, -5, 2e4]), r"every jc must be a positive number"),
+        (_set(("jc", "tables", 0, "jc"), [1e5, -5, 2e4]), r"jc\.tables\[0\]: every Jc must be > 0"),
         (_set(("jc", "tables", 0, "pressure"), 1), r"jc\.tables\[0\]\.pressure: unknown key"),
         (_set(("jc", "tables"), {"temperature": "5 K"}), r"jc\.tables: expected a list of tables"),
         (

@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 
 from fluxtrap.errors import SolverError, ValidationError
+from fluxtrap.probetable import relaxation_origin
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.calibrate.fit import Calibration
 from fluxtrap.simulate.calibrate.parameters import FitParameter, apply
 from fluxtrap.simulate.calibrate.runners import Runner, serial
-from fluxtrap.simulate.calibrate.series import relaxation_origin, simulated_at
+from fluxtrap.simulate.calibrate.series import simulated_at
 from fluxtrap.simulate.case import states, step_duration
 from fluxtrap.simulate.materials import N_MAX
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
+from fluxtrap.errors import AnalysisError, ValidationError
+from fluxtrap.probetable import relaxation_origin, simulated_trace
 
 # MAD of N(0,1) second differences x[i+1] - 2x[i] + x[i-1] is 0.6745 sqrt(6) sigma
 _SECOND_DIFFERENCE_MAD = 0.6744897501960817 * np.sqrt(6.0)
@@ -77,25 +78,6 @@ class Series:
         return np.full(self.time_s.shape, estimate_noise(self.field_T)), "estimated"
 
 
-def relaxation_origin(
-    time_s: np.ndarray, applied_T: np.ndarray, tolerance_T: float = 1e-6
-) -> float:
-    """The first time (s) from which the applied field stays at its final value. (The rule of
-    ``magnetometry.creep.relaxation_origin``, written here: kernels do not import each other.)"""
-    off = np.abs(applied_T - applied_T[-1]) > tolerance_T
-    return float(time_s[np.nonzero(off)[0][-1] + 1]) if off.any() else float(time_s[0])
-
-
-def simulated_trace(probes: pd.DataFrame, probe: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(time_s, Bz_T, applied_T)`` ``(m,)`` of ``probe`` in a probes table (probes.csv columns)."""
-    columns = ["time_s", "applied_T", f"{probe}_Bz_T"]
-    missing = [c for c in columns if c not in probes.columns]
-    if missing:
-        raise InputFileError(f"simulation probes table: no column {', '.join(missing)}")
-    t, applied, b = (probes[c].to_numpy(float) for c in columns)
-    return t, b, applied
-
-
 def ramp_end(time_s: np.ndarray, applied_T: np.ndarray, tolerance_T: float = 1e-6) -> float:
     """When the applied field reached its final value (s): the last ramp step extrapolated
     linearly to the final value, so a file sampled every 20 s still gives its origin to well
@@ -132,7 +114,7 @@ class Alignment:
 
 def align(series: Series, probes: pd.DataFrame) -> Alignment:
     """Put ``series`` on the clock of a simulated probes table (probes.csv columns)."""
-    ts, _, applied = simulated_trace(probes, series.probe)
+    ts, _, applied, _ = simulated_trace(probes, series.probe)
     sim_origin = relaxation_origin(ts, applied)
     shift = sim_origin - series.origin
     t = series.time_s + shift
@@ -151,7 +133,7 @@ def align(series: Series, probes: pd.DataFrame) -> Alignment:
 def simulated_at(probes: pd.DataFrame, probe: str, sim_time_s: np.ndarray) -> np.ndarray:
     """Simulated Bz (T) of ``probe`` at ``sim_time_s`` ``(m,)`` on the simulation's clock:
     linear in ln(t - origin) after the origin, linear in t before it."""
-    ts, bs, applied = simulated_trace(probes, probe)
+    ts, bs, applied, _ = simulated_trace(probes, probe)
     origin = relaxation_origin(ts, applied)
     out = np.interp(sim_time_s, ts, bs)
     after = ts > origin

@@ -1,0 +1,63 @@
+"""The probes table (``probes.csv``: ``time_s, applied_T, temperature_K, <probe>_Bz_T``, as
+``Result.probes_csv`` writes it), read by both kernels that lay a measured series over a
+simulation (``magnetometry.compare``, ``simulate.calibrate``): one probe's trace out of it, and
+the relaxation origin, the moment the applied field reached its final value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fluxtrap.errors import InputFileError
+
+PROBE_SUFFIX = "_Bz_T"
+
+
+def probe_names(probes: pd.DataFrame) -> list[str]:
+    """Probe names in a probes.csv table: the columns ``<name>_Bz_T``, in file order."""
+    return [c[: -len(PROBE_SUFFIX)] for c in probes.columns if str(c).endswith(PROBE_SUFFIX)]
+
+
+def simulated_trace(
+    probes: pd.DataFrame, probe: str | None = None, *, source: str = "simulation"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """``(time_s, Bz_T, applied_T, probe)`` of one probe of a probes.csv table, each ``(n,)``.
+
+    ``probe`` defaults to the only probe; with several, or an unknown name, an ``InputFileError``
+    (naming ``source``) lists the names.
+    """
+    missing = [c for c in ("time_s", "applied_T") if c not in probes.columns]
+    names = probe_names(probes)
+    if missing or not names:
+        need = ", ".join(missing + ([] if names else ["<probe>_Bz_T"]))
+        raise InputFileError(
+            f"{source}: probes table lacks {need} "
+            f"(expected time_s, applied_T, <probe>_Bz_T as fluxtrap simulate writes); "
+            f"columns: {', '.join(map(str, probes.columns))}"
+        )
+    if probe is None:
+        if len(names) > 1:
+            raise InputFileError(
+                f"{source}: several probes ({', '.join(names)}); choose one with --probe"
+            )
+        probe = names[0]
+    elif probe not in names:
+        raise InputFileError(f"{source}: no probe {probe!r}; probes: {', '.join(names)}")
+    df = probes[["time_s", "applied_T", probe + PROBE_SUFFIX]].apply(pd.to_numeric, errors="coerce")
+    if df.isna().any().any():
+        raise InputFileError(f"{source}: non-numeric or empty cells in time_s/applied_T/{probe}")
+    return (
+        df["time_s"].to_numpy(float),
+        df[probe + PROBE_SUFFIX].to_numpy(float),
+        df["applied_T"].to_numpy(float),
+        probe,
+    )
+
+
+def relaxation_origin(
+    time_s: np.ndarray, applied_T: np.ndarray, tolerance_T: float = 1e-6
+) -> float:
+    """The first time (s) from which the applied field stays at its final value (within
+    ``tolerance_T``); ``time_s[0]`` if it never changes. ``(n,)`` arrays, time increasing."""
+    off = np.abs(applied_T - applied_T[-1]) > tolerance_T
+    return float(time_s[np.nonzero(off)[0][-1] + 1]) if off.any() else float(time_s[0])
