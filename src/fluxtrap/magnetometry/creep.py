@@ -32,6 +32,7 @@ import numpy as np
 from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.magnetometry.readers._columns import decode, numeric_column, si_factor, unit_of
 from fluxtrap.probetable import relaxation_origin
+from fluxtrap.units import MU0
 
 PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
 RAMP_CONTRAST = 10.0  # slope before / after a candidate ramp end; ln t relaxation alone gives ~1.6
@@ -392,7 +393,7 @@ def read_series(
         qty = "time" if c == times[0] else "field"
         factor = si_factor(qty, unit_of(c) or "", f"{where}, column {c!r}")
         if qty == "field":
-            factor *= 4e-7 * np.pi  # H (A/m) -> mu0 H (T)
+            factor *= MU0  # H (A/m) -> mu0 H (T)
         return factor * numeric_column(rows, names.index(c), lines, c, name, required)
 
     applied = col("applied_T") if "applied_T" in names else None
