@@ -68,6 +68,7 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
         "dwell_time=32.47",
     )
     assert code == 0
+    Store(db).set_sample_status(NAME, "B1", "failed", note="cracked in the die")
     out1 = tmp_path / "h1.csv"
     assert cli(capsys, "export", "--db", db, "-c", NAME, "--out", str(out1))[0] == 0
 
@@ -79,7 +80,9 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
     cli(capsys, "export", "--db", db2, "-c", NAME, "--out", str(out2))
     assert out1.read_bytes() == out2.read_bytes()
     first, second = Store(db).samples(NAME), Store(db2).samples(NAME)
-    fields = ("label", "params", "objectives", "origin", "recorded_by", "notes")
+    fields = ("label", "params", "objectives", "origin", "recorded_by", "notes", "status")
+    fields += ("status_note",)  # a failed sample stays failed (not pending) after the trip
+    assert [x.status for x in second] == ["made", "failed"]
     assert [[getattr(x, f) for f in fields] for x in first] == [
         [getattr(x, f) for f in fields] for x in second
     ]

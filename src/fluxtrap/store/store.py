@@ -171,7 +171,8 @@ class Store:
         return self.add_samples(campaign, [row])[0]
 
     def add_samples(self, campaign: str, rows: Sequence[Mapping[str, Any]]) -> list[SampleRecord]:
-        """Record several samples at once: all of them or, on the first bad row, none."""
+        """Record several samples at once: all of them or, on the first bad row, none. A row may
+        carry ``status`` ("made", the default, or "failed") and its ``status_note``."""
         with self.transaction() as s:
             c = _campaign(s, campaign)
             spec = CampaignSpec.from_dict(c.spec)
@@ -887,6 +888,11 @@ def _new_sample(
     origin = row.get("origin", "researcher")
     if origin not in m.ORIGINS:
         raise ValidationError(f"{where}: origin {origin!r} is not one of {', '.join(m.ORIGINS)}")
+    status = row.get("status") or "made"
+    if status not in m.SAMPLE_STATUSES:
+        raise ValidationError(
+            f"{where}: status {status!r} is not one of {', '.join(m.SAMPLE_STATUSES)}"
+        )
     params = spec.check_params(row.get("params", {}), where=where)
     objectives = spec.check_objectives(row.get("objectives") or {}, where=where)
     suggestion_id = row.get("suggestion_id")
@@ -908,6 +914,8 @@ def _new_sample(
         suggestion_id=suggestion_id,
         recorded_by=row.get("recorded_by"),
         notes=row.get("notes") or "",
+        status=status,
+        status_note=_note(row.get("status_note")) if status == "failed" else None,
     )
 
 

@@ -14,7 +14,7 @@ from fluxtrap.errors import InputFileError
 from fluxtrap.store import Store
 
 ORIGINS = ("researcher", "optimizer")
-HISTORY_COLUMNS = ("label", "origin"), ("recorded_by", "notes")  # around parameters and objectives
+HISTORY_COLUMNS = ("label", "origin"), ("recorded_by", "notes", "status", "status_note")
 
 
 def best_so_far(
@@ -66,7 +66,7 @@ def import_history(store: Store, campaign: str, file: Path) -> int:
 def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
     """Rows of an exported history CSV as ``Store.add_samples`` rows."""
     try:
-        df = pd.read_csv(file, dtype={"label": str, "notes": str, "recorded_by": str})
+        df = pd.read_csv(file, dtype=dict.fromkeys(TEXT_COLUMNS, str))
     except FileNotFoundError:
         raise InputFileError(f"{file}: no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
@@ -85,13 +85,15 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
             "objectives": {o: r[o] for o in spec.objective_names if r.get(o) is not None},
             "recorded_by": r.get("recorded_by"),
             "notes": r.get("notes") or "",
+            "status": r.get("status") or "made",  # files exported before statuses: made
+            "status_note": r.get("status_note"),
             "where": f"{file}, line {i + 2}",
         }
         for i, r in df.iterrows()
     ]
 
 
-TEXT_COLUMNS = ("label", "origin", "recorded_by", "notes")
+TEXT_COLUMNS = ("label", "origin", "recorded_by", "notes", "status", "status_note")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
 
 
