@@ -216,10 +216,7 @@ class Store:
     ) -> SampleRecord:
         """Mark a sample ``failed`` (unusable: it will never be measured, so it is not pending)
         or ``made`` again; the suggestion it realises, if any, becomes ``failed`` / ``used``."""
-        if status not in m.SAMPLE_STATUSES:
-            raise ValidationError(
-                f"sample status {status!r} is not one of {', '.join(m.SAMPLE_STATUSES)}"
-            )
+        _check_sample_status(status, "sample status")
         with self.transaction() as s:
             x = _sample(s, _campaign(s, campaign), label)
             x.status, x.status_note = status, _note(note)
@@ -889,10 +886,7 @@ def _new_sample(
     if origin not in m.ORIGINS:
         raise ValidationError(f"{where}: origin {origin!r} is not one of {', '.join(m.ORIGINS)}")
     status = row.get("status") or "made"
-    if status not in m.SAMPLE_STATUSES:
-        raise ValidationError(
-            f"{where}: status {status!r} is not one of {', '.join(m.SAMPLE_STATUSES)}"
-        )
+    _check_sample_status(status, f"{where}: status")
     params = spec.check_params(row.get("params", {}), where=where)
     objectives = spec.check_objectives(row.get("objectives") or {}, where=where)
     suggestion_id = row.get("suggestion_id")
@@ -960,6 +954,11 @@ def _note(note: str | None) -> str | None:
     if len(note) > 500:
         raise ValidationError(f"status note: {len(note)} characters, at most 500")
     return note.strip()
+
+
+def _check_sample_status(status: str, what: str) -> None:
+    if status not in m.SAMPLE_STATUSES:
+        raise ValidationError(f"{what} {status!r} is not one of {', '.join(m.SAMPLE_STATUSES)}")
 
 
 def _check_status(status: str) -> None:
