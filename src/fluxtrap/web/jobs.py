@@ -39,7 +39,14 @@ from fluxtrap.errors import FluxtrapError, ValidationError
 from fluxtrap.store import JobRecord, Store, UserRecord
 from fluxtrap.tomlfile import parse_toml
 from fluxtrap.web import plots, schemas
-from fluxtrap.workflows.isolated import PRELOAD, Child, ChildFailed, ProcessLimits, warm_up
+from fluxtrap.workflows.isolated import (
+    DEFAULT_MEMORY_MB,
+    PRELOAD,
+    Child,
+    ChildFailed,
+    ProcessLimits,
+    warm_up,
+)
 from fluxtrap.workflows.simulations import failure
 
 log = logging.getLogger("fluxtrap.jobs")
@@ -68,7 +75,7 @@ class JobSettings:
     interrupted (its server died)."""
 
     wall_s: float = 3600.0
-    memory_mb: int = 4096
+    memory_mb: int = DEFAULT_MEMORY_MB
     per_user: int = 3
     total: int = 50
     workers: int = 1

@@ -154,6 +154,10 @@ class Variant:
     key: str
     error: str = ""
 
+    def name(self) -> str:
+        """``variant 3 (radius=12 mm, n=25)``: how messages name it."""
+        return f"variant {self.index} ({', '.join(f'{k}={v}' for k, v in self.params.items())})"
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v}" for k, v in self.params.items())
         return f"Variant({self.index}: {params}; key {self.key}{'; ' + self.error if self.error else ''})"
