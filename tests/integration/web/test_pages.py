@@ -133,6 +133,7 @@ def test_overview_shows_categorical_values_and_failed_samples(browser_like):
     assert '<td class="num">Ar</td>' in r.text and '<td class="num">vacuum</td>' in r.text
     assert '<td class="status-failed" title="cracked">failed</td>' in r.text
     assert '<td class="status-made">made</td>' in r.text
+    assert "t [450–750 degC], gas {Ar, vacuum}" in lab.client.get("/").text  # was a 500
 
 
 def test_reader_sees_no_write_forms(lab):
