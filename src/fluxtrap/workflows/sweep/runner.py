@@ -133,13 +133,15 @@ def run_sweep(
     ``LocalCluster`` of ``workers`` processes with one thread each is started and stopped.
     ``timeout_s``: the longest a variant may run; ``memory_mb``: the address space (MiB) each
     variant may use, in a child process of its worker (None: no limit, run in the worker); see
-    ``run_case``. A variant stopped by a limit is failed, named in its error, and not cached (a
-    larger limit may finish it); the others go on.
+    ``run_case``. A variant stopped by a limit is failed and not cached (a larger limit may
+    finish it; one over its memory or killed is named in its error); the others go on.
     """
     if timeout_s is not None and not 0 < timeout_s < math.inf:
         raise ValidationError(f"sweep timeout: give a time > 0, got {timeout_s} s")
     if memory_mb is not None and not 256 <= memory_mb <= 2**30:
-        raise ValidationError(f"sweep memory limit: give at least 256 MiB, got {memory_mb} MiB")
+        raise ValidationError(
+            f"sweep memory limit: give at least 256 MiB (at most 2**30), got {memory_mb} MiB"
+        )
     case = Path(case)
     out = Path(out)
     variants = expand(load_case_dict(case), axes, rows, case.parent)
