@@ -22,7 +22,8 @@ class Layer:
     at ``z_m``, ``inner_radius_m`` (0: a disk reaching the axis), all in m.
 
     A ring leaves a hole in the air region of the r-z plane; ``topology`` gives the solver a cut
-    for it (the H-phi formulation needs a potential that may jump there)."""
+    for it (the H-phi formulation needs a potential that may jump there). Layers may share a
+    height when one lies in the other's bore (a disk inside a ring)."""
 
     material: str
     radius_m: float
