@@ -165,7 +165,9 @@ class Discretization:
         )
         mco = self.Mff.tocoo()
         self.m_data = np.zeros(len(keys))
-        np.add.at(self.m_data, np.searchsorted(keys, mco.col * nf + mco.row), mco.data)
+        np.add.at(
+            self.m_data, np.searchsorted(keys, mco.col.astype(np.int64) * nf + mco.row), mco.data
+        )
         Cf = self.Cf
         cnt = np.diff(Cf.indptr)
         pe, pk, pl, pv = [], [], [], []
@@ -179,7 +181,7 @@ class Discretization:
                 pv.append(Cf.data[ia] * Cf.data[ib])
         pe, pk, pl, pv = map(np.concatenate, (pe, pk, pl, pv))
         keep = pv != 0
-        pos = np.searchsorted(keys, pl[keep] * nf + pk[keep])
+        pos = np.searchsorted(keys, pl[keep].astype(np.int64) * nf + pk[keep])
         self.P = sp.csr_matrix((pv[keep], (pos, pe[keep])), shape=(len(keys), len(self.conductor)))
         rows = self.K.indices
         cols = np.repeat(np.arange(nf), np.diff(self.K.indptr))
