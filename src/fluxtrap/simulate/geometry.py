@@ -14,6 +14,7 @@ from fluxtrap.simulate.casefile import check_keys, quantity, si
 LAYER_KEYS = ("material", "radius", "inner_radius", "thickness", "z")
 PROBE_KEYS = ("name", "r", "z", "quantity")  # quantity: read by Case (Bz or temperature)
 BORE_KEYS = ("dsv", "center_z")
+MAX_LAYERS = 1000  # the stack checks and the cuts compare layers pairwise (quadratic work)
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,12 @@ class Bore:
 
 
 def stack_from_list(items: list[Mapping[str, Any]]) -> tuple[Layer, ...]:
-    """Layers from ``[[stack]]`` tables, bottom to top; a layer without ``z`` sits on the last."""
+    """Layers from ``[[stack]]`` tables, bottom to top; a layer without ``z`` sits on the last.
+    At most ``MAX_LAYERS``."""
+    if len(items) > MAX_LAYERS:
+        raise ValidationError(
+            f"stack: {len(items)} layers; at most {MAX_LAYERS} (layers are compared pairwise)"
+        )
     stack: list[Layer] = []
     z_next = 0.0
     for i, d in enumerate(items):

@@ -159,6 +159,12 @@ def test_a_closed_air_pocket_gets_one_fixed_node_and_the_run_is_solvable():
 # a ring around a disk (or an inner ring) at the same height ------------------------------------
 
 
+def test_a_stack_of_more_than_a_thousand_layers_is_refused_before_it_is_read():
+    d = case(*(layer(thickness="0.01 mm") for _ in range(1001)))
+    with pytest.raises(ValidationError, match=r"stack: 1001 layers; at most 1000"):
+        Case.from_dict(d)
+
+
 def test_layers_overlapping_in_r_and_z_are_refused_naming_both():
     d = case(layer(radius="5 mm", z="0 mm"), layer(inner_radius="4 mm", z="1 mm"))
     with pytest.raises(
