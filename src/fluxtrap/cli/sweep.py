@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -75,22 +75,7 @@ def sweep(
     rows = read_list(list_) if list_ is not None else []
     if not axes and not rows:
         raise ValidationError("sweep: give at least one --vary NAME=... or a --list CSV")
-    tls = (tls_ca_file, tls_cert, tls_key)
-    if any(tls) and not all(tls):
-        raise ValidationError("--tls-ca-file, --tls-cert and --tls-key go together")
-    security = None
-    if all(tls):
-        from distributed import Security
-
-        for f in tls:
-            if not f.is_file():
-                raise ValidationError(f"{f}: no such file")
-        security = Security(
-            tls_ca_file=str(tls_ca_file),
-            tls_client_cert=str(tls_cert),
-            tls_client_key=str(tls_key),
-            require_encryption=True,
-        )
+    security = dask_security(tls_ca_file, tls_cert, tls_key)
     result = run_sweep(
         case,
         axes,
@@ -110,6 +95,26 @@ def sweep(
     console.print(
         f"{len(result.table)} variants: {result.computed} computed, {result.cached} from cache, "
         f"{result.failed} failed; wrote {', '.join(str(p) for p in result.files)}"
+    )
+
+
+def dask_security(ca_file: Path | None, cert: Path | None, key: Path | None) -> Any:
+    """The ``distributed.Security`` of --tls-ca-file/--tls-cert/--tls-key (None without them)."""
+    tls = (ca_file, cert, key)
+    if any(tls) and not all(tls):
+        raise ValidationError("--tls-ca-file, --tls-cert and --tls-key go together")
+    if not all(tls):
+        return None
+    from distributed import Security
+
+    for f in tls:
+        if not f.is_file():
+            raise ValidationError(f"{f}: no such file")
+    return Security(
+        tls_ca_file=str(ca_file),
+        tls_client_cert=str(cert),
+        tls_client_key=str(key),
+        require_encryption=True,
     )
 
 

@@ -156,19 +156,14 @@ def default_max_rise_K(case: Case) -> float:
     return 0.5 * (min(tcs) - start.temperature_K)
 
 
-def scan_ramp_rates(
+def scan_plan(
     case: Case,
     rates_T_s: list[float],
     max_rise_K: float | None = None,
     mesh_size_m: float | None = None,
-    progress: bool = False,
-) -> RampScan:
-    """Run ``case`` with every ``ramp_field`` step at each of ``rates_T_s`` (T/s, at most
-    ``MAX_RATES``) on one mesh (``mesh_size_m``, else the case's, else the coarsest start size);
-    a run ends when the hottest element rises ``max_rise_K`` (default ``default_max_rise_K``)."""
-    from fluxtrap.simulate.mesh import build_mesh
-    from fluxtrap.simulate.simulation import Simulation
-
+) -> tuple[list[float], float, float]:
+    """Check a scan and fill its defaults: (the rates sorted, T/s; the rise that counts as a
+    jump, K; the mesh size, m)."""
     if not case.thermal.coupled:
         raise ValidationError(
             'safe ramp: thermal.model is "isothermal", which cannot jump; use "adiabatic" or '
@@ -184,46 +179,74 @@ def scan_ramp_rates(
     rise = max_rise_K if max_rise_K is not None else default_max_rise_K(case)
     if not rise > 0:
         raise ValidationError(f"safe ramp: max_rise must be > 0 K, got {rise}")
-    h = mesh_size_m or case.mesh.size_m or case.start_size_m
+    return rates, rise, mesh_size_m or case.mesh.size_m or case.start_size_m
+
+
+def ramp_run(
+    case: Case, rate_T_s: float, max_rise_K: float, mesh_size_m: float, progress: bool = False
+) -> RampRun:
+    """``case`` with every ``ramp_field`` step at ``rate_T_s`` (T/s) on one mesh of
+    ``mesh_size_m`` (m), ended as soon as the hottest element rises ``max_rise_K`` above the
+    start; a solver failure is the run's ``error`` (so it can run on a Dask worker)."""
+    from fluxtrap.simulate.mesh import build_mesh
+    from fluxtrap.simulate.simulation import Simulation
+
     start_K = case.protocol[0].temperature_K
-    runs = []
-    for rate in rates:
-        protocol = tuple(
-            dataclasses.replace(s, rate_T_s=rate) if isinstance(s, RampField) else s
-            for s in case.protocol
-        )
-        c = dataclasses.replace(case, protocol=protocol)
-        peak = [0.0, 0.0]  # rise (K), time (s)
+    protocol = tuple(
+        dataclasses.replace(s, rate_T_s=rate_T_s) if isinstance(s, RampField) else s
+        for s in case.protocol
+    )
+    c = dataclasses.replace(case, protocol=protocol)
+    sim = Simulation(c)
+    peak = [0.0, 0.0]  # rise (K), time (s)
 
-        def watch(s, peak=peak):
-            peak[0], peak[1] = max(peak[0], float(np.max(s.heat)) - start_K), s.t
-            if peak[0] > rise:
-                raise _Jumped
+    def watch(s):
+        peak[0], peak[1] = max(peak[0], float(np.max(s.heat)) - start_K), s.t
+        if peak[0] > max_rise_K:
+            raise _Jumped
 
-        t0 = time.perf_counter()
-        sim = Simulation(c)
-        error, finals = None, {}
-        try:
-            result, _ = sim.run_on_mesh(build_mesh(c, h), h, progress, watch)
-            finals = {p.name: float(result.probe(p.name).iloc[-1]) for p in c.probes}
-        except _Jumped:
-            pass
-        except SolverError as err:
-            error = str(err)
-        runs.append(
-            RampRun(
-                rate,
-                peak[0],
-                peak[0] > rise,
-                peak[1],
-                finals,
-                round(time.perf_counter() - t0, 3),
-                error,
-            )
-        )
+    t0 = time.perf_counter()
+    error, finals = None, {}
+    try:
+        result, _ = sim.run_on_mesh(build_mesh(c, mesh_size_m), mesh_size_m, progress, watch)
+        finals = {p.name: float(result.probe(p.name).iloc[-1]) for p in c.probes}
+    except _Jumped:
+        pass
+    except SolverError as err:
+        error = str(err)
+    return RampRun(
+        rate_T_s,
+        peak[0],
+        peak[0] > max_rise_K,
+        peak[1],
+        finals,
+        round(time.perf_counter() - t0, 3),
+        error,
+    )
+
+
+def ramp_scan(runs: list[RampRun], max_rise_K: float) -> RampScan:
+    """The scan of ``runs`` (any order): the fastest safe rate is the largest below which no
+    run jumped or failed."""
+    runs = sorted(runs, key=lambda r: r.rate_T_s)
     safe = None
     for r in runs:
         if r.jumped or r.error:
             break
         safe = r.rate_T_s
-    return RampScan(tuple(runs), rise, safe)
+    return RampScan(tuple(runs), max_rise_K, safe)
+
+
+def scan_ramp_rates(
+    case: Case,
+    rates_T_s: list[float],
+    max_rise_K: float | None = None,
+    mesh_size_m: float | None = None,
+    progress: bool = False,
+) -> RampScan:
+    """Run ``case`` with every ``ramp_field`` step at each of ``rates_T_s`` (T/s, at most
+    ``MAX_RATES``) here, one after the other, on one mesh (``mesh_size_m``, else the case's,
+    else the coarsest start size); a run ends when the hottest element rises ``max_rise_K``
+    (default ``default_max_rise_K``). ``workflows.safe_ramp`` runs the rates on Dask."""
+    rates, rise, h = scan_plan(case, rates_T_s, max_rise_K, mesh_size_m)
+    return ramp_scan([ramp_run(case, rate, rise, h, progress) for rate in rates], rise)
