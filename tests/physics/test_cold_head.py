@@ -88,6 +88,9 @@ def test_constant_power_cold_head_against_the_closed_form():
     lost = -heat.heat_J - c_h * (heat.cold_head_T_K - 30.0)
     assert np.abs(lost - heat.cooler_J).max() < 1e-9
     assert heat.cooler_J.iloc[-1] == pytest.approx(power * 2.5, rel=1e-9)
+    summary = result.summary()["thermal"]
+    assert summary["cooler_J"] == heat.cooler_J.iloc[-1]
+    assert summary["cold_head_T_K"] == heat.cold_head_T_K.iloc[-1]
 
 
 def test_cooldown_to_a_set_point_with_tables_and_the_standard_curve_against_the_ode():
