@@ -167,3 +167,52 @@ def test_cooldown_to_a_set_point_with_tables_and_the_standard_curve_against_the_
     stored = head.heat_capacity.integral(head_K) - head.heat_capacity.integral(30.0)
     balance = heat.heat_J + stored + heat.cooler_J - heat.heater_J - load * t
     assert np.abs(balance).max() < 1e-6 * heat.cooler_J.iloc[-1]
+
+
+def test_a_cold_head_its_heater_holds_at_the_set_point_is_the_plain_coolant():
+    """A superconducting disk heated by a fast field ramp (E.J: 5 -> 8.6 K), its bottom
+    cooled through h: with a cold head whose cooler could take it below the set point, the heater
+    holds the head at 5 K and the run is the conduction run with the coolant at 5 K (same steps,
+    temperatures and probe fields to 1e-9), the heater supplying the cooler's power minus
+    what the magnet and the static load give it."""
+    base = {
+        "materials": {
+            "sc": {
+                "n": 25,
+                "jc": {"constant": "3e4 A/cm^2", "temperature": {"at": "5 K", "tc": "35 K"}},
+                "heat_capacity": "2000 J/(m^3*K)",
+                "thermal_conductivity": "2 W/(m*K)",
+            }
+        },
+        "stack": [{"material": "sc", "radius": "6 mm", "thickness": "4 mm"}],
+        "probes": [{"name": "top", "r": "0 mm", "z": "4.5 mm"}],
+        "protocol": [
+            {"step": "set", "field": "0 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": "1 T", "rate": "0.5 T/s"},
+        ],
+        "mesh": {"size": "2 mm"},
+        "thermal": {
+            "model": "conduction",
+            "cooling": [{"surface": "bottom", "heat_transfer_coefficient": "500 W/(m^2*K)"}],
+        },
+    }
+    headed = {**base, "thermal": {**base["thermal"], "cold_head": {
+        "heat_capacity": "0.1 J/K",
+        "cooling_power": {"temperature": [3, 4], "temperature_unit": "K", "value": [0, 2], "value_unit": "W"},
+        "heat_load": "0.1 W",
+    }}}  # fmt: skip
+    runs = []
+    for d in (base, headed):
+        case = Case.from_dict(d)
+        runs.append(Simulation(case).run_on_mesh(build_mesh(case), 2e-3, False, None)[0])
+    plain, held = runs
+    assert len(held.heat) == len(plain.heat)
+    assert held.heat.max_T_K.max() > 8  # the ramp heats
+    for column in ("max_T_K", "mean_T_K", "heat_J", "dissipated_J"):
+        assert np.allclose(held.heat[column], plain.heat[column], rtol=1e-9, atol=1e-12)
+    assert np.allclose(held.probes.top_Bz_T, plain.probes.top_Bz_T, rtol=1e-9, atol=1e-12)
+    assert (held.heat.cold_head_T_K == 5.0).all()
+    t = held.heat.time_s.to_numpy()
+    into_head = -held.heat.heat_J + held.heat.dissipated_J  # what left the magnet
+    expected = 2.0 * t - 0.1 * t - into_head  # cooler - load - magnet's heat
+    assert np.allclose(held.heat.heater_J, expected, rtol=1e-8, atol=1e-10)
