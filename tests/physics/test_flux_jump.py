@@ -37,26 +37,17 @@ from fluxtrap.units import MU0
 R, L, JC0, T0, TC = 8e-3, 24e-3, 1e8, 5.0, 35.0
 
 
+def superconductor(**heat: str) -> dict:
+    """n 25, Jc JC0 at T0 falling linearly to 0 at TC, and the thermal keys ``heat``."""
+    table = {"temperature": f"{T0} K", "field": [0], "field_unit": "T", "jc": [JC0]}
+    return {"n": 25, "jc": {"tc": f"{TC} K", "tables": [table | {"jc_unit": "A/m^2"}]}, **heat}
+
+
 def centre_flux_field(heat_capacity: float | None, rate_T_s: float = 0.05) -> float:
     """Applied field (T) at which Bz at the centre first exceeds 10% of it (inf if never,
     ramping to 0.6 T); adiabatic with ``heat_capacity`` (J/(m^3 K)), isothermal if None."""
-    material = {
-        "n": 25,
-        "jc": {
-            "tc": f"{TC} K",
-            "tables": [
-                {
-                    "temperature": f"{T0} K",
-                    "field": [0],
-                    "field_unit": "T",
-                    "jc": [JC0],
-                    "jc_unit": "A/m^2",
-                }
-            ],
-        },
-    }
-    if heat_capacity:
-        material["heat_capacity"] = f"{heat_capacity} J/(m^3*K)"
+    heat = {"heat_capacity": f"{heat_capacity} J/(m^3*K)"} if heat_capacity else {}
+    material = superconductor(**heat)
     case = Case.from_dict(
         {
             "materials": {"sc": material},
@@ -104,23 +95,9 @@ def first_jump_field(C: float, h: float, rate_T_s: float, to_T: float) -> tuple[
     case = Case.from_dict(
         {
             "materials": {
-                "sc": {
-                    "n": 25,
-                    "jc": {
-                        "tc": f"{TC} K",
-                        "tables": [
-                            {
-                                "temperature": f"{T0} K",
-                                "field": [0],
-                                "field_unit": "T",
-                                "jc": [JC0],
-                                "jc_unit": "A/m^2",
-                            }
-                        ],
-                    },
-                    "heat_capacity": f"{C} J/(m^3*K)",
-                    "thermal_conductivity": "100 W/(m*K)",
-                }
+                "sc": superconductor(
+                    heat_capacity=f"{C} J/(m^3*K)", thermal_conductivity="100 W/(m*K)"
+                )
             },
             "stack": [{"material": "sc", "radius": f"{R} m", "thickness": f"{length} m"}],
             "protocol": [

@@ -12,7 +12,13 @@ import typer
 from rich.table import Table
 
 from fluxtrap.cli.common import QuietOption, console
-from fluxtrap.cli.sweep import dask_security
+from fluxtrap.cli.sweep import (
+    SchedulerOption,
+    TlsCaOption,
+    TlsCertOption,
+    TlsKeyOption,
+    dask_security,
+)
 
 
 def safe_ramp_command(
@@ -37,25 +43,16 @@ def safe_ramp_command(
     mesh_size: Annotated[
         str | None, typer.Option("--mesh-size", help='Mesh size of every run, e.g. "2 mm".')
     ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler", help="Run the rates on this Dask scheduler, e.g. tls://head:8786."
-        ),
-    ] = None,
+    scheduler: SchedulerOption = None,
     workers: Annotated[
         int,
         typer.Option(
             help="Run the rates on a local Dask cluster of this many processes (1: here, in turn)."
         ),
     ] = 1,
-    tls_ca_file: Annotated[
-        Path | None, typer.Option(help="CA certificate (PEM) of the cluster's TLS (tls://).")
-    ] = None,
-    tls_cert: Annotated[
-        Path | None, typer.Option(help="This client's certificate (PEM), signed by that CA.")
-    ] = None,
-    tls_key: Annotated[Path | None, typer.Option(help="The certificate's private key.")] = None,
+    tls_ca_file: TlsCaOption = None,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Scan the ramp rate of every ramp_field step and report the fastest one without a flux jump

@@ -11,6 +11,19 @@ from rich.table import Table
 from fluxtrap.cli.common import QuietOption, console
 from fluxtrap.errors import ValidationError
 
+# the Dask options of the commands that run on a cluster (sweep, safe-ramp)
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Address of a running Dask scheduler, e.g. tls://head:8786."),
+]
+TlsCaOption = Annotated[
+    Path | None, typer.Option(help="CA certificate (PEM) of the cluster's TLS (tls://).")
+]
+TlsCertOption = Annotated[
+    Path | None, typer.Option(help="This client's certificate (PEM), signed by that CA.")
+]
+TlsKeyOption = Annotated[Path | None, typer.Option(help="The certificate's private key.")]
+
 
 def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep)
@@ -39,12 +52,7 @@ def sweep(
             "--list", help="CSV of variants: a column per swept name, cells like '12 mm' or 35."
         ),
     ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler", help="Address of a running Dask scheduler, e.g. tcp://head:8786."
-        ),
-    ] = None,
+    scheduler: SchedulerOption = None,
     workers: Annotated[
         int, typer.Option(help="Worker processes of the local Dask cluster (without --scheduler).")
     ] = 2,
@@ -55,13 +63,9 @@ def sweep(
         str | None,
         typer.Option(help='Longest a variant may run, e.g. "30 min" (a timed-out one is failed).'),
     ] = None,
-    tls_ca_file: Annotated[
-        Path | None, typer.Option(help="CA certificate (PEM) of the cluster's TLS (tls://).")
-    ] = None,
-    tls_cert: Annotated[
-        Path | None, typer.Option(help="This client's certificate (PEM), signed by that CA.")
-    ] = None,
-    tls_key: Annotated[Path | None, typer.Option(help="The certificate's private key.")] = None,
+    tls_ca_file: TlsCaOption = None,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Run the variants of a case on Dask; done variants are cached in OUT/cache and skipped.
