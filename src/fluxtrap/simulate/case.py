@@ -45,6 +45,7 @@ from fluxtrap.simulate.options import (
     snapshots_from_dict,
 )
 from fluxtrap.simulate.protocol import (
+    Cool,
     Hold,
     Pulse,
     RampField,
@@ -378,6 +379,7 @@ class Case:
 __all__ = [
     "Case",
     "CaseWarning",
+    "Cool",
     "Hold",
     "Layer",
     "MeshOptions",
