@@ -196,6 +196,8 @@ def test_dotted_paths_invalid_variants_and_keys(stack_case):
             expand(base, [Axis.parse(name)], base_dir=stack_case.parent)
     with pytest.raises(ValidationError, match="given twice: n"):
         expand(base, [Axis.parse("n=3"), Axis.parse("n=4")])
+    with pytest.raises(ValidationError, match=r"^case\.stack: expected a list of tables"):
+        expand({**base, "stack": {"radius": "1 mm"}}, [Axis.parse("radius=2mm")])
     del base["materials"]["bulk2"]["jc"]["temperature"]
     with pytest.raises(ValidationError, match="no superconductor of the case has jc.temperature"):
         expand(base, [Axis.parse("temperature=10K")], base_dir=stack_case.parent)
