@@ -131,7 +131,9 @@ def test_the_cache_key_carries_the_solver_sources(tmp_path, monkeypatch):
 
 def test_a_variant_over_its_memory_limit_fails_naming_it_while_the_others_finish(tmp_path, capsys):
     """Each variant runs in a child of its (daemonic) local Dask worker under RLIMIT_AS: the
-    0.05 mm mesh (850 000 nodes) cannot be allocated in 600 MiB, the 2 and 3 mm ones run in it. The
+    0.02 mm mesh (580 000 elements: one 160 MiB array of them) cannot be allocated in 600 MiB, the
+    2 and 3 mm ones run in it (a 0.05 mm mesh fits since the mesher got leaner; the timeout
+    bounds the test if a future one fits 0.02 mm too). The
     failure names the variant and the limit, is in results.csv and is not cached (a larger limit
     may finish it); the finished variants are."""
     from fluxtrap.cli import run
@@ -139,8 +141,8 @@ def test_a_variant_over_its_memory_limit_fails_naming_it_while_the_others_finish
     case = tmp_path / "tiny.toml"
     case.write_text(TINY.replace('size = "2 mm"', 'size = "2 mm"\nmax_elements = 1000000'))
     out = tmp_path / "sweep"
-    argv = ["sweep", str(case), "--vary", "mesh.size=2mm,0.05mm,3mm", "--memory-mb", "600",
-            "--workers", "1", "--out", str(out), "--quiet"]  # fmt: skip
+    argv = ["sweep", str(case), "--vary", "mesh.size=2mm,0.02mm,3mm", "--memory-mb", "600",
+            "--timeout", "120 s", "--workers", "1", "--out", str(out), "--quiet"]  # fmt: skip
     assert run([*argv, "--memory-mb", "100"]) == 2
     assert (
         "sweep memory limit: give at least 256 MiB (at most 2**30), got 100 MiB"
@@ -150,7 +152,7 @@ def test_a_variant_over_its_memory_limit_fails_naming_it_while_the_others_finish
     assert "3 variants: 3 computed, 0 from cache, 1 failed" in capsys.readouterr().out
     table = pd.read_csv(out / "results.csv")
     assert list(table["status"]) == ["done", "failed", "done"]
-    assert table["error"][1].startswith("variant 1 (mesh.size=0.05 mm): MemoryError: ")
+    assert table["error"][1].startswith("variant 1 (mesh.size=0.02 mm): MemoryError: ")
     assert table["error"][1].endswith("(over the memory limit of 600 MiB)")
     done = table[table["status"] == "done"]
     assert (done["surface_final_T"] > 0).all()
