@@ -159,16 +159,22 @@ class Discretization:
 
         # K's pattern = pattern(M_ff) ∪ pattern(C_f^T C_f); map M_ff's values and each element's
         # contributions C_ek C_el onto K.data once: K.data = c * m_data + P @ (w dE/dJ).
+        # Entry (row, col) has the key col * nf + row, in int64 (scipy's int32 indices would
+        # overflow past 46 341 dofs and scramble K).
         pattern = (abs(self.Mff) + abs(self.Cf.T @ self.Cf)).tocsc()
         pattern.sort_indices()
         nf = len(self.free)
-        keys = np.repeat(np.arange(nf), np.diff(pattern.indptr)) * nf + pattern.indices
+        keys = (
+            np.repeat(np.arange(nf, dtype=np.int64), np.diff(pattern.indptr)) * nf + pattern.indices
+        )
         self.K = sp.csc_matrix(
             (np.zeros_like(pattern.data), pattern.indices, pattern.indptr), shape=(nf, nf)
         )
         mco = self.Mff.tocoo()
         self.m_data = np.zeros(len(keys))
-        np.add.at(self.m_data, np.searchsorted(keys, mco.col * nf + mco.row), mco.data)
+        np.add.at(
+            self.m_data, np.searchsorted(keys, mco.col.astype(np.int64) * nf + mco.row), mco.data
+        )
         Cf = self.Cf
         cnt = np.diff(Cf.indptr)
         pe, pk, pl, pv = [], [], [], []
@@ -182,7 +188,7 @@ class Discretization:
                 pv.append(Cf.data[ia] * Cf.data[ib])
         pe, pk, pl, pv = map(np.concatenate, (pe, pk, pl, pv))
         keep = pv != 0
-        pos = np.searchsorted(keys, pl[keep] * nf + pk[keep])
+        pos = np.searchsorted(keys, pl[keep].astype(np.int64) * nf + pk[keep])
         self.P = sp.csr_matrix((pv[keep], (pos, pe[keep])), shape=(len(keys), len(self.conductor)))
         rows = self.K.indices
         cols = np.repeat(np.arange(nf), np.diff(self.K.indptr))
