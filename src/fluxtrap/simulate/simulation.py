@@ -404,7 +404,7 @@ class Simulation:
         """Run the whole protocol. On a solver failure raises ``SolverError`` whose ``result``
         attribute holds the Result up to the failure. A mesh beyond ``[mesh] max_elements`` is
         refused before anything is solved (``ValidationError`` with the estimate)."""
-        from fluxtrap.simulate.adapt import Design, design, near, sample_times, shares
+        from fluxtrap.simulate.adapt import design, near, sample_times, shares
         from fluxtrap.simulate.mesh import build_mesh, estimate_elements, refine, split
         from fluxtrap.simulate.topology import cuts
 
@@ -435,13 +435,6 @@ class Simulation:
             reached = worst <= case.solver.accuracy
             if fixed or reached or (plan and plan.needed > limit) or len(levels) >= 2 * MAX_PAIRS:
                 break
-            if cuts(case.stack):  # rings: uniform halving (graded ring meshes are not tested)
-                h /= 2
-                plan = Design(np.empty(0), estimate_elements(case, h))
-                if plan.needed > limit:
-                    break
-                coarse_mesh, fine_mesh = build_mesh(case, 2 * h), build_mesh(case, h)
-                continue
             # a probe without self-field has no relative error to meet (``probe_errors``)
             scale = np.array([e["scale_T"] or np.inf for e in errors.values()])
             share = shares(coarse_s, fine_s, scale)
