@@ -35,6 +35,7 @@ from fluxtrap.errors import SolverError
 from fluxtrap.simulate.case import (
     MU0,
     Case,
+    Cool,
     Pulse,
     RampField,
     RampTemperature,
@@ -46,7 +47,7 @@ from fluxtrap.simulate.case import (
 from fluxtrap.simulate.fem import EdgeSpace
 from fluxtrap.simulate.materials import ConstantJc, Superconductor
 from fluxtrap.simulate.mesh import AIR
-from fluxtrap.simulate.thermal import heat_model, rise_ratio
+from fluxtrap.simulate.thermal import heat_model
 from fluxtrap.simulate.topology import cut_field, cuts, enclosed_nodes
 
 MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
@@ -418,6 +419,8 @@ def applied_at(step: Step, start: tuple[float, float], t_rel: float) -> tuple[fl
         ), temp
     if isinstance(step, Pulse):
         return b + step.offset_T(t_rel), temp
+    if isinstance(step, Cool):
+        return b, step.to_K
     if isinstance(step, RampTemperature):
         return b, temp + math.copysign(
             min(step.rate_K_s * t_rel, abs(step.to_K - temp)), step.to_K - temp
@@ -523,7 +526,7 @@ def run_protocol(
             if heat:  # the converged step's E.J heats the conductors over the same dt
                 q = d.dissipation(u_new, temp_em)
                 heat_new = heat.step(state.heat, q, dt, temp_new)
-                rise = rise_ratio(temp_em, heat.element_temperature(heat_new))
+                rise = heat.change_ratio(state.heat, heat_new, temp_new)
                 if rise > 1.0:
                     ctl.stats.rejected += 1
                     in_row += 1
