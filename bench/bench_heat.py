@@ -5,7 +5,9 @@ The paper case (examples/paper_bulk_pair.toml: FCM 7 T -> 0 at 4.8 T/h at 5 K, t
 of creep) gets illustrative thermal properties, not measured ones: K-Ba122 C(T) = 740 T + 15 T^3
 J/(m^3 K) (a Sommerfeld term and a lattice term of the order of the 122 compounds'), k = 1 W/(m K),
 Jc(T) scaled as (1 - (T/38 K)^2)^1.5; copper C = 900 J/(m^3 K), k = 300 W/(m K); the bottom face
-held at the cold head's 5 K through h = 1000 W/(m^2 K). Also printed: the centre and surface
+held at the cold head's 5 K through h = 1000 W/(m^2 K); model "cold_head" puts a cold head
+between (0.5 J/K, a second stage of 1 W at 4.2 K from a 3 K base, flat at 10 W, 0.1 W static
+load; set point 5 K, so its heater works the whole run). Also printed: the centre and surface
 probes of both runs (the heat changes them by the trapped field lost to heating) and the peak
 temperature rise.
 
@@ -14,7 +16,7 @@ from 4.8 T/h to 4800 T/h (7 rates, the mesh of --mesh-size) for the fastest ramp
 jump (``simulate.stability.scan_ramp_rates``; jump = the hottest element half the way to Tc),
 writing DIR/safe_ramp.csv/.json/.png.
 
-    python bench/bench_heat.py [--mesh-size 1e-3] [--models conduction adiabatic] [--repeats 3]
+    python bench/bench_heat.py [--mesh-size 1e-3] [--models conduction adiabatic cold_head] [--repeats 3]
         [--scan DIR]
 """
 
@@ -52,11 +54,22 @@ def paper_case(model: str) -> Case:
         else:
             spec.update(COPPER_HEAT)
     if model != "isothermal":
-        d["thermal"] = {"model": model}
-        if model == "conduction":
+        d["thermal"] = {"model": "conduction" if model == "cold_head" else model}
+        if model in ("conduction", "cold_head"):
             d["thermal"]["cooling"] = [
                 {"surface": "bottom", "heat_transfer_coefficient": "1000 W/(m^2*K)"}
             ]
+        if model == "cold_head":
+            d["thermal"]["cold_head"] = {
+                "heat_capacity": "0.5 J/K",
+                "cooling_power": {
+                    "base_temperature": "3 K",
+                    "rated_power": "1 W",
+                    "rated_temperature": "4.2 K",
+                    "max_power": "10 W",
+                },
+                "heat_load": "0.1 W",
+            }
     return Case.from_dict(d)
 
 

@@ -75,6 +75,8 @@ DIMENSIONS: dict[str, str] = {
     "thermal_conductivity": "W/(m*K)",
     "heat_transfer_coefficient": "W/(m^2*K)",
     "thermal_resistance": "K*m^2/W",
+    "heat_capacity": "J/K",
+    "power": "W",
     "dimensionless": "",
 }
 

@@ -1,6 +1,7 @@
 """``fluxtrap safe-ramp CASE.toml --from RATE --to RATE [--count N] [--max-rise K] [--mesh-size L]
---out DIR``: scan the ramp rate of a case with a heat model and report the fastest ramp without a
-flux jump (``simulate.stability.scan_ramp_rates``)."""
+[--workers N | --scheduler ADDR --tls-...] --out DIR``: scan the ramp rate of a case with a heat
+model and report the fastest ramp without a flux jump (``simulate.stability.scan_ramp_rates``,
+or ``workflows.safe_ramp.scan_on_dask`` with the rates on Dask)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ import typer
 from rich.table import Table
 
 from fluxtrap.cli.common import QuietOption, console
+from fluxtrap.cli.sweep import (
+    SchedulerOption,
+    TlsCaOption,
+    TlsCertOption,
+    TlsKeyOption,
+    dask_security,
+)
 
 
 def safe_ramp_command(
@@ -35,10 +43,21 @@ def safe_ramp_command(
     mesh_size: Annotated[
         str | None, typer.Option("--mesh-size", help='Mesh size of every run, e.g. "2 mm".')
     ] = None,
+    scheduler: SchedulerOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Run the rates on a local Dask cluster of this many processes (1: here, in turn)."
+        ),
+    ] = 1,
+    tls_ca_file: TlsCaOption = None,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Scan the ramp rate of every ramp_field step and report the fastest one without a flux jump
-    (the hottest element rising by --max-rise), with a plot of the peak rise per rate."""
+    (the hottest element rising by --max-rise), with a plot of the peak rise per rate. With
+    --scheduler or --workers > 1 the rates run side by side on Dask (as fluxtrap sweep)."""
     import json
 
     import numpy as np
@@ -56,13 +75,19 @@ def safe_ramp_command(
             f"{rate_from!r}, {rate_to!r}, {count}"
         )
     rates = list(np.geomspace(lo, hi, count)) if count > 1 else [lo]
-    scan = scan_ramp_rates(
-        Case.load(case),
-        rates,
-        max_rise_K=parse(max_rise, "temperature", "--max-rise") if max_rise else None,
-        mesh_size_m=parse(mesh_size, "length", "--mesh-size") if mesh_size else None,
-        progress=not quiet,
-    )
+    plan = {
+        "max_rise_K": parse(max_rise, "temperature", "--max-rise") if max_rise else None,
+        "mesh_size_m": parse(mesh_size, "length", "--mesh-size") if mesh_size else None,
+    }
+    security = dask_security(tls_ca_file, tls_cert, tls_key)
+    if scheduler or workers > 1:
+        from fluxtrap.workflows.safe_ramp import scan_on_dask
+
+        scan = scan_on_dask(
+            Case.load(case), rates, **plan, scheduler=scheduler, workers=workers, security=security
+        )
+    else:
+        scan = scan_ramp_rates(Case.load(case), rates, **plan, progress=not quiet)
     out.mkdir(parents=True, exist_ok=True)
     scan.table().to_csv(out / "safe_ramp.csv", index=False, float_format="%.6g")
     (out / "safe_ramp.json").write_text(json.dumps(scan.to_dict(), indent=2))

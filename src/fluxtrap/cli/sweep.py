@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from fluxtrap.cli.common import QuietOption, console
 from fluxtrap.errors import ValidationError
+
+# the Dask options of the commands that run on a cluster (sweep, safe-ramp)
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Address of a running Dask scheduler, e.g. tls://head:8786."),
+]
+TlsCaOption = Annotated[
+    Path | None, typer.Option(help="CA certificate (PEM) of the cluster's TLS (tls://).")
+]
+TlsCertOption = Annotated[
+    Path | None, typer.Option(help="This client's certificate (PEM), signed by that CA.")
+]
+TlsKeyOption = Annotated[Path | None, typer.Option(help="The certificate's private key.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -39,12 +52,7 @@ def sweep(
             "--list", help="CSV of variants: a column per swept name, cells like '12 mm' or 35."
         ),
     ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler", help="Address of a running Dask scheduler, e.g. tcp://head:8786."
-        ),
-    ] = None,
+    scheduler: SchedulerOption = None,
     workers: Annotated[
         int, typer.Option(help="Worker processes of the local Dask cluster (without --scheduler).")
     ] = 2,
@@ -55,13 +63,9 @@ def sweep(
         str | None,
         typer.Option(help='Longest a variant may run, e.g. "30 min" (a timed-out one is failed).'),
     ] = None,
-    tls_ca_file: Annotated[
-        Path | None, typer.Option(help="CA certificate (PEM) of the cluster's TLS (tls://).")
-    ] = None,
-    tls_cert: Annotated[
-        Path | None, typer.Option(help="This client's certificate (PEM), signed by that CA.")
-    ] = None,
-    tls_key: Annotated[Path | None, typer.Option(help="The certificate's private key.")] = None,
+    tls_ca_file: TlsCaOption = None,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Run the variants of a case on Dask; done variants are cached in OUT/cache and skipped.
@@ -75,22 +79,7 @@ def sweep(
     rows = read_list(list_) if list_ is not None else []
     if not axes and not rows:
         raise ValidationError("sweep: give at least one --vary NAME=... or a --list CSV")
-    tls = (tls_ca_file, tls_cert, tls_key)
-    if any(tls) and not all(tls):
-        raise ValidationError("--tls-ca-file, --tls-cert and --tls-key go together")
-    security = None
-    if all(tls):
-        from distributed import Security
-
-        for f in tls:
-            if not f.is_file():
-                raise ValidationError(f"{f}: no such file")
-        security = Security(
-            tls_ca_file=str(tls_ca_file),
-            tls_client_cert=str(tls_cert),
-            tls_client_key=str(tls_key),
-            require_encryption=True,
-        )
+    security = dask_security(tls_ca_file, tls_cert, tls_key)
     result = run_sweep(
         case,
         axes,
@@ -110,6 +99,26 @@ def sweep(
     console.print(
         f"{len(result.table)} variants: {result.computed} computed, {result.cached} from cache, "
         f"{result.failed} failed; wrote {', '.join(str(p) for p in result.files)}"
+    )
+
+
+def dask_security(ca_file: Path | None, cert: Path | None, key: Path | None) -> Any:
+    """The ``distributed.Security`` of --tls-ca-file/--tls-cert/--tls-key (None without them)."""
+    tls = (ca_file, cert, key)
+    if any(tls) and not all(tls):
+        raise ValidationError("--tls-ca-file, --tls-cert and --tls-key go together")
+    if not all(tls):
+        return None
+    from distributed import Security
+
+    for f in tls:
+        if not f.is_file():
+            raise ValidationError(f"{f}: no such file")
+    return Security(
+        tls_ca_file=str(ca_file),
+        tls_client_cert=str(cert),
+        tls_client_key=str(key),
+        require_encryption=True,
     )
 
 

@@ -24,6 +24,7 @@ _HOME = {
         (
             "Case",
             "CaseWarning",
+            "Cool",
             "Hold",
             "Layer",
             "Probe",
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from fluxtrap.simulate.case import (
         Case,
         CaseWarning,
+        Cool,
         Hold,
         Layer,
         Probe,
@@ -89,6 +91,7 @@ __all__ = [
     "Case",
     "CaseWarning",
     "ConstantJc",
+    "Cool",
     "CurveJc",
     "Hold",
     "KimJc",

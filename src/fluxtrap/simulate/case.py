@@ -45,6 +45,7 @@ from fluxtrap.simulate.options import (
     snapshots_from_dict,
 )
 from fluxtrap.simulate.protocol import (
+    Cool,
     Hold,
     Pulse,
     RampField,
@@ -311,10 +312,15 @@ class Case:
                 )
         for i, a in enumerate(self.stack):
             for j, b in enumerate(self.stack[:i]):
-                if min(a.top_m, b.top_m) - max(a.z_m, b.z_m) > 1e-12:
+                in_z = min(a.top_m, b.top_m) - max(a.z_m, b.z_m) > 1e-12
+                in_r = min(a.radius_m, b.radius_m) - max(a.inner_radius_m, b.inner_radius_m) > 1e-12
+                if in_z and in_r:
                     raise ValidationError(
-                        f"stack[{i}] ({a.material}, z {a.z_m * 1e3:g}..{a.top_m * 1e3:g} mm) overlaps "
-                        f"stack[{j}] ({b.material}, z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm)"
+                        f"stack[{i}] ({a.material}, r {a.inner_radius_m * 1e3:g}..{a.radius_m * 1e3:g}"
+                        f" mm, z {a.z_m * 1e3:g}..{a.top_m * 1e3:g} mm) overlaps stack[{j}] "
+                        f"({b.material}, r {b.inner_radius_m * 1e3:g}..{b.radius_m * 1e3:g} mm, "
+                        f"z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm); layers at the same height must "
+                        "sit one inside the other's bore"
                     )
         groups(self.stack)  # refuses layers that meet only at a corner
         pnames = [p.name for p in self.probes + self.temperature_probes]
@@ -373,6 +379,7 @@ class Case:
 __all__ = [
     "Case",
     "CaseWarning",
+    "Cool",
     "Hold",
     "Layer",
     "MeshOptions",

@@ -30,6 +30,8 @@ EXAMPLE_UNIT = {
     "volumetric_heat_capacity": "J/(m^3*K)",
     "thermal_conductivity": "W/(m*K)",
     "heat_transfer_coefficient": "W/(m^2*K)",
+    "heat_capacity": "J/K",
+    "power": "W",
     "thermal_resistance": "K*m^2/W",
 }
 

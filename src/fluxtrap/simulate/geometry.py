@@ -14,6 +14,7 @@ from fluxtrap.simulate.casefile import check_keys, quantity, si
 LAYER_KEYS = ("material", "radius", "inner_radius", "thickness", "z")
 PROBE_KEYS = ("name", "r", "z", "quantity")  # quantity: read by Case (Bz or temperature)
 BORE_KEYS = ("dsv", "center_z")
+MAX_LAYERS = 1000  # the stack checks and the cuts compare layers pairwise (quadratic work)
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class Layer:
     at ``z_m``, ``inner_radius_m`` (0: a disk reaching the axis), all in m.
 
     A ring leaves a hole in the air region of the r-z plane; ``topology`` gives the solver a cut
-    for it (the H-phi formulation needs a potential that may jump there)."""
+    for it (the H-phi formulation needs a potential that may jump there). Layers may share a
+    height when one lies in the other's bore (a disk inside a ring)."""
 
     material: str
     radius_m: float
@@ -151,7 +153,12 @@ class Bore:
 
 
 def stack_from_list(items: list[Mapping[str, Any]]) -> tuple[Layer, ...]:
-    """Layers from ``[[stack]]`` tables, bottom to top; a layer without ``z`` sits on the last."""
+    """Layers from ``[[stack]]`` tables, bottom to top; a layer without ``z`` sits on the last.
+    At most ``MAX_LAYERS``."""
+    if len(items) > MAX_LAYERS:
+        raise ValidationError(
+            f"stack: {len(items)} layers; at most {MAX_LAYERS} (layers are compared pairwise)"
+        )
     stack: list[Layer] = []
     z_next = 0.0
     for i, d in enumerate(items):

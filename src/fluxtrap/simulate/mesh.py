@@ -15,7 +15,7 @@ import triangle
 
 from fluxtrap.simulate.case import Case
 from fluxtrap.simulate.options import estimated_elements
-from fluxtrap.simulate.topology import Cut, cuts
+from fluxtrap.simulate.topology import Cut, bore_points, cuts
 
 AIR = -1  # region id of air; layers are 0..len(stack)-1
 NEAR_BAND = 0.1  # width of the air band meshed like the conductors / the stack extent
@@ -112,7 +112,7 @@ def build_mesh(case: Case, size_m: float | None = None) -> Mesh:
         for a, b, c, d in rects
         for side in (((a, b), (c, b)), ((c, b), (c, d)), ((a, d), (c, d)), ((a, b), (a, d)))
     ]
-    sides += [((0.0, cut.z_m), (cut.r_m, cut.z_m)) for cut in cuts(case.stack)]
+    sides += [((cut.r0_m, cut.z_m), (cut.r_m, cut.z_m)) for cut in cuts(case.stack)]
 
     # Unique vertices, and every side split at the vertices lying on it.
     pts = np.unique(np.round(np.array(sides).reshape(-1, 2), 12), axis=0)
@@ -137,13 +137,9 @@ def build_mesh(case: Case, size_m: float | None = None) -> Mesh:
         regions.append([0.5 * (inner_r + ring[2]), zc, n_layers + k, area])
         inner_r = ring[2]
     regions.append([0.5 * (inner_r + box[0]), zc, n_layers + 2, -1])
-    # the bore of each ring (open or closed off by disks) is meshed like the band; the seed
-    # sits below the ring's cut (at mid height)
-    regions += [
-        [0.5 * x.inner_radius_m, x.z_m + 0.25 * x.thickness_m, n_layers, fine_area]
-        for x in case.stack
-        if x.is_ring
-    ]
+    # the bore of each ring (open or closed off by disks, empty or around a disk) is meshed like
+    # the band; the seed sits in its air a quarter up the ring
+    regions += [[r, z, n_layers, fine_area] for r, z in bore_points(case.stack)]
     out = triangle.triangulate(
         {"vertices": pts, "segments": np.array(sorted(segs)), "regions": np.array(regions)},
         "pq30Aa",
@@ -177,8 +173,10 @@ def refine(mesh: Mesh, max_area: np.ndarray, ring_cuts: list[Cut] = ()) -> Mesh:
     on_cut = np.zeros(len(start), bool)
     for cut in ring_cuts:
         tol = 1e-9 * max(cut.r_m, 1e-3)
+        r = ends[..., 0]
         on_cut |= np.all(
-            (np.abs(ends[..., 1] - cut.z_m) < tol) & (ends[..., 0] <= cut.r_m + tol), axis=1
+            (np.abs(ends[..., 1] - cut.z_m) < tol) & (r <= cut.r_m + tol) & (r >= cut.r0_m - tol),
+            axis=1,
         )
     segs = edges[start[(count == 1) | differs | on_cut]]
     out = triangle.triangulate(

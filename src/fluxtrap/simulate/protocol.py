@@ -1,5 +1,5 @@
 """Protocol steps as data (``[[protocol]]`` tables): ``Set``, ``RampField``, ``Hold``,
-``RampTemperature``, ``Pulse``.
+``RampTemperature``, ``Cool``, ``Pulse``.
 
 Each step has a ``__repr__`` in the units people use, ``to_dict`` (its TOML table, SI strings) and
 ``from_dict``; ``step_from_dict`` picks the class from the table's ``step`` key, so
@@ -118,6 +118,31 @@ class RampTemperature:
 
 
 @dataclass(frozen=True)
+class Cool:
+    """Set the coolant temperature (with a cold head: its set point) to ``to_K`` (K) at the
+    step's start and keep it for ``duration_s`` (s, > 0): the magnet follows as fast as its
+    cooling allows (with a cold head, as the cooler's load curve allows)."""
+
+    to_K: float
+    duration_s: float
+    kind: ClassVar[str] = "cool"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.kind, "to": si(self.to_K, "K"), "duration": si(self.duration_s, "s")}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], where: str = "protocol") -> Cool:
+        check_keys(d, ("step", "to", "duration"), where)
+        to = quantity(d, "to", "temperature", where)
+        if to < 0:
+            raise ValidationError(f"{where}.to: must be >= 0 K, got {d['to']!r}")
+        return cls(to, _positive(d, "duration", "time", where))
+
+    def __repr__(self) -> str:
+        return f"Cool(to_K={self.to_K:g}, duration_s={self.duration_s:g})"
+
+
+@dataclass(frozen=True)
 class Pulse:
     """A field pulse added to the applied field at the step's start (pulsed-field magnetization).
 
@@ -225,8 +250,10 @@ def _column(d: Mapping[str, Any], key: str, dimension: str, where: str) -> tuple
     return tuple(out)
 
 
-Step = Set | RampField | Hold | RampTemperature | Pulse
-STEPS: dict[str, type[Step]] = {s.kind: s for s in (Set, RampField, Hold, RampTemperature, Pulse)}
+Step = Set | RampField | Hold | RampTemperature | Cool | Pulse
+STEPS: dict[str, type[Step]] = {
+    s.kind: s for s in (Set, RampField, Hold, RampTemperature, Cool, Pulse)
+}
 
 
 def step_from_dict(d: Mapping[str, Any], where: str = "protocol") -> Step:
@@ -246,7 +273,7 @@ def states(protocol: tuple[Step, ...]) -> list[tuple[float, float]]:
             b, t = s.field_T, s.temperature_K
         elif isinstance(s, RampField):
             b = s.to_T
-        elif isinstance(s, RampTemperature):
+        elif isinstance(s, RampTemperature | Cool):
             t = s.to_K
         elif isinstance(s, Pulse):
             b += s.offset_T(s.duration_s)
@@ -260,7 +287,7 @@ def step_duration(step: Step, start: tuple[float, float]) -> float:
         return abs(step.to_T - start[0]) / step.rate_T_s
     if isinstance(step, RampTemperature):
         return abs(step.to_K - start[1]) / step.rate_K_s
-    if isinstance(step, Hold | Pulse):
+    if isinstance(step, Hold | Cool | Pulse):
         return step.duration_s
     return 0.0
 

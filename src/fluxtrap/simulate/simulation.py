@@ -26,6 +26,7 @@ from fluxtrap.simulate.case import MU0, Case
 from fluxtrap.units import to_A_cm2
 
 HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
+COLD_HEAD_COLUMNS = ["cold_head_T_K", "cooler_J", "heater_J"]  # with a [thermal.cold_head]
 MAX_MAP_ROWS = 6  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
 MAX_PAIRS = 6  # coarse/fine pairs an accuracy-driven run may take
 
@@ -69,7 +70,9 @@ class Result:
     of the peak self-field), reached, the mesh levels run. ``heat`` (a heat model ran, else
     None): per time step ``time_s, max_T_K, mean_T_K`` (hottest element, volume mean),
     ``heat_J`` (heat gained by the conductors since t = 0) and ``dissipated_J`` (integral of
-    E.J over them and time so far), in J; written as ``heat.csv``.
+    E.J over them and time so far), in J, with a cold head also ``cold_head_T_K``, ``cooler_J``
+    (heat the cooler took out since t = 0) and ``heater_J`` (heat its set-point heater put in);
+    written as ``heat.csv``.
     """
 
     case: Case
@@ -129,6 +132,8 @@ class Result:
                 "heat_J": float(h["heat_J"].iloc[-1]),
                 "dissipated_J": float(h["dissipated_J"].iloc[-1]),
             }
+            if "cold_head_T_K" in h:
+                out["thermal"] |= {k: float(h[k].iloc[-1]) for k in COLD_HEAD_COLUMNS}
         if self.accuracy:
             out["accuracy"] = self.accuracy
         if self.error:
@@ -534,6 +539,9 @@ class Simulation:
         bar = _Progress(case.duration_s, size_m) if progress else None
 
         heat0: list[float] = []
+        cold_head = heat is not None and getattr(heat, "cold_head", None) is not None
+        flows = [0.0, 0.0]  # cooler, heater (J) so far
+        before: list = []  # (t, heat state) of the previous step
 
         def record(s: State, is_cut: bool) -> None:
             J = disc.C @ s.u
@@ -551,15 +559,24 @@ class Simulation:
             if heat:
                 if not heat_rows:
                     heat0.append(heat.heat_J(s.heat))
-                heat_rows.append(
-                    [
-                        s.t,
-                        Te.max(),
-                        (w @ Te) / w.sum(),
-                        heat.heat_J(s.heat) - heat0[0],
-                        stats.dissipated_J,
-                    ]
-                )
+                row = [
+                    s.t,
+                    Te.max(),
+                    (w @ Te) / w.sum(),
+                    heat.heat_J(s.heat) - heat0[0],
+                    stats.dissipated_J,
+                ]
+                if cold_head:
+                    if before:
+                        dt = s.t - before[0]
+                        cooler, heater = heat.cold_head_flows(
+                            before[1], s.heat, dt, s.temperature_K
+                        )
+                        flows[0] += cooler * dt
+                        flows[1] += heater * dt
+                    before[:] = [s.t, s.heat]
+                    row += [s.heat[heat.n], *flows]
+                heat_rows.append(row)
             if is_cut:
                 u = disc.edge_dofs(s.u)
                 B = MU0 * np.column_stack([space.Hr @ u, space.Hz @ u])
@@ -597,7 +614,11 @@ class Simulation:
                 disc.conductor,
                 solver,
                 error,
-                heat=pd.DataFrame(heat_rows, columns=HEAT_COLUMNS) if heat else None,
+                heat=pd.DataFrame(
+                    heat_rows, columns=HEAT_COLUMNS + (COLD_HEAD_COLUMNS if cold_head else [])
+                )
+                if heat
+                else None,
             )
 
         try:

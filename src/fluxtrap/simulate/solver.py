@@ -35,6 +35,7 @@ from fluxtrap.errors import SolverError
 from fluxtrap.simulate.case import (
     MU0,
     Case,
+    Cool,
     Pulse,
     RampField,
     RampTemperature,
@@ -46,7 +47,7 @@ from fluxtrap.simulate.case import (
 from fluxtrap.simulate.fem import EdgeSpace
 from fluxtrap.simulate.materials import Superconductor
 from fluxtrap.simulate.mesh import AIR
-from fluxtrap.simulate.thermal import heat_model, rise_ratio
+from fluxtrap.simulate.thermal import heat_model
 from fluxtrap.simulate.topology import cut_field, cuts, enclosed_nodes
 
 MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
@@ -165,7 +166,9 @@ class Discretization:
         )
         mco = self.Mff.tocoo()
         self.m_data = np.zeros(len(keys))
-        np.add.at(self.m_data, np.searchsorted(keys, mco.col * nf + mco.row), mco.data)
+        np.add.at(
+            self.m_data, np.searchsorted(keys, mco.col.astype(np.int64) * nf + mco.row), mco.data
+        )
         Cf = self.Cf
         cnt = np.diff(Cf.indptr)
         pe, pk, pl, pv = [], [], [], []
@@ -179,7 +182,7 @@ class Discretization:
                 pv.append(Cf.data[ia] * Cf.data[ib])
         pe, pk, pl, pv = map(np.concatenate, (pe, pk, pl, pv))
         keep = pv != 0
-        pos = np.searchsorted(keys, pl[keep] * nf + pk[keep])
+        pos = np.searchsorted(keys, pl[keep].astype(np.int64) * nf + pk[keep])
         self.P = sp.csr_matrix((pv[keep], (pos, pe[keep])), shape=(len(keys), len(self.conductor)))
         rows = self.K.indices
         cols = np.repeat(np.arange(nf), np.diff(self.K.indptr))
@@ -397,6 +400,8 @@ def applied_at(step: Step, start: tuple[float, float], t_rel: float) -> tuple[fl
         ), temp
     if isinstance(step, Pulse):
         return b + step.offset_T(t_rel), temp
+    if isinstance(step, Cool):
+        return b, step.to_K
     if isinstance(step, RampTemperature):
         return b, temp + math.copysign(
             min(step.rate_K_s * t_rel, abs(step.to_K - temp)), step.to_K - temp
@@ -502,7 +507,7 @@ def run_protocol(
             if heat:  # the converged step's E.J heats the conductors over the same dt
                 q = d.dissipation(u_new, temp_em)
                 heat_new = heat.step(state.heat, q, dt, temp_new)
-                rise = rise_ratio(temp_em, heat.element_temperature(heat_new))
+                rise = heat.change_ratio(state.heat, heat_new, temp_new)
                 if rise > 1.0:
                     ctl.stats.rejected += 1
                     in_row += 1

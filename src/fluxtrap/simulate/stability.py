@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import solve_banded
+from scipy.optimize import brentq, minimize_scalar
 
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate.case import Case, RampField, Set
@@ -49,6 +51,132 @@ def cylinder_stable(
     """True if a fully penetrated long cylinder passes the adiabatic criterion
     mu0 Jc^2 R^2 / (C theta0) < j01^2."""
     return MU0 * jc_A_m2**2 * radius_m**2 / (heat_capacity_J_m3K * theta0_K) < J01**2
+
+
+@dataclass(frozen=True)
+class CooledCylinder:
+    """A long superconducting cylinder cooled on its side, in a rising axial field (ZFC ramp):
+    ``radius_m``; Jc falling linearly in T, ``jc0_A_m2`` at ``t0_K`` (the coolant's) to 0 at
+    ``tc_K``; ``n``, ``e0_V_m`` of the power law; ``heat_capacity_J_m3K``;
+    ``heat_transfer_W_m2K`` (h, side) to the coolant at ``t0_K``; ``rate_T_s`` (dB/dt); the
+    thermal conductivity taken as large (one temperature over the cross-section: h R / k << 1
+    and R^2 C / k << the growth time 1/lambda)."""
+
+    radius_m: float
+    jc0_A_m2: float
+    t0_K: float
+    tc_K: float
+    n: float
+    e0_V_m: float
+    heat_capacity_J_m3K: float
+    heat_transfer_W_m2K: float
+    rate_T_s: float
+
+    def jc(self, temperature_K: float) -> float:
+        return self.jc0_A_m2 * (self.tc_K - temperature_K) / (self.tc_K - self.t0_K)
+
+
+def _shell(c: CooledCylinder, front_m: float, jc: float, points: int):
+    """Radii r (points + 1,) from the flux front to the surface, the background E (V/m) and J
+    (A/m^2) there: E = rate (r^2 - front^2) / (2 r) (Faraday), J = Jc (E / E0)^(1/n)."""
+    r = np.linspace(front_m, c.radius_m, points + 1)
+    e = c.rate_T_s * (r**2 - front_m**2) / (2 * r)
+    return r, e, jc * (np.maximum(e, 1e-300) / c.e0_V_m) ** (1 / c.n)
+
+
+def _front(c: CooledCylinder, applied_T: float, jc: float, points: int) -> float | None:
+    """The flux front's radius (m) at ``applied_T``: mu0 times the integral of J over the
+    shell equals the applied field (None: fully penetrated)."""
+
+    def field(front):
+        r, _, j = _shell(c, front, jc, points)
+        return MU0 * float(np.sum(0.5 * (j[1:] + j[:-1]) * np.diff(r)))
+
+    axis = 1e-9 * c.radius_m  # E ~ 1/r at the axis: start just off it
+    if field(axis) < applied_T:
+        return None
+    return brentq(lambda f: field(f) - applied_T, axis, c.radius_m * (1 - 1e-12), xtol=1e-12)
+
+
+def _response(c: CooledCylinder, front_m, jc, theta_K, growth, points):
+    """(Heat released per length per K of a uniform temperature perturbation growing as
+    exp(growth t), W/(m K); the background heat per length, W/m). The perturbed E solves
+    d/dr((1/r) d(r dE)/dr) = mu0 growth (sigma dE - J / theta) (sigma = J / (n E), the power
+    law's differential conductivity; J falls by J / theta per K at fixed E), dE = 0 at the front,
+    d(r dE)/dr = 0 at the surface (the applied field is fixed); finite differences."""
+    r, e, j = _shell(c, front_m, jc, points)
+    h, ri = r[1] - r[0], r[1:]
+    sigma = j[1:] / (c.n * np.maximum(e[1:], 1e-300))
+    main = -2 / h**2 - 1 / ri**2 - MU0 * growth * sigma
+    up, down = 1 / h**2 + 1 / (2 * h * ri), 1 / h**2 - 1 / (2 * h * ri)
+    bands = np.zeros((3, points))
+    bands[0, 1:], bands[1], bands[2, :-1] = up[:-1], main, down[1:]
+    bands[1, -1] -= up[-1] * 2 * h / c.radius_m  # the ghost node of the surface condition
+    bands[2, -2] += up[-1]
+    de = np.r_[0.0, solve_banded((1, 1), bands, -MU0 * growth * j[1:] / theta_K)]
+    dj = np.r_[0.0, sigma * de[1:]] - j / theta_K
+    integral = lambda f: 2 * math.pi * float(np.sum(0.5 * (f[1:] + f[:-1]) * np.diff(r)))  # noqa: E731
+    return integral((j * de + e * dj) * r), integral(j * e * r)
+
+
+def cooled_margin(
+    c: CooledCylinder, applied_T: float, points: int = 400
+) -> tuple[float, float] | None:
+    """(The stability margin at ``applied_T``, W/(m K): the largest over growth rates of the
+    heat released minus the heat stored and removed, > 0 unstable; the background
+    temperature, K) or None once fully penetrated (or past Tc). The background temperature
+    solves h 2 pi R (T - T0) = the heat of the ramp at Jc(T) (quasi-steady: the thermal time
+    C R / 2h is short against the ramp)."""
+    cooling = c.heat_transfer_W_m2K * 2 * math.pi * c.radius_m
+    storing = c.heat_capacity_J_m3K * math.pi * c.radius_m**2
+
+    def excess(temperature):  # decreasing in the temperature
+        front = _front(c, applied_T, c.jc(temperature), points) or 1e-9 * c.radius_m
+        heat = _response(c, front, c.jc(temperature), c.tc_K - temperature, 0.0, points)[1]
+        return c.t0_K + heat / cooling - temperature
+
+    hottest = c.tc_K - 1e-6 * (c.tc_K - c.t0_K)
+    if excess(hottest) > 0:
+        return None
+    temperature = brentq(excess, c.t0_K, hottest, xtol=1e-9)
+    jc, theta = c.jc(temperature), c.tc_K - temperature
+    front = _front(c, applied_T, jc, points)
+    if front is None:
+        return None
+
+    def net(log_growth):  # heat released - stored per length and K, W/(m K)
+        g = 10.0**log_growth
+        return _response(c, front, jc, theta, g, points)[0] - storing * g
+
+    grid = np.linspace(-3, 8, 45)  # growth rates 1e-3 .. 1e8 /s, then refined around the best
+    best = int(np.argmax([net(x) for x in grid]))
+    lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    top = minimize_scalar(lambda x: -net(x), bounds=(lo, hi), method="bounded")
+    return max(-top.fun, net(grid[best])) - cooling, temperature
+
+
+def cooled_jump_field_T(c: CooledCylinder, points: int = 400) -> float:
+    """The applied field (T) of the first flux jump of ``c`` by the dynamic criterion (the
+    smallest field with a positive ``cooled_margin``; inf if none before full penetration).
+
+    The linear stability of the critical state under a ramp with surface cooling (Mints &
+    Rakhmanov, Rev. Mod. Phys. 53, 551 (1981); Wilson, Superconducting Magnets (1983), ch. 7):
+    a uniform temperature rise dT growing as exp(lambda t) lowers J by J dT / theta at fixed E;
+    the flux that moves in against the power law's differential conductivity releases heat, the
+    body stores C lambda dT and the surface removes h dT. Without cooling and with a thin
+    heated layer this tends to the adiabatic criterion; here the whole cross-section shares the
+    heat, and a slow ramp (small E, large sigma) is stabilised by the cooling."""
+    full = MU0 * c.jc0_A_m2 * c.radius_m * 2.0
+    stable = lambda b: (m := cooled_margin(c, b, points)) is not None and m[0] < 0  # noqa: E731
+    lo, hi = 1e-3 * full, None
+    for b in np.linspace(0.02, 1.0, 25) * full:  # the first unstable field on a grid, refined
+        if not stable(b):
+            hi = b
+            break
+        lo = b
+    if hi is None or cooled_margin(c, hi, points) is None:
+        return math.inf
+    return brentq(lambda b: cooled_margin(c, b, points)[0], lo, hi, xtol=1e-4 * full)
 
 
 @dataclass(frozen=True)
@@ -156,19 +284,14 @@ def default_max_rise_K(case: Case) -> float:
     return 0.5 * (min(tcs) - start.temperature_K)
 
 
-def scan_ramp_rates(
+def scan_plan(
     case: Case,
     rates_T_s: list[float],
     max_rise_K: float | None = None,
     mesh_size_m: float | None = None,
-    progress: bool = False,
-) -> RampScan:
-    """Run ``case`` with every ``ramp_field`` step at each of ``rates_T_s`` (T/s, at most
-    ``MAX_RATES``) on one mesh (``mesh_size_m``, else the case's, else the coarsest start size);
-    a run ends when the hottest element rises ``max_rise_K`` (default ``default_max_rise_K``)."""
-    from fluxtrap.simulate.mesh import build_mesh
-    from fluxtrap.simulate.simulation import Simulation
-
+) -> tuple[list[float], float, float]:
+    """Check a scan and fill its defaults: (the rates sorted, T/s; the rise that counts as a
+    jump, K; the mesh size, m)."""
     if not case.thermal.coupled:
         raise ValidationError(
             'safe ramp: thermal.model is "isothermal", which cannot jump; use "adiabatic" or '
@@ -184,46 +307,74 @@ def scan_ramp_rates(
     rise = max_rise_K if max_rise_K is not None else default_max_rise_K(case)
     if not rise > 0:
         raise ValidationError(f"safe ramp: max_rise must be > 0 K, got {rise}")
-    h = mesh_size_m or case.mesh.size_m or case.start_size_m
+    return rates, rise, mesh_size_m or case.mesh.size_m or case.start_size_m
+
+
+def ramp_run(
+    case: Case, rate_T_s: float, max_rise_K: float, mesh_size_m: float, progress: bool = False
+) -> RampRun:
+    """``case`` with every ``ramp_field`` step at ``rate_T_s`` (T/s) on one mesh of
+    ``mesh_size_m`` (m), ended as soon as the hottest element rises ``max_rise_K`` above the
+    start; a solver failure is the run's ``error`` (so it can run on a Dask worker)."""
+    from fluxtrap.simulate.mesh import build_mesh
+    from fluxtrap.simulate.simulation import Simulation
+
     start_K = case.protocol[0].temperature_K
-    runs = []
-    for rate in rates:
-        protocol = tuple(
-            dataclasses.replace(s, rate_T_s=rate) if isinstance(s, RampField) else s
-            for s in case.protocol
-        )
-        c = dataclasses.replace(case, protocol=protocol)
-        peak = [0.0, 0.0]  # rise (K), time (s)
+    protocol = tuple(
+        dataclasses.replace(s, rate_T_s=rate_T_s) if isinstance(s, RampField) else s
+        for s in case.protocol
+    )
+    c = dataclasses.replace(case, protocol=protocol)
+    sim = Simulation(c)
+    peak = [0.0, 0.0]  # rise (K), time (s)
 
-        def watch(s, peak=peak):
-            peak[0], peak[1] = max(peak[0], float(np.max(s.heat)) - start_K), s.t
-            if peak[0] > rise:
-                raise _Jumped
+    def watch(s):
+        peak[0], peak[1] = max(peak[0], float(np.max(s.heat)) - start_K), s.t
+        if peak[0] > max_rise_K:
+            raise _Jumped
 
-        t0 = time.perf_counter()
-        sim = Simulation(c)
-        error, finals = None, {}
-        try:
-            result, _ = sim.run_on_mesh(build_mesh(c, h), h, progress, watch)
-            finals = {p.name: float(result.probe(p.name).iloc[-1]) for p in c.probes}
-        except _Jumped:
-            pass
-        except SolverError as err:
-            error = str(err)
-        runs.append(
-            RampRun(
-                rate,
-                peak[0],
-                peak[0] > rise,
-                peak[1],
-                finals,
-                round(time.perf_counter() - t0, 3),
-                error,
-            )
-        )
+    t0 = time.perf_counter()
+    error, finals = None, {}
+    try:
+        result, _ = sim.run_on_mesh(build_mesh(c, mesh_size_m), mesh_size_m, progress, watch)
+        finals = {p.name: float(result.probe(p.name).iloc[-1]) for p in c.probes}
+    except _Jumped:
+        pass
+    except SolverError as err:
+        error = str(err)
+    return RampRun(
+        rate_T_s,
+        peak[0],
+        peak[0] > max_rise_K,
+        peak[1],
+        finals,
+        round(time.perf_counter() - t0, 3),
+        error,
+    )
+
+
+def ramp_scan(runs: list[RampRun], max_rise_K: float) -> RampScan:
+    """The scan of ``runs`` (any order): the fastest safe rate is the largest below which no
+    run jumped or failed."""
+    runs = sorted(runs, key=lambda r: r.rate_T_s)
     safe = None
     for r in runs:
         if r.jumped or r.error:
             break
         safe = r.rate_T_s
-    return RampScan(tuple(runs), rise, safe)
+    return RampScan(tuple(runs), max_rise_K, safe)
+
+
+def scan_ramp_rates(
+    case: Case,
+    rates_T_s: list[float],
+    max_rise_K: float | None = None,
+    mesh_size_m: float | None = None,
+    progress: bool = False,
+) -> RampScan:
+    """Run ``case`` with every ``ramp_field`` step at each of ``rates_T_s`` (T/s, at most
+    ``MAX_RATES``) here, one after the other, on one mesh (``mesh_size_m``, else the case's,
+    else the coarsest start size); a run ends when the hottest element rises ``max_rise_K``
+    (default ``default_max_rise_K``). ``workflows.safe_ramp`` runs the rates on Dask."""
+    rates, rise, h = scan_plan(case, rates_T_s, max_rise_K, mesh_size_m)
+    return ramp_scan([ramp_run(case, rate, rise, h, progress) for rate in rates], rise)

@@ -12,11 +12,19 @@ transfer coefficient; an optional contact resistance between layers doubles the 
 nodes and couples them through 1/R. Assembled by hand with numpy like ``fem.py`` (the P1
 r-weighted forms are three lines; scikit-fem would add a dependency for them).
 
+With a cold head (``[thermal.cold_head]``) the cooled surfaces couple through their heat transfer
+coefficient to one more unknown, the cold head's temperature, with its own enthalpy and the
+cooler's load curve P(T) as an implicit sink (dP/dT >= 0 keeps the Jacobian symmetric positive
+definite); the protocol temperature is a heater's set point: when the free cold head would end a
+step below it, the step is solved again with the cold head held at the set point, and the heater
+power is that node's residual (``cold_head_flows``).
+
 Coupling (``solver.run_protocol``): a step's EM solve uses the temperatures at its start
 (Jc(B, T) per element); its converged E.J then heats the conductors over the same dt. A step
 in which an element rises by more than ``MAX_RISE_K`` or ``RISE_FRACTION`` of its temperature
 (whichever is larger) is rejected and retried shorter, so the lag of one step stays small
-through a flux jump.
+through a flux jump (``change_ratio``; with a cold head falls count too, and the cold head's own
+change while free: a cooldown is then stepped like a heating).
 
 All integrals here are per radian (r dA, no 2 pi); ``heat_J`` multiplies by 2 pi.
 """
@@ -36,10 +44,12 @@ RISE_FRACTION = 0.05
 TWO_PI = 2 * math.pi
 
 
-def rise_ratio(before_K: np.ndarray, after_K: np.ndarray) -> float:
-    """Largest rise of an element in a step over what it may rise (> 1: the step is too long)."""
+def change_ratio(before_K: np.ndarray, after_K: np.ndarray, falls: bool = False) -> float:
+    """Largest rise (or change, with ``falls``) of a temperature in a step over what it may
+    change (> 1: the step is too long)."""
     allowed = np.maximum(MAX_RISE_K, RISE_FRACTION * before_K)
-    return float(np.max((after_K - before_K) / allowed, initial=0.0))
+    change = after_K - before_K
+    return float(np.max((np.abs(change) if falls else change) / allowed, initial=0.0))
 
 
 class _Geometry:
@@ -96,6 +106,10 @@ class AdiabaticHeat:
     def element_temperature(self, T: np.ndarray) -> np.ndarray:
         """Temperature per conductor element (K), shape (n_conductor,)."""
         return T
+
+    def change_ratio(self, T: np.ndarray, T_new: np.ndarray, bath_K: float) -> float:
+        """The largest rise of an element over what one step may take (> 1: too long)."""
+        return change_ratio(T, T_new)
 
     def _enthalpy(self, T: np.ndarray) -> np.ndarray:
         h = np.empty_like(T)
@@ -157,6 +171,9 @@ class ConductionHeat:
         self.G = np.einsum("e,eid,ejd->eij", g.w, grad, grad)
         self.rows = np.repeat(self.node, 3, axis=1).ravel()
         self.cols = np.tile(self.node, (1, 3)).ravel()
+        # unknowns: the nodes, then the cold head's temperature (index n) if there is one
+        self.cold_head = settings.cold_head
+        self.size = n + 1 if self.cold_head else n
         self._boundaries(mesh, settings, resistance)
         self._pattern()
 
@@ -196,9 +213,9 @@ class ConductionHeat:
                     self.robin, tnodes[on].ravel(), c.heat_transfer_W_m2K * weight[on].ravel()
                 )
         self.held = np.where(held)[0]
-        self.free = np.where(~held)[0]
+        self.free = np.setdiff1d(np.arange(self.size), self.held)
         # contact resistance: each interface edge appears once per layer with its own nodes
-        self.contact = sp.csr_matrix((self.n, self.n))
+        self.contact = sp.csr_matrix((self.size, self.size))
         if resistance:
             pair = count[inv] == 2
             idx = np.where(pair)[0]
@@ -212,32 +229,69 @@ class ConductionHeat:
             n2 = np.where(same[:, None], tnodes[second], tnodes[second][:, ::-1])
             gw = weight[first] / resistance
             a, b, v = n1.ravel(), n2.ravel(), gw.ravel()
-            self.contact = sp.csr_matrix(
-                (np.concatenate([v, v, -v, -v]), (np.r_[a, b, a, b], np.r_[a, b, b, a])),
-                shape=(self.n, self.n),
-            )
+            self.contact = _coupling(a, b, v, self.size)
 
     def initial(self, temperature_K: float) -> np.ndarray:
-        return np.full(self.n, float(temperature_K))
+        """The state at ``temperature_K``: the nodes, then the cold head if any (K)."""
+        return np.full(self.size, float(temperature_K))
 
     def element_temperature(self, T: np.ndarray) -> np.ndarray:
         """Mean of each conductor element's three node temperatures (K), shape (n_conductor,)."""
         return T[self.node].mean(axis=1)
 
+    def change_ratio(self, T: np.ndarray, T_new: np.ndarray, bath_K: float) -> float:
+        """The largest change over what one step may take (> 1: too long): the elements' rises,
+        with a cold head also their falls and the cold head's change unless the set point
+        (``bath_K``) holds it."""
+        ratio = change_ratio(
+            self.element_temperature(T), self.element_temperature(T_new), self.cold_head is not None
+        )
+        if self.cold_head and T_new[self.n] != bath_K:
+            ratio = max(ratio, change_ratio(T[self.n :], T_new[self.n :], True))
+        return ratio
+
+    def cold_head_flows(
+        self, T: np.ndarray, T_new: np.ndarray, dt: float, set_point_K: float
+    ) -> tuple[float, float]:
+        """(cooler, heater) power in W over the step ``T`` -> ``T_new`` of ``dt`` (s): the
+        cooler's P(T_new) and what the set-point heater added (0 when the cold head ran free)."""
+        ch, head = self.n, self.cold_head
+        cooler = float(head.power_W(T_new[ch]))
+        if T_new[ch] != set_point_K:
+            return cooler, 0.0
+        capacity = head.heat_capacity
+        stored = float(capacity.integral(T_new[ch]) - capacity.integral(T[ch])) / dt
+        into = TWO_PI * float(self.robin @ (T_new[ch] - T_new[:ch]))
+        return cooler, stored + into + cooler - head.heat_load_W
+
     def _enthalpy(self, T: np.ndarray) -> np.ndarray:
-        """Heat content per node (J per radian): sum over materials of mass x H(T)."""
-        return sum(self.mass[:, k] * self.g.capacity(k).integral(T) for k in self.mats)
+        """Heat content per unknown (J per radian): sum over materials of mass x H(T) per node,
+        the cold head's H(T) / 2 pi."""
+        h = sum(self.mass[:, k] * self.g.capacity(k).integral(T[: self.n]) for k in self.mats)
+        if self.cold_head:
+            h = np.r_[h, self.cold_head.heat_capacity.integral(T[self.n]) / TWO_PI]
+        return h
 
     def _capacity(self, T: np.ndarray) -> np.ndarray:
-        return sum(self.mass[:, k] * self.g.capacity(k).at(T) for k in self.mats)
+        c = sum(self.mass[:, k] * self.g.capacity(k).at(T[: self.n]) for k in self.mats)
+        if self.cold_head:
+            c = np.r_[c, self.cold_head.heat_capacity.at(T[self.n]) / TWO_PI]
+        return c
 
     def _pattern(self) -> None:
         """The conduction matrix on a fixed pattern: its values are ``P @ k + base`` (k per
-        element, base = contact + cooling); the free-free block's upper triangle is factorized
-        by QDLDL with the ordering and symbolic analysis of the first step reused (as in
-        ``solver.Discretization.factorize``)."""
-        n = self.n
-        base = (self.contact + sp.diags(self.robin) + sp.eye(n) * 0.0).tocoo()
+        element, base = contact + cooling: to the bath on the diagonal, or coupling each cooled
+        node to the cold head); the free-free block is factorized by ``_Factor``: all unknowns
+        but the held surfaces, and with a cold head a second block without it (held at the set
+        point)."""
+        n = self.size
+        if self.cold_head:
+            cooled = np.nonzero(self.robin)[0]
+            head = np.full(len(cooled), self.n)
+            cooling = _coupling(cooled, head, self.robin[cooled], n)
+        else:
+            cooling = sp.diags(np.r_[self.robin, np.zeros(n - self.n)])
+        base = (self.contact + cooling + sp.eye(n) * 0.0).tocoo()
         pattern = sp.csc_matrix(
             (
                 np.ones(len(self.rows) + base.nnz + n),
@@ -260,21 +314,9 @@ class ConductionHeat:
         self.base = np.zeros(len(keys))
         np.add.at(self.base, position(base.row, base.col), base.data)
         self.A = sp.csc_matrix((np.zeros(len(keys)), pattern.indices, pattern.indptr), shape=(n, n))
-        # the free-free block: entries of A it takes, its upper triangle and diagonal
         index = sp.csc_matrix((np.arange(len(keys)) + 1.0, pattern.indices, pattern.indptr))
-        ff = index[self.free][:, self.free].tocsc()
-        ff.sort_indices()
-        rows = ff.indices
-        cols = np.repeat(np.arange(len(self.free)), np.diff(ff.indptr))
-        upper = rows <= cols
-        self._take = ff.data[upper].astype(int) - 1
-        self._diag = np.where(rows[upper] == cols[upper])[0]
-        counts = np.bincount(cols[upper], minlength=len(self.free))
-        self._upper = sp.csc_matrix(
-            (np.zeros(upper.sum()), rows[upper], np.r_[0, np.cumsum(counts)]),
-            shape=(len(self.free),) * 2,
-        )
-        self._ldl = None
+        # the unknowns Newton solves for: with a cold head all nodes, the head found around them
+        self._block = _Factor(index, self.free[:-1] if self.cold_head else self.free)
 
     def conductivity(self, T: np.ndarray) -> np.ndarray:
         """k (W/(m*K)) per conductor element at the mean of its nodes' temperatures."""
@@ -286,41 +328,131 @@ class ConductionHeat:
         return k
 
     def step(self, T: np.ndarray, source_W_m3: np.ndarray, dt: float, bath_K: float) -> np.ndarray:
-        """Node temperatures after ``dt`` (s) with heat ``source_W_m3`` per conductor element,
-        the coolant at ``bath_K``: backward Euler in the enthalpy, Newton until the residual over
-        the Jacobian's diagonal is below 1e-10 (1 + T) K (one solve when C is constant)."""
-        A = self.A
-        A.data[:] = self.P @ self.conductivity(T) + self.base
-        f = self.B @ source_W_m3 + self.robin * bath_K
+        """The state (nodes, cold head) after ``dt`` (s) with heat ``source_W_m3`` per conductor
+        element, the coolant (or the cold head's set point) at ``bath_K``: backward Euler in the
+        enthalpy. A cold head is held at the set point if its heat balance there asks for heat
+        (the heater), else its temperature is the root of that balance."""
+        self.A.data[:] = self.P @ self.conductivity(T) + self.base
+        f = np.zeros(self.size)
+        f[: self.n] = self.B @ source_W_m3
+        if self.cold_head:
+            f[self.n] = self.cold_head.heat_load_W / TWO_PI
+        else:
+            f += self.robin * bath_K
         h_old = self._enthalpy(T)
         x = T.copy()
         x[self.held] = bath_K
-        fr = self.free
+        if not self.cold_head:
+            self._newton(x, h_old, f, dt)
+            return x
+        head = self.cold_head
+        ch = self.n
+
+        def balance(head_K: float) -> tuple[float, float]:
+            """The cold head's heat balance (W per radian; increasing in ``head_K``) with the
+            nodes solved for it (left in x), and its derivative (W/K per radian)."""
+            x[ch] = head_K
+            jac = self._newton(x, h_old, f, dt)
+            r = float(((self._enthalpy(x) - h_old) / dt + self.A @ x - f)[ch])
+            r += float(head.power_W(head_K)) / TWO_PI
+            column = self.A[:, [ch]].toarray().ravel()  # coupling of the head to the nodes
+            nodes = -self._block.solve(self.A.data, jac, column[:ch])  # d x_nodes / d head_K
+            slope = float(head.heat_capacity.at(head_K) / dt + head.power_slope(head_K))
+            return r, slope / TWO_PI + column[ch] + column[:ch] @ nodes
+
+        r, slope = balance(bath_K)
+        if r >= 0:  # free, it would end below the set point: the heater holds it there
+            return x
+        # safeguarded Newton on the head's temperature: a bracket [lo, hi] around the root,
+        # bisection (or doubling) where a Newton step leaves it (the load curve has kinks)
+        lo, hi, t = bath_K, math.inf, bath_K
+        if T[ch] > bath_K:
+            t = float(T[ch])
+            r, slope = balance(t)
+        for _ in range(100):
+            if r < 0:
+                lo = t
+            else:
+                hi = t
+            if abs(r) <= 1e-10 * (1.0 + t) * slope:
+                break
+            t_new = t - r / slope
+            if not lo < t_new < hi:
+                t_new = 0.5 * (lo + hi) if hi < math.inf else lo + 2 * (t - bath_K) + 1.0
+            t = t_new
+            r, slope = balance(t)
+        return x
+
+    def _newton(self, x: np.ndarray, h_old: np.ndarray, f: np.ndarray, dt: float) -> np.ndarray:
+        """Newton on the free nodes from ``x`` (in place; a cold head held at x's value) until
+        the residual over the Jacobian's diagonal is below 1e-10 (1 + T) K (one solve when C is
+        constant); returns the capacity term C/dt of the free nodes (the Jacobian's diagonal part)."""
+        A, block = self.A, self._block
+        fr = block.free
         diagonal = A.diagonal()[fr]
         for _ in range(30):
-            cap = self._capacity(x)[fr] / dt
+            jac = self._capacity(x)[fr] / dt
             res = ((self._enthalpy(x) - h_old) / dt + A @ x - f)[fr]
             # the residual over the Jacobian's diagonal: a temperature error (K), above rounding
-            if np.max(np.abs(res) / (cap + diagonal), initial=0.0) <= 1e-10 * (1.0 + np.max(x)):
+            if np.max(np.abs(res) / (jac + diagonal), initial=0.0) <= 1e-10 * (1.0 + np.max(x)):
                 break
-            self._upper.data[:] = A.data[self._take]
-            self._upper.data[self._diag] += cap
-            if self._ldl is None:
-                self._ldl = qdldl.Solver(self._upper, upper=True)
-            else:
-                self._ldl.update(self._upper, upper=True)
-            x[fr] -= self._ldl.solve(res)
-        return x
+            x[fr] -= block.solve(A.data, jac, res)
+        return jac
 
     def heat_J(self, T: np.ndarray) -> float:
         """Enthalpy of the conductors (J, relative to each table's first temperature)."""
-        return TWO_PI * float(self._enthalpy(T).sum())
+        return TWO_PI * float(self._enthalpy(T)[: self.n].sum())
 
     def probe_matrix(self, points: np.ndarray) -> sp.csr_matrix:
         """T at ``points`` (n, 2) = P @ state, by the P1 interpolation in the holding element."""
         e, lam = self.g.locate(points)
         rows = np.repeat(np.arange(len(e)), 3)
-        return sp.csr_matrix((lam.ravel(), (rows, self.node[e].ravel())), shape=(len(e), self.n))
+        return sp.csr_matrix((lam.ravel(), (rows, self.node[e].ravel())), shape=(len(e), self.size))
+
+
+def _coupling(a: np.ndarray, b: np.ndarray, g: np.ndarray, size: int) -> sp.csr_matrix:
+    """The symmetric matrix coupling unknowns ``a`` and ``b`` (k,) through conductances ``g``
+    (k,): g on both diagonals, -g off them."""
+    return sp.csr_matrix(
+        (np.concatenate([g, g, -g, -g]), (np.r_[a, b, a, b], np.r_[a, b, b, a])),
+        shape=(size, size),
+    )
+
+
+class _Factor:
+    """The free-free block of the conduction matrix (``free``: its unknowns, increasing): which
+    entries of the pattern it takes, its upper triangle, factorized by QDLDL with the ordering
+    and symbolic analysis of the first factorization reused (as in
+    ``solver.Discretization.factorize``)."""
+
+    def __init__(self, index: sp.csc_matrix, free: np.ndarray):
+        self.free = free
+        ff = index[free][:, free].tocsc()  # values: 1 + the entry's position in the pattern
+        ff.sort_indices()
+        rows = ff.indices
+        cols = np.repeat(np.arange(len(free)), np.diff(ff.indptr))
+        upper = rows <= cols
+        self._take = ff.data[upper].astype(int) - 1
+        self._diag = np.where(rows[upper] == cols[upper])[0]
+        counts = np.bincount(cols[upper], minlength=len(free))
+        self._upper = sp.csc_matrix(
+            (np.zeros(upper.sum()), rows[upper], np.r_[0, np.cumsum(counts)]),
+            shape=(len(free),) * 2,
+        )
+        self._ldl = None
+
+    def solve(self, values: np.ndarray, diagonal: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        """x with (A_ff + diag(``diagonal``)) x = ``rhs``, A's values on the pattern ``values``
+        (factorized again only when they changed)."""
+        data = values[self._take]
+        data[self._diag] += diagonal
+        if self._ldl is None:
+            self._upper.data[:] = data
+            self._ldl = qdldl.Solver(self._upper, upper=True)
+        elif not np.array_equal(data, self._upper.data):
+            self._upper.data[:] = data
+            self._ldl.update(self._upper, upper=True)
+        return self._ldl.solve(rhs)
 
 
 def heat_model(case, mesh, conductor: np.ndarray) -> AdiabaticHeat | ConductionHeat | None:

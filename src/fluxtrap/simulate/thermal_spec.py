@@ -13,6 +13,17 @@ of the stack, at its highest z, and all others) and optionally ``heat_transfer_c
 ("W/(m^2*K)") to the protocol temperature; without it the surface is held at the protocol
 temperature. Surfaces not listed are insulated. The protocol's temperature is the coolant's
 (cold head, bath) in the conduction model and the starting temperature in the adiabatic one.
+
+``[thermal.cold_head]`` (conduction only): the cryocooler's cold head as one lumped node that the
+cooled surfaces reach through their ``heat_transfer_coefficient`` (every cooled surface needs one):
+``heat_capacity`` ("J/K", a quantity or a table over temperature), ``cooling_power`` (the load
+curve P(T) of the cooler, non-decreasing, 0 W at its first temperature = the base temperature:
+a table ``{ temperature, temperature_unit, value, value_unit = "W" }``, or the usual idealised
+second-stage curve ``{ base_temperature, rated_power, rated_temperature, max_power }``: zero at
+the base, linear through the rated point, flat at max_power), optional ``heat_load`` ("W", the
+static load: radiation, supports, leads). The protocol's temperature is then the set point of a
+heater on the cold head (no power limit): it keeps the cold head at or above the set point; below
+the cold head cools as its curve allows (a ``cool`` step lowers the set point at once).
 """
 
 from __future__ import annotations
@@ -25,17 +36,21 @@ import numpy as np
 
 from fluxtrap.errors import UnitError, ValidationError
 from fluxtrap.simulate.casefile import check_keys, finite, key_path, quantity, si, table, tables
-from fluxtrap.simulate.protocol import RampTemperature
+from fluxtrap.simulate.protocol import Cool, RampTemperature
 from fluxtrap.units import parse
 
 MODELS = ("isothermal", "adiabatic", "conduction")
 SURFACES = ("bottom", "top", "side")
-THERMAL_KEYS = ("model", "cooling", "interlayer_resistance")
+THERMAL_KEYS = ("model", "cooling", "interlayer_resistance", "cold_head")
 COOLING_KEYS = ("surface", "heat_transfer_coefficient")
+COLD_HEAD_KEYS = ("heat_capacity", "cooling_power", "heat_load")
+CURVE_KEYS = ("base_temperature", "rated_power", "rated_temperature", "max_power")
 MATERIAL_KEYS = ("heat_capacity", "thermal_conductivity")
 _UNITS = {
     "volumetric_heat_capacity": "J/(m^3*K)",
     "thermal_conductivity": "W/(m*K)",
+    "heat_capacity": "J/K",
+    "power": "W",
 }
 
 
@@ -138,10 +153,11 @@ def thermal_material(spec: Mapping[str, Any], where: str) -> ThermalMaterial | N
 
 
 def temperature_table(
-    spec: Mapping[str, Any], key: str, dimension: str, where: str
+    spec: Mapping[str, Any], key: str, dimension: str, where: str, zero: bool = False
 ) -> TemperatureTable:
     """``spec[key]``: a positive quantity of ``dimension`` or a table over temperature (with
-    ``dimension = "dimensionless"`` the values are plain numbers and value_unit is left out)."""
+    ``dimension = "dimensionless"`` the values are plain numbers and value_unit is left out;
+    ``zero``: table values may be 0)."""
     full = key_path(where, key)
     value = spec[key]
     if not isinstance(value, Mapping):
@@ -178,10 +194,10 @@ def temperature_table(
         )
     if any(b <= a for a, b in zip(t, t[1:], strict=False)) or t[0] < 0:
         raise ValidationError(f"{full}.temperature: must be >= 0 K and increasing")
-    bad = [i for i, x in enumerate(v) if not x > 0]
+    bad = [i for i, x in enumerate(v) if not (x >= 0 if zero else x > 0)]
     if bad:
         raise ValidationError(
-            f"{full}.value[{bad[0]}]: must be > 0, got {value['value'][bad[0]]!r}"
+            f"{full}.value[{bad[0]}]: must be {'>=' if zero else '>'} 0, got {value['value'][bad[0]]!r}"
         )
     return TemperatureTable(t, v)
 
@@ -202,13 +218,90 @@ class Cooling:
 
 
 @dataclass(frozen=True)
+class ColdHead:
+    """The cryocooler's cold head: ``heat_capacity`` (J/K over T), ``cooling_power`` (W over T,
+    non-decreasing from 0 at its first temperature, held beyond its last), ``heat_load_W`` (W)."""
+
+    heat_capacity: TemperatureTable
+    cooling_power: TemperatureTable
+    heat_load_W: float = 0.0
+
+    def power_W(self, temperature_K: Any) -> np.ndarray:
+        """Cooling power P(T) (W)."""
+        return self.cooling_power.at(temperature_K)
+
+    def power_slope(self, temperature_K: Any) -> np.ndarray:
+        """dP/dT (W/K): the slope of the segment holding T, 0 outside the table."""
+        x, y = np.asarray(self.cooling_power.temperature_K), np.asarray(self.cooling_power.values)
+        t = np.asarray(temperature_K, float)
+        i = np.clip(np.searchsorted(x, t, side="right") - 1, 0, len(x) - 2)
+        slope = (y[i + 1] - y[i]) / (x[i + 1] - x[i])
+        return np.where((t < x[0]) | (t >= x[-1]), 0.0, slope)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "heat_capacity": self.heat_capacity.to_value("J/K"),
+            "cooling_power": self.cooling_power.to_value("W"),
+        }
+        return d | ({"heat_load": si(self.heat_load_W, "W")} if self.heat_load_W else {})
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], where: str = "thermal.cold_head") -> ColdHead:
+        check_keys(d, COLD_HEAD_KEYS, where)
+        for key in ("heat_capacity", "cooling_power"):
+            if key not in d:
+                raise ValidationError(f"{key_path(where, key)}: missing")
+        capacity = temperature_table(d, "heat_capacity", "heat_capacity", where)
+        curve = d["cooling_power"]
+        full = key_path(where, "cooling_power")
+        if isinstance(curve, Mapping) and set(curve) & set(CURVE_KEYS):
+            power = _standard_curve(curve, full)
+        elif isinstance(curve, Mapping):
+            power = temperature_table(d, "cooling_power", "power", where, zero=True)
+        else:
+            raise ValidationError(
+                f"{full}: expected a table over temperature (temperature, value, value_unit = "
+                f'"W") or the curve {{ {", ".join(CURVE_KEYS)} }}, got {curve!r}'
+            )
+        p = power.values
+        if len(p) < 2 or p[0] != 0 or any(b < a for a, b in zip(p, p[1:], strict=False)):
+            raise ValidationError(
+                f"{full}: the load curve starts at 0 W (the base temperature, where the cooler "
+                "has no capacity left) and never falls with temperature; got "
+                f"{[round(x, 6) for x in p]} W"
+            )
+        load = quantity(d, "heat_load", "power", where, default="0 W")
+        if load < 0:
+            raise ValidationError(f"{where}.heat_load: must be >= 0, got {d['heat_load']!r}")
+        return cls(capacity, power, load)
+
+
+def _standard_curve(curve: Mapping[str, Any], where: str) -> TemperatureTable:
+    """The idealised second-stage load curve as a table: 0 W at the base temperature, linear
+    through (rated_temperature, rated_power), flat from max_power on."""
+    check_keys(curve, CURVE_KEYS, where)
+    base = quantity(curve, "base_temperature", "temperature", where)
+    rated_t = quantity(curve, "rated_temperature", "temperature", where)
+    rated = quantity(curve, "rated_power", "power", where)
+    top = quantity(curve, "max_power", "power", where)
+    if not (0 <= base < rated_t and 0 < rated <= top):
+        raise ValidationError(
+            f"{where}: need 0 K <= base_temperature < rated_temperature and 0 W < rated_power <= "
+            f"max_power, got {base:g} K, {rated_t:g} K, {rated:g} W, {top:g} W"
+        )
+    return TemperatureTable((base, base + top / rated * (rated_t - base)), (0.0, top))
+
+
+@dataclass(frozen=True)
 class ThermalSettings:
     """The ``[thermal]`` table: ``model``, ``cooling`` surfaces, ``interlayer_resistance_K_m2_W``
-    (K*m^2/W, 0 = perfect contact)."""
+    (K*m^2/W, 0 = perfect contact), ``cold_head`` (None: the surfaces see the protocol
+    temperature)."""
 
     model: str = "isothermal"
     cooling: tuple[Cooling, ...] = ()
     interlayer_resistance_K_m2_W: float = 0.0
+    cold_head: ColdHead | None = None
 
     @property
     def coupled(self) -> bool:
@@ -219,6 +312,8 @@ class ThermalSettings:
         d: dict[str, Any] = {"model": self.model}
         if self.interlayer_resistance_K_m2_W:
             d["interlayer_resistance"] = si(self.interlayer_resistance_K_m2_W, "K*m^2/W")
+        if self.cold_head:
+            d["cold_head"] = self.cold_head.to_dict()
         if self.cooling:
             d["cooling"] = [c.to_dict() for c in self.cooling]
         return d
@@ -260,11 +355,22 @@ class ThermalSettings:
             raise ValidationError(
                 f"thermal.interlayer_resistance: must be >= 0, got {d['interlayer_resistance']!r}"
             )
-        if model != "conduction" and (cooling or resistance):
+        if model != "conduction" and (cooling or resistance or "cold_head" in d):
             raise ValidationError(
-                f'thermal: cooling and interlayer_resistance need model = "conduction" (got {model!r})'
+                "thermal: cooling and interlayer_resistance need model = "
+                f'"conduction", as does cold_head (got {model!r})'
             )
-        return cls(model, tuple(cooling), resistance)
+        cold_head = None
+        if "cold_head" in d:
+            cold_head = ColdHead.from_dict(table(d, "cold_head", where))
+            loose = [c.surface for c in cooling if c.heat_transfer_W_m2K is None]
+            if not cooling or loose:
+                raise ValidationError(
+                    "thermal.cold_head: the cold head cools the magnet through the "
+                    "heat_transfer_coefficient of its [[thermal.cooling]] surfaces; give one "
+                    f"for every cooled surface (without: {', '.join(loose) or 'no surface listed'})"
+                )
+        return cls(model, tuple(cooling), resistance, cold_head)
 
 
 def thermal_from_case(data: Mapping[str, Any]) -> ThermalSettings:
@@ -288,9 +394,10 @@ def check_thermal(case: Any) -> None:
                 )
     if model == "adiabatic":
         for i, step in enumerate(case.protocol):
-            if isinstance(step, RampTemperature):
+            if isinstance(step, RampTemperature | Cool):
                 raise ValidationError(
-                    f'protocol[{i}]: a temperature ramp under thermal.model = "adiabatic" changes '
+                    f'protocol[{i}]: a temperature ramp under thermal.model = "adiabatic" (or a '
+                    "cool step) changes "
                     'nothing (no heat is exchanged); use model = "conduction" with [[thermal.cooling]]'
                 )
     for p in case.temperature_probes:

@@ -3,16 +3,17 @@
 In the H-phi formulation H = grad(phi) in air. A group of touching layers that does not reach
 the axis (a ring, or rings stacked on each other) is a hole in the air region of the r-z half
 plane: around it the circulation of H is the group's net current, so phi cannot be single
-valued. Each such group gets a *cut*: a horizontal segment from the axis to the group's inner
-face, across which phi jumps by one extra unknown per group (the thin-cut cohomology basis
-function of ``cut_field``). The air minus the cuts is simply connected, so grad(phi) plus these
-jumps spans exactly the curl-free fields in air, and the jump equals the group's net current.
+valued. Each such group gets a *cut*: a horizontal segment through air from the group's inner
+face inwards, to the axis or to the outer face of a conductor that is itself tied to the axis
+(a disk inside the ring at the same height, or an inner ring with its own cut), across which
+phi jumps by one extra unknown per group (the thin-cut cohomology basis function of
+``cut_field``). The cuts tie every hole to the axis, where phi is free, so the air minus the cuts
+is simply connected and grad(phi) plus these jumps spans exactly the curl-free fields in air.
+The jump across a cut is the net current of its group plus those of the groups whose cuts end
+on it (a loop around one ring crosses its own cut and the cuts that end on it).
 
 Air pockets closed off from the outer boundary (a ring between two disks) carry an arbitrary
 constant of phi; ``enclosed_nodes`` names one node per pocket, which the solver holds fixed.
-
-Layers never share a height (``Case`` refuses overlaps in z), so a horizontal segment at a
-height inside one layer meets no other conductor on its way to the axis.
 """
 
 from __future__ import annotations
@@ -31,24 +32,31 @@ TOL = 1e-12  # m: faces closer than this touch
 
 @dataclass(frozen=True)
 class Cut:
-    """The cut of a hole: the segment from (0, ``z_m``) to (``r_m``, ``z_m``) (m), ending on the
-    inner face of layer ``layer`` (index into the stack); ``group`` the layers of the hole."""
+    """The cut of a hole: the segment from (``r0_m``, ``z_m``) to (``r_m``, ``z_m``) (m), ending
+    on the inner face of layer ``layer`` (index into the stack); ``group`` the layers of the
+    hole. It starts on the axis (``r0_m`` = 0) or on the outer face of layer ``inside`` (a
+    conductor at the same height, inside the hole)."""
 
     z_m: float
     r_m: float
     layer: int
     group: tuple[int, ...]
+    r0_m: float = 0.0
+    inside: int | None = None
 
 
 def _touch(a: Layer, b: Layer) -> float | None:
-    """Length (m) of the face two layers share (stacked on each other), None if they do not meet;
-    0.0 if they meet only at a corner."""
-    if min(abs(a.top_m - b.z_m), abs(b.top_m - a.z_m)) > TOL:
+    """Length (m) of the face two layers share (stacked on each other, or one around the other
+    at the same height), None if they do not meet; 0.0 if they meet only at a corner."""
+    if min(abs(a.top_m - b.z_m), abs(b.top_m - a.z_m)) <= TOL:  # a horizontal face
+        overlap = min(a.radius_m, b.radius_m) - max(a.inner_radius_m, b.inner_radius_m)
+    elif min(abs(a.radius_m - b.inner_radius_m), abs(b.radius_m - a.inner_radius_m)) <= TOL:
+        overlap = min(a.top_m, b.top_m) - max(a.z_m, b.z_m)  # a vertical face
+    else:
         return None
-    overlap = min(a.radius_m, b.radius_m) - max(a.inner_radius_m, b.inner_radius_m)
     if overlap < -TOL:
         return None
-    return max(overlap, 0.0) if overlap > TOL else 0.0
+    return overlap if overlap > TOL else 0.0
 
 
 def groups(stack: tuple[Layer, ...]) -> list[tuple[int, ...]]:
@@ -78,16 +86,62 @@ def groups(stack: tuple[Layer, ...]) -> list[tuple[int, ...]]:
     ]
 
 
+def _spans(layer: Layer, z: float) -> bool:
+    """Whether height ``z`` (m) is strictly inside ``layer``."""
+    return layer.z_m + TOL < z < layer.top_m - TOL
+
+
+def _cut_at(stack: tuple[Layer, ...], group: tuple[int, ...], k: int) -> Cut:
+    """The cut of ``group`` in its layer ``k``: at mid height of the longest stretch of the layer
+    that no other layer's face crosses (the layer's mid height when none does), from the group's
+    innermost face at that height inwards to the axis or to the next conductor's outer face."""
+    x = stack[k]
+    faces = sorted({f for y in stack for f in (y.z_m, y.top_m) if x.z_m + TOL < f < x.top_m - TOL})
+    ends = [x.z_m, *faces, x.top_m]
+    lo, hi = max(zip(ends[:-1], ends[1:], strict=True), key=lambda s: s[1] - s[0])
+    z = 0.5 * (lo + hi)
+    start = min((i for i in group if _spans(stack[i], z)), key=lambda i: stack[i].inner_radius_m)
+    r = stack[start].inner_radius_m
+    below = [
+        i for i, y in enumerate(stack) if _spans(y, z) and y.radius_m <= r + TOL and i not in group
+    ]
+    inside = max(below, key=lambda i: stack[i].radius_m, default=None)
+    return Cut(z, r, start, group, stack[inside].radius_m if inside is not None else 0.0, inside)
+
+
 def cuts(stack: tuple[Layer, ...]) -> list[Cut]:
-    """One cut per group of layers that does not reach the axis, at mid height of its thickest
-    layer (no other layer is at that height)."""
+    """One cut per group of layers that does not reach the axis, bottom group first: in its
+    thickest layer whose cut ends on the axis, else in its thickest layer whose cut ends on a
+    conductor already tied to the axis (a disk's group, or a ring group with its cut).
+
+    Groups are tied in the order of their smallest inner radius, so every group has such a
+    layer: in the layer with that radius, whatever lies inside at the same height has a smaller
+    inner radius, so it is a disk or belongs to a group tied before."""
+    all_groups = groups(stack)
+    group_of = {i: g for g in all_groups for i in g}
+    tied = {g for g in all_groups if any(not stack[i].is_ring for i in g)}  # reach the axis
+    chosen = {}
+    holes = sorted(
+        (g for g in all_groups if g not in tied),
+        key=lambda g: min(stack[i].inner_radius_m for i in g),
+    )
+    for g in holes:
+        options = [_cut_at(stack, g, k) for k in sorted(g, key=lambda i: -stack[i].thickness_m)]
+        ok = [c for c in options if c.inside is None or group_of[c.inside] in tied]
+        chosen[g] = min(ok, key=lambda c: c.inside is not None)  # the first to the axis if any
+        tied.add(g)
+    return [chosen[g] for g in all_groups if g in chosen]
+
+
+def bore_points(stack: tuple[Layer, ...]) -> list[tuple[float, float]]:
+    """A point (r, z) in m in the air of each ring's bore, a quarter up the ring, between its
+    inner face and the axis or the conductor inside it (a mesh seeds the bore's air there)."""
     out = []
-    for group in groups(stack):
-        if any(not stack[i].is_ring for i in group):
-            continue
-        k = max(group, key=lambda i: stack[i].thickness_m)
-        layer = stack[k]
-        out.append(Cut(layer.z_m + 0.5 * layer.thickness_m, layer.inner_radius_m, k, group))
+    for x in stack:
+        if x.is_ring:
+            z = x.z_m + 0.25 * x.thickness_m
+            inside = [y.radius_m for y in stack if _spans(y, z) and y.radius_m <= x.inner_radius_m]
+            out.append((0.5 * (max(inside, default=0.0) + x.inner_radius_m), z))
     return out
 
 
@@ -99,7 +153,11 @@ def cut_field(points: np.ndarray, edges: np.ndarray, air_edge: np.ndarray, cut: 
     high, the direction of a positive edge value); ``air_edge`` (n_edges,) bool."""
     r, z = points[:, 0], points[:, 1]
     scale = max(cut.r_m, 1e-3)
-    on_cut = (np.abs(z - cut.z_m) <= 1e-9 * scale) & (r <= cut.r_m * (1 + 1e-9))
+    on_cut = (
+        (np.abs(z - cut.z_m) <= 1e-9 * scale)
+        & (r <= cut.r_m + 1e-9 * scale)
+        & (r >= cut.r0_m - 1e-9 * scale)
+    )
     above = z > cut.z_m + 1e-9 * scale
     i, j = edges[:, 0], edges[:, 1]
     value = np.zeros(len(edges))

@@ -154,3 +154,96 @@ def test_a_closed_air_pocket_gets_one_fixed_node_and_the_run_is_solvable():
     assert eig[0] > 1e-9 * eig[-1]  # 3e-18 of it with the pocket's constant left free
     res = simulate(c)
     assert np.isfinite(res.probes["c_Bz_T"]).all() and res.probes["c_Bz_T"].iloc[-1] > 0.05
+
+
+# a ring around a disk (or an inner ring) at the same height ------------------------------------
+
+
+def test_a_stack_of_more_than_a_thousand_layers_is_refused_before_it_is_read():
+    d = case(*(layer(thickness="0.01 mm") for _ in range(1001)))
+    with pytest.raises(ValidationError, match=r"stack: 1001 layers; at most 1000"):
+        Case.from_dict(d)
+
+
+def test_layers_overlapping_in_r_and_z_are_refused_naming_both():
+    d = case(layer(radius="5 mm", z="0 mm"), layer(inner_radius="4 mm", z="1 mm"))
+    with pytest.raises(
+        ValidationError, match=r"stack\[1\] \(sc, r 4\.\.6 mm, z 1\.\.3 mm\) overlaps"
+    ):
+        Case.from_dict(d)
+
+
+def test_a_disk_inside_a_ring_at_the_same_height_gets_a_cut_through_the_gap():
+    """disk r < 4 mm inside a ring 5..6 mm, both z 0..2 mm: two groups (they do not touch); the
+    ring's cut runs at mid height from the disk's outer face to the ring's inner face, through
+    air only, and is a mesh line there; the gap's air is meshed at the conductors' size."""
+    c = Case.from_dict(case(layer(radius="4 mm", z="0 mm"), layer(inner_radius="5 mm", z="0 mm")))
+    assert groups(c.stack) == [(0,), (1,)]
+    (cut,) = cuts(c.stack)
+    assert (cut.group, cut.layer, cut.inside) == ((1,), 1, 0)
+    assert (cut.r0_m, cut.r_m, cut.z_m) == pytest.approx((4e-3, 5e-3, 1e-3))
+    mesh = build_mesh(c)
+    r, z = mesh.points.T
+    on_cut = np.abs(z - 1e-3) < 1e-12
+    assert np.isclose(r[on_cut], 4e-3).any() and np.isclose(r[on_cut], 5e-3).any()
+    cen = mesh.centroid
+    gap = (cen[:, 0] > 4e-3) & (cen[:, 0] < 5e-3) & (cen[:, 1] > 0) & (cen[:, 1] < 2e-3)
+    assert np.all(mesh.region[gap] == AIR) and np.sqrt(2 * mesh.area[gap]).max() < 1.5e-3
+    # a disk touching the ring's inner face is one conductor: no hole, no cut
+    c = Case.from_dict(case(layer(radius="5 mm", z="0 mm"), layer(inner_radius="5 mm", z="1 mm")))
+    assert groups(c.stack) == [(0, 1)] and cuts(c.stack) == []
+
+
+def test_a_cut_avoids_a_face_that_crosses_its_layer():
+    """A disk z 0.5..2 mm inside a ring z 0..4 mm: the disk's top face lies at the ring's mid
+    height. The cut runs at mid height of the ring's longest stretch clear of faces (2..4 mm),
+    where nothing is inside the ring: it reaches the axis."""
+    c = Case.from_dict(
+        case(
+            layer(radius="4 mm", thickness="1.5 mm", z="0.5 mm"),
+            layer(inner_radius="5 mm", thickness="4 mm", z="0 mm"),
+        )
+    )
+    (cut,) = cuts(c.stack)
+    assert cut.z_m == pytest.approx(3e-3) and cut.r0_m == 0 and cut.inside is None
+
+
+def test_a_ring_inside_a_ring_ties_its_cut_to_the_inner_one():
+    """Concentric rings 2..3 and 5..6 mm at the same height: the inner ring's cut reaches the
+    axis, the outer one's ends on the inner ring (tied to the axis through its own cut)."""
+    c = Case.from_dict(
+        case(
+            layer(radius="3 mm", inner_radius="2 mm", z="0 mm"),
+            layer(inner_radius="5 mm", z="0 mm"),
+        )
+    )
+    inner, outer = cuts(c.stack)
+    assert (inner.r0_m, inner.r_m, inner.inside) == (0.0, pytest.approx(2e-3), None)
+    assert (outer.r0_m, outer.r_m, outer.inside) == (pytest.approx(3e-3), pytest.approx(5e-3), 0)
+
+
+@pytest.mark.parametrize("inner_radius", ["0 mm", "2 mm"], ids=["disk", "ring"])
+def test_discrete_ampere_around_a_ring_with_a_conductor_inside(inner_radius):
+    """H = T x is curl-free in every air element, and the jump across the outer ring's cut is
+    its net current; with a ring inside, the inner cut's jump is the current of both rings (a
+    loop around the inner ring crosses both cuts), with a disk inside its current is free."""
+    c = Case.from_dict(
+        case(
+            layer(radius="3 mm", inner_radius=inner_radius, z="0 mm"),
+            layer(inner_radius="5 mm", z="0 mm"),
+        )
+    )
+    d = Discretization(c, edge_space(build_mesh(c)))
+    space = d.space
+    air = np.where(space.mesh.region == AIR)[0]
+    assert abs(space.C[air] @ d.T).max() < 1e-9 * abs(space.C @ d.T).max()
+    x = np.random.default_rng(1).normal(size=d.n_dofs)
+    current = (d.C @ x) * space.mesh.area[d.conductor]
+    outer = space.mesh.region[d.conductor] == 1
+    jumps = x[-d.n_cuts :]
+    assert abs(current[outer].sum()) == pytest.approx(abs(jumps[-1]), rel=1e-9)
+    if inner_radius == "0 mm":
+        assert d.n_cuts == 1
+    else:
+        assert d.n_cuts == 2
+        assert abs(current.sum()) == pytest.approx(abs(jumps[0]), rel=1e-9)

@@ -236,3 +236,134 @@ def test_enthalpy_integral_and_its_inverse(table):
     inside = table.temperature_K[0] <= T
     assert table.integral(T)[inside] == pytest.approx(numeric[inside], rel=1e-6, abs=1e-6)
     assert table.inverse_integral(table.integral(T)) == pytest.approx(T, rel=1e-12, abs=1e-9)
+
+
+def cold_head_case() -> dict:
+    """``base`` cooled through a cold head (surfaces with a heat transfer coefficient), with a
+    cool step."""
+    d = base()
+    d["thermal"] = {
+        "model": "conduction",
+        "cooling": [{"surface": "bottom", "heat_transfer_coefficient": "2000 W/(m^2*K)"}],
+        "cold_head": {
+            "heat_capacity": {
+                "temperature": [4, 30],
+                "temperature_unit": "K",
+                "value": [0.2, 30],
+                "value_unit": "J/K",
+            },
+            "cooling_power": {
+                "base_temperature": "3 K",
+                "rated_power": "1 W",
+                "rated_temperature": "4.2 K",
+                "max_power": "12 W",
+            },
+            "heat_load": "50 mW",
+        },
+    }
+    d["protocol"] = [
+        {"step": "set", "field": "0 T", "temperature": "30 K"},
+        {"step": "cool", "to": "5 K", "duration": "2 h"},
+    ]
+    return d
+
+
+def test_cold_head_and_cool_step_parse_to_si_and_round_trip():
+    case = Case.from_dict(cold_head_case())
+    head = case.thermal.cold_head
+    assert head.heat_load_W == pytest.approx(0.05)
+    assert head.heat_capacity.at(17.0) == pytest.approx(0.2 + 29.8 / 2)
+    # the standard curve: 0 at 3 K, 1 W at 4.2 K, linear to 12 W (at 17.4 K), flat beyond
+    assert head.power_W([2.0, 3.0, 4.2, 10.0, 17.4, 40.0]) == pytest.approx(
+        [0, 0, 1, 7 / 1.2, 12, 12]
+    )
+    assert head.power_slope([2.0, 4.0, 20.0]) == pytest.approx([0, 1 / 1.2, 0])
+    cool = case.protocol[1]
+    assert (cool.to_K, cool.duration_s) == (5.0, 7200.0)
+    assert case.duration_s == 7200.0
+    assert Case.from_dict(case.to_dict()) == case
+    assert Case.from_dict(tomllib.loads(case.to_toml())) == case
+    table = {"temperature": [3, 4.2, 20], "temperature_unit": "K", "value": [0, 1000, 9000]}
+    d = cold_head_case()
+    d["thermal"]["cold_head"]["cooling_power"] = table | {"value_unit": "mW"}
+    assert Case.from_dict(d).thermal.cold_head.power_W(12.0) == pytest.approx(1 + 8 * 7.8 / 15.8)
+
+
+HEAD = "thermal/cold_head/"
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (
+            edit(HEAD + "heat_lod", "1 W"),
+            r"thermal\.cold_head\.heat_lod: unknown key; did you mean",
+        ),
+        (edit(HEAD + "heat_load", "nan W"), r"thermal\.cold_head\.heat_load"),
+        (edit(HEAD + "heat_load", "-1 W"), r"thermal\.cold_head\.heat_load: must be >= 0"),
+        (edit(HEAD + "heat_load", "1 K"), r"thermal\.cold_head\.heat_load"),
+        (edit(HEAD + "heat_capacity", "1 J/(m^3*K)"), r"thermal\.cold_head\.heat_capacity"),
+        (edit(HEAD + "heat_capacity", KeyError), r"thermal\.cold_head\.heat_capacity: missing"),
+        (edit(HEAD + "cooling_power", "5 W"), r"thermal\.cold_head\.cooling_power: expected a"),
+        (
+            edit(HEAD + "cooling_power/max_powr", "1 W"),
+            r"cooling_power\.max_powr: unknown key; did you mean 'max_power'",
+        ),
+        (
+            edit(HEAD + "cooling_power/rated_temperature", "2 K"),
+            r"cooling_power: need 0 K <= base_temperature < rated_temperature",
+        ),
+        (edit(HEAD + "cooling_power/rated_power", "nan W"), r"cooling_power\.rated_power"),
+        (
+            edit(
+                HEAD + "cooling_power",
+                {"temperature": [3, 4, 10], "temperature_unit": "K", "value": [0.5, 1, 2]},
+            ),
+            r"cooling_power: give temperature_unit .* and value_unit",
+        ),
+        (
+            edit(
+                HEAD + "cooling_power",
+                {
+                    "temperature": [3, 4, 10],
+                    "temperature_unit": "K",
+                    "value": [0.5, 1, 2],
+                    "value_unit": "W",
+                },
+            ),
+            r"cooling_power: the load curve starts at 0 W",
+        ),
+        (
+            edit(
+                HEAD + "cooling_power",
+                {
+                    "temperature": [3, 4, 10],
+                    "temperature_unit": "K",
+                    "value": [0, 2, 1],
+                    "value_unit": "W",
+                },
+            ),
+            r"never falls with temperature",
+        ),
+        (
+            edit("thermal/cooling/0/heat_transfer_coefficient", KeyError),
+            r"thermal\.cold_head: .*give one for every cooled surface \(without: bottom\)",
+        ),
+        (edit("thermal/model", "adiabatic"), r"need model = \"conduction\""),
+        (edit("protocol/1/duration", "0 s"), r"protocol\[1\]\.duration: must be > 0"),
+        (edit("protocol/1/to", "-3 K"), r"protocol\[1\]\.to: must be >= 0 K"),
+        (edit("protocol/1/rate", "1 K/s"), r"protocol\[1\]\.rate: unknown key"),
+    ],
+)
+def test_bad_cold_head_input_is_refused_naming_the_key(change, match):
+    d = cold_head_case()
+    change(d)
+    with pytest.raises(FluxtrapError, match=match):
+        Case.from_dict(d)
+
+
+def test_cool_step_under_the_adiabatic_model_is_refused():
+    d = cold_head_case()
+    d["thermal"] = {"model": "adiabatic"}
+    with pytest.raises(ValidationError, match=r"protocol\[1\]: .*\(or a cool step\) changes"):
+        Case.from_dict(d)

@@ -1,0 +1,64 @@
+"""The safe-ramp scan with its rates on Dask (``workflows.safe_ramp``) gives the scan run here,
+run for run; through the command line on a running scheduler too."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from distributed import LocalCluster
+
+from fluxtrap.simulate.case import Case
+from fluxtrap.simulate.stability import scan_ramp_rates
+from fluxtrap.workflows.safe_ramp import scan_on_dask
+
+from ..conftest import cli
+from .test_safe_ramp_cli import write
+
+RATES = [1e4 / 3600, 1e6 / 3600]  # T/s: safe, and a jump
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_the_rates_on_dask_give_the_scan_run_here(scheduler, tmp_path, capsys):
+    case = Case.load(write(tmp_path))
+    here = scan_ramp_rates(case, RATES, mesh_size_m=2e-3)
+    there = scan_on_dask(case, RATES[::-1], mesh_size_m=2e-3, scheduler=scheduler)
+    assert [r.jumped for r in there.runs] == [False, True]
+    for a, b in zip(here.runs, there.runs, strict=True):
+        assert (a.rate_T_s, a.jumped, a.error) == (b.rate_T_s, b.jumped, b.error)
+        assert b.peak_rise_K == pytest.approx(a.peak_rise_K, rel=1e-12)
+        assert b.stopped_s == pytest.approx(a.stopped_s, rel=1e-12)
+        assert b.finals == pytest.approx(a.finals, rel=1e-12)
+    assert there.fastest_safe_T_s == here.fastest_safe_T_s == RATES[0]
+    out = tmp_path / "scan"
+    code, stdout, err = cli(
+        capsys,
+        "safe-ramp", str(tmp_path / "case.toml"),
+        "--from", "1e4 T/h", "--to", "1e6 T/h", "--count", "2", "--mesh-size", "2 mm",
+        "--scheduler", scheduler, "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads((out / "safe_ramp.json").read_text())["fastest_safe_T_h"] == pytest.approx(
+        1e4
+    )
+
+
+def test_a_tls_scheduler_without_certificates_is_refused(tmp_path, capsys):
+    code, _, err = cli(
+        capsys,
+        "safe-ramp", str(write(tmp_path)), "--scheduler", "tls://127.0.0.1:1",
+        "--out", str(tmp_path / "scan"),
+    )  # fmt: skip
+    assert code == 2 and "it uses TLS; give --tls-ca-file" in err
