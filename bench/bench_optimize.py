@@ -434,9 +434,9 @@ def found_curves(rows: list[dict], data: Path) -> dict[tuple[str, str], dict[int
 def paired(a: dict[int, np.ndarray], b: dict[int, np.ndarray], at: int):
     """Mean and s.e. of a - b at trial ``at`` over the seeds both have, and that seed count."""
     seeds = sorted(s for s in set(a) & set(b) if len(a[s]) >= at and len(b[s]) >= at)
-    if len(seeds) < 2:
-        return math.nan, math.nan, len(seeds)
     d = np.array([a[s][at - 1] - b[s][at - 1] for s in seeds])
+    if len(seeds) < 2:
+        return (float(d[0]) if len(d) else math.nan), math.nan, len(seeds)
     return float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))), len(seeds)
 
 
@@ -480,12 +480,29 @@ def summarise(rows: list[dict], data: Path, reference: str = "fluxtrap") -> None
                     cells += 1
                     level += is_level
                     ahead += is_ahead
-                text = [f"{d:+.3f} +- {e:.3f} ({n})" if n >= 2 else "-" for d, e, n in diffs]
+                text = [
+                    f"{d:+.3f} +- {e:.3f} ({n})" if n >= 2 else f"{d:+.3f} ({n})" if n else "-"
+                    for d, e, n in diffs
+                ]
                 print(
                     f"| {name} | {at} | {np.mean(vals):.3f} ({len(vals)}) | "
                     + " | ".join(text)
                     + f" | {_yes(is_level)} | {_yes(is_ahead)} |"
                 )
+        print(f"\n{ref} - peer over every (table, seed) pair, at {AT} trials (pairs):")
+        for p in peers:
+            parts = []
+            for at in AT:
+                d = [
+                    mine[s][at - 1] - theirs[s][at - 1]
+                    for name in sets
+                    for mine, theirs in [(curves.get((name, ref), {}), curves.get((name, p), {}))]
+                    for s in set(mine) & set(theirs)
+                    if len(mine[s]) >= at and len(theirs[s]) >= at
+                ]
+                se = np.std(d, ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
+                parts.append(f"{np.mean(d):+.3f} +- {se:.3f} ({len(d)})" if d else "-")
+            print(f"  {p:24s} " + "  ".join(parts))
         n_min = min(
             (
                 paired(curves.get((s, ref), {}), curves.get((s, p), {}), 50)[2]
@@ -516,16 +533,28 @@ def summarise_variants(rows: list[dict], data: Path) -> None:
         print("| table | " + " | ".join(f"{b} trials" for b in budgets) + " |")
         print("|---" * (len(budgets) + 1) + "|")
         per_budget: dict[int, list[tuple[float, float]]] = {b: [] for b in budgets}
+        pairs: dict[int, list[float]] = {b: [] for b in budgets}  # every (table, seed)
         for name, *_ in SETS:
             if (name, v) not in curves:
                 continue
             cells = []
             for b in budgets:
-                d, e, n = paired(curves[(name, v)], curves.get((name, "fluxtrap"), {}), b)
-                cells.append(f"{d:+.3f} +- {e:.3f} ({n})" if n >= 2 else "-")
+                mine, ref = curves[(name, v)], curves.get((name, "fluxtrap"), {})
+                one = [mine[s][b - 1] - ref[s][b - 1] for s in set(mine) & set(ref)]
+                pairs[b] += one
+                d, e, n = paired(mine, ref, b)
+                cells.append(
+                    f"{d:+.3f} +- {e:.3f} ({n})" if n >= 2 else f"{d:+.3f} ({n})" if n else "-"
+                )
                 if n >= 2:
                     per_budget[b].append((d, e))
             print(f"| {name} | " + " | ".join(cells) + " |")
+        for b, d in pairs.items():
+            if len(d) > 1:
+                print(
+                    f"at {b}: over all {len(d)} (table, seed) pairs {np.mean(d):+.3f} +- "
+                    f"{np.std(d, ddof=1) / math.sqrt(len(d)):.3f}"
+                )
         for b, de in per_budget.items():
             if de:
                 d, e = np.array(de).T

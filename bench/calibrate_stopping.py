@@ -21,7 +21,9 @@ from bench_optimize import DATA, found_curves, read_results
 from fluxtrap.optimize.stopping import K_ROUNDS, KAPPA, advise
 
 RESULTS = Path(__file__).resolve().parent / "results" / "optimize_runs.jsonl"
-RULES = [(k, kappa) for k in (2, 3, 5) for kappa in (0.1, 0.3, 1.0)]  # default: k=5, kappa=0.3
+RULES = [
+    (k, kappa) for k in (3, 5, 8, 12) for kappa in (0.01, 0.03, 0.1, 0.3, 1.0)
+]  # default: k=12, kappa=0.01
 
 
 def stop_trial(trace: list[dict], k: int, kappa: float) -> int | None:
@@ -58,7 +60,7 @@ def main() -> None:
         saved, lost, early = calibrate(runs, curves, k, kappa)
         stopped = int((saved > 0).sum())
         print(
-            f"{k:2d} {kappa:5.1f} {stopped / len(runs):8.2f} {_mean_se(saved, 2)} "
+            f"{k:2d} {kappa:5g} {stopped / len(runs):8.2f} {_mean_se(saved, 2)} "
             f"{early / max(stopped, 1):10.2f} {_mean_se(lost, 3)}"
         )
     print(f"\nper table, the default rule (k={K_ROUNDS}, kappa={KAPPA}):")
