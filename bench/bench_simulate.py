@@ -59,15 +59,19 @@ import json, sys, time, pandas as pd
 from fluxtrap.simulate import Case, simulate
 case = Case.load(json.loads(sys.argv[1])) if sys.argv[1].startswith("{") else Case.load(sys.argv[1])
 simulate(case.with_options(mesh_size_m=4e-3))  # warm up
-t = time.process_time()
-r = simulate(case.with_options(mesh_size_m=float(sys.argv[2])))  # 0: chosen for the accuracy
+cpu = []
+for _ in range(int(sys.argv[4])):
+    t = time.process_time()
+    r = simulate(case.with_options(mesh_size_m=float(sys.argv[2])))  # 0: chosen for the accuracy
+    cpu.append(time.process_time() - t)
 r.probes.to_csv(sys.argv[3], index=False)
-print(json.dumps({**r.solver, "cpu_s": time.process_time() - t}))
+print(json.dumps({**r.solver, "cpu_s": cpu}))
 """
 
 
-def baseline(rev: str, case: str, size_m: float, tmp: Path) -> tuple[dict, object]:
-    """Run ``case`` (path or JSON) with the code of git revision ``rev`` at a fixed mesh size."""
+def baseline(rev: str, case: str, size_m: float, tmp: Path, repeat: int) -> tuple[dict, object]:
+    """Run ``case`` (path or JSON) ``repeat`` times with the code of git revision ``rev`` at a
+    fixed mesh size (0: chosen for the accuracy); ``cpu_s`` is the list of CPU times."""
     import pandas as pd
 
     src = tmp / f"src-{rev}"
@@ -79,7 +83,17 @@ def baseline(rev: str, case: str, size_m: float, tmp: Path) -> tuple[dict, objec
         subprocess.run(["tar", "-x", "-C", str(src)], input=tar, check=True)
     out = tmp / f"baseline-{rev}-{size_m}-{abs(hash(case))}.csv"
     res = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", BASELINE_RUN, case, str(size_m), str(out)],
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-c",
+            BASELINE_RUN,
+            case,
+            str(size_m),
+            str(out),
+            str(repeat),
+        ],
         env={"PYTHONPATH": str(src / "src"), "PATH": "/usr/bin:/bin"},
         check=True,
         capture_output=True,
@@ -88,17 +102,31 @@ def baseline(rev: str, case: str, size_m: float, tmp: Path) -> tuple[dict, objec
     return json.loads(res.stdout.strip().splitlines()[-1]), pd.read_csv(out)
 
 
-def timed(case) -> tuple[object, float]:
-    t = time.process_time()
-    r = simulate(case)
-    return r, time.process_time() - t
+def timed(case, repeat: int) -> tuple[object, list[float]]:
+    cpu = []
+    for _ in range(repeat):
+        t = time.process_time()
+        r = simulate(case)
+        cpu.append(time.process_time() - t)
+    return r, cpu
 
 
-def describe(name: str, s: dict, cpu: float) -> str:
+def spread(cpu: list[float] | float) -> str:
+    """Median CPU time and its range over the repeats, s."""
+    cpu = np.atleast_1d(cpu)
+    return f"{np.median(cpu):6.2f} s [{cpu.min():.2f}-{cpu.max():.2f}]"
+
+
+def describe(name: str, s: dict, cpu: list[float] | float) -> str:
     return (
-        f"{name:<34} wall {s['wall_s']:7.2f} s  cpu {cpu:6.2f} s  elements {s['elements']:6d}  "
+        f"{name:<34} cpu {spread(cpu)}  elements {s['elements']:6d}  "
         f"dofs {s['dofs']:6d}  steps {s['time_steps']:4d}  Newton {s['newton_iterations']:5d}"
     )
+
+
+def ratio(a: list[float], b: list[float]) -> str:
+    """Median of a / median of b, and the range of the ratio over the repeats' extremes."""
+    return f"{np.median(a) / np.median(b):.2f} [{min(a) / max(b):.2f}-{max(a) / min(b):.2f}]"
 
 
 def reference(case: Case, size_m: float, tmp: Path, key: str):
@@ -118,25 +146,39 @@ def reference(case: Case, size_m: float, tmp: Path, key: str):
 
 
 def compare(title, case, ref_size, args, tmp, key):
-    print(f"\n== {title}")
-    base, base_probes = baseline(args.baseline, key, 1e-3, tmp)
+    import fluxtrap.simulate.simulation as simulation
+
+    print(f"\n== {title} (CPU: median [range] of {args.repeat} runs)")
+    r = args.repeat
+    base, base_probes = baseline(args.baseline, key, 1e-3, tmp, r)
     print(describe(f"baseline {args.baseline} fixed 1 mm", base, base["cpu_s"]))
-    prev, prev_probes = baseline(args.previous, key, 0.0, tmp)
+    prev, prev_probes = baseline(args.previous, key, 0.0, tmp, r)
     print(describe(f"previous {args.previous} accuracy 1 %", prev, prev["cpu_s"]))
-    new, cpu = timed(case)
+    before, before_probes = baseline(args.before, key, 0.0, tmp, r)
+    print(describe(f"before {args.before} accuracy 1 %", before, before["cpu_s"]))
+    scout = simulation.SCOUT_RTOL
+    simulation.SCOUT_RTOL = 1.0
+    try:
+        plain, plain_cpu = timed(case, r)
+    finally:
+        simulation.SCOUT_RTOL = scout
+    print(describe("now without the scout pair", plain.solver, plain_cpu))
+    new, cpu = timed(case, r)
     acc = new.accuracy
     for lev in acc["levels"]:
         print(
             f"   pair run: elements {lev['elements']:6d} dofs {lev['dofs']:6d} steps "
             f"{lev['time_steps']:4d} Newton {lev['newton_iterations']:5d} factorizations "
-            f"{lev['factorizations']:5d} wall {lev['wall_s']:.2f} s"
+            f"{lev['factorizations']:5d} rtol {lev['rtol']:.0e} wall {lev['wall_s']:.2f} s"
             + (f"  estimate {lev['estimate']:.4f}" if "estimate" in lev else "")
         )
     print(describe("fluxtrap now, accuracy 1 %", new.solver, cpu))
+    b = base["cpu_s"]
     print(
         f"   estimate {acc['estimate']:.4f} of the peak self-field (reached: {acc['reached']}); "
-        f"ratios to the baseline: wall {new.solver['wall_s'] / base['wall_s']:.2f}, "
-        f"cpu {cpu / base['cpu_s']:.2f}; previous/baseline cpu {prev['cpu_s'] / base['cpu_s']:.2f}"
+        f"CPU ratios: now/baseline {ratio(cpu, b)}, now/before {ratio(cpu, before['cpu_s'])}, "
+        f"without scout/baseline {ratio(plain_cpu, b)}, before/baseline "
+        f"{ratio(before['cpu_s'], b)}, previous/baseline {ratio(prev['cpu_s'], b)}"
     )
     if args.skip_reference:
         return
@@ -148,6 +190,8 @@ def compare(title, case, ref_size, args, tmp, key):
         for name, probes in (
             ("baseline", base_probes),
             ("previous", prev_probes),
+            ("before", before_probes),
+            ("without scout", plain.probes),
             ("now", new.probes),
         ):
             d = np.abs(probes[col] - np.interp(probes.time_s, ref.time_s, ref[col]))
@@ -214,6 +258,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--baseline", default="5ddab4d", help="git revision of the baseline code")
     ap.add_argument("--previous", default="5daa3fc", help="the first accuracy-driven code")
+    ap.add_argument("--before", default="bf375a0", help="the code before the last speed work")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each variant (CPU spread)")
     ap.add_argument("--reference", type=float, default=0.25, help="ZFC reference mesh, mm")
     ap.add_argument("--skip-reference", action="store_true")
     ap.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()) / "fluxtrap-bench")

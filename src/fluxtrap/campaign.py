@@ -12,7 +12,6 @@ A parameter is numeric (``low``, ``high``, optional ``step``), categorical (``ch
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import unicodedata
@@ -27,7 +26,7 @@ import pint
 
 from fluxtrap import units
 from fluxtrap.errors import UnitError, ValidationError
-from fluxtrap.inputs import check_values
+from fluxtrap.inputs import check_keys, check_values, near, tables
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import parse
 
@@ -528,16 +527,16 @@ class CampaignSpec:
         """Build from a parsed campaign file (units as strings) or from ``to_dict`` output."""
         check_values(data, source)
         try:
-            _no_unknown_keys(data, TOP_KEYS, "the top level")
+            check_keys(data, TOP_KEYS, "")
             params = tuple(
-                _parameter(p, f"parameters[{i}]") for i, p in enumerate(_tables(data, "parameters"))
+                _parameter(p, f"parameters[{i}]") for i, p in enumerate(tables(data, "parameters"))
             )
             objectives = tuple(
-                _objective(o, f"objectives[{i}]") for i, o in enumerate(_tables(data, "objectives"))
+                _objective(o, f"objectives[{i}]") for i, o in enumerate(tables(data, "objectives"))
             )
             constraints = []
-            for i, c in enumerate(_tables(data, "constraints")):
-                _no_unknown_keys(c, CONSTRAINT_KEYS, f"[[constraints]] {i}")
+            for i, c in enumerate(tables(data, "constraints")):
+                check_keys(c, CONSTRAINT_KEYS, f"constraints[{i}]")
                 if not isinstance(c.get("expression"), str):
                     raise ValidationError(
                         f'constraints[{i}]: needs expression = "..." (e.g. "a + 2 * b <= 10")'
@@ -670,29 +669,14 @@ def _numeric_parameter(name: str, spec: CampaignSpec) -> str:
 
 
 # ------------------------------------------------------------------------- reading tables
-def _tables(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-    items = data.get(key, [])
-    if not isinstance(items, list) or not all(isinstance(x, Mapping) for x in items):
-        raise ValidationError(f"{key}: expected an array of tables ([[{key}]])")
-    return items
-
-
-def _no_unknown_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ValidationError(
-                f"unknown key {key!r} in {where}{_near(key, allowed)}; allowed: {', '.join(allowed)}"
-            )
-
-
 def _near(name: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = near(name, options)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def _parameter(p: Mapping[str, Any], where: str) -> ParameterDef:
     name = p.get("name")
-    _no_unknown_keys(p, PARAMETER_KEYS, f"[[parameters]] {name!r}" if name else where)
+    check_keys(p, PARAMETER_KEYS, where)
     if name is None:
         raise ValidationError(f"{where}: needs a name")
     try:
@@ -720,7 +704,7 @@ def _number(table: Mapping[str, Any], key: str, where: str) -> float | None:
 
 def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
     name = o.get("name")
-    _no_unknown_keys(o, OBJECTIVE_KEYS, f"[[objectives]] {name!r}" if name else where)
+    check_keys(o, OBJECTIVE_KEYS, where)
     if name is None:
         raise ValidationError(f"{where}: needs a name")
     field_T = o.get("field_T")

@@ -7,13 +7,14 @@ names the document and the key path (``materials.bulk1.jc.table.jc[3]``).
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
-from fluxtrap.errors import InputFileError
+from fluxtrap.errors import InputFileError, ValidationError
 
 MAX_DOCUMENT = (
     4 * 2**20
@@ -62,3 +63,49 @@ def _check(value: Any, source: str, path: str, depth: int) -> None:
                 f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
             )
             _check(item, source, sub, depth + 1)
+
+
+# -- the tables of a document: strict keys (case files, campaign files) ------------------------
+def key_path(where: str, key: str) -> str:
+    """``where.key`` (or ``key`` at the top level)."""
+    return f"{where}.{key}" if where else key
+
+
+def near(name: str, options: Iterable[str]) -> str | None:
+    """The option closest to a misspelt ``name`` (difflib), or None."""
+    close = difflib.get_close_matches(str(name), list(options), n=1)
+    return close[0] if close else None
+
+
+def check_keys(
+    mapping: Mapping[str, Any],
+    known: Iterable[str],
+    where: str,
+    refused: Mapping[str, str] | None = None,
+) -> None:
+    """Raise ``ValidationError`` for the first key of ``mapping`` that is not in ``known``,
+    naming it as a key path (``stack[0].thicknes``), the nearest known key and the table's keys;
+    ``refused`` maps keys that are recognised but not supported to the reason given."""
+    known = sorted(known)
+    for key in mapping:
+        if key in known:
+            continue
+        full = key_path(where, str(key))
+        if refused and key in refused:
+            raise ValidationError(f"{full}: {refused[key]}")
+        close = near(key, known)
+        hint = f"; did you mean {close!r}?" if close else ""
+        raise ValidationError(
+            f"{full}: unknown key{hint} (known keys {'in ' + where if where else 'at the top level'}: "
+            f"{', '.join(known)})"
+        )
+
+
+def tables(mapping: Mapping[str, Any], key: str, where: str = "") -> list[Mapping[str, Any]]:
+    """``mapping[key]``: a list of tables (``[[key]]`` in TOML; empty if absent)."""
+    value = mapping.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(x, Mapping) for x in value):
+        raise ValidationError(
+            f"{key_path(where, key)}: expected a list of tables ([[{key}]] in TOML)"
+        )
+    return value

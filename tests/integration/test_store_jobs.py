@@ -1,11 +1,14 @@
 """The simulation job queue in the store (SQLite and PostgreSQL): quotas, the fair round-robin
-order, cancel and finish rules, ids never reused."""
+order, cancel and finish rules, ids never reused, heartbeats (a dead server's jobs interrupted)."""
 
 from __future__ import annotations
 
 import threading
+import time
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import column
 
 from fluxtrap.errors import ConflictError, NotFoundError, QuotaError, ValidationError
 from fluxtrap.store import Store
@@ -113,3 +116,62 @@ def test_job_ids_are_never_reused(store_url):
         conn.execute(text("DELETE FROM jobs WHERE id = :id"), {"id": second.id})
     third = add(Store(store_url), "alice")  # a restarted server
     assert third.id > second.id > first.id
+
+
+# -- heartbeats: a server that died on another host -------------------------------------------
+def test_jobs_whose_runner_fell_silent_are_interrupted_and_live_ones_kept(store_url):
+    """Two servers run a job each; only one renews its heartbeat. Any server sweeping the
+    queue marks the silent one's job interrupted, naming its runner; the dead server's late
+    result cannot overwrite that, and a queued job is untouched."""
+    store = Store(store_url)
+    for title in ("alive", "dead", "queued"):
+        add(store, "alice", title)
+    alive, dead = store.claim_job("hostA:11:a"), store.claim_job("hostB:22:b")
+    assert alive.heartbeat_at is not None and alive.heartbeat_at == alive.started_at
+    assert store.interrupt_silent_jobs(0.4, "{runner} fell silent") == []  # both fresh
+    time.sleep(0.6)
+    assert store.beat_jobs("hostA:11:a") == 1
+    (gone,) = store.interrupt_silent_jobs(0.4, "its server ({runner}) fell silent")
+    assert (gone.id, gone.status, gone.error) == (
+        dead.id,
+        "interrupted",
+        "its server (hostB:22:b) fell silent",
+    )
+    assert gone.finished_at is not None
+    assert (
+        store.job(alive.id).status == "running"
+        and store.job(alive.id).heartbeat_at > alive.heartbeat_at
+    )
+    assert [j.status for j in store.jobs()] == ["running", "interrupted", "queued"]
+    assert not store.finish_job(dead.id, "done")  # the dead server's result, too late
+    assert store.interrupt_silent_jobs(0.4, "{runner}") == []
+    assert store.beat_jobs("hostB:22:b") == 0  # nothing of its own is running any more
+
+
+def test_a_job_running_before_heartbeats_counts_from_its_start(store_url):
+    """Migration 0008 adds jobs.heartbeat_at (null for old rows; every row kept): a job left
+    running by a server of revision 0007 is silent since its start."""
+    from sqlalchemy import create_engine, insert
+    from sqlalchemy import table as sql_table
+
+    from ..conftest import assert_rows_kept, old_store, table_rows
+
+    old_store(store_url, "0007")
+    t0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    columns = ("title", "case_toml", "status", "created_by", "created_at", "started_at", "runner")
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(sql_table("jobs", *(column(c) for c in columns))).values(
+                title="old", case_toml="title = 'old'", status="running", created_by="alice",
+                created_at=t0, started_at=t0, runner="gone:1:0",
+            )
+        )  # fmt: skip
+    engine.dispose()
+    before = table_rows(store_url)
+    store = Store(store_url)  # upgrades to head
+    assert_rows_kept(before, table_rows(store_url))
+    (job,) = store.jobs()
+    assert job.heartbeat_at is None
+    (gone,) = store.interrupt_silent_jobs(60, "{runner} silent")
+    assert (gone.id, gone.error) == (job.id, "gone:1:0 silent")

@@ -196,6 +196,8 @@ def test_dotted_paths_invalid_variants_and_keys(stack_case):
             expand(base, [Axis.parse(name)], base_dir=stack_case.parent)
     with pytest.raises(ValidationError, match="given twice: n"):
         expand(base, [Axis.parse("n=3"), Axis.parse("n=4")])
+    with pytest.raises(ValidationError, match=r"^case\.stack: expected a list of tables"):
+        expand({**base, "stack": {"radius": "1 mm"}}, [Axis.parse("radius=2mm")])
     del base["materials"]["bulk2"]["jc"]["temperature"]
     with pytest.raises(ValidationError, match="no superconductor of the case has jc.temperature"):
         expand(base, [Axis.parse("temperature=10K")], base_dir=stack_case.parent)
@@ -329,7 +331,10 @@ def test_a_simulation_that_fails_on_a_worker_is_recorded_and_retried_on_request(
         silence_logs=logging.ERROR,
     ) as cluster:
         monkeypatch.setattr(Simulation, "run", fail_the_large_disk)
-        first = run_sweep(case, axes, out=out, scheduler=cluster.scheduler_address, progress=False)
+        first = run_sweep(
+            case, axes, out=out, scheduler=cluster.scheduler_address, progress=False,
+            memory_mb=None,  # no limit: the variants run in the worker, where the patch is
+        )  # fmt: skip
         assert (first.computed, first.failed) == (2, 1)
         row = first.table.set_index("radius_mm").loc[10]
         assert (
@@ -351,6 +356,7 @@ def test_a_simulation_that_fails_on_a_worker_is_recorded_and_retried_on_request(
             scheduler=cluster.scheduler_address,
             retry_failed=True,
             progress=False,
+            memory_mb=None,
         )
     assert (retried.computed, retried.cached, retried.failed) == (1, 1, 0)
     assert (retried.table["status"] == "done").all()

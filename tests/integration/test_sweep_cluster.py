@@ -1,6 +1,7 @@
 """Scale-out safety of sweeps (issue 17): a Dask cluster with TLS and client certificates runs
 variants and refuses clients without a certificate of its CA; a per-variant timeout fails the
-variant without caching it; the cache key carries the solver's own identity."""
+variant without caching it; so does its memory limit; the cache key carries the solver's own
+identity."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from distributed import Client, LocalCluster, Security
 
@@ -125,3 +127,31 @@ def test_the_cache_key_carries_the_solver_sources(tmp_path, monkeypatch):
     assert variant.key == case_key(variant.case) != variant.case.key()
     monkeypatch.setattr(variants, "solver_identity", lambda: changed)
     assert case_key(variant.case) != variant.key  # a changed solver: a new key, no stale hit
+
+
+def test_a_variant_over_its_memory_limit_fails_naming_it_while_the_others_finish(tmp_path, capsys):
+    """Each variant runs in a child of its (daemonic) local Dask worker under RLIMIT_AS: the
+    0.05 mm mesh (850 000 nodes) cannot be allocated in 600 MiB, the 2 and 3 mm ones run in it. The
+    failure names the variant and the limit, is in results.csv and is not cached (a larger limit
+    may finish it); the finished variants are."""
+    from fluxtrap.cli import run
+
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY.replace('size = "2 mm"', 'size = "2 mm"\nmax_elements = 1000000'))
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(case), "--vary", "mesh.size=2mm,0.05mm,3mm", "--memory-mb", "600",
+            "--workers", "1", "--out", str(out), "--quiet"]  # fmt: skip
+    assert run([*argv, "--memory-mb", "100"]) == 2
+    assert (
+        "sweep memory limit: give at least 256 MiB (at most 2**30), got 100 MiB"
+        in capsys.readouterr().err
+    )
+    assert run(argv) == 0
+    assert "3 variants: 3 computed, 0 from cache, 1 failed" in capsys.readouterr().out
+    table = pd.read_csv(out / "results.csv")
+    assert list(table["status"]) == ["done", "failed", "done"]
+    assert table["error"][1].startswith("variant 1 (mesh.size=0.05 mm): MemoryError: ")
+    assert table["error"][1].endswith("(over the memory limit of 600 MiB)")
+    done = table[table["status"] == "done"]
+    assert (done["surface_final_T"] > 0).all()
+    assert sorted(p.stem for p in (out / "cache").glob("*.json")) == sorted(done["key"])

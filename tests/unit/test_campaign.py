@@ -171,18 +171,21 @@ def test_outcome_constraint_units_and_directions():
 
 
 @pytest.mark.parametrize(
-    ("table", "key", "near"),
+    ("table", "message"),
     [
-        ({"constraint": []}, "constraint", "constraints"),
-        ({"parameters": [{"name": "a", "low": 0, "high": 1, "stpe": 1}]}, "stpe", "step"),
-        ({"objectives": [{"name": "y", "gaol": "maximize"}]}, "gaol", "goal"),
-        ({"constraints": [{"expresion": "a <= 1"}]}, "expresion", "expression"),
+        ({"constraint": []}, "constraint: unknown key; did you mean 'constraints'? (known keys at the top level: constraints, name, objectives, parameters)"),
+        ({"parameters": [{"name": "a", "low": 0, "high": 1, "stpe": 1}]}, "parameters[0].stpe: unknown key; did you mean 'step'? (known keys in parameters[0]: "),
+        ({"objectives": [{"name": "y", "gaol": "maximize"}]}, "objectives[0].gaol: unknown key; did you mean 'goal'? (known keys in objectives[0]: "),
+        ({"constraints": [{"expresion": "a <= 1"}]}, "constraints[0].expresion: unknown key; did you mean 'expression'? (known keys in constraints[0]: expression)"),
+        ({"constraints": {"expression": "a <= 1"}}, "constraints: expected a list of tables ([[constraints]] in TOML)"),
     ],
-)
-def test_unknown_keys_name_table_and_near_miss(table, key, near):
+)  # fmt: skip
+def test_unknown_keys_name_the_key_path_the_table_and_the_near_miss(table, message):
+    """The same strict-key reader (inputs.check_keys) as the case files'."""
     data = {"name": "x", "parameters": [{"name": "a", "low": 0, "high": 1}], **table}
-    with pytest.raises(ValidationError, match=rf"unknown key '{key}' .*did you mean '{near}'"):
+    with pytest.raises(ValidationError) as err:
         CampaignSpec.from_dict(data)
+    assert str(err.value).startswith(f"campaign: {message}")
 
 
 def test_objective_values_with_units_are_converted(full):

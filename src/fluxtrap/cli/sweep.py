@@ -10,6 +10,7 @@ from rich.table import Table
 
 from fluxtrap.cli.common import QuietOption, console
 from fluxtrap.errors import ValidationError
+from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
 # the Dask options of the commands that run on a cluster (sweep, safe-ramp)
 SchedulerOption = Annotated[
@@ -63,6 +64,14 @@ def sweep(
         str | None,
         typer.Option(help='Longest a variant may run, e.g. "30 min" (a timed-out one is failed).'),
     ] = None,
+    memory_mb: Annotated[
+        int,
+        typer.Option(
+            "--memory-mb",
+            help="Memory (address space, MiB) each variant may use, in a child process of its "
+            "worker; 0: no limit (the variant runs in the worker itself).",
+        ),
+    ] = DEFAULT_MEMORY_MB,
     tls_ca_file: TlsCaOption = None,
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
@@ -90,6 +99,7 @@ def sweep(
         retry_failed=retry_failed,
         progress=not quiet,
         timeout_s=None if timeout is None else parse(timeout, "time", "--timeout"),
+        memory_mb=memory_mb or None,
         security=security,
     )
     if not quiet:

@@ -7,14 +7,14 @@ refused. Values come back in SI (through ``fluxtrap.units``).
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.inputs import check_keys, key_path, tables  # noqa: F401 - re-exported: the case's readers
 from fluxtrap.units import parse
 
 EXAMPLE_UNIT = {
@@ -34,35 +34,6 @@ EXAMPLE_UNIT = {
     "power": "W",
     "thermal_resistance": "K*m^2/W",
 }
-
-
-def key_path(where: str, key: str) -> str:
-    """``where.key`` (or ``key`` at the top level)."""
-    return f"{where}.{key}" if where else key
-
-
-def check_keys(
-    mapping: Mapping[str, Any],
-    known: Iterable[str],
-    where: str,
-    refused: Mapping[str, str] | None = None,
-) -> None:
-    """Raise ``ValidationError`` for the first key of ``mapping`` that is not in ``known``,
-    suggesting the nearest known key; ``refused`` maps keys that are recognised but not
-    supported to the reason given."""
-    known = sorted(known)
-    for key in mapping:
-        if key in known:
-            continue
-        full = key_path(where, str(key))
-        if refused and key in refused:
-            raise ValidationError(f"{full}: {refused[key]}")
-        near = difflib.get_close_matches(str(key), known, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise ValidationError(
-            f"{full}: unknown key{hint} (known keys {'in ' + where if where else 'at the top level'}: "
-            f"{', '.join(known)})"
-        )
 
 
 def finite(value: float, full: str, text: Any) -> float:
@@ -109,14 +80,6 @@ def table(mapping: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]
     value = mapping.get(key, {})
     if not isinstance(value, Mapping):
         raise ValidationError(f"{key_path(where, key)}: expected a table, got {value!r}")
-    return value
-
-
-def tables(mapping: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-    """``mapping[key]``: a list of tables (``[[key]]`` in TOML; empty if absent)."""
-    value = mapping.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(x, Mapping) for x in value):
-        raise ValidationError(f"{key}: expected a list of tables ([[{key}]] in TOML)")
     return value
 
 

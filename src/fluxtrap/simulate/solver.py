@@ -45,7 +45,7 @@ from fluxtrap.simulate.case import (
     step_duration,
 )
 from fluxtrap.simulate.fem import EdgeSpace
-from fluxtrap.simulate.materials import Superconductor
+from fluxtrap.simulate.materials import ConstantJc, Superconductor
 from fluxtrap.simulate.mesh import AIR
 from fluxtrap.simulate.thermal import heat_model
 from fluxtrap.simulate.topology import cut_field, cuts, enclosed_nodes
@@ -139,8 +139,11 @@ class Discretization:
         T = self.T.tocsc()
         self.C = (space.C[self.conductor] @ T).tocsr()
         self.M = (T.T @ space.M @ T).tocsr()
-        self.Hr = (space.Hr[self.conductor] @ T).tocsr()
-        self.Hz = (space.Hz[self.conductor] @ T).tocsr()
+        # H at the conductor centroids, (H_r; H_z) stacked: one product per Newton iteration
+        self.H = (sp.vstack([space.Hr[self.conductor], space.Hz[self.conductor]]) @ T).tocsr()
+        self.CT = self.C.T.tocsr()  # transposed once, not at every Newton iteration
+        # Jc without a field dependence (constant Jc): Newton needs no B
+        self.field_free = all(isinstance(m.jc, ConstantJc) for m, _ in self.sc_groups)
         self.w = space.w[self.conductor]
         self.radius = max(x.radius_m for x in case.stack)
         # the H scale of the time-error estimate without superconductors: the largest applied field
@@ -157,10 +160,14 @@ class Discretization:
 
         # K's pattern = pattern(M_ff) ∪ pattern(C_f^T C_f); map M_ff's values and each element's
         # contributions C_ek C_el onto K.data once: K.data = c * m_data + P @ (w dE/dJ).
+        # Entry (row, col) has the key col * nf + row, in int64 (scipy's int32 indices would
+        # overflow past 46 341 dofs and scramble K).
         pattern = (abs(self.Mff) + abs(self.Cf.T @ self.Cf)).tocsc()
         pattern.sort_indices()
         nf = len(self.free)
-        keys = np.repeat(np.arange(nf), np.diff(pattern.indptr)) * nf + pattern.indices
+        keys = (
+            np.repeat(np.arange(nf, dtype=np.int64), np.diff(pattern.indptr)) * nf + pattern.indices
+        )
         self.K = sp.csc_matrix(
             (np.zeros_like(pattern.data), pattern.indices, pattern.indptr), shape=(nf, nf)
         )
@@ -224,7 +231,8 @@ class Discretization:
     def field_error(self, du: np.ndarray, u: np.ndarray, temperature_K: float) -> float:
         """r-weighted RMS of the H change ``du`` over the conductors, relative to the self-field
         scale (mean Jc of the superconductors) x (largest radius of the stack)."""
-        dh2 = (self.Hr @ du) ** 2 + (self.Hz @ du) ** 2
+        dh2 = np.reshape(self.H @ du, (2, -1)) ** 2
+        dh2 = dh2[0] + dh2[1]
         rms = math.sqrt((self.w @ dh2) / self.w.sum())
         w_sc = self.w[self.sc]
         if not len(w_sc):
@@ -235,13 +243,15 @@ class Discretization:
     # constitutive law ------------------------------------------------------------------------
     def field_T(self, u: np.ndarray) -> np.ndarray:
         """|B| = mu0 |H| at the conductor elements' centroids, T, shape (n_conductor,)."""
-        return MU0 * np.hypot(self.Hr @ u, self.Hz @ u)
+        h = self.H @ u
+        n = len(self.conductor)
+        return MU0 * np.hypot(h[:n], h[n:])
 
     def jc(self, u: np.ndarray, temperature_K: float | np.ndarray) -> np.ndarray:
         """Jc (A/m^2) of the superconducting elements at the state ``u``, shape (n_sc,), at one
         temperature or per conductor element (array (n_conductor,), K; then at least
         ``JC_FLOOR`` x Jc(B) of the material's reference temperature)."""
-        b = self.field_T(u)[self.sc]
+        b = np.zeros(len(self.sc)) if self.field_free else self.field_T(u)[self.sc]
         out = np.empty(len(self.sc))
         if np.ndim(temperature_K) == 0:
             for m, idx in self.sc_groups:
@@ -274,12 +284,19 @@ class Discretization:
         dE = np.empty_like(J)
         E[self.ohm] = self.rho * J[self.ohm]
         dE[self.ohm] = self.rho
-        Js = J[self.sc]
-        with np.errstate(over="ignore"):
-            pw = self.e0 * (np.abs(Js) / jc) ** (self.n - 1)
-            E[self.sc] = pw * Js / jc
+        pw, E[self.sc] = self._power(J[self.sc], jc)
         dE[self.sc] = self.n * pw / jc
         return E, dE
+
+    def sc_field(self, Js: np.ndarray, jc: np.ndarray) -> np.ndarray:
+        """E (V/m) of the superconducting elements at their J (A/m^2): ``law`` without dE/dJ."""
+        return self._power(Js, jc)[1]
+
+    def _power(self, Js: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """E0 (|J|/Jc)^(n-1) and E = that x J/Jc for the superconducting elements."""
+        with np.errstate(over="ignore"):
+            pw = self.e0 * (np.abs(Js) / jc) ** (self.n - 1)
+            return pw, pw * Js / jc
 
     def inverse_law(self, Es: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """J(E) (A/m^2) and dE/dJ there (ohm*m) for the superconducting elements: the inverse of
@@ -340,20 +357,20 @@ def newton(
     """
     u = u_old.copy()
     jc = d.jc(u, temperature_K)
-    Es = d.law(d.C @ u, jc)[0][d.sc]
+    Es = d.sc_field((d.C @ u)[d.sc], jc)
     u[d.bnd] = applied_T / MU0 * d.unit_x[d.bnd]
+    J = d.C @ u  # then carried: J + C_f step after each update
     c = MU0 / dt
     w, sc = d.w, d.sc
     lu, last_change, refactor = None, None, True
     for it in range(1, ctl.max_newton + 1):
         jc = d.jc(u, temperature_K)
-        J = d.C @ u
         E, dE = d.law(J, jc)
         JE, g = d.inverse_law(Es, jc)
         E[sc], dE[sc] = Es, g
         mismatch = np.zeros_like(J)
         mismatch[sc] = g * (J[sc] - JE)
-        R = (c * (d.M @ (u - u_old)) + d.C.T @ (w * (E + mismatch)))[d.free]
+        R = (c * (d.M @ (u - u_old)) + d.CT @ (w * (E + mismatch)))[d.free]
         if refactor or lu is None:
             try:
                 lu = d.factorize(c, w * dE)
@@ -366,8 +383,9 @@ def newton(
             return None
         Cd = d.Cf @ step
         u[d.free] += step
-        Jn = (J + Cd)[sc]
-        E_primal = d.law(J + Cd, jc)[0][sc]
+        J_next = J + Cd
+        Jn = J_next[sc]
+        E_primal = d.sc_field(Jn, jc)
         E_dual = Es + g * (Jn - JE)
         sgn = np.sign(Es)
         falls = (np.sign(E_primal) == sgn) & (np.abs(E_primal) < np.abs(Es))
@@ -388,6 +406,7 @@ def newton(
         )
         if change < ctl.newton_tol and (consistent or not np.any(falls & live)):
             return u, it
+        J = J_next
     return None
 
 

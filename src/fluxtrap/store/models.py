@@ -167,8 +167,9 @@ class Simulation(Base):
 class Job(Base):
     """A simulation job of the web server: the case text as submitted, its place in the queue and
     how it ended; ``simulation_id`` is the stored result (done, or failed with what ran).
-    ``runner`` names the server process running it (``host:pid:instance``). Ids are never reused
-    (SQLite AUTOINCREMENT), so an old job id never points at a newer job."""
+    ``runner`` names the server process running it (``host:pid:instance``), which renews
+    ``heartbeat_at`` while it lives. Ids are never reused (SQLite AUTOINCREMENT), so an old job id
+    never points at a newer job."""
 
     __tablename__ = "jobs"
     __table_args__ = {"sqlite_autoincrement": True}
@@ -182,6 +183,7 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     simulation_id: Mapped[int | None] = mapped_column(ForeignKey("simulations.id"), nullable=True)
 

@@ -98,8 +98,9 @@ class SuggestionRecord:
 @dataclass(frozen=True)
 class JobRecord:
     """A simulation job of the web server (``Store.add_job``): ``status`` queued, running, done,
-    failed, cancelled or interrupted (``error`` says why for the last three); ``simulation_id``
-    the stored result once it has one; ``case_toml`` empty when listed without it."""
+    failed, cancelled or interrupted (``error`` says why for the last three); ``heartbeat_at``
+    when its runner last said it is alive; ``simulation_id`` the stored result once it has one;
+    ``case_toml`` empty when listed without it."""
 
     id: int
     title: str
@@ -109,6 +110,7 @@ class JobRecord:
     started_at: datetime | None
     finished_at: datetime | None
     runner: str | None
+    heartbeat_at: datetime | None
     error: str | None
     simulation_id: int | None
     case_toml: str = field(repr=False, default="")

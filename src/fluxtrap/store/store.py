@@ -11,14 +11,14 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
@@ -592,7 +592,8 @@ class Store:
                 return running.get(row.created_by, 0), _aware(started) if started else never, row.id
 
             job = s.get(m.Job, min(queued, key=turn).id)
-            job.status, job.started_at, job.runner = "running", m.utcnow(), runner
+            job.status, job.runner = "running", runner
+            job.started_at = job.heartbeat_at = m.utcnow()
             s.flush()
             return _job_record(job, with_case=True)
 
@@ -616,6 +617,44 @@ class Store:
             job.status, job.error, job.simulation_id = status, error, simulation_id
             job.finished_at = m.utcnow()
             return True
+
+    def beat_jobs(self, runner: str) -> int:
+        """Renew the heartbeat of the jobs ``runner`` is running (it is alive); how many."""
+        mine = select(m.Job.id).where(m.Job.status == "running", m.Job.runner == runner)
+        with self._reader() as s:  # an idle server beats without taking the write lock
+            if s.scalar(mine.limit(1)) is None:
+                return 0
+        with self.transaction() as s:
+            _lock_jobs(s)
+            return s.execute(
+                update(m.Job)
+                .where(m.Job.status == "running", m.Job.runner == runner)
+                .values(heartbeat_at=m.utcnow())
+            ).rowcount
+
+    def interrupt_silent_jobs(self, silent_s: float, error: str) -> list[JobRecord]:
+        """Mark ``interrupted`` the running jobs whose runner has not renewed their heartbeat
+        for ``silent_s`` seconds (its server died, on whatever host), with ``error`` (``{runner}``
+        in it is replaced by the job's runner); rows from before heartbeats count from their
+        start. Times are the servers' clocks (UTC): keep ``silent_s`` well above their skew."""
+        cutoff = m.utcnow() - timedelta(seconds=silent_s)
+        last_sign = func.coalesce(m.Job.heartbeat_at, m.Job.started_at)
+        silent_ids = select(m.Job.id).where(m.Job.status == "running", last_sign < cutoff)
+        with self._reader() as s:  # all is well (the usual case) without taking the write lock
+            if s.scalar(silent_ids.limit(1)) is None:
+                return []
+        with self.transaction() as s:
+            _lock_jobs(s)
+            silent = s.scalars(
+                select(m.Job)
+                .options(defer(m.Job.case_toml))
+                .where(m.Job.status == "running", last_sign < cutoff)
+            ).all()
+            for job in silent:
+                job.status, job.finished_at = "interrupted", m.utcnow()
+                job.error = error.replace("{runner}", job.runner or "none")
+            s.flush()
+            return [_job_record(j, with_case=False) for j in silent]
 
     def cancel_job(self, job_id: int, by: str) -> JobRecord:
         """Cancel a queued or running job (whoever runs it stops it); ``ConflictError`` if it has
@@ -832,7 +871,8 @@ def _job_record(j: m.Job, with_case: bool) -> JobRecord:
     return JobRecord(
         id=j.id, title=j.title, status=j.status, created_by=j.created_by,
         created_at=_aware(j.created_at), started_at=aware(j.started_at),
-        finished_at=aware(j.finished_at), runner=j.runner, error=j.error,
+        finished_at=aware(j.finished_at), runner=j.runner,
+        heartbeat_at=aware(j.heartbeat_at), error=j.error,
         simulation_id=j.simulation_id, case_toml=j.case_toml if with_case else "",
     )  # fmt: skip
 

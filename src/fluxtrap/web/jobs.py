@@ -4,8 +4,9 @@ limit (:mod:`fluxtrap.workflows.isolated`); the finished simulation (done or fai
 store.
 
 The queue is the store's ``jobs`` table, so it survives a restart: queued jobs run when the
-server is back, a job that was running is marked ``interrupted`` (when the server stops, or at
-the next start if it was killed), and job ids are never reused. Each user may have
+server is back, a job that was running is marked ``interrupted`` (when the server stops, at the
+next start if it was killed, or by any live server on the database once the dead one's heartbeat
+is ``silent_s`` old), and job ids are never reused. Each user may have
 ``per_user`` jobs queued or running, everybody together ``total`` (more is ``QuotaError``, 429);
 the next job is the oldest one of the user served longest ago (``Store.claim_job``). The owner
 or an admin cancels a job with ``DELETE /api/jobs/{id}``; a running one's child is killed.
@@ -14,8 +15,9 @@ Two id spaces, as in the usual REST pattern for long-running work: a job (``/api
 and its result (``/api/simulations/{id}``, beside the simulations recorded by ``fluxtrap
 simulate --db``); a finished job points to its stored simulation. The J/B maps are computed in
 the child once and kept in memory by simulation id (they are not stored); a stored simulation
-read after a restart has its probe traces only. One server runs a database's jobs (several
-would share the queue, but each marks only its own host's dead runners' jobs interrupted).
+read after a restart has its probe traces only. Several servers may share a database's queue:
+each renews the heartbeat of the jobs it runs every ``heartbeat_s`` and marks those whose
+heartbeat is older than ``silent_s`` interrupted, whichever host ran them.
 """
 
 from __future__ import annotations
@@ -37,13 +39,21 @@ from fluxtrap.errors import FluxtrapError, ValidationError
 from fluxtrap.store import JobRecord, Store, UserRecord
 from fluxtrap.tomlfile import parse_toml
 from fluxtrap.web import plots, schemas
-from fluxtrap.workflows.isolated import PRELOAD, Child, ChildFailed, ProcessLimits, warm_up
+from fluxtrap.workflows.isolated import (
+    DEFAULT_MEMORY_MB,
+    PRELOAD,
+    Child,
+    ChildFailed,
+    ProcessLimits,
+    warm_up,
+)
 from fluxtrap.workflows.simulations import failure
 
 log = logging.getLogger("fluxtrap.jobs")
 FIGURES_KEPT = 50  # J/B map figures of recent simulations held in memory (a few MB each at most)
 CHECK_EVERY_S = 2.0  # how often a worker asks the store whether its running job was cancelled
 STOPPED = "the server stopped while it ran: submit it again"
+SILENT = "its server ({runner}) stopped renewing its heartbeat: it died; submit it again"
 PRELOAD_WEB = [*PRELOAD, "fluxtrap.web.jobs"]  # what the job children's forkserver imports once
 LIVE_RUNNERS: set[str] = set()  # the runner names of this process's running Jobs
 
@@ -60,18 +70,28 @@ class NotAllowedError(FluxtrapError):
 class JobSettings:
     """The job queue's limits: per job ``wall_s`` (s, from the child's start) and ``memory_mb``
     (address space, MiB; the simulator itself takes about 500); jobs queued or running per user
-    and in all; ``workers`` jobs run at once (one core each)."""
+    and in all; ``workers`` jobs run at once (one core each); the running jobs' heartbeat is
+    renewed every ``heartbeat_s`` (s), and a job whose heartbeat is ``silent_s`` old is
+    interrupted (its server died)."""
 
     wall_s: float = 3600.0
-    memory_mb: int = 4096
+    memory_mb: int = DEFAULT_MEMORY_MB
     per_user: int = 3
     total: int = 50
     workers: int = 1
+    heartbeat_s: float = 10.0
+    silent_s: float = 120.0
 
     def __post_init__(self) -> None:
         if not (1 <= self.per_user <= self.total <= 10_000 and 1 <= self.workers <= 64):
             raise ValidationError(
                 "job settings: give 1 <= per-user quota <= total queue <= 10000, 1-64 workers"
+            )
+        if not 0 < 3 * self.heartbeat_s <= self.silent_s <= 86_400:
+            raise ValidationError(
+                f"job settings: give a heartbeat > 0 s and a silence after which a job is "
+                f"interrupted of at least 3 heartbeats, at most a day (got {self.heartbeat_s:g} s "
+                f"and {self.silent_s:g} s)"
             )
         try:
             self.process_limits()
@@ -156,7 +176,7 @@ class Jobs:
     # -- life of the server -------------------------------------------------------------------
     def start(self) -> None:
         """Mark the jobs of dead runners on this host interrupted, then start the workers
-        (queued jobs, from before a restart too, run in their turn)."""
+        (queued jobs, from before a restart too, run in their turn) and the heartbeat."""
         LIVE_RUNNERS.add(self.runner)
         warm_up(PRELOAD_WEB)
         for job in self._store.jobs("running"):
@@ -166,6 +186,9 @@ class Jobs:
             worker = threading.Thread(target=self._work, name=f"fluxtrap-jobs-{i}", daemon=True)
             worker.start()
             self._workers.append(worker)
+        beat = threading.Thread(target=self._beat, name="fluxtrap-jobs-heartbeat", daemon=True)
+        beat.start()
+        self._workers.append(beat)
 
     def shutdown(self) -> None:
         """Stop taking jobs, kill the running children and mark their jobs interrupted."""
@@ -240,6 +263,19 @@ class Jobs:
         return figures
 
     # -- the workers ----------------------------------------------------------------------------
+    def _beat(self) -> None:
+        """Say this server is alive (its running jobs' heartbeat) and interrupt the jobs of
+        servers that stopped saying so, every ``heartbeat_s``, until the server stops."""
+        while True:
+            try:
+                self._store.beat_jobs(self.runner)
+                for job in self._store.interrupt_silent_jobs(self.settings.silent_s, SILENT):
+                    log.warning("simulation job %s interrupted: %s", job.id, job.error)
+            except FluxtrapError:  # the database is away: the next beat tries again
+                log.warning("simulation jobs: no heartbeat (the database did not answer)")
+            if self._stop.wait(self.settings.heartbeat_s):
+                return
+
     def _work(self) -> None:
         while not self._stop.is_set():
             try:

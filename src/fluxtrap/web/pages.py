@@ -180,7 +180,8 @@ def model_page(
     user, store = _user(request), store_of(request)
     spec = store.campaign(campaign)
     objective = objective or (spec.objective_names[0] if spec.objectives else None)
-    x = x or spec.parameter_names[0]
+    numeric = [p.name for p in spec.parameters if p.kind == "numeric"]
+    x = x or (numeric or spec.parameter_names)[0]  # slices run along numeric parameters
     suggestions = store.suggestions(campaign)
     figures, note = {}, ""
     if objective is None:

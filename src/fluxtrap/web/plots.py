@@ -142,7 +142,8 @@ def model_figures(
     ``fluxtrap.workflows.suggest`` fits for suggestions, with the unmeasured samples and the
     open suggestions pending in the acquisition (as when asking; they are not data).
     1D (``y`` None): posterior mean with a +-2 std band along ``x`` (``n_grid`` points), the other
-    parameters held at the best sample's values, the measured samples (by origin) and the open
+    parameters held at the best sample's values (``x`` and ``y`` numeric; fixed parameters are
+    not in the model), the measured samples (by origin) and the open
     suggestions (at their predicted mean) laid over it; below it, on the same x axis, the
     acquisition (log expected improvement; log EHVI with several objectives). 2D: mean, std and
     acquisition maps over ``x`` and ``y`` (``n_grid // 2 + 1`` points per axis). Mean and std of
@@ -161,7 +162,11 @@ def model_figures(
             f"the model needs at least 2 measured samples; {len(measured)} so far"
         )
     best = measured.loc[measured[o.name].idxmax() if o.maximize else measured[o.name].idxmin()]
-    anchor = {p: float(best[p]) for p in spec.parameter_names}
+    anchor = {  # the free parameters (the model's), a categorical one at its choice
+        p.name: best[p.name] if p.kind == "categorical" else float(best[p.name])
+        for p in spec.parameters
+        if p.kind != "fixed"
+    }
     open_ = [sg for sg in suggestions if sg.status == "open"]
     with MODEL_LOCK:
         opt, pending = fitted_optimizer(spec, history, [sg.params for sg in open_])
@@ -177,7 +182,9 @@ def model_figures(
         at = opt.predict(pd.DataFrame([sg.params for sg in open_])) if open_ else None
     acq_label = "log EHVI" if len(spec.objectives) > 1 else "log EI"
     where = ", ".join(
-        f"{p}={v:g}" for p, v in anchor.items() if p not in (x, getattr(py, "name", None))
+        f"{p}={v if isinstance(v, str) else format(v, 'g')}"
+        for p, v in anchor.items()
+        if p not in (x, getattr(py, "name", None))
     )
     title = f"{o.name} through the best sample {best['label']} ({where})" if where else o.name
     if py is None:

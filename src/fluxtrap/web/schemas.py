@@ -284,6 +284,9 @@ class Job(BaseModel):
     created_at: Timestamp
     started_at: Timestamp | None
     finished_at: Timestamp | None
+    heartbeat_at: Timestamp | None = Field(
+        None, description="when the server running it last said it is alive"
+    )
     error: str | None
     simulation_id: int | None
 
@@ -292,7 +295,7 @@ class Job(BaseModel):
         return cls(
             id=x.id, title=x.title, status=x.status, created_by=x.created_by,
             created_at=x.created_at, started_at=x.started_at, finished_at=x.finished_at,
-            error=x.error, simulation_id=x.simulation_id,
+            heartbeat_at=x.heartbeat_at, error=x.error, simulation_id=x.simulation_id,
         )  # fmt: skip
 
 

@@ -1,7 +1,8 @@
 """One function call in a child process with a wall-time and a memory limit.
 
-The web server runs each simulation job this way, so a run that never ends, or one that needs
-more memory than the machine has, costs one killed child and never the server. Children are
+The web server runs each simulation job this way, and a sweep each variant, so a run that never
+ends, or one that needs more memory than the machine has, costs one killed child and never the
+server or the Dask worker. Children are
 forked from a ``forkserver`` (a clean single-threaded process, started once, that has imported
 the simulator), so a job starts in milliseconds instead of re-importing numpy and scipy.
 
@@ -27,6 +28,7 @@ from typing import Any
 from fluxtrap.errors import FluxtrapError
 
 MiB = 2**20
+DEFAULT_MEMORY_MB = 4096  # a job's or a sweep variant's address space unless told otherwise
 PRELOAD = ["fluxtrap.simulate.simulation", "fluxtrap.simulate.solver", "fluxtrap.simulate.mesh"]
 
 
@@ -40,7 +42,7 @@ class ProcessLimits:
     (the preloaded simulator takes about 0.5 GiB of it)."""
 
     wall_s: float = 3600.0
-    memory_bytes: int = 4 * 2**30
+    memory_bytes: int = DEFAULT_MEMORY_MB * MiB
 
     def __post_init__(self) -> None:
         if not 0 < self.wall_s <= 7 * 86400:
@@ -152,15 +154,14 @@ def _child_main(send: Any, memory_bytes: int, target: Callable[..., Any], args: 
     except MemoryError as err:
         message = (
             "error",
-            f"{type(err).__name__}: {err} (over the job's memory limit of "
-            f"{memory_bytes / MiB:.0f} MiB)",
+            f"{type(err).__name__}: {err} (over the memory limit of {memory_bytes / MiB:.0f} MiB)",
         )
     except BaseException as err:  # the parent must hear of every failure, whatever it is
         message = ("error", f"{type(err).__name__}: {err}")
     try:
         send.send(message)
     except MemoryError:
-        send.send(("error", "MemoryError: the result did not fit in the job's memory limit"))
+        send.send(("error", "MemoryError: the result did not fit in the memory limit"))
 
 
 def _exit_with_server(send: Any) -> None:

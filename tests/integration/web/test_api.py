@@ -436,3 +436,52 @@ def test_constrained_campaign_round_trips_through_the_api(lab):
     bad = body | {"name": "Bad", "constraints": [{"expression": "t * d <= 7"}]}
     r = lab.client.post("/api/campaigns", json=bad, headers=auth("alice"))
     assert r.status_code == 422 and "non-linear" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "says"),
+    [
+        ({"t": 600, "gas": "argon"}, 422, "gas='argon' is not one of ['Ar', 'vacuum']"),
+        ({"t": 600, "gas": "Ar", "p": 60}, 422, "p=60.0: this campaign holds p fixed at 50.0 MPa"),
+        ({"t": "nan", "gas": "Ar"}, 422, "t='nan' is not a finite number"),
+        ({"t": "Ar", "gas": "Ar"}, 422, "t='Ar' is not a number"),
+        (
+            {"t": 600, "gas": "Ar", "gass": "Ar"},
+            422,
+            "unknown parameter(s) gass (did you mean 'gas'?)",
+        ),
+        ({"t": 600.5, "gas": "Ar"}, 422, "t=600.5 is off the step grid"),
+        ({"t": 600, "gas": 1}, 422, "gas=1.0 is not one of"),
+    ],
+)
+def test_hostile_parameter_values_are_refused_naming_the_key(lab, params, status, says):
+    body = {
+        "name": "Gas",
+        "parameters": [
+            {"name": "t", "unit": "degC", "low": 450, "high": 750, "step": 1},
+            {"name": "gas", "choices": ["Ar", "vacuum"]},
+            {"name": "p", "unit": "MPa", "fixed": 50},
+        ],
+        "objectives": [{"name": "y"}],
+    }
+    assert lab.client.post("/api/campaigns", json=body, headers=auth("alice")).status_code == 201
+    r = lab.client.post(
+        "/api/campaigns/Gas/samples", json={"label": "S1", "params": params}, headers=auth("alice")
+    )
+    assert (r.status_code, r.json()["error"]) == (status, "ValidationError")
+    assert says in r.json()["detail"]
+    assert lab.store.samples("Gas") == []
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_json_numbers_as_parameters_are_refused_naming_the_key(lab, value):
+    """JSON that Python reads as NaN or infinity (not standard JSON) never reaches the store."""
+    body = f'{{"label": "S1", "params": {{"ramp_rate": {value}, "max_temperature": 600, "dwell_time": 5}}}}'
+    r = lab.client.post(
+        f"/api/campaigns/{NAME}/samples",
+        content=body,
+        headers={**auth("alice"), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert {tuple(d["loc"][:3]) for d in r.json()["detail"]} == {("body", "params", "ramp_rate")}
+    assert lab.store.samples(NAME) == []

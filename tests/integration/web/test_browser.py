@@ -167,3 +167,55 @@ def test_submit_simulation_and_see_probes_and_maps(page):
     assert "bob" in page.inner_text("table")
     shot(page, "08-simulations")
     assert page.errors == []
+
+
+MIXED = {
+    "name": "Mixed",
+    "parameters": [
+        {"name": "t", "unit": "degC", "low": 450, "high": 750, "step": 1},
+        {"name": "gas", "choices": ["Ar", "vacuum"]},
+        {"name": "die", "unit": "mm", "choices": [10, 20]},
+        {"name": "p", "unit": "MPa", "fixed": 50},
+    ],
+    "objectives": [{"name": "y"}],
+}
+
+
+def test_record_a_sample_with_categorical_and_fixed_parameters(page):
+    """The record-a-sample form of a campaign with a numeric, two categorical (text and number
+    choices) and a fixed parameter: a select of the allowed values for each categorical one, the
+    fixed one shown and not editable, units and ranges in the labels; an open suggestion fills
+    the form in; what is stored is what was chosen, the fixed value filled in by the server."""
+    from fluxtrap.campaign import CampaignSpec
+
+    page.store.create_campaign(CampaignSpec.from_dict(MIXED))
+    (sug,) = page.store.add_suggestions(
+        "Mixed", [{"t": 640, "gas": "vacuum", "die": 10, "p": 50}], [0.3], {"model": "test"}, 1
+    )
+    login(page, "alice")
+    page.goto("/campaigns/Mixed")
+    form = "#sample-form"
+    labels = page.locator(f"{form} label").all_inner_texts()
+    assert "t [degC], 450 to 750 in steps of 1" in [x.strip() for x in labels]
+    assert "p [MPa], fixed by the campaign" in [x.strip() for x in labels]
+    fixed = page.locator(f"{form} [name='param:p']")
+    assert fixed.is_disabled() and fixed.input_value() == "50"
+    for name, choices in (("gas", ["Ar", "vacuum"]), ("die", ["10", "20"])):
+        options = page.locator(f"{form} select[name='param:{name}'] option:not([disabled])")
+        assert options.evaluate_all("os => os.map(o => o.value)") == choices
+    shot(page, "09-mixed-form")
+
+    page.select_option(f"{form} [name=suggestion_id]", str(sug.id))  # fills its values in
+    assert page.input_value(f"{form} [name='param:t']") == "640"
+    assert page.input_value(f"{form} [name='param:gas']") == "vacuum"
+    page.select_option(f"{form} [name=suggestion_id]", "")
+    page.fill(f"{form} [name=label]", "M1")
+    page.fill(f"{form} [name='param:t']", "600")
+    page.select_option(f"{form} [name='param:gas']", "Ar")
+    page.select_option(f"{form} [name='param:die']", "20")
+    page.click(f"{form} button")
+    page.wait_for_selector("table[data-origin=researcher] >> text=M1")
+    stored = page.store.sample("Mixed", "M1")
+    assert stored.params == {"t": 600.0, "gas": "Ar", "die": 20, "p": 50.0}
+    assert stored.recorded_by == "alice" and stored.suggestion_id is None
+    assert page.errors == []

@@ -2,7 +2,8 @@
 its time limit is killed and reported failed while other users' requests still answer (the
 memory limit: tests/integration/test_isolated.py);
 cancel (owner or admin); quotas (429); a restart marks the running job interrupted and runs the
-queued ones; job ids are never reused."""
+queued ones; job ids are never reused; a live server interrupts the jobs of a dead one on
+another host (heartbeats)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from fluxtrap.web.jobs import STOPPED, Jobs, JobSettings
+from fluxtrap.errors import ValidationError
+from fluxtrap.web.jobs import SILENT, STOPPED, Jobs, JobSettings
 from fluxtrap.web.pages import EXAMPLE_CASE
 
 from .conftest import TOKENS, auth, make_store, serve
@@ -175,3 +178,41 @@ def _t(text: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(text).timestamp()
+
+
+def test_a_server_that_died_on_another_host_has_its_job_interrupted_by_a_live_one(store_url):
+    """Heartbeats: this server renews its running job's heartbeat; a job left running by a
+    server on another host that stopped renewing its own is marked interrupted, naming that
+    runner, within a few heartbeats (SQLite and PostgreSQL)."""
+    store = make_store(store_url)
+    queue = Jobs(store, JobSettings(wall_s=60, heartbeat_s=0.2, silent_s=1.0))
+    queue.start()
+    try:
+        live = queue.submit(ENDLESS, "alice").id
+        deadline = time.monotonic() + 30
+        while store.job(live).status != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        store.add_job("remote", EXAMPLE_CASE, "bob", per_user=5, total=5)
+        remote = store.claim_job("elsewhere:1:0002").id
+        while store.job(remote).status == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        gone, mine = store.job(remote), store.job(live)
+        assert (gone.status, gone.error) == (
+            "interrupted",
+            SILENT.format(runner="elsewhere:1:0002"),
+        )
+        assert gone.finished_at - gone.heartbeat_at >= timedelta(seconds=1.0)
+        assert mine.status == "running" and mine.runner == queue.runner
+        assert datetime.now(UTC) - mine.heartbeat_at < timedelta(seconds=1.0)
+    finally:
+        queue.shutdown()
+    assert store.job(live).status == "interrupted"
+
+
+def test_heartbeat_settings_are_checked():
+    with pytest.raises(ValidationError, match="at least 3 heartbeats"):
+        JobSettings(heartbeat_s=10, silent_s=20)
+    with pytest.raises(ValidationError, match="heartbeat > 0 s"):
+        JobSettings(heartbeat_s=0)

@@ -133,6 +133,30 @@ def test_overview_shows_categorical_values_and_failed_samples(browser_like):
     assert '<td class="num">Ar</td>' in r.text and '<td class="num">vacuum</td>' in r.text
     assert '<td class="status-failed" title="cracked">failed</td>' in r.text
     assert '<td class="status-made">made</td>' in r.text
+    assert "t [450–750 degC], gas {Ar, vacuum}" in lab.client.get("/").text  # was a 500
+
+
+def test_pages_of_a_campaign_with_categorical_and_fixed_parameters(browser_like):
+    """The overview with an open suggestion holding a choice, and the model explorer: slices
+    along numeric parameters only, through the best sample's choice (each was a 500)."""
+    from fluxtrap.campaign import CampaignSpec
+
+    from .test_browser import MIXED
+
+    lab = browser_like
+    lab.store.create_campaign(CampaignSpec.from_dict(MIXED))
+    for i, (t, gas, y) in enumerate([(450, "Ar", 1.0), (550, "vacuum", 3.0), (650, "Ar", 2.0)]):
+        lab.store.add_sample("Mixed", f"S{i}", {"t": t, "gas": gas, "die": 10}, objectives={"y": y})
+    lab.store.add_suggestions("Mixed", [{"t": 600, "gas": "vacuum", "die": 20}], [0.1], {}, 1)
+    html = lab.client.get("/campaigns/Mixed").text
+    assert ">#1: t=600 gas=vacuum die=20 p=50 </option>" in html
+    r = lab.client.get("/campaigns/Mixed/model")
+    assert r.status_code == 200, r.text
+    fig = figures(r.text)["model-1d"]
+    assert fig["layout"]["title"]["text"] == "y through the best sample S1 (gas=vacuum, die=10)"
+    assert re.search(r'<select name="x"><option selected>t</option></select>', r.text)
+    r = lab.client.get("/campaigns/Mixed/model?x=gas")
+    assert r.status_code == 200 and "gas is categorical; slices run along numeric" in r.text
 
 
 def test_reader_sees_no_write_forms(lab):

@@ -211,3 +211,35 @@ def test_importing_the_simulator_loads_no_mesher_solver_or_plotting():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+ZFC_DISK = {
+    "materials": {"sc": {"n": 20, "e0": "1e-4 V/m", "jc": {"constant": "3e4 A/cm^2"}}},
+    "stack": [{"material": "sc", "radius": "5 mm", "thickness": "4 mm"}],
+    "probes": [{"name": "above", "r": "0 mm", "z": "4.5 mm"}],
+    "protocol": [
+        {"step": "set", "field": "0 T", "temperature": "5 K"},
+        {"step": "ramp_field", "to": "0.5 T", "rate": "0.5 T/s"},
+        {"step": "ramp_field", "to": "0 T", "rate": "0.5 T/s"},
+    ],
+}
+
+
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+@pytest.mark.parametrize(
+    "accuracy, max_elements",
+    [("50 %", 100_000), ("2 %", 100_000), ("0.1 %", 1000)],
+    ids=["met-at-once", "refined", "element-limit"],
+)
+def test_the_scout_pair_never_gives_the_result(accuracy, max_elements):
+    """An accuracy-driven run's first pair steps at SCOUT_RTOL x rtol and only places the
+    refinement: met at once (its meshes run again), met after refining, or stopped by the
+    element limit, the result and its estimate come from a pair at the case's rtol."""
+    from fluxtrap.simulate.simulation import SCOUT_RTOL
+
+    case = {**ZFC_DISK, "mesh": {"max_elements": max_elements}, "solver": {"accuracy": accuracy}}
+    acc = simulate(case).accuracy
+    rtols = [lev["rtol"] for lev in acc["levels"]]
+    assert rtols == [1e-3 * SCOUT_RTOL] * 2 + [1e-3] * 2, rtols
+    assert acc["estimate"] == acc["levels"][-1]["estimate"]
+    assert acc["reached"] == (accuracy != "0.1 %")

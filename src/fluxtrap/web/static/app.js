@@ -60,13 +60,28 @@ function onSubmit(id, action) {
 
 const campaignUrl = (form) => "/api/campaigns/" + encodeURIComponent(form.dataset.campaign);
 
+// A parameter is sent as a number (numeric), as its choice's text (categorical: the server maps
+// it back to the choice, a number or a string) or not at all (fixed: the server fills it in).
 onSubmit("sample-form", async (form, data) => {
   const params = {};
-  for (const [k, v] of data.entries()) if (k.startsWith("param:")) params[k.slice(6)] = Number(v);
+  for (const el of form.querySelectorAll("[name^='param:']")) {
+    if (el.dataset.kind === "fixed") continue;
+    params[el.name.slice(6)] = el.dataset.kind === "numeric" ? Number(el.value) : el.value;
+  }
   const body = { label: data.get("label"), params, notes: data.get("notes") || "" };
   if (data.get("suggestion_id")) body.suggestion_id = Number(data.get("suggestion_id"));
   await api("POST", campaignUrl(form) + "/samples", body);
   location.reload();
+});
+
+// Choosing an open suggestion fills in its parameter values (they can still be edited).
+const fromSuggestion = document.querySelector("#sample-form [name=suggestion_id]");
+fromSuggestion?.addEventListener("change", () => {
+  const params = JSON.parse(fromSuggestion.selectedOptions[0].dataset.params || "{}");
+  for (const [name, value] of Object.entries(params)) {
+    const el = fromSuggestion.form.elements["param:" + name];
+    if (el && el.dataset.kind !== "fixed") el.value = String(value);
+  }
 });
 
 onSubmit("upload-form", async (form, data) => {

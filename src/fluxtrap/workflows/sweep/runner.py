@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import multiprocessing
+import threading
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,24 +17,66 @@ from typing import Any
 
 from fluxtrap.errors import FluxtrapError, SolverError, ValidationError
 from fluxtrap.simulate import Case, Simulation
+from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB, Child, ChildFailed, MiB, ProcessLimits
 from fluxtrap.workflows.sweep.cache import Cache
 from fluxtrap.workflows.sweep.grammar import Axis, Value
 from fluxtrap.workflows.sweep.results import SweepResult, results_table, write_results
 from fluxtrap.workflows.sweep.variants import Variant, expand, load_case_dict
 
+KILL_AFTER = 1.5  # a child still running at this many times its time limit is killed
+_DAEMON_FLAG = threading.Lock()  # one thread at a time lifts this process's daemon flag
 SUMMARY_PARTS = ("probes", "solver", "bore")  # kept per variant (the bore without its profiles)
 
 
-def run_case(case: Case, timeout_s: float | None = None) -> dict[str, Any]:
-    """Simulate ``case``, for at most ``timeout_s`` (s) if given; never raises: ``{"status":
-    "done"|"failed", "error", "traceback", "wall_s", "summary" (``SUMMARY_PARTS`` of the
-    result's summary), "probes_csv"}``, and ``"timed_out": True`` for a run stopped by
-    ``timeout_s``.
+def run_case(
+    case: Case, timeout_s: float | None = None, memory_mb: int | None = None
+) -> dict[str, Any]:
+    """Simulate ``case``, for at most ``timeout_s`` (s) and in at most ``memory_mb`` (MiB of
+    address space) if given; never raises: ``{"status": "done"|"failed", "error", "traceback",
+    "wall_s", "summary" (``SUMMARY_PARTS`` of the result's summary), "probes_csv"}``, and
+    ``"timed_out": True`` for a run stopped by ``timeout_s``, ``"limited": True`` for one
+    stopped by the memory limit or killed (a larger limit may finish either).
 
     Catching every exception is the point: one variant's failure must not stop the sweep. The
     timeout is the solver's own wall-time check (``[solver] max_wall``, made no longer than
-    ``timeout_s``; it does not change the case's key), checked at every time step.
+    ``timeout_s``; it does not change the case's key), checked at every time step. With
+    ``memory_mb`` the run is a child process (``workflows.isolated``: RLIMIT_AS, killed at
+    ``KILL_AFTER`` x the time allowed), also on a daemonic Dask worker.
     """
+    if memory_mb is None:
+        return _run_here(case, timeout_s)
+    t0 = time.perf_counter()
+    allowed_s = min(case.solver.max_wall_s, timeout_s or math.inf)
+    limits = ProcessLimits(
+        wall_s=min(KILL_AFTER * allowed_s + 60, 7 * 86400), memory_bytes=memory_mb * MiB
+    )
+    try:
+        with _children_allowed():
+            child = Child(_run_here, (case, timeout_s, False), limits)
+        return child.result()
+    except ChildFailed as err:
+        error = str(err)
+    return {"status": "failed", "error": error, "wall_s": time.perf_counter() - t0, "limited": True}
+
+
+@contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Let this process start a child although it is daemonic (a Dask worker under a nanny is):
+    multiprocessing refuses because a daemon's children would outlive it, but an isolated
+    ``Child`` exits by itself when its parent dies, so the refusal does not apply."""
+    me = multiprocessing.current_process()
+    with _DAEMON_FLAG:
+        daemonic = me.daemon
+        me.daemon = False
+        try:
+            yield
+        finally:
+            me.daemon = daemonic
+
+
+def _run_here(case: Case, timeout_s: float | None, catch_memory: bool = True) -> dict[str, Any]:
+    """``run_case`` in this process (the solver's own timeout only); a ``MemoryError`` is
+    raised, not recorded, unless ``catch_memory`` (the child reports it with its limit)."""
     t0 = time.perf_counter()
     limited = timeout_s is not None and timeout_s < case.solver.max_wall_s
     if limited:
@@ -46,6 +90,8 @@ def run_case(case: Case, timeout_s: float | None = None) -> dict[str, Any]:
             summary["bore"] = {k: v for k, v in summary["bore"].items() if k != "profiles"}
         probes_csv = result.probes_csv().decode()
     except Exception as err:  # noqa: BLE001 - recorded, see docstring
+        if isinstance(err, MemoryError) and not catch_memory:
+            raise
         wall_s = time.perf_counter() - t0
         timed_out = limited and isinstance(err, SolverError) and wall_s >= timeout_s
         return {
@@ -77,6 +123,7 @@ def run_sweep(
     retry_failed: bool = False,
     progress: bool = True,
     timeout_s: float | None = None,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
     security: Any = None,
 ) -> SweepResult:
     """Run every variant of the case file ``case`` on Dask and write the results into ``out``.
@@ -84,11 +131,17 @@ def run_sweep(
     ``scheduler``: address of a running Dask scheduler (``tls://host:8786``), reached with
     ``security`` (a ``distributed.Security``; default: dask's configuration); by default a
     ``LocalCluster`` of ``workers`` processes with one thread each is started and stopped.
-    ``timeout_s``: the longest a variant may run (see ``run_case``); a variant stopped by it is
-    failed and not cached (a longer timeout may finish it).
+    ``timeout_s``: the longest a variant may run; ``memory_mb``: the address space (MiB) each
+    variant may use, in a child process of its worker (None: no limit, run in the worker); see
+    ``run_case``. A variant stopped by a limit is failed and not cached (a larger limit may
+    finish it; one over its memory or killed is named in its error); the others go on.
     """
     if timeout_s is not None and not 0 < timeout_s < math.inf:
         raise ValidationError(f"sweep timeout: give a time > 0, got {timeout_s} s")
+    if memory_mb is not None and not 256 <= memory_mb <= 2**30:
+        raise ValidationError(
+            f"sweep memory limit: give at least 256 MiB (at most 2**30), got {memory_mb} MiB"
+        )
     case = Path(case)
     out = Path(out)
     variants = expand(load_case_dict(case), axes, rows, case.parent)
@@ -109,7 +162,16 @@ def run_sweep(
             todo[v.key] = v
     if todo:
         records.update(
-            _compute(list(todo.values()), cache, scheduler, workers, progress, timeout_s, security)
+            _compute(
+                list(todo.values()),
+                cache,
+                scheduler,
+                workers,
+                progress,
+                timeout_s,
+                memory_mb,
+                security,
+            )  # fmt: skip
         )
     table = results_table(variants, records, cached, axes, rows)
     files = write_results(table, out, case, axes, rows)
@@ -129,6 +191,7 @@ def _compute(
     workers: int,
     progress: bool,
     timeout_s: float | None = None,
+    memory_mb: int | None = None,
     security: Any = None,
 ) -> dict[str, dict[str, Any]]:
     from distributed import as_completed
@@ -148,7 +211,9 @@ def _compute(
     ):
         task = bar.add_task("sweep", total=len(todo), failed=0)
         futures = {
-            client.submit(run_case, v.case, timeout_s, key=f"fluxtrap-variant-{v.key}"): v
+            client.submit(
+                run_case, v.case, timeout_s, memory_mb, key=f"fluxtrap-variant-{v.key}"
+            ): v
             for v in todo
         }
         failed = 0
@@ -163,8 +228,10 @@ def _compute(
                     "wall_s": math.nan,
                 }
             else:
-                if not record.get("timed_out"):  # a longer timeout may finish it: not cached
-                    cache.put(v.key, record, v.params)
+                if record.get("limited"):  # killed or out of memory: say which variant
+                    record["error"] = f"{v.name()}: {record['error']}"
+                if not (record.get("timed_out") or record.get("limited")):
+                    cache.put(v.key, record, v.params)  # a larger limit may finish the others
                 record.pop("probes_csv", None)
             records[v.key] = record
             failed += record["status"] != "done"

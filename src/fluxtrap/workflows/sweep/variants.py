@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fluxtrap.errors import FluxtrapError, ValidationError
+from fluxtrap.inputs import tables
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.materials import read_jc_csv
 from fluxtrap.tomlfile import read_toml
@@ -29,7 +30,7 @@ def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None
     if name not in SHORTCUTS:
         _set_path(data, name, value.to_case())
         return
-    layers = _list(data, "stack")
+    layers = tables(data, "stack", "case")
     materials = data.get("materials", {})
     superconductors = {k: m for k, m in materials.items() if isinstance(m, dict) and "jc" in m}
     if name == "radius":
@@ -52,7 +53,7 @@ def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None
                 "--vary temperature: no superconductor of the case has jc.temperature "
                 "scaling or jc.tables, so the temperature would change nothing"
             )
-        protocol = _list(data, "protocol")
+        protocol = tables(data, "protocol", "case")
         if not protocol or protocol[0].get("step") != "set":
             raise ValidationError(f"--vary {name}: the case's protocol[0] is not a set step")
         protocol[0][name] = value.to_case()
@@ -62,13 +63,6 @@ def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None
     elif name == "jc_scale":
         for key, m in superconductors.items():
             m["jc"] = _scaled_jc(m["jc"], value.magnitude, base_dir, f"materials.{key}.jc")
-
-
-def _list(data: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
-    items = data.get(key, [])
-    if not isinstance(items, list):
-        raise ValidationError(f"case: {key} must be an array of tables ([[{key}]])")
-    return items
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
@@ -153,6 +147,10 @@ class Variant:
     case: Case | None = field(repr=False)
     key: str
     error: str = ""
+
+    def name(self) -> str:
+        """``variant 3 (radius=12 mm, n=25)``: how messages name it."""
+        return f"variant {self.index} ({', '.join(f'{k}={v}' for k, v in self.params.items())})"
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v}" for k, v in self.params.items())
