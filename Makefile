@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 EXTRAS := test,docs
 LOCK_VENV := .lock-venv
 
-.PHONY: setup demo test bench docs lock dist clean
+.PHONY: setup demo test bench bench-env docs lock dist clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,16 @@ docs: setup
 bench: setup
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
+# The optimizer benchmark's peers (BayBE, Optuna), kept out of fluxtrap's dependencies: their own
+# venv with fluxtrap pinned by constraints.txt and the peers pinned by bench/requirements.txt.
+BENCH_VENV := .venv-bench
+bench-env: $(BENCH_VENV)/.installed
+
+$(BENCH_VENV)/.installed: pyproject.toml constraints.txt bench/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e . -r bench/requirements.txt
+	touch $@
+
 # Resolve the newest versions pyproject.toml allows in a fresh venv, run the suite there, and only
 # if it passes write them to constraints.txt (torch's local "+cpu" label dropped: pyproject pins it).
 lock:
@@ -48,4 +58,4 @@ dist: setup
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) dist site demo-report fluxtrap-demo.db
+	rm -rf $(VENV) $(LOCK_VENV) $(BENCH_VENV) dist site demo-report fluxtrap-demo.db

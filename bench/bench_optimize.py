@@ -1,44 +1,63 @@
-"""Benchmark of fluxtrap.optimize: pool replays on real experimental tables against plain BoTorch
-loops in the same run, in single suggestions and in batches of two; and the time of one ask.
+"""Benchmark of fluxtrap.optimize against the peers a lab would pick instead: pool replays on real
+experimental tables, in single suggestions and in batches of two with pending points, results
+accumulated seed by seed in a committed JSONL file; and the time of one ask.
 
 Replay follows Liang et al. 2021 (npj Comput. Mater. 7, 188) as ../shared/data/bo-benchmarks/README.md
 describes it: identical inputs averaged into one pool entry, goal set = best ceil(5% N), 2 random
-starting entries (the same rows for every method of a seed), trials counted including the starts;
-result = fraction of the goal set found after 10 / 25 / 50 trials, mean +- standard error over the
-seeds, and the paired difference of each method against fluxtrap (same seed, same starts).
+starting entries (the same rows for every method of a seed), trials counted including the starts,
+every method picks only unobserved pool rows; result = fraction of the goal set found after 10 / 25
+/ 50 trials (prefixes of one 50-trial run: every method here ignores the budget), and per table and
+budget the paired difference fluxtrap minus each peer (same seed, same starts), mean +- s.e.
 
-Methods (all score every unobserved pool row and take the best):
-- ``fluxtrap``: fluxtrap's Optimizer defaults (SingleTaskGP, Matern-5/2 ARD with BoTorch's
-  dimension-scaled length-scale prior, Standardize, fitted noise; LogEI improving on the best
-  posterior mean at the observed points, "plug-in" EI).
-- ``fluxtrap log``: the same, told log(y) (for a minimised objective, log(y) is minimised); only
-  where every y > 0. Measured to decide whether a log output transform helps (Jc spans decades).
-- ``Matern + EI(best y)``: the same GP as fluxtrap, LogEI on the best observed value: what the
-  plug-in incumbent adds.
-- ``BoTorch default``: ``SingleTaskGP`` with no covariance module given, i.e. BoTorch 0.18's default
-  GP: an RBF ARD kernel with the dimension-scaled log-normal length-scale prior (not Matern-5/2),
-  LogEI on the best observed value. (Earlier versions of this file called it Matern-5/2: wrong.)
-- ``... x2``: batches of two, the second chosen with the first pending: fluxtrap's ask(2)
-  (qLogNEI, greedy sequential), and for the plain loop LogEI then qLogEI(best y, X_pending).
+Methods (``x2``: batches of two, the second asked with the first pending, the lab's way):
+- ``fluxtrap`` / ``fluxtrap x2``: fluxtrap's ``Optimizer`` defaults over the pool (``ask(n,
+  candidates=pool)``: the acquisition scored on every unobserved row).
+- ``BayBE`` / ``BayBE x2``: BayBE 0.15 ``Campaign`` with its default recommender (random first,
+  then ``BotorchRecommender``: BayBE's GP preset, qLogEI) over ``SubspaceDiscrete.from_dataframe``
+  of the pool rows; ``recommend(batch_size=1 or 2)``. One setting changed from the default:
+  ``allow_recommending_already_measured=False`` (BayBE's default would let it measure a row twice,
+  which the replay gives no new information for and no other method may do).
+- ``Optuna TPE`` / ``Optuna TPE x2``: Optuna 5 ``TPESampler(seed)`` (defaults, 10 random startup
+  trials) ask/tell, each input a float in the pool's box; the asked point is snapped to the nearest
+  unobserved pool row (min-max scaled Euclidean) and that row is told as a trial of its own (the
+  asked trial is failed, so TPE learns from what was measured). Snapping, not a categorical row
+  index: rows as unordered categories carry no distance, so TPE could not generalise between
+  them. ``x2``: two asks before the tells, ``constant_liar=True`` (Optuna's documented setting for
+  parallel asks; without it the second ask ignores the first).
+- ``Matern + EI(best y)`` / ``x2``: a plain BoTorch loop, fluxtrap's GP (Matern-5/2 ARD, BoTorch's
+  dimension-scaled prior, Standardize), LogEI on the best observed value; ``x2`` then qLogEI with
+  the first pending.
+- ``BoTorch default`` / ``x2``: the same loop with ``SingleTaskGP``'s default GP (BoTorch 0.18: RBF
+  ARD with the dimension-scaled log-normal length-scale prior).
+- ``random``: uniform without replacement (the same in batches: its row serves both tables).
+- ``fluxtrap log``: fluxtrap told log(y) (not in the default set; measured earlier, not adopted).
 
-Runs go seed by seed (every set and method of seed 0, then seed 1, ...) and ``--out FILE`` appends
-each finished run to a JSONL file, so a run stopped by a time limit still gives whole seeds
-(``--summary FILE`` prints the tables of such a file). fluxtrap's single-point runs carry, per
-trial, the chosen row's log EI and the fitted noise std, for calibrating the stopping advisor
-(``bench/calibrate_stopping.py``).
+Peers are not fluxtrap dependencies: ``make bench-env`` builds ``.venv-bench`` from
+``bench/requirements.txt``; a peer whose package is missing is skipped with a note.
 
-    nice -n 10 python bench/bench_optimize.py [--seeds 10] [--first-seed 0] [--workers 2] [--budget 50]
-        [--sets A,B] [--methods a,b] [--baseline-sets A,B] [--out runs.jsonl] [--timing-only]
+Results accumulate: ``--out FILE`` (default ``bench/results/optimize_runs.jsonl``) gets one line
+per finished run (set, method, seed, picks, seconds per suggestion; fluxtrap's single-point runs
+also the per-round log EI and noise std for ``bench/calibrate_stopping.py``), and a new run skips
+every (set, method, seed) the file already holds, so each session resumes where the last stopped.
+Jobs go seed-major (every set and method of seed 0, then seed 1, ...). ``--summary`` prints the
+paired tables and the goal criteria of issue 22 from the file.
+
+    make bench-env
+    nice -n 10 timeout 3h .venv-bench/bin/python bench/bench_optimize.py --seeds 30 [--workers 2]
+    .venv-bench/bin/python bench/bench_optimize.py --summary
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -47,6 +66,7 @@ import pandas as pd
 import torch
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bo-benchmarks"
+RESULTS = Path(__file__).resolve().parent / "results" / "optimize_runs.jsonl"
 # (name, file, maximize)
 SETS = [
     ("Crossed barrel", "liang2021/Crossed_barrel_dataset.csv", True),
@@ -61,15 +81,29 @@ SETS = [
     ("hplc", "olympus/hplc.csv", True),
     ("photo_pce10", "olympus/photo_pce10.csv", False),
 ]
-METHODS = {
-    "fluxtrap": ("fluxtrap", 1, False),
-    "fluxtrap log": ("fluxtrap", 1, True),
-    "Matern + EI(best y)": ("matern", 1, False),
-    "BoTorch default": ("default", 1, False),
-    "fluxtrap x2": ("fluxtrap", 2, False),
-    "Matern + EI(best y) x2": ("matern", 2, False),
+# name -> (kind, batch, fluxtrap Optimizer options or None)
+METHODS: dict[str, tuple[str, int, dict | None]] = {
+    "fluxtrap": ("fluxtrap", 1, {}),
+    "fluxtrap x2": ("fluxtrap", 2, {}),
+    "BayBE": ("baybe", 1, None),
+    "BayBE x2": ("baybe", 2, None),
+    "Optuna TPE": ("optuna", 1, None),
+    "Optuna TPE x2": ("optuna", 2, None),
+    "Matern + EI(best y)": ("matern", 1, None),
+    "Matern + EI(best y) x2": ("matern", 2, None),
+    "BoTorch default": ("default", 1, None),
+    "BoTorch default x2": ("default", 2, None),
+    "random": ("random", 1, None),
+    "fluxtrap log": ("fluxtrap log", 1, {}),
+    "fluxtrap warp": ("fluxtrap warp", 1, {}),
 }
-AT = (10, 25, 30, 50)
+VARIANTS = ["fluxtrap log", "fluxtrap warp"]  # measured against fluxtrap, not run by default
+DEFAULT_METHODS = [m for m in METHODS if m not in VARIANTS]
+ENDGAME = (
+    0.1  # "fluxtrap endgame@B": the last ceil(ENDGAME * B) trials of budget B by posterior mean
+)
+NEEDS = {"baybe": "baybe", "optuna": "optuna"}  # kind -> package
+AT = (10, 25, 50)
 
 
 def load(data: Path, name: str) -> tuple[pd.DataFrame, pd.Series, bool]:
@@ -81,39 +115,119 @@ def load(data: Path, name: str) -> tuple[pd.DataFrame, pd.Series, bool]:
     return X.loc[:, X.nunique() > 1].reset_index(drop=True), y.reset_index(drop=True), maximize
 
 
+def top_rows(y: pd.Series, maximize: bool) -> list[int]:
+    """The goal set: pool rows of the best ceil(5% N) values."""
+    order = np.argsort(-y.to_numpy() if maximize else y.to_numpy(), kind="stable")
+    return order[: math.ceil(0.05 * len(y))].tolist()
+
+
 def starts(n_pool: int, n_initial: int, seed: int) -> list[int]:
     return [int(i) for i in np.random.default_rng(seed).choice(n_pool, n_initial, replace=False)]
 
 
-def run_fluxtrap(X, y, maximize, budget, seed, batch, log, record):
-    """fluxtrap's Optimizer over the pool; with ``record`` also the per-trial EI / noise trace."""
+class Clock:
+    """Wall and CPU seconds spent in the suggestion steps of one run."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+        self.points = 0
+
+    def __call__(self, step, points: int):
+        t, c = time.perf_counter(), time.process_time()
+        out = step()
+        self.wall += time.perf_counter() - t
+        self.cpu += time.process_time() - c
+        self.points += points
+        return out
+
+
+def run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock, log=False):
+    """fluxtrap's Optimizer over the pool; single points also give the per-round EI / noise trace."""
     from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
     from fluxtrap.optimize.model import noise_std
 
     space = SearchSpace([Continuous(c, float(X[c].min()), float(X[c].max())) for c in X.columns])
     told = np.log(y) if log else y
     picked = starts(len(X), 2, seed)
-    opt = Optimizer(space, seed=seed, maximize=maximize)
+    opt = Optimizer(space, seed=seed, maximize=maximize, **options)
     opt.tell(X.iloc[picked], told.iloc[picked].rename("y"))
     trace = []
     while len(picked) < budget:
-        out = opt.ask(min(batch, budget - len(picked)), candidates=X)
+        n = min(batch, budget - len(picked))
+        out = clock(lambda n=n: opt.ask(n, candidates=X), n)
         rows = [int(i) for i in out.index]
-        if record:
-            trace.append(
-                {
-                    "n": len(picked),
-                    "log_ei": float(out["acquisition"].iloc[0]),
-                    "noise_std": float(noise_std(opt.model)[0]),
-                    "y_std": float(opt.Y["y"].std()),
-                }
-            )
+        if batch == 1 and not log:
+            log_ei = float(out["acquisition"].iloc[0])
+            noise = float(noise_std(opt.model)[0])
+            trace.append([len(picked), round(log_ei, 3), float(f"{noise:.4g}")])
         picked += rows
         opt.tell(X.iloc[rows], told.iloc[rows].rename("y"))
     return picked, trace
 
 
-def run_plain(X, y, maximize, budget, seed, batch, kernel):
+@contextmanager
+def warped_inputs():
+    """fluxtrap's GP with a learned Kumaraswamy input warping (BoTorch ``Warp``, log-normal priors
+    on both concentrations as in BoTorch's warping tutorial), patched in for one run."""
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import SingleTaskGP
+    from botorch.models.transforms.input import Warp
+    from botorch.models.transforms.outcome import Standardize
+    from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+    from gpytorch.priors import LogNormalPrior
+
+    import fluxtrap.optimize.optimizer as optimizer
+
+    def fit(U, Y, cat_dims):
+        d = U.shape[-1]
+        warp = Warp(
+            d=d,
+            indices=list(range(d)),
+            concentration1_prior=LogNormalPrior(0.0, 0.75**0.5),
+            concentration0_prior=LogNormalPrior(0.0, 0.75**0.5),
+        )
+        covar = get_covar_module_with_dim_scaled_prior(ard_num_dims=d, use_rbf_kernel=False)
+        model = SingleTaskGP(
+            U, Y, covar_module=covar, input_transform=warp, outcome_transform=Standardize(m=1)
+        )
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        model.eval()
+        return model
+
+    original = optimizer.fit_model
+    optimizer.fit_model = fit
+    try:
+        yield
+    finally:
+        optimizer.fit_model = original
+
+
+def run_endgame(job) -> dict:
+    """``fluxtrap endgame@B``: fluxtrap's recorded picks up to trial B - k (its runs are
+    deterministic, so the variant's own run is the same up to there), then the k = ceil(ENDGAME * B)
+    last trials each the free row of best posterior mean (pure exploitation: no later trial can use
+    what a sample would teach)."""
+    from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
+
+    data, name, seed, budget, recorded = job
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    X, y, maximize = load(data, name)
+    space = SearchSpace([Continuous(c, float(X[c].min()), float(X[c].max())) for c in X.columns])
+    picked = list(recorded[: budget - math.ceil(ENDGAME * budget)])
+    opt = Optimizer(space, seed=seed, maximize=maximize)
+    opt.tell(X.iloc[picked], y.iloc[picked].rename("y"))
+    while len(picked) < budget:
+        free = X.drop(index=picked)
+        mean = opt.predict(free)["y_mean"]
+        row = int(mean.idxmax() if maximize else mean.idxmin())
+        picked.append(row)
+        opt.tell(X.iloc[[row]], y.iloc[[row]].rename("y"))
+    return {"set": name, "method": f"fluxtrap endgame@{budget}", "seed": seed, "picks": picked}
+
+
+def run_plain(X, y, maximize, budget, seed, batch, kernel, clock):
     """A plain BoTorch loop: min-max scaled inputs, Standardize, LogEI on the best observed value."""
     from botorch.acquisition import LogExpectedImprovement, qLogExpectedImprovement
     from botorch.fit import fit_gpytorch_mll
@@ -127,7 +241,8 @@ def run_plain(X, y, maximize, budget, seed, batch, kernel):
     Y = torch.tensor(y.to_numpy(dtype=float) * (1 if maximize else -1)).unsqueeze(-1)
     picked = starts(len(X), 2, seed)
     torch.manual_seed(seed)
-    while len(picked) < budget:
+
+    def suggest(n: int) -> list[int]:
         covar = (
             get_covar_module_with_dim_scaled_prior(ard_num_dims=U.shape[-1], use_rbf_kernel=False)
             if kernel == "matern"
@@ -138,8 +253,8 @@ def run_plain(X, y, maximize, budget, seed, batch, kernel):
         )
         fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
         best = Y[picked].max()
-        round_ = []
-        for k in range(min(batch, budget - len(picked))):
+        round_: list[int] = []
+        for k in range(n):
             free = np.setdiff1d(np.arange(len(X)), picked + round_)
             if k == 0:
                 acqf = LogExpectedImprovement(model, best_f=best)
@@ -148,18 +263,121 @@ def run_plain(X, y, maximize, budget, seed, batch, kernel):
             with torch.no_grad():
                 acq = acqf(U[free].unsqueeze(1))
             round_.append(int(free[int(acq.argmax())]))
-        picked += round_
+        return round_
+
+    while len(picked) < budget:
+        n = min(batch, budget - len(picked))
+        picked += clock(lambda n=n: suggest(n), n)
     return picked
 
 
-def run_job(job) -> tuple[list[int], list[dict]]:
-    method, data, name, budget, seed, record = job
+def run_baybe(X, y, maximize, budget, seed, batch, clock):
+    """BayBE's default recommender over the pool rows (a discrete subspace)."""
+    from baybe import Campaign, Settings
+    from baybe.parameters import NumericalDiscreteParameter
+    from baybe.searchspace import SearchSpace, SubspaceDiscrete
+    from baybe.targets import NumericalTarget
+
+    Settings(random_seed=seed, cache_directory=None).activate()
+    params = [NumericalDiscreteParameter(c, values=tuple(sorted(X[c].unique()))) for c in X.columns]
+    campaign = Campaign(
+        SearchSpace(discrete=SubspaceDiscrete.from_dataframe(X, parameters=params)),
+        objective=NumericalTarget("y", minimize=not maximize).to_objective(),
+        allow_recommending_already_measured=False,
+    )
+    picked = starts(len(X), 2, seed)
+    campaign.add_measurements(X.iloc[picked].assign(y=y.iloc[picked].to_numpy()))
+    while len(picked) < budget:
+        n = min(batch, budget - len(picked))
+        rec = clock(lambda n=n: campaign.recommend(batch_size=n), n)
+        rows = [int(i) for i in rec.index]  # the subspace keeps the pool's row index
+        picked += rows
+        campaign.add_measurements(X.iloc[rows].assign(y=y.iloc[rows].to_numpy()))
+    return picked
+
+
+def run_optuna(X, y, maximize, budget, seed, batch, clock):
+    """Optuna TPE in the pool's box, each ask snapped to the nearest unobserved pool row."""
+    import optuna
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import TrialState, create_trial
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    lo, span = X.min(), (X.max() - X.min()).replace(0, 1)
+    U = ((X - lo) / span).to_numpy(dtype=float)
+    dists = {c: FloatDistribution(float(X[c].min()), float(X[c].max())) for c in X.columns}
+    sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=batch > 1)
+    study = optuna.create_study(sampler=sampler, direction="maximize" if maximize else "minimize")
+
+    def record(row: int) -> None:
+        params = {c: float(X.iloc[row][c]) for c in X.columns}
+        study.add_trial(create_trial(params=params, distributions=dists, value=float(y.iloc[row])))
+
+    picked = starts(len(X), 2, seed)
+    for row in picked:
+        record(row)
+
+    def suggest(n: int) -> tuple[list, list[int]]:
+        trials, rows = [], []
+        free = np.setdiff1d(np.arange(len(X)), picked)
+        for _ in range(n):
+            trial = study.ask(dists)
+            u = (np.array([trial.params[c] for c in X.columns]) - lo.to_numpy()) / span.to_numpy()
+            i = int(np.argmin(((U[free] - u) ** 2).sum(axis=1)))
+            rows.append(int(free[i]))
+            free = np.delete(free, i)
+            trials.append(trial)
+        return trials, rows
+
+    while len(picked) < budget:
+        n = min(batch, budget - len(picked))
+        trials, rows = clock(lambda n=n: suggest(n), n)
+        for trial, row in zip(trials, rows, strict=True):
+            study.tell(trial, state=TrialState.FAIL)  # replaced by the measured row
+            record(row)
+        picked += rows
+    return picked
+
+
+def run_random(X, budget, seed):
+    """Uniform choice without replacement after the same starts."""
+    picked = starts(len(X), 2, seed)
+    free = np.setdiff1d(np.arange(len(X)), picked)
+    rng = np.random.default_rng([seed, 1])
+    return picked + [int(i) for i in rng.choice(free, budget - len(picked), replace=False)]
+
+
+def run_job(job) -> dict:
+    method, data, name, budget, seed = job
     torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")  # peers' deprecation / fit chatter; results are what count
     X, y, maximize = load(data, name)
-    kind, batch, log = METHODS[method]
-    if kind == "fluxtrap":
-        return run_fluxtrap(X, y, maximize, budget, seed, batch, log, record)
-    return run_plain(X, y, maximize, budget, seed, batch, kind), []
+    kind, batch, options = METHODS[method]
+    clock, trace = Clock(), []
+    if kind in ("fluxtrap", "fluxtrap log"):
+        picks, trace = run_fluxtrap(
+            X, y, maximize, budget, seed, batch, options, clock, kind == "fluxtrap log"
+        )
+    elif kind == "fluxtrap warp":
+        with warped_inputs():
+            picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
+    elif kind == "baybe":
+        picks = run_baybe(X, y, maximize, budget, seed, batch, clock)
+    elif kind == "optuna":
+        picks = run_optuna(X, y, maximize, budget, seed, batch, clock)
+    elif kind == "random":
+        picks = run_random(X, budget, seed)
+    else:
+        picks = run_plain(X, y, maximize, budget, seed, batch, kind, clock)
+    row = {"set": name, "method": method, "seed": seed, "picks": picks}
+    if clock.points:
+        row["s_per_point"] = [
+            round(clock.wall / clock.points, 4),
+            round(clock.cpu / clock.points, 4),
+        ]
+    if trace:
+        row["trace"] = trace  # [samples so far, log EI of the chosen row, noise std]
+    return row
 
 
 def time_ask(n_obs: int, n: int, rounds: int = 3) -> tuple[float, float]:
@@ -193,66 +411,185 @@ def time_ask(n_obs: int, n: int, rounds: int = 3) -> tuple[float, float]:
     return float(np.median(times)), float(np.median(cpu))
 
 
-def mean_se(a: np.ndarray) -> str:
-    return f"{a.mean():.3f} +- {a.std(ddof=1) / math.sqrt(len(a)):.3f}"
+def read_results(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def summarise(rows: list[dict], budget: int) -> None:
-    """Print per set and method the top fraction (mean +- s.e.) and the paired difference to
-    fluxtrap, over the seeds every compared method finished."""
-    by_set: dict[str, dict[str, dict[int, np.ndarray]]] = {}
+def found_curves(rows: list[dict], data: Path) -> dict[tuple[str, str], dict[int, np.ndarray]]:
+    """(set, method) -> seed -> top fraction after each trial ``(budget,)``."""
+    tops: dict[str, np.ndarray] = {}
+    out: dict[tuple[str, str], dict[int, np.ndarray]] = {}
     for r in rows:
-        found = np.cumsum(np.isin(r["picks"], r["top"])) / len(r["top"])
-        by_set.setdefault(r["set"], {}).setdefault(r["method"], {})[r["seed"]] = found
-    at = [i for i in AT if i <= budget]
-    pooled: dict[str, list[np.ndarray]] = {}  # method -> per set: (mean, s.e.) of the diff at `at`
-    for name, methods in by_set.items():
-        ref = methods.get("fluxtrap", {})
-        print(f"\n{name} (top-5% fraction at {at})")
-        for m, runs in methods.items():
-            seeds = sorted(runs) if m == "fluxtrap" else sorted(set(runs) & set(ref))
-            if len(seeds) < 2:
-                continue
-            a = np.array([runs[s] for s in seeds])
-            cells = "  ".join(mean_se(a[:, i - 1]) for i in at)
-            diff = ""
-            if m != "fluxtrap":
-                d = (a - np.array([ref[s] for s in seeds]))[:, [i - 1 for i in at]]
-                diff = "   diff " + "  ".join(mean_se(d[:, k]) for k in range(len(at)))
-                se = d.std(axis=0, ddof=1) / math.sqrt(len(seeds))
-                pooled.setdefault(m, []).append(np.stack([d.mean(axis=0), se]))
-            print(f"  {m:24s} n={len(seeds):2d}  {cells}{diff}")
-    for m, sets in pooled.items():  # each set weighs the same; s.e. of that mean of means
-        s = np.array(sets)  # (sets, 2, len(at))
-        mean, se = s[:, 0].mean(axis=0), np.sqrt((s[:, 1] ** 2).sum(axis=0)) / len(s)
-        cells = "  ".join(f"{x:+.3f} +- {e:.3f}" for x, e in zip(mean, se, strict=True))
-        better = int((s[:, 0, -1] > 2 * s[:, 1, -1]).sum())
-        worse = int((s[:, 0, -1] < -2 * s[:, 1, -1]).sum())
-        print(
-            f"\n{m} - fluxtrap, mean over {len(s)} sets at {at}: {cells}; at {at[-1]} better by "
-            f"> 2 s.e. on {better} sets, worse on {worse}"
+        if r["set"] not in tops:
+            _, y, maximize = load(data, r["set"])
+            tops[r["set"]] = np.array(top_rows(y, maximize))
+        top = tops[r["set"]]
+        found = np.cumsum(np.isin(r["picks"], top)) / len(top)
+        out.setdefault((r["set"], r["method"]), {})[r["seed"]] = found
+    return out
+
+
+def paired(a: dict[int, np.ndarray], b: dict[int, np.ndarray], at: int):
+    """Mean and s.e. of a - b at trial ``at`` over the seeds both have, and that seed count."""
+    seeds = sorted(s for s in set(a) & set(b) if len(a[s]) >= at and len(b[s]) >= at)
+    d = np.array([a[s][at - 1] - b[s][at - 1] for s in seeds])
+    if len(seeds) < 2:
+        return (float(d[0]) if len(d) else math.nan), math.nan, len(seeds)
+    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))), len(seeds)
+
+
+def summarise(rows: list[dict], data: Path, reference: str = "fluxtrap") -> None:
+    """Per mode (single, x2), table and budget: the reference's mean top fraction, its paired
+    difference to each peer, the seed count; then the goal criteria of issue 22."""
+    curves = found_curves(rows, data)
+    sets = [n for n, *_ in SETS if any(k[0] == n for k in curves)]
+    timing: dict[str, list[float]] = {}
+    for r in rows:
+        if "s_per_point" in r:
+            timing.setdefault(r["method"], []).append(r["s_per_point"][1])
+    for mode, suffix in (("single suggestions", ""), ("batches of two, pending points", " x2")):
+        ref = reference + suffix
+        peers = [
+            m
+            for m in DEFAULT_METHODS
+            if (m.endswith(" x2") == bool(suffix) or m == "random") and not m.startswith("fluxtrap")
+        ]
+        peers = [p for p in peers if any(k[1] == p for k in curves)]
+        if not any((s, ref) in curves for s in sets) or not peers:
+            continue
+        print(f"\n## {mode}: {ref} - peer, top-5% fraction, paired mean +- s.e. (n seeds)\n")
+        print("| table | trials | " + ref + " | " + " | ".join(peers) + " | level | ahead |")
+        print("|---" * (len(peers) + 5) + "|")
+        level = ahead = cells = 0
+        for name in sets:
+            mine = curves.get((name, ref), {})
+            for at in AT:
+                vals = [c[at - 1] for c in mine.values() if len(c) >= at]
+                if not vals:
+                    continue
+                diffs = [paired(mine, curves.get((name, p), {}), at) for p in peers]
+                # the best peer: the highest mean, i.e. the smallest paired difference
+                gaps = {p: d for p, (d, _, n) in zip(peers, diffs, strict=True) if n >= 2}
+                best = min(gaps, key=gaps.get) if gaps else None
+                d_best = diffs[peers.index(best)] if best else (math.nan,) * 3
+                is_level = d_best[0] >= -d_best[1] if d_best[2] >= 2 else None
+                is_ahead = d_best[0] > 2 * d_best[1] if d_best[2] >= 2 else None
+                if is_level is not None:
+                    cells += 1
+                    level += is_level
+                    ahead += is_ahead
+                text = [
+                    f"{d:+.3f} +- {e:.3f} ({n})" if n >= 2 else f"{d:+.3f} ({n})" if n else "-"
+                    for d, e, n in diffs
+                ]
+                print(
+                    f"| {name} | {at} | {np.mean(vals):.3f} ({len(vals)}) | "
+                    + " | ".join(text)
+                    + f" | {_yes(is_level)} | {_yes(is_ahead)} |"
+                )
+        print(f"\n{ref} - peer over every (table, seed) pair, at {AT} trials (pairs):")
+        for p in peers:
+            parts = []
+            for at in AT:
+                d = [
+                    mine[s][at - 1] - theirs[s][at - 1]
+                    for name in sets
+                    for mine, theirs in [(curves.get((name, ref), {}), curves.get((name, p), {}))]
+                    for s in set(mine) & set(theirs)
+                    if len(mine[s]) >= at and len(theirs[s]) >= at
+                ]
+                se = np.std(d, ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
+                parts.append(f"{np.mean(d):+.3f} +- {se:.3f} ({len(d)})" if d else "-")
+            print(f"  {p:24s} " + "  ".join(parts))
+        n_min = min(
+            (
+                paired(curves.get((s, ref), {}), curves.get((s, p), {}), 50)[2]
+                for s in sets
+                for p in peers
+            ),
+            default=0,
         )
+        print(
+            f"\n{ref}: level with the best peer (diff >= -1 s.e.) in {level} of {cells} table-budget "
+            f"cells, ahead by > 2 s.e. in {ahead}; fewest paired seeds in a cell {n_min}; goal: "
+            "all 33 level, >= 17 ahead, >= 30 seeds"
+        )
+    if timing:
+        print("\nCPU seconds per suggested point (mean over runs; 2 shared cores, nice 10):")
+        for m, t in timing.items():
+            print(f"  {m:24s} {np.mean(t):.3f} (runs {len(t)})")
+
+
+def summarise_variants(rows: list[dict], data: Path) -> None:
+    """Each fluxtrap variant minus fluxtrap (single suggestions), per table at each budget, and the
+    mean over the tables (each table weighs the same; s.e. from the tables' paired s.e.)."""
+    curves = found_curves(rows, data)
+    variants = sorted({m for _, m in curves if m.startswith("fluxtrap ") and m != "fluxtrap x2"})
+    for v in variants:
+        budgets = [int(v.split("@")[1])] if "@" in v else list(AT)
+        print(f"\n## {v} - fluxtrap, top-5% fraction, paired mean +- s.e. (n seeds)\n")
+        print("| table | " + " | ".join(f"{b} trials" for b in budgets) + " |")
+        print("|---" * (len(budgets) + 1) + "|")
+        per_budget: dict[int, list[tuple[float, float]]] = {b: [] for b in budgets}
+        pairs: dict[int, list[float]] = {b: [] for b in budgets}  # every (table, seed)
+        for name, *_ in SETS:
+            if (name, v) not in curves:
+                continue
+            cells = []
+            for b in budgets:
+                mine, ref = curves[(name, v)], curves.get((name, "fluxtrap"), {})
+                one = [mine[s][b - 1] - ref[s][b - 1] for s in set(mine) & set(ref)]
+                pairs[b] += one
+                d, e, n = paired(mine, ref, b)
+                cells.append(
+                    f"{d:+.3f} +- {e:.3f} ({n})" if n >= 2 else f"{d:+.3f} ({n})" if n else "-"
+                )
+                if n >= 2:
+                    per_budget[b].append((d, e))
+            print(f"| {name} | " + " | ".join(cells) + " |")
+        for b, d in pairs.items():
+            if len(d) > 1:
+                print(
+                    f"at {b}: over all {len(d)} (table, seed) pairs {np.mean(d):+.3f} +- "
+                    f"{np.std(d, ddof=1) / math.sqrt(len(d)):.3f}"
+                )
+        for b, de in per_budget.items():
+            if de:
+                d, e = np.array(de).T
+                better, worse = int((d > 2 * e).sum()), int((d < -2 * e).sum())
+                print(
+                    f"at {b}: mean over {len(d)} tables {d.mean():+.3f} +- "
+                    f"{np.sqrt((e**2).sum()) / len(e):.3f}; better by > 2 s.e. on {better}, "
+                    f"worse on {worse}"
+                )
+
+
+def _yes(flag) -> str:
+    return "-" if flag is None else ("yes" if flag else "NO")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument(
-        "--first-seed", type=int, default=0, help="start at this seed (resume a stopped run)"
-    )
+    ap.add_argument("--seeds", type=int, default=30, help="run seeds 0 .. SEEDS-1 (those missing)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--budget", type=int, default=50)
     ap.add_argument("--sets", default=None, help="comma-separated data set names [all]")
-    ap.add_argument("--methods", default=None, help=f"comma-separated, of: {', '.join(METHODS)}")
     ap.add_argument(
-        "--baseline-sets",
-        default=None,
-        help="run the methods other than fluxtrap and fluxtrap log only on these sets [all]",
+        "--methods", default=None, help=f"comma-separated, of: {', '.join(METHODS)} [all but log]"
+    )
+    ap.add_argument("--out", type=Path, default=RESULTS, help=f"results JSONL [{RESULTS}]")
+    ap.add_argument("--summary", action="store_true", help="only summarise the results file")
+    ap.add_argument("--reference", default="fluxtrap", help="the method compared in --summary")
+    ap.add_argument(
+        "--endgame",
+        action="store_true",
+        help="add the 'fluxtrap endgame@B' rows (B = 10, 25, 50) missing for the recorded fluxtrap runs",
     )
     ap.add_argument(
-        "--out", type=Path, default=None, help="append each finished run to this JSONL file"
+        "--variants", action="store_true", help="only summarise the fluxtrap variants vs fluxtrap"
     )
-    ap.add_argument("--summary", type=Path, default=None, help="only summarise this JSONL file")
     ap.add_argument("--timing-only", action="store_true", help="only time ask, no replay")
     ap.add_argument("--data", type=Path, default=DATA, help=f"benchmark data folder [{DATA}]")
     args = ap.parse_args()
@@ -262,49 +599,71 @@ def main() -> None:
                 wall, cpu = time_ask(n_obs, n)
                 print(f"{n_obs:4d} observations, ask({n}): wall {wall:6.2f} s, CPU {cpu:6.2f} s")
         return
-    if args.summary:
-        rows = [json.loads(line) for line in args.summary.read_text().splitlines() if line]
-        return summarise(rows, max(len(r["picks"]) for r in rows))
     if not args.data.is_dir():
         raise SystemExit(f"benchmark data not found at {args.data}")
+    if args.summary:
+        return summarise(read_results(args.out), args.data, args.reference)
+    if args.variants:
+        return summarise_variants(read_results(args.out), args.data)
+    if args.endgame:
+        rows = read_results(args.out)
+        done = {(r["set"], r["method"], r["seed"]) for r in rows}
+        jobs = [
+            (args.data, r["set"], r["seed"], b, r["picks"])
+            for r in rows
+            if r["method"] == "fluxtrap"
+            for b in AT
+            if len(r["picks"]) >= b and (r["set"], f"fluxtrap endgame@{b}", r["seed"]) not in done
+        ]
+        return run_jobs(run_endgame, jobs, args.out, args.workers)
     names = [n for n, *_ in SETS]
     sets = args.sets.split(",") if args.sets else names
-    methods = args.methods.split(",") if args.methods else list(METHODS)
-    wide = args.baseline_sets.split(",") if args.baseline_sets else sets
-    unknown = [m for m in methods if m not in METHODS] + [s for s in sets + wide if s not in names]
+    methods = args.methods.split(",") if args.methods else list(DEFAULT_METHODS)
+    unknown = [m for m in methods if m not in METHODS] + [s for s in sets if s not in names]
     if unknown:
         raise SystemExit(f"unknown method or set: {unknown}")
-    if "fluxtrap" not in methods:
-        methods.insert(0, "fluxtrap")  # the reference of the paired differences
-    print(
-        f"pool replay, budget {args.budget}, 2 random starts, up to {args.seeds} seeds, "
-        f"{args.workers} workers, load average {os.getloadavg()[0]:.1f}",
-        flush=True,
-    )
-    info = {}
-    for name in sets:
-        X, y, maximize = load(args.data, name)
-        order = np.argsort(-y.to_numpy() if maximize else y.to_numpy(), kind="stable")
-        info[name] = (order[: math.ceil(0.05 * len(X))].tolist(), bool((y > 0).all()))
+    missing = {m for m in methods if NEEDS.get(METHODS[m][0]) and not _has(NEEDS[METHODS[m][0]])}
+    if missing:
+        print(f"skipped (package missing; `make bench-env`): {', '.join(sorted(missing))}")
+        methods = [m for m in methods if m not in missing]
+    done = {(r["set"], r["method"], r["seed"]) for r in read_results(args.out)}
+    positive = {n: bool((load(args.data, n)[1] > 0).all()) for n in sets}
     jobs = [
-        (m, args.data, name, args.budget, seed, True)
-        for seed in range(args.first_seed, args.seeds)  # seed-major: a stopped run has whole seeds
+        (m, args.data, name, args.budget, seed)
+        for seed in range(args.seeds)  # seed-major: a stopped run leaves whole seeds behind
         for name in sets
         for m in methods
-        if (m != "fluxtrap log" or info[name][1])
-        and (m in ("fluxtrap", "fluxtrap log") or name in wide)
+        if (name, m, seed) not in done and (m != "fluxtrap log" or positive[name])
     ]
-    rows = []
-    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
-        for job, (picks, trace) in zip(jobs, pool.map(run_job, jobs), strict=True):
-            m, _, name, _, seed, _ = job
-            row = {"set": name, "method": m, "seed": seed, "top": info[name][0], "picks": picks}
-            row["trace"] = trace
-            rows.append(row)
-            if args.out:
-                with args.out.open("a") as f:
-                    f.write(json.dumps(row) + "\n")
-    summarise(rows, args.budget)
+    print(
+        f"pool replay, budget {args.budget}, 2 random starts, seeds < {args.seeds}: {len(jobs)} "
+        f"runs to do ({len(done)} in {args.out}), {args.workers} workers, load average "
+        f"{os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    run_jobs(run_job, jobs, args.out, args.workers)
+
+
+def run_jobs(work, jobs: list, out: Path, workers: int) -> None:
+    """Run ``work(job)`` in ``workers`` processes, appending each finished row to ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def append(row: dict) -> None:
+        with out.open("a") as f:
+            f.write(json.dumps(row, separators=(",", ":")) + "\n")
+        print(f"{row['set']} / {row['method']} / seed {row['seed']}", flush=True)
+
+    if workers <= 1:  # in this process
+        for job in jobs:
+            append(work(job))
+        return
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        for future in as_completed([pool.submit(work, job) for job in jobs]):
+            append(future.result())
+
+
+def _has(package: str) -> bool:
+    return importlib.util.find_spec(package) is not None
 
 
 if __name__ == "__main__":

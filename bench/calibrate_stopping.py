@@ -1,77 +1,101 @@
 """Calibrate the stopping advisor (fluxtrap.optimize.stopping) on recorded pool replays.
 
-Reads the JSONL file written by ``bench/bench_optimize.py --out FILE`` (fluxtrap's single-point
-runs carry per-trial traces: log EI of the chosen row, fitted noise std). For each rule (k rounds
+Reads the results file of ``bench/bench_optimize.py`` (fluxtrap's single-point runs carry per-round
+traces: samples so far, log EI of the chosen row, fitted noise std). For each rule (k rounds
 below kappa x noise) and each run: the trial at which the advisor first says stop (the samples
 made so far), the experiments it would have saved (budget - that), whether it came too early (the
 run found more of the top 5% after it, within the budget) and the top fraction lost by stopping.
 
-    python bench/calibrate_stopping.py runs.jsonl [--method fluxtrap]
+    python bench/calibrate_stopping.py [bench/results/optimize_runs.jsonl] [--method fluxtrap]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
 import numpy as np
+from bench_optimize import DATA, found_curves, read_results
 
-from fluxtrap.optimize.stopping import advise
+from fluxtrap.optimize.stopping import K_ROUNDS, KAPPA, advise
 
-RULES = [(k, kappa) for k in (2, 3, 5) for kappa in (0.1, 0.3, 1.0)]  # default: k=5, kappa=0.3
+RESULTS = Path(__file__).resolve().parent / "results" / "optimize_runs.jsonl"
+RULES = [
+    (k, kappa) for k in (3, 5, 8, 12) for kappa in (0.01, 0.03, 0.1, 0.3, 1.0)
+]  # default: k=12, kappa=0.01
 
 
 def stop_trial(trace: list[dict], k: int, kappa: float) -> int | None:
     """Samples made when the advisor first says stop (None: never within the run)."""
     for r in range(len(trace)):
-        head = trace[: r + 1]
-        if advise([t["log_ei"] for t in head], [t["noise_std"] for t in head], k, kappa).stop:
-            return head[-1]["n"]
+        head = trace[: r + 1]  # rows [samples so far, log EI, noise std]
+        if advise([t[1] for t in head], [t[2] for t in head], k, kappa).stop:
+            return head[-1][0]
     return None
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("replays", type=Path)
+    ap.add_argument("replays", type=Path, nargs="?", default=RESULTS)
     ap.add_argument("--method", default="fluxtrap")
+    ap.add_argument("--data", type=Path, default=DATA, help=f"benchmark data folder [{DATA}]")
     args = ap.parse_args()
-    rows = [json.loads(line) for line in args.replays.read_text().splitlines() if line]
+    runs = [r for r in read_results(args.replays) if r["method"] == args.method and r.get("trace")]
+    if not runs:
+        raise SystemExit(f"no {args.method} runs with traces in {args.replays}")
+    curves = found_curves(runs, args.data)
     print(
-        "rule: stop when EI < kappa x noise std for k rounds. Per rule over all runs: runs where "
-        "it said stop, experiments saved per run (0 when it never stopped), stops that came too "
-        "early (more top-5% rows found later within the budget), top fraction lost per run; "
-        "mean +- s.e."
+        f"{len(runs)} runs of {args.method} ({len({r['set'] for r in runs})} tables, budget "
+        f"{max(len(r['picks']) for r in runs)}). Rule: stop when EI < kappa x noise std for k "
+        "rounds. Per rule: share of runs where it said stop, experiments saved per run (0 when it "
+        "never stopped), share of stops that came too early (more top-5% rows found later within "
+        "the budget), top fraction lost per run; mean +- s.e."
     )
     print(
-        f"{'k':>2s} {'kappa':>5s} {'runs':>5s} {'stopped':>8s} {'saved':>14s} "
-        f"{'too early':>10s} {'top lost':>14s}"
+        f"{'k':>2s} {'kappa':>5s} {'stopped':>8s} {'saved':>14s} {'too early':>10s} "
+        f"{'top lost':>15s}"
     )
     for k, kappa in RULES:
-        stopped, saved, early, lost, runs = 0, [], 0, [], 0
-        for run in rows:
-            if run["method"] != args.method or not run["trace"]:
-                continue
-            runs += 1
-            picks = run["picks"]
-            t = stop_trial(run["trace"], k, kappa)
-            found = np.cumsum([p in run["top"] for p in picks]) / len(run["top"])
-            if t is None:
-                saved.append(0)
-                lost.append(0.0)
-                continue
-            stopped += 1
-            saved.append(len(picks) - t)
-            lost.append(found[-1] - found[t - 1])
-            early += found[-1] > found[t - 1]
-        saved, lost = np.array(saved, float), np.array(lost)
-        se = math.sqrt(runs)
+        saved, lost, early = calibrate(runs, curves, k, kappa)
+        stopped = int((saved > 0).sum())
         print(
-            f"{k:2d} {kappa:5.1f} {runs:5d} {stopped / runs:8.2f} "
-            f"{saved.mean():6.2f} +- {saved.std(ddof=1) / se:4.2f} "
-            f"{early / max(stopped, 1):10.2f} {lost.mean():6.3f} +- {lost.std(ddof=1) / se:5.3f}"
+            f"{k:2d} {kappa:5g} {stopped / len(runs):8.2f} {_mean_se(saved, 2)} "
+            f"{early / max(stopped, 1):10.2f} {_mean_se(lost, 3)}"
         )
+    print(f"\nper table, the default rule (k={K_ROUNDS}, kappa={KAPPA}):")
+    print(
+        f"{'table':16s} {'runs':>4s} {'stopped':>8s} {'saved':>14s} {'too early':>10s} {'top lost':>15s}"
+    )
+    for name in dict.fromkeys(r["set"] for r in runs):
+        mine = [r for r in runs if r["set"] == name]
+        saved, lost, early = calibrate(mine, curves, K_ROUNDS, KAPPA)
+        stopped = int((saved > 0).sum())
+        print(
+            f"{name:16s} {len(mine):4d} {stopped / len(mine):8.2f} {_mean_se(saved, 2)} "
+            f"{early / max(stopped, 1):10.2f} {_mean_se(lost, 3)}"
+        )
+
+
+def calibrate(runs, curves, k: int, kappa: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per run the experiments saved and top fraction lost by stopping; and the early stops."""
+    saved, lost, early = [], [], 0
+    for run in runs:
+        found = curves[(run["set"], run["method"])][run["seed"]]
+        t = stop_trial(run["trace"], k, kappa)
+        if t is None or t >= len(found):
+            saved.append(0)
+            lost.append(0.0)
+            continue
+        saved.append(len(found) - t)
+        lost.append(found[-1] - found[t - 1])
+        early += found[-1] > found[t - 1]
+    return np.array(saved, float), np.array(lost), early
+
+
+def _mean_se(a: np.ndarray, digits: int) -> str:
+    se = a.std(ddof=1) / math.sqrt(len(a)) if len(a) > 1 else math.nan
+    return f"{a.mean():6.{digits}f} +- {se:5.{digits}f}"
 
 
 if __name__ == "__main__":

@@ -13,13 +13,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Chosen on the replays (bench/calibrate_stopping.py; 17 fluxtrap runs of budget 25-30 on 5 tables,
-# 18:40 UTC 2026-12-01): with k=3, kappa=1 the advisor said stop in every run and 76% of those stops
-# came before rows of the top 5% that the run still found; k=5, kappa=0.3 said stop in 59% of runs,
-# 30% of them too early, saving 3.9 +- 1.1 experiments per run and losing 0.07 +- 0.04 of the top 5%.
-# Thin evidence: treat the advice as advice.
-K_ROUNDS = 5
-KAPPA = 0.3
+# Chosen on the replays (bench/calibrate_stopping.py on bench/results/optimize_runs.jsonl: 19
+# fluxtrap runs of budget 50 on the 11 tables, 2026-12-02): the earlier rule k=5, kappa=0.3 said
+# stop in every run, 95% of those stops came before top-5% rows the run still found, losing
+# 0.37 +- 0.05 of the top set; of the 20 rules tried (k 3-12, kappa 0.01-1) k=12, kappa=0.01 loses
+# least: stop in 47% of runs, 44% of those too early, 7.2 +- 2.1 experiments saved and
+# 0.032 +- 0.018 of the top set lost per run. Still thin evidence and still early too often: advice.
+K_ROUNDS = 12
+KAPPA = 0.01
 
 
 @dataclass(frozen=True)

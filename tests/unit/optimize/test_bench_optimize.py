@@ -1,0 +1,71 @@
+"""The optimizer benchmark's bookkeeping (bench/bench_optimize.py): resume, random runs, paired
+differences and the goal criteria of its summary. No peer package and no model fit is needed."""
+
+import importlib.util
+import json
+import math
+
+import numpy as np
+import pytest
+
+from ...conftest import DATA, REPO
+
+BO = DATA / "bo-benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location(
+        "bench_optimize", REPO / "bench" / "bench_optimize.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_random_runs_share_the_starts_and_never_repeat_a_row(bench):
+    picks = bench.run_random(np.zeros((66, 1)), budget=30, seed=4)
+    assert picks[:2] == bench.starts(66, 2, 4)  # the starts every method of seed 4 gets
+    assert len(set(picks)) == 30 and max(picks) < 66
+
+
+def test_a_second_run_resumes_where_the_results_file_stops(bench, tmp_path, monkeypatch):
+    out = tmp_path / "runs.jsonl"
+    argv = ["bench", "--sets", "snar", "--methods", "random", "--workers", "1", "--budget", "12"]
+    argv += ["--data", str(BO), "--out", str(out)]
+    monkeypatch.setattr("sys.argv", [*argv, "--seeds", "2"])
+    bench.main()
+    monkeypatch.setattr("sys.argv", [*argv, "--seeds", "3"])
+    bench.main()
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["seed"] for r in rows] == [0, 1, 2]  # seeds 0 and 1 not run twice
+
+
+def test_paired_difference_over_the_common_seeds(bench):
+    a = {0: np.array([0.5]), 1: np.array([1.0]), 2: np.array([0.25]), 9: np.array([1.0])}
+    b = {0: np.array([0.25]), 1: np.array([0.5]), 2: np.array([0.25])}
+    mean, se, n = bench.paired(a, b, at=1)
+    d = np.array([0.25, 0.5, 0.0])  # seed 9 has no partner
+    assert n == 3 and mean == pytest.approx(d.mean())
+    assert se == pytest.approx(d.std(ddof=1) / math.sqrt(3))
+
+
+def test_summary_judges_level_and_ahead_against_the_best_peer(bench, capsys):
+    _, y, maximize = bench.load(BO, "snar")
+    top = bench.top_rows(y, maximize)  # 4 of 66 rows
+    rest = [i for i in range(66) if i not in top]
+
+    def row(method, seed, n_top):
+        picks = top[:n_top] + rest[seed : seed + 12 - n_top]
+        return {"set": "snar", "method": method, "seed": seed, "picks": picks}
+
+    rows = []
+    for seed in range(4):
+        rows += [row("fluxtrap", seed, 3), row("random", seed, 0)]
+        rows.append(row("BayBE", seed, 3 + (seed % 2)))  # ahead of fluxtrap by 0.125 on average
+    bench.summarise(rows, BO)
+    line = next(t for t in capsys.readouterr().out.splitlines() if t.startswith("| snar | 10 |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[2] == "0.750 (4)"  # fluxtrap found 3 of the 4 top rows in every seed
+    assert cells[3] == "-0.125 +- 0.072 (4)"  # paired: -0.25, 0, -0.25, 0
+    assert cells[-2:] == ["NO", "NO"]  # behind BayBE by more than one s.e.: not level
