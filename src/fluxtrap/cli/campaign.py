@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Column, Table
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
-from fluxtrap.store import Store
 from fluxtrap.units import to_A_cm2
 from fluxtrap.workflows.history import export_history, import_history
+
+if TYPE_CHECKING:
+    from fluxtrap.store import Store
 
 campaign_app = typer.Typer(help="Create and inspect campaigns.", no_args_is_help=True)
 sample_app = typer.Typer(help="Record and list samples.", no_args_is_help=True)

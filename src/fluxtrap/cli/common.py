@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from fluxtrap.errors import ValidationError
-from fluxtrap.store import Store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands that open it
+    from fluxtrap.store import Store
 
 console = Console()
 
@@ -22,6 +24,8 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress di
 
 def store_from(db: str | None) -> Store:
     """Open (and migrate) the store named by ``--db``, ``$FLUXTRAP_DB`` or ./fluxtrap.db."""
+    from fluxtrap.store import Store
+
     return Store(db)
 
 

@@ -53,7 +53,6 @@ def simulate_command(
     from fluxtrap.simulate.case import Case
     from fluxtrap.simulate.simulation import Simulation
     from fluxtrap.units import parse
-    from fluxtrap.workflows.simulations import failure, record_simulation
 
     try:
         text = case.read_text()
@@ -64,6 +63,9 @@ def simulate_command(
         c = c.with_options(mesh_size_m=parse(mesh_size, "length", "--mesh-size"))
     store = None
     if db is not None or campaign is not None:
+        # the store (SQLAlchemy, Alembic) loads only when the run is recorded
+        from fluxtrap.workflows.simulations import failure, record_simulation
+
         store = store_from(db)
         if campaign is not None:
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it

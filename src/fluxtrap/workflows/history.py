@@ -5,13 +5,16 @@ CSV file, written (``fluxtrap export``) and read back (``fluxtrap import``)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from fluxtrap.campaign import CampaignSpec, history_frame, running_best
 from fluxtrap.errors import InputFileError
-from fluxtrap.store import Store
+
+if TYPE_CHECKING:
+    from fluxtrap.store import Store
 
 ORIGINS = ("researcher", "optimizer")
 HISTORY_COLUMNS = ("label", "origin"), ("recorded_by", "notes", "status", "status_note")
