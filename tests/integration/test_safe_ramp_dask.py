@@ -9,6 +9,7 @@ import logging
 import pytest
 from distributed import LocalCluster
 
+from fluxtrap.errors import ValidationError
 from fluxtrap.simulate.case import Case
 from fluxtrap.simulate.stability import scan_ramp_rates
 from fluxtrap.workflows.safe_ramp import scan_on_dask
@@ -62,3 +63,17 @@ def test_a_tls_scheduler_without_certificates_is_refused(tmp_path, capsys):
         "--out", str(tmp_path / "scan"),
     )  # fmt: skip
     assert code == 2 and "it uses TLS; give --tls-ca-file" in err
+
+
+def test_a_run_over_its_memory_limit_is_a_failed_run_naming_the_limit(scheduler, tmp_path):
+    """Each rate runs in a child of its worker under RLIMIT_AS (as a sweep's variants): a
+    0.05 mm mesh cannot be allocated in 600 MiB, so the run fails, naming the limit, and the scan
+    has no safe rate; a limit under 256 MiB is refused before any run."""
+    case = Case.load(write(tmp_path))
+    scan = scan_on_dask(case, RATES[:1], mesh_size_m=0.05e-3, scheduler=scheduler, memory_mb=600)
+    (run,) = scan.runs
+    assert run.error.startswith("ChildFailed: MemoryError")
+    assert run.error.endswith("(over the memory limit of 600 MiB)")
+    assert scan.fastest_safe_T_s is None
+    with pytest.raises(ValidationError, match="safe-ramp memory limit: give at least 256 MiB"):
+        scan_on_dask(case, RATES, mesh_size_m=2e-3, scheduler=scheduler, memory_mb=100)

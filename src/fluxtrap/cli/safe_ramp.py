@@ -13,12 +13,14 @@ from rich.table import Table
 
 from fluxtrap.cli.common import QuietOption, console
 from fluxtrap.cli.sweep import (
+    MemoryOption,
     SchedulerOption,
     TlsCaOption,
     TlsCertOption,
     TlsKeyOption,
     dask_security,
 )
+from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
 
 def safe_ramp_command(
@@ -50,6 +52,7 @@ def safe_ramp_command(
             help="Run the rates on a local Dask cluster of this many processes (1: here, in turn)."
         ),
     ] = 1,
+    memory_mb: MemoryOption = DEFAULT_MEMORY_MB,
     tls_ca_file: TlsCaOption = None,
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
@@ -84,7 +87,13 @@ def safe_ramp_command(
         from fluxtrap.workflows.safe_ramp import scan_on_dask
 
         scan = scan_on_dask(
-            Case.load(case), rates, **plan, scheduler=scheduler, workers=workers, security=security
+            Case.load(case),
+            rates,
+            **plan,
+            scheduler=scheduler,
+            workers=workers,
+            security=security,
+            memory_mb=memory_mb or None,
         )
     else:
         scan = scan_ramp_rates(Case.load(case), rates, **plan, progress=not quiet)

@@ -24,6 +24,14 @@ TlsCertOption = Annotated[
     Path | None, typer.Option(help="This client's certificate (PEM), signed by that CA.")
 ]
 TlsKeyOption = Annotated[Path | None, typer.Option(help="The certificate's private key.")]
+MemoryOption = Annotated[
+    int,
+    typer.Option(
+        "--memory-mb",
+        help="Memory (address space, MiB) each run may use, in a child process of its "
+        "worker; 0: no limit (the run is in the worker itself).",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -64,14 +72,7 @@ def sweep(
         str | None,
         typer.Option(help='Longest a variant may run, e.g. "30 min" (a timed-out one is failed).'),
     ] = None,
-    memory_mb: Annotated[
-        int,
-        typer.Option(
-            "--memory-mb",
-            help="Memory (address space, MiB) each variant may use, in a child process of its "
-            "worker; 0: no limit (the variant runs in the worker itself).",
-        ),
-    ] = DEFAULT_MEMORY_MB,
+    memory_mb: MemoryOption = DEFAULT_MEMORY_MB,
     tls_ca_file: TlsCaOption = None,
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,

@@ -9,7 +9,8 @@ from typing import Any
 
 from fluxtrap.simulate.case import Case
 from fluxtrap.simulate.stability import RampRun, RampScan, ramp_run, ramp_scan, scan_plan
-from fluxtrap.workflows.sweep.runner import _client
+from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB, ChildFailed
+from fluxtrap.workflows.sweep.runner import _client, check_memory_mb, run_limited
 
 
 def scan_on_dask(
@@ -21,18 +22,27 @@ def scan_on_dask(
     scheduler: str | None = None,
     workers: int = 2,
     security: Any = None,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
 ) -> RampScan:
     """``stability.scan_ramp_rates`` with each rate (T/s) a task on Dask (``scheduler``: address
     of a running scheduler, with ``security``; else a ``LocalCluster`` of ``workers``). A task
-    the cluster loses (a worker died) is a failed run, which ends the safe range there."""
+    the cluster loses (a worker died) is a failed run, which ends the safe range there. Each run
+    is a child of its worker with ``memory_mb`` MiB (as a sweep's variants; None: no limit)."""
     from distributed import as_completed
 
+    check_memory_mb(memory_mb, "safe-ramp")
     rates, rise, h = scan_plan(case, rates_T_s, max_rise_K, mesh_size_m)
     runs: list[RampRun] = []
     with _client(scheduler, workers, security) as client:
         futures = {
             client.submit(
-                ramp_run, case, rate, rise, h, key=f"fluxtrap-ramp-{case.key()}-{rate!r}"
+                _ramp_run,
+                case,
+                rate,
+                rise,
+                h,
+                memory_mb,
+                key=f"fluxtrap-ramp-{case.key()}-{rate!r}",
             ): rate
             for rate in rates
         }
@@ -40,16 +50,26 @@ def scan_on_dask(
             try:
                 runs.append(future.result())
             except Exception as err:  # noqa: BLE001 - the cluster lost the task: a failed run
-                runs.append(
-                    RampRun(
-                        futures[future],
-                        math.nan,
-                        False,
-                        math.nan,
-                        {},
-                        math.nan,
-                        f"{type(err).__name__}: {err}",
-                    )
-                )
+                runs.append(_failed(futures[future], f"{type(err).__name__}: {err}"))
             future.release()
     return ramp_scan(runs, rise)
+
+
+def _ramp_run(
+    case: Case, rate_T_s: float, rise_K: float, mesh_size_m: float, memory_mb: int | None
+) -> RampRun:
+    """``ramp_run`` on a worker, in a child with ``memory_mb`` MiB if given; a child over its
+    limit or killed is a failed run."""
+    if memory_mb is None:
+        return ramp_run(case, rate_T_s, rise_K, mesh_size_m)
+    try:
+        return run_limited(
+            ramp_run, (case, rate_T_s, rise_K, mesh_size_m), memory_mb, case.solver.max_wall_s
+        )
+    except ChildFailed as err:
+        return _failed(rate_T_s, f"ChildFailed: {err}")
+
+
+def _failed(rate_T_s: float, error: str) -> RampRun:
+    """A run that gave no result at ``rate_T_s`` (T/s)."""
+    return RampRun(rate_T_s, math.nan, False, math.nan, {}, math.nan, error)

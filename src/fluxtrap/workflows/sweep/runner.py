@@ -47,16 +47,31 @@ def run_case(
         return _run_here(case, timeout_s)
     t0 = time.perf_counter()
     allowed_s = min(case.solver.max_wall_s, timeout_s or math.inf)
-    limits = ProcessLimits(
-        wall_s=min(KILL_AFTER * allowed_s + 60, 7 * 86400), memory_bytes=memory_mb * MiB
-    )
     try:
-        with _children_allowed():
-            child = Child(_run_here, (case, timeout_s, False), limits)
-        return child.result()
+        return run_limited(_run_here, (case, timeout_s, False), memory_mb, allowed_s)
     except ChildFailed as err:
         error = str(err)
     return {"status": "failed", "error": error, "wall_s": time.perf_counter() - t0, "limited": True}
+
+
+def check_memory_mb(memory_mb: int | None, what: str) -> None:
+    """Refuse a memory limit (MiB) below 256 or above 2**30 for ``what`` (e.g. "sweep")."""
+    if memory_mb is not None and not 256 <= memory_mb <= 2**30:
+        raise ValidationError(
+            f"{what} memory limit: give at least 256 MiB (at most 2**30), got {memory_mb} MiB"
+        )
+
+
+def run_limited(fn: Any, args: tuple, memory_mb: int, allowed_s: float) -> Any:
+    """``fn(*args)`` in an isolated child of this process (also on a daemonic Dask worker) with
+    ``memory_mb`` MiB of address space, killed at ``KILL_AFTER`` x ``allowed_s`` (s) + 60 s;
+    raises ``ChildFailed`` (naming the limit) for a child that ran out of memory or was killed."""
+    limits = ProcessLimits(
+        wall_s=min(KILL_AFTER * allowed_s + 60, 7 * 86400), memory_bytes=memory_mb * MiB
+    )
+    with _children_allowed():
+        child = Child(fn, args, limits)
+    return child.result()
 
 
 @contextmanager
@@ -138,10 +153,7 @@ def run_sweep(
     """
     if timeout_s is not None and not 0 < timeout_s < math.inf:
         raise ValidationError(f"sweep timeout: give a time > 0, got {timeout_s} s")
-    if memory_mb is not None and not 256 <= memory_mb <= 2**30:
-        raise ValidationError(
-            f"sweep memory limit: give at least 256 MiB (at most 2**30), got {memory_mb} MiB"
-        )
+    check_memory_mb(memory_mb, "sweep")
     case = Path(case)
     out = Path(out)
     variants = expand(load_case_dict(case), axes, rows, case.parent)
