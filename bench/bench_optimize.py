@@ -96,12 +96,14 @@ METHODS: dict[str, tuple[str, int, dict | None]] = {
     "random": ("random", 1, None),
     "fluxtrap log": ("fluxtrap log", 1, {}),
     "fluxtrap warp": ("fluxtrap warp", 1, {}),
+    "fluxtrap believer x2": ("fluxtrap believer", 2, {}),
 }
-VARIANTS = ["fluxtrap log", "fluxtrap warp"]  # measured against fluxtrap, not run by default
+VARIANTS = [
+    "fluxtrap log",
+    "fluxtrap warp",
+    "fluxtrap believer x2",
+]  # measured against fluxtrap, not run by default
 DEFAULT_METHODS = [m for m in METHODS if m not in VARIANTS]
-ENDGAME = (
-    0.1  # "fluxtrap endgame@B": the last ceil(ENDGAME * B) trials of budget B by posterior mean
-)
 NEEDS = {"baybe": "baybe", "optuna": "optuna"}  # kind -> package
 AT = (10, 25, 50)
 
@@ -203,28 +205,63 @@ def warped_inputs():
         optimizer.fit_model = original
 
 
-def run_endgame(job) -> dict:
-    """``fluxtrap endgame@B``: fluxtrap's recorded picks up to trial B - k (its runs are
-    deterministic, so the variant's own run is the same up to there), then the k = ceil(ENDGAME * B)
-    last trials each the free row of best posterior mean (pure exploitation: no later trial can use
-    what a sample would teach)."""
+def budget_prefix(budget: int, batch: int) -> int:
+    """Trials a budget-``budget`` run shares with the same method's budget-free run: those before
+    the batch holding its first exploiting trial (batches start after the 2 starts)."""
+    from fluxtrap.optimize.optimizer import EXPLOIT_SHARE
+
+    free = budget - math.ceil(EXPLOIT_SHARE * budget)  # trials before the endgame
+    return 2 + (free - 2) // batch * batch
+
+
+@contextmanager
+def kriging_believer():
+    """Pending points (the batch's earlier rows included) as observations at their posterior mean
+    (kriging believer, Ginsbourger et al. 2010) and analytic LogEI on the best posterior mean, for
+    the batch's first point too (the single-point acquisition), patched in for one run."""
+    import fluxtrap.optimize.optimizer as optimizer
+
+    original = optimizer.Optimizer.acquisition_function
+
+    def believer(self, pending=None, batch=False):
+        model = self.model
+        with torch.no_grad():
+            if pending is not None and len(pending):
+                model.posterior(pending)  # fills the prediction cache conditioning needs
+                model = model.condition_on_observations(pending, model.posterior(pending).mean)
+            best = model.posterior(model.train_inputs[0]).mean.max()
+        return optimizer.LogExpectedImprovement(model, best_f=best)
+
+    optimizer.Optimizer.acquisition_function = believer
+    try:
+        yield
+    finally:
+        optimizer.Optimizer.acquisition_function = original
+
+
+def run_budgeted(job) -> dict:
+    """``fluxtrap budget@B`` / ``fluxtrap budget x2@B``: ``Optimizer(budget=B)``. Its runs are
+    deterministic and identical to the budget-free run until the batch holding the first
+    exploiting trial, so the recorded budget-free picks are told up to there and the rest asked."""
     from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
 
-    data, name, seed, budget, recorded = job
+    data, name, seed, budget, batch, recorded = job
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     X, y, maximize = load(data, name)
     space = SearchSpace([Continuous(c, float(X[c].min()), float(X[c].max())) for c in X.columns])
-    picked = list(recorded[: budget - math.ceil(ENDGAME * budget)])
-    opt = Optimizer(space, seed=seed, maximize=maximize)
+    picked = list(recorded[: budget_prefix(budget, batch)])
+    opt = Optimizer(space, seed=seed, maximize=maximize, budget=budget)
     opt.tell(X.iloc[picked], y.iloc[picked].rename("y"))
     while len(picked) < budget:
-        free = X.drop(index=picked)
-        mean = opt.predict(free)["y_mean"]
-        row = int(mean.idxmax() if maximize else mean.idxmin())
-        picked.append(row)
-        opt.tell(X.iloc[[row]], y.iloc[[row]].rename("y"))
-    return {"set": name, "method": f"fluxtrap endgame@{budget}", "seed": seed, "picks": picked}
+        rows = [int(i) for i in opt.ask(min(batch, budget - len(picked)), candidates=X).index]
+        picked += rows
+        opt.tell(X.iloc[rows], y.iloc[rows].rename("y"))
+    return {"set": name, "method": budget_method(batch, budget), "seed": seed, "picks": picked}
+
+
+def budget_method(batch: int, budget: int) -> str:
+    return f"fluxtrap budget{'' if batch == 1 else f' x{batch}'}@{budget}"
 
 
 def run_plain(X, y, maximize, budget, seed, batch, kernel, clock):
@@ -361,6 +398,9 @@ def run_job(job) -> dict:
     elif kind == "fluxtrap warp":
         with warped_inputs():
             picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
+    elif kind == "fluxtrap believer":
+        with kriging_believer():
+            picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
     elif kind == "baybe":
         picks = run_baybe(X, y, maximize, budget, seed, batch, clock)
     elif kind == "optuna":
@@ -428,6 +468,18 @@ def found_curves(rows: list[dict], data: Path) -> dict[tuple[str, str], dict[int
         top = tops[r["set"]]
         found = np.cumsum(np.isin(r["picks"], top)) / len(top)
         out.setdefault((r["set"], r["method"]), {})[r["seed"]] = found
+    # "fluxtrap budget [x2]": at each budget B of AT, the run told B (NaN at other trials)
+    for (name, method), runs in list(out.items()):
+        if "budget@" not in method:
+            continue
+        b = int(method.split("@")[1])
+        whole = out.setdefault((name, method.split("@")[0]), {})
+        for seed, found in runs.items():
+            curve = whole.setdefault(seed, np.full(max(AT), np.nan))
+            curve[b - 1] = found[b - 1]
+    for key in [k for k in out if k[1].startswith("fluxtrap budget") and "@" not in k[1]]:
+        full = {s: c for s, c in out[key].items() if np.isfinite(c[[a - 1 for a in AT]]).all()}
+        out[key] = full
     return out
 
 
@@ -529,7 +581,8 @@ def summarise_variants(rows: list[dict], data: Path) -> None:
     variants = sorted({m for _, m in curves if m.startswith("fluxtrap ") and m != "fluxtrap x2"})
     for v in variants:
         budgets = [int(v.split("@")[1])] if "@" in v else list(AT)
-        print(f"\n## {v} - fluxtrap, top-5% fraction, paired mean +- s.e. (n seeds)\n")
+        reference = "fluxtrap x2" if " x2" in v else "fluxtrap"
+        print(f"\n## {v} - {reference}, top-5% fraction, paired mean +- s.e. (n seeds)\n")
         print("| table | " + " | ".join(f"{b} trials" for b in budgets) + " |")
         print("|---" * (len(budgets) + 1) + "|")
         per_budget: dict[int, list[tuple[float, float]]] = {b: [] for b in budgets}
@@ -539,7 +592,7 @@ def summarise_variants(rows: list[dict], data: Path) -> None:
                 continue
             cells = []
             for b in budgets:
-                mine, ref = curves[(name, v)], curves.get((name, "fluxtrap"), {})
+                mine, ref = curves[(name, v)], curves.get((name, reference), {})
                 one = [mine[s][b - 1] - ref[s][b - 1] for s in set(mine) & set(ref)]
                 pairs[b] += one
                 d, e, n = paired(mine, ref, b)
@@ -583,9 +636,10 @@ def main() -> None:
     ap.add_argument("--summary", action="store_true", help="only summarise the results file")
     ap.add_argument("--reference", default="fluxtrap", help="the method compared in --summary")
     ap.add_argument(
-        "--endgame",
+        "--budgeted",
         action="store_true",
-        help="add the 'fluxtrap endgame@B' rows (B = 10, 25, 50) missing for the recorded fluxtrap runs",
+        help="add the 'fluxtrap budget [x2]@B' rows (B = 10, 25, 50) missing for the recorded "
+        "fluxtrap runs",
     )
     ap.add_argument(
         "--variants", action="store_true", help="only summarise the fluxtrap variants vs fluxtrap"
@@ -605,17 +659,18 @@ def main() -> None:
         return summarise(read_results(args.out), args.data, args.reference)
     if args.variants:
         return summarise_variants(read_results(args.out), args.data)
-    if args.endgame:
+    if args.budgeted:
         rows = read_results(args.out)
         done = {(r["set"], r["method"], r["seed"]) for r in rows}
         jobs = [
-            (args.data, r["set"], r["seed"], b, r["picks"])
+            (args.data, r["set"], r["seed"], b, METHODS[r["method"]][1], r["picks"])
             for r in rows
-            if r["method"] == "fluxtrap"
+            if r["method"] in ("fluxtrap", "fluxtrap x2")
             for b in AT
-            if len(r["picks"]) >= b and (r["set"], f"fluxtrap endgame@{b}", r["seed"]) not in done
+            if len(r["picks"]) >= b
+            and (r["set"], budget_method(METHODS[r["method"]][1], b), r["seed"]) not in done
         ]
-        return run_jobs(run_endgame, jobs, args.out, args.workers)
+        return run_jobs(run_budgeted, jobs, args.out, args.workers)
     names = [n for n, *_ in SETS]
     sets = args.sets.split(",") if args.sets else names
     methods = args.methods.split(",") if args.methods else list(DEFAULT_METHODS)

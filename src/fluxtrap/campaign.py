@@ -38,7 +38,7 @@ GOALS = (
 MAX_MAGNITUDE = 1e100  # bounds and objective values beyond this are typos, and overflow the model
 QUANTITIES = ("jc", "value", "tc")
 QUANTITY_UNITS = {"jc": "A/m^2", "tc": "K"}  # the unit each quantity is stored in
-TOP_KEYS = ("name", "parameters", "objectives", "constraints")
+TOP_KEYS = ("name", "budget", "parameters", "objectives", "constraints")
 PARAMETER_KEYS = ("name", "unit", "low", "high", "step", "choices", "fixed")
 OBJECTIVE_KEYS = (
     "name", "quantity", "goal", "unit", "field", "field_T", "temperature", "temperature_K",
@@ -47,6 +47,23 @@ CONSTRAINT_KEYS = ("expression",)
 
 
 MAX_NAME = 200  # characters of a campaign name
+MAX_BUDGET = 10_000  # experiments planned in one campaign; more is a typo (and an unbounded loop)
+
+
+def check_budget(budget: Any, where: str = "budget") -> int | None:
+    """The total number of experiments a campaign plans (None: not said), checked: an integer
+    from 1 to ``MAX_BUDGET``."""
+    if budget is None:
+        return None
+    if isinstance(budget, bool) or not isinstance(budget, int | np.integer):
+        raise ValidationError(
+            f"{where}: the number of experiments planned must be a whole number, got {budget!r}"
+        )
+    if not 1 <= budget <= MAX_BUDGET:
+        raise ValidationError(
+            f"{where}: the number of experiments planned must be 1 to {MAX_BUDGET}, got {budget}"
+        )
+    return int(budget)
 
 
 def check_new_name(name: str) -> str:
@@ -366,6 +383,7 @@ class CampaignSpec:
     parameters: tuple[ParameterDef, ...]
     objectives: tuple[ObjectiveDef, ...] = field(default_factory=tuple)
     constraints: tuple[str, ...] = field(default_factory=tuple)
+    budget: int | None = None  # experiments planned in all (measured and pending count)
     _parsed: tuple[LinearConstraint | OutcomeConstraint, ...] = field(
         init=False, repr=False, compare=False, default=()
     )
@@ -374,6 +392,9 @@ class CampaignSpec:
         object.__setattr__(self, "parameters", tuple(self.parameters))
         object.__setattr__(self, "objectives", tuple(self.objectives))
         object.__setattr__(self, "constraints", tuple(str(c) for c in self.constraints))
+        object.__setattr__(
+            self, "budget", check_budget(self.budget, f"campaign {self.name!r}: budget")
+        )
         if not self.name.strip():
             raise ValidationError("campaign name is empty")
         if not self.parameters:
@@ -520,6 +541,8 @@ class CampaignSpec:
         }
         if self.constraints:
             out["constraints"] = [{"expression": e} for e in self.constraints]
+        if self.budget is not None:
+            out["budget"] = self.budget
         return out
 
     @classmethod
@@ -547,6 +570,7 @@ class CampaignSpec:
                 parameters=params,
                 objectives=objectives,
                 constraints=tuple(constraints),
+                budget=check_budget(data.get("budget"), "budget"),
             )
         except (ValidationError, UnitError) as err:
             raise type(err)(f"{source}: {err}") from None

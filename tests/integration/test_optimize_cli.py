@@ -78,6 +78,15 @@ def test_suggest_unknown_campaign_is_one_line_error(db, capsys):
     assert code == 2 and err.startswith("error:") and "nope" in err
 
 
+def test_suggest_budget_checked_and_its_last_trial_by_posterior_mean(db, capsys):
+    for bad in ("0", "-2", "100000"):
+        code, _, err = cli(capsys, "suggest", "-c", NAME, "--budget", bad, "--db", db)
+        assert code == 2 and err.startswith("error:") and "experiments planned" in err, err
+    assert Store(db).suggestions(NAME) == []  # nothing recorded
+    code, out, err = cli(capsys, "suggest", "-c", NAME, "--budget", "4", "--db", db)
+    assert code == 0 and "PosteriorMean" in out, err  # 3 measured: the 4th is the last
+
+
 def test_plot_model_writes_figures(db, capsys, tmp_path):
     assert cli(capsys, "suggest", "-c", NAME, "-n", "1", "--db", db)[0] == 0
     out = tmp_path / "plots"

@@ -173,7 +173,7 @@ def test_outcome_constraint_units_and_directions():
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"constraint": []}, "constraint: unknown key; did you mean 'constraints'? (known keys at the top level: constraints, name, objectives, parameters)"),
+        ({"constraint": []}, "constraint: unknown key; did you mean 'constraints'? (known keys at the top level: budget, constraints, name, objectives, parameters)"),
         ({"parameters": [{"name": "a", "low": 0, "high": 1, "stpe": 1}]}, "parameters[0].stpe: unknown key; did you mean 'step'? (known keys in parameters[0]: "),
         ({"objectives": [{"name": "y", "gaol": "maximize"}]}, "objectives[0].gaol: unknown key; did you mean 'goal'? (known keys in objectives[0]: "),
         ({"constraints": [{"expresion": "a <= 1"}]}, "constraints[0].expresion: unknown key; did you mean 'expression'? (known keys in constraints[0]: expression)"),

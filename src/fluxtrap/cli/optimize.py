@@ -32,6 +32,13 @@ def suggest_cmd(
     n: Annotated[int, typer.Option("-n", help="How many suggestions (a batch).")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (recorded with each suggestion).")] = 0,
     by: Annotated[str | None, typer.Option("--by", help="Who asked.")] = None,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            help="Experiments planned in all, measured and pending ones included (default: the "
+            "campaign's budget); the last tenth are chosen by best predicted value."
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -45,7 +52,7 @@ def suggest_cmd(
     from fluxtrap.workflows.suggest import suggest
 
     store = store_from(db)
-    records = suggest(store, campaign, n=n, seed=seed, created_by=by)
+    records = suggest(store, campaign, n=n, seed=seed, created_by=by, budget=budget)
     spec = store.campaign(campaign)
     if out is not None:
         rows = [{"suggestion_id": r.id, **r.params} for r in records]

@@ -37,7 +37,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from botorch.acquisition import LogExpectedImprovement, qLogNoisyExpectedImprovement
+from botorch.acquisition import (
+    LogExpectedImprovement,
+    PosteriorMean,
+    qLogNoisyExpectedImprovement,
+)
 from botorch.acquisition.analytic import LogConstrainedExpectedImprovement
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
@@ -49,9 +53,14 @@ from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from botorch.utils.multi_objective.pareto import is_non_dominated
 from botorch.utils.sampling import manual_seed
 
+from fluxtrap.campaign import check_budget
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.model import fit_model, lengthscales, loo_predictions, noise_std
 from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace, unit_keys
+
+# Share of a budget spent on pure exploitation at its end (bench/bench_optimize.py --budgeted:
+# measured on the 11 replay tables, numbers in bench/results/README.md).
+EXPLOIT_SHARE = 0.1
 
 
 class ConstantObjectiveWarning(UserWarning):
@@ -71,6 +80,11 @@ class Optimizer:
             ``tell`` then needs its column too.
         num_restarts, raw_samples: acquisition optimiser effort (BoTorch ``optimize_acqf``).
         mc_samples: quasi-MC samples for the batch / multi-objective acquisitions.
+        budget: experiments planned in all (observations told, pending points and suggestions
+            count); with one objective and no outcome constraints, the last
+            ``ceil(EXPLOIT_SHARE * budget)`` of them (and any beyond the budget) are the free
+            points of best posterior mean: no later experiment can use what exploring would teach.
+            None (default): every suggestion by expected improvement.
     """
 
     def __init__(
@@ -83,6 +97,7 @@ class Optimizer:
         num_restarts: int = 8,
         raw_samples: int = 256,
         mc_samples: int = 128,
+        budget: int | None = None,
     ) -> None:
         if not isinstance(space, SearchSpace):
             space = SearchSpace.from_campaign(space)
@@ -94,6 +109,7 @@ class Optimizer:
             str(k): _bounds(k, v) for k, v in dict(outcome_constraints or {}).items()
         }
         self.num_restarts, self.raw_samples, self.mc_samples = num_restarts, raw_samples, mc_samples
+        self.budget = check_budget(budget)
         self._X = pd.DataFrame(columns=space.names)
         self._Y: pd.DataFrame | None = None
         self._model = None
@@ -372,9 +388,10 @@ class Optimizer:
 
         ``candidates``: a finite pool to choose from (the rows keep their index).
         ``pending``: points being made/measured, treated as taken (never suggested again and, with
-        a model, conditioned on as in qLogNEI). The acquisition value of the k-th row is that of
-        the point given the k-1 chosen before it (log-scale; NaN for the initial Sobol design).
-        ``result.attrs`` holds ``acquisition_function`` and ``seed``.
+        a model, conditioned on as in qLogNEI). The ``acquisition`` value of a row is its log
+        expected improvement given the external pending points (NaN for the initial Sobol design),
+        also for rows chosen by posterior mean near the end of a ``budget``. ``result.attrs``
+        holds ``acquisition_function``, ``seed`` and ``exploit`` (per row: by posterior mean).
         """
         if not isinstance(n, int | np.integer) or n < 1:
             raise ValidationError(f"ask: n must be a positive integer, got {n!r}")
@@ -404,6 +421,8 @@ class Optimizer:
             return out
 
         batch = n > 1
+        done = len(self._X) + (0 if P is None else len(P))
+        exploits = [self.exploits(done + j + 1) for j in range(n)]
         chosen: list[torch.Tensor] = []
         picked: list[Any] = []
         with manual_seed(seed), warnings.catch_warnings():
@@ -413,9 +432,12 @@ class Optimizer:
             warnings.filterwarnings(
                 "ignore", message="Optimization failed", category=RuntimeWarning
             )
-            for _ in range(n):
+            for exploit in exploits:
                 taken = [t for t in (P, *[c.unsqueeze(0) for c in chosen]) if t is not None]
-                acqf = self.acquisition_function(torch.cat(taken) if taken else None, batch)
+                if exploit:
+                    acqf = PosteriorMean(self.model)
+                else:
+                    acqf = self.acquisition_function(torch.cat(taken) if taken else None, batch)
                 if pool is not None:
                     avail = pool.drop(index=picked)
                     C = space.to_unit(avail)
@@ -440,8 +462,19 @@ class Optimizer:
             for name, value in space.fixed.items():
                 out[name] = value
         out["acquisition"] = values
-        out.attrs.update(acquisition_function=type(first).__name__, seed=self.seed)
+        name = type(first).__name__
+        if any(exploits):
+            name = "PosteriorMean" if all(exploits) else f"{name} + PosteriorMean"
+        out.attrs.update(acquisition_function=name, seed=self.seed, exploit=exploits)
         return out
+
+    def exploits(self, trial: int) -> bool:
+        """Whether experiment number ``trial`` (1-based; observations and pending points first)
+        is chosen by posterior mean: one of the last ``ceil(EXPLOIT_SHARE * budget)`` of the
+        budget or beyond it, with one objective and no outcome constraints."""
+        if self.budget is None or len(self.outcomes) != 1:
+            return False
+        return trial > self.budget - math.ceil(EXPLOIT_SHARE * self.budget)
 
     def _grid_candidates(self, acqf, seen: set, seed: int) -> torch.Tensor:
         """Free settable points near the continuous optima of ``acqf``, plus space-filling ones."""

@@ -38,7 +38,7 @@ def campaign_optimizer(
     where not measured); ``open_suggestions`` are parameter dicts. The space holds the free
     parameters (fixed ones left out) and the linear constraints; objectives with goal
     ``constraint`` and the bounds of ``[[constraints]]`` on outcomes become outcome constraints.
-    ``options`` go to :class:`Optimizer`.
+    ``options`` go to :class:`Optimizer`; its ``budget`` defaults to the campaign's.
     """
     goals = spec.optimised_objectives
     if not goals:
@@ -52,6 +52,8 @@ def campaign_optimizer(
         lo = c.lower if lo is None else lo if c.lower is None else max(lo, c.lower)
         hi = c.upper if hi is None else hi if c.upper is None else min(hi, c.upper)
         bounds[c.objective] = (lo, hi)
+    if options.get("budget") is None:
+        options["budget"] = spec.budget
     opt = Optimizer(
         space,
         seed=seed,
