@@ -97,11 +97,15 @@ METHODS: dict[str, tuple[str, int, dict | None]] = {
     "fluxtrap log": ("fluxtrap log", 1, {}),
     "fluxtrap warp": ("fluxtrap warp", 1, {}),
     "fluxtrap believer x2": ("fluxtrap believer", 2, {}),
+    "fluxtrap gamma": ("fluxtrap gamma", 1, {}),
+    "fluxtrap gamma x2": ("fluxtrap gamma", 2, {}),
 }
 VARIANTS = [
     "fluxtrap log",
     "fluxtrap warp",
     "fluxtrap believer x2",
+    "fluxtrap gamma",
+    "fluxtrap gamma x2",
 ]  # measured against fluxtrap, not run by default
 DEFAULT_METHODS = [m for m in METHODS if m not in VARIANTS]
 NEEDS = {"baybe": "baybe", "optuna": "optuna"}  # kind -> package
@@ -212,6 +216,44 @@ def budget_prefix(budget: int, batch: int) -> int:
 
     free = budget - math.ceil(EXPLOIT_SHARE * budget)  # trials before the endgame
     return 2 + (free - 2) // batch * batch
+
+
+@contextmanager
+def gamma_lengthscale_prior():
+    """fluxtrap's GP with BayBE 0.15's length-scale prior instead of BoTorch's: Gamma(3, rate)
+    with the same mode, 0.205 sqrt(d) (``exp(sqrt 2 - 3) sqrt d``), but a light tail (the
+    log-normal's sigma = sqrt 3 lets 2-4 points fit an almost linear model), patched in for one
+    run; noise prior and everything else unchanged."""
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import SingleTaskGP
+    from botorch.models.transforms.outcome import Standardize
+    from gpytorch.constraints import GreaterThan
+    from gpytorch.kernels import MaternKernel
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+    from gpytorch.priors import GammaPrior
+
+    import fluxtrap.optimize.optimizer as optimizer
+
+    def fit(U, Y, cat_dims):
+        d = U.shape[-1]
+        prior = GammaPrior(3.0, 2.0 / math.exp(math.sqrt(2) - 3) / math.sqrt(d))
+        covar = MaternKernel(
+            nu=2.5,
+            ard_num_dims=d,
+            lengthscale_prior=prior,
+            lengthscale_constraint=GreaterThan(2.5e-2, transform=None, initial_value=prior.mode),
+        )
+        model = SingleTaskGP(U, Y, covar_module=covar, outcome_transform=Standardize(m=1))
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        model.eval()
+        return model
+
+    original = optimizer.fit_model
+    optimizer.fit_model = fit
+    try:
+        yield
+    finally:
+        optimizer.fit_model = original
 
 
 @contextmanager
@@ -397,6 +439,9 @@ def run_job(job) -> dict:
         )
     elif kind == "fluxtrap warp":
         with warped_inputs():
+            picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
+    elif kind == "fluxtrap gamma":
+        with gamma_lengthscale_prior():
             picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
     elif kind == "fluxtrap believer":
         with kriging_believer():
