@@ -69,3 +69,30 @@ def test_summary_judges_level_and_ahead_against_the_best_peer(bench, capsys):
     assert cells[2] == "0.750 (4)"  # fluxtrap found 3 of the 4 top rows in every seed
     assert cells[3] == "-0.125 +- 0.072 (4)"  # paired: -0.25, 0, -0.25, 0
     assert cells[-2:] == ["NO", "NO"]  # behind BayBE by more than one s.e.: not level
+
+
+@pytest.mark.parametrize(
+    "budget, batch, shared",
+    [(10, 1, 9), (25, 1, 22), (50, 1, 45), (10, 2, 8), (25, 2, 22), (50, 2, 44)],
+)
+def test_budgeted_runs_share_the_prefix_before_the_batch_of_the_first_exploiting_trial(
+    bench, budget, batch, shared
+):
+    # last ceil(0.1 B) trials exploit; batches of two start after the 2 starts (trials 3-4, 5-6, ...)
+    assert bench.budget_prefix(budget, batch) == shared
+
+
+def test_budget_reference_takes_each_budget_from_its_own_run(bench):
+    _, y, maximize = bench.load(BO, "snar")
+    top = bench.top_rows(y, maximize)
+    rest = [i for i in range(66) if i not in top]
+    rows = [  # the run told B = 10 finds one top row by trial 10; the one told 25 finds two
+        {"set": "snar", "method": "fluxtrap budget@10", "seed": 0, "picks": rest[:9] + top[:1]},
+        {"set": "snar", "method": "fluxtrap budget@25", "seed": 0, "picks": rest[:23] + top[:2]},
+        {"set": "snar", "method": "fluxtrap budget@50", "seed": 0, "picks": rest[:50]},
+        {"set": "snar", "method": "fluxtrap budget@10", "seed": 1, "picks": rest[:10]},
+    ]
+    curves = bench.found_curves(rows, BO)
+    whole = curves[("snar", "fluxtrap budget")]
+    assert list(whole) == [0]  # seed 1 has no 25 and 50 runs
+    assert [whole[0][b - 1] for b in (10, 25, 50)] == [0.25, 0.5, 0.0]
