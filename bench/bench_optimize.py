@@ -302,6 +302,28 @@ def run_budgeted(job) -> dict:
     return {"set": name, "method": budget_method(batch, budget), "seed": seed, "picks": picked}
 
 
+def run_gamma_early(job) -> dict:
+    """``fluxtrap gamma10 [x2]``: the Gamma length-scale prior while fewer than ``switch``
+    observations, then fluxtrap's own: the recorded ``fluxtrap gamma [x2]`` picks of the first
+    ``switch`` trials (made with < ``switch`` observations), then fluxtrap's defaults."""
+    from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
+
+    data, name, seed, batch, switch, budget, recorded = job
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    X, y, maximize = load(data, name)
+    space = SearchSpace([Continuous(c, float(X[c].min()), float(X[c].max())) for c in X.columns])
+    picked = list(recorded[:switch])
+    opt = Optimizer(space, seed=seed, maximize=maximize)
+    opt.tell(X.iloc[picked], y.iloc[picked].rename("y"))
+    while len(picked) < budget:
+        rows = [int(i) for i in opt.ask(min(batch, budget - len(picked)), candidates=X).index]
+        picked += rows
+        opt.tell(X.iloc[rows], y.iloc[rows].rename("y"))
+    method = f"fluxtrap gamma{switch}" + ("" if batch == 1 else f" x{batch}")
+    return {"set": name, "method": method, "seed": seed, "picks": picked}
+
+
 def budget_method(batch: int, budget: int) -> str:
     return f"fluxtrap budget{'' if batch == 1 else f' x{batch}'}@{budget}"
 
@@ -687,6 +709,11 @@ def main() -> None:
         "fluxtrap runs",
     )
     ap.add_argument(
+        "--gamma-early",
+        action="store_true",
+        help="add 'fluxtrap gamma10 [x2]' (Gamma prior for the first 10 trials) from the gamma runs",
+    )
+    ap.add_argument(
         "--variants", action="store_true", help="only summarise the fluxtrap variants vs fluxtrap"
     )
     ap.add_argument("--timing-only", action="store_true", help="only time ask, no replay")
@@ -716,6 +743,16 @@ def main() -> None:
             and (r["set"], budget_method(METHODS[r["method"]][1], b), r["seed"]) not in done
         ]
         return run_jobs(run_budgeted, jobs, args.out, args.workers)
+    if args.gamma_early:
+        rows = read_results(args.out)
+        done = {(r["set"], r["method"], r["seed"]) for r in rows}
+        jobs = [
+            (args.data, r["set"], r["seed"], METHODS[r["method"]][1], 10, args.budget, r["picks"])
+            for r in rows
+            if r["method"] in ("fluxtrap gamma", "fluxtrap gamma x2")
+            and (r["set"], r["method"].replace("gamma", "gamma10"), r["seed"]) not in done
+        ]
+        return run_jobs(run_gamma_early, jobs, args.out, args.workers)
     names = [n for n, *_ in SETS]
     sets = args.sets.split(",") if args.sets else names
     methods = args.methods.split(",") if args.methods else list(DEFAULT_METHODS)
