@@ -537,7 +537,7 @@ def found_curves(rows: list[dict], data: Path) -> dict[tuple[str, str], dict[int
         out.setdefault((r["set"], r["method"]), {})[r["seed"]] = found
     # "fluxtrap budget [x2]": at each budget B of AT, the run told B (NaN at other trials)
     for (name, method), runs in list(out.items()):
-        if "budget@" not in method:
+        if not method.startswith("fluxtrap budget") or "@" not in method:
             continue
         b = int(method.split("@")[1])
         whole = out.setdefault((name, method.split("@")[0]), {})

@@ -92,7 +92,9 @@ def test_budget_reference_takes_each_budget_from_its_own_run(bench):
         {"set": "snar", "method": "fluxtrap budget@50", "seed": 0, "picks": rest[:50]},
         {"set": "snar", "method": "fluxtrap budget@10", "seed": 1, "picks": rest[:10]},
     ]
-    curves = bench.found_curves(rows, BO)
-    whole = curves[("snar", "fluxtrap budget")]
-    assert list(whole) == [0]  # seed 1 has no 25 and 50 runs
-    assert [whole[0][b - 1] for b in (10, 25, 50)] == [0.25, 0.5, 0.0]
+    pairs = [{**r, "method": r["method"].replace("@", " x2@")} for r in rows]
+    curves = bench.found_curves(rows + pairs, BO)
+    for method in ("fluxtrap budget", "fluxtrap budget x2"):
+        whole = curves[("snar", method)]
+        assert list(whole) == [0]  # seed 1 has no 25 and 50 runs
+        assert [whole[0][b - 1] for b in (10, 25, 50)] == [0.25, 0.5, 0.0]
