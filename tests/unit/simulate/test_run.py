@@ -227,19 +227,36 @@ ZFC_DISK = {
 
 @pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
 @pytest.mark.parametrize(
-    "accuracy, max_elements",
-    [("50 %", 100_000), ("2 %", 100_000), ("0.1 %", 1000)],
-    ids=["met-at-once", "refined", "element-limit"],
+    "accuracy, max_elements, time_share",
+    [
+        ("50 %", 100_000, 0.0),
+        ("2 %", 100_000, 0.0),
+        ("0.1 %", 1000, 0.0),
+        ("50 %", 100_000, 1.0),
+        ("2 %", 100_000, 1.0),
+    ],
+    ids=["met-at-once", "refined", "element-limit", "met-by-the-scout", "refined-at-its-rtol"],
 )
-def test_the_scout_pair_never_gives_the_result(accuracy, max_elements):
-    """An accuracy-driven run's first pair steps at SCOUT_RTOL x rtol and only places the
-    refinement: met at once (its meshes run again), met after refining, or stopped by the
-    element limit, the result and its estimate come from a pair at the case's rtol."""
-    from fluxtrap.simulate.simulation import SCOUT_RTOL
+def test_the_scout_pair_gives_the_result_only_when_its_time_error_is_small(
+    monkeypatch, accuracy, max_elements, time_share
+):
+    """An accuracy-driven run's first pair steps at SCOUT_RTOL x rtol and measures its time
+    error. Over TIME_SHARE of the target (0 here: always) it only places the refinement: met
+    at once (its meshes run again), met after refining, or stopped by the element limit, the
+    result and its estimate come from a pair at the case's rtol. Within it (1 here: always)
+    the scout is a pair like the others: met at once it is the result, else the pairs after
+    it step at its rtol."""
+    import fluxtrap.simulate.simulation as simulation
 
+    monkeypatch.setattr(simulation, "TIME_SHARE", time_share)
     case = {**ZFC_DISK, "mesh": {"max_elements": max_elements}, "solver": {"accuracy": accuracy}}
     acc = simulate(case).accuracy
     rtols = [lev["rtol"] for lev in acc["levels"]]
-    assert rtols == [1e-3 * SCOUT_RTOL] * 2 + [1e-3] * 2, rtols
+    scout = 1e-3 * simulation.SCOUT_RTOL
+    if time_share == 0.0:
+        assert rtols == [scout] * 2 + [1e-3] * 2, rtols
+    else:
+        assert rtols == [scout] * (2 if accuracy == "50 %" else 4), rtols
+    assert 0 < acc["scout_time_error"] < 0.05
     assert acc["estimate"] == acc["levels"][-1]["estimate"]
     assert acc["reached"] == (accuracy != "0.1 %")
