@@ -501,8 +501,10 @@ class Simulation:
             ),
             "levels": levels,
         }
-        if scout_time_error is not None:
-            accuracy["scout_time_error"] = scout_time_error
+        if scout_time_error is not None:  # None in summary.json when not measured
+            accuracy["scout_time_error"] = (
+                scout_time_error if np.isfinite(scout_time_error) else None
+            )
         if note:
             accuracy["note"] = note
         if case.bore:
@@ -689,8 +691,12 @@ def time_error(
     """The time part of a pair's estimate: its ``coarse`` run (on ``mesh``, stepping over every
     other time of its fine run) against the same mesh stepped at every one of ``fine_times`` (s),
     the largest over the probes relative to their peak self-field (first order in dt, like
-    ``probe_errors``: the time error of the fine run's steps)."""
-    steady, _ = run.run_on_mesh(mesh, size_m, False, None, None, fine_times[1:])
+    ``probe_errors``: the time error of the fine run's steps); infinite if that run stops
+    (nothing measured: the scout's rtol is not taken)."""
+    try:
+        steady, _ = run.run_on_mesh(mesh, size_m, False, None, None, fine_times[1:])
+    except SolverError:
+        return np.inf
     return max((e["relative"] for e in probe_errors(steady, coarse).values()), default=0.0)
 
 

@@ -260,3 +260,25 @@ def test_the_scout_pair_gives_the_result_only_when_its_time_error_is_small(
     assert 0 < acc["scout_time_error"] < 0.05
     assert acc["estimate"] == acc["levels"][-1]["estimate"]
     assert acc["reached"] == (accuracy != "0.1 %")
+
+
+def test_a_scout_whose_time_error_run_stops_takes_the_cases_rtol(monkeypatch):
+    """The scout's time-error run (its coarse mesh at every time of its fine run) failing does
+    not fail the simulation: nothing was measured, so the pairs after it step at the case's
+    rtol and the scout only places the refinement."""
+    import fluxtrap.simulate.simulation as simulation
+    from fluxtrap.errors import SolverError
+
+    real = simulation.Simulation.run_on_mesh
+
+    def run_on_mesh(self, mesh, size_m, progress, on_step, sample_times=None, schedule=None):
+        if sample_times is None:  # only time_error runs without sample times
+            raise SolverError("Newton did not converge (test)")
+        return real(self, mesh, size_m, progress, on_step, sample_times, schedule)
+
+    monkeypatch.setattr(simulation.Simulation, "run_on_mesh", run_on_mesh)
+    monkeypatch.setattr(simulation, "TIME_SHARE", 1.0)  # any measured time error would do
+    case = {**ZFC_DISK, "solver": {"accuracy": "50 %"}}
+    acc = simulate(case).accuracy
+    assert acc["scout_time_error"] is None
+    assert [lev["rtol"] for lev in acc["levels"]] == [1e-3 * simulation.SCOUT_RTOL] * 2 + [1e-3] * 2
