@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -42,18 +43,7 @@ from fluxtrap.simulate.simulation import Simulation
 
 ROOT = Path(__file__).parents[1]
 PAPER = ROOT / "examples" / "paper_bulk_pair.toml"
-ZFC = {
-    "title": "ZFC loop, partial penetration (bench)",
-    "materials": {"sc": {"n": 20, "e0": "1e-4 V/m", "jc": {"constant": "2e4 A/cm^2"}}},
-    "stack": [{"material": "sc", "radius": "12.5 mm", "thickness": "10 mm"}],
-    "probes": [{"name": "above", "r": "0 mm", "z": "10.5 mm"}],
-    "protocol": [
-        {"step": "set", "field": "0 T", "temperature": "5 K"},
-        {"step": "ramp_field", "to": "1 T", "rate": "0.2 T/s"},
-        {"step": "ramp_field", "to": "-1 T", "rate": "0.2 T/s"},
-        {"step": "ramp_field", "to": "0 T", "rate": "0.2 T/s"},
-    ],
-}
+ZFC = tomllib.loads((ROOT / "bench" / "zfc_loop.toml").read_text())
 
 BASELINE_RUN = """
 import json, sys, time, pandas as pd
@@ -70,11 +60,8 @@ print(json.dumps({**r.solver, "cpu_s": cpu}))
 """
 
 
-def baseline(rev: str, case: str, size_m: float, tmp: Path, repeat: int) -> tuple[dict, object]:
-    """Run ``case`` (path or JSON) ``repeat`` times with the code of git revision ``rev`` at a
-    fixed mesh size (0: chosen for the accuracy); ``cpu_s`` is the list of CPU times."""
-    import pandas as pd
-
+def source_of(rev: str, tmp: Path) -> Path:
+    """The folder holding ``src/`` of git revision ``rev`` (extracted once into ``tmp``)."""
     src = tmp / f"src-{rev}"
     if not src.exists():
         src.mkdir(parents=True)
@@ -82,6 +69,15 @@ def baseline(rev: str, case: str, size_m: float, tmp: Path, repeat: int) -> tupl
             ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(src)], input=tar, check=True)
+    return src
+
+
+def baseline(rev: str, case: str, size_m: float, tmp: Path, repeat: int) -> tuple[dict, object]:
+    """Run ``case`` (path or JSON) ``repeat`` times with the code of git revision ``rev`` at a
+    fixed mesh size (0: chosen for the accuracy); ``cpu_s`` is the list of CPU times."""
+    import pandas as pd
+
+    src = source_of(rev, tmp)
     out = tmp / f"baseline-{rev}-{size_m}-{abs(hash(case))}.csv"
     res = subprocess.run(
         [
