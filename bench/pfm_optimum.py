@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from fluxtrap.simulate import simulate
-from fluxtrap.simulate.analytic import MU0, heated_long_cylinder_1d
+from fluxtrap.simulate.analytic import finite_cylinder_centre_field, heated_long_cylinder_1d
 
 R, L, JC0, T0, TC, N = 8e-3, 24e-3, 1e8, 5.0, 35.0, 25
 RISE_S, DECAY_S = 0.01, 0.04
@@ -138,16 +138,8 @@ def reference(peak_T: float, heat_capacity: float, lengths: list[float]) -> dict
         times_s=ends,
         breaks_s=ends[:1],
     )
-    j = -np.diff(b, axis=1) / (MU0 * np.diff(r))
-    rm = 0.5 * (r[1:] + r[:-1])
     centre = {
-        length: [
-            float(
-                b[k, -1] + np.sum(MU0 * j[k] * np.diff(r) * (length / 2) / np.hypot(length / 2, rm))
-            )
-            for k in range(2)
-        ]
-        for length in lengths
+        length: [finite_cylinder_centre_field(r, row, length) for row in b] for length in lengths
     }
     return {"rise_K": list(temperature - T0), "centre_T": centre}
 

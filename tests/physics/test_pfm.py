@@ -40,7 +40,7 @@ import numpy as np
 import pytest
 
 from fluxtrap.simulate import simulate
-from fluxtrap.simulate.analytic import heated_long_cylinder_1d
+from fluxtrap.simulate.analytic import finite_cylinder_centre_field, heated_long_cylinder_1d
 from fluxtrap.simulate.case import Case
 from fluxtrap.units import MU0
 
@@ -142,13 +142,6 @@ def pulse_T(peak_T: float, t: float) -> float:
     return peak_T * np.cos(np.pi / 2 * min((t - RISE_S) / DECAY_S, 1.0))
 
 
-def centre_of_finite_cylinder(r: np.ndarray, b: np.ndarray, length: float) -> float:
-    """Bz (T) at the centre of a cylinder of ``length`` carrying the 1D profile J = -B'/mu0."""
-    j = -np.diff(b) / (MU0 * np.diff(r))
-    rm = 0.5 * (r[1:] + r[:-1])
-    return b[-1] + float(np.sum(MU0 * j * np.diff(r) * (length / 2) / np.hypot(length / 2, rm)))
-
-
 @pytest.mark.parametrize("peak_T, table", [(2.0, False), (1.5, True)])
 def test_pulse_with_uniform_temperature_matches_the_heated_1d_cylinder(peak_T, table):
     """A long cylinder (R 8 mm x 72 mm, 2 mm mesh), conduction with k = 1e4 W/(m K) and
@@ -225,8 +218,8 @@ def test_pulse_with_uniform_temperature_matches_the_heated_1d_cylinder(peak_T, t
         rise = at(fem.heat, "mean_T_K", t) - T0
         assert rise == pytest.approx(expected - T0, rel=0.025), f"t = {t:g} s"
     assert at(fem.probes, "centre_Bz_T", ends[0]) == pytest.approx(
-        centre_of_finite_cylinder(r, b[0], length), rel=0.015
+        finite_cylinder_centre_field(r, b[0], length), rel=0.015
     )
     assert fem.probes["centre_Bz_T"].iloc[-1] == pytest.approx(
-        centre_of_finite_cylinder(r, b[1], length), rel=0.04
+        finite_cylinder_centre_field(r, b[1], length), rel=0.04
     )

@@ -52,6 +52,17 @@ def decay_ppm_per_hour(b: float, B: float, t: float) -> float:
     return b / (B * t) * 3600.0 * 1e6
 
 
+def finite_cylinder_centre_field(r: np.ndarray, b: np.ndarray, length_m: float) -> float:
+    """Bz (T) at the centre of a cylinder (or tube) of ``length_m`` carrying the current of a 1D
+    profile ``b`` (T) over the radii ``r`` (m) of ``long_cylinder_1d``, J = -(dB/dr)/mu0 per
+    cell, in the applied field b[-1]: each cell a thin solenoid, its on-axis centre field
+    mu0 J dr (L/2) / sqrt((L/2)^2 + r^2)."""
+    j = -np.diff(b) / (MU0 * np.diff(r))
+    rm = 0.5 * (r[1:] + r[:-1])
+    half = length_m / 2
+    return float(b[-1] + np.sum(MU0 * j * np.diff(r) * half / np.hypot(half, rm)))
+
+
 def long_cylinder_1d(
     radius_m: float,
     applied_T,
