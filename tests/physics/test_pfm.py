@@ -148,14 +148,15 @@ def test_pulse_with_uniform_temperature_matches_the_heated_1d_cylinder(peak_T, t
     insulated (diffusion time C R^2 / k ~ 0.1 ms against the 10 ms rise: one temperature), C
     constant 2e4 or the table 1e4 -> 8e4 J/(m^3 K) over 5 -> 35 K, against
     ``analytic.heated_long_cylinder_1d`` (finite volumes in r, 30 cells, rtol 1e-5: within 0.1%
-    of 100 cells at 1e-6), one
-    uniform temperature, no FEM code shared; its profile summed over the finite length for the
-    centre field). Measured, FEM / 1D: 2 T, C constant: temperature rise at the peak 20.51 /
-    20.36 K (+0.7%), at the end 26.76 / 26.64 K (+0.4%), centre at the peak 1.599 / 1.596 T,
-    trapped 0.146 / 0.148 T (-1.9%; 1 mm: unchanged); 1.5 T, table: rise at the end +1.8%. The
-    difference is the ends' extra heating: at 1.5 T with C constant it is +1.5% (9 R long) and
-    +0.95% (15 R), linear in 1/length to +0.1% for an infinite cylinder; the trapped field -3.1%
-    and -1.4%. Tolerance: rises 2.5%, centre at the peak 1.5%, trapped 4%."""
+    of 100 cells at 1e-6; one uniform temperature; no FEM code shared; its profile summed over
+    the finite length for the centre field). Measured, FEM / 1D: 2 T, C constant: temperature rise at the peak 20.51 /
+    20.36 K (+0.75%), at the end 26.76 / 26.64 K (+0.42%), centre at the peak 1.599 / 1.596 T
+    (+0.2%), trapped 0.146 / 0.148 T (-1.9%; 1 mm: the same to 0.05%); 1.5 T, table: rises
+    +1.4% / +1.8% (1 mm: +1.6% / +2.0%), centre +0.3%, trapped -0.7% (1 mm: -1.6%). The
+    difference is the ends' extra heating and current (bench/pfm_optimum.py): at 1.5 T with C
+    constant the rise at the end is +1.5% 9 R long and +0.9% 15 R long (table: +1.8%, +1.0%),
+    linear in 1/length towards ~0.1% for an infinite cylinder, the trapped field -3.1% and -1.3%
+    (1 mm, 9 R: -3.8%). Tolerance: rises 2.5%, centre at the peak 1.5%, trapped 4%."""
     length = 9 * R
     heat = (
         {"temperature": list(C_TABLE_K), "temperature_unit": "K", "value": list(C_TABLE)}
