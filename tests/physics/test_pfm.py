@@ -18,8 +18,9 @@ Phi through the mid-plane cross-section (trapezoid over 9 radii), 2 mm mesh:
     Phi / (pi R^2) (T), 4C     0.083   0.195   0.195   0.161   0.132   0.109
     Phi / (pi R^2), isothermal 0.083   0.211   0.265   0.272   0.272   0.272
 
-Heated, Phi peaks (at ~1 T for C, 1-1.5 T for 4C) and falls (to a fifth at 2 T for C, to 0.8
-for 4C); isothermal it grows to the fully penetrated value and stays there (to 1e-4). The converged scan (1 mm, finer peaks) is
+Heated, Phi peaks (near 0.8 T for C: 0.130 at 0.75 T; near 1.25 T for 4C: 0.206) and falls (to
+a fifth at 2 T for C, to 0.8 for 4C); isothermal it grows to the fully penetrated value and
+stays there (to 1e-4). The converged scan (1 mm, finer peaks) is
 bench/pfm_optimum.py, its numbers in ARCHITECTURE.md.
 
 Analytic: after a pulse that fully reverses the critical state, every element carries Jc at its
