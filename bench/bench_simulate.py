@@ -10,7 +10,8 @@
    relative to the probe's peak self-field, and the estimate.
 2. The paper case (examples/paper_bulk_pair.toml) the same way; reference 0.4 mm, rtol 3e-5.
 3. Solver settings on the ZFC loop at 1 mm (one mesh): Newton tolerance 1e-4 vs 1e-3 and
-   refactorizing at every Newton iteration vs keeping the factorization while J converges;
+   refactorizing at every Newton iteration vs keeping the factorization while J converges (and
+   the last step's for the first iteration of the next at a similar dt);
    the naive linear algebra (fresh sparse product and spsolve each iteration) for scale.
 
 Prints dofs, steps, Newton iterations, factorizations, wall and CPU time; wall times on a shared
@@ -175,7 +176,8 @@ def compare(title, case, ref_size, args, tmp, key):
     print(describe("fluxtrap now, accuracy 1 %", new.solver, cpu))
     b = base["cpu_s"]
     print(
-        f"   estimate {acc['estimate']:.4f} of the peak self-field (reached: {acc['reached']}); "
+        f"   estimate {acc['estimate']:.4f} of the peak self-field (reached: {acc['reached']}; "
+        f"scout time error {acc.get('scout_time_error', float('nan')):.4f}); "
         f"CPU ratios: now/baseline {ratio(cpu, b)}, now/before {ratio(cpu, before['cpu_s'])}, "
         f"without scout/baseline {ratio(plain_cpu, b)}, before/baseline "
         f"{ratio(before['cpu_s'], b)}, previous/baseline {ratio(prev['cpu_s'], b)}"
@@ -231,7 +233,9 @@ def settings(case: Case) -> None:
     ):
 
         def ctl(rtol, stats=None, _t=tol, _r=reuse):
-            return real_ctl(rtol, newton_tol=_t, reuse=_r, stats=stats)
+            # refactor always: also at the first iteration of a step (no factorization kept)
+            keep = real_ctl.keep_within if _r else -1.0
+            return real_ctl(rtol, newton_tol=_t, reuse=_r, stats=stats, keep_within=keep)
 
         solver.StepControl = ctl
         if naive:
@@ -258,7 +262,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--baseline", default="5ddab4d", help="git revision of the baseline code")
     ap.add_argument("--previous", default="5daa3fc", help="the first accuracy-driven code")
-    ap.add_argument("--before", default="bf375a0", help="the code before the last speed work")
+    ap.add_argument("--before", default="94df280", help="the code before the last speed work")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each variant (CPU spread)")
     ap.add_argument("--reference", type=float, default=0.25, help="ZFC reference mesh, mm")
     ap.add_argument("--skip-reference", action="store_true")
