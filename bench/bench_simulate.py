@@ -10,7 +10,8 @@
    relative to the probe's peak self-field, and the estimate.
 2. The paper case (examples/paper_bulk_pair.toml) the same way; reference 0.4 mm, rtol 3e-5.
 3. Solver settings on the ZFC loop at 1 mm (one mesh): Newton tolerance 1e-4 vs 1e-3 and
-   refactorizing at every Newton iteration vs keeping the factorization while J converges;
+   refactorizing at every Newton iteration vs keeping the factorization while J converges (and
+   the last step's for the first iteration of the next at a similar dt);
    the naive linear algebra (fresh sparse product and spsolve each iteration) for scale.
 
 Prints dofs, steps, Newton iterations, factorizations, wall and CPU time; wall times on a shared
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -41,18 +43,7 @@ from fluxtrap.simulate.simulation import Simulation
 
 ROOT = Path(__file__).parents[1]
 PAPER = ROOT / "examples" / "paper_bulk_pair.toml"
-ZFC = {
-    "title": "ZFC loop, partial penetration (bench)",
-    "materials": {"sc": {"n": 20, "e0": "1e-4 V/m", "jc": {"constant": "2e4 A/cm^2"}}},
-    "stack": [{"material": "sc", "radius": "12.5 mm", "thickness": "10 mm"}],
-    "probes": [{"name": "above", "r": "0 mm", "z": "10.5 mm"}],
-    "protocol": [
-        {"step": "set", "field": "0 T", "temperature": "5 K"},
-        {"step": "ramp_field", "to": "1 T", "rate": "0.2 T/s"},
-        {"step": "ramp_field", "to": "-1 T", "rate": "0.2 T/s"},
-        {"step": "ramp_field", "to": "0 T", "rate": "0.2 T/s"},
-    ],
-}
+ZFC = tomllib.loads((ROOT / "bench" / "zfc_loop.toml").read_text())
 
 BASELINE_RUN = """
 import json, sys, time, pandas as pd
@@ -69,11 +60,8 @@ print(json.dumps({**r.solver, "cpu_s": cpu}))
 """
 
 
-def baseline(rev: str, case: str, size_m: float, tmp: Path, repeat: int) -> tuple[dict, object]:
-    """Run ``case`` (path or JSON) ``repeat`` times with the code of git revision ``rev`` at a
-    fixed mesh size (0: chosen for the accuracy); ``cpu_s`` is the list of CPU times."""
-    import pandas as pd
-
+def source_of(rev: str, tmp: Path) -> Path:
+    """The folder holding ``src/`` of git revision ``rev`` (extracted once into ``tmp``)."""
     src = tmp / f"src-{rev}"
     if not src.exists():
         src.mkdir(parents=True)
@@ -81,6 +69,15 @@ def baseline(rev: str, case: str, size_m: float, tmp: Path, repeat: int) -> tupl
             ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(src)], input=tar, check=True)
+    return src
+
+
+def baseline(rev: str, case: str, size_m: float, tmp: Path, repeat: int) -> tuple[dict, object]:
+    """Run ``case`` (path or JSON) ``repeat`` times with the code of git revision ``rev`` at a
+    fixed mesh size (0: chosen for the accuracy); ``cpu_s`` is the list of CPU times."""
+    import pandas as pd
+
+    src = source_of(rev, tmp)
     out = tmp / f"baseline-{rev}-{size_m}-{abs(hash(case))}.csv"
     res = subprocess.run(
         [
@@ -175,7 +172,8 @@ def compare(title, case, ref_size, args, tmp, key):
     print(describe("fluxtrap now, accuracy 1 %", new.solver, cpu))
     b = base["cpu_s"]
     print(
-        f"   estimate {acc['estimate']:.4f} of the peak self-field (reached: {acc['reached']}); "
+        f"   estimate {acc['estimate']:.4f} of the peak self-field (reached: {acc['reached']}; "
+        f"scout time error {acc.get('scout_time_error', float('nan')):.4f}); "
         f"CPU ratios: now/baseline {ratio(cpu, b)}, now/before {ratio(cpu, before['cpu_s'])}, "
         f"without scout/baseline {ratio(plain_cpu, b)}, before/baseline "
         f"{ratio(before['cpu_s'], b)}, previous/baseline {ratio(prev['cpu_s'], b)}"
@@ -231,7 +229,9 @@ def settings(case: Case) -> None:
     ):
 
         def ctl(rtol, stats=None, _t=tol, _r=reuse):
-            return real_ctl(rtol, newton_tol=_t, reuse=_r, stats=stats)
+            # refactor always: also at the first iteration of a step (no factorization kept)
+            keep = real_ctl.keep_within if _r else -1.0
+            return real_ctl(rtol, newton_tol=_t, reuse=_r, stats=stats, keep_within=keep)
 
         solver.StepControl = ctl
         if naive:
@@ -258,7 +258,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--baseline", default="5ddab4d", help="git revision of the baseline code")
     ap.add_argument("--previous", default="5daa3fc", help="the first accuracy-driven code")
-    ap.add_argument("--before", default="bf375a0", help="the code before the last speed work")
+    ap.add_argument("--before", default="94df280", help="the code before the last speed work")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each variant (CPU spread)")
     ap.add_argument("--reference", type=float, default=0.25, help="ZFC reference mesh, mm")
     ap.add_argument("--skip-reference", action="store_true")

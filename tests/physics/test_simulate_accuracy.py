@@ -191,3 +191,45 @@ def test_a_ring_refines_by_its_estimate_and_the_estimate_holds(monkeypatch):
         assert largest <= 0.01 * scale
         assert 1 / FACTOR < est["max_error_T"] / largest < FACTOR, (name, est, largest)
         assert est["final_error_T"] / final > 1 / FACTOR, (name, est, final)
+
+
+def test_the_scout_time_error_measures_the_time_error_of_its_steps():
+    """``time_error`` (the coarse run stepping over every other time against the same mesh at
+    every time) against the true time error of the run at every time: the same mesh at rtol
+    1e-5 (converged in time), on the ZFC loop at 2 mm and 4x the default rtol; a factor 4."""
+    from fluxtrap.simulate.simulation import Simulation, time_error
+
+    case = Case.from_dict(zfc_loop("2 mm")).with_options(rtol=4e-3)
+    mesh, h = build_mesh(case), case.mesh.size_m
+    run = Simulation(case)
+    steps, _ = run.run_on_mesh(mesh, h, False, None)
+    times = steps.probes.time_s.to_numpy()
+    coarse, _ = run.run_on_mesh(mesh, h, False, None, None, times[2::2])
+    estimate = time_error(run, mesh, h, coarse, times)
+    ref, _ = Simulation(case.with_options(rtol=1e-5)).run_on_mesh(mesh, h, False, None)
+    col = ref.probes.above_Bz_T
+    scale = np.max(np.abs(col - ref.probes.applied_T))
+    at = np.isin(times, coarse.probes.time_s)
+    true = np.abs(steps.probes.above_Bz_T[at] - np.interp(times[at], ref.probes.time_s, col))
+    assert 1 / FACTOR < estimate / (true.max() / scale) < FACTOR, (estimate, true.max() / scale)
+
+
+def test_a_scout_within_its_time_budget_is_a_pair_like_the_others_and_stays_honest():
+    """The ring at a 2 % target: its scout's time error (0.4 % of the self-field) is within
+    TIME_SHARE of the target, so the scout pair may end the run and the pairs after it step at
+    its rtol; the estimate of the largest error over the trace stays within a factor 4 of the
+    true one (reference as in the ring test) and the target is met."""
+    from fluxtrap.simulate.simulation import SCOUT_RTOL, TIME_SHARE
+
+    case = ring_fcm(None)
+    case["solver"] = {"accuracy": "2 %"}
+    res, ref = simulate(case), reference(ring_fcm, "0.25 mm", 5e-5)
+    acc = res.summary()["accuracy"]
+    assert acc["scout_time_error"] <= TIME_SHARE * 0.02
+    assert {lev["rtol"] for lev in acc["levels"]} == {1e-3 * SCOUT_RTOL}
+    for name in ("bore", "above"):
+        est = res.summary()["probes"][name]
+        _, largest = true_errors(res, ref, name)
+        scale = np.max(np.abs(ref.probe(name) - ref.probes.set_index("time_s").applied_T))
+        assert largest <= 0.02 * scale
+        assert 1 / FACTOR < est["max_error_T"] / largest < FACTOR, (name, est, largest)

@@ -13,7 +13,7 @@ from fluxtrap.simulate import Case
 EXAMPLES = Path(__file__).parents[3] / "examples"
 
 
-@pytest.mark.parametrize("name", ["paper_bulk_pair.toml", "paper_zfc_loop.toml"])
+@pytest.mark.parametrize("name", ["paper_bulk_pair.toml", "paper_zfc_loop.toml", "pfm_pulse.toml"])
 def test_examples_round_trip_through_toml(name, tmp_path):
     case = Case.load(EXAMPLES / name)
     (tmp_path / "case.toml").write_text(case.to_toml())

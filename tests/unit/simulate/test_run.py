@@ -227,19 +227,58 @@ ZFC_DISK = {
 
 @pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
 @pytest.mark.parametrize(
-    "accuracy, max_elements",
-    [("50 %", 100_000), ("2 %", 100_000), ("0.1 %", 1000)],
-    ids=["met-at-once", "refined", "element-limit"],
+    "accuracy, max_elements, time_share",
+    [
+        ("50 %", 100_000, 0.0),
+        ("2 %", 100_000, 0.0),
+        ("0.1 %", 1000, 0.0),
+        ("50 %", 100_000, 1.0),
+        ("2 %", 100_000, 1.0),
+    ],
+    ids=["met-at-once", "refined", "element-limit", "met-by-the-scout", "refined-at-its-rtol"],
 )
-def test_the_scout_pair_never_gives_the_result(accuracy, max_elements):
-    """An accuracy-driven run's first pair steps at SCOUT_RTOL x rtol and only places the
-    refinement: met at once (its meshes run again), met after refining, or stopped by the
-    element limit, the result and its estimate come from a pair at the case's rtol."""
-    from fluxtrap.simulate.simulation import SCOUT_RTOL
+def test_the_scout_pair_gives_the_result_only_when_its_time_error_is_small(
+    monkeypatch, accuracy, max_elements, time_share
+):
+    """An accuracy-driven run's first pair steps at SCOUT_RTOL x rtol and measures its time
+    error. Over TIME_SHARE of the target (0 here: always) it only places the refinement: met
+    at once (its meshes run again), met after refining, or stopped by the element limit, the
+    result and its estimate come from a pair at the case's rtol. Within it (1 here: always)
+    the scout is a pair like the others: met at once it is the result, else the pairs after
+    it step at its rtol."""
+    import fluxtrap.simulate.simulation as simulation
 
+    monkeypatch.setattr(simulation, "TIME_SHARE", time_share)
     case = {**ZFC_DISK, "mesh": {"max_elements": max_elements}, "solver": {"accuracy": accuracy}}
     acc = simulate(case).accuracy
     rtols = [lev["rtol"] for lev in acc["levels"]]
-    assert rtols == [1e-3 * SCOUT_RTOL] * 2 + [1e-3] * 2, rtols
+    scout = 1e-3 * simulation.SCOUT_RTOL
+    if time_share == 0.0:
+        assert rtols == [scout] * 2 + [1e-3] * 2, rtols
+    else:
+        assert rtols == [scout] * (2 if accuracy == "50 %" else 4), rtols
+    assert 0 < acc["scout_time_error"] < 0.05
     assert acc["estimate"] == acc["levels"][-1]["estimate"]
     assert acc["reached"] == (accuracy != "0.1 %")
+
+
+def test_a_scout_whose_time_error_run_stops_takes_the_cases_rtol(monkeypatch):
+    """The scout's time-error run (its coarse mesh at every time of its fine run) failing does
+    not fail the simulation: nothing was measured, so the pairs after it step at the case's
+    rtol and the scout only places the refinement."""
+    import fluxtrap.simulate.simulation as simulation
+    from fluxtrap.errors import SolverError
+
+    real = simulation.Simulation.run_on_mesh
+
+    def run_on_mesh(self, mesh, size_m, progress, on_step, sample_times=None, schedule=None):
+        if sample_times is None:  # only time_error runs without sample times
+            raise SolverError("Newton did not converge (test)")
+        return real(self, mesh, size_m, progress, on_step, sample_times, schedule)
+
+    monkeypatch.setattr(simulation.Simulation, "run_on_mesh", run_on_mesh)
+    monkeypatch.setattr(simulation, "TIME_SHARE", 1.0)  # any measured time error would do
+    case = {**ZFC_DISK, "solver": {"accuracy": "50 %"}}
+    acc = simulate(case).accuracy
+    assert acc["scout_time_error"] is None
+    assert [lev["rtol"] for lev in acc["levels"]] == [1e-3 * simulation.SCOUT_RTOL] * 2 + [1e-3] * 2
