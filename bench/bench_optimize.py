@@ -60,6 +60,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -201,12 +202,8 @@ def warped_inputs():
         model.eval()
         return model
 
-    original = optimizer.fit_model
-    optimizer.fit_model = fit
-    try:
+    with patch.object(optimizer, "fit_model", fit):
         yield
-    finally:
-        optimizer.fit_model = original
 
 
 def budget_prefix(budget: int, batch: int) -> int:
@@ -248,12 +245,8 @@ def gamma_lengthscale_prior():
         model.eval()
         return model
 
-    original = optimizer.fit_model
-    optimizer.fit_model = fit
-    try:
+    with patch.object(optimizer, "fit_model", fit):
         yield
-    finally:
-        optimizer.fit_model = original
 
 
 @contextmanager
@@ -262,8 +255,6 @@ def kriging_believer():
     (kriging believer, Ginsbourger et al. 2010) and analytic LogEI on the best posterior mean, for
     the batch's first point too (the single-point acquisition), patched in for one run."""
     import fluxtrap.optimize.optimizer as optimizer
-
-    original = optimizer.Optimizer.acquisition_function
 
     def believer(self, pending=None, batch=False):
         model = self.model
@@ -274,11 +265,8 @@ def kriging_believer():
             best = model.posterior(model.train_inputs[0]).mean.max()
         return optimizer.LogExpectedImprovement(model, best_f=best)
 
-    optimizer.Optimizer.acquisition_function = believer
-    try:
+    with patch.object(optimizer.Optimizer, "acquisition_function", believer):
         yield
-    finally:
-        optimizer.Optimizer.acquisition_function = original
 
 
 def run_budgeted(job) -> dict:

@@ -42,6 +42,11 @@ def material(heat_capacity: float | None, conductivity: float | None = None) -> 
     return m
 
 
+def pulse(peak_T: float) -> dict:
+    """The protocol step of one pulse of ``peak_T`` (T), RISE_S up and DECAY_S down."""
+    return {"step": "pulse", "peak": f"{peak_T} T", "rise": f"{RISE_S} s", "decay": f"{DECAY_S} s"}
+
+
 def quiet_simulate(case: dict):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -61,12 +66,7 @@ def trapped(peak_T: float, heat_capacity: float | None, mesh_mm: float) -> tuple
         ],
         "protocol": [
             {"step": "set", "field": "0 T", "temperature": f"{T0} K"},
-            {
-                "step": "pulse",
-                "peak": f"{peak_T} T",
-                "rise": f"{RISE_S} s",
-                "decay": f"{DECAY_S} s",
-            },
+            pulse(peak_T),
             {"step": "hold", "duration": "1 s"},
         ],
         "mesh": {"size": f"{mesh_mm} mm"},
@@ -102,12 +102,7 @@ def long_cylinder(peak_T: float, heat_capacity: float, length: float, mesh_mm: f
         "probes": [{"name": "centre", "r": "0 m", "z": f"{length / 2} m"}],
         "protocol": [
             {"step": "set", "field": "0 T", "temperature": f"{T0} K"},
-            {
-                "step": "pulse",
-                "peak": f"{peak_T} T",
-                "rise": f"{RISE_S} s",
-                "decay": f"{DECAY_S} s",
-            },
+            pulse(peak_T),
         ],
         "mesh": {"size": f"{mesh_mm} mm"},
         "thermal": {"model": "conduction"},
