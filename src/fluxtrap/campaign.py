@@ -570,7 +570,7 @@ class CampaignSpec:
                 parameters=params,
                 objectives=objectives,
                 constraints=tuple(constraints),
-                budget=check_budget(data.get("budget"), "budget"),
+                budget=data.get("budget"),  # checked in __post_init__
             )
         except (ValidationError, UnitError) as err:
             raise type(err)(f"{source}: {err}") from None
