@@ -73,11 +73,11 @@ def test_a_tls_cluster_runs_variants_refuses_strangers_and_timeouts_are_not_cach
             Client(address.replace("tls://", "tcp://"), timeout="3s")  # plain TCP: no
 
         timed = run_sweep(
-            case, axes, out=out, scheduler=address, security=lab, timeout_s=0.05, progress=False
+            case, axes, out=out, scheduler=address, security=lab, timeout_s=0.001, progress=False
         )
         (row,) = timed.table.to_dict("records")
         assert row["status"] == "failed" and row["error"].startswith(
-            "timed out after the sweep's timeout of 0.05 s: SolverError: wall-time limit"
+            "timed out after the sweep's timeout of 0.001 s: SolverError: wall-time limit"
         )
         assert not list((out / "cache").glob("*.json"))  # a longer timeout may finish it
         done = run_sweep(case, axes, out=out, scheduler=address, security=lab, progress=False)
@@ -90,11 +90,11 @@ def test_the_timeout_leaves_the_case_key_and_a_longer_case_limit_alone():
     import tomli
 
     case = Case.from_dict(tomli.loads(TINY))
-    record = run_case(case, timeout_s=0.05)
+    record = run_case(case, timeout_s=0.001)
     assert record["timed_out"] and record["status"] == "failed"
     assert case.solver.max_wall_s == 7200  # the case itself is unchanged
     fails = Case.from_dict(
-        tomli.loads(TINY.replace("[mesh]", '[solver]\nmax_wall = "0.05 s"\n[mesh]'))
+        tomli.loads(TINY.replace("[mesh]", '[solver]\nmax_wall = "0.001 s"\n[mesh]'))
     )
     own = run_case(fails, timeout_s=3600)  # the case's own limit is not the sweep's timeout
     assert own["status"] == "failed" and "timed_out" not in own

@@ -26,7 +26,7 @@ from .test_attacks import watched
 # 160 000 steps of 0.5 ms over the 80 s protocol: accepted (under the 200 000 bound), runs for hours
 ENDLESS = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_step = "0.5 ms"\n\n[mesh]')
 # the solver's own wall-time limit stops it within a second: a quick job that fails
-QUICK = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_wall = "0.1 s"\n\n[mesh]')
+QUICK = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_wall = "0.001 s"\n\n[mesh]')
 ADMIN = {"Authorization": "Bearer admin-token-0123456789"}
 
 

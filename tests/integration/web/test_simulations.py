@@ -174,13 +174,13 @@ def test_unreadable_quantity_in_a_case_is_422(lab):
 def test_a_run_that_fails_is_reported_not_lost(lab):
     """The case's own wall-time limit stops the solver: the job fails with the solver's error and
     the simulation is stored failed, with the probe traces up to the stop."""
-    case = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_wall = "0.2 s"\n\n[mesh]')
+    case = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_wall = "0.001 s"\n\n[mesh]')
     job = lab.client.post("/api/simulations", json={"case": case}, headers=auth("bob")).json()
     job = wait(lab, job["id"])
     error = job["error"]
     assert job["status"] == "failed"
     assert error.startswith(
-        "SolverError: wall-time limit [solver] max_wall = 0.2 s reached at t = "
+        "SolverError: wall-time limit [solver] max_wall = 0.001 s reached at t = "
     )
     assert job["finished_at"] is not None
     (rec,) = lab.store.simulations()  # stored as failed, with its error
