@@ -31,6 +31,9 @@ Methods (``x2``: batches of two, the second asked with the first pending, the la
   ARD with the dimension-scaled log-normal length-scale prior).
 - ``random``: uniform without replacement (the same in batches: its row serves both tables).
 - ``fluxtrap log``: fluxtrap told log(y) (not in the default set; measured earlier, not adopted).
+- Other variants, run with ``--methods`` and read with ``--variants`` (variant minus fluxtrap [x2],
+  paired): ``fluxtrap warp [x2]``, ``gamma [x2]``, ``gamma2d [x2]``, ``yeo-johnson [x2]``,
+  ``believer x2``; each patches the optimizer for one run (see the context managers below).
 
 Peers are not fluxtrap dependencies: ``make bench-env`` builds ``.venv-bench`` from
 ``bench/requirements.txt``; a peer whose package is missing is skipped with a note.
@@ -100,13 +103,23 @@ METHODS: dict[str, tuple[str, int, dict | None]] = {
     "fluxtrap believer x2": ("fluxtrap believer", 2, {}),
     "fluxtrap gamma": ("fluxtrap gamma", 1, {}),
     "fluxtrap gamma x2": ("fluxtrap gamma", 2, {}),
+    "fluxtrap warp x2": ("fluxtrap warp", 2, {}),
+    "fluxtrap gamma2d": ("fluxtrap gamma2d", 1, {}),
+    "fluxtrap gamma2d x2": ("fluxtrap gamma2d", 2, {}),
+    "fluxtrap yeo-johnson": ("fluxtrap yeo-johnson", 1, {}),
+    "fluxtrap yeo-johnson x2": ("fluxtrap yeo-johnson", 2, {}),
 }
 VARIANTS = [
     "fluxtrap log",
     "fluxtrap warp",
+    "fluxtrap warp x2",
     "fluxtrap believer x2",
     "fluxtrap gamma",
     "fluxtrap gamma x2",
+    "fluxtrap gamma2d",
+    "fluxtrap gamma2d x2",
+    "fluxtrap yeo-johnson",
+    "fluxtrap yeo-johnson x2",
 ]  # measured against fluxtrap, not run by default
 DEFAULT_METHODS = [m for m in METHODS if m not in VARIANTS]
 NEEDS = {"baybe": "baybe", "optuna": "optuna"}  # kind -> package
@@ -215,12 +228,11 @@ def budget_prefix(budget: int, batch: int) -> int:
     return 2 + (free - 2) // batch * batch
 
 
-@contextmanager
-def gamma_lengthscale_prior():
+def fit_gamma(U, Y, cat_dims):
     """fluxtrap's GP with BayBE 0.15's length-scale prior instead of BoTorch's: Gamma(3, rate)
     with the same mode, 0.205 sqrt(d) (``exp(sqrt 2 - 3) sqrt d``), but a light tail (the
-    log-normal's sigma = sqrt 3 lets 2-4 points fit an almost linear model), patched in for one
-    run; noise prior and everything else unchanged."""
+    log-normal's sigma = sqrt 3 lets 2-4 points fit an almost linear model); noise prior and
+    everything else unchanged."""
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
     from botorch.models.transforms.outcome import Standardize
@@ -229,21 +241,65 @@ def gamma_lengthscale_prior():
     from gpytorch.mlls import ExactMarginalLogLikelihood
     from gpytorch.priors import GammaPrior
 
+    d = U.shape[-1]
+    prior = GammaPrior(3.0, 2.0 / math.exp(math.sqrt(2) - 3) / math.sqrt(d))
+    covar = MaternKernel(
+        nu=2.5,
+        ard_num_dims=d,
+        lengthscale_prior=prior,
+        lengthscale_constraint=GreaterThan(2.5e-2, transform=None, initial_value=prior.mode),
+    )
+    model = SingleTaskGP(U, Y, covar_module=covar, outcome_transform=Standardize(m=1))
+    fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+    model.eval()
+    return model
+
+
+@contextmanager
+def gamma_lengthscale_prior():
+    """``fit_gamma`` patched in for one run."""
     import fluxtrap.optimize.optimizer as optimizer
 
+    with patch.object(optimizer, "fit_model", fit_gamma):
+        yield
+
+
+@contextmanager
+def gamma_prior_while_few():
+    """``fit_gamma`` while fewer than 2 d observations (d inputs), fluxtrap's own GP from then
+    on: the light-tailed prior only where 2-4 points would otherwise fit an almost linear model
+    (the pairs' second point at 10 trials), patched in for one run."""
+    import fluxtrap.optimize.optimizer as optimizer
+
+    own = optimizer.fit_model
+
     def fit(U, Y, cat_dims):
-        d = U.shape[-1]
-        prior = GammaPrior(3.0, 2.0 / math.exp(math.sqrt(2) - 3) / math.sqrt(d))
-        covar = MaternKernel(
-            nu=2.5,
-            ard_num_dims=d,
-            lengthscale_prior=prior,
-            lengthscale_constraint=GreaterThan(2.5e-2, transform=None, initial_value=prior.mode),
-        )
-        model = SingleTaskGP(U, Y, covar_module=covar, outcome_transform=Standardize(m=1))
-        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-        model.eval()
-        return model
+        return (fit_gamma if len(U) < 2 * U.shape[-1] else own)(U, Y, cat_dims)
+
+    with patch.object(optimizer, "fit_model", fit):
+        yield
+
+
+@contextmanager
+def yeo_johnson_outputs():
+    """The GP fitted to Yeo-Johnson transformed objectives (Yeo & Johnson 2000; as in HEBO,
+    Cowen-Rivers et al. 2022): each column standardised, then transformed with the maximum-
+    likelihood power (SciPy ``yeojohnson_normmax``, clipped to [-2, 2] so that outliers cannot
+    blow it up), then fluxtrap's own GP (which standardises again). The transform is monotone, so
+    the plug-in incumbent and EI work in its space; patched in for one run."""
+    from scipy.stats import yeojohnson, yeojohnson_normmax
+
+    import fluxtrap.optimize.optimizer as optimizer
+
+    own = optimizer.fit_model
+
+    def fit(U, Y, cat_dims):
+        cols = []
+        for y in Y.T.numpy():
+            z = (y - y.mean()) / (y.std() or 1.0)
+            lam = float(np.clip(yeojohnson_normmax(z), -2, 2)) if np.ptp(z) > 0 else 1.0
+            cols.append(yeojohnson(z, lam))
+        return own(U, torch.tensor(np.stack(cols, -1), dtype=Y.dtype), cat_dims)
 
     with patch.object(optimizer, "fit_model", fit):
         yield
@@ -452,6 +508,12 @@ def run_job(job) -> dict:
             picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
     elif kind == "fluxtrap gamma":
         with gamma_lengthscale_prior():
+            picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
+    elif kind == "fluxtrap gamma2d":
+        with gamma_prior_while_few():
+            picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
+    elif kind == "fluxtrap yeo-johnson":
+        with yeo_johnson_outputs():
             picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
     elif kind == "fluxtrap believer":
         with kriging_believer():
