@@ -199,7 +199,7 @@ def warped_inputs():
 
     import fluxtrap.optimize.optimizer as optimizer
 
-    def fit(U, Y, cat_dims):
+    def fit(U, Y, cat_dims, *_):  # the whole GP: fit_model's options do not apply
         d = U.shape[-1]
         warp = Warp(
             d=d,
@@ -228,7 +228,7 @@ def budget_prefix(budget: int, batch: int) -> int:
     return 2 + (free - 2) // batch * batch
 
 
-def fit_gamma(U, Y, cat_dims):
+def fit_gamma(U, Y, cat_dims, *_):
     """fluxtrap's GP with BayBE 0.15's length-scale prior instead of BoTorch's: Gamma(3, rate)
     with the same mode, 0.205 sqrt(d) (``exp(sqrt 2 - 3) sqrt d``), but a light tail (the
     log-normal's sigma = sqrt 3 lets 2-4 points fit an almost linear model); noise prior and
@@ -273,8 +273,8 @@ def gamma_prior_while_few():
 
     own = optimizer.fit_model
 
-    def fit(U, Y, cat_dims):
-        return (fit_gamma if len(U) < 2 * U.shape[-1] else own)(U, Y, cat_dims)
+    def fit(U, Y, cat_dims, *options):
+        return (fit_gamma if len(U) < 2 * U.shape[-1] else own)(U, Y, cat_dims, *options)
 
     with patch.object(optimizer, "fit_model", fit):
         yield
@@ -293,13 +293,13 @@ def yeo_johnson_outputs():
 
     own = optimizer.fit_model
 
-    def fit(U, Y, cat_dims):
+    def fit(U, Y, cat_dims, *options):  # fit_model's options passed on
         cols = []
         for y in Y.T.numpy():
             z = (y - y.mean()) / (y.std() or 1.0)
             lam = float(np.clip(yeojohnson_normmax(z), -2, 2)) if np.ptp(z) > 0 else 1.0
             cols.append(yeojohnson(z, lam))
-        return own(U, torch.tensor(np.stack(cols, -1), dtype=Y.dtype), cat_dims)
+        return own(U, torch.tensor(np.stack(cols, -1), dtype=Y.dtype), cat_dims, *options)
 
     with patch.object(optimizer, "fit_model", fit):
         yield
@@ -326,12 +326,13 @@ def kriging_believer():
 
 
 def run_budgeted(job) -> dict:
-    """``fluxtrap budget@B`` / ``fluxtrap budget x2@B``: ``Optimizer(budget=B)``. Its runs are
+    """``<base> budget@B`` / ``<base> budget x2@B``: ``Optimizer(budget=B)``. Its runs are
     deterministic and identical to the budget-free run until the batch holding the first
-    exploiting trial, so the recorded budget-free picks are told up to there and the rest asked."""
+    exploiting trial, so the recorded budget-free picks of ``<base> [x2]`` are told up to there
+    and the rest asked (with the code on PYTHONPATH: the base's runs must be what it runs)."""
     from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
 
-    data, name, seed, budget, batch, recorded = job
+    data, name, seed, budget, batch, recorded, base = job
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     X, y, maximize = load(data, name)
@@ -343,7 +344,8 @@ def run_budgeted(job) -> dict:
         rows = [int(i) for i in opt.ask(min(batch, budget - len(picked)), candidates=X).index]
         picked += rows
         opt.tell(X.iloc[rows], y.iloc[rows].rename("y"))
-    return {"set": name, "method": budget_method(batch, budget), "seed": seed, "picks": picked}
+    method = budget_method(batch, budget, base)
+    return {"set": name, "method": method, "seed": seed, "picks": picked}
 
 
 def run_gamma_early(job) -> dict:
@@ -368,8 +370,8 @@ def run_gamma_early(job) -> dict:
     return {"set": name, "method": method, "seed": seed, "picks": picked}
 
 
-def budget_method(batch: int, budget: int) -> str:
-    return f"fluxtrap budget{'' if batch == 1 else f' x{batch}'}@{budget}"
+def budget_method(batch: int, budget: int, base: str = "fluxtrap") -> str:
+    return f"{base} budget{'' if batch == 1 else f' x{batch}'}@{budget}"
 
 
 def run_plain(X, y, maximize, budget, seed, batch, kernel, clock):
@@ -587,14 +589,14 @@ def found_curves(rows: list[dict], data: Path) -> dict[tuple[str, str], dict[int
         out.setdefault((r["set"], r["method"]), {})[r["seed"]] = found
     # "fluxtrap budget [x2]": at each budget B of AT, the run told B (NaN at other trials)
     for (name, method), runs in list(out.items()):
-        if not method.startswith("fluxtrap budget") or "@" not in method:
+        if " budget" not in method or "@" not in method:
             continue
         b = int(method.split("@")[1])
         whole = out.setdefault((name, method.split("@")[0]), {})
         for seed, found in runs.items():
             curve = whole.setdefault(seed, np.full(max(AT), np.nan))
             curve[b - 1] = found[b - 1]
-    for key in [k for k in out if k[1].startswith("fluxtrap budget") and "@" not in k[1]]:
+    for key in [k for k in out if " budget" in k[1] and "@" not in k[1]]:
         full = {s: c for s, c in out[key].items() if np.isfinite(c[[a - 1 for a in AT]]).all()}
         out[key] = full
     return out
@@ -759,6 +761,12 @@ def main() -> None:
         "fluxtrap runs",
     )
     ap.add_argument(
+        "--budgeted-from",
+        default="fluxtrap,fluxtrap x2",
+        help="the budget-free methods --budgeted continues (rows '<method> budget [x2]@B'; run "
+        "with the code that made them) [fluxtrap,fluxtrap x2]",
+    )
+    ap.add_argument(
         "--gamma-early",
         action="store_true",
         help="add 'fluxtrap gamma10 [x2]' (Gamma prior for the first 10 trials) from the gamma runs",
@@ -784,13 +792,15 @@ def main() -> None:
     if args.budgeted:
         rows = read_results(args.out)
         done = {(r["set"], r["method"], r["seed"]) for r in rows}
+        bases = {m: m.removesuffix(" x2") for m in args.budgeted_from.split(",")}
         jobs = [
-            (args.data, r["set"], r["seed"], b, METHODS[r["method"]][1], r["picks"])
+            (args.data, r["set"], r["seed"], b, batch, r["picks"], bases[r["method"]])
             for r in rows
-            if r["method"] in ("fluxtrap", "fluxtrap x2")
+            if r["method"] in bases
+            for batch in [METHODS[r["method"]][1]]
             for b in AT
             if len(r["picks"]) >= b
-            and (r["set"], budget_method(METHODS[r["method"]][1], b), r["seed"]) not in done
+            and (r["set"], budget_method(batch, b, bases[r["method"]]), r["seed"]) not in done
         ]
         return run_jobs(run_budgeted, jobs, args.out, args.workers)
     if args.gamma_early:
