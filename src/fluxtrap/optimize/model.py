@@ -1,38 +1,71 @@
 """The surrogate: a BoTorch GP on the encoded space, and its diagnostics (LOO, length-scales).
 
 ``fit_model`` builds ``SingleTaskGP`` with a Matern-5/2 ARD kernel (BoTorch's dimension-scaled
-length-scale prior), ``Standardize`` on the outcomes and a fitted Gaussian noise; with
-categorical parameters it builds ``MixedSingleTaskGP`` (Matern-5/2 ARD on the numeric columns
-times a categorical kernel). Inputs arrive already in the unit cube: the ``SearchSpace`` scales
-them with the campaign bounds, which is what ``Normalize(bounds=...)`` would do.
+length-scale prior, or with ``light_tailed`` a Gamma prior of the same mode: ``few_points_kernel``),
+``Standardize`` on the outcomes and a fitted Gaussian noise; with categorical parameters it builds ``MixedSingleTaskGP`` (Matern-5/2 ARD on
+the numeric columns times a categorical kernel). Inputs arrive already in the unit cube: the
+``SearchSpace`` scales them with the campaign bounds, which is what ``Normalize(bounds=...)`` would do.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from botorch.fit import fit_gpytorch_mll
 from botorch.models import MixedSingleTaskGP, SingleTaskGP
 from botorch.models.transforms.outcome import Standardize
 from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
-from gpytorch.kernels import Kernel
+from gpytorch.constraints import GreaterThan
+from gpytorch.kernels import Kernel, MaternKernel
 from gpytorch.mlls import ExactMarginalLogLikelihood
+from gpytorch.priors import GammaPrior
 from torch import Tensor
 
+# Batches and pending points are planned on the light-tailed model while the observations are
+# fewer than this many per input (Optimizer.acquisition_function; measured on the 11 replay
+# tables: bench/bench_optimize.py "fluxtrap gamma2d [x2]", bench/results/README.md).
+FEW_PER_DIM = 2
 
-def fit_model(U: Tensor, Y: Tensor, cat_dims: list[int]) -> SingleTaskGP:
-    """Fit a GP to ``U`` (``n x d``, encoded) and ``Y`` (``n x m``, to be maximised)."""
+
+def fit_model(
+    U: Tensor, Y: Tensor, cat_dims: list[int], light_tailed: bool = False
+) -> SingleTaskGP:
+    """Fit a GP to ``U`` (``n x d``, encoded) and ``Y`` (``n x m``, to be maximised);
+    ``light_tailed``: ``few_points_kernel``'s prior (numeric inputs only; ignored with categories)."""
     n, d = U.shape
     m = Y.shape[-1]
+    batch_shape = torch.Size([m]) if m > 1 else None
     if cat_dims:
         model = MixedSingleTaskGP(U, Y, cat_dims=cat_dims, outcome_transform=Standardize(m=m))
     else:
-        covar = get_covar_module_with_dim_scaled_prior(
-            ard_num_dims=d, batch_shape=torch.Size([m]) if m > 1 else None, use_rbf_kernel=False
-        )
+        if light_tailed:
+            covar = few_points_kernel(d, batch_shape)
+        else:
+            covar = get_covar_module_with_dim_scaled_prior(
+                ard_num_dims=d, batch_shape=batch_shape, use_rbf_kernel=False
+            )
         model = SingleTaskGP(U, Y, covar_module=covar, outcome_transform=Standardize(m=m))
     fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
     model.eval()
     return model
+
+
+def few_points_kernel(d: int, batch_shape: torch.Size | None = None) -> MaternKernel:
+    """Matern-5/2 ARD over ``d`` unit-cube inputs with a Gamma(3) length-scale prior whose mode
+    is that of BoTorch's dimension-scaled log-normal, ``exp(sqrt 2 - 3) sqrt d`` (0.41 at d = 4),
+    but with a light tail (BayBE's preset has the same shape): with 2-4 points the log-normal
+    (sigma = sqrt 3) lets the fit pick length-scales of tens, an almost linear model whose second
+    batch point goes to a far corner of the space."""
+    mode = math.exp(math.sqrt(2) - 3) * math.sqrt(d)
+    prior = GammaPrior(3.0, 2.0 / mode)  # mode (alpha - 1) / rate
+    return MaternKernel(
+        nu=2.5,
+        ard_num_dims=d,
+        batch_shape=batch_shape,
+        lengthscale_prior=prior,
+        lengthscale_constraint=GreaterThan(2.5e-2, transform=None, initial_value=prior.mode),
+    )
 
 
 def loo_predictions(model: SingleTaskGP) -> tuple[Tensor, Tensor]:
