@@ -17,8 +17,14 @@
 Prints dofs, steps, Newton iterations, factorizations, wall and CPU time; wall times on a shared
 machine vary (CPU times less), so compare the ratios of one run.
 
+``--alternate N`` measures only the speed criterion: N rounds, each the baseline at its fixed
+1 mm and then today's code at 1 % in fresh interpreters (one warm-up each, then ``--repeat``
+runs, solve only; the least CPU time of a process counts, the one least disturbed by the other
+users of a shared machine), so a change of the machine's load hits both alike; per round the
+CPU ratio and the load, then the median and range.
+
     python bench/bench_simulate.py [--baseline 5ddab4d] [--previous 5daa3fc] [--reference 0.25]
-        [--skip-reference]
+        [--skip-reference] [--alternate N]
 """
 
 from __future__ import annotations
@@ -75,10 +81,14 @@ def source_of(rev: str, tmp: Path) -> Path:
 def baseline(rev: str, case: str, size_m: float, tmp: Path, repeat: int) -> tuple[dict, object]:
     """Run ``case`` (path or JSON) ``repeat`` times with the code of git revision ``rev`` at a
     fixed mesh size (0: chosen for the accuracy); ``cpu_s`` is the list of CPU times."""
+    out = tmp / f"baseline-{rev}-{size_m}-{abs(hash(case))}.csv"
+    return run_code(source_of(rev, tmp), case, size_m, out, repeat)
+
+
+def run_code(src: Path, case: str, size_m: float, out: Path, repeat: int) -> tuple[dict, object]:
+    """``baseline`` with the code under ``src`` (a folder holding ``src/``) in a fresh interpreter."""
     import pandas as pd
 
-    src = source_of(rev, tmp)
-    out = tmp / f"baseline-{rev}-{size_m}-{abs(hash(case))}.csv"
     res = subprocess.run(
         [
             sys.executable,
@@ -254,6 +264,31 @@ def settings(case: Case) -> None:
         )
 
 
+def alternate(title: str, case: str, args, tmp: Path) -> None:
+    """The speed criterion: the baseline's fixed 1 mm run and today's at 1 %, alternated round by
+    round in fresh interpreters (solve-only CPU time, the least of ``--repeat`` runs each)."""
+    import os
+
+    print(f"\n== {title}: {args.baseline} fixed 1 mm vs now at 1 %, alternated")
+    old_cpu, new_cpu = [], []
+    for i in range(args.alternate):
+        old, _ = baseline(args.baseline, case, 1e-3, tmp, args.repeat)
+        new, _ = run_code(ROOT, case, 0.0, tmp / "alternate-now.csv", args.repeat)
+        old_cpu.append(min(old["cpu_s"]))
+        new_cpu.append(min(new["cpu_s"]))
+        print(
+            f"   round {i + 1}: old {old_cpu[-1]:.3f} s, now {new_cpu[-1]:.3f} s, ratio "
+            f"{new_cpu[-1] / old_cpu[-1]:.2f} (load {os.getloadavg()[0]:.1f})"
+        )
+    print(describe(f"baseline {args.baseline} fixed 1 mm", old, old_cpu))
+    print(describe("now at 1 %", new, new_cpu))
+    print(f"   factorizations now {new['factorizations']}")
+    r = np.array(new_cpu) / np.array(old_cpu)
+    print(
+        f"   CPU ratio now/old per round: median {np.median(r):.2f} [{r.min():.2f}-{r.max():.2f}]"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--baseline", default="5ddab4d", help="git revision of the baseline code")
@@ -263,8 +298,13 @@ def main() -> None:
     ap.add_argument("--reference", type=float, default=0.25, help="ZFC reference mesh, mm")
     ap.add_argument("--skip-reference", action="store_true")
     ap.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()) / "fluxtrap-bench")
+    ap.add_argument("--alternate", type=int, default=0, help="rounds of old/now (speed only)")
     args = ap.parse_args()
     args.tmp.mkdir(parents=True, exist_ok=True)
+    if args.alternate:
+        alternate("ZFC loop (partial penetration)", json.dumps(ZFC), args, args.tmp)
+        alternate("paper case", str(PAPER), args, args.tmp)
+        return
     simulate(Case.from_dict({**ZFC, "mesh": {"size": "4 mm"}}))  # warm up imports
 
     zfc = Case.from_dict(ZFC)
