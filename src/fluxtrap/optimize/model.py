@@ -1,10 +1,11 @@
 """The surrogate: a BoTorch GP on the encoded space, and its diagnostics (LOO, length-scales).
 
 ``fit_model`` builds ``SingleTaskGP`` with a Matern-5/2 ARD kernel (BoTorch's dimension-scaled
-length-scale prior, or with ``light_tailed`` a Gamma prior of the same mode: ``few_points_kernel``),
-``Standardize`` on the outcomes and a fitted Gaussian noise; with categorical parameters it builds ``MixedSingleTaskGP`` (Matern-5/2 ARD on
-the numeric columns times a categorical kernel). Inputs arrive already in the unit cube: the
-``SearchSpace`` scales them with the campaign bounds, which is what ``Normalize(bounds=...)`` would do.
+length-scale prior, or with ``light_tailed`` a Gamma prior of the same mode:
+``few_points_kernel``), ``Standardize`` on the outcomes and a fitted Gaussian noise; with
+categorical parameters it builds ``MixedSingleTaskGP`` (Matern-5/2 ARD on the numeric columns
+times a categorical kernel). Inputs arrive already in the unit cube: the ``SearchSpace`` scales
+them with the campaign bounds, which is what ``Normalize(bounds=...)`` would do.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def fit_model(
     U: Tensor, Y: Tensor, cat_dims: list[int], light_tailed: bool = False
 ) -> SingleTaskGP:
     """Fit a GP to ``U`` (``n x d``, encoded) and ``Y`` (``n x m``, to be maximised);
-    ``light_tailed``: ``few_points_kernel``'s prior (numeric inputs only; ignored with categories)."""
+    ``light_tailed``: ``few_points_kernel``'s prior (numeric inputs only; ignored with
+    categories)."""
     n, d = U.shape
     m = Y.shape[-1]
     batch_shape = torch.Size([m]) if m > 1 else None
