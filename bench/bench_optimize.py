@@ -232,27 +232,11 @@ def fit_gamma(U, Y, cat_dims, *_):
     """fluxtrap's GP with BayBE 0.15's length-scale prior instead of BoTorch's: Gamma(3, rate)
     with the same mode, 0.205 sqrt(d) (``exp(sqrt 2 - 3) sqrt d``), but a light tail (the
     log-normal's sigma = sqrt 3 lets 2-4 points fit an almost linear model); noise prior and
-    everything else unchanged."""
-    from botorch.fit import fit_gpytorch_mll
-    from botorch.models import SingleTaskGP
-    from botorch.models.transforms.outcome import Standardize
-    from gpytorch.constraints import GreaterThan
-    from gpytorch.kernels import MaternKernel
-    from gpytorch.mlls import ExactMarginalLogLikelihood
-    from gpytorch.priors import GammaPrior
+    everything else unchanged. That is fluxtrap's own light-tailed fit (the model module's, which
+    the variants do not patch), the one batches are now planned on while points are few."""
+    from fluxtrap.optimize.model import fit_model
 
-    d = U.shape[-1]
-    prior = GammaPrior(3.0, 2.0 / math.exp(math.sqrt(2) - 3) / math.sqrt(d))
-    covar = MaternKernel(
-        nu=2.5,
-        ard_num_dims=d,
-        lengthscale_prior=prior,
-        lengthscale_constraint=GreaterThan(2.5e-2, transform=None, initial_value=prior.mode),
-    )
-    model = SingleTaskGP(U, Y, covar_module=covar, outcome_transform=Standardize(m=1))
-    fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-    model.eval()
-    return model
+    return fit_model(U, Y, cat_dims, light_tailed=True)
 
 
 @contextmanager
@@ -494,6 +478,16 @@ def run_random(X, budget, seed):
     return picked + [int(i) for i in rng.choice(free, budget - len(picked), replace=False)]
 
 
+# fluxtrap's variants: each patches fluxtrap for one run (the context manager by its kind)
+VARIANT_PATCHES = {
+    "fluxtrap warp": warped_inputs,
+    "fluxtrap gamma": gamma_lengthscale_prior,
+    "fluxtrap gamma2d": gamma_prior_while_few,
+    "fluxtrap yeo-johnson": yeo_johnson_outputs,
+    "fluxtrap believer": kriging_believer,
+}
+
+
 def run_job(job) -> dict:
     method, data, name, budget, seed = job
     torch.set_num_threads(1)
@@ -505,20 +499,8 @@ def run_job(job) -> dict:
         picks, trace = run_fluxtrap(
             X, y, maximize, budget, seed, batch, options, clock, kind == "fluxtrap log"
         )
-    elif kind == "fluxtrap warp":
-        with warped_inputs():
-            picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
-    elif kind == "fluxtrap gamma":
-        with gamma_lengthscale_prior():
-            picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
-    elif kind == "fluxtrap gamma2d":
-        with gamma_prior_while_few():
-            picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
-    elif kind == "fluxtrap yeo-johnson":
-        with yeo_johnson_outputs():
-            picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
-    elif kind == "fluxtrap believer":
-        with kriging_believer():
+    elif kind in VARIANT_PATCHES:
+        with VARIANT_PATCHES[kind]():
             picks, _ = run_fluxtrap(X, y, maximize, budget, seed, batch, options, clock)
     elif kind == "baybe":
         picks = run_baybe(X, y, maximize, budget, seed, batch, clock)
