@@ -17,7 +17,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from fluxtrap.simulate.case import Case
-from fluxtrap.simulate.mesh import AIR, Mesh, near_box
+from fluxtrap.simulate.mesh import AIR, Mesh, band_width, near_box
 
 MIN_RATIO = 0.1  # a region's element size shrinks at most 10x per design (the shares are rough)
 SAMPLES = 24  # sample times spread over the protocol, besides the protocol step ends
@@ -127,11 +127,14 @@ def design(
     f = ratio(alpha)
     max_area = np.full(mesh.n_elements, -1.0)
     max_area[coarse.conductor] = area * f**2
-    # air next to the conductors: the size of the nearest conductor element
-    band = np.where(near(case, mesh) & (mesh.region == AIR))[0]
-    if len(band):
-        _, nearest = cKDTree(mesh.centroid[coarse.conductor]).query(mesh.centroid[band])
-        max_area[band] = np.minimum(mesh.area[band], max_area[coarse.conductor][nearest])
+    # The air shrinks with its nearest conductor element: its target area there, growing as
+    # (1 + d / band)^2 with the distance d, as ``build_mesh`` grades it (the conductors' area in
+    # the band, 4x at its edge); air left at the first mesh's size kept the probes off by what
+    # the conductors' refinement was meant to remove. Never coarser than it is.
+    air = np.where(mesh.region == AIR)[0]
+    distance, nearest = cKDTree(mesh.centroid[coarse.conductor]).query(mesh.centroid[air])
+    graded = max_area[coarse.conductor][nearest] * (1 + distance / band_width(case)) ** 2
+    max_area[air] = np.minimum(mesh.area[air], graded)
     return Design(max_area, needed)
 
 

@@ -77,10 +77,15 @@ def _near_boxes(case: Case, h: float) -> list[tuple[float, float, float, float]]
     return [(0.0, z0 - d, r_st + d, z1 + d) for d in (band, far)]
 
 
+def band_width(case: Case) -> float:
+    """Width of the air band around the stack meshed like the conductors, m."""
+    return NEAR_BAND * _extent(case)[3]
+
+
 def near_box(case: Case) -> tuple[float, float, float, float]:
     """(r0, z0, r1, z1), m: the air band around the stack, NEAR_BAND times its extent wide."""
-    r_st, z0, z1, extent = _extent(case)
-    band = NEAR_BAND * extent
+    r_st, z0, z1, _ = _extent(case)
+    band = band_width(case)
     return 0.0, z0 - band, r_st + band, z1 + band
 
 

@@ -243,7 +243,8 @@ def test_the_scout_pair_gives_the_result_only_when_its_time_error_is_small(
     """An accuracy-driven run's first pair steps at SCOUT_RTOL x rtol and measures its time
     error. Over TIME_SHARE of the target (0 here: always) it only places the refinement: met
     at once (its meshes run again), met after refining, or stopped by the element limit, the
-    result and its estimate come from a pair at the case's rtol. Within it (1 here: always)
+    result and its estimate come from a pair at the case's rtol, or tighter (4x per halving of
+    the time error, at most 16x) while its time error would stay over TIME_SHARE. Within it (1 here: always)
     the scout is a pair like the others: met at once it is the result, else the pairs after
     it step at its rtol."""
     import fluxtrap.simulate.simulation as simulation
@@ -253,8 +254,10 @@ def test_the_scout_pair_gives_the_result_only_when_its_time_error_is_small(
     acc = simulate(case).accuracy
     rtols = [lev["rtol"] for lev in acc["levels"]]
     scout = 1e-3 * simulation.SCOUT_RTOL
-    if time_share == 0.0:
-        assert rtols == [scout] * 2 + [1e-3] * 2, rtols
+    if time_share == 0.0:  # the pairs after it: tighter still while over TIME_SHARE (always)
+        assert rtols[:2] == [scout] * 2 and len(rtols) == 4, rtols
+        after = 1e-3 if accuracy == "50 %" else 1e-3 / simulation.SCOUT_RTOL**2  # met at once
+        assert rtols[2] == rtols[3] == after, rtols
     else:
         assert rtols == [scout] * (2 if accuracy == "50 %" else 4), rtols
     assert 0 < acc["scout_time_error"] < 0.05
@@ -271,8 +274,11 @@ def test_a_scout_whose_time_error_run_stops_takes_the_cases_rtol(monkeypatch):
 
     real = simulation.Simulation.run_on_mesh
 
+    calls = []
+
     def run_on_mesh(self, mesh, size_m, progress, on_step, sample_times=None, schedule=None):
-        if sample_times is None:  # only time_error runs without sample times
+        calls.append(mesh)
+        if len(calls) == 3:  # the scout's fine, coarse, then its time_error run
             raise SolverError("Newton did not converge (test)")
         return real(self, mesh, size_m, progress, on_step, sample_times, schedule)
 
