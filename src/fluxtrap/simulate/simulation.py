@@ -464,9 +464,10 @@ class Simulation:
             done = reached or (plan and plan.needed > limit) or len(levels) >= 2 * MAX_PAIRS
             if fixed or (done and not was_scout):
                 break
-            # The next meshes are designed for the space part of the error alone (refining
-            # cannot cut the time part): the shares of the fine run against its coarse mesh at
-            # the same times, aimed at the accuracy less the time error the next pair will add.
+            # The time part of the pair's estimate (its coarse mesh at the fine run's times)
+            # sets the next pairs' rtol; a scout over its time budget, whose time part refining
+            # cannot cut, places the refinement by its space part alone (the fine run against
+            # that run), aimed at the accuracy less the time error the next pair will add.
             if space is None and run is paired:
                 pair_time, space = time_error(run, coarse_mesh, 2 * h, coarse, fine_times, times)
             else:
@@ -481,10 +482,11 @@ class Simulation:
                 next_rtol, time_next = next_rtol / SCOUT_RTOL, time_next * SCOUT_RTOL**-0.5
             if next_rtol < paired.case.solver.rtol:
                 paired = Simulation(paired.case.with_options(rtol=next_rtol))
-            target = max(accuracy - time_next, accuracy / 2) if space else accuracy
+            by_space = space is not None and run is not paired
+            target = max(accuracy - time_next, accuracy / 2) if by_space else accuracy
             # a probe without self-field has no relative error to meet (``probe_errors``)
             scale = np.array([e["scale_T"] or np.inf for e in errors.values()])
-            share = shares(space or coarse_s, fine_s, scale)
+            share = shares(space if by_space else coarse_s, fine_s, scale)
             plan = design(case, coarse_s, fine_s, share, target, limit)
             refined = refine(coarse_mesh, plan.max_area, cuts(case.stack))
             if refined.n_elements == coarse_mesh.n_elements:  # the limit allows no finer mesh
