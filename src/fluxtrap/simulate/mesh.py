@@ -77,9 +77,14 @@ def _near_boxes(case: Case, h: float) -> list[tuple[float, float, float, float]]
     return [(0.0, z0 - d, r_st + d, z1 + d) for d in (band, far)]
 
 
+def stack_extent(case: Case) -> float:
+    """The stack's larger dimension, max(radius, height), m."""
+    return _extent(case)[3]
+
+
 def band_width(case: Case) -> float:
     """Width of the air band around the stack meshed like the conductors, m."""
-    return NEAR_BAND * _extent(case)[3]
+    return NEAR_BAND * stack_extent(case)
 
 
 def near_box(case: Case) -> tuple[float, float, float, float]:

@@ -148,3 +148,22 @@ def test_the_time_error_run_gives_the_space_part_of_the_pair():
     assert np.allclose(steady.probes.time_s, ft)
     relative = max(e["relative"] for e in probe_errors(steady, coarse).values())
     assert part == pytest.approx(relative) and part > 0
+
+
+def test_a_graded_pair_halves_the_conductors_and_the_air_around_them():
+    """``halved``: every conductor element and the air within PAIR_REACH stack extents of the
+    stack (its part of the error must halve with the pair to show in the estimate), not the
+    far air."""
+    from fluxtrap.simulate.adapt import PAIR_REACH, halved
+
+    case = Case.from_dict(CASE)
+    mesh = build_mesh(case, 2e-3)
+    marked = halved(case, mesh)
+    c = mesh.centroid
+    reach = PAIR_REACH * 6e-3  # the stack's extent: its 6 mm radius
+    close = (c[:, 0] < 6e-3 + 0.6e-3 + reach) & (np.abs(c[:, 1] - 1.5e-3) < 1.5e-3 + 0.6e-3 + reach)
+    assert np.all(marked[mesh.region != AIR]) and np.all(marked[near(case, mesh)])
+    assert np.array_equal(marked[mesh.region == AIR], close[mesh.region == AIR])
+    assert not marked.all()
+    fine = split(mesh, marked)
+    assert np.isclose(fine.area.sum(), mesh.area.sum(), rtol=1e-12)
