@@ -236,6 +236,8 @@ def show(rows: list[dict]) -> None:
         verdict = ("met" if met else "MISSED, said" if r["said"] else "MISSED, NOT SAID") + (
             "" if r["reached"] else " (reached false)"
         )
+        if tm < 2 * r.get("ref_error", np.nan):
+            verdict += ", true < 2x ref err: not resolved"
         print(
             f"{r['case']:<44} {r['probe']:<6} {r['elements']:6d} {r['steps']:5d} {r['pairs']:5d} "
             f"{r['cpu_s']:6.1f} {r['est_final'] / s:7.2%} {tf / s:8.2%} {r['est_max'] / s:7.2%} "

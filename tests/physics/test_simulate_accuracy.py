@@ -186,9 +186,9 @@ def test_a_ring_refines_by_its_estimate_and_the_estimate_holds(monkeypatch):
     meets the target against a reference converged in space and time (0.25 and 0.5 mm at
     rtol 5e-5 extrapolated to h = 0: the 0.25 mm run alone differs from the 0.5 mm one by more
     than the error it should judge), and its estimate of the largest error over the trace is
-    within a factor 4 of the true one on both probes (measured 2.6 at the bore centre, 3.4
+    within a factor 4 of the true one on both probes (measured 2.2 at the bore centre, 3.0
     above the ring). The final values are never underestimated by more than that (measured
-    over 9x: the fully penetrated end state leaves a true error of 2e-5 T)."""
+    3.3 and 7.5x over: the fully penetrated end state leaves a true error of 1e-5 T)."""
     refined = []
 
     def spy(mesh, max_area, ring_cuts=()):
