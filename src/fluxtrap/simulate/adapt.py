@@ -140,11 +140,13 @@ def design(
     return Design(max_area, needed)
 
 
-def near(case: Case, mesh: Mesh) -> np.ndarray:
-    """Boolean (n_elements,): the conductor elements and the air ones in the band around them."""
-    r0, z0, r1, z1 = near_box(case)
+def near(case: Case, mesh: Mesh, reach: float = 0.0) -> np.ndarray:
+    """Boolean (n_elements,): the conductor elements and the air ones in the band around them,
+    widened by ``reach`` (m) on every open side."""
+    _, z0, r1, z1 = near_box(case)
     c = mesh.centroid
-    return (mesh.region != AIR) | ((c[:, 0] < r1) & (c[:, 1] > z0) & (c[:, 1] < z1))
+    inside = (c[:, 0] < r1 + reach) & (c[:, 1] > z0 - reach) & (c[:, 1] < z1 + reach)
+    return (mesh.region != AIR) | inside
 
 
 def halved(case: Case, mesh: Mesh) -> np.ndarray:
@@ -153,8 +155,4 @@ def halved(case: Case, mesh: Mesh) -> np.ndarray:
     with the conductors' and shows in the estimate; beyond, the field is smooth: halving all of
     it doubled the cost of the bench's slowest case, made the estimate 1-4x pessimistic, and
     moved no probe by more than that)."""
-    r0, z0, r1, z1 = near_box(case)
-    reach = PAIR_REACH * stack_extent(case)
-    c = mesh.centroid
-    inside = (c[:, 0] < r1 + reach) & (c[:, 1] > z0 - reach) & (c[:, 1] < z1 + reach)
-    return (mesh.region != AIR) | inside
+    return near(case, mesh, PAIR_REACH * stack_extent(case))
