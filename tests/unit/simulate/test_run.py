@@ -265,6 +265,29 @@ def test_the_scout_pair_gives_the_result_only_when_its_time_error_is_small(
     assert acc["reached"] == (accuracy != "0.1 %")
 
 
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+def test_a_design_whose_sample_times_miss_the_peak_is_scaled_to_the_estimate(monkeypatch):
+    """The design sees a pair's difference at its sample times only. Sampled at 0 and 0.1 s of
+    this 2 s loop it sees 0.65 % where the scout's estimate over its trace is 5.6 %: its model
+    would refine nothing (the run took 3 pairs). Its shares are scaled up to the estimate, and
+    the first graded pair meets 2 %."""
+    import fluxtrap.simulate.adapt as adapt
+
+    monkeypatch.setattr(adapt, "sample_times", lambda case: np.array([0.0, 0.1]))
+    real, seen = adapt.design, []
+
+    def design(case, coarse, fine, share, target, limit):
+        seen.append(np.abs(share.sum(axis=2)).max())
+        return real(case, coarse, fine, share, target, limit)
+
+    monkeypatch.setattr(adapt, "design", design)
+    acc = simulate({**ZFC_DISK, "solver": {"accuracy": "2 %"}}).accuracy
+    scout_estimate = acc["levels"][1]["estimate"]
+    assert scout_estimate > 0.02
+    assert seen[0] == pytest.approx(scout_estimate, rel=1e-9)
+    assert len(acc["levels"]) == 4 and acc["reached"]
+
+
 def test_a_scout_whose_time_error_run_stops_takes_the_cases_rtol(monkeypatch):
     """The scout's time-error run (its coarse mesh at every time of its fine run) failing does
     not fail the simulation: nothing was measured, so the pairs after it step at the case's
