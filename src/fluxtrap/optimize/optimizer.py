@@ -450,6 +450,7 @@ class Optimizer:
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))
         exploits = [self.exploits(done + j + 1) for j in range(n)]
+        settled = False  # the round expects no improvement (expects_no_improvement)
         chosen: list[torch.Tensor] = []
         picked: list[Any] = []
         with manual_seed(seed), warnings.catch_warnings():
@@ -468,7 +469,7 @@ class Optimizer:
                     acqf = self.acquisition_function(torch.cat(taken) if taken else None, batch)
                     C, vals = self._values(acqf, avail, seen, seed)
                     if j == 0 and self.expects_no_improvement(float(vals.max())):
-                        exploits = [True] * n
+                        exploits, settled = [True] * n, True
                         C, vals = self._values(PosteriorMean(self.model), avail, seen, seed)
                 i = int(torch.argmax(vals))
                 chosen.append(C[i])
@@ -488,7 +489,9 @@ class Optimizer:
                 out[name] = value
         out["acquisition"] = values
         name = type(first).__name__
-        if any(exploits):
+        if settled:
+            name = f"PosteriorMean (expected improvement < {KAPPA:g} x noise std)"
+        elif any(exploits):
             name = "PosteriorMean" if all(exploits) else f"{name} + PosteriorMean"
         out.attrs.update(acquisition_function=name, seed=self.seed, exploit=exploits)
         return out
