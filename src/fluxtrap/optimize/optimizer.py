@@ -63,6 +63,7 @@ from fluxtrap.optimize.model import (
     noise_std,
 )
 from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace, unit_keys
+from fluxtrap.optimize.stopping import KAPPA
 
 # Share of a budget spent on pure exploitation at its end (bench/bench_optimize.py --budgeted:
 # measured on the 11 replay tables, numbers in bench/results/README.md).
@@ -415,7 +416,8 @@ class Optimizer:
         ``pending``: points being made/measured, treated as taken (never suggested again and, with
         a model, conditioned on as in qLogNEI). The ``acquisition`` value of a row is its log
         expected improvement given the external pending points (NaN for the initial Sobol design),
-        also for rows chosen by posterior mean near the end of a ``budget``. ``result.attrs``
+        also for rows chosen by posterior mean (near the end of a ``budget``, or in a round whose
+        expected improvement is below the noise: ``expects_no_improvement``). ``result.attrs``
         holds ``acquisition_function``, ``seed`` and ``exploit`` (per row: by posterior mean).
         """
         if not isinstance(n, int | np.integer) or n < 1:
@@ -448,6 +450,7 @@ class Optimizer:
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))
         exploits = [self.exploits(done + j + 1) for j in range(n)]
+        settled = False  # the round expects no improvement (expects_no_improvement)
         chosen: list[torch.Tensor] = []
         picked: list[Any] = []
         with manual_seed(seed), warnings.catch_warnings():
@@ -457,19 +460,17 @@ class Optimizer:
             warnings.filterwarnings(
                 "ignore", message="Optimization failed", category=RuntimeWarning
             )
-            for exploit in exploits:
+            for j in range(n):
                 taken = [t for t in (P, *[c.unsqueeze(0) for c in chosen]) if t is not None]
-                if exploit:
-                    acqf = PosteriorMean(self.model)
+                avail = pool.drop(index=picked) if pool is not None else None
+                if exploits[j]:
+                    C, vals = self._values(PosteriorMean(self.model), avail, seen, seed)
                 else:
                     acqf = self.acquisition_function(torch.cat(taken) if taken else None, batch)
-                if pool is not None:
-                    avail = pool.drop(index=picked)
-                    C = space.to_unit(avail)
-                else:
-                    C = self._grid_candidates(acqf, seen, seed)
-                with torch.no_grad():
-                    vals = torch.cat([acqf(c.unsqueeze(1)) for c in C.split(1024)])
+                    C, vals = self._values(acqf, avail, seen, seed)
+                    if j == 0 and self.expects_no_improvement(float(vals.max())):
+                        exploits, settled = [True] * n, True
+                        C, vals = self._values(PosteriorMean(self.model), avail, seen, seed)
                 i = int(torch.argmax(vals))
                 chosen.append(C[i])
                 if pool is not None:
@@ -488,16 +489,42 @@ class Optimizer:
                 out[name] = value
         out["acquisition"] = values
         name = type(first).__name__
-        if any(exploits):
+        if settled:
+            name = f"PosteriorMean (expected improvement < {KAPPA:g} x noise std)"
+        elif any(exploits):
             name = "PosteriorMean" if all(exploits) else f"{name} + PosteriorMean"
         out.attrs.update(acquisition_function=name, seed=self.seed, exploit=exploits)
         return out
+
+    def _values(
+        self, acqf, pool: pd.DataFrame | None, seen: set, seed: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Candidates (encoded, ``k x d``: the free ``pool`` rows, else grid points near the
+        optimum of ``acqf``) and their ``acqf`` values ``(k,)``."""
+        C = (
+            self.space.to_unit(pool)
+            if pool is not None
+            else self._grid_candidates(acqf, seen, seed)
+        )
+        with torch.no_grad():
+            return C, torch.cat([acqf(c.unsqueeze(1)) for c in C.split(1024)])
+
+    def expects_no_improvement(self, log_ei: float) -> bool:
+        """Whether a round whose best log expected improvement is ``log_ei`` is chosen by
+        posterior mean instead: one objective, no outcome constraints, and an expected
+        improvement below ``KAPPA`` times the fitted noise std (the stopping advisor's threshold:
+        no improvement one measurement could resolve is expected, and the free points of best
+        mean are the likeliest near-best ones; exploring far corners for an improvement the
+        model rules out found fewer of the top rows on the replays, bench/results/README.md)."""
+        if len(self.outcomes) != 1 or self.outcome_constraints:
+            return False
+        return log_ei < math.log(KAPPA * float(noise_std(self.model)[0]))
 
     def exploits(self, trial: int) -> bool:
         """Whether experiment number ``trial`` (1-based; observations and pending points first)
         is chosen by posterior mean: one of the last ``ceil(EXPLOIT_SHARE * budget)`` of the
         budget or beyond it, with one objective and no outcome constraints."""
-        if self.budget is None or len(self.outcomes) != 1:
+        if self.budget is None or len(self.outcomes) != 1 or self.outcome_constraints:
             return False
         return trial > self.budget - math.ceil(EXPLOIT_SHARE * self.budget)
 

@@ -1,0 +1,110 @@
+"""A round whose expected improvement is below the noise is chosen by posterior mean: the peak of a
+smooth landscape measured densely, the candidates left all away from it."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
+from fluxtrap.optimize.model import noise_std
+from fluxtrap.optimize.stopping import KAPPA
+
+SPACE = SearchSpace(
+    [
+        Continuous("ramp_rate", 10, 100, 0.1, "degC/min"),
+        Continuous("max_temperature", 450, 750, 1, "degC"),
+    ]
+)
+NOISE = 0.01  # measurement noise std of jc
+
+
+def distance2(X: pd.DataFrame) -> pd.Series:
+    """Squared scaled distance from the peak (620 degC, 35 degC/min)."""
+    return ((X.max_temperature - 620) / 60) ** 2 + ((X.ramp_rate - 35) / 30) ** 2
+
+
+def grid(rates, temperatures) -> pd.DataFrame:
+    return pd.DataFrame([(r, t) for r in rates for t in temperatures], columns=SPACE.names)
+
+
+def measured(X: pd.DataFrame) -> Optimizer:
+    """An optimizer told ``X`` measured with noise, fitted."""
+    y = np.exp(-distance2(X)) + np.random.default_rng(0).normal(0, NOISE, len(X))
+    opt = Optimizer(SPACE, seed=0, num_restarts=2, raw_samples=64).tell(X, y.rename("jc_3T"))
+    opt.model  # noqa: B018 (fit now)
+    return opt
+
+
+COARSE = grid(np.linspace(10, 100, 7), np.linspace(450, 750, 7))
+
+
+@pytest.fixture(scope="module")
+def settled() -> Optimizer:
+    """A 7 x 7 grid plus a 5 x 5 grid around the peak."""
+    return measured(
+        pd.concat(
+            [COARSE, grid(np.linspace(25, 45, 5), np.linspace(590, 650, 5))], ignore_index=True
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def midpoints() -> pd.DataFrame:
+    """The centres of the coarse grid's cells."""
+    return grid(np.linspace(17.5, 92.5, 6), np.linspace(475, 725, 6))
+
+
+def log_ei(opt: Optimizer, rows: pd.DataFrame) -> pd.Series:
+    with torch.no_grad():
+        values = opt.acquisition_function()(SPACE.to_unit(rows).unsqueeze(1))
+    return pd.Series(values.numpy(), index=rows.index)
+
+
+def test_away_from_the_measured_peak_the_best_posterior_mean_is_taken(settled, midpoints):
+    far = midpoints[distance2(midpoints) > 0.5]
+    ei = log_ei(settled, far)
+    assert ei.max() < math.log(KAPPA * float(noise_std(settled.model)[0]))  # the premise
+    best_mean = settled.predict(far)["jc_3T_mean"].idxmax()
+    assert ei.idxmax() != best_mean  # expected improvement alone would go elsewhere
+    out = settled.ask(1, candidates=far)
+    assert out.attrs["exploit"] == [True]
+    assert (
+        out.attrs["acquisition_function"]
+        == "PosteriorMean (expected improvement < 0.01 x noise std)"
+    )
+    assert out.index.tolist() == [best_mean]
+    assert out["acquisition"].iloc[0] == pytest.approx(ei[best_mean], abs=1e-6)  # still its EI
+
+
+def test_a_batch_expecting_no_improvement_takes_the_best_means(settled, midpoints):
+    far = midpoints[distance2(midpoints) > 0.5]
+    out = settled.ask(2, candidates=far)
+    assert out.attrs["exploit"] == [True, True]
+    means = settled.predict(far)["jc_3T_mean"]
+    assert sorted(out.index) == sorted(means.nlargest(2).index)
+
+
+def test_with_improvement_left_expected_improvement_chooses(midpoints):
+    coarse = measured(COARSE)  # the cell centres next to the peak are still open
+    ei = log_ei(coarse, midpoints)
+    assert ei.max() > math.log(KAPPA * float(noise_std(coarse.model)[0]))
+    out = coarse.ask(1, candidates=midpoints)
+    assert out.attrs["exploit"] == [False]
+    assert out.attrs["acquisition_function"] == "LogExpectedImprovement"
+    assert out.index.tolist() == [ei.idxmax()]
+
+
+def test_the_threshold_is_kappa_times_the_fitted_noise_std(settled):
+    bar = math.log(KAPPA * float(noise_std(settled.model)[0]))
+    assert float(noise_std(settled.model)[0]) == pytest.approx(NOISE, rel=0.5)
+    assert settled.expects_no_improvement(bar - 0.01)
+    assert not settled.expects_no_improvement(bar + 0.01)
+
+
+def test_never_with_outcome_constraints(settled):
+    constrained = Optimizer(SPACE, seed=0, outcome_constraints={"jc_3T": (0.1, None)})
+    constrained.tell(settled.X, settled.Y["jc_3T"])
+    assert not constrained.expects_no_improvement(-1e6)
