@@ -450,9 +450,6 @@ class Optimizer:
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))
         exploits = [self.exploits(done + j + 1) for j in range(n)]
-        settled = False  # the round expects no improvement (expects_no_improvement)
-        chosen: list[torch.Tensor] = []
-        picked: list[Any] = []
         with manual_seed(seed), warnings.catch_warnings():
             # a restart stopping early (L-BFGS "ABNORMAL") is harmless: the best of all
             # restarts and their grid neighbours is chosen below
@@ -460,27 +457,17 @@ class Optimizer:
             warnings.filterwarnings(
                 "ignore", message="Optimization failed", category=RuntimeWarning
             )
-            for j in range(n):
-                taken = [t for t in (P, *[c.unsqueeze(0) for c in chosen]) if t is not None]
-                avail = pool.drop(index=picked) if pool is not None else None
-                if exploits[j]:
-                    C, vals = self._values(PosteriorMean(self.model), avail, seen, seed)
-                else:
-                    acqf = self.acquisition_function(torch.cat(taken) if taken else None, batch)
-                    C, vals = self._values(acqf, avail, seen, seed)
-                    if j == 0 and self.expects_no_improvement(float(vals.max())):
-                        exploits, settled = [True] * n, True
-                        C, vals = self._values(PosteriorMean(self.model), avail, seen, seed)
-                i = int(torch.argmax(vals))
-                chosen.append(C[i])
-                if pool is not None:
-                    picked.append(avail.index[i])
-                else:
-                    seen.add(unit_keys(C[i : i + 1])[0])
+            chosen, picked = self._choose(exploits, P, pool, seen, seed)
             # each row's own value given the external pending points (not the rest of the batch)
             first = self.acquisition_function(P, batch)
             with torch.no_grad():
                 values = first(torch.stack(chosen).unsqueeze(1)).tolist()
+            settled = not all(exploits) and self.expects_no_improvement(max(values))
+            if settled:
+                exploits = [True] * n
+                chosen, picked = self._choose(exploits, P, pool, seen, seed)
+                with torch.no_grad():
+                    values = first(torch.stack(chosen).unsqueeze(1)).tolist()
         if pool is not None:
             out = pool.loc[picked].copy()
         else:
@@ -496,26 +483,52 @@ class Optimizer:
         out.attrs.update(acquisition_function=name, seed=self.seed, exploit=exploits)
         return out
 
-    def _values(
-        self, acqf, pool: pd.DataFrame | None, seen: set, seed: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Candidates (encoded, ``k x d``: the free ``pool`` rows, else grid points near the
-        optimum of ``acqf``) and their ``acqf`` values ``(k,)``."""
-        C = (
-            self.space.to_unit(pool)
-            if pool is not None
-            else self._grid_candidates(acqf, seen, seed)
-        )
-        with torch.no_grad():
-            return C, torch.cat([acqf(c.unsqueeze(1)) for c in C.split(1024)])
+    def _choose(
+        self,
+        exploits: list[bool],
+        P: torch.Tensor | None,
+        pool: pd.DataFrame | None,
+        seen: set,
+        seed: int,
+    ) -> tuple[list[torch.Tensor], list[Any]]:
+        """One round's points, greedy (each chosen point pending for the next): by posterior
+        mean where ``exploits``, else by the acquisition; each the best of the free ``pool`` rows,
+        or of the grid points near the acquisition's optimum (never one of ``seen``). Returns the
+        encoded points and their pool index (empty without a pool)."""
+        seen = set(seen)
+        chosen: list[torch.Tensor] = []
+        picked: list[Any] = []
+        for exploit in exploits:
+            taken = [t for t in (P, *[c.unsqueeze(0) for c in chosen]) if t is not None]
+            if exploit:
+                acqf = PosteriorMean(self.model)
+            else:
+                acqf = self.acquisition_function(
+                    torch.cat(taken) if taken else None, len(exploits) > 1
+                )
+            if pool is not None:
+                avail = pool.drop(index=picked)
+                C = self.space.to_unit(avail)
+            else:
+                C = self._grid_candidates(acqf, seen, seed)
+            with torch.no_grad():
+                vals = torch.cat([acqf(c.unsqueeze(1)) for c in C.split(1024)])
+            i = int(torch.argmax(vals))
+            chosen.append(C[i])
+            if pool is not None:
+                picked.append(avail.index[i])
+            else:
+                seen.add(unit_keys(C[i : i + 1])[0])
+        return chosen, picked
 
     def expects_no_improvement(self, log_ei: float) -> bool:
-        """Whether a round whose best log expected improvement is ``log_ei`` is chosen by
-        posterior mean instead: one objective, no outcome constraints, and an expected
-        improvement below ``KAPPA`` times the fitted noise std (the stopping advisor's threshold:
-        no improvement one measurement could resolve is expected, and the free points of best
-        mean are the likeliest near-best ones; exploring far corners for an improvement the
-        model rules out found fewer of the top rows on the replays, bench/results/README.md)."""
+        """Whether a round whose best row's log expected improvement (its ``acquisition``
+        value) is ``log_ei`` is chosen again by posterior mean: one objective, no outcome
+        constraints, and an expected improvement below ``KAPPA`` times the fitted noise std (the
+        stopping advisor's threshold: no improvement one measurement could resolve is expected,
+        and the free points of best mean are the likeliest near-best ones; exploring far corners
+        for an improvement the model rules out found fewer of the top rows on the replays,
+        bench/results/README.md)."""
         if len(self.outcomes) != 1 or self.outcome_constraints:
             return False
         return log_ei < math.log(KAPPA * float(noise_std(self.model)[0]))
