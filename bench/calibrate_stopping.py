@@ -6,7 +6,7 @@ below kappa x noise) and each run: the trial at which the advisor first says sto
 made so far), the experiments it would have saved (budget - that), whether it came too early (the
 run found more of the top 5% after it, within the budget) and the top fraction lost by stopping.
 
-    python bench/calibrate_stopping.py [bench/results/optimize_runs.jsonl] [--method fluxtrap]
+    python bench/calibrate_stopping.py [bench/results/optimize_runs.jsonl] [--method "fluxtrap collapse"]
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def stop_trial(trace: list[dict], k: int, kappa: float) -> int | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("replays", type=Path, nargs="?", default=RESULTS)
-    ap.add_argument("--method", default="fluxtrap")
+    ap.add_argument(
+        "--method", default="fluxtrap collapse", help="[today's code: fluxtrap collapse]"
+    )
     ap.add_argument("--data", type=Path, default=DATA, help=f"benchmark data folder [{DATA}]")
     args = ap.parse_args()
     runs = [r for r in read_results(args.replays) if r["method"] == args.method and r.get("trace")]
