@@ -434,7 +434,7 @@ class Simulation:
         times = sample_times(case)
         coarse_mesh, fine_mesh = build_mesh(case, 2 * h), build_mesh(case, h)
         levels: list[dict[str, Any]] = []
-        plan = None
+        plan, stalled = None, False
         scout = None if fixed else case.with_options(rtol=case.solver.rtol * SCOUT_RTOL)
         paired = self  # the pairs after the scout: at the case's rtol, or at the scout's
         scout_time_error = None
@@ -496,7 +496,8 @@ class Simulation:
                 share *= worst / seen
             plan = design(case, coarse_s, fine_s, share, target, limit)
             refined = refine(coarse_mesh, plan.max_area, cuts(case.stack))
-            if refined.n_elements == coarse_mesh.n_elements:  # the limit allows no finer mesh
+            stalled = refined.n_elements == coarse_mesh.n_elements  # the limit or the design
+            if stalled:
                 if was_scout:  # the result comes from a run at the case's rtol
                     continue
                 break
@@ -514,6 +515,9 @@ class Simulation:
                 else f"the target needs about {plan.needed:,} elements, over "
                 f"[mesh] max_elements = {limit:,}"
                 if plan.needed > limit
+                else "the mesh design refined nothing (its error model, from the pair's "
+                "sample times, has this mesh meet the target)"
+                if stalled
                 else f"{MAX_PAIRS} refinements did not reach it"
             )
             note = (

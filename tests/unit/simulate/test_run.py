@@ -311,3 +311,17 @@ def test_a_scout_whose_time_error_run_stops_takes_the_cases_rtol(monkeypatch):
     acc = simulate(case).accuracy
     assert acc["scout_time_error"] is None
     assert [lev["rtol"] for lev in acc["levels"]] == [1e-3 * simulation.SCOUT_RTOL] * 2 + [1e-3] * 2
+
+
+def test_a_design_that_refines_nothing_is_named_in_the_note(monkeypatch):
+    """A target missed because the design left the mesh as it was (its error model, seen at the
+    pair's sample times, has the mesh meet the target) is said so, not as the pairs running out
+    or the element limit."""
+    import fluxtrap.simulate.mesh as mesh
+    from fluxtrap.simulate.simulation import AccuracyWarning
+
+    monkeypatch.setattr(mesh, "refine", lambda coarse, max_area, cuts: coarse)
+    with pytest.warns(AccuracyWarning, match="the mesh design refined nothing") as record:
+        acc = simulate({**ZFC_DISK, "solver": {"accuracy": "1 %"}}).accuracy
+    assert not acc["reached"]
+    assert "refinements did not reach" not in str(record[0].message)
