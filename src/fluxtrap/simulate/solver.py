@@ -507,12 +507,14 @@ def run_protocol(
 
     Stops with ``SolverError`` (time reached, protocol step, what failed) when a step cannot be
     solved even with a time step of 1e-9 of the protocol step, after ``MAX_REJECTED_IN_ROW``
-    rejected attempts in a row, or when the case's ``[solver] max_wall`` is used up; what
-    ``on_step`` received so far stays valid.
+    rejected attempts in a row, or when the case's ``[solver] max_wall`` is used up (checked
+    once a first step is accepted, so a stopped run always has advanced); what ``on_step``
+    received so far stays valid.
     """
     case = d.case
     ctl = StepControl(case.solver.rtol, stats=stats or Stats())
     deadline = time.perf_counter() + case.solver.max_wall_s
+    steps_before = ctl.stats.time_steps
     first = case.protocol[0]
     assert isinstance(first, Set)
     heat = d.heat
@@ -538,7 +540,7 @@ def run_protocol(
         in_row = 0
 
         while state.t < t0 + duration * (1 - 1e-12):
-            if time.perf_counter() > deadline:
+            if ctl.stats.time_steps > steps_before and time.perf_counter() > deadline:
                 raise _stop(
                     f"wall-time limit [solver] max_wall = {case.solver.max_wall_s:g} s reached",
                     state,

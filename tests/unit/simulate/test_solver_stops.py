@@ -66,7 +66,27 @@ def test_impossible_wall_time_limit_stops_at_once_and_keeps_the_results():
         Simulation(long_cylinder("2.5 mm", max_wall="0.001 s")).run(progress=False)
     assert time.perf_counter() - t < 10
     partial = info.value.result
-    assert partial.error and len(partial.probes) >= 1 and partial.probes.time_s.iloc[0] == 0.0
+    assert partial.error and partial.probes.time_s.iloc[0] == 0.0
+    assert partial.probes.time_s.iloc[-1] > 0  # the limit lets the first step finish
+
+
+def test_a_wall_time_limit_used_up_before_the_first_step_still_lets_it_finish(monkeypatch):
+    """However loaded the machine, a run stopped by max_wall has advanced: a clock that jumps an
+    hour per reading stops the march right after its first accepted step."""
+
+    class Clock:
+        now = 0.0
+
+        @classmethod
+        def perf_counter(cls):
+            cls.now += 3600.0
+            return cls.now
+
+    monkeypatch.setattr(solver, "time", Clock)
+    with pytest.raises(SolverError, match="max_wall = 60 s reached") as info:
+        Simulation(long_cylinder("5 mm", max_wall="60 s")).run(progress=False)
+    partial = info.value.result
+    assert partial.solver["time_steps"] == 1 and partial.probes.time_s.iloc[-1] > 0
 
 
 def test_newton_that_never_converges_stops_at_the_minimum_step(monkeypatch):
