@@ -2,11 +2,11 @@
 
 For every design of an accuracy-driven run (the eight cases of ``bench_accuracy.py``, the bench
 ZFC loop and the paper case, each as a user runs it at 1 %): the target it was given, its model's
-error (cancel x sum |share| x size ratio, largest over probes and sample times) evaluated on the
-mesh Triangle actually makes from its bounds (each coarse conductor element's ratio =
-1 / sqrt(its pieces)), and the estimate the next pair then delivers, less the time error the
-run expected that pair to add (accuracy - target, zero unless the scout was over its time
-budget). delivered / predicted near 1 means a design could aim at its target on Triangle's mesh;
+error (``adapt.error_model``: cancel x sum |share| x size ratio, largest over probes and sample
+times) evaluated on the mesh Triangle actually makes from its bounds (each coarse conductor
+element's ratio = 1 / sqrt(its pieces)), and the estimate the next pair then delivers, less the
+time error the run expected that pair to add (accuracy - target, zero unless the scout was over
+its time budget). delivered / predicted near 1 means a design could aim at its target on Triangle's mesh;
 its scatter is the margin a design needs so that a pair rarely misses (a miss costs a whole
 pair). No references: this judges the design, not the estimate (``bench_accuracy.py`` does).
 
@@ -60,13 +60,12 @@ def main() -> None:
         )
         ratio = 1.0 / np.sqrt(np.maximum(pieces, 1))
         size = np.sqrt(plan.max_area[coarse.conductor] / coarse.mesh.area[coarse.conductor])
-        a = np.abs(share)
-        cancel = np.abs(share.sum(axis=2)).max() / max(a.sum(axis=2).max(), 1e-300)
+        predicted = adapt.error_model(share)
         designs.append(
             {
                 "target": target,
-                "model": cancel * (a * np.clip(size, 0, 1)).sum(axis=2).max(),
-                "made": cancel * (a * ratio).sum(axis=2).max(),
+                "model": predicted(np.clip(size, 0, 1)),
+                "made": predicted(ratio),
                 "pieces": float(np.mean(pieces * np.clip(size, 0, 1) ** 2)),
                 "elements": made.n_elements,
             }

@@ -11,6 +11,7 @@ accuracy target. The refined pair is then run and estimated like any other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,6 +90,16 @@ class Design:
     needed: int
 
 
+def error_model(share: np.ndarray) -> Callable[[np.ndarray], float]:
+    """The relative error a pair is predicted to show once each coarse conductor element's
+    edge is scaled by ``ratio`` (n,) (first order: its share scales with the edge): the largest
+    over probes and sample times of the summed |share| x ratio, times how much the signed shares
+    cancel (their largest signed sum over their largest |sum|, as on the pair just run)."""
+    magnitude = np.abs(share)
+    cancel = np.abs(share.sum(axis=2)).max() / max(magnitude.sum(axis=2).max(), 1e-300)
+    return lambda ratio: cancel * float((magnitude * ratio).sum(axis=2).max())
+
+
 def design(
     case: Case, coarse: Sampled, fine: Sampled, share: np.ndarray, target: float, limit: int
 ) -> Design:
@@ -97,8 +108,7 @@ def design(
     mesh = coarse.mesh
     area = mesh.area[coarse.conductor]
     eta = np.abs(share).max(axis=(0, 1)) + 1e-300
-    total = np.abs(share).sum(axis=2)  # (p, s)
-    cancel = np.abs(share.sum(axis=2)).max() / max(total.max(), 1e-300)
+    predicted = error_model(share)
     base = area ** (-1.0 / 6.0) * eta ** (-1.0 / 3.0)
     per_coarse = np.bincount(
         locate(mesh, coarse.conductor, fine.mesh.centroid[fine.conductor]),
@@ -110,7 +120,7 @@ def design(
         return np.clip(alpha * base, MIN_RATIO, 1.0)
 
     def error(alpha: float) -> float:
-        return cancel * float((np.abs(share) * ratio(alpha)).sum(axis=2).max())
+        return predicted(ratio(alpha))
 
     def count(alpha: float) -> int:
         return int(air_factor * np.sum(np.maximum(per_coarse, 1) / ratio(alpha) ** 2))
