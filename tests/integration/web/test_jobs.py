@@ -28,6 +28,9 @@ ENDLESS = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_step = "0.5 ms"\n\n[mesh
 # the solver's own wall-time limit stops it within a second: a quick job that fails
 QUICK = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_wall = "0.001 s"\n\n[mesh]')
 ADMIN = {"Authorization": "Bearer admin-token-0123456789"}
+# one client (a new connection per request): ``httpx.get`` builds a TLS context per call, 10x
+# the server's answer, which the timed checks below would count
+HTTP = httpx.Client(timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def lab_store(tmp_path):
@@ -37,11 +40,11 @@ def lab_store(tmp_path):
 
 
 def submit(url: str, case: str, user: str) -> httpx.Response:
-    return httpx.post(f"{url}/api/simulations", json={"case": case}, headers=auth(user), timeout=30)
+    return HTTP.post(f"{url}/api/simulations", json={"case": case}, headers=auth(user))
 
 
 def job(url: str, job_id: int) -> dict:
-    return httpx.get(f"{url}/api/jobs/{job_id}", headers=auth("rita"), timeout=10).json()
+    return HTTP.get(f"{url}/api/jobs/{job_id}", headers=auth("rita")).json()
 
 
 def wait_for(url: str, job_id: int, statuses: tuple[str, ...], timeout_s: float = 60) -> dict:
@@ -58,7 +61,7 @@ def limited(tmp_path_factory):
     store = lab_store(tmp_path_factory.mktemp("jobs"))
     settings = JobSettings(wall_s=3, memory_mb=600, per_user=2, total=4, workers=1)
     with serve(store, jobs=settings) as url:
-        httpx.get(f"{url}/api/me", headers=auth("rita"), timeout=30)
+        HTTP.get(f"{url}/api/me", headers=auth("rita"), timeout=30)
         yield url, store
 
 
@@ -90,26 +93,28 @@ def test_cancel_by_owner_or_admin_only(roomy):
     queued = submit(url, ENDLESS, "alice").json()["id"]
     wait_for(url, running, ("running",))
     for user, code in (("bob", 403), ("rita", 403)):  # another writer, a reader
-        r = httpx.delete(f"{url}/api/jobs/{queued}", headers=auth(user))
+        r = HTTP.delete(f"{url}/api/jobs/{queued}", headers=auth(user))
         assert r.status_code == code, r.text
     assert (
         "only they or an admin"
-        in httpx.delete(f"{url}/api/jobs/{queued}", headers=auth("bob")).json()["detail"]
+        in HTTP.delete(f"{url}/api/jobs/{queued}", headers=auth("bob")).json()["detail"]
     )
     for user, shown in (("alice", True), ("bob", False)):  # the job page's cancel button
-        page = httpx.get(f"{url}/jobs/{queued}", cookies={"fluxtrap_token": TOKENS[user]})
+        page = HTTP.get(
+            f"{url}/jobs/{queued}", headers={"Cookie": f"fluxtrap_token={TOKENS[user]}"}
+        )
         assert ('id="cancel-job-form"' in page.text) is shown
-    r = httpx.delete(f"{url}/api/jobs/{queued}", headers=auth("alice"))  # the owner
+    r = HTTP.delete(f"{url}/api/jobs/{queued}", headers=auth("alice"))  # the owner
     assert (r.status_code, r.json()["status"], r.json()["error"]) == (
         200, "cancelled", "cancelled by alice",
     )  # fmt: skip
     t0 = time.monotonic()
-    r = httpx.delete(f"{url}/api/jobs/{running}", headers=ADMIN)  # an admin, of a running job
+    r = HTTP.delete(f"{url}/api/jobs/{running}", headers=ADMIN)  # an admin, of a running job
     assert (r.status_code, r.json()["error"]) == (200, "cancelled by root")
     assert job(url, running)["status"] == "cancelled" and time.monotonic() - t0 < 1
-    r = httpx.delete(f"{url}/api/jobs/{running}", headers=auth("alice"))
+    r = HTTP.delete(f"{url}/api/jobs/{running}", headers=auth("alice"))
     assert r.status_code == 409 and "already finished (cancelled)" in r.json()["detail"]
-    assert httpx.delete(f"{url}/api/jobs/99999", headers=auth("alice")).status_code == 404
+    assert HTTP.delete(f"{url}/api/jobs/99999", headers=auth("alice")).status_code == 404
     assert all(s.created_by != "alice" or s.status == "failed" for s in store.simulations())
     # the worker is free again at once: the next job starts
     nxt = submit(url, QUICK, "bob").json()["id"]
@@ -125,12 +130,12 @@ def test_quotas_refuse_with_429_and_a_reason(roomy):
         "user 'alice' has 2 simulation jobs queued or running (at most 2)"
     )
     ids += [submit(url, ENDLESS, "bob").json()["id"] for _ in range(2)]  # bob has his own share
-    r = httpx.post(f"{url}/api/simulations", json={"case": ENDLESS}, headers=ADMIN)
+    r = HTTP.post(f"{url}/api/simulations", json={"case": ENDLESS}, headers=ADMIN)
     assert (r.status_code, r.json()["detail"]) == (
         429, "the server has 4 simulation jobs queued or running (at most 4): submit again later",
     )  # fmt: skip
     for i in ids:
-        assert httpx.delete(f"{url}/api/jobs/{i}", headers=ADMIN).status_code == 200
+        assert HTTP.delete(f"{url}/api/jobs/{i}", headers=ADMIN).status_code == 200
 
 
 def test_a_restart_interrupts_the_running_job_and_runs_the_queued_ones(tmp_path):
