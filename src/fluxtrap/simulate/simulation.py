@@ -422,6 +422,7 @@ class Simulation:
 
         t_wall = time.perf_counter()
         case = self.case
+        deadline = t_wall + case.solver.max_wall_s  # for the whole run, every pair in it
         fixed = case.mesh.size_m > 0
         h = case.mesh.size_m if fixed else case.start_size_m / 2
         limit = case.mesh.max_elements
@@ -441,10 +442,12 @@ class Simulation:
         accuracy = case.solver.accuracy
         while True:
             run = Simulation(scout) if scout else paired
-            fine, fine_s = run.run_on_mesh(fine_mesh, h, progress, on_step, times)
+            fine, fine_s = run.run_on_mesh(
+                fine_mesh, h, progress, on_step, times, deadline=deadline
+            )
             fine_times = fine.probes.time_s.to_numpy()
             coarse, coarse_s = run.run_on_mesh(
-                coarse_mesh, 2 * h, progress, on_step, times, fine_times[2::2]
+                coarse_mesh, 2 * h, progress, on_step, times, fine_times[2::2], deadline
             )
             errors = probe_errors(fine, coarse)
             worst = max((e["relative"] for e in errors.values()), default=0.0)
@@ -452,7 +455,7 @@ class Simulation:
             space = None  # the pair's coarse mesh stepped with its fine run (time_error)
             if was_scout:
                 scout_time_error, space = time_error(
-                    run, coarse_mesh, 2 * h, coarse, fine_times, times
+                    run, coarse_mesh, 2 * h, coarse, fine_times, times, deadline
                 )
                 if scout_time_error <= TIME_SHARE * accuracy:
                     paired, was_scout = run, False  # the scout's rtol is good enough
@@ -469,7 +472,9 @@ class Simulation:
             # cannot cut, places the refinement by its space part alone (the fine run against
             # that run), aimed at the accuracy less the time error the next pair will add.
             if space is None and run is paired:
-                pair_time, space = time_error(run, coarse_mesh, 2 * h, coarse, fine_times, times)
+                pair_time, space = time_error(
+                    run, coarse_mesh, 2 * h, coarse, fine_times, times, deadline
+                )
             else:
                 pair_time = scout_time_error
             # the next pairs' time error: dt ~ sqrt(rtol), so 4x tighter steps halve it; tighter
@@ -565,10 +570,12 @@ class Simulation:
         on_step: Callable[[State], None] | None,
         sample_times: np.ndarray | None = None,
         schedule: np.ndarray | None = None,
+        deadline: float | None = None,
     ) -> tuple[Result, Sampled]:
         """One run of the protocol on ``mesh`` (conductor element edge ``size_m``, m), with J
         kept at ``sample_times`` (s), without an error estimate (``run`` pairs two of these);
-        time steps adaptive, or to the times of ``schedule``. Returns the result and the samples."""
+        time steps adaptive, or to the times of ``schedule``; stopped at ``deadline`` (see
+        ``run_protocol``). Returns the result and the samples."""
         from fluxtrap.simulate.adapt import Sampled
         from fluxtrap.simulate.fem import edge_space
         from fluxtrap.simulate.probes import probe_matrix
@@ -679,7 +686,7 @@ class Simulation:
             )
 
         try:
-            run_protocol(disc, record, stats, case.snapshots_s, schedule)
+            run_protocol(disc, record, stats, case.snapshots_s, schedule, deadline)
         except SolverError as err:
             err.result = result(str(err))  # type: ignore[attr-defined]
             raise
@@ -730,6 +737,7 @@ def time_error(
     coarse: Result,
     fine_times: np.ndarray,
     sample_times: np.ndarray,
+    deadline: float | None = None,
 ) -> tuple[float, Sampled | None]:
     """The time part of a pair's estimate: its ``coarse`` run (on ``mesh``, stepping over every
     other time of its fine run) against the same mesh stepped at every one of ``fine_times`` (s),
@@ -739,7 +747,9 @@ def time_error(
     ``sample_times`` (None if it stopped): it steps with the fine run, so against the fine run
     its shares are the space part of the pair's difference alone."""
     try:
-        steady, samples = run.run_on_mesh(mesh, size_m, False, None, sample_times, fine_times[1:])
+        steady, samples = run.run_on_mesh(
+            mesh, size_m, False, None, sample_times, fine_times[1:], deadline
+        )
     except SolverError:
         return np.inf, None
     errors = probe_errors(steady, coarse).values()

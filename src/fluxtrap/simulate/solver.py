@@ -498,6 +498,7 @@ def run_protocol(
     stats: Stats | None = None,
     breakpoints: tuple[float, ...] = (),
     schedule: np.ndarray | None = None,
+    deadline: float | None = None,
 ) -> State:
     """March through the case's protocol; ``on_step(state, is_step_end)`` after each accepted step.
 
@@ -507,13 +508,14 @@ def run_protocol(
 
     Stops with ``SolverError`` (time reached, protocol step, what failed) when a step cannot be
     solved even with a time step of 1e-9 of the protocol step, after ``MAX_REJECTED_IN_ROW``
-    rejected attempts in a row, or when the case's ``[solver] max_wall`` is used up (checked
-    once a first step is accepted, so a stopped run always has advanced); what ``on_step``
-    received so far stays valid.
+    rejected attempts in a row, or at ``deadline`` (a ``time.perf_counter()`` reading; by
+    default the case's ``[solver] max_wall`` from now), checked once a first step is accepted,
+    so a stopped run always has advanced; what ``on_step`` received so far stays valid.
     """
     case = d.case
     ctl = StepControl(case.solver.rtol, stats=stats or Stats())
-    deadline = time.perf_counter() + case.solver.max_wall_s
+    if deadline is None:
+        deadline = time.perf_counter() + case.solver.max_wall_s
     steps_before = ctl.stats.time_steps
     first = case.protocol[0]
     assert isinstance(first, Set)

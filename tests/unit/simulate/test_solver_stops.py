@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 
+import fluxtrap.simulate.simulation as simulation
 import fluxtrap.simulate.solver as solver
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate import Case, Simulation, simulate
@@ -70,23 +71,43 @@ def test_impossible_wall_time_limit_stops_at_once_and_keeps_the_results():
     assert partial.probes.time_s.iloc[-1] > 0  # the limit lets the first step finish
 
 
+class Clock:
+    """A stand-in for the ``time`` module whose ``perf_counter`` jumps ``tick`` s per reading."""
+
+    def __init__(self, tick: float):
+        self.tick, self.now = tick, 0.0
+
+    def perf_counter(self) -> float:
+        self.now += self.tick
+        return self.now
+
+
 def test_a_wall_time_limit_used_up_before_the_first_step_still_lets_it_finish(monkeypatch):
     """However loaded the machine, a run stopped by max_wall has advanced: a clock that jumps an
     hour per reading stops the march right after its first accepted step."""
-
-    class Clock:
-        now = 0.0
-
-        @classmethod
-        def perf_counter(cls):
-            cls.now += 3600.0
-            return cls.now
-
-    monkeypatch.setattr(solver, "time", Clock)
+    clock = Clock(3600.0)
+    monkeypatch.setattr(solver, "time", clock)
+    monkeypatch.setattr(simulation, "time", clock)
     with pytest.raises(SolverError, match="max_wall = 60 s reached") as info:
         Simulation(long_cylinder("5 mm", max_wall="60 s")).run(progress=False)
     partial = info.value.result
     assert partial.solver["time_steps"] == 1 and partial.probes.time_s.iloc[-1] > 0
+
+
+def test_the_wall_time_limit_bounds_the_whole_run_not_each_run_in_it(monkeypatch):
+    """max_wall counts from the start of ``Simulation.run`` over every run of its pair: with a
+    clock of one second per reading, a limit 0.9x of what the whole run reads stops it (each of
+    its two runs alone reads less), within a few readings of the limit."""
+    clock = Clock(1.0)
+    monkeypatch.setattr(solver, "time", clock)
+    monkeypatch.setattr(simulation, "time", clock)
+    Simulation(long_cylinder("5 mm", max_wall="1000 h")).run(progress=False)
+    whole = clock.now
+    limit = round(0.9 * whole)
+    clock.now = 0.0
+    with pytest.raises(SolverError, match=f"max_wall = {limit:g} s reached"):
+        Simulation(long_cylinder("5 mm", max_wall=f"{limit} s")).run(progress=False)
+    assert limit < clock.now < limit + 20
 
 
 def test_newton_that_never_converges_stops_at_the_minimum_step(monkeypatch):
