@@ -299,11 +299,11 @@ def test_a_scout_whose_time_error_run_stops_takes_the_cases_rtol(monkeypatch):
 
     calls = []
 
-    def run_on_mesh(self, mesh, size_m, progress, on_step, sample_times=None, schedule=None):
+    def run_on_mesh(self, mesh, size_m, progress, on_step, *args, **kwargs):
         calls.append(mesh)
         if len(calls) == 3:  # the scout's fine, coarse, then its time_error run
             raise SolverError("Newton did not converge (test)")
-        return real(self, mesh, size_m, progress, on_step, sample_times, schedule)
+        return real(self, mesh, size_m, progress, on_step, *args, **kwargs)
 
     monkeypatch.setattr(simulation.Simulation, "run_on_mesh", run_on_mesh)
     monkeypatch.setattr(simulation, "TIME_SHARE", 1.0)  # any measured time error would do
