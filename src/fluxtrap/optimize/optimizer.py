@@ -458,8 +458,11 @@ class Optimizer:
                 "ignore", message="Optimization failed", category=RuntimeWarning
             )
             chosen, picked = self._choose(exploits, P, pool, seen, seed)
-            # each row's own value given the external pending points (not the rest of the batch)
-            first = self.acquisition_function(P, batch)
+            # each row's own value given the external pending points (not the rest of the
+            # batch), by the acquisition that chose the first row: built from the same seed, as
+            # qLogNEI prunes its baseline with posterior samples drawn from the global RNG
+            with manual_seed(seed):
+                first = self.acquisition_function(P, batch)
             with torch.no_grad():
                 values = first(torch.stack(chosen).unsqueeze(1)).tolist()
             settled = not all(exploits) and self.expects_no_improvement(max(values))
