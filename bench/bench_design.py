@@ -6,9 +6,9 @@ error (``adapt.error_model``: cancel x sum |share| x size ratio, largest over pr
 times) evaluated on the mesh Triangle actually makes from its bounds (each coarse conductor
 element's ratio = 1 / sqrt(its pieces)), and the estimate the next pair then delivers, less the
 time error the run expected that pair to add (accuracy - target, zero unless the scout was over
-its time budget). delivered / predicted near 1 means a design could aim at its target on Triangle's mesh;
-its scatter is the margin a design needs so that a pair rarely misses (a miss costs a whole
-pair). No references: this judges the design, not the estimate (``bench_accuracy.py`` does).
+its time budget). delivered / predicted near 1 means a design could aim at its target on
+Triangle's mesh; its scatter is the margin a design needs so that a pair rarely misses (a miss
+costs a whole pair). No references: this judges the design, not the estimate (``bench_accuracy.py`` does).
 
     nice -n 10 python bench/bench_design.py [--only NAME ...]
 """

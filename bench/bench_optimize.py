@@ -108,8 +108,9 @@ METHODS: dict[str, tuple[str, int, dict | None]] = {
     "fluxtrap gamma2d x2": ("fluxtrap gamma2d", 2, {}),
     "fluxtrap yeo-johnson": ("fluxtrap yeo-johnson", 1, {}),
     "fluxtrap yeo-johnson x2": ("fluxtrap yeo-johnson", 2, {}),
-    # today's code (Optimizer.expects_no_improvement); its stored seeds 0-12 were made by a patch on
-    # the code before it, with the same picks
+    # today's code (Optimizer.expects_no_improvement); the stored single runs of seeds 0-12 were
+    # made by a patch on the code before it, with the same picks; the pairs rows are today's code
+    # (the code before 0e4622b: 'fluxtrap unseeded x2')
     "fluxtrap collapse": ("fluxtrap", 1, {}),
     "fluxtrap collapse x2": ("fluxtrap", 2, {}),
 }
