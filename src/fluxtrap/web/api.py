@@ -31,6 +31,7 @@ router = APIRouter(
             "description": "the body is not valid JSON or multipart form data",
         },
         401: {"model": schemas.Error, "description": "no token or an unknown one"},
+        413: {"model": schemas.Error, "description": "a body larger than the server's limit"},
         422: {"description": "a value that breaks a rule; the detail says which and why"},
     },
 )

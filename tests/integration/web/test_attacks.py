@@ -375,3 +375,19 @@ def test_a_campaign_name_with_a_slash_is_refused_at_creation(server):
     assert r.status_code == 422 and "without / \\" in r.json()["detail"]
     names = [c["name"] for c in httpx.get(f"{server}/api/campaigns", headers=auth("rita")).json()]
     assert "a/b" not in names
+
+
+def test_every_operation_that_takes_a_body_documents_its_413(tmp_path):
+    """The limits layer answers 413 to any body over its limit, so the OpenAPI schema says so
+    wherever a body is taken (the fuzzer checks every answer against the documented codes)."""
+    from fluxtrap.web import create_app
+
+    schema = create_app(make_store(f"sqlite:///{tmp_path / 'lab.db'}")).openapi()
+    with_body = [
+        (method, path, op)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if "requestBody" in op
+    ]
+    assert len(with_body) >= 5
+    assert [(m, p) for m, p, op in with_body if "413" not in op["responses"]] == []
