@@ -46,7 +46,7 @@ OBJECTIVE_KEYS = (
 CONSTRAINT_KEYS = ("expression",)
 
 
-MAX_NAME = 200  # characters of a campaign name
+MAX_NAME = 200  # characters of a campaign name or a sample label
 MAX_BUDGET = 10_000  # experiments planned in one campaign; more is a typo (and an unbounded loop)
 
 
@@ -66,15 +66,16 @@ def check_budget(budget: Any, where: str = "budget") -> int | None:
     return int(budget)
 
 
-def check_new_name(name: str) -> str:
-    """A new campaign's name, if it can be a URL path segment: at most ``MAX_NAME`` characters,
-    no ``/``, ``\\`` or control characters (a name with ``/`` could be stored but never read back
-    through the web API)."""
+def check_new_name(name: str, what: str = "campaign name") -> str:
+    """A new campaign's name or sample's label (``what`` names it in the error), if it can be a
+    URL path segment: 1 to ``MAX_NAME`` characters, not ``.`` or ``..``, no ``/``, ``\\`` or
+    control characters (such a name could be stored but never read back through the web API)."""
     bad = sorted({c for c in name if c in "/\\" or unicodedata.category(c) == "Cc"})
-    if bad or not name.strip() or len(name) > MAX_NAME:
+    if bad or not name.strip() or name.strip() in (".", "..") or len(name) > MAX_NAME:
         raise ValidationError(
-            f"campaign name {name[:40]!r}: use 1 to {MAX_NAME} characters without / \\ or "
-            f"control characters{' (found ' + ', '.join(map(repr, bad)) + ')' if bad else ''}"
+            f"{what} {name[:40]!r}: use 1 to {MAX_NAME} characters without / \\ or control "
+            "characters, and not . or .."
+            f"{' (found ' + ', '.join(map(repr, bad)) + ')' if bad else ''}"
         )
     return name
 
@@ -483,10 +484,11 @@ class CampaignSpec:
         campaign order (floats, or the choice of a categorical parameter)."""
         at = where + ": " if where else ""
         unknown = sorted(set(values) - set(self.parameter_names))
-        if unknown:
-            near = "".join(_near(u, self.parameter_names) for u in unknown)
+        if unknown:  # the first ten named: a hostile row may carry thousands
+            near = "".join(_near(u, self.parameter_names) for u in unknown[:10])
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
             raise ValidationError(
-                f"{at}unknown parameter(s) {', '.join(unknown)}{near} "
+                f"{at}unknown parameter(s) {', '.join(unknown[:10])}{more}{near} "
                 f"for campaign {self.name!r}; known: {', '.join(self.parameter_names)}"
             )
         values = {**self.fixed_values, **values}

@@ -88,7 +88,7 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
     ]
 
 
-FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+FORMULAS = ['=HYPERLINK("evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
 
 
 def test_export_cells_are_spreadsheet_safe_and_import_restores_them(tmp_path, capsys, db):

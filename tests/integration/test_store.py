@@ -76,6 +76,34 @@ def test_sample_validation_errors(store):
     assert _count(store) == (1, 0, 0)
 
 
+@pytest.mark.parametrize("label", ["a/b", "..", "nul\x00", " "])
+def test_labels_a_url_cannot_reach_are_refused_and_nothing_is_written(store, label):
+    with pytest.raises(ValidationError, match="label .*use 1 to 200 characters"):
+        store.add_samples(
+            NAME, [{"label": "ok", "params": BULK2}, {"label": label, "params": BULK2}]
+        )
+    assert _count(store) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("filename", ["x" * 256, "a\x00.dat", ""])
+def test_measurement_file_names_must_be_1_to_255_characters_without_control(store, filename):
+    store.add_sample(NAME, "B2", BULK2)
+    with pytest.raises(ValidationError, match="file name .*1 to 255 characters"):
+        store.add_measurement(NAME, "B2", "mh_loop", filename, b"data")
+    assert _count(store) == (1, 0, 0)
+
+
+def test_a_value_the_database_refuses_is_a_validation_error(store):
+    """PostgreSQL refuses a NUL in text (a DataError): the caller gets a ValidationError, not the
+    driver's exception; SQLite stores it."""
+    try:
+        store.add_sample(NAME, "B2", BULK2, notes="a\x00b")
+    except ValidationError as err:
+        assert store.url.startswith("postgresql") and "store refused a value" in str(err)
+    else:
+        assert store.url.startswith("sqlite") and store.sample(NAME, "B2").notes == "a\x00b"
+
+
 def test_measurement_for_missing_sample_is_refused_and_nothing_is_written(store):
     with pytest.raises(NotFoundError, match="has no sample labelled 'ghost'"):
         store.add_measurement(NAME, "ghost", "mh_loop", "loop.dat", b"raw")

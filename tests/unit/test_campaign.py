@@ -225,11 +225,14 @@ def _spec(*expressions: str) -> CampaignSpec:
     )
 
 
-@pytest.mark.parametrize("name", ["a/b", "a\\b", "tab\there", "nl\n", " ", "x" * 201])
+@pytest.mark.parametrize(
+    "name", ["a/b", "a\\b", "tab\there", "nl\n", "bell\x07", "nul\x00", " ", ".", "..", "x" * 201]
+)
 def test_new_campaign_names_must_fit_in_a_url_segment(name):
     with pytest.raises(ValidationError, match="campaign name"):
         check_new_name(name)
     assert check_new_name("K-Ba122 SPS (2026), run #2") == "K-Ba122 SPS (2026), run #2"
+    assert check_new_name("B1.2..3") == "B1.2..3"
 
 
 @pytest.mark.parametrize(("low", "high"), [(0, 1e101), (-1e300, 0), (0, float("inf"))])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ import pandas as pd
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from fluxtrap.campaign import CampaignSpec, check_new_name, history_frame
@@ -107,6 +108,9 @@ class Store:
                 raise ValidationError(
                     f"the store refused the write: {_integrity_reason(err)}"
                 ) from None
+            except DataError as err:  # e.g. PostgreSQL refusing a NUL or an out-of-range number
+                reason = str(err.orig).splitlines()[0]
+                raise ValidationError(f"the store refused a value: {reason}") from None
             except OperationalError as err:
                 raise FluxtrapError(f"database error at {self!r}: {err.orig}") from None
 
@@ -261,6 +265,11 @@ class Store:
             )
         if not content:
             raise ValidationError(f"measurement file {filename!r} is empty")
+        if not 1 <= len(filename) <= 255 or any(unicodedata.category(c) == "Cc" for c in filename):
+            raise ValidationError(
+                f"measurement file name {filename[:40]!r}: use 1 to 255 characters without "
+                f"control characters (got {len(filename)})"
+            )
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label)
@@ -916,9 +925,7 @@ def _new_sample(
     taken: set[str],
     where: str,
 ) -> m.Sample:
-    label = str(row.get("label", "")).strip()
-    if not label:
-        raise ValidationError(f"{where}: the label is empty")
+    label = check_new_name(str(row.get("label", "")).strip(), f"{where}: label")
     if label in taken:
         raise ValidationError(f"{where}: label {label!r} is already used in campaign {c.name!r}")
     taken.add(label)
