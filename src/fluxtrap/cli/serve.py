@@ -46,11 +46,20 @@ def serve(
     job_workers: Annotated[
         int, typer.Option(help="Simulation jobs run at once (one core each).")
     ] = 1,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            help="Connections served at once; beyond them the server answers 503 (slow or "
+            "idle clients cannot hold it all)."
+        ),
+    ] = 500,
 ) -> None:
     """Serve the REST API (/docs) and the dashboard on the store (embedded SQLite by default).
 
     Off this machine, serve HTTPS (--ssl-certfile/--ssl-keyfile) or put it behind a TLS reverse
-    proxy: tokens and session cookies must not cross the network in clear text."""
+    proxy: tokens and session cookies must not cross the network in clear text. uvicorn has no
+    timeout for a client that sends its headers slowly: --max-connections bounds how many it
+    holds, and a reverse proxy's header timeout (nginx ``client_header_timeout``) drops them."""
     import uvicorn
 
     from fluxtrap.errors import ValidationError
@@ -68,6 +77,8 @@ def serve(
         raise ValidationError(
             "--max-body-mb and --max-upload-mb: give sizes > 0 (at most 1-10 GiB)"
         )
+    if not 1 <= max_connections <= 100_000:
+        raise ValidationError(f"--max-connections: give 1 to 100000, got {max_connections}")
     limits = Limits(max_body=int(max_body_mb * 2**20), max_upload=int(max_upload_mb * 2**20))
     jobs = JobSettings(
         wall_s=parse(job_time_limit, "time", "--job-time-limit"),
@@ -93,4 +104,5 @@ def serve(
         log_level="info",
         ssl_certfile=None if ssl_certfile is None else str(ssl_certfile),
         ssl_keyfile=None if ssl_keyfile is None else str(ssl_keyfile),
+        limit_concurrency=max_connections,
     )

@@ -42,7 +42,7 @@ N = {
         "description": "no such campaign, sample, measurement, suggestion or simulation",
     }
 }
-Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")]
+Id = schemas.Id
 
 
 def _store(request: Request) -> Store:

@@ -98,8 +98,10 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, err: RequestValidationError) -> Response:
         """FastAPI's 422 listing each bad field, with non-finite inputs (``1e999``, ``NaN``, which
-        JSON cannot carry) shown as text instead of failing the answer with a 500."""
-        return JSONResponse({"detail": _json_safe(jsonable_encoder(err.errors()))}, 422)
+        JSON cannot carry) shown as text instead of failing the answer with a 500, and long
+        inputs cut short (a refused 60 000-key body is not echoed back whole)."""
+        errors = [{**e, "input": _short(e["input"])} if "input" in e else e for e in err.errors()]
+        return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, 422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, err: HTTPException) -> Response:
@@ -108,6 +110,12 @@ def create_app(
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
 
     return app
+
+
+def _short(value, limit: int = 200):
+    """``value`` if its text is at most ``limit`` characters, else the start of that text."""
+    text = repr(value) if not isinstance(value, str) else value
+    return value if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
 def _json_safe(value):

@@ -3,7 +3,7 @@ reads its body, and adds the security headers to every answer.
 
 In order, for each HTTP request:
 
-1. a header line longer than ``max_header`` bytes: 431;
+1. a header line longer than ``max_header`` bytes: 431; a NUL character in the URL: 400;
 2. under ``/api``: the caller is authenticated from the headers alone (bearer token, or the
    dashboard's session cookie plus its CSRF header for writes); no or an unknown token is a 401,
    a reader writing a 403, both without reading a byte of the body (the connection is closed);
@@ -11,7 +11,8 @@ In order, for each HTTP request:
    everything else) is a 413: at once when ``Content-Length`` says so, else as soon as the
    streamed body passes the limit, before the app has parsed it;
 4. every answer carries a Content-Security-Policy, ``X-Content-Type-Options: nosniff``,
-   ``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``.
+   ``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``; every answer but the static
+   assets (``/static``, ``/vendor``) ``Cache-Control: no-store``.
 
 Uploads are parsed by Starlette's multipart parser, which spools each file to a temporary file
 on disk beyond 1 MiB, so memory stays bounded by the limits, not by what a client sends.
@@ -46,6 +47,7 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
 ]
+NO_STORE = (b"cache-control", b"no-store")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class Guard:
                 )
             headers[name.decode("latin-1").lower()] = value.decode("latin-1")
         path, method = scope["path"], scope["method"]
+        if "\x00" in path or b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
+            return await _refuse(send, 400, "a NUL character (%00) in the URL")
         if path == "/api" or path.startswith("/api/"):
             who = await run_in_threadpool(authenticate, self.store, headers, method)
             if isinstance(who, tuple):
@@ -84,6 +88,8 @@ class Guard:
         if not length.isdigit() or int(length) > limit:
             return await _refuse(send, 413, _too_large(limit))
         csp = (DOCS_CSP if path in ("/docs", "/redoc") else CSP).encode()
+        # pages and answers hold lab data a shared browser or proxy must not keep; assets may
+        cache = [] if path.startswith(("/static/", "/vendor/")) else [NO_STORE]
 
         received = 0
 
@@ -101,6 +107,7 @@ class Guard:
                     *message.get("headers", []),
                     (b"content-security-policy", csp),
                     *SECURITY_HEADERS,
+                    *cache,
                 ]
             await send(message)
 
@@ -126,6 +133,7 @@ async def _refuse(send: Send, status: int, detail: str, headers: dict | None = N
                 (b"connection", b"close"),
                 (b"content-security-policy", CSP.encode()),
                 *SECURITY_HEADERS,
+                NO_STORE,
                 *extra,
             ],
         }

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -25,6 +25,7 @@ from fluxtrap.optimize.stopping import advise_from_suggestions
 from fluxtrap.store import UserRecord
 from fluxtrap.web import jcdata, plots
 from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_token
+from fluxtrap.web.schemas import Id
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
@@ -75,7 +76,13 @@ def login_with_token(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> HTMLResponse | RedirectResponse:
     """Check the token and start a session: the token goes into an HttpOnly, SameSite=Strict
-    cookie (Secure over HTTPS) that no script can read, then back to ``next`` on this site."""
+    cookie (Secure over HTTPS) that no script can read, then back to ``next`` on this site. A
+    login posted from another site (``Sec-Fetch-Site``) is refused: it would log the user in
+    as someone else (login CSRF)."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        raise HTTPException(
+            403, "log in from the fluxtrap login page (this came from another site)"
+        )
     token = token.strip()
     user = user_from_token(store_of(request), token)
     if user is None:
@@ -259,7 +266,7 @@ def simulations_page(
 
 
 @router.get("/jobs/{job_id}", response_model=None)
-def job_page(request: Request, job_id: int) -> HTMLResponse | RedirectResponse:
+def job_page(request: Request, job_id: Id) -> HTMLResponse | RedirectResponse:
     """A job: its status while it is queued or runs (the page reloads); once it is stored,
     a redirect to its simulation."""
     user = _user(request)
@@ -270,7 +277,7 @@ def job_page(request: Request, job_id: int) -> HTMLResponse | RedirectResponse:
 
 
 @router.get("/simulations/{simulation_id}")
-def simulation_page(request: Request, simulation_id: int) -> HTMLResponse:
+def simulation_page(request: Request, simulation_id: Id) -> HTMLResponse:
     """A stored simulation: its figures and probe table (its error if it failed)."""
     user = _user(request)
     jobs = request.app.state.jobs
@@ -287,7 +294,7 @@ def calibrations_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/calibrations/{calibration_id}")
-def calibration_page(request: Request, calibration_id: int) -> HTMLResponse:
+def calibration_page(request: Request, calibration_id: Id) -> HTMLResponse:
     """One calibration: parameters with sigmas, correlations, the series and how each fits, the
     warnings, traces and residuals, and links to its measured files and fitted simulation."""
     user, store = _user(request), store_of(request)

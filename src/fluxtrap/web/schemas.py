@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.store import (
@@ -24,12 +25,39 @@ from fluxtrap.store import (
 )
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")]
 # the store writes UTC; SQLite hands it back without the zone, so it is put back here
 Timestamp = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
 
 class Strict(BaseModel):
+    """A request body: unknown keys, non-finite numbers and NUL characters are refused (a NUL
+    cannot be stored in PostgreSQL text)."""
+
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if where := _nul_at(data):
+            raise ValueError(f"a NUL character (\\x00) at {where}: text may not hold one")
+        return data
+
+
+def _nul_at(value: Any, where: str = "body") -> str | None:
+    """Where in ``value`` (dicts, lists and strings; keys too) a NUL character is, or None."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            at = f"{where}.{key!r}" if isinstance(key, str) else where
+            if found := _nul_at(key, at) or _nul_at(item, at):
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if found := _nul_at(item, f"{where}[{i}]"):
+                return found
+    return None
 
 
 class Error(BaseModel):
@@ -150,8 +178,9 @@ class Campaign(BaseModel):
 class SampleIn(Strict):
     label: Name
     params: dict[str, float | str] = Field(
+        max_length=1000,
         description="parameter name -> value in the campaign's unit (a categorical one: its "
-        "choice; fixed ones may be left out)"
+        "choice; fixed ones may be left out)",
     )
     origin: Literal["researcher", "optimizer"] | None = Field(
         None, description="default: optimizer when suggestion_id is given, else researcher"
@@ -159,6 +188,7 @@ class SampleIn(Strict):
     suggestion_id: int | None = Field(None, ge=1, le=2**31 - 1)
     objectives: dict[str, float | str] = Field(
         default_factory=dict,
+        max_length=1000,
         description="objective -> a number in its unit (Jc A/m^2, Tc K) or a string with a unit, "
         'e.g. "2.1e4 A/cm^2"',
     )

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
+from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.limits import CSP, Limits
 
 from .conftest import EDGES, NAME, TOKENS, auth, make_store, serve
@@ -391,3 +392,109 @@ def test_every_operation_that_takes_a_body_documents_its_413(tmp_path):
     ]
     assert len(with_body) >= 5
     assert [(m, p) for m, p, op in with_body if "413" not in op["responses"]] == []
+
+
+# -- text and numbers a URL or PostgreSQL cannot carry ---------------------------------------------
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"label": "N1", "params": P, "notes": "a\x00b"}, "'notes'"),
+        ({"label": "N\x002", "params": P}, "'label'"),
+        ({"label": "N3", "params": {**P, "x\x00": 1}}, "'params'"),
+    ],
+)
+def test_a_nul_character_in_a_body_is_a_422_naming_where(server, body, where):
+    """PostgreSQL text cannot hold a NUL: the store answered 500; now the edge says where it is."""
+    r = httpx.post(f"{server}{C}/samples", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert f"a NUL character (\\x00) at body.{where}" in r.json()["detail"][0]["msg"]
+    labels = [s["label"] for s in httpx.get(f"{server}{C}/samples", headers=auth("rita")).json()]
+    assert labels == ["B1"]
+
+
+@pytest.mark.parametrize("target", ["/api/campaigns/a%00b", "/api/simulations?campaign=a%00b"])
+def test_a_nul_character_in_the_url_is_a_400(server, target):
+    r = httpx.get(f"{server}{target}", headers=auth("rita"))
+    assert r.status_code == 400 and "NUL" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("label", ["a/b", "a\\b", "..", ".", "bell\x07"])
+def test_a_sample_label_a_url_cannot_reach_is_refused(server, label):
+    r = httpx.post(
+        f"{server}{C}/samples", json={"label": label, "params": P}, headers=auth("alice")
+    )
+    assert r.status_code == 422 and "without / \\" in r.json()["detail"], r.text
+
+
+def test_a_label_with_dots_and_spaces_is_stored_and_read_back_by_url(server):
+    label = "B1.2 (re-run..)"
+    r = httpx.post(
+        f"{server}{C}/samples", json={"label": label, "params": P}, headers=auth("alice")
+    )
+    assert r.status_code == 201
+    r = httpx.get(f"{server}{C}/samples/{quote(label)}", headers=auth("rita"))
+    assert r.status_code == 200 and r.json()["label"] == label
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/simulations/{}", "/api/jobs/{}", "/simulations/{}", "/jobs/{}", "/calibrations/{}"],
+)
+def test_ids_beyond_32_bits_are_a_422_on_pages_and_api(server, path):
+    """2**64 overflowed SQLite's and PostgreSQL's integers: a 500, not "no such id"."""
+    cookies = {COOKIE: TOKENS["rita"]}
+    r = httpx.get(f"{server}{path.format(2**64)}", headers=auth("rita"), cookies=cookies)
+    assert r.status_code == 422 and "2147483647" in r.text
+
+
+def test_an_upload_file_name_over_255_characters_is_refused_and_nothing_stored(server, loop_file):
+    r = httpx.post(
+        f"{server}{C}/samples/B1/measurements",
+        headers=auth("bob"),
+        data=EDGES,
+        files={"file": ("x" * 300 + ".dat", loop_file)},
+        timeout=60,
+    )
+    assert r.status_code == 422 and "1 to 255 characters" in r.json()["detail"], r.text
+    assert httpx.get(f"{server}{C}/samples/B1/measurements", headers=auth("bob")).json() == []
+
+
+def test_a_sample_with_60000_parameters_is_refused_at_once_with_a_short_answer(server):
+    params = {**P, **{f"k{i}": i for i in range(60_000)}}
+    t0 = time.perf_counter()
+    r = httpx.post(
+        f"{server}{C}/samples", json={"label": "M1", "params": params}, headers=auth("alice")
+    )
+    assert r.status_code == 422 and "at most 1000 items" in r.text
+    assert len(r.content) < 2000 and time.perf_counter() - t0 < 2.0, len(r.content)
+
+
+# -- caching and login from another site ---------------------------------------------------------
+def test_pages_and_answers_are_not_cached_but_assets_may_be(server):
+    cookies = {COOKIE: TOKENS["rita"]}
+    for r in (
+        httpx.get(f"{server}/login"),
+        httpx.get(f"{server}/", cookies=cookies),
+        httpx.get(f"{server}/api/me", headers=auth("rita")),
+        httpx.get(f"{server}/api/me"),  # a refusal from the guard itself
+    ):
+        assert r.headers["cache-control"] == "no-store", r.url
+    for asset in ("/vendor/plotly.min.js", "/static/style.css"):
+        r = httpx.get(f"{server}{asset}")
+        assert r.status_code == 200 and "cache-control" not in r.headers, asset
+
+
+@pytest.mark.parametrize(
+    ("site", "status"),
+    [("cross-site", 403), ("same-site", 403), ("same-origin", 303), ("none", 303)],
+)
+def test_a_login_posted_from_another_site_is_refused(server, site, status):
+    """Login CSRF: another site logging the browser in as the attacker's account."""
+    r = httpx.post(
+        f"{server}/login",
+        data={"token": TOKENS["rita"]},
+        headers={"Sec-Fetch-Site": site},
+        follow_redirects=False,
+    )
+    assert r.status_code == status
+    assert (COOKIE in r.cookies) == (status == 303)

@@ -9,6 +9,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from fluxtrap.cli import run
 
@@ -61,6 +62,7 @@ def test_serve_on_a_store_without_users_says_how_to_create_one(tmp_path, capsys,
             "log_level": "info",
             "ssl_certfile": None,
             "ssl_keyfile": None,
+            "limit_concurrency": 500,
         }
     ]
 
@@ -68,6 +70,24 @@ def test_serve_on_a_store_without_users_says_how_to_create_one(tmp_path, capsys,
     capsys.readouterr()
     assert run(["serve", "--db", db]) == 0
     assert "no users yet" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("given", "ok"), [("0", False), ("100001", False), ("-5", False), ("64", True)]
+)
+def test_serve_bounds_the_connections_it_holds(tmp_path, monkeypatch, capsys, given, ok):
+    """uvicorn has no timeout for slow headers: without a bound, 800 half-sent requests were
+    all held open. Beyond --max-connections uvicorn answers 503."""
+    import uvicorn
+
+    served = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(kw))
+    code = run(["serve", "--max-connections", given, "--db", str(tmp_path / "lab.db")])
+    if ok:
+        assert code == 0 and served[0]["limit_concurrency"] == int(given)
+    else:
+        assert code != 0 and served == []
+        assert "--max-connections: give 1 to 100000" in " ".join(capsys.readouterr().err.split())
 
 
 def test_login_page_says_how_to_create_a_user_while_there_is_none(tmp_path):
