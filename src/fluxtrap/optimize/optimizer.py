@@ -74,6 +74,17 @@ class ConstantObjectiveWarning(UserWarning):
     """All observed values of an objective are equal: the model can only explore."""
 
 
+MAX_BATCH = 100  # suggestions in one ask: a lab batch, and a bounded acquisition optimisation
+MAX_PENDING = 1000  # pending points conditioned on (each is a fantasy in qLogNEI)
+
+
+def check_seed(seed: object, where: str = "seed") -> int:
+    """``seed`` as an int if it is a whole number in [0, 2**32) (numpy's and torch's range)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
+        raise ValidationError(f"{where}: give a whole number from 0 to {2**32 - 1}, got {seed!r}")
+    return int(seed)
+
+
 class Optimizer:
     """Bayesian optimiser over ``space``; maximises every objective unless told otherwise.
 
@@ -109,7 +120,7 @@ class Optimizer:
         if not isinstance(space, SearchSpace):
             space = SearchSpace.from_campaign(space)
         self.space = space
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self._objectives = list(objectives) if objectives is not None else None
         self._maximize_arg = maximize
         self.outcome_constraints = {
@@ -420,8 +431,13 @@ class Optimizer:
         expected improvement is below the noise: ``expects_no_improvement``). ``result.attrs``
         holds ``acquisition_function``, ``seed`` and ``exploit`` (per row: by posterior mean).
         """
-        if not isinstance(n, int | np.integer) or n < 1:
-            raise ValidationError(f"ask: n must be a positive integer, got {n!r}")
+        if not isinstance(n, int | np.integer) or not 1 <= n <= MAX_BATCH:
+            raise ValidationError(f"ask: n must be a whole number from 1 to {MAX_BATCH}, got {n!r}")
+        if pending is not None and len(pending) > MAX_PENDING:
+            raise ValidationError(
+                f"ask: {len(pending)} pending points, at most {MAX_PENDING} (discard old open "
+                "suggestions)"
+            )
         space = self.space
         P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
         seen = set(space.keys(self._X)) | (set(space.keys(pending)) if P is not None else set())

@@ -28,8 +28,10 @@ import pandas as pd
 from scipy.special import gammaln
 
 from fluxtrap.errors import InputFileError, ValidationError
-from fluxtrap.optimize.optimizer import Optimizer
+from fluxtrap.optimize.optimizer import Optimizer, check_seed
 from fluxtrap.optimize.space import Continuous, SearchSpace
+
+MAX_REPEATS = 1000  # seeded replays in one call
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,10 @@ def replay(
     N = len(X)
     if len(y) != N:
         raise ValidationError(f"replay: X has {N} rows but y has {len(y)}")
+    if not isinstance(repeats, int | np.integer) or not 1 <= repeats <= MAX_REPEATS:
+        raise ValidationError(f"replay: repeats must be 1 to {MAX_REPEATS}, got {repeats!r}")
+    check_seed(seed, "replay: seed")
+    check_seed(seed + repeats - 1, "replay: the last seed (seed + repeats - 1)")
     if not 1 <= batch <= budget:
         raise ValidationError(f"replay: batch {batch} must be between 1 and the budget {budget}")
     if not 1 <= n_initial < budget <= N:

@@ -165,17 +165,34 @@ def test_bad_input_is_named():
     X = space.sample(4, seed=0)
     y = sps_objective(X)
     y.iloc[2] = np.nan
-    with pytest.raises(
-        ValidationError, match=r"y row 2: outcome jc_3T=nan is not a finite number"
-    ):
+    with pytest.raises(ValidationError, match=r"y row 2: outcome jc_3T=nan is not a finite number"):
         Optimizer(space).tell(X, y)
     X.loc[1, "ramp_rate"] = 150
     with pytest.raises(ValidationError, match=r"X row 1: ramp_rate=150.0 is outside \[10, 100\]"):
         Optimizer(space).tell(X, sps_objective(X))
     with pytest.raises(ValidationError, match="X has 4 rows but y has 3"):
         Optimizer(space).tell(X, y.iloc[:3])
-    with pytest.raises(ValidationError, match="positive integer"):
-        Optimizer(space).ask(0)
+    for n in (0, 101, 2.0):
+        with pytest.raises(ValidationError, match="n must be a whole number from 1 to 100"):
+            Optimizer(space).ask(n)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True, "3"])
+def test_seeds_outside_numpy_and_torch_range_are_refused(seed):
+    """-1 and 2**64 ended in numpy tracebacks (or an SQLite overflow when stored)."""
+    with pytest.raises(ValidationError, match="seed: give a whole number from 0 to 4294967295"):
+        Optimizer(SearchSpace(SPS), seed=seed)
+    assert Optimizer(SearchSpace(SPS), seed=2**32 - 1).seed == 2**32 - 1
+
+
+def test_a_batch_over_100_or_over_1000_pending_points_is_refused_before_work():
+    """-n 100000 stored 100 000 suggestions; pending points are fantasies of the model."""
+    space = SearchSpace(SPS)
+    opt = Optimizer(space)
+    with pytest.raises(ValidationError, match="1 to 100, got 100000"):
+        opt.ask(100_000)
+    with pytest.raises(ValidationError, match="1001 pending points, at most 1000"):
+        opt.ask(1, pending=space.sample(1001, seed=0))
 
 
 def test_constant_objective_warns_and_explores():

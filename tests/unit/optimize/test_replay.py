@@ -47,6 +47,10 @@ def test_replay_bookkeeping_on_a_known_pool():
     assert res.enhancement_factor[-1] == pytest.approx(1.0 / (10 / 60))
     with pytest.raises(ValidationError, match="budget"):
         replay(X, y, budget=100)
+    with pytest.raises(ValidationError, match="repeats must be 1 to 1000, got 10000"):
+        replay(X, y, budget=10, repeats=10_000)
+    with pytest.raises(ValidationError, match=r"last seed \(seed \+ repeats - 1\): give"):
+        replay(X, y, budget=10, repeats=2, seed=2**32 - 1)
 
 
 def test_replay_in_batches_of_two_picks_distinct_rows_and_cuts_the_last_round():
