@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.errors import NotFoundError, ValidationError
+from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.store import CurveData, Store
 from fluxtrap.store.store import alembic_config
 
@@ -44,6 +44,23 @@ def test_migration_from_empty_database_to_head(store_url):
         assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == head
     engine.dispose()
     command.check(cfg)  # the ORM models and the migrations describe the same schema
+
+
+def test_a_store_written_by_a_newer_fluxtrap_is_refused_untouched(store_url):
+    """Alembic said only "Can't locate revision"; the store is left as it was."""
+    Store(store_url).create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("update alembic_version set version_num = '0099_future'")
+    with pytest.raises(FluxtrapError, match="revision 0099_future, which this fluxtrap .* newer"):
+        Store(store_url)
+    with engine.connect() as conn:
+        assert (
+            conn.exec_driver_sql("select version_num from alembic_version").scalar()
+            == "0099_future"
+        )
+        assert conn.exec_driver_sql("select count(*) from campaigns").scalar() == 1
+    engine.dispose()
 
 
 def test_store_url_with_percent_escapes_migrates(tmp_path):

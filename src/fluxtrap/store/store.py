@@ -19,10 +19,13 @@ from typing import Any, Protocol, runtime_checkable
 import pandas as pd
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, func, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
+from fluxtrap import __version__
 from fluxtrap.campaign import CampaignSpec, check_new_name, history_frame
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, ValidationError
 from fluxtrap.store import models as m
@@ -91,9 +94,18 @@ class Store:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
     def upgrade(self) -> None:
-        """Apply pending migrations (idempotent)."""
+        """Apply pending migrations (idempotent); a store at a revision this fluxtrap does not
+        know (written by a newer one) is refused untouched."""
         with self.engine.begin() as connection:
             cfg = alembic_config(self.url)
+            known = {r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions()}
+            current = MigrationContext.configure(connection).get_current_heads()
+            if unknown := [r for r in current if r not in known]:
+                raise FluxtrapError(
+                    f"{self!r} is at schema revision {', '.join(unknown)}, which this fluxtrap "
+                    f"({__version__}) does not know: it was written by a newer fluxtrap; "
+                    "upgrade fluxtrap to open it"
+                )
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 
