@@ -416,6 +416,7 @@ class CampaignSpec:
             )
         parsed = tuple(self._parse(i, e) for i, e in enumerate(self.constraints))
         object.__setattr__(self, "_parsed", parsed)
+        self._check_feasible()
         bounded = {c.objective for c in parsed if isinstance(c, OutcomeConstraint)}
         for o in self.objectives:
             if o.goal == "constraint" and o.name not in bounded:
@@ -423,6 +424,29 @@ class CampaignSpec:
                     f"campaign {self.name!r}: objective {o.name} has goal 'constraint' but no "
                     f'[[constraints]] bounds it (e.g. expression = "{o.name} >= ...")'
                 )
+
+    def _check_feasible(self) -> None:
+        """Refuse linear constraints that no point of the parameter box meets (a linear program
+        on the box, steps relaxed: found now rather than at the first suggestion)."""
+        linear = self.linear_constraints
+        if not linear:
+            return
+        from scipy.optimize import linprog
+
+        box = {p.name: (p.low, p.high) for p in self.free_parameters if p.kind == "numeric"}
+        names = list(box)
+        A = [[dict(c.coefficients).get(n, 0.0) for n in names] for c in linear]
+        result = linprog(
+            np.zeros(len(names)), A_ub=A, b_ub=[c.rhs for c in linear], bounds=list(box.values())
+        )
+        if result.status == 2:
+            texts = "; ".join(repr(e) for e, c in zip(self.constraints, self._parsed, strict=True)
+                              if isinstance(c, LinearConstraint))  # fmt: skip
+            ranges = ", ".join(f"{n} in [{lo:g}, {hi:g}]" for n, (lo, hi) in box.items())
+            raise ValidationError(
+                f"campaign {self.name!r}: no parameter values meet the constraints {texts} "
+                f"within {ranges}"
+            )
 
     def _parse(self, i: int, expression: str):
         try:

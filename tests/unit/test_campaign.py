@@ -250,3 +250,22 @@ def test_objective_values_beyond_1e100_are_refused():
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
     with pytest.raises(ValidationError, match=r"objective jc_3T=1e\+101 is not a finite number"):
         spec.check_objectives({"jc_3T": 1e101})
+
+
+@pytest.mark.parametrize(
+    "expressions",
+    [
+        ("a + b <= -1",),  # below the box alone
+        ("a + fixed >= 104",),  # the fixed value (3) folded in: a would need 101
+        ("a + b <= 50", "a - b >= 60"),  # each feasible, together not (a <= 55)
+    ],
+)
+def test_constraints_no_point_of_the_box_meets_are_refused_at_creation(expressions):
+    """Accepted before, they failed only at the first suggestion ("0 new feasible points")."""
+    with pytest.raises(ValidationError, match="no parameter values meet the constraints"):
+        _spec(*expressions)
+
+
+def test_constraints_met_only_on_an_edge_or_a_corner_are_accepted():
+    assert _spec("a + b <= 0").constraints == ("a + b <= 0",)
+    assert len(_spec("a + b <= 50", "a - b >= 50").linear_constraints) == 2
