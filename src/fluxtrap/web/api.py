@@ -219,19 +219,20 @@ def upload_measurement(
     temperature_K = (
         None if not temperature else parse(temperature, "temperature", "form field temperature")
     )
-    done = record_measurement(
-        store,
-        campaign,
-        label,
-        filename,
-        content,
-        edges,
-        kind=kind,
-        temperature_K=temperature_K,
-        recorded_by=user.name,
-        spec=spec,
-        force=force,
-    )
+    with request.app.state.heavy.turn("upload the file"):
+        done = record_measurement(
+            store,
+            campaign,
+            label,
+            filename,
+            content,
+            edges,
+            kind=kind,
+            temperature_K=temperature_K,
+            recorded_by=user.name,
+            spec=spec,
+            force=force,
+        )
     return schemas.Upload(
         measurement=schemas.Measurement.of(done.record),
         curves=[schemas.Curve.of(cv) for cv in store.curves(done.record.id)],
@@ -300,7 +301,8 @@ def ask_suggestions(
     from fluxtrap.workflows.suggest import suggest
 
     seed = secrets.randbelow(2**31) if body.seed is None else body.seed
-    recs = suggest(_store(request), campaign, body.n, seed, created_by=user.name)
+    with request.app.state.heavy.turn("ask for suggestions"):
+        recs = suggest(_store(request), campaign, body.n, seed, created_by=user.name)
     return [schemas.Suggestion.of(x) for x in recs]
 
 

@@ -31,7 +31,7 @@ from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaEr
 from fluxtrap.store import Store
 from fluxtrap.web import api, pages
 from fluxtrap.web.jobs import Jobs, JobSettings, NotAllowedError, NotFinishedError
-from fluxtrap.web.limits import Guard, Limits
+from fluxtrap.web.limits import Guard, HeavyWork, Limits
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -77,6 +77,7 @@ def create_app(
     app.state.store = store
     app.state.jobs = queue
     app.state.limits = limits
+    app.state.heavy = HeavyWork(limits.heavy_workers, limits.heavy_waiting)
     app.add_middleware(Guard, store=store, limits=limits)
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -22,12 +22,16 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fluxtrap.errors import QuotaError
 from fluxtrap.store import Store
 from fluxtrap.web.auth import authenticate
 
@@ -52,11 +56,45 @@ NO_STORE = (b"cache-control", b"no-store")
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may send: header line, body and upload sizes in bytes."""
+    """What one request may send: header line, body and upload sizes in bytes; how many model
+    fits and analyses run at once (``heavy_workers``) and wait for a turn (``heavy_waiting``)."""
 
     max_header: int = 8 * 2**10
     max_body: int = 2**20
     max_upload: int = 50 * 2**20
+    heavy_workers: int = 2
+    heavy_waiting: int = 8
+
+
+class HeavyWork:
+    """A gate for the requests that fit a model or analyse a file (seconds of CPU each): at most
+    ``workers`` at once and ``waiting`` more queued; beyond that, or after ``patience_s`` in the
+    queue, a 429. Without it 44 model pages at once took all of Starlette's 40 threads and
+    another user's ``/api/me`` waited 35 s; now at most ``workers + waiting`` threads are held."""
+
+    def __init__(self, workers: int, waiting: int, patience_s: float = 60.0) -> None:
+        self._turns = threading.Semaphore(workers)
+        self._lock = threading.Lock()
+        self._admitted, self._limit, self._patience_s = 0, workers + waiting, patience_s
+
+    @contextmanager
+    def turn(self, what: str) -> Iterator[None]:
+        """Run the block when a turn is free (``what`` names the work in the 429)."""
+        with self._lock:
+            if self._admitted >= self._limit:
+                raise QuotaError(f"the server is busy ({self._limit} model fits or analyses "
+                                 f"running or waiting): {what} again in a minute")  # fmt: skip
+            self._admitted += 1
+        try:
+            if not self._turns.acquire(timeout=self._patience_s):
+                raise QuotaError(f"the server is busy: {what} waited {self._patience_s:g} s")
+            try:
+                yield
+            finally:
+                self._turns.release()
+        finally:
+            with self._lock:
+                self._admitted -= 1
 
 
 class Guard:

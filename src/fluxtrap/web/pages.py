@@ -195,9 +195,10 @@ def model_page(
         note = "This campaign has no objective: there is nothing to model."
     else:
         try:
-            figures = plots.model_figures(
-                spec, store.history(campaign), suggestions, objective, x, y
-            )
+            with request.app.state.heavy.turn("open the model page"):
+                figures = plots.model_figures(
+                    spec, store.history(campaign), suggestions, objective, x, y
+                )
         except ValidationError as err:
             note = str(err)
     goals = spec.optimised_objectives

@@ -38,3 +38,41 @@ def test_two_users_writing_at_once_lose_nothing(store_url):
         assert set(mine) == {f"{user}-{i}" for i in range(N)}
         assert {x.recorded_by for x in mine.values()} == {user}
         assert all(mine[f"{user}-{i}"].params["dwell_time"] == i for i in range(N))
+
+
+def test_model_fits_beyond_the_heavy_work_queue_are_429_and_others_are_served(
+    tmp_path, monkeypatch
+):
+    """Five model pages at once on a gate of one running and one waiting: two are drawn, three
+    told the server is busy, and another user's /api/me is answered at once meanwhile (44 model
+    pages used to take all 40 of Starlette's threads and stall it for 35 s)."""
+    import time
+
+    from fluxtrap.web import plots
+    from fluxtrap.web.auth import COOKIE
+    from fluxtrap.web.limits import Limits
+
+    from .conftest import TOKENS
+
+    def slow_fit(*args, **kwargs):  # a model fit that takes 1.5 s of a thread
+        time.sleep(1.5)
+        return {}
+
+    monkeypatch.setattr(plots, "model_figures", slow_fit)
+    store = make_store(f"sqlite:///{tmp_path / 'lab.db'}")
+    with serve(store, limits=Limits(heavy_workers=1, heavy_waiting=1)) as url:
+        page = f"{url}/campaigns/{NAME}/model"
+
+        def open_page(_: int) -> int:
+            with httpx.Client(cookies={COOKIE: TOKENS["alice"]}, timeout=30) as client:
+                return client.get(page).status_code
+
+        with ThreadPoolExecutor(5) as pool:
+            pages = pool.map(open_page, range(5))
+            time.sleep(0.5)  # the gate is full now
+            t0 = time.perf_counter()
+            me = httpx.get(f"{url}/api/me", headers=auth("rita"), timeout=30)
+            waited = time.perf_counter() - t0
+            codes = sorted(pages)
+    assert codes == [200, 200, 429, 429, 429]
+    assert me.status_code == 200 and waited < 1.0
