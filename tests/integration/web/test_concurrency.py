@@ -44,7 +44,7 @@ def test_model_fits_beyond_the_heavy_work_queue_are_429_and_others_are_served(
     tmp_path, monkeypatch
 ):
     """Five model pages at once on a gate of one running and one waiting: two are drawn, three
-    told the server is busy, and another user's /api/me is answered at once meanwhile (44 model
+    told the server is busy, and another user's /api/me is answered meanwhile (44 model
     pages used to take all 40 of Starlette's threads and stall it for 35 s)."""
     import time
 
@@ -54,8 +54,8 @@ def test_model_fits_beyond_the_heavy_work_queue_are_429_and_others_are_served(
 
     from .conftest import TOKENS
 
-    def slow_fit(*args, **kwargs):  # a model fit that takes 1.5 s of a thread
-        time.sleep(1.5)
+    def slow_fit(*args, **kwargs):  # a model fit that takes 3 s of a thread
+        time.sleep(3)
         return {}
 
     monkeypatch.setattr(plots, "model_figures", slow_fit)
@@ -75,4 +75,4 @@ def test_model_fits_beyond_the_heavy_work_queue_are_429_and_others_are_served(
             waited = time.perf_counter() - t0
             codes = sorted(pages)
     assert codes == [200, 200, 429, 429, 429]
-    assert me.status_code == 200 and waited < 1.0
+    assert me.status_code == 200 and waited < 3  # answered while the fits still ran (6 s)
