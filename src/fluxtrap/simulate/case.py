@@ -35,7 +35,7 @@ from fluxtrap.simulate.casefile import (
     toml_table,
     toml_value,
 )
-from fluxtrap.simulate.geometry import Bore, Layer, Probe, conductor_area_m2, stack_from_list
+from fluxtrap.simulate.geometry import Bore, Layer, Probe, stack_from_list
 from fluxtrap.simulate.material_spec import material_from_dict
 from fluxtrap.simulate.materials import CurveJc, Material, NormalConductor, Superconductor
 from fluxtrap.simulate.options import (
@@ -368,7 +368,7 @@ class Case:
         if not 0 < self.solver.rtol < 1:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
         check_bounded(
-            conductor_area_m2(self.stack),
+            [(x.width_m, x.thickness_m) for x in self.stack],
             self.mesh,
             self.solver,
             self.duration_s,

@@ -166,8 +166,3 @@ def stack_from_list(items: list[Mapping[str, Any]]) -> tuple[Layer, ...]:
         stack.append(layer)
         z_next = layer.top_m
     return tuple(stack)
-
-
-def conductor_area_m2(stack: tuple[Layer, ...]) -> float:
-    """Area of the layers in the r-z half plane (m^2): what the fine mesh has to cover."""
-    return sum(x.area_m2 for x in stack)

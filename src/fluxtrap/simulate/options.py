@@ -1,9 +1,11 @@
 """Numerical and output options of a case (``[mesh]``, ``[solver]``, ``[output]``) and the size
 limits that keep a run bounded in time and memory.
 
-A case is refused before it starts when a lower bound of its work passes a limit: the elements
-of the conductors (their r-z area over the area of an equilateral triangle of the mesh size;
-the real mesh has about 1.6 times more, plus the air) against ``[mesh] max_elements``, the
+A case is refused before it starts when an estimate of its work passes a limit: the elements
+of the conductors (each layer's r-z area over the area of an equilateral triangle of the mesh
+size, or of its thickness or width where the layer is thinner, with the elements graded around
+such a thin layer; the real mesh has about 1.6 times more, plus the air) against
+``[mesh] max_elements``, the
 time steps that ``max_step`` forces (protocol duration / max_step) against ``MAX_TIME_STEPS``,
 or elements x forced steps x the least solving time per element and step against
 ``[solver] max_wall``.
@@ -12,7 +14,7 @@ or elements x forced steps x the least solving time per element and step against
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,11 @@ MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
 # 1.5-2.5 us per conductor element and a step takes 5-7 (bench/bench_simulate.py), so a case
 # whose elements x forced steps x this exceeds max_wall cannot finish.
 SECONDS_PER_ELEMENT_STEP = 5e-7
+# A layer thinner than the mesh size gets elements no larger than its thickness, and the quality
+# mesh grades from them back to the mesh size in the layers and air around it: about 5 times the
+# layer's own extra elements (a 1 um spacer in the bulk pair at 0.5 mm: 163 000 elements, 35 000
+# of them in the spacer).
+THIN_GRADING = 5.0
 MESH_KEYS = ("size", "outer", "max_elements")
 SOLVER_KEYS = ("rtol", "max_step", "accuracy", "max_wall")
 OUTPUT_KEYS = ("snapshots",)
@@ -133,26 +140,50 @@ def estimated_elements(area_m2: float, size_m: float) -> float:
     return area_m2 / (math.sqrt(3) / 4 * size_m**2)
 
 
+def layer_elements(width_m: float, thickness_m: float, size_m: float) -> float:
+    """Estimated elements of a layer ``width_m`` x ``thickness_m`` (m) meshed at edge ``size_m``
+    (m): its area over elements of edge min(size, thickness, width), plus ``THIN_GRADING`` times
+    the extra ones a thinner layer forces, graded around it."""
+    area = width_m * thickness_m
+    own = estimated_elements(area, min(size_m, thickness_m, width_m))
+    return own + THIN_GRADING * (own - estimated_elements(area, size_m))
+
+
 def check_bounded(
-    area_m2: float,
+    layers: Sequence[tuple[float, float]],
     mesh: MeshOptions,
     solver: SolverOptions,
     duration_s: float,
     first_size_m: float,
 ) -> None:
     """Refuse (``ValidationError``, with the estimate) a case whose work has no bound: a mesh
-    past ``mesh.max_elements``, a step cap forcing more than ``MAX_TIME_STEPS``, or a lower
-    bound of the solving time (conductor elements x forced time steps x
-    ``SECONDS_PER_ELEMENT_STEP``) past ``solver.max_wall``. ``first_size_m``: the element edge
-    of the first fine mesh of an accuracy-driven run (no ``mesh.size``)."""
-    n = estimated_elements(area_m2, mesh.size_m or first_size_m)
+    past ``mesh.max_elements`` (``layer_elements`` of each layer's (radial width, thickness), m),
+    a step cap forcing more than ``MAX_TIME_STEPS``, or a lower bound of the solving time
+    (conductor elements x forced time steps x ``SECONDS_PER_ELEMENT_STEP``) past
+    ``solver.max_wall``. ``first_size_m``: the element edge of the first fine mesh of an
+    accuracy-driven run (no ``mesh.size``)."""
+    h = mesh.size_m or first_size_m
+    counts = [layer_elements(w, t, h) for w, t in layers]
+    n = sum(counts)
     if n > mesh.max_elements:
+        area_m2 = sum(w * t for w, t in layers)
         h_min = math.sqrt(area_m2 / (math.sqrt(3) / 4 * mesh.max_elements))
         what = (
             f"mesh.size: {mesh.size_m * 1e3:.3g} mm"
             if mesh.size_m
             else (f"mesh: the first mesh ({first_size_m * 1e3:.3g} mm)")
         )
+        k = max(range(len(counts)), key=counts.__getitem__)
+        w, t = layers[k]
+        if min(w, t) < h:
+            raise ValidationError(
+                f"{what} needs about {n:.3g} elements in the conductors, {counts[k]:.3g} of them "
+                f"for stack[{k}], whose {'thickness' if t <= w else 'radial width'} "
+                f"{min(w, t) * 1e3:.3g} mm is below the mesh size (its elements can be no larger, "
+                f"and the mesh grades around them); the limit is mesh.max_elements = "
+                f"{mesh.max_elements} (a thicker stack[{k}], or a larger mesh.max_elements up to "
+                f"{MAX_ELEMENTS})"
+            )
         raise ValidationError(
             f"{what} needs at least {n:.3g} elements in the conductors (their r-z area "
             f"{area_m2 * 1e6:.4g} mm^2); the limit is mesh.max_elements = {mesh.max_elements} "

@@ -413,6 +413,26 @@ def test_unbounded_mesh_or_step_cap_is_refused_before_the_run_with_an_estimate()
     assert 11250 / MAX_TIME_STEPS < 1.0
 
 
+def test_a_layer_thinner_than_the_mesh_size_counts_its_own_elements_and_their_grading():
+    # a 1 um spacer at 0.5 mm: Triangle meshed 163 000 elements (the conductors' area alone
+    # said 440, the run's estimate 6 000); a 10 um one 17 700
+    d = base()
+    d["stack"][1]["thickness"] = "1 um"
+    d["mesh"] = {"size": "0.5 mm"}
+    with pytest.raises(
+        ValidationError,
+        match=r"mesh.size: 0.5 mm needs about 2.09e\+05 elements in the conductors, 2.08e\+05 of "
+        r"them for stack\[1\], whose thickness 0.001 mm is below the mesh size .* the limit is "
+        r"mesh.max_elements = 100000",
+    ):
+        Case.from_dict(d)
+    from fluxtrap.simulate.mesh import build_mesh, estimate_elements
+
+    d["stack"][1]["thickness"] = "10 um"
+    case = Case.from_dict(d)
+    assert build_mesh(case).n_elements < estimate_elements(case, 5e-4) < 3 * 17_700
+
+
 @pytest.mark.parametrize(
     "step",
     [Set(7.0, 5.0), RampField(-3.5, 4.8 / 3600), Hold(6000.0), RampTemperature(40.0, 0.5 / 60)],
