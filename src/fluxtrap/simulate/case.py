@@ -42,6 +42,7 @@ from fluxtrap.simulate.options import (
     MeshOptions,
     SolverOptions,
     check_bounded,
+    check_mesh_fits,
     snapshots_from_dict,
 )
 from fluxtrap.simulate.protocol import (
@@ -172,8 +173,27 @@ class Case:
     def start_size_m(self) -> float:
         """Coarsest conductor element edge (m) of an accuracy-driven run: half the smallest
         radial width or thickness of a superconducting layer (of any layer if none is)."""
-        sc = [x for x in self.stack if isinstance(self.material(x.material), Superconductor)]
-        return min(min(x.width_m, x.thickness_m) for x in sc or self.stack) / 2
+        return self._smallest_dimension()[0] / 2
+
+    def _smallest_dimension(self) -> tuple[float, str]:
+        """The smallest radial width or thickness (m) of a superconducting layer (of any layer
+        if none is) and what it is ("stack[2] thickness")."""
+        sc = [
+            (i, x)
+            for i, x in enumerate(self.stack)
+            if isinstance(self.material(x.material), Superconductor)
+        ] or list(enumerate(self.stack))
+        return min(
+            (d, f"stack[{i}] {what}")
+            for i, x in sc
+            for d, what in ((x.width_m, "radial width"), (x.thickness_m, "thickness"))
+        )
+
+    @property
+    def extent_m(self) -> float:
+        """The stack's larger dimension, max(outer radius, height), m."""
+        height = max(x.top_m for x in self.stack) - min(x.z_m for x in self.stack)
+        return max(max(x.radius_m for x in self.stack), height)
 
     @property
     def duration_s(self) -> float:
@@ -367,6 +387,7 @@ class Case:
         check_thermal(self)
         if not 0 < self.solver.rtol < 1:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
+        check_mesh_fits(self.mesh, self.extent_m, *self._smallest_dimension())
         check_bounded(
             [(x.width_m, x.thickness_m) for x in self.stack],
             self.mesh,

@@ -64,7 +64,7 @@ def _extent(case: Case) -> tuple[float, float, float, float]:
     """(stack radius, z bottom, z top, extent = max(radius, height)) in m."""
     r_st = max(x.radius_m for x in case.stack)
     z0, z1 = min(x.z_m for x in case.stack), max(x.top_m for x in case.stack)
-    return r_st, z0, z1, max(r_st, z1 - z0)
+    return r_st, z0, z1, case.extent_m
 
 
 def _near_boxes(case: Case, h: float) -> list[tuple[float, float, float, float]]:
@@ -79,7 +79,7 @@ def _near_boxes(case: Case, h: float) -> list[tuple[float, float, float, float]]
 
 def stack_extent(case: Case) -> float:
     """The stack's larger dimension, max(radius, height), m."""
-    return _extent(case)[3]
+    return case.extent_m
 
 
 def band_width(case: Case) -> float:

@@ -33,6 +33,8 @@ SECONDS_PER_ELEMENT_STEP = 5e-7
 # layer's own extra elements (a 1 um spacer in the bulk pair at 0.5 mm: 163 000 elements, 35 000
 # of them in the spacer).
 THIN_GRADING = 5.0
+OUTER_FACTORS = (3.0, 1000.0)  # mesh.outer over the stack's extent: nearer, the far field is cut;
+# farther, the graded air adds elements and round-off for nothing
 MESH_KEYS = ("size", "outer", "max_elements")
 SOLVER_KEYS = ("rtol", "max_step", "accuracy", "max_wall")
 OUTPUT_KEYS = ("snapshots",)
@@ -131,6 +133,27 @@ def snapshots_from_dict(d: Mapping[str, Any]) -> tuple[float, ...]:
         quantity({f"snapshots[{i}]": t}, f"snapshots[{i}]", "time", "output")
         for i, t in enumerate(snaps)
     )
+
+
+def check_mesh_fits(mesh: MeshOptions, extent_m: float, smallest_m: float, what: str) -> None:
+    """Refuse (``ValidationError``) a ``mesh.size`` larger than ``smallest_m`` (m), the smallest
+    dimension of the layers it has to resolve (``what`` names it: "stack[0] thickness"), and a
+    ``mesh.outer`` outside ``OUTER_FACTORS`` times the stack's extent ``extent_m`` (m)."""
+    if mesh.size_m > smallest_m * (1 + 1e-9):
+        raise ValidationError(
+            f"mesh.size: {mesh.size_m * 1e3:.4g} mm is larger than the smallest dimension it has "
+            f"to resolve, the {what} of {smallest_m * 1e3:.4g} mm; give at most "
+            f"{smallest_m * 1e3:.4g} mm, or leave "
+            "mesh.size out to have it refined for solver.accuracy"
+        )
+    low, high = OUTER_FACTORS
+    if mesh.outer_m and not low * extent_m <= mesh.outer_m <= high * extent_m:
+        raise ValidationError(
+            f"mesh.outer: {mesh.outer_m * 1e3:.4g} mm is {mesh.outer_m / extent_m:.3g} times the "
+            f"stack's extent (max(radius, height) = {extent_m * 1e3:.4g} mm); give {low:g} to "
+            f"{high:g} times it ({low * extent_m * 1e3:.4g} to {high * extent_m * 1e3:.4g} mm), or "
+            "leave it out (10 times)"
+        )
 
 
 def estimated_elements(area_m2: float, size_m: float) -> float:

@@ -452,3 +452,26 @@ def test_probe_names_are_safe_csv_column_names(name):
         Case.from_dict(d)
     d["probes"][0]["name"] = "hall-1.top_2"
     assert Case.from_dict(d).probes[0].name == "hall-1.top_2"
+
+
+def test_mesh_size_beyond_the_smallest_superconductor_dimension_and_outer_out_of_range_are_refused():
+    d = base()  # the superconductor is 15 x 6 mm; the 1.2 mm copper needs no resolving
+    d["mesh"] = {"size": "7 mm"}
+    with pytest.raises(
+        ValidationError,
+        match=r"mesh.size: 7 mm is larger than the smallest dimension it has to resolve, the "
+        r"stack\[0\] thickness of 6 mm; give at most 6 mm",
+    ):
+        Case.from_dict(d)
+    d["mesh"] = {"size": "6 mm"}
+    assert Case.from_dict(d).mesh.size_m == pytest.approx(6e-3)
+    for outer, factor in (("30 mm", "2"), ("16 m", "1.07e\\+03")):
+        d["mesh"] = {"outer": outer}
+        with pytest.raises(
+            ValidationError,
+            match=rf"mesh.outer: .* mm is {factor} times the stack's extent \(max\(radius, "
+            r"height\) = 15 mm\); give 3 to 1000 times it \(45 to 1.5e\+04 mm\)",
+        ):
+            Case.from_dict(d)
+    d["mesh"] = {"outer": "45 mm"}
+    assert Case.from_dict(d).mesh.outer_m == pytest.approx(0.045)
