@@ -23,6 +23,7 @@ from fluxtrap.simulate.casefile import check_keys, number, quantity, si
 
 MAX_ELEMENTS = 1_000_000  # the largest [mesh] max_elements a case may ask for
 MAX_TIME_STEPS = 200_000  # time steps a max_step may force
+RTOL_RANGE = (1e-8, 0.1)  # solver.rtol: tighter only burns steps in round-off, looser is no control
 MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
 # Solving time per conductor element and time step, a lower bound: a Newton iteration costs
 # 1.5-2.5 us per conductor element and a step takes 5-7 (bench/bench_simulate.py), so a case
@@ -107,6 +108,11 @@ class SolverOptions:
             quantity(d, "accuracy", "dimensionless", "solver", default="1 %"),
             quantity(d, "max_wall", "time", "solver", default="2 h"),
         )
+        low, high = RTOL_RANGE
+        if not low <= opts.rtol <= high:
+            raise ValidationError(
+                f"solver.rtol: must be from {low:g} to {high:g}, got {opts.rtol:g} (default 1e-3)"
+            )
         if not 1e-5 <= opts.accuracy < 1:
             raise ValidationError(
                 f"solver.accuracy: must be between 0.001 % and 100 %, got {d.get('accuracy')!r}"

@@ -475,3 +475,15 @@ def test_mesh_size_beyond_the_smallest_superconductor_dimension_and_outer_out_of
             Case.from_dict(d)
     d["mesh"] = {"outer": "45 mm"}
     assert Case.from_dict(d).mesh.outer_m == pytest.approx(0.045)
+
+
+@pytest.mark.parametrize("rtol", [1e-9, 0.2, 0])
+def test_solver_rtol_outside_1e_8_to_0_1_is_refused(rtol):
+    d = base()
+    d["solver"] = {"rtol": rtol}
+    with pytest.raises(
+        ValidationError, match=rf"solver.rtol: must be from 1e-08 to 0.1, got {rtol:g} \(default"
+    ):
+        Case.from_dict(d)
+    d["solver"] = {"rtol": 0.1}
+    assert Case.from_dict(d).solver.rtol == 0.1
