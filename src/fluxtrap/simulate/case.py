@@ -76,6 +76,8 @@ TOP_KEYS = (
     "thermal",
 )
 PROBE_QUANTITIES = ("Bz", "temperature")
+MAX_PROBES = 1000  # [[probes]] (Bz and temperature): each is a column of probes.csv and a row of
+# the dense probe matrix over every element
 
 
 class CaseWarning(UserWarning):
@@ -134,7 +136,13 @@ class Case:
         )
         stack = stack_from_list(tables(data, "stack"))
         probes, temperature_probes = [], []
-        for i, d in enumerate(tables(data, "probes")):
+        probe_tables = tables(data, "probes")
+        if len(probe_tables) > MAX_PROBES:
+            raise ValidationError(
+                f"probes: {len(probe_tables)} [[probes]] tables; at most {MAX_PROBES} (each is a "
+                "column of probes.csv)"
+            )
+        for i, d in enumerate(probe_tables):
             quantity = d.get("quantity", "Bz")
             if quantity not in PROBE_QUANTITIES:
                 raise ValidationError(

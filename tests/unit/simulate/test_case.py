@@ -487,3 +487,12 @@ def test_solver_rtol_outside_1e_8_to_0_1_is_refused(rtol):
         Case.from_dict(d)
     d["solver"] = {"rtol": 0.1}
     assert Case.from_dict(d).solver.rtol == 0.1
+
+
+def test_more_than_1000_probes_are_refused_before_any_is_read():
+    d = base()
+    d["probes"] = [{"name": f"p{i}", "r": "0 mm", "z": f"{8000 + i} um"} for i in range(1000)]
+    assert len(Case.from_dict(d).probes) == 1000
+    d["probes"].append({"bad": "key"})  # never read: the count is checked first
+    with pytest.raises(ValidationError, match=r"^probes: 1001 \[\[probes\]\] tables; at most 1000"):
+        Case.from_dict(d)
