@@ -53,6 +53,7 @@ from fluxtrap.simulate.protocol import (
     RampTemperature,
     Set,
     Step,
+    check_duration,
     protocol_duration,
     states,
     step_duration,
@@ -385,6 +386,7 @@ class Case:
             )
         if any(isinstance(s, Set) for s in self.protocol[1:]):
             raise ValidationError('protocol: step = "set" is allowed only as the first step')
+        check_duration(self.protocol)
         for i, st in enumerate(states(self.protocol)):
             for m in self.materials:
                 if isinstance(m, Superconductor) and m.tc_K and st[1] >= m.tc_K:

@@ -20,6 +20,7 @@ from typing import Any
 
 from fluxtrap.errors import ValidationError
 from fluxtrap.simulate.casefile import check_keys, number, quantity, si
+from fluxtrap.simulate.protocol import MIN_STEP_S
 
 MAX_ELEMENTS = 1_000_000  # the largest [mesh] max_elements a case may ask for
 MAX_TIME_STEPS = 200_000  # time steps a max_step may force
@@ -108,6 +109,11 @@ class SolverOptions:
             quantity(d, "accuracy", "dimensionless", "solver", default="1 %"),
             quantity(d, "max_wall", "time", "solver", default="2 h"),
         )
+        if "max_step" in d and opts.max_step_s < MIN_STEP_S:
+            raise ValidationError(
+                f"solver.max_step: must be at least {MIN_STEP_S:g} s (1 ns; absent: no cap), "
+                f"got {d['max_step']!r}"
+            )
         low, high = RTOL_RANGE
         if not low <= opts.rtol <= high:
             raise ValidationError(

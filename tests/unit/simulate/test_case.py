@@ -496,3 +496,38 @@ def test_more_than_1000_probes_are_refused_before_any_is_read():
     d["probes"].append({"bad": "key"})  # never read: the count is checked first
     with pytest.raises(ValidationError, match=r"^probes: 1001 \[\[probes\]\] tables; at most 1000"):
         Case.from_dict(d)
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (
+            lambda d: d.update(solver={"max_step": "-1 s"}),  # was accepted
+            r"^solver.max_step: must be at least 1e-09 s \(1 ns; absent: no cap\), got '-1 s'",
+        ),
+        (
+            lambda d: d.update(solver={"max_step": "0.5 ns"}),
+            r"^solver.max_step: must be at least 1e-09 s",
+        ),
+        (
+            lambda d: d["protocol"].append({"step": "hold", "duration": "0.1 ns"}),
+            r"^protocol\[3\].duration: must be at least 1 ns, got '0.1 ns'",
+        ),
+        (
+            lambda d: d["protocol"].append({"step": "hold", "duration": "1e12 s"}),
+            r"^protocol: 1e\+12 s in all, over the limit of 1e\+10 s \(317 years\); protocol\[3\] "
+            r"\(Hold\(duration_s=1e\+12\)\) alone takes 1e\+12 s",
+        ),
+        (
+            lambda d: d["protocol"].insert(
+                1, {"step": "ramp_field", "to": "8 T", "rate": "1e-300 T/s"}
+            ),
+            r"^protocol: 1e\+300 s in all, .* protocol\[1\] \(RampField",
+        ),
+    ],
+)
+def test_steps_shorter_than_1_ns_and_protocols_longer_than_1e10_s_are_refused(edit, match):
+    d = base()
+    edit(d)
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
