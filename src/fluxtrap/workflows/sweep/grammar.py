@@ -4,6 +4,7 @@ or ``NAME=V1,V2,...``), a CSV list of variants (``read_list``) and results-table
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pint
 
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
+from fluxtrap.inputs import read_text
 from fluxtrap.units import DIMENSIONS, Q_, quantity
 
 # name -> (dimension, what it changes); see the module docstring
@@ -149,11 +151,7 @@ def column_name(name: str, unit: str) -> str:
 def read_list(path: str | Path) -> list[dict[str, Value]]:
     """Variants listed in a CSV: one column per swept name, cells like ``12 mm`` or ``35``."""
     p = Path(path)
-    try:
-        with p.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as err:
-        raise InputFileError(f"{p}: cannot read the variant list ({err.strerror})") from None
+    rows = list(csv.DictReader(io.StringIO(read_text(p, "variant list"), newline="")))
     if not rows:
         raise InputFileError(
             f"{p}: no variants (expected a header of swept names, then one row each)"
