@@ -15,6 +15,8 @@ from fluxtrap.errors import InputFileError, UnitError, ValidationError
 from fluxtrap.inputs import read_text
 from fluxtrap.units import DIMENSIONS, Q_, quantity
 
+MAX_VARIANTS = 10_000  # variants of one sweep: each is a parsed case, a task and a results row
+
 # name -> (dimension, what it changes); see the module docstring
 SHORTCUTS: dict[str, tuple[str, str]] = {
     "radius": ("length", "every stack layer's radius"),
@@ -98,8 +100,11 @@ class Axis:
                 num = int(parts[2])
             except ValueError:
                 num = 0
-            if num < 1:
-                raise ValidationError(f"{where}: NUM must be a whole number >= 1, got {parts[2]!r}")
+            if not 1 <= num <= MAX_VARIANTS:
+                raise ValidationError(
+                    f"{where}: NUM must be a whole number from 1 to {MAX_VARIANTS} (the most "
+                    f"variants a sweep may have), got {parts[2]!r}"
+                )
             values = [
                 Value(_round(x), start.unit)
                 for x in np.linspace(start.magnitude, stop.magnitude, num)
@@ -156,6 +161,8 @@ def read_list(path: str | Path) -> list[dict[str, Value]]:
         raise InputFileError(
             f"{p}: no variants (expected a header of swept names, then one row each)"
         )
+    if len(rows) > MAX_VARIANTS:
+        raise InputFileError(f"{p}: {len(rows)} variants; a sweep may have at most {MAX_VARIANTS}")
     out = []
     for i, row in enumerate(rows):
         if None in row or any(v is None or not v.strip() for v in row.values()):
