@@ -35,7 +35,7 @@ from fluxtrap.simulate.casefile import (
     toml_table,
     toml_value,
 )
-from fluxtrap.simulate.geometry import Bore, Layer, Probe, stack_from_list
+from fluxtrap.simulate.geometry import Bore, Layer, Probe, stack_from_list, thin_parts
 from fluxtrap.simulate.material_spec import material_from_dict
 from fluxtrap.simulate.materials import CurveJc, Material, NormalConductor, Superconductor
 from fluxtrap.simulate.options import (
@@ -399,7 +399,7 @@ class Case:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
         check_mesh_fits(self.mesh, self.extent_m, *self._smallest_dimension())
         check_bounded(
-            [(x.width_m, x.thickness_m) for x in self.stack],
+            thin_parts(self.stack, self.mesh.size_m or self.start_size_m / 2),
             self.mesh,
             self.solver,
             self.duration_s,

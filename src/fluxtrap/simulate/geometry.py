@@ -166,3 +166,27 @@ def stack_from_list(items: list[Mapping[str, Any]]) -> tuple[Layer, ...]:
         stack.append(layer)
         z_next = layer.top_m
     return tuple(stack)
+
+
+def thin_parts(stack: tuple[Layer, ...], size_m: float) -> list[tuple[str, float, float]]:
+    """What the mesh at edge ``size_m`` (m) has to resolve, as (what, width, thickness) in m:
+    every layer ("stack[1]"), and the air narrower than ``size_m`` between two layers facing
+    each other in z or in r (over the length they face) and in a ring's bore. Pairwise: at most
+    ``MAX_LAYERS``."""
+    parts = [(f"stack[{i}]", x.width_m, x.thickness_m) for i, x in enumerate(stack)]
+    for i, a in enumerate(stack):
+        if 0 < a.inner_radius_m < size_m:
+            parts.append((f"the bore of stack[{i}]", a.inner_radius_m, a.thickness_m))
+        for j, b in enumerate(stack[:i]):
+            face_r = min(a.radius_m, b.radius_m) - max(a.inner_radius_m, b.inner_radius_m)
+            face_z = min(a.top_m, b.top_m) - max(a.z_m, b.z_m)
+            gap_z = max(a.z_m - b.top_m, b.z_m - a.top_m)
+            gap_r = max(a.inner_radius_m - b.radius_m, b.inner_radius_m - a.radius_m)
+            # the middle of the gap (between the faces in one direction, of the facing span in
+            # the other): a layer there fills it, and counts itself
+            r = 0.5 * (max(a.inner_radius_m, b.inner_radius_m) + min(a.radius_m, b.radius_m))
+            z = 0.5 * (max(a.z_m, b.z_m) + min(a.top_m, b.top_m))
+            for gap, face in ((gap_z, face_r), (gap_r, face_z)):
+                if 0 < gap < min(size_m, face) and not any(c.contains(r, z) for c in stack):
+                    parts.append((f"the air gap between stack[{j}] and stack[{i}]", face, gap))
+    return parts

@@ -14,6 +14,7 @@ import numpy as np
 import triangle
 
 from fluxtrap.simulate.case import Case
+from fluxtrap.simulate.geometry import thin_parts
 from fluxtrap.simulate.options import estimated_elements, layer_elements
 from fluxtrap.simulate.topology import Cut, bore_points, cuts
 
@@ -95,15 +96,16 @@ def near_box(case: Case) -> tuple[float, float, float, float]:
 
 
 def estimate_elements(case: Case, h: float) -> int:
-    """Upper estimate of the element count of ``build_mesh(case, h)``: the layers'
-    (``options.layer_elements``: thin ones at their thickness, graded around) and the
+    """Upper estimate of the element count of ``build_mesh(case, h)``: the layers' and the
+    narrow air gaps' (``geometry.thin_parts``, ``options.layer_elements``: thin ones at their
+    thickness, graded around) and the
     near-field boxes' air (its area over the element area at ``h``), twice, as a quality mesh
     has (before meshing, so a size that would take unbounded memory is refused without trying)."""
     (a, b, c, d), (a2, b2, c2, d2) = _near_boxes(case, h)
     band = (c - a) * (d - b) - sum(x.area_m2 for x in case.stack)
     far = (c2 - a2) * (d2 - b2) - (c - a) * (d - b)
-    layers = sum(layer_elements(x.width_m, x.thickness_m, h) for x in case.stack)
-    return int(2 * (estimated_elements(band + far / FAR_AREA, h) + layers)) + 500
+    parts = sum(layer_elements(w, t, h) for _, w, t in thin_parts(case.stack, h))
+    return int(2 * (estimated_elements(band + far / FAR_AREA, h) + parts)) + 500
 
 
 def build_mesh(case: Case, size_m: float | None = None) -> Mesh:

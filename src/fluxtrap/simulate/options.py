@@ -185,23 +185,24 @@ def layer_elements(width_m: float, thickness_m: float, size_m: float) -> float:
 
 
 def check_bounded(
-    layers: Sequence[tuple[float, float]],
+    parts: Sequence[tuple[str, float, float]],
     mesh: MeshOptions,
     solver: SolverOptions,
     duration_s: float,
     first_size_m: float,
 ) -> None:
     """Refuse (``ValidationError``, with the estimate) a case whose work has no bound: a mesh
-    past ``mesh.max_elements`` (``layer_elements`` of each layer's (radial width, thickness), m),
-    a step cap forcing more than ``MAX_TIME_STEPS``, or a lower bound of the solving time
-    (conductor elements x forced time steps x ``SECONDS_PER_ELEMENT_STEP``) past
-    ``solver.max_wall``. ``first_size_m``: the element edge of the first fine mesh of an
-    accuracy-driven run (no ``mesh.size``)."""
+    past ``mesh.max_elements`` (the ``layer_elements`` of each of ``parts``: (what, width,
+    thickness) in m of each layer and of each air gap narrower than the mesh size), a step cap
+    forcing more than ``MAX_TIME_STEPS``, or a lower bound of the solving time (conductor
+    elements x forced time steps x ``SECONDS_PER_ELEMENT_STEP``) past ``solver.max_wall``.
+    ``first_size_m``: the element edge of the first fine mesh of an accuracy-driven run (no
+    ``mesh.size``)."""
     h = mesh.size_m or first_size_m
-    counts = [layer_elements(w, t, h) for w, t in layers]
+    counts = [layer_elements(w, t, h) for _, w, t in parts]
     n = sum(counts)
     if n > mesh.max_elements:
-        area_m2 = sum(w * t for w, t in layers)
+        area_m2 = sum(w * t for what, w, t in parts if what.startswith("stack"))
         h_min = math.sqrt(area_m2 / (math.sqrt(3) / 4 * mesh.max_elements))
         what = (
             f"mesh.size: {mesh.size_m * 1e3:.3g} mm"
@@ -209,14 +210,13 @@ def check_bounded(
             else (f"mesh: the first mesh ({first_size_m * 1e3:.3g} mm)")
         )
         k = max(range(len(counts)), key=counts.__getitem__)
-        w, t = layers[k]
+        name, w, t = parts[k]
         if min(w, t) < h:
             raise ValidationError(
-                f"{what} needs about {n:.3g} elements in the conductors, {counts[k]:.3g} of them "
-                f"for stack[{k}], whose {'thickness' if t <= w else 'radial width'} "
-                f"{min(w, t) * 1e3:.3g} mm is below the mesh size (its elements can be no larger, "
-                f"and the mesh grades around them); the limit is mesh.max_elements = "
-                f"{mesh.max_elements} (a thicker stack[{k}], or a larger mesh.max_elements up to "
+                f"{what} needs about {n:.3g} elements, {counts[k]:.3g} of them for {name}, "
+                f"{min(w, t) * 1e3:.3g} mm across, below the mesh size (its elements can be no "
+                f"larger, and the mesh grades around them); the limit is mesh.max_elements = "
+                f"{mesh.max_elements} (widen {name}, or raise mesh.max_elements, at most "
                 f"{MAX_ELEMENTS})"
             )
         raise ValidationError(

@@ -421,8 +421,8 @@ def test_a_layer_thinner_than_the_mesh_size_counts_its_own_elements_and_their_gr
     d["mesh"] = {"size": "0.5 mm"}
     with pytest.raises(
         ValidationError,
-        match=r"mesh.size: 0.5 mm needs about 2.09e\+05 elements in the conductors, 2.08e\+05 of "
-        r"them for stack\[1\], whose thickness 0.001 mm is below the mesh size .* the limit is "
+        match=r"mesh.size: 0.5 mm needs about 2.09e\+05 elements, 2.08e\+05 of them for "
+        r"stack\[1\], 0.001 mm across, below the mesh size .* the limit is "
         r"mesh.max_elements = 100000",
     ):
         Case.from_dict(d)
@@ -452,6 +452,50 @@ def test_probe_names_are_safe_csv_column_names(name):
         Case.from_dict(d)
     d["probes"][0]["name"] = "hall-1.top_2"
     assert Case.from_dict(d).probes[0].name == "hall-1.top_2"
+
+
+@pytest.mark.parametrize(
+    "edit, gap",
+    [
+        # 1 um of air above the copper: Triangle meshed 165 000 elements (estimated 6 400)
+        (
+            lambda d: d["stack"].append({**d["stack"][0], "z": "7.201 mm"}),
+            r"stack\[1\] and stack\[2\], 0.001 mm",
+        ),
+        # a disk in a ring's bore, 0.5 um between them
+        (
+            lambda d: d["stack"].append(
+                {
+                    "material": "sc",
+                    "radius": "30 mm",
+                    "inner_radius": "15.0005 mm",
+                    "thickness": "6 mm",
+                    "z": "0 mm",
+                }
+            ),
+            r"stack\[0\] and stack\[2\], 0.0005 mm",
+        ),
+    ],
+)
+def test_an_air_gap_narrower_than_the_mesh_size_counts_like_a_thin_layer(edit, gap):
+    d = base()
+    d["mesh"] = {"size": "0.5 mm"}
+    d["probes"][0]["z"] = "20 mm"
+    edit(d)
+    with pytest.raises(
+        ValidationError,
+        match=rf"needs about \S+ elements, \S+ of them for the air gap between {gap} across",
+    ):
+        Case.from_dict(d)
+    from fluxtrap.simulate.mesh import build_mesh, estimate_elements
+
+    d["mesh"]["max_elements"] = MAX_ELEMENTS  # meshed: the estimate is above the mesh
+    case = Case.from_dict(d)
+    assert (
+        build_mesh(case).n_elements
+        < estimate_elements(case, 5e-4)
+        < 3 * build_mesh(case).n_elements
+    )
 
 
 def test_mesh_size_beyond_the_smallest_superconductor_dimension_and_outer_out_of_range_are_refused():
