@@ -35,6 +35,11 @@ SECONDS_PER_ELEMENT_STEP = 5e-7
 # layer's own extra elements (a 1 um spacer in the bulk pair at 0.5 mm: 163 000 elements, 35 000
 # of them in the spacer).
 THIN_GRADING = 5.0
+# mesh.size over the smallest superconductor dimension: beyond 2x the layer's outline (or the
+# quality bound) sets its mesh whatever the size (a 15 x 6 mm disk at 12 or 24 mm: 4 triangles;
+# a 1 mm tube wall at 4 or 20 mm: 244 and 242), while 2 mm on that wall is converged to 0.01 mT
+# (tests/physics/test_simulate_rings.py)
+SIZE_PER_DIMENSION = 2.0
 OUTER_FACTORS = (3.0, 1000.0)  # mesh.outer over the stack's extent: nearer, the far field is cut;
 # farther, the graded air adds elements and round-off for nothing
 MESH_KEYS = ("size", "outer", "max_elements")
@@ -148,15 +153,17 @@ def snapshots_from_dict(d: Mapping[str, Any]) -> tuple[float, ...]:
 
 
 def check_mesh_fits(mesh: MeshOptions, extent_m: float, smallest_m: float, what: str) -> None:
-    """Refuse (``ValidationError``) a ``mesh.size`` larger than ``smallest_m`` (m), the smallest
-    dimension of the layers it has to resolve (``what`` names it: "stack[0] thickness"), and a
-    ``mesh.outer`` outside ``OUTER_FACTORS`` times the stack's extent ``extent_m`` (m)."""
-    if mesh.size_m > smallest_m * (1 + 1e-9):
+    """Refuse (``ValidationError``) a ``mesh.size`` over ``SIZE_PER_DIMENSION`` times
+    ``smallest_m`` (m), the smallest dimension of the layers it has to resolve (``what`` names
+    it: "stack[0] thickness"), and a ``mesh.outer`` outside ``OUTER_FACTORS`` times the stack's
+    extent ``extent_m`` (m)."""
+    largest = SIZE_PER_DIMENSION * smallest_m
+    if mesh.size_m > largest * (1 + 1e-9):
         raise ValidationError(
-            f"mesh.size: {mesh.size_m * 1e3:.4g} mm is larger than the smallest dimension it has "
-            f"to resolve, the {what} of {smallest_m * 1e3:.4g} mm; give at most "
-            f"{smallest_m * 1e3:.4g} mm, or leave "
-            "mesh.size out to have it refined for solver.accuracy"
+            f"mesh.size: {mesh.size_m * 1e3:.4g} mm is more than {SIZE_PER_DIMENSION:g} times the "
+            f"smallest dimension it has to resolve, the {what} of {smallest_m * 1e3:.4g} mm (the "
+            f"layer's outline would set its mesh, not the size); give at most "
+            f"{largest * 1e3:.4g} mm, or leave mesh.size out to have it refined for solver.accuracy"
         )
     low, high = OUTER_FACTORS
     if mesh.outer_m and not low * extent_m <= mesh.outer_m <= high * extent_m:
