@@ -69,8 +69,7 @@ def read_jc_columns(path: str | Path) -> dict[str, np.ndarray]:
 
     The header names the columns (others are ignored); ``#`` lines and blank lines are skipped.
     InputFileError names the file and line: missing file, not a regular file of at most 4 MiB
-    (``inputs.read_text``), no such header, a cell that is not a
-    number."""
+    (``inputs.read_text``), no such header, a cell that is not a number."""
     path = Path(path)
     text = read_text(path, "Jc table")
     rows = [

@@ -98,9 +98,9 @@ def near_box(case: Case) -> tuple[float, float, float, float]:
 def estimate_elements(case: Case, h: float) -> int:
     """Upper estimate of the element count of ``build_mesh(case, h)``: the layers' and the
     narrow air gaps' (``geometry.thin_parts``, ``options.layer_elements``: thin ones at their
-    thickness, graded around) and the
-    near-field boxes' air (its area over the element area at ``h``), twice, as a quality mesh
-    has (before meshing, so a size that would take unbounded memory is refused without trying)."""
+    thickness, graded around) and the near-field boxes' air (its area over the element area at
+    ``h``), twice, as a quality mesh has (before meshing, so a size that would take unbounded
+    memory is refused without trying)."""
     (a, b, c, d), (a2, b2, c2, d2) = _near_boxes(case, h)
     band = (c - a) * (d - b) - sum(x.area_m2 for x in case.stack)
     far = (c2 - a2) * (d2 - b2) - (c - a) * (d - b)

@@ -3,12 +3,12 @@ limits that keep a run bounded in time and memory.
 
 A case is refused before it starts when an estimate of its work passes a limit: the elements
 of the conductors (each layer's r-z area over the area of an equilateral triangle of the mesh
-size, or of its thickness or width where the layer is thinner, with the elements graded around
-such a thin layer; the real mesh has about 1.6 times more, plus the air) against
-``[mesh] max_elements``, the
-time steps that ``max_step`` forces (protocol duration / max_step) against ``MAX_TIME_STEPS``,
-or elements x forced steps x the least solving time per element and step against
-``[solver] max_wall``.
+size, or of its thickness or width where the layer or an air gap is thinner, with the elements
+graded around it; the real mesh has about 1.6 times more, plus the air) against ``[mesh]
+max_elements``, the time steps that ``max_step`` forces (protocol duration / max_step) against
+``MAX_TIME_STEPS``, or elements x forced steps x the least solving time per element and step
+against ``[solver] max_wall``. So is a mesh size or an outer boundary out of proportion to the
+stack (``check_mesh_fits``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from fluxtrap.simulate.protocol import MIN_STEP_S
 
 MAX_ELEMENTS = 1_000_000  # the largest [mesh] max_elements a case may ask for
 MAX_TIME_STEPS = 200_000  # time steps a max_step may force
-RTOL_RANGE = (1e-8, 0.1)  # solver.rtol: tighter only burns steps in round-off, looser is no control
+RTOL_RANGE = (1e-8, 0.1)  # the solver.rtol a case may give (the default is 1e-3)
 MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
 # Solving time per conductor element and time step, a lower bound: a Newton iteration costs
 # 1.5-2.5 us per conductor element and a step takes 5-7 (bench/bench_simulate.py), so a case
@@ -32,8 +32,8 @@ MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
 SECONDS_PER_ELEMENT_STEP = 5e-7
 # A layer thinner than the mesh size gets elements no larger than its thickness, and the quality
 # mesh grades from them back to the mesh size in the layers and air around it: about 5 times the
-# layer's own extra elements (a 1 um spacer in the bulk pair at 0.5 mm: 163 000 elements, 35 000
-# of them in the spacer).
+# layer's own extra elements (a 1 um spacer in the bulk pair at 0.5 mm, 35 000 by its area: the
+# mesh had 163 000, 23 000 in the spacer and 137 000 in the bulks beside it).
 THIN_GRADING = 5.0
 # mesh.size over the smallest superconductor dimension: beyond 2x the layer's outline (or the
 # quality bound) sets its mesh whatever the size (a 15 x 6 mm disk at 12 or 24 mm: 4 triangles;
