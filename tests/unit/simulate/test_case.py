@@ -415,7 +415,7 @@ def test_unbounded_mesh_or_step_cap_is_refused_before_the_run_with_an_estimate()
 
 def test_a_layer_thinner_than_the_mesh_size_counts_its_own_elements_and_their_grading():
     # a 1 um spacer in the bulk pair at 0.5 mm: Triangle meshed 163 000 elements, where the
-    # case's check saw the conductors' area alone (1 800) and the run estimated 6 000; with a
+    # case's check saw the conductors' area alone (1 660) and the run estimated 6 000; with a
     # 10 um spacer 17 700
     d = base()
     d["stack"][1]["thickness"] = "1 um"
