@@ -46,6 +46,7 @@ from fluxtrap.simulate.options import (
     snapshots_from_dict,
 )
 from fluxtrap.simulate.protocol import (
+    MAX_STEPS,
     Cool,
     Hold,
     Pulse,
@@ -152,9 +153,13 @@ class Case:
                 )
             probe = Probe.from_dict(d, f"probes[{i}]", f"probe{i}")
             (probes if quantity == "Bz" else temperature_probes).append(probe)
-        protocol = tuple(
-            step_from_dict(d, f"protocol[{i}]") for i, d in enumerate(tables(data, "protocol"))
-        )
+        step_tables = tables(data, "protocol")
+        if len(step_tables) > MAX_STEPS:
+            raise ValidationError(
+                f"protocol: {len(step_tables)} [[protocol]] steps; at most {MAX_STEPS} (each is at "
+                "least one time step)"
+            )
+        protocol = tuple(step_from_dict(d, f"protocol[{i}]") for i, d in enumerate(step_tables))
         return cls(
             str(data.get("title", "")),
             materials,

@@ -20,6 +20,7 @@ from fluxtrap.simulate.casefile import check_keys, finite, quantity, si
 from fluxtrap.units import parse
 
 MAX_PULSE_POINTS = 10_000  # points of a tabulated pulse
+MAX_STEPS = 10_000  # [[protocol]] steps: each is at least one time step of the run
 MAX_DURATION_S = 1e10  # a protocol's total simulated time, s (317 years)
 MIN_STEP_S = 1e-9  # the shortest time step (solver.max_step), step duration, pulse rise, decay or
 # interval of a pulse table, s: the solver's own floor

@@ -576,3 +576,14 @@ def test_steps_shorter_than_1_ns_and_protocols_longer_than_1e10_s_are_refused(ed
     edit(d)
     with pytest.raises(ValidationError, match=match):
         Case.from_dict(d)
+
+
+def test_more_than_10000_protocol_steps_are_refused_before_any_is_read():
+    d = base()  # 50 000 steps took 3 s to parse, and each is at least one time step of the run
+    d["protocol"] += [{"step": "hold", "duration": "1 s"}] * 9997
+    assert len(Case.from_dict(d).protocol) == 10_000
+    d["protocol"].append({"step": "bad"})  # never read: the count is checked first
+    with pytest.raises(
+        ValidationError, match=r"^protocol: 10001 \[\[protocol\]\] steps; at most 10000"
+    ):
+        Case.from_dict(d)
