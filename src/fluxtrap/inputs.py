@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
+import stat
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
@@ -21,6 +24,36 @@ MAX_DOCUMENT = (
 )  # characters of one TOML document; a case with a 1000-point table is ~50 kB
 MAX_DEPTH = 16  # nested tables and arrays; a case file needs 5 (materials.x.jc.table.field)
 MAX_STRING = 200_000  # characters of one string value (a case file sent as a string in JSON)
+MAX_FILE = 4 * 2**20  # bytes of one case file or table read from disk
+
+
+def read_text(path: str | Path, what: str) -> str:
+    """The UTF-8 text of the regular file at ``path``, at most ``MAX_FILE`` bytes, or an
+    ``InputFileError`` naming it and ``what`` it is ("case file", "Jc table"): missing, not a
+    regular file (a directory, a FIFO, a device such as /dev/zero), larger, unreadable or not
+    UTF-8. Opened without blocking (a FIFO with no writer) and read to ``MAX_FILE`` + 1 bytes."""
+    p = Path(path)
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputFileError(f"{p}: no such {what}") from None
+    except OSError as err:
+        raise InputFileError(f"{p}: cannot read the {what} ({err.strerror})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputFileError(f"{p}: not a regular file; a {what} must be one")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_FILE + 1)
+    except OSError as err:
+        raise InputFileError(f"{p}: cannot read the {what} ({err.strerror})") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE:
+        raise InputFileError(f"{p}: more than {MAX_FILE} bytes (4 MiB), the most a {what} may have")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputFileError(f"{p}: not UTF-8 text (byte {err.start})") from None
 
 
 def load_toml(text: str, source: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.inputs import read_text
 from fluxtrap.units import A_CM2
 
 HEADER = ("B_T", "Jc_A_cm2")  # contract: these two columns, first
@@ -67,15 +68,10 @@ def read_jc_columns(path: str | Path) -> dict[str, np.ndarray]:
     (bool), each ``(n,)``.
 
     The header names the columns (others are ignored); ``#`` lines and blank lines are skipped.
-    InputFileError names the file and line: missing file, no such header, a cell that is not a
-    number."""
+    InputFileError names the file and line: missing file, not a regular file of at most 4 MiB
+    (``inputs.read_text``), no such header, a cell that is not a number."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such Jc table") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputFileError(f"{path}: cannot read the Jc table ({err})") from None
+    text = read_text(path, "Jc table")
     rows = [
         (n, r)
         for n, r in enumerate(csv.reader(io.StringIO(text)), start=1)

@@ -1,28 +1,19 @@
 """The one TOML reader: campaign files, case files and case text from the web all go through it,
-with one error policy (an ``InputFileError`` that names the file: missing, unreadable, not UTF-8
-text, or not valid TOML with the parser's line and column)."""
+with one error policy (an ``InputFileError`` that names the file: missing, not a regular file,
+over 4 MiB, unreadable, not UTF-8 text, or not valid TOML with the parser's line and column)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from fluxtrap.errors import InputFileError
-from fluxtrap.inputs import load_toml
+from fluxtrap.inputs import load_toml, read_text
 
 
 def read_toml(path: str | Path, what: str = "TOML file") -> dict[str, Any]:
-    """The dict of the TOML file at ``path``; ``what`` names it in errors ("case file")."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputFileError(f"{p}: no such {what}") from None
-    except UnicodeDecodeError as err:
-        raise InputFileError(f"{p}: not UTF-8 text (byte {err.start})") from None
-    except OSError as err:
-        raise InputFileError(f"{p}: cannot read the {what} ({err.strerror})") from None
-    return parse_toml(text, str(p))
+    """The dict of the TOML file at ``path`` (read by :func:`fluxtrap.inputs.read_text`: a
+    regular file of at most 4 MiB); ``what`` names it in errors ("case file")."""
+    return parse_toml(read_text(path, what), str(Path(path)))
 
 
 def parse_toml(text: str, where: str) -> dict[str, Any]:

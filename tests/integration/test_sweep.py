@@ -221,6 +221,28 @@ def test_variant_list_times_axes(stack_case, tmp_path):
         read_list(listed)
 
 
+@pytest.mark.timeout(30)  # 1e8 values were made, and 40 000 cases parsed one by one
+def test_more_than_10000_variants_are_refused_before_any_is_built(stack_case, tmp_path):
+    with pytest.raises(
+        ValidationError,
+        match=r"--vary 'radius=10mm:20mm:100000000': NUM must be a whole number from 1 to 10000",
+    ):
+        Axis.parse("radius=10mm:20mm:100000000")
+    axes = [Axis.parse("radius=10mm:20mm:200"), Axis.parse("materials.bulk1.n=20:40:200")]
+    with pytest.raises(
+        ValidationError,
+        match=r"^sweep: 40000 variants \(radius: 200 x materials.bulk1.n: 200\); at most 10000$",
+    ):
+        expand(load_case_dict(stack_case), axes, (), stack_case.parent)
+    listed = tmp_path / "variants.csv"
+    listed.write_text("n\n" + "".join(f"{20 + i / 1000}\n" for i in range(10_001)))
+    with pytest.raises(InputFileError, match=r"10001 variants; a sweep may have at most 10000"):
+        read_list(listed)
+    listed.write_text("n\n" + "".join(f"{20 + i / 100}\n" for i in range(101)))
+    with pytest.raises(ValidationError, match=r"^sweep: 20200 variants \(101 listed rows x radius"):
+        expand(load_case_dict(stack_case), axes[:1], read_list(listed), stack_case.parent)
+
+
 def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, capsys):
     case = tmp_path / "tiny.toml"
     case.write_text(TINY)

@@ -1,13 +1,24 @@
 """Untrusted TOML and JSON documents: bounded size and nesting, finite numbers, bounded strings."""
 
+import io
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
-from fluxtrap.inputs import MAX_DEPTH, MAX_DOCUMENT, MAX_STRING, check_values, load_toml
+from fluxtrap.inputs import (
+    MAX_DEPTH,
+    MAX_DOCUMENT,
+    MAX_FILE,
+    MAX_STRING,
+    check_values,
+    load_toml,
+    read_text,
+)
 from fluxtrap.simulate.case import Case
 
 from ..conftest import EXAMPLES
@@ -77,3 +88,61 @@ def test_campaign_objective_field_is_a_quantity_without_expressions():
     spec["objectives"] = [{"name": "jc", "quantity": "jc", "field": "9**9**9 T"}]
     with pytest.raises((UnitError, ValidationError), match=r"objectives\[0\].field"):
         CampaignSpec.from_dict(spec)
+
+
+def _readers():
+    from fluxtrap.jctable import read_jc_columns
+    from fluxtrap.workflows.sweep import read_list
+
+    return [
+        (Case.load, "case file"),
+        (read_jc_columns, "Jc table"),
+        (read_list, "variant list"),
+    ]
+
+
+@pytest.mark.timeout(
+    20
+)  # a FIFO without a writer blocked open(), /dev/zero was read until memory ran out
+@pytest.mark.parametrize("kind", ["/dev/zero", "fifo", "directory"])
+def test_case_files_and_tables_must_be_regular_files(tmp_path, kind):
+    path = tmp_path / "x.toml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path = Path(kind)
+    for read, what in _readers():
+        with pytest.raises(InputFileError, match=rf"^{path}: not a regular file; a {what} must"):
+            read(path)
+
+
+def test_case_files_and_tables_over_4_mib_are_refused_reading_at_most_one_byte_more(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "big.csv"
+    path.write_text("B_T,Jc_A_cm2\n" + "1,2\n" * (MAX_FILE // 4))  # 4 MiB + 13 bytes
+    for read, what in _readers():
+        with pytest.raises(
+            InputFileError, match=rf"^{path}: more than 4194304 bytes \(4 MiB\), the most a {what}"
+        ):
+            read(path)
+    asked = []
+    fdopen = os.fdopen
+
+    class Recording(io.BufferedReader):
+        def read(self, n=-1):
+            asked.append(n)
+            return super().read(n)
+
+    monkeypatch.setattr(
+        "fluxtrap.inputs.os.fdopen", lambda *a, **k: Recording(fdopen(*a, **k).detach())
+    )
+    sparse = tmp_path / "sparse.csv"
+    with open(sparse, "wb") as f:
+        f.truncate(2**40)  # 1 TiB of holes: only the first 4 MiB + 1 bytes are read
+    with pytest.raises(InputFileError, match="more than 4194304 bytes"):
+        read_text(sparse, "Jc table")
+    assert asked == [MAX_FILE + 1]
+    assert read_text(EXAMPLES / "paper_bulk_pair.toml", "case file").startswith("#")

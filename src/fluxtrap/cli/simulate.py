@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from fluxtrap.cli.common import DbOption, QuietOption, console, store_from
-from fluxtrap.errors import InputFileError, SolverError
+from fluxtrap.errors import SolverError
 
 simulation_app = typer.Typer(help="Simulations kept in the store.", no_args_is_help=True)
 OptionalCampaign = Annotated[
@@ -50,14 +50,12 @@ def simulate_command(
 
     The files in --out are always written; with --db or --campaign the result (or the failure)
     is also recorded in the store (--campaign alone: $FLUXTRAP_DB or ./fluxtrap.db)."""
+    from fluxtrap.inputs import read_text
     from fluxtrap.simulate.case import Case
     from fluxtrap.simulate.simulation import Simulation
     from fluxtrap.units import parse
 
-    try:
-        text = case.read_text()
-    except OSError as err:
-        raise InputFileError(f"{case}: cannot read the case file ({err.strerror})") from None
+    text = read_text(case, "case file")
     c = Case.load(case)
     if mesh_size:
         c = c.with_options(mesh_size_m=parse(mesh_size, "length", "--mesh-size"))

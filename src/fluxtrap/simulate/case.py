@@ -35,16 +35,18 @@ from fluxtrap.simulate.casefile import (
     toml_table,
     toml_value,
 )
-from fluxtrap.simulate.geometry import Bore, Layer, Probe, conductor_area_m2, stack_from_list
+from fluxtrap.simulate.geometry import Bore, Layer, Probe, stack_from_list, thin_parts
 from fluxtrap.simulate.material_spec import material_from_dict
 from fluxtrap.simulate.materials import CurveJc, Material, NormalConductor, Superconductor
 from fluxtrap.simulate.options import (
     MeshOptions,
     SolverOptions,
     check_bounded,
+    check_mesh_fits,
     snapshots_from_dict,
 )
 from fluxtrap.simulate.protocol import (
+    MAX_STEPS,
     Cool,
     Hold,
     Pulse,
@@ -52,6 +54,7 @@ from fluxtrap.simulate.protocol import (
     RampTemperature,
     Set,
     Step,
+    check_duration,
     protocol_duration,
     states,
     step_duration,
@@ -75,6 +78,8 @@ TOP_KEYS = (
     "thermal",
 )
 PROBE_QUANTITIES = ("Bz", "temperature")
+MAX_PROBES = 1000  # [[probes]] (Bz and temperature): each is a column of probes.csv and a row of
+# the dense probe matrix over every element
 
 
 class CaseWarning(UserWarning):
@@ -133,7 +138,13 @@ class Case:
         )
         stack = stack_from_list(tables(data, "stack"))
         probes, temperature_probes = [], []
-        for i, d in enumerate(tables(data, "probes")):
+        probe_tables = tables(data, "probes")
+        if len(probe_tables) > MAX_PROBES:
+            raise ValidationError(
+                f"probes: {len(probe_tables)} [[probes]] tables; at most {MAX_PROBES} (each is a "
+                "column of probes.csv)"
+            )
+        for i, d in enumerate(probe_tables):
             quantity = d.get("quantity", "Bz")
             if quantity not in PROBE_QUANTITIES:
                 raise ValidationError(
@@ -142,9 +153,13 @@ class Case:
                 )
             probe = Probe.from_dict(d, f"probes[{i}]", f"probe{i}")
             (probes if quantity == "Bz" else temperature_probes).append(probe)
-        protocol = tuple(
-            step_from_dict(d, f"protocol[{i}]") for i, d in enumerate(tables(data, "protocol"))
-        )
+        step_tables = tables(data, "protocol")
+        if len(step_tables) > MAX_STEPS:
+            raise ValidationError(
+                f"protocol: {len(step_tables)} [[protocol]] steps; at most {MAX_STEPS} (each is at "
+                "least one time step)"
+            )
+        protocol = tuple(step_from_dict(d, f"protocol[{i}]") for i, d in enumerate(step_tables))
         return cls(
             str(data.get("title", "")),
             materials,
@@ -172,8 +187,27 @@ class Case:
     def start_size_m(self) -> float:
         """Coarsest conductor element edge (m) of an accuracy-driven run: half the smallest
         radial width or thickness of a superconducting layer (of any layer if none is)."""
-        sc = [x for x in self.stack if isinstance(self.material(x.material), Superconductor)]
-        return min(min(x.width_m, x.thickness_m) for x in sc or self.stack) / 2
+        return self._smallest_dimension()[0] / 2
+
+    def _smallest_dimension(self) -> tuple[float, str]:
+        """The smallest radial width or thickness (m) of a superconducting layer (of any layer
+        if none is) and what it is ("stack[2] thickness")."""
+        sc = [
+            (i, x)
+            for i, x in enumerate(self.stack)
+            if isinstance(self.material(x.material), Superconductor)
+        ] or list(enumerate(self.stack))
+        return min(
+            (d, f"stack[{i}] {what}")
+            for i, x in sc
+            for d, what in ((x.width_m, "radial width"), (x.thickness_m, "thickness"))
+        )
+
+    @property
+    def extent_m(self) -> float:
+        """The stack's larger dimension, max(outer radius, height), m."""
+        height = max(x.top_m for x in self.stack) - min(x.z_m for x in self.stack)
+        return max(max(x.radius_m for x in self.stack), height)
 
     @property
     def duration_s(self) -> float:
@@ -357,6 +391,7 @@ class Case:
             )
         if any(isinstance(s, Set) for s in self.protocol[1:]):
             raise ValidationError('protocol: step = "set" is allowed only as the first step')
+        check_duration(self.protocol)
         for i, st in enumerate(states(self.protocol)):
             for m in self.materials:
                 if isinstance(m, Superconductor) and m.tc_K and st[1] >= m.tc_K:
@@ -367,8 +402,9 @@ class Case:
         check_thermal(self)
         if not 0 < self.solver.rtol < 1:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
+        check_mesh_fits(self.mesh, self.extent_m, *self._smallest_dimension())
         check_bounded(
-            conductor_area_m2(self.stack),
+            thin_parts(self.stack, self.mesh.size_m or self.start_size_m / 2),
             self.mesh,
             self.solver,
             self.duration_s,

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from fluxtrap.errors import ValidationError
 from fluxtrap.simulate.casefile import check_keys, quantity, si
 
@@ -36,10 +38,14 @@ class Layer:
     def top_m(self) -> float:
         return self.z_m + self.thickness_m
 
-    def contains(self, r: float, z: float, strict: bool = True) -> bool:
+    def contains(self, r: Any, z: Any, strict: bool = True) -> Any:
+        """Whether (``r``, ``z``) (m; numbers or arrays) lies inside the layer (``strict``) or
+        inside or on its outline."""
         eps = 1e-12 if strict else -1e-12
-        inside_bore = self.is_ring and r <= self.inner_radius_m + eps
-        return not inside_bore and r < self.radius_m - eps and self.z_m + eps < z < self.top_m - eps
+        inside_bore = np.logical_and(self.is_ring, r <= self.inner_radius_m + eps)
+        return (
+            ~inside_bore & (r < self.radius_m - eps) & (self.z_m + eps < z) & (z < self.top_m - eps)
+        )
 
     @property
     def is_ring(self) -> bool:
@@ -168,6 +174,35 @@ def stack_from_list(items: list[Mapping[str, Any]]) -> tuple[Layer, ...]:
     return tuple(stack)
 
 
-def conductor_area_m2(stack: tuple[Layer, ...]) -> float:
-    """Area of the layers in the r-z half plane (m^2): what the fine mesh has to cover."""
-    return sum(x.area_m2 for x in stack)
+def thin_parts(stack: tuple[Layer, ...], size_m: float) -> list[tuple[str, float, float]]:
+    """What the mesh at edge ``size_m`` (m) has to resolve, as (what, width, thickness) in m:
+    every layer ("stack[1]"), and the air narrower than ``size_m`` between two layers facing
+    each other in z or in r (over the length they face), unless a layer fills it, and in a
+    ring's bore. Pairwise, as arrays: 1000 layers take ~0.1 s."""
+    parts = [(f"stack[{i}]", x.width_m, x.thickness_m) for i, x in enumerate(stack)]
+    parts += [
+        (f"the bore of stack[{i}]", x.inner_radius_m, x.thickness_m)
+        for i, x in enumerate(stack)
+        if 0 < x.inner_radius_m < size_m
+    ]
+    r0, r1, z0, z1 = (
+        np.array([getattr(x, k) for x in stack])
+        for k in ("inner_radius_m", "radius_m", "z_m", "top_m")
+    )
+    face_r = np.minimum.outer(r1, r1) - np.maximum.outer(r0, r0)
+    face_z = np.minimum.outer(z1, z1) - np.maximum.outer(z0, z0)
+    gap_z = np.maximum(np.subtract.outer(z0, z1), np.subtract.outer(z0, z1).T)
+    gap_r = np.maximum(np.subtract.outer(r0, r1), np.subtract.outer(r0, r1).T)
+    # the middle of the gap (between the faces in one direction, of the facing span in the
+    # other): a layer there fills it, and counts itself
+    r_mid = 0.5 * (np.maximum.outer(r0, r0) + np.minimum.outer(r1, r1))
+    z_mid = 0.5 * (np.maximum.outer(z0, z0) + np.minimum.outer(z1, z1))
+    lower = np.tri(len(stack), k=-1, dtype=bool)  # each pair (i, j < i) once
+    for gap, face in ((gap_z, face_r), (gap_r, face_z)):
+        i, j = np.nonzero(lower & (gap > 0) & (gap < np.minimum(size_m, face)))
+        filled = np.any([c.contains(r_mid[i, j], z_mid[i, j]) for c in stack], axis=0)
+        parts += [
+            (f"the air gap between stack[{b}] and stack[{a}]", float(face[a, b]), float(gap[a, b]))
+            for a, b in zip(i[~filled], j[~filled], strict=True)
+        ]
+    return parts

@@ -66,11 +66,11 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
             t = table(jc_spec, "temperature", w)
             wt = f"{w}.temperature"
             check_keys(t, ("at", "tc", "exponent"), wt)
-            temp = TemperatureScaling(
-                quantity(t, "at", "temperature", wt),
-                quantity(t, "tc", "temperature", wt),
-                number(t, "exponent", wt, 1.5),
-            )
+            at_K, tc_K = quantity(t, "at", "temperature", wt), quantity(t, "tc", "temperature", wt)
+            try:
+                temp = TemperatureScaling(at_K, tc_K, number(t, "exponent", wt, 1.5))
+            except ValidationError as err:  # name the table where it stands in the case
+                raise ValidationError(f"{where}.{err}") from None
     n_table = None
     if isinstance(spec.get("n"), Mapping):  # n(T)
         n_table = temperature_table(spec, "n", "dimensionless", where)

@@ -42,6 +42,9 @@ def _fmt(values: tuple[float, ...]) -> str:
 # Measured bulk exponents lie between ~5 and ~100; above a few hundred the power law is a step
 # that a Newton solve on E(J) cannot follow (a critical-state solver would be needed).
 N_MAX = 500.0
+# Jc(T) ~ (1 - (T/Tc)^2)^exponent: measured exponents are ~1-3; past 100 the factor underflows
+# to zero at the reference temperature (1e6: a ZeroDivisionError in the run)
+TEMPERATURE_EXPONENT_MAX = 100.0
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,11 @@ class TemperatureScaling:
         if not 0 < self.at_K < self.tc_K:
             raise ValidationError(
                 f"jc.temperature: need 0 < at < tc, got at={self.at_K} K, tc={self.tc_K} K"
+            )
+        if not 0 < self.exponent <= TEMPERATURE_EXPONENT_MAX:
+            raise ValidationError(
+                f"jc.temperature.exponent: must be > 0 and at most {TEMPERATURE_EXPONENT_MAX:g}, "
+                f"got {self.exponent:g}"
             )
 
     def factor(self, temperature_K: float | np.ndarray) -> float | np.ndarray:

@@ -14,7 +14,8 @@ import numpy as np
 import triangle
 
 from fluxtrap.simulate.case import Case
-from fluxtrap.simulate.options import estimated_elements
+from fluxtrap.simulate.geometry import thin_parts
+from fluxtrap.simulate.options import estimated_elements, layer_elements
 from fluxtrap.simulate.topology import Cut, bore_points, cuts
 
 AIR = -1  # region id of air; layers are 0..len(stack)-1
@@ -64,7 +65,7 @@ def _extent(case: Case) -> tuple[float, float, float, float]:
     """(stack radius, z bottom, z top, extent = max(radius, height)) in m."""
     r_st = max(x.radius_m for x in case.stack)
     z0, z1 = min(x.z_m for x in case.stack), max(x.top_m for x in case.stack)
-    return r_st, z0, z1, max(r_st, z1 - z0)
+    return r_st, z0, z1, case.extent_m
 
 
 def _near_boxes(case: Case, h: float) -> list[tuple[float, float, float, float]]:
@@ -79,7 +80,7 @@ def _near_boxes(case: Case, h: float) -> list[tuple[float, float, float, float]]
 
 def stack_extent(case: Case) -> float:
     """The stack's larger dimension, max(radius, height), m."""
-    return _extent(case)[3]
+    return case.extent_m
 
 
 def band_width(case: Case) -> float:
@@ -95,13 +96,16 @@ def near_box(case: Case) -> tuple[float, float, float, float]:
 
 
 def estimate_elements(case: Case, h: float) -> int:
-    """Upper estimate of the element count of ``build_mesh(case, h)`` from the areas of the
-    conductors and the near-field boxes (m^2) and the element area at ``h`` (before meshing, so
-    a size that would take unbounded memory is refused without trying)."""
+    """Upper estimate of the element count of ``build_mesh(case, h)``: the layers' and the
+    narrow air gaps' (``geometry.thin_parts``, ``options.layer_elements``: thin ones at their
+    thickness, graded around) and the near-field boxes' air (its area over the element area at
+    ``h``), twice, as a quality mesh has (before meshing, so a size that would take unbounded
+    memory is refused without trying)."""
     (a, b, c, d), (a2, b2, c2, d2) = _near_boxes(case, h)
-    band = (c - a) * (d - b)
-    far = (c2 - a2) * (d2 - b2) - band
-    return int(2 * estimated_elements(band + far / FAR_AREA, h)) + 500
+    band = (c - a) * (d - b) - sum(x.area_m2 for x in case.stack)
+    far = (c2 - a2) * (d2 - b2) - (c - a) * (d - b)
+    parts = sum(layer_elements(w, t, h) for _, w, t in thin_parts(case.stack, h))
+    return int(2 * (estimated_elements(band + far / FAR_AREA, h) + parts)) + 500
 
 
 def build_mesh(case: Case, size_m: float | None = None) -> Mesh:

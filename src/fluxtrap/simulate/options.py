@@ -1,31 +1,47 @@
 """Numerical and output options of a case (``[mesh]``, ``[solver]``, ``[output]``) and the size
 limits that keep a run bounded in time and memory.
 
-A case is refused before it starts when a lower bound of its work passes a limit: the elements
-of the conductors (their r-z area over the area of an equilateral triangle of the mesh size;
-the real mesh has about 1.6 times more, plus the air) against ``[mesh] max_elements``, the
-time steps that ``max_step`` forces (protocol duration / max_step) against ``MAX_TIME_STEPS``,
-or elements x forced steps x the least solving time per element and step against
-``[solver] max_wall``.
+A case is refused before it starts when an estimate of its work passes a limit: the elements
+of the conductors (each layer's r-z area over the area of an equilateral triangle of the mesh
+size, or of its thickness or width where the layer or an air gap is thinner, with the elements
+graded around it; the real mesh has about 1.6 times more, plus the air) against ``[mesh]
+max_elements``, the time steps that ``max_step`` forces (protocol duration / max_step) against
+``MAX_TIME_STEPS``, or elements x forced steps x the least solving time per element and step
+against ``[solver] max_wall``. So is a mesh size or an outer boundary out of proportion to the
+stack (``check_mesh_fits``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fluxtrap.errors import ValidationError
 from fluxtrap.simulate.casefile import check_keys, number, quantity, si
+from fluxtrap.simulate.protocol import MIN_STEP_S
 
 MAX_ELEMENTS = 1_000_000  # the largest [mesh] max_elements a case may ask for
 MAX_TIME_STEPS = 200_000  # time steps a max_step may force
+RTOL_RANGE = (1e-8, 0.1)  # the solver.rtol a case may give (the default is 1e-3)
 MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
 # Solving time per conductor element and time step, a lower bound: a Newton iteration costs
 # 1.5-2.5 us per conductor element and a step takes 5-7 (bench/bench_simulate.py), so a case
 # whose elements x forced steps x this exceeds max_wall cannot finish.
 SECONDS_PER_ELEMENT_STEP = 5e-7
+# A layer thinner than the mesh size gets elements no larger than its thickness, and the quality
+# mesh grades from them back to the mesh size in the layers and air around it: about 5 times the
+# layer's own extra elements (a 1 um spacer in the bulk pair at 0.5 mm, 35 000 by its area: the
+# mesh had 163 000, 23 000 in the spacer and 137 000 in the bulks beside it).
+THIN_GRADING = 5.0
+# mesh.size over the smallest superconductor dimension: beyond 2x the layer's outline (or the
+# quality bound) sets its mesh whatever the size (a 15 x 6 mm disk at 12 or 24 mm: 4 triangles;
+# a 1 mm tube wall at 4 or 20 mm: 244 and 242), while 2 mm on that wall is converged to 0.01 mT
+# (tests/physics/test_simulate_rings.py)
+SIZE_PER_DIMENSION = 2.0
+OUTER_FACTORS = (3.0, 1000.0)  # mesh.outer over the stack's extent: nearer, the far field is cut;
+# farther, the graded air adds elements and round-off for nothing
 MESH_KEYS = ("size", "outer", "max_elements")
 SOLVER_KEYS = ("rtol", "max_step", "accuracy", "max_wall")
 OUTPUT_KEYS = ("snapshots",)
@@ -98,6 +114,16 @@ class SolverOptions:
             quantity(d, "accuracy", "dimensionless", "solver", default="1 %"),
             quantity(d, "max_wall", "time", "solver", default="2 h"),
         )
+        if "max_step" in d and opts.max_step_s < MIN_STEP_S:
+            raise ValidationError(
+                f"solver.max_step: must be at least {MIN_STEP_S:g} s (1 ns; absent: no cap), "
+                f"got {d['max_step']!r}"
+            )
+        low, high = RTOL_RANGE
+        if not low <= opts.rtol <= high:
+            raise ValidationError(
+                f"solver.rtol: must be from {low:g} to {high:g}, got {opts.rtol:g} (default 1e-3)"
+            )
         if not 1e-5 <= opts.accuracy < 1:
             raise ValidationError(
                 f"solver.accuracy: must be between 0.001 % and 100 %, got {d.get('accuracy')!r}"
@@ -126,6 +152,29 @@ def snapshots_from_dict(d: Mapping[str, Any]) -> tuple[float, ...]:
     )
 
 
+def check_mesh_fits(mesh: MeshOptions, extent_m: float, smallest_m: float, what: str) -> None:
+    """Refuse (``ValidationError``) a ``mesh.size`` over ``SIZE_PER_DIMENSION`` times
+    ``smallest_m`` (m), the smallest dimension of the layers it has to resolve (``what`` names
+    it: "stack[0] thickness"), and a ``mesh.outer`` outside ``OUTER_FACTORS`` times the stack's
+    extent ``extent_m`` (m)."""
+    largest = SIZE_PER_DIMENSION * smallest_m
+    if mesh.size_m > largest * (1 + 1e-9):
+        raise ValidationError(
+            f"mesh.size: {mesh.size_m * 1e3:.4g} mm is more than {SIZE_PER_DIMENSION:g} times the "
+            f"smallest dimension it has to resolve, the {what} of {smallest_m * 1e3:.4g} mm (the "
+            f"layer's outline would set its mesh, not the size); give at most "
+            f"{largest * 1e3:.4g} mm, or leave mesh.size out to have it refined for solver.accuracy"
+        )
+    low, high = OUTER_FACTORS
+    if mesh.outer_m and not low * extent_m <= mesh.outer_m <= high * extent_m:
+        raise ValidationError(
+            f"mesh.outer: {mesh.outer_m * 1e3:.4g} mm is {mesh.outer_m / extent_m:.3g} times the "
+            f"stack's extent (max(radius, height) = {extent_m * 1e3:.4g} mm); give {low:g} to "
+            f"{high:g} times it ({low * extent_m * 1e3:.4g} to {high * extent_m * 1e3:.4g} mm), or "
+            "leave it out (10 times)"
+        )
+
+
 def estimated_elements(area_m2: float, size_m: float) -> float:
     """Lower bound on the elements covering ``area_m2`` with edges ``size_m``: area / (sqrt3/4
     h^2) (a quality mesh has 1.6-2x). The one element estimate: the case check below and the
@@ -133,26 +182,50 @@ def estimated_elements(area_m2: float, size_m: float) -> float:
     return area_m2 / (math.sqrt(3) / 4 * size_m**2)
 
 
+def layer_elements(width_m: float, thickness_m: float, size_m: float) -> float:
+    """Estimated elements of a layer ``width_m`` x ``thickness_m`` (m) meshed at edge ``size_m``
+    (m): its area over elements of edge min(size, thickness, width), plus ``THIN_GRADING`` times
+    the extra ones a thinner layer forces, graded around it."""
+    area = width_m * thickness_m
+    own = estimated_elements(area, min(size_m, thickness_m, width_m))
+    return own + THIN_GRADING * (own - estimated_elements(area, size_m))
+
+
 def check_bounded(
-    area_m2: float,
+    parts: Sequence[tuple[str, float, float]],
     mesh: MeshOptions,
     solver: SolverOptions,
     duration_s: float,
     first_size_m: float,
 ) -> None:
     """Refuse (``ValidationError``, with the estimate) a case whose work has no bound: a mesh
-    past ``mesh.max_elements``, a step cap forcing more than ``MAX_TIME_STEPS``, or a lower
-    bound of the solving time (conductor elements x forced time steps x
-    ``SECONDS_PER_ELEMENT_STEP``) past ``solver.max_wall``. ``first_size_m``: the element edge
-    of the first fine mesh of an accuracy-driven run (no ``mesh.size``)."""
-    n = estimated_elements(area_m2, mesh.size_m or first_size_m)
+    past ``mesh.max_elements`` (the ``layer_elements`` of each of ``parts``: (what, width,
+    thickness) in m of each layer and of each air gap narrower than the mesh size), a step cap
+    forcing more than ``MAX_TIME_STEPS``, or a lower bound of the solving time (conductor
+    elements x forced time steps x ``SECONDS_PER_ELEMENT_STEP``) past ``solver.max_wall``.
+    ``first_size_m``: the element edge of the first fine mesh of an accuracy-driven run (no
+    ``mesh.size``)."""
+    h = mesh.size_m or first_size_m
+    counts = [layer_elements(w, t, h) for _, w, t in parts]
+    n = sum(counts)
     if n > mesh.max_elements:
+        area_m2 = sum(w * t for what, w, t in parts if what.startswith("stack"))
         h_min = math.sqrt(area_m2 / (math.sqrt(3) / 4 * mesh.max_elements))
         what = (
             f"mesh.size: {mesh.size_m * 1e3:.3g} mm"
             if mesh.size_m
             else (f"mesh: the first mesh ({first_size_m * 1e3:.3g} mm)")
         )
+        k = max(range(len(counts)), key=counts.__getitem__)
+        name, w, t = parts[k]
+        if min(w, t) < h:
+            raise ValidationError(
+                f"{what} needs about {n:.3g} elements, {counts[k]:.3g} of them for {name}, "
+                f"{min(w, t) * 1e3:.3g} mm across, below the mesh size (its elements can be no "
+                f"larger, and the mesh grades around them); the limit is mesh.max_elements = "
+                f"{mesh.max_elements} (widen {name}, or raise mesh.max_elements, at most "
+                f"{MAX_ELEMENTS})"
+            )
         raise ValidationError(
             f"{what} needs at least {n:.3g} elements in the conductors (their r-z area "
             f"{area_m2 * 1e6:.4g} mm^2); the limit is mesh.max_elements = {mesh.max_elements} "

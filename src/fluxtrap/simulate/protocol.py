@@ -20,12 +20,18 @@ from fluxtrap.simulate.casefile import check_keys, finite, quantity, si
 from fluxtrap.units import parse
 
 MAX_PULSE_POINTS = 10_000  # points of a tabulated pulse
+MAX_STEPS = 10_000  # [[protocol]] steps: each is at least one time step of the run
+MAX_DURATION_S = 1e10  # a protocol's total simulated time, s (317 years)
+MIN_STEP_S = 1e-9  # the shortest time step (solver.max_step), step duration, pulse rise, decay or
+# interval of a pulse table, s: the solver's own floor
 
 
 def _positive(d: Mapping[str, Any], key: str, dimension: str, where: str, hint: str = "") -> float:
     value = quantity(d, key, dimension, where)
     if value <= 0:
         raise ValidationError(f"{where}.{key}: must be > 0{hint}, got {d[key]!r}")
+    if dimension == "time" and value < MIN_STEP_S:
+        raise ValidationError(f"{where}.{key}: must be at least 1 ns, got {d[key]!r}")
     return value
 
 
@@ -222,6 +228,13 @@ class Pulse:
                 f"{where}: the pulse table starts at time 0 with field 0 (it adds to the applied "
                 "field) and its times increase"
             )
+        short = [i for i in range(1, len(t)) if t[i] - t[i - 1] < MIN_STEP_S]
+        if short:
+            i = short[0]
+            raise ValidationError(
+                f"{where}.time[{i}]: {t[i] - t[i - 1]:.3g} s after time[{i - 1}]; the points of a "
+                "pulse table must be at least 1 ns apart (time steps land on each)"
+            )
         return cls(times_s=t, fields_T=b)
 
     def __repr__(self) -> str:
@@ -294,5 +307,23 @@ def step_duration(step: Step, start: tuple[float, float]) -> float:
 
 def protocol_duration(protocol: tuple[Step, ...]) -> float:
     """Total simulated time of ``protocol``, s."""
+    return sum(step_durations(protocol))
+
+
+def step_durations(protocol: tuple[Step, ...]) -> list[float]:
+    """Duration (s) of each step of ``protocol`` after the first (``set``)."""
     ends = states(protocol)
-    return sum(step_duration(s, st) for s, st in zip(protocol[1:], ends[:-1], strict=True))
+    return [step_duration(s, st) for s, st in zip(protocol[1:], ends[:-1], strict=True)]
+
+
+def check_duration(protocol: tuple[Step, ...]) -> None:
+    """Refuse (``ValidationError``) a protocol longer than ``MAX_DURATION_S``, naming its longest
+    step."""
+    durations = step_durations(protocol)
+    total = sum(durations)
+    if total > MAX_DURATION_S:
+        k = max(range(len(durations)), key=durations.__getitem__)
+        raise ValidationError(
+            f"protocol: {total:.3g} s in all, over the limit of {MAX_DURATION_S:g} s (317 years); "
+            f"protocol[{k + 1}] ({protocol[k + 1]!r}) alone takes {durations[k]:.3g} s"
+        )

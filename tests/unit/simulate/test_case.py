@@ -413,6 +413,27 @@ def test_unbounded_mesh_or_step_cap_is_refused_before_the_run_with_an_estimate()
     assert 11250 / MAX_TIME_STEPS < 1.0
 
 
+def test_a_layer_thinner_than_the_mesh_size_counts_its_own_elements_and_their_grading():
+    # a 1 um spacer in the bulk pair at 0.5 mm: Triangle meshed 163 000 elements, where the
+    # case's check saw the conductors' area alone (1 660) and the run estimated 6 000; with a
+    # 10 um spacer 17 700
+    d = base()
+    d["stack"][1]["thickness"] = "1 um"
+    d["mesh"] = {"size": "0.5 mm"}
+    with pytest.raises(
+        ValidationError,
+        match=r"mesh.size: 0.5 mm needs about 2.09e\+05 elements, 2.08e\+05 of them for "
+        r"stack\[1\], 0.001 mm across, below the mesh size .* the limit is "
+        r"mesh.max_elements = 100000",
+    ):
+        Case.from_dict(d)
+    from fluxtrap.simulate.mesh import build_mesh, estimate_elements
+
+    d["stack"][1]["thickness"] = "10 um"
+    case = Case.from_dict(d)
+    assert build_mesh(case).n_elements < estimate_elements(case, 5e-4) < 3 * 17_700
+
+
 @pytest.mark.parametrize(
     "step",
     [Set(7.0, 5.0), RampField(-3.5, 4.8 / 3600), Hold(6000.0), RampTemperature(40.0, 0.5 / 60)],
@@ -432,3 +453,137 @@ def test_probe_names_are_safe_csv_column_names(name):
         Case.from_dict(d)
     d["probes"][0]["name"] = "hall-1.top_2"
     assert Case.from_dict(d).probes[0].name == "hall-1.top_2"
+
+
+@pytest.mark.parametrize(
+    "edit, gap",
+    [
+        # 1 um of air above the copper: Triangle meshed 165 000 elements (estimated 6 400)
+        (
+            lambda d: d["stack"].append({**d["stack"][0], "z": "7.201 mm"}),
+            r"stack\[1\] and stack\[2\], 0.001 mm",
+        ),
+        # a disk in a ring's bore, 0.5 um between them
+        (
+            lambda d: d["stack"].append(
+                {
+                    "material": "sc",
+                    "radius": "30 mm",
+                    "inner_radius": "15.0005 mm",
+                    "thickness": "6 mm",
+                    "z": "0 mm",
+                }
+            ),
+            r"stack\[0\] and stack\[2\], 0.0005 mm",
+        ),
+    ],
+)
+def test_an_air_gap_narrower_than_the_mesh_size_counts_like_a_thin_layer(edit, gap):
+    d = base()
+    d["mesh"] = {"size": "0.5 mm"}
+    d["probes"][0]["z"] = "20 mm"
+    edit(d)
+    with pytest.raises(
+        ValidationError,
+        match=rf"needs about \S+ elements, \S+ of them for the air gap between {gap} across",
+    ):
+        Case.from_dict(d)
+    from fluxtrap.simulate.mesh import build_mesh, estimate_elements
+
+    d["mesh"]["max_elements"] = MAX_ELEMENTS  # meshed: the estimate is above the mesh
+    case = Case.from_dict(d)
+    assert (
+        build_mesh(case).n_elements
+        < estimate_elements(case, 5e-4)
+        < 3 * build_mesh(case).n_elements
+    )
+
+
+def test_mesh_size_beyond_the_smallest_superconductor_dimension_and_outer_out_of_range_are_refused():
+    d = base()  # the superconductor is 15 x 6 mm; the 1.2 mm copper needs no resolving
+    d["mesh"] = {"size": "12.1 mm"}
+    with pytest.raises(
+        ValidationError,
+        match=r"mesh.size: 12.1 mm is more than 2 times the smallest dimension it has to resolve, "
+        r"the stack\[0\] thickness of 6 mm .* give at most 12 mm",
+    ):
+        Case.from_dict(d)
+    d["mesh"] = {"size": "12 mm"}
+    assert Case.from_dict(d).mesh.size_m == pytest.approx(12e-3)
+    for outer, factor in (("30 mm", "2"), ("16 m", "1.07e\\+03")):
+        d["mesh"] = {"outer": outer}
+        with pytest.raises(
+            ValidationError,
+            match=rf"mesh.outer: .* mm is {factor} times the stack's extent \(max\(radius, "
+            r"height\) = 15 mm\); give 3 to 1000 times it \(45 to 1.5e\+04 mm\)",
+        ):
+            Case.from_dict(d)
+    d["mesh"] = {"outer": "45 mm"}
+    assert Case.from_dict(d).mesh.outer_m == pytest.approx(0.045)
+
+
+@pytest.mark.parametrize("rtol", [1e-9, 0.2, 0])
+def test_solver_rtol_outside_1e_8_to_0_1_is_refused(rtol):
+    d = base()
+    d["solver"] = {"rtol": rtol}
+    with pytest.raises(
+        ValidationError, match=rf"solver.rtol: must be from 1e-08 to 0.1, got {rtol:g} \(default"
+    ):
+        Case.from_dict(d)
+    d["solver"] = {"rtol": 0.1}
+    assert Case.from_dict(d).solver.rtol == 0.1
+
+
+def test_more_than_1000_probes_are_refused_before_any_is_read():
+    d = base()
+    d["probes"] = [{"name": f"p{i}", "r": "0 mm", "z": f"{8000 + i} um"} for i in range(1000)]
+    assert len(Case.from_dict(d).probes) == 1000
+    d["probes"].append({"bad": "key"})  # never read: the count is checked first
+    with pytest.raises(ValidationError, match=r"^probes: 1001 \[\[probes\]\] tables; at most 1000"):
+        Case.from_dict(d)
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (
+            lambda d: d.update(solver={"max_step": "-1 s"}),  # was accepted
+            r"^solver.max_step: must be at least 1e-09 s \(1 ns; absent: no cap\), got '-1 s'",
+        ),
+        (
+            lambda d: d.update(solver={"max_step": "0.5 ns"}),
+            r"^solver.max_step: must be at least 1e-09 s",
+        ),
+        (
+            lambda d: d["protocol"].append({"step": "hold", "duration": "0.1 ns"}),
+            r"^protocol\[3\].duration: must be at least 1 ns, got '0.1 ns'",
+        ),
+        (
+            lambda d: d["protocol"].append({"step": "hold", "duration": "1e12 s"}),
+            r"^protocol: 1e\+12 s in all, over the limit of 1e\+10 s \(317 years\); protocol\[3\] "
+            r"\(Hold\(duration_s=1e\+12\)\) alone takes 1e\+12 s",
+        ),
+        (
+            lambda d: d["protocol"].insert(
+                1, {"step": "ramp_field", "to": "8 T", "rate": "1e-300 T/s"}
+            ),
+            r"^protocol: 1e\+300 s in all, .* protocol\[1\] \(RampField",
+        ),
+    ],
+)
+def test_steps_shorter_than_1_ns_and_protocols_longer_than_1e10_s_are_refused(edit, match):
+    d = base()
+    edit(d)
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
+
+
+def test_more_than_10000_protocol_steps_are_refused_before_any_is_read():
+    d = base()  # 50 000 steps took 3 s to parse, and each is at least one time step of the run
+    d["protocol"] += [{"step": "hold", "duration": "1 s"}] * 9997
+    assert len(Case.from_dict(d).protocol) == 10_000
+    d["protocol"].append({"step": "bad"})  # never read: the count is checked first
+    with pytest.raises(
+        ValidationError, match=r"^protocol: 10001 \[\[protocol\]\] steps; at most 10000"
+    ):
+        Case.from_dict(d)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import copy
 import tomllib
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from fluxtrap.errors import FluxtrapError
+from fluxtrap.errors import FluxtrapError, ValidationError
 from fluxtrap.simulate import simulate
 from fluxtrap.simulate.case import Case
+from fluxtrap.simulate.material_spec import material_from_dict
 
 FIELD = [0, 1, 3]
 JC5 = [1e5, 5e4, 2e4]  # A/cm^2 at 5 K
@@ -174,3 +176,22 @@ def test_calibration_parameters_act_on_temperature_tables_and_n_of_t():
 
     fitted = apply(c, [N()], [40.0]).material("sc")
     assert fitted.n == 40.0 and fitted.n_table is None and fitted.exponent(20.0) == 40.0
+
+
+@pytest.mark.parametrize(
+    "exponent, match",
+    [
+        (1e6, "must be > 0 and at most 100, got 1e\\+06"),  # was a ZeroDivisionError in the run
+        (0, "must be > 0 and at most 100, got 0"),
+        (-2, "must be > 0 and at most 100, got -2"),
+    ],
+)
+def test_jc_temperature_exponent_is_bounded_naming_the_key(exponent, match):
+    spec = {"n": 30, "jc": {"constant": "3e4 A/cm^2", "temperature": {"at": "5 K", "tc": "38 K"}}}
+    spec["jc"]["temperature"]["exponent"] = exponent
+    with pytest.raises(
+        ValidationError, match=rf"^materials\.sc\.jc\.temperature\.exponent: {match}"
+    ):
+        material_from_dict("sc", spec, Path("."))
+    spec["jc"]["temperature"]["exponent"] = 100
+    assert material_from_dict("sc", spec, Path(".")).temperature.exponent == 100

@@ -81,6 +81,14 @@ def test_table_pulse_and_where_it_ends():
             r"protocol\.time: a pulse table has 2 to 10000 points, got 20001",
         ),
         (
+            {"peak": "3 T", "rise": "1 ps", "decay": "1 ms"},
+            r"protocol\.rise: must be at least 1 ns",
+        ),
+        (
+            {"time": [0, 1, 1.0000000001], "time_unit": "s", "field": [0, 1, 0], "field_unit": "T"},
+            r"protocol\.time\[2\]: 1e-10 s after time\[1\]; .* at least 1 ns apart",
+        ),
+        (
             {"peak": "3 T", "rise": "1 ms", "decay": "1 ms", "shape": "sine"},
             r"protocol\.shape: unknown key",
         ),

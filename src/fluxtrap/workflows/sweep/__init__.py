@@ -1,7 +1,8 @@
 """Design sweeps: many variants of one simulation case, run on Dask distributed.
 
 A sweep is a base case (a TOML file, design section 3) and its variants: the cartesian product
-of the ``--vary`` axes, times the rows of an optional CSV list. A variant is the base case's
+of the ``--vary`` axes, times the rows of an optional CSV list; at most ``MAX_VARIANTS``
+(10 000), counted before any variant is built. A variant is the base case's
 dict with some values replaced, then parsed into a :class:`~fluxtrap.simulate.Case` on the
 client (so relative ``jc.csv`` paths are read once, here, and workers need no files).
 

@@ -4,6 +4,7 @@ or ``NAME=V1,V2,...``), a CSV list of variants (``read_list``) and results-table
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,10 @@ import numpy as np
 import pint
 
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
+from fluxtrap.inputs import read_text
 from fluxtrap.units import DIMENSIONS, Q_, quantity
+
+MAX_VARIANTS = 10_000  # variants of one sweep: each is a parsed case, a task and a results row
 
 # name -> (dimension, what it changes); see the module docstring
 SHORTCUTS: dict[str, tuple[str, str]] = {
@@ -96,8 +100,11 @@ class Axis:
                 num = int(parts[2])
             except ValueError:
                 num = 0
-            if num < 1:
-                raise ValidationError(f"{where}: NUM must be a whole number >= 1, got {parts[2]!r}")
+            if not 1 <= num <= MAX_VARIANTS:
+                raise ValidationError(
+                    f"{where}: NUM must be a whole number from 1 to {MAX_VARIANTS} (the most "
+                    f"variants a sweep may have), got {parts[2]!r}"
+                )
             values = [
                 Value(_round(x), start.unit)
                 for x in np.linspace(start.magnitude, stop.magnitude, num)
@@ -149,15 +156,13 @@ def column_name(name: str, unit: str) -> str:
 def read_list(path: str | Path) -> list[dict[str, Value]]:
     """Variants listed in a CSV: one column per swept name, cells like ``12 mm`` or ``35``."""
     p = Path(path)
-    try:
-        with p.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as err:
-        raise InputFileError(f"{p}: cannot read the variant list ({err.strerror})") from None
+    rows = list(csv.DictReader(io.StringIO(read_text(p, "variant list"), newline="")))
     if not rows:
         raise InputFileError(
             f"{p}: no variants (expected a header of swept names, then one row each)"
         )
+    if len(rows) > MAX_VARIANTS:
+        raise InputFileError(f"{p}: {len(rows)} variants; a sweep may have at most {MAX_VARIANTS}")
     out = []
     for i, row in enumerate(rows):
         if None in row or any(v is None or not v.strip() for v in row.values()):

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from fluxtrap.simulate import Case
 from fluxtrap.simulate.materials import read_jc_csv
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import quantity
-from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value
+from fluxtrap.workflows.sweep.grammar import MAX_VARIANTS, SHORTCUTS, Axis, Value
 
 # tables of the case file that may be absent (all their keys have defaults)
 OPTIONAL_TABLES = ("mesh", "solver", "output")
@@ -170,14 +171,22 @@ def expand(
 ) -> list[Variant]:
     """The variants: every CSV ``row`` (or one empty row) times the cartesian product of ``axes``.
 
-    A name that cannot be applied (a path the case does not have) raises at once; a variant
-    whose resulting case is invalid is returned with ``case=None`` and its ``error``.
+    More than ``MAX_VARIANTS`` is refused before any is built. A name that cannot be applied (a
+    path the case does not have) raises at once; a variant whose resulting case is invalid is
+    returned with ``case=None`` and its ``error``.
     """
     names = [a.name for a in axes]
     listed = list(rows[0]) if rows else []
     twice = sorted(set(names) & set(listed)) or sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise ValidationError(f"swept name(s) given twice: {', '.join(twice)}")
+    sizes = [len(rows) or 1, *(len(a.values) for a in axes)]
+    if math.prod(sizes) > MAX_VARIANTS:
+        counts = [f"{len(rows)} listed rows"] if rows else []
+        counts += [f"{a.name}: {len(a.values)}" for a in axes]
+        raise ValidationError(
+            f"sweep: {math.prod(sizes)} variants ({' x '.join(counts)}); at most {MAX_VARIANTS}"
+        )
     variants = []
     combos = itertools.product(list(rows) or [{}], itertools.product(*(a.values for a in axes)))
     for index, (row, values) in enumerate(combos):
