@@ -415,12 +415,21 @@ def sample_volume(a_m: float, b_m: float, c_m: float) -> float:
     return a_m * b_m * c_m
 
 
+EDGE_RANGE_M = (1e-9, 1.0)  # a sample edge from 1 nm (a thin film) to 1 m (beyond any bulk)
+
+
 def check_bar(a_m: float, b_m: float, c_m: float) -> None:
-    """a <= b perpendicular to the field, c along it, all finite and > 0 (m); else ValidationError."""
+    """a <= b perpendicular to the field, c along it, each in ``EDGE_RANGE_M`` (m); else ValidationError."""
+    lo, hi = EDGE_RANGE_M
     for name, v in (("a", a_m), ("b", b_m), ("c", c_m)):
         if not np.isfinite(v) or v <= 0:
             raise ValidationError(
                 f"sample edge {name} = {v!r} m: every edge must be a finite length > 0 (zero-size sample?)"
+            )
+        if not lo <= v <= hi:
+            raise ValidationError(
+                f"sample edge {name} = {v:.3g} m is outside 1 nm..1 m: wrong unit "
+                "(e.g. um for mm, or mm for m)?"
             )
     if a_m > b_m:
         raise ValidationError(

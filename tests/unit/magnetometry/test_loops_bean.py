@@ -159,6 +159,9 @@ def test_round_trip_from_a_tabulated_curve():
         (A, B, 0.0, "edge c = 0.0 m.*zero-size"),
         (2e-3, B, C, "a = 2 mm > b = 1.2 mm"),
         (float("nan"), B, C, "finite"),
+        (1e-12, B, C, "edge a = 1e-12 m is outside 1 nm..1 m"),
+        (A, 5.0, C, "edge b = 5 m is outside"),
+        (A, B, 2.8, "edge c = 2.8 m is outside"),
     ],
 )
 def test_bad_sample_sizes(a, b, c, match):
