@@ -22,6 +22,7 @@ SHIELDING_WINDOW = 0.02  # virgin-branch check from B = 0 out to this fraction o
 # |rise| <= 0.03; a hard ferromagnet 0.23; the real non-superconducting loops of tests/data 1.2-3.2)
 REVERSIBLE_WINDOW = 0.3
 REVERSIBLE_RISE = 0.1
+MAX_GRID_POINTS = 1_000_000  # a uniform field grid of at most this many points (8 MB per array)
 
 
 class NotSuperconductingWarning(UserWarning):
@@ -356,7 +357,14 @@ def loop_width(
         raise AnalysisError(
             f"{table.metadata.filename}: the branches of loop {loop} do not overlap in field"
         )
-    if grid_step_T:
+    if grid_step_T is not None:
+        n_grid = (hi - lo) / grid_step_T if np.isfinite(grid_step_T) and grid_step_T > 0 else -1
+        if not 0 <= n_grid <= MAX_GRID_POINTS:
+            raise ValidationError(
+                f"grid_step_T = {grid_step_T!r} T: expected a finite step > 0 giving at most "
+                f"{MAX_GRID_POINTS:.0e} points over the loop's {lo:.3g}..{hi:.3g} T "
+                f"(a step >= {(hi - lo) / MAX_GRID_POINTS:.2g} T)"
+            )
         k0, k1 = int(np.ceil(lo / grid_step_T - 1e-9)), int(np.floor(hi / grid_step_T + 1e-9))
         grid = np.arange(k0, k1 + 1) * grid_step_T
     else:

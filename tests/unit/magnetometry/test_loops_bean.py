@@ -492,3 +492,11 @@ def test_real_loops_use_their_error_columns(mpms_file):
         pytest.raises(AnalysisError, match="no irreversible magnetization"),
     ):
         jc_from_loop(hot, A, B, C, temperature_K=300, force=True)
+
+
+@pytest.mark.parametrize("step", [1e-9, 0.0, -0.1, float("nan"), float("inf")])
+def test_grid_step_that_would_allocate_gigabytes_is_refused(step):
+    """1e-9 T over +-7 T would be 1.4e10 points (104 GiB): refused before anything is allocated."""
+    table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41)
+    with pytest.raises(ValidationError, match="grid_step_T = .* at most 1e\\+06 points"):
+        loop_width(table, grid_step_T=step)
