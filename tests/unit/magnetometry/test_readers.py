@@ -318,3 +318,20 @@ def test_text_in_a_moment_cell_is_still_an_error(mpms_file):
         InputFileError, match=r"line 61, column 'Moment \(emu\)': '#REF!' is not a number"
     ):
         read(worse, filename="bad.dat")
+
+
+def test_field_in_oe_labelled_tesla_is_refused():
+    """70 kOe written in a column labelled T would be 70 000 T: refused at its line and column."""
+    with pytest.raises(
+        InputFileError,
+        match=r"oe\.csv, line 3, column 'B \(T\)': \|mu0 H\| = 7e\+04 T is beyond 100 T.*Oe but labelled T",
+    ):
+        read(b"B (T),m (emu)\n0,0\n70000,1e-3\n-70000,2e-3\n", filename="oe.csv")
+    content = (
+        b"[Header]\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"
+        b"Comment,Time Stamp (sec),Temperature (K),Magnetic Field (T),Moment (emu)\r\n"
+        b",1,5,7,1e-3\r\n,2,5,70000,2e-3\r\n"
+    )
+    with pytest.raises(InputFileError, match=r"x\.dat, line 6, column 'Magnetic Field \(T\)'"):
+        read(content, filename="x.dat")
+    assert read(b"B (T),m (emu)\n0,0\n100,1e-3\n", filename="ok.csv").field_T[1] == 100

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pint
@@ -37,6 +37,8 @@ _SUFFIX_UNITS = {
     "h": "h",
 }
 _ALIASES = {"sec": "s", "secs": "s", "grams": "g"}
+
+MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, ~100 T pulsed)
 
 
 def decode(content: bytes) -> str:
@@ -154,3 +156,23 @@ def numeric_column(
             continue
         out[k] = _number(text, filename, lines[k], name)
     return out
+
+
+def check_values(
+    values: Mapping[str, np.ndarray], names: Mapping[str, str], lines: Sequence[int], filename: str
+) -> None:
+    """Refuse SI ``values`` (quantity -> array) no magnetometer gives, naming the first bad cell.
+
+    ``names``: the source column of each quantity. |mu0 H| above ``MAX_FIELD_T`` is a field
+    column in the wrong unit (Oe labelled T).
+    """
+    if "field" in values:
+        b = np.abs(values["field"]) * MU0
+        bad = np.flatnonzero(b > MAX_FIELD_T)
+        if bad.size:
+            k = int(bad[0])
+            raise InputFileError(
+                f"{filename}, line {lines[k]}, column {names['field']!r}: |mu0 H| = {b[k]:.4g} T is "
+                f"beyond {MAX_FIELD_T:g} T, more than any laboratory magnet ({bad.size} such rows, "
+                f"up to {b.max():.4g} T): is the column in Oe but labelled T?"
+            )

@@ -18,6 +18,7 @@ from pathlib import PurePath
 from fluxtrap.errors import InputFileError, UnitError
 from fluxtrap.magnetometry.readers._columns import (
     QUANTITIES,
+    check_values,
     decode,
     numeric_column,
     si_factor,
@@ -72,10 +73,12 @@ def read(
         * numeric_column(rows, idx, line_no, names[idx], filename, qty in ("field", "moment"))
         for qty, (idx, factor) in chosen.items()
     }
+    source = {q: names[i] for q, (i, _) in chosen.items()}
+    check_values(values, source, line_no, filename)
     meta = TableMetadata(
         filename=filename,
         instrument="table",
-        columns={q: names[i] for q, (i, _) in chosen.items()},
+        columns=source,
         skipped_lines=skipped,
     )
     return MeasurementTable.from_arrays(

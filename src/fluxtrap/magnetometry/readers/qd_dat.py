@@ -19,6 +19,7 @@ import numpy as np
 
 from fluxtrap.errors import InputFileError
 from fluxtrap.magnetometry.readers._columns import (
+    check_values,
     decode,
     numeric_column,
     si_factor,
@@ -123,6 +124,8 @@ def read(
     for qty, (idx, factor) in chosen.items():
         req = qty in ("field", "moment", "temperature")
         values[qty] = factor * numeric_column(rows, idx, line_no, names[idx], filename, req)
+    source = {q: names[i] for q, (i, _) in chosen.items()}
+    check_values(values, source, line_no, filename)
     moment_name = names[chosen["moment"][0]]
     mode = next((m for col, m, _ in MOMENT_COLUMNS if col == moment_name), "")
     mass_mg = _float(info.get("SAMPLE_MASS") or info.get("WEIGHT"))
@@ -135,7 +138,7 @@ def read(
         title=title,
         synthetic="SYNTHETIC" in title.upper(),
         info=info,
-        columns={q: names[i] for q, (i, _) in chosen.items()},
+        columns=source,
         skipped_lines=skipped,
     )
     return MeasurementTable.from_arrays(
