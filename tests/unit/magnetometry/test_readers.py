@@ -1,5 +1,7 @@
 """Readers on the eight real Quantum Design files (numbers from shared/data/mpms/README.md) and bad inputs."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -335,3 +337,27 @@ def test_field_in_oe_labelled_tesla_is_refused():
     with pytest.raises(InputFileError, match=r"x\.dat, line 6, column 'Magnetic Field \(T\)'"):
         read(content, filename="x.dat")
     assert read(b"B (T),m (emu)\n0,0\n100,1e-3\n", filename="ok.csv").field_T[1] == 100
+
+
+def test_temperatures_in_celsius_are_refused():
+    """-268 'K' (degC labelled K) is below absolute zero; a degC column is not scaled by 274.15."""
+    rows = b"\n100,0,-268\n100,1e-3,-250\n"
+    with pytest.raises(
+        InputFileError,
+        match=r"c\.csv, line 2, column 'T \(K\)': -268 K is below absolute zero.*degC but labelled K",
+    ):
+        read(b"H (Oe),m (emu),T (K)" + rows, filename="c.csv")
+    for header in ("T (degC)", "T (°C)", "T (degF)"):
+        with pytest.raises(
+            InputFileError, match=rf"column '{re.escape(header)}': unit .* has an offset"
+        ):
+            read(f"H (Oe),m (emu),{header}".encode() + rows, filename="c.csv")
+    content = (
+        b"[Header]\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"
+        b"Comment,Time Stamp (sec),Temperature (K),Magnetic Field (Oe),Moment (emu)\r\n"
+        b",1,-263.15,7,1e-3\r\n,2,5,70,2e-3\r\n"
+    )
+    with pytest.raises(
+        InputFileError, match=r"x\.dat, line 5, column 'Temperature \(K\)': -263\.1 K"
+    ):
+        read(content, filename="x.dat")

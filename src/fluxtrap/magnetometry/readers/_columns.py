@@ -71,11 +71,17 @@ def si_factor(quantity: str, unit_text: str, where: str) -> float:
         q = Q_(1.0, unit(unit_text, where))
         if quantity == "field" and q.check("[mass] / [current] / [time] ** 2"):
             q = q / Q_(MU0, "H/m")
-        return float(q.to(si).magnitude)
+        offset = float(Q_(0.0, q.units).to(si).magnitude)
+        factor = float(q.to(si).magnitude)
     except (pint.errors.PintError, ValueError, TypeError, AttributeError, OverflowError):
         raise InputFileError(
             f"{where}: unit {unit_text!r} is not a {quantity} unit (expected something convertible to {si})"
         ) from None
+    if offset != 0:  # degC, degF: a scale factor alone would turn -250 degC into -68 538 K
+        raise InputFileError(
+            f"{where}: unit {unit_text!r} has an offset from {si}; give the {quantity} in {si}"
+        )
+    return factor
 
 
 def skip_missing(
@@ -164,8 +170,18 @@ def check_values(
     """Refuse SI ``values`` (quantity -> array) no magnetometer gives, naming the first bad cell.
 
     ``names``: the source column of each quantity. |mu0 H| above ``MAX_FIELD_T`` is a field
-    column in the wrong unit (Oe labelled T).
+    column in the wrong unit (Oe labelled T), a temperature below 0 K one in degC labelled K.
     """
+    if "temperature" in values:
+        t = values["temperature"]
+        bad = np.flatnonzero(t < 0)
+        if bad.size:
+            k = int(bad[0])
+            raise InputFileError(
+                f"{filename}, line {lines[k]}, column {names['temperature']!r}: {t[k]:.4g} K is "
+                f"below absolute zero ({bad.size} such rows, down to {np.nanmin(t):.4g} K): is the "
+                "column in degC but labelled K?"
+            )
     if "field" in values:
         b = np.abs(values["field"]) * MU0
         bad = np.flatnonzero(b > MAX_FIELD_T)

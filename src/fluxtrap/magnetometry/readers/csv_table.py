@@ -141,7 +141,8 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
                 f"{where}: several {qty} columns ({', '.join(repr(names[i]) for i in idx)}); "
                 f"say which with a column mapping, e.g. {qty}={names[idx[0]]!r}"
             )
-        out[qty] = (idx[0], si_factor(qty, unit_of(names[idx[0]]) or "", where))
+        col = names[idx[0]]
+        out[qty] = (idx[0], si_factor(qty, unit_of(col) or "", f"{where}, column {col!r}"))
     for qty in ("field", "moment"):
         if qty not in out:
             raise InputFileError(
