@@ -124,6 +124,7 @@ CRITERIA = {
 DEFAULT_CRITERION = "shielded"  # the published work's "the transition reached 90%"
 _SIDE = 3.0  # points beyond Tm +- _SIDE w count as measured normal state / full shielding
 _OUTLIER = 5.0  # residuals beyond this many noise widths are outliers
+MAX_OUTLIER_FRACTION = 0.2  # more outliers than this: the model does not describe the sweep
 
 
 def criterion_text(criterion: str, level: float = 0.9) -> str:
@@ -342,6 +343,13 @@ def find_tc(
             f"{no}: the moment never drops below a normal-state baseline (no diamagnetic step)"
         )
     tm, w = found
+    for n_side, side in ((int(np.sum(t > tm)), "ends"), (int(np.sum(t < tm)), "starts")):
+        if n_side < 3:  # the best step sits at the sweep's end: the transition is cut off there
+            state = "normal state (no plateau above Tc)" if side == "ends" else "full shielding"
+            raise AnalysisError(
+                f"{no}: the sweep {side} inside the transition (best midpoint {tm:.4g} K, "
+                f"{n_side} points beyond it): it never reaches the {state}; extend the sweep"
+            )
     # the normal-state baseline from the data just above the transition, not the whole sweep
     top = tm + 4 * w + max(tm - tmin, 10.0)
     window = t <= top
@@ -353,6 +361,12 @@ def find_tc(
     params, r, jac = _fit(tw[inliers], mw[inliers], params, "linear", noise)
     c0, c1, step, tm, lnw = params
     w = float(np.exp(lnw))
+    if (~inliers).sum() > MAX_OUTLIER_FRACTION * inliers.size:
+        raise AnalysisError(
+            f"{no}: a step on a straight baseline leaves {(~inliers).sum()} of {inliers.size} "
+            f"points off the fit (above {tw[~inliers].min():.4g} K and more): does the sweep end "
+            f"inside the transition (at {tmax:.4g} K)?"
+        )
     dof = max(int(inliers.sum()) - 5, 1)
     try:
         cov = np.linalg.inv(jac.T @ jac) * float(r @ r) / dof

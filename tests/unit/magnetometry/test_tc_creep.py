@@ -320,3 +320,18 @@ def test_creep_refuses_without_an_origin():
         fit_creep(1.7e9 + tt, A_PUB - B_PUB * np.log(tt))
     with pytest.raises(AnalysisError, match="cannot find the end"):
         ramp_end(np.arange(5.0), np.ones(5))
+
+
+@pytest.mark.parametrize("end_K", [36.0, 37.25, 38.0, 39.0])
+@pytest.mark.parametrize("noise", [0.0, 1e-8])
+def test_sweep_ending_inside_the_transition_is_an_analysis_error(end_K, noise):
+    """Midpoint 38 K, width 0.5 K: a sweep that stops before ~39.5 K has no normal-state plateau.
+
+    Before: a scipy ValueError ("Initial guess is outside of provided bounds") for most, and a
+    wrong Tc (29.5 K for 36.9 K) for the noise-free sweep ending at 37.25 K.
+    """
+    t = np.linspace(5, end_K, 600 if noise == 0 else 30)
+    with pytest.raises(
+        AnalysisError, match="inside the transition|ends at .* before the normal state is reached"
+    ):
+        tc_from_table(synthetic_mt(38.0, noise=noise, t=t))
