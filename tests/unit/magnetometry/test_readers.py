@@ -361,3 +361,33 @@ def test_temperatures_in_celsius_are_refused():
         InputFileError, match=r"x\.dat, line 5, column 'Temperature \(K\)': -263\.1 K"
     ):
         read(content, filename="x.dat")
+
+
+QD_HEAD = (
+    b"[Header]\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"
+    b"Comment,Time Stamp (sec),Temperature (K),Magnetic Field (Oe),Moment (emu)\r\n"
+)
+
+
+def test_stray_delimiter_inside_a_row_is_refused():
+    """'200,2,3e-3,5' was read as m = 2 emu and T = 3 mK; the QD row lost its field and was skipped."""
+    with pytest.raises(InputFileError, match=r"s\.csv, line 3: 4 cells for 3 named columns"):
+        read(b"H (Oe),m (emu),T (K)\n100,1e-3,5\n200,2,3e-3,5\n300,3e-3,5\n", filename="s.csv")
+    with pytest.raises(InputFileError, match=r"x\.dat, line 6: 6 cells for 5 named columns"):
+        read(QD_HEAD + b",1,5,7,1e-3\r\n,2,5,,70,2e-3\r\n,3,5,70,2e-3\r\n", filename="x.dat")
+    # a trailing delimiter shifts nothing
+    ok = read(b"H (Oe),m (emu)\n100,1e-3,\n200,2e-3,\n", filename="t.csv")
+    np.testing.assert_allclose(ok.moment_Am2, [1e-6, 2e-6])
+
+
+def test_duplicated_column_names_are_refused():
+    with pytest.raises(
+        InputFileError,
+        match=r"d\.csv, line 1: column 'm \(emu\)' appears twice \(columns 2 and 3\)",
+    ):
+        read(b"H (Oe),m (emu),m (emu)\n100,1e-3,5\n200,2e-3,5\n", filename="d.csv")
+    head = QD_HEAD.replace(b"Comment,", b"Moment (emu),")
+    with pytest.raises(
+        InputFileError, match=r"x\.dat, line 4: column 'Moment \(emu\)' appears twice"
+    ):
+        read(head + b"a,1,5,7,1e-3\r\nb,2,5,70,2e-3\r\n", filename="x.dat")

@@ -84,6 +84,30 @@ def si_factor(quantity: str, unit_text: str, where: str) -> float:
     return factor
 
 
+def check_names(names: Sequence[str], where: str) -> None:
+    """Refuse a header that names a column twice (no mapping could tell the two apart)."""
+    first: dict[str, int] = {}
+    for i, col in enumerate(names):
+        if col and col in first:
+            raise InputFileError(
+                f"{where}: column {col!r} appears twice (columns {first[col] + 1} and {i + 1}); "
+                "rename one"
+            )
+        first.setdefault(col, i)
+
+
+def check_width(row: Sequence[str], n_names: int, filename: str, line: int) -> None:
+    """Refuse a row with values beyond the header's columns: a stray delimiter shifted them.
+
+    Empty cells past the end (a trailing delimiter) shift nothing and pass.
+    """
+    if any(c.strip() for c in row[n_names:]):
+        raise InputFileError(
+            f"{filename}, line {line}: {len(row)} cells for {n_names} named columns (a stray "
+            "delimiter inside the row shifts every value after it); fix or remove the row"
+        )
+
+
 def skip_missing(
     rows: Sequence[Sequence[str]],
     lines: Sequence[int],

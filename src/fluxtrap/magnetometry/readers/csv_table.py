@@ -18,7 +18,9 @@ from pathlib import PurePath
 from fluxtrap.errors import InputFileError, UnitError
 from fluxtrap.magnetometry.readers._columns import (
     QUANTITIES,
+    check_names,
     check_values,
+    check_width,
     decode,
     numeric_column,
     si_factor,
@@ -62,8 +64,11 @@ def read(
     delimiter = max(",\t;", key=head.count)
     names = [c.strip() for c in next(csv.reader([head], delimiter=delimiter))]
     where = f"{filename}, line {head_no}"
+    check_names(names, where)
     chosen = _choose(names, dict(columns or {}), where)
     rows = list(csv.reader([ln for _, ln in numbered[1:]], delimiter=delimiter))
+    for (n, _), row in zip(numbered[1:], rows, strict=True):
+        check_width(row, len(names), filename, n)
     required = [chosen["field"][0], chosen["moment"][0]]
     rows, line_no, skipped = skip_missing(
         rows, [n for n, _ in numbered[1:]], required, names, filename

@@ -19,7 +19,9 @@ import numpy as np
 
 from fluxtrap.errors import InputFileError
 from fluxtrap.magnetometry.readers._columns import (
+    check_names,
     check_values,
+    check_width,
     decode,
     numeric_column,
     si_factor,
@@ -92,6 +94,9 @@ def read(
         for k, row in enumerate(csv.reader(lines[data_at + 2 :], delimiter=delimiter))
         if any(c.strip() for c in row)
     ]
+    check_names(names, f"{filename}, line {data_at + 2}")
+    for n, row in raw:
+        check_width(row, len(names), filename, n)
     chosen = _choose(names, columns or {}, [r for _, r in raw], f"{filename}, line {data_at + 2}")
     comment_idx = names.index("Comment") if "Comment" in names else None
     required = [chosen["field"][0], chosen["moment"][0]]
