@@ -391,3 +391,37 @@ def test_duplicated_column_names_are_refused():
         InputFileError, match=r"x\.dat, line 4: column 'Moment \(emu\)' appears twice"
     ):
         read(head + b"a,1,5,7,1e-3\r\nb,2,5,70,2e-3\r\n", filename="x.dat")
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda raw: raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r"),  # CR-only (classic Mac)
+        lambda raw: raw.decode("latin-1").encode("utf-16"),  # UTF-16 LE with BOM
+        lambda raw: b"\xfe\xff" + raw.decode("latin-1").encode("utf-16-be"),  # UTF-16 BE with BOM
+    ],
+    ids=["cr", "utf16le", "utf16be"],
+)
+def test_utf16_and_cr_only_files_read_as_the_original(encode, mpms_file):
+    """Before: 'not a format fluxtrap reads' for all three."""
+    raw = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
+    ref, back = read(raw, filename="s1.dat"), read(encode(raw), filename="s1.dat")
+    np.testing.assert_array_equal(back.field_T, ref.field_T)
+    np.testing.assert_array_equal(back.moment_Am2, ref.moment_Am2)
+    np.testing.assert_array_equal(back.line, ref.line)
+    assert back.metadata.info == ref.metadata.info
+    table = read("H (Oe),m (emu)\r\n0,0\r\n100,1e-3\r\n".encode("utf-16"), filename="u.csv")
+    np.testing.assert_allclose(table.field_T, [0, 0.01])
+
+
+@pytest.mark.parametrize(
+    "header, value", [("H (G)", 1e4), ("H (kG)", 10), ("B_G", 1e4), ("B_kG", 10)]
+)
+def test_field_columns_in_gauss_and_kilogauss(header, value):
+    """1e4 G = 10 kG = 1 T (mu0*H); before: 'no field column found' (pint's gauss is not 1e-4 T)."""
+    table = read(f"{header},m (emu)\n0,0\n{value},1e-3\n".encode(), filename="g.csv")
+    np.testing.assert_allclose(table.field_T, [0.0, 1.0])
+    mapped = read(
+        b"f,m\n0,0\n10,1e-3\n", filename="g.csv", columns={"field": "f [kG]", "moment": "m [emu]"}
+    )
+    np.testing.assert_allclose(mapped.field_T, [0.0, 1.0])

@@ -26,6 +26,8 @@ _SUFFIX_UNITS = {
     "mT": "mT",
     "Oe": "Oe",
     "kOe": "kOe",
+    "G": "G",
+    "kG": "kG",
     "A_m": "A/m",
     "emu": "emu",
     "Am2": "A*m^2",
@@ -37,12 +39,16 @@ _SUFFIX_UNITS = {
     "h": "h",
 }
 _ALIASES = {"sec": "s", "secs": "s", "grams": "g"}
+# Gauss as the field's flux density mu0*H, in T (pint's gauss is the Gaussian-CGS unit, not 1e-4 T)
+GAUSS_T = {"G": 1e-4, "gauss": 1e-4, "kG": 0.1, "kilogauss": 0.1}
 
 MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, ~100 T pulsed)
 
 
 def decode(content: bytes) -> str:
-    """Text of a file: UTF-8 (with or without BOM), else Latin-1 (old instrument PCs)."""
+    """Text of a file: UTF-16 with a BOM, UTF-8 (with or without BOM), else Latin-1 (old instrument PCs)."""
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a cut-off head may end mid-character
+        return content.decode("utf-16", errors="replace")
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -64,9 +70,11 @@ def unit_of(name: str) -> str | None:
 def si_factor(quantity: str, unit_text: str, where: str) -> float:
     """Factor that turns values in ``unit`` into the SI unit of ``quantity`` (see ``QUANTITIES``).
 
-    A field given as a flux density (T, mT, G) is read as mu0*H and returned as H in A/m.
+    A field given as a flux density (T, mT, G, kG) is read as mu0*H and returned as H in A/m.
     """
     si = QUANTITIES[quantity][1]
+    if quantity == "field" and unit_text.strip() in GAUSS_T:
+        return GAUSS_T[unit_text.strip()] / MU0
     try:
         q = Q_(1.0, unit(unit_text, where))
         if quantity == "field" and q.check("[mass] / [current] / [time] ** 2"):

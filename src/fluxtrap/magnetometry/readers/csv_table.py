@@ -17,6 +17,7 @@ from pathlib import PurePath
 
 from fluxtrap.errors import InputFileError, UnitError
 from fluxtrap.magnetometry.readers._columns import (
+    GAUSS_T,
     QUANTITIES,
     check_names,
     check_values,
@@ -98,6 +99,8 @@ def read(
 
 
 def _dimension(unit_text: str) -> str | None:
+    if unit_text.strip() in GAUSS_T:
+        return "field"
     try:
         q = Q_(1.0, unit(unit_text))
     except UnitError:  # not a unit (the grammar or pint refused it)

@@ -50,7 +50,7 @@ _KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 def guess_can_open(filename: str | None, head: bytes) -> bool:
     """True if the file starts with a ``[Header]`` line (any delimiter, optional BOM)."""
-    first = decode(head[:256]).lstrip().split("\n", 1)[0]
+    first = next(iter(decode(head[:256]).lstrip().splitlines()), "")  # CR, LF or CRLF
     return first.strip().strip(",\t").strip() == "[Header]"
 
 
