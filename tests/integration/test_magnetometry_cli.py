@@ -376,3 +376,11 @@ def test_jc_of_a_partially_irreversible_loop(tmp_path, capsys):
     jc = JcCurve.from_csv(out)
     assert 1.3 < jc.field_T[-1] < 1.5 and np.isfinite(jc.jc_err_A_m2).all()
     assert jc.at(0.5) == pytest.approx(true(0.5), rel=0.01)
+
+
+@pytest.mark.parametrize("command", ["jc", "measure add"])
+def test_dev_zero_is_refused_without_reading_it_whole(capsys, db, command):
+    """Before: `measure add /dev/zero` read until MemoryError; now refused at 256 MiB + 1 byte."""
+    extra = ["--db", db, "-c", NAME, "--sample", "B2"] if command == "measure add" else []
+    code, _, err = cli(capsys, *command.split(), *extra, "/dev/zero", *EDGES)
+    assert code == 2 and "/dev/zero: larger than 256 MiB" in err, err

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
-from fluxtrap.errors import AnalysisError, InputFileError
+from fluxtrap.errors import AnalysisError
 from fluxtrap.units import parse, to_A_cm2
 
 if TYPE_CHECKING:
@@ -368,15 +368,13 @@ def measure_add(
     db: DbOption = None,
 ) -> None:
     """Store the raw file, its Jc(B) curve and the sample's objective values (all or nothing)."""
+    from fluxtrap.magnetometry.readers._columns import read_limited
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
     edges = _edges(a, b, c)
     store = store_from(db)
     spec = measurement_target(store, campaign, sample)  # a missing sample fails before the analysis
-    try:
-        content = file.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError(f"{file}: no such file") from None
+    content = read_limited(file)
     t = parse(temperature, "temperature", "--temperature") if temperature else None
     with _printed_warnings():
         done = record_measurement(

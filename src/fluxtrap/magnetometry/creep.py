@@ -30,7 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, InputFileError
-from fluxtrap.magnetometry.readers._columns import decode, numeric_column, si_factor, unit_of
+from fluxtrap.magnetometry.readers._columns import (
+    check_size,
+    decode,
+    numeric_column,
+    read_limited,
+    si_factor,
+    unit_of,
+)
 from fluxtrap.probetable import relaxation_origin
 from fluxtrap.units import MU0
 
@@ -336,14 +343,13 @@ def read_series(
     columns ``column`` says which one.
     """
     if isinstance(path_or_bytes, bytes):
-        text, name = decode(path_or_bytes), filename or "<bytes>"
+        name = filename or "<bytes>"
+        check_size(path_or_bytes, name)
+        text = decode(path_or_bytes)
     else:
         path = Path(path_or_bytes)
         name = filename or str(path)
-        try:
-            text = decode(path.read_bytes())
-        except FileNotFoundError:
-            raise InputFileError(f"{path}: no such file") from None
+        text = decode(read_limited(path))
     numbered = [
         (i + 1, ln)
         for i, ln in enumerate(text.splitlines())

@@ -425,3 +425,26 @@ def test_field_columns_in_gauss_and_kilogauss(header, value):
         b"f,m\n0,0\n10,1e-3\n", filename="g.csv", columns={"field": "f [kG]", "moment": "m [emu]"}
     )
     np.testing.assert_allclose(mapped.field_T, [0.0, 1.0])
+
+
+def test_size_limits_before_parsing(tmp_path, monkeypatch):
+    """/dev/zero and a file over MAX_BYTES are refused having read at most MAX_BYTES + 1 bytes
+    (before: read whole, a MemoryError after gigabytes); over MAX_LINES lines before parsing."""
+    from fluxtrap.magnetometry.creep import read_series
+    from fluxtrap.magnetometry.readers import _columns
+
+    monkeypatch.setattr(_columns, "MAX_BYTES", 2**20)
+    for reader in (read, read_series):
+        with pytest.raises(InputFileError, match="/dev/zero: larger than 1 MiB"):
+            reader("/dev/zero")
+    big = tmp_path / "big.dat"
+    with open(big, "wb") as f:  # sparse: no disk used
+        f.truncate(2**20 + 1)
+    with pytest.raises(InputFileError, match="big.dat: larger than 1 MiB"):
+        read(big)
+    with pytest.raises(InputFileError, match="<bytes>: larger than 1 MiB"):
+        read(b"H (Oe),m (emu)\n" + b"1,2\n" * 2**18)
+    monkeypatch.setattr(_columns, "MAX_LINES", 1000)
+    for eol in (b"\n", b"\r"):
+        with pytest.raises(InputFileError, match="l.csv: 1001 lines, more than 1000"):
+            read(b"H (Oe),m (emu)" + eol + (b"1,2" + eol) * 1000, filename="l.csv")

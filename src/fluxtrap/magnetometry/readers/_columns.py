@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pint
@@ -43,6 +45,39 @@ _ALIASES = {"sec": "s", "secs": "s", "grams": "g"}
 GAUSS_T = {"G": 1e-4, "gauss": 1e-4, "kG": 0.1, "kilogauss": 0.1}
 
 MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, ~100 T pulsed)
+
+
+MAX_BYTES = 256 * 2**20  # ~570 000 MPMS3 rows of 89 columns (~470 B); real loops are 0.1-2 MB
+MAX_LINES = 1_000_000  # lines of a file (header included): a point a second for 11 days
+
+
+def read_limited(path: str | Path) -> bytes:
+    """The bytes of ``path``, refused beyond ``MAX_BYTES`` without reading more than that (+1)."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            # a regular file too big is not read at all; /dev/zero or a pipe at most this much
+            too_big = os.fstat(f.fileno()).st_size > MAX_BYTES
+            content = b"" if too_big else f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a directory, expected a data file") from None
+    check_size(content, str(path), too_big)
+    return content
+
+
+def check_size(content: bytes, filename: str, too_big: bool = False) -> None:
+    """Refuse more than ``MAX_BYTES`` bytes (or ``too_big``) or ``MAX_LINES`` lines before parsing."""
+    if too_big or len(content) > MAX_BYTES:
+        raise InputFileError(
+            f"{filename}: larger than {MAX_BYTES // 2**20} MiB; not a magnetometer file, or split it"
+        )
+    lines = max(content.count(b"\n"), content.count(b"\r"))
+    if lines > MAX_LINES:
+        raise InputFileError(
+            f"{filename}: {lines} lines, more than {MAX_LINES}; split the file (one measurement each)"
+        )
 
 
 def decode(content: bytes) -> str:
