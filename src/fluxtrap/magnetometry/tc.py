@@ -124,7 +124,6 @@ CRITERIA = {
 DEFAULT_CRITERION = "shielded"  # the published work's "the transition reached 90%"
 _SIDE = 3.0  # points beyond Tm +- _SIDE w count as measured normal state / full shielding
 _OUTLIER = 5.0  # residuals beyond this many noise widths are outliers
-MAX_OUTLIER_FRACTION = 0.2  # more outliers than this: the model does not describe the sweep
 
 
 def criterion_text(criterion: str, level: float = 0.9) -> str:
@@ -361,11 +360,12 @@ def find_tc(
     params, r, jac = _fit(tw[inliers], mw[inliers], params, "linear", noise)
     c0, c1, step, tm, lnw = params
     w = float(np.exp(lnw))
-    if (~inliers).sum() > MAX_OUTLIER_FRACTION * inliers.size:
+    end = resid[-3:]  # the sweep's last points must lie on the normal-state baseline
+    if tw[-1] == tmax and not inliers[-3:].any() and abs(np.sign(end).sum()) == end.size:
         raise AnalysisError(
-            f"{no}: a step on a straight baseline leaves {(~inliers).sum()} of {inliers.size} "
-            f"points off the fit (above {tw[~inliers].min():.4g} K and more): does the sweep end "
-            f"inside the transition (at {tmax:.4g} K)?"
+            f"{no}: the last points (up to {tmax:.4g} K) lie {np.min(np.abs(end)) / noise:.3g}+ "
+            "noise widths off the fitted normal-state baseline, all on one side: the sweep ends "
+            "inside the transition (no normal-state plateau); extend it"
         )
     dof = max(int(inliers.sum()) - 5, 1)
     try:
