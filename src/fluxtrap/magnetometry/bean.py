@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from fluxtrap.errors import AnalysisError
+from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import (
     LoopWidth,
@@ -36,6 +36,34 @@ def bean_jc(dm_A_m: np.ndarray | float, a_m: float, b_m: float) -> np.ndarray | 
 
 
 IRREVERSIBLE_SIGMA = 3.0  # a loop width counts as irreversible above this many standard errors
+# Full shielding bounds the loop width: dM <= 2 H_max / (1 - N); allowed up to twice that (the
+# estimate of 1 / (1 - N), noise). A moment in emu labelled A*m^2, or edges 10x too small, is 1000x.
+SHIELDING_MARGIN = 2.0
+
+
+def full_shielding_width(field_max_T: float, a_m: float, b_m: float, c_m: float) -> float:
+    """Largest loop width dM (A/m) of an a x b x c bar (c along the field) up to ``field_max_T``.
+
+    A perfectly shielding sample has M = -H / (1 - N) on the way up and +H / (1 - N) on the way
+    down; 1 / (1 - N) is taken as 1 + sqrt(a b) / c (1 for a long bar, about 2 for a cube where
+    the exact 1.5, and above the thin-plate value 0.6..0.8 sqrt(a b) / c: an upper bound).
+    """
+    return 2.0 * field_max_T / MU0 * (1.0 + np.sqrt(a_m * b_m) / c_m)
+
+
+def check_full_shielding(
+    dm_A_m: np.ndarray, field_max_T: float, a_m: float, b_m: float, c_m: float, where: str
+) -> None:
+    """ValidationError if the loop width (A/m, ``(n,)``) exceeds full shielding by ``SHIELDING_MARGIN``."""
+    bound = full_shielding_width(field_max_T, a_m, b_m, c_m)
+    factor = float(np.max(np.abs(_running_median(dm_A_m)))) / bound
+    if factor > SHIELDING_MARGIN:
+        raise ValidationError(
+            f"{where}: the loop width is {factor:.3g} times the most a fully shielding "
+            f"{a_m * 1e3:.3g} x {b_m * 1e3:.3g} x {c_m * 1e3:.3g} mm bar can show up to "
+            f"{field_max_T:.3g} T ({bound:.3g} A/m): is the moment in emu but labelled A*m^2 "
+            "(x1000), or are the sample edges too small (each 10x = 1000x in volume)?"
+        )
 
 
 def _running_median(x: np.ndarray, k: int = 5) -> np.ndarray:
@@ -96,6 +124,7 @@ def jc_from_width(
     has = count > 0
     grid, dm_pos = grid[has], total[has] / count[has]
     file_err = np.sqrt(var[has]) / count[has]
+    check_full_shielding(dm_pos, width.field_max_T, a_m, b_m, c_m, where)
     # the width's own scatter: robust, from second differences (a smooth Jc(B) cancels)
     d2 = np.diff(dm_pos, 2)
     scatter = (

@@ -500,3 +500,23 @@ def test_grid_step_that_would_allocate_gigabytes_is_refused(step):
     table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41)
     with pytest.raises(ValidationError, match="grid_step_T = .* at most 1e\\+06 points"):
         loop_width(table, grid_step_T=step)
+
+
+def test_width_beyond_full_shielding_is_refused():
+    """Kim 1e9 A/m^2 bar: its width is 1.3% of full shielding; a moment in emu read as A*m^2, or
+    edges 10x too small, make it 13x full shielding: before, a Jc 1000x too high (1.7e8 A/cm^2 at 3 T)."""
+    from fluxtrap.magnetometry.bean import full_shielding_width
+    from fluxtrap.magnetometry.table import MeasurementTable
+
+    table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C)
+    width = loop_width(table)
+    ratio = np.max(width.dm_Am2) / (A * B * C) / full_shielding_width(width.field_max_T, A, B, C)
+    assert 0.01 < ratio < 0.02
+    jc_from_loop(table, A, B, C)
+    with pytest.raises(
+        ValidationError, match=r"13.2 times .* 0.05 x 0.12 x 0.28 mm bar .* too small"
+    ):
+        jc_from_loop(table, A / 10, B / 10, C / 10)
+    emu = MeasurementTable.from_arrays(table.field_T, table.moment_Am2 * 1e3, table.metadata)
+    with pytest.raises(ValidationError, match=r"13.2 times .* in emu but labelled A\*m\^2"):
+        jc_from_loop(emu, A, B, C)
