@@ -113,16 +113,22 @@ def jc_command(
         "",
         title=f"{loop_file.name}: Jc(B) at {jc.temperature_K:.3g} K",
     )
+    gaps = jc.settings.get("gaps_T", [])
     for f in REPORT_FIELDS_T:
         if jc.field_T[0] <= f <= jc.field_T[-1]:
             k = int(np.argmin(np.abs(jc.field_T - f)))
+            in_gap = any(lo < f < hi for lo, hi in gaps)
             shown.add_row(
                 f"{f:g}",
                 f"{to_A_cm2(jc.at(f)):.4g}",
                 f"{jc.jc_err_A_cm2[k]:.2g}",
-                "not fully penetrated" if jc.unpenetrated[k] else "",
+                "interpolated across a gap"
+                if in_gap
+                else ("not fully penetrated" if jc.unpenetrated[k] else ""),
             )
     console.print(shown)
+    for lo, hi in gaps:
+        console.print(f"no data at {lo:.3g}..{hi:.3g} T in either field quadrant: Jc interpolated")
     b_irr, cut = jc.settings["irreversibility_field_T"], jc.settings["cut_above_irreversibility"]
     if cut:
         console.print(
