@@ -31,7 +31,10 @@ import numpy as np
 
 from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.magnetometry.readers._columns import (
+    check_names,
     check_size,
+    check_values,
+    check_width,
     decode,
     numeric_column,
     read_limited,
@@ -365,6 +368,9 @@ def read_series(
     )
     lines = [n for n, _ in numbered[1:]]
     where = f"{name}, line {head_no}"
+    check_names(names, where)
+    for n, row in zip(lines, rows, strict=True):
+        check_width(row, len(names), name, n)
 
     def dim(col: str) -> str | None:
         unit = unit_of(col)
@@ -403,4 +409,8 @@ def read_series(
         return factor * numeric_column(rows, names.index(c), lines, c, name, required)
 
     applied = col("applied_T") if "applied_T" in names else None
-    return col(times[0]), col(fields[0]), applied, fields[0]
+    field = col(fields[0])
+    for c, b in ((fields[0], field), ("applied_T", applied)):
+        if b is not None:
+            check_values({"field": b / MU0}, {"field": c}, lines, name)
+    return col(times[0]), field, applied, fields[0]

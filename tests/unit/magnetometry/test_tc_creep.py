@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from fluxtrap.errors import AnalysisError, ValidationError
+from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
 from fluxtrap.magnetometry.creep import (
     PPM_H,
     CreepResidualWarning,
@@ -335,3 +335,13 @@ def test_sweep_ending_inside_the_transition_is_an_analysis_error(end_K, noise):
         AnalysisError, match="inside the transition|ends at .* before the normal state is reached"
     ):
         tc_from_table(synthetic_mt(38.0, noise=noise, t=t))
+
+
+def test_creep_series_refuses_oe_as_tesla_stray_delimiters_and_twin_columns():
+    """Before: 13600 'T' read as 13 600 T, '2,1,359' as 1 T, and twin B_T columns as 'choose one'."""
+    with pytest.raises(InputFileError, match=r"h\.csv, line 2, column 'B_T': .*Oe but"):
+        read_series(b"time_s,B_T\n1,13600\n2,13590\n3,13585\n", filename="h.csv")
+    with pytest.raises(InputFileError, match=r"h\.csv, line 3: 3 cells for 2 named"):
+        read_series(b"time_s,B_T\n1,1.36\n2,1,359\n3,1.358\n", filename="h.csv")
+    with pytest.raises(InputFileError, match=r"column 'B_T' appears twice"):
+        read_series(b"time_s,B_T,B_T\n1,1.36,1\n2,1.359,1\n", filename="h.csv")

@@ -246,8 +246,8 @@ def check_values(
             k = int(bad[0])
             raise InputFileError(
                 f"{filename}, line {lines[k]}, column {names['temperature']!r}: {t[k]:.4g} K is "
-                f"below absolute zero ({bad.size} such rows, down to {np.nanmin(t):.4g} K): is the "
-                "column in degC but labelled K?"
+                f"below absolute zero ({bad.size} of {t.size} rows, down to {np.nanmin(t):.4g} K): "
+                "is the column in degC but labelled K?"
             )
     if "field" in values:
         b = np.abs(values["field"]) * MU0
@@ -255,7 +255,7 @@ def check_values(
         if bad.size:
             k = int(bad[0])
             raise InputFileError(
-                f"{filename}, line {lines[k]}, column {names['field']!r}: |mu0 H| = {b[k]:.4g} T is "
-                f"beyond {MAX_FIELD_T:g} T, more than any laboratory magnet ({bad.size} such rows, "
-                f"up to {b.max():.4g} T): is the column in Oe but labelled T?"
+                f"{filename}, line {lines[k]}, column {names['field']!r}: |mu0 H| = {b[k]:.4g} T "
+                f"is beyond {MAX_FIELD_T:g} T, more than any laboratory magnet ({bad.size} of "
+                f"{b.size} rows, up to {b.max():.4g} T): is the column in Oe but labelled T?"
             )
