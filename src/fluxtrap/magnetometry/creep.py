@@ -21,8 +21,6 @@ structure gives a ``CreepResidualWarning`` kept in ``CreepFit.warnings``.
 
 from __future__ import annotations
 
-import csv
-import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +37,7 @@ from fluxtrap.magnetometry.readers._columns import (
     numeric_column,
     read_limited,
     si_factor,
+    split_rows,
     unit_of,
 )
 from fluxtrap.probetable import relaxation_origin
@@ -362,11 +361,9 @@ def read_series(
         raise InputFileError(f"{name}: expected a header row and data rows")
     head_no, head = numbered[0]
     delimiter = max(",\t;", key=head.count)
-    names = [c.strip() for c in next(csv.reader([head], delimiter=delimiter))]
-    rows = list(
-        csv.reader(io.StringIO("\n".join(ln for _, ln in numbered[1:])), delimiter=delimiter)
-    )
+    names = [c.strip() for c in split_rows([head], [head_no], delimiter, name)[0]]
     lines = [n for n, _ in numbered[1:]]
+    rows = split_rows([ln for _, ln in numbered[1:]], lines, delimiter, name)
     where = f"{name}, line {head_no}"
     check_names(names, where)
     for n, row in zip(lines, rows, strict=True):

@@ -448,3 +448,17 @@ def test_size_limits_before_parsing(tmp_path, monkeypatch):
     for eol in (b"\n", b"\r"):
         with pytest.raises(InputFileError, match="l.csv: 1001 lines, more than 1000"):
             read(b"H (Oe),m (emu)" + eol + (b"1,2" + eol) * 1000, filename="l.csv")
+
+
+def test_open_quotes_and_huge_cells_name_their_line():
+    """Before: csv's own 'field larger than field limit' error or a bare ValueError from zip()."""
+    cell = b'"' + b"1" * 200_000 + b'"'
+    cases = [
+        (b"H (Oe),m (emu)\n0,0\n1," + cell + b"\n", "x.csv", r"x\.csv, line 3: cannot split"),
+        (b'H (Oe),m (emu)\n0,0\n"1,2\n3,4\n', "x.csv", r"x\.csv, line 3: a quote opened"),
+        (QD_HEAD + cell + b",1,5,7,1e-3\r\n", "x.dat", r"x\.dat, line 5: cannot split"),
+        (QD_HEAD + b'"ZFC,1,5,7,1e-3\r\n,2,5,8,1e-3\r\n', "x.dat", r"x\.dat, line 5: a quote"),
+    ]
+    for content, name, message in cases:
+        with pytest.raises(InputFileError, match=message):
+            read(content, filename=name)

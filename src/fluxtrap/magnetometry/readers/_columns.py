@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -125,6 +126,32 @@ def si_factor(quantity: str, unit_text: str, where: str) -> float:
             f"{where}: unit {unit_text!r} has an offset from {si}; give the {quantity} in {si}"
         )
     return factor
+
+
+def split_rows(
+    lines: Sequence[str], numbers: Sequence[int], delimiter: str, filename: str
+) -> list[list[str]]:
+    """Cells of each of ``lines`` (1-based source line ``numbers``), one row per line.
+
+    A quote left open at a line's end (which the csv module would let swallow the lines after
+    it) or a cell beyond the csv module's field limit raises InputFileError naming the line.
+    """
+    reader = csv.reader(lines, delimiter=delimiter)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if reader.line_num != len(rows) + 1:
+                raise InputFileError(
+                    f"{filename}, line {numbers[len(rows)]}: a quote opened on this line is not "
+                    "closed on it"
+                )
+            rows.append(row)
+    except csv.Error as err:
+        n = numbers[min(reader.line_num, len(numbers)) - 1]
+        raise InputFileError(
+            f"{filename}, line {n}: cannot split the line into cells ({err})"
+        ) from None
+    return rows
 
 
 def check_names(names: Sequence[str], where: str) -> None:

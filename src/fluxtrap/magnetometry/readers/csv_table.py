@@ -10,7 +10,6 @@ comments. Delimiter: comma, TAB or semicolon, whichever the header row uses most
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Mapping
 from pathlib import PurePath
@@ -26,6 +25,7 @@ from fluxtrap.magnetometry.readers._columns import (
     numeric_column,
     si_factor,
     skip_missing,
+    split_rows,
     unit_of,
 )
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
@@ -63,17 +63,16 @@ def read(
         raise InputFileError(f"{filename}: expected a header row of column names and data rows")
     head_no, head = numbered[0]
     delimiter = max(",\t;", key=head.count)
-    names = [c.strip() for c in next(csv.reader([head], delimiter=delimiter))]
+    names = [c.strip() for c in split_rows([head], [head_no], delimiter, filename)[0]]
     where = f"{filename}, line {head_no}"
     check_names(names, where)
     chosen = _choose(names, dict(columns or {}), where)
-    rows = list(csv.reader([ln for _, ln in numbered[1:]], delimiter=delimiter))
-    for (n, _), row in zip(numbered[1:], rows, strict=True):
+    line_no = [n for n, _ in numbered[1:]]
+    rows = split_rows([ln for _, ln in numbered[1:]], line_no, delimiter, filename)
+    for n, row in zip(line_no, rows, strict=True):
         check_width(row, len(names), filename, n)
     required = [chosen["field"][0], chosen["moment"][0]]
-    rows, line_no, skipped = skip_missing(
-        rows, [n for n, _ in numbered[1:]], required, names, filename
-    )
+    rows, line_no, skipped = skip_missing(rows, line_no, required, names, filename)
     values = {
         qty: factor
         * numeric_column(rows, idx, line_no, names[idx], filename, qty in ("field", "moment"))

@@ -11,7 +11,6 @@ the first of ``MOMENT_COLUMNS`` that holds any number, which also gives the mode
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Mapping
 
@@ -26,6 +25,7 @@ from fluxtrap.magnetometry.readers._columns import (
     numeric_column,
     si_factor,
     skip_missing,
+    split_rows,
     unit_of,
 )
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
@@ -82,16 +82,19 @@ def read(
     head_line = lines[data_at + 1]
     delimiter = "\t" if head_line.count("\t") > head_line.count(",") else ","
 
-    header = [_cells(r) for r in csv.reader(lines[1:data_at], delimiter=delimiter)]
+    header = [
+        _cells(r) for r in split_rows(lines[1:data_at], range(2, data_at + 1), delimiter, filename)
+    ]
     header = [r for r in header if r]
     info = _info(header)
     byapp = next((", ".join(r[1:]) for r in header if r[0].upper() == "BYAPP"), "")
     title = next((", ".join(r[1:]) for r in header if r[0].upper() == "TITLE"), "")
 
-    names = [c.strip() for c in next(csv.reader([head_line], delimiter=delimiter))]
+    names = [c.strip() for c in split_rows([head_line], [data_at + 2], delimiter, filename)[0]]
+    body = split_rows(lines[data_at + 2 :], range(data_at + 3, len(lines) + 1), delimiter, filename)
     raw = [
         (data_at + 3 + k, row)  # 1-based line number
-        for k, row in enumerate(csv.reader(lines[data_at + 2 :], delimiter=delimiter))
+        for k, row in enumerate(body)
         if any(c.strip() for c in row)
     ]
     check_names(names, f"{filename}, line {data_at + 2}")
