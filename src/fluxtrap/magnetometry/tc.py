@@ -312,7 +312,8 @@ def find_tc(
 ) -> TcResult:
     """Tc of one sweep by ``criterion`` ("shielded" or "normal") at ``level`` (see the module docstring).
 
-    AnalysisError if the sweep shows no complete transition; ValidationError for a bad criterion.
+    AnalysisError if the sweep shows no complete transition; ValidationError for a bad criterion
+    or temperatures below 0 K (degC taken for kelvin).
     """
     if criterion not in CRITERIA:
         raise ValidationError(
@@ -326,6 +327,11 @@ def find_tc(
     t, m = sweep.temperature_K[order], sweep.moment_Am2[order]
     keep = np.isfinite(t) & np.isfinite(m)
     t, m = t[keep], m[keep]
+    if t.size and t[0] < 0:
+        raise ValidationError(
+            f"{where}: temperatures down to {t[0]:.4g} K, below absolute zero: given in degC? "
+            "(Tc needs kelvin)"
+        )
     tmin, tmax = (float(t[0]), float(t[-1])) if t.size else (np.nan, np.nan)
     no = f"{where}: no superconducting transition found between {tmin:.3g} and {tmax:.3g} K"
     if t.size < 10:

@@ -345,3 +345,14 @@ def test_creep_series_refuses_oe_as_tesla_stray_delimiters_and_twin_columns():
         read_series(b"time_s,B_T\n1,1.36\n2,1,359\n3,1.358\n", filename="h.csv")
     with pytest.raises(InputFileError, match=r"column 'B_T' appears twice"):
         read_series(b"time_s,B_T,B_T\n1,1.36,1\n2,1.359,1\n", filename="h.csv")
+
+
+def test_tc_of_a_sweep_in_celsius_is_refused():
+    """A table built in code with degC as K: before, Tc = -236.1 K; now a ValidationError."""
+    t = np.linspace(5, 60, 221)
+    table = synthetic_mt(t=t)
+    shifted = mt_table(table.temperature_K - 273.15, table.moment_Am2, name="c.dat")
+    with pytest.raises(
+        ValidationError, match=r"c\.dat: sweep: temperatures down to -268.1 K.*degC"
+    ):
+        tc_from_table(shifted)
