@@ -1,4 +1,5 @@
-"""Shared by the readers: decoding bytes, units from column names, numeric columns with line numbers."""
+"""Shared by the readers: size limits, decoding, splitting rows, units from column names, checked
+numeric columns with line numbers."""
 
 from __future__ import annotations
 
