@@ -376,3 +376,24 @@ def test_jc_of_a_partially_irreversible_loop(tmp_path, capsys):
     jc = JcCurve.from_csv(out)
     assert 1.3 < jc.field_T[-1] < 1.5 and np.isfinite(jc.jc_err_A_m2).all()
     assert jc.at(0.5) == pytest.approx(true(0.5), rel=0.01)
+
+
+@pytest.mark.parametrize("command", ["jc", "measure add"])
+def test_dev_zero_is_refused_without_reading_it_whole(capsys, db, command):
+    """Before: `measure add /dev/zero` read until MemoryError; now refused at 256 MiB + 1 byte."""
+    extra = ["--db", db, "-c", NAME, "--sample", "B2"] if command == "measure add" else []
+    code, _, err = cli(capsys, *command.split(), *extra, "/dev/zero", *EDGES)
+    assert code == 2 and "/dev/zero: larger than 256 MiB" in err, err
+
+
+def test_jc_reports_a_gap_in_both_quadrants(tmp_path, capsys):
+    """A SYNTHETIC loop with no points at 2..3.5 T in either quadrant: the 3 T row says so."""
+    table = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, noise_emu=1e-5, seed=1)
+    holed = table.subset(~((np.abs(table.field_T) > 2.0) & (np.abs(table.field_T) < 3.5)))
+    path = tmp_path / "gap.dat"
+    write_qd_dat(holed, path)
+    code, out, err = cli(capsys, "jc", str(path), *EDGES)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "interpolated across a gap" in text
+    assert "no data at 2..3.5 T in either field quadrant: Jc interpolated" in text

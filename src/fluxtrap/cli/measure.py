@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
-from fluxtrap.errors import AnalysisError, InputFileError
+from fluxtrap.errors import AnalysisError
 from fluxtrap.units import parse, to_A_cm2
 
 if TYPE_CHECKING:
@@ -113,16 +113,22 @@ def jc_command(
         "",
         title=f"{loop_file.name}: Jc(B) at {jc.temperature_K:.3g} K",
     )
+    gaps = jc.settings.get("gaps_T", [])
     for f in REPORT_FIELDS_T:
         if jc.field_T[0] <= f <= jc.field_T[-1]:
             k = int(np.argmin(np.abs(jc.field_T - f)))
+            in_gap = any(lo < f < hi for lo, hi in gaps)
             shown.add_row(
                 f"{f:g}",
                 f"{to_A_cm2(jc.at(f)):.4g}",
                 f"{jc.jc_err_A_cm2[k]:.2g}",
-                "not fully penetrated" if jc.unpenetrated[k] else "",
+                "interpolated across a gap"
+                if in_gap
+                else ("not fully penetrated" if jc.unpenetrated[k] else ""),
             )
     console.print(shown)
+    for lo, hi in gaps:
+        console.print(f"no data at {lo:.3g}..{hi:.3g} T in either field quadrant: Jc interpolated")
     b_irr, cut = jc.settings["irreversibility_field_T"], jc.settings["cut_above_irreversibility"]
     if cut:
         console.print(
@@ -368,15 +374,13 @@ def measure_add(
     db: DbOption = None,
 ) -> None:
     """Store the raw file, its Jc(B) curve and the sample's objective values (all or nothing)."""
+    from fluxtrap.magnetometry.readers._columns import read_limited
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
     edges = _edges(a, b, c)
     store = store_from(db)
     spec = measurement_target(store, campaign, sample)  # a missing sample fails before the analysis
-    try:
-        content = file.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError(f"{file}: no such file") from None
+    content = read_limited(file)
     t = parse(temperature, "temperature", "--temperature") if temperature else None
     with _printed_warnings():
         done = record_measurement(

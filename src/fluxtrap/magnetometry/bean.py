@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from fluxtrap.errors import AnalysisError
+from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import (
     LoopWidth,
@@ -36,6 +36,34 @@ def bean_jc(dm_A_m: np.ndarray | float, a_m: float, b_m: float) -> np.ndarray | 
 
 
 IRREVERSIBLE_SIGMA = 3.0  # a loop width counts as irreversible above this many standard errors
+# Full shielding bounds the loop width: dM <= 2 H_max / (1 - N); allowed up to twice that (the
+# estimate of 1 / (1 - N), noise). A moment in emu labelled A*m^2, or edges 10x too small, is 1000x.
+SHIELDING_MARGIN = 2.0
+
+
+def full_shielding_width(field_max_T: float, a_m: float, b_m: float, c_m: float) -> float:
+    """Largest loop width dM (A/m) of an a x b x c bar (c along the field) up to ``field_max_T``.
+
+    A perfectly shielding sample has M = -H / (1 - N) on the way up and +H / (1 - N) on the way
+    down; 1 / (1 - N) is taken as 1 + sqrt(a b) / c (1 for a long bar, about 2 for a cube where
+    the exact 1.5, and above the thin-plate value 0.6..0.8 sqrt(a b) / c: an upper bound).
+    """
+    return 2.0 * field_max_T / MU0 * (1.0 + np.sqrt(a_m * b_m) / c_m)
+
+
+def check_full_shielding(
+    dm_A_m: np.ndarray, field_max_T: float, a_m: float, b_m: float, c_m: float, where: str
+) -> None:
+    """ValidationError if the loop width (A/m, ``(n,)``) exceeds full shielding by ``SHIELDING_MARGIN``."""
+    bound = full_shielding_width(field_max_T, a_m, b_m, c_m)
+    factor = float(np.max(np.abs(_running_median(dm_A_m)))) / bound
+    if factor > SHIELDING_MARGIN:
+        raise ValidationError(
+            f"{where}: the loop width is {factor:.3g} times the most a fully shielding "
+            f"{a_m * 1e3:.3g} x {b_m * 1e3:.3g} x {c_m * 1e3:.3g} mm bar can show up to "
+            f"{field_max_T:.3g} T ({bound:.3g} A/m): is the moment in emu but labelled A*m^2 "
+            "(x1000), or are the sample edges too small (each 10x = 1000x in volume)?"
+        )
 
 
 def _running_median(x: np.ndarray, k: int = 5) -> np.ndarray:
@@ -55,6 +83,10 @@ def jc_from_width(
     force: bool = False,
 ) -> JcCurve:
     """Jc(B) for B >= 0 from a loop width; the two field quadrants are averaged where both exist.
+
+    Gaps (``width.gaps_T``, field ranges a branch has no points in) are filled from the other
+    quadrant; where both quadrants miss a range, Jc is interpolated across it and the |B|
+    intervals are kept in ``settings["gaps_T"]`` (``pipeline.objective_values`` reads nothing there).
 
     Uncertainty: the width's 1-sigma comes from the file's moment errors (``width.dm_err_Am2``,
     propagated through the interpolation and the quadrant average), else from the width's own
@@ -83,19 +115,32 @@ def jc_from_width(
     dm_err = width.dm_err_Am2 / volume
     grid = np.unique(np.abs(b))
     grid = grid[np.r_[True, np.diff(grid) > 1e-5 * max(float(np.ptp(b)), 1e-12)]]
-    total, var, count = np.zeros(grid.size), np.zeros(grid.size), np.zeros(grid.size)
-    for side in (b >= 0, b <= 0):  # the two field quadrants, averaged where both were measured
+    # the two field quadrants, averaged where both were measured; a quadrant's gaps (a branch
+    # without points there) are filled from the other, and only where both miss interpolated
+    holes = (
+        [(max(g0, 0.0), g1) for g0, g1 in width.gaps_T if g1 > 0],
+        [(max(-g1, 0.0), -g0) for g0, g1 in width.gaps_T if g0 < 0],
+    )
+    value, err = np.zeros((2, 2, grid.size))
+    inside, measured = np.zeros((2, 2, grid.size), bool)
+    ranges = []
+    for k, side in enumerate((b >= 0, b <= 0)):
         bb, dd, ee = np.abs(b[side]), dm[side], dm_err[side]
         order = np.argsort(bb)
         bb, dd, ee = bb[order], dd[order], ee[order]
         if bb.size >= 2:
-            inside = (grid >= bb[0]) & (grid <= bb[-1])
-            total[inside] += np.interp(grid[inside], bb, dd)
-            var[inside] += interp_sigma(grid[inside], bb, ee) ** 2
-            count[inside] += 1
+            inside[k] = (grid >= bb[0]) & (grid <= bb[-1])
+            measured[k] = inside[k] & ~_within(grid, holes[k])
+            value[k] = np.interp(grid, bb, dd)
+            err[k] = interp_sigma(grid, bb, ee)
+            ranges.append((bb[0], bb[-1], holes[k]))
+    use = np.where(measured.any(axis=0), measured, inside)
+    count = use.sum(axis=0)
     has = count > 0
-    grid, dm_pos = grid[has], total[has] / count[has]
-    file_err = np.sqrt(var[has]) / count[has]
+    grid, dm_pos = grid[has], (use * value).sum(axis=0)[has] / count[has]
+    file_err = np.sqrt(np.where(use, err**2, 0.0).sum(axis=0)[has]) / count[has]
+    gaps = _uncovered(ranges)
+    check_full_shielding(dm_pos, width.field_max_T, a_m, b_m, c_m, where)
     # the width's own scatter: robust, from second differences (a smooth Jc(B) cancels)
     d2 = np.diff(dm_pos, 2)
     scatter = (
@@ -147,10 +192,39 @@ def jc_from_width(
             "virgin_slope_Am2_per_T": width.virgin_slope_Am2_per_T,
             "virgin_field_T": width.virgin_field_T,
             "reversible_rise": width.reversible_rise,
+            "gaps_T": [[lo, hi] for lo, hi in gaps],
             "forced": bool(force and width.not_superconducting),
             "warnings": notes,
         },
     )
+
+
+def _within(x: np.ndarray, intervals: list[tuple[float, float]]) -> np.ndarray:
+    """``x`` strictly inside any of ``intervals`` (lo, hi), ``(n,)`` bool."""
+    out = np.zeros(x.shape, bool)
+    for lo, hi in intervals:
+        out |= (x > lo) & (x < hi)
+    return out
+
+
+def _uncovered(
+    ranges: list[tuple[float, float, list[tuple[float, float]]]],
+) -> list[tuple[float, float]]:
+    """|B| intervals (T) inside some quadrant's range ``(lo, hi, holes)`` but measured in none."""
+    edges = np.unique([x for lo, hi, holes in ranges for x in (lo, hi, *np.ravel(holes))])
+    gaps: list[tuple[float, float]] = []
+    for p, q in zip(edges[:-1], edges[1:], strict=True):
+        mid = np.array([0.5 * (p + q)])
+        seen = [lo <= mid[0] <= hi for lo, hi, _ in ranges]
+        covered = [
+            s and not _within(mid, holes)[0] for s, (_, _, holes) in zip(seen, ranges, strict=True)
+        ]
+        if any(seen) and not any(covered):
+            if gaps and gaps[-1][1] == p:
+                gaps[-1] = (gaps[-1][0], float(q))
+            else:
+                gaps.append((float(p), float(q)))
+    return gaps
 
 
 def jc_from_loop(

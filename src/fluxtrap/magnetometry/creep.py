@@ -21,8 +21,6 @@ structure gives a ``CreepResidualWarning`` kept in ``CreepFit.warnings``.
 
 from __future__ import annotations
 
-import csv
-import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +28,18 @@ from pathlib import Path
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, InputFileError
-from fluxtrap.magnetometry.readers._columns import decode, numeric_column, si_factor, unit_of
+from fluxtrap.magnetometry.readers._columns import (
+    check_names,
+    check_size,
+    check_values,
+    check_width,
+    decode,
+    numeric_column,
+    read_limited,
+    si_factor,
+    split_rows,
+    unit_of,
+)
 from fluxtrap.probetable import relaxation_origin
 from fluxtrap.units import MU0
 
@@ -336,14 +345,13 @@ def read_series(
     columns ``column`` says which one.
     """
     if isinstance(path_or_bytes, bytes):
-        text, name = decode(path_or_bytes), filename or "<bytes>"
+        name = filename or "<bytes>"
+        check_size(path_or_bytes, name)
+        text = decode(path_or_bytes)
     else:
         path = Path(path_or_bytes)
         name = filename or str(path)
-        try:
-            text = decode(path.read_bytes())
-        except FileNotFoundError:
-            raise InputFileError(f"{path}: no such file") from None
+        text = decode(read_limited(path))
     numbered = [
         (i + 1, ln)
         for i, ln in enumerate(text.splitlines())
@@ -353,12 +361,13 @@ def read_series(
         raise InputFileError(f"{name}: expected a header row and data rows")
     head_no, head = numbered[0]
     delimiter = max(",\t;", key=head.count)
-    names = [c.strip() for c in next(csv.reader([head], delimiter=delimiter))]
-    rows = list(
-        csv.reader(io.StringIO("\n".join(ln for _, ln in numbered[1:])), delimiter=delimiter)
-    )
+    names = [c.strip() for c in split_rows([head], [head_no], delimiter, name)[0]]
     lines = [n for n, _ in numbered[1:]]
+    rows = split_rows([ln for _, ln in numbered[1:]], lines, delimiter, name)
     where = f"{name}, line {head_no}"
+    check_names(names, where)
+    for n, row in zip(lines, rows, strict=True):
+        check_width(row, len(names), name, n)
 
     def dim(col: str) -> str | None:
         unit = unit_of(col)
@@ -397,4 +406,8 @@ def read_series(
         return factor * numeric_column(rows, names.index(c), lines, c, name, required)
 
     applied = col("applied_T") if "applied_T" in names else None
-    return col(times[0]), col(fields[0]), applied, fields[0]
+    field = col(fields[0])
+    for c, b in ((fields[0], field), ("applied_T", applied)):
+        if b is not None:
+            check_values({"field": b / MU0}, {"field": c}, lines, name)
+    return col(times[0]), field, applied, fields[0]

@@ -22,6 +22,11 @@ SHIELDING_WINDOW = 0.02  # virgin-branch check from B = 0 out to this fraction o
 # |rise| <= 0.03; a hard ferromagnet 0.23; the real non-superconducting loops of tests/data 1.2-3.2)
 REVERSIBLE_WINDOW = 0.3
 REVERSIBLE_RISE = 0.1
+# A hole in a branch: a field step over GAP_STEPS times both neighbouring steps and over GAP_SPAN
+# of the loop's field span (VSM sweeps jitter up to 7x between neighbours, but in 0.03 T of 14 T).
+GAP_STEPS = 3.0
+GAP_SPAN = 0.02
+MAX_GRID_POINTS = 1_000_000  # a uniform field grid of at most this many points (8 MB per array)
 
 
 class NotSuperconductingWarning(UserWarning):
@@ -164,7 +169,9 @@ class LoopWidth:
     ``not_superconducting``: why the loop does not look like a superconductor's ("" if it does);
     ``dm_err_Am2`` ``(n,)``: 1-sigma of ``dm_Am2`` from the file's moment error column, propagated
     through the interpolation (NaN where the file gives none); ``reversible_rise``: see
-    ``reversible_check`` (None with a virgin branch, which ``shielding_check`` checks instead).
+    ``reversible_check`` (None with a virgin branch, which ``shielding_check`` checks instead);
+    ``gaps_T``: field intervals (T, signed) where a branch has no points (``branch_gaps``), so
+    ``dm_Am2`` inside them is interpolated across the hole.
     """
 
     field_T: np.ndarray
@@ -178,6 +185,21 @@ class LoopWidth:
     virgin_field_T: float | None = None
     not_superconducting: str = ""
     reversible_rise: float | None = None
+    gaps_T: tuple[tuple[float, float], ...] = ()
+
+
+def branch_gaps(field_T: np.ndarray, span_T: float) -> list[tuple[float, float]]:
+    """Field intervals (T) without a point on a branch, from its fields ``field_T`` (increasing).
+
+    A step is a hole when it exceeds ``GAP_STEPS`` times both neighbouring steps and ``GAP_SPAN``
+    of ``span_T``; the interval runs between the two measured fields around it.
+    """
+    step = np.diff(field_T)
+    if step.size < 2:
+        return []
+    neighbours = np.maximum(np.r_[0.0, step[:-1]], np.r_[step[1:], 0.0])
+    hole = (step > GAP_STEPS * neighbours) & (step > GAP_SPAN * span_T)
+    return [(float(field_T[k]), float(field_T[k + 1])) for k in np.flatnonzero(hole)]
 
 
 def linear_background(branches: tuple[Branch, ...] | list[Branch], fraction: float = 0.7) -> float:
@@ -356,7 +378,14 @@ def loop_width(
         raise AnalysisError(
             f"{table.metadata.filename}: the branches of loop {loop} do not overlap in field"
         )
-    if grid_step_T:
+    if grid_step_T is not None:
+        n_grid = (hi - lo) / grid_step_T if np.isfinite(grid_step_T) and grid_step_T > 0 else -1
+        if not 0 <= n_grid <= MAX_GRID_POINTS:
+            raise ValidationError(
+                f"grid_step_T = {grid_step_T!r} T: expected a finite step > 0 giving at most "
+                f"{MAX_GRID_POINTS:.0e} points over the loop's {lo:.3g}..{hi:.3g} T "
+                f"(a step >= {(hi - lo) / MAX_GRID_POINTS:.2g} T)"
+            )
         k0, k1 = int(np.ceil(lo / grid_step_T - 1e-9)), int(np.floor(hi / grid_step_T + 1e-9))
         grid = np.arange(k0, k1 + 1) * grid_step_T
     else:
@@ -367,6 +396,11 @@ def loop_width(
     dm_err = np.hypot(
         interp_sigma(grid, bd, dec.sorted_err()), interp_sigma(grid, bi, inc.sorted_err())
     )
+    gaps = [
+        (max(g0, lo), min(g1, hi))
+        for g0, g1 in branch_gaps(bd, hi - lo) + branch_gaps(bi, hi - lo)
+        if g1 > lo and g0 < hi
+    ]
     v_slope, v_field, why = shielding_check(branches, loop)
     rise = None
     if v_slope is None:  # no virgin branch: the reversible part instead
@@ -384,6 +418,7 @@ def loop_width(
         virgin_field_T=v_field,
         not_superconducting=why,
         reversible_rise=rise,
+        gaps_T=tuple(sorted(gaps)),
     )
 
 
@@ -415,12 +450,21 @@ def sample_volume(a_m: float, b_m: float, c_m: float) -> float:
     return a_m * b_m * c_m
 
 
+EDGE_RANGE_M = (1e-9, 1.0)  # a sample edge from 1 nm (a thin film) to 1 m (beyond any bulk)
+
+
 def check_bar(a_m: float, b_m: float, c_m: float) -> None:
-    """a <= b perpendicular to the field, c along it, all finite and > 0 (m); else ValidationError."""
+    """a <= b perpendicular to the field, c along it, each in ``EDGE_RANGE_M`` (m); else ValidationError."""
+    lo, hi = EDGE_RANGE_M
     for name, v in (("a", a_m), ("b", b_m), ("c", c_m)):
         if not np.isfinite(v) or v <= 0:
             raise ValidationError(
                 f"sample edge {name} = {v!r} m: every edge must be a finite length > 0 (zero-size sample?)"
+            )
+        if not lo <= v <= hi:
+            raise ValidationError(
+                f"sample edge {name} = {v:.3g} m is outside 1 nm..1 m: wrong unit "
+                "(e.g. um for mm, or mm for m)?"
             )
     if a_m > b_m:
         raise ValidationError(

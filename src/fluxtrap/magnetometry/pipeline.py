@@ -111,7 +111,8 @@ def objective_values(spec: CampaignSpec, jc: JcCurve) -> dict[str, float]:
     """Values (SI: Jc in A/m^2) of the campaign's ``quantity='jc'`` objectives read off ``jc``.
 
     An objective is filled only if the curve was measured at its temperature (within 0.5 K or
-    2%) and its field lies inside the measured range; ``skipped_objectives`` says why others are not.
+    2%) and its field lies inside the measured range and in none of its gaps
+    (``settings["gaps_T"]``); ``skipped_objectives`` says why others are not.
     """
     return {name: value for name, value, _ in _objectives(spec, jc) if value is not None}
 
@@ -139,5 +140,14 @@ def _objectives(spec: CampaignSpec, jc: JcCurve):
         lo, hi = jc.field_T[0], jc.field_T[-1]
         if not lo <= abs(o.field_T) <= hi:
             yield o.name, None, f"{o.field_T:g} T is outside the measured {lo:.3g}..{hi:.3g} T"
+            continue
+        gap = next((g for g in jc.settings.get("gaps_T", ()) if g[0] < abs(o.field_T) < g[1]), None)
+        if gap:
+            yield (
+                o.name,
+                None,
+                f"{o.field_T:g} T lies in a gap of the loop ({gap[0]:.3g}..{gap[1]:.3g} T measured "
+                "in neither field quadrant): Jc there would be interpolated, not measured",
+            )
             continue
         yield o.name, float(jc.at(o.field_T)), ""

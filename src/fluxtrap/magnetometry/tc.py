@@ -312,7 +312,8 @@ def find_tc(
 ) -> TcResult:
     """Tc of one sweep by ``criterion`` ("shielded" or "normal") at ``level`` (see the module docstring).
 
-    AnalysisError if the sweep shows no complete transition; ValidationError for a bad criterion.
+    AnalysisError if the sweep shows no complete transition; ValidationError for a bad criterion
+    or temperatures below 0 K (degC taken for kelvin).
     """
     if criterion not in CRITERIA:
         raise ValidationError(
@@ -326,6 +327,11 @@ def find_tc(
     t, m = sweep.temperature_K[order], sweep.moment_Am2[order]
     keep = np.isfinite(t) & np.isfinite(m)
     t, m = t[keep], m[keep]
+    if t.size and t[0] < 0:
+        raise ValidationError(
+            f"{where}: temperatures down to {t[0]:.4g} K, below absolute zero: given in degC? "
+            "(Tc needs kelvin)"
+        )
     tmin, tmax = (float(t[0]), float(t[-1])) if t.size else (np.nan, np.nan)
     no = f"{where}: no superconducting transition found between {tmin:.3g} and {tmax:.3g} K"
     if t.size < 10:
@@ -342,6 +348,13 @@ def find_tc(
             f"{no}: the moment never drops below a normal-state baseline (no diamagnetic step)"
         )
     tm, w = found
+    for n_side, side in ((int(np.sum(t > tm)), "ends"), (int(np.sum(t < tm)), "starts")):
+        if n_side < 3:  # the best step sits at the sweep's end: the transition is cut off there
+            state = "normal state (no plateau above Tc)" if side == "ends" else "full shielding"
+            raise AnalysisError(
+                f"{no}: the sweep {side} inside the transition (best midpoint {tm:.4g} K, "
+                f"{n_side} points beyond it): it never reaches the {state}; extend the sweep"
+            )
     # the normal-state baseline from the data just above the transition, not the whole sweep
     top = tm + 4 * w + max(tm - tmin, 10.0)
     window = t <= top
@@ -353,6 +366,13 @@ def find_tc(
     params, r, jac = _fit(tw[inliers], mw[inliers], params, "linear", noise)
     c0, c1, step, tm, lnw = params
     w = float(np.exp(lnw))
+    end = resid[-3:]  # the sweep's last points must lie on the normal-state baseline
+    if tw[-1] == tmax and not inliers[-3:].any() and abs(np.sign(end).sum()) == end.size:
+        raise AnalysisError(
+            f"{no}: the last points (up to {tmax:.4g} K) lie {np.min(np.abs(end)) / noise:.3g}+ "
+            "noise widths off the fitted normal-state baseline, all on one side: the sweep ends "
+            "inside the transition (no normal-state plateau); extend it"
+        )
     dof = max(int(inliers.sum()) - 5, 1)
     try:
         cov = np.linalg.inv(jac.T @ jac) * float(r @ r) / dof

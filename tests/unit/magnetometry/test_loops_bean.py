@@ -159,6 +159,9 @@ def test_round_trip_from_a_tabulated_curve():
         (A, B, 0.0, "edge c = 0.0 m.*zero-size"),
         (2e-3, B, C, "a = 2 mm > b = 1.2 mm"),
         (float("nan"), B, C, "finite"),
+        (1e-12, B, C, "edge a = 1e-12 m is outside 1 nm..1 m"),
+        (A, 5.0, C, "edge b = 5 m is outside"),
+        (A, B, 2.8, "edge c = 2.8 m is outside"),
     ],
 )
 def test_bad_sample_sizes(a, b, c, match):
@@ -489,3 +492,71 @@ def test_real_loops_use_their_error_columns(mpms_file):
         pytest.raises(AnalysisError, match="no irreversible magnetization"),
     ):
         jc_from_loop(hot, A, B, C, temperature_K=300, force=True)
+
+
+@pytest.mark.parametrize("step", [1e-9, 0.0, -0.1, float("nan"), float("inf")])
+def test_grid_step_that_would_allocate_gigabytes_is_refused(step):
+    """1e-9 T over +-7 T would be 1.4e10 points (104 GiB): refused before anything is allocated."""
+    table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41)
+    with pytest.raises(ValidationError, match="grid_step_T = .* at most 1e\\+06 points"):
+        loop_width(table, grid_step_T=step)
+
+
+def test_width_beyond_full_shielding_is_refused():
+    """Kim 1e9 A/m^2 bar: its width is 1.3% of full shielding; a moment in emu read as A*m^2, or
+    edges 10x too small, make it 13x full shielding: before, a Jc 1000x too high (1.7e8 A/cm^2 at 3 T)."""
+    from fluxtrap.magnetometry.bean import full_shielding_width
+    from fluxtrap.magnetometry.table import MeasurementTable
+
+    table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C)
+    width = loop_width(table)
+    ratio = np.max(width.dm_Am2) / (A * B * C) / full_shielding_width(width.field_max_T, A, B, C)
+    assert 0.01 < ratio < 0.02
+    jc_from_loop(table, A, B, C)
+    with pytest.raises(
+        ValidationError, match=r"13.2 times .* 0.05 x 0.12 x 0.28 mm bar .* too small"
+    ):
+        jc_from_loop(table, A / 10, B / 10, C / 10)
+    emu = MeasurementTable.from_arrays(table.field_T, table.moment_Am2 * 1e3, table.metadata)
+    with pytest.raises(ValidationError, match=r"13.2 times .* in emu but labelled A\*m\^2"):
+        jc_from_loop(emu, A, B, C)
+
+
+def _loop_without(lo_T, hi_T, quadrants):
+    """SYNTHETIC Kim loop and the same loop with the decreasing branch's points at lo < |B| < hi
+    removed in ``quadrants`` ("+" and/or "-")."""
+    table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, noise_emu=1e-5, seed=1)
+    dec = next(b for b in split_branches(table) if b.kind == "decreasing")
+    rows = np.arange(len(table))
+    f = table.field_T
+    sign = np.zeros(len(table), bool)
+    for q in quadrants:
+        sign |= f > 0 if q == "+" else f < 0
+    gone = (rows >= dec.start) & (rows < dec.stop) & (np.abs(f) > lo_T) & (np.abs(f) < hi_T) & sign
+    return table, table.subset(~gone)
+
+
+def test_gap_in_one_quadrant_is_filled_from_the_other():
+    """Decreasing branch missing 2-3.5 T at B > 0: before, Jc there was off by up to 1.3%
+    (interpolated across the hole and averaged in); now within 0.1% of the gap-free loop."""
+    full, holed = _loop_without(2.0, 3.5, "+")
+    ref, jc = jc_from_loop(full, A, B, C), jc_from_loop(holed, A, B, C)
+    assert loop_width(holed).gaps_T == ((2.0, 3.5),)
+    fields = np.linspace(2.05, 3.45, 15)
+    assert np.max(np.abs(jc.at(fields) / ref.at(fields) - 1)) < 0.005
+    assert jc.settings["gaps_T"] == []
+
+
+def test_gap_in_both_quadrants_is_flagged_and_no_objective_is_read_in_it():
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.magnetometry.pipeline import objective_values, skipped_objectives
+
+    from ...conftest import EXAMPLES
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")  # jc_3T: 3 T at 5 K
+    full, holed = _loop_without(2.0, 3.5, "+-")
+    jc = jc_from_loop(holed, A, B, C)
+    assert jc.settings["gaps_T"] == [[2.0, 3.5]]
+    assert "jc_3T" in objective_values(spec, jc_from_loop(full, A, B, C))
+    assert objective_values(spec, jc) == {}
+    assert "3 T lies in a gap of the loop (2..3.5 T" in skipped_objectives(spec, jc)["jc_3T"]

@@ -1,5 +1,7 @@
 """Readers on the eight real Quantum Design files (numbers from shared/data/mpms/README.md) and bad inputs."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -318,3 +320,145 @@ def test_text_in_a_moment_cell_is_still_an_error(mpms_file):
         InputFileError, match=r"line 61, column 'Moment \(emu\)': '#REF!' is not a number"
     ):
         read(worse, filename="bad.dat")
+
+
+def test_field_in_oe_labelled_tesla_is_refused():
+    """70 kOe written in a column labelled T would be 70 000 T: refused at its line and column."""
+    with pytest.raises(
+        InputFileError,
+        match=r"oe\.csv, line 3, column 'B \(T\)': \|mu0 H\| = 7e\+04 T is beyond 100 T.*Oe but labelled T",
+    ):
+        read(b"B (T),m (emu)\n0,0\n70000,1e-3\n-70000,2e-3\n", filename="oe.csv")
+    content = (
+        b"[Header]\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"
+        b"Comment,Time Stamp (sec),Temperature (K),Magnetic Field (T),Moment (emu)\r\n"
+        b",1,5,7,1e-3\r\n,2,5,70000,2e-3\r\n"
+    )
+    with pytest.raises(InputFileError, match=r"x\.dat, line 6, column 'Magnetic Field \(T\)'"):
+        read(content, filename="x.dat")
+    assert read(b"B (T),m (emu)\n0,0\n100,1e-3\n", filename="ok.csv").field_T[1] == 100
+
+
+def test_temperatures_in_celsius_are_refused():
+    """-268 'K' (degC labelled K) is below absolute zero; a degC column is not scaled by 274.15."""
+    rows = b"\n100,0,-268\n100,1e-3,-250\n"
+    with pytest.raises(
+        InputFileError,
+        match=r"c\.csv, line 2, column 'T \(K\)': -268 K is below absolute zero.*degC but labelled K",
+    ):
+        read(b"H (Oe),m (emu),T (K)" + rows, filename="c.csv")
+    for header in ("T (degC)", "T (°C)", "T (degF)"):
+        with pytest.raises(
+            InputFileError, match=rf"column '{re.escape(header)}': unit .* has an offset"
+        ):
+            read(f"H (Oe),m (emu),{header}".encode() + rows, filename="c.csv")
+    content = (
+        b"[Header]\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"
+        b"Comment,Time Stamp (sec),Temperature (K),Magnetic Field (Oe),Moment (emu)\r\n"
+        b",1,-263.15,7,1e-3\r\n,2,5,70,2e-3\r\n"
+    )
+    with pytest.raises(
+        InputFileError, match=r"x\.dat, line 5, column 'Temperature \(K\)': -263\.1 K"
+    ):
+        read(content, filename="x.dat")
+
+
+QD_HEAD = (
+    b"[Header]\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"
+    b"Comment,Time Stamp (sec),Temperature (K),Magnetic Field (Oe),Moment (emu)\r\n"
+)
+
+
+def test_stray_delimiter_inside_a_row_is_refused():
+    """'200,2,3e-3,5' was read as m = 2 emu and T = 3 mK; the QD row lost its field and was skipped."""
+    with pytest.raises(InputFileError, match=r"s\.csv, line 3: 4 cells for 3 named columns"):
+        read(b"H (Oe),m (emu),T (K)\n100,1e-3,5\n200,2,3e-3,5\n300,3e-3,5\n", filename="s.csv")
+    with pytest.raises(InputFileError, match=r"x\.dat, line 6: 6 cells for 5 named columns"):
+        read(QD_HEAD + b",1,5,7,1e-3\r\n,2,5,,70,2e-3\r\n,3,5,70,2e-3\r\n", filename="x.dat")
+    # a trailing delimiter shifts nothing
+    ok = read(b"H (Oe),m (emu)\n100,1e-3,\n200,2e-3,\n", filename="t.csv")
+    np.testing.assert_allclose(ok.moment_Am2, [1e-6, 2e-6])
+
+
+def test_duplicated_column_names_are_refused():
+    with pytest.raises(
+        InputFileError,
+        match=r"d\.csv, line 1: column 'm \(emu\)' appears twice \(columns 2 and 3\)",
+    ):
+        read(b"H (Oe),m (emu),m (emu)\n100,1e-3,5\n200,2e-3,5\n", filename="d.csv")
+    head = QD_HEAD.replace(b"Comment,", b"Moment (emu),")
+    with pytest.raises(
+        InputFileError, match=r"x\.dat, line 4: column 'Moment \(emu\)' appears twice"
+    ):
+        read(head + b"a,1,5,7,1e-3\r\nb,2,5,70,2e-3\r\n", filename="x.dat")
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda raw: raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r"),  # CR-only (classic Mac)
+        lambda raw: raw.decode("latin-1").encode("utf-16"),  # UTF-16 LE with BOM
+        lambda raw: b"\xfe\xff" + raw.decode("latin-1").encode("utf-16-be"),  # UTF-16 BE with BOM
+    ],
+    ids=["cr", "utf16le", "utf16be"],
+)
+def test_utf16_and_cr_only_files_read_as_the_original(encode, mpms_file):
+    """Before: 'not a format fluxtrap reads' for all three."""
+    raw = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
+    ref, back = read(raw, filename="s1.dat"), read(encode(raw), filename="s1.dat")
+    np.testing.assert_array_equal(back.field_T, ref.field_T)
+    np.testing.assert_array_equal(back.moment_Am2, ref.moment_Am2)
+    np.testing.assert_array_equal(back.line, ref.line)
+    assert back.metadata.info == ref.metadata.info
+    table = read("H (Oe),m (emu)\r\n0,0\r\n100,1e-3\r\n".encode("utf-16"), filename="u.csv")
+    np.testing.assert_allclose(table.field_T, [0, 0.01])
+
+
+@pytest.mark.parametrize(
+    "header, value", [("H (G)", 1e4), ("H (kG)", 10), ("B_G", 1e4), ("B_kG", 10)]
+)
+def test_field_columns_in_gauss_and_kilogauss(header, value):
+    """1e4 G = 10 kG = 1 T (mu0*H); before: 'no field column found' (pint's gauss is not 1e-4 T)."""
+    table = read(f"{header},m (emu)\n0,0\n{value},1e-3\n".encode(), filename="g.csv")
+    np.testing.assert_allclose(table.field_T, [0.0, 1.0])
+    mapped = read(
+        b"f,m\n0,0\n10,1e-3\n", filename="g.csv", columns={"field": "f [kG]", "moment": "m [emu]"}
+    )
+    np.testing.assert_allclose(mapped.field_T, [0.0, 1.0])
+
+
+def test_size_limits_before_parsing(tmp_path, monkeypatch):
+    """/dev/zero and a file over MAX_BYTES are refused having read at most MAX_BYTES + 1 bytes
+    (before: read whole, a MemoryError after gigabytes); over MAX_LINES lines before parsing."""
+    from fluxtrap.magnetometry.creep import read_series
+    from fluxtrap.magnetometry.readers import _columns
+
+    monkeypatch.setattr(_columns, "MAX_BYTES", 2**20)
+    for reader in (read, read_series):
+        with pytest.raises(InputFileError, match="/dev/zero: larger than 1 MiB"):
+            reader("/dev/zero")
+    big = tmp_path / "big.dat"
+    with open(big, "wb") as f:  # sparse: no disk used
+        f.truncate(2**20 + 1)
+    with pytest.raises(InputFileError, match="big.dat: larger than 1 MiB"):
+        read(big)
+    with pytest.raises(InputFileError, match="<bytes>: larger than 1 MiB"):
+        read(b"H (Oe),m (emu)\n" + b"1,2\n" * 2**18)
+    monkeypatch.setattr(_columns, "MAX_LINES", 1000)
+    for eol in (b"\n", b"\r"):
+        with pytest.raises(InputFileError, match="l.csv: 1001 lines, more than 1000"):
+            read(b"H (Oe),m (emu)" + eol + (b"1,2" + eol) * 1000, filename="l.csv")
+
+
+def test_open_quotes_and_huge_cells_name_their_line():
+    """Before: csv's own 'field larger than field limit' error or a bare ValueError from zip()."""
+    cell = b'"' + b"1" * 200_000 + b'"'
+    cases = [
+        (b"H (Oe),m (emu)\n0,0\n1," + cell + b"\n", "x.csv", r"x\.csv, line 3: cannot split"),
+        (b'H (Oe),m (emu)\n0,0\n"1,2\n3,4\n', "x.csv", r"x\.csv, line 3: a quote opened"),
+        (QD_HEAD + cell + b",1,5,7,1e-3\r\n", "x.dat", r"x\.dat, line 5: cannot split"),
+        (QD_HEAD + b'"ZFC,1,5,7,1e-3\r\n,2,5,8,1e-3\r\n', "x.dat", r"x\.dat, line 5: a quote"),
+    ]
+    for content, name, message in cases:
+        with pytest.raises(InputFileError, match=message):
+            read(content, filename=name)

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from fluxtrap.errors import AnalysisError, ValidationError
+from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
 from fluxtrap.magnetometry.creep import (
     PPM_H,
     CreepResidualWarning,
@@ -320,3 +320,39 @@ def test_creep_refuses_without_an_origin():
         fit_creep(1.7e9 + tt, A_PUB - B_PUB * np.log(tt))
     with pytest.raises(AnalysisError, match="cannot find the end"):
         ramp_end(np.arange(5.0), np.ones(5))
+
+
+@pytest.mark.parametrize("end_K", [36.0, 37.25, 38.0, 39.0])
+@pytest.mark.parametrize("noise", [0.0, 1e-8])
+def test_sweep_ending_inside_the_transition_is_an_analysis_error(end_K, noise):
+    """Midpoint 38 K, width 0.5 K: a sweep that stops before ~39.5 K has no normal-state plateau.
+
+    Before: a scipy ValueError ("Initial guess is outside of provided bounds") for most, and a
+    wrong Tc (29.5 K for 36.9 K) for the noise-free sweep ending at 37.25 K.
+    """
+    t = np.linspace(5, end_K, 600 if noise == 0 else 30)
+    with pytest.raises(
+        AnalysisError, match="inside the transition|ends at .* before the normal state is reached"
+    ):
+        tc_from_table(synthetic_mt(38.0, noise=noise, t=t))
+
+
+def test_creep_series_refuses_oe_as_tesla_stray_delimiters_and_twin_columns():
+    """Before: 13600 'T' read as 13 600 T, '2,1,359' as 1 T, and twin B_T columns as 'choose one'."""
+    with pytest.raises(InputFileError, match=r"h\.csv, line 2, column 'B_T': .*Oe but"):
+        read_series(b"time_s,B_T\n1,13600\n2,13590\n3,13585\n", filename="h.csv")
+    with pytest.raises(InputFileError, match=r"h\.csv, line 3: 3 cells for 2 named"):
+        read_series(b"time_s,B_T\n1,1.36\n2,1,359\n3,1.358\n", filename="h.csv")
+    with pytest.raises(InputFileError, match=r"column 'B_T' appears twice"):
+        read_series(b"time_s,B_T,B_T\n1,1.36,1\n2,1.359,1\n", filename="h.csv")
+
+
+def test_tc_of_a_sweep_in_celsius_is_refused():
+    """A table built in code with degC as K: before, Tc = -236.1 K; now a ValidationError."""
+    t = np.linspace(5, 60, 221)
+    table = synthetic_mt(t=t)
+    shifted = mt_table(table.temperature_K - 273.15, table.moment_Am2, name="c.dat")
+    with pytest.raises(
+        ValidationError, match=r"c\.dat: sweep: temperatures down to -268.1 K.*degC"
+    ):
+        tc_from_table(shifted)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fluxtrap.errors import InputFileError
 from fluxtrap.magnetometry.readers import csv_table, qd_dat
+from fluxtrap.magnetometry.readers._columns import check_size, read_limited
 from fluxtrap.magnetometry.table import MeasurementTable
 
 READERS = (qd_dat, csv_table)
@@ -29,19 +30,16 @@ def read(
     ``filename`` names the file in errors and metadata (defaults to the path's name);
     ``columns`` maps quantities (field, moment, moment_err, temperature, time) to source column
     names; ``engine`` forces a reader by name ("qd_dat", "csv_table") instead of guessing.
+    More than 256 MiB or 1e6 lines is refused before parsing (``_columns.check_size``).
     """
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
         content = bytes(path_or_bytes)
         filename = filename or "<bytes>"
+        check_size(content, filename)
     else:
         path = Path(path_or_bytes)
         filename = filename or path.name
-        try:
-            content = path.read_bytes()
-        except FileNotFoundError:
-            raise InputFileError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise InputFileError(f"{path}: is a directory, expected a data file") from None
+        content = read_limited(path)
     if not content.strip():
         raise InputFileError(f"{filename}: the file is empty")
     if engine is not None:

@@ -1,9 +1,13 @@
-"""Shared by the readers: decoding bytes, units from column names, numeric columns with line numbers."""
+"""Shared by the readers: size limits, decoding, splitting rows, units from column names, checked
+numeric columns with line numbers."""
 
 from __future__ import annotations
 
+import csv
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pint
@@ -26,6 +30,8 @@ _SUFFIX_UNITS = {
     "mT": "mT",
     "Oe": "Oe",
     "kOe": "kOe",
+    "G": "G",
+    "kG": "kG",
     "A_m": "A/m",
     "emu": "emu",
     "Am2": "A*m^2",
@@ -37,10 +43,49 @@ _SUFFIX_UNITS = {
     "h": "h",
 }
 _ALIASES = {"sec": "s", "secs": "s", "grams": "g"}
+# Gauss as the field's flux density mu0*H, in T (pint's gauss is the Gaussian-CGS unit, not 1e-4 T)
+GAUSS_T = {"G": 1e-4, "gauss": 1e-4, "kG": 0.1, "kilogauss": 0.1}
+
+MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, ~100 T pulsed)
+
+
+MAX_BYTES = 256 * 2**20  # ~570 000 MPMS3 rows of 89 columns (~470 B); real loops are 0.1-2 MB
+MAX_LINES = 1_000_000  # lines of a file (header included): a point a second for 11 days
+
+
+def read_limited(path: str | Path) -> bytes:
+    """The bytes of ``path``, refused beyond ``MAX_BYTES`` without reading more than that (+1)."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            # a regular file too big is not read at all; /dev/zero or a pipe at most this much
+            too_big = os.fstat(f.fileno()).st_size > MAX_BYTES
+            content = b"" if too_big else f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a directory, expected a data file") from None
+    check_size(content, str(path), too_big)
+    return content
+
+
+def check_size(content: bytes, filename: str, too_big: bool = False) -> None:
+    """Refuse more than ``MAX_BYTES`` bytes (or ``too_big``) or ``MAX_LINES`` lines before parsing."""
+    if too_big or len(content) > MAX_BYTES:
+        raise InputFileError(
+            f"{filename}: larger than {MAX_BYTES // 2**20} MiB; not a magnetometer file, or split it"
+        )
+    lines = max(content.count(b"\n"), content.count(b"\r"))
+    if lines > MAX_LINES:
+        raise InputFileError(
+            f"{filename}: {lines} lines, more than {MAX_LINES}; split the file (one measurement each)"
+        )
 
 
 def decode(content: bytes) -> str:
-    """Text of a file: UTF-8 (with or without BOM), else Latin-1 (old instrument PCs)."""
+    """Text of a file: UTF-16 with a BOM, UTF-8 (with or without BOM), else Latin-1 (old instrument PCs)."""
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a cut-off head may end mid-character
+        return content.decode("utf-16", errors="replace")
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -62,18 +107,76 @@ def unit_of(name: str) -> str | None:
 def si_factor(quantity: str, unit_text: str, where: str) -> float:
     """Factor that turns values in ``unit`` into the SI unit of ``quantity`` (see ``QUANTITIES``).
 
-    A field given as a flux density (T, mT, G) is read as mu0*H and returned as H in A/m.
+    A field given as a flux density (T, mT, G, kG) is read as mu0*H and returned as H in A/m.
     """
     si = QUANTITIES[quantity][1]
+    if quantity == "field" and unit_text.strip() in GAUSS_T:
+        return GAUSS_T[unit_text.strip()] / MU0
     try:
         q = Q_(1.0, unit(unit_text, where))
         if quantity == "field" and q.check("[mass] / [current] / [time] ** 2"):
             q = q / Q_(MU0, "H/m")
-        return float(q.to(si).magnitude)
+        offset = float(Q_(0.0, q.units).to(si).magnitude)
+        factor = float(q.to(si).magnitude)
     except (pint.errors.PintError, ValueError, TypeError, AttributeError, OverflowError):
         raise InputFileError(
             f"{where}: unit {unit_text!r} is not a {quantity} unit (expected something convertible to {si})"
         ) from None
+    if offset != 0:  # degC, degF: a scale factor alone would turn -250 degC into -68 538 K
+        raise InputFileError(
+            f"{where}: unit {unit_text!r} has an offset from {si}; give the {quantity} in {si}"
+        )
+    return factor
+
+
+def split_rows(
+    lines: Sequence[str], numbers: Sequence[int], delimiter: str, filename: str
+) -> list[list[str]]:
+    """Cells of each of ``lines`` (1-based source line ``numbers``), one row per line.
+
+    A quote left open at a line's end (which the csv module would let swallow the lines after
+    it) or a cell beyond the csv module's field limit raises InputFileError naming the line.
+    """
+    reader = csv.reader(lines, delimiter=delimiter)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if reader.line_num != len(rows) + 1:
+                raise InputFileError(
+                    f"{filename}, line {numbers[len(rows)]}: a quote opened on this line is not "
+                    "closed on it"
+                )
+            rows.append(row)
+    except csv.Error as err:
+        n = numbers[min(reader.line_num, len(numbers)) - 1]
+        raise InputFileError(
+            f"{filename}, line {n}: cannot split the line into cells ({err})"
+        ) from None
+    return rows
+
+
+def check_names(names: Sequence[str], where: str) -> None:
+    """Refuse a header that names a column twice (no mapping could tell the two apart)."""
+    first: dict[str, int] = {}
+    for i, col in enumerate(names):
+        if col and col in first:
+            raise InputFileError(
+                f"{where}: column {col!r} appears twice (columns {first[col] + 1} and {i + 1}); "
+                "rename one"
+            )
+        first.setdefault(col, i)
+
+
+def check_width(row: Sequence[str], n_names: int, filename: str, line: int) -> None:
+    """Refuse a row with values beyond the header's columns: a stray delimiter shifted them.
+
+    Empty cells past the end (a trailing delimiter) shift nothing and pass.
+    """
+    if any(c.strip() for c in row[n_names:]):
+        raise InputFileError(
+            f"{filename}, line {line}: {len(row)} cells for {n_names} named columns (a stray "
+            "delimiter inside the row shifts every value after it); fix or remove the row"
+        )
 
 
 def skip_missing(
@@ -154,3 +257,33 @@ def numeric_column(
             continue
         out[k] = _number(text, filename, lines[k], name)
     return out
+
+
+def check_values(
+    values: Mapping[str, np.ndarray], names: Mapping[str, str], lines: Sequence[int], filename: str
+) -> None:
+    """Refuse SI ``values`` (quantity -> array) no magnetometer gives, naming the first bad cell.
+
+    ``names``: the source column of each quantity. |mu0 H| above ``MAX_FIELD_T`` is a field
+    column in the wrong unit (Oe labelled T), a temperature below 0 K one in degC labelled K.
+    """
+    if "temperature" in values:
+        t = values["temperature"]
+        bad = np.flatnonzero(t < 0)
+        if bad.size:
+            k = int(bad[0])
+            raise InputFileError(
+                f"{filename}, line {lines[k]}, column {names['temperature']!r}: {t[k]:.4g} K is "
+                f"below absolute zero ({bad.size} of {t.size} rows, down to {np.nanmin(t):.4g} K): "
+                "is the column in degC but labelled K?"
+            )
+    if "field" in values:
+        b = np.abs(values["field"]) * MU0
+        bad = np.flatnonzero(b > MAX_FIELD_T)
+        if bad.size:
+            k = int(bad[0])
+            raise InputFileError(
+                f"{filename}, line {lines[k]}, column {names['field']!r}: |mu0 H| = {b[k]:.4g} T "
+                f"is beyond {MAX_FIELD_T:g} T, more than any laboratory magnet ({bad.size} of "
+                f"{b.size} rows, up to {b.max():.4g} T): is the column in Oe but labelled T?"
+            )

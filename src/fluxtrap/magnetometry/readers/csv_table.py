@@ -10,18 +10,22 @@ comments. Delimiter: comma, TAB or semicolon, whichever the header row uses most
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Mapping
 from pathlib import PurePath
 
 from fluxtrap.errors import InputFileError, UnitError
 from fluxtrap.magnetometry.readers._columns import (
+    GAUSS_T,
     QUANTITIES,
+    check_names,
+    check_values,
+    check_width,
     decode,
     numeric_column,
     si_factor,
     skip_missing,
+    split_rows,
     unit_of,
 )
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
@@ -59,23 +63,27 @@ def read(
         raise InputFileError(f"{filename}: expected a header row of column names and data rows")
     head_no, head = numbered[0]
     delimiter = max(",\t;", key=head.count)
-    names = [c.strip() for c in next(csv.reader([head], delimiter=delimiter))]
+    names = [c.strip() for c in split_rows([head], [head_no], delimiter, filename)[0]]
     where = f"{filename}, line {head_no}"
+    check_names(names, where)
     chosen = _choose(names, dict(columns or {}), where)
-    rows = list(csv.reader([ln for _, ln in numbered[1:]], delimiter=delimiter))
+    line_no = [n for n, _ in numbered[1:]]
+    rows = split_rows([ln for _, ln in numbered[1:]], line_no, delimiter, filename)
+    for n, row in zip(line_no, rows, strict=True):
+        check_width(row, len(names), filename, n)
     required = [chosen["field"][0], chosen["moment"][0]]
-    rows, line_no, skipped = skip_missing(
-        rows, [n for n, _ in numbered[1:]], required, names, filename
-    )
+    rows, line_no, skipped = skip_missing(rows, line_no, required, names, filename)
     values = {
         qty: factor
         * numeric_column(rows, idx, line_no, names[idx], filename, qty in ("field", "moment"))
         for qty, (idx, factor) in chosen.items()
     }
+    source = {q: names[i] for q, (i, _) in chosen.items()}
+    check_values(values, source, line_no, filename)
     meta = TableMetadata(
         filename=filename,
         instrument="table",
-        columns={q: names[i] for q, (i, _) in chosen.items()},
+        columns=source,
         skipped_lines=skipped,
     )
     return MeasurementTable.from_arrays(
@@ -90,6 +98,8 @@ def read(
 
 
 def _dimension(unit_text: str) -> str | None:
+    if unit_text.strip() in GAUSS_T:
+        return "field"
     try:
         q = Q_(1.0, unit(unit_text))
     except UnitError:  # not a unit (the grammar or pint refused it)
@@ -138,7 +148,8 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
                 f"{where}: several {qty} columns ({', '.join(repr(names[i]) for i in idx)}); "
                 f"say which with a column mapping, e.g. {qty}={names[idx[0]]!r}"
             )
-        out[qty] = (idx[0], si_factor(qty, unit_of(names[idx[0]]) or "", where))
+        col = names[idx[0]]
+        out[qty] = (idx[0], si_factor(qty, unit_of(col) or "", f"{where}, column {col!r}"))
     for qty in ("field", "moment"):
         if qty not in out:
             raise InputFileError(

@@ -11,7 +11,6 @@ the first of ``MOMENT_COLUMNS`` that holds any number, which also gives the mode
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Mapping
 
@@ -19,10 +18,14 @@ import numpy as np
 
 from fluxtrap.errors import InputFileError
 from fluxtrap.magnetometry.readers._columns import (
+    check_names,
+    check_values,
+    check_width,
     decode,
     numeric_column,
     si_factor,
     skip_missing,
+    split_rows,
     unit_of,
 )
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
@@ -47,7 +50,7 @@ _KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 def guess_can_open(filename: str | None, head: bytes) -> bool:
     """True if the file starts with a ``[Header]`` line (any delimiter, optional BOM)."""
-    first = decode(head[:256]).lstrip().split("\n", 1)[0]
+    first = next(iter(decode(head[:256]).lstrip().splitlines()), "")  # CR, LF or CRLF
     return first.strip().strip(",\t").strip() == "[Header]"
 
 
@@ -79,18 +82,24 @@ def read(
     head_line = lines[data_at + 1]
     delimiter = "\t" if head_line.count("\t") > head_line.count(",") else ","
 
-    header = [_cells(r) for r in csv.reader(lines[1:data_at], delimiter=delimiter)]
+    header = [
+        _cells(r) for r in split_rows(lines[1:data_at], range(2, data_at + 1), delimiter, filename)
+    ]
     header = [r for r in header if r]
     info = _info(header)
     byapp = next((", ".join(r[1:]) for r in header if r[0].upper() == "BYAPP"), "")
     title = next((", ".join(r[1:]) for r in header if r[0].upper() == "TITLE"), "")
 
-    names = [c.strip() for c in next(csv.reader([head_line], delimiter=delimiter))]
+    names = [c.strip() for c in split_rows([head_line], [data_at + 2], delimiter, filename)[0]]
+    body = split_rows(lines[data_at + 2 :], range(data_at + 3, len(lines) + 1), delimiter, filename)
     raw = [
         (data_at + 3 + k, row)  # 1-based line number
-        for k, row in enumerate(csv.reader(lines[data_at + 2 :], delimiter=delimiter))
+        for k, row in enumerate(body)
         if any(c.strip() for c in row)
     ]
+    check_names(names, f"{filename}, line {data_at + 2}")
+    for n, row in raw:
+        check_width(row, len(names), filename, n)
     chosen = _choose(names, columns or {}, [r for _, r in raw], f"{filename}, line {data_at + 2}")
     comment_idx = names.index("Comment") if "Comment" in names else None
     required = [chosen["field"][0], chosen["moment"][0]]
@@ -123,6 +132,8 @@ def read(
     for qty, (idx, factor) in chosen.items():
         req = qty in ("field", "moment", "temperature")
         values[qty] = factor * numeric_column(rows, idx, line_no, names[idx], filename, req)
+    source = {q: names[i] for q, (i, _) in chosen.items()}
+    check_values(values, source, line_no, filename)
     moment_name = names[chosen["moment"][0]]
     mode = next((m for col, m, _ in MOMENT_COLUMNS if col == moment_name), "")
     mass_mg = _float(info.get("SAMPLE_MASS") or info.get("WEIGHT"))
@@ -135,7 +146,7 @@ def read(
         title=title,
         synthetic="SYNTHETIC" in title.upper(),
         info=info,
-        columns={q: names[i] for q, (i, _) in chosen.items()},
+        columns=source,
         skipped_lines=skipped,
     )
     return MeasurementTable.from_arrays(
