@@ -27,11 +27,11 @@ MAX_STRING = 200_000  # characters of one string value (a case file sent as a st
 MAX_FILE = 4 * 2**20  # bytes of one case file or table read from disk
 
 
-def read_text(path: str | Path, what: str) -> str:
-    """The UTF-8 text of the regular file at ``path``, at most ``MAX_FILE`` bytes, or an
-    ``InputFileError`` naming it and ``what`` it is ("case file", "Jc table"): missing, not a
-    regular file (a directory, a FIFO, a device such as /dev/zero), larger, unreadable or not
-    UTF-8. Opened without blocking (a FIFO with no writer) and read to ``MAX_FILE`` + 1 bytes."""
+def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit``, or an ``InputFileError``
+    naming it and ``what`` it is ("case file", "magnetometer file"): missing, not a regular file
+    (a directory, a FIFO, a device such as /dev/zero), larger, or unreadable. Opened without
+    blocking (a FIFO with no writer) and read to ``limit`` + 1 bytes at most."""
     p = Path(path)
     try:
         fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -43,17 +43,31 @@ def read_text(path: str | Path, what: str) -> str:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise InputFileError(f"{p}: not a regular file; a {what} must be one")
         with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_FILE + 1)
+            data = f.read(limit + 1)
     except OSError as err:
         raise InputFileError(f"{p}: cannot read the {what} ({err.strerror})") from None
     finally:
         os.close(fd)
-    if len(data) > MAX_FILE:
-        raise InputFileError(f"{p}: more than {MAX_FILE} bytes (4 MiB), the most a {what} may have")
+    check_bytes(len(data), limit, str(p), what)
+    return data
+
+
+def check_bytes(size: int, limit: int, where: str, what: str) -> None:
+    """Refuse ``size`` bytes beyond ``limit``, naming ``where`` and ``what`` it is."""
+    if size > limit:
+        raise InputFileError(
+            f"{where}: more than {limit} bytes ({limit / 2**20:g} MiB), the most a {what} may have"
+        )
+
+
+def read_text(path: str | Path, what: str) -> str:
+    """The UTF-8 text of the regular file at ``path``, at most ``MAX_FILE`` bytes
+    (:func:`read_bytes`), or an ``InputFileError`` naming it (also when it is not UTF-8)."""
+    data = read_bytes(path, what, MAX_FILE)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise InputFileError(f"{p}: not UTF-8 text (byte {err.start})") from None
+        raise InputFileError(f"{path}: not UTF-8 text (byte {err.start})") from None
 
 
 def load_toml(text: str, source: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Readers on the eight real Quantum Design files (numbers from shared/data/mpms/README.md) and bad inputs."""
 
+import os
 import re
 
 import numpy as np
@@ -428,21 +429,22 @@ def test_field_columns_in_gauss_and_kilogauss(header, value):
 
 
 def test_size_limits_before_parsing(tmp_path, monkeypatch):
-    """/dev/zero and a file over MAX_BYTES are refused having read at most MAX_BYTES + 1 bytes
-    (before: read whole, a MemoryError after gigabytes); over MAX_LINES lines before parsing."""
+    """/dev/zero (not a regular file) and a file over MAX_BYTES are refused having read at most
+    MAX_BYTES + 1 bytes (before: read whole, a MemoryError after gigabytes); over MAX_LINES lines
+    before parsing."""
     from fluxtrap.magnetometry.creep import read_series
     from fluxtrap.magnetometry.readers import _columns
 
     monkeypatch.setattr(_columns, "MAX_BYTES", 2**20)
     for reader in (read, read_series):
-        with pytest.raises(InputFileError, match="/dev/zero: larger than 1 MiB"):
+        with pytest.raises(InputFileError, match="/dev/zero: not a regular file"):
             reader("/dev/zero")
     big = tmp_path / "big.dat"
     with open(big, "wb") as f:  # sparse: no disk used
         f.truncate(2**20 + 1)
-    with pytest.raises(InputFileError, match="big.dat: larger than 1 MiB"):
+    with pytest.raises(InputFileError, match=r"big.dat: more than 1048576 bytes \(1 MiB\)"):
         read(big)
-    with pytest.raises(InputFileError, match="<bytes>: larger than 1 MiB"):
+    with pytest.raises(InputFileError, match=r"<bytes>: more than 1048576 bytes \(1 MiB\)"):
         read(b"H (Oe),m (emu)\n" + b"1,2\n" * 2**18)
     monkeypatch.setattr(_columns, "MAX_LINES", 1000)
     for eol in (b"\n", b"\r"):
@@ -462,3 +464,14 @@ def test_open_quotes_and_huge_cells_name_their_line():
     for content, name, message in cases:
         with pytest.raises(InputFileError, match=message):
             read(content, filename=name)
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    """Before: `fluxtrap jc loop.fifo` blocked forever in open() when nothing wrote to it."""
+    from fluxtrap.magnetometry.creep import read_series
+
+    fifo = tmp_path / "loop.fifo"
+    os.mkfifo(fifo)
+    for reader in (read, read_series):
+        with pytest.raises(InputFileError, match="loop.fifo: not a regular file"):
+            reader(fifo)

@@ -4,7 +4,6 @@ numeric columns with line numbers."""
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 import pint
 
 from fluxtrap.errors import InputFileError
+from fluxtrap.inputs import check_bytes, read_bytes
 from fluxtrap.units import MU0, Q_, unit
 
 # What each SI column of a MeasurementTable needs from its source column: (pint dimension, SI unit).
@@ -54,27 +54,16 @@ MAX_LINES = 1_000_000  # lines of a file (header included): a point a second for
 
 
 def read_limited(path: str | Path) -> bytes:
-    """The bytes of ``path``, refused beyond ``MAX_BYTES`` without reading more than that (+1)."""
-    path = Path(path)
-    try:
-        with path.open("rb") as f:
-            # a regular file too big is not read at all; /dev/zero or a pipe at most this much
-            too_big = os.fstat(f.fileno()).st_size > MAX_BYTES
-            content = b"" if too_big else f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path}: is a directory, expected a data file") from None
-    check_size(content, str(path), too_big)
+    """The bytes of the regular file ``path``, refused beyond ``MAX_BYTES`` or ``MAX_LINES``
+    without reading more than ``MAX_BYTES`` + 1 bytes (:func:`fluxtrap.inputs.read_bytes`)."""
+    content = read_bytes(path, "magnetometer file", MAX_BYTES)
+    check_size(content, str(path))
     return content
 
 
-def check_size(content: bytes, filename: str, too_big: bool = False) -> None:
-    """Refuse more than ``MAX_BYTES`` bytes (or ``too_big``) or ``MAX_LINES`` lines before parsing."""
-    if too_big or len(content) > MAX_BYTES:
-        raise InputFileError(
-            f"{filename}: larger than {MAX_BYTES // 2**20} MiB; not a magnetometer file, or split it"
-        )
+def check_size(content: bytes, filename: str) -> None:
+    """Refuse more than ``MAX_BYTES`` bytes or ``MAX_LINES`` lines before parsing."""
+    check_bytes(len(content), MAX_BYTES, filename, "magnetometer file")
     lines = max(content.count(b"\n"), content.count(b"\r"))
     if lines > MAX_LINES:
         raise InputFileError(
