@@ -392,6 +392,12 @@ class Case:
         if any(isinstance(s, Set) for s in self.protocol[1:]):
             raise ValidationError('protocol: step = "set" is allowed only as the first step')
         check_duration(self.protocol)
+        for i, t in enumerate(self.snapshots_s):
+            if not 0 <= t <= self.duration_s * (1 + 1e-9):
+                raise ValidationError(
+                    f"output.snapshots[{i}] = {t:g} s is outside the protocol (0 to "
+                    f"{self.duration_s:g} s): no state is computed there"
+                )
         for i, st in enumerate(states(self.protocol)):
             for m in self.materials:
                 if isinstance(m, Superconductor) and m.tc_K and st[1] >= m.tc_K:

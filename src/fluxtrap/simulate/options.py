@@ -25,6 +25,7 @@ from fluxtrap.simulate.protocol import MIN_STEP_S
 MAX_ELEMENTS = 1_000_000  # the largest [mesh] max_elements a case may ask for
 MAX_TIME_STEPS = 200_000  # time steps a max_step may force
 RTOL_RANGE = (1e-8, 0.1)  # the solver.rtol a case may give (the default is 1e-3)
+MAX_WALL_S = 7 * 86400.0  # solver.max_wall: the longest a run may be allowed to take, s
 MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
 # Solving time per conductor element and time step, a lower bound: a Newton iteration costs
 # 1.5-2.5 us per conductor element and a step takes 5-7 (bench/bench_simulate.py), so a case
@@ -128,9 +129,9 @@ class SolverOptions:
             raise ValidationError(
                 f"solver.accuracy: must be between 0.001 % and 100 %, got {d.get('accuracy')!r}"
             )
-        if not 0 < opts.max_wall_s < math.inf:
+        if not 0 < opts.max_wall_s <= MAX_WALL_S:
             raise ValidationError(
-                f"solver.max_wall: must be a finite time > 0, got {d.get('max_wall')!r}"
+                f"solver.max_wall: must be a time > 0 and at most 7 d, got {d.get('max_wall')!r}"
             )
         return opts
 

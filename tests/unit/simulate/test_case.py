@@ -82,6 +82,16 @@ def test_accepts_path_dict_case_and_rejects_others():
     "edit, err, match",
     [
         (
+            lambda d: d.update(output={"snapshots": ["5250 s", "20000 s"]}),
+            ValidationError,
+            r"output.snapshots\[1\] = 20000 s is outside the protocol \(0 to 11250 s\)",
+        ),
+        (
+            lambda d: d.update(solver={"max_wall": "30 d"}),
+            ValidationError,
+            r"solver.max_wall: must be a time > 0 and at most 7 d, got '30 d'",
+        ),
+        (
             lambda d: d["stack"][0].update(material="nb3sn"),
             ValidationError,
             r"stack\[0\].material: 'nb3sn' is not defined",
