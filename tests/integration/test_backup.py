@@ -189,6 +189,25 @@ def test_a_damaged_archive_is_refused_and_writes_nothing(tmp_path, edit, says):
     assert target.campaigns() == [] and target.users() == []
 
 
+@pytest.mark.parametrize("limit", ["MAX_CONTENT", "MAX_MANIFEST"])
+def test_an_archive_that_unpacks_beyond_the_limit_is_refused_before_unpacking(
+    tmp_path, monkeypatch, limit
+):
+    """Member sizes were checked only against the manifest, which a hostile archive writes too:
+    a consistent 50 GB archive would have been read into memory."""
+    from fluxtrap.store import backup as backup_module
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    monkeypatch.setattr(backup_module, limit, 100)
+    monkeypatch.setattr(zipfile.ZipFile, "read", lambda *a: pytest.fail("a member was unpacked"))
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    with pytest.raises(InputFileError, match=r"k.zip: unpacks to \d+ bytes .* are restored"):
+        restore(target, tmp_path / "k.zip")
+    assert target.campaigns() == []
+
+
 def test_a_truncated_or_foreign_file_is_refused(tmp_path):
     source = Store(f"sqlite:///{tmp_path / 'source.db'}")
     fill(source, NAME, "x")

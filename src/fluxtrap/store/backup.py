@@ -38,6 +38,8 @@ from fluxtrap.store import models as m
 from fluxtrap.store.store import Store, _campaign
 
 FORMAT, VERSION = "fluxtrap-backup", 1
+MAX_MANIFEST = 16 * 2**20  # bytes of manifest.json (a 10 000-measurement campaign's is ~2 MB)
+MAX_CONTENT = 4 * 2**30  # bytes of all members together, unpacked: a restore holds them in memory
 # in insertion order: each table after the ones it refers to
 TABLES: dict[str, Table] = {
     t.name: t
@@ -194,6 +196,14 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
             infos = {i.filename: i for i in z.infolist()}
             if "manifest.json" not in infos:
                 raise InputFileError(f"{path}: no manifest.json: not a fluxtrap backup")
+            # sizes from the zip's directory, before anything is unpacked (zipfile reads no more)
+            total = sum(i.file_size for i in infos.values())
+            if infos["manifest.json"].file_size > MAX_MANIFEST or total > MAX_CONTENT:
+                raise InputFileError(
+                    f"{path}: unpacks to {total} bytes (manifest.json "
+                    f"{infos['manifest.json'].file_size}); at most {MAX_CONTENT / 2**30:g} GiB "
+                    f"({MAX_MANIFEST / 2**20:g} MiB of manifest) are restored"
+                )
             manifest = json.loads(z.read("manifest.json"))
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
                 raise InputFileError(f"{path}: not a fluxtrap backup (format {FORMAT!r} expected)")
@@ -214,7 +224,7 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
                 )
             members = {}
             for name, want in listed.items():
-                if infos[name].file_size != want.get("size"):  # checked before reading: no bomb
+                if infos[name].file_size != want.get("size"):  # before reading it
                     raise InputFileError(
                         f"{path}: damaged: {name} is {infos[name].file_size} bytes, the manifest "
                         f"says {want.get('size')}"
