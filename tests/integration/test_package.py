@@ -51,8 +51,19 @@ def test_wheel_from_the_sdist_runs_the_demo_in_a_fresh_venv(tmp_path):
     _run(sys.executable, "-m", "venv", "--without-pip", str(venv))
     python = venv / "bin" / "python"
     clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FLUXTRAP_DB")}
-    _run(sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-         "--no-index", str(wheel), env=clean)  # fmt: skip  (a source tree on PYTHONPATH would look installed)
+    _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        str(python),
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-index",
+        str(wheel),
+        env=clean,
+    )  # fmt: skip  (a source tree on PYTHONPATH would look installed)
     own = _run(str(python), "-c", "import site; print(site.getsitepackages()[0])").stdout.strip()
     (Path(own) / "borrowed.pth").write_text("\n".join(site.getsitepackages()) + "\n")
 
