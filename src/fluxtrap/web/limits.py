@@ -63,7 +63,7 @@ class Limits:
     max_body: int = 2**20
     max_upload: int = 50 * 2**20
     heavy_workers: int = 2
-    heavy_waiting: int = 8
+    heavy_waiting: int = 16
 
 
 class HeavyWork:
