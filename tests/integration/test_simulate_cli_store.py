@@ -115,3 +115,19 @@ def test_a_ring_stack_example_prints_and_stores_its_bore(tmp_path, capsys):
     assert bore["drift_ppm_per_h"] < 0 and bore["homogeneity_ppm"] > 0
     code, text, _ = cli(capsys, "simulation", "show", str(rec.id), "--db", store_url)
     assert code == 0 and "bore (DSV 6 mm" in text
+
+
+def test_the_case_file_is_read_once_so_the_text_kept_is_the_one_that_ran(
+    case_file, tmp_path, capsys, monkeypatch
+):
+    """It was read twice (once kept, once parsed): a file edited in between ran one case and
+    stored another."""
+    from fluxtrap import inputs
+
+    reads = []
+    read_bytes = inputs.read_bytes
+    monkeypatch.setattr(
+        inputs, "read_bytes", lambda p, *a: reads.append(str(p)) or read_bytes(p, *a)
+    )
+    assert cli(capsys, "simulate", str(case_file), "--out", str(tmp_path / "o"), "-q")[0] == 0
+    assert reads.count(str(case_file)) == 1, reads

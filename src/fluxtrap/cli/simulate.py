@@ -56,7 +56,7 @@ def simulate_command(
     from fluxtrap.units import parse
 
     text = read_text(case, "case file")
-    c = Case.load(case)
+    c = Case.from_toml(case, text)  # read once: the text stored is the one that ran
     if mesh_size:
         c = c.with_options(mesh_size_m=parse(mesh_size, "length", "--mesh-size"))
     store = None

@@ -62,7 +62,7 @@ from fluxtrap.simulate.protocol import (
 )
 from fluxtrap.simulate.thermal_spec import ThermalSettings, check_thermal, thermal_from_case
 from fluxtrap.simulate.topology import groups
-from fluxtrap.tomlfile import read_toml
+from fluxtrap.tomlfile import parse_toml, read_toml
 from fluxtrap.units import MU0
 
 TOP_KEYS = (
@@ -120,9 +120,11 @@ class Case:
         )
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> Case:
+    def from_toml(cls, path: str | Path, text: str | None = None) -> Case:
+        """The case in the TOML file at ``path`` (its relative table paths from its folder);
+        ``text``: the file's content if it is already read, so what is kept is what ran."""
         p = Path(path)
-        data = read_toml(p, "case file")
+        data = read_toml(p, "case file") if text is None else parse_toml(text, str(p))
         try:
             return cls.from_dict(data, base_dir=p.parent)
         except FluxtrapError as err:
