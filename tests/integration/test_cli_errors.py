@@ -54,6 +54,17 @@ def test_an_unknown_option_is_one_line_and_exit_2(capsys, path):
             "error: Invalid value for '-n': Input should be a valid integer",
         ),
         (["campaign", "show", "ghost", "--db", "sqlite://"], "error: no campaign named 'ghost'"),
+        (  # the case's own check names mesh.size; the flag is what the user gave
+            [
+                "simulate",
+                str(REPO / "examples" / "paper_bulk_pair.toml"),
+                "--mesh-size",
+                "50 mm",
+                "--out",
+                "never-written",
+            ],
+            "error: --mesh-size '50 mm': mesh.size: 50 mm is more than 2 times",
+        ),
     ],
 )
 def test_usage_and_fluxtrap_errors_are_one_line(capsys, args, message):

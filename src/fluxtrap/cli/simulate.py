@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from fluxtrap.cli.common import DbOption, QuietOption, console, store_from
-from fluxtrap.errors import SolverError
+from fluxtrap.errors import SolverError, ValidationError
 
 simulation_app = typer.Typer(help="Simulations kept in the store.", no_args_is_help=True)
 OptionalCampaign = Annotated[
@@ -58,7 +58,10 @@ def simulate_command(
     text = read_text(case, "case file")
     c = Case.from_toml(case, text)  # read once: the text stored is the one that ran
     if mesh_size:
-        c = c.with_options(mesh_size_m=parse(mesh_size, "length", "--mesh-size"))
+        try:
+            c = c.with_options(mesh_size_m=parse(mesh_size, "length", "--mesh-size"))
+        except ValidationError as err:  # the case's check names mesh.size: here it was the flag
+            raise ValidationError(f"--mesh-size {mesh_size!r}: {err}") from None
     store = None
     if db is not None or campaign is not None:
         # the store (SQLAlchemy, Alembic) loads only when the run is recorded
