@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 
@@ -189,3 +190,13 @@ def test_help_reads_well(sub):
     )
     assert proc.returncode == 0 and "Usage: fluxtrap" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "device"])
+def test_import_of_a_non_file_is_one_line_not_a_hang(tmp_path, capsys, db, kind):
+    path = {"directory": tmp_path, "device": "/dev/zero"}.get(kind, tmp_path / "pipe")
+    if kind == "fifo":
+        os.mkfifo(path)  # no writer: reading it would block forever
+    code, out, err = cli(capsys, "import", str(path), "--db", db, "-c", NAME)
+    assert code == 2 and err == f"error: {path}: not a regular file; a history CSV must be one\n"
+    assert Store(db).samples(NAME) == []

@@ -4,6 +4,7 @@ CSV file, written (``fluxtrap export``) and read back (``fluxtrap import``)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,12 +13,14 @@ import pandas as pd
 
 from fluxtrap.campaign import CampaignSpec, history_frame, running_best
 from fluxtrap.errors import InputFileError
+from fluxtrap.inputs import read_bytes
 
 if TYPE_CHECKING:
     from fluxtrap.store import Store
 
 ORIGINS = ("researcher", "optimizer")
 HISTORY_COLUMNS = ("label", "origin"), ("recorded_by", "notes", "status", "status_note")
+MAX_HISTORY_FILE = 64 * 2**20  # bytes of an imported history CSV: 10,000 samples with long notes
 
 
 def best_so_far(
@@ -68,10 +71,9 @@ def import_history(store: Store, campaign: str, file: Path) -> int:
 
 def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
     """Rows of an exported history CSV as ``Store.add_samples`` rows."""
+    data = read_bytes(file, "history CSV", MAX_HISTORY_FILE)  # no directory, FIFO or device
     try:
-        df = pd.read_csv(file, dtype=dict.fromkeys(TEXT_COLUMNS, str))
-    except FileNotFoundError:
-        raise InputFileError(f"{file}: no such file") from None
+        df = pd.read_csv(io.BytesIO(data), dtype=dict.fromkeys(TEXT_COLUMNS, str))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise InputFileError(f"{file}: not a readable CSV ({err})") from None
     missing = [c for c in ("label", *spec.parameter_names) if c not in df.columns]
