@@ -200,3 +200,34 @@ def test_import_of_a_non_file_is_one_line_not_a_hang(tmp_path, capsys, db, kind)
     code, out, err = cli(capsys, "import", str(path), "--db", db, "-c", NAME)
     assert code == 2 and err == f"error: {path}: not a regular file; a history CSV must be one\n"
     assert Store(db).samples(NAME) == []
+
+
+HEAD = "label,ramp_rate,max_temperature,dwell_time"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [  # each of these was imported with a value dropped or changed, or ended in a traceback
+        (
+            f"{HEAD},jc_3t\nx,50,600,5,1e8\n",
+            "line 1: unknown column 'jc_3t'; did you mean 'jc_3T'?",
+        ),
+        (f"{HEAD},ramp_rate\nx,50,600,5,60\n", "line 1: column 'ramp_rate' appears twice"),
+        (f"{HEAD}\nx,50,600,5,99,100\n", "line 2: 6 cells, the header has 4"),
+        (f"{HEAD}\nok,50,600,5\nx,50,600\n", "line 3: 3 cells, the header has 4"),
+        (f"{HEAD}\n,50,600,5\n", "line 2 (sample ''): label '': use 1 to 200 characters"),
+    ],
+)
+def test_import_refuses_a_csv_that_does_not_fit_the_campaign(tmp_path, capsys, db, text, message):
+    path = tmp_path / "h.csv"
+    path.write_text(text)
+    code, _, err = cli(capsys, "import", str(path), "--db", db, "-c", NAME)
+    assert code == 2 and err.startswith(f"error: {path}") and message in err, err
+    assert Store(db).samples(NAME) == []
+
+
+def test_import_keeps_labels_that_look_missing(tmp_path, capsys, db):
+    path = tmp_path / "h.csv"
+    path.write_text(f"\ufeff{HEAD}\nNA,50,600,5\nNone,50,600,5\nnan,50,600,5\n")
+    assert cli(capsys, "import", str(path), "--db", db, "-c", NAME)[0] == 0
+    assert [s.label for s in Store(db).samples(NAME)] == ["NA", "None", "nan"]
