@@ -105,3 +105,27 @@ def test_the_installed_command_prints_no_traceback(tmp_path, args):
         assert (done.returncode, done.stdout) == (0, f"fluxtrap {__version__}\n")
     else:
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [  # each of these ended in an OSError traceback, some after the work was done and stored
+        (("export", "-c", "X", "--out", "{dir}"), "'--out': file '{dir}' is a directory"),
+        (("backup", "X", "--out", "{file}/b.zip"), "{file}/b.zip: {file} is not an existing"),
+        (("suggest", "-c", "X", "--out", "{file}/s.csv"), "{file}/s.csv: {file} is not an"),
+        (("plot", "model", "-c", "X", "--out", "{file}"), "'--out': dir '{file}' is a file"),
+        (("simulate", "{file}", "--out", "{file}/a/b"), "{file}/a/b: {file} is a file, not a"),
+        (("tc", "{file}", "--plot", "{dir}"), "'--plot': file '{dir}' is a directory"),
+        (("demo", "--out", "{file}"), "'--out': dir '{file}' is a file"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_refused_first(
+    tmp_path, capsys, monkeypatch, args, message
+):
+    paths = {"dir": str(tmp_path), "file": str(tmp_path / "notes.txt")}
+    (tmp_path / "notes.txt").write_text("kept")
+    monkeypatch.setenv("FLUXTRAP_DB", str(tmp_path / "lab.db"))  # nothing may create it
+    code, _, err = cli(capsys, *(a.format(**paths) for a in args))
+    assert code == 2 and err.count("\n") == 1 and message.format(**paths) in err, err
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
+    assert (tmp_path / "notes.txt").read_text() == "kept"

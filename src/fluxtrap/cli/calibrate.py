@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import DbOption, console, store_from
+from fluxtrap.cli.common import DbOption, console, out_dir, store_from
 from fluxtrap.units import parse
 
 
@@ -38,7 +38,16 @@ def calibrate_command(
             '"<probe>.z", comma-separated, e.g. "sc.n,sc.jc_scale".',
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for calibrate.json, figures.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for calibrate.json, figures.",
+            file_okay=False,
+            callback=out_dir,
+        ),
+    ],
     column: Annotated[
         str | None, typer.Option("--column", help="Measured field column when there are several.")
     ] = None,

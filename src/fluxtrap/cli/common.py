@@ -1,7 +1,9 @@
-"""Pieces every CLI module shares: the console, the ``--db`` option, key=value parsing."""
+"""Pieces every CLI module shares: the console, the ``--db`` option, key=value parsing, checks
+of output paths."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -42,3 +44,22 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
             raise ValidationError(f"{option}: {key.strip()!r} given twice")
         out[key.strip()] = value.strip()
     return out
+
+
+def out_file(path: Path | None) -> Path | None:
+    """Typer callback of an option naming a file to write (with ``dir_okay=False``): its folder
+    must exist and be a folder, checked before any work is done or anything is stored."""
+    if path is not None and not path.parent.is_dir():
+        raise typer.BadParameter(f"{path}: {path.parent} is not an existing folder")
+    return path
+
+
+def out_dir(path: Path | None) -> Path | None:
+    """Typer callback of an option naming a folder to write into (created with its parents):
+    neither it nor a parent may be a file, checked before any work is done."""
+    for p in (path, *path.parents) if path is not None else ():
+        if p.exists():
+            if not p.is_dir():
+                raise typer.BadParameter(f"{path}: {p} is a file, not a folder")
+            break
+    return path

@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import DbOption, console, store_from
+from fluxtrap.cli.common import DbOption, console, out_dir, store_from
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.units import parse
 
@@ -74,7 +74,13 @@ def compare_command(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Directory for compare.png and compare.json."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Directory for compare.png and compare.json.",
+            file_okay=False,
+            callback=out_dir,
+        ),
     ] = None,
     db: DbOption = None,
 ) -> None:

@@ -7,13 +7,16 @@ from typing import Annotated
 
 import typer
 
-from fluxtrap.cli.common import QuietOption
+from fluxtrap.cli.common import QuietOption, out_dir
 
 
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for fluxtrap-demo.db and demo-report/.")] = Path(
-        "."
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Folder for fluxtrap-demo.db and demo-report/.", file_okay=False, callback=out_dir
+        ),
+    ] = Path("."),
     seed: Annotated[int, typer.Option(help="Seed of the virtual lab and the optimizer.")] = 0,
     quick: Annotated[
         bool, typer.Option("--quick", help="Fewer samples, coarser mesh, shorter hold.")

@@ -14,7 +14,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
+from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, out_file, store_from
 from fluxtrap.errors import AnalysisError
 from fluxtrap.units import parse, to_A_cm2
 
@@ -83,11 +83,20 @@ def jc_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="CSV to write (columns B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated)."
+            "--out",
+            help="CSV to write (columns B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated).",
+            dir_okay=False,
+            callback=out_file,
         ),
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Figure to write (PNG/PDF): loop and Jc(B).")
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Figure to write (PNG/PDF): loop and Jc(B).",
+            dir_okay=False,
+            callback=out_file,
+        ),
     ] = None,
     temperature: TemperatureOption = None,
     column: ColumnsOption = None,
@@ -189,10 +198,22 @@ def tc_command(
         typer.Option("--level", min=0.5, max=0.99, help="Fraction for the criterion (0.9)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="JSON to write (Tc, uncertainty, fit per sweep).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="JSON to write (Tc, uncertainty, fit per sweep).",
+            dir_okay=False,
+            callback=out_file,
+        ),
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Figure to write: M(T) with the fit and Tc.")
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Figure to write: M(T) with the fit and Tc.",
+            dir_okay=False,
+            callback=out_file,
+        ),
     ] = None,
     column: ColumnsOption = None,
 ) -> None:
@@ -287,10 +308,22 @@ def creep_command(
         str | None, typer.Option("--column", help="Field column when there are several.")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="JSON to write (fit, covariance, rates).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="JSON to write (fit, covariance, rates).",
+            dir_okay=False,
+            callback=out_file,
+        ),
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Figure to write: B(t), fit and extrapolation.")
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Figure to write: B(t), fit and extrapolation.",
+            dir_okay=False,
+            callback=out_file,
+        ),
     ] = None,
 ) -> None:
     """Flux creep: fit B(t) = a - b ln t, S = b / B(t0), decay in ppm/h at --at, extrapolated B."""

@@ -10,7 +10,15 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import CampaignOption, DbOption, QuietOption, console, store_from
+from fluxtrap.cli.common import (
+    CampaignOption,
+    DbOption,
+    QuietOption,
+    console,
+    out_dir,
+    out_file,
+    store_from,
+)
 from fluxtrap.errors import ValidationError
 
 
@@ -42,7 +50,10 @@ def suggest_cmd(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Also write them as CSV: suggestion_id, one column per parameter."
+            "--out",
+            help="Also write them as CSV: suggestion_id, one column per parameter.",
+            dir_okay=False,
+            callback=out_file,
         ),
     ] = None,
     db: DbOption = None,
@@ -156,7 +167,10 @@ def _summary_line(summary: dict) -> str:
 
 def plot_model_cmd(
     campaign: CampaignOption,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the figures.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Folder for the figures.", file_okay=False, callback=out_dir),
+    ],
     seed: Annotated[int, typer.Option(help="Random seed of the model fit.")] = 0,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write plotly HTML.")] = True,
     db: DbOption = None,
@@ -203,7 +217,15 @@ def replay_cmd(
     data: Annotated[Path, typer.Argument(help="CSV table of past experiments.")],
     inputs: Annotated[str, typer.Option(help="Input columns, comma-separated.")],
     objective: Annotated[str, typer.Option(help="Objective column.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for replay.json and replay.png.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for replay.json and replay.png.",
+            file_okay=False,
+            callback=out_dir,
+        ),
+    ],
     minimize: Annotated[bool, typer.Option("--minimize", help="Lower is better.")] = False,
     budget: Annotated[int, typer.Option(help="Trials per run, the initial ones included.")] = 50,
     initial: Annotated[int, typer.Option(help="Random starting rows per run.")] = 2,
