@@ -129,3 +129,22 @@ def test_an_output_path_that_cannot_be_written_is_refused_first(
     assert code == 2 and err.count("\n") == 1 and message.format(**paths) in err, err
     assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
     assert (tmp_path / "notes.txt").read_text() == "kept"
+
+
+@pytest.mark.parametrize("command", ["replay", "sweep", "safe-ramp", "calibrate"])
+@pytest.mark.parametrize("workers", [0, os.cpu_count() + 1, 10_000])
+def test_local_workers_are_one_to_the_cpu_cores(capsys, command, workers):
+    code, _, err = cli(capsys, command, "--workers", str(workers))  # before any other check
+    bound = (
+        "greater than or equal to 1" if workers < 1 else f"less than or equal to {os.cpu_count()}"
+    )
+    assert code == 2 and f"Invalid value for '--workers': Input should be {bound}" in err, err
+
+
+@pytest.mark.parametrize(  # -1 was taken as 0; 0 iterations failed in scipy after the start scan
+    ("option", "bound"),
+    [("--scan", "greater than or equal to 0"), ("--max-iterations", "greater than or equal to 1")],
+)
+def test_calibrate_counts_are_checked_before_the_run(capsys, option, bound):
+    code, _, err = cli(capsys, "calibrate", option, "-1")
+    assert code == 2 and f"Invalid value for '{option}': Input should be {bound}" in err, err

@@ -136,3 +136,21 @@ def test_replay_cli_on_snar(tmp_path, capsys):
         str(tmp_path),
     )
     assert code == 2 and "no column(s) 'nope'" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [  # -5 gave top fractions -1 .. -5, 1e9 all 0, nan a ValueError traceback
+        (("--top-percent", "-5"), "replay: top percent must be > 0 and <= 100, got -5.0"),
+        (("--top-percent", "1e9"), "replay: top percent must be > 0 and <= 100, got 1000000000.0"),
+        (("--top-percent", "nan"), "replay: top percent must be > 0 and <= 100, got nan"),
+    ],
+)
+def test_replay_refuses_a_goal_set_that_is_no_fraction_of_the_pool(
+    tmp_path, capsys, option, message
+):
+    snar = DATA / "bo-benchmarks" / "olympus" / "snar.csv"
+    args = ("--inputs", "residence_time,ratio", "--objective", "impurity", "--budget", "4")
+    code, _, err = cli(capsys, "replay", str(snar), *args, *option, "--out", str(tmp_path / "r"))
+    assert code == 2 and err == f"error: {message}\n"
+    assert not (tmp_path / "r").exists()

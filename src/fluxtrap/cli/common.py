@@ -3,6 +3,7 @@ of output paths."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands tha
     from fluxtrap.store import Store
 
 console = Console()
+CPUS = os.cpu_count() or 1  # the most local worker processes that can run side by side
 
 DbOption = Annotated[
     str | None,

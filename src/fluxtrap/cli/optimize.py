@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from fluxtrap.cli.common import (
+    CPUS,
     CampaignOption,
     DbOption,
     QuietOption,
@@ -232,9 +233,12 @@ def replay_cmd(
     repeats: Annotated[int, typer.Option(help="Seeded runs (seeds seed .. seed+repeats-1).")] = 10,
     seed: Annotated[int, typer.Option(help="First seed.")] = 0,
     top_percent: Annotated[
-        float, typer.Option(help="Goal set: this top percentage of the pool.")
+        float,
+        typer.Option(help="Goal set: this top percentage of the pool (0 < x <= 100)."),
     ] = 5.0,
-    workers: Annotated[int, typer.Option(help="Processes for the runs.")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Processes for the runs (at most the CPU cores).", min=1, max=CPUS)
+    ] = 1,
     quiet: QuietOption = False,
 ) -> None:
     """Replay a campaign on a table (pool-based: only its rows can be picked) vs random choice."""

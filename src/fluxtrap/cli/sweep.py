@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import QuietOption, console, out_dir
+from fluxtrap.cli.common import CPUS, QuietOption, console, out_dir
 from fluxtrap.errors import ValidationError
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
@@ -69,7 +69,13 @@ def sweep(
     ] = None,
     scheduler: SchedulerOption = None,
     workers: Annotated[
-        int, typer.Option(help="Worker processes of the local Dask cluster (without --scheduler).")
+        int,
+        typer.Option(
+            help="Worker processes of the local Dask cluster (without --scheduler; at most the "
+            "CPU cores).",
+            min=1,
+            max=CPUS,
+        ),
     ] = 2,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run variants that failed before again.")

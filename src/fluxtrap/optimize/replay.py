@@ -176,6 +176,8 @@ def replay(
         raise ValidationError(f"replay: repeats must be 1 to {MAX_REPEATS}, got {repeats!r}")
     check_seed(seed, "replay: seed")
     check_seed(seed + repeats - 1, "replay: the last seed (seed + repeats - 1)")
+    if not 0 < top_percent <= 100:
+        raise ValidationError(f"replay: top percent must be > 0 and <= 100, got {top_percent}")
     if not 1 <= batch <= budget:
         raise ValidationError(f"replay: batch {batch} must be between 1 and the budget {budget}")
     if not 1 <= n_initial < budget <= N:
