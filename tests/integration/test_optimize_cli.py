@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -154,3 +155,12 @@ def test_replay_refuses_a_goal_set_that_is_no_fraction_of_the_pool(
     code, _, err = cli(capsys, "replay", str(snar), *args, *option, "--out", str(tmp_path / "r"))
     assert code == 2 and err == f"error: {message}\n"
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_replay_of_a_non_file_is_one_line_not_a_hang(tmp_path, capsys, kind):
+    path = tmp_path / "pool"
+    path.mkdir() if kind == "directory" else os.mkfifo(path)  # a FIFO with no writer blocks
+    args = ("--inputs", "a", "--objective", "y", "--out", str(tmp_path / "r"))
+    code, _, err = cli(capsys, "replay", str(path), *args)
+    assert code == 2 and err == f"error: {path}: not a regular file; a replay table must be one\n"
