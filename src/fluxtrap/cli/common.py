@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from fluxtrap.errors import ValidationError
+from fluxtrap.units import parse
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands that open it
     from fluxtrap.store import Store
@@ -65,3 +66,12 @@ def out_dir(path: Path | None) -> Path | None:
                 raise typer.BadParameter(f"{path}: {p} is a file, not a folder")
             break
     return path
+
+
+def time_after_origin(text: str, option: str) -> float:
+    """A time since the relaxation origin (``--at "3 d"``) in s: > 0, as ln t of the creep law
+    needs (at 0 or before it every rate is NaN)."""
+    t = parse(text, "time", option)
+    if t <= 0:
+        raise ValidationError(f"{option} {text!r}: give a time after the origin (> 0 s)")
+    return t

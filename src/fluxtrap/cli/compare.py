@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import DbOption, console, out_dir, store_from
+from fluxtrap.cli.common import DbOption, console, out_dir, store_from, time_after_origin
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.units import parse
 
@@ -90,7 +90,7 @@ def compare_command(
     from fluxtrap.probetable import simulated_trace
 
     shift_s = parse(shift, "time", "--shift")
-    at_s = parse(at, "time", "--at") if at else None
+    at_s = time_after_origin(at, "--at") if at else None
     time, field, applied, col = read_series(measured_csv, column=column)
     probes, sim_name = _probes_table(sim, db)
     ts, bs, applied_s, name = simulated_trace(probes, probe, source=sim_name)

@@ -14,7 +14,15 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, out_file, store_from
+from fluxtrap.cli.common import (
+    CampaignOption,
+    DbOption,
+    console,
+    key_values,
+    out_file,
+    store_from,
+    time_after_origin,
+)
 from fluxtrap.errors import AnalysisError
 from fluxtrap.units import parse, to_A_cm2
 
@@ -343,7 +351,7 @@ def creep_command(
         )
     for text in fit.warnings:
         print(f"warning: {text}", file=sys.stderr)
-    at_s = parse(at, "time", "--at") if at else fit.t_end_s
+    at_s = time_after_origin(at, "--at") if at else fit.t_end_s
     sa, sb = np.sqrt(np.diag(fit.cov))
     console.print(
         f"{series_csv.name} [{col}]: {fit.n_points} points from t = {fit.t_start_s:.4g} s to "
