@@ -13,6 +13,8 @@ from rich.table import Table
 
 from fluxtrap.cli.common import DbOption, console, out_dir, store_from, time_after_origin
 from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.inputs import read_bytes
+from fluxtrap.probetable import MAX_PROBES_FILE
 from fluxtrap.units import parse
 
 
@@ -34,8 +36,9 @@ def _probes_table(sim: str, db: str | None) -> tuple[pd.DataFrame, str]:
             f"{sim}: no simulation output here (expected a folder with probes.csv, "
             "or a stored simulation id with --db)"
         )
+    data = read_bytes(csv, "probes table", MAX_PROBES_FILE)
     try:
-        return pd.read_csv(io.BytesIO(csv.read_bytes())), str(csv)
+        return pd.read_csv(io.BytesIO(data)), str(csv)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise InputFileError(f"{csv}: not a probes table ({err})") from None
 
