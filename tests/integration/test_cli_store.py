@@ -231,3 +231,11 @@ def test_import_keeps_labels_that_look_missing(tmp_path, capsys, db):
     path.write_text(f"\ufeff{HEAD}\nNA,50,600,5\nNone,50,600,5\nnan,50,600,5\n")
     assert cli(capsys, "import", str(path), "--db", db, "-c", NAME)[0] == 0
     assert [s.label for s in Store(db).samples(NAME)] == ["NA", "None", "nan"]
+
+
+@pytest.mark.parametrize("name", ["a\tb", "e\x1b[2Jx", "two\nlines"])
+def test_a_user_name_with_control_characters_is_refused(tmp_path, capsys, name):
+    db = str(tmp_path / "u.db")  # it was stored, and `user list` sent the escape to the terminal
+    code, out, err = cli(capsys, "user", "add", name, "--db", db)
+    assert code == 2 and err.startswith(f"error: user name {name!r}: use 1 to 200 characters")
+    assert "token" not in out and not (tmp_path / "u.db").exists()
