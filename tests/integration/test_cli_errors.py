@@ -148,3 +148,15 @@ def test_local_workers_are_one_to_the_cpu_cores(capsys, command, workers):
 def test_calibrate_counts_are_checked_before_the_run(capsys, option, bound):
     code, _, err = cli(capsys, "calibrate", option, "-1")
     assert code == 2 and f"Invalid value for '{option}': Input should be {bound}" in err, err
+
+
+@pytest.mark.parametrize("command", [("export", "-c", "X"), ("suggest", "-c", "X"), ("creep", "x")])
+def test_an_output_file_that_is_a_fifo_is_refused_not_waited_on(
+    tmp_path, capsys, monkeypatch, command
+):
+    fifo = tmp_path / "pipe"  # writing blocked until a reader came; suggest had stored first
+    os.mkfifo(fifo)
+    monkeypatch.setenv("FLUXTRAP_DB", str(tmp_path / "lab.db"))
+    code, _, err = cli(capsys, *command, "--out", str(fifo))
+    assert code == 2 and f"'--out': {fifo}: not a regular file (a FIFO or a device)" in err, err
+    assert not (tmp_path / "lab.db").exists()

@@ -51,9 +51,14 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
 
 def out_file(path: Path | None) -> Path | None:
     """Typer callback of an option naming a file to write (with ``dir_okay=False``): its folder
-    must exist and be a folder, checked before any work is done or anything is stored."""
-    if path is not None and not path.parent.is_dir():
+    must exist and be a folder, and it a regular file if it exists (writing to a FIFO blocks
+    until a reader comes), checked before any work is done or anything is stored."""
+    if path is None:
+        return path
+    if not path.parent.is_dir():
         raise typer.BadParameter(f"{path}: {path.parent} is not an existing folder")
+    if path.exists() and not path.is_file():
+        raise typer.BadParameter(f"{path}: not a regular file (a FIFO or a device)")
     return path
 
 
