@@ -239,3 +239,28 @@ def test_a_user_name_with_control_characters_is_refused(tmp_path, capsys, name):
     code, out, err = cli(capsys, "user", "add", name, "--db", db)
     assert code == 2 and err.startswith(f"error: user name {name!r}: use 1 to 200 characters")
     assert "token" not in out and not (tmp_path / "u.db").exists()
+
+
+BIG = str(10**21)  # beyond a 64-bit id: an OverflowError traceback from the SQLite driver
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("suggestion", "mark", BIG, "failed"), "'suggestion_id'"),
+        (("simulation", "show", BIG), "'ID'"),
+        (("sample", "add", "-c", NAME, "-l", "x", "--from-suggestion", BIG), "'--from-suggestion'"),
+    ],
+)
+def test_an_id_beyond_64_bits_is_a_usage_error(capsys, db, args, option):
+    code, _, err = cli(capsys, *args, "--db", db)
+    bound = "Input should be less than or equal to 9223372036854775807"
+    assert code == 2 and f"error: Invalid value for {option}: {bound}" in err, err
+
+
+def test_compare_with_an_id_beyond_64_bits(capsys, db, tmp_path):
+    (tmp_path / "m.csv").write_text(
+        "t_s,B_T\n" + "".join(f"{t},{1 - 0.01 * t}\n" for t in range(1, 9))
+    )
+    code, _, err = cli(capsys, "compare", str(tmp_path / "m.csv"), BIG, "--db", db)
+    assert code == 2 and err == f"error: SIM {BIG!r}: with --db give a stored simulation id\n"

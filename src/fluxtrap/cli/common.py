@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands tha
     from fluxtrap.store import Store
 
 console = Console()
+MAX_ID = 2**63 - 1  # the largest id a store row can have (SQLite and PostgreSQL BIGINT)
 CPUS = os.cpu_count() or 1  # the most local worker processes that can run side by side
 
 DbOption = Annotated[

@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import DbOption, console, out_dir, store_from, time_after_origin
+from fluxtrap.cli.common import MAX_ID, DbOption, console, out_dir, store_from, time_after_origin
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.inputs import read_bytes
 from fluxtrap.probetable import MAX_PROBES_FILE
@@ -23,6 +23,8 @@ def _probes_table(sim: str, db: str | None) -> tuple[pd.DataFrame, str]:
     if db is not None:
         try:
             sim_id = int(sim)
+            if not 1 <= sim_id <= MAX_ID:
+                raise ValueError
         except ValueError:
             raise ValidationError(f"SIM {sim!r}: with --db give a stored simulation id") from None
         x = store_from(db).simulation(sim_id)

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from fluxtrap.cli.common import (
     CPUS,
+    MAX_ID,
     CampaignOption,
     DbOption,
     QuietOption,
@@ -124,7 +125,7 @@ def suggestion_list_cmd(
 
 
 def suggestion_mark_cmd(
-    suggestion_id: Annotated[int, typer.Argument(help="Suggestion id.")],
+    suggestion_id: Annotated[int, typer.Argument(help="Suggestion id.", min=1, max=MAX_ID)],
     status: Annotated[
         str,
         typer.Argument(

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import DbOption, QuietOption, console, out_dir, store_from
+from fluxtrap.cli.common import MAX_ID, DbOption, QuietOption, console, out_dir, store_from
 from fluxtrap.errors import SolverError
 
 simulation_app = typer.Typer(help="Simulations kept in the store.", no_args_is_help=True)
@@ -141,7 +141,9 @@ def simulation_list(campaign: OptionalCampaign = None, db: DbOption = None) -> N
 
 @simulation_app.command("show")
 def simulation_show(
-    simulation_id: Annotated[int, typer.Argument(metavar="ID", help="Simulation id (see list).")],
+    simulation_id: Annotated[
+        int, typer.Argument(metavar="ID", help="Simulation id (see list).", min=1, max=MAX_ID)
+    ],
     out: Annotated[
         Path | None,
         typer.Option(
