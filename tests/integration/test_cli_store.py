@@ -264,3 +264,14 @@ def test_compare_with_an_id_beyond_64_bits(capsys, db, tmp_path):
     )
     code, _, err = cli(capsys, "compare", str(tmp_path / "m.csv"), BIG, "--db", db)
     assert code == 2 and err == f"error: SIM {BIG!r}: with --db give a stored simulation id\n"
+
+
+def test_import_of_more_rows_than_a_campaign_may_have_is_refused(tmp_path, capsys, db, monkeypatch):
+    monkeypatch.setattr("fluxtrap.workflows.history.MAX_BUDGET", 2)  # 10,000 in use
+    path = tmp_path / "h.csv"
+    path.write_text(f"{HEAD}\na,50,600,5\nb,50,600,5\nc,50,600,5\n")
+    code, _, err = cli(capsys, "import", str(path), "--db", db, "-c", NAME)
+    assert (
+        code == 2 and err == f"error: {path}: more than 2 samples, the most a campaign may have\n"
+    )
+    assert Store(db).samples(NAME) == []
