@@ -160,3 +160,14 @@ def test_an_output_file_that_is_a_fifo_is_refused_not_waited_on(
     code, _, err = cli(capsys, *command, "--out", str(fifo))
     assert code == 2 and f"'--out': {fifo}: not a regular file (a FIFO or a device)" in err, err
     assert not (tmp_path / "lab.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("port", "bound"),
+    [("99999", "less than or equal to 65535"), ("-1", "greater than or equal to 1")],
+)
+def test_serve_refuses_a_port_that_is_no_tcp_port(tmp_path, capsys, port, bound):
+    db = tmp_path / "lab.db"  # it opened the store, then bind() raised OverflowError (traceback)
+    code, _, err = cli(capsys, "serve", "--port", port, "--db", str(db))
+    assert code == 2 and f"Invalid value for '--port': Input should be {bound}" in err, err
+    assert not db.exists()
