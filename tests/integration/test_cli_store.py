@@ -6,6 +6,7 @@ import csv
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -275,3 +276,21 @@ def test_import_of_more_rows_than_a_campaign_may_have_is_refused(tmp_path, capsy
         code == 2 and err == f"error: {path}: more than 2 samples, the most a campaign may have\n"
     )
     assert Store(db).samples(NAME) == []
+
+
+def test_an_export_that_fails_half_way_leaves_the_old_file_whole(tmp_path, capsys, db, monkeypatch):
+    out = tmp_path / "history.csv"
+    out.write_text("the export of last week\n")
+
+    def disk_full(self, path, **kwargs):  # half a file, then ENOSPC
+        Path(path).write_text("label,ori")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    code, _, err = cli(capsys, "export", "-c", NAME, "--out", str(out), "--db", db)
+    assert (
+        code == 2
+        and err == f"error: {out}: cannot write it (No space left on device); left as it was\n"
+    )
+    assert out.read_text() == "the export of last week\n"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")]
