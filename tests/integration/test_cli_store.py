@@ -294,3 +294,15 @@ def test_an_export_that_fails_half_way_leaves_the_old_file_whole(tmp_path, capsy
     )
     assert out.read_text() == "the export of last week\n"
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_a_note_longer_than_the_csv_modules_limit_makes_the_round_trip(tmp_path, capsys, db):
+    Store(db).add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5},
+                         notes="x" * 200_000)  # fmt: skip
+    out = tmp_path / "h.csv"
+    assert cli(capsys, "export", "-c", NAME, "--out", str(out), "--db", db)[0] == 0
+    db2 = str(tmp_path / "other.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db2)[0] == 0
+    code, _, err = cli(capsys, "import", str(out), "--db", db2, "-c", NAME)
+    assert code == 0, err  # was "field larger than field limit (131072)"
+    assert Store(db2).samples(NAME)[0].notes == "x" * 200_000
