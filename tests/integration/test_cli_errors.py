@@ -171,3 +171,14 @@ def test_serve_refuses_a_port_that_is_no_tcp_port(tmp_path, capsys, port, bound)
     code, _, err = cli(capsys, "serve", "--port", port, "--db", str(db))
     assert code == 2 and f"Invalid value for '--port': Input should be {bound}" in err, err
     assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("seed", "bound"),
+    [("-1", "greater than or equal to 0"), (str(2**32), "less than or equal to 4294967295")],
+)
+def test_demo_refuses_a_seed_before_making_its_store(tmp_path, capsys, seed, bound):
+    out = tmp_path / "demo"  # -1 made fluxtrap-demo.db, then numpy's ValueError (traceback)
+    code, _, err = cli(capsys, "demo", "--seed", seed, "--out", str(out), "--quiet")
+    assert code == 2 and f"Invalid value for '--seed': Input should be {bound}" in err, err
+    assert not out.exists()

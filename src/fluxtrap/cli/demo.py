@@ -17,7 +17,10 @@ def demo(
             help="Folder for fluxtrap-demo.db and demo-report/.", file_okay=False, callback=out_dir
         ),
     ] = Path("."),
-    seed: Annotated[int, typer.Option(help="Seed of the virtual lab and the optimizer.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(help="Seed of the virtual lab and the optimizer.", min=0, max=2**32 - 1),
+    ] = 0,
     quick: Annotated[
         bool, typer.Option("--quick", help="Fewer samples, coarser mesh, shorter hold.")
     ] = False,
