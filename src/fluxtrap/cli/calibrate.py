@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import CPUS, DbOption, console, out_dir, store_from
+from fluxtrap.cli.common import MAX_WORKERS, DbOption, console, out_dir, store_from
 from fluxtrap.units import parse
 
 
@@ -80,7 +80,10 @@ def calibrate_command(
     workers: Annotated[
         int,
         typer.Option(
-            "--workers", help="Local Dask processes (at most the CPU cores).", min=1, max=CPUS
+            "--workers",
+            help="Local Dask processes (at most the CPU cores).",
+            min=1,
+            max=MAX_WORKERS,
         ),
     ] = 2,
     scheduler: Annotated[

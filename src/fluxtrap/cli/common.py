@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands tha
 
 console = Console()
 MAX_ID = 2**63 - 1  # the largest id a store row can have (SQLite and PostgreSQL BIGINT)
-CPUS = os.cpu_count() or 1  # the most local worker processes that can run side by side
+# local worker processes: the CPU cores, which run them side by side (2 at least: the default)
+MAX_WORKERS = max(os.cpu_count() or 1, 2)
 
 DbOption = Annotated[
     str | None,

@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 
 from fluxtrap.cli.common import (
-    CPUS,
     MAX_ID,
+    MAX_WORKERS,
     CampaignOption,
     DbOption,
     QuietOption,
@@ -238,7 +238,10 @@ def replay_cmd(
         typer.Option(help="Goal set: this top percentage of the pool (0 < x <= 100)."),
     ] = 5.0,
     workers: Annotated[
-        int, typer.Option(help="Processes for the runs (at most the CPU cores).", min=1, max=CPUS)
+        int,
+        typer.Option(
+            help="Processes for the runs (at most the CPU cores).", min=1, max=MAX_WORKERS
+        ),
     ] = 1,
     quiet: QuietOption = False,
 ) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import CPUS, QuietOption, console, out_dir
+from fluxtrap.cli.common import MAX_WORKERS, QuietOption, console, out_dir
 from fluxtrap.cli.sweep import (
     MemoryOption,
     SchedulerOption,
@@ -59,7 +59,7 @@ def safe_ramp_command(
             help="Run the rates on a local Dask cluster of this many processes (1: here, in turn; "
             "at most the CPU cores).",
             min=1,
-            max=CPUS,
+            max=MAX_WORKERS,
         ),
     ] = 1,
     memory_mb: MemoryOption = DEFAULT_MEMORY_MB,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import CPUS, QuietOption, console, out_dir
+from fluxtrap.cli.common import MAX_WORKERS, QuietOption, console, out_dir
 from fluxtrap.errors import ValidationError
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
@@ -74,7 +74,7 @@ def sweep(
             help="Worker processes of the local Dask cluster (without --scheduler; at most the "
             "CPU cores).",
             min=1,
-            max=CPUS,
+            max=MAX_WORKERS,
         ),
     ] = 2,
     retry_failed: Annotated[
