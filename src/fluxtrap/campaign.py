@@ -48,6 +48,10 @@ CONSTRAINT_KEYS = ("expression",)
 
 MAX_NAME = 200  # characters of a campaign name or a sample label
 MAX_BUDGET = 10_000  # experiments planned in one campaign; more is a typo (and an unbounded loop)
+# the most [[parameters]], [[objectives]], [[constraints]] and choices of a campaign: a Gaussian
+# process models tens of dimensions, not thousands (each one-hot choice is one); beyond, a typo
+MAX_TABLES = {"parameters": 100, "objectives": 20, "constraints": 200}
+MAX_CHOICES = 100
 
 
 def check_budget(budget: Any, where: str = "budget") -> int | None:
@@ -107,6 +111,10 @@ class ParameterDef:
                 for c in self.choices
                 if isinstance(c, bool) or not isinstance(c, str | int | float)
             ]
+            if len(self.choices) > MAX_CHOICES:
+                raise ValidationError(
+                    f"parameter {self.name}: {len(self.choices)} choices, at most {MAX_CHOICES}"
+                )
             if len(self.choices) < 2 or len(set(self.choices)) != len(self.choices) or bad:
                 raise ValidationError(
                     f"parameter {self.name}: choices must be >= 2 distinct strings or numbers, "
@@ -577,6 +585,11 @@ class CampaignSpec:
         check_values(data, source)
         try:
             check_keys(data, TOP_KEYS, "")
+            for key, most in MAX_TABLES.items():
+                if len(tables(data, key)) > most:
+                    raise ValidationError(
+                        f"{len(tables(data, key))} [[{key}]], at most {most} in a campaign"
+                    )
             params = tuple(
                 _parameter(p, f"parameters[{i}]") for i, p in enumerate(tables(data, "parameters"))
             )

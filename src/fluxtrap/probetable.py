@@ -11,6 +11,7 @@ import pandas as pd
 from fluxtrap.errors import InputFileError
 
 PROBE_SUFFIX = "_Bz_T"
+MAX_PROBES_FILE = 256 * 2**20  # bytes: 200,000 time steps (the most a case may force) x ~50 probes
 
 
 def probe_names(probes: pd.DataFrame) -> list[str]:

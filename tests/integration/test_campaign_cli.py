@@ -103,3 +103,30 @@ def test_suggest_out_csv_failed_and_abandoned(db, capsys, tmp_path):
     assert "failed" in shown  # the history shows it
     code, _, err = cli(capsys, "suggestion", "mark", str(a), "open", "--db", db)
     assert code == 2 and "can only be used or failed" in err
+
+
+def _campaign_file(n_parameters: int, n_choices: int = 0, n_constraints: int = 0) -> str:
+    lines = ['name = "wide"']
+    for i in range(n_parameters):
+        lines += ["[[parameters]]", f'name = "p{i}"', "low = 0", "high = 1"]
+    if n_choices:
+        lines += ["[[parameters]]", 'name = "c"', f"choices = {list(range(n_choices))}"]
+    lines += ["[[objectives]]", 'name = "y"', 'quantity = "value"', 'goal = "maximize"']
+    lines += ["[[constraints]]", 'expression = "p0 + p1 <= 2"'] * n_constraints
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [  # each was created (20,000 parameters in 15 s) and left to the optimizer to model
+        ((101,), "101 [[parameters]], at most 100 in a campaign"),
+        ((2, 101), "parameter c: 101 choices, at most 100"),
+        ((2, 0, 201), "201 [[constraints]], at most 200 in a campaign"),
+    ],
+)
+def test_a_campaign_too_wide_to_model_is_refused(tmp_path, capsys, shape, message):
+    path = tmp_path / "wide.toml"
+    path.write_text(_campaign_file(*shape))
+    code, _, err = cli(capsys, "campaign", "create", str(path), "--db", str(tmp_path / "x.db"))
+    assert code == 2 and message in err, err
+    assert Store(str(tmp_path / "x.db")).campaigns() == []

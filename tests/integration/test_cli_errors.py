@@ -12,6 +12,7 @@ import typer
 
 from fluxtrap import __version__
 from fluxtrap.cli import app
+from fluxtrap.cli.common import MAX_WORKERS
 
 from ..conftest import REPO, cli
 
@@ -116,3 +117,80 @@ def test_the_installed_command_prints_no_traceback(tmp_path, args):
         assert (done.returncode, done.stdout) == (0, f"fluxtrap {__version__}\n")
     else:
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [  # each of these ended in an OSError traceback, some after the work was done and stored
+        (("export", "-c", "X", "--out", "{dir}"), "'--out': file '{dir}' is a directory"),
+        (("backup", "X", "--out", "{file}/b.zip"), "{file}/b.zip: {file} is not an existing"),
+        (("suggest", "-c", "X", "--out", "{file}/s.csv"), "{file}/s.csv: {file} is not an"),
+        (("plot", "model", "-c", "X", "--out", "{file}"), "'--out': dir '{file}' is a file"),
+        (("simulate", "{file}", "--out", "{file}/a/b"), "{file}/a/b: {file} is a file, not a"),
+        (("tc", "{file}", "--plot", "{dir}"), "'--plot': file '{dir}' is a directory"),
+        (("demo", "--out", "{file}"), "'--out': dir '{file}' is a file"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_refused_first(
+    tmp_path, capsys, monkeypatch, args, message
+):
+    paths = {"dir": str(tmp_path), "file": str(tmp_path / "notes.txt")}
+    (tmp_path / "notes.txt").write_text("kept")
+    monkeypatch.setenv("FLUXTRAP_DB", str(tmp_path / "lab.db"))  # nothing may create it
+    code, _, err = cli(capsys, *(a.format(**paths) for a in args))
+    assert code == 2 and err.count("\n") == 1 and message.format(**paths) in err, err
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
+    assert (tmp_path / "notes.txt").read_text() == "kept"
+
+
+@pytest.mark.parametrize("command", ["replay", "sweep", "safe-ramp", "calibrate"])
+@pytest.mark.parametrize("workers", [0, MAX_WORKERS + 1, 10_000])
+def test_local_workers_are_one_to_the_cpu_cores(capsys, command, workers):
+    code, _, err = cli(capsys, command, "--workers", str(workers))  # before any other check
+    bound = (
+        "greater than or equal to 1" if workers < 1 else f"less than or equal to {MAX_WORKERS}"
+    )
+    assert code == 2 and f"Invalid value for '--workers': Input should be {bound}" in err, err
+
+
+@pytest.mark.parametrize(  # -1 was taken as 0; 0 iterations failed in scipy after the start scan
+    ("option", "bound"),
+    [("--scan", "greater than or equal to 0"), ("--max-iterations", "greater than or equal to 1")],
+)
+def test_calibrate_counts_are_checked_before_the_run(capsys, option, bound):
+    code, _, err = cli(capsys, "calibrate", option, "-1")
+    assert code == 2 and f"Invalid value for '{option}': Input should be {bound}" in err, err
+
+
+@pytest.mark.parametrize("command", [("export", "-c", "X"), ("suggest", "-c", "X"), ("creep", "x")])
+def test_an_output_file_that_is_a_fifo_is_refused_not_waited_on(
+    tmp_path, capsys, monkeypatch, command
+):
+    fifo = tmp_path / "pipe"  # writing blocked until a reader came; suggest had stored first
+    os.mkfifo(fifo)
+    monkeypatch.setenv("FLUXTRAP_DB", str(tmp_path / "lab.db"))
+    code, _, err = cli(capsys, *command, "--out", str(fifo))
+    assert code == 2 and f"'--out': {fifo}: not a regular file (a FIFO or a device)" in err, err
+    assert not (tmp_path / "lab.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("port", "bound"),
+    [("99999", "less than or equal to 65535"), ("-1", "greater than or equal to 1")],
+)
+def test_serve_refuses_a_port_that_is_no_tcp_port(tmp_path, capsys, port, bound):
+    db = tmp_path / "lab.db"  # it opened the store, then bind() raised OverflowError (traceback)
+    code, _, err = cli(capsys, "serve", "--port", port, "--db", str(db))
+    assert code == 2 and f"Invalid value for '--port': Input should be {bound}" in err, err
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("seed", "bound"),
+    [("-1", "greater than or equal to 0"), (str(2**32), "less than or equal to 4294967295")],
+)
+def test_demo_refuses_a_seed_before_making_its_store(tmp_path, capsys, seed, bound):
+    out = tmp_path / "demo"  # -1 made fluxtrap-demo.db, then numpy's ValueError (traceback)
+    code, _, err = cli(capsys, "demo", "--seed", seed, "--out", str(out), "--quiet")
+    assert code == 2 and f"Invalid value for '--seed': Input should be {bound}" in err, err
+    assert not out.exists()

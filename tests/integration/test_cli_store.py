@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -189,3 +191,118 @@ def test_help_reads_well(sub):
     )
     assert proc.returncode == 0 and "Usage: fluxtrap" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "device"])
+def test_import_of_a_non_file_is_one_line_not_a_hang(tmp_path, capsys, db, kind):
+    path = {"directory": tmp_path, "device": "/dev/zero"}.get(kind, tmp_path / "pipe")
+    if kind == "fifo":
+        os.mkfifo(path)  # no writer: reading it would block forever
+    code, out, err = cli(capsys, "import", str(path), "--db", db, "-c", NAME)
+    assert code == 2 and err == f"error: {path}: not a regular file; a history CSV must be one\n"
+    assert Store(db).samples(NAME) == []
+
+
+HEAD = "label,ramp_rate,max_temperature,dwell_time"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [  # each of these was imported with a value dropped or changed, or ended in a traceback
+        (
+            f"{HEAD},jc_3t\nx,50,600,5,1e8\n",
+            "line 1: unknown column 'jc_3t'; did you mean 'jc_3T'?",
+        ),
+        (f"{HEAD},ramp_rate\nx,50,600,5,60\n", "line 1: column 'ramp_rate' appears twice"),
+        (f"{HEAD}\nx,50,600,5,99,100\n", "line 2: 6 cells, the header has 4"),
+        (f"{HEAD}\nok,50,600,5\nx,50,600\n", "line 3: 3 cells, the header has 4"),
+        (f"{HEAD}\n,50,600,5\n", "line 2 (sample ''): label '': use 1 to 200 characters"),
+    ],
+)
+def test_import_refuses_a_csv_that_does_not_fit_the_campaign(tmp_path, capsys, db, text, message):
+    path = tmp_path / "h.csv"
+    path.write_text(text)
+    code, _, err = cli(capsys, "import", str(path), "--db", db, "-c", NAME)
+    assert code == 2 and err.startswith(f"error: {path}") and message in err, err
+    assert Store(db).samples(NAME) == []
+
+
+def test_import_keeps_labels_that_look_missing(tmp_path, capsys, db):
+    path = tmp_path / "h.csv"
+    path.write_text(f"\ufeff{HEAD}\nNA,50,600,5\nNone,50,600,5\nnan,50,600,5\n")
+    assert cli(capsys, "import", str(path), "--db", db, "-c", NAME)[0] == 0
+    assert [s.label for s in Store(db).samples(NAME)] == ["NA", "None", "nan"]
+
+
+@pytest.mark.parametrize("name", ["a\tb", "e\x1b[2Jx", "two\nlines"])
+def test_a_user_name_with_control_characters_is_refused(tmp_path, capsys, name):
+    db = str(tmp_path / "u.db")  # it was stored, and `user list` sent the escape to the terminal
+    code, out, err = cli(capsys, "user", "add", name, "--db", db)
+    assert code == 2 and err.startswith(f"error: user name {name!r}: use 1 to 200 characters")
+    assert "token" not in out and not (tmp_path / "u.db").exists()
+
+
+BIG = str(10**21)  # beyond a 64-bit id: an OverflowError traceback from the SQLite driver
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("suggestion", "mark", BIG, "failed"), "'suggestion_id'"),
+        (("simulation", "show", BIG), "'ID'"),
+        (("sample", "add", "-c", NAME, "-l", "x", "--from-suggestion", BIG), "'--from-suggestion'"),
+    ],
+)
+def test_an_id_beyond_64_bits_is_a_usage_error(capsys, db, args, option):
+    code, _, err = cli(capsys, *args, "--db", db)
+    bound = "Input should be less than or equal to 9223372036854775807"
+    assert code == 2 and f"error: Invalid value for {option}: {bound}" in err, err
+
+
+def test_compare_with_an_id_beyond_64_bits(capsys, db, tmp_path):
+    (tmp_path / "m.csv").write_text(
+        "t_s,B_T\n" + "".join(f"{t},{1 - 0.01 * t}\n" for t in range(1, 9))
+    )
+    code, _, err = cli(capsys, "compare", str(tmp_path / "m.csv"), BIG, "--db", db)
+    assert code == 2 and err == f"error: SIM {BIG!r}: with --db give a stored simulation id\n"
+
+
+def test_import_of_more_rows_than_a_campaign_may_have_is_refused(tmp_path, capsys, db, monkeypatch):
+    monkeypatch.setattr("fluxtrap.workflows.history.MAX_BUDGET", 2)  # 10,000 in use
+    path = tmp_path / "h.csv"
+    path.write_text(f"{HEAD}\na,50,600,5\nb,50,600,5\nc,50,600,5\n")
+    code, _, err = cli(capsys, "import", str(path), "--db", db, "-c", NAME)
+    assert (
+        code == 2 and err == f"error: {path}: more than 2 samples, the most a campaign may have\n"
+    )
+    assert Store(db).samples(NAME) == []
+
+
+def test_an_export_that_fails_half_way_leaves_the_old_file_whole(tmp_path, capsys, db, monkeypatch):
+    out = tmp_path / "history.csv"
+    out.write_text("the export of last week\n")
+
+    def disk_full(self, path, **kwargs):  # half a file, then ENOSPC
+        Path(path).write_text("label,ori")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    code, _, err = cli(capsys, "export", "-c", NAME, "--out", str(out), "--db", db)
+    assert (
+        code == 2
+        and err == f"error: {out}: cannot write it (No space left on device); left as it was\n"
+    )
+    assert out.read_text() == "the export of last week\n"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_a_note_longer_than_the_csv_modules_limit_makes_the_round_trip(tmp_path, capsys, db):
+    Store(db).add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5},
+                         notes="x" * 200_000)  # fmt: skip
+    out = tmp_path / "h.csv"
+    assert cli(capsys, "export", "-c", NAME, "--out", str(out), "--db", db)[0] == 0
+    db2 = str(tmp_path / "other.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db2)[0] == 0
+    code, _, err = cli(capsys, "import", str(out), "--db", db2, "-c", NAME)
+    assert code == 0, err  # was "field larger than field limit (131072)"
+    assert Store(db2).samples(NAME)[0].notes == "x" * 200_000

@@ -104,3 +104,21 @@ def test_a_real_coarse_run_against_itself_from_the_store(store, store_url, tmp_p
     assert got["measured"]["b_T"] == got["simulated"]["b_T"] > 0  # the trapped field creeps down
     code, _, err = cli(capsys, "compare", str(out / "probes.csv"), "999", "--db", store_url)
     assert code == 2 and "no simulation with id 999" in err
+
+
+@pytest.mark.parametrize("at", ["-5 d", "0 s"])
+@pytest.mark.parametrize("command", ["compare", "creep"])
+def test_a_rate_at_or_before_the_origin_is_refused(files, tmp_path, capsys, command, at):
+    meas, run = files  # --at 0 or before printed and wrote "decay nan ± nan" (ln t undefined)
+    args = (str(meas), str(run)) if command == "compare" else (str(meas),)
+    code, _, err = cli(capsys, command, *args, "--at", at, "--out", str(tmp_path / "o.json"))
+    assert code == 2 and err == f"error: --at {at!r}: give a time after the origin (> 0 s)\n"
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_a_probes_table_beyond_the_limit_is_refused_unread(files, capsys, monkeypatch):
+    meas, run = files  # it was read whole into memory, however large
+    monkeypatch.setattr("fluxtrap.cli.compare.MAX_PROBES_FILE", 1000)
+    code, _, err = cli(capsys, "compare", str(meas), str(run))
+    limit = "more than 1000 bytes (0.000953674 MiB), the most a probes table may have"
+    assert code == 2 and err == f"error: {run / 'probes.csv'}: {limit}\n"

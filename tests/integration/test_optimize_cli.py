@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -136,3 +137,30 @@ def test_replay_cli_on_snar(tmp_path, capsys):
         str(tmp_path),
     )
     assert code == 2 and "no column(s) 'nope'" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [  # -5 gave top fractions -1 .. -5, 1e9 all 0, nan a ValueError traceback
+        (("--top-percent", "-5"), "replay: top percent must be > 0 and <= 100, got -5.0"),
+        (("--top-percent", "1e9"), "replay: top percent must be > 0 and <= 100, got 1000000000.0"),
+        (("--top-percent", "nan"), "replay: top percent must be > 0 and <= 100, got nan"),
+    ],
+)
+def test_replay_refuses_a_goal_set_that_is_no_fraction_of_the_pool(
+    tmp_path, capsys, option, message
+):
+    snar = DATA / "bo-benchmarks" / "olympus" / "snar.csv"
+    args = ("--inputs", "residence_time,ratio", "--objective", "impurity", "--budget", "4")
+    code, _, err = cli(capsys, "replay", str(snar), *args, *option, "--out", str(tmp_path / "r"))
+    assert code == 2 and err == f"error: {message}\n"
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_replay_of_a_non_file_is_one_line_not_a_hang(tmp_path, capsys, kind):
+    path = tmp_path / "pool"
+    path.mkdir() if kind == "directory" else os.mkfifo(path)  # a FIFO with no writer blocks
+    args = ("--inputs", "a", "--objective", "y", "--out", str(tmp_path / "r"))
+    code, _, err = cli(capsys, "replay", str(path), *args)
+    assert code == 2 and err == f"error: {path}: not a regular file; a replay table must be one\n"

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fluxtrap.cli.common import DbOption, console, store_from
+from fluxtrap.cli.common import DbOption, console, out_file, store_from
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +22,12 @@ def _counts(counts: dict[str, int]) -> str:
 
 def backup(
     campaign: Annotated[str, typer.Argument(help="Campaign to back up.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Archive to write (.zip).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Archive to write (.zip).", dir_okay=False, callback=out_file
+        ),
+    ],
     db: DbOption = None,
 ) -> None:
     """Write a campaign whole (samples, raw files, curves, suggestions, simulations,

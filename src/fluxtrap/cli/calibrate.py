@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import DbOption, console, store_from
+from fluxtrap.cli.common import MAX_WORKERS, DbOption, console, out_dir, store_from
 from fluxtrap.units import parse
 
 
@@ -38,7 +38,16 @@ def calibrate_command(
             '"<probe>.z", comma-separated, e.g. "sc.n,sc.jc_scale".',
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for calibrate.json, figures.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for calibrate.json, figures.",
+            file_okay=False,
+            callback=out_dir,
+        ),
+    ],
     column: Annotated[
         str | None, typer.Option("--column", help="Measured field column when there are several.")
     ] = None,
@@ -59,15 +68,24 @@ def calibrate_command(
         typer.Option("--bounds", help="NAME=LOW:HIGH in SI units, e.g. sc.n=10:200; repeatable."),
     ] = None,
     scan: Annotated[
-        int, typer.Option("--scan", help="Start-scan points per material parameter (0: none).")
+        int,
+        typer.Option("--scan", help="Start-scan points per material parameter (0: none).", min=0),
     ] = 4,
     profile: Annotated[
         bool, typer.Option("--profile/--no-profile", help="Profile n at ±1, ±2 sigma.")
     ] = True,
     max_iterations: Annotated[
-        int, typer.Option("--max-iterations", help="Least-squares evaluations at most.")
+        int, typer.Option("--max-iterations", help="Least-squares evaluations at most.", min=1)
     ] = 30,
-    workers: Annotated[int, typer.Option("--workers", help="Local Dask processes.")] = 2,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Local Dask processes (at most the CPU cores).",
+            min=1,
+            max=MAX_WORKERS,
+        ),
+    ] = 2,
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786).")
     ] = None,

@@ -10,7 +10,15 @@ import typer
 from rich.table import Column, Table
 
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
+from fluxtrap.cli.common import (
+    MAX_ID,
+    CampaignOption,
+    DbOption,
+    console,
+    key_values,
+    out_file,
+    store_from,
+)
 from fluxtrap.units import to_A_cm2
 from fluxtrap.workflows.history import export_history, import_history
 
@@ -134,7 +142,10 @@ def sample_add(
     from_suggestion: Annotated[
         int | None,
         typer.Option(
-            "--from-suggestion", help="Id of the suggestion this sample realises (marked used)."
+            "--from-suggestion",
+            help="Id of the suggestion this sample realises (marked used).",
+            min=1,
+            max=MAX_ID,
         ),
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who recorded it.")] = None,
@@ -184,7 +195,9 @@ def sample_list(campaign: CampaignOption, db: DbOption = None) -> None:
 # -- export / import --------------------------------------------------------------------------
 def export(
     campaign: CampaignOption,
-    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="CSV file to write.", dir_okay=False, callback=out_file)
+    ],
     db: DbOption = None,
 ) -> None:
     """Write a campaign's history as CSV (parameters in campaign units, objectives in SI).

@@ -1,18 +1,25 @@
-"""Pieces every CLI module shares: the console, the ``--db`` option, key=value parsing."""
+"""Pieces every CLI module shares: the console, the ``--db`` option, key=value parsing, checks
+of output paths."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from fluxtrap.errors import ValidationError
+from fluxtrap.units import parse
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands that open it
     from fluxtrap.store import Store
 
 console = Console()
+MAX_ID = 2**63 - 1  # the largest id a store row can have (SQLite and PostgreSQL BIGINT)
+# local worker processes: the CPU cores, which run them side by side (2 at least: the default)
+MAX_WORKERS = max(os.cpu_count() or 1, 2)
 
 DbOption = Annotated[
     str | None,
@@ -42,3 +49,36 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
             raise ValidationError(f"{option}: {key.strip()!r} given twice")
         out[key.strip()] = value.strip()
     return out
+
+
+def out_file(path: Path | None) -> Path | None:
+    """Typer callback of an option naming a file to write (with ``dir_okay=False``): its folder
+    must exist and be a folder, and it a regular file if it exists (writing to a FIFO blocks
+    until a reader comes), checked before any work is done or anything is stored."""
+    if path is None:
+        return path
+    if not path.parent.is_dir():
+        raise typer.BadParameter(f"{path}: {path.parent} is not an existing folder")
+    if path.exists() and not path.is_file():
+        raise typer.BadParameter(f"{path}: not a regular file (a FIFO or a device)")
+    return path
+
+
+def out_dir(path: Path | None) -> Path | None:
+    """Typer callback of an option naming a folder to write into (created with its parents):
+    neither it nor a parent may be a file, checked before any work is done."""
+    for p in (path, *path.parents) if path is not None else ():
+        if p.exists():
+            if not p.is_dir():
+                raise typer.BadParameter(f"{path}: {p} is a file, not a folder")
+            break
+    return path
+
+
+def time_after_origin(text: str, option: str) -> float:
+    """A time since the relaxation origin (``--at "3 d"``) in s: > 0, as ln t of the creep law
+    needs (at 0 or before it every rate is NaN)."""
+    t = parse(text, "time", option)
+    if t <= 0:
+        raise ValidationError(f"{option} {text!r}: give a time after the origin (> 0 s)")
+    return t

@@ -11,8 +11,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import DbOption, console, store_from
+from fluxtrap.cli.common import MAX_ID, DbOption, console, out_dir, store_from, time_after_origin
 from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.inputs import read_bytes
+from fluxtrap.probetable import MAX_PROBES_FILE
 from fluxtrap.units import parse
 
 
@@ -21,6 +23,8 @@ def _probes_table(sim: str, db: str | None) -> tuple[pd.DataFrame, str]:
     if db is not None:
         try:
             sim_id = int(sim)
+            if not 1 <= sim_id <= MAX_ID:
+                raise ValueError
         except ValueError:
             raise ValidationError(f"SIM {sim!r}: with --db give a stored simulation id") from None
         x = store_from(db).simulation(sim_id)
@@ -34,8 +38,9 @@ def _probes_table(sim: str, db: str | None) -> tuple[pd.DataFrame, str]:
             f"{sim}: no simulation output here (expected a folder with probes.csv, "
             "or a stored simulation id with --db)"
         )
+    data = read_bytes(csv, "probes table", MAX_PROBES_FILE)
     try:
-        return pd.read_csv(io.BytesIO(csv.read_bytes())), str(csv)
+        return pd.read_csv(io.BytesIO(data)), str(csv)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise InputFileError(f"{csv}: not a probes table ({err})") from None
 
@@ -74,7 +79,13 @@ def compare_command(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Directory for compare.png and compare.json."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Directory for compare.png and compare.json.",
+            file_okay=False,
+            callback=out_dir,
+        ),
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -84,7 +95,7 @@ def compare_command(
     from fluxtrap.probetable import simulated_trace
 
     shift_s = parse(shift, "time", "--shift")
-    at_s = parse(at, "time", "--at") if at else None
+    at_s = time_after_origin(at, "--at") if at else None
     time, field, applied, col = read_series(measured_csv, column=column)
     probes, sim_name = _probes_table(sim, db)
     ts, bs, applied_s, name = simulated_trace(probes, probe, source=sim_name)

@@ -7,14 +7,20 @@ from typing import Annotated
 
 import typer
 
-from fluxtrap.cli.common import QuietOption
+from fluxtrap.cli.common import QuietOption, out_dir
 
 
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for fluxtrap-demo.db and demo-report/.")] = Path(
-        "."
-    ),
-    seed: Annotated[int, typer.Option(help="Seed of the virtual lab and the optimizer.")] = 0,
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Folder for fluxtrap-demo.db and demo-report/.", file_okay=False, callback=out_dir
+        ),
+    ] = Path("."),
+    seed: Annotated[
+        int,
+        typer.Option(help="Seed of the virtual lab and the optimizer.", min=0, max=2**32 - 1),
+    ] = 0,
     quick: Annotated[
         bool, typer.Option("--quick", help="Fewer samples, coarser mesh, shorter hold.")
     ] = False,

@@ -14,7 +14,15 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import CampaignOption, DbOption, console, key_values, store_from
+from fluxtrap.cli.common import (
+    CampaignOption,
+    DbOption,
+    console,
+    key_values,
+    out_file,
+    store_from,
+    time_after_origin,
+)
 from fluxtrap.errors import AnalysisError
 from fluxtrap.units import parse, to_A_cm2
 
@@ -83,11 +91,20 @@ def jc_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="CSV to write (columns B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated)."
+            "--out",
+            help="CSV to write (columns B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated).",
+            dir_okay=False,
+            callback=out_file,
         ),
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Figure to write (PNG/PDF): loop and Jc(B).")
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Figure to write (PNG/PDF): loop and Jc(B).",
+            dir_okay=False,
+            callback=out_file,
+        ),
     ] = None,
     temperature: TemperatureOption = None,
     column: ColumnsOption = None,
@@ -189,10 +206,22 @@ def tc_command(
         typer.Option("--level", min=0.5, max=0.99, help="Fraction for the criterion (0.9)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="JSON to write (Tc, uncertainty, fit per sweep).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="JSON to write (Tc, uncertainty, fit per sweep).",
+            dir_okay=False,
+            callback=out_file,
+        ),
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Figure to write: M(T) with the fit and Tc.")
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Figure to write: M(T) with the fit and Tc.",
+            dir_okay=False,
+            callback=out_file,
+        ),
     ] = None,
     column: ColumnsOption = None,
 ) -> None:
@@ -287,10 +316,22 @@ def creep_command(
         str | None, typer.Option("--column", help="Field column when there are several.")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="JSON to write (fit, covariance, rates).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="JSON to write (fit, covariance, rates).",
+            dir_okay=False,
+            callback=out_file,
+        ),
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Figure to write: B(t), fit and extrapolation.")
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Figure to write: B(t), fit and extrapolation.",
+            dir_okay=False,
+            callback=out_file,
+        ),
     ] = None,
 ) -> None:
     """Flux creep: fit B(t) = a - b ln t, S = b / B(t0), decay in ppm/h at --at, extrapolated B."""
@@ -310,7 +351,7 @@ def creep_command(
         )
     for text in fit.warnings:
         print(f"warning: {text}", file=sys.stderr)
-    at_s = parse(at, "time", "--at") if at else fit.t_end_s
+    at_s = time_after_origin(at, "--at") if at else fit.t_end_s
     sa, sb = np.sqrt(np.diag(fit.cov))
     console.print(
         f"{series_csv.name} [{col}]: {fit.n_points} points from t = {fit.t_start_s:.4g} s to "

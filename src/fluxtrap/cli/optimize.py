@@ -10,7 +10,17 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import CampaignOption, DbOption, QuietOption, console, store_from
+from fluxtrap.cli.common import (
+    MAX_ID,
+    MAX_WORKERS,
+    CampaignOption,
+    DbOption,
+    QuietOption,
+    console,
+    out_dir,
+    out_file,
+    store_from,
+)
 from fluxtrap.errors import ValidationError
 
 
@@ -42,7 +52,10 @@ def suggest_cmd(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Also write them as CSV: suggestion_id, one column per parameter."
+            "--out",
+            help="Also write them as CSV: suggestion_id, one column per parameter.",
+            dir_okay=False,
+            callback=out_file,
         ),
     ] = None,
     db: DbOption = None,
@@ -112,7 +125,7 @@ def suggestion_list_cmd(
 
 
 def suggestion_mark_cmd(
-    suggestion_id: Annotated[int, typer.Argument(help="Suggestion id.")],
+    suggestion_id: Annotated[int, typer.Argument(help="Suggestion id.", min=1, max=MAX_ID)],
     status: Annotated[
         str,
         typer.Argument(
@@ -156,7 +169,10 @@ def _summary_line(summary: dict) -> str:
 
 def plot_model_cmd(
     campaign: CampaignOption,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the figures.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Folder for the figures.", file_okay=False, callback=out_dir),
+    ],
     seed: Annotated[int, typer.Option(help="Random seed of the model fit.")] = 0,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write plotly HTML.")] = True,
     db: DbOption = None,
@@ -203,16 +219,30 @@ def replay_cmd(
     data: Annotated[Path, typer.Argument(help="CSV table of past experiments.")],
     inputs: Annotated[str, typer.Option(help="Input columns, comma-separated.")],
     objective: Annotated[str, typer.Option(help="Objective column.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for replay.json and replay.png.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for replay.json and replay.png.",
+            file_okay=False,
+            callback=out_dir,
+        ),
+    ],
     minimize: Annotated[bool, typer.Option("--minimize", help="Lower is better.")] = False,
     budget: Annotated[int, typer.Option(help="Trials per run, the initial ones included.")] = 50,
     initial: Annotated[int, typer.Option(help="Random starting rows per run.")] = 2,
     repeats: Annotated[int, typer.Option(help="Seeded runs (seeds seed .. seed+repeats-1).")] = 10,
     seed: Annotated[int, typer.Option(help="First seed.")] = 0,
     top_percent: Annotated[
-        float, typer.Option(help="Goal set: this top percentage of the pool.")
+        float,
+        typer.Option(help="Goal set: this top percentage of the pool (0 < x <= 100)."),
     ] = 5.0,
-    workers: Annotated[int, typer.Option(help="Processes for the runs.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Processes for the runs (at most the CPU cores).", min=1, max=MAX_WORKERS
+        ),
+    ] = 1,
     quiet: QuietOption = False,
 ) -> None:
     """Replay a campaign on a table (pool-based: only its rows can be picked) vs random choice."""

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import QuietOption, console
+from fluxtrap.cli.common import MAX_WORKERS, QuietOption, console, out_dir
 from fluxtrap.cli.sweep import (
     MemoryOption,
     SchedulerOption,
@@ -28,7 +28,14 @@ def safe_ramp_command(
         Path, typer.Argument(help="Case file with [thermal] model adiabatic or conduction.")
     ],
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Directory for safe_ramp.csv/.json/.png.")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Directory for safe_ramp.csv/.json/.png.",
+            file_okay=False,
+            callback=out_dir,
+        ),
     ],
     rate_from: Annotated[str, typer.Option("--from", help='Slowest rate, e.g. "1 T/h".')] = "1 T/h",
     rate_to: Annotated[
@@ -49,7 +56,10 @@ def safe_ramp_command(
     workers: Annotated[
         int,
         typer.Option(
-            help="Run the rates on a local Dask cluster of this many processes (1: here, in turn)."
+            help="Run the rates on a local Dask cluster of this many processes (1: here, in turn; "
+            "at most the CPU cores).",
+            min=1,
+            max=MAX_WORKERS,
         ),
     ] = 1,
     memory_mb: MemoryOption = DEFAULT_MEMORY_MB,

@@ -18,7 +18,7 @@ def serve(
     host: Annotated[
         str, typer.Option(help="Address to listen on (0.0.0.0 for the whole lab network).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     db: DbOption = None,
     ssl_certfile: Annotated[
         Path | None,

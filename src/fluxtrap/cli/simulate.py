@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import DbOption, QuietOption, console, store_from
+from fluxtrap.cli.common import MAX_ID, DbOption, QuietOption, console, out_dir, store_from
 from fluxtrap.errors import SolverError, ValidationError
 
 simulation_app = typer.Typer(help="Simulations kept in the store.", no_args_is_help=True)
@@ -22,7 +22,14 @@ OptionalCampaign = Annotated[
 def simulate_command(
     case: Annotated[Path, typer.Argument(help="Simulation case file (TOML, design section 3).")],
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Directory for probes.csv, summary.json, plots.")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Directory for probes.csv, summary.json, plots.",
+            file_okay=False,
+            callback=out_dir,
+        ),
     ],
     quiet: QuietOption = False,
     vtu: Annotated[
@@ -137,10 +144,18 @@ def simulation_list(campaign: OptionalCampaign = None, db: DbOption = None) -> N
 
 @simulation_app.command("show")
 def simulation_show(
-    simulation_id: Annotated[int, typer.Argument(metavar="ID", help="Simulation id (see list).")],
+    simulation_id: Annotated[
+        int, typer.Argument(metavar="ID", help="Simulation id (see list).", min=1, max=MAX_ID)
+    ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write probes.csv, summary.json and case.toml here."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write probes.csv, summary.json and case.toml here.",
+            file_okay=False,
+            callback=out_dir,
+        ),
     ] = None,
     db: DbOption = None,
 ) -> None:

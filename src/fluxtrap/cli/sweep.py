@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import QuietOption, console
+from fluxtrap.cli.common import MAX_WORKERS, QuietOption, console, out_dir
 from fluxtrap.errors import ValidationError
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
@@ -43,7 +43,13 @@ def sweep(
         Path, typer.Argument(help="Simulation case TOML file (the base of every variant).")
     ],
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for results.csv/json, plots and the cache.")
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for results.csv/json, plots and the cache.",
+            file_okay=False,
+            callback=out_dir,
+        ),
     ],
     vary: Annotated[
         list[str] | None,
@@ -63,7 +69,13 @@ def sweep(
     ] = None,
     scheduler: SchedulerOption = None,
     workers: Annotated[
-        int, typer.Option(help="Worker processes of the local Dask cluster (without --scheduler).")
+        int,
+        typer.Option(
+            help="Worker processes of the local Dask cluster (without --scheduler; at most the "
+            "CPU cores).",
+            min=1,
+            max=MAX_WORKERS,
+        ),
     ] = 2,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run variants that failed before again.")

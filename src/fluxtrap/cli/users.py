@@ -53,6 +53,9 @@ def user_add(
     db: DbOption = None,
 ) -> None:
     """Create a web-API user and print its token (shown once; only its hash is stored)."""
+    from fluxtrap.campaign import check_new_name
+
+    check_new_name(name, "user name")  # shown in tables and records: no control characters
     token = _new_token()
     rec = store_from(db).add_user(name, role, token, expires_at=_expiry(expires))
     console.print(

@@ -14,6 +14,7 @@ Trial counts include the initial entries.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -28,10 +29,12 @@ import pandas as pd
 from scipy.special import gammaln
 
 from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.inputs import read_bytes
 from fluxtrap.optimize.optimizer import Optimizer, check_seed
 from fluxtrap.optimize.space import Continuous, SearchSpace
 
 MAX_REPEATS = 1000  # seeded replays in one call
+MAX_TABLE = 64 * 2**20  # bytes of a replay table (the public benchmarks are a few kB)
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,9 @@ def read_table(
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Read a CSV (UTF-8, BOM allowed) and average rows with identical inputs: the pool."""
     path = Path(path)
+    data = read_bytes(path, "replay table", MAX_TABLE)  # no directory, FIFO or device
     try:
-        df = pd.read_csv(path, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
+        df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise InputFileError(f"{path}: not a readable CSV ({err})") from None
     missing = [c for c in (*inputs, objective) if c not in df.columns]
@@ -176,6 +178,8 @@ def replay(
         raise ValidationError(f"replay: repeats must be 1 to {MAX_REPEATS}, got {repeats!r}")
     check_seed(seed, "replay: seed")
     check_seed(seed + repeats - 1, "replay: the last seed (seed + repeats - 1)")
+    if not 0 < top_percent <= 100:
+        raise ValidationError(f"replay: top percent must be > 0 and <= 100, got {top_percent}")
     if not 1 <= batch <= budget:
         raise ValidationError(f"replay: batch {batch} must be between 1 and the budget {budget}")
     if not 1 <= n_initial < budget <= N:

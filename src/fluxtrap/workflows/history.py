@@ -4,20 +4,26 @@ CSV file, written (``fluxtrap export``) and read back (``fluxtrap import``)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from fluxtrap.campaign import CampaignSpec, history_frame, running_best
-from fluxtrap.errors import InputFileError
+from fluxtrap.campaign import MAX_BUDGET, CampaignSpec, history_frame, running_best
+from fluxtrap.errors import FluxtrapError, InputFileError
+from fluxtrap.inputs import near, read_bytes
 
 if TYPE_CHECKING:
     from fluxtrap.store import Store
 
 ORIGINS = ("researcher", "optimizer")
 HISTORY_COLUMNS = ("label", "origin"), ("recorded_by", "notes", "status", "status_note")
+MAX_HISTORY_FILE = 64 * 2**20  # bytes of an imported history CSV: 10,000 samples with long notes
 
 
 def best_so_far(
@@ -53,8 +59,18 @@ def export_history(store: Store, campaign: str, out: Path) -> int:
     )
     for col in TEXT_COLUMNS:
         table[col] = table[col].map(spreadsheet_safe)
-    # CRLF rows (RFC 4180): a CR or LF inside a cell is then quoted, so notes survive the trip
-    table.to_csv(out, index=False, float_format="%.17g", lineterminator="\r\n")
+    # written beside it and renamed over it: a full disk or a kill leaves the old file whole
+    partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
+    try:
+        # CRLF rows (RFC 4180): a CR or LF inside a cell is then quoted, so notes survive the trip
+        table.to_csv(partial, index=False, float_format="%.17g", lineterminator="\r\n")
+        os.replace(partial, out)
+    except OSError as err:
+        raise FluxtrapError(
+            f"{out}: cannot write it ({err.strerror or err}); left as it was"
+        ) from None
+    finally:
+        partial.unlink(missing_ok=True)
     return len(table)
 
 
@@ -67,33 +83,96 @@ def import_history(store: Store, campaign: str, file: Path) -> int:
 
 
 def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
-    """Rows of an exported history CSV as ``Store.add_samples`` rows."""
-    try:
-        df = pd.read_csv(file, dtype=dict.fromkeys(TEXT_COLUMNS, str))
-    except FileNotFoundError:
-        raise InputFileError(f"{file}: no such file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputFileError(f"{file}: not a readable CSV ({err})") from None
-    missing = [c for c in ("label", *spec.parameter_names) if c not in df.columns]
+    """Rows of an exported history CSV as ``Store.add_samples`` rows; every cell is read as text
+    (a label "NA" stays "NA"), an empty cell is None. The header must name each column once and
+    only columns the campaign knows; each row must have as many cells as the header."""
+    header, rows = _csv_rows(file)
+    known = tuple(
+        dict.fromkeys(
+            ("label", "origin", *spec.parameter_names, *spec.objective_names, *TEXT_COLUMNS)
+        )
+    )
+    _check_header(header, known, file)
+    missing = [c for c in ("label", *spec.parameter_names) if c not in header]
     if missing:
         raise InputFileError(f"{file}: missing column(s) {', '.join(missing)}")
-    for col in set(TEXT_COLUMNS) & set(df.columns):
-        df[col] = df[col].map(from_spreadsheet_safe, na_action="ignore")
-    df = df.astype(object).where(df.notna(), None)  # empty cells -> None
-    return [
-        {
-            "label": str(r["label"]),
-            "origin": r.get("origin") or "researcher",
-            "params": {p: r[p] for p in spec.parameter_names},
-            "objectives": {o: r[o] for o in spec.objective_names if r.get(o) is not None},
-            "recorded_by": r.get("recorded_by"),
-            "notes": r.get("notes") or "",
-            "status": r.get("status") or "made",  # files exported before statuses: made
-            "status_note": r.get("status_note"),
-            "where": f"{file}, line {i + 2}",
+    out = []
+    for line, cells in rows:
+        r = {
+            col: None if cell == "" and col != "label" else from_spreadsheet_safe(cell)
+            for col, cell in zip(header, cells, strict=True)
         }
-        for i, r in df.iterrows()
-    ]
+        out.append(
+            {
+                "label": r["label"],
+                "origin": r.get("origin") or "researcher",
+                "params": {p: r[p] for p in spec.parameter_names},
+                "objectives": {o: r[o] for o in spec.objective_names if r.get(o) is not None},
+                "recorded_by": r.get("recorded_by"),
+                "notes": r.get("notes") or "",
+                "status": r.get("status") or "made",  # files exported before statuses: made
+                "status_note": r.get("status_note"),
+                "where": f"{file}, line {line}",
+            }
+        )
+    return out
+
+
+def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header of the CSV ``file`` and its rows (with the line each starts on); blank lines
+    are skipped, a row with another number of cells than the header is an error."""
+    data = read_bytes(file, "history CSV", MAX_HISTORY_FILE)  # no directory, FIFO or device
+    try:
+        text = data.decode("utf-8-sig")  # a spreadsheet's byte-order mark is no part of "label"
+    except UnicodeDecodeError as err:
+        raise InputFileError(f"{file}: not UTF-8 text (byte {err.start})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
+    limit = csv.field_size_limit(MAX_HISTORY_FILE)  # a note may be longer than csv's 128 kB
+    try:
+        while True:
+            line = reader.line_num + 1
+            cells = next(reader, None)
+            if cells is None:
+                break
+            if not cells:
+                continue
+            if header is None:
+                header = cells
+            elif len(cells) != len(header):
+                raise InputFileError(
+                    f"{file}, line {line}: {len(cells)} cells, the header has {len(header)}"
+                )
+            elif len(rows) == MAX_BUDGET:
+                raise InputFileError(
+                    f"{file}: more than {MAX_BUDGET} samples, the most a campaign may have"
+                )
+            else:
+                rows.append((line, cells))
+    except csv.Error as err:
+        raise InputFileError(
+            f"{file}, line {reader.line_num}: not a readable CSV ({err})"
+        ) from None
+    finally:
+        csv.field_size_limit(limit)
+    if header is None:
+        raise InputFileError(f"{file}: empty; expected a header line (label, parameters, ...)")
+    return header, rows
+
+
+def _check_header(header: list[str], known: tuple[str, ...], file: Path) -> None:
+    """Refuse a column named twice or one the campaign does not know (a misspelt objective would
+    otherwise be dropped without a word), naming the near miss."""
+    for i, col in enumerate(header):
+        if col in header[:i]:
+            raise InputFileError(f"{file}, line 1: column {col!r} appears twice")
+        if col not in known:
+            close = near(col, known)
+            hint = f"; did you mean {close!r}?" if close else ""
+            raise InputFileError(
+                f"{file}, line 1: unknown column {col!r}{hint} (known: {', '.join(known)})"
+            )
 
 
 TEXT_COLUMNS = ("label", "origin", "recorded_by", "notes", "status", "status_note")
