@@ -147,9 +147,7 @@ def test_an_output_path_that_cannot_be_written_is_refused_first(
 @pytest.mark.parametrize("workers", [0, MAX_WORKERS + 1, 10_000])
 def test_local_workers_are_one_to_the_cpu_cores(capsys, command, workers):
     code, _, err = cli(capsys, command, "--workers", str(workers))  # before any other check
-    bound = (
-        "greater than or equal to 1" if workers < 1 else f"less than or equal to {MAX_WORKERS}"
-    )
+    bound = "greater than or equal to 1" if workers < 1 else f"less than or equal to {MAX_WORKERS}"
     assert code == 2 and f"Invalid value for '--workers': Input should be {bound}" in err, err
 
 
