@@ -101,7 +101,7 @@ def test_the_wall_time_limit_bounds_the_whole_run_not_each_run_in_it(monkeypatch
     clock = Clock(1.0)
     monkeypatch.setattr(solver, "time", clock)
     monkeypatch.setattr(simulation, "time", clock)
-    Simulation(long_cylinder("5 mm", max_wall="1000 h")).run(progress=False)
+    Simulation(long_cylinder("5 mm", max_wall="7 d")).run(progress=False)
     whole = clock.now
     limit = round(0.9 * whole)
     clock.now = 0.0
