@@ -23,7 +23,7 @@ from fluxtrap.cli import (
     sweep,
     users,
 )
-from fluxtrap.cli.common import console
+from fluxtrap.cli.common import console, visible
 from fluxtrap.errors import FluxtrapError
 
 app = typer.Typer(
@@ -73,7 +73,7 @@ def run(args: list[str] | None = None) -> int:
     try:
         rv = app(args=args, standalone_mode=False, prog_name="fluxtrap")
     except FluxtrapError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {visible(str(err))}", file=sys.stderr)
         return 2
     except typer.Abort:
         print("aborted", file=sys.stderr)
@@ -91,7 +91,7 @@ def _usage_error(err: typer.TyperException) -> int:
         print(message)
         return 0
     hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-    print(f"error: {message}{hint}", file=sys.stderr)
+    print(f"error: {visible(message)}{hint}", file=sys.stderr)
     return 2
 
 

@@ -35,7 +35,7 @@ def backup(
     from fluxtrap.store.backup import backup as write_backup
 
     counts = write_backup(store_from(db), campaign, out)
-    console.print(f"backed up campaign {campaign!r} to {out}: {_counts(counts)}", markup=False)
+    console.print(f"backed up campaign {campaign!r} to {out}: {_counts(counts)}")
 
 
 def restore(
@@ -48,4 +48,4 @@ def restore(
     from fluxtrap.store.backup import restore as read_backup
 
     name, counts = read_backup(store_from(db), archive)
-    console.print(f"restored campaign {name!r} from {archive}: {_counts(counts)}", markup=False)
+    console.print(f"restored campaign {name!r} from {archive}: {_counts(counts)}")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from fluxtrap.cli.common import MAX_WORKERS, DbOption, console, out_dir, store_from
 from fluxtrap.units import parse
@@ -148,7 +149,7 @@ def calibrate_command(
     fits = Table("series", "probe", "points", "noise (T)", "rms (T)", "reduced chi^2", "fitted")
     for s in cal.series:
         fits.add_row(s.name, s.probe, str(s.n_points), f"{s.noise_T:.2g} ({s.noise_source})",
-                     f"{s.rms_T:.3g}", f"{s.chi2_red:.3g}", "yes" if s.fits else "[red]NO[/]")  # fmt: skip
+                     f"{s.rms_T:.3g}", f"{s.chi2_red:.3g}", "yes" if s.fits else Text("NO", style="red"))  # fmt: skip
     console.print(fits)
     if len(cal.parameters) > 1:
         names = [p.name for p in cal.parameters]
@@ -167,7 +168,7 @@ def calibrate_command(
                        f"{row.sigma_T:.2g}")  # fmt: skip
         console.print(pt)
     for w in cal.warnings:
-        console.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False)
+        console.print(f"warning: {w}", style="yellow", highlight=False)
     console.print(f"wrote {', '.join(f.name for f in run.files)} to {out}")
     if store is not None:
         rec = store_calibration(store, run, case, measured, probe, out / "cache",

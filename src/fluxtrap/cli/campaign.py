@@ -39,11 +39,11 @@ def campaign_create(
     """Create a campaign from its TOML file."""
     spec = store_from(db).create_campaign(CampaignSpec.from_toml(file), created_by=by).spec
     console.print(
-        f"created campaign [bold]{spec.name}[/] with parameters {', '.join(spec.parameter_names)}",
+        f"created campaign {spec.name} with parameters {', '.join(spec.parameter_names)}",
         highlight=False,
     )
     for expression in spec.constraints:
-        console.print(f"  constraint: {expression}", highlight=False, markup=False)
+        console.print(f"  constraint: {expression}", highlight=False)
 
 
 @campaign_app.command("list")
@@ -166,7 +166,7 @@ def sample_add(
         recorded_by=by,
         notes=notes,
     )
-    console.print(f"added sample [bold]{rec.label}[/] ({rec.origin}) to {campaign}")
+    console.print(f"added sample {rec.label} ({rec.origin}) to {campaign}")
 
 
 @sample_app.command("status")

@@ -4,6 +4,7 @@ of output paths."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +17,30 @@ from fluxtrap.units import parse
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands that open it
     from fluxtrap.store import Store
 
-console = Console()
+# C0 and C1 control characters but the newline and tab: an escape sequence in a stored note, a
+# file's line or a name would otherwise reach the terminal (rich drops only some of them)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with its control characters (but newline and tab) shown as escapes, ``\\x1b``."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
+
+
+class PlainConsole(Console):
+    """A rich console that prints text as given: no markup (a label "[red]x" or an error naming
+    "[mesh] size" is data, not style; colour goes by ``style=``) and control characters shown
+    escaped (``visible``)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(markup=False, **kwargs)
+
+    def render_str(self, text: str, **kwargs):
+        kwargs["markup"] = False
+        return super().render_str(visible(text), **kwargs)
+
+
+console = PlainConsole()
 MAX_ID = 2**63 - 1  # the largest id a store row can have (SQLite and PostgreSQL BIGINT)
 # local worker processes: the CPU cores, which run them side by side (2 at least: the default)
 MAX_WORKERS = max(os.cpu_count() or 1, 2)

@@ -22,6 +22,7 @@ from fluxtrap.cli.common import (
     out_file,
     store_from,
     time_after_origin,
+    visible,
 )
 from fluxtrap.errors import AnalysisError
 from fluxtrap.units import parse, to_A_cm2
@@ -78,9 +79,9 @@ def _warn(filename: str, skipped_lines: Sequence[int], jc: JcCurve) -> None:
     from fluxtrap.magnetometry.table import skipped_note
 
     if skipped_lines:
-        print(f"warning: {filename}: {skipped_note(skipped_lines)}", file=sys.stderr)
+        print(f"warning: {visible(filename)}: {skipped_note(skipped_lines)}", file=sys.stderr)
     for text in jc.settings.get("warnings", ()):
-        print(f"warning: {text}", file=sys.stderr)
+        print(f"warning: {visible(text)}", file=sys.stderr)
 
 
 def jc_command(
@@ -266,10 +267,10 @@ def tc_command(
             f"{r.step_Am2 * 1e3:.3g}",
             str(r.n_outliers),
         )
-    console.print(f"Tc criterion: {convention}", markup=False)
+    console.print(f"Tc criterion: {convention}")
     console.print(shown)
     for why in reasons:
-        console.print(f"[yellow]{why}[/]")
+        console.print(why, style="yellow")
     if out:
         out.write_text(
             json.dumps(
@@ -350,14 +351,13 @@ def creep_command(
             column=col,
         )
     for text in fit.warnings:
-        print(f"warning: {text}", file=sys.stderr)
+        print(f"warning: {visible(text)}", file=sys.stderr)
     at_s = time_after_origin(at, "--at") if at else fit.t_end_s
     sa, sb = np.sqrt(np.diag(fit.cov))
     console.print(
         f"{series_csv.name} [{col}]: {fit.n_points} points from t = {fit.t_start_s:.4g} s to "
         f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock, "
         f"{ORIGIN_FROM[fit.origin_from]})",
-        markup=False,  # "[B_T]" is the column's name, not rich markup
     )
     shown = Table("quantity", "value")
     shown.add_row("a (T)", f"{fit.a_T:.6g} ± {sa:.2g}")
@@ -446,7 +446,7 @@ def measure_add(
     for name, value in done.objectives.items():
         console.print(f"  {name} = {to_A_cm2(value):.4g} A/cm² ({value:.4g} A/m²)")
     for name, why in done.skipped.items():
-        console.print(f"  [yellow]{name} not set: {why}[/]")
+        console.print(f"  {name} not set: {why}", style="yellow")
 
 
 @measure_app.command("list")

@@ -81,11 +81,11 @@ def suggest_cmd(
         acq = "-" if r.acquisition_value is None else f"{r.acquisition_value:.3g}"
         table.add_row(str(r.id), *(_cell(r.params[p]) for p in spec.parameter_names), acq)
     console.print(table)
-    console.print(_summary_line(records[0].model_summary), highlight=False, markup=False)
+    console.print(_summary_line(records[0].model_summary), highlight=False)
     goals = spec.optimised_objectives
     if len(goals) == 1:
         advice = advise_from_suggestions(store.suggestions(campaign), goals[0].name)
-        console.print(str(advice), highlight=False, markup=False)
+        console.print(str(advice), highlight=False)
     if out is not None:
         console.print(f"wrote {out}", highlight=False)
     console.print(
@@ -211,7 +211,7 @@ def plot_model_cmd(
         advice=advice,
     )
     if advice:
-        console.print(advice, highlight=False, markup=False)
+        console.print(advice, highlight=False)
     console.print(f"wrote {len(paths)} figures to {out}: {', '.join(p.name for p in paths)}")
 
 

@@ -94,8 +94,7 @@ def serve(
         command = "fluxtrap user add NAME --role writer" + (f" --db {db}" if db else "")
         console.print(
             "This store has no users yet, so nobody can log in. Create one (its token is shown "
-            f"once; paste it on the login page):\n  {command}",
-            markup=False,
+            f"once; paste it on the login page):\n  {command}"
         )
     uvicorn.run(
         create_app(store, limits=limits, jobs=jobs),

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from fluxtrap.cli.common import MAX_ID, DbOption, QuietOption, console, out_dir, store_from
 from fluxtrap.errors import SolverError, ValidationError
@@ -83,12 +84,12 @@ def simulate_command(
         partial = getattr(err, "result", None)
         if partial is not None:
             partial.save(out, vtu=vtu, plots=plots)
-            console.print(f"[yellow]results up to the failure written to {out}[/]")
+            console.print(f"results up to the failure written to {out}", style="yellow")
         if store is not None:
             rec = record_simulation(
                 store, c, text, partial, error=failure(err), campaign=campaign, created_by=by
             )
-            console.print(f"[yellow]recorded as failed simulation {rec.id} in {store!r}[/]")
+            console.print(f"recorded as failed simulation {rec.id} in {store!r}", style="yellow")
         raise
     result.save(out, vtu=vtu, plots=plots)
     rec = None
@@ -109,7 +110,7 @@ def simulate_command(
             for line in summary_lines(s["bore"], acc.get("bore")):
                 console.print(line)
         if not acc["reached"]:
-            console.print(f"[yellow]{acc['note']}[/]")
+            console.print(acc["note"], style="yellow")
         sv = s["solver"]
         console.print(
             f"{sv['elements']} elements, {sv['dofs']} dofs, {sv['time_steps']} steps, "
@@ -117,7 +118,7 @@ def simulate_command(
         )
     if rec is not None:
         where = f" (campaign {campaign})" if campaign else ""
-        console.print(f"recorded as simulation [bold]{rec.id}[/]{where} in {store!r}")
+        console.print(f"recorded as simulation {rec.id}{where} in {store!r}")
 
 
 @simulation_app.command("list")
@@ -134,7 +135,7 @@ def simulation_list(campaign: OptionalCampaign = None, db: DbOption = None) -> N
             str(x.id),
             x.name,
             x.campaign or "-",
-            x.status if x.status == "done" else f"[red]{x.status}[/]",
+            x.status if x.status == "done" else Text(x.status, style="red"),
             finals if x.status == "done" else (x.error or ""),
             x.created_by or "-",
             f"{x.created_at:%Y-%m-%d %H:%M}",
@@ -162,11 +163,11 @@ def simulation_show(
     """Show a stored simulation; with --out write its probes.csv and summary.json back out."""
     x = store_from(db).simulation(simulation_id)
     console.print(
-        f"simulation [bold]{x.id}[/]: {x.name} ({x.status}); campaign {x.campaign or '-'}; "
+        f"simulation {x.id}: {x.name} ({x.status}); campaign {x.campaign or '-'}; "
         f"by {x.created_by or '-'} at {x.created_at:%Y-%m-%d %H:%M:%S}; case {x.case_hash}"
     )
     if x.error:
-        console.print(f"[red]{x.error}[/]")
+        console.print(x.error, style="red")
     probes = x.summary.get("probes", {})
     if probes:
         shown = Table("probe", "final Bz (T)", "error (T)", "max |Bz| (T)")

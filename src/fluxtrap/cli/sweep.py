@@ -118,7 +118,7 @@ def sweep(
     if not quiet:
         console.print(_table(result.table))
     for i, row in result.table[result.table["status"] != "done"].iterrows():
-        console.print(f"[red]variant {i}[/] failed: {row['error']}", markup=True, highlight=False)
+        console.print(f"variant {i} failed: {row['error']}", style="red", highlight=False)
     console.print(
         f"{len(result.table)} variants: {result.computed} computed, {result.cached} from cache, "
         f"{result.failed} failed; wrote {', '.join(str(p) for p in result.files)}"

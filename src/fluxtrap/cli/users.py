@@ -59,7 +59,7 @@ def user_add(
     token = _new_token()
     rec = store_from(db).add_user(name, role, token, expires_at=_expiry(expires))
     console.print(
-        f"user {name} ({role}) token: [bold]{token}[/] (expires {_until(rec.expires_at)})"
+        f"user {name} ({role}) token: {token} (expires {_until(rec.expires_at)})"
     )
 
 
@@ -93,7 +93,7 @@ def user_rotate(
     """Give the user a new token (printed once); the old one stops working at once."""
     token = _new_token()
     rec = store_from(db).rotate_token(name, token, expires_at=_expiry(expires))
-    console.print(f"user {name} new token: [bold]{token}[/] (expires {_until(rec.expires_at)})")
+    console.print(f"user {name} new token: {token} (expires {_until(rec.expires_at)})")
 
 
 def register(app: typer.Typer) -> None:

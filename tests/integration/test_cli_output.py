@@ -1,0 +1,56 @@
+"""What the command line prints is the data as stored: no rich markup read into labels, names
+or messages, and no terminal control sequences passed through from them."""
+
+from __future__ import annotations
+
+import io
+
+from rich.table import Table
+
+from fluxtrap.cli.common import PlainConsole, visible
+
+from ..conftest import EXAMPLES, cli
+
+ESC = "\x1b"
+
+
+def _printed(*renderables, **kwargs) -> str:
+    out = io.StringIO()
+    console = PlainConsole(file=out, width=200, force_terminal=True, color_system=None)
+    console.print(*renderables, **kwargs)
+    return out.getvalue()
+
+
+def test_brackets_are_text_not_markup():
+    note = "give a coarser [mesh] size or raise [solver] max_wall"
+    assert note in _printed(note, style="yellow")
+    table = Table("x [mm]", "label")
+    table.add_row("1", "[red]R1[/]")
+    shown = _printed(table)
+    assert "x [mm]" in shown and "[red]R1[/]" in shown
+
+
+def test_control_characters_are_shown_escaped():
+    title = f"bulk {ESC}]0;pwned\a{ESC}[2J\r\x9b1m done"
+    table = Table("title")
+    table.add_row(title)
+    for shown in (_printed(title), _printed(table)):
+        assert ESC not in shown and "\a" not in shown and "\x9b" not in shown
+        assert "bulk \\x1b]0;pwned\\x07\\x1b[2J\\r\\x9b1m done" in shown
+    assert visible("tab\tand\nnewline") == "tab\tand\nnewline"
+
+
+def test_campaign_show_prints_a_bracketed_label_as_it_is(tmp_path, capsys):
+    db = str(tmp_path / "lab.db")
+    code, out, err = cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db)
+    assert code == 0, err
+    name = out.split("created campaign ", 1)[1].split(" with parameters")[0]
+    code, out, err = cli(
+        capsys, "sample", "add", "--db", db, "-c", name, "--label", "[red]S1",
+        "-p", "ramp_rate=50", "-p", "max_temperature=600", "-p", "dwell_time=5",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "added sample [red]S1" in out
+    code, out, err = cli(capsys, "campaign", "show", name, "--db", db)
+    assert code == 0, err
+    assert "[red]S1" in out
