@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import warnings
 
@@ -94,6 +95,21 @@ def test_jc_writes_contract_csv_and_plot(tmp_path, capsys, loop_file):
     assert table.at(0.6) == pytest.approx(TRUE_JC(0.6), rel=0.02)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     assert "not fully penetrated" in text
+
+
+def test_jc_out_failing_half_way_leaves_the_old_file(tmp_path, capsys, loop_file, monkeypatch):
+    out = tmp_path / "jc.csv"
+    out.write_text("the last good curve")
+
+    def disk_full(self, path):
+        path.write_text("B_T,Jc")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(JcCurve, "to_csv", disk_full)
+    code, _, err = cli(capsys, "jc", str(loop_file), *EDGES, "--out", str(out))
+    assert code == 2 and "jc.csv: cannot write it (No space left on device)" in err
+    assert out.read_text() == "the last good curve"
+    assert [p.name for p in tmp_path.iterdir()] == ["jc.csv"]
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ LAYERS: list[set[str]] = [
     {"magnetometry", "optimize", "simulate", "store"},
     {"campaign"},
     {"jctable", "tomlfile", "probetable"},
-    {"units", "inputs"},
+    {"units", "inputs", "outputs"},
     {""},  # the package root, fluxtrap/__init__.py (__version__)
     {"errors"},
 ]

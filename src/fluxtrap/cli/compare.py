@@ -14,6 +14,7 @@ from rich.table import Table
 from fluxtrap.cli.common import MAX_ID, DbOption, console, out_dir, store_from, time_after_origin
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.inputs import read_bytes
+from fluxtrap.outputs import replacing_text
 from fluxtrap.probetable import MAX_PROBES_FILE
 from fluxtrap.units import parse
 
@@ -140,7 +141,7 @@ def compare_command(
         out.mkdir(parents=True, exist_ok=True)
         summary = c.to_dict() | {"measured_file": str(measured_csv), "measured_column": col,
                                  "simulation": sim_name}  # fmt: skip
-        (out / "compare.json").write_text(json.dumps(summary, indent=2))
+        replacing_text(out / "compare.json", json.dumps(summary, indent=2))
         plots.compare(c, out / "compare.png", measured_label=f"measured {col}")
         console.print(f"wrote compare.json, compare.png to {out}")
 

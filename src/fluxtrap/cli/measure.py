@@ -25,6 +25,7 @@ from fluxtrap.cli.common import (
     visible,
 )
 from fluxtrap.errors import AnalysisError
+from fluxtrap.outputs import replacing, replacing_text
 from fluxtrap.units import parse, to_A_cm2
 
 if TYPE_CHECKING:
@@ -160,7 +161,8 @@ def jc_command(
             f"{', and near the turning field' if (flagged >= 1).any() else ''}); kept, not smoothed"
         )
     if out:
-        jc.to_csv(out)
+        with replacing(out) as partial:
+            jc.to_csv(partial)
         console.print(
             f"wrote {out} ({jc.field_T.size} rows, B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated; "
             f"uncertainty from the {jc.settings['jc_err_from']})"
@@ -272,7 +274,8 @@ def tc_command(
     for why in reasons:
         console.print(why, style="yellow")
     if out:
-        out.write_text(
+        replacing_text(
+            out,
             json.dumps(
                 {
                     "file": mt_file.name,
@@ -283,7 +286,7 @@ def tc_command(
                     "not_found": reasons,
                 },
                 indent=2,
-            )
+            ),
         )
         console.print(f"wrote {out}")
 
@@ -383,7 +386,7 @@ def creep_command(
             "decay_at_sigma_ppm_per_h": float(fit.decay_sigma_ppm_per_h(at_s)),
             "S_at": float(fit.rate(at_s)),
         }
-        out.write_text(json.dumps(summary, indent=2))
+        replacing_text(out, json.dumps(summary, indent=2))
         console.print(f"wrote {out}")
     if plot:
         from fluxtrap.magnetometry import plots

@@ -22,6 +22,7 @@ from fluxtrap.cli.common import (
     store_from,
 )
 from fluxtrap.errors import ValidationError
+from fluxtrap.outputs import replacing
 
 
 def register(app: typer.Typer) -> None:
@@ -70,7 +71,8 @@ def suggest_cmd(
     if out is not None:
         rows = [{"suggestion_id": r.id, **r.params} for r in records]
         columns = ["suggestion_id", *spec.parameter_names]
-        pd.DataFrame(rows, columns=columns).to_csv(out, index=False, float_format="%.10g")
+        with replacing(out) as partial:
+            pd.DataFrame(rows, columns=columns).to_csv(partial, index=False, float_format="%.10g")
     table = Table(
         "id",
         *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),

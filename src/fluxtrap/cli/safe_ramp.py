@@ -20,6 +20,7 @@ from fluxtrap.cli.sweep import (
     TlsKeyOption,
     dask_security,
 )
+from fluxtrap.outputs import replacing, replacing_text
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
 
@@ -108,8 +109,9 @@ def safe_ramp_command(
     else:
         scan = scan_ramp_rates(Case.load(case), rates, **plan, progress=not quiet)
     out.mkdir(parents=True, exist_ok=True)
-    scan.table().to_csv(out / "safe_ramp.csv", index=False, float_format="%.6g")
-    (out / "safe_ramp.json").write_text(json.dumps(scan.to_dict(), indent=2))
+    with replacing(out / "safe_ramp.csv") as partial:
+        scan.table().to_csv(partial, index=False, float_format="%.6g")
+    replacing_text(out / "safe_ramp.json", json.dumps(scan.to_dict(), indent=2))
     scan.plot(out / "safe_ramp.png")
     shown = Table("rate (T/h)", "peak rise (K)", "jump", "stopped (s)", "wall (s)")
     for r in scan.runs:

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from fluxtrap.cli.common import MAX_ID, DbOption, QuietOption, console, out_dir, store_from
 from fluxtrap.errors import SolverError, ValidationError
+from fluxtrap.outputs import replacing, replacing_text
 
 simulation_app = typer.Typer(help="Simulations kept in the store.", no_args_is_help=True)
 OptionalCampaign = Annotated[
@@ -189,12 +190,13 @@ def simulation_show(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         written = [out / "case.toml"]
-        (out / "case.toml").write_text(x.case_toml)
+        replacing_text(out / "case.toml", x.case_toml)
         if x.summary:
-            (out / "summary.json").write_text(json.dumps(x.summary, indent=2))
+            replacing_text(out / "summary.json", json.dumps(x.summary, indent=2))
             written.append(out / "summary.json")
         if x.probes_csv:
-            (out / "probes.csv").write_bytes(x.probes_csv)
+            with replacing(out / "probes.csv") as partial:
+                partial.write_bytes(x.probes_csv)
             written.append(out / "probes.csv")
         console.print(f"wrote {', '.join(p.name for p in written)} to {out}")
 

@@ -34,6 +34,7 @@ from sqlalchemy import DateTime, LargeBinary, Table, select
 
 from fluxtrap import __version__
 from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
 from fluxtrap.store.store import Store, _campaign
 
@@ -94,15 +95,10 @@ def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str
             k: {"sha256": hashlib.sha256(v).hexdigest(), "size": len(v)} for k, v in members.items()
         },
     }
-    partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
-    try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr("manifest.json", _json(manifest))
-            for k, v in members.items():
-                z.writestr(k, v)
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
+    with replacing(out) as partial, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.json", _json(manifest))
+        for k, v in members.items():
+            z.writestr(k, v)
     return manifest["counts"]
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from fluxtrap.campaign import MAX_BUDGET, CampaignSpec, history_frame, running_best
-from fluxtrap.errors import FluxtrapError, InputFileError
+from fluxtrap.errors import InputFileError
 from fluxtrap.inputs import near, read_bytes
+from fluxtrap.outputs import replacing
 
 if TYPE_CHECKING:
     from fluxtrap.store import Store
@@ -59,18 +58,9 @@ def export_history(store: Store, campaign: str, out: Path) -> int:
     )
     for col in TEXT_COLUMNS:
         table[col] = table[col].map(spreadsheet_safe)
-    # written beside it and renamed over it: a full disk or a kill leaves the old file whole
-    partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
-    try:
+    with replacing(out) as partial:
         # CRLF rows (RFC 4180): a CR or LF inside a cell is then quoted, so notes survive the trip
         table.to_csv(partial, index=False, float_format="%.17g", lineterminator="\r\n")
-        os.replace(partial, out)
-    except OSError as err:
-        raise FluxtrapError(
-            f"{out}: cannot write it ({err.strerror or err}); left as it was"
-        ) from None
-    finally:
-        partial.unlink(missing_ok=True)
     return len(table)
 
 

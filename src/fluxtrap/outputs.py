@@ -1,0 +1,35 @@
+"""Files fluxtrap writes for the user, written whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fluxtrap.errors import FluxtrapError
+
+
+@contextmanager
+def replacing(out: str | os.PathLike[str]) -> Iterator[Path]:
+    """A hidden path beside ``out`` to write to, renamed over ``out`` when the block ends and
+    removed if it fails: a full disk, a kill or an error half-way leaves ``out`` as it was (or
+    absent). An ``OSError`` becomes a ``FluxtrapError`` naming ``out``."""
+    out = Path(out)
+    partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
+    try:
+        yield partial
+        os.replace(partial, out)
+    except OSError as err:
+        raise FluxtrapError(
+            f"{out}: cannot write it ({err.strerror or err}); left as it was"
+        ) from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def replacing_text(out: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``out`` whole or not at all (``replacing``)."""
+    with replacing(out) as partial:
+        partial.write_text(text, encoding="utf-8")
