@@ -400,19 +400,22 @@ def test_duplicated_column_names_are_refused():
         lambda raw: raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r"),  # CR-only (classic Mac)
         lambda raw: raw.decode("latin-1").encode("utf-16"),  # UTF-16 LE with BOM
         lambda raw: b"\xfe\xff" + raw.decode("latin-1").encode("utf-16-be"),  # UTF-16 BE with BOM
+        lambda raw: raw.decode("latin-1").encode("utf-16-le"),  # no BOM
+        lambda raw: raw.decode("latin-1").encode("utf-16-be"),
     ],
-    ids=["cr", "utf16le", "utf16be"],
+    ids=["cr", "utf16le", "utf16be", "utf16le-no-bom", "utf16be-no-bom"],
 )
 def test_utf16_and_cr_only_files_read_as_the_original(encode, mpms_file):
-    """Before: 'not a format fluxtrap reads' for all three."""
+    """Before: 'not a format fluxtrap reads' for all five."""
     raw = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
     ref, back = read(raw, filename="s1.dat"), read(encode(raw), filename="s1.dat")
     np.testing.assert_array_equal(back.field_T, ref.field_T)
     np.testing.assert_array_equal(back.moment_Am2, ref.moment_Am2)
     np.testing.assert_array_equal(back.line, ref.line)
     assert back.metadata.info == ref.metadata.info
-    table = read("H (Oe),m (emu)\r\n0,0\r\n100,1e-3\r\n".encode("utf-16"), filename="u.csv")
-    np.testing.assert_allclose(table.field_T, [0, 0.01])
+    for codec in ("utf-16", "utf-16-le", "utf-16-be"):
+        table = read("H (Oe),m (emu)\r\n0,0\r\n100,1e-3\r\n".encode(codec), filename="u.csv")
+        np.testing.assert_allclose(table.field_T, [0, 0.01])
 
 
 @pytest.mark.parametrize(

@@ -72,9 +72,14 @@ def check_size(content: bytes, filename: str) -> None:
 
 
 def decode(content: bytes) -> str:
-    """Text of a file: UTF-16 with a BOM, UTF-8 (with or without BOM), else Latin-1 (old instrument PCs)."""
+    """Text of a file: UTF-16 with a BOM or without one (ASCII text in UTF-16 has a NUL in every
+    other byte of its head), UTF-8 (with or without BOM), else Latin-1 (old instrument PCs)."""
     if content[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a cut-off head may end mid-character
         return content.decode("utf-16", errors="replace")
+    head = content[:4096]
+    for codec, nuls in (("utf-16-le", head[1::2]), ("utf-16-be", head[::2])):
+        if len(head) >= 8 and nuls.count(0) >= 0.9 * len(nuls):
+            return content.decode(codec, errors="replace")
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
