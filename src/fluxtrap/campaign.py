@@ -295,6 +295,15 @@ class ObjectiveDef:
             v = math.nan
         if not math.isfinite(v):
             raise ValidationError(f"{at} is not a finite number")
+        if self.quantity == "jc" and v < 0:
+            raise ValidationError(
+                f"{at}: a critical current density is not negative ({v:.4g} A/m^2); give |Jc|"
+            )
+        if self.quantity == "tc" and v <= 0:
+            raise ValidationError(
+                f"{at}: a temperature is above 0 K ({v:.4g} K); a bare number is kelvin, "
+                'degrees Celsius need their unit ("-236 degC")'
+            )
         return v
 
 

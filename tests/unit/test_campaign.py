@@ -198,6 +198,21 @@ def test_objective_values_with_units_are_converted(full):
         full.check_objectives({"tc": "nan"})
 
 
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"jc_3T": "-2.1e4 A/cm^2"}, r"jc_3T='-2.1e4 A/cm\^2': a critical current density is not negative \(-2.1e\+08 A/m\^2\)"),
+        ({"tc": "-236"}, r"tc='-236': a temperature is above 0 K \(-236 K\); a bare number is kelvin"),
+        ({"tc": "-300 degC"}, r"a temperature is above 0 K \(-26.85 K\)"),
+        ({"tc": 0}, r"above 0 K \(0 K\)"),
+    ],
+)  # fmt: skip
+def test_a_negative_jc_or_a_temperature_below_zero_kelvin_is_refused(full, values, message):
+    with pytest.raises(ValidationError, match=message):
+        full.check_objectives(values)
+    assert full.check_objectives({"jc_3T": 0.0}) == {"jc_3T": 0.0}  # not superconducting at 3 T
+
+
 def test_constraint_only_objective_needs_a_constraint():
     with pytest.raises(ValidationError, match="goal 'constraint' but no"):
         CampaignSpec.from_dict(
