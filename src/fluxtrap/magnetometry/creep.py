@@ -31,7 +31,6 @@ from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.magnetometry.readers._columns import (
     check_names,
     check_size,
-    check_values,
     check_width,
     decode,
     numeric_column,
@@ -40,6 +39,7 @@ from fluxtrap.magnetometry.readers._columns import (
     split_rows,
     unit_of,
 )
+from fluxtrap.magnetometry.table import check_values
 from fluxtrap.probetable import relaxation_origin
 from fluxtrap.units import MU0
 

@@ -9,7 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from fluxtrap.errors import InputFileError
 from fluxtrap.units import MU0  # B = mu0 * H for the applied field
+
+MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, ~100 T pulsed)
 
 # Field span (T) above which a table is an M(H) measurement, temperature span (K) for M(T).
 _MH_SPAN_T = 0.05
@@ -103,6 +106,9 @@ class MeasurementTable:
                 raise ValueError(f"MeasurementTable.{name} has shape {arr.shape}, expected ({n},)")
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
+        source = {"field": "field_T", "temperature": "temperature_K", **self.metadata.columns}
+        values = {"field": self.field_T / MU0, "temperature": self.temperature_K}
+        check_values(values, source, self.line, self.metadata.filename or "table")
         object.__setattr__(self, "comments", tuple((int(r), str(t)) for r, t in self.comments))
 
     @classmethod
@@ -195,3 +201,33 @@ class MeasurementTable:
             f"sample {m.sample_name or '?'!r}, field {brange}, {trange}"
             f"{', synthetic' if m.synthetic else ''}>"
         )
+
+
+def check_values(
+    values: Mapping[str, np.ndarray], names: Mapping[str, str], lines: Sequence[int], filename: str
+) -> None:
+    """Refuse SI ``values`` (quantity -> array) no magnetometer gives, naming the first bad cell.
+
+    ``names``: the source column of each quantity. |mu0 H| above ``MAX_FIELD_T`` is a field
+    column in the wrong unit (Oe labelled T), a temperature below 0 K one in degC labelled K.
+    """
+    if "temperature" in values:
+        t = values["temperature"]
+        bad = np.flatnonzero(t < 0)
+        if bad.size:
+            k = int(bad[0])
+            raise InputFileError(
+                f"{filename}, line {lines[k]}, column {names['temperature']!r}: {t[k]:.4g} K is "
+                f"below absolute zero ({bad.size} of {t.size} rows, down to {np.nanmin(t):.4g} K): "
+                "is the column in degC but labelled K?"
+            )
+    if "field" in values:
+        b = np.abs(values["field"]) * MU0
+        bad = np.flatnonzero(b > MAX_FIELD_T)
+        if bad.size:
+            k = int(bad[0])
+            raise InputFileError(
+                f"{filename}, line {lines[k]}, column {names['field']!r}: |mu0 H| = {b[k]:.4g} T "
+                f"is beyond {MAX_FIELD_T:g} T, more than any laboratory magnet ({bad.size} of "
+                f"{b.size} rows, up to {b.max():.4g} T): is the column in Oe but labelled T?"
+            )

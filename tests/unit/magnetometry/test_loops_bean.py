@@ -560,3 +560,22 @@ def test_gap_in_both_quadrants_is_flagged_and_no_objective_is_read_in_it():
     assert "jc_3T" in objective_values(spec, jc_from_loop(full, A, B, C))
     assert objective_values(spec, jc) == {}
     assert "3 T lies in a gap of the loop (2..3.5 T" in skipped_objectives(spec, jc)["jc_3T"]
+
+
+@pytest.mark.parametrize(
+    ("field", "temperature", "message"),
+    [
+        (7e4, 5.0, r"loop\.dat, line 2, column 'field_T': \|mu0 H\| = 7e\+04 T is beyond 100 T"),
+        (7.0, -268.0, r"loop\.dat, line 1, column 'temperature_K': -268 K is below absolute zero"),
+    ],
+)
+def test_a_table_built_in_code_gets_the_readers_checks(field, temperature, message):
+    """Oe passed as T, degC as K: refused as from a file (before: only the readers checked)."""
+    from fluxtrap.errors import InputFileError
+    from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+
+    with pytest.raises(InputFileError, match=message):
+        MeasurementTable.from_arrays(
+            [0.0, field, 0.0], [0.0, 1e-3, 0.0], TableMetadata("loop.dat", "table"),
+            temperature_K=temperature,
+        )  # fmt: skip

@@ -15,7 +15,7 @@ from fluxtrap.magnetometry.creep import (
 )
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
-from fluxtrap.magnetometry.tc import find_tc, split_sweeps, tc_from_table
+from fluxtrap.magnetometry.tc import Sweep, find_tc, split_sweeps, tc_from_table
 
 LN9 = np.log(9.0)
 
@@ -348,11 +348,14 @@ def test_creep_series_refuses_oe_as_tesla_stray_delimiters_and_twin_columns():
 
 
 def test_tc_of_a_sweep_in_celsius_is_refused():
-    """A table built in code with degC as K: before, Tc = -236.1 K; now a ValidationError."""
+    """A table built in code with degC as K: before, Tc = -236.1 K; now refused when the table
+    is built, as a file's would be."""
     t = np.linspace(5, 60, 221)
     table = synthetic_mt(t=t)
-    shifted = mt_table(table.temperature_K - 273.15, table.moment_Am2, name="c.dat")
     with pytest.raises(
-        ValidationError, match=r"c\.dat: sweep: temperatures down to -268.1 K.*degC"
+        InputFileError, match=r"c\.dat, line 1, column 'temperature_K': -268.1 K is below absolute"
     ):
-        tc_from_table(shifted)
+        mt_table(table.temperature_K - 273.15, table.moment_Am2, name="c.dat")
+    sweep = Sweep("ZFC", 0, t.size, table.temperature_K - 273.15, table.moment_Am2, 0.01)
+    with pytest.raises(ValidationError, match=r"ZFC: temperatures down to -268.1 K.*degC"):
+        find_tc(sweep)  # a sweep built in code, past the table's check

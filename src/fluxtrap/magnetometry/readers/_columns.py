@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -45,9 +45,6 @@ _SUFFIX_UNITS = {
 _ALIASES = {"sec": "s", "secs": "s", "grams": "g"}
 # Gauss as the field's flux density mu0*H, in T (pint's gauss is the Gaussian-CGS unit, not 1e-4 T)
 GAUSS_T = {"G": 1e-4, "gauss": 1e-4, "kG": 0.1, "kilogauss": 0.1}
-
-MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, ~100 T pulsed)
-
 
 MAX_BYTES = 256 * 2**20  # ~570 000 MPMS3 rows of 89 columns (~470 B); real loops are 0.1-2 MB
 MAX_LINES = 1_000_000  # lines of a file (header included): a point a second for 11 days
@@ -251,33 +248,3 @@ def numeric_column(
             continue
         out[k] = _number(text, filename, lines[k], name)
     return out
-
-
-def check_values(
-    values: Mapping[str, np.ndarray], names: Mapping[str, str], lines: Sequence[int], filename: str
-) -> None:
-    """Refuse SI ``values`` (quantity -> array) no magnetometer gives, naming the first bad cell.
-
-    ``names``: the source column of each quantity. |mu0 H| above ``MAX_FIELD_T`` is a field
-    column in the wrong unit (Oe labelled T), a temperature below 0 K one in degC labelled K.
-    """
-    if "temperature" in values:
-        t = values["temperature"]
-        bad = np.flatnonzero(t < 0)
-        if bad.size:
-            k = int(bad[0])
-            raise InputFileError(
-                f"{filename}, line {lines[k]}, column {names['temperature']!r}: {t[k]:.4g} K is "
-                f"below absolute zero ({bad.size} of {t.size} rows, down to {np.nanmin(t):.4g} K): "
-                "is the column in degC but labelled K?"
-            )
-    if "field" in values:
-        b = np.abs(values["field"]) * MU0
-        bad = np.flatnonzero(b > MAX_FIELD_T)
-        if bad.size:
-            k = int(bad[0])
-            raise InputFileError(
-                f"{filename}, line {lines[k]}, column {names['field']!r}: |mu0 H| = {b[k]:.4g} T "
-                f"is beyond {MAX_FIELD_T:g} T, more than any laboratory magnet ({bad.size} of "
-                f"{b.size} rows, up to {b.max():.4g} T): is the column in Oe but labelled T?"
-            )

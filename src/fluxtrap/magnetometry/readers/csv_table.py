@@ -19,7 +19,6 @@ from fluxtrap.magnetometry.readers._columns import (
     GAUSS_T,
     QUANTITIES,
     check_names,
-    check_values,
     check_width,
     decode,
     numeric_column,
@@ -79,7 +78,6 @@ def read(
         for qty, (idx, factor) in chosen.items()
     }
     source = {q: names[i] for q, (i, _) in chosen.items()}
-    check_values(values, source, line_no, filename)
     meta = TableMetadata(
         filename=filename,
         instrument="table",

@@ -19,7 +19,6 @@ import numpy as np
 from fluxtrap.errors import InputFileError
 from fluxtrap.magnetometry.readers._columns import (
     check_names,
-    check_values,
     check_width,
     decode,
     numeric_column,
@@ -133,7 +132,6 @@ def read(
         req = qty in ("field", "moment", "temperature")
         values[qty] = factor * numeric_column(rows, idx, line_no, names[idx], filename, req)
     source = {q: names[i] for q, (i, _) in chosen.items()}
-    check_values(values, source, line_no, filename)
     moment_name = names[chosen["moment"][0]]
     mode = next((m for col, m, _ in MOMENT_COLUMNS if col == moment_name), "")
     mass_mg = _float(info.get("SAMPLE_MASS") or info.get("WEIGHT"))
