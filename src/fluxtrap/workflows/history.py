@@ -119,10 +119,7 @@ def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
-    # a note may be longer than csv's 128 kB. The limit is the csv module's, for the process: it
-    # is raised, never set back (setting it back would cut short an import running beside this
-    # one in another thread); the file is bounded already (read_bytes)
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_HISTORY_FILE))
+    limit = csv.field_size_limit(MAX_HISTORY_FILE)  # a note may be longer than csv's 128 kB
     try:
         while True:
             line = reader.line_num + 1
@@ -147,6 +144,8 @@ def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         raise InputFileError(
             f"{file}, line {reader.line_num}: not a readable CSV ({err})"
         ) from None
+    finally:
+        csv.field_size_limit(limit)
     if header is None:
         raise InputFileError(f"{file}: empty; expected a header line (label, parameters, ...)")
     return header, rows
