@@ -48,6 +48,9 @@ GAUSS_T = {"G": 1e-4, "gauss": 1e-4, "kG": 0.1, "kilogauss": 0.1}
 
 MAX_BYTES = 256 * 2**20  # ~570 000 MPMS3 rows of 89 columns (~470 B); real loops are 0.1-2 MB
 MAX_LINES = 1_000_000  # lines of a file (header included): a point a second for 11 days
+MAX_LINE_CHARS = (
+    131_072  # characters of one line: an MPMS3 row is ~500, the csv module's cell limit
+)
 
 
 def read_limited(path: str | Path) -> bytes:
@@ -126,8 +129,16 @@ def split_rows(
     """Cells of each of ``lines`` (1-based source line ``numbers``), one row per line.
 
     A quote left open at a line's end (which the csv module would let swallow the lines after
-    it) or a cell beyond the csv module's field limit raises InputFileError naming the line.
+    it) or a line over ``MAX_LINE_CHARS`` raises InputFileError naming the line. The length is
+    checked here, not left to the csv module's field limit: that limit is one for the process,
+    and another reader (the history import) may raise it for a while.
     """
+    for n, line in zip(numbers, lines, strict=False):
+        if len(line) > MAX_LINE_CHARS:
+            raise InputFileError(
+                f"{filename}, line {n}: cannot split the line into cells ({len(line):,} "
+                f"characters, at most {MAX_LINE_CHARS:,} in a magnetometer file's line)"
+            )
     reader = csv.reader(lines, delimiter=delimiter)
     rows: list[list[str]] = []
     try:
