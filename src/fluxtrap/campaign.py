@@ -84,6 +84,39 @@ def check_new_name(name: str, what: str = "campaign name") -> str:
     return name
 
 
+def check_new_rules(data: Mapping[str, Any]) -> None:
+    """The rules a new campaign file meets besides its grammar (a ValidationError naming the
+    table otherwise), checked before anything is built: at most ``MAX_TABLES`` tables and
+    ``MAX_CHOICES`` choices, and no control characters in the free text a parameter carries
+    (its unit, choices, fixed value: printed by the CLI and the dashboard)."""
+    for key, most in MAX_TABLES.items():
+        if len(tables(data, key)) > most:
+            raise ValidationError(
+                f"{len(tables(data, key))} [[{key}]], at most {most} in a campaign"
+            )
+    for i, p in enumerate(tables(data, "parameters")):
+        where = f"parameters[{i}]: parameter {str(p.get('name'))[:40]}"
+        choices = p.get("choices")
+        if isinstance(choices, list | tuple) and len(choices) > MAX_CHOICES:
+            raise ValidationError(f"{where}: {len(choices)} choices, at most {MAX_CHOICES}")
+        for key in ("unit", "choices", "fixed"):
+            values = p.get(key)
+            for value in values if isinstance(values, list | tuple) else [values]:
+                bad = control_characters(value)
+                if bad:
+                    raise ValidationError(
+                        f"{where}: {key} {value[:40]!r} has control characters ({bad})"
+                    )
+
+
+def control_characters(value: Any) -> str:
+    """The control characters (Unicode category Cc) in ``value`` if it is a string, listed as
+    reprs ("'\\x1b', '\\n'"); "" if none."""
+    if not isinstance(value, str):
+        return ""
+    return ", ".join(map(repr, sorted({c for c in value if unicodedata.category(c) == "Cc"})))
+
+
 @dataclass(frozen=True)
 class ParameterDef:
     """A process parameter: numeric (``low <= value <= high`` on a grid of ``step`` from ``low``;
@@ -111,10 +144,6 @@ class ParameterDef:
                 for c in self.choices
                 if isinstance(c, bool) or not isinstance(c, str | int | float)
             ]
-            if len(self.choices) > MAX_CHOICES:
-                raise ValidationError(
-                    f"parameter {self.name}: {len(self.choices)} choices, at most {MAX_CHOICES}"
-                )
             if len(self.choices) < 2 or len(set(self.choices)) != len(self.choices) or bad:
                 raise ValidationError(
                     f"parameter {self.name}: choices must be >= 2 distinct strings or numbers, "
@@ -589,16 +618,18 @@ class CampaignSpec:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "campaign") -> CampaignSpec:
-        """Build from a parsed campaign file (units as strings) or from ``to_dict`` output."""
+    def from_dict(
+        cls, data: Mapping[str, Any], source: str = "campaign", *, stored: bool = False
+    ) -> CampaignSpec:
+        """Build from a parsed campaign file (units as strings) or from ``to_dict`` output.
+        ``stored``: data a store holds, checked as when it was created, not again by the rules
+        for new campaigns (``check_new_rules``), so that rules added later leave older stores
+        readable."""
         check_values(data, source)
         try:
             check_keys(data, TOP_KEYS, "")
-            for key, most in MAX_TABLES.items():
-                if len(tables(data, key)) > most:
-                    raise ValidationError(
-                        f"{len(tables(data, key))} [[{key}]], at most {most} in a campaign"
-                    )
+            if not stored:
+                check_new_rules(data)
             params = tuple(
                 _parameter(p, f"parameters[{i}]") for i, p in enumerate(tables(data, "parameters"))
             )

@@ -277,3 +277,30 @@ def test_eight_processes_write_samples_and_suggestions_at_once(store):
     labels = [x.label for x in store.samples(NAME)]
     assert len(labels) == len(set(labels)) == 8 * n + n  # own samples + one winner per shared label
     assert len(store.suggestions(NAME)) == 8 * n
+
+
+def test_a_campaign_stored_before_a_rule_was_added_stays_readable(store):
+    """Rules for new campaigns (sizes, control characters) came over time; a store that holds a
+    campaign created before one of them must still load it, and the store refuses a new one."""
+    from fluxtrap.store import models as m
+
+    wide = {
+        "name": "old wide",
+        "parameters": [
+            {"name": "powder", "unit": "", "choices": [f"lot {i}" for i in range(150)]},
+            {"name": "press", "unit": "\x1b[1mMPa", "low": 0.0, "high": 1.0},
+        ],
+        "objectives": [{"name": "y", "quantity": "value", "goal": "maximize"}],
+    }
+    with store.transaction() as s:  # as an older fluxtrap wrote it
+        s.add(m.Campaign(name="old wide", spec=wide))
+    names = [c.name for c in store.campaigns()]
+    assert names == [NAME, "old wide"]
+    assert len(store.campaign("old wide").parameter("powder").choices) == 150
+    store.add_sample("old wide", "S1", {"powder": "lot 149", "press": 0.5})
+    assert store.history("old wide")["powder"].tolist() == ["lot 149"]
+
+    built_in_code = CampaignSpec.from_dict({**wide, "name": "new wide"}, stored=True)
+    with pytest.raises(ValidationError, match=r"parameter powder: 150 choices, at most 100"):
+        store.create_campaign(built_in_code)
+    assert [c.name for c in store.campaigns()] == names

@@ -250,6 +250,24 @@ def test_new_campaign_names_must_fit_in_a_url_segment(name):
     assert check_new_name("B1.2..3") == "B1.2..3"
 
 
+@pytest.mark.parametrize(
+    ("parameter", "message"),
+    [
+        ({"choices": ["lot A", "\x1b[2Jlot B"]}, r"choices '\\x1b\[2Jlot B' has control characters \('\\x1b'\)"),
+        ({"low": 0, "high": 1, "unit": "MPa\t"}, r"unit 'MPa\\t' has control characters"),
+        ({"fixed": "argon\x07"}, r"fixed 'argon\\x07' has control characters \('\\x07'\)"),
+    ],
+)
+def test_control_characters_in_a_new_campaign_s_free_text_are_refused(parameter, message):
+    """Units, choices and fixed values are printed by the CLI and the dashboard as stored."""
+    data = {"name": "c", "parameters": [{"name": "p", **parameter}]}
+    with pytest.raises(ValidationError, match=r"^f.toml: parameters\[0\]: parameter p: " + message):
+        CampaignSpec.from_dict(data, source="f.toml")
+    assert CampaignSpec.from_dict(data, stored=True).parameters[0].name == "p"  # as stored before
+    text = {"name": "c", "parameters": [{"name": "p", "choices": ["a b", "ü ∆ 東"]}]}
+    assert CampaignSpec.from_dict(text).parameters[0].choices == ("a b", "ü ∆ 東")
+
+
 @pytest.mark.parametrize(("low", "high"), [(0, 1e101), (-1e300, 0), (0, float("inf"))])
 def test_parameter_bounds_beyond_1e100_are_refused(low, high):
     with pytest.raises(ValidationError, match=r"within \+-1e\+100"):

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from fluxtrap import __version__
-from fluxtrap.campaign import CampaignSpec, check_new_name, history_frame
+from fluxtrap.campaign import CampaignSpec, check_new_name, check_new_rules, history_frame
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, ValidationError
 from fluxtrap.store import models as m
 from fluxtrap.store.records import (
@@ -131,8 +131,9 @@ class Store:
         self, spec: CampaignSpec, *, created_by: str | None = None
     ) -> CampaignRecord:
         """Create a campaign from ``spec``, recording ``created_by`` (its name must be able to
-        appear in a URL: see ``check_new_name``)."""
+        appear in a URL: see ``check_new_name``; the rules for new campaigns: ``check_new_rules``)."""
         check_new_name(spec.name)
+        check_new_rules(spec.to_dict())
         with self.transaction() as s:
             if s.scalar(select(m.Campaign.id).where(m.Campaign.name == spec.name)) is not None:
                 raise ValidationError(f"campaign {spec.name!r} already exists")
@@ -143,12 +144,12 @@ class Store:
 
     def campaign(self, name: str) -> CampaignSpec:
         with self._reader() as s:
-            return CampaignSpec.from_dict(_campaign(s, name).spec)
+            return _spec(_campaign(s, name))
 
     def campaigns(self) -> list[CampaignSpec]:
         with self._reader() as s:
             rows = s.scalars(select(m.Campaign).order_by(m.Campaign.id))
-            return [CampaignSpec.from_dict(c.spec) for c in rows]
+            return [_spec(c) for c in rows]
 
     def campaign_record(self, name: str) -> CampaignRecord:
         """A campaign with who created it and when."""
@@ -191,7 +192,7 @@ class Store:
         carry ``status`` ("made", the default, or "failed") and its ``status_note``."""
         with self.transaction() as s:
             c = _campaign(s, campaign)
-            spec = CampaignSpec.from_dict(c.spec)
+            spec = _spec(c)
             taken = set(s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id)))
             new = []
             for i, row in enumerate(rows):
@@ -214,7 +215,7 @@ class Store:
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label)
-            checked = CampaignSpec.from_dict(c.spec).check_objectives(
+            checked = _spec(c).check_objectives(
                 values, where=f"sample {label!r}"
             )
             x.objectives = {**x.objectives, **checked}
@@ -307,7 +308,7 @@ class Store:
                     )
                 )
             if objectives:
-                checked = CampaignSpec.from_dict(c.spec).check_objectives(
+                checked = _spec(c).check_objectives(
                     objectives, where=f"sample {label!r}"
                 )
                 x.objectives = {**x.objectives, **checked}
@@ -359,7 +360,7 @@ class Store:
             raise ValidationError("one acquisition value per suggestion is needed")
         with self.transaction() as s:
             c = _campaign(s, campaign)
-            spec = CampaignSpec.from_dict(c.spec)
+            spec = _spec(c)
             new = [
                 m.Suggestion(
                     campaign_id=c.id,
@@ -980,6 +981,11 @@ def _campaign(s: Session, name: str) -> m.Campaign:
     return c
 
 
+def _spec(c: m.Campaign) -> CampaignSpec:
+    """A stored campaign's definition (checked as when it was created: see ``from_dict``)."""
+    return CampaignSpec.from_dict(c.spec, f"stored campaign {c.name!r}", stored=True)
+
+
 def _sample(s: Session, c: m.Campaign, label: str) -> m.Sample:
     x = s.scalar(select(m.Sample).where(m.Sample.campaign_id == c.id, m.Sample.label == label))
     if x is None:
@@ -1038,7 +1044,7 @@ def _check_columns(curve: CurveData) -> None:
 def _campaign_record(c: m.Campaign) -> CampaignRecord:
     return CampaignRecord(
         name=c.name,
-        spec=CampaignSpec.from_dict(c.spec),
+        spec=_spec(c),
         created_by=c.created_by,
         created_at=c.created_at,
     )
