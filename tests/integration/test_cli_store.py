@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from fluxtrap.campaign import CampaignSpec
 from fluxtrap.store import Store
 
 from ..conftest import EXAMPLES, cli
@@ -306,3 +307,65 @@ def test_a_note_longer_than_the_csv_modules_limit_makes_the_round_trip(tmp_path,
     code, _, err = cli(capsys, "import", str(out), "--db", db2, "-c", NAME)
     assert code == 0, err  # was "field larger than field limit (131072)"
     assert Store(db2).samples(NAME)[0].notes == "x" * 200_000
+
+
+def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_other(
+    tmp_path, monkeypatch
+):
+    """csv's field limit is one for the process; the web server reads history files in threads.
+    A pauses after its first row until B has read its own (at most 2 s), B then until A is done:
+    A must not set the limit back under B's long note (B waits its turn instead)."""
+    import threading
+
+    from fluxtrap.workflows import history
+
+    note = "x" * 200_000  # over csv's default 128 kB cell limit
+    files = {}
+    for name in ("a", "b"):
+        files[name] = tmp_path / f"{name}.csv"
+        files[name].write_text(f"{HEAD},notes\n{name}1,50,600,5,short\n{name}2,50,600,5,{note}\n")
+    a_inside, b_inside, a_done = threading.Event(), threading.Event(), threading.Event()
+    real_reader, limit = csv.reader, csv.field_size_limit()
+
+    class Paused:
+        """csv.reader that pauses after its first row as the test's docstring says."""
+
+        def __init__(self, *args):
+            self.rows, self.first = real_reader(*args), True
+
+        line_num = property(lambda self: self.rows.line_num)
+
+        def __next__(self):
+            row = next(self.rows)
+            if self.first and threading.current_thread().name == "b":
+                b_inside.set()
+                a_done.wait(5)
+            elif self.first:
+                a_inside.set()
+                b_inside.wait(2)  # with the lock B cannot get there: A goes on after 2 s
+            self.first = False
+            return row
+
+    monkeypatch.setattr(history.csv, "reader", Paused)
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    got, errors = {}, []
+
+    def read(name):
+        try:
+            got[name] = history.read_history_csv(files[name], spec)
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+        finally:
+            if name == "a":
+                a_done.set()
+
+    b = threading.Thread(target=read, args=("b",), name="b")
+    a = threading.Thread(target=read, args=("a",), name="a")
+    a.start()
+    assert a_inside.wait(5)
+    b.start()
+    for t in (a, b):
+        t.join(10)
+    assert errors == []
+    assert [r["notes"] for r in got["b"]] == ["short", note] == [r["notes"] for r in got["a"]]
+    assert csv.field_size_limit() == limit  # set back once both are done

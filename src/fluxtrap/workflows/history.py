@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 ORIGINS = ("researcher", "optimizer")
 HISTORY_COLUMNS = ("label", "origin"), ("recorded_by", "notes", "status", "status_note")
 MAX_HISTORY_FILE = 64 * 2**20  # bytes of an imported history CSV: 10,000 samples with long notes
+FIELD_LIMIT = threading.Lock()  # held while csv's field limit (one for the process) is raised
 
 
 def best_so_far(
@@ -119,36 +122,47 @@ def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
-    limit = csv.field_size_limit(MAX_HISTORY_FILE)  # a note may be longer than csv's 128 kB
-    try:
-        while True:
-            line = reader.line_num + 1
-            cells = next(reader, None)
-            if cells is None:
-                break
-            if not cells:
-                continue
-            if header is None:
-                header = cells
-            elif len(cells) != len(header):
-                raise InputFileError(
-                    f"{file}, line {line}: {len(cells)} cells, the header has {len(header)}"
-                )
-            elif len(rows) == MAX_BUDGET:
-                raise InputFileError(
-                    f"{file}: more than {MAX_BUDGET} samples, the most a campaign may have"
-                )
-            else:
-                rows.append((line, cells))
-    except csv.Error as err:
-        raise InputFileError(
-            f"{file}, line {reader.line_num}: not a readable CSV ({err})"
-        ) from None
-    finally:
-        csv.field_size_limit(limit)
+    with raised_field_limit(MAX_HISTORY_FILE):  # a note may be longer than csv's 128 kB
+        try:
+            while True:
+                line = reader.line_num + 1
+                cells = next(reader, None)
+                if cells is None:
+                    break
+                if not cells:
+                    continue
+                if header is None:
+                    header = cells
+                elif len(cells) != len(header):
+                    raise InputFileError(
+                        f"{file}, line {line}: {len(cells)} cells, the header has {len(header)}"
+                    )
+                elif len(rows) == MAX_BUDGET:
+                    raise InputFileError(
+                        f"{file}: more than {MAX_BUDGET} samples, the most a campaign may have"
+                    )
+                else:
+                    rows.append((line, cells))
+        except csv.Error as err:
+            raise InputFileError(
+                f"{file}, line {reader.line_num}: not a readable CSV ({err})"
+            ) from None
     if header is None:
         raise InputFileError(f"{file}: empty; expected a header line (label, parameters, ...)")
     return header, rows
+
+
+@contextmanager
+def raised_field_limit(size: int):
+    """csv's field limit at ``size`` characters for the block, then as it was. The limit is one
+    for the process: two imports in two threads (the web server's) take turns, so neither sets
+    it back while the other reads."""
+    with FIELD_LIMIT:
+        limit = csv.field_size_limit(size)
+        try:
+            yield
+        finally:
+            csv.field_size_limit(limit)
 
 
 def _check_header(header: list[str], known: tuple[str, ...], file: Path) -> None:
