@@ -76,6 +76,7 @@ class ConstantObjectiveWarning(UserWarning):
 
 MAX_BATCH = 100  # suggestions in one ask: a lab batch, and a bounded acquisition optimisation
 MAX_PENDING = 1000  # pending points conditioned on (each is a fantasy in qLogNEI)
+MAX_COMBINATIONS = 16  # categorical combinations whose continuous optimum a stepped ask searches
 
 
 def check_seed(seed: object, where: str = "seed") -> int:
@@ -567,13 +568,12 @@ class Optimizer:
         combos = [{}]
         cats = [j for j in space.cat_dims if j not in fixed]
         if cats:
-            levels = [range(len(space.parameters[j].choices)) for j in cats]
             combos = [
-                dict(zip(cats, map(float, c), strict=True)) for c in itertools.product(*levels)
+                dict(zip(cats, map(float, c), strict=True))
+                for c in _some_combinations(
+                    [len(space.parameters[j].choices) for j in cats], MAX_COMBINATIONS, seed
+                )
             ]
-            if len(combos) > 16:
-                rng = np.random.default_rng(seed)
-                combos = [combos[i] for i in rng.choice(len(combos), 16, replace=False)]
         starts = []
         for combo in combos:
             X, _ = optimize_acqf(
@@ -608,6 +608,19 @@ class Optimizer:
                 "ask: no free feasible point found on the grid (space exhausted?)"
             )
         return C[keep]
+
+
+def _some_combinations(sizes: list[int], limit: int, seed: int) -> list[tuple[int, ...]]:
+    """Every combination of one index per entry of ``sizes`` when there are at most ``limit``,
+    else ``limit`` distinct ones drawn at random: never builds the whole product, which for a
+    few categorical parameters of a hundred choices each would not fit in memory."""
+    if math.prod(sizes) <= limit:
+        return list(itertools.product(*map(range, sizes)))
+    rng = np.random.default_rng(seed)
+    drawn: dict[tuple[int, ...], None] = {}
+    while len(drawn) < limit:
+        drawn[tuple(int(rng.integers(n)) for n in sizes)] = None
+    return list(drawn)
 
 
 def _grid_neighbours(space: SearchSpace, U: torch.Tensor, reach: int = 2) -> torch.Tensor:

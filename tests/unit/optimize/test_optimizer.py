@@ -1,6 +1,7 @@
 """Optimizer: convergence on test functions with known optima, rules of suggestions, bad input."""
 
 import copy
+import itertools
 import warnings
 
 import numpy as np
@@ -18,6 +19,7 @@ from fluxtrap.optimize import (
     Optimizer,
     SearchSpace,
 )
+from fluxtrap.optimize.optimizer import _some_combinations
 
 SPS = [
     Continuous("ramp_rate", 10, 100, 0.1, "degC/min"),
@@ -310,3 +312,27 @@ def test_outcome_constraint_on_a_minimised_objective_and_its_errors():
         Optimizer(space, outcome_constraints={"c": (0, None)}).tell(X, y)
     with pytest.raises(ValidationError, match="bounds .* are empty"):
         Optimizer(space, outcome_constraints={"c": (1, 0)})
+
+
+def test_some_combinations_is_the_whole_product_when_small_and_a_distinct_sample_when_not():
+    assert _some_combinations([2, 3], 16, seed=0) == list(itertools.product(range(2), range(3)))
+    drawn = _some_combinations([100] * 6, 16, seed=0)  # 10**12 combinations: never built
+    assert len(set(drawn)) == 16
+    assert all(len(c) == 6 and all(0 <= i < 100 for i in c) for c in drawn)
+
+
+def test_stepped_ask_with_many_large_categoricals_stays_bounded():
+    """Four categoricals of 100 choices (10**8 combinations) beside a stepped parameter: the
+    ask searches a bounded sample of combinations (building the whole product ran out of memory)."""
+    levels = tuple(f"v{j}" for j in range(100))
+    space = SearchSpace(
+        [Continuous("T", 450, 750, 1)] + [Categorical(f"c{i}", levels) for i in range(4)]
+    )
+    X = space.sample(8, seed=0)
+    y = pd.Series(-(((X["T"] - 600) / 100) ** 2), name="y")
+    opt = Optimizer(space, seed=0, num_restarts=2, raw_samples=32).tell(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = opt.ask(1)
+    assert set(got.columns) >= {"T", "c0", "c3"}
+    assert got.c0.iloc[0] in levels and 450 <= got["T"].iloc[0] <= 750
