@@ -25,6 +25,7 @@ from fluxtrap.magnetometry.loops import (
     check_bar,
     interp_sigma,
     loop_width,
+    merge_close,
 )
 from fluxtrap.magnetometry.table import MU0, MeasurementTable
 
@@ -114,7 +115,7 @@ def jc_from_width(
     b, dm = width.field_T, width.dm_Am2 / volume
     dm_err = width.dm_err_Am2 / volume
     grid = np.unique(np.abs(b))
-    grid = grid[np.r_[True, np.diff(grid) > 1e-5 * max(float(np.ptp(b)), 1e-12)]]
+    grid = merge_close(grid, 1e-5 * float(np.ptp(b)))
     # the two field quadrants, averaged where both were measured; a quadrant's gaps (a branch
     # without points there) are filled from the other, and only where both miss interpolated
     holes = (
@@ -140,6 +141,8 @@ def jc_from_width(
     grid, dm_pos = grid[has], (use * value).sum(axis=0)[has] / count[has]
     file_err = np.sqrt(np.where(use, err**2, 0.0).sum(axis=0)[has]) / count[has]
     gaps = _uncovered(ranges)
+    if grid.size < 3:
+        raise AnalysisError(f"{where}: the loop width has {grid.size} distinct fields (needs 3)")
     check_full_shielding(dm_pos, width.field_max_T, a_m, b_m, c_m, where)
     # the width's own scatter: robust, from second differences (a smooth Jc(B) cancels)
     d2 = np.diff(dm_pos, 2)

@@ -391,7 +391,7 @@ def loop_width(
     else:
         grid = np.union1d(bd, bi)
         grid = grid[(grid >= lo) & (grid <= hi)]
-        grid = grid[np.r_[True, np.diff(grid) > 1e-5 * (hi - lo)]]
+        grid = merge_close(grid, 1e-5 * (hi - lo))
     dm = np.interp(grid, bd, md - slope * bd) - np.interp(grid, bi, mi - slope * bi)
     dm_err = np.hypot(
         interp_sigma(grid, bd, dec.sorted_err()), interp_sigma(grid, bi, inc.sorted_err())
@@ -420,6 +420,18 @@ def loop_width(
         reversible_rise=rise,
         gaps_T=tuple(sorted(gaps)),
     )
+
+
+def merge_close(x: np.ndarray, tolerance: float) -> np.ndarray:
+    """Sorted ``x`` thinned so that each kept value lies more than ``tolerance`` above the last
+    kept one: near-duplicate fields merge, and a sweep finer than ``tolerance`` keeps every few
+    points (dropping each point within ``tolerance`` of its neighbour would drop the whole sweep).
+    One search per kept value (hand-written: numpy has no greedy thinning)."""
+    keep, i = [], 0
+    while i < x.size:
+        keep.append(i)
+        i = int(np.searchsorted(x, x[i] + tolerance, side="right"))
+    return x[keep]
 
 
 def _background_or_zero(branches: list[Branch]) -> float:
