@@ -151,3 +151,37 @@ def test_two_concurrent_asks_with_a_pending_suggestion_return_distinct_condition
     assert len(open_) == 3
     points = {tuple(sorted(x.params.items())) for x in open_}
     assert len(points) == 3  # two new asks: distinct from each other and from the pending one
+
+
+# -- lock order: a sample's status and its suggestion's status, changed at once ----------------
+@pytest.mark.postgres
+def test_sample_status_waits_for_its_suggestion_before_locking_the_sample(postgres_server):
+    """set_suggestion_status locks the suggestion, then updates its sample; set_sample_status
+    must take the rows in the same order, or the two deadlock (PostgreSQL aborts one). While
+    another transaction holds the suggestion, set_sample_status may not hold the sample row."""
+    from sqlalchemy import create_engine, text
+
+    from fluxtrap.campaign import CampaignSpec
+
+    from ..conftest import EXAMPLES, new_database
+
+    url = new_database(postgres_server)
+    store = Store(url)
+    store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    (sug,) = store.add_suggestions(NAME, [BULK2], [None], {}, seed=0)
+    store.add_sample(NAME, "B2", BULK2, origin="optimizer", suggestion_id=sug.id)
+    engine = create_engine(url)
+    with engine.connect() as holder, engine.connect() as probe:
+        holder.execute(text("SELECT id FROM suggestions WHERE id = :i FOR UPDATE"), {"i": sug.id})
+        worker = threading.Thread(target=store.set_sample_status, args=(NAME, "B2", "failed"))
+        worker.start()
+        time.sleep(1.0)  # the worker is now waiting for the suggestion row
+        locked = probe.execute(
+            text("SELECT id FROM samples WHERE label = 'B2' FOR UPDATE SKIP LOCKED")
+        ).all()
+        probe.rollback()
+        holder.rollback()
+        worker.join(timeout=60)
+    engine.dispose()
+    assert locked, "set_sample_status held the sample row while waiting for its suggestion"
+    assert store.suggestion(sug.id).status == "failed"

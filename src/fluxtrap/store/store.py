@@ -236,10 +236,10 @@ class Store:
         _check_sample_status(status, "sample status")
         with self.transaction() as s:
             x = _sample(s, _campaign(s, campaign), label)
-            x.status, x.status_note = status, _note(note)
-            if x.suggestion_id is not None:
-                sug = _suggestion(s, x.suggestion_id)
+            if x.suggestion_id is not None:  # its row locked first, as set_suggestion_status
+                sug = _suggestion(s, x.suggestion_id, for_update=True)  # does: no deadlock
                 _change_status(sug, "failed" if status == "failed" else "used", changed_by, note)
+            x.status, x.status_note = status, _note(note)
             s.flush()
             return _sample_record(x, campaign)
 
