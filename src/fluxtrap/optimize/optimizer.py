@@ -76,6 +76,7 @@ class ConstantObjectiveWarning(UserWarning):
 
 MAX_BATCH = 100  # suggestions in one ask: a lab batch, and a bounded acquisition optimisation
 MAX_PENDING = 1000  # pending points conditioned on (each is a fantasy in qLogNEI)
+MAX_OBSERVATIONS = 2000  # told in all: the GP fit is O(n^3) in time, O(n^2) in memory
 MAX_COMBINATIONS = 16  # categorical combinations whose continuous optimum a stepped ask searches
 
 
@@ -183,6 +184,12 @@ class Optimizer:
             raise ValidationError(f"y: missing outcome column(s) {', '.join(missing)}")
         if len(X) != len(y):
             raise ValidationError(f"X has {len(X)} rows but y has {len(y)}")
+        if len(self._X) + len(X) > MAX_OBSERVATIONS:
+            raise ValidationError(
+                f"{len(self._X) + len(X)} observations: the exact Gaussian process is fitted to "
+                f"at most {MAX_OBSERVATIONS} (its time grows as n^3: {MAX_OBSERVATIONS} take "
+                "about 20-40 s on 2 cores): start a new campaign from a subset of the samples"
+            )
         self.space.to_unit(X, "X")  # validates bounds and categories
         Y = y[self.outcomes].apply(pd.to_numeric, errors="coerce")
         bad = ~np.isfinite(Y.to_numpy(dtype=float))

@@ -19,7 +19,7 @@ from fluxtrap.optimize import (
     Optimizer,
     SearchSpace,
 )
-from fluxtrap.optimize.optimizer import _some_combinations
+from fluxtrap.optimize.optimizer import MAX_OBSERVATIONS, _some_combinations
 
 SPS = [
     Continuous("ramp_rate", 10, 100, 0.1, "degC/min"),
@@ -336,3 +336,13 @@ def test_stepped_ask_with_many_large_categoricals_stays_bounded():
         got = opt.ask(1)
     assert set(got.columns) >= {"T", "c0", "c3"}
     assert got.c0.iloc[0] in levels and 450 <= got["T"].iloc[0] <= 750
+
+
+def test_more_observations_than_an_exact_gp_can_fit_in_bounded_time_are_refused():
+    """2000 observations take 20-40 s to fit on 2 cores (n^3): 10 000 would take an hour."""
+    space = SearchSpace([Continuous("x", 0, 1, 0)])
+    X = pd.DataFrame({"x": np.linspace(0, 1, MAX_OBSERVATIONS)})
+    opt = Optimizer(space, seed=0).tell(X, pd.Series(X.x, name="y"))
+    with pytest.raises(ValidationError, match=f"{MAX_OBSERVATIONS + 1} observations.*at most"):
+        opt.tell(X.iloc[:1], pd.Series([0.5], name="y"))
+    assert len(opt._X) == MAX_OBSERVATIONS  # nothing of the refused call was kept
