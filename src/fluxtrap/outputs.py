@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,3 +34,25 @@ def replacing_text(out: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``out`` whole or not at all (``replacing``)."""
     with replacing(out) as partial:
         partial.write_text(text, encoding="utf-8")
+
+
+@contextmanager
+def staged_folder(out: str | os.PathLike[str]) -> Iterator[Path]:
+    """A hidden folder inside ``out`` (created) to write a set of files to; when the block ends
+    they are moved into ``out`` (each rename replacing an older file of that name), and if the
+    block fails none is: ``out`` keeps the previous run's files, never half of a new set."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        stage = out / f".partial-{secrets.token_hex(4)}"
+        stage.mkdir()
+    except OSError as err:
+        raise FluxtrapError(f"{out}: cannot write in it ({err.strerror or err})") from None
+    try:
+        yield stage
+        for f in sorted(stage.iterdir()):
+            os.replace(f, out / f.name)
+    except OSError as err:
+        raise FluxtrapError(f"{out}: cannot write it ({err.strerror or err})") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -80,6 +80,27 @@ DIMENSIONS: dict[str, str] = {
     "dimensionless": "",
 }
 
+# The unit an error message suggests for a value written without one, by dimension.
+EXAMPLE_UNIT = {
+    "length": "mm",
+    "time": "s",
+    "magnetic_flux_density": "T",
+    "current_density": "A/cm^2",
+    "electric_field": "V/m",
+    "temperature": "K",
+    "resistivity": "ohm*m",
+    "field_rate": "T/h",
+    "temperature_rate": "K/min",
+    "volumetric_heat_capacity": "J/(m^3*K)",
+    "thermal_conductivity": "W/(m*K)",
+    "heat_transfer_coefficient": "W/(m^2*K)",
+    "heat_capacity": "J/K",
+    "power": "W",
+    "thermal_resistance": "K*m^2/W",
+    "magnetic_field": "A/m",
+    "magnetic_moment": "emu",
+    "dimensionless": "%",
+}
 
 MAX_TEXT = 100  # characters of a quantity or unit; the longest real one ("1.2e5 A/cm^2") is 12
 MAX_NESTING = 3  # parentheses inside a unit, e.g. "J/(m^3*K)" needs 1
@@ -166,25 +187,26 @@ def unit(text: str, key: str = "unit") -> pint.Unit:
         raise UnitError(f"{key}: cannot read {text!r} as a unit ({err})") from None
 
 
-def quantity(text: str, key: str = "value") -> pint.Quantity:
+def quantity(text: str, key: str = "value", example: str = "mm") -> pint.Quantity:
     """Parse ``text`` (e.g. ``"30 mm"``: a finite number, then a unit) into a pint quantity;
-    ``key`` names it in errors. No arithmetic: ``"2*3 mm"`` and ``"9**9**9"`` are refused."""
+    ``key`` names it in errors, which suggest the unit ``example``. No arithmetic: ``"2*3 mm"``
+    and ``"9**9**9"`` are refused."""
     if not isinstance(text, str):
         raise UnitError(
-            f'{key}: got the bare number {text!r}; write the value with its unit, e.g. "{text} mm"'
+            f'{key}: got the bare number {text!r}; write the value with its unit, e.g. "{text} {example}"'
         )
     _bounded(text, key, "quantity")
     m = _NUMBER.fullmatch(text)
     if m is None:
         raise UnitError(
-            f'{key}: cannot read {text!r} as a quantity: write a number and a unit, e.g. "30 mm"'
+            f'{key}: cannot read {text!r} as a quantity: write a number and a unit, e.g. "30 {example}"'
         )
     number, unit_text = m.groups()
     magnitude = float(number)
     if not math.isfinite(magnitude):
         raise UnitError(f"{key}: {text!r} is not a finite number")
     if not unit_text:
-        raise UnitError(f'{key}: {text!r} has no unit; write it with one, e.g. "{text} mm"')
+        raise UnitError(f'{key}: {text!r} has no unit; write it with one, e.g. "{text} {example}"')
     try:
         return Q_(magnitude, _unit(unit_text))
     except _UNIT_ERRORS as err:
@@ -199,7 +221,7 @@ def parse(text: str, dimension: str, key: str = "value") -> float:
     """
     if dimension not in DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}; known: {', '.join(DIMENSIONS)}")
-    q = quantity(text, key)
+    q = quantity(text, key, EXAMPLE_UNIT.get(dimension, "mm"))
     target = DIMENSIONS[dimension]
     try:
         value = float(q.to(target).magnitude)

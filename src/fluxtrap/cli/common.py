@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -90,11 +91,19 @@ def out_file(path: Path | None) -> Path | None:
 
 def out_dir(path: Path | None) -> Path | None:
     """Typer callback of an option naming a folder to write into (created with its parents):
-    neither it nor a parent may be a file, checked before any work is done."""
+    neither it nor a parent may be a file, and the nearest existing one must take a file (a
+    temporary one, removed), checked before any work is done."""
     for p in (path, *path.parents) if path is not None else ():
         if p.exists():
             if not p.is_dir():
                 raise typer.BadParameter(f"{path}: {p} is a file, not a folder")
+            try:
+                with tempfile.TemporaryFile(dir=p):
+                    pass
+            except OSError as err:
+                raise typer.BadParameter(
+                    f"{path}: cannot write in {p} ({err.strerror or err})"
+                ) from None
             break
     return path
 

@@ -224,6 +224,8 @@ class Case:
         rtol: float | None = None,
     ) -> Case:
         """A copy with changed numerical options (e.g. a coarser mesh for a quick look)."""
+        if mesh_size_m is not None and not mesh_size_m > 0:  # 0 would mean "refine": say so
+            raise ValidationError(f"mesh.size: must be > 0, got {mesh_size_m!r} m")
         mesh = dataclasses.replace(
             self.mesh,
             **{k: v for k, v in (("size_m", mesh_size_m), ("outer_m", outer_m)) if v is not None},

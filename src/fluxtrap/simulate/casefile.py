@@ -15,25 +15,8 @@ from typing import Any
 
 from fluxtrap.errors import UnitError, ValidationError
 from fluxtrap.inputs import check_keys, key_path, tables  # noqa: F401 - re-exported: the case's readers
-from fluxtrap.units import parse
+from fluxtrap.units import EXAMPLE_UNIT, parse
 
-EXAMPLE_UNIT = {
-    "length": "mm",
-    "time": "s",
-    "magnetic_flux_density": "T",
-    "current_density": "A/cm^2",
-    "electric_field": "V/m",
-    "temperature": "K",
-    "resistivity": "ohm*m",
-    "field_rate": "T/h",
-    "temperature_rate": "K/min",
-    "volumetric_heat_capacity": "J/(m^3*K)",
-    "thermal_conductivity": "W/(m*K)",
-    "heat_transfer_coefficient": "W/(m^2*K)",
-    "heat_capacity": "J/K",
-    "power": "W",
-    "thermal_resistance": "K*m^2/W",
-}
 
 
 def finite(value: float, full: str, text: Any) -> float:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fluxtrap.errors import ValidationError
+from fluxtrap.errors import UnitError, ValidationError
 from fluxtrap.simulate.casefile import check_keys, number, quantity, si
 from fluxtrap.simulate.protocol import MIN_STEP_S
 
@@ -109,6 +109,12 @@ class SolverOptions:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SolverOptions:
         check_keys(d, SOLVER_KEYS, "solver")
+        bare = d.get("accuracy")
+        if isinstance(bare, int | float) or (isinstance(bare, str) and _plain_number(bare)):
+            raise UnitError(
+                f'solver.accuracy: got {bare!r} without a unit; write a percentage, e.g. "1 %" '
+                '(the default; a fraction 0.01 is "1 %")'
+            )
         opts = cls(
             number(d, "rtol", "solver", 1e-3),
             quantity(d, "max_step", "time", "solver", default="0 s"),
@@ -249,3 +255,11 @@ def check_bounded(
             f"{work_s:.3g} s of solving, over solver.max_wall = {solver.max_wall_s:g} s "
             "(a larger max_step or mesh.size, or a longer max_wall)"
         )
+
+
+def _plain_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

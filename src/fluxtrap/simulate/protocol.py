@@ -22,6 +22,7 @@ from fluxtrap.units import parse
 MAX_PULSE_POINTS = 10_000  # points of a tabulated pulse
 MAX_STEPS = 10_000  # [[protocol]] steps: each is at least one time step of the run
 MAX_DURATION_S = 1e10  # a protocol's total simulated time, s (317 years)
+MAX_FIELD_T = 100.0  # applied field, T: the strongest pulsed magnets reach about 100 T
 MIN_STEP_S = 1e-9  # the shortest time step (solver.max_step), step duration, pulse rise, decay or
 # interval of a pulse table, s: the solver's own floor
 
@@ -33,6 +34,26 @@ def _positive(d: Mapping[str, Any], key: str, dimension: str, where: str, hint: 
     if dimension == "time" and value < MIN_STEP_S:
         raise ValidationError(f"{where}.{key}: must be at least 1 ns, got {d[key]!r}")
     return value
+
+
+def _temperature(d: Mapping[str, Any], key: str, where: str) -> float:
+    value = quantity(d, key, "temperature", where)
+    if value < 0:
+        raise ValidationError(f"{where}.{key}: must be >= 0 K, got {d[key]!r} ({value:.4g} K)")
+    return value
+
+
+def _field(d: Mapping[str, Any], key: str, where: str) -> float:
+    return _within_field_limit(quantity(d, key, "magnetic_flux_density", where), f"{where}.{key}")
+
+
+def _within_field_limit(value_T: float, where: str) -> float:
+    if abs(value_T) > MAX_FIELD_T:
+        raise ValidationError(
+            f"{where}: {value_T:.4g} T is beyond the {MAX_FIELD_T:g} T the strongest pulsed "
+            "magnets reach; a unit mistake?"
+        )
+    return value_T
 
 
 @dataclass(frozen=True)
@@ -53,10 +74,7 @@ class Set:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "protocol[0]") -> Set:
         check_keys(d, ("step", "field", "temperature"), where)
-        return cls(
-            quantity(d, "field", "magnetic_flux_density", where),
-            quantity(d, "temperature", "temperature", where),
-        )
+        return cls(_field(d, "field", where), _temperature(d, "temperature", where))
 
     def __repr__(self) -> str:
         return f"Set(field_T={self.field_T:g}, temperature_K={self.temperature_K:g})"
@@ -77,7 +95,7 @@ class RampField:
     def from_dict(cls, d: Mapping[str, Any], where: str = "protocol") -> RampField:
         check_keys(d, ("step", "to", "rate"), where)
         rate = _positive(d, "rate", "field_rate", where, " (the direction follows from 'to')")
-        return cls(quantity(d, "to", "magnetic_flux_density", where), rate)
+        return cls(_field(d, "to", where), rate)
 
     def __repr__(self) -> str:
         return f"RampField(to_T={self.to_T:g}, rate_T_h={self.rate_T_s * 3600:g})"
@@ -117,7 +135,7 @@ class RampTemperature:
     def from_dict(cls, d: Mapping[str, Any], where: str = "protocol") -> RampTemperature:
         check_keys(d, ("step", "to", "rate"), where)
         rate = _positive(d, "rate", "temperature_rate", where)
-        return cls(quantity(d, "to", "temperature", where), rate)
+        return cls(_temperature(d, "to", where), rate)
 
     def __repr__(self) -> str:
         return f"RampTemperature(to_K={self.to_K:g}, rate_K_min={self.rate_K_s * 60:g})"
@@ -139,10 +157,7 @@ class Cool:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "protocol") -> Cool:
         check_keys(d, ("step", "to", "duration"), where)
-        to = quantity(d, "to", "temperature", where)
-        if to < 0:
-            raise ValidationError(f"{where}.to: must be >= 0 K, got {d['to']!r}")
-        return cls(to, _positive(d, "duration", "time", where))
+        return cls(_temperature(d, "to", where), _positive(d, "duration", "time", where))
 
     def __repr__(self) -> str:
         return f"Cool(to_K={self.to_K:g}, duration_s={self.duration_s:g})"
@@ -213,12 +228,14 @@ class Pulse:
             )
         if shape:
             return cls(
-                quantity(d, "peak", "magnetic_flux_density", where),
+                _field(d, "peak", where),
                 _positive(d, "rise", "time", where),
                 _positive(d, "decay", "time", where),
             )
         t = _column(d, "time", "time", where)
         b = _column(d, "field", "magnetic_flux_density", where)
+        for i, x in enumerate(b):
+            _within_field_limit(x, f"{where}.field[{i}]")
         if len(t) != len(b):
             raise ValidationError(
                 f"{where}: time and field need the same number of points (got {len(t)} and {len(b)})"
@@ -317,9 +334,15 @@ def step_durations(protocol: tuple[Step, ...]) -> list[float]:
 
 
 def check_duration(protocol: tuple[Step, ...]) -> None:
-    """Refuse (``ValidationError``) a protocol longer than ``MAX_DURATION_S``, naming its longest
-    step."""
+    """Refuse (``ValidationError``) a step shorter than ``MIN_STEP_S`` (but not empty), and a
+    protocol longer than ``MAX_DURATION_S``, naming its longest step."""
     durations = step_durations(protocol)
+    for k, d in enumerate(durations):
+        if 0 < d < MIN_STEP_S:
+            raise ValidationError(
+                f"protocol[{k + 1}] ({protocol[k + 1]!r}) takes {d:.3g} s, under the solver's "
+                "shortest step of 1 ns: a slower rate, or a unit mistake?"
+            )
     total = sum(durations)
     if total > MAX_DURATION_S:
         k = max(range(len(durations)), key=durations.__getitem__)

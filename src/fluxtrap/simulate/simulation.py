@@ -344,21 +344,23 @@ class Result:
         return self.probes.to_csv(index=False, float_format="%.9g", lineterminator="\n").encode()
 
     def save(self, out: str | Path, vtu: bool = False, plots: bool = True) -> Path:
-        """Write ``probes.csv``, ``summary.json``, ``probes.png``, ``maps.png`` (and VTU snapshots)."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "probes.csv").write_bytes(self.probes_csv())
-        (out / "summary.json").write_text(json.dumps(self.summary(), indent=2))
-        if self.heat is not None:
-            (out / "heat.csv").write_text(self.heat.to_csv(index=False, float_format="%.9g"))
-        if plots:
-            self.plot_probes(out / "probes.png")
-            self.plot_maps(path=out / "maps.png")
-            if self.case.bore:
-                self.bore.plot(out / "bore.png")
-        if vtu:
-            self.write_vtu(out)
-        return out
+        """Write ``probes.csv``, ``summary.json``, ``probes.png``, ``maps.png`` (and VTU snapshots)
+        into ``out``, all or none (``staged_folder``: an error half-way keeps the older files)."""
+        from fluxtrap.outputs import staged_folder
+
+        with staged_folder(out) as stage:
+            (stage / "probes.csv").write_bytes(self.probes_csv())
+            (stage / "summary.json").write_text(json.dumps(self.summary(), indent=2))
+            if self.heat is not None:
+                (stage / "heat.csv").write_text(self.heat.to_csv(index=False, float_format="%.9g"))
+            if plots:
+                self.plot_probes(stage / "probes.png")
+                self.plot_maps(path=stage / "maps.png")
+                if self.case.bore:
+                    self.bore.plot(stage / "bore.png")
+            if vtu:
+                self.write_vtu(stage)
+        return Path(out)
 
     def write_vtu(self, out: str | Path) -> list[Path]:
         """One VTU file per snapshot (cell data J_phi in A/m^2, B in T, temperature T_K in K (NaN

@@ -588,6 +588,78 @@ def test_steps_shorter_than_1_ns_and_protocols_longer_than_1e10_s_are_refused(ed
         Case.from_dict(d)
 
 
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (
+            lambda d: d["protocol"][0].update(temperature="-5 K"),  # was accepted
+            r"^protocol\[0\]\.temperature: must be >= 0 K, got '-5 K' \(-5 K\)",
+        ),
+        (
+            lambda d: d["protocol"][0].update(temperature="-300 degC"),
+            r"^protocol\[0\]\.temperature: must be >= 0 K, got '-300 degC' \(-26\.85 K\)",
+        ),
+        (
+            lambda d: d["protocol"].append({"step": "ramp_temperature", "to": "-1 K", "rate": "1 K/s"}),
+            r"^protocol\[3\]\.to: must be >= 0 K",
+        ),
+        (
+            lambda d: d["protocol"][0].update(field="1e6 T"),  # was accepted
+            r"^protocol\[0\]\.field: 1e\+06 T is beyond the 100 T .*a unit mistake\?",
+        ),
+        (
+            lambda d: d["protocol"][1].update(to="-150 T"),
+            r"^protocol\[1\]\.to: -150 T is beyond the 100 T",
+        ),
+        (
+            lambda d: d["protocol"].append({"step": "ramp_field", "to": "1 T", "rate": "1e12 T/s"}),
+            r"^protocol\[3\] \(RampField\(.*\)\) takes 1e-12 s, under the solver's shortest "
+            r"step of 1 ns",
+        ),
+    ],
+)
+def test_negative_kelvin_fields_beyond_100_T_and_ramps_under_1_ns_are_refused(edit, match):
+    d = base()
+    edit(d)
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
+
+
+def test_a_field_of_100_T_a_temperature_of_0_K_and_an_empty_ramp_are_allowed():
+    d = base()
+    d["protocol"][0].update(field="100 T", temperature="0 K")
+    d["protocol"][1].update(to="-100 T", rate="1e12 T/s")  # 2e-10 s: refused
+    with pytest.raises(ValidationError, match="under the solver's shortest step"):
+        Case.from_dict(d)
+    d["protocol"][1].update(to="100 T")  # no change of field: an empty step, allowed
+    case = Case.from_dict(d)
+    assert case.protocol[0].field_T == 100 and case.protocol[0].temperature_K == 0
+
+
+@pytest.mark.parametrize("size", [0.0, -1e-3, float("nan")])
+def test_a_mesh_size_override_must_be_positive(size):
+    """``--mesh-size "-1 mm"`` or ``"0 mm"`` ran with the adaptive mesh, ignoring the flag."""
+    with pytest.raises(ValidationError, match=r"^mesh\.size: must be > 0"):
+        Case.from_dict(base()).with_options(mesh_size_m=size)
+    assert Case.from_dict(base()).with_options(mesh_size_m=2e-3).mesh.size_m == 2e-3
+
+
+@pytest.mark.parametrize(
+    "accuracy, expected",
+    [("1 %", 0.01), ("1%", 0.01), ("0.5 %", 0.005), ("2e-2", None), (0.01, None), (1, None)],
+)
+def test_accuracy_is_a_percentage_and_a_bare_number_is_refused_with_the_right_hint(
+    accuracy, expected
+):
+    d = base()
+    d["solver"] = {"accuracy": accuracy}
+    if expected is not None:
+        assert Case.from_dict(d).solver.accuracy == pytest.approx(expected)
+        return
+    with pytest.raises(UnitError, match=r'^solver\.accuracy: got .* without a unit; .*"1 %"'):
+        Case.from_dict(d)
+
+
 def test_more_than_10000_protocol_steps_are_refused_before_any_is_read():
     d = base()  # 50 000 steps took 3 s to parse, and each is at least one time step of the run
     d["protocol"] += [{"step": "hold", "duration": "1 s"}] * 9997

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import fluxtrap.simulate.solver as solver
-from fluxtrap.errors import SolverError
+from fluxtrap.errors import FluxtrapError, SolverError
 from fluxtrap.simulate import Simulation, simulate
 
 CASE = {
@@ -41,6 +41,22 @@ CASE = {
 @pytest.fixture(scope="module")
 def result():
     return simulate(CASE)
+
+
+def test_save_writes_all_files_or_none(result, tmp_path, monkeypatch):
+    """A failure half-way through saving (here the map plot) leaves the previous run's files as
+    they were and no new one, and no hidden staging folder."""
+    out = result.save(tmp_path / "out", plots=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"probes.csv", "summary.json"}
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(type(result), "plot_maps", broken)
+    with pytest.raises(FluxtrapError, match=r"out: cannot write it \(No space left on device\)"):
+        result.save(out, plots=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_result_follows_the_contract(result, tmp_path):
@@ -293,7 +309,7 @@ def test_a_scout_whose_time_error_run_stops_takes_the_cases_rtol(monkeypatch):
     not fail the simulation: nothing was measured, so the pairs after it step at the case's
     rtol and the scout only places the refinement."""
     import fluxtrap.simulate.simulation as simulation
-    from fluxtrap.errors import SolverError
+    from fluxtrap.errors import FluxtrapError, SolverError
 
     real = simulation.Simulation.run_on_mesh
 
