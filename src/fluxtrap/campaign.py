@@ -73,13 +73,16 @@ def check_budget(budget: Any, where: str = "budget") -> int | None:
 def check_new_name(name: str, what: str = "campaign name") -> str:
     """A new campaign's name or sample's label (``what`` names it in the error), if it can be a
     URL path segment: 1 to ``MAX_NAME`` characters, not ``.`` or ``..``, no ``/``, ``\\`` or
-    control characters (such a name could be stored but never read back through the web API)."""
-    bad = sorted({c for c in name if c in "/\\" or unicodedata.category(c) == "Cc"})
+    hidden characters (``hidden_characters``: such a name could be stored but never read back
+    through the web API, or look like another)."""
+    bad = ", ".join(
+        filter(None, [" ".join(sorted(set(name) & set("/\\"))), hidden_characters(name)])
+    )
     if bad or not name.strip() or name.strip() in (".", "..") or len(name) > MAX_NAME:
         raise ValidationError(
-            f"{what} {name[:40]!r}: use 1 to {MAX_NAME} characters without / \\ or control "
-            "characters, and not . or .."
-            f"{' (found ' + ', '.join(map(repr, bad)) + ')' if bad else ''}"
+            f"{what} {name[:40]!r}: use 1 to {MAX_NAME} characters without / \\, control or "
+            "invisible characters, and not . or .."
+            f"{' (found ' + bad + ')' if bad else ''}"
         )
     return name
 
@@ -87,7 +90,7 @@ def check_new_name(name: str, what: str = "campaign name") -> str:
 def check_new_rules(data: Mapping[str, Any]) -> None:
     """The rules a new campaign file meets besides its grammar (a ValidationError naming the
     table otherwise), checked before anything is built: at most ``MAX_TABLES`` tables and
-    ``MAX_CHOICES`` choices, and no control characters in the free text a parameter carries
+    ``MAX_CHOICES`` choices, and no hidden characters in the free text a parameter carries
     (its unit, choices, fixed value: printed by the CLI and the dashboard)."""
     for key, most in MAX_TABLES.items():
         if len(tables(data, key)) > most:
@@ -102,19 +105,25 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
         for key in ("unit", "choices", "fixed"):
             values = p.get(key)
             for value in values if isinstance(values, list | tuple) else [values]:
-                bad = control_characters(value)
+                bad = hidden_characters(value)
                 if bad:
                     raise ValidationError(
-                        f"{where}: {key} {value[:40]!r} has control characters ({bad})"
+                        f"{where}: {key} {value[:40]!r} has control or invisible characters ({bad})"
                     )
 
 
-def control_characters(value: Any) -> str:
-    """The control characters (Unicode category Cc) in ``value`` if it is a string, listed as
-    reprs ("'\\x1b', '\\n'"); "" if none."""
+HIDDEN = ("Cc", "Cf", "Cs")  # control, format (bidi overrides, zero-width), lone surrogates
+
+
+def hidden_characters(value: Any) -> str:
+    """The characters of ``value`` (if a string) that print as nothing or move the text around:
+    Unicode categories ``HIDDEN`` (control; format, e.g. U+202E right-to-left override or U+200B
+    zero-width space, which let two names look alike; surrogate), listed as code points
+    ("U+001B, U+202E"); "" if none."""
     if not isinstance(value, str):
         return ""
-    return ", ".join(map(repr, sorted({c for c in value if unicodedata.category(c) == "Cc"})))
+    found = sorted({c for c in value if unicodedata.category(c) in HIDDEN})
+    return ", ".join(f"U+{ord(c):04X}" for c in found)
 
 
 @dataclass(frozen=True)

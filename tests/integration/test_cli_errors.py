@@ -127,7 +127,10 @@ def test_the_installed_command_prints_no_traceback(tmp_path, args):
         (("suggest", "-c", "X", "--out", "{file}/s.csv"), "{file}/s.csv: {file} is not an"),
         (("plot", "model", "-c", "X", "--out", "{file}"), "'--out': dir '{file}' is a file"),
         (("simulate", "{file}", "--out", "{file}/a/b"), "{file}/a/b: {file} is a file, not a"),
-        (("simulate", "{file}", "--out", "/proc/fluxtrap-out"), "fluxtrap-out: cannot write in /proc"),
+        (
+            ("simulate", "{file}", "--out", "/proc/fluxtrap-out"),
+            "fluxtrap-out: cannot write in /proc",
+        ),
         (("tc", "{file}", "--plot", "{dir}"), "'--plot': file '{dir}' is a directory"),
         (("demo", "--out", "{file}"), "'--out': dir '{file}' is a file"),
     ],

@@ -241,21 +241,45 @@ def _spec(*expressions: str) -> CampaignSpec:
 
 
 @pytest.mark.parametrize(
-    "name", ["a/b", "a\\b", "tab\there", "nl\n", "bell\x07", "nul\x00", " ", ".", "..", "x" * 201]
+    "name",
+    ["a/b", "a\\b", "tab\there", "nl\n", "bell\x07", "nul\x00", " ", ".", "..", "x" * 201]
+    + ["B\u200b1", "\u202e1B", "B1\u2066", "\ufeffB1", "B\ud8001"],  # look like "B1" (or break it)
 )
 def test_new_campaign_names_must_fit_in_a_url_segment(name):
     with pytest.raises(ValidationError, match="campaign name"):
         check_new_name(name)
+    with pytest.raises(ValidationError, match=r"\(found U\+202E\)"):
+        check_new_name("\u202e1B", "sample label")
     assert check_new_name("K-Ba122 SPS (2026), run #2") == "K-Ba122 SPS (2026), run #2"
+    assert (
+        check_new_name("Ba₀.₆K₀.₄Fe₂As₂ – 東") == "Ba₀.₆K₀.₄Fe₂As₂ – 東"
+    )  # visible Unicode is fine
     assert check_new_name("B1.2..3") == "B1.2..3"
 
 
 @pytest.mark.parametrize(
     ("parameter", "message"),
     [
-        ({"choices": ["lot A", "\x1b[2Jlot B"]}, r"choices '\\x1b\[2Jlot B' has control characters \('\\x1b'\)"),
-        ({"low": 0, "high": 1, "unit": "MPa\t"}, r"unit 'MPa\\t' has control characters"),
-        ({"fixed": "argon\x07"}, r"fixed 'argon\\x07' has control characters \('\\x07'\)"),
+        (
+            {"choices": ["lot A", "\x1b[2Jlot B"]},
+            r"choices '\\x1b\[2Jlot B' has control or invisible characters \(U\+001B\)",
+        ),
+        (
+            {"low": 0, "high": 1, "unit": "MPa\t"},
+            r"unit 'MPa\\t' has control or invisible characters",
+        ),
+        (
+            {"fixed": "argon\x07"},
+            r"fixed 'argon\\x07' has control or invisible characters \(U\+0007\)",
+        ),
+        (
+            {"choices": ["Ar", "A\u200br"]},
+            r"choices 'A\\u200br' has .* \(U\+200B\)",
+        ),  # zero-width space
+        (
+            {"fixed": "\u202egra"},
+            r"fixed '\\u202egra' has .* \(U\+202E\)",
+        ),  # right-to-left override
     ],
 )
 def test_control_characters_in_a_new_campaign_s_free_text_are_refused(parameter, message):

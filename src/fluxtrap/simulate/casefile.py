@@ -18,7 +18,6 @@ from fluxtrap.inputs import check_keys, key_path, tables  # noqa: F401 - re-expo
 from fluxtrap.units import EXAMPLE_UNIT, parse
 
 
-
 def finite(value: float, full: str, text: Any) -> float:
     """``value`` if finite, else a ``ValidationError`` naming ``full`` and the ``text`` given."""
     if not math.isfinite(value):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,13 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from fluxtrap import __version__
-from fluxtrap.campaign import CampaignSpec, check_new_name, check_new_rules, history_frame
+from fluxtrap.campaign import (
+    CampaignSpec,
+    check_new_name,
+    check_new_rules,
+    hidden_characters,
+    history_frame,
+)
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, ValidationError
 from fluxtrap.store import models as m
 from fluxtrap.store.records import (
@@ -215,9 +220,7 @@ class Store:
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label)
-            checked = _spec(c).check_objectives(
-                values, where=f"sample {label!r}"
-            )
+            checked = _spec(c).check_objectives(values, where=f"sample {label!r}")
             x.objectives = {**x.objectives, **checked}
             s.flush()
             return _sample_record(x, campaign)
@@ -278,10 +281,11 @@ class Store:
             )
         if not content:
             raise ValidationError(f"measurement file {filename!r} is empty")
-        if not 1 <= len(filename) <= 255 or any(unicodedata.category(c) == "Cc" for c in filename):
+        hidden = hidden_characters(filename)
+        if not 1 <= len(filename) <= 255 or hidden:
             raise ValidationError(
                 f"measurement file name {filename[:40]!r}: use 1 to 255 characters without "
-                f"control characters (got {len(filename)})"
+                f"control or invisible characters (got {len(filename)}{', ' + hidden if hidden else ''})"
             )
         with self.transaction() as s:
             c = _campaign(s, campaign)
@@ -308,9 +312,7 @@ class Store:
                     )
                 )
             if objectives:
-                checked = _spec(c).check_objectives(
-                    objectives, where=f"sample {label!r}"
-                )
+                checked = _spec(c).check_objectives(objectives, where=f"sample {label!r}")
                 x.objectives = {**x.objectives, **checked}
             s.flush()
             return _measurement_record(meas, campaign, len(content), with_content=False)

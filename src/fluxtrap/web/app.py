@@ -120,11 +120,14 @@ def _short(value, limit: int = 200):
 
 
 def _json_safe(value):
-    """``value`` with every non-finite float replaced by its text (``"inf"``, ``"nan"``)."""
+    """``value`` with every non-finite float replaced by its text (``"inf"``, ``"nan"``) and every
+    lone surrogate (``"\\ud800"`` in a JSON body: no UTF-8 can carry it) by its escape text."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_json_safe(v) for v in value]
     return value
@@ -132,6 +135,7 @@ def _json_safe(value):
 
 def _error(request: Request, code: int, detail: str, error: str, headers=None) -> Response:
     """JSON for the API, an HTML page for the dashboard."""
+    detail = _json_safe(detail)  # it may quote the request's text
     if request.url.path.startswith("/api"):
         return JSONResponse({"detail": detail, "error": error}, status_code=code, headers=headers)
     return pages.templates.TemplateResponse(

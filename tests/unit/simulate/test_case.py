@@ -600,7 +600,9 @@ def test_steps_shorter_than_1_ns_and_protocols_longer_than_1e10_s_are_refused(ed
             r"^protocol\[0\]\.temperature: must be >= 0 K, got '-300 degC' \(-26\.85 K\)",
         ),
         (
-            lambda d: d["protocol"].append({"step": "ramp_temperature", "to": "-1 K", "rate": "1 K/s"}),
+            lambda d: d["protocol"].append(
+                {"step": "ramp_temperature", "to": "-1 K", "rate": "1 K/s"}
+            ),
             r"^protocol\[3\]\.to: must be >= 0 K",
         ),
         (

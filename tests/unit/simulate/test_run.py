@@ -309,7 +309,7 @@ def test_a_scout_whose_time_error_run_stops_takes_the_cases_rtol(monkeypatch):
     not fail the simulation: nothing was measured, so the pairs after it step at the case's
     rtol and the scout only places the refinement."""
     import fluxtrap.simulate.simulation as simulation
-    from fluxtrap.errors import FluxtrapError, SolverError
+    from fluxtrap.errors import SolverError
 
     real = simulation.Simulation.run_on_mesh
 

@@ -1,0 +1,50 @@
+"""Hostile text in JSON bodies: lone surrogates, invisible characters. Each answer is a 4xx that
+says what was wrong, never a 500, and nothing is stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import NAME, auth
+
+JSON = {"Content-Type": "application/json"}
+BULK = '"params": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}'
+
+
+@pytest.mark.parametrize(
+    "body, where",
+    [  # a lone surrogate escape is valid JSON but no UTF-8 text; echoing it back failed (500)
+        ('{"label": "S\\ud800x", ' + BULK + "}", "label"),
+        ('{"label": "S1", ' + BULK + ', "notes": "\\udc80"}', "notes"),
+        ('{"label": "S1", "params": {"ramp\\ud800": 50}}', "ramp\\\\ud800"),
+    ],
+)
+def test_a_lone_surrogate_in_a_sample_is_refused_with_a_422(lab, body, where):
+    r = lab.client.post(
+        f"/api/campaigns/{NAME}/samples", content=body, headers={**auth("alice"), **JSON}
+    )
+    assert r.status_code == 422 and where in r.text, r.text
+    assert lab.store.samples(NAME) == []
+
+
+def test_a_lone_surrogate_in_a_suggestion_note_is_refused_with_a_422(lab):
+    (sug,) = lab.client.post(
+        f"/api/campaigns/{NAME}/suggestions", json={"n": 1}, headers=auth("alice")
+    ).json()
+    r = lab.client.patch(
+        f"/api/suggestions/{sug['id']}",
+        content='{"status": "discarded", "note": "bad \\udfff"}',
+        headers={**auth("alice"), **JSON},
+    )
+    assert r.status_code == 422 and "note" in r.text, r.text
+    assert lab.store.suggestion(sug["id"]).status == "open"
+
+
+@pytest.mark.parametrize("label", ["B\u200b1", "\u202e1B", "B1\ufeff"])
+def test_a_label_with_invisible_characters_is_refused_naming_the_code_point(lab, label):
+    """Zero-width and bidi characters let two labels look alike in every list."""
+    body = {"label": label, "params": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}}
+    r = lab.client.post(f"/api/campaigns/{NAME}/samples", json=body, headers=auth("alice"))
+    code = f"U+{ord(next(c for c in label if c not in 'B1')):04X}"
+    assert r.status_code == 422 and code in r.json()["detail"], r.text
+    assert lab.store.samples(NAME) == []
