@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ import pint
 
 from fluxtrap import units
 from fluxtrap.errors import UnitError, ValidationError
-from fluxtrap.inputs import check_keys, check_values, near, tables
+from fluxtrap.inputs import check_keys, check_values, hidden_characters, near, tables
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import parse
 
@@ -110,20 +109,6 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
                     raise ValidationError(
                         f"{where}: {key} {value[:40]!r} has control or invisible characters ({bad})"
                     )
-
-
-HIDDEN = ("Cc", "Cf", "Cs")  # control, format (bidi overrides, zero-width), lone surrogates
-
-
-def hidden_characters(value: Any) -> str:
-    """The characters of ``value`` (if a string) that print as nothing or move the text around:
-    Unicode categories ``HIDDEN`` (control; format, e.g. U+202E right-to-left override or U+200B
-    zero-width space, which let two names look alike; surrogate), listed as code points
-    ("U+001B, U+202E"); "" if none."""
-    if not isinstance(value, str):
-        return ""
-    found = sorted({c for c in value if unicodedata.category(c) in HIDDEN})
-    return ", ".join(f"U+{ord(c):04X}" for c in found)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import difflib
 import math
 import os
 import stat
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,17 @@ def tables(mapping: Mapping[str, Any], key: str, where: str = "") -> list[Mappin
             f"{key_path(where, key)}: expected a list of tables ([[{key}]] in TOML)"
         )
     return value
+
+
+HIDDEN = ("Cc", "Cf", "Cs")  # control, format (bidi overrides, zero-width), lone surrogates
+
+
+def hidden_characters(value: Any) -> str:
+    """The characters of ``value`` (if a string) that print as nothing or move the text around:
+    Unicode categories ``HIDDEN`` (control; format, e.g. U+202E right-to-left override or U+200B
+    zero-width space, which let two names look alike; surrogate), listed as code points
+    ("U+001B, U+202E"); "" if none."""
+    if not isinstance(value, str):
+        return ""
+    found = sorted({c for c in value if unicodedata.category(c) in HIDDEN})
+    return ", ".join(f"U+{ord(c):04X}" for c in found)

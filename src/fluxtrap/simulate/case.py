@@ -25,7 +25,7 @@ from typing import Any
 
 from fluxtrap import __version__
 from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
-from fluxtrap.inputs import check_values
+from fluxtrap.inputs import check_values, hidden_characters
 from fluxtrap.simulate.casefile import (
     check_keys,
     si,
@@ -78,6 +78,7 @@ TOP_KEYS = (
     "thermal",
 )
 PROBE_QUANTITIES = ("Bz", "temperature")
+MAX_TITLE = 200  # characters of a case's title: job lists, plots and the store show it
 MAX_PROBES = 1000  # [[probes]] (Bz and temperature): each is a column of probes.csv and a row of
 # the dense probe matrix over every element
 
@@ -163,7 +164,7 @@ class Case:
             )
         protocol = tuple(step_from_dict(d, f"protocol[{i}]") for i, d in enumerate(step_tables))
         return cls(
-            str(data.get("title", "")),
+            _title(data.get("title", "")),
             materials,
             stack,
             tuple(probes),
@@ -420,6 +421,20 @@ class Case:
             self.duration_s,
             self.start_size_m / 2,
         )
+
+
+def _title(title: Any) -> str:
+    """The case's ``title``: a text of at most ``MAX_TITLE`` characters, line breaks and tabs
+    allowed but no other hidden characters (``inputs.hidden_characters``)."""
+    if not isinstance(title, str):
+        raise ValidationError(f"title: expected a text, got {title!r}")
+    hidden = hidden_characters(title.replace("\n", "").replace("\t", ""))
+    if len(title) > MAX_TITLE or hidden:
+        raise ValidationError(
+            f"title {title[:40]!r}: at most {MAX_TITLE} characters (got {len(title)}), without "
+            f"control or invisible characters{f' (found {hidden})' if hidden else ''}"
+        )
+    return title
 
 
 __all__ = [

@@ -78,8 +78,8 @@ def toml_value(v: Any) -> str:
     """A TOML value: strings (JSON escapes are TOML's), numbers, lists, inline tables."""
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, str):  # JSON leaves DEL raw, which a TOML string may not hold
+        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(v, int | float):
         return repr(float(v)) if isinstance(v, float) else str(v)
     if isinstance(v, list | tuple):

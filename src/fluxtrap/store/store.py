@@ -29,10 +29,10 @@ from fluxtrap.campaign import (
     CampaignSpec,
     check_new_name,
     check_new_rules,
-    hidden_characters,
     history_frame,
 )
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, ValidationError
+from fluxtrap.inputs import hidden_characters
 from fluxtrap.store import models as m
 from fluxtrap.store.records import (
     CalibrationRecord,

@@ -225,9 +225,13 @@ def example_case(
     jc: str = 'jc.kim = { jc0 = "2e4 A/cm^2", b0 = "0.5 T" }',
     temperature: str = "20 K",
 ) -> str:
-    """The quick case the simulation form starts from (TOML)."""
+    """The quick case the simulation form starts from (TOML; ``title`` any text, written as a
+    TOML string: Jinja's tojson wrote characters beyond U+FFFF as surrogate pairs, which TOML
+    refuses)."""
+    from fluxtrap.simulate.casefile import toml_value
+
     return templates.get_template("example_case.toml").render(
-        title=title, jc=jc, temperature=temperature
+        title=toml_value(title), jc=jc, temperature=temperature
     )
 
 

@@ -9,7 +9,8 @@ import time
 import pandas as pd
 import pytest
 
-from fluxtrap.web.pages import EXAMPLE_CASE
+from fluxtrap.simulate.case import Case
+from fluxtrap.web.pages import EXAMPLE_CASE, example_case
 
 from .conftest import TOKENS, auth
 
@@ -152,6 +153,8 @@ def test_unknown_job_is_404_and_readers_cannot_submit(lab):
             "refers to a file on the server",
         ),
         (EXAMPLE_CASE.replace('material = "bulk"', 'material = "steel"'), "steel"),
+        (example_case(title="x" * 201), "title 'xxxx"),  # was queued: job lists show the title
+        (example_case(title="FCM\u202e K 02"), "(found U+202E)"),
     ],
 )
 def test_bad_case_is_422_and_queues_nothing(lab, case, says):
@@ -160,6 +163,15 @@ def test_bad_case_is_422_and_queues_nothing(lab, case, says):
     assert says in r.json()["detail"]
     assert lab.client.get("/api/jobs", headers=auth("rita")).json() == []
     assert lab.client.get("/api/simulations", headers=auth("rita")).json() == []
+
+
+@pytest.mark.parametrize(
+    "title", ["B1 \U0001f600 (K-Ba122 SPS)", 'a "quoted" \\ title', "two\nlines", "</textarea><b>"]
+)
+def test_the_form_s_case_carries_any_title_as_a_toml_string(title):
+    """The form's title comes from sample and campaign names; Jinja's tojson wrote characters
+    beyond U+FFFF as surrogate pairs, which TOML refuses: the form's case did not parse."""
+    assert Case.from_toml("form.toml", example_case(title=title)).title == title
 
 
 def test_unreadable_quantity_in_a_case_is_422(lab):
