@@ -51,6 +51,7 @@ MAX_BUDGET = 10_000  # experiments planned in one campaign; more is a typo (and 
 # process models tens of dimensions, not thousands (each one-hot choice is one); beyond, a typo
 MAX_TABLES = {"parameters": 100, "objectives": 20, "constraints": 200}
 MAX_CHOICES = 100
+MAX_GRID_STEPS = 2**53  # steps across a stepped parameter: float64 integers are exact up to here
 
 
 def check_budget(budget: Any, where: str = "budget") -> int | None:
@@ -89,8 +90,10 @@ def check_new_name(name: str, what: str = "campaign name") -> str:
 def check_new_rules(data: Mapping[str, Any]) -> None:
     """The rules a new campaign file meets besides its grammar (a ValidationError naming the
     table otherwise), checked before anything is built: at most ``MAX_TABLES`` tables and
-    ``MAX_CHOICES`` choices, and no hidden characters in the free text a parameter carries
-    (its unit, choices, fixed value: printed by the CLI and the dashboard)."""
+    ``MAX_CHOICES`` choices, at most ``MAX_GRID_STEPS`` steps across a stepped parameter (grid
+    points beyond 2**53 steps are not exact in floating point), and no hidden characters in the
+    free text a parameter carries (its unit, choices, fixed value: printed by the CLI and the
+    dashboard)."""
     for key, most in MAX_TABLES.items():
         if len(tables(data, key)) > most:
             raise ValidationError(
@@ -101,6 +104,15 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
         choices = p.get("choices")
         if isinstance(choices, list | tuple) and len(choices) > MAX_CHOICES:
             raise ValidationError(f"{where}: {len(choices)} choices, at most {MAX_CHOICES}")
+        low, high, step = (p.get(k) for k in ("low", "high", "step"))
+        if all(isinstance(x, int | float) for x in (low, high, step)) and step > 0:
+            steps = (high - low) / step
+            if steps > MAX_GRID_STEPS:
+                raise ValidationError(
+                    f"{where}: step {step:g} makes {steps:.3g} steps from {low:g} to {high:g}, "
+                    f"at most 2**53 = {MAX_GRID_STEPS:.3g} (beyond, grid points are not exact "
+                    "numbers); a larger step, or none (continuous)"
+                )
         for key in ("unit", "choices", "fixed"):
             values = p.get(key)
             for value in values if isinstance(values, list | tuple) else [values]:

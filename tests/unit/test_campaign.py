@@ -326,3 +326,14 @@ def test_constraints_no_point_of_the_box_meets_are_refused_at_creation(expressio
 def test_constraints_met_only_on_an_edge_or_a_corner_are_accepted():
     assert _spec("a + b <= 0").constraints == ("a + b <= 0",)
     assert len(_spec("a + b <= 50", "a - b >= 50").linear_constraints) == 2
+
+
+def test_a_step_grid_of_more_than_2_53_steps_is_refused_in_a_new_campaign():
+    """Beyond 2**53 steps, low + k * step is no longer exact: values on the grid read as off it."""
+    wide = {"name": "p", "low": 0, "high": 1e20, "step": 1e-3}
+    data = {"name": "c", "parameters": [wide]}
+    with pytest.raises(ValidationError, match=r"step 0\.001 makes 1e\+23 steps .* at most 2\*\*53"):
+        CampaignSpec.from_dict(data, source="f.toml")
+    assert CampaignSpec.from_dict(data, stored=True).parameters[0].step == 1e-3  # stored before
+    edge = {"name": "c", "parameters": [{"name": "p", "low": 0, "high": 2**53, "step": 1}]}
+    assert CampaignSpec.from_dict(edge).parameters[0].high == 2**53
