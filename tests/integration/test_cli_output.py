@@ -54,3 +54,25 @@ def test_campaign_show_prints_a_bracketed_label_as_it_is(tmp_path, capsys):
     code, out, err = cli(capsys, "campaign", "show", name, "--db", db)
     assert code == 0, err
     assert "[red]S1" in out
+
+
+def test_warnings_print_once_as_one_line_without_python_s_source_line(capsys, tmp_path):
+    """A probe inside the superconductor and an accuracy target a fixed mesh misses: each was
+    shown with Python's file:line and source, and the accuracy note a second time by the CLI."""
+    case = tmp_path / "case.toml"
+    case.write_text(
+        'title = "probe inside"\n[materials.sc]\nn = 20\ne0 = "1e-4 V/m"\n'
+        'jc = { constant = "2e4 A/cm^2" }\n[[stack]]\nmaterial = "sc"\nradius = "12.5 mm"\n'
+        'thickness = "10 mm"\n[[probes]]\nname = "inside"\nr = "3 mm"\nz = "5 mm"\n'
+        '[[protocol]]\nstep = "set"\nfield = "0 T"\ntemperature = "5 K"\n'
+        '[[protocol]]\nstep = "ramp_field"\nto = "1 T"\nrate = "1 T/s"\n'
+    )
+    code, out, err = cli(
+        capsys, "simulate", str(case), "-o", str(tmp_path / "out"), "--no-plots", "-q",
+        "--mesh-size", "2 mm",
+    )  # fmt: skip
+    lines = err.splitlines()
+    assert code == 0, err
+    assert [x.split(":")[1].split()[0] for x in lines] == ["probe", "accuracy"], err
+    assert all(x.startswith("warning: ") for x in lines) and "Warning" not in err
+    assert "accuracy target" not in out

@@ -4,6 +4,7 @@ registers itself here (heavy libraries such as torch and FastAPI load on first u
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Annotated
 
 import typer
@@ -69,7 +70,18 @@ def _root(
 
 # -- entry point ------------------------------------------------------------------------------
 def run(args: list[str] | None = None) -> int:
-    """Run the CLI on ``args``: a usage mistake or a FluxtrapError prints one line and returns 2."""
+    """Run the CLI on ``args``: a usage mistake or a FluxtrapError prints one line and returns 2;
+    a warning prints one line, ``warning: ...``, without Python's source line."""
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {visible(str(message))}", file=sys.stderr)
+
+
+def _run(args: list[str] | None) -> int:
     try:
         rv = app(args=args, standalone_mode=False, prog_name="fluxtrap")
     except FluxtrapError as err:

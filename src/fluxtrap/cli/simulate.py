@@ -110,8 +110,6 @@ def simulate_command(
 
             for line in summary_lines(s["bore"], acc.get("bore")):
                 console.print(line)
-        if not acc["reached"]:
-            console.print(acc["note"], style="yellow")
         sv = s["solver"]
         console.print(
             f"{sv['elements']} elements, {sv['dofs']} dofs, {sv['time_steps']} steps, "
