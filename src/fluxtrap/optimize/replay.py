@@ -30,7 +30,7 @@ from scipy.special import gammaln
 
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.inputs import read_bytes
-from fluxtrap.optimize.optimizer import Optimizer, check_seed
+from fluxtrap.optimize.optimizer import MAX_OBSERVATIONS, Optimizer, check_seed
 from fluxtrap.optimize.space import Continuous, SearchSpace
 
 MAX_REPEATS = 1000  # seeded replays in one call
@@ -182,9 +182,10 @@ def replay(
         raise ValidationError(f"replay: top percent must be > 0 and <= 100, got {top_percent}")
     if not 1 <= batch <= budget:
         raise ValidationError(f"replay: batch {batch} must be between 1 and the budget {budget}")
-    if not 1 <= n_initial < budget <= N:
+    if not 1 <= n_initial < budget <= min(N, MAX_OBSERVATIONS):
         raise ValidationError(
-            f"replay: need 1 <= initial ({n_initial}) < budget ({budget}) <= pool size ({N})"
+            f"replay: need 1 <= initial ({n_initial}) < budget ({budget}) <= pool size ({N}) "
+            f"and <= {MAX_OBSERVATIONS} (the observations a model is fitted to)"
         )
     X = X.reset_index(drop=True)
     y = pd.Series(np.asarray(y, dtype=float))

@@ -49,6 +49,9 @@ def test_replay_bookkeeping_on_a_known_pool():
         replay(X, y, budget=100)
     with pytest.raises(ValidationError, match="repeats must be 1 to 1000, got 10000"):
         replay(X, y, budget=10, repeats=10_000)
+    big = pd.DataFrame({"x": np.linspace(0, 1, 2500)})  # refused before any model is fitted
+    with pytest.raises(ValidationError, match=r"budget \(2001\) <= pool size \(2500\) and <= 2000"):
+        replay(big, big.x, budget=2001)
     with pytest.raises(ValidationError, match=r"last seed \(seed \+ repeats - 1\): give"):
         replay(X, y, budget=10, repeats=2, seed=2**32 - 1)
 
