@@ -253,8 +253,11 @@ def simulations_page(
         t_K = store.measurements(campaign, sample, with_content=False)[-1].temperature_K
         if t_K is None:
             raise ValidationError(f"the measurement of {sample!r} does not say its temperature")
+        from fluxtrap.simulate.case import MAX_TITLE
+
+        title = f"Single bulk of {sample} ({campaign}), FCM 2 T at {t_K:g} K"
         case = example_case(
-            title=f"Single bulk of {sample} ({campaign}), FCM 2 T at {t_K:g} K",
+            title=title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…",
             jc=jcdata.jc_table_toml(curves[sample]),
             temperature=f"{t_K:g} K",
         )

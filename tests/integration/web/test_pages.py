@@ -355,6 +355,28 @@ def test_simulation_form_can_start_from_a_measured_jc(browser_like, loop_file):
     assert r.status_code == 404
 
 
+def test_the_simulation_form_of_a_long_emoji_label_gives_a_case_that_parses(
+    browser_like, loop_file
+):
+    """The form's title is built from the label and the campaign name (up to 200 characters
+    each); it is cut to the case's 200-character title limit, and an emoji survives as TOML."""
+    from urllib.parse import quote
+
+    lab, label = browser_like, "B1 \U0001f9f2 " + "x" * 190
+    lab.store.add_sample(NAME, label, P)
+    assert upload(lab, loop_file, label=quote(label)).status_code == 201
+    html = lab.client.get(f"/simulations?campaign=K-Ba122%20SPS&sample={quote(label)}").text
+    text = html.split('<textarea name="case" rows="24" spellcheck="false">')[1].split(
+        "</textarea>"
+    )[0]
+    title = parse_case(unescape(text)).title
+    assert (
+        len(title) == 200
+        and title.startswith("Single bulk of B1 \U0001f9f2 x")
+        and title[-1] == "…"
+    )
+
+
 def test_simulation_form_refuses_a_sample_without_jc(browser_like):
     browser_like.store.add_sample(NAME, "B1", P)
     r = browser_like.client.get("/simulations?campaign=K-Ba122%20SPS&sample=B1")
