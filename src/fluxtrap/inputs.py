@@ -11,6 +11,7 @@ import difflib
 import math
 import os
 import stat
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -26,6 +27,7 @@ MAX_DOCUMENT = (
 MAX_DEPTH = 16  # nested tables and arrays; a case file needs 5 (materials.x.jc.table.field)
 MAX_STRING = 200_000  # characters of one string value (a case file sent as a string in JSON)
 MAX_FILE = 4 * 2**20  # bytes of one case file or table read from disk
+MAX_FLOAT = sys.float_info.max  # an integer beyond it cannot be a float (OverflowError)
 
 
 def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
@@ -91,7 +93,7 @@ def load_toml(text: str, source: str) -> dict[str, Any]:
 def check_values(data: Any, source: str) -> Any:
     """``data`` (dicts, lists, strings, numbers, as TOML or JSON parse to) unchanged, or an
     InputFileError naming the first key nested more than ``MAX_DEPTH`` deep, holding a NaN or an
-    infinite number, or a string longer than ``MAX_STRING``."""
+    infinite number, an integer beyond ``MAX_FLOAT``, or a string longer than ``MAX_STRING``."""
     _check(data, source, "", 0)
     return data
 
@@ -100,6 +102,8 @@ def _check(value: Any, source: str, path: str, depth: int) -> None:
     where = f"{source}: {path or 'the document'}"
     if isinstance(value, float) and not math.isfinite(value):
         raise InputFileError(f"{where} is {value}; give a finite number")
+    if isinstance(value, int) and abs(value) > MAX_FLOAT:  # TOML and JSON integers have no bound
+        raise InputFileError(f"{where} is an integer beyond any float (at most {MAX_FLOAT:.4g})")
     if isinstance(value, str) and len(value) > MAX_STRING:
         raise InputFileError(f"{where} is {len(value)} characters long (at most {MAX_STRING})")
     if isinstance(value, Mapping | list | tuple):

@@ -83,6 +83,23 @@ def test_campaigns_refuse_non_finite_bounds_and_steps(tmp_path):
         CampaignSpec.from_dict(spec)
 
 
+def test_integers_beyond_any_float_are_refused_with_their_key(tmp_path):
+    """TOML and JSON integers have no bound; one beyond 1.8e308 failed with Python's
+    OverflowError where a number was used (a stepped parameter's grid rule, a case's n)."""
+    f = tmp_path / "c.toml"
+    huge = "1" + "0" * 400
+    text = (EXAMPLES / "campaign.toml").read_text()
+    f.write_text(text.replace("high = 100", f"high = {huge}", 1))
+    with pytest.raises(
+        InputFileError, match=r"parameters\[0\].high is an integer beyond any float"
+    ):
+        CampaignSpec.from_toml(f)
+    case = (EXAMPLES / "paper_bulk_pair.toml").read_text()
+    with pytest.raises(InputFileError, match=r"materials\.\w+\.n is an integer beyond any float"):
+        Case.from_toml("case.toml", re.sub(r"(?m)^n = \S+", f"n = -{huge}", case, count=1))
+    assert check_values({"x": [10**308, -(10**308)]}, "body") == {"x": [10**308, -(10**308)]}
+
+
 def test_campaign_objective_field_is_a_quantity_without_expressions():
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
     spec["objectives"] = [{"name": "jc", "quantity": "jc", "field": "9**9**9 T"}]
