@@ -83,6 +83,10 @@ def load_toml(text: str, source: str) -> dict[str, Any]:
         data = tomli.loads(text)
     except tomli.TOMLDecodeError as err:
         raise InputFileError(f"{source}: not valid TOML ({err})") from None
+    except ValueError:  # Python's int() refuses more digits (its guard against quadratic work)
+        raise InputFileError(
+            f"{source}: an integer of more than {sys.get_int_max_str_digits()} digits"
+        ) from None
     except RecursionError:  # tomli's own guard against deep inline nesting
         raise InputFileError(
             f"{source}: arrays or tables nested more than {MAX_DEPTH} deep"

@@ -42,6 +42,13 @@ def test_oversized_documents_and_strings_are_refused():
         load_toml(f'title = "{"x" * (MAX_STRING + 1)}"', "big.toml")
 
 
+def test_integers_of_more_digits_than_python_reads_are_refused():
+    """Python's int() reads at most 4300 digits; tomli's ValueError was not a TOML error (a 500
+    for a case sent to the web server)."""
+    with pytest.raises(InputFileError, match="case.toml: an integer of more than 4300 digits"):
+        load_toml("n = 1" + "0" * 4300, "case.toml")
+
+
 @pytest.mark.parametrize(("literal", "shown"), [("nan", "nan"), ("inf", "inf"), ("-inf", "-inf")])
 def test_toml_nan_and_inf_literals_are_refused_with_their_key(literal, shown):
     text = f"[materials.bulk1]\nn = 35\njc.table = {{ field = [0, 1], jc = [1e5, {literal}] }}"

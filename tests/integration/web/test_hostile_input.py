@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from fluxtrap.web.pages import example_case
+
 from .conftest import NAME, auth
 
 JSON = {"Content-Type": "application/json"}
@@ -48,3 +50,17 @@ def test_a_label_with_invisible_characters_is_refused_naming_the_code_point(lab,
     code = f"U+{ord(next(c for c in label if c not in 'B1')):04X}"
     assert r.status_code == 422 and code in r.json()["detail"], r.text
     assert lab.store.samples(NAME) == []
+
+
+@pytest.mark.parametrize(
+    "digits, detail",
+    [  # beyond a float: OverflowError in the material; beyond 4300 digits: tomli's ValueError
+        (400, "case: materials.bulk.n is an integer beyond any float"),
+        (5000, "case: an integer of more than 4300 digits"),
+    ],
+)
+def test_a_case_with_a_huge_integer_is_refused_with_a_422(lab, digits, detail):
+    case = example_case().replace("n = 25", "n = 1" + "0" * digits)
+    r = lab.client.post("/api/simulations", json={"case": case}, headers=auth("alice"))
+    assert r.status_code == 422 and r.json()["detail"].startswith(detail), r.text
+    assert lab.store.jobs() == []
