@@ -64,3 +64,16 @@ def test_a_case_with_a_huge_integer_is_refused_with_a_422(lab, digits, detail):
     r = lab.client.post("/api/simulations", json={"case": case}, headers=auth("alice"))
     assert r.status_code == 422 and r.json()["detail"].startswith(detail), r.text
     assert lab.store.jobs() == []
+
+
+def test_a_step_grid_beyond_2_53_steps_is_refused_naming_the_parameter(lab):
+    """0..1e20 in steps of 1e-3 is 1e23 steps: beyond 2**53, grid points are not exact."""
+    body = {
+        "name": "fine",
+        "parameters": [{"name": "p", "low": 0, "high": 1e20, "step": 1e-3}],
+        "objectives": [{"name": "y", "goal": "maximize"}],
+    }
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert "parameter p: step 0.001 makes 1e+23 steps" in r.json()["detail"], r.text
+    assert [c.name for c in lab.store.campaign_records()] == [NAME]
