@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from bench_accuracy import CASES
+from bench_simulate import accuracy_driven
 
 import fluxtrap.simulate.adapt as adapt
 from fluxtrap.simulate import Case
@@ -39,7 +40,7 @@ def cases() -> dict[str, Case]:
         tomllib.loads((ROOT / "bench" / "zfc_loop.toml").read_text())
     )
     paper = Case.load(ROOT / "examples" / "paper_bulk_pair.toml")
-    out["paper case"] = paper.with_options(mesh_size_m=0.0)
+    out["paper case"] = accuracy_driven(paper)
     return out
 
 

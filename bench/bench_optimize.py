@@ -38,8 +38,8 @@ Methods (``x2``: batches of two, the second asked with the first pending, the la
 Peers are not fluxtrap dependencies: ``make bench-env`` builds ``.venv-bench`` from
 ``bench/requirements.txt``; a peer whose package is missing is skipped with a note.
 
-Results accumulate: ``--out FILE`` (default ``bench/results/optimize_runs.jsonl``) gets one line
-per finished run (set, method, seed, picks, seconds per suggestion; fluxtrap's single-point runs
+Results accumulate: ``--out FILE`` (default ``bench/results/optimize_runs.jsonl.gz``, gzip when
+the name ends in ``.gz``) gets one line per finished run (set, method, seed, picks, seconds per suggestion; fluxtrap's single-point runs
 also the per-round log EI and noise std for ``bench/calibrate_stopping.py``), and a new run skips
 every (set, method, seed) the file already holds, so each session resumes where the last stopped.
 Jobs go seed-major (every set and method of seed 0, then seed 1, ...). ``--summary`` prints the
@@ -53,6 +53,7 @@ paired tables and the goal criteria of issue 22 from the file.
 from __future__ import annotations
 
 import argparse
+import gzip
 import importlib.util
 import json
 import math
@@ -70,7 +71,7 @@ import pandas as pd
 import torch
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bo-benchmarks"
-RESULTS = Path(__file__).resolve().parent / "results" / "optimize_runs.jsonl"
+RESULTS = Path(__file__).resolve().parent / "results" / "optimize_runs.jsonl.gz"
 # (name, file, maximize)
 SETS = [
     ("Crossed barrel", "liang2021/Crossed_barrel_dataset.csv", True),
@@ -580,10 +581,17 @@ def time_ask(n_obs: int, n: int, rounds: int = 3) -> tuple[float, float]:
     return float(np.median(times)), float(np.median(cpu))
 
 
+def results_file(path: Path, mode: str):
+    """The results file opened in text ``mode`` ("rt" or "at"); gzip-compressed when it ends
+    in ``.gz`` (each append is a gzip member; a reader sees one stream)."""
+    return gzip.open(path, mode) if path.suffix == ".gz" else path.open(mode[0])
+
+
 def read_results(path: Path) -> list[dict]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    with results_file(path, "rt") as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def found_curves(rows: list[dict], data: Path) -> dict[tuple[str, str], dict[int, np.ndarray]]:
@@ -856,7 +864,7 @@ def run_jobs(work, jobs: list, out: Path, workers: int) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
 
     def append(row: dict) -> None:
-        with out.open("a") as f:
+        with results_file(out, "at") as f:
             f.write(json.dumps(row, separators=(",", ":")) + "\n")
         print(f"{row['set']} / {row['method']} / seed {row['seed']}", flush=True)
 

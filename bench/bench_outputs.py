@@ -125,7 +125,8 @@ def main() -> None:
     case = Case.load(args.case)
     if args.mesh:
         case = case.with_options(mesh_size_m=args.mesh * 1e-3)
-    Simulation(case.with_options(mesh_size_m=4 * case.mesh.size_m)).run(progress=False)  # warm up
+    warm_up = case.with_options(mesh_size_m=4 * (case.mesh.size_m or 1e-3))
+    Simulation(warm_up).run(progress=False)
     t = time.perf_counter()
     result = Simulation(case).run(progress=False)
     solve = time.perf_counter() - t

@@ -6,7 +6,7 @@ below kappa x noise) and each run: the trial at which the advisor first says sto
 made so far), the experiments it would have saved (budget - that), whether it came too early (the
 run found more of the top 5% after it, within the budget) and the top fraction lost by stopping.
 
-    python bench/calibrate_stopping.py [bench/results/optimize_runs.jsonl] [--method "fluxtrap collapse"]
+    python bench/calibrate_stopping.py [bench/results/optimize_runs.jsonl.gz] [--method "fluxtrap collapse"]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bench_optimize import DATA, found_curves, read_results
 
 from fluxtrap.optimize.stopping import K_ROUNDS, KAPPA, advise
 
-RESULTS = Path(__file__).resolve().parent / "results" / "optimize_runs.jsonl"
+RESULTS = Path(__file__).resolve().parent / "results" / "optimize_runs.jsonl.gz"
 RULES = [
     (k, kappa) for k in (3, 5, 8, 12) for kappa in (0.01, 0.03, 0.1, 0.3, 1.0)
 ]  # default: k=12, kappa=0.01

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Chosen on the replays (bench/calibrate_stopping.py on bench/results/optimize_runs.jsonl: 19
+# Chosen on the replays (bench/calibrate_stopping.py on bench/results/optimize_runs.jsonl.gz: 19
 # fluxtrap runs of budget 50 on the 11 tables, 2026-12-02): the earlier rule k=5, kappa=0.3 said
 # stop in every run, 95% of those stops came before top-5% rows the run still found, losing
 # 0.37 +- 0.05 of the top set; of the 20 rules tried (k 3-12, kappa 0.01-1) k=12, kappa=0.01 loses

@@ -1,6 +1,7 @@
 """The optimizer benchmark's bookkeeping (bench/bench_optimize.py): resume, random runs, paired
 differences and the goal criteria of its summary. No peer package and no model fit is needed."""
 
+import gzip
 import importlib.util
 import json
 import math
@@ -29,15 +30,17 @@ def test_random_runs_share_the_starts_and_never_repeat_a_row(bench):
     assert len(set(picks)) == 30 and max(picks) < 66
 
 
-def test_a_second_run_resumes_where_the_results_file_stops(bench, tmp_path, monkeypatch):
-    out = tmp_path / "runs.jsonl"
+@pytest.mark.parametrize("name", ["runs.jsonl", "runs.jsonl.gz"])
+def test_a_second_run_resumes_where_the_results_file_stops(bench, tmp_path, monkeypatch, name):
+    out = tmp_path / name
     argv = ["bench", "--sets", "snar", "--methods", "random", "--workers", "1", "--budget", "12"]
     argv += ["--data", str(BO), "--out", str(out)]
     monkeypatch.setattr("sys.argv", [*argv, "--seeds", "2"])
     bench.main()
     monkeypatch.setattr("sys.argv", [*argv, "--seeds", "3"])
     bench.main()
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    with gzip.open(out, "rt") if name.endswith(".gz") else out.open() as f:
+        rows = [json.loads(line) for line in f]
     assert [r["seed"] for r in rows] == [0, 1, 2]  # seeds 0 and 1 not run twice
 
 
