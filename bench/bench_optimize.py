@@ -629,6 +629,21 @@ def paired(a: dict[int, np.ndarray], b: dict[int, np.ndarray], at: int):
     return float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))), len(seeds)
 
 
+def equal_pass_rate(tables: list[np.ndarray], draws: int = 2000) -> tuple[float, float]:
+    """For a method exactly as good as each cell's best peer: how often it is judged level (mean
+    difference >= -1 s.e.) in every cell, and its mean number of level cells. Each table's
+    (seeds, budgets) paired differences are centred to mean 0 and its seeds resampled with
+    replacement (a table's budgets share seeds, so they are drawn together)."""
+    rng = np.random.default_rng(0)
+    level = np.zeros((draws, 0), dtype=bool)
+    for d in tables:
+        d = d - d.mean(axis=0)
+        s = d[rng.integers(len(d), size=(draws, len(d)))]  # (draws, seeds, budgets)
+        mean, se = s.mean(axis=1), s.std(axis=1, ddof=1) / math.sqrt(len(d))
+        level = np.hstack([level, mean >= -se])
+    return float(level.all(axis=1).mean()), float(level.sum(axis=1).mean())
+
+
 def summarise(rows: list[dict], data: Path, reference: str = "fluxtrap") -> None:
     """Per mode (single, x2), table and budget: the reference's mean top fraction, its paired
     difference to each peer, the seed count; then the goal criteria of issue 22."""
@@ -643,7 +658,9 @@ def summarise(rows: list[dict], data: Path, reference: str = "fluxtrap") -> None
         peers = [
             m
             for m in DEFAULT_METHODS
-            if (m.endswith(" x2") == bool(suffix) or m == "random") and not m.startswith("fluxtrap")
+            if (m.endswith(" x2") == bool(suffix) or m == "random")
+            and not m.startswith("fluxtrap")
+            and m != ref  # a peer judged as the reference: against the others
         ]
         peers = [p for p in peers if any(k[1] == p for k in curves)]
         if not any((s, ref) in curves for s in sets) or not peers:
@@ -652,8 +669,10 @@ def summarise(rows: list[dict], data: Path, reference: str = "fluxtrap") -> None
         print("| table | trials | " + ref + " | " + " | ".join(peers) + " | level | ahead |")
         print("|---" * (len(peers) + 5) + "|")
         level = ahead = cells = 0
+        to_best: list[np.ndarray] = []  # per table: (seeds, budgets) differences to the best peer
         for name in sets:
             mine = curves.get((name, ref), {})
+            by_budget = []
             for at in AT:
                 vals = [c[at - 1] for c in mine.values() if len(c) >= at]
                 if not vals:
@@ -663,6 +682,9 @@ def summarise(rows: list[dict], data: Path, reference: str = "fluxtrap") -> None
                 gaps = {p: d for p, (d, _, n) in zip(peers, diffs, strict=True) if n >= 2}
                 best = min(gaps, key=gaps.get) if gaps else None
                 d_best = diffs[peers.index(best)] if best else (math.nan,) * 3
+                if best:
+                    theirs = curves[(name, best)]
+                    by_budget.append({s: mine[s][at - 1] - theirs[s][at - 1] for s in theirs})
                 is_level = d_best[0] >= -d_best[1] if d_best[2] >= 2 else None
                 is_ahead = d_best[0] > 2 * d_best[1] if d_best[2] >= 2 else None
                 if is_level is not None:
@@ -678,6 +700,9 @@ def summarise(rows: list[dict], data: Path, reference: str = "fluxtrap") -> None
                     + " | ".join(text)
                     + f" | {_yes(is_level)} | {_yes(is_ahead)} |"
                 )
+            seeds = sorted(set(mine).intersection(*by_budget)) if by_budget else []
+            if len(by_budget) == len(AT) and len(seeds) >= 2:
+                to_best.append(np.array([[d[s] for d in by_budget] for s in seeds]))
         print(f"\n{ref} - peer over every (table, seed) pair, at {AT} trials (pairs):")
         for p in peers:
             parts = []
@@ -705,6 +730,14 @@ def summarise(rows: list[dict], data: Path, reference: str = "fluxtrap") -> None
             f"cells, ahead by > 2 s.e. in {ahead}; fewest paired seeds in a cell {n_min}; goal: "
             "all 33 level, >= 17 ahead, >= 30 seeds"
         )
+        if to_best:
+            rate, mean_level = equal_pass_rate(to_best)
+            print(
+                f"a method exactly as good as each cell's best peer would be level in all "
+                f"{len(to_best) * len(AT)} cells in {rate:.1%} of resampled benchmarks, in "
+                f"{mean_level:.1f} cells on average (each table's differences centred, its seeds "
+                "resampled)"
+            )
     if timing:
         print("\nCPU seconds per suggested point (mean over runs; 2 shared cores, nice 10):")
         for m, t in timing.items():

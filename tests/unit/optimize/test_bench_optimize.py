@@ -101,3 +101,14 @@ def test_budget_reference_takes_each_budget_from_its_own_run(bench):
         whole = curves[("snar", method)]
         assert list(whole) == [0]  # seed 1 has no 25 and 50 runs
         assert [whole[0][b - 1] for b in (10, 25, 50)] == [0.25, 0.5, 0.0]
+
+
+def test_an_equal_method_is_level_in_a_cell_about_84_percent_of_the_time(bench):
+    # 400 seeds of paired differences with a mean of +1 (centred away: the method is "equal");
+    # level = mean >= -1 s.e., P(Z >= -1) = 0.841 for one cell; three independent cells 0.595
+    rng = np.random.default_rng(1)
+    same = np.repeat(rng.normal(1.0, 1.0, size=(400, 1)), 3, axis=1)  # budgets move together
+    rate, level = bench.equal_pass_rate([same], draws=4000)
+    assert rate == pytest.approx(0.841, abs=0.03) and level == pytest.approx(3 * 0.841, abs=0.09)
+    rate, level = bench.equal_pass_rate([rng.normal(1.0, 1.0, size=(400, 3))], draws=4000)
+    assert rate == pytest.approx(0.841**3, abs=0.04) and level == pytest.approx(3 * 0.841, abs=0.09)
