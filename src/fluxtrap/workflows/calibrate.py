@@ -56,7 +56,7 @@ class DaskRunner:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def __call__(self, cases: Sequence[Case]) -> list[Outcome]:
+    def __call__(self, cases: Sequence[Case], timeout_s: float | None = None) -> list[Outcome]:
         keys = [case_key(c) for c in cases]
         out: dict[str, Outcome] = {}
         todo = {}
@@ -65,8 +65,11 @@ class DaskRunner:
             if hit is not None and hit.get("status") == "done":
                 self.cached += 1
                 out[key] = pd.read_csv(self.cache.folder / f"{key}-probes.csv")
+                out[key].attrs["wall_s"] = hit.get("wall_s")
             elif key not in todo:
-                todo[key] = self._client.submit(run_case, case, key=f"fluxtrap-calibrate-{key}")
+                todo[key] = self._client.submit(
+                    run_case, case, timeout_s, key=f"fluxtrap-calibrate-{key}"
+                )
         for key, future in todo.items():
             try:
                 record = future.result()
@@ -75,11 +78,11 @@ class DaskRunner:
                 continue
             csv = record.get("probes_csv")
             self.cache.put(key, record, {})
-            out[key] = (
-                pd.read_csv(io.StringIO(csv))
-                if record["status"] == "done"
-                else SolverError(record["error"])
-            )
+            if record["status"] == "done":
+                out[key] = pd.read_csv(io.StringIO(csv))
+                out[key].attrs["wall_s"] = record.get("wall_s")
+            else:
+                out[key] = SolverError(record["error"])
             future.release()
         return [out[k] for k in keys]
 

@@ -54,16 +54,21 @@ def spiral_model(x_n: float, x_k: float, z: float, t: np.ndarray) -> np.ndarray:
     return 2.0 + x_k + x_n * np.cos(3 * x_n) * g1 + 0.1 * x_n * np.sin(3 * x_n) * g2
 
 
-def runner_of(model, fail_above_n: float = math.inf):
-    """A runner evaluating ``model`` on every case of a batch (and counting the batches)."""
+def runner_of(model, fail_above_n: float = math.inf, wall_s=lambda n: 0.01):
+    """A runner evaluating ``model`` on every case of a batch (and counting the batches and their
+    time limits); a case "takes" ``wall_s(n)`` seconds and fails past its time limit."""
 
-    def run(cases):
+    def run(cases, timeout_s=None):
         run.batches.append(len(cases))
+        run.timeouts.append(timeout_s)
         out = []
         for c in cases:
             sc = c.material("sc")
             if sc.n > fail_above_n:
                 out.append(SolverError(f"stand-in: n = {sc.n:g} too steep"))
+                continue
+            if timeout_s is not None and wall_s(sc.n) > timeout_s:
+                out.append(SolverError(f"stand-in: n = {sc.n:g} passed max_wall"))
                 continue
             t = TIME[: np.searchsorted(TIME, c.duration_s + 1e-9, side="right")]
             out.append(
@@ -78,9 +83,10 @@ def runner_of(model, fail_above_n: float = math.inf):
                     }
                 )
             )
+            out[-1].attrs["wall_s"] = wall_s(sc.n)
         return out
 
-    run.batches = []
+    run.batches, run.timeouts = [], []
     return run
 
 
@@ -163,6 +169,37 @@ def test_failed_simulations_are_skipped_by_the_scan_and_named_by_the_fit():
     assert cal.value("sc.n")[0] == pytest.approx(20.0, rel=0.1)
     with pytest.raises(SolverError, match=r"sc\.n = 150"):
         calibrate(Case.from_dict(case_dict(n=150.0)), series, "sc.n", scan=0, runner=run)
+
+
+@pytest.mark.parametrize("start_s, limit_s", [(0.5, 60.0), (10.0, 200.0)])
+def test_the_start_scan_limits_each_point_to_a_multiple_of_the_start_case(start_s, limit_s):
+    """A stiff corner must not hold a calibration for an hour: each scan point may take 20 x the
+    start case's wall time (at least 60 s); the points past it are left out and named. Here a
+    case takes start_s x (n / 35)^3: at n = 300 (630 x) the corner passes the limit."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    run = runner_of(linear_model, wall_s=lambda n: start_s * (n / 35.0) ** 3)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=4,
+                    profile=False, runner=run)  # fmt: skip
+    assert run.timeouts[0] is None and run.timeouts[1] == pytest.approx(limit_s)  # start, scan
+    assert set(run.timeouts[2:]) == {None}  # the fit itself is not limited
+    left_out = [r for r in cal.scan if math.isinf(r["chi2"])]
+    assert {round(r["sc.n"]) for r in left_out} == {300}
+    (note,) = [w for w in cal.warnings if w.startswith("start scan")]
+    assert "4 of 16 points left out" in note and f"{limit_s:.3g} s" in note
+    assert "sc.n = 300, sc.jc_scale = 0.2" in note
+    assert cal.value("sc.n")[0] == pytest.approx(20.0, rel=0.1)
+
+
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+def test_a_runner_run_stops_at_its_time_limit():
+    """The real runner: ``timeout_s`` becomes the run's [solver] max_wall, an error for that case
+    (the solver checks it after each step), the others unaffected."""
+    from fluxtrap.simulate.calibrate import serial
+
+    case = Case.from_dict(case_dict(hold=10.0) | {"mesh": {"size": "4 mm"}})
+    stopped, done = serial([case], timeout_s=1e-9) + serial([case])
+    assert isinstance(stopped, SolverError) and "max_wall" in str(stopped)
+    assert done.attrs["wall_s"] > 0 and done.time_s.iloc[-1] == pytest.approx(110.0)
 
 
 def test_probe_height_nuisance_is_fitted_in_metres():

@@ -39,6 +39,11 @@ from fluxtrap.simulate.calibrate.series import Alignment, Series, align, simulat
 FIT_CHI2 = 4.0  # reduced chi^2 above which a series is "not fitted": rms residual > 2 sigma
 RUNS_Z = -3.0  # runs-test z below which residuals are "structured" (one-sided p ~ 0.0013)
 MAX_SIMULATIONS = 2000  # hard cap on one calibration's simulations (a typo must not run for days)
+# A start-scan point may take at most this many times the start case's wall time (and at least
+# SCAN_MIN_WALL_S): a corner such as n = 300 at a fifth of the Jc is stiff, and one such point of
+# a 16-point scan took 23 min where the start case took 2 s (the scan only ranks the points).
+SCAN_WALL_FACTOR = 20.0
+SCAN_MIN_WALL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -203,8 +208,9 @@ class Model:
     def _key(self, i: int, u: np.ndarray) -> tuple[int, tuple[float, ...]]:
         return i, tuple(float(f"{x:.12g}") for x in u)
 
-    def run(self, points: Sequence[np.ndarray]) -> None:
-        """Simulate every (case, point) not yet known, as one batch of the runner."""
+    def run(self, points: Sequence[np.ndarray], timeout_s: float | None = None) -> None:
+        """Simulate every (case, point) not yet known, as one batch of the runner (each run for at
+        most ``timeout_s`` s if given)."""
         todo: dict[tuple[int, tuple[float, ...]], Case] = {}
         for u in points:
             values = [p.from_u(x) for p, x in zip(self.params, u, strict=True)]
@@ -219,7 +225,11 @@ class Model:
                 f"calibration: {self.simulations + len(todo)} simulations would exceed the cap of "
                 f"{self.max_simulations}; fewer scan points or a tighter budget"
             )
-        self.memo.update(zip(todo, self.runner(list(todo.values())), strict=True))
+        cases = list(todo.values())
+        outcomes = (
+            self.runner(cases) if timeout_s is None else self.runner(cases, timeout_s=timeout_s)
+        )
+        self.memo.update(zip(todo, outcomes, strict=True))
         self.simulations += len(todo)
 
     def model(self, u: np.ndarray) -> list[np.ndarray] | Exception:
@@ -305,10 +315,12 @@ def calibrate(
     params = check_request(cases, series, fit, bounds)
     model = Model(cases, series, params, runner, max_simulations)
     u_start = np.array([p.to_u(p.start) for p in params])
+    t_start = time.perf_counter()
     chi2_start = model.chi2(u_start)
     if not math.isfinite(chi2_start) and scan < 2:
         model.residuals(u_start)  # raises the simulation's error
-    scan_rows, u0 = _scan(model, u_start, scan)
+    warnings: list[str] = []
+    scan_rows, u0 = _scan(model, u_start, scan, _start_wall_s(model, u_start, t_start), warnings)
     n_points = sum(int(a.used.sum()) for a in model.alignments)
     if n_points <= len(params):
         raise ValidationError(
@@ -330,7 +342,6 @@ def calibrate(
     J = model.jacobian(u)
     chi2 = float(r @ r)
     dof = n_points - len(params)
-    warnings: list[str] = []
     cov_u = _covariance(J, chi2 / dof, params, warnings)
     values = np.array([p.from_u(x) for p, x in zip(params, u, strict=True)])
     D = np.diag([p.dvalue_du(v) for p, v in zip(params, values, strict=True)])
@@ -402,11 +413,23 @@ def check_request(
     return params
 
 
+def _start_wall_s(model: Model, u_start: np.ndarray, t0: float) -> float:
+    """Wall time (s) of the start case's simulations: as the runner recorded them (a cached run's
+    own time), else the time since ``t0``."""
+    walls = [model.memo[model._key(i, u_start)] for i in range(len(model.cases))]
+    walls = [getattr(w, "attrs", {}).get("wall_s") for w in walls]
+    if all(isinstance(w, int | float) for w in walls):
+        return float(sum(walls))
+    return time.perf_counter() - t0
+
+
 def _scan(
-    model: Model, u_start: np.ndarray, points: int
+    model: Model, u_start: np.ndarray, points: int, start_wall_s: float, warnings: list[str]
 ) -> tuple[list[dict[str, float]], np.ndarray]:
-    """Coarse grid over the material parameters (nuisance ones at their start), one batch; the
-    best point (lowest chi^2, the start included) and the table of every grid point."""
+    """Coarse grid over the material parameters (nuisance ones at their start), one batch, each
+    run for at most ``SCAN_WALL_FACTOR`` x the start's ``start_wall_s`` (s); the best point
+    (lowest chi^2, the start included) and the table of every grid point. Points whose
+    simulation failed or ran out of time are left out of the choice, named in ``warnings``."""
     if points < 2:
         return [], u_start
     size = points ** sum(not p.nuisance for p in model.params)
@@ -420,15 +443,23 @@ def _scan(
         for p, lo, hi, u0 in zip(model.params, model.lo, model.hi, u_start, strict=True)
     ]
     grid = [np.array(g) for g in itertools.product(*axes)]
-    model.run(grid)
-    rows, best, best_chi2 = [], u_start, model.chi2(u_start)
+    timeout_s = max(SCAN_WALL_FACTOR * start_wall_s, SCAN_MIN_WALL_S)
+    model.run(grid, timeout_s=timeout_s)
+    rows, best, best_chi2, failed = [], u_start, model.chi2(u_start), []
     for g in grid:
         c = model.chi2(g)
-        rows.append(
-            {p.name: p.from_u(x) for p, x in zip(model.params, g, strict=True)} | {"chi2": c}
-        )
+        values = {p.name: p.from_u(x) for p, x in zip(model.params, g, strict=True)}
+        rows.append(values | {"chi2": c})
         if c < best_chi2:
             best, best_chi2 = g, c
+        if not math.isfinite(c):
+            failed.append(", ".join(f"{k} = {v:.3g}" for k, v in values.items()))
+    if failed:
+        warnings.append(
+            f"start scan: {len(failed)} of {len(grid)} points left out (their simulation failed "
+            f"or passed the scan's limit of {timeout_s:.3g} s, {SCAN_WALL_FACTOR:g} x the start "
+            f"case's {start_wall_s:.3g} s): " + "; ".join(failed)
+        )
     if not math.isfinite(best_chi2):
         raise SolverError("calibration: every simulation of the start scan failed")
     return rows, best

@@ -1,13 +1,17 @@
 """Ways to run a batch of simulations: ``runner(cases) -> [probes DataFrame | error]``.
 
 A runner takes a list of ``Case``s and returns, in the same order, each one's probes table
-(the ``probes.csv`` columns) or the ``Exception`` its simulation raised (returned, not raised, so
-a global scan can skip a failing corner). ``serial`` runs here; ``PoolRunner`` on local processes;
-the Dask runner with the sweep's on-disk case cache lives in ``fluxtrap.workflows``.
+(the ``probes.csv`` columns; ``attrs["wall_s"]``: the run's wall time, s, where known) or the
+``Exception`` its simulation raised (returned, not raised, so a global scan can skip a failing
+corner). Called as ``runner(cases, timeout_s=T)`` (the start scan) it stops each run after ``T``
+seconds (``[solver] max_wall``), an error for that case. ``serial`` runs here; ``PoolRunner`` on
+local processes; the Dask runner with the sweep's on-disk case cache lives in
+``fluxtrap.workflows``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -19,17 +23,25 @@ Outcome = pd.DataFrame | Exception
 Runner = Callable[[Sequence[Case]], list[Outcome]]
 
 
-def simulate_probes(case: Case) -> Outcome:
-    """The probes table of ``case``, or the exception its run raised (on a worker: never raises)."""
+def simulate_probes(case: Case, timeout_s: float | None = None) -> Outcome:
+    """The probes table of ``case`` (run for at most ``timeout_s`` s if given), or the exception
+    its run raised (on a worker: never raises)."""
+    if timeout_s is not None and timeout_s < case.solver.max_wall_s:
+        case = dataclasses.replace(
+            case, solver=dataclasses.replace(case.solver, max_wall_s=timeout_s)
+        )
     try:
-        return Simulation(case).run(progress=False).probes
+        result = Simulation(case).run(progress=False)
     except Exception as err:  # noqa: BLE001 - a failed point is data for the fit, see module doc
         return err
+    probes = result.probes
+    probes.attrs["wall_s"] = result.solver["wall_s"]
+    return probes
 
 
-def serial(cases: Sequence[Case]) -> list[Outcome]:
+def serial(cases: Sequence[Case], timeout_s: float | None = None) -> list[Outcome]:
     """Run the cases one after the other in this process."""
-    return [simulate_probes(c) for c in cases]
+    return [simulate_probes(c, timeout_s) for c in cases]
 
 
 class PoolRunner:
@@ -39,8 +51,8 @@ class PoolRunner:
     def __init__(self, workers: int = 2):
         self.pool = ProcessPoolExecutor(max_workers=workers)
 
-    def __call__(self, cases: Sequence[Case]) -> list[Outcome]:
-        return list(self.pool.map(simulate_probes, cases))
+    def __call__(self, cases: Sequence[Case], timeout_s: float | None = None) -> list[Outcome]:
+        return list(self.pool.map(simulate_probes, cases, [timeout_s] * len(cases)))
 
     def close(self) -> None:
         self.pool.shutdown()
