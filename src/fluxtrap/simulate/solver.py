@@ -442,7 +442,7 @@ def newton(
         sgn = np.sign(Es)
         size, primal_size = np.abs(Es), np.abs(E_primal)
         # E falls where the primal update keeps its sign and shrinks (never where E = 0)
-        falls = (E_primal * Es > 0) & (primal_size < size)
+        falls = (np.sign(E_primal) == sgn) & (primal_size < size)
         # the dual update, kept on E's side of zero and at least 1e-3 of E, at most the primal
         dual = sgn * np.minimum(primal_size, np.maximum(E_dual * sgn, 1e-3 * size))
         # growth per iteration is damped to E(max(1, x (1 + 5/n)) Jc): a primal step from
