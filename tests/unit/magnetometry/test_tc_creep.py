@@ -1,5 +1,6 @@
 """Tc on a synthetic transition and on the real (non-superconducting) M(T) files; creep fits."""
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -246,6 +247,17 @@ def test_creep_origin_from_applied_field():
 def test_creep_too_few_points():
     with pytest.raises(AnalysisError, match="needs at least 3"):
         fit_creep(np.array([0.0, 1.0, 2.0]), np.array([1.0, 0.9, 0.8]))
+
+
+def test_creep_of_a_field_that_does_not_change():
+    """A probe reading 0 T throughout is refused by name; an exactly constant field (b = 0) never
+    decays, so the decay rate is below any threshold from the start (was a ZeroDivisionError)."""
+    t = np.geomspace(1, 1e4, 50)
+    with pytest.raises(AnalysisError, match=r"hall.csv \[B_T\]: the field is 0 at all 50 points"):
+        fit_creep(t, np.zeros(t.size), source="hall.csv", column="B_T")
+    fit = fit_creep(t, np.full(t.size, 0.5), origin_s=0.0)
+    fit = dataclasses.replace(fit, b_T=0.0)
+    assert fit.time_to_reach_ppm_per_h(0.1) == pytest.approx(1.0)
 
 
 def hall_logger(rate_T_h=4.8, b_T=0.0136, dt_s=10.0, hold_s=3 * 86400, noise_T=1e-4, seed=0):
