@@ -244,6 +244,17 @@ def test_creep_origin_from_applied_field():
         read_series(csv.encode(), filename="probes.csv")
 
 
+def test_creep_origin_from_applied_field_in_a_log_written_newest_first():
+    """The same series with its rows in reverse time order has the same origin (was the earliest
+    time: the applied field's "final value" was taken from the last row, not the latest time)."""
+    time = np.r_[np.linspace(0, 100, 11), 100 + np.geomspace(1, 1e5, 200)]
+    applied = np.r_[np.linspace(1, 0, 11), np.zeros(200)]
+    b = np.r_[np.linspace(0.2, 1.0, 11), A_PUB - B_PUB * np.log(time[11:] - 100)]
+    fit = fit_creep(time[::-1], b[::-1], applied_T=applied[::-1])
+    assert fit.origin_s == pytest.approx(100.0) and fit.n_points == 200
+    assert fit.b_T == pytest.approx(B_PUB, rel=1e-6) and fit.warnings == ()
+
+
 def test_creep_too_few_points():
     with pytest.raises(AnalysisError, match="needs at least 3"):
         fit_creep(np.array([0.0, 1.0, 2.0]), np.array([1.0, 0.9, 0.8]))
