@@ -45,6 +45,8 @@ def simulated_trace(
     elif probe not in names:
         raise InputFileError(f"{source}: no probe {probe!r}; probes: {', '.join(names)}")
     df = probes[["time_s", "applied_T", probe + PROBE_SUFFIX]].apply(pd.to_numeric, errors="coerce")
+    if df.empty:
+        raise InputFileError(f"{source}: the probes table has a header but no rows")
     if df.isna().any().any():
         raise InputFileError(f"{source}: non-numeric or empty cells in time_s/applied_T/{probe}")
     return (
