@@ -74,6 +74,12 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     sweeps in one file are ZFC then FC (the usual protocol: the FC sweep needs the field first),
     a single one "sweep", and a cooling sweep "FC cooling".
     """
+    if table.kind != "mt_curve" and not np.isfinite(table.temperature_K).any():
+        used = ", ".join(f"{q} from {c!r}" for q, c in table.metadata.columns.items())
+        raise AnalysisError(
+            f"{table.metadata.filename}: no temperatures: no column was read as the temperature"
+            f"{f' ({used})' if used else ''}; name it with its unit in K, e.g. 'Temperature (K)'"
+        )
     if table.kind != "mt_curve":
         raise AnalysisError(
             f"{table.metadata.filename}: not an M(T) measurement (temperature span "

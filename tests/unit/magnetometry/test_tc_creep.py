@@ -382,3 +382,19 @@ def test_tc_of_a_sweep_in_celsius_is_refused():
     sweep = Sweep("ZFC", 0, t.size, table.temperature_K - 273.15, table.moment_Am2, 0.01)
     with pytest.raises(ValidationError, match=r"ZFC: temperatures down to -268.1 K.*degC"):
         find_tc(sweep)  # a sweep built in code, past the table's check
+
+
+def test_tc_of_a_table_without_a_temperature_column_says_so():
+    """'Temperature (C)' (coulomb to pint) is not read as a temperature: the error named a
+    "temperature span nan K" after a numpy All-NaN warning; now it says no column gave temperatures."""
+    t, m = synthetic_mt().temperature_K, synthetic_mt().moment_Am2
+    csv = "Temperature (C),Magnetic Field (Oe),Moment (emu)\n" + "\n".join(
+        f"{a:.6g},100,{b * 1e3:.6g}" for a, b in zip(t, m, strict=True)
+    )
+    table = read(csv.encode(), filename="mt.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(
+            AnalysisError, match=r"mt.csv: no temperatures: .*moment from 'Moment \(emu\)'"
+        ):
+            split_sweeps(table)
