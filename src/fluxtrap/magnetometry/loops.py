@@ -107,10 +107,10 @@ def loop_groups(table: MeasurementTable, temperature_jump_K: float = 2.0) -> lis
     """Row ranges of separate loops: split at comment-only rows and at temperature jumps."""
     n = len(table)
     cuts = {r for r, _ in table.comments if 0 < r < n}
-    t = table.temperature_K
-    if np.isfinite(t).all():
-        jump = np.abs(np.diff(t)) > np.maximum(temperature_jump_K, 0.05 * np.abs(t[:-1]))
-        cuts |= set((np.nonzero(jump)[0] + 1).tolist())
+    known = np.nonzero(np.isfinite(table.temperature_K))[0]  # rows with an empty cell: no jump
+    t = table.temperature_K[known]
+    jump = np.abs(np.diff(t)) > np.maximum(temperature_jump_K, 0.05 * np.abs(t[:-1]))
+    cuts |= set(known[1:][jump].tolist())
     edges = [0, *sorted(cuts), n]
     return [(s, e) for s, e in zip(edges[:-1], edges[1:], strict=True) if e - s >= 3]
 

@@ -73,6 +73,26 @@ def test_loop_at_requested_temperature(mpms_file):
         loop_width(table, temperature_K=77)
 
 
+def test_loops_at_two_temperatures_split_with_an_empty_temperature_cell():
+    """A CSV's temperature column is optional, so one empty cell is NaN: the temperature jump
+    between the loops was then not looked for at all and the 5 K and 30 K loops became one
+    ("no loop at 30 K; loops at 5 K"); now the jump is found between the known temperatures."""
+    loops = [
+        synthetic_mh_loop(kim(jc0, 1.0), A, B, C, n_points=21, field_max_T=2, temperature_K=t)
+        for jc0, t in ((1e9, 5.0), (2e8, 30.0))
+    ]
+    rows = ["T (K),H (Oe),m (emu)"] + [
+        f"{t:g},{b * 1e4:.10g},{m * 1e3:.10g}"
+        for lp in loops
+        for t, b, m in zip(lp.temperature_K, lp.field_T, lp.moment_Am2, strict=True)
+    ]
+    rows[4] = "," + rows[4].split(",", 1)[1]
+    table = read("\n".join(rows).encode(), filename="two.csv")
+    assert np.isnan(table.temperature_K[3])
+    assert loop_width(table, temperature_K=30).temperature_K == 30.0
+    assert loop_width(table).temperature_K == 5.0
+
+
 def test_mt_file_is_not_a_loop(mpms_file):
     with pytest.raises(AnalysisError, match="not an M\\(H\\) measurement"):
         jc_from_loop(read(mpms_file("mpms3_vsm_zfc_sample4_100Oe.dat")), A, B, C)
