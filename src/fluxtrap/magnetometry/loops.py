@@ -79,7 +79,8 @@ def monotone_segments(x: np.ndarray, tolerance: float) -> list[tuple[int, int]]:
 
     A reversal counts once ``x`` has moved back by more than ``tolerance`` from its running
     extreme (so repeated or jittering points do not split a branch); the turning point ends
-    one segment and starts the next. Hand-written because it is ten lines and must keep noise
+    one segment and starts the next. NaN values (an empty optional cell) are passed over, staying
+    in the segment around them. Hand-written because it is ten lines and must keep noise
     tolerance explicit; scipy's peak finders ask for prominences in data units anyway.
     """
     n = len(x)
@@ -87,11 +88,17 @@ def monotone_segments(x: np.ndarray, tolerance: float) -> list[tuple[int, int]]:
         return [(0, n)]
     bounds = [0]
     direction = 0
+    first = None  # index of the first value that is not NaN
     ext = 0  # index of the running extreme of the current segment
-    for i in range(1, n):
+    for i in range(n):
+        if not np.isfinite(x[i]):
+            continue
+        if first is None:
+            first = i
+            continue
         if direction == 0:
-            if abs(x[i] - x[bounds[-1]]) > tolerance:
-                direction = 1 if x[i] > x[bounds[-1]] else -1
+            if abs(x[i] - x[first]) > tolerance:
+                direction = 1 if x[i] > x[first] else -1
                 ext = i
             continue
         if (x[i] - x[ext]) * direction >= 0:

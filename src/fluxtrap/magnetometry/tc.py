@@ -95,14 +95,15 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
                 noted[row] = word
                 break
     sweeps = []
-    warm = [k for k, (s, e) in enumerate(segs) if t[e - 1] > t[s]]
+    known = [t[s:e][np.isfinite(t[s:e])] for s, e in segs]  # first and last known temperature
+    warm = [k for k, tk in enumerate(known) if tk.size and tk[-1] > tk[0]]
     previous = -1
     for k, (s, e) in enumerate(segs):
         named = [w for r, w in sorted(noted.items()) if previous < r <= s + 1]
         previous = s + 1
         label = named[-1] if named else None
         if label is None:
-            if t[e - 1] < t[s]:
+            if known[k].size and known[k][-1] < known[k][0]:
                 label = "FC cooling"
             elif len(warm) == 2:
                 label = "ZFC" if k == warm[0] else "FC"

@@ -398,3 +398,19 @@ def test_tc_of_a_table_without_a_temperature_column_says_so():
             AnalysisError, match=r"mt.csv: no temperatures: .*moment from 'Moment \(emu\)'"
         ):
             split_sweeps(table)
+
+
+def test_zfc_fc_split_with_an_empty_first_temperature_cell():
+    """An empty temperature cell (NaN) in the first row of a CSV made monotone_segments compare
+    against NaN, so no sweep ever started: ZFC and FC were fitted as one 'sweep'."""
+    zfc, fc = synthetic_mt(step=1e-5), synthetic_mt(step=2e-6, seed=1)
+    rows = [
+        f"{t:.6g},0.001,{m:.8g}"
+        for sw in (zfc, fc)
+        for t, m in zip(sw.temperature_K, sw.moment_Am2, strict=True)
+    ]
+    rows[0] = "," + rows[0].split(",", 1)[1]
+    table = read(("T (K),B_T,m_Am2\n" + "\n".join(rows)).encode(), filename="zfcfc.csv")
+    sweeps = split_sweeps(table)
+    assert [(s.label, len(s)) for s in sweeps] == [("ZFC", 221), ("FC", 221)]
+    assert find_tc(sweeps[1]).step_Am2 == pytest.approx(2e-6, rel=0.05)
