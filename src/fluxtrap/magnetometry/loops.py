@@ -366,9 +366,16 @@ def loop_width(
         )
     temps = {lp: next(b.temperature_K for b in branches if b.loop == lp) for lp in complete}
     if temperature_K is None:
-        loop = min(complete, key=lambda lp: temps[lp])
+        loop = min(complete, key=lambda lp: np.nan_to_num(temps[lp], nan=np.inf))
     else:
-        loop = min(complete, key=lambda lp: abs(temps[lp] - temperature_K))
+        loop = min(
+            complete, key=lambda lp: np.nan_to_num(abs(temps[lp] - temperature_K), nan=np.inf)
+        )
+        if not np.isfinite(temps[loop]):  # NaN compares False: any loop passed for any T
+            raise AnalysisError(
+                f"{table.metadata.filename}: no temperatures were read (no temperature column), "
+                f"so no loop can be chosen at {temperature_K:g} K"
+            )
         if abs(temps[loop] - temperature_K) > max(1.0, 0.05 * temperature_K):
             raise AnalysisError(
                 f"{table.metadata.filename}: no loop at {temperature_K:g} K; loops at "

@@ -93,6 +93,19 @@ def test_loops_at_two_temperatures_split_with_an_empty_temperature_cell():
     assert loop_width(table).temperature_K == 5.0
 
 
+def test_loop_at_a_temperature_in_a_file_without_temperatures_is_refused():
+    """NaN temperatures compared False with the 1 K tolerance, so --temperature '5 K' (or any)
+    silently took the loop of a file without a temperature column ("Jc(B) at nan K")."""
+    loop = synthetic_mh_loop(kim(1e9, 1.0), A, B, C, n_points=21, field_max_T=2)
+    rows = ["H (Oe),m (emu)"] + [
+        f"{b * 1e4:.10g},{m * 1e3:.10g}" for b, m in zip(loop.field_T, loop.moment_Am2, strict=True)
+    ]
+    table = read("\n".join(rows).encode(), filename="no_t.csv")
+    assert np.isnan(loop_width(table).temperature_K)
+    with pytest.raises(AnalysisError, match=r"no_t.csv: no temperatures were read .* at 77 K"):
+        loop_width(table, temperature_K=77)
+
+
 def test_mt_file_is_not_a_loop(mpms_file):
     with pytest.raises(AnalysisError, match="not an M\\(H\\) measurement"):
         jc_from_loop(read(mpms_file("mpms3_vsm_zfc_sample4_100Oe.dat")), A, B, C)
