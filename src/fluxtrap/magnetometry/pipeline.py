@@ -129,13 +129,14 @@ def _objectives(spec: CampaignSpec, jc: JcCurve):
         if (
             o.temperature_K is not None
             and jc.temperature_K is not None
-            and abs(jc.temperature_K - o.temperature_K) > max(0.5, 0.02 * o.temperature_K)
-        ):
-            yield (
-                o.name,
-                None,
-                f"measured at {jc.temperature_K:.4g} K, objective at {o.temperature_K:g} K",
+            and not abs(jc.temperature_K - o.temperature_K) <= max(0.5, 0.02 * o.temperature_K)
+        ):  # NaN (a file without temperatures) matches no objective's temperature
+            measured = (
+                f"{jc.temperature_K:.4g} K"
+                if np.isfinite(jc.temperature_K)
+                else "an unknown temperature (no temperature column)"
             )
+            yield o.name, None, f"measured at {measured}, objective at {o.temperature_K:g} K"
             continue
         lo, hi = jc.field_T[0], jc.field_T[-1]
         if not lo <= abs(o.field_T) <= hi:

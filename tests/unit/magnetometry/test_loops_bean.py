@@ -20,6 +20,7 @@ from fluxtrap.magnetometry.loops import (
 )
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.synthetic import critical_state_moment, synthetic_mh_loop, write_qd_dat
+from fluxtrap.magnetometry.table import MeasurementTable
 
 A, B, C = 0.5e-3, 1.2e-3, 2.8e-3  # the users' bar, m
 
@@ -628,6 +629,25 @@ def test_gap_in_both_quadrants_is_flagged_and_no_objective_is_read_in_it():
     assert "jc_3T" in objective_values(spec, jc_from_loop(full, A, B, C))
     assert objective_values(spec, jc) == {}
     assert "3 T lies in a gap of the loop (2..3.5 T" in skipped_objectives(spec, jc)["jc_3T"]
+
+
+def test_no_objective_at_a_temperature_is_read_off_a_loop_of_unknown_temperature():
+    """A file without a temperature column gives NaN K, which failed no tolerance test: its Jc
+    filled the 5 K objective whatever temperature the loop was measured at."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.magnetometry.pipeline import objective_values, skipped_objectives
+
+    from ...conftest import EXAMPLES
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")  # jc_3T: 3 T at 5 K
+    loop = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41, temperature_K=77)
+    unknown = MeasurementTable.from_arrays(loop.field_T, loop.moment_Am2, loop.metadata)
+    jc = jc_from_loop(unknown, A, B, C)
+    assert np.isnan(jc.temperature_K) and objective_values(spec, jc) == {}
+    assert (
+        "unknown temperature (no temperature column), objective at 5 K"
+        in (skipped_objectives(spec, jc)["jc_3T"])
+    )
 
 
 @pytest.mark.parametrize(
