@@ -76,9 +76,11 @@ def derive(
     width = loop_width(table, temperature_K=temperature_K)
     jc = jc_from_width(width, a_m, b_m, c_m, source=filename, force=force)
     settings = dict(jc.settings)
+    # None, not NaN, for a file without temperatures: NaN is not JSON (PostgreSQL refuses it)
+    t = float(width.temperature_K) if np.isfinite(width.temperature_K) else None
     metadata = {
         **table.metadata.to_dict(),
-        "temperature_K": jc.temperature_K,
+        "temperature_K": t,
         "n_points": len(table),
         "sample_edges_m": [a_m, b_m, c_m],
     }
@@ -86,7 +88,7 @@ def derive(
         DerivedCurve(
             kind=JC_CURVE,
             method=jc.method,
-            settings={**settings, "temperature_K": jc.temperature_K},
+            settings={**settings, "temperature_K": t},
             columns=jc.to_columns(),
         ),
         DerivedCurve(
@@ -94,7 +96,7 @@ def derive(
             method="branch_interpolation",
             settings={
                 "loop": width.loop,
-                "temperature_K": width.temperature_K,
+                "temperature_K": t,
                 "background_Am2_per_T": width.background_Am2_per_T,
             },
             columns={

@@ -650,6 +650,25 @@ def test_no_objective_at_a_temperature_is_read_off_a_loop_of_unknown_temperature
     )
 
 
+def test_derived_metadata_of_a_loop_of_unknown_temperature_is_json():
+    """derive() stored temperature_K NaN in the measurement metadata and both curves' settings:
+    not JSON (PostgreSQL's JSON type refuses it); now None, as 'unknown' is elsewhere."""
+    import json
+
+    from fluxtrap.magnetometry.pipeline import derive
+
+    loop = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41)
+    csv = "H (Oe),m (emu)\n" + "\n".join(
+        f"{b * 1e4:.10g},{m * 1e3:.10g}" for b, m in zip(loop.field_T, loop.moment_Am2, strict=True)
+    )
+    metadata, curves, jc = derive("mh_loop", csv.encode(), "no_t.csv", A, B, C)
+    assert metadata["temperature_K"] is None
+    assert [c.settings["temperature_K"] for c in curves] == [None, None]
+    json.dumps(
+        [metadata, [c.settings for c in curves], [c.columns for c in curves]], allow_nan=False
+    )
+
+
 @pytest.mark.parametrize(
     ("field", "temperature", "message"),
     [
