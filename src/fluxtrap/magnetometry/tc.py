@@ -147,7 +147,8 @@ def shielding(t_K: np.ndarray | float, midpoint_K: float, width_K: float) -> np.
 class TcResult:
     """Tc (K) by ``criterion`` at ``level`` with its 1-sigma ``tc_err_K``, and the fit behind it.
 
-    The fitted curve is ``model(T)`` = baseline - step * s(T) (moments in A*m^2, T in K):
+    The fitted curve is ``model(T)`` = baseline - step * s(T) (moments in A*m^2, T in K; the
+    step is negative in a negative field, where the shielded moment is positive):
     ``midpoint_K`` and ``width_K`` are Tm and w of s(T); ``onset_K`` is where s = 1%.
     ``fit_range_K`` the temperatures fitted, ``n_outliers`` the points left out of the final fit.
     """
@@ -333,7 +334,10 @@ def find_tc(
     order = np.argsort(sweep.temperature_K, kind="stable")
     t, m = sweep.temperature_K[order], sweep.moment_Am2[order]
     keep = np.isfinite(t) & np.isfinite(m)
-    t, m = t[keep], m[keep]
+    # diamagnetic is opposite to the field: in a negative field the shielded moment is positive;
+    # the fit runs on m * sign(H) and its baseline and step are turned back at the end
+    flip = -1.0 if sweep.field_T < 0 else 1.0
+    t, m = t[keep], flip * m[keep]
     if t.size and t[0] < 0:
         raise ValidationError(
             f"{where}: temperatures down to {t[0]:.4g} K, below absolute zero: given in degC? "
@@ -436,9 +440,9 @@ def find_tc(
         midpoint_K=float(tm),
         width_K=w,
         sweep=sweep.label,
-        baseline_slope_Am2_per_K=float(c1),
-        baseline_intercept_Am2=float(c0),
-        step_Am2=float(step),
+        baseline_slope_Am2_per_K=float(flip * c1),
+        baseline_intercept_Am2=float(flip * c0),
+        step_Am2=float(flip * step),
         step_err_Am2=step_err,
         noise_Am2=noise,
         fit_range_K=(float(tw[0]), float(tw[-1])),

@@ -414,3 +414,19 @@ def test_zfc_fc_split_with_an_empty_first_temperature_cell():
     sweeps = split_sweeps(table)
     assert [(s.label, len(s)) for s in sweeps] == [("ZFC", 221), ("FC", 221)]
     assert find_tc(sweeps[1]).step_Am2 == pytest.approx(2e-6, rel=0.05)
+
+
+def test_tc_of_a_sweep_in_a_negative_field():
+    """Shielding opposes the field: at -10 Oe the shielded moment is positive. It was refused
+    as 'not significant'; now the same Tc as at +10 Oe, the fitted model on the data."""
+    pos = synthetic_mt()
+    neg = MeasurementTable.from_arrays(
+        -pos.field_T, -pos.moment_Am2, TableMetadata("neg.dat", "MPMS3", "VSM"),
+        temperature_K=pos.temperature_K,
+    )  # fmt: skip
+    (sweep,) = split_sweeps(neg)
+    r, ref = find_tc(sweep), find_tc(split_sweeps(pos)[0])
+    assert r.tc_K == pytest.approx(ref.tc_K, abs=1e-9) and r.step_Am2 == pytest.approx(
+        -1e-5, rel=0.01
+    )
+    np.testing.assert_allclose(r.model(sweep.temperature_K), sweep.moment_Am2, atol=5e-8)
