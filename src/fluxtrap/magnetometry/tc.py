@@ -67,6 +67,9 @@ class Sweep:
         )
 
 
+MAX_SWEEPS = 100  # temperature sweeps analysed in one file (a ZFC/FC file has 2-3)
+
+
 def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[Sweep, ...]:
     """Monotonic temperature sweeps of ``table`` (at least 5 points each), in measurement order.
 
@@ -88,6 +91,13 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
         )
     t = table.temperature_K
     segs = [(s, e) for s, e in monotone_segments(t, tolerance_K) if e - s >= 5]
+    if len(segs) > MAX_SWEEPS:  # each is fitted (~10 ms): an oscillating temperature is no M(T)
+        raise AnalysisError(
+            f"{table.metadata.filename}: {len(segs)} temperature sweeps (the temperature turns "
+            f"back by more than {tolerance_K:g} K that often; the first turns at lines "
+            f"{', '.join(str(table.line[e - 1]) for _, e in segs[:3])}): an M(T) file holds a "
+            f"few (ZFC, FC), at most {MAX_SWEEPS}; is the temperature oscillating?"
+        )
     noted = {}
     for row, text in table.comments:
         for word in ("ZFC", "FC"):
