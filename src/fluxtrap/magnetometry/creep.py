@@ -394,6 +394,11 @@ def read_series(
     if column is not None:
         if column not in names:
             raise InputFileError(f"{where}: no column {column!r}; columns: {', '.join(names)}")
+        if column in times:  # it would be read as a time: B(t) = t
+            raise InputFileError(
+                f"{where}: column {column!r} is a time column; give a field column "
+                f"({', '.join(fields) or 'named with its unit, e.g. B_T'})"
+            )
         fields = [column]
     if not fields:
         raise InputFileError(

@@ -370,6 +370,12 @@ def test_creep_series_refuses_oe_as_tesla_stray_delimiters_and_twin_columns():
         read_series(b"time_s,B_T,B_T\n1,1.36,1\n2,1.359,1\n", filename="h.csv")
 
 
+def test_creep_series_column_naming_the_time_is_refused():
+    """--column time_s was read as the field (B(t) = t, in 'T'): silent for a series under 100 s."""
+    with pytest.raises(InputFileError, match=r"h\.csv, line 1: column 'time_s' is a time column"):
+        read_series(b"time_s,B_T\n1,1.36\n2,1.359\n3,1.358\n", column="time_s", filename="h.csv")
+
+
 def test_tc_of_a_sweep_in_celsius_is_refused():
     """A table built in code with degC as K: before, Tc = -236.1 K; now refused when the table
     is built, as a file's would be."""
