@@ -45,6 +45,8 @@ def simulated_trace(
     elif probe not in names:
         raise InputFileError(f"{source}: no probe {probe!r}; probes: {', '.join(names)}")
     df = probes[["time_s", "applied_T", probe + PROBE_SUFFIX]].apply(pd.to_numeric, errors="coerce")
+    if df.empty:
+        raise InputFileError(f"{source}: the probes table has a header but no rows")
     if df.isna().any().any():
         raise InputFileError(f"{source}: non-numeric or empty cells in time_s/applied_T/{probe}")
     return (
@@ -59,6 +61,9 @@ def relaxation_origin(
     time_s: np.ndarray, applied_T: np.ndarray, tolerance_T: float = 1e-6
 ) -> float:
     """The first time (s) from which the applied field stays at its final value (within
-    ``tolerance_T``); ``time_s[0]`` if it never changes. ``(n,)`` arrays, time increasing."""
+    ``tolerance_T``); the earliest time if it never changes. ``(n,)`` arrays in any row order
+    (rows are taken in time order: a log written newest first has the same origin)."""
+    order = np.argsort(time_s, kind="stable")
+    time_s, applied_T = np.asarray(time_s)[order], np.asarray(applied_T)[order]
     off = np.abs(applied_T - applied_T[-1]) > tolerance_T
     return float(time_s[np.nonzero(off)[0][-1] + 1]) if off.any() else float(time_s[0])

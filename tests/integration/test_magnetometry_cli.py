@@ -13,6 +13,7 @@ from fluxtrap.cli import run
 from fluxtrap.magnetometry.jc import JcCurve, kim
 from fluxtrap.magnetometry.loops import NotSuperconductingWarning
 from fluxtrap.magnetometry.pipeline import derive
+from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
 from fluxtrap.store import Store
 
@@ -227,6 +228,28 @@ def test_measure_add_stores_file_curve_and_objective(capsys, db, loop_file):
     _, _, again = derive("mh_loop", rec.content, rec.filename, 0.5e-3, 1.2e-3, 2.8e-3)
     np.testing.assert_allclose(again.jc_A_m2, jc.jc_A_m2, rtol=1e-12)
     assert "jc_3T" in out
+
+
+def test_measure_add_of_a_csv_without_moment_errors(tmp_path, capsys, db, loop_file):
+    """Unknown errors are None in the loop-width curve's dm_err_Am2; the store's float(v) of each
+    value raised a TypeError traceback for every file without an error column."""
+    table = read(loop_file)
+    csv = tmp_path / "B2.csv"
+    csv.write_text(
+        "T (K),H (Oe),m (emu)\n"
+        + "\n".join(
+            f"{t:g},{b * 1e4:.10g},{m * 1e3:.10g}"
+            for t, b, m in zip(table.temperature_K, table.field_T, table.moment_Am2, strict=True)
+        )
+    )
+    code, out, err = cli(
+        capsys, "measure", "add", "--db", db, "-c", NAME, "-s", "B2", str(csv), *EDGES
+    )
+    assert code == 0, err
+    (rec,) = Store(db).measurements(NAME, "B2")
+    width = next(cv for cv in Store(db).curves(rec.id) if cv.kind != "jc")
+    assert set(width.columns["dm_err_Am2"]) == {None}
+    assert Store(db).sample(NAME, "B2").objectives["jc_3T"] == pytest.approx(TRUE_JC(3.0), rel=0.02)
 
 
 @pytest.mark.parametrize("case", ["truncated", "mt_file", "zero_size", "a_gt_b", "no_sample"])

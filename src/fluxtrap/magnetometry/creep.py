@@ -106,9 +106,10 @@ class CreepFit:
 
         f = lambda ln_t: self.decay_ppm_per_h(np.exp(ln_t)) - ppm_per_h  # noqa: E731
         # the rate falls until ln t = a/b - 1 (its minimum), then rises as B(t) -> 0
-        lo, hi = np.log(max(self.t_start_s, 1e-3)), self.a_T / self.b_T - 1.0
+        lo = np.log(max(self.t_start_s, 1e-3))
         if f(lo) <= 0:
             return float(np.exp(lo))
+        hi = self.a_T / self.b_T - 1.0 if self.b_T else lo  # b = 0: no decay at all
         if hi <= lo or f(hi) > 0:
             raise AnalysisError(f"the fitted decay rate never falls below {ppm_per_h:g} ppm/h")
         return float(np.exp(brentq(f, lo, hi)))
@@ -278,6 +279,11 @@ def fit_creep(
             f"({origin_s:g} s); a creep fit needs at least 3"
         )
     ln_t, b = np.log(t[use]), field_T[use]
+    if not np.any(b):
+        raise AnalysisError(
+            f"{name}{f' [{column}]' if column else ''}: the field is 0 at all {b.size} points "
+            "fitted: no trapped field to fit (wrong column, or the probe was not read?)"
+        )
     if np.ptp(ln_t) < 1e-6:
         raise AnalysisError(f"{name}: all points at one time; cannot fit B(t)")
     order = np.argsort(ln_t, kind="stable")
@@ -388,6 +394,11 @@ def read_series(
     if column is not None:
         if column not in names:
             raise InputFileError(f"{where}: no column {column!r}; columns: {', '.join(names)}")
+        if column in times:  # it would be read as a time: B(t) = t
+            raise InputFileError(
+                f"{where}: column {column!r} is a time column; give a field column "
+                f"({', '.join(fields) or 'named with its unit, e.g. B_T'})"
+            )
         fields = [column]
     if not fields:
         raise InputFileError(

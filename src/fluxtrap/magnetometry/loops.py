@@ -79,7 +79,8 @@ def monotone_segments(x: np.ndarray, tolerance: float) -> list[tuple[int, int]]:
 
     A reversal counts once ``x`` has moved back by more than ``tolerance`` from its running
     extreme (so repeated or jittering points do not split a branch); the turning point ends
-    one segment and starts the next. Hand-written because it is ten lines and must keep noise
+    one segment and starts the next. NaN values (an empty optional cell) are passed over, staying
+    in the segment around them. Hand-written because it is ten lines and must keep noise
     tolerance explicit; scipy's peak finders ask for prominences in data units anyway.
     """
     n = len(x)
@@ -87,11 +88,17 @@ def monotone_segments(x: np.ndarray, tolerance: float) -> list[tuple[int, int]]:
         return [(0, n)]
     bounds = [0]
     direction = 0
+    first = None  # index of the first value that is not NaN
     ext = 0  # index of the running extreme of the current segment
-    for i in range(1, n):
+    for i in range(n):
+        if not np.isfinite(x[i]):
+            continue
+        if first is None:
+            first = i
+            continue
         if direction == 0:
-            if abs(x[i] - x[bounds[-1]]) > tolerance:
-                direction = 1 if x[i] > x[bounds[-1]] else -1
+            if abs(x[i] - x[first]) > tolerance:
+                direction = 1 if x[i] > x[first] else -1
                 ext = i
             continue
         if (x[i] - x[ext]) * direction >= 0:
@@ -107,10 +114,10 @@ def loop_groups(table: MeasurementTable, temperature_jump_K: float = 2.0) -> lis
     """Row ranges of separate loops: split at comment-only rows and at temperature jumps."""
     n = len(table)
     cuts = {r for r, _ in table.comments if 0 < r < n}
-    t = table.temperature_K
-    if np.isfinite(t).all():
-        jump = np.abs(np.diff(t)) > np.maximum(temperature_jump_K, 0.05 * np.abs(t[:-1]))
-        cuts |= set((np.nonzero(jump)[0] + 1).tolist())
+    known = np.nonzero(np.isfinite(table.temperature_K))[0]  # rows with an empty cell: no jump
+    t = table.temperature_K[known]
+    jump = np.abs(np.diff(t)) > np.maximum(temperature_jump_K, 0.05 * np.abs(t[:-1]))
+    cuts |= set(known[1:][jump].tolist())
     edges = [0, *sorted(cuts), n]
     return [(s, e) for s, e in zip(edges[:-1], edges[1:], strict=True) if e - s >= 3]
 
@@ -359,9 +366,16 @@ def loop_width(
         )
     temps = {lp: next(b.temperature_K for b in branches if b.loop == lp) for lp in complete}
     if temperature_K is None:
-        loop = min(complete, key=lambda lp: temps[lp])
+        loop = min(complete, key=lambda lp: np.nan_to_num(temps[lp], nan=np.inf))
     else:
-        loop = min(complete, key=lambda lp: abs(temps[lp] - temperature_K))
+        loop = min(
+            complete, key=lambda lp: np.nan_to_num(abs(temps[lp] - temperature_K), nan=np.inf)
+        )
+        if not np.isfinite(temps[loop]):  # NaN compares False: any loop passed for any T
+            raise AnalysisError(
+                f"{table.metadata.filename}: no temperatures were read (no temperature column), "
+                f"so no loop can be chosen at {temperature_K:g} K"
+            )
         if abs(temps[loop] - temperature_K) > max(1.0, 0.05 * temperature_K):
             raise AnalysisError(
                 f"{table.metadata.filename}: no loop at {temperature_K:g} K; loops at "

@@ -76,9 +76,11 @@ def derive(
     width = loop_width(table, temperature_K=temperature_K)
     jc = jc_from_width(width, a_m, b_m, c_m, source=filename, force=force)
     settings = dict(jc.settings)
+    # None, not NaN, for a file without temperatures: NaN is not JSON (PostgreSQL refuses it)
+    t = float(width.temperature_K) if np.isfinite(width.temperature_K) else None
     metadata = {
         **table.metadata.to_dict(),
-        "temperature_K": jc.temperature_K,
+        "temperature_K": t,
         "n_points": len(table),
         "sample_edges_m": [a_m, b_m, c_m],
     }
@@ -86,7 +88,7 @@ def derive(
         DerivedCurve(
             kind=JC_CURVE,
             method=jc.method,
-            settings={**settings, "temperature_K": jc.temperature_K},
+            settings={**settings, "temperature_K": t},
             columns=jc.to_columns(),
         ),
         DerivedCurve(
@@ -94,7 +96,7 @@ def derive(
             method="branch_interpolation",
             settings={
                 "loop": width.loop,
-                "temperature_K": width.temperature_K,
+                "temperature_K": t,
                 "background_Am2_per_T": width.background_Am2_per_T,
             },
             columns={
@@ -129,13 +131,14 @@ def _objectives(spec: CampaignSpec, jc: JcCurve):
         if (
             o.temperature_K is not None
             and jc.temperature_K is not None
-            and abs(jc.temperature_K - o.temperature_K) > max(0.5, 0.02 * o.temperature_K)
-        ):
-            yield (
-                o.name,
-                None,
-                f"measured at {jc.temperature_K:.4g} K, objective at {o.temperature_K:g} K",
+            and not abs(jc.temperature_K - o.temperature_K) <= max(0.5, 0.02 * o.temperature_K)
+        ):  # NaN (a file without temperatures) matches no objective's temperature
+            measured = (
+                f"{jc.temperature_K:.4g} K"
+                if np.isfinite(jc.temperature_K)
+                else "an unknown temperature (no temperature column)"
             )
+            yield o.name, None, f"measured at {measured}, objective at {o.temperature_K:g} K"
             continue
         lo, hi = jc.field_T[0], jc.field_T[-1]
         if not lo <= abs(o.field_T) <= hi:

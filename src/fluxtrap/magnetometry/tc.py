@@ -67,6 +67,9 @@ class Sweep:
         )
 
 
+MAX_SWEEPS = 100  # temperature sweeps analysed in one file (a ZFC/FC file has 2-3)
+
+
 def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[Sweep, ...]:
     """Monotonic temperature sweeps of ``table`` (at least 5 points each), in measurement order.
 
@@ -74,6 +77,12 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     sweeps in one file are ZFC then FC (the usual protocol: the FC sweep needs the field first),
     a single one "sweep", and a cooling sweep "FC cooling".
     """
+    if table.kind != "mt_curve" and not np.isfinite(table.temperature_K).any():
+        used = ", ".join(f"{q} from {c!r}" for q, c in table.metadata.columns.items())
+        raise AnalysisError(
+            f"{table.metadata.filename}: no temperatures: no column was read as the temperature"
+            f"{f' ({used})' if used else ''}; name it with its unit in K, e.g. 'Temperature (K)'"
+        )
     if table.kind != "mt_curve":
         raise AnalysisError(
             f"{table.metadata.filename}: not an M(T) measurement (temperature span "
@@ -82,6 +91,13 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
         )
     t = table.temperature_K
     segs = [(s, e) for s, e in monotone_segments(t, tolerance_K) if e - s >= 5]
+    if len(segs) > MAX_SWEEPS:  # each is fitted (~10 ms): an oscillating temperature is no M(T)
+        raise AnalysisError(
+            f"{table.metadata.filename}: {len(segs)} temperature sweeps (the temperature turns "
+            f"back by more than {tolerance_K:g} K that often; the first turns at lines "
+            f"{', '.join(str(table.line[e - 1]) for _, e in segs[:3])}): an M(T) file holds a "
+            f"few (ZFC, FC), at most {MAX_SWEEPS}; is the temperature oscillating?"
+        )
     noted = {}
     for row, text in table.comments:
         for word in ("ZFC", "FC"):
@@ -89,14 +105,15 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
                 noted[row] = word
                 break
     sweeps = []
-    warm = [k for k, (s, e) in enumerate(segs) if t[e - 1] > t[s]]
+    known = [t[s:e][np.isfinite(t[s:e])] for s, e in segs]  # first and last known temperature
+    warm = [k for k, tk in enumerate(known) if tk.size and tk[-1] > tk[0]]
     previous = -1
     for k, (s, e) in enumerate(segs):
         named = [w for r, w in sorted(noted.items()) if previous < r <= s + 1]
         previous = s + 1
         label = named[-1] if named else None
         if label is None:
-            if t[e - 1] < t[s]:
+            if known[k].size and known[k][-1] < known[k][0]:
                 label = "FC cooling"
             elif len(warm) == 2:
                 label = "ZFC" if k == warm[0] else "FC"
@@ -140,7 +157,8 @@ def shielding(t_K: np.ndarray | float, midpoint_K: float, width_K: float) -> np.
 class TcResult:
     """Tc (K) by ``criterion`` at ``level`` with its 1-sigma ``tc_err_K``, and the fit behind it.
 
-    The fitted curve is ``model(T)`` = baseline - step * s(T) (moments in A*m^2, T in K):
+    The fitted curve is ``model(T)`` = baseline - step * s(T) (moments in A*m^2, T in K; the
+    step is negative in a negative field, where the shielded moment is positive):
     ``midpoint_K`` and ``width_K`` are Tm and w of s(T); ``onset_K`` is where s = 1%.
     ``fit_range_K`` the temperatures fitted, ``n_outliers`` the points left out of the final fit.
     """
@@ -326,7 +344,10 @@ def find_tc(
     order = np.argsort(sweep.temperature_K, kind="stable")
     t, m = sweep.temperature_K[order], sweep.moment_Am2[order]
     keep = np.isfinite(t) & np.isfinite(m)
-    t, m = t[keep], m[keep]
+    # diamagnetic is opposite to the field: in a negative field the shielded moment is positive;
+    # the fit runs on m * sign(H) and its baseline and step are turned back at the end
+    flip = -1.0 if sweep.field_T < 0 else 1.0
+    t, m = t[keep], flip * m[keep]
     if t.size and t[0] < 0:
         raise ValidationError(
             f"{where}: temperatures down to {t[0]:.4g} K, below absolute zero: given in degC? "
@@ -429,9 +450,9 @@ def find_tc(
         midpoint_K=float(tm),
         width_K=w,
         sweep=sweep.label,
-        baseline_slope_Am2_per_K=float(c1),
-        baseline_intercept_Am2=float(c0),
-        step_Am2=float(step),
+        baseline_slope_Am2_per_K=float(flip * c1),
+        baseline_intercept_Am2=float(flip * c0),
+        step_Am2=float(flip * step),
         step_err_Am2=step_err,
         noise_Am2=noise,
         fit_range_K=(float(tw[0]), float(tw[-1])),

@@ -308,7 +308,10 @@ class Store:
                         kind=curve.kind,
                         method=curve.method,
                         settings=dict(curve.settings),
-                        columns={k: [float(v) for v in vs] for k, vs in curve.columns.items()},
+                        columns={  # None: unknown (an error column the file does not have)
+                            k: [None if v is None else float(v) for v in vs]
+                            for k, vs in curve.columns.items()
+                        },
                     )
                 )
             if objectives:

@@ -73,7 +73,7 @@ def record_measurement(
         kind,
         filename,
         content,
-        temperature_K=jc.temperature_K,
+        temperature_K=metadata["temperature_K"],
         metadata={**metadata, **(extra_metadata or {})},
         curves=[CurveData(c.kind, c.method, c.settings, c.columns) for c in curves],
         objectives=objectives,

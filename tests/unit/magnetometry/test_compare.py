@@ -118,3 +118,7 @@ def test_probe_choice_and_missing_columns():
         simulated_trace(two.drop(columns="applied_T"))
     with pytest.raises(InputFileError, match="lacks <probe>_Bz_T"):
         simulated_trace(two[["time_s", "applied_T"]])
+    with pytest.raises(
+        InputFileError, match="probes.csv: the probes table has a header but no rows"
+    ):
+        simulated_trace(two.iloc[:0], "gap", source="probes.csv")  # was an IndexError in compare

@@ -20,6 +20,7 @@ from fluxtrap.magnetometry.loops import (
 )
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.synthetic import critical_state_moment, synthetic_mh_loop, write_qd_dat
+from fluxtrap.magnetometry.table import MeasurementTable
 
 A, B, C = 0.5e-3, 1.2e-3, 2.8e-3  # the users' bar, m
 
@@ -70,6 +71,39 @@ def test_loop_at_requested_temperature(mpms_file):
     assert loop_width(table).temperature_K == pytest.approx(5.0, abs=0.01)
     assert loop_width(table, temperature_K=300).temperature_K == pytest.approx(300.0, abs=0.2)
     with pytest.raises(AnalysisError, match="no loop at 77 K"):
+        loop_width(table, temperature_K=77)
+
+
+def test_loops_at_two_temperatures_split_with_an_empty_temperature_cell():
+    """A CSV's temperature column is optional, so one empty cell is NaN: the temperature jump
+    between the loops was then not looked for at all and the 5 K and 30 K loops became one
+    ("no loop at 30 K; loops at 5 K"); now the jump is found between the known temperatures."""
+    loops = [
+        synthetic_mh_loop(kim(jc0, 1.0), A, B, C, n_points=21, field_max_T=2, temperature_K=t)
+        for jc0, t in ((1e9, 5.0), (2e8, 30.0))
+    ]
+    rows = ["T (K),H (Oe),m (emu)"] + [
+        f"{t:g},{b * 1e4:.10g},{m * 1e3:.10g}"
+        for lp in loops
+        for t, b, m in zip(lp.temperature_K, lp.field_T, lp.moment_Am2, strict=True)
+    ]
+    rows[4] = "," + rows[4].split(",", 1)[1]
+    table = read("\n".join(rows).encode(), filename="two.csv")
+    assert np.isnan(table.temperature_K[3])
+    assert loop_width(table, temperature_K=30).temperature_K == 30.0
+    assert loop_width(table).temperature_K == 5.0
+
+
+def test_loop_at_a_temperature_in_a_file_without_temperatures_is_refused():
+    """NaN temperatures compared False with the 1 K tolerance, so --temperature '5 K' (or any)
+    silently took the loop of a file without a temperature column ("Jc(B) at nan K")."""
+    loop = synthetic_mh_loop(kim(1e9, 1.0), A, B, C, n_points=21, field_max_T=2)
+    rows = ["H (Oe),m (emu)"] + [
+        f"{b * 1e4:.10g},{m * 1e3:.10g}" for b, m in zip(loop.field_T, loop.moment_Am2, strict=True)
+    ]
+    table = read("\n".join(rows).encode(), filename="no_t.csv")
+    assert np.isnan(loop_width(table).temperature_K)
+    with pytest.raises(AnalysisError, match=r"no_t.csv: no temperatures were read .* at 77 K"):
         loop_width(table, temperature_K=77)
 
 
@@ -595,6 +629,44 @@ def test_gap_in_both_quadrants_is_flagged_and_no_objective_is_read_in_it():
     assert "jc_3T" in objective_values(spec, jc_from_loop(full, A, B, C))
     assert objective_values(spec, jc) == {}
     assert "3 T lies in a gap of the loop (2..3.5 T" in skipped_objectives(spec, jc)["jc_3T"]
+
+
+def test_no_objective_at_a_temperature_is_read_off_a_loop_of_unknown_temperature():
+    """A file without a temperature column gives NaN K, which failed no tolerance test: its Jc
+    filled the 5 K objective whatever temperature the loop was measured at."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.magnetometry.pipeline import objective_values, skipped_objectives
+
+    from ...conftest import EXAMPLES
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")  # jc_3T: 3 T at 5 K
+    loop = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41, temperature_K=77)
+    unknown = MeasurementTable.from_arrays(loop.field_T, loop.moment_Am2, loop.metadata)
+    jc = jc_from_loop(unknown, A, B, C)
+    assert np.isnan(jc.temperature_K) and objective_values(spec, jc) == {}
+    assert (
+        "unknown temperature (no temperature column), objective at 5 K"
+        in (skipped_objectives(spec, jc)["jc_3T"])
+    )
+
+
+def test_derived_metadata_of_a_loop_of_unknown_temperature_is_json():
+    """derive() stored temperature_K NaN in the measurement metadata and both curves' settings:
+    not JSON (PostgreSQL's JSON type refuses it); now None, as 'unknown' is elsewhere."""
+    import json
+
+    from fluxtrap.magnetometry.pipeline import derive
+
+    loop = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41)
+    csv = "H (Oe),m (emu)\n" + "\n".join(
+        f"{b * 1e4:.10g},{m * 1e3:.10g}" for b, m in zip(loop.field_T, loop.moment_Am2, strict=True)
+    )
+    metadata, curves, jc = derive("mh_loop", csv.encode(), "no_t.csv", A, B, C)
+    assert metadata["temperature_K"] is None
+    assert [c.settings["temperature_K"] for c in curves] == [None, None]
+    json.dumps(
+        [metadata, [c.settings for c in curves], [c.columns for c in curves]], allow_nan=False
+    )
 
 
 @pytest.mark.parametrize(

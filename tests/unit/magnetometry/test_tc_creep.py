@@ -1,5 +1,6 @@
 """Tc on a synthetic transition and on the real (non-superconducting) M(T) files; creep fits."""
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -243,9 +244,31 @@ def test_creep_origin_from_applied_field():
         read_series(csv.encode(), filename="probes.csv")
 
 
+def test_creep_origin_from_applied_field_in_a_log_written_newest_first():
+    """The same series with its rows in reverse time order has the same origin (was the earliest
+    time: the applied field's "final value" was taken from the last row, not the latest time)."""
+    time = np.r_[np.linspace(0, 100, 11), 100 + np.geomspace(1, 1e5, 200)]
+    applied = np.r_[np.linspace(1, 0, 11), np.zeros(200)]
+    b = np.r_[np.linspace(0.2, 1.0, 11), A_PUB - B_PUB * np.log(time[11:] - 100)]
+    fit = fit_creep(time[::-1], b[::-1], applied_T=applied[::-1])
+    assert fit.origin_s == pytest.approx(100.0) and fit.n_points == 200
+    assert fit.b_T == pytest.approx(B_PUB, rel=1e-6) and fit.warnings == ()
+
+
 def test_creep_too_few_points():
     with pytest.raises(AnalysisError, match="needs at least 3"):
         fit_creep(np.array([0.0, 1.0, 2.0]), np.array([1.0, 0.9, 0.8]))
+
+
+def test_creep_of_a_field_that_does_not_change():
+    """A probe reading 0 T throughout is refused by name; an exactly constant field (b = 0) never
+    decays, so the decay rate is below any threshold from the start (was a ZeroDivisionError)."""
+    t = np.geomspace(1, 1e4, 50)
+    with pytest.raises(AnalysisError, match=r"hall.csv \[B_T\]: the field is 0 at all 50 points"):
+        fit_creep(t, np.zeros(t.size), source="hall.csv", column="B_T")
+    fit = fit_creep(t, np.full(t.size, 0.5), origin_s=0.0)
+    fit = dataclasses.replace(fit, b_T=0.0)
+    assert fit.time_to_reach_ppm_per_h(0.1) == pytest.approx(1.0)
 
 
 def hall_logger(rate_T_h=4.8, b_T=0.0136, dt_s=10.0, hold_s=3 * 86400, noise_T=1e-4, seed=0):
@@ -347,6 +370,12 @@ def test_creep_series_refuses_oe_as_tesla_stray_delimiters_and_twin_columns():
         read_series(b"time_s,B_T,B_T\n1,1.36,1\n2,1.359,1\n", filename="h.csv")
 
 
+def test_creep_series_column_naming_the_time_is_refused():
+    """--column time_s was read as the field (B(t) = t, in 'T'): silent for a series under 100 s."""
+    with pytest.raises(InputFileError, match=r"h\.csv, line 1: column 'time_s' is a time column"):
+        read_series(b"time_s,B_T\n1,1.36\n2,1.359\n3,1.358\n", column="time_s", filename="h.csv")
+
+
 def test_tc_of_a_sweep_in_celsius_is_refused():
     """A table built in code with degC as K: before, Tc = -236.1 K; now refused when the table
     is built, as a file's would be."""
@@ -359,3 +388,61 @@ def test_tc_of_a_sweep_in_celsius_is_refused():
     sweep = Sweep("ZFC", 0, t.size, table.temperature_K - 273.15, table.moment_Am2, 0.01)
     with pytest.raises(ValidationError, match=r"ZFC: temperatures down to -268.1 K.*degC"):
         find_tc(sweep)  # a sweep built in code, past the table's check
+
+
+def test_tc_of_a_table_without_a_temperature_column_says_so():
+    """'Temperature (C)' (coulomb to pint) is not read as a temperature: the error named a
+    "temperature span nan K" after a numpy All-NaN warning; now it says no column gave temperatures."""
+    t, m = synthetic_mt().temperature_K, synthetic_mt().moment_Am2
+    csv = "Temperature (C),Magnetic Field (Oe),Moment (emu)\n" + "\n".join(
+        f"{a:.6g},100,{b * 1e3:.6g}" for a, b in zip(t, m, strict=True)
+    )
+    table = read(csv.encode(), filename="mt.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(
+            AnalysisError, match=r"mt.csv: no temperatures: .*moment from 'Moment \(emu\)'"
+        ):
+            split_sweeps(table)
+
+
+def test_zfc_fc_split_with_an_empty_first_temperature_cell():
+    """An empty temperature cell (NaN) in the first row of a CSV made monotone_segments compare
+    against NaN, so no sweep ever started: ZFC and FC were fitted as one 'sweep'."""
+    zfc, fc = synthetic_mt(step=1e-5), synthetic_mt(step=2e-6, seed=1)
+    rows = [
+        f"{t:.6g},0.001,{m:.8g}"
+        for sw in (zfc, fc)
+        for t, m in zip(sw.temperature_K, sw.moment_Am2, strict=True)
+    ]
+    rows[0] = "," + rows[0].split(",", 1)[1]
+    table = read(("T (K),B_T,m_Am2\n" + "\n".join(rows)).encode(), filename="zfcfc.csv")
+    sweeps = split_sweeps(table)
+    assert [(s.label, len(s)) for s in sweeps] == [("ZFC", 221), ("FC", 221)]
+    assert find_tc(sweeps[1]).step_Am2 == pytest.approx(2e-6, rel=0.05)
+
+
+def test_tc_of_a_sweep_in_a_negative_field():
+    """Shielding opposes the field: at -10 Oe the shielded moment is positive. It was refused
+    as 'not significant'; now the same Tc as at +10 Oe, the fitted model on the data."""
+    pos = synthetic_mt()
+    neg = MeasurementTable.from_arrays(
+        -pos.field_T, -pos.moment_Am2, TableMetadata("neg.dat", "MPMS3", "VSM"),
+        temperature_K=pos.temperature_K,
+    )  # fmt: skip
+    (sweep,) = split_sweeps(neg)
+    r, ref = find_tc(sweep), find_tc(split_sweeps(pos)[0])
+    assert r.tc_K == pytest.approx(ref.tc_K, abs=1e-9) and r.step_Am2 == pytest.approx(
+        -1e-5, rel=0.01
+    )
+    np.testing.assert_allclose(r.model(sweep.temperature_K), sweep.moment_Am2, atol=5e-8)
+
+
+def test_an_oscillating_temperature_is_not_thousands_of_sweeps():
+    """A temperature swinging by 4 K every 12 points split into one sweep per swing, each fitted
+    (~10 ms): 1666 for 20 000 rows took 16 s, a 10^6-line file ~15 min. Now refused past 100."""
+    k = np.arange(2400)
+    t = 40 + 2 * np.abs(k % 24 - 12) + 1e-4 * k
+    table = mt_table(t, -1e-6 / (1 + np.exp(t - 52)), name="zig.csv")
+    with pytest.raises(AnalysisError, match=r"zig.csv: 200 temperature sweeps .* at most 100"):
+        split_sweeps(table)
