@@ -485,3 +485,35 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
     for reader in (read, read_series):
         with pytest.raises(InputFileError, match="loop.fifo: not a regular file"):
             reader(fifo)
+
+
+def test_cells_of_columns_not_read_are_dropped_as_the_lines_are_split():
+    """Memory follows the columns read: a cell of another column is kept only as "held a value
+    or not" (one shared placeholder), so row lengths, stray-delimiter and missing-value checks
+    see the same rows, but an 89-column MPMS3 file no longer keeps 89 strings per row."""
+    from fluxtrap.magnetometry.readers._columns import split_rows
+
+    lines = ["1.5,x,,2.5", "3.5,,y,4.5,extra"]
+    rows = split_rows(lines, [1, 2], ",", "f.csv", keep={0, 3})
+    assert [r[0] for r in rows] == ["1.5", "3.5"] and [r[3] for r in rows] == ["2.5", "4.5"]
+    assert [len(r) for r in rows] == [4, 5] and rows[0][2] == "" and rows[1][1] == ""
+    held = [rows[0][1], rows[1][2], rows[1][4]]
+    assert all(h is held[0] for h in held) and held[0].strip()  # one object, "not empty"
+    assert split_rows(lines, [1, 2], ",", "f.csv") == [r.split(",") for r in lines]
+
+
+def test_a_wide_file_reads_the_same_as_its_read_columns_alone(tmp_path, mpms_file):
+    """The MPMS3 file with its 88 columns and the same file cut to the columns fluxtrap reads
+    give the same table (the placeholder cells change nothing that is read)."""
+    text = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_text(encoding="latin-1").splitlines()
+    at = text.index("[Data]")
+    names = text[at + 1].split(",")
+    wanted = [i for i, n in enumerate(names) if n in ("Time Stamp (sec)", "Temperature (K)",
+              "Magnetic Field (Oe)", "Moment (emu)", "M. Std. Err. (emu)")]  # fmt: skip
+    cut = [",".join(ln.split(",")[i] for i in wanted) for ln in text[at + 1 :]]
+    narrow = tmp_path / "narrow.dat"
+    narrow.write_text("\n".join([*text[: at + 1], *cut]) + "\n", encoding="latin-1")
+    wide, small = read(mpms_file("mpms3_vsm_mh_film-S1_5K.dat")), read(narrow)
+    assert len(names) == 88 and len(wanted) == 5
+    for col in ("field_T", "moment_Am2", "temperature_K", "time_s", "moment_err_Am2"):
+        np.testing.assert_array_equal(getattr(wide, col), getattr(small, col))

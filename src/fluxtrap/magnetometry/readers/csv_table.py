@@ -67,7 +67,8 @@ def read(
     check_names(names, where)
     chosen = _choose(names, dict(columns or {}), where)
     line_no = [n for n, _ in numbered[1:]]
-    rows = split_rows([ln for _, ln in numbered[1:]], line_no, delimiter, filename)
+    keep = {idx for idx, _ in chosen.values()}
+    rows = split_rows([ln for _, ln in numbered[1:]], line_no, delimiter, filename, keep)
     for n, row in zip(line_no, rows, strict=True):
         check_width(row, len(names), filename, n)
     required = [chosen["field"][0], chosen["moment"][0]]

@@ -90,7 +90,12 @@ def read(
     title = next((", ".join(r[1:]) for r in header if r[0].upper() == "TITLE"), "")
 
     names = [c.strip() for c in split_rows([head_line], [data_at + 2], delimiter, filename)[0]]
-    body = split_rows(lines[data_at + 2 :], range(data_at + 3, len(lines) + 1), delimiter, filename)
+    readable = {*FIELD_COLUMNS, *TEMPERATURE_COLUMNS, *TIME_COLUMNS, "Comment"}
+    readable |= {c for m in MOMENT_COLUMNS for c in m if c} | set((columns or {}).values())
+    keep = {i for i, name in enumerate(names) if name in readable}
+    body = split_rows(
+        lines[data_at + 2 :], range(data_at + 3, len(lines) + 1), delimiter, filename, keep
+    )
     raw = [
         (data_at + 3 + k, row)  # 1-based line number
         for k, row in enumerate(body)
