@@ -33,7 +33,8 @@ from typing import Any
 from sqlalchemy import DateTime, LargeBinary, Table, select
 
 from fluxtrap import __version__
-from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.campaign import CampaignSpec, check_new_name
+from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
 from fluxtrap.store.store import Store, _campaign
@@ -109,6 +110,7 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
     members, manifest = _read_checked(Path(archive))
     tables = {name: _load(members, f"tables/{name}.json", archive) for name in [*TABLES, "users"]}
     name = manifest["campaign"]
+    _check_rows(tables, name, archive)
     with store.transaction() as s:
         if s.scalar(select(m.Campaign.id).where(m.Campaign.name == name)) is not None:
             raise ValidationError(
@@ -132,6 +134,58 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
 
 
 # -- helpers -----------------------------------------------------------------------------------
+def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any) -> None:
+    """Refuse rows the store's own writers would never have written (the sha256 manifest proves
+    no origin: anyone can write one): ids and references that are not integers, a campaign other
+    than the manifest's or one its definition or name would be refused for, and samples with a
+    label, origin, status, parameters or objectives ``Store.add_sample`` refuses."""
+    for table_name, table in TABLES.items():
+        keys = ["id", *(c.name for c in table.columns if c.foreign_keys)]
+        for doc in tables[table_name]:
+            for key in keys:
+                value = doc.get(key)
+                if not (isinstance(value, int) and not isinstance(value, bool)) and (
+                    key == "id" or value is not None
+                ):
+                    raise InputFileError(
+                        f"{archive}: {table_name} row {str(doc.get('id'))[:40]}: {key} "
+                        f"{str(value)[:40]!r} is not an integer id"
+                    )
+    campaigns = tables["campaigns"]
+    if len(campaigns) != 1 or campaigns[0].get("name") != name:
+        raise InputFileError(
+            f"{archive}: tables/campaigns.json must hold the one campaign {name[:40]!r} the "
+            "manifest names"
+        )
+    try:
+        check_new_name(name)
+        spec = CampaignSpec.from_dict(campaigns[0].get("spec") or {}, "campaigns row", stored=True)
+        if spec.name != name:
+            raise ValidationError(f"campaign {name[:40]!r} is defined as {spec.name[:40]!r}")
+        for doc in tables["samples"]:
+            where = f"samples row {doc['id']}"
+            check_new_name(str(doc.get("label")), f"{where}: label")
+            for key, allowed in (("origin", m.ORIGINS), ("status", m.SAMPLE_STATUSES)):
+                if doc.get(key) not in allowed:
+                    raise ValidationError(
+                        f"{where}: {key} {str(doc.get(key))[:40]!r} is not one of {', '.join(allowed)}"
+                    )
+            for key, check in (
+                ("params", spec.check_params),
+                ("objectives", spec.check_objectives),
+            ):
+                if not isinstance(doc.get(key), dict):
+                    raise ValidationError(f"{where}: {key} is not a table of values")
+                check(doc[key], where)
+        for doc in tables["suggestions"]:
+            if doc.get("status") not in m.SUGGESTION_STATUSES:
+                raise ValidationError(
+                    f"suggestions row {doc['id']}: status {str(doc.get('status'))[:40]!r} is not one of {', '.join(m.SUGGESTION_STATUSES)}"
+                )
+    except FluxtrapError as err:
+        raise InputFileError(f"{archive}: not restored: {err}") from None
+
+
 def _campaign_rows(s: Any, campaign_id: int) -> dict[str, list[dict[str, Any]]]:
     """The campaign's rows of every table in TABLES, as column -> value dicts, by id."""
 
