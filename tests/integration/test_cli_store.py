@@ -92,11 +92,12 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
 
 
 FORMULAS = ['=HYPERLINK("evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+FORMULAS += ["'=1+1", "''-2"]  # a text that starts with the quote already: it came back without
 
 
 def test_export_cells_are_spreadsheet_safe_and_import_restores_them(tmp_path, capsys, db):
     """Text that a spreadsheet would run as a formula is written with a leading ' and read back
-    as it was given."""
+    as it was given (also one that begins with the ' already: its ' was taken off on import)."""
     for i, text in enumerate(FORMULAS):
         code, _, err = add(capsys, db, text if i < 4 else f"L{i}", "--by", text, "--notes", text)
         assert code == 0, err

@@ -185,11 +185,18 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as th
 
 def spreadsheet_safe(text: str | None) -> str | None:
     """A text cell that no spreadsheet runs as a formula: one starting with = + - @ tab or CR gets
-    a leading ``'`` (OWASP's CSV-injection advice); ``from_spreadsheet_safe`` takes it off."""
-    return "'" + text if isinstance(text, str) and text.startswith(FORMULA_START) else text
+    a leading ``'`` (OWASP's CSV-injection advice), and so does one that starts with ``'`` s before
+    those (``'=x``), which ``from_spreadsheet_safe`` would otherwise read as quoted; it takes the
+    one ``'`` off."""
+    return "'" + text if _quoted(text) else text
 
 
 def from_spreadsheet_safe(text: str | None) -> str | None:
     """The text ``spreadsheet_safe`` was given."""
-    quoted = isinstance(text, str) and text.startswith("'") and text[1:].startswith(FORMULA_START)
-    return text[1:] if quoted else text
+    return (
+        text[1:] if isinstance(text, str) and text.startswith("'") and _quoted(text[1:]) else text
+    )
+
+
+def _quoted(text: str | None) -> bool:
+    return isinstance(text, str) and text.lstrip("'").startswith(FORMULA_START)
