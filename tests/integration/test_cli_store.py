@@ -370,3 +370,26 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
     assert errors == []
     assert [r["notes"] for r in got["b"]] == ["short", note] == [r["notes"] for r in got["a"]]
     assert csv.field_size_limit() == limit  # set back once both are done
+
+
+@pytest.mark.parametrize(
+    "db, says",
+    [
+        ("{tmp}", "unable to open database file"),  # a folder
+        ("{tmp}/notes.txt", "file is not a database"),
+        ("{tmp}/no/such/folder/lab.db", "unable to open database file"),
+        ("bogus://lab", "Can't load plugin: sqlalchemy.dialects:bogus"),
+    ],
+)
+def test_a_store_that_cannot_be_opened_is_one_line_and_untouched(tmp_path, capsys, db, says):
+    """--db naming a folder, a file that is no database, a missing folder or an unknown scheme
+    was a SQLAlchemy traceback on every store command."""
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"SQLite format 3\x00 not really, a lab's notes " * 100)
+    db = db.format(tmp=tmp_path)
+    code, out, err = cli(capsys, "campaign", "list", "--db", db)
+    assert code == 2 and out == ""
+    assert err.startswith("error: cannot open the store ") and says in err, err
+    assert err.count("\n") == 1
+    assert notes.read_bytes() == b"SQLite format 3\x00 not really, a lab's notes " * 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

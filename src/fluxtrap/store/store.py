@@ -20,8 +20,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, func, select, text, update
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy import Engine, create_engine, event, func, make_url, select, text, update
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from fluxtrap import __version__
@@ -86,14 +86,21 @@ class Store:
 
     def __init__(self, url: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> None:
         self.url = resolve_url(url)
-        self.engine = _engine(self.url)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)  # writes: transaction()
-        # reads: on SQLite a deferred BEGIN, so a reader never takes or waits for the write lock
-        self._reader = sessionmaker(
-            self.engine.execution_options(fluxtrap_read_only=True), expire_on_commit=False
-        )
-        if migrate:
-            self.upgrade()
+        try:
+            self.engine = _engine(self.url)
+            self._session = sessionmaker(self.engine, expire_on_commit=False)  # transaction()
+            # reads: on SQLite a deferred BEGIN, so a reader never takes or waits for the write lock
+            self._reader = sessionmaker(
+                self.engine.execution_options(fluxtrap_read_only=True), expire_on_commit=False
+            )
+            if migrate:
+                self.upgrade()
+        except (ArgumentError, DBAPIError, ImportError) as err:
+            # a folder, a file that is no database, an unknown scheme or driver, no server
+            reason = str(getattr(err, "orig", None) or err).strip() or type(err).__name__
+            raise FluxtrapError(
+                f"cannot open the store {_shown_url(self.url)!r}: {reason.splitlines()[0]}"
+            ) from None
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -844,6 +851,14 @@ class Store:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+def _shown_url(url: str) -> str:
+    """``url`` with its password hidden (as given if it is no URL SQLAlchemy reads)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60})
