@@ -197,8 +197,10 @@ def resigned(table, edit):
     def apply(members):
         docs = json.loads(members[f"tables/{table}.json"])
         manifest = json.loads(members["manifest.json"])
-        edit(docs, manifest)
-        members[f"tables/{table}.json"] = json.dumps(docs).encode()
+        raw = edit(docs, manifest)  # the member's new bytes, or None: the docs edited
+        members[f"tables/{table}.json"] = (
+            raw if isinstance(raw, bytes) else json.dumps(docs).encode()
+        )
         manifest["members"] = {
             k: {"sha256": hashlib.sha256(v).hexdigest(), "size": len(v)}
             for k, v in members.items()
@@ -229,14 +231,21 @@ def setitem(i, key, value):
         ("samples", setitem(0, "params", P | {"ramp_rate": "nan"}), "ramp_rate"),
         ("samples", setitem(0, "objectives", {"jc_3T": None}), "jc_3T"),
         ("suggestions", setitem(0, "status", "evil"), "status 'evil' is not one of open"),
+        ("samples", setitem(0, "notes", [[1]]), "samples row 1: notes '[[1]]' is not a text"),
+        ("samples", setitem(0, "recorded_by", {"a": 1}), "recorded_by \"{'a': 1}\" is not a"),
+        ("users", setitem(0, "role", "god"), "role 'god' is not one of"),
+        ("users", lambda docs, manifest: docs[0].pop("role"), "columns ['created_at'"),
+        ("samples", lambda docs, manifest: b"[" * 10**5 + b"]" * 10**5, "is not valid JSON"),
     ],
 )
 def test_rows_the_store_would_refuse_are_not_restored(tmp_path, table, edit, says):
     """Restore checked the archive against its own manifest only, so a crafted archive put any
     row in the store: a campaign named otherwise than the manifest said (restore reported the
     wrong name), a definition no command could read back, labels with "/" or control characters,
-    NaN parameters, unknown statuses; a list as an id was a Python traceback."""
+    NaN parameters, unknown statuses, users of unknown roles; a list as an id or a name, a user
+    row without its role, or JSON nested too deep for Python was a Python traceback."""
     source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    source.add_user("alice", "writer", "alice-token-0123456789")
     fill(source, NAME, "x")
     backup(source, NAME, tmp_path / "k.zip")
     damage(tmp_path / "k.zip", tmp_path / "bad.zip", resigned(table, edit))

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, LargeBinary, Table, select
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, Table, select
 
 from fluxtrap import __version__
 from fluxtrap.campaign import CampaignSpec, check_new_name
@@ -127,6 +127,15 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
                 ).inserted_primary_key[0]
         known = set(s.scalars(select(m.User.name)))
         for doc in tables["users"]:
+            where = f"{archive}: users row {str(doc.get('name'))[:40]!r}"
+            if set(doc) != set(USER_COLUMNS):
+                raise InputFileError(f"{where}: columns {sorted(doc)[:10]} are not {USER_COLUMNS}")
+            for k in USER_COLUMNS:
+                _check_type(m.User.__table__.c[k], doc[k], where)
+            if doc["role"] not in m.ROLES:
+                raise InputFileError(
+                    f"{where}: role {str(doc['role'])[:40]!r} is not one of {m.ROLES}"
+                )
             if doc["name"] not in known:  # a token nobody knows: `fluxtrap user rotate` gives one
                 values = {k: _python_value(m.User.__table__.c[k], doc[k]) for k in USER_COLUMNS}
                 s.add(m.User(**values, token_hash=secrets.token_hex(32)))
@@ -233,9 +242,28 @@ def _row_values(
             if value is None and not col.nullable:
                 raise InputFileError(f"{where}: {col.name} refers to a row not in the archive")
         else:
+            _check_type(col, value, where)
             value = _python_value(col, value)
         row[col.name] = value
     return row
+
+
+def _check_type(col: Any, value: Any, where: str) -> None:
+    """Refuse a value of another type than ``col`` holds (a list for a name, text for a number),
+    which the database driver would otherwise fail on, or store as it is."""
+    if value is None or isinstance(col.type, JSON):
+        return
+    if isinstance(col.type, Boolean):
+        ok = isinstance(value, bool)
+    elif isinstance(col.type, Integer | Float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = ok and (isinstance(value, int) or not isinstance(col.type, Integer))
+    else:  # String, Text; a DateTime as ISO text
+        ok = isinstance(value, str)
+    if not ok:
+        raise InputFileError(
+            f"{where}: {col.name} {str(value)[:40]!r} is not a {type(col.type).__name__.lower()}"
+        )
 
 
 def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
@@ -285,7 +313,7 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
                 members[name] = data
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
         raise InputFileError(f"{path}: damaged or not a zip archive ({err})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as err:
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, RecursionError) as err:
         raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
     except OSError as err:
         raise InputFileError(f"{path}: cannot read: {err.strerror or err}") from None
@@ -297,7 +325,7 @@ def _load(members: dict[str, bytes], name: str, archive: Any) -> list[dict[str, 
         raise InputFileError(f"{archive}: {name} is missing")
     try:
         rows = json.loads(members[name])
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
         raise InputFileError(f"{archive}: {name} is not valid JSON ({err})") from None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise InputFileError(f"{archive}: {name} must be a list of rows")
