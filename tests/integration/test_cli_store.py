@@ -393,3 +393,16 @@ def test_a_store_that_cannot_be_opened_is_one_line_and_untouched(tmp_path, capsy
     assert err.count("\n") == 1
     assert notes.read_bytes() == b"SQLite format 3\x00 not really, a lab's notes " * 100
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("command", [["export", "-c", NAME], ["backup", NAME]])
+@pytest.mark.parametrize("end", ["", "-wal"])
+def test_an_output_file_that_is_the_store_is_refused(tmp_path, capsys, db, command, end):
+    """`export --out lab.db --db lab.db` (or backup; suggest is checked alike) replaced the whole
+    store, every campaign, with the CSV or the zip."""
+    add(capsys, db, "B1")
+    before = Path(db).read_bytes()
+    code, _, err = cli(capsys, *command, "--out", db + end, "--db", db)
+    assert code == 2 and "that is the store" in err and err.count("\n") == 1, err
+    assert Path(db).read_bytes() == before
+    assert [s.label for s in Store(db).samples(NAME)] == ["B1"]
