@@ -142,6 +142,19 @@ def test_failed_import_leaves_nothing(tmp_path, capsys, db):
     assert Store(db).samples(NAME) == []
 
 
+def test_an_imported_status_note_too_long_names_its_line(tmp_path, capsys, db):
+    """The error was "status note: 600 characters, at most 500", naming neither file nor row."""
+    csv = tmp_path / "notes.csv"
+    csv.write_text(
+        "label,ramp_rate,max_temperature,dwell_time,status,status_note\n"
+        f"a,50,600,5,failed,cracked\nb,50,600,5,failed,{'x' * 600}\n"
+    )
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2
+    assert err == f"error: {csv}, line 3 (sample 'b'): status note: 600 characters, at most 500\n"
+    assert Store(db).samples(NAME) == []
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -986,7 +986,7 @@ def _new_sample(
         recorded_by=row.get("recorded_by"),
         notes=row.get("notes") or "",
         status=status,
-        status_note=_note(row.get("status_note")) if status == "failed" else None,
+        status_note=_note(row.get("status_note"), where) if status == "failed" else None,
     )
 
 
@@ -1030,11 +1030,12 @@ def _change_status(x: m.Suggestion, status: str, by: str | None, note: str | Non
     x.status_note = _note(note)
 
 
-def _note(note: str | None) -> str | None:
+def _note(note: str | None, where: str = "") -> str | None:
     if note is None or not note.strip():
         return None
     if len(note) > 500:
-        raise ValidationError(f"status note: {len(note)} characters, at most 500")
+        at = f"{where}: " if where else ""
+        raise ValidationError(f"{at}status note: {len(note)} characters, at most 500")
     return note.strip()
 
 
