@@ -142,6 +142,23 @@ def test_failed_import_leaves_nothing(tmp_path, capsys, db):
     assert Store(db).samples(NAME) == []
 
 
+@pytest.mark.parametrize(
+    "row, says",
+    [
+        ('a,50,600,5,"a note cut short\r\n', "line 2: not a readable CSV (unexpected end of data)"),
+        ('a,50,600,5,"quoted"after\r\n', "line 2: not a readable CSV (',' expected after '\"')"),
+    ],
+)
+def test_an_import_with_broken_quoting_is_refused(tmp_path, capsys, db, row, says):
+    """A file cut inside its last quoted note (an interrupted copy) was imported with the note
+    cut; "quoted"after was read as quotedafter."""
+    csv = tmp_path / "cut.csv"
+    csv.write_bytes(f"label,ramp_rate,max_temperature,dwell_time,notes\r\n{row}".encode())
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2 and err == f"error: {csv}, {says}\n"
+    assert Store(db).samples(NAME) == []
+
+
 def test_an_imported_status_note_too_long_names_its_line(tmp_path, capsys, db):
     """The error was "status note: 600 characters, at most 500", naming neither file nor row."""
     csv = tmp_path / "notes.csv"
@@ -344,8 +361,8 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
     class Paused:
         """csv.reader that pauses after its first row as the test's docstring says."""
 
-        def __init__(self, *args):
-            self.rows, self.first = real_reader(*args), True
+        def __init__(self, *args, **kwargs):
+            self.rows, self.first = real_reader(*args, **kwargs), True
 
         line_num = property(lambda self: self.rows.line_num)
 

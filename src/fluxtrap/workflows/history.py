@@ -119,7 +119,8 @@ def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         text = data.decode("utf-8-sig")  # a spreadsheet's byte-order mark is no part of "label"
     except UnicodeDecodeError as err:
         raise InputFileError(f"{file}: not UTF-8 text (byte {err.start})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a file cut inside a quoted note, or "x"y, is refused rather than read as "x\n", "xy"
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
     with raised_field_limit(MAX_HISTORY_FILE):  # a note may be longer than csv's 128 kB
