@@ -234,6 +234,7 @@ def setitem(i, key, value):
         ("samples", setitem(0, "notes", [[1]]), "samples row 1: notes '[[1]]' is not a text"),
         ("samples", setitem(0, "recorded_by", {"a": 1}), "recorded_by \"{'a': 1}\" is not a"),
         ("users", setitem(0, "role", "god"), "role 'god' is not one of"),
+        ("users", setitem(0, "name", "ev\x1bil"), "user name 'ev\\x1bil': use 1 to 200"),
         ("users", lambda docs, manifest: docs[0].pop("role"), "columns ['created_at'"),
         ("samples", lambda docs, manifest: b"[" * 10**5 + b"]" * 10**5, "is not valid JSON"),
     ],

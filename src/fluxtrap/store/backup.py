@@ -137,6 +137,10 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
                     f"{where}: role {str(doc['role'])[:40]!r} is not one of {m.ROLES}"
                 )
             if doc["name"] not in known:  # a token nobody knows: `fluxtrap user rotate` gives one
+                try:  # as `fluxtrap user add` checks it
+                    check_new_name(doc["name"], "user name")
+                except ValidationError as err:
+                    raise InputFileError(f"{where}: {err}") from None
                 values = {k: _python_value(m.User.__table__.c[k], doc[k]) for k in USER_COLUMNS}
                 s.add(m.User(**values, token_hash=secrets.token_hex(32)))
     return name, {k: len(v) for k, v in tables.items()}
