@@ -189,6 +189,73 @@ def test_a_damaged_archive_is_refused_and_writes_nothing(tmp_path, edit, says):
     assert target.campaigns() == [] and target.users() == []
 
 
+def resigned(table, edit):
+    """An archive edit that changes rows of ``table`` and writes a manifest to match: a hostile
+    archive is consistent, its sha256 sums prove nothing."""
+    import hashlib
+
+    def apply(members):
+        docs = json.loads(members[f"tables/{table}.json"])
+        manifest = json.loads(members["manifest.json"])
+        raw = edit(docs, manifest)  # the member's new bytes, or None: the docs edited
+        members[f"tables/{table}.json"] = (
+            raw if isinstance(raw, bytes) else json.dumps(docs).encode()
+        )
+        manifest["members"] = {
+            k: {"sha256": hashlib.sha256(v).hexdigest(), "size": len(v)}
+            for k, v in members.items()
+            if k != "manifest.json"
+        }
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    return apply
+
+
+def setitem(i, key, value):
+    return lambda docs, manifest: docs[i].__setitem__(key, value)
+
+
+@pytest.mark.parametrize(
+    "table, edit, says",
+    [
+        ("campaigns", setitem(0, "name", "other"), "must hold the one campaign 'K-Ba122 SPS'"),
+        (
+            "campaigns",
+            lambda docs, manifest: manifest.update(campaign="other"),
+            "must hold the one campaign 'other'",
+        ),
+        ("campaigns", setitem(0, "spec", {"name": NAME}), "needs at least one [[parameters]]"),
+        ("samples", setitem(0, "id", [1]), "samples row [1]: id '[1]' is not an integer id"),
+        ("samples", setitem(0, "label", "../../x"), "samples row 1: label '../../x'"),
+        ("samples", setitem(0, "status", "evil"), "status 'evil' is not one of made, failed"),
+        ("samples", setitem(0, "params", P | {"ramp_rate": "nan"}), "ramp_rate"),
+        ("samples", setitem(0, "objectives", {"jc_3T": None}), "jc_3T"),
+        ("suggestions", setitem(0, "status", "evil"), "status 'evil' is not one of open"),
+        ("samples", setitem(0, "notes", [[1]]), "samples row 1: notes '[[1]]' is not a text"),
+        ("samples", setitem(0, "recorded_by", {"a": 1}), "recorded_by \"{'a': 1}\" is not a"),
+        ("users", setitem(0, "role", "god"), "role 'god' is not one of"),
+        ("users", setitem(0, "name", "ev\x1bil"), "user name 'ev\\x1bil': use 1 to 200"),
+        ("users", lambda docs, manifest: docs[0].pop("role"), "columns ['created_at'"),
+        ("samples", lambda docs, manifest: b"[" * 10**5 + b"]" * 10**5, "is not valid JSON"),
+    ],
+)
+def test_rows_the_store_would_refuse_are_not_restored(tmp_path, table, edit, says):
+    """Restore checked the archive against its own manifest only, so a crafted archive put any
+    row in the store: a campaign named otherwise than the manifest said (restore reported the
+    wrong name), a definition no command could read back, labels with "/" or control characters,
+    NaN parameters, unknown statuses, users of unknown roles; a list as an id or a name, a user
+    row without its role, or JSON nested too deep for Python was a Python traceback."""
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    source.add_user("alice", "writer", "alice-token-0123456789")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    damage(tmp_path / "k.zip", tmp_path / "bad.zip", resigned(table, edit))
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    with pytest.raises(InputFileError, match=rf"bad.zip: .*{re.escape(says)}"):
+        restore(target, tmp_path / "bad.zip")
+    assert target.campaigns() == [] and target.users() == []
+
+
 @pytest.mark.parametrize("limit", ["MAX_CONTENT", "MAX_MANIFEST"])
 def test_an_archive_that_unpacks_beyond_the_limit_is_refused_before_unpacking(
     tmp_path, monkeypatch, limit

@@ -92,11 +92,12 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
 
 
 FORMULAS = ['=HYPERLINK("evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+FORMULAS += ["'=1+1", "''-2"]  # a text that starts with the quote already: it came back without
 
 
 def test_export_cells_are_spreadsheet_safe_and_import_restores_them(tmp_path, capsys, db):
     """Text that a spreadsheet would run as a formula is written with a leading ' and read back
-    as it was given."""
+    as it was given (also one that begins with the ' already: its ' was taken off on import)."""
     for i, text in enumerate(FORMULAS):
         code, _, err = add(capsys, db, text if i < 4 else f"L{i}", "--by", text, "--notes", text)
         assert code == 0, err
@@ -138,6 +139,36 @@ def test_failed_import_leaves_nothing(tmp_path, capsys, db):
         err.strip()
         == f"error: {csv}, line 4 (sample 'c'): max_temperature=9999 degC is outside [450, 750] degC"
     )
+    assert Store(db).samples(NAME) == []
+
+
+@pytest.mark.parametrize(
+    "row, says",
+    [
+        ('a,50,600,5,"a note cut short\r\n', "line 2: not a readable CSV (unexpected end of data)"),
+        ('a,50,600,5,"quoted"after\r\n', "line 2: not a readable CSV (',' expected after '\"')"),
+    ],
+)
+def test_an_import_with_broken_quoting_is_refused(tmp_path, capsys, db, row, says):
+    """A file cut inside its last quoted note (an interrupted copy) was imported with the note
+    cut; "quoted"after was read as quotedafter."""
+    csv = tmp_path / "cut.csv"
+    csv.write_bytes(f"label,ramp_rate,max_temperature,dwell_time,notes\r\n{row}".encode())
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2 and err == f"error: {csv}, {says}\n"
+    assert Store(db).samples(NAME) == []
+
+
+def test_an_imported_status_note_too_long_names_its_line(tmp_path, capsys, db):
+    """The error was "status note: 600 characters, at most 500", naming neither file nor row."""
+    csv = tmp_path / "notes.csv"
+    csv.write_text(
+        "label,ramp_rate,max_temperature,dwell_time,status,status_note\n"
+        f"a,50,600,5,failed,cracked\nb,50,600,5,failed,{'x' * 600}\n"
+    )
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2
+    assert err == f"error: {csv}, line 3 (sample 'b'): status note: 600 characters, at most 500\n"
     assert Store(db).samples(NAME) == []
 
 
@@ -330,8 +361,8 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
     class Paused:
         """csv.reader that pauses after its first row as the test's docstring says."""
 
-        def __init__(self, *args):
-            self.rows, self.first = real_reader(*args), True
+        def __init__(self, *args, **kwargs):
+            self.rows, self.first = real_reader(*args, **kwargs), True
 
         line_num = property(lambda self: self.rows.line_num)
 
@@ -369,3 +400,39 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
     assert errors == []
     assert [r["notes"] for r in got["b"]] == ["short", note] == [r["notes"] for r in got["a"]]
     assert csv.field_size_limit() == limit  # set back once both are done
+
+
+@pytest.mark.parametrize(
+    "db, says",
+    [
+        ("{tmp}", "unable to open database file"),  # a folder
+        ("{tmp}/notes.txt", "file is not a database"),
+        ("{tmp}/no/such/folder/lab.db", "unable to open database file"),
+        ("bogus://lab", "Can't load plugin: sqlalchemy.dialects:bogus"),
+    ],
+)
+def test_a_store_that_cannot_be_opened_is_one_line_and_untouched(tmp_path, capsys, db, says):
+    """--db naming a folder, a file that is no database, a missing folder or an unknown scheme
+    was a SQLAlchemy traceback on every store command."""
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"SQLite format 3\x00 not really, a lab's notes " * 100)
+    db = db.format(tmp=tmp_path)
+    code, out, err = cli(capsys, "campaign", "list", "--db", db)
+    assert code == 2 and out == ""
+    assert err.startswith("error: cannot open the store ") and says in err, err
+    assert err.count("\n") == 1
+    assert notes.read_bytes() == b"SQLite format 3\x00 not really, a lab's notes " * 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("command", [["export", "-c", NAME], ["backup", NAME]])
+@pytest.mark.parametrize("end", ["", "-wal"])
+def test_an_output_file_that_is_the_store_is_refused(tmp_path, capsys, db, command, end):
+    """`export --out lab.db --db lab.db` (or backup; suggest is checked alike) replaced the whole
+    store, every campaign, with the CSV or the zip."""
+    add(capsys, db, "B1")
+    before = Path(db).read_bytes()
+    code, _, err = cli(capsys, *command, "--out", db + end, "--db", db)
+    assert code == 2 and "that is the store" in err and err.count("\n") == 1, err
+    assert Path(db).read_bytes() == before
+    assert [s.label for s in Store(db).samples(NAME)] == ["B1"]

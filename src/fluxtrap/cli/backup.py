@@ -34,7 +34,7 @@ def backup(
     calibrations, the users named in them) to one zip archive with a sha256 manifest."""
     from fluxtrap.store.backup import backup as write_backup
 
-    counts = write_backup(store_from(db), campaign, out)
+    counts = write_backup(store_from(db, out), campaign, out)
     console.print(f"backed up campaign {campaign!r} to {out}: {_counts(counts)}")
 
 

@@ -203,7 +203,7 @@ def export(
     """Write a campaign's history as CSV (parameters in campaign units, objectives in SI).
 
     Links to suggestions are not exported: they only mean something inside one store."""
-    n = export_history(store_from(db), campaign, out)
+    n = export_history(store_from(db, out), campaign, out)
     console.print(f"wrote {n} samples to {out}")
 
 

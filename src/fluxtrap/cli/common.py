@@ -54,11 +54,26 @@ CampaignOption = Annotated[str, typer.Option("--campaign", "-c", help="Campaign 
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 
 
-def store_from(db: str | None) -> Store:
-    """Open (and migrate) the store named by ``--db``, ``$FLUXTRAP_DB`` or ./fluxtrap.db."""
+def store_from(db: str | None, out: Path | None = None) -> Store:
+    """Open (and migrate) the store named by ``--db``, ``$FLUXTRAP_DB`` or ./fluxtrap.db; ``out``,
+    a file the command will write, must not be the store's SQLite file or one of its journals
+    (``export --out fluxtrap.db`` replaced the whole store with a CSV)."""
     from fluxtrap.store import Store
 
-    return Store(db)
+    store = Store(db)
+    url = store.engine.url
+    if (
+        out is not None
+        and url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+    ):
+        path = Path(url.database).resolve()
+        journals = {path.with_name(path.name + end) for end in ("", "-wal", "-shm", "-journal")}
+        if out.resolve() in journals or (out.exists() and path.exists() and out.samefile(path)):
+            raise ValidationError(
+                f"{out}: that is the store {store!r} or its journal; write elsewhere"
+            )
+    return store
 
 
 def key_values(items: list[str] | None, option: str) -> dict[str, str]:

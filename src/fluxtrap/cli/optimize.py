@@ -65,7 +65,7 @@ def suggest_cmd(
     from fluxtrap.optimize.stopping import advise_from_suggestions
     from fluxtrap.workflows.suggest import suggest
 
-    store = store_from(db)
+    store = store_from(db, out)
     records = suggest(store, campaign, n=n, seed=seed, created_by=by, budget=budget)
     spec = store.campaign(campaign)
     if out is not None:

@@ -30,10 +30,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, LargeBinary, Table, select
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, Table, select
 
 from fluxtrap import __version__
-from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.campaign import CampaignSpec, check_new_name
+from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
 from fluxtrap.store.store import Store, _campaign
@@ -109,6 +110,7 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
     members, manifest = _read_checked(Path(archive))
     tables = {name: _load(members, f"tables/{name}.json", archive) for name in [*TABLES, "users"]}
     name = manifest["campaign"]
+    _check_rows(tables, name, archive)
     with store.transaction() as s:
         if s.scalar(select(m.Campaign.id).where(m.Campaign.name == name)) is not None:
             raise ValidationError(
@@ -125,13 +127,78 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
                 ).inserted_primary_key[0]
         known = set(s.scalars(select(m.User.name)))
         for doc in tables["users"]:
+            where = f"{archive}: users row {str(doc.get('name'))[:40]!r}"
+            if set(doc) != set(USER_COLUMNS):
+                raise InputFileError(f"{where}: columns {sorted(doc)[:10]} are not {USER_COLUMNS}")
+            for k in USER_COLUMNS:
+                _check_type(m.User.__table__.c[k], doc[k], where)
+            if doc["role"] not in m.ROLES:
+                raise InputFileError(
+                    f"{where}: role {str(doc['role'])[:40]!r} is not one of {m.ROLES}"
+                )
             if doc["name"] not in known:  # a token nobody knows: `fluxtrap user rotate` gives one
+                try:  # as `fluxtrap user add` checks it
+                    check_new_name(doc["name"], "user name")
+                except ValidationError as err:
+                    raise InputFileError(f"{where}: {err}") from None
                 values = {k: _python_value(m.User.__table__.c[k], doc[k]) for k in USER_COLUMNS}
                 s.add(m.User(**values, token_hash=secrets.token_hex(32)))
     return name, {k: len(v) for k, v in tables.items()}
 
 
 # -- helpers -----------------------------------------------------------------------------------
+def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any) -> None:
+    """Refuse rows the store's own writers would never have written (the sha256 manifest proves
+    no origin: anyone can write one): ids and references that are not integers, a campaign other
+    than the manifest's or one its definition or name would be refused for, and samples with a
+    label, origin, status, parameters or objectives ``Store.add_sample`` refuses."""
+    for table_name, table in TABLES.items():
+        keys = ["id", *(c.name for c in table.columns if c.foreign_keys)]
+        for doc in tables[table_name]:
+            for key in keys:
+                value = doc.get(key)
+                if not (isinstance(value, int) and not isinstance(value, bool)) and (
+                    key == "id" or value is not None
+                ):
+                    raise InputFileError(
+                        f"{archive}: {table_name} row {str(doc.get('id'))[:40]}: {key} "
+                        f"{str(value)[:40]!r} is not an integer id"
+                    )
+    campaigns = tables["campaigns"]
+    if len(campaigns) != 1 or campaigns[0].get("name") != name:
+        raise InputFileError(
+            f"{archive}: tables/campaigns.json must hold the one campaign {name[:40]!r} the "
+            "manifest names"
+        )
+    try:
+        check_new_name(name)
+        spec = CampaignSpec.from_dict(campaigns[0].get("spec") or {}, "campaigns row", stored=True)
+        if spec.name != name:
+            raise ValidationError(f"campaign {name[:40]!r} is defined as {spec.name[:40]!r}")
+        for doc in tables["samples"]:
+            where = f"samples row {doc['id']}"
+            check_new_name(str(doc.get("label")), f"{where}: label")
+            for key, allowed in (("origin", m.ORIGINS), ("status", m.SAMPLE_STATUSES)):
+                if doc.get(key) not in allowed:
+                    raise ValidationError(
+                        f"{where}: {key} {str(doc.get(key))[:40]!r} is not one of {', '.join(allowed)}"
+                    )
+            for key, check in (
+                ("params", spec.check_params),
+                ("objectives", spec.check_objectives),
+            ):
+                if not isinstance(doc.get(key), dict):
+                    raise ValidationError(f"{where}: {key} is not a table of values")
+                check(doc[key], where)
+        for doc in tables["suggestions"]:
+            if doc.get("status") not in m.SUGGESTION_STATUSES:
+                raise ValidationError(
+                    f"suggestions row {doc['id']}: status {str(doc.get('status'))[:40]!r} is not one of {', '.join(m.SUGGESTION_STATUSES)}"
+                )
+    except FluxtrapError as err:
+        raise InputFileError(f"{archive}: not restored: {err}") from None
+
+
 def _campaign_rows(s: Any, campaign_id: int) -> dict[str, list[dict[str, Any]]]:
     """The campaign's rows of every table in TABLES, as column -> value dicts, by id."""
 
@@ -179,9 +246,28 @@ def _row_values(
             if value is None and not col.nullable:
                 raise InputFileError(f"{where}: {col.name} refers to a row not in the archive")
         else:
+            _check_type(col, value, where)
             value = _python_value(col, value)
         row[col.name] = value
     return row
+
+
+def _check_type(col: Any, value: Any, where: str) -> None:
+    """Refuse a value of another type than ``col`` holds (a list for a name, text for a number),
+    which the database driver would otherwise fail on, or store as it is."""
+    if value is None or isinstance(col.type, JSON):
+        return
+    if isinstance(col.type, Boolean):
+        ok = isinstance(value, bool)
+    elif isinstance(col.type, Integer | Float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = ok and (isinstance(value, int) or not isinstance(col.type, Integer))
+    else:  # String, Text; a DateTime as ISO text
+        ok = isinstance(value, str)
+    if not ok:
+        raise InputFileError(
+            f"{where}: {col.name} {str(value)[:40]!r} is not a {type(col.type).__name__.lower()}"
+        )
 
 
 def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
@@ -231,7 +317,7 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
                 members[name] = data
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
         raise InputFileError(f"{path}: damaged or not a zip archive ({err})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as err:
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, RecursionError) as err:
         raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
     except OSError as err:
         raise InputFileError(f"{path}: cannot read: {err.strerror or err}") from None
@@ -243,7 +329,7 @@ def _load(members: dict[str, bytes], name: str, archive: Any) -> list[dict[str, 
         raise InputFileError(f"{archive}: {name} is missing")
     try:
         rows = json.loads(members[name])
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
         raise InputFileError(f"{archive}: {name} is not valid JSON ({err})") from None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise InputFileError(f"{archive}: {name} must be a list of rows")

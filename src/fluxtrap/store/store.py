@@ -20,8 +20,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, func, select, text, update
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy import Engine, create_engine, event, func, make_url, select, text, update
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from fluxtrap import __version__
@@ -86,14 +86,21 @@ class Store:
 
     def __init__(self, url: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> None:
         self.url = resolve_url(url)
-        self.engine = _engine(self.url)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)  # writes: transaction()
-        # reads: on SQLite a deferred BEGIN, so a reader never takes or waits for the write lock
-        self._reader = sessionmaker(
-            self.engine.execution_options(fluxtrap_read_only=True), expire_on_commit=False
-        )
-        if migrate:
-            self.upgrade()
+        try:
+            self.engine = _engine(self.url)
+            self._session = sessionmaker(self.engine, expire_on_commit=False)  # transaction()
+            # reads: on SQLite a deferred BEGIN, so a reader never takes or waits for the write lock
+            self._reader = sessionmaker(
+                self.engine.execution_options(fluxtrap_read_only=True), expire_on_commit=False
+            )
+            if migrate:
+                self.upgrade()
+        except (ArgumentError, DBAPIError, ImportError) as err:
+            # a folder, a file that is no database, an unknown scheme or driver, no server
+            reason = str(getattr(err, "orig", None) or err).strip() or type(err).__name__
+            raise FluxtrapError(
+                f"cannot open the store {_shown_url(self.url)!r}: {reason.splitlines()[0]}"
+            ) from None
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -847,6 +854,14 @@ class Store:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+def _shown_url(url: str) -> str:
+    """``url`` with its password hidden (as given if it is no URL SQLAlchemy reads)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60})
@@ -974,7 +989,7 @@ def _new_sample(
         recorded_by=row.get("recorded_by"),
         notes=row.get("notes") or "",
         status=status,
-        status_note=_note(row.get("status_note")) if status == "failed" else None,
+        status_note=_note(row.get("status_note"), where) if status == "failed" else None,
     )
 
 
@@ -1018,11 +1033,12 @@ def _change_status(x: m.Suggestion, status: str, by: str | None, note: str | Non
     x.status_note = _note(note)
 
 
-def _note(note: str | None) -> str | None:
+def _note(note: str | None, where: str = "") -> str | None:
     if note is None or not note.strip():
         return None
     if len(note) > 500:
-        raise ValidationError(f"status note: {len(note)} characters, at most 500")
+        at = f"{where}: " if where else ""
+        raise ValidationError(f"{at}status note: {len(note)} characters, at most 500")
     return note.strip()
 
 

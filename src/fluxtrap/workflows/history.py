@@ -119,7 +119,8 @@ def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         text = data.decode("utf-8-sig")  # a spreadsheet's byte-order mark is no part of "label"
     except UnicodeDecodeError as err:
         raise InputFileError(f"{file}: not UTF-8 text (byte {err.start})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a file cut inside a quoted note, or "x"y, is refused rather than read as "x\n", "xy"
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
     with raised_field_limit(MAX_HISTORY_FILE):  # a note may be longer than csv's 128 kB
@@ -185,11 +186,18 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as th
 
 def spreadsheet_safe(text: str | None) -> str | None:
     """A text cell that no spreadsheet runs as a formula: one starting with = + - @ tab or CR gets
-    a leading ``'`` (OWASP's CSV-injection advice); ``from_spreadsheet_safe`` takes it off."""
-    return "'" + text if isinstance(text, str) and text.startswith(FORMULA_START) else text
+    a leading ``'`` (OWASP's CSV-injection advice), and so does one that starts with ``'`` s before
+    those (``'=x``), which ``from_spreadsheet_safe`` would otherwise read as quoted; it takes the
+    one ``'`` off."""
+    return "'" + text if _quoted(text) else text
 
 
 def from_spreadsheet_safe(text: str | None) -> str | None:
     """The text ``spreadsheet_safe`` was given."""
-    quoted = isinstance(text, str) and text.startswith("'") and text[1:].startswith(FORMULA_START)
-    return text[1:] if quoted else text
+    return (
+        text[1:] if isinstance(text, str) and text.startswith("'") and _quoted(text[1:]) else text
+    )
+
+
+def _quoted(text: str | None) -> bool:
+    return isinstance(text, str) and text.lstrip("'").startswith(FORMULA_START)
