@@ -366,6 +366,12 @@ def read_series(
     if len(numbered) < 2:
         raise InputFileError(f"{name}: expected a header row and data rows")
     head_no, head = numbered[0]
+    if head.strip().strip(",\t").strip() == "[Header]":
+        raise InputFileError(
+            f"{name}: a Quantum Design .dat magnetometer file (it starts with [Header]), not a "
+            "field series; give a CSV with a time and a field column (time_s, B_T), or read "
+            "the magnetometer file with fluxtrap jc or tc"
+        )
     delimiter = max(",\t;", key=head.count)
     names = [c.strip() for c in split_rows([head], [head_no], delimiter, name)[0]]
     lines = [n for n, _ in numbered[1:]]

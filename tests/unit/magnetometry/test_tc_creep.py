@@ -360,6 +360,14 @@ def test_sweep_ending_inside_the_transition_is_an_analysis_error(end_K, noise):
         tc_from_table(synthetic_mt(38.0, noise=noise, t=t))
 
 
+def test_creep_series_names_a_magnetometer_file_given_for_a_series(mpms_file):
+    """A real MPMS3 .dat given to `fluxtrap creep` was a 'stray delimiter' error on a header
+    line; it is named as what it is, with the commands that read it."""
+    path = mpms_file("mpms3_vsm_mh_film-S1_5K.dat")
+    with pytest.raises(InputFileError, match=r"S1_5K\.dat: a Quantum Design \.dat .*fluxtrap jc"):
+        read_series(path)
+
+
 def test_creep_series_refuses_oe_as_tesla_stray_delimiters_and_twin_columns():
     """Before: 13600 'T' read as 13 600 T, '2,1,359' as 1 T, and twin B_T columns as 'choose one'."""
     with pytest.raises(InputFileError, match=r"h\.csv, line 2, column 'B_T': .*Oe but"):
