@@ -232,6 +232,13 @@ class Model:
         self.memo.update(zip(todo, outcomes, strict=True))
         self.simulations += len(todo)
 
+    def wall_s(self, u: np.ndarray) -> float | None:
+        """Wall time (s) of the simulations at ``u`` as the runner recorded them (a cached run's
+        own time), None where a runner did not record it."""
+        walls = [getattr(self.memo[self._key(i, u)], "attrs", {}).get("wall_s")
+                 for i in range(len(self.cases))]  # fmt: skip
+        return float(sum(walls)) if all(isinstance(w, int | float) for w in walls) else None
+
     def model(self, u: np.ndarray) -> list[np.ndarray] | Exception:
         """Simulated values at each series' used points (T), or the first simulation error."""
         self.run([u])
@@ -320,7 +327,10 @@ def calibrate(
     if not math.isfinite(chi2_start) and scan < 2:
         model.residuals(u_start)  # raises the simulation's error
     warnings: list[str] = []
-    scan_rows, u0 = _scan(model, u_start, scan, _start_wall_s(model, u_start, t_start), warnings)
+    start_wall_s = model.wall_s(u_start)
+    if start_wall_s is None:
+        start_wall_s = time.perf_counter() - t_start
+    scan_rows, u0 = _scan(model, u_start, scan, start_wall_s, warnings)
     n_points = sum(int(a.used.sum()) for a in model.alignments)
     if n_points <= len(params):
         raise ValidationError(
@@ -411,16 +421,6 @@ def check_request(
     for c in cases[1:]:
         apply(c, params, [p.start for p in params])
     return params
-
-
-def _start_wall_s(model: Model, u_start: np.ndarray, t0: float) -> float:
-    """Wall time (s) of the start case's simulations: as the runner recorded them (a cached run's
-    own time), else the time since ``t0``."""
-    walls = [model.memo[model._key(i, u_start)] for i in range(len(model.cases))]
-    walls = [getattr(w, "attrs", {}).get("wall_s") for w in walls]
-    if all(isinstance(w, int | float) for w in walls):
-        return float(sum(walls))
-    return time.perf_counter() - t0
 
 
 def _scan(
