@@ -52,6 +52,7 @@ from botorch.sampling import SobolQMCNormalSampler
 from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from botorch.utils.multi_objective.pareto import is_non_dominated
 from botorch.utils.sampling import manual_seed
+from linear_operator.utils.warnings import NumericalWarning
 
 from fluxtrap.campaign import check_budget
 from fluxtrap.errors import ValidationError
@@ -133,6 +134,7 @@ class Optimizer:
         self._X = pd.DataFrame(columns=space.names)
         self._Y: pd.DataFrame | None = None
         self._model = self._planning_model = None
+        self._constant_warned = False
 
     # ---------------------------------------------------------------- data
     @property
@@ -204,6 +206,7 @@ class Optimizer:
         self._X = X if self._X.empty else pd.concat([self._X, X], ignore_index=True)
         self._Y = Y if self._Y is None else pd.concat([self._Y, Y], ignore_index=True)
         self._model = self._planning_model = None
+        self._constant_warned = False
         return self
 
     # ---------------------------------------------------------------- model
@@ -233,13 +236,14 @@ class Optimizer:
         if n < 2:
             raise ValidationError(f"the model needs at least 2 observations, has {n}")
         for name in self.outcomes:
-            if self._Y[name].nunique() == 1:
+            if self._Y[name].nunique() == 1 and not self._constant_warned:
                 warnings.warn(
-                    f"objective {name} is constant ({self._Y[name].iloc[0]!r}) over {n} "
+                    f"objective {name} is constant ({float(self._Y[name].iloc[0]):g}) over {n} "
                     "observations: the model can only explore",
                     ConstantObjectiveWarning,
                     stacklevel=4,
                 )
+        self._constant_warned = True  # once per data: the planning model refits the same rows
         with manual_seed(self._derived_seed(0)):
             return fit_model(self._U(), self._signed_Y(), self.space.cat_dims, light_tailed)
 
@@ -481,6 +485,9 @@ class Optimizer:
             warnings.filterwarnings(
                 "ignore", message="Optimization failed", category=RuntimeWarning
             )
+            # replicated points make the posterior covariance singular to float precision; the
+            # jitter linear_operator adds (1e-8 to 1e-6) is its remedy, not news for a lab
+            warnings.filterwarnings("ignore", category=NumericalWarning)
             chosen, picked = self._choose(exploits, P, pool, seen, seed)
             # each row's own value given the external pending points (not the rest of the
             # batch), by the acquisition that chose the first row: built from the same seed, as

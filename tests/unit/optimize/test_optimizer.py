@@ -197,13 +197,30 @@ def test_a_batch_over_100_or_over_1000_pending_points_is_refused_before_work():
         opt.ask(1, pending=space.sample(1001, seed=0))
 
 
-def test_constant_objective_warns_and_explores():
+def test_constant_objective_warns_once_and_explores():
+    """A batch fits two models on the same rows; the lab hears of the constant objective once
+    (it printed twice, as ``np.float64(3.0)``)."""
     space = SearchSpace(SPS)
-    X = space.sample(6, seed=0)
-    opt = Optimizer(space, **FAST).tell(X, pd.Series(np.full(6, 3.0), name="y"))
-    with pytest.warns(ConstantObjectiveWarning, match="constant"):
+    X = space.sample(4, seed=0)  # under 2 per dimension: the batch's planning model too
+    opt = Optimizer(space, **FAST).tell(X, pd.Series(np.full(4, 3.0), name="y"))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
         batch = opt.ask(2)
+    said = [str(w.message) for w in seen if w.category is ConstantObjectiveWarning]
+    assert said == ["objective y is constant (3) over 4 observations: the model can only explore"]
     assert not set(space.keys(batch)) & set(space.keys(X))
+
+
+def test_replicated_points_ask_without_numerical_warnings():
+    """Three samples made at the same conditions: linear_operator's jitter warnings ("A not
+    p.d., added jitter") reached the lab's terminal four times per suggest."""
+    space = SearchSpace(SPS)
+    X = pd.concat([space.sample(1, seed=0)] * 3, ignore_index=True)
+    opt = Optimizer(space, **FAST).tell(X, pd.Series([2e8, 2e8, 2e8], name="jc"))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        opt.ask(3)
+    assert [w.category.__name__ for w in seen] == ["ConstantObjectiveWarning"]
 
 
 def test_duplicated_rows_are_replicates():
