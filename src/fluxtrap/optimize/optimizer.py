@@ -464,6 +464,14 @@ class Optimizer:
                 raise ValidationError(
                     f"ask: only {len(pool)} candidate row(s) are new and feasible, {n} asked for"
                 )
+        grid = space.grid() if pool is None else None
+        if grid is not None:
+            free = sum(k not in seen for k in space.keys(grid))
+            if free < n:
+                raise ValidationError(
+                    f"ask: only {free} of the {len(grid)} settable feasible points are neither "
+                    f"measured nor pending, {n} asked for"
+                )
         if len(self._X) < 2:
             if pool is not None:
                 rows = np.random.default_rng(seed).choice(len(pool), size=n, replace=False)
@@ -488,7 +496,7 @@ class Optimizer:
             # replicated points make the posterior covariance singular to float precision; the
             # jitter linear_operator adds (1e-8 to 1e-6) is its remedy, not news for a lab
             warnings.filterwarnings("ignore", category=NumericalWarning)
-            chosen, picked = self._choose(exploits, P, pool, seen, seed)
+            chosen, picked = self._choose(exploits, P, pool, seen, seed, grid)
             # each row's own value given the external pending points (not the rest of the
             # batch), by the acquisition that chose the first row: built from the same seed, as
             # qLogNEI prunes its baseline with posterior samples drawn from the global RNG
@@ -499,7 +507,7 @@ class Optimizer:
             settled = not all(exploits) and self.expects_no_improvement(max(values))
             if settled:
                 exploits = [True] * n
-                chosen, picked = self._choose(exploits, P, pool, seen, seed)
+                chosen, picked = self._choose(exploits, P, pool, seen, seed, grid)
                 with torch.no_grad():
                     values = first(torch.stack(chosen).unsqueeze(1)).tolist()
         if pool is not None:
@@ -524,11 +532,12 @@ class Optimizer:
         pool: pd.DataFrame | None,
         seen: set,
         seed: int,
+        grid: pd.DataFrame | None = None,
     ) -> tuple[list[torch.Tensor], list[Any]]:
         """One round's points, greedy (each chosen point pending for the next): by posterior
         mean where ``exploits``, else by the acquisition; each the best of the free ``pool`` rows,
-        or of the grid points near the acquisition's optimum (never one of ``seen``). Returns the
-        encoded points and their pool index (empty without a pool)."""
+        or of the grid points near the acquisition's optimum and the whole small ``grid`` (never
+        one of ``seen``). Returns the encoded points and their pool index (empty without a pool)."""
         seen = set(seen)
         chosen: list[torch.Tensor] = []
         picked: list[Any] = []
@@ -544,7 +553,7 @@ class Optimizer:
                 avail = pool.drop(index=picked)
                 C = self.space.to_unit(avail)
             else:
-                C = self._grid_candidates(acqf, seen, seed)
+                C = self._grid_candidates(acqf, seen, seed, grid)
             with torch.no_grad():
                 vals = torch.cat([acqf(c.unsqueeze(1)) for c in C.split(1024)])
             i = int(torch.argmax(vals))
@@ -575,8 +584,11 @@ class Optimizer:
             return False
         return trial > self.budget - math.ceil(EXPLOIT_SHARE * self.budget)
 
-    def _grid_candidates(self, acqf, seen: set, seed: int) -> torch.Tensor:
-        """Free settable points near the continuous optima of ``acqf``, plus space-filling ones."""
+    def _grid_candidates(
+        self, acqf, seen: set, seed: int, grid: pd.DataFrame | None = None
+    ) -> torch.Tensor:
+        """Free settable points near the continuous optima of ``acqf``, plus space-filling ones
+        and every point of a small ``grid`` (``SearchSpace.grid``)."""
         space = self.space
         fixed = space.fixed_features()
         combos = [{}]
@@ -606,6 +618,8 @@ class Optimizer:
         starts = torch.cat(starts)
         C = [space.snap_unit(starts), space.snap_unit(_grid_neighbours(space, starts))]
         C.append(space.to_unit(space.sample(128, seed=seed, strict=False)))
+        if grid is not None:
+            C.append(space.to_unit(grid))
         C = torch.cat(C)
         df = space.from_unit(C)
         for name, value in space.fixed.items():

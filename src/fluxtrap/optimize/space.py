@@ -9,6 +9,7 @@ step grid, so every value it returns is one a researcher can set.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from fluxtrap.errors import ValidationError
 
 DTYPE = torch.double
 _TOL = 1e-9
+SMALL_GRID = 4096  # a settable grid this small is listed whole (ask counts its free points)
 
 
 @dataclass(frozen=True)
@@ -325,6 +327,28 @@ class SearchSpace:
                 f"search space holds only {len(keep)} new feasible point(s), {n} asked for"
             )
         return cand.loc[keep].reset_index(drop=True)
+
+    def grid(self, limit: int = SMALL_GRID) -> pd.DataFrame | None:
+        """Every settable, feasible point when each free parameter is stepped, integer or
+        categorical and the box holds at most ``limit`` of them; else None."""
+        axes: list[Sequence[Any]] = []
+        for p in self.parameters:
+            if p.name in self.fixed:
+                axes.append([self.fixed[p.name]])
+            elif isinstance(p, Categorical):
+                axes.append(p.choices)
+            elif p.step:
+                count = math.floor(p.width / p.step + 1e-9) + 1
+                if count > limit:
+                    return None
+                values = p.snap(p.low + p.step * np.arange(count))
+                axes.append(values.astype(int) if isinstance(p, Integer) else values)
+            else:
+                return None
+        if math.prod(len(a) for a in axes) > limit:
+            return None
+        X = pd.DataFrame(list(itertools.product(*axes)), columns=self.names)
+        return X[self.feasible(X)].reset_index(drop=True)
 
     # ----------------------------------------------------------------- helpers
     def _any(self, name: str) -> Any:

@@ -15,6 +15,7 @@ from fluxtrap.optimize import (
     Categorical,
     ConstantObjectiveWarning,
     Continuous,
+    Integer,
     LinearConstraint,
     Optimizer,
     SearchSpace,
@@ -112,7 +113,7 @@ def test_never_repeats_when_grid_is_nearly_full():
     opt = Optimizer(space, seed=0, **FAST).tell(grid.iloc[:12], y.iloc[:12])
     batch = opt.ask(2, pending=grid.iloc[12:14])
     assert sorted(space.keys(batch)) == sorted(space.keys(grid.iloc[14:]))
-    with pytest.raises(ValidationError, match="no free feasible point"):
+    with pytest.raises(ValidationError, match="only 2 of the 16 settable feasible points"):
         opt.ask(3, pending=grid.iloc[12:14])
 
 
@@ -363,3 +364,16 @@ def test_more_observations_than_an_exact_gp_can_fit_in_bounded_time_are_refused(
     with pytest.raises(ValidationError, match=f"{MAX_OBSERVATIONS + 1} observations.*at most"):
         opt.tell(X.iloc[:1], pd.Series([0.5], name="y"))
     assert len(opt._X) == MAX_OBSERVATIONS  # nothing of the refused call was kept
+
+
+def test_a_small_grid_is_counted_before_a_batch_and_its_last_free_point_found():
+    """2 x 3 settable points, 5 measured: asking for 3 stopped with 'space exhausted?' after
+    the model's work; now it says how many are free, and one is found wherever it lies."""
+    space = SearchSpace([Integer("a", 0, 2), Categorical("gas", ("Ar", "N2"))])
+    X = pd.DataFrame({"a": [0, 0, 1, 1, 2], "gas": ["Ar", "N2", "Ar", "N2", "Ar"]})
+    opt = Optimizer(space, **FAST).tell(X, pd.Series([0.0, 0.1, 1.0, 1.1, 2.0], name="y"))
+    with pytest.raises(ValidationError, match="only 1 of the 6 settable feasible points"):
+        opt.ask(3)
+    assert opt.ask(1)[["a", "gas"]].values.tolist() == [[2, "N2"]]
+    with pytest.raises(ValidationError, match="only 0 of the 6"):
+        opt.ask(1, pending=pd.DataFrame({"a": [2], "gas": ["N2"]}))

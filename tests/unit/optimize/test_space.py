@@ -104,3 +104,30 @@ def test_sample_distinct_feasible_and_excludes():
     assert sorted(small.sample(4).k) == [0, 1, 2, 3]
     with pytest.raises(ValidationError, match="only 4 new feasible"):
         small.sample(5)
+
+
+def test_a_small_grid_is_listed_whole_with_constraints_and_fixed_values():
+    """3 x 4 x 2 points, of which the constraint a + b <= 3 keeps 8 (a, b) pairs per gas."""
+    space = SearchSpace(
+        [
+            Integer("a", 0, 2),
+            Continuous("b", 1.0, 2.5, 0.5, "mm"),
+            Categorical("gas", ("Ar", "N2")),
+        ],
+        constraints=[LinearConstraint((("a", 1.0), ("b", 1.0)), 3.0)],
+    )
+    grid = space.grid()
+    pairs = {(a, b) for a in (0, 1, 2) for b in (1.0, 1.5, 2.0, 2.5) if a + b <= 3}
+    assert sorted(zip(grid.a, grid.b, grid.gas, strict=True)) == sorted(
+        (a, b, g) for a, b in pairs for g in ("Ar", "N2")
+    )
+    assert set(grid.gas[grid.a == 0]) == {"Ar", "N2"}
+    assert space.fix(gas="N2").grid().gas.eq("N2").all()
+    assert len(pairs) == 8 and len(space.fix(gas="N2").grid()) == 8
+
+
+def test_no_grid_for_a_free_continuous_parameter_or_a_large_box():
+    assert SearchSpace([Continuous("x", 0, 1)]).grid() is None
+    assert SearchSpace([Continuous("x", 0, 1, 1e-4)]).grid() is None  # 10 001 points
+    assert len(SearchSpace([Continuous("x", 0, 1, 1e-3)]).grid()) == 1001
+    assert SearchSpace([Continuous("x", 0, 1, 0.01), Integer("k", 0, 99)]).grid() is None
