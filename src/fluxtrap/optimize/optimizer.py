@@ -78,6 +78,7 @@ class ConstantObjectiveWarning(UserWarning):
 MAX_BATCH = 100  # suggestions in one ask: a lab batch, and a bounded acquisition optimisation
 MAX_PENDING = 1000  # pending points conditioned on (each is a fantasy in qLogNEI)
 MAX_OBSERVATIONS = 2000  # told in all: the GP fit is O(n^3) in time, O(n^2) in memory
+MAX_ABS_OUTCOME = 1e100  # |value| told: squares of larger ones overflow in the standardisation
 MAX_COMBINATIONS = 16  # categorical combinations whose continuous optimum a stepped ask searches
 
 
@@ -200,6 +201,14 @@ class Optimizer:
             raise ValidationError(
                 f"y row {y.index[r]!r}: outcome {self.outcomes[c]}={Y.iloc[r, c]} is not a "
                 "finite number (drop unmeasured rows, or pass them to ask() as pending)"
+            )
+        big = np.abs(Y.to_numpy(dtype=float)) > MAX_ABS_OUTCOME
+        if big.any():
+            r, c = np.argwhere(big)[0]
+            raise ValidationError(
+                f"y row {y.index[r]!r}: outcome {self.outcomes[c]}={Y.iloc[r, c]:g} is beyond "
+                f"+-{MAX_ABS_OUTCOME:g}, where the model's standardisation overflows (a unit "
+                "mistake?)"
             )
         X = X[self.space.names].reset_index(drop=True)
         Y = Y.reset_index(drop=True)

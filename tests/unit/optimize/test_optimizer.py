@@ -170,6 +170,11 @@ def test_bad_input_is_named():
     y.iloc[2] = np.nan
     with pytest.raises(ValidationError, match=r"y row 2: outcome jc_3T=nan is not a finite number"):
         Optimizer(space).tell(X, y)
+    y.iloc[2] = -1e300  # finite, but its square overflows: a LinAlgError traceback in ask()
+    with pytest.raises(
+        ValidationError, match=r"y row 2: outcome jc_3T=-1e\+300 is beyond \+-1e\+100"
+    ):
+        Optimizer(space).tell(X, y)
     X.loc[1, "ramp_rate"] = 150
     with pytest.raises(ValidationError, match=r"X row 1: ramp_rate=150.0 is outside \[10, 100\]"):
         Optimizer(space).tell(X, sps_objective(X))
