@@ -304,11 +304,13 @@ def plot_parallel_coordinates(
     objective: str,
     units: Mapping[str, str] | None = None,
 ) -> Figure:
-    """One line per sample across the parameters (each axis min..max), coloured by the objective."""
+    """One line per sample across the parameters (each axis min..max, a categorical one its
+    choices in order of appearance), coloured by the objective."""
     h = history[history[objective].notna()]
     cols = [*parameters, objective]
-    lo, hi = h[cols].min(), h[cols].max()
-    Z = (h[cols] - lo) / (hi - lo).replace(0, 1)
+    values, labels = _coordinates(h, cols)
+    lo, hi = values.min(), values.max()
+    Z = (values - lo) / (hi - lo).replace(0, 1)
     fig, ax = plt.subplots(figsize=(1.8 * len(cols) + 2, 4.5), constrained_layout=True)
     norm = matplotlib.colors.Normalize(h[objective].min(), h[objective].max())
     cmap = matplotlib.colormaps["viridis"]
@@ -325,14 +327,33 @@ def plot_parallel_coordinates(
     ax.set_xticks(range(len(cols)), [_label(c, units or {}) for c in cols], rotation=15)
     for k, c in enumerate(cols):
         ax.axvline(k, color="0.6", lw=0.6)
-        ax.annotate(f"{hi[c]:.4g}", (k, 1.0), textcoords="offset points", xytext=(2, 4), fontsize=7)
-        ax.annotate(
-            f"{lo[c]:.4g}", (k, 0.0), textcoords="offset points", xytext=(2, -10), fontsize=7
-        )
+        if c in labels:
+            for i, text in enumerate(labels[c]):
+                ax.annotate(text, (k, Z[c][values[c] == i].iloc[0]), xytext=(2, 2), **_NOTE)
+            continue
+        ax.annotate(f"{hi[c]:.4g}", (k, 1.0), xytext=(2, 4), **_NOTE)
+        ax.annotate(f"{lo[c]:.4g}", (k, 0.0), xytext=(2, -10), **_NOTE)
     ax.set_yticks([])
     fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=objective)
     ax.set_title("history (solid: researcher, dashed: optimizer)")
     return fig
+
+
+_NOTE = dict(textcoords="offset points", fontsize=7)
+
+
+def _coordinates(h: pd.DataFrame, cols: Sequence[str]) -> tuple[pd.DataFrame, dict[str, list]]:
+    """``h[cols]`` as numbers, each non-numeric (categorical) column as the index of its value
+    in order of appearance; and those columns' values in that order, {column: labels}."""
+    values, labels = {}, {}
+    for c in cols:
+        if pd.api.types.is_numeric_dtype(h[c]):
+            values[c] = h[c].astype(float)
+        else:
+            codes, uniques = pd.factorize(h[c])
+            values[c] = pd.Series(codes.astype(float), index=h.index)
+            labels[c] = [str(u) for u in uniques]
+    return pd.DataFrame(values, index=h.index), labels
 
 
 # -------------------------------------------------------------------- plotly (web dashboard)
@@ -346,9 +367,12 @@ def plotly_parallel_coordinates(
     import plotly.graph_objects as go
 
     h = history[history[objective].notna()]
+    cols = [*parameters, objective]
+    values, labels = _coordinates(h, cols)
     dims = [
-        dict(label=_label(c, units or {}), values=h[c].astype(float))
-        for c in [*parameters, objective]
+        dict(label=_label(c, units or {}), values=values[c])
+        | (dict(tickvals=list(range(len(labels[c]))), ticktext=labels[c]) if c in labels else {})
+        for c in cols
     ]
     return go.Figure(
         go.Parcoords(

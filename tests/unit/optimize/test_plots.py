@@ -5,8 +5,14 @@ import pandas as pd
 import pytest
 
 from fluxtrap.errors import ValidationError
-from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
-from fluxtrap.optimize.plots import best_so_far, model_slices, write_model_report
+from fluxtrap.optimize import Categorical, Continuous, Optimizer, SearchSpace
+from fluxtrap.optimize.plots import (
+    best_so_far,
+    model_slices,
+    plot_parallel_coordinates,
+    plotly_parallel_coordinates,
+    write_model_report,
+)
 
 SPACE = SearchSpace(
     [
@@ -92,3 +98,28 @@ def test_report_files(fitted, tmp_path):
     } <= names
     assert sum(n.startswith("model_2d_") for n in names) == 3
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_history_with_a_categorical_parameter_is_drawn_with_its_choices(tmp_path):
+    """`fluxtrap plot model` of a campaign with a gas choice crashed: 'str' - 'str'."""
+    space = SearchSpace([Continuous("T", 500, 800, 1, "degC"), Categorical("gas", ("Ar", "N2"))])
+    history = pd.DataFrame(
+        {
+            "T": [500.0, 650.0, 800.0, 700.0],
+            "gas": ["N2", "Ar", "N2", "Ar"],
+            "y": [1.0, 2.0, 0.5, 3.0],
+            "origin": ["researcher"] * 4,
+        }
+    )
+    fig = plotly_parallel_coordinates(history, space.names, "y")
+    gas = fig.data[0].dimensions[1]
+    assert list(gas.values) == [0, 1, 0, 1] and list(gas.ticktext) == ["N2", "Ar"]
+    assert list(fig.data[0].dimensions[0].values) == [500, 650, 800, 700]
+    ax = plot_parallel_coordinates(history, space.names, "y").axes[0]
+    ends = {line.get_ydata()[1] for line in ax.lines if len(line.get_ydata()) == 3}
+    assert ends == {0.0, 1.0}  # N2 at the bottom, Ar at the top of the gas axis
+    assert {t.get_text() for t in ax.texts} >= {"N2", "Ar", "500", "800"}
+    opt = Optimizer(space, seed=0, num_restarts=2, raw_samples=64)
+    opt.tell(history[space.names], history.y)
+    names = {p.name for p in write_model_report(opt, history, tmp_path)}
+    assert {"parallel_coordinates.png", "parallel_coordinates.html"} <= names
