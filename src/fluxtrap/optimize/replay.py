@@ -31,7 +31,7 @@ from scipy.special import gammaln
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.inputs import read_bytes
 from fluxtrap.optimize.optimizer import MAX_OBSERVATIONS, Optimizer, check_seed
-from fluxtrap.optimize.space import Continuous, SearchSpace
+from fluxtrap.optimize.space import Categorical, Continuous, SearchSpace
 
 MAX_REPEATS = 1000  # seeded replays in one call
 MAX_TABLE = 64 * 2**20  # bytes of a replay table (the public benchmarks are a few kB)
@@ -121,16 +121,38 @@ def read_table(
 def pool_from_table(
     df: pd.DataFrame, inputs: Sequence[str], objective: str, where: str = "table"
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Pool ``N x d`` of distinct inputs and their mean objective ``(N,)``."""
-    data = df[[*inputs, objective]].apply(pd.to_numeric, errors="coerce")
-    bad = ~np.isfinite(data.to_numpy(dtype=float)).all(axis=1)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise InputFileError(
-            f"{where}, line {i + 2}: non-numeric or empty value in {list(inputs) + [objective]}"
-        )
+    """Pool ``N x d`` of distinct inputs and their mean objective ``(N,)``. An input column of
+    text in every row (no cell a number) is categorical; any other cell must be a finite number."""
+    data = df[[*inputs, objective]].reset_index(drop=True)
+    for c in data.columns:
+        raw = data[c]
+        numbers = pd.to_numeric(raw, errors="coerce")
+        empty = raw.isna() | (raw.astype(str).str.strip() == "")
+        text = numbers.isna() & ~empty
+        if c != objective and text.all():
+            data[c] = raw.astype(str).str.strip()
+            continue
+        at = f"{where}, column {c!r}"
+        if empty.any():
+            raise InputFileError(f"{at}, line {_line(empty)}: empty (every row needs a value)")
+        if c != objective and text.any():
+            raise InputFileError(
+                f"{at} mixes text (line {_line(text)}: {str(raw[text].iloc[0])!r}) and numbers (line "
+                f"{_line(~text)}: {str(raw[~text].iloc[0])!r}): a numeric input needs a number in "
+                "every row, a categorical one text in every row"
+            )
+        bad = ~np.isfinite(numbers.to_numpy(dtype=float))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputFileError(f"{at}, line {i + 2}: {str(raw.iloc[i])!r} is not a finite number")
+        data[c] = numbers
     pool = data.groupby(list(inputs), as_index=False, sort=False)[objective].mean()
     return pool[list(inputs)], pool[objective]
+
+
+def _line(mask: pd.Series) -> int:
+    """The CSV line of the first row where ``mask`` holds (line 1 is the header)."""
+    return int(np.argmax(mask.to_numpy())) + 2
 
 
 def random_expectation(y: np.ndarray, budget: int, maximize: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -240,6 +262,8 @@ def _run_once(job) -> list[int]:
     space = SearchSpace(
         [
             Continuous(str(c), float(X[c].min()), float(X[c].max()))
+            if pd.api.types.is_numeric_dtype(X[c])
+            else Categorical(str(c), tuple(X[c].unique()))
             for c in X.columns
             if X[c].nunique() > 1
         ]

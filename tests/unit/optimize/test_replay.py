@@ -85,3 +85,32 @@ def test_replay_json_shape_on_snar(tmp_path):
     assert paths[1].name == "replay.png" and paths[1].stat().st_size > 1000
     with pytest.raises(InputFileError, match="no column"):
         read_table(SNAR, ["nope"], "impurity")
+
+
+def _table(tmp_path, text: str):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    return path
+
+
+def test_a_column_of_text_is_a_categorical_input_and_bad_cells_are_named(tmp_path):
+    """A gas column made the whole table 'non-numeric or empty value in [...]' at line 2."""
+    rows = [
+        (t, g, -((t - 600) ** 2) / 1e4 + (g == "N2"))
+        for g in ("Ar", "N2", "O2")
+        for t in range(400, 801, 50)
+    ]  # 27 rows: lines 2 to 28
+    text = "temp,gas,yield\n" + "".join(f"{t},{g},{y}\n" for t, g, y in rows)
+    X, y = read_table(_table(tmp_path, text), ["temp", "gas"], "yield")
+    assert X.gas.tolist()[:2] == ["Ar", "Ar"] and set(X.gas) == {"Ar", "N2", "O2"}
+    res = replay(X, y, budget=8, n_initial=2, repeats=1, num_restarts=2, raw_samples=32)
+    assert res.bo_best.shape == (1, 8) and res.bo_best[0, -1] <= y.max()
+    for bad, match in (
+        ("400,N2,\n", "column 'yield', line 29: empty"),
+        ("400,5,1\n", "column 'gas' mixes text \\(line 2: 'Ar'\\) and numbers \\(line 29: '5'\\)"),
+        ("4OO,N2,1\n", "column 'temp' mixes text \\(line 29: '4OO'\\) and numbers \\(line 2"),
+        ("400,N2,inf\n", "column 'yield', line 29: 'inf' is not a finite number"),
+        ("400,N2,high\n", "column 'yield', line 29: 'high' is not a finite number"),
+    ):
+        with pytest.raises(InputFileError, match=match):
+            read_table(_table(tmp_path, text + bad), ["temp", "gas"], "yield")
