@@ -105,6 +105,11 @@ def test_demo_made_a_store_and_a_report(quick_demo):
     report = quick_demo / "demo-report" / "index.html"
     assert report.stat().st_size > 50_000
     assert (quick_demo / "demo-report" / "simulation" / "probes.csv").exists()
+    # every simulated number with its estimated discretization error, as summary.json has it
+    summary = json.loads((quick_demo / "demo-report" / "simulation" / "summary.json").read_text())
+    centre = summary["probes"]["center"]
+    text = report.read_text()
+    assert f"<td>{centre['final_T']:.3f} ± {centre['final_error_T']:.2g}</td>" in text
 
 
 def test_the_magnet_simulation_is_in_the_store(quick_demo):

@@ -177,11 +177,17 @@ def write_report(res: DemoResult, store: Store) -> Path:
             ]
         )
     at_zero = df.loc[df["applied_T"].abs() < 1e-9].iloc[0]
+    err = {p.name: sim.errors.get(p.name, {}) for p in sim.case.probes}  # discretization, T
     sim_rows = [
-        [p.name, f"{at_zero[f'{p.name}_Bz_T']:.3f}", f"{df[f'{p.name}_Bz_T'].iloc[-1]:.3f}"]
+        [
+            p.name,
+            f"{at_zero[f'{p.name}_Bz_T']:.3f} ± {err[p.name].get('max_error_T', np.nan):.2g}",
+            f"{df[f'{p.name}_Bz_T'].iloc[-1]:.3f} ± {err[p.name].get('final_error_T', np.nan):.2g}",
+        ]
         for p in sim.case.probes
     ]
     c = res.creep
+    sa, sb = np.sqrt(np.diag(c.cov))
     history = store.history(res.campaign)
     objective = store.campaign(res.campaign).objective_names[0]
     loops = {t.label: [] for t in [*res.researcher, *res.data_driven]}
@@ -256,16 +262,18 @@ mesh {s.mesh_size_m * 1e3:g} mm ({sim.solver["elements"]} elements, {
         _table(
             [
                 "probe",
-                f"Bz when the field reached zero, t = {at_zero['time_s']:.0f} s (T)",
+                f"Bz when the field reached zero, t = {at_zero['time_s']:.0f} s (T, ± the "
+                "estimated discretization error over the run)",
                 "Bz after the hold (T)",
             ],
             sim_rows,
         )
     }
-<p>Creep of the simulated centre field (last decade of the hold): B(t) = {c.a_T:.4f} - {
-        c.b_T:.3g} ln t (T, t in s since the field reached zero);
-S = {c.rate(c.t_start_s):.3g}; decay <b>{
-        c.decay_ppm_per_h(c.t_end_s):,.0f} ppm/h</b> at the end of the hold,
+<p>Creep of the simulated centre field (last decade of the hold): B(t) = ({c.a_T:.4f} ± {
+        sa:.1g}) - ({c.b_T:.4f} ± {
+        sb:.1g}) ln t (T, t in s since the field reached zero, ± 1 sigma of
+the fit); S = {c.rate(c.t_start_s):.3g}; decay <b>{c.decay_ppm_per_h(c.t_end_s):,.0f} ± {
+        c.decay_sigma_ppm_per_h(c.t_end_s):,.0f} ppm/h</b> at the end of the hold,
 {c.decay_ppm_per_h(86400.0):,.0f} ppm/h extrapolated to 1 day.</p>
 {figs}
 <h2>All samples</h2>

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import (
@@ -347,11 +348,16 @@ def run_demo(
         column="center_Bz_T",
     )
     at_zero = df.loc[df["applied_T"].abs() < 1e-9].iloc[0]
+    error = result.errors.get("center", {})  # the estimated discretization error, T
+    sa, sb = np.sqrt(np.diag(creep.cov))
     console.print(
-        f"trapped field at the centre: {at_zero['center_Bz_T']:.3f} T when the field reached zero "
-        f"(t = {at_zero['time_s']:.0f} s), {df['center_Bz_T'].iloc[-1]:.3f} T after the hold; creep "
-        f"B(t) = {creep.a_T:.4f} - {creep.b_T:.3g} ln t: {creep.decay_ppm_per_h(creep.t_end_s):,.0f} "
-        "ppm/h at the end of the hold"
+        f"trapped field at the centre: {at_zero['center_Bz_T']:.3f} ± "
+        f"{error.get('max_error_T', np.nan):.2g} T when the field reached zero (t = "
+        f"{at_zero['time_s']:.0f} s), {df['center_Bz_T'].iloc[-1]:.3f} ± "
+        f"{error.get('final_error_T', np.nan):.2g} T after the hold (± the estimated "
+        f"discretization error); creep B(t) = ({creep.a_T:.4f} ± {sa:.1g}) - ({creep.b_T:.4f} ± "
+        f"{sb:.1g}) ln t: {creep.decay_ppm_per_h(creep.t_end_s):,.0f} ± "
+        f"{creep.decay_sigma_ppm_per_h(creep.t_end_s):,.0f} ppm/h at the end of the hold"
     )
 
     res = DemoResult(
