@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from fluxtrap.cli.common import console
 from fluxtrap.store import Store
 
 from ..conftest import DATA, EXAMPLES, cli
@@ -47,7 +48,8 @@ def db(tmp_path, capsys) -> str:
     return path
 
 
-def test_suggest_prints_table_and_records_open_suggestions(db, capsys):
+def test_suggest_prints_table_and_records_open_suggestions(db, capsys, monkeypatch):
+    monkeypatch.setattr(console, "width", 160)  # one line per row: the cells are read back
     code, out, err = cli(capsys, "suggest", "-c", NAME, "-n", "2", "--seed", "7", "--db", db)
     assert code == 0, err
     records = Store(db).suggestions(NAME, status="open")
@@ -55,6 +57,13 @@ def test_suggest_prints_table_and_records_open_suggestions(db, capsys):
     for r in records:
         assert f"{r.params['max_temperature']:g}" in out
     assert "LOO RMSE" in out and "qLogNoisyExpectedImprovement" in out
+    # the model's Jc(3 T) there, in A/cm^2 (stored in A/m^2), rounded to 2 digits of its sigma
+    assert "predicted jc_3T [A/cm²]" in out
+    for r in records:
+        guess = r.model_summary["prediction"]["jc_3T"]
+        sigma = float(f"{guess['std'] / 1e4:.2g}")
+        shown = f"± {sigma:,.0f}" if sigma >= 10 else f"± {sigma:g}"
+        assert shown in out, (shown, out)
     # a sample made from a suggestion uses it (the store's part), and it is no longer pending
     code, _, err = cli(
         capsys,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,10 +15,12 @@ from fluxtrap.cli.common import (
     DbOption,
     console,
     key_values,
+    objective_cell,
+    objective_header,
     out_file,
+    param_cell,
     store_from,
 )
-from fluxtrap.units import to_A_cm2
 from fluxtrap.workflows.history import export_history, import_history
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def _history_table(store: Store, name: str) -> Table:
         Column("origin", min_width=10),  # "researcher" whole on an 80-column screen
         Column("status", min_width=6),
         *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
-        *(_objective_header(o) for o in spec.objectives),
+        *(objective_header(o) for o in spec.objectives),
         "files",
         title=spec.name,
     )
@@ -88,27 +89,11 @@ def _history_table(store: Store, name: str) -> Table:
             row["label"],
             row["origin"],
             row["status"],
-            *(_param_cell(row[p]) for p in spec.parameter_names),
-            *(_objective_cell(row[o.name], o) for o in spec.objectives),
+            *(param_cell(row[p]) for p in spec.parameter_names),
+            *(objective_cell(row[o.name], o) for o in spec.objectives),
             "yes" if row["label"] in measured else "",
         )
     return table
-
-
-def _param_cell(value) -> str:
-    return value if isinstance(value, str) else f"{value:g}"
-
-
-def _objective_header(o) -> str:
-    unit = "A/cm²" if o.quantity == "jc" else o.value_unit
-    goal = " (constraint)" if o.goal == "constraint" else ""
-    return f"{o.name} [{unit}]{goal}" if unit else f"{o.name}{goal}"
-
-
-def _objective_cell(value: float, o) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{to_A_cm2(value):.4g}" if o.quantity == "jc" else f"{value:.4g}"
 
 
 # -- samples ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ of output paths."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 
 from fluxtrap.errors import ValidationError
-from fluxtrap.units import parse
+from fluxtrap.units import parse, to_A_cm2
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands that open it
     from fluxtrap.store import Store
@@ -130,3 +131,38 @@ def time_after_origin(text: str, option: str) -> float:
     if t <= 0:
         raise ValidationError(f"{option} {text!r}: give a time after the origin (> 0 s)")
     return t
+
+
+# -- table cells: parameters and objectives as people read them (Jc in A/cm^2) ----------------
+def param_cell(value) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
+
+
+def objective_unit(o) -> str:
+    """The unit an objective is shown in: Jc in A/cm^2, anything else in its own unit."""
+    return "A/cm²" if o.quantity == "jc" else o.value_unit
+
+
+def objective_header(o) -> str:
+    unit = objective_unit(o)
+    goal = " (constraint)" if o.goal == "constraint" else ""
+    return f"{o.name} [{unit}]{goal}" if unit else f"{o.name}{goal}"
+
+
+def objective_cell(value: float | None, o) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    return f"{to_A_cm2(value):.4g}" if o.quantity == "jc" else f"{value:.4g}"
+
+
+def estimate_cell(mean: float | None, std: float | None, o) -> str:
+    """``mean ± std`` of an objective in its display unit, both rounded to the std's second
+    significant digit (at most 6 significant digits of the mean): "40,600 ± 9,900"."""
+    if mean is None or std is None or not (math.isfinite(mean) and math.isfinite(std)):
+        return "-"
+    if o.quantity == "jc":
+        mean, std = to_A_cm2(mean), to_A_cm2(std)
+    place = 1 - math.floor(math.log10(std)) if std > 0 else 6
+    place = min(place, 5 - math.floor(math.log10(abs(mean)))) if mean else place
+    decimals = max(place, 0)
+    return f"{round(mean, place):,.{decimals}f} ± {round(std, place):,.{decimals}f}"

@@ -17,8 +17,11 @@ from fluxtrap.cli.common import (
     DbOption,
     QuietOption,
     console,
+    estimate_cell,
+    objective_header,
     out_dir,
     out_file,
+    param_cell,
     store_from,
 )
 from fluxtrap.errors import ValidationError
@@ -73,16 +76,28 @@ def suggest_cmd(
         columns = ["suggestion_id", *spec.parameter_names]
         with replacing(out) as partial:
             pd.DataFrame(rows, columns=columns).to_csv(partial, index=False, float_format="%.10g")
+    predicted = [
+        o for o in spec.objectives if o.name in records[0].model_summary.get("prediction", {})
+    ]
     table = Table(
         "id",
         *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
+        *(f"predicted {objective_header(o)}" for o in predicted),
         "acquisition",
         title=f"{campaign}: next {len(records)} suggestion(s)",
     )
     for r in records:
         acq = "-" if r.acquisition_value is None else f"{r.acquisition_value:.3g}"
-        table.add_row(str(r.id), *(_cell(r.params[p]) for p in spec.parameter_names), acq)
+        guess = r.model_summary.get("prediction", {})
+        table.add_row(
+            str(r.id),
+            *(param_cell(r.params[p]) for p in spec.parameter_names),
+            *(estimate_cell(**guess[o.name], o=o) for o in predicted),
+            acq,
+        )
     console.print(table)
+    if predicted:
+        console.print("predicted: the model's mean ± 1 sigma at each suggestion", highlight=False)
     console.print(_summary_line(records[0].model_summary), highlight=False)
     goals = spec.optimised_objectives
     if len(goals) == 1:
@@ -94,10 +109,6 @@ def suggest_cmd(
         f"record a sample made from one: fluxtrap sample add -c {campaign!r} "
         "--from-suggestion ID --label ... --param ..."
     )
-
-
-def _cell(value) -> str:
-    return value if isinstance(value, str) else f"{value:g}"
 
 
 def suggestion_list_cmd(
@@ -119,7 +130,7 @@ def suggestion_list_cmd(
         table.add_row(
             str(r.id),
             r.status,
-            *(_cell(r.params[p]) for p in free),
+            *(param_cell(r.params[p]) for p in free),
             r.status_note or "",
             r.status_changed_by or "",
         )

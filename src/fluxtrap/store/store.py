@@ -366,10 +366,18 @@ class Store:
         seed: int | None,
         *,
         created_by: str | None = None,
+        predictions: Sequence[Mapping[str, Any]] | None = None,
     ) -> list[SuggestionRecord]:
-        """Record the optimizer's suggestions as ``open``."""
+        """Record the optimizer's suggestions as ``open``; ``predictions`` (one per suggestion:
+        the model's {outcome: {"mean", "std"}} there) go into its ``model_summary["prediction"]``."""
         if len(params_list) != len(acquisition_values):
             raise ValidationError("one acquisition value per suggestion is needed")
+        if predictions is not None and len(predictions) != len(params_list):
+            raise ValidationError("one prediction per suggestion is needed")
+        summaries = [
+            dict(model_summary) | ({"prediction": dict(predictions[i])} if predictions else {})
+            for i in range(len(params_list))
+        ]
         with self.transaction() as s:
             c = _campaign(s, campaign)
             spec = _spec(c)
@@ -378,12 +386,14 @@ class Store:
                     campaign_id=c.id,
                     params=spec.check_params(p, where=f"suggestion {i + 1}"),
                     acquisition_value=None if a is None else float(a),
-                    model_summary=dict(model_summary),
+                    model_summary=summary,
                     seed=seed,
                     status="open",
                     created_by=created_by,
                 )
-                for i, (p, a) in enumerate(zip(params_list, acquisition_values, strict=True))
+                for i, (p, a, summary) in enumerate(
+                    zip(params_list, acquisition_values, summaries, strict=True)
+                )
             ]
             s.add_all(new)
             s.flush()

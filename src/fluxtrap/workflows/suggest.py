@@ -115,7 +115,29 @@ def suggest(
             for row in batch[opt.space.names].to_dict("records")
         ]  # the campaign's fixed values are filled in by the store
         values = [None if not np.isfinite(a) else float(a) for a in batch["acquisition"]]
-        return store.add_suggestions(campaign, params, values, summary, seed, created_by=created_by)
+        return store.add_suggestions(
+            campaign,
+            params,
+            values,
+            summary,
+            seed,
+            created_by=created_by,
+            predictions=predictions(opt, batch) if len(opt.X) >= 2 else None,
+        )
+
+
+def predictions(opt: Optimizer, X: pd.DataFrame) -> list[dict[str, dict[str, float]]]:
+    """The model at each row of ``X``: {outcome: {"mean", "std"}} in the outcome's stored unit
+    (std: 1 sigma of the predicted mean, without the measurement noise)."""
+    pred = opt.predict(X[opt.space.names])
+    finite = lambda v: float(v) if np.isfinite(v) else None  # noqa: E731 (JSON has no NaN)
+    return [
+        {
+            name: {"mean": finite(row[f"{name}_mean"]), "std": finite(row[f"{name}_std"])}
+            for name in opt.outcomes
+        }
+        for _, row in pred.iterrows()
+    ]
 
 
 # the last few fitted optimizers, by campaign and data (a fit takes seconds; page views repeat)

@@ -126,3 +126,25 @@ def test_constrained_campaign_end_to_end(tmp_path):
     store.set_suggestion_status(one.id, "discarded")
     (alone,) = suggest(store, name, n=1, seed=3, **FAST)  # nothing pending: single-point LogCEI
     assert alone.model_summary["acquisition_function"] == "LogConstrainedExpectedImprovement"
+
+
+def test_each_suggestion_keeps_the_models_prediction_there(store):
+    """`suggest` shows the predicted objective +- 1 sigma per suggestion: the stored numbers are
+    the model's posterior at that suggestion's own parameters (not the batch's first row)."""
+    space = SearchSpace.from_campaign(store.campaign(NAME))
+    assert "prediction" not in suggest(store, NAME, n=1)[0].model_summary  # Sobol: no model
+    for i, p in enumerate(space.sample(6, seed=2).to_dict("records")):
+        store.add_sample(NAME, f"R{i}", p, objectives={"jc_3T": jc(p)})
+    batch = suggest(store, NAME, n=3, seed=1, **FAST)
+    spec, history = store.campaign(NAME), store.history(NAME)
+    pending = [s.params for s in store.suggestions(NAME, status="open") if s not in batch]
+    opt, _ = campaign_optimizer(spec, history, pending, seed=1, **FAST)
+    X = pd.DataFrame([s.params for s in batch])[space.names]
+    pred = opt.predict(X)
+    for s, (_, row) in zip(batch, pred.iterrows(), strict=True):
+        guess = s.model_summary["prediction"]["jc_3T"]
+        assert guess["mean"] == pytest.approx(row.jc_3T_mean, rel=1e-6)
+        assert guess["std"] == pytest.approx(row.jc_3T_std, rel=1e-6) and guess["std"] > 0
+    assert len({s.model_summary["prediction"]["jc_3T"]["mean"] for s in batch}) == 3
+    with pytest.raises(ValidationError, match="one prediction per suggestion"):
+        store.add_suggestions(NAME, [batch[0].params], [None], {}, 0, predictions=[{}, {}])
