@@ -15,6 +15,7 @@ from fluxtrap.magnetometry.loops import NotSuperconductingWarning
 from fluxtrap.magnetometry.pipeline import derive
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+from fluxtrap.magnetometry.table import MeasurementTable
 from fluxtrap.store import Store
 
 from ..conftest import DATA, EXAMPLES
@@ -437,3 +438,64 @@ def test_jc_reports_a_gap_in_both_quadrants(tmp_path, capsys):
     text = " ".join(out.split())
     assert "interpolated across a gap" in text
     assert "no data at 2..3.5 T in either field quadrant: Jc interpolated" in text
+
+
+def _mt_file(tmp_path, name="mt.dat"):
+    """The real ZFC/FC file (no transition of its own, 100 Oe) with a logistic shielding step at
+    Tm = 36 K, w = 1 K, 20x its own moment range: 90 % shielded at 36 - ln 9 = 33.80 K."""
+    table = read(real("mpms3_dc_zfcfc_KMK232_100Oe.dat"))
+    t, m = table.temperature_K, table.moment_Am2
+    step = 20 * np.ptp(np.nanpercentile(m, [1, 99]))
+    shifted = MeasurementTable.from_arrays(
+        table.field_T, m - step / (1 + np.exp((t - 36.0) / 1.0)), table.metadata, temperature_K=t
+    )
+    path = tmp_path / name
+    write_qd_dat(shifted, path, sample_name="T1")
+    return path
+
+
+def test_measure_add_of_an_mt_curve_fills_the_tc_objective(tmp_path, capsys):
+    """`--kind mt_curve` was refused (derive() handled M(H) loops only): a campaign's Tc could
+    only be typed in by hand. Tc of the ZFC sweep, 90 % shielded, within 0.1 K (the real
+    background's curvature, as in test_transition_added_to_a_real_sweep)."""
+    db = str(tmp_path / "lab.db")
+    spec = tmp_path / "tc.toml"
+    spec.write_text(
+        'name = "tc campaign"\n[[parameters]]\nname = "T"\nunit = "degC"\nlow = 500\nhigh = 800\n'
+        '[[objectives]]\nname = "tc"\nquantity = "tc"\n'
+        '[[objectives]]\nname = "tc_1T"\nquantity = "tc"\nfield = "1 T"\n'
+    )
+    assert cli(capsys, "campaign", "create", str(spec), "--db", db)[0] == 0
+    assert (
+        cli(capsys, "sample", "add", "--db", db, "-c", "tc campaign", "-l", "T1", "-p", "T=600")[0]
+        == 0
+    )
+    add = ("measure", "add", "--db", db, "-c", "tc campaign", "-s", "T1", str(_mt_file(tmp_path)))
+    code, out, err = cli(capsys, *add, "--kind", "mt_curve")
+    assert code == 0, err
+    sample = Store(db).sample("tc campaign", "T1")
+    assert sample.objectives["tc"] == pytest.approx(36.0 - np.log(9), abs=0.1)
+    assert (
+        "tc_1T" not in sample.objectives
+        and "tc_1T not set: measured in 0.01001 T, objective at 1 T" in out
+    )
+    (measurement,) = Store(db).measurements("tc campaign", "T1", with_content=False)
+    curves = Store(db).curves(measurement.id)
+    assert measurement.kind == "mt_curve" and [c.settings["sweep"] for c in curves] == ["ZFC", "FC"]
+    assert {"T_K", "m_Am2", "fit_Am2"} == set(curves[0].columns)
+    assert f"ZFC: Tc (90% shielded) = {sample.objectives['tc']:.2f}" in " ".join(out.split())
+    # an M(T) file without a transition, a loop's kind without edges, an unknown kind: nothing
+    for args, message in (
+        (
+            (str(real("mpms3_vsm_zfc_sample4_100Oe.dat")), "--kind", "mt_curve"),
+            "no superconducting transition",
+        ),
+        (("--kind", "mh_loop"), "an M(H) loop needs the sample's edges: --a, --b, --c"),
+        (("--kind", "mt"), "--kind 'mt': one of mh_loop, mt_curve"),
+        ((*EDGES,), "holds an M(T) curve"),
+    ):
+        code, _, err = cli(
+            capsys, *add[:-1], *(args if args[0].startswith("/") else (add[-1], *args))
+        )
+        assert code == 2 and message in err, (args, err)
+    assert len(Store(db).measurements("tc campaign", with_content=False)) == 1

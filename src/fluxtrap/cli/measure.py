@@ -24,7 +24,7 @@ from fluxtrap.cli.common import (
     time_after_origin,
     visible,
 )
-from fluxtrap.errors import AnalysisError
+from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.outputs import replacing, replacing_text
 from fluxtrap.units import parse, to_A_cm2
 
@@ -176,7 +176,6 @@ def jc_command(
 
 def tc_criterion(criterion: str, level: float | None) -> tuple[str, float]:
     """``--criterion shielded|normal`` (or a bare fraction: the default convention at that level)."""
-    from fluxtrap.errors import ValidationError
     from fluxtrap.magnetometry.tc import CRITERIA, DEFAULT_CRITERION
 
     name = criterion.strip().lower()
@@ -405,11 +404,16 @@ def measure_add(
     file: Annotated[Path, typer.Argument(help="Instrument file (Quantum Design .dat or CSV).")],
     campaign: CampaignOption,
     sample: Annotated[str, typer.Option("--sample", "-s", help="Sample label.")],
-    a: Annotated[str, typer.Option("--a", help=A_HELP)],
-    b: Annotated[str, typer.Option("--b", help=B_HELP)],
-    c: Annotated[str, typer.Option("--c", help=C_HELP)],
+    a: Annotated[str | None, typer.Option("--a", help=f"{A_HELP} (M(H) loops)")] = None,
+    b: Annotated[str | None, typer.Option("--b", help=B_HELP)] = None,
+    c: Annotated[str | None, typer.Option("--c", help=C_HELP)] = None,
     kind: Annotated[
-        str, typer.Option("--kind", help="What the file measures: mh_loop.")
+        str,
+        typer.Option(
+            "--kind",
+            help="What the file measures: mh_loop (Jc(B) and the jc objectives; needs --a --b "
+            "--c) or mt_curve (Tc of each sweep, 90 % shielded, and the tc objectives).",
+        ),
     ] = "mh_loop",
     temperature: TemperatureOption = None,
     column: ColumnsOption = None,
@@ -417,11 +421,22 @@ def measure_add(
     by: Annotated[str | None, typer.Option("--by", help="Who recorded it.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Store the raw file, its Jc(B) curve and the sample's objective values (all or nothing)."""
+    """Store the raw file, what is derived from it (Jc(B) of an M(H) loop, Tc of an M(T) curve)
+    and the sample's objective values (all or nothing)."""
+    from fluxtrap.magnetometry.pipeline import DERIVABLE
     from fluxtrap.magnetometry.readers._columns import read_limited
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
-    edges = _edges(a, b, c)
+    if kind not in DERIVABLE:
+        raise ValidationError(f"--kind {kind!r}: one of {', '.join(DERIVABLE)}")
+    edges = None
+    if kind == "mh_loop":
+        missing = [f"--{k}" for k, v in (("a", a), ("b", b), ("c", c)) if v is None]
+        if missing:
+            raise ValidationError(f"an M(H) loop needs the sample's edges: {', '.join(missing)}")
+        edges = _edges(a, b, c)
+    elif kind == "mt_curve" and (temperature or force):
+        raise ValidationError("--temperature and --force apply to M(H) loops (--kind mh_loop)")
     store = store_from(db)
     spec = measurement_target(store, campaign, sample)  # a missing sample fails before the analysis
     content = read_limited(file)
@@ -441,13 +456,23 @@ def measure_add(
             spec=spec,
             force=force,
         )
-    jc = done.jc
-    _warn(file.name, done.metadata.get("skipped_lines", ()), jc)
-    console.print(
-        f"stored {file.name} as measurement {done.record.id} of {sample} ({kind}, {jc.temperature_K:.3g} K): {jc!r}"
-    )
+    stored = f"stored {file.name} as measurement {done.record.id} of {sample} ({kind}"
+    if done.jc is None:
+        console.print(f"{stored}, {done.metadata['field_T'] * 1e4:.4g} Oe):")
+        for r in done.tc:
+            console.print(f"  {r.sweep}: Tc ({r.convention}) = {r.tc_K:.2f} ± {r.tc_err_K:.2g} K")
+        for why in done.metadata["tc_not_found"]:
+            console.print(f"  {why}", style="yellow")
+    else:
+        jc = done.jc
+        _warn(file.name, done.metadata.get("skipped_lines", ()), jc)
+        console.print(f"{stored}, {jc.temperature_K:.3g} K): {jc!r}")
+    spec_objectives = {o.name: o for o in spec.objectives}
     for name, value in done.objectives.items():
-        console.print(f"  {name} = {to_A_cm2(value):.4g} A/cm² ({value:.4g} A/m²)")
+        if spec_objectives[name].quantity == "jc":
+            console.print(f"  {name} = {to_A_cm2(value):.4g} A/cm² ({value:.4g} A/m²)")
+        else:
+            console.print(f"  {name} = {value:.4g} K")
     for name, why in done.skipped.items():
         console.print(f"  {name} not set: {why}", style="yellow")
 

@@ -20,10 +20,12 @@ from fluxtrap.magnetometry.bean import jc_from_width
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import check_bar, loop_width
 from fluxtrap.magnetometry.readers import read
+from fluxtrap.magnetometry.tc import DEFAULT_CRITERION, TcResult, find_tc, split_sweeps
 
 JC_CURVE = "jc"  # curve kind: columns B_T, Jc_A_m2, unpenetrated (0/1), Jc_err_A_m2 (1 sigma)
 LOOP_WIDTH_CURVE = "loop_width"  # columns B_T, dm_Am2 (m_decreasing - m_increasing)
-DERIVABLE = ("mh_loop",)
+TC_CURVE = "tc_fit"  # one per sweep: columns T_K, m_Am2 (measured), fit_Am2; settings: the fit
+DERIVABLE = ("mh_loop", "mt_curve")
 
 
 @dataclass(frozen=True)
@@ -64,15 +66,12 @@ def derive(
     (AnalysisError) unless ``force``, which the Jc curve's settings record (``forced``).
     Raises InputFileError / AnalysisError / ValidationError.
     """
-    if kind not in DERIVABLE:
-        raise ValidationError(f"measurement kind {kind!r}: derive() handles {', '.join(DERIVABLE)}")
-    check_bar(a_m, b_m, c_m)
-    table = read(content, filename=filename, columns=columns)
-    if table.kind != kind:
-        raise AnalysisError(
-            f"{filename}: the file holds {_KIND_TEXT.get(table.kind, table.kind)} (field span "
-            f"{np.ptp(table.field_T):.3g} T), not {_KIND_TEXT[kind]}"
+    if kind != "mh_loop":
+        raise ValidationError(
+            f"measurement kind {kind!r}: derive() handles mh_loop (derive_tc: mt_curve)"
         )
+    check_bar(a_m, b_m, c_m)
+    table = _read(content, filename, columns, kind)
     width = loop_width(table, temperature_K=temperature_K)
     jc = jc_from_width(width, a_m, b_m, c_m, source=filename, force=force)
     settings = dict(jc.settings)
@@ -107,6 +106,91 @@ def derive(
         ),
     ]
     return metadata, curves, jc
+
+
+def _read(content: bytes, filename: str, columns: Mapping[str, str] | None, kind: str):
+    """The file's table, refused (AnalysisError) unless it holds ``kind``."""
+    table = read(content, filename=filename, columns=columns)
+    if table.kind != kind:
+        raise AnalysisError(
+            f"{filename}: the file holds {_KIND_TEXT.get(table.kind, table.kind)} (field span "
+            f"{np.ptp(table.field_T):.3g} T), not {_KIND_TEXT[kind]}"
+        )
+    return table
+
+
+def derive_tc(
+    content: bytes,
+    filename: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    criterion: str = DEFAULT_CRITERION,
+    level: float = 0.9,
+) -> tuple[dict[str, Any], list[DerivedCurve], tuple[TcResult, ...]]:
+    """Read an M(T) file's bytes and fit Tc (K, ``criterion`` at ``level``) on each temperature
+    sweep: the measurement metadata (``field_T``, ``tc_not_found``: sweeps without a transition
+    and why), one ``tc_fit`` curve per fitted sweep, the results. AnalysisError if no sweep shows
+    a transition."""
+    table = _read(content, filename, columns, "mt_curve")
+    fitted, reasons = [], []
+    for sweep in split_sweeps(table):
+        try:
+            fitted.append(
+                (sweep, find_tc(sweep, criterion=criterion, level=level, source=filename))
+            )
+        except AnalysisError as err:
+            reasons.append(str(err))
+    if not fitted:
+        raise AnalysisError("; ".join(reasons))
+    metadata = {
+        **table.metadata.to_dict(),
+        "temperature_K": None,  # a sweep: its range is in each curve
+        "field_T": float(np.median(table.field_T)),
+        "n_points": len(table),
+        "tc_not_found": reasons,
+    }
+    curves = [
+        DerivedCurve(
+            kind=TC_CURVE,
+            method="smooth_step_fit",
+            settings={k: _json(v) for k, v in r.to_dict().items()},
+            columns={
+                "T_K": _json(sweep.temperature_K),
+                "m_Am2": _json(sweep.moment_Am2),
+                "fit_Am2": _json(r.model(sweep.temperature_K)),
+            },
+        )
+        for sweep, r in fitted
+    ]
+    return metadata, curves, tuple(r for _, r in fitted)
+
+
+def _json(value: Any) -> Any:
+    """Numbers and arrays as JSON values: lists, None for NaN or infinite (JSON has neither)."""
+    if isinstance(value, np.ndarray | list | tuple):
+        return [_json(v) for v in np.asarray(value, float).tolist()]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
+def tc_objectives(
+    spec: CampaignSpec, results: tuple[TcResult, ...], field_T: float
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The campaign's ``quantity='tc'`` objectives (K) from the sweeps fitted in a field of
+    ``field_T`` (T): the ZFC sweep's Tc if the file has one (shielding: the published
+    convention), else the first sweep's; and those left out, with why (an objective naming
+    another field than the measured one, beyond 1 mT or 5 %)."""
+    chosen = next((r for r in results if r.sweep == "ZFC"), results[0])
+    values, skipped = {}, {}
+    for o in spec.objectives:
+        if o.quantity != "tc":
+            continue
+        if o.field_T is not None and abs(field_T - o.field_T) > max(1e-3, 0.05 * abs(o.field_T)):
+            skipped[o.name] = f"measured in {field_T:.4g} T, objective at {o.field_T:g} T"
+            continue
+        values[o.name] = chosen.tc_K
+    return values, skipped
 
 
 def objective_values(spec: CampaignSpec, jc: JcCurve) -> dict[str, float]:

@@ -1,6 +1,7 @@
-"""Record a measurement: derive Jc(B) from the file's bytes, read the campaign's objectives off
-it, and store the file, its curves and the objectives in one transaction (a file that cannot be
-analysed writes nothing). The one path of ``fluxtrap measure add``, the web upload and the demo.
+"""Record a measurement: derive Jc(B) from an M(H) loop file's bytes (or Tc from an M(T) file's),
+read the campaign's objectives off it, and store the file, its curves and the objectives in one
+transaction (a file that cannot be analysed writes nothing). The one path of ``fluxtrap measure
+add``, the web upload and the demo.
 """
 
 from __future__ import annotations
@@ -10,21 +11,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import ValidationError
 from fluxtrap.magnetometry.jc import JcCurve
-from fluxtrap.magnetometry.pipeline import derive, objective_values, skipped_objectives
+from fluxtrap.magnetometry.pipeline import (
+    derive,
+    derive_tc,
+    objective_values,
+    skipped_objectives,
+    tc_objectives,
+)
+from fluxtrap.magnetometry.tc import TcResult
 from fluxtrap.store import CurveData, MeasurementRecord, Store
 
 
 @dataclass(frozen=True)
 class RecordedMeasurement:
-    """What was stored (``record``), the derived ``jc`` curve, the measurement ``metadata``, the
+    """What was stored (``record``), the derived ``jc`` curve (an M(H) loop) or ``tc`` results
+    (an M(T) file, one per sweep with a transition), the measurement ``metadata``, the
     ``objectives`` set on the sample (SI) and those ``skipped`` (name -> why)."""
 
     record: MeasurementRecord
-    jc: JcCurve = field(repr=False)
+    jc: JcCurve | None = field(repr=False)
     metadata: dict[str, Any] = field(repr=False)
     objectives: dict[str, float]
     skipped: dict[str, str]
+    tc: tuple[TcResult, ...] = ()
 
 
 def measurement_target(store: Store, campaign: str, sample: str) -> CampaignSpec:
@@ -41,7 +52,7 @@ def record_measurement(
     sample: str,
     filename: str,
     content: bytes,
-    edges_m: tuple[float, float, float],
+    edges_m: tuple[float, float, float] | None,
     *,
     kind: str = "mh_loop",
     temperature_K: float | None = None,
@@ -51,22 +62,30 @@ def record_measurement(
     spec: CampaignSpec | None = None,
     force: bool = False,
 ) -> RecordedMeasurement:
-    """Derive, read the objectives and store a measurement file of ``sample`` (an a x b x c bar,
-    ``edges_m`` in m). ``spec`` is the campaign's (from :func:`measurement_target`; read here if
-    not given); ``extra_metadata`` is added to the stored metadata. A loop that is not a
-    superconductor's is refused (AnalysisError, nothing stored) unless ``force`` (then recorded in
-    the Jc curve's settings)."""
+    """Derive, read the objectives and store a measurement file of ``sample``: ``kind`` mh_loop
+    (an a x b x c bar, ``edges_m`` in m: Jc(B), the jc objectives) or mt_curve (Tc of each sweep,
+    the tc objectives; no edges). ``spec`` is the campaign's (from :func:`measurement_target`;
+    read here if not given); ``extra_metadata`` is added to the stored metadata. A loop that is
+    not a superconductor's is refused (AnalysisError, nothing stored) unless ``force`` (then
+    recorded in the Jc curve's settings)."""
     spec = spec or measurement_target(store, campaign, sample)
-    metadata, curves, jc = derive(
-        kind,
-        content,
-        filename,
-        *edges_m,
-        temperature_K=temperature_K,
-        columns=columns,
-        force=force,
-    )
-    objectives = objective_values(spec, jc)
+    jc, tc = None, ()
+    if kind == "mt_curve":
+        metadata, curves, tc = derive_tc(content, filename, columns=columns)
+        objectives, skipped = tc_objectives(spec, tc, metadata["field_T"])
+    else:
+        if edges_m is None:
+            raise ValidationError("an M(H) loop needs the sample's edges a, b and c")
+        metadata, curves, jc = derive(
+            kind,
+            content,
+            filename,
+            *edges_m,
+            temperature_K=temperature_K,
+            columns=columns,
+            force=force,
+        )
+        objectives, skipped = objective_values(spec, jc), skipped_objectives(spec, jc)
     rec = store.add_measurement(
         campaign,
         sample,
@@ -79,4 +98,4 @@ def record_measurement(
         objectives=objectives,
         recorded_by=recorded_by,
     )
-    return RecordedMeasurement(rec, jc, metadata, objectives, skipped_objectives(spec, jc))
+    return RecordedMeasurement(rec, jc, metadata, objectives, skipped, tc)
