@@ -58,7 +58,11 @@ def test_scan_finds_the_fastest_safe_ramp_and_writes_its_files(capsys, tmp_path)
         "--mesh-size", "1.5 mm", "--out", str(out), "--quiet",
     )  # fmt: skip
     assert code == 0, err
-    assert "fastest safe ramp: 1e+04 T/h (jump threshold 15 K)" in stdout
+    said = " ".join(stdout.split())
+    assert (
+        "fastest safe ramp: 1e+04 T/h (jump threshold 15 K); the next scanned rate, 1e+06" in said
+    )
+    assert '--from "1e+04 T/h" --to "1e+06 T/h"' in said  # the limit is bracketed, not found
     table = pd.read_csv(out / "safe_ramp.csv")
     assert table.rate_T_h.tolist() == pytest.approx([100, 1e4, 1e6])
     assert table.jumped.tolist() == [False, False, True]
@@ -67,6 +71,7 @@ def test_scan_finds_the_fastest_safe_ramp_and_writes_its_files(capsys, tmp_path)
     assert table.stopped_s.iloc[2] < 3 / (1e6 / 3600)  # stopped before the ramp's end
     summary = json.loads((out / "safe_ramp.json").read_text())
     assert summary["fastest_safe_T_h"] == pytest.approx(1e4)
+    assert summary["slowest_jump_T_h"] == pytest.approx(1e6)
     assert (out / "safe_ramp.png").stat().st_size > 10_000
 
 

@@ -123,12 +123,20 @@ def safe_ramp_command(
             f"{r.wall_s:.3g}",
         )
     console.print(shown)
-    safe = scan.fastest_safe_T_s
-    console.print(
-        f"fastest safe ramp: {safe * 3600:.4g} T/h (jump threshold {scan.max_rise_K:.3g} K); wrote {out}"
-        if safe
-        else f"no scanned rate is safe (jump threshold {scan.max_rise_K:.3g} K); wrote {out}"
-    )
+    safe, jump = scan.fastest_safe_T_s, scan.slowest_jump_T_s
+    threshold = f"jump threshold {scan.max_rise_K:.3g} K"
+    if safe and jump:
+        console.print(
+            f"fastest safe ramp: {safe * 3600:.4g} T/h ({threshold}); the next scanned rate, "
+            f"{jump * 3600:.4g} T/h, jumped: the limit lies between them (narrow it with --from "
+            f'"{safe * 3600:.4g} T/h" --to "{jump * 3600:.4g} T/h"); wrote {out}'
+        )
+    elif safe:
+        console.print(
+            f"fastest safe ramp: {safe * 3600:.4g} T/h, the fastest scanned ({threshold}): the limit lies above; wrote {out}"
+        )
+    else:
+        console.print(f"no scanned rate is safe ({threshold}); wrote {out}")
 
 
 def register(app: typer.Typer) -> None:

@@ -203,6 +203,14 @@ class RampScan:
     max_rise_K: float
     fastest_safe_T_s: float | None
 
+    @property
+    def slowest_jump_T_s(self) -> float | None:
+        """The slowest scanned rate that jumped above the fastest safe one (T/s): the safe
+        limit lies between the two; None if no faster rate jumped."""
+        floor = self.fastest_safe_T_s or 0.0
+        jumped = [r.rate_T_s for r in self.runs if r.jumped and r.rate_T_s > floor]
+        return min(jumped, default=None)
+
     def table(self) -> pd.DataFrame:
         """One row per run: rate_T_h, peak_rise_K, jumped, stopped_s, <probe>_Bz_T, wall_s."""
         return pd.DataFrame(
@@ -225,6 +233,7 @@ class RampScan:
         return {
             "max_rise_K": self.max_rise_K,
             "fastest_safe_T_h": safe * 3600 if safe else None,
+            "slowest_jump_T_h": self.slowest_jump_T_s * 3600 if self.slowest_jump_T_s else None,
             "runs": self.table().to_dict(orient="records"),
         }
 
