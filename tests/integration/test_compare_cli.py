@@ -44,6 +44,10 @@ def test_compare_prints_the_table_and_writes_json_and_png(files, tmp_path, capsy
     assert got["measured"]["decay_at_ppm_per_h"] == pytest.approx(205.66, rel=5e-3)
     assert got["rms_pct"] == pytest.approx(11.1, abs=0.1)
     assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
+    assert got["simulation_max_error_T"] is None  # a folder without summary.json
+    (run / "summary.json").write_text("{not json")
+    code, _, err = cli(capsys, "compare", str(meas), str(run))
+    assert code == 0 and "summary.json: not JSON; no discretization error shown" in err
 
 
 def test_shift_and_its_errors(tmp_path, files, capsys):
@@ -102,6 +106,17 @@ def test_a_real_coarse_run_against_itself_from_the_store(store, store_url, tmp_p
     )
     assert got["t_end_s"] == pytest.approx(10.0)  # the 10 s hold after the 10 s ramp to 0 T
     assert got["measured"]["b_T"] == got["simulated"]["b_T"] > 0  # the trapped field creeps down
+    # the simulation's own error estimate beside the difference (the store's summary, the folder's)
+    error = rec.summary["probes"]["surface"]["max_error_T"]
+    assert got["simulation_max_error_T"] == error > 0
+    assert f"simulation's discretization error, largest over its run (T) │ {error:.2g}" in text
+    code, text, err = cli(
+        capsys, "compare", str(out / "probes.csv"), str(out), "-o", str(tmp_path / "d")
+    )
+    assert code == 0 and f"{error:.2g}" in text, err
+    assert (
+        json.loads((tmp_path / "d" / "compare.json").read_text())["simulation_max_error_T"] == error
+    )
     code, _, err = cli(capsys, "compare", str(out / "probes.csv"), "999", "--db", store_url)
     assert code == 2 and "no simulation with id 999" in err
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +20,10 @@ from fluxtrap.probetable import MAX_PROBES_FILE
 from fluxtrap.units import parse
 
 
-def _probes_table(sim: str, db: str | None) -> tuple[pd.DataFrame, str]:
-    """probes.csv of a run folder, or with ``--db`` of a stored simulation id; and its name."""
+def _simulation(sim: str, db: str | None) -> tuple[pd.DataFrame, str, dict[str, float]]:
+    """probes.csv of a run folder, or with ``--db`` of a stored simulation id; its name; and each
+    probe's estimated discretization error, the largest over the run (T; summary.json's
+    ``probes.<name>.max_error_T``, {} without a summary)."""
     if db is not None:
         try:
             sim_id = int(sim)
@@ -31,7 +34,7 @@ def _probes_table(sim: str, db: str | None) -> tuple[pd.DataFrame, str]:
         x = store_from(db).simulation(sim_id)
         if not x.probes_csv:
             raise InputFileError(f"simulation {sim_id}: no probes.csv stored ({x.status})")
-        return x.probes, f"simulation {sim_id}"
+        return x.probes, f"simulation {sim_id}", _max_errors(x.summary)
     path = Path(sim)
     csv = path / "probes.csv" if path.is_dir() else path
     if not csv.is_file():
@@ -41,9 +44,28 @@ def _probes_table(sim: str, db: str | None) -> tuple[pd.DataFrame, str]:
         )
     data = read_bytes(csv, "probes table", MAX_PROBES_FILE)
     try:
-        return pd.read_csv(io.BytesIO(data)), str(csv)
+        probes = pd.read_csv(io.BytesIO(data))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise InputFileError(f"{csv}: not a probes table ({err})") from None
+    summary = csv.with_name("summary.json")
+    if not summary.is_file():
+        return probes, str(csv), {}
+    try:
+        errors = _max_errors(json.loads(read_bytes(summary, "summary", MAX_PROBES_FILE)))
+    except ValueError:
+        warnings.warn(f"{summary}: not JSON; no discretization error shown", stacklevel=2)
+        errors = {}
+    return probes, str(csv), errors
+
+
+def _max_errors(summary: object) -> dict[str, float]:
+    """{probe: max_error_T} of a summary.json document (entries without a number left out)."""
+    probes = summary.get("probes") if isinstance(summary, dict) else None
+    return {
+        str(k): float(v["max_error_T"])
+        for k, v in (probes.items() if isinstance(probes, dict) else ())
+        if isinstance(v, dict) and isinstance(v.get("max_error_T"), int | float)
+    }
 
 
 def compare_command(
@@ -98,7 +120,7 @@ def compare_command(
     shift_s = parse(shift, "time", "--shift")
     at_s = time_after_origin(at, "--at") if at else None
     time, field, applied, col = read_series(measured_csv, column=column)
-    probes, sim_name = _probes_table(sim, db)
+    probes, sim_name, sim_errors = _simulation(sim, db)
     ts, bs, applied_s, name = simulated_trace(probes, probe, source=sim_name)
     c = compare(
         time,
@@ -123,6 +145,9 @@ def compare_command(
     diff.add_row("rms, % of mean measured B", f"{c.rms_pct:.3g} %")
     diff.add_row("max, % of mean measured B", f"{c.max_abs_pct:.3g} %")
     diff.add_row(f"measured / simulated at {c.t_end_s:.4g} s", f"{c.ratio_end:.4g}")
+    error = sim_errors.get(name)
+    if error is not None:
+        diff.add_row("simulation's discretization error, largest over its run (T)", f"{error:.2g}")
     console.print(diff)
     fits = Table("creep fit", "measured", "simulated")
     m, s = c.creep("measured"), c.creep("simulated")
@@ -140,7 +165,8 @@ def compare_command(
 
         out.mkdir(parents=True, exist_ok=True)
         summary = c.to_dict() | {"measured_file": str(measured_csv), "measured_column": col,
-                                 "simulation": sim_name}  # fmt: skip
+                                 "simulation": sim_name,
+                                 "simulation_max_error_T": error}  # fmt: skip
         replacing_text(out / "compare.json", json.dumps(summary, indent=2))
         plots.compare(c, out / "compare.png", measured_label=f"measured {col}")
         console.print(f"wrote compare.json, compare.png to {out}")
