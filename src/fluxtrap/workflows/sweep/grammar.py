@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +42,13 @@ class Value:
     def parse(cls, text: str | float, where: str) -> Value:
         """``"12 mm"``, ``"12mm"`` or ``"35"`` (a pure number); errors name ``where``."""
         try:
-            return cls(float(text))
+            number = float(text)
         except ValueError:
             pass
+        else:  # float() reads "nan", "inf" and "1e999" too
+            if not math.isfinite(number):
+                raise ValidationError(f"{where}: {text!r} is not a finite number")
+            return cls(number)
         q = quantity(str(text).strip(), where)
         return cls(float(q.magnitude), f"{q.units:~C}")
 
