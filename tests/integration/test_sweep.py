@@ -234,6 +234,32 @@ def test_a_non_finite_swept_number_is_refused_when_read(text):
         Axis.parse(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [  # DictReader kept the last of two columns; an empty name or one after Excel's byte-order
+        # mark became a path the case has not; only the first row's jc_scale was checked
+        ("radius,radius\n5 mm,6 mm\n", r"line 1: the column\(s\) 'radius' appear twice"),
+        ("n, n \n30,40\n", r"line 1: the column\(s\) 'n' appear twice"),
+        (",n\n1,30\n", r"line 1: column 1 has no name"),
+        ("jc_scale\n1\n-1\n", r"--vary jc_scale: factors must be > 0"),
+    ],
+)
+def test_a_variant_list_with_a_doubled_or_unnamed_column_or_a_bad_later_row_is_refused(
+    tmp_path, text, message
+):
+    path = tmp_path / "variants.csv"
+    path.write_text(text)
+    with pytest.raises((InputFileError, ValidationError), match=message):
+        read_list(path)
+
+
+def test_a_variant_list_saved_with_a_byte_order_mark_reads_its_first_name(tmp_path):
+    path = tmp_path / "variants.csv"
+    path.write_bytes(b"\xef\xbb\xbfradius,n\n5 mm,30\n5 mm,40\n")
+    assert read_list(path) == [{"radius": Value(5.0, "mm"), "n": Value(30.0)},
+                               {"radius": Value(5.0, "mm"), "n": Value(40.0)}]  # fmt: skip
+
+
 def test_variant_list_times_axes(stack_case, tmp_path):
     listed = tmp_path / "variants.csv"
     listed.write_text("radius,n\n12 mm,20\n1.4 cm,30\n")
