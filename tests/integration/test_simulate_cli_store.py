@@ -3,6 +3,8 @@ list / show`` read it back (SQLite, and PostgreSQL where one runs)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fluxtrap.store import Store
@@ -131,3 +133,16 @@ def test_the_case_file_is_read_once_so_the_text_kept_is_the_one_that_ran(
     )
     assert cli(capsys, "simulate", str(case_file), "--out", str(tmp_path / "o"), "-q")[0] == 0
     assert reads.count(str(case_file)) == 1, reads
+
+
+def test_a_far_probe_prints_its_small_field_not_zero(tmp_path, capsys):
+    # a probe 100 mm above a 5 mm disk reads ~1e-5 T of dipole field; it was printed
+    # "final 0.0000 ± 2.1e-08 T" beside its estimate, now with 4 significant digits
+    path = tmp_path / "far.toml"
+    path.write_text(QUICK_CASE + '[[probes]]\nname = "far"\nr = "0 mm"\nz = "100 mm"\n')
+    code, text, err = cli(capsys, "simulate", str(path), "--out", str(tmp_path / "o"), "--no-plots")
+    assert code == 0, err
+    far = json.loads((tmp_path / "o" / "summary.json").read_text())["probes"]["far"]["final_T"]
+    assert 1e-7 < abs(far) < 1e-3
+    line = " ".join(text.split())  # rich wraps at 80 columns
+    assert f"far: final {far:.4g} ± " in line and "far: final 0.0000" not in line

@@ -203,6 +203,63 @@ def test_dotted_paths_invalid_variants_and_keys(stack_case):
         expand(base, [Axis.parse("temperature=10K")], base_dir=stack_case.parent)
 
 
+@pytest.mark.parametrize(
+    ("jc", "message"),
+    [  # each was a KeyError, TypeError or ValueError out of expand, or (True) a Jc of 1 A/m^2
+        ({"table": {"field": [0, 1], "field_unit": "T", "jc_unit": "A/m^2"}},
+         r"materials\.bulk1\.jc\.table\.jc: expected a list of numbers, missing"),
+        ({"table": {"field": [0, 1], "field_unit": "T", "jc": 5, "jc_unit": "A/m^2"}},
+         r"materials\.bulk1\.jc\.table\.jc: expected a list of numbers, got 5"),
+        ({"table": {"field": [0, 1], "field_unit": "T", "jc": ["a", 1e8], "jc_unit": "A/m^2"}},
+         r"materials\.bulk1\.jc\.table\.jc\[0\]: expected a plain number, got 'a'"),
+        ({"table": {"field": [0, 1], "field_unit": "T", "jc": [True, 1e8], "jc_unit": "A/m^2"}},
+         r"materials\.bulk1\.jc\.table\.jc\[0\]: expected a plain number, got True"),
+        ({"kim": {"b0": "1 T"}}, r"materials\.bulk1\.jc\.kim\.jc0: expected a quantity, missing"),
+        ({"tc": "35 K", "tables": [{"temperature": "5 K", "field": [0], "field_unit": "T"}]},
+         r"materials\.bulk1\.jc\.tables\[0\]\.jc: expected a list of numbers, missing"),
+        ({"csv": 5}, r"materials\.bulk1\.jc\.csv: expected a file name, got 5"),
+    ],
+)  # fmt: skip
+def test_jc_scale_of_a_malformed_jc_names_the_key(stack_case, jc, message):
+    base = load_case_dict(stack_case)
+    base["materials"]["bulk1"]["jc"] = jc
+    with pytest.raises(ValidationError, match=r"^--vary jc_scale: " + message):
+        expand(base, [Axis.parse("jc_scale=2")], base_dir=stack_case.parent)
+
+
+@pytest.mark.parametrize("text", ["jc_scale=nan", "n=inf,30", "materials.bulk1.n=1e999"])
+def test_a_non_finite_swept_number_is_refused_when_read(text):
+    # float() read them: jc_scale=nan passed "factors must be > 0" and every variant failed
+    with pytest.raises(ValidationError, match=r"is not a finite number"):
+        Axis.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [  # DictReader kept the last of two columns; an empty name or one after Excel's byte-order
+        # mark became a path the case has not; only the first row's jc_scale was checked
+        ("radius,radius\n5 mm,6 mm\n", r"line 1: the column\(s\) 'radius' appear twice"),
+        ("n, n \n30,40\n", r"line 1: the column\(s\) 'n' appear twice"),
+        (",n\n1,30\n", r"line 1: column 1 has no name"),
+        ("jc_scale\n1\n-1\n", r"--vary jc_scale: factors must be > 0"),
+    ],
+)
+def test_a_variant_list_with_a_doubled_or_unnamed_column_or_a_bad_later_row_is_refused(
+    tmp_path, text, message
+):
+    path = tmp_path / "variants.csv"
+    path.write_text(text)
+    with pytest.raises((InputFileError, ValidationError), match=message):
+        read_list(path)
+
+
+def test_a_variant_list_saved_with_a_byte_order_mark_reads_its_first_name(tmp_path):
+    path = tmp_path / "variants.csv"
+    path.write_bytes(b"\xef\xbb\xbfradius,n\n5 mm,30\n5 mm,40\n")
+    assert read_list(path) == [{"radius": Value(5.0, "mm"), "n": Value(30.0)},
+                               {"radius": Value(5.0, "mm"), "n": Value(40.0)}]  # fmt: skip
+
+
 def test_variant_list_times_axes(stack_case, tmp_path):
     listed = tmp_path / "variants.csv"
     listed.write_text("radius,n\n12 mm,20\n1.4 cm,30\n")

@@ -21,6 +21,12 @@ OptionalCampaign = Annotated[
 ]
 
 
+def tesla(value_T: float) -> str:
+    """A field for people: 4 decimals from 10 mT up, 4 significant digits below (a far probe's
+    5e-5 T printed as 0.0000 beside its 2e-8 T error)."""
+    return f"{value_T:.4f}" if abs(value_T) >= 0.01 else f"{value_T:.4g}"
+
+
 def simulate_command(
     case: Annotated[Path, typer.Argument(help="Simulation case file (TOML, design section 3).")],
     out: Annotated[
@@ -100,8 +106,8 @@ def simulate_command(
         s = result.summary()
         for name, p in s["probes"].items():
             console.print(
-                f"{name}: final {p['final_T']:.4f} ± {p['final_error_T']:.2g} T, "
-                f"max |Bz| {p['max_abs_T']:.4f} T (discretization error up to "
+                f"{name}: final {tesla(p['final_T'])} ± {p['final_error_T']:.2g} T, "
+                f"max |Bz| {tesla(p['max_abs_T'])} T (discretization error up to "
                 f"{p['max_error_T']:.2g} T over the run)"
             )
         acc = s["accuracy"]
@@ -172,7 +178,7 @@ def simulation_show(
         shown = Table("probe", "final Bz (T)", "error (T)", "max |Bz| (T)")
         for name, p in probes.items():
             error = f"{p['final_error_T']:.2g}" if "final_error_T" in p else "-"
-            shown.add_row(name, f"{p['final_T']:.4f}", error, f"{p['max_abs_T']:.4f}")
+            shown.add_row(name, tesla(p["final_T"]), error, tesla(p["max_abs_T"]))
         console.print(shown)
     if "bore" in x.summary:
         from fluxtrap.simulate.bore import summary_lines

@@ -35,7 +35,14 @@ from fluxtrap.simulate.casefile import (
     toml_table,
     toml_value,
 )
-from fluxtrap.simulate.geometry import Bore, Layer, Probe, stack_from_list, thin_parts
+from fluxtrap.simulate.geometry import (
+    Bore,
+    Layer,
+    Probe,
+    check_offset,
+    stack_from_list,
+    thin_parts,
+)
 from fluxtrap.simulate.material_spec import material_from_dict
 from fluxtrap.simulate.materials import CurveJc, Material, NormalConductor, Superconductor
 from fluxtrap.simulate.options import (
@@ -55,6 +62,7 @@ from fluxtrap.simulate.protocol import (
     Set,
     Step,
     check_duration,
+    check_fields,
     protocol_duration,
     states,
     step_duration,
@@ -361,6 +369,7 @@ class Case:
                         f"z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm); layers at the same height must "
                         "sit one inside the other's bore"
                     )
+        check_offset(self.stack, self.extent_m)
         groups(self.stack)  # refuses layers that meet only at a corner
         pnames = [p.name for p in self.probes + self.temperature_probes]
         if len(set(pnames)) != len(pnames):
@@ -397,6 +406,7 @@ class Case:
         if any(isinstance(s, Set) for s in self.protocol[1:]):
             raise ValidationError('protocol: step = "set" is allowed only as the first step')
         check_duration(self.protocol)
+        check_fields(self.protocol)
         for i, t in enumerate(self.snapshots_s):
             if not 0 <= t <= self.duration_s * (1 + 1e-9):
                 raise ValidationError(

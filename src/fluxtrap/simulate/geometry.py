@@ -17,6 +17,10 @@ LAYER_KEYS = ("material", "radius", "inner_radius", "thickness", "z")
 PROBE_KEYS = ("name", "r", "z", "quantity")  # quantity: read by Case (Bz or temperature)
 BORE_KEYS = ("dsv", "center_z")
 MAX_LAYERS = 1000  # the stack checks and the cuts compare layers pairwise (quadratic work)
+# a layer's faces lie within this many stack extents of z = 0: the mesh and the geometry checks
+# work in absolute metres (1e-12 m tolerances), so a stack at z = 1e9 m lost the precision its
+# millimetres need (Triangle crashed at 1e300 m, and at 1e9 m Newton crawled into max_wall)
+MAX_OFFSET_EXTENTS = 1000
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,21 @@ def stack_from_list(items: list[Mapping[str, Any]]) -> tuple[Layer, ...]:
         stack.append(layer)
         z_next = layer.top_m
     return tuple(stack)
+
+
+def check_offset(stack: tuple[Layer, ...], extent_m: float) -> None:
+    """Refuses a layer whose bottom or top face lies more than ``MAX_OFFSET_EXTENTS`` times the
+    stack's extent ``extent_m`` (m) from z = 0."""
+    limit = MAX_OFFSET_EXTENTS * extent_m
+    for i, x in enumerate(stack):
+        far = max(abs(x.z_m), abs(x.top_m))
+        if not far <= limit:
+            raise ValidationError(
+                f"stack[{i}].z: the layer spans z = {x.z_m:.4g}..{x.top_m:.4g} m, more than "
+                f"{MAX_OFFSET_EXTENTS} times the stack's extent ({extent_m * 1e3:.4g} mm, so "
+                f"|z| <= {limit:.4g} m) from z = 0: coordinates that far out lose the precision "
+                "its mesh needs; place the stack near z = 0 and move the probes and the bore with it"
+            )
 
 
 def thin_parts(stack: tuple[Layer, ...], size_m: float) -> list[tuple[str, float, float]]:

@@ -333,6 +333,20 @@ def step_durations(protocol: tuple[Step, ...]) -> list[float]:
     return [step_duration(s, st) for s, st in zip(protocol[1:], ends[:-1], strict=True)]
 
 
+def check_fields(protocol: tuple[Step, ...]) -> None:
+    """Refuse (``ValidationError``) a pulse that takes the applied field beyond ``MAX_FIELD_T``:
+    each value is checked when read, but a pulse adds to the field it starts from (and a table
+    pulse leaves its last value on), so the sum is checked here, over the whole protocol."""
+    ends = states(protocol)
+    for k, (s, start) in enumerate(zip(protocol[1:], ends[:-1], strict=True), start=1):
+        if isinstance(s, Pulse):
+            offsets = s.fields_T or (s.peak_T, 0.0)
+            _within_field_limit(
+                start[0] + max(offsets, key=lambda x: abs(start[0] + x)),
+                f"protocol[{k}] (the applied field {start[0]:.4g} T plus the pulse)",
+            )
+
+
 def check_duration(protocol: tuple[Step, ...]) -> None:
     """Refuse (``ValidationError``) a step shorter than ``MIN_STEP_S`` (but not empty), and a
     protocol longer than ``MAX_DURATION_S``, naming its longest step."""

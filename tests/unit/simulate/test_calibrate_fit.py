@@ -267,3 +267,23 @@ def test_bad_requests_are_clear_errors():
         calibrate(case, series, "sc.n,sc.jc_scale", scan=2, max_simulations=5, runner=run)
     with pytest.raises(ValidationError, match="not a parameter of this case"):
         calibrate(case, series, "copper.n", runner=run)
+
+
+def test_a_fit_naming_one_attribute_twice_or_bounding_one_twice_is_refused():
+    from fluxtrap.simulate.calibrate.parameters import parse_bounds, parse_fit
+
+    case = Case.from_dict(case_dict())
+    # "*.n" and "sc.n" were both fitted: two columns of the Jacobian for one number
+    with pytest.raises(ValidationError, match=r"\*\.n sets n of every superconductor, so it "
+                       r"cannot be fitted beside sc\.n"):  # fmt: skip
+        parse_fit("*.n,sc.n", case)
+    assert [p.name for p in parse_fit("*.n,sc.jc_scale", case)] == ["*.n", "sc.jc_scale"]
+    # the second --bounds of a name replaced the first silently
+    with pytest.raises(ValidationError, match=r"^--bounds: sc\.n is bounded twice"):
+        parse_bounds(["sc.n=10:20", "sc.n=30:40"])
+    # "*.n" on a case without a superconductor was a RuntimeError (StopIteration in a generator)
+    metal = case_dict()
+    metal["materials"] = {"cu": {"resistivity": "2e-10 ohm*m"}}
+    metal["stack"][0]["material"] = "cu"
+    with pytest.raises(ValidationError, match=r"^--fit \*\.n: the case has no superconductor"):
+        parse_fit("*.n", Case.from_dict(metal))

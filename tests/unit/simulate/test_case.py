@@ -627,6 +627,69 @@ def test_negative_kelvin_fields_beyond_100_T_and_ramps_under_1_ns_are_refused(ed
         Case.from_dict(d)
 
 
+@pytest.mark.parametrize(
+    ("pulses", "match"),
+    [
+        (  # a pulse adds to the field it starts from: 99 T + 99 T was accepted
+            [{"step": "pulse", "peak": "99 T", "rise": "1 ms", "decay": "1 ms"}],
+            r"^protocol\[1\] \(the applied field 99 T plus the pulse\): 198 T is beyond the 100 T",
+        ),
+        (  # a table pulse leaves its last value on: three of +60 T reached 180 T
+            [
+                {
+                    "step": "pulse",
+                    "time": [0, 1],
+                    "time_unit": "s",
+                    "field": [0, 60],
+                    "field_unit": "T",
+                }
+            ]
+            * 3,
+            r"^protocol\[2\] \(the applied field 60 T plus the pulse\): 120 T is beyond the 100 T",
+        ),
+    ],
+)
+def test_a_pulse_taking_the_applied_field_beyond_100_T_is_refused(pulses, match):
+    d = base()
+    d["protocol"] = [
+        {"step": "set", "field": "99 T" if len(pulses) == 1 else "0 T", "temperature": "5 K"},
+        *pulses,
+    ]
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
+    d["protocol"][1:] = [pulses[0]]  # one table pulse to 60 T from 0 T, or 99 T down from 99 T
+    if "peak" in pulses[0]:
+        d["protocol"][1] = {**pulses[0], "peak": "-99 T"}
+    assert len(Case.from_dict(d).protocol) == 2
+
+
+@pytest.mark.parametrize(
+    ("z", "ok"),
+    [
+        ("1e300 m", False),
+        ("1e9 m", False),
+        ("30 m", False),
+        ("-25 m", False),
+        ("14 m", True),
+        ("-14 m", True),
+    ],
+)
+def test_a_stack_far_from_z_0_is_refused_before_the_mesh(z, ok):
+    # extent 15 mm: faces within 1000 x 15 mm = 15 m of z = 0. At 1e300 m Triangle crashed
+    # (IndexError), at 1e9 m Newton crawled until max_wall; the checks work in absolute metres.
+    d = base()
+    d["stack"][0]["z"] = z
+    if ok:
+        assert Case.from_dict(d).stack[1].z_m == pytest.approx(float(z.split()[0]) + 6e-3)
+    else:
+        with pytest.raises(
+            ValidationError,
+            match=r"^stack\[0\]\.z: the layer spans .* more than "
+            r"1000 times the stack's extent \(15 mm, so \|z\| <= 15 m\)",
+        ):
+            Case.from_dict(d)
+
+
 def test_a_field_of_100_T_a_temperature_of_0_K_and_an_empty_ramp_are_allowed():
     d = base()
     d["protocol"][0].update(field="100 T", temperature="0 K")

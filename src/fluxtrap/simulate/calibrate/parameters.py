@@ -117,6 +117,13 @@ def parse_fit(
     unknown = set(bounds) - set(names)
     if unknown:
         raise ValidationError(f"bounds for {', '.join(sorted(unknown))}: not a fitted parameter")
+    both = [n for n in names if n.startswith("*.") and any(
+        m.endswith(n[1:]) and m != n for m in names)]  # fmt: skip
+    if both:  # the same attribute twice: a singular fit
+        raise ValidationError(
+            f"--fit: {both[0]} sets {both[0][2:]} of every superconductor, so it cannot be fitted "
+            f"beside {', '.join(m for m in names if m.endswith(both[0][1:]) and m != both[0])}"
+        )
     return tuple(_parameter(name, case, bounds.get(name)) for name in names)
 
 
@@ -132,6 +139,8 @@ def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> Fit
             f"--fit {name}: {target!r} is both a material and a probe; rename one"
         )
     if target == "*" and attribute in MATERIAL_PARAMETERS:
+        if not materials:
+            raise ValidationError(f"--fit {name}: the case has no superconductor")
         m = next(iter(materials.values()))
         start = {"n": m.n, "jc_scale": 1.0, "e0": m.e0_V_m}[attribute]
         default = _LOG[attribute]
@@ -164,6 +173,8 @@ def parse_bounds(items: Sequence[str]) -> dict[str, tuple[float, float]]:
     for item in items:
         name, sep, rng = item.partition("=")
         lo, colon, hi = rng.partition(":")
+        if name.strip() in out:  # the last one won silently
+            raise ValidationError(f"--bounds: {name.strip()} is bounded twice")
         try:
             if not (sep and colon):
                 raise ValueError

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +42,13 @@ class Value:
     def parse(cls, text: str | float, where: str) -> Value:
         """``"12 mm"``, ``"12mm"`` or ``"35"`` (a pure number); errors name ``where``."""
         try:
-            return cls(float(text))
+            number = float(text)
         except ValueError:
             pass
+        else:  # float() reads "nan", "inf" and "1e999" too
+            if not math.isfinite(number):
+                raise ValidationError(f"{where}: {text!r} is not a finite number")
+            return cls(number)
         q = quantity(str(text).strip(), where)
         return cls(float(q.magnitude), f"{q.units:~C}")
 
@@ -156,7 +161,16 @@ def column_name(name: str, unit: str) -> str:
 def read_list(path: str | Path) -> list[dict[str, Value]]:
     """Variants listed in a CSV: one column per swept name, cells like ``12 mm`` or ``35``."""
     p = Path(path)
-    rows = list(csv.DictReader(io.StringIO(read_text(p, "variant list"), newline="")))
+    text = read_text(p, "variant list").removeprefix("\ufeff")  # the byte-order mark of Excel
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    names = [name.strip() for name in reader.fieldnames or []]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if "" in names or twice:  # DictReader kept the last of two same-named columns
+        what = f"column {names.index('') + 1} has no name" if "" in names else (
+            f"the column(s) {', '.join(map(repr, twice))} appear twice"
+        )  # fmt: skip
+        raise InputFileError(f"{p}, line 1: {what}; give each swept name one column")
+    rows = list(reader)
     if not rows:
         raise InputFileError(
             f"{p}: no variants (expected a header of swept names, then one row each)"
@@ -177,7 +191,7 @@ def read_list(path: str | Path) -> list[dict[str, Value]]:
         unit = out[0][name].unit
         for i, row in enumerate(out):
             row[name] = row[name].to(unit, f"{p}, line {i + 2}, column {name!r}")
-        Axis(name, tuple(r[name] for r in out[:1])).check()
+        Axis(name, tuple({r[name]: r[name] for r in out})).check()  # each value once
     return out
 
 

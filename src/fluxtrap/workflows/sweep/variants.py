@@ -106,18 +106,23 @@ def _scaled_jc(jc: Any, k: float, base_dir: Path, where: str) -> dict[str, Any]:
         raise ValidationError(f"--vary jc_scale: {where} is not a table")
     out = dict(jc)
     if "table" in jc:
-        out["table"] = {**jc["table"], "jc": [float(x) * k for x in jc["table"]["jc"]]}
+        t = _part(jc, "table", Mapping, "a table", where)
+        out["table"] = {**t, "jc": _scaled_numbers(t, k, f"{where}.table")}
     elif "kim" in jc:
-        out["kim"] = {**jc["kim"], "jc0": _scaled_text(jc["kim"]["jc0"], k, f"{where}.kim.jc0")}
+        kim = _part(jc, "kim", Mapping, "a table", where)
+        jc0 = _part(kim, "jc0", str, "a quantity", f"{where}.kim")
+        out["kim"] = {**kim, "jc0": _scaled_text(jc0, k, f"{where}.kim.jc0")}
     elif "constant" in jc:
         out["constant"] = _scaled_text(jc["constant"], k, f"{where}.constant")
     elif "tables" in jc and isinstance(jc["tables"], list):
         out["tables"] = [
-            {**t, "jc": [float(x) * k for x in t["jc"]]} if isinstance(t, Mapping) else t
-            for t in jc["tables"]
+            {**t, "jc": _scaled_numbers(t, k, f"{where}.tables[{i}]")}
+            if isinstance(t, Mapping)
+            else t
+            for i, t in enumerate(jc["tables"])
         ]
     elif "csv" in jc:
-        path = Path(jc["csv"])
+        path = Path(_part(jc, "csv", str, "a file name", where))
         table = read_jc_csv(path if path.is_absolute() else base_dir / path)
         del out["csv"]
         out["table"] = {
@@ -131,6 +136,27 @@ def _scaled_jc(jc: Any, k: float, base_dir: Path, where: str) -> dict[str, Any]:
             f"--vary jc_scale: {where} needs table, kim, constant, csv or tables to scale"
         )
     return out
+
+
+def _part(table: Mapping[str, Any], key: str, kind: type, what: str, where: str) -> Any:
+    """``table[key]`` if it is a ``kind``, else a ``ValidationError`` naming ``where.key``."""
+    value = table.get(key)
+    if not isinstance(value, kind):
+        got = "missing" if value is None else f"got {value!r:.60}"
+        raise ValidationError(f"--vary jc_scale: {where}.{key}: expected {what}, {got}")
+    return value
+
+
+def _scaled_numbers(table: Mapping[str, Any], k: float, where: str) -> list[float]:
+    """``table["jc"]`` times ``k``: a list of plain numbers (a malformed one was a KeyError,
+    TypeError or ValueError, and true scaled to a Jc of 1.0)."""
+    values = _part(table, "jc", list, "a list of numbers", where)
+    for i, x in enumerate(values):
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            raise ValidationError(
+                f"--vary jc_scale: {where}.jc[{i}]: expected a plain number, got {x!r:.60}"
+            )
+    return [float(x) * k for x in values]
 
 
 def _scaled_text(text: Any, k: float, where: str) -> str:
