@@ -705,6 +705,10 @@ def parse_constraint(expression: str, spec: CampaignSpec) -> LinearConstraint | 
         if p.kind == "fixed":
             rhs -= coef.pop(name) * float(p.fixed)
     coef = {n: c for n, c in coef.items() if c != 0}
+    if not all(math.isfinite(v) for v in (rhs, *coef.values())):
+        raise ValidationError(
+            "its numbers reach beyond a float (1.8e308): write it with smaller ones"
+        )
     if not coef:
         raise ValidationError("no free parameter left in it: it is always true or always false")
     return LinearConstraint({n: coef[n] for n in spec.parameter_names if n in coef}, rhs)

@@ -156,6 +156,9 @@ def test_linear_constraint_grammar(expression, coefficients, rhs):
         ("fixed <= 30", "always true or always false"),
         ("y + a >= 3", "y is an objective"),
         ("y >= 3 K", "cannot convert"),
+        ("a <= 1e999", "beyond a float"),  # scipy's linprog refused the inf with a ValueError
+        ("a / 1e-320 <= 3", "beyond a float"),
+        ("1e308 * fixed + a <= 3", "beyond a float"),
     ],
 )
 def test_bad_constraints_are_refused_with_the_reason(expression, message):

@@ -77,3 +77,17 @@ def test_a_step_grid_beyond_2_53_steps_is_refused_naming_the_parameter(lab):
     assert r.status_code == 422, r.text
     assert "parameter p: step 0.001 makes 1e+23 steps" in r.json()["detail"], r.text
     assert [c.name for c in lab.store.campaign_records()] == [NAME]
+
+
+@pytest.mark.parametrize("expression", ["x <= 1e999", "1e999 * x <= 1", "x / 1e-320 <= 1"])
+def test_a_constraint_beyond_a_float_is_a_422_not_a_500(lab, expression):
+    body = {
+        "name": "huge",
+        "parameters": [{"name": "x", "low": 0, "high": 1}],
+        "objectives": [{"name": "y"}],
+        "constraints": [{"expression": expression}],
+    }
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert f"constraints[0] {expression!r}: its numbers reach beyond a float" in r.json()["detail"]
+    assert [c.name for c in lab.store.campaign_records()] == [NAME]
