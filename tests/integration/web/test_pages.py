@@ -66,6 +66,15 @@ def test_login_page_and_local_plotly(lab):
     assert lab.client.get("/static/app.js").status_code == 200
 
 
+def test_a_long_pasted_token_is_refused_on_the_login_page_without_quoting_it(lab):
+    """A token pasted with the rest of the terminal line (over 200 characters) was a 422 JSON
+    that quoted it back: an error message holding a secret."""
+    pasted = f"token for alice: {TOKENS['alice']} " + "(keep it secret) " * 12
+    r = lab.client.post("/login", data={"token": pasted, "next": "/"}, follow_redirects=False)
+    assert r.status_code == 401 and "not known" in r.text, r.text
+    assert TOKENS["alice"] not in r.text and "set-cookie" not in r.headers
+
+
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])
 def test_api_docs_load_without_the_internet(lab, path):
     html = lab.client.get(path).text
