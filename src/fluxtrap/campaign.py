@@ -90,7 +90,8 @@ def check_new_name(name: str, what: str = "campaign name") -> str:
 def check_new_rules(data: Mapping[str, Any]) -> None:
     """The rules a new campaign file meets besides its grammar (a ValidationError naming the
     table otherwise), checked before anything is built: at most ``MAX_TABLES`` tables and
-    ``MAX_CHOICES`` choices, at most ``MAX_GRID_STEPS`` steps across a stepped parameter (grid
+    ``MAX_CHOICES`` choices, no two choices that read alike (``_alike``), at most
+    ``MAX_GRID_STEPS`` steps across a stepped parameter (grid
     points beyond 2**53 steps are not exact in floating point), and no hidden characters in the
     free text a parameter carries (its unit, choices, fixed value: printed by the CLI and the
     dashboard)."""
@@ -104,6 +105,11 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
         choices = p.get("choices")
         if isinstance(choices, list | tuple) and len(choices) > MAX_CHOICES:
             raise ValidationError(f"{where}: {len(choices)} choices, at most {MAX_CHOICES}")
+        if isinstance(choices, list | tuple) and (alike := _alike(choices)):
+            raise ValidationError(
+                f"{where}: choices {alike[0]!r} and {alike[1]!r} read alike (a form or a CSV "
+                "sends a choice as its text, so only the first could be chosen): rename one"
+            )
         low, high, step = (p.get(k) for k in ("low", "high", "step"))
         if all(isinstance(x, int | float) for x in (low, high, step)) and step > 0:
             steps = (high - low) / step
@@ -121,6 +127,18 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
                     raise ValidationError(
                         f"{where}: {key} {value[:40]!r} has control or invisible characters ({bad})"
                     )
+
+
+def _alike(choices: Sequence[Any]) -> tuple[Any, Any] | None:
+    """The first two choices with the same text once trimmed, or the same number ("1", 1.0),
+    or None."""
+    seen: dict[Any, Any] = {}
+    for c in choices:
+        key = float(c) if _is_number(c) else str(c).strip()
+        if key in seen:
+            return seen[key], c
+        seen[key] = c
+    return None
 
 
 @dataclass(frozen=True)

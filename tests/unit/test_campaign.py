@@ -295,6 +295,23 @@ def test_control_characters_in_a_new_campaign_s_free_text_are_refused(parameter,
     assert CampaignSpec.from_dict(text).parameters[0].choices == ("a b", "ü ∆ 東")
 
 
+@pytest.mark.parametrize(
+    ("choices", "alike"),
+    [
+        (["1", 1], "'1' and 1"),
+        (["1.0", 1.5, 1], "'1.0' and 1"),
+        (["Ar", "vac", "Ar "], "'Ar' and 'Ar '"),
+    ],
+)
+def test_choices_a_form_cannot_tell_apart_are_refused_in_a_new_campaign(choices, alike):
+    """The dashboard and the CSV import send a choice as its text and the first choice with
+    that text is taken: choices ["1.0", 1.0] recorded the string whichever was picked."""
+    data = {"name": "c", "parameters": [{"name": "p", "choices": choices}]}
+    with pytest.raises(ValidationError, match=rf"parameter p: choices {alike} read alike"):
+        CampaignSpec.from_dict(data)
+    assert CampaignSpec.from_dict(data, stored=True).parameters[0].choices == tuple(choices)
+
+
 @pytest.mark.parametrize(("low", "high"), [(0, 1e101), (-1e300, 0), (0, float("inf"))])
 def test_parameter_bounds_beyond_1e100_are_refused(low, high):
     with pytest.raises(ValidationError, match=r"within \+-1e\+100"):

@@ -91,3 +91,13 @@ def test_a_constraint_beyond_a_float_is_a_422_not_a_500(lab, expression):
     assert r.status_code == 422, r.text
     assert f"constraints[0] {expression!r}: its numbers reach beyond a float" in r.json()["detail"]
     assert [c.name for c in lab.store.campaign_records()] == [NAME]
+
+
+def test_categorical_choices_that_read_alike_are_refused_at_creation(lab):
+    """The record-a-sample form sends the chosen option's text ("1.0" for both): the number
+    could never be recorded."""
+    body = {"name": "alike", "parameters": [{"name": "gas", "choices": ["1.0", 1.0]}]}
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert "parameter gas: choices '1.0' and 1.0 read alike" in r.json()["detail"]
+    assert [c.name for c in lab.store.campaign_records()] == [NAME]
