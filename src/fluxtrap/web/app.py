@@ -100,8 +100,12 @@ def create_app(
     async def invalid_request(request: Request, err: RequestValidationError) -> Response:
         """FastAPI's 422 listing each bad field, with non-finite inputs (``1e999``, ``NaN``, which
         JSON cannot carry) shown as text instead of failing the answer with a 500, and long
-        inputs cut short (a refused 60 000-key body is not echoed back whole)."""
+        inputs cut short (a refused 60 000-key body is not echoed back whole); off ``/api``,
+        the error page naming each field."""
         errors = [{**e, "input": _short(e["input"])} if "input" in e else e for e in err.errors()]
+        if not request.url.path.startswith("/api"):
+            where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+            return _error(request, 422, where, "RequestValidationError")
         return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, 422)
 
     @app.exception_handler(HTTPException)

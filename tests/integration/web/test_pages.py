@@ -213,6 +213,21 @@ def test_jc_page_tells_what_the_analysis_warned_about(browser_like, loop_file):
     )
 
 
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/jobs/abc", "path.job_id: Input should be a valid integer"),
+        ("/simulations/0", "path.simulation_id: Input should be greater than or equal to 1"),
+        ("/calibrations/99999999999", "path.calibration_id: Input should be less than"),
+    ],
+)
+def test_a_malformed_page_address_is_an_error_page_naming_the_field(browser_like, path, says):
+    """It was FastAPI's JSON list, shown raw in the browser."""
+    r = browser_like.client.get(path)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html"), r.text
+    assert says in unescape(r.text) and "RequestValidationError" in r.text
+
+
 def test_unknown_campaign_page_is_a_404_page(browser_like):
     r = browser_like.client.get("/campaigns/nope")
     assert r.status_code == 404
