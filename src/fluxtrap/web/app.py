@@ -27,15 +27,17 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from fluxtrap import __version__
-from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError
+from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, StoreError
 from fluxtrap.store import Store
 from fluxtrap.web import api, pages
+from fluxtrap.web.auth import store_failed
 from fluxtrap.web.jobs import Jobs, JobSettings, NotAllowedError, NotFinishedError
 from fluxtrap.web.limits import Guard, HeavyWork, Limits
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 STATUS = {
+    StoreError: 503,
     NotAllowedError: 403,
     NotFoundError: 404,
     NotFinishedError: 409,
@@ -92,9 +94,10 @@ def create_app(
         code = next((c for cls, c in STATUS.items() if isinstance(err, cls)), 422)
         if (
             type(err) is FluxtrapError
-        ):  # the store's own failure (database unreachable), not the caller's
+        ):  # the server's own trouble (a campaign busy), not the caller's
             code = 503
-        return _error(request, code, str(err), type(err).__name__)
+        detail = store_failed(err) if isinstance(err, StoreError) else str(err)
+        return _error(request, code, detail, type(err).__name__)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, err: RequestValidationError) -> Response:
