@@ -240,10 +240,9 @@ class ParameterDef:
                 ):
                     return c
             raise ValidationError(f"{at}{self.name}={value!r} is not one of {list(self.choices)}")
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ValidationError(f"{at}{self.name}={value!r} is not a number") from None
+        if not _is_number(value):
+            raise ValidationError(f"{at}{self.name}={value!r} is not a number")
+        v = float(value)
         if not math.isfinite(v):
             raise ValidationError(f"{at}{self.name}={value!r} is not a finite number")
         tol = 1e-9 * max(1.0, abs(self.high), abs(self.low))
@@ -855,7 +854,9 @@ def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
 
 
 def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
+    """Whether ``value`` is a number or the text of one; not a bool, nor a text with "_" (Python
+    reads "7_50" as 750: a typo anywhere else, and the units grammar refuses it)."""
+    if isinstance(value, bool) or (isinstance(value, str) and "_" in value):
         return False
     try:
         float(value)
@@ -867,10 +868,7 @@ def _is_number(value: Any) -> bool:
 def _quantity(text: str, where: str):
     """A number or a pint quantity from ``text`` (through the units grammar: no expressions);
     UnitError naming ``where`` otherwise."""
-    try:
-        return float(text)
-    except ValueError:
-        return units.quantity(text, where)
+    return float(text) if _is_number(text) else units.quantity(text, where)
 
 
 def _unit(text: str, where: str) -> None:

@@ -122,6 +122,18 @@ def test_check_params_honours_choices_fixed_and_constraints(full):
         full.check_params({**ok, "pressure": 45})
 
 
+def test_numbers_given_as_text_with_an_underscore_are_refused(full):
+    """Python's float reads "7_50" as 750 and "1_0" as 10: a typo, recorded as a value."""
+    ok = {"ramp_rate": "50", "max_temperature": "6e2", "dwell_time": 25, "atmosphere": "vacuum"}
+    assert full.check_params(ok)["max_temperature"] == 600.0
+    with pytest.raises(ValidationError, match=r"max_temperature='6_00' is not a number"):
+        full.check_params({**ok, "max_temperature": "6_00"})
+    with pytest.raises(ValidationError, match="holds pressure fixed"):
+        full.check_params({**ok, "pressure": "5_0"})
+    with pytest.raises(UnitError, match="'_0' is not defined"):
+        full.objective("jc_3T").convert("1_0")
+
+
 @pytest.mark.parametrize(
     ("expression", "coefficients", "rhs"),
     [

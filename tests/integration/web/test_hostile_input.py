@@ -101,3 +101,12 @@ def test_categorical_choices_that_read_alike_are_refused_at_creation(lab):
     assert r.status_code == 422, r.text
     assert "parameter gas: choices '1.0' and 1.0 read alike" in r.json()["detail"]
     assert [c.name for c in lab.store.campaign_records()] == [NAME]
+
+
+def test_a_number_typed_with_an_underscore_is_refused_not_read_as_another(lab):
+    """ "7_50" was recorded as 750 degC (Python's float reads underscores between digits)."""
+    body = {"label": "U1", "params": {"ramp_rate": 50, "max_temperature": "6_50", "dwell_time": 5}}
+    r = lab.client.post(f"/api/campaigns/{NAME}/samples", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert "max_temperature='6_50' is not a number" in r.json()["detail"]
+    assert lab.store.samples(NAME) == []
