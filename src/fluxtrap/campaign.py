@@ -90,7 +90,8 @@ def check_new_name(name: str, what: str = "campaign name") -> str:
 def check_new_rules(data: Mapping[str, Any]) -> None:
     """The rules a new campaign file meets besides its grammar (a ValidationError naming the
     table otherwise), checked before anything is built: at most ``MAX_TABLES`` tables and
-    ``MAX_CHOICES`` choices, at most ``MAX_GRID_STEPS`` steps across a stepped parameter (grid
+    ``MAX_CHOICES`` choices, no two choices that read alike (``_alike``), at most
+    ``MAX_GRID_STEPS`` steps across a stepped parameter (grid
     points beyond 2**53 steps are not exact in floating point), and no hidden characters in the
     free text a parameter carries (its unit, choices, fixed value: printed by the CLI and the
     dashboard)."""
@@ -104,6 +105,11 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
         choices = p.get("choices")
         if isinstance(choices, list | tuple) and len(choices) > MAX_CHOICES:
             raise ValidationError(f"{where}: {len(choices)} choices, at most {MAX_CHOICES}")
+        if isinstance(choices, list | tuple) and (alike := _alike(choices)):
+            raise ValidationError(
+                f"{where}: choices {alike[0]!r} and {alike[1]!r} read alike (a form or a CSV "
+                "sends a choice as its text, so only the first could be chosen): rename one"
+            )
         low, high, step = (p.get(k) for k in ("low", "high", "step"))
         if all(isinstance(x, int | float) for x in (low, high, step)) and step > 0:
             steps = (high - low) / step
@@ -121,6 +127,18 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
                     raise ValidationError(
                         f"{where}: {key} {value[:40]!r} has control or invisible characters ({bad})"
                     )
+
+
+def _alike(choices: Sequence[Any]) -> tuple[Any, Any] | None:
+    """The first two choices with the same text once trimmed, or the same number ("1", 1.0),
+    or None."""
+    seen: dict[Any, Any] = {}
+    for c in choices:
+        key = float(c) if _is_number(c) else str(c).strip()
+        if key in seen:
+            return seen[key], c
+        seen[key] = c
+    return None
 
 
 @dataclass(frozen=True)
@@ -222,10 +240,9 @@ class ParameterDef:
                 ):
                     return c
             raise ValidationError(f"{at}{self.name}={value!r} is not one of {list(self.choices)}")
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ValidationError(f"{at}{self.name}={value!r} is not a number") from None
+        if not _is_number(value):
+            raise ValidationError(f"{at}{self.name}={value!r} is not a number")
+        v = float(value)
         if not math.isfinite(v):
             raise ValidationError(f"{at}{self.name}={value!r} is not a finite number")
         tol = 1e-9 * max(1.0, abs(self.high), abs(self.low))
@@ -705,6 +722,10 @@ def parse_constraint(expression: str, spec: CampaignSpec) -> LinearConstraint | 
         if p.kind == "fixed":
             rhs -= coef.pop(name) * float(p.fixed)
     coef = {n: c for n, c in coef.items() if c != 0}
+    if not all(math.isfinite(v) for v in (rhs, *coef.values())):
+        raise ValidationError(
+            "its numbers reach beyond a float (1.8e308): write it with smaller ones"
+        )
     if not coef:
         raise ValidationError("no free parameter left in it: it is always true or always false")
     return LinearConstraint({n: coef[n] for n in spec.parameter_names if n in coef}, rhs)
@@ -833,7 +854,9 @@ def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
 
 
 def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
+    """Whether ``value`` is a number or the text of one; not a bool, nor a text with "_" (Python
+    reads "7_50" as 750: a typo anywhere else, and the units grammar refuses it)."""
+    if isinstance(value, bool) or (isinstance(value, str) and "_" in value):
         return False
     try:
         float(value)
@@ -845,10 +868,7 @@ def _is_number(value: Any) -> bool:
 def _quantity(text: str, where: str):
     """A number or a pint quantity from ``text`` (through the units grammar: no expressions);
     UnitError naming ``where`` otherwise."""
-    try:
-        return float(text)
-    except ValueError:
-        return units.quantity(text, where)
+    return float(text) if _is_number(text) else units.quantity(text, where)
 
 
 def _unit(text: str, where: str) -> None:

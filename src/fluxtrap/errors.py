@@ -35,3 +35,7 @@ class ConflictError(FluxtrapError):
 
 class QuotaError(FluxtrapError):
     """A request beyond a user's share (too many simulation jobs waiting): try again later."""
+
+
+class StoreError(FluxtrapError):
+    """The database failed: it cannot be reached, opened or read (not the caller's input)."""

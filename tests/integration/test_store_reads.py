@@ -4,6 +4,7 @@ both claim it (PostgreSQL row lock; SQLite's write lock)."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 import time
@@ -11,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import event
 
-from fluxtrap.errors import ValidationError
+from fluxtrap.errors import StoreError, ValidationError
 from fluxtrap.store import Store
 
 NAME = "K-Ba122 SPS"
@@ -98,3 +99,31 @@ def _claim(store: Store, label: str, sug, gate: threading.Barrier, outcomes: lis
     except ValidationError as err:
         assert "not open" in str(err), err
         outcomes.append("refused")
+
+
+def test_a_database_that_fails_is_a_store_error_for_reads_and_writes(tmp_path):
+    """Reads let SQLAlchemy's OperationalError out (a 500 on every page and API call, and the
+    web's job workers and heartbeat thread died of it); a failing write's 'file is not a
+    database' did too."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    store = Store(f"sqlite:///{folder / 'lab.db'}")
+    for broken in ("gone", "no database"):
+        shutil.rmtree(folder, ignore_errors=True)
+        if broken == "no database":
+            folder.mkdir()
+            (folder / "lab.db").write_bytes(b"not sqlite " * 1000)
+        store.engine.dispose()  # the server's pooled connections are gone too
+        calls = [
+            store.campaigns,
+            lambda: store.user_by_token("a token"),
+            lambda: store.claim_job("host:1:abc"),
+            lambda: store.beat_jobs("host:1:abc"),
+            store.calibrations,
+            lambda: store.add_user("ada", "admin", "ada-token-0123456789"),
+        ]
+        for call in calls:
+            with pytest.raises(
+                StoreError, match="database error at Store.*(unable to open|not a database)"
+            ):
+                call()

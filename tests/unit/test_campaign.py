@@ -122,6 +122,18 @@ def test_check_params_honours_choices_fixed_and_constraints(full):
         full.check_params({**ok, "pressure": 45})
 
 
+def test_numbers_given_as_text_with_an_underscore_are_refused(full):
+    """Python's float reads "7_50" as 750 and "1_0" as 10: a typo, recorded as a value."""
+    ok = {"ramp_rate": "50", "max_temperature": "6e2", "dwell_time": 25, "atmosphere": "vacuum"}
+    assert full.check_params(ok)["max_temperature"] == 600.0
+    with pytest.raises(ValidationError, match=r"max_temperature='6_00' is not a number"):
+        full.check_params({**ok, "max_temperature": "6_00"})
+    with pytest.raises(ValidationError, match="holds pressure fixed"):
+        full.check_params({**ok, "pressure": "5_0"})
+    with pytest.raises(UnitError, match="'_0' is not defined"):
+        full.objective("jc_3T").convert("1_0")
+
+
 @pytest.mark.parametrize(
     ("expression", "coefficients", "rhs"),
     [
@@ -156,6 +168,9 @@ def test_linear_constraint_grammar(expression, coefficients, rhs):
         ("fixed <= 30", "always true or always false"),
         ("y + a >= 3", "y is an objective"),
         ("y >= 3 K", "cannot convert"),
+        ("a <= 1e999", "beyond a float"),  # scipy's linprog refused the inf with a ValueError
+        ("a / 1e-320 <= 3", "beyond a float"),
+        ("1e308 * fixed + a <= 3", "beyond a float"),
     ],
 )
 def test_bad_constraints_are_refused_with_the_reason(expression, message):
@@ -290,6 +305,23 @@ def test_control_characters_in_a_new_campaign_s_free_text_are_refused(parameter,
     assert CampaignSpec.from_dict(data, stored=True).parameters[0].name == "p"  # as stored before
     text = {"name": "c", "parameters": [{"name": "p", "choices": ["a b", "ü ∆ 東"]}]}
     assert CampaignSpec.from_dict(text).parameters[0].choices == ("a b", "ü ∆ 東")
+
+
+@pytest.mark.parametrize(
+    ("choices", "alike"),
+    [
+        (["1", 1], "'1' and 1"),
+        (["1.0", 1.5, 1], "'1.0' and 1"),
+        (["Ar", "vac", "Ar "], "'Ar' and 'Ar '"),
+    ],
+)
+def test_choices_a_form_cannot_tell_apart_are_refused_in_a_new_campaign(choices, alike):
+    """The dashboard and the CSV import send a choice as its text and the first choice with
+    that text is taken: choices ["1.0", 1.0] recorded the string whichever was picked."""
+    data = {"name": "c", "parameters": [{"name": "p", "choices": choices}]}
+    with pytest.raises(ValidationError, match=rf"parameter p: choices {alike} read alike"):
+        CampaignSpec.from_dict(data)
+    assert CampaignSpec.from_dict(data, stored=True).parameters[0].choices == tuple(choices)
 
 
 @pytest.mark.parametrize(("low", "high"), [(0, 1e101), (-1e300, 0), (0, float("inf"))])

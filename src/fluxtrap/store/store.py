@@ -31,7 +31,14 @@ from fluxtrap.campaign import (
     check_new_rules,
     history_frame,
 )
-from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, ValidationError
+from fluxtrap.errors import (
+    ConflictError,
+    FluxtrapError,
+    NotFoundError,
+    QuotaError,
+    StoreError,
+    ValidationError,
+)
 from fluxtrap.inputs import hidden_characters
 from fluxtrap.store import models as m
 from fluxtrap.store.records import (
@@ -90,7 +97,7 @@ class Store:
             self.engine = _engine(self.url)
             self._session = sessionmaker(self.engine, expire_on_commit=False)  # transaction()
             # reads: on SQLite a deferred BEGIN, so a reader never takes or waits for the write lock
-            self._reader = sessionmaker(
+            self._read_session = sessionmaker(
                 self.engine.execution_options(fluxtrap_read_only=True), expire_on_commit=False
             )
             if migrate:
@@ -135,8 +142,21 @@ class Store:
             except DataError as err:  # e.g. PostgreSQL refusing a NUL or an out-of-range number
                 reason = str(err.orig).splitlines()[0]
                 raise ValidationError(f"the store refused a value: {reason}") from None
-            except OperationalError as err:
-                raise FluxtrapError(f"database error at {self!r}: {err.orig}") from None
+            except DBAPIError as err:  # no server, a file gone or no database, a lock timeout
+                raise StoreError(f"database error at {self!r}: {err.orig}") from None
+
+    @contextmanager
+    def _reader(self) -> Iterator[Session]:
+        """A read: on SQLite a deferred transaction (it never takes or waits for the write
+        lock); a database that fails is a ``StoreError``, as in :meth:`transaction`."""
+        with self._read_session() as session:
+            try:
+                yield session
+            except DataError as err:
+                reason = str(err.orig).splitlines()[0]
+                raise ValidationError(f"the store refused a value: {reason}") from None
+            except DBAPIError as err:
+                raise StoreError(f"database error at {self!r}: {err.orig}") from None
 
     # -- campaigns -------------------------------------------------------------------------
     def create_campaign(
@@ -786,7 +806,7 @@ class Store:
 
     def calibrations(self, campaign: str | None = None) -> list[CalibrationRecord]:
         """All stored calibrations, or those of ``campaign``, oldest first."""
-        with self._session() as s:
+        with self._reader() as s:
             q = select(m.Calibration).order_by(m.Calibration.id)
             if campaign is not None:
                 q = q.where(m.Calibration.campaign_id == _campaign(s, campaign).id)
@@ -795,7 +815,7 @@ class Store:
 
     def calibration(self, calibration_id: int) -> CalibrationRecord:
         """One stored calibration."""
-        with self._session() as s:
+        with self._reader() as s:
             x = s.get(m.Calibration, calibration_id)
             if x is None:
                 raise NotFoundError(f"no calibration with id {calibration_id}")
@@ -804,7 +824,7 @@ class Store:
 
     def calibration_series(self, calibration_id: int, position: int) -> bytes:
         """The bytes of a calibration's measured series file ``position`` (0-based)."""
-        with self._session() as s:
+        with self._reader() as s:
             x = s.scalars(
                 select(m.CalibrationSeries).where(
                     m.CalibrationSeries.calibration_id == calibration_id,

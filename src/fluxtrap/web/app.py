@@ -27,15 +27,17 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from fluxtrap import __version__
-from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError
+from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, StoreError
 from fluxtrap.store import Store
 from fluxtrap.web import api, pages
+from fluxtrap.web.auth import store_failed
 from fluxtrap.web.jobs import Jobs, JobSettings, NotAllowedError, NotFinishedError
 from fluxtrap.web.limits import Guard, HeavyWork, Limits
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 STATUS = {
+    StoreError: 503,
     NotAllowedError: 403,
     NotFoundError: 404,
     NotFinishedError: 409,
@@ -92,16 +94,21 @@ def create_app(
         code = next((c for cls, c in STATUS.items() if isinstance(err, cls)), 422)
         if (
             type(err) is FluxtrapError
-        ):  # the store's own failure (database unreachable), not the caller's
+        ):  # the server's own trouble (a campaign busy), not the caller's
             code = 503
-        return _error(request, code, str(err), type(err).__name__)
+        detail = store_failed(err) if isinstance(err, StoreError) else str(err)
+        return _error(request, code, detail, type(err).__name__)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, err: RequestValidationError) -> Response:
         """FastAPI's 422 listing each bad field, with non-finite inputs (``1e999``, ``NaN``, which
         JSON cannot carry) shown as text instead of failing the answer with a 500, and long
-        inputs cut short (a refused 60 000-key body is not echoed back whole)."""
+        inputs cut short (a refused 60 000-key body is not echoed back whole); off ``/api``,
+        the error page naming each field."""
         errors = [{**e, "input": _short(e["input"])} if "input" in e else e for e in err.errors()]
+        if not request.url.path.startswith("/api"):
+            where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+            return _error(request, 422, where, "RequestValidationError")
         return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, 422)
 
     @app.exception_handler(HTTPException)

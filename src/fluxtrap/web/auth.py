@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -29,6 +30,7 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer = HTTPBearer(auto_error=False, description="a token from `fluxtrap user add`")
 ASK_FOR_TOKEN = {"WWW-Authenticate": "Bearer"}
+log = logging.getLogger("fluxtrap.web")
 
 
 def store_of(request: Request) -> Store:
@@ -39,6 +41,13 @@ def csrf_token(token: str) -> str:
     """The CSRF token of a session: a one-way function of its token, so a page can show it
     without revealing the token, and no other site can know it."""
     return hashlib.sha256(b"fluxtrap csrf\0" + token.encode()).hexdigest()
+
+
+def store_failed(err: FluxtrapError) -> str:
+    """What a client is told when the database fails: logged here in full, answered without
+    the store's URL, path or host."""
+    log.error("the store failed: %s", err)
+    return "the database did not answer: try again in a while (the server's log says why)"
 
 
 def user_from_token(store: Store, token: str | None) -> UserRecord | None:
@@ -66,7 +75,7 @@ def authenticate(
     try:
         user = store.user_by_token(token)
     except FluxtrapError as err:
-        return 503, str(err), {}
+        return 503, store_failed(err), {}
     if user is None:
         return 401, "unknown token (revoked or expired?)", ASK_FOR_TOKEN
     if method not in SAFE_METHODS:

@@ -23,6 +23,7 @@ heartbeat is older than ``silent_s`` interrupted, whichever host ran them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import logging
 import os
@@ -202,9 +203,20 @@ class Jobs:
 
     # -- jobs ---------------------------------------------------------------------------------
     def submit(self, case_text: str, user: str) -> schemas.Job:
-        """Check the case (errors raise at once, nothing is queued) and queue its run;
-        ``QuotaError`` beyond the user's or the server's share."""
+        """Check the case (errors raise at once, nothing is queued), its work bounded by the job
+        time limit as by its own ``solver.max_wall``, and queue its run; ``QuotaError`` beyond
+        the user's or the server's share."""
         case = parse_case(case_text)
+        limit_s = self.settings.wall_s
+        if limit_s < case.solver.max_wall_s:  # a case that cannot end in time: refused now
+            try:
+                dataclasses.replace(
+                    case, solver=dataclasses.replace(case.solver, max_wall_s=limit_s)
+                )
+            except ValidationError as err:
+                raise ValidationError(
+                    f"case: a job runs for at most {limit_s:g} s on this server: {err}"
+                ) from None
         job = self._store.add_job(
             case.title, case_text, user, per_user=self.settings.per_user, total=self.settings.total
         )

@@ -5,6 +5,7 @@ Values arrive in SI from the store; the figures show Jc in A/cm^2, as the field 
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections.abc import Sequence
@@ -31,6 +32,13 @@ def shown(o: ObjectiveDef, v: float) -> float:
 def formatted(o: ObjectiveDef, v: float) -> str:
     """An objective value for a table: Jc as whole A/cm^2 with thousands separators."""
     return f"{shown(o, v):,.0f}" if o.quantity == "jc" else f"{v:.4g}"
+
+
+def plain(text: Any) -> str:
+    """Users' text (labels, units, choices, file names) for a figure: Plotly reads tags and
+    entities in names, titles and hover text (a label "<a href=...>" became a link), so they
+    are escaped and show as typed."""
+    return html.escape(str(text), quote=False)
 
 
 def unit_label(o: ObjectiveDef) -> str:
@@ -60,7 +68,7 @@ def progress_figure(
             mode="markers",
             name=f"{origin} samples",
             marker=dict(color=ORIGIN_COLOR[origin], size=9),
-            text=list(rows["label"]),
+            text=[plain(label) for label in rows["label"]],
             hovertemplate="%{text}: %{y:.4g}<extra></extra>",
         )
     for group, series in best.items():
@@ -98,7 +106,7 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
             x=b[~flagged].tolist(),
             y=jc[~flagged].tolist(),
             mode="lines",
-            name=label,
+            name=plain(label),
             legendgroup=label,
             line=dict(color=color),
         )
@@ -106,7 +114,7 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
             x=b[flagged].tolist(),
             y=jc[flagged].tolist(),
             mode="markers",
-            name=f"{label} (not fully penetrated)",
+            name=f"{plain(label)} (not fully penetrated)",
             legendgroup=label,
             showlegend=False,
             marker=dict(color=color, size=5, opacity=0.35),
@@ -187,6 +195,7 @@ def model_figures(
         if p not in (x, getattr(py, "name", None))
     )
     title = f"{o.name} through the best sample {best['label']} ({where})" if where else o.name
+    title = plain(title)
     if py is None:
         s = slices["one_d"][x]
         gx, mean, std = s["x"], shown(o, s["mean"]), shown(o, s["std"])
@@ -219,7 +228,7 @@ def model_figures(
                 y=[shown(o, v) for v in rows[o.name]],
                 mode="markers",
                 name=f"{origin} samples",
-                text=rows["label"].tolist(),
+                text=[plain(label) for label in rows["label"]],
                 marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
                 hovertemplate="%{text}<br>%{x:g}: %{y:.4g}<extra></extra>",
                 row=1,
@@ -253,7 +262,7 @@ def model_figures(
             fig.add_vline(
                 x=sg.params[x], line=dict(color="#ff7f0e", width=1, dash="dot"), row=2, col=1
             )
-        fig.update_xaxes(title_text=f"{x} [{px.unit}]", row=2, col=1)
+        fig.update_xaxes(title_text=plain(f"{x} [{px.unit}]"), row=2, col=1)
         fig.update_yaxes(title_text=unit_label(o), row=1, col=1)
         fig.update_yaxes(title_text=f"acquisition ({acq_label})", row=2, col=1)
         return {"model-1d": _layout(fig, title=title, legend=dict(orientation="h", y=-0.2))}
@@ -290,7 +299,7 @@ def model_figures(
                 y=rows[py.name].tolist(),
                 mode="markers",
                 name=f"{origin} samples",
-                text=rows["label"].tolist(),
+                text=[plain(label) for label in rows["label"]],
                 showlegend=col == 1,
                 legendgroup=origin,
                 marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
@@ -312,8 +321,8 @@ def model_figures(
                 row=1,
                 col=col,
             )
-    fig.update_xaxes(title_text=f"{x} [{px.unit}]")
-    fig.update_yaxes(title_text=f"{py.name} [{py.unit}]")
+    fig.update_xaxes(title_text=plain(f"{x} [{px.unit}]"))
+    fig.update_yaxes(title_text=plain(f"{py.name} [{py.unit}]"))
     return {
         "model-2d": _layout(
             fig,
@@ -385,7 +394,7 @@ def calibration_figures(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
                         error_y=dict(array=tr["sigma_T"], thickness=0.8, width=0))  # fmt: skip
         fig.add_scatter(x=t, y=tr["start_T"], name="model, start", line=dict(dash="dash"))
         fig.add_scatter(x=t, y=tr["fitted_T"], name="model, fitted", line=dict(color="#d62728"))
-        figures[f"trace-{i}"] = _layout(fig, title=tr["name"], xaxis_type=axis,
+        figures[f"trace-{i}"] = _layout(fig, title=plain(tr["name"]), xaxis_type=axis,
                                         xaxis_title="t since the field reached its final value [s]",
                                         yaxis_title="Bz [T]")  # fmt: skip
         res = [(m - f) / s if m is not None and f is not None and s else None
@@ -393,7 +402,7 @@ def calibration_figures(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         fig = go.Figure()
         fig.add_scatter(x=t, y=res, mode="markers", name="residual / sigma", marker=dict(size=4))
         fig.add_hrect(y0=-2, y1=2, fillcolor="green", opacity=0.1, line_width=0)
-        figures[f"residual-{i}"] = _layout(fig, title=f"{tr['name']}: residuals", xaxis_type=axis,
+        figures[f"residual-{i}"] = _layout(fig, title=plain(f"{tr['name']}: residuals"), xaxis_type=axis,
                                            xaxis_title="t [s]", yaxis_title="(measured - fitted) / sigma",
                                            height=300)  # fmt: skip
     return figures

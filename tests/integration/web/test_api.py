@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -485,3 +486,27 @@ def test_non_finite_json_numbers_as_parameters_are_refused_naming_the_key(lab, v
     assert r.status_code == 422
     assert {tuple(d["loc"][:3]) for d in r.json()["detail"]} == {("body", "params", "ramp_rate")}
     assert lab.store.samples(NAME) == []
+
+
+def test_a_database_that_fails_is_a_503_naming_no_path_and_the_job_threads_live_on(
+    lab, tmp_path, caplog
+):
+    """The database file replaced by junk (a bad restore, a failing disk): every request was a
+    bare 500 and the job workers and heartbeat died; now a 503 that does not show the store's
+    path (the server's log does), and the threads wait for the database to come back."""
+    for f in tmp_path.glob("lab.db*"):
+        f.unlink()
+    (tmp_path / "lab.db").write_bytes(b"not sqlite " * 1000)
+    lab.store.engine.dispose()
+    api = [
+        lab.client.get("/api/me", headers=auth("alice")),
+        lab.client.post("/api/campaigns", json={"name": "x"}, headers=auth("alice")),
+    ]
+    page = lab.client.get("/", cookies={"fluxtrap_token": "alice-token-0123456789"})
+    for r in (*api, page):
+        assert r.status_code == 503 and "the database did not answer" in r.text, r.text
+        assert str(tmp_path) not in r.text and "sqlite" not in r.text
+    assert str(tmp_path) in caplog.text and "file is not a database" in caplog.text
+    threads = lab.client.app.state.jobs._workers
+    time.sleep(2.5)  # each worker asks for a job every second
+    assert threads and all(t.is_alive() for t in threads)

@@ -219,3 +219,22 @@ def test_record_a_sample_with_categorical_and_fixed_parameters(page):
     assert stored.params == {"t": 600.0, "gas": "Ar", "die": 20, "p": 50.0}
     assert stored.recorded_by == "alice" and stored.suggestion_id is None
     assert page.errors == []
+
+
+def test_markup_in_a_label_is_shown_as_typed_in_the_figures(page, loop_file):
+    """Plotly reads tags in legend names, titles and hover text: a sample labelled like this
+    was drawn as a 60 px link in the Jc(B) legend and the model page's title."""
+    from fluxtrap.workflows.measurements import record_measurement
+
+    label = '<a href=mailto:it@evil.example style="font-size:60px">LOG IN AGAIN'
+    add_measured_samples(page.store)
+    best = {"ramp_rate": 40, "max_temperature": 620, "dwell_time": 20}
+    page.store.add_sample(NAME, label, best, objectives={"jc_3T": 9e8})
+    record_measurement(page.store, NAME, label, "B.dat", loop_file, (1e-3, 2e-3, 0.5e-3))
+    login(page, "rita")
+    for path, where in (("jc", "#jc .legend"), ("model", "#model-1d .gtitle")):
+        page.goto(f"/campaigns/K-Ba122%20SPS/{path}")
+        page.wait_for_selector(f"{where}")
+        assert page.locator("svg a").count() == 0, path
+        assert label in page.locator(where).first.text_content(), path
+    assert page.errors == []

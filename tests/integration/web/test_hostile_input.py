@@ -77,3 +77,36 @@ def test_a_step_grid_beyond_2_53_steps_is_refused_naming_the_parameter(lab):
     assert r.status_code == 422, r.text
     assert "parameter p: step 0.001 makes 1e+23 steps" in r.json()["detail"], r.text
     assert [c.name for c in lab.store.campaign_records()] == [NAME]
+
+
+@pytest.mark.parametrize("expression", ["x <= 1e999", "1e999 * x <= 1", "x / 1e-320 <= 1"])
+def test_a_constraint_beyond_a_float_is_a_422_not_a_500(lab, expression):
+    body = {
+        "name": "huge",
+        "parameters": [{"name": "x", "low": 0, "high": 1}],
+        "objectives": [{"name": "y"}],
+        "constraints": [{"expression": expression}],
+    }
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert f"constraints[0] {expression!r}: its numbers reach beyond a float" in r.json()["detail"]
+    assert [c.name for c in lab.store.campaign_records()] == [NAME]
+
+
+def test_categorical_choices_that_read_alike_are_refused_at_creation(lab):
+    """The record-a-sample form sends the chosen option's text ("1.0" for both): the number
+    could never be recorded."""
+    body = {"name": "alike", "parameters": [{"name": "gas", "choices": ["1.0", 1.0]}]}
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert "parameter gas: choices '1.0' and 1.0 read alike" in r.json()["detail"]
+    assert [c.name for c in lab.store.campaign_records()] == [NAME]
+
+
+def test_a_number_typed_with_an_underscore_is_refused_not_read_as_another(lab):
+    """ "7_50" was recorded as 750 degC (Python's float reads underscores between digits)."""
+    body = {"label": "U1", "params": {"ramp_rate": 50, "max_temperature": "6_50", "dwell_time": 5}}
+    r = lab.client.post(f"/api/campaigns/{NAME}/samples", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert "max_temperature='6_50' is not a number" in r.json()["detail"]
+    assert lab.store.samples(NAME) == []

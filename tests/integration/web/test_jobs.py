@@ -23,8 +23,9 @@ from fluxtrap.web.pages import EXAMPLE_CASE
 from .conftest import TOKENS, auth, make_store, serve
 from .test_attacks import watched
 
-# 160 000 steps of 0.5 ms over the 80 s protocol: accepted (under the 200 000 bound), runs for hours
-ENDLESS = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_step = "0.5 ms"\n\n[mesh]')
+# 40 000 steps of 2 ms over the 80 s protocol: accepted (its least solving time, 2.6 s, is
+# under even a 3 s job limit), runs for many minutes
+ENDLESS = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_step = "2 ms"\n\n[mesh]')
 # the solver's own wall-time limit stops it within a second: a quick job that fails
 QUICK = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_wall = "0.001 s"\n\n[mesh]')
 ADMIN = {"Authorization": "Bearer admin-token-0123456789"}
@@ -85,6 +86,21 @@ def test_a_job_over_its_time_limit_is_killed_and_reported_failed(limited):
     assert 3 <= (_t(j["finished_at"]) - _t(j["started_at"])) < 15  # endless without the limit
     sim = store.simulation(j["simulation_id"])  # stored as a failed simulation, with the reason
     assert (sim.status, sim.error, sim.created_by) == ("failed", j["error"], "alice")
+
+
+def test_a_case_that_cannot_end_within_the_job_limit_is_refused_at_submit(limited):
+    """160 000 forced steps need at least 10 s of solving: within the case's own max_wall (2 h)
+    it was queued, held the one worker for the server's 3 s and was killed; now a 422."""
+    url, store = limited
+    before = store.jobs()
+    case = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_step = "0.5 ms"\n\n[mesh]')
+    r = submit(url, case, "bob")
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith(
+        "case: a job runs for at most 3 s on this server: solver.max_step: 0.0005 s over 80 s "
+        "forces at least 1.6e+05 time steps"
+    ), r.text
+    assert store.jobs() == before
 
 
 def test_cancel_by_owner_or_admin_only(roomy):

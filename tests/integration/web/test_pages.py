@@ -66,6 +66,15 @@ def test_login_page_and_local_plotly(lab):
     assert lab.client.get("/static/app.js").status_code == 200
 
 
+def test_a_long_pasted_token_is_refused_on_the_login_page_without_quoting_it(lab):
+    """A token pasted with the rest of the terminal line (over 200 characters) was a 422 JSON
+    that quoted it back: an error message holding a secret."""
+    pasted = f"token for alice: {TOKENS['alice']} " + "(keep it secret) " * 12
+    r = lab.client.post("/login", data={"token": pasted, "next": "/"}, follow_redirects=False)
+    assert r.status_code == 401 and "not known" in r.text, r.text
+    assert TOKENS["alice"] not in r.text and "set-cookie" not in r.headers
+
+
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])
 def test_api_docs_load_without_the_internet(lab, path):
     html = lab.client.get(path).text
@@ -202,6 +211,21 @@ def test_jc_page_tells_what_the_analysis_warned_about(browser_like, loop_file):
         f"B1_gaps.dat: skipped 2 rows without a moment or field value (lines {lines[0]}, {lines[1]})"
         in notes
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/jobs/abc", "path.job_id: Input should be a valid integer"),
+        ("/simulations/0", "path.simulation_id: Input should be greater than or equal to 1"),
+        ("/calibrations/99999999999", "path.calibration_id: Input should be less than"),
+    ],
+)
+def test_a_malformed_page_address_is_an_error_page_naming_the_field(browser_like, path, says):
+    """It was FastAPI's JSON list, shown raw in the browser."""
+    r = browser_like.client.get(path)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html"), r.text
+    assert says in unescape(r.text) and "RequestValidationError" in r.text
 
 
 def test_unknown_campaign_page_is_a_404_page(browser_like):
