@@ -202,7 +202,7 @@ class ParameterDef:
         same = (
             value == self.fixed
             if isinstance(self.fixed, str)
-            else _is_number(value) and math.isclose(float(value), self.fixed, rel_tol=1e-9)
+            else _is_number(value) and math.isclose(units.number(value), self.fixed, rel_tol=1e-9)
         )
         if not same:
             raise ValidationError(
@@ -217,15 +217,14 @@ class ParameterDef:
             for c in self.choices:
                 if (
                     value == c
-                    or (not isinstance(c, str) and _is_number(value) and float(value) == float(c))
+                    or (not isinstance(c, str) and units.number(value) == float(c))
                     or (isinstance(value, str) and str(c) == value.strip())
                 ):
                     return c
             raise ValidationError(f"{at}{self.name}={value!r} is not one of {list(self.choices)}")
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ValidationError(f"{at}{self.name}={value!r} is not a number") from None
+        v = units.number(value)
+        if v is None:
+            raise ValidationError(f"{at}{self.name}={value!r} is not a (plain decimal) number")
         if not math.isfinite(v):
             raise ValidationError(f"{at}{self.name}={value!r} is not a finite number")
         tol = 1e-9 * max(1.0, abs(self.high), abs(self.low))
@@ -325,7 +324,7 @@ class ObjectiveDef:
             else:
                 v = float(q)
         elif _is_number(value):
-            v = float(value)
+            v = units.number(value)
         else:
             v = math.nan
         if not math.isfinite(v):
@@ -808,7 +807,7 @@ def _number(table: Mapping[str, Any], key: str, where: str) -> float | None:
         return None
     if not _is_number(value):
         raise ValidationError(f"{where}: {key} = {value!r} is not a number")
-    return float(value)
+    return units.number(value)
 
 
 def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
@@ -833,22 +832,14 @@ def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
 
 
 def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
+    return units.number(value) is not None
 
 
 def _quantity(text: str, where: str):
     """A number or a pint quantity from ``text`` (through the units grammar: no expressions);
     UnitError naming ``where`` otherwise."""
-    try:
-        return float(text)
-    except ValueError:
-        return units.quantity(text, where)
+    v = units.number(text)
+    return units.quantity(text, where) if v is None else v
 
 
 def _unit(text: str, where: str) -> None:

@@ -179,6 +179,7 @@ def test_an_imported_status_note_too_long_names_its_line(tmp_path, capsys, db):
         (("--param", "max_temperature"), "--param 'max_temperature': expected key=value"),
         (("--origin", "robot"), "origin 'robot' is not one of researcher, optimizer"),
         (("-o", "jc_0T=1"), "has no objective 'jc_0T'"),
+        (("-o", "jc_3T=1_0e8"), "objective jc_3T='1_0e8'"),
         (("--from-suggestion", "42"), "no suggestion with id 42"),
     ],
 )
@@ -249,6 +250,10 @@ HEAD = "label,ramp_rate,max_temperature,dwell_time"
         (f"{HEAD}\nx,50,600,5,99,100\n", "line 2: 6 cells, the header has 4"),
         (f"{HEAD}\nok,50,600,5\nx,50,600\n", "line 3: 3 cells, the header has 4"),
         (f"{HEAD}\n,50,600,5\n", "line 2 (sample ''): label '': use 1 to 200 characters"),
+        # float() reads these as 50: numbers are plain decimal text
+        (f"{HEAD}\nx,5_0,600,5\n", "line 2 (sample 'x'): ramp_rate='5_0' is not a (plain"),
+        (f"{HEAD}\nx,\uff15\uff10,600,5\n", "ramp_rate='\uff15\uff10' is not a (plain"),
+        (f"{HEAD},jc_3T\nx,50,600,5,1_0e8\n", "objective jc_3T='1_0e8'"),
     ],
 )
 def test_import_refuses_a_csv_that_does_not_fit_the_campaign(tmp_path, capsys, db, text, message):
