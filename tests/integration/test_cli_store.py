@@ -172,6 +172,21 @@ def test_an_imported_status_note_too_long_names_its_line(tmp_path, capsys, db):
     assert Store(db).samples(NAME) == []
 
 
+def test_a_status_note_of_a_made_sample_makes_the_round_trip(tmp_path, capsys, db):
+    """`sample status LABEL made --note` keeps the note, export writes it; import dropped it."""
+    add(capsys, db, "a")
+    code, _, err = cli(
+        capsys, "sample", "status", "-c", NAME, "a", "made", "--note", "re-cut: ok", "--db", db
+    )
+    assert code == 0, err
+    csv, other = tmp_path / "h.csv", str(tmp_path / "other.db")
+    assert cli(capsys, "export", "-c", NAME, "--out", str(csv), "--db", db)[0] == 0
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", other)[0] == 0
+    assert cli(capsys, "import", str(csv), "-c", NAME, "--db", other)[0] == 0
+    (a,) = Store(other).samples(NAME)
+    assert (a.status, a.status_note) == ("made", "re-cut: ok")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -989,7 +989,7 @@ def _new_sample(
         recorded_by=row.get("recorded_by"),
         notes=row.get("notes") or "",
         status=status,
-        status_note=_note(row.get("status_note"), where) if status == "failed" else None,
+        status_note=_note(row.get("status_note"), where),  # made: why it was undone
     )
 
 
