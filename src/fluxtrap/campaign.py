@@ -87,6 +87,21 @@ def check_new_name(name: str, what: str = "campaign name") -> str:
     return name
 
 
+def check_who(name: Any, what: str = "--by") -> str | None:
+    """Who did something (``--by``, ``recorded_by``; ``what`` names it in the error): None, or
+    text of 1 to ``MAX_NAME`` characters, not blank, as a user name (the store's columns hold
+    200: PostgreSQL refused longer ones, SQLite kept them)."""
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise ValidationError(f"{what} {str(name)[:40]!r} is not a text")
+    if not name.strip() or len(name) > MAX_NAME:
+        raise ValidationError(
+            f"{what} {name[:40]!r}: give 1 to {MAX_NAME} characters, not blank (got {len(name)})"
+        )
+    return name
+
+
 def check_new_rules(data: Mapping[str, Any]) -> None:
     """The rules a new campaign file meets besides its grammar (a ValidationError naming the
     table otherwise), checked before anything is built: at most ``MAX_TABLES`` tables and

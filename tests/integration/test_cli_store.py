@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import ValidationError
 from fluxtrap.store import Store
 
 from ..conftest import EXAMPLES, cli
@@ -170,6 +171,52 @@ def test_an_imported_status_note_too_long_names_its_line(tmp_path, capsys, db):
     assert code == 2
     assert err == f"error: {csv}, line 3 (sample 'b'): status note: 600 characters, at most 500\n"
     assert Store(db).samples(NAME) == []
+
+
+LONG = "x" * 201  # the columns hold 200; PostgreSQL refused this, SQLite kept 10 000 characters
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sample", "add", "-c", NAME, "-l", "Z", "-p", "ramp_rate=50", "-p", "max_temperature=600",
+         "-p", "dwell_time=5", "--by", LONG),
+        ("sample", "status", "-c", NAME, "a", "failed", "--by", LONG),
+        ("suggestion", "mark", "1", "discarded", "--by", LONG),
+        ("campaign", "create", str(EXAMPLES / "campaign.toml"), "--by", ""),
+        ("sample", "status", "-c", NAME, "a", "failed", "--by", " "),
+    ],
+)  # fmt: skip
+def test_by_is_checked_as_a_user_name(capsys, db, args):
+    add(capsys, db, "a", "--by", "x" * 200)  # the longest allowed
+    before = Store(db).samples(NAME)
+    code, _, err = cli(capsys, *args, "--db", db)
+    assert code == 2 and "--by" in err and "give 1 to 200 characters" in err, err
+    assert Store(db).samples(NAME) == before
+
+
+def test_an_imported_recorded_by_too_long_names_its_line(tmp_path, capsys, db):
+    csv = tmp_path / "h.csv"
+    csv.write_text(f"{HEAD},recorded_by\na,50,600,5,ana\nb,50,600,5,{LONG}\n")
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2 and f"{csv}, line 3 (sample 'b'): recorded_by 'xxx" in err, err
+    assert Store(db).samples(NAME) == []
+
+
+def test_the_store_checks_who_wherever_it_writes_it(db):
+    store = Store(db)
+    P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+    store.add_sample(NAME, "a", P)
+    for write in (
+        lambda: store.add_sample(NAME, "b", P, recorded_by=LONG),
+        lambda: store.add_suggestions(NAME, [P], [None], {}, 1, created_by=LONG),
+        lambda: store.set_sample_status(NAME, "a", "failed", changed_by=LONG),
+        lambda: store.add_measurement(NAME, "a", "other", "f.txt", b"x", recorded_by=LONG),
+    ):
+        with pytest.raises(ValidationError, match="give 1 to 200 characters"):
+            write()
+    assert [s.status for s in store.samples(NAME)] == ["made"] and store.suggestions(NAME) == []
+    assert store.measurements(NAME) == []
 
 
 def test_a_status_note_of_a_made_sample_makes_the_round_trip(tmp_path, capsys, db):

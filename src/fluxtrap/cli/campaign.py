@@ -18,6 +18,7 @@ from fluxtrap.cli.common import (
     key_values,
     out_file,
     store_from,
+    who,
 )
 from fluxtrap.units import to_A_cm2
 from fluxtrap.workflows.history import export_history, import_history
@@ -33,7 +34,7 @@ sample_app = typer.Typer(help="Record and list samples.", no_args_is_help=True)
 @campaign_app.command("create")
 def campaign_create(
     file: Annotated[Path, typer.Argument(help="Campaign TOML file (parameters, objectives).")],
-    by: Annotated[str | None, typer.Option("--by", help="Who created it.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who created it.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:
     """Create a campaign from its TOML file."""
@@ -148,7 +149,7 @@ def sample_add(
             max=MAX_ID,
         ),
     ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who recorded it.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who recorded it.", callback=who)] = None,
     notes: Annotated[str, typer.Option(help="Free text.")] = "",
     db: DbOption = None,
 ) -> None:
@@ -177,7 +178,7 @@ def sample_status(
         str, typer.Argument(help="failed (unusable: cracked, unmeasurable) or made (undo).")
     ],
     note: Annotated[str | None, typer.Option("--note", help="Why (kept with it).")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who marked it.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who marked it.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:
     """Mark a sample failed: it will never be measured, so it no longer blocks its point (the

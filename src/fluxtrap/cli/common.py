@@ -91,6 +91,16 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
+def who(name: str | None) -> str | None:
+    """Typer callback of ``--by``: 1 to 200 characters, not blank (``check_who``)."""
+    from fluxtrap.campaign import check_who
+
+    try:
+        return check_who(name, "--by")
+    except ValidationError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
 def out_file(path: Path | None) -> Path | None:
     """Typer callback of an option naming a file to write (with ``dir_okay=False``): its folder
     must exist and be a folder, and it a regular file if it exists (writing to a FIFO blocks

@@ -20,6 +20,7 @@ from fluxtrap.cli.common import (
     out_dir,
     out_file,
     store_from,
+    who,
 )
 from fluxtrap.errors import ValidationError
 from fluxtrap.outputs import replacing
@@ -42,7 +43,7 @@ def suggest_cmd(
     campaign: CampaignOption,
     n: Annotated[int, typer.Option("-n", help="How many suggestions (a batch).")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (recorded with each suggestion).")] = 0,
-    by: Annotated[str | None, typer.Option("--by", help="Who asked.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who asked.", callback=who)] = None,
     budget: Annotated[
         int | None,
         typer.Option(
@@ -136,7 +137,7 @@ def suggestion_mark_cmd(
         ),
     ],
     note: Annotated[str | None, typer.Option("--note", help="Why (kept with it).")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who marked it.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who marked it.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:
     """Mark a suggestion: failed, abandoned and discarded free its point (it is no longer

@@ -29,6 +29,7 @@ from fluxtrap.campaign import (
     CampaignSpec,
     check_new_name,
     check_new_rules,
+    check_who,
     history_frame,
 )
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, ValidationError
@@ -146,6 +147,7 @@ class Store:
         appear in a URL: see ``check_new_name``; the rules for new campaigns: ``check_new_rules``)."""
         check_new_name(spec.name)
         check_new_rules(spec.to_dict())
+        check_who(created_by, "created_by")
         with self.transaction() as s:
             if s.scalar(select(m.Campaign.id).where(m.Campaign.name == spec.name)) is not None:
                 raise ValidationError(f"campaign {spec.name!r} already exists")
@@ -244,6 +246,7 @@ class Store:
         """Mark a sample ``failed`` (unusable: it will never be measured, so it is not pending)
         or ``made`` again; the suggestion it realises, if any, becomes ``failed`` / ``used``."""
         _check_sample_status(status, "sample status")
+        check_who(changed_by, "changed_by")
         with self.transaction() as s:
             x = _sample(s, _campaign(s, campaign), label)
             if x.suggestion_id is not None:  # its row locked first, as set_suggestion_status
@@ -288,6 +291,7 @@ class Store:
             )
         if not content:
             raise ValidationError(f"measurement file {filename!r} is empty")
+        check_who(recorded_by, "recorded_by")
         hidden = hidden_characters(filename)
         if not 1 <= len(filename) <= 255 or hidden:
             raise ValidationError(
@@ -370,6 +374,7 @@ class Store:
         """Record the optimizer's suggestions as ``open``."""
         if len(params_list) != len(acquisition_values):
             raise ValidationError("one acquisition value per suggestion is needed")
+        check_who(created_by, "created_by")
         with self.transaction() as s:
             c = _campaign(s, campaign)
             spec = _spec(c)
@@ -420,6 +425,7 @@ class Store:
         ``failed`` also marks the sample made from it failed (it is no longer pending); any
         other status on a suggestion a sample was made from is refused except ``used``."""
         _check_status(status)
+        check_who(changed_by, "changed_by")
         with self.transaction() as s:
             x = _suggestion(s, suggestion_id, for_update=True)
             made = s.scalar(select(m.Sample).where(m.Sample.suggestion_id == x.id))
@@ -506,6 +512,7 @@ class Store:
             raise ValidationError(
                 "a finished simulation needs its summary and probes.csv (or an error if it failed)"
             )
+        check_who(created_by, "created_by")
         name = (name or case.title or "simulation").strip()
         if len(name) > 200:
             raise ValidationError(f"simulation name is {len(name)} characters long (at most 200)")
@@ -548,6 +555,7 @@ class Store:
     ) -> JobRecord:
         """Queue a simulation job of ``created_by``, unless they already have ``per_user`` jobs
         queued or running, or everybody together ``total`` (``QuotaError``, nothing queued)."""
+        check_who(created_by, "created_by")
         with self.transaction() as s:
             _lock_jobs(s)
             pending = dict(
@@ -732,6 +740,7 @@ class Store:
             raise ValidationError("a calibration's result needs its parameters and misfit")
         if not series:
             raise ValidationError("a calibration needs the measured series it was fitted to")
+        check_who(created_by, "created_by")
         for filename, content, probe in series:
             if not isinstance(content, bytes | bytearray) or not content:
                 raise ValidationError(f"calibration series {filename!r}: empty or not bytes")
@@ -962,6 +971,7 @@ def _new_sample(
     if label in taken:
         raise ValidationError(f"{where}: label {label!r} is already used in campaign {c.name!r}")
     taken.add(label)
+    check_who(row.get("recorded_by"), f"{where}: recorded_by")
     origin = row.get("origin", "researcher")
     if origin not in m.ORIGINS:
         raise ValidationError(f"{where}: origin {origin!r} is not one of {', '.join(m.ORIGINS)}")
