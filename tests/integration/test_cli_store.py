@@ -509,3 +509,48 @@ def test_an_output_file_that_is_the_store_is_refused(tmp_path, capsys, db, comma
         b"\x37\x7f\x06\x83",
     )
     assert [s.label for s in Store(db).samples(NAME)] == ["B1"]
+
+
+def _statements(capsys, *args) -> tuple[int, str]:
+    """How many SQL statements ``fluxtrap *args`` issues, and what it prints."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    count = 0
+
+    def counted(*_):
+        nonlocal count
+        count += 1
+
+    event.listen(Engine, "before_cursor_execute", counted)
+    try:
+        code, out, err = cli(capsys, *args)
+    finally:
+        event.remove(Engine, "before_cursor_execute", counted)
+    assert code == 0, err
+    return count, out
+
+
+def test_sample_list_issues_the_same_statements_for_any_number_of_samples(capsys, db):
+    """10 000 samples took 17 s: rich's Table measured, wrapped and cropped every cell (and
+    cropped the files column off an 80-column screen). The table is now text, every cell whole."""
+    store = Store(db)
+    P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+    store.add_samples(NAME, [{"label": "a", "params": P}, {"label": "b", "params": P}])
+    store.add_measurement(NAME, "a", "other", "a.txt", b"x")
+    few, _ = _statements(capsys, "sample", "list", "-c", NAME, "--db", db)
+    long = "L" * 200
+    rows = [{"label": f"{long[:-4]}{i:04d}", "params": P, "objectives": {"jc_3T": 2.9e8}}
+            for i in range(300)]  # fmt: skip
+    store.add_samples(NAME, rows)
+    for r in rows[::50]:
+        store.add_measurement(NAME, r["label"], "other", "f.txt", b"x")
+    many, out = _statements(capsys, "sample", "list", "-c", NAME, "--db", db)
+    assert many == few
+    lines = out.splitlines()
+    assert len(lines) == 1 + 4 + 302 + 1  # title, top rule + two header lines + rule, rows, bottom
+    assert "max_temperature" in lines[2] and "files" in lines[3] and "[degC/min]" in lines[3]
+    shown = {line.split()[1]: line for line in lines[5:-1]}
+    assert set(shown) == {"a", "b", *(r["label"] for r in rows)}  # every label whole
+    assert shown["a"].split()[-2] == "yes" and "2.9e+04" in shown[rows[0]["label"]]
+    assert len({len(line) for line in lines[1:]}) == 1  # one width: the columns line up

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Column, Table
+from rich.table import Table
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli.common import (
@@ -18,6 +18,7 @@ from fluxtrap.cli.common import (
     key_values,
     out_file,
     store_from,
+    text_table,
     who,
 )
 from fluxtrap.units import to_A_cm2
@@ -67,37 +68,38 @@ def campaign_show(
     name: Annotated[str, typer.Argument(help="Campaign name.")], db: DbOption = None
 ) -> None:
     """Show a campaign's samples with their origin, parameters and objective values."""
-    store = store_from(db)
-    console.print(_history_table(store, name))
+    console.print(_history_table(store_from(db), name), soft_wrap=True, highlight=False)
 
 
-def _history_table(store: Store, name: str) -> Table:
+def _history_table(store: Store, name: str) -> str:
+    """The campaign's samples as a text table: label, origin, status, parameters, objectives
+    (Jc in A/cm^2), whether a file was measured; three queries whatever the number of samples."""
     spec = store.campaign(name)
-    history = store.history(name)
     measured = {x.sample for x in store.measurements(name, with_content=False)}
-    table = Table(
+    rows = (
+        [
+            x.label,
+            x.origin,
+            x.status,
+            *(_param_cell(x.params.get(p)) for p in spec.parameter_names),
+            *(_objective_cell(x.objectives.get(o.name), o) for o in spec.objectives),
+            "yes" if x.label in measured else "",
+        ]
+        for x in store.samples(name)
+    )
+    headers = [
         "label",
-        Column("origin", min_width=10),  # "researcher" whole on an 80-column screen
-        Column("status", min_width=6),
+        "origin",
+        "status",
         *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
         *(_objective_header(o) for o in spec.objectives),
         "files",
-        title=spec.name,
-    )
-    for _, row in history.iterrows():
-        table.add_row(
-            row["label"],
-            row["origin"],
-            row["status"],
-            *(_param_cell(row[p]) for p in spec.parameter_names),
-            *(_objective_cell(row[o.name], o) for o in spec.objectives),
-            "yes" if row["label"] in measured else "",
-        )
-    return table
+    ]
+    return text_table(headers, rows, title=spec.name)
 
 
 def _param_cell(value) -> str:
-    return value if isinstance(value, str) else f"{value:g}"
+    return value if isinstance(value, str) else "-" if value is None else f"{value:g}"
 
 
 def _objective_header(o) -> str:
@@ -190,7 +192,7 @@ def sample_status(
 @sample_app.command("list")
 def sample_list(campaign: CampaignOption, db: DbOption = None) -> None:
     """List a campaign's samples."""
-    console.print(_history_table(store_from(db), campaign))
+    console.print(_history_table(store_from(db), campaign), soft_wrap=True, highlight=False)
 
 
 # -- export / import --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, func, make_url, select, text, update
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
 from fluxtrap import __version__
 from fluxtrap.campaign import (
@@ -341,6 +341,7 @@ class Store:
             q = (
                 select(m.Measurement, func.length(m.Measurement.content))
                 .join(m.Sample)
+                .options(contains_eager(m.Measurement.sample))  # its label: no query per sample
                 .where(m.Sample.campaign_id == c.id)
                 .order_by(m.Sample.id, m.Measurement.id)
             )
