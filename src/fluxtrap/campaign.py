@@ -87,6 +87,21 @@ def check_new_name(name: str, what: str = "campaign name") -> str:
     return name
 
 
+def check_who(name: Any, what: str = "--by") -> str | None:
+    """Who did something (``--by``, ``recorded_by``; ``what`` names it in the error): None, or
+    text of 1 to ``MAX_NAME`` characters, not blank, as a user name (the store's columns hold
+    200: PostgreSQL refused longer ones, SQLite kept them)."""
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise ValidationError(f"{what} {str(name)[:40]!r} is not a text")
+    if not name.strip() or len(name) > MAX_NAME:
+        raise ValidationError(
+            f"{what} {name[:40]!r}: give 1 to {MAX_NAME} characters, not blank (got {len(name)})"
+        )
+    return name
+
+
 def check_new_rules(data: Mapping[str, Any]) -> None:
     """The rules a new campaign file meets besides its grammar (a ValidationError naming the
     table otherwise), checked before anything is built: at most ``MAX_TABLES`` tables and
@@ -220,7 +235,7 @@ class ParameterDef:
         same = (
             value == self.fixed
             if isinstance(self.fixed, str)
-            else _is_number(value) and math.isclose(float(value), self.fixed, rel_tol=1e-9)
+            else _is_number(value) and math.isclose(units.number(value), self.fixed, rel_tol=1e-9)
         )
         if not same:
             raise ValidationError(
@@ -235,14 +250,14 @@ class ParameterDef:
             for c in self.choices:
                 if (
                     value == c
-                    or (not isinstance(c, str) and _is_number(value) and float(value) == float(c))
+                    or (not isinstance(c, str) and units.number(value) == float(c))
                     or (isinstance(value, str) and str(c) == value.strip())
                 ):
                     return c
             raise ValidationError(f"{at}{self.name}={value!r} is not one of {list(self.choices)}")
-        if not _is_number(value):
+        v = units.number(value)
+        if v is None:
             raise ValidationError(f"{at}{self.name}={value!r} is not a number")
-        v = float(value)
         if not math.isfinite(v):
             raise ValidationError(f"{at}{self.name}={value!r} is not a finite number")
         tol = 1e-9 * max(1.0, abs(self.high), abs(self.low))
@@ -342,7 +357,7 @@ class ObjectiveDef:
             else:
                 v = float(q)
         elif _is_number(value):
-            v = float(value)
+            v = units.number(value)
         else:
             v = math.nan
         if not math.isfinite(v):
@@ -829,7 +844,7 @@ def _number(table: Mapping[str, Any], key: str, where: str) -> float | None:
         return None
     if not _is_number(value):
         raise ValidationError(f"{where}: {key} = {value!r} is not a number")
-    return float(value)
+    return units.number(value)
 
 
 def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
@@ -854,21 +869,14 @@ def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
 
 
 def _is_number(value: Any) -> bool:
-    """Whether ``value`` is a number or the text of one; not a bool, nor a text with "_" (Python
-    reads "7_50" as 750: a typo anywhere else, and the units grammar refuses it)."""
-    if isinstance(value, bool) or (isinstance(value, str) and "_" in value):
-        return False
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
+    return units.number(value) is not None
 
 
 def _quantity(text: str, where: str):
     """A number or a pint quantity from ``text`` (through the units grammar: no expressions);
     UnitError naming ``where`` otherwise."""
-    return float(text) if _is_number(text) else units.quantity(text, where)
+    v = units.number(text)
+    return units.quantity(text, where) if v is None else v
 
 
 def _unit(text: str, where: str) -> None:

@@ -7,6 +7,7 @@ degC are the one exception and are named ``*_degC``.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import re
 import shutil
@@ -108,7 +109,10 @@ MAX_NESTING = 3  # parentheses inside a unit, e.g. "J/(m^3*K)" needs 1
 # A quantity is a number and a unit; the unit is names joined by * / or spaces, each with an
 # optional small integer power, in parentheses at most MAX_NESTING deep. Hand-written because
 # pint has no safe mode: Q_(text) evaluates arithmetic, so "9**9**9" would run for ever.
-_NUMBER = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*", re.S)
+# plain decimal text: ASCII digits only, so no "1_0", "nan", "inf" or other scripts' digits, all of
+# which float() reads
+_DECIMAL = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_NUMBER = re.compile(rf"\s*({_DECIMAL})\s*(.*?)\s*", re.S)
 _TOKEN = re.compile(
     r"\s*(?:(?P<power>(?:\^|\*\*)\s*(?:[+-]?\d{1,2}|\(\s*[+-]?\d{1,2}\s*\)))"
     r"|(?P<name>(?:[^\W\d]|°)[\w°]*|%)|(?P<one>1)|(?P<op>[*/])|(?P<open>\()|(?P<close>\)))"
@@ -211,6 +215,20 @@ def quantity(text: str, key: str = "value", example: str = "mm") -> pint.Quantit
         return Q_(magnitude, _unit(unit_text))
     except _UNIT_ERRORS as err:
         raise UnitError(f"{key}: cannot read {text!r} as a quantity with a unit ({err})") from None
+
+
+def number(value: Any) -> float | None:
+    """``value`` as a float if it is a number (not a bool) or plain decimal text (``"10"``,
+    ``" -1.5e3 "``); None for anything else (``"1_0"``, ``"nan"``, ``"１０"``). Beyond a float's
+    range: +-inf (the callers refuse what is not finite)."""
+    if isinstance(value, bool) or not isinstance(value, str | numbers.Real):
+        return None
+    if isinstance(value, str) and re.fullmatch(_DECIMAL, value.strip()) is None:
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond 1.8e308
+        return math.inf if value > 0 else -math.inf
 
 
 def parse(text: str, dimension: str, key: str = "value") -> float:

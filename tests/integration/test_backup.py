@@ -234,6 +234,9 @@ def setitem(i, key, value):
         ("samples", setitem(0, "notes", [[1]]), "samples row 1: notes '[[1]]' is not a text"),
         ("samples", setitem(0, "recorded_by", {"a": 1}), "recorded_by \"{'a': 1}\" is not a"),
         ("users", setitem(0, "role", "god"), "role 'god' is not one of"),
+        # who: as a user name, 1 to 200 characters (SQLite kept 10 000)
+        ("samples", setitem(0, "recorded_by", "x" * 201), "samples row 1: recorded_by 'xxxx"),
+        ("suggestions", setitem(1, "status_changed_by", " "), "status_changed_by ' ': give 1"),
         ("users", setitem(0, "name", "ev\x1bil"), "user name 'ev\\x1bil': use 1 to 200"),
         ("users", lambda docs, manifest: docs[0].pop("role"), "columns ['created_at'"),
         ("samples", lambda docs, manifest: b"[" * 10**5 + b"]" * 10**5, "is not valid JSON"),

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from fluxtrap.campaign import CampaignSpec
+from fluxtrap.errors import ValidationError
 from fluxtrap.store import Store
 
 from ..conftest import EXAMPLES, cli
@@ -172,6 +173,67 @@ def test_an_imported_status_note_too_long_names_its_line(tmp_path, capsys, db):
     assert Store(db).samples(NAME) == []
 
 
+LONG = "x" * 201  # the columns hold 200; PostgreSQL refused this, SQLite kept 10 000 characters
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sample", "add", "-c", NAME, "-l", "Z", "-p", "ramp_rate=50", "-p", "max_temperature=600",
+         "-p", "dwell_time=5", "--by", LONG),
+        ("sample", "status", "-c", NAME, "a", "failed", "--by", LONG),
+        ("suggestion", "mark", "1", "discarded", "--by", LONG),
+        ("campaign", "create", str(EXAMPLES / "campaign.toml"), "--by", ""),
+        ("sample", "status", "-c", NAME, "a", "failed", "--by", " "),
+    ],
+)  # fmt: skip
+def test_by_is_checked_as_a_user_name(capsys, db, args):
+    add(capsys, db, "a", "--by", "x" * 200)  # the longest allowed
+    before = Store(db).samples(NAME)
+    code, _, err = cli(capsys, *args, "--db", db)
+    assert code == 2 and "--by" in err and "give 1 to 200 characters" in err, err
+    assert Store(db).samples(NAME) == before
+
+
+def test_an_imported_recorded_by_too_long_names_its_line(tmp_path, capsys, db):
+    csv = tmp_path / "h.csv"
+    csv.write_text(f"{HEAD},recorded_by\na,50,600,5,ana\nb,50,600,5,{LONG}\n")
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2 and f"{csv}, line 3 (sample 'b'): recorded_by 'xxx" in err, err
+    assert Store(db).samples(NAME) == []
+
+
+def test_the_store_checks_who_wherever_it_writes_it(db):
+    store = Store(db)
+    P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+    store.add_sample(NAME, "a", P)
+    for write in (
+        lambda: store.add_sample(NAME, "b", P, recorded_by=LONG),
+        lambda: store.add_suggestions(NAME, [P], [None], {}, 1, created_by=LONG),
+        lambda: store.set_sample_status(NAME, "a", "failed", changed_by=LONG),
+        lambda: store.add_measurement(NAME, "a", "other", "f.txt", b"x", recorded_by=LONG),
+    ):
+        with pytest.raises(ValidationError, match="give 1 to 200 characters"):
+            write()
+    assert [s.status for s in store.samples(NAME)] == ["made"] and store.suggestions(NAME) == []
+    assert store.measurements(NAME) == []
+
+
+def test_a_status_note_of_a_made_sample_makes_the_round_trip(tmp_path, capsys, db):
+    """`sample status LABEL made --note` keeps the note, export writes it; import dropped it."""
+    add(capsys, db, "a")
+    code, _, err = cli(
+        capsys, "sample", "status", "-c", NAME, "a", "made", "--note", "re-cut: ok", "--db", db
+    )
+    assert code == 0, err
+    csv, other = tmp_path / "h.csv", str(tmp_path / "other.db")
+    assert cli(capsys, "export", "-c", NAME, "--out", str(csv), "--db", db)[0] == 0
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", other)[0] == 0
+    assert cli(capsys, "import", str(csv), "-c", NAME, "--db", other)[0] == 0
+    (a,) = Store(other).samples(NAME)
+    assert (a.status, a.status_note) == ("made", "re-cut: ok")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -179,6 +241,7 @@ def test_an_imported_status_note_too_long_names_its_line(tmp_path, capsys, db):
         (("--param", "max_temperature"), "--param 'max_temperature': expected key=value"),
         (("--origin", "robot"), "origin 'robot' is not one of researcher, optimizer"),
         (("-o", "jc_0T=1"), "has no objective 'jc_0T'"),
+        (("-o", "jc_3T=1_0e8"), "objective jc_3T='1_0e8'"),
         (("--from-suggestion", "42"), "no suggestion with id 42"),
     ],
 )
@@ -249,6 +312,10 @@ HEAD = "label,ramp_rate,max_temperature,dwell_time"
         (f"{HEAD}\nx,50,600,5,99,100\n", "line 2: 6 cells, the header has 4"),
         (f"{HEAD}\nok,50,600,5\nx,50,600\n", "line 3: 3 cells, the header has 4"),
         (f"{HEAD}\n,50,600,5\n", "line 2 (sample ''): label '': use 1 to 200 characters"),
+        # float() reads these as 50: numbers are plain decimal text
+        (f"{HEAD}\nx,5_0,600,5\n", "line 2 (sample 'x'): ramp_rate='5_0' is not a (plain"),
+        (f"{HEAD}\nx,\uff15\uff10,600,5\n", "ramp_rate='\uff15\uff10' is not a (plain"),
+        (f"{HEAD},jc_3T\nx,50,600,5,1_0e8\n", "objective jc_3T='1_0e8'"),
     ],
 )
 def test_import_refuses_a_csv_that_does_not_fit_the_campaign(tmp_path, capsys, db, text, message):
@@ -442,3 +509,48 @@ def test_an_output_file_that_is_the_store_is_refused(tmp_path, capsys, db, comma
         b"\x37\x7f\x06\x83",
     )
     assert [s.label for s in Store(db).samples(NAME)] == ["B1"]
+
+
+def _statements(capsys, *args) -> tuple[int, str]:
+    """How many SQL statements ``fluxtrap *args`` issues, and what it prints."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    count = 0
+
+    def counted(*_):
+        nonlocal count
+        count += 1
+
+    event.listen(Engine, "before_cursor_execute", counted)
+    try:
+        code, out, err = cli(capsys, *args)
+    finally:
+        event.remove(Engine, "before_cursor_execute", counted)
+    assert code == 0, err
+    return count, out
+
+
+def test_sample_list_issues_the_same_statements_for_any_number_of_samples(capsys, db):
+    """10 000 samples took 17 s: rich's Table measured, wrapped and cropped every cell (and
+    cropped the files column off an 80-column screen). The table is now text, every cell whole."""
+    store = Store(db)
+    P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+    store.add_samples(NAME, [{"label": "a", "params": P}, {"label": "b", "params": P}])
+    store.add_measurement(NAME, "a", "other", "a.txt", b"x")
+    few, _ = _statements(capsys, "sample", "list", "-c", NAME, "--db", db)
+    long = "L" * 200
+    rows = [{"label": f"{long[:-4]}{i:04d}", "params": P, "objectives": {"jc_3T": 2.9e8}}
+            for i in range(300)]  # fmt: skip
+    store.add_samples(NAME, rows)
+    for r in rows[::50]:
+        store.add_measurement(NAME, r["label"], "other", "f.txt", b"x")
+    many, out = _statements(capsys, "sample", "list", "-c", NAME, "--db", db)
+    assert many == few
+    lines = out.splitlines()
+    assert len(lines) == 1 + 4 + 302 + 1  # title, top rule + two header lines + rule, rows, bottom
+    assert "max_temperature" in lines[2] and "files" in lines[3] and "[degC/min]" in lines[3]
+    shown = {line.split()[1]: line for line in lines[5:-1]}
+    assert set(shown) == {"a", "b", *(r["label"] for r in rows)}  # every label whole
+    assert shown["a"].split()[-2] == "yes" and "2.9e+04" in shown[rows[0]["label"]]
+    assert len({len(line) for line in lines[1:]}) == 1  # one width: the columns line up

@@ -57,7 +57,7 @@ def test_dict_round_trip(spec):
         ),
         (
             {"ramp_rate": "fast", "max_temperature": 600, "dwell_time": 5},
-            "ramp_rate='fast' is not a number",
+            r"ramp_rate='fast' is not a number",
         ),
     ],
 )
@@ -210,6 +210,8 @@ def test_objective_values_with_units_are_converted(full):
     with pytest.raises(UnitError, match=r"jc_3T='2 T'.*cannot convert"):
         full.check_objectives({"jc_3T": "2 T"})
     with pytest.raises(ValidationError, match="not a finite number"):
+        full.check_objectives({"tc": float("nan")})
+    with pytest.raises(UnitError, match="cannot read 'nan'"):  # text is a plain decimal number
         full.check_objectives({"tc": "nan"})
 
 

@@ -1,5 +1,8 @@
+import math
+
 import pytest
 
+from fluxtrap import units
 from fluxtrap.errors import UnitError
 from fluxtrap.units import convert, parse, parse_in, quantity, unit
 
@@ -103,3 +106,22 @@ def test_units_alone_are_checked_by_the_same_grammar():
     for bad in ("9**9**9", "m**99**9", "(m", "x" * 101, "¼", "\xbemu", "A/\xbdmy2"):
         with pytest.raises(UnitError, match="column 'H'"):
             unit(bad, "column 'H'")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("10", 10.0), (" -1.5e3 ", -1500.0), (".5", 0.5), (7, 7.0), (2.5, 2.5), ("1e999", math.inf),
+        (-(10**400), -math.inf),
+        # float() reads each of these: the underscore, nan/inf, other scripts' digits, a bool
+        ("1_0", None), ("nan", None), ("inf", None), ("\uff11\uff10", None), ("\u0661", None),
+        (True, None), ("", None), (None, None), ("0x10", None),
+    ],
+)  # fmt: skip
+def test_number_is_plain_decimal_text_or_a_number(value, expected):
+    assert units.number(value) == expected
+
+
+def test_a_quantity_with_other_scripts_digits_is_refused():
+    with pytest.raises(UnitError, match="cannot read"):
+        units.parse("\u0663\u0660 mm", "length", "r")  # Arabic-Indic "30": float() reads it

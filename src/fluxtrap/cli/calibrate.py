@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from fluxtrap.cli.common import MAX_WORKERS, DbOption, console, out_dir, store_from
+from fluxtrap.cli.common import MAX_WORKERS, DbOption, console, out_dir, store_from, who
 from fluxtrap.units import parse
 
 
@@ -107,7 +107,9 @@ def calibrate_command(
         str | None,
         typer.Option("--campaign", "-c", help="Record the calibration under this campaign."),
     ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who ran it (recorded).")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who ran it (recorded).", callback=who)
+    ] = None,
 ) -> None:
     """Fit material parameters to measured probe series (the simulator as the model), with
     uncertainties; exits 1 when a series is not fitted (the outputs are written all the same).

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Column, Table
+from rich.table import Table
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli.common import (
@@ -20,6 +20,8 @@ from fluxtrap.cli.common import (
     out_file,
     param_cell,
     store_from,
+    text_table,
+    who,
 )
 from fluxtrap.workflows.history import export_history, import_history
 
@@ -34,7 +36,7 @@ sample_app = typer.Typer(help="Record and list samples.", no_args_is_help=True)
 @campaign_app.command("create")
 def campaign_create(
     file: Annotated[Path, typer.Argument(help="Campaign TOML file (parameters, objectives).")],
-    by: Annotated[str | None, typer.Option("--by", help="Who created it.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who created it.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:
     """Create a campaign from its TOML file."""
@@ -67,33 +69,34 @@ def campaign_show(
     name: Annotated[str, typer.Argument(help="Campaign name.")], db: DbOption = None
 ) -> None:
     """Show a campaign's samples with their origin, parameters and objective values."""
-    store = store_from(db)
-    console.print(_history_table(store, name))
+    console.print(_history_table(store_from(db), name), soft_wrap=True, highlight=False)
 
 
-def _history_table(store: Store, name: str) -> Table:
+def _history_table(store: Store, name: str) -> str:
+    """The campaign's samples as a text table: label, origin, status, parameters, objectives
+    (Jc in A/cm^2), whether a file was measured; three queries whatever the number of samples."""
     spec = store.campaign(name)
-    history = store.history(name)
     measured = {x.sample for x in store.measurements(name, with_content=False)}
-    table = Table(
+    rows = (
+        [
+            x.label,
+            x.origin,
+            x.status,
+            *(param_cell(x.params.get(p)) for p in spec.parameter_names),
+            *(objective_cell(x.objectives.get(o.name), o) for o in spec.objectives),
+            "yes" if x.label in measured else "",
+        ]
+        for x in store.samples(name)
+    )
+    headers = [
         "label",
-        Column("origin", min_width=10),  # "researcher" whole on an 80-column screen
-        Column("status", min_width=6),
+        "origin",
+        "status",
         *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
         *(objective_header(o) for o in spec.objectives),
         "files",
-        title=spec.name,
-    )
-    for _, row in history.iterrows():
-        table.add_row(
-            row["label"],
-            row["origin"],
-            row["status"],
-            *(param_cell(row[p]) for p in spec.parameter_names),
-            *(objective_cell(row[o.name], o) for o in spec.objectives),
-            "yes" if row["label"] in measured else "",
-        )
-    return table
+    ]
+    return text_table(headers, rows, title=spec.name)
 
 
 # -- samples ----------------------------------------------------------------------------------
@@ -133,7 +136,7 @@ def sample_add(
             max=MAX_ID,
         ),
     ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who recorded it.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who recorded it.", callback=who)] = None,
     notes: Annotated[str, typer.Option(help="Free text.")] = "",
     db: DbOption = None,
 ) -> None:
@@ -162,7 +165,7 @@ def sample_status(
         str, typer.Argument(help="failed (unusable: cracked, unmeasurable) or made (undo).")
     ],
     note: Annotated[str | None, typer.Option("--note", help="Why (kept with it).")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who marked it.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who marked it.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:
     """Mark a sample failed: it will never be measured, so it no longer blocks its point (the
@@ -174,7 +177,7 @@ def sample_status(
 @sample_app.command("list")
 def sample_list(campaign: CampaignOption, db: DbOption = None) -> None:
     """List a campaign's samples."""
-    console.print(_history_table(store_from(db), campaign))
+    console.print(_history_table(store_from(db), campaign), soft_wrap=True, highlight=False)
 
 
 # -- export / import --------------------------------------------------------------------------

@@ -7,10 +7,12 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 
 from fluxtrap.errors import ValidationError
@@ -43,6 +45,47 @@ class PlainConsole(Console):
 
 
 console = PlainConsole()
+# rich's HEAVY_HEAD box: (top, header row, under the header, row, bottom) as (left, fill, joint,
+# right); plain ASCII where the output cannot encode it
+_BOX = ("┏━┳┓", "┃ ┃┃", "┡━╇┩", "│ ││", "└─┴┘")
+_ASCII_BOX = ("+-++", "| ||", "+=++", "| ||", "+-++")
+
+
+def text_table(headers: Sequence[str], rows: Iterable[Sequence[str]], title: str = "") -> str:
+    """``rows`` as a boxed text table (rich's heavy-head look), every cell whole and on one line
+    (a wide table runs past the screen rather than lose a column; a header's `` [unit]`` goes on a
+    second line), control characters shown escaped. Linear in the cells: rich's Table measured,
+    wrapped and cropped each one, 17 s for 10 000 samples."""
+    heads = [h.split(" [", 1) for h in headers]
+    heads = [[h[0], "[" + h[1]] if len(h) == 2 else h for h in heads]
+    cells = [[visible(str(c)) for c in row] for row in rows]
+    widths = [
+        max(cell_len(x) for x in [*head, *(row[j] for row in cells)])
+        for j, head in enumerate(heads)
+    ]
+    box = _BOX if (console.encoding or "").lower().startswith("utf") else _ASCII_BOX
+
+    def rule(kind: str) -> str:
+        left, fill, joint, right = kind
+        return left + joint.join(fill * (w + 2) for w in widths) + right
+
+    def line(kind: str, texts: Sequence[str]) -> str:
+        left, _, joint, right = kind
+        padded = (f" {t}{' ' * (w - cell_len(t))} " for t, w in zip(texts, widths, strict=True))
+        return left + joint.join(padded) + right
+
+    depth = max(len(h) for h in heads)
+    lines = [rule(box[0])]
+    for i in range(depth):  # the unit under the name; a header with no unit bottom-aligned
+        lines.append(
+            line(box[1], [h[i - depth + len(h)] if i >= depth - len(h) else "" for h in heads])
+        )
+    lines += [rule(box[2]), *(line(box[3], row) for row in cells), rule(box[4])]
+    if title:
+        lines.insert(0, visible(title).center(cell_len(lines[0])).rstrip())
+    return "\n".join(lines)
+
+
 MAX_ID = 2**63 - 1  # the largest id a store row can have (SQLite and PostgreSQL BIGINT)
 # local worker processes: the CPU cores, which run them side by side (2 at least: the default)
 MAX_WORKERS = max(os.cpu_count() or 1, 2)
@@ -92,6 +135,16 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
+def who(name: str | None) -> str | None:
+    """Typer callback of ``--by``: 1 to 200 characters, not blank (``check_who``)."""
+    from fluxtrap.campaign import check_who
+
+    try:
+        return check_who(name, "--by")
+    except ValidationError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
 def out_file(path: Path | None) -> Path | None:
     """Typer callback of an option naming a file to write (with ``dir_okay=False``): its folder
     must exist and be a folder, and it a regular file if it exists (writing to a FIFO blocks
@@ -135,7 +188,7 @@ def time_after_origin(text: str, option: str) -> float:
 
 # -- table cells: parameters and objectives as people read them (Jc in A/cm^2) ----------------
 def param_cell(value) -> str:
-    return value if isinstance(value, str) else f"{value:g}"
+    return value if isinstance(value, str) else "-" if value is None else f"{value:g}"
 
 
 def objective_unit(o) -> str:

@@ -23,6 +23,7 @@ from fluxtrap.cli.common import (
     store_from,
     time_after_origin,
     visible,
+    who,
 )
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.outputs import replacing, replacing_text
@@ -418,7 +419,7 @@ def measure_add(
     temperature: TemperatureOption = None,
     column: ColumnsOption = None,
     force: ForceOption = False,
-    by: Annotated[str | None, typer.Option("--by", help="Who recorded it.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who recorded it.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:
     """Store the raw file, what is derived from it (Jc(B) of an M(H) loop, Tc of an M(T) curve)

@@ -23,6 +23,7 @@ from fluxtrap.cli.common import (
     out_file,
     param_cell,
     store_from,
+    who,
 )
 from fluxtrap.errors import ValidationError
 from fluxtrap.outputs import replacing
@@ -45,7 +46,7 @@ def suggest_cmd(
     campaign: CampaignOption,
     n: Annotated[int, typer.Option("-n", help="How many suggestions (a batch).")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (recorded with each suggestion).")] = 0,
-    by: Annotated[str | None, typer.Option("--by", help="Who asked.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who asked.", callback=who)] = None,
     budget: Annotated[
         int | None,
         typer.Option(
@@ -147,7 +148,7 @@ def suggestion_mark_cmd(
         ),
     ],
     note: Annotated[str | None, typer.Option("--note", help="Why (kept with it).")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who marked it.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who marked it.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:
     """Mark a suggestion: failed, abandoned and discarded free its point (it is no longer

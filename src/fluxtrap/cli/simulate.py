@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from fluxtrap.cli.common import MAX_ID, DbOption, QuietOption, console, out_dir, store_from
+from fluxtrap.cli.common import MAX_ID, DbOption, QuietOption, console, out_dir, store_from, who
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.outputs import replacing, replacing_text
 
@@ -59,7 +59,9 @@ def simulate_command(
             "--campaign", "-c", help="Record the result in the store under this campaign."
         ),
     ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who ran it (recorded).")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who ran it (recorded).", callback=who)
+    ] = None,
 ) -> None:
     """Simulate a stack of bulk superconductors through a field/temperature protocol.
 

@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, Table, select
 
 from fluxtrap import __version__
-from fluxtrap.campaign import CampaignSpec, check_new_name
+from fluxtrap.campaign import CampaignSpec, check_new_name, check_who
 from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
@@ -171,6 +171,10 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
             "manifest names"
         )
     try:
+        for table_name, docs in tables.items():
+            for doc in docs:
+                for w in WHO:
+                    check_who(doc.get(w), f"{table_name} row {str(doc.get('id'))[:40]}: {w}")
         check_new_name(name)
         spec = CampaignSpec.from_dict(campaigns[0].get("spec") or {}, "campaigns row", stored=True)
         if spec.name != name:

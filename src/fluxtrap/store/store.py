@@ -22,13 +22,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, func, make_url, select, text, update
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
 from fluxtrap import __version__
 from fluxtrap.campaign import (
     CampaignSpec,
     check_new_name,
     check_new_rules,
+    check_who,
     history_frame,
 )
 from fluxtrap.errors import (
@@ -166,6 +167,7 @@ class Store:
         appear in a URL: see ``check_new_name``; the rules for new campaigns: ``check_new_rules``)."""
         check_new_name(spec.name)
         check_new_rules(spec.to_dict())
+        check_who(created_by, "created_by")
         with self.transaction() as s:
             if s.scalar(select(m.Campaign.id).where(m.Campaign.name == spec.name)) is not None:
                 raise ValidationError(f"campaign {spec.name!r} already exists")
@@ -264,6 +266,7 @@ class Store:
         """Mark a sample ``failed`` (unusable: it will never be measured, so it is not pending)
         or ``made`` again; the suggestion it realises, if any, becomes ``failed`` / ``used``."""
         _check_sample_status(status, "sample status")
+        check_who(changed_by, "changed_by")
         with self.transaction() as s:
             x = _sample(s, _campaign(s, campaign), label)
             if x.suggestion_id is not None:  # its row locked first, as set_suggestion_status
@@ -308,6 +311,7 @@ class Store:
             )
         if not content:
             raise ValidationError(f"measurement file {filename!r} is empty")
+        check_who(recorded_by, "recorded_by")
         hidden = hidden_characters(filename)
         if not 1 <= len(filename) <= 255 or hidden:
             raise ValidationError(
@@ -357,6 +361,7 @@ class Store:
             q = (
                 select(m.Measurement, func.length(m.Measurement.content))
                 .join(m.Sample)
+                .options(contains_eager(m.Measurement.sample))  # its label: no query per sample
                 .where(m.Sample.campaign_id == c.id)
                 .order_by(m.Sample.id, m.Measurement.id)
             )
@@ -392,6 +397,7 @@ class Store:
         the model's {outcome: {"mean", "std"}} there) go into its ``model_summary["prediction"]``."""
         if len(params_list) != len(acquisition_values):
             raise ValidationError("one acquisition value per suggestion is needed")
+        check_who(created_by, "created_by")
         if predictions is not None and len(predictions) != len(params_list):
             raise ValidationError("one prediction per suggestion is needed")
         summaries = [
@@ -450,6 +456,7 @@ class Store:
         ``failed`` also marks the sample made from it failed (it is no longer pending); any
         other status on a suggestion a sample was made from is refused except ``used``."""
         _check_status(status)
+        check_who(changed_by, "changed_by")
         with self.transaction() as s:
             x = _suggestion(s, suggestion_id, for_update=True)
             made = s.scalar(select(m.Sample).where(m.Sample.suggestion_id == x.id))
@@ -536,6 +543,7 @@ class Store:
             raise ValidationError(
                 "a finished simulation needs its summary and probes.csv (or an error if it failed)"
             )
+        check_who(created_by, "created_by")
         name = (name or case.title or "simulation").strip()
         if len(name) > 200:
             raise ValidationError(f"simulation name is {len(name)} characters long (at most 200)")
@@ -578,6 +586,7 @@ class Store:
     ) -> JobRecord:
         """Queue a simulation job of ``created_by``, unless they already have ``per_user`` jobs
         queued or running, or everybody together ``total`` (``QuotaError``, nothing queued)."""
+        check_who(created_by, "created_by")
         with self.transaction() as s:
             _lock_jobs(s)
             pending = dict(
@@ -762,6 +771,7 @@ class Store:
             raise ValidationError("a calibration's result needs its parameters and misfit")
         if not series:
             raise ValidationError("a calibration needs the measured series it was fitted to")
+        check_who(created_by, "created_by")
         for filename, content, probe in series:
             if not isinstance(content, bytes | bytearray) or not content:
                 raise ValidationError(f"calibration series {filename!r}: empty or not bytes")
@@ -992,6 +1002,7 @@ def _new_sample(
     if label in taken:
         raise ValidationError(f"{where}: label {label!r} is already used in campaign {c.name!r}")
     taken.add(label)
+    check_who(row.get("recorded_by"), f"{where}: recorded_by")
     origin = row.get("origin", "researcher")
     if origin not in m.ORIGINS:
         raise ValidationError(f"{where}: origin {origin!r} is not one of {', '.join(m.ORIGINS)}")
@@ -1019,7 +1030,7 @@ def _new_sample(
         recorded_by=row.get("recorded_by"),
         notes=row.get("notes") or "",
         status=status,
-        status_note=_note(row.get("status_note"), where) if status == "failed" else None,
+        status_note=_note(row.get("status_note"), where),  # made: why it was undone
     )
 
 
