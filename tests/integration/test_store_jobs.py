@@ -175,3 +175,24 @@ def test_a_job_running_before_heartbeats_counts_from_its_start(store_url):
     assert job.heartbeat_at is None
     (gone,) = store.interrupt_silent_jobs(60, "{runner} silent")
     assert (gone.id, gone.error) == (job.id, "gone:1:0 silent")
+
+
+def test_a_result_stored_with_its_job_finishes_it_and_never_outlives_a_cancel(store_url):
+    """The worker stored the simulation, then finished the job: a cancel in between left a
+    stored simulation no job pointed to ("nothing is stored of a cancelled job")."""
+    from fluxtrap.web.jobs import parse_case
+    from fluxtrap.web.pages import EXAMPLE_CASE
+
+    store = Store(store_url)
+    case = parse_case(EXAMPLE_CASE)
+    first, second = add(store, "alice", "a"), add(store, "alice", "b")
+    assert store.claim_job("host:1:a").id == first.id
+    rec = store.add_simulation(case, EXAMPLE_CASE, error="SolverError: x", job_id=first.id)
+    done = store.job(first.id)
+    assert (done.status, done.simulation_id, done.error) == ("failed", rec.id, "SolverError: x")
+    assert store.claim_job("host:1:a").id == second.id
+    store.cancel_job(second.id, "alice")
+    with pytest.raises(ConflictError, match=f"job {second.id} is cancelled: its result is not"):
+        store.add_simulation(case, EXAMPLE_CASE, error="SolverError: y", job_id=second.id)
+    assert [s.id for s in store.simulations()] == [rec.id]
+    assert store.job(second.id).simulation_id is None

@@ -527,12 +527,16 @@ class Store:
         name: str | None = None,
         campaign: str | None = None,
         created_by: str | None = None,
+        job_id: int | None = None,
     ) -> SimulationRecord:
         """Record a finished simulation of ``case`` (a parsed ``fluxtrap.simulate.Case``: the
         store keeps its ``to_si_dict()`` and its ``key()``) whose file text was ``case_toml``:
         ``done`` with its ``summary`` (summary.json) and ``probes_csv`` (the bytes of probes.csv,
         kept whole), or ``failed`` with ``error`` (and whatever summary and probes ran before the
-        failure). ``name`` defaults to the case title; ``campaign`` (optional) must exist."""
+        failure). ``name`` defaults to the case title; ``campaign`` (optional) must exist.
+        ``job_id``: the running web job it is the result of, finished in the same transaction
+        (done or failed, pointing to it); a job no longer running (cancelled while its result
+        was on its way) is a ``ConflictError`` and nothing is stored."""
         if not isinstance(case, SimulatedCase):
             raise ValidationError(f"a simulation's case must be a Case, got {type(case).__name__}")
         if not isinstance(probes_csv, bytes | bytearray):
@@ -557,6 +561,13 @@ class Store:
             )  # fmt: skip
             s.add(x)
             s.flush()
+            if job_id is not None:
+                _lock_jobs(s)
+                job = _job(s, job_id)
+                if job.status != "running":
+                    raise ConflictError(f"job {job_id} is {job.status}: its result is not stored")
+                job.status, job.error, job.simulation_id = x.status, error, x.id
+                job.finished_at = m.utcnow()
             return _simulation_record(x, campaign, with_probes=False)
 
     def simulations(self, campaign: str | None = None) -> list[SimulationRecord]:

@@ -113,11 +113,27 @@ def create_app(
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, err: HTTPException) -> Response:
-        return _error(request, err.status_code, str(err.detail), type(err).__name__, err.headers)
+        detail = str(err.detail)
+        if err.status_code == 400 and err.__cause__ is not None:  # FastAPI's bare "error parsing"
+            detail = f"the body cannot be read: {_unreadable(err.__cause__)}"
+        return _error(request, err.status_code, detail, type(err).__name__, err.headers)
 
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
 
     return app
+
+
+def _unreadable(cause: BaseException) -> str:
+    """Why a request body could not be parsed (FastAPI answers only "There was an error parsing
+    the body")."""
+    if isinstance(cause, UnicodeDecodeError):
+        return (
+            f"it is not UTF-8 text (byte 0x{cause.object[cause.start]:02x} at position "
+            f"{cause.start}; JSON is sent as UTF-8)"
+        )
+    if isinstance(cause, RecursionError):
+        return "its JSON is nested too deeply"
+    return _short(str(cause)) or type(cause).__name__
 
 
 def _short(value, limit: int = 200):

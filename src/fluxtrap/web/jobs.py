@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from fluxtrap.errors import FluxtrapError, ValidationError
+from fluxtrap.errors import ConflictError, FluxtrapError, ValidationError
 from fluxtrap.store import JobRecord, Store, UserRecord
 from fluxtrap.tomlfile import parse_toml
 from fluxtrap.web import plots, schemas
@@ -335,9 +335,7 @@ class Jobs:
         if self._stop.is_set() and ran.error == STOPPED:
             self._store.finish_job(job.id, "interrupted", error=STOPPED)
             return
-        if self._store.job(job.id).status != "running":  # cancelled: nothing to record
-            return
-        try:
+        try:  # stored and the job finished at once, unless it was cancelled meanwhile
             rec = record_simulation(
                 self._store,
                 parse_case(job.case_toml),
@@ -345,7 +343,10 @@ class Jobs:
                 None if ran.summary_json is None else ran,
                 error=ran.error,
                 created_by=job.created_by,
+                job_id=job.id,
             )
+        except ConflictError:  # cancelled: nothing to record
+            return
         except Exception as err:  # the store refused it: the job fails with that error
             error = f"{ran.error + '; ' if ran.error else ''}not stored: {err}"
             self._store.finish_job(job.id, "failed", error=error)
@@ -354,8 +355,6 @@ class Jobs:
             self._figures[rec.id] = ran.figures
             while len(self._figures) > FIGURES_KEPT:
                 self._figures.popitem(last=False)
-        status = "failed" if ran.error else "done"
-        self._store.finish_job(job.id, status, error=ran.error, simulation_id=rec.id)
 
 
 def _orphaned(runner: str | None) -> bool:

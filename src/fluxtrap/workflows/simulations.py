@@ -23,10 +23,12 @@ def record_simulation(
     error: str | None = None,
     campaign: str | None = None,
     created_by: str | None = None,
+    job_id: int | None = None,
 ) -> SimulationRecord:
     """Store the run of ``case`` (its file text ``case_toml``): ``done`` with the ``result``'s
     summary.json and probes.csv, or, with ``error``, ``failed`` with whatever ``result`` holds
-    of the run up to the failure (None: nothing ran)."""
+    of the run up to the failure (None: nothing ran); ``job_id``: the web job finished with it
+    (``Store.add_simulation``)."""
     return store.add_simulation(
         case,
         case_toml,
@@ -35,4 +37,5 @@ def record_simulation(
         error=error,
         campaign=campaign,
         created_by=created_by,
+        job_id=job_id,
     )

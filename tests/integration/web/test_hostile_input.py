@@ -110,3 +110,21 @@ def test_a_number_typed_with_an_underscore_is_refused_not_read_as_another(lab):
     assert r.status_code == 422, r.text
     assert "max_temperature='6_50' is not a number" in r.json()["detail"]
     assert lab.store.samples(NAME) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b'{"label": "\xff"}', "not UTF-8 text (byte 0xff at position 11"),
+        (b"[" * 100_000 + b"]" * 100_000, "its JSON is nested too deeply"),
+        (b'{"label": "S1", "params": {"ramp_rate": ' + b"9" * 5000 + b"}}", "4300 digits"),
+    ],
+)
+def test_a_body_that_cannot_be_parsed_is_a_400_saying_why(lab, body, says):
+    """It was a bare "There was an error parsing the body"."""
+    r = lab.client.post(
+        f"/api/campaigns/{NAME}/samples", content=body, headers={**auth("alice"), **JSON}
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"].startswith("the body cannot be read: ") and says in r.text, r.text
+    assert lab.store.samples(NAME) == []

@@ -229,6 +229,32 @@ def test_a_result_the_store_refuses_fails_the_job(lab, monkeypatch):
     assert f'href="/jobs/{job["id"]}"' in lab.client.get("/simulations").text
 
 
+def test_a_job_cancelled_while_its_result_is_stored_leaves_nothing_stored(lab, monkeypatch):
+    """The cancel lands after the worker saw the job running and before its result reached
+    the store: the simulation was stored all the same, under a job that says cancelled."""
+    from fluxtrap.store import Store
+
+    store_it = Store.add_simulation
+
+    def cancel_first(self, *args, **kwargs):
+        (running,) = self.jobs("running")
+        self.cancel_job(running.id, "bob")
+        return store_it(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "add_simulation", cancel_first)
+    job = lab.client.post(
+        "/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob")
+    ).json()
+    deadline = time.monotonic() + 60
+    while lab.store.job(job["id"]).status == "queued" or (
+        lab.store.job(job["id"]).status == "running" and time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    time.sleep(1.0)  # what the worker does after the cancel
+    assert lab.store.job(job["id"]).status == "cancelled"
+    assert lab.store.simulations() == []
+
+
 def test_a_finished_job_survives_a_new_app_on_the_same_database(lab):
     from fastapi.testclient import TestClient
 
