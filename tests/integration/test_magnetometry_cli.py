@@ -440,7 +440,7 @@ def test_jc_reports_a_gap_in_both_quadrants(tmp_path, capsys):
     assert "no data at 2..3.5 T in either field quadrant: Jc interpolated" in text
 
 
-def _mt_file(tmp_path, name="mt.dat"):
+def transition_mt_file(tmp_path, name="mt.dat"):
     """The real ZFC/FC file (no transition of its own, 100 Oe) with a logistic shielding step at
     Tm = 36 K, w = 1 K, 20x its own moment range: 90 % shielded at 36 - ln 9 = 33.80 K."""
     table = read(real("mpms3_dc_zfcfc_KMK232_100Oe.dat"))
@@ -470,7 +470,17 @@ def test_measure_add_of_an_mt_curve_fills_the_tc_objective(tmp_path, capsys):
         cli(capsys, "sample", "add", "--db", db, "-c", "tc campaign", "-l", "T1", "-p", "T=600")[0]
         == 0
     )
-    add = ("measure", "add", "--db", db, "-c", "tc campaign", "-s", "T1", str(_mt_file(tmp_path)))
+    add = (
+        "measure",
+        "add",
+        "--db",
+        db,
+        "-c",
+        "tc campaign",
+        "-s",
+        "T1",
+        str(transition_mt_file(tmp_path)),
+    )
     code, out, err = cli(capsys, *add, "--kind", "mt_curve")
     assert code == 0, err
     sample = Store(db).sample("tc campaign", "T1")

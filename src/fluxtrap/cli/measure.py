@@ -436,8 +436,6 @@ def measure_add(
         if missing:
             raise ValidationError(f"an M(H) loop needs the sample's edges: {', '.join(missing)}")
         edges = _edges(a, b, c)
-    elif kind == "mt_curve" and (temperature or force):
-        raise ValidationError("--temperature and --force apply to M(H) loops (--kind mh_loop)")
     store = store_from(db)
     spec = measurement_target(store, campaign, sample)  # a missing sample fails before the analysis
     content = read_limited(file)

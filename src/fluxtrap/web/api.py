@@ -182,15 +182,25 @@ def upload_measurement(
     user: Writer,
     file: Annotated[UploadFile, File(description="the instrument file (MPMS3 .dat or CSV)")],
     a: Annotated[
-        str, Form(max_length=50, description='sample edge a (<= b) across the field, e.g. "1.2 mm"')
-    ],
+        str | None,
+        Form(
+            max_length=50,
+            description='sample edge a (<= b) across the field, e.g. "1.2 mm" (M(H) loops)',
+        ),
+    ] = None,
     b: Annotated[
-        str, Form(max_length=50, description='sample edge b across the field, e.g. "2 mm"')
-    ],
+        str | None, Form(max_length=50, description='sample edge b across the field, e.g. "2 mm"')
+    ] = None,
     c: Annotated[
-        str, Form(max_length=50, description='sample edge along the field, e.g. "0.5 mm"')
-    ],
-    kind: Annotated[Literal["mh_loop"], Form(description="what the file measures")] = "mh_loop",
+        str | None, Form(max_length=50, description='sample edge along the field, e.g. "0.5 mm"')
+    ] = None,
+    kind: Annotated[
+        Literal["mh_loop", "mt_curve"],
+        Form(
+            description="what the file measures: mh_loop (Jc(B); needs a, b, c) or mt_curve (Tc "
+            "of each sweep, 90 % shielded, for the campaign's tc objectives)"
+        ),
+    ] = "mh_loop",
     temperature: Annotated[
         str | None,
         Form(
@@ -206,16 +216,22 @@ def upload_measurement(
         ),
     ] = False,
 ) -> schemas.Upload:
-    """Upload a measurement file: the server derives Jc(B) and the campaign's objectives from it
-    and stores file, curves and objectives in one transaction (a file that cannot be analysed is
-    a 422 and nothing is written; so is a loop that does not shield, unless ``force``)."""
+    """Upload a measurement file: the server derives Jc(B) (an M(H) loop) or Tc (an M(T) curve)
+    and the campaign's objectives from it and stores file, curves and objectives in one
+    transaction (a file that cannot be analysed is a 422 and nothing is written; so is a loop
+    that does not shield, unless ``force``)."""
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
     store = _store(request)
     spec = measurement_target(store, campaign, label)  # 404 before the (slower) analysis
     content = file.file.read()  # spooled to disk by the parser; its size bounded by .limits
     filename = file.filename or "upload"
-    edges = tuple(parse(v, "length", f"form field {k}") for k, v in (("a", a), ("b", b), ("c", c)))
+    given = {k: v for k, v in (("a", a), ("b", b), ("c", c)) if v}  # a form sends "" for none
+    edges = (
+        tuple(parse(v, "length", f"form field {k}") for k, v in given.items())
+        if len(given) == 3
+        else None
+    )
     temperature_K = (
         None if not temperature else parse(temperature, "temperature", "form field temperature")
     )

@@ -71,11 +71,13 @@ def record_measurement(
     spec = spec or measurement_target(store, campaign, sample)
     jc, tc = None, ()
     if kind == "mt_curve":
+        if temperature_K is not None or force:
+            raise ValidationError("a temperature and force apply to M(H) loops (kind mh_loop)")
         metadata, curves, tc = derive_tc(content, filename, columns=columns)
         objectives, skipped = tc_objectives(spec, tc, metadata["field_T"])
     else:
         if edges_m is None:
-            raise ValidationError("an M(H) loop needs the sample's edges a, b and c")
+            raise ValidationError("an M(H) loop needs the sample's edges: a, b and c")
         metadata, curves, jc = derive(
             kind,
             content,

@@ -238,3 +238,27 @@ def test_markup_in_a_label_is_shown_as_typed_in_the_figures(page, loop_file):
         assert page.locator("svg a").count() == 0, path
         assert label in page.locator(where).first.text_content(), path
     assert page.errors == []
+
+
+def test_an_mt_curve_is_uploaded_without_edges(page, tmp_path):
+    """The upload form's kind M(T) hides and disables the loop's edges (required for a loop):
+    the file is sent without them and the page returns to the campaign."""
+    from ..test_magnetometry_cli import transition_mt_file
+
+    page.store.add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5})
+    page.goto("/login")
+    page.fill("#token", TOKENS["alice"])
+    page.click("#login-form button")
+    page.wait_for_url("**/")
+    page.goto("/campaigns/K-Ba122%20SPS")
+    page.select_option("#upload-form [name=label]", "B1")
+    page.select_option("#upload-form [name=kind]", "mt_curve")
+    assert not page.is_visible("#upload-form [name=a]")
+    page.set_input_files("#upload-form [name=file]", str(transition_mt_file(tmp_path)))
+    with page.expect_navigation(url="**/campaigns/K-Ba122%20SPS"):
+        page.click("#upload-form button")
+    (m,) = page.store.measurements(NAME, "B1", with_content=False)
+    assert m.kind == "mt_curve" and m.filename == "mt.dat"
+    page.select_option("#upload-form [name=kind]", "mh_loop")
+    assert page.is_visible("#upload-form [name=a]")
+    assert page.errors == []

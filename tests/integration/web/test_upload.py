@@ -133,3 +133,45 @@ def test_loop_that_does_not_shield_is_422_unless_forced_and_then_recorded(sample
     assert "moment rises with field on the virgin branch" in note
     (stored,) = lab.store.measurements(NAME, "B1")
     assert {c.kind: c for c in lab.store.curves(stored.id)}["jc"].settings["forced"] is True
+
+
+def test_an_mt_curve_upload_needs_no_edges_and_fills_the_tc_objective(sample, tmp_path):
+    """kind accepted only mh_loop, and a, b, c were required: a Tc could not be uploaded."""
+    from fluxtrap.campaign import CampaignSpec
+
+    from ..test_magnetometry_cli import transition_mt_file
+
+    lab = sample
+    lab.store.create_campaign(
+        CampaignSpec.from_dict(
+            {
+                "name": "tc",
+                "parameters": [{"name": "T", "unit": "degC", "low": 500, "high": 800}],
+                "objectives": [{"name": "tc", "quantity": "tc"}],
+            }
+        )
+    )
+    lab.store.add_sample("tc", "T1", {"T": 600}, recorded_by="alice")
+    content = transition_mt_file(tmp_path).read_bytes()
+    r = lab.client.post(
+        "/api/campaigns/tc/samples/T1/measurements",
+        headers=auth("bob"),
+        data={"kind": "mt_curve", "a": "", "b": "", "c": ""},  # what the dashboard's form sends
+        files={"file": ("zfc_fc.dat", content)},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["objectives"]["tc"] == pytest.approx(33.80, abs=0.1)  # 36 K - ln 9 x 1 K
+    assert [c["kind"] for c in r.json()["curves"]] == ["tc_fit", "tc_fit"]
+    # a loop without its edges, a temperature on an M(T) curve: 422, nothing written
+    for form, message in (
+        ({"kind": "mh_loop"}, "an M(H) loop needs the sample's edges: a, b and c"),
+        ({"kind": "mt_curve", "temperature": "5 K"}, "apply to M(H) loops"),
+    ):
+        r = lab.client.post(
+            "/api/campaigns/tc/samples/T1/measurements",
+            headers=auth("bob"),
+            data=form,
+            files={"file": ("zfc_fc.dat", content)},
+        )
+        assert r.status_code == 422 and message in r.json()["detail"], r.text
+    assert len(lab.store.measurements("tc", "T1", with_content=False)) == 1

@@ -84,13 +84,21 @@ fromSuggestion?.addEventListener("change", () => {
   }
 });
 
+// an M(T) curve needs no edges: the loop's fields are hidden, disabled and not sent
+const uploadKind = document.querySelector("#upload-form select[name=kind]");
+uploadKind?.addEventListener("change", () => {
+  const fields = uploadKind.form.querySelector("fieldset.loop-only");
+  fields.disabled = fields.hidden = uploadKind.value !== "mh_loop";
+});
+
 onSubmit("upload-form", async (form, data) => {
   const label = data.get("label");
   data.delete("label");
   const up = await api("POST", `${campaignUrl(form)}/samples/${encodeURIComponent(label)}/measurements`, data);
   const shown = Object.entries(up.objectives).map(([k, v]) => `${k} = ${v.toPrecision(4)}`).join(", ");
   say(`stored ${up.measurement.filename} for ${label}${shown ? ": " + shown + " (SI)" : ""}`);
-  location.href = `/campaigns/${encodeURIComponent(form.dataset.campaign)}/jc?sample=${encodeURIComponent(label)}`;
+  const campaign = `/campaigns/${encodeURIComponent(form.dataset.campaign)}`;
+  location.href = data.get("kind") === "mt_curve" ? campaign : `${campaign}/jc?sample=${encodeURIComponent(label)}`;
 });
 
 onSubmit("suggest-form", async (form, data) => {
