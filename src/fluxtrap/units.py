@@ -271,3 +271,14 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
 def to_A_cm2(jc_A_m2: Any) -> Any:
     """Jc (a number or an array) from A/m^2, as stored, to A/cm^2, as tables and papers show it."""
     return jc_A_m2 * 1e-4
+
+
+def estimate_text(mean: float, std: float) -> str:
+    """``mean ± std`` for people: both rounded to the std's second significant digit (at most 6
+    significant digits of the mean), with thousands separators: "40,600 ± 9,900"."""
+    if not (math.isfinite(mean) and math.isfinite(std)):
+        return "-"
+    place = 1 - math.floor(math.log10(std)) if std > 0 else 6
+    place = min(place, 5 - math.floor(math.log10(abs(mean)))) if mean else place
+    decimals = max(place, 0)
+    return f"{round(mean, place):,.{decimals}f} ± {round(std, place):,.{decimals}f}"

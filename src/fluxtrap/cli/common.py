@@ -3,7 +3,6 @@ of output paths."""
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tempfile
@@ -16,7 +15,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from fluxtrap.errors import ValidationError
-from fluxtrap.units import parse, to_A_cm2
+from fluxtrap.units import estimate_text, parse, to_A_cm2
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands that open it
     from fluxtrap.store import Store
@@ -209,13 +208,9 @@ def objective_cell(value: float | None, o) -> str:
 
 
 def estimate_cell(mean: float | None, std: float | None, o) -> str:
-    """``mean ± std`` of an objective in its display unit, both rounded to the std's second
-    significant digit (at most 6 significant digits of the mean): "40,600 ± 9,900"."""
-    if mean is None or std is None or not (math.isfinite(mean) and math.isfinite(std)):
+    """``mean ± std`` of an objective in its display unit (``units.estimate_text``)."""
+    if mean is None or std is None:
         return "-"
     if o.quantity == "jc":
         mean, std = to_A_cm2(mean), to_A_cm2(std)
-    place = 1 - math.floor(math.log10(std)) if std > 0 else 6
-    place = min(place, 5 - math.floor(math.log10(abs(mean)))) if mean else place
-    decimals = max(place, 0)
-    return f"{round(mean, place):,.{decimals}f} ± {round(std, place):,.{decimals}f}"
+    return estimate_text(mean, std)

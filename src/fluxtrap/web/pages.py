@@ -205,10 +205,23 @@ def model_page(
     stopping = (
         advise_from_suggestions(suggestions, goals[0].name).to_dict() if len(goals) == 1 else None
     )
+    predicted = [
+        o
+        for o in goals
+        if any(o.name in s.model_summary.get("prediction", {}) for s in suggestions)
+    ]
     return _page(
         request,
         "model.html",
         user,
+        predicted=[(o, plots.unit_label(o)) for o in predicted],
+        estimates={
+            s.id: [
+                plots.estimate(o, s.model_summary.get("prediction", {}).get(o.name))
+                for o in predicted
+            ]
+            for s in suggestions
+        },
         spec=spec,
         objective=objective,
         x=x,

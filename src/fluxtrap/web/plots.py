@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import plotly.io
 
 from fluxtrap.campaign import CampaignSpec, ObjectiveDef
 from fluxtrap.errors import ValidationError
-from fluxtrap.units import to_A_cm2
+from fluxtrap.units import estimate_text, to_A_cm2
 from fluxtrap.workflows.history import best_so_far
 
 ORIGIN_COLOR = {"researcher": "#1f77b4", "optimizer": "#d62728", "all": "#7f7f7f"}
@@ -39,6 +39,13 @@ def plain(text: Any) -> str:
     entities in names, titles and hover text (a label "<a href=...>" became a link), so they
     are escaped and show as typed."""
     return html.escape(str(text), quote=False)
+
+
+def estimate(o: ObjectiveDef, guess: Mapping[str, float | None] | None) -> str:
+    """A model's ``{"mean", "std"}`` of an objective as "mean ± std" in the unit people read."""
+    if not guess or guess.get("mean") is None or guess.get("std") is None:
+        return "–"
+    return estimate_text(shown(o, guess["mean"]), shown(o, guess["std"]))
 
 
 def unit_label(o: ObjectiveDef) -> str:

@@ -284,6 +284,19 @@ def test_model_explorer_shows_model_data_and_suggestions(browser_like):
     assert not any(t["type"] == "contour" for t in fig["data"][3:])
     stars = [t for t in fig["data"] if t["name"] == "next suggestions"]
     assert [(t["x"], t["y"]) for t in stars] == [([620, 680], [20, 25])] * 3
+    assert "predicted jc_3T" not in html  # stored without the model's prediction
+    (s3,) = lab.store.add_suggestions(
+        NAME,
+        [{"ramp_rate": 50, "max_temperature": 600, "dwell_time": 10}],
+        [0.3],
+        {},
+        seed=3,
+        predictions=[{"jc_3T": {"mean": 2.0361e8, "std": 3.123e7}}],  # A/m^2, as stored
+    )
+    html = lab.client.get(f"{CP}/model?x=max_temperature").text
+    assert "predicted jc_3T [A/cm²]</th>" in html
+    row = html[html.index(f'data-suggestion-row="{s3.id}"') :]
+    assert '<td class="num">20,400 ± 3,100</td>' in row[: row.index("</tr>")]
 
 
 def test_model_explorer_draws_the_optimizers_slices(browser_like):
