@@ -103,3 +103,15 @@ def test_units_alone_are_checked_by_the_same_grammar():
     for bad in ("9**9**9", "m**99**9", "(m", "x" * 101, "¼", "\xbemu", "A/\xbdmy2"):
         with pytest.raises(UnitError, match="column 'H'"):
             unit(bad, "column 'H'")
+
+
+@pytest.mark.parametrize(("text", "tesla"), [("20 kG", 2.0), ("2e4 gauss", 2.0), ("500 mG", 5e-5)])
+def test_gauss_is_a_flux_density_of_1e_4_T(text, tesla):
+    # pint's gauss is of the Gaussian system: "20 kG" was "not a magnetic flux density"
+    assert parse(text, "magnetic_flux_density") == pytest.approx(tesla, rel=1e-12)
+
+
+def test_an_H_field_where_a_flux_density_is_expected_says_mu0_H():
+    with pytest.raises(UnitError, match=r"'2e4 Oe' is not a magnetic flux density .*; an H field: "
+                       r"give mu0 H, e\.g\. '2 T'"):  # fmt: skip
+        parse("2e4 Oe", "magnetic_flux_density", "protocol[0].field")
