@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +173,18 @@ def test_errors_from_a_file_name_the_file(tmp_path):
     p.write_text("title = ")
     with pytest.raises(InputFileError, match="not valid TOML"):
         Case.load(p)
+
+
+def test_a_copy_with_other_options_does_not_warn_again():
+    # fluxtrap simulate printed the inside-a-superconductor warning twice: once when the case
+    # was read, once more when the run made its scout's copy at a looser rtol
+    d = base()
+    d["probes"][0]["z"] = "3 mm"
+    with pytest.warns(CaseWarning, match="inside the superconductor"):
+        case = Case.from_dict(d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
+        assert case.with_options(rtol=4e-3, mesh_size_m=1e-3).solver.rtol == 4e-3
 
 
 def test_probe_inside_superconductor_is_allowed_but_flagged():
