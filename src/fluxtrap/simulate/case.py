@@ -371,7 +371,7 @@ class Case:
                         f"z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm); layers at the same height must "
                         "sit one inside the other's bore"
                     )
-        check_offset(self.stack, self.extent_m)
+        check_offset(self.stack, self.extent_m, self.probes + self.temperature_probes, self.bore)
         groups(self.stack)  # refuses layers that meet only at a corner
         pnames = [p.name for p in self.probes + self.temperature_probes]
         if len(set(pnames)) != len(pnames):

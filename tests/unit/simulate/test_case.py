@@ -703,6 +703,25 @@ def test_a_stack_far_from_z_0_is_refused_before_the_mesh(z, ok):
             Case.from_dict(d)
 
 
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [  # a probe or bore at 1e300 m overflowed the Biot-Savart sums (RuntimeWarnings, and a bore
+        # homogeneity of NaN); within 1000 x 15 mm they are fine
+        (lambda d: d["probes"][0].update(z="-1e300 mm"), r"^probes\[0\] \(top\): 1e\+297 m "),
+        (lambda d: d["probes"][0].update(r="16 m"), r"^probes\[0\] \(top\): 16 m from the origin"),
+        (lambda d: d.update(bore={"dsv": "4 mm", "center_z": "1e300 m"}), r"^bore\.center_z: "),
+    ],
+)
+def test_a_probe_or_bore_far_beyond_the_stack_is_refused(edit, match):
+    d = base()
+    edit(d)
+    with pytest.raises(ValidationError, match=match + r".*more than 1000 times the stack's extent"):
+        Case.from_dict(d)
+    d = base()
+    d["probes"][0].update(r="14 m", z="-14 m")  # a stray-field probe 14 m away is fine
+    assert Case.from_dict(d).probes[0].r_m == 14
+
+
 def test_a_field_of_100_T_a_temperature_of_0_K_and_an_empty_ramp_are_allowed():
     d = base()
     d["protocol"][0].update(field="100 T", temperature="0 K")
