@@ -213,6 +213,17 @@ def test_jc_csv_and_temperature_scaling(tmp_path):
         Case.from_dict(d, base_dir=tmp_path)
 
 
+def test_jc_csv_rows_without_a_positive_jc_are_left_out_with_a_warning(tmp_path):
+    # a two-row table whose second Jc is negative became a constant Jc without a word
+    (tmp_path / "jc.csv").write_text("B_T,Jc_A_cm2\n0,1e4\n3,-4e3\n")
+    d = base()
+    d["materials"]["sc"]["jc"] = {"csv": "jc.csv"}
+    with pytest.warns(UserWarning, match=r"jc\.csv: 1 row\(s\) without a positive finite "
+                      r"Jc_A_cm2 left out \(at B_T = 3\)"):  # fmt: skip
+        case = Case.from_dict(d, base_dir=tmp_path)
+    assert case.material("sc").jc.at([0.0, 3.0]) == pytest.approx([1e8, 1e8])
+
+
 def test_a_jc_curve_object_feeds_the_case():
     class Curve:  # what fluxtrap.magnetometry.JcCurve offers: .at(B_T) -> A/m^2
         def at(self, b):
