@@ -54,6 +54,9 @@ def _registry() -> pint.UnitRegistry:
 ureg = _registry()
 ureg.define("emu = 1e-3 A*m^2")  # magnetic moment, CGS electromagnetic unit
 ureg.define("Oe = 1000 / (4 * pi) * A/m = oersted")
+# pint's gauss is of its Gaussian system, convertible to nothing SI: "20 kG" was refused as "not a
+# magnetic flux density"; in SI the gauss is 1e-4 T (as the oersted above is 1000/(4 pi) A/m)
+ureg.define("gauss = 1e-4 * T = G")
 Q_ = ureg.Quantity
 
 MU0 = 4e-7 * math.pi  # H/m, the vacuum permeability: B = mu0 H
@@ -246,9 +249,12 @@ def parse(text: str, dimension: str, key: str = "value") -> float:
     except OverflowError:
         value = math.inf
     except pint.errors.DimensionalityError:
+        hint = ""
+        if dimension == "magnetic_flux_density" and q.check("[current] / [length]"):
+            hint = f"; an H field: give mu0 H, e.g. '{MU0 * float(q.to('A/m').magnitude):.4g} T'"
         raise UnitError(
             f"{key}: {text!r} is not a {dimension.replace('_', ' ')} "
-            f"(expected something convertible to {target or 'a pure number'})"
+            f"(expected something convertible to {target or 'a pure number'}){hint}"
         ) from None
     if not math.isfinite(value):
         raise UnitError(f"{key}: {text!r} is beyond the range of a float in {target or 'SI'}")

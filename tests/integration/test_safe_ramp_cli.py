@@ -83,6 +83,11 @@ def test_scan_finds_the_fastest_safe_ramp_and_writes_its_files(capsys, tmp_path)
         (["--from", "5 T/h", "--to", "1 T/h"], "conduction", "0 < --from <= --to"),
         (["--from", "5 T"], "conduction", "--from"),
         (["--max-rise", "-2 K"], "conduction", "max_rise must be > 0 K"),
+        # 0 fell back to the case's mesh; 1e-9 mm meshed on without bound; 50 mm (over twice
+        # the 4 mm thickness) ran every rate on a mesh the case would refuse
+        (["--mesh-size", "0 mm"], "conduction", "mesh.size: must be > 0"),
+        (["--mesh-size", "1e-9 mm"], "conduction", "the limit is mesh.max_elements"),
+        (["--mesh-size", "50 mm"], "conduction", "more than 2 times the smallest dimension"),
     ],
 )
 def test_bad_scans_are_refused_in_one_line(capsys, tmp_path, args, model, message):

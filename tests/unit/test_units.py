@@ -125,3 +125,15 @@ def test_number_is_plain_decimal_text_or_a_number(value, expected):
 def test_a_quantity_with_other_scripts_digits_is_refused():
     with pytest.raises(UnitError, match="cannot read"):
         units.parse("\u0663\u0660 mm", "length", "r")  # Arabic-Indic "30": float() reads it
+
+
+@pytest.mark.parametrize(("text", "tesla"), [("20 kG", 2.0), ("2e4 gauss", 2.0), ("500 mG", 5e-5)])
+def test_gauss_is_a_flux_density_of_1e_4_T(text, tesla):
+    # pint's gauss is of the Gaussian system: "20 kG" was "not a magnetic flux density"
+    assert parse(text, "magnetic_flux_density") == pytest.approx(tesla, rel=1e-12)
+
+
+def test_an_H_field_where_a_flux_density_is_expected_says_mu0_H():
+    with pytest.raises(UnitError, match=r"'2e4 Oe' is not a magnetic flux density .*; an H field: "
+                       r"give mu0 H, e\.g\. '2 T'"):  # fmt: skip
+        parse("2e4 Oe", "magnetic_flux_density", "protocol[0].field")

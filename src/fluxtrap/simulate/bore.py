@@ -231,8 +231,9 @@ def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, float] | None = 
     """Two lines for people from the ``bore`` part of ``summary.json`` (and the ``accuracy.bore``
     error estimates, if any): centre field, homogeneity, drift; the axial terms in ppm."""
     err = errors or {}
-    centre_err = f" ± {err['centre_error_T']:.2g}" if "centre_error_T" in err else ""
-    ptp_err = f" ± {err['homogeneity_error_ppm']:.2g}" if "homogeneity_error_ppm" in err else ""
+    centre_err = f" ± {err['centre_error_T']:.2g}" if err.get("centre_error_T") is not None else ""
+    ptp = err.get("homogeneity_error_ppm")  # None: not finite (a zero centre field)
+    ptp_err = f" ± {ptp:.2g}" if ptp is not None else ""
     drift = bore.get("drift_ppm_per_h")
     terms = ", ".join(
         f"{name} {_text(c['ppm_at_dsv'], '.4g')}"

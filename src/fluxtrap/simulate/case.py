@@ -240,7 +240,9 @@ class Case:
             **{k: v for k, v in (("size_m", mesh_size_m), ("outer_m", outer_m)) if v is not None},
         )
         solver = self.solver if rtol is None else dataclasses.replace(self.solver, rtol=rtol)
-        return dataclasses.replace(self, mesh=mesh, solver=solver)
+        with warnings.catch_warnings():  # this case has warned already (a run's scout and
+            warnings.simplefilter("ignore", CaseWarning)  # pairs printed each warning again)
+            return dataclasses.replace(self, mesh=mesh, solver=solver)
 
     def to_dict(self) -> dict[str, Any]:
         """The TOML form (dimensional values as SI strings); ``from_dict`` reads it back."""
@@ -369,7 +371,7 @@ class Case:
                         f"z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm); layers at the same height must "
                         "sit one inside the other's bore"
                     )
-        check_offset(self.stack, self.extent_m)
+        check_offset(self.stack, self.extent_m, self.probes + self.temperature_probes, self.bore)
         groups(self.stack)  # refuses layers that meet only at a corner
         pnames = [p.name for p in self.probes + self.temperature_probes]
         if len(set(pnames)) != len(pnames):

@@ -178,9 +178,15 @@ def stack_from_list(items: list[Mapping[str, Any]]) -> tuple[Layer, ...]:
     return tuple(stack)
 
 
-def check_offset(stack: tuple[Layer, ...], extent_m: float) -> None:
+def check_offset(
+    stack: tuple[Layer, ...],
+    extent_m: float,
+    probes: tuple[Probe, ...] = (),
+    bore: Bore | None = None,
+) -> None:
     """Refuses a layer whose bottom or top face lies more than ``MAX_OFFSET_EXTENTS`` times the
-    stack's extent ``extent_m`` (m) from z = 0."""
+    stack's extent ``extent_m`` (m) from z = 0, and a probe or the bore's sphere further than
+    that from the origin (their Biot-Savart sums overflowed into NaN there)."""
     limit = MAX_OFFSET_EXTENTS * extent_m
     for i, x in enumerate(stack):
         far = max(abs(x.z_m), abs(x.top_m))
@@ -190,6 +196,19 @@ def check_offset(stack: tuple[Layer, ...], extent_m: float) -> None:
                 f"{MAX_OFFSET_EXTENTS} times the stack's extent ({extent_m * 1e3:.4g} mm, so "
                 f"|z| <= {limit:.4g} m) from z = 0: coordinates that far out lose the precision "
                 "its mesh needs; place the stack near z = 0 and move the probes and the bore with it"
+            )
+    points = [
+        (f"probes[{i}] ({p.name})", max(abs(p.r_m), abs(p.z_m))) for i, p in enumerate(probes)
+    ]
+    if bore is not None:
+        points.append(("bore.center_z", abs(bore.center_z_m) + bore.radius_m))
+    for what, far in points:
+        if not far <= limit:
+            raise ValidationError(
+                f"{what}: {far:.4g} m from the origin, more than {MAX_OFFSET_EXTENTS} times the "
+                f"stack's extent ({extent_m * 1e3:.4g} mm, so at most {limit:.4g} m): the stack's "
+                "own field falls as 1/d^3 to 1e-9 of its value by then, and the sums that give "
+                "it overflowed further out"
             )
 
 

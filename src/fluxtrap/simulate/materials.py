@@ -16,6 +16,7 @@ reader the magnetometry uses too (:mod:`fluxtrap.jctable`).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -227,6 +228,15 @@ def read_jc_csv(path: str | Path) -> TableJc:
     b, j = columns["B_T"], columns["Jc_A_m2"]
     flagged = columns.get("unpenetrated", np.zeros(b.size, bool))
     keep = np.isfinite(b) & np.isfinite(j) & (j > 0) & ~flagged
+    dropped = ~keep & ~flagged
+    if dropped.any():  # a 2-row table whose second Jc was negative became a constant, unsaid
+        at = ", ".join(f"{x:g}" for x in b[dropped][:5]) + (", ..." if dropped.sum() > 5 else "")
+        warnings.warn(
+            f"{p}: {int(dropped.sum())} row(s) without a positive finite Jc_A_cm2 left out (at "
+            f"B_T = {at}); Jc is held at the last kept row's value beyond it",
+            UserWarning,
+            stacklevel=2,
+        )
     field_T, where = np.unique(np.abs(b[keep]), return_inverse=True)
     if not field_T.size:
         raise InputFileError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -758,13 +759,16 @@ def time_error(
     return max((e["relative"] for e in errors), default=0.0), samples
 
 
-def bore_errors(fine: BoreField, coarse: BoreField) -> dict[str, float]:
+def bore_errors(fine: BoreField, coarse: BoreField) -> dict[str, float | None]:
     """Discretization error estimates of the bore numbers of ``fine`` (mesh h) from ``coarse``
-    (2h), first-order Richardson as for the probes: centre field (T), homogeneity (ppm)."""
-    return {
+    (2h), first-order Richardson as for the probes: centre field (T), homogeneity (ppm); None
+    where a number is not finite (a homogeneity of a zero centre field: NaN made summary.json
+    invalid JSON)."""
+    errors = {
         "centre_error_T": abs(fine.centre_T - coarse.centre_T),
         "homogeneity_error_ppm": abs(fine.homogeneity_ppm - coarse.homogeneity_ppm),
     }
+    return {k: v if math.isfinite(v) else None for k, v in errors.items()}
 
 
 class _Progress:

@@ -316,6 +316,9 @@ def scan_plan(
     rise = max_rise_K if max_rise_K is not None else default_max_rise_K(case)
     if not rise > 0:
         raise ValidationError(f"safe ramp: max_rise must be > 0 K, got {rise}")
+    if mesh_size_m is not None:  # the case's own checks: > 0 (0 fell back to the default),
+        # within twice the smallest dimension, a mesh of bounded size (1e-9 mm meshed on)
+        case.with_options(mesh_size_m=mesh_size_m)
     return rates, rise, mesh_size_m or case.mesh.size_m or case.start_size_m
 
 

@@ -202,3 +202,22 @@ def test_a_bore_without_field_reports_no_ppm_and_still_saves(tmp_path):
     res.save(tmp_path, plots=False)
     res.bore.plot(tmp_path / "bore.png")  # in mT: no ppm of nothing
     assert (tmp_path / "bore.png").is_file() and (tmp_path / "summary.json").is_file()
+
+
+def test_a_bore_error_that_is_not_finite_is_null_in_summary_json_and_left_out_of_the_lines():
+    import json
+    from types import SimpleNamespace
+
+    from fluxtrap.simulate.bore import summary_lines
+    from fluxtrap.simulate.simulation import bore_errors
+
+    # a bore whose centre field is 0 has a NaN homogeneity: accuracy.bore held NaN, which
+    # made summary.json invalid JSON (json.dumps writes the bare token NaN)
+    fine = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"))
+    coarse = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"))
+    errors = bore_errors(fine, coarse)
+    assert errors == {"centre_error_T": 0.0, "homogeneity_error_ppm": None}
+    json.dumps(errors, allow_nan=False)
+    bore = {"dsv_m": 4e-3, "center_z_m": 0.01, "centre_T": 0.0, "homogeneity_ppm": None,
+            "drift_ppm_per_h": None, "axial_coefficients": {}}  # fmt: skip
+    assert "±" not in summary_lines(bore, errors)[0].split("T,")[-1]

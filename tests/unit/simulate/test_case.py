@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -174,6 +175,18 @@ def test_errors_from_a_file_name_the_file(tmp_path):
         Case.load(p)
 
 
+def test_a_copy_with_other_options_does_not_warn_again():
+    # fluxtrap simulate printed the inside-a-superconductor warning twice: once when the case
+    # was read, once more when the run made its scout's copy at a looser rtol
+    d = base()
+    d["probes"][0]["z"] = "3 mm"
+    with pytest.warns(CaseWarning, match="inside the superconductor"):
+        case = Case.from_dict(d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
+        assert case.with_options(rtol=4e-3, mesh_size_m=1e-3).solver.rtol == 4e-3
+
+
 def test_probe_inside_superconductor_is_allowed_but_flagged():
     d = base()
     d["probes"].append({"name": "inside", "r": "0 mm", "z": "3 mm"})
@@ -198,6 +211,17 @@ def test_jc_csv_and_temperature_scaling(tmp_path):
     d["protocol"].append({"step": "ramp_temperature", "to": "40 K", "rate": "1 K/min"})
     with pytest.raises(ValidationError, match="reaches Tc = 38 K"):
         Case.from_dict(d, base_dir=tmp_path)
+
+
+def test_jc_csv_rows_without_a_positive_jc_are_left_out_with_a_warning(tmp_path):
+    # a two-row table whose second Jc is negative became a constant Jc without a word
+    (tmp_path / "jc.csv").write_text("B_T,Jc_A_cm2\n0,1e4\n3,-4e3\n")
+    d = base()
+    d["materials"]["sc"]["jc"] = {"csv": "jc.csv"}
+    with pytest.warns(UserWarning, match=r"jc\.csv: 1 row\(s\) without a positive finite "
+                      r"Jc_A_cm2 left out \(at B_T = 3\)"):  # fmt: skip
+        case = Case.from_dict(d, base_dir=tmp_path)
+    assert case.material("sc").jc.at([0.0, 3.0]) == pytest.approx([1e8, 1e8])
 
 
 def test_a_jc_curve_object_feeds_the_case():
@@ -688,6 +712,25 @@ def test_a_stack_far_from_z_0_is_refused_before_the_mesh(z, ok):
             r"1000 times the stack's extent \(15 mm, so \|z\| <= 15 m\)",
         ):
             Case.from_dict(d)
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [  # a probe or bore at 1e300 m overflowed the Biot-Savart sums (RuntimeWarnings, and a bore
+        # homogeneity of NaN); within 1000 x 15 mm they are fine
+        (lambda d: d["probes"][0].update(z="-1e300 mm"), r"^probes\[0\] \(top\): 1e\+297 m "),
+        (lambda d: d["probes"][0].update(r="16 m"), r"^probes\[0\] \(top\): 16 m from the origin"),
+        (lambda d: d.update(bore={"dsv": "4 mm", "center_z": "1e300 m"}), r"^bore\.center_z: "),
+    ],
+)
+def test_a_probe_or_bore_far_beyond_the_stack_is_refused(edit, match):
+    d = base()
+    edit(d)
+    with pytest.raises(ValidationError, match=match + r".*more than 1000 times the stack's extent"):
+        Case.from_dict(d)
+    d = base()
+    d["probes"][0].update(r="14 m", z="-14 m")  # a stray-field probe 14 m away is fine
+    assert Case.from_dict(d).probes[0].r_m == 14
 
 
 def test_a_field_of_100_T_a_temperature_of_0_K_and_an_empty_ramp_are_allowed():
