@@ -157,3 +157,35 @@ def test_a_variant_over_its_memory_limit_fails_naming_it_while_the_others_finish
     done = table[table["status"] == "done"]
     assert (done["surface_final_T"] > 0).all()
     assert sorted(p.stem for p in (out / "cache").glob("*.json")) == sorted(done["key"])
+
+
+@needs_openssl
+def test_calibrate_reaches_a_tls_cluster_with_its_certificates(tmp_path, capsys):
+    """`fluxtrap calibrate --scheduler tls://...` had no --tls-* options: its runner could not
+    reach a cluster that requires them (the error told it to give options it did not have)."""
+    import tomli
+
+    from fluxtrap.cli import run
+    from fluxtrap.workflows.calibrate import DaskRunner
+
+    lab = security(*make_ca(tmp_path / "lab", "lab"))
+    case = Case.from_dict(tomli.loads(TINY))
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tls://", security=lab,
+        dashboard_address=None, silence_logs=logging.ERROR,
+    ) as cluster:  # fmt: skip
+        with DaskRunner(tmp_path / "cache", scheduler=cluster.scheduler_address, security=lab) as r:
+            (probes,) = r([case])
+        assert probes["surface_Bz_T"].iloc[-1] > 0
+        folder = tmp_path / "lab"
+        (tmp_path / "case.toml").write_text(TINY)
+        (tmp_path / "series.csv").write_text("time_s,B_T\n1,0.1\n2,0.09\n")
+        code = run(
+            ["calibrate", str(tmp_path / "case.toml"), str(tmp_path / "series.csv"), "--probe",
+             "surface", "--fit", "*.n", "--out", str(tmp_path / "o"), "--scheduler",
+             cluster.scheduler_address, "--tls-ca-file", str(folder / "ca.pem"), "--tls-cert",
+             str(folder / "c.pem")]
+        )  # fmt: skip
+        assert code == 2 and "--tls-ca-file, --tls-cert and --tls-key go together" in (
+            capsys.readouterr().err
+        )

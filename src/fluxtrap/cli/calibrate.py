@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fluxtrap.cli.common import MAX_WORKERS, DbOption, console, out_dir, store_from, who
+from fluxtrap.cli.sweep import TlsCaOption, TlsCertOption, TlsKeyOption, dask_security
 from fluxtrap.units import parse
 
 
@@ -88,8 +89,16 @@ def calibrate_command(
         ),
     ] = 2,
     scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786).")
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address (tls://host:8786 with the --tls-* files; tcp:// only on "
+            "a trusted network).",
+        ),
     ] = None,
+    tls_ca_file: TlsCaOption = None,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
     predict: Annotated[
         list[Path] | None,
         typer.Option("--predict", help="Another case to predict with error bars; repeatable."),
@@ -139,6 +148,7 @@ def calibrate_command(
         max_iterations=max_iterations,
         workers=workers,
         scheduler=scheduler,
+        security=dask_security(tls_ca_file, tls_cert, tls_key),
         predict_cases=predict or [],
         predict_at_s=[parse(t, "time", "--at") for t in at] if at else None,
     )

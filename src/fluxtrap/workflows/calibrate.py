@@ -39,18 +39,27 @@ from fluxtrap.workflows.sweep.variants import case_key
 
 class DaskRunner:
     """A calibration runner on Dask (a ``LocalCluster`` of ``workers`` single-threaded processes,
-    or the scheduler at ``scheduler``) with the sweep's on-disk cache in ``cache_dir``; counts
+    or the scheduler at ``scheduler``, reached with ``security``, a ``distributed.Security``)
+    with the sweep's on-disk cache in ``cache_dir``; counts
     ``cached`` hits. Use as a context manager (starts and stops the cluster)."""
 
-    def __init__(self, cache_dir: Path, workers: int = 2, scheduler: str | None = None):
+    def __init__(
+        self,
+        cache_dir: Path,
+        workers: int = 2,
+        scheduler: str | None = None,
+        security: Any = None,
+    ):
         self.cache = Cache(Path(cache_dir))
-        self.workers, self.scheduler = workers, scheduler
+        self.workers, self.scheduler, self.security = workers, scheduler, security
         self.cached = 0
         self._stack = ExitStack()
         self._client: Any = None
 
     def __enter__(self) -> DaskRunner:
-        self._client = self._stack.enter_context(_client(self.scheduler, self.workers))
+        self._client = self._stack.enter_context(
+            _client(self.scheduler, self.workers, self.security)
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -140,6 +149,7 @@ def run_calibration(
     max_iterations: int = 30,
     workers: int = 2,
     scheduler: str | None = None,
+    security: Any = None,
     predict_cases: Sequence[Path] = (),
     predict_at_s: Sequence[float] | None = None,
 ) -> CalibrationRun:
@@ -164,7 +174,7 @@ def run_calibration(
     targets = [Case.load(p) for p in predict_cases]
     out = Path(out)
     t0 = time.perf_counter()
-    with DaskRunner(out / "cache", workers, scheduler) as runner:
+    with DaskRunner(out / "cache", workers, scheduler, security) as runner:
         cal = calibrate(base, series, fit, bounds=bounds, scan=scan, profile=profile,
                         runner=runner, max_iterations=max_iterations)  # fmt: skip
         preds = tuple(predict(cal, t, since_origin_s=predict_at_s, runner=runner) for t in targets)
