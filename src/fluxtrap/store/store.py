@@ -8,6 +8,7 @@ DataFrames), never live ORM objects, so callers need no session.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -49,6 +50,7 @@ from fluxtrap.store.records import (
 )
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
+MAX_METADATA = 16 * 2**20  # bytes of a measurement's metadata as JSON: 10^6 skipped lines fit
 JOBS_LOCK = 0x666C7578  # PostgreSQL advisory lock key serialising the job queue's writes
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -308,7 +310,7 @@ class Store:
                 filename=filename,
                 content=bytes(content),
                 sha256=hashlib.sha256(content).hexdigest(),
-                meta=dict(metadata or {}),
+                meta=check_metadata(metadata or {}, f"measurement file {filename[:40]!r}"),
                 recorded_by=recorded_by,
             )
             s.add(meas)
@@ -1051,6 +1053,26 @@ def _note(note: str | None, where: str = "") -> str | None:
         at = f"{where}: " if where else ""
         raise ValidationError(f"{at}status note: {len(note)} characters, at most 500")
     return note.strip()
+
+
+def check_metadata(meta: Any, where: str) -> dict[str, Any]:
+    """A measurement's metadata as stored: a JSON object with text keys, at most
+    ``MAX_METADATA`` bytes as JSON, its ``skipped_lines`` (if given) a list of line numbers
+    (the pages read them); ``where`` names it in the error."""
+    if not isinstance(meta, Mapping) or not all(isinstance(k, str) for k in meta):
+        raise ValidationError(f"{where}: metadata is not a table of named values")
+    lines = meta.get("skipped_lines", ())
+    if not isinstance(lines, list | tuple) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lines
+    ):
+        raise ValidationError(f"{where}: metadata skipped_lines is not a list of line numbers")
+    try:
+        size = len(json.dumps(meta).encode())
+    except (TypeError, ValueError, RecursionError) as err:
+        raise ValidationError(f"{where}: metadata is not JSON ({err})") from None
+    if size > MAX_METADATA:
+        raise ValidationError(f"{where}: metadata is {size} bytes as JSON, at most {MAX_METADATA}")
+    return dict(meta)
 
 
 def _check_sample_status(status: str, what: str) -> None:
