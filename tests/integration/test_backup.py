@@ -258,6 +258,7 @@ def setitem(i, key, value):
         ("simulations", setitem(0, "case_toml", "title = "), "simulations row 1: case_toml"),
         ("simulations", setitem(0, "status", "evil"), "status 'evil' is not one of done"),
         ("calibrations", setitem(0, "fitted_case_toml", 5), "fitted_case_toml is not a text"),
+        ("samples", setitem(0, "notes", "a\x00b"), "samples row 1: notes holds a NUL character"),
         # who: as a user name, 1 to 200 characters (SQLite kept 10 000)
         ("samples", setitem(0, "recorded_by", "x" * 201), "samples row 1: recorded_by 'xxxx"),
         ("suggestions", setitem(1, "status_changed_by", " "), "status_changed_by ' ': give 1"),

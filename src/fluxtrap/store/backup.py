@@ -296,6 +296,8 @@ def _check_type(col: Any, value: Any, where: str) -> None:
     else:  # String, Text; a DateTime as ISO text
         ok = isinstance(value, str)
         length = getattr(col.type, "length", None)  # PostgreSQL refuses longer, SQLite keeps it
+        if ok and "\x00" in value:
+            raise InputFileError(f"{where}: {col.name} holds a NUL character")
         if ok and length is not None and len(value) > length:
             raise InputFileError(
                 f"{where}: {col.name} {value[:40]!r}... is {len(value)} characters, at most {length}"

@@ -1000,7 +1000,7 @@ def _new_sample(
         origin=origin,
         suggestion_id=suggestion_id,
         recorded_by=row.get("recorded_by"),
-        notes=row.get("notes") or "",
+        notes=_no_nul(row.get("notes") or "", f"{where}: notes"),
         status=status,
         status_note=_note(row.get("status_note"), where),  # made: why it was undone
     )
@@ -1049,10 +1049,17 @@ def _change_status(x: m.Suggestion, status: str, by: str | None, note: str | Non
 def _note(note: str | None, where: str = "") -> str | None:
     if note is None or not note.strip():
         return None
+    at = f"{where}: " if where else ""
     if len(note) > 500:
-        at = f"{where}: " if where else ""
         raise ValidationError(f"{at}status note: {len(note)} characters, at most 500")
-    return note.strip()
+    return _no_nul(note.strip(), f"{at}status note")
+
+
+def _no_nul(text: str, what: str) -> str:
+    """``text`` if it holds no NUL character (PostgreSQL's text refuses it, SQLite kept it)."""
+    if "\x00" in text:
+        raise ValidationError(f"{what}: holds a NUL character (at {text.index(chr(0))})")
+    return text
 
 
 def check_metadata(meta: Any, where: str) -> dict[str, Any]:
