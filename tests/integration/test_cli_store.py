@@ -554,3 +554,15 @@ def test_sample_list_issues_the_same_statements_for_any_number_of_samples(capsys
     assert set(shown) == {"a", "b", *(r["label"] for r in rows)}  # every label whole
     assert shown["a"].split()[-2] == "yes" and "2.9e+04" in shown[rows[0]["label"]]
     assert len({len(line) for line in lines[1:]}) == 1  # one width: the columns line up
+
+
+def test_a_label_in_another_unicode_form_is_a_duplicate(tmp_path, capsys, db):
+    """ "Bé1" typed as e + U+0301 was a second sample that looks the same in every table."""
+    assert add(capsys, db, "B\u00e91")[0] == 0
+    csv = tmp_path / "h.csv"
+    csv.write_text(f"{HEAD}\nBe\u03011,50,600,5\n")
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2 and "line 2 (sample 'Be\u03011'): label 'Be\u03011' is already used as" in err
+    code, _, err = add(capsys, db, "Be\u03011")
+    assert code == 2 and "another Unicode form" in err
+    assert [s.label for s in Store(db).samples(NAME)] == ["B\u00e91"]

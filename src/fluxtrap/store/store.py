@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -209,7 +210,8 @@ class Store:
         with self.transaction() as s:
             c = _campaign(s, campaign)
             spec = _spec(c)
-            taken = set(s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id)))
+            labels = s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id))
+            taken = {_same(x): x for x in labels}
             new = []
             for i, row in enumerate(rows):
                 new.append(_new_sample(s, c, spec, row, taken, where=_row_where(rows, i)))
@@ -967,13 +969,17 @@ def _new_sample(
     c: m.Campaign,
     spec: CampaignSpec,
     row: Mapping[str, Any],
-    taken: set[str],
+    taken: dict[str, str],
     where: str,
 ) -> m.Sample:
     label = check_new_name(str(row.get("label", "")).strip(), f"{where}: label")
-    if label in taken:
-        raise ValidationError(f"{where}: label {label!r} is already used in campaign {c.name!r}")
-    taken.add(label)
+    if _same(label) in taken:
+        other = taken[_same(label)]
+        alike = "" if other == label else f" as {other!r} (the same text in another Unicode form)"
+        raise ValidationError(
+            f"{where}: label {label!r} is already used{alike} in campaign {c.name!r}"
+        )
+    taken[_same(label)] = label
     check_who(row.get("recorded_by"), f"{where}: recorded_by")
     origin = row.get("origin", "researcher")
     if origin not in m.ORIGINS:
@@ -1004,6 +1010,11 @@ def _new_sample(
         status=status,
         status_note=_note(row.get("status_note"), where),  # made: why it was undone
     )
+
+
+def _same(label: str) -> str:
+    """A label as compared for uniqueness: NFC, so "é" typed as e + U+0301 is the label "é"."""
+    return unicodedata.normalize("NFC", label)
 
 
 def _campaign(s: Session, name: str) -> m.Campaign:
