@@ -37,7 +37,7 @@ from fluxtrap.campaign import CampaignSpec, check_new_name, check_who
 from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
-from fluxtrap.store.store import Store, _campaign, check_metadata
+from fluxtrap.store.store import Store, _campaign, _same, check_metadata
 from fluxtrap.tomlfile import parse_toml
 
 FORMAT, VERSION = "fluxtrap-backup", 1
@@ -181,9 +181,15 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
         spec = CampaignSpec.from_dict(campaigns[0].get("spec") or {}, "campaigns row", stored=True)
         if spec.name != name:
             raise ValidationError(f"campaign {name[:40]!r} is defined as {spec.name[:40]!r}")
+        labels: dict[str, Any] = {}  # NFC label -> row id, as Store.add_samples compares them
         for doc in tables["samples"]:
             where = f"samples row {doc['id']}"
             check_new_name(str(doc.get("label")), f"{where}: label")
+            if _same(doc["label"]) in labels:
+                raise ValidationError(
+                    f"{where}: label {doc['label'][:40]!r} is also samples row {labels[_same(doc['label'])]}'s"
+                )
+            labels[_same(doc["label"])] = doc["id"]
             for key, allowed in (("origin", m.ORIGINS), ("status", m.SAMPLE_STATUSES)):
                 if doc.get(key) not in allowed:
                     raise ValidationError(
