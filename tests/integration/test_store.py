@@ -111,14 +111,17 @@ def test_measurement_file_names_must_be_1_to_255_characters_without_control(stor
 
 
 def test_a_value_the_database_refuses_is_a_validation_error(store):
-    """PostgreSQL refuses a NUL in text (a DataError): the caller gets a ValidationError, not the
-    driver's exception; SQLite stores it."""
+    """PostgreSQL refuses a seed beyond its 32-bit integer (a DataError): the caller gets a
+    ValidationError, not the driver's exception; SQLite stores it. (A NUL in a note was the
+    example: it is refused on both now, naming the sample.)"""
     try:
-        store.add_sample(NAME, "B2", BULK2, notes="a\x00b")
+        store.add_suggestions(NAME, [BULK2], [None], {}, seed=2**40)
     except ValidationError as err:
         assert store.url.startswith("postgresql") and "store refused a value" in str(err)
     else:
-        assert store.url.startswith("sqlite") and store.sample(NAME, "B2").notes == "a\x00b"
+        assert store.url.startswith("sqlite") and store.suggestions(NAME)[0].seed == 2**40
+    with pytest.raises(ValidationError, match="sample 'B2': notes: holds a NUL character"):
+        store.add_sample(NAME, "B2", BULK2, notes="a\x00b")
 
 
 def test_measurement_for_missing_sample_is_refused_and_nothing_is_written(store):
