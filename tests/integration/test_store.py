@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 
 import pandas as pd
 import pytest
@@ -307,3 +308,34 @@ def test_a_campaign_stored_before_a_rule_was_added_stays_readable(store):
     with pytest.raises(ValidationError, match=r"parameter powder: 150 choices, at most 100"):
         store.create_campaign(built_in_code)
     assert [c.name for c in store.campaigns()] == names
+
+
+def test_two_writers_setting_objectives_of_one_sample_at_once_keep_both(store_url, monkeypatch):
+    """Each writer read the sample's objectives, merged its own and wrote them back: on PostgreSQL
+    the second overwrote the first's (jc_3T lost to tc). The row is now locked for the merge."""
+    import threading
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign_constrained.toml")
+    Store(store_url).create_campaign(spec)
+    params = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5, "atmosphere": "Ar"}
+    Store(store_url).add_sample(spec.name, "S", params)
+    second_done = threading.Event()
+    check = CampaignSpec.check_objectives
+
+    def slow_first(self, values, where=""):  # the first writer waits, having read the row
+        if "jc_3T" in values:
+            second_done.wait(timeout=3)
+        return check(self, values, where)
+
+    monkeypatch.setattr(CampaignSpec, "check_objectives", slow_first)
+    first = threading.Thread(
+        target=lambda: Store(store_url).set_objectives(spec.name, "S", {"jc_3T": 2.9e8})
+    )
+    first.start()
+    time.sleep(0.5)  # the first has read the row and waits
+    Store(store_url).add_measurement(
+        spec.name, "S", "mt_curve", "tc.dat", b"x", objectives={"tc": 37.5}
+    )
+    second_done.set()
+    first.join()
+    assert Store(store_url).sample(spec.name, "S").objectives == {"jc_3T": 2.9e8, "tc": 37.5}

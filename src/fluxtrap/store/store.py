@@ -232,7 +232,7 @@ class Store:
         """Set (or overwrite) some objective values of a sample."""
         with self.transaction() as s:
             c = _campaign(s, campaign)
-            x = _sample(s, c, label)
+            x = _sample(s, c, label, for_update=True)
             checked = _spec(c).check_objectives(values, where=f"sample {label!r}")
             x.objectives = {**x.objectives, **checked}
             s.flush()
@@ -304,7 +304,7 @@ class Store:
             )
         with self.transaction() as s:
             c = _campaign(s, campaign)
-            x = _sample(s, c, label)
+            x = _sample(s, c, label, for_update=True)
             meas = m.Measurement(
                 sample=x,
                 kind=kind,
@@ -1030,8 +1030,11 @@ def _spec(c: m.Campaign) -> CampaignSpec:
     return CampaignSpec.from_dict(c.spec, f"stored campaign {c.name!r}", stored=True)
 
 
-def _sample(s: Session, c: m.Campaign, label: str) -> m.Sample:
-    x = s.scalar(select(m.Sample).where(m.Sample.campaign_id == c.id, m.Sample.label == label))
+def _sample(s: Session, c: m.Campaign, label: str, *, for_update: bool = False) -> m.Sample:
+    """The sample; ``for_update`` locks its row (PostgreSQL) for a read-modify-write of its
+    objectives, so two writers merging at once do not lose one's values."""
+    q = select(m.Sample).where(m.Sample.campaign_id == c.id, m.Sample.label == label)
+    x = s.scalar(q.with_for_update() if for_update else q)
     if x is None:
         raise NotFoundError(f"campaign {c.name!r} has no sample labelled {label!r}")
     return x
