@@ -566,3 +566,15 @@ def test_a_label_in_another_unicode_form_is_a_duplicate(tmp_path, capsys, db):
     code, _, err = add(capsys, db, "Be\u03011")
     assert code == 2 and "another Unicode form" in err
     assert [s.label for s in Store(db).samples(NAME)] == ["B\u00e91"]
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**31)])
+def test_a_seed_a_suggestion_cannot_record_is_refused_before_the_optimizer_runs(capsys, db, seed):
+    """--seed 2**31 ran the optimizer, then PostgreSQL refused the 32-bit seed column (SQLite
+    stored it); --seed -1 reached torch."""
+    code, _, err = cli(capsys, "suggest", "-c", NAME, "--seed", seed, "--db", db)
+    assert code == 2 and "'--seed'" in err and "than or equal to" in err, err
+    assert Store(db).suggestions(NAME) == []
+    with pytest.raises(ValidationError, match=f"seed {seed}: give 0 to 2147483647"):
+        Store(db).add_suggestions(NAME, [{"ramp_rate": 50, "max_temperature": 600,
+                                          "dwell_time": 5}], [None], {}, seed=int(seed))  # fmt: skip

@@ -112,15 +112,17 @@ def test_measurement_file_names_must_be_1_to_255_characters_without_control(stor
 
 
 def test_a_value_the_database_refuses_is_a_validation_error(store):
-    """PostgreSQL refuses a seed beyond its 32-bit integer (a DataError): the caller gets a
-    ValidationError, not the driver's exception; SQLite stores it. (A NUL in a note was the
-    example: it is refused on both now, naming the sample.)"""
+    """PostgreSQL refuses a curve method beyond its 100 characters (a DataError; curves come from
+    code, not users): the caller gets a ValidationError, not the driver's exception; SQLite
+    stores it. (A NUL in a note was the example: it is refused on both now, naming the sample.)"""
+    store.add_sample(NAME, "B1", BULK2)
+    curve = CurveData("jc_b", "m" * 101, {}, {"B_T": [0.0], "Jc_A_m2": [1.0]})
     try:
-        store.add_suggestions(NAME, [BULK2], [None], {}, seed=2**40)
+        store.add_measurement(NAME, "B1", "mh_loop", "loop.dat", b"raw", curves=[curve])
     except ValidationError as err:
         assert store.url.startswith("postgresql") and "store refused a value" in str(err)
     else:
-        assert store.url.startswith("sqlite") and store.suggestions(NAME)[0].seed == 2**40
+        assert store.url.startswith("sqlite") and len(store.measurements(NAME)) == 1
     with pytest.raises(ValidationError, match="sample 'B2': notes: holds a NUL character"):
         store.add_sample(NAME, "B2", BULK2, notes="a\x00b")
 

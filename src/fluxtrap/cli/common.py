@@ -86,6 +86,7 @@ def text_table(headers: Sequence[str], rows: Iterable[Sequence[str]], title: str
 
 
 MAX_ID = 2**63 - 1  # the largest id a store row can have (SQLite and PostgreSQL BIGINT)
+MAX_SEED = 2**31 - 1  # the largest seed a suggestion records (store.MAX_SEED: PostgreSQL INTEGER)
 # local worker processes: the CPU cores, which run them side by side (2 at least: the default)
 MAX_WORKERS = max(os.cpu_count() or 1, 2)
 

@@ -51,6 +51,7 @@ from fluxtrap.store.records import (
 )
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
+MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on PostgreSQL
 MAX_METADATA = 16 * 2**20  # bytes of a measurement's metadata as JSON: 10^6 skipped lines fit
 JOBS_LOCK = 0x666C7578  # PostgreSQL advisory lock key serialising the job queue's writes
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -379,6 +380,8 @@ class Store:
         """Record the optimizer's suggestions as ``open``."""
         if len(params_list) != len(acquisition_values):
             raise ValidationError("one acquisition value per suggestion is needed")
+        if seed is not None and not 0 <= seed <= MAX_SEED:
+            raise ValidationError(f"seed {seed}: give 0 to {MAX_SEED}")
         check_who(created_by, "created_by")
         with self.transaction() as s:
             c = _campaign(s, campaign)
