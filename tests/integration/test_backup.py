@@ -260,6 +260,17 @@ def setitem(i, key, value):
         ("simulations", setitem(0, "status", "evil"), "status 'evil' is not one of done"),
         ("calibrations", setitem(0, "fitted_case_toml", 5), "fitted_case_toml is not a text"),
         ("samples", setitem(0, "notes", "a\x00b"), "samples row 1: notes holds a NUL character"),
+        ("curves", setitem(0, "columns", "x"), "curves row 1: settings and columns must be tables"),
+        (
+            "curves",
+            setitem(0, "columns", {"B_T": [0, "1"]}),
+            "curves row 1: column 'B_T' is not a list",
+        ),
+        (
+            "curves",
+            setitem(0, "columns", {"B_T": [0.0], "jc_A_m2": []}),
+            "different lengths [0, 1]",
+        ),
         # who: as a user name, 1 to 200 characters (SQLite kept 10 000)
         ("samples", setitem(0, "recorded_by", "x" * 201), "samples row 1: recorded_by 'xxxx"),
         ("suggestions", setitem(1, "status_changed_by", " "), "status_changed_by ' ': give 1"),

@@ -37,7 +37,8 @@ from fluxtrap.campaign import CampaignSpec, check_new_name, check_who
 from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
-from fluxtrap.store.store import Store, _campaign, _same, check_metadata
+from fluxtrap.store.records import CurveData
+from fluxtrap.store.store import Store, _campaign, _check_columns, _same, check_metadata
 from fluxtrap.tomlfile import parse_toml
 
 FORMAT, VERSION = "fluxtrap-backup", 1
@@ -218,6 +219,20 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                     f"{where}: kind {str(doc.get('kind'))[:40]!r} is not one of {', '.join(m.MEASUREMENT_KINDS)}"
                 )
             check_metadata(doc.get("metadata"), where)
+        for doc in tables["curves"]:  # as add_measurement stores them: numbers or null
+            where = f"curves row {doc['id']}"
+            columns, settings = doc.get("columns"), doc.get("settings")
+            if not isinstance(settings, dict) or not isinstance(columns, dict):
+                raise ValidationError(f"{where}: settings and columns must be tables")
+            for name, values in columns.items():
+                if not isinstance(values, list) or not all(
+                    v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                    for v in values
+                ):
+                    raise ValidationError(f"{where}: column {name[:40]!r} is not a list of numbers")
+            _check_columns(
+                CurveData(str(doc.get("kind")), str(doc.get("method")), settings, columns)
+            )
         for doc in tables["simulations"]:
             if doc.get("status") not in m.SIMULATION_STATUSES:
                 raise ValidationError(
