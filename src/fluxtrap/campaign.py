@@ -240,7 +240,7 @@ class ParameterDef:
             raise ValidationError(f"{at}{self.name}={value!r} is not one of {list(self.choices)}")
         v = units.number(value)
         if v is None:
-            raise ValidationError(f"{at}{self.name}={value!r} is not a (plain decimal) number")
+            raise ValidationError(f"{at}{self.name}={value!r} is not a number")
         if not math.isfinite(v):
             raise ValidationError(f"{at}{self.name}={value!r} is not a finite number")
         tol = 1e-9 * max(1.0, abs(self.high), abs(self.low))

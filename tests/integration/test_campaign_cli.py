@@ -54,7 +54,7 @@ def test_sample_add_converts_units_and_fills_the_fixed_value(db):
         (["-p", "pressure=40"], "holds pressure fixed at 50"),
         (["-o", "jc_3T=2 T"], "cannot convert"),
         (["-o", "tc=warm"], "tc='warm'"),
-        (["-p", "dwell_time=1_0"], "dwell_time='1_0' is not a (plain decimal) number"),
+        (["-p", "dwell_time=1_0"], "dwell_time='1_0' is not a number"),
         (["-p", "pressure=5_0"], "holds pressure fixed at 50"),
     ],
 )

@@ -313,8 +313,8 @@ HEAD = "label,ramp_rate,max_temperature,dwell_time"
         (f"{HEAD}\nok,50,600,5\nx,50,600\n", "line 3: 3 cells, the header has 4"),
         (f"{HEAD}\n,50,600,5\n", "line 2 (sample ''): label '': use 1 to 200 characters"),
         # float() reads these as 50: numbers are plain decimal text
-        (f"{HEAD}\nx,5_0,600,5\n", "line 2 (sample 'x'): ramp_rate='5_0' is not a (plain"),
-        (f"{HEAD}\nx,\uff15\uff10,600,5\n", "ramp_rate='\uff15\uff10' is not a (plain"),
+        (f"{HEAD}\nx,5_0,600,5\n", "line 2 (sample 'x'): ramp_rate='5_0' is not a number"),
+        (f"{HEAD}\nx,\uff15\uff10,600,5\n", "ramp_rate='\uff15\uff10' is not a number"),
         (f"{HEAD},jc_3T\nx,50,600,5,1_0e8\n", "objective jc_3T='1_0e8'"),
     ],
 )
