@@ -326,6 +326,14 @@ def test_import_refuses_a_csv_that_does_not_fit_the_campaign(tmp_path, capsys, d
     assert Store(db).samples(NAME) == []
 
 
+def test_an_overlong_label_is_named_by_its_start(tmp_path, capsys, db):
+    """The error repeated the whole label: a 100 000-character line on stderr."""
+    path = tmp_path / "h.csv"
+    path.write_text(f"{HEAD}\n{'x' * 100_000},50,600,5\n")
+    code, _, err = cli(capsys, "import", str(path), "--db", db, "-c", NAME)
+    assert code == 2 and f"{path}, line 2 (sample 'xxxx" in err and len(err) < 400, err[:300]
+
+
 def test_import_keeps_labels_that_look_missing(tmp_path, capsys, db):
     path = tmp_path / "h.csv"
     path.write_text(f"\ufeff{HEAD}\nNA,50,600,5\nNone,50,600,5\nnan,50,600,5\n")

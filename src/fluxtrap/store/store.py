@@ -963,6 +963,8 @@ def _integrity_reason(err: IntegrityError) -> str:
 
 def _row_where(rows: Sequence[Mapping[str, Any]], i: int) -> str:
     label = rows[i].get("label", "?")
+    if isinstance(label, str) and len(label) > 40:  # a 100 000-character label: one line of it
+        label = label[:40] + "..."
     at = rows[i].get("where") or ("" if len(rows) == 1 else f"row {i + 1}")
     return f"{at} (sample {label!r})" if at else f"sample {label!r}"
 
