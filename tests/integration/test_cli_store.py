@@ -586,3 +586,23 @@ def test_a_seed_a_suggestion_cannot_record_is_refused_before_the_optimizer_runs(
     with pytest.raises(ValidationError, match=f"seed {seed}: give 0 to 2147483647"):
         Store(db).add_suggestions(NAME, [{"ramp_rate": 50, "max_temperature": 600,
                                           "dwell_time": 5}], [None], {}, seed=int(seed))  # fmt: skip
+
+
+def test_campaign_list_counts_samples_in_statements_independent_of_campaigns(tmp_path, capsys, db):
+    """Each campaign's samples were all loaded to count them: one query per campaign."""
+    store = Store(db)
+    P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+    store.add_samples(NAME, [{"label": f"s{i}", "params": P} for i in range(3)])
+    few, out = _statements(capsys, "campaign", "list", "--db", db)
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
+    for i in range(5):
+        store.create_campaign(CampaignSpec.from_dict(spec | {"name": f"other {i}"}))
+    store.add_sample("other 2", "x", P)
+    many, out = _statements(capsys, "campaign", "list", "--db", db)
+    assert many == few
+    counts = {
+        line.split("│")[1].strip(): line.split("│")[-2].strip()
+        for line in out.splitlines()
+        if line.count("│") > 3
+    }
+    assert counts[NAME] == "3" and counts["other 2"] == "1" and counts["other 0"] == "0"

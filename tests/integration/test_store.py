@@ -341,3 +341,10 @@ def test_two_writers_setting_objectives_of_one_sample_at_once_keep_both(store_ur
     second_done.set()
     first.join()
     assert Store(store_url).sample(spec.name, "S").objectives == {"jc_3T": 2.9e8, "tc": 37.5}
+
+
+def test_sample_counts_by_campaign(store):
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict() | {"name": "empty"}
+    store.create_campaign(CampaignSpec.from_dict(spec))
+    store.add_sample(NAME, "B2", BULK2)
+    assert store.sample_counts() == {NAME: 1, "empty": 0}

@@ -220,6 +220,16 @@ class Store:
             s.flush()
             return [_sample_record(x, campaign) for x in new]
 
+    def sample_counts(self) -> dict[str, int]:
+        """How many samples each campaign has, by name (one query)."""
+        with self._reader() as s:
+            q = (
+                select(m.Campaign.name, func.count(m.Sample.id))
+                .outerjoin(m.Sample, m.Sample.campaign_id == m.Campaign.id)
+                .group_by(m.Campaign.id, m.Campaign.name)
+            )
+            return dict(s.execute(q).tuples().all())
+
     def samples(self, campaign: str) -> list[SampleRecord]:
         with self._reader() as s:
             c = _campaign(s, campaign)
