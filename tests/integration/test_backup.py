@@ -227,6 +227,7 @@ def setitem(i, key, value):
         ("campaigns", setitem(0, "spec", {"name": NAME}), "needs at least one [[parameters]]"),
         ("samples", setitem(0, "id", [1]), "samples row [1]: id '[1]' is not an integer id"),
         ("samples", setitem(0, "label", "../../x"), "samples row 1: label '../../x'"),
+        ("samples", setitem(1, "label", "B1"), "samples row 2: label 'B1' is also samples row 1's"),
         ("samples", setitem(0, "status", "evil"), "status 'evil' is not one of made, failed"),
         ("samples", setitem(0, "params", P | {"ramp_rate": "nan"}), "ramp_rate"),
         ("samples", setitem(0, "objectives", {"jc_3T": None}), "jc_3T"),
@@ -234,6 +235,42 @@ def setitem(i, key, value):
         ("samples", setitem(0, "notes", [[1]]), "samples row 1: notes '[[1]]' is not a text"),
         ("samples", setitem(0, "recorded_by", {"a": 1}), "recorded_by \"{'a': 1}\" is not a"),
         ("users", setitem(0, "role", "god"), "role 'god' is not one of"),
+        # suggestions, measurements and simulations as their writers check them
+        (
+            "suggestions",
+            setitem(0, "params", P | {"ramp_rate": 5000}),
+            "suggestions row 1: ramp_rate=5000",
+        ),
+        ("suggestions", setitem(0, "params", P | {"pressure": 1}), "unknown parameter(s) pressure"),
+        ("suggestions", setitem(0, "params", "x"), "suggestions row 1: params is not a table"),
+        (
+            "measurements",
+            setitem(0, "metadata", [1]),
+            "measurements row 1: metadata is not a table",
+        ),
+        (
+            "measurements",
+            setitem(0, "metadata", {"skipped_lines": "1"}),
+            "skipped_lines is not a list",
+        ),
+        ("measurements", setitem(0, "kind", "evil"), "kind 'evil' is not one of mh_loop"),
+        ("measurements", setitem(0, "filename", "f" * 501), "is 501 characters, at most 500"),
+        ("measurements", setitem(0, "sha256", "0" * 64), "measurements row 1: sha256 '0000"),
+        ("simulations", setitem(0, "case_toml", "title = "), "simulations row 1: case_toml"),
+        ("simulations", setitem(0, "status", "evil"), "status 'evil' is not one of done"),
+        ("calibrations", setitem(0, "fitted_case_toml", 5), "fitted_case_toml is not a text"),
+        ("samples", setitem(0, "notes", "a\x00b"), "samples row 1: notes holds a NUL character"),
+        ("curves", setitem(0, "columns", "x"), "curves row 1: settings and columns must be tables"),
+        (
+            "curves",
+            setitem(0, "columns", {"B_T": [0, "1"]}),
+            "curves row 1: column 'B_T' is not a list",
+        ),
+        (
+            "curves",
+            setitem(0, "columns", {"B_T": [0.0], "jc_A_m2": []}),
+            "different lengths [0, 1]",
+        ),
         # who: as a user name, 1 to 200 characters (SQLite kept 10 000)
         ("samples", setitem(0, "recorded_by", "x" * 201), "samples row 1: recorded_by 'xxxx"),
         ("suggestions", setitem(1, "status_changed_by", " "), "status_changed_by ' ': give 1"),
@@ -257,6 +294,24 @@ def test_rows_the_store_would_refuse_are_not_restored(tmp_path, table, edit, say
     with pytest.raises(InputFileError, match=rf"bad.zip: .*{re.escape(says)}"):
         restore(target, tmp_path / "bad.zip")
     assert target.campaigns() == [] and target.users() == []
+
+
+def test_metadata_beyond_its_size_is_not_restored_nor_stored(tmp_path, monkeypatch):
+    import fluxtrap.store.store as store_module
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    monkeypatch.setattr(store_module, "MAX_METADATA", 40)  # {"instrument": "MPMS3", ...} is 44
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    with pytest.raises(
+        InputFileError, match="measurements row 1: metadata is 44 bytes as JSON, at most 40"
+    ):
+        restore(target, tmp_path / "k.zip")
+    assert target.campaigns() == []
+    with pytest.raises(ValidationError, match="metadata is 41 bytes as JSON, at most 40"):
+        source.add_measurement(NAME, "B1", "other", "m.txt", b"x", metadata={"x": "y" * 32})
+    assert len(source.measurements(NAME, "B1")) == 2
 
 
 @pytest.mark.parametrize("limit", ["MAX_CONTENT", "MAX_MANIFEST"])

@@ -313,8 +313,8 @@ HEAD = "label,ramp_rate,max_temperature,dwell_time"
         (f"{HEAD}\nok,50,600,5\nx,50,600\n", "line 3: 3 cells, the header has 4"),
         (f"{HEAD}\n,50,600,5\n", "line 2 (sample ''): label '': use 1 to 200 characters"),
         # float() reads these as 50: numbers are plain decimal text
-        (f"{HEAD}\nx,5_0,600,5\n", "line 2 (sample 'x'): ramp_rate='5_0' is not a (plain"),
-        (f"{HEAD}\nx,\uff15\uff10,600,5\n", "ramp_rate='\uff15\uff10' is not a (plain"),
+        (f"{HEAD}\nx,5_0,600,5\n", "line 2 (sample 'x'): ramp_rate='5_0' is not a number"),
+        (f"{HEAD}\nx,\uff15\uff10,600,5\n", "ramp_rate='\uff15\uff10' is not a number"),
         (f"{HEAD},jc_3T\nx,50,600,5,1_0e8\n", "objective jc_3T='1_0e8'"),
     ],
 )
@@ -324,6 +324,14 @@ def test_import_refuses_a_csv_that_does_not_fit_the_campaign(tmp_path, capsys, d
     code, _, err = cli(capsys, "import", str(path), "--db", db, "-c", NAME)
     assert code == 2 and err.startswith(f"error: {path}") and message in err, err
     assert Store(db).samples(NAME) == []
+
+
+def test_an_overlong_label_is_named_by_its_start(tmp_path, capsys, db):
+    """The error repeated the whole label: a 100 000-character line on stderr."""
+    path = tmp_path / "h.csv"
+    path.write_text(f"{HEAD}\n{'x' * 100_000},50,600,5\n")
+    code, _, err = cli(capsys, "import", str(path), "--db", db, "-c", NAME)
+    assert code == 2 and f"{path}, line 2 (sample 'xxxx" in err and len(err) < 400, err[:300]
 
 
 def test_import_keeps_labels_that_look_missing(tmp_path, capsys, db):
@@ -554,3 +562,47 @@ def test_sample_list_issues_the_same_statements_for_any_number_of_samples(capsys
     assert set(shown) == {"a", "b", *(r["label"] for r in rows)}  # every label whole
     assert shown["a"].split()[-2] == "yes" and "2.9e+04" in shown[rows[0]["label"]]
     assert len({len(line) for line in lines[1:]}) == 1  # one width: the columns line up
+
+
+def test_a_label_in_another_unicode_form_is_a_duplicate(tmp_path, capsys, db):
+    """ "Bé1" typed as e + U+0301 was a second sample that looks the same in every table."""
+    assert add(capsys, db, "B\u00e91")[0] == 0
+    csv = tmp_path / "h.csv"
+    csv.write_text(f"{HEAD}\nBe\u03011,50,600,5\n")
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2 and "line 2 (sample 'Be\u03011'): label 'Be\u03011' is already used as" in err
+    code, _, err = add(capsys, db, "Be\u03011")
+    assert code == 2 and "another Unicode form" in err
+    assert [s.label for s in Store(db).samples(NAME)] == ["B\u00e91"]
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**31)])
+def test_a_seed_a_suggestion_cannot_record_is_refused_before_the_optimizer_runs(capsys, db, seed):
+    """--seed 2**31 ran the optimizer, then PostgreSQL refused the 32-bit seed column (SQLite
+    stored it); --seed -1 reached torch."""
+    code, _, err = cli(capsys, "suggest", "-c", NAME, "--seed", seed, "--db", db)
+    assert code == 2 and "'--seed'" in err and "than or equal to" in err, err
+    assert Store(db).suggestions(NAME) == []
+    with pytest.raises(ValidationError, match=f"seed {seed}: give 0 to 2147483647"):
+        Store(db).add_suggestions(NAME, [{"ramp_rate": 50, "max_temperature": 600,
+                                          "dwell_time": 5}], [None], {}, seed=int(seed))  # fmt: skip
+
+
+def test_campaign_list_counts_samples_in_statements_independent_of_campaigns(tmp_path, capsys, db):
+    """Each campaign's samples were all loaded to count them: one query per campaign."""
+    store = Store(db)
+    P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+    store.add_samples(NAME, [{"label": f"s{i}", "params": P} for i in range(3)])
+    few, out = _statements(capsys, "campaign", "list", "--db", db)
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
+    for i in range(5):
+        store.create_campaign(CampaignSpec.from_dict(spec | {"name": f"other {i}"}))
+    store.add_sample("other 2", "x", P)
+    many, out = _statements(capsys, "campaign", "list", "--db", db)
+    assert many == few
+    counts = {
+        line.split("│")[1].strip(): line.split("│")[-2].strip()
+        for line in out.splitlines()
+        if line.count("│") > 3
+    }
+    assert counts[NAME] == "3" and counts["other 2"] == "1" and counts["other 0"] == "0"

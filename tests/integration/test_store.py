@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 
 import pandas as pd
 import pytest
@@ -111,14 +112,19 @@ def test_measurement_file_names_must_be_1_to_255_characters_without_control(stor
 
 
 def test_a_value_the_database_refuses_is_a_validation_error(store):
-    """PostgreSQL refuses a NUL in text (a DataError): the caller gets a ValidationError, not the
-    driver's exception; SQLite stores it."""
+    """PostgreSQL refuses a curve method beyond its 100 characters (a DataError; curves come from
+    code, not users): the caller gets a ValidationError, not the driver's exception; SQLite
+    stores it. (A NUL in a note was the example: it is refused on both now, naming the sample.)"""
+    store.add_sample(NAME, "B1", BULK2)
+    curve = CurveData("jc_b", "m" * 101, {}, {"B_T": [0.0], "Jc_A_m2": [1.0]})
     try:
-        store.add_sample(NAME, "B2", BULK2, notes="a\x00b")
+        store.add_measurement(NAME, "B1", "mh_loop", "loop.dat", b"raw", curves=[curve])
     except ValidationError as err:
         assert store.url.startswith("postgresql") and "store refused a value" in str(err)
     else:
-        assert store.url.startswith("sqlite") and store.sample(NAME, "B2").notes == "a\x00b"
+        assert store.url.startswith("sqlite") and len(store.measurements(NAME)) == 1
+    with pytest.raises(ValidationError, match="sample 'B2': notes: holds a NUL character"):
+        store.add_sample(NAME, "B2", BULK2, notes="a\x00b")
 
 
 def test_measurement_for_missing_sample_is_refused_and_nothing_is_written(store):
@@ -304,3 +310,41 @@ def test_a_campaign_stored_before_a_rule_was_added_stays_readable(store):
     with pytest.raises(ValidationError, match=r"parameter powder: 150 choices, at most 100"):
         store.create_campaign(built_in_code)
     assert [c.name for c in store.campaigns()] == names
+
+
+def test_two_writers_setting_objectives_of_one_sample_at_once_keep_both(store_url, monkeypatch):
+    """Each writer read the sample's objectives, merged its own and wrote them back: on PostgreSQL
+    the second overwrote the first's (jc_3T lost to tc). The row is now locked for the merge."""
+    import threading
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign_constrained.toml")
+    Store(store_url).create_campaign(spec)
+    params = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5, "atmosphere": "Ar"}
+    Store(store_url).add_sample(spec.name, "S", params)
+    second_done = threading.Event()
+    check = CampaignSpec.check_objectives
+
+    def slow_first(self, values, where=""):  # the first writer waits, having read the row
+        if "jc_3T" in values:
+            second_done.wait(timeout=3)
+        return check(self, values, where)
+
+    monkeypatch.setattr(CampaignSpec, "check_objectives", slow_first)
+    first = threading.Thread(
+        target=lambda: Store(store_url).set_objectives(spec.name, "S", {"jc_3T": 2.9e8})
+    )
+    first.start()
+    time.sleep(0.5)  # the first has read the row and waits
+    Store(store_url).add_measurement(
+        spec.name, "S", "mt_curve", "tc.dat", b"x", objectives={"tc": 37.5}
+    )
+    second_done.set()
+    first.join()
+    assert Store(store_url).sample(spec.name, "S").objectives == {"jc_3T": 2.9e8, "tc": 37.5}
+
+
+def test_sample_counts_by_campaign(store):
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict() | {"name": "empty"}
+    store.create_campaign(CampaignSpec.from_dict(spec))
+    store.add_sample(NAME, "B2", BULK2)
+    assert store.sample_counts() == {NAME: 1, "empty": 0}

@@ -79,3 +79,18 @@ def test_migration_0004_to_0005_keeps_the_data(store_url):
     command.downgrade(cfg, "0004_calibrations")
     down = table_rows(store_url)
     assert "status" not in down["samples"][0] and "status_note" not in down["suggestions"][0]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [{"notes": "a\x00b"}, {"recorded_by": "a\x00b"}, {"status": "failed", "status_note": "a\x00b"}],
+)
+def test_a_nul_in_a_samples_text_is_refused_by_name_on_every_backend(store, row):
+    """SQLite kept a NUL in a note; PostgreSQL refused it as 'the store refused a value', naming
+    neither the file line nor the sample."""
+    with pytest.raises(ValidationError, match=r"h.csv, line 2 \(sample 'x'\): .*NUL"):
+        store.add_samples(NAME, [{"label": "x", "params": P, "where": "h.csv, line 2", **row}])
+    assert store.samples(NAME) == []
+    store.add_sample(NAME, "y", P)
+    with pytest.raises(ValidationError, match="status note: holds a NUL character"):
+        store.set_sample_status(NAME, "y", "failed", note="a\x00b")

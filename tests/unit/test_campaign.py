@@ -57,7 +57,7 @@ def test_dict_round_trip(spec):
         ),
         (
             {"ramp_rate": "fast", "max_temperature": 600, "dwell_time": 5},
-            r"ramp_rate='fast' is not a number",
+            "ramp_rate='fast' is not a number",
         ),
     ],
 )

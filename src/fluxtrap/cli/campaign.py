@@ -53,13 +53,14 @@ def campaign_create(
 def campaign_list(db: DbOption = None) -> None:
     """List the campaigns and how many samples each has."""
     store = store_from(db)
+    counts = store.sample_counts()  # one query, not every campaign's samples
     table = Table("campaign", "parameters", "objectives", "samples")
     for spec in store.campaigns():
         table.add_row(
             spec.name,
             ", ".join(spec.parameter_names),
             ", ".join(spec.objective_names),
-            str(len(store.samples(spec.name))),
+            str(counts[spec.name]),
         )
     console.print(table)
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from fluxtrap.cli.common import (
     MAX_ID,
+    MAX_SEED,
     MAX_WORKERS,
     CampaignOption,
     DbOption,
@@ -45,7 +46,10 @@ def register(app: typer.Typer) -> None:
 def suggest_cmd(
     campaign: CampaignOption,
     n: Annotated[int, typer.Option("-n", help="How many suggestions (a batch).")] = 1,
-    seed: Annotated[int, typer.Option(help="Random seed (recorded with each suggestion).")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(help="Random seed (recorded with each suggestion).", min=0, max=MAX_SEED),
+    ] = 0,
     by: Annotated[str | None, typer.Option("--by", help="Who asked.", callback=who)] = None,
     budget: Annotated[
         int | None,

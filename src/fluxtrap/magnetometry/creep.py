@@ -374,12 +374,8 @@ def read_series(
         )
     delimiter = max(",\t;", key=head.count)
     names = [c.strip() for c in split_rows([head], [head_no], delimiter, name)[0]]
-    lines = [n for n, _ in numbered[1:]]
-    rows = split_rows([ln for _, ln in numbered[1:]], lines, delimiter, name)
     where = f"{name}, line {head_no}"
     check_names(names, where)
-    for n, row in zip(lines, rows, strict=True):
-        check_width(row, len(names), name, n)
 
     def dim(col: str) -> str | None:
         unit = unit_of(col)
@@ -414,6 +410,13 @@ def read_series(
         raise InputFileError(
             f"{where}: several field columns ({', '.join(fields)}); choose one with --column"
         )
+
+    # only the columns read are kept as text: memory follows them, not the file's width
+    read = {names.index(c) for c in (times[0], fields[0], "applied_T") if c in names}
+    lines = [n for n, _ in numbered[1:]]
+    rows = split_rows([ln for _, ln in numbered[1:]], lines, delimiter, name, keep=read)
+    for n, row in zip(lines, rows, strict=True):
+        check_width(row, len(names), name, n)
 
     def col(c: str, required: bool = True) -> np.ndarray:
         qty = "time" if c == times[0] else "field"

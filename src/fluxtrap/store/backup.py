@@ -37,7 +37,9 @@ from fluxtrap.campaign import CampaignSpec, check_new_name, check_who
 from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
-from fluxtrap.store.store import Store, _campaign
+from fluxtrap.store.records import CurveData
+from fluxtrap.store.store import Store, _campaign, _check_columns, _same, check_metadata
+from fluxtrap.tomlfile import parse_toml
 
 FORMAT, VERSION = "fluxtrap-backup", 1
 MAX_MANIFEST = 16 * 2**20  # bytes of manifest.json (a 10 000-measurement campaign's is ~2 MB)
@@ -58,6 +60,7 @@ TABLES: dict[str, Table] = {
 }
 USER_COLUMNS = ("name", "role", "created_at", "expires_at", "revoked_at")
 WHO = ("created_by", "recorded_by", "status_changed_by")  # columns naming a user
+CASE_TEXTS = {"simulations": ("case_toml",), "calibrations": ("case_toml", "fitted_case_toml")}
 
 
 def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str, int]:
@@ -179,9 +182,15 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
         spec = CampaignSpec.from_dict(campaigns[0].get("spec") or {}, "campaigns row", stored=True)
         if spec.name != name:
             raise ValidationError(f"campaign {name[:40]!r} is defined as {spec.name[:40]!r}")
+        labels: dict[str, Any] = {}  # NFC label -> row id, as Store.add_samples compares them
         for doc in tables["samples"]:
             where = f"samples row {doc['id']}"
             check_new_name(str(doc.get("label")), f"{where}: label")
+            if _same(doc["label"]) in labels:
+                raise ValidationError(
+                    f"{where}: label {doc['label'][:40]!r} is also samples row {labels[_same(doc['label'])]}'s"
+                )
+            labels[_same(doc["label"])] = doc["id"]
             for key, allowed in (("origin", m.ORIGINS), ("status", m.SAMPLE_STATUSES)):
                 if doc.get(key) not in allowed:
                     raise ValidationError(
@@ -195,10 +204,47 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                     raise ValidationError(f"{where}: {key} is not a table of values")
                 check(doc[key], where)
         for doc in tables["suggestions"]:
+            where = f"suggestions row {doc['id']}"
             if doc.get("status") not in m.SUGGESTION_STATUSES:
                 raise ValidationError(
-                    f"suggestions row {doc['id']}: status {str(doc.get('status'))[:40]!r} is not one of {', '.join(m.SUGGESTION_STATUSES)}"
+                    f"{where}: status {str(doc.get('status'))[:40]!r} is not one of {', '.join(m.SUGGESTION_STATUSES)}"
                 )
+            if not isinstance(doc.get("params"), dict):
+                raise ValidationError(f"{where}: params is not a table of values")
+            spec.check_params(doc["params"], where)  # as Store.add_suggestions
+        for doc in tables["measurements"]:
+            where = f"measurements row {doc['id']}"
+            if doc.get("kind") not in m.MEASUREMENT_KINDS:
+                raise ValidationError(
+                    f"{where}: kind {str(doc.get('kind'))[:40]!r} is not one of {', '.join(m.MEASUREMENT_KINDS)}"
+                )
+            check_metadata(doc.get("metadata"), where)
+        for doc in tables["curves"]:  # as add_measurement stores them: numbers or null
+            where = f"curves row {doc['id']}"
+            columns, settings = doc.get("columns"), doc.get("settings")
+            if not isinstance(settings, dict) or not isinstance(columns, dict):
+                raise ValidationError(f"{where}: settings and columns must be tables")
+            for name, values in columns.items():
+                if not isinstance(values, list) or not all(
+                    v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                    for v in values
+                ):
+                    raise ValidationError(f"{where}: column {name[:40]!r} is not a list of numbers")
+            _check_columns(
+                CurveData(str(doc.get("kind")), str(doc.get("method")), settings, columns)
+            )
+        for doc in tables["simulations"]:
+            if doc.get("status") not in m.SIMULATION_STATUSES:
+                raise ValidationError(
+                    f"simulations row {doc['id']}: status {str(doc.get('status'))[:40]!r} is not one of {', '.join(m.SIMULATION_STATUSES)}"
+                )
+        for table_name, keys in CASE_TEXTS.items():  # case files: TOML, 4 MiB, 16 levels deep
+            for doc in tables[table_name]:
+                for key in keys:
+                    where = f"{table_name} row {doc['id']}: {key}"
+                    if not isinstance(doc.get(key), str):
+                        raise ValidationError(f"{where} is not a text")
+                    parse_toml(doc[key], where)
     except FluxtrapError as err:
         raise InputFileError(f"{archive}: not restored: {err}") from None
 
@@ -253,6 +299,8 @@ def _row_values(
             _check_type(col, value, where)
             value = _python_value(col, value)
         row[col.name] = value
+    if "sha256" in row and hashlib.sha256(row["content"]).hexdigest() != row["sha256"]:
+        raise InputFileError(f"{where}: sha256 {str(row['sha256'])[:64]!r} is not its file's")
     return row
 
 
@@ -268,6 +316,13 @@ def _check_type(col: Any, value: Any, where: str) -> None:
         ok = ok and (isinstance(value, int) or not isinstance(col.type, Integer))
     else:  # String, Text; a DateTime as ISO text
         ok = isinstance(value, str)
+        length = getattr(col.type, "length", None)  # PostgreSQL refuses longer, SQLite keeps it
+        if ok and "\x00" in value:
+            raise InputFileError(f"{where}: {col.name} holds a NUL character")
+        if ok and length is not None and len(value) > length:
+            raise InputFileError(
+                f"{where}: {col.name} {value[:40]!r}... is {len(value)} characters, at most {length}"
+            )
     if not ok:
         raise InputFileError(
             f"{where}: {col.name} {str(value)[:40]!r} is not a {type(col.type).__name__.lower()}"

@@ -8,7 +8,9 @@ DataFrames), never live ORM objects, so callers need no session.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -56,6 +58,8 @@ from fluxtrap.store.records import (
 )
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
+MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on PostgreSQL
+MAX_METADATA = 16 * 2**20  # bytes of a measurement's metadata as JSON: 10^6 skipped lines fit
 JOBS_LOCK = 0x666C7578  # PostgreSQL advisory lock key serialising the job queue's writes
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -227,13 +231,24 @@ class Store:
         with self.transaction() as s:
             c = _campaign(s, campaign)
             spec = _spec(c)
-            taken = set(s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id)))
+            labels = s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id))
+            taken = {_same(x): x for x in labels}
             new = []
             for i, row in enumerate(rows):
                 new.append(_new_sample(s, c, spec, row, taken, where=_row_where(rows, i)))
             s.add_all(new)
             s.flush()
             return [_sample_record(x, campaign) for x in new]
+
+    def sample_counts(self) -> dict[str, int]:
+        """How many samples each campaign has, by name (one query)."""
+        with self._reader() as s:
+            q = (
+                select(m.Campaign.name, func.count(m.Sample.id))
+                .outerjoin(m.Sample, m.Sample.campaign_id == m.Campaign.id)
+                .group_by(m.Campaign.id, m.Campaign.name)
+            )
+            return dict(s.execute(q).tuples().all())
 
     def samples(self, campaign: str) -> list[SampleRecord]:
         with self._reader() as s:
@@ -248,7 +263,7 @@ class Store:
         """Set (or overwrite) some objective values of a sample."""
         with self.transaction() as s:
             c = _campaign(s, campaign)
-            x = _sample(s, c, label)
+            x = _sample(s, c, label, for_update=True)
             checked = _spec(c).check_objectives(values, where=f"sample {label!r}")
             x.objectives = {**x.objectives, **checked}
             s.flush()
@@ -320,7 +335,7 @@ class Store:
             )
         with self.transaction() as s:
             c = _campaign(s, campaign)
-            x = _sample(s, c, label)
+            x = _sample(s, c, label, for_update=True)
             meas = m.Measurement(
                 sample=x,
                 kind=kind,
@@ -328,7 +343,7 @@ class Store:
                 filename=filename,
                 content=bytes(content),
                 sha256=hashlib.sha256(content).hexdigest(),
-                meta=dict(metadata or {}),
+                meta=check_metadata(metadata or {}, f"measurement file {filename[:40]!r}"),
                 recorded_by=recorded_by,
             )
             s.add(meas)
@@ -397,6 +412,8 @@ class Store:
         the model's {outcome: {"mean", "std"}} there) go into its ``model_summary["prediction"]``."""
         if len(params_list) != len(acquisition_values):
             raise ValidationError("one acquisition value per suggestion is needed")
+        if seed is not None and not 0 <= seed <= MAX_SEED:
+            raise ValidationError(f"seed {seed}: give 0 to {MAX_SEED}")
         check_who(created_by, "created_by")
         if predictions is not None and len(predictions) != len(params_list):
             raise ValidationError("one prediction per suggestion is needed")
@@ -997,6 +1014,8 @@ def _integrity_reason(err: IntegrityError) -> str:
 
 def _row_where(rows: Sequence[Mapping[str, Any]], i: int) -> str:
     label = rows[i].get("label", "?")
+    if isinstance(label, str) and len(label) > 40:  # a 100 000-character label: one line of it
+        label = label[:40] + "..."
     at = rows[i].get("where") or ("" if len(rows) == 1 else f"row {i + 1}")
     return f"{at} (sample {label!r})" if at else f"sample {label!r}"
 
@@ -1006,13 +1025,17 @@ def _new_sample(
     c: m.Campaign,
     spec: CampaignSpec,
     row: Mapping[str, Any],
-    taken: set[str],
+    taken: dict[str, str],
     where: str,
 ) -> m.Sample:
     label = check_new_name(str(row.get("label", "")).strip(), f"{where}: label")
-    if label in taken:
-        raise ValidationError(f"{where}: label {label!r} is already used in campaign {c.name!r}")
-    taken.add(label)
+    if _same(label) in taken:
+        other = taken[_same(label)]
+        alike = "" if other == label else f" as {other!r} (the same text in another Unicode form)"
+        raise ValidationError(
+            f"{where}: label {label!r} is already used{alike} in campaign {c.name!r}"
+        )
+    taken[_same(label)] = label
     check_who(row.get("recorded_by"), f"{where}: recorded_by")
     origin = row.get("origin", "researcher")
     if origin not in m.ORIGINS:
@@ -1039,10 +1062,15 @@ def _new_sample(
         origin=origin,
         suggestion_id=suggestion_id,
         recorded_by=row.get("recorded_by"),
-        notes=row.get("notes") or "",
+        notes=_no_nul(row.get("notes") or "", f"{where}: notes"),
         status=status,
         status_note=_note(row.get("status_note"), where),  # made: why it was undone
     )
+
+
+def _same(label: str) -> str:
+    """A label as compared for uniqueness: NFC, so "é" typed as e + U+0301 is the label "é"."""
+    return unicodedata.normalize("NFC", label)
 
 
 def _campaign(s: Session, name: str) -> m.Campaign:
@@ -1058,8 +1086,11 @@ def _spec(c: m.Campaign) -> CampaignSpec:
     return CampaignSpec.from_dict(c.spec, f"stored campaign {c.name!r}", stored=True)
 
 
-def _sample(s: Session, c: m.Campaign, label: str) -> m.Sample:
-    x = s.scalar(select(m.Sample).where(m.Sample.campaign_id == c.id, m.Sample.label == label))
+def _sample(s: Session, c: m.Campaign, label: str, *, for_update: bool = False) -> m.Sample:
+    """The sample; ``for_update`` locks its row (PostgreSQL) for a read-modify-write of its
+    objectives, so two writers merging at once do not lose one's values."""
+    q = select(m.Sample).where(m.Sample.campaign_id == c.id, m.Sample.label == label)
+    x = s.scalar(q.with_for_update() if for_update else q)
     if x is None:
         raise NotFoundError(f"campaign {c.name!r} has no sample labelled {label!r}")
     return x
@@ -1088,10 +1119,37 @@ def _change_status(x: m.Suggestion, status: str, by: str | None, note: str | Non
 def _note(note: str | None, where: str = "") -> str | None:
     if note is None or not note.strip():
         return None
+    at = f"{where}: " if where else ""
     if len(note) > 500:
-        at = f"{where}: " if where else ""
         raise ValidationError(f"{at}status note: {len(note)} characters, at most 500")
-    return note.strip()
+    return _no_nul(note.strip(), f"{at}status note")
+
+
+def _no_nul(text: str, what: str) -> str:
+    """``text`` if it holds no NUL character (PostgreSQL's text refuses it, SQLite kept it)."""
+    if "\x00" in text:
+        raise ValidationError(f"{what}: holds a NUL character (at {text.index(chr(0))})")
+    return text
+
+
+def check_metadata(meta: Any, where: str) -> dict[str, Any]:
+    """A measurement's metadata as stored: a JSON object with text keys, at most
+    ``MAX_METADATA`` bytes as JSON, its ``skipped_lines`` (if given) a list of line numbers
+    (the pages read them); ``where`` names it in the error."""
+    if not isinstance(meta, Mapping) or not all(isinstance(k, str) for k in meta):
+        raise ValidationError(f"{where}: metadata is not a table of named values")
+    lines = meta.get("skipped_lines", ())
+    if not isinstance(lines, list | tuple) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lines
+    ):
+        raise ValidationError(f"{where}: metadata skipped_lines is not a list of line numbers")
+    try:
+        size = len(json.dumps(meta).encode())
+    except (TypeError, ValueError, RecursionError) as err:
+        raise ValidationError(f"{where}: metadata is not JSON ({err})") from None
+    if size > MAX_METADATA:
+        raise ValidationError(f"{where}: metadata is {size} bytes as JSON, at most {MAX_METADATA}")
+    return dict(meta)
 
 
 def _check_sample_status(status: str, what: str) -> None:

@@ -444,7 +444,8 @@ def test_constrained_campaign_round_trips_through_the_api(lab):
     [
         ({"t": 600, "gas": "argon"}, 422, "gas='argon' is not one of ['Ar', 'vacuum']"),
         ({"t": 600, "gas": "Ar", "p": 60}, 422, "p=60.0: this campaign holds p fixed at 50.0 MPa"),
-        ({"t": "nan", "gas": "Ar"}, 422, "t='nan' is not a number"),
+        ({"t": "nan", "gas": "Ar"}, 422, "t='nan' is not a number"),  # text: plain decimal
+        ({"t": "6_00", "gas": "Ar"}, 422, "t='6_00' is not a number"),  # float() read 600
         ({"t": "Ar", "gas": "Ar"}, 422, "t='Ar' is not a number"),
         (
             {"t": 600, "gas": "Ar", "gass": "Ar"},

@@ -454,3 +454,32 @@ def test_an_oscillating_temperature_is_not_thousands_of_sweeps():
     table = mt_table(t, -1e-6 / (1 + np.exp(t - 52)), name="zig.csv")
     with pytest.raises(AnalysisError, match=r"zig.csv: 200 temperature sweeps .* at most 100"):
         split_sweeps(table)
+
+
+def test_a_wide_series_reads_the_same_table_in_memory_that_follows_the_columns_read():
+    """Every cell of a series file was kept as text (10x the file's size with 60 note columns);
+    only the time, field and applied-field columns are kept now (keep=, as the .dat reader)."""
+    import tracemalloc
+
+    n, extra = 3000, 60
+    t = np.arange(1, n + 1)
+    b = 1 - 1e-3 * np.log(t)
+    narrow = "time_s,applied_T,B_T\n" + "".join(
+        f"{x},0,{y:.10g}\n" for x, y in zip(t, b, strict=True)
+    )
+    wide = f"time_s,{','.join(f'note{j}' for j in range(extra))},applied_T,B_T\n" + "".join(
+        f"{x},{','.join(f'v{x}_{j}' for j in range(extra))},0,{y:.10g}\n"
+        for x, y in zip(t, b, strict=True)
+    )
+    want = read_series(narrow.encode(), filename="narrow.csv")
+    data = wide.encode()
+    tracemalloc.start()
+    try:
+        got = read_series(data, filename="wide.csv")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    for a, w in zip(got[:3], want[:3], strict=True):
+        np.testing.assert_array_equal(a, w)
+    assert got[3] == want[3] == "B_T"
+    assert peak < 5 * len(data), f"{peak / len(data):.1f} x the file's size"
