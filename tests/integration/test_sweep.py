@@ -508,3 +508,28 @@ def load_case_from_text(text: str, folder):
     path = folder / "case.toml"
     path.write_text(text)
     return load_case_dict(path)
+
+
+def test_a_cache_entry_and_its_traces_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """The traces were written in place: a sweep killed (or a disk full) half-way through left a
+    cut probes.csv beside a whole entry of the same key from an earlier run."""
+    from pathlib import Path
+
+    from fluxtrap.errors import FluxtrapError
+    from fluxtrap.workflows.sweep.cache import Cache
+
+    cache = Cache(tmp_path / "cache")
+    cache.put("k", {"status": "done", "probes_csv": "time_s,a_Bz_T\n0,1\n"}, {})
+    real_write = Path.write_text
+
+    def full_disk(self, text, *args, **kwargs):
+        real_write(self, text[:5], *args, **kwargs)  # part of it, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(FluxtrapError, match="k-probes.csv: cannot write it"):
+        cache.put("k", {"status": "done", "probes_csv": "time_s,a_Bz_T\n0,2\n"}, {})
+    monkeypatch.undo()
+    assert (tmp_path / "cache" / "k-probes.csv").read_text() == "time_s,a_Bz_T\n0,1\n"
+    assert cache.get("k")["status"] == "done"
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["k-probes.csv", "k.json"]

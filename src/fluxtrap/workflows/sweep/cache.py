@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fluxtrap.outputs import replacing_text
 from fluxtrap.workflows.sweep.grammar import Value
 
 
@@ -30,12 +30,12 @@ class Cache:
     def put(self, key: str, record: dict[str, Any], params: Mapping[str, Value]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         record = dict(record)
+        # each file whole or not at all (a rename), the traces before the entry that points to
+        # them: a reader, or a second sweep into the same folder, never sees half of either
         if traces := record.pop("probes_csv", None):
-            (self.folder / f"{key}-probes.csv").write_text(traces)
+            replacing_text(self.folder / f"{key}-probes.csv", traces)
         record["params"] = {k: str(v) for k, v in params.items()}
-        tmp = self.folder / f"{key}.{os.getpid()}.tmp"  # two sweeps into one folder do not collide
-        tmp.write_text(json.dumps(record, indent=1, default=_plain))
-        tmp.replace(self.folder / f"{key}.json")  # atomic: never a half-written entry
+        replacing_text(self.folder / f"{key}.json", json.dumps(record, indent=1, default=_plain))
 
 
 def _plain(x: Any) -> Any:
