@@ -43,6 +43,9 @@ def _fmt(values: tuple[float, ...]) -> str:
 # Measured bulk exponents lie between ~5 and ~100; above a few hundred the power law is a step
 # that a Newton solve on E(J) cannot follow (a critical-state solver would be needed).
 N_MAX = 500.0
+# the criterion E0 (V/m): usually 1e-4 V/m (1 uV/cm); beyond 1 V/m, or below 1e-12 V/m, it is a
+# unit mistake (1e300 V/m reached Newton as an overflow)
+E0_RANGE = (1e-12, 1.0)
 # Jc(T) ~ (1 - (T/Tc)^2)^exponent: measured exponents are ~1-3; past 100 the factor underflows
 # to zero at the reference temperature (1e6: a ZeroDivisionError in the run)
 TEMPERATURE_EXPONENT_MAX = 100.0
@@ -313,8 +316,12 @@ class Superconductor:
             raise ValidationError(
                 f"materials.{self.name}.n = {self.n}: the power-law exponent must be in (1, {N_MAX:g}]"
             )
-        if not self.e0_V_m > 0:
-            raise UnitError(f"materials.{self.name}.e0: must be > 0 V/m, got {self.e0_V_m}")
+        lo, hi = E0_RANGE
+        if not lo <= self.e0_V_m <= hi:
+            raise UnitError(
+                f"materials.{self.name}.e0 = {self.e0_V_m:g} V/m: the criterion field at Jc must "
+                f"be in [{lo:g}, {hi:g}] V/m (usually 1e-4 V/m, i.e. 1 uV/cm)"
+            )
 
     def jc_at(self, field_T: np.ndarray, temperature_K: float) -> np.ndarray:
         """Jc in A/m^2 at fields ``field_T`` (any shape, T) and ``temperature_K`` (a number, or

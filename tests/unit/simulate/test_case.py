@@ -777,3 +777,14 @@ def test_more_than_10000_protocol_steps_are_refused_before_any_is_read():
         ValidationError, match=r"^protocol: 10001 \[\[protocol\]\] steps; at most 10000"
     ):
         Case.from_dict(d)
+
+
+@pytest.mark.parametrize("e0", ["1e300 V/m", "2 V/m", "0 V/m", "-1e-4 V/m", "1e-13 V/m"])
+def test_an_e0_outside_its_range_is_refused_before_the_run(e0):
+    """1e300 V/m passed the case checks and overflowed inside Newton at run time."""
+    d = base()
+    d["materials"]["sc"]["e0"] = e0
+    with pytest.raises(UnitError, match=r"materials\.sc\.e0 = .* V/m: the criterion field at Jc"):
+        Case.from_dict(d)
+    d["materials"]["sc"]["e0"] = "1 uV/cm"  # the usual criterion, 1e-4 V/m
+    assert Case.from_dict(d).material("sc").e0_V_m == pytest.approx(1e-4)

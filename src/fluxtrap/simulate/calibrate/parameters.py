@@ -39,6 +39,7 @@ from fluxtrap.simulate import (
     TableJc,
     TemperatureTablesJc,
 )
+from fluxtrap.simulate.materials import E0_RANGE, N_MAX
 
 MATERIAL_PARAMETERS = ("n", "jc_scale", "e0")
 PROBE_PARAMETERS = ("z",)
@@ -161,8 +162,15 @@ def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> Fit
         raise ValidationError(f"bounds of {name}: need low < high, got {lo:g}..{hi:g}")
     if attribute in _LOG and lo <= 0:
         raise ValidationError(f"bounds of {name}: must be > 0, got {lo:g}..{hi:g}")
-    if attribute == "n" and not (lo > 1 and hi <= 500):
-        raise ValidationError(f"bounds of {name}: n must stay in (1, 500], got {lo:g}..{hi:g}")
+    if attribute == "n" and not (lo > 1 and hi <= N_MAX):
+        raise ValidationError(
+            f"bounds of {name}: n must stay in (1, {N_MAX:g}], got {lo:g}..{hi:g}"
+        )
+    if attribute == "e0" and not (E0_RANGE[0] <= lo and hi <= E0_RANGE[1]):
+        raise ValidationError(
+            f"bounds of {name}: E0 must stay in [{E0_RANGE[0]:g}, {E0_RANGE[1]:g}] V/m, got "
+            f"{lo:g}..{hi:g}"
+        )
     start = min(max(start, lo), hi)
     return FitParameter(target, attribute, float(start), (float(lo), float(hi)))
 
