@@ -268,3 +268,16 @@ def test_pulse_with_uniform_temperature_matches_the_heated_1d_cylinder(peak_T, t
     assert fem.probes["centre_Bz_T"].iloc[-1] == pytest.approx(
         finite_cylinder_centre_field(r, b[1], length), rel=0.04
     )
+
+
+def test_a_thermal_runaway_is_named_as_one():
+    """With 100x less heat capacity (B_fj = 0.14 T, far below the pulse) the rim runs away
+    within a millisecond: the run stopped with "40 rejected steps in a row" and nothing more;
+    the step control's heat limit is what rejected them, and the error now says so."""
+    from fluxtrap.errors import SolverError
+
+    case = pfm_case(1.25, C / 100).with_options(mesh_size_m=2e-3)
+    with pytest.raises(SolverError, match=r"rejected steps in a row: the conductors heat faster "
+                       r"than any step can follow \(a thermal runaway") as err:  # fmt: skip
+        simulate(case)
+    assert err.value.result.probes["time_s"].iloc[-1] < 0.01  # stopped during the rise

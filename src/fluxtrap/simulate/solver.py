@@ -539,7 +539,7 @@ def run_protocol(
         dt = max(duration * 1e-4, 1e-6) if schedule is None else math.inf
         dt_min = max(1e-9 * duration, 1e-9)
         u_prev, dt_prev = None, None
-        in_row = 0
+        in_row, heated_out = 0, False  # heated_out: the last rejection was the heat's
 
         while state.t < t0 + duration * (1 - 1e-12):
             if ctl.stats.time_steps > steps_before and time.perf_counter() > deadline:
@@ -551,7 +551,14 @@ def run_protocol(
                     dt,
                 )
             if in_row >= MAX_REJECTED_IN_ROW:
-                raise _stop(f"{in_row} rejected steps in a row", state, k, step, dt)
+                why = ""
+                if heated_out:
+                    hottest = heat.element_temperature(state.heat).max()
+                    why = (
+                        ": the conductors heat faster than any step can follow (a thermal "
+                        f"runaway, a flux jump; hottest element {hottest:.4g} K)"
+                    )
+                raise _stop(f"{in_row} rejected steps in a row{why}", state, k, step, dt)
             t_next_cut = next(c for c in targets if c > state.t * (1 + 1e-14) + 1e-12)
             dt = min(dt, t_next_cut - state.t)
             if case.solver.max_step_s:
@@ -562,6 +569,7 @@ def run_protocol(
             temp_em = heat.element_temperature(state.heat) if heat else temp_new
             d.set_temperature(temp_em)
             sol = newton(d, state.u, dt, b_new, temp_em, ctl)
+            heated_out = False
             if sol is None:
                 ctl.stats.rejected += 1
                 in_row += 1
@@ -588,7 +596,7 @@ def run_protocol(
                 rise = heat.change_ratio(state.heat, heat_new, temp_new)
                 if rise > 1.0:
                     ctl.stats.rejected += 1
-                    in_row += 1
+                    in_row, heated_out = in_row + 1, True
                     dt = max(dt * max(0.2, 0.9 / rise), dt_min)
                     continue
             in_row = 0
