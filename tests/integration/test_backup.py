@@ -228,6 +228,11 @@ def setitem(i, key, value):
         ("samples", setitem(0, "id", [1]), "samples row [1]: id '[1]' is not an integer id"),
         ("samples", setitem(0, "label", "../../x"), "samples row 1: label '../../x'"),
         ("samples", setitem(1, "label", "B1"), "samples row 2: label 'B1' is also samples row 1's"),
+        (
+            "samples",
+            setitem(0, "suggestion_id", 1),  # row 2 (S1) is made from suggestion 1
+            "samples row 2: suggestion 1 is realised by samples row 1 already",
+        ),
         ("samples", setitem(0, "status", "evil"), "status 'evil' is not one of made, failed"),
         ("samples", setitem(0, "params", P | {"ramp_rate": "nan"}), "ramp_rate"),
         ("samples", setitem(0, "objectives", {"jc_3T": None}), "jc_3T"),

@@ -183,8 +183,16 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
         if spec.name != name:
             raise ValidationError(f"campaign {name[:40]!r} is defined as {spec.name[:40]!r}")
         labels: dict[str, Any] = {}  # NFC label -> row id, as Store.add_samples compares them
+        realised: dict[int, Any] = {}  # suggestion id -> the sample row made from it
         for doc in tables["samples"]:
             where = f"samples row {doc['id']}"
+            if (made_from := doc.get("suggestion_id")) is not None:
+                if made_from in realised:  # add_sample marks it used: a second one is refused
+                    raise ValidationError(
+                        f"{where}: suggestion {made_from} is realised by samples row "
+                        f"{realised[made_from]} already"
+                    )
+                realised[made_from] = doc["id"]
             check_new_name(str(doc.get("label")), f"{where}: label")
             if _same(doc["label"]) in labels:
                 raise ValidationError(
