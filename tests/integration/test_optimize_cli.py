@@ -173,3 +173,21 @@ def test_replay_of_a_non_file_is_one_line_not_a_hang(tmp_path, capsys, kind):
     args = ("--inputs", "a", "--objective", "y", "--out", str(tmp_path / "r"))
     code, _, err = cli(capsys, "replay", str(path), *args)
     assert code == 2 and err == f"error: {path}: not a regular file; a replay table must be one\n"
+
+
+def test_suggest_out_carries_the_models_prediction_in_si(db, capsys, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "next.csv"
+    code, _, err = cli(capsys, "suggest", "-c", NAME, "-n", "2", "--out", str(out), "--db", db)
+    assert code == 0, err
+    table = pd.read_csv(out)
+    assert list(table.columns) == [
+        "suggestion_id", "ramp_rate", "max_temperature", "dwell_time",
+        "jc_3T_predicted", "jc_3T_predicted_std",
+    ]  # fmt: skip
+    for r in Store(db).suggestions(NAME, status="open"):
+        row = table[table.suggestion_id == r.id].iloc[0]
+        guess = r.model_summary["prediction"]["jc_3T"]  # A/m^2, as the store keeps objectives
+        assert row.jc_3T_predicted == pytest.approx(guess["mean"], rel=1e-9)
+        assert row.jc_3T_predicted_std == pytest.approx(guess["std"], rel=1e-9) and guess["std"] > 0

@@ -62,7 +62,8 @@ def suggest_cmd(
         Path | None,
         typer.Option(
             "--out",
-            help="Also write them as CSV: suggestion_id, one column per parameter.",
+            help="Also write them as CSV: suggestion_id, one column per parameter, the model's "
+            "<objective>_predicted and _predicted_std (SI).",
             dir_okay=False,
             callback=out_file,
         ),
@@ -76,14 +77,21 @@ def suggest_cmd(
     store = store_from(db, out)
     records = suggest(store, campaign, n=n, seed=seed, created_by=by, budget=budget)
     spec = store.campaign(campaign)
-    if out is not None:
-        rows = [{"suggestion_id": r.id, **r.params} for r in records]
-        columns = ["suggestion_id", *spec.parameter_names]
-        with replacing(out) as partial:
-            pd.DataFrame(rows, columns=columns).to_csv(partial, index=False, float_format="%.10g")
     predicted = [
         o for o in spec.objectives if o.name in records[0].model_summary.get("prediction", {})
     ]
+    if out is not None:  # the model's mean and sigma in SI, as `fluxtrap export` writes objectives
+        rows = [
+            {"suggestion_id": r.id, **{p: r.params[p] for p in spec.parameter_names}}
+            | {
+                f"{o.name}_predicted{tail}": r.model_summary["prediction"][o.name][key]
+                for o in predicted
+                for tail, key in (("", "mean"), ("_std", "std"))
+            }
+            for r in records
+        ]
+        with replacing(out) as partial:
+            pd.DataFrame(rows).to_csv(partial, index=False, float_format="%.10g")
     table = Table(
         "id",
         *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
