@@ -270,10 +270,16 @@ class Suggestion(BaseModel):
     status_changed_by: str | None
     status_changed_at: Timestamp | None
     status_note: str | None
+    prediction: dict[str, dict[str, float | None]] | None = Field(
+        None,
+        description="the model's {outcome: {mean, std}} at these parameters when it was asked "
+        "(stored units: Jc in A/m^2; std of the mean); none before the model (a Sobol design)",
+    )
 
     @classmethod
     def of(cls, x: SuggestionRecord) -> Suggestion:
-        return cls(**{k: getattr(x, k) for k in cls.model_fields})
+        fields = {k: getattr(x, k) for k in cls.model_fields if k != "prediction"}
+        return cls(**fields, prediction=x.model_summary.get("prediction"))
 
 
 SuggestionStatus = Literal["open", "used", "discarded", "abandoned", "failed"]

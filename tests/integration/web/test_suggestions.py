@@ -22,6 +22,10 @@ def test_ask_for_two_suggestions(lab):
     assert got[0]["params"] != got[1]["params"]
     listed = lab.client.get(f"{C}/suggestions?status=open", headers=auth("rita")).json()
     assert [s["id"] for s in listed] == [s["id"] for s in got]
+    # the model's prediction at each, as stored (A/m^2): what the dashboard shows as mean ± std
+    for s, x in zip(got, lab.store.suggestions(NAME, status="open"), strict=True):
+        assert s["prediction"] == x.model_summary["prediction"]
+        assert s["prediction"]["jc_3T"]["std"] > 0 and s["prediction"]["jc_3T"]["mean"] > 1e7
 
 
 def test_campaign_without_objectives_cannot_be_optimised(lab):
