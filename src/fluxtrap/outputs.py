@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from fluxtrap.errors import FluxtrapError
+
+
+def jsonable(x: Any) -> Any:
+    """``x`` for JSON: numpy arrays and scalars as Python lists and numbers (their ``tolist``),
+    tuples as lists, every non-finite float as None (JSON has no NaN or infinity, and PostgreSQL
+    refuses them)."""
+    if isinstance(x, dict):
+        return {k: jsonable(v) for k, v in x.items()}
+    if hasattr(x, "tolist"):
+        x = x.tolist()
+    if isinstance(x, list | tuple):
+        return [jsonable(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 @contextmanager

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import errno
+import json
 
+import numpy as np
 import pytest
 
 from fluxtrap.errors import FluxtrapError
-from fluxtrap.outputs import replacing, replacing_text
+from fluxtrap.outputs import jsonable, replacing, replacing_text
 
 
 def test_a_finished_write_replaces_the_file(tmp_path):
@@ -35,3 +37,9 @@ def test_any_other_error_half_way_is_passed_on_and_writes_nothing(tmp_path):
         partial.write_text("{")
         _ = 1 / 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_jsonable_turns_numpy_and_non_finite_numbers_into_json_values():
+    got = jsonable({"a": np.array([1.0, np.nan]), "b": (np.float32(2.5), np.inf), "c": "x"})
+    assert got == {"a": [1.0, None], "b": [2.5, None], "c": "x"}
+    assert json.loads(json.dumps(got, allow_nan=False)) == got

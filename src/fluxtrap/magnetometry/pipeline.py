@@ -21,6 +21,7 @@ from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import check_bar, loop_width
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.tc import DEFAULT_CRITERION, TcResult, find_tc, split_sweeps
+from fluxtrap.outputs import jsonable
 
 JC_CURVE = "jc"  # curve kind: columns B_T, Jc_A_m2, unpenetrated (0/1), Jc_err_A_m2 (1 sigma)
 LOOP_WIDTH_CURVE = "loop_width"  # columns B_T, dm_Am2 (m_decreasing - m_increasing)
@@ -101,7 +102,7 @@ def derive(
             columns={
                 "B_T": width.field_T.tolist(),
                 "dm_Am2": width.dm_Am2.tolist(),
-                "dm_err_Am2": [float(v) if np.isfinite(v) else None for v in width.dm_err_Am2],
+                "dm_err_Am2": jsonable(width.dm_err_Am2),
             },
         ),
     ]
@@ -153,25 +154,18 @@ def derive_tc(
         DerivedCurve(
             kind=TC_CURVE,
             method="smooth_step_fit",
-            settings={k: _json(v) for k, v in r.to_dict().items()},
-            columns={
-                "T_K": _json(sweep.temperature_K),
-                "m_Am2": _json(sweep.moment_Am2),
-                "fit_Am2": _json(r.model(sweep.temperature_K)),
-            },
+            settings=jsonable(r.to_dict()),
+            columns=jsonable(
+                {
+                    "T_K": sweep.temperature_K,
+                    "m_Am2": sweep.moment_Am2,
+                    "fit_Am2": r.model(sweep.temperature_K),
+                }
+            ),
         )
         for sweep, r in fitted
     ]
     return metadata, curves, tuple(r for _, r in fitted)
-
-
-def _json(value: Any) -> Any:
-    """Numbers and arrays as JSON values: lists, None for NaN or infinite (JSON has neither)."""
-    if isinstance(value, np.ndarray | list | tuple):
-        return [_json(v) for v in np.asarray(value, float).tolist()]
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    return value
 
 
 def tc_objectives(

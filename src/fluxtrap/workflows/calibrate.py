@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -25,6 +24,7 @@ import pandas as pd
 
 from fluxtrap.errors import InputFileError, SolverError, ValidationError
 from fluxtrap.magnetometry.creep import read_series
+from fluxtrap.outputs import jsonable
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.calibrate import Calibration, Series, calibrate
 from fluxtrap.simulate.calibrate.fit import check_request
@@ -180,7 +180,7 @@ def run_calibration(
         preds = tuple(predict(cal, t, since_origin_s=predict_at_s, runner=runner) for t in targets)
     wall = time.perf_counter() - t0
     fitted = cal.fitted_cases[0]
-    summary = _finite(cal.to_dict()) | {
+    summary = jsonable(cal.to_dict()) | {
         "wall_s": round(wall, 3),
         "simulations_cached": runner.cached,
         "case": {"file": str(case), "sha256": _sha256(case)},
@@ -190,7 +190,7 @@ def run_calibration(
         ],
         "fitted_case_key": fitted.key(),
         "predictions": [
-            _finite(p.to_dict()) | {"file": str(f)}
+            jsonable(p.to_dict()) | {"file": str(f)}
             for p, f in zip(preds, predict_cases, strict=True)
         ],
     }
@@ -241,17 +241,6 @@ def store_calibration(
         campaign=campaign,
         created_by=created_by,
     )
-
-
-def _finite(x: Any) -> Any:
-    """``x`` with every non-finite float as None (JSON has no NaN or infinity)."""
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_finite(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def _sha256(path: Path) -> str:

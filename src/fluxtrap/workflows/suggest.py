@@ -22,6 +22,7 @@ from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.optimizer import Optimizer
 from fluxtrap.optimize.space import Categorical, SearchSpace
+from fluxtrap.outputs import jsonable
 from fluxtrap.store import Store, SuggestionRecord
 
 
@@ -130,12 +131,13 @@ def predictions(opt: Optimizer, X: pd.DataFrame) -> list[dict[str, dict[str, flo
     """The model at each row of ``X``: {outcome: {"mean", "std"}} in the outcome's stored unit
     (std: 1 sigma of the predicted mean, without the measurement noise)."""
     pred = opt.predict(X[opt.space.names])
-    finite = lambda v: float(v) if np.isfinite(v) else None  # noqa: E731 (JSON has no NaN)
     return [
-        {
-            name: {"mean": finite(row[f"{name}_mean"]), "std": finite(row[f"{name}_std"])}
-            for name in opt.outcomes
-        }
+        jsonable(
+            {
+                name: {"mean": row[f"{name}_mean"], "std": row[f"{name}_std"]}
+                for name in opt.outcomes
+            }
+        )
         for _, row in pred.iterrows()
     ]
 
