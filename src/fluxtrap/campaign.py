@@ -342,6 +342,11 @@ class ObjectiveDef:
         """The unit its values are stored in (``""``: a pure number)."""
         return QUANTITY_UNITS.get(self.quantity, self.unit)
 
+    def shown(self, value: Any) -> Any:
+        """A stored value (a number or an array) as people read it: Jc in A/cm^2, anything else
+        as stored."""
+        return units.to_A_cm2(value) if self.quantity == "jc" else value
+
     def convert(self, value: Any, where: str = "") -> float:
         """A value as a finite float in :attr:`value_unit`: a number (already in that unit) or a
         string with a unit (``"2.1e4 A/cm^2"``), converted."""

@@ -1,13 +1,12 @@
 """Table cells of the CLI: objectives in the unit people read, estimates rounded to their sigma."""
 
-from types import SimpleNamespace
-
 import pytest
 
+from fluxtrap.campaign import ObjectiveDef
 from fluxtrap.cli.common import estimate_cell, objective_cell, objective_header
 
-JC = SimpleNamespace(name="jc_3T", quantity="jc", value_unit="A/m^2", goal="maximize")
-TC = SimpleNamespace(name="tc", quantity="tc", value_unit="K", goal="maximize")
+JC = ObjectiveDef("jc_3T", "jc", field_T=3.0, temperature_K=5.0)
+TC = ObjectiveDef("tc", "tc")
 
 
 @pytest.mark.parametrize(

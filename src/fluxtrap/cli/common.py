@@ -15,7 +15,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from fluxtrap.errors import ValidationError
-from fluxtrap.units import estimate_text, parse, to_A_cm2
+from fluxtrap.units import estimate_text, parse
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands that open it
     from fluxtrap.store import Store
@@ -205,13 +205,11 @@ def objective_header(o) -> str:
 def objective_cell(value: float | None, o) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "-"
-    return f"{to_A_cm2(value):.4g}" if o.quantity == "jc" else f"{value:.4g}"
+    return f"{o.shown(value):.4g}"
 
 
 def estimate_cell(mean: float | None, std: float | None, o) -> str:
     """``mean ± std`` of an objective in its display unit (``units.estimate_text``)."""
     if mean is None or std is None:
         return "-"
-    if o.quantity == "jc":
-        mean, std = to_A_cm2(mean), to_A_cm2(std)
-    return estimate_text(mean, std)
+    return estimate_text(o.shown(mean), o.shown(std))

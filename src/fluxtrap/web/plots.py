@@ -24,14 +24,9 @@ from fluxtrap.workflows.history import best_so_far
 ORIGIN_COLOR = {"researcher": "#1f77b4", "optimizer": "#d62728", "all": "#7f7f7f"}
 
 
-def shown(o: ObjectiveDef, v: float) -> float:
-    """An objective value as people read it: Jc in A/cm^2, anything else as stored."""
-    return to_A_cm2(v) if o.quantity == "jc" else v
-
-
 def formatted(o: ObjectiveDef, v: float) -> str:
     """An objective value for a table: Jc as whole A/cm^2 with thousands separators."""
-    return f"{shown(o, v):,.0f}" if o.quantity == "jc" else f"{v:.4g}"
+    return f"{o.shown(v):,.0f}" if o.quantity == "jc" else f"{v:.4g}"
 
 
 def plain(text: Any) -> str:
@@ -45,7 +40,7 @@ def estimate(o: ObjectiveDef, guess: Mapping[str, float | None] | None) -> str:
     """A model's ``{"mean", "std"}`` of an objective as "mean ± std" in the unit people read."""
     if not guess or guess.get("mean") is None or guess.get("std") is None:
         return "–"
-    return estimate_text(shown(o, guess["mean"]), shown(o, guess["std"]))
+    return estimate_text(o.shown(guess["mean"]), o.shown(guess["std"]))
 
 
 def unit_label(o: ObjectiveDef) -> str:
@@ -71,7 +66,7 @@ def progress_figure(
         idx = [i + 1 for i in rows.index]
         fig.add_scatter(
             x=idx,
-            y=[shown(objective, v) for v in rows[objective.name]],
+            y=[objective.shown(v) for v in rows[objective.name]],
             mode="markers",
             name=f"{origin} samples",
             marker=dict(color=ORIGIN_COLOR[origin], size=9),
@@ -81,7 +76,7 @@ def progress_figure(
     for group, series in best.items():
         fig.add_scatter(
             x=x,
-            y=[None if v is None else shown(objective, v) for v in series],
+            y=[None if v is None else objective.shown(v) for v in series],
             mode="lines",
             line=dict(
                 color=ORIGIN_COLOR[group], shape="hv", dash="solid" if group == "all" else "dot"
@@ -205,7 +200,7 @@ def model_figures(
     title = plain(title)
     if py is None:
         s = slices["one_d"][x]
-        gx, mean, std = s["x"], shown(o, s["mean"]), shown(o, s["std"])
+        gx, mean, std = s["x"], o.shown(s["mean"]), o.shown(s["std"])
         fig = make_subplots(
             rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06
         )
@@ -232,7 +227,7 @@ def model_figures(
             rows = measured[measured["origin"] == origin]
             fig.add_scatter(
                 x=rows[x].tolist(),
-                y=[shown(o, v) for v in rows[o.name]],
+                y=[o.shown(v) for v in rows[o.name]],
                 mode="markers",
                 name=f"{origin} samples",
                 text=[plain(label) for label in rows["label"]],
@@ -244,7 +239,7 @@ def model_figures(
         if at is not None:
             fig.add_scatter(
                 x=[sg.params[x] for sg in open_],
-                y=[shown(o, v) for v in at[f"{o.name}_mean"]],
+                y=[o.shown(v) for v in at[f"{o.name}_mean"]],
                 mode="markers",
                 name="next suggestions",
                 text=[f"#{sg.id}" for sg in open_],
@@ -275,8 +270,8 @@ def model_figures(
         return {"model-1d": _layout(fig, title=title, legend=dict(orientation="h", y=-0.2))}
     s = slices["two_d"][(x, py.name)]
     maps = (
-        ("mean", shown(o, s["mean"]), "Viridis", f"mean {unit_label(o)}"),
-        ("std", shown(o, s["std"]), "Magma", "std (uncertainty)"),
+        ("mean", o.shown(s["mean"]), "Viridis", f"mean {unit_label(o)}"),
+        ("std", o.shown(s["std"]), "Magma", "std (uncertainty)"),
         ("acquisition", s["acquisition"], "Cividis", f"acquisition ({acq_label})"),
     )
     fig = make_subplots(1, 3, subplot_titles=[m[3] for m in maps], horizontal_spacing=0.1)
