@@ -473,9 +473,10 @@ class Optimizer:
                 raise ValidationError(
                     f"ask: only {len(pool)} candidate row(s) are new and feasible, {n} asked for"
                 )
-        grid = space.grid() if pool is None else None
+        table = space.grid() if pool is None else None
+        grid = None if table is None else space.to_unit(table)  # encoded once for every round
         if grid is not None:
-            free = sum(k not in seen for k in space.keys(grid))
+            free = sum(k not in seen for k in unit_keys(grid))
             if free < n:
                 raise ValidationError(
                     f"ask: only {free} of the {len(grid)} settable feasible points are neither "
@@ -541,12 +542,12 @@ class Optimizer:
         pool: pd.DataFrame | None,
         seen: set,
         seed: int,
-        grid: pd.DataFrame | None = None,
+        grid: torch.Tensor | None = None,
     ) -> tuple[list[torch.Tensor], list[Any]]:
         """One round's points, greedy (each chosen point pending for the next): by posterior
         mean where ``exploits``, else by the acquisition; each the best of the free ``pool`` rows,
-        or of the grid points near the acquisition's optimum and the whole small ``grid`` (never
-        one of ``seen``). Returns the encoded points and their pool index (empty without a pool)."""
+        or of the grid points near the acquisition's optimum and the whole small ``grid`` (encoded;
+        never one of ``seen``). Returns the encoded points and their pool index (empty without a pool)."""
         seen = set(seen)
         chosen: list[torch.Tensor] = []
         picked: list[Any] = []
@@ -594,10 +595,10 @@ class Optimizer:
         return trial > self.budget - math.ceil(EXPLOIT_SHARE * self.budget)
 
     def _grid_candidates(
-        self, acqf, seen: set, seed: int, grid: pd.DataFrame | None = None
+        self, acqf, seen: set, seed: int, grid: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Free settable points near the continuous optima of ``acqf``, plus space-filling ones
-        and every point of a small ``grid`` (``SearchSpace.grid``)."""
+        and every point of a small ``grid`` (``SearchSpace.grid``, encoded)."""
         space = self.space
         fixed = space.fixed_features()
         combos = [{}]
@@ -628,7 +629,7 @@ class Optimizer:
         C = [space.snap_unit(starts), space.snap_unit(_grid_neighbours(space, starts))]
         C.append(space.to_unit(space.sample(128, seed=seed, strict=False)))
         if grid is not None:
-            C.append(space.to_unit(grid))
+            C.append(grid)
         C = torch.cat(C)
         df = space.from_unit(C)
         for name, value in space.fixed.items():
