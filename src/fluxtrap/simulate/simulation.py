@@ -467,7 +467,7 @@ class Simulation:
             reached = worst <= accuracy
             if was_scout and reached:  # the same meshes again at the case's rtol
                 continue
-            done = reached or (plan and plan.needed > limit) or len(levels) >= 2 * MAX_PAIRS
+            done = reached or (plan and plan.at_limit) or len(levels) >= 2 * MAX_PAIRS
             if fixed or (done and not was_scout):
                 break
             # The time part of the pair's estimate (its coarse mesh at the fine run's times)
@@ -522,7 +522,7 @@ class Simulation:
                 if fixed
                 else f"the target needs about {plan.needed:,} elements, over "
                 f"[mesh] max_elements = {limit:,}"
-                if plan.needed > limit
+                if plan.at_limit
                 else "the mesh design refined nothing (its error model, from the pair's "
                 "sample times, has this mesh meet the target)"
                 if stalled

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fluxtrap.simulate import Case
-from fluxtrap.simulate.adapt import near, sample_times, shares
+from fluxtrap.simulate.adapt import halved, near, sample_times, shares
 from fluxtrap.simulate.mesh import AIR, build_mesh, refine, split
 from fluxtrap.simulate.simulation import Simulation
 
@@ -121,6 +121,32 @@ def test_design_grades_the_air_from_the_conductors_it_refines():
     assert np.all((got > 0) & (got <= np.minimum(bound, mesh.area[air]) * (1 + 1e-12)))
     beyond = ~near(case, mesh)[air]
     assert np.any(got[beyond] < mesh.area[air[beyond]])  # not only the band
+
+
+def test_a_design_grows_the_mesh_at_most_max_growth_times_per_pair():
+    """A pair whose estimate asks for 100x smaller errors (a first pair too coarse to be
+    first order) refines at most ``MAX_GROWTH`` times its fine mesh (Triangle makes up to 2.2x
+    the model's count), and its design does not end the run as if at the size limit; one capped
+    by the limit says so (``at_limit``)."""
+    from fluxtrap.simulate.adapt import MAX_GROWTH, Sampled, design
+
+    case = Case.from_dict(CASE)
+    mesh = build_mesh(case, 2e-3)
+    cond = np.where(mesh.region != AIR)[0]
+    fine = split(mesh, near(case, mesh))
+    fcond = np.where(fine.region != AIR)[0]
+    empty = np.zeros((1, 0))
+    pair = Sampled(mesh, cond, empty, empty), Sampled(fine, fcond, empty, empty)
+    share = np.full((1, 1, len(cond)), 1.0)  # every element 100 % of the probe
+    free = design(case, *pair, share, 0.01, 10**6)
+    coarse_next = refine(mesh, free.max_area)
+    fine_next = split(coarse_next, halved(case, coarse_next))
+    assert free.needed > 4 * MAX_GROWTH * fine.n_elements  # the model asks for 100x
+    assert not free.at_limit
+    growth = fine_next.n_elements / fine.n_elements
+    assert MAX_GROWTH / 4 < growth < 2.5 * MAX_GROWTH
+    limited = design(case, *pair, share, 0.01, 2 * fine.n_elements)
+    assert limited.at_limit
 
 
 def test_the_time_error_run_gives_the_space_part_of_the_pair():

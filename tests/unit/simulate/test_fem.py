@@ -41,6 +41,32 @@ def test_mesh_follows_layers(space):
     assert "triangles" in repr(mesh)
 
 
+def test_air_around_a_thin_wide_disk_grades_out_from_the_conductor_size():
+    """A disk 50 times wider than thick, meshed at a quarter of its thickness: the air touching
+    it is at the conductors' size, but not the whole band of a tenth of the radius (at the
+    conductors' size that was 90 % of 65 229 elements); and ``estimate_elements`` stays an upper
+    estimate of what Triangle makes."""
+    from fluxtrap.simulate.mesh import estimate_elements
+
+    case = Case.from_dict(
+        {
+            "materials": {"sc": {"n": 20, "jc": {"constant": "2e4 A/cm^2"}}},
+            "stack": [{"material": "sc", "radius": "20 mm", "thickness": "0.4 mm"}],
+            "protocol": [{"step": "set", "field": "0 T", "temperature": "5 K"}],
+        }
+    )
+    h = 1e-4
+    mesh = build_mesh(case, h)
+    conductor = mesh.region != AIR
+    assert mesh.n_elements < 12 * conductor.sum()  # 22x with all the band at its size
+    assert mesh.n_elements <= estimate_elements(case, h)
+    cen = mesh.centroid
+    gap = np.maximum(cen[:, 0] - 20e-3, np.maximum(-cen[:, 1], cen[:, 1] - 0.4e-3))
+    touching = ~conductor & (gap < h)
+    edge = np.sqrt(4 * mesh.area / np.sqrt(3))
+    assert np.all(edge[touching] < 1.5 * h)
+
+
 def test_curl_and_mass_are_exact_for_simple_fields(space):
     p = space.mesh.points[space.edges]
     uniform = space.unit_field  # H = (0, 1)

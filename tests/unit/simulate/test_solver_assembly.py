@@ -26,7 +26,7 @@ def test_the_newton_matrix_is_assembled_exactly_past_int32_keys():
                 {"step": "set", "field": "0 T", "temperature": "77 K"},
                 {"step": "ramp_field", "to": "0.1 T", "rate": "1 mT/s"},
             ],
-            "mesh": {"size": "0.045 mm", "max_elements": 400000},
+            "mesh": {"size": "0.04 mm", "max_elements": 400000},
         }
     )
     d = Discretization(case, edge_space(build_mesh(case)))
