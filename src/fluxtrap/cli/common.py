@@ -87,8 +87,22 @@ def text_table(headers: Sequence[str], rows: Iterable[Sequence[str]], title: str
 
 MAX_ID = 2**63 - 1  # the largest id a store row can have (SQLite and PostgreSQL BIGINT)
 MAX_SEED = 2**31 - 1  # the largest seed a suggestion records (store.MAX_SEED: PostgreSQL INTEGER)
-# local worker processes: the CPU cores, which run them side by side (2 at least: the default)
-MAX_WORKERS = max(os.cpu_count() or 1, 2)
+
+
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the system tells it, e.g. under
+    taskset or a container's cpuset), at least 1."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):  # no sched_getaffinity (macOS, Windows)
+        return max(os.cpu_count() or 1, 1)
+
+
+# local worker processes: at most the CPU cores, which run them side by side; the default of the
+# commands that run on a local cluster is 2 where there are 2 cores (a default beyond the bound
+# would be refused by the option's own check)
+MAX_WORKERS = cpu_cores()
+DEFAULT_WORKERS = min(2, MAX_WORKERS)
 
 DbOption = Annotated[
     str | None,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import MAX_WORKERS, QuietOption, console, out_dir
+from fluxtrap.cli.common import DEFAULT_WORKERS, MAX_WORKERS, QuietOption, console, out_dir
 from fluxtrap.errors import ValidationError
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
@@ -76,7 +76,7 @@ def sweep(
             min=1,
             max=MAX_WORKERS,
         ),
-    ] = 2,
+    ] = DEFAULT_WORKERS,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run variants that failed before again.")
     ] = False,
