@@ -46,6 +46,8 @@ CONSTRAINT_KEYS = ("expression",)
 
 
 MAX_NAME = 200  # characters of a campaign name or a sample label
+MAX_NOTES = 10_000  # characters of a sample's notes (free text), for every interface
+MAX_STATUS_NOTE = 500  # characters of a status note (why a sample or suggestion was marked)
 MAX_BUDGET = 10_000  # experiments planned in one campaign; more is a typo (and an unbounded loop)
 # the most [[parameters]], [[objectives]], [[constraints]] and choices of a campaign: a Gaussian
 # process models tens of dimensions, not thousands (each one-hot choice is one); beyond, a typo
@@ -101,6 +103,17 @@ def check_who(name: Any, what: str = "--by") -> str | None:
             f"(got {len(name)})"
         )
     return name
+
+
+def check_note(text: Any, what: str, most: int) -> str:
+    """A note (a sample's notes: ``MAX_NOTES``, a status note: ``MAX_STATUS_NOTE``) of at most
+    ``most`` characters, else a ValidationError "``what``: N characters, at most ``most``"; the
+    store checks every note it writes with it, and the CLI's options before the store opens."""
+    if not isinstance(text, str):
+        raise ValidationError(f"{what} {str(text)[:40]!r} is not a text")
+    if len(text) > most:
+        raise ValidationError(f"{what}: {len(text)} characters, at most {most}")
+    return text
 
 
 def check_new_rules(data: Mapping[str, Any]) -> None:

@@ -159,6 +159,30 @@ def who(name: str | None) -> str | None:
         raise typer.BadParameter(str(err)) from None
 
 
+def notes_text(text: str) -> str:
+    """Typer callback of ``sample add --notes``: at most ``campaign.MAX_NOTES`` characters, as
+    the store and the web take, checked before the store is opened."""
+    from fluxtrap.campaign import MAX_NOTES
+
+    return _note_option(text, MAX_NOTES)
+
+
+def status_note_text(text: str | None) -> str | None:
+    """Typer callback of a status's ``--note``: at most ``campaign.MAX_STATUS_NOTE`` characters."""
+    from fluxtrap.campaign import MAX_STATUS_NOTE
+
+    return None if text is None else _note_option(text, MAX_STATUS_NOTE)
+
+
+def _note_option(text: str, most: int) -> str:
+    from fluxtrap.campaign import check_note
+
+    try:
+        return check_note(text, "the text", most)
+    except ValidationError as err:  # "Invalid value for '--notes': the text: 10001 characters, ..."
+        raise typer.BadParameter(str(err)) from None
+
+
 def out_file(path: Path | None) -> Path | None:
     """Typer callback of an option naming a file to write (with ``dir_okay=False``): its folder
     must exist and be a folder, and it a regular file if it exists (writing to a FIFO blocks
