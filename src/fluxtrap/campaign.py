@@ -360,6 +360,18 @@ class ObjectiveDef:
         as stored."""
         return units.to_A_cm2(value) if self.quantity == "jc" else value
 
+    @property
+    def shown_unit(self) -> str:
+        """The unit :meth:`shown` values are in: A/cm² for Jc, else :attr:`value_unit` (``""``:
+        a pure number)."""
+        return "A/cm²" if self.quantity == "jc" else self.value_unit
+
+    @property
+    def label(self) -> str:
+        """The name with the shown unit, as table headers and axes show it: ``jc_3T [A/cm²]``,
+        ``tc [K]``, ``y`` (a pure number)."""
+        return f"{self.name} [{self.shown_unit}]" if self.shown_unit else self.name
+
     def convert(self, value: Any, where: str = "") -> float:
         """A value as a finite float in :attr:`value_unit`: a number (already in that unit) or a
         string with a unit (``"2.1e4 A/cm^2"``), converted."""

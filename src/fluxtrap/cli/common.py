@@ -229,15 +229,10 @@ def param_cell(value) -> str:
     return value if isinstance(value, str) else "-" if value is None else f"{value:g}"
 
 
-def objective_unit(o) -> str:
-    """The unit an objective is shown in: Jc in A/cm^2, anything else in its own unit."""
-    return "A/cm²" if o.quantity == "jc" else o.value_unit
-
-
 def objective_header(o) -> str:
-    unit = objective_unit(o)
-    goal = " (constraint)" if o.goal == "constraint" else ""
-    return f"{o.name} [{unit}]{goal}" if unit else f"{o.name}{goal}"
+    """The objective's label (``ObjectiveDef.label``: its name and shown unit), marked when it
+    is a constraint."""
+    return o.label + (" (constraint)" if o.goal == "constraint" else "")
 
 
 def objective_cell(value: float | None, o) -> str:
