@@ -244,6 +244,12 @@ def test_jc_page_tells_what_the_analysis_warned_about(browser_like, loop_file):
         f"B1_gaps.dat: skipped 2 rows without a moment or field value (lines {lines[0]}, {lines[1]})"
         in notes
     )
+    cut = loop_file.rstrip(b"\r\n")[:-2]  # cut inside the last row's last number
+    r = upload(lab, cut, filename="B1_cut.dat")
+    last = cut.count(b"\n") + 1
+    assert r.status_code == 201 and r.json()["measurement"]["metadata"]["unterminated_line"] == last
+    notes = unescape(lab.client.get(f"{CP}/jc").text.split('id="jc-notes"')[1].split("</ul>")[0])
+    assert f"B1_cut.dat: left out line {last}, the last: it has no line end" in notes
 
 
 @pytest.mark.parametrize(
