@@ -46,6 +46,8 @@ CONSTRAINT_KEYS = ("expression",)
 
 
 MAX_NAME = 200  # characters of a campaign name or a sample label
+MAX_NOTES = 10_000  # characters of a sample's notes (free text), for every interface
+MAX_STATUS_NOTE = 500  # characters of a status note (why a sample or suggestion was marked)
 MAX_BUDGET = 10_000  # experiments planned in one campaign; more is a typo (and an unbounded loop)
 # the most [[parameters]], [[objectives]], [[constraints]] and choices of a campaign: a Gaussian
 # process models tens of dimensions, not thousands (each one-hot choice is one); beyond, a typo
@@ -101,6 +103,17 @@ def check_who(name: Any, what: str = "--by") -> str | None:
             f"(got {len(name)})"
         )
     return name
+
+
+def check_note(text: Any, what: str, most: int) -> str:
+    """A note (a sample's notes: ``MAX_NOTES``, a status note: ``MAX_STATUS_NOTE``) of at most
+    ``most`` characters, else a ValidationError "``what``: N characters, at most ``most``"; the
+    store checks every note it writes with it, and the CLI's options before the store opens."""
+    if not isinstance(text, str):
+        raise ValidationError(f"{what} {str(text)[:40]!r} is not a text")
+    if len(text) > most:
+        raise ValidationError(f"{what}: {len(text)} characters, at most {most}")
+    return text
 
 
 def check_new_rules(data: Mapping[str, Any]) -> None:
@@ -346,6 +359,18 @@ class ObjectiveDef:
         """A stored value (a number or an array) as people read it: Jc in A/cm^2, anything else
         as stored."""
         return units.to_A_cm2(value) if self.quantity == "jc" else value
+
+    @property
+    def shown_unit(self) -> str:
+        """The unit :meth:`shown` values are in: A/cm² for Jc, else :attr:`value_unit` (``""``:
+        a pure number)."""
+        return "A/cm²" if self.quantity == "jc" else self.value_unit
+
+    @property
+    def label(self) -> str:
+        """The name with the shown unit, as table headers and axes show it: ``jc_3T [A/cm²]``,
+        ``tc [K]``, ``y`` (a pure number)."""
+        return f"{self.name} [{self.shown_unit}]" if self.shown_unit else self.name
 
     def convert(self, value: Any, where: str = "") -> float:
         """A value as a finite float in :attr:`value_unit`: a number (already in that unit) or a

@@ -4,6 +4,7 @@ code 2, never a traceback; `--version`; help text without type tags beside flags
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -153,6 +154,47 @@ def test_local_workers_are_one_to_the_cpu_cores(capsys, command, workers):
     code, _, err = cli(capsys, command, "--workers", str(workers))  # before any other check
     bound = "greater than or equal to 1" if workers < 1 else f"less than or equal to {MAX_WORKERS}"
     assert code == 2 and f"Invalid value for '--workers': Input should be {bound}" in err, err
+
+
+def test_cpu_cores_is_the_affinity_else_the_count_and_at_least_one(monkeypatch):
+    from fluxtrap.cli import common
+
+    monkeypatch.setattr(common.os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    monkeypatch.setattr(common.os, "cpu_count", lambda: 8)
+    assert common.cpu_cores() == 1  # the cores this process may use, not the machine's
+    monkeypatch.delattr(common.os, "sched_getaffinity")
+    assert common.cpu_cores() == 8
+    monkeypatch.setattr(common.os, "cpu_count", lambda: None)
+    assert common.cpu_cores() == 1
+
+
+@pytest.mark.skipif(not shutil.which("taskset"), reason="taskset (util-linux) not found")
+def test_on_one_core_two_workers_are_refused_and_the_default_is_one(tmp_path):
+    """Pinned to one core (`taskset -c 0`) the bound is 1 (it was 2 at least: two processes
+    sharing one core), and the commands whose default was 2 still run without --workers (a
+    default beyond the bound is refused as if typed)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "FLUXTRAP_DB": str(tmp_path / "x.db")}
+
+    def one_core(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["taskset", "-c", "0", sys.executable, "-m", "fluxtrap", *args],
+                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)  # fmt: skip
+
+    for command in ("sweep", "safe-ramp", "calibrate", "replay"):
+        done = one_core(command, "--workers", "2")
+        assert done.returncode == 2, done.stderr
+        assert "'--workers': Input should be less than or equal to 1" in done.stderr, done.stderr
+    (tmp_path / "disk.toml").write_text(
+        'title = "disk"\n[materials.sc]\nn = 25\njc.constant = "2e4 A/cm^2"\n'
+        'jc.temperature = { at = "5 K", tc = "38 K", exponent = 1.5 }\n'
+        '[[stack]]\nmaterial = "sc"\nradius = "8 mm"\nthickness = "4 mm"\n'
+        '[[probes]]\nname = "surface"\nr = "0 mm"\nz = "5 mm"\n'
+        '[[protocol]]\nstep = "set"\nfield = "1 T"\ntemperature = "5 K"\n'
+    )
+    done = one_core("sweep", "disk.toml", "--vary", "temperature=40K", "--out", "s", "--quiet")
+    assert done.returncode == 1 and "1 of 1 variants failed" in done.stderr, done.stderr
+    done = one_core("calibrate", "disk.toml", "m.csv", "--probe", "surface", "--fit", "sc.n",
+                    "--out", "c")  # fmt: skip
+    assert done.returncode == 2 and "m.csv" in done.stderr and "--workers" not in done.stderr
 
 
 @pytest.mark.parametrize(  # -1 was taken as 0; 0 iterations failed in scipy after the start scan

@@ -173,6 +173,34 @@ def test_an_imported_status_note_too_long_names_its_line(tmp_path, capsys, db):
     assert Store(db).samples(NAME) == []
 
 
+def test_sample_notes_over_the_web_s_limit_are_refused_by_every_interface(tmp_path, capsys, db):
+    """The web took at most 10 000 characters of notes; the CLI and an import stored any length.
+    Now the store refuses them (so every interface does), and the CLI's options name themselves
+    before the store is opened: nothing is written."""
+    fresh = tmp_path / "fresh.db"
+    code, _, err = add(capsys, str(fresh), "B1", "--notes", "x" * 10_001)
+    assert code == 2 and not fresh.exists()
+    assert "Invalid value for '--notes': the text: 10001 characters, at most 10000" in err, err
+    code, _, err = add(capsys, db, "B1", "--notes", "x" * 10_001)
+    assert code == 2 and Store(db).samples(NAME) == []
+    assert add(capsys, db, "B1", "--notes", "x" * 10_000)[0] == 0  # the limit itself is kept
+    code, _, err = cli(capsys, "sample", "status", "-c", NAME, "B1", "failed", "--note", "y" * 501,
+                       "--db", db)  # fmt: skip
+    assert code == 2 and "Invalid value for '--note': the text: 501 characters, at most 500" in err
+    assert Store(db).sample(NAME, "B1").status == "made"
+    with pytest.raises(
+        ValidationError, match=r"sample 'B2': notes: 10001 characters, at most 10000"
+    ):
+        Store(db).add_sample(NAME, "B2", {"ramp_rate": 50, "max_temperature": 600,
+                                          "dwell_time": 5}, notes="x" * 10_001)  # fmt: skip
+    csv = tmp_path / "notes.csv"
+    csv.write_text(f"label,ramp_rate,max_temperature,dwell_time,notes\nb,50,600,5,{'x' * 10_001}\n")
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2
+    assert err == f"error: {csv}, line 2 (sample 'b'): notes: 10001 characters, at most 10000\n"
+    assert [x.label for x in Store(db).samples(NAME)] == ["B1"]
+
+
 LONG = "x" * 201  # the columns hold 200; PostgreSQL refused this, SQLite kept 10 000 characters
 
 
@@ -403,16 +431,24 @@ def test_an_export_that_fails_half_way_leaves_the_old_file_whole(tmp_path, capsy
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
-def test_a_note_longer_than_the_csv_modules_limit_makes_the_round_trip(tmp_path, capsys, db):
+def test_a_note_longer_than_the_csv_modules_limit_is_read_and_refused_by_the_notes_limit(
+    tmp_path, capsys, db
+):
+    """The longest note the store takes (10 000 characters) makes the round trip; a cell over
+    csv's 128 kB limit is still read (the error was "field larger than field limit (131072)")
+    and then refused as notes over the limit, naming its line."""
     Store(db).add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5},
-                         notes="x" * 200_000)  # fmt: skip
+                         notes="x" * 10_000)  # fmt: skip
     out = tmp_path / "h.csv"
     assert cli(capsys, "export", "-c", NAME, "--out", str(out), "--db", db)[0] == 0
     db2 = str(tmp_path / "other.db")
     assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db2)[0] == 0
     code, _, err = cli(capsys, "import", str(out), "--db", db2, "-c", NAME)
-    assert code == 0, err  # was "field larger than field limit (131072)"
-    assert Store(db2).samples(NAME)[0].notes == "x" * 200_000
+    assert code == 0, err
+    assert Store(db2).samples(NAME)[0].notes == "x" * 10_000
+    out.write_text(f"{HEAD},notes\nB2,50,600,5,{'x' * 200_000}\n")
+    code, _, err = cli(capsys, "import", str(out), "--db", db2, "-c", NAME)
+    assert err == f"error: {out}, line 2 (sample 'B2'): notes: 200000 characters, at most 10000\n"
 
 
 def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_other(

@@ -260,7 +260,8 @@ def test_measure_add_failures_write_nothing(tmp_path, capsys, db, loop_file, cas
         file = tmp_path / "cut.dat"
         content = loop_file.read_bytes()
         file.write_bytes(content[: int(len(content) * 0.6)])
-        message = "cut.dat, line"
+        # the cut row is left out (a warning); what remains of the loop is not a whole one
+        message = "cut.dat: no complete loop"
     elif case == "mt_file":
         file, message = real("mpms3_vsm_zfc_sample4_100Oe.dat"), "not an M(H) loop"
     elif case == "zero_size":
@@ -335,6 +336,18 @@ def test_skipped_rows_are_reported_and_stored(tmp_path, capsys, db, loop_file):
         capsys, "jc", str(loop_file), *EDGES
     )  # nothing skipped, a superconductor: quiet
     assert code == 0 and "warning" not in err, err
+
+
+def test_a_cut_last_row_is_left_out_with_one_warning_line(tmp_path, capsys, loop_file):
+    cut = tmp_path / "B2_cut.dat"
+    cut.write_bytes(loop_file.read_bytes().rstrip(b"\r\n")[:-2])
+    last = cut.read_bytes().count(b"\n") + 1
+    code, _, err = cli(capsys, "jc", str(cut), *EDGES)
+    assert code == 0, err
+    assert err.count("warning:") == 1
+    assert err.startswith(
+        f"warning: B2_cut.dat: left out line {last}, the last: it has no line end"
+    )
 
 
 def test_molecular_magnet_is_refused_by_jc_and_measure_add_unless_forced(tmp_path, capsys, db):

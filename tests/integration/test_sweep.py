@@ -300,6 +300,26 @@ def test_more_than_10000_variants_are_refused_before_any_is_built(stack_case, tm
         expand(load_case_dict(stack_case), axes[:1], read_list(listed), stack_case.parent)
 
 
+def test_a_sweep_with_failed_variants_writes_its_outputs_and_exits_1(tmp_path, capsys):
+    """Failed rows are a failed command (as calibrate's unfitted series): the table and the files
+    are written all the same, and stderr says how many failed and where their errors are. The
+    variants here are invalid (above Tc), so no cluster starts."""
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(case), "--vary", "temperature=40K,45K", "--out", str(out), "--quiet"]
+    assert run(argv) == 1
+    printed = capsys.readouterr()
+    assert "2 variants: 0 computed, 0 from cache, 2 failed" in printed.out
+    assert "variant 0 failed: " in printed.out and "reaches Tc" in printed.out
+    assert (
+        f"error: 2 of 2 variants failed; their errors are in the error column of "
+        f"{out / 'results.csv'}" in printed.err
+    )
+    table = pd.read_csv(out / "results.csv")
+    assert list(table["status"]) == ["failed", "failed"] and (out / "results.json").is_file()
+
+
 def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, capsys):
     case = tmp_path / "tiny.toml"
     case.write_text(TINY)
@@ -344,7 +364,7 @@ def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, c
         str(out),
         "--quiet",
     ]
-    assert run(argv) == 0
+    assert run(argv) == 1  # 2 variants failed: the outputs are written all the same
     assert "6 variants: 0 computed, 4 from cache, 2 failed" in capsys.readouterr().out
     assert {p: p.stat().st_mtime_ns for p in (out / "cache").iterdir()} == stamps
     again = pd.read_csv(out / "results.csv")

@@ -148,7 +148,7 @@ def test_a_variant_over_its_memory_limit_fails_naming_it_while_the_others_finish
         "sweep memory limit: give at least 256 MiB (at most 2**30), got 100 MiB"
         in capsys.readouterr().err
     )
-    assert run(argv) == 0
+    assert run(argv) == 1  # a variant failed: exit 1, the outputs written all the same
     assert "3 variants: 3 computed, 0 from cache, 1 failed" in capsys.readouterr().out
     table = pd.read_csv(out / "results.csv")
     assert list(table["status"]) == ["done", "failed", "done"]

@@ -9,7 +9,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from fluxtrap.cli.common import MAX_WORKERS, DbOption, console, out_dir, store_from, who
+from fluxtrap.cli.common import (
+    DEFAULT_WORKERS,
+    MAX_WORKERS,
+    DbOption,
+    console,
+    out_dir,
+    store_from,
+    who,
+)
 from fluxtrap.cli.sweep import TlsCaOption, TlsCertOption, TlsKeyOption, dask_security
 from fluxtrap.units import parse
 
@@ -87,7 +95,7 @@ def calibrate_command(
             min=1,
             max=MAX_WORKERS,
         ),
-    ] = 2,
+    ] = DEFAULT_WORKERS,
     scheduler: Annotated[
         str | None,
         typer.Option(

@@ -15,10 +15,12 @@ from fluxtrap.cli.common import (
     DbOption,
     console,
     key_values,
+    notes_text,
     objective_cell,
     objective_header,
     out_file,
     param_cell,
+    status_note_text,
     store_from,
     text_table,
     who,
@@ -138,7 +140,9 @@ def sample_add(
         ),
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who recorded it.", callback=who)] = None,
-    notes: Annotated[str, typer.Option(help="Free text.")] = "",
+    notes: Annotated[
+        str, typer.Option(help="Free text (at most 10 000 characters).", callback=notes_text)
+    ] = "",
     db: DbOption = None,
 ) -> None:
     """Record a sample's process parameters (and objective values if already known)."""
@@ -165,7 +169,12 @@ def sample_status(
     status: Annotated[
         str, typer.Argument(help="failed (unusable: cracked, unmeasurable) or made (undo).")
     ],
-    note: Annotated[str | None, typer.Option("--note", help="Why (kept with it).")] = None,
+    note: Annotated[
+        str | None,
+        typer.Option(
+            "--note", help="Why (kept with it; at most 500 characters).", callback=status_note_text
+        ),
+    ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who marked it.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:

@@ -87,8 +87,22 @@ def text_table(headers: Sequence[str], rows: Iterable[Sequence[str]], title: str
 
 MAX_ID = 2**63 - 1  # the largest id a store row can have (SQLite and PostgreSQL BIGINT)
 MAX_SEED = 2**31 - 1  # the largest seed a suggestion records (store.MAX_SEED: PostgreSQL INTEGER)
-# local worker processes: the CPU cores, which run them side by side (2 at least: the default)
-MAX_WORKERS = max(os.cpu_count() or 1, 2)
+
+
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the system tells it, e.g. under
+    taskset or a container's cpuset), at least 1."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):  # no sched_getaffinity (macOS, Windows)
+        return max(os.cpu_count() or 1, 1)
+
+
+# local worker processes: at most the CPU cores, which run them side by side; the default of the
+# commands that run on a local cluster is 2 where there are 2 cores (a default beyond the bound
+# would be refused by the option's own check)
+MAX_WORKERS = cpu_cores()
+DEFAULT_WORKERS = min(2, MAX_WORKERS)
 
 DbOption = Annotated[
     str | None,
@@ -145,6 +159,30 @@ def who(name: str | None) -> str | None:
         raise typer.BadParameter(str(err)) from None
 
 
+def notes_text(text: str) -> str:
+    """Typer callback of ``sample add --notes``: at most ``campaign.MAX_NOTES`` characters, as
+    the store and the web take, checked before the store is opened."""
+    from fluxtrap.campaign import MAX_NOTES
+
+    return _note_option(text, MAX_NOTES)
+
+
+def status_note_text(text: str | None) -> str | None:
+    """Typer callback of a status's ``--note``: at most ``campaign.MAX_STATUS_NOTE`` characters."""
+    from fluxtrap.campaign import MAX_STATUS_NOTE
+
+    return None if text is None else _note_option(text, MAX_STATUS_NOTE)
+
+
+def _note_option(text: str, most: int) -> str:
+    from fluxtrap.campaign import check_note
+
+    try:
+        return check_note(text, "the text", most)
+    except ValidationError as err:  # "Invalid value for '--notes': the text: 10001 characters, ..."
+        raise typer.BadParameter(str(err)) from None
+
+
 def out_file(path: Path | None) -> Path | None:
     """Typer callback of an option naming a file to write (with ``dir_okay=False``): its folder
     must exist and be a folder, and it a regular file if it exists (writing to a FIFO blocks
@@ -191,15 +229,10 @@ def param_cell(value) -> str:
     return value if isinstance(value, str) else "-" if value is None else f"{value:g}"
 
 
-def objective_unit(o) -> str:
-    """The unit an objective is shown in: Jc in A/cm^2, anything else in its own unit."""
-    return "A/cm²" if o.quantity == "jc" else o.value_unit
-
-
 def objective_header(o) -> str:
-    unit = objective_unit(o)
-    goal = " (constraint)" if o.goal == "constraint" else ""
-    return f"{o.name} [{unit}]{goal}" if unit else f"{o.name}{goal}"
+    """The objective's label (``ObjectiveDef.label``: its name and shown unit), marked when it
+    is a constraint."""
+    return o.label + (" (constraint)" if o.goal == "constraint" else "")
 
 
 def objective_cell(value: float | None, o) -> str:

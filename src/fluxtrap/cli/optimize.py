@@ -23,6 +23,7 @@ from fluxtrap.cli.common import (
     out_dir,
     out_file,
     param_cell,
+    status_note_text,
     store_from,
     who,
 )
@@ -159,7 +160,12 @@ def suggestion_mark_cmd(
             "making), used, or open again."
         ),
     ],
-    note: Annotated[str | None, typer.Option("--note", help="Why (kept with it).")] = None,
+    note: Annotated[
+        str | None,
+        typer.Option(
+            "--note", help="Why (kept with it; at most 500 characters).", callback=status_note_text
+        ),
+    ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who marked it.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import MAX_WORKERS, QuietOption, console, out_dir
+from fluxtrap.cli.common import DEFAULT_WORKERS, MAX_WORKERS, QuietOption, console, out_dir
 from fluxtrap.errors import ValidationError
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
@@ -76,7 +76,7 @@ def sweep(
             min=1,
             max=MAX_WORKERS,
         ),
-    ] = 2,
+    ] = DEFAULT_WORKERS,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run variants that failed before again.")
     ] = False,
@@ -91,6 +91,7 @@ def sweep(
     quiet: QuietOption = False,
 ) -> None:
     """Run the variants of a case on Dask; done variants are cached in OUT/cache and skipped.
+    Exits 1 when a variant failed (the outputs are written all the same).
 
     A shared cluster must use TLS with client certificates (see the README's recipe): give
     --tls-ca-file/--tls-cert/--tls-key, or set them in dask's configuration."""
@@ -123,6 +124,13 @@ def sweep(
         f"{len(result.table)} variants: {result.computed} computed, {result.cached} from cache, "
         f"{result.failed} failed; wrote {', '.join(str(p) for p in result.files)}"
     )
+    if result.failed:  # the outputs are written all the same, as calibrate's when a series fails
+        typer.echo(
+            f"error: {result.failed} of {len(result.table)} variants failed; their errors are in "
+            f"the error column of {out / 'results.csv'}",
+            err=True,
+        )
+        raise typer.Exit(code=1)
 
 
 def dask_security(ca_file: Path | None, cert: Path | None, key: Path | None) -> Any:

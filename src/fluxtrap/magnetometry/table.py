@@ -26,7 +26,9 @@ class TableMetadata:
     ``instrument``: "MPMS3", "MPMS-XL", "PPMS" or "table" (plain CSV); ``mode``: "VSM", "DC" or
     "" (unknown); ``mass_kg`` from the header (None if not given); ``info``: the header's INFO
     entries, key -> value, as written; ``columns``: which source column gave each SI column;
-    ``skipped_lines``: 1-based source lines of rows left out for an empty field or moment cell.
+    ``skipped_lines``: 1-based source lines of rows left out for an empty field or moment cell;
+    ``unterminated_line``: the 1-based last line, a data row left out because the file does not
+    end with a line end there (``unterminated_note``), or None.
     """
 
     filename: str
@@ -39,6 +41,7 @@ class TableMetadata:
     info: Mapping[str, str] = field(default_factory=dict)
     columns: Mapping[str, str] = field(default_factory=dict)
     skipped_lines: tuple[int, ...] = ()
+    unterminated_line: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
@@ -58,7 +61,36 @@ class TableMetadata:
             "info": dict(self.info),
             "columns": dict(self.columns),
             "skipped_lines": list(self.skipped_lines),
+            "unterminated_line": self.unterminated_line,
         }
+
+
+class TruncatedFileWarning(UserWarning):
+    """A file's last data row was left out: the file does not end with a line end, the mark of
+    a file cut while it was written or copied (its last number may be cut: "1.2345" read as
+    "1.2"). A warning, not an error: the other rows are read."""
+
+
+def unterminated_note(line: int | None) -> str:
+    """One line for people about a left-out last line (``TableMetadata.unterminated_line``);
+    empty if there is none."""
+    if line is None:
+        return ""
+    return (
+        f"left out line {line}, the last: it has no line end, so the file may have been cut "
+        "while written or copied and the row's last number cut short (end the file with a line "
+        "end to keep the row)"
+    )
+
+
+def unterminated_row(text: str) -> int | None:
+    """The 1-based number of ``text``'s last line if it holds something but no line end follows
+    it (CR, LF or CRLF, or another end ``str.splitlines`` knows), else None."""
+    lines = text.splitlines(keepends=True)
+    if not lines or not lines[-1].strip():
+        return None
+    last = lines[-1]
+    return len(lines) if last.splitlines()[0] == last else None
 
 
 def skipped_note(lines: Sequence[int], shown: int = 6) -> str:

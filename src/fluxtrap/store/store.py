@@ -28,9 +28,12 @@ from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
 from fluxtrap import __version__
 from fluxtrap.campaign import (
+    MAX_NOTES,
+    MAX_STATUS_NOTE,
     CampaignSpec,
     check_new_name,
     check_new_rules,
+    check_note,
     check_who,
     history_frame,
 )
@@ -1062,7 +1065,9 @@ def _new_sample(
         origin=origin,
         suggestion_id=suggestion_id,
         recorded_by=row.get("recorded_by"),
-        notes=_no_nul(row.get("notes") or "", f"{where}: notes"),
+        notes=_no_nul(
+            check_note(row.get("notes") or "", f"{where}: notes", MAX_NOTES), f"{where}: notes"
+        ),
         status=status,
         status_note=_note(row.get("status_note"), where),  # made: why it was undone
     )
@@ -1120,8 +1125,7 @@ def _note(note: str | None, where: str = "") -> str | None:
     if note is None or not note.strip():
         return None
     at = f"{where}: " if where else ""
-    if len(note) > 500:
-        raise ValidationError(f"{at}status note: {len(note)} characters, at most 500")
+    check_note(note, f"{at}status note", MAX_STATUS_NOTE)
     return _no_nul(note.strip(), f"{at}status note")
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import io
 import secrets
+from collections import Counter
 from typing import Annotated, Literal
 
 import pandas as pd
-from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 
+from fluxtrap.errors import ValidationError
 from fluxtrap.store import Store
 from fluxtrap.units import parse
 from fluxtrap.web import jcdata, schemas
@@ -166,6 +168,18 @@ def list_measurements(
     ]
 
 
+async def one_value_per_field(request: Request) -> None:
+    """A form that sends a field twice (two files in ``file``, two ``a``) is a 422 naming it:
+    FastAPI kept the last one and dropped the others without a word. The form is the one
+    FastAPI parsed for the endpoint (Starlette keeps it), so nothing is read twice."""
+    form = await request.form()
+    counts = Counter(key for key, _ in form.multi_items())
+    for key, n in counts.items():
+        if n > 1:
+            what = "one file per upload" if key == "file" else "give it once"
+            raise ValidationError(f"form field {key!r} was sent {n} times: {what}")
+
+
 @router.post(
     "/campaigns/{campaign}/samples/{label}/measurements",
     response_model=schemas.Upload,
@@ -180,6 +194,7 @@ def upload_measurement(
     campaign: str,
     label: str,
     user: Writer,
+    _single: Annotated[None, Depends(one_value_per_field)],
     file: Annotated[UploadFile, File(description="the instrument file (MPMS3 .dat or CSV)")],
     a: Annotated[
         str | None,

@@ -37,13 +37,14 @@ def jc_curves(newest: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
 
 def jc_notes(newest: dict[str, Any]) -> dict[str, list[str]]:
     """What the analysis of each sample's newest Jc(B) measurement (``newest_jc``'s mapping)
-    warned about: rows of the file it skipped, and a loop that does not look like a
-    superconductor's (sample -> lines of text)."""
-    from fluxtrap.magnetometry.table import skipped_note
+    warned about: rows of the file it skipped (a last line without a line end too), and a loop
+    that does not look like a superconductor's (sample -> lines of text)."""
+    from fluxtrap.magnetometry.table import skipped_note, unterminated_note
 
     out = {}
     for label, (meas, curve) in newest.items():
         notes = [skipped_note(meas.metadata.get("skipped_lines", ()))]
+        notes.append(unterminated_note(meas.metadata.get("unterminated_line")))
         notes += curve.settings.get("warnings", [])
         if any(notes):
             out[label] = [f"{meas.filename}: {n}" for n in notes if n]

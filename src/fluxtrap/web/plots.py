@@ -44,7 +44,8 @@ def estimate(o: ObjectiveDef, guess: Mapping[str, float | None] | None) -> str:
 
 
 def unit_label(o: ObjectiveDef) -> str:
-    return f"{o.name} [A/cm²]" if o.quantity == "jc" else o.name
+    """The objective's name and unit as the CLI's headers show it (``ObjectiveDef.label``)."""
+    return o.label
 
 
 # -- figures -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from fluxtrap.campaign import CampaignSpec
+from fluxtrap.campaign import MAX_NOTES, MAX_STATUS_NOTE, CampaignSpec
 from fluxtrap.store import (
     CampaignRecord,
     CurveRecord,
@@ -192,7 +192,7 @@ class SampleIn(Strict):
         description="objective -> a number in its unit (Jc A/m^2, Tc K) or a string with a unit, "
         'e.g. "2.1e4 A/cm^2"',
     )
-    notes: str = Field("", max_length=10_000)
+    notes: str = Field("", max_length=MAX_NOTES)
 
 
 class Sample(BaseModel):
@@ -290,14 +290,18 @@ class SuggestionStatusIn(Strict):
         description="failed: made but unusable (its sample is marked failed too); abandoned: "
         "given up; discarded: not worth making; the three free the point"
     )
-    note: str | None = Field(None, max_length=500, description="why (kept with the status)")
+    note: str | None = Field(
+        None, max_length=MAX_STATUS_NOTE, description="why (kept with the status)"
+    )
 
 
 class SampleStatusIn(Strict):
     status: Literal["made", "failed"] = Field(
         description="failed: unusable (cracked, unmeasurable), no longer pending"
     )
-    note: str | None = Field(None, max_length=500, description="why (kept with the status)")
+    note: str | None = Field(
+        None, max_length=MAX_STATUS_NOTE, description="why (kept with the status)"
+    )
 
 
 class SimulationIn(Strict):

@@ -145,6 +145,39 @@ def test_overview_shows_categorical_values_and_failed_samples(browser_like):
     assert "t [450–750 degC], gas {Ar, vacuum}" in lab.client.get("/").text  # was a 500
 
 
+def test_objective_headers_show_the_unit_the_cli_shows(browser_like):
+    """The overview's columns and progress axes, and the model page's predictions, name each
+    objective with the unit the CLI's tables show (only Jc's A/cm² was shown: "tc", not
+    "tc [K]")."""
+    from fluxtrap.cli.common import objective_header
+
+    lab = browser_like
+    body = {
+        "name": "Units",
+        "parameters": [{"name": "t", "unit": "degC", "low": 450, "high": 750, "step": 1}],
+        "objectives": [
+            {"name": "tc", "quantity": "tc"},
+            {"name": "hardness", "unit": "GPa"},
+            {"name": "y"},
+        ],
+    }
+    assert lab.client.post("/api/campaigns", json=body, headers=auth("alice")).status_code == 201
+    for i, t in enumerate([500, 600, 700]):
+        lab.store.add_sample("Units", f"S{i}", {"t": t},
+                             objectives={"tc": 30 + i, "hardness": 2.0 + i, "y": i})  # fmt: skip
+    lab.store.add_suggestions("Units", [{"t": 650}], [0.1], {}, seed=1,
+                              predictions=[{"tc": {"mean": 31.0, "std": 1.0}}])  # fmt: skip
+    html = lab.client.get("/campaigns/Units").text
+    spec = lab.store.campaign("Units")
+    assert [objective_header(o) for o in spec.objectives] == ["tc [K]", "hardness [GPa]", "y"]
+    for o in spec.objectives:
+        assert f'<th class="num">{objective_header(o)}</th>' in html
+        fig = figures(html)[f"progress-{o.name}"]
+        assert fig["layout"]["yaxis"]["title"]["text"] == objective_header(o)
+    html = lab.client.get("/campaigns/Units/model?objective=tc").text
+    assert "predicted tc [K]</th>" in html
+
+
 def test_pages_of_a_campaign_with_categorical_and_fixed_parameters(browser_like):
     """The overview with an open suggestion holding a choice, and the model explorer: slices
     along numeric parameters only, through the best sample's choice (each was a 500)."""
@@ -211,6 +244,12 @@ def test_jc_page_tells_what_the_analysis_warned_about(browser_like, loop_file):
         f"B1_gaps.dat: skipped 2 rows without a moment or field value (lines {lines[0]}, {lines[1]})"
         in notes
     )
+    cut = loop_file.rstrip(b"\r\n")[:-2]  # cut inside the last row's last number
+    r = upload(lab, cut, filename="B1_cut.dat")
+    last = cut.count(b"\n") + 1
+    assert r.status_code == 201 and r.json()["measurement"]["metadata"]["unterminated_line"] == last
+    notes = unescape(lab.client.get(f"{CP}/jc").text.split('id="jc-notes"')[1].split("</ul>")[0])
+    assert f"B1_cut.dat: left out line {last}, the last: it has no line end" in notes
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,26 @@ def test_malformed_upload_is_422_and_leaves_nothing_half_written(
     assert lab.store.measurements(NAME, "B1") == []
 
 
+@pytest.mark.parametrize(
+    ("files", "data", "says"),
+    [
+        ("two", EDGES, "form field 'file' was sent 2 times: one file per upload"),
+        ("one", EDGES | {"a": ["1 mm", "1.5 mm"]}, "form field 'a' was sent 2 times: give it once"),
+    ],
+)
+def test_a_form_field_sent_twice_is_422_and_nothing_is_stored(sample, loop_file, files, data, says):
+    """Two files in one field (or two values of an edge) were taken as the last one, silently."""
+    lab = sample
+    before = snapshot(lab)
+    sent = [("file", ("B1_MH_5K.dat", loop_file))]
+    if files == "two":
+        sent.append(("file", ("B1_other.dat", loop_file)))
+    r = lab.client.post(f"{C}/samples/B1/measurements", headers=auth("bob"), data=data, files=sent)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == says
+    assert snapshot(lab) == before and lab.store.measurements(NAME, "B1") == []
+
+
 def test_truncated_file_writes_nothing(sample, loop_file):
     lab = sample
     before = snapshot(lab)

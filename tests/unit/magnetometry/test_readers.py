@@ -3,12 +3,14 @@
 import csv
 import os
 import re
+import warnings
 
 import numpy as np
 import pytest
 
 from fluxtrap.errors import InputFileError
 from fluxtrap.magnetometry.readers import read
+from fluxtrap.magnetometry.table import TruncatedFileWarning
 
 OE = 1e-4  # T per Oe (mu0 * H)
 
@@ -161,14 +163,63 @@ def test_tab_file_info(mpms_file):
     assert info["APPNAME"].startswith("MPMS3 Measurement Release 1.1.16 Build 424")
 
 
-def test_truncated_file_names_line(mpms_file):
+def test_a_file_cut_inside_a_row_is_read_without_it_and_names_the_line(mpms_file):
+    """A cut .dat failed as a whole ("line 142: only 38 of 89 cells (file truncated?)"); its rows up to
+    the cut are read now, the cut one left out with a warning naming file and line."""
     content = mpms_file("mpms3_vsm_mh_film-A2481_3K.dat").read_bytes()
+    whole = read(content, filename="whole.dat")
     cut = content[: len(content) // 2]  # ends inside a data row
     last_line = cut.count(b"\n") + 1
-    with pytest.raises(InputFileError, match=rf"cut\.dat, line {last_line}"):
-        read(cut, filename="cut.dat")
+    with pytest.warns(TruncatedFileWarning, match=rf"^cut\.dat: left out line {last_line}, the"):
+        table = read(cut, filename="cut.dat")
+    assert table.metadata.unterminated_line == last_line
+    assert table.line.max() < last_line and table.line.tolist() == [
+        n for n in whole.line.tolist() if n < last_line
+    ]
+    np.testing.assert_array_equal(table.moment_Am2, whole.moment_Am2[: len(table)])
     with pytest.raises(InputFileError, match=r"no '\[Data\]' line"):
         read(content[:500], filename="head.dat")
+
+
+@pytest.mark.parametrize("name", ["loop.csv", "loop.dat"])
+def test_a_last_line_without_a_line_end_is_left_out_with_a_warning(name):
+    """A file cut inside its last number ("3.25e-3" as "3.2") was read with the cut value. A
+    last line without a line end is that mark: the row is left out, saying so and why; a file
+    that ends with its line end (LF, CRLF or CR) keeps every row."""
+    head = b"" if name.endswith(".csv") else (
+        b"[Header]\r\nTITLE,x\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"
+        b"Comment,Time Stamp (sec),"
+    )  # fmt: skip
+    cols = b"H (Oe),m (emu),T (K)" if name.endswith(".csv") else (
+        b"Temperature (K),Magnetic Field (Oe),Moment (emu)"
+    )  # fmt: skip
+    prefix = b"" if name.endswith(".csv") else b",1,"
+    rows = [b"5,0,0", b"5,100,1e-3", b"5,200,3.25e-3"]
+    if name.endswith(".csv"):
+        rows = [b"0,0,5", b"100,1e-3,5", b"200,3.25e-3,5"]
+    body = head + cols + b"\r\n" + b"\r\n".join(prefix + r for r in rows)
+    lines = body.count(b"\n") + 1
+    with pytest.warns(TruncatedFileWarning) as caught:
+        table = read(body[:-3], filename=name)  # cut inside 3.25e-3 -> "3.2" (emu)
+    assert [str(w.message) for w in caught] == [
+        f"{name}: left out line {lines}, the last: it has no line end, so the file may have "
+        "been cut while written or copied and the row's last number cut short (end the file "
+        "with a line end to keep the row)"
+    ]
+    np.testing.assert_allclose(table.moment_Am2, [0, 1e-6])
+    assert table.metadata.unterminated_line == lines
+    assert table.metadata.to_dict()["unterminated_line"] == lines
+    for end in (b"\r\n", b"\n", b"\r"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            whole = read(body + end, filename=name)
+        np.testing.assert_allclose(whole.moment_Am2, [0, 1e-6, 3.25e-6])
+        assert whole.metadata.unterminated_line is None
+    with warnings.catch_warnings():  # a last comment or blank line without its end: no row
+        warnings.simplefilter("error")
+        assert len(read(body + b"\r\n   ", filename=name)) == 3
+        if name.endswith(".csv"):
+            assert len(read(body + b"\n# end", filename=name)) == 3
 
 
 def test_wrong_instrument_file():

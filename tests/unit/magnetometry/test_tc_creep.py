@@ -424,7 +424,7 @@ def test_zfc_fc_split_with_an_empty_first_temperature_cell():
         for t, m in zip(sw.temperature_K, sw.moment_Am2, strict=True)
     ]
     rows[0] = "," + rows[0].split(",", 1)[1]
-    table = read(("T (K),B_T,m_Am2\n" + "\n".join(rows)).encode(), filename="zfcfc.csv")
+    table = read(("T (K),B_T,m_Am2\n" + "\n".join(rows) + "\n").encode(), filename="zfcfc.csv")
     sweeps = split_sweeps(table)
     assert [(s.label, len(s)) for s in sweeps] == [("ZFC", 221), ("FC", 221)]
     assert find_tc(sweeps[1]).step_Am2 == pytest.approx(2e-6, rel=0.05)

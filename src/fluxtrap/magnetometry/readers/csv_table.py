@@ -11,6 +11,7 @@ comments. Delimiter: comma, TAB or semicolon, whichever the header row uses most
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import PurePath
 
@@ -27,7 +28,14 @@ from fluxtrap.magnetometry.readers._columns import (
     split_rows,
     unit_of,
 )
-from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
+from fluxtrap.magnetometry.table import (
+    MU0,
+    MeasurementTable,
+    TableMetadata,
+    TruncatedFileWarning,
+    unterminated_note,
+    unterminated_row,
+)
 from fluxtrap.units import Q_, unit
 
 name = "csv_table"
@@ -53,11 +61,18 @@ def read(
     content: bytes, filename: str, columns: Mapping[str, str] | None = None
 ) -> MeasurementTable:
     """Parse a delimited table into a ``MeasurementTable`` (SI); see the module docstring."""
+    text = decode(content)
     numbered = [
         (i + 1, ln)
-        for i, ln in enumerate(decode(content).splitlines())
+        for i, ln in enumerate(text.splitlines())
         if ln.strip() and not ln.startswith("#")
     ]
+    cut = unterminated_row(text)
+    if cut is not None and len(numbered) > 1 and numbered[-1][0] == cut:  # a data row, not the
+        numbered.pop()  # header or a comment
+        warnings.warn(TruncatedFileWarning(f"{filename}: {unterminated_note(cut)}"), stacklevel=3)
+    else:
+        cut = None
     if len(numbered) < 2:
         raise InputFileError(f"{filename}: expected a header row of column names and data rows")
     head_no, head = numbered[0]
@@ -84,6 +99,7 @@ def read(
         instrument="table",
         columns=source,
         skipped_lines=skipped,
+        unterminated_line=cut,
     )
     return MeasurementTable.from_arrays(
         values["field"] * MU0,

@@ -12,6 +12,7 @@ the first of ``MOMENT_COLUMNS`` that holds any number, which also gives the mode
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -27,7 +28,14 @@ from fluxtrap.magnetometry.readers._columns import (
     split_rows,
     unit_of,
 )
-from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
+from fluxtrap.magnetometry.table import (
+    MU0,
+    MeasurementTable,
+    TableMetadata,
+    TruncatedFileWarning,
+    unterminated_note,
+    unterminated_row,
+)
 
 name = "qd_dat"
 
@@ -61,7 +69,8 @@ def read(
     ``columns`` overrides which source column gives a quantity, e.g.
     ``{"moment": "DC Moment Fixed Ctr (emu)"}``; keys: field, moment, moment_err, temperature, time.
     """
-    lines = decode(content).splitlines()
+    text = decode(content)
+    lines = text.splitlines()
     if not lines or not guess_can_open(filename, content):
         raise InputFileError(
             f"{filename}: not a Quantum Design .dat file (expected '[Header]' on line 1)"
@@ -79,6 +88,12 @@ def read(
             f"{filename}, line {data_at + 2}: expected the column names after '[Data]'"
         )
     head_line = lines[data_at + 1]
+    cut = unterminated_row(text)
+    if cut is not None and cut >= data_at + 3:  # a data row (line data_at + 2 names the columns)
+        lines = lines[:-1]
+        warnings.warn(TruncatedFileWarning(f"{filename}: {unterminated_note(cut)}"), stacklevel=3)
+    else:
+        cut = None
     delimiter = "\t" if head_line.count("\t") > head_line.count(",") else ","
 
     header = [
@@ -151,6 +166,7 @@ def read(
         info=info,
         columns=source,
         skipped_lines=skipped,
+        unterminated_line=cut,
     )
     return MeasurementTable.from_arrays(
         values["field"] * MU0,
