@@ -75,6 +75,40 @@ def test_scan_finds_the_fastest_safe_ramp_and_writes_its_files(capsys, tmp_path)
     assert (out / "safe_ramp.png").stat().st_size > 10_000
 
 
+def test_a_failed_rate_is_not_read_as_safe_or_jumped_and_exits_1(capsys, tmp_path, monkeypatch):
+    """The middle of three rates fails (a solver error): the files are written, the limit is
+    said to be unknown above the slowest rate (not bracketed by the fastest rate's jump), and
+    the exit code is 1 naming where the error is."""
+    import fluxtrap.simulate.stability as stability
+
+    real = stability.ramp_run
+
+    def failing(case, rate_T_s, *args, **kwargs):
+        if 1e3 < rate_T_s * 3600 < 1e5:
+            return stability.RampRun(rate_T_s, float("nan"), False, 0.0, {}, 0.0, "SolverError: x")
+        return real(case, rate_T_s, *args, **kwargs)
+
+    monkeypatch.setattr(stability, "ramp_run", failing)
+    out = tmp_path / "scan"
+    code, stdout, err = cli(
+        capsys,
+        "safe-ramp",
+        str(write(tmp_path)),
+        "--from", "100 T/h", "--to", "1e6 T/h", "--count", "3",
+        "--mesh-size", "2 mm", "--out", str(out), "--quiet",
+    )  # fmt: skip
+    said = " ".join(stdout.split())
+    assert code == 1, err
+    assert "fastest safe ramp: 100 T/h" in said
+    assert "the next scanned rate, 1e+04 T/h, failed, so the limit is not known above it" in said
+    assert "1e+06 T/h, jumped" not in said
+    assert f"1 of 3 rates failed; their errors are in the error column of {out}" in " ".join(
+        err.split()
+    )
+    table = pd.read_csv(out / "safe_ramp.csv")
+    assert table.error.fillna("").tolist() == ["", "SolverError: x", ""]
+
+
 @pytest.mark.parametrize(
     "args, model, message",
     [

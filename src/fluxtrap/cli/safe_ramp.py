@@ -71,7 +71,8 @@ def safe_ramp_command(
 ) -> None:
     """Scan the ramp rate of every ramp_field step and report the fastest one without a flux jump
     (the hottest element rising by --max-rise), with a plot of the peak rise per rate. With
-    --scheduler or --workers > 1 the rates run side by side on Dask (as fluxtrap sweep)."""
+    --scheduler or --workers > 1 the rates run side by side on Dask (as fluxtrap sweep).
+    Exits 1 when a rate's run failed (the outputs are written all the same)."""
     import json
 
     import numpy as np
@@ -125,7 +126,16 @@ def safe_ramp_command(
     console.print(shown)
     safe, jump = scan.fastest_safe_T_s, scan.slowest_jump_T_s
     threshold = f"jump threshold {scan.max_rise_K:.3g} K"
-    if safe and jump:
+    after = next((r for r in scan.runs if r.rate_T_s > (safe or 0.0)), None)
+    failed = [r for r in scan.runs if r.error]
+    if after is not None and after.error:  # neither safe nor a jump: the limit is not bracketed
+        shown_safe = f"{safe * 3600:.4g} T/h" if safe else "none"
+        console.print(
+            f"fastest safe ramp: {shown_safe} ({threshold}); the next scanned rate, "
+            f"{after.rate_T_s * 3600:.4g} T/h, failed, so the limit is not known above it; "
+            f"wrote {out}"
+        )
+    elif safe and jump:
         console.print(
             f"fastest safe ramp: {safe * 3600:.4g} T/h ({threshold}); the next scanned rate, "
             f"{jump * 3600:.4g} T/h, jumped: the limit lies between them (narrow it with --from "
@@ -137,6 +147,13 @@ def safe_ramp_command(
         )
     else:
         console.print(f"no scanned rate is safe ({threshold}); wrote {out}")
+    if failed:  # the outputs are written all the same, as sweep's when a variant fails
+        typer.echo(
+            f"error: {len(failed)} of {len(scan.runs)} rates failed; their errors are in the "
+            f"error column of {out / 'safe_ramp.csv'}",
+            err=True,
+        )
+        raise typer.Exit(code=1)
 
 
 def register(app: typer.Typer) -> None:
