@@ -28,6 +28,7 @@ Behaviour on awkward data (documented, tested):
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import warnings
@@ -65,6 +66,18 @@ from fluxtrap.optimize.model import (
 )
 from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace, unit_keys
 from fluxtrap.optimize.stopping import KAPPA
+
+
+@contextlib.contextmanager
+def quiet_numerics():
+    """Silence the remedies BoTorch and linear_operator apply to a near-singular posterior
+    covariance (jitter added to its diagonal, a fallback from low-rank Cholesky updates):
+    replicated points make it singular to float precision, which is not news for a lab."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=NumericalWarning)
+        warnings.filterwarnings("ignore", message="Low-rank cholesky updates failed")
+        yield
+
 
 # Share of a budget spent on pure exploitation at its end (bench/bench_optimize.py --budgeted:
 # measured on the 11 replay tables, numbers in bench/results/README.md).
@@ -496,16 +509,13 @@ class Optimizer:
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))
         exploits = [self.exploits(done + j + 1) for j in range(n)]
-        with manual_seed(seed), warnings.catch_warnings():
+        with manual_seed(seed), quiet_numerics(), warnings.catch_warnings():
             # a restart stopping early (L-BFGS "ABNORMAL") is harmless: the best of all
             # restarts and their grid neighbours is chosen below
             warnings.filterwarnings("ignore", category=OptimizationWarning)
             warnings.filterwarnings(
                 "ignore", message="Optimization failed", category=RuntimeWarning
             )
-            # replicated points make the posterior covariance singular to float precision; the
-            # jitter linear_operator adds (1e-8 to 1e-6) is its remedy, not news for a lab
-            warnings.filterwarnings("ignore", category=NumericalWarning)
             chosen, picked = self._choose(exploits, P, pool, seen, seed, grid)
             # each row's own value given the external pending points (not the rest of the
             # batch), by the acquisition that chose the first row: built from the same seed, as

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from fluxtrap.campaign import running_best  # noqa: E402
 from fluxtrap.errors import ValidationError  # noqa: E402
+from fluxtrap.optimize.optimizer import quiet_numerics  # noqa: E402
 from fluxtrap.optimize.space import Categorical  # noqa: E402
 
 
@@ -82,7 +83,8 @@ def model_slices(
         through = opt.X.iloc[int(np.argmax(signed))].to_dict()
     through = dict(through)
     P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
-    acqf = opt.acquisition_function(P)
+    with quiet_numerics():
+        acqf = opt.acquisition_function(P)
     numeric = [p for p in space.parameters if not isinstance(p, Categorical)]
 
     def sliceable(name: str):
@@ -95,7 +97,7 @@ def model_slices(
 
     def evaluate(grid: pd.DataFrame) -> dict[str, np.ndarray]:
         pred = opt.predict(grid)
-        with torch.no_grad():
+        with torch.no_grad(), quiet_numerics():
             acq = torch.cat([acqf(u.unsqueeze(1)) for u in space.to_unit(grid).split(1024)])
         return {
             "mean": pred[f"{objective}_mean"].to_numpy(),

@@ -123,3 +123,24 @@ def test_history_with_a_categorical_parameter_is_drawn_with_its_choices(tmp_path
     opt.tell(history[space.names], history.y)
     names = {p.name for p in write_model_report(opt, history, tmp_path)}
     assert {"parallel_coordinates.png", "parallel_coordinates.html"} <= names
+
+
+def test_slices_of_replicated_samples_raise_no_numerical_warnings():
+    """Each sample measured three times makes the posterior covariance of the observed points
+    singular to float precision; the jitter linear_operator adds is its remedy, and the model
+    page (which draws these slices) logged one warning per request before."""
+    import warnings
+
+    from botorch.exceptions.warnings import BotorchWarning
+    from linear_operator.utils.warnings import NumericalWarning
+
+    X = SPACE.sample(6, seed=0)
+    X = pd.concat([X, X, X], ignore_index=True)
+    noise = np.random.default_rng(0).normal(0, 0.01, len(X))
+    y = pd.Series(np.exp(-(((X.max_temperature - 620) / 80) ** 2)) + noise, name="jc_3T")
+    opt = Optimizer(SPACE, seed=0, num_restarts=2, raw_samples=64).tell(X, y)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        s = model_slices(opt, n_grid=11, pending=X.iloc[:1])
+    assert not [w for w in seen if issubclass(w.category, (NumericalWarning, BotorchWarning))]
+    assert np.isfinite(s["one_d"]["max_temperature"]["acquisition"]).all()
