@@ -141,6 +141,25 @@ CASES = {
         },
         0.35,
     ),
+    # over-refined before the growth cap and the air's BOX_DEPTH (149 s / 400 s CPU)
+    "very thin disk r20 x 0.4 mm ZFC n20 0.1 T/s": (
+        {
+            "materials": material(20, {"constant": "2e4 A/cm^2"}),
+            "stack": [{"material": "sc", "radius": "20 mm", "thickness": "0.4 mm"}],
+            "probes": [probe("axis", 0, 0.9), probe("off", 15, 0.9)],
+            "protocol": ramps(0, "0.1 T/s", 0.5, 0),
+        },
+        0.05,
+    ),
+    "slim cylinder r2 x 10 mm ZFC n20 0.1 T/s": (
+        {
+            "materials": material(20, {"constant": "2e4 A/cm^2"}),
+            "stack": [{"material": "sc", "radius": "2 mm", "thickness": "10 mm"}],
+            "probes": [probe("above", 0, 10.5), probe("side", 3, 5)],
+            "protocol": ramps(0, "0.1 T/s", 0.5, 0),
+        },
+        0.1,
+    ),
 }
 
 

@@ -18,14 +18,16 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from fluxtrap.simulate.case import Case
-from fluxtrap.simulate.mesh import AIR, Mesh, band_width, near_box, stack_extent
+from fluxtrap.simulate.mesh import AIR, BOX_DEPTH, Mesh, band_width, near_box, stack_extent
 
 # a graded pair halves the conductors and the air within this many stack extents of them
 PAIR_REACH = 1.0
 MIN_RATIO = 0.1  # a region's element size shrinks at most 10x per design (the shares are rough)
-# A design's mesh has at most this many times the elements of the pair it comes from: a first
-# pair whose elements are too large for first-order convergence (a cylinder r 2 x 10 mm at 1 /
-# 0.5 mm, estimate 9.4 %) asked for 89 412 elements (400 s) where 8130 met the target (8 s).
+# A pair's fine mesh has at most about this many times the elements of the pair before it
+# (``Simulation.run`` designs again, capped, past it): a first pair whose elements are too large
+# for first-order convergence (a cylinder r 2 x 10 mm at 1 / 0.5 mm, estimate 9.4 %) asked for
+# 89 412 elements (400 s CPU) where 15 829 met the target (16 s). The designs of the benchmark
+# cases grow 2-11x.
 MAX_GROWTH = 16.0
 SAMPLES = 24  # sample times spread over the protocol, besides the protocol step ends
 
@@ -87,12 +89,14 @@ def shares(coarse: Sampled, fine: Sampled, scale: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Design:
     """Refinement of a pair's coarse mesh: ``max_area`` per element (m^2, -1 = as is),
-    ``needed``, the predicted element count of a fine mesh meeting the target, and ``at_limit``:
-    that is over the size limit, so ``max_area`` is coarser and no later design can be finer
-    (over ``MAX_GROWTH`` times the pair alone, the next pair designs again)."""
+    ``needed``, the predicted element count of a fine mesh meeting the target, ``count``, that
+    of this design, and ``at_limit``: ``needed`` is over the size limit, so ``max_area`` is
+    coarser and no later design can be finer (under a growth ``cap`` the next pair designs
+    again)."""
 
     max_area: np.ndarray
     needed: int
+    count: int
     at_limit: bool
 
 
@@ -107,11 +111,17 @@ def error_model(share: np.ndarray) -> Callable[[np.ndarray], float]:
 
 
 def design(
-    case: Case, coarse: Sampled, fine: Sampled, share: np.ndarray, target: float, limit: int
+    case: Case,
+    coarse: Sampled,
+    fine: Sampled,
+    share: np.ndarray,
+    target: float,
+    limit: int,
+    cap: float | None = None,
 ) -> Design:
     """Element sizes for the next pair's coarse mesh (refining ``coarse.mesh``) whose fine mesh
-    should meet ``target`` (relative error) with at most ``limit`` elements and ``MAX_GROWTH``
-    times the elements of ``fine`` (then coarser)."""
+    should meet ``target`` (relative error) with at most ``limit`` elements, and ``cap`` by the
+    model's count if given (then coarser)."""
     mesh = coarse.mesh
     area = mesh.area[coarse.conductor]
     eta = np.abs(share).max(axis=(0, 1)) + 1e-300
@@ -141,19 +151,23 @@ def design(
             lo = mid
     alpha = lo
     needed = count(alpha)
-    cap = min(limit, MAX_GROWTH * fine.mesh.n_elements)
-    while count(alpha) > cap and alpha < 1.0 / base.min():
+    bound = limit if cap is None else min(limit, cap)
+    while count(alpha) > bound and alpha < 1.0 / base.min():
         alpha *= 1.1
     f = ratio(alpha)
     max_area = np.full(mesh.n_elements, -1.0)
     max_area[coarse.conductor] = area * f**2
     # The air shrinks with its nearest conductor element: its target area there, growing as
-    # (1 + d / band)^2 with the distance d, as ``build_mesh`` grades it (the conductors' area in
-    # the band, 4x at its edge); air left at the first mesh's size kept the probes off by what
-    # the conductors' refinement was meant to remove. Never coarser than it is.
+    # (1 + d / w)^2 with the distance d, as ``build_mesh`` grades it: w the band (the conductors'
+    # area in the band, 4x at its edge), or BOX_DEPTH of those elements where that is less (a
+    # thin wide disk's design graded over its 2 mm band asked for 150 092 elements where its
+    # first pair had 27 145). Air left at the first mesh's size kept the probes off by what the
+    # conductors' refinement was meant to remove. Never coarser than it is.
     air = np.where(mesh.region == AIR)[0]
     distance, nearest = cKDTree(mesh.centroid[coarse.conductor]).query(mesh.centroid[air])
-    graded = max_area[coarse.conductor][nearest] * (1 + distance / band_width(case)) ** 2
+    target = max_area[coarse.conductor][nearest]
+    edge = np.sqrt(4 / np.sqrt(3) * target)
+    graded = target * (1 + distance / np.minimum(band_width(case), BOX_DEPTH * edge)) ** 2
     # A bound equal to an element's own area (the conductors at ratio 1, the air the grading
     # leaves) makes Triangle split about half of such elements (rounding: the paper case's
     # scout mesh goes 395 -> 601 elements with every bound at its own area). That splitting is
@@ -162,7 +176,7 @@ def design(
     # ``bench_accuracy.py`` missed and ran a third pair and the tall cylinder's design refined
     # nothing (58 s CPU instead of 40 s); a 1.3x margin on the target instead cost 48 s.
     max_area[air] = np.minimum(mesh.area[air], graded)
-    return Design(max_area, needed, needed > cap == limit)
+    return Design(max_area, needed, count(alpha), needed > bound == limit)
 
 
 def near(case: Case, mesh: Mesh, reach: float = 0.0) -> np.ndarray:

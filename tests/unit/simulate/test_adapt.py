@@ -123,11 +123,12 @@ def test_design_grades_the_air_from_the_conductors_it_refines():
     assert np.any(got[beyond] < mesh.area[air[beyond]])  # not only the band
 
 
-def test_a_design_grows_the_mesh_at_most_max_growth_times_per_pair():
+def test_a_capped_design_refines_less_and_does_not_end_the_run():
     """A pair whose estimate asks for 100x smaller errors (a first pair too coarse to be
-    first order) refines at most ``MAX_GROWTH`` times its fine mesh (Triangle makes up to 2.2x
-    the model's count), and its design does not end the run as if at the size limit; one capped
-    by the limit says so (``at_limit``)."""
+    first order) is designed at the model's full count without a cap; capped (as
+    ``Simulation.run`` caps a design growing more than ``MAX_GROWTH`` times), its mesh grows
+    about the cap's share as much, and its design does not end the run as if at the size limit;
+    one bound by the limit says so (``at_limit``)."""
     from fluxtrap.simulate.adapt import MAX_GROWTH, Sampled, design
 
     case = Case.from_dict(CASE)
@@ -138,15 +139,20 @@ def test_a_design_grows_the_mesh_at_most_max_growth_times_per_pair():
     empty = np.zeros((1, 0))
     pair = Sampled(mesh, cond, empty, empty), Sampled(fine, fcond, empty, empty)
     share = np.full((1, 1, len(cond)), 1.0)  # every element 100 % of the probe
+
+    def growth(plan) -> float:
+        coarse_next = refine(mesh, plan.max_area)
+        return split(coarse_next, halved(case, coarse_next)).n_elements / fine.n_elements
+
     free = design(case, *pair, share, 0.01, 10**6)
-    coarse_next = refine(mesh, free.max_area)
-    fine_next = split(coarse_next, halved(case, coarse_next))
-    assert free.needed > 4 * MAX_GROWTH * fine.n_elements  # the model asks for 100x
+    assert free.needed == free.count > 4 * MAX_GROWTH * fine.n_elements  # 100x by the model
     assert not free.at_limit
-    growth = fine_next.n_elements / fine.n_elements
-    assert MAX_GROWTH / 4 < growth < 2.5 * MAX_GROWTH
+    assert growth(free) > 2 * MAX_GROWTH
+    capped = design(case, *pair, share, 0.01, 10**6, cap=free.count / 8)
+    assert capped.count <= free.count / 8 and not capped.at_limit
+    assert growth(free) / 16 < growth(capped) < growth(free) / 4
     limited = design(case, *pair, share, 0.01, 2 * fine.n_elements)
-    assert limited.at_limit
+    assert limited.at_limit and limited.count <= 2 * fine.n_elements
 
 
 def test_the_time_error_run_gives_the_space_part_of_the_pair():
