@@ -490,6 +490,20 @@ def test_probe_names_are_safe_csv_column_names(name):
 
 
 @pytest.mark.parametrize(
+    "key, value, match",
+    [("name", "a b", r"^probes\[1\]\.name 'a b'"), ("r", "-1 mm", r"^probes\[1\]\.r: must be >= 0")],
+)
+def test_a_probe_error_names_its_table_after_a_temperature_probe(key, value, match):
+    """Bz and temperature probes are kept apart; the error still names the [[probes]] table the
+    user wrote (it said probes[0], the temperature probe, for the second table)."""
+    d = base()
+    d["probes"].insert(0, {"name": "core", "r": "0 mm", "z": "3 mm", "quantity": "temperature"})
+    d["probes"][1][key] = value
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
+
+
+@pytest.mark.parametrize(
     "edit, gap",
     [
         # 1 um of air above the copper: Triangle meshed 165 000 elements (estimated 6 400)
