@@ -516,7 +516,22 @@ class Simulation:
             fine_mesh = split(coarse_mesh, halved(case, coarse_mesh))
             h = float(np.sqrt(np.median(fine_mesh.area[fine_mesh.region >= 0]) * 4 / np.sqrt(3)))
         note = None
-        if not reached:
+        if not case.probes:  # nothing was measured: "reached" with an estimate of 0 misled
+            reached = False
+            mesh_said = (
+                f"[mesh] size = {h * 1e3:.3g} mm"
+                if fixed
+                else f"the first pair's mesh, {fine.mesh.n_elements:,} elements (median conductor "
+                f"element {h * 1e3:.3g} mm, nothing refined); add a probe where the field matters "
+                "or give [mesh] size"
+            )
+            note = (
+                f"accuracy target {case.solver.accuracy:.3g} not checked: the case has no Bz "
+                "[[probes]], where the estimate and the target are judged (a [bore] centre is "
+                f"not one; its own estimate is accuracy.bore); the result is on {mesh_said}"
+            )
+            warnings.warn(note, AccuracyWarning, stacklevel=2)
+        elif not reached:
             why = (
                 f"[mesh] size = {h * 1e3:.3g} mm is fixed (remove it to let fluxtrap refine)"
                 if fixed

@@ -341,3 +341,17 @@ def test_a_design_that_refines_nothing_is_named_in_the_note(monkeypatch):
         acc = simulate({**ZFC_DISK, "solver": {"accuracy": "1 %"}}).accuracy
     assert not acc["reached"]
     assert "refinements did not reach" not in str(record[0].message)
+
+
+@pytest.mark.parametrize("mesh", [{}, {"size": "1 mm"}], ids=["accuracy-driven", "fixed"])
+def test_a_case_without_probes_says_its_accuracy_was_not_checked(mesh):
+    """The target is judged at the Bz probes. Without one the run stopped at its first pair and
+    summary.json said reached = true with an estimate of 0 (a ring's [bore] centre 0.7 % off);
+    now it is not reached, with a note and the warning."""
+    from fluxtrap.simulate.simulation import AccuracyWarning
+
+    case = {**ZFC_DISK, "probes": [], "mesh": mesh}
+    with pytest.warns(AccuracyWarning, match="not checked: the case has no Bz") as record:
+        acc = simulate(case).accuracy
+    assert not acc["reached"] and acc["note"] == str(record[0].message)
+    assert ("nothing refined" in acc["note"]) == (not mesh)
