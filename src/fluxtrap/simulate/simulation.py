@@ -431,9 +431,22 @@ class Simulation:
         limit = case.mesh.max_elements
         estimate = estimate_elements(case, h)
         if estimate > limit:
+            # without [mesh] size the user gave no size: say where this one comes from
+            dim, what = case._smallest_dimension()
+            at = (
+                f"{h * 1e3:.3g} mm"
+                if fixed
+                else f"{h * 1e3:.3g} mm (no [mesh] size: the first pair's fine mesh, a quarter "
+                f"of the smallest superconductor dimension, {what} {dim * 1e3:.3g} mm)"
+            )
             raise ValidationError(
-                f"mesh: about {estimate:,} elements at {h * 1e3:.3g} mm exceed "
-                f"[mesh] max_elements = {limit:,}; give a coarser [mesh] size or raise the limit"
+                f"mesh: about {estimate:,} elements at {at} exceed [mesh] max_elements = "
+                f"{limit:,}; "
+                + (
+                    "give a coarser [mesh] size or raise the limit"
+                    if fixed
+                    else "raise the limit, or give a [mesh] size (a fixed pair, not refined)"
+                )
             )
         times = sample_times(case)
         coarse_mesh, fine_mesh = build_mesh(case, 2 * h), build_mesh(case, h)

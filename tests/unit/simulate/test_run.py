@@ -355,3 +355,20 @@ def test_a_case_without_probes_says_its_accuracy_was_not_checked(mesh):
         acc = simulate(case).accuracy
     assert not acc["reached"] and acc["note"] == str(record[0].message)
     assert ("nothing refined" in acc["note"]) == (not mesh)
+
+
+def test_a_first_mesh_over_the_limit_says_where_its_size_came_from():
+    """Without [mesh] size the run's first mesh is a quarter of the thinnest superconductor; over
+    max_elements the error named "0.25 mm" and a "coarser [mesh] size" the user never gave."""
+    case = {
+        **ZFC_DISK,
+        "stack": [{"material": "sc", "radius": "10 mm", "thickness": "1 mm"}],
+        "mesh": {"max_elements": 1000},
+    }
+    with pytest.raises(
+        FluxtrapError,
+        match=r"at 0\.25 mm \(no \[mesh\] size: the first pair's fine mesh, a quarter of the "
+        r"smallest superconductor dimension, stack\[0\] thickness 1 mm\) exceed \[mesh\] "
+        r"max_elements = 1,000; raise the limit, or give a \[mesh\] size",
+    ):
+        simulate(case)
