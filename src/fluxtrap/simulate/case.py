@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -381,15 +380,9 @@ class Case:
                 "probes: the name 'bore_centre' is taken by the [bore] centre's column "
                 "(bore_centre_Bz_T in probes.csv); rename the probe"
             )
-        for i, name in enumerate(pnames):  # they become column names of probes.csv
-            if not re.fullmatch(r"[^\W_][\w.-]{0,63}", name):
-                raise ValidationError(
-                    f"probes[{i}].name {name[:40]!r}: use up to 64 letters, digits, _ . or -, "
-                    "starting with a letter or digit"
-                )
-        for i, p in enumerate(self.probes):
-            if p.r_m < 0:
-                raise ValidationError(f"probes[{i}].r: must be >= 0, got {p.r_m} m")
+        for i, p in enumerate(self.probes + self.temperature_probes):
+            p.check(f"probes[{i}]")  # a case built in code; from_dict checked each table
+        for p in self.probes:
             for layer in self.stack:
                 if layer.contains(p.r_m, p.z_m) and isinstance(
                     self.material(layer.material), Superconductor

@@ -4,6 +4,7 @@ sphere of the bore (``[bore]``, analysed by ``bore``), in m."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,8 @@ from fluxtrap.simulate.casefile import check_keys, quantity, si
 LAYER_KEYS = ("material", "radius", "inner_radius", "thickness", "z")
 PROBE_KEYS = ("name", "r", "z", "quantity")  # quantity: read by Case (Bz or temperature)
 BORE_KEYS = ("dsv", "center_z")
+# a probe's name becomes a column of probes.csv: nothing a spreadsheet would run as a formula
+PROBE_NAME = re.compile(r"[^\W_][\w.-]{0,63}")
 MAX_LAYERS = 1000  # the stack checks and the cuts compare layers pairwise (quadratic work)
 # a layer's faces lie within this many stack extents of z = 0: the mesh and the geometry checks
 # work in absolute metres (1e-12 m tolerances), so a stack at z = 1e9 m lost the precision its
@@ -115,11 +118,24 @@ class Probe:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str, default_name: str) -> Probe:
         check_keys(d, PROBE_KEYS, where)
-        return cls(
+        probe = cls(
             str(d.get("name", default_name)),
             quantity(d, "r", "length", where),
             quantity(d, "z", "length", where),
         )
+        probe.check(where)  # here, where the table's index is known (a case splits Bz and
+        return probe  # temperature probes into two lists, so its own index would be off)
+
+    def check(self, where: str) -> None:
+        """Refuses a name that is no safe probes.csv column and a negative ``r``; ``where`` is
+        the table's key (``probes[2]``)."""
+        if not PROBE_NAME.fullmatch(self.name):
+            raise ValidationError(
+                f"{where}.name {self.name[:40]!r}: use up to 64 letters, digits, _ . or -, "
+                "starting with a letter or digit"
+            )
+        if self.r_m < 0:
+            raise ValidationError(f"{where}.r: must be >= 0, got {self.r_m} m")
 
 
 @dataclass(frozen=True)

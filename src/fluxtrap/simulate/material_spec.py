@@ -61,7 +61,12 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
         check_keys(jc_spec, (*JC_KINDS, "temperature", "tc"), w)
         if ("tc" in jc_spec) != ("tables" in jc_spec):
             raise ValidationError(f"{w}: tc goes with tables (Jc(B) at several temperatures)")
-        jc = _jc_model(jc_spec, w, base_dir)
+        try:
+            jc = _jc_model(jc_spec, w, base_dir)
+        except ValidationError as err:  # a model's own check (jc.kim, jc.constant, jc.tables,
+            if str(err).startswith(("jc.", "jc:")):  # jc.tc) knows no material: name its table
+                raise type(err)(f"{where}.{err}") from None
+            raise
         if "temperature" in jc_spec:
             t = table(jc_spec, "temperature", w)
             wt = f"{w}.temperature"

@@ -431,9 +431,22 @@ class Simulation:
         limit = case.mesh.max_elements
         estimate = estimate_elements(case, h)
         if estimate > limit:
+            # without [mesh] size the user gave no size: say where this one comes from
+            dim, what = case._smallest_dimension()
+            at = (
+                f"{h * 1e3:.3g} mm"
+                if fixed
+                else f"{h * 1e3:.3g} mm (no [mesh] size: the first pair's fine mesh, a quarter "
+                f"of the smallest superconductor dimension, {what} {dim * 1e3:.3g} mm)"
+            )
             raise ValidationError(
-                f"mesh: about {estimate:,} elements at {h * 1e3:.3g} mm exceed "
-                f"[mesh] max_elements = {limit:,}; give a coarser [mesh] size or raise the limit"
+                f"mesh: about {estimate:,} elements at {at} exceed [mesh] max_elements = "
+                f"{limit:,}; "
+                + (
+                    "give a coarser [mesh] size or raise the limit"
+                    if fixed
+                    else "raise the limit, or give a [mesh] size (a fixed pair, not refined)"
+                )
             )
         times = sample_times(case)
         coarse_mesh, fine_mesh = build_mesh(case, 2 * h), build_mesh(case, h)
@@ -522,7 +535,22 @@ class Simulation:
             coarse_mesh, fine_mesh = refined, next_fine
             h = float(np.sqrt(np.median(fine_mesh.area[fine_mesh.region >= 0]) * 4 / np.sqrt(3)))
         note = None
-        if not reached:
+        if not case.probes:  # nothing was measured: "reached" with an estimate of 0 misled
+            reached = False
+            mesh_said = (
+                f"[mesh] size = {h * 1e3:.3g} mm"
+                if fixed
+                else f"the first pair's mesh, {fine.mesh.n_elements:,} elements (median conductor "
+                f"element {h * 1e3:.3g} mm, nothing refined); add a probe where the field matters "
+                "or give [mesh] size"
+            )
+            note = (
+                f"accuracy target {case.solver.accuracy:.3g} not checked: the case has no Bz "
+                "[[probes]], where the estimate and the target are judged (a [bore] centre is "
+                f"not one; its own estimate is accuracy.bore); the result is on {mesh_said}"
+            )
+            warnings.warn(note, AccuracyWarning, stacklevel=2)
+        elif not reached:
             why = (
                 f"[mesh] size = {h * 1e3:.3g} mm is fixed (remove it to let fluxtrap refine)"
                 if fixed

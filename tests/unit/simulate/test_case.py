@@ -164,6 +164,33 @@ def test_bad_cases_say_what_and_where(edit, err, match):
         Case.from_dict(d)
 
 
+TABLE = {"field": [0, 1], "field_unit": "T", "jc": [2e4, 1e4], "jc_unit": "A/cm^2"}
+
+
+@pytest.mark.parametrize(
+    "jc, match",
+    [
+        ({"constant": "0 A/cm^2"}, r"^materials\.sc\.jc\.constant must be finite and > 0"),
+        ({"kim": {"jc0": "1e4 A/cm^2", "b0": "0 T"}}, r"^materials\.sc\.jc\.kim: jc0 and b0"),
+        (
+            {"tc": "3 K", "tables": [{**TABLE, "temperature": "5 K"}]},
+            r"^materials\.sc\.jc\.tc = 3 K must be above",
+        ),
+        (
+            {"tc": "30 K", "tables": [{**TABLE, "temperature": t} for t in ("5 K", "4 K")]},
+            r"^materials\.sc\.jc\.tables: temperatures must be > 0 K and increasing",
+        ),
+    ],
+)
+def test_a_jc_model_error_names_its_material(jc, match):
+    """The Jc models check their own numbers; the error said only "jc.constant ..." and left the
+    user to guess which of the case's superconductors it meant."""
+    d = base()
+    d["materials"]["sc"]["jc"] = jc
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
+
+
 def test_errors_from_a_file_name_the_file(tmp_path):
     text = EXAMPLE.read_text().replace('radius = "15 mm"', 'radius = "30 mm/s"', 1)
     p = tmp_path / "bad.toml"
@@ -487,6 +514,23 @@ def test_probe_names_are_safe_csv_column_names(name):
         Case.from_dict(d)
     d["probes"][0]["name"] = "hall-1.top_2"
     assert Case.from_dict(d).probes[0].name == "hall-1.top_2"
+
+
+@pytest.mark.parametrize(
+    "key, value, match",
+    [
+        ("name", "a b", r"^probes\[1\]\.name 'a b'"),
+        ("r", "-1 mm", r"^probes\[1\]\.r: must be >= 0"),
+    ],
+)
+def test_a_probe_error_names_its_table_after_a_temperature_probe(key, value, match):
+    """Bz and temperature probes are kept apart; the error still names the [[probes]] table the
+    user wrote (it said probes[0], the temperature probe, for the second table)."""
+    d = base()
+    d["probes"].insert(0, {"name": "core", "r": "0 mm", "z": "3 mm", "quantity": "temperature"})
+    d["probes"][1][key] = value
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
 
 
 @pytest.mark.parametrize(

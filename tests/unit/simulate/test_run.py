@@ -357,3 +357,34 @@ def test_a_design_growing_the_mesh_past_max_growth_is_capped(monkeypatch):
     growth = np.array(fine[1:]) / fine[:-1]
     assert acc["reached"] and len(fine) >= 3
     assert np.all(growth < 4), fine  # about the cap: one redesign, on the model's count
+
+
+@pytest.mark.parametrize("mesh", [{}, {"size": "1 mm"}], ids=["accuracy-driven", "fixed"])
+def test_a_case_without_probes_says_its_accuracy_was_not_checked(mesh):
+    """The target is judged at the Bz probes. Without one the run stopped at its first pair and
+    summary.json said reached = true with an estimate of 0 (a ring's [bore] centre 0.7 % off);
+    now it is not reached, with a note and the warning."""
+    from fluxtrap.simulate.simulation import AccuracyWarning
+
+    case = {**ZFC_DISK, "probes": [], "mesh": mesh}
+    with pytest.warns(AccuracyWarning, match="not checked: the case has no Bz") as record:
+        acc = simulate(case).accuracy
+    assert not acc["reached"] and acc["note"] == str(record[0].message)
+    assert ("nothing refined" in acc["note"]) == (not mesh)
+
+
+def test_a_first_mesh_over_the_limit_says_where_its_size_came_from():
+    """Without [mesh] size the run's first mesh is a quarter of the thinnest superconductor; over
+    max_elements the error named "0.25 mm" and a "coarser [mesh] size" the user never gave."""
+    case = {
+        **ZFC_DISK,
+        "stack": [{"material": "sc", "radius": "10 mm", "thickness": "1 mm"}],
+        "mesh": {"max_elements": 1000},
+    }
+    with pytest.raises(
+        FluxtrapError,
+        match=r"at 0\.25 mm \(no \[mesh\] size: the first pair's fine mesh, a quarter of the "
+        r"smallest superconductor dimension, stack\[0\] thickness 1 mm\) exceed \[mesh\] "
+        r"max_elements = 1,000; raise the limit, or give a \[mesh\] size",
+    ):
+        simulate(case)
