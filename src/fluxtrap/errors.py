@@ -25,6 +25,10 @@ class SolverError(FluxtrapError, RuntimeError):
     """A numerical solve that cannot go on (Newton failure, singular system)."""
 
 
+class WallTimeError(SolverError):
+    """A run stopped at its wall-time limit (``[solver] max_wall``)."""
+
+
 class AnalysisError(FluxtrapError, ValueError):
     """Data that do not support the requested analysis (no transition, too few points)."""
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from fluxtrap.errors import AnalysisError, SolverError, ValidationError
+from fluxtrap.errors import AnalysisError, SolverError, ValidationError, WallTimeError
 from fluxtrap.simulate import bore
 from fluxtrap.simulate.case import MU0, Case
 from fluxtrap.units import to_A_cm2
@@ -456,15 +456,25 @@ class Simulation:
         paired = self  # the pairs after the scout: at the case's rtol, or at the scout's
         scout_time_error = None
         accuracy = case.solver.accuracy
+        finished, out_of_time = None, None  # the last pair run to the end; why the next was not
         while True:
             run = Simulation(scout) if scout else paired
-            fine, fine_s = run.run_on_mesh(
-                fine_mesh, h, progress, on_step, times, deadline=deadline
-            )
-            fine_times = fine.probes.time_s.to_numpy()
-            coarse, coarse_s = run.run_on_mesh(
-                coarse_mesh, 2 * h, progress, on_step, times, fine_times[2::2], deadline
-            )
+            try:
+                fine, fine_s = run.run_on_mesh(
+                    fine_mesh, h, progress, on_step, times, deadline=deadline
+                )
+                fine_times = fine.probes.time_s.to_numpy()
+                coarse, coarse_s = run.run_on_mesh(
+                    coarse_mesh, 2 * h, progress, on_step, times, fine_times[2::2], deadline
+                )
+            except WallTimeError as err:
+                if finished is None:
+                    raise
+                # the pair before is whole: its result and estimate stand, the target unmet
+                fine, coarse, errors, worst, h = finished
+                out_of_time = str(err).split("; results up to")[0]
+                reached = worst <= accuracy
+                break
             errors = probe_errors(fine, coarse)
             worst = max((e["relative"] for e in errors.values()), default=0.0)
             was_scout, scout = scout is not None, None
@@ -478,6 +488,7 @@ class Simulation:
             rtol = {"rtol": run.case.solver.rtol}
             levels += [{**coarse.solver, **rtol}, {**fine.solver, **rtol, "estimate": worst}]
             reached = worst <= accuracy
+            finished = fine, coarse, errors, worst, h
             if was_scout and reached:  # the same meshes again at the case's rtol
                 continue
             done = reached or (plan and plan.at_limit) or len(levels) >= 2 * MAX_PAIRS
@@ -554,6 +565,8 @@ class Simulation:
             why = (
                 f"[mesh] size = {h * 1e3:.3g} mm is fixed (remove it to let fluxtrap refine)"
                 if fixed
+                else f"the next pair stopped: {out_of_time}"
+                if out_of_time
                 else f"the target needs about {plan.needed:,} elements, over "
                 f"[mesh] max_elements = {limit:,}"
                 if plan.at_limit
@@ -568,6 +581,8 @@ class Simulation:
                 f"(median conductor element {h * 1e3:.3g} mm); {why}"
             )
             warnings.warn(note, AccuracyWarning, stacklevel=2)
+        elif out_of_time:  # met by a scout pair at its own rtol, whose rerun stopped
+            note = f"the result is the first pair's, which meets the target; {out_of_time}"
         accuracy = {
             "target": case.solver.accuracy,
             "estimate": worst,

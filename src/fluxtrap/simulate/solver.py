@@ -32,7 +32,7 @@ import qdldl
 import scipy.sparse as sp
 from scipy.sparse import _sparsetools
 
-from fluxtrap.errors import SolverError
+from fluxtrap.errors import SolverError, WallTimeError
 from fluxtrap.simulate.case import (
     MU0,
     Case,
@@ -483,9 +483,12 @@ def applied_at(step: Step, start: tuple[float, float], t_rel: float) -> tuple[fl
     return b, temp
 
 
-def _stop(failed: str, state: State, k: int, step: Step, dt: float) -> SolverError:
-    """The error that ends a run: what ``failed``, when, in which protocol step, at what step."""
-    return SolverError(
+def _stop(
+    failed: str, state: State, k: int, step: Step, dt: float, kind: type = SolverError
+) -> SolverError:
+    """The error (a ``kind``) that ends a run: what ``failed``, when, in which protocol step, at
+    what step."""
+    return kind(
         f"{failed} at t = {state.t:.6g} s in protocol step {k} ({step!r}), applied field "
         f"{state.applied_T:.6g} T, {state.temperature_K:.6g} K, time step {dt:.3g} s; "
         f"results up to t = {state.t:.6g} s are kept"
@@ -549,6 +552,7 @@ def run_protocol(
                     k,
                     step,
                     dt,
+                    WallTimeError,
                 )
             if in_row >= MAX_REJECTED_IN_ROW:
                 why = ""

@@ -388,3 +388,40 @@ def test_a_first_mesh_over_the_limit_says_where_its_size_came_from():
         r"max_elements = 1,000; raise the limit, or give a \[mesh\] size",
     ):
         simulate(case)
+
+
+@pytest.mark.parametrize("accuracy", ["1 %", "50 %"], ids=["refining", "scout-rerun"])
+def test_a_pair_stopped_by_max_wall_leaves_the_pair_before_as_the_result(monkeypatch, accuracy):
+    """[solver] max_wall running out in a later pair kept only that pair's partial trace (a ring
+    stack's second pair had run the whole protocol at 0.45 %, the third stopped at t = 28.8 of
+    360 s). The pair before is whole: its result and estimate are returned, the target said
+    unmet for the stop (refining), or met by the scout whose rerun at the case's rtol
+    stopped."""
+    import fluxtrap.simulate.simulation as simulation
+    from fluxtrap.errors import WallTimeError
+    from fluxtrap.simulate.simulation import AccuracyWarning
+
+    real = simulation.Simulation.run_on_mesh
+    calls = []
+
+    def run_on_mesh(self, mesh, size_m, progress, on_step, *args, **kwargs):
+        calls.append(mesh)
+        if len(calls) == 4:  # after the scout's fine, coarse and time_error runs
+            raise WallTimeError("wall-time limit [solver] max_wall = 9 s reached at t = 0.5 s")
+        return real(self, mesh, size_m, progress, on_step, *args, **kwargs)
+
+    monkeypatch.setattr(simulation.Simulation, "run_on_mesh", run_on_mesh)
+    monkeypatch.setattr(simulation, "TIME_SHARE", 0.0)  # the scout's result needs a rerun
+    case = {**ZFC_DISK, "solver": {"accuracy": accuracy}}
+    if accuracy == "1 %":
+        with pytest.warns(AccuracyWarning, match="the next pair stopped: wall-time limit"):
+            r = simulate(case)
+    else:
+        r = simulate(case)
+        assert "the result is the first pair's" in r.accuracy["note"]
+    acc = r.accuracy
+    assert len(acc["levels"]) == 2 and acc["levels"][1]["rtol"] == 1e-3 * simulation.SCOUT_RTOL
+    assert acc["reached"] == (accuracy == "50 %")
+    assert acc["estimate"] == acc["levels"][1]["estimate"]
+    assert r.error is None and r.probes.time_s.iloc[-1] == pytest.approx(2.0)  # the end
+    assert r.errors["above"]["max_error_T"] > 0
