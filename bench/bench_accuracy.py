@@ -149,7 +149,7 @@ CASES = {
             "probes": [probe("axis", 0, 0.9), probe("off", 15, 0.9)],
             "protocol": ramps(0, "0.1 T/s", 0.5, 0),
         },
-        0.05,
+        0.1,
     ),
     "slim cylinder r2 x 10 mm ZFC n20 0.1 T/s": (
         {

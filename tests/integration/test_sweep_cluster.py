@@ -77,7 +77,7 @@ def test_a_tls_cluster_runs_variants_refuses_strangers_and_timeouts_are_not_cach
         )
         (row,) = timed.table.to_dict("records")
         assert row["status"] == "failed" and row["error"].startswith(
-            "timed out after the sweep's timeout of 0.001 s: SolverError: wall-time limit"
+            "timed out after the sweep's timeout of 0.001 s: WallTimeError: wall-time limit"
         )
         assert not list((out / "cache").glob("*.json"))  # a longer timeout may finish it
         done = run_sweep(case, axes, out=out, scheduler=address, security=lab, progress=False)
@@ -98,7 +98,7 @@ def test_the_timeout_leaves_the_case_key_and_a_longer_case_limit_alone():
     )
     own = run_case(fails, timeout_s=3600)  # the case's own limit is not the sweep's timeout
     assert own["status"] == "failed" and "timed_out" not in own
-    assert own["error"].startswith("SolverError: wall-time limit")
+    assert own["error"].startswith("WallTimeError: wall-time limit")
 
 
 def test_the_cache_key_carries_the_solver_sources(tmp_path, monkeypatch):

@@ -171,7 +171,7 @@ def test_a_restart_interrupts_the_running_job_and_runs_the_queued_ones(tmp_path)
             ("failed", "bob"),
             ("done", "alice"),
         ]
-        assert done[0]["error"].startswith("SolverError: wall-time limit [solver] max_wall")
+        assert done[0]["error"].startswith("WallTimeError: wall-time limit [solver] max_wall")
         new = submit(url, QUICK, "bob").json()["id"]
         assert new > max(queued) > endless  # ids go on across restarts
         assert job(url, endless)["status"] == "interrupted"

@@ -192,7 +192,7 @@ def test_a_run_that_fails_is_reported_not_lost(lab):
     error = job["error"]
     assert job["status"] == "failed"
     assert error.startswith(
-        "SolverError: wall-time limit [solver] max_wall = 0.001 s reached at t = "
+        "WallTimeError: wall-time limit [solver] max_wall = 0.001 s reached at t = "
     )
     assert job["finished_at"] is not None
     (rec,) = lab.store.simulations()  # stored as failed, with its error
