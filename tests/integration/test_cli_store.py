@@ -612,6 +612,18 @@ def test_a_label_in_another_unicode_form_is_a_duplicate(tmp_path, capsys, db):
     assert [s.label for s in Store(db).samples(NAME)] == ["B\u00e91"]
 
 
+def test_a_label_twice_in_one_import_is_named_as_such(tmp_path, capsys, db):
+    """A row pasted twice was "label 'A3' is already used in campaign ...": the campaign had no
+    A3 (nothing was stored), the file had it twice."""
+    csv = tmp_path / "h.csv"
+    csv.write_text(f"{HEAD}\nA3,50,600,5\nA4,50,600,5\nA3,50,600,5\n")
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2
+    assert f"line 4 (sample 'A3'): label 'A3' is given twice, first at {csv}, line 2" in err
+    assert "already used" not in err
+    assert Store(db).samples(NAME) == []
+
+
 @pytest.mark.parametrize("seed", ["-1", str(2**31)])
 def test_a_seed_a_suggestion_cannot_record_is_refused_before_the_optimizer_runs(capsys, db, seed):
     """--seed 2**31 ran the optimizer, then PostgreSQL refused the 32-bit seed column (SQLite
