@@ -191,3 +191,29 @@ def test_suggest_out_carries_the_models_prediction_in_si(db, capsys, tmp_path):
         guess = r.model_summary["prediction"]["jc_3T"]  # A/m^2, as the store keeps objectives
         assert row.jc_3T_predicted == pytest.approx(guess["mean"], rel=1e-9)
         assert row.jc_3T_predicted_std == pytest.approx(guess["std"], rel=1e-9) and guess["std"] > 0
+
+
+def test_suggest_says_a_budget_it_cannot_use(tmp_path, capsys):
+    """With an outcome constraint (or two objectives) the budget's last tenth is not chosen by
+    best predicted value (Optimizer.exploits): `--budget 4` at the 4th trial was silently the
+    acquisition, while --help and the tutorial promise best predicted value."""
+    path, toml = str(tmp_path / "lab.db"), tmp_path / "c.toml"
+    toml.write_text(
+        'name = "tc-bound"\nbudget = 4\n'
+        '[[parameters]]\nname = "max_temperature"\nunit = "degC"\nlow = 450\nhigh = 750\n'
+        "step = 1\n"
+        '[[objectives]]\nname = "jc_3T"\nquantity = "jc"\nfield = "3 T"\ntemperature = "5 K"\n'
+        'goal = "maximize"\n'
+        '[[objectives]]\nname = "tc"\nquantity = "tc"\ngoal = "constraint"\n'
+        '[[constraints]]\nexpression = "tc >= 30 K"\n'
+    )
+    assert cli(capsys, "campaign", "create", str(toml), "--db", path)[0] == 0
+    for label, t, jc, tc in (("A", "500", "1e8", "35"), ("B", "600", "3e8", "36"), ("C", "700", "2e8", "29")):  # fmt: skip
+        args = ("-p", f"max_temperature={t}", "-o", f"jc_3T={jc}", "-o", f"tc={tc}")
+        assert (
+            cli(capsys, "sample", "add", "-c", "tc-bound", "-l", label, *args, "--db", path)[0] == 0
+        )
+    code, out, err = cli(capsys, "suggest", "-c", "tc-bound", "--db", path)
+    assert code == 0, err
+    assert "PosteriorMean" not in out
+    assert "budget 4: not used here" in " ".join(out.split()), out

@@ -117,6 +117,15 @@ def suggest_cmd(
     if len(goals) == 1:
         advice = advise_from_suggestions(store.suggestions(campaign), goals[0].name)
         console.print(str(advice), highlight=False)
+    planned = spec.budget if budget is None else budget
+    if planned is not None and (len(goals) != 1 or spec.outcome_constraints):
+        # Optimizer.exploits: the budget's last tenth by posterior mean needs one objective and
+        # no outcome constraint; said, as the campaign file and --budget promise it
+        console.print(
+            f"budget {planned}: not used here (its last tenth by best predicted value needs one "
+            "objective and no outcome constraints); every suggestion is by the acquisition",
+            highlight=False,
+        )
     if out is not None:
         console.print(f"wrote {out}", highlight=False)
     console.print(
