@@ -217,3 +217,30 @@ def test_suggest_says_a_budget_it_cannot_use(tmp_path, capsys):
     assert code == 0, err
     assert "PosteriorMean" not in out
     assert "budget 4: not used here" in " ".join(out.split()), out
+
+
+def test_plot_model_names_the_objective_s_unit_on_its_axes(db, capsys, tmp_path, monkeypatch):
+    """The figures drew Jc in A/m^2 (3e8) under the bare axis title "jc_3T", while every table
+    says A/cm² (30 000): the axis named no unit."""
+    import matplotlib.pyplot as plt
+
+    close, seen = plt.close, []
+
+    def keep(fig=None):
+        seen.append(fig)
+        close(fig)
+
+    monkeypatch.setattr(plt, "close", keep)
+    code, _, err = cli(
+        capsys, "plot", "model", "-c", NAME, "--out", str(tmp_path), "--no-html", "--db", db
+    )
+    assert code == 0, err
+    texts = {
+        t
+        for fig in seen
+        for ax in fig.axes
+        for t in (ax.get_ylabel(), ax.get_title(), *(x.get_text() for x in ax.get_xticklabels()))
+    }
+    assert "jc_3T [A/m^2]" in texts  # the 1D slices' and the best-so-far's y axis
+    assert "jc_3T [A/m^2] mean" in texts and "jc_3T [A/m^2] std" in texts  # the 2D maps
+    assert "jc_3T" not in texts

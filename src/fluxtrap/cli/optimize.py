@@ -250,6 +250,7 @@ def plot_model_cmd(
         pending=pending if len(pending) else None,
         html=html,
         advice=advice,
+        objective_units={o.name: o.value_unit for o in spec.objectives},
     )
     if advice:
         console.print(advice, highlight=False)
