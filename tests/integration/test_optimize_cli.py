@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -244,3 +245,12 @@ def test_plot_model_names_the_objective_s_unit_on_its_axes(db, capsys, tmp_path,
     assert "jc_3T [A/m^2]" in texts  # the 1D slices' and the best-so-far's y axis
     assert "jc_3T [A/m^2] mean" in texts and "jc_3T [A/m^2] std" in texts  # the 2D maps
     assert "jc_3T" not in texts
+
+
+def test_the_stopping_advice_names_the_objective_s_unit(db, capsys):
+    """ "expected improvement 5.07e+06 = 0.22 x the noise std 2.28e+07" under a table of Jc in
+    A/cm² (28,900): the numbers were A/m^2 and said no unit."""
+    code, out, err = cli(capsys, "suggest", "-c", NAME, "--db", db)
+    assert code == 0, err
+    advice = " ".join(out[out.index("stopping advisor") :].split())
+    assert re.search(r"expected improvement \S+ A/m\^2 = \S+ x the noise std \S+ A/m\^2;", advice)

@@ -115,7 +115,9 @@ def suggest_cmd(
     console.print(_summary_line(records[0].model_summary), highlight=False)
     goals = spec.optimised_objectives
     if len(goals) == 1:
-        advice = advise_from_suggestions(store.suggestions(campaign), goals[0].name)
+        advice = advise_from_suggestions(
+            store.suggestions(campaign), goals[0].name, unit=goals[0].value_unit
+        )
         console.print(str(advice), highlight=False)
     planned = spec.budget if budget is None else budget
     if planned is not None and (len(goals) != 1 or spec.outcome_constraints):
@@ -238,7 +240,11 @@ def plot_model_cmd(
 
     goals = spec.optimised_objectives
     advice = (
-        str(advise_from_suggestions(store.suggestions(campaign), goals[0].name))
+        str(
+            advise_from_suggestions(
+                store.suggestions(campaign), goals[0].name, unit=goals[0].value_unit
+            )
+        )
         if len(goals) == 1
         else None
     )
