@@ -344,6 +344,15 @@ HEAD = "label,ramp_rate,max_temperature,dwell_time"
         (f"{HEAD}\nx,5_0,600,5\n", "line 2 (sample 'x'): ramp_rate='5_0' is not a number"),
         (f"{HEAD}\nx,\uff15\uff10,600,5\n", "ramp_rate='\uff15\uff10' is not a number"),
         (f"{HEAD},jc_3T\nx,50,600,5,1_0e8\n", "objective jc_3T='1_0e8'"),
+        # a comma-decimal spreadsheet's export: "line 2: 2 cells, the header has 1"
+        (
+            f"{HEAD.replace(',', ';')};jc_3T\nx;50;600;5;2,1e8\n",
+            "line 1: its columns are separated by semicolons, not commas",
+        ),
+        (  # a TSV: "unknown column 'label\tramp_rate...'"
+            f"{HEAD.replace(',', chr(9))}\nx\t50\t600\t5\n",
+            "line 1: its columns are separated by tabs, not commas",
+        ),
     ],
 )
 def test_import_refuses_a_csv_that_does_not_fit_the_campaign(tmp_path, capsys, db, text, message):

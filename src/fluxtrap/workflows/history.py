@@ -111,6 +111,20 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
     return out
 
 
+def _check_separator(header: list[str], file: Path) -> None:
+    """A header of one cell holding ';' or a tab (a spreadsheet's export in a comma-decimal
+    locale, or a TSV) is refused as such; it was "line 2: 2 cells, the header has 1", or an
+    unknown column 'label;origin;...'."""
+    if len(header) != 1:
+        return
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if sep in header[0]:
+            raise InputFileError(
+                f"{file}, line 1: its columns are separated by {name}, not commas: save it as "
+                "comma-separated CSV (numbers with a decimal point), as fluxtrap export writes"
+            )
+
+
 def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header of the CSV ``file`` and its rows (with the line each starts on); blank lines
     are skipped, a row with another number of cells than the header is an error."""
@@ -134,6 +148,7 @@ def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
                     continue
                 if header is None:
                     header = cells
+                    _check_separator(header, file)
                 elif len(cells) != len(header):
                     raise InputFileError(
                         f"{file}, line {line}: {len(cells)} cells, the header has {len(header)}"
