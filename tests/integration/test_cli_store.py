@@ -344,6 +344,8 @@ HEAD = "label,ramp_rate,max_temperature,dwell_time"
         (f"{HEAD}\nx,5_0,600,5\n", "line 2 (sample 'x'): ramp_rate='5_0' is not a number"),
         (f"{HEAD}\nx,\uff15\uff10,600,5\n", "ramp_rate='\uff15\uff10' is not a number"),
         (f"{HEAD},jc_3T\nx,50,600,5,1_0e8\n", "objective jc_3T='1_0e8'"),
+        # empty cells: "ramp_rate=None is not a number"
+        (f"{HEAD}\nx,,600,\n", "line 2 (sample 'x'): no value for ramp_rate, dwell_time;"),
         # a comma-decimal spreadsheet's export: "line 2: 2 cells, the header has 1"
         (
             f"{HEAD.replace(',', ';')};jc_3T\nx;50;600;5;2,1e8\n",
@@ -663,3 +665,23 @@ def test_campaign_list_counts_samples_in_statements_independent_of_campaigns(tmp
         if line.count("│") > 3
     }
     assert counts[NAME] == "3" and counts["other 2"] == "1" and counts["other 0"] == "0"
+
+
+def test_an_import_may_leave_out_a_fixed_parameter_as_sample_add_may(tmp_path, capsys):
+    """An empty cell of a fixed parameter was "die=None: this campaign holds die fixed at
+    'graphite'", a file without its column "missing column(s) die", while `sample add` fills a
+    fixed parameter in."""
+    db, toml = str(tmp_path / "lab.db"), tmp_path / "c.toml"
+    toml.write_text(
+        'name = "F"\n[[parameters]]\nname = "T"\nunit = "degC"\nlow = 450\nhigh = 750\n'
+        '[[parameters]]\nname = "die"\nfixed = "graphite"\n'
+    )
+    assert cli(capsys, "campaign", "create", str(toml), "--db", db)[0] == 0
+    (tmp_path / "a.csv").write_text("label,T,die\na,500,\nb,600,graphite\n")
+    (tmp_path / "b.csv").write_text("label,T\nc,700\n")
+    for name in ("a.csv", "b.csv"):
+        code, _, err = cli(capsys, "import", str(tmp_path / name), "--db", db, "-c", "F")
+        assert code == 0, err
+    assert [s.params for s in Store(db).samples("F")] == [
+        {"T": t, "die": "graphite"} for t in (500.0, 600.0, 700.0)
+    ]

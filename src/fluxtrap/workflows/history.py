@@ -78,7 +78,9 @@ def import_history(store: Store, campaign: str, file: Path) -> int:
 def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
     """Rows of an exported history CSV as ``Store.add_samples`` rows; every cell is read as text
     (a label "NA" stays "NA"), an empty cell is None. The header must name each column once and
-    only columns the campaign knows; each row must have as many cells as the header."""
+    only columns the campaign knows; each row must have as many cells as the header. A fixed
+    parameter's column or cell may be left out (the store fills it in, as ``sample add`` does);
+    an empty cell of another parameter is an error that names it."""
     header, rows = _csv_rows(file)
     known = tuple(
         dict.fromkeys(
@@ -86,7 +88,8 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
         )
     )
     _check_header(header, known, file)
-    missing = [c for c in ("label", *spec.parameter_names) if c not in header]
+    free = [p.name for p in spec.parameters if p.kind != "fixed"]  # fixed ones: filled in
+    missing = [c for c in ("label", *free) if c not in header]
     if missing:
         raise InputFileError(f"{file}: missing column(s) {', '.join(missing)}")
     out = []
@@ -95,11 +98,18 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
             col: None if cell == "" and col != "label" else from_spreadsheet_safe(cell)
             for col, cell in zip(header, cells, strict=True)
         }
+        empty = [p for p in free if r[p] is None]
+        if empty:  # it said "ramp_rate=None is not a number"
+            label = r["label"] if len(r["label"]) <= 40 else r["label"][:40] + "..."
+            raise InputFileError(
+                f"{file}, line {line} (sample {label!r}): no value for {', '.join(empty)}; "
+                "every sample needs its parameters"
+            )
         out.append(
             {
                 "label": r["label"],
                 "origin": r.get("origin") or "researcher",
-                "params": {p: r[p] for p in spec.parameter_names},
+                "params": {p: r[p] for p in spec.parameter_names if r.get(p) is not None},
                 "objectives": {o: r[o] for o in spec.objective_names if r.get(o) is not None},
                 "recorded_by": r.get("recorded_by"),
                 "notes": r.get("notes") or "",
