@@ -344,6 +344,17 @@ HEAD = "label,ramp_rate,max_temperature,dwell_time"
         (f"{HEAD}\nx,5_0,600,5\n", "line 2 (sample 'x'): ramp_rate='5_0' is not a number"),
         (f"{HEAD}\nx,\uff15\uff10,600,5\n", "ramp_rate='\uff15\uff10' is not a number"),
         (f"{HEAD},jc_3T\nx,50,600,5,1_0e8\n", "objective jc_3T='1_0e8'"),
+        # empty cells: "ramp_rate=None is not a number"
+        (f"{HEAD}\nx,,600,\n", "line 2 (sample 'x'): no value for ramp_rate, dwell_time;"),
+        # a comma-decimal spreadsheet's export: "line 2: 2 cells, the header has 1"
+        (
+            f"{HEAD.replace(',', ';')};jc_3T\nx;50;600;5;2,1e8\n",
+            "line 1: its columns are separated by semicolons, not commas",
+        ),
+        (  # a TSV: "unknown column 'label\tramp_rate...'"
+            f"{HEAD.replace(',', chr(9))}\nx\t50\t600\t5\n",
+            "line 1: its columns are separated by tabs, not commas",
+        ),
     ],
 )
 def test_import_refuses_a_csv_that_does_not_fit_the_campaign(tmp_path, capsys, db, text, message):
@@ -612,6 +623,18 @@ def test_a_label_in_another_unicode_form_is_a_duplicate(tmp_path, capsys, db):
     assert [s.label for s in Store(db).samples(NAME)] == ["B\u00e91"]
 
 
+def test_a_label_twice_in_one_import_is_named_as_such(tmp_path, capsys, db):
+    """A row pasted twice was "label 'A3' is already used in campaign ...": the campaign had no
+    A3 (nothing was stored), the file had it twice."""
+    csv = tmp_path / "h.csv"
+    csv.write_text(f"{HEAD}\nA3,50,600,5\nA4,50,600,5\nA3,50,600,5\n")
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2
+    assert f"line 4 (sample 'A3'): label 'A3' is given twice, first at {csv}, line 2" in err
+    assert "already used" not in err
+    assert Store(db).samples(NAME) == []
+
+
 @pytest.mark.parametrize("seed", ["-1", str(2**31)])
 def test_a_seed_a_suggestion_cannot_record_is_refused_before_the_optimizer_runs(capsys, db, seed):
     """--seed 2**31 ran the optimizer, then PostgreSQL refused the 32-bit seed column (SQLite
@@ -642,3 +665,23 @@ def test_campaign_list_counts_samples_in_statements_independent_of_campaigns(tmp
         if line.count("│") > 3
     }
     assert counts[NAME] == "3" and counts["other 2"] == "1" and counts["other 0"] == "0"
+
+
+def test_an_import_may_leave_out_a_fixed_parameter_as_sample_add_may(tmp_path, capsys):
+    """An empty cell of a fixed parameter was "die=None: this campaign holds die fixed at
+    'graphite'", a file without its column "missing column(s) die", while `sample add` fills a
+    fixed parameter in."""
+    db, toml = str(tmp_path / "lab.db"), tmp_path / "c.toml"
+    toml.write_text(
+        'name = "F"\n[[parameters]]\nname = "T"\nunit = "degC"\nlow = 450\nhigh = 750\n'
+        '[[parameters]]\nname = "die"\nfixed = "graphite"\n'
+    )
+    assert cli(capsys, "campaign", "create", str(toml), "--db", db)[0] == 0
+    (tmp_path / "a.csv").write_text("label,T,die\na,500,\nb,600,graphite\n")
+    (tmp_path / "b.csv").write_text("label,T\nc,700\n")
+    for name in ("a.csv", "b.csv"):
+        code, _, err = cli(capsys, "import", str(tmp_path / name), "--db", db, "-c", "F")
+        assert code == 0, err
+    assert [s.params for s in Store(db).samples("F")] == [
+        {"T": t, "die": "graphite"} for t in (500.0, 600.0, 700.0)
+    ]

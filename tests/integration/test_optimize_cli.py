@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -191,3 +192,65 @@ def test_suggest_out_carries_the_models_prediction_in_si(db, capsys, tmp_path):
         guess = r.model_summary["prediction"]["jc_3T"]  # A/m^2, as the store keeps objectives
         assert row.jc_3T_predicted == pytest.approx(guess["mean"], rel=1e-9)
         assert row.jc_3T_predicted_std == pytest.approx(guess["std"], rel=1e-9) and guess["std"] > 0
+
+
+def test_suggest_says_a_budget_it_cannot_use(tmp_path, capsys):
+    """With an outcome constraint (or two objectives) the budget's last tenth is not chosen by
+    best predicted value (Optimizer.exploits): `--budget 4` at the 4th trial was silently the
+    acquisition, while --help and the tutorial promise best predicted value."""
+    path, toml = str(tmp_path / "lab.db"), tmp_path / "c.toml"
+    toml.write_text(
+        'name = "tc-bound"\nbudget = 4\n'
+        '[[parameters]]\nname = "max_temperature"\nunit = "degC"\nlow = 450\nhigh = 750\n'
+        "step = 1\n"
+        '[[objectives]]\nname = "jc_3T"\nquantity = "jc"\nfield = "3 T"\ntemperature = "5 K"\n'
+        'goal = "maximize"\n'
+        '[[objectives]]\nname = "tc"\nquantity = "tc"\ngoal = "constraint"\n'
+        '[[constraints]]\nexpression = "tc >= 30 K"\n'
+    )
+    assert cli(capsys, "campaign", "create", str(toml), "--db", path)[0] == 0
+    for label, t, jc, tc in (("A", "500", "1e8", "35"), ("B", "600", "3e8", "36"), ("C", "700", "2e8", "29")):  # fmt: skip
+        args = ("-p", f"max_temperature={t}", "-o", f"jc_3T={jc}", "-o", f"tc={tc}")
+        assert (
+            cli(capsys, "sample", "add", "-c", "tc-bound", "-l", label, *args, "--db", path)[0] == 0
+        )
+    code, out, err = cli(capsys, "suggest", "-c", "tc-bound", "--db", path)
+    assert code == 0, err
+    assert "PosteriorMean" not in out
+    assert "budget 4: not used here" in " ".join(out.split()), out
+
+
+def test_plot_model_names_the_objective_s_unit_on_its_axes(db, capsys, tmp_path, monkeypatch):
+    """The figures drew Jc in A/m^2 (3e8) under the bare axis title "jc_3T", while every table
+    says A/cm² (30 000): the axis named no unit."""
+    import matplotlib.pyplot as plt
+
+    close, seen = plt.close, []
+
+    def keep(fig=None):
+        seen.append(fig)
+        close(fig)
+
+    monkeypatch.setattr(plt, "close", keep)
+    code, _, err = cli(
+        capsys, "plot", "model", "-c", NAME, "--out", str(tmp_path), "--no-html", "--db", db
+    )
+    assert code == 0, err
+    texts = {
+        t
+        for fig in seen
+        for ax in fig.axes
+        for t in (ax.get_ylabel(), ax.get_title(), *(x.get_text() for x in ax.get_xticklabels()))
+    }
+    assert "jc_3T [A/m^2]" in texts  # the 1D slices' and the best-so-far's y axis
+    assert "jc_3T [A/m^2] mean" in texts and "jc_3T [A/m^2] std" in texts  # the 2D maps
+    assert "jc_3T" not in texts
+
+
+def test_the_stopping_advice_names_the_objective_s_unit(db, capsys):
+    """ "expected improvement 5.07e+06 = 0.22 x the noise std 2.28e+07" under a table of Jc in
+    A/cm² (28,900): the numbers were A/m^2 and said no unit."""
+    code, out, err = cli(capsys, "suggest", "-c", NAME, "--db", db)
+    assert code == 0, err
+    advice = " ".join(out[out.index("stopping advisor") :].split())
+    assert re.search(r"expected improvement \S+ A/m\^2 = \S+ x the noise std \S+ A/m\^2;", advice)

@@ -115,8 +115,19 @@ def suggest_cmd(
     console.print(_summary_line(records[0].model_summary), highlight=False)
     goals = spec.optimised_objectives
     if len(goals) == 1:
-        advice = advise_from_suggestions(store.suggestions(campaign), goals[0].name)
+        advice = advise_from_suggestions(
+            store.suggestions(campaign), goals[0].name, unit=goals[0].value_unit
+        )
         console.print(str(advice), highlight=False)
+    planned = spec.budget if budget is None else budget
+    if planned is not None and (len(goals) != 1 or spec.outcome_constraints):
+        # Optimizer.exploits: the budget's last tenth by posterior mean needs one objective and
+        # no outcome constraint; said, as the campaign file and --budget promise it
+        console.print(
+            f"budget {planned}: not used here (its last tenth by best predicted value needs one "
+            "objective and no outcome constraints); every suggestion is by the acquisition",
+            highlight=False,
+        )
     if out is not None:
         console.print(f"wrote {out}", highlight=False)
     console.print(
@@ -229,7 +240,11 @@ def plot_model_cmd(
 
     goals = spec.optimised_objectives
     advice = (
-        str(advise_from_suggestions(store.suggestions(campaign), goals[0].name))
+        str(
+            advise_from_suggestions(
+                store.suggestions(campaign), goals[0].name, unit=goals[0].value_unit
+            )
+        )
         if len(goals) == 1
         else None
     )
@@ -241,6 +256,7 @@ def plot_model_cmd(
         pending=pending if len(pending) else None,
         html=html,
         advice=advice,
+        objective_units={o.name: o.value_unit for o in spec.objectives},
     )
     if advice:
         console.print(advice, highlight=False)

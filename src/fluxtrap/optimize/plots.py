@@ -206,7 +206,7 @@ def plot_slices_1d(
                 bx.axvline(v, color="C3", lw=1)
         bx.set_xlabel(_label(name, slices["units"]))
         if k == 0:
-            ax.set_ylabel(obj)
+            ax.set_ylabel(_label(obj, slices["units"]))
             bx.set_ylabel("acquisition (log)")
     axes[0, 0].legend(fontsize=7, loc="best")
     fig.suptitle(
@@ -247,7 +247,9 @@ def plot_slice_2d(
                 label="next",
             )
         ax.set_title(
-            f"{slices['objective']} {key}" if key != "acquisition" else "acquisition (log)"
+            f"{_label(slices['objective'], slices['units'])} {key}"
+            if key != "acquisition"
+            else "acquisition (log)"
         )
         ax.set_xlabel(_label(p, slices["units"]))
         ax.set_ylabel(_label(q, slices["units"]))
@@ -336,7 +338,11 @@ def plot_parallel_coordinates(
         ax.annotate(f"{hi[c]:.4g}", (k, 1.0), xytext=(2, 4), **_NOTE)
         ax.annotate(f"{lo[c]:.4g}", (k, 0.0), xytext=(2, -10), **_NOTE)
     ax.set_yticks([])
-    fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=objective)
+    fig.colorbar(
+        matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap),
+        ax=ax,
+        label=_label(objective, units or {}),
+    )
     ax.set_title("history (solid: researcher, dashed: optimizer)")
     return fig
 
@@ -437,7 +443,7 @@ def plotly_slices_1d(slices: Mapping[str, Any]):
             col=k,
         )
         fig.update_xaxes(title_text=_label(name, slices["units"]), row=2, col=k)
-    fig.update_yaxes(title_text=slices["objective"], row=1, col=1)
+    fig.update_yaxes(title_text=_label(slices["objective"], slices["units"]), row=1, col=1)
     fig.update_yaxes(title_text="acquisition (log)", row=2, col=1)
     return fig
 
@@ -451,10 +457,13 @@ def write_model_report(
     pending: pd.DataFrame | None = None,
     html: bool = True,
     advice: str | None = None,
+    objective_units: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write the model and history figures of a campaign into ``out_dir``; return the paths.
 
     ``advice``: the stopping advisor's line, printed under the best-so-far figure.
+    ``objective_units``: the unit each objective's values are in (Jc A/m^2, as stored and
+    modelled), named on its axes; without, the axes say the objective's name only.
 
     ``history`` has parameter, objective and ``origin`` columns (``Store.history``); the
     observations the optimizer was told must be its measured rows, in order.
@@ -462,7 +471,7 @@ def write_model_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     space = opt.space
-    units = {p.name: p.unit for p in space.parameters}
+    units = {p.name: p.unit for p in space.parameters} | dict(objective_units or {})
     measured = history[history[opt.objectives].notna().all(axis=1)]
     origin = measured["origin"].to_numpy() if "origin" in measured else None
     paths = []
@@ -474,6 +483,7 @@ def write_model_report(
 
     for obj, mx in zip(opt.objectives, opt.maximize, strict=True):
         slices = model_slices(opt, objective=obj, pending=pending)
+        slices["units"] = {**slices["units"], **units}  # the objective's too, on its axes
         tag = f"_{obj}" if len(opt.objectives) > 1 else ""
         save(plot_slices_1d(slices, origin, suggestions), f"model_1d{tag}.png")
         for pair in slices["two_d"]:
@@ -481,7 +491,7 @@ def write_model_report(
                 plot_slice_2d(slices, pair, origin, suggestions),
                 f"model_2d{tag}_{pair[0]}_{pair[1]}.png",
             )
-        fig = plot_best_so_far(best_so_far(history, obj, mx), obj)
+        fig = plot_best_so_far(best_so_far(history, obj, mx), _label(obj, units))
         if advice:
             fig.text(0.01, 0.005, advice, fontsize=7, va="bottom", wrap=True)
             fig.subplots_adjust(bottom=0.22)

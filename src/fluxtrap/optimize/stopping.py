@@ -41,6 +41,7 @@ class StoppingAdvice:
     kappa: float
     ei: float | None  # expected improvement of the latest round's best suggestion (objective units)
     noise_std: float | None  # fitted noise std of that round (objective units)
+    unit: str = ""  # the objective's unit (Jc A/m^2, as stored), named in the message
 
     def __str__(self) -> str:
         if self.ei is None or self.noise_std is None:
@@ -49,9 +50,10 @@ class StoppingAdvice:
         head = (
             "stopping advisor: consider stopping" if self.stop else "stopping advisor: keep going"
         )
+        u = f" {self.unit}" if self.unit else ""
         return (
-            f"{head} (expected improvement {self.ei:.3g} = {ratio:.2g} x the noise std "
-            f"{self.noise_std:.3g}; below {self.kappa:g} x noise for {self.rounds_below} of the "
+            f"{head} (expected improvement {self.ei:.3g}{u} = {ratio:.2g} x the noise std "
+            f"{self.noise_std:.3g}{u}; below {self.kappa:g} x noise for {self.rounds_below} of the "
             f"last {self.k} rounds needed)"
         )
 
@@ -64,6 +66,7 @@ def advise(
     noise_std: Sequence[float | None],
     k: int = K_ROUNDS,
     kappa: float = KAPPA,
+    unit: str = "",
 ) -> StoppingAdvice:
     """Advice from per-round ``log_ei`` (natural log of the best suggestion's expected improvement,
     as LogEI / qLogNEI give it) and the fitted ``noise_std`` (both ``(rounds,)``, oldest first;
@@ -79,15 +82,15 @@ def advise(
             break
         below += 1
     ei, s = rounds[-1] if rounds else (None, None)
-    return StoppingAdvice(below >= k, below, len(rounds), k, kappa, ei, s)
+    return StoppingAdvice(below >= k, below, len(rounds), k, kappa, ei, s, unit)
 
 
 def advise_from_suggestions(
-    records: Sequence, objective: str, k: int = K_ROUNDS, kappa: float = KAPPA
+    records: Sequence, objective: str, k: int = K_ROUNDS, kappa: float = KAPPA, unit: str = ""
 ) -> StoppingAdvice:
     """Advice from a campaign's stored suggestions (oldest first): one round per model fit (the
     suggestions asked together share it), its best acquisition value and the noise std of
-    ``objective`` kept in the model summary."""
+    ``objective`` kept in the model summary; ``unit``: its unit, for the message."""
     rounds: list[list] = []  # [model summary, best log EI, noise std]
     for r in records:
         o = (r.model_summary or {}).get("objectives", {}).get(objective)
@@ -97,4 +100,4 @@ def advise_from_suggestions(
             rounds[-1][1] = max(rounds[-1][1], r.acquisition_value)
         else:
             rounds.append([r.model_summary, r.acquisition_value, o["noise_std"]])
-    return advise([a for _, a, _ in rounds], [s for _, _, s in rounds], k, kappa)
+    return advise([a for _, a, _ in rounds], [s for _, _, s in rounds], k, kappa, unit)

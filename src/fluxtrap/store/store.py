@@ -236,9 +236,11 @@ class Store:
             spec = _spec(c)
             labels = s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id))
             taken = {_same(x): x for x in labels}
+            earlier: dict[str, str] = {}  # labels of this batch -> the row that gave each
             new = []
             for i, row in enumerate(rows):
-                new.append(_new_sample(s, c, spec, row, taken, where=_row_where(rows, i)))
+                where = _row_where(rows, i)
+                new.append(_new_sample(s, c, spec, row, taken, where=where, earlier=earlier))
             s.add_all(new)
             s.flush()
             return [_sample_record(x, campaign) for x in new]
@@ -1030,8 +1032,14 @@ def _new_sample(
     row: Mapping[str, Any],
     taken: dict[str, str],
     where: str,
+    earlier: dict[str, str],
 ) -> m.Sample:
     label = check_new_name(str(row.get("label", "")).strip(), f"{where}: label")
+    if _same(label) in earlier:  # twice in one import: the campaign does not have it yet
+        raise ValidationError(
+            f"{where}: label {label!r} is given twice, first at {earlier[_same(label)]}; "
+            "each sample needs its own label"
+        )
     if _same(label) in taken:
         other = taken[_same(label)]
         alike = "" if other == label else f" as {other!r} (the same text in another Unicode form)"
@@ -1039,6 +1047,7 @@ def _new_sample(
             f"{where}: label {label!r} is already used{alike} in campaign {c.name!r}"
         )
     taken[_same(label)] = label
+    earlier[_same(label)] = where
     check_who(row.get("recorded_by"), f"{where}: recorded_by")
     origin = row.get("origin", "researcher")
     if origin not in m.ORIGINS:

@@ -203,7 +203,9 @@ def model_page(
             note = str(err)
     goals = spec.optimised_objectives
     stopping = (
-        advise_from_suggestions(suggestions, goals[0].name).to_dict() if len(goals) == 1 else None
+        advise_from_suggestions(suggestions, goals[0].name, unit=goals[0].value_unit).to_dict()
+        if len(goals) == 1
+        else None
     )
     predicted = [
         o

@@ -78,7 +78,9 @@ def import_history(store: Store, campaign: str, file: Path) -> int:
 def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
     """Rows of an exported history CSV as ``Store.add_samples`` rows; every cell is read as text
     (a label "NA" stays "NA"), an empty cell is None. The header must name each column once and
-    only columns the campaign knows; each row must have as many cells as the header."""
+    only columns the campaign knows; each row must have as many cells as the header. A fixed
+    parameter's column or cell may be left out (the store fills it in, as ``sample add`` does);
+    an empty cell of another parameter is an error that names it."""
     header, rows = _csv_rows(file)
     known = tuple(
         dict.fromkeys(
@@ -86,7 +88,8 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
         )
     )
     _check_header(header, known, file)
-    missing = [c for c in ("label", *spec.parameter_names) if c not in header]
+    free = [p.name for p in spec.parameters if p.kind != "fixed"]  # fixed ones: filled in
+    missing = [c for c in ("label", *free) if c not in header]
     if missing:
         raise InputFileError(f"{file}: missing column(s) {', '.join(missing)}")
     out = []
@@ -95,11 +98,18 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
             col: None if cell == "" and col != "label" else from_spreadsheet_safe(cell)
             for col, cell in zip(header, cells, strict=True)
         }
+        empty = [p for p in free if r[p] is None]
+        if empty:  # it said "ramp_rate=None is not a number"
+            label = r["label"] if len(r["label"]) <= 40 else r["label"][:40] + "..."
+            raise InputFileError(
+                f"{file}, line {line} (sample {label!r}): no value for {', '.join(empty)}; "
+                "every sample needs its parameters"
+            )
         out.append(
             {
                 "label": r["label"],
                 "origin": r.get("origin") or "researcher",
-                "params": {p: r[p] for p in spec.parameter_names},
+                "params": {p: r[p] for p in spec.parameter_names if r.get(p) is not None},
                 "objectives": {o: r[o] for o in spec.objective_names if r.get(o) is not None},
                 "recorded_by": r.get("recorded_by"),
                 "notes": r.get("notes") or "",
@@ -109,6 +119,20 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
             }
         )
     return out
+
+
+def _check_separator(header: list[str], file: Path) -> None:
+    """A header of one cell holding ';' or a tab (a spreadsheet's export in a comma-decimal
+    locale, or a TSV) is refused as such; it was "line 2: 2 cells, the header has 1", or an
+    unknown column 'label;origin;...'."""
+    if len(header) != 1:
+        return
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if sep in header[0]:
+            raise InputFileError(
+                f"{file}, line 1: its columns are separated by {name}, not commas: save it as "
+                "comma-separated CSV (numbers with a decimal point), as fluxtrap export writes"
+            )
 
 
 def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -134,6 +158,7 @@ def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
                     continue
                 if header is None:
                     header = cells
+                    _check_separator(header, file)
                 elif len(cells) != len(header):
                     raise InputFileError(
                         f"{file}, line {line}: {len(cells)} cells, the header has {len(header)}"
