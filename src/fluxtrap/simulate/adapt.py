@@ -26,7 +26,7 @@ MIN_RATIO = 0.1  # a region's element size shrinks at most 10x per design (the s
 # A pair's fine mesh has at most about this many times the elements of the pair before it
 # (``Simulation.run`` designs again, capped, past it): a first pair whose elements are too large
 # for first-order convergence (a cylinder r 2 x 10 mm at 1 / 0.5 mm, estimate 9.4 %) asked for
-# 89 412 elements (400 s CPU) where 15 829 met the target (16 s). The designs of the benchmark
+# 89 412 elements (400 s CPU) where 18 655 met the target (25 s). The designs of the benchmark
 # cases grow 2-11x.
 MAX_GROWTH = 16.0
 SAMPLES = 24  # sample times spread over the protocol, besides the protocol step ends
