@@ -120,6 +120,22 @@ def suggest_cmd(
         )
         console.print(str(advice), highlight=False)
     planned = spec.budget if budget is None else budget
+    if planned is not None:  # the experiments so far, as the optimizer counts them
+        history = store.history(campaign)
+        live = history[history["status"] != "failed"] if "status" in history else history
+        outcomes = [o.name for o in goals] + [c.objective for c in spec.outcome_constraints]
+        measured = int(live[list(dict.fromkeys(outcomes))].notna().all(axis=1).sum())
+        waiting = len(live) - measured + len(store.suggestions(campaign, status="open"))
+        if measured + waiting > planned:
+            exploits = len(goals) == 1 and not spec.outcome_constraints
+            console.print(
+                f"budget {planned}: this batch takes the campaign to experiment "
+                f"{measured + waiting} ({measured} measured, {waiting} made or suggested and "
+                "not measured yet)"
+                + ("; past the budget every suggestion is by best predicted value" * exploits),
+                style="yellow",
+                highlight=False,
+            )
     if planned is not None and (len(goals) != 1 or spec.outcome_constraints):
         # Optimizer.exploits: the budget's last tenth by posterior mean needs one objective and
         # no outcome constraint; said, as the campaign file and --budget promise it
