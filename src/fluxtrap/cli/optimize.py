@@ -17,13 +17,13 @@ from fluxtrap.cli.common import (
     CampaignOption,
     DbOption,
     QuietOption,
+    StatusNoteOption,
     console,
     estimate_cell,
     objective_header,
     out_dir,
     out_file,
     param_cell,
-    status_note_text,
     store_from,
     who,
 )
@@ -120,12 +120,9 @@ def suggest_cmd(
         )
         console.print(str(advice), highlight=False)
     planned = spec.budget if budget is None else budget
-    if planned is not None:  # the experiments so far, as the optimizer counts them
-        history = store.history(campaign)
-        live = history[history["status"] != "failed"] if "status" in history else history
-        outcomes = [o.name for o in goals] + [c.objective for c in spec.outcome_constraints]
-        measured = int(live[list(dict.fromkeys(outcomes))].notna().all(axis=1).sum())
-        waiting = len(live) - measured + len(store.suggestions(campaign, status="open"))
+    if planned is not None:  # the experiments this batch reaches, as the optimizer counts them
+        summary = records[0].model_summary
+        measured, waiting = summary["n"], summary["pending"] + len(records)
         if measured + waiting > planned:
             exploits = len(goals) == 1 and not spec.outcome_constraints
             console.print(
@@ -187,12 +184,7 @@ def suggestion_mark_cmd(
             "making), used, or open again."
         ),
     ],
-    note: Annotated[
-        str | None,
-        typer.Option(
-            "--note", help="Why (kept with it; at most 500 characters).", callback=status_note_text
-        ),
-    ] = None,
+    note: StatusNoteOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Who marked it.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:

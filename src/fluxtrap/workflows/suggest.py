@@ -111,6 +111,7 @@ def suggest(
         if len(opt.X) < 2:
             summary["model"] = "Sobol design (fewer than 2 measured samples)"
         summary["acquisition_function"] = batch.attrs["acquisition_function"]
+        summary["pending"] = len(pending)  # made or suggested, not measured, before this batch
         params = [
             {k: v if isinstance(v, str) else float(v) for k, v in row.items()}
             for row in batch[opt.space.names].to_dict("records")
