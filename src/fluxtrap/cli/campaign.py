@@ -13,6 +13,7 @@ from fluxtrap.cli.common import (
     MAX_ID,
     CampaignOption,
     DbOption,
+    StatusNoteOption,
     console,
     key_values,
     notes_text,
@@ -20,7 +21,6 @@ from fluxtrap.cli.common import (
     objective_header,
     out_file,
     param_cell,
-    status_note_text,
     store_from,
     text_table,
     who,
@@ -169,12 +169,7 @@ def sample_status(
     status: Annotated[
         str, typer.Argument(help="failed (unusable: cracked, unmeasurable) or made (undo).")
     ],
-    note: Annotated[
-        str | None,
-        typer.Option(
-            "--note", help="Why (kept with it; at most 500 characters).", callback=status_note_text
-        ),
-    ] = None,
+    note: StatusNoteOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Who marked it.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:

@@ -174,6 +174,14 @@ def status_note_text(text: str | None) -> str | None:
     return None if text is None else _note_option(text, MAX_STATUS_NOTE)
 
 
+StatusNoteOption = Annotated[
+    str | None,
+    typer.Option(
+        "--note", help="Why (kept with it; at most 500 characters).", callback=status_note_text
+    ),
+]
+
+
 def _note_option(text: str, most: int) -> str:
     from fluxtrap.campaign import check_note
 
