@@ -87,6 +87,18 @@ def test_shares_add_up_to_the_probe_change_between_the_pair():
         assert np.abs(bf - bc).max() > 1e-4  # the pair differs: the identity is not 0 = 0
 
 
+def probeless_pair(case):
+    """A 2 mm mesh of ``case`` and its split (the conductors and their band halved), as the
+    Sampled pair ``design`` takes, without probes or currents: (coarse mesh, fine mesh, pair)."""
+    from fluxtrap.simulate.adapt import Sampled
+
+    mesh = build_mesh(case, 2e-3)
+    fine = split(mesh, near(case, mesh))
+    empty = np.zeros((1, 0))
+    pair = tuple(Sampled(m, np.where(m.region != AIR)[0], empty, empty) for m in (mesh, fine))
+    return mesh, fine, pair
+
+
 def test_design_grades_the_air_from_the_conductors_it_refines():
     """The air shrinks with the conductor elements next to it, beyond the band too: at most
     the nearest conductor element's new area x (1 + d / band)^2 at a distance d (the air left
@@ -94,24 +106,14 @@ def test_design_grades_the_air_from_the_conductors_it_refines():
     refinement was meant to reach 1 %), and never coarser than it was."""
     from scipy.spatial import cKDTree
 
-    from fluxtrap.simulate.adapt import Sampled, design
+    from fluxtrap.simulate.adapt import design
     from fluxtrap.simulate.mesh import band_width
 
     case = Case.from_dict(CASE)
-    mesh = build_mesh(case, 2e-3)
-    cond = np.where(mesh.region != AIR)[0]
-    fine = split(mesh, near(case, mesh))
-    fcond = np.where(fine.region != AIR)[0]
-    empty = np.zeros((1, 0))
+    mesh, fine, pair = probeless_pair(case)
+    cond = pair[0].conductor
     share = np.full((1, 1, len(cond)), 0.01)  # every element 1 % of the probe: refine them all
-    plan = design(
-        case,
-        Sampled(mesh, cond, empty, empty),
-        Sampled(fine, fcond, empty, empty),
-        share,
-        0.01,
-        10**6,
-    )
+    plan = design(case, *pair, share, 0.01, 10**6)
     new_cond = plan.max_area[cond]
     assert np.all((new_cond > 0) & (new_cond < mesh.area[cond]))
     air = np.where(mesh.region == AIR)[0]
@@ -129,16 +131,11 @@ def test_a_capped_design_refines_less_and_does_not_end_the_run():
     ``Simulation.run`` caps a design growing more than ``MAX_GROWTH`` times), its mesh grows
     about the cap's share as much, and its design does not end the run as if at the size limit;
     one bound by the limit says so (``at_limit``)."""
-    from fluxtrap.simulate.adapt import MAX_GROWTH, Sampled, design
+    from fluxtrap.simulate.adapt import MAX_GROWTH, design
 
     case = Case.from_dict(CASE)
-    mesh = build_mesh(case, 2e-3)
-    cond = np.where(mesh.region != AIR)[0]
-    fine = split(mesh, near(case, mesh))
-    fcond = np.where(fine.region != AIR)[0]
-    empty = np.zeros((1, 0))
-    pair = Sampled(mesh, cond, empty, empty), Sampled(fine, fcond, empty, empty)
-    share = np.full((1, 1, len(cond)), 1.0)  # every element 100 % of the probe
+    mesh, fine, pair = probeless_pair(case)
+    share = np.full((1, 1, len(pair[0].conductor)), 1.0)  # every element 100 % of the probe
 
     def growth(plan) -> float:
         coarse_next = refine(mesh, plan.max_area)
