@@ -249,7 +249,8 @@ class ParameterDef:
         same = (
             value == self.fixed
             if isinstance(self.fixed, str)
-            else _is_number(value) and math.isclose(units.number(value), self.fixed, rel_tol=1e-9)
+            else (v := self._number(value, at)) is not None
+            and math.isclose(v, self.fixed, rel_tol=1e-9)
         )
         if not same:
             raise ValidationError(
@@ -269,23 +270,53 @@ class ParameterDef:
                 ):
                     return c
             raise ValidationError(f"{at}{self.name}={value!r} is not one of {list(self.choices)}")
-        v = units.number(value)
+        v = self._number(value, at)
         if v is None:
-            raise ValidationError(f"{at}{self.name}={value!r} is not a number")
+            unit = f" in {self.unit} or with a unit" if self.unit else ""
+            raise ValidationError(f"{at}{self.name}={value!r} is not a number{unit}")
         if not math.isfinite(v):
             raise ValidationError(f"{at}{self.name}={value!r} is not a finite number")
+        shown = f"{v:g} {self.unit}".rstrip()
+        if units.number(value) is None:  # converted from another unit: show what was given
+            shown = f"{value!r} = {shown}"
         tol = 1e-9 * max(1.0, abs(self.high), abs(self.low))
         if v < self.low - tol or v > self.high + tol:
             raise ValidationError(
-                f"{at}{self.name}={v:g} {self.unit} is outside [{self.low:g}, {self.high:g}] {self.unit}"
+                f"{at}{self.name}={shown} is outside [{self.low:g}, {self.high:g}] {self.unit}"
             )
         if self.step > 0:
             k = (v - self.low) / self.step
             if abs(k - round(k)) > 1e-6:
                 raise ValidationError(
-                    f"{at}{self.name}={v:g} is off the step grid (low {self.low:g} + k * {self.step:g})"
+                    f"{at}{self.name}={shown} is off the step grid (low {self.low:g} + k * {self.step:g})"
                 )
         return v
+
+    def _number(self, value: Any, at: str) -> float | None:
+        """``value`` in this parameter's unit: a bare number, or text with a unit that pint
+        converts to it ("1 h" for a dwell in min, "873.15 K" for degC); None if neither."""
+        v = units.number(value)
+        if v is not None or not isinstance(value, str) or not self.unit:
+            return v
+        try:
+            q = units.quantity(value, f"{at}{self.name}")
+        except UnitError:
+            return None
+        try:
+            target = units.unit(self.unit)
+        except UnitError:
+            raise ValidationError(
+                f"{at}{self.name}={value!r}: give a bare number in {self.unit} (pint does not "
+                "know that unit, so nothing converts to it)"
+            ) from None
+        try:
+            # 12 digits: "873.15 K" is 600 degC, not 599.9999999999999 (off the grid)
+            return float(f"{q.to(target).magnitude:.12g}")
+        except pint.errors.DimensionalityError:
+            raise ValidationError(
+                f"{at}{self.name}={value!r}: cannot convert {q.units:~} to the campaign's unit "
+                f"{self.unit}"
+            ) from None
 
     def snap(self, value: float) -> float:
         """Nearest grid value inside the bounds (numeric parameters; see :func:`snap_to_grid`)."""

@@ -82,7 +82,7 @@ def test_sample_validation_errors(store):
             {**BULK2, "max_temperature": 760},
             r"max_temperature=760 degC is outside \[450, 750\]",
         ),
-        ("X", {**BULK2, "dwell_time": 5.005}, "dwell_time=5.005 is off the step grid"),
+        ("X", {**BULK2, "dwell_time": 5.005}, "dwell_time=5.005 min is off the step grid"),
     ]
     for label, params, message in cases:
         with pytest.raises(ValidationError, match=message):

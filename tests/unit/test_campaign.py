@@ -53,7 +53,7 @@ def test_dict_round_trip(spec):
         ),
         (
             {"ramp_rate": 50.05, "max_temperature": 600, "dwell_time": 5},
-            "ramp_rate=50.05 is off the step grid",
+            "ramp_rate=50.05 degC/min is off the step grid",
         ),
         (
             {"ramp_rate": "fast", "max_temperature": 600, "dwell_time": 5},
@@ -64,6 +64,38 @@ def test_dict_round_trip(spec):
 def test_check_params_errors(spec, values, message):
     with pytest.raises(ValidationError, match=message):
         spec.check_params(values)
+
+
+def test_a_parameter_given_with_a_unit_is_converted_to_the_campaigns(spec):
+    """pint converts a value given with its unit, to 12 digits: 0.13 h is 7.8 min, not
+    7.800000000000001."""
+    values = {"ramp_rate": "10 K/min", "max_temperature": "873.15 K", "dwell_time": "0.13 h"}
+    assert spec.check_params(values) == {
+        "ramp_rate": 10.0,
+        "max_temperature": 600.0,
+        "dwell_time": 7.8,
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("600 K", r"max_temperature='600 K' = 326.85 degC is outside \[450, 750\] degC"),
+        ("600.5 degC", r"max_temperature='600.5 degC' = 600.5 degC is off the step grid"),
+        ("5 min", "max_temperature='5 min': cannot convert min to the campaign's unit degC"),
+        ("nan K", "max_temperature='nan K' is not a number in degC or with a unit"),
+    ],
+)
+def test_a_parameter_with_a_wrong_unit_or_value_says_what_it_read(spec, value, message):
+    with pytest.raises(ValidationError, match=message):
+        spec.check_params({"ramp_rate": 50, "max_temperature": value, "dwell_time": 5})
+
+
+def test_a_unit_pint_does_not_know_takes_bare_numbers_only():
+    p = ParameterDef("speed", "furlongs per fortnight x", 0, 10)
+    assert p.check("5") == 5.0
+    with pytest.raises(ValidationError, match="give a bare number in furlongs"):
+        p.check("5 m/s")
 
 
 def test_snap_lands_on_grid_inside_bounds():

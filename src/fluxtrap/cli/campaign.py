@@ -114,8 +114,8 @@ def sample_add(
         typer.Option(
             "--param",
             "-p",
-            help="name=value in the campaign's unit (a choice for a categorical parameter; "
-            "fixed ones may be left out); repeat.",
+            help='name=value in the campaign\'s unit or with a unit ("dwell_time=1 h"; a choice '
+            "for a categorical parameter; fixed ones may be left out); repeat.",
         ),
     ] = None,
     origin: Annotated[

@@ -179,8 +179,8 @@ class SampleIn(Strict):
     label: Name
     params: dict[str, float | str] = Field(
         max_length=1000,
-        description="parameter name -> value in the campaign's unit (a categorical one: its "
-        "choice; fixed ones may be left out)",
+        description="parameter name -> value in the campaign's unit, or text with a unit "
+        '("1 h"; a categorical one: its choice; fixed ones may be left out)',
     )
     origin: Literal["researcher", "optimizer"] | None = Field(
         None, description="default: optimizer when suggestion_id is given, else researcher"

@@ -452,7 +452,7 @@ def test_constrained_campaign_round_trips_through_the_api(lab):
             422,
             "unknown parameter(s) gass (did you mean 'gas'?)",
         ),
-        ({"t": 600.5, "gas": "Ar"}, 422, "t=600.5 is off the step grid"),
+        ({"t": 600.5, "gas": "Ar"}, 422, "t=600.5 degC is off the step grid"),
         ({"t": 600, "gas": 1}, 422, "gas=1.0 is not one of"),
     ],
 )
