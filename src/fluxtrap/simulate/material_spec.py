@@ -56,7 +56,10 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
     if not isinstance(jc_spec, Mapping) and hasattr(jc_spec, "at"):
         jc = as_jc_model(jc_spec)  # a Jc curve object given in code
     elif not isinstance(jc_spec, Mapping):
-        raise ValidationError(f"{w}: expected a table with one of table, kim, constant, csv")
+        hint = ""
+        if isinstance(jc_spec, str) and len(jc_spec) <= 40:
+            hint = f'; a constant Jc is written jc = {{ constant = "{jc_spec}" }}'
+        raise ValidationError(f"{w}: expected a table with one of table, kim, constant, csv{hint}")
     else:
         check_keys(jc_spec, (*JC_KINDS, "temperature", "tc"), w)
         if ("tc" in jc_spec) != ("tables" in jc_spec):

@@ -180,6 +180,10 @@ TABLE = {"field": [0, 1], "field_unit": "T", "jc": [2e4, 1e4], "jc_unit": "A/cm^
             {"tc": "30 K", "tables": [{**TABLE, "temperature": t} for t in ("5 K", "4 K")]},
             r"^materials\.sc\.jc\.tables: temperatures must be > 0 K and increasing",
         ),
+        (  # the natural first try: it said only "expected a table with one of ..."
+            "2e4 A/cm^2",
+            r"^materials\.sc\.jc: .*; a constant Jc is written jc = \{ constant = \"2e4 A/cm\^2\" \}",
+        ),
     ],
 )
 def test_a_jc_model_error_names_its_material(jc, match):
