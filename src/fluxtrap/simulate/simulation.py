@@ -652,7 +652,7 @@ class Simulation:
         t_points = np.array([[p.r_m, p.z_m] for p in case.temperature_probes]).reshape(-1, 2)
         Tp = heat.probe_matrix(t_points) if heat and len(t_points) else None
         w = space.w[disc.conductor]
-        bar = _Progress(case.duration_s, size_m) if progress else None
+        bar = _Progress(case.duration_s, size_m, len(mesh.triangles)) if progress else None
 
         heat0: list[float] = []
         cold_head = heat is not None and getattr(heat, "cold_head", None) is not None
@@ -823,11 +823,11 @@ def bore_errors(fine: BoreField, coarse: BoreField) -> dict[str, float | None]:
 class _Progress:
     """A rich progress bar over simulated time."""
 
-    def __init__(self, total_s: float, size_m: float):
+    def __init__(self, total_s: float, size_m: float, elements: int):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.p = Progress(
-            TextColumn(f"simulating, mesh {size_m * 1e3:.3g} mm"),
+            TextColumn(f"simulating {elements:,} elements ({size_m * 1e3:.3g} mm)"),
             BarColumn(),
             TextColumn("{task.fields[info]}"),
             TimeElapsedColumn(),
