@@ -685,3 +685,27 @@ def test_an_import_may_leave_out_a_fixed_parameter_as_sample_add_may(tmp_path, c
     assert [s.params for s in Store(db).samples("F")] == [
         {"T": t, "die": "graphite"} for t in (500.0, 600.0, 700.0)
     ]
+
+
+def test_objectives_measured_by_hand_are_recorded_and_never_overwritten_unasked(capsys, db):
+    """`sample measured` sets objective values of a sample already added (the campaign example
+    promised it for a Tc measured elsewhere; no command did it). A stored value stays unless
+    --replace, and what was there is printed; a failed sample takes none."""
+
+    def measured(*args):
+        return cli(capsys, "sample", "measured", "--db", db, "-c", NAME, "B2", *args)
+
+    assert add(capsys, db, "B2")[0] == 0
+    code, out, _ = measured("-o", "jc_3T=2.1e4 A/cm^2")
+    assert (code, out.strip()) == (0, "B2: jc_3T = 2.1e+04 A/cm²")
+    code, _, err = measured("-o", "jc_3T=2.5e4 A/cm^2")
+    assert code == 2
+    assert "sample 'B2' already has jc_3T = 21000 A/cm²: nothing written; give --replace" in err
+    assert Store(db).sample(NAME, "B2").objectives == {"jc_3T": pytest.approx(2.1e8)}
+    code, out, _ = measured("-o", "jc_3T=2.5e4 A/cm^2", "--replace")
+    assert (code, out.strip()) == (0, "B2: jc_3T = 2.5e+04 A/cm² (was 2.1e+04 A/cm²)")
+    assert Store(db).sample(NAME, "B2").objectives == {"jc_3T": pytest.approx(2.5e8)}
+    assert cli(capsys, "sample", "status", "--db", db, "-c", NAME, "B2", "failed")[0] == 0
+    code, _, err = measured("-o", "jc_3T=3e4 A/cm^2", "--replace")
+    assert (code, "sample 'B2' is marked failed") == (2, err.split(" (")[0].removeprefix("error: "))
+    assert Store(db).sample(NAME, "B2").objectives == {"jc_3T": pytest.approx(2.5e8)}

@@ -162,6 +162,40 @@ def sample_add(
     console.print(f"added sample {rec.label} ({rec.origin}) to {campaign}")
 
 
+@sample_app.command("measured")
+def sample_measured(
+    campaign: CampaignOption,
+    label: Annotated[str, typer.Argument(help="Sample label.")],
+    objective: Annotated[
+        list[str],
+        typer.Option(
+            "--objective",
+            "-o",
+            help='name=value with a unit (tc="37.2 K", jc_3T="2.1e4 A/cm^2"), or a bare number '
+            "in the objective's unit (Jc A/m^2, Tc K); repeat.",
+        ),
+    ],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite values already stored (said which).")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Record objective values measured by hand (a Tc from another instrument, a density) for a
+    sample already added; files go through `fluxtrap measure add`."""
+    store = store_from(db)
+    values = key_values(objective, "--objective")
+    before = store.sample(campaign, label).objectives
+    rec = store.set_objectives(campaign, label, values, replace=replace)
+    spec = store.campaign(campaign)
+    for o in map(spec.objective, values):
+        shown = [
+            f"{objective_cell(v, o)} {o.shown_unit}".rstrip()
+            for v in (rec.objectives[o.name], before.get(o.name))
+        ]
+        was = f" (was {shown[1]})" if before.get(o.name) is not None else ""
+        console.print(f"{rec.label}: {o.name} = {shown[0]}{was}", highlight=False)
+
+
 @sample_app.command("status")
 def sample_status(
     campaign: CampaignOption,

@@ -264,12 +264,33 @@ class Store:
         with self._reader() as s:
             return _sample_record(_sample(s, _campaign(s, campaign), label), campaign)
 
-    def set_objectives(self, campaign: str, label: str, values: Mapping[str, Any]) -> SampleRecord:
-        """Set (or overwrite) some objective values of a sample."""
+    def set_objectives(
+        self, campaign: str, label: str, values: Mapping[str, Any], *, replace: bool = False
+    ) -> SampleRecord:
+        """Set objective values of a sample measured by hand (strings may carry a unit). A value
+        already stored is kept (ValidationError naming it) unless ``replace``; a failed sample
+        takes none (it will never be measured)."""
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label, for_update=True)
-            checked = _spec(c).check_objectives(values, where=f"sample {label!r}")
+            where = f"sample {label!r}"
+            spec = _spec(c)
+            checked = spec.check_objectives(values, where=where)
+            if x.status == "failed":
+                raise ValidationError(
+                    f"{where} is marked failed (it will never be measured): mark it made again "
+                    "before recording its objectives"
+                )
+            kept = [spec.objective(k) for k in checked if x.objectives.get(k) is not None]
+            if kept and not replace:
+                stored = ", ".join(
+                    f"{o.name} = {o.shown(x.objectives[o.name]):.5g} {o.shown_unit}".rstrip()
+                    for o in kept
+                )
+                raise ValidationError(
+                    f"{where} already has {stored}: nothing written; give --replace "
+                    "(replace=True in Python) to overwrite it"
+                )
             x.objectives = {**x.objectives, **checked}
             s.flush()
             return _sample_record(x, campaign)
