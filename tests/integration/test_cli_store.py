@@ -700,7 +700,7 @@ def test_objectives_measured_by_hand_are_recorded_and_never_overwritten_unasked(
     assert (code, out.strip()) == (0, "B2: jc_3T = 2.1e+04 A/cm²")
     code, _, err = measured("-o", "jc_3T=2.5e4 A/cm^2")
     assert code == 2
-    assert "sample 'B2' already has jc_3T = 21000 A/cm²: nothing written; give --replace" in err
+    assert "sample 'B2' already has jc_3T = 21000 A/cm²: nothing written; ask to replace it" in err
     assert Store(db).sample(NAME, "B2").objectives == {"jc_3T": pytest.approx(2.1e8)}
     code, out, _ = measured("-o", "jc_3T=2.5e4 A/cm^2", "--replace")
     assert (code, out.strip()) == (0, "B2: jc_3T = 2.5e+04 A/cm² (was 2.1e+04 A/cm²)")

@@ -288,8 +288,8 @@ class Store:
                     for o in kept
                 )
                 raise ValidationError(
-                    f"{where} already has {stored}: nothing written; give --replace "
-                    "(replace=True in Python) to overwrite it"
+                    f"{where} already has {stored}: nothing written; ask to replace it "
+                    "(--replace on the command line, replace in Python and the web API)"
                 )
             x.objectives = {**x.objectives, **checked}
             s.flush()

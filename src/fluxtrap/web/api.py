@@ -380,6 +380,21 @@ def set_sample_status(
     return schemas.Sample.of(rec)
 
 
+@router.put(
+    "/campaigns/{campaign}/samples/{label}/objectives",
+    response_model=schemas.Sample,
+    tags=["samples"],
+    responses=W | N,
+)
+def set_objectives(
+    request: Request, campaign: str, label: str, body: schemas.ObjectivesIn, user: Writer
+) -> schemas.Sample:
+    """Record objective values measured by hand (a Tc from another instrument); a value already
+    stored is a 422 naming it unless ``replace``, and a failed sample takes none."""
+    rec = _store(request).set_objectives(campaign, label, body.objectives, replace=body.replace)
+    return schemas.Sample.of(rec)
+
+
 # -- simulation jobs and stored simulations ----------------------------------------------------
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a job id (32-bit)")]
 NJ = {404: {"model": schemas.Error, "description": "no such job"}}

@@ -304,6 +304,16 @@ class SampleStatusIn(Strict):
     )
 
 
+class ObjectivesIn(Strict):
+    objectives: dict[str, float | str] = Field(
+        min_length=1,
+        max_length=1000,
+        description="objective -> a number in its unit (Jc A/m^2, Tc K) or a string with a unit, "
+        'e.g. "37.2 K"',
+    )
+    replace: bool = Field(False, description="overwrite values already stored (else a 422)")
+
+
 class SimulationIn(Strict):
     case: str = Field(
         min_length=1, max_length=200_000, description="the case file (TOML, design section 3)"

@@ -511,3 +511,22 @@ def test_a_database_that_fails_is_a_503_naming_no_path_and_the_job_threads_live_
     threads = lab.client.app.state.jobs._workers
     time.sleep(2.5)  # each worker asks for a job every second
     assert threads and all(t.is_alive() for t in threads)
+
+
+def test_objectives_measured_by_hand_are_set_over_the_api_and_kept_unless_replaced(lab):
+    url = f"{C}/samples/H1/objectives"
+    params = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+    lab.client.post(f"{C}/samples", json={"label": "H1", "params": params}, headers=auth("alice"))
+    body = {"objectives": {"jc_3T": "2.1e4 A/cm^2"}}
+    assert lab.client.put(url, json=body, headers=auth("rita")).status_code == 403
+    r = lab.client.put(url, json=body, headers=auth("alice"))
+    assert (r.status_code, r.json()["objectives"]) == (200, {"jc_3T": pytest.approx(2.1e8)})
+    r = lab.client.put(url, json={"objectives": {"jc_3T": 3e8}}, headers=auth("alice"))
+    assert r.status_code == 422 and "already has jc_3T = 21000 A/cm²" in r.json()["detail"]
+    r = lab.client.put(
+        url, json={"objectives": {"jc_3T": 3e8}, "replace": True}, headers=auth("bob")
+    )
+    assert (r.status_code, lab.store.sample(NAME, "H1").objectives) == (200, {"jc_3T": 3e8})
+    for bad in ({"objectives": {}}, {"objectives": {"jc_3T": 1}, "replce": True}):
+        assert lab.client.put(url, json=bad, headers=auth("alice")).status_code == 422
+    assert lab.store.sample(NAME, "H1").objectives == {"jc_3T": 3e8}
