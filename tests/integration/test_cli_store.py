@@ -709,3 +709,21 @@ def test_objectives_measured_by_hand_are_recorded_and_never_overwritten_unasked(
     code, _, err = measured("-o", "jc_3T=3e4 A/cm^2", "--replace")
     assert (code, "sample 'B2' is marked failed") == (2, err.split(" (")[0].removeprefix("error: "))
     assert Store(db).sample(NAME, "B2").objectives == {"jc_3T": pytest.approx(2.5e8)}
+
+
+def test_a_bare_jc_is_read_in_si_and_said_so(capsys, db):
+    """Tables show Jc in A/cm², a bare number is read in A/m²: "2e4" copied from a table would be
+    stored 10^4 times too small without a word."""
+    code, _, err = add(capsys, db, "B2", "-o", "jc_3T=2e4")
+    assert code == 0
+    assert err.strip() == (
+        'note: jc_3T=2e4 has no unit: read as 2e+04 A/m², 2 A/cm² (write "2e4 A/cm^2" for A/cm²)'
+    )
+    assert add(capsys, db, "B3", "-o", "jc_3T=2e4 A/cm^2")[2] == ""
+    code, _, err = cli(capsys, "sample", "measured", "--db", db, "-c", NAME, "B2", "-o",
+                       "jc_3T=2.1e8", "--replace")  # fmt: skip
+    assert (code, err.strip()) == (
+        0,
+        'note: jc_3T=2.1e8 has no unit: read as 2.1e+08 A/m², 2.1e+04 A/cm² (write "2.1e8 A/cm^2" '
+        "for A/cm²)",
+    )

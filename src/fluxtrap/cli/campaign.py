@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from fluxtrap import units
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli.common import (
     MAX_ID,
@@ -149,17 +151,32 @@ def sample_add(
     store = store_from(db)
     if from_suggestion is not None and origin == "researcher":
         origin = "optimizer"
+    objectives = key_values(objective, "--objective")
     rec = store.add_sample(
         campaign,
         label,
         key_values(param, "--param"),
         origin=origin,
         suggestion_id=from_suggestion,
-        objectives=key_values(objective, "--objective"),
+        objectives=objectives,
         recorded_by=by,
         notes=notes,
     )
     console.print(f"added sample {rec.label} ({rec.origin}) to {campaign}")
+    _say_bare_jc(store.campaign(campaign), objectives)
+
+
+def _say_bare_jc(spec: CampaignSpec, objectives: dict[str, str]) -> None:
+    """A ``note:`` line on stderr for each Jc given as a bare number: it is read in A/m² while
+    every table shows A/cm², so "2e4" copied from a table would be stored 10⁴ times too small."""
+    for name, text in objectives.items():
+        v = units.number(text)
+        if v is not None and name in spec.objective_names and spec.objective(name).quantity == "jc":
+            print(
+                f"note: {name}={text} has no unit: read as {v:.4g} A/m², {v * 1e-4:.4g} A/cm² "
+                f'(write "{text} A/cm^2" for A/cm²)',
+                file=sys.stderr,
+            )
 
 
 @sample_app.command("measured")
@@ -187,6 +204,7 @@ def sample_measured(
     before = store.sample(campaign, label).objectives
     rec = store.set_objectives(campaign, label, values, replace=replace)
     spec = store.campaign(campaign)
+    _say_bare_jc(spec, values)
     for o in map(spec.objective, values):
         shown = [
             f"{objective_cell(v, o)} {o.shown_unit}".rstrip()
