@@ -132,3 +132,34 @@ def test_a_campaign_too_wide_to_model_is_refused(tmp_path, capsys, shape, messag
     code, _, err = cli(capsys, "campaign", "create", str(path), "--db", str(tmp_path / "x.db"))
     assert code == 2 and message in err, err
     assert Store(str(tmp_path / "x.db")).campaigns() == []
+
+
+def _suggestion(db: str, **params) -> int:
+    """One stored open suggestion (no model fit: how it was chosen is not under test)."""
+    p = {"ramp_rate": 40.0, "max_temperature": 600.0, "dwell_time": 5.0, "atmosphere": "Ar"}
+    return Store(db).add_suggestions(NAME, [p | params], [None], {}, seed=0)[0].id
+
+
+def _made(**params) -> list[str]:
+    p = {"ramp_rate": "40", "max_temperature": "600", "dwell_time": "5", "atmosphere": "Ar"}
+    return [x for k, v in (p | params).items() for x in ("-p", f"{k}={v}")]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ([], "optimizer"),
+        (["--origin", "researcher"], "researcher"),
+        (["--origin", "optimizer"], "optimizer"),
+    ],
+)
+def test_sample_add_from_a_suggestion_keeps_the_origin_given(db, capsys, given, stored):
+    """--origin researcher with --from-suggestion was stored as optimizer: the option's default
+    was researcher, so a choice of it could not be told from no choice."""
+    n = _suggestion(db)
+    code, out, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S1",
+                         "--from-suggestion", str(n), *_made(), *given)  # fmt: skip
+    assert code == 0 and f"added sample S1 ({stored})" in out, err
+    assert Store(db).sample(NAME, "S1").origin == stored
+    assert Store(db).suggestion(n).status == "used"
+    assert Store(db).sample(NAME, "R0").origin == "researcher"  # no suggestion, no --origin

@@ -119,8 +119,12 @@ def sample_add(
         ),
     ] = None,
     origin: Annotated[
-        str, typer.Option(help="Who chose the conditions: researcher or optimizer.")
-    ] = "researcher",
+        str | None,
+        typer.Option(
+            help="Who chose the conditions: researcher or optimizer (default: optimizer with "
+            "--from-suggestion, else researcher)."
+        ),
+    ] = None,
     objective: Annotated[
         list[str] | None,
         typer.Option(
@@ -147,8 +151,6 @@ def sample_add(
 ) -> None:
     """Record a sample's process parameters (and objective values if already known)."""
     store = store_from(db)
-    if from_suggestion is not None and origin == "researcher":
-        origin = "optimizer"
     rec = store.add_sample(
         campaign,
         label,

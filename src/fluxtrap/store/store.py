@@ -210,13 +210,14 @@ class Store:
         label: str,
         params: Mapping[str, Any],
         *,
-        origin: str = "researcher",
+        origin: str | None = None,
         suggestion_id: int | None = None,
         objectives: Mapping[str, Any] | None = None,
         recorded_by: str | None = None,
         notes: str = "",
     ) -> SampleRecord:
-        """Record one sample; a ``suggestion_id`` is marked ``used`` by ``recorded_by``."""
+        """Record one sample; a ``suggestion_id`` is marked ``used`` by ``recorded_by``.
+        ``origin`` None: optimizer with a ``suggestion_id``, else researcher; one given is kept."""
         row = dict(
             label=label,
             params=params,
@@ -1049,7 +1050,9 @@ def _new_sample(
     taken[_same(label)] = label
     earlier[_same(label)] = where
     check_who(row.get("recorded_by"), f"{where}: recorded_by")
-    origin = row.get("origin", "researcher")
+    origin = row.get("origin")
+    if origin is None:  # not said: who chose the conditions follows from the suggestion
+        origin = "researcher" if row.get("suggestion_id") is None else "optimizer"
     if origin not in m.ORIGINS:
         raise ValidationError(f"{where}: origin {origin!r} is not one of {', '.join(m.ORIGINS)}")
     status = row.get("status") or "made"

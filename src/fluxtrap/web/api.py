@@ -128,12 +128,11 @@ def add_sample(
 ) -> schemas.Sample:
     """Record a sample (the caller is recorded as ``recorded_by``); a ``suggestion_id`` marks
     that suggestion used."""
-    origin = body.origin or ("optimizer" if body.suggestion_id is not None else "researcher")
     rec = _store(request).add_sample(
         campaign,
         body.label,
         body.params,
-        origin=origin,
+        origin=body.origin,
         suggestion_id=body.suggestion_id,
         objectives=body.objectives,
         recorded_by=user.name,
