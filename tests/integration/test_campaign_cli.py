@@ -163,3 +163,26 @@ def test_sample_add_from_a_suggestion_keeps_the_origin_given(db, capsys, given, 
     assert Store(db).sample(NAME, "S1").origin == stored
     assert Store(db).suggestion(n).status == "used"
     assert Store(db).sample(NAME, "R0").origin == "researcher"  # no suggestion, no --origin
+
+
+def test_a_sample_made_other_than_suggested_is_recorded_with_a_warning(db, capsys):
+    """A sample realising a suggestion was never compared with it: now it is stored as made and
+    one warning line names each parameter that differs, by how much, in its unit."""
+    n = _suggestion(db)
+    code, out, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S1",
+                         "--from-suggestion", str(n),
+                         *_made(max_temperature="605", atmosphere="vacuum"))  # fmt: skip
+    assert code == 0 and "added sample S1 (optimizer)" in out, err
+    (line,) = [x for x in err.splitlines() if x.startswith("warning:")]
+    assert line == (
+        f"warning: sample S1 departs from suggestion {n}: max_temperature 605 degC, suggested "
+        "600 degC (+5 degC); atmosphere vacuum, suggested Ar"
+    )
+    s1 = Store(db).sample(NAME, "S1")
+    assert (s1.params["max_temperature"], s1.params["atmosphere"], s1.suggestion_id) == (
+        605.0, "vacuum", n,
+    )  # fmt: skip
+    n2 = _suggestion(db, dwell_time=6.0)  # made as suggested: no warning
+    code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S2",
+                       "--from-suggestion", str(n2), *_made(dwell_time="6"))  # fmt: skip
+    assert code == 0 and "warning" not in err, err

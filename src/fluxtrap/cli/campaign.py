@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,6 +24,7 @@ from fluxtrap.cli.common import (
     param_cell,
     store_from,
     text_table,
+    visible,
     who,
 )
 from fluxtrap.workflows.history import export_history, import_history
@@ -149,7 +151,9 @@ def sample_add(
     ] = "",
     db: DbOption = None,
 ) -> None:
-    """Record a sample's process parameters (and objective values if already known)."""
+    """Record a sample's process parameters (and objective values if already known). A sample
+    made from a suggestion is recorded as made; where its parameters depart from the suggested
+    ones, a warning says which, by how much."""
     store = store_from(db)
     rec = store.add_sample(
         campaign,
@@ -162,6 +166,15 @@ def sample_add(
         notes=notes,
     )
     console.print(f"added sample {rec.label} ({rec.origin}) to {campaign}")
+    if rec.suggestion_id is not None:
+        suggested = store.suggestion(rec.suggestion_id).params
+        departures = store.campaign(campaign).departures(rec.params, suggested)
+        if departures:
+            print(
+                f"warning: sample {visible(rec.label)} departs from suggestion "
+                f"{rec.suggestion_id}: {visible('; '.join(departures))}",
+                file=sys.stderr,
+            )
 
 
 @sample_app.command("status")

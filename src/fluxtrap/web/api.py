@@ -118,17 +118,18 @@ def list_samples(request: Request, campaign: str, user: Reader) -> list[schemas.
 
 @router.post(
     "/campaigns/{campaign}/samples",
-    response_model=schemas.Sample,
+    response_model=schemas.SampleAdded,
     status_code=201,
     tags=["samples"],
     responses=W | N,
 )
 def add_sample(
     request: Request, campaign: str, body: schemas.SampleIn, user: Writer
-) -> schemas.Sample:
+) -> schemas.SampleAdded:
     """Record a sample (the caller is recorded as ``recorded_by``); a ``suggestion_id`` marks
-    that suggestion used."""
-    rec = _store(request).add_sample(
+    that suggestion used, and ``departures`` says where the sample's parameters differ from it."""
+    store = _store(request)
+    rec = store.add_sample(
         campaign,
         body.label,
         body.params,
@@ -138,7 +139,14 @@ def add_sample(
         recorded_by=user.name,
         notes=body.notes,
     )
-    return schemas.Sample.of(rec)
+    departures = (
+        []
+        if rec.suggestion_id is None
+        else store.campaign(campaign).departures(
+            rec.params, store.suggestion(rec.suggestion_id).params
+        )
+    )
+    return schemas.SampleAdded(**schemas.Sample.of(rec).model_dump(), departures=departures)
 
 
 @router.get(

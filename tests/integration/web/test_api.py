@@ -511,3 +511,23 @@ def test_a_database_that_fails_is_a_503_naming_no_path_and_the_job_threads_live_
     threads = lab.client.app.state.jobs._workers
     time.sleep(2.5)  # each worker asks for a job every second
     assert threads and all(t.is_alive() for t in threads)
+
+
+def test_a_sample_from_a_suggestion_keeps_the_origin_given_and_says_where_it_departs(lab):
+    """The origin sent is kept (none: optimizer, as the suggestion chose the point); the answer
+    names each parameter made other than suggested, with its unit and the difference."""
+    a, b = lab.store.add_suggestions(NAME, [P, P | {"dwell_time": 7}], [0.3, 0.2], {}, seed=4)
+    r = lab.client.post(f"{C}/samples", headers=auth("bob"), json={
+        "label": "O1", "params": P, "suggestion_id": a.id, "origin": "researcher"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert (r.json()["origin"], r.json()["departures"]) == ("researcher", [])
+    made = P | {"max_temperature": 605, "dwell_time": 7.25}
+    r = lab.client.post(f"{C}/samples", headers=auth("bob"), json={
+        "label": "O2", "params": made, "suggestion_id": b.id})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.json()["origin"] == "optimizer"
+    assert r.json()["departures"] == [
+        "max_temperature 605 degC, suggested 600 degC (+5 degC)",
+        "dwell_time 7.25 min, suggested 7 min (+0.25 min)",
+    ]
+    assert lab.store.sample(NAME, "O2").params == made  # recorded as made
