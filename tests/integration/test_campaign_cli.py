@@ -186,3 +186,25 @@ def test_a_sample_made_other_than_suggested_is_recorded_with_a_warning(db, capsy
     code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S2",
                        "--from-suggestion", str(n2), *_made(dwell_time="6"))  # fmt: skip
     assert code == 0 and "warning" not in err, err
+
+
+def test_suggestion_mark_used_needs_a_sample_made_from_it(db, capsys):
+    """`suggestion mark N used` was accepted with no sample made from it: the point was then
+    neither pending nor measured, lost to the optimizer with nothing to show for it."""
+    n = _suggestion(db)
+    code, _, err = cli(capsys, "suggestion", "mark", str(n), "used", "--db", db)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"suggestion {n}: no sample was made from it, so it cannot be marked used" in err
+    assert f"fluxtrap sample add --from-suggestion {n}" in err
+    assert Store(db).suggestion(n).status == "open"  # nothing changed
+    code, out, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S1",
+                         "--from-suggestion", str(n), *_made())  # fmt: skip
+    assert code == 0 and Store(db).suggestion(n).status == "used", err
+    assert cli(capsys, "sample", "status", "-c", NAME, "S1", "failed", "--db", db)[0] == 0
+    code, out, err = cli(capsys, "suggestion", "mark", str(n), "used", "--db", db)
+    assert code == 0 and f"suggestion {n} is now used" in out, err  # a failure undone
+    assert Store(db).sample(NAME, "S1").status == "made"
+    n2 = _suggestion(db, dwell_time=6.0)  # the other marks need no sample
+    for status in ("discarded", "open", "abandoned", "open", "failed"):
+        code, out, err = cli(capsys, "suggestion", "mark", str(n2), status, "--db", db)
+        assert code == 0 and f"suggestion {n2} is now {status}" in out, err

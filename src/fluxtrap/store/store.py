@@ -477,12 +477,19 @@ class Store:
         """Set a suggestion's status, recording ``changed_by``, the time (UTC) and ``note`` (why).
 
         ``failed`` also marks the sample made from it failed (it is no longer pending); any
-        other status on a suggestion a sample was made from is refused except ``used``."""
+        other status on a suggestion a sample was made from is refused except ``used``, and
+        ``used`` is refused on one no sample was made from (recording that sample marks it)."""
         _check_status(status)
         check_who(changed_by, "changed_by")
         with self.transaction() as s:
             x = _suggestion(s, suggestion_id, for_update=True)
             made = s.scalar(select(m.Sample).where(m.Sample.suggestion_id == x.id))
+            if made is None and status == "used":
+                raise ValidationError(
+                    f"suggestion {x.id}: no sample was made from it, so it cannot be marked used; "
+                    f"record the sample made from it (fluxtrap sample add --from-suggestion {x.id}, "
+                    'or "From suggestion" on the campaign page), which marks it used'
+                )
             if made is not None:
                 if status not in ("used", "failed"):
                     raise ValidationError(

@@ -363,8 +363,9 @@ def get_suggestion(request: Request, suggestion_id: Id, user: Reader) -> schemas
 def set_suggestion_status(
     request: Request, suggestion_id: Id, body: schemas.SuggestionStatusIn, user: Writer
 ) -> schemas.Suggestion:
-    """Mark a suggestion used, discarded, abandoned, failed, or open again, with an optional note
-    (the caller is recorded as ``status_changed_by``)."""
+    """Mark a suggestion used (only one a sample was made from: recording the sample marks it),
+    discarded, abandoned, failed, or open again, with an optional note (the caller is recorded
+    as ``status_changed_by``)."""
     rec = _store(request).set_suggestion_status(
         suggestion_id, body.status, changed_by=user.name, note=body.note
     )

@@ -531,3 +531,11 @@ def test_a_sample_from_a_suggestion_keeps_the_origin_given_and_says_where_it_dep
         "dwell_time 7.25 min, suggested 7 min (+0.25 min)",
     ]
     assert lab.store.sample(NAME, "O2").params == made  # recorded as made
+
+
+def test_a_suggestion_no_sample_was_made_from_cannot_be_marked_used(lab):
+    (a,) = lab.store.add_suggestions(NAME, [P], [0.3], {}, seed=4)
+    before = snapshot(lab)
+    r = lab.client.patch(f"/api/suggestions/{a.id}", json={"status": "used"}, headers=auth("bob"))
+    assert r.status_code == 422 and "no sample was made from it" in r.json()["detail"]
+    assert snapshot(lab) == before
