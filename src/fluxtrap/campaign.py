@@ -54,6 +54,9 @@ MAX_BUDGET = 10_000  # experiments planned in one campaign; more is a typo (and 
 MAX_TABLES = {"parameters": 100, "objectives": 20, "constraints": 200}
 MAX_CHOICES = 100
 MAX_GRID_STEPS = 2**53  # steps across a stepped parameter: float64 integers are exact up to here
+# a continuous parameter made this close to its suggested value (a fraction of low..high) is the
+# suggested point: a value typed from a printed suggestion is rounded, no furnace is set to 1e-6
+SAME_POINT = 1e-3
 
 
 def check_budget(budget: Any, where: str = "budget") -> int | None:
@@ -317,6 +320,21 @@ class ParameterDef:
                 f"{at}{self.name}={value!r}: cannot convert {q.units:~} to the campaign's unit "
                 f"{self.unit}"
             ) from None
+
+    def departure(self, made: float | str, suggested: float | str) -> str | None:
+        """How a value made departs from the suggested one, ``"max_temperature 705 degC,
+        suggested 700 degC (+5 degC)"``; None when they are the same point: the same choice, the
+        same grid point (within half a ``step``), or for a continuous parameter within
+        ``SAME_POINT`` of its range."""
+        unit = f" {self.unit}" if self.unit else ""
+        if self.kind == "numeric":
+            d = float(made) - float(suggested)
+            if abs(d) <= (self.step / 2 if self.step else SAME_POINT * (self.high - self.low)):
+                return None
+            return f"{self.name} {made:g}{unit}, suggested {suggested:g}{unit} ({d:+g}{unit})"
+        if made == suggested:
+            return None
+        return f"{self.name} {made}{unit}, suggested {suggested}{unit}"
 
     def snap(self, value: float) -> float:
         """Nearest grid value inside the bounds (numeric parameters; see :func:`snap_to_grid`)."""
@@ -678,6 +696,14 @@ class CampaignSpec:
                         f"({con.text()}: left side {lhs:g})"
                     )
         return out
+
+    def departures(
+        self, made: Mapping[str, float | str], suggested: Mapping[str, float | str]
+    ) -> list[str]:
+        """Where a sample's parameters (checked, campaign units) depart from those of the
+        suggestion it realises, one text per parameter (``ParameterDef.departure``); [] if none."""
+        out = (p.departure(made[p.name], suggested[p.name]) for p in self.parameters)
+        return [x for x in out if x is not None]
 
     def check_objectives(self, values: Mapping[str, Any], where: str = "") -> dict[str, float]:
         """Objective values (a subset of the campaign's) as finite floats in each objective's unit;

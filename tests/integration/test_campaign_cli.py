@@ -132,3 +132,79 @@ def test_a_campaign_too_wide_to_model_is_refused(tmp_path, capsys, shape, messag
     code, _, err = cli(capsys, "campaign", "create", str(path), "--db", str(tmp_path / "x.db"))
     assert code == 2 and message in err, err
     assert Store(str(tmp_path / "x.db")).campaigns() == []
+
+
+def _suggestion(db: str, **params) -> int:
+    """One stored open suggestion (no model fit: how it was chosen is not under test)."""
+    p = {"ramp_rate": 40.0, "max_temperature": 600.0, "dwell_time": 5.0, "atmosphere": "Ar"}
+    return Store(db).add_suggestions(NAME, [p | params], [None], {}, seed=0)[0].id
+
+
+def _made(**params) -> list[str]:
+    p = {"ramp_rate": "40", "max_temperature": "600", "dwell_time": "5", "atmosphere": "Ar"}
+    return [x for k, v in (p | params).items() for x in ("-p", f"{k}={v}")]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ([], "optimizer"),
+        (["--origin", "researcher"], "researcher"),
+        (["--origin", "optimizer"], "optimizer"),
+    ],
+)
+def test_sample_add_from_a_suggestion_keeps_the_origin_given(db, capsys, given, stored):
+    """--origin researcher with --from-suggestion was stored as optimizer: the option's default
+    was researcher, so a choice of it could not be told from no choice."""
+    n = _suggestion(db)
+    code, out, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S1",
+                         "--from-suggestion", str(n), *_made(), *given)  # fmt: skip
+    assert code == 0 and f"added sample S1 ({stored})" in out, err
+    assert Store(db).sample(NAME, "S1").origin == stored
+    assert Store(db).suggestion(n).status == "used"
+    assert Store(db).sample(NAME, "R0").origin == "researcher"  # no suggestion, no --origin
+
+
+def test_a_sample_made_other_than_suggested_is_recorded_with_a_warning(db, capsys):
+    """A sample realising a suggestion was never compared with it: now it is stored as made and
+    one warning line names each parameter that differs, by how much, in its unit."""
+    n = _suggestion(db)
+    code, out, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S1",
+                         "--from-suggestion", str(n),
+                         *_made(max_temperature="605", atmosphere="vacuum"))  # fmt: skip
+    assert code == 0 and "added sample S1 (optimizer)" in out, err
+    (line,) = [x for x in err.splitlines() if x.startswith("warning:")]
+    assert line == (
+        f"warning: sample S1 departs from suggestion {n}: max_temperature 605 degC, suggested "
+        "600 degC (+5 degC); atmosphere vacuum, suggested Ar"
+    )
+    s1 = Store(db).sample(NAME, "S1")
+    assert (s1.params["max_temperature"], s1.params["atmosphere"], s1.suggestion_id) == (
+        605.0, "vacuum", n,
+    )  # fmt: skip
+    n2 = _suggestion(db, dwell_time=6.0)  # made as suggested: no warning
+    code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S2",
+                       "--from-suggestion", str(n2), *_made(dwell_time="6"))  # fmt: skip
+    assert code == 0 and "warning" not in err, err
+
+
+def test_suggestion_mark_used_needs_a_sample_made_from_it(db, capsys):
+    """`suggestion mark N used` was accepted with no sample made from it: the point was then
+    neither pending nor measured, lost to the optimizer with nothing to show for it."""
+    n = _suggestion(db)
+    code, _, err = cli(capsys, "suggestion", "mark", str(n), "used", "--db", db)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"suggestion {n}: no sample was made from it, so it cannot be marked used" in err
+    assert f"fluxtrap sample add --from-suggestion {n}" in err
+    assert Store(db).suggestion(n).status == "open"  # nothing changed
+    code, out, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S1",
+                         "--from-suggestion", str(n), *_made())  # fmt: skip
+    assert code == 0 and Store(db).suggestion(n).status == "used", err
+    assert cli(capsys, "sample", "status", "-c", NAME, "S1", "failed", "--db", db)[0] == 0
+    code, out, err = cli(capsys, "suggestion", "mark", str(n), "used", "--db", db)
+    assert code == 0 and f"suggestion {n} is now used" in out, err  # a failure undone
+    assert Store(db).sample(NAME, "S1").status == "made"
+    n2 = _suggestion(db, dwell_time=6.0)  # the other marks need no sample
+    for status in ("discarded", "open", "abandoned", "open", "failed"):
+        code, out, err = cli(capsys, "suggestion", "mark", str(n2), status, "--db", db)
+        assert code == 0 and f"suggestion {n2} is now {status}" in out, err

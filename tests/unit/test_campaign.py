@@ -403,3 +403,34 @@ def test_a_step_grid_of_more_than_2_53_steps_is_refused_in_a_new_campaign():
     assert CampaignSpec.from_dict(data, stored=True).parameters[0].step == 1e-3  # stored before
     edge = {"name": "c", "parameters": [{"name": "p", "low": 0, "high": 2**53, "step": 1}]}
     assert CampaignSpec.from_dict(edge).parameters[0].high == 2**53
+
+
+def test_departures_from_a_suggestion_on_the_grid_within_tolerance_and_by_choice():
+    """A stepped parameter departs by one step (a grid point apart), a continuous one by more
+    than SAME_POINT of its range (a value typed from a printed suggestion does not); choices
+    differ or not. Each departure names the parameter, both values and the difference in units."""
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "d",
+            "parameters": [
+                {"name": "t", "unit": "degC", "low": 450, "high": 750, "step": 1},
+                {"name": "r", "unit": "degC/min", "low": 10, "high": 100, "step": 0.1},
+                {"name": "x", "low": 0, "high": 2},
+                {"name": "gas", "choices": ["Ar", "vacuum"]},
+                {"name": "p", "unit": "MPa", "fixed": 50},
+            ],
+            "objectives": [{"name": "y"}],
+        }
+    )
+    suggested = spec.check_params({"t": 700, "r": 40, "x": 1.23456789, "gas": "Ar"})
+    same = spec.check_params({"t": 700, "r": 40, "x": 1.2346, "gas": "Ar"})
+    assert spec.departures(same, suggested) == []
+    made = spec.check_params({"t": 701, "r": 40.1, "x": 1.3, "gas": "vacuum"})
+    assert spec.departures(made, suggested) == [
+        "t 701 degC, suggested 700 degC (+1 degC)",
+        "r 40.1 degC/min, suggested 40 degC/min (+0.1 degC/min)",
+        "x 1.3, suggested 1.23457 (+0.0654321)",
+        "gas vacuum, suggested Ar",
+    ]
+    assert spec.parameter("x").departure(1.2, 1.2 + 0.999e-3 * 2) is None  # within 1e-3 of 0..2
+    assert spec.parameter("x").departure(1.2, 1.2 + 1.001e-3 * 2) is not None

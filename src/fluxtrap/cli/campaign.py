@@ -25,6 +25,7 @@ from fluxtrap.cli.common import (
     param_cell,
     store_from,
     text_table,
+    visible,
     who,
 )
 from fluxtrap.workflows.history import export_history, import_history
@@ -121,8 +122,12 @@ def sample_add(
         ),
     ] = None,
     origin: Annotated[
-        str, typer.Option(help="Who chose the conditions: researcher or optimizer.")
-    ] = "researcher",
+        str | None,
+        typer.Option(
+            help="Who chose the conditions: researcher or optimizer (default: optimizer with "
+            "--from-suggestion, else researcher)."
+        ),
+    ] = None,
     objective: Annotated[
         list[str] | None,
         typer.Option(
@@ -147,10 +152,10 @@ def sample_add(
     ] = "",
     db: DbOption = None,
 ) -> None:
-    """Record a sample's process parameters (and objective values if already known)."""
+    """Record a sample's process parameters (and objective values if already known). A sample
+    made from a suggestion is recorded as made; where its parameters depart from the suggested
+    ones, a warning says which, by how much."""
     store = store_from(db)
-    if from_suggestion is not None and origin == "researcher":
-        origin = "optimizer"
     objectives = key_values(objective, "--objective")
     rec = store.add_sample(
         campaign,
@@ -163,7 +168,17 @@ def sample_add(
         notes=notes,
     )
     console.print(f"added sample {rec.label} ({rec.origin}) to {campaign}")
-    _say_bare_jc(store.campaign(campaign), objectives)
+    spec = store.campaign(campaign)
+    if rec.suggestion_id is not None:
+        suggested = store.suggestion(rec.suggestion_id).params
+        departures = spec.departures(rec.params, suggested)
+        if departures:
+            print(
+                f"warning: sample {visible(rec.label)} departs from suggestion "
+                f"{rec.suggestion_id}: {visible('; '.join(departures))}",
+                file=sys.stderr,
+            )
+    _say_bare_jc(spec, objectives)
 
 
 def _say_bare_jc(spec: CampaignSpec, objectives: dict[str, str]) -> None:

@@ -181,7 +181,8 @@ def suggestion_mark_cmd(
         str,
         typer.Argument(
             help="failed (made but unusable), abandoned (given up), discarded (not worth "
-            "making), used, or open again."
+            "making), used (its sample failed by mistake: recording a sample with "
+            "--from-suggestion marks it used), or open again."
         ),
     ],
     note: StatusNoteOption = None,
@@ -189,7 +190,8 @@ def suggestion_mark_cmd(
     db: DbOption = None,
 ) -> None:
     """Mark a suggestion: failed, abandoned and discarded free its point (it is no longer
-    pending); failed also marks the sample made from it failed."""
+    pending); failed also marks the sample made from it failed. Used needs a sample made from
+    it: record one with ``fluxtrap sample add --from-suggestion ID``."""
     rec = store_from(db).set_suggestion_status(suggestion_id, status, changed_by=by, note=note)
     console.print(f"suggestion {rec.id} is now {rec.status}", highlight=False)
 

@@ -210,13 +210,14 @@ class Store:
         label: str,
         params: Mapping[str, Any],
         *,
-        origin: str = "researcher",
+        origin: str | None = None,
         suggestion_id: int | None = None,
         objectives: Mapping[str, Any] | None = None,
         recorded_by: str | None = None,
         notes: str = "",
     ) -> SampleRecord:
-        """Record one sample; a ``suggestion_id`` is marked ``used`` by ``recorded_by``."""
+        """Record one sample; a ``suggestion_id`` is marked ``used`` by ``recorded_by``.
+        ``origin`` None: optimizer with a ``suggestion_id``, else researcher; one given is kept."""
         row = dict(
             label=label,
             params=params,
@@ -497,12 +498,19 @@ class Store:
         """Set a suggestion's status, recording ``changed_by``, the time (UTC) and ``note`` (why).
 
         ``failed`` also marks the sample made from it failed (it is no longer pending); any
-        other status on a suggestion a sample was made from is refused except ``used``."""
+        other status on a suggestion a sample was made from is refused except ``used``, and
+        ``used`` is refused on one no sample was made from (recording that sample marks it)."""
         _check_status(status)
         check_who(changed_by, "changed_by")
         with self.transaction() as s:
             x = _suggestion(s, suggestion_id, for_update=True)
             made = s.scalar(select(m.Sample).where(m.Sample.suggestion_id == x.id))
+            if made is None and status == "used":
+                raise ValidationError(
+                    f"suggestion {x.id}: no sample was made from it, so it cannot be marked used; "
+                    f"record the sample made from it (fluxtrap sample add --from-suggestion {x.id}, "
+                    'or "From suggestion" on the campaign page), which marks it used'
+                )
             if made is not None:
                 if status not in ("used", "failed"):
                     raise ValidationError(
@@ -1070,7 +1078,9 @@ def _new_sample(
     taken[_same(label)] = label
     earlier[_same(label)] = where
     check_who(row.get("recorded_by"), f"{where}: recorded_by")
-    origin = row.get("origin", "researcher")
+    origin = row.get("origin")
+    if origin is None:  # not said: who chose the conditions follows from the suggestion
+        origin = "researcher" if row.get("suggestion_id") is None else "optimizer"
     if origin not in m.ORIGINS:
         raise ValidationError(f"{where}: origin {origin!r} is not one of {', '.join(m.ORIGINS)}")
     status = row.get("status") or "made"

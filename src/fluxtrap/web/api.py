@@ -118,28 +118,35 @@ def list_samples(request: Request, campaign: str, user: Reader) -> list[schemas.
 
 @router.post(
     "/campaigns/{campaign}/samples",
-    response_model=schemas.Sample,
+    response_model=schemas.SampleAdded,
     status_code=201,
     tags=["samples"],
     responses=W | N,
 )
 def add_sample(
     request: Request, campaign: str, body: schemas.SampleIn, user: Writer
-) -> schemas.Sample:
+) -> schemas.SampleAdded:
     """Record a sample (the caller is recorded as ``recorded_by``); a ``suggestion_id`` marks
-    that suggestion used."""
-    origin = body.origin or ("optimizer" if body.suggestion_id is not None else "researcher")
-    rec = _store(request).add_sample(
+    that suggestion used, and ``departures`` says where the sample's parameters differ from it."""
+    store = _store(request)
+    rec = store.add_sample(
         campaign,
         body.label,
         body.params,
-        origin=origin,
+        origin=body.origin,
         suggestion_id=body.suggestion_id,
         objectives=body.objectives,
         recorded_by=user.name,
         notes=body.notes,
     )
-    return schemas.Sample.of(rec)
+    departures = (
+        []
+        if rec.suggestion_id is None
+        else store.campaign(campaign).departures(
+            rec.params, store.suggestion(rec.suggestion_id).params
+        )
+    )
+    return schemas.SampleAdded(**schemas.Sample.of(rec).model_dump(), departures=departures)
 
 
 @router.get(
@@ -356,8 +363,9 @@ def get_suggestion(request: Request, suggestion_id: Id, user: Reader) -> schemas
 def set_suggestion_status(
     request: Request, suggestion_id: Id, body: schemas.SuggestionStatusIn, user: Writer
 ) -> schemas.Suggestion:
-    """Mark a suggestion used, discarded, abandoned, failed, or open again, with an optional note
-    (the caller is recorded as ``status_changed_by``)."""
+    """Mark a suggestion used (only one a sample was made from: recording the sample marks it),
+    discarded, abandoned, failed, or open again, with an optional note (the caller is recorded
+    as ``status_changed_by``)."""
     rec = _store(request).set_suggestion_status(
         suggestion_id, body.status, changed_by=user.name, note=body.note
     )

@@ -214,6 +214,13 @@ class Sample(BaseModel):
         return cls(**{k: getattr(x, k) for k in cls.model_fields})
 
 
+class SampleAdded(Sample):
+    departures: list[str] = Field(
+        description="where the parameters made depart from the suggestion's, e.g. "
+        '"max_temperature 705 degC, suggested 700 degC (+5 degC)"; empty when none or no suggestion'
+    )
+
+
 class Measurement(BaseModel):
     id: int
     campaign: str

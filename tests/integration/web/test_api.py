@@ -530,3 +530,31 @@ def test_objectives_measured_by_hand_are_set_over_the_api_and_kept_unless_replac
     for bad in ({"objectives": {}}, {"objectives": {"jc_3T": 1}, "replce": True}):
         assert lab.client.put(url, json=bad, headers=auth("alice")).status_code == 422
     assert lab.store.sample(NAME, "H1").objectives == {"jc_3T": 3e8}
+
+
+def test_a_sample_from_a_suggestion_keeps_the_origin_given_and_says_where_it_departs(lab):
+    """The origin sent is kept (none: optimizer, as the suggestion chose the point); the answer
+    names each parameter made other than suggested, with its unit and the difference."""
+    a, b = lab.store.add_suggestions(NAME, [P, P | {"dwell_time": 7}], [0.3, 0.2], {}, seed=4)
+    r = lab.client.post(f"{C}/samples", headers=auth("bob"), json={
+        "label": "O1", "params": P, "suggestion_id": a.id, "origin": "researcher"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert (r.json()["origin"], r.json()["departures"]) == ("researcher", [])
+    made = P | {"max_temperature": 605, "dwell_time": 7.25}
+    r = lab.client.post(f"{C}/samples", headers=auth("bob"), json={
+        "label": "O2", "params": made, "suggestion_id": b.id})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.json()["origin"] == "optimizer"
+    assert r.json()["departures"] == [
+        "max_temperature 605 degC, suggested 600 degC (+5 degC)",
+        "dwell_time 7.25 min, suggested 7 min (+0.25 min)",
+    ]
+    assert lab.store.sample(NAME, "O2").params == made  # recorded as made
+
+
+def test_a_suggestion_no_sample_was_made_from_cannot_be_marked_used(lab):
+    (a,) = lab.store.add_suggestions(NAME, [P], [0.3], {}, seed=4)
+    before = snapshot(lab)
+    r = lab.client.patch(f"/api/suggestions/{a.id}", json={"status": "used"}, headers=auth("bob"))
+    assert r.status_code == 422 and "no sample was made from it" in r.json()["detail"]
+    assert snapshot(lab) == before

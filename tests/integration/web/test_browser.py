@@ -218,6 +218,16 @@ def test_record_a_sample_with_categorical_and_fixed_parameters(page):
     stored = page.store.sample("Mixed", "M1")
     assert stored.params == {"t": 600.0, "gas": "Ar", "die": 20, "p": 50.0}
     assert stored.recorded_by == "alice" and stored.suggestion_id is None
+    # made from the suggestion, 1 degC hotter: stored as made, the page says where it departs
+    page.select_option(f"{form} [name=suggestion_id]", str(sug.id))
+    page.fill(f"{form} [name=label]", "M2")
+    page.fill(f"{form} [name='param:t']", "641")
+    page.click(f"{form} button")
+    page.wait_for_selector("table[data-origin=optimizer] >> text=M2")
+    assert page.locator("#message.warn").inner_text() == (
+        f"sample M2 departs from suggestion {sug.id}: t 641 degC, suggested 640 degC (+1 degC)"
+    )
+    assert page.store.sample("Mixed", "M2").params["t"] == 641.0
     assert page.errors == []
 
 

@@ -354,7 +354,10 @@ def test_model_explorer_draws_the_optimizers_slices(browser_like):
         {},
         seed=3,
     )
-    lab.store.set_suggestion_status(used.id, "used", changed_by="carol")
+    made = {"ramp_rate": 30, "max_temperature": 640, "dwell_time": 15}  # measured: not pending
+    jc = min(synthetic_jc_3T(*p) for p in SEED_POINTS)  # below the best: the slices pass it by
+    lab.store.add_sample(NAME, "O1", made, suggestion_id=used.id, objectives={"jc_3T": jc},
+                         recorded_by="carol")  # fmt: skip
     spec, history = lab.store.campaign(NAME), lab.store.history(NAME)
     opt, pending = campaign_optimizer(spec, history, [open_.params])
     assert len(pending) == 1

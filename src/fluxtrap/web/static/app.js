@@ -5,11 +5,18 @@
 // same-origin fetch, and each write carries the page's CSRF token, which other sites cannot know.
 const CSRF = document.querySelector("meta[name=csrf-token]")?.content || "";
 
-function say(text, isError) {
+function say(text, isError, kind) {
   const box = document.getElementById("message");
   box.textContent = text;
-  box.className = isError ? "error" : "ok";
+  box.className = kind || (isError ? "error" : "ok");
   box.hidden = false;
+}
+
+// A notice a form leaves for the page it reloads (a message said before the reload is lost).
+const notice = sessionStorage.getItem("notice");
+if (notice) {
+  sessionStorage.removeItem("notice");
+  say(notice, false, "warn");
 }
 
 // Call the API with the session cookie and the CSRF token; throw an Error carrying the server's
@@ -70,7 +77,11 @@ onSubmit("sample-form", async (form, data) => {
   }
   const body = { label: data.get("label"), params, notes: data.get("notes") || "" };
   if (data.get("suggestion_id")) body.suggestion_id = Number(data.get("suggestion_id"));
-  await api("POST", campaignUrl(form) + "/samples", body);
+  const added = await api("POST", campaignUrl(form) + "/samples", body);
+  if (added.departures.length) {
+    const where = added.departures.join("; ");
+    sessionStorage.setItem("notice", `sample ${added.label} departs from suggestion ${added.suggestion_id}: ${where}`);
+  }
   location.reload();
 });
 
