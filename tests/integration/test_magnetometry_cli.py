@@ -17,6 +17,7 @@ from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
 from fluxtrap.magnetometry.table import MeasurementTable
 from fluxtrap.store import Store
+from fluxtrap.units import estimate_text, to_A_cm2
 
 from ..conftest import DATA, EXAMPLES
 
@@ -228,7 +229,8 @@ def test_measure_add_stores_file_curve_and_objective(capsys, db, loop_file):
     # the stored raw bytes re-derive the same curve
     _, _, again = derive("mh_loop", rec.content, rec.filename, 0.5e-3, 1.2e-3, 2.8e-3)
     np.testing.assert_allclose(again.jc_A_m2, jc.jc_A_m2, rtol=1e-12)
-    assert "jc_3T" in out
+    sigma = estimate_text(to_A_cm2(objective), to_A_cm2(jc.err_at(3.0)))
+    assert f"jc_3T = {sigma} A/cm² (± 1σ of the moment noise" in out
 
 
 def test_measure_add_of_a_csv_without_moment_errors(tmp_path, capsys, db, loop_file):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -27,7 +28,7 @@ from fluxtrap.cli.common import (
 )
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.outputs import replacing, replacing_text
-from fluxtrap.units import parse, to_A_cm2
+from fluxtrap.units import estimate_text, parse, to_A_cm2
 
 if TYPE_CHECKING:
     from fluxtrap.magnetometry.jc import JcCurve
@@ -468,8 +469,16 @@ def measure_add(
         console.print(f"{stored}, {jc.temperature_K:.3g} K): {jc!r}")
     spec_objectives = {o.name: o for o in spec.objectives}
     for name, value in done.objectives.items():
-        if spec_objectives[name].quantity == "jc":
-            console.print(f"  {name} = {to_A_cm2(value):.4g} A/cm² ({value:.4g} A/m²)")
+        o = spec_objectives[name]
+        if o.quantity == "jc":
+            err = done.jc.err_at(o.field_T)
+            shown = (
+                f"{estimate_text(to_A_cm2(value), to_A_cm2(err))} A/cm² (± 1σ of the moment "
+                "noise; the edges' uncertainty adds to it)"
+                if math.isfinite(err) and err > 0
+                else f"{to_A_cm2(value):.4g} A/cm²"
+            )
+            console.print(f"  {name} = {shown}, {value:.4g} A/m²")
         else:
             console.print(f"  {name} = {value:.4g} K")
     for name, why in done.skipped.items():

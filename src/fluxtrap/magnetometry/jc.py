@@ -101,6 +101,14 @@ class JcCurve:
 
     __call__ = at
 
+    def err_at(self, field_T: float) -> float:
+        """1-sigma of :meth:`at` (A/m^2) at ``field_T`` (T): the points' errors through linear
+        interpolation (``loops.interp_sigma``); NaN where the curve has none."""
+        from fluxtrap.magnetometry.loops import interp_sigma
+
+        b = np.array([abs(float(field_T))])
+        return float(interp_sigma(b, self.field_T, self.jc_err_A_m2)[0])
+
     @property
     def jc_A_cm2(self) -> np.ndarray:
         """Jc in A/cm^2 (the unit tables and papers use), ``(n,)``."""
