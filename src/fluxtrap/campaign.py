@@ -41,6 +41,7 @@ TOP_KEYS = ("name", "budget", "parameters", "objectives", "constraints")
 PARAMETER_KEYS = ("name", "unit", "low", "high", "step", "choices", "fixed")
 OBJECTIVE_KEYS = (
     "name", "quantity", "goal", "unit", "field", "field_T", "temperature", "temperature_K",
+    "range",
 )  # fmt: skip
 CONSTRAINT_KEYS = ("expression",)
 
@@ -358,7 +359,9 @@ class ParameterDef:
 class ObjectiveDef:
     """A measured outcome. ``quantity='jc'``: Jc (A/m^2) at ``field_T`` and ``temperature_K``;
     ``'tc'``: Tc in K; ``'value'``: a number in ``unit``. ``goal`` ``constraint``: measured and
-    modelled, only bounded by an outcome constraint, not optimised."""
+    modelled, only bounded by an outcome constraint, not optimised. ``range``: the values it can
+    plausibly take (low, high; numbers in its unit or strings with a unit): one outside is
+    refused as a typo or a wrong unit."""
 
     name: str
     quantity: str = "value"
@@ -366,6 +369,7 @@ class ObjectiveDef:
     field_T: float | None = None
     temperature_K: float | None = None
     unit: str = ""
+    range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -389,6 +393,20 @@ class ObjectiveDef:
             )
         if self.unit:
             _unit(self.unit, f"objective {self.name}: unit")
+        if self.range is not None:
+            self._check_range()
+
+    def _check_range(self) -> None:
+        given, where = self.range, f"objective {self.name}: range"
+        if isinstance(given, str) or not isinstance(given, Sequence) or len(given) != 2:
+            raise ValidationError(
+                f'{where}: give [low, high], e.g. ["20 K", "150 K"], got {given!r}'
+            )
+        object.__setattr__(self, "range", None)  # read the bounds unbounded
+        low, high = (self.convert(x, "range") for x in given)
+        if not low < high:
+            raise ValidationError(f"{where}: need low < high, got {given!r}")
+        object.__setattr__(self, "range", (low, high))
 
     @property
     def maximize(self) -> bool:
@@ -450,6 +468,14 @@ class ObjectiveDef:
             raise ValidationError(
                 f"{at}: a temperature is above 0 K ({v:.4g} K); a bare number is kelvin, "
                 'degrees Celsius need their unit ("-236 degC")'
+            )
+        if self.range is not None and not self.range[0] <= v <= self.range[1]:
+            low, high = (self.shown(x) for x in self.range)
+            u = f" {self.shown_unit}" if self.shown_unit else ""
+            raise ValidationError(
+                f"{at} is {self.shown(v):.6g}{u}, outside the range {low:g} to {high:g}{u} the "
+                f"campaign gives {self.name}: a typo, or the wrong unit? (a bare number is "
+                f"{self.value_unit or 'a pure number'})"
             )
         return v
 
@@ -733,7 +759,11 @@ class CampaignSpec:
             "name": self.name,
             "parameters": [p.to_dict() for p in self.parameters],
             "objectives": [
-                {k: v for k, v in o.__dict__.items() if v is not None and v != ""}
+                {
+                    k: list(v) if k == "range" else v
+                    for k, v in o.__dict__.items()
+                    if v not in (None, "")
+                }
                 for o in self.objectives
             ],
         }
@@ -953,6 +983,7 @@ def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
         field_T=None if field_T is None else float(field_T),
         temperature_K=None if temperature_K is None else float(temperature_K),
         unit=str(o.get("unit", "")),
+        range=o.get("range"),
     )
 
 

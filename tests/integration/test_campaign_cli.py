@@ -56,6 +56,7 @@ def test_sample_add_converts_units_and_fills_the_fixed_value(db):
         (["-o", "tc=warm"], "tc='warm'"),
         (["-p", "dwell_time=1_0"], "dwell_time='1_0' is not a number"),
         (["-p", "pressure=5_0"], "holds pressure fixed at 50"),
+        (["-o", "tc=35 degC"], "tc='35 degC' is 308.15 K, outside the range 4 to 150 K"),
     ],
 )
 def test_sample_add_refuses_what_the_campaign_does_not_allow(db, capsys, args, message):

@@ -25,6 +25,7 @@ from fluxtrap.demo.run import EXAMPLES, ResearcherLoop, data_driven_loop, optimi
 from fluxtrap.magnetometry.pipeline import JC_CURVE, derive, objective_values
 from fluxtrap.simulate import Case
 from fluxtrap.store import Store
+from fluxtrap.units import to_A_cm2
 
 from ..conftest import CHROMIUM, needs_chromium
 
@@ -183,3 +184,20 @@ def test_report_renders_in_headless_chromium_with_its_plots(quick_demo):
     for i in images:
         assert i["ok"] and i["w"] > 300 and i["h"] > 200, i
     assert "SYNTHETIC" in text and "ppm/h" in text and "Best sample of each loop" in text
+
+
+def test_the_report_s_model_map_draws_jc_in_the_tables_unit(quick_demo):
+    """The model map drew Jc in A/m² beside the report's tables and curves in A/cm²."""
+    from types import SimpleNamespace
+
+    from fluxtrap.demo.report import model_figure
+
+    store = Store(quick_demo / "fluxtrap-demo.db")
+    (spec,) = store.campaigns()
+    measured = [to_A_cm2(s.objectives["jc_3T"]) for s in store.samples(spec.name) if s.objectives]
+    res = SimpleNamespace(campaign=spec.name, settings=SimpleNamespace(seed=3))
+    fig = model_figure(res, store)
+    axes = {ax.get_title(): ax for ax in fig.axes}
+    assert "jc_3T [A/cm²] mean" in axes and "jc_3T [A/cm²] std" in axes
+    mean = axes["jc_3T [A/cm²] mean"].collections[0].levels  # the contour levels drawn
+    assert 0.3 * min(measured) < np.median(mean) < 3 * max(measured)

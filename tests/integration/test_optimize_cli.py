@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 
+import numpy as np
 import pytest
 
 from fluxtrap.cli.common import console
@@ -222,10 +224,11 @@ def test_suggest_says_a_budget_it_cannot_use(tmp_path, capsys):
     assert "budget 4: not used here" in " ".join(out.split()), out
 
 
-def test_plot_model_names_the_objective_s_unit_on_its_axes(db, capsys, tmp_path, monkeypatch):
-    """The figures drew Jc in A/m^2 (3e8) under the bare axis title "jc_3T", while every table
-    says A/cm² (30 000): the axis named no unit."""
+def test_plot_model_draws_jc_in_the_tables_unit(db, capsys, tmp_path, monkeypatch):
+    """The figures drew Jc in A/m^2 (2.9e8) under "jc_3T [A/m^2]", while every table says
+    A/cm² (29,000): now the axes say A/cm² and the points drawn are the tables' numbers."""
     import matplotlib.pyplot as plt
+    from matplotlib.collections import PathCollection  # what scatter draws
 
     close, seen = plt.close, []
 
@@ -238,24 +241,40 @@ def test_plot_model_names_the_objective_s_unit_on_its_axes(db, capsys, tmp_path,
         capsys, "plot", "model", "-c", NAME, "--out", str(tmp_path), "--no-html", "--db", db
     )
     assert code == 0, err
+    axes = [ax for fig in seen for ax in fig.axes]
     texts = {
         t
-        for fig in seen
-        for ax in fig.axes
+        for ax in axes
         for t in (ax.get_ylabel(), ax.get_title(), *(x.get_text() for x in ax.get_xticklabels()))
     }
-    assert "jc_3T [A/m^2]" in texts  # the 1D slices' and the best-so-far's y axis
-    assert "jc_3T [A/m^2] mean" in texts and "jc_3T [A/m^2] std" in texts  # the 2D maps
-    assert "jc_3T" not in texts
+    assert "jc_3T [A/cm²] mean" in texts and "jc_3T [A/cm²] std" in texts  # the 2D maps
+    assert not {t for t in texts if "A/m^2" in t} and "jc_3T" not in texts
+    table = sorted(float(v[3]) * 1e-4 for v in SAMPLES.values())  # A/cm², as campaign show
+    jc_axes = [ax for ax in axes if ax.get_ylabel() == "jc_3T [A/cm²]"]
+    colorbar = next(ax for ax in jc_axes if ax.get_label() == "<colorbar>")  # parallel coord.
+    slices_ax = next(ax for ax in jc_axes if ax.get_xlabel() == "" and ax is not colorbar)
+    best_ax = next(ax for ax in jc_axes if ax.get_xlabel().startswith("trial"))
+    assert len(jc_axes) == 3
+    for ax in (slices_ax, best_ax):  # the measured points drawn, read back from the figure
+        points = [c.get_offsets()[:, 1] for c in ax.collections if isinstance(c, PathCollection)]
+        assert sorted(np.concatenate(points)) == pytest.approx(table)
+    mean = slices_ax.lines[0].get_ydata()  # the posterior mean, in the points' range
+    assert 0.5 * min(table) < np.median(mean) < 2 * max(table)
+    assert colorbar.get_ylim() == pytest.approx((min(table), max(table)))  # parallel coordinates
 
 
 def test_the_stopping_advice_names_the_objective_s_unit(db, capsys):
     """ "expected improvement 5.07e+06 = 0.22 x the noise std 2.28e+07" under a table of Jc in
-    A/cm² (28,900): the numbers were A/m^2 and said no unit."""
+    A/cm² (28,900): the numbers were A/m^2; now they are A/cm², as the table."""
     code, out, err = cli(capsys, "suggest", "-c", NAME, "--db", db)
     assert code == 0, err
     advice = " ".join(out[out.index("stopping advisor") :].split())
-    assert re.search(r"expected improvement \S+ A/m\^2 = \S+ x the noise std \S+ A/m\^2;", advice)
+    got = re.search(r"expected improvement (\S+) A/cm² = \S+ x the noise std (\S+) A/cm²;", advice)
+    (r,) = Store(db).suggestions(NAME)
+    noise = r.model_summary["objectives"]["jc_3T"]["noise_std"]  # A/m^2, as stored
+    assert got and (float(got[1]), float(got[2])) == pytest.approx(
+        (math.exp(r.acquisition_value) * 1e-4, noise * 1e-4), rel=5e-3
+    ), advice
 
 
 def test_suggest_says_when_a_batch_passes_the_budget(tmp_path, capsys):

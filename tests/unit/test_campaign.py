@@ -4,7 +4,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from fluxtrap.campaign import CampaignSpec, ParameterDef, check_new_name, history_frame
+from fluxtrap.campaign import (
+    CampaignSpec,
+    ObjectiveDef,
+    ParameterDef,
+    check_new_name,
+    history_frame,
+)
 from fluxtrap.errors import FluxtrapError, InputFileError, UnitError, ValidationError
 
 from ..conftest import EXAMPLES
@@ -434,3 +440,44 @@ def test_departures_from_a_suggestion_on_the_grid_within_tolerance_and_by_choice
     ]
     assert spec.parameter("x").departure(1.2, 1.2 + 0.999e-3 * 2) is None  # within 1e-3 of 0..2
     assert spec.parameter("x").departure(1.2, 1.2 + 1.001e-3 * 2) is not None
+
+
+def test_an_objective_value_outside_the_campaign_s_range_is_refused(full):
+    """tc = "35 degC" was stored as 308.15 K without a word. An objective's optional range (in
+    units, the file's ["4 K", "150 K"]) refuses it, naming the value in K and the range."""
+    tc = full.objective("tc")
+    assert tc.range == (4.0, 150.0)
+    assert full.check_objectives({"tc": "-236 degC"}) == pytest.approx({"tc": 37.15})
+    with pytest.raises(ValidationError) as err:
+        full.check_objectives({"tc": "35 degC"}, where="sample 'S1'")
+    assert str(err.value) == (
+        "sample 'S1': objective tc='35 degC' is 308.15 K, outside the range 4 to 150 K the "
+        "campaign gives tc: a typo, or the wrong unit? (a bare number is K)"
+    )
+    with pytest.raises(ValidationError, match=r"tc=200 is 200 K, outside the range 4 to 150 K"):
+        full.check_objectives({"tc": 200})
+    # Jc: the range and the message in A/cm², as the tables show Jc; none given: no range
+    jc = ObjectiveDef("jc", quantity="jc", field_T=3.0, range=("1e3 A/cm^2", 1e10))
+    assert jc.range == (1e7, 1e10) and full.objective("jc_3T").range is None
+    with pytest.raises(ValidationError, match=r"is 2e\+06 A/cm², outside the range 1000 to 1e\+06"):
+        jc.convert("2e6 A/cm^2")
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (["150 K", "4 K"], "objective tc: range: need low < high"),
+        ("4 K", r"objective tc: range: give \[low, high\]"),
+        (["4 K", "5 K", "6 K"], r"objective tc: range: give \[low, high\]"),
+        (["4 T", "150 K"], "range: objective tc='4 T': cannot convert T to K"),
+        (["-4 K", "150 K"], "a temperature is above 0 K"),
+    ],
+)
+def test_a_bad_objective_range_is_refused_at_creation(given, message):
+    data = {
+        "name": "r",
+        "parameters": [{"name": "t", "low": 0, "high": 1}],
+        "objectives": [{"name": "tc", "quantity": "tc", "range": given}],
+    }
+    with pytest.raises(FluxtrapError, match=message):
+        CampaignSpec.from_dict(data)

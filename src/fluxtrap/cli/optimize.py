@@ -115,9 +115,7 @@ def suggest_cmd(
     console.print(_summary_line(records[0].model_summary), highlight=False)
     goals = spec.optimised_objectives
     if len(goals) == 1:
-        advice = advise_from_suggestions(
-            store.suggestions(campaign), goals[0].name, unit=goals[0].value_unit
-        )
+        advice = advise_from_suggestions(store.suggestions(campaign), goals[0])
         console.print(str(advice), highlight=False)
     planned = spec.budget if budget is None else budget
     if planned is not None:  # the experiments this batch reaches, as the optimizer counts them
@@ -250,11 +248,7 @@ def plot_model_cmd(
 
     goals = spec.optimised_objectives
     advice = (
-        str(
-            advise_from_suggestions(
-                store.suggestions(campaign), goals[0].name, unit=goals[0].value_unit
-            )
-        )
+        str(advise_from_suggestions(store.suggestions(campaign), goals[0]))
         if len(goals) == 1
         else None
     )
@@ -266,7 +260,7 @@ def plot_model_cmd(
         pending=pending if len(pending) else None,
         html=html,
         advice=advice,
-        objective_units={o.name: o.value_unit for o in spec.objectives},
+        objectives=spec.objectives,
     )
     if advice:
         console.print(advice, highlight=False)

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from fluxtrap.demo.results import DemoResult, best_so_far  # noqa: E402
 from fluxtrap.magnetometry import plots as mplots  # noqa: E402
-from fluxtrap.optimize.plots import model_slices, plot_slice_2d  # noqa: E402
+from fluxtrap.optimize.plots import model_slices, plot_slice_2d, shown_slices  # noqa: E402
 from fluxtrap.units import to_A_cm2  # noqa: E402
 from fluxtrap.workflows.suggest import campaign_optimizer  # noqa: E402
 
@@ -99,13 +99,12 @@ def model_figure(res: DemoResult, store: Store) -> Figure:
     history = store.history(res.campaign)
     opt, _ = campaign_optimizer(spec, history, seed=res.settings.seed)
     slices = model_slices(opt, n_grid=40)
+    slices = shown_slices(slices, spec.objective(slices["objective"]))  # Jc in A/cm², as tables
     pair = ("max_temperature", "dwell_time")
     if pair not in slices["two_d"]:
         pair = pair[::-1] if pair[::-1] in slices["two_d"] else next(iter(slices["two_d"]))
     fig = plot_slice_2d(slices, pair, origin=history["origin"].tolist())
-    fig.suptitle(
-        "Gaussian-process model of Jc(3 T) (A/m²) on all samples, slice through the best point"
-    )
+    fig.suptitle("Gaussian-process model of Jc(3 T) on all samples, slice through the best point")
     return fig
 
 

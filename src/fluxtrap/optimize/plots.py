@@ -22,7 +22,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from fluxtrap.campaign import running_best  # noqa: E402
+from fluxtrap.campaign import ObjectiveDef, running_best  # noqa: E402
 from fluxtrap.errors import ValidationError  # noqa: E402
 from fluxtrap.optimize.optimizer import quiet_numerics  # noqa: E402
 from fluxtrap.optimize.space import Categorical  # noqa: E402
@@ -133,6 +133,26 @@ def model_slices(
         "two_d": out_2d,
         "data": data,
         "units": {p.name: p.unit for p in numeric},
+    }
+
+
+def shown_slices(slices: Mapping[str, Any], objective: ObjectiveDef) -> dict[str, Any]:
+    """``slices`` of ``objective`` (``model_slices``) as tables show it: mean, std and measured
+    values by ``ObjectiveDef.shown`` (Jc A/m^2 -> A/cm^2), its ``shown_unit`` in ``units``; the
+    acquisition as computed."""
+    name = objective.name
+
+    def shown(s: Mapping[str, Any]) -> dict[str, Any]:
+        return {**s, "mean": objective.shown(s["mean"]), "std": objective.shown(s["std"])}
+
+    data = slices["data"].copy()
+    data[name] = objective.shown(data[name])
+    return {
+        **slices,
+        "one_d": {k: shown(s) for k, s in slices["one_d"].items()},
+        "two_d": {k: shown(s) for k, s in slices["two_d"].items()},
+        "data": data,
+        "units": {**slices["units"], name: objective.shown_unit},
     }
 
 
@@ -457,13 +477,14 @@ def write_model_report(
     pending: pd.DataFrame | None = None,
     html: bool = True,
     advice: str | None = None,
-    objective_units: Mapping[str, str] | None = None,
+    objectives: Sequence[ObjectiveDef] = (),
 ) -> list[Path]:
     """Write the model and history figures of a campaign into ``out_dir``; return the paths.
 
     ``advice``: the stopping advisor's line, printed under the best-so-far figure.
-    ``objective_units``: the unit each objective's values are in (Jc A/m^2, as stored and
-    modelled), named on its axes; without, the axes say the objective's name only.
+    ``objectives``: the campaign's; each one's values are drawn as tables show them
+    (``shown_slices``, ``ObjectiveDef.shown``: Jc in A/cm^2) under its label, ``jc_3T [A/cm²]``;
+    an objective not among them is drawn as modelled, under its name.
 
     ``history`` has parameter, objective and ``origin`` columns (``Store.history``); the
     observations the optimizer was told must be its measured rows, in order.
@@ -471,7 +492,9 @@ def write_model_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     space = opt.space
-    units = {p.name: p.unit for p in space.parameters} | dict(objective_units or {})
+    defs = {o.name: o for o in objectives if o.name in opt.objectives}
+    units = {p.name: p.unit for p in space.parameters} | {n: o.shown_unit for n, o in defs.items()}
+    history = history.assign(**{n: o.shown(history[n]) for n, o in defs.items()})
     measured = history[history[opt.objectives].notna().all(axis=1)]
     origin = measured["origin"].to_numpy() if "origin" in measured else None
     paths = []
@@ -483,7 +506,9 @@ def write_model_report(
 
     for obj, mx in zip(opt.objectives, opt.maximize, strict=True):
         slices = model_slices(opt, objective=obj, pending=pending)
-        slices["units"] = {**slices["units"], **units}  # the objective's too, on its axes
+        if obj in defs:
+            slices = shown_slices(slices, defs[obj])
+        slices["units"] = {**slices["units"], **units}  # the other objectives' too
         tag = f"_{obj}" if len(opt.objectives) > 1 else ""
         save(plot_slices_1d(slices, origin, suggestions), f"model_1d{tag}.png")
         for pair in slices["two_d"]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from fluxtrap.campaign import ObjectiveDef
 
 # Chosen on the replays (bench/calibrate_stopping.py on bench/results/optimize_runs.jsonl.gz: 19
 # fluxtrap runs of budget 50 on the 11 tables, 2026-12-02): the earlier rule k=5, kappa=0.3 said
@@ -39,9 +41,9 @@ class StoppingAdvice:
     rounds: int  # rounds with a model (EI known)
     k: int
     kappa: float
-    ei: float | None  # expected improvement of the latest round's best suggestion (objective units)
-    noise_std: float | None  # fitted noise std of that round (objective units)
-    unit: str = ""  # the objective's unit (Jc A/m^2, as stored), named in the message
+    ei: float | None  # expected improvement of the latest round's best suggestion (in unit)
+    noise_std: float | None  # fitted noise std of that round (in unit)
+    unit: str = ""  # the unit of ei and noise_std, named in the message
 
     def __str__(self) -> str:
         if self.ei is None or self.noise_std is None:
@@ -86,18 +88,28 @@ def advise(
 
 
 def advise_from_suggestions(
-    records: Sequence, objective: str, k: int = K_ROUNDS, kappa: float = KAPPA, unit: str = ""
+    records: Sequence, objective: ObjectiveDef, k: int = K_ROUNDS, kappa: float = KAPPA
 ) -> StoppingAdvice:
     """Advice from a campaign's stored suggestions (oldest first): one round per model fit (the
     suggestions asked together share it), its best acquisition value and the noise std of
-    ``objective`` kept in the model summary; ``unit``: its unit, for the message."""
+    ``objective`` kept in the model summary (stored units); its EI and noise std as tables show
+    the objective (``ObjectiveDef.shown``: Jc in A/cm^2), in its ``shown_unit``."""
     rounds: list[list] = []  # [model summary, best log EI, noise std]
     for r in records:
-        o = (r.model_summary or {}).get("objectives", {}).get(objective)
+        o = (r.model_summary or {}).get("objectives", {}).get(objective.name)
         if r.acquisition_value is None or not o or o.get("noise_std") is None:
             continue
         if rounds and rounds[-1][0] == r.model_summary:  # asked together: one fit
             rounds[-1][1] = max(rounds[-1][1], r.acquisition_value)
         else:
             rounds.append([r.model_summary, r.acquisition_value, o["noise_std"]])
-    return advise([a for _, a, _ in rounds], [s for _, _, s in rounds], k, kappa, unit)
+    advice = advise([a for _, a, _ in rounds], [s for _, _, s in rounds], k, kappa)
+    if advice.ei is None:
+        return advice
+    shown = objective.shown  # linear: the EI / noise ratio, and so the advice, are unchanged
+    return replace(
+        advice,
+        ei=shown(advice.ei),
+        noise_std=shown(advice.noise_std),
+        unit=objective.shown_unit,
+    )

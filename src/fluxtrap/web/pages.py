@@ -202,11 +202,7 @@ def model_page(
         except ValidationError as err:
             note = str(err)
     goals = spec.optimised_objectives
-    stopping = (
-        advise_from_suggestions(suggestions, goals[0].name, unit=goals[0].value_unit).to_dict()
-        if len(goals) == 1
-        else None
-    )
+    stopping = advise_from_suggestions(suggestions, goals[0]).to_dict() if len(goals) == 1 else None
     predicted = [
         o
         for o in goals

@@ -117,6 +117,13 @@ class ObjectiveIn(Strict):
     field: str | None = Field(None, max_length=50, description='field with its unit, e.g. "3 T"')
     temperature: str | None = Field(None, max_length=50, description='e.g. "5 K"')
     unit: str | None = Field(None, max_length=50, description="unit of a 'value' objective")
+    range: list[float | str] | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description='[low, high] it can plausibly take, e.g. ["20 K", "150 K"]: values outside '
+        "are refused",
+    )
 
 
 class ConstraintIn(Strict):
@@ -157,6 +164,7 @@ class Objective(BaseModel):
     field_T: float | None = None
     temperature_K: float | None = None
     unit: str = ""
+    range: list[float] | None = None  # in the stored unit (Jc A/m^2, Tc K)
 
 
 class Constraint(BaseModel):

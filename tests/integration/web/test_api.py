@@ -105,6 +105,7 @@ def test_campaigns_create_list_get(lab):
         "field_T": 1.0,
         "temperature_K": 5.0,
         "unit": "",
+        "range": None,
     }
     names = [c["name"] for c in lab.client.get("/api/campaigns", headers=auth("rita")).json()]
     assert names == [NAME, "Pressure scan"]
@@ -558,3 +559,17 @@ def test_a_suggestion_no_sample_was_made_from_cannot_be_marked_used(lab):
     r = lab.client.patch(f"/api/suggestions/{a.id}", json={"status": "used"}, headers=auth("bob"))
     assert r.status_code == 422 and "no sample was made from it" in r.json()["detail"]
     assert snapshot(lab) == before
+
+
+def test_an_objective_s_range_is_kept_and_refuses_a_value_outside(lab):
+    body = {
+        "name": "Tc scan",
+        "parameters": [{"name": "pressure", "unit": "MPa", "low": 10, "high": 80, "step": 5}],
+        "objectives": [{"name": "tc", "quantity": "tc", "range": ["4 K", 150]}],
+    }
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 201 and r.json()["objectives"][0]["range"] == [4.0, 150.0], r.text
+    r = lab.client.post("/api/campaigns/Tc%20scan/samples", headers=auth("bob"), json={
+        "label": "T1", "params": {"pressure": 50}, "objectives": {"tc": "35 degC"}})  # fmt: skip
+    assert r.status_code == 422 and "308.15 K, outside the range 4 to 150 K" in r.json()["detail"]
+    assert lab.store.samples("Tc scan") == []

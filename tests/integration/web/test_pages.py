@@ -338,6 +338,16 @@ def test_model_explorer_shows_model_data_and_suggestions(browser_like):
     assert '<td class="num">20,400 ± 3,100</td>' in row[: row.index("</tr>")]
 
 
+def test_the_model_page_s_stopping_advice_is_in_the_tables_unit(browser_like):
+    """The advice said "expected improvement 5e+06 A/m^2" beside tables of Jc in A/cm²."""
+    lab = browser_like
+    summary = {"objectives": {"jc_3T": {"noise_std": 2.0e7}}}  # A/m^2, as stored
+    lab.store.add_suggestions(NAME, [P], [float(np.log(5.0e6))], summary, seed=3)
+    html = unescape(lab.client.get(f"{CP}/model").text)
+    advice = html[html.index('id="stopping-advice"') :].split("</p>")[0]
+    assert "expected improvement 500 A/cm² = 0.25 x the noise std 2e+03 A/cm²;" in advice
+
+
 def test_model_explorer_draws_the_optimizers_slices(browser_like):
     """The explorer's numbers are ``model_slices`` of the optimizer ``suggest`` uses: the mean is
     ``Optimizer.predict`` (in A/cm^2), the acquisition peaks where ``model_slices`` says, with the

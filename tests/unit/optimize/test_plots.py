@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fluxtrap.campaign import ObjectiveDef
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize import Categorical, Continuous, Optimizer, SearchSpace
 from fluxtrap.optimize.plots import (
@@ -11,6 +12,7 @@ from fluxtrap.optimize.plots import (
     model_slices,
     plot_parallel_coordinates,
     plotly_parallel_coordinates,
+    shown_slices,
     write_model_report,
 )
 
@@ -50,6 +52,24 @@ def test_slices_pass_through_best_point_and_match_predict(fitted):
     assert sl["mean"][9, 4] == pytest.approx(opt.predict(point).iloc[0].jc_3T_mean, rel=1e-9)
     # y depends on max_temperature only: it is in every 2D slice's leading pair
     assert "max_temperature" in next(iter(s["two_d"]))
+
+
+def test_shown_slices_are_the_slices_as_the_tables_show_jc(fitted):
+    """Mean, std and the measured values in A/cm² (stored and modelled: A/m^2), the unit on the
+    objective's axis; the acquisition and the grid as computed."""
+    opt, _ = fitted
+    s = model_slices(opt, n_grid=11, one_d=["max_temperature"], two_d=[("ramp_rate", "dwell_time")])
+    jc = ObjectiveDef("jc_3T", quantity="jc", field_T=3.0)
+    t = shown_slices(s, jc)
+    for key in ("one_d", "two_d"):
+        ((name, a),) = s[key].items()
+        b = t[key][name]
+        np.testing.assert_allclose(b["mean"], a["mean"] * 1e-4)
+        np.testing.assert_allclose(b["std"], a["std"] * 1e-4)
+        assert b["acquisition"] is a["acquisition"] and b["x"] is a["x"]
+    np.testing.assert_allclose(t["data"]["jc_3T"], s["data"]["jc_3T"] * 1e-4)
+    assert t["units"]["jc_3T"] == "A/cm²" and t["units"]["max_temperature"] == "degC"
+    assert s["units"].get("jc_3T") is None  # the slices given are left as they were
 
 
 def test_slices_can_be_restricted_to_what_is_drawn(fitted):

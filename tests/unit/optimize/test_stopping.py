@@ -5,7 +5,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from fluxtrap.campaign import ObjectiveDef
 from fluxtrap.optimize.stopping import advise, advise_from_suggestions
+
+JC = ObjectiveDef("jc", quantity="jc", field_T=3.0)
 
 
 def test_stops_only_after_k_consecutive_rounds_below_the_noise():
@@ -35,7 +38,12 @@ def test_from_stored_suggestions_one_round_per_fit():
     sobol = SimpleNamespace(acquisition_value=None, model_summary={"n": 0})
     # a batch of two asked on n=5 (one fit: its best value counts), then n=7 and n=8
     records = [sobol, rec(5, math.log(2.0)), rec(5, math.log(0.1)), rec(7, -3.0), rec(8, -4.0)]
-    a = advise_from_suggestions(records, "jc", k=3, kappa=1)
+    a = advise_from_suggestions(records, JC, k=3, kappa=1)
     assert (a.rounds, a.rounds_below, a.stop) == (3, 2, False)
-    assert advise_from_suggestions([*records, rec(9, -5.0)], "jc", k=3, kappa=1).stop
-    assert advise_from_suggestions(records, "other").rounds == 0
+    assert advise_from_suggestions([*records, rec(9, -5.0)], JC, k=3, kappa=1).stop
+    assert advise_from_suggestions(records, ObjectiveDef("other")).rounds == 0
+    # Jc's EI and noise as the tables show Jc: A/cm^2 (stored A/m^2); the advice is unchanged
+    assert (a.ei, a.noise_std, a.unit) == pytest.approx((math.exp(-4.0) * 1e-4, 0.5e-4, "A/cm²"))
+    plain = advise_from_suggestions(records, ObjectiveDef("jc"), k=3, kappa=1)
+    assert (plain.ei, plain.noise_std, plain.unit) == pytest.approx((math.exp(-4.0), 0.5, ""))
+    assert (plain.rounds_below, plain.stop) == (a.rounds_below, a.stop)
