@@ -79,6 +79,20 @@ def quiet_numerics():
         yield
 
 
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one thread (the caller's), restored after. An ask evaluates small tensors
+    (a batch of restarts x MC samples x a few cells); on two cores shared with other work, the
+    default two-thread team waited on its descheduled thread at every operation and a
+    two-objective ``suggest -n 3`` took 9-37 s instead of 3 s (bench/bench_mo_suggest.py)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 # Share of a budget spent on pure exploitation at its end (bench/bench_optimize.py --budgeted:
 # measured on the 11 replay tables, numbers in bench/results/README.md).
 EXPLOIT_SHARE = 0.1
@@ -509,7 +523,7 @@ class Optimizer:
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))
         exploits = [self.exploits(done + j + 1) for j in range(n)]
-        with manual_seed(seed), quiet_numerics(), warnings.catch_warnings():
+        with manual_seed(seed), quiet_numerics(), one_thread(), warnings.catch_warnings():
             # a restart stopping early (L-BFGS "ABNORMAL") is harmless: the best of all
             # restarts and their grid neighbours is chosen below
             warnings.filterwarnings("ignore", category=OptimizationWarning)

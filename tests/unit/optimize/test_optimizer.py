@@ -382,3 +382,26 @@ def test_a_small_grid_is_counted_before_a_batch_and_its_last_free_point_found():
     assert opt.ask(1)[["a", "gas"]].values.tolist() == [[2, "N2"]]
     with pytest.raises(ValidationError, match="only 0 of the 6"):
         opt.ask(1, pending=pd.DataFrame({"a": [2], "gas": ["N2"]}))
+
+
+def test_ask_runs_torch_on_one_thread_and_restores_the_count(monkeypatch):
+    """Two threads on two shared cores made a two-objective suggest -n 3 take 9-37 s, not 3 s."""
+    space = SearchSpace(SPS)
+    X = space.sample(4, seed=0)
+    opt = Optimizer(space, **FAST).tell(X, sps_objective(X))
+    seen = []
+    build = Optimizer.acquisition_function
+
+    def spy(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(Optimizer, "acquisition_function", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        opt.ask(1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {1}
