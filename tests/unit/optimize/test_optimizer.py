@@ -203,6 +203,18 @@ def test_a_batch_over_100_or_over_1000_pending_points_is_refused_before_work():
         opt.ask(1, pending=space.sample(1001, seed=0))
 
 
+def test_more_than_3_objectives_are_refused_before_the_model_is_fitted():
+    """Four objectives' hypervolume improvement took 82 s for one point (60 observations)."""
+    space = SearchSpace(SPS)
+    X = space.sample(6, seed=0)
+    Y = pd.DataFrame({f"jc_{k}T": sps_objective(X) * (1 + k / 10) for k in range(4)})
+    opt = Optimizer(space, **FAST).tell(X, Y)
+    with pytest.raises(ValidationError, match="4 objectives to optimise, at most 3"):
+        opt.ask(1)
+    assert opt._model is None
+    assert len(Optimizer(space, mc_samples=16, **FAST).tell(X, Y.iloc[:, :3]).ask(1)) == 1
+
+
 def test_constant_objective_warns_once_and_explores():
     """A batch fits two models on the same rows; the lab hears of the constant objective once
     (it printed twice, as ``np.float64(3.0)``)."""
