@@ -6,8 +6,9 @@ for noisy measurements, Picheny et al. 2013, Struct. Multidisc. Optim. 48, 607: 
 measurement does not set the bar; on the Perovskite replay it lifts the 25-trial enhancement
 factor from 1.0 to 1.4), ``qLogNoisyExpectedImprovement`` when pending points exist or a batch is
 asked for (greedy sequential batch: each
-chosen point becomes pending for the next). Several objectives: ``qLogNoisyExpectedHypervolume
-Improvement`` with a reference point inferred from the data, and :meth:`Optimizer.pareto_front`.
+chosen point becomes pending for the next). Several objectives (at most ``MAX_HV_OBJECTIVES``):
+``qLogNoisyExpectedHypervolumeImprovement`` with a reference point inferred from the data, and
+:meth:`Optimizer.pareto_front`.
 Outcome constraints (``lower <= outcome <= upper`` on a measured outcome, e.g. Tc >= 36 K) are
 modelled by their own GP output and enter every acquisition the BoTorch way: probability of
 feasibility in ``LogConstrainedExpectedImprovement`` (the single-point case; the incumbent is the
