@@ -1,6 +1,6 @@
 """Time and quality of two-objective suggestions: one torch thread (today) against the default.
 
-    python bench/bench_mo_suggest.py [--seeds 5] [--initial 3] [--rounds 4] [--n 3]
+    python bench/bench_mo_suggest.py [--seeds 5] [--initial 3] [--rounds 3] [--n 3]
 
 On the K-Ba122 SPS space (ramp rate, temperature, dwell time on their step grids) the two
 objectives are BoTorch's DTLZ2 (d=3, m=2, maximised) of the parameters scaled to [0, 1]. Each
@@ -76,7 +76,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--initial", type=int, default=3)
-    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--n", type=int, default=3)
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
