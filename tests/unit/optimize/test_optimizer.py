@@ -215,6 +215,17 @@ def test_more_than_3_objectives_are_refused_before_the_model_is_fitted():
     assert len(Optimizer(space, mc_samples=16, **FAST).tell(X, Y.iloc[:, :3]).ask(1)) == 1
 
 
+def test_over_500_pending_points_with_two_objectives_are_refused_before_the_fit():
+    """Each is in every MC sample's box decomposition: 1000 took 260 s for one point."""
+    space = SearchSpace(SPS)
+    X = space.sample(4, seed=0)
+    Y = pd.DataFrame({"jc_0T": sps_objective(X), "jc_3T": 1 - sps_objective(X)})
+    opt = Optimizer(space, mc_samples=16, **FAST).tell(X, Y)
+    with pytest.raises(ValidationError, match="501 pending points, at most 500 with 2 objectives"):
+        opt.ask(1, pending=space.sample(501, seed=1))
+    assert opt._model is None
+
+
 def test_constant_objective_warns_once_and_explores():
     """A batch fits two models on the same rows; the lab hears of the constant objective once
     (it printed twice, as ``np.float64(3.0)``)."""
