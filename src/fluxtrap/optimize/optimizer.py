@@ -6,8 +6,9 @@ for noisy measurements, Picheny et al. 2013, Struct. Multidisc. Optim. 48, 607: 
 measurement does not set the bar; on the Perovskite replay it lifts the 25-trial enhancement
 factor from 1.0 to 1.4), ``qLogNoisyExpectedImprovement`` when pending points exist or a batch is
 asked for (greedy sequential batch: each
-chosen point becomes pending for the next). Several objectives: ``qLogNoisyExpectedHypervolume
-Improvement`` with a reference point inferred from the data, and :meth:`Optimizer.pareto_front`.
+chosen point becomes pending for the next). Several objectives (at most ``MAX_HV_OBJECTIVES``):
+``qLogNoisyExpectedHypervolumeImprovement`` with a reference point inferred from the data, and
+:meth:`Optimizer.pareto_front`.
 Outcome constraints (``lower <= outcome <= upper`` on a measured outcome, e.g. Tc >= 36 K) are
 modelled by their own GP output and enter every acquisition the BoTorch way: probability of
 feasibility in ``LogConstrainedExpectedImprovement`` (the single-point case; the incumbent is the
@@ -79,6 +80,20 @@ def quiet_numerics():
         yield
 
 
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one thread (the caller's), restored after. An ask evaluates small tensors
+    (a batch of restarts x MC samples x a few cells); on two cores shared with other work, the
+    default two-thread team waited on its descheduled thread at every operation and a
+    two-objective ``suggest -n 3`` took 9-37 s instead of 3 s (bench/bench_mo_suggest.py)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 # Share of a budget spent on pure exploitation at its end (bench/bench_optimize.py --budgeted:
 # measured on the 11 replay tables, numbers in bench/results/README.md).
 EXPLOIT_SHARE = 0.1
@@ -93,6 +108,14 @@ MAX_PENDING = 1000  # pending points conditioned on (each is a fantasy in qLogNE
 MAX_OBSERVATIONS = 2000  # told in all: the GP fit is O(n^3) in time, O(n^2) in memory
 MAX_ABS_OUTCOME = 1e100  # |value| told: squares of larger ones overflow in the standardisation
 MAX_COMBINATIONS = 16  # categorical combinations whose continuous optimum a stepped ask searches
+# objectives one suggestion's hypervolume improvement weighs: its box decompositions (one per MC
+# sample) grow exponentially with them; one point on one thread, 3 objectives: 4 s with 30
+# observations, 8 s with 100; 4 objectives: 41 s with 30, 82 s with 60
+MAX_HV_OBJECTIVES = 3
+# pending points with several objectives: each is in every MC sample's box decomposition; one
+# point, 30 observations, one thread: 2 objectives 21 s with 300 pending, 53 s with 500, 260 s
+# with 1000 (one objective: 89 s with MAX_PENDING)
+MAX_HV_PENDING = 500
 
 
 def check_seed(seed: object, where: str = "seed") -> int:
@@ -467,10 +490,20 @@ class Optimizer:
         """
         if not isinstance(n, int | np.integer) or not 1 <= n <= MAX_BATCH:
             raise ValidationError(f"ask: n must be a whole number from 1 to {MAX_BATCH}, got {n!r}")
-        if pending is not None and len(pending) > MAX_PENDING:
+        k = 1 if self._objectives is None else len(self._objectives)
+        if k > MAX_HV_OBJECTIVES:
             raise ValidationError(
-                f"ask: {len(pending)} pending points, at most {MAX_PENDING} (discard old open "
-                "suggestions)"
+                f"ask: {k} objectives to optimise, at most {MAX_HV_OBJECTIVES} (the hypervolume "
+                "improvement's work grows exponentially with them); give the others goal = "
+                '"constraint" (measured, not optimised)'
+            )
+        limit, objectives = (
+            (MAX_PENDING, "") if k == 1 else (MAX_HV_PENDING, f" with {k} objectives")
+        )
+        if pending is not None and len(pending) > limit:
+            raise ValidationError(
+                f"ask: {len(pending)} pending points, at most {limit}{objectives} (discard old "
+                "open suggestions)"
             )
         space = self.space
         P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
@@ -509,7 +542,7 @@ class Optimizer:
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))
         exploits = [self.exploits(done + j + 1) for j in range(n)]
-        with manual_seed(seed), quiet_numerics(), warnings.catch_warnings():
+        with manual_seed(seed), quiet_numerics(), one_thread(), warnings.catch_warnings():
             # a restart stopping early (L-BFGS "ABNORMAL") is harmless: the best of all
             # restarts and their grid neighbours is chosen below
             warnings.filterwarnings("ignore", category=OptimizationWarning)

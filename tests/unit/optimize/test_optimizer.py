@@ -203,6 +203,29 @@ def test_a_batch_over_100_or_over_1000_pending_points_is_refused_before_work():
         opt.ask(1, pending=space.sample(1001, seed=0))
 
 
+def test_more_than_3_objectives_are_refused_before_the_model_is_fitted():
+    """Four objectives' hypervolume improvement took 82 s for one point (60 observations)."""
+    space = SearchSpace(SPS)
+    X = space.sample(6, seed=0)
+    Y = pd.DataFrame({f"jc_{k}T": sps_objective(X) * (1 + k / 10) for k in range(4)})
+    opt = Optimizer(space, **FAST).tell(X, Y)
+    with pytest.raises(ValidationError, match="4 objectives to optimise, at most 3"):
+        opt.ask(1)
+    assert opt._model is None
+    assert len(Optimizer(space, mc_samples=16, **FAST).tell(X, Y.iloc[:, :3]).ask(1)) == 1
+
+
+def test_over_500_pending_points_with_two_objectives_are_refused_before_the_fit():
+    """Each is in every MC sample's box decomposition: 1000 took 260 s for one point."""
+    space = SearchSpace(SPS)
+    X = space.sample(4, seed=0)
+    Y = pd.DataFrame({"jc_0T": sps_objective(X), "jc_3T": 1 - sps_objective(X)})
+    opt = Optimizer(space, mc_samples=16, **FAST).tell(X, Y)
+    with pytest.raises(ValidationError, match="501 pending points, at most 500 with 2 objectives"):
+        opt.ask(1, pending=space.sample(501, seed=1))
+    assert opt._model is None
+
+
 def test_constant_objective_warns_once_and_explores():
     """A batch fits two models on the same rows; the lab hears of the constant objective once
     (it printed twice, as ``np.float64(3.0)``)."""
@@ -382,3 +405,26 @@ def test_a_small_grid_is_counted_before_a_batch_and_its_last_free_point_found():
     assert opt.ask(1)[["a", "gas"]].values.tolist() == [[2, "N2"]]
     with pytest.raises(ValidationError, match="only 0 of the 6"):
         opt.ask(1, pending=pd.DataFrame({"a": [2], "gas": ["N2"]}))
+
+
+def test_ask_runs_torch_on_one_thread_and_restores_the_count(monkeypatch):
+    """Two threads on two shared cores made a two-objective suggest -n 3 take 9-37 s, not 3 s."""
+    space = SearchSpace(SPS)
+    X = space.sample(4, seed=0)
+    opt = Optimizer(space, **FAST).tell(X, sps_objective(X))
+    seen = []
+    build = Optimizer.acquisition_function
+
+    def spy(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(Optimizer, "acquisition_function", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        opt.ask(1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {1}
