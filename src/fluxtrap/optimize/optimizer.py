@@ -32,8 +32,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -80,18 +81,37 @@ def quiet_numerics():
         yield
 
 
-@contextlib.contextmanager
-def one_thread():
+class _OneThread:
     """Run torch on one thread (the caller's), restored after. An ask evaluates small tensors
     (a batch of restarts x MC samples x a few cells); on two cores shared with other work, the
     default two-thread team waited on its descheduled thread at every operation and a
-    two-objective ``suggest -n 3`` took 9-37 s instead of 3 s (bench/bench_mo_suggest.py)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
+    two-objective ``suggest -n 3`` took 9-37 s instead of 3 s (bench/bench_mo_suggest.py).
+
+    torch's thread count is the process's: overlapping blocks (the server's two model fits at
+    once) are counted, the first sets 1 and the last restores the count it found."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._found = 1
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._inside == 0:
+                self._found = torch.get_num_threads()
+                torch.set_num_threads(1)
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if self._inside == 0:
+                    torch.set_num_threads(self._found)
+
+
+one_thread = _OneThread()
 
 
 # Share of a budget spent on pure exploitation at its end (bench/bench_optimize.py --budgeted:

@@ -407,6 +407,26 @@ def test_a_small_grid_is_counted_before_a_batch_and_its_last_free_point_found():
         opt.ask(1, pending=pd.DataFrame({"a": [2], "gas": ["N2"]}))
 
 
+def test_overlapping_one_thread_blocks_restore_the_count_the_first_found():
+    """torch's thread count is the process's: the server runs two model fits at once. With each
+    block saving and restoring on its own, the first to leave set 2 threads under the second,
+    and the second then left the process on 1 thread for good."""
+    from fluxtrap.optimize.optimizer import one_thread
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        first, second = one_thread(), one_thread()
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        inside = torch.get_num_threads()
+        second.__exit__(None, None, None)
+        assert (inside, torch.get_num_threads()) == (1, 2)
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_ask_runs_torch_on_one_thread_and_restores_the_count(monkeypatch):
     """Two threads on two shared cores made a two-objective suggest -n 3 take 9-37 s, not 3 s."""
     space = SearchSpace(SPS)
