@@ -23,7 +23,7 @@ import pandas as pd
 
 from fluxtrap.errors import AnalysisError, SolverError, ValidationError, WallTimeError
 from fluxtrap.simulate import bore
-from fluxtrap.simulate.case import MU0, Case
+from fluxtrap.simulate.case import MU0, Case, Superconductor
 from fluxtrap.units import to_A_cm2
 
 HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
@@ -427,6 +427,17 @@ class Simulation:
         case = self.case
         deadline = t_wall + case.solver.max_wall_s  # for the whole run, every pair in it
         fixed = case.mesh.size_m > 0
+        if not fixed and not any(
+            isinstance(case.material(x.material), Superconductor) for x in case.stack
+        ):
+            raise ValidationError(
+                "stack: no superconductor (every layer a normal metal), so nothing traps a field "
+                "and [solver] accuracy cannot be met: its coarse/fine estimate assumes errors "
+                "first order in the time step, which the eddy transients after each change of "
+                "ramp rate break (a copper disk's estimate was 11x its true error, and the pairs "
+                "refined until max_wall); give [mesh] size for a fixed pair and judge the time "
+                "error by [solver] rtol"
+            )
         h = case.mesh.size_m if fixed else case.start_size_m / 2
         limit = case.mesh.max_elements
         estimate = estimate_elements(case, h)

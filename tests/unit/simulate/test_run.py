@@ -425,3 +425,29 @@ def test_a_pair_stopped_by_max_wall_leaves_the_pair_before_as_the_result(monkeyp
     assert acc["estimate"] == acc["levels"][1]["estimate"]
     assert r.error is None and r.probes.time_s.iloc[-1] == pytest.approx(2.0)  # the end
     assert r.errors["above"]["max_error_T"] > 0
+
+
+def test_a_stack_without_superconductor_is_refused_the_accuracy_control_before_it_runs(
+    monkeypatch,
+):
+    """A copper disk without [mesh] size: its eddy transients break the pair estimate's first
+    order in the step, so its pairs refined until max_wall; refused before anything is solved,
+    saying why and what to give instead. With [mesh] size it runs (a fixed pair)."""
+    case = {
+        **CASE,
+        "stack": [{"material": "cu", "radius": "5 mm", "thickness": "2 mm"}],
+        "protocol": CASE["protocol"][:2],
+        "mesh": {},
+    }
+
+    def solved(*args, **kwargs):
+        raise AssertionError("solved before refusing")
+
+    with monkeypatch.context() as m:
+        m.setattr(solver, "run_protocol", solved)
+        with pytest.raises(
+            FluxtrapError, match=r"^stack: no superconductor .* give \[mesh\] size for a fixed pair"
+        ):
+            simulate(case)
+    with pytest.warns(UserWarning, match="fixed"):  # the 1 % target is not refined for
+        assert simulate({**case, "mesh": {"size": "2 mm"}}).probes.center_Bz_T.notna().all()
