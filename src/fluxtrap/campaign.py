@@ -54,6 +54,11 @@ MAX_BUDGET = 10_000  # experiments planned in one campaign; more is a typo (and 
 # process models tens of dimensions, not thousands (each one-hot choice is one); beyond, a typo
 MAX_TABLES = {"parameters": 100, "objectives": 20, "constraints": 200}
 MAX_CHOICES = 100
+# objectives one suggestion's hypervolume improvement weighs (``Optimizer.ask`` refuses more):
+# its box decompositions (one per MC sample) grow exponentially with them; one point on one
+# thread, 3 objectives: 4 s with 30 observations, 8 s with 100; 4 objectives: 41 s with 30, 82 s
+# with 60
+MAX_HV_OBJECTIVES = 3
 MAX_GRID_STEPS = 2**53  # steps across a stepped parameter: float64 integers are exact up to here
 # a continuous parameter made this close to its suggested value (a fraction of low..high) is the
 # suggested point: a value typed from a printed suggestion is rounded, no furnace is set to 1e-6

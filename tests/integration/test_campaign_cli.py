@@ -209,3 +209,27 @@ def test_suggestion_mark_used_needs_a_sample_made_from_it(db, capsys):
     for status in ("discarded", "open", "abandoned", "open", "failed"):
         code, out, err = cli(capsys, "suggestion", "mark", str(n2), status, "--db", db)
         assert code == 0 and f"suggestion {n2} is now {status}" in out, err
+
+
+def test_a_campaign_with_more_objectives_than_suggest_takes_is_told_so_at_creation(
+    tmp_path, capsys
+):
+    """suggest refuses over MAX_HV_OBJECTIVES optimised objectives; the campaign is accepted (its
+    samples can be recorded), and `campaign create` says so then, not at the first suggest."""
+    text = (EXAMPLES / "campaign.toml").read_text() + "".join(
+        f'\n[[objectives]]\nname = "jc_{b}T"\nquantity = "jc"\nfield = "{b} T"\n'
+        'temperature = "5 K"\ngoal = "maximize"\n'
+        for b in (0, 1, 5)
+    )
+    path = tmp_path / "four.toml"
+    path.write_text(text)
+    db = str(tmp_path / "lab.db")
+    code, _, err = cli(capsys, "campaign", "create", str(path), "--db", db)
+    assert code == 0
+    assert err.startswith("note: 4 objectives to optimise (jc_3T, jc_0T, jc_1T, jc_5T): fluxtrap ")
+    assert "suggest takes at most 3" in err
+    two = (EXAMPLES / "campaign.toml").read_text().replace("K-Ba122 SPS", "two") + (
+        '\n[[objectives]]\nname = "tc"\nquantity = "tc"\ngoal = "maximize"\n'
+    )
+    path.write_text(two)
+    assert cli(capsys, "campaign", "create", str(path), "--db", db)[2] == ""

@@ -57,7 +57,7 @@ from botorch.utils.multi_objective.pareto import is_non_dominated
 from botorch.utils.sampling import manual_seed
 from linear_operator.utils.warnings import NumericalWarning
 
-from fluxtrap.campaign import check_budget
+from fluxtrap.campaign import MAX_HV_OBJECTIVES, check_budget
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.model import (
     FEW_PER_DIM,
@@ -128,10 +128,6 @@ MAX_PENDING = 1000  # pending points conditioned on (each is a fantasy in qLogNE
 MAX_OBSERVATIONS = 2000  # told in all: the GP fit is O(n^3) in time, O(n^2) in memory
 MAX_ABS_OUTCOME = 1e100  # |value| told: squares of larger ones overflow in the standardisation
 MAX_COMBINATIONS = 16  # categorical combinations whose continuous optimum a stepped ask searches
-# objectives one suggestion's hypervolume improvement weighs: its box decompositions (one per MC
-# sample) grow exponentially with them; one point on one thread, 3 objectives: 4 s with 30
-# observations, 8 s with 100; 4 objectives: 41 s with 30, 82 s with 60
-MAX_HV_OBJECTIVES = 3
 # pending points with several objectives: each is in every MC sample's box decomposition; one
 # point, 30 observations, one thread: 2 objectives 21 s with 300 pending, 53 s with 500, 260 s
 # with 1000 (one objective: 89 s with MAX_PENDING)
