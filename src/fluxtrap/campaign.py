@@ -449,7 +449,7 @@ class ObjectiveDef:
         string with a unit (``"2.1e4 A/cm^2"``), converted."""
         at = f"{where + ': ' if where else ''}objective {self.name}={value!r}"
         if isinstance(value, str):
-            q = _quantity(value, at)
+            q = _quantity(value, at, "A/cm^2" if self.quantity == "jc" else self.value_unit)
             if isinstance(q, pint.Quantity):
                 try:
                     v = float(q.to(self.value_unit or "dimensionless").magnitude)
@@ -996,11 +996,19 @@ def _is_number(value: Any) -> bool:
     return units.number(value) is not None
 
 
-def _quantity(text: str, where: str):
+def _quantity(text: str, where: str, example: str):
     """A number or a pint quantity from ``text`` (through the units grammar: no expressions);
-    UnitError naming ``where`` otherwise."""
+    UnitError naming ``where`` and suggesting the unit ``example`` ("": a pure number)
+    otherwise."""
     v = units.number(text)
-    return units.quantity(text, where) if v is None else v
+    if v is not None:
+        return v
+    try:
+        return units.quantity(text, where, example)
+    except UnitError:
+        if example:
+            raise
+        raise UnitError(f'{where} is not a number (nor a pure-number quantity, "30 %")') from None
 
 
 def _unit(text: str, where: str) -> None:

@@ -481,3 +481,17 @@ def test_a_bad_objective_range_is_refused_at_creation(given, message):
     }
     with pytest.raises(FluxtrapError, match=message):
         CampaignSpec.from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("objective", "value", "says"),
+    [
+        (ObjectiveDef("tc", "tc", goal="constraint"), "nan", 'e.g. "30 K"'),
+        (ObjectiveDef("jc_3T", "jc", field_T=3.0), "abc", r'e.g. "30 A/cm\^2"'),
+        (ObjectiveDef("y"), "x1", r"objective y='x1' is not a number \(nor a pure-number"),
+    ],
+)
+def test_an_unreadable_objective_value_suggests_its_own_unit(objective, value, says):
+    """Every objective's unreadable value suggested "30 mm", the length example of case files."""
+    with pytest.raises(UnitError, match=says):
+        objective.convert(value)
