@@ -197,7 +197,7 @@ def _say_bare_jc(spec: CampaignSpec, objectives: dict[str, str]) -> None:
         v = units.number(text)
         if v is not None and name in spec.objective_names and spec.objective(name).quantity == "jc":
             print(
-                f"note: {name}={text} has no unit: read as {v:.4g} A/m², {v * 1e-4:.4g} A/cm² "
+                f"note: {name}={text} has no unit: read as {v:.4g} A/m², {units.to_A_cm2(v):.4g} A/cm² "
                 f'(write "{text} A/cm^2" for A/cm²)',
                 file=sys.stderr,
             )
