@@ -177,17 +177,14 @@ def sample_add(
         notes=notes,
     )
     console.print(f"added sample {rec.label} ({rec.origin}) to {campaign}")
-    spec = store.campaign(campaign)
-    if rec.suggestion_id is not None:
-        suggested = store.suggestion(rec.suggestion_id).params
-        departures = spec.departures(rec.params, suggested)
-        if departures:
-            print(
-                f"warning: sample {visible(rec.label)} departs from suggestion "
-                f"{rec.suggestion_id}: {visible('; '.join(departures))}",
-                file=sys.stderr,
-            )
-    _say_bare_jc(spec, objectives)
+    departures = store.departures(rec)
+    if departures:
+        print(
+            f"warning: sample {visible(rec.label)} departs from suggestion "
+            f"{rec.suggestion_id}: {visible('; '.join(departures))}",
+            file=sys.stderr,
+        )
+    _say_bare_jc(store.campaign(campaign), objectives)
 
 
 def _say_bare_jc(spec: CampaignSpec, objectives: dict[str, str]) -> None:

@@ -265,6 +265,14 @@ class Store:
         with self._reader() as s:
             return _sample_record(_sample(s, _campaign(s, campaign), label), campaign)
 
+    def departures(self, rec: SampleRecord) -> list[str]:
+        """Where sample ``rec``'s parameters depart from those of the suggestion it realises
+        (``CampaignSpec.departures``); [] without one."""
+        if rec.suggestion_id is None:
+            return []
+        suggested = self.suggestion(rec.suggestion_id).params
+        return self.campaign(rec.campaign).departures(rec.params, suggested)
+
     def set_objectives(
         self, campaign: str, label: str, values: Mapping[str, Any], *, replace: bool = False
     ) -> SampleRecord:

@@ -139,14 +139,9 @@ def add_sample(
         recorded_by=user.name,
         notes=body.notes,
     )
-    departures = (
-        []
-        if rec.suggestion_id is None
-        else store.campaign(campaign).departures(
-            rec.params, store.suggestion(rec.suggestion_id).params
-        )
+    return schemas.SampleAdded(
+        **schemas.Sample.of(rec).model_dump(), departures=store.departures(rec)
     )
-    return schemas.SampleAdded(**schemas.Sample.of(rec).model_dump(), departures=departures)
 
 
 @router.get(
