@@ -99,7 +99,7 @@ def model_figure(res: DemoResult, store: Store) -> Figure:
     history = store.history(res.campaign)
     opt, _ = campaign_optimizer(spec, history, seed=res.settings.seed)
     slices = model_slices(opt, n_grid=40)
-    slices = shown_slices(slices, spec.objective(slices["objective"]))  # Jc in A/cm², as tables
+    slices = shown_slices(slices, spec.objective(slices["objective"]), spec.optimised_objectives)
     pair = ("max_temperature", "dwell_time")
     if pair not in slices["two_d"]:
         pair = pair[::-1] if pair[::-1] in slices["two_d"] else next(iter(slices["two_d"]))

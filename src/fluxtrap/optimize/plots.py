@@ -136,14 +136,26 @@ def model_slices(
     }
 
 
-def shown_slices(slices: Mapping[str, Any], objective: ObjectiveDef) -> dict[str, Any]:
+def shown_slices(
+    slices: Mapping[str, Any],
+    objective: ObjectiveDef,
+    optimised: Sequence[ObjectiveDef] | None = None,
+) -> dict[str, Any]:
     """``slices`` of ``objective`` (``model_slices``) as tables show it: mean, std and measured
     values by ``ObjectiveDef.shown`` (Jc A/m^2 -> A/cm^2), its ``shown_unit`` in ``units``; the
-    acquisition as computed."""
+    acquisition as the log of the improvement in those units (``shown_acquisition`` of
+    ``optimised``, the objectives the acquisition improves; default ``objective`` alone), its
+    axis label under ``acquisition_label``."""
     name = objective.name
+    shift, label = shown_acquisition([objective] if optimised is None else optimised)
 
     def shown(s: Mapping[str, Any]) -> dict[str, Any]:
-        return {**s, "mean": objective.shown(s["mean"]), "std": objective.shown(s["std"])}
+        return {
+            **s,
+            "mean": objective.shown(s["mean"]),
+            "std": objective.shown(s["std"]),
+            "acquisition": s["acquisition"] + shift,
+        }
 
     data = slices["data"].copy()
     data[name] = objective.shown(data[name])
@@ -153,7 +165,19 @@ def shown_slices(slices: Mapping[str, Any], objective: ObjectiveDef) -> dict[str
         "two_d": {k: shown(s) for k, s in slices["two_d"].items()},
         "data": data,
         "units": {**slices["units"], name: objective.shown_unit},
+        "acquisition_label": label,
     }
+
+
+def shown_acquisition(optimised: Sequence[ObjectiveDef]) -> tuple[float, str]:
+    """How the acquisition of ``optimised`` (the objectives it improves) reads in their shown
+    units: the shift to add to log EI (log EHVI), which the optimizer computes on stored values,
+    and the axis label naming the improvement's unit (EI of Jc in A/cm^2 is 1e-4 of it in A/m^2:
+    ln 1e-4 lower; a hypervolume's unit is the product of its objectives')."""
+    shift = float(sum(np.log(o.shown(1.0)) for o in optimised))
+    unit = "·".join(o.shown_unit for o in optimised if o.shown_unit)
+    name = "log EHVI" if len(optimised) > 1 else "log EI"
+    return shift, f"{name}, {'HV' if len(optimised) > 1 else 'EI'} in {unit}" if unit else name
 
 
 # -------------------------------------------------------------------- model slices (figures)
@@ -227,7 +251,7 @@ def plot_slices_1d(
         bx.set_xlabel(_label(name, slices["units"]))
         if k == 0:
             ax.set_ylabel(_label(obj, slices["units"]))
-            bx.set_ylabel("acquisition (log)")
+            bx.set_ylabel(slices.get("acquisition_label", "acquisition (log)"))
     axes[0, 0].legend(fontsize=7, loc="best")
     fig.suptitle(
         f"{obj}: slices through the best point"
@@ -269,7 +293,7 @@ def plot_slice_2d(
         ax.set_title(
             f"{_label(slices['objective'], slices['units'])} {key}"
             if key != "acquisition"
-            else "acquisition (log)"
+            else slices.get("acquisition_label", "acquisition (log)")
         )
         ax.set_xlabel(_label(p, slices["units"]))
         ax.set_ylabel(_label(q, slices["units"]))
@@ -464,7 +488,9 @@ def plotly_slices_1d(slices: Mapping[str, Any]):
         )
         fig.update_xaxes(title_text=_label(name, slices["units"]), row=2, col=k)
     fig.update_yaxes(title_text=_label(slices["objective"], slices["units"]), row=1, col=1)
-    fig.update_yaxes(title_text="acquisition (log)", row=2, col=1)
+    fig.update_yaxes(
+        title_text=slices.get("acquisition_label", "acquisition (log)"), row=2, col=1
+    )
     return fig
 
 
@@ -507,7 +533,8 @@ def write_model_report(
     for obj, mx in zip(opt.objectives, opt.maximize, strict=True):
         slices = model_slices(opt, objective=obj, pending=pending)
         if obj in defs:
-            slices = shown_slices(slices, defs[obj])
+            optimised = [defs[o] for o in opt.objectives if o in defs]
+            slices = shown_slices(slices, defs[obj], optimised)
         slices["units"] = {**slices["units"], **units}  # the other objectives' too
         tag = f"_{obj}" if len(opt.objectives) > 1 else ""
         save(plot_slices_1d(slices, origin, suggestions), f"model_1d{tag}.png")

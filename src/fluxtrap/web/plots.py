@@ -158,11 +158,11 @@ def model_figures(
     suggestions (at their predicted mean) laid over it; below it, on the same x axis, the
     acquisition (log expected improvement; log EHVI with several objectives). 2D: mean, std and
     acquisition maps over ``x`` and ``y`` (``n_grid // 2 + 1`` points per axis). Mean and std of
-    a Jc objective are in A/cm^2.
+    a Jc objective are in A/cm^2, and so is its improvement (``shown_acquisition``).
     Raises ``ValidationError`` while fewer than 2 samples are measured."""
     from plotly.subplots import make_subplots
 
-    from fluxtrap.optimize.plots import model_slices
+    from fluxtrap.optimize.plots import model_slices, shown_acquisition
     from fluxtrap.workflows.suggest import MODEL_LOCK, fitted_optimizer
 
     o = spec.objective(objective)
@@ -191,7 +191,7 @@ def model_figures(
             two_d=[] if py is None else [(x, py.name)],
         )
         at = opt.predict(pd.DataFrame([sg.params for sg in open_])) if open_ else None
-    acq_label = "log EHVI" if len(spec.objectives) > 1 else "log EI"
+    shift, acq_label = shown_acquisition(spec.optimised_objectives)
     where = ", ".join(
         f"{p}={v if isinstance(v, str) else format(v, 'g')}"
         for p, v in anchor.items()
@@ -253,7 +253,7 @@ def model_figures(
             )
         fig.add_scatter(
             x=gx.tolist(),
-            y=_values(s["acquisition"]),
+            y=_values(s["acquisition"] + shift),
             mode="lines",
             name="acquisition",
             line=dict(color="#7b3294"),
@@ -273,7 +273,7 @@ def model_figures(
     maps = (
         ("mean", o.shown(s["mean"]), "Viridis", f"mean {unit_label(o)}"),
         ("std", o.shown(s["std"]), "Magma", "std (uncertainty)"),
-        ("acquisition", s["acquisition"], "Cividis", f"acquisition ({acq_label})"),
+        ("acquisition", s["acquisition"] + shift, "Cividis", f"acquisition ({acq_label})"),
     )
     fig = make_subplots(1, 3, subplot_titles=[m[3] for m in maps], horizontal_spacing=0.1)
     for col, (name, z, colorscale, _) in enumerate(maps, 1):

@@ -12,6 +12,7 @@ from fluxtrap.optimize.plots import (
     model_slices,
     plot_parallel_coordinates,
     plotly_parallel_coordinates,
+    shown_acquisition,
     shown_slices,
     write_model_report,
 )
@@ -56,7 +57,8 @@ def test_slices_pass_through_best_point_and_match_predict(fitted):
 
 def test_shown_slices_are_the_slices_as_the_tables_show_jc(fitted):
     """Mean, std and the measured values in A/cm² (stored and modelled: A/m^2), the unit on the
-    objective's axis; the acquisition and the grid as computed."""
+    objective's axis; the acquisition the log of the expected improvement in A/cm² (EI scales
+    with its objective: ln 1e-4 below the optimizer's in A/m^2); the grid as computed."""
     opt, _ = fitted
     s = model_slices(opt, n_grid=11, one_d=["max_temperature"], two_d=[("ramp_rate", "dwell_time")])
     jc = ObjectiveDef("jc_3T", quantity="jc", field_T=3.0)
@@ -66,10 +68,27 @@ def test_shown_slices_are_the_slices_as_the_tables_show_jc(fitted):
         b = t[key][name]
         np.testing.assert_allclose(b["mean"], a["mean"] * 1e-4)
         np.testing.assert_allclose(b["std"], a["std"] * 1e-4)
-        assert b["acquisition"] is a["acquisition"] and b["x"] is a["x"]
+        np.testing.assert_allclose(b["acquisition"], a["acquisition"] + np.log(1e-4))
+        assert b["x"] is a["x"]
     np.testing.assert_allclose(t["data"]["jc_3T"], s["data"]["jc_3T"] * 1e-4)
     assert t["units"]["jc_3T"] == "A/cm²" and t["units"]["max_temperature"] == "degC"
     assert s["units"].get("jc_3T") is None  # the slices given are left as they were
+    assert t["acquisition_label"] == "log EI, EI in A/cm²"
+
+
+def test_the_shown_acquisition_is_the_log_improvement_in_the_shown_units():
+    """EI is in its objective's unit, so ln(EI in A/cm²) = ln(EI in A/m²) + ln 1e-4; a
+    hypervolume's unit is the product of its objectives' (Jc x Tc: A/cm²·K, K as stored);
+    a pure number is not shifted."""
+    jc = ObjectiveDef("jc_3T", quantity="jc", field_T=3.0)
+    tc = ObjectiveDef("tc", quantity="tc")
+    y = ObjectiveDef("y")
+    assert shown_acquisition([jc]) == (pytest.approx(np.log(1e-4)), "log EI, EI in A/cm²")
+    assert shown_acquisition([jc, tc]) == (
+        pytest.approx(np.log(1e-4)),
+        "log EHVI, HV in A/cm²·K",
+    )
+    assert shown_acquisition([y]) == (0.0, "log EI")
 
 
 def test_slices_can_be_restricted_to_what_is_drawn(fitted):
