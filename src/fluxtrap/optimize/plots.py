@@ -488,9 +488,7 @@ def plotly_slices_1d(slices: Mapping[str, Any]):
         )
         fig.update_xaxes(title_text=_label(name, slices["units"]), row=2, col=k)
     fig.update_yaxes(title_text=_label(slices["objective"], slices["units"]), row=1, col=1)
-    fig.update_yaxes(
-        title_text=slices.get("acquisition_label", "acquisition (log)"), row=2, col=1
-    )
+    fig.update_yaxes(title_text=slices.get("acquisition_label", "acquisition (log)"), row=2, col=1)
     return fig
 
 
