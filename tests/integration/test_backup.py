@@ -51,6 +51,7 @@ def fill(store: Store, name: str, salt: str) -> None:
     meas = store.add_measurement(
         name, "B1", "mh_loop", "loop.dat", RAW + salt.encode(), temperature_K=5.0,
         metadata={"instrument": "MPMS3", "µ": "unicode"}, curves=[curve], recorded_by="alice",
+        objectives={"jc_3T": 1.6e8}, objective_errors={"jc_3T": 4e6},
     )  # fmt: skip
     store.add_measurement(
         name, "B1", "hall_series", "hall.csv", b"t,B\n1,0.5\n", recorded_by="rita"
@@ -265,6 +266,17 @@ def setitem(i, key, value):
         ("simulations", setitem(0, "status", "evil"), "status 'evil' is not one of done"),
         ("calibrations", setitem(0, "fitted_case_toml", 5), "fitted_case_toml is not a text"),
         ("samples", setitem(0, "notes", "a\x00b"), "samples row 1: notes holds a NUL character"),
+        (
+            "samples",
+            setitem(0, "objective_errors", {"jc_3T": float("nan")}),
+            "samples row 1: the error of jc_3T must be a finite number >= 0",
+        ),
+        (
+            "samples",
+            setitem(0, "objective_errors", {"tc": 0.1}),
+            "samples row 1: an error for 'tc', which is not set with it",
+        ),
+        ("samples", setitem(0, "objective_errors", [1]), "objective_errors is not a table"),
         ("curves", setitem(0, "columns", "x"), "curves row 1: settings and columns must be tables"),
         (
             "curves",
@@ -299,6 +311,21 @@ def test_rows_the_store_would_refuse_are_not_restored(tmp_path, table, edit, say
     with pytest.raises(InputFileError, match=rf"bad.zip: .*{re.escape(says)}"):
         restore(target, tmp_path / "bad.zip")
     assert target.campaigns() == [] and target.users() == []
+
+
+def test_an_archive_from_before_objective_errors_restores_without_them(tmp_path):
+    """Archives written before store revision 0009 have no objective_errors column: their
+    values restore with no error known, as the migration gives old rows."""
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    assert source.sample(NAME, "B1").objective_errors == {"jc_3T": 4e6}
+    backup(source, NAME, tmp_path / "k.zip")
+    drop = resigned("samples", lambda docs, manifest: [d.pop("objective_errors") for d in docs])
+    damage(tmp_path / "k.zip", tmp_path / "old.zip", drop)
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    restore(target, tmp_path / "old.zip")
+    b1 = target.sample(NAME, "B1")
+    assert (b1.objectives, b1.objective_errors) == ({"jc_3T": 1.6e8}, {})
 
 
 def test_metadata_beyond_its_size_is_not_restored_nor_stored(tmp_path, monkeypatch):

@@ -231,6 +231,13 @@ def test_measure_add_stores_file_curve_and_objective(capsys, db, loop_file):
     np.testing.assert_allclose(again.jc_A_m2, jc.jc_A_m2, rtol=1e-12)
     sigma = estimate_text(to_A_cm2(objective), to_A_cm2(jc.err_at(3.0)))
     assert f"jc_3T = {sigma} A/cm² (± 1σ of the moment noise" in out
+    # the 1-sigma is stored with the value, and the campaign's table shows it
+    assert store.sample(NAME, "B2").objective_errors == {"jc_3T": pytest.approx(jc.err_at(3.0))}
+    code, out, err = cli(capsys, "campaign", "show", NAME, "--db", db)
+    assert code == 0 and sigma in out
+    # a value set by hand has no known error: the stored one goes with the value it described
+    store.set_objectives(NAME, "B2", {"jc_3T": "2e4 A/cm^2"}, replace=True)
+    assert store.sample(NAME, "B2").objective_errors == {}
 
 
 def test_measure_add_of_a_csv_without_moment_errors(tmp_path, capsys, db, loop_file):
@@ -509,6 +516,11 @@ def test_measure_add_of_an_mt_curve_fills_the_tc_objective(tmp_path, capsys):
     assert measurement.kind == "mt_curve" and [c.settings["sweep"] for c in curves] == ["ZFC", "FC"]
     assert {"T_K", "m_Am2", "fit_Am2"} == set(curves[0].columns)
     assert f"ZFC: Tc (90% shielded) = {sample.objectives['tc']:.2f}" in " ".join(out.split())
+    # Tc's 1-sigma (the ZFC fit's) is stored with it and printed beside it
+    (zfc,) = [c for c in curves if c.settings["sweep"] == "ZFC"]
+    assert 0 < sample.objective_errors["tc"] == pytest.approx(zfc.settings["tc_err_K"])
+    tc_text = estimate_text(sample.objectives["tc"], sample.objective_errors["tc"])
+    assert f"tc = {tc_text} K" in out
     # an M(T) file without a transition, a loop's kind without edges, an unknown kind: nothing
     for args, message in (
         (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import re
 import time
 
 import pandas as pd
@@ -348,3 +349,44 @@ def test_sample_counts_by_campaign(store):
     store.create_campaign(CampaignSpec.from_dict(spec))
     store.add_sample(NAME, "B2", BULK2)
     assert store.sample_counts() == {NAME: 1, "empty": 0}
+
+
+def test_objective_errors_are_stored_with_their_values_or_refused_whole(store):
+    """A measurement's objective values carry their 1-sigma; an error that is not a finite
+    number >= 0, or one without its value, stores nothing of the measurement."""
+    store.add_sample(NAME, "B2", BULK2)
+
+    def measure(objectives, errors):
+        return store.add_measurement(
+            NAME, "B2", "mh_loop", "f.dat", b"x", objectives=objectives, objective_errors=errors
+        )
+
+    for errors, says in (
+        ({"jc_3T": -1.0}, "sample 'B2': the error of jc_3T must be a finite number >= 0, got -1"),
+        ({"jc_3T": float("inf")}, "the error of jc_3T must be a finite number >= 0"),
+        ({"jc_3T": "3e6"}, "the error of jc_3T must be a finite number >= 0, got '3e6'"),
+        ({"tc": 0.2}, "sample 'B2': an error for 'tc', which is not set with it"),
+    ):
+        with pytest.raises(ValidationError, match=re.escape(says)):
+            measure({"jc_3T": 2e8}, errors)
+    with pytest.raises(ValidationError, match="objective errors without their values"):
+        measure({}, {"jc_3T": 1e6})
+    assert store.measurements(NAME, "B2") == [] and store.sample(NAME, "B2").objectives == {}
+    measure({"jc_3T": 2e8}, {"jc_3T": 3e6})
+    assert store.sample(NAME, "B2").objective_errors == {"jc_3T": 3e6}
+    measure({"jc_3T": 2.2e8}, {})  # a new value without an error: the old error goes with it
+    b2 = store.sample(NAME, "B2")
+    assert (b2.objectives, b2.objective_errors) == ({"jc_3T": 2.2e8}, {})
+
+
+def test_migration_0009_gives_old_objective_values_no_error(store_url):
+    """Revision 0009 adds samples.objective_errors: rows of 0008 are kept, with none known."""
+    from ..conftest import assert_rows_kept, old_store, table_rows
+
+    old_store(store_url, "0008")
+    before = table_rows(store_url)
+    store = Store(store_url)  # upgrades to head
+    assert_rows_kept(before, table_rows(store_url))
+    samples = store.samples(NAME)
+    assert samples and all(x.objective_errors == {} for x in samples)
+    assert any(x.objectives for x in samples)

@@ -89,7 +89,8 @@ def campaign_show(
 
 def _history_table(store: Store, name: str) -> str:
     """The campaign's samples as a text table: label, origin, status, parameters, objectives
-    (Jc in A/cm^2), whether a file was measured; three queries whatever the number of samples."""
+    (Jc in A/cm^2; ± 1-sigma where a measurement gave one), whether a file was measured; three
+    queries whatever the number of samples."""
     spec = store.campaign(name)
     measured = {x.sample for x in store.measurements(name, with_content=False)}
     rows = (
@@ -98,7 +99,10 @@ def _history_table(store: Store, name: str) -> str:
             x.origin,
             x.status,
             *(param_cell(x.params.get(p)) for p in spec.parameter_names),
-            *(objective_cell(x.objectives.get(o.name), o) for o in spec.objectives),
+            *(
+                objective_cell(x.objectives.get(o.name), o, x.objective_errors.get(o.name))
+                for o in spec.objectives
+            ),
             "yes" if x.label in measured else "",
         ]
         for x in store.samples(name)

@@ -243,9 +243,12 @@ def objective_header(o) -> str:
     return o.label + (" (constraint)" if o.goal == "constraint" else "")
 
 
-def objective_cell(value: float | None, o) -> str:
+def objective_cell(value: float | None, o, err: float | None = None) -> str:
+    """An objective's value in its display unit, ``value ± err`` where its 1-sigma is known."""
     if value is None or (isinstance(value, float) and value != value):
         return "-"
+    if err:
+        return estimate_text(o.shown(value), o.shown(err))
     return f"{o.shown(value):.4g}"
 
 

@@ -467,20 +467,19 @@ def measure_add(
         jc = done.jc
         _warn(file.name, done.metadata.get("skipped_lines", ()), jc)
         console.print(f"{stored}, {jc.temperature_K:.3g} K): {jc!r}")
-    spec_objectives = {o.name: o for o in spec.objectives}
     for name, value in done.objectives.items():
-        o = spec_objectives[name]
+        o, err = spec.objective(name), done.errors.get(name, math.nan)
+        known = math.isfinite(err) and err > 0
         if o.quantity == "jc":
-            err = done.jc.err_at(o.field_T)
             shown = (
                 f"{estimate_text(to_A_cm2(value), to_A_cm2(err))} A/cm² (± 1σ of the moment "
                 "noise; the edges' uncertainty adds to it)"
-                if math.isfinite(err) and err > 0
+                if known
                 else f"{to_A_cm2(value):.4g} A/cm²"
             )
             console.print(f"  {name} = {shown}, {value:.4g} A/m²")
         else:
-            console.print(f"  {name} = {value:.4g} K")
+            console.print(f"  {name} = {estimate_text(value, err) if known else f'{value:.4g}'} K")
     for name, why in done.skipped.items():
         console.print(f"  {name} not set: {why}", style="yellow")
 

@@ -8,6 +8,7 @@ file that cannot be analysed writes nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -175,7 +176,7 @@ def tc_objectives(
     ``field_T`` (T): the ZFC sweep's Tc if the file has one (shielding: the published
     convention), else the first sweep's; and those left out, with why (an objective naming
     another field than the measured one, beyond 1 mT or 5 %)."""
-    chosen = next((r for r in results if r.sweep == "ZFC"), results[0])
+    chosen = _chosen_sweep(results)
     values, skipped = {}, {}
     for o in spec.objectives:
         if o.quantity != "tc":
@@ -185,6 +186,35 @@ def tc_objectives(
             continue
         values[o.name] = chosen.tc_K
     return values, skipped
+
+
+def _chosen_sweep(results: tuple[TcResult, ...]) -> TcResult:
+    """The sweep the tc objectives are read off: ZFC (shielding, the published convention) if
+    the file has one, else the first."""
+    return next((r for r in results if r.sweep == "ZFC"), results[0])
+
+
+def objective_errors(
+    spec: CampaignSpec,
+    values: Mapping[str, float],
+    jc: JcCurve | None = None,
+    tc: tuple[TcResult, ...] = (),
+) -> dict[str, float]:
+    """The 1-sigma (SI: A/m^2, K) of objective ``values`` read off ``jc`` (the moment noise
+    through the Bean formula, ``JcCurve.err_at``; the edges' uncertainty not included) or ``tc``
+    (the chosen sweep's ``tc_err_K``), where one is known and finite."""
+    errors = {}
+    for name in values:
+        o = spec.objective(name)
+        if o.quantity == "jc" and jc is not None:
+            err = jc.err_at(o.field_T)
+        elif o.quantity == "tc" and tc:
+            err = _chosen_sweep(tc).tc_err_K
+        else:
+            continue
+        if math.isfinite(err) and err >= 0:
+            errors[name] = float(err)
+    return errors
 
 
 def objective_values(spec: CampaignSpec, jc: JcCurve) -> dict[str, float]:

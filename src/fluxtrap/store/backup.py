@@ -38,7 +38,14 @@ from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
 from fluxtrap.store.records import CurveData
-from fluxtrap.store.store import Store, _campaign, _check_columns, _same, check_metadata
+from fluxtrap.store.store import (
+    Store,
+    _campaign,
+    _check_columns,
+    _check_errors,
+    _same,
+    check_metadata,
+)
 from fluxtrap.tomlfile import parse_toml
 
 FORMAT, VERSION = "fluxtrap-backup", 1
@@ -211,6 +218,10 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                 if not isinstance(doc.get(key), dict):
                     raise ValidationError(f"{where}: {key} is not a table of values")
                 check(doc[key], where)
+            errors = doc.setdefault("objective_errors", {})  # archives before 0009: none
+            if not isinstance(errors, dict):
+                raise ValidationError(f"{where}: objective_errors is not a table of values")
+            _check_errors(errors, doc["objectives"], where)
         for doc in tables["suggestions"]:
             where = f"suggestions row {doc['id']}"
             if doc.get("status") not in m.SUGGESTION_STATUSES:

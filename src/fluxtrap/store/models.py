@@ -81,6 +81,10 @@ class Sample(Base):
     label: Mapped[str] = mapped_column(String(200))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     objectives: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # 1-sigma of the objective values a measurement gave one for, in their unit (none: unknown)
+    objective_errors: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     origin: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="made", server_default="made")
     status_note: Mapped[str | None] = mapped_column(String(500), nullable=True)  # why it failed

@@ -50,6 +50,8 @@ class SampleRecord:
     updated_at: datetime
     status: str = "made"  # made, or failed (unusable: never measured, not pending)
     status_note: str | None = None
+    # 1-sigma of objective values, in their unit, where the measurement gave one
+    objective_errors: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

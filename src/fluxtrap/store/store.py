@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -301,6 +302,7 @@ class Store:
                     "(--replace on the command line, replace in Python and the web API)"
                 )
             x.objectives = {**x.objectives, **checked}
+            x.objective_errors = _without(x.objective_errors, checked)  # set by hand: not known
             s.flush()
             return _sample_record(x, campaign)
 
@@ -351,10 +353,12 @@ class Store:
         metadata: Mapping[str, Any] | None = None,
         curves: Iterable[CurveData] = (),
         objectives: Mapping[str, Any] | None = None,
+        objective_errors: Mapping[str, float] | None = None,
         recorded_by: str | None = None,
     ) -> MeasurementRecord:
         """Store a raw file whole, its derived curves and the objective values read off them,
-        in one transaction."""
+        in one transaction. ``objective_errors``: the 1-sigma of some of those values, in their
+        unit; a value set without one has none (an earlier error is dropped with its value)."""
         if kind not in m.MEASUREMENT_KINDS:
             raise ValidationError(
                 f"measurement kind {kind!r} is not one of {', '.join(m.MEASUREMENT_KINDS)}"
@@ -397,7 +401,11 @@ class Store:
                 )
             if objectives:
                 checked = _spec(c).check_objectives(objectives, where=f"sample {label!r}")
+                errors = _check_errors(objective_errors or {}, checked, f"sample {label!r}")
                 x.objectives = {**x.objectives, **checked}
+                x.objective_errors = {**_without(x.objective_errors, checked), **errors}
+            elif objective_errors:
+                raise ValidationError(f"sample {label!r}: objective errors without their values")
             s.flush()
             return _measurement_record(meas, campaign, len(content), with_content=False)
 
@@ -1121,6 +1129,29 @@ def _new_sample(
     )
 
 
+def _check_errors(
+    errors: Mapping[str, Any], values: Mapping[str, float], where: str
+) -> dict[str, float]:
+    """``errors`` (objective -> 1-sigma) as stored: each of a value set with it, a finite
+    number >= 0 (ValidationError naming it)."""
+    out = {}
+    for name, err in errors.items():
+        if name not in values:
+            raise ValidationError(f"{where}: an error for {name!r}, which is not set with it")
+        if isinstance(err, bool) or not isinstance(err, int | float) or not 0 <= err < math.inf:
+            raise ValidationError(
+                f"{where}: the error of {name} must be a finite number >= 0, got {err!r}"
+            )
+        out[name] = float(err)
+    return out
+
+
+def _without(errors: Mapping[str, Any] | None, names: Iterable[str]) -> dict[str, Any]:
+    """``errors`` less those of ``names`` (values set anew)."""
+    names = set(names)
+    return {k: v for k, v in (errors or {}).items() if k not in names}
+
+
 def _same(label: str) -> str:
     """A label as compared for uniqueness: NFC, so "é" typed as e + U+0301 is the label "é"."""
     return unicodedata.normalize("NFC", label)
@@ -1248,6 +1279,7 @@ def _sample_record(x: m.Sample, campaign: str) -> SampleRecord:
         updated_at=x.updated_at,
         status=x.status,
         status_note=x.status_note,
+        objective_errors=dict(x.objective_errors or {}),
     )
 
 

@@ -270,6 +270,7 @@ def upload_measurement(
         measurement=schemas.Measurement.of(done.record),
         curves=[schemas.Curve.of(cv) for cv in store.curves(done.record.id)],
         objectives=done.objectives,
+        objective_errors=done.errors,
     )
 
 

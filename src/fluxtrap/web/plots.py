@@ -24,8 +24,11 @@ from fluxtrap.workflows.history import best_so_far
 ORIGIN_COLOR = {"researcher": "#1f77b4", "optimizer": "#d62728", "all": "#7f7f7f"}
 
 
-def formatted(o: ObjectiveDef, v: float) -> str:
-    """An objective value for a table: Jc as whole A/cm^2 with thousands separators."""
+def formatted(o: ObjectiveDef, v: float, err: float | None = None) -> str:
+    """An objective value for a table: Jc as whole A/cm^2 with thousands separators; ``value ±
+    err`` where its 1-sigma ``err`` is known."""
+    if err:
+        return estimate_text(o.shown(v), o.shown(err))
     return f"{o.shown(v):,.0f}" if o.quantity == "jc" else f"{v:.4g}"
 
 

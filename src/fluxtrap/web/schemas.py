@@ -209,6 +209,11 @@ class Sample(BaseModel):
     label: str
     params: dict[str, float | str]
     objectives: dict[str, float]
+    objective_errors: dict[str, float] = Field(
+        description="objective -> the 1-sigma of its value, in its unit, where the measurement "
+        "it was read off gave one (the moment noise of an M(H) loop, the Tc fit); none for "
+        "values set by hand"
+    )
     origin: str
     status: str
     status_note: str | None
@@ -266,6 +271,9 @@ class Upload(BaseModel):
     measurement: Measurement
     curves: list[Curve]
     objectives: dict[str, float]
+    objective_errors: dict[str, float] = Field(
+        description="objective -> the 1-sigma of its value, in its unit, where known"
+    )
 
 
 class SuggestIn(Strict):

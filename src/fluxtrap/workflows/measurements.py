@@ -16,6 +16,7 @@ from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.pipeline import (
     derive,
     derive_tc,
+    objective_errors,
     objective_values,
     skipped_objectives,
     tc_objectives,
@@ -28,7 +29,8 @@ from fluxtrap.store import CurveData, MeasurementRecord, Store
 class RecordedMeasurement:
     """What was stored (``record``), the derived ``jc`` curve (an M(H) loop) or ``tc`` results
     (an M(T) file, one per sweep with a transition), the measurement ``metadata``, the
-    ``objectives`` set on the sample (SI) and those ``skipped`` (name -> why)."""
+    ``objectives`` set on the sample (SI), their ``errors`` (1-sigma, SI, where known) and those
+    ``skipped`` (name -> why)."""
 
     record: MeasurementRecord
     jc: JcCurve | None = field(repr=False)
@@ -36,6 +38,7 @@ class RecordedMeasurement:
     objectives: dict[str, float]
     skipped: dict[str, str]
     tc: tuple[TcResult, ...] = ()
+    errors: dict[str, float] = field(default_factory=dict)
 
 
 def measurement_target(store: Store, campaign: str, sample: str) -> CampaignSpec:
@@ -88,6 +91,7 @@ def record_measurement(
             force=force,
         )
         objectives, skipped = objective_values(spec, jc), skipped_objectives(spec, jc)
+    errors = objective_errors(spec, objectives, jc, tc)
     rec = store.add_measurement(
         campaign,
         sample,
@@ -98,6 +102,7 @@ def record_measurement(
         metadata={**metadata, **(extra_metadata or {})},
         curves=[CurveData(c.kind, c.method, c.settings, c.columns) for c in curves],
         objectives=objectives,
+        objective_errors=errors,
         recorded_by=recorded_by,
     )
-    return RecordedMeasurement(rec, jc, metadata, objectives, skipped, tc)
+    return RecordedMeasurement(rec, jc, metadata, objectives, skipped, tc, errors)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from fluxtrap.units import estimate_text, to_A_cm2
 from fluxtrap.web import create_app
 from fluxtrap.web.limits import Limits
 
 from ...conftest import DATA
-from .conftest import EDGES, NAME, Lab, auth, kim_jc
+from .conftest import EDGES, NAME, TOKENS, Lab, auth, kim_jc
 from .test_api import C, P, snapshot
 
 
@@ -40,6 +41,15 @@ def test_upload_derives_jc_and_the_objective(sample, loop_file):
     # the synthetic loop was made from a known Kim Jc(B): extended Bean must give it back (5%)
     assert up["objectives"]["jc_3T"] == pytest.approx(kim_jc(3.0), rel=0.05)
     assert lab.store.sample(NAME, "B1").objectives == up["objectives"]
+    # with its 1-sigma (the moment noise through the Bean formula), stored and served
+    (err,) = up["objective_errors"].values()
+    assert 0 < err < 0.05 * up["objectives"]["jc_3T"]
+    got = lab.client.get(f"{C}/samples/B1", headers=auth("rita")).json()
+    assert got["objective_errors"] == up["objective_errors"] == {"jc_3T": pytest.approx(err)}
+    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])  # the dashboard's table too
+    row = lab.client.get(f"/campaigns/{NAME}").text.split(">B1<")[1].split("</tr>")[0]
+    assert estimate_text(to_A_cm2(up["objectives"]["jc_3T"]), to_A_cm2(err)) in row
+    lab.client.cookies.clear()
     mid = up["measurement"]["id"]
     listed = lab.client.get(f"{C}/samples/B1/measurements", headers=auth("rita")).json()
     assert [m["id"] for m in listed] == [mid]
