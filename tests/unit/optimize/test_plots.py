@@ -183,3 +183,22 @@ def test_slices_of_replicated_samples_raise_no_numerical_warnings():
         s = model_slices(opt, n_grid=11, pending=X.iloc[:1])
     assert not [w for w in seen if issubclass(w.category, (NumericalWarning, BotorchWarning))]
     assert np.isfinite(s["one_d"]["max_temperature"]["acquisition"]).all()
+
+
+def test_slices_are_computed_on_one_torch_thread_and_the_count_restored(fitted, monkeypatch):
+    """As ``ask``: on a shared machine torch's default threads took 2.7-10 s for what one
+    thread does in 3.1 s (bench/bench_model_slices.py); the process's count comes back."""
+    import torch
+
+    opt, _ = fitted
+    seen, predict = [], opt.predict
+    monkeypatch.setattr(
+        opt, "predict", lambda X: seen.append(torch.get_num_threads()) or predict(X)
+    )
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        model_slices(opt, n_grid=5, one_d=["dwell_time"], two_d=[])
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
