@@ -83,6 +83,9 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
     out2 = tmp_path / "h2.csv"
     cli(capsys, "export", "--db", db2, "-c", NAME, "--out", str(out2))
     assert out1.read_bytes() == out2.read_bytes()
+    # numbers as typed, the shortest text that reads back exactly (not 32.469999999999999)
+    b1 = next(r for r in out1.read_text().splitlines() if r.startswith("B1,"))
+    assert ",49.8,556,32.47," in b1 and ",290000000," in out1.read_text()
     first, second = Store(db).samples(NAME), Store(db2).samples(NAME)
     fields = ("label", "params", "objectives", "origin", "recorded_by", "notes", "status")
     fields += ("status_note",)  # a failed sample stays failed (not pending) after the trip
@@ -90,6 +93,16 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
     assert [[getattr(x, f) for f in fields] for x in first] == [
         [getattr(x, f) for f in fields] for x in second
     ]
+
+
+@pytest.mark.parametrize(
+    "value", [0.1 + 0.2, 1 / 3, 5e-324, 1.7976931348623157e308, 2.0**60 + 2**8, -0.0, 1e22]
+)
+def test_exported_numbers_read_back_exactly(value):
+    from fluxtrap.workflows.history import shortest
+
+    text = shortest(value)
+    assert float(text) == value and str(float(text)) == str(value) and not text.endswith(".0")
 
 
 FORMULAS = ['=HYPERLINK("evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]

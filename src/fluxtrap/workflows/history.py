@@ -63,8 +63,14 @@ def export_history(store: Store, campaign: str, out: Path) -> int:
         table[col] = table[col].map(spreadsheet_safe)
     with replacing(out) as partial:
         # CRLF rows (RFC 4180): a CR or LF inside a cell is then quoted, so notes survive the trip
-        table.to_csv(partial, index=False, float_format="%.17g", lineterminator="\r\n")
+        table.to_csv(partial, index=False, float_format=shortest, lineterminator="\r\n")
     return len(table)
+
+
+def shortest(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` (Python's repr: 32.47, not
+    32.469999999999999 as "%.17g" wrote), without a trailing ".0" (600, 290000000)."""
+    return repr(float(value)).removesuffix(".0")
 
 
 def import_history(store: Store, campaign: str, file: Path) -> int:
