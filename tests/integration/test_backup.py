@@ -45,6 +45,8 @@ def fill(store: Store, name: str, salt: str) -> None:
         recorded_by="bob", notes=f"from the optimizer {salt}",
     )  # fmt: skip
     store.set_sample_status(name, "S1", "failed", note="cracked", changed_by="bob")
+    store.add_sample(name, "B3", P | {"dwell_time": 40})
+    store.set_objectives(name, "B3", {"jc_3T": 1.2e8}, changed_by="olga")  # named nowhere else
     curve = CurveData(
         "jc", "extended Bean", {"a_m": 1e-3}, {"B_T": [0.0, 1.5], "jc_A_m2": [3e9, 1e9]}
     )
@@ -113,14 +115,15 @@ def test_backup_and_restore_into_a_fresh_database_row_for_row(tmp_path, store_ur
         ("bob", "writer"),
         ("rita", "reader"),
         ("eve", "admin"),
+        ("olga", "reader"),
     ):
         source.add_user(user, role, f"{user}-token-0123456789")
     fill(source, "other campaign", "first")  # ids of the campaign do not start at 1
     fill(source, NAME, "second")
     counts = backup(source, NAME, tmp_path / "k.zip")
     assert counts == {
-        "campaigns": 1, "suggestions": 2, "samples": 2, "measurements": 2, "curves": 1,
-        "simulations": 3, "calibrations": 1, "calibration_series": 2, "users": 3,
+        "campaigns": 1, "suggestions": 2, "samples": 3, "measurements": 2, "curves": 1,
+        "simulations": 3, "calibrations": 1, "calibration_series": 2, "users": 4,
     }  # fmt: skip
 
     target = Store(store_url)  # a fresh database: SQLite, and PostgreSQL where one runs
@@ -135,6 +138,7 @@ def test_backup_and_restore_into_a_fresh_database_row_for_row(tmp_path, store_ur
         "reader",
     )
     assert "eve" not in users  # named in no row of the campaign
+    assert users["olga"].role == "reader"  # named only as who set an objective value
     assert target.user_by_token("alice-token-0123456789") is None  # no token travels
     assert target.user_by_token("bob-new-token-0123456789").name == "bob"
     # the restored campaign works as usual
@@ -276,7 +280,17 @@ def setitem(i, key, value):
             setitem(0, "objective_errors", {"tc": 0.1}),
             "samples row 1: an error for 'tc', which is not set with it",
         ),
-        ("samples", setitem(0, "objective_errors", [1]), "objective_errors is not a table"),
+        (
+            "samples",
+            setitem(0, "objective_set_by", {"jc_3T": "x" * 201}),
+            "samples row 1: objective_set_by['jc_3T'] 'xxx",
+        ),
+        (
+            "samples",
+            setitem(0, "objective_set_by", {"dens": "ana"}),
+            "objective_set_by names 'dens', unset",
+        ),
+        ("samples", setitem(0, "objective_errors", [1]), "objective_errors and objective_set_by"),
         ("curves", setitem(0, "columns", "x"), "curves row 1: settings and columns must be tables"),
         (
             "curves",
@@ -320,12 +334,17 @@ def test_an_archive_from_before_objective_errors_restores_without_them(tmp_path)
     fill(source, NAME, "x")
     assert source.sample(NAME, "B1").objective_errors == {"jc_3T": 4e6}
     backup(source, NAME, tmp_path / "k.zip")
-    drop = resigned("samples", lambda docs, manifest: [d.pop("objective_errors") for d in docs])
+    drop = resigned(
+        "samples",
+        lambda docs, manifest: [
+            (d.pop("objective_errors"), d.pop("objective_set_by")) for d in docs
+        ],
+    )
     damage(tmp_path / "k.zip", tmp_path / "old.zip", drop)
     target = Store(f"sqlite:///{tmp_path / 'target.db'}")
     restore(target, tmp_path / "old.zip")
     b1 = target.sample(NAME, "B1")
-    assert (b1.objectives, b1.objective_errors) == ({"jc_3T": 1.6e8}, {})
+    assert (b1.objectives, b1.objective_errors, b1.objective_set_by) == ({"jc_3T": 1.6e8}, {}, {})
 
 
 def test_metadata_beyond_its_size_is_not_restored_nor_stored(tmp_path, monkeypatch):
@@ -395,4 +414,4 @@ def test_the_commands(tmp_path, monkeypatch):
     target = f"sqlite:///{tmp_path / 'target.db'}"
     r = runner.invoke(app, ["restore", str(tmp_path / "k.zip"), "--db", target])
     assert r.exit_code == 0 and "restored campaign" in r.output, r.output
-    assert [s.label for s in Store(target).samples(NAME)] == ["B1", "S1"]
+    assert [s.label for s in Store(target).samples(NAME)] == ["B1", "S1", "B3"]

@@ -715,9 +715,14 @@ def test_objectives_measured_by_hand_are_recorded_and_never_overwritten_unasked(
     assert code == 2
     assert "sample 'B2' already has jc_3T = 21000 A/cm²: nothing written; ask to replace it" in err
     assert Store(db).sample(NAME, "B2").objectives == {"jc_3T": pytest.approx(2.1e8)}
-    code, out, _ = measured("-o", "jc_3T=2.5e4 A/cm^2", "--replace")
+    assert Store(db).sample(NAME, "B2").objective_set_by == {}  # nobody named
+    code, out, _ = measured("-o", "jc_3T=2.5e4 A/cm^2", "--replace", "--by", "ana")
     assert (code, out.strip()) == (0, "B2: jc_3T = 2.5e+04 A/cm² (was 2.1e+04 A/cm²)")
-    assert Store(db).sample(NAME, "B2").objectives == {"jc_3T": pytest.approx(2.5e8)}
+    b2 = Store(db).sample(NAME, "B2")
+    assert (b2.objectives, b2.objective_set_by) == (
+        {"jc_3T": pytest.approx(2.5e8)},
+        {"jc_3T": "ana"},
+    )
     assert cli(capsys, "sample", "status", "--db", db, "-c", NAME, "B2", "failed")[0] == 0
     code, _, err = measured("-o", "jc_3T=3e4 A/cm^2", "--replace")
     assert (code, "sample 'B2' is marked failed") == (2, err.split(" (")[0].removeprefix("error: "))

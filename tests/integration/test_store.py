@@ -379,6 +379,28 @@ def test_objective_errors_are_stored_with_their_values_or_refused_whole(store):
     assert (b2.objectives, b2.objective_errors) == ({"jc_3T": 2.2e8}, {})
 
 
+def test_who_set_each_objective_value_is_kept_with_it(store_url):
+    """The sample's recorded_by said who added it, not who set (or later replaced) its values."""
+    store = Store(store_url)
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign_constrained.toml")
+    store.create_campaign(spec)
+    NAME = spec.name
+    BULK2 = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5, "atmosphere": "Ar"}
+    store.add_sample(NAME, "B2", BULK2, objectives={"jc_3T": 2e8}, recorded_by="ana")
+    assert store.sample(NAME, "B2").objective_set_by == {"jc_3T": "ana"}
+    store.add_measurement(
+        NAME, "B2", "mt_curve", "tc.dat", b"x", objectives={"tc": 37.5}, recorded_by="rita"
+    )
+    assert store.sample(NAME, "B2").objective_set_by == {"jc_3T": "ana", "tc": "rita"}
+    store.set_objectives(NAME, "B2", {"jc_3T": 2.5e8}, replace=True, changed_by="bob")
+    assert store.sample(NAME, "B2").objective_set_by == {"jc_3T": "bob", "tc": "rita"}
+    store.set_objectives(NAME, "B2", {"tc": 38.0}, replace=True)  # by nobody named
+    assert store.sample(NAME, "B2").objective_set_by == {"jc_3T": "bob"}
+    with pytest.raises(ValidationError, match="changed_by"):
+        store.set_objectives(NAME, "B2", {"tc": 39.0}, replace=True, changed_by=" ")
+    assert store.sample(NAME, "B2").objectives["tc"] == 38.0
+
+
 def test_migration_0009_gives_old_objective_values_no_error(store_url):
     """Revision 0009 adds samples.objective_errors: rows of 0008 are kept, with none known."""
     from ..conftest import assert_rows_kept, old_store, table_rows
@@ -388,5 +410,5 @@ def test_migration_0009_gives_old_objective_values_no_error(store_url):
     store = Store(store_url)  # upgrades to head
     assert_rows_kept(before, table_rows(store_url))
     samples = store.samples(NAME)
-    assert samples and all(x.objective_errors == {} for x in samples)
+    assert samples and all(x.objective_errors == x.objective_set_by == {} for x in samples)
     assert any(x.objectives for x in samples)

@@ -220,6 +220,7 @@ def sample_measured(
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite values already stored (said which).")
     ] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Who measured them.", callback=who)] = None,
     db: DbOption = None,
 ) -> None:
     """Record objective values measured by hand (a Tc from another instrument, a density) for a
@@ -227,7 +228,7 @@ def sample_measured(
     store = store_from(db)
     values = key_values(objective, "--objective")
     before = store.sample(campaign, label).objectives
-    rec = store.set_objectives(campaign, label, values, replace=replace)
+    rec = store.set_objectives(campaign, label, values, replace=replace, changed_by=by)
     spec = store.campaign(campaign)
     _say_bare_jc(spec, values)
     for o in map(spec.objective, values):

@@ -77,7 +77,8 @@ def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str
     with store._reader() as s:
         c = _campaign(s, campaign)
         rows = _campaign_rows(s, c.id)
-        names = sorted({r[w] for t in rows.values() for r in t for w in WHO if r.get(w)})
+        names = {r[w] for t in rows.values() for r in t for w in WHO if r.get(w)}
+        names = sorted(names | {u for r in rows["samples"] for u in r["objective_set_by"].values()})
         users = [
             {k: _json_value(getattr(u, k)) for k in USER_COLUMNS}
             for u in s.scalars(select(m.User).where(m.User.name.in_(names)).order_by(m.User.name))
@@ -219,9 +220,16 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                     raise ValidationError(f"{where}: {key} is not a table of values")
                 check(doc[key], where)
             errors = doc.setdefault("objective_errors", {})  # archives before 0009: none
-            if not isinstance(errors, dict):
-                raise ValidationError(f"{where}: objective_errors is not a table of values")
+            set_by = doc.setdefault("objective_set_by", {})
+            if not isinstance(errors, dict) or not isinstance(set_by, dict):
+                raise ValidationError(
+                    f"{where}: objective_errors and objective_set_by must be tables"
+                )
             _check_errors(errors, doc["objectives"], where)
+            for name, who in set_by.items():
+                if name not in doc["objectives"]:
+                    raise ValidationError(f"{where}: objective_set_by names {name[:40]!r}, unset")
+                check_who(who, f"{where}: objective_set_by[{name[:40]!r}]")
         for doc in tables["suggestions"]:
             where = f"suggestions row {doc['id']}"
             if doc.get("status") not in m.SUGGESTION_STATUSES:

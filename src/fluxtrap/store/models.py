@@ -85,6 +85,10 @@ class Sample(Base):
     objective_errors: Mapped[dict[str, Any]] = mapped_column(
         JSON, default=dict, server_default="{}"
     )
+    # who set each objective value (a measurement's recorded_by, or by hand); unnamed: absent
+    objective_set_by: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     origin: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="made", server_default="made")
     status_note: Mapped[str | None] = mapped_column(String(500), nullable=True)  # why it failed

@@ -52,6 +52,8 @@ class SampleRecord:
     status_note: str | None = None
     # 1-sigma of objective values, in their unit, where the measurement gave one
     objective_errors: dict[str, float] = field(default_factory=dict)
+    # who set each objective value, where named (a measurement's recorded_by, or by hand)
+    objective_set_by: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

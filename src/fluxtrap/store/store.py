@@ -275,11 +275,18 @@ class Store:
         return self.campaign(rec.campaign).departures(rec.params, suggested)
 
     def set_objectives(
-        self, campaign: str, label: str, values: Mapping[str, Any], *, replace: bool = False
+        self,
+        campaign: str,
+        label: str,
+        values: Mapping[str, Any],
+        *,
+        replace: bool = False,
+        changed_by: str | None = None,
     ) -> SampleRecord:
-        """Set objective values of a sample measured by hand (strings may carry a unit). A value
-        already stored is kept (ValidationError naming it) unless ``replace``; a failed sample
-        takes none (it will never be measured)."""
+        """Set objective values of a sample measured by hand (strings may carry a unit), by
+        ``changed_by``. A value already stored is kept (ValidationError naming it) unless
+        ``replace``; a failed sample takes none (it will never be measured)."""
+        check_who(changed_by, "changed_by")
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label, for_update=True)
@@ -303,6 +310,7 @@ class Store:
                 )
             x.objectives = {**x.objectives, **checked}
             x.objective_errors = _without(x.objective_errors, checked)  # set by hand: not known
+            x.objective_set_by = _set_by(x.objective_set_by, checked, changed_by)
             s.flush()
             return _sample_record(x, campaign)
 
@@ -404,6 +412,7 @@ class Store:
                 errors = _check_errors(objective_errors or {}, checked, f"sample {label!r}")
                 x.objectives = {**x.objectives, **checked}
                 x.objective_errors = {**_without(x.objective_errors, checked), **errors}
+                x.objective_set_by = _set_by(x.objective_set_by, checked, recorded_by)
             elif objective_errors:
                 raise ValidationError(f"sample {label!r}: objective errors without their values")
             s.flush()
@@ -1118,6 +1127,7 @@ def _new_sample(
         label=label,
         params=params,
         objectives=objectives,
+        objective_set_by=_set_by({}, objectives, row.get("recorded_by")),
         origin=origin,
         suggestion_id=suggestion_id,
         recorded_by=row.get("recorded_by"),
@@ -1144,6 +1154,15 @@ def _check_errors(
             )
         out[name] = float(err)
     return out
+
+
+def _set_by(
+    set_by: Mapping[str, Any] | None, names: Iterable[str], who: str | None
+) -> dict[str, Any]:
+    """``set_by`` with ``names`` set anew by ``who`` (None: by nobody named)."""
+    return (
+        {**_without(set_by, names), **dict.fromkeys(names, who)} if who else _without(set_by, names)
+    )
 
 
 def _without(errors: Mapping[str, Any] | None, names: Iterable[str]) -> dict[str, Any]:
@@ -1280,6 +1299,7 @@ def _sample_record(x: m.Sample, campaign: str) -> SampleRecord:
         status=x.status,
         status_note=x.status_note,
         objective_errors=dict(x.objective_errors or {}),
+        objective_set_by=dict(x.objective_set_by or {}),
     )
 
 

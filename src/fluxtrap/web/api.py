@@ -395,7 +395,9 @@ def set_objectives(
 ) -> schemas.Sample:
     """Record objective values measured by hand (a Tc from another instrument); a value already
     stored is a 422 naming it unless ``replace``, and a failed sample takes none."""
-    rec = _store(request).set_objectives(campaign, label, body.objectives, replace=body.replace)
+    rec = _store(request).set_objectives(
+        campaign, label, body.objectives, replace=body.replace, changed_by=user.name
+    )
     return schemas.Sample.of(rec)
 
 

@@ -214,6 +214,10 @@ class Sample(BaseModel):
         "it was read off gave one (the moment noise of an M(H) loop, the Tc fit); none for "
         "values set by hand"
     )
+    objective_set_by: dict[str, str] = Field(
+        description="objective -> who set its value (the measurement's uploader, who typed it "
+        "in, or who added the sample with it), where named"
+    )
     origin: str
     status: str
     status_note: str | None
