@@ -148,6 +148,27 @@ def test_jobs_whose_runner_fell_silent_are_interrupted_and_live_ones_kept(store_
     assert store.beat_jobs("hostB:22:b") == 0  # nothing of its own is running any more
 
 
+def test_a_server_never_interrupts_its_own_jobs(store_url):
+    """A scanning server is alive: its own running job stays running however long its beat
+    thread stalled (a loaded 2-core CI machine once marked one interrupted and refused its
+    result); another runner's silent job, and a running row with no runner, are interrupted."""
+    store = Store(store_url)
+    for title in ("own", "other"):
+        add(store, "alice", title)
+    from sqlalchemy import text
+
+    own, other = store.claim_job("hostA:11:a"), store.claim_job("hostB:22:b")
+    time.sleep(0.3)
+    (gone,) = store.interrupt_silent_jobs(0.1, "{runner} fell silent", alive="hostA:11:a")
+    assert (gone.id, gone.error) == (other.id, "hostB:22:b fell silent")
+    assert store.job(own.id).status == "running"
+    assert store.interrupt_silent_jobs(0.1, "{runner}", alive="hostA:11:a") == []
+    with store.engine.begin() as conn:  # a running row that names no runner
+        conn.execute(text("UPDATE jobs SET runner = NULL WHERE id = :id"), {"id": own.id})
+    (gone,) = store.interrupt_silent_jobs(0.1, "{runner}", alive="hostA:11:a")
+    assert (gone.id, gone.error) == (own.id, "none")
+
+
 def test_a_job_running_before_heartbeats_counts_from_its_start(store_url):
     """Migration 0008 adds jobs.heartbeat_at (null for old rows; every row kept): a job left
     running by a server of revision 0007 is silent since its start."""

@@ -23,7 +23,18 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, func, make_url, select, text, update
+from sqlalchemy import (
+    Engine,
+    and_,
+    create_engine,
+    event,
+    func,
+    make_url,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
@@ -792,23 +803,28 @@ class Store:
                 .values(heartbeat_at=m.utcnow())
             ).rowcount
 
-    def interrupt_silent_jobs(self, silent_s: float, error: str) -> list[JobRecord]:
+    def interrupt_silent_jobs(
+        self, silent_s: float, error: str, alive: str | None = None
+    ) -> list[JobRecord]:
         """Mark ``interrupted`` the running jobs whose runner has not renewed their heartbeat
         for ``silent_s`` seconds (its server died, on whatever host), with ``error`` (``{runner}``
         in it is replaced by the job's runner); rows from before heartbeats count from their
-        start. Times are the servers' clocks (UTC): keep ``silent_s`` well above their skew."""
+        start. The jobs of runner ``alive`` (the scanning server's own: it is alive, whatever
+        its last beat says after a stall) are left to it. Times are the servers' clocks (UTC):
+        keep ``silent_s`` well above their skew."""
         cutoff = m.utcnow() - timedelta(seconds=silent_s)
         last_sign = func.coalesce(m.Job.heartbeat_at, m.Job.started_at)
-        silent_ids = select(m.Job.id).where(m.Job.status == "running", last_sign < cutoff)
+        running = m.Job.status == "running"
+        if alive is not None:
+            running = and_(running, or_(m.Job.runner.is_(None), m.Job.runner != alive))
+        silent_ids = select(m.Job.id).where(running, last_sign < cutoff)
         with self._reader() as s:  # all is well (the usual case) without taking the write lock
             if s.scalar(silent_ids.limit(1)) is None:
                 return []
         with self.transaction() as s:
             _lock_jobs(s)
             silent = s.scalars(
-                select(m.Job)
-                .options(defer(m.Job.case_toml))
-                .where(m.Job.status == "running", last_sign < cutoff)
+                select(m.Job).options(defer(m.Job.case_toml)).where(running, last_sign < cutoff)
             ).all()
             for job in silent:
                 job.status, job.finished_at = "interrupted", m.utcnow()

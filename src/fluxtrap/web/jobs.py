@@ -277,11 +277,16 @@ class Jobs:
     # -- the workers ----------------------------------------------------------------------------
     def _beat(self) -> None:
         """Say this server is alive (its running jobs' heartbeat) and interrupt the jobs of
-        servers that stopped saying so, every ``heartbeat_s``, until the server stops."""
+        other servers that stopped saying so, every ``heartbeat_s``, until the server stops
+        (its own are never: a beat thread stalled past ``silent_s`` on a loaded machine once
+        had its own running job marked interrupted, its result then refused)."""
         while True:
             try:
                 self._store.beat_jobs(self.runner)
-                for job in self._store.interrupt_silent_jobs(self.settings.silent_s, SILENT):
+                silent = self._store.interrupt_silent_jobs(
+                    self.settings.silent_s, SILENT, alive=self.runner
+                )
+                for job in silent:
                     log.warning("simulation job %s interrupted: %s", job.id, job.error)
             except FluxtrapError:  # the database is away: the next beat tries again
                 log.warning("simulation jobs: no heartbeat (the database did not answer)")

@@ -205,8 +205,9 @@ def test_a_server_that_died_on_another_host_has_its_job_interrupted_by_a_live_on
     """Heartbeats: this server renews its running job's heartbeat; a job left running by a
     server on another host that stopped renewing its own is marked interrupted, naming that
     runner, within a few heartbeats (SQLite and PostgreSQL). Silent after 3 s: at 1 s the live
-    server's own job was once marked interrupted in a 2-core CI run (PostgreSQL; the cause not
-    found, most likely its beat thread stalled for over 1 s between two renewals)."""
+    server's own job was once marked interrupted in a 2-core CI run (PostgreSQL; most likely
+    its beat thread stalled for over 1 s between two renewals; a server now never interrupts
+    its own jobs, test_a_server_whose_heartbeat_stalls_keeps_its_own_running_job)."""
     store = make_store(store_url)
     queue = Jobs(store, JobSettings(wall_s=60, heartbeat_s=0.2, silent_s=3.0))
     queue.start()
@@ -232,6 +233,28 @@ def test_a_server_that_died_on_another_host_has_its_job_interrupted_by_a_live_on
     finally:
         queue.shutdown()
     assert store.job(live).status == "interrupted"
+
+
+def test_a_server_whose_heartbeat_stalls_keeps_its_own_running_job(store_url, monkeypatch):
+    """Its beats stop renewing (a stalled thread on a loaded machine) while its scans go on:
+    the scan left its own job alone, which stays running past ``silent_s``."""
+    store = make_store(store_url)
+    monkeypatch.setattr(store, "beat_jobs", lambda runner: 0)  # no renewal reaches the store
+    queue = Jobs(store, JobSettings(wall_s=60, heartbeat_s=0.1, silent_s=0.4))
+    queue.start()
+    try:
+        live = queue.submit(ENDLESS, "alice").id
+        deadline = time.monotonic() + 30
+        while store.job(live).status != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.6)  # 4 x silent_s, 16 scans
+        mine = store.job(live)
+        assert mine.status == "running" and datetime.now(UTC) - mine.heartbeat_at > timedelta(
+            seconds=1.0
+        )
+    finally:
+        queue.shutdown()
 
 
 def test_heartbeat_settings_are_checked():
