@@ -73,6 +73,10 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
     )
     assert code == 0
     Store(db).set_sample_status(NAME, "B1", "failed", note="cracked in the die")
+    Store(db).add_measurement(  # B2's value replaced by a measured one, with its 1-sigma
+        NAME, "B2", "mh_loop", "B2.dat", b"x", objectives={"jc_3T": 3.1e8},
+        objective_errors={"jc_3T": 4.5e6}, recorded_by="ana",
+    )  # fmt: skip
     out1 = tmp_path / "h1.csv"
     assert cli(capsys, "export", "--db", db, "-c", NAME, "--out", str(out1))[0] == 0
 
@@ -85,10 +89,13 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
     assert out1.read_bytes() == out2.read_bytes()
     # numbers as typed, the shortest text that reads back exactly (not 32.469999999999999)
     b1 = next(r for r in out1.read_text().splitlines() if r.startswith("B1,"))
-    assert ",49.8,556,32.47," in b1 and ",290000000," in out1.read_text()
+    assert ",49.8,556,32.47," in b1 and ",310000000,4500000," in out1.read_text()
     first, second = Store(db).samples(NAME), Store(db2).samples(NAME)
     fields = ("label", "params", "objectives", "origin", "recorded_by", "notes", "status")
     fields += ("status_note",)  # a failed sample stays failed (not pending) after the trip
+    fields += ("objective_errors",)  # the 1-sigma beside its value, jc_3T_err
+    assert out1.read_text().splitlines()[0].split(",")[5:7] == ["jc_3T", "jc_3T_err"]
+    assert first[0].objective_errors == {"jc_3T": 4.5e6}
     assert [x.status for x in second] == ["made", "failed"]
     assert [[getattr(x, f) for f in fields] for x in first] == [
         [getattr(x, f) for f in fields] for x in second
@@ -357,6 +364,14 @@ HEAD = "label,ramp_rate,max_temperature,dwell_time"
         (f"{HEAD}\nx,5_0,600,5\n", "line 2 (sample 'x'): ramp_rate='5_0' is not a number"),
         (f"{HEAD}\nx,\uff15\uff10,600,5\n", "ramp_rate='\uff15\uff10' is not a number"),
         (f"{HEAD},jc_3T\nx,50,600,5,1_0e8\n", "objective jc_3T='1_0e8'"),
+        (
+            f"{HEAD},jc_3T,jc_3T_err\nx,50,600,5,1e8,1_0\n",
+            "line 2 (sample 'x'): the error of jc_3T must be a finite number >= 0, got '1_0'",
+        ),
+        (
+            f"{HEAD},jc_3T,jc_3T_err\nx,50,600,5,,3e6\n",
+            "line 2 (sample 'x'): an error for 'jc_3T', which is not set with it",
+        ),
         # empty cells: "ramp_rate=None is not a number"
         (f"{HEAD}\nx,,600,\n", "line 2 (sample 'x'): no value for ramp_rate, dwell_time;"),
         # a comma-decimal spreadsheet's export: "line 2: 2 cells, the header has 1"

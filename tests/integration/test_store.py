@@ -362,9 +362,13 @@ def test_objective_errors_are_stored_with_their_values_or_refused_whole(store):
         )
 
     for errors, says in (
-        ({"jc_3T": -1.0}, "sample 'B2': the error of jc_3T must be a finite number >= 0, got -1"),
+        (
+            {"jc_3T": -1.0},
+            "sample 'B2': the error of jc_3T must be a finite number >= 0, got '-1.0'",
+        ),
         ({"jc_3T": float("inf")}, "the error of jc_3T must be a finite number >= 0"),
-        ({"jc_3T": "3e6"}, "the error of jc_3T must be a finite number >= 0, got '3e6'"),
+        ({"jc_3T": "1_0e6"}, "the error of jc_3T must be a finite number >= 0, got '1_0e6'"),
+        ({"jc_3T": True}, "the error of jc_3T must be a finite number >= 0, got 'True'"),
         ({"tc": 0.2}, "sample 'B2': an error for 'tc', which is not set with it"),
     ):
         with pytest.raises(ValidationError, match=re.escape(says)):

@@ -271,7 +271,8 @@ def export(
     ],
     db: DbOption = None,
 ) -> None:
-    """Write a campaign's history as CSV (parameters in campaign units, objectives in SI).
+    """Write a campaign's history as CSV (parameters in campaign units, objectives in SI, each
+    followed by its 1-sigma, <objective>_err, where a measurement gave one).
 
     Links to suggestions are not exported: they only mean something inside one store."""
     n = export_history(store_from(db, out), campaign, out)

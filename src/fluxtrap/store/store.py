@@ -71,6 +71,7 @@ from fluxtrap.store.records import (
     SuggestionRecord,
     UserRecord,
 )
+from fluxtrap.units import number
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
 MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on PostgreSQL
@@ -243,7 +244,8 @@ class Store:
 
     def add_samples(self, campaign: str, rows: Sequence[Mapping[str, Any]]) -> list[SampleRecord]:
         """Record several samples at once: all of them or, on the first bad row, none. A row may
-        carry ``status`` ("made", the default, or "failed") and its ``status_note``."""
+        carry ``status`` ("made", the default, or "failed") and its ``status_note``, and
+        ``objective_errors`` (the 1-sigma of its objective values, an imported history's)."""
         with self.transaction() as s:
             c = _campaign(s, campaign)
             spec = _spec(c)
@@ -1128,6 +1130,7 @@ def _new_sample(
     _check_sample_status(status, f"{where}: status")
     params = spec.check_params(row.get("params", {}), where=where)
     objectives = spec.check_objectives(row.get("objectives") or {}, where=where)
+    errors = _check_errors(row.get("objective_errors") or {}, objectives, where)
     suggestion_id = row.get("suggestion_id")
     if suggestion_id is not None:
         sug = _suggestion(s, int(suggestion_id), for_update=True)
@@ -1143,6 +1146,7 @@ def _new_sample(
         label=label,
         params=params,
         objectives=objectives,
+        objective_errors=errors,
         objective_set_by=_set_by({}, objectives, row.get("recorded_by")),
         origin=origin,
         suggestion_id=suggestion_id,
@@ -1158,17 +1162,19 @@ def _new_sample(
 def _check_errors(
     errors: Mapping[str, Any], values: Mapping[str, float], where: str
 ) -> dict[str, float]:
-    """``errors`` (objective -> 1-sigma) as stored: each of a value set with it, a finite
-    number >= 0 (ValidationError naming it)."""
+    """``errors`` (objective -> 1-sigma in its stored unit: a number or plain decimal text, an
+    imported CSV's) as stored: each of a value set with it, a finite number >= 0
+    (ValidationError naming it)."""
     out = {}
     for name, err in errors.items():
         if name not in values:
             raise ValidationError(f"{where}: an error for {name!r}, which is not set with it")
-        if isinstance(err, bool) or not isinstance(err, int | float) or not 0 <= err < math.inf:
+        v = number(err)
+        if v is None or not 0 <= v < math.inf:
             raise ValidationError(
-                f"{where}: the error of {name} must be a finite number >= 0, got {err!r}"
+                f"{where}: the error of {name} must be a finite number >= 0, got {str(err)[:40]!r}"
             )
-        out[name] = float(err)
+        out[name] = v
     return out
 
 

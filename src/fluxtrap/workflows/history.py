@@ -53,12 +53,15 @@ def best_so_far(
 
 def export_history(store: Store, campaign: str, out: Path) -> int:
     """Write ``campaign``'s samples to the CSV ``out`` (parameters in campaign units, objectives
-    in SI, empty where not measured); returns how many. Links to suggestions are not exported:
-    they only mean something inside one store."""
+    in SI, empty where not measured, each followed by its 1-sigma ``<objective>_err`` where
+    known); returns how many. Links to suggestions are not exported: they only mean something
+    inside one store."""
     head, tail = HISTORY_COLUMNS
-    table = history_frame(
-        store.campaign(campaign), store.samples(campaign), before=head, after=tail, missing=None
-    )
+    spec, samples = store.campaign(campaign), store.samples(campaign)
+    table = history_frame(spec, samples, before=head, after=tail, missing=None)
+    for name, col in reversed(error_columns(spec).items()):
+        errors = [x.objective_errors.get(name) for x in samples]
+        table.insert(table.columns.get_loc(name) + 1, col, pd.Series(errors, dtype=float))
     for col in TEXT_COLUMNS:
         table[col] = table[col].map(spreadsheet_safe)
     with replacing(out) as partial:
@@ -88,9 +91,17 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
     parameter's column or cell may be left out (the store fills it in, as ``sample add`` does);
     an empty cell of another parameter is an error that names it."""
     header, rows = _csv_rows(file)
+    errors = error_columns(spec)
     known = tuple(
         dict.fromkeys(
-            ("label", "origin", *spec.parameter_names, *spec.objective_names, *TEXT_COLUMNS)
+            (
+                "label",
+                "origin",
+                *spec.parameter_names,
+                *spec.objective_names,
+                *errors.values(),
+                *TEXT_COLUMNS,
+            )
         )
     )
     _check_header(header, known, file)
@@ -117,6 +128,9 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
                 "origin": r.get("origin") or "researcher",
                 "params": {p: r[p] for p in spec.parameter_names if r.get(p) is not None},
                 "objectives": {o: r[o] for o in spec.objective_names if r.get(o) is not None},
+                "objective_errors": {
+                    o: r[col] for o, col in errors.items() if r.get(col) is not None
+                },
                 "recorded_by": r.get("recorded_by"),
                 "notes": r.get("notes") or "",
                 "status": r.get("status") or "made",  # files exported before statuses: made
@@ -125,6 +139,13 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
             }
         )
     return out
+
+
+def error_columns(spec: CampaignSpec) -> dict[str, str]:
+    """Objective -> the CSV column of its 1-sigma, ``<objective>_err``; none for an objective
+    whose ``_err`` name is a parameter's or another objective's."""
+    taken = {*spec.parameter_names, *spec.objective_names}
+    return {o: f"{o}_err" for o in spec.objective_names if f"{o}_err" not in taken}
 
 
 def _check_separator(header: list[str], file: Path) -> None:
