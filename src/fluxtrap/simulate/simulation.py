@@ -797,8 +797,8 @@ def probe_errors(
         bz = f[col].to_numpy()
         bc = c[col].to_numpy()[at]
         diff = np.abs(bz[common] - bc)
-        if steady is not None:  # steady's times are fine's
-            mid = steady.probes[col].to_numpy()[common]
+        if steady is not None:  # at fine's times (and substeps where its Newton failed)
+            mid = np.interp(f.time_s.to_numpy()[common], steady.probes.time_s, steady.probes[col])
             diff = np.maximum.reduce([diff, np.abs(bz[common] - mid), np.abs(mid - bc)])
         largest = float(diff.max(initial=0.0))
         scale = float(np.max(np.abs(bz - f.applied_T.to_numpy()), initial=0.0))

@@ -139,6 +139,25 @@ def test_the_space_and_time_parts_of_the_estimate_do_not_cancel(result):
     assert cancelled  # this case shows it: the bare difference is under its larger part
 
 
+def test_the_split_estimate_reads_the_steady_run_at_the_coarse_times(result):
+    """The run at every fine time takes substeps where its Newton fails (a pulse's heated
+    steps), so its rows are not the fine run's: its values are read at the coarse run's times
+    (indexing it by the fine run's rows crashed two pulse cases)."""
+    from types import SimpleNamespace
+
+    from fluxtrap.simulate.simulation import probe_errors
+
+    p = result.probes
+    coarse = SimpleNamespace(probes=p.iloc[::2].reset_index(drop=True))
+    t = p.time_s.to_numpy()
+    sub = pd.concat([p, p.iloc[1:2].assign(time_s=(t[0] + t[1]) / 2)]).sort_values("time_s")
+    sub.loc[:, ["center_Bz_T", "side_Bz_T"]] += 1e-3  # a space part of 1 mT everywhere
+    steady = SimpleNamespace(probes=sub.reset_index(drop=True))
+    errors = probe_errors(result, coarse, steady)
+    for e in errors.values():  # the time part is 1 mT too, opposite: the difference is 0
+        assert e["final_error_T"] == pytest.approx(1e-3) and e["max_error_T"] == pytest.approx(1e-3)
+
+
 def test_newton_failure_keeps_results_and_says_when(monkeypatch, tmp_path):
     real = solver.newton
 
