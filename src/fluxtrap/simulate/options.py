@@ -246,8 +246,10 @@ def check_bounded(
             f"least {steps:.3g} time steps; the limit is {MAX_TIME_STEPS} "
             f"(max_step >= {duration_s / MAX_TIME_STEPS:.3g} s)"
         )
-    # a coarse/fine pair: the fine run's work and an eighth more for the coarse one
-    work_s = 1.125 * n * steps * SECONDS_PER_ELEMENT_STEP
+    # a coarse/fine pair: the fine run's work, an eighth more for the coarse run (a quarter of
+    # the elements, half the steps) and a quarter for the coarse mesh at every fine step (the
+    # run that splits the pair's estimate into its space and time parts)
+    work_s = 1.375 * n * steps * SECONDS_PER_ELEMENT_STEP
     if work_s > solver.max_wall_s:
         raise ValidationError(
             f"solver.max_step: {max_step:.3g} s over {duration_s:.4g} s forces at least "

@@ -167,7 +167,7 @@ def test_the_time_error_run_gives_the_space_part_of_the_pair():
     fine, fs = sim.run_on_mesh(fine_mesh, 1e-3, False, None, times)
     ft = fine.probes.time_s.to_numpy()
     coarse, _ = sim.run_on_mesh(coarse_mesh, 2e-3, False, None, times, ft[2::2])
-    part, space = time_error(sim, coarse_mesh, 2e-3, coarse, ft, times)
+    part, space, _ = time_error(sim, coarse_mesh, 2e-3, coarse, ft, times)
     steady, _ = sim.run_on_mesh(coarse_mesh, 2e-3, False, None, times, ft[1:])
     scale = np.array([0.1, 0.05])
     share = shares(space, fs, scale)

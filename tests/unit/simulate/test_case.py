@@ -457,12 +457,13 @@ def test_unbounded_mesh_or_step_cap_is_refused_before_the_run_with_an_estimate()
     d["solver"] = {"max_step": "1 s"}  # 11250 steps: allowed
     assert Case.from_dict(d).solver.max_step_s == 1.0
     # elements x forced steps: 0.2 mm is >= 6240 conductor elements, max_step 0.1 s over 11250 s
-    # >= 112 500 steps: >= 395 s of solving (0.5 us per element and step, x 1.125 for the pair)
+    # >= 112 500 steps: >= 482 s of solving (0.5 us per element and step, x 1.375 for the pair
+    # and the coarse mesh at every fine step)
     d["mesh"] = {"size": "0.2 mm"}
     d["solver"] = {"max_step": "0.1 s", "max_wall": "5 min"}
     with pytest.raises(
         ValidationError,
-        match=r"1.12e\+05 time steps on at least 6.24e\+03 conductor elements: at least 395 s "
+        match=r"1.12e\+05 time steps on at least 6.24e\+03 conductor elements: at least 482 s "
         r"of solving, over solver.max_wall = 300 s",
     ):
         Case.from_dict(d)
