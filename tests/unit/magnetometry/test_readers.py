@@ -247,6 +247,19 @@ def test_non_numeric_cell_names_line_and_column():
         read(content, filename="x.dat")
 
 
+def test_a_decimal_comma_is_named_as_one():
+    """A European spreadsheet's export (';' between cells, ',' as the decimal point) is refused
+    at its line and column with the value written as it should be; "abc" gets no such hint."""
+    with pytest.raises(
+        InputFileError,
+        match=r"eu\.csv, line 2, column 'm \(emu\)': '-8,02e-06' is not a number "
+        r"\(a decimal comma\? write '-8\.02e-06', with a point\)",
+    ):
+        read(b"H (Oe);m (emu)\n0;-8,02e-06\n1000;1,5e-05\n", filename="eu.csv")
+    with pytest.raises(InputFileError, match=r"'abc' is not a number$"):
+        read(b"H (Oe);m (emu)\n0;abc\n", filename="eu.csv")
+
+
 def test_csv_by_units_and_by_mapping():
     auto = read(b"H (Oe),m (emu),T (K)\n0,0,5\n10000,1e-3,5\n", filename="loop.csv")
     assert auto.field_T[1] == pytest.approx(1.0) and auto.moment_Am2[1] == pytest.approx(1e-6)
