@@ -258,6 +258,8 @@ def test_a_decimal_comma_is_named_as_one():
         read(b"H (Oe);m (emu)\n0;-8,02e-06\n1000;1,5e-05\n", filename="eu.csv")
     with pytest.raises(InputFileError, match=r"'abc' is not a number$"):
         read(b"H (Oe);m (emu)\n0;abc\n", filename="eu.csv")
+    with pytest.raises(InputFileError, match=r"'1,500' is not a number \(a thousands separator or"):
+        read(b"H (Oe);m (emu)\n1,500;1e-3\n", filename="eu.csv")  # 1.5 or 1500 Oe: not guessed
 
 
 def test_csv_by_units_and_by_mapping():
