@@ -282,6 +282,9 @@ def test_creep_origin_from_applied_field_in_a_log_written_newest_first():
 def test_creep_too_few_points():
     with pytest.raises(AnalysisError, match="needs at least 3"):
         fit_creep(np.array([0.0, 1.0, 2.0]), np.array([1.0, 0.9, 0.8]))
+    # a log whose clock counts down to the field removal: the refusal shows its times
+    with pytest.raises(AnalysisError, match=r"origin \(0 s; the times run -100\.\.-1 s\)"):
+        fit_creep(np.array([-100.0, -50.0, -1.0]), np.array([1.0, 0.99, 0.98]))
 
 
 def test_creep_of_a_field_that_does_not_change():
