@@ -37,6 +37,9 @@ def bean_jc(dm_A_m: np.ndarray | float, a_m: float, b_m: float) -> np.ndarray | 
 
 
 IRREVERSIBLE_SIGMA = 3.0  # a loop width counts as irreversible above this many standard errors
+# the two field quadrants' widths differing by more than this many times the file's moment errors
+# say (robust, 10+ fields): the error column understates the noise and is scaled up by that factor
+ERR_COLUMN_TRUST = 3.0
 # Full shielding bounds the loop width: dM <= 2 H_max / (1 - N); allowed up to twice that (the
 # estimate of 1 / (1 - N), noise). A moment in emu labelled A*m^2, or edges 10x too small, is 1000x.
 SHIELDING_MARGIN = 2.0
@@ -92,7 +95,8 @@ def jc_from_width(
     Uncertainty: the width's 1-sigma comes from the file's moment errors (``width.dm_err_Am2``,
     propagated through the interpolation and the quadrant average), else from the width's own
     point-to-point scatter (robust, from second differences); ``settings["jc_err_from"]`` says
-    which. Irreversibility: the loop is irreversible where the 5-point running median of the
+    which. File errors that the two quadrants' widths exceed ``ERR_COLUMN_TRUST`` times over
+    (``_quadrant_mismatch``) are scaled up by that factor. Irreversibility: the loop is irreversible where the 5-point running median of the
     width exceeds ``IRREVERSIBLE_SIGMA`` standard errors (the larger of the file's and the
     scatter's); Jc is given up to the highest such field, the irreversibility field (kept in
     ``settings``), and cut above it. Points below it with dm <= 0 are dropped (counted). No
@@ -135,6 +139,7 @@ def jc_from_width(
             value[k] = np.interp(grid, bb, dd)
             err[k] = interp_sigma(grid, bb, ee)
             ranges.append((bb[0], bb[-1], holes[k]))
+    understated = _quadrant_mismatch(value, err, measured.all(axis=0))
     use = np.where(measured.any(axis=0), measured, inside)
     count = use.sum(axis=0)
     has = count > 0
@@ -150,6 +155,13 @@ def jc_from_width(
         float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0)) if d2.size else 0.0
     )
     from_file = bool(np.isfinite(file_err).all() and np.any(file_err > 0))
+    err_from = "moment error column" if from_file else "loop-width scatter"
+    if from_file and understated > ERR_COLUMN_TRUST:
+        file_err = file_err * understated
+        err_from = (
+            f"moment error column x {understated:.3g} (the two field quadrants' widths differ "
+            f"{understated:.3g}x more than it says)"
+        )
     sigma = np.maximum(file_err, scatter) if from_file else np.full(grid.size, scatter)
     significant = _running_median(dm_pos) > IRREVERSIBLE_SIGMA * np.maximum(sigma, 1e-300)
     if significant.sum() < 3:
@@ -190,7 +202,7 @@ def jc_from_width(
             "irreversibility_field_T": b_irr,
             "cut_above_irreversibility": int((~below).sum()),
             "dropped_nonpositive_dm": int((below & ~ok).sum()),
-            "jc_err_from": "moment error column" if from_file else "loop-width scatter",
+            "jc_err_from": err_from,
             "width_scatter_Am2": scatter * volume,
             "virgin_slope_Am2_per_T": width.virgin_slope_Am2_per_T,
             "virgin_field_T": width.virgin_field_T,
@@ -200,6 +212,19 @@ def jc_from_width(
             "warnings": notes,
         },
     )
+
+
+def _quadrant_mismatch(value: np.ndarray, err: np.ndarray, both: np.ndarray) -> float:
+    """Robust standard deviation of the two quadrants' width difference in units of its 1-sigma
+    from the error column (``value``, ``err``: ``(2, n)``) over the fields ``both`` measured: about
+    1 if the column is right (the same Jc(B) in both quadrants, so no curvature enters); NaN with
+    fewer than 10 such fields or no errors."""
+    sigma = np.hypot(err[0], err[1])
+    both = both & (sigma > 0) & np.isfinite(sigma)
+    if both.sum() < 10:
+        return float("nan")
+    z = (value[0] - value[1])[both] / sigma[both]
+    return float(1.4826 * np.median(np.abs(z - np.median(z))))
 
 
 def _within(x: np.ndarray, intervals: list[tuple[float, float]]) -> np.ndarray:

@@ -276,7 +276,8 @@ def fit_creep(
     if use.sum() < 3:
         raise AnalysisError(
             f"{name}: {int(use.sum())} points after t = {max(start_s or 0, 0):g} s past the origin "
-            f"({origin_s:g} s); a creep fit needs at least 3"
+            f"({origin_s:g} s; the times run {np.nanmin(time_s):.4g}..{np.nanmax(time_s):.4g} s); "
+            "a creep fit needs at least 3"
         )
     ln_t, b = np.log(t[use]), field_T[use]
     if not np.any(b):

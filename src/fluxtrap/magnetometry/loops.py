@@ -132,8 +132,8 @@ def split_branches(
     """
     if table.kind != "mh_loop":
         raise AnalysisError(
-            f"{table.metadata.filename}: not an M(H) measurement (field span "
-            f"{np.ptp(table.field_T):.3g} T); expected a field sweep"
+            f"{table.metadata.filename}: not an M(H) measurement ({table.field_span_note()}); "
+            "expected a field sweep"
         )
     branches: list[Branch] = []
     for loop, (g0, g1) in enumerate(loop_groups(table)):

@@ -115,8 +115,8 @@ def _read(content: bytes, filename: str, columns: Mapping[str, str] | None, kind
     table = read(content, filename=filename, columns=columns)
     if table.kind != kind:
         raise AnalysisError(
-            f"{filename}: the file holds {_KIND_TEXT.get(table.kind, table.kind)} (field span "
-            f"{np.ptp(table.field_T):.3g} T), not {_KIND_TEXT[kind]}"
+            f"{filename}: the file holds {_KIND_TEXT.get(table.kind, table.kind)} "
+            f"({table.field_span_note()}), not {_KIND_TEXT[kind]}"
         )
     return table
 

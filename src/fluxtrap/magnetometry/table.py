@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -192,6 +193,20 @@ class MeasurementTable:
         if t.size and np.ptp(t) > _MT_SPAN_K:
             return "mt_curve"
         return "unknown"
+
+    def field_span_note(self) -> str:
+        """The field span (T) for an error saying the file is not an M(H) loop, with a hint when the
+        field column is labelled Oe and the temperature is not swept either, but the field span,
+        read as tesla, would be a sweep (T labelled Oe)."""
+        span = float(np.ptp(self.field_T)) if len(self) else 0.0
+        name = self.metadata.columns.get("field", "")
+        note = f"field span {span:.3g} T"
+        oe = re.search(r"(?<![A-Za-z])Oe\b", name)  # Oe, not kOe
+        if self.kind == "unknown" and oe and span * 1e4 > _MH_SPAN_T:  # 1 Oe is 1e-4 T
+            note += (
+                f"; if {name!r} holds tesla, not Oe, the span is {span * 1e4:.3g} T: fix its label"
+            )
+        return note
 
     def subset(self, index: Any) -> MeasurementTable:
         """Rows ``index`` (a slice, boolean mask or integer array) as a new table (no comments)."""

@@ -33,6 +33,7 @@ otherwise ``AnalysisError`` says that no transition was found and why.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,6 +142,11 @@ CRITERIA = {
 DEFAULT_CRITERION = "shielded"  # the published work's "the transition reached 90%"
 _SIDE = 3.0  # points beyond Tm +- _SIDE w count as measured normal state / full shielding
 _OUTLIER = 5.0  # residuals beyond this many noise widths are outliers
+_RUN = 5  # this many neighbouring outliers on one side are a feature (a second step), not glitches
+
+
+class TcStructureWarning(UserWarning):
+    """A run of neighbouring points lies off the single-step fit, all on one side: a second step."""
 
 
 def criterion_text(criterion: str, level: float = 0.9) -> str:
@@ -160,7 +166,8 @@ class TcResult:
     The fitted curve is ``model(T)`` = baseline - step * s(T) (moments in A*m^2, T in K; the
     step is negative in a negative field, where the shielded moment is positive):
     ``midpoint_K`` and ``width_K`` are Tm and w of s(T); ``onset_K`` is where s = 1%.
-    ``fit_range_K`` the temperatures fitted, ``n_outliers`` the points left out of the final fit.
+    ``fit_range_K`` the temperatures fitted, ``n_outliers`` the points left out of the final fit;
+    ``warnings`` what the fit cannot explain (a second step), also issued as ``TcStructureWarning``.
     """
 
     tc_K: float
@@ -180,6 +187,7 @@ class TcResult:
     n_points: int
     n_outliers: int
     source: str = ""
+    warnings: tuple[str, ...] = ()
 
     @property
     def convention(self) -> str:
@@ -394,6 +402,7 @@ def find_tc(
             "noise widths off the fitted normal-state baseline, all on one side: the sweep ends "
             "inside the transition (no normal-state plateau); extend it"
         )
+    notes = _second_step(tw, resid, inliers, noise, where)
     dof = max(int(inliers.sum()) - 5, 1)
     try:
         cov = np.linalg.inv(jac.T @ jac) * float(r @ r) / dof
@@ -459,7 +468,38 @@ def find_tc(
         n_points=int(inliers.sum()),
         n_outliers=int((~inliers).sum()),
         source=source,
+        warnings=notes,
     )
+
+
+def _second_step(
+    t: np.ndarray, resid: np.ndarray, inliers: np.ndarray, noise: float, where: str
+) -> tuple[str, ...]:
+    """A note (and a ``TcStructureWarning``) when ``_RUN`` or more neighbouring points (``t``
+    sorted, K) inside the fitted range are outliers on the same side of the fit: a second
+    transition the one step cannot follow (a minority phase), left out of the fit and of
+    ``tc_err_K``; else (). A run at either end of the range (a low-temperature paramagnetic
+    upturn, a curving background far from the step) is the baseline's, not a step's."""
+    side = np.where(inliers, 0, np.sign(resid)).astype(int)
+    edges = np.flatnonzero(np.diff(side, prepend=0, append=0))  # where a run of one value starts
+    runs = [
+        (i, j)
+        for i, j in zip(edges[:-1], edges[1:], strict=True)
+        if side[i] != 0 and i > 0 and j < t.size
+    ]
+    if not runs:
+        return ()
+    i, j = max(runs, key=lambda r: r[1] - r[0])
+    if j - i < _RUN:
+        return ()
+    note = (
+        f"{where}: {j - i} neighbouring points from {t[i]:.4g} to {t[j - 1]:.4g} K lie "
+        f"{np.min(np.abs(resid[i:j])) / noise:.3g}+ noise widths off the single-step fit, all on "
+        "one side, and are left out of it: a second transition (another phase)? "
+        "Tc is the fitted step's; its ± does not include this"
+    )
+    warnings.warn(note, TcStructureWarning, stacklevel=3)
+    return (note,)
 
 
 def tc_from_table(

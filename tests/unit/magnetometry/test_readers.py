@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from fluxtrap.errors import InputFileError
+from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.table import TruncatedFileWarning
 
@@ -247,6 +247,21 @@ def test_non_numeric_cell_names_line_and_column():
         read(content, filename="x.dat")
 
 
+def test_a_decimal_comma_is_named_as_one():
+    """A European spreadsheet's export (';' between cells, ',' as the decimal point) is refused
+    at its line and column with the value written as it should be; "abc" gets no such hint."""
+    with pytest.raises(
+        InputFileError,
+        match=r"eu\.csv, line 2, column 'm \(emu\)': '-8,02e-06' is not a number "
+        r"\(a decimal comma\? write '-8\.02e-06', with a point\)",
+    ):
+        read(b"H (Oe);m (emu)\n0;-8,02e-06\n1000;1,5e-05\n", filename="eu.csv")
+    with pytest.raises(InputFileError, match=r"'abc' is not a number$"):
+        read(b"H (Oe);m (emu)\n0;abc\n", filename="eu.csv")
+    with pytest.raises(InputFileError, match=r"'1,500' is not a number \(a thousands separator or"):
+        read(b"H (Oe);m (emu)\n1,500;1e-3\n", filename="eu.csv")  # 1.5 or 1500 Oe: not guessed
+
+
 def test_csv_by_units_and_by_mapping():
     auto = read(b"H (Oe),m (emu),T (K)\n0,0,5\n10000,1e-3,5\n", filename="loop.csv")
     assert auto.field_T[1] == pytest.approx(1.0) and auto.moment_Am2[1] == pytest.approx(1e-6)
@@ -390,6 +405,33 @@ def test_field_in_oe_labelled_tesla_is_refused():
     with pytest.raises(InputFileError, match=r"x\.dat, line 6, column 'Magnetic Field \(T\)'"):
         read(content, filename="x.dat")
     assert read(b"B (T),m (emu)\n0,0\n100,1e-3\n", filename="ok.csv").field_T[1] == 100
+
+
+def test_a_loop_in_tesla_labelled_oe_is_named_as_one():
+    """+-7 T written in a column labelled Oe is a +-7 Oe "loop", too small to be a sweep: the
+    refusal says what its span would be in tesla; an M(T) file at a fixed field gets no hint."""
+    from fluxtrap.magnetometry.loops import split_branches
+    from fluxtrap.magnetometry.pipeline import derive
+
+    rows = "".join(f",{k},5,{b},{b * 1e-3}\r\n" for k, b in enumerate([0, 3.5, 7, 0, -7, 0, 7]))
+    content = (
+        "[Header]\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"
+        "Comment,Time Stamp (sec),Temperature (K),Magnetic Field (Oe),Moment (emu)\r\n" + rows
+    ).encode()
+    hint = r"field span 0\.0014 T; if 'Magnetic Field \(Oe\)' holds tesla, not Oe, the span is 14 T"
+    with pytest.raises(AnalysisError, match=hint):
+        split_branches(read(content, filename="t.dat"))
+    with pytest.raises(AnalysisError, match=hint):
+        derive("mh_loop", content, "t.dat", 0.5e-3, 1.2e-3, 2.8e-3)
+    warming = b"".join(
+        f",{k},{5 + 10 * k},{100 + k % 2 * 0.5},-1e-5\r\n".encode() for k in range(7)
+    )
+    mt = content.split(b"Moment (emu)\r\n")[0] + b"Moment (emu)\r\n" + warming
+    with pytest.raises(AnalysisError, match=r"field span 5e-05 T\); expected a field sweep"):
+        split_branches(read(mt, filename="mt.dat"))
+    kilo = b"H (kOe),m (emu),T (K)\n0,0,5\n0.0007,1e-6,5\n-0.0007,-1e-6,5\n"  # no 1e4 hint
+    with pytest.raises(AnalysisError, match=r"field span 0\.00014 T\); expected a field sweep"):
+        split_branches(read(kilo, filename="k.csv"))
 
 
 def test_temperatures_in_celsius_are_refused():

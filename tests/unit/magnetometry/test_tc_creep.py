@@ -72,6 +72,30 @@ def test_single_low_glitch_does_not_move_tc():
         assert res.n_outliers == 1
 
 
+def test_a_second_transition_left_out_as_outliers_is_named():
+    """A minority phase (20% of the step) shielding from 45 K above the main 38 K step: the one-step
+    fit leaves 44 points out as outliers, so tc_err_K (0.006 K) misses the shift they cause (Tc
+    36.83 K where the main step's is 36.90 K and 90% of the whole shielding 37.0 K); the run of
+    them is named, with where it lies. Curie upturns at an end and single glitches are not."""
+    from fluxtrap.magnetometry.tc import TcStructureWarning
+
+    t = np.linspace(5, 60, 221)
+    minority = -0.2e-5 / (1 + np.exp((t - 45.0) / 0.5))
+    two = mt_table(t, synthetic_mt(t=t).moment_Am2 + minority)
+    with pytest.warns(TcStructureWarning, match=r"neighbouring points from 39\.\d+ to 46\.\d+ K"):
+        (res,) = tc_from_table(two)
+    assert res.n_outliers >= 20 and len(res.warnings) == 1
+    assert "second transition" in res.warnings[0] and res.to_dict()["warnings"] == res.warnings
+    glitched = synthetic_mt(tc_mid=39.0).moment_Am2.copy()
+    glitched[[40, 120, 200]] -= 2e-5  # isolated glitches
+    curie = synthetic_mt(t=np.linspace(5, 300, 600)).moment_Am2 + 3e-5 / np.linspace(5, 300, 600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TcStructureWarning)
+        (one,) = tc_from_table(mt_table(t, glitched))
+        (tail,) = tc_from_table(mt_table(np.linspace(5, 300, 600), curie))
+    assert one.n_outliers == 3 and one.warnings == () and tail.warnings == ()
+
+
 def test_noisy_full_sweep_and_its_uncertainty():
     """5-300 K, step/noise = 25 (the old rule gave 207-296 K): Tc within 0.1 K, and the fit's
     1-sigma agrees with the scatter over 30 noisy repeats within 30% (measured: 0.096 vs 0.11 K
@@ -258,6 +282,9 @@ def test_creep_origin_from_applied_field_in_a_log_written_newest_first():
 def test_creep_too_few_points():
     with pytest.raises(AnalysisError, match="needs at least 3"):
         fit_creep(np.array([0.0, 1.0, 2.0]), np.array([1.0, 0.9, 0.8]))
+    # a log whose clock counts down to the field removal: the refusal shows its times
+    with pytest.raises(AnalysisError, match=r"origin \(0 s; the times run -100\.\.-1 s\)"):
+        fit_creep(np.array([-100.0, -50.0, -1.0]), np.array([1.0, 0.99, 0.98]))
 
 
 def test_creep_of_a_field_that_does_not_change():

@@ -123,6 +123,9 @@ def si_factor(quantity: str, unit_text: str, where: str) -> float:
     return factor
 
 
+# one comma between digits, as a decimal point: "-8,02e-06", "0,5"
+_DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?")
+_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+")  # "1,500", "12,000,000"
 _HELD = "<value>"  # a cell of a column not read: only that it holds something counts
 
 
@@ -238,8 +241,13 @@ def _number(text: str, filename: str, line: int, name: str) -> float:
     try:
         value = float(text)
     except ValueError:
+        hint = ""
+        if _THOUSANDS.fullmatch(text):  # "1,500": 1.5 or 1500, the file cannot say
+            hint = " (a thousands separator or a decimal comma? write the number with no separator and a point)"
+        elif _DECIMAL_COMMA.fullmatch(text):  # a European spreadsheet's export: "-8,02e-06"
+            hint = f" (a decimal comma? write {text.replace(',', '.')!r}, with a point)"
         raise InputFileError(
-            f"{filename}, line {line}, column {name!r}: {text[:40]!r} is not a number"
+            f"{filename}, line {line}, column {name!r}: {text[:40]!r} is not a number{hint}"
         ) from None
     if not np.isfinite(value):
         raise InputFileError(
