@@ -23,9 +23,9 @@ from fluxtrap.web.pages import EXAMPLE_CASE
 from .conftest import TOKENS, auth, make_store, serve
 from .test_attacks import watched
 
-# 40 000 steps of 2 ms over the 80 s protocol: accepted (its least solving time, 2.6 s, is
-# under even a 3 s job limit), runs for many minutes
-ENDLESS = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_step = "2 ms"\n\n[mesh]')
+# 32 000 steps of 2.5 ms over the 80 s protocol: accepted (its least solving time with the
+# pair's three runs, 2.5 s, is under even a 3 s job limit), runs for minutes
+ENDLESS = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_step = "2.5 ms"\n\n[mesh]')
 # the solver's own wall-time limit stops it within a second: a quick job that fails
 QUICK = EXAMPLE_CASE.replace("[mesh]", '[solver]\nmax_wall = "0.001 s"\n\n[mesh]')
 ADMIN = {"Authorization": "Bearer admin-token-0123456789"}
