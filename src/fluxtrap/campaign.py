@@ -671,6 +671,20 @@ class CampaignSpec:
         return [o for o in self.objectives if o.optimised]
 
     @property
+    def suggest_note(self) -> str | None:
+        """What to tell whoever creates this campaign if suggest will refuse it (more than
+        ``MAX_HV_OBJECTIVES`` objectives to optimise), one wording for the CLI, API and pages;
+        None if suggest takes it."""
+        names = [o.name for o in self.optimised_objectives]
+        if len(names) <= MAX_HV_OBJECTIVES:
+            return None
+        return (
+            f"{len(names)} objectives to optimise ({', '.join(names)}): fluxtrap suggest takes "
+            f"at most {MAX_HV_OBJECTIVES} (its work grows exponentially with them); samples can "
+            'be recorded, and goal = "constraint" keeps one measured, not optimised'
+        )
+
+    @property
     def linear_constraints(self) -> list[LinearConstraint]:
         """Linear constraints on the free numeric parameters (fixed ones folded into ``rhs``)."""
         return [c for c in self._parsed if isinstance(c, LinearConstraint)]

@@ -84,7 +84,8 @@ def list_campaigns(request: Request, user: Reader) -> list[schemas.Campaign]:
 )
 def create_campaign(request: Request, body: schemas.CampaignIn, user: Writer) -> schemas.Campaign:
     """Create a campaign from the campaign file's content as JSON (the caller is recorded as
-    ``created_by``)."""
+    ``created_by``); ``note`` says, as ``fluxtrap campaign create`` does, if suggestions will be
+    refused (more objectives to optimise than suggest takes)."""
     return schemas.Campaign.of(_store(request).create_campaign(body.spec(), created_by=user.name))
 
 

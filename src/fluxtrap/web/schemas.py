@@ -177,10 +177,15 @@ class Campaign(BaseModel):
     objectives: list[Objective]
     constraints: list[Constraint] = []
     created_by: str | None
+    note: str | None = Field(
+        None, description="what to know before using it: why suggestions will be refused"
+    )
 
     @classmethod
     def of(cls, c: CampaignRecord) -> Campaign:
-        return cls.model_validate({**c.spec.to_dict(), "created_by": c.created_by})
+        return cls.model_validate(
+            {**c.spec.to_dict(), "created_by": c.created_by, "note": c.spec.suggest_note}
+        )
 
 
 class SampleIn(Strict):
