@@ -128,3 +128,47 @@ def test_a_body_that_cannot_be_parsed_is_a_400_saying_why(lab, body, says):
     assert r.status_code == 400, r.text
     assert r.json()["detail"].startswith("the body cannot be read: ") and says in r.text, r.text
     assert lab.store.samples(NAME) == []
+
+
+P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+ONE_X = {"name": "Flags", "parameters": [{"name": "x", "low": 0, "high": 1}]}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "loc"),
+    [
+        ("POST", "samples", {"label": "S1", "params": {**P, "ramp_rate": True}},
+         ["params", "ramp_rate"]),
+        ("POST", "samples", {"label": "S1", "params": P, "objectives": {"jc_3T": True}},
+         ["objectives", "jc_3T"]),
+        ("POST", "samples", {"label": "S1", "params": P, "suggestion_id": True},
+         ["suggestion_id"]),
+        ("PUT", "samples/R1/objectives", {"objectives": {"jc_3T": False}},
+         ["objectives", "jc_3T"]),
+        ("POST", "/api/campaigns", {**ONE_X, "parameters": [{"name": "x", "low": False,
+                                                             "high": True}]},
+         ["parameters", 0, "low"]),
+        ("POST", "/api/campaigns", {**ONE_X, "parameters": [{"name": "x", "fixed": True}]},
+         ["parameters", 0, "fixed"]),
+        ("POST", "/api/campaigns", {**ONE_X, "parameters": [{"name": "x",
+                                                             "choices": [True, False]}]},
+         ["parameters", 0, "choices", 0]),
+        ("POST", "suggestions", {"n": True}, ["n"]),
+        ("POST", "suggestions", {"n": 1, "seed": True}, ["seed"]),
+    ],
+)  # fmt: skip
+def test_true_and_false_are_not_read_as_numbers(lab, method, url, body, loc):
+    """JSON true was a lax float's 1: an objective sent as true was stored as 1 A/m^2, low=false
+    and high=true were the bounds 0..1, a suggestion_id of true marked suggestion 1 used, and
+    n=true asked for one suggestion. Each is a 422 naming the field, and nothing is stored."""
+    from .test_api import snapshot
+
+    lab.store.add_sample(NAME, "R1", P)
+    lab.store.add_suggestions(NAME, [P], [0.1], {}, 1)
+    before = snapshot(lab)
+    url = url if url.startswith("/") else f"/api/campaigns/{NAME}/{url}"
+    r = lab.client.request(method, url, json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert any(e["loc"][1 : len(loc) + 1] == loc for e in r.json()["detail"]), r.text
+    assert all(isinstance(e["input"], bool) for e in r.json()["detail"]), r.text
+    assert snapshot(lab) == before
