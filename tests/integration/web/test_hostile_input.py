@@ -172,3 +172,24 @@ def test_true_and_false_are_not_read_as_numbers(lab, method, url, body, loc):
     assert any(e["loc"][1 : len(loc) + 1] == loc for e in r.json()["detail"]), r.text
     assert all(isinstance(e["input"], bool) for e in r.json()["detail"]), r.text
     assert snapshot(lab) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('{"label": "S1", "label": "S2", ' + BULK + '}', "label"),
+        ('{"label": "S1", "params": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5, '
+         '"ramp_rate": 90}}', "ramp_rate"),
+    ],
+)  # fmt: skip
+def test_a_key_given_twice_in_a_json_body_is_a_400_naming_it(lab, body, key):
+    """json.loads kept the last value: a sample typed with ramp_rate twice was stored with the
+    second (90) and no word of the first."""
+    r = lab.client.post(
+        f"/api/campaigns/{NAME}/samples", content=body, headers={**auth("alice"), **JSON}
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"] == (
+        f"the body cannot be read: the key {key!r} is given 2 times in one JSON object: give it once"
+    )
+    assert lab.store.samples(NAME) == []
