@@ -236,7 +236,7 @@ class Store:
             c = _campaign(s, campaign)
             spec = _spec(c)
             labels = s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id))
-            taken = {_same(x): x for x in labels}
+            taken = {_alike(x): x for x in labels}
             earlier: dict[str, str] = {}  # labels of this batch -> the row that gave each
             new = []
             for i, row in enumerate(rows):
@@ -1072,19 +1072,23 @@ def _new_sample(
     earlier: dict[str, str],
 ) -> m.Sample:
     label = check_new_name(str(row.get("label", "")).strip(), f"{where}: label")
-    if _same(label) in earlier:  # twice in one import: the campaign does not have it yet
+    if _alike(label) in earlier:  # twice in one import: the campaign does not have it yet
         raise ValidationError(
-            f"{where}: label {label!r} is given twice, first at {earlier[_same(label)]}; "
+            f"{where}: label {label!r} is given twice, first at {earlier[_alike(label)]}; "
             "each sample needs its own label"
         )
-    if _same(label) in taken:
-        other = taken[_same(label)]
-        alike = "" if other == label else f" as {other!r} (the same text in another Unicode form)"
+    if _alike(label) in taken:
+        other = taken[_alike(label)]
+        alike = (
+            ""
+            if other == label
+            else f" as {other!r} (the same text in another Unicode form or case)"
+        )
         raise ValidationError(
             f"{where}: label {label!r} is already used{alike} in campaign {c.name!r}"
         )
-    taken[_same(label)] = label
-    earlier[_same(label)] = where
+    taken[_alike(label)] = label
+    earlier[_alike(label)] = where
     check_who(row.get("recorded_by"), f"{where}: recorded_by")
     origin = row.get("origin")
     if origin is None:  # not said: who chose the conditions follows from the suggestion
@@ -1122,8 +1126,16 @@ def _new_sample(
 
 
 def _same(label: str) -> str:
-    """A label as compared for uniqueness: NFC, so "é" typed as e + U+0301 is the label "é"."""
+    """A stored label as a restore compares it: NFC, so "é" typed as e + U+0301 is the label "é"
+    (labels stored before ``_alike`` was the rule may differ only in case)."""
     return unicodedata.normalize("NFC", label)
+
+
+def _alike(label: str) -> str:
+    """A new label as compared with the campaign's others: NFKC and case-folded, so "b1" beside
+    "B1", a full-width "Ｂ１", "a" + no-break space + "b" or "é" typed as e + U+0301 is the
+    label already there (one sample typed twice: two rows that read alike on every page)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", label).casefold())
 
 
 def _campaign(s: Session, name: str) -> m.Campaign:

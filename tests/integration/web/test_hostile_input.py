@@ -193,3 +193,21 @@ def test_a_key_given_twice_in_a_json_body_is_a_400_naming_it(lab, body, key):
         f"the body cannot be read: the key {key!r} is given 2 times in one JSON object: give it once"
     )
     assert lab.store.samples(NAME) == []
+
+
+@pytest.mark.parametrize(
+    ("label", "taken"),
+    [("b1", "B1"), ("\uff22\uff11", "B1"), ("B\u00a02", "B 2"), ("\ufb01re", "FIRE"),
+     ("Stra\u00dfe", "STRASSE")],
+)  # fmt: skip
+def test_a_label_alike_another_but_for_case_or_unicode_form_is_refused(lab, label, taken):
+    """ "b1" beside "B1" (or a full-width "Ｂ１", a no-break space, a ligature) was a second sample
+    that reads as the first on every page: one sample typed twice."""
+    lab.store.add_sample(NAME, taken, P)
+    r = lab.client.post(
+        f"/api/campaigns/{NAME}/samples", json={"label": label, "params": P}, headers=auth("alice")
+    )
+    assert r.status_code == 422, r.text
+    assert f"label {label!r} is already used as {taken!r} (the same text in another Unicode " \
+        "form or case)" in r.json()["detail"]  # fmt: skip
+    assert [s.label for s in lab.store.samples(NAME)] == [taken]
