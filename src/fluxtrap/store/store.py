@@ -176,8 +176,12 @@ class Store:
         check_new_rules(spec.to_dict())
         check_who(created_by, "created_by")
         with self.transaction() as s:
-            if s.scalar(select(m.Campaign.id).where(m.Campaign.name == spec.name)) is not None:
-                raise ValidationError(f"campaign {spec.name!r} already exists")
+            key = _alike(spec.name)
+            for other in s.scalars(select(m.Campaign.name)):  # tens in a lab
+                if _alike(other) == key:
+                    raise ValidationError(
+                        f"campaign {spec.name!r} already exists{_taken_as(other, spec.name)}"
+                    )
             c = m.Campaign(name=spec.name, spec=spec.to_dict(), created_by=created_by)
             s.add(c)
             s.flush()
@@ -1078,12 +1082,7 @@ def _new_sample(
             "each sample needs its own label"
         )
     if _alike(label) in taken:
-        other = taken[_alike(label)]
-        alike = (
-            ""
-            if other == label
-            else f" as {other!r} (the same text in another Unicode form or case)"
-        )
+        alike = _taken_as(taken[_alike(label)], label)
         raise ValidationError(
             f"{where}: label {label!r} is already used{alike} in campaign {c.name!r}"
         )
@@ -1131,10 +1130,15 @@ def _same(label: str) -> str:
     return unicodedata.normalize("NFC", label)
 
 
+def _taken_as(other: str, new: str) -> str:
+    """How a refusal names the label or name ``other`` that ``new`` is ``_alike``: "" if equal."""
+    return "" if other == new else f" as {other!r} (the same text in another Unicode form or case)"
+
+
 def _alike(label: str) -> str:
-    """A new label as compared with the campaign's others: NFKC and case-folded, so "b1" beside
-    "B1", a full-width "Ｂ１", "a" + no-break space + "b" or "é" typed as e + U+0301 is the
-    label already there (one sample typed twice: two rows that read alike on every page)."""
+    """A new label (or campaign name) as compared with the others: NFKC and case-folded, so "b1"
+    beside "B1", a full-width "Ｂ１", "a" + no-break space + "b" or "é" typed as e + U+0301 is
+    the one already there (one sample typed twice: two rows that read alike on every page)."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", label).casefold())
 
 

@@ -211,3 +211,16 @@ def test_a_label_alike_another_but_for_case_or_unicode_form_is_refused(lab, labe
     assert f"label {label!r} is already used as {taken!r} (the same text in another Unicode " \
         "form or case)" in r.json()["detail"]  # fmt: skip
     assert [s.label for s in lab.store.samples(NAME)] == [taken]
+
+
+@pytest.mark.parametrize("name", ["k-ba122 sps", "K-Ba122\u00a0SPS", "\uff2b-Ba122 SPS"])
+def test_a_campaign_name_alike_another_but_for_case_or_unicode_form_is_refused(lab, name):
+    """Two campaigns whose names read the same in the campaign list, each with its own samples."""
+    body = {"name": name, "parameters": [{"name": "x", "low": 0, "high": 1}]}
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == (
+        f"campaign {name!r} already exists as {NAME!r} (the same text in another Unicode form or "
+        "case)"
+    )
+    assert [c.name for c in lab.store.campaigns()] == [NAME]
