@@ -42,9 +42,12 @@ def test_a_lone_surrogate_in_a_suggestion_note_is_refused_with_a_422(lab):
     assert lab.store.suggestion(sug["id"]).status == "open"
 
 
-@pytest.mark.parametrize("label", ["B\u200b1", "\u202e1B", "B1\ufeff"])
+@pytest.mark.parametrize(
+    "label", ["B\u200b1", "\u202e1B", "B1\ufeff", "B\u31641", "\uffa0B1", "B\u034f1"]
+)
 def test_a_label_with_invisible_characters_is_refused_naming_the_code_point(lab, label):
-    """Zero-width and bidi characters let two labels look alike in every list."""
+    """Zero-width and bidi characters let two labels look alike in every list; so do the Hangul
+    fillers (letters that print as nothing, kept by NFKC) and the combining grapheme joiner."""
     body = {"label": label, "params": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}}
     r = lab.client.post(f"/api/campaigns/{NAME}/samples", json=body, headers=auth("alice"))
     code = f"U+{ord(next(c for c in label if c not in 'B1')):04X}"
