@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Respon
 from fastapi.routing import APIRoute
 
 from fluxtrap.errors import ValidationError
+from fluxtrap.inputs import near
 from fluxtrap.store import Store
 from fluxtrap.units import parse
 from fluxtrap.web import jcdata, schemas
@@ -59,9 +60,31 @@ class _Route(APIRoute):
         return route_handler
 
 
+def known_query(request: Request) -> None:
+    """A query parameter the operation does not take is a 422 naming it (FastAPI ignored it:
+    ``?stauts=open`` listed every suggestion, ``?offset=-1`` read as if it paged); the names
+    come from the OpenAPI schema, which lists each operation's own and its dependencies'."""
+    if not request.query_params:
+        return
+    route = request.scope["route"]
+    method = "get" if request.method == "HEAD" else request.method.lower()
+    operation = request.app.openapi()["paths"][route.path_format][method]
+    known = sorted(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
+    unknown = sorted(set(request.query_params) - set(known))
+    if unknown:
+        close = [f"{u!r} (did you mean {c!r}?)" if (c := near(u, known)) else repr(u)
+                 for u in unknown[:10]]  # fmt: skip
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        raise ValidationError(
+            f"unknown query parameter(s) {', '.join(close)}{more} for {method.upper()} "
+            f"{route.path_format}; it takes {', '.join(known) or 'none'}"
+        )
+
+
 router = APIRouter(
     prefix="/api",
     route_class=_Route,
+    dependencies=[Depends(known_query)],
     responses={
         400: {
             "model": schemas.Error,
