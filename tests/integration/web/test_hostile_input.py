@@ -250,3 +250,28 @@ def test_a_query_parameter_the_operation_does_not_take_is_a_422_naming_it(lab, q
     assert r.json()["detail"].startswith("unknown query parameter(s) ") and says in r.text, r.text
     assert len(lab.client.get(f"{url}?status=open", headers=auth("rita")).json()) == 1
     assert lab.client.get(f"/api/me?{query}", headers=auth("rita")).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("parameters", "objectives", "says"),
+    [
+        (["\u00e9", "e\u0301"], [], "parameters[1]: name 'e\u0301': write it as '\u00e9', the "
+                                     "same text in NFKC form"),
+        (["\ufb01re"], [], "parameters[0]: name '\ufb01re': write it as 'fire'"),
+        (["a\u3164b"], [], "parameters[0]: name 'a\u3164b': it has invisible characters (U+3164)"),
+        (["x"], ["y\uffa0"], "objectives[0]: name 'y\uffa0': it has invisible characters (U+FFA0)"),
+    ],
+)  # fmt: skip
+def test_parameter_and_objective_names_that_look_like_others_are_refused(
+    lab, parameters, objectives, says
+):
+    """Two parameters "é" (one typed as e + U+0301) were a campaign whose form showed the same
+    name twice; a constraint could not name the second (nor "ﬁre")."""
+    body = {
+        "name": "Alike",
+        "parameters": [{"name": n, "low": 0, "high": 1} for n in parameters],
+        "objectives": [{"name": n} for n in objectives],
+    }
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422 and says in r.json()["detail"], r.text
+    assert [c.name for c in lab.store.campaigns()] == [NAME]
