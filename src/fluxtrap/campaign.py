@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,7 +133,21 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
     ``MAX_GRID_STEPS`` steps across a stepped parameter (grid
     points beyond 2**53 steps are not exact in floating point), and no hidden characters in the
     free text a parameter carries (its unit, choices, fixed value: printed by the CLI and the
-    dashboard)."""
+    dashboard), and parameter and objective names in NFKC form without hidden characters
+    (``é`` as e + U+0301 beside ``é``, or a Hangul filler, made names that look alike, and a
+    constraint could not name ``e`` + U+0301 or the ligature ``ﬁ``)."""
+    for key in ("parameters", "objectives"):
+        for i, t in enumerate(tables(data, key)):
+            name = t.get("name")
+            if not isinstance(name, str):
+                continue  # the grammar's own error follows
+            if bad := hidden_characters(name):
+                why = f"it has invisible characters ({bad})"
+            elif (nfkc := unicodedata.normalize("NFKC", name)) != name:
+                why = f"write it as {nfkc!r}, the same text in NFKC form"
+            else:
+                continue
+            raise ValidationError(f"{key}[{i}]: name {name[:40]!r}: {why}")
     for key, most in MAX_TABLES.items():
         if len(tables(data, key)) > most:
             raise ValidationError(
@@ -669,6 +684,20 @@ class CampaignSpec:
     @property
     def optimised_objectives(self) -> list[ObjectiveDef]:
         return [o for o in self.objectives if o.optimised]
+
+    @property
+    def suggest_note(self) -> str | None:
+        """What to tell whoever creates this campaign if suggest will refuse it (more than
+        ``MAX_HV_OBJECTIVES`` objectives to optimise), one wording for the CLI, API and pages;
+        None if suggest takes it."""
+        names = [o.name for o in self.optimised_objectives]
+        if len(names) <= MAX_HV_OBJECTIVES:
+            return None
+        return (
+            f"{len(names)} objectives to optimise ({', '.join(names)}): fluxtrap suggest takes "
+            f"at most {MAX_HV_OBJECTIVES} (its work grows exponentially with them); samples can "
+            'be recorded, and goal = "constraint" keeps one measured, not optimised'
+        )
 
     @property
     def linear_constraints(self) -> list[LinearConstraint]:

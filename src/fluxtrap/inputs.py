@@ -168,14 +168,19 @@ def tables(mapping: Mapping[str, Any], key: str, where: str = "") -> list[Mappin
 
 
 HIDDEN = ("Cc", "Cf", "Cs")  # control, format (bidi overrides, zero-width), lone surrogates
+# letters and marks that print as nothing though not of those categories (Unicode's
+# Default_Ignorable_Code_Point, less the variation selectors emoji carry): Hangul fillers
+# U+115F, U+1160, U+3164, U+FFA0 (NFKC keeps them), combining grapheme joiner, Khmer inherent
+# vowels, Mongolian free variation selectors
+BLANK = frozenset("\u115f\u1160\u3164\uffa0\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f")
 
 
 def hidden_characters(value: Any) -> str:
     """The characters of ``value`` (if a string) that print as nothing or move the text around:
     Unicode categories ``HIDDEN`` (control; format, e.g. U+202E right-to-left override or U+200B
-    zero-width space, which let two names look alike; surrogate), listed as code points
-    ("U+001B, U+202E"); "" if none."""
+    zero-width space, which let two names look alike; surrogate) and ``BLANK``, listed as code
+    points ("U+001B, U+202E"); "" if none."""
     if not isinstance(value, str):
         return ""
-    found = sorted({c for c in value if unicodedata.category(c) in HIDDEN})
+    found = sorted({c for c in value if c in BLANK or unicodedata.category(c) in HIDDEN})
     return ", ".join(f"U+{ord(c):04X}" for c in found)

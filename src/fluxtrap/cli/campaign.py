@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from fluxtrap import units
-from fluxtrap.campaign import MAX_HV_OBJECTIVES, CampaignSpec
+from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli.common import (
     MAX_ID,
     CampaignOption,
@@ -52,15 +52,8 @@ def campaign_create(
     )
     for expression in spec.constraints:
         console.print(f"  constraint: {expression}", highlight=False)
-    optimised = [o.name for o in spec.objectives if o.optimised]
-    if len(optimised) > MAX_HV_OBJECTIVES:
-        print(
-            f"note: {len(optimised)} objectives to optimise ({', '.join(optimised)}): fluxtrap "
-            f"suggest takes at most {MAX_HV_OBJECTIVES} (its work grows exponentially with "
-            'them); samples can be recorded, and goal = "constraint" keeps one measured, not '
-            "optimised",
-            file=sys.stderr,
-        )
+    if spec.suggest_note:
+        print(f"note: {spec.suggest_note}", file=sys.stderr)
 
 
 @campaign_app.command("list")

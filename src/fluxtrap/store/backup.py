@@ -190,7 +190,7 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
         spec = CampaignSpec.from_dict(campaigns[0].get("spec") or {}, "campaigns row", stored=True)
         if spec.name != name:
             raise ValidationError(f"campaign {name[:40]!r} is defined as {spec.name[:40]!r}")
-        labels: dict[str, Any] = {}  # NFC label -> row id, as Store.add_samples compares them
+        labels: dict[str, Any] = {}  # NFC label -> row id (a store may hold B1 and b1: kept)
         realised: dict[int, Any] = {}  # suggestion id -> the sample row made from it
         for doc in tables["samples"]:
             where = f"samples row {doc['id']}"

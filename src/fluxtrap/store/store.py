@@ -189,8 +189,12 @@ class Store:
         check_new_rules(spec.to_dict())
         check_who(created_by, "created_by")
         with self.transaction() as s:
-            if s.scalar(select(m.Campaign.id).where(m.Campaign.name == spec.name)) is not None:
-                raise ValidationError(f"campaign {spec.name!r} already exists")
+            key = _alike(spec.name)
+            for other in s.scalars(select(m.Campaign.name)):  # tens in a lab
+                if _alike(other) == key:
+                    raise ValidationError(
+                        f"campaign {spec.name!r} already exists{_taken_as(other, spec.name)}"
+                    )
             c = m.Campaign(name=spec.name, spec=spec.to_dict(), created_by=created_by)
             s.add(c)
             s.flush()
@@ -250,7 +254,7 @@ class Store:
             c = _campaign(s, campaign)
             spec = _spec(c)
             labels = s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id))
-            taken = {_same(x): x for x in labels}
+            taken = {_alike(x): x for x in labels}
             earlier: dict[str, str] = {}  # labels of this batch -> the row that gave each
             new = []
             for i, row in enumerate(rows):
@@ -1107,19 +1111,18 @@ def _new_sample(
     earlier: dict[str, str],
 ) -> m.Sample:
     label = check_new_name(str(row.get("label", "")).strip(), f"{where}: label")
-    if _same(label) in earlier:  # twice in one import: the campaign does not have it yet
+    if _alike(label) in earlier:  # twice in one import: the campaign does not have it yet
         raise ValidationError(
-            f"{where}: label {label!r} is given twice, first at {earlier[_same(label)]}; "
+            f"{where}: label {label!r} is given twice, first at {earlier[_alike(label)]}; "
             "each sample needs its own label"
         )
-    if _same(label) in taken:
-        other = taken[_same(label)]
-        alike = "" if other == label else f" as {other!r} (the same text in another Unicode form)"
+    if _alike(label) in taken:
+        alike = _taken_as(taken[_alike(label)], label)
         raise ValidationError(
             f"{where}: label {label!r} is already used{alike} in campaign {c.name!r}"
         )
-    taken[_same(label)] = label
-    earlier[_same(label)] = where
+    taken[_alike(label)] = label
+    earlier[_alike(label)] = where
     check_who(row.get("recorded_by"), f"{where}: recorded_by")
     origin = row.get("origin")
     if origin is None:  # not said: who chose the conditions follows from the suggestion
@@ -1194,8 +1197,21 @@ def _without(errors: Mapping[str, Any] | None, names: Iterable[str]) -> dict[str
 
 
 def _same(label: str) -> str:
-    """A label as compared for uniqueness: NFC, so "é" typed as e + U+0301 is the label "é"."""
+    """A stored label as a restore compares it: NFC, so "é" typed as e + U+0301 is the label "é"
+    (labels stored before ``_alike`` was the rule may differ only in case)."""
     return unicodedata.normalize("NFC", label)
+
+
+def _taken_as(other: str, new: str) -> str:
+    """How a refusal names the label or name ``other`` that ``new`` is ``_alike``: "" if equal."""
+    return "" if other == new else f" as {other!r} (the same text in another Unicode form or case)"
+
+
+def _alike(label: str) -> str:
+    """A new label (or campaign name) as compared with the others: NFKC and case-folded, so "b1"
+    beside "B1", a full-width "Ｂ１", "a" + no-break space + "b" or "é" typed as e + U+0301 is
+    the one already there (one sample typed twice: two rows that read alike on every page)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", label).casefold())
 
 
 def _campaign(s: Session, name: str) -> m.Campaign:

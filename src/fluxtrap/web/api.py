@@ -10,14 +10,18 @@ records the user who made it.
 from __future__ import annotations
 
 import io
+import json
 import secrets
 from collections import Counter
-from typing import Annotated, Literal
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi.routing import APIRoute
 
 from fluxtrap.errors import ValidationError
+from fluxtrap.inputs import near
 from fluxtrap.store import Store
 from fluxtrap.units import parse
 from fluxtrap.web import jcdata, schemas
@@ -25,8 +29,62 @@ from fluxtrap.web.auth import Admin, Reader, Writer, store_of
 from fluxtrap.web.jobs import Jobs
 from fluxtrap.workflows import history
 
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice (``json.loads`` kept the last value
+    and dropped the first without a word: ``{"ramp_rate": 50, "ramp_rate": 90}`` stored 90)."""
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        key, n = Counter(key for key, _ in pairs).most_common(1)[0]
+        raise ValueError(f"the key {key!r} is given {n} times in one JSON object: give it once")
+    return out
+
+
+class _Request(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = json.loads(await self.body(), object_pairs_hook=_unique_keys)
+        return self._json
+
+
+class _Route(APIRoute):
+    """A route whose JSON body is read by ``_unique_keys`` (FastAPI's custom request class):
+    a parse error there is app.py's 400 "the body cannot be read: ..."."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            return await handler(_Request(request.scope, request.receive))
+
+        return route_handler
+
+
+def known_query(request: Request) -> None:
+    """A query parameter the operation does not take is a 422 naming it (FastAPI ignored it:
+    ``?stauts=open`` listed every suggestion, ``?offset=-1`` read as if it paged); the names
+    come from the OpenAPI schema, which lists each operation's own and its dependencies'."""
+    if not request.query_params:
+        return
+    route = request.scope["route"]
+    method = "get" if request.method == "HEAD" else request.method.lower()
+    operation = request.app.openapi()["paths"][route.path_format][method]
+    known = sorted(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
+    unknown = sorted(set(request.query_params) - set(known))
+    if unknown:
+        close = [f"{u!r} (did you mean {c!r}?)" if (c := near(u, known)) else repr(u)
+                 for u in unknown[:10]]  # fmt: skip
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        raise ValidationError(
+            f"unknown query parameter(s) {', '.join(close)}{more} for {method.upper()} "
+            f"{route.path_format}; it takes {', '.join(known) or 'none'}"
+        )
+
+
 router = APIRouter(
     prefix="/api",
+    route_class=_Route,
+    dependencies=[Depends(known_query)],
     responses={
         400: {
             "model": schemas.Error,
@@ -84,7 +142,8 @@ def list_campaigns(request: Request, user: Reader) -> list[schemas.Campaign]:
 )
 def create_campaign(request: Request, body: schemas.CampaignIn, user: Writer) -> schemas.Campaign:
     """Create a campaign from the campaign file's content as JSON (the caller is recorded as
-    ``created_by``)."""
+    ``created_by``); ``note`` says, as ``fluxtrap campaign create`` does, if suggestions will be
+    refused (more objectives to optimise than suggest takes)."""
     return schemas.Campaign.of(_store(request).create_campaign(body.spec(), created_by=user.name))
 
 

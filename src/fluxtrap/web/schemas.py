@@ -25,6 +25,9 @@ from fluxtrap.store import (
 )
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+# a JSON number (an integer too); true and false are refused, not read as 1 and 0 (a lax float
+# stored an objective sent as true as 1 A/m^2, and took low=false, high=true as bounds 0..1)
+Number = Annotated[float, Field(strict=True)]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")]
 # the store writes UTC; SQLite hands it back without the zone, so it is put back here
 Timestamp = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
@@ -101,13 +104,13 @@ class ParameterIn(Strict):
 
     name: Name
     unit: str = Field("", max_length=50)
-    low: float | None = None
-    high: float | None = None
-    step: float = 0.0
-    choices: list[Annotated[str, Field(max_length=100)] | float] | None = Field(
+    low: Number | None = None
+    high: Number | None = None
+    step: Number = 0.0
+    choices: list[Annotated[str, Field(max_length=100)] | Number] | None = Field(
         None, max_length=100
     )
-    fixed: Annotated[str, Field(max_length=100)] | float | None = None
+    fixed: Annotated[str, Field(max_length=100)] | Number | None = None
 
 
 class ObjectiveIn(Strict):
@@ -117,7 +120,7 @@ class ObjectiveIn(Strict):
     field: str | None = Field(None, max_length=50, description='field with its unit, e.g. "3 T"')
     temperature: str | None = Field(None, max_length=50, description='e.g. "5 K"')
     unit: str | None = Field(None, max_length=50, description="unit of a 'value' objective")
-    range: list[float | str] | None = Field(
+    range: list[Number | str] | None = Field(
         None,
         min_length=2,
         max_length=2,
@@ -177,15 +180,20 @@ class Campaign(BaseModel):
     objectives: list[Objective]
     constraints: list[Constraint] = []
     created_by: str | None
+    note: str | None = Field(
+        None, description="what to know before using it: why suggestions will be refused"
+    )
 
     @classmethod
     def of(cls, c: CampaignRecord) -> Campaign:
-        return cls.model_validate({**c.spec.to_dict(), "created_by": c.created_by})
+        return cls.model_validate(
+            {**c.spec.to_dict(), "created_by": c.created_by, "note": c.spec.suggest_note}
+        )
 
 
 class SampleIn(Strict):
     label: Name
-    params: dict[str, float | str] = Field(
+    params: dict[str, Number | str] = Field(
         max_length=1000,
         description="parameter name -> value in the campaign's unit, or text with a unit "
         '("1 h"; a categorical one: its choice; fixed ones may be left out)',
@@ -193,8 +201,8 @@ class SampleIn(Strict):
     origin: Literal["researcher", "optimizer"] | None = Field(
         None, description="default: optimizer when suggestion_id is given, else researcher"
     )
-    suggestion_id: int | None = Field(None, ge=1, le=2**31 - 1)
-    objectives: dict[str, float | str] = Field(
+    suggestion_id: int | None = Field(None, ge=1, le=2**31 - 1, strict=True)
+    objectives: dict[str, Number | str] = Field(
         default_factory=dict,
         max_length=1000,
         description="objective -> a number in its unit (Jc A/m^2, Tc K) or a string with a unit, "
@@ -281,8 +289,10 @@ class Upload(BaseModel):
 
 
 class SuggestIn(Strict):
-    n: int = Field(1, ge=1, le=10, description="how many suggestions to ask for")
-    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="default: a fresh random seed")
+    n: int = Field(1, ge=1, le=10, strict=True, description="how many suggestions to ask for")
+    seed: int | None = Field(
+        None, ge=0, le=2**31 - 1, strict=True, description="default: a fresh random seed"
+    )
 
 
 class Suggestion(BaseModel):
@@ -332,7 +342,7 @@ class SampleStatusIn(Strict):
 
 
 class ObjectivesIn(Strict):
-    objectives: dict[str, float | str] = Field(
+    objectives: dict[str, Number | str] = Field(
         min_length=1,
         max_length=1000,
         description="objective -> a number in its unit (Jc A/m^2, Tc K) or a string with a unit, "

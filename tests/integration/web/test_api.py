@@ -123,6 +123,29 @@ def test_campaigns_create_list_get(lab):
     ]
 
 
+def test_a_campaign_suggest_will_refuse_is_told_so_at_creation_as_the_cli_does(lab):
+    """Over MAX_HV_OBJECTIVES objectives to optimise, `campaign create` notes that suggest will
+    refuse; the API's creation said nothing (the first ask was the first word of it)."""
+    jc = [{"name": f"jc_{b}T", "quantity": "jc", "field": f"{b} T", "temperature": "5 K"}
+          for b in (1, 3, 5)]  # fmt: skip
+    body = {
+        "name": "Four goals",
+        "parameters": [{"name": "pressure", "unit": "MPa", "low": 10, "high": 80}],
+        "objectives": [*jc, {"name": "tc", "quantity": "tc", "goal": "maximize"}],
+    }
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 201, r.text
+    note = r.json()["note"]
+    assert note.startswith("4 objectives to optimise (jc_1T, jc_3T, jc_5T, tc): fluxtrap ")
+    assert "suggest takes at most 3" in note
+    got = lab.client.get("/api/campaigns/Four%20goals", headers=auth("rita")).json()
+    assert got["note"] == note
+    body["objectives"][3]["goal"] = "constraint"  # measured, not optimised: suggest takes it
+    body["constraints"] = [{"expression": "tc >= 30 K"}]
+    r = lab.client.post("/api/campaigns", json={**body, "name": "Three"}, headers=auth("alice"))
+    assert r.status_code == 201 and r.json()["note"] is None, r.text
+
+
 @pytest.mark.parametrize(
     "body, says",
     [

@@ -42,9 +42,12 @@ def test_a_lone_surrogate_in_a_suggestion_note_is_refused_with_a_422(lab):
     assert lab.store.suggestion(sug["id"]).status == "open"
 
 
-@pytest.mark.parametrize("label", ["B\u200b1", "\u202e1B", "B1\ufeff"])
+@pytest.mark.parametrize(
+    "label", ["B\u200b1", "\u202e1B", "B1\ufeff", "B\u31641", "\uffa0B1", "B\u034f1"]
+)
 def test_a_label_with_invisible_characters_is_refused_naming_the_code_point(lab, label):
-    """Zero-width and bidi characters let two labels look alike in every list."""
+    """Zero-width and bidi characters let two labels look alike in every list; so do the Hangul
+    fillers (letters that print as nothing, kept by NFKC) and the combining grapheme joiner."""
     body = {"label": label, "params": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}}
     r = lab.client.post(f"/api/campaigns/{NAME}/samples", json=body, headers=auth("alice"))
     code = f"U+{ord(next(c for c in label if c not in 'B1')):04X}"
@@ -128,3 +131,147 @@ def test_a_body_that_cannot_be_parsed_is_a_400_saying_why(lab, body, says):
     assert r.status_code == 400, r.text
     assert r.json()["detail"].startswith("the body cannot be read: ") and says in r.text, r.text
     assert lab.store.samples(NAME) == []
+
+
+P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+ONE_X = {"name": "Flags", "parameters": [{"name": "x", "low": 0, "high": 1}]}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "loc"),
+    [
+        ("POST", "samples", {"label": "S1", "params": {**P, "ramp_rate": True}},
+         ["params", "ramp_rate"]),
+        ("POST", "samples", {"label": "S1", "params": P, "objectives": {"jc_3T": True}},
+         ["objectives", "jc_3T"]),
+        ("POST", "samples", {"label": "S1", "params": P, "suggestion_id": True},
+         ["suggestion_id"]),
+        ("PUT", "samples/R1/objectives", {"objectives": {"jc_3T": False}},
+         ["objectives", "jc_3T"]),
+        ("POST", "/api/campaigns", {**ONE_X, "parameters": [{"name": "x", "low": False,
+                                                             "high": True}]},
+         ["parameters", 0, "low"]),
+        ("POST", "/api/campaigns", {**ONE_X, "parameters": [{"name": "x", "fixed": True}]},
+         ["parameters", 0, "fixed"]),
+        ("POST", "/api/campaigns", {**ONE_X, "parameters": [{"name": "x",
+                                                             "choices": [True, False]}]},
+         ["parameters", 0, "choices", 0]),
+        ("POST", "suggestions", {"n": True}, ["n"]),
+        ("POST", "suggestions", {"n": 1, "seed": True}, ["seed"]),
+    ],
+)  # fmt: skip
+def test_true_and_false_are_not_read_as_numbers(lab, method, url, body, loc):
+    """JSON true was a lax float's 1: an objective sent as true was stored as 1 A/m^2, low=false
+    and high=true were the bounds 0..1, a suggestion_id of true marked suggestion 1 used, and
+    n=true asked for one suggestion. Each is a 422 naming the field, and nothing is stored."""
+    from .test_api import snapshot
+
+    lab.store.add_sample(NAME, "R1", P)
+    lab.store.add_suggestions(NAME, [P], [0.1], {}, 1)
+    before = snapshot(lab)
+    url = url if url.startswith("/") else f"/api/campaigns/{NAME}/{url}"
+    r = lab.client.request(method, url, json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert any(e["loc"][1 : len(loc) + 1] == loc for e in r.json()["detail"]), r.text
+    assert all(isinstance(e["input"], bool) for e in r.json()["detail"]), r.text
+    assert snapshot(lab) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('{"label": "S1", "label": "S2", ' + BULK + '}', "label"),
+        ('{"label": "S1", "params": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5, '
+         '"ramp_rate": 90}}', "ramp_rate"),
+    ],
+)  # fmt: skip
+def test_a_key_given_twice_in_a_json_body_is_a_400_naming_it(lab, body, key):
+    """json.loads kept the last value: a sample typed with ramp_rate twice was stored with the
+    second (90) and no word of the first."""
+    r = lab.client.post(
+        f"/api/campaigns/{NAME}/samples", content=body, headers={**auth("alice"), **JSON}
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"] == (
+        f"the body cannot be read: the key {key!r} is given 2 times in one JSON object: give it once"
+    )
+    assert lab.store.samples(NAME) == []
+
+
+@pytest.mark.parametrize(
+    ("label", "taken"),
+    [("b1", "B1"), ("\uff22\uff11", "B1"), ("B\u00a02", "B 2"), ("\ufb01re", "FIRE"),
+     ("Stra\u00dfe", "STRASSE")],
+)  # fmt: skip
+def test_a_label_alike_another_but_for_case_or_unicode_form_is_refused(lab, label, taken):
+    """ "b1" beside "B1" (or a full-width "Ｂ１", a no-break space, a ligature) was a second sample
+    that reads as the first on every page: one sample typed twice."""
+    lab.store.add_sample(NAME, taken, P)
+    r = lab.client.post(
+        f"/api/campaigns/{NAME}/samples", json={"label": label, "params": P}, headers=auth("alice")
+    )
+    assert r.status_code == 422, r.text
+    assert f"label {label!r} is already used as {taken!r} (the same text in another Unicode " \
+        "form or case)" in r.json()["detail"]  # fmt: skip
+    assert [s.label for s in lab.store.samples(NAME)] == [taken]
+
+
+@pytest.mark.parametrize("name", ["k-ba122 sps", "K-Ba122\u00a0SPS", "\uff2b-Ba122 SPS"])
+def test_a_campaign_name_alike_another_but_for_case_or_unicode_form_is_refused(lab, name):
+    """Two campaigns whose names read the same in the campaign list, each with its own samples."""
+    body = {"name": name, "parameters": [{"name": "x", "low": 0, "high": 1}]}
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == (
+        f"campaign {name!r} already exists as {NAME!r} (the same text in another Unicode form or "
+        "case)"
+    )
+    assert [c.name for c in lab.store.campaigns()] == [NAME]
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("stauts=open", "'stauts' (did you mean 'status'?) for GET "
+                        "/api/campaigns/{campaign}/suggestions; it takes status"),
+        ("status=open&offset=-1&limit=99999999999", "'limit', 'offset' for GET"),
+        ("&".join(f"p{i}=1" for i in range(2000)), "'p0', 'p1', 'p10', 'p100', 'p1000', 'p1001', "
+         "'p1002', 'p1003', 'p1004', 'p1005' and 1990 more for GET"),
+    ],
+)  # fmt: skip
+def test_a_query_parameter_the_operation_does_not_take_is_a_422_naming_it(lab, query, says):
+    """FastAPI ignored it: a typo in ?status= listed every suggestion as if it were the answer,
+    and ?offset=-1 looked like paging that the API does not have."""
+    lab.store.add_suggestions(NAME, [{"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}],
+                              [0.1], {}, 1)  # fmt: skip
+    url = f"/api/campaigns/{NAME}/suggestions"
+    r = lab.client.get(f"{url}?{query}", headers=auth("rita"))
+    assert r.status_code == 422 and r.json()["error"] == "ValidationError", r.text
+    assert r.json()["detail"].startswith("unknown query parameter(s) ") and says in r.text, r.text
+    assert len(lab.client.get(f"{url}?status=open", headers=auth("rita")).json()) == 1
+    assert lab.client.get(f"/api/me?{query}", headers=auth("rita")).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("parameters", "objectives", "says"),
+    [
+        (["\u00e9", "e\u0301"], [], "parameters[1]: name 'e\u0301': write it as '\u00e9', the "
+                                     "same text in NFKC form"),
+        (["\ufb01re"], [], "parameters[0]: name '\ufb01re': write it as 'fire'"),
+        (["a\u3164b"], [], "parameters[0]: name 'a\u3164b': it has invisible characters (U+3164)"),
+        (["x"], ["y\uffa0"], "objectives[0]: name 'y\uffa0': it has invisible characters (U+FFA0)"),
+    ],
+)  # fmt: skip
+def test_parameter_and_objective_names_that_look_like_others_are_refused(
+    lab, parameters, objectives, says
+):
+    """Two parameters "é" (one typed as e + U+0301) were a campaign whose form showed the same
+    name twice; a constraint could not name the second (nor "ﬁre")."""
+    body = {
+        "name": "Alike",
+        "parameters": [{"name": n, "low": 0, "high": 1} for n in parameters],
+        "objectives": [{"name": n} for n in objectives],
+    }
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422 and says in r.json()["detail"], r.text
+    assert [c.name for c in lab.store.campaigns()] == [NAME]

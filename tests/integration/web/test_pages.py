@@ -15,6 +15,7 @@ from fluxtrap.optimize.plots import model_slices
 from fluxtrap.web.jobs import parse_case
 from fluxtrap.workflows.suggest import campaign_optimizer
 
+from ...conftest import EXAMPLES
 from .conftest import (
     NAME,
     SEED_POINTS,
@@ -199,6 +200,31 @@ def test_pages_of_a_campaign_with_categorical_and_fixed_parameters(browser_like)
     assert re.search(r'<select name="x"><option selected>t</option></select>', r.text)
     r = lab.client.get("/campaigns/Mixed/model?x=gas")
     assert r.status_code == 200 and "gas is categorical; slices run along numeric" in r.text
+
+
+def test_a_campaign_suggest_will_refuse_says_so_on_its_pages(browser_like):
+    """The overview and the model page's suggestion panel carry `campaign create`'s note for a
+    campaign with more objectives to optimise than suggest takes; the example's pages do not."""
+    from fluxtrap.campaign import CampaignSpec
+
+    lab = browser_like
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
+    spec["name"] = "Four <goals>"
+    spec["objectives"] += [
+        {"name": f"jc_{b}T", "quantity": "jc", "field": f"{b} T", "temperature": "5 K"}
+        for b in (0, 1, 5)
+    ]
+    lab.store.create_campaign(CampaignSpec.from_dict(spec))
+    for path in ("/campaigns/Four%20%3Cgoals%3E", "/campaigns/Four%20%3Cgoals%3E/model"):
+        html = lab.client.get(path).text
+        note = re.search(r'<p class="warn" id="campaign-note">note: (.*?)</p>', html)
+        assert note, path
+        text = unescape(note.group(1))
+        assert text.startswith("4 objectives to optimise (jc_3T, jc_0T, jc_1T, jc_5T): fluxtrap ")
+        assert 'suggest takes at most 3 (its work grows exponentially with them); samples can be ' \
+            'recorded, and goal = "constraint"' in text  # fmt: skip
+    for path in (CP, f"{CP}/model"):
+        assert 'id="campaign-note"' not in lab.client.get(path).text
 
 
 def test_reader_sees_no_write_forms(lab):
