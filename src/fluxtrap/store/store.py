@@ -12,7 +12,7 @@ import json
 import math
 import os
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -1182,18 +1182,17 @@ def _check_errors(
 
 
 def _set_by(
-    set_by: Mapping[str, Any] | None, names: Iterable[str], who: str | None
+    set_by: Mapping[str, Any] | None, names: Collection[str], who: str | None
 ) -> dict[str, Any]:
     """``set_by`` with ``names`` set anew by ``who`` (None: by nobody named)."""
-    return (
-        {**_without(set_by, names), **dict.fromkeys(names, who)} if who else _without(set_by, names)
-    )
+    kept = _without(set_by, names)
+    return kept | dict.fromkeys(names, who) if who else kept
 
 
-def _without(errors: Mapping[str, Any] | None, names: Iterable[str]) -> dict[str, Any]:
-    """``errors`` less those of ``names`` (values set anew)."""
-    names = set(names)
-    return {k: v for k, v in (errors or {}).items() if k not in names}
+def _without(table: Mapping[str, Any] | None, names: Collection[str]) -> dict[str, Any]:
+    """``table`` (objective -> error, or -> who set it) less the entries of ``names``: values
+    set anew."""
+    return {k: v for k, v in (table or {}).items() if k not in names}
 
 
 def _same(label: str) -> str:
