@@ -201,6 +201,17 @@ def _t(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
+def running_endless(queue: Jobs, store) -> tuple[int, float]:
+    """Submit ENDLESS to ``queue`` and wait until it runs: its job id and a deadline 30 s on
+    (time.monotonic) for what follows."""
+    live = queue.submit(ENDLESS, "alice").id
+    deadline = time.monotonic() + 30
+    while store.job(live).status != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return live, deadline
+
+
 def test_a_server_that_died_on_another_host_has_its_job_interrupted_by_a_live_one(store_url):
     """Heartbeats: this server renews its running job's heartbeat; a job left running by a
     server on another host that stopped renewing its own is marked interrupted, naming that
@@ -212,11 +223,7 @@ def test_a_server_that_died_on_another_host_has_its_job_interrupted_by_a_live_on
     queue = Jobs(store, JobSettings(wall_s=60, heartbeat_s=0.2, silent_s=3.0))
     queue.start()
     try:
-        live = queue.submit(ENDLESS, "alice").id
-        deadline = time.monotonic() + 30
-        while store.job(live).status != "running":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        live, deadline = running_endless(queue, store)
         store.add_job("remote", EXAMPLE_CASE, "bob", per_user=5, total=5)
         remote = store.claim_job("elsewhere:1:0002").id
         while store.job(remote).status == "running":
@@ -243,11 +250,7 @@ def test_a_server_whose_heartbeat_stalls_keeps_its_own_running_job(store_url, mo
     queue = Jobs(store, JobSettings(wall_s=60, heartbeat_s=0.1, silent_s=0.4))
     queue.start()
     try:
-        live = queue.submit(ENDLESS, "alice").id
-        deadline = time.monotonic() + 30
-        while store.job(live).status != "running":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        live, _ = running_endless(queue, store)
         time.sleep(1.6)  # 4 x silent_s, 16 scans
         mine = store.job(live)
         assert mine.status == "running" and datetime.now(UTC) - mine.heartbeat_at > timedelta(
