@@ -459,6 +459,23 @@ class ObjectiveDef:
         ``tc [K]``, ``y`` (a pure number)."""
         return f"{self.name} [{self.shown_unit}]" if self.shown_unit else self.name
 
+    def convert_error(self, text: str, where: str = "") -> float:
+        """A 1-sigma (``"0.3 K"``, ``"300 A/cm^2"``, a bare number in :attr:`value_unit`) as a
+        finite float >= 0 in :attr:`value_unit`, converted as a difference (0.3 degC is 0.3 K)."""
+        at = f"{where + ': ' if where else ''}objective {self.name}: error {text!r}"
+        q = _quantity(text, at, "A/cm^2" if self.quantity == "jc" else self.value_unit)
+        v = q
+        if isinstance(q, pint.Quantity):
+            to = self.value_unit or "dimensionless"
+            try:  # the unit's scale alone: a difference has no offset
+                scale = units.Q_(1.0, q.units).to(to) - units.Q_(0.0, q.units).to(to)
+            except pint.errors.DimensionalityError:
+                raise UnitError(f"{at}: cannot convert {q.units:~} to {to}") from None
+            v = float(q.magnitude) * float(scale.magnitude)
+        if not 0 <= v <= MAX_MAGNITUDE:
+            raise ValidationError(f"{at} is not a finite number >= 0")
+        return float(v)
+
     def convert(self, value: Any, where: str = "") -> float:
         """A value as a finite float in :attr:`value_unit`: a number (already in that unit) or a
         string with a unit (``"2.1e4 A/cm^2"``), converted."""
@@ -765,6 +782,28 @@ class CampaignSpec:
         out = (p.departure(made[p.name], suggested[p.name]) for p in self.parameters)
         return [x for x in out if x is not None]
 
+    def split_errors(
+        self, values: Mapping[str, Any], where: str = ""
+    ) -> tuple[dict[str, Any], dict[str, float]]:
+        """``values`` less their 1-sigma where one is written with ``±`` (or ``+/-``):
+        ``"37.2 ± 0.3 K"`` is the value ``"37.2 K"`` and the error 0.3 K, converted to the
+        objective's unit as a difference (``ObjectiveDef.convert_error``)."""
+        plain, errors = {}, {}
+        for name, value in values.items():
+            plain[name] = value
+            if isinstance(value, str) and (parts := PLUS_MINUS.split(value)) and len(parts) > 1:
+                if len(parts) > 2:
+                    raise ValidationError(
+                        f"{where + ': ' if where else ''}{name}={value!r}: one ± at most"
+                    )
+                v, err = parts
+                v_unit, err_unit = (units.number(t) is None for t in (v, err))
+                unit = _unit_of(err) if err_unit and not v_unit else _unit_of(v) if v_unit else ""
+                plain[name] = v if v_unit else f"{v} {unit}".strip()
+                err = err if err_unit else f"{err} {unit}".strip()
+                errors[name] = self.objective(name).convert_error(err, where)
+        return plain, errors
+
     def check_objectives(self, values: Mapping[str, Any], where: str = "") -> dict[str, float]:
         """Objective values (a subset of the campaign's) as finite floats in each objective's unit;
         strings may carry a unit (``"2.1e4 A/cm^2"``) and are converted."""
@@ -1023,6 +1062,14 @@ def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
 
 def _is_number(value: Any) -> bool:
     return units.number(value) is not None
+
+
+PLUS_MINUS = re.compile(r"\s*(?:±|\+/-|\+-)\s*")  # "37.2 ± 0.3 K", "37.2 +/- 0.3 K"
+
+
+def _unit_of(text: str) -> str:
+    """The unit part of a quantity's text ("0.3 K" -> "K"): what follows its number."""
+    return re.sub(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*", "", text)
 
 
 def _quantity(text: str, where: str, example: str):

@@ -738,6 +738,13 @@ def test_objectives_measured_by_hand_are_recorded_and_never_overwritten_unasked(
         {"jc_3T": pytest.approx(2.5e8)},
         {"jc_3T": "ana"},
     )
+    # a value measured by hand may carry its 1-sigma, stored and shown with it
+    code, out, _ = measured("-o", "jc_3T=2.6e4 ± 300 A/cm^2", "--replace")
+    assert (code, out.strip()) == (0, "B2: jc_3T = 26,000 ± 300 A/cm² (was 2.5e+04 A/cm²)")
+    assert Store(db).sample(NAME, "B2").objective_errors == {"jc_3T": pytest.approx(3e6)}
+    code, out, _ = measured("-o", "jc_3T=2.5e4 A/cm^2", "--replace")  # none given: none kept
+    assert out.strip() == "B2: jc_3T = 2.5e+04 A/cm² (was 26,000 ± 300 A/cm²)"
+    assert Store(db).sample(NAME, "B2").objective_errors == {}
     assert cli(capsys, "sample", "status", "--db", db, "-c", NAME, "B2", "failed")[0] == 0
     code, _, err = measured("-o", "jc_3T=3e4 A/cm^2", "--replace")
     assert (code, "sample 'B2' is marked failed") == (2, err.split(" (")[0].removeprefix("error: "))

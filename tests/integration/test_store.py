@@ -390,8 +390,9 @@ def test_who_set_each_objective_value_is_kept_with_it(store_url):
     store.create_campaign(spec)
     NAME = spec.name
     BULK2 = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5, "atmosphere": "Ar"}
-    store.add_sample(NAME, "B2", BULK2, objectives={"jc_3T": 2e8}, recorded_by="ana")
+    store.add_sample(NAME, "B2", BULK2, objectives={"jc_3T": "2e4 ± 500 A/cm^2"}, recorded_by="ana")
     assert store.sample(NAME, "B2").objective_set_by == {"jc_3T": "ana"}
+    assert store.sample(NAME, "B2").objective_errors == {"jc_3T": 5e6}
     store.add_measurement(
         NAME, "B2", "mt_curve", "tc.dat", b"x", objectives={"tc": 37.5}, recorded_by="rita"
     )

@@ -1,5 +1,6 @@
 import json
 import math
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -495,3 +496,36 @@ def test_an_unreadable_objective_value_suggests_its_own_unit(objective, value, s
     """Every objective's unreadable value suggested "30 mm", the length example of case files."""
     with pytest.raises(UnitError, match=says):
         objective.convert(value)
+
+
+@pytest.mark.parametrize(
+    "written, value, error",
+    [
+        ({"tc": "37.2 ± 0.3 K"}, {"tc": "37.2 K"}, {"tc": 0.3}),
+        ({"tc": "37.2 K ± 0.3"}, {"tc": "37.2 K"}, {"tc": 0.3}),  # the unit on either side
+        ({"tc": "37.2 +/- 0.3"}, {"tc": "37.2"}, {"tc": 0.3}),  # bare: the objective's unit
+        ({"tc": "-235.95 ± 0.3 degC"}, {"tc": "-235.95 degC"}, {"tc": pytest.approx(0.3)}),
+        ({"jc_3T": "2.1e4 +- 300 A/cm^2"}, {"jc_3T": "2.1e4 A/cm^2"}, {"jc_3T": 3e6}),
+        ({"tc": 37.2, "jc_3T": "2e8"}, {"tc": 37.2, "jc_3T": "2e8"}, {}),
+    ],
+)
+def test_a_value_may_carry_its_one_sigma_after_plus_minus(written, value, error):
+    """An error is a difference: 0.3 degC is 0.3 K (converted as a value it was 273.45 K), and
+    300 A/cm² is 3e6 A/m²."""
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign_constrained.toml")
+    assert spec.split_errors(written, "sample 'B2'") == (value, error)
+
+
+@pytest.mark.parametrize(
+    "written, message",
+    [
+        ("37.2 ± -0.3 K", "sample 'B2': objective tc: error '-0.3 K' is not a finite number >= 0"),
+        ("37.2 ± 0.3 T", "objective tc: error '0.3 T': cannot convert T to K"),
+        ("37 ± 1 ± 2 K", "sample 'B2': tc='37 ± 1 ± 2 K': one ± at most"),
+        ("37.2 ± nan K", "cannot read 'nan K' as a quantity"),
+    ],
+)
+def test_a_one_sigma_that_is_not_one_is_refused(written, message):
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign_constrained.toml")
+    with pytest.raises(FluxtrapError, match=re.escape(message)):
+        spec.split_errors({"tc": written}, "sample 'B2'")

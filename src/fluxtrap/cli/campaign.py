@@ -139,8 +139,8 @@ def sample_add(
         typer.Option(
             "--objective",
             "-o",
-            help='name=value with a unit (jc_3T="2.1e4 A/cm^2", tc="37 K"), or a bare number in '
-            "the objective's unit (Jc A/m^2, Tc K); repeat.",
+            help='name=value with a unit (jc_3T="2.1e4 A/cm^2", tc="37 K"; a 1-sigma after ±: '
+            '"37.2 ± 0.3 K"), or a bare number in the objective\'s unit (Jc A/m^2, Tc K); repeat.',
         ),
     ] = None,
     from_suggestion: Annotated[
@@ -187,7 +187,7 @@ def sample_add(
 def _say_bare_jc(spec: CampaignSpec, objectives: dict[str, str]) -> None:
     """A ``note:`` line on stderr for each Jc given as a bare number: it is read in A/m² while
     every table shows A/cm², so "2e4" copied from a table would be stored 10⁴ times too small."""
-    for name, text in objectives.items():
+    for name, text in spec.split_errors(objectives)[0].items():  # "2e4 ± 300": the value's
         v = units.number(text)
         if v is not None and name in spec.objective_names and spec.objective(name).quantity == "jc":
             print(
@@ -206,8 +206,8 @@ def sample_measured(
         typer.Option(
             "--objective",
             "-o",
-            help='name=value with a unit (tc="37.2 K", jc_3T="2.1e4 A/cm^2"), or a bare number '
-            "in the objective's unit (Jc A/m^2, Tc K); repeat.",
+            help='name=value with a unit (tc="37.2 K", jc_3T="2.1e4 A/cm^2"; a 1-sigma after ±: '
+            '"37.2 ± 0.3 K"), or a bare number in the objective\'s unit (Jc A/m^2, Tc K); repeat.',
         ),
     ],
     replace: Annotated[
@@ -220,16 +220,19 @@ def sample_measured(
     sample already added; files go through `fluxtrap measure add`."""
     store = store_from(db)
     values = key_values(objective, "--objective")
-    before = store.sample(campaign, label).objectives
+    before = store.sample(campaign, label)
     rec = store.set_objectives(campaign, label, values, replace=replace, changed_by=by)
     spec = store.campaign(campaign)
     _say_bare_jc(spec, values)
     for o in map(spec.objective, values):
         shown = [
-            f"{objective_cell(v, o)} {o.shown_unit}".rstrip()
-            for v in (rec.objectives[o.name], before.get(o.name))
+            f"{objective_cell(v, o, err.get(o.name))} {o.shown_unit}".rstrip()
+            for v, err in (
+                (rec.objectives[o.name], rec.objective_errors),
+                (before.objectives.get(o.name), before.objective_errors),
+            )
         ]
-        was = f" (was {shown[1]})" if before.get(o.name) is not None else ""
+        was = f" (was {shown[1]})" if before.objectives.get(o.name) is not None else ""
         console.print(f"{rec.label}: {o.name} = {shown[0]}{was}", highlight=False)
 
 

@@ -300,15 +300,17 @@ class Store:
         replace: bool = False,
         changed_by: str | None = None,
     ) -> SampleRecord:
-        """Set objective values of a sample measured by hand (strings may carry a unit), by
-        ``changed_by``. A value already stored is kept (ValidationError naming it) unless
-        ``replace``; a failed sample takes none (it will never be measured)."""
+        """Set objective values of a sample measured by hand (strings may carry a unit and a
+        1-sigma, ``"37.2 ± 0.3 K"``), by ``changed_by``. A value already stored is kept
+        (ValidationError naming it) unless ``replace``; a failed sample takes none (it will never
+        be measured)."""
         check_who(changed_by, "changed_by")
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label, for_update=True)
             where = f"sample {label!r}"
             spec = _spec(c)
+            values, errors = spec.split_errors(values, where)
             checked = spec.check_objectives(values, where=where)
             if x.status == "failed":
                 raise ValidationError(
@@ -326,7 +328,7 @@ class Store:
                     "(--replace on the command line, replace in Python and the web API)"
                 )
             x.objectives = {**x.objectives, **checked}
-            x.objective_errors = _without(x.objective_errors, checked)  # set by hand: not known
+            x.objective_errors = {**_without(x.objective_errors, checked), **errors}
             x.objective_set_by = _set_by(x.objective_set_by, checked, changed_by)
             s.flush()
             return _sample_record(x, campaign)
@@ -1132,8 +1134,9 @@ def _new_sample(
     status = row.get("status") or "made"
     _check_sample_status(status, f"{where}: status")
     params = spec.check_params(row.get("params", {}), where=where)
-    objectives = spec.check_objectives(row.get("objectives") or {}, where=where)
-    errors = _check_errors(row.get("objective_errors") or {}, objectives, where)
+    values, written = spec.split_errors(row.get("objectives") or {}, where)  # "37.2 ± 0.3 K"
+    objectives = spec.check_objectives(values, where=where)
+    errors = _check_errors({**written, **(row.get("objective_errors") or {})}, objectives, where)
     suggestion_id = row.get("suggestion_id")
     if suggestion_id is not None:
         sug = _suggestion(s, int(suggestion_id), for_update=True)

@@ -552,6 +552,13 @@ def test_objectives_measured_by_hand_are_set_over_the_api_and_kept_unless_replac
     )
     assert (r.status_code, lab.store.sample(NAME, "H1").objectives) == (200, {"jc_3T": 3e8})
     assert r.json()["objective_set_by"] == {"jc_3T": "bob"}  # who set it last, by their token
+    body = {"objectives": {"jc_3T": "3.1e4 ± 200 A/cm^2"}, "replace": True}  # with its 1-sigma
+    r = lab.client.put(url, json=body, headers=auth("bob"))
+    assert r.json()["objective_errors"] == {"jc_3T": pytest.approx(2e6)}
+    r = lab.client.put(
+        url, json={"objectives": {"jc_3T": 3e8}, "replace": True}, headers=auth("bob")
+    )
+    assert (r.status_code, r.json()["objective_errors"]) == (200, {})
     for bad in ({"objectives": {}}, {"objectives": {"jc_3T": 1}, "replce": True}):
         assert lab.client.put(url, json=bad, headers=auth("alice")).status_code == 422
     assert lab.store.sample(NAME, "H1").objectives == {"jc_3T": 3e8}
