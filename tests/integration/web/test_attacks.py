@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from urllib.parse import quote, urlsplit
 
 import httpx
+import numpy as np
 import pytest
 
 from fluxtrap.web.auth import COOKIE
@@ -40,9 +41,9 @@ def server(tmp_path_factory):
 
 
 @contextmanager
-def watched(url: str):
+def watched(url: str, within_s: float = 1.0):
     """Rita asks ``/api/me`` every 50 ms while the block runs (and once after); yields the list of
-    her latencies in s, checked at the end: every answer 200 and within 1 s.
+    her latencies in s, checked at the end: every answer 200 and within ``within_s``.
 
     Each question opens a new connection (no keep-alive: a server that stops accepting shows),
     from one client, so what is timed is the server: a new ``httpx.get`` builds a TLS context
@@ -72,7 +73,8 @@ def watched(url: str):
         watcher.join(10)
     ask()
     client.close()
-    assert len(latencies) >= 1 and max(latencies) < 1.0, latencies
+    worst = int(np.argmax(latencies)) if latencies else -1  # which answer, to tell when
+    assert len(latencies) >= 1 and max(latencies) < within_s, (worst, len(latencies), latencies)
 
 
 def raw_request(url: str, head: str, body: bytes = b"", read_timeout: float = 5) -> tuple[int, str]:

@@ -77,8 +77,12 @@ def roomy(tmp_path_factory):
 
 
 def test_a_job_over_its_time_limit_is_killed_and_reported_failed(limited):
+    """The job is killed at the server's 3 s limit; rita's /api/me answers all along, each
+    within 2.5 s (a server blocked by the job would stall for all of its 3 s; in one full
+    2-core suite run of 2026-12-04 one answer took 1.7 s, the cause not found, 10-40 ms
+    otherwise)."""
     url, store = limited
-    with watched(url):  # rita's /api/me answers within 1 s all along
+    with watched(url, within_s=2.5):
         r = submit(url, ENDLESS, "alice")
         assert r.status_code == 202, r.text
         j = wait_for(url, r.json()["id"], ("done", "failed"), timeout_s=30)
