@@ -791,16 +791,18 @@ class CampaignSpec:
         plain, errors = {}, {}
         for name, value in values.items():
             plain[name] = value
-            if isinstance(value, str) and (parts := PLUS_MINUS.split(value)) and len(parts) > 1:
+            if isinstance(value, str) and len(parts := PLUS_MINUS.split(value)) > 1:
                 if len(parts) > 2:
                     raise ValidationError(
                         f"{where + ': ' if where else ''}{name}={value!r}: one ± at most"
                     )
                 v, err = parts
-                v_unit, err_unit = (units.number(t) is None for t in (v, err))
-                unit = _unit_of(err) if err_unit and not v_unit else _unit_of(v) if v_unit else ""
-                plain[name] = v if v_unit else f"{v} {unit}".strip()
-                err = err if err_unit else f"{err} {unit}".strip()
+                v_bare, err_bare = (units.number(t) is not None for t in (v, err))
+                if v_bare and not err_bare:  # "37.2 ± 0.3 K": the value takes the error's unit
+                    v = f"{v} {units.unit_text(err)}"
+                elif err_bare and not v_bare:  # "37.2 K ± 0.3"
+                    err = f"{err} {units.unit_text(v)}"
+                plain[name] = v
                 errors[name] = self.objective(name).convert_error(err, where)
         return plain, errors
 
@@ -1065,11 +1067,6 @@ def _is_number(value: Any) -> bool:
 
 
 PLUS_MINUS = re.compile(r"\s*(?:±|\+/-|\+-)\s*")  # "37.2 ± 0.3 K", "37.2 +/- 0.3 K"
-
-
-def _unit_of(text: str) -> str:
-    """The unit part of a quantity's text ("0.3 K" -> "K"): what follows its number."""
-    return re.sub(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*", "", text)
 
 
 def _quantity(text: str, where: str, example: str):

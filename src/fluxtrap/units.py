@@ -220,6 +220,13 @@ def quantity(text: str, key: str = "value", example: str = "mm") -> pint.Quantit
         raise UnitError(f"{key}: cannot read {text!r} as a quantity with a unit ({err})") from None
 
 
+def unit_text(text: str) -> str:
+    """The unit part of a quantity's text, what follows its number ("0.3 K" -> "K"); ``text``
+    itself if it does not start with one."""
+    m = _NUMBER.fullmatch(text)
+    return text if m is None else m.group(2)
+
+
 def number(value: Any) -> float | None:
     """``value`` as a float if it is a number (not a bool) or plain decimal text (``"10"``,
     ``" -1.5e3 "``); None for anything else (``"1_0"``, ``"nan"``, ``"１０"``). Beyond a float's
