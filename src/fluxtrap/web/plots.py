@@ -161,11 +161,11 @@ def model_figures(
     suggestions (at their predicted mean) laid over it; below it, on the same x axis, the
     acquisition (log expected improvement; log EHVI with several objectives). 2D: mean, std and
     acquisition maps over ``x`` and ``y`` (``n_grid // 2 + 1`` points per axis). Mean and std of
-    a Jc objective are in A/cm^2, and so is its improvement (``shown_acquisition``).
+    a Jc objective are in A/cm^2, and so is its improvement (``shown_slices``).
     Raises ``ValidationError`` while fewer than 2 samples are measured."""
     from plotly.subplots import make_subplots
 
-    from fluxtrap.optimize.plots import model_slices, shown_acquisition
+    from fluxtrap.optimize.plots import model_slices, shown_slices
     from fluxtrap.workflows.suggest import MODEL_LOCK, fitted_optimizer
 
     o = spec.objective(objective)
@@ -193,8 +193,9 @@ def model_figures(
             one_d=[x] if py is None else [],
             two_d=[] if py is None else [(x, py.name)],
         )
+        slices = shown_slices(slices, o, spec.optimised_objectives)  # Jc in A/cm², as tables
         at = opt.predict(pd.DataFrame([sg.params for sg in open_])) if open_ else None
-    shift, acq_label = shown_acquisition(spec.optimised_objectives)
+    acq_label = slices["acquisition_label"]
     where = ", ".join(
         f"{p}={v if isinstance(v, str) else format(v, 'g')}"
         for p, v in anchor.items()
@@ -204,7 +205,7 @@ def model_figures(
     title = plain(title)
     if py is None:
         s = slices["one_d"][x]
-        gx, mean, std = s["x"], o.shown(s["mean"]), o.shown(s["std"])
+        gx, mean, std = s["x"], s["mean"], s["std"]
         fig = make_subplots(
             rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06
         )
@@ -256,7 +257,7 @@ def model_figures(
             )
         fig.add_scatter(
             x=gx.tolist(),
-            y=_values(s["acquisition"] + shift),
+            y=_values(s["acquisition"]),
             mode="lines",
             name="acquisition",
             line=dict(color="#7b3294"),
@@ -274,9 +275,9 @@ def model_figures(
         return {"model-1d": _layout(fig, title=title, legend=dict(orientation="h", y=-0.2))}
     s = slices["two_d"][(x, py.name)]
     maps = (
-        ("mean", o.shown(s["mean"]), "Viridis", f"mean {unit_label(o)}"),
-        ("std", o.shown(s["std"]), "Magma", "std (uncertainty)"),
-        ("acquisition", s["acquisition"] + shift, "Cividis", f"acquisition ({acq_label})"),
+        ("mean", s["mean"], "Viridis", f"mean {unit_label(o)}"),
+        ("std", s["std"], "Magma", "std (uncertainty)"),
+        ("acquisition", s["acquisition"], "Cividis", f"acquisition ({acq_label})"),
     )
     fig = make_subplots(1, 3, subplot_titles=[m[3] for m in maps], horizontal_spacing=0.1)
     for col, (name, z, colorscale, _) in enumerate(maps, 1):
