@@ -191,6 +191,9 @@ def test_dotted_paths_invalid_variants_and_keys(stack_case):
         ("materials.bulk9.n=3", "the case has no materials.bulk9 .known here: bulk1, bulk2"),
         ("stack.7.radius=1mm", "stack.7 is not an index of a list of 4"),
         ("title.x=1", "title is a value, not a table"),
+        # a misspelt shortcut used to vary a new top-level key: every variant failed on a worker
+        ("thicknes=3mm", "not a sweep name .* did you mean thickness\\?$"),
+        ("materials=3mm", "materials is a part of the case: name a key in it \\(materials.KEY\\)"),
     ]:
         with pytest.raises(ValidationError, match=message):
             expand(base, [Axis.parse(name)], base_dir=stack_case.parent)

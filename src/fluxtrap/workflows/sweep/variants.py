@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fluxtrap.errors import FluxtrapError, ValidationError
-from fluxtrap.inputs import tables
+from fluxtrap.inputs import near, tables
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.materials import read_jc_csv
 from fluxtrap.tomlfile import read_toml
@@ -68,6 +68,15 @@ def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
+    if len(parts) == 1:  # the top level holds tables only: a misspelt shortcut
+        close = near(path, SHORTCUTS)
+        hint = f"; did you mean {close}?" if close else ""
+        if path in data:
+            hint = f"; {path} is a part of the case: name a key in it ({path}.KEY)"
+        raise ValidationError(
+            f"--vary {path}: not a sweep name ({', '.join(SHORTCUTS)}) nor a dotted path into "
+            f"the case (e.g. materials.bulk1.n){hint}"
+        )
     node: Any = data
     for depth, part in enumerate(parts):
         here = ".".join(parts[: depth + 1])
