@@ -77,6 +77,7 @@ DEFAULT_URL = "sqlite:///fluxtrap.db"
 MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on PostgreSQL
 MAX_METADATA = 16 * 2**20  # bytes of a measurement's metadata as JSON: 10^6 skipped lines fit
 JOBS_LOCK = 0x666C7578  # PostgreSQL advisory lock key serialising the job queue's writes
+NAMES_LOCK = 0x666C786E  # with a campaign id (0: campaign names): its new names' check + insert
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -189,6 +190,7 @@ class Store:
         check_new_rules(spec.to_dict())
         check_who(created_by, "created_by")
         with self.transaction() as s:
+            _lock_names(s)
             key = _alike(spec.name)
             for other in s.scalars(select(m.Campaign.name)):  # tens in a lab
                 if _alike(other) == key:
@@ -252,6 +254,7 @@ class Store:
         ``objective_errors`` (the 1-sigma of its objective values, an imported history's)."""
         with self.transaction() as s:
             c = _campaign(s, campaign)
+            _lock_names(s, c.id)
             spec = _spec(c)
             labels = s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id))
             taken = {_alike(x): x for x in labels}
@@ -1048,6 +1051,21 @@ def _lock_jobs(s: Session) -> None:
     """Serialise the job queue's write transactions (SQLite's BEGIN IMMEDIATE already does)."""
     if s.bind.dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": JOBS_LOCK})
+
+
+def _lock_names(s: Session, campaign_id: int = 0) -> None:
+    """Serialise the transactions that check new names against the taken ones and insert them:
+    sample labels of campaign ``campaign_id``, or campaign names (0), compared by ``_alike``,
+    which no unique index can hold. On PostgreSQL a transaction-scoped advisory lock (it waits
+    for nothing else: not for a campaign locked by a running suggest); SQLite's BEGIN IMMEDIATE
+    already serialises every writer."""
+    if s.bind.dialect.name == "postgresql":
+        s.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(CAST(:names AS integer), CAST(:campaign AS integer))"
+            ),
+            {"names": NAMES_LOCK, "campaign": campaign_id},
+        )
 
 
 def _job(s: Session, job_id: int) -> m.Job:
