@@ -1216,12 +1216,6 @@ def _without(table: Mapping[str, Any] | None, names: Collection[str]) -> dict[st
     return {k: v for k, v in (table or {}).items() if k not in names}
 
 
-def _same(label: str) -> str:
-    """A stored label as a restore compares it: NFC, so "é" typed as e + U+0301 is the label "é"
-    (labels stored before ``_alike`` was the rule may differ only in case)."""
-    return unicodedata.normalize("NFC", label)
-
-
 def _taken_as(other: str, new: str) -> str:
     """How a refusal names the label or name ``other`` that ``new`` is ``_alike``: "" if equal."""
     return "" if other == new else f" as {other!r} (the same text in another Unicode form or case)"
