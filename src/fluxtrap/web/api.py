@@ -295,7 +295,7 @@ def upload_measurement(
     """Upload a measurement file: the server derives Jc(B) (an M(H) loop) or Tc (an M(T) curve)
     and the campaign's objectives from it and stores file, curves and objectives in one
     transaction (a file that cannot be analysed is a 422 and nothing is written; so is a loop
-    that does not shield, unless ``force``)."""
+    that does not shield, unless ``force``); ``warnings`` says what the analysis warned about."""
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
     store = _store(request)
@@ -325,11 +325,13 @@ def upload_measurement(
             spec=spec,
             force=force,
         )
+    curves = store.curves(done.record.id)
     return schemas.Upload(
         measurement=schemas.Measurement.of(done.record),
-        curves=[schemas.Curve.of(cv) for cv in store.curves(done.record.id)],
+        curves=[schemas.Curve.of(cv) for cv in curves],
         objectives=done.objectives,
         objective_errors=done.errors,
+        warnings=jcdata.measurement_notes(done.record, curves),
     )
 
 

@@ -139,7 +139,8 @@ def campaign_page(request: Request, campaign: str) -> HTMLResponse:
     spec = store.campaign(campaign)
     history = store.history(campaign)
     samples = store.samples(campaign)
-    measured = {m.sample for m in store.measurements(campaign, with_content=False)}
+    measurements = store.measurements(campaign, with_content=False)
+    measured = {m.sample for m in measurements}
     figures = {
         f"progress-{o.name}": plots.progress_figure(spec, history, o) for o in spec.objectives
     }
@@ -150,6 +151,7 @@ def campaign_page(request: Request, campaign: str) -> HTMLResponse:
         spec=spec,
         samples=samples,
         measured=measured,
+        tc_notes=jcdata.tc_notes(store, measurements),
         figures=figures,
         open_suggestions=store.suggestions(campaign, "open"),
     )
