@@ -109,6 +109,20 @@ def test_a_form_field_sent_twice_is_422_and_nothing_is_stored(sample, loop_file,
     assert snapshot(lab) == before and lab.store.measurements(NAME, "B1") == []
 
 
+def test_an_unknown_form_field_is_422_and_nothing_is_stored(sample, loop_file):
+    """A misspelt ``temperature`` was ignored: the file's first loop was analysed and stored as
+    if it were the one asked for."""
+    before = snapshot(sample)
+    r = upload(sample, loop_file, temprature="20 K")
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith(
+        "unknown form field(s) 'temprature' (did you mean 'temperature'?) for POST "
+        "/api/campaigns/{campaign}/samples/{label}/measurements; it takes a, b, c, file, force, "
+        "kind, temperature"
+    )
+    assert snapshot(sample) == before
+
+
 def test_truncated_file_writes_nothing(sample, loop_file):
     lab = sample
     before = snapshot(lab)
