@@ -302,6 +302,13 @@ def setitem(i, key, value):
             setitem(0, "columns", {"B_T": [0.0], "jc_A_m2": []}),
             "different lengths [0, 1]",
         ),
+        # notes the pages list, one a line: a number there was a 500 on the Jc(B) page
+        ("curves", setitem(0, "settings", {"warnings": 5}), "settings warnings is not a list"),
+        (
+            "measurements",
+            setitem(0, "metadata", {"tc_not_found": [None]}),
+            "measurements row 1: metadata tc_not_found is not a list of texts",
+        ),
         # who: as a user name, 1 to 200 characters (SQLite kept 10 000)
         ("samples", setitem(0, "recorded_by", "x" * 201), "samples row 1: recorded_by 'xxxx"),
         ("suggestions", setitem(1, "status_changed_by", " "), "status_changed_by ' ': give 1"),

@@ -1288,10 +1288,11 @@ def _no_nul(text: str, what: str) -> str:
 
 def check_metadata(meta: Any, where: str) -> dict[str, Any]:
     """A measurement's metadata as stored: a JSON object with text keys, at most
-    ``MAX_METADATA`` bytes as JSON, its ``skipped_lines`` (if given) a list of line numbers
-    (the pages read them); ``where`` names it in the error."""
+    ``MAX_METADATA`` bytes as JSON, its ``skipped_lines`` (if given) a list of line numbers and
+    its ``tc_not_found`` a list of texts (the pages read them); ``where`` names it in the error."""
     if not isinstance(meta, Mapping) or not all(isinstance(k, str) for k in meta):
         raise ValidationError(f"{where}: metadata is not a table of named values")
+    _check_texts(meta.get("tc_not_found", []), f"{where}: metadata tc_not_found")
     lines = meta.get("skipped_lines", ())
     if not isinstance(lines, list | tuple) or not all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lines
@@ -1318,7 +1319,16 @@ def _check_status(status: str) -> None:
         )
 
 
+def _check_texts(value: Any, what: str) -> None:
+    """``value`` must be a list of texts (notes the pages show, one a line)."""
+    if not isinstance(value, list | tuple) or not all(isinstance(x, str) for x in value):
+        raise ValidationError(f"{what} is not a list of texts")
+
+
 def _check_columns(curve: CurveData) -> None:
+    """A curve as stored: columns of one length, its settings' ``warnings`` (if given) a list
+    of texts (the pages show them)."""
+    _check_texts(curve.settings.get("warnings", []), f"curve {curve.kind!r}: settings warnings")
     lengths = {len(v) for v in curve.columns.values()}
     if len(lengths) > 1:
         raise ValidationError(
