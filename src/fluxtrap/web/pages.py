@@ -159,7 +159,7 @@ def campaign_page(request: Request, campaign: str) -> HTMLResponse:
     history = store.history(campaign)
     samples = store.samples(campaign)
     measurements = store.measurements(campaign, with_content=False)
-    measured = {m.sample for m in measurements}
+    measured = {m.sample for m in measurements if m.kind == "mh_loop"}  # a Jc(B) to link
     figures = {
         f"progress-{o.name}": plots.progress_figure(spec, history, o) for o in spec.objectives
     }

@@ -258,7 +258,7 @@ def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(la
         files={"file": (name, content)},
     )
     assert r.status_code == 201, r.text
-    (said,) = r.json()["warnings"]
+    (said,), tc = r.json()["warnings"], r.json()["objectives"]["tc"]
     assert said.startswith(f"{name}: sweep: ") and "a second transition (another phase)?" in said
     (fit,) = r.json()["curves"]
     assert fit["settings"]["warnings"] == [said]  # as stored
@@ -266,6 +266,8 @@ def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(la
     html = lab.client.get("/campaigns/tc").text
     shown = html.split('id="tc-notes"')[1].split("</ul>")[0]
     assert "<img" not in shown and f"<strong>T1</strong>: {said}" in unescape(shown)
+    row = html.split("<td>T1</td>")[1].split("</tr>")[0]
+    assert f"{tc:.6g} ± " in row and "Jc(B)" not in row  # its Tc; no link to a Jc(B) it lacks
 
     clean = transition_mt_file(tmp_path).read_bytes()  # a newer, clean file: nothing to say
     r = lab.client.post(
