@@ -302,6 +302,13 @@ def setitem(i, key, value):
             setitem(0, "columns", {"B_T": [0.0], "jc_A_m2": []}),
             "different lengths [0, 1]",
         ),
+        # notes the pages list, one a line: a number there was a 500 on the Jc(B) page
+        ("curves", setitem(0, "settings", {"warnings": 5}), "settings warnings is not a list"),
+        (
+            "measurements",
+            setitem(0, "metadata", {"tc_not_found": [None]}),
+            "measurements row 1: metadata tc_not_found is not a list of texts",
+        ),
         # who: as a user name, 1 to 200 characters (SQLite kept 10 000)
         ("samples", setitem(0, "recorded_by", "x" * 201), "samples row 1: recorded_by 'xxxx"),
         ("suggestions", setitem(1, "status_changed_by", " "), "status_changed_by ' ': give 1"),
@@ -325,6 +332,45 @@ def test_rows_the_store_would_refuse_are_not_restored(tmp_path, table, edit, say
     with pytest.raises(InputFileError, match=rf"bad.zip: .*{re.escape(says)}"):
         restore(target, tmp_path / "bad.zip")
     assert target.campaigns() == [] and target.users() == []
+
+
+def test_labels_an_older_store_took_restore_whole(tmp_path, store_url):
+    """A store written before new labels were compared in NFC, then NFKC and case-folded, may
+    hold "Bé1" in two Unicode forms, and "B1" beside "b1": its backup was refused ("label 'Bé1'
+    is also samples row 1's", restore compared in NFC), so the archive could not be restored at
+    all. Every row now restores, its label as stored; an exact repeat is still refused."""
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    old = ["B\u00e9" + "1", "Be\u0301" + "1", "b1"]  # "B1" is fill's
+    with source.transaction() as s:  # as an older fluxtrap stored them
+        c = s.scalar(select(m.Campaign).where(m.Campaign.name == NAME))
+        s.add_all(
+            m.Sample(campaign=c, label=x, params=P, objectives={}, origin="researcher") for x in old
+        )
+    backup(source, NAME, tmp_path / "k.zip")
+    target = Store(store_url)
+    assert restore(target, tmp_path / "k.zip")[1]["samples"] == 6
+    assert [x.label for x in target.samples(NAME)] == ["B1", "S1", "B3", *old]
+    with pytest.raises(ValidationError, match="label '\uff22\uff11' is already used as '[Bb]1'"):
+        target.add_sample(NAME, "\uff22\uff11", P)  # new labels: the _alike rule holds
+
+
+def test_a_campaign_named_alike_a_taken_one_is_not_restored(tmp_path, store_url):
+    """create_campaign refuses "k-ba122 sps" beside "K-Ba122 SPS"; restore compared the names
+    exactly and stored the second, which reads as the first in every list."""
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    target = Store(store_url)
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
+    target.create_campaign(CampaignSpec.from_dict(spec | {"name": "k-ba122\u00a0sps"}))
+    with pytest.raises(
+        ValidationError,
+        match=re.escape(f"campaign {NAME!r} already exists as 'k-ba122\\xa0sps' (the same text"),
+    ):
+        restore(target, tmp_path / "k.zip")
+    assert [c.name for c in target.campaigns()] == ["k-ba122\u00a0sps"]
+    assert target.samples("k-ba122\u00a0sps") == []
 
 
 def test_an_archive_from_before_objective_errors_restores_without_them(tmp_path):

@@ -344,6 +344,78 @@ def test_two_writers_setting_objectives_of_one_sample_at_once_keep_both(store_ur
     assert Store(store_url).sample(spec.name, "S").objectives == {"jc_3T": 2.9e8, "tc": 37.5}
 
 
+def _first_waits_for_second(monkeypatch, target, attr, first, first_call, second_call):
+    """Run ``first_call`` in a thread whose call of ``target.attr`` (made after the check against
+    the taken names) with arguments ``first`` accepts waits until ``second_call``, run in this
+    thread, has finished (at most 2 s: behind a lock it cannot); the outcome of each, as text."""
+    import threading
+
+    inside, second_done = threading.Event(), threading.Event()
+    original = getattr(target, attr)
+
+    def slow(*args, **kwargs):
+        if first(*args, **kwargs):
+            inside.set()
+            second_done.wait(timeout=2)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, attr, slow)
+    outcome = {}
+
+    def run(key, call):
+        try:
+            call()
+            outcome[key] = "stored"
+        except ValidationError as err:
+            outcome[key] = str(err)
+
+    thread = threading.Thread(target=run, args=("first", first_call))
+    thread.start()
+    assert inside.wait(timeout=30)
+    run("second", second_call)
+    second_done.set()
+    thread.join()
+    return outcome
+
+
+def test_two_writers_adding_alike_labels_at_once_store_one(store_url, monkeypatch):
+    """Two writers adding "B1" and "b1" at once, each on its own connection: both checked the
+    labels before the other's insert was committed, and on PostgreSQL both were stored (the
+    unique index compares exact text). The check and the insert now hold the campaign's names
+    lock, so the second waits and is refused naming the first."""
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    Store(store_url).create_campaign(spec)
+    outcome = _first_waits_for_second(
+        monkeypatch,
+        CampaignSpec,
+        "check_params",
+        lambda spec, params, where: where == "sample 'B1'",
+        lambda: Store(store_url).add_sample(spec.name, "B1", BULK2),
+        lambda: Store(store_url).add_sample(spec.name, "b1", BULK2),
+    )
+    assert outcome["first"] == "stored"
+    assert "label 'b1' is already used as 'B1'" in outcome["second"]
+    assert [x.label for x in Store(store_url).samples(spec.name)] == ["B1"]
+
+
+def test_two_writers_creating_alike_campaigns_at_once_store_one(store_url, monkeypatch):
+    """As for labels: "Lab A" and "lab a" created at once were both stored on PostgreSQL."""
+    import fluxtrap.store.store as store_module
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
+    outcome = _first_waits_for_second(
+        monkeypatch,
+        store_module,
+        "_campaign_record",
+        lambda c: c.name == "Lab A",
+        lambda: Store(store_url).create_campaign(CampaignSpec.from_dict(spec | {"name": "Lab A"})),
+        lambda: Store(store_url).create_campaign(CampaignSpec.from_dict(spec | {"name": "lab a"})),
+    )
+    assert outcome["first"] == "stored"
+    assert "campaign 'lab a' already exists as 'Lab A'" in outcome["second"]
+    assert [c.name for c in Store(store_url).campaigns()] == ["Lab A"]
+
+
 def test_sample_counts_by_campaign(store):
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict() | {"name": "empty"}
     store.create_campaign(CampaignSpec.from_dict(spec))

@@ -16,7 +16,10 @@ who does not exist yet gets no working token until ``fluxtrap user rotate``).
 
 Restoring checks every member against the manifest (names, sizes, sha256) before writing, then
 inserts everything in one transaction with new ids (the references between rows follow), so a
-damaged archive, or a campaign whose name is taken, writes nothing.
+damaged archive, or a campaign whose name is taken (or reads as a taken one but for case or
+Unicode form, as ``Store.create_campaign`` compares names), writes nothing. Sample labels are
+restored as stored: a store written before new labels were compared in NFC, then NFKC and
+case-folded, may hold "B1" and "b1", or "é" in two forms, and restores whole.
 """
 
 from __future__ import annotations
@@ -40,10 +43,12 @@ from fluxtrap.store import models as m
 from fluxtrap.store.records import CurveData
 from fluxtrap.store.store import (
     Store,
+    _alike,
     _campaign,
     _check_columns,
     _check_errors,
-    _same,
+    _lock_names,
+    _taken_as,
     check_metadata,
 )
 from fluxtrap.tomlfile import parse_toml
@@ -117,17 +122,19 @@ def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str
 def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[str, int]]:
     """Restore the campaign in ``archive`` into ``store`` (new ids, one transaction); returns
     its name and the row count per table. ``InputFileError`` for a damaged or foreign archive,
-    ``ValidationError`` if the campaign exists in ``store`` already."""
+    ``ValidationError`` if the campaign exists in ``store`` already (named alike counts)."""
     members, manifest = _read_checked(Path(archive))
     tables = {name: _load(members, f"tables/{name}.json", archive) for name in [*TABLES, "users"]}
     name = manifest["campaign"]
     _check_rows(tables, name, archive)
     with store.transaction() as s:
-        if s.scalar(select(m.Campaign.id).where(m.Campaign.name == name)) is not None:
-            raise ValidationError(
-                f"{archive}: campaign {name!r} already exists in {store!r}; restore into "
-                "another database"
-            )
+        _lock_names(s)  # as create_campaign: no "k-ba122 sps" beside "K-Ba122 SPS"
+        for other in s.scalars(select(m.Campaign.name)):
+            if _alike(other) == _alike(name):
+                raise ValidationError(
+                    f"{archive}: campaign {name!r} already exists{_taken_as(other, name)} in "
+                    f"{store!r}; restore into another database"
+                )
         new_ids: dict[str, dict[int, int]] = {}
         for table_name, table in TABLES.items():
             new_ids[table_name] = {}
@@ -190,7 +197,7 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
         spec = CampaignSpec.from_dict(campaigns[0].get("spec") or {}, "campaigns row", stored=True)
         if spec.name != name:
             raise ValidationError(f"campaign {name[:40]!r} is defined as {spec.name[:40]!r}")
-        labels: dict[str, Any] = {}  # NFC label -> row id (a store may hold B1 and b1: kept)
+        labels: dict[str, Any] = {}  # label -> row id: as stored (a store may hold B1 and b1)
         realised: dict[int, Any] = {}  # suggestion id -> the sample row made from it
         for doc in tables["samples"]:
             where = f"samples row {doc['id']}"
@@ -202,11 +209,11 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                     )
                 realised[made_from] = doc["id"]
             check_new_name(str(doc.get("label")), f"{where}: label")
-            if _same(doc["label"]) in labels:
+            if doc["label"] in labels:
                 raise ValidationError(
-                    f"{where}: label {doc['label'][:40]!r} is also samples row {labels[_same(doc['label'])]}'s"
+                    f"{where}: label {doc['label'][:40]!r} is also samples row {labels[doc['label']]}'s"
                 )
-            labels[_same(doc["label"])] = doc["id"]
+            labels[doc["label"]] = doc["id"]
             for key, allowed in (("origin", m.ORIGINS), ("status", m.SAMPLE_STATUSES)):
                 if doc.get(key) not in allowed:
                     raise ValidationError(

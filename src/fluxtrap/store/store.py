@@ -77,6 +77,7 @@ DEFAULT_URL = "sqlite:///fluxtrap.db"
 MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on PostgreSQL
 MAX_METADATA = 16 * 2**20  # bytes of a measurement's metadata as JSON: 10^6 skipped lines fit
 JOBS_LOCK = 0x666C7578  # PostgreSQL advisory lock key serialising the job queue's writes
+NAMES_LOCK = 0x666C786E  # with a campaign id (0: campaign names): its new names' check + insert
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -189,6 +190,7 @@ class Store:
         check_new_rules(spec.to_dict())
         check_who(created_by, "created_by")
         with self.transaction() as s:
+            _lock_names(s)
             key = _alike(spec.name)
             for other in s.scalars(select(m.Campaign.name)):  # tens in a lab
                 if _alike(other) == key:
@@ -252,6 +254,7 @@ class Store:
         ``objective_errors`` (the 1-sigma of its objective values, an imported history's)."""
         with self.transaction() as s:
             c = _campaign(s, campaign)
+            _lock_names(s, c.id)
             spec = _spec(c)
             labels = s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id))
             taken = {_alike(x): x for x in labels}
@@ -1050,6 +1053,21 @@ def _lock_jobs(s: Session) -> None:
         s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": JOBS_LOCK})
 
 
+def _lock_names(s: Session, campaign_id: int = 0) -> None:
+    """Serialise the transactions that check new names against the taken ones and insert them:
+    sample labels of campaign ``campaign_id``, or campaign names (0), compared by ``_alike``,
+    which no unique index can hold. On PostgreSQL a transaction-scoped advisory lock (it waits
+    for nothing else: not for a campaign locked by a running suggest); SQLite's BEGIN IMMEDIATE
+    already serialises every writer."""
+    if s.bind.dialect.name == "postgresql":
+        s.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(CAST(:names AS integer), CAST(:campaign AS integer))"
+            ),
+            {"names": NAMES_LOCK, "campaign": campaign_id},
+        )
+
+
 def _job(s: Session, job_id: int) -> m.Job:
     job = s.get(m.Job, job_id)
     if job is None:
@@ -1198,12 +1216,6 @@ def _without(table: Mapping[str, Any] | None, names: Collection[str]) -> dict[st
     return {k: v for k, v in (table or {}).items() if k not in names}
 
 
-def _same(label: str) -> str:
-    """A stored label as a restore compares it: NFC, so "é" typed as e + U+0301 is the label "é"
-    (labels stored before ``_alike`` was the rule may differ only in case)."""
-    return unicodedata.normalize("NFC", label)
-
-
 def _taken_as(other: str, new: str) -> str:
     """How a refusal names the label or name ``other`` that ``new`` is ``_alike``: "" if equal."""
     return "" if other == new else f" as {other!r} (the same text in another Unicode form or case)"
@@ -1276,10 +1288,11 @@ def _no_nul(text: str, what: str) -> str:
 
 def check_metadata(meta: Any, where: str) -> dict[str, Any]:
     """A measurement's metadata as stored: a JSON object with text keys, at most
-    ``MAX_METADATA`` bytes as JSON, its ``skipped_lines`` (if given) a list of line numbers
-    (the pages read them); ``where`` names it in the error."""
+    ``MAX_METADATA`` bytes as JSON, its ``skipped_lines`` (if given) a list of line numbers and
+    its ``tc_not_found`` a list of texts (the pages read them); ``where`` names it in the error."""
     if not isinstance(meta, Mapping) or not all(isinstance(k, str) for k in meta):
         raise ValidationError(f"{where}: metadata is not a table of named values")
+    _check_texts(meta.get("tc_not_found", []), f"{where}: metadata tc_not_found")
     lines = meta.get("skipped_lines", ())
     if not isinstance(lines, list | tuple) or not all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lines
@@ -1306,7 +1319,16 @@ def _check_status(status: str) -> None:
         )
 
 
+def _check_texts(value: Any, what: str) -> None:
+    """``value`` must be a list of texts (notes the pages show, one a line)."""
+    if not isinstance(value, list | tuple) or not all(isinstance(x, str) for x in value):
+        raise ValidationError(f"{what} is not a list of texts")
+
+
 def _check_columns(curve: CurveData) -> None:
+    """A curve as stored: columns of one length, its settings' ``warnings`` (if given) a list
+    of texts (the pages show them)."""
+    _check_texts(curve.settings.get("warnings", []), f"curve {curve.kind!r}: settings warnings")
     lengths = {len(v) for v in curve.columns.values()}
     if len(lengths) > 1:
         raise ValidationError(

@@ -14,7 +14,8 @@ import json
 import secrets
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
@@ -60,25 +61,71 @@ class _Route(APIRoute):
         return route_handler
 
 
-def known_query(request: Request) -> None:
-    """A query parameter the operation does not take is a 422 naming it (FastAPI ignored it:
-    ``?stauts=open`` listed every suggestion, ``?offset=-1`` read as if it paged); the names
-    come from the OpenAPI schema, which lists each operation's own and its dependencies'."""
-    if not request.query_params:
-        return
+def _taken(request: Request) -> tuple[dict[str, bool], dict[str, bool]]:
+    """The query parameters and the form fields that the request's operation takes (its own and
+    its dependencies', from the route's FastAPI dependant, as FastAPI reads them), each name ->
+    whether it takes a list (may be sent repeatedly, as ``?sample=B1&sample=B2``)."""
+    query: dict[str, bool] = {}
+    form: dict[str, bool] = {}
+    todo = [request.scope["route"].dependant]
+    while todo:
+        dependant = todo.pop()
+        query |= {f.alias: _takes_list(f.field_info.annotation) for f in dependant.query_params}
+        form |= {f.alias: _takes_list(f.field_info.annotation) for f in dependant.body_params}
+        todo += dependant.dependencies
+    return query, form
+
+
+def _takes_list(annotation: Any) -> bool:
+    """Whether a parameter annotated ``annotation`` (``list[str] | None``, ``str``) is a list."""
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_takes_list(a) for a in get_args(annotation))
+    return (get_origin(annotation) or annotation) in (list, tuple, set, frozenset)
+
+
+def _only_taken(what: str, sent: list[str], taken: dict[str, bool], request: Request) -> None:
+    """``sent`` (the names of a query or form, in order, repeats kept) against ``taken``: a name
+    the operation does not take, or one sent twice that takes one value (FastAPI kept the last
+    and dropped the others without a word), is a ValidationError naming it."""
     route = request.scope["route"]
-    method = "get" if request.method == "HEAD" else request.method.lower()
-    operation = request.app.openapi()["paths"][route.path_format][method]
-    known = sorted(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
-    unknown = sorted(set(request.query_params) - set(known))
-    if unknown:
-        close = [f"{u!r} (did you mean {c!r}?)" if (c := near(u, known)) else repr(u)
+    method = "GET" if request.method == "HEAD" else request.method
+    counts = Counter(sent)
+    if unknown := sorted(set(counts) - set(taken)):
+        known = sorted(taken)
+        close = [f"{_name(u)} (did you mean {c!r}?)" if (c := near(u, known)) else _name(u)
                  for u in unknown[:10]]  # fmt: skip
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         raise ValidationError(
-            f"unknown query parameter(s) {', '.join(close)}{more} for {method.upper()} "
-            f"{route.path_format}; it takes {', '.join(known) or 'none'}"
+            f"unknown {what}(s) {', '.join(close)}{more} for {method} {route.path_format}; "
+            f"it takes {', '.join(known) or 'none'}"
         )
+    for key, n in counts.items():
+        if n > 1 and not taken[key]:
+            once = "one file per upload" if key == "file" else "give it once"
+            raise ValidationError(f"{what} {key!r} was sent {n} times: {once}")
+
+
+def _name(name: str) -> str:
+    """``name`` quoted, at most 60 characters of it (a refused name is not echoed whole)."""
+    return repr(name) if len(name) <= 60 else f"{name[:60]!r}... ({len(name)} characters)"
+
+
+def known_query(request: Request) -> None:
+    """A query parameter the operation does not take is a 422 naming it (FastAPI ignored it:
+    ``?stauts=open`` listed every suggestion, ``?offset=-1`` read as if it paged), and so is
+    one given twice that takes one value (``?status=open&status=used``: the last won)."""
+    if request.query_params:
+        sent = [k for k, _ in request.query_params.multi_items()]
+        _only_taken("query parameter", sent, _taken(request)[0], request)
+
+
+async def known_form(request: Request) -> None:
+    """A form field the operation does not take (``temprature``: the first loop was analysed)
+    or one sent twice (two files in ``file``, two ``a``) is a 422 naming it: FastAPI ignored
+    the one and kept the last of the other. The form is the one FastAPI parsed for the
+    endpoint (Starlette keeps it), so nothing is read twice."""
+    form = await request.form()
+    _only_taken("form field", [k for k, _ in form.multi_items()], _taken(request)[1], request)
 
 
 router = APIRouter(
@@ -229,18 +276,6 @@ def list_measurements(
     ]
 
 
-async def one_value_per_field(request: Request) -> None:
-    """A form that sends a field twice (two files in ``file``, two ``a``) is a 422 naming it:
-    FastAPI kept the last one and dropped the others without a word. The form is the one
-    FastAPI parsed for the endpoint (Starlette keeps it), so nothing is read twice."""
-    form = await request.form()
-    counts = Counter(key for key, _ in form.multi_items())
-    for key, n in counts.items():
-        if n > 1:
-            what = "one file per upload" if key == "file" else "give it once"
-            raise ValidationError(f"form field {key!r} was sent {n} times: {what}")
-
-
 @router.post(
     "/campaigns/{campaign}/samples/{label}/measurements",
     response_model=schemas.Upload,
@@ -255,7 +290,7 @@ def upload_measurement(
     campaign: str,
     label: str,
     user: Writer,
-    _single: Annotated[None, Depends(one_value_per_field)],
+    _form: Annotated[None, Depends(known_form)],
     file: Annotated[UploadFile, File(description="the instrument file (MPMS3 .dat or CSV)")],
     a: Annotated[
         str | None,
@@ -295,7 +330,7 @@ def upload_measurement(
     """Upload a measurement file: the server derives Jc(B) (an M(H) loop) or Tc (an M(T) curve)
     and the campaign's objectives from it and stores file, curves and objectives in one
     transaction (a file that cannot be analysed is a 422 and nothing is written; so is a loop
-    that does not shield, unless ``force``)."""
+    that does not shield, unless ``force``); ``warnings`` says what the analysis warned about."""
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
     store = _store(request)
@@ -325,11 +360,13 @@ def upload_measurement(
             spec=spec,
             force=force,
         )
+    curves = store.curves(done.record.id)
     return schemas.Upload(
         measurement=schemas.Measurement.of(done.record),
-        curves=[schemas.Curve.of(cv) for cv in store.curves(done.record.id)],
+        curves=[schemas.Curve.of(cv) for cv in curves],
         objectives=done.objectives,
         objective_errors=done.errors,
+        warnings=jcdata.measurement_notes(done.record, curves),
     )
 
 

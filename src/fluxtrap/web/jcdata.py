@@ -1,5 +1,6 @@
 """The Jc(B) data of a campaign for the dashboard and the API: each sample's newest Jc(B)
-curve, what its analysis warned about, and a case file's ``jc.table`` line from it."""
+curve, what its analysis (and an M(T) curve's) warned about, and a case file's ``jc.table`` line
+from it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.magnetometry.pipeline import JC_CURVE
-from fluxtrap.store import Store
+from fluxtrap.store import CurveRecord, MeasurementRecord, Store
 from fluxtrap.units import to_A_cm2
 
 
@@ -37,18 +38,44 @@ def jc_curves(newest: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
 
 def jc_notes(newest: dict[str, Any]) -> dict[str, list[str]]:
     """What the analysis of each sample's newest Jc(B) measurement (``newest_jc``'s mapping)
-    warned about: rows of the file it skipped (a last line without a line end too), and a loop
-    that does not look like a superconductor's (sample -> lines of text)."""
-    from fluxtrap.magnetometry.table import skipped_note, unterminated_note
-
+    warned about (sample -> lines of text; see ``measurement_notes``)."""
     out = {}
     for label, (meas, curve) in newest.items():
-        notes = [skipped_note(meas.metadata.get("skipped_lines", ()))]
-        notes.append(unterminated_note(meas.metadata.get("unterminated_line")))
-        notes += curve.settings.get("warnings", [])
-        if any(notes):
-            out[label] = [f"{meas.filename}: {n}" for n in notes if n]
+        if notes := measurement_notes(meas, [curve]):
+            out[label] = notes
     return out
+
+
+def tc_notes(store: Store, measurements: Sequence[MeasurementRecord]) -> dict[str, list[str]]:
+    """What the analysis of each sample's newest M(T) measurement among ``measurements`` (a
+    campaign's, oldest first) warned about (sample -> lines of text; see ``measurement_notes``):
+    a second transition, sweeps without one."""
+    newest = {}
+    for meas in measurements:
+        if meas.kind == "mt_curve":
+            newest[meas.sample] = meas
+    out = {}
+    for label, meas in newest.items():
+        if notes := measurement_notes(meas, store.curves(meas.id)):
+            out[label] = notes
+    return out
+
+
+def measurement_notes(meas: MeasurementRecord, curves: Sequence[CurveRecord]) -> list[str]:
+    """What the analysis of a stored measurement (``curves``: its derived curves) warned about,
+    each line naming the file: rows of the file it skipped (a last line without a line end
+    too), a loop that does not look like a superconductor's (forced), a second transition
+    beside an M(T) sweep's fitted one (``TcStructureWarning``), sweeps without a transition."""
+    from fluxtrap.magnetometry.table import skipped_note, unterminated_note
+
+    read = [
+        skipped_note(meas.metadata.get("skipped_lines", ())),
+        unterminated_note(meas.metadata.get("unterminated_line")),
+    ]
+    notes = [f"{meas.filename}: {n}" for n in read if n]
+    for curve in curves:  # the analyses name the file (and the sweep) themselves
+        notes += [str(n) for n in curve.settings.get("warnings", [])]
+    return notes + [str(n) for n in meas.metadata.get("tc_not_found", [])]
 
 
 def jc_table_toml(columns: dict[str, list[float]], max_points: int = 25) -> str:

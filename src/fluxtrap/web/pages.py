@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -24,12 +24,31 @@ from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.stopping import advise_from_suggestions
 from fluxtrap.store import UserRecord
 from fluxtrap.web import jcdata, plots
+from fluxtrap.web.api import known_form, known_query
 from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_token
 from fluxtrap.web.schemas import Id
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
-router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+async def known_names(request: Request) -> None:
+    """A page's query parameter or form field (``/login``, ``/logout``) that it does not take,
+    or one sent twice that takes one value (FastAPI kept the last), is a 400 page naming it:
+    the API's rules (``api.known_query``, ``api.known_form``), so a typo is not ignored."""
+    try:
+        known_query(request)
+        if request.method == "POST":
+            await known_form(request)
+    except ValidationError as err:
+        raise HTTPException(400, str(err)) from None
+
+
+router = APIRouter(
+    include_in_schema=False,
+    default_response_class=HTMLResponse,
+    dependencies=[Depends(known_names)],
+)
 
 
 class LoginRequired(Exception):
@@ -139,7 +158,8 @@ def campaign_page(request: Request, campaign: str) -> HTMLResponse:
     spec = store.campaign(campaign)
     history = store.history(campaign)
     samples = store.samples(campaign)
-    measured = {m.sample for m in store.measurements(campaign, with_content=False)}
+    measurements = store.measurements(campaign, with_content=False)
+    measured = {m.sample for m in measurements if m.kind == "mh_loop"}  # a Jc(B) to link
     figures = {
         f"progress-{o.name}": plots.progress_figure(spec, history, o) for o in spec.objectives
     }
@@ -150,6 +170,7 @@ def campaign_page(request: Request, campaign: str) -> HTMLResponse:
         spec=spec,
         samples=samples,
         measured=measured,
+        tc_notes=jcdata.tc_notes(store, measurements),
         figures=figures,
         open_suggestions=store.suggestions(campaign, "open"),
     )

@@ -286,6 +286,11 @@ class Upload(BaseModel):
     objective_errors: dict[str, float] = Field(
         description="objective -> the 1-sigma of its value, in its unit, where known"
     )
+    warnings: list[str] = Field(
+        description="what the analysis warned about, each naming the file: skipped rows, a "
+        "loop stored although it does not shield (force), a second transition beside an M(T) "
+        "sweep's fitted one (its Tc's ± does not include it), sweeps without a transition"
+    )
 
 
 class SuggestIn(Strict):

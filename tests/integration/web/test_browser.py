@@ -272,3 +272,28 @@ def test_an_mt_curve_is_uploaded_without_edges(page, tmp_path):
     page.select_option("#upload-form [name=kind]", "mh_loop")
     assert page.is_visible("#upload-form [name=a]")
     assert page.errors == []
+
+
+def test_a_second_transition_is_said_after_an_mt_upload(page, tmp_path):
+    """The form returned to the campaign page without a word of the Tc fit's warning (a minority
+    phase's step left out of the fit); it now says it at once and the page lists it, the file's
+    name shown as typed, never as markup."""
+    from .test_upload import two_phase_mt_file
+
+    page.store.add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5})
+    login(page, "alice")
+    page.goto("/campaigns/K-Ba122%20SPS")
+    page.select_option("#upload-form [name=label]", "B1")
+    page.select_option("#upload-form [name=kind]", "mt_curve")
+    name = "<img src=x onerror=alert(1)>.dat"
+    page.set_input_files("#upload-form [name=file]", str(two_phase_mt_file(tmp_path / name)))
+    with page.expect_navigation(url="**/campaigns/K-Ba122%20SPS"):
+        page.click("#upload-form button")
+    page.wait_for_selector("#tc-notes")
+    message = page.locator("#message").text_content()
+    assert message.startswith(f"warning: {name}: sweep: ") and "second transition" in message
+    note = page.locator("#tc-notes li").text_content()
+    assert note.startswith(f"B1: {name}: sweep: ") and "second transition" in note
+    assert page.locator("main img").count() == 0
+    shot(page, "07-mt-upload-second-transition")
+    assert page.errors == []

@@ -252,6 +252,15 @@ def test_a_query_parameter_the_operation_does_not_take_is_a_422_naming_it(lab, q
     assert lab.client.get(f"/api/me?{query}", headers=auth("rita")).status_code == 422
 
 
+def test_a_query_parameter_given_twice_is_a_422_naming_it(lab):
+    """?status=open&status=used listed the used suggestions: the last value won, silently."""
+    r = lab.client.get(
+        f"/api/campaigns/{NAME}/suggestions?status=open&status=used", headers=auth("rita")
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == "query parameter 'status' was sent 2 times: give it once"
+
+
 @pytest.mark.parametrize(
     ("parameters", "objectives", "says"),
     [

@@ -76,6 +76,55 @@ def test_a_long_pasted_token_is_refused_on_the_login_page_without_quoting_it(lab
     assert TOKENS["alice"] not in r.text and "set-cookie" not in r.headers
 
 
+@pytest.mark.parametrize(
+    ("post", "data", "says"),
+    [
+        ("/login", [("token", TOKENS["rita"]), ("token", TOKENS["alice"])],
+         "form field 'token' was sent 2 times: give it once"),
+        ("/login", [("tokne", TOKENS["alice"]), ("token", TOKENS["alice"])],
+         "unknown form field(s) 'tokne' (did you mean 'token'?) for POST /login; it takes "
+         "next, token"),
+        ("/login", [("token", TOKENS["alice"]), ("next", "/"), ("next", "//evil.example")],
+         "form field 'next' was sent 2 times"),
+        ("/logout", [("csrf", "x"), ("csrf", "y")], "form field 'csrf' was sent 2 times"),
+    ],
+)  # fmt: skip
+def test_a_page_form_with_a_field_twice_or_unknown_is_a_400_page_naming_it(lab, post, data, says):
+    """The API refused these; the pages' forms took the last value of a field sent twice (two
+    tokens: logged in as whoever came last) and ignored unknown fields. Nothing is done, and the
+    tokens sent are not quoted back."""
+    lab.client.cookies.set("fluxtrap_token", TOKENS["bob"])
+    body = urlencode(data)
+    r = lab.client.post(
+        post,
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html"), r.text
+    assert says in unescape(r.text) and "set-cookie" not in r.headers
+    assert TOKENS["alice"] not in r.text and TOKENS["rita"] not in r.text
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("/model?objective=jc_3T&objective=tc", "query parameter 'objective' was sent 2 times"),
+        ("/model?obective=jc_3T", "unknown query parameter(s) 'obective' (did you mean "
+         "'objective'?) for GET /campaigns/{campaign}/model; it takes objective, x, y"),
+        ("?view=all", "unknown query parameter(s) 'view' for GET /campaigns/{campaign}; it "
+         "takes none"),
+    ],
+)  # fmt: skip
+def test_a_page_query_parameter_twice_or_unknown_is_a_400_page_naming_it(browser_like, query, says):
+    """The model page drew the last of two objectives and ignored a misspelt one, showing the
+    first objective as if it were the one asked for; a list (?sample=) may repeat."""
+    r = browser_like.client.get(CP + query)
+    assert r.status_code == 400 and says in unescape(r.text), r.text
+    browser_like.store.add_sample(NAME, "B1", P)
+    assert browser_like.client.get(f"{CP}/jc?sample=B1&sample=B1").status_code == 200
+
+
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])
 def test_api_docs_load_without_the_internet(lab, path):
     html = lab.client.get(path).text

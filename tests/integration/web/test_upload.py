@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from html import unescape
+
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -106,6 +109,20 @@ def test_a_form_field_sent_twice_is_422_and_nothing_is_stored(sample, loop_file,
     assert snapshot(lab) == before and lab.store.measurements(NAME, "B1") == []
 
 
+def test_an_unknown_form_field_is_422_and_nothing_is_stored(sample, loop_file):
+    """A misspelt ``temperature`` was ignored: the file's first loop was analysed and stored as
+    if it were the one asked for."""
+    before = snapshot(sample)
+    r = upload(sample, loop_file, temprature="20 K")
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith(
+        "unknown form field(s) 'temprature' (did you mean 'temperature'?) for POST "
+        "/api/campaigns/{campaign}/samples/{label}/measurements; it takes a, b, c, file, force, "
+        "kind, temperature"
+    )
+    assert snapshot(sample) == before
+
+
 def test_truncated_file_writes_nothing(sample, loop_file):
     lab = sample
     before = snapshot(lab)
@@ -167,21 +184,10 @@ def test_loop_that_does_not_shield_is_422_unless_forced_and_then_recorded(sample
 
 def test_an_mt_curve_upload_needs_no_edges_and_fills_the_tc_objective(sample, tmp_path):
     """kind accepted only mh_loop, and a, b, c were required: a Tc could not be uploaded."""
-    from fluxtrap.campaign import CampaignSpec
-
     from ..test_magnetometry_cli import transition_mt_file
 
     lab = sample
-    lab.store.create_campaign(
-        CampaignSpec.from_dict(
-            {
-                "name": "tc",
-                "parameters": [{"name": "T", "unit": "degC", "low": 500, "high": 800}],
-                "objectives": [{"name": "tc", "quantity": "tc"}],
-            }
-        )
-    )
-    lab.store.add_sample("tc", "T1", {"T": 600}, recorded_by="alice")
+    tc_campaign(lab)
     content = transition_mt_file(tmp_path).read_bytes()
     r = lab.client.post(
         "/api/campaigns/tc/samples/T1/measurements",
@@ -205,3 +211,70 @@ def test_an_mt_curve_upload_needs_no_edges_and_fills_the_tc_objective(sample, tm
         )
         assert r.status_code == 422 and message in r.json()["detail"], r.text
     assert len(lab.store.measurements("tc", "T1", with_content=False)) == 1
+
+
+def two_phase_mt_file(path):
+    """A SYNTHETIC M(T) sweep (10 Oe, 5-60 K): the main step at Tm = 38 K and a minority phase's
+    (a fifth of it) at 45 K, which the one-step fit leaves out (a TcStructureWarning)."""
+    from fluxtrap.magnetometry.synthetic import write_qd_dat
+    from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+
+    t = np.linspace(5, 60, 221)
+    m = -1e-5 / (1 + np.exp((t - 38) / 0.5)) - 0.2e-5 / (1 + np.exp((t - 45) / 0.5))
+    m += 2e-8 * t + 1e-7 + np.random.default_rng(0).normal(0, 1e-8, t.size)
+    meta = TableMetadata(path.name, "MPMS3", "VSM")
+    write_qd_dat(
+        MeasurementTable.from_arrays(np.full(t.size, 1e-3), m, meta, temperature_K=t), path
+    )
+    return path
+
+
+def tc_campaign(lab) -> None:
+    from fluxtrap.campaign import CampaignSpec
+
+    spec = {
+        "name": "tc",
+        "parameters": [{"name": "T", "unit": "degC", "low": 500, "high": 800}],
+        "objectives": [{"name": "tc", "quantity": "tc"}],
+    }
+    lab.store.create_campaign(CampaignSpec.from_dict(spec))
+    lab.store.add_sample("tc", "T1", {"T": 600}, recorded_by="alice")
+
+
+def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(lab, tmp_path):
+    """The Tc fit's TcStructureWarning (a minority phase's step, left out of the fit and of its
+    ± 1 sigma) was stored in the curve's settings only: the upload's answer and the campaign page
+    said nothing of it. Both now say it, naming the file (a file name is the uploader's text:
+    escaped on the page), and a clean file says nothing."""
+    from ..test_magnetometry_cli import transition_mt_file
+
+    tc_campaign(lab)
+    name = "<img src=x onerror=alert(1)>.dat"
+    content = two_phase_mt_file(tmp_path / "two.dat").read_bytes()
+    r = lab.client.post(
+        "/api/campaigns/tc/samples/T1/measurements",
+        headers=auth("bob"),
+        data={"kind": "mt_curve"},
+        files={"file": (name, content)},
+    )
+    assert r.status_code == 201, r.text
+    (said,), tc = r.json()["warnings"], r.json()["objectives"]["tc"]
+    assert said.startswith(f"{name}: sweep: ") and "a second transition (another phase)?" in said
+    (fit,) = r.json()["curves"]
+    assert fit["settings"]["warnings"] == [said]  # as stored
+    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    html = lab.client.get("/campaigns/tc").text
+    shown = html.split('id="tc-notes"')[1].split("</ul>")[0]
+    assert "<img" not in shown and f"<strong>T1</strong>: {said}" in unescape(shown)
+    row = html.split("<td>T1</td>")[1].split("</tr>")[0]
+    assert f"{tc:.6g} ± " in row and "Jc(B)" not in row  # its Tc; no link to a Jc(B) it lacks
+
+    clean = transition_mt_file(tmp_path).read_bytes()  # a newer, clean file: nothing to say
+    r = lab.client.post(
+        "/api/campaigns/tc/samples/T1/measurements",
+        headers=auth("bob"),
+        data={"kind": "mt_curve"},
+        files={"file": ("clean.dat", clean)},
+    )
+    assert r.status_code == 201 and r.json()["warnings"] == [], r.text
+    assert 'id="tc-notes"' not in lab.client.get("/campaigns/tc").text
