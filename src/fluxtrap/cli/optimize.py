@@ -206,15 +206,14 @@ def _summary_line(summary: dict) -> str:
             f"{k} {v:.3g}" for k, v in sorted(o["lengthscales"].items(), key=lambda kv: kv[1] or 0)
         )
         r2 = "" if o.get("loo_r2") is None else f", LOO R^2 {o['loo_r2']:.2f}"
-        known = ""
+        lines.append(
+            f"  {name} ({o['goal']}): LOO RMSE {o['loo_rmse']:.3g}{r2}; length-scales {ls}"
+        )
         if o.get("known_errors"):  # summaries stored before stated errors have no count
-            known = (
-                f"; {o['known_errors']} row(s) with a stated error: noise std "
+            lines.append(
+                f"    {o['known_errors']} row(s) with a stated error: noise std "
                 f"{o['noise_std']:.3g} (fitted {o['fitted_noise_std']:.3g} on top of the stated)"
             )
-        lines.append(
-            f"  {name} ({o['goal']}): LOO RMSE {o['loo_rmse']:.3g}{r2}; length-scales {ls}{known}"
-        )
     for row in summary.get("pareto_front", []):
         lines.append(
             "  Pareto front: "
