@@ -9,7 +9,7 @@ import pytest
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihood
 
 from fluxtrap.errors import ValidationError
-from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
+from fluxtrap.optimize import Categorical, Continuous, Optimizer, SearchSpace
 from fluxtrap.optimize.model import known_noise_var
 from fluxtrap.optimize.stopping import KAPPA
 
@@ -149,3 +149,30 @@ def test_an_error_of_an_unknown_outcome_or_another_length_is_refused():
     with pytest.raises(ValidationError, match="errors has 3 rows but y has 15"):
         opt.tell(X, pd.Series(y, name="y"), errors_at(3, {}))
     assert opt.X.empty
+
+
+def test_categories_and_several_outcomes_take_their_own_stated_errors():
+    """MixedSingleTaskGP and the batched model of two objectives and a constraint-only outcome:
+    each output's known variance is its own column's, and ask works on them."""
+    rng = np.random.default_rng(0)
+    n = 12
+    fast = {"num_restarts": 2, "raw_samples": 32}
+    mixed = SearchSpace([Continuous("x", 0, 10, 0.1), Categorical("c", ("a", "b"))])
+    X = pd.DataFrame({"x": rng.uniform(0, 10, n).round(1), "c": rng.choice(["a", "b"], n)})
+    y = pd.Series(np.sin(X["x"]) + (X["c"] == "a"), name="y")
+    opt = Optimizer(mixed, seed=0, **fast).tell(X, y, errors_at(n, {0: 0.2, 3: 0.2}))
+    assert type(opt.model).__name__ == "MixedSingleTaskGP"
+    assert known_noise_var(opt.model)[[0, 3], 0].tolist() == pytest.approx([0.04, 0.04])
+    assert len(opt.ask(2)) == 2
+    space = SearchSpace([Continuous("x", 0, 10, 0.1), Continuous("z", 0, 1, 0.01)])
+    X = pd.DataFrame({"x": rng.uniform(0, 10, n).round(1), "z": rng.uniform(0, 1, n).round(2)})
+    Y = pd.DataFrame({"a": np.sin(X["x"]), "b": X["z"] + np.cos(X["x"]), "t": X["x"] * 3})
+    E = pd.DataFrame({"b": errors_at(n, {1: 0.1}), "t": 0.5})
+    opt = Optimizer(
+        space, seed=0, objectives=["a", "b"], outcome_constraints={"t": (None, 20)}, **fast
+    ).tell(X, Y, E)
+    var = known_noise_var(opt.model)
+    assert var[1, 1] == pytest.approx(0.01) and var[:, 2].tolist() == pytest.approx([0.25] * n)
+    assert float(var[:, 0].max()) < 1e-5 and float(var[0, 1]) < 1e-5
+    assert [o["known_errors"] for o in opt.model_summary()["objectives"].values()] == [0, 1, n]
+    assert len(opt.ask(1)) == 1
