@@ -181,7 +181,7 @@ def known_noise_var(model: SingleTaskGP) -> Tensor:
 
 def typical_noise_std(model: SingleTaskGP) -> Tensor:
     """The noise std ``(m,)`` of a typical measurement, in outcome units: the fitted part plus
-    the median stated variance over the rows (0 without stated errors: then exactly
+    the median stated variance over all rows, those without one counting 0 (none: exactly
     ``noise_std``, the noise the stopping advisor's KAPPA was calibrated on). The median, so one
     row stated as very uncertain does not raise the bar for every other."""
     fitted = noise_std(model)
