@@ -805,13 +805,14 @@ def _error_frame(
     for name in errors.columns:
         given = errors[name]
         v = pd.to_numeric(given, errors="coerce").to_numpy(dtype=float)
-        bad = (given.notna().to_numpy() & np.isnan(v)) | (v < 0) | ~(np.abs(v) <= MAX_ABS_OUTCOME)
-        bad &= ~(given.isna().to_numpy())
+        bad = given.notna().to_numpy() & ~((v >= 0) & (v <= MAX_ABS_OUTCOME))  # text: v NaN
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
+            value = given.iloc[r]
             raise ValidationError(
-                f"errors row {y.index[r]!r}: the 1-sigma of {name}, {given.iloc[r]!r}, must be a "
-                f"finite number from 0 to {MAX_ABS_OUTCOME:g} (NaN or 0: none stated)"
+                f"errors row {y.index[r]!r}: the 1-sigma of {name}, "
+                f"{repr(value) if isinstance(value, str) else value}, must be a finite number "
+                f"from 0 to {MAX_ABS_OUTCOME:g} (NaN or 0: none stated)"
             )
         out[name] = v
     return out
