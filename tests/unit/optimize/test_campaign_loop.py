@@ -11,7 +11,7 @@ from fluxtrap.errors import ValidationError
 from fluxtrap.optimize import SearchSpace
 from fluxtrap.optimize.model import known_noise_var
 from fluxtrap.store import Store
-from fluxtrap.workflows.suggest import campaign_optimizer, suggest
+from fluxtrap.workflows.suggest import MODEL_LOCK, campaign_optimizer, fitted_optimizer, suggest
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
 NAME = "K-Ba122 SPS"
@@ -170,3 +170,24 @@ def test_an_error_set_by_hand_reaches_the_model(store):
     o = summary["objectives"]["jc_3T"]
     assert o["known_errors"] == 1 and "stated errors" in summary["model"]
     assert o["noise_std"] > o["fitted_noise_std"] > 0
+
+
+def test_the_kept_model_is_refitted_when_only_a_stated_error_changes():
+    """The dashboard keeps fitted optimizers by campaign and data: an error stated for a value
+    already there is new data."""
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    history = pd.DataFrame(
+        {
+            "ramp_rate": [50.0, 30.0],
+            "max_temperature": [600.0, 650.0],
+            "dwell_time": [5.0, 10.0],
+            "jc_3T": [2.9e8, 1.0e8],
+            "objective_errors": [{}, {}],
+        }
+    )
+    with MODEL_LOCK:
+        plain, _ = fitted_optimizer(spec, history, [])
+        assert fitted_optimizer(spec, history.copy(), [])[0] is plain
+        history.at[1, "objective_errors"] = {"jc_3T": 2e7}
+        stated, _ = fitted_optimizer(spec, history, [])
+    assert stated is not plain and stated.errors["jc_3T"].tolist()[1] == 2e7
