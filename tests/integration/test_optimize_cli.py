@@ -318,8 +318,8 @@ def test_suggest_says_how_many_rows_state_an_error(db, capsys, monkeypatch):
     assert code == 0, err
     o = Store(db).suggestions(NAME, status="open")[-1].model_summary["objectives"]["jc_3T"]
     assert o["known_errors"] == 1
-    said = (
-        f"1 row(s) with a stated error: noise std {o['noise_std']:.3g} "
-        f"(fitted {o['fitted_noise_std']:.3g} on top of the stated)"
+    said = (  # in A/cm², as the stopping advisor's line (stored in A/m²)
+        f"1 row(s) with a stated error: noise std {o['noise_std'] / 1e4:.3g} A/cm² "
+        f"(fitted {o['fitted_noise_std'] / 1e4:.3g} A/cm² on top of the stated)"
     )
     assert said in out, out
