@@ -38,9 +38,7 @@ def campaign_optimizer(
 
     ``history`` has the columns of ``Store.history`` (status, parameters, objectives with NaN
     where not measured, and optionally ``objective_errors``: a dict per row of stated 1-sigma,
-    in the objectives' units, told with the values; one of an objective not modelled, a
-    ``goal = "constraint"`` one without a bound, is left out); ``open_suggestions`` are
-    parameter dicts. The space holds the free
+    in the objectives' units, told with the values); ``open_suggestions`` are parameter dicts. The space holds the free
     parameters (fixed ones left out) and the linear constraints; objectives with goal
     ``constraint`` and the bounds of ``[[constraints]]`` on outcomes become outcome constraints.
     ``options`` go to :class:`Optimizer`; its ``budget`` defaults to the campaign's.

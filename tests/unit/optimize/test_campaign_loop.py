@@ -191,3 +191,23 @@ def test_the_kept_model_is_refitted_when_only_a_stated_error_changes():
         history.at[1, "objective_errors"] = {"jc_3T": 2e7}
         stated, _ = fitted_optimizer(spec, history, [])
     assert stated is not plain and stated.errors["jc_3T"].tolist()[1] == 2e7
+
+
+def test_a_history_error_of_an_objective_the_campaign_lacks_is_refused():
+    """The store never holds one; a hand-built history is told which sample and key."""
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    history = pd.DataFrame(
+        {
+            "label": ["A", "B"],
+            "ramp_rate": [50.0, 30.0],
+            "max_temperature": [600.0, 550.0],
+            "dwell_time": [5.0, 10.0],
+            "jc_3T": [2.9e8, 1.0e8],
+            "objective_errors": [{}, {"jc_3T": 1e7}],
+        }
+    )
+    opt, _ = campaign_optimizer(spec, history)
+    assert opt.errors["jc_3T"].tolist()[1] == 1e7 and opt.known_errors() == {"jc_3T": 1}
+    history.at[1, "objective_errors"] = {"jc_3T": 1e7, "tc": 0.3}
+    with pytest.raises(ValidationError, match="sample 'B': an error for 'tc', not an objective"):
+        campaign_optimizer(spec, history)
