@@ -303,3 +303,23 @@ def test_suggest_says_when_a_batch_passes_the_budget(tmp_path, capsys):
         "suggested and not measured yet); past the budget every suggestion is by best "
         "predicted value"
     ) in said, said
+
+
+def test_suggest_says_how_many_rows_state_an_error(db, capsys, monkeypatch):
+    monkeypatch.setattr(console, "width", 160)  # the summary lines unbroken
+    code, out, err = cli(capsys, "suggest", "-c", NAME, "--seed", "3", "--db", db)
+    assert code == 0, err
+    assert "stated error" not in out  # none stated: the line as before
+    params = ("-p", "ramp_rate=40", "-p", "max_temperature=620", "-p", "dwell_time=10")
+    sample = ("sample", "add", "--db", db, "-c", NAME, "--label", "B5", *params)
+    code, _, err = cli(capsys, *sample, "-o", "jc_3T=3.3e4 ± 4e3 A/cm^2")
+    assert code == 0, err
+    code, out, err = cli(capsys, "suggest", "-c", NAME, "--seed", "3", "--db", db)
+    assert code == 0, err
+    o = Store(db).suggestions(NAME, status="open")[-1].model_summary["objectives"]["jc_3T"]
+    assert o["known_errors"] == 1
+    said = (  # in A/cm², as the stopping advisor's line (stored in A/m²)
+        f"1 row(s) with a stated error: noise std {o['noise_std'] / 1e4:.3g} A/cm² "
+        f"(fitted {o['fitted_noise_std'] / 1e4:.3g} A/cm² on top of the stated)"
+    )
+    assert said in out, out

@@ -219,6 +219,7 @@ def test_history_frame(store):
         "max_temperature",
         "dwell_time",
         "jc_3T",
+        "objective_errors",
         "created_at",
     ]
     assert h["jc_3T"].iloc[0] == 2.9e8 and pd.isna(h["jc_3T"].iloc[1])

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -29,6 +29,9 @@ from fluxtrap.cli.common import (
 )
 from fluxtrap.errors import ValidationError
 from fluxtrap.outputs import replacing
+
+if TYPE_CHECKING:
+    from fluxtrap.campaign import CampaignSpec
 
 
 def register(app: typer.Typer) -> None:
@@ -112,7 +115,7 @@ def suggest_cmd(
     console.print(table)
     if predicted:
         console.print("predicted: the model's mean ± 1 sigma at each suggestion", highlight=False)
-    console.print(_summary_line(records[0].model_summary), highlight=False)
+    console.print(_summary_line(records[0].model_summary, spec), highlight=False)
     goals = spec.optimised_objectives
     if len(goals) == 1:
         advice = advise_from_suggestions(store.suggestions(campaign), goals[0])
@@ -194,8 +197,10 @@ def suggestion_mark_cmd(
     console.print(f"suggestion {rec.id} is now {rec.status}", highlight=False)
 
 
-def _summary_line(summary: dict) -> str:
-    """One line per objective: LOO error and length-scales (shortest = matters most)."""
+def _summary_line(summary: dict, spec: CampaignSpec) -> str:
+    """One line per objective: LOO error and length-scales (shortest = matters most); with
+    stated errors, how many rows state one and the noise (typical and fitted) as the tables
+    show the objective (Jc in A/cm², as the stopping advisor's line)."""
     lines = [
         f"model: {summary.get('model', '?')} on n={summary.get('n', 0)}, "
         f"acquisition {summary.get('acquisition_function', '?')}"
@@ -208,6 +213,14 @@ def _summary_line(summary: dict) -> str:
         lines.append(
             f"  {name} ({o['goal']}): LOO RMSE {o['loo_rmse']:.3g}{r2}; length-scales {ls}"
         )
+        if o.get("known_errors"):  # summaries stored before stated errors have no count
+            d = spec.objective(name)
+            u = f" {d.shown_unit}" if d.shown_unit else ""
+            lines.append(
+                f"    {o['known_errors']} row(s) with a stated error: noise std "
+                f"{d.shown(o['noise_std']):.3g}{u} (fitted {d.shown(o['fitted_noise_std']):.3g}{u} "
+                "on top of the stated)"
+            )
     for row in summary.get("pareto_front", []):
         lines.append(
             "  Pareto front: "

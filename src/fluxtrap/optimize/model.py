@@ -4,23 +4,29 @@
 length-scale prior, or with ``light_tailed`` a Gamma prior of the same mode:
 ``few_points_kernel``), ``Standardize`` on the outcomes and a fitted Gaussian noise; with
 categorical parameters it builds ``MixedSingleTaskGP`` (Matern-5/2 ARD on the numeric columns
-times a categorical kernel). Inputs arrive already in the unit cube: the ``SearchSpace`` scales
+times a categorical kernel). Rows with a stated 1-sigma (``Yvar``) add it as known noise on top
+of the fitted one (``FixedNoiseGaussianLikelihood`` with ``learn_additional_noise``). Inputs arrive already in the unit cube: the ``SearchSpace`` scales
 them with the campaign bounds, which is what ``Normalize(bounds=...)`` would do.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 from botorch.fit import fit_gpytorch_mll
 from botorch.models import MixedSingleTaskGP, SingleTaskGP
 from botorch.models.transforms.outcome import Standardize
-from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+from botorch.models.utils.gpytorch_modules import (
+    MIN_INFERRED_NOISE_LEVEL,
+    get_covar_module_with_dim_scaled_prior,
+)
 from gpytorch.constraints import GreaterThan
 from gpytorch.kernels import Kernel, MaternKernel
+from gpytorch.likelihoods import FixedNoiseGaussianLikelihood
 from gpytorch.mlls import ExactMarginalLogLikelihood
-from gpytorch.priors import GammaPrior
+from gpytorch.priors import GammaPrior, LogNormalPrior
 from torch import Tensor
 
 # Batches and pending points are planned on the light-tailed model while the observations are
@@ -30,27 +36,67 @@ FEW_PER_DIM = 2
 
 
 def fit_model(
-    U: Tensor, Y: Tensor, cat_dims: list[int], light_tailed: bool = False
+    U: Tensor,
+    Y: Tensor,
+    cat_dims: list[int],
+    light_tailed: bool = False,
+    Yvar: Tensor | None = None,
 ) -> SingleTaskGP:
     """Fit a GP to ``U`` (``n x d``, encoded) and ``Y`` (``n x m``, to be maximised);
     ``light_tailed``: ``few_points_kernel``'s prior (numeric inputs only; ignored with
-    categories)."""
+    categories). ``Yvar`` (``n x m``, units of ``Y`` squared, 0 where none is stated): each row's
+    known noise variance, added to the fitted homoscedastic noise; None or all 0: the fitted
+    noise alone, the model of a campaign without stated errors."""
     n, d = U.shape
     m = Y.shape[-1]
     batch_shape = torch.Size([m]) if m > 1 else None
-    if cat_dims:
-        model = MixedSingleTaskGP(U, Y, cat_dims=cat_dims, outcome_transform=Standardize(m=m))
-    else:
-        if light_tailed:
-            covar = few_points_kernel(d, batch_shape)
-        else:
-            covar = get_covar_module_with_dim_scaled_prior(
-                ard_num_dims=d, batch_shape=batch_shape, use_rbf_kernel=False
+    known = Yvar if Yvar is not None and bool((Yvar > 0).any()) else None
+    with warnings.catch_warnings():
+        # rows without a stated error (0) get gpytorch's floor for known noise, 1e-6 of the
+        # outcome's variance (the fitted part's own floor is 1e-4): said once here, not warned
+        warnings.filterwarnings("ignore", message="Very small noise values detected")
+        if cat_dims:
+            model = MixedSingleTaskGP(
+                U, Y, cat_dims=cat_dims, train_Yvar=known, outcome_transform=Standardize(m=m)
             )
-        model = SingleTaskGP(U, Y, covar_module=covar, outcome_transform=Standardize(m=m))
+        else:
+            if light_tailed:
+                covar = few_points_kernel(d, batch_shape)
+            else:
+                covar = get_covar_module_with_dim_scaled_prior(
+                    ard_num_dims=d, batch_shape=batch_shape, use_rbf_kernel=False
+                )
+            model = SingleTaskGP(
+                U, Y, known, covar_module=covar, outcome_transform=Standardize(m=m)
+            )
+        if known is not None:
+            model.likelihood = known_plus_fitted_noise(
+                model.likelihood.noise_covar.noise, batch_shape
+            ).to(U)
     fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
     model.eval()
     return model
+
+
+def known_plus_fitted_noise(
+    noise: Tensor, batch_shape: torch.Size | None
+) -> FixedNoiseGaussianLikelihood:
+    """The likelihood of rows with a stated error: the known variances ``noise`` (standardized,
+    as ``SingleTaskGP(train_Yvar=...)`` turns them through ``Standardize``: divided by the
+    outcome's variance) plus a fitted homoscedastic part with the prior, bound and start of
+    BoTorch's default likelihood (``get_gaussian_likelihood_with_lognormal_prior``), which
+    ``train_Yvar`` alone would leave out (BoTorch then trusts the stated errors as the whole
+    noise, and rows without one as exact)."""
+    prior = LogNormalPrior(loc=-4.0, scale=1.0)
+    return FixedNoiseGaussianLikelihood(
+        noise=noise,
+        learn_additional_noise=True,
+        batch_shape=batch_shape or torch.Size(),
+        noise_prior=prior,
+        noise_constraint=GreaterThan(
+            MIN_INFERRED_NOISE_LEVEL, transform=None, initial_value=prior.mode
+        ),
+    )
 
 
 def few_points_kernel(d: int, batch_shape: torch.Size | None = None) -> MaternKernel:
@@ -81,8 +127,8 @@ def loo_predictions(model: SingleTaskGP) -> tuple[Tensor, Tensor]:
     y = model.train_targets  # standardized; (n,) or (m, n)
     with torch.no_grad():
         K = model.covar_module(X).to_dense()
-        noise = model.likelihood.noise
-        K = K + noise.unsqueeze(-1) * torch.eye(K.shape[-1], dtype=K.dtype)
+        noise = model.likelihood.noise  # (1,) or (m, 1); per row (n,) or (m, n) with stated errors
+        K = K + noise.unsqueeze(-1) * torch.eye(K.shape[-1], dtype=K.dtype)  # diagonal either way
         r = y - model.mean_module(X)
         Kinv = torch.cholesky_inverse(torch.linalg.cholesky(K))
         diag = torch.diagonal(Kinv, dim1=-2, dim2=-1)
@@ -113,7 +159,33 @@ def lengthscales(model: SingleTaskGP, d: int) -> Tensor:
 
 
 def noise_std(model: SingleTaskGP) -> Tensor:
-    """Fitted observation noise standard deviation ``(m,)`` in outcome units."""
-    noise = model.likelihood.noise.detach().reshape(-1)
+    """Fitted (homoscedastic) observation noise standard deviation ``(m,)`` in outcome units:
+    with stated errors, the part fitted on top of them."""
+    lik = model.likelihood
+    noise = lik.second_noise if isinstance(lik, FixedNoiseGaussianLikelihood) else lik.noise
     stdvs = model.outcome_transform.stdvs.reshape(-1)
-    return noise.sqrt().expand_as(stdvs) * stdvs
+    return noise.detach().reshape(-1).sqrt().expand_as(stdvs) * stdvs
+
+
+def known_noise_var(model: SingleTaskGP) -> Tensor:
+    """Stated (known) noise variance per row ``(n x m)`` in outcome units squared; all 0 without
+    stated errors (with some, a row without one holds the floor, 1e-6 of the outcome's
+    variance)."""
+    n, m = model.train_inputs[0].shape[-2], model.num_outputs
+    lik = model.likelihood
+    if not isinstance(lik, FixedNoiseGaussianLikelihood):
+        return torch.zeros(n, m, dtype=torch.double)
+    var = lik.noise_covar.noise.detach().reshape(m, n).T
+    return var * model.outcome_transform.stdvs.reshape(1, m) ** 2
+
+
+def typical_noise_std(model: SingleTaskGP) -> Tensor:
+    """The noise std ``(m,)`` of a typical measurement, in outcome units: the fitted part plus
+    the median stated variance over all rows, those without one counting 0 (none: exactly
+    ``noise_std``, the noise the stopping advisor's KAPPA was calibrated on). The median, so one
+    row stated as very uncertain does not raise the bar for every other."""
+    fitted = noise_std(model)
+    known = known_noise_var(model)
+    if not bool((known > 0).any()):
+        return fitted
+    return (fitted**2 + torch.quantile(known, 0.5, dim=0)).sqrt()

@@ -24,6 +24,9 @@ Behaviour on awkward data (documented, tested):
 - a NaN/inf objective or a parameter outside the space: ``ValidationError`` naming the row;
 - duplicated rows: kept as replicates (they inform the fitted noise); never suggested again;
 - a constant objective: ``ConstantObjectiveWarning``; the GP then explores by its variance;
+- a stated 1-sigma per row (``tell(..., errors=)``): known noise on top of the fitted one; NaN
+  or 0 is none (the row keeps the fitted noise alone), a negative, infinite or non-numeric one
+  or one for an outcome not modelled is a ``ValidationError`` naming the row;
 - fewer than 2 observations: a scrambled Sobol design (acquisition value NaN).
 """
 
@@ -65,6 +68,7 @@ from fluxtrap.optimize.model import (
     lengthscales,
     loo_predictions,
     noise_std,
+    typical_noise_std,
 )
 from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace, unit_keys
 from fluxtrap.optimize.stopping import KAPPA
@@ -186,6 +190,7 @@ class Optimizer:
         self.budget = check_budget(budget)
         self._X = pd.DataFrame(columns=space.names)
         self._Y: pd.DataFrame | None = None
+        self._E: pd.DataFrame | None = None  # stated 1-sigma per outcome, NaN where none
         self._model = self._planning_model = None
         self._constant_warned = False
 
@@ -223,8 +228,20 @@ class Optimizer:
         """Observed outcomes ``n x m`` (objectives, then constraint-only outcomes; own units)."""
         return (self._Y if self._Y is not None else pd.DataFrame(columns=self._objectives)).copy()
 
-    def tell(self, X: pd.DataFrame, y: pd.Series | pd.DataFrame) -> Optimizer:
-        """Add observations: ``X`` (``n x d`` DataFrame) and ``y`` (Series or ``n x m`` DataFrame)."""
+    @property
+    def errors(self) -> pd.DataFrame:
+        """Stated 1-sigma of the observed outcomes ``n x m`` (own units; NaN where none)."""
+        return (self._E if self._E is not None else pd.DataFrame(columns=self._objectives)).copy()
+
+    def tell(
+        self,
+        X: pd.DataFrame,
+        y: pd.Series | pd.DataFrame,
+        errors: pd.Series | pd.DataFrame | None = None,
+    ) -> Optimizer:
+        """Add observations: ``X`` (``n x d`` DataFrame) and ``y`` (Series or ``n x m`` DataFrame);
+        ``errors``: the stated 1-sigma of some values (the columns of some outcomes, rows as
+        ``y``, in the outcomes' units; NaN or 0 where none), known noise for the model."""
         if isinstance(y, pd.Series):
             name = y.name if y.name is not None else (self._objectives or ["objective"])[0]
             y = y.to_frame(str(name))
@@ -262,10 +279,12 @@ class Optimizer:
                 f"+-{MAX_ABS_OUTCOME:g}, where the model's standardisation overflows (a unit "
                 "mistake?)"
             )
+        E = _error_frame(errors, y, self.outcomes)
         X = X[self.space.names].reset_index(drop=True)
         Y = Y.reset_index(drop=True)
         self._X = X if self._X.empty else pd.concat([self._X, X], ignore_index=True)
         self._Y = Y if self._Y is None else pd.concat([self._Y, Y], ignore_index=True)
+        self._E = E if self._E is None else pd.concat([self._E, E], ignore_index=True)
         self._model = self._planning_model = None
         self._constant_warned = False
         return self
@@ -306,7 +325,9 @@ class Optimizer:
                 )
         self._constant_warned = True  # once per data: the planning model refits the same rows
         with manual_seed(self._derived_seed(0)):
-            return fit_model(self._U(), self._signed_Y(), self.space.cat_dims, light_tailed)
+            return fit_model(
+                self._U(), self._signed_Y(), self.space.cat_dims, light_tailed, self._Yvar()
+            )
 
     def _U(self) -> torch.Tensor:
         return self.space.to_unit(self._X)
@@ -319,6 +340,18 @@ class Optimizer:
     def _signed_Y(self) -> torch.Tensor:
         sign = torch.tensor(self._signs(), dtype=DTYPE)
         return torch.tensor(self._Y[self.outcomes].to_numpy(dtype=float), dtype=DTYPE) * sign
+
+    def _Yvar(self) -> torch.Tensor:
+        """Stated variances ``n x m`` (0 where none): the model's known noise."""
+        return (
+            torch.tensor(self._E[self.outcomes].fillna(0.0).to_numpy(dtype=float), dtype=DTYPE) ** 2
+        )
+
+    def known_errors(self) -> dict[str, int]:
+        """Per outcome, how many observations carry a stated error (> 0) the model uses."""
+        if self._E is None:
+            return dict.fromkeys(self.outcomes, 0)
+        return {name: int((self._E[name] > 0).sum()) for name in self.outcomes}
 
     def feasible(self) -> np.ndarray:
         """Boolean ``(n,)``: observations that meet every outcome constraint."""
@@ -369,11 +402,16 @@ class Optimizer:
 
     def model_summary(self) -> dict[str, Any]:
         """JSON-able summary for the store: n, per objective goal, length-scales, noise, LOO error;
-        with several objectives also the observed Pareto front (parameters and objectives)."""
+        with several objectives also the observed Pareto front (parameters and objectives).
+        Noise per outcome: ``noise_std`` a typical measurement's (``typical_noise_std``: the
+        fitted part and the median stated variance; the stopping advisor's), ``fitted_noise_std``
+        the part fitted on top of the stated errors, ``known_errors`` the rows stating one."""
         summary: dict[str, Any] = {"n": len(self._X), "model": self._model_name()}
         if len(self._X) < 2:
             return summary
-        loo, ls, noise = self.loo(), self.lengthscales(), noise_std(self.model).numpy()
+        loo, ls = self.loo(), self.lengthscales()
+        noise, fitted = typical_noise_std(self.model).numpy(), noise_std(self.model).numpy()
+        known = self.known_errors()
         summary["objectives"] = {}
         goals = ["maximize" if mx else "minimize" for mx in self.maximize]
         goals += ["constraint"] * (len(self.outcomes) - len(goals))
@@ -384,6 +422,8 @@ class Optimizer:
                 "goal": goal,
                 "lengthscales": {k: _finite(v) for k, v in ls.loc[name].items()},
                 "noise_std": _finite(noise[j]),
+                "fitted_noise_std": _finite(fitted[j]),
+                "known_errors": known[name],
                 "loo_rmse": _finite(math.sqrt(float((err**2).mean()))),
                 "loo_r2": _finite(1 - float((err**2).mean()) / var) if var > 0 else None,
             }
@@ -399,7 +439,10 @@ class Optimizer:
 
     def _model_name(self) -> str:
         kind = "MixedSingleTaskGP" if self.space.cat_dims else "SingleTaskGP"
-        return f"{kind}(Matern-5/2 ARD, Standardize, fitted noise)"
+        noise = (
+            "stated errors + fitted noise" if any(self.known_errors().values()) else "fitted noise"
+        )
+        return f"{kind}(Matern-5/2 ARD, Standardize, {noise})"
 
     # ---------------------------------------------------------------- results
     def best(self) -> pd.Series:
@@ -636,14 +679,15 @@ class Optimizer:
     def expects_no_improvement(self, log_ei: float) -> bool:
         """Whether a round whose best row's log expected improvement (its ``acquisition``
         value) is ``log_ei`` is chosen again by posterior mean: one objective, no outcome
-        constraints, and an expected improvement below ``KAPPA`` times the fitted noise std (the
+        constraints, and an expected improvement below ``KAPPA`` times a typical measurement's
+        noise std (``typical_noise_std``: the fitted one without stated errors; the
         stopping advisor's threshold: no improvement one measurement could resolve is expected,
         and the free points of best mean are the likeliest near-best ones; exploring far corners
         for an improvement the model rules out found fewer of the top rows on the replays,
         bench/results/README.md)."""
         if len(self.outcomes) != 1 or self.outcome_constraints:
             return False
-        return log_ei < math.log(KAPPA * float(noise_std(self.model)[0]))
+        return log_ei < math.log(KAPPA * float(typical_noise_std(self.model)[0]))
 
     def exploits(self, trial: int) -> bool:
         """Whether experiment number ``trial`` (1-based; observations and pending points first)
@@ -733,6 +777,45 @@ def _grid_neighbours(space: SearchSpace, U: torch.Tensor, reach: int = 2) -> tor
                 V[:, j] = (V[:, j] + s * k * du).clamp(0, 1)
                 out.append(V)
     return torch.cat(out) if out else U[:0]
+
+
+def _error_frame(
+    errors: pd.Series | pd.DataFrame | None, y: pd.DataFrame, outcomes: list[str]
+) -> pd.DataFrame:
+    """``errors`` as ``tell`` keeps them: one column per outcome, rows as ``y``, NaN where none.
+    A column of no outcome, a row count other than ``y``'s, or an error that is not a number,
+    negative, infinite or beyond ``MAX_ABS_OUTCOME`` is a ``ValidationError`` naming it."""
+    out = pd.DataFrame(np.nan, index=range(len(y)), columns=outcomes)
+    if errors is None:
+        return out
+    if isinstance(errors, pd.Series):
+        errors = errors.to_frame(str(errors.name if errors.name is not None else outcomes[0]))
+    if not isinstance(errors, pd.DataFrame):
+        raise ValidationError(
+            f"errors: expected a pandas Series or DataFrame, got {type(errors).__name__}"
+        )
+    unknown = [str(c) for c in errors.columns if c not in outcomes]
+    if unknown:
+        raise ValidationError(
+            f"errors: column(s) {', '.join(unknown)} are not outcomes of this optimizer "
+            f"({', '.join(outcomes)})"
+        )
+    if len(errors) != len(y):
+        raise ValidationError(f"errors has {len(errors)} rows but y has {len(y)}")
+    for name in errors.columns:
+        given = errors[name]
+        v = pd.to_numeric(given, errors="coerce").to_numpy(dtype=float)
+        bad = given.notna().to_numpy() & ~((v >= 0) & (v <= MAX_ABS_OUTCOME))  # text: v NaN
+        if bad.any():
+            r = int(np.flatnonzero(bad)[0])
+            value = given.iloc[r]
+            raise ValidationError(
+                f"errors row {y.index[r]!r}: the 1-sigma of {name}, "
+                f"{repr(value) if isinstance(value, str) else value}, must be a finite number "
+                f"from 0 to {MAX_ABS_OUTCOME:g} (NaN or 0: none stated)"
+            )
+        out[name] = v
+    return out
 
 
 def _bounds(name: str, value) -> tuple[float | None, float | None]:

@@ -2,7 +2,8 @@
 
 The rule (calibrated on the pool replays, ``bench/calibrate_stopping.py``; numbers in
 ARCHITECTURE.md): advise stopping once the expected improvement of the best suggestion has been
-below ``kappa`` times the fitted noise standard deviation for the last ``k`` rounds (model fits).
+below ``kappa`` times the noise standard deviation for the last ``k`` rounds (model fits): a
+typical measurement's (``model.typical_noise_std``), the fitted noise where no error is stated.
 Both are in the objective's units: an improvement smaller than what one measurement can resolve
 is not worth a sample. It is advice, not a verdict: the replays say how often it came too early.
 """
@@ -42,7 +43,7 @@ class StoppingAdvice:
     k: int
     kappa: float
     ei: float | None  # expected improvement of the latest round's best suggestion (in unit)
-    noise_std: float | None  # fitted noise std of that round (in unit)
+    noise_std: float | None  # a typical measurement's noise std that round (in unit)
     unit: str = ""  # the unit of ei and noise_std, named in the message
 
     def __str__(self) -> str:
@@ -71,7 +72,7 @@ def advise(
     unit: str = "",
 ) -> StoppingAdvice:
     """Advice from per-round ``log_ei`` (natural log of the best suggestion's expected improvement,
-    as LogEI / qLogNEI give it) and the fitted ``noise_std`` (both ``(rounds,)``, oldest first;
+    as LogEI / qLogNEI give it) and the ``noise_std`` (both ``(rounds,)``, oldest first;
     rounds without a model, None or NaN, are skipped)."""
     rounds = [
         (math.exp(a), s)

@@ -360,12 +360,13 @@ class Store:
 
     def history(self, campaign: str) -> pd.DataFrame:
         """One row per sample in recording order: label, origin, suggestion_id, status (made /
-        failed), parameters, objectives (NaN where not measured), created_at."""
+        failed), parameters, objectives (NaN where not measured), objective_errors (objective ->
+        stated 1-sigma, in its unit; {} when none), created_at."""
         df = history_frame(
             self.campaign(campaign),
             self.samples(campaign),
             before=("label", "origin", "suggestion_id", "status"),
-            after=("created_at",),
+            after=("objective_errors", "created_at"),
         )
         df["suggestion_id"] = df["suggestion_id"].astype("Int64")
         return df

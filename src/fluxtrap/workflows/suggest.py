@@ -6,7 +6,8 @@ what as pending:
 - a sample with every objective measured is an observation;
 - a sample not (fully) measured yet, and every ``open`` suggestion, is a pending point: it is never
   suggested again and the batch acquisition conditions on it;
-- a failed sample, and a discarded, abandoned or failed suggestion, is neither: its point is free.
+- a failed sample, and a discarded, abandoned or failed suggestion, is neither: its point is free;
+- an objective's stated 1-sigma (``samples.objective_errors``) is told with its value: known noise.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def campaign_optimizer(
     """An optimizer told a campaign's measured history, and the pending points (``k x d``).
 
     ``history`` has the columns of ``Store.history`` (status, parameters, objectives with NaN
-    where not measured); ``open_suggestions`` are parameter dicts. The space holds the free
+    where not measured, and optionally ``objective_errors``: a dict per row of stated 1-sigma,
+    in the objectives' units, told with the values); ``open_suggestions`` are parameter dicts. The space holds the free
     parameters (fixed ones left out) and the linear constraints; objectives with goal
     ``constraint`` and the bounds of ``[[constraints]]`` on outcomes become outcome constraints.
     ``options`` go to :class:`Optimizer`; its ``budget`` defaults to the campaign's.
@@ -72,6 +74,7 @@ def campaign_optimizer(
         opt.tell(
             _typed(history.loc[measured, space.names], space),
             history.loc[measured, outcomes].astype(float),
+            _errors(history.loc[measured], spec, outcomes),
         )
     pending = pd.concat(
         [
@@ -81,6 +84,26 @@ def campaign_optimizer(
         ignore_index=True,
     )
     return opt, _typed(pending, space)
+
+
+def _errors(history: pd.DataFrame, spec: CampaignSpec, outcomes: list[str]) -> pd.DataFrame | None:
+    """The ``objective_errors`` column of ``history`` as one column per outcome (NaN where none);
+    None without the column. An error of an objective the campaign does not have is a
+    ValidationError naming the sample (the store never holds one)."""
+    if "objective_errors" not in history:
+        return None
+    rows = []
+    for i, errors in zip(history.index, history["objective_errors"], strict=True):
+        errors = errors or {}
+        unknown = [k for k in errors if k not in spec.objective_names]
+        if unknown:
+            who = history["label"][i] if "label" in history else i
+            raise ValidationError(
+                f"sample {who!r}: an error for {', '.join(map(repr, unknown))}, not an objective "
+                f"of campaign {spec.name!r}"
+            )
+        rows.append([errors.get(o, np.nan) for o in outcomes])
+    return pd.DataFrame(rows, columns=outcomes)
 
 
 def _typed(X: pd.DataFrame, space: SearchSpace) -> pd.DataFrame:
@@ -160,6 +183,8 @@ def fitted_optimizer(
         json.dumps(spec.to_dict(), sort_keys=True)
         + history[spec.parameter_names + spec.objective_names].to_json()
     )
+    if "objective_errors" in history:  # a stated error changes the model
+        key += json.dumps(list(history["objective_errors"]), sort_keys=True)
     opt = _FITTED.pop(key, fresh)
     _FITTED[key] = opt
     while len(_FITTED) > FITTED_KEPT:

@@ -9,8 +9,9 @@ import pytest
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize import SearchSpace
+from fluxtrap.optimize.model import known_noise_var
 from fluxtrap.store import Store
-from fluxtrap.workflows.suggest import campaign_optimizer, suggest
+from fluxtrap.workflows.suggest import MODEL_LOCK, campaign_optimizer, fitted_optimizer, suggest
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
 NAME = "K-Ba122 SPS"
@@ -148,3 +149,65 @@ def test_each_suggestion_keeps_the_models_prediction_there(store):
     assert len({s.model_summary["prediction"]["jc_3T"]["mean"] for s in batch}) == 3
     with pytest.raises(ValidationError, match="one prediction per suggestion"):
         store.add_suggestions(NAME, [batch[0].params], [None], {}, 0, predictions=[{}, {}])
+
+
+def test_an_error_set_by_hand_reaches_the_model(store):
+    """ "3.0e4 ± 2e3 A/cm^2" typed for a sample: stored in A/m^2 as the value is, then told to the
+    model as that row's known noise; suggest's summary counts it."""
+    space = SearchSpace.from_campaign(store.campaign(NAME))
+    for i, p in enumerate(space.sample(5, seed=2).to_dict("records")):
+        store.add_sample(NAME, f"R{i}", p)
+        if i != 3:
+            store.set_objectives(NAME, f"R{i}", {"jc_3T": jc(p)})
+    store.set_objectives(NAME, "R3", {"jc_3T": "3.0e4 ± 2e3 A/cm^2"})
+    opt, _ = campaign_optimizer(store.campaign(NAME), store.history(NAME))
+    row = opt.errors["jc_3T"].notna().to_numpy()
+    assert row.sum() == 1 and opt.Y["jc_3T"][row].iloc[0] == pytest.approx(3.0e8)
+    var = known_noise_var(opt.model)[:, 0].numpy()
+    assert var[row][0] == pytest.approx(2e7**2, rel=1e-9)  # (2e3 A/cm^2 in A/m^2)^2
+    assert (var[~row] < 1e-3 * var[row][0]).all()  # the floor: 1e-6 of the variance of Jc
+    summary = suggest(store, NAME, n=1, seed=5, **FAST)[0].model_summary
+    o = summary["objectives"]["jc_3T"]
+    assert o["known_errors"] == 1 and "stated errors" in summary["model"]
+    assert o["noise_std"] > o["fitted_noise_std"] > 0
+
+
+def test_the_kept_model_is_refitted_when_only_a_stated_error_changes():
+    """The dashboard keeps fitted optimizers by campaign and data: an error stated for a value
+    already there is new data."""
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    history = pd.DataFrame(
+        {
+            "ramp_rate": [50.0, 30.0],
+            "max_temperature": [600.0, 650.0],
+            "dwell_time": [5.0, 10.0],
+            "jc_3T": [2.9e8, 1.0e8],
+            "objective_errors": [{}, {}],
+        }
+    )
+    with MODEL_LOCK:
+        plain, _ = fitted_optimizer(spec, history, [])
+        assert fitted_optimizer(spec, history.copy(), [])[0] is plain
+        history.at[1, "objective_errors"] = {"jc_3T": 2e7}
+        stated, _ = fitted_optimizer(spec, history, [])
+    assert stated is not plain and stated.errors["jc_3T"].tolist()[1] == 2e7
+
+
+def test_a_history_error_of_an_objective_the_campaign_lacks_is_refused():
+    """The store never holds one; a hand-built history is told which sample and key."""
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    history = pd.DataFrame(
+        {
+            "label": ["A", "B"],
+            "ramp_rate": [50.0, 30.0],
+            "max_temperature": [600.0, 550.0],
+            "dwell_time": [5.0, 10.0],
+            "jc_3T": [2.9e8, 1.0e8],
+            "objective_errors": [{}, {"jc_3T": 1e7}],
+        }
+    )
+    opt, _ = campaign_optimizer(spec, history)
+    assert opt.errors["jc_3T"].tolist()[1] == 1e7 and opt.known_errors() == {"jc_3T": 1}
+    history.at[1, "objective_errors"] = {"jc_3T": 1e7, "tc": 0.3}
+    with pytest.raises(ValidationError, match="sample 'B': an error for 'tc', not an objective"):
+        campaign_optimizer(spec, history)
