@@ -128,3 +128,27 @@ def test_bad_scans_are_refused_in_one_line(capsys, tmp_path, args, model, messag
     case = write(tmp_path, model, "" if model == "isothermal" else COOLED)
     code, _, err = cli(capsys, "safe-ramp", str(case), "--out", str(tmp_path / "o"), *args)
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("rise", ["5 degC", "9 degF", "5 delta_degC", "5000 mK"])
+def test_the_jump_rise_is_a_temperature_difference(capsys, tmp_path, monkeypatch, rise):
+    """--max-rise "5 degC" is a rise of 5 K: read as a temperature it was 278.15 K, a threshold
+    no run reaches, so every rate was called safe."""
+    import fluxtrap.simulate.stability as stability
+
+    seen = []
+
+    def record(case, rate_T_s, max_rise_K, *args, **kwargs):
+        seen.append(max_rise_K)
+        return stability.RampRun(rate_T_s, 1.0, False, 0.0, {}, 0.0, None)
+
+    monkeypatch.setattr(stability, "ramp_run", record)
+    out = tmp_path / "scan"
+    code, stdout, err = cli(
+        capsys, "safe-ramp", str(write(tmp_path)), "--count", "1", "--max-rise", rise,
+        "--mesh-size", "2 mm", "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert seen == [pytest.approx(5.0)]
+    assert json.loads((out / "safe_ramp.json").read_text())["max_rise_K"] == pytest.approx(5.0)
+    assert "jump threshold 5 K" in " ".join(stdout.split())
