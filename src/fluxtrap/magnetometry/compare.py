@@ -24,7 +24,7 @@ import numpy as np
 
 from fluxtrap.errors import AnalysisError
 from fluxtrap.magnetometry.creep import CreepFit, fit_creep
-from fluxtrap.probetable import relaxation_origin
+from fluxtrap.probetable import measured_origin, relaxation_origin
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,7 +132,7 @@ def compare(
     ts = np.asarray(sim_time_s, float)
     bs = np.asarray(sim_T, float)
     m_origin = (
-        relaxation_origin(tm, np.asarray(measured_applied_T, float))
+        measured_origin(tm, np.asarray(measured_applied_T, float))
         if measured_applied_T is not None
         else 0.0
     )

@@ -40,7 +40,7 @@ from fluxtrap.magnetometry.readers._columns import (
     unit_of,
 )
 from fluxtrap.magnetometry.table import check_values
-from fluxtrap.probetable import relaxation_origin
+from fluxtrap.probetable import measured_origin
 from fluxtrap.units import MU0
 
 PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
@@ -261,7 +261,7 @@ def fit_creep(
     if origin_s is not None:
         origin_from = "given"
     elif applied_T is not None:
-        origin_s, origin_from = relaxation_origin(time_s, np.asarray(applied_T, float)), "applied"
+        origin_s, origin_from = measured_origin(time_s, np.asarray(applied_T, float)), "applied"
     else:
         try:
             origin_s, origin_from = ramp_end(time_s, field_T, source=name), "data"

@@ -152,3 +152,17 @@ def test_series_refuses_bad_input():
         Series("x", np.arange(3.0), np.array([1.0, np.nan, 2.0]), "gap")
     with pytest.raises(ValidationError, match="must be > 0"):
         Series("x", np.arange(3.0), np.ones(3), "gap", sigma_T=np.zeros(3))
+
+
+def test_the_origin_of_a_noisy_applied_readback_is_where_its_ramp_ends():
+    """A 1 T -> 0 ramp over 100 s then a 600 s hold, sampled every 5 s, the applied readback
+    with 0.2 mT of white noise: the origin was its last excursion past 1e-6 T of the last
+    sample (near the hold's end); it is the ramp's end within the time the ramp takes to cross
+    6 sigma of the noise (1.2 mT at 0.01 T/s: 0.12 s), and a clean readback keeps 600 s."""
+    rng = np.random.default_rng(5)
+    t = np.arange(500.0, 1200.0, 5.0)
+    clean = np.clip(1 - (t - 500) / 100, 0, 1)
+    noisy = clean + rng.normal(0, 2e-4, t.size)
+    assert Series("clean", t, np.ones_like(t), "gap", applied_T=clean).origin == 600.0
+    origin = Series("noisy", t, np.ones_like(t), "gap", applied_T=noisy).origin
+    assert origin == pytest.approx(600.0, abs=0.5)
