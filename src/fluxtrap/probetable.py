@@ -86,6 +86,12 @@ def measured_origin(time_s: np.ndarray, applied_T: np.ndarray) -> float:
     readback: at its final value within ``ORIGIN_NOISE_SIGMAS`` x that noise (at least 1e-6 T).
     Within 1e-6 T, a readback with 0.2 mT of noise left its final value at its last excursion,
     565 s into a 600 s hold, and the whole series was laid 565 s late."""
+    return relaxation_origin(time_s, applied_T, readback_tolerance(time_s, applied_T))
+
+
+def readback_tolerance(time_s: np.ndarray, applied_T: np.ndarray) -> float:
+    """How far (T) a measured applied field ``(n,)`` may stray from a value it holds:
+    ``ORIGIN_NOISE_SIGMAS`` x the noise of its readback, at least 1e-6 T."""
     order = np.argsort(time_s, kind="stable")
     noise = white_noise(np.asarray(applied_T, float)[order])
-    return relaxation_origin(time_s, applied_T, max(1e-6, ORIGIN_NOISE_SIGMAS * noise))
+    return max(1e-6, ORIGIN_NOISE_SIGMAS * noise)

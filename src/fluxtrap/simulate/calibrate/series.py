@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.probetable import measured_origin, relaxation_origin, simulated_trace, white_noise
+from fluxtrap.probetable import (
+    measured_origin,
+    readback_tolerance,
+    relaxation_origin,
+    simulated_trace,
+    white_noise,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,6 +117,19 @@ class Alignment:
 def align(series: Series, probes: pd.DataFrame) -> Alignment:
     """Put ``series`` on the clock of a simulated probes table (probes.csv columns)."""
     ts, _, applied, _ = simulated_trace(probes, series.probe)
+    if series.applied_T is not None:  # its origin must be in it: where its ramp reaches the end
+        a, tol = series.applied_T, readback_tolerance(series.time_s, series.applied_T)
+        if np.ptp(a) <= tol:
+            raise AnalysisError(
+                f"{series.name}: its applied_T column stays at {a[-1]:.4g} T, so the ramp's end "
+                "(its origin) is not in it; leave the column out and give the origin (--origin)"
+            )
+        if abs(a[-1] - applied[-1]) > tol:
+            raise AnalysisError(
+                f"{series.name}: its applied field ends at {a[-1]:.4g} T, the simulation's at "
+                f"{applied[-1]:.4g} T: the series stops before the ramp's end (its origin); leave "
+                "the applied_T column out and give the origin (--origin)"
+            )
     sim_origin = relaxation_origin(ts, applied)
     shift = sim_origin - series.origin
     t = series.time_s + shift
