@@ -23,8 +23,8 @@ Coupling (``solver.run_protocol``): a step's EM solve uses the temperatures at i
 (Jc(B, T) per element); its converged E.J then heats the conductors over the same dt. A step
 in which an element rises by more than ``MAX_RISE_K`` or ``RISE_FRACTION`` of its temperature
 (whichever is larger) is rejected and retried shorter, so the lag of one step stays small
-through a flux jump (``change_ratio``; with a cold head falls count too, and the cold head's own
-change while free: a cooldown is then stepped like a heating).
+through a flux jump (``change_ratio``; with a cold head, or with no surface held, falls count
+too, and the cold head's own change while free: a cooldown is then stepped like a heating).
 
 All integrals here are per radian (r dA, no 2 pi); ``heat_J`` multiplies by 2 pi.
 """
@@ -241,11 +241,11 @@ class ConductionHeat:
 
     def change_ratio(self, T: np.ndarray, T_new: np.ndarray, bath_K: float) -> float:
         """The largest change over what one step may take (> 1: too long): the elements' rises,
-        with a cold head also their falls and the cold head's change unless the set point
-        (``bath_K``) holds it."""
-        ratio = change_ratio(
-            self.element_temperature(T), self.element_temperature(T_new), self.cold_head is not None
-        )
+        with a cold head or without a held surface also their falls (a held surface follows a
+        coolant step at once, which no step can shorten), and the cold head's change unless the
+        set point (``bath_K``) holds it."""
+        falls = self.cold_head is not None or not len(self.held)
+        ratio = change_ratio(self.element_temperature(T), self.element_temperature(T_new), falls)
         if self.cold_head and T_new[self.n] != bath_K:
             ratio = max(ratio, change_ratio(T[self.n :], T_new[self.n :], True))
         return ratio
