@@ -117,6 +117,8 @@ def test_a_failed_rate_is_not_read_as_safe_or_jumped_and_exits_1(capsys, tmp_pat
         (["--from", "5 T/h", "--to", "1 T/h"], "conduction", "0 < --from <= --to"),
         (["--from", "5 T"], "conduction", "--from"),
         (["--max-rise", "-2 K"], "conduction", "max_rise must be > 0 K"),
+        # 5 K -> Tc 35 K: a 40 K rise is past Tc, so a quenching rate was called safe
+        (["--max-rise", "40 K"], "conduction", "max_rise 40 K reaches Tc from the start"),
         # 0 fell back to the case's mesh; 1e-9 mm meshed on without bound; 50 mm (over twice
         # the 4 mm thickness) ran every rate on a mesh the case would refuse
         (["--mesh-size", "0 mm"], "conduction", "mesh.size: must be > 0"),
