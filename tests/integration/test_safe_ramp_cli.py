@@ -154,3 +154,19 @@ def test_the_jump_rise_is_a_temperature_difference(capsys, tmp_path, monkeypatch
     assert seen == [pytest.approx(5.0)]
     assert json.loads((out / "safe_ramp.json").read_text())["max_rise_K"] == pytest.approx(5.0)
     assert "jump threshold 5 K" in " ".join(stdout.split())
+
+
+def test_a_protocol_that_changes_the_temperature_is_refused(capsys, tmp_path):
+    """Start at 20 K and cool to 5 K before the ramp: the rise was measured from 20 K, so the
+    1e4 T/h run (5.7 K over the 5 K it ramped at) showed a rise of 0 and a jump was hidden."""
+    case = write(tmp_path)
+    case.write_text(
+        case.read_text().replace(
+            'field = "3 T"\ntemperature = "5 K"',
+            'field = "3 T"\ntemperature = "20 K"\n[[protocol]]\nstep = "cool"\nto = "5 K"\n'
+            'duration = "30 s"',
+        )
+    )
+    code, _, err = cli(capsys, "safe-ramp", str(case), "--max-rise", "10 K", "--out",
+                       str(tmp_path / "o"))  # fmt: skip
+    assert code == 2 and "protocol[1] (Cool(to_K=5, duration_s=30)) takes the coolant" in err

@@ -33,6 +33,7 @@ from scipy.optimize import brentq, minimize_scalar
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate.case import Case, RampField, Set
 from fluxtrap.simulate.materials import Superconductor
+from fluxtrap.simulate.protocol import Cool, RampTemperature
 from fluxtrap.units import MU0
 
 MAX_RATES = 12  # runs of one scan
@@ -315,6 +316,15 @@ def scan_plan(
         )
     if not any(isinstance(s, RampField) for s in case.protocol):
         raise ValidationError("safe ramp: the protocol has no ramp_field step to scan")
+    start_K = case.protocol[0].temperature_K
+    for k, step in enumerate(case.protocol[1:], start=1):
+        if isinstance(step, Cool | RampTemperature) and step.to_K != start_K:
+            raise ValidationError(
+                f"safe ramp: protocol[{k}] ({step!r}) takes the coolant from {start_K:g} K: the "
+                "rise that counts as a jump is measured from the start temperature, so a cooldown "
+                "would hide a jump and a warm-up make one; scan a protocol that starts at the "
+                "ramp's temperature and keeps it"
+            )
     rates = sorted(set(rates_T_s))
     if not rates or len(rates) > MAX_RATES or not all(0 < r < math.inf for r in rates):
         raise ValidationError(
