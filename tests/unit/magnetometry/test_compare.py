@@ -132,3 +132,14 @@ def test_a_noisy_applied_readback_still_gives_the_origin():
     c = run(time, field, noisy)
     assert c.measured_origin_s == pytest.approx(200.0, abs=1.0)
     assert c.ratio_end == pytest.approx(1.0, abs=2e-3)
+
+
+def test_a_measured_applied_column_without_the_ramp_end_is_refused():
+    """The hold alone with its applied column (0 T throughout): the origin was its first
+    sample, 30 s after the real one, and the comparison was laid 30 s early in silence."""
+    time, field, applied = measured()
+    hold = slice(3, None)
+    with pytest.raises(AnalysisError, match="applied_T column stays at 0 T"):
+        run(time[hold], field[hold], applied[hold])
+    c = run(time[hold] - 200.0, field[hold])  # without the column: t = 0 is the origin
+    assert c.measured_origin_s == 0.0 and c.ratio_end == pytest.approx(1.0, abs=1e-3)
