@@ -227,15 +227,18 @@ def test_contact_resistance_between_layers_in_the_quasi_steady_state_of_a_cooldo
     assert end.top_T_K - end.temperature_K == pytest.approx(lag, rel=0.01)
 
 
-def test_a_cooldown_through_heat_transfer_coefficients_follows_the_lumped_decay():
+@pytest.mark.parametrize("h", [100.0, 1e12])
+def test_a_cooldown_through_heat_transfer_coefficients_follows_the_lumped_decay(h):
     """A disk r 5 x 4 mm, k 1e4 W/(m K) (Biot number 5e-5: uniform), C 2e4 J/(m^3 K), h 100
     W/(m^2 K) on every surface, no field: a cool step 20 -> 10 K decays as 10 + 10 exp(-t/tau),
     tau = C V / (h A) = 0.222 s, within 4% of the drop (measured 2.2%). Only rises limited the
-    step then: it doubled every step and was 7.4% off at 0.4 s."""
+    step then: it doubled every step and was 7.4% off at 0.4 s. With h 1e12 (tau 2e-11 s) the
+    disk reaches the coolant within any step: its falls there are free (counted, they failed
+    the run as a thermal runaway at t = 0)."""
     import tomllib
 
     surfaces = "".join(
-        f'[[thermal.cooling]]\nsurface = "{s}"\nheat_transfer_coefficient = "100 W/(m^2*K)"\n'
+        f'[[thermal.cooling]]\nsurface = "{s}"\nheat_transfer_coefficient = "{h} W/(m^2*K)"\n'
         for s in ("bottom", "top", "side")
     )
     case = f"""
@@ -270,5 +273,5 @@ size = "1 mm"
     res = simulate(Case.from_dict(tomllib.loads(case)))
     t, temp = res.probes.time_s.to_numpy(), res.probes["T_T_K"].to_numpy()
     volume, area = math.pi * 5e-3**2 * 4e-3, 2 * math.pi * 5e-3**2 + 2 * math.pi * 5e-3 * 4e-3
-    tau = 2e4 * volume / (100 * area)
+    tau = 2e4 * volume / (h * area)
     assert np.abs(temp - (10 + 10 * np.exp(-t / tau))).max() < 0.04 * 10

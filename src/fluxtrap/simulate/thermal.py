@@ -245,7 +245,12 @@ class ConductionHeat:
         coolant step at once, which no step can shorten), and the cold head's change unless the
         set point (``bath_K``) holds it."""
         falls = self.cold_head is not None or not len(self.held)
-        ratio = change_ratio(self.element_temperature(T), self.element_temperature(T_new), falls)
+        before, after = self.element_temperature(T), self.element_temperature(T_new)
+        if falls and self.cold_head is None:  # a fall that ends within one allowed change of the
+            # coolant has reached it (a cooling faster than any step, h 1e12 W/(m^2 K), does)
+            near = after <= bath_K + np.maximum(MAX_RISE_K, RISE_FRACTION * before)
+            after = np.where(near & (after < before), before, after)
+        ratio = change_ratio(before, after, falls)
         if self.cold_head and T_new[self.n] != bath_K:
             ratio = max(ratio, change_ratio(T[self.n :], T_new[self.n :], True))
         return ratio
