@@ -156,6 +156,8 @@ class BoreField:
         )
         for ax in (a, b):
             ax.grid(alpha=0.3)
+            # 1e5 ppm and more as a power of ten: "-100000" pushed the label off the figure
+            ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4))
         if path:
             fig.savefig(path, dpi=110)
             plt.close(fig)
