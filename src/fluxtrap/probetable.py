@@ -11,6 +11,10 @@ import pandas as pd
 from fluxtrap.errors import InputFileError
 
 PROBE_SUFFIX = "_Bz_T"
+# MAD of N(0,1) second differences x[i+1] - 2x[i] + x[i-1] is 0.6745 sqrt(6) sigma
+_SECOND_DIFFERENCE_MAD = 0.6744897501960817 * np.sqrt(6.0)
+# a measured applied field is at its final value within this many sigma of its noise
+ORIGIN_NOISE_SIGMAS = 6.0
 MAX_PROBES_FILE = 256 * 2**20  # bytes: 200,000 time steps (the most a case may force) x ~50 probes
 
 
@@ -67,3 +71,27 @@ def relaxation_origin(
     time_s, applied_T = np.asarray(time_s)[order], np.asarray(applied_T)[order]
     off = np.abs(applied_T - applied_T[-1]) > tolerance_T
     return float(time_s[np.nonzero(off)[0][-1] + 1]) if off.any() else float(time_s[0])
+
+
+def white_noise(values: np.ndarray) -> float:
+    """White-noise sigma of a densely sampled smooth trace ``(n,)`` (its unit), from the median
+    absolute second difference: robust to the trace's slow change, its ramps and outliers."""
+    v = np.asarray(values, float)
+    d2 = v[2:] - 2 * v[1:-1] + v[:-2]
+    return float(np.median(np.abs(d2)) / _SECOND_DIFFERENCE_MAD) if d2.size else 0.0
+
+
+def measured_origin(time_s: np.ndarray, applied_T: np.ndarray) -> float:
+    """``relaxation_origin`` of a measured applied field ``(n,)``, which carries the noise of its
+    readback: at its final value within ``ORIGIN_NOISE_SIGMAS`` x that noise (at least 1e-6 T).
+    Within 1e-6 T, a readback with 0.2 mT of noise left its final value at its last excursion,
+    565 s into a 600 s hold, and the whole series was laid 565 s late."""
+    return relaxation_origin(time_s, applied_T, readback_tolerance(time_s, applied_T))
+
+
+def readback_tolerance(time_s: np.ndarray, applied_T: np.ndarray) -> float:
+    """How far (T) a measured applied field ``(n,)`` may stray from a value it holds:
+    ``ORIGIN_NOISE_SIGMAS`` x the noise of its readback, at least 1e-6 T."""
+    order = np.argsort(time_s, kind="stable")
+    noise = white_noise(np.asarray(applied_T, float)[order])
+    return max(1e-6, ORIGIN_NOISE_SIGMAS * noise)

@@ -71,6 +71,7 @@ DIMENSIONS: dict[str, str] = {
     "current_density": "A/m^2",
     "electric_field": "V/m",
     "temperature": "K",
+    "temperature_difference": "K",  # a rise or an error: 0.5 degC is 0.5 K, not 273.65 K
     "resistivity": "ohm*m",
     "field_rate": "T/s",
     "temperature_rate": "K/s",
@@ -92,6 +93,7 @@ EXAMPLE_UNIT = {
     "current_density": "A/cm^2",
     "electric_field": "V/m",
     "temperature": "K",
+    "temperature_difference": "K",
     "resistivity": "ohm*m",
     "field_rate": "T/h",
     "temperature_rate": "K/min",
@@ -252,6 +254,8 @@ def parse(text: str, dimension: str, key: str = "value") -> float:
     q = quantity(text, key, EXAMPLE_UNIT.get(dimension, "mm"))
     target = DIMENSIONS[dimension]
     try:
+        if dimension == "temperature_difference":  # the unit's scale alone: no offset
+            q = q.magnitude * (Q_(1.0, q.units) - Q_(0.0, q.units))  # degC -> delta_degC
         value = float(q.to(target).magnitude)
     except OverflowError:
         value = math.inf

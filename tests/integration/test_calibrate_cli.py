@@ -116,6 +116,8 @@ def test_a_trace_that_cannot_be_fitted_exits_1_with_its_outputs(files, capsys):
         (["--probe", "top", "--fit", "copper.n"], "not a parameter of this case"),
         (["--probe", "top", "--fit", "sc.n", "--bounds", "sc.n=5"], "NAME=LOW:HIGH"),
         (["--probe", "top", "--probe", "top", "--fit", "sc.n"], "one probe for all files"),
+        # --at without --predict was ignored: the calibration ran and predicted nothing
+        (["--probe", "top", "--fit", "sc.n", "--at", "1 h"], "need a case to predict (--predict)"),
     ],
 )
 def test_bad_requests_fail_before_any_simulation(files, capsys, args, message):
@@ -124,3 +126,26 @@ def test_bad_requests_fail_before_any_simulation(files, capsys, args, message):
                        "--out", str(out), *args)  # fmt: skip
     assert code == 2 and message in err
     assert not out.exists()
+
+
+def test_a_temperature_probe_is_named_as_one(files, capsys):
+    """A series given to a temperature probe was refused as "the case has no probe 'T'"."""
+    temperature = '[[probes]]\nname = "T"\nr = "0 mm"\nz = "4 mm"\nquantity = "temperature"\n'
+    (files / "with_t.toml").write_text(
+        CASE.replace("[[protocol]]", temperature + "[[protocol]]", 1)
+    )
+    code, _, err = cli(capsys, "calibrate", str(files / "with_t.toml"), str(files / "hall.csv"),
+                       "--probe", "T", "--fit", "sc.n", "--out", str(files / "t"))  # fmt: skip
+    assert code == 2 and "probe 'T' reads a temperature" in err and "['top']" in err
+
+
+def test_the_noise_column_is_not_taken_for_a_second_field_column(files):
+    """--sigma-column "sigma (mT)" beside "B (mT)": the reader refused the file as having several
+    field columns; the noise column is the noise, the other the field."""
+    from fluxtrap.workflows.calibrate import read_measured
+
+    df = pd.read_csv(files / "hall.csv").assign(**{"sigma (mT)": 5.0})
+    df.to_csv(files / "hall_sigma.csv", index=False)
+    s = read_measured(files / "hall_sigma.csv", "top", sigma_column="sigma (mT)")
+    assert s.field_T == pytest.approx(df["B (mT)"] / 1e3)
+    assert s.noise() == (pytest.approx(np.full(len(df), 5e-3)), "column")

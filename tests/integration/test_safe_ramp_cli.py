@@ -117,6 +117,8 @@ def test_a_failed_rate_is_not_read_as_safe_or_jumped_and_exits_1(capsys, tmp_pat
         (["--from", "5 T/h", "--to", "1 T/h"], "conduction", "0 < --from <= --to"),
         (["--from", "5 T"], "conduction", "--from"),
         (["--max-rise", "-2 K"], "conduction", "max_rise must be > 0 K"),
+        # 5 K -> Tc 35 K: a 40 K rise is past Tc, so a quenching rate was called safe
+        (["--max-rise", "40 K"], "conduction", "max_rise 40 K reaches Tc from the start"),
         # 0 fell back to the case's mesh; 1e-9 mm meshed on without bound; 50 mm (over twice
         # the 4 mm thickness) ran every rate on a mesh the case would refuse
         (["--mesh-size", "0 mm"], "conduction", "mesh.size: must be > 0"),
@@ -128,3 +130,43 @@ def test_bad_scans_are_refused_in_one_line(capsys, tmp_path, args, model, messag
     case = write(tmp_path, model, "" if model == "isothermal" else COOLED)
     code, _, err = cli(capsys, "safe-ramp", str(case), "--out", str(tmp_path / "o"), *args)
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("rise", ["5 degC", "9 degF", "5 delta_degC", "5000 mK"])
+def test_the_jump_rise_is_a_temperature_difference(capsys, tmp_path, monkeypatch, rise):
+    """--max-rise "5 degC" is a rise of 5 K: read as a temperature it was 278.15 K, a threshold
+    no run reaches, so every rate was called safe."""
+    import fluxtrap.simulate.stability as stability
+
+    seen = []
+
+    def record(case, rate_T_s, max_rise_K, *args, **kwargs):
+        seen.append(max_rise_K)
+        return stability.RampRun(rate_T_s, 1.0, False, 0.0, {}, 0.0, None)
+
+    monkeypatch.setattr(stability, "ramp_run", record)
+    out = tmp_path / "scan"
+    code, stdout, err = cli(
+        capsys, "safe-ramp", str(write(tmp_path)), "--count", "1", "--max-rise", rise,
+        "--mesh-size", "2 mm", "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert seen == [pytest.approx(5.0)]
+    assert json.loads((out / "safe_ramp.json").read_text())["max_rise_K"] == pytest.approx(5.0)
+    assert "jump threshold 5 K" in " ".join(stdout.split())
+
+
+def test_a_protocol_that_changes_the_temperature_is_refused(capsys, tmp_path):
+    """Start at 20 K and cool to 5 K before the ramp: the rise was measured from 20 K, so the
+    1e4 T/h run (5.7 K over the 5 K it ramped at) showed a rise of 0 and a jump was hidden."""
+    case = write(tmp_path)
+    case.write_text(
+        case.read_text().replace(
+            'field = "3 T"\ntemperature = "5 K"',
+            'field = "3 T"\ntemperature = "20 K"\n[[protocol]]\nstep = "cool"\nto = "5 K"\n'
+            'duration = "30 s"',
+        )
+    )
+    code, _, err = cli(capsys, "safe-ramp", str(case), "--max-rise", "10 K", "--out",
+                       str(tmp_path / "o"))  # fmt: skip
+    assert code == 2 and "protocol[1] (Cool(to_K=5, duration_s=30)) takes the coolant" in err

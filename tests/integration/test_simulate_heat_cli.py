@@ -79,3 +79,21 @@ def test_pulsed_field_magnetization_with_heat_writes_temperatures(capsys, tmp_pa
     T = vtu.cell_data["T_K"][0]
     assert np.nanmin(T) >= 20.0 - 1e-9 and np.isnan(T).any()  # NaN in air
     assert (out / "maps.png").stat().st_size > 20_000
+
+
+@pytest.mark.filterwarnings("ignore:accuracy target")
+def test_the_temperature_maps_share_their_colour_bar():
+    """Each row of the temperature column scaled its own range under the one colour bar: the
+    pulse's peak (rim near 30 K) was drawn in the colours of the end's 20.x K."""
+    import tomllib
+
+    from fluxtrap.simulate import Case, simulate
+
+    res = simulate(Case.from_dict(tomllib.loads(CASE)))
+    fig = res.plot_maps()
+    temps = [s.T_K for s in res.snapshots[1:]]
+    want = (min(t.min() for t in temps), max(t.max() for t in temps))
+    column = [
+        row[2].collections[0].get_clim() for row in np.reshape(fig.axes[: 3 * len(temps)], (-1, 3))
+    ]
+    assert want[1] - want[0] > 1.0 and column == [pytest.approx(want)] * len(temps)

@@ -47,7 +47,7 @@ def safe_ramp_command(
         str | None,
         typer.Option(
             "--max-rise",
-            help='Temperature rise that counts as a jump, e.g. "5 K" (default: half the way to Tc).',
+            help='Temperature rise that counts as a jump, e.g. "5 K" (a difference: "5 degC" is 5 K; default: half the way to Tc).',
         ),
     ] = None,
     mesh_size: Annotated[
@@ -91,7 +91,7 @@ def safe_ramp_command(
         )
     rates = list(np.geomspace(lo, hi, count)) if count > 1 else [lo]
     plan = {
-        "max_rise_K": parse(max_rise, "temperature", "--max-rise") if max_rise else None,
+        "max_rise_K": parse(max_rise, "temperature_difference", "--max-rise") if max_rise else None,
         "mesh_size_m": parse(mesh_size, "length", "--mesh-size") if mesh_size else None,
     }
     security = dask_security(tls_ca_file, tls_cert, tls_key)

@@ -40,7 +40,7 @@ from fluxtrap.magnetometry.readers._columns import (
     unit_of,
 )
 from fluxtrap.magnetometry.table import check_values
-from fluxtrap.probetable import relaxation_origin
+from fluxtrap.probetable import measured_origin
 from fluxtrap.units import MU0
 
 PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
@@ -261,7 +261,7 @@ def fit_creep(
     if origin_s is not None:
         origin_from = "given"
     elif applied_T is not None:
-        origin_s, origin_from = relaxation_origin(time_s, np.asarray(applied_T, float)), "applied"
+        origin_s, origin_from = measured_origin(time_s, np.asarray(applied_T, float)), "applied"
     else:
         try:
             origin_s, origin_from = ramp_end(time_s, field_T, source=name), "data"
@@ -343,13 +343,17 @@ def _default_start(time_s: np.ndarray, field_T: np.ndarray, origin_s: float) -> 
 
 
 def read_series(
-    path_or_bytes: str | Path | bytes, *, column: str | None = None, filename: str | None = None
+    path_or_bytes: str | Path | bytes,
+    *,
+    column: str | None = None,
+    filename: str | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
     """Read a trapped-field series CSV: time (s), field (T), applied field (T) or None, field column.
 
     Columns are found by their units (``time_s``, ``t (h)``, ``center_Bz_T``, ``B (mT)``); a column
     named ``applied_T`` (as ``fluxtrap simulate`` writes) is the applied field. With several field
-    columns ``column`` says which one.
+    columns ``column`` says which one; the columns in ``exclude`` (a noise column) are not.
     """
     if isinstance(path_or_bytes, bytes):
         name = filename or "<bytes>"
@@ -389,7 +393,7 @@ def read_series(
         return None
 
     times = [c for c in names if dim(c) == "time"]
-    fields = [c for c in names if dim(c) == "field" and c != "applied_T"]
+    fields = [c for c in names if dim(c) == "field" and c not in ("applied_T", *exclude)]
     if not times:
         raise InputFileError(
             f"{where}: no time column (name it with its unit, e.g. time_s or 't (h)')"

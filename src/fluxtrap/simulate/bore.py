@@ -156,6 +156,8 @@ class BoreField:
         )
         for ax in (a, b):
             ax.grid(alpha=0.3)
+            # 1e5 ppm and more as a power of ten: "-100000" pushed the label off the figure
+            ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4))
         if path:
             fig.savefig(path, dpi=110)
             plt.close(fig)
@@ -192,9 +194,9 @@ def analyse(
 def of_result(result: Any) -> BoreField:
     """The bore of ``result`` (a ``simulation.Result`` whose case has a ``[bore]``): the field
     of the last snapshot's currents (Biot-Savart, ``probes``) plus the applied field; the drift
-    from the bore centre's trace over the protocol's last step if it is a hold."""
+    from the bore centre's trace over the protocol's closing holds, if it ends with one."""
     from fluxtrap.simulate.probes import axis_matrix, field_matrix
-    from fluxtrap.simulate.protocol import Hold
+    from fluxtrap.simulate.protocol import Hold, step_durations
 
     bore = result.case.bore
     if bore is None:
@@ -213,14 +215,22 @@ def of_result(result: Any) -> BoreField:
         return axis_matrix(pts, tri, z) @ snap.J_A_m2 + snap.applied_T
 
     drift = None
-    last = result.case.protocol[-1]
-    if isinstance(last, Hold) and CENTRE_COLUMN in result.probes and not result.error:
+    protocol = result.case.protocol
+    if isinstance(protocol[-1], Hold) and CENTRE_COLUMN in result.probes and not result.error:
+        # the relaxation runs from the end of the last step that changed the field or the
+        # temperature: holds in a row are one hold (from the last one's start, a 9 s + 1 s
+        # hold told half the drift of the same 10 s hold)
+        held = 0.0
+        for step, duration in zip(protocol[:0:-1], step_durations(protocol)[::-1], strict=True):
+            if not isinstance(step, Hold):
+                break
+            held += duration
         df = result.probes
         try:
             drift = drift_ppm_per_h(
                 df["time_s"].to_numpy(),
                 df[CENTRE_COLUMN].to_numpy(),
-                result.case.duration_s - last.duration_s,
+                result.case.duration_s - held,
             )
         except AnalysisError:  # a hold of fewer than 3 time steps: no drift to tell
             drift = None

@@ -49,6 +49,22 @@ E0_RANGE = (1e-12, 1.0)
 # Jc(T) ~ (1 - (T/Tc)^2)^exponent: measured exponents are ~1-3; past 100 the factor underflows
 # to zero at the reference temperature (1e6: a ZeroDivisionError in the run)
 TEMPERATURE_EXPONENT_MAX = 100.0
+# Jc (A/m^2) given in a table, a Kim jc0 or a constant: 1e-4 .. 1e9 A/cm^2; beyond, a unit
+# mistake: below, the power law overflowed Newton at t = 0 (1e-6 A/m^2: "Newton did not
+# converge"), above, past any superconductor's depairing current (~3e12 A/m^2)
+JC_RANGE = (1.0, 1e13)
+
+
+def _check_jc(values: Any, what: str) -> None:
+    """Refuse (``ValidationError``) Jc values (A/m^2) outside ``JC_RANGE``, naming ``what``."""
+    v = np.asarray(values, float)
+    lo, hi = JC_RANGE
+    bad = v[(v < lo) | (v > hi)]
+    if bad.size:
+        raise ValidationError(
+            f"{what}: Jc {bad[0]:.3g} A/m^2 ({bad[0] * 1e-4:.3g} A/cm^2) is outside {lo:g} .. "
+            f"{hi:g} A/m^2 ({lo * 1e-4:g} .. {hi * 1e-4:g} A/cm^2); a unit mistake?"
+        )
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,7 @@ class TableJc:
         except ValidationError as err:
             where = f" ({self.source})" if self.source else ""
             raise ValidationError(f"jc.table{where}: {err}") from None
+        _check_jc(self.jc_A_m2, f"jc.table ({self.source})" if self.source else "jc.table")
 
     def at(self, field_T: Any) -> np.ndarray:
         """Jc in A/m^2 at ``|field_T|``; log-linear interpolation, constant outside the table."""
@@ -98,6 +115,7 @@ class KimJc:
             raise ValidationError(
                 f"jc.kim: jc0 and b0 must be finite and > 0, got {self.jc0_A_m2}, {self.b0_T}"
             )
+        _check_jc(self.jc0_A_m2, "jc.kim.jc0")
 
     def at(self, field_T: Any) -> np.ndarray:
         return self.jc0_A_m2 / (1.0 + np.abs(np.asarray(field_T, float)) / self.b0_T)
@@ -115,6 +133,7 @@ class ConstantJc:
     def __post_init__(self) -> None:
         if not 0 < self.jc_A_m2 < np.inf:
             raise ValidationError(f"jc.constant must be finite and > 0, got {self.jc_A_m2} A/m^2")
+        _check_jc(self.jc_A_m2, "jc.constant")
 
     def at(self, field_T: Any) -> np.ndarray:
         return np.full(np.shape(field_T), self.jc_A_m2, dtype=float)

@@ -281,7 +281,8 @@ class Result:
             bottom=0.6 / (3.6 * len(snaps)),
             top=1 - 0.35 / (3.6 * len(snaps)),
             hspace=0.35,
-            wspace=0.25,
+            # three columns: room for each colour bar's label (0.25 put it over "z (mm)")
+            wspace=0.55 if heat else 0.25,
         )
         tri = self.mesh.triangles[self.conductor]
         pts = self.mesh.points * 1e3
@@ -290,6 +291,9 @@ class Result:
         maps = self.field_maps([s.time_s for s in snaps])
         bmax = max(float(np.hypot(m["Br"], m["Bz"]).max()) for m in maps) or 1.0
         levels = np.linspace(0.0, bmax, 25)
+        if heat:  # one scale for the column's one colour bar (each row had its own range)
+            temps = [s.T_K for s in snaps if s.T_K is not None]
+            tmin, tmax = min(float(t.min()) for t in temps), max(float(t.max()) for t in temps)
         for row, s, m in zip(axes, snaps, maps, strict=True):
             pc = row[0].tripcolor(
                 pts[:, 0],
@@ -326,7 +330,15 @@ class Result:
             for p in self.case.probes:
                 row[1].plot(p.r_m * 1e3, p.z_m * 1e3, "r+")
             if heat:
-                pt = row[2].tripcolor(pts[:, 0], pts[:, 1], tri, facecolors=s.T_K, cmap="inferno")
+                pt = row[2].tripcolor(
+                    pts[:, 0],
+                    pts[:, 1],
+                    tri,
+                    facecolors=s.T_K,
+                    cmap="inferno",
+                    vmin=tmin,
+                    vmax=tmax,
+                )
                 for p in self.case.temperature_probes:
                     row[2].plot(p.r_m * 1e3, p.z_m * 1e3, "c+")
         # one colour scale per column (drawing a colorbar costs as much as a map)

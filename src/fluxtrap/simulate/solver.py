@@ -506,6 +506,26 @@ def _stop(
     )
 
 
+def _past_tc(d: Discretization, temperature_K: float | np.ndarray) -> str:
+    """What a failed step says of superconducting elements at or past their Tc (``temperature_K``
+    per conductor element, K): a quench, which the model (the superconducting state, Jc floored
+    at ``JC_FLOOR``) does not follow; "" when none is."""
+    if np.ndim(temperature_K) == 0:
+        return ""
+    t_sc = np.asarray(temperature_K)[d.sc]
+    past = [(t_sc[idx], m.tc_K) for m, idx in d.sc_groups if m.tc_K and len(idx)]
+    hot = [(t[t >= tc], tc) for t, tc in past if (t >= tc).any()]
+    if not hot:
+        return ""
+    count = sum(len(t) for t, _ in hot)
+    hottest, tc = max(((t.max(), tc) for t, tc in hot), key=lambda x: x[0] - x[1])
+    return (
+        f" ({count} superconducting element{'s' * (count > 1)} past Tc, the hottest at "
+        f"{hottest:.4g} K against Tc {tc:.4g} K: a quench, which the model of the "
+        "superconducting state does not follow)"
+    )
+
+
 def run_protocol(
     d: Discretization,
     on_step: Callable[[State, bool], None],
@@ -592,7 +612,12 @@ def run_protocol(
                 in_row += 1
                 if dt * 0.25 < dt_min:
                     raise _stop(
-                        "Newton did not converge even at the smallest time step", state, k, step, dt
+                        "Newton did not converge even at the smallest time step"
+                        + _past_tc(d, temp_em),
+                        state,
+                        k,
+                        step,
+                        dt,
                     )
                 dt *= 0.25
                 continue

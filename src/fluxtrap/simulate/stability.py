@@ -33,6 +33,7 @@ from scipy.optimize import brentq, minimize_scalar
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate.case import Case, RampField, Set
 from fluxtrap.simulate.materials import Superconductor
+from fluxtrap.simulate.protocol import Cool, RampTemperature
 from fluxtrap.units import MU0
 
 MAX_RATES = 12  # runs of one scan
@@ -276,8 +277,9 @@ class _Jumped(Exception):
     """Raised from the step callback to end a run at its jump."""
 
 
-def default_max_rise_K(case: Case) -> float:
-    """Half the margin between the start temperature and the lowest Tc of the stack (K)."""
+def _margin_K(case: Case) -> float | None:
+    """The lowest Tc of the stack's superconductors less the start temperature (K); None when
+    none gives Tc."""
     start = case.protocol[0]
     assert isinstance(start, Set)
     tcs = [
@@ -285,12 +287,18 @@ def default_max_rise_K(case: Case) -> float:
         for m in (case.material(x.material) for x in case.stack)
         if isinstance(m, Superconductor) and m.tc_K
     ]
-    if not tcs:
+    return min(tcs) - start.temperature_K if tcs else None
+
+
+def default_max_rise_K(case: Case) -> float:
+    """Half the margin between the start temperature and the lowest Tc of the stack (K)."""
+    margin = _margin_K(case)
+    if margin is None:
         raise ValidationError(
             "safe ramp: no superconductor of the stack gives Tc (jc.temperature or jc.tables); "
             "give the temperature rise that counts as a jump (max_rise)"
         )
-    return 0.5 * (min(tcs) - start.temperature_K)
+    return 0.5 * margin
 
 
 def scan_plan(
@@ -308,6 +316,15 @@ def scan_plan(
         )
     if not any(isinstance(s, RampField) for s in case.protocol):
         raise ValidationError("safe ramp: the protocol has no ramp_field step to scan")
+    start_K = case.protocol[0].temperature_K
+    for k, step in enumerate(case.protocol[1:], start=1):
+        if isinstance(step, Cool | RampTemperature) and step.to_K != start_K:
+            raise ValidationError(
+                f"safe ramp: protocol[{k}] ({step!r}) takes the coolant from {start_K:g} K: the "
+                "rise that counts as a jump is measured from the start temperature, so a cooldown "
+                "would hide a jump and a warm-up make one; scan a protocol that starts at the "
+                "ramp's temperature and keeps it"
+            )
     rates = sorted(set(rates_T_s))
     if not rates or len(rates) > MAX_RATES or not all(0 < r < math.inf for r in rates):
         raise ValidationError(
@@ -316,6 +333,12 @@ def scan_plan(
     rise = max_rise_K if max_rise_K is not None else default_max_rise_K(case)
     if not rise > 0:
         raise ValidationError(f"safe ramp: max_rise must be > 0 K, got {rise}")
+    margin = _margin_K(case)
+    if margin is not None and rise >= margin:  # the run would pass Tc (a quench) and be "safe"
+        raise ValidationError(
+            f"safe ramp: max_rise {rise:g} K reaches Tc from the start temperature (a margin of "
+            f"{margin:g} K), so a run that quenches would be called safe; give less than {margin:g} K"
+        )
     if mesh_size_m is not None:  # the case's own checks: > 0 (0 fell back to the default),
         # within twice the smallest dimension, a mesh of bounded size (1e-9 mm meshed on)
         case.with_options(mesh_size_m=mesh_size_m)

@@ -23,8 +23,8 @@ Coupling (``solver.run_protocol``): a step's EM solve uses the temperatures at i
 (Jc(B, T) per element); its converged E.J then heats the conductors over the same dt. A step
 in which an element rises by more than ``MAX_RISE_K`` or ``RISE_FRACTION`` of its temperature
 (whichever is larger) is rejected and retried shorter, so the lag of one step stays small
-through a flux jump (``change_ratio``; with a cold head falls count too, and the cold head's own
-change while free: a cooldown is then stepped like a heating).
+through a flux jump (``change_ratio``; with a cold head, or with no surface held, falls count
+too, and the cold head's own change while free: a cooldown is then stepped like a heating).
 
 All integrals here are per radian (r dA, no 2 pi); ``heat_J`` multiplies by 2 pi.
 """
@@ -157,6 +157,10 @@ class ConductionHeat:
         self.mass = np.zeros((n, self.n_mats))
         np.add.at(self.mass, (self.node, np.repeat(g.mat[:, None], 3, axis=1)), self.load)
         self.mats = [k for k in range(self.n_mats) if self.mass[:, k].any()]
+        capacities = [g.capacity(k).values for k in self.mats]
+        if settings.cold_head:
+            capacities.append(settings.cold_head.heat_capacity.values)
+        self._constant_c = all(len(set(c)) == 1 for c in capacities)  # Newton's first solve: exact
         self.B = sp.csr_matrix(
             (self.load.ravel(), (self.node.ravel(), np.repeat(np.arange(len(g.w)), 3))),
             shape=(n, len(g.w)),
@@ -241,11 +245,16 @@ class ConductionHeat:
 
     def change_ratio(self, T: np.ndarray, T_new: np.ndarray, bath_K: float) -> float:
         """The largest change over what one step may take (> 1: too long): the elements' rises,
-        with a cold head also their falls and the cold head's change unless the set point
-        (``bath_K``) holds it."""
-        ratio = change_ratio(
-            self.element_temperature(T), self.element_temperature(T_new), self.cold_head is not None
-        )
+        with a cold head or without a held surface also their falls (a held surface follows a
+        coolant step at once, which no step can shorten), and the cold head's change unless the
+        set point (``bath_K``) holds it."""
+        falls = self.cold_head is not None or not len(self.held)
+        before, after = self.element_temperature(T), self.element_temperature(T_new)
+        if falls and self.cold_head is None:  # a fall that ends within one allowed change of the
+            # coolant has reached it (a cooling faster than any step, h 1e12 W/(m^2 K), does)
+            near = after <= bath_K + np.maximum(MAX_RISE_K, RISE_FRACTION * before)
+            after = np.where(near & (after < before), before, after)
+        ratio = change_ratio(before, after, falls)
         if self.cold_head and T_new[self.n] != bath_K:
             ratio = max(ratio, change_ratio(T[self.n :], T_new[self.n :], True))
         return ratio
@@ -385,18 +394,20 @@ class ConductionHeat:
 
     def _newton(self, x: np.ndarray, h_old: np.ndarray, f: np.ndarray, dt: float) -> np.ndarray:
         """Newton on the free nodes from ``x`` (in place; a cold head held at x's value) until
-        the residual over the Jacobian's diagonal is below 1e-10 (1 + T) K (one solve when C is
-        constant); returns the capacity term C/dt of the free nodes (the Jacobian's diagonal part)."""
+        its update is below 1e-10 (1 + T) K (one solve when C is constant: exact); returns the
+        capacity term C/dt of the free nodes (the Jacobian's diagonal part). The residual over
+        the Jacobian's diagonal was no measure: with k 1e9 W/(m K) the conduction terms swamp
+        the diagonal, the uniform mode's residual (the surface's loss) fell below it before any
+        solve, and a disk cooled through h never cooled."""
         A, block = self.A, self._block
         fr = block.free
-        diagonal = A.diagonal()[fr]
         for _ in range(30):
             jac = self._capacity(x)[fr] / dt
             res = ((self._enthalpy(x) - h_old) / dt + A @ x - f)[fr]
-            # the residual over the Jacobian's diagonal: a temperature error (K), above rounding
-            if np.max(np.abs(res) / (jac + diagonal), initial=0.0) <= 1e-10 * (1.0 + np.max(x)):
+            update = block.solve(A.data, jac, res)
+            x[fr] -= update
+            if self._constant_c or np.max(np.abs(update), initial=0.0) <= 1e-10 * (1.0 + np.max(x)):
                 break
-            x[fr] -= block.solve(A.data, jac, res)
         return jac
 
     def heat_J(self, T: np.ndarray) -> float:

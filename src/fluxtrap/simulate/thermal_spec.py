@@ -46,6 +46,9 @@ COOLING_KEYS = ("surface", "heat_transfer_coefficient")
 COLD_HEAD_KEYS = ("heat_capacity", "cooling_power", "heat_load")
 CURVE_KEYS = ("base_temperature", "rated_power", "rated_temperature", "max_power")
 MATERIAL_KEYS = ("heat_capacity", "thermal_conductivity")
+# W/(m*K): above any solid (ultrapure copper near 10 K: ~2e4); beyond, a unit mistake, and the
+# conduction matrix loses the heat capacity and the surfaces to rounding (1e16 cooled to -6e7 K)
+MAX_CONDUCTIVITY = 1e6
 _UNITS = {
     "volumetric_heat_capacity": "J/(m^3*K)",
     "thermal_conductivity": "W/(m*K)",
@@ -149,6 +152,13 @@ def thermal_material(spec: Mapping[str, Any], where: str) -> ThermalMaterial | N
         )
         if key in spec
     }
+    k = got.get("thermal_conductivity")
+    if k is not None and max(k.values) > MAX_CONDUCTIVITY:
+        raise ValidationError(
+            f"{key_path(where, 'thermal_conductivity')}: {max(k.values):.3g} W/(m*K) is beyond "
+            f"the {MAX_CONDUCTIVITY:.0e} W/(m*K) of any solid (ultrapure copper near 10 K has "
+            "about 2e4); a unit mistake?"
+        )
     return ThermalMaterial(**got) if got else None
 
 

@@ -108,7 +108,8 @@ def read_measured(
     there are several), its noise column ``sigma_column`` (a field unit in its name, e.g.
     ``sigma_T`` or ``noise (mT)``; default: estimated), the origin from its ``applied_T``
     column, else ``origin_s`` on its clock, else t = 0."""
-    time_s, field_T, applied, name = read_series(path, column=column)
+    noise = () if sigma_column is None else (sigma_column,)
+    time_s, field_T, applied, name = read_series(path, column=column, exclude=noise)
     sigma = None
     if sigma_column is not None:
         sigma_time, sigma, _, _ = read_series(path, column=sigma_column)
@@ -164,6 +165,8 @@ def run_calibration(
         raise ValidationError(
             f"--probe: give one probe for all files or one per file ({len(measured)}), got {len(probes)}"
         )
+    if predict_at_s is not None and not predict_cases:
+        raise ValidationError("--at: prediction times need a case to predict (--predict)")
     names = list(probes) * len(measured) if len(probes) == 1 else list(probes)
     base = Case.load(case)
     series = [

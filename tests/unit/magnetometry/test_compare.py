@@ -122,3 +122,24 @@ def test_probe_choice_and_missing_columns():
         InputFileError, match="probes.csv: the probes table has a header but no rows"
     ):
         simulated_trace(two.iloc[:0], "gap", source="probes.csv")  # was an IndexError in compare
+
+
+def test_a_noisy_applied_readback_still_gives_the_origin():
+    """The applied column read back with 0.1 mT of noise: the origin is where the ramp ended
+    (200 s), not the readback's last excursion past 1e-6 T late in the hold."""
+    time, field, applied = measured(noise_T=2e-4)
+    noisy = applied + 1e-4 * np.random.default_rng(3).standard_normal(applied.size)
+    c = run(time, field, noisy)
+    assert c.measured_origin_s == pytest.approx(200.0, abs=1.0)
+    assert c.ratio_end == pytest.approx(1.0, abs=2e-3)
+
+
+def test_a_measured_applied_column_without_the_ramp_end_is_refused():
+    """The hold alone with its applied column (0 T throughout): the origin was its first
+    sample, 30 s after the real one, and the comparison was laid 30 s early in silence."""
+    time, field, applied = measured()
+    hold = slice(3, None)
+    with pytest.raises(AnalysisError, match="applied_T column stays at 0 T"):
+        run(time[hold], field[hold], applied[hold])
+    c = run(time[hold] - 200.0, field[hold])  # without the column: t = 0 is the origin
+    assert c.measured_origin_s == 0.0 and c.ratio_end == pytest.approx(1.0, abs=1e-3)

@@ -19,6 +19,7 @@ from fluxtrap.simulate import Case
 from fluxtrap.simulate.bore import (
     ORDER,
     Bore,
+    BoreField,
     analyse,
     axis_coefficients,
     drift_ppm_per_h,
@@ -221,3 +222,19 @@ def test_a_bore_error_that_is_not_finite_is_null_in_summary_json_and_left_out_of
     bore = {"dsv_m": 4e-3, "center_z_m": 0.01, "centre_T": 0.0, "homogeneity_ppm": None,
             "drift_ppm_per_h": None, "axial_coefficients": {}}  # fmt: skip
     assert "±" not in summary_lines(bore, errors)[0].split("T,")[-1]
+
+
+def test_the_bore_plot_keeps_its_axis_labels_on_the_figure():
+    """Profiles falling 1.04e5 ppm to the sphere's poles (the nested rings' bore, 3 mm DSV) had
+    "-100000" tick labels that pushed the axial panel's y label off the figure's left edge."""
+    z = np.linspace(ZC - R, ZC + R, 61)
+    r = np.linspace(0.0, R, 31)
+    b0 = 0.29
+    wide = BoreField(Bore(2 * R, ZC), b0, 1.497e5, np.zeros(ORDER + 1), None,
+                     np.column_stack([z, b0 * (1 - 0.104 * ((z - ZC) / R) ** 2)]),
+                     np.column_stack([r, b0 * (1 + 0.045 * (r / R) ** 2)]))  # fmt: skip
+    fig = wide.plot()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        assert ax.yaxis.label.get_window_extent(renderer).x0 >= 0

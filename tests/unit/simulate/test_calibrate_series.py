@@ -152,3 +152,35 @@ def test_series_refuses_bad_input():
         Series("x", np.arange(3.0), np.array([1.0, np.nan, 2.0]), "gap")
     with pytest.raises(ValidationError, match="must be > 0"):
         Series("x", np.arange(3.0), np.ones(3), "gap", sigma_T=np.zeros(3))
+
+
+def test_the_origin_of_a_noisy_applied_readback_is_where_its_ramp_ends():
+    """A 1 T -> 0 ramp over 100 s then a 600 s hold, sampled every 5 s, the applied readback
+    with 0.2 mT of white noise: the origin was its last excursion past 1e-6 T of the last
+    sample (near the hold's end); it is the ramp's end within the time the ramp takes to cross
+    6 sigma of the noise (1.2 mT at 0.01 T/s: 0.12 s), and a clean readback keeps 600 s."""
+    rng = np.random.default_rng(5)
+    t = np.arange(500.0, 1200.0, 5.0)
+    clean = np.clip(1 - (t - 500) / 100, 0, 1)
+    noisy = clean + rng.normal(0, 2e-4, t.size)
+    assert Series("clean", t, np.ones_like(t), "gap", applied_T=clean).origin == 600.0
+    origin = Series("noisy", t, np.ones_like(t), "gap", applied_T=noisy).origin
+    assert origin == pytest.approx(600.0, abs=0.5)
+
+
+def test_a_series_without_its_ramp_end_is_refused_with_its_applied_column():
+    """The applied column sets the origin only if the ramp's end is in the series: a series of
+    the hold alone (applied constant) took its first sample as the origin, one that stops on
+    the ramp took its last sample's field as the final one, and either was laid late in
+    silence (a calibration of the hold alone: n 39 and Jc x 1.05 for 20 and 1.2)."""
+    probes = probes_table()  # origin 100 s: applied 1 T -> 0 over 0..100 s
+    t = np.linspace(150, 900, 30)
+    hold = Series("hold", t, np.ones_like(t), "gap", applied_T=np.zeros_like(t))
+    with pytest.raises(AnalysisError, match="stays at 0 T, so the ramp's end"):
+        align(hold, probes)
+    ramp = np.linspace(10, 90, 9)
+    stops = Series("stops", ramp, np.ones_like(ramp), "gap", applied_T=1 - ramp / 100)
+    with pytest.raises(AnalysisError, match="ends at 0.1 T, the simulation's at 0 T"):
+        align(stops, probes)
+    same = Series("given", t, np.ones_like(t), "gap", origin_s=100.0)  # the way out
+    assert align(same, probes).shift_s == 0.0

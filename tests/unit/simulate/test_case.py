@@ -837,3 +837,26 @@ def test_an_e0_outside_its_range_is_refused_before_the_run(e0):
         Case.from_dict(d)
     d["materials"]["sc"]["e0"] = "1 uV/cm"  # the usual criterion, 1e-4 V/m
     assert Case.from_dict(d).material("sc").e0_V_m == pytest.approx(1e-4)
+
+
+@pytest.mark.parametrize(
+    ("jc", "what"),
+    [
+        ({"constant": "1e-10 A/cm^2"}, r"jc\.constant: Jc 1e-06 A/m\^2"),
+        ({"constant": "1e20 A/cm^2"}, r"jc\.constant: Jc 1e\+24 A/m\^2"),
+        ({"kim": {"jc0": "1e-6 A/m^2", "b0": "1 T"}}, r"jc\.kim\.jc0: Jc 1e-06"),
+        (
+            {"table": {"field": [0, 1], "field_unit": "T", "jc": [1e5, 1e-9], "jc_unit": "A/cm^2"}},
+            r"jc\.table: Jc 1e-05 A/m\^2",
+        ),
+    ],
+)
+def test_a_jc_outside_its_range_is_refused_before_the_run(jc, what):
+    """1e-6 A/m^2 passed the case checks and the run stopped at t = 0 with "Newton did not
+    converge" (and a numpy warning); 1e24 A/m^2 is past any depairing current."""
+    d = base()
+    d["materials"]["sc"]["jc"] = jc
+    with pytest.raises(ValidationError, match=rf"materials\.sc\.{what}.*a unit mistake"):
+        Case.from_dict(d)
+    d["materials"]["sc"]["jc"] = {"constant": "1e-4 A/cm^2"}  # the lowest allowed, 1 A/m^2
+    assert Case.from_dict(d).material("sc").jc.jc_A_m2 == pytest.approx(1.0)

@@ -137,3 +137,70 @@ def test_case_with_pulses_round_trips():
     case = Case.from_dict(d)
     assert case.duration_s == pytest.approx(1.05)
     assert Case.from_dict(case.to_dict()) == case
+
+
+QUENCH = """
+title = "a pulse whose copper spacer's eddy heat takes the rings past Tc"
+[materials.bulk]
+n = 25
+heat_capacity = "2e4 J/(m^3*K)"
+thermal_conductivity = "2 W/(m*K)"
+jc = { tc = "35 K", tables = [{ temperature = "5 K", field = [0, 2], field_unit = "T", jc = [2e8, 1e8], jc_unit = "A/m^2" }] }
+[materials.cu]
+resistivity = "2e-9 ohm*m"
+heat_capacity = "1e4 J/(m^3*K)"
+thermal_conductivity = "400 W/(m*K)"
+[[stack]]
+material = "bulk"
+radius = "10 mm"
+inner_radius = "4 mm"
+thickness = "3 mm"
+[[stack]]
+material = "cu"
+radius = "10 mm"
+inner_radius = "4 mm"
+thickness = "1 mm"
+[[stack]]
+material = "bulk"
+radius = "10 mm"
+inner_radius = "4 mm"
+thickness = "3 mm"
+[[probes]]
+name = "centre"
+r = "0 mm"
+z = "3.5 mm"
+[[protocol]]
+step = "set"
+field = "0 T"
+temperature = "10 K"
+[[protocol]]
+step = "pulse"
+peak = "3 T"
+rise = "5 ms"
+decay = "20 ms"
+[thermal]
+model = "conduction"
+interlayer_resistance = "1e-4 K*m^2/W"
+[[thermal.cooling]]
+surface = "side"
+heat_transfer_coefficient = "100 W/(m^2*K)"
+[mesh]
+size = "2 mm"
+"""
+
+
+def test_a_run_that_fails_past_tc_says_it_quenched():
+    """The copper heats by 70 K in 1.4 ms and takes ring elements past Tc, where Newton fails
+    at the smallest step: the error said only that; it names the quench and the temperatures."""
+    import tomllib
+
+    from fluxtrap.errors import SolverError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(SolverError, match="Newton did not converge") as err:
+            simulate(Case.from_dict(tomllib.loads(QUENCH)))
+    said = str(err.value)
+    assert "superconducting elements past Tc" in said and "against Tc 35 K: a quench" in said
+    hottest = float(said.split("the hottest at ")[1].split(" K")[0])
+    assert hottest >= 35

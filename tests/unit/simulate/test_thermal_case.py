@@ -151,6 +151,10 @@ def edit(path: str, value):
             edit("materials/cu/thermal_conductivity", "400 W/m"),
             r"materials\.cu\.thermal_conductivity",
         ),
+        (  # 1e16 cooled a disk to -6e7 K: the conduction terms swamped everything else
+            edit("materials/cu/thermal_conductivity", "1e16 W/(m*K)"),
+            r"materials\.cu\.thermal_conductivity: 1e\+16 W/\(m\*K\) is beyond the 1e\+06",
+        ),
         (
             edit("materials/sc/heat_capacity/value", [50, -1, 3]),
             r"materials\.sc\.heat_capacity\.value\[1\]: must be > 0",

@@ -411,6 +411,11 @@ def check_request(
         if not 0 <= s.case < len(cases):
             raise ValidationError(f"{s.name}: case index {s.case} but {len(cases)} case(s) given")
         names = [p.name for p in cases[s.case].probes]
+        if s.probe in {p.name for p in cases[s.case].temperature_probes}:
+            raise ValidationError(
+                f"{s.name}: probe {s.probe!r} reads a temperature; a series is fitted to a field "
+                f"(Bz) probe: {names}"
+            )
         if s.probe not in names:
             raise ValidationError(f"{s.name}: the case has no probe {s.probe!r}; probes: {names}")
     params = (

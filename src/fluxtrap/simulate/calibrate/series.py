@@ -17,10 +17,13 @@ import numpy as np
 import pandas as pd
 
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.probetable import relaxation_origin, simulated_trace
-
-# MAD of N(0,1) second differences x[i+1] - 2x[i] + x[i-1] is 0.6745 sqrt(6) sigma
-_SECOND_DIFFERENCE_MAD = 0.6744897501960817 * np.sqrt(6.0)
+from fluxtrap.probetable import (
+    measured_origin,
+    readback_tolerance,
+    relaxation_origin,
+    simulated_trace,
+    white_noise,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,11 +81,12 @@ class Series:
         return np.full(self.time_s.shape, estimate_noise(self.field_T)), "estimated"
 
 
-def ramp_end(time_s: np.ndarray, applied_T: np.ndarray, tolerance_T: float = 1e-6) -> float:
+def ramp_end(time_s: np.ndarray, applied_T: np.ndarray) -> float:
     """When the applied field reached its final value (s): the last ramp step extrapolated
     linearly to the final value, so a file sampled every 20 s still gives its origin to well
-    under a second (``relaxation_origin`` gives the first sample at the final value)."""
-    at_final = relaxation_origin(time_s, applied_T, tolerance_T)
+    under a second (``measured_origin`` gives the first sample at the final value, within the
+    noise of the readback)."""
+    at_final = measured_origin(time_s, applied_T)
     i = int(np.searchsorted(time_s, at_final)) - 1  # the last sample still on the ramp
     if i < 1 or applied_T[i] == applied_T[i - 1]:
         return at_final
@@ -95,9 +99,7 @@ def estimate_noise(field_T: np.ndarray) -> float:
     difference (robust to the trace's slow change and to outliers); floored at 1e-6 of the
     trace's largest |B| so that a noise-free series still gets finite weights."""
     b = np.asarray(field_T, float)
-    d2 = b[2:] - 2 * b[1:-1] + b[:-2]
-    sigma = float(np.median(np.abs(d2)) / _SECOND_DIFFERENCE_MAD) if d2.size else 0.0
-    return max(sigma, 1e-6 * float(np.max(np.abs(b))), 1e-12)
+    return max(white_noise(b), 1e-6 * float(np.max(np.abs(b))), 1e-12)
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,6 +117,19 @@ class Alignment:
 def align(series: Series, probes: pd.DataFrame) -> Alignment:
     """Put ``series`` on the clock of a simulated probes table (probes.csv columns)."""
     ts, _, applied, _ = simulated_trace(probes, series.probe)
+    if series.applied_T is not None:  # its origin must be in it: where its ramp reaches the end
+        a, tol = series.applied_T, readback_tolerance(series.time_s, series.applied_T)
+        if np.ptp(a) <= tol:
+            raise AnalysisError(
+                f"{series.name}: its applied_T column stays at {a[-1]:.4g} T, so the ramp's end "
+                "(its origin) is not in it; leave the column out and give the origin (--origin)"
+            )
+        if abs(a[-1] - applied[-1]) > tol:
+            raise AnalysisError(
+                f"{series.name}: its applied field ends at {a[-1]:.4g} T, the simulation's at "
+                f"{applied[-1]:.4g} T: the series stops before the ramp's end (its origin); leave "
+                "the applied_T column out and give the origin (--origin)"
+            )
     sim_origin = relaxation_origin(ts, applied)
     shift = sim_origin - series.origin
     t = series.time_s + shift
