@@ -387,6 +387,9 @@ class StepControl:
     keep_within: float = 0.3
 
 
+# Past Tc, at the Jc floor, E and its dual update can overflow: an infinite residual makes the
+# step non-finite (the time step fails and is retried smaller), an infinite E is clipped
+@np.errstate(over="ignore")
 def newton(
     d: Discretization,
     u_old: np.ndarray,
