@@ -76,6 +76,10 @@ def test_calibrate_command_writes_the_result_and_reuses_the_cache(files, capsys)
     k = res["parameters"]["sc.jc_scale"]
     assert k["value"] == pytest.approx(0.9, rel=0.03) and 0 < k["sigma"] < 0.03
     assert res["misfit"]["fits"] and res["simulations"] >= 2
+    # each simulation at 4 mm misses 1 %: said once, not as a warning per worker and run
+    below = res["simulations_below_accuracy"]
+    assert below["count"] >= res["simulations"] and below["largest_estimate"] > 0.01
+    assert " ".join(stdout.split()).count("did not reach their accuracy target") == 1
     assert res["measurements"][0]["sha256"] and res["fitted_case_key"]
     assert res["series"][0]["noise_T"] == pytest.approx(5e-3, rel=0.35)  # mT column, estimated
     [pred] = res["predictions"]

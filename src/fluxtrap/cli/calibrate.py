@@ -189,6 +189,16 @@ def calibrate_command(
         console.print(pt)
     for w in cal.warnings:
         console.print(f"warning: {w}", style="yellow", highlight=False)
+    below = run.summary["simulations_below_accuracy"]
+    if below["count"]:
+        console.print(
+            f"warning: {below['count']} simulations (of the fit and its predictions) did not reach "
+            "their accuracy target "
+            f"(estimates up to {below['largest_estimate']:.3g} of the peak self-field; the "
+            "case's [mesh] size or [solver] accuracy sets it)",
+            style="yellow",
+            highlight=False,
+        )
     console.print(f"wrote {', '.join(f.name for f in run.files)} to {out}")
     if store is not None:
         rec = store_calibration(store, run, case, measured, probe, out / "cache",

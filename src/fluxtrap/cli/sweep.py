@@ -120,6 +120,17 @@ def sweep(
         console.print(_table(result.table))
     for i, row in result.table[result.table["status"] != "done"].iterrows():
         console.print(f"variant {i} failed: {row['error']}", style="red", highlight=False)
+    table = result.table
+    if "accuracy_reached" in table:
+        missed = table[(table["status"] == "done") & (table["accuracy_reached"] == False)]  # noqa: E712
+        if len(missed):
+            console.print(
+                f"warning: {len(missed)} of {len(table)} variants did not reach their accuracy "
+                f"target (estimates up to {missed['accuracy_estimate'].max():.3g} of the peak "
+                "self-field; columns accuracy_* of results.csv)",
+                style="yellow",
+                highlight=False,
+            )
     console.print(
         f"{len(result.table)} variants: {result.computed} computed, {result.cached} from cache, "
         f"{result.failed} failed; wrote {', '.join(str(p) for p in result.files)}"

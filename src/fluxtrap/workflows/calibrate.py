@@ -40,8 +40,10 @@ from fluxtrap.workflows.sweep.variants import case_key
 class DaskRunner:
     """A calibration runner on Dask (a ``LocalCluster`` of ``workers`` single-threaded processes,
     or the scheduler at ``scheduler``, reached with ``security``, a ``distributed.Security``)
-    with the sweep's on-disk cache in ``cache_dir``; counts
-    ``cached`` hits. Use as a context manager (starts and stops the cluster)."""
+    with the sweep's on-disk cache in ``cache_dir``; counts ``cached`` hits and keeps the
+    accuracy estimates of the simulations that missed their target (``unreached``, fractions of
+    the peak self-field: one line for the run, not a warning per worker and simulation). Use as
+    a context manager (starts and stops the cluster)."""
 
     def __init__(
         self,
@@ -53,6 +55,7 @@ class DaskRunner:
         self.cache = Cache(Path(cache_dir))
         self.workers, self.scheduler, self.security = workers, scheduler, security
         self.cached = 0
+        self.unreached: list[float] = []
         self._stack = ExitStack()
         self._client: Any = None
 
@@ -73,6 +76,7 @@ class DaskRunner:
             hit = self.cache.get(key)
             if hit is not None and hit.get("status") == "done":
                 self.cached += 1
+                self._note_accuracy(hit)
                 out[key] = pd.read_csv(self.cache.folder / f"{key}-probes.csv")
                 out[key].attrs["wall_s"] = hit.get("wall_s")
             elif key not in todo:
@@ -88,12 +92,18 @@ class DaskRunner:
             csv = record.get("probes_csv")
             self.cache.put(key, record, {})
             if record["status"] == "done":
+                self._note_accuracy(record)
                 out[key] = pd.read_csv(io.StringIO(csv))
                 out[key].attrs["wall_s"] = record.get("wall_s")
             else:
                 out[key] = SolverError(record["error"])
             future.release()
         return [out[k] for k in keys]
+
+    def _note_accuracy(self, record: dict[str, Any]) -> None:
+        accuracy = record.get("summary", {}).get("accuracy") or {}
+        if accuracy.get("reached") is False:
+            self.unreached.append(float(accuracy["estimate"]))
 
 
 def read_measured(
@@ -186,6 +196,10 @@ def run_calibration(
     summary = jsonable(cal.to_dict()) | {
         "wall_s": round(wall, 3),
         "simulations_cached": runner.cached,
+        "simulations_below_accuracy": {
+            "count": len(runner.unreached),
+            "largest_estimate": max(runner.unreached, default=None),
+        },
         "case": {"file": str(case), "sha256": _sha256(case)},
         "measurements": [
             {"file": str(p), "sha256": _sha256(p), "probe": s.probe, "series": s.name}

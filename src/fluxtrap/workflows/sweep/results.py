@@ -51,7 +51,8 @@ def results_table(
     rows: Sequence[Mapping[str, Value]] = (),
 ) -> pd.DataFrame:
     """One row per variant: parameters (in their units), probe values (T) with their estimated
-    discretization errors (``<probe>_final_error_T``, ``<probe>_max_error_T``), the bore's centre
+    discretization errors (``<probe>_final_error_T``, ``<probe>_max_error_T``), the accuracy
+    target, estimate (fractions of the peak self-field) and whether it was reached, the bore's centre
     field (T), homogeneity (ppm), drift (ppm/h) and z2, z4, z6 terms (ppm at the DSV edge) when
     the case has a ``[bore]``, solver counts, wall time (s), status, error, key and whether it
     came from the cache."""
@@ -69,6 +70,9 @@ def results_table(
             row.update({f"bore_{k}": bore[k] for k in BORE_COLUMNS})
             for term in ("z2", "z4", "z6"):
                 row[f"bore_{term}_ppm"] = bore["axial_coefficients"][term]["ppm_at_dsv"]
+        accuracy = summary.get("accuracy")
+        if accuracy:  # the target (relative), the estimate reached and whether it met it
+            row.update({f"accuracy_{k}": accuracy[k] for k in ("target", "estimate", "reached")})
         for k, val in summary.get("solver", {}).items():
             if k != "wall_s" and isinstance(val, int | float):
                 row[f"solver_{k}"] = val

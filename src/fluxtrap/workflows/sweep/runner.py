@@ -10,6 +10,7 @@ import multiprocessing
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from fluxtrap.errors import FluxtrapError, SolverError, ValidationError
 from fluxtrap.simulate import Case, Simulation
+from fluxtrap.simulate.simulation import AccuracyWarning
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB, Child, ChildFailed, MiB, ProcessLimits
 from fluxtrap.workflows.sweep.cache import Cache
 from fluxtrap.workflows.sweep.grammar import Axis, Value
@@ -25,7 +27,9 @@ from fluxtrap.workflows.sweep.variants import Variant, expand, load_case_dict
 
 KILL_AFTER = 1.5  # a child still running at this many times its time limit is killed
 _DAEMON_FLAG = threading.Lock()  # one thread at a time lifts this process's daemon flag
-SUMMARY_PARTS = ("probes", "solver", "bore")  # kept per variant (the bore without its profiles)
+# kept per variant (the bore without its profiles, the accuracy without its method and levels)
+SUMMARY_PARTS = ("probes", "solver", "bore", "accuracy")
+ACCURACY_PARTS = ("target", "estimate", "reached", "note")
 
 
 def run_case(
@@ -99,10 +103,14 @@ def _run_here(case: Case, timeout_s: float | None, catch_memory: bool = True) ->
             case, solver=dataclasses.replace(case.solver, max_wall_s=timeout_s)
         )
     try:
-        result = Simulation(case).run(progress=False)
+        with warnings.catch_warnings():  # its note is in the record: one line per sweep, not
+            warnings.simplefilter("ignore", AccuracyWarning)  # one per worker and variant
+            result = Simulation(case).run(progress=False)
         summary = {k: v for k, v in result.summary().items() if k in SUMMARY_PARTS}
         if "bore" in summary:
             summary["bore"] = {k: v for k, v in summary["bore"].items() if k != "profiles"}
+        if "accuracy" in summary:
+            summary["accuracy"] = {k: summary["accuracy"].get(k) for k in ACCURACY_PARTS}
         probes_csv = result.probes_csv().decode()
     except Exception as err:  # noqa: BLE001 - recorded, see docstring
         if isinstance(err, MemoryError) and not catch_memory:
