@@ -24,7 +24,7 @@ import numpy as np
 
 from fluxtrap.errors import AnalysisError
 from fluxtrap.magnetometry.creep import CreepFit, fit_creep
-from fluxtrap.probetable import measured_origin, readback_tolerance, relaxation_origin
+from fluxtrap.probetable import measured_origin, relaxation_origin
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,14 +133,14 @@ def compare(
     bs = np.asarray(sim_T, float)
     m_origin = 0.0
     if measured_applied_T is not None:
-        applied = np.asarray(measured_applied_T, float)
-        if np.ptp(applied) <= readback_tolerance(tm, applied):  # its first sample was taken
+        m_origin = measured_origin(tm, np.asarray(measured_applied_T, float))
+        if m_origin <= tm.min():  # at its final value from the first sample: no ramp end
             raise AnalysisError(
-                f"the measured applied_T column stays at {applied[-1]:.4g} T, so the ramp's end "
+                "the measured applied_T column stays at "
+                f"{np.asarray(measured_applied_T, float)[np.argmax(tm)]:.4g} T, so the ramp's end "
                 "(the origin) is not in the series; leave the column out (the file's t = 0 is "
                 "then the origin, --shift moves it)"
             )
-        m_origin = measured_origin(tm, applied)
     s_origin = relaxation_origin(ts, np.asarray(sim_applied_T, float))
     tm = tm - m_origin + shift_s
     ts = ts - s_origin

@@ -247,7 +247,8 @@ def fit_creep(
     """Fit B = a - b ln t over the relaxation part of a trapped-field series.
 
     ``time_s``, ``field_T``: ``(n,)``. The time origin is ``origin_s`` if given, else the moment
-    the ``applied_T`` series reached its final value, else the end of the field removal found in
+    the ``applied_T`` series reached its final value (one at its final value from its first
+    sample on holds no ramp end and is not used), else the end of the field removal found in
     the data (``ramp_end``), else the clock's zero if the series relaxes as ln t from it over at
     least a decade without residual structure (``origin_from`` says which); else AnalysisError. The fit uses points with
     t = time - origin > 0 and t >= ``start_s`` (s after the origin; with an origin found from the
@@ -258,10 +259,14 @@ def fit_creep(
     time_s = np.asarray(time_s, float)
     field_T = np.asarray(field_T, float)
     name = source or "series"
+    # an applied field at its final value (within its readback noise) from its first sample on
+    # is the hold alone: it holds no ramp end (that first sample was taken as the origin, so a
+    # hold recorded late was laid early)
+    applied_end = None if applied_T is None else measured_origin(time_s, np.asarray(applied_T))
     if origin_s is not None:
         origin_from = "given"
-    elif applied_T is not None:
-        origin_s, origin_from = measured_origin(time_s, np.asarray(applied_T, float)), "applied"
+    elif applied_end is not None and applied_end > np.min(time_s):
+        origin_s, origin_from = applied_end, "applied"
     else:
         try:
             origin_s, origin_from = ramp_end(time_s, field_T, source=name), "data"

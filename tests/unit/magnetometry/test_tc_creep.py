@@ -268,6 +268,23 @@ def test_creep_origin_from_applied_field():
         read_series(csv.encode(), filename="probes.csv")
 
 
+def test_an_applied_field_that_only_holds_gives_no_origin():
+    """A hold recorded from 30 s after the ramp's end, with an applied_T column at 0 T (and its
+    readback noise) throughout: its first sample was taken as the origin, so every t was 30 s
+    short and b came out 15 % low (with a residual warning). The column holds no ramp end: the
+    origin is sought as without it (here the clock's zero, which relaxes as ln t over decades),
+    or refused."""
+    t = np.geomspace(30, 3e4, 150)
+    b = A_PUB - B_PUB * np.log(t)
+    applied = np.random.default_rng(3).normal(0, 2e-5, t.size)
+    fit = fit_creep(t, b, applied_T=applied)
+    assert fit.origin_from == "clock" and fit.origin_s == 0.0
+    assert fit.b_T == pytest.approx(B_PUB, rel=1e-6)
+    late = 1000.0 + t  # the clock started 1000 s before the ramp's end: nothing to go on
+    with pytest.raises(AnalysisError, match="cannot find the end of the field removal"):
+        fit_creep(late, b, applied_T=applied)
+
+
 def test_creep_origin_from_applied_field_in_a_log_written_newest_first():
     """The same series with its rows in reverse time order has the same origin (was the earliest
     time: the applied field's "final value" was taken from the last row, not the latest time)."""
