@@ -425,6 +425,7 @@ class Case:
             self.solver,
             self.duration_s,
             self.start_size_m / 2,
+            sum(len(s.knots_s) for s in self.protocol if isinstance(s, Pulse) and s.times_s),
         )
 
 

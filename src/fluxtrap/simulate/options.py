@@ -204,13 +204,15 @@ def check_bounded(
     solver: SolverOptions,
     duration_s: float,
     first_size_m: float,
+    knots: int = 0,
 ) -> None:
     """Refuse (``ValidationError``, with the estimate) a case whose work has no bound: a mesh
     past ``mesh.max_elements`` (the ``layer_elements`` of each of ``parts``: (what, width,
     thickness) in m of each layer and of each air gap narrower than the mesh size), a step cap
     forcing more than ``MAX_TIME_STEPS``, or a lower bound of the solving time (conductor
-    elements x forced time steps x ``SECONDS_PER_ELEMENT_STEP``) past ``solver.max_wall``.
-    ``first_size_m``: the element edge of the first fine mesh of an accuracy-driven run (no
+    elements x forced time steps x ``SECONDS_PER_ELEMENT_STEP``) past ``solver.max_wall``; the
+    forced steps are the step cap's and one per pulse-table kink (``knots``, the steps land on
+    them). ``first_size_m``: the element edge of the first fine mesh of an accuracy-driven run (no
     ``mesh.size``)."""
     h = mesh.size_m or first_size_m
     counts = [layer_elements(w, t, h) for _, w, t in parts]
@@ -249,13 +251,15 @@ def check_bounded(
     # a coarse/fine pair: the fine run's work, an eighth more for the coarse run (a quarter of
     # the elements, half the steps) and a quarter for the coarse mesh at every fine step (the
     # run that splits the pair's estimate into its space and time parts)
-    work_s = 1.375 * n * steps * SECONDS_PER_ELEMENT_STEP
+    work_s = 1.375 * n * (steps + knots) * SECONDS_PER_ELEMENT_STEP
     if work_s > solver.max_wall_s:
+        forced = [f"solver.max_step: {max_step:.3g} s over {duration_s:.4g} s"] if steps else []
+        forced += [f"{knots} pulse-table kinks"] if knots else []
         raise ValidationError(
-            f"solver.max_step: {max_step:.3g} s over {duration_s:.4g} s forces at least "
-            f"{steps:.3g} time steps on at least {n:.3g} conductor elements: at least "
+            f"{' and '.join(forced)} force{'' if knots else 's'} at least "
+            f"{steps + knots:.3g} time steps on at least {n:.3g} conductor elements: at least "
             f"{work_s:.3g} s of solving, over solver.max_wall = {solver.max_wall_s:g} s "
-            "(a larger max_step or mesh.size, or a longer max_wall)"
+            "(a larger max_step or mesh.size, fewer pulse-table points, or a longer max_wall)"
         )
 
 

@@ -469,6 +469,19 @@ def test_unbounded_mesh_or_step_cap_is_refused_before_the_run_with_an_estimate()
         Case.from_dict(d)
     d["solver"]["max_wall"] = "10 min"
     assert Case.from_dict(d).solver.max_wall_s == 600
+    # a pulse table's kinks force steps too (the steps land on them): 10 000 points on the 0.2 mm
+    # mesh's >= 6240 elements are >= 43 s of solving; a 10 000-point table took 49 s on 1007
+    d["solver"] = {"max_wall": "30 s"}
+    fields = [min(t, 9_999 - t) * 1e-4 for t in range(10_000)]
+    pulse = {"step": "pulse", "time": list(range(10_000)), "time_unit": "ms", "field": fields,
+             "field_unit": "T"}  # fmt: skip
+    d["protocol"] = [d["protocol"][0], pulse]
+    with pytest.raises(
+        ValidationError,
+        match=r"^9998 pulse-table kinks force at least 1e\+04 time steps on at least "
+        r"6.24e\+03 conductor elements: at least 42.9 s of solving, over solver.max_wall = 30 s",
+    ):
+        Case.from_dict(d)
     d["solver"] = {}
     case = Case.from_dict(base())
     with pytest.raises(ValidationError, match="the limit is mesh.max_elements = 100000"):
