@@ -42,18 +42,22 @@ def ring() -> Case:
 
 def test_a_stalled_descent_is_not_reported_as_the_fit():
     """The result's chi^2 is within 4 reduced-chi^2 units (2 sigma) of the true parameters' on the
-    fitted mesh, or the result says it did not converge and is not a fit."""
+    fitted mesh, or the result says it did not converge and is not a fit; so does a result whose
+    profile of n finds a lower chi^2 (seen: the retried descent's n 31.1 +- 4.0, chi^2 20.8, had a
+    profile point at n 24.1 lower by 3.1 reduced-chi^2 units)."""
     case = ring()
     params = parse_fit("sc.n,sc.jc_scale", case)
     df = simulate(apply(case, params, [N_TRUE, K_TRUE]).with_options(mesh_size_m=1e-3)).probes
     t = np.arange(100.0, 200.0, 5.0)
     b = np.interp(t, df.time_s, df.bore_Bz_T) + np.random.default_rng(1).normal(0, NOISE_T, t.size)
     series = Series("ramp", t, b, "bore", origin_s=200.0)
-    cal = calibrate(case, series, params, scan=3, profile=False)
+    cal = calibrate(case, series, params, scan=3)
     u_true = np.array([p.to_u(v) for p, v in zip(params, [N_TRUE, K_TRUE], strict=True)])
     chi2_true = Model([case], [series], params, serial).chi2(u_true)
     converged = cal.optimizer.get("converged", True)
     assert (cal.chi2 - chi2_true) / cal.chi2_red < 4.0 or not converged
+    if any(row["delta_chi2"] < -1.0 for row in cal.profile):  # the profile found a lower chi^2
+        assert not converged
     if not converged:  # then it is not called a fit
-        assert any("not a minimum" in w for w in cal.warnings) and not cal.fits
+        assert any("not at the minimum" in w for w in cal.warnings) and not cal.fits
         assert not cal.to_dict()["misfit"]["fits"]

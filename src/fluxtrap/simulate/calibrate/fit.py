@@ -9,7 +9,8 @@
    grid point, on internal coordinates (ln n, ln k, ln E0, z in mm) with a forward-difference
    Jacobian whose p simulations run as one batch of the ``runner`` (parallel); a descent that
    stalled where a coarser Jacobian still sees chi^2 fall is retried from the next scan points,
-   and if it still stalls the result says so (``optimizer["converged"]``, ``fits`` false);
+   and if it still stalls, or the profile finds a lower chi^2, the result says so
+   (``optimizer["converged"]``, ``fits`` false);
 3. the covariance (J^T W J)^-1 scaled by the reduced chi^2 at the optimum, correlations, a
    profile of n (n held at +-1, +-2 sigma, the other parameters refitted: the rise of chi^2
    should be 1 and 4 for a locally quadratic misfit), and per series its reduced chi^2 and a
@@ -369,9 +370,9 @@ def calibrate(
         warnings.append(
             f"the optimizer stopped ({res.message}) where chi^2 still falls: a Gauss-Newton step "
             f"on a {STALL_STEP_FACTOR:g} x coarser Jacobian lowers it by {drop:.3g} reduced-chi^2 "
-            "units; this is not a minimum (the misfit is rough or a narrow curved valley at this "
-            "finite-difference step): the values are not the best fit and the sigmas are not "
-            "meaningful; try --bounds around the expected values or a finer [mesh]"
+            "units; the fit is not at the minimum (the misfit is rough or a narrow curved valley "
+            "at this finite-difference step): the values are not the best fit and the sigmas are "
+            "not meaningful; try --bounds around the expected values or a finer [mesh]"
         )
     u = res.x
     r = model.residuals(u)
@@ -392,6 +393,15 @@ def calibrate(
                 "outside; widen the bounds (its sigma is not meaningful)"
             )
     rows = _profile(model, u, cov_u, chi2, chi2 / dof, max_iterations, warnings) if profile else []
+    lower = min(rows, key=lambda row: row["delta_chi2"], default=None)
+    below = lower is not None and lower["delta_chi2"] < -1.0
+    if below:
+        warnings.append(
+            f"profile of {lower['parameter']}: chi^2 is {-lower['delta_chi2']:.3g} reduced-chi^2 "
+            f"units lower at {lower['parameter']} = {lower['value']:.4g}: the fit is not at the "
+            "minimum (a rough misfit); its values and sigmas are not the best fit; try --bounds "
+            "around that value"
+        )
     traces = _traces(model, u_start, u)
     return Calibration(
         cases=cases,
@@ -419,7 +429,7 @@ def calibrate(
             "chi2_start": chi2_start,
             "starts": starts,
             "predicted_drop": drop,
-            "converged": drop <= 1.0,
+            "converged": drop <= 1.0 and not below,
         },
         warnings=tuple(warnings),
     )
