@@ -119,7 +119,7 @@ def align(series: Series, probes: pd.DataFrame) -> Alignment:
     ts, _, applied, _ = simulated_trace(probes, series.probe)
     if series.applied_T is not None:  # its origin must be in it: where its ramp reaches the end
         a, tol = series.applied_T, readback_tolerance(series.time_s, series.applied_T)
-        if np.ptp(a) <= tol:
+        if measured_origin(series.time_s, a) <= series.time_s.min():  # final from the start
             raise AnalysisError(
                 f"{series.name}: its applied_T column stays at {a[-1]:.4g} T, so the ramp's end "
                 "(its origin) is not in it; leave the column out and give the origin (--origin)"
