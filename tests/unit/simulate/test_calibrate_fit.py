@@ -355,3 +355,29 @@ def test_restarts_are_bounded_and_a_fit_still_below_its_profile_is_flagged(monke
     assert capped.value("sc.n")[0] == pytest.approx(35.0)
     (note,) = [w for w in capped.warnings if "profile of sc.n: chi^2 is" in w]
     assert "restart 1 from the profile point stopped" in note and f"cap of {used + 2}" in note
+
+
+def test_the_command_prints_the_restarts_in_one_line(monkeypatch, tmp_path, capsys):
+    """``fluxtrap calibrate`` says in one line that the fit was restarted from its profile, with
+    the chi^2 before and after and where the parameters went (the stand-in calibration of the
+    restart test in place of the Dask run); a fit reached that way exits 0."""
+    from fluxtrap.cli import run
+    from fluxtrap.workflows import calibrate as workflow
+
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    descent_stopping_short(monkeypatch, times=1)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
+                    runner=runner_of(linear_model))  # fmt: skip
+    done = workflow.CalibrationRun(cal, (), (), 0, {"wall_s": 0.1, "simulations_below_accuracy":
+                                                    {"count": 0, "largest_estimate": 0.0}})  # fmt: skip
+    monkeypatch.setattr(workflow, "run_calibration", lambda *args, **kwargs: done)
+    code = run(["calibrate", "case.toml", "hall.csv", "--probe", "top", "--fit", "sc.n,sc.jc_scale",
+                "--out", str(tmp_path / "out")])  # fmt: skip
+    stdout = " ".join(capsys.readouterr().out.split())
+    (restart,) = cal.optimizer["restarts"]
+    n, k = cal.values
+    assert code == 0
+    assert (
+        f"restarted 1 x from a lower profile point: chi^2 {restart['from_chi2']:.4g} -> "
+        f"{cal.chi2:.4g} (sc.n 35 -> {n:.4g}, sc.jc_scale 1 -> {k:.4g})" in stdout
+    )
