@@ -355,6 +355,21 @@ def test_restarts_are_bounded_and_a_fit_still_below_its_profile_is_flagged(monke
     assert capped.value("sc.n")[0] == pytest.approx(35.0)
     (note,) = [w for w in capped.warnings if "profile of sc.n: chi^2 is" in w]
     assert "restart 1 from the profile point stopped" in note and f"cap of {used + 2}" in note
+    # a simulation of the restart fails (e.g. past its max_wall): the same, naming the failure
+    calls.clear()
+    real, count = runner_of(linear_model), []
+
+    def failing_after_used(cases, timeout_s=None):
+        count.append(len(cases))
+        if sum(count) > used:
+            return [SolverError("stand-in: passed max_wall") for _ in cases]
+        return real(cases, timeout_s=timeout_s)
+
+    failed = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, runner=failing_after_used)
+    assert failed.optimizer["restarts"] == [] and not failed.fits
+    assert failed.value("sc.n")[0] == pytest.approx(35.0)
+    (note,) = [w for w in failed.warnings if "profile of sc.n: chi^2 is" in w]
+    assert "restart 1 from the profile point stopped" in note and "passed max_wall" in note
 
 
 def test_the_command_prints_the_restarts_in_one_line(monkeypatch, tmp_path, capsys):
