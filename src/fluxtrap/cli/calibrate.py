@@ -180,6 +180,16 @@ def calibrate_command(
         f"{cal.simulations} simulations ({run.cached} from the cache) in "
         f"{run.summary['wall_s']:.3g} s; reduced chi^2 {cal.chi2_red:.3g}"
     )
+    if restarts := cal.optimizer.get("restarts"):
+        chain = " -> ".join(
+            f"{c:.4g}" for c in [restarts[0]["from_chi2"]] + [r["to_chi2"] for r in restarts]
+        )
+        moved = ", ".join(
+            f"{k} {v:.4g} -> {restarts[-1]['to'][k]:.4g}" for k, v in restarts[0]["from"].items()
+        )
+        console.print(
+            f"restarted {len(restarts)} x from a lower profile point: chi^2 {chain} ({moved})"
+        )
     for p in run.predictions:
         pt = Table("probe", "t since origin (s)", "predicted (T)", "sigma (T)",
                    title=f"prediction: {p.case.title}")  # fmt: skip

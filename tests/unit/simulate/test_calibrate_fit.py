@@ -287,3 +287,112 @@ def test_a_fit_naming_one_attribute_twice_or_bounding_one_twice_is_refused():
     metal["stack"][0]["material"] = "cu"
     with pytest.raises(ValidationError, match=r"^--fit \*\.n: the case has no superconductor"):
         parse_fit("*.n", Case.from_dict(metal))
+
+
+def descent_stopping_short(monkeypatch, times: int):
+    """Make the first ``times`` descents of ``calibrate`` stop at their start, unnoticed by the
+    stall check (a stall at a false minimum of a rough misfit); the later ones run as usual."""
+    from scipy.optimize import OptimizeResult
+
+    from fluxtrap.simulate.calibrate import fit
+
+    real, calls = fit._descend, []
+
+    def descend(model, u0, max_iterations, dof):
+        calls.append(u0)
+        if len(calls) > times:
+            return real(model, u0, max_iterations, dof)
+        r = model.residuals(u0)
+        stub = OptimizeResult(x=u0, cost=0.5 * float(r @ r), nfev=1, njev=0, status=0,
+                              message="stopped short (test)")  # fmt: skip
+        return stub, 0.0
+
+    monkeypatch.setattr(fit, "_descend", descend)
+    return calls
+
+
+def test_a_lower_profile_point_restarts_the_descent(monkeypatch):
+    """The first descent stops at the start n = 35 (truth 20); its profile finds chi^2 far lower
+    at -1 and -2 sigma; the descent restarted from that point (n held there, k refitted) reaches
+    the closed-form weighted least squares of the linear stand-in, and the result is a fit with
+    the restart recorded (from the start's chi^2 down to the minimum's)."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    case = Case.from_dict(case_dict())
+    exact = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, runner=runner_of(linear_model))
+    calls = descent_stopping_short(monkeypatch, times=1)
+    cal = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, runner=runner_of(linear_model))
+    (restart,) = cal.optimizer["restarts"]
+    assert len(calls) == 2 and restart["from"]["sc.n"] == pytest.approx(35.0)
+    assert restart["start_chi2"] < restart["from_chi2"] - cal.chi2_red  # the profile point
+    assert restart["start"]["sc.n"] == pytest.approx(math.exp(calls[1][0]))
+    assert restart["to_chi2"] == pytest.approx(exact.chi2, rel=1e-9) == cal.chi2
+    assert restart["to"]["sc.n"] == pytest.approx(exact.value("sc.n")[0], rel=1e-6)
+    assert cal.values == pytest.approx(exact.values, rel=1e-6)
+    assert cal.sigmas == pytest.approx(exact.sigmas, rel=1e-4)
+    assert cal.fits and cal.optimizer["converged"] and cal.warnings == ()
+    assert all(row["delta_chi2"] > 0 for row in cal.profile)  # the new profile: no lower point
+
+
+def test_restarts_are_bounded_and_a_fit_still_below_its_profile_is_flagged(monkeypatch):
+    """Descents that never move: two restarts from the profile, then the result is flagged (not
+    converged, not a fit) and the warning says the restarts ran out; with a simulation cap the
+    first restart that would pass it stops the loop, the last complete fit is kept and the
+    warning names the cap."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    case = Case.from_dict(case_dict())
+    descent_stopping_short(monkeypatch, times=100)
+    cal = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, runner=runner_of(linear_model))
+    assert len(cal.optimizer["restarts"]) == 2
+    assert not cal.fits and not cal.optimizer["converged"]
+    assert any("still after 2 restarts from the profile" in w for w in cal.warnings)
+    calls = descent_stopping_short(monkeypatch, times=1)
+    full = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, runner=runner_of(linear_model))
+    used = full.simulations - full.optimizer["restarts"][0]["simulations"]
+    calls.clear()
+    capped = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, max_simulations=used + 2,
+                       runner=runner_of(linear_model))  # fmt: skip
+    assert capped.optimizer["restarts"] == [] and not capped.fits
+    assert capped.value("sc.n")[0] == pytest.approx(35.0)
+    (note,) = [w for w in capped.warnings if "profile of sc.n: chi^2 is" in w]
+    assert "restart 1 from the profile point stopped" in note and f"cap of {used + 2}" in note
+    # a simulation of the restart fails (e.g. past its max_wall): the same, naming the failure
+    calls.clear()
+    real, count = runner_of(linear_model), []
+
+    def failing_after_used(cases, timeout_s=None):
+        count.append(len(cases))
+        if sum(count) > used:
+            return [SolverError("stand-in: passed max_wall") for _ in cases]
+        return real(cases, timeout_s=timeout_s)
+
+    failed = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, runner=failing_after_used)
+    assert failed.optimizer["restarts"] == [] and not failed.fits
+    assert failed.value("sc.n")[0] == pytest.approx(35.0)
+    (note,) = [w for w in failed.warnings if "profile of sc.n: chi^2 is" in w]
+    assert "restart 1 from the profile point stopped" in note and "passed max_wall" in note
+
+
+def test_the_command_prints_the_restarts_in_one_line(monkeypatch, tmp_path, capsys):
+    """``fluxtrap calibrate`` says in one line that the fit was restarted from its profile, with
+    the chi^2 before and after and where the parameters went (the stand-in calibration of the
+    restart test in place of the Dask run); a fit reached that way exits 0."""
+    from fluxtrap.cli import run
+    from fluxtrap.workflows import calibrate as workflow
+
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    descent_stopping_short(monkeypatch, times=1)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
+                    runner=runner_of(linear_model))  # fmt: skip
+    done = workflow.CalibrationRun(cal, (), (), 0, {"wall_s": 0.1, "simulations_below_accuracy":
+                                                    {"count": 0, "largest_estimate": 0.0}})  # fmt: skip
+    monkeypatch.setattr(workflow, "run_calibration", lambda *args, **kwargs: done)
+    code = run(["calibrate", "case.toml", "hall.csv", "--probe", "top", "--fit", "sc.n,sc.jc_scale",
+                "--out", str(tmp_path / "out")])  # fmt: skip
+    stdout = " ".join(capsys.readouterr().out.split())
+    (restart,) = cal.optimizer["restarts"]
+    n, k = cal.values
+    assert code == 0
+    assert (
+        f"restarted 1 x from a lower profile point: chi^2 {restart['from_chi2']:.4g} -> "
+        f"{cal.chi2:.4g} (sc.n 35 -> {n:.4g}, sc.jc_scale 1 -> {k:.4g})" in stdout
+    )

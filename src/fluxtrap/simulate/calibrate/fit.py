@@ -9,13 +9,16 @@
    grid point, on internal coordinates (ln n, ln k, ln E0, z in mm) with a forward-difference
    Jacobian whose p simulations run as one batch of the ``runner`` (parallel); a descent that
    stalled where a coarser Jacobian still sees chi^2 fall is retried from the next scan points,
-   and if it still stalls, or the profile finds a lower chi^2, the result says so
-   (``optimizer["converged"]``, ``fits`` false);
+   and if it still stalls the result says so (``optimizer["converged"]``, ``fits`` false);
 3. the covariance (J^T W J)^-1 scaled by the reduced chi^2 at the optimum, correlations, a
    profile of n (n held at +-1, +-2 sigma, the other parameters refitted: the rise of chi^2
    should be 1 and 4 for a locally quadratic misfit), and per series its reduced chi^2 and a
    runs test of the residual signs: a series left > 2 sigma off on average (reduced chi^2 > 4)
-   is reported as not fitted, and one whose residuals come in long runs as structured.
+   is reported as not fitted, and one whose residuals come in long runs as structured;
+4. where the profile finds chi^2 more than 1 reduced-chi^2 unit below the fit, the descent is
+   restarted from that profile point and 3 repeated, at most ``PROFILE_RESTARTS`` times
+   (``optimizer["restarts"]``); a profile still lower after them, or a restart stopped by the
+   simulation cap or a failed simulation, marks the result not converged (``fits`` false).
 
 Simulations are memoised by their point, so the optimizer's revisits cost nothing; ``simulations``
 counts the ones actually run.
@@ -53,6 +56,10 @@ SCAN_MIN_WALL_S = 60.0
 # optimizer stalled there on its step size (chi^2 39.9 against 17.2 at the truth, n 20).
 STALL_STEP_FACTOR = 5.0
 RESTARTS = 2  # further descents from the next-best scan points when one stalls
+# Further descents from a profile point more than 1 reduced-chi^2 unit below the fit (the
+# ramp-only ring: the second start stopped at n 31.1 +- 4.0, chi^2 20.8, its profile 3.1 units
+# lower at n 24.1; from there the descent reaches the truth's neighbourhood)
+PROFILE_RESTARTS = 2
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,10 @@ class Calibration:
         )
 
 
+class SimulationCapError(ValidationError):
+    """A batch would take a calibration past its cap on simulations (``max_simulations``)."""
+
+
 class Model:
     """The simulator as a least-squares model of the series, memoised by parameter point.
 
@@ -236,7 +247,7 @@ class Model:
         if not todo:
             return
         if self.simulations + len(todo) > self.max_simulations:
-            raise ValidationError(
+            raise SimulationCapError(
                 f"calibration: {self.simulations + len(todo)} simulations would exceed the cap of "
                 f"{self.max_simulations}; fewer scan points or a tighter budget"
             )
@@ -366,6 +377,37 @@ def calibrate(
         starts += 1
         if other.cost < res.cost:
             res, drop = other, other_drop
+    at = _assess(model, res.x, dof, max_iterations, profile)
+    # A profile point more than 1 reduced-chi^2 unit below the fit: descend again from it (all
+    # parameters free), at most PROFILE_RESTARTS times, each within max_iterations and the cap
+    restarts: list[dict[str, Any]] = []
+    stopped = ""
+    while at.lower is not None and len(restarts) < PROFILE_RESTARTS:
+        before = model.simulations
+        try:
+            other, other_drop = _descend(model, at.lower_u, max_iterations, dof)
+            other_at = _assess(model, other.x, dof, max_iterations, profile)
+        except (SimulationCapError, SolverError) as e:  # keep the last complete fit
+            stopped = f"restart {len(restarts) + 1} from the profile point stopped: {e}"
+            break
+        restarts.append(
+            {
+                "from_chi2": at.chi2,
+                "from": _named(params, at.u),
+                "start_chi2": at.lower_chi2,
+                "start": _named(params, at.lower_u),
+                "to_chi2": other_at.chi2,
+                "to": _named(params, other.x),
+                "simulations": model.simulations - before,
+            }
+        )
+        if other_at.chi2 >= at.chi2:  # trf does not go uphill from its start: no way lower
+            stopped = "the restart from the profile point did not lower chi^2"
+            break
+        res, drop, at = other, other_drop, other_at
+    if at.lower is not None and not stopped:
+        stopped = f"still after {len(restarts)} restarts from the profile (the limit)"
+    warnings.extend(at.warnings)
     if drop > 1.0:
         warnings.append(
             f"the optimizer stopped ({res.message}) where chi^2 still falls: a Gauss-Newton step "
@@ -374,7 +416,74 @@ def calibrate(
             "at this finite-difference step): the values are not the best fit and the sigmas are "
             "not meaningful; try --bounds around the expected values or a finer [mesh]"
         )
-    u = res.x
+    if at.lower is not None:
+        warnings.append(
+            f"profile of {at.lower['parameter']}: chi^2 is {-at.lower['delta_chi2']:.3g} "
+            f"reduced-chi^2 units lower at {at.lower['parameter']} = {at.lower['value']:.4g} "
+            f"({stopped}): the fit is not at the minimum (a rough misfit); its values and sigmas "
+            "are not the best fit; try --bounds around that value"
+        )
+    traces = _traces(model, u_start, res.x)
+    return Calibration(
+        cases=cases,
+        parameters=params,
+        values=at.values,
+        sigmas=at.sigmas,
+        covariance=at.cov,
+        correlation=at.corr,
+        cov_u=at.cov_u,
+        chi2=at.chi2,
+        dof=dof,
+        series=tuple(at.fits),
+        traces=traces,
+        start=np.array([p.start for p in params]),
+        scan=scan_rows,
+        profile=at.rows,
+        simulations=model.simulations,
+        wall_s=round(time.perf_counter() - t0, 3),
+        optimizer={
+            "method": "scipy least_squares trf, forward-difference Jacobian",
+            "evaluations": int(res.nfev),
+            "jacobians": int(res.njev or 0),
+            "status": int(res.status),
+            "message": str(res.message),
+            "chi2_start": chi2_start,
+            "starts": starts,
+            "predicted_drop": drop,
+            "restarts": restarts,
+            "converged": drop <= 1.0 and at.lower is None,
+        },
+        warnings=tuple(warnings),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Assessment:
+    """A descent's end ``u`` judged: chi^2, covariance (internal ``cov_u`` and natural units),
+    series fits, profile ``rows`` and their refitted points, the lowest profile row if it lies
+    more than 1 reduced-chi^2 unit below (``lower``, at ``lower_u`` with ``lower_chi2``), and
+    the warnings about this point."""
+
+    u: np.ndarray
+    chi2: float
+    cov_u: np.ndarray
+    values: np.ndarray
+    cov: np.ndarray
+    sigmas: np.ndarray
+    corr: np.ndarray
+    fits: list[SeriesFit]
+    rows: list[dict[str, float]]
+    lower: dict[str, float] | None
+    lower_u: np.ndarray | None
+    lower_chi2: float
+    warnings: list[str]
+
+
+def _assess(
+    model: Model, u: np.ndarray, dof: int, max_iterations: int, profile: bool
+) -> _Assessment:
+    params = model.params
+    warnings: list[str] = []
     r = model.residuals(u)
     J = model.jacobian(u)
     chi2 = float(r @ r)
@@ -392,47 +501,33 @@ def calibrate(
                 f"{p.name} = {p.from_u(x):.4g} sits at its bound {p.bounds}: the optimum may lie "
                 "outside; widen the bounds (its sigma is not meaningful)"
             )
-    rows = _profile(model, u, cov_u, chi2, chi2 / dof, max_iterations, warnings) if profile else []
-    lower = min(rows, key=lambda row: row["delta_chi2"], default=None)
-    below = lower is not None and lower["delta_chi2"] < -1.0
-    if below:
-        warnings.append(
-            f"profile of {lower['parameter']}: chi^2 is {-lower['delta_chi2']:.3g} reduced-chi^2 "
-            f"units lower at {lower['parameter']} = {lower['value']:.4g}: the fit is not at the "
-            "minimum (a rough misfit); its values and sigmas are not the best fit; try --bounds "
-            "around that value"
-        )
-    traces = _traces(model, u_start, u)
-    return Calibration(
-        cases=cases,
-        parameters=params,
-        values=values,
-        sigmas=sig,
-        covariance=cov,
-        correlation=corr,
-        cov_u=cov_u,
-        chi2=chi2,
-        dof=dof,
-        series=tuple(fits),
-        traces=traces,
-        start=np.array([p.start for p in params]),
-        scan=scan_rows,
-        profile=rows,
-        simulations=model.simulations,
-        wall_s=round(time.perf_counter() - t0, 3),
-        optimizer={
-            "method": "scipy least_squares trf, forward-difference Jacobian",
-            "evaluations": int(res.nfev),
-            "jacobians": int(res.njev or 0),
-            "status": int(res.status),
-            "message": str(res.message),
-            "chi2_start": chi2_start,
-            "starts": starts,
-            "predicted_drop": drop,
-            "converged": drop <= 1.0 and not below,
-        },
-        warnings=tuple(warnings),
+    rows, points = (
+        _profile(model, u, cov_u, chi2, chi2 / dof, max_iterations, warnings)
+        if profile
+        else ([], [])
     )
+    i = min(range(len(rows)), key=lambda i: rows[i]["delta_chi2"], default=None)
+    below = i is not None and rows[i]["delta_chi2"] < -1.0
+    return _Assessment(
+        u=u,
+        chi2=chi2,
+        cov_u=cov_u,
+        values=values,
+        cov=cov,
+        sigmas=sig,
+        corr=corr,
+        fits=fits,
+        rows=rows,
+        lower=rows[i] if below else None,
+        lower_u=points[i] if below else None,
+        lower_chi2=chi2 + rows[i]["delta_chi2"] * chi2 / dof if below else math.nan,
+        warnings=warnings,
+    )
+
+
+def _named(params: Sequence[FitParameter], u: np.ndarray) -> dict[str, float]:
+    """Internal coordinates ``u`` as {parameter name: value in natural units}."""
+    return {p.name: float(p.from_u(x)) for p, x in zip(params, u, strict=True)}
 
 
 def _descend(model: Model, u0: np.ndarray, max_iterations: int, dof: int) -> tuple[Any, float]:
@@ -615,9 +710,10 @@ def _profile(
     s2: float,
     max_iterations: int,
     warnings: list[str],
-) -> list[dict[str, float]]:
-    """Profile every fitted n at k = -2, -1, 1, 2 sigma: the rise of chi^2 / s2 should be k^2."""
-    rows = []
+) -> tuple[list[dict[str, float]], list[np.ndarray]]:
+    """Profile every fitted n at k = -2, -1, 1, 2 sigma: the rise of chi^2 / s2 should be k^2.
+    The rows and, for each, its point (n held, the others refitted; internal coordinates)."""
+    rows, points = [], []
     for j, p in enumerate(model.params):
         if p.attribute != "n" or not math.isfinite(cov_u[j, j]):
             continue
@@ -626,7 +722,8 @@ def _profile(
             uj = u[j] + k * sd
             if not model.lo[j] <= uj <= model.hi[j]:
                 continue
-            chi2 = _refit_with_fixed(model, u, j, uj, max_iterations)
+            chi2, w = _refit_with_fixed(model, u, j, uj, max_iterations)
+            points.append(w)
             rows.append(
                 {
                     "parameter": p.name,
@@ -644,11 +741,14 @@ def _profile(
                 "linearised sigma is only indicative there"
             )
             break
-    return rows
+    return rows, points
 
 
-def _refit_with_fixed(model: Model, u: np.ndarray, j: int, uj: float, max_iterations: int) -> float:
-    """chi^2 with internal coordinate ``j`` held at ``uj`` and the others refitted from ``u``."""
+def _refit_with_fixed(
+    model: Model, u: np.ndarray, j: int, uj: float, max_iterations: int
+) -> tuple[float, np.ndarray]:
+    """chi^2 with internal coordinate ``j`` held at ``uj`` and the others refitted from ``u``,
+    and the refitted point."""
     others = [i for i in range(len(u)) if i != j]
 
     def point(v: np.ndarray) -> np.ndarray:
@@ -657,7 +757,8 @@ def _refit_with_fixed(model: Model, u: np.ndarray, j: int, uj: float, max_iterat
         return w
 
     if not others:
-        return model.chi2(point(np.array([])))
+        w = point(np.array([]))
+        return model.chi2(w), w
     sub = least_squares(
         lambda v: model.residuals(point(v)),
         u[others],
@@ -669,7 +770,7 @@ def _refit_with_fixed(model: Model, u: np.ndarray, j: int, uj: float, max_iterat
         ftol=1e-6,
         max_nfev=max_iterations,
     )
-    return float(2 * sub.cost)
+    return float(2 * sub.cost), point(sub.x)
 
 
 def _traces(model: Model, u_start: np.ndarray, u: np.ndarray) -> tuple[Trace, ...]:
