@@ -8,7 +8,11 @@ step size at n 125.5 +- 3.4, Jc x1.1203 +- 0.0007, chi^2 39.9, reported as a fit
 parameters give 17.2 (the misfit is rough at the 1 % finite-difference step at large n). The
 stall check retried it from the next scan point: n 31.1 +- 4.0, chi^2 20.8, whose profile of n
 finds chi^2 3.1 reduced-chi^2 units lower at n 24.1 (flagged, exit 1); the descent restarted
-from that profile point ends at n 23.8, Jc x1.185, chi^2 16.5.
+from that profile point ends at n 23.8, Jc x1.185, chi^2 16.5. There the misfit is rough and
+flat (n held, Jc refitted: chi^2 15.9 at n 19, 17.1 at 20, 15.6 at 22): the linearised sigmas,
+n +- 0.60 and Jc +- 0.0022, put the truth 6 and 7 sigma off; the profile of n rises by 0.03 at
+-1 sigma, so it is extended (to -32 sigma, n 10.6, where it rises by 7.1) and its interval
+n 12.8 .. 24.5 (chi^2 + 1 reduced unit) sets n +- 11, Jc +- 0.053 (250 simulations instead of 198).
 """
 
 from __future__ import annotations
@@ -64,3 +68,12 @@ def test_a_stalled_descent_is_restarted_from_its_profile_to_the_minimum():
     assert (cal.chi2 - chi2_true) / cal.chi2_red < 1.0
     assert all(row["delta_chi2"] >= -1.0 for row in cal.profile)
     assert not any("not at the minimum" in w for w in cal.warnings)
+    # the rough misfit's uncertainty: the truth within 2 sigma once the profile sets them
+    (n, k), (sn, sk) = cal.values, cal.sigmas
+    assert abs(n - N_TRUE) > 4 * cal.sigmas_linearised[0]  # the linearised sigma understates it
+    assert abs(k - K_TRUE) > 4 * cal.sigmas_linearised[1]
+    assert cal.sigma_sources == ("profile", "profile of sc.n")
+    assert abs(n - N_TRUE) < 2 * sn and abs(k - K_TRUE) < 2 * sk
+    interval = cal.profile_intervals["sc.n"]
+    assert interval["lower"] < N_TRUE < interval["upper"]
+    assert interval["lower_reached"] and interval["upper_reached"]

@@ -82,7 +82,12 @@ def calibrate_command(
         typer.Option("--scan", help="Start-scan points per material parameter (0: none).", min=0),
     ] = 4,
     profile: Annotated[
-        bool, typer.Option("--profile/--no-profile", help="Profile n at ±1, ±2 sigma.")
+        bool,
+        typer.Option(
+            "--profile/--no-profile",
+            help="Profile n at ±1, ±2 sigma; a flat side is followed out to where chi^2 rises by 1, "
+            "and that interval sets the sigma.",
+        ),
     ] = True,
     max_iterations: Annotated[
         int, typer.Option("--max-iterations", help="Least-squares evaluations at most.", min=1)
@@ -161,11 +166,18 @@ def calibrate_command(
         predict_at_s=[parse(t, "time", "--at") for t in at] if at else None,
     )
     cal = run.calibration
-    table = Table("parameter", "value", "sigma", "start")
-    for p, v, s, s0 in zip(cal.parameters, cal.values, cal.sigmas, cal.start, strict=True):
+    table = Table("parameter", "value", "sigma", "sigma from", "start")
+    for p, v, s, src, s0 in zip(cal.parameters, cal.values, cal.sigmas, cal.sigma_sources,
+                                cal.start, strict=True):  # fmt: skip
         unit = f" {p.unit}" if p.unit else ""
-        table.add_row(p.name, f"{v:.5g}{unit}", f"{s:.2g}", f"{s0:.4g}")
+        table.add_row(p.name, f"{v:.5g}{unit}", f"{s:.2g}", src, f"{s0:.4g}")
     console.print(table)
+    for name, iv in cal.profile_intervals.items():
+        console.print(
+            f"profile interval of {name} (chi^2 + 1 reduced unit): {iv['lower']:.4g} .. "
+            f"{iv['upper']:.4g}"
+            + ("" if iv["lower_reached"] and iv["upper_reached"] else " (not reached: wider)")
+        )
     fits = Table("series", "probe", "points", "noise (T)", "rms (T)", "reduced chi^2", "fitted")
     for s in cal.series:
         fits.add_row(s.name, s.probe, str(s.n_points), f"{s.noise_T:.2g} ({s.noise_source})",

@@ -16,6 +16,7 @@ import pytest
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.calibrate import Series, calibrate, runs_test
+from fluxtrap.simulate.calibrate.fit import profile_interval
 from fluxtrap.simulate.calibrate.predict import predict
 
 T_RAMP = 100.0
@@ -395,4 +396,148 @@ def test_the_command_prints_the_restarts_in_one_line(monkeypatch, tmp_path, caps
     assert (
         f"restarted 1 x from a lower profile point: chi^2 {restart['from_chi2']:.4g} -> "
         f"{cal.chi2:.4g} (sc.n 35 -> {n:.4g}, sc.jc_scale 1 -> {k:.4g})" in stdout
+    )
+
+
+def test_profile_interval_crosses_one_in_sqrt_rise_at_the_outermost_crossing():
+    """A quadratic profile k^2 crosses at +-1; (k / 5)^2 sampled at 1, 2, 4, 8 at +-5 exactly
+    (interpolation in sqrt(rise)); a spike above 1 nearer the fit is passed over for the
+    outermost crossing; a side that never rises above 1 ends at its last point, not reached."""
+    ks = [-8, -4, -2, -1, 1, 2, 4, 8]
+    assert profile_interval([-2, -1, 1, 2], [4, 1, 1, 4]) == (-1, 1, True, True)
+    assert profile_interval(ks, [(k / 5) ** 2 for k in ks]) == pytest.approx((-5, 5, True, True))
+    lo, hi, lo_ok, hi_ok = profile_interval([-4, -2, -1, 1, 2, 4], [9, 0, 2, 0.25, 0.5, 0.8])
+    assert (lo, lo_ok) == (pytest.approx(-2 - 2 / 3), True)  # sqrt 0 at -2 .. 3 at -4
+    assert (hi, hi_ok) == (4, False)
+
+
+def kinked_calibration(eps: float, bounds=None, wrap=lambda runner: runner):
+    """The linear stand-in with n's effect kinked half a sigma below the fit: h(x_n) = x_n above
+    x0 = x_hat - s/2 (x_hat, s: the linear model's fit and linearised sigma of ln n on the same
+    data) and x0 + eps (x_n - x0) below. The linear model's fit and covariance hold there, while
+    its profile below the fit is flat: rise = ((x_hat - h) / s)^2, (0.5 + eps (k - 0.5))^2 at
+    -k sigma beyond the kink, crossing 1 at k = 0.5 + 0.5 / eps. ``wrap``: of the kinked runner."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    case = Case.from_dict(case_dict())
+    smooth = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, runner=runner_of(linear_model))
+    x_hat, s = math.log(smooth.values[0]), math.sqrt(smooth.cov_u[0, 0])
+    x0 = x_hat - 0.5 * s
+
+    def kinked(x_n, x_k, z, t):
+        return linear_model(x_n if x_n >= x0 else x0 + eps * (x_n - x0), x_k, z, t)
+
+    cal = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, bounds=bounds,
+                    runner=wrap(runner_of(kinked)))  # fmt: skip
+    return smooth, cal, x_hat, s, kinked
+
+
+def test_a_flat_profile_widens_sigma_to_its_interval_and_the_covariance_along_it():
+    """eps 0.1: the rise at -1 sigma is 0.3025 (< 0.5), so the profile goes on to -4 (0.7225) and
+    -8 sigma (1.5625), then to where they put the crossing, -5.5 sigma (exact: sqrt(rise) is
+    linear there); +1 at +1 sigma. n's sigma becomes the interval's larger half, the covariance (still a covariance)
+    widens along the profile, Jc's sigma and the prediction error bars with it."""
+    smooth, cal, x_hat, s, kinked = kinked_calibration(eps=0.1)
+    n = cal.values[0]
+    assert cal.values == pytest.approx(smooth.values, rel=1e-9)
+    assert cal.sigmas_linearised == pytest.approx(smooth.sigmas, rel=1e-6)
+    ks = [r["k_sigma"] for r in cal.profile]
+    assert ks[:6] == [-2, -1, 1, 2, -4, -8] and ks[6:] == [pytest.approx(-5.5, rel=1e-4)]
+    interval = cal.profile_intervals["sc.n"]
+    assert interval["lower"] == pytest.approx(math.exp(x_hat - 5.5 * s), rel=1e-6)
+    assert interval["upper"] == pytest.approx(math.exp(x_hat + s), rel=1e-6)
+    assert interval["lower_reached"] and interval["upper_reached"]
+    assert cal.sigmas[0] == pytest.approx(n - interval["lower"], rel=1e-9)  # the larger half
+    assert cal.sigmas[0] > 5 * smooth.sigmas[0]
+    assert cal.sigma_sources == ("profile", "profile of sc.n")
+    assert cal.sigmas[1] > 1.2 * smooth.sigmas[1]  # Jc moves with n along the profile
+    assert np.linalg.eigvalsh(cal.cov_u).min() > 0
+    assert cal.sigmas == pytest.approx(np.sqrt(np.diag(cal.covariance)), rel=1e-12)
+    assert cal.sigmas[0] == pytest.approx(n * math.sqrt(cal.cov_u[0, 0]), rel=1e-12)
+    assert 0 < cal.correlation[0, 1] < 1 and smooth.correlation[0, 1] > 0
+    reported = cal.to_dict()["parameters"]
+    assert reported["sc.n"]["sigma_source"] == "profile"
+    assert reported["sc.n"]["sigma"] == cal.sigmas[0]
+    assert reported["sc.n"]["sigma_linearised"] == cal.sigmas_linearised[0]
+    assert reported["sc.n"]["profile_interval"] == interval
+    assert reported["sc.jc_scale"]["profile_interval"] is None
+    (note,) = [w for w in cal.warnings if "profile interval" in w]
+    assert "rises by only 0.302 at 1 sigma" in note and "lower bound" not in note
+    longer = Case.from_dict(case_dict(hold=1e4))
+    at = TIME[[60]] - T_RAMP
+    wide = predict(cal, longer, since_origin_s=at, runner=runner_of(kinked)).table.sigma_T[0]
+    narrow = predict(smooth, longer, since_origin_s=at, runner=runner_of(linear_model))
+    assert wide > 2 * narrow.table.sigma_T[0]
+
+
+def test_a_profile_that_never_rises_by_one_leaves_sigma_a_lower_bound():
+    """eps 0: below the kink the rise stays 0.25; the profile goes on to -32 sigma (its last
+    point) or to the bound, and the warning says the sigma is a lower bound."""
+    _, cal, x_hat, s, _ = kinked_calibration(eps=0.0)
+    assert [r["k_sigma"] for r in cal.profile] == [-2, -1, 1, 2, -4, -8, -16, -32]
+    interval = cal.profile_intervals["sc.n"]
+    assert interval["lower"] == pytest.approx(math.exp(x_hat - 32 * s), rel=1e-9)
+    assert not interval["lower_reached"] and interval["upper_reached"]
+    assert cal.sigmas[0] == pytest.approx(cal.values[0] - interval["lower"], rel=1e-9)
+    assert any("(the profile's last point): the sigma is a lower bound" in w for w in cal.warnings)
+    bound = math.exp(x_hat - 10 * s)  # between the -8 and -16 sigma points
+    _, capped, *_ = kinked_calibration(eps=0.0, bounds={"sc.n": (bound, 300.0)})
+    assert [r["k_sigma"] for r in capped.profile][-1] == pytest.approx(-10, rel=1e-4)
+    assert capped.profile_intervals["sc.n"]["lower"] == pytest.approx(bound, rel=1e-9)
+    assert any("(its bound): the sigma is a lower bound" in w for w in capped.warnings)
+
+
+def test_a_profile_point_that_fails_ends_its_side():
+    """eps 0 with every simulation below -12 sigma failing: the -16 sigma refit fails, the
+    profile ends at -8 sigma (named in a warning, the interval open there), and the calibration
+    is still returned."""
+
+    def failing_below(real):
+        def run(cases, timeout_s=None):
+            low = [math.log(c.material("sc").n) < floor[0] for c in cases]
+            ok = iter(real([c for c, bad in zip(cases, low, strict=True) if not bad]))
+            return [SolverError("stand-in: diverged") if bad else next(ok) for bad in low]
+
+        return run
+
+    floor = [-math.inf]
+    _, _, x_hat, s, _ = kinked_calibration(eps=0.0)
+    floor[0] = x_hat - 12 * s
+    _, cal, *_ = kinked_calibration(eps=0.0, wrap=failing_below)
+    assert [r["k_sigma"] for r in cal.profile] == [-2, -1, 1, 2, -4, -8]
+    assert not cal.profile_intervals["sc.n"]["lower_reached"]
+    assert any("could not be refitted" in w and "stand-in: diverged" in w for w in cal.warnings)
+
+
+def test_a_quadratic_profile_keeps_the_linearised_sigma():
+    """The linear stand-in (rise 1 at +-1 sigma): no extra profile points, sigmas linearised, no
+    profile interval."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3, seed=1)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
+                    runner=runner_of(linear_model))  # fmt: skip
+    assert len(cal.profile) == 4 and cal.profile_intervals == {}
+    assert cal.sigma_sources == ("linearised", "linearised")
+    assert np.array_equal(cal.sigmas, cal.sigmas_linearised)
+    assert cal.to_dict()["parameters"]["sc.n"]["profile_interval"] is None
+
+
+def test_the_command_says_which_sigma_it_prints(monkeypatch, tmp_path, capsys):
+    """The parameter table names each sigma's source, and the profile interval is printed (the
+    kinked stand-in's calibration in place of the Dask run)."""
+    from fluxtrap.cli import run
+    from fluxtrap.workflows import calibrate as workflow
+
+    _, cal, *_ = kinked_calibration(eps=0.1)
+    done = workflow.CalibrationRun(cal, (), (), 0, {"wall_s": 0.1, "simulations_below_accuracy":
+                                                    {"count": 0, "largest_estimate": 0.0}})  # fmt: skip
+    monkeypatch.setattr(workflow, "run_calibration", lambda *args, **kwargs: done)
+    code = run(["calibrate", "case.toml", "hall.csv", "--probe", "top", "--fit", "sc.n,sc.jc_scale",
+                "--out", str(tmp_path / "out")])  # fmt: skip
+    stdout = " ".join(capsys.readouterr().out.split())
+    interval = cal.profile_intervals["sc.n"]
+    assert code == 0
+    assert f"{cal.sigmas[0]:.2g} │ profile │" in stdout
+    assert f"{cal.sigmas[1]:.2g} │ profile of sc.n │" in stdout
+    assert (
+        f"profile interval of sc.n (chi^2 + 1 reduced unit): {interval['lower']:.4g} .. "
+        f"{interval['upper']:.4g}" in stdout
     )

@@ -18,7 +18,17 @@
 4. where the profile finds chi^2 more than 1 reduced-chi^2 unit below the fit, the descent is
    restarted from that profile point and 3 repeated, at most ``PROFILE_RESTARTS`` times
    (``optimizer["restarts"]``); a profile still lower after them, or a restart stopped by the
-   simulation cap or a failed simulation, marks the result not converged (``fits`` false).
+   simulation cap or a failed simulation, marks the result not converged (``fits`` false);
+5. where the profile of n rises by less than ``PROFILE_FLAT`` at -1 or +1 sigma (the quadratic
+   approximation behind the linearised sigma has failed on that side: a flat or rough misfit), the
+   profile is extended on that side to 4, 8, 16, 32 sigma (``PROFILE_EXTEND`` points, within
+   the bounds) until chi^2 rises by more than 1 reduced unit, plus one point where that bracket
+   puts the crossing; the profile interval (where it last crosses +1 going outward, interpolated
+   in sqrt(rise), exact for a quadratic profile) sets n's sigma to the
+   larger of the linearised one and the interval's larger half, and the covariance is widened
+   along the profile (the other parameters moved with n as their refitted values did), so Jc's
+   sigma, the correlations and the predictions carry it (``sigma_source`` "profile" for n,
+   "profile of <n>" for the others); a side that never rises by 1 leaves sigma a lower bound.
 
 Simulations are memoised by their point, so the optimizer's revisits cost nothing; ``simulations``
 counts the ones actually run.
@@ -60,6 +70,16 @@ RESTARTS = 2  # further descents from the next-best scan points when one stalls
 # ramp-only ring: the second start stopped at n 31.1 +- 4.0, chi^2 20.8, its profile 3.1 units
 # lower at n 24.1; from there the descent reaches the truth's neighbourhood)
 PROFILE_RESTARTS = 2
+# The rise of the profile at -1 or +1 linearised sigma (delta chi^2 / chi2_red; 1 for a quadratic
+# misfit) below which the quadratic approximation has failed on that side: the chi^2 = +1 point
+# lies beyond 1/sqrt(0.5) = 1.41 sigma, so the linearised sigma understates the uncertainty by more
+# than 40 % (the profile check warns outside 0.5 .. 2 x k^2 too). The ramp-only ring: 0.03.
+PROFILE_FLAT = 0.5
+# Further profile points on such a side, at 4, 8, 16, 32 x the linearised sigma (each one a refit
+# of the others, a few simulations): bounded cost; a side still below +1 at the last one leaves
+# the sigma a lower bound. The ring's n (sigma 0.6 at n 23.8) rises by 0.19 at -16 sigma (n 15.9)
+# and 7.1 at -32 (n 10.6): 3 would have left its interval open.
+PROFILE_EXTEND = 4
 
 
 @dataclass(frozen=True)
@@ -108,7 +128,11 @@ class Calibration:
     ``values``/``sigmas`` ``(p,)`` in natural units (n, factor, V/m, m); ``covariance``
     ``(p, p)`` in the same units (scaled by ``chi2_red``), ``correlation`` ``(p, p)``;
     ``cov_u`` the covariance of the internal coordinates; ``profile``: rows of
-    (parameter, k sigma, value, delta chi^2 / chi2_red, expected k^2).
+    (parameter, k sigma, value, delta chi^2 / chi2_red, expected k^2); ``sigmas_linearised``
+    from the Jacobian alone, ``sigma_sources`` per parameter ("linearised", "profile" where its
+    profile widened it, "profile of <name>" where another's did, see the module doc) and
+    ``profile_intervals`` {name: lower, upper (where the profile rises by 1), whether each side
+    was reached} of the parameters whose profile was not quadratic.
     """
 
     cases: tuple[Case, ...] = field(repr=False)
@@ -125,6 +149,9 @@ class Calibration:
     start: np.ndarray
     scan: list[dict[str, float]] = field(repr=False)
     profile: list[dict[str, float]] = field(repr=False)
+    sigmas_linearised: np.ndarray = field(repr=False)
+    sigma_sources: tuple[str, ...]
+    profile_intervals: dict[str, dict[str, Any]] = field(repr=False)
     simulations: int
     wall_s: float
     optimizer: dict[str, Any] = field(repr=False)
@@ -150,22 +177,32 @@ class Calibration:
         return float(self.values[i]), float(self.sigmas[i])
 
     def to_dict(self) -> dict[str, Any]:
-        """``calibrate.json``: parameters (value, sigma, unit, start, bounds), covariance,
-        correlation, misfit, series, traces (measured, start and fitted model per series),
-        profile, scan, simulations, wall time, warnings."""
+        """``calibrate.json``: parameters (value, sigma, sigma_source, sigma_linearised,
+        profile_interval, unit, start, bounds), covariance, correlation, misfit, series, traces
+        (measured, start and fitted model per series), profile, scan, simulations, wall time,
+        warnings."""
         names = [p.name for p in self.parameters]
         return {
             "parameters": {
                 p.name: {
                     "value": float(v),
                     "sigma": float(s),
+                    "sigma_source": src,
+                    "sigma_linearised": float(s_lin),
+                    "profile_interval": self.profile_intervals.get(p.name),
                     "unit": p.unit,
                     "start": float(s0),
                     "bounds": list(p.bounds),
                     "nuisance": p.nuisance,
                 }
-                for p, v, s, s0 in zip(
-                    self.parameters, self.values, self.sigmas, self.start, strict=True
+                for p, v, s, src, s_lin, s0 in zip(
+                    self.parameters,
+                    self.values,
+                    self.sigmas,
+                    self.sigma_sources,
+                    self.sigmas_linearised,
+                    self.start,
+                    strict=True,
                 )
             },
             "covariance": {"names": names, "matrix": self.covariance.tolist()},
@@ -340,7 +377,8 @@ def calibrate(
     ``case`` (or several cases, one per ``Series.case`` index) to the measured ``series``.
 
     ``scan``: grid points per material parameter for the global start (0 or 1: start from the
-    case's values); ``profile``: profile n (costs about 4 x (p-1) x iterations simulations);
+    case's values); ``profile``: profile n (costs about 4 x (p-1) x iterations simulations, a flat
+    side up to ``PROFILE_EXTEND`` + 1 refits more) and widen sigmas along a flat one;
     ``runner``: how batches of simulations run (``serial``, ``PoolRunner``, Dask in workflows);
     ``max_iterations``: least-squares evaluations; ``max_simulations``: hard cap.
     """
@@ -439,6 +477,9 @@ def calibrate(
         start=np.array([p.start for p in params]),
         scan=scan_rows,
         profile=at.rows,
+        sigmas_linearised=at.sigmas_linearised,
+        sigma_sources=at.sources,
+        profile_intervals=at.intervals,
         simulations=model.simulations,
         wall_s=round(time.perf_counter() - t0, 3),
         optimizer={
@@ -459,7 +500,8 @@ def calibrate(
 
 @dataclass(frozen=True, eq=False)
 class _Assessment:
-    """A descent's end ``u`` judged: chi^2, covariance (internal ``cov_u`` and natural units),
+    """A descent's end ``u`` judged: chi^2, covariance (internal ``cov_u`` and natural units;
+    widened along a non-quadratic profile: ``sigmas_linearised``, ``sources``, ``intervals``),
     series fits, profile ``rows`` and their refitted points, the lowest profile row if it lies
     more than 1 reduced-chi^2 unit below (``lower``, at ``lower_u`` with ``lower_chi2``), and
     the warnings about this point."""
@@ -470,6 +512,9 @@ class _Assessment:
     values: np.ndarray
     cov: np.ndarray
     sigmas: np.ndarray
+    sigmas_linearised: np.ndarray
+    sources: tuple[str, ...]
+    intervals: dict[str, dict[str, Any]]
     corr: np.ndarray
     fits: list[SeriesFit]
     rows: list[dict[str, float]]
@@ -490,10 +535,8 @@ def _assess(
     cov_u = _covariance(J, chi2 / dof, params, warnings)
     values = np.array([p.from_u(x) for p, x in zip(params, u, strict=True)])
     D = np.diag([p.dvalue_du(v) for p, v in zip(params, values, strict=True)])
-    cov = D @ cov_u @ D
-    sig = np.sqrt(np.diag(cov))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = cov / np.outer(sig, sig)
+    with np.errstate(invalid="ignore"):  # an infinite variance times 0 off the diagonal
+        sig_lin = np.sqrt(np.diag(D @ cov_u @ D))
     fits = _series_fits(model, u, warnings)
     for p, x in zip(params, u, strict=True):
         if min(x - p.to_u(p.bounds[0]), p.to_u(p.bounds[1]) - x) < 0.1 * p.step_u:
@@ -506,6 +549,11 @@ def _assess(
         if profile
         else ([], [])
     )
+    cov_u, sources, intervals = _widen(params, u, cov_u, sig_lin, rows, points, warnings)
+    cov = D @ cov_u @ D
+    sig = np.sqrt(np.diag(cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(sig, sig)
     i = min(range(len(rows)), key=lambda i: rows[i]["delta_chi2"], default=None)
     below = i is not None and rows[i]["delta_chi2"] < -1.0
     return _Assessment(
@@ -515,6 +563,9 @@ def _assess(
         values=values,
         cov=cov,
         sigmas=sig,
+        sigmas_linearised=sig_lin,
+        sources=sources,
+        intervals=intervals,
         corr=corr,
         fits=fits,
         rows=rows,
@@ -712,16 +763,23 @@ def _profile(
     warnings: list[str],
 ) -> tuple[list[dict[str, float]], list[np.ndarray]]:
     """Profile every fitted n at k = -2, -1, 1, 2 sigma: the rise of chi^2 / s2 should be k^2.
-    The rows and, for each, its point (n held, the others refitted; internal coordinates)."""
-    rows, points = [], []
+    On a side where it rises by less than ``PROFILE_FLAT`` at 1 sigma, further points at 4, 8,
+    16, 32 sigma (the last within the bounds, ``PROFILE_EXTEND`` at most) until one rises by more
+    than 1 (a rise above 1 at 2 sigma with a flat 1 sigma may be the roughness: at least 4 sigma
+    are looked at), and then one at the crossing interpolated in that bracket (a factor 2 wide), unless a point lies more than 1 below (the fit is restarted from it); a
+    point whose refit fails ends its side (a warning). The rows and, for each, its
+    point (n held, the others refitted; internal coordinates)."""
+    rows: list[dict[str, float]] = []
+    points: list[np.ndarray] = []
     for j, p in enumerate(model.params):
         if p.attribute != "n" or not math.isfinite(cov_u[j, j]):
             continue
         sd = math.sqrt(cov_u[j, j])
-        for k in (-2.0, -1.0, 1.0, 2.0):
-            uj = u[j] + k * sd
-            if not model.lo[j] <= uj <= model.hi[j]:
-                continue
+
+        def rise_at(k: float, j: int = j, p: FitParameter = p, sd: float = sd) -> float:
+            """Refit at k sigma (the bound where that lies beyond it)."""
+            uj = float(np.clip(u[j] + k * sd, model.lo[j], model.hi[j]))
+            k = k if uj == u[j] + k * sd else (uj - u[j]) / sd
             chi2, w = _refit_with_fixed(model, u, j, uj, max_iterations)
             points.append(w)
             rows.append(
@@ -733,7 +791,52 @@ def _profile(
                     "expected": k * k,
                 }
             )
+            return rows[-1]["delta_chi2"]
+
+        def tried(k: float, j: int = j, p: FitParameter = p, sd: float = sd) -> float | None:
+            """rise_at(k), or None with a warning where the refit's simulation failed."""
+            try:
+                return rise_at(k)
+            except (SimulationCapError, SolverError) as e:
+                uj = float(np.clip(u[j] + k * sd, model.lo[j], model.hi[j]))
+                warnings.append(
+                    f"profile of {p.name}: the point {p.name} = {p.from_u(uj):.4g} could not be "
+                    f"refitted ({e}); the profile ends before it on that side"
+                )
+                return None
+
+        rise = {}
+        for k in (-2.0, -1.0, 1.0, 2.0):
+            uj = u[j] + k * sd
+            if model.lo[j] <= uj <= model.hi[j]:
+                rise[k] = rise_at(k)
+        for side in (-1.0, 1.0):
+            if rise.get(side, math.inf) >= PROFILE_FLAT or min(rise.values()) < -1.0:
+                continue  # quadratic there, or a lower point: the fit is restarted from it
+            last = max((abs(k) for k in rise if k * side > 0), default=0.0)
+            crossed = False
+            for m in range(PROFILE_EXTEND):
+                k = side * 4.0 * 2**m
+                uj = float(np.clip(u[j] + k * sd, model.lo[j], model.hi[j]))
+                if abs(uj - u[j]) <= last * sd:  # the bound is reached
+                    break
+                r = tried(k)
+                if r is None or r > 1.0:
+                    crossed = r is not None
+                    break
+                last = abs(uj - u[j]) / sd
+            if crossed:  # one more point where the doubling's bracket puts the crossing
+                mine = [r for r in rows if r["parameter"] == p.name]
+                ends = profile_interval(
+                    [r["k_sigma"] for r in mine], [r["delta_chi2"] for r in mine]
+                )
+                tried(ends[0] if side < 0 else ends[1])
+    flat = {
+        r["parameter"] for r in rows if abs(r["k_sigma"]) == 1 and r["delta_chi2"] < PROFILE_FLAT
+    }
     for row in rows:
+        if row["parameter"] in flat or abs(row["k_sigma"]) > 2:
+            continue  # a flat side: _widen reports the profile interval instead
         if not 0.5 * row["expected"] <= row["delta_chi2"] <= 2 * row["expected"]:
             warnings.append(
                 f"profile of {row['parameter']}: at {row['k_sigma']:+g} sigma chi^2 rises by "
@@ -742,6 +845,93 @@ def _profile(
             )
             break
     return rows, points
+
+
+def profile_interval(k: Sequence[float], rise: Sequence[float]) -> tuple[float, float, bool, bool]:
+    """Where a profile (rises of chi^2 / chi2_red at ``k`` linearised sigmas; the fit at k = 0,
+    rise 0) crosses 1 on each side: (k_lower, k_upper, lower reached, upper reached). The
+    outermost point at or below 1 and the next one out are interpolated linearly in sqrt(rise),
+    exact for a quadratic profile (rise = k^2); the outermost crossing, so that a rough profile's
+    spike above 1 nearer the fit does not end the interval. A side whose outermost point is at or
+    below 1 gives that point's k, not reached (the interval is then a lower bound)."""
+    out = []
+    for side in (-1.0, 1.0):
+        pts = sorted([(0.0, 0.0)] + [(side * a, r) for a, r in zip(k, rise, strict=True)
+                                     if side * a > 0])  # fmt: skip
+        i = max(i for i, (_, r) in enumerate(pts) if r <= 1.0)
+        if i == len(pts) - 1:
+            out.append((side * pts[i][0], False))
+            continue
+        (a0, r0), (a1, r1) = pts[i], pts[i + 1]
+        s0 = math.sqrt(max(r0, 0.0))
+        out.append((side * (a0 + (1.0 - s0) * (a1 - a0) / (math.sqrt(r1) - s0)), True))
+    return out[0][0], out[1][0], out[0][1], out[1][1]
+
+
+def _widen(
+    params: Sequence[FitParameter],
+    u: np.ndarray,
+    cov_u: np.ndarray,
+    sig_lin: np.ndarray,
+    rows: list[dict[str, float]],
+    points: list[np.ndarray],
+    warnings: list[str],
+) -> tuple[np.ndarray, tuple[str, ...], dict[str, dict[str, Any]]]:
+    """The covariance widened where a profile was flat (rise < ``PROFILE_FLAT`` at -1 or +1
+    sigma): the parameter's sigma becomes the larger half of its profile interval (if larger),
+    by cov_u -> A cov_u A^T with A = I + (f - 1) c e_j^T, c the regression of the refitted
+    profile points on u_j (c_j = 1): the others move with it as along the profile, and the
+    result stays a covariance. Also each parameter's sigma source and the profile intervals."""
+    names = [p.name for p in params]
+    sources = ["linearised"] * len(params)
+    intervals: dict[str, dict[str, Any]] = {}
+    sd_lin = np.sqrt(np.diag(cov_u))
+    for name in dict.fromkeys(r["parameter"] for r in rows):
+        idx = [i for i, r in enumerate(rows) if r["parameter"] == name]
+        mine = [rows[i] for i in idx]
+        ones = [r["delta_chi2"] for r in mine if abs(r["k_sigma"]) == 1]
+        if not ones or min(ones) >= PROFILE_FLAT:
+            continue
+        j = names.index(name)
+        p, v = params[j], float(params[j].from_u(u[j]))
+        k_lo, k_hi, lo_ok, hi_ok = profile_interval(
+            [r["k_sigma"] for r in mine], [r["delta_chi2"] for r in mine]
+        )
+        lo, hi = p.from_u(u[j] + k_lo * sd_lin[j]), p.from_u(u[j] + k_hi * sd_lin[j])
+        intervals[name] = {"lower": lo, "upper": hi, "lower_reached": lo_ok, "upper_reached": hi_ok}
+        half = max(v - lo, hi - v)
+        f = half / (p.dvalue_du(v) * math.sqrt(cov_u[j, j]))
+        said = (
+            f"profile of {name}: chi^2 rises by only {min(ones):.3g} at 1 sigma (a quadratic "
+            f"misfit gives 1: it is flat or rough there); its profile interval (chi^2 + 1 "
+            f"reduced unit) is {name} = {lo:.4g} .. {hi:.4g}"
+        )
+        if f > 1.0 and np.all(np.isfinite(cov_u)):
+            W = np.array([points[i] for i in idx]) - u
+            c = W.T @ W[:, j] / (W[:, j] @ W[:, j])
+            A = np.eye(len(u)) + (f - 1.0) * np.outer(c, np.eye(len(u))[j])
+            before = np.diag(cov_u).copy()
+            cov_u = A @ cov_u @ A.T
+            sources[j] = "profile"
+            for i in range(len(u)):
+                if i != j and sources[i] == "linearised" and cov_u[i, i] > 1.0001 * before[i]:
+                    sources[i] = f"profile of {name}"
+            said += (
+                f", so its sigma is {half:.3g} (the interval's larger half), not the linearised "
+                f"{sig_lin[j]:.2g}; the covariance is widened along the profile"
+            )
+        else:
+            said += f"; the linearised sigma {sig_lin[j]:.2g} is kept"
+        for reached, end, bound, where in ((lo_ok, lo, p.bounds[0], "below"),
+                                           (hi_ok, hi, p.bounds[1], "above")):  # fmt: skip
+            if not reached:
+                said += (
+                    f"; it does not rise by 1 {where} {name} = {end:.4g} ("
+                    + ("its bound" if math.isclose(end, bound) else "the profile's last point")
+                    + "): the sigma is a lower bound"
+                )
+        warnings.append(said)
+    return cov_u, tuple(sources), intervals
 
 
 def _refit_with_fixed(
@@ -784,4 +974,12 @@ def _traces(model: Model, u_start: np.ndarray, u: np.ndarray) -> tuple[Trace, ..
     return tuple(out)
 
 
-__all__ = ["Calibration", "Model", "SeriesFit", "Trace", "calibrate", "runs_test"]
+__all__ = [
+    "Calibration",
+    "Model",
+    "SeriesFit",
+    "Trace",
+    "calibrate",
+    "profile_interval",
+    "runs_test",
+]

@@ -63,8 +63,8 @@ def plot_residuals(cal: Calibration, path: str | Path | None = None):
 
 
 def plot_correlation(cal: Calibration, path: str | Path | None = None):
-    """1- and 2-sigma ellipses of every parameter pair (linearised covariance) with the profile
-    points of n, and the correlation matrix."""
+    """1- and 2-sigma ellipses of every parameter pair (the covariance, widened along a flat
+    profile of n), and the correlation matrix."""
     plt = _plt()
     p = len(cal.parameters)
     pairs = [(i, j) for i in range(p) for j in range(i + 1, p)]
@@ -98,7 +98,8 @@ def plot_correlation(cal: Calibration, path: str | Path | None = None):
 
 
 def plot_profile(cal: Calibration, path: str | Path | None = None):
-    """The profile of n: chi^2 rise (in units of the reduced chi^2) against n, with k^2."""
+    """The profile of n: chi^2 rise (in units of the reduced chi^2) against n, with k^2 of the
+    linearised sigma and the +1 line that bounds the profile interval."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5, 3.8))
     for name in sorted({r["parameter"] for r in cal.profile}):
@@ -108,10 +109,12 @@ def plot_profile(cal: Calibration, path: str | Path | None = None):
         y = [0.0] + [r["delta_chi2"] for r in rows]
         o = np.argsort(x)
         ax.plot(np.array(x)[o], np.array(y)[o], "o-", label=f"{name}: profile")
-        k = np.linspace(-2.2, 2.2, 50)
-        ax.plot(cal.values[i] * np.exp(k * np.sqrt(cal.cov_u[i, i])), k**2, "--",
+        p, k = cal.parameters[i], np.linspace(-2.2, 2.2, 50)
+        sd_u = cal.sigmas_linearised[i] / p.dvalue_du(cal.values[i])
+        ax.plot([p.from_u(p.to_u(cal.values[i]) + x * sd_u) for x in k], k**2, "--",
                 label="quadratic (linearised sigma)")  # fmt: skip
         ax.set(xlabel=name, ylabel="delta chi^2 / reduced chi^2")
+    ax.axhline(1.0, color="grey", lw=0.8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
