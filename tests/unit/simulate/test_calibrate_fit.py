@@ -346,6 +346,9 @@ def test_restarts_are_bounded_and_a_fit_still_below_its_profile_is_flagged(monke
     assert len(cal.optimizer["restarts"]) == 2
     assert not cal.fits and not cal.optimizer["converged"]
     assert any("still after 2 restarts from the profile" in w for w in cal.warnings)
+    # a profile more than 1 below is not followed out nor turned into a sigma (the fit is not at
+    # its minimum): the -1 sigma side here is far below, not flat
+    assert len(cal.profile) == 4 and cal.sigma_sources == ("linearised", "linearised")
     calls = descent_stopping_short(monkeypatch, times=1)
     full = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, runner=runner_of(linear_model))
     used = full.simulations - full.optimizer["restarts"][0]["simulations"]

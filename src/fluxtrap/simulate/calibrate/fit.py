@@ -766,9 +766,10 @@ def _profile(
     On a side where it rises by less than ``PROFILE_FLAT`` at 1 sigma, further points at 4, 8,
     16, 32 sigma (the last within the bounds, ``PROFILE_EXTEND`` at most) until one rises by more
     than 1 (a rise above 1 at 2 sigma with a flat 1 sigma may be the roughness: at least 4 sigma
-    are looked at), and then one at the crossing interpolated in that bracket (a factor 2 wide), unless a point lies more than 1 below (the fit is restarted from it); a
-    point whose refit fails ends its side (a warning). The rows and, for each, its
-    point (n held, the others refitted; internal coordinates)."""
+    are looked at), then one where that bracket (a factor 2 wide) puts the crossing; not where a
+    point lies more than 1 below (the fit is restarted from it). A point whose refit fails ends
+    its side (a warning). The rows and, for each, its point (n held, the others refitted;
+    internal coordinates)."""
     rows: list[dict[str, float]] = []
     points: list[np.ndarray] = []
     for j, p in enumerate(model.params):
@@ -831,9 +832,8 @@ def _profile(
                     [r["k_sigma"] for r in mine], [r["delta_chi2"] for r in mine]
                 )
                 tried(ends[0] if side < 0 else ends[1])
-    flat = {
-        r["parameter"] for r in rows if abs(r["k_sigma"]) == 1 and r["delta_chi2"] < PROFILE_FLAT
-    }
+    flat = {name for name in {r["parameter"] for r in rows}
+            if _flat([r for r in rows if r["parameter"] == name])}  # fmt: skip
     for row in rows:
         if row["parameter"] in flat or abs(row["k_sigma"]) > 2:
             continue  # a flat side: _widen reports the profile interval instead
@@ -845,6 +845,14 @@ def _profile(
             )
             break
     return rows, points
+
+
+def _flat(rows: list[dict[str, float]]) -> bool:
+    """Whether one parameter's profile rows are flat on a side (rise < ``PROFILE_FLAT`` at -1 or
+    +1 sigma) with no point more than 1 below the fit (then the fit is not at the minimum and is
+    restarted, its sigmas not meaningful either way)."""
+    ones = [r["delta_chi2"] for r in rows if abs(r["k_sigma"]) == 1]
+    return bool(ones) and min(ones) < PROFILE_FLAT and min(r["delta_chi2"] for r in rows) >= -1.0
 
 
 def profile_interval(k: Sequence[float], rise: Sequence[float]) -> tuple[float, float, bool, bool]:
@@ -889,9 +897,9 @@ def _widen(
     for name in dict.fromkeys(r["parameter"] for r in rows):
         idx = [i for i, r in enumerate(rows) if r["parameter"] == name]
         mine = [rows[i] for i in idx]
-        ones = [r["delta_chi2"] for r in mine if abs(r["k_sigma"]) == 1]
-        if not ones or min(ones) >= PROFILE_FLAT:
+        if not _flat(mine):
             continue
+        ones = [r["delta_chi2"] for r in mine if abs(r["k_sigma"]) == 1]
         j = names.index(name)
         p, v = params[j], float(params[j].from_u(u[j]))
         k_lo, k_hi, lo_ok, hi_ok = profile_interval(
@@ -914,6 +922,7 @@ def _widen(
             cov_u = A @ cov_u @ A.T
             sources[j] = "profile"
             for i in range(len(u)):
+                # "profile of" where the sigma grew (> 0.005 %: not by rounding alone)
                 if i != j and sources[i] == "linearised" and cov_u[i, i] > 1.0001 * before[i]:
                     sources[i] = f"profile of {name}"
             said += (
