@@ -4,6 +4,7 @@
     cal = calibrate(case, [Series("hold", t_s, b_T, probe="center", applied_T=applied)],
                     "bulk1.n,bulk1.jc_scale")
     cal.values, cal.sigmas, cal.correlation     # fitted values, 1-sigma, correlations
+    cal.sigma_sources, cal.profile_intervals   # linearised or from a flat profile of n
     predict(cal, other_case)                    # probe values of another case with error bars
 
 Pure values in, values out (no store, web or command line): ``parameters`` (names, bounds,
