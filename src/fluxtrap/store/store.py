@@ -472,6 +472,23 @@ class Store:
                 raise NotFoundError(f"no measurement with id {measurement_id}")
             return [_curve_record(cv) for cv in meas.curves]
 
+    def curve_settings(self, measurement_ids: Collection[int]) -> dict[int, list[dict[str, Any]]]:
+        """Measurement id -> the settings of its derived curves, in their order (an id with
+        none: absent), without reading the curves' columns: what the pages list of many
+        measurements (their warnings) costs the settings' size, not the curves' length."""
+        ids = sorted(set(measurement_ids))
+        out: dict[int, list[dict[str, Any]]] = {}
+        with self._reader() as s:
+            for at in range(0, len(ids), 1000):  # SQLite binds at most 32 766 values at once
+                q = (
+                    select(m.Curve.measurement_id, m.Curve.settings)
+                    .where(m.Curve.measurement_id.in_(ids[at : at + 1000]))
+                    .order_by(m.Curve.id)
+                )
+                for measurement_id, settings in s.execute(q):
+                    out.setdefault(measurement_id, []).append(dict(settings))
+        return out
+
     # -- suggestions -----------------------------------------------------------------------
     def add_suggestions(
         self,

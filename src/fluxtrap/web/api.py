@@ -270,9 +270,12 @@ def get_sample(request: Request, campaign: str, label: str, user: Reader) -> sch
 def list_measurements(
     request: Request, campaign: str, label: str, user: Reader
 ) -> list[schemas.Measurement]:
+    """A sample's measurements, oldest first, each with what its analysis warned about."""
+    store = _store(request)
+    recs = store.measurements(campaign, label, with_content=False)
     return [
-        schemas.Measurement.of(x)
-        for x in _store(request).measurements(campaign, label, with_content=False)
+        schemas.Measurement.of(x, notes)
+        for x, notes in zip(recs, jcdata.notes_of(store, recs), strict=True)
     ]
 
 
@@ -361,12 +364,13 @@ def upload_measurement(
             force=force,
         )
     curves = store.curves(done.record.id)
+    notes = jcdata.measurement_notes(done.record, [cv.settings for cv in curves])
     return schemas.Upload(
-        measurement=schemas.Measurement.of(done.record),
+        measurement=schemas.Measurement.of(done.record, notes),
         curves=[schemas.Curve.of(cv) for cv in curves],
         objectives=done.objectives,
         objective_errors=done.errors,
-        warnings=jcdata.measurement_notes(done.record, curves),
+        warnings=notes,
     )
 
 

@@ -246,6 +246,13 @@ class SampleAdded(Sample):
     )
 
 
+WARNINGS = (
+    "what the analysis warned about, each naming the file: skipped rows, a loop stored "
+    "although it does not shield (force), a second transition beside an M(T) sweep's fitted "
+    "one (its Tc's ± does not include it), sweeps without a transition"
+)
+
+
 class Measurement(BaseModel):
     id: int
     campaign: str
@@ -258,10 +265,12 @@ class Measurement(BaseModel):
     metadata: dict[str, Any]
     recorded_by: str | None
     created_at: Timestamp
+    warnings: list[str] = Field(description=WARNINGS)
 
     @classmethod
-    def of(cls, x: MeasurementRecord) -> Measurement:
-        return cls(**{k: getattr(x, k) for k in cls.model_fields})
+    def of(cls, x: MeasurementRecord, warnings: list[str]) -> Measurement:
+        fields = {k: getattr(x, k) for k in cls.model_fields if k != "warnings"}
+        return cls(**fields, warnings=warnings)
 
 
 class Curve(BaseModel):
@@ -286,11 +295,7 @@ class Upload(BaseModel):
     objective_errors: dict[str, float] = Field(
         description="objective -> the 1-sigma of its value, in its unit, where known"
     )
-    warnings: list[str] = Field(
-        description="what the analysis warned about, each naming the file: skipped rows, a "
-        "loop stored although it does not shield (force), a second transition beside an M(T) "
-        "sweep's fitted one (its Tc's ± does not include it), sweeps without a transition"
-    )
+    warnings: list[str] = Field(description=WARNINGS)
 
 
 class SuggestIn(Strict):

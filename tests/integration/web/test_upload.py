@@ -278,3 +278,71 @@ def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(la
     )
     assert r.status_code == 201 and r.json()["warnings"] == [], r.text
     assert 'id="tc-notes"' not in lab.client.get("/campaigns/tc").text
+
+
+def test_the_measurement_list_says_what_each_analysis_warned_about(lab, tmp_path):
+    """GET .../measurements carried no warnings: what an upload's answer said (a second
+    transition) was lost to anyone listing the sample's files later. Each measurement now
+    carries its warnings, as the upload answered them, over HTTP."""
+    from ..test_magnetometry_cli import transition_mt_file
+
+    tc_campaign(lab)
+    said = []
+    for name, content in (
+        ("two.dat", two_phase_mt_file(tmp_path / "two.dat").read_bytes()),
+        ("clean.dat", transition_mt_file(tmp_path).read_bytes()),
+    ):
+        r = lab.client.post(
+            "/api/campaigns/tc/samples/T1/measurements",
+            headers=auth("bob"),
+            data={"kind": "mt_curve"},
+            files={"file": (name, content)},
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["measurement"]["warnings"] == r.json()["warnings"]
+        said.append(r.json()["warnings"])
+    assert len(said[0]) == 1 and said[1] == []
+    r = lab.client.get("/api/campaigns/tc/samples/T1/measurements", headers=auth("rita"))
+    assert r.status_code == 200, r.text
+    assert [(x["filename"], x["warnings"]) for x in r.json()] == [
+        ("two.dat", said[0]),
+        ("clean.dat", []),
+    ]
+    r = lab.client.get("/openapi.json")
+    listed = r.json()["components"]["schemas"]["Measurement"]
+    assert "warnings" in listed["required"]
+
+
+def test_the_campaign_page_reads_no_curve_columns_and_a_bounded_number_of_queries(lab):
+    """The campaign page read each sample's newest M(T) curves whole (every sweep's columns:
+    one query and megabytes per sample) to list their warnings. It reads the curves' settings
+    in one query now: the number of SQL statements does not grow with the samples, and no
+    statement reads curves.columns."""
+    from sqlalchemy import event
+
+    from fluxtrap.store import CurveData
+
+    tc_campaign(lab)
+    columns = {"T_K": [5.0, 6.0], "m_Am2": [0.0, 0.0], "fit_Am2": [0.0, 0.0]}
+
+    def measure(label: str) -> None:
+        settings = {"tc_K": 38.0, "warnings": [f"{label}.dat: sweep: a second step"]}
+        curve = CurveData("tc_fit", "smooth_step_fit", settings, columns)
+        lab.store.add_measurement("tc", label, "mt_curve", f"{label}.dat", b"x", curves=[curve])
+
+    statements: list[str] = []
+    event.listen(lab.store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    counts = []
+    for n in (1, 12):
+        for i in range(len(lab.store.samples("tc")), n):
+            lab.store.add_sample("tc", f"T{i + 1}", {"T": 600})
+        for i in range(n):
+            measure(f"T{i + 1}")  # each sample's newest M(T) file
+        statements.clear()
+        html = lab.client.get("/campaigns/tc").text
+        shown = unescape(html.split('id="tc-notes"')[1].split("</ul>")[0])
+        assert all(f"<strong>T{i + 1}</strong>: T{i + 1}.dat: sweep" in shown for i in range(n))
+        assert not [q for q in statements if "curves.columns" in q], statements
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
