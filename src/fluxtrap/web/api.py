@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 
 from fluxtrap.errors import ValidationError
 from fluxtrap.inputs import near
@@ -502,7 +503,9 @@ def set_objectives(
 
 
 # -- simulation jobs and stored simulations ----------------------------------------------------
-JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a job id (32-bit)")]
+JobId = Annotated[
+    int, BeforeValidator(schemas.digits), Path(ge=1, le=2**31 - 1, description="a job id (32-bit)")
+]
 NJ = {404: {"model": schemas.Error, "description": "no such job"}}
 NOT_DONE = {
     409: {"model": schemas.Error, "description": "the simulation failed: it has no results"}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from fluxtrap.campaign import MAX_NOTES, MAX_STATUS_NOTE, CampaignSpec
 from fluxtrap.store import (
@@ -28,7 +28,19 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 # a JSON number (an integer too); true and false are refused, not read as 1 and 0 (a lax float
 # stored an objective sent as true as 1 A/m^2, and took low=false, high=true as bounds 0..1)
 Number = Annotated[float, Field(strict=True)]
-Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")]
+
+
+def digits(value: Any) -> Any:
+    """A path's id as written: ASCII digits only (int() read "1_0" as 10, "+1", " 1" and "1.0"
+    as 1: one row under many addresses)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("an id is written in the digits 0-9 only")
+    return value
+
+
+Id = Annotated[
+    int, BeforeValidator(digits), Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")
+]
 # the store writes UTC; SQLite hands it back without the zone, so it is put back here
 Timestamp = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
