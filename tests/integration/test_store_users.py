@@ -76,6 +76,8 @@ def test_user_commands(tmp_path, capsys):
     assert store.user_by_token(new) is None
     code, out, _ = cli(capsys, "user", "list", "--db", db)
     assert code == 0 and re.search(r"ana .*admin.*revoked", out)
+    code, _, err = cli(capsys, "user", "add", "ANA", "--db", db)
+    assert code == 2 and "user 'ANA' already exists as 'ana'" in " ".join(err.split())
     code, _, err = cli(capsys, "user", "add", "bo", "--expires", "9**9**9 d", "--db", db)
     assert code == 2 and "--expires" in err
     code, _, err = cli(capsys, "user", "add", "bo", "--expires", "-1 d", "--db", db)
