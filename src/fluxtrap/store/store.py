@@ -476,18 +476,41 @@ class Store:
         """Measurement id -> the settings of its derived curves, in their order (an id with
         none: absent), without reading the curves' columns: what the pages list of many
         measurements (their warnings) costs the settings' size, not the curves' length."""
-        ids = sorted(set(measurement_ids))
         out: dict[int, list[dict[str, Any]]] = {}
         with self._reader() as s:
-            for at in range(0, len(ids), 1000):  # SQLite binds at most 32 766 values at once
+            for ids in _chunks(measurement_ids):
                 q = (
                     select(m.Curve.measurement_id, m.Curve.settings)
-                    .where(m.Curve.measurement_id.in_(ids[at : at + 1000]))
+                    .where(m.Curve.measurement_id.in_(ids))
                     .order_by(m.Curve.id)
                 )
                 for measurement_id, settings in s.execute(q):
                     out.setdefault(measurement_id, []).append(dict(settings))
         return out
+
+    def curve_ids(self, measurement_ids: Collection[int], kind: str) -> dict[int, list[int]]:
+        """Measurement id -> the ids of its curves of ``kind``, in order, without reading any
+        curve (the pages pick the ones they show, then read those: ``curves_by_id``)."""
+        out: dict[int, list[int]] = {}
+        with self._reader() as s:
+            for ids in _chunks(measurement_ids):
+                q = (
+                    select(m.Curve.measurement_id, m.Curve.id)
+                    .where(m.Curve.measurement_id.in_(ids), m.Curve.kind == kind)
+                    .order_by(m.Curve.id)
+                )
+                for measurement_id, curve_id in s.execute(q):
+                    out.setdefault(measurement_id, []).append(curve_id)
+        return out
+
+    def curves_by_id(self, curve_ids: Collection[int]) -> dict[int, CurveRecord]:
+        """The curves of ``curve_ids`` (ids not stored: absent), columns and all."""
+        with self._reader() as s:
+            return {
+                x.id: _curve_record(x)
+                for ids in _chunks(curve_ids)
+                for x in s.scalars(select(m.Curve).where(m.Curve.id.in_(ids)))
+            }
 
     # -- suggestions -----------------------------------------------------------------------
     def add_suggestions(
@@ -1056,6 +1079,14 @@ def _engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _chunks(ids: Collection[int], size: int = 1000) -> Iterator[list[int]]:
+    """``ids`` sorted, without repeats, in lists of at most ``size``: an IN (...) of each binds
+    that many values (SQLite binds at most 32 766 at once)."""
+    unique = sorted(set(ids))
+    for at in range(0, len(unique), size):
+        yield unique[at : at + size]
 
 
 def _token_hash(token: str) -> str:

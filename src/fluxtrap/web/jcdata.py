@@ -16,19 +16,24 @@ from fluxtrap.units import to_A_cm2
 
 def newest_jc(store: Store, campaign: str, labels: Sequence[str] | None = None) -> dict[str, Any]:
     """Sample label -> (measurement, Jc curve) of its newest measurement that has a Jc(B) curve
-    (all measured samples, or ``labels``; NotFoundError for an unknown label)."""
+    (all measured samples, or ``labels``; NotFoundError for an unknown label). Reads those
+    curves only: not older loops' or M(T) sweeps' (``Store.curve_ids``, then ``curves_by_id``)."""
     wanted = None if labels is None else set(labels)
     if wanted is not None:
         for label in wanted:
             store.sample(campaign, label)
-    out = {}
-    for meas in store.measurements(campaign, with_content=False):
-        if wanted is not None and meas.sample not in wanted:
-            continue
-        for curve in store.curves(meas.id):
-            if curve.kind == JC_CURVE:
-                out[meas.sample] = (meas, curve)
-    return out
+    measurements = [
+        meas
+        for meas in store.measurements(campaign, with_content=False)
+        if wanted is None or meas.sample in wanted
+    ]
+    ids = store.curve_ids([meas.id for meas in measurements], JC_CURVE)
+    chosen = {}
+    for meas in measurements:  # oldest first: the newest stays
+        for curve_id in ids.get(meas.id, []):
+            chosen[meas.sample] = (meas, curve_id)
+    curves = store.curves_by_id([curve_id for _, curve_id in chosen.values()])
+    return {label: (meas, curves[curve_id]) for label, (meas, curve_id) in chosen.items()}
 
 
 def jc_curves(newest: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
