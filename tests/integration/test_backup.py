@@ -373,6 +373,43 @@ def test_a_campaign_named_alike_a_taken_one_is_not_restored(tmp_path, store_url)
     assert target.samples("k-ba122\u00a0sps") == []
 
 
+def test_users_alike_a_target_user_are_not_restored_but_an_archives_own_pair_is(
+    tmp_path, store_url
+):
+    """Restore added every archived user not in the store by exact name: "Alice" beside the
+    store's "alice", a pair add_user refuses. Such an archive is refused now, writing nothing,
+    as one whose campaign name reads as a taken one; "alice" and "Alice" both in the archive (an
+    older store held both) restore whole into a store holding neither, or both."""
+    from .test_store_users import old_user
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    old_user(source, "alice", "lower-token-0123456789")
+    old_user(source, "Alice", "upper-token-0123456789")
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    source.create_campaign(spec, created_by="Alice")
+    source.add_sample(NAME, "B1", P, recorded_by="alice")
+    backup(source, NAME, tmp_path / "k.zip")
+
+    target = Store(store_url)
+    target.add_user("alice", "reader", "target-token-0123456789")
+    with pytest.raises(
+        ValidationError, match=r"k.zip: user 'Alice' reads as user 'alice' of Store\('"
+    ):
+        restore(target, tmp_path / "k.zip")
+    assert target.campaigns() == [] and [u.name for u in target.users()] == ["alice"]
+
+    fresh = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert restore(fresh, tmp_path / "k.zip")[1]["users"] == 2
+    assert sorted(u.name for u in fresh.users()) == ["Alice", "alice"]
+    assert fresh.campaign_record(NAME).created_by == "Alice"
+    assert fresh.sample(NAME, "B1").recorded_by == "alice"
+    both = Store(f"sqlite:///{tmp_path / 'both.db'}")
+    old_user(both, "Alice", "both-upper-token-0123456789")
+    old_user(both, "alice", "both-lower-token-0123456789")
+    assert restore(both, tmp_path / "k.zip")[0] == NAME  # both known: nothing new, none alike
+    assert both.user_by_token("both-upper-token-0123456789").name == "Alice"
+
+
 def test_an_archive_from_before_objective_errors_restores_without_them(tmp_path):
     """Archives written before store revision 0009 have no objective_errors column: their
     values restore with no error known, as the migration gives old rows."""

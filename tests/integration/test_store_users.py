@@ -3,6 +3,7 @@ role; on SQLite and, where available, PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -75,7 +76,79 @@ def test_user_commands(tmp_path, capsys):
     assert store.user_by_token(new) is None
     code, out, _ = cli(capsys, "user", "list", "--db", db)
     assert code == 0 and re.search(r"ana .*admin.*revoked", out)
+    code, _, err = cli(capsys, "user", "add", "ANA", "--db", db)
+    assert code == 2 and "user 'ANA' already exists as 'ana'" in " ".join(err.split())
     code, _, err = cli(capsys, "user", "add", "bo", "--expires", "9**9**9 d", "--db", db)
     assert code == 2 and "--expires" in err
     code, _, err = cli(capsys, "user", "add", "bo", "--expires", "-1 d", "--db", db)
     assert code == 2 and "must be > 0" in err
+
+
+def old_user(store: Store, name: str, token: str) -> None:
+    """A user row as a fluxtrap before names were compared alike wrote it."""
+    from fluxtrap.store import models as m
+    from fluxtrap.store.store import _token_hash
+
+    with store.transaction() as s:
+        s.add(m.User(name=name, role="writer", token_hash=_token_hash(token)))
+
+
+def test_a_user_name_alike_a_taken_one_is_refused(store_url):
+    """Names were compared exactly: "Alice" beside "alice", "élodie" typed as e + U+0301, a
+    full-width "ａｌｉｃｅ" or "alice" + a zero-width space were new users that every record and
+    page shows as the taken one (a spoof). They are refused now, as new sample labels are."""
+    store = Store(store_url)
+    store.add_user("alice", "writer", "alice-token-0123456789")
+    store.add_user("élodie", "reader", "elodie-token-0123456789")
+    for name, says in (
+        ("alice", "user 'alice' already exists"),
+        ("Alice", "user 'Alice' already exists as 'alice' (the same text in another"),
+        ("ＡＬＩＣＥ", "user 'ＡＬＩＣＥ' already exists as 'alice'"),
+        ("e\u0301lodie", "already exists as 'élodie'"),
+        ("alice\u200b", "user name 'alice\\u200b': use 1 to 200 characters without / \\"),
+        ("al/ice", "user name 'al/ice': use 1 to 200"),
+        (" ", "user name ' ': use 1 to 200"),
+    ):
+        with pytest.raises(ValidationError, match=re.escape(says)):
+            store.add_user(name, "admin", f"{name}-new-token-0123456789")
+    assert [u.name for u in store.users()] == ["alice", "élodie"]
+
+
+def test_alike_users_stored_before_keep_working(store_url):
+    """A store may hold "alice" and "Alice" from before: each logs in with its own token and is
+    revoked or rotated by its exact name; a third alike name is refused."""
+    store = Store(store_url)
+    old_user(store, "alice", "lower-token-0123456789")
+    old_user(store, "Alice", "upper-token-0123456789")
+    assert store.user_by_token("lower-token-0123456789").name == "alice"
+    assert store.user_by_token("upper-token-0123456789").name == "Alice"
+    store.revoke_user("Alice")
+    assert store.user_by_token("upper-token-0123456789") is None
+    assert store.user_by_token("lower-token-0123456789").name == "alice"
+    store.rotate_token("Alice", "upper-new-token-0123456789")
+    assert store.user_by_token("upper-new-token-0123456789").name == "Alice"
+    with pytest.raises(ValidationError, match="user 'ALICE' already exists as '(a|A)lice'"):
+        store.add_user("ALICE", "admin", "third-token-0123456789")
+    assert sorted(u.name for u in store.users()) == ["Alice", "alice"]
+
+
+def test_two_admins_adding_alike_users_at_once_store_one(store_url, monkeypatch):
+    """Two connections adding "Alice" and "alice" at once: each checked the names before the
+    other's insert was committed, and PostgreSQL's unique index compares exact text, so both
+    were stored. The check and the insert hold the user names' advisory lock now."""
+    import fluxtrap.store.store as store_module
+
+    from .test_store import _first_waits_for_second
+
+    Store(store_url)  # migrated before the two connections race
+    outcome = _first_waits_for_second(
+        monkeypatch,
+        store_module,
+        "_user_record",
+        lambda u: u.name == "Alice",
+        lambda: Store(store_url).add_user("Alice", "writer", "upper-token-0123456789"),
+        lambda: Store(store_url).add_user("alice", "admin", "lower-token-0123456789"),
+    )
+    assert outcome["first"] == "stored"
+    assert "user 'alice' already exists as 'Alice'" in outcome["second"]
+    assert [u.name for u in Store(store_url).users()] == ["Alice"]

@@ -19,7 +19,10 @@ inserts everything in one transaction with new ids (the references between rows 
 damaged archive, or a campaign whose name is taken (or reads as a taken one but for case or
 Unicode form, as ``Store.create_campaign`` compares names), writes nothing. Sample labels are
 restored as stored: a store written before new labels were compared in NFC, then NFKC and
-case-folded, may hold "B1" and "b1", or "é" in two forms, and restores whole.
+case-folded, may hold "B1" and "b1", or "é" in two forms, and restores whole. So do its users
+(an older store may hold "alice" and "Alice"), but a user new to the store whose name reads as
+one of the store's but for case or Unicode form is refused, as a campaign name is: nothing is
+written.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
 from fluxtrap.store.records import CurveData
 from fluxtrap.store.store import (
+    USER_NAMES,
     Store,
     _alike,
     _campaign,
@@ -143,7 +147,9 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
                 new_ids[table_name][doc["id"]] = s.execute(
                     table.insert().values(**row)
                 ).inserted_primary_key[0]
+        _lock_names(s, USER_NAMES)  # as add_user: no "Alice" beside the store's "alice"
         known = set(s.scalars(select(m.User.name)))
+        alike = {_alike(n): n for n in known}  # the store's before: the archive's restore whole
         for doc in tables["users"]:
             where = f"{archive}: users row {str(doc.get('name'))[:40]!r}"
             if set(doc) != set(USER_COLUMNS):
@@ -159,6 +165,11 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
                     check_new_name(doc["name"], "user name")
                 except ValidationError as err:
                     raise InputFileError(f"{where}: {err}") from None
+                if (other := alike.get(_alike(doc["name"]))) is not None:
+                    raise ValidationError(
+                        f"{archive}: user {doc['name']!r} reads as user {other!r} of {store!r} but "
+                        "for case or Unicode form; restore into another database"
+                    )
                 values = {k: _python_value(m.User.__table__.c[k], doc[k]) for k in USER_COLUMNS}
                 s.add(m.User(**values, token_hash=secrets.token_hex(32)))
     return name, {k: len(v) for k, v in tables.items()}

@@ -78,6 +78,7 @@ MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on Postgr
 MAX_METADATA = 16 * 2**20  # bytes of a measurement's metadata as JSON: 10^6 skipped lines fit
 JOBS_LOCK = 0x666C7578  # PostgreSQL advisory lock key serialising the job queue's writes
 NAMES_LOCK = 0x666C786E  # with a campaign id (0: campaign names): its new names' check + insert
+USER_NAMES = -1  # the "campaign id" of _lock_names for user names (campaign ids are > 0)
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -470,6 +471,46 @@ class Store:
             if meas is None:
                 raise NotFoundError(f"no measurement with id {measurement_id}")
             return [_curve_record(cv) for cv in meas.curves]
+
+    def curve_settings(self, measurement_ids: Collection[int]) -> dict[int, list[dict[str, Any]]]:
+        """Measurement id -> the settings of its derived curves, in their order (an id with
+        none: absent), without reading the curves' columns: what the pages list of many
+        measurements (their warnings) costs the settings' size, not the curves' length."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        with self._reader() as s:
+            for ids in _chunks(measurement_ids):
+                q = (
+                    select(m.Curve.measurement_id, m.Curve.settings)
+                    .where(m.Curve.measurement_id.in_(ids))
+                    .order_by(m.Curve.id)
+                )
+                for measurement_id, settings in s.execute(q):
+                    out.setdefault(measurement_id, []).append(dict(settings))
+        return out
+
+    def curve_ids(self, measurement_ids: Collection[int], kind: str) -> dict[int, list[int]]:
+        """Measurement id -> the ids of its curves of ``kind``, in order, without reading any
+        curve (the pages pick the ones they show, then read those: ``curves_by_id``)."""
+        out: dict[int, list[int]] = {}
+        with self._reader() as s:
+            for ids in _chunks(measurement_ids):
+                q = (
+                    select(m.Curve.measurement_id, m.Curve.id)
+                    .where(m.Curve.measurement_id.in_(ids), m.Curve.kind == kind)
+                    .order_by(m.Curve.id)
+                )
+                for measurement_id, curve_id in s.execute(q):
+                    out.setdefault(measurement_id, []).append(curve_id)
+        return out
+
+    def curves_by_id(self, curve_ids: Collection[int]) -> dict[int, CurveRecord]:
+        """The curves of ``curve_ids`` (ids not stored: absent), columns and all."""
+        with self._reader() as s:
+            return {
+                x.id: _curve_record(x)
+                for ids in _chunks(curve_ids)
+                for x in s.scalars(select(m.Curve).where(m.Curve.id.in_(ids)))
+            }
 
     # -- suggestions -----------------------------------------------------------------------
     def add_suggestions(
@@ -965,14 +1006,15 @@ class Store:
         self, name: str, role: str, token: str, *, expires_at: datetime | None = None
     ) -> UserRecord:
         """Create a user whose API ``token`` (valid until ``expires_at``, None: no expiry) is
-        stored only as its SHA-256 hash."""
+        stored only as its SHA-256 hash. Its name is one a URL can carry (``check_new_name``),
+        and not a taken one but for case or Unicode form (``_alike``: no "Alice" beside "alice",
+        which every record and page would show alike)."""
         if role not in m.ROLES:
             raise ValidationError(f"role {role!r} is not one of {', '.join(m.ROLES)}")
-        if not name.strip() or len(name) > 200:
-            raise ValidationError("user name: give 1 to 200 characters")
+        check_new_name(name, "user name")
         with self.transaction() as s:
-            if s.scalar(select(m.User.id).where(m.User.name == name)) is not None:
-                raise ValidationError(f"user {name!r} already exists")
+            _lock_names(s, USER_NAMES)
+            _check_user_free(s, name, f"user {name!r} already exists")
             u = m.User(name=name, role=role, token_hash=_token_hash(token), expires_at=expires_at)
             s.add(u)
             s.flush()
@@ -1039,6 +1081,14 @@ def _engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _chunks(ids: Collection[int], size: int = 1000) -> Iterator[list[int]]:
+    """``ids`` sorted, without repeats, in lists of at most ``size``: an IN (...) of each binds
+    that many values (SQLite binds at most 32 766 at once)."""
+    unique = sorted(set(ids))
+    for at in range(0, len(unique), size):
+        yield unique[at : at + size]
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -1056,7 +1106,8 @@ def _lock_jobs(s: Session) -> None:
 
 def _lock_names(s: Session, campaign_id: int = 0) -> None:
     """Serialise the transactions that check new names against the taken ones and insert them:
-    sample labels of campaign ``campaign_id``, or campaign names (0), compared by ``_alike``,
+    sample labels of campaign ``campaign_id``, campaign names (0) or user names (``USER_NAMES``),
+    compared by ``_alike``,
     which no unique index can hold. On PostgreSQL a transaction-scoped advisory lock (it waits
     for nothing else: not for a campaign locked by a running suggest); SQLite's BEGIN IMMEDIATE
     already serialises every writer."""
@@ -1087,6 +1138,16 @@ def _job_record(j: m.Job, with_case: bool) -> JobRecord:
         heartbeat_at=aware(j.heartbeat_at), error=j.error,
         simulation_id=j.simulation_id, case_toml=j.case_toml if with_case else "",
     )  # fmt: skip
+
+
+def _check_user_free(s: Session, name: str, taken: str) -> None:
+    """Refuse the new user name ``name`` (``taken``: the refusal's start) if a stored user's name
+    is ``_alike`` it; the caller holds ``_lock_names(s, USER_NAMES)``. Names stored before
+    this check (a store may hold "alice" and "Alice") stay as they are."""
+    key = _alike(name)
+    for other in s.scalars(select(m.User.name)):  # tens in a lab
+        if _alike(other) == key:
+            raise ValidationError(f"{taken}{_taken_as(other, name)}")
 
 
 def _user(s: Session, name: str) -> m.User:

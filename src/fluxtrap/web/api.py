@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 
 from fluxtrap.errors import ValidationError
 from fluxtrap.inputs import near
@@ -270,9 +271,12 @@ def get_sample(request: Request, campaign: str, label: str, user: Reader) -> sch
 def list_measurements(
     request: Request, campaign: str, label: str, user: Reader
 ) -> list[schemas.Measurement]:
+    """A sample's measurements, oldest first, each with what its analysis warned about."""
+    store = _store(request)
+    recs = store.measurements(campaign, label, with_content=False)
     return [
-        schemas.Measurement.of(x)
-        for x in _store(request).measurements(campaign, label, with_content=False)
+        schemas.Measurement.of(x, notes)
+        for x, notes in zip(recs, jcdata.notes_of(store, recs), strict=True)
     ]
 
 
@@ -361,12 +365,13 @@ def upload_measurement(
             force=force,
         )
     curves = store.curves(done.record.id)
+    notes = jcdata.measurement_notes(done.record, [cv.settings for cv in curves])
     return schemas.Upload(
-        measurement=schemas.Measurement.of(done.record),
+        measurement=schemas.Measurement.of(done.record, notes),
         curves=[schemas.Curve.of(cv) for cv in curves],
         objectives=done.objectives,
         objective_errors=done.errors,
-        warnings=jcdata.measurement_notes(done.record, curves),
+        warnings=notes,
     )
 
 
@@ -498,7 +503,9 @@ def set_objectives(
 
 
 # -- simulation jobs and stored simulations ----------------------------------------------------
-JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a job id (32-bit)")]
+JobId = Annotated[
+    int, BeforeValidator(schemas.digits), Path(ge=1, le=2**31 - 1, description="a job id (32-bit)")
+]
 NJ = {404: {"model": schemas.Error, "description": "no such job"}}
 NOT_DONE = {
     409: {"model": schemas.Error, "description": "the simulation failed: it has no results"}

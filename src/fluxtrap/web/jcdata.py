@@ -4,31 +4,36 @@ from it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from fluxtrap.magnetometry.pipeline import JC_CURVE
-from fluxtrap.store import CurveRecord, MeasurementRecord, Store
+from fluxtrap.store import MeasurementRecord, Store
 from fluxtrap.units import to_A_cm2
 
 
 def newest_jc(store: Store, campaign: str, labels: Sequence[str] | None = None) -> dict[str, Any]:
     """Sample label -> (measurement, Jc curve) of its newest measurement that has a Jc(B) curve
-    (all measured samples, or ``labels``; NotFoundError for an unknown label)."""
+    (all measured samples, or ``labels``; NotFoundError for an unknown label). Reads those
+    curves only: not older loops' or M(T) sweeps' (``Store.curve_ids``, then ``curves_by_id``)."""
     wanted = None if labels is None else set(labels)
     if wanted is not None:
         for label in wanted:
             store.sample(campaign, label)
-    out = {}
-    for meas in store.measurements(campaign, with_content=False):
-        if wanted is not None and meas.sample not in wanted:
-            continue
-        for curve in store.curves(meas.id):
-            if curve.kind == JC_CURVE:
-                out[meas.sample] = (meas, curve)
-    return out
+    measurements = [
+        meas
+        for meas in store.measurements(campaign, with_content=False)
+        if wanted is None or meas.sample in wanted
+    ]
+    ids = store.curve_ids([meas.id for meas in measurements], JC_CURVE)
+    chosen = {}
+    for meas in measurements:  # oldest first: the newest stays
+        for curve_id in ids.get(meas.id, []):
+            chosen[meas.sample] = (meas, curve_id)
+    curves = store.curves_by_id([curve_id for _, curve_id in chosen.values()])
+    return {label: (meas, curves[curve_id]) for label, (meas, curve_id) in chosen.items()}
 
 
 def jc_curves(newest: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
@@ -41,7 +46,7 @@ def jc_notes(newest: dict[str, Any]) -> dict[str, list[str]]:
     warned about (sample -> lines of text; see ``measurement_notes``)."""
     out = {}
     for label, (meas, curve) in newest.items():
-        if notes := measurement_notes(meas, [curve]):
+        if notes := measurement_notes(meas, [curve.settings]):
             out[label] = notes
     return out
 
@@ -49,20 +54,29 @@ def jc_notes(newest: dict[str, Any]) -> dict[str, list[str]]:
 def tc_notes(store: Store, measurements: Sequence[MeasurementRecord]) -> dict[str, list[str]]:
     """What the analysis of each sample's newest M(T) measurement among ``measurements`` (a
     campaign's, oldest first) warned about (sample -> lines of text; see ``measurement_notes``):
-    a second transition, sweeps without one."""
+    a second transition, sweeps without one. Reads the curves' settings only, in one query
+    (``Store.curve_settings``), never their columns."""
     newest = {}
     for meas in measurements:
         if meas.kind == "mt_curve":
             newest[meas.sample] = meas
+    settings = store.curve_settings([meas.id for meas in newest.values()])
     out = {}
     for label, meas in newest.items():
-        if notes := measurement_notes(meas, store.curves(meas.id)):
+        if notes := measurement_notes(meas, settings.get(meas.id, [])):
             out[label] = notes
     return out
 
 
-def measurement_notes(meas: MeasurementRecord, curves: Sequence[CurveRecord]) -> list[str]:
-    """What the analysis of a stored measurement (``curves``: its derived curves) warned about,
+def notes_of(store: Store, measurements: Sequence[MeasurementRecord]) -> list[list[str]]:
+    """``measurement_notes`` of each of ``measurements`` (the curves' settings read in one
+    query, not their columns)."""
+    settings = store.curve_settings([meas.id for meas in measurements])
+    return [measurement_notes(meas, settings.get(meas.id, [])) for meas in measurements]
+
+
+def measurement_notes(meas: MeasurementRecord, settings: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What the analysis of a stored measurement (``settings``: its derived curves') warned about,
     each line naming the file: rows of the file it skipped (a last line without a line end
     too), a loop that does not look like a superconductor's (forced), a second transition
     beside an M(T) sweep's fitted one (``TcStructureWarning``), sweeps without a transition."""
@@ -73,8 +87,8 @@ def measurement_notes(meas: MeasurementRecord, curves: Sequence[CurveRecord]) ->
         unterminated_note(meas.metadata.get("unterminated_line")),
     ]
     notes = [f"{meas.filename}: {n}" for n in read if n]
-    for curve in curves:  # the analyses name the file (and the sweep) themselves
-        notes += [str(n) for n in curve.settings.get("warnings", [])]
+    for curve in settings:  # the analyses name the file (and the sweep) themselves
+        notes += [str(n) for n in curve.get("warnings", [])]
     return notes + [str(n) for n in meas.metadata.get("tc_not_found", [])]
 
 

@@ -3,7 +3,9 @@ reads its body, and adds the security headers to every answer.
 
 In order, for each HTTP request:
 
-1. a header line longer than ``max_header`` bytes: 431; a NUL character in the URL: 400;
+1. a header line longer than ``max_header`` bytes: 431; a NUL character in the URL: 400; a
+   header of ``ONCE`` (who is calling, the CSRF token) sent twice: 400 (this layer would read
+   the last, Starlette's request and a proxy in front the first);
 2. under ``/api``: the caller is authenticated from the headers alone (bearer token, or the
    dashboard's session cookie plus its CSRF header for writes); no or an unknown token is a 401,
    a reader writing a 403, both without reading a byte of the body (the connection is closed);
@@ -35,6 +37,9 @@ from fluxtrap.errors import QuotaError
 from fluxtrap.store import Store
 from fluxtrap.web.auth import authenticate
 
+# headers a request may carry once: who is calling (bearer token or session cookie; uvicorn
+# passes repeats on, where it merges a repeated Content-Length), the CSRF token
+ONCE = frozenset({"authorization", "cookie", "x-csrf-token"})
 UPLOAD = re.compile(r"/api/campaigns/[^/]+/samples/[^/]+/measurements/?")
 # The dashboard's own scripts and styles only; Plotly injects <style> elements and draws into
 # blob:/data: images. /docs and /redoc start Swagger UI / ReDoc with one inline script each.
@@ -112,7 +117,10 @@ class Guard:
                 return await _refuse(
                     send, 431, f"a header line is longer than {self.limits.max_header} bytes"
                 )
-            headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+            key = name.decode("latin-1").lower()
+            if key in ONCE and key in headers:  # which one counts? a proxy may read the first
+                return await _refuse(send, 400, f"header {key!r} was sent twice: send it once")
+            headers[key] = value.decode("latin-1")
         path, method = scope["path"], scope["method"]
         if "\x00" in path or b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
             return await _refuse(send, 400, "a NUL character (%00) in the URL")

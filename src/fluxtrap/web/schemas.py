@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from fluxtrap.campaign import MAX_NOTES, MAX_STATUS_NOTE, CampaignSpec
 from fluxtrap.store import (
@@ -28,7 +28,19 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 # a JSON number (an integer too); true and false are refused, not read as 1 and 0 (a lax float
 # stored an objective sent as true as 1 A/m^2, and took low=false, high=true as bounds 0..1)
 Number = Annotated[float, Field(strict=True)]
-Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")]
+
+
+def digits(value: Any) -> Any:
+    """A path's id as written: ASCII digits only (int() read "1_0" as 10, "+1", " 1" and "1.0"
+    as 1: one row under many addresses)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("an id is written in the digits 0-9 only")
+    return value
+
+
+Id = Annotated[
+    int, BeforeValidator(digits), Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")
+]
 # the store writes UTC; SQLite hands it back without the zone, so it is put back here
 Timestamp = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
@@ -246,6 +258,13 @@ class SampleAdded(Sample):
     )
 
 
+WARNINGS = (
+    "what the analysis warned about, each naming the file: skipped rows, a loop stored "
+    "although it does not shield (force), a second transition beside an M(T) sweep's fitted "
+    "one (its Tc's ± does not include it), sweeps without a transition"
+)
+
+
 class Measurement(BaseModel):
     id: int
     campaign: str
@@ -258,10 +277,12 @@ class Measurement(BaseModel):
     metadata: dict[str, Any]
     recorded_by: str | None
     created_at: Timestamp
+    warnings: list[str] = Field(description=WARNINGS)
 
     @classmethod
-    def of(cls, x: MeasurementRecord) -> Measurement:
-        return cls(**{k: getattr(x, k) for k in cls.model_fields})
+    def of(cls, x: MeasurementRecord, warnings: list[str]) -> Measurement:
+        fields = {k: getattr(x, k) for k in cls.model_fields if k != "warnings"}
+        return cls(**fields, warnings=warnings)
 
 
 class Curve(BaseModel):
@@ -286,11 +307,7 @@ class Upload(BaseModel):
     objective_errors: dict[str, float] = Field(
         description="objective -> the 1-sigma of its value, in its unit, where known"
     )
-    warnings: list[str] = Field(
-        description="what the analysis warned about, each naming the file: skipped rows, a "
-        "loop stored although it does not shield (force), a second transition beside an M(T) "
-        "sweep's fitted one (its Tc's ± does not include it), sweeps without a transition"
-    )
+    warnings: list[str] = Field(description=WARNINGS)
 
 
 class SuggestIn(Strict):

@@ -449,6 +449,36 @@ def test_ids_beyond_32_bits_are_a_422_on_pages_and_api(server, path):
     assert r.status_code == 422 and "2147483647" in r.text
 
 
+@pytest.mark.parametrize("written", ["1_0", "+1", "1.0", "%201", "%D9%A1"])
+@pytest.mark.parametrize(
+    "path", ["/api/measurements/{}/curves", "/api/jobs/{}", "/simulations/{}", "/jobs/{}"]
+)
+def test_an_id_not_written_in_digits_is_a_422(server, path, written):
+    """int() read the path's "1_0" as id 10, and "+1", " 1", "1.0" or an Arabic-Indic one as
+    1: one row under many addresses. An id is ASCII digits now."""
+    cookies = {COOKIE: TOKENS["rita"]}
+    r = httpx.get(f"{server}{path.format(written)}", headers=auth("rita"), cookies=cookies)
+    assert r.status_code == 422 and "digits 0-9" in r.text, r.text
+
+
+@pytest.mark.parametrize(
+    "path, twice",
+    [
+        ("/api/me", f"{_bearer('rita')}\n{_bearer('bob')}"),
+        ("/api/me", f"Cookie: {COOKIE}={TOKENS['rita']}\nCookie: {COOKIE}={TOKENS['bob']}"),
+        ("/", f"Cookie: {COOKIE}={TOKENS['rita']}\nCookie: {COOKIE}={TOKENS['bob']}"),
+        ("/api/me", f"{_bearer('rita')}\nX-CSRF-Token: a\nX-CSRF-Token: b"),
+    ],
+)
+def test_a_header_sent_twice_that_says_who_is_calling_is_a_400(server, path, twice):
+    """Two Authorization headers, rita's then bob's: the API answered as bob (the last), where
+    Starlette's request and a proxy in front read the first; two session cookies made a page
+    and the API disagree on who is calling. Such a request is refused before any work."""
+    status, answer = raw_request(server, f"GET {path} HTTP/1.1\nHost: x\n{twice}\n")
+    assert status == 400 and "was sent twice: send it once" in answer, answer[-300:]
+    assert '"name":"bob"' not in answer
+
+
 def test_an_upload_file_name_over_255_characters_is_refused_and_nothing_stored(server, loop_file):
     r = httpx.post(
         f"{server}{C}/samples/B1/measurements",

@@ -330,7 +330,7 @@ def test_jc_page_tells_what_the_analysis_warned_about(browser_like, loop_file):
 @pytest.mark.parametrize(
     ("path", "says"),
     [
-        ("/jobs/abc", "path.job_id: Input should be a valid integer"),
+        ("/jobs/abc", "path.job_id: Value error, an id is written in the digits 0-9 only"),
         ("/simulations/0", "path.simulation_id: Input should be greater than or equal to 1"),
         ("/calibrations/99999999999", "path.calibration_id: Input should be less than"),
     ],

@@ -278,3 +278,117 @@ def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(la
     )
     assert r.status_code == 201 and r.json()["warnings"] == [], r.text
     assert 'id="tc-notes"' not in lab.client.get("/campaigns/tc").text
+
+
+def test_the_measurement_list_says_what_each_analysis_warned_about(lab, tmp_path):
+    """GET .../measurements carried no warnings: what an upload's answer said (a second
+    transition) was lost to anyone listing the sample's files later. Each measurement now
+    carries its warnings, as the upload answered them, over HTTP."""
+    from ..test_magnetometry_cli import transition_mt_file
+
+    tc_campaign(lab)
+    said = []
+    for name, content in (
+        ("two.dat", two_phase_mt_file(tmp_path / "two.dat").read_bytes()),
+        ("clean.dat", transition_mt_file(tmp_path).read_bytes()),
+    ):
+        r = lab.client.post(
+            "/api/campaigns/tc/samples/T1/measurements",
+            headers=auth("bob"),
+            data={"kind": "mt_curve"},
+            files={"file": (name, content)},
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["measurement"]["warnings"] == r.json()["warnings"]
+        said.append(r.json()["warnings"])
+    assert len(said[0]) == 1 and said[1] == []
+    r = lab.client.get("/api/campaigns/tc/samples/T1/measurements", headers=auth("rita"))
+    assert r.status_code == 200, r.text
+    assert [(x["filename"], x["warnings"]) for x in r.json()] == [
+        ("two.dat", said[0]),
+        ("clean.dat", []),
+    ]
+    r = lab.client.get("/openapi.json")
+    listed = r.json()["components"]["schemas"]["Measurement"]
+    assert "warnings" in listed["required"]
+
+
+def test_the_campaign_page_reads_no_curve_columns_and_a_bounded_number_of_queries(lab):
+    """The campaign page read each sample's newest M(T) curves whole (every sweep's columns:
+    one query and megabytes per sample) to list their warnings. It reads the curves' settings
+    in one query now: the number of SQL statements reading curves does not grow with the
+    samples, and none reads curves.columns."""
+    from sqlalchemy import event
+
+    from fluxtrap.store import CurveData
+
+    tc_campaign(lab)
+    columns = {"T_K": [5.0, 6.0], "m_Am2": [0.0, 0.0], "fit_Am2": [0.0, 0.0]}
+
+    def measure(label: str) -> None:
+        settings = {"tc_K": 38.0, "warnings": [f"{label}.dat: sweep: a second step"]}
+        curve = CurveData("tc_fit", "smooth_step_fit", settings, columns)
+        lab.store.add_measurement("tc", label, "mt_curve", f"{label}.dat", b"x", curves=[curve])
+
+    statements: list[str] = []
+    event.listen(lab.store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    counts = []
+    for n in (1, 12):
+        for i in range(len(lab.store.samples("tc")), n):
+            lab.store.add_sample("tc", f"T{i + 1}", {"T": 600})
+        for i in range(n):
+            measure(f"T{i + 1}")  # each sample's newest M(T) file
+        statements.clear()
+        html = lab.client.get("/campaigns/tc").text
+        shown = unescape(html.split('id="tc-notes"')[1].split("</ul>")[0])
+        assert all(f"<strong>T{i + 1}</strong>: T{i + 1}.dat: sweep" in shown for i in range(n))
+        assert not [q for q in statements if "curves.columns" in q], statements
+        counts.append(len([q for q in statements if "FROM curves" in q]))  # not the job queue's
+    assert counts[0] == counts[1] == 1, counts
+
+
+def test_the_jc_page_reads_each_samples_newest_jc_curve_only(lab):
+    """The Jc(B) page read every curve of every measurement whole (older loops, every M(T)
+    sweep: one query and its columns per file) to keep each sample's newest Jc(B). It reads the
+    curves' ids and kinds, then those curves only: two statements on curves for 1 and for 6
+    samples, and the one reading columns reads the newest Jc(B) curves."""
+    from sqlalchemy import event
+
+    from fluxtrap.magnetometry.pipeline import JC_CURVE, TC_CURVE
+    from fluxtrap.store import CurveData
+
+    jc = {"B_T": [0.0, 1.0, 2.0], "Jc_A_m2": [3e9, 2e9, 1e9]}
+    sweep = {"T_K": [5.0, 6.0], "m_Am2": [0.0, 0.0], "fit_Am2": [0.0, 0.0]}
+    newest: set[int] = set()
+
+    def measure(label: str) -> None:
+        store = lab.store
+        for i in range(2):  # an older loop, then the newest
+            meas = store.add_measurement(
+                NAME, label, "mh_loop", f"{label}_{i}.dat", b"x",
+                curves=[CurveData(JC_CURVE, "extended_bean", {}, jc)],
+            )  # fmt: skip
+        newest.add(store.curves(meas.id)[0].id)
+        store.add_measurement(
+            NAME, label, "mt_curve", f"{label}_mt.dat", b"x",
+            curves=[CurveData(TC_CURVE, "smooth_step_fit", {}, sweep)] * 2,
+        )  # fmt: skip
+
+    statements: list[tuple[str, object]] = []
+    event.listen(
+        lab.store.engine, "before_cursor_execute", lambda *a: statements.append((a[2], a[3]))
+    )
+    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    counts = []
+    for n in (1, 6):
+        for i in range(len(lab.store.samples(NAME)), n):
+            lab.store.add_sample(NAME, f"S{i + 1}", P)
+            measure(f"S{i + 1}")
+        statements.clear()
+        r = lab.client.get(f"{C.removeprefix('/api')}/jc")
+        assert r.status_code == 200 and all(f"S{i + 1}" in r.text for i in range(n))
+        read = [params for q, params in statements if "curves.columns" in q]
+        assert len(read) == 1 and set(read[0]) == newest, (read, newest)
+        counts.append(len([q for q, _ in statements if "FROM curves" in q]))
+    assert counts[0] == counts[1] == 2, counts  # ids and kinds, then the chosen curves
