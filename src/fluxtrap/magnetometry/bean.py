@@ -43,6 +43,16 @@ ERR_COLUMN_TRUST = 3.0
 # Full shielding bounds the loop width: dM <= 2 H_max / (1 - N); allowed up to twice that (the
 # estimate of 1 / (1 - N), noise). A moment in emu labelled A*m^2, or edges 10x too small, is 1000x.
 SHIELDING_MARGIN = 2.0
+# A Jc(B) whose largest value is below JC_REFUSED (A/m^2, 1e-4 A/cm^2; the simulator refuses it
+# too) is a unit mistake (a moment in mu_B labelled as such but holding emu: 2e-12 A/m^2); below
+# JC_IMPLAUSIBLE (100 A/cm^2) it is kept with a warning: edges in cm for mm lower Jc 1e4x, a
+# moment in A*m^2 labelled emu 1000x.
+JC_REFUSED = 1.0
+JC_IMPLAUSIBLE = 1e6
+
+
+class ImplausibleJcWarning(UserWarning):
+    """A Jc(B) so low that a unit mistake is likely (kept in the curve's settings warnings)."""
 
 
 def full_shielding_width(field_max_T: float, a_m: float, b_m: float, c_m: float) -> float:
@@ -149,11 +159,7 @@ def jc_from_width(
     if grid.size < 3:
         raise AnalysisError(f"{where}: the loop width has {grid.size} distinct fields (needs 3)")
     check_full_shielding(dm_pos, width.field_max_T, a_m, b_m, c_m, where)
-    # the width's own scatter: robust, from second differences (a smooth Jc(B) cancels)
-    d2 = np.diff(dm_pos, 2)
-    scatter = (
-        float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0)) if d2.size else 0.0
-    )
+    scatter = width_scatter(dm_pos)
     from_file = bool(np.isfinite(file_err).all() and np.any(file_err > 0))
     err_from = "moment error column" if from_file else "loop-width scatter"
     if from_file and understated > ERR_COLUMN_TRUST:
@@ -162,6 +168,14 @@ def jc_from_width(
             f"moment error column x {understated:.3g} (the two field quadrants' widths differ "
             f"{understated:.3g}x more than it says)"
         )
+    elif from_file and np.isnan(understated):  # one quadrant: the width's own scatter instead
+        understated = scatter / float(np.median(file_err[file_err > 0]))
+        if understated > ERR_COLUMN_TRUST:
+            file_err = file_err * understated
+            err_from = (
+                f"moment error column x {understated:.3g} (the loop width scatters "
+                f"{understated:.3g}x more than it says)"
+            )
     sigma = np.maximum(file_err, scatter) if from_file else np.full(grid.size, scatter)
     significant = _running_median(dm_pos) > IRREVERSIBLE_SIGMA * np.maximum(sigma, 1e-300)
     if significant.sum() < 3:
@@ -178,12 +192,14 @@ def jc_from_width(
     jc_err = bean_jc(file_err[ok] if from_file else np.full(kept_grid.size, scatter), a_m, b_m)
     # full-penetration (self) field of the bar, of order mu0 Jc a / 2
     b_sf = MU0 * jc * a_m / 2
-    unpen = (kept_grid < b_sf) | (kept_grid > width.field_max_T - 2 * b_sf)
+    turning = kept_grid > width.field_max_T - 2 * b_sf
+    unpen = (kept_grid < b_sf) | turning
     if kept_grid.size < 2:
         raise AnalysisError(
             f"{where}: only {kept_grid.size} positive loop width below the irreversibility field "
             f"{b_irr:.3g} T"
         )
+    _check_plausible(jc, a_m, b_m, c_m, where, notes)
     return JcCurve(
         field_T=kept_grid,
         jc_A_m2=jc,
@@ -200,6 +216,9 @@ def jc_from_width(
             "background_Am2_per_T": width.background_Am2_per_T,
             "field_max_T": width.field_max_T,
             "irreversibility_field_T": b_irr,
+            # fields above this lie within 2 full-penetration fields of the turning field: the
+            # reversed branch has not swept the whole bar there (width and Jc far too low)
+            "reversal_complete_below_T": _below_first(kept_grid, turning),
             "cut_above_irreversibility": int((~below).sum()),
             "dropped_nonpositive_dm": int((below & ~ok).sum()),
             "jc_err_from": err_from,
@@ -214,6 +233,17 @@ def jc_from_width(
     )
 
 
+def width_scatter(dm: np.ndarray) -> float:
+    """Robust 1-sigma of the point-to-point noise of a loop width ``dm`` ``(n,)`` (its unit),
+    from fourth differences (variance 70 sigma^2), which cancel a smooth Jc(B) up to a cubic.
+    Second differences do not: a Kim curve's curvature on 0.2 T steps made them 12x the noise
+    (Jc(3 T) 1-sigma 3.2e5 A/m^2 for a repeat scatter of 2.7e4). 0 with fewer than 5 points."""
+    d4 = np.diff(dm, 4)
+    if not d4.size:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(d4 - np.median(d4))) / np.sqrt(70.0))
+
+
 def _quadrant_mismatch(value: np.ndarray, err: np.ndarray, both: np.ndarray) -> float:
     """Robust standard deviation of the two quadrants' width difference in units of its 1-sigma
     from the error column (``value``, ``err``: ``(2, n)``) over the fields ``both`` measured: about
@@ -225,6 +255,37 @@ def _quadrant_mismatch(value: np.ndarray, err: np.ndarray, both: np.ndarray) -> 
         return float("nan")
     z = (value[0] - value[1])[both] / sigma[both]
     return float(1.4826 * np.median(np.abs(z - np.median(z))))
+
+
+def _check_plausible(
+    jc_A_m2: np.ndarray, a_m: float, b_m: float, c_m: float, where: str, notes: list[str]
+) -> None:
+    """Refuse a Jc(B) (A/m^2, ``(n,)``) peaking below ``JC_REFUSED``; below ``JC_IMPLAUSIBLE``
+    add a note to ``notes`` and warn (``ImplausibleJcWarning``)."""
+    peak = float(np.max(jc_A_m2))
+    edges = f"{a_m * 1e3:.3g} x {b_m * 1e3:.3g} x {c_m * 1e3:.3g} mm"
+    hint = (
+        f"check the sample edges ({edges}: each given 10x too large lowers Jc 1e4x) and the "
+        "unit of the moment column (A*m^2 written where it holds emu: 1000x)"
+    )
+    if peak < JC_REFUSED:
+        raise ValidationError(
+            f"{where}: Jc(B) is at most {peak:.3g} A/m^2 ({peak * 1e-4:.3g} A/cm^2), below "
+            f"{JC_REFUSED:g} A/m^2: a unit mistake; {hint}"
+        )
+    if peak < JC_IMPLAUSIBLE:
+        notes.append(
+            f"{where}: Jc(B) is at most {peak * 1e-4:.3g} A/cm^2, implausibly low for a bulk "
+            f"superconductor (below {JC_IMPLAUSIBLE * 1e-4:g} A/cm^2); {hint}"
+        )
+        warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=3)
+
+
+def _below_first(grid: np.ndarray, flag: np.ndarray) -> float:
+    """The last of the increasing ``grid`` (T) before its first ``flag``ged point (the top of
+    ``grid`` if none is flagged, 0.0 if the first is)."""
+    first = int(np.argmax(flag)) if flag.any() else grid.size
+    return float(grid[first - 1]) if first else 0.0
 
 
 def _within(x: np.ndarray, intervals: list[tuple[float, float]]) -> np.ndarray:

@@ -252,6 +252,16 @@ def _objectives(spec: CampaignSpec, jc: JcCurve):
         if not lo <= abs(o.field_T) <= hi:
             yield o.name, None, f"{o.field_T:g} T is outside the measured {lo:.3g}..{hi:.3g} T"
             continue
+        full = jc.settings.get("reversal_complete_below_T")
+        if full is not None and abs(o.field_T) > full:
+            yield (
+                o.name,
+                None,
+                f"{o.field_T:g} T is within two full-penetration fields of the loop's turning "
+                f"field {jc.settings['field_max_T']:.3g} T (the reversed branch is complete only "
+                f"below {full:.3g} T): the loop width there underestimates Jc; sweep further",
+            )
+            continue
         gap = next((g for g in jc.settings.get("gaps_T", ()) if g[0] < abs(o.field_T) < g[1]), None)
         if gap:
             yield (

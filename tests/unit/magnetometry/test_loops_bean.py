@@ -726,3 +726,125 @@ def test_a_table_built_in_code_gets_the_readers_checks(field, temperature, messa
             [0.0, field, 0.0], [0.0, 1e-3, 0.0], TableMetadata("loop.dat", "table"),
             temperature_K=temperature,
         )  # fmt: skip
+
+
+def _hand_bean_A_cm2(table, field_T, a_m, b_m, c_m):
+    """Extended Bean in its CGS form by hand: Jc = 20 dM / (a (1 - a / 3b)), dM (emu/cm^3) the
+    width m_decreasing - m_increasing at ``field_T`` on the second half of the loop (its last
+    two branches), a and b in cm."""
+    f, m = table.field_T, table.moment_Am2 * 1e3  # emu
+    turn = int(np.argmin(f))  # the decreasing branch ends, the increasing starts, at -Bmax
+    top = int(np.argmax(f[:turn]))
+    down = np.interp(field_T, f[top:turn][::-1], m[top:turn][::-1])
+    up = np.interp(field_T, f[turn:], m[turn:])
+    volume_cm3 = a_m * b_m * c_m * 1e6
+    a_cm, b_cm = a_m * 100, b_m * 100
+    return 20 * (down - up) / volume_cm3 / (a_cm * (1 - a_cm / (3 * b_cm)))
+
+
+@pytest.mark.parametrize("field_max_T", [3.03, 3.1])
+def test_no_objective_is_read_where_the_reversed_branch_has_not_penetrated(field_max_T):
+    """A sweep turning just above the objective's 3 T: the decreasing branch has not swept the
+    bar there (it needs 2 mu0 Jc a / 2 = 0.31 T of field change), so the width is far below the
+    fully penetrated one. Before, jc_3T was read off it silently: 4.4e7 (3.03 T) and 1.4e8 A/m^2
+    (3.1 T) for the true 2.5e8, each +- 1.7e4. Now it is skipped, naming the turning field; a
+    sweep to 3.5 T gives the true Jc(3 T) within 0.5%, and so does the hand-computed CGS
+    extended Bean formula on the raw branches."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.magnetometry.pipeline import objective_values, skipped_objectives
+
+    from ...conftest import EXAMPLES
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")  # jc_3T: 3 T at 5 K
+    a, b, c, true = 1e-3, 2e-3, 0.5e-3, 1e9 / (1 + 3.0)  # Kim(1e9 A/m^2, 1 T) at 3 T
+    short = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, field_max_T=field_max_T, n_points=141)
+    jc = jc_from_loop(short, a, b, c)
+    assert jc.at(3.0) < 0.6 * true  # the width near the turning field: far too low
+    assert objective_values(spec, jc) == {}
+    why = skipped_objectives(spec, jc)["jc_3T"]
+    assert (
+        f"within two full-penetration fields of the loop's turning field {field_max_T:.3g} T" in why
+    )
+    long = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, field_max_T=3.5, n_points=141)
+    value = objective_values(spec, jc_from_loop(long, a, b, c))["jc_3T"]
+    assert value == pytest.approx(true, rel=0.005)
+    assert _hand_bean_A_cm2(long, 3.0, a, b, c) * 1e4 == pytest.approx(value, rel=0.005)
+
+
+def _repeats(make, n=12):
+    """Jc(3 T) and its 1-sigma over ``n`` loops ``make(seed)`` differing only in their noise."""
+    values, errors = [], []
+    for seed in range(n):
+        jc = jc_from_loop(make(seed), 1e-3, 2e-3, 0.5e-3)
+        values.append(jc.at(3.0))
+        errors.append(jc.err_at(3.0))
+    return np.std(values, ddof=1), np.median(errors), jc
+
+
+def test_jc_error_without_an_error_column_is_the_scatter_on_coarse_field_steps():
+    """No error column, 0.2 T field steps (a common sweep): the width's noise was estimated from
+    second differences, which the curvature of Jc(B) dominates: Jc(3 T) +- 3.2e5 A/m^2 for a
+    scatter of 2.7e4 over repeats (12x). Fourth differences cancel it: within 0.7-1.6x."""
+
+    def bare(seed):
+        t = synthetic_mh_loop(
+            kim(1e9, 1.0), 1e-3, 2e-3, 0.5e-3, n_points=36, noise_emu=1e-5, seed=seed
+        )
+        return MeasurementTable.from_arrays(
+            t.field_T, t.moment_Am2, t.metadata, temperature_K=t.temperature_K
+        )
+
+    scatter, error, jc = _repeats(bare)
+    assert jc.settings["jc_err_from"] == "loop-width scatter"
+    assert 0.7 < error / scatter < 1.6
+
+
+def test_an_error_column_that_understates_the_noise_of_a_one_quadrant_loop_is_scaled_up():
+    """A loop in positive fields only (0 -> 7 -> 0 -> 7 T: no second quadrant to compare), noise
+    1e-4 emu, error column 1e-6 emu: Jc(3 T) +- 3.4e3 A/m^2 for a scatter of ~3e5 over repeats.
+    The width's own scatter says the column is ~100x small; it is scaled: within 0.6-1.6x. An
+    honest column is left as it is."""
+    from fluxtrap.magnetometry.table import TableMetadata
+
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+    fields = np.concatenate([np.linspace(0, 7, 141), np.linspace(7, 0, 141)[1:]])
+    fields = np.concatenate([fields, np.linspace(0, 7, 141)[1:]])
+    clean = critical_state_moment(kim(1e9, 1.0), fields, a, b, c)
+
+    def loop(seed, column_emu=1e-6):
+        noisy = clean + np.random.default_rng(seed).normal(0, 1e-7, fields.size)
+        meta = TableMetadata("positive.dat", "MPMS3")
+        return MeasurementTable.from_arrays(
+            fields, noisy, meta, temperature_K=5.0, moment_err_Am2=column_emu * 1e-3
+        )
+
+    scatter, error, jc = _repeats(loop)
+    assert 0.6 < error / scatter < 1.6
+    assert re.fullmatch(
+        r"moment error column x [\d.]+ \(the loop width scatters .*", jc.settings["jc_err_from"]
+    )
+    honest = jc_from_loop(loop(0, column_emu=1e-4), a, b, c)
+    assert honest.settings["jc_err_from"] == "moment error column"
+
+
+def test_a_jc_far_too_low_for_a_superconductor_is_flagged_or_refused():
+    """Edges given in cm for mm (10x each): Jc 1e4x low, 8.5 A/cm^2 at most, was kept silently;
+    now with a warning naming the edges. A moment column labelled mu_B that holds emu: Jc(3 T)
+    2.3e-12 A/m^2 was stored as the objective; now refused as a unit mistake."""
+    from fluxtrap.magnetometry.bean import ImplausibleJcWarning
+    from fluxtrap.magnetometry.pipeline import derive
+
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+    loop = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, n_points=71, noise_emu=1e-5)
+    with pytest.warns(ImplausibleJcWarning, match=r"at most 8.\d+ A/cm\^2, implausibly low"):
+        jc = jc_from_loop(loop, 10 * a, 10 * b, 10 * c)
+    assert "10 x 20 x 5 mm" in jc.settings["warnings"][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jc_from_loop(loop, a, b, c)  # the right edges: no warning
+    rows = [
+        f"{f * 1e4:.8g},{m * 1e3:.8g},5" for f, m in zip(loop.field_T, loop.moment_Am2, strict=True)
+    ]
+    text = "\n".join(["H (Oe),m (mu_B),T (K)", *rows]) + "\n"
+    with pytest.raises(ValidationError, match="below 1 A/m\\^2: a unit mistake"):
+        derive("mh_loop", text.encode(), "bohr.csv", a, b, c)
