@@ -55,6 +55,22 @@ class ImplausibleJcWarning(UserWarning):
     """A Jc(B) so low that a unit mistake is likely (kept in the curve's settings warnings)."""
 
 
+# a loop whose branches span more than this (K, or this fraction of its temperature) was not
+# measured at one temperature: the objectives' own tolerance (pipeline: 0.5 K or 2%)
+TEMPERATURE_SPAN_K, TEMPERATURE_SPAN_FRACTION = 0.5, 0.02
+
+
+def drifted(range_K: tuple[float, float] | list[float]) -> bool:
+    """A loop's temperatures (2nd..98th percentile, K) span more than ``TEMPERATURE_SPAN_K`` and
+    ``TEMPERATURE_SPAN_FRACTION`` of their top."""
+    lo, hi = range_K
+    return hi - lo > max(TEMPERATURE_SPAN_K, TEMPERATURE_SPAN_FRACTION * abs(hi))
+
+
+class TemperatureDriftWarning(UserWarning):
+    """The temperature drifted during the loop's branches (kept in the curve's settings warnings)."""
+
+
 def full_shielding_width(field_max_T: float, a_m: float, b_m: float, c_m: float) -> float:
     """Largest loop width dM (A/m) of an a x b x c bar (c along the field) up to ``field_max_T``.
 
@@ -200,6 +216,14 @@ def jc_from_width(
             f"{b_irr:.3g} T"
         )
     _check_plausible(jc, a_m, b_m, c_m, where, notes)
+    span = width.temperature_range_K
+    if span is not None and drifted(span):
+        notes.append(
+            f"{where}: the temperature drifted from {span[0]:.4g} to {span[1]:.4g} K over the "
+            f"loop's branches: Jc(B) is not that of one temperature (no objective at a "
+            "temperature is read off it)"
+        )
+        warnings.warn(notes[-1], TemperatureDriftWarning, stacklevel=2)
     return JcCurve(
         field_T=kept_grid,
         jc_A_m2=jc,
@@ -227,6 +251,7 @@ def jc_from_width(
             "virgin_field_T": width.virgin_field_T,
             "reversible_rise": width.reversible_rise,
             "gaps_T": [[lo, hi] for lo, hi in gaps],
+            "temperature_range_K": None if span is None else list(span),
             "forced": bool(force and width.not_superconducting),
             "warnings": notes,
         },

@@ -17,7 +17,7 @@ import numpy as np
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.magnetometry.bean import jc_from_width
+from fluxtrap.magnetometry.bean import drifted, jc_from_width
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import check_bar, loop_width
 from fluxtrap.magnetometry.readers import read
@@ -247,6 +247,15 @@ def _objectives(spec: CampaignSpec, jc: JcCurve):
                 else "an unknown temperature (no temperature column)"
             )
             yield o.name, None, f"measured at {measured}, objective at {o.temperature_K:g} K"
+            continue
+        span = jc.settings.get("temperature_range_K")
+        if o.temperature_K is not None and span is not None and drifted(span):
+            yield (
+                o.name,
+                None,
+                f"the loop's temperature drifted from {span[0]:.4g} to {span[1]:.4g} K: not one "
+                f"temperature, objective at {o.temperature_K:g} K",
+            )
             continue
         lo, hi = jc.field_T[0], jc.field_T[-1]
         if not lo <= abs(o.field_T) <= hi:

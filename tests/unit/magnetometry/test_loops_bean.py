@@ -848,3 +848,44 @@ def test_a_jc_far_too_low_for_a_superconductor_is_flagged_or_refused():
     text = "\n".join(["H (Oe),m (mu_B),T (K)", *rows]) + "\n"
     with pytest.raises(ValidationError, match="below 1 A/m\\^2: a unit mistake"):
         derive("mh_loop", text.encode(), "bohr.csv", a, b, c)
+
+
+@pytest.mark.parametrize(
+    "temperatures, message",
+    [
+        ((5.0, 6.5, 8.0), r"drifted from 6.5 to 8 K"),  # virgin at 5 K, then warmer: a bad heater
+        ((3.5, 4.0, 6.0), r"drifted from 4.0\d* to 5.9\d* K"),  # centred on 5 K, 2 K wide
+    ],
+)
+def test_a_loop_whose_temperature_drifted_is_not_read_as_one_temperature(temperatures, message):
+    """The temperature changes over the two branches that make the width (by steps under the
+    2 K that separate loops, or a smooth drift through 5 K): the first was taken as a 5 K loop
+    (the virgin branch's median) and filled the 5 K objective with no word. Now its temperature is that of the two
+    branches used, a spread over 0.5 K (the objectives' tolerance) is named in a warning, and
+    no objective at a temperature is read off it; a steady loop at 5.3 K still fills it."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.magnetometry.bean import TemperatureDriftWarning
+    from fluxtrap.magnetometry.pipeline import objective_values, skipped_objectives
+
+    from ...conftest import EXAMPLES
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")  # jc_3T: 3 T at 5 K
+    loop = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41)
+    n = len(loop)  # virgin 41 points, decreasing 81, increasing 81
+    rows = np.arange(n)
+    t = np.select([rows < 41, rows < 121], temperatures[:2], temperatures[2])
+    if temperatures[0] < 5:  # a smooth drift through the two branches instead
+        t = np.where(rows < 41, temperatures[0], np.interp(rows, [41, n - 1], temperatures[1:]))
+    drifting = MeasurementTable.from_arrays(
+        loop.field_T, loop.moment_Am2, loop.metadata, temperature_K=t
+    )
+    with pytest.warns(TemperatureDriftWarning, match=message):
+        jc = jc_from_loop(drifting, A, B, C)
+    assert objective_values(spec, jc) == {}
+    assert "jc_3T" in skipped_objectives(spec, jc)
+    steady = MeasurementTable.from_arrays(
+        loop.field_T, loop.moment_Am2, loop.metadata, temperature_K=np.full(n, 5.3)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TemperatureDriftWarning)
+        assert "jc_3T" in objective_values(spec, jc_from_loop(steady, A, B, C))
