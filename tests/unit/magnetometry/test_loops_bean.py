@@ -889,3 +889,33 @@ def test_a_loop_whose_temperature_drifted_is_not_read_as_one_temperature(tempera
     with warnings.catch_warnings():
         warnings.simplefilter("error", TemperatureDriftWarning)
         assert "jc_3T" in objective_values(spec, jc_from_loop(steady, A, B, C))
+
+
+def test_a_thin_film_loop_gives_its_jc_objective():
+    """A 5 x 5 mm film 200 nm thick (c along the field), Kim Jc 1e11 A/m^2 / (1 + B / 1 T), each
+    branch reaching the extended-Bean moment +- V Jc a (1 - a/3b) / 4 within ~0.1 T of a turning
+    field (tanh): the full-penetration field was taken as the slab's mu0 Jc a / 2 = 314 T, so
+    every field of the 7 T loop was flagged and jc_3T refused as near the turning field. A thin
+    plate's is the strip scale (Brandt): now jc_3T is read, within 1% of the true 2.5e10 A/m^2
+    and of the hand CGS Bean formula."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.magnetometry.pipeline import objective_values
+    from fluxtrap.magnetometry.synthetic import loop_fields
+    from fluxtrap.magnetometry.table import TableMetadata
+
+    from ...conftest import EXAMPLES
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")  # jc_3T: 3 T at 5 K
+    a, b, c = 5e-3, 5e-3, 200e-9
+    fields = loop_fields(7.0, 141)
+    half = a * b * c * 1e11 / (1 + np.abs(fields)) * a * (1 - a / (3 * b)) / 4  # A*m^2
+    virgin, down = slice(0, 141), slice(141, 421)
+    m = half * (1 - 2 * np.tanh((fields + 7) / 0.1))  # increasing from -7 T
+    m[down] = half[down] * (2 * np.tanh((7 - fields[down]) / 0.1) - 1)
+    m[virgin] = -half[virgin] * np.tanh(fields[virgin] / 0.05)
+    film = MeasurementTable.from_arrays(
+        fields, m, TableMetadata("film.dat", "MPMS3"), temperature_K=5.0
+    )
+    value = objective_values(spec, jc_from_loop(film, a, b, c))["jc_3T"]
+    assert value == pytest.approx(2.5e10, rel=0.01)
+    assert _hand_bean_A_cm2(film, 3.0, a, b, c) * 1e4 == pytest.approx(value, rel=0.01)
