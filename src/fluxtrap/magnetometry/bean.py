@@ -37,6 +37,9 @@ def bean_jc(dm_A_m: np.ndarray | float, a_m: float, b_m: float) -> np.ndarray | 
 
 
 IRREVERSIBLE_SIGMA = 3.0  # a loop width counts as irreversible above this many standard errors
+# a loop width point this many standard errors off its 5-point running median is a glitch
+GLITCH_SIGMA = 8.0
+MAX_GLITCHES = 10  # more such points are not glitches but noise the errors understate
 # the two field quadrants' widths differing by more than this many times the file's moment errors
 # say (robust, 10+ fields): the error column understates the noise and is scaled up by that factor
 ERR_COLUMN_TRUST = 3.0
@@ -193,6 +196,15 @@ def jc_from_width(
                 f"{understated:.3g}x more than it says)"
             )
     sigma = np.maximum(file_err, scatter) if from_file else np.full(grid.size, scatter)
+    dm_pos, glitch = _despiked(grid, dm_pos, np.maximum(sigma, 1e-300))
+    if glitch.any():
+        fields = ", ".join(f"{f:.3g}" for f in grid[glitch][:5])
+        notes.append(
+            f"{where}: {int(glitch.sum())} point(s) of the loop width (|B| = {fields}"
+            f"{' ...' if glitch.sum() > 5 else ''} T) lay over {GLITCH_SIGMA:g} standard errors "
+            "off the running median of their neighbours (a glitch) and were replaced by the line "
+            "between the points around them"
+        )
     significant = _running_median(dm_pos) > IRREVERSIBLE_SIGMA * np.maximum(sigma, 1e-300)
     if significant.sum() < 3:
         raise AnalysisError(
@@ -289,6 +301,27 @@ def penetration_depth(a_m: float, c_m: float) -> float:
     smaller of the two. A 200 nm film 5 mm wide: 0.71 um, not 2.5 mm (314 T for 1e11 A/m^2,
     which flagged every field of a 7 T loop)."""
     return min(a_m / 2, c_m / np.pi * (1 + np.log1p(a_m / c_m)))
+
+
+def _despiked(grid: np.ndarray, dm: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``dm`` ``(n,)`` on ``grid`` with its glitches replaced, and which they were (bool).
+
+    Worst first, at most ``MAX_GLITCHES``: a point over ``GLITCH_SIGMA`` ``sigma`` off the 5-point
+    running median (which a monotone run of points equals, so a smooth Jc(B) is untouched) is
+    taken out, and the median found again (a glitch shifts its neighbours' medians by a step);
+    the points taken out get the line between the points kept around them."""
+    out = dm.copy()
+    glitch = np.zeros(dm.size, bool)
+    for _ in range(MAX_GLITCHES):
+        off = np.abs(out - _running_median(out)) / sigma
+        k = int(np.argmax(off))
+        if off[k] <= GLITCH_SIGMA or glitch.sum() + 2 >= dm.size:
+            break
+        glitch[k] = True
+        out[k] = np.interp(grid[k], grid[~glitch], out[~glitch])
+    if glitch.any():
+        out[glitch] = np.interp(grid[glitch], grid[~glitch], dm[~glitch])
+    return out, glitch
 
 
 def _check_plausible(
