@@ -195,6 +195,9 @@ def jc_from_width(
                 f"moment error column x {understated:.3g} (the loop width scatters "
                 f"{understated:.3g}x more than it says)"
             )
+    if from_file and not (file_err > 0).all():  # a 0 in the column (one scan) is no error bar
+        file_err = np.where(file_err > 0, file_err, scatter)
+        err_from += " (the loop-width scatter where it says 0)"
     sigma = np.maximum(file_err, scatter) if from_file else np.full(grid.size, scatter)
     dm_pos, glitch = _despiked(grid, dm_pos, np.maximum(sigma, 1e-300))
     if glitch.any():

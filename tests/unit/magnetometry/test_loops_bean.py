@@ -944,3 +944,18 @@ def test_a_glitched_point_at_the_objective_field_is_replaced(quadrants):
         "warnings"
     ][0].replace("point(s)", "")
     assert jc_from_loop(clean, a, b, c).settings["warnings"] == []
+
+
+def test_a_zero_in_the_error_column_is_not_a_zero_error_bar():
+    """A moment error column that says 0 between 2.5 and 3.5 T (rows of a single scan), 1e-5 emu
+    elsewhere, for noise of 1e-5 emu: jc_3T came out +- 0 A/m^2 (a noise-free value to the
+    optimizer). There the loop-width scatter stands in: within 0.7-1.6x of the honest column's
+    2.4e4 A/m^2, and the settings say so."""
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+    loop = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, n_points=141, noise_emu=1e-5)
+    hole = (np.abs(loop.field_T) > 2.5) & (np.abs(loop.field_T) < 3.5)
+    zeros = dataclasses_replace(loop, moment_err_Am2=np.where(hole, 0.0, loop.moment_err_Am2))
+    jc, honest = jc_from_loop(zeros, a, b, c), jc_from_loop(loop, a, b, c)
+    assert 0.7 < jc.err_at(3.0) / honest.err_at(3.0) < 1.6
+    assert jc.err_at(1.0) == honest.err_at(1.0)  # the column where it gives an error
+    assert jc.settings["jc_err_from"].endswith("(the loop-width scatter where it says 0)")
