@@ -179,6 +179,12 @@ def jc_from_width(
         raise AnalysisError(f"{where}: the loop width has {grid.size} distinct fields (needs 3)")
     check_full_shielding(dm_pos, width.field_max_T, a_m, b_m, c_m, where)
     scatter = width_scatter(dm_pos)
+    # the two quadrants' difference is free of curvature (coarse steps), not of a field offset
+    # (an exact 0 is one reading shared by both: B = 0, the turning field)
+    d = (value[0] - value[1])[has][measured.all(axis=0)[has]]
+    d = d[d != 0]
+    if d.size >= QUADRANT_FIELDS:
+        scatter = min(scatter, float(1.4826 * np.median(np.abs(d - np.median(d)))) / 2)
     from_file = bool(np.isfinite(file_err).all() and np.any(file_err > 0))
     err_from = "moment error column" if from_file else "loop-width scatter"
     if from_file and understated > ERR_COLUMN_TRUST:
@@ -271,6 +277,9 @@ def jc_from_width(
             "warnings": notes,
         },
     )
+
+
+QUADRANT_FIELDS = 8  # fields measured in both quadrants for their difference to give the noise
 
 
 def width_scatter(dm: np.ndarray) -> float:
