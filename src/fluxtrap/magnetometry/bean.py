@@ -145,6 +145,7 @@ def jc_from_width(
         notes.append(f"{where}: {width.not_superconducting} (Jc derived anyway: forced)")
         warnings.warn(notes[-1], NotSuperconductingWarning, stacklevel=2)
     volume = a_m * b_m * c_m
+    depth = penetration_depth(a_m, c_m)
     b, dm = width.field_T, width.dm_Am2 / volume
     dm_err = width.dm_err_Am2 / volume
     grid = np.unique(np.abs(b))
@@ -168,6 +169,10 @@ def jc_from_width(
             value[k] = np.interp(grid, bb, dd)
             err[k] = interp_sigma(grid, bb, ee)
             ranges.append((bb[0], bb[-1], holes[k]))
+            # near the quadrant's own turning field its reversed branch has not swept the bar:
+            # the other quadrant, where measured, stands in (see the turning flag below)
+            reach = 2 * MU0 * bean_jc(np.clip(value[k], 0, None), a_m, b_m) * depth
+            measured[k] &= grid <= bb[-1] - reach
     understated = _quadrant_mismatch(value, err, measured.all(axis=0))
     use = np.where(measured.any(axis=0), measured, inside)
     count = use.sum(axis=0)
@@ -228,7 +233,7 @@ def jc_from_width(
     jc = bean_jc(kept_dm, a_m, b_m)
     jc_err = bean_jc(file_err[ok] if from_file else np.full(kept_grid.size, scatter), a_m, b_m)
     # full-penetration (self) field of the bar: mu0 Jc a / 2 for a slab, less for a thin plate
-    b_sf = MU0 * jc * penetration_depth(a_m, c_m)
+    b_sf = MU0 * jc * depth
     turning = kept_grid > width.field_max_T - 2 * b_sf
     unpen = (kept_grid < b_sf) | turning
     if kept_grid.size < 2:
