@@ -69,11 +69,15 @@ def _edges(a: str, b: str, c: str) -> tuple[float, float, float]:
 
 @contextmanager
 def _printed_warnings() -> Iterator[None]:
-    """Silence ``NotSuperconductingWarning``: the CLI prints it from the curve's settings (``_warn``)."""
+    """Silence the loop analysis's warnings (``NotSuperconductingWarning``, ``ImplausibleJcWarning``,
+    ``TemperatureDriftWarning``): the CLI prints them from the curve's settings (``_warn``)."""
+    from fluxtrap.magnetometry.bean import ImplausibleJcWarning, TemperatureDriftWarning
     from fluxtrap.magnetometry.loops import NotSuperconductingWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotSuperconductingWarning)
+        warnings.simplefilter("ignore", ImplausibleJcWarning)
+        warnings.simplefilter("ignore", TemperatureDriftWarning)
         yield
 
 

@@ -8,7 +8,7 @@
 ``pipeline`` (store-facing) and ``plots`` (matplotlib) are imported on their own.
 """
 
-from fluxtrap.magnetometry.bean import bean_jc, jc_from_loop, jc_from_width
+from fluxtrap.magnetometry.bean import ImplausibleJcWarning, bean_jc, jc_from_loop, jc_from_width
 from fluxtrap.magnetometry.creep import CreepFit, fit_creep, read_series
 from fluxtrap.magnetometry.jc import JcCurve, kim
 from fluxtrap.magnetometry.loops import (
@@ -27,6 +27,7 @@ from fluxtrap.magnetometry.tc import Sweep, TcResult, find_tc, split_sweeps, tc_
 __all__ = [
     "Branch",
     "CreepFit",
+    "ImplausibleJcWarning",
     "JcCurve",
     "LoopWidth",
     "MeasurementTable",

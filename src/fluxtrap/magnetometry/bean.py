@@ -37,12 +37,41 @@ def bean_jc(dm_A_m: np.ndarray | float, a_m: float, b_m: float) -> np.ndarray | 
 
 
 IRREVERSIBLE_SIGMA = 3.0  # a loop width counts as irreversible above this many standard errors
+# a loop width point this many standard errors off its 5-point running median is a glitch
+GLITCH_SIGMA = 8.0
+MAX_GLITCHES = 10  # more such points are not glitches but noise the errors understate
 # the two field quadrants' widths differing by more than this many times the file's moment errors
 # say (robust, 10+ fields): the error column understates the noise and is scaled up by that factor
 ERR_COLUMN_TRUST = 3.0
 # Full shielding bounds the loop width: dM <= 2 H_max / (1 - N); allowed up to twice that (the
 # estimate of 1 / (1 - N), noise). A moment in emu labelled A*m^2, or edges 10x too small, is 1000x.
 SHIELDING_MARGIN = 2.0
+# A Jc(B) whose largest value is below JC_REFUSED (A/m^2, 1e-4 A/cm^2; the simulator refuses it
+# too) is a unit mistake (a moment in mu_B labelled as such but holding emu: 2e-12 A/m^2); below
+# JC_IMPLAUSIBLE (100 A/cm^2) it is kept with a warning: edges in cm for mm lower Jc 1e4x, a
+# moment in A*m^2 labelled emu 1000x.
+JC_REFUSED = 1.0
+JC_IMPLAUSIBLE = 1e6
+
+
+class ImplausibleJcWarning(UserWarning):
+    """A Jc(B) so low that a unit mistake is likely (kept in the curve's settings warnings)."""
+
+
+# a loop whose branches span more than this (K, or this fraction of its temperature) was not
+# measured at one temperature: the objectives' own tolerance (pipeline: 0.5 K or 2%)
+TEMPERATURE_SPAN_K, TEMPERATURE_SPAN_FRACTION = 0.5, 0.02
+
+
+def drifted(range_K: tuple[float, float] | list[float]) -> bool:
+    """A loop's temperatures (2nd..98th percentile, K) span more than ``TEMPERATURE_SPAN_K`` and
+    ``TEMPERATURE_SPAN_FRACTION`` of their top."""
+    lo, hi = range_K
+    return hi - lo > max(TEMPERATURE_SPAN_K, TEMPERATURE_SPAN_FRACTION * abs(hi))
+
+
+class TemperatureDriftWarning(UserWarning):
+    """The temperature drifted during the loop's branches (kept in the curve's settings warnings)."""
 
 
 def full_shielding_width(field_max_T: float, a_m: float, b_m: float, c_m: float) -> float:
@@ -116,6 +145,7 @@ def jc_from_width(
         notes.append(f"{where}: {width.not_superconducting} (Jc derived anyway: forced)")
         warnings.warn(notes[-1], NotSuperconductingWarning, stacklevel=2)
     volume = a_m * b_m * c_m
+    depth = penetration_depth(a_m, c_m)
     b, dm = width.field_T, width.dm_Am2 / volume
     dm_err = width.dm_err_Am2 / volume
     grid = np.unique(np.abs(b))
@@ -139,6 +169,10 @@ def jc_from_width(
             value[k] = np.interp(grid, bb, dd)
             err[k] = interp_sigma(grid, bb, ee)
             ranges.append((bb[0], bb[-1], holes[k]))
+            # near the quadrant's own turning field its reversed branch has not swept the bar:
+            # the other quadrant, where measured, stands in (see the turning flag below)
+            reach = 2 * MU0 * bean_jc(np.clip(value[k], 0, None), a_m, b_m) * depth
+            measured[k] &= grid <= bb[-1] - reach
     understated = _quadrant_mismatch(value, err, measured.all(axis=0))
     use = np.where(measured.any(axis=0), measured, inside)
     count = use.sum(axis=0)
@@ -149,11 +183,13 @@ def jc_from_width(
     if grid.size < 3:
         raise AnalysisError(f"{where}: the loop width has {grid.size} distinct fields (needs 3)")
     check_full_shielding(dm_pos, width.field_max_T, a_m, b_m, c_m, where)
-    # the width's own scatter: robust, from second differences (a smooth Jc(B) cancels)
-    d2 = np.diff(dm_pos, 2)
-    scatter = (
-        float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0)) if d2.size else 0.0
-    )
+    scatter = width_scatter(dm_pos)
+    # the two quadrants' difference is free of curvature (coarse steps), not of a field offset
+    # (an exact 0 is one reading shared by both: B = 0, the turning field)
+    d = (value[0] - value[1])[has][measured.all(axis=0)[has]]
+    d = d[d != 0]
+    if d.size >= QUADRANT_FIELDS:
+        scatter = min(scatter, float(1.4826 * np.median(np.abs(d - np.median(d)))) / 2)
     from_file = bool(np.isfinite(file_err).all() and np.any(file_err > 0))
     err_from = "moment error column" if from_file else "loop-width scatter"
     if from_file and understated > ERR_COLUMN_TRUST:
@@ -162,7 +198,27 @@ def jc_from_width(
             f"moment error column x {understated:.3g} (the two field quadrants' widths differ "
             f"{understated:.3g}x more than it says)"
         )
+    elif from_file and np.isnan(understated):  # one quadrant: the width's own scatter instead
+        understated = scatter / float(np.median(file_err[file_err > 0]))
+        if understated > ERR_COLUMN_TRUST:
+            file_err = file_err * understated
+            err_from = (
+                f"moment error column x {understated:.3g} (the loop width scatters "
+                f"{understated:.3g}x more than it says)"
+            )
+    if from_file and not (file_err > 0).all():  # a 0 in the column (one scan) is no error bar
+        file_err = np.where(file_err > 0, file_err, scatter)
+        err_from += " (the loop-width scatter where it says 0)"
     sigma = np.maximum(file_err, scatter) if from_file else np.full(grid.size, scatter)
+    dm_pos, glitch = _despiked(grid, dm_pos, np.maximum(sigma, 1e-300))
+    if glitch.any():
+        fields = ", ".join(f"{f:.3g}" for f in grid[glitch][:5])
+        notes.append(
+            f"{where}: {int(glitch.sum())} point(s) of the loop width (|B| = {fields}"
+            f"{' ...' if glitch.sum() > 5 else ''} T) lay over {GLITCH_SIGMA:g} standard errors "
+            "off the running median of their neighbours (a glitch) and were replaced by the line "
+            "between the points around them"
+        )
     significant = _running_median(dm_pos) > IRREVERSIBLE_SIGMA * np.maximum(sigma, 1e-300)
     if significant.sum() < 3:
         raise AnalysisError(
@@ -176,14 +232,24 @@ def jc_from_width(
     kept_grid, kept_dm = grid[ok], dm_pos[ok]
     jc = bean_jc(kept_dm, a_m, b_m)
     jc_err = bean_jc(file_err[ok] if from_file else np.full(kept_grid.size, scatter), a_m, b_m)
-    # full-penetration (self) field of the bar, of order mu0 Jc a / 2
-    b_sf = MU0 * jc * a_m / 2
-    unpen = (kept_grid < b_sf) | (kept_grid > width.field_max_T - 2 * b_sf)
+    # full-penetration (self) field of the bar: mu0 Jc a / 2 for a slab, less for a thin plate
+    b_sf = MU0 * jc * depth
+    turning = kept_grid > width.field_max_T - 2 * b_sf
+    unpen = (kept_grid < b_sf) | turning
     if kept_grid.size < 2:
         raise AnalysisError(
             f"{where}: only {kept_grid.size} positive loop width below the irreversibility field "
             f"{b_irr:.3g} T"
         )
+    _check_plausible(jc, a_m, b_m, c_m, where, notes)
+    span = width.temperature_range_K
+    if span is not None and drifted(span):
+        notes.append(
+            f"{where}: the temperature drifted from {span[0]:.4g} to {span[1]:.4g} K over the "
+            f"loop's branches: Jc(B) is not that of one temperature (no objective at a "
+            "temperature is read off it)"
+        )
+        warnings.warn(notes[-1], TemperatureDriftWarning, stacklevel=2)
     return JcCurve(
         field_T=kept_grid,
         jc_A_m2=jc,
@@ -200,6 +266,9 @@ def jc_from_width(
             "background_Am2_per_T": width.background_Am2_per_T,
             "field_max_T": width.field_max_T,
             "irreversibility_field_T": b_irr,
+            # fields above this lie within 2 full-penetration fields of the turning field: the
+            # reversed branch has not swept the whole bar there (width and Jc far too low)
+            "reversal_complete_below_T": _below_first(kept_grid, turning),
             "cut_above_irreversibility": int((~below).sum()),
             "dropped_nonpositive_dm": int((below & ~ok).sum()),
             "jc_err_from": err_from,
@@ -208,10 +277,25 @@ def jc_from_width(
             "virgin_field_T": width.virgin_field_T,
             "reversible_rise": width.reversible_rise,
             "gaps_T": [[lo, hi] for lo, hi in gaps],
+            "temperature_range_K": None if span is None else list(span),
             "forced": bool(force and width.not_superconducting),
             "warnings": notes,
         },
     )
+
+
+QUADRANT_FIELDS = 8  # fields measured in both quadrants for their difference to give the noise
+
+
+def width_scatter(dm: np.ndarray) -> float:
+    """Robust 1-sigma of the point-to-point noise of a loop width ``dm`` ``(n,)`` (its unit),
+    from fourth differences (variance 70 sigma^2), which cancel a smooth Jc(B) up to a cubic.
+    Second differences do not: a Kim curve's curvature on 0.2 T steps made them 12x the noise
+    (Jc(3 T) 1-sigma 3.2e5 A/m^2 for a repeat scatter of 2.7e4). 0 with fewer than 5 points."""
+    d4 = np.diff(dm, 4)
+    if not d4.size:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(d4 - np.median(d4))) / np.sqrt(70.0))
 
 
 def _quadrant_mismatch(value: np.ndarray, err: np.ndarray, both: np.ndarray) -> float:
@@ -225,6 +309,67 @@ def _quadrant_mismatch(value: np.ndarray, err: np.ndarray, both: np.ndarray) -> 
         return float("nan")
     z = (value[0] - value[1])[both] / sigma[both]
     return float(1.4826 * np.median(np.abs(z - np.median(z))))
+
+
+def penetration_depth(a_m: float, c_m: float) -> float:
+    """Length L (m) with mu0 Jc L the full-penetration field of a bar of short edge ``a_m`` across
+    the field and ``c_m`` along it: a / 2 for a slab (c >> a); a thin plate is penetrated sooner,
+    over the strip's field scale Jc c / pi (1 + ln(1 + a / c)) (Brandt & Indenbom 1993), the
+    smaller of the two. A 200 nm film 5 mm wide: 0.71 um, not 2.5 mm (314 T for 1e11 A/m^2,
+    which flagged every field of a 7 T loop)."""
+    return min(a_m / 2, c_m / np.pi * (1 + np.log1p(a_m / c_m)))
+
+
+def _despiked(grid: np.ndarray, dm: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``dm`` ``(n,)`` on ``grid`` with its glitches replaced, and which they were (bool).
+
+    Worst first, at most ``MAX_GLITCHES``: a point over ``GLITCH_SIGMA`` ``sigma`` off the 5-point
+    running median (which a monotone run of points equals, so a smooth Jc(B) is untouched) is
+    taken out, and the median found again (a glitch shifts its neighbours' medians by a step);
+    the points taken out get the line between the points kept around them."""
+    out = dm.copy()
+    glitch = np.zeros(dm.size, bool)
+    for _ in range(MAX_GLITCHES):
+        off = np.abs(out - _running_median(out)) / sigma
+        k = int(np.argmax(off))
+        if off[k] <= GLITCH_SIGMA or glitch.sum() + 2 >= dm.size:
+            break
+        glitch[k] = True
+        out[k] = np.interp(grid[k], grid[~glitch], out[~glitch])
+    if glitch.any():
+        out[glitch] = np.interp(grid[glitch], grid[~glitch], dm[~glitch])
+    return out, glitch
+
+
+def _check_plausible(
+    jc_A_m2: np.ndarray, a_m: float, b_m: float, c_m: float, where: str, notes: list[str]
+) -> None:
+    """Refuse a Jc(B) (A/m^2, ``(n,)``) peaking below ``JC_REFUSED``; below ``JC_IMPLAUSIBLE``
+    add a note to ``notes`` and warn (``ImplausibleJcWarning``)."""
+    peak = float(np.max(jc_A_m2))
+    edges = f"{a_m * 1e3:.3g} x {b_m * 1e3:.3g} x {c_m * 1e3:.3g} mm"
+    hint = (
+        f"check the sample edges ({edges}: each given 10x too large lowers Jc 1e4x) and the "
+        "unit of the moment column (A*m^2 written where it holds emu: 1000x)"
+    )
+    if peak < JC_REFUSED:
+        raise ValidationError(
+            f"{where}: Jc(B) is at most {peak:.3g} A/m^2 ({peak * 1e-4:.3g} A/cm^2), below "
+            f"{JC_REFUSED:g} A/m^2: a unit mistake; {hint}"
+        )
+    if peak < JC_IMPLAUSIBLE:
+        notes.append(
+            f"{where}: Jc(B) is at most {peak * 1e-4:.3g} A/cm^2, implausibly low for a bulk "
+            f"superconductor (below {JC_IMPLAUSIBLE * 1e-4:g} A/cm^2); {hint}"
+        )
+        warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=3)
+
+
+def _below_first(grid: np.ndarray, flag: np.ndarray) -> float:
+    """The last of the increasing ``grid`` (T) before its first ``flag``ged point (the top of
+    ``grid`` if none is flagged, 0.0 if the first is)."""
+    first = int(np.argmax(flag)) if flag.any() else grid.size
+    return float(grid[first - 1]) if first else 0.0
 
 
 def _within(x: np.ndarray, intervals: list[tuple[float, float]]) -> np.ndarray:

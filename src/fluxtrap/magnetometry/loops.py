@@ -178,7 +178,9 @@ class LoopWidth:
     through the interpolation (NaN where the file gives none); ``reversible_rise``: see
     ``reversible_check`` (None with a virgin branch, which ``shielding_check`` checks instead);
     ``gaps_T``: field intervals (T, signed) where a branch has no points (``branch_gaps``), so
-    ``dm_Am2`` inside them is interpolated across the hole.
+    ``dm_Am2`` inside them is interpolated across the hole. ``temperature_K`` is the median (K)
+    of the temperatures read on the two branches (a virgin branch measured colder does not set
+    it), ``temperature_range_K`` their 2nd and 98th percentile (None without any).
     """
 
     field_T: np.ndarray
@@ -193,6 +195,7 @@ class LoopWidth:
     not_superconducting: str = ""
     reversible_rise: float | None = None
     gaps_T: tuple[tuple[float, float], ...] = ()
+    temperature_range_K: tuple[float, float] | None = None
 
 
 def branch_gaps(field_T: np.ndarray, span_T: float) -> list[tuple[float, float]]:
@@ -416,6 +419,7 @@ def loop_width(
         if g1 > lo and g0 < hi
     ]
     v_slope, v_field, why = shielding_check(branches, loop)
+    t_range = _temperatures(table, dec, inc)
     rise = None
     if v_slope is None:  # no virgin branch: the reversible part instead
         fitted = slope if background else _background_or_zero(mine)
@@ -424,7 +428,8 @@ def loop_width(
         field_T=grid,
         dm_Am2=dm,
         dm_err_Am2=dm_err,
-        temperature_K=temps[loop],
+        temperature_K=temps[loop] if t_range is None else t_range[0],
+        temperature_range_K=None if t_range is None else t_range[1:],
         loop=loop,
         background_Am2_per_T=slope,
         field_max_T=float(max(abs(lo), abs(hi))),
@@ -434,6 +439,21 @@ def loop_width(
         reversible_rise=rise,
         gaps_T=tuple(sorted(gaps)),
     )
+
+
+def _temperatures(
+    table: MeasurementTable, dec: Branch, inc: Branch
+) -> tuple[float, float, float] | None:
+    """Median, 2nd and 98th percentile (K) of the temperatures on the rows of ``dec`` and ``inc``
+    (one stray reading does not widen the range); None if none was read."""
+    t = np.concatenate(
+        [table.temperature_K[dec.start : dec.stop], table.temperature_K[inc.start : inc.stop]]
+    )
+    t = t[np.isfinite(t)]
+    if not t.size:
+        return None
+    mid, lo, hi = np.percentile(t, [50, 2, 98])
+    return float(mid), float(lo), float(hi)
 
 
 def merge_close(x: np.ndarray, tolerance: float) -> np.ndarray:

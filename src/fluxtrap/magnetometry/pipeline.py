@@ -17,7 +17,7 @@ import numpy as np
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.magnetometry.bean import jc_from_width
+from fluxtrap.magnetometry.bean import drifted, jc_from_width
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import check_bar, loop_width
 from fluxtrap.magnetometry.readers import read
@@ -248,9 +248,28 @@ def _objectives(spec: CampaignSpec, jc: JcCurve):
             )
             yield o.name, None, f"measured at {measured}, objective at {o.temperature_K:g} K"
             continue
+        span = jc.settings.get("temperature_range_K")
+        if o.temperature_K is not None and span is not None and drifted(span):
+            yield (
+                o.name,
+                None,
+                f"the loop's temperature drifted from {span[0]:.4g} to {span[1]:.4g} K: not one "
+                f"temperature, objective at {o.temperature_K:g} K",
+            )
+            continue
         lo, hi = jc.field_T[0], jc.field_T[-1]
         if not lo <= abs(o.field_T) <= hi:
             yield o.name, None, f"{o.field_T:g} T is outside the measured {lo:.3g}..{hi:.3g} T"
+            continue
+        full = jc.settings.get("reversal_complete_below_T")
+        if full is not None and abs(o.field_T) > full:
+            yield (
+                o.name,
+                None,
+                f"{o.field_T:g} T is within two full-penetration fields of the loop's turning "
+                f"field {jc.settings['field_max_T']:.3g} T (the reversed branch is complete only "
+                f"below {full:.3g} T): the loop width there underestimates Jc; sweep further",
+            )
             continue
         gap = next((g for g in jc.settings.get("gaps_T", ()) if g[0] < abs(o.field_T) < g[1]), None)
         if gap:

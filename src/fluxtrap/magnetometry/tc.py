@@ -142,6 +142,7 @@ CRITERIA = {
 DEFAULT_CRITERION = "shielded"  # the published work's "the transition reached 90%"
 _SIDE = 3.0  # points beyond Tm +- _SIDE w count as measured normal state / full shielding
 _OUTLIER = 5.0  # residuals beyond this many noise widths are outliers
+_TAIL = 0.05  # shielding growing below the step by this much of it: a tail the step cannot follow
 _RUN = 5  # this many neighbouring outliers on one side are a feature (a second step), not glitches
 
 
@@ -403,6 +404,7 @@ def find_tc(
             "inside the transition (no normal-state plateau); extend it"
         )
     notes = _second_step(tw, resid, inliers, noise, where)
+    notes += _shielding_tail(tw[inliers], mw[inliers], tm, w, step, noise, where)
     dof = max(int(inliers.sum()) - 5, 1)
     try:
         cov = np.linalg.inv(jac.T @ jac) * float(r @ r) / dof
@@ -497,6 +499,38 @@ def _second_step(
         f"{np.min(np.abs(resid[i:j])) / noise:.3g}+ noise widths off the single-step fit, all on "
         "one side, and are left out of it: a second transition (another phase)? "
         "Tc is the fitted step's; its ± does not include this"
+    )
+    warnings.warn(note, TcStructureWarning, stacklevel=3)
+    return (note,)
+
+
+def _shielding_tail(
+    t: np.ndarray, m: np.ndarray, tm: float, w: float, step: float, noise: float, where: str
+) -> tuple[str, ...]:
+    """A note (and a ``TcStructureWarning``) when the moment (``m`` sign(H), A*m^2, at ``t`` K)
+    keeps falling with falling temperature below the fitted step, over ``_TAIL`` of the step and
+    5 standard errors more than the normal state above it falls (two straight lines, beyond
+    Tm -+ 3 w, 5+ points each): shielding that grows below the step (weak links, a field that
+    penetrates as Jc falls), which the one step's shared baseline slope takes up, so Tc at the
+    step's level is not the same fraction of the whole shielding (a 30% linear tail below a sharp
+    step: 89.98 K for 83.3 K, no other sign). A Curie upturn rises instead: no note; else ()."""
+    fits = []
+    for side in (t < tm - _SIDE * w, t > tm + _SIDE * w):
+        if side.sum() < 5:
+            return ()
+        coef, cov = np.polyfit(t[side], m[side], 1, cov="unscaled")
+        fits.append((float(coef[0]), noise * float(np.sqrt(max(cov[0, 0], 0.0)))))
+    (low, low_err), (high, high_err) = fits
+    reach = tm - _SIDE * w - float(t[0])
+    extra, extra_err = (low - high) * reach, float(np.hypot(low_err, high_err)) * reach
+    if not (extra > _TAIL * abs(step) and extra > 5.0 * extra_err):
+        return ()
+    note = (
+        f"{where}: below the step the shielding keeps growing as the temperature falls, by "
+        f"{extra / abs(step):.0%} of the fitted step down to {t[0]:.4g} K beyond the normal "
+        "state's slope (a broad tail below the main step: weak links, or penetration as Jc "
+        "falls?): the one-step fit takes it into its baseline, so Tc at the fitted step's level "
+        "may lie far above the same fraction of the whole shielding; its ± does not include this"
     )
     warnings.warn(note, TcStructureWarning, stacklevel=3)
     return (note,)

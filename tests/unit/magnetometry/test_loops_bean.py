@@ -4,6 +4,7 @@ import io
 import re
 import warnings
 from contextlib import contextmanager
+from dataclasses import replace as dataclasses_replace
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ from fluxtrap.magnetometry.loops import (
 )
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.synthetic import critical_state_moment, synthetic_mh_loop, write_qd_dat
-from fluxtrap.magnetometry.table import MeasurementTable
+from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
 
 A, B, C = 0.5e-3, 1.2e-3, 2.8e-3  # the users' bar, m
 
@@ -726,3 +727,266 @@ def test_a_table_built_in_code_gets_the_readers_checks(field, temperature, messa
             [0.0, field, 0.0], [0.0, 1e-3, 0.0], TableMetadata("loop.dat", "table"),
             temperature_K=temperature,
         )  # fmt: skip
+
+
+def _hand_bean_A_cm2(table, field_T, a_m, b_m, c_m):
+    """Extended Bean in its CGS form by hand: Jc = 20 dM / (a (1 - a / 3b)), dM (emu/cm^3) the
+    width m_decreasing - m_increasing at ``field_T`` on the second half of the loop (its last
+    two branches), a and b in cm."""
+    f, m = table.field_T, table.moment_Am2 * 1e3  # emu
+    turn = int(np.argmin(f))  # the decreasing branch ends, the increasing starts, at -Bmax
+    top = int(np.argmax(f[:turn]))
+    down = np.interp(field_T, f[top:turn][::-1], m[top:turn][::-1])
+    up = np.interp(field_T, f[turn:], m[turn:])
+    volume_cm3 = a_m * b_m * c_m * 1e6
+    a_cm, b_cm = a_m * 100, b_m * 100
+    return 20 * (down - up) / volume_cm3 / (a_cm * (1 - a_cm / (3 * b_cm)))
+
+
+@pytest.mark.parametrize("field_max_T", [3.03, 3.1])
+def test_no_objective_is_read_where_the_reversed_branch_has_not_penetrated(field_max_T):
+    """A sweep turning just above the objective's 3 T: the decreasing branch has not swept the
+    bar there (it needs 2 mu0 Jc a / 2 = 0.31 T of field change), so the width is far below the
+    fully penetrated one. Before, jc_3T was read off it silently: 4.4e7 (3.03 T) and 1.4e8 A/m^2
+    (3.1 T) for the true 2.5e8, each +- 1.7e4. Now it is skipped, naming the turning field; a
+    sweep to 3.5 T gives the true Jc(3 T) within 0.5%, and so does the hand-computed CGS
+    extended Bean formula on the raw branches."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.magnetometry.pipeline import objective_values, skipped_objectives
+
+    from ...conftest import EXAMPLES
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")  # jc_3T: 3 T at 5 K
+    a, b, c, true = 1e-3, 2e-3, 0.5e-3, 1e9 / (1 + 3.0)  # Kim(1e9 A/m^2, 1 T) at 3 T
+    short = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, field_max_T=field_max_T, n_points=141)
+    jc = jc_from_loop(short, a, b, c)
+    assert jc.at(3.0) < 0.6 * true  # the width near the turning field: far too low
+    assert objective_values(spec, jc) == {}
+    why = skipped_objectives(spec, jc)["jc_3T"]
+    assert (
+        f"within two full-penetration fields of the loop's turning field {field_max_T:.3g} T" in why
+    )
+    long = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, field_max_T=3.5, n_points=141)
+    value = objective_values(spec, jc_from_loop(long, a, b, c))["jc_3T"]
+    assert value == pytest.approx(true, rel=0.005)
+    assert _hand_bean_A_cm2(long, 3.0, a, b, c) * 1e4 == pytest.approx(value, rel=0.005)
+
+
+def _repeats(make, n=12):
+    """Jc(3 T) and its 1-sigma over ``n`` loops ``make(seed)`` differing only in their noise."""
+    values, errors = [], []
+    for seed in range(n):
+        jc = jc_from_loop(make(seed), 1e-3, 2e-3, 0.5e-3)
+        values.append(jc.at(3.0))
+        errors.append(jc.err_at(3.0))
+    return np.std(values, ddof=1), np.median(errors), jc
+
+
+@pytest.mark.parametrize("n_points", [36, 15])
+def test_jc_error_without_an_error_column_is_the_scatter_on_coarse_field_steps(n_points):
+    """No error column, 0.2 and 0.5 T field steps up to 7 T: the width's noise was estimated
+    from second differences, which the curvature of Jc(B) dominates: Jc(3 T) +- 3.2e5 A/m^2 for
+    a scatter of 2.7e4 over repeats (12x, 0.2 T steps). Fourth differences cancel most of it
+    (1.4x; 2.1x at 0.5 T steps); the two quadrants' difference, where 8+ fields have both, has
+    no curvature at all: within 0.6-1.6x. (1 T steps leave 6 such fields: the fourth differences,
+    9x, are kept; 6 fields' difference read 0.6-0.75x, too few to trust.)"""
+
+    def bare(seed):
+        t = synthetic_mh_loop(
+            kim(1e9, 1.0), 1e-3, 2e-3, 0.5e-3, n_points=n_points, noise_emu=1e-5, seed=seed
+        )
+        return MeasurementTable.from_arrays(
+            t.field_T, t.moment_Am2, t.metadata, temperature_K=t.temperature_K
+        )
+
+    scatter, error, jc = _repeats(bare)
+    assert jc.settings["jc_err_from"] == "loop-width scatter"
+    assert 0.6 < error / scatter < 1.6
+
+
+def test_an_error_column_that_understates_the_noise_of_a_one_quadrant_loop_is_scaled_up():
+    """A loop in positive fields only (0 -> 7 -> 0 -> 7 T: no second quadrant to compare), noise
+    1e-4 emu, error column 1e-6 emu: Jc(3 T) +- 3.4e3 A/m^2 for a scatter of ~3e5 over repeats.
+    The width's own scatter says the column is ~100x small; it is scaled: within 0.6-1.6x. An
+    honest column is left as it is."""
+    from fluxtrap.magnetometry.table import TableMetadata
+
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+    fields = np.concatenate([np.linspace(0, 7, 141), np.linspace(7, 0, 141)[1:]])
+    fields = np.concatenate([fields, np.linspace(0, 7, 141)[1:]])
+    clean = critical_state_moment(kim(1e9, 1.0), fields, a, b, c)
+
+    def loop(seed, column_emu=1e-6):
+        noisy = clean + np.random.default_rng(seed).normal(0, 1e-7, fields.size)
+        meta = TableMetadata("positive.dat", "MPMS3")
+        return MeasurementTable.from_arrays(
+            fields, noisy, meta, temperature_K=5.0, moment_err_Am2=column_emu * 1e-3
+        )
+
+    scatter, error, jc = _repeats(loop)
+    assert 0.6 < error / scatter < 1.6
+    assert re.fullmatch(
+        r"moment error column x [\d.]+ \(the loop width scatters .*", jc.settings["jc_err_from"]
+    )
+    honest = jc_from_loop(loop(0, column_emu=1e-4), a, b, c)
+    assert honest.settings["jc_err_from"] == "moment error column"
+
+
+def test_a_jc_far_too_low_for_a_superconductor_is_flagged_or_refused():
+    """Edges given in cm for mm (10x each): Jc 1e4x low, 8.5 A/cm^2 at most, was kept silently;
+    now with a warning naming the edges. A moment column labelled mu_B that holds emu: Jc(3 T)
+    2.3e-12 A/m^2 was stored as the objective; now refused as a unit mistake."""
+    from fluxtrap.magnetometry.bean import ImplausibleJcWarning
+    from fluxtrap.magnetometry.pipeline import derive
+
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+    loop = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, n_points=71, noise_emu=1e-5)
+    with pytest.warns(ImplausibleJcWarning, match=r"at most 8.\d+ A/cm\^2, implausibly low"):
+        jc = jc_from_loop(loop, 10 * a, 10 * b, 10 * c)
+    assert "10 x 20 x 5 mm" in jc.settings["warnings"][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jc_from_loop(loop, a, b, c)  # the right edges: no warning
+    rows = [
+        f"{f * 1e4:.8g},{m * 1e3:.8g},5" for f, m in zip(loop.field_T, loop.moment_Am2, strict=True)
+    ]
+    text = "\n".join(["H (Oe),m (mu_B),T (K)", *rows]) + "\n"
+    with pytest.raises(ValidationError, match="below 1 A/m\\^2: a unit mistake"):
+        derive("mh_loop", text.encode(), "bohr.csv", a, b, c)
+
+
+@pytest.mark.parametrize(
+    "temperatures, message",
+    [
+        ((5.0, 6.5, 8.0), r"drifted from 6.5 to 8 K"),  # virgin at 5 K, then warmer: a bad heater
+        ((3.5, 4.0, 6.0), r"drifted from 4.0\d* to 5.9\d* K"),  # centred on 5 K, 2 K wide
+    ],
+)
+def test_a_loop_whose_temperature_drifted_is_not_read_as_one_temperature(temperatures, message):
+    """The temperature changes over the two branches that make the width (by steps under the
+    2 K that separate loops, or a smooth drift through 5 K): the first was taken as a 5 K loop
+    (the virgin branch's median) and filled the 5 K objective with no word. Now its temperature is that of the two
+    branches used, a spread over 0.5 K (the objectives' tolerance) is named in a warning, and
+    no objective at a temperature is read off it; a steady loop at 5.3 K still fills it."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.magnetometry.bean import TemperatureDriftWarning
+    from fluxtrap.magnetometry.pipeline import objective_values, skipped_objectives
+
+    from ...conftest import EXAMPLES
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")  # jc_3T: 3 T at 5 K
+    loop = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41)
+    n = len(loop)  # virgin 41 points, decreasing 81, increasing 81
+    rows = np.arange(n)
+    t = np.select([rows < 41, rows < 121], temperatures[:2], temperatures[2])
+    if temperatures[0] < 5:  # a smooth drift through the two branches instead
+        t = np.where(rows < 41, temperatures[0], np.interp(rows, [41, n - 1], temperatures[1:]))
+    drifting = MeasurementTable.from_arrays(
+        loop.field_T, loop.moment_Am2, loop.metadata, temperature_K=t
+    )
+    with pytest.warns(TemperatureDriftWarning, match=message):
+        jc = jc_from_loop(drifting, A, B, C)
+    assert objective_values(spec, jc) == {}
+    assert "jc_3T" in skipped_objectives(spec, jc)
+    steady = MeasurementTable.from_arrays(
+        loop.field_T, loop.moment_Am2, loop.metadata, temperature_K=np.full(n, 5.3)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TemperatureDriftWarning)
+        assert "jc_3T" in objective_values(spec, jc_from_loop(steady, A, B, C))
+
+
+def test_a_thin_film_loop_gives_its_jc_objective():
+    """A 5 x 5 mm film 200 nm thick (c along the field), Kim Jc 1e11 A/m^2 / (1 + B / 1 T), each
+    branch reaching the extended-Bean moment +- V Jc a (1 - a/3b) / 4 within ~0.1 T of a turning
+    field (tanh): the full-penetration field was taken as the slab's mu0 Jc a / 2 = 314 T, so
+    every field of the 7 T loop was flagged and jc_3T refused as near the turning field. A thin
+    plate's is the strip scale (Brandt): now jc_3T is read, within 1% of the true 2.5e10 A/m^2
+    and of the hand CGS Bean formula."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.magnetometry.pipeline import objective_values
+    from fluxtrap.magnetometry.synthetic import loop_fields
+    from fluxtrap.magnetometry.table import TableMetadata
+
+    from ...conftest import EXAMPLES
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")  # jc_3T: 3 T at 5 K
+    a, b, c = 5e-3, 5e-3, 200e-9
+    fields = loop_fields(7.0, 141)
+    half = a * b * c * 1e11 / (1 + np.abs(fields)) * a * (1 - a / (3 * b)) / 4  # A*m^2
+    virgin, down = slice(0, 141), slice(141, 421)
+    m = half * (1 - 2 * np.tanh((fields + 7) / 0.1))  # increasing from -7 T
+    m[down] = half[down] * (2 * np.tanh((7 - fields[down]) / 0.1) - 1)
+    m[virgin] = -half[virgin] * np.tanh(fields[virgin] / 0.05)
+    film = MeasurementTable.from_arrays(
+        fields, m, TableMetadata("film.dat", "MPMS3"), temperature_K=5.0
+    )
+    value = objective_values(spec, jc_from_loop(film, a, b, c))["jc_3T"]
+    assert value == pytest.approx(2.5e10, rel=0.01)
+    assert _hand_bean_A_cm2(film, 3.0, a, b, c) * 1e4 == pytest.approx(value, rel=0.01)
+
+
+@pytest.mark.parametrize("quadrants", [(3.0,), (3.0, -3.0)])
+def test_a_glitched_point_at_the_objective_field_is_replaced(quadrants):
+    """One moment reading off by the loop's width on the decreasing branch at 3 T (a VSM lock
+    glitch; in each quadrant, or one): Jc(3 T) was read off it, 3.7e8 A/m^2 for the true 2.5e8
+    (Kim 1e9 / (1 + B / 1 T)), +- 2.4e4, with no word. A point over 8 standard errors off the
+    running median of its neighbours is replaced by the line between them and named: Jc(3 T)
+    within 0.2% of the true value, and of the hand CGS Bean formula on the clean loop."""
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+    clean = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, n_points=141, noise_emu=1e-5)
+    m = clean.moment_Am2.copy()
+    down = np.arange(len(clean)) >= 141
+    for f in quadrants:
+        k = int(np.argmin(np.where(down, np.abs(clean.field_T - f), np.inf)))
+        m[k] += 2 * abs(clean.moment_Am2[k])  # the loop's width there
+    glitched = dataclasses_replace(clean, moment_Am2=m)
+    jc = jc_from_loop(glitched, a, b, c)
+    assert jc.at(3.0) == pytest.approx(2.5e8, rel=0.002)
+    assert jc.at(3.0) == pytest.approx(_hand_bean_A_cm2(clean, 3.0, a, b, c) * 1e4, rel=0.002)
+    assert "(|B| = 3 T) lay over 8 standard errors off the running median" in jc.settings[
+        "warnings"
+    ][0].replace("point(s)", "")
+    assert jc_from_loop(clean, a, b, c).settings["warnings"] == []
+
+
+def test_a_zero_in_the_error_column_is_not_a_zero_error_bar():
+    """A moment error column that says 0 between 2.5 and 3.5 T (rows of a single scan), 1e-5 emu
+    elsewhere, for noise of 1e-5 emu: jc_3T came out +- 0 A/m^2 (a noise-free value to the
+    optimizer). There the loop-width scatter stands in: within 0.7-1.6x of the honest column's
+    2.4e4 A/m^2, and the settings say so."""
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+    loop = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, n_points=141, noise_emu=1e-5)
+    hole = (np.abs(loop.field_T) > 2.5) & (np.abs(loop.field_T) < 3.5)
+    zeros = dataclasses_replace(loop, moment_err_Am2=np.where(hole, 0.0, loop.moment_err_Am2))
+    jc, honest = jc_from_loop(zeros, a, b, c), jc_from_loop(loop, a, b, c)
+    assert 0.7 < jc.err_at(3.0) / honest.err_at(3.0) < 1.6
+    assert jc.err_at(1.0) == honest.err_at(1.0)  # the column where it gives an error
+    assert jc.settings["jc_err_from"].endswith("(the loop-width scatter where it says 0)")
+
+
+def test_a_quadrant_whose_branch_turned_near_the_objective_field_is_not_averaged_in():
+    """Virgin to 7 T, down to -3.05 T only, back up to 7 T: at -3 T the increasing branch has
+    just turned and not swept the bar, so the negative quadrant's width at |B| = 3 T is far too
+    small; the quadrant average took it in, jc_3T 2.345e8 A/m^2 for the true 2.5e8 (+- 2.1e4),
+    with no word (the loop's turning field, 7 T, is far). Each quadrant's own turning zone now
+    leaves it to the other: within 0.3% of the true value and of the hand CGS Bean formula on the
+    positive quadrant."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.magnetometry.pipeline import objective_values
+
+    from ...conftest import EXAMPLES
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")  # jc_3T: 3 T at 5 K
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+    fields = np.concatenate(
+        [np.linspace(0, 7, 141), np.linspace(7, -3.05, 200)[1:], np.linspace(-3.05, 7, 200)[1:]]
+    )
+    m = critical_state_moment(kim(1e9, 1.0), fields, a, b, c)
+    m = m + np.random.default_rng(0).normal(0, 1e-8, m.size)
+    loop = MeasurementTable.from_arrays(
+        fields, m, TableMetadata("asym.dat", "MPMS3"), temperature_K=5.0, moment_err_Am2=1e-8
+    )
+    value = objective_values(spec, jc_from_loop(loop, a, b, c))["jc_3T"]
+    assert value == pytest.approx(2.5e8, rel=0.003)
+    assert _hand_bean_A_cm2(loop, 3.0, a, b, c) * 1e4 == pytest.approx(value, rel=0.003)

@@ -527,3 +527,37 @@ def test_a_wide_series_reads_the_same_table_in_memory_that_follows_the_columns_r
         np.testing.assert_array_equal(a, w)
     assert got[3] == want[3] == "B_T"
     assert peak < 5 * len(data), f"{peak / len(data):.1f} x the file's size"
+
+
+def _shielded_at(level, t, s):
+    """By hand: the highest temperature (K) where the shielded fraction ``s`` (falling with
+    ``t``) reaches ``level``, linear between the two points around it."""
+    k = int(np.flatnonzero(s < level)[0])
+    return float(np.interp(level, [s[k], s[k - 1]], [t[k], t[k - 1]]))
+
+
+@pytest.mark.parametrize("tail, hand_K", [(0.3, 83.33), (0.2, 85.0), (0.1, 89.46)])
+def test_a_shielding_tail_below_the_step_is_named(tail, hand_K):
+    """A sharp step at 91 K carrying 1 - tail of the shielding, the rest growing linearly from
+    90 K down to 80 K (weak links): 90% of the whole shielding is reached at 83.33 K (30% tail),
+    85.0 K (20%), 89.46 K (10%), by hand. The one-step fit takes the tail into its baseline slope
+    and said 89.98 +- 0.06, 90.17 +- 0.04 and 90.28 +- 0.02 K, with no warning. Now it is named
+    (how much of the step, down to where); a Curie upturn below the step (which rises instead)
+    and a clean step still pass without one."""
+    from fluxtrap.magnetometry.tc import TcStructureWarning
+
+    t = np.linspace(70, 100, 301)
+    s = (1 - tail) / (1 + np.exp((t - 91) / 0.3)) + tail * np.clip((90 - t) / 10, 0, 1)
+    assert _shielded_at(0.9, t, s) == pytest.approx(hand_K, abs=0.01)
+    m = -1e-5 * s + np.random.default_rng(0).normal(0, 1e-8, t.size)
+    with pytest.warns(TcStructureWarning, match=r"shielding keeps growing .* by \d+% .* to 70 K"):
+        (res,) = tc_from_table(mt_table(t, m))
+    assert res.tc_K > hand_K + 0.5 and "broad tail" in res.warnings[-1]
+    wide = np.linspace(5, 300, 600)
+    curie = synthetic_mt(t=wide).moment_Am2 + 9e-5 / wide
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TcStructureWarning)
+        (clean,) = tc_from_table(synthetic_mt())
+        (upturn,) = tc_from_table(mt_table(wide, curie))
+    assert clean.warnings == () and upturn.warnings == ()
+    assert upturn.tc_K == pytest.approx(expected_tc("shielded"), abs=0.25)
