@@ -263,6 +263,11 @@ def setitem(i, key, value):
             setitem(0, "metadata", {"skipped_lines": "1"}),
             "skipped_lines is not a list",
         ),
+        (
+            "measurements",
+            setitem(0, "metadata", {"skipped_lines": [3, 9], "skipped_rows": 1}),
+            "skipped_rows is not a count of at least its 2 lines",
+        ),
         ("measurements", setitem(0, "kind", "evil"), "kind 'evil' is not one of mh_loop"),
         ("measurements", setitem(0, "filename", "f" * 501), "is 501 characters, at most 500"),
         ("measurements", setitem(0, "sha256", "0" * 64), "measurements row 1: sha256 '0000"),
@@ -436,15 +441,20 @@ def test_metadata_beyond_its_size_is_not_restored_nor_stored(tmp_path, monkeypat
     source = Store(f"sqlite:///{tmp_path / 'source.db'}")
     fill(source, NAME, "x")
     backup(source, NAME, tmp_path / "k.zip")
-    monkeypatch.setattr(store_module, "MAX_METADATA", 40)  # {"instrument": "MPMS3", ...} is 44
+    # an archive is held to the older, larger limit; a new measurement to the new one
+    monkeypatch.setattr(store_module, "MAX_METADATA", 20)
+    monkeypatch.setattr(store_module, "MAX_STORED_METADATA", 40)  # {"instrument": ...} is 44
     target = Store(f"sqlite:///{tmp_path / 'target.db'}")
     with pytest.raises(
         InputFileError, match="measurements row 1: metadata is 44 bytes as JSON, at most 40"
     ):
         restore(target, tmp_path / "k.zip")
     assert target.campaigns() == []
-    with pytest.raises(ValidationError, match="metadata is 41 bytes as JSON, at most 40"):
-        source.add_measurement(NAME, "B1", "other", "m.txt", b"x", metadata={"x": "y" * 32})
+    monkeypatch.setattr(store_module, "MAX_STORED_METADATA", 44)
+    restore(target, tmp_path / "k.zip")  # 44 bytes, over the new limit of 20
+    assert len(target.measurements(NAME, "B1")) == len(source.measurements(NAME, "B1")) == 2
+    with pytest.raises(ValidationError, match="metadata is 30 bytes as JSON, at most 20"):
+        source.add_measurement(NAME, "B1", "other", "m.txt", b"x", metadata={"x": "y" * 21})
     assert len(source.measurements(NAME, "B1")) == 2
 
 

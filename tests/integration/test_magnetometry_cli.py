@@ -347,6 +347,30 @@ def test_skipped_rows_are_reported_and_stored(tmp_path, capsys, db, loop_file):
     assert code == 0 and "warning" not in err, err
 
 
+def test_many_skipped_rows_are_counted_but_stored_as_their_first_and_last(
+    tmp_path, capsys, db, loop_file
+):
+    """A file with 150 rows without a moment: every note counts 150, the store keeps the first
+    99 line numbers and the last (a page listing notes parses the metadata of every file)."""
+    from fluxtrap.web.jcdata import measurement_notes
+
+    first = loop_file.read_bytes().split(b"\r\n").index(b"[Data]") + 3
+    lines = list(range(first + 10, first + 310, 2))  # every other row of 300
+    gaps = tmp_path / "B2_gaps.dat"
+    gaps.write_bytes(_blank_moments(loop_file.read_bytes(), lines))
+    note = f"skipped 150 rows without a moment or field value (lines {', '.join(map(str, lines[:5]))}, ..., {lines[-1]})"
+    code, _, err = cli(capsys, "jc", str(gaps), *EDGES)
+    assert code == 0 and note in err, err
+    code, _, err = cli(
+        capsys, "measure", "add", "--db", db, "-c", NAME, "--sample", "B2", str(gaps), *EDGES
+    )
+    assert code == 0 and note in err, err
+    (rec,) = Store(db).measurements(NAME, "B2")
+    assert rec.metadata["skipped_lines"] == [*lines[:99], lines[-1]]
+    assert rec.metadata["skipped_rows"] == 150
+    assert measurement_notes(rec, [])[0] == f"B2_gaps.dat: {note}"
+
+
 def test_a_cut_last_row_is_left_out_with_one_warning_line(tmp_path, capsys, loop_file):
     cut = tmp_path / "B2_cut.dat"
     cut.write_bytes(loop_file.read_bytes().rstrip(b"\r\n")[:-2])

@@ -81,12 +81,15 @@ def _printed_warnings() -> Iterator[None]:
         yield
 
 
-def _warn(filename: str, skipped_lines: Sequence[int], jc: JcCurve) -> None:
+def _warn(
+    filename: str, skipped_lines: Sequence[int], jc: JcCurve, skipped_rows: int | None = None
+) -> None:
     """One ``warning:`` line on stderr per skipped-rows note and per recorded analysis warning."""
     from fluxtrap.magnetometry.table import skipped_note
 
     if skipped_lines:
-        print(f"warning: {visible(filename)}: {skipped_note(skipped_lines)}", file=sys.stderr)
+        note = skipped_note(skipped_lines, skipped_rows)
+        print(f"warning: {visible(filename)}: {note}", file=sys.stderr)
     for text in jc.settings.get("warnings", ()):
         print(f"warning: {visible(text)}", file=sys.stderr)
 
@@ -469,7 +472,8 @@ def measure_add(
             console.print(f"  {why}", style="yellow")
     else:
         jc = done.jc
-        _warn(file.name, done.metadata.get("skipped_lines", ()), jc)
+        meta = done.metadata
+        _warn(file.name, meta.get("skipped_lines", ()), jc, meta.get("skipped_rows"))
         console.print(f"{stored}, {jc.temperature_K:.3g} K): {jc!r}")
     for name, value in done.objectives.items():
         o, err = spec.objective(name), done.errors.get(name, math.nan)

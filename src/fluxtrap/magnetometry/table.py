@@ -18,6 +18,7 @@ MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, 
 # Field span (T) above which a table is an M(H) measurement, temperature span (K) for M(T).
 _MH_SPAN_T = 0.05
 _MT_SPAN_K = 1.0
+SKIPPED_KEPT = 100  # skipped line numbers a stored table keeps (the first 99 and the last)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ class TableMetadata:
         object.__setattr__(self, "skipped_lines", tuple(int(n) for n in self.skipped_lines))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form (for the store's measurement metadata)."""
+        """JSON-friendly form (for the store's measurement metadata; of the skipped lines the first
+        ``SKIPPED_KEPT`` - 1 and the last, with their count ``skipped_rows``: the raw file is
+        stored whole, and a page listing notes must not parse a million line numbers)."""
         return {
             "filename": self.filename,
             "instrument": self.instrument,
@@ -61,7 +64,8 @@ class TableMetadata:
             "synthetic": self.synthetic,
             "info": dict(self.info),
             "columns": dict(self.columns),
-            "skipped_lines": list(self.skipped_lines),
+            "skipped_lines": kept_lines(self.skipped_lines),
+            "skipped_rows": len(self.skipped_lines),
             "unterminated_line": self.unterminated_line,
         }
 
@@ -94,19 +98,28 @@ def unterminated_row(text: str) -> int | None:
     return len(lines) if last.splitlines()[0] == last else None
 
 
-def skipped_note(lines: Sequence[int], shown: int = 6) -> str:
+def kept_lines(lines: Sequence[int]) -> list[int]:
+    """The skipped lines a stored table keeps: all up to ``SKIPPED_KEPT``, else the first
+    ``SKIPPED_KEPT`` - 1 and the last."""
+    lines = [int(n) for n in lines]
+    return lines if len(lines) <= SKIPPED_KEPT else [*lines[: SKIPPED_KEPT - 1], lines[-1]]
+
+
+def skipped_note(lines: Sequence[int], count: int | None = None, shown: int = 6) -> str:
     """One line for people: "skipped 3 rows without a moment or field value (lines 57, 58, 212)".
 
     Empty if ``lines`` is; more than ``shown`` lines are shortened to the first few and the last.
+    ``count``: the rows skipped where ``lines`` holds only some of them (``kept_lines``).
     """
     lines = [int(n) for n in lines]
     if not lines:
         return ""
-    listed = lines if len(lines) <= shown else [*lines[: shown - 1], "...", lines[-1]]
-    rows = "row" if len(lines) == 1 else "rows"
-    where = "line" if len(lines) == 1 else "lines"
+    count = max(len(lines), count or 0)
+    listed = lines if count <= shown else [*lines[: shown - 1], "...", lines[-1]]
+    rows = "row" if count == 1 else "rows"
+    where = "line" if count == 1 else "lines"
     return (
-        f"skipped {len(lines)} {rows} without a moment or field value "
+        f"skipped {count} {rows} without a moment or field value "
         f"({where} {', '.join(map(str, listed))})"
     )
 

@@ -263,7 +263,7 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                 raise ValidationError(
                     f"{where}: kind {str(doc.get('kind'))[:40]!r} is not one of {', '.join(m.MEASUREMENT_KINDS)}"
                 )
-            check_metadata(doc.get("metadata"), where)
+            check_metadata(doc.get("metadata"), where, stored=True)
         for doc in tables["curves"]:  # as add_measurement stores them: numbers or null
             where = f"curves row {doc['id']}"
             columns, settings = doc.get("columns"), doc.get("settings")

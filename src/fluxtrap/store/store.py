@@ -75,7 +75,11 @@ from fluxtrap.units import number
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
 MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on PostgreSQL
-MAX_METADATA = 16 * 2**20  # bytes of a measurement's metadata as JSON: 10^6 skipped lines fit
+# bytes of a new measurement's metadata as JSON (the real MPMS3 files' are 1.4 KB; a page listing
+# notes parses every listed one); an archive's may hold up to MAX_STORED_METADATA, the limit of
+# the stores before skipped lines were kept to their first and last (10^6 line numbers fit)
+MAX_METADATA = 64 * 2**10
+MAX_STORED_METADATA = 16 * 2**20
 JOBS_LOCK = 0x666C7578  # PostgreSQL advisory lock key serialising the job queue's writes
 NAMES_LOCK = 0x666C786E  # with a campaign id (0: campaign names): its new names' check + insert
 USER_NAMES = -1  # the "campaign id" of _lock_names for user names (campaign ids are > 0)
@@ -1348,10 +1352,11 @@ def _no_nul(text: str, what: str) -> str:
     return text
 
 
-def check_metadata(meta: Any, where: str) -> dict[str, Any]:
+def check_metadata(meta: Any, where: str, stored: bool = False) -> dict[str, Any]:
     """A measurement's metadata as stored: a JSON object with text keys, at most
-    ``MAX_METADATA`` bytes as JSON, its ``skipped_lines`` (if given) a list of line numbers and
-    its ``tc_not_found`` a list of texts (the pages read them); ``where`` names it in the error."""
+    ``MAX_METADATA`` bytes as JSON (``MAX_STORED_METADATA`` if ``stored``: from an archive), its ``skipped_lines`` (if given) a list of line numbers,
+    ``skipped_rows`` their count (at least as many) and its ``tc_not_found`` a list of texts (the
+    pages read them); ``where`` names it in the error."""
     if not isinstance(meta, Mapping) or not all(isinstance(k, str) for k in meta):
         raise ValidationError(f"{where}: metadata is not a table of named values")
     _check_texts(meta.get("tc_not_found", []), f"{where}: metadata tc_not_found")
@@ -1360,12 +1365,18 @@ def check_metadata(meta: Any, where: str) -> dict[str, Any]:
         isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lines
     ):
         raise ValidationError(f"{where}: metadata skipped_lines is not a list of line numbers")
+    rows = meta.get("skipped_rows", len(lines))
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < len(lines):
+        raise ValidationError(
+            f"{where}: metadata skipped_rows is not a count of at least its {len(lines)} lines"
+        )
     try:
         size = len(json.dumps(meta).encode())
     except (TypeError, ValueError, RecursionError) as err:
         raise ValidationError(f"{where}: metadata is not JSON ({err})") from None
-    if size > MAX_METADATA:
-        raise ValidationError(f"{where}: metadata is {size} bytes as JSON, at most {MAX_METADATA}")
+    limit = MAX_STORED_METADATA if stored else MAX_METADATA
+    if size > limit:
+        raise ValidationError(f"{where}: metadata is {size} bytes as JSON, at most {limit}")
     return dict(meta)
 
 

@@ -83,7 +83,7 @@ def measurement_notes(meas: MeasurementRecord, settings: Sequence[Mapping[str, A
     from fluxtrap.magnetometry.table import skipped_note, unterminated_note
 
     read = [
-        skipped_note(meas.metadata.get("skipped_lines", ())),
+        skipped_note(meas.metadata.get("skipped_lines", ()), meas.metadata.get("skipped_rows")),
         unterminated_note(meas.metadata.get("unterminated_line")),
     ]
     notes = [f"{meas.filename}: {n}" for n in read if n]
