@@ -105,7 +105,7 @@ def create_app(
         JSON cannot carry) shown as text instead of failing the answer with a 500, and long
         inputs cut short (a refused 60 000-key body is not echoed back whole); off ``/api``,
         the error page naming each field."""
-        errors = [{**e, "input": _short(e["input"])} if "input" in e else e for e in err.errors()]
+        errors = [_explained(e) for e in err.errors()]
         if not request.url.path.startswith("/api"):
             where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
             return _error(request, 422, where, "RequestValidationError")
@@ -121,6 +121,16 @@ def create_app(
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
 
     return app
+
+
+def _explained(error: dict) -> dict:
+    """One of FastAPI's validation errors with its input cut short, and a file part sent without
+    a file name (a browser's form with no file chosen; Starlette reads it as text) said so, without
+    echoing its content."""
+    if "Expected UploadFile" in str(error.get("msg", "")):
+        msg = "no file: the part has no file name (no file was chosen, or it was sent as text)"
+        return {k: v for k, v in error.items() if k not in ("input", "ctx")} | {"msg": msg}
+    return {**error, "input": _short(error["input"])} if "input" in error else error
 
 
 def _unreadable(cause: BaseException) -> str:

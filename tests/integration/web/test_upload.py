@@ -154,6 +154,16 @@ def test_upload_needs_the_file_and_edges(sample):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "file"]
 
 
+def test_a_file_part_without_a_file_name_is_said_so_without_echoing_it(sample, loop_file):
+    """A form sent with no file chosen has a file part with an empty file name: Starlette reads it
+    as text, and FastAPI's 'Expected UploadFile' echoed the start of the content."""
+    r = upload(sample, loop_file, filename="")
+    (error,) = r.json()["detail"]
+    assert r.status_code == 422 and error["loc"] == ["body", "file"], r.text
+    assert error["msg"].startswith("no file: the part has no file name") and "input" not in error
+    assert sample.store.measurements(NAME, "B1") == []
+
+
 def test_unreadable_quantity_is_422_not_500(sample, loop_file):
     """Texts that make pint's parser raise outside its own error family (found by fuzzing)."""
     for bad in (")", ":"):
