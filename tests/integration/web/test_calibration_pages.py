@@ -80,3 +80,29 @@ def test_calibration_page(recorded):
     assert lab.client.get("/calibrations/999").status_code == 404
     lab.client.cookies.set("fluxtrap_token", "wrong")
     assert lab.client.get(f"/calibrations/{good_id}", follow_redirects=False).status_code == 303
+
+
+def test_a_sigma_from_the_profile_says_so_with_its_interval(recorded):
+    """A rough misfit's sigma comes from the profile interval (calibrate.json ``sigma_source``,
+    ``profile_interval``): the page says which sigma it shows, as the CLI's "sigma from" does."""
+    lab, (good_id, _), _, good = recorded
+    assert "<td>linearised</td>" in lab.client.get(f"/calibrations/{good_id}").text
+    result = good.to_dict() | {"wall_s": 1.5}
+    result = {k: v for k, v in result.items() if k != "scan"}
+    n = result["parameters"]["bulk.n"]
+    n |= {"sigma": 11.0, "sigma_source": "profile", "sigma_linearised": 0.6}
+    n["profile_interval"] = {
+        "lower": 12.8,
+        "upper": 24.55,
+        "lower_reached": True,
+        "upper_reached": False,
+    }
+    case = Case.from_dict(tomli.loads(QUICK_CASE))
+    rough = lab.store.add_calibration(case, QUICK_CASE, good.fitted_cases[0], good.fitted_cases[0].to_toml(), result,
+                                      [("hall.csv", HALL, "surface")], name="rough")  # fmt: skip
+    html = lab.client.get(f"/calibrations/{rough.id}").text
+    assert (
+        "profile: profile interval (chi² + 1 reduced unit) 12.8 .. 24.55 (not reached: wider)"
+        in html
+    )
+    assert ">11</td>" in html
