@@ -3,6 +3,8 @@ trace and residual figures, links), from calibrations recorded with ``Store.add_
 
 from __future__ import annotations
 
+from html import unescape
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,3 +108,23 @@ def test_a_sigma_from_the_profile_says_so_with_its_interval(recorded):
         in html
     )
     assert ">11</td>" in html
+
+
+def test_a_restarted_fit_says_so_on_its_page(recorded):
+    """calibrate.json's ``optimizer.restarts`` (a lower profile point restarted the descent) is
+    shown as the CLI's line; a fit that was not restarted shows none."""
+    lab, (good_id, _), _, good = recorded
+    assert 'id="restarts"' not in lab.client.get(f"/calibrations/{good_id}").text
+    result = {k: v for k, v in good.to_dict().items() if k != "scan"} | {"wall_s": 1.5}
+    result["optimizer"] = result["optimizer"] | {"restarts": [
+        {"from_chi2": 20.76, "from": {"bulk.n": 31.12, "bulk.jc_scale": 1.1654}, "start_chi2": 17.19,
+         "start": {"bulk.n": 24.08, "bulk.jc_scale": 1.18}, "to_chi2": 16.46,
+         "to": {"bulk.n": 23.78, "bulk.jc_scale": 1.1846}, "simulations": 49}]}  # fmt: skip
+    case = Case.from_dict(tomli.loads(QUICK_CASE))
+    cal = lab.store.add_calibration(case, QUICK_CASE, good.fitted_cases[0], good.fitted_cases[0].to_toml(), result,
+                                    [("hall.csv", HALL, "surface")], name="restarted")  # fmt: skip
+    text = " ".join(unescape(lab.client.get(f"/calibrations/{cal.id}").text).split())
+    assert (
+        "Restarted 1 x from a lower profile point: chi² 20.76 → 16.46 "
+        "(bulk.n 31.12 → 23.78, bulk.jc_scale 1.165 → 1.185)." in text
+    )
