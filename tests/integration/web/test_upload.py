@@ -251,6 +251,16 @@ def tc_campaign(lab) -> None:
     lab.store.add_sample("tc", "T1", {"T": 600}, recorded_by="alice")
 
 
+def upload_mt(lab, name: str, content: bytes):
+    """Bob's upload of an M(T) file ``name`` to sample T1 of ``tc_campaign``."""
+    return lab.client.post(
+        "/api/campaigns/tc/samples/T1/measurements",
+        headers=auth("bob"),
+        data={"kind": "mt_curve"},
+        files={"file": (name, content)},
+    )
+
+
 def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(lab, tmp_path):
     """The Tc fit's TcStructureWarning (a minority phase's step, left out of the fit and of its
     ± 1 sigma) was stored in the curve's settings only: the upload's answer and the campaign page
@@ -261,12 +271,7 @@ def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(la
     tc_campaign(lab)
     name = "<img src=x onerror=alert(1)>.dat"
     content = two_phase_mt_file(tmp_path / "two.dat").read_bytes()
-    r = lab.client.post(
-        "/api/campaigns/tc/samples/T1/measurements",
-        headers=auth("bob"),
-        data={"kind": "mt_curve"},
-        files={"file": (name, content)},
-    )
+    r = upload_mt(lab, name, content)
     assert r.status_code == 201, r.text
     (said,), tc = r.json()["warnings"], r.json()["objectives"]["tc"]
     assert said.startswith(f"{name}: sweep: ") and "a second transition (another phase)?" in said
@@ -280,12 +285,7 @@ def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(la
     assert f"{tc:.6g} ± " in row and "Jc(B)" not in row  # its Tc; no link to a Jc(B) it lacks
 
     clean = transition_mt_file(tmp_path).read_bytes()  # a newer, clean file: nothing to say
-    r = lab.client.post(
-        "/api/campaigns/tc/samples/T1/measurements",
-        headers=auth("bob"),
-        data={"kind": "mt_curve"},
-        files={"file": ("clean.dat", clean)},
-    )
+    r = upload_mt(lab, "clean.dat", clean)
     assert r.status_code == 201 and r.json()["warnings"] == [], r.text
     assert 'id="tc-notes"' not in lab.client.get("/campaigns/tc").text
 
@@ -302,12 +302,7 @@ def test_the_measurement_list_says_what_each_analysis_warned_about(lab, tmp_path
         ("two.dat", two_phase_mt_file(tmp_path / "two.dat").read_bytes()),
         ("clean.dat", transition_mt_file(tmp_path).read_bytes()),
     ):
-        r = lab.client.post(
-            "/api/campaigns/tc/samples/T1/measurements",
-            headers=auth("bob"),
-            data={"kind": "mt_curve"},
-            files={"file": (name, content)},
-        )
+        r = upload_mt(lab, name, content)
         assert r.status_code == 201, r.text
         assert r.json()["measurement"]["warnings"] == r.json()["warnings"]
         said.append(r.json()["warnings"])

@@ -376,23 +376,29 @@ def test_restarts_are_bounded_and_a_fit_still_below_its_profile_is_flagged(monke
     assert "restart 1 from the profile point stopped" in note and "passed max_wall" in note
 
 
-def test_the_command_prints_the_restarts_in_one_line(monkeypatch, tmp_path, capsys):
-    """``fluxtrap calibrate`` says in one line that the fit was restarted from its profile, with
-    the chi^2 before and after and where the parameters went (the stand-in calibration of the
-    restart test in place of the Dask run); a fit reached that way exits 0."""
+def command_printing(cal, monkeypatch, tmp_path, capsys) -> tuple[int, str]:
+    """``fluxtrap calibrate`` run with ``cal`` in place of the Dask run: its exit code and its
+    standard output with the line breaks rich adds joined."""
     from fluxtrap.cli import run
     from fluxtrap.workflows import calibrate as workflow
 
-    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
-    descent_stopping_short(monkeypatch, times=1)
-    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
-                    runner=runner_of(linear_model))  # fmt: skip
     done = workflow.CalibrationRun(cal, (), (), 0, {"wall_s": 0.1, "simulations_below_accuracy":
                                                     {"count": 0, "largest_estimate": 0.0}})  # fmt: skip
     monkeypatch.setattr(workflow, "run_calibration", lambda *args, **kwargs: done)
     code = run(["calibrate", "case.toml", "hall.csv", "--probe", "top", "--fit", "sc.n,sc.jc_scale",
                 "--out", str(tmp_path / "out")])  # fmt: skip
-    stdout = " ".join(capsys.readouterr().out.split())
+    return code, " ".join(capsys.readouterr().out.split())
+
+
+def test_the_command_prints_the_restarts_in_one_line(monkeypatch, tmp_path, capsys):
+    """``fluxtrap calibrate`` says in one line that the fit was restarted from its profile, with
+    the chi^2 before and after and where the parameters went (the stand-in calibration of the
+    restart test in place of the Dask run); a fit reached that way exits 0."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    descent_stopping_short(monkeypatch, times=1)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
+                    runner=runner_of(linear_model))  # fmt: skip
+    code, stdout = command_printing(cal, monkeypatch, tmp_path, capsys)
     (restart,) = cal.optimizer["restarts"]
     n, k = cal.values
     assert code == 0
@@ -526,16 +532,8 @@ def test_a_quadratic_profile_keeps_the_linearised_sigma():
 def test_the_command_says_which_sigma_it_prints(monkeypatch, tmp_path, capsys):
     """The parameter table names each sigma's source, and the profile interval is printed (the
     kinked stand-in's calibration in place of the Dask run)."""
-    from fluxtrap.cli import run
-    from fluxtrap.workflows import calibrate as workflow
-
     _, cal, *_ = kinked_calibration(eps=0.1)
-    done = workflow.CalibrationRun(cal, (), (), 0, {"wall_s": 0.1, "simulations_below_accuracy":
-                                                    {"count": 0, "largest_estimate": 0.0}})  # fmt: skip
-    monkeypatch.setattr(workflow, "run_calibration", lambda *args, **kwargs: done)
-    code = run(["calibrate", "case.toml", "hall.csv", "--probe", "top", "--fit", "sc.n,sc.jc_scale",
-                "--out", str(tmp_path / "out")])  # fmt: skip
-    stdout = " ".join(capsys.readouterr().out.split())
+    code, stdout = command_printing(cal, monkeypatch, tmp_path, capsys)
     interval = cal.profile_intervals["sc.n"]
     assert code == 0
     assert f"{cal.sigmas[0]:.2g} │ profile │" in stdout
