@@ -8,6 +8,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -114,8 +115,13 @@ def serve(store: Store, **app_options):
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    # The first requests import the pages' and the API's modules: seconds on a loaded machine,
+    # past httpx's 5 s default that the tests' own requests keep.
+    for path in ("/login", "/api/me"):
+        httpx.get(url + path, timeout=120)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.should_exit = True
         thread.join(10)
