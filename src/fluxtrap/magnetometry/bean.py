@@ -27,7 +27,7 @@ from fluxtrap.magnetometry.loops import (
     loop_width,
     merge_close,
 )
-from fluxtrap.magnetometry.table import MU0, MeasurementTable
+from fluxtrap.magnetometry.table import MU0, MeasurementTable, robust_sigma
 
 
 def bean_jc(dm_A_m: np.ndarray | float, a_m: float, b_m: float) -> np.ndarray | float:
@@ -189,7 +189,7 @@ def jc_from_width(
     d = (value[0] - value[1])[has][measured.all(axis=0)[has]]
     d = d[d != 0]
     if d.size >= QUADRANT_FIELDS:
-        scatter = min(scatter, float(1.4826 * np.median(np.abs(d - np.median(d)))) / 2)
+        scatter = min(scatter, robust_sigma(d) / 2)
     from_file = bool(np.isfinite(file_err).all() and np.any(file_err > 0))
     err_from = "moment error column" if from_file else "loop-width scatter"
     if from_file and understated > ERR_COLUMN_TRUST:
@@ -295,7 +295,7 @@ def width_scatter(dm: np.ndarray) -> float:
     d4 = np.diff(dm, 4)
     if not d4.size:
         return 0.0
-    return float(1.4826 * np.median(np.abs(d4 - np.median(d4))) / np.sqrt(70.0))
+    return robust_sigma(d4) / np.sqrt(70.0)
 
 
 def _quadrant_mismatch(value: np.ndarray, err: np.ndarray, both: np.ndarray) -> float:
@@ -308,7 +308,7 @@ def _quadrant_mismatch(value: np.ndarray, err: np.ndarray, both: np.ndarray) -> 
     if both.sum() < 10:
         return float("nan")
     z = (value[0] - value[1])[both] / sigma[both]
-    return float(1.4826 * np.median(np.abs(z - np.median(z))))
+    return robust_sigma(z)
 
 
 def penetration_depth(a_m: float, c_m: float) -> float:

@@ -39,7 +39,7 @@ from fluxtrap.magnetometry.readers._columns import (
     split_rows,
     unit_of,
 )
-from fluxtrap.magnetometry.table import check_values
+from fluxtrap.magnetometry.table import check_values, robust_sigma
 from fluxtrap.probetable import measured_origin
 from fluxtrap.units import MU0
 
@@ -180,7 +180,7 @@ def ramp_end(time_s: np.ndarray, field_T: np.ndarray, *, source: str = "series")
     )
     if t.size < 12:
         raise AnalysisError(f"{refuse}; only {t.size} points")
-    noise = 1.4826 * np.median(np.abs(np.diff(b, 2))) / np.sqrt(6.0)
+    noise = robust_sigma(np.diff(b, 2), about=0.0) / np.sqrt(6.0)
     d = (t - t[0]) / 4
     idx = lambda x: np.searchsorted(t, x, side="left")  # noqa: E731
     before, se_before = _window_slopes(t, b, idx(t - d), idx(t) + 1)

@@ -40,7 +40,7 @@ import numpy as np
 
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.loops import monotone_segments
-from fluxtrap.magnetometry.table import MeasurementTable
+from fluxtrap.magnetometry.table import MeasurementTable, robust_sigma
 
 
 @dataclass(frozen=True, eq=False)
@@ -219,7 +219,7 @@ class TcResult:
 def _robust_noise(m: np.ndarray) -> float:
     """Noise (A*m^2) from the median absolute second difference (a smooth trend cancels)."""
     d2 = np.diff(m, 2)
-    sigma = 1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0)
+    sigma = robust_sigma(d2) / np.sqrt(6.0)
     return float(sigma) if sigma > 0 else float(np.std(d2) / np.sqrt(6.0)) or 1e-30
 
 
@@ -391,7 +391,7 @@ def find_tc(
     tw, mw = t[window], m[window]
     start = _start_values(tw, mw, tm, w)
     params, resid, _ = _fit(tw, mw, start, "soft_l1", noise)
-    noise = float(1.4826 * np.median(np.abs(resid))) or noise
+    noise = robust_sigma(resid, about=0.0) or noise
     inliers = np.abs(resid) <= _OUTLIER * noise
     params, r, jac = _fit(tw[inliers], mw[inliers], params, "linear", noise)
     c0, c1, step, tm, lnw = params

@@ -22,7 +22,7 @@ from fluxtrap.magnetometry.loops import (
 )
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.synthetic import critical_state_moment, synthetic_mh_loop, write_qd_dat
-from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata, robust_sigma
 
 A, B, C = 0.5e-3, 1.2e-3, 2.8e-3  # the users' bar, m
 
@@ -990,3 +990,14 @@ def test_a_quadrant_whose_branch_turned_near_the_objective_field_is_not_averaged
     value = objective_values(spec, jc_from_loop(loop, a, b, c))["jc_3T"]
     assert value == pytest.approx(2.5e8, rel=0.003)
     assert _hand_bean_A_cm2(loop, 3.0, a, b, c) * 1e4 == pytest.approx(value, rel=0.003)
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 400])
+def test_robust_sigma_is_scipys_normal_scaled_median_absolute_deviation(size):
+    from scipy.stats import median_abs_deviation
+
+    x = np.random.default_rng(size).standard_t(3, size) * 2.5 + 7.0
+    assert robust_sigma(x) == pytest.approx(median_abs_deviation(x, scale="normal"), rel=1e-12)
+    about_zero = median_abs_deviation(x, center=lambda x, axis: 0.0, scale="normal")
+    assert robust_sigma(x, about=0.0) == pytest.approx(about_zero, rel=1e-12)
+    assert np.isnan(robust_sigma(np.array([])))
