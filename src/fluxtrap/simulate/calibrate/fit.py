@@ -544,12 +544,14 @@ def _assess(
                 f"{p.name} = {p.from_u(x):.4g} sits at its bound {p.bounds}: the optimum may lie "
                 "outside; widen the bounds (its sigma is not meaningful)"
             )
-    rows, points = (
+    rows, points, profile_ks = (
         _profile(model, u, cov_u, chi2, chi2 / dof, max_iterations, warnings)
         if profile
-        else ([], [])
+        else ([], [], {})
     )
-    cov_u, sources, intervals = _widen(params, u, cov_u, sig_lin, rows, points, warnings)
+    cov_u, sources, intervals = _widen(
+        params, u, cov_u, sig_lin, rows, points, profile_ks, warnings
+    )
     cov = D @ cov_u @ D
     sig = np.sqrt(np.diag(cov))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -761,7 +763,7 @@ def _profile(
     s2: float,
     max_iterations: int,
     warnings: list[str],
-) -> tuple[list[dict[str, float]], list[np.ndarray]]:
+) -> tuple[list[dict[str, float]], list[np.ndarray], dict[str, tuple[float, float, bool, bool]]]:
     """Profile every fitted n at k = -2, -1, 1, 2 sigma: the rise of chi^2 / s2 should be k^2.
     On a side where it rises by less than ``PROFILE_FLAT`` at 1 sigma, further points at 4, 8,
     16, 32 sigma (the last within the bounds, ``PROFILE_EXTEND`` at most) until one rises by more
@@ -769,9 +771,11 @@ def _profile(
     are looked at), then one where that bracket (a factor 2 wide) puts the crossing; not where a
     point lies more than 1 below (the fit is restarted from it). A point whose refit fails ends
     its side (a warning). The rows and, for each, its point (n held, the others refitted;
-    internal coordinates)."""
+    internal coordinates), and each flat profile's ``profile_interval`` (in sigmas), computed
+    once here from all its points."""
     rows: list[dict[str, float]] = []
     points: list[np.ndarray] = []
+    intervals: dict[str, tuple[float, float, bool, bool]] = {}
     for j, p in enumerate(model.params):
         if p.attribute != "n" or not math.isfinite(cov_u[j, j]):
             continue
@@ -827,15 +831,16 @@ def _profile(
                     break
                 last = abs(uj - u[j]) / sd
             if crossed:  # one more point where the doubling's bracket puts the crossing
-                mine = [r for r in rows if r["parameter"] == p.name]
-                ends = profile_interval(
-                    [r["k_sigma"] for r in mine], [r["delta_chi2"] for r in mine]
-                )
-                tried(ends[0] if side < 0 else ends[1])
-    flat = {name for name in {r["parameter"] for r in rows}
-            if _flat([r for r in rows if r["parameter"] == name])}  # fmt: skip
+                ks, rises = zip(*[(r["k_sigma"], r["delta_chi2"]) for r in rows
+                                  if r["parameter"] == p.name], strict=True)  # fmt: skip
+                tried(_crossing(ks, rises, side)[0])
+        mine = [r for r in rows if r["parameter"] == p.name]
+        if _flat(mine):  # its interval, once, from all its points
+            intervals[p.name] = profile_interval(
+                [r["k_sigma"] for r in mine], [r["delta_chi2"] for r in mine]
+            )
     for row in rows:
-        if row["parameter"] in flat or abs(row["k_sigma"]) > 2:
+        if row["parameter"] in intervals or abs(row["k_sigma"]) > 2:
             continue  # a flat side: _widen reports the profile interval instead
         if not 0.5 * row["expected"] <= row["delta_chi2"] <= 2 * row["expected"]:
             warnings.append(
@@ -844,7 +849,7 @@ def _profile(
                 "linearised sigma is only indicative there"
             )
             break
-    return rows, points
+    return rows, points, intervals
 
 
 def _flat(rows: list[dict[str, float]]) -> bool:
@@ -857,23 +862,26 @@ def _flat(rows: list[dict[str, float]]) -> bool:
 
 def profile_interval(k: Sequence[float], rise: Sequence[float]) -> tuple[float, float, bool, bool]:
     """Where a profile (rises of chi^2 / chi2_red at ``k`` linearised sigmas; the fit at k = 0,
-    rise 0) crosses 1 on each side: (k_lower, k_upper, lower reached, upper reached). The
-    outermost point at or below 1 and the next one out are interpolated linearly in sqrt(rise),
-    exact for a quadratic profile (rise = k^2); the outermost crossing, so that a rough profile's
-    spike above 1 nearer the fit does not end the interval. A side whose outermost point is at or
-    below 1 gives that point's k, not reached (the interval is then a lower bound)."""
-    out = []
-    for side in (-1.0, 1.0):
-        pts = sorted([(0.0, 0.0)] + [(side * a, r) for a, r in zip(k, rise, strict=True)
-                                     if side * a > 0])  # fmt: skip
-        i = max(i for i, (_, r) in enumerate(pts) if r <= 1.0)
-        if i == len(pts) - 1:
-            out.append((side * pts[i][0], False))
-            continue
-        (a0, r0), (a1, r1) = pts[i], pts[i + 1]
-        s0 = math.sqrt(max(r0, 0.0))
-        out.append((side * (a0 + (1.0 - s0) * (a1 - a0) / (math.sqrt(r1) - s0)), True))
-    return out[0][0], out[1][0], out[0][1], out[1][1]
+    rise 0) crosses 1 on each side: (k_lower, k_upper, lower reached, upper reached), each side
+    by ``_crossing``. A side whose outermost point is at or below 1 gives that point's k, not
+    reached (the interval is then a lower bound)."""
+    (lo, lo_ok), (hi, hi_ok) = _crossing(k, rise, -1.0), _crossing(k, rise, 1.0)
+    return lo, hi, lo_ok, hi_ok
+
+
+def _crossing(k: Sequence[float], rise: Sequence[float], side: float) -> tuple[float, bool]:
+    """Where the profile crosses 1 on ``side`` (-1 or +1) and whether it does: the outermost
+    point at or below 1 and the next one out interpolated linearly in sqrt(rise), exact for a
+    quadratic profile (rise = k^2); the outermost crossing, so that a rough profile's spike
+    above 1 nearer the fit does not end the interval."""
+    pts = sorted([(0.0, 0.0)] + [(side * a, r) for a, r in zip(k, rise, strict=True)
+                                 if side * a > 0])  # fmt: skip
+    i = max(i for i, (_, r) in enumerate(pts) if r <= 1.0)
+    if i == len(pts) - 1:
+        return side * pts[i][0], False
+    (a0, r0), (a1, r1) = pts[i], pts[i + 1]
+    s0 = math.sqrt(max(r0, 0.0))
+    return side * (a0 + (1.0 - s0) * (a1 - a0) / (math.sqrt(r1) - s0)), True
 
 
 def _widen(
@@ -883,28 +891,25 @@ def _widen(
     sig_lin: np.ndarray,
     rows: list[dict[str, float]],
     points: list[np.ndarray],
+    profile_ks: Mapping[str, tuple[float, float, bool, bool]],
     warnings: list[str],
 ) -> tuple[np.ndarray, tuple[str, ...], dict[str, dict[str, Any]]]:
     """The covariance widened where a profile was flat (rise < ``PROFILE_FLAT`` at -1 or +1
     sigma): the parameter's sigma becomes the larger half of its profile interval (if larger),
     by cov_u -> A cov_u A^T with A = I + (f - 1) c e_j^T, c the regression of the refitted
     profile points on u_j (c_j = 1): the others move with it as along the profile, and the
-    result stays a covariance. Also each parameter's sigma source and the profile intervals."""
+    result stays a covariance. ``profile_ks``: the flat profiles' intervals in sigmas (from
+    ``_profile``). Also each parameter's sigma source and the profile intervals in natural
+    units."""
     names = [p.name for p in params]
     sources = ["linearised"] * len(params)
     intervals: dict[str, dict[str, Any]] = {}
     sd_lin = np.sqrt(np.diag(cov_u))
-    for name in dict.fromkeys(r["parameter"] for r in rows):
+    for name, (k_lo, k_hi, lo_ok, hi_ok) in profile_ks.items():
         idx = [i for i, r in enumerate(rows) if r["parameter"] == name]
-        mine = [rows[i] for i in idx]
-        if not _flat(mine):
-            continue
-        ones = [r["delta_chi2"] for r in mine if abs(r["k_sigma"]) == 1]
+        ones = [rows[i]["delta_chi2"] for i in idx if abs(rows[i]["k_sigma"]) == 1]
         j = names.index(name)
         p, v = params[j], float(params[j].from_u(u[j]))
-        k_lo, k_hi, lo_ok, hi_ok = profile_interval(
-            [r["k_sigma"] for r in mine], [r["delta_chi2"] for r in mine]
-        )
         lo, hi = p.from_u(u[j] + k_lo * sd_lin[j]), p.from_u(u[j] + k_hi * sd_lin[j])
         intervals[name] = {"lower": lo, "upper": hi, "lower_reached": lo_ok, "upper_reached": hi_ok}
         half = max(v - lo, hi - v)
