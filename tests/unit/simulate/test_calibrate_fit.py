@@ -1,4 +1,5 @@
-"""The calibration machinery on stand-in models with known answers (no FEM: milliseconds).
+"""The calibration machinery on stand-in models with known answers (no FEM: milliseconds; two
+tests run a small disk for real, for the runner's and the solver's max_wall).
 
 A runner is any ``cases -> [probes table]``; here it evaluates closed forms of the case's
 parameters, so least squares, covariance, scan, profile and propagation are checked against
@@ -374,6 +375,35 @@ def test_restarts_are_bounded_and_a_fit_still_below_its_profile_is_flagged(monke
     assert failed.value("sc.n")[0] == pytest.approx(35.0)
     (note,) = [w for w in failed.warnings if "profile of sc.n: chi^2 is" in w]
     assert "restart 1 from the profile point stopped" in note and "passed max_wall" in note
+
+
+def test_a_restart_past_a_real_max_wall_keeps_the_last_fit_and_names_it(monkeypatch):
+    """The same with the FEM (a 4 mm disk, 0.1-0.2 s a run): the first descent stops at the
+    start n = 35 (truth 20, Jc x0.8, 1 mT noise), its profile is far lower at -1 and -2 sigma,
+    and each run of the restart from there is stopped by the solver at its [solver] max_wall
+    (1e-9 s, as the runner sets it). The fit at the start is kept, flagged, and the warning
+    quotes the solver's max_wall error; no restart is recorded."""
+    from fluxtrap.simulate import simulate
+    from fluxtrap.simulate.calibrate import apply, parse_fit, serial
+
+    case = Case.from_dict(case_dict(hold=600.0) | {"mesh": {"size": "4 mm"}})
+    truth = simulate(apply(case, parse_fit("sc.n,sc.jc_scale", case), [20.0, 1.0])).probes
+    t = np.concatenate([np.arange(0.0, T_RAMP, 10.0), T_RAMP + np.geomspace(1.0, 599.0, 20)])
+    b = np.interp(t, truth.time_s, truth.top_Bz_T) + np.random.default_rng(3).normal(
+        0, 1e-3, t.size
+    )
+    series = Series("disk", t, b, "top", applied_T=np.interp(t, truth.time_s, truth.applied_T))
+    calls = descent_stopping_short(monkeypatch, times=1)
+
+    def runner(cases, timeout_s=None):  # the restart's runs: 1e-9 s each
+        return serial(cases, timeout_s=1e-9 if len(calls) > 1 else timeout_s)
+
+    cal = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, max_iterations=10, runner=runner)
+    assert len(calls) == 2 and cal.optimizer["restarts"] == []
+    assert cal.value("sc.n")[0] == pytest.approx(35.0) and not cal.fits
+    assert not cal.optimizer["converged"]
+    (note,) = [w for w in cal.warnings if "profile of sc.n: chi^2 is" in w]
+    assert "restart 1 from the profile point stopped" in note and "max_wall" in note
 
 
 def command_printing(cal, monkeypatch, tmp_path, capsys) -> tuple[int, str]:
