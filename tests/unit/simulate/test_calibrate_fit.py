@@ -313,6 +313,42 @@ def descent_stopping_short(monkeypatch, times: int):
     return calls
 
 
+def test_a_field_in_the_wrong_unit_is_named_in_the_misfit():
+    """A trace in mT read as T (1000 x the model's field): the misfit says the measured field
+    is several hundred x the model's and asks about the unit; a misfit of the right size (a
+    50 mT step into the hold, 25 sigma) does not."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    mT = Series("mT as T", series.time_s, 1e3 * series.field_T, "top", applied_T=series.applied_T)
+    cal = calibrate(Case.from_dict(case_dict()), mT, "sc.n,sc.jc_scale", scan=0, profile=False,
+                    runner=runner_of(linear_model))  # fmt: skip
+    (note,) = [w for w in cal.warnings if "does not fit" in w]
+    ratio = float(note.split("the measured field is ")[1].split(" x")[0])
+    assert 100 < ratio < 1000 and "a unit mix-up?" in note and not cal.fits
+    jump = Series("jump", series.time_s, series.field_T - 0.05 * (series.time_s > 300), "top",
+                  applied_T=series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
+    off = calibrate(Case.from_dict(case_dict()), jump, "sc.n,sc.jc_scale", scan=0,
+                    profile=False, runner=runner_of(linear_model))  # fmt: skip
+    (note,) = [w for w in off.warnings if "does not fit" in w]
+    assert "unit" not in note
+
+
+def test_a_noise_estimated_from_a_sparse_series_is_said_to_be_unable_to_judge_the_fit():
+    """Six points of the stand-in's trace with 2 mT of noise and no noise column: their second
+    differences are the trace's corner at the ramp's end, so the estimated noise is 29 mT
+    (reduced chi^2 0.005) and the fit test could not fail; the warning says so. The same trace
+    sampled densely (80 points) gets no such warning."""
+    dense = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    pick = np.array([4, 12, 19, 30, 50, 70])  # 3 on the ramp, 3 in the hold
+    sparse = Series("sparse", dense.time_s[pick], dense.field_T[pick], "top",
+                    applied_T=dense.applied_T[pick])  # fmt: skip
+    quiet = Series("dense", dense.time_s, dense.field_T, "top", applied_T=dense.applied_T)
+    for series, warned in ((sparse, True), (quiet, False)):
+        cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
+                        profile=False, runner=runner_of(linear_model))  # fmt: skip
+        notes = [w for w in cal.warnings if "sampled too sparsely" in w]
+        assert bool(notes) == warned, (cal.series[0].chi2_red, cal.warnings)
+
+
 def test_a_lower_profile_point_restarts_the_descent(monkeypatch):
     """The first descent stops at the start n = 35 (truth 20); its profile finds chi^2 far lower
     at -1 and -2 sigma; the descent restarted from that point (n held there, k refitted) reaches

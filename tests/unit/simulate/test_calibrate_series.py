@@ -168,6 +168,21 @@ def test_the_origin_of_a_noisy_applied_readback_is_where_its_ramp_ends():
     assert origin == pytest.approx(600.0, abs=0.5)
 
 
+def test_a_sparsely_sampled_ramp_ends_where_its_line_reaches_the_final_field():
+    """Six samples of a 3 T -> 0 ramp over 600 s (at 100, 300, 500, 700, 1500, 3500 s): the
+    corner at the ramp's end is half of the four second differences, so the readback's noise
+    came out 0.15 T and 0.5 T at 500 s counted as the final 0 T: the origin was 500 s and a
+    calibration of a disk (truth n 25, Jc x0.8) ended at its bound n = 5, reported as a fit.
+    The sample at 500 s lies on the line of the two before it: the origin is 600 s (that
+    calibration: n 26.3 +- 1.3, Jc x0.794 +- 0.008). With noise on the readback as well."""
+    t = np.array([100.0, 300.0, 500.0, 700.0, 1500.0, 3500.0])
+    clean = np.clip(3 * (1 - t / 600), 0, None)
+    assert Series("sparse", t, np.ones_like(t), "gap", applied_T=clean).origin == 600.0
+    noisy = clean + np.random.default_rng(2).normal(0, 2e-3, t.size)
+    origin = Series("noisy", t, np.ones_like(t), "gap", applied_T=noisy).origin
+    assert origin == pytest.approx(600.0, abs=2.0)  # 2 mT on a 5 mT/s ramp: 0.4 s a sigma
+
+
 def test_a_series_without_its_ramp_end_is_refused_with_its_applied_column():
     """The applied column sets the origin only if the ramp's end is in the series: a series of
     the hold alone (applied constant) took its first sample as the origin, one that stops on

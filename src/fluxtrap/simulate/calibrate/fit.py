@@ -53,6 +53,8 @@ from fluxtrap.simulate.calibrate.runners import Outcome, Runner, serial
 from fluxtrap.simulate.calibrate.series import Alignment, Series, align, simulated_at
 
 FIT_CHI2 = 4.0  # reduced chi^2 above which a series is "not fitted": rms residual > 2 sigma
+UNIT_RATIO = 20.0  # measured / model field (rms) beyond which a misfit names the unit
+NOISE_CHI2 = 0.1  # reduced chi^2 below which an estimated noise is too large to judge the fit
 RUNS_Z = -3.0  # runs-test z below which residuals are "structured" (one-sided p ~ 0.0013)
 MAX_SIMULATIONS = 2000  # hard cap on one calibration's simulations (a typo must not run for days)
 # A start-scan point may take at most this many times the start case's wall time (and at least
@@ -723,10 +725,26 @@ def _series_fits(model: Model, u: np.ndarray, warnings: list[str]) -> list[Serie
             structured=z < RUNS_Z,
         )
         if not fit.fits:
+            scale = float(np.sqrt(np.mean(b**2) / np.mean(m[k] ** 2))) if np.any(m[k]) else math.inf
             warnings.append(
                 f"{s.name}: the model does not fit this series: residual rms {fit.rms_T:.3g} T is "
                 f"{math.sqrt(chi2_red):.3g} x its noise {fit.noise_T:.2g} T (reduced chi^2 "
                 f"{chi2_red:.3g} > {FIT_CHI2:g}); its parameters are not to be trusted"
+                + (
+                    f"; the measured field is {scale:.3g} x the model's (rms): a unit mix-up? "
+                    "(the column name gives the unit: B_T is tesla, 'B (mT)' millitesla, "
+                    "'B (G)' gauss)"
+                    if not 1 / UNIT_RATIO < scale < UNIT_RATIO
+                    else ""
+                )
+            )
+        if fit.noise_source == "estimated" and chi2_red < NOISE_CHI2:
+            warnings.append(
+                f"{s.name}: its noise, estimated from the series' second differences "
+                f"({fit.noise_T:.2g} T), is {1 / math.sqrt(chi2_red):.3g} x the residual rms "
+                f"{fit.rms_T:.2g} T: the series is sampled too sparsely to tell noise from its "
+                "curvature, so whether the model fits it cannot be judged (the sigmas, scaled by "
+                "the reduced chi^2, stand); give its noise (--sigma-column)"
             )
         if fit.structured:
             warnings.append(
