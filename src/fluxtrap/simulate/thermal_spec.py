@@ -283,6 +283,12 @@ class ColdHead:
         load = quantity(d, "heat_load", "power", where, default="0 W")
         if load < 0:
             raise ValidationError(f"{where}.heat_load: must be >= 0, got {d['heat_load']!r}")
+        if load > p[-1]:  # no steady state: a 1 W load on a 0.3 W cooler ran the head to 1310 K
+            raise ValidationError(
+                f"{where}.heat_load: {load:g} W is more than the cooler's largest power "
+                f"{p[-1]:g} W at any temperature, so the head would warm without bound past "
+                "every table; check the unit (mW?) or the cooling_power"
+            )
         return cls(capacity, power, load)
 
 

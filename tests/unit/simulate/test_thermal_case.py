@@ -306,6 +306,11 @@ HEAD = "thermal/cold_head/"
         (edit(HEAD + "heat_load", "nan W"), r"thermal\.cold_head\.heat_load"),
         (edit(HEAD + "heat_load", "-1 W"), r"thermal\.cold_head\.heat_load: must be >= 0"),
         (edit(HEAD + "heat_load", "1 K"), r"thermal\.cold_head\.heat_load"),
+        # more than the cooler's 12 W at any temperature: it ran a head to 1310 K in 200 s
+        (
+            edit(HEAD + "heat_load", "12.5 W"),
+            r"thermal\.cold_head\.heat_load: 12\.5 W is more than the cooler's largest power 12 W",
+        ),
         (edit(HEAD + "heat_capacity", "1 J/(m^3*K)"), r"thermal\.cold_head\.heat_capacity"),
         (edit(HEAD + "heat_capacity", KeyError), r"thermal\.cold_head\.heat_capacity: missing"),
         (edit(HEAD + "cooling_power", "5 W"), r"thermal\.cold_head\.cooling_power: expected a"),
