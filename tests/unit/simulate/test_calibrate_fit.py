@@ -349,6 +349,21 @@ def test_a_noise_estimated_from_a_sparse_series_is_said_to_be_unable_to_judge_th
         assert bool(notes) == warned, (cal.series[0].chi2_red, cal.warnings)
 
 
+def test_parameters_the_series_cannot_tell_apart_are_named():
+    """The last decade of the hold alone (from 2550 s, origin given): ln(t) barely changes
+    there, so n and the Jc scale both shift the trace as an offset, correlated +0.999 (sigma of
+    n 0.63 against 0.08 with the whole trace); a warning names the pair. The whole trace
+    (correlation +0.57) gets none."""
+    whole = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    late = Series("late", whole.time_s[70:], whole.field_T[70:], "top", origin_s=T_RAMP,
+                  sigma_T=whole.sigma_T[70:])  # fmt: skip
+    for series, warned in ((late, True), (whole, False)):
+        cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
+                        profile=False, runner=runner_of(linear_model))  # fmt: skip
+        notes = [w for w in cal.warnings if "pin down a combination" in w]
+        assert bool(notes) == warned, (cal.correlation, cal.warnings)
+
+
 def test_a_lower_profile_point_restarts_the_descent(monkeypatch):
     """The first descent stops at the start n = 35 (truth 20); its profile finds chi^2 far lower
     at -1 and -2 sigma; the descent restarted from that point (n held there, k refitted) reaches

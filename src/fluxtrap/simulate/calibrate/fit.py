@@ -55,6 +55,7 @@ from fluxtrap.simulate.calibrate.series import Alignment, Series, align, simulat
 FIT_CHI2 = 4.0  # reduced chi^2 above which a series is "not fitted": rms residual > 2 sigma
 UNIT_RATIO = 20.0  # measured / model field (rms) beyond which a misfit names the unit
 NOISE_CHI2 = 0.1  # reduced chi^2 below which an estimated noise is too large to judge the fit
+DEGENERATE = 0.99  # |correlation| from which two parameters are named as not told apart
 RUNS_Z = -3.0  # runs-test z below which residuals are "structured" (one-sided p ~ 0.0013)
 MAX_SIMULATIONS = 2000  # hard cap on one calibration's simulations (a typo must not run for days)
 # A start-scan point may take at most this many times the start case's wall time (and at least
@@ -558,6 +559,14 @@ def _assess(
     sig = np.sqrt(np.diag(cov))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(sig, sig)
+    for i, j in itertools.combinations(range(len(params)), 2):
+        if abs(corr[i, j]) >= DEGENERATE:
+            warnings.append(
+                f"{params[i].name} and {params[j].name} are correlated {corr[i, j]:+.3f}: these "
+                f"series pin down a combination of the two, not each alone (sigmas {sig[i]:.3g} "
+                f"and {sig[j]:.3g}); a series that tells them apart (ramp and hold, another probe "
+                "or sample) separates them"
+            )
     i = min(range(len(rows)), key=lambda i: rows[i]["delta_chi2"], default=None)
     below = i is not None and rows[i]["delta_chi2"] < -1.0
     return _Assessment(
