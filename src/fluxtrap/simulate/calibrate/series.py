@@ -18,6 +18,7 @@ import pandas as pd
 
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.probetable import (
+    held_value,
     measured_origin,
     readback_tolerance,
     relaxation_origin,
@@ -88,11 +89,12 @@ def ramp_end(time_s: np.ndarray, applied_T: np.ndarray) -> float:
     noise of the readback; a sample nearer the line of the two before it than the final value
     is still on the ramp: a sparse ramp's corner inflates that noise, and 6 samples of a 3 T
     ramp had 0.5 T taken as the final 0 T, their origin 100 s early)."""
+    final = held_value(time_s, applied_T)
     k = int(np.searchsorted(time_s, measured_origin(time_s, applied_T)))  # first at the final
     while 2 <= k < len(time_s) - 1:
         slope = (applied_T[k - 1] - applied_T[k - 2]) / (time_s[k - 1] - time_s[k - 2])
         line = applied_T[k - 1] + slope * (time_s[k] - time_s[k - 1])
-        if abs(applied_T[k] - line) >= abs(applied_T[k] - applied_T[-1]):
+        if abs(applied_T[k] - line) >= abs(applied_T[k] - final):
             break
         k += 1
     at_final = float(time_s[min(k, len(time_s) - 1)])
@@ -100,7 +102,7 @@ def ramp_end(time_s: np.ndarray, applied_T: np.ndarray) -> float:
     if i < 1 or applied_T[i] == applied_T[i - 1]:
         return at_final
     slope = (applied_T[i] - applied_T[i - 1]) / (time_s[i] - time_s[i - 1])
-    return float(np.clip(time_s[i] + (applied_T[-1] - applied_T[i]) / slope, time_s[i], at_final))
+    return float(np.clip(time_s[i] + (final - applied_T[i]) / slope, time_s[i], at_final))
 
 
 def estimate_noise(field_T: np.ndarray) -> float:
