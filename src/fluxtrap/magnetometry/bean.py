@@ -20,6 +20,8 @@ import numpy as np
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import (
+    TEMPERATURE_SPAN_FRACTION,
+    TEMPERATURE_SPAN_K,
     LoopWidth,
     NotSuperconductingWarning,
     check_bar,
@@ -56,11 +58,6 @@ JC_IMPLAUSIBLE = 1e6
 
 class ImplausibleJcWarning(UserWarning):
     """A Jc(B) so low that a unit mistake is likely (kept in the curve's settings warnings)."""
-
-
-# a loop whose branches span more than this (K, or this fraction of its temperature) was not
-# measured at one temperature: the objectives' own tolerance (pipeline: 0.5 K or 2%)
-TEMPERATURE_SPAN_K, TEMPERATURE_SPAN_FRACTION = 0.5, 0.02
 
 
 def drifted(range_K: tuple[float, float] | list[float]) -> bool:

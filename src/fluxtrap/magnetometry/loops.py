@@ -1,7 +1,7 @@
 """M(H) loops: split a field sweep into branches, subtract a linear background, loop width dM(H).
 
 A file may hold several loops (one per temperature, as the KMK282 file: 5 K then 300 K); rows
-are grouped into loops at comment-only rows and at temperature jumps, and each loop is split
+are grouped into loops at comment-only rows and at temperature steps (0.5 K or 2%), and each loop is split
 into monotonic branches at the field's turning points. The first branch is the virgin curve
 when it starts near zero field and goes out to the maximum field (either sign).
 """
@@ -26,6 +26,11 @@ REVERSIBLE_RISE = 0.1
 # of the loop's field span (VSM sweeps jitter up to 7x between neighbours, but in 0.03 T of 14 T).
 GAP_STEPS = 3.0
 GAP_SPAN = 0.02
+# a loop whose branches span more than this (K, or this fraction of its temperature) was not
+# measured at one temperature: the objectives' own tolerance (pipeline: 0.5 K or 2%); a step
+# this large between neighbouring rows, held over STEP_ROWS rows, starts another loop
+TEMPERATURE_SPAN_K, TEMPERATURE_SPAN_FRACTION = 0.5, 0.02
+STEP_ROWS = 3
 MAX_GRID_POINTS = 1_000_000  # a uniform field grid of at most this many points (8 MB per array)
 
 
@@ -110,16 +115,32 @@ def monotone_segments(x: np.ndarray, tolerance: float) -> list[tuple[int, int]]:
     return [(s, e + 1) for s, e in zip(bounds, bounds[1:] + [n - 1], strict=True) if e > s]
 
 
-def loop_groups(table: MeasurementTable, temperature_jump_K: float = 2.0) -> list[tuple[int, int]]:
-    """Row ranges of separate loops: split at comment-only rows and at temperature jumps."""
+def loop_groups(table: MeasurementTable) -> list[tuple[int, int]]:
+    """Row ranges of separate loops: split at comment-only rows and at temperature steps.
+
+    A step is a change between neighbouring known temperatures over ``TEMPERATURE_SPAN_K`` and
+    ``TEMPERATURE_SPAN_FRACTION`` of the temperature (the objectives' tolerance: loops further
+    apart are not one temperature's) that the medians of the ``STEP_ROWS`` rows on either side
+    confirm, so one stray reading does not cut a loop in three and a slow drift (a few 0.1 K per
+    row) is left to the drift warning. Loops at 5 K and 6 K were averaged as one.
+    """
     n = len(table)
     cuts = {r for r, _ in table.comments if 0 < r < n}
     known = np.nonzero(np.isfinite(table.temperature_K))[0]  # rows with an empty cell: no jump
     t = table.temperature_K[known]
-    jump = np.abs(np.diff(t)) > np.maximum(temperature_jump_K, 0.05 * np.abs(t[:-1]))
-    cuts |= set(known[1:][jump].tolist())
+    k = STEP_ROWS
+    for i in np.nonzero(np.abs(np.diff(t)) > _step_K(t[:-1]))[0] + 1:
+        before, after = np.median(t[max(i - k, 0) : i]), np.median(t[i : i + k])
+        if abs(after - before) > _step_K(before):
+            cuts.add(int(known[i]))
     edges = [0, *sorted(cuts), n]
     return [(s, e) for s, e in zip(edges[:-1], edges[1:], strict=True) if e - s >= 3]
+
+
+def _step_K(t_K: np.ndarray | float) -> np.ndarray | float:
+    """Temperature change (K) that separates two loops at ``t_K``: the larger of
+    ``TEMPERATURE_SPAN_K`` and ``TEMPERATURE_SPAN_FRACTION`` of it."""
+    return np.maximum(TEMPERATURE_SPAN_K, TEMPERATURE_SPAN_FRACTION * np.abs(t_K))
 
 
 def split_branches(
@@ -362,10 +383,22 @@ def loop_width(
         and any(b.loop == lp and b.kind == "increasing" for b in branches)
     ]
     if not complete:
-        kinds = ", ".join(f"{b.kind} {b.field_T[0]:.3g}->{b.field_T[-1]:.3g} T" for b in branches)
+        kinds = ", ".join(
+            f"{b.kind} {b.field_T[0]:.3g}->{b.field_T[-1]:.3g} T at {b.temperature_K:.4g} K"
+            for b in branches
+        )
+        split = len({b.loop for b in branches}) > 1 and {"decreasing", "increasing"} <= {
+            b.kind for b in branches
+        }
         raise AnalysisError(
             f"{table.metadata.filename}: no complete loop (needs a decreasing and an increasing "
-            f"branch; found {kinds or 'none'})"
+            f"branch at one temperature; found {kinds or 'none'})"
+            + (
+                "; the temperature stepped by over 0.5 K or 2% between the branches: they are "
+                "not one loop"
+                if split
+                else ""
+            )
         )
     temps = {lp: next(b.temperature_K for b in branches if b.loop == lp) for lp in complete}
     if temperature_K is None:

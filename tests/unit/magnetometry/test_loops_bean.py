@@ -96,6 +96,35 @@ def test_loops_at_two_temperatures_split_with_an_empty_temperature_cell():
     assert loop_width(table).temperature_K == 5.0
 
 
+def test_loops_one_kelvin_apart_are_two_loops():
+    """Loops at 5 K and 6 K in one file (Kim Jc0 3e9 and 1.5e9 A/m^2, 1 T) were one group (the
+    split was at 2 K), so ``--temperature "6 K"`` silently gave the 5 K loop's Jc. A step over
+    0.5 K or 2% held by the neighbouring rows' medians now starts a loop; a single stray reading
+    (7 K) and 10 mK of noise do not. Extended Bean by hand at 1 T: Jc(6 K) / Jc(5 K) = 1.5e9 /
+    3e9 = 0.5 (both fully penetrated, same B0), within 2%."""
+    a, b, c = 2e-3, 3e-3, 4e-3
+    parts = [
+        synthetic_mh_loop(kim(jc0, 1.0), a, b, c, field_max_T=5, n_points=51, temperature_K=t)
+        for jc0, t in ((3e9, 5.0), (1.5e9, 6.0))
+    ]
+    t = np.concatenate([p.temperature_K for p in parts])
+    t += np.random.default_rng(0).normal(0, 0.01, t.size)
+    t[100] = 7.0  # one stray reading inside the 5 K loop
+    table = MeasurementTable.from_arrays(
+        np.concatenate([p.field_T for p in parts]),
+        np.concatenate([p.moment_Am2 for p in parts]),
+        parts[0].metadata,
+        temperature_K=t,
+    )
+    five, six = (jc_from_loop(table, a, b, c, temperature_K=k) for k in (5.0, 6.0))
+    assert (five.temperature_K, six.temperature_K) == (
+        pytest.approx(5.0, abs=0.01),
+        pytest.approx(6.0, abs=0.01),
+    )
+    assert six.at(1.0) / five.at(1.0) == pytest.approx(0.5, rel=0.02)
+    assert len({br.loop for br in split_branches(table)}) == 2
+
+
 def test_loop_at_a_temperature_in_a_file_without_temperatures_is_refused():
     """NaN temperatures compared False with the 1 K tolerance, so --temperature '5 K' (or any)
     silently took the loop of a file without a temperature column ("Jc(B) at nan K")."""
@@ -858,13 +887,13 @@ def test_a_jc_far_too_low_for_a_superconductor_is_flagged_or_refused():
 @pytest.mark.parametrize(
     "temperatures, message",
     [
-        ((5.0, 6.5, 8.0), r"drifted from 6.5 to 8 K"),  # virgin at 5 K, then warmer: a bad heater
         ((3.5, 4.0, 6.0), r"drifted from 4.0\d* to 5.9\d* K"),  # centred on 5 K, 2 K wide
     ],
 )
 def test_a_loop_whose_temperature_drifted_is_not_read_as_one_temperature(temperatures, message):
-    """The temperature changes over the two branches that make the width (by steps under the
-    2 K that separate loops, or a smooth drift through 5 K): the first was taken as a 5 K loop
+    """The temperature changes over the two branches that make the width (a smooth drift
+    through 5 K; steps of 1.5 K between the branches were another: now separate loops, so no
+    complete one, refused naming the branches' temperatures): it was taken as a 5 K loop
     (the virgin branch's median) and filled the 5 K objective with no word. Now its temperature is that of the two
     branches used, a spread over 0.5 K (the objectives' tolerance) is named in a warning, and
     no objective at a temperature is read off it; a steady loop at 5.3 K still fills it."""
@@ -891,6 +920,16 @@ def test_a_loop_whose_temperature_drifted_is_not_read_as_one_temperature(tempera
     steady = MeasurementTable.from_arrays(
         loop.field_T, loop.moment_Am2, loop.metadata, temperature_K=np.full(n, 5.3)
     )
+    stepped = MeasurementTable.from_arrays(  # virgin at 5 K, then 6.5 K, then 8 K: a bad heater
+        loop.field_T,
+        loop.moment_Am2,
+        loop.metadata,
+        temperature_K=np.select([rows < 41, rows < 121], [5.0, 6.5], 8.0),
+    )
+    with pytest.raises(
+        AnalysisError, match=r"decreasing [\d.]+->-7 T at 6.5 K.*stepped .* not one loop"
+    ):
+        jc_from_loop(stepped, A, B, C)
     with warnings.catch_warnings():
         warnings.simplefilter("error", TemperatureDriftWarning)
         assert "jc_3T" in objective_values(spec, jc_from_loop(steady, A, B, C))
