@@ -156,6 +156,7 @@ def split_branches(
             f"{table.metadata.filename}: not an M(H) measurement ({table.field_span_note()}); "
             "expected a field sweep"
         )
+    table.check_time_order()
     branches: list[Branch] = []
     for loop, (g0, g1) in enumerate(loop_groups(table)):
         b = table.field_T[g0:g1]

@@ -90,6 +90,7 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
             f"{np.nanmax(table.temperature_K) - np.nanmin(table.temperature_K):.3g} K, field span "
             f"{np.ptp(table.field_T):.3g} T)"
         )
+    table.check_time_order()
     t = table.temperature_K
     segs = [(s, e) for s, e in monotone_segments(t, tolerance_K) if e - s >= 5]
     if len(segs) > MAX_SWEEPS:  # each is fitted (~10 ms): an oscillating temperature is no M(T)

@@ -1113,3 +1113,38 @@ def test_a_true_error_column_is_kept_under_a_remanent_field_offset():
     k = int(np.argmin(np.abs(jc.field_T - 3.0)))
     assert jc.jc_err_A_m2[k] == pytest.approx(hand, rel=0.05)
     assert jc.at(3.0) == pytest.approx(plain.at(3.0), rel=1e-3)
+
+
+@pytest.mark.parametrize("order", ["shuffled", "reversed", "by field"])
+def test_rows_out_of_time_order_are_refused(order, tmp_path):
+    """A loop file whose rows were shuffled, reversed or sorted by field (a spreadsheet) but keep
+    their time stamps: the branches follow the rows, so the shuffled one gave Jc(3 T) 9.6e3 A/cm^2
+    for 1.67e4 with only a 'gap' note and the reversed one 'no irreversible magnetization'. Now
+    the first line stepping back in time is named; an M(T) file is checked the same way, and the
+    file in measurement order passes."""
+    from fluxtrap.magnetometry.tc import split_sweeps
+
+    loop = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=31, noise_emu=1e-5)
+    path = tmp_path / "loop.dat"
+    write_qd_dat(loop, path)
+    head, data = path.read_bytes().split(b"[Data]\r\n")
+    names, *rows = data.strip().split(b"\r\n")
+    rows = {
+        "shuffled": [rows[k] for k in np.random.default_rng(0).permutation(len(rows))],
+        "reversed": rows[::-1],
+        "by field": sorted(rows, key=lambda r: float(r.split(b",")[3])),
+    }[order]
+    mixed = head + b"[Data]\r\n" + b"\r\n".join([names, *rows]) + b"\r\n"
+    table = read(mixed, filename="mixed.dat")
+    with pytest.raises(
+        AnalysisError,
+        match=r"mixed\.dat, line \d+: time [\d.]+ s is before .* not in measurement order",
+    ):
+        jc_from_loop(table, A, B, C)
+    t = np.linspace(5, 60, 50)
+    mt = MeasurementTable.from_arrays(
+        np.full(50, 0.01), -1e-5 * (t < 38), loop.metadata, temperature_K=t, time_s=t[::-1]
+    )
+    with pytest.raises(AnalysisError, match="not in measurement order"):
+        split_sweeps(mt)
+    assert jc_from_loop(read(path), A, B, C).at(3.0) > 0
