@@ -143,9 +143,12 @@ CRITERIA = {
 DEFAULT_CRITERION = "shielded"  # the published work's "the transition reached 90%"
 _SIDE = 3.0  # points beyond Tm +- _SIDE w count as measured normal state / full shielding
 _OUTLIER = 5.0  # residuals beyond this many noise widths are outliers
-# shielding growing below the step (5 standard errors) is named when it moves Tc by more than
-# twice Tc's own 1-sigma and TAIL_SHIFT_K: a bias beyond the stated +- (a 5% tail: 0.18 K, 14x)
+# shielding growing below the step (5 standard errors, over TAIL_FRACTION of the step) is named
+# when it moves Tc by more than twice Tc's own 1-sigma and TAIL_SHIFT_K: a bias beyond the stated
+# +- (a 5% tail: 0.18 K, 25x). Under TAIL_FRACTION a normal-state background curved under the step
+# reads the same (the real KMK232 sweep under a step 20x its range: 1.4%, Tc 0.05 K low, not high)
 TAIL_SHIFT_K = 0.05
+TAIL_FRACTION = 0.03
 _RUN = 5  # this many neighbouring outliers on one side are a feature (a second step), not glitches
 
 
@@ -521,8 +524,9 @@ def _shielding_tail(
 ) -> tuple[str, ...]:
     """A note (and a ``TcStructureWarning``) when the moment (``m`` sign(H), A*m^2, at ``t`` K)
     keeps falling with falling temperature below the fitted step ``fit`` = (Tm, w, step; taken
-    out of ``m`` first), 5 standard errors (``noise`` per point) more than the normal state above it falls (two straight lines, beyond
-    Tm -+ 3 w, 5+ points each): shielding that grows below the step (weak links, a field that
+    out of ``m`` first), 5 standard errors (``noise`` per point) and ``TAIL_FRACTION`` of the
+    step more than the normal state above it falls (two straight lines, beyond Tm -+ 3 w, 5+
+    points each): shielding that grows below the step (weak links, a field that
     penetrates as Jc falls), which the one step's shared baseline slope takes up, so Tc at the
     step's level is not the same fraction of the whole shielding (a 30% linear tail below a sharp
     step: 89.98 K for 83.3 K, no other sign). Named when that moves Tc (the logistic read at
@@ -539,7 +543,7 @@ def _shielding_tail(
     (low, low_err), (high, high_err) = fits
     reach = tm - _SIDE * w - float(t[0])
     extra, extra_err = (low - high) * reach, float(np.hypot(low_err, high_err)) * reach
-    if not extra > 5.0 * extra_err:
+    if not (extra > 5.0 * extra_err and extra > TAIL_FRACTION * abs(step)):
         return ()
     whole = shielded * (1 + extra / abs(step))
     logit = np.log(shielded / (1 - shielded))
@@ -555,7 +559,7 @@ def _shielding_tail(
         f"{where}: below the step the shielding keeps growing as the temperature falls, by "
         f"{extra / abs(step):.0%} of the fitted step down to {t[0]:.4g} K beyond the normal "
         "state's slope (a broad tail below the main step: weak links, or penetration as Jc "
-        "falls?): the one-step fit takes it into its baseline, so Tc at the same fraction of the "
+        "falls? or a background curved under the step): the one-step fit takes it into its baseline, so Tc at the same fraction of the "
         f"whole shielding lies {moved}; its ± ({tc_err_K:.2g} K) does not include this"
     )
     warnings.warn(note, TcStructureWarning, stacklevel=3)
