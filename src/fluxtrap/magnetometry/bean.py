@@ -20,6 +20,8 @@ import numpy as np
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import (
+    TEMPERATURE_SPAN_FRACTION,
+    TEMPERATURE_SPAN_K,
     LoopWidth,
     NotSuperconductingWarning,
     check_bar,
@@ -40,8 +42,10 @@ IRREVERSIBLE_SIGMA = 3.0  # a loop width counts as irreversible above this many 
 # a loop width point this many standard errors off its 5-point running median is a glitch
 GLITCH_SIGMA = 8.0
 MAX_GLITCHES = 10  # more such points are not glitches but noise the errors understate
-# the two field quadrants' widths differing by more than this many times the file's moment errors
-# say (robust, 10+ fields): the error column understates the noise and is scaled up by that factor
+# the loop's own scatter (its branches' readings about a smooth curve, at most the two field
+# quadrants' difference) this many times the file's moment errors: the error column understates
+# the noise and is scaled up by that factor (not the quadrants alone: a 2 mT field offset made
+# them differ 50x a true column)
 ERR_COLUMN_TRUST = 3.0
 # Full shielding bounds the loop width: dM <= 2 H_max / (1 - N); allowed up to twice that (the
 # estimate of 1 / (1 - N), noise). A moment in emu labelled A*m^2, or edges 10x too small, is 1000x.
@@ -56,11 +60,6 @@ JC_IMPLAUSIBLE = 1e6
 
 class ImplausibleJcWarning(UserWarning):
     """A Jc(B) so low that a unit mistake is likely (kept in the curve's settings warnings)."""
-
-
-# a loop whose branches span more than this (K, or this fraction of its temperature) was not
-# measured at one temperature: the objectives' own tolerance (pipeline: 0.5 K or 2%)
-TEMPERATURE_SPAN_K, TEMPERATURE_SPAN_FRACTION = 0.5, 0.02
 
 
 def drifted(range_K: tuple[float, float] | list[float]) -> bool:
@@ -122,12 +121,13 @@ def jc_from_width(
     intervals are kept in ``settings["gaps_T"]`` (``pipeline.objective_values`` reads nothing there).
 
     Uncertainty: the width's 1-sigma comes from the file's moment errors (``width.dm_err_Am2``,
-    propagated through the interpolation and the quadrant average), else from the width's own
-    point-to-point scatter (robust, from second differences); ``settings["jc_err_from"]`` says
-    which. File errors that the two quadrants' widths exceed ``ERR_COLUMN_TRUST`` times over
-    (``_quadrant_mismatch``) are scaled up by that factor. Irreversibility: the loop is irreversible where the 5-point running median of the
-    width exceeds ``IRREVERSIBLE_SIGMA`` standard errors (the larger of the file's and the
-    scatter's); Jc is given up to the highest such field, the irreversibility field (kept in
+    propagated through the interpolation and the quadrant average), else from the
+    branches' own scatter (``width.dm_scatter_Am2``, propagated the same way; scaled down to the
+    two quadrants' difference over ``QUADRANT_FIELDS`` fields where that is smaller, as on coarse
+    field steps); ``settings["jc_err_from"]`` says which. File errors that this scatter exceeds
+    ``ERR_COLUMN_TRUST`` times over are scaled up by that factor. Irreversibility: the loop is
+    irreversible where the 5-point running median of the width exceeds ``IRREVERSIBLE_SIGMA``
+    standard errors (the larger of the file's and the scatter's); Jc is given up to the highest such field, the irreversibility field (kept in
     ``settings``), and cut above it. Points below it with dm <= 0 are dropped (counted). No
     irreversible field range at all: AnalysisError. A virgin branch that does not shield
     (``width.not_superconducting``): AnalysisError, unless ``force``; then a
@@ -156,60 +156,56 @@ def jc_from_width(
         [(max(g0, 0.0), g1) for g0, g1 in width.gaps_T if g1 > 0],
         [(max(-g1, 0.0), -g0) for g0, g1 in width.gaps_T if g0 < 0],
     )
-    value, err = np.zeros((2, 2, grid.size))
+    scatter_in = width.dm_scatter_Am2 / volume
+    value, err, noise = np.zeros((3, 2, grid.size))
     inside, measured = np.zeros((2, 2, grid.size), bool)
     ranges = []
     for k, side in enumerate((b >= 0, b <= 0)):
-        bb, dd, ee = np.abs(b[side]), dm[side], dm_err[side]
+        bb, dd, ee, ss = np.abs(b[side]), dm[side], dm_err[side], scatter_in[side]
         order = np.argsort(bb)
-        bb, dd, ee = bb[order], dd[order], ee[order]
+        bb, dd, ee, ss = bb[order], dd[order], ee[order], ss[order]
         if bb.size >= 2:
             inside[k] = (grid >= bb[0]) & (grid <= bb[-1])
             measured[k] = inside[k] & ~_within(grid, holes[k])
             value[k] = np.interp(grid, bb, dd)
             err[k] = interp_sigma(grid, bb, ee)
+            noise[k] = interp_sigma(grid, bb, ss)
             ranges.append((bb[0], bb[-1], holes[k]))
             # near the quadrant's own turning field its reversed branch has not swept the bar:
             # the other quadrant, where measured, stands in (see the turning flag below)
             reach = 2 * MU0 * bean_jc(np.clip(value[k], 0, None), a_m, b_m) * depth
             measured[k] &= grid <= bb[-1] - reach
-    understated = _quadrant_mismatch(value, err, measured.all(axis=0))
     use = np.where(measured.any(axis=0), measured, inside)
     count = use.sum(axis=0)
     has = count > 0
     grid, dm_pos = grid[has], (use * value).sum(axis=0)[has] / count[has]
     file_err = np.sqrt(np.where(use, err**2, 0.0).sum(axis=0)[has]) / count[has]
+    scatter = np.sqrt(np.where(use, noise**2, 0.0).sum(axis=0)[has]) / count[has]
     gaps = _uncovered(ranges)
     if grid.size < 3:
         raise AnalysisError(f"{where}: the loop width has {grid.size} distinct fields (needs 3)")
     check_full_shielding(dm_pos, width.field_max_T, a_m, b_m, c_m, where)
-    scatter = width_scatter(dm_pos)
-    # the two quadrants' difference is free of curvature (coarse steps), not of a field offset
-    # (an exact 0 is one reading shared by both: B = 0, the turning field)
-    d = (value[0] - value[1])[has][measured.all(axis=0)[has]]
-    d = d[d != 0]
-    if d.size >= QUADRANT_FIELDS:
-        scatter = min(scatter, robust_sigma(d) / 2)
+    # the two quadrants' difference is free of curvature (coarse steps: the branches' scatter
+    # reads it as noise), not of a field offset (an exact 0 is one reading shared by both)
+    both = measured.all(axis=0) & (value[0] != value[1])
+    z = (value[0] - value[1])[both] / np.maximum(np.hypot(noise[0], noise[1])[both], 1e-300)
+    if z.size >= QUADRANT_FIELDS:
+        scatter = scatter * min(1.0, robust_sigma(z, about=0.0))  # 0 by symmetry
     from_file = bool(np.isfinite(file_err).all() and np.any(file_err > 0))
     err_from = "moment error column" if from_file else "loop-width scatter"
+    pos = file_err > 0
+    understated = float(np.median(scatter[pos] / file_err[pos])) if pos.any() else 0.0
     if from_file and understated > ERR_COLUMN_TRUST:
         file_err = file_err * understated
         err_from = (
-            f"moment error column x {understated:.3g} (the two field quadrants' widths differ "
-            f"{understated:.3g}x more than it says)"
+            f"moment error column x {understated:.3g} (the loop scatters {understated:.3g}x "
+            "more than it says: its branches' readings about a smooth curve, and the two field "
+            "quadrants' widths where both were measured)"
         )
-    elif from_file and np.isnan(understated):  # one quadrant: the width's own scatter instead
-        understated = scatter / float(np.median(file_err[file_err > 0]))
-        if understated > ERR_COLUMN_TRUST:
-            file_err = file_err * understated
-            err_from = (
-                f"moment error column x {understated:.3g} (the loop width scatters "
-                f"{understated:.3g}x more than it says)"
-            )
     if from_file and not (file_err > 0).all():  # a 0 in the column (one scan) is no error bar
         file_err = np.where(file_err > 0, file_err, scatter)
         err_from += " (the loop-width scatter where it says 0)"
-    sigma = np.maximum(file_err, scatter) if from_file else np.full(grid.size, scatter)
+    sigma = np.maximum(file_err, scatter) if from_file else scatter
     dm_pos, glitch = _despiked(grid, dm_pos, np.maximum(sigma, 1e-300))
     if glitch.any():
         fields = ", ".join(f"{f:.3g}" for f in grid[glitch][:5])
@@ -231,7 +227,7 @@ def jc_from_width(
     ok = below & (dm_pos > 0)
     kept_grid, kept_dm = grid[ok], dm_pos[ok]
     jc = bean_jc(kept_dm, a_m, b_m)
-    jc_err = bean_jc(file_err[ok] if from_file else np.full(kept_grid.size, scatter), a_m, b_m)
+    jc_err = bean_jc(file_err[ok] if from_file else scatter[ok], a_m, b_m)
     # full-penetration (self) field of the bar: mu0 Jc a / 2 for a slab, less for a thin plate
     b_sf = MU0 * jc * depth
     turning = kept_grid > width.field_max_T - 2 * b_sf
@@ -272,7 +268,7 @@ def jc_from_width(
             "cut_above_irreversibility": int((~below).sum()),
             "dropped_nonpositive_dm": int((below & ~ok).sum()),
             "jc_err_from": err_from,
-            "width_scatter_Am2": scatter * volume,
+            "width_scatter_Am2": float(np.median(scatter)) * volume,
             "virgin_slope_Am2_per_T": width.virgin_slope_Am2_per_T,
             "virgin_field_T": width.virgin_field_T,
             "reversible_rise": width.reversible_rise,
@@ -284,31 +280,7 @@ def jc_from_width(
     )
 
 
-QUADRANT_FIELDS = 8  # fields measured in both quadrants for their difference to give the noise
-
-
-def width_scatter(dm: np.ndarray) -> float:
-    """Robust 1-sigma of the point-to-point noise of a loop width ``dm`` ``(n,)`` (its unit),
-    from fourth differences (variance 70 sigma^2), which cancel a smooth Jc(B) up to a cubic.
-    Second differences do not: a Kim curve's curvature on 0.2 T steps made them 12x the noise
-    (Jc(3 T) 1-sigma 3.2e5 A/m^2 for a repeat scatter of 2.7e4). 0 with fewer than 5 points."""
-    d4 = np.diff(dm, 4)
-    if not d4.size:
-        return 0.0
-    return robust_sigma(d4) / np.sqrt(70.0)
-
-
-def _quadrant_mismatch(value: np.ndarray, err: np.ndarray, both: np.ndarray) -> float:
-    """Robust standard deviation of the two quadrants' width difference in units of its 1-sigma
-    from the error column (``value``, ``err``: ``(2, n)``) over the fields ``both`` measured: about
-    1 if the column is right (the same Jc(B) in both quadrants, so no curvature enters); NaN with
-    fewer than 10 such fields or no errors."""
-    sigma = np.hypot(err[0], err[1])
-    both = both & (sigma > 0) & np.isfinite(sigma)
-    if both.sum() < 10:
-        return float("nan")
-    z = (value[0] - value[1])[both] / sigma[both]
-    return robust_sigma(z)
+QUADRANT_FIELDS = 4  # fields measured in both quadrants for their difference to give the noise
 
 
 def penetration_depth(a_m: float, c_m: float) -> float:

@@ -1,7 +1,7 @@
 """M(H) loops: split a field sweep into branches, subtract a linear background, loop width dM(H).
 
 A file may hold several loops (one per temperature, as the KMK282 file: 5 K then 300 K); rows
-are grouped into loops at comment-only rows and at temperature jumps, and each loop is split
+are grouped into loops at comment-only rows and at temperature steps (0.5 K or 2%), and each loop is split
 into monotonic branches at the field's turning points. The first branch is the virgin curve
 when it starts near zero field and goes out to the maximum field (either sign).
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.magnetometry.table import MeasurementTable
+from fluxtrap.magnetometry.table import MeasurementTable, robust_sigma
 
 BRANCH_KINDS = ("virgin", "decreasing", "increasing")
 SHIELDING_WINDOW = 0.02  # virgin-branch check from B = 0 out to this fraction of the loop's max |B|
@@ -26,6 +26,11 @@ REVERSIBLE_RISE = 0.1
 # of the loop's field span (VSM sweeps jitter up to 7x between neighbours, but in 0.03 T of 14 T).
 GAP_STEPS = 3.0
 GAP_SPAN = 0.02
+# a loop whose branches span more than this (K, or this fraction of its temperature) was not
+# measured at one temperature: the objectives' own tolerance (pipeline: 0.5 K or 2%); a step
+# this large between neighbouring rows, held over STEP_ROWS rows, starts another loop
+TEMPERATURE_SPAN_K, TEMPERATURE_SPAN_FRACTION = 0.5, 0.02
+STEP_ROWS = 3
 MAX_GRID_POINTS = 1_000_000  # a uniform field grid of at most this many points (8 MB per array)
 
 
@@ -110,16 +115,32 @@ def monotone_segments(x: np.ndarray, tolerance: float) -> list[tuple[int, int]]:
     return [(s, e + 1) for s, e in zip(bounds, bounds[1:] + [n - 1], strict=True) if e > s]
 
 
-def loop_groups(table: MeasurementTable, temperature_jump_K: float = 2.0) -> list[tuple[int, int]]:
-    """Row ranges of separate loops: split at comment-only rows and at temperature jumps."""
+def loop_groups(table: MeasurementTable) -> list[tuple[int, int]]:
+    """Row ranges of separate loops: split at comment-only rows and at temperature steps.
+
+    A step is a change between neighbouring known temperatures over ``TEMPERATURE_SPAN_K`` and
+    ``TEMPERATURE_SPAN_FRACTION`` of the temperature (the objectives' tolerance: loops further
+    apart are not one temperature's) that the medians of the ``STEP_ROWS`` rows on either side
+    confirm, so one stray reading does not cut a loop in three and a slow drift (a few 0.1 K per
+    row) is left to the drift warning. Loops at 5 K and 6 K were averaged as one.
+    """
     n = len(table)
     cuts = {r for r, _ in table.comments if 0 < r < n}
     known = np.nonzero(np.isfinite(table.temperature_K))[0]  # rows with an empty cell: no jump
     t = table.temperature_K[known]
-    jump = np.abs(np.diff(t)) > np.maximum(temperature_jump_K, 0.05 * np.abs(t[:-1]))
-    cuts |= set(known[1:][jump].tolist())
+    k = STEP_ROWS
+    for i in np.nonzero(np.abs(np.diff(t)) > _step_K(t[:-1]))[0] + 1:
+        before, after = np.median(t[max(i - k, 0) : i]), np.median(t[i : i + k])
+        if abs(after - before) > _step_K(before):
+            cuts.add(int(known[i]))
     edges = [0, *sorted(cuts), n]
     return [(s, e) for s, e in zip(edges[:-1], edges[1:], strict=True) if e - s >= 3]
+
+
+def _step_K(t_K: np.ndarray | float) -> np.ndarray | float:
+    """Temperature change (K) that separates two loops at ``t_K``: the larger of
+    ``TEMPERATURE_SPAN_K`` and ``TEMPERATURE_SPAN_FRACTION`` of it."""
+    return np.maximum(TEMPERATURE_SPAN_K, TEMPERATURE_SPAN_FRACTION * np.abs(t_K))
 
 
 def split_branches(
@@ -135,6 +156,7 @@ def split_branches(
             f"{table.metadata.filename}: not an M(H) measurement ({table.field_span_note()}); "
             "expected a field sweep"
         )
+    table.check_time_order()
     branches: list[Branch] = []
     for loop, (g0, g1) in enumerate(loop_groups(table)):
         b = table.field_T[g0:g1]
@@ -178,7 +200,9 @@ class LoopWidth:
     through the interpolation (NaN where the file gives none); ``reversible_rise``: see
     ``reversible_check`` (None with a virgin branch, which ``shielding_check`` checks instead);
     ``gaps_T``: field intervals (T, signed) where a branch has no points (``branch_gaps``), so
-    ``dm_Am2`` inside them is interpolated across the hole. ``temperature_K`` is the median (K)
+    ``dm_Am2`` inside them is interpolated across the hole. ``dm_scatter_Am2`` ``(n,)``: 1-sigma
+    of ``dm_Am2`` from the branches' own point-to-point scatter (``branch_noise``), propagated as
+    the error column is. ``temperature_K`` is the median (K)
     of the temperatures read on the two branches (a virgin branch measured colder does not set
     it), ``temperature_range_K`` their 2nd and 98th percentile (None without any).
     """
@@ -196,6 +220,11 @@ class LoopWidth:
     reversible_rise: float | None = None
     gaps_T: tuple[tuple[float, float], ...] = ()
     temperature_range_K: tuple[float, float] | None = None
+    dm_scatter_Am2: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.dm_scatter_Am2 is None:
+            object.__setattr__(self, "dm_scatter_Am2", np.zeros(self.field_T.shape))
 
 
 def branch_gaps(field_T: np.ndarray, span_T: float) -> list[tuple[float, float]]:
@@ -362,10 +391,22 @@ def loop_width(
         and any(b.loop == lp and b.kind == "increasing" for b in branches)
     ]
     if not complete:
-        kinds = ", ".join(f"{b.kind} {b.field_T[0]:.3g}->{b.field_T[-1]:.3g} T" for b in branches)
+        kinds = ", ".join(
+            f"{b.kind} {b.field_T[0]:.3g}->{b.field_T[-1]:.3g} T at {b.temperature_K:.4g} K"
+            for b in branches
+        )
+        split = len({b.loop for b in branches}) > 1 and {"decreasing", "increasing"} <= {
+            b.kind for b in branches
+        }
         raise AnalysisError(
             f"{table.metadata.filename}: no complete loop (needs a decreasing and an increasing "
-            f"branch; found {kinds or 'none'})"
+            f"branch at one temperature; found {kinds or 'none'})"
+            + (
+                "; the temperature stepped by over 0.5 K or 2% between the branches: they are "
+                "not one loop"
+                if split
+                else ""
+            )
         )
     temps = {lp: next(b.temperature_K for b in branches if b.loop == lp) for lp in complete}
     if temperature_K is None:
@@ -413,6 +454,10 @@ def loop_width(
     dm_err = np.hypot(
         interp_sigma(grid, bd, dec.sorted_err()), interp_sigma(grid, bi, inc.sorted_err())
     )
+    sd, si = branch_noise(bd, md), branch_noise(bi, mi)
+    dm_scatter = np.hypot(
+        interp_sigma(grid, bd, np.full(bd.size, sd)), interp_sigma(grid, bi, np.full(bi.size, si))
+    )
     gaps = [
         (max(g0, lo), min(g1, hi))
         for g0, g1 in branch_gaps(bd, hi - lo) + branch_gaps(bi, hi - lo)
@@ -428,6 +473,7 @@ def loop_width(
         field_T=grid,
         dm_Am2=dm,
         dm_err_Am2=dm_err,
+        dm_scatter_Am2=dm_scatter,
         temperature_K=temps[loop] if t_range is None else t_range[0],
         temperature_range_K=None if t_range is None else t_range[1:],
         loop=loop,
@@ -454,6 +500,31 @@ def _temperatures(
         return None
     mid, lo, hi = np.percentile(t, [50, 2, 98])
     return float(mid), float(lo), float(hi)
+
+
+def cubic_residuals(field_T: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Over each 5 neighbouring points of ``y`` at the increasing ``field_T``, the one combination
+    a cubic cannot fit (weights 1 / prod(x_i - x_j), unit norm: iid noise sigma gives sigma),
+    ``(n - 4,)`` in ``y``'s unit (empty below 5 points). On uniform steps the fourth difference
+    / sqrt(70); uneven ones (fine low-field steps) keep a smooth curve out."""
+    if y.size < 5:
+        return np.zeros(0)
+    x = np.lib.stride_tricks.sliding_window_view(field_T, 5)
+    diff = x[:, :, None] - x[:, None, :]
+    diff[:, np.arange(5), np.arange(5)] = 1.0
+    w = 1.0 / diff.prod(axis=2)
+    w /= np.linalg.norm(w, axis=1, keepdims=True)
+    return (w * np.lib.stride_tricks.sliding_window_view(y, 5)).sum(axis=1)
+
+
+def branch_noise(field_T: np.ndarray, moment_Am2: np.ndarray) -> float:
+    """Robust 1-sigma (A m^2) of one branch's readings (sorted by field, ``(n,)``) about a smooth
+    curve: ``robust_sigma`` of ``cubic_residuals`` (0 below 5 points). Taken on the readings
+    themselves: the loop width on the union of two branches' fields mixes read and interpolated
+    values (a 2 mT field offset interleaved them 4 and 46 mT apart: 35x the noise), and second
+    differences read a Kim curve on 0.2 T steps as 12x the noise."""
+    r = cubic_residuals(field_T, moment_Am2)
+    return robust_sigma(r) if r.size else 0.0
 
 
 def merge_close(x: np.ndarray, tolerance: float) -> np.ndarray:

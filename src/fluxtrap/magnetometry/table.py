@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from fluxtrap.errors import InputFileError
+from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.units import MU0  # B = mu0 * H for the applied field
 
 MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, ~100 T pulsed)
@@ -210,16 +210,32 @@ class MeasurementTable:
     def field_span_note(self) -> str:
         """The field span (T) for an error saying the file is not an M(H) loop, with a hint when the
         field column is labelled Oe and the temperature is not swept either, but the field span,
-        read as tesla, would be a sweep (T labelled Oe)."""
+        read as kOe or tesla, would be a sweep (kOe or T labelled Oe)."""
         span = float(np.ptp(self.field_T)) if len(self) else 0.0
         name = self.metadata.columns.get("field", "")
         note = f"field span {span:.3g} T"
         oe = re.search(r"(?<![A-Za-z])Oe\b", name)  # Oe, not kOe
-        if self.kind == "unknown" and oe and span * 1e4 > _MH_SPAN_T:  # 1 Oe is 1e-4 T
+        if self.kind == "unknown" and oe and span * 1e3 > _MH_SPAN_T:  # 1 kOe is 0.1 T
             note += (
-                f"; if {name!r} holds tesla, not Oe, the span is {span * 1e4:.3g} T: fix its label"
+                f"; if {name!r} holds tesla, not Oe, the span is {span * 1e4:.3g} T (kOe: "
+                f"{span * 1e3:.3g} T): fix its label"
             )
         return note
+
+    def check_time_order(self) -> None:
+        """AnalysisError naming the first line whose time (``time_s``, where read) is earlier than
+        the row before it: the branches and sweeps follow the rows' order, so rows sorted by field
+        (or shuffled) would be read as a different measurement."""
+        known = np.flatnonzero(np.isfinite(self.time_s))
+        back = np.flatnonzero(np.diff(self.time_s[known]) < 0)
+        if back.size:
+            i, j = known[back[0]], known[back[0] + 1]
+            raise AnalysisError(
+                f"{self.metadata.filename}, line {self.line[j]}: time {self.time_s[j]:.6g} s is "
+                f"before the {self.time_s[i]:.6g} s of line {self.line[i]} ({back.size} such "
+                "steps back): the rows are not in measurement order (sorted by another column?); "
+                "the analysis follows the rows' order, so restore it (sort by the time column)"
+            )
 
     def subset(self, index: Any) -> MeasurementTable:
         """Rows ``index`` (a slice, boolean mask or integer array) as a new table (no comments)."""

@@ -90,6 +90,7 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
             f"{np.nanmax(table.temperature_K) - np.nanmin(table.temperature_K):.3g} K, field span "
             f"{np.ptp(table.field_T):.3g} T)"
         )
+    table.check_time_order()
     t = table.temperature_K
     segs = [(s, e) for s, e in monotone_segments(t, tolerance_K) if e - s >= 5]
     if len(segs) > MAX_SWEEPS:  # each is fitted (~10 ms): an oscillating temperature is no M(T)
@@ -142,7 +143,12 @@ CRITERIA = {
 DEFAULT_CRITERION = "shielded"  # the published work's "the transition reached 90%"
 _SIDE = 3.0  # points beyond Tm +- _SIDE w count as measured normal state / full shielding
 _OUTLIER = 5.0  # residuals beyond this many noise widths are outliers
-_TAIL = 0.05  # shielding growing below the step by this much of it: a tail the step cannot follow
+# shielding growing below the step (5 standard errors, over TAIL_FRACTION of the step) is named
+# when it moves Tc by more than twice Tc's own 1-sigma and TAIL_SHIFT_K: a bias beyond the stated
+# +- (a 5% tail: 0.18 K, 25x). Under TAIL_FRACTION a normal-state background curved under the step
+# reads the same (the real KMK232 sweep under a step 20x its range: 1.4%, Tc 0.05 K low, not high)
+TAIL_SHIFT_K = 0.05
+TAIL_FRACTION = 0.03
 _RUN = 5  # this many neighbouring outliers on one side are a feature (a second step), not glitches
 
 
@@ -404,7 +410,6 @@ def find_tc(
             "inside the transition (no normal-state plateau); extend it"
         )
     notes = _second_step(tw, resid, inliers, noise, where)
-    notes += _shielding_tail(tw[inliers], mw[inliers], tm, w, step, noise, where)
     dof = max(int(inliers.sum()) - 5, 1)
     try:
         cov = np.linalg.inv(jac.T @ jac) * float(r @ r) / dof
@@ -416,6 +421,10 @@ def find_tc(
     tc = tm + sign * w * lnk
     grad = np.array([0.0, 0.0, 0.0, 1.0, sign * w * lnk])  # d Tc / d(c0, c1, step, Tm, ln w)
     tc_err = float(np.sqrt(max(grad @ cov @ grad, 0.0))) if np.isfinite(cov).all() else np.inf
+    shielded = level if criterion == "shielded" else 1 - level
+    notes += _shielding_tail(
+        tw[inliers], mw[inliers], (tm, w, step), noise, shielded, tc_err, where
+    )
     plateau = c0 + c1 * tmin - step
     if step <= 0:
         raise AnalysisError(
@@ -505,15 +514,26 @@ def _second_step(
 
 
 def _shielding_tail(
-    t: np.ndarray, m: np.ndarray, tm: float, w: float, step: float, noise: float, where: str
+    t: np.ndarray,
+    m: np.ndarray,
+    fit: tuple[float, float, float],
+    noise: float,
+    shielded: float,
+    tc_err_K: float,
+    where: str,
 ) -> tuple[str, ...]:
     """A note (and a ``TcStructureWarning``) when the moment (``m`` sign(H), A*m^2, at ``t`` K)
-    keeps falling with falling temperature below the fitted step, over ``_TAIL`` of the step and
-    5 standard errors more than the normal state above it falls (two straight lines, beyond
-    Tm -+ 3 w, 5+ points each): shielding that grows below the step (weak links, a field that
+    keeps falling with falling temperature below the fitted step ``fit`` = (Tm, w, step; taken
+    out of ``m`` first), 5 standard errors (``noise`` per point) and ``TAIL_FRACTION`` of the
+    step more than the normal state above it falls (two straight lines, beyond Tm -+ 3 w, 5+
+    points each): shielding that grows below the step (weak links, a field that
     penetrates as Jc falls), which the one step's shared baseline slope takes up, so Tc at the
     step's level is not the same fraction of the whole shielding (a 30% linear tail below a sharp
-    step: 89.98 K for 83.3 K, no other sign). A Curie upturn rises instead: no note; else ()."""
+    step: 89.98 K for 83.3 K, no other sign). Named when that moves Tc (the logistic read at
+    ``shielded`` x (1 + tail / step) instead of ``shielded``) by over 2 ``tc_err_K`` and
+    ``TAIL_SHIFT_K``. A Curie upturn rises instead: no note; else ()."""
+    tm, w, step = fit
+    m = m + step * shielding(t, tm, w)  # the fitted step taken out: its foot tilts no line
     fits = []
     for side in (t < tm - _SIDE * w, t > tm + _SIDE * w):
         if side.sum() < 5:
@@ -523,14 +543,24 @@ def _shielding_tail(
     (low, low_err), (high, high_err) = fits
     reach = tm - _SIDE * w - float(t[0])
     extra, extra_err = (low - high) * reach, float(np.hypot(low_err, high_err)) * reach
-    if not (extra > _TAIL * abs(step) and extra > 5.0 * extra_err):
+    if not (extra > 5.0 * extra_err and extra > TAIL_FRACTION * abs(step)):
         return ()
+    whole = shielded * (1 + extra / abs(step))
+    logit = np.log(shielded / (1 - shielded))
+    shift = w * (np.log(whole / (1 - whole)) - logit) if whole < 1 else np.inf
+    if not shift > max(2 * tc_err_K, TAIL_SHIFT_K):
+        return ()
+    moved = (
+        f"about {shift:.2g} K lower"
+        if np.isfinite(shift)
+        else f"over {w * (_SIDE - logit):.2g} K lower"
+    )
     note = (
         f"{where}: below the step the shielding keeps growing as the temperature falls, by "
         f"{extra / abs(step):.0%} of the fitted step down to {t[0]:.4g} K beyond the normal "
         "state's slope (a broad tail below the main step: weak links, or penetration as Jc "
-        "falls?): the one-step fit takes it into its baseline, so Tc at the fitted step's level "
-        "may lie far above the same fraction of the whole shielding; its ± does not include this"
+        "falls? or a background curved under the step): the one-step fit takes it into its baseline, so Tc at the same fraction of the "
+        f"whole shielding lies {moved}; its ± ({tc_err_K:.2g} K) does not include this"
     )
     warnings.warn(note, TcStructureWarning, stacklevel=3)
     return (note,)

@@ -429,6 +429,13 @@ def test_a_loop_in_tesla_labelled_oe_is_named_as_one():
     mt = content.split(b"Moment (emu)\r\n")[0] + b"Moment (emu)\r\n" + warming
     with pytest.raises(AnalysisError, match=r"field span 5e-05 T\); expected a field sweep"):
         split_branches(read(mt, filename="mt.dat"))
+    kilo_as_oe = (
+        content.replace(b",3.5,", b",0.35,").replace(b",7,", b",0.7,").replace(b",-7,", b",-0.7,")
+    )
+    with pytest.raises(
+        AnalysisError, match=r"0\.00014 T; .* tesla, not Oe, .* 1\.4 T \(kOe: 0\.14 T\)"
+    ):
+        split_branches(read(kilo_as_oe, filename="koe.dat"))  # +-0.7 kOe in an Oe column
     kilo = b"H (kOe),m (emu),T (K)\n0,0,5\n0.0007,1e-6,5\n-0.0007,-1e-6,5\n"  # no 1e4 hint
     with pytest.raises(AnalysisError, match=r"field span 0\.00014 T\); expected a field sweep"):
         split_branches(read(kilo, filename="k.csv"))
