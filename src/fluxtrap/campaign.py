@@ -55,6 +55,8 @@ MAX_BUDGET = 10_000  # experiments planned in one campaign; more is a typo (and 
 # process models tens of dimensions, not thousands (each one-hot choice is one); beyond, a typo
 MAX_TABLES = {"parameters": 100, "objectives": 20, "constraints": 200}
 MAX_CHOICES = 100
+MAX_CONDITION_K = 1000.0  # an objective's temperature: magnetometer ovens reach 1000 K
+MAX_CONDITION_T = 100.0  # an objective's field: the strongest (pulsed) magnets reach about 100 T
 # objectives one suggestion's hypervolume improvement weighs (``Optimizer.ask`` refuses more):
 # its box decompositions (one per MC sample) grow exponentially with them; one point on one
 # thread, 3 objectives: 4 s with 30 observations, 8 s with 100; 4 objectives: 41 s with 30, 82 s
@@ -129,7 +131,8 @@ def check_note(text: Any, what: str, most: int) -> str:
 def check_new_rules(data: Mapping[str, Any]) -> None:
     """The rules a new campaign file meets besides its grammar (a ValidationError naming the
     table otherwise), checked before anything is built: at most ``MAX_TABLES`` tables and
-    ``MAX_CHOICES`` choices, no two choices that read alike (``_alike``), at most
+    ``MAX_CHOICES`` choices, no two choices that read alike (``_alike``), a fixed value with a unit
+    a number, at most
     ``MAX_GRID_STEPS`` steps across a stepped parameter (grid
     points beyond 2**53 steps are not exact in floating point), and no hidden characters in the
     free text a parameter carries (its unit, choices, fixed value: printed by the CLI and the
@@ -172,6 +175,12 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
                     f"at most 2**53 = {MAX_GRID_STEPS:.3g} (beyond, grid points are not exact "
                     "numbers); a larger step, or none (continuous)"
                 )
+        fixed = p.get("fixed")
+        if p.get("unit") and isinstance(fixed, str) and not _is_number(fixed):
+            raise ValidationError(
+                f"{where}: fixed = {fixed[:40]!r} is not a number, but the parameter has the unit "
+                f"{str(p['unit'])[:40]!r}: give the number in that unit, or no unit for a label"
+            )
         for key in ("unit", "choices", "fixed"):
             values = p.get(key)
             for value in values if isinstance(values, list | tuple) else [values]:
@@ -867,6 +876,8 @@ class CampaignSpec:
             objectives = tuple(
                 _objective(o, f"objectives[{i}]") for i, o in enumerate(tables(data, "objectives"))
             )
+            if not stored:
+                _check_conditions(objectives)
             constraints = []
             for i, c in enumerate(tables(data, "constraints")):
                 check_keys(c, CONSTRAINT_KEYS, f"constraints[{i}]")
@@ -1045,21 +1056,54 @@ def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
     check_keys(o, OBJECTIVE_KEYS, where)
     if name is None:
         raise ValidationError(f"{where}: needs a name")
-    field_T = o.get("field_T")
-    if isinstance(o.get("field"), str):
-        field_T = parse(o["field"], "magnetic_flux_density", f"{where}.field")
-    temperature_K = o.get("temperature_K")
-    if isinstance(o.get("temperature"), str):
-        temperature_K = parse(o["temperature"], "temperature", f"{where}.temperature")
+    field_T = _condition(o, "field", "magnetic_flux_density", "3 T", where)
+    temperature_K = _condition(o, "temperature", "temperature", "5 K", where)
     return ObjectiveDef(
         name=str(name),
         quantity=str(o.get("quantity", "value")),
         goal=str(o.get("goal", "maximize")),
-        field_T=None if field_T is None else float(field_T),
-        temperature_K=None if temperature_K is None else float(temperature_K),
+        field_T=field_T,
+        temperature_K=temperature_K,
         unit=str(o.get("unit", "")),
         range=o.get("range"),
     )
+
+
+def _condition(
+    o: Mapping[str, Any], key: str, dimension: str, example: str, where: str
+) -> float | None:
+    """An objective's measurement condition in SI: ``key`` with its unit (``field = "3 T"``)
+    or ``<key>_<SI unit>`` a number (``field_T = 3``, as ``to_dict`` writes it); None if
+    neither is given."""
+    si_key = "field_T" if key == "field" else "temperature_K"
+    if key in o and si_key in o:
+        raise ValidationError(f"{where}: give {key} or {si_key}, not both")
+    if si_key in o:
+        return _number(o, si_key, where)
+    if key not in o:
+        return None
+    if not isinstance(o[key], str):
+        raise ValidationError(
+            f'{where}.{key} = {o[key]!r}: give it with its unit, e.g. {key} = "{example}"'
+        )
+    return parse(o[key], dimension, f"{where}.{key}")
+
+
+def _check_conditions(objectives: Sequence[ObjectiveDef]) -> None:
+    """Refuse a new campaign's measurement conditions no magnetometer reaches: a temperature at
+    or below 0 K or above ``MAX_CONDITION_K``, a field beyond ``MAX_CONDITION_T`` (a
+    unit typo: "-5 K", "3000 T" for 3000 Oe)."""
+    for o in objectives:
+        if o.temperature_K is not None and not 0 < o.temperature_K <= MAX_CONDITION_K:
+            raise ValidationError(
+                f"objective {o.name}: temperature {o.temperature_K:g} K is outside 0 K .. "
+                f"{MAX_CONDITION_K:g} K, where magnetometers measure"
+            )
+        if o.field_T is not None and not abs(o.field_T) <= MAX_CONDITION_T:
+            raise ValidationError(
+                f"objective {o.name}: field {o.field_T:g} T is beyond {MAX_CONDITION_T:g} T, "
+                "more than any laboratory magnet (Oe written as T?)"
+            )
 
 
 def _is_number(value: Any) -> bool:

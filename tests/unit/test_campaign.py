@@ -125,7 +125,7 @@ def test_bad_campaign_files(tmp_path):
     bad.write_text(
         "name = 'x'\n[[parameters]]\nname='a'\nlow=0\nhigh=1\n[[objectives]]\nname='jc'\nquantity='jc'\nfield=3\n"
     )
-    with pytest.raises(ValidationError, match="needs a field"):
+    with pytest.raises(ValidationError, match="field = 3: give it with its unit"):
         CampaignSpec.from_toml(bad)
 
 
@@ -529,3 +529,54 @@ def test_a_one_sigma_that_is_not_one_is_refused(written, message):
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign_constrained.toml")
     with pytest.raises(FluxtrapError, match=re.escape(message)):
         spec.split_errors({"tc": written}, "sample 'B2'")
+
+
+def jc_campaign(**objective) -> dict:
+    jc = {"name": "jc_3T", "quantity": "jc", "field": "3 T", "temperature": "5 K"} | objective
+    return {
+        "name": "c",
+        "parameters": [{"name": "x", "low": 0, "high": 1}],
+        "objectives": [{k: v for k, v in jc.items() if v is not None}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("objective", "message"),
+    [
+        (
+            {"temperature": 5},
+            'objectives[0].temperature = 5: give it with its unit, e.g. temperature = "5 K"',
+        ),
+        ({"field": 3}, 'objectives[0].field = 3: give it with its unit, e.g. field = "3 T"'),
+        ({"field": None, "field_T": "3 T"}, "objectives[0]: field_T = '3 T' is not a number"),
+        ({"field_T": 3.0}, "objectives[0]: give field or field_T, not both"),
+        ({"temperature": "-5 K"}, "temperature -5 K is outside 0 K .. 1000 K"),
+        ({"temperature": None, "temperature_K": 0}, "temperature 0 K is outside 0 K .. 1000 K"),
+        ({"temperature": "5000 K"}, "temperature 5000 K is outside"),
+        ({"field": "3000 T"}, "field 3000 T is beyond 100 T"),
+    ],
+)
+def test_an_objective_condition_without_a_unit_or_out_of_reach_is_refused(objective, message):
+    with pytest.raises(ValidationError) as err:
+        CampaignSpec.from_dict(jc_campaign(**objective))
+    assert message in str(err.value)
+
+
+def test_objective_conditions_round_trip_and_old_stores_stay_readable():
+    spec = CampaignSpec.from_dict(jc_campaign(field="-3 T", temperature="278.15 K"))
+    again = CampaignSpec.from_dict(spec.to_dict())
+    assert (again.objectives[0].field_T, again.objectives[0].temperature_K) == (-3.0, 278.15)
+    stored = jc_campaign(field=None, temperature=None, field_T=3.0, temperature_K=-5.0)
+    assert CampaignSpec.from_dict(stored, stored=True).objectives[0].temperature_K == -5.0
+
+
+def test_a_fixed_value_with_a_unit_must_be_a_number():
+    data = jc_campaign()
+    data["parameters"].append({"name": "p", "unit": "MPa", "fixed": "fifty"})
+    with pytest.raises(
+        ValidationError,
+        match="fixed = 'fifty' is not a number, but the parameter has the unit 'MPa'",
+    ):
+        CampaignSpec.from_dict(data)
+    data["parameters"][-1] = {"name": "atmosphere", "fixed": "Ar"}  # a label: no unit
+    assert CampaignSpec.from_dict(data).fixed_values == {"atmosphere": "Ar"}
