@@ -508,3 +508,33 @@ def test_the_commands(tmp_path, monkeypatch):
     r = runner.invoke(app, ["restore", str(tmp_path / "k.zip"), "--db", target])
     assert r.exit_code == 0 and "restored campaign" in r.output, r.output
     assert [s.label for s in Store(target).samples(NAME)] == ["B1", "S1", "B3"]
+
+
+def test_a_restore_racing_an_alike_user_creation_stores_one_of_them(
+    tmp_path, store_url, monkeypatch
+):
+    """A restore bringing user "Alice" while an admin adds "alice" on another connection: each
+    checks the taken names before the other commits, and PostgreSQL's unique index compares
+    exact text, so both would be stored. The restore checks and inserts its users under the
+    user names' lock, as add_user does: the admin waits and is refused naming "Alice"."""
+    import fluxtrap.store.backup as backup_module
+
+    from .test_store import _first_waits_for_second
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    source.add_user("Alice", "writer", "source-token-0123456789")
+    source.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"), created_by="Alice")
+    backup(source, NAME, tmp_path / "k.zip")
+    Store(store_url)  # migrated before the two connections race
+    outcome = _first_waits_for_second(
+        monkeypatch,
+        backup_module,
+        "_python_value",  # restore converts each user column after the check
+        lambda column, value: column.table.name == "users" and value == "Alice",
+        lambda: restore(Store(store_url), tmp_path / "k.zip"),
+        lambda: Store(store_url).add_user("alice", "admin", "target-token-0123456789"),
+    )
+    assert outcome["first"] == "stored"
+    assert "user 'alice' already exists as 'Alice'" in outcome["second"]
+    assert [u.name for u in Store(store_url).users()] == ["Alice"]
+    assert Store(store_url).campaign_record(NAME).created_by == "Alice"
