@@ -124,9 +124,11 @@ def create_app(
 
 
 def _explained(error: dict) -> dict:
-    """One of FastAPI's validation errors with its input cut short, and a file part sent without
+    """One of FastAPI's validation errors with its input and the keys in its location cut short
+    (a refused 100 000-character key was echoed whole in ``loc``), and a file part sent without
     a file name (a browser's form with no file chosen; Starlette reads it as text) said so, without
     echoing its content."""
+    error = {**error, "loc": [_short(k) for k in error.get("loc", ())]}
     if "Expected UploadFile" in str(error.get("msg", "")):
         msg = "no file: the part has no file name (no file was chosen, or it was sent as text)"
         return {k: v for k, v in error.items() if k not in ("input", "ctx")} | {"msg": msg}

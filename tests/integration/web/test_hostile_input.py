@@ -284,3 +284,32 @@ def test_parameter_and_objective_names_that_look_like_others_are_refused(
     r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
     assert r.status_code == 422 and says in r.json()["detail"], r.text
     assert [c.name for c in lab.store.campaigns()] == [NAME]
+
+
+LONG = "K" * 100_000
+P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+
+
+@pytest.mark.parametrize(
+    "method, url, body, field",
+    [  # each refused value was quoted whole in its error: 100 kB back for 100 kB sent
+        ("POST", "samples", {"label": "B9", "params": P | {"ramp_rate": "5 " + LONG}}, "ramp_rate"),
+        ("POST", "samples", {"label": "B9", "params": P | {LONG: 1}}, "params"),
+        ("POST", "samples", {"label": "B9", "params": P, "objectives": {"jc_3T": LONG}}, "jc_3T"),
+        ("POST", "samples", {"label": "B9", "params": P, "objectives": {LONG: 1}}, "objectives"),
+        ("PUT", "samples/B1/objectives", {"objectives": {"jc_3T": "1 " + LONG}}, "jc_3T"),
+        ("PUT", "samples/B1/objectives", {"objectives": {LONG: [1]}}, "objectives"),
+    ],
+)
+def test_a_long_value_or_key_is_refused_and_not_echoed_whole(lab, method, url, body, field):
+    """Values sent as text (a number with its unit, a choice) are at most 100 characters, keys
+    (parameter and objective names) at most 200; the 422 names the field and quotes at most a
+    few hundred characters of what was sent."""
+    a = auth("alice")
+    lab.client.post(f"/api/campaigns/{NAME}/samples", json={"label": "B1", "params": P}, headers=a)
+    r = lab.client.request(method, f"/api/campaigns/{NAME}/{url}", json=body, headers=a)
+    assert r.status_code == 422 and field in r.text, r.text[:500]
+    assert "at most 100 characters" in r.text or "at most 200 characters" in r.text
+    assert len(r.content) < 2000, len(r.content)
+    assert [x.label for x in lab.store.samples(NAME)] == ["B1"]
+    assert lab.store.sample(NAME, "B1").objectives == {}
