@@ -313,3 +313,18 @@ def test_a_long_value_or_key_is_refused_and_not_echoed_whole(lab, method, url, b
     assert len(r.content) < 2000, len(r.content)
     assert [x.label for x in lab.store.samples(NAME)] == ["B1"]
     assert lab.store.sample(NAME, "B1").objectives == {}
+
+
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        ("/api/campaigns/" + "C" * 60_000, "no campaign named 'CCC"),
+        (f"/api/campaigns/{NAME}/samples/" + "B" * 60_000, "has no sample labelled 'BBB"),
+        (f"/api/campaigns/{NAME}/jc?sample=" + "B" * 60_000, "has no sample labelled 'BBB"),
+    ],
+)
+def test_a_long_name_not_found_is_a_404_that_does_not_echo_it_whole(lab, url, says):
+    """The 404 quoted the name asked for whole: 60 kB back for a 60 kB URL."""
+    r = lab.client.get(url, headers=auth("rita"))
+    assert r.status_code == 404 and says in r.text, r.text[:300]
+    assert "... (60000 characters)" in r.text and len(r.content) < 1000, len(r.content)
