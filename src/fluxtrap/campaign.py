@@ -867,6 +867,13 @@ class CampaignSpec:
             objectives = tuple(
                 _objective(o, f"objectives[{i}]") for i, o in enumerate(tables(data, "objectives"))
             )
+            for i, o in enumerate(() if stored else objectives):
+                if o.temperature_K is not None and not o.temperature_K > 0:
+                    raise ValidationError(  # no loop is measured there: it would never be filled
+                        f"objectives[{i}]: objective {o.name}: temperature {o.temperature_K:g} K: "
+                        "a temperature is above 0 K; a bare number is kelvin, degrees Celsius "
+                        'need their unit ("-268 degC")'
+                    )
             constraints = []
             for i, c in enumerate(tables(data, "constraints")):
                 check_keys(c, CONSTRAINT_KEYS, f"constraints[{i}]")

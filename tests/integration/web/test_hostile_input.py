@@ -328,3 +328,28 @@ def test_a_long_name_not_found_is_a_404_that_does_not_echo_it_whole(lab, url, sa
     r = lab.client.get(url, headers=auth("rita"))
     assert r.status_code == 404 and says in r.text, r.text[:300]
     assert "... (60000 characters)" in r.text and len(r.content) < 1000, len(r.content)
+
+
+@pytest.mark.parametrize("temperature", ["-5 K", "0 K", "-300 degC"])
+def test_a_jc_objective_at_or_below_0_K_is_refused_at_creation(lab, temperature):
+    """A Jc objective at -5 K was stored: every loop uploaded was then skipped ("measured at 5 K,
+    objective at -5 K") and the objective never filled. A campaign stored so still reads."""
+    from fluxtrap.campaign import CampaignSpec
+
+    body = {
+        "name": "cold",
+        "parameters": [{"name": "x", "low": 0, "high": 1}],
+        "objectives": [{"name": "j", "quantity": "jc", "field": "3 T", "temperature": temperature}],
+    }
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert "objectives[0]: objective j: temperature" in r.text and "above 0 K" in r.text
+    assert [c.name for c in lab.store.campaigns()] == [NAME]
+    ok = lab.client.post(
+        "/api/campaigns", json=body | {"name": "warm"} | {"objectives": [
+            body["objectives"][0] | {"temperature": "5 K"}]}, headers=auth("alice"),
+    )  # fmt: skip
+    assert ok.status_code == 201 and ok.json()["objectives"][0]["temperature_K"] == 5.0
+    stored = lab.store.campaign("warm").to_dict()
+    stored["objectives"][0]["temperature_K"] = -5.0
+    assert CampaignSpec.from_dict(stored, stored=True).objectives[0].temperature_K == -5.0
