@@ -174,9 +174,17 @@ def other_version(members):
     members["manifest.json"] = json.dumps(manifest | {"version": 2}).encode()
 
 
+def a_huge_integer_in_the_manifest(members):
+    """json.loads raised a bare ValueError (a Python traceback from the CLI) for an integer
+    of over 4300 digits: not a JSONDecodeError."""
+    head = members["manifest.json"].rstrip()[:-1]  # without its closing brace
+    members["manifest.json"] = head + b', "x": ' + b"9" * 5000 + b"}"
+
+
 @pytest.mark.parametrize(
     "edit, says",
     [
+        (a_huge_integer_in_the_manifest, "manifest.json is not valid (Exceeds the limit"),
         (flip_a_raw_byte, "does not match its sha256"),
         (drop_a_file, "missing ['files/"),
         (add_a_file, "members not in the manifest ['files/evil.sh']"),
@@ -320,6 +328,11 @@ def setitem(i, key, value):
         ("users", setitem(0, "name", "ev\x1bil"), "user name 'ev\\x1bil': use 1 to 200"),
         ("users", lambda docs, manifest: docs[0].pop("role"), "columns ['created_at'"),
         ("samples", lambda docs, manifest: b"[" * 10**5 + b"]" * 10**5, "is not valid JSON"),
+        (  # a bare ValueError from json.loads, not a JSONDecodeError: a traceback
+            "samples",
+            lambda docs, manifest: b"[" + b"9" * 5000 + b"]",
+            "tables/samples.json is not valid JSON (Exceeds the limit (4300 digits)",
+        ),
     ],
 )
 def test_rows_the_store_would_refuse_are_not_restored(tmp_path, table, edit, says):

@@ -390,7 +390,10 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
                     f"{infos['manifest.json'].file_size}); at most {MAX_CONTENT / 2**30:g} GiB "
                     f"({MAX_MANIFEST / 2**20:g} MiB of manifest) are restored"
                 )
-            manifest = json.loads(z.read("manifest.json"))
+            try:  # ValueError: an integer of over 4300 digits (JSONDecodeError is one too)
+                manifest = json.loads(z.read("manifest.json"))
+            except (ValueError, RecursionError) as err:
+                raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
                 raise InputFileError(f"{path}: not a fluxtrap backup (format {FORMAT!r} expected)")
             if manifest.get("version") != VERSION:
@@ -421,7 +424,7 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
                 members[name] = data
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
         raise InputFileError(f"{path}: damaged or not a zip archive ({err})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, RecursionError) as err:
+    except AttributeError as err:
         raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
     except OSError as err:
         raise InputFileError(f"{path}: cannot read: {err.strerror or err}") from None
@@ -433,7 +436,7 @@ def _load(members: dict[str, bytes], name: str, archive: Any) -> list[dict[str, 
         raise InputFileError(f"{archive}: {name} is missing")
     try:
         rows = json.loads(members[name])
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+    except (ValueError, RecursionError) as err:  # and an integer of over 4300 digits
         raise InputFileError(f"{archive}: {name} is not valid JSON ({err})") from None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise InputFileError(f"{archive}: {name} must be a list of rows")
