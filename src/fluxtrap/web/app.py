@@ -80,7 +80,7 @@ def create_app(
     app.state.store = store
     app.state.jobs = queue
     app.state.limits = limits
-    app.state.heavy = HeavyWork(limits.heavy_workers, limits.heavy_waiting)
+    app.state.heavy = HeavyWork(limits.heavy_workers, limits.heavy_waiting, limits.heavy_per_user)
     app.add_middleware(Guard, store=store, limits=limits)
     app.include_router(api.router)
     app.include_router(pages.router)
