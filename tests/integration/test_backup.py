@@ -551,3 +551,31 @@ def test_a_restore_racing_an_alike_user_creation_stores_one_of_them(
     assert "user 'alice' already exists as 'Alice'" in outcome["second"]
     assert [u.name for u in Store(store_url).users()] == ["Alice"]
     assert Store(store_url).campaign_record(NAME).created_by == "Alice"
+
+
+def test_a_restore_racing_an_alike_campaign_creation_stores_one_of_them(
+    tmp_path, store_url, monkeypatch
+):
+    """A restore of "K-Ba122 SPS" while a writer creates "k-ba122 sps" on another connection:
+    both checked the names before the other committed, and both would be stored on PostgreSQL.
+    The restore checks and inserts under the campaign names' lock, as create_campaign does."""
+    import fluxtrap.store.backup as backup_module
+
+    from .test_store import _first_waits_for_second
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    source.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    backup(source, NAME, tmp_path / "k.zip")
+    lower = CampaignSpec.from_dict(source.campaign(NAME).to_dict() | {"name": NAME.lower()})
+    Store(store_url)  # migrated before the two connections race
+    outcome = _first_waits_for_second(
+        monkeypatch,
+        backup_module,
+        "_python_value",  # restore converts the campaign row's columns after the check
+        lambda column, value: column.table.name == "campaigns" and column.name == "name",
+        lambda: restore(Store(store_url), tmp_path / "k.zip"),
+        lambda: Store(store_url).create_campaign(lower),
+    )
+    assert outcome["first"] == "stored"
+    assert f"campaign {NAME.lower()!r} already exists" in outcome["second"], outcome
+    assert [c.name for c in Store(store_url).campaigns()] == [NAME]
