@@ -579,3 +579,33 @@ def test_a_restore_racing_an_alike_campaign_creation_stores_one_of_them(
     assert outcome["first"] == "stored"
     assert f"campaign {NAME.lower()!r} already exists" in outcome["second"], outcome
     assert [c.name for c in Store(store_url).campaigns()] == [NAME]
+
+
+def test_a_backup_is_one_snapshot_while_others_write(tmp_path, store_url, monkeypatch):
+    """A suggestion and the sample made from it, recorded while a backup reads (after its
+    suggestions, before its samples): on PostgreSQL each read saw its own snapshot, so the
+    archive held the sample without its suggestion, and the restored sample lost its link.
+    Now the archive is the campaign as it was when the backup began."""
+    import fluxtrap.store.backup as backup_module
+
+    store = Store(store_url)
+    store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    original = backup_module.select
+
+    def select(*args, **kwargs):  # another writer commits just before the samples are read
+        if args and args[0] is TABLES["samples"] and not written:
+            written.append(True)
+            other = Store(store_url)
+            (sug,) = other.add_suggestions(NAME, [P], [0.5], {"gp": 1}, 7, created_by="bob")
+            other.add_sample(NAME, "S1", P, suggestion_id=sug.id, recorded_by="bob")
+        return original(*args, **kwargs)
+
+    written: list[bool] = []
+    monkeypatch.setattr(backup_module, "select", select)
+    counts = backup(store, NAME, tmp_path / "k.zip")
+    assert written and counts["suggestions"] == counts["samples"] == 0, counts
+    monkeypatch.setattr(backup_module, "select", original)
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    restore(target, tmp_path / "k.zip")
+    assert target.samples(NAME) == [] and target.suggestions(NAME) == []
+    assert [x.suggestion_id is not None for x in store.samples(NAME)] == [True]  # it was stored

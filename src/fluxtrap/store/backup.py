@@ -84,6 +84,10 @@ def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str
     row count per table."""
     out = Path(out)
     with store._reader() as s:
+        if s.bind.dialect.name == "postgresql":  # one snapshot for all the reads below: under
+            # READ COMMITTED each saw its own, and a sample recorded between the suggestions' and
+            # the samples' reads was archived without the suggestion it was made from
+            s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         c = _campaign(s, campaign)
         rows = _campaign_rows(s, c.id)
         names = {r[w] for t in rows.values() for r in t for w in WHO if r.get(w)}
