@@ -40,7 +40,8 @@ import sys, uvicorn
 from fluxtrap.web import create_app
 from fluxtrap.web.limits import Limits
 url, port, workers, waiting = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-limits = Limits(heavy_workers=workers, heavy_waiting=waiting)
+# one token opens every page: no share per user, so that it stands for a storm of many users
+limits = Limits(heavy_workers=workers, heavy_waiting=waiting, heavy_per_user=workers + waiting)
 uvicorn.run(create_app(url, limits=limits), host="127.0.0.1", port=port, log_level="warning")
 """
 

@@ -1093,15 +1093,15 @@ def _check_conditions(objectives: Sequence[ObjectiveDef]) -> None:
     """Refuse a new campaign's measurement conditions no magnetometer reaches: a temperature at
     or below 0 K or above ``MAX_CONDITION_K``, a field beyond ``MAX_CONDITION_T`` (a
     unit typo: "-5 K", "3000 T" for 3000 Oe)."""
-    for o in objectives:
+    for i, o in enumerate(objectives):
         if o.temperature_K is not None and not 0 < o.temperature_K <= MAX_CONDITION_K:
             raise ValidationError(
-                f"objective {o.name}: temperature {o.temperature_K:g} K is outside 0 K .. "
+                f"objectives[{i}]: objective {o.name}: temperature {o.temperature_K:g} K is outside 0 K .. "
                 f"{MAX_CONDITION_K:g} K, where magnetometers measure"
             )
         if o.field_T is not None and not abs(o.field_T) <= MAX_CONDITION_T:
             raise ValidationError(
-                f"objective {o.name}: field {o.field_T:g} T is beyond {MAX_CONDITION_T:g} T, "
+                f"objectives[{i}]: objective {o.name}: field {o.field_T:g} T is beyond {MAX_CONDITION_T:g} T, "
                 "more than any laboratory magnet (Oe written as T?)"
             )
 

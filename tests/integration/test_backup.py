@@ -174,9 +174,17 @@ def other_version(members):
     members["manifest.json"] = json.dumps(manifest | {"version": 2}).encode()
 
 
+def a_huge_integer_in_the_manifest(members):
+    """json.loads raised a bare ValueError (a Python traceback from the CLI) for an integer
+    of over 4300 digits: not a JSONDecodeError."""
+    head = members["manifest.json"].rstrip()[:-1]  # without its closing brace
+    members["manifest.json"] = head + b', "x": ' + b"9" * 5000 + b"}"
+
+
 @pytest.mark.parametrize(
     "edit, says",
     [
+        (a_huge_integer_in_the_manifest, "manifest.json is not valid (Exceeds the limit"),
         (flip_a_raw_byte, "does not match its sha256"),
         (drop_a_file, "missing ['files/"),
         (add_a_file, "members not in the manifest ['files/evil.sh']"),
@@ -320,6 +328,11 @@ def setitem(i, key, value):
         ("users", setitem(0, "name", "ev\x1bil"), "user name 'ev\\x1bil': use 1 to 200"),
         ("users", lambda docs, manifest: docs[0].pop("role"), "columns ['created_at'"),
         ("samples", lambda docs, manifest: b"[" * 10**5 + b"]" * 10**5, "is not valid JSON"),
+        (  # a bare ValueError from json.loads, not a JSONDecodeError: a traceback
+            "samples",
+            lambda docs, manifest: b"[" + b"9" * 5000 + b"]",
+            "tables/samples.json is not valid JSON (Exceeds the limit (4300 digits)",
+        ),
     ],
 )
 def test_rows_the_store_would_refuse_are_not_restored(tmp_path, table, edit, says):
@@ -508,3 +521,91 @@ def test_the_commands(tmp_path, monkeypatch):
     r = runner.invoke(app, ["restore", str(tmp_path / "k.zip"), "--db", target])
     assert r.exit_code == 0 and "restored campaign" in r.output, r.output
     assert [s.label for s in Store(target).samples(NAME)] == ["B1", "S1", "B3"]
+
+
+def test_a_restore_racing_an_alike_user_creation_stores_one_of_them(
+    tmp_path, store_url, monkeypatch
+):
+    """A restore bringing user "Alice" while an admin adds "alice" on another connection: each
+    checks the taken names before the other commits, and PostgreSQL's unique index compares
+    exact text, so both would be stored. The restore checks and inserts its users under the
+    user names' lock, as add_user does: the admin waits and is refused naming "Alice"."""
+    import fluxtrap.store.backup as backup_module
+
+    from .test_store import _first_waits_for_second
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    source.add_user("Alice", "writer", "source-token-0123456789")
+    source.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"), created_by="Alice")
+    backup(source, NAME, tmp_path / "k.zip")
+    Store(store_url)  # migrated before the two connections race
+    outcome = _first_waits_for_second(
+        monkeypatch,
+        backup_module,
+        "_python_value",  # restore converts each user column after the check
+        lambda column, value: column.table.name == "users" and value == "Alice",
+        lambda: restore(Store(store_url), tmp_path / "k.zip"),
+        lambda: Store(store_url).add_user("alice", "admin", "target-token-0123456789"),
+    )
+    assert outcome["first"] == "stored"
+    assert "user 'alice' already exists as 'Alice'" in outcome["second"]
+    assert [u.name for u in Store(store_url).users()] == ["Alice"]
+    assert Store(store_url).campaign_record(NAME).created_by == "Alice"
+
+
+def test_a_restore_racing_an_alike_campaign_creation_stores_one_of_them(
+    tmp_path, store_url, monkeypatch
+):
+    """A restore of "K-Ba122 SPS" while a writer creates "k-ba122 sps" on another connection:
+    both checked the names before the other committed, and both would be stored on PostgreSQL.
+    The restore checks and inserts under the campaign names' lock, as create_campaign does."""
+    import fluxtrap.store.backup as backup_module
+
+    from .test_store import _first_waits_for_second
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    source.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    backup(source, NAME, tmp_path / "k.zip")
+    lower = CampaignSpec.from_dict(source.campaign(NAME).to_dict() | {"name": NAME.lower()})
+    Store(store_url)  # migrated before the two connections race
+    outcome = _first_waits_for_second(
+        monkeypatch,
+        backup_module,
+        "_python_value",  # restore converts the campaign row's columns after the check
+        lambda column, value: column.table.name == "campaigns" and column.name == "name",
+        lambda: restore(Store(store_url), tmp_path / "k.zip"),
+        lambda: Store(store_url).create_campaign(lower),
+    )
+    assert outcome["first"] == "stored"
+    assert f"campaign {NAME.lower()!r} already exists" in outcome["second"], outcome
+    assert [c.name for c in Store(store_url).campaigns()] == [NAME]
+
+
+def test_a_backup_is_one_snapshot_while_others_write(tmp_path, store_url, monkeypatch):
+    """A suggestion and the sample made from it, recorded while a backup reads (after its
+    suggestions, before its samples): on PostgreSQL each read saw its own snapshot, so the
+    archive held the sample without its suggestion, and the restored sample lost its link.
+    Now the archive is the campaign as it was when the backup began."""
+    import fluxtrap.store.backup as backup_module
+
+    store = Store(store_url)
+    store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    original = backup_module.select
+
+    def select(*args, **kwargs):  # another writer commits just before the samples are read
+        if args and args[0] is TABLES["samples"] and not written:
+            written.append(True)
+            other = Store(store_url)
+            (sug,) = other.add_suggestions(NAME, [P], [0.5], {"gp": 1}, 7, created_by="bob")
+            other.add_sample(NAME, "S1", P, suggestion_id=sug.id, recorded_by="bob")
+        return original(*args, **kwargs)
+
+    written: list[bool] = []
+    monkeypatch.setattr(backup_module, "select", select)
+    counts = backup(store, NAME, tmp_path / "k.zip")
+    assert written and counts["suggestions"] == counts["samples"] == 0, counts
+    monkeypatch.setattr(backup_module, "select", original)
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    restore(target, tmp_path / "k.zip")
+    assert target.samples(NAME) == [] and target.suggestions(NAME) == []
+    assert [x.suggestion_id is not None for x in store.samples(NAME)] == [True]  # it was stored

@@ -84,6 +84,10 @@ def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str
     row count per table."""
     out = Path(out)
     with store._reader() as s:
+        if s.bind.dialect.name == "postgresql":  # one snapshot for all the reads below: under
+            # READ COMMITTED each saw its own, and a sample recorded between the suggestions' and
+            # the samples' reads was archived without the suggestion it was made from
+            s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         c = _campaign(s, campaign)
         rows = _campaign_rows(s, c.id)
         names = {r[w] for t in rows.values() for r in t for w in WHO if r.get(w)}
@@ -390,7 +394,10 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
                     f"{infos['manifest.json'].file_size}); at most {MAX_CONTENT / 2**30:g} GiB "
                     f"({MAX_MANIFEST / 2**20:g} MiB of manifest) are restored"
                 )
-            manifest = json.loads(z.read("manifest.json"))
+            try:  # ValueError: an integer of over 4300 digits (JSONDecodeError is one too)
+                manifest = json.loads(z.read("manifest.json"))
+            except (ValueError, RecursionError) as err:
+                raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
                 raise InputFileError(f"{path}: not a fluxtrap backup (format {FORMAT!r} expected)")
             if manifest.get("version") != VERSION:
@@ -421,7 +428,7 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
                 members[name] = data
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
         raise InputFileError(f"{path}: damaged or not a zip archive ({err})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, RecursionError) as err:
+    except AttributeError as err:
         raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
     except OSError as err:
         raise InputFileError(f"{path}: cannot read: {err.strerror or err}") from None
@@ -433,7 +440,7 @@ def _load(members: dict[str, bytes], name: str, archive: Any) -> list[dict[str, 
         raise InputFileError(f"{archive}: {name} is missing")
     try:
         rows = json.loads(members[name])
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+    except (ValueError, RecursionError) as err:  # and an integer of over 4300 digits
         raise InputFileError(f"{archive}: {name} is not valid JSON ({err})") from None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise InputFileError(f"{archive}: {name} must be a list of rows")

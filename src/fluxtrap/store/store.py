@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
 from fluxtrap import __version__
 from fluxtrap.campaign import (
+    MAX_NAME,
     MAX_NOTES,
     MAX_STATUS_NOTE,
     CampaignSpec,
@@ -1157,7 +1158,7 @@ def _check_user_free(s: Session, name: str, taken: str) -> None:
 def _user(s: Session, name: str) -> m.User:
     u = s.scalar(select(m.User).where(m.User.name == name))
     if u is None:
-        raise NotFoundError(f"no user named {name!r}")
+        raise NotFoundError(f"no user named {_asked(name)}")
     return u
 
 
@@ -1298,8 +1299,15 @@ def _campaign(s: Session, name: str) -> m.Campaign:
     c = s.scalar(select(m.Campaign).where(m.Campaign.name == name))
     if c is None:
         known = ", ".join(repr(n) for n in s.scalars(select(m.Campaign.name))) or "none"
-        raise NotFoundError(f"no campaign named {name!r} (known: {known})")
+        raise NotFoundError(f"no campaign named {_asked(name)} (known: {known})")
     return c
+
+
+def _asked(name: str) -> str:
+    """A name that was asked for and not found, quoted: at most ``MAX_NAME`` characters of it
+    (no longer one is stored; a 60 000-character URL segment came back whole in its 404)."""
+    more = f"... ({len(name)} characters)" if len(name) > MAX_NAME else ""
+    return f"{name[:MAX_NAME]!r}{more}"
 
 
 def _spec(c: m.Campaign) -> CampaignSpec:
@@ -1313,7 +1321,7 @@ def _sample(s: Session, c: m.Campaign, label: str, *, for_update: bool = False) 
     q = select(m.Sample).where(m.Sample.campaign_id == c.id, m.Sample.label == label)
     x = s.scalar(q.with_for_update() if for_update else q)
     if x is None:
-        raise NotFoundError(f"campaign {c.name!r} has no sample labelled {label!r}")
+        raise NotFoundError(f"campaign {c.name!r} has no sample labelled {_asked(label)}")
     return x
 
 

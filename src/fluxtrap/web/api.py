@@ -350,7 +350,7 @@ def upload_measurement(
     temperature_K = (
         None if not temperature else parse(temperature, "temperature", "form field temperature")
     )
-    with request.app.state.heavy.turn("upload the file"):
+    with request.app.state.heavy.turn("upload the file", user.name):
         done = record_measurement(
             store,
             campaign,
@@ -436,7 +436,7 @@ def ask_suggestions(
     from fluxtrap.workflows.suggest import suggest
 
     seed = secrets.randbelow(2**31) if body.seed is None else body.seed
-    with request.app.state.heavy.turn("ask for suggestions"):
+    with request.app.state.heavy.turn("ask for suggestions", user.name):
         recs = suggest(_store(request), campaign, body.n, seed, created_by=user.name)
     return [schemas.Suggestion.of(x) for x in recs]
 

@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from fluxtrap import __version__
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, StoreError
@@ -79,7 +80,7 @@ def create_app(
     app.state.store = store
     app.state.jobs = queue
     app.state.limits = limits
-    app.state.heavy = HeavyWork(limits.heavy_workers, limits.heavy_waiting)
+    app.state.heavy = HeavyWork(limits.heavy_workers, limits.heavy_waiting, limits.heavy_per_user)
     app.add_middleware(Guard, store=store, limits=limits)
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -114,8 +115,11 @@ def create_app(
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, err: HTTPException) -> Response:
         detail = str(err.detail)
-        if err.status_code == 400 and err.__cause__ is not None:  # FastAPI's bare "error parsing"
-            detail = f"the body cannot be read: {_unreadable(err.__cause__)}"
+        # FastAPI's bare "error parsing" (its cause), Starlette's "Invalid multipart data." (the
+        # MultiPartException it was raised while handling)
+        form = err.__context__ if isinstance(err.__context__, MultiPartException) else None
+        if err.status_code == 400 and (cause := err.__cause__ or form) is not None:
+            detail = f"the body cannot be read: {_unreadable(cause)}"
         return _error(request, err.status_code, detail, type(err).__name__, err.headers)
 
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
@@ -124,9 +128,11 @@ def create_app(
 
 
 def _explained(error: dict) -> dict:
-    """One of FastAPI's validation errors with its input cut short, and a file part sent without
+    """One of FastAPI's validation errors with its input and the keys in its location cut short
+    (a refused 100 000-character key was echoed whole in ``loc``), and a file part sent without
     a file name (a browser's form with no file chosen; Starlette reads it as text) said so, without
     echoing its content."""
+    error = {**error, "loc": [_short(k) for k in error.get("loc", ())]}
     if "Expected UploadFile" in str(error.get("msg", "")):
         msg = "no file: the part has no file name (no file was chosen, or it was sent as text)"
         return {k: v for k, v in error.items() if k not in ("input", "ctx")} | {"msg": msg}
@@ -143,6 +149,14 @@ def _unreadable(cause: BaseException) -> str:
         )
     if isinstance(cause, RecursionError):
         return "its JSON is nested too deeply"
+    if isinstance(cause, MultiPartException) and cause.__cause__ is not None:
+        # Starlette says only "Invalid multipart data."; python-multipart said what: a part's
+        # header line (its file name, say) over 4 KiB is "Maximum header size exceeded"
+        why = _short(str(cause.__cause__))
+        if "header size" in why:
+            why += " (a part's header line, its file name in it, is too long: name the file in "
+            why += "at most 255 characters)"
+        return f"its multipart form is malformed: {why}"
     return _short(str(cause)) or type(cause).__name__
 
 

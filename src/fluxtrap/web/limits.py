@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,34 +63,49 @@ NO_STORE = (b"cache-control", b"no-store")
 @dataclass(frozen=True)
 class Limits:
     """What one request may send: header line, body and upload sizes in bytes; how many model
-    fits and analyses run at once (``heavy_workers``) and wait for a turn (``heavy_waiting``)."""
+    fits and analyses run at once (``heavy_workers``), wait for a turn (``heavy_waiting``), and
+    one user may have running or waiting (``heavy_per_user``)."""
 
     max_header: int = 8 * 2**10
     max_body: int = 2**20
     max_upload: int = 50 * 2**20
     heavy_workers: int = 2
     heavy_waiting: int = 16
+    heavy_per_user: int = 2
 
 
 class HeavyWork:
     """A gate for the requests that fit a model or analyse a file (seconds of CPU each): at most
-    ``workers`` at once and ``waiting`` more queued; beyond that, or after ``patience_s`` in the
-    queue, a 429. Without it 44 model pages at once took all of Starlette's 40 threads and
-    another user's ``/api/me`` waited 35 s; now at most ``workers + waiting`` threads are held."""
+    ``workers`` at once and ``waiting`` more queued, ``per_user`` of them one user's; beyond
+    that, or after ``patience_s`` in the queue, a 429. Without it 44 model pages at once took
+    all of Starlette's 40 threads and another user's ``/api/me`` waited 35 s; now at most
+    ``workers + waiting`` threads are held. Without the share per user one reader opening 18
+    model pages (47 s each for a 50-parameter campaign of 200 samples, on two shared cores)
+    filled the queue: everybody else's uploads and suggestions were 429 for minutes."""
 
-    def __init__(self, workers: int, waiting: int, patience_s: float = 60.0) -> None:
+    def __init__(
+        self, workers: int, waiting: int, per_user: int = 2, patience_s: float = 60.0
+    ) -> None:
         self._turns = threading.Semaphore(workers)
         self._lock = threading.Lock()
         self._admitted, self._limit, self._patience_s = 0, workers + waiting, patience_s
+        self._per_user, self._by_user = per_user, Counter[str]()
 
     @contextmanager
-    def turn(self, what: str) -> Iterator[None]:
-        """Run the block when a turn is free (``what`` names the work in the 429)."""
+    def turn(self, what: str, who: str) -> Iterator[None]:
+        """Run the block when a turn is free (``what`` names the work in the 429; ``who``: the
+        user asking)."""
         with self._lock:
             if self._admitted >= self._limit:
                 raise QuotaError(f"the server is busy ({self._limit} model fits or analyses "
                                  f"running or waiting): {what} again in a minute")  # fmt: skip
+            if self._by_user[who] >= self._per_user:
+                raise QuotaError(
+                    f"{who} has {self._by_user[who]} model fits or analyses running or waiting, "
+                    f"as many as one user may: {what} again when one has finished"
+                )
             self._admitted += 1
+            self._by_user[who] += 1
         try:
             if not self._turns.acquire(timeout=self._patience_s):
                 raise QuotaError(f"the server is busy: {what} waited {self._patience_s:g} s")
@@ -100,6 +116,9 @@ class HeavyWork:
         finally:
             with self._lock:
                 self._admitted -= 1
+                self._by_user[who] -= 1
+                if not self._by_user[who]:
+                    del self._by_user[who]
 
 
 class Guard:

@@ -216,7 +216,7 @@ def model_page(
         note = "This campaign has no objective: there is nothing to model."
     else:
         try:
-            with request.app.state.heavy.turn("open the model page"):
+            with request.app.state.heavy.turn("open the model page", user.name):
                 figures = plots.model_figures(
                     spec, store.history(campaign), suggestions, objective, x, y
                 )

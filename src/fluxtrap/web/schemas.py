@@ -28,6 +28,11 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 # a JSON number (an integer too); true and false are refused, not read as 1 and 0 (a lax float
 # stored an objective sent as true as 1 A/m^2, and took low=false, high=true as bounds 0..1)
 Number = Annotated[float, Field(strict=True)]
+# a value as text: a number with its unit ("2.1e4 A/cm^2", "1 h") or a categorical choice (at most
+# 100 characters, as ParameterIn's); a key: a parameter's or an objective's name (Name). Bounded,
+# as a refused value is quoted in its error: a 100 000-character one came back whole (a 100 kB 422)
+Text = Annotated[str, Field(max_length=100)]
+Key = Annotated[str, Field(max_length=200)]
 
 
 def digits(value: Any) -> Any:
@@ -132,7 +137,7 @@ class ObjectiveIn(Strict):
     field: str | None = Field(None, max_length=50, description='field with its unit, e.g. "3 T"')
     temperature: str | None = Field(None, max_length=50, description='e.g. "5 K"')
     unit: str | None = Field(None, max_length=50, description="unit of a 'value' objective")
-    range: list[Number | str] | None = Field(
+    range: list[Number | Text] | None = Field(
         None,
         min_length=2,
         max_length=2,
@@ -205,7 +210,7 @@ class Campaign(BaseModel):
 
 class SampleIn(Strict):
     label: Name
-    params: dict[str, Number | str] = Field(
+    params: dict[Key, Number | Text] = Field(
         max_length=1000,
         description="parameter name -> value in the campaign's unit, or text with a unit "
         '("1 h"; a categorical one: its choice; fixed ones may be left out)',
@@ -214,7 +219,7 @@ class SampleIn(Strict):
         None, description="default: optimizer when suggestion_id is given, else researcher"
     )
     suggestion_id: int | None = Field(None, ge=1, le=2**31 - 1, strict=True)
-    objectives: dict[str, Number | str] = Field(
+    objectives: dict[Key, Number | Text] = Field(
         default_factory=dict,
         max_length=1000,
         description="objective -> a number in its unit (Jc A/m^2, Tc K) or a string with a unit, "
@@ -364,7 +369,7 @@ class SampleStatusIn(Strict):
 
 
 class ObjectivesIn(Strict):
-    objectives: dict[str, Number | str] = Field(
+    objectives: dict[Key, Number | Text] = Field(
         min_length=1,
         max_length=1000,
         description="objective -> a number in its unit (Jc A/m^2, Tc K) or a string with a unit, "

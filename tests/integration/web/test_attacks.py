@@ -491,6 +491,24 @@ def test_an_upload_file_name_over_255_characters_is_refused_and_nothing_stored(s
     assert httpx.get(f"{server}{C}/samples/B1/measurements", headers=auth("bob")).json() == []
 
 
+def test_an_upload_file_name_beyond_the_multipart_header_limit_is_a_400_saying_so(
+    server, loop_file
+):
+    """A file name of 7000 characters overflows the part's header line (4 KiB in
+    python-multipart): the answer said only "Invalid multipart data."."""
+    r = httpx.post(
+        f"{server}{C}/samples/B1/measurements",
+        headers=auth("bob"),
+        data=EDGES,
+        files={"file": ("x" * 7000 + ".dat", loop_file)},
+        timeout=60,
+    )
+    assert r.status_code == 400, r.text
+    assert "Maximum header size exceeded" in r.json()["detail"]
+    assert "at most 255 characters" in r.json()["detail"]
+    assert httpx.get(f"{server}{C}/samples/B1/measurements", headers=auth("bob")).json() == []
+
+
 def test_a_sample_with_60000_parameters_is_refused_by_count_with_a_short_answer(server):
     """Refused by the schema's count (not by naming 60 000 unknown parameters: 5.6 s), and the
     answer does not echo the body back (it was 469 kB)."""

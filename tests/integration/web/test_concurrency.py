@@ -76,3 +76,38 @@ def test_model_fits_beyond_the_heavy_work_queue_are_429_and_others_are_served(
             codes = sorted(pages)
     assert codes == [200, 200, 429, 429, 429]
     assert me.status_code == 200 and waited < 3  # answered while the fits still ran (6 s)
+
+
+def test_one_user_cannot_fill_the_heavy_work_queue(tmp_path, monkeypatch):
+    """Alice opens three model pages at once on a gate of one running and two waiting: her
+    third is told she has as many as one user may, and Bob's model page, asked next, is drawn
+    (without the share per user Alice's three filled the gate and Bob was told it was busy)."""
+    import time
+
+    from fluxtrap.web import plots
+    from fluxtrap.web.auth import COOKIE
+    from fluxtrap.web.limits import Limits
+
+    from .conftest import TOKENS
+
+    def slow_fit(*args, **kwargs):  # a model fit that takes 2 s of a thread
+        time.sleep(2)
+        return {}
+
+    monkeypatch.setattr(plots, "model_figures", slow_fit)
+    store = make_store(f"sqlite:///{tmp_path / 'lab.db'}")
+    limits = Limits(heavy_workers=1, heavy_waiting=2, heavy_per_user=2)
+    with serve(store, limits=limits) as url:
+
+        def open_page(user: str) -> httpx.Response:
+            with httpx.Client(cookies={COOKIE: TOKENS[user]}, timeout=30) as client:
+                return client.get(f"{url}/campaigns/{NAME}/model")
+
+        with ThreadPoolExecutor(4) as pool:
+            alice = [pool.submit(open_page, "alice") for _ in range(3)]
+            time.sleep(0.5)  # Alice's are in the gate now
+            bob = pool.submit(open_page, "bob").result()
+            alice = sorted((r.result() for r in alice), key=lambda r: r.status_code)
+    assert [r.status_code for r in alice] == [200, 200, 429]
+    assert "alice has 2 model fits or analyses running or waiting" in alice[2].text
+    assert bob.status_code == 200, bob.text[:300]

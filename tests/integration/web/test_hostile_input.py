@@ -284,3 +284,72 @@ def test_parameter_and_objective_names_that_look_like_others_are_refused(
     r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
     assert r.status_code == 422 and says in r.json()["detail"], r.text
     assert [c.name for c in lab.store.campaigns()] == [NAME]
+
+
+LONG = "K" * 100_000
+P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+
+
+@pytest.mark.parametrize(
+    "method, url, body, field",
+    [  # each refused value was quoted whole in its error: 100 kB back for 100 kB sent
+        ("POST", "samples", {"label": "B9", "params": P | {"ramp_rate": "5 " + LONG}}, "ramp_rate"),
+        ("POST", "samples", {"label": "B9", "params": P | {LONG: 1}}, "params"),
+        ("POST", "samples", {"label": "B9", "params": P, "objectives": {"jc_3T": LONG}}, "jc_3T"),
+        ("POST", "samples", {"label": "B9", "params": P, "objectives": {LONG: 1}}, "objectives"),
+        ("PUT", "samples/B1/objectives", {"objectives": {"jc_3T": "1 " + LONG}}, "jc_3T"),
+        ("PUT", "samples/B1/objectives", {"objectives": {LONG: [1]}}, "objectives"),
+    ],
+)
+def test_a_long_value_or_key_is_refused_and_not_echoed_whole(lab, method, url, body, field):
+    """Values sent as text (a number with its unit, a choice) are at most 100 characters, keys
+    (parameter and objective names) at most 200; the 422 names the field and quotes at most a
+    few hundred characters of what was sent."""
+    a = auth("alice")
+    lab.client.post(f"/api/campaigns/{NAME}/samples", json={"label": "B1", "params": P}, headers=a)
+    r = lab.client.request(method, f"/api/campaigns/{NAME}/{url}", json=body, headers=a)
+    assert r.status_code == 422 and field in r.text, r.text[:500]
+    assert "at most 100 characters" in r.text or "at most 200 characters" in r.text
+    assert len(r.content) < 2000, len(r.content)
+    assert [x.label for x in lab.store.samples(NAME)] == ["B1"]
+    assert lab.store.sample(NAME, "B1").objectives == {}
+
+
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        ("/api/campaigns/" + "C" * 60_000, "no campaign named 'CCC"),
+        (f"/api/campaigns/{NAME}/samples/" + "B" * 60_000, "has no sample labelled 'BBB"),
+        (f"/api/campaigns/{NAME}/jc?sample=" + "B" * 60_000, "has no sample labelled 'BBB"),
+    ],
+)
+def test_a_long_name_not_found_is_a_404_that_does_not_echo_it_whole(lab, url, says):
+    """The 404 quoted the name asked for whole: 60 kB back for a 60 kB URL."""
+    r = lab.client.get(url, headers=auth("rita"))
+    assert r.status_code == 404 and says in r.text, r.text[:300]
+    assert "... (60000 characters)" in r.text and len(r.content) < 1000, len(r.content)
+
+
+@pytest.mark.parametrize("temperature", ["-5 K", "0 K", "-300 degC"])
+def test_a_jc_objective_at_or_below_0_K_is_refused_at_creation(lab, temperature):
+    """A Jc objective at -5 K was stored: every loop uploaded was then skipped ("measured at 5 K,
+    objective at -5 K") and the objective never filled. A campaign stored so still reads."""
+    from fluxtrap.campaign import CampaignSpec
+
+    body = {
+        "name": "cold",
+        "parameters": [{"name": "x", "low": 0, "high": 1}],
+        "objectives": [{"name": "j", "quantity": "jc", "field": "3 T", "temperature": temperature}],
+    }
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert "objectives[0]: objective j: temperature" in r.text and "outside 0 K .. 1000 K" in r.text
+    assert [c.name for c in lab.store.campaigns()] == [NAME]
+    ok = lab.client.post(
+        "/api/campaigns", json=body | {"name": "warm"} | {"objectives": [
+            body["objectives"][0] | {"temperature": "5 K"}]}, headers=auth("alice"),
+    )  # fmt: skip
+    assert ok.status_code == 201 and ok.json()["objectives"][0]["temperature_K"] == 5.0
+    stored = lab.store.campaign("warm").to_dict()
+    stored["objectives"][0]["temperature_K"] = -5.0
+    assert CampaignSpec.from_dict(stored, stored=True).objectives[0].temperature_K == -5.0
