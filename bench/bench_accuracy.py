@@ -193,6 +193,58 @@ CASES = {
         },
         0.1,
     ),
+    # h6's unseen cases (2026-12-05): the lowest and the highest est/true of nine
+    "3 disks, 2 copper spacers and a gap, FC n30 Kim 0.5 T/s": (
+        {
+            "materials": {
+                **material(30, {"kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"}}),
+                "cu": {"resistivity": "2e-8 ohm*m"},
+            },
+            "stack": [
+                {"material": "sc", "radius": "8 mm", "thickness": "3 mm"},
+                {"material": "cu", "radius": "8 mm", "thickness": "0.5 mm"},
+                {"material": "sc", "radius": "8 mm", "thickness": "3 mm"},
+                {"material": "sc", "radius": "8 mm", "thickness": "3 mm", "z": "7.5 mm"},
+            ],
+            "probes": [probe("top", 0, 11), probe("gap_off", 4, 7)],
+            "protocol": ramps(1.5, "0.5 T/s", 0),
+        },
+        0.175,
+    ),
+    "ring bore 1 mm, Jc tables 20/40 K, ZFC 5 T/s + cool, n100": (
+        {
+            "materials": {
+                "sc": {
+                    "n": 100,
+                    "e0": "1e-4 V/m",
+                    "jc": {
+                        "tc": "90 K",
+                        "tables": [
+                            {
+                                "temperature": f"{t} K",
+                                "field": [0, 3],
+                                "field_unit": "T",
+                                "jc": jc,
+                                "jc_unit": "A/cm^2",
+                            }
+                            for t, jc in ((20, [6e4, 2e4]), (40, [3e4, 1e4]))
+                        ],
+                    },
+                }
+            },
+            "stack": [
+                {"material": "sc", "radius": "6 mm", "inner_radius": "1 mm", "thickness": "3 mm"}
+            ],
+            "probes": [probe("bore", 0, 1.5), probe("borewall", 0.9, 1.5), probe("above", 3, 3.5)],
+            "protocol": [
+                {"step": "set", "field": "0 T", "temperature": "40 K"},
+                {"step": "ramp_field", "to": "1.5 T", "rate": "5 T/s"},
+                {"step": "ramp_temperature", "to": "20 K", "rate": "2 K/s"},
+                {"step": "ramp_field", "to": "0 T", "rate": "5 T/s"},
+            ],
+        },
+        0.125,
+    ),
 }
 
 
