@@ -448,3 +448,15 @@ def test_ask_runs_torch_on_one_thread_and_restores_the_count(monkeypatch):
     finally:
         torch.set_num_threads(before)
     assert seen and set(seen) == {1}
+
+
+def test_batch_in_a_thin_constrained_region():
+    """a + b <= 0.001: the acquisition's restarts all end on the same vertex, and with no Sobol
+    point inside the region the second batch point had no candidate ('space exhausted?')."""
+    thin = LinearConstraint({"a": 1.0, "b": 1.0}, 0.001)
+    space = SearchSpace([Continuous("a", 0, 1), Continuous("b", 0, 1)], [thin])
+    X = pd.DataFrame({"a": [0.0, 0.0005, 0.0001], "b": [0.0, 0.0004, 0.0008]})
+    opt = Optimizer(space, num_restarts=2, raw_samples=32, mc_samples=32)
+    out = opt.tell(X, pd.Series([1.0, 2.0, 3.0], name="y")).ask(2)
+    assert len(out) == 2 and space.feasible(out).all()
+    assert len(set(space.keys(out)) | set(space.keys(X))) == 5
