@@ -237,6 +237,29 @@ class ParameterDef:
                 object.__setattr__(self, "fixed", self._check_free(self.fixed, "fixed"))
             elif isinstance(self.fixed, int | float):
                 object.__setattr__(self, "fixed", float(self.fixed))
+        lowest = self.low if self.low is not None else self.fixed
+        if isinstance(lowest, float):
+            self._check_above_absolute_zero(lowest)
+
+    def _check_above_absolute_zero(self, lowest: float) -> None:
+        """Refuse a temperature parameter (unit K, degC, degF...; not a difference, delta_degC)
+        whose ``lowest`` value is below 0 K: a unit mistake (450-750 given in K meant in degC is
+        still possible, below absolute zero is not)."""
+        if not self.unit:
+            return
+        try:
+            unit = units.unit(self.unit)
+        except UnitError:  # a unit pint does not know: nothing to compare with
+            return
+        if dict(unit.dimensionality) != {"[temperature]": 1} or "delta" in str(unit):
+            return
+        kelvin = units.convert(lowest, self.unit, "K")
+        if kelvin < 0:
+            shown = "" if str(unit) == "kelvin" else f" ({kelvin:.6g} K)"
+            raise ValidationError(
+                f"parameter {self.name}: {lowest:g} {self.unit}{shown} is below absolute zero: a "
+                "wrong unit? (for a temperature difference use delta_degC)"
+            )
 
     def _check_bounds(self) -> None:
         low, high = self.low, self.high
@@ -249,9 +272,10 @@ class ParameterDef:
         if not (abs(self.low) <= MAX_MAGNITUDE and abs(self.high) <= MAX_MAGNITUDE) or (
             self.low >= self.high
         ):
+            same = f" (one value: fixed = {low})" if self.low == self.high else ""
             raise ValidationError(
                 f"parameter {self.name}: need low < high, both within +-{MAX_MAGNITUDE:g}, "
-                f"got low={low}, high={high}"
+                f"got low={low}, high={high}{same}"
             )
         if not math.isfinite(self.step) or self.step < 0 or self.step > self.high - self.low:
             raise ValidationError(
@@ -413,6 +437,12 @@ class ObjectiveDef:
             )
         if self.unit:
             _unit(self.unit, f"objective {self.name}: unit")
+        if self.temperature_K is not None and not 0 < self.temperature_K <= MAX_MAGNITUDE:
+            raise ValidationError(
+                f"objective {self.name}: temperature {self.temperature_K:g} K is not above "
+                'absolute zero (a bare number is kelvin; degrees Celsius need their unit, "-268 '
+                'degC")'
+            )
         if self.range is not None:
             self._check_range()
 

@@ -529,3 +529,36 @@ def test_a_one_sigma_that_is_not_one_is_refused(written, message):
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign_constrained.toml")
     with pytest.raises(FluxtrapError, match=re.escape(message)):
         spec.split_errors({"tc": written}, "sample 'B2'")
+
+
+@pytest.mark.parametrize(
+    ("parameter", "message"),
+    [
+        ({"unit": "K", "low": -50, "high": 300}, r"-50 K is below absolute zero"),
+        ({"unit": "degC", "low": -300, "high": 700}, r"-300 degC \(-26\.85 K\) is below"),
+        ({"unit": "degC", "fixed": -500}, r"-500 degC \(-226\.85 K\) is below"),
+    ],
+)
+def test_a_temperature_parameter_below_absolute_zero_is_refused(parameter, message):
+    """A unit mistake (K for degC, or the reverse) that no value can meet; it was accepted."""
+    data = {"name": "c", "parameters": [{"name": "T", **parameter}]}
+    with pytest.raises(ValidationError, match=r"parameter T: " + message):
+        CampaignSpec.from_dict(data, source="f.toml")
+
+
+def test_temperatures_above_absolute_zero_and_differences_are_accepted():
+    """-200 degC is 73 K; a temperature difference (delta_degC) and a rate may be negative."""
+    for unit, low in (("degC", -200), ("delta_degC", -500), ("K/min", -10), ("degF", -400)):
+        ParameterDef("T", unit, low, 700.0)
+
+
+def test_an_objective_temperature_below_absolute_zero_is_refused():
+    """Jc "at -5 K": no measurement can match it, the campaign would wait forever."""
+    with pytest.raises(ValidationError, match=r"temperature -5 K is not above absolute zero"):
+        ObjectiveDef("jc_3T", "jc", field_T=3.0, temperature_K=-5.0)
+    assert ObjectiveDef("jc_3T", "jc", field_T=3.0, temperature_K=13.15).temperature_K == 13.15
+
+
+def test_equal_bounds_point_to_fixed():
+    with pytest.raises(ValidationError, match=r"low=1\.0, high=1\.0 \(one value: fixed = 1\.0\)"):
+        ParameterDef("a", "", 1.0, 1.0)
