@@ -380,8 +380,10 @@ class Optimizer:
         return pd.DataFrame(out, index=X.index)
 
     def loo(self) -> pd.DataFrame:
-        """Leave-one-out predictions: per outcome ``<o>``, ``<o>`` (observed), ``<o>_loo_mean``, ``<o>_loo_std``."""
-        mean, std = loo_predictions(self.model)
+        """Leave-one-out predictions: per outcome ``<o>``, ``<o>`` (observed), ``<o>_loo_mean``, ``<o>_loo_std``.
+
+        Replicates (rows at one point) are left out together: each is predicted from the others."""
+        mean, std = loo_predictions(self.model, self.space.keys(self._X))  # replicates together
         out = self._X.copy()
         for j, (name, sign) in enumerate(zip(self.outcomes, self._signs(), strict=True)):
             out[name] = self._Y[name].to_numpy()

@@ -460,3 +460,27 @@ def test_batch_in_a_thin_constrained_region():
     out = opt.tell(X, pd.Series([1.0, 2.0, 3.0], name="y")).ask(2)
     assert len(out) == 2 and space.feasible(out).all()
     assert len(set(space.keys(out)) | set(space.keys(X))) == 5
+
+
+def test_loo_leaves_replicates_out_together():
+    """A replicate predicted from its twin made LOO R^2 of pure noise, a doubled table, 1.00
+    (the model looked perfect). Replicates are left out together: the prediction of a row equals
+    conditioning the fitted GP on the rows at other points, with the single point's noise."""
+    space = SearchSpace(SPS)
+    X = space.sample(6, seed=0)
+    Xd = pd.concat([X, X.iloc[:3]], ignore_index=True)
+    y = pd.Series(np.random.default_rng(0).normal(size=9), name="jc_3T")
+    opt = Optimizer(space, **FAST).tell(Xd, y)
+    loo, model, U = opt.loo(), opt.model, opt._U()
+    for i in (0, 7, 4):  # a replicated point's rows (0 and 6), a twin (7 of 1), a single row
+        keep = [j for j in range(9) if not torch.equal(U[j], U[i])]
+        m = copy.deepcopy(model)
+        m.set_train_data(U[keep], model.train_targets[keep], strict=False)
+        with torch.no_grad():
+            post = m.posterior(U[i : i + 1], observation_noise=True)
+        assert float(post.mean) == pytest.approx(loo.jc_3T_loo_mean[i], rel=1e-6, abs=1e-9)
+        assert float(post.variance.sqrt()) == pytest.approx(loo.jc_3T_loo_std[i], rel=1e-5)
+    doubled = Optimizer(space, **FAST).tell(
+        pd.concat([X, X], ignore_index=True), pd.concat([y[:6], y[:6]], ignore_index=True)
+    )
+    assert doubled.model_summary()["objectives"]["jc_3T"]["loo_r2"] < 0.5  # noise: no skill
