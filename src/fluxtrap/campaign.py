@@ -182,6 +182,35 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
                     )
 
 
+def check_new_spec(spec: CampaignSpec) -> None:
+    """The rules a new campaign meets once built (``check_new_rules`` checks its file before):
+    no temperature below 0 K (a parameter's lowest value, an objective's measuring
+    temperature: a unit mistake), and outcome constraints some value meets (``tc >= 36 K`` with
+    ``tc <= 30 K`` left every sample infeasible, found only at the first suggestion)."""
+    for i, p in enumerate(spec.parameters):
+        try:
+            p.check_above_absolute_zero()
+        except ValidationError as err:
+            raise ValidationError(f"parameters[{i}]: {err}") from None
+    for i, o in enumerate(spec.objectives):
+        if o.temperature_K is not None and not o.temperature_K > 0:
+            raise ValidationError(
+                f"objectives[{i}]: objective {o.name}: temperature {o.temperature_K:g} K is not "
+                "above absolute zero (a bare number is kelvin; degrees Celsius need their unit, "
+                '"-268 degC")'
+            )
+    for o in spec.objectives:
+        mine = [c for c in spec.outcome_constraints if c.objective == o.name]
+        lows = [c.lower for c in mine if c.lower is not None]
+        highs = [c.upper for c in mine if c.upper is not None]
+        if lows and highs and max(lows) > min(highs):
+            u = f" {o.value_unit}" if o.value_unit else ""
+            raise ValidationError(
+                f"constraints: no value of {o.name} meets them all: at least {max(lows):g}{u} "
+                f"and at most {min(highs):g}{u}"
+            )
+
+
 def _alike(choices: Sequence[Any]) -> tuple[Any, Any] | None:
     """The first two choices with the same text once trimmed, or the same number ("1", 1.0),
     or None."""
@@ -237,15 +266,13 @@ class ParameterDef:
                 object.__setattr__(self, "fixed", self._check_free(self.fixed, "fixed"))
             elif isinstance(self.fixed, int | float):
                 object.__setattr__(self, "fixed", float(self.fixed))
-        lowest = self.low if self.low is not None else self.fixed
-        if isinstance(lowest, float):
-            self._check_above_absolute_zero(lowest)
 
-    def _check_above_absolute_zero(self, lowest: float) -> None:
+    def check_above_absolute_zero(self) -> None:
         """Refuse a temperature parameter (unit K, degC, degF...; not a difference, delta_degC)
-        whose ``lowest`` value is below 0 K: a unit mistake (450-750 given in K meant in degC is
-        still possible, below absolute zero is not)."""
-        if not self.unit:
+        whose lowest value is below 0 K: a unit mistake (450-750 given in K meant in degC is
+        still possible, below absolute zero is not). A rule for new campaigns."""
+        lowest = self.low if self.low is not None else self.fixed
+        if not self.unit or not isinstance(lowest, float):
             return
         try:
             unit = units.unit(self.unit)
@@ -437,12 +464,6 @@ class ObjectiveDef:
             )
         if self.unit:
             _unit(self.unit, f"objective {self.name}: unit")
-        if self.temperature_K is not None and not 0 < self.temperature_K <= MAX_MAGNITUDE:
-            raise ValidationError(
-                f"objective {self.name}: temperature {self.temperature_K:g} K is not above "
-                'absolute zero (a bare number is kelvin; degrees Celsius need their unit, "-268 '
-                'degC")'
-            )
         if self.range is not None:
             self._check_range()
 
@@ -885,7 +906,7 @@ class CampaignSpec:
         """Build from a parsed campaign file (units as strings) or from ``to_dict`` output.
         ``stored``: data a store holds, checked as when it was created, not again by the rules
         for new campaigns (``check_new_rules``), so that rules added later leave older stores
-        readable."""
+        readable; nor by ``check_new_spec``)."""
         check_values(data, source)
         try:
             check_keys(data, TOP_KEYS, "")
@@ -905,13 +926,16 @@ class CampaignSpec:
                         f'constraints[{i}]: needs expression = "..." (e.g. "a + 2 * b <= 10")'
                     )
                 constraints.append(c["expression"])
-            return cls(
+            spec = cls(
                 name=str(data.get("name", "")),
                 parameters=params,
                 objectives=objectives,
                 constraints=tuple(constraints),
                 budget=data.get("budget"),  # checked in __post_init__
             )
+            if not stored:
+                check_new_spec(spec)
+            return spec
         except (ValidationError, UnitError) as err:
             raise type(err)(f"{source}: {err}") from None
 

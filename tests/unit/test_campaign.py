@@ -540,23 +540,50 @@ def test_a_one_sigma_that_is_not_one_is_refused(written, message):
     ],
 )
 def test_a_temperature_parameter_below_absolute_zero_is_refused(parameter, message):
-    """A unit mistake (K for degC, or the reverse) that no value can meet; it was accepted."""
+    """A unit mistake (K for degC, or the reverse) that no value can meet; it was accepted. A
+    rule for new campaigns: a store that holds one still reads it."""
     data = {"name": "c", "parameters": [{"name": "T", **parameter}]}
-    with pytest.raises(ValidationError, match=r"parameter T: " + message):
+    with pytest.raises(ValidationError, match=r"parameters\[0\]: parameter T: " + message):
         CampaignSpec.from_dict(data, source="f.toml")
+    assert CampaignSpec.from_dict(data, stored=True).parameters[0].name == "T"
 
 
 def test_temperatures_above_absolute_zero_and_differences_are_accepted():
     """-200 degC is 73 K; a temperature difference (delta_degC) and a rate may be negative."""
     for unit, low in (("degC", -200), ("delta_degC", -500), ("K/min", -10), ("degF", -400)):
-        ParameterDef("T", unit, low, 700.0)
+        ParameterDef("T", unit, low, 700.0).check_above_absolute_zero()
 
 
-def test_an_objective_temperature_below_absolute_zero_is_refused():
-    """Jc "at -5 K": no measurement can match it, the campaign would wait forever."""
-    with pytest.raises(ValidationError, match=r"temperature -5 K is not above absolute zero"):
-        ObjectiveDef("jc_3T", "jc", field_T=3.0, temperature_K=-5.0)
-    assert ObjectiveDef("jc_3T", "jc", field_T=3.0, temperature_K=13.15).temperature_K == 13.15
+@pytest.mark.parametrize(
+    ("objective", "constraints", "message"),
+    [
+        (
+            {"quantity": "jc", "field": "3 T", "temperature": "-5 K"},
+            [],
+            r"objectives\[0\]: objective y: temperature -5 K is not above absolute zero",
+        ),
+        (
+            {"quantity": "tc"},
+            ["y >= 36 K", "y <= 30 K"],
+            r"no value of y meets them all: at least 36 K and at most 30 K",
+        ),
+    ],
+)
+def test_objectives_no_measurement_can_meet_are_refused(objective, constraints, message):
+    """Jc "at -5 K", or Tc both >= 36 K and <= 30 K: every sample would wait or be infeasible
+    (found only at the first suggestion: 'bounds (36.0, 30.0) are empty')."""
+    data = {
+        "name": "c",
+        "parameters": [{"name": "a", "low": 0, "high": 1}],
+        "objectives": [{"name": "y", **objective}, {"name": "v"}],
+        "constraints": [{"expression": e} for e in constraints],
+    }
+    with pytest.raises(ValidationError, match=message):
+        CampaignSpec.from_dict(data, source="f.toml")
+    assert CampaignSpec.from_dict(data, stored=True).objectives[0].name == "y"
+    data["constraints"] = [{"expression": e} for e in ("y >= 30 K", "y <= 30 K")]
+    if constraints:  # one value meets both: accepted
+        assert len(CampaignSpec.from_dict(data).outcome_constraints) == 2
 
 
 def test_equal_bounds_point_to_fixed():
