@@ -484,3 +484,20 @@ def test_loo_leaves_replicates_out_together():
         pd.concat([X, X], ignore_index=True), pd.concat([y[:6], y[:6]], ignore_index=True)
     )
     assert doubled.model_summary()["objectives"]["jc_3T"]["loo_r2"] < 0.5  # noise: no skill
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"num_restarts": 0}, r"num_restarts must be a whole number from 1 to 256, got 0"),
+        ({"raw_samples": 10**9}, r"raw_samples must be a whole number from 8 to 65536"),
+        ({"num_restarts": 16, "raw_samples": 4}, r"raw_samples .* from 16 to 65536, got 4"),
+        ({"mc_samples": 0}, r"mc_samples must be a whole number from 1 to 4096, got 0"),
+        ({"mc_samples": 2.5}, r"mc_samples .* got 2\.5"),
+    ],
+)
+def test_optimiser_effort_is_checked_when_built(option, message):
+    """0 failed deep in BoTorch at the first ask ('negative dimension -1'); raw_samples=1e9
+    was accepted and would allocate until memory ran out."""
+    with pytest.raises(ValidationError, match=message):
+        Optimizer(SearchSpace(SPS), **option)
