@@ -771,7 +771,9 @@ class Optimizer:
                 keep.append(i)
         if not keep:
             raise ValidationError(
-                "ask: no free feasible point found on the grid (space exhausted?)"
+                f"ask: no new settable point meets the constraints ({len(seen)} measured, pending "
+                "or already chosen; none free near the acquisition's optimum nor among 128 "
+                "space-filling points): the space may be used up, ask for fewer"
             )
         return C[keep]
 

@@ -501,3 +501,16 @@ def test_optimiser_effort_is_checked_when_built(option, message):
     was accepted and would allocate until memory ran out."""
     with pytest.raises(ValidationError, match=message):
         Optimizer(SearchSpace(SPS), **option)
+
+
+def test_a_batch_beyond_a_large_constrained_grid_says_how_many_are_taken():
+    """Steps of 0.001 (1e6 grid points, too many to list) and a + b <= 0.002: 6 settable points.
+    With 3 measured, a 4th suggestion has none left; the error said 'space exhausted?'."""
+    thin = LinearConstraint({"a": 1.0, "b": 1.0}, 0.002)
+    space = SearchSpace([Continuous("a", 0, 1, 0.001), Continuous("b", 0, 1, 0.001)], [thin])
+    assert len(space.sample(6)) == 6  # every settable point, found by the hit-and-run draw
+    X = pd.DataFrame({"a": [0.0, 0.001, 0.002], "b": [0.0, 0.001, 0.0]})
+    opt = Optimizer(space, num_restarts=2, raw_samples=32, mc_samples=32)
+    opt.tell(X, pd.Series([1.0, 2.0, 3.0], name="y"))
+    with pytest.raises(ValidationError, match=r"no new settable point .* \(6 measured, pending or"):
+        opt.ask(4)
