@@ -191,6 +191,30 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
                     )
 
 
+def check_new_spec(spec: CampaignSpec) -> None:
+    """The rules a new campaign meets once built (``check_new_rules`` checks its file before):
+    no temperature below 0 K (a parameter's lowest value: a unit mistake), objectives'
+    measuring conditions a magnetometer reaches (``_check_conditions``), and outcome
+    constraints some value meets (``tc >= 36 K`` with ``tc <= 30 K`` left every sample
+    infeasible, found only at the first suggestion)."""
+    for i, p in enumerate(spec.parameters):
+        try:
+            p.check_above_absolute_zero()
+        except ValidationError as err:
+            raise ValidationError(f"parameters[{i}]: {err}") from None
+    _check_conditions(spec.objectives)
+    for o in spec.objectives:
+        mine = [c for c in spec.outcome_constraints if c.objective == o.name]
+        lows = [c.lower for c in mine if c.lower is not None]
+        highs = [c.upper for c in mine if c.upper is not None]
+        if lows and highs and max(lows) > min(highs):
+            u = f" {o.value_unit}" if o.value_unit else ""
+            raise ValidationError(
+                f"constraints: no value of {o.name} meets them all: at least {max(lows):g}{u} "
+                f"and at most {min(highs):g}{u}"
+            )
+
+
 def _alike(choices: Sequence[Any]) -> tuple[Any, Any] | None:
     """The first two choices with the same text once trimmed, or the same number ("1", 1.0),
     or None."""
@@ -247,6 +271,27 @@ class ParameterDef:
             elif isinstance(self.fixed, int | float):
                 object.__setattr__(self, "fixed", float(self.fixed))
 
+    def check_above_absolute_zero(self) -> None:
+        """Refuse a temperature parameter (unit K, degC, degF...; not a difference, delta_degC)
+        whose lowest value is below 0 K: a unit mistake (450-750 given in K meant in degC is
+        still possible, below absolute zero is not). A rule for new campaigns."""
+        lowest = self.low if self.low is not None else self.fixed
+        if not self.unit or not isinstance(lowest, float):
+            return
+        try:
+            unit = units.unit(self.unit)
+        except UnitError:  # a unit pint does not know: nothing to compare with
+            return
+        if dict(unit.dimensionality) != {"[temperature]": 1} or "delta" in str(unit):
+            return
+        kelvin = units.convert(lowest, self.unit, "K")
+        if kelvin < 0:
+            shown = "" if str(unit) == "kelvin" else f" ({kelvin:.6g} K)"
+            raise ValidationError(
+                f"parameter {self.name}: {lowest:g} {self.unit}{shown} is below absolute zero: a "
+                "wrong unit? (for a temperature difference use delta_degC)"
+            )
+
     def _check_bounds(self) -> None:
         low, high = self.low, self.high
         if low is None or high is None:
@@ -258,9 +303,10 @@ class ParameterDef:
         if not (abs(self.low) <= MAX_MAGNITUDE and abs(self.high) <= MAX_MAGNITUDE) or (
             self.low >= self.high
         ):
+            same = f" (one value: fixed = {low})" if self.low == self.high else ""
             raise ValidationError(
                 f"parameter {self.name}: need low < high, both within +-{MAX_MAGNITUDE:g}, "
-                f"got low={low}, high={high}"
+                f"got low={low}, high={high}{same}"
             )
         if not math.isfinite(self.step) or self.step < 0 or self.step > self.high - self.low:
             raise ValidationError(
@@ -864,7 +910,7 @@ class CampaignSpec:
         """Build from a parsed campaign file (units as strings) or from ``to_dict`` output.
         ``stored``: data a store holds, checked as when it was created, not again by the rules
         for new campaigns (``check_new_rules``), so that rules added later leave older stores
-        readable."""
+        readable; nor by ``check_new_spec``)."""
         check_values(data, source)
         try:
             check_keys(data, TOP_KEYS, "")
@@ -876,8 +922,6 @@ class CampaignSpec:
             objectives = tuple(
                 _objective(o, f"objectives[{i}]") for i, o in enumerate(tables(data, "objectives"))
             )
-            if not stored:
-                _check_conditions(objectives)
             constraints = []
             for i, c in enumerate(tables(data, "constraints")):
                 check_keys(c, CONSTRAINT_KEYS, f"constraints[{i}]")
@@ -886,13 +930,16 @@ class CampaignSpec:
                         f'constraints[{i}]: needs expression = "..." (e.g. "a + 2 * b <= 10")'
                     )
                 constraints.append(c["expression"])
-            return cls(
+            spec = cls(
                 name=str(data.get("name", "")),
                 parameters=params,
                 objectives=objectives,
                 constraints=tuple(constraints),
                 budget=data.get("budget"),  # checked in __post_init__
             )
+            if not stored:
+                check_new_spec(spec)
+            return spec
         except (ValidationError, UnitError) as err:
             raise type(err)(f"{source}: {err}") from None
 

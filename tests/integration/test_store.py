@@ -312,6 +312,14 @@ def test_a_campaign_stored_before_a_rule_was_added_stays_readable(store):
     with pytest.raises(ValidationError, match=r"parameter powder: 150 choices, at most 100"):
         store.create_campaign(built_in_code)
     assert [c.name for c in store.campaigns()] == names
+    cold = {
+        **wide,
+        "name": "cold",
+        "parameters": [{"name": "T", "unit": "K", "low": -5, "high": 9}],
+    }
+    with pytest.raises(ValidationError, match=r"parameter T: -5 K is below absolute zero"):
+        store.create_campaign(CampaignSpec.from_dict(cold, stored=True))
+    assert [c.name for c in store.campaigns()] == names
 
 
 def test_two_writers_setting_objectives_of_one_sample_at_once_keep_both(store_url, monkeypatch):

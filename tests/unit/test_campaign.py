@@ -580,3 +580,63 @@ def test_a_fixed_value_with_a_unit_must_be_a_number():
         CampaignSpec.from_dict(data)
     data["parameters"][-1] = {"name": "atmosphere", "fixed": "Ar"}  # a label: no unit
     assert CampaignSpec.from_dict(data).fixed_values == {"atmosphere": "Ar"}
+
+
+@pytest.mark.parametrize(
+    ("parameter", "message"),
+    [
+        ({"unit": "K", "low": -50, "high": 300}, r"-50 K is below absolute zero"),
+        ({"unit": "degC", "low": -300, "high": 700}, r"-300 degC \(-26\.85 K\) is below"),
+        ({"unit": "degC", "fixed": -500}, r"-500 degC \(-226\.85 K\) is below"),
+    ],
+)
+def test_a_temperature_parameter_below_absolute_zero_is_refused(parameter, message):
+    """A unit mistake (K for degC, or the reverse) that no value can meet; it was accepted. A
+    rule for new campaigns: a store that holds one still reads it."""
+    data = {"name": "c", "parameters": [{"name": "T", **parameter}]}
+    with pytest.raises(ValidationError, match=r"parameters\[0\]: parameter T: " + message):
+        CampaignSpec.from_dict(data, source="f.toml")
+    assert CampaignSpec.from_dict(data, stored=True).parameters[0].name == "T"
+
+
+def test_temperatures_above_absolute_zero_and_differences_are_accepted():
+    """-200 degC is 73 K; a temperature difference (delta_degC) and a rate may be negative."""
+    for unit, low in (("degC", -200), ("delta_degC", -500), ("K/min", -10), ("degF", -400)):
+        ParameterDef("T", unit, low, 700.0).check_above_absolute_zero()
+
+
+@pytest.mark.parametrize(
+    ("objective", "constraints", "message"),
+    [
+        (
+            {"quantity": "jc", "field": "3 T", "temperature": "-5 K"},
+            [],
+            r"objectives\[0\]: objective y: temperature -5 K is outside 0 K \.\. 1000 K",
+        ),
+        (
+            {"quantity": "tc"},
+            ["y >= 36 K", "y <= 30 K"],
+            r"no value of y meets them all: at least 36 K and at most 30 K",
+        ),
+    ],
+)
+def test_objectives_no_measurement_can_meet_are_refused(objective, constraints, message):
+    """Jc "at -5 K", or Tc both >= 36 K and <= 30 K: every sample would wait or be infeasible
+    (found only at the first suggestion: 'bounds (36.0, 30.0) are empty')."""
+    data = {
+        "name": "c",
+        "parameters": [{"name": "a", "low": 0, "high": 1}],
+        "objectives": [{"name": "y", **objective}, {"name": "v"}],
+        "constraints": [{"expression": e} for e in constraints],
+    }
+    with pytest.raises(ValidationError, match=message):
+        CampaignSpec.from_dict(data, source="f.toml")
+    assert CampaignSpec.from_dict(data, stored=True).objectives[0].name == "y"
+    data["constraints"] = [{"expression": e} for e in ("y >= 30 K", "y <= 30 K")]
+    if constraints:  # one value meets both: accepted
+        assert len(CampaignSpec.from_dict(data).outcome_constraints) == 2
+
+
+def test_equal_bounds_point_to_fixed():
+    with pytest.raises(ValidationError, match=r"low=1\.0, high=1\.0 \(one value: fixed = 1\.0\)"):
+        ParameterDef("a", "", 1.0, 1.0)

@@ -116,12 +116,15 @@ def few_points_kernel(d: int, batch_shape: torch.Size | None = None) -> MaternKe
     )
 
 
-def loo_predictions(model: SingleTaskGP) -> tuple[Tensor, Tensor]:
+def loo_predictions(model: SingleTaskGP, groups: list | None = None) -> tuple[Tensor, Tensor]:
     """Leave-one-out mean and std ``(n x m)`` at the training points, in the outcome units of ``Y``.
 
     Closed form for fixed hyper-parameters (Rasmussen & Williams 2006, eq. 5.12):
     ``mu_i = y_i - [K^-1 y]_i / [K^-1]_ii``, ``var_i = 1 / [K^-1]_ii`` with ``K`` including the
     noise. Written out because BoTorch only offers refit-per-fold cross-validation.
+    ``groups`` (one hashable per row, e.g. the point's key): rows sharing one are left out
+    together, the block form ``mu_I = y_I - (K^-1_II)^-1 [K^-1 y]_I``, ``cov_I = (K^-1_II)^-1``:
+    a replicate would otherwise predict its twin, and a doubled table scores R^2 = 1.
     """
     X = model.train_inputs[0]
     y = model.train_targets  # standardized; (n,) or (m, n)
@@ -132,8 +135,18 @@ def loo_predictions(model: SingleTaskGP) -> tuple[Tensor, Tensor]:
         r = y - model.mean_module(X)
         Kinv = torch.cholesky_inverse(torch.linalg.cholesky(K))
         diag = torch.diagonal(Kinv, dim1=-2, dim2=-1)
-        mean = y - (Kinv @ r.unsqueeze(-1)).squeeze(-1) / diag
+        alpha = (Kinv @ r.unsqueeze(-1)).squeeze(-1)
+        mean = y - alpha / diag
         std = diag.rsqrt()
+        rows: dict = {}
+        for i, g in enumerate(groups or ()):
+            rows.setdefault(g, []).append(i)
+        for block in rows.values():
+            if len(block) > 1:
+                idx = torch.tensor(block)
+                cov = torch.linalg.inv(Kinv[..., idx, :][..., :, idx])
+                mean[..., idx] = y[..., idx] - (cov @ alpha[..., idx].unsqueeze(-1)).squeeze(-1)
+                std[..., idx] = torch.diagonal(cov, dim1=-2, dim2=-1).sqrt()
     if mean.dim() == 1:
         mean, std = mean.unsqueeze(0), std.unsqueeze(0)
     tf = model.outcome_transform

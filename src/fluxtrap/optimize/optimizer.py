@@ -138,6 +138,24 @@ MAX_COMBINATIONS = 16  # categorical combinations whose continuous optimum a ste
 MAX_HV_PENDING = 500
 
 
+# acquisition optimiser effort: each raw sample and restart is evaluated with every MC sample
+# (raw_samples=1e9 allocated until memory ran out; 0 of any failed inside BoTorch)
+MAX_EFFORT = {"num_restarts": 256, "raw_samples": 65536, "mc_samples": 4096}
+
+
+def _effort(value: object, name: str, low: int, high: int) -> int:
+    """``value`` as an int if it is a whole number in ``[low, high]``, else a ValidationError."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or not low <= value <= high
+    ):
+        raise ValidationError(
+            f"Optimizer: {name} must be a whole number from {low} to {high}, got {value!r}"
+        )
+    return int(value)
+
+
 def check_seed(seed: object, where: str = "seed") -> int:
     """``seed`` as an int if it is a whole number in [0, 2**32) (numpy's and torch's range)."""
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
@@ -156,7 +174,8 @@ class Optimizer:
         outcome_constraints: ``{outcome: (lower, upper)}`` (either may be None), in the outcome's
             units; an outcome that is not an objective is modelled for the constraint only, and
             ``tell`` then needs its column too.
-        num_restarts, raw_samples: acquisition optimiser effort (BoTorch ``optimize_acqf``).
+        num_restarts, raw_samples: acquisition optimiser effort (BoTorch ``optimize_acqf``;
+            1 <= num_restarts <= raw_samples, limits in ``MAX_EFFORT``).
         mc_samples: quasi-MC samples for the batch / multi-objective acquisitions.
         budget: experiments planned in all (observations told, pending points and suggestions
             count); with one objective and no outcome constraints, the last
@@ -186,7 +205,11 @@ class Optimizer:
         self.outcome_constraints = {
             str(k): _bounds(k, v) for k, v in dict(outcome_constraints or {}).items()
         }
-        self.num_restarts, self.raw_samples, self.mc_samples = num_restarts, raw_samples, mc_samples
+        self.num_restarts = _effort(num_restarts, "num_restarts", 1, MAX_EFFORT["num_restarts"])
+        self.raw_samples = _effort(
+            raw_samples, "raw_samples", self.num_restarts, MAX_EFFORT["raw_samples"]
+        )
+        self.mc_samples = _effort(mc_samples, "mc_samples", 1, MAX_EFFORT["mc_samples"])
         self.budget = check_budget(budget)
         self._X = pd.DataFrame(columns=space.names)
         self._Y: pd.DataFrame | None = None
@@ -380,8 +403,10 @@ class Optimizer:
         return pd.DataFrame(out, index=X.index)
 
     def loo(self) -> pd.DataFrame:
-        """Leave-one-out predictions: per outcome ``<o>``, ``<o>`` (observed), ``<o>_loo_mean``, ``<o>_loo_std``."""
-        mean, std = loo_predictions(self.model)
+        """Leave-one-out predictions: per outcome ``<o>``, ``<o>`` (observed), ``<o>_loo_mean``, ``<o>_loo_std``.
+
+        Replicates (rows at one point) are left out together: each is predicted from the others."""
+        mean, std = loo_predictions(self.model, self.space.keys(self._X))  # replicates together
         out = self._X.copy()
         for j, (name, sign) in enumerate(zip(self.outcomes, self._signs(), strict=True)):
             out[name] = self._Y[name].to_numpy()
@@ -746,7 +771,9 @@ class Optimizer:
                 keep.append(i)
         if not keep:
             raise ValidationError(
-                "ask: no free feasible point found on the grid (space exhausted?)"
+                f"ask: no new settable point meets the constraints ({len(seen)} measured, pending "
+                "or already chosen; none free near the acquisition's optimum nor among 128 "
+                "space-filling points): the space may be used up, ask for fewer"
             )
         return C[keep]
 

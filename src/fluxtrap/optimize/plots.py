@@ -536,7 +536,8 @@ def write_model_report(
             slices = shown_slices(slices, defs[obj], optimised)
         slices["units"] = {**slices["units"], **units}  # the other objectives' too
         tag = f"_{obj}" if len(opt.objectives) > 1 else ""
-        save(plot_slices_1d(slices, origin, suggestions), f"model_1d{tag}.png")
+        if slices["one_d"]:  # a space of categorical parameters only has no line to slice along
+            save(plot_slices_1d(slices, origin, suggestions), f"model_1d{tag}.png")
         for pair in slices["two_d"]:
             save(
                 plot_slice_2d(slices, pair, origin, suggestions),
@@ -552,13 +553,15 @@ def write_model_report(
             f"parallel_coordinates{tag}.png",
         )
         if html:
-            for fig, name in (
-                (plotly_slices_1d(slices), f"model_1d{tag}.html"),
+            figures = [
                 (
                     plotly_parallel_coordinates(history, space.names, obj, units),
                     f"parallel_coordinates{tag}.html",
-                ),
-            ):
+                )
+            ]
+            if slices["one_d"]:
+                figures.insert(0, (plotly_slices_1d(slices), f"model_1d{tag}.html"))
+            for fig, name in figures:
                 fig.write_html(out / name, include_plotlyjs="cdn")
                 paths.append(out / name)
     return paths

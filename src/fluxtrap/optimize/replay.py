@@ -34,6 +34,11 @@ from fluxtrap.optimize.optimizer import MAX_OBSERVATIONS, Optimizer, check_seed
 from fluxtrap.optimize.space import Categorical, Continuous, SearchSpace
 
 MAX_REPEATS = 1000  # seeded replays in one call
+# Model work of one call, counted as the observations each ask is fitted to, summed over asks
+# and runs (repeats * (budget^2 - initial^2) / 2): 146 runs of budget 50 (the stopping
+# calibration) are 1.8e5; one ask took 1.1 s at 100 observations, 1.9 s at 500 and 23 s at 1000
+# (3 inputs, a 2-core machine shared with other work). 2e6 is 10 runs of budget 630.
+MAX_REPLAY_WORK = 2_000_000
 MAX_TABLE = 64 * 2**20  # bytes of a replay table (the public benchmarks are a few kB)
 
 
@@ -208,6 +213,13 @@ def replay(
         raise ValidationError(
             f"replay: need 1 <= initial ({n_initial}) < budget ({budget}) <= pool size ({N}) "
             f"and <= {MAX_OBSERVATIONS} (the observations a model is fitted to)"
+        )
+    work = repeats * (budget**2 - n_initial**2) / 2
+    if work > MAX_REPLAY_WORK:
+        raise ValidationError(
+            f"replay: {repeats} run(s) of budget {budget} fit models to {work:.3g} observations in "
+            f"all, at most {MAX_REPLAY_WORK:.0e} in one call (hours of work: the fit grows as "
+            "n^3): fewer repeats (split them over calls with --seed) or a smaller budget"
         )
     X = X.reset_index(drop=True)
     y = pd.Series(np.asarray(y, dtype=float))

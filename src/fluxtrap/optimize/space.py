@@ -27,6 +27,7 @@ from fluxtrap.errors import ValidationError
 DTYPE = torch.double
 _TOL = 1e-9
 SMALL_GRID = 4096  # a settable grid this small is listed whole (ask counts its free points)
+POLYTOPE_DRAW = 1024  # hit-and-run points drawn when Sobol misses a thin constrained region
 
 
 @dataclass(frozen=True)
@@ -301,15 +302,23 @@ class SearchSpace:
     def sample(
         self, n: int, seed: int = 0, exclude: pd.DataFrame | None = None, strict: bool = True
     ) -> pd.DataFrame:
-        """``n`` distinct settable, feasible points from a scrambled Sobol sequence.
+        """``n`` distinct settable, feasible points from a scrambled Sobol sequence (with
+        constraints, hit-and-run points inside them when the Sobol points miss).
 
         Points equal to a row of ``exclude`` are skipped. If the space (grid, constraints) does
-        not hold ``n`` new points among 2^14 draws: raise, or with ``strict=False`` return fewer.
+        not hold ``n`` new points among 2^14 draws (and ``POLYTOPE_DRAW``): raise, or with
+        ``strict=False`` return fewer.
         """
         seen = set(self.keys(exclude)) if exclude is not None and len(exclude) else set()
-        for m in (max(256, 8 * n), 2**14):  # a small draw usually suffices
-            engine = SobolEngine(self.dim, scramble=True, seed=seed)
-            cand = self.from_unit(engine.draw(m, dtype=DTYPE) * self.bounds[1])
+        draws = [("sobol", max(256, 8 * n)), ("sobol", 2**14)]  # a small draw usually suffices
+        if self.constraints:  # a thin feasible region misses every Sobol point
+            draws.append(("polytope", max(POLYTOPE_DRAW, 4 * n)))
+        for how, m in draws:
+            if how == "sobol":
+                engine = SobolEngine(self.dim, scramble=True, seed=seed)
+                cand = self.from_unit(engine.draw(m, dtype=DTYPE) * self.bounds[1])
+            else:
+                cand = self.from_unit(self._polytope_draw(m, seed))
             for name, value in self.fixed.items():
                 cand[name] = value
             cand = cand[self.feasible(cand)]
@@ -327,6 +336,32 @@ class SearchSpace:
                 f"search space holds only {len(keep)} new feasible point(s), {n} asked for"
             )
         return cand.loc[keep].reset_index(drop=True)
+
+    def _polytope_draw(self, m: int, seed: int) -> torch.Tensor:
+        """``m`` encoded points spread over the region the linear constraints leave (BoTorch's
+        hit-and-run sampler; fixed numeric values as equalities), ``m x d``."""
+        from botorch.utils.sampling import get_polytope_samples
+
+        fixed = [
+            (torch.tensor([j]), torch.tensor([1.0], dtype=DTYPE), u)
+            for j, u in self.fixed_features().items()
+            if not isinstance(self.parameters[j], Categorical)
+        ]
+        try:
+            return get_polytope_samples(
+                m,
+                self.bounds,
+                inequality_constraints=self.inequality_constraints(),
+                equality_constraints=fixed or None,
+                seed=seed,
+                n_burnin=1000,
+                n_thinning=4,
+            )
+        except ValueError as err:  # no interior point: the constraints exclude the whole box
+            raise ValidationError(
+                "search space: no parameter values meet the constraints "
+                f"{'; '.join(c.text() for c in self.constraints)} ({err})"
+            ) from None
 
     def grid(self, limit: int = SMALL_GRID) -> pd.DataFrame | None:
         """Every settable, feasible point when each free parameter is stepped, integer or

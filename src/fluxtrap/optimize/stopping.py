@@ -73,11 +73,11 @@ def advise(
 ) -> StoppingAdvice:
     """Advice from per-round ``log_ei`` (natural log of the best suggestion's expected improvement,
     as LogEI / qLogNEI give it) and the ``noise_std`` (both ``(rounds,)``, oldest first;
-    rounds without a model, None or NaN, are skipped)."""
+    rounds without a model, None or NaN, are skipped; a log EI of -inf is an EI of 0)."""
     rounds = [
-        (math.exp(a), s)
+        (math.exp(min(a, 700.0)) if a < math.inf else math.inf, s)  # exp(-inf): EI 0, below
         for a, s in zip(log_ei, noise_std, strict=True)
-        if a is not None and s is not None and math.isfinite(a) and math.isfinite(s)
+        if a is not None and s is not None and not math.isnan(a) and math.isfinite(s)
     ]
     below = 0
     for ei, s in reversed(rounds):

@@ -46,6 +46,7 @@ from fluxtrap.campaign import (
     CampaignSpec,
     check_new_name,
     check_new_rules,
+    check_new_spec,
     check_note,
     check_who,
     history_frame,
@@ -191,9 +192,11 @@ class Store:
         self, spec: CampaignSpec, *, created_by: str | None = None
     ) -> CampaignRecord:
         """Create a campaign from ``spec``, recording ``created_by`` (its name must be able to
-        appear in a URL: see ``check_new_name``; the rules for new campaigns: ``check_new_rules``)."""
+        appear in a URL: see ``check_new_name``; the rules for new campaigns: ``check_new_rules``,
+        ``check_new_spec``)."""
         check_new_name(spec.name)
         check_new_rules(spec.to_dict())
+        check_new_spec(spec)
         check_who(created_by, "created_by")
         with self.transaction() as s:
             _lock_names(s)

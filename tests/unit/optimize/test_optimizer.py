@@ -448,3 +448,69 @@ def test_ask_runs_torch_on_one_thread_and_restores_the_count(monkeypatch):
     finally:
         torch.set_num_threads(before)
     assert seen and set(seen) == {1}
+
+
+def test_batch_in_a_thin_constrained_region():
+    """a + b <= 0.001: the acquisition's restarts all end on the same vertex, and with no Sobol
+    point inside the region the second batch point had no candidate ('space exhausted?')."""
+    thin = LinearConstraint({"a": 1.0, "b": 1.0}, 0.001)
+    space = SearchSpace([Continuous("a", 0, 1), Continuous("b", 0, 1)], [thin])
+    X = pd.DataFrame({"a": [0.0, 0.0005, 0.0001], "b": [0.0, 0.0004, 0.0008]})
+    opt = Optimizer(space, num_restarts=2, raw_samples=32, mc_samples=32)
+    out = opt.tell(X, pd.Series([1.0, 2.0, 3.0], name="y")).ask(2)
+    assert len(out) == 2 and space.feasible(out).all()
+    assert len(set(space.keys(out)) | set(space.keys(X))) == 5
+
+
+def test_loo_leaves_replicates_out_together():
+    """A replicate predicted from its twin made LOO R^2 of pure noise, a doubled table, 1.00
+    (the model looked perfect). Replicates are left out together: the prediction of a row equals
+    conditioning the fitted GP on the rows at other points, with the single point's noise."""
+    space = SearchSpace(SPS)
+    X = space.sample(6, seed=0)
+    Xd = pd.concat([X, X.iloc[:3]], ignore_index=True)
+    y = pd.Series(np.random.default_rng(0).normal(size=9), name="jc_3T")
+    opt = Optimizer(space, **FAST).tell(Xd, y)
+    loo, model, U = opt.loo(), opt.model, opt._U()
+    for i in (0, 7, 4):  # a replicated point's rows (0 and 6), a twin (7 of 1), a single row
+        keep = [j for j in range(9) if not torch.equal(U[j], U[i])]
+        m = copy.deepcopy(model)
+        m.set_train_data(U[keep], model.train_targets[keep], strict=False)
+        with torch.no_grad():
+            post = m.posterior(U[i : i + 1], observation_noise=True)
+        assert float(post.mean) == pytest.approx(loo.jc_3T_loo_mean[i], rel=1e-6, abs=1e-9)
+        assert float(post.variance.sqrt()) == pytest.approx(loo.jc_3T_loo_std[i], rel=1e-5)
+    doubled = Optimizer(space, **FAST).tell(
+        pd.concat([X, X], ignore_index=True), pd.concat([y[:6], y[:6]], ignore_index=True)
+    )
+    assert doubled.model_summary()["objectives"]["jc_3T"]["loo_r2"] < 0.5  # noise: no skill
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"num_restarts": 0}, r"num_restarts must be a whole number from 1 to 256, got 0"),
+        ({"raw_samples": 10**9}, r"raw_samples must be a whole number from 8 to 65536"),
+        ({"num_restarts": 16, "raw_samples": 4}, r"raw_samples .* from 16 to 65536, got 4"),
+        ({"mc_samples": 0}, r"mc_samples must be a whole number from 1 to 4096, got 0"),
+        ({"mc_samples": 2.5}, r"mc_samples .* got 2\.5"),
+    ],
+)
+def test_optimiser_effort_is_checked_when_built(option, message):
+    """0 failed deep in BoTorch at the first ask ('negative dimension -1'); raw_samples=1e9
+    was accepted and would allocate until memory ran out."""
+    with pytest.raises(ValidationError, match=message):
+        Optimizer(SearchSpace(SPS), **option)
+
+
+def test_a_batch_beyond_a_large_constrained_grid_says_how_many_are_taken():
+    """Steps of 0.001 (1e6 grid points, too many to list) and a + b <= 0.002: 6 settable points.
+    With 3 measured, a 4th suggestion has none left; the error said 'space exhausted?'."""
+    thin = LinearConstraint({"a": 1.0, "b": 1.0}, 0.002)
+    space = SearchSpace([Continuous("a", 0, 1, 0.001), Continuous("b", 0, 1, 0.001)], [thin])
+    assert len(space.sample(6)) == 6  # every settable point, found by the hit-and-run draw
+    X = pd.DataFrame({"a": [0.0, 0.001, 0.002], "b": [0.0, 0.001, 0.0]})
+    opt = Optimizer(space, num_restarts=2, raw_samples=32, mc_samples=32)
+    opt.tell(X, pd.Series([1.0, 2.0, 3.0], name="y"))
+    with pytest.raises(ValidationError, match=r"no new settable point .* \(6 measured, pending or"):
+        opt.ask(4)

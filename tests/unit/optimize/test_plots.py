@@ -202,3 +202,20 @@ def test_slices_are_computed_on_one_torch_thread_and_the_count_restored(fitted, 
         assert seen == [1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_report_of_a_space_of_categorical_parameters_only(tmp_path):
+    """No numeric parameter: no line to slice along. `plot model` crashed in matplotlib
+    ('Number of columns must be a positive integer, not 0'); the other figures are still due."""
+    space = SearchSpace([Categorical("gas", ("Ar", "N2", "O2"))])
+    history = pd.DataFrame(
+        {"gas": ["Ar", "N2", "O2"], "y": [1.0, 2.0, 3.0], "origin": ["researcher"] * 3}
+    )
+    opt = Optimizer(space, seed=0, num_restarts=2, raw_samples=32)
+    opt.tell(history[space.names], history.y)
+    names = {p.name for p in write_model_report(opt, history, tmp_path)}
+    assert names == {
+        "best_so_far.png",
+        "parallel_coordinates.png",
+        "parallel_coordinates.html",
+    }

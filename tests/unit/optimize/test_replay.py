@@ -54,6 +54,10 @@ def test_replay_bookkeeping_on_a_known_pool():
         replay(big, big.x, budget=2001)
     with pytest.raises(ValidationError, match=r"last seed \(seed \+ repeats - 1\): give"):
         replay(X, y, budget=10, repeats=2, seed=2**32 - 1)
+    # each within its own limit, together months of model fits: refused before the first
+    for repeats, budget in ((1000, 100), (2, 2000), (10, 700)):
+        with pytest.raises(ValidationError, match=r"observations in all, at most 2e\+06"):
+            replay(big, big.x, budget=budget, repeats=repeats)
 
 
 def test_replay_in_batches_of_two_picks_distinct_rows_and_cuts_the_last_round():

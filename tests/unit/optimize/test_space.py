@@ -131,3 +131,22 @@ def test_no_grid_for_a_free_continuous_parameter_or_a_large_box():
     assert SearchSpace([Continuous("x", 0, 1, 1e-4)]).grid() is None  # 10 001 points
     assert len(SearchSpace([Continuous("x", 0, 1, 1e-3)]).grid()) == 1001
     assert SearchSpace([Continuous("x", 0, 1, 0.01), Integer("k", 0, 99)]).grid() is None
+
+
+def test_sample_finds_a_thin_constrained_region():
+    """a + b <= 0.001 leaves 5e-7 of the box: every Sobol point misses it, but it holds
+    infinitely many points, and the first design must come from inside it (it said 'holds only
+    0 new feasible point(s)')."""
+    thin = LinearConstraint({"a": 1.0, "b": 1.0}, 0.001)
+    space = SearchSpace([Continuous("a", 0, 1), Continuous("b", 0, 1)], [thin])
+    X = space.sample(5, seed=3)
+    assert len(X) == 5 and space.feasible(X).all()
+    assert len(set(space.keys(X))) == 5
+
+
+def test_sample_names_constraints_that_exclude_everything():
+    """Built in code (no campaign file checks it first): a + b <= -1 on [0, 1]^2 is empty."""
+    empty = LinearConstraint({"a": 1.0, "b": 1.0}, -1.0)
+    space = SearchSpace([Continuous("a", 0, 1), Continuous("b", 0, 1)], [empty])
+    with pytest.raises(ValidationError, match=r"no parameter values meet the constraints .*a"):
+        space.sample(2)

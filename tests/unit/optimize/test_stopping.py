@@ -47,3 +47,12 @@ def test_from_stored_suggestions_one_round_per_fit():
     plain = advise_from_suggestions(records, ObjectiveDef("jc"), k=3, kappa=1)
     assert (plain.ei, plain.noise_std, plain.unit) == pytest.approx((math.exp(-4.0), 0.5, ""))
     assert (plain.rounds_below, plain.stop) == (a.rounds_below, a.stop)
+
+
+def test_an_expected_improvement_that_underflowed_to_zero_counts_as_below():
+    """log EI = -inf is EI = 0 (below any noise), not a round without a model: skipping it
+    kept such a campaign from ever hearing 'consider stopping'. A log EI past exp's range
+    (1e300-sized outcomes) is a huge EI, not an OverflowError."""
+    a = advise([float("-inf")] * 3, [0.1] * 3, k=3, kappa=1)
+    assert a.stop and a.rounds == 3 and a.ei == 0.0
+    assert not advise([800.0], [0.1], k=1, kappa=1).stop
