@@ -617,3 +617,24 @@ def test_a_wide_file_reads_the_same_as_its_read_columns_alone(tmp_path, mpms_fil
     assert len(names) == 88 and len(wanted) == 5
     for col in ("field_T", "moment_Am2", "temperature_K", "time_s", "moment_err_Am2"):
         np.testing.assert_array_equal(getattr(wide, col), getattr(small, col))
+
+
+def test_a_dat_file_with_its_field_in_koe_reads_as_in_oe(tmp_path, mpms_file):
+    """The real MPMS3 loop with its field column written in kOe (values / 1000): the same table;
+    before, "no field column" (only --column read it)."""
+    path = mpms_file("mpms3_vsm_mh_film-S1_5K.dat")
+    text = path.read_text(encoding="latin-1").splitlines()
+    at = text.index("[Data]")
+    names = text[at + 1].split(",")
+    i = names.index("Magnetic Field (Oe)")
+    names[i] = "Magnetic Field (kOe)"
+    rows = [ln.split(",") for ln in text[at + 2 :]]
+    for r in rows:
+        r[i] = repr(float(r[i]) / 1000) if r[i].strip() else r[i]
+    koe = tmp_path / "koe.dat"
+    body = [*text[: at + 1], ",".join(names), *(",".join(r) for r in rows)]
+    koe.write_text("\n".join(body) + "\n", encoding="latin-1")
+    oe, kilo = read(path), read(koe)
+    np.testing.assert_allclose(kilo.field_T, oe.field_T, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(kilo.moment_Am2, oe.moment_Am2)
+    assert kilo.metadata.columns["field"] == "Magnetic Field (kOe)"

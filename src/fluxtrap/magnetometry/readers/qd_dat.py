@@ -48,7 +48,14 @@ MOMENT_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("Long Moment (emu)", "DC", None),
     ("Long Moment [w/o ABS] (emu)", "DC", None),
 )
-FIELD_COLUMNS = ("Magnetic Field (Oe)", "Field (Oe)", "Magnetic Field (T)", "Field (T)")
+FIELD_COLUMNS = (
+    "Magnetic Field (Oe)",
+    "Field (Oe)",
+    "Magnetic Field (kOe)",  # a file exported in kOe (MultiVu's unit setting)
+    "Field (kOe)",
+    "Magnetic Field (T)",
+    "Field (T)",
+)
 TEMPERATURE_COLUMNS = ("Temperature (K)", "Sample Temp (Kelvin)", "Temperature (Kelvin)")
 TIME_COLUMNS = ("Time Stamp (sec)", "Time Stamp (s)", "Time")
 
