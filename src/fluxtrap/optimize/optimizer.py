@@ -143,16 +143,15 @@ MAX_HV_PENDING = 500
 MAX_EFFORT = {"num_restarts": 256, "raw_samples": 65536, "mc_samples": 4096}
 
 
-def _effort(value: object, name: str, low: int, high: int) -> int:
-    """``value`` as an int if it is a whole number in ``[low, high]``, else a ValidationError."""
+def _whole(value: object, what: str, low: int, high: int) -> int:
+    """``value`` as an int if it is a whole number (not a bool) in ``[low, high]``, else a
+    ValidationError naming ``what``."""
     if (
         isinstance(value, bool)
         or not isinstance(value, int | np.integer)
         or not low <= value <= high
     ):
-        raise ValidationError(
-            f"Optimizer: {name} must be a whole number from {low} to {high}, got {value!r}"
-        )
+        raise ValidationError(f"{what} must be a whole number from {low} to {high}, got {value!r}")
     return int(value)
 
 
@@ -205,11 +204,13 @@ class Optimizer:
         self.outcome_constraints = {
             str(k): _bounds(k, v) for k, v in dict(outcome_constraints or {}).items()
         }
-        self.num_restarts = _effort(num_restarts, "num_restarts", 1, MAX_EFFORT["num_restarts"])
-        self.raw_samples = _effort(
-            raw_samples, "raw_samples", self.num_restarts, MAX_EFFORT["raw_samples"]
+        self.num_restarts = _whole(
+            num_restarts, "Optimizer: num_restarts", 1, MAX_EFFORT["num_restarts"]
         )
-        self.mc_samples = _effort(mc_samples, "mc_samples", 1, MAX_EFFORT["mc_samples"])
+        self.raw_samples = _whole(
+            raw_samples, "Optimizer: raw_samples", self.num_restarts, MAX_EFFORT["raw_samples"]
+        )
+        self.mc_samples = _whole(mc_samples, "Optimizer: mc_samples", 1, MAX_EFFORT["mc_samples"])
         self.budget = check_budget(budget)
         self._X = pd.DataFrame(columns=space.names)
         self._Y: pd.DataFrame | None = None
@@ -572,8 +573,7 @@ class Optimizer:
         expected improvement is below the noise: ``expects_no_improvement``). ``result.attrs``
         holds ``acquisition_function``, ``seed`` and ``exploit`` (per row: by posterior mean).
         """
-        if not isinstance(n, int | np.integer) or not 1 <= n <= MAX_BATCH:
-            raise ValidationError(f"ask: n must be a whole number from 1 to {MAX_BATCH}, got {n!r}")
+        n = _whole(n, "ask: n", 1, MAX_BATCH)
         k = 1 if self._objectives is None else len(self._objectives)
         if k > MAX_HV_OBJECTIVES:
             raise ValidationError(
