@@ -127,8 +127,8 @@ def jc_from_width(
     field steps); ``settings["jc_err_from"]`` says which. File errors that this scatter exceeds
     ``ERR_COLUMN_TRUST`` times over are scaled up by that factor. Irreversibility: the loop is
     irreversible where the 5-point running median of the width exceeds ``IRREVERSIBLE_SIGMA``
-    standard errors (the larger of the file's and the scatter's); Jc is given up to the highest such field, the irreversibility field (kept in
-    ``settings``), and cut above it. Points below it with dm <= 0 are dropped (counted). No
+    standard errors (the larger of the file's and the scatter's); Jc is given up to the highest
+    such field, the irreversibility field (kept in ``settings``), and cut above it. Points below it with dm <= 0 are dropped (counted). No
     irreversible field range at all: AnalysisError. A virgin branch that does not shield
     (``width.not_superconducting``): AnalysisError, unless ``force``; then a
     ``NotSuperconductingWarning`` is emitted and the warning and ``forced`` kept in ``settings``.

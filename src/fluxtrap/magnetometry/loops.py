@@ -1,8 +1,8 @@
 """M(H) loops: split a field sweep into branches, subtract a linear background, loop width dM(H).
 
 A file may hold several loops (one per temperature, as the KMK282 file: 5 K then 300 K); rows
-are grouped into loops at comment-only rows and at temperature steps (0.5 K or 2%), and each loop is split
-into monotonic branches at the field's turning points. The first branch is the virgin curve
+are grouped into loops at comment-only rows and at temperature steps (``loop_groups``), and each
+loop is split into monotonic branches at the field's turning points. The first branch is the virgin curve
 when it starts near zero field and goes out to the maximum field (either sign).
 """
 
@@ -402,7 +402,8 @@ def loop_width(
             f"{table.metadata.filename}: no complete loop (needs a decreasing and an increasing "
             f"branch at one temperature; found {kinds or 'none'})"
             + (
-                "; the temperature stepped by over 0.5 K or 2% between the branches: they are "
+                f"; the temperature stepped by over {TEMPERATURE_SPAN_K:g} K (or "
+                f"{TEMPERATURE_SPAN_FRACTION:.0%} of it, if more) between the branches: they are "
                 "not one loop"
                 if split
                 else ""

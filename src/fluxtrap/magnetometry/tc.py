@@ -559,8 +559,9 @@ def _shielding_tail(
         f"{where}: below the step the shielding keeps growing as the temperature falls, by "
         f"{extra / abs(step):.0%} of the fitted step down to {t[0]:.4g} K beyond the normal "
         "state's slope (a broad tail below the main step: weak links, or penetration as Jc "
-        "falls? or a background curved under the step): the one-step fit takes it into its baseline, so Tc at the same fraction of the "
-        f"whole shielding lies {moved}; its ± ({tc_err_K:.2g} K) does not include this"
+        "falls? or a background curved under the step): the one-step fit takes it into its "
+        f"baseline, so Tc at the same fraction of the whole shielding lies {moved}; its ± "
+        f"({tc_err_K:.2g} K) does not include this"
     )
     warnings.warn(note, TcStructureWarning, stacklevel=3)
     return (note,)
