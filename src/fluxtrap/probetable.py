@@ -96,6 +96,36 @@ def measured_origin(time_s: np.ndarray, applied_T: np.ndarray) -> float:
     return relaxation_origin(time_s, applied_T, tolerance, held_value(time_s, applied_T))
 
 
+def ramp_end(time_s: np.ndarray, applied_T: np.ndarray) -> float:
+    """When a measured applied field ``(n,)`` (any row order) reached its final value (s): the
+    last ramp step extrapolated linearly to the final value (``held_value``), so a file sampled
+    every 20 s still gives its origin to well under a second (``measured_origin`` gives the first
+    sample at the final value, within the noise of the readback; a sample nearer the line of the
+    two before it than the final value is still on the ramp: a sparse ramp's corner inflates that
+    noise, and 6 samples of a 3 T ramp had 0.5 T taken as the final 0 T, their origin 100 s
+    early). The first sample's time when the field is at its final value from the start."""
+    order = np.argsort(time_s, kind="stable")
+    t, a = np.asarray(time_s, float)[order], np.asarray(applied_T, float)[order]
+    final = held_value(t, a)
+    at = relaxation_origin(t, a, readback_tolerance(t, a), final)
+    k = int(np.searchsorted(t, at))  # the first sample at the final value
+    while 2 <= k < len(t) - 1:
+        slope = (a[k - 1] - a[k - 2]) / (t[k - 1] - t[k - 2])
+        line = a[k - 1] + slope * (t[k] - t[k - 1])
+        if abs(a[k] - line) >= abs(a[k] - final):
+            break
+        k += 1
+    at_final = float(t[min(k, len(t) - 1)])
+    i = k - 1  # the last sample still on the ramp
+    if i < 1 or a[i] == a[i - 1]:
+        return at_final
+    slope = (a[i] - a[i - 1]) / (t[i] - t[i - 1])
+    end = t[i] + (final - a[i]) / slope
+    if at_final - end <= 1e-6 * (at_final - t[i]):  # the line meets the sample at the final
+        return at_final  # value (2e-9 s before it by rounding dropped a trace's last point)
+    return float(np.clip(end, t[i], at_final))
+
+
 def held_value(time_s: np.ndarray, applied_T: np.ndarray) -> float:
     """The final value (T) of a measured applied field ``(n,)``: the median of the closing
     samples within twice ``readback_tolerance`` of the last one (the difference of two samples

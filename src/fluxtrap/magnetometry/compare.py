@@ -24,7 +24,7 @@ import numpy as np
 
 from fluxtrap.errors import AnalysisError
 from fluxtrap.magnetometry.creep import CreepFit, fit_creep
-from fluxtrap.probetable import measured_origin, relaxation_origin
+from fluxtrap.probetable import ramp_end, relaxation_origin
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,7 +133,7 @@ def compare(
     bs = np.asarray(sim_T, float)
     m_origin = 0.0
     if measured_applied_T is not None:
-        m_origin = measured_origin(tm, np.asarray(measured_applied_T, float))
+        m_origin = ramp_end(tm, np.asarray(measured_applied_T, float))
         if m_origin <= tm.min():  # at its final value from the first sample: no ramp end
             raise AnalysisError(
                 "the measured applied_T column stays at "

@@ -10,8 +10,8 @@ magnetization), in s. Over the relaxation part the trapped field follows B(t) = 
 The fit is linear least squares in ln t; uncertainties come from its covariance (scaled by the
 residual variance) and are propagated to extrapolated fields and rates to first order.
 
-The origin (the end of the field removal) is given, or found from an applied-field column (the
-last time it changed), or from the probe field itself (``ramp_end``): the removal is a stretch of
+The origin (the end of the field removal) is given, or found from an applied-field column (where
+its ramp reached the final value, ``probetable.ramp_end``), or from the probe field itself (``removal_end``): the removal is a stretch of
 steady steep change, the relaxation after it slows as 1/t, so the end is where the slope drops
 by far more than ln t relaxation alone can (``RAMP_CONTRAST``). A series without such a kink is
 refused (``AnalysisError``: give the origin). After the fit, the residuals are tested for what
@@ -40,7 +40,7 @@ from fluxtrap.magnetometry.readers._columns import (
     unit_of,
 )
 from fluxtrap.magnetometry.table import check_values, robust_sigma
-from fluxtrap.probetable import measured_origin
+from fluxtrap.probetable import ramp_end
 from fluxtrap.units import MU0
 
 PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
@@ -157,7 +157,7 @@ def _window_slopes(
         return slope, np.where(good, 1 / np.sqrt(sxx), np.nan)
 
 
-def ramp_end(time_s: np.ndarray, field_T: np.ndarray, *, source: str = "series") -> float:
+def removal_end(time_s: np.ndarray, field_T: np.ndarray, *, source: str = "series") -> float:
     """End of the field removal (s, on the series' clock) found from the probe field alone.
 
     For each sample time t the mean slope over the window before it (t - d .. t) is compared with
@@ -247,9 +247,9 @@ def fit_creep(
     """Fit B = a - b ln t over the relaxation part of a trapped-field series.
 
     ``time_s``, ``field_T``: ``(n,)``. The time origin is ``origin_s`` if given, else the moment
-    the ``applied_T`` series reached its final value (one at its final value from its first
+    the ``applied_T`` series reached its final value (``probetable.ramp_end``; one at its final value from its first
     sample on holds no ramp end and is not used), else the end of the field removal found in
-    the data (``ramp_end``), else the clock's zero if the series relaxes as ln t from it over at
+    the data (``removal_end``), else the clock's zero if the series relaxes as ln t from it over at
     least a decade without residual structure (``origin_from`` says which); else AnalysisError. The fit uses points with
     t = time - origin > 0 and t >= ``start_s`` (s after the origin; with an origin found from the
     data the default is 50 tau, tau = b / ramp slope, the time the relaxation takes to slow from
@@ -262,14 +262,14 @@ def fit_creep(
     # an applied field at its final value (within its readback noise) from its first sample on
     # is the hold alone: it holds no ramp end (that first sample was taken as the origin, so a
     # hold recorded late was laid early)
-    applied_end = None if applied_T is None else measured_origin(time_s, np.asarray(applied_T))
+    applied_end = None if applied_T is None else ramp_end(time_s, np.asarray(applied_T))
     if origin_s is not None:
         origin_from = "given"
     elif applied_end is not None and applied_end > np.min(time_s):
         origin_s, origin_from = applied_end, "applied"
     else:
         try:
-            origin_s, origin_from = ramp_end(time_s, field_T, source=name), "data"
+            origin_s, origin_from = removal_end(time_s, field_T, source=name), "data"
         except AnalysisError as err:  # no removal in the data: maybe the clock starts at the origin
             origin_s, origin_from, no_kink = 0.0, "clock", err
     if origin_from == "data" and start_s is None:

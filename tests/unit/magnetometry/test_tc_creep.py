@@ -12,8 +12,8 @@ from fluxtrap.magnetometry.creep import (
     PPM_H,
     CreepResidualWarning,
     fit_creep,
-    ramp_end,
     read_series,
+    removal_end,
 )
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
@@ -297,6 +297,18 @@ def test_creep_origin_from_applied_field_in_a_log_written_newest_first():
     assert fit.b_T == pytest.approx(B_PUB, rel=1e-6) and fit.warnings == ()
 
 
+def test_creep_origin_from_a_sparsely_logged_applied_field_lies_between_samples():
+    """A log every 60 s of a 1 T -> 0 ramp that ends at 200 s (between the samples at 180 and
+    240 s): the origin was the first sample at 0 T, 240 s, and b came out 2 % low with a residual
+    warning. The ramp's line reaches 0 T at 200 s (``probetable.ramp_end``, as calibrate's)."""
+    time = np.arange(0.0, 3e4, 60.0)
+    applied = np.clip(1 - time / 200, 0, None)
+    b = np.where(time > 200, A_PUB - B_PUB * np.log(np.maximum(time - 200, 1)), 1.0)
+    fit = fit_creep(time, b, applied_T=applied)
+    assert fit.origin_from == "applied" and fit.origin_s == pytest.approx(200.0, abs=1e-9)
+    assert fit.b_T == pytest.approx(B_PUB, rel=1e-9) and fit.warnings == ()
+
+
 def test_creep_too_few_points():
     with pytest.raises(AnalysisError, match="needs at least 3"):
         fit_creep(np.array([0.0, 1.0, 2.0]), np.array([1.0, 0.9, 0.8]))
@@ -387,7 +399,7 @@ def test_creep_refuses_without_an_origin():
     with pytest.raises(AnalysisError, match="cannot find the end of the field removal"):
         fit_creep(1.7e9 + tt, A_PUB - B_PUB * np.log(tt))
     with pytest.raises(AnalysisError, match="cannot find the end"):
-        ramp_end(np.arange(5.0), np.ones(5))
+        removal_end(np.arange(5.0), np.ones(5))
 
 
 @pytest.mark.parametrize("end_K", [36.0, 37.25, 38.0, 39.0])

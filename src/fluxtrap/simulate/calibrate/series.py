@@ -18,8 +18,8 @@ import pandas as pd
 
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.probetable import (
-    held_value,
     measured_origin,
+    ramp_end,
     readback_tolerance,
     relaxation_origin,
     simulated_trace,
@@ -70,7 +70,7 @@ class Series:
     @property
     def origin(self) -> float:
         """The series' origin on its own clock (s): where its ramp of ``applied_T`` reaches the
-        final value (see ``ramp_end``), else ``origin_s``, else 0."""
+        final value (``probetable.ramp_end``), else ``origin_s``, else 0."""
         if self.applied_T is not None:
             return ramp_end(self.time_s, self.applied_T)
         return float(self.origin_s or 0.0)
@@ -80,29 +80,6 @@ class Series:
         if self.sigma_T is not None:
             return self.sigma_T, "column"
         return np.full(self.time_s.shape, estimate_noise(self.field_T)), "estimated"
-
-
-def ramp_end(time_s: np.ndarray, applied_T: np.ndarray) -> float:
-    """When the applied field reached its final value (s): the last ramp step extrapolated
-    linearly to the final value, so a file sampled every 20 s still gives its origin to well
-    under a second (``measured_origin`` gives the first sample at the final value, within the
-    noise of the readback; a sample nearer the line of the two before it than the final value
-    is still on the ramp: a sparse ramp's corner inflates that noise, and 6 samples of a 3 T
-    ramp had 0.5 T taken as the final 0 T, their origin 100 s early)."""
-    final = held_value(time_s, applied_T)
-    k = int(np.searchsorted(time_s, measured_origin(time_s, applied_T)))  # first at the final
-    while 2 <= k < len(time_s) - 1:
-        slope = (applied_T[k - 1] - applied_T[k - 2]) / (time_s[k - 1] - time_s[k - 2])
-        line = applied_T[k - 1] + slope * (time_s[k] - time_s[k - 1])
-        if abs(applied_T[k] - line) >= abs(applied_T[k] - final):
-            break
-        k += 1
-    at_final = float(time_s[min(k, len(time_s) - 1)])
-    i = k - 1  # the last sample still on the ramp
-    if i < 1 or applied_T[i] == applied_T[i - 1]:
-        return at_final
-    slope = (applied_T[i] - applied_T[i - 1]) / (time_s[i] - time_s[i - 1])
-    return float(np.clip(time_s[i] + (final - applied_T[i]) / slope, time_s[i], at_final))
 
 
 def estimate_noise(field_T: np.ndarray) -> float:
