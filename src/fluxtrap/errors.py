@@ -17,6 +17,10 @@ class ValidationError(FluxtrapError, ValueError):
     """A value that breaks a rule of the store or the search space (bounds, step, duplicates)."""
 
 
+class UnknownKeyError(ValidationError):
+    """A key a file's table does not have (misspelt or not supported): the same for any value."""
+
+
 class NotFoundError(FluxtrapError, LookupError):
     """A campaign, sample, measurement or suggestion that does not exist."""
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
-from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.errors import InputFileError, UnknownKeyError, ValidationError
 
 MAX_DOCUMENT = (
     4 * 2**20
@@ -139,7 +139,7 @@ def check_keys(
     where: str,
     refused: Mapping[str, str] | None = None,
 ) -> None:
-    """Raise ``ValidationError`` for the first key of ``mapping`` that is not in ``known``,
+    """Raise ``UnknownKeyError`` for the first key of ``mapping`` that is not in ``known``,
     naming it as a key path (``stack[0].thicknes``), the nearest known key and the table's keys;
     ``refused`` maps keys that are recognised but not supported to the reason given."""
     known = sorted(known)
@@ -148,10 +148,10 @@ def check_keys(
             continue
         full = key_path(where, str(key))
         if refused and key in refused:
-            raise ValidationError(f"{full}: {refused[key]}")
+            raise UnknownKeyError(f"{full}: {refused[key]}")
         close = near(key, known)
         hint = f"; did you mean {close!r}?" if close else ""
-        raise ValidationError(
+        raise UnknownKeyError(
             f"{full}: unknown key{hint} (known keys {'in ' + where if where else 'at the top level'}: "
             f"{', '.join(known)})"
         )

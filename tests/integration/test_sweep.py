@@ -194,6 +194,13 @@ def test_dotted_paths_invalid_variants_and_keys(stack_case):
         # a misspelt shortcut used to vary a new top-level key: every variant failed on a worker
         ("thicknes=3mm", "not a sweep name .* did you mean thickness\\?$"),
         ("materials=3mm", "materials is a part of the case: name a key in it \\(materials.KEY\\)"),
+        # a misspelt key failed every variant alike, each reported as its own failure
+        (
+            "stack.0.thicknes=2mm,3mm",
+            r"^sweep: stack\[0\]\.thicknes: unknown key; did you mean "
+            r"'thickness'\? .*\(swept: stack\.0\.thicknes\)$",
+        ),
+        ("materials.bulk1.nn=3", r"^sweep: materials\.bulk1\.nn: unknown key; did you mean 'n'\?"),
     ]:
         with pytest.raises(ValidationError, match=message):
             expand(base, [Axis.parse(name)], base_dir=stack_case.parent)

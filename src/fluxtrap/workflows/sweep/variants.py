@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fluxtrap.errors import FluxtrapError, ValidationError
+from fluxtrap.errors import FluxtrapError, UnknownKeyError, ValidationError
 from fluxtrap.inputs import near, tables
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.materials import read_jc_csv
@@ -207,7 +207,7 @@ def expand(
     """The variants: every CSV ``row`` (or one empty row) times the cartesian product of ``axes``.
 
     More than ``MAX_VARIANTS`` is refused before any is built. A name that cannot be applied (a
-    path the case does not have) raises at once; a variant whose resulting case is invalid is
+    path the case does not have, a key the case's table does not know) raises at once; a variant whose resulting case is invalid is
     returned with ``case=None`` and its ``error``.
     """
     names = [a.name for a in axes]
@@ -231,6 +231,9 @@ def expand(
             apply(data, name, value, Path(base_dir))
         try:
             case = Case.from_dict(data, base_dir=base_dir)
+        except UnknownKeyError as err:  # no value mends a key: refused once, before any runs
+            swept = f" (swept: {', '.join(params)})" if params else ""
+            raise UnknownKeyError(f"sweep: {err}{swept}") from None
         except FluxtrapError as err:
             raw = json.dumps(data, sort_keys=True, default=str)
             variants.append(
