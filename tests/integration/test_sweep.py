@@ -387,6 +387,7 @@ def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, c
         "temperature_K",
         "surface_final_T",
         "surface_max_abs_T",
+        "surface_max_abs_self_T",
         "surface_final_error_T",
         "surface_max_error_T",
         "status",

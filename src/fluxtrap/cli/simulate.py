@@ -108,8 +108,9 @@ def simulate_command(
         s = result.summary()
         for name, p in s["probes"].items():
             console.print(
-                f"{name}: final {tesla(p['final_T'])} ± {p['final_error_T']:.2g} T, "
-                f"max |Bz| {tesla(p['max_abs_T'])} T (discretization error up to "
+                f"{name}: final {tesla(p['final_T'])} ± {p['final_error_T']:.2g} T; the sample's "
+                f"own field up to {tesla(p['max_abs_self_T'])} T (max |Bz| with the applied "
+                f"field {tesla(p['max_abs_T'])} T; discretization error up to "
                 f"{p['max_error_T']:.2g} T over the run)"
             )
         acc = s["accuracy"]
@@ -177,10 +178,11 @@ def simulation_show(
         console.print(x.error, style="red")
     probes = x.summary.get("probes", {})
     if probes:
-        shown = Table("probe", "final Bz (T)", "error (T)", "max |Bz| (T)")
+        shown = Table("probe", "final Bz (T)", "error (T)", "max |Bz| (T)", "own field, max (T)")
         for name, p in probes.items():
             error = f"{p['final_error_T']:.2g}" if "final_error_T" in p else "-"
-            shown.add_row(name, tesla(p["final_T"]), error, tesla(p["max_abs_T"]))
+            own = tesla(p["max_abs_self_T"]) if "max_abs_self_T" in p else "-"  # stored before it
+            shown.add_row(name, tesla(p["final_T"]), error, tesla(p["max_abs_T"]), own)
         console.print(shown)
     if "bore" in x.summary:
         from fluxtrap.simulate.bore import summary_lines

@@ -118,12 +118,15 @@ class Result:
         return min(self.snapshots, key=lambda s: abs(s.time_s - time_s))
 
     def summary(self) -> dict[str, Any]:
-        """The ``summary.json`` contract: probes (final_T, max_abs_T, final_error_T, max_error_T),
-        solver counters, accuracy (target, estimate, reached, levels), case in SI."""
+        """The ``summary.json`` contract: probes (final_T, max_abs_T: Bz with the applied field,
+        max_abs_self_T: the sample's own, |Bz - applied|; final_error_T, max_error_T), solver
+        counters, accuracy (target, estimate, reached, levels), case in SI."""
+        applied = self.probes["applied_T"]
         probes = {
             p.name: {
                 "final_T": float(self.probes[f"{p.name}_Bz_T"].iloc[-1]),
                 "max_abs_T": float(self.probes[f"{p.name}_Bz_T"].abs().max()),
+                "max_abs_self_T": float((self.probes[f"{p.name}_Bz_T"] - applied).abs().max()),
                 **self.errors.get(p.name, {}),
             }
             for p in self.case.probes

@@ -79,9 +79,16 @@ def test_result_follows_the_contract(result, tmp_path):
     assert set(summary["probes"]["center"]) == {
         "final_T",
         "max_abs_T",
+        "max_abs_self_T",
         "final_error_T",
         "max_error_T",
     }
+    # field-cooled in 1 T: Bz is the applied 1 T at the start, the largest |Bz| of the run; the
+    # sample's own field is 0 there and what it traps after the ramp to 0 T (the CLI had shown
+    # only the 1 T, read as the trapped field)
+    for probe in summary["probes"].values():
+        assert probe["max_abs_T"] == pytest.approx(1.0, abs=1e-9)
+        assert abs(probe["final_T"]) <= probe["max_abs_self_T"] < 0.5
     assert set(summary["solver"]) >= {
         "elements",
         "dofs",
@@ -208,9 +215,14 @@ def test_cli_runs_a_case(tmp_path):
     assert {p.name for p in (tmp_path / "o").iterdir()} >= {"probes.png", "maps.png"}
     res = CliRunner().invoke(
         app,
-        ["simulate", str(case_file), "--out", str(tmp_path / "n"), "--quiet", "--no-plots"],
+        ["simulate", str(case_file), "--out", str(tmp_path / "n"), "--no-plots"],
     )
     assert res.exit_code == 0, res.output
+    own = json.loads((tmp_path / "n" / "summary.json").read_text())["probes"]["center"]
+    assert (
+        f"the sample's own field up to {own['max_abs_self_T']:.4f} T (max |Bz| with the applied "
+        "field 1.0000 T;" in " ".join(res.output.split())
+    )
     assert {p.name for p in (tmp_path / "n").iterdir()} == {"probes.csv", "summary.json"}
 
 

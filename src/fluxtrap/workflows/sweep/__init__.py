@@ -31,7 +31,8 @@ A variant whose case is invalid or whose simulation raises is recorded with its 
 sweep goes on; such simulation failures are cached too (``retry_failed`` runs them again).
 
 Outputs in ``DIR``: ``results.csv`` and ``results.json`` (one row per variant: parameters in
-the units given, ``<probe>_final_T``, ``<probe>_max_abs_T``, solver counts, ``wall_s``,
+the units given, ``<probe>_final_T``, ``<probe>_max_abs_T`` (with the applied field),
+``<probe>_max_abs_self_T`` (the sample's own), their estimated errors, solver counts, ``wall_s``,
 ``status``, ``error``, ``key``, ``cached``), ``cache/`` (``<key>.json`` with the simulation
 summary, ``<key>-probes.csv`` with the probe traces) and ``trapped_<probe>.png`` plots
 (final probe field against the first swept parameter, one line per value of the others).

@@ -63,7 +63,7 @@ def results_table(
         rec = records.get(v.key, {}) if v.case is not None else {}
         summary = rec.get("summary", {})
         for probe, vals in summary.get("probes", {}).items():
-            for name in ("final_T", "max_abs_T", "final_error_T", "max_error_T"):
+            for name in ("final_T", "max_abs_T", "max_abs_self_T", "final_error_T", "max_error_T"):
                 row[f"{probe}_{name}"] = vals.get(name, math.nan)
         bore = summary.get("bore")
         if bore:
