@@ -70,12 +70,14 @@ def _edges(a: str, b: str, c: str) -> tuple[float, float, float]:
 @contextmanager
 def _printed_warnings() -> Iterator[None]:
     """Silence the loop analysis's warnings (``NotSuperconductingWarning``, ``ImplausibleJcWarning``,
-    ``TemperatureDriftWarning``): the CLI prints them from the curve's settings (``_warn``)."""
+    ``TemperatureDriftWarning``, ``RepeatedMeasurementWarning``): the CLI prints them from the
+    curve's settings (``_warn``)."""
     from fluxtrap.magnetometry.bean import ImplausibleJcWarning, TemperatureDriftWarning
-    from fluxtrap.magnetometry.loops import NotSuperconductingWarning
+    from fluxtrap.magnetometry.loops import NotSuperconductingWarning, RepeatedMeasurementWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotSuperconductingWarning)
+        warnings.simplefilter("ignore", RepeatedMeasurementWarning)
         warnings.simplefilter("ignore", ImplausibleJcWarning)
         warnings.simplefilter("ignore", TemperatureDriftWarning)
         yield

@@ -24,6 +24,7 @@ from fluxtrap.magnetometry.loops import (
     TEMPERATURE_SPAN_K,
     LoopWidth,
     NotSuperconductingWarning,
+    RepeatedMeasurementWarning,
     check_bar,
     interp_sigma,
     loop_width,
@@ -129,13 +130,16 @@ def jc_from_width(
     irreversible where the 5-point running median of the width exceeds ``IRREVERSIBLE_SIGMA``
     standard errors (the larger of the file's and the scatter's); Jc is given up to the highest
     such field, the irreversibility field (kept in ``settings``), and cut above it. Points below it with dm <= 0 are dropped (counted). No
-    irreversible field range at all: AnalysisError. A virgin branch that does not shield
+    irreversible field range at all: AnalysisError. The width's ``notes`` (rows repeated, the
+    loop swept again) are warned (``RepeatedMeasurementWarning``) and kept in ``settings``. A virgin branch that does not shield
     (``width.not_superconducting``): AnalysisError, unless ``force``; then a
     ``NotSuperconductingWarning`` is emitted and the warning and ``forced`` kept in ``settings``.
     """
     check_bar(a_m, b_m, c_m)
     where = source or "loop"
-    notes = []
+    notes = list(width.notes)
+    for note in notes:
+        warnings.warn(note, RepeatedMeasurementWarning, stacklevel=2)
     if width.not_superconducting:
         if not force:
             raise AnalysisError(

@@ -41,6 +41,11 @@ class NotSuperconductingWarning(UserWarning):
     """
 
 
+class RepeatedMeasurementWarning(UserWarning):
+    """Rows that repeat earlier ones (each counted once) or a loop swept again at its temperature
+    (one sweep used): the Jc is derived, and the note is kept in the curve's settings warnings."""
+
+
 @dataclass(frozen=True, eq=False)
 class Branch:
     """A monotonic part of a field sweep: rows ``start..stop-1`` of the table, ``loop`` its group.
@@ -204,7 +209,8 @@ class LoopWidth:
     of ``dm_Am2`` from the branches' own point-to-point scatter (``branch_noise``), propagated as
     the error column is. ``temperature_K`` is the median (K)
     of the temperatures read on the two branches (a virgin branch measured colder does not set
-    it), ``temperature_range_K`` their 2nd and 98th percentile (None without any).
+    it), ``temperature_range_K`` their 2nd and 98th percentile (None without any). ``notes``:
+    what the width left out of the file (rows repeated, the loop swept again), for the user.
     """
 
     field_T: np.ndarray
@@ -221,6 +227,7 @@ class LoopWidth:
     gaps_T: tuple[tuple[float, float], ...] = ()
     temperature_range_K: tuple[float, float] | None = None
     dm_scatter_Am2: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.dm_scatter_Am2 is None:
@@ -370,8 +377,10 @@ def loop_width(
 ) -> LoopWidth:
     """dm(B) between the decreasing and increasing branch of one loop, on a common field grid.
 
-    The loop is the one measured nearest ``temperature_K`` (default: the lowest temperature);
-    its widest decreasing and increasing branches are used; its virgin branch, if any, is
+    Rows that repeat an earlier row exactly are dropped first (``without_repeats``). The loop is
+    the one measured nearest ``temperature_K`` (default: the lowest temperature); its widest
+    decreasing and increasing branches are used (others over half their span are named in
+    ``notes``); its virgin branch, if any, is
     checked for shielding (``shielding_check``), a loop without one by its reversible part
     (``reversible_check``).
     The field grid is every field either branch was measured at inside their overlap (fields
@@ -382,6 +391,7 @@ def loop_width(
     background (see ``linear_background``) is subtracted from both branches first; it cancels in
     dm, so it changes the stored branches and plots, not Jc.
     """
+    table, repeated = table.without_repeats()
     branches = split_branches(table)
     loops = sorted({b.loop for b in branches if b.kind in ("decreasing", "increasing")})
     complete = [
@@ -429,6 +439,7 @@ def loop_width(
     mine = [b for b in branches if b.loop == loop]
     dec = max((b for b in mine if b.kind == "decreasing"), key=lambda b: np.ptp(b.field_T))
     inc = max((b for b in mine if b.kind == "increasing"), key=lambda b: np.ptp(b.field_T))
+    notes = tuple(n for n in (repeated, _sweeps_left_out(table, mine, dec, inc)) if n)
     slope = linear_background(mine) if background else 0.0
     bd, md = dec.sorted()
     bi, mi = inc.sorted()
@@ -485,6 +496,31 @@ def loop_width(
         not_superconducting=why,
         reversible_rise=rise,
         gaps_T=tuple(sorted(gaps)),
+        notes=notes,
+    )
+
+
+def _sweeps_left_out(table: MeasurementTable, mine: list[Branch], dec: Branch, inc: Branch) -> str:
+    """A note naming the loop's other decreasing or increasing branches over at least half the
+    used one's field span ("" if none): the loop was swept again at its temperature, and only
+    the widest branch of each direction is used (a short return to 0 T is not named)."""
+    used = {"decreasing": dec, "increasing": inc}
+    others = [
+        b
+        for b in mine
+        if b.kind in used and b is not used[b.kind]
+        and np.ptp(b.field_T) >= 0.5 * np.ptp(used[b.kind].field_T)
+    ]  # fmt: skip
+    if not others:
+        return ""
+
+    def lines(b: Branch) -> str:
+        return f"{b.kind} lines {table.line[b.start]}-{table.line[b.stop - 1]}"
+
+    return (
+        f"{table.metadata.filename}: the loop at {dec.temperature_K:.4g} K was swept more than "
+        f"once; used: {lines(dec)}, {lines(inc)} (the widest); not used: "
+        f"{', '.join(map(lines, others))} (measure each repeat in its own file to compare them)"
     )
 
 

@@ -14,6 +14,7 @@ from fluxtrap.magnetometry.bean import bean_jc, jc_from_loop
 from fluxtrap.magnetometry.jc import kim
 from fluxtrap.magnetometry.loops import (
     NotSuperconductingWarning,
+    RepeatedMeasurementWarning,
     loop_width,
     magnetization,
     merge_close,
@@ -1148,3 +1149,62 @@ def test_rows_out_of_time_order_are_refused(order, tmp_path):
     with pytest.raises(AnalysisError, match="not in measurement order"):
         split_sweeps(mt)
     assert jc_from_loop(read(path), A, B, C).at(3.0) > 0
+
+
+def test_rows_repeated_in_a_loop_file_are_counted_once_and_named():
+    """Every row written twice (consecutive, same time) with a moment error column: the width's
+    1-sigma came out 0.707x (each reading averaged with itself as if independent). The same
+    loop pasted after itself without a time column was read as the loop swept twice, silently.
+    Both now give the plain loop's Jc and 1-sigma exactly, with a note naming the repeats."""
+    a, b, c = 2e-3, 3e-3, 4e-3
+    plain = synthetic_mh_loop(kim(3e9, 1.0), a, b, c, noise_emu=1e-3, seed=4)
+    expected = jc_from_loop(plain, a, b, c)
+
+    def table(index, time):
+        return MeasurementTable.from_arrays(
+            plain.field_T[index],
+            plain.moment_Am2[index],
+            plain.metadata,
+            temperature_K=plain.temperature_K[index],
+            time_s=time,
+            moment_err_Am2=plain.moment_err_Am2[index],
+        )
+
+    n = len(plain)
+    twice = table(np.repeat(np.arange(n), 2), np.repeat(np.arange(n, dtype=float), 2))
+    pasted = table(np.tile(np.arange(n), 2), None)
+    lines = {"twice": "2, 4, 6, 8, 10, 12, ...", "pasted": f"{n + 1}, {n + 2}, {n + 3}"}
+    for copied, named in ((twice, lines["twice"]), (pasted, lines["pasted"])):
+        with pytest.warns(RepeatedMeasurementWarning, match=f"{n} of {2 * n} rows repeat"):
+            jc = jc_from_loop(copied, a, b, c)
+        np.testing.assert_allclose(jc.jc_A_m2, expected.jc_A_m2, rtol=1e-12)
+        np.testing.assert_allclose(jc.jc_err_A_m2, expected.jc_err_A_m2, rtol=1e-12)
+        (note,) = jc.settings["warnings"]
+        assert f"(lines {named}" in note and "each point is counted once" in note
+
+
+def test_a_loop_swept_twice_at_one_temperature_names_the_sweep_left_out():
+    """The loop measured again at 5 K in the same file (new noise, no temperature step between):
+    the widest branches of the first sweep were used and the repeat ignored without a word. Now
+    the note names the branches used and those left out, by line; one sweep alone has none."""
+    a, b, c = 2e-3, 3e-3, 4e-3
+    first = synthetic_mh_loop(kim(3e9, 1.0), a, b, c, noise_emu=1e-3, seed=1)
+    again = synthetic_mh_loop(kim(3e9, 1.0), a, b, c, noise_emu=1e-3, seed=2)
+    keep = again.field_T < again.field_T.max()  # its virgin branch: from the top of the loop
+    keep[: int(np.argmax(again.field_T))] = False
+    both = MeasurementTable.from_arrays(
+        np.r_[first.field_T, again.field_T[keep]],
+        np.r_[first.moment_Am2, again.moment_Am2[keep]],
+        first.metadata,
+        temperature_K=np.r_[first.temperature_K, again.temperature_K[keep]],
+        moment_err_Am2=np.r_[first.moment_err_Am2, again.moment_err_Am2[keep]],
+    )
+    with pytest.warns(RepeatedMeasurementWarning, match="swept more than once") as caught:
+        jc = jc_from_loop(both, a, b, c)
+    note = str(caught[0].message)
+    assert re.search(r"used: decreasing lines \d+-\d+, increasing lines \d+-\d+", note)
+    assert re.search(r"not used: (decreasing|increasing) lines \d+-\d+", note)
+    assert jc.settings["warnings"] == [note]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RepeatedMeasurementWarning)
+        assert jc_from_loop(first, a, b, c).settings["warnings"] == []
