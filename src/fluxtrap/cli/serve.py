@@ -53,13 +53,23 @@ def serve(
             "idle clients cannot hold it all)."
         ),
     ] = 500,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated addresses or networks of the reverse proxies whose "
+            "X-Forwarded-Proto/-For are believed (so a login behind a TLS proxy gets a Secure "
+            "cookie); anyone else could claim https or another client address with them."
+        ),
+    ] = "127.0.0.1,::1",
 ) -> None:
     """Serve the REST API (/docs) and the dashboard on the store (embedded SQLite by default).
 
     Off this machine, serve HTTPS (--ssl-certfile/--ssl-keyfile) or put it behind a TLS reverse
     proxy: tokens and session cookies must not cross the network in clear text. uvicorn has no
     timeout for a client that sends its headers slowly: --max-connections bounds how many it
-    holds, and a reverse proxy's header timeout (nginx ``client_header_timeout``) drops them."""
+    holds, and a reverse proxy's header timeout (nginx ``client_header_timeout``) drops them.
+    The proxy's X-Forwarded-Proto is believed from --forwarded-allow-ips (this machine by
+    default), so the session cookie is Secure behind it."""
     import uvicorn
 
     from fluxtrap.errors import ValidationError
@@ -79,6 +89,7 @@ def serve(
         )
     if not 1 <= max_connections <= 100_000:
         raise ValidationError(f"--max-connections: give 1 to 100000, got {max_connections}")
+    proxies = _proxies(forwarded_allow_ips)
     limits = Limits(max_body=int(max_body_mb * 2**20), max_upload=int(max_upload_mb * 2**20))
     jobs = JobSettings(
         wall_s=parse(job_time_limit, "time", "--job-time-limit"),
@@ -104,4 +115,30 @@ def serve(
         ssl_certfile=None if ssl_certfile is None else str(ssl_certfile),
         ssl_keyfile=None if ssl_keyfile is None else str(ssl_keyfile),
         limit_concurrency=max_connections,
+        forwarded_allow_ips=proxies,
     )
+
+
+def _proxies(text: str) -> str:
+    """``--forwarded-allow-ips`` checked: each entry an IP address or network (``10.0.0.0/8``),
+    given back as uvicorn reads it. ``*`` (every client) is refused: any client could then
+    claim https or another address."""
+    import ipaddress
+
+    from fluxtrap.errors import ValidationError
+
+    entries = [e.strip() for e in text.split(",") if e.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            why = (
+                "trusting every client lets any of them claim https or another address"
+                if entry == "*"
+                else "not an IP address or network"
+            )
+            raise ValidationError(
+                f"--forwarded-allow-ips: {entry[:60]!r}: {why}; name the reverse proxy's "
+                "address, e.g. 10.0.0.5 or 10.0.0.0/24"
+            ) from None
+    return ",".join(entries)

@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -14,15 +16,15 @@ import pytest
 from fluxtrap.cli import run
 
 
-def test_serve_answers_with_a_cli_made_token(tmp_path, capsys):
-    db = str(tmp_path / "lab.db")
-    assert run(["user", "add", "ana", "--role", "reader", "--db", db]) == 0
-    token = re.search(r"token: (\S+)", capsys.readouterr().out).group(1)
+@contextmanager
+def served(db: str, *options: str) -> Iterator[str]:
+    """``fluxtrap serve --db DB *options`` in a child process on a free loopback port; yields
+    its URL once it answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "fluxtrap", "serve", "--port", str(port), "--db", db],
+        [sys.executable, "-m", "fluxtrap", "serve", "--port", str(port), "--db", db, *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -32,17 +34,57 @@ def test_serve_answers_with_a_cli_made_token(tmp_path, capsys):
         deadline = time.monotonic() + 60
         while True:
             try:
-                r = httpx.get(f"{url}/api/me", headers={"Authorization": f"Bearer {token}"})
+                httpx.get(f"{url}/login", timeout=120)
                 break
             except httpx.ConnectError:
                 assert server.poll() is None and time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
-        assert r.json() == {"name": "ana", "role": "reader"}
-        assert httpx.get(f"{url}/api/me").status_code == 401
-        assert httpx.get(f"{url}/", follow_redirects=False).headers["location"] == "/login?next=%2F"
+        yield url
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_serve_answers_with_a_cli_made_token(tmp_path, capsys):
+    db = str(tmp_path / "lab.db")
+    assert run(["user", "add", "ana", "--role", "reader", "--db", db]) == 0
+    token = re.search(r"token: (\S+)", capsys.readouterr().out).group(1)
+    with served(db) as url:
+        r = httpx.get(f"{url}/api/me", headers={"Authorization": f"Bearer {token}"})
+        assert r.json() == {"name": "ana", "role": "reader"}
+        assert httpx.get(f"{url}/api/me").status_code == 401
+        assert httpx.get(f"{url}/", follow_redirects=False).headers["location"] == "/login?next=%2F"
+        # behind a TLS reverse proxy on this machine (trusted by default) the cookie is Secure
+        login = {"token": token, "next": "/"}
+        https = {"X-Forwarded-Proto": "https"}
+        cookie = httpx.post(f"{url}/login", data=login, headers=https).headers["set-cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie
+        assert "Secure" not in httpx.post(f"{url}/login", data=login).headers["set-cookie"]
+    with served(db, "--forwarded-allow-ips", "10.9.9.9") as url:  # this client is no proxy
+        cookie = httpx.post(f"{url}/login", data=login, headers=https).headers["set-cookie"]
+        assert "Secure" not in cookie and "HttpOnly" in cookie
+
+
+@pytest.mark.parametrize(
+    ("given", "passed"),
+    [("10.0.0.5", "10.0.0.5"), (" 10.0.0.0/24 , ::1", "10.0.0.0/24,::1"), ("*", None),
+     ("proxy.lab", None), ("10.0.0.300", None)],
+)  # fmt: skip
+def test_serve_believes_forwarded_headers_only_from_the_proxies_named(
+    tmp_path, monkeypatch, capsys, given, passed
+):
+    """X-Forwarded-Proto decides whether the session cookie is Secure: believed from every
+    client (``*``), anyone could claim https; a name or a bad address is refused, naming it."""
+    import uvicorn
+
+    served_with = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served_with.append(kw))
+    code = run(["serve", "--forwarded-allow-ips", given, "--db", str(tmp_path / "lab.db")])
+    if passed:
+        assert code == 0 and served_with[0]["forwarded_allow_ips"] == passed
+    else:
+        err = " ".join(capsys.readouterr().err.split())
+        assert code != 0 and served_with == [] and f"--forwarded-allow-ips: {given!r}:" in err
 
 
 def test_serve_on_a_store_without_users_says_how_to_create_one(tmp_path, capsys, monkeypatch):
@@ -63,6 +105,7 @@ def test_serve_on_a_store_without_users_says_how_to_create_one(tmp_path, capsys,
             "ssl_certfile": None,
             "ssl_keyfile": None,
             "limit_concurrency": 500,
+            "forwarded_allow_ips": "127.0.0.1,::1",
         }
     ]
 
