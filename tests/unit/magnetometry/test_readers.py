@@ -10,7 +10,7 @@ import pytest
 
 from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.magnetometry.readers import read
-from fluxtrap.magnetometry.table import TruncatedFileWarning
+from fluxtrap.magnetometry.table import MU0, TruncatedFileWarning
 
 OE = 1e-4  # T per Oe (mu0 * H)
 
@@ -278,6 +278,20 @@ def test_csv_by_units_and_by_mapping():
         read(b"time_s,applied_T,center_Bz_T,m_emu\n0,0,0,0\n", filename="s.csv")
     with pytest.raises(InputFileError, match="no moment column"):
         read(b"B_T,Jc_A_cm2\n1,2\n", filename="jc.csv")
+
+
+@pytest.mark.parametrize(
+    ("moment", "field"),
+    [("A m2", "kA m-1"), ("A·m²", "kA m⁻¹"), ("Am²", "kA/m"), ("Am2", "A m^-1"), ("A⋅m^2", "mT")],
+)
+def test_units_written_as_printed_are_read(moment, field):
+    """SI headers as papers and spreadsheets print them ("m (A·m²)", "H (kA m⁻¹)", "Am2") were
+    "no moment column" / "no field column": superscripts, a middle dot and a power right after
+    the unit's name are read as ^ and *; "Am2" is A m^2 (pint would read attometre squared)."""
+    scale = {"kA m-1": 1e3, "kA m⁻¹": 1e3, "kA/m": 1e3, "A m^-1": 1.0, "mT": 1e-3 / MU0}[field]
+    table = read(f"H ({field}),m ({moment})\n0,0\n2,3e-6\n".encode(), filename="si.csv")
+    assert table.field_T[1] == pytest.approx(2 * scale * MU0, rel=1e-12)
+    assert table.moment_Am2[1] == pytest.approx(3e-6, rel=1e-12)
 
 
 def test_nan_in_required_column_is_refused():

@@ -42,7 +42,11 @@ _SUFFIX_UNITS = {
     "min": "min",
     "h": "h",
 }
-_ALIASES = {"sec": "s", "secs": "s", "grams": "g"}
+_ALIASES = {"sec": "s", "secs": "s", "grams": "g", "Am^2": "A*m^2"}  # pint: attometre^2
+# units as printed: superscript powers and a middle dot, and a power right after a unit's name
+# ("A m2": pint reads "m2" as no unit)
+_PRINTED = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻·⋅", "0123456789-**")
+_PRINTED_POWER = re.compile(r"([^\W\d_])(-?\d+)\b")
 # Gauss as the field's flux density mu0*H, in T (pint's gauss is the Gaussian-CGS unit, not 1e-4 T)
 GAUSS_T = {"G": 1e-4, "gauss": 1e-4, "kG": 0.1, "kilogauss": 0.1}
 
@@ -87,10 +91,11 @@ def decode(content: bytes) -> str:
 
 
 def unit_of(name: str) -> str | None:
-    """The unit written in a column name: "Magnetic Field (Oe)", "H [Oe]", "B_T"; None if none."""
+    """The unit written in a column name: "Magnetic Field (Oe)", "H [Oe]", "B_T"; None if none.
+    Written as in print, "A·m²", "A m2" and "kA m⁻¹" read as "A*m^2", "A m^2", "kA m^-1"."""
     m = re.search(r"[(\[]([^()\[\]]+)[)\]]\s*$", name)
     if m:
-        unit = m.group(1).strip()
+        unit = _PRINTED_POWER.sub(r"\1^\2", m.group(1).strip().translate(_PRINTED))
         return _ALIASES.get(unit, unit)
     for suffix in sorted(_SUFFIX_UNITS, key=len, reverse=True):
         if name.endswith("_" + suffix) and len(name) > len(suffix) + 1:
