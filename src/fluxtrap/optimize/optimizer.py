@@ -709,8 +709,11 @@ class Optimizer:
         stopping advisor's threshold: no improvement one measurement could resolve is expected,
         and the free points of best mean are the likeliest near-best ones; exploring far corners
         for an improvement the model rules out found fewer of the top rows on the replays,
-        bench/results/README.md)."""
+        bench/results/README.md). Never for a constant objective: its data rule nothing out (all
+        equal, in one gas of three, its suggestions had stayed by posterior mean in that gas)."""
         if len(self.outcomes) != 1 or self.outcome_constraints:
+            return False
+        if self._Y[self.outcomes[0]].nunique() == 1:
             return False
         return log_ei < math.log(KAPPA * float(typical_noise_std(self.model)[0]))
 

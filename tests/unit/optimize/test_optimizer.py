@@ -240,6 +240,28 @@ def test_constant_objective_warns_once_and_explores():
     assert not set(space.keys(batch)) & set(space.keys(X))
 
 
+def test_a_constant_objective_explores_rather_than_settles():
+    """Six samples, all in one gas of three and all with y = 1: the expected improvement is
+    below the fitted noise, so the round was chosen by posterior mean and all three suggestions
+    stayed in that gas near the samples. Equal data rule nothing out: the batch explores."""
+    space = SearchSpace(
+        [
+            Continuous("temp", 450, 750, 5, "degC"),
+            Continuous("dwell", 0, 60, 0, "min"),
+            Categorical("gas", ("Ar", "N2", "vac")),
+        ]
+    )
+    X = pd.DataFrame(
+        {"temp": [500, 530, 570, 610, 650, 690], "dwell": [10, 10, 15, 20, 25, 30], "gas": "Ar"}
+    )
+    opt = Optimizer(space, **FAST).tell(X, pd.Series(np.ones(6), name="y"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConstantObjectiveWarning)
+        batch = opt.ask(3)
+    assert not batch.attrs["acquisition_function"].startswith("PosteriorMean")
+    assert set(batch["gas"]) - {"Ar"}
+
+
 def test_replicated_points_ask_without_numerical_warnings():
     """Three samples made at the same conditions: linear_operator's jitter warnings ("A not
     p.d., added jitter") reached the lab's terminal four times per suggest."""
