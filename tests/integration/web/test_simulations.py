@@ -126,6 +126,17 @@ def test_a_simulation_stored_by_another_writer_while_a_job_runs_keeps_its_id(lab
     assert "From the lab PC" in page and "carol" in page and 'id="map-0"' not in page
     page = lab.client.get("/simulations/2").text
     assert "Single bulk" in page and 'id="map-0"' in page and 'data-simulation="2"' in page
+    # each probe with its error, and the trapped (own) field apart from the applied 2 T
+    p = sims[1]["summary"]["probes"]["surface"]
+    row = (
+        f'<td class="num">{p["final_T"]:.4g}</td><td class="num">{p["final_error_T"]:.2g}</td>'
+        f'<td class="num">{p["max_abs_T"]:.4g}</td><td class="num">{p["max_abs_self_T"]:.4g}</td>'
+    )
+    assert row in page and p["max_abs_T"] == 2.0 > p["max_abs_self_T"]
+    assert (
+        '<td class="num">0.75</td><td class="num">–</td><td class="num">2</td><td class="num">–</td>'
+        in (lab.client.get("/simulations/1").text)
+    )  # stored by a client that gave neither
 
 
 def test_unknown_job_is_404_and_readers_cannot_submit(lab):
