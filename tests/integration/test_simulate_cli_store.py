@@ -8,6 +8,7 @@ import json
 import pytest
 
 from fluxtrap.store import Store
+from fluxtrap.units import estimate_text
 
 from ..conftest import EXAMPLES, cli
 from .test_store_simulations import NAME, QUICK_CASE
@@ -47,8 +48,10 @@ def test_simulate_records_and_show_writes_the_same_files(
     assert [x.campaign for x in store.simulations()] == [NAME, None]
 
     code, text, _ = cli(capsys, "simulation", "list", "--db", store_url, "--campaign", NAME)
-    final = store.simulation(rec.id).summary["probes"]["surface"]["final_T"]
-    assert code == 0 and "Quick" in text and f"{final:.4g}" in text  # table wraps at 80 columns
+    surface = store.simulation(rec.id).summary["probes"]["surface"]
+    shown = estimate_text(surface["final_T"], surface["final_error_T"])  # with its error bar
+    assert code == 0 and "Quick" in text  # the table wraps at 80 columns: each part apart
+    assert all(part in text for part in shown.split(" ± ")) and "±" in text
     assert cli(capsys, "simulation", "list", "--db", store_url)[1].count("Quick") == 2
     code, text, _ = cli(
         capsys, "simulation", "show", str(rec.id), "--db", store_url, "--out", str(back)

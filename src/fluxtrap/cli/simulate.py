@@ -21,6 +21,16 @@ OptionalCampaign = Annotated[
 ]
 
 
+def final_text(probe: dict) -> str:
+    """A probe's final Bz (T) for a listing, ± its estimated discretization error where the
+    summary has one (a simulation stored by another client may not)."""
+    from fluxtrap.units import estimate_text
+
+    if probe.get("final_error_T"):
+        return estimate_text(probe["final_T"], probe["final_error_T"])
+    return f"{probe['final_T']:.4g}"
+
+
 def tesla(value_T: float) -> str:
     """A field for people: 4 decimals from 10 mT up, 4 significant digits below (a far probe's
     5e-5 T printed as 0.0000 beside its 2e-8 T error)."""
@@ -137,7 +147,7 @@ def simulation_list(campaign: OptionalCampaign = None, db: DbOption = None) -> N
     )
     for x in store_from(db).simulations(campaign):
         finals = ", ".join(
-            f"{name} {p['final_T']:.4g}" for name, p in x.summary.get("probes", {}).items()
+            f"{name} {final_text(p)}" for name, p in x.summary.get("probes", {}).items()
         )
         shown.add_row(
             str(x.id),
