@@ -21,6 +21,7 @@ structure gives a ``CreepResidualWarning`` kept in ``CreepFit.warnings``.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,6 +203,39 @@ def removal_end(time_s: np.ndarray, field_T: np.ndarray, *, source: str = "serie
     return float(t[steep[-1]] if steep.size else t[k])
 
 
+STAMP_NAME = re.compile(r"time|date|stamp", re.IGNORECASE)
+
+
+def _seconds(
+    rows: list[list[str]], index: int, lines: list[int], column: str, name: str
+) -> np.ndarray:
+    """Seconds since the first row of ISO 8601 date-time cells ("2026-12-05 10:00:00.5",
+    "2026-12-05T10:00:00+01:00"); InputFileError naming the line of the first that is not one,
+    or of a clock that mixes time zones with none."""
+    import pandas as pd
+
+    cells = [row[index].strip() if index < len(row) else "" for row in rows]
+    try:
+        stamps = pd.to_datetime(pd.Series(cells), format="ISO8601", utc=True)
+    except (ValueError, TypeError):
+        for cell, line in zip(cells, lines, strict=True):
+            try:
+                pd.to_datetime(cell, format="ISO8601")
+            except (ValueError, TypeError):
+                raise InputFileError(
+                    f"{name}, line {line}, column {column!r}: {cell[:40]!r} is not an ISO 8601 "
+                    "date-time (e.g. 2026-12-05 10:00:00); a time in seconds or hours needs its "
+                    "unit in the column's name (time_s, 't (h)')"
+                ) from None
+        raise InputFileError(
+            f"{name}, column {column!r}: date-times with and without a time zone"
+        ) from None
+    if stamps.isna().any():
+        line = lines[int(np.flatnonzero(stamps.isna().to_numpy())[0])]
+        raise InputFileError(f"{name}, line {line}, column {column!r}: empty date-time")
+    return (stamps - stamps.iloc[0]).dt.total_seconds().to_numpy(float)
+
+
 def residual_structure(ln_t: np.ndarray, resid: np.ndarray, b_T: float) -> str:
     """Why the residuals of a ln t fit are not noise ("" if they look like it).
 
@@ -356,8 +390,11 @@ def read_series(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
     """Read a trapped-field series CSV: time (s), field (T), applied field (T) or None, field column.
 
-    Columns are found by their units (``time_s``, ``t (h)``, ``center_Bz_T``, ``B (mT)``); a column
-    named ``applied_T`` (as ``fluxtrap simulate`` writes) is the applied field. With several field
+    Columns are found by their units (``time_s``, ``t (h)``, ``center_Bz_T``, ``B (mT)``); a field
+    column whose name starts with "applied" (``applied_T`` as ``fluxtrap simulate`` writes it,
+    ``Applied field (mT)``) is the applied field. Without a time unit, a column named like
+    ``timestamp``, ``date`` or ``time`` of ISO 8601 date-times (a logger's clock) gives the time
+    in s since its first row. With several field
     columns ``column`` says which one; the columns in ``exclude`` (a noise column) are not.
     """
     if isinstance(path_or_bytes, bytes):
@@ -398,10 +435,17 @@ def read_series(
         return None
 
     times = [c for c in names if dim(c) == "time"]
-    fields = [c for c in names if dim(c) == "field" and c not in ("applied_T", *exclude)]
+    # a logger's date-time column (no unit) counts when no column holds seconds or hours
+    stamps = [c for c in names if unit_of(c) is None and STAMP_NAME.search(c)]
+    times = times or stamps[:1]
+    applied_names = [c for c in names if c.lower().startswith("applied") and dim(c) == "field"]
+    fields = [
+        c for c in names if dim(c) == "field" and c not in (*applied_names, *exclude)
+    ]  # fmt: skip
     if not times:
         raise InputFileError(
-            f"{where}: no time column (name it with its unit, e.g. time_s or 't (h)')"
+            f"{where}: no time column (name it with its unit, e.g. time_s or 't (h)', or give "
+            "ISO 8601 date-times in a column named like 'timestamp')"
         )
     if column is not None:
         if column not in names:
@@ -422,22 +466,25 @@ def read_series(
         )
 
     # only the columns read are kept as text: memory follows them, not the file's width
-    read = {names.index(c) for c in (times[0], fields[0], "applied_T") if c in names}
+    applied_name = applied_names[0] if applied_names else None
+    read = {names.index(c) for c in (times[0], fields[0], applied_name) if c in names}
     lines = [n for n, _ in numbered[1:]]
     rows = split_rows([ln for _, ln in numbered[1:]], lines, delimiter, name, keep=read)
     for n, row in zip(lines, rows, strict=True):
         check_width(row, len(names), name, n)
 
     def col(c: str, required: bool = True) -> np.ndarray:
+        if c in stamps:
+            return _seconds(rows, names.index(c), lines, c, name)
         qty = "time" if c == times[0] else "field"
         factor = si_factor(qty, unit_of(c) or "", f"{where}, column {c!r}")
         if qty == "field":
             factor *= MU0  # H (A/m) -> mu0 H (T)
         return factor * numeric_column(rows, names.index(c), lines, c, name, required)
 
-    applied = col("applied_T") if "applied_T" in names else None
+    applied = col(applied_name) if applied_name else None
     field = col(fields[0])
-    for c, b in ((fields[0], field), ("applied_T", applied)):
+    for c, b in ((fields[0], field), (applied_name, applied)):
         if b is not None:
             check_values({"field": b / MU0}, {"field": c}, lines, name)
     return col(times[0]), field, applied, fields[0]

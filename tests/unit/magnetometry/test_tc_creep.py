@@ -611,3 +611,30 @@ def test_a_small_shielding_tail_is_named_when_it_moves_tc_beyond_its_error(tail,
         assert shift == pytest.approx(bias, rel=0.3)
     else:
         assert 0.5 * bias < shift < 2 * bias
+
+
+def test_a_loggers_date_time_clock_and_applied_field_column_are_read():
+    """A Hall-probe logger's file: ISO 8601 date-times and 'B (T)', 'Applied field (mT)'. It was
+    'no time column', and the applied column (not named applied_T) was one field column too
+    many. The clock counts from its first row, the applied column gives the origin: the fit is
+    that of the same series in seconds (the ramp ends 100 s in, at 10:01:40 UTC+1)."""
+    import datetime as dt
+
+    t = np.r_[np.linspace(0, 100, 11), 100 + np.geomspace(1, 3e4, 200)]
+    applied = np.r_[np.linspace(1, 0, 11), np.zeros(200)]
+    b = np.r_[np.linspace(0.2, 1.0, 11), A_PUB - B_PUB * np.log(t[11:] - 100)]
+    start = dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    rows = [
+        f"{(start + dt.timedelta(seconds=float(ti))).isoformat()},{bi:.12g},{ai * 1e3:.12g}"
+        for ti, bi, ai in zip(t, b, applied, strict=True)
+    ]
+    text = "timestamp,B (T),Applied field (mT)\n" + "\n".join(rows) + "\n"
+    ts, bs, ap, col = read_series(text.encode(), filename="logger.csv")
+    np.testing.assert_allclose(ts, t, atol=1e-6)  # microseconds in the ISO text
+    assert col == "B (T)" and ap is not None and np.allclose(ap, applied)
+    fit = fit_creep(ts, bs, applied_T=ap)
+    assert fit.origin_from == "applied" and fit.origin_s == pytest.approx(100.0, abs=1e-6)
+    assert fit.b_T == pytest.approx(B_PUB, rel=1e-6)
+    bad = text.replace(rows[5].split(",")[0], "5 Dec 2026 10:00", 1)
+    with pytest.raises(InputFileError, match=r"logger\.csv, line 7, column 'timestamp': '5 Dec"):
+        read_series(bad.encode(), filename="logger.csv")
