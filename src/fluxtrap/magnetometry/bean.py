@@ -131,8 +131,8 @@ def jc_from_width(
     standard errors (the larger of the file's and the scatter's); Jc is given up to the highest
     such field, the irreversibility field (kept in ``settings``), and cut above it. Points below it with dm <= 0 are dropped (counted). No
     irreversible field range at all: AnalysisError. The width's ``notes`` (rows repeated, the
-    loop swept again) are warned (``RepeatedMeasurementWarning``) and kept in ``settings``. A virgin branch that does not shield
-    (``width.not_superconducting``): AnalysisError, unless ``force``; then a
+    loop swept again) are warned (``RepeatedMeasurementWarning``) and kept in ``settings``.
+    A virgin branch that does not shield (``width.not_superconducting``): AnalysisError, unless ``force``; then a
     ``NotSuperconductingWarning`` is emitted and the warning and ``forced`` kept in ``settings``.
     """
     check_bar(a_m, b_m, c_m)

@@ -11,9 +11,10 @@ The fit is linear least squares in ln t; uncertainties come from its covariance 
 residual variance) and are propagated to extrapolated fields and rates to first order.
 
 The origin (the end of the field removal) is given, or found from an applied-field column (where
-its ramp reached the final value, ``probetable.ramp_end``), or from the probe field itself (``removal_end``): the removal is a stretch of
-steady steep change, the relaxation after it slows as 1/t, so the end is where the slope drops
-by far more than ln t relaxation alone can (``RAMP_CONTRAST``). A series without such a kink is
+its ramp reached the final value, ``probetable.ramp_end``), or from the probe field itself
+(``removal_end``): the removal is a stretch of steady steep change, the relaxation after it
+slows as 1/t, so the end is where the slope drops by far more than ln t relaxation alone can
+(``RAMP_CONTRAST``). A series without such a kink is
 refused (``AnalysisError``: give the origin). After the fit, the residuals are tested for what
 ln t cannot explain (a runs test on their signs and their trend over ln t, ``residual_structure``);
 structure gives a ``CreepResidualWarning`` kept in ``CreepFit.warnings``.
@@ -281,8 +282,8 @@ def fit_creep(
     """Fit B = a - b ln t over the relaxation part of a trapped-field series.
 
     ``time_s``, ``field_T``: ``(n,)``. The time origin is ``origin_s`` if given, else the moment
-    the ``applied_T`` series reached its final value (``probetable.ramp_end``; one at its final value from its first
-    sample on holds no ramp end and is not used), else the end of the field removal found in
+    the ``applied_T`` series reached its final value (``probetable.ramp_end``; one at its final
+    value from its first sample on holds no ramp end and is not used), else the end of the field removal found in
     the data (``removal_end``), else the clock's zero if the series relaxes as ln t from it over at
     least a decade without residual structure (``origin_from`` says which); else AnalysisError. The fit uses points with
     t = time - origin > 0 and t >= ``start_s`` (s after the origin; with an origin found from the

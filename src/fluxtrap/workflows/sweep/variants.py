@@ -207,8 +207,8 @@ def expand(
     """The variants: every CSV ``row`` (or one empty row) times the cartesian product of ``axes``.
 
     More than ``MAX_VARIANTS`` is refused before any is built. A name that cannot be applied (a
-    path the case does not have, a key the case's table does not know) raises at once; a variant whose resulting case is invalid is
-    returned with ``case=None`` and its ``error``.
+    path the case does not have, a key the case's table does not know) raises at once; a
+    variant whose resulting case is invalid is returned with ``case=None`` and its ``error``.
     """
     names = [a.name for a in axes]
     listed = list(rows[0]) if rows else []
