@@ -240,10 +240,11 @@ class MeasurementTable:
     def without_repeats(self) -> tuple[MeasurementTable, str]:
         """The table without the rows that repeat an earlier row in every column (field, moment,
         temperature, time, moment error; NaN alike), and a note naming them ("" if none). Rows
-        copied twice, or a file pasted after itself, counted each point twice: the scatter of a
-        loop's branches, and so its Jc error bar, came out sqrt(2) too small."""
-        columns = (self.field_T, self.moment_Am2, self.temperature_K, self.time_s)
-        values = np.column_stack([*columns, self.moment_err_Am2])
+        copied twice, or a file pasted after itself, counted each point twice: a loop's Jc error
+        bar from its moment error column came out 0.707x."""
+        values = np.column_stack(
+            [self.field_T, self.moment_Am2, self.temperature_K, self.time_s, self.moment_err_Am2]
+        )
         missing = np.isnan(values)  # NaN compares unequal: compared as "missing" instead
         rows = np.column_stack([np.where(missing, 0.0, values), missing])
         _, first = np.unique(rows, axis=0, return_index=True)
