@@ -560,3 +560,33 @@ def test_measure_add_of_an_mt_curve_fills_the_tc_objective(tmp_path, capsys):
         )
         assert code == 2 and message in err, (args, err)
     assert len(Store(db).measurements("tc campaign", with_content=False)) == 1
+
+
+def test_measure_add_of_an_mt_file_with_repeated_rows_says_so_once(tmp_path, capsys):
+    """Every row of the ZFC/FC file written twice: the note reaches the lab once (not once per
+    sweep, nor swallowed with the analyses' warnings) and is stored with each sweep's Tc."""
+    db = str(tmp_path / "lab.db")
+    spec = tmp_path / "tc.toml"
+    spec.write_text(
+        'name = "tc"\n[[parameters]]\nname = "T"\nunit = "degC"\nlow = 500\nhigh = 800\n'
+        '[[objectives]]\nname = "tc"\nquantity = "tc"\n'
+    )
+    assert cli(capsys, "campaign", "create", str(spec), "--db", db)[0] == 0
+    assert cli(capsys, "sample", "add", "--db", db, "-c", "tc", "-l", "T1", "-p", "T=600")[0] == 0
+    plain = read(transition_mt_file(tmp_path))
+    i = np.repeat(np.arange(len(plain)), 2)
+    twice = MeasurementTable.from_arrays(
+        plain.field_T[i], plain.moment_Am2[i], plain.metadata,
+        temperature_K=plain.temperature_K[i], time_s=plain.time_s[i],
+        moment_err_Am2=plain.moment_err_Am2[i],
+    )  # fmt: skip
+    path = tmp_path / "twice.dat"
+    write_qd_dat(twice, path, sample_name="T1")
+    add = ("measure", "add", "--db", db, "-c", "tc", "-s", "T1", str(path), "--kind", "mt_curve")
+    code, out, err = cli(capsys, *add)
+    assert code == 0, err
+    note = f"{len(plain)} of {2 * len(plain)} rows repeat an earlier row"
+    assert " ".join(err.split()).count(note) == 1
+    (measurement,) = Store(db).measurements("tc", "T1", with_content=False)
+    for curve in Store(db).curves(measurement.id):
+        assert any(note in w for w in curve.settings["warnings"])

@@ -69,13 +69,15 @@ def _edges(a: str, b: str, c: str) -> tuple[float, float, float]:
 
 @contextmanager
 def _printed_warnings() -> Iterator[None]:
-    """Silence the loop analysis's warnings (``NotSuperconductingWarning``, ``ImplausibleJcWarning``,
-    ``TemperatureDriftWarning``, ``RepeatedMeasurementWarning``): the CLI prints them from the
-    curve's settings (``_warn``)."""
+    """Silence the analyses' warnings (``NotSuperconductingWarning``, ``ImplausibleJcWarning``,
+    ``TemperatureDriftWarning``, ``RepeatedMeasurementWarning``, ``TcStructureWarning``): the CLI
+    prints them once each from the curve's settings or the Tc results (``_warn``)."""
     from fluxtrap.magnetometry.bean import ImplausibleJcWarning, TemperatureDriftWarning
     from fluxtrap.magnetometry.loops import NotSuperconductingWarning, RepeatedMeasurementWarning
+    from fluxtrap.magnetometry.tc import TcStructureWarning
 
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TcStructureWarning)
         warnings.simplefilter("ignore", NotSuperconductingWarning)
         warnings.simplefilter("ignore", RepeatedMeasurementWarning)
         warnings.simplefilter("ignore", ImplausibleJcWarning)
@@ -468,6 +470,8 @@ def measure_add(
     stored = f"stored {file.name} as measurement {done.record.id} of {sample} ({kind}"
     if done.jc is None:
         console.print(f"{stored}, {done.metadata['field_T'] * 1e4:.4g} Oe):")
+        for text in dict.fromkeys(w for r in done.tc for w in r.warnings):  # a file's note once
+            print(f"warning: {visible(text)}", file=sys.stderr)
         for r in done.tc:
             console.print(f"  {r.sweep}: Tc ({r.convention}) = {r.tc_K:.2f} ± {r.tc_err_K:.2g} K")
         for why in done.metadata["tc_not_found"]:

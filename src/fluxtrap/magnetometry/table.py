@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -241,7 +241,7 @@ class MeasurementTable:
         """The table without the rows that repeat an earlier row in every column (field, moment,
         temperature, time, moment error; NaN alike), and a note naming them ("" if none). Rows
         copied twice, or a file pasted after itself, counted each point twice: a loop's Jc error
-        bar from its moment error column came out 0.707x."""
+        bar from its moment error column came out 0.707x. Comment rows keep their place."""
         values = np.column_stack(
             [self.field_T, self.moment_Am2, self.temperature_K, self.time_s, self.moment_err_Am2]
         )
@@ -259,7 +259,9 @@ class MeasurementTable:
             f"in every column (lines {lines}{', ...' if repeats.size > 6 else ''}): each point "
             "is counted once (rows copied twice, or the file pasted after itself?)"
         )
-        return self.subset(keep), note
+        before = np.concatenate([[0], np.cumsum(keep)])  # kept rows before each row
+        comments = tuple((int(before[min(r, len(self))]), text) for r, text in self.comments)
+        return replace(self.subset(keep), comments=comments), note
 
     def subset(self, index: Any) -> MeasurementTable:
         """Rows ``index`` (a slice, boolean mask or integer array) as a new table (no comments)."""

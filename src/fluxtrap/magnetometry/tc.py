@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.magnetometry.loops import monotone_segments
+from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning, monotone_segments
 from fluxtrap.magnetometry.table import MeasurementTable, robust_sigma
 
 
@@ -53,6 +53,7 @@ class Sweep:
     temperature_K: np.ndarray
     moment_Am2: np.ndarray
     field_T: float
+    notes: tuple[str, ...] = ()  # about the file, for each result (rows repeated)
 
     @property
     def warming(self) -> bool:
@@ -76,7 +77,9 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
 
     Labels: a comment row naming ZFC or FC labels the sweep after it; otherwise two warming
     sweeps in one file are ZFC then FC (the usual protocol: the FC sweep needs the field first),
-    a single one "sweep", and a cooling sweep "FC cooling".
+    a single one "sweep", and a cooling sweep "FC cooling". Rows that repeat an earlier row
+    exactly are dropped first (``without_repeats``; a ``RepeatedMeasurementWarning``, and the note
+    in each sweep's ``notes``, which ``find_tc`` keeps in its result's ``warnings``).
     """
     if table.kind != "mt_curve" and not np.isfinite(table.temperature_K).any():
         used = ", ".join(f"{q} from {c!r}" for q, c in table.metadata.columns.items())
@@ -90,6 +93,9 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
             f"{np.nanmax(table.temperature_K) - np.nanmin(table.temperature_K):.3g} K, field span "
             f"{np.ptp(table.field_T):.3g} T)"
         )
+    table, repeated = table.without_repeats()
+    if repeated:
+        warnings.warn(repeated, RepeatedMeasurementWarning, stacklevel=2)
     table.check_time_order()
     t = table.temperature_K
     segs = [(s, e) for s, e in monotone_segments(t, tolerance_K) if e - s >= 5]
@@ -129,6 +135,7 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
                 t[s:e].copy(),
                 table.moment_Am2[s:e].copy(),
                 float(np.median(table.field_T[s:e])),
+                (repeated,) if repeated else (),
             )
         )
     if not sweeps:
@@ -409,7 +416,7 @@ def find_tc(
             "noise widths off the fitted normal-state baseline, all on one side: the sweep ends "
             "inside the transition (no normal-state plateau); extend it"
         )
-    notes = _second_step(tw, resid, inliers, noise, where)
+    notes = [*sweep.notes, *_second_step(tw, resid, inliers, noise, where)]
     dof = max(int(inliers.sum()) - 5, 1)
     try:
         cov = np.linalg.inv(jac.T @ jac) * float(r @ r) / dof
@@ -479,7 +486,7 @@ def find_tc(
         n_points=int(inliers.sum()),
         n_outliers=int((~inliers).sum()),
         source=source,
-        warnings=notes,
+        warnings=tuple(notes),
     )
 
 
