@@ -74,7 +74,10 @@ def test_suggest_out_csv_failed_and_abandoned(db, capsys, tmp_path):
     out = tmp_path / "next.csv"
     code, stdout, err = cli(capsys, "suggest", "-c", NAME, "-n", "2", "--out", str(out), "--db", db)
     assert code == 0, err
-    assert "Sobol" in stdout and "stopping advisor: no model-based round yet" in stdout
+    assert (
+        "Sobol" in stdout
+        and "stopping advisor: no model-based round on varying values yet" in stdout
+    )
     table = pd.read_csv(out)
     assert list(table.columns) == [
         "suggestion_id", "ramp_rate", "max_temperature", "dwell_time", "atmosphere", "pressure",

@@ -431,7 +431,8 @@ class Optimizer:
         with several objectives also the observed Pareto front (parameters and objectives).
         Noise per outcome: ``noise_std`` a typical measurement's (``typical_noise_std``: the
         fitted part and the median stated variance; the stopping advisor's), ``fitted_noise_std``
-        the part fitted on top of the stated errors, ``known_errors`` the rows stating one."""
+        the part fitted on top of the stated errors, ``known_errors`` the rows stating one;
+        ``constant``: every observed value equal (the stopping advisor does not count the round)."""
         summary: dict[str, Any] = {"n": len(self._X), "model": self._model_name()}
         if len(self._X) < 2:
             return summary
@@ -452,6 +453,7 @@ class Optimizer:
                 "known_errors": known[name],
                 "loo_rmse": _finite(math.sqrt(float((err**2).mean()))),
                 "loo_r2": _finite(1 - float((err**2).mean()) / var) if var > 0 else None,
+                "constant": bool(self._Y[name].nunique() == 1),
             }
             if name in self.outcome_constraints:
                 lo, hi = self.outcome_constraints[name]

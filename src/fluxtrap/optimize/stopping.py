@@ -48,7 +48,7 @@ class StoppingAdvice:
 
     def __str__(self) -> str:
         if self.ei is None or self.noise_std is None:
-            return "stopping advisor: no model-based round yet"
+            return "stopping advisor: no model-based round on varying values yet"
         ratio = self.ei / self.noise_std if self.noise_std > 0 else math.inf
         head = (
             "stopping advisor: consider stopping" if self.stop else "stopping advisor: keep going"
@@ -94,7 +94,9 @@ def advise_from_suggestions(
     """Advice from a campaign's stored suggestions (oldest first): one round per model fit (the
     suggestions asked together share it), its best acquisition value and the noise std of
     ``objective`` kept in the model summary (stored units); its EI and noise std as tables show
-    the objective (``ObjectiveDef.shown``: Jc in A/cm^2), in its ``shown_unit``."""
+    the objective (``ObjectiveDef.shown``: Jc in A/cm^2), in its ``shown_unit``. Rounds up to
+    the last fitted on a constant objective are not counted: equal values say nothing about
+    returns (a campaign of all-equal values was heading for "consider stopping")."""
     rounds: list[list] = []  # [model summary, best log EI, noise std]
     for r in records:
         o = (r.model_summary or {}).get("objectives", {}).get(objective.name)
@@ -102,6 +104,8 @@ def advise_from_suggestions(
             continue
         if rounds and rounds[-1][0] == r.model_summary:  # asked together: one fit
             rounds[-1][1] = max(rounds[-1][1], r.acquisition_value)
+        elif o.get("constant"):
+            rounds.clear()
         else:
             rounds.append([r.model_summary, r.acquisition_value, o["noise_std"]])
     advice = advise([a for _, a, _ in rounds], [s for _, _, s in rounds], k, kappa)

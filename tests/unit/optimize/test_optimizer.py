@@ -260,6 +260,9 @@ def test_a_constant_objective_explores_rather_than_settles():
         batch = opt.ask(3)
     assert not batch.attrs["acquisition_function"].startswith("PosteriorMean")
     assert set(batch["gas"]) - {"Ar"}
+    assert opt.model_summary()["objectives"]["y"]["constant"]  # the stopping advisor skips it
+    varied = Optimizer(space, **FAST).tell(X, pd.Series(np.arange(6.0), name="y"))
+    assert not varied.model_summary()["objectives"]["y"]["constant"]
 
 
 def test_replicated_points_ask_without_numerical_warnings():

@@ -25,7 +25,7 @@ def test_stops_only_after_k_consecutive_rounds_below_the_noise():
 
 
 def test_rounds_without_a_model_are_skipped_and_nothing_yet_is_said_plainly():
-    assert str(advise([], [])) == "stopping advisor: no model-based round yet"
+    assert str(advise([], [])) == "stopping advisor: no model-based round on varying values yet"
     a = advise([None, math.log(0.01), float("nan"), math.log(0.01)], [None, 1, 1, 1], k=2, kappa=1)
     assert a.stop and a.rounds == 2
 
@@ -56,3 +56,21 @@ def test_an_expected_improvement_that_underflowed_to_zero_counts_as_below():
     a = advise([float("-inf")] * 3, [0.1] * 3, k=3, kappa=1)
     assert a.stop and a.rounds == 3 and a.ei == 0.0
     assert not advise([800.0], [0.1], k=1, kappa=1).stop
+
+
+def test_rounds_fitted_on_a_constant_objective_are_not_counted():
+    """Twelve rounds fitted on equal values (EI far below the fitted noise each time) had the
+    advisor say 'consider stopping' for a campaign that had seen nothing vary. Such rounds, and
+    those before them, are not counted; the rounds after the values first differ are."""
+
+    def rec(n, acq, constant):
+        summary = {"n": n, "objectives": {"y": {"noise_std": 0.5, "constant": constant}}}
+        return SimpleNamespace(acquisition_value=acq, model_summary=summary)
+
+    y = ObjectiveDef("y")
+    flat = [rec(n, -20.0, True) for n in range(2, 14)]
+    a = advise_from_suggestions(flat, y, k=12, kappa=0.01)
+    assert not a.stop and a.rounds == 0 and "on varying values yet" in str(a)
+    varied = [*flat, *[rec(n, -20.0, False) for n in range(14, 16)]]
+    assert advise_from_suggestions(varied, y, k=2, kappa=0.01).stop
+    assert advise_from_suggestions(varied, y, k=3, kappa=0.01).rounds == 2
