@@ -89,15 +89,16 @@ def test_locked_campaign_lets_the_holder_write_and_makes_others_wait(store):
             pass
         assert time.perf_counter() - t0 >= 0.4
 
-    released = threading.Event()
+    held, released = threading.Event(), threading.Event()
 
     def hold() -> None:
         with other.locked_campaign(NAME):
+            held.set()
             released.wait(5)
 
     holder = threading.Thread(target=hold)
     holder.start()
-    time.sleep(0.3)
+    assert held.wait(30)  # the holder has the lock (a sleep of 0.3 s was not always enough on CI)
     threading.Timer(0.5, released.set).start()
     t0 = time.perf_counter()
     with store.locked_campaign(NAME, timeout_s=30):  # waits until the other holder lets go
