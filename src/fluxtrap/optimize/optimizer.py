@@ -340,7 +340,7 @@ class Optimizer:
         if n < 2:
             raise ValidationError(f"the model needs at least 2 observations, has {n}")
         for name in self.outcomes:
-            if self._Y[name].nunique() == 1 and not self._constant_warned:
+            if self.constant(name) and not self._constant_warned:
                 warnings.warn(
                     f"objective {name} is constant ({float(self._Y[name].iloc[0]):g}) over {n} "
                     "observations: the model can only explore",
@@ -370,6 +370,10 @@ class Optimizer:
         return (
             torch.tensor(self._E[self.outcomes].fillna(0.0).to_numpy(dtype=float), dtype=DTYPE) ** 2
         )
+
+    def constant(self, outcome: str) -> bool:
+        """Whether every observed value of ``outcome`` is the same (the model can only explore)."""
+        return bool(self._Y[outcome].nunique() == 1)
 
     def known_errors(self) -> dict[str, int]:
         """Per outcome, how many observations carry a stated error (> 0) the model uses."""
@@ -453,7 +457,7 @@ class Optimizer:
                 "known_errors": known[name],
                 "loo_rmse": _finite(math.sqrt(float((err**2).mean()))),
                 "loo_r2": _finite(1 - float((err**2).mean()) / var) if var > 0 else None,
-                "constant": bool(self._Y[name].nunique() == 1),
+                "constant": self.constant(name),
             }
             if name in self.outcome_constraints:
                 lo, hi = self.outcome_constraints[name]
@@ -715,7 +719,7 @@ class Optimizer:
         equal, in one gas of three, its suggestions had stayed by posterior mean in that gas)."""
         if len(self.outcomes) != 1 or self.outcome_constraints:
             return False
-        if self._Y[self.outcomes[0]].nunique() == 1:
+        if self.constant(self.outcomes[0]):
             return False
         return log_ei < math.log(KAPPA * float(typical_noise_std(self.model)[0]))
 
