@@ -86,24 +86,16 @@ def white_noise(values: np.ndarray) -> float:
     return float(np.median(np.abs(d2)) / _SECOND_DIFFERENCE_MAD) if d2.size else 0.0
 
 
-def measured_origin(time_s: np.ndarray, applied_T: np.ndarray) -> float:
-    """``relaxation_origin`` of a measured applied field ``(n,)``, which carries the noise of its
-    readback: at its final value within ``ORIGIN_NOISE_SIGMAS`` x that noise (at least 1e-6 T).
-    Within 1e-6 T, a readback with 0.2 mT of noise left its final value at its last excursion,
-    565 s into a 600 s hold, and the whole series was laid 565 s late. The final value is
-    ``held_value``, not the last sample."""
-    tolerance = readback_tolerance(time_s, applied_T)
-    return relaxation_origin(time_s, applied_T, tolerance, held_value(time_s, applied_T))
-
-
 def ramp_end(time_s: np.ndarray, applied_T: np.ndarray) -> float:
     """When a measured applied field ``(n,)`` (any row order) reached its final value (s): the
     last ramp step extrapolated linearly to the final value (``held_value``), so a file sampled
-    every 20 s still gives its origin to well under a second (``measured_origin`` gives the first
-    sample at the final value, within the noise of the readback; a sample nearer the line of the
-    two before it than the final value is still on the ramp: a sparse ramp's corner inflates that
-    noise, and 6 samples of a 3 T ramp had 0.5 T taken as the final 0 T, their origin 100 s
-    early). The first sample's time when the field is at its final value from the start."""
+    every 20 s still gives its origin to well under a second (``relaxation_origin`` within
+    ``readback_tolerance`` gives the first sample at the final value, within the noise of the
+    readback; within 1e-6 T a 0.2 mT noisy readback had put the origin 565 s into a 600 s hold;
+    a sample nearer the line of the two before it than the final value is still on the ramp: a
+    sparse ramp's corner inflates that noise, and 6 samples of a 3 T ramp had 0.5 T taken as the
+    final 0 T, their origin 100 s early). The first sample's time when the field is at its final
+    value from the start."""
     order = np.argsort(time_s, kind="stable")
     t, a = np.asarray(time_s, float)[order], np.asarray(applied_T, float)[order]
     final = held_value(t, a)

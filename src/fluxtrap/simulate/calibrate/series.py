@@ -18,7 +18,6 @@ import pandas as pd
 
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.probetable import (
-    measured_origin,
     ramp_end,
     readback_tolerance,
     relaxation_origin,
@@ -105,9 +104,10 @@ class Alignment:
 def align(series: Series, probes: pd.DataFrame) -> Alignment:
     """Put ``series`` on the clock of a simulated probes table (probes.csv columns)."""
     ts, _, applied, _ = simulated_trace(probes, series.probe)
+    origin = series.origin
     if series.applied_T is not None:  # its origin must be in it: where its ramp reaches the end
         a, tol = series.applied_T, readback_tolerance(series.time_s, series.applied_T)
-        if measured_origin(series.time_s, a) <= series.time_s.min():  # final from the start
+        if origin <= series.time_s.min():  # at the final value from the start
             raise AnalysisError(
                 f"{series.name}: its applied_T column stays at {a[-1]:.4g} T, so the ramp's end "
                 "(its origin) is not in it; leave the column out and give the origin (--origin)"
@@ -119,7 +119,7 @@ def align(series: Series, probes: pd.DataFrame) -> Alignment:
                 "the applied_T column out and give the origin (--origin)"
             )
     sim_origin = relaxation_origin(ts, applied)
-    shift = sim_origin - series.origin
+    shift = sim_origin - origin
     t = series.time_s + shift
     eps = 1e-9 * max(abs(ts[0]), abs(ts[-1]), 1.0)  # a last sample at the protocol's end
     used = (t >= ts[0] - eps) & (t <= ts[-1] + eps)
@@ -127,7 +127,7 @@ def align(series: Series, probes: pd.DataFrame) -> Alignment:
         raise AnalysisError(
             f"{series.name}: fewer than 3 points inside the simulated time span "
             f"{ts[0] - sim_origin:.4g}..{ts[-1] - sim_origin:.4g} s around the origin (the series "
-            f"spans {series.time_s[0] - series.origin:.4g}..{series.time_s[-1] - series.origin:.4g} s); "
+            f"spans {series.time_s[0] - origin:.4g}..{series.time_s[-1] - origin:.4g} s); "
             "check the origin (applied_T column or --origin)"
         )
     return Alignment(t[used], used, float(shift), float(sim_origin))
