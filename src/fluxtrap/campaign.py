@@ -625,6 +625,18 @@ def snap_to_grid(x: Any, low: float, high: float, step: float) -> np.ndarray:
     return np.round(v, max(0, -math.floor(math.log10(step)) + 6))
 
 
+def shown_acquisition(optimised: Sequence[ObjectiveDef]) -> tuple[float, str]:
+    """How the acquisition of ``optimised`` (the objectives it improves) reads in their shown
+    units: the shift to add to log EI (log EHVI), which the optimizer computes on stored values,
+    and the axis label naming the improvement's unit (EI of Jc in A/cm^2 is 1e-4 of it in A/m^2:
+    ln 1e-4 lower; a hypervolume's unit is the product of its objectives'). The plots, the
+    suggestion tables of the CLI and the dashboard read it so that their numbers agree."""
+    shift = float(sum(np.log(o.shown(1.0)) for o in optimised))
+    unit = "·".join(o.shown_unit for o in optimised if o.shown_unit)
+    name = "log EHVI" if len(optimised) > 1 else "log EI"
+    return shift, f"{name}, {'HV' if len(optimised) > 1 else 'EI'} in {unit}" if unit else name
+
+
 def running_best(values: Sequence[float], maximize: bool = True) -> np.ndarray:
     """The best value so far after each of ``values`` (NaN skipped: the best carries over it;
     NaN before the first number), the largest if ``maximize`` else the smallest."""

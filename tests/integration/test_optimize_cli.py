@@ -61,7 +61,9 @@ def test_suggest_prints_table_and_records_open_suggestions(db, capsys, monkeypat
         assert f"{r.params['max_temperature']:g}" in out
     assert "LOO RMSE" in out and "qLogNoisyExpectedImprovement" in out
     # the model's Jc(3 T) there, in A/cm^2 (stored in A/m^2), rounded to 2 digits of its sigma
-    assert "predicted jc_3T [A/cm²]" in out
+    names, units = out.splitlines()[2:4]  # the unit under the name
+    at = names.index("predicted jc_3T")
+    assert units[at:].startswith("[A/cm²]"), out
     for r in records:
         guess = r.model_summary["prediction"]["jc_3T"]
         sigma = float(f"{guess['std'] / 1e4:.2g}")
@@ -275,6 +277,19 @@ def test_the_stopping_advice_names_the_objective_s_unit(db, capsys):
     assert got and (float(got[1]), float(got[2])) == pytest.approx(
         (math.exp(r.acquisition_value) * 1e-4, noise * 1e-4), rel=5e-3
     ), advice
+
+
+def test_suggest_shows_the_acquisition_in_the_objective_s_shown_unit(db, capsys):
+    """The table showed the stored log EI of Jc in A/m^2, ln 1e4 above `fluxtrap plot model`'s
+    log EI in A/cm^2; now its header names the unit and the value is the plot's."""
+    code, out, err = cli(capsys, "suggest", "-c", NAME, "--db", db)
+    assert code == 0, err
+    (r,) = Store(db).suggestions(NAME)
+    names, head, _, row = out.splitlines()[2:6]  # cells whole: max_temperature was max_tempera…
+    units = "┃ id ┃ [degC/min] ┃ [degC] ┃ [min] ┃ [A/cm²] ┃ [log EI, EI in A/cm²] ┃"
+    assert head.split() == units.split(), out
+    assert row.split("│")[-2].strip() == f"{r.acquisition_value + math.log(1e-4):.3g}", out
+    assert "max_temperature" in names.split()
 
 
 def test_suggest_says_when_a_batch_passes_the_budget(tmp_path, capsys):

@@ -28,3 +28,30 @@ def test_an_estimate_is_rounded_to_its_sigma(mean, std, o, shown):
 def test_objective_cells_and_headers():
     assert objective_header(JC) == "jc_3T [A/cm²]" and objective_header(TC) == "tc [K]"
     assert objective_cell(2.9e8, JC) == "2.9e+04" and objective_cell(float("nan"), TC) == "-"
+
+
+def test_the_model_summary_shows_objectives_as_the_tables_do():
+    """The model line printed a Jc LOO RMSE of 7.05e+07 (A/m^2, as stored) under a table in
+    A/cm², and the Pareto front's Jc likewise; now both in A/cm², a Tc in K."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.cli.optimize import _summary_line
+
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "two",
+            "parameters": [{"name": "t", "unit": "degC", "low": 450, "high": 750}],
+            "objectives": [
+                {"name": "jc", "quantity": "jc", "field": "3 T", "temperature": "5 K"},
+                {"name": "tc", "quantity": "tc"},
+            ],
+        }
+    )
+    fit = {"goal": "maximize", "loo_r2": 0.5, "lengthscales": {"t": 0.2}}
+    summary = {
+        "objectives": {"jc": {**fit, "loo_rmse": 7.05e7}, "tc": {**fit, "loo_rmse": 1.5}},
+        "pareto_front": [{"t": 600.0, "jc": 2.5e8, "tc": 37.25}],
+    }
+    said = _summary_line(summary, spec)
+    assert "jc (maximize): LOO RMSE 7.05e+03 A/cm², LOO R^2 0.50" in said
+    assert "tc (maximize): LOO RMSE 1.5 K," in said
+    assert "Pareto front: t=600, jc=2.5e+04 A/cm², tc=37.25 K" in said

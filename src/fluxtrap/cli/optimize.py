@@ -25,6 +25,7 @@ from fluxtrap.cli.common import (
     out_file,
     param_cell,
     store_from,
+    text_table,
     who,
 )
 from fluxtrap.errors import ValidationError
@@ -75,6 +76,7 @@ def suggest_cmd(
     db: DbOption = None,
 ) -> None:
     """Fit the campaign's history and record the next N conditions to try (status open)."""
+    from fluxtrap.campaign import shown_acquisition
     from fluxtrap.optimize.stopping import advise_from_suggestions
     from fluxtrap.workflows.suggest import suggest
 
@@ -96,23 +98,24 @@ def suggest_cmd(
         ]
         with replacing(out) as partial:
             pd.DataFrame(rows).to_csv(partial, index=False, float_format="%.10g")
-    table = Table(
+    shift, label = shown_acquisition(spec.optimised_objectives)  # as `fluxtrap plot model`
+    headers = [
         "id",
         *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in spec.parameters),
         *(f"predicted {objective_header(o)}" for o in predicted),
-        "acquisition",
-        title=f"{campaign}: next {len(records)} suggestion(s)",
-    )
-    for r in records:
-        acq = "-" if r.acquisition_value is None else f"{r.acquisition_value:.3g}"
-        guess = r.model_summary.get("prediction", {})
-        table.add_row(
+        f"acquisition [{label}]",
+    ]
+    rows = [
+        [
             str(r.id),
             *(param_cell(r.params[p]) for p in spec.parameter_names),
-            *(estimate_cell(**guess[o.name], o=o) for o in predicted),
-            acq,
-        )
-    console.print(table)
+            *(estimate_cell(**r.model_summary["prediction"][o.name], o=o) for o in predicted),
+            "-" if r.acquisition_value is None else f"{r.acquisition_value + shift:.3g}",
+        ]
+        for r in records
+    ]
+    title = f"{campaign}: next {len(records)} suggestion(s)"
+    console.print(text_table(headers, rows, title), soft_wrap=True, highlight=False)
     if predicted:
         console.print("predicted: the model's mean ± 1 sigma at each suggestion", highlight=False)
     console.print(_summary_line(records[0].model_summary, spec), highlight=False)
@@ -199,8 +202,13 @@ def suggestion_mark_cmd(
 
 def _summary_line(summary: dict, spec: CampaignSpec) -> str:
     """One line per objective: LOO error and length-scales (shortest = matters most); with
-    stated errors, how many rows state one and the noise (typical and fitted) as the tables
-    show the objective (Jc in A/cm², as the stopping advisor's line)."""
+    stated errors, how many rows state one and the noise (typical and fitted); the Pareto front.
+    Objectives' values as the tables show them (Jc in A/cm², as the stopping advisor's line)."""
+
+    def shown(name: str, value: float, digits: int = 3) -> str:
+        d = spec.objective(name)
+        return f"{d.shown(value):.{digits}g}" + (f" {d.shown_unit}" if d.shown_unit else "")
+
     lines = [
         f"model: {summary.get('model', '?')} on n={summary.get('n', 0)}, "
         f"acquisition {summary.get('acquisition_function', '?')}"
@@ -211,21 +219,25 @@ def _summary_line(summary: dict, spec: CampaignSpec) -> str:
         )
         r2 = "" if o.get("loo_r2") is None else f", LOO R^2 {o['loo_r2']:.2f}"
         lines.append(
-            f"  {name} ({o['goal']}): LOO RMSE {o['loo_rmse']:.3g}{r2}; length-scales {ls}"
+            f"  {name} ({o['goal']}): LOO RMSE {shown(name, o['loo_rmse'])}{r2}; length-scales {ls}"
         )
         if o.get("known_errors"):  # summaries stored before stated errors have no count
-            d = spec.objective(name)
-            u = f" {d.shown_unit}" if d.shown_unit else ""
             lines.append(
                 f"    {o['known_errors']} row(s) with a stated error: noise std "
-                f"{d.shown(o['noise_std']):.3g}{u} (fitted {d.shown(o['fitted_noise_std']):.3g}{u} "
+                f"{shown(name, o['noise_std'])} (fitted {shown(name, o['fitted_noise_std'])} "
                 "on top of the stated)"
             )
+    outcomes = set(spec.objective_names)
     for row in summary.get("pareto_front", []):
         lines.append(
             "  Pareto front: "
             + ", ".join(
-                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+                f"{k}={shown(k, v, 4)}"
+                if k in outcomes
+                else f"{k}={v:.4g}"
+                if isinstance(v, float)
+                else f"{k}={v}"
+                for k, v in row.items()
             )
         )
     return "\n".join(lines)

@@ -22,7 +22,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from fluxtrap.campaign import ObjectiveDef, running_best  # noqa: E402
+from fluxtrap.campaign import ObjectiveDef, running_best, shown_acquisition  # noqa: E402
 from fluxtrap.errors import ValidationError  # noqa: E402
 from fluxtrap.optimize.optimizer import one_thread, quiet_numerics  # noqa: E402
 from fluxtrap.optimize.space import Categorical  # noqa: E402
@@ -168,17 +168,6 @@ def shown_slices(
         "units": {**slices["units"], name: objective.shown_unit},
         "acquisition_label": label,
     }
-
-
-def shown_acquisition(optimised: Sequence[ObjectiveDef]) -> tuple[float, str]:
-    """How the acquisition of ``optimised`` (the objectives it improves) reads in their shown
-    units: the shift to add to log EI (log EHVI), which the optimizer computes on stored values,
-    and the axis label naming the improvement's unit (EI of Jc in A/cm^2 is 1e-4 of it in A/m^2:
-    ln 1e-4 lower; a hypervolume's unit is the product of its objectives')."""
-    shift = float(sum(np.log(o.shown(1.0)) for o in optimised))
-    unit = "·".join(o.shown_unit for o in optimised if o.shown_unit)
-    name = "log EHVI" if len(optimised) > 1 else "log EI"
-    return shift, f"{name}, {'HV' if len(optimised) > 1 else 'EI'} in {unit}" if unit else name
 
 
 # -------------------------------------------------------------------- model slices (figures)

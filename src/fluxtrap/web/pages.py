@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from fluxtrap.campaign import shown_acquisition
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.stopping import advise_from_suggestions
 from fluxtrap.store import UserRecord
@@ -223,6 +224,7 @@ def model_page(
         except ValidationError as err:
             note = str(err)
     goals = spec.optimised_objectives
+    acquisition = shown_acquisition(goals)  # as the model plots read it
     stopping = advise_from_suggestions(suggestions, goals[0]).to_dict() if len(goals) == 1 else None
     predicted = [
         o
@@ -248,6 +250,7 @@ def model_page(
         figures=figures,
         model_note=note,
         suggestions=suggestions,
+        acquisition=acquisition,
         stopping=stopping,
     )
 

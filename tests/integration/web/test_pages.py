@@ -423,6 +423,17 @@ def test_the_model_page_s_stopping_advice_is_in_the_tables_unit(browser_like):
     assert "expected improvement 500 A/cm² = 0.25 x the noise std 2e+03 A/cm²;" in advice
 
 
+def test_the_suggestion_table_s_acquisition_reads_as_the_plot_s(browser_like):
+    """The table showed the stored log EI of Jc in A/m^2 (15.9) under a plot of log EI in
+    A/cm^2 (about 5): now both are in A/cm^2, the table's header naming it."""
+    lab = browser_like
+    (s,) = lab.store.add_suggestions(NAME, [P], [float(np.log(5.0e6))], {}, seed=3)
+    html = unescape(lab.client.get(f"{CP}/model").text)
+    assert '>acquisition<br><span class="muted">log EI, EI in A/cm²</span></th>' in html
+    row = html[html.index(f'data-suggestion-row="{s.id}"') :]
+    assert f'<td class="num">{np.log(500.0):.3g}</td>' in row[: row.index("</tr>")]  # ln 500
+
+
 def test_model_explorer_draws_the_optimizers_slices(browser_like):
     """The explorer's numbers are ``model_slices`` of the optimizer ``suggest`` uses: the mean is
     ``Optimizer.predict`` (in A/cm^2), the acquisition peaks where ``model_slices`` says, with the
