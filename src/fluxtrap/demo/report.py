@@ -69,25 +69,14 @@ def jc_figure(res: DemoResult) -> Figure:
     """Jc(B) at 5 K of the best sample of each loop, as derived from their loop files."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2), constrained_layout=True)
     for loop, jc in res.jc.items():
-        t = res.best[loop]
-        ok = jc.valid
-        ax.semilogy(
-            jc.field_T[ok],
-            jc.jc_A_cm2[ok],
-            color=LOOP_COLORS[loop],
-            label=f"{loop} best ({t.label})",
-        )
-        ax.semilogy(
-            jc.field_T[~ok], jc.jc_A_cm2[~ok], ".", color=LOOP_COLORS[loop], alpha=0.3, ms=3
-        )
+        jc.plot(ax, label=f"{loop} best ({res.best[loop].label})", color=LOOP_COLORS[loop])
     low = min(jc.jc_A_cm2[jc.valid].min() for jc in res.jc.values())
     ax.set_ylim(bottom=low / 2)
     ax.set(
         xlabel="B (T)",
         ylabel="Jc (A/cm²)",
-        title="Jc(B, 5 K) of the best samples (faint: not fully penetrated)",
+        title="Jc(B, 5 K) of the best samples",  # the legend names the band and hollow points
     )
-    ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return fig
 

@@ -187,7 +187,8 @@ class JcCurve:
             raise InputFileError(f"{path}: {err}") from None
 
     def plot(self, ax: Any = None, *, label: str | None = None, color: str | None = None) -> Any:
-        """Jc (A/cm^2, log scale) against B (T); unpenetrated points drawn hollow. Returns the axes."""
+        """Jc (A/cm^2, log scale) against B (T) with its 1-sigma band where known; unpenetrated
+        points drawn hollow. Returns the axes."""
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -195,7 +196,12 @@ class JcCurve:
         if label is None:
             t = f"{self.temperature_K:.3g} K" if self.temperature_K is not None else ""
             label = ", ".join(x for x in (self.source, t) if x) or "Jc(B)"
+        labels = ax.get_legend_handles_labels()[1]  # curves drawn before on these axes
         ok = self.valid
+        err = self.jc_err_A_cm2[ok]
+        banded = bool(np.isfinite(err).any())
+        if banded:  # the band named once, with its line (not once per curve on shared axes)
+            label = f"{label} (band ± 1 sigma)"
         every = max(1, int(ok.sum()) // 40)  # markers stay legible on dense curves
         (line,) = ax.semilogy(
             self.field_T[ok],
@@ -207,6 +213,16 @@ class JcCurve:
             color=color,
             label=label,
         )
+        if banded:  # a log axis: a band reaching 0 is cut at 1 % of Jc
+            jc = self.jc_A_cm2[ok]
+            ax.fill_between(
+                self.field_T[ok],
+                np.maximum(jc - err, jc / 100),
+                jc + err,
+                color=line.get_color(),
+                alpha=0.25,
+                lw=0,
+            )
         if (~ok).any():
             ax.semilogy(
                 self.field_T[~ok],
@@ -215,7 +231,7 @@ class JcCurve:
                 ms=3.5,
                 mfc="none",
                 color=line.get_color(),
-                label="not fully penetrated",
+                label=None if "not fully penetrated" in labels else "not fully penetrated",
             )
         ax.set_xlabel(r"$\mu_0 H$ (T)")
         ax.set_ylabel(r"$J_c$ (A cm$^{-2}$)")

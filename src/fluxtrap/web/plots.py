@@ -98,7 +98,8 @@ def progress_figure(
 
 def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
     """Jc(B) of several samples, Jc in A/cm^2 on a log axis: a line through the fully penetrated
-    points and faint markers where the extended Bean model does not hold (``unpenetrated``)."""
+    points with its 1-sigma band (``Jc_err_A_m2``, curves stored with one) and faint markers
+    where the extended Bean model does not hold (``unpenetrated``)."""
     fig = go.Figure()
     colors = go.layout.Template(plotly.io.templates["plotly_white"]).layout.colorway
     valid: list[float] = []
@@ -108,6 +109,23 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
         flagged = np.asarray(cols.get("unpenetrated", np.zeros(b.size))) > 0.5
         color = colors[i % len(colors)]
         valid += jc[~flagged].tolist()
+        if "Jc_err_A_m2" in cols and (~flagged).any():
+            x, y = b[~flagged], jc[~flagged]
+            err = to_A_cm2(np.asarray(cols["Jc_err_A_m2"]))[~flagged]
+            low = np.maximum(y - err, y / 100)  # a log axis: a band reaching 0 is cut at 1 %
+            fig.add_scatter(  # upper edge out, lower edge back: one closed band
+                x=np.concatenate([x, x[::-1]]).tolist(),
+                y=_values(np.concatenate([y + err, low[::-1]])),
+                fill="toself",
+                mode="lines",
+                line=dict(width=0),
+                fillcolor=color,
+                opacity=0.25,
+                name=f"{plain(label)} ± 1 sigma",
+                legendgroup=label,
+                showlegend=False,
+                hoverinfo="skip",
+            )
         fig.add_scatter(
             x=b[~flagged].tolist(),
             y=jc[~flagged].tolist(),
@@ -132,7 +150,8 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
         xaxis_title="B [T]",
         yaxis_title="Jc [A/cm²]",
         yaxis_type="log",
-        title="Jc(B) at the measurement temperature (faint points: not fully penetrated)",
+        title="Jc(B) at the measurement temperature (band: ± 1 sigma; faint points: not fully "
+        "penetrated)",
     )
 
 

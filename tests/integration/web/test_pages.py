@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from fluxtrap.optimize.plots import model_slices
+from fluxtrap.web.jcdata import newest_jc
 from fluxtrap.web.jobs import parse_case
 from fluxtrap.workflows.suggest import campaign_optimizer
 
@@ -290,9 +291,20 @@ def test_jc_page_compares_measured_samples(browser_like, loop_file):
     html = lab.client.get(f"{CP}/jc?sample=B2").text
     assert 'value="B1" >' in html and 'value="B2" checked>' in html
     fig = figures(html)["jc"]
-    assert [t["legendgroup"] for t in fig["data"]] == ["B1", "B1", "B2", "B2"]
-    assert [t["mode"] for t in fig["data"]] == ["lines", "markers"] * 2
+    assert [t["legendgroup"] for t in fig["data"]] == ["B1"] * 3 + ["B2"] * 3
+    assert [t.get("fill") for t in fig["data"]] == ["toself", None, None] * 2
+    assert [t["mode"] for t in fig["data"]] == ["lines", "lines", "markers"] * 2
     assert fig["layout"]["yaxis"]["type"] == "log"
+    # the band: Jc +- its stored 1-sigma error at the fully penetrated points, in A/cm^2
+    (_, curve) = newest_jc(lab.store, NAME, ["B2"])["B2"]
+    c = {k: np.asarray(v) for k, v in curve.columns.items()}
+    ok = c["unpenetrated"] < 0.5
+    jc, err = c["Jc_A_m2"][ok] * 1e-4, c["Jc_err_A_m2"][ok] * 1e-4
+    band, line = fig["data"][3:5]
+    assert np.all(err > 0) and line["y"] == pytest.approx(jc, rel=1e-9)
+    upper, lower = np.split(np.asarray(band["y"]), 2)
+    assert upper == pytest.approx(jc + err, rel=1e-9)
+    assert lower[::-1] == pytest.approx(np.maximum(jc - err, jc / 100), rel=1e-9)
 
 
 def blank_moment(dat: bytes, rows: tuple[int, ...]) -> tuple[bytes, list[int]]:

@@ -1,5 +1,7 @@
 """JcCurve: log interpolation, extrapolation, CSV (design contract B_T,Jc_A_cm2) and store columns round trips."""
 
+import dataclasses
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -101,3 +103,25 @@ def test_kim_and_plot(curve, tmp_path):
     assert ax.get_yscale() == "log" and "T" in ax.get_xlabel()
     ax.figure.savefig(tmp_path / "jc.png")
     assert "Jc(3 T) = 2e+04 A/cm^2" in repr(curve) and "1 flagged" in repr(curve)
+
+
+def test_the_plot_draws_jc_s_one_sigma_band_and_names_it_once(curve):
+    """The figures drew Jc(B) without its error (stored 1 sigma per point): now a band of Jc
+    +- 1 sigma over the fully penetrated points, cut at 1 % of Jc on the log axis; two curves on
+    one axes name the band and the hollow points once each."""
+    from matplotlib.collections import PolyCollection
+
+    err = [np.nan, 5e7, 1e8, 2e8]  # the last reaches below 0: cut at Jc / 100
+    banded = dataclasses.replace(curve, jc_err_A_m2=err)
+    ax = banded.plot(label="B1")
+    (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    xy = band.get_paths()[0].vertices
+    jc, sigma = np.array([4e4, 2e4, 1e4]), np.array([5e3, 1e4, 2e4])  # A/cm^2, at 1, 3, 7 T
+    lows, highs = np.maximum(jc - sigma, jc / 100), jc + sigma
+    for b, low, high in zip([1.0, 3.0, 7.0], lows, highs, strict=True):
+        ys = xy[np.isclose(xy[:, 0], b), 1]
+        assert (ys.min(), ys.max()) == pytest.approx((low, high))
+    banded.plot(ax, label="B2")
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels == ["B1 (band ± 1 sigma)", "not fully penetrated", "B2 (band ± 1 sigma)"]
+    assert not [c for c in curve.plot().collections if isinstance(c, PolyCollection)]
