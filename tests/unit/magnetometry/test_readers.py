@@ -517,11 +517,13 @@ def test_duplicated_column_names_are_refused():
         lambda raw: b"\xfe\xff" + raw.decode("latin-1").encode("utf-16-be"),  # UTF-16 BE with BOM
         lambda raw: raw.decode("latin-1").encode("utf-16-le"),  # no BOM
         lambda raw: raw.decode("latin-1").encode("utf-16-be"),
+        lambda raw: raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\r\n"),  # CRLF made again
     ],
-    ids=["cr", "utf16le", "utf16be", "utf16le-no-bom", "utf16be-no-bom"],
+    ids=["cr", "utf16le", "utf16be", "utf16le-no-bom", "utf16be-no-bom", "crcrlf"],
 )
 def test_utf16_and_cr_only_files_read_as_the_original(encode, mpms_file):
-    """Before: 'not a format fluxtrap reads' for all five."""
+    """Before: 'not a format fluxtrap reads' for the first five; CR CR LF (a CRLF file converted
+    once more) 'expected the column names after [Data]', a blank line read after each."""
     raw = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
     ref, back = read(raw, filename="s1.dat"), read(encode(raw), filename="s1.dat")
     np.testing.assert_array_equal(back.field_T, ref.field_T)

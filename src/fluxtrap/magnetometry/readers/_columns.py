@@ -68,7 +68,7 @@ def read_limited(path: str | Path) -> bytes:
 def check_size(content: bytes, filename: str) -> None:
     """Refuse more than ``MAX_BYTES`` bytes or ``MAX_LINES`` lines before parsing."""
     check_bytes(len(content), MAX_BYTES, filename, "magnetometer file")
-    lines = max(content.count(b"\n"), content.count(b"\r"))
+    lines = max(content.count(b"\n"), content.count(b"\r") - content.count(b"\r\r\n"))
     if lines > MAX_LINES:
         raise InputFileError(
             f"{filename}: {lines} lines, more than {MAX_LINES}; split the file (one measurement each)"
@@ -77,7 +77,13 @@ def check_size(content: bytes, filename: str) -> None:
 
 def decode(content: bytes) -> str:
     """Text of a file: UTF-16 with a BOM or without one (ASCII text in UTF-16 has a NUL in every
-    other byte of its head), UTF-8 (with or without BOM), else Latin-1 (old instrument PCs)."""
+    other byte of its head), UTF-8 (with or without BOM), else Latin-1 (old instrument PCs).
+    Line ends CR CR LF (a Windows file's CRLF converted once more, by an FTP text transfer or a
+    Windows editor) read as one line end: they had read as a blank line after every line."""
+    return _decoded(content).replace("\r\r\n", "\r\n")
+
+
+def _decoded(content: bytes) -> str:
     if content[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a cut-off head may end mid-character
         return content.decode("utf-16", errors="replace")
     head = content[:4096]
