@@ -105,6 +105,13 @@ def test_suggest_out_csv_failed_and_abandoned(db, capsys, tmp_path):
     )  # fmt: skip
     code, listing, _ = cli(capsys, "suggestion", "list", "-c", NAME, "--db", db)
     assert "failed" in listing and "cracked" in listing and "abandoned" in listing
+    # every free parameter with its unit under its name, the fixed pressure left out
+    names, units = (
+        [c.strip() for c in line.split("┃")[1:-1]] for line in listing.splitlines()[2:4]
+    )
+    assert names[:5] == ["", "", "ramp_rate", "max_temperature", "dwell_time"]  # unitless: below
+    assert units[:6] == ["id", "status", "[degC/min]", "[degC]", "[min]", "atmosphere"], listing
+    assert "pressure" not in names + units
     code, shown, _ = cli(capsys, "campaign", "show", NAME, "--db", db)
     assert "failed" in shown  # the history shows it
     code, _, err = cli(capsys, "suggestion", "mark", str(a), "open", "--db", db)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from fluxtrap.cli import run
+from fluxtrap.cli.common import console
 from fluxtrap.magnetometry.jc import JcCurve, kim
 from fluxtrap.magnetometry.loops import NotSuperconductingWarning
 from fluxtrap.magnetometry.pipeline import derive
@@ -260,6 +261,22 @@ def test_measure_add_of_a_csv_without_moment_errors(tmp_path, capsys, db, loop_f
     width = next(cv for cv in Store(db).curves(rec.id) if cv.kind != "jc")
     assert set(width.columns["dm_err_Am2"]) == {None}
     assert Store(db).sample(NAME, "B2").objectives["jc_3T"] == pytest.approx(TRUE_JC(3.0), rel=0.02)
+
+
+def test_measure_list_shows_file_names_whole(tmp_path, capsys, db, loop_file, monkeypatch):
+    """At 80 columns the list cut a file name to 'B2_MH_5K_2026-12-05_after_anneal_ru…': which
+    file is which was lost. Now every cell is whole (the table runs past the screen)."""
+    monkeypatch.setattr(console, "width", 80)
+    name = "B2_MH_5K_2026-12-05_after_anneal_run3_sampleholder_quartz.dat"
+    (tmp_path / name).write_bytes(loop_file.read_bytes())
+    code, _, err = cli(
+        capsys, "measure", "add", "--db", db, "-c", NAME, "-s", "B2", str(tmp_path / name), *EDGES
+    )
+    assert code == 0, err
+    code, out, err = cli(capsys, "measure", "list", "-c", NAME, "--db", db)
+    assert code == 0, err
+    (row,) = [line for line in out.splitlines() if " B2 " in line]
+    assert [c.strip() for c in row.split("│")[1:-1]][1:5] == ["B2", "mh_loop", "5", name]
 
 
 @pytest.mark.parametrize("case", ["truncated", "mt_file", "zero_size", "a_gt_b", "no_sample"])

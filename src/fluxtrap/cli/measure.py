@@ -22,6 +22,7 @@ from fluxtrap.cli.common import (
     key_values,
     out_file,
     store_from,
+    text_table,
     time_after_origin,
     visible,
     who,
@@ -506,21 +507,22 @@ def measure_list(
 ) -> None:
     """List stored measurements and their derived curves."""
     store = store_from(db)
-    shown = Table("id", "sample", "kind", "T (K)", "file", "curves", title=campaign)
-    for m in store.measurements(campaign, sample, with_content=False):
-        curves = ", ".join(
-            f"{cv.kind} ({len(next(iter(cv.columns.values()), []))} pts)"
-            for cv in store.curves(m.id)
-        )
-        shown.add_row(
+    rows = [
+        [
             str(m.id),
             m.sample,
             m.kind,
             f"{m.temperature_K:.3g}" if m.temperature_K else "-",
             m.filename,
-            curves,
-        )
-    console.print(shown)
+            ", ".join(
+                f"{cv.kind} ({len(next(iter(cv.columns.values()), []))} pts)"
+                for cv in store.curves(m.id)
+            ),
+        ]
+        for m in store.measurements(campaign, sample, with_content=False)
+    ]
+    headers = ["id", "sample", "kind", "T [K]", "file", "curves"]  # cells whole: file names too
+    console.print(text_table(headers, rows, title=campaign), soft_wrap=True, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

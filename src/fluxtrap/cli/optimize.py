@@ -161,22 +161,20 @@ def suggestion_list_cmd(
     """List a campaign's suggestions with their status (and why, when marked with a note)."""
     store = store_from(db)
     spec = store.campaign(campaign)
-    free = [p.name for p in spec.free_parameters]  # the fixed ones are the same in every row
-    table = Table("id", title=campaign)
-    table.add_column("status", min_width=9)
-    for name in free:
-        table.add_column(name, overflow="fold")
-    table.add_column("note", overflow="fold", min_width=8)
-    table.add_column("by", overflow="fold")
-    for r in store.suggestions(campaign, status):
-        table.add_row(
+    free = spec.free_parameters  # the fixed ones are the same in every row
+    headers = ["id", "status", *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in free)]
+    rows = [
+        [
             str(r.id),
             r.status,
-            *(param_cell(r.params[p]) for p in free),
+            *(param_cell(r.params[p.name]) for p in free),
             r.status_note or "",
             r.status_changed_by or "",
-        )
-    console.print(table)
+        ]
+        for r in store.suggestions(campaign, status)
+    ]
+    table = text_table([*headers, "note", "by"], rows, title=campaign)  # cells whole, with units
+    console.print(table, soft_wrap=True, highlight=False)
 
 
 def suggestion_mark_cmd(
