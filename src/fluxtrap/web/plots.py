@@ -61,21 +61,26 @@ def _layout(fig: go.Figure, **kw: Any) -> dict[str, Any]:
 def progress_figure(
     spec: CampaignSpec, history: pd.DataFrame, objective: ObjectiveDef
 ) -> dict[str, Any]:
-    """Each sample's objective (markers by origin) and the best so far per loop (lines)."""
+    """Each sample's objective (markers by origin) with its stated 1-sigma as an error bar, and
+    the best so far per loop (lines)."""
     best = best_so_far(spec, history)[objective.name]
     x = list(range(1, len(history) + 1))
     fig = go.Figure()
     for origin in ("researcher", "optimizer"):
         rows = history[history["origin"] == origin]
         idx = [i + 1 for i in rows.index]
+        sigma = [(errors or {}).get(objective.name) for errors in rows["objective_errors"]]
+        shown_sigma = [None if s is None else objective.shown(s) for s in sigma]
         fig.add_scatter(
             x=idx,
             y=[objective.shown(v) for v in rows[objective.name]],
+            error_y=dict(type="data", array=shown_sigma, thickness=1.2, width=3),
             mode="markers",
             name=f"{origin} samples",
             marker=dict(color=ORIGIN_COLOR[origin], size=9),
             text=[plain(label) for label in rows["label"]],
-            hovertemplate="%{text}: %{y:.4g}<extra></extra>",
+            customdata=[" ± –" if s is None else f" ± {s:.2g}" for s in shown_sigma],
+            hovertemplate="%{text}: %{y:.4g}%{customdata}<extra></extra>",
         )
     for group, series in best.items():
         fig.add_scatter(

@@ -169,6 +169,11 @@ def test_overview_shows_samples_by_origin_and_progress(browser_like, loop_file):
         "best so far (researcher)",
         "best so far (optimizer)",
     ]
+    # each sample's stated 1-sigma as its error bar, in A/cm^2; none stated, none drawn
+    sigma = lab.store.sample(NAME, "B1").objective_errors["jc_3T"]  # A/m^2, from the loop
+    researcher, optimizer = fig["data"][:2]
+    assert researcher["error_y"]["array"] == [pytest.approx(sigma * 1e-4, rel=1e-9)]
+    assert sigma > 0 and optimizer["error_y"]["array"] == [None]
     assert 'id="upload-form"' in html and 'id="sample-form"' in html
 
 
