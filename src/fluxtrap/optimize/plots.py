@@ -263,7 +263,15 @@ def plot_slice_2d(
     for ax, key, cmap in zip(
         axes, ("mean", "std", "acquisition"), ("viridis", "magma", "cividis"), strict=True
     ):
-        cs = ax.contourf(s["x"], s["y"], s[key], levels=20, cmap=cmap)
+        z, levels = s[key], 20
+        finite = z[np.isfinite(z)]
+        if key == "acquisition" and finite.size and np.ptp(finite) > 0:
+            # log EI falls by tens of decades next to measured points: colour the upper 95 % of
+            # the map's values, where the next suggestion is chosen, the rest as the lowest (the
+            # dashboard's maps do the same); over the whole range the map was one colour
+            low = float(np.percentile(finite, 5))
+            z, levels = np.maximum(z, low), np.linspace(low, finite.max(), 21)
+        cs = ax.contourf(s["x"], s["y"], z, levels=levels, cmap=cmap)
         fig.colorbar(cs, ax=ax)
         for label, d, color, marker in _origin_groups(slices["data"], origin):
             ax.scatter(

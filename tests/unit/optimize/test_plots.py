@@ -219,3 +219,21 @@ def test_report_of_a_space_of_categorical_parameters_only(tmp_path):
         "parallel_coordinates.png",
         "parallel_coordinates.html",
     }
+
+
+def test_the_acquisition_map_is_coloured_over_its_upper_95_percent(fitted):
+    """log EI falls by tens of decades next to measured points: coloured over its whole range
+    (-420..5 on the demo's campaign) the map was one colour. Now the colours span the map's
+    5th percentile to its largest value, lower values drawn in the lowest colour."""
+    from fluxtrap.optimize.plots import plot_slice_2d
+
+    opt, history = fitted
+    s = model_slices(opt, n_grid=31)
+    pair = next(iter(s["two_d"]))
+    acq = s["two_d"][pair]["acquisition"]
+    fig = plot_slice_2d(s, pair)
+    cs = fig.axes[2].collections[0]  # the acquisition map (axes 0-2 maps, then colorbars)
+    assert np.ptp(acq) > 10  # decades of EI in this map
+    assert (cs.levels[0], cs.levels[-1]) == pytest.approx((np.percentile(acq, 5), acq.max()))
+    mean = fig.axes[0].collections[0]  # the other maps keep matplotlib's levels over all values
+    assert mean.levels[0] <= s["two_d"][pair]["mean"].min()
