@@ -584,13 +584,14 @@ def run_protocol(
         in_row, heated_out = 0, False  # heated_out: the last rejection was the heat's
 
         while state.t < t0 + duration * (1 - 1e-12):
+            t_next_cut = next(c for c in targets if c > state.t * (1 + 1e-14) + 1e-12)
             if ctl.stats.time_steps > steps_before and time.perf_counter() > deadline:
-                raise _stop(
+                raise _stop(  # a scheduled run's dt is inf between its times: say the next step
                     f"wall-time limit [solver] max_wall = {case.solver.max_wall_s:g} s reached",
                     state,
                     k,
                     step,
-                    dt,
+                    min(dt, t_next_cut - state.t),
                     WallTimeError,
                 )
             if in_row >= MAX_REJECTED_IN_ROW:
@@ -602,7 +603,6 @@ def run_protocol(
                         f"runaway, a flux jump; hottest element {hottest:.4g} K)"
                     )
                 raise _stop(f"{in_row} rejected steps in a row{why}", state, k, step, dt)
-            t_next_cut = next(c for c in targets if c > state.t * (1 + 1e-14) + 1e-12)
             dt = min(dt, t_next_cut - state.t)
             if case.solver.max_step_s:
                 dt = min(dt, case.solver.max_step_s)

@@ -7,6 +7,7 @@ keeps what it had.
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -109,9 +110,12 @@ def test_the_wall_time_limit_bounds_the_whole_run_not_each_run_in_it(monkeypatch
     assert "not measured apart" not in whole.accuracy.get("note", "")
     limit = round(0.5 * readings)
     clock.now = 0.0
-    with pytest.raises(SolverError, match=f"max_wall = {limit:g} s reached"):
+    with pytest.raises(SolverError, match=f"max_wall = {limit:g} s reached") as info:
         Simulation(long_cylinder("5 mm", max_wall=f"{limit} s")).run(progress=False)
     assert limit < clock.now < limit + 20
+    # the coarse run steps to the fine run's times: its step is the next one's length, not "inf"
+    dt = float(re.search(r"time step (\S+) s;", str(info.value))[1])
+    assert 0 < dt < 3 / 1.0, str(info.value)  # within the 3 s ramp
     clock.now = 0.0
     res = Simulation(long_cylinder("5 mm", max_wall=f"{round(0.9 * readings)} s")).run(False)
     assert "were not measured apart" in res.accuracy["note"]
