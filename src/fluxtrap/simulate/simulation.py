@@ -30,6 +30,7 @@ HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
 COLD_HEAD_COLUMNS = ["cold_head_T_K", "cooler_J", "heater_J"]  # with a [thermal.cold_head]
 MAX_MAP_ROWS = 6  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
 MAX_PAIRS = 6  # coarse/fine pairs an accuracy-driven run may take
+LIMIT_TRIES = 4  # designs again of a pair whose fine mesh is past [mesh] max_elements
 # The first pair of an accuracy-driven run only places the refinement: it steps at this many
 # times the case's rtol (its time error stays small beside its space error; 40 % fewer Newton
 # iterations there, bench) and its estimate never ends the run.
@@ -554,13 +555,27 @@ class Simulation:
             # their band left the air's part of the error out of the estimate: 0.4x the true
             # error on a fast ZFC loop, bench/bench_accuracy.py)
             next_fine = split(refined, halved(case, refined))
-            growth = next_fine.n_elements / fine_mesh.n_elements
+            growth, cap = next_fine.n_elements / fine_mesh.n_elements, None
             if growth > MAX_GROWTH:  # designed from a pair too coarse to be first order
                 cap = plan.count * MAX_GROWTH / growth
                 plan = design(case, coarse_s, fine_s, share, target, limit, cap)
                 refined = refine(coarse_mesh, plan.max_area, cuts(case.stack))
                 next_fine = split(refined, halved(case, refined))
-            stalled = refined.n_elements == coarse_mesh.n_elements  # the limit or the design
+            # Triangle makes 1.5-2.2x the elements the design counts: a fine mesh past [mesh]
+            # max_elements (12 309 for a limit of 10 000) is designed again for a limit scaled
+            # down by what it made; one that still does not fit (Triangle's rounding splits
+            # even a design that refines nothing) is not run: the pair before stands
+            bound = limit
+            for _ in range(LIMIT_TRIES):
+                if next_fine.n_elements <= limit:
+                    break
+                bound = int(bound * 0.95 * limit / next_fine.n_elements)
+                plan = design(case, coarse_s, fine_s, share, target, bound, cap)
+                refined = refine(coarse_mesh, plan.max_area, cuts(case.stack))
+                next_fine = split(refined, halved(case, refined))
+            stalled = (  # the limit or the design
+                next_fine.n_elements > limit or refined.n_elements == coarse_mesh.n_elements
+            )
             if stalled:
                 if was_scout:  # the result comes from a run at the case's rtol
                     continue
