@@ -62,6 +62,27 @@ def test_simulate_records_and_show_writes_the_same_files(
     assert (back / "case.toml").read_text() == QUICK_CASE
 
 
+def test_simulation_show_keeps_long_probe_names_whole(tmp_path, capsys, monkeypatch):
+    """At 80 columns rich's table cut "hall_probe_3_centre_of_top_face" to "hall_…": now every
+    cell is whole, the numbers those stored."""
+    from fluxtrap.cli.common import console
+    from fluxtrap.cli.simulate import tesla
+
+    monkeypatch.setattr(console, "width", 80)
+    name = "hall_probe_3_centre_of_top_face_after_polishing"
+    case = tmp_path / "long.toml"
+    case.write_text(QUICK_CASE.replace('name = "surface"', f'name = "{name}"'))
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    code, _, err = cli(capsys, "simulate", str(case), "-o", str(tmp_path / "o"), "--db", url, "-q")
+    assert code == 0, err
+    (rec,) = Store(url).simulations()
+    code, text, _ = cli(capsys, "simulation", "show", str(rec.id), "--db", url)
+    (row,) = [line for line in text.splitlines() if name in line]
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    p = rec.summary["probes"][name]
+    assert cells[:3] == [name, tesla(p["final_T"]), f"{p['final_error_T']:.2g}"], text
+
+
 def test_without_db_or_campaign_only_files_are_written(case_file, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("FLUXTRAP_DB", str(tmp_path / "env.db"))
     assert cli(capsys, "simulate", str(case_file), "--out", str(tmp_path / "o"), "-q")[0] == 0

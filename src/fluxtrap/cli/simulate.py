@@ -11,7 +11,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from fluxtrap.cli.common import MAX_ID, DbOption, QuietOption, console, out_dir, store_from, who
+from fluxtrap.cli.common import (
+    MAX_ID,
+    DbOption,
+    QuietOption,
+    console,
+    out_dir,
+    store_from,
+    text_table,
+    who,
+)
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.outputs import replacing, replacing_text
 
@@ -187,13 +196,19 @@ def simulation_show(
     if x.error:
         console.print(x.error, style="red")
     probes = x.summary.get("probes", {})
-    if probes:
-        shown = Table("probe", "final Bz (T)", "error (T)", "max |Bz| (T)", "own field, max (T)")
-        for name, p in probes.items():
-            error = f"{p['final_error_T']:.2g}" if "final_error_T" in p else "-"
-            own = tesla(p["max_abs_self_T"]) if "max_abs_self_T" in p else "-"  # stored before it
-            shown.add_row(name, tesla(p["final_T"]), error, tesla(p["max_abs_T"]), own)
-        console.print(shown)
+    if probes:  # cells whole (text_table): at 80 columns a long probe name was cut to "hall_…"
+        headers = ["probe", "final Bz [T]", "error [T]", "max |Bz| [T]", "own field, max [T]"]
+        rows = [
+            [
+                name,
+                tesla(p["final_T"]),
+                f"{p['final_error_T']:.2g}" if "final_error_T" in p else "-",
+                tesla(p["max_abs_T"]),
+                tesla(p["max_abs_self_T"]) if "max_abs_self_T" in p else "-",  # stored before it
+            ]
+            for name, p in probes.items()
+        ]
+        console.print(text_table(headers, rows), soft_wrap=True, highlight=False)
     if "bore" in x.summary:
         from fluxtrap.simulate.bore import summary_lines
 
