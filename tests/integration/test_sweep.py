@@ -330,6 +330,35 @@ def test_a_sweep_with_failed_variants_writes_its_outputs_and_exits_1(tmp_path, c
     assert list(table["status"]) == ["failed", "failed"] and (out / "results.json").is_file()
 
 
+def test_the_printed_table_reads_at_80_columns(tmp_path, capsys, monkeypatch):
+    """Every column of results.csv in rich's table was cut to "fi…" and "0.…" at 80 columns. Now
+    the swept values, each probe's final Bz ± its error, the estimate and the status, whole."""
+    from fluxtrap.cli.common import console
+    from fluxtrap.units import estimate_text
+
+    monkeypatch.setattr(console, "width", 80)
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(case), "--vary", "temperature=5K,45K", "--out", str(out), "--workers", "1"]
+    assert run(argv) == 1  # 45 K is past Tc: that variant fails
+    printed = capsys.readouterr().out.splitlines()
+    head = next(i for i, line in enumerate(printed) if "surface final" in line)
+    units = [c.strip() for c in printed[head + 1].split("┃")[1:-1]]
+    assert units == ["#", "temperature_K", "[T]", "estimate", "[s]", "status"]
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in printed[head + 3 : head + 5]]
+    t = pd.read_csv(out / "results.csv")
+    done = t.iloc[0]
+    reached = "" if done.accuracy_reached else " (not reached)"  # a fixed [mesh] size
+    assert rows[0][:4] == [
+        "0",
+        "5",
+        estimate_text(done.surface_final_T, done.surface_final_error_T),
+        f"{done.accuracy_estimate:.2%}{reached}",
+    ]
+    assert rows[0][-1] == "done" and rows[1][2:4] == ["-", "-"] and rows[1][-1] == "failed"
+
+
 def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, capsys):
     case = tmp_path / "tiny.toml"
     case.write_text(TINY)

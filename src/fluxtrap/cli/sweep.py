@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from fluxtrap.cli.common import DEFAULT_WORKERS, MAX_WORKERS, QuietOption, console, out_dir
+from fluxtrap.cli.common import (
+    DEFAULT_WORKERS,
+    MAX_WORKERS,
+    QuietOption,
+    console,
+    out_dir,
+    text_table,
+)
 from fluxtrap.errors import ValidationError
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
@@ -117,7 +124,8 @@ def sweep(
         security=security,
     )
     if not quiet:
-        console.print(_table(result.table))
+        swept = {*(a.name for a in axes), *(rows[0] if rows else {})}
+        console.print(_table(result.table, len(swept)), soft_wrap=True, highlight=False)
     for i, row in result.table[result.table["status"] != "done"].iterrows():
         console.print(f"variant {i} failed: {row['error']}", style="red", highlight=False)
     table = result.table
@@ -164,15 +172,41 @@ def dask_security(ca_file: Path | None, cert: Path | None, key: Path | None) -> 
     )
 
 
-def _table(df) -> Table:
-    """Parameters, probe values, wall time and status of each variant (errors are listed below)."""
-    shown = [
-        c for c in df.columns if c not in ("key", "cached", "error") and not c.startswith("solver_")
+def _table(df, n_params: int) -> str:
+    """The ``n_params`` swept values, each probe's final Bz ± its estimated error, the accuracy
+    estimate, wall time and status of each variant, every cell whole (``text_table``; the rest
+    is in results.csv): rich's table of all 16 columns was cut to "fi…", "0.…" at 80 columns."""
+    from fluxtrap.units import estimate_text
+
+    params = list(df.columns[:n_params])
+    probes = [c.removesuffix("_final_T") for c in df.columns if c.endswith("_final_T")]
+    probes = [p for p in probes if f"{p}_final_error_T" in df]  # not the bore's centre
+
+    def final(row, p: str) -> str:
+        value, error = row[f"{p}_final_T"], row[f"{p}_final_error_T"]
+        if value != value:  # NaN: the variant failed
+            return "-"
+        return estimate_text(value, error) if error == error and error > 0 else f"{value:.4g}"
+
+    def estimate(row) -> str:
+        value = row.get("accuracy_estimate", math.nan)
+        if value != value:
+            return "-"
+        return f"{value:.2%}" + ("" if row["accuracy_reached"] is True else " (not reached)")
+
+    headers = ["#", *params, *(f"{p} final [T]" for p in probes), "estimate", "wall [s]", "status"]
+    rows = [
+        [
+            str(i),
+            *(_cell(row[c]) for c in params),
+            *(final(row, p) for p in probes),
+            estimate(row),
+            _cell(row["wall_s"]),
+            row["status"],
+        ]
+        for i, row in df.iterrows()
     ]
-    table = Table("#", *shown)
-    for i, row in df.iterrows():
-        table.add_row(str(i), *(_cell(row[c]) for c in shown))
-    return table
+    return text_table(headers, rows)
 
 
 def _cell(v) -> str:
