@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fluxtrap.cli.common import console
 from fluxtrap.simulate import Case, simulate
 from fluxtrap.simulate.calibrate import apply, parse_fit
 from fluxtrap.store import Store
@@ -64,7 +65,7 @@ def files(tmp_path_factory):
     return d
 
 
-def test_calibrate_command_writes_the_result_and_reuses_the_cache(files, capsys):
+def test_calibrate_command_writes_the_result_and_reuses_the_cache(files, capsys, monkeypatch):
     out = files / "out"
     args = ["calibrate", str(files / "disk.toml"), str(files / "hall.csv"), "--probe", "top",
             "--fit", "sc.jc_scale", "--out", str(out), "--origin", "5 min", "--scan", "0",
@@ -89,7 +90,13 @@ def test_calibrate_command_writes_the_result_and_reuses_the_cache(files, capsys)
     assert fitted.material("sc").jc.jc0_A_m2 == pytest.approx(5e8 * k["value"])
     for name in ("traces.png", "residuals.png", "predictions.csv"):
         assert (out / name).stat().st_size > 0
+    monkeypatch.setattr(console, "width", 80)  # the tables' cells whole even so
     code, stdout, _ = cli(capsys, *args)  # the same again: every simulation from the cache
+    s = res["series"][0]
+    (row,) = [line for line in stdout.splitlines() if line.startswith(f"│ {s['name']} ")]
+    assert [c.strip() for c in row.split("│")[1:-1]][:4] == [
+        s["name"], "top", str(s["n_points"]), f"{s['noise_T']:.2g} (estimated)",
+    ], stdout  # fmt: skip
     again = json.loads((out / "calibrate.json").read_text())
     assert code == 0 and again["simulations_cached"] == again["simulations"] + 2  # + prediction
     assert again["parameters"]["sc.jc_scale"]["value"] == k["value"]

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from fluxtrap.cli.common import (
     DEFAULT_WORKERS,
@@ -16,6 +14,7 @@ from fluxtrap.cli.common import (
     console,
     out_dir,
     store_from,
+    text_table,
     who,
 )
 from fluxtrap.cli.sweep import TlsCaOption, TlsCertOption, TlsKeyOption, dask_security
@@ -166,23 +165,35 @@ def calibrate_command(
         predict_at_s=[parse(t, "time", "--at") for t in at] if at else None,
     )
     cal = run.calibration
-    table = Table("parameter", "value", "sigma", "sigma from", "start")
-    for p, v, s, src, s0 in zip(cal.parameters, cal.values, cal.sigmas, cal.sigma_sources,
-                                cal.start, strict=True):  # fmt: skip
-        unit = f" {p.unit}" if p.unit else ""
-        table.add_row(p.name, f"{v:.5g}{unit}", f"{s:.2g}", src, f"{s0:.4g}")
-    console.print(table)
+    # every cell whole (text_table): at 80 columns rich's tables cut series and probe names
+    rows = [
+        [p.name, f"{v:.5g}" + (f" {p.unit}" if p.unit else ""), f"{s:.2g}", src, f"{s0:.4g}"]
+        for p, v, s, src, s0 in zip(
+            cal.parameters, cal.values, cal.sigmas, cal.sigma_sources, cal.start, strict=True
+        )
+    ]
+    headers = ["parameter", "value", "sigma", "sigma from", "start"]
+    console.print(text_table(headers, rows), soft_wrap=True, highlight=False)
     for name, iv in cal.profile_intervals.items():
         console.print(
             f"profile interval of {name} (chi^2 + 1 reduced unit): {iv['lower']:.4g} .. "
             f"{iv['upper']:.4g}"
             + ("" if iv["lower_reached"] and iv["upper_reached"] else " (not reached: wider)")
         )
-    fits = Table("series", "probe", "points", "noise (T)", "rms (T)", "reduced chi^2", "fitted")
-    for s in cal.series:
-        fits.add_row(s.name, s.probe, str(s.n_points), f"{s.noise_T:.2g} ({s.noise_source})",
-                     f"{s.rms_T:.3g}", f"{s.chi2_red:.3g}", "yes" if s.fits else Text("NO", style="red"))  # fmt: skip
-    console.print(fits)
+    headers = ["series", "probe", "points", "noise [T]", "rms [T]", "reduced chi^2", "fitted"]
+    rows = [
+        [
+            s.name,
+            s.probe,
+            str(s.n_points),
+            f"{s.noise_T:.2g} ({s.noise_source})",
+            f"{s.rms_T:.3g}",
+            f"{s.chi2_red:.3g}",
+            "yes" if s.fits else "NO",
+        ]
+        for s in cal.series
+    ]
+    console.print(text_table(headers, rows), soft_wrap=True, highlight=False)
     if len(cal.parameters) > 1:
         names = [p.name for p in cal.parameters]
         pairs = [f"{names[i]}/{names[j]} {cal.correlation[i, j]:+.3f}"
@@ -203,12 +214,13 @@ def calibrate_command(
             f"restarted {len(restarts)} x from a lower profile point: chi^2 {chain} ({moved})"
         )
     for p in run.predictions:
-        pt = Table("probe", "t since origin (s)", "predicted (T)", "sigma (T)",
-                   title=f"prediction: {p.case.title}")  # fmt: skip
-        for row in p.table.itertuples():
-            pt.add_row(row.probe, f"{row.t_since_origin_s:.6g}", f"{row.value_T:.5g}",
-                       f"{row.sigma_T:.2g}")  # fmt: skip
-        console.print(pt)
+        headers = ["probe", "t since origin [s]", "predicted [T]", "sigma [T]"]
+        rows = [
+            [row.probe, f"{row.t_since_origin_s:.6g}", f"{row.value_T:.5g}", f"{row.sigma_T:.2g}"]
+            for row in p.table.itertuples()
+        ]
+        table = text_table(headers, rows, title=f"prediction: {p.case.title}")
+        console.print(table, soft_wrap=True, highlight=False)
     for w in cal.warnings:
         console.print(f"warning: {w}", style="yellow", highlight=False)
     below = run.summary["simulations_below_accuracy"]
