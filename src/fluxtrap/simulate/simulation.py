@@ -435,9 +435,8 @@ class Simulation:
         """Run the whole protocol. On a solver failure raises ``SolverError`` whose ``result``
         attribute holds the Result up to the failure. A mesh beyond ``[mesh] max_elements`` is
         refused before anything is solved (``ValidationError`` with the estimate)."""
-        from fluxtrap.simulate.adapt import MAX_GROWTH, design, halved, sample_times, shares
-        from fluxtrap.simulate.mesh import build_mesh, estimate_elements, refine, split
-        from fluxtrap.simulate.topology import cuts
+        from fluxtrap.simulate.adapt import MAX_GROWTH, design, sample_times, shares
+        from fluxtrap.simulate.mesh import build_mesh, estimate_elements
 
         t_wall = time.perf_counter()
         case = self.case
@@ -550,17 +549,12 @@ class Simulation:
             if 0 < seen <= target < worst:
                 share *= worst / seen
             plan = design(case, coarse_s, fine_s, share, target, limit)
-            refined = refine(coarse_mesh, plan.max_area, cuts(case.stack))
-            # the conductors and the air around them halve (splitting only the conductors and
-            # their band left the air's part of the error out of the estimate: 0.4x the true
-            # error on a fast ZFC loop, bench/bench_accuracy.py)
-            next_fine = split(refined, halved(case, refined))
+            refined, next_fine = pair_meshes(case, coarse_mesh, plan.max_area)
             growth, cap = next_fine.n_elements / fine_mesh.n_elements, None
             if growth > MAX_GROWTH:  # designed from a pair too coarse to be first order
                 cap = plan.count * MAX_GROWTH / growth
                 plan = design(case, coarse_s, fine_s, share, target, limit, cap)
-                refined = refine(coarse_mesh, plan.max_area, cuts(case.stack))
-                next_fine = split(refined, halved(case, refined))
+                refined, next_fine = pair_meshes(case, coarse_mesh, plan.max_area)
             # Triangle makes 1.5-2.2x the elements the design counts: a fine mesh past [mesh]
             # max_elements (12 309 for a limit of 10 000) is designed again for a limit scaled
             # down by what it made; one that still does not fit (Triangle's rounding splits
@@ -571,8 +565,7 @@ class Simulation:
                     break
                 bound = int(bound * 0.95 * limit / next_fine.n_elements)
                 plan = design(case, coarse_s, fine_s, share, target, bound, cap)
-                refined = refine(coarse_mesh, plan.max_area, cuts(case.stack))
-                next_fine = split(refined, halved(case, refined))
+                refined, next_fine = pair_meshes(case, coarse_mesh, plan.max_area)
             stalled = (  # the limit or the design
                 next_fine.n_elements > limit or refined.n_elements == coarse_mesh.n_elements
             )
@@ -805,6 +798,19 @@ class Simulation:
 
 class AccuracyWarning(UserWarning):
     """The accuracy target of a case was not reached within its mesh limits."""
+
+
+def pair_meshes(case: Case, coarse: Mesh, max_area: np.ndarray) -> tuple[Mesh, Mesh]:
+    """The next pair's meshes: ``coarse`` refined to ``max_area`` (m^2 per element, ``design``),
+    and that with the conductors and the air around them halved (splitting only the conductors
+    and their band left the air's part of the error out of the estimate: 0.4x the true error on
+    a fast ZFC loop, bench/bench_accuracy.py)."""
+    from fluxtrap.simulate.adapt import halved
+    from fluxtrap.simulate.mesh import refine, split
+    from fluxtrap.simulate.topology import cuts
+
+    refined = refine(coarse, max_area, cuts(case.stack))
+    return refined, split(refined, halved(case, refined))
 
 
 def probe_errors(
