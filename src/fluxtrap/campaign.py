@@ -637,6 +637,17 @@ def shown_acquisition(optimised: Sequence[ObjectiveDef]) -> tuple[float, str]:
     return shift, f"{name}, {'HV' if len(optimised) > 1 else 'EI'} in {unit}" if unit else name
 
 
+def acquisition_range(values: np.ndarray) -> tuple[float, float] | None:
+    """The range a map of the acquisition ``values`` (log EI) is coloured over: its 5th
+    percentile to its largest finite value, where the next suggestion is chosen (log EI falls
+    by tens of decades next to measured points; over the whole range, -420..5 on the demo
+    campaign, a map was one colour). None without a finite value."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return None
+    return float(np.percentile(finite, 5)), float(finite.max())
+
+
 def running_best(values: Sequence[float], maximize: bool = True) -> np.ndarray:
     """The best value so far after each of ``values`` (NaN skipped: the best carries over it;
     NaN before the first number), the largest if ``maximize`` else the smallest."""

@@ -213,12 +213,10 @@ class JcCurve:
             color=color,
             label=label,
         )
-        if banded:  # a log axis: a band reaching 0 is cut at 1 % of Jc
-            jc = self.jc_A_cm2[ok]
+        if banded:
             ax.fill_between(
                 self.field_T[ok],
-                np.maximum(jc - err, jc / 100),
-                jc + err,
+                *log_band(self.jc_A_cm2[ok], err),
                 color=line.get_color(),
                 alpha=0.25,
                 lw=0,
@@ -251,6 +249,12 @@ class JcCurve:
             f"{f', {flagged} flagged not fully penetrated' if flagged else ''}"
             f"{f', from {self.source}' if self.source else ''}>"
         )
+
+
+def log_band(value: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper edges of ``value`` ± ``sigma`` drawn on a log axis, the lower cut at 1 %
+    of the value (a band reaching 0 would run off the axis); the Jc figures' band."""
+    return np.maximum(value - sigma, value / 100), value + sigma
 
 
 def kim(jc0_A_m2: float, b0_T: float) -> Callable[[np.ndarray], np.ndarray]:

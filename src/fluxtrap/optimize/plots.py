@@ -22,7 +22,12 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from fluxtrap.campaign import ObjectiveDef, running_best, shown_acquisition  # noqa: E402
+from fluxtrap.campaign import (  # noqa: E402
+    ObjectiveDef,
+    acquisition_range,
+    running_best,
+    shown_acquisition,
+)
 from fluxtrap.errors import ValidationError  # noqa: E402
 from fluxtrap.optimize.optimizer import one_thread, quiet_numerics  # noqa: E402
 from fluxtrap.optimize.space import Categorical  # noqa: E402
@@ -264,13 +269,9 @@ def plot_slice_2d(
         axes, ("mean", "std", "acquisition"), ("viridis", "magma", "cividis"), strict=True
     ):
         z, levels = s[key], 20
-        finite = z[np.isfinite(z)]
-        if key == "acquisition" and finite.size and np.ptp(finite) > 0:
-            # log EI falls by tens of decades next to measured points: colour the upper 95 % of
-            # the map's values, where the next suggestion is chosen, the rest as the lowest (the
-            # dashboard's maps do the same); over the whole range the map was one colour
-            low = float(np.percentile(finite, 5))
-            z, levels = np.maximum(z, low), np.linspace(low, finite.max(), 21)
+        coloured = acquisition_range(z) if key == "acquisition" else None
+        if coloured and coloured[1] > coloured[0]:  # below it the lowest colour, as on the web
+            z, levels = np.maximum(z, coloured[0]), np.linspace(*coloured, 21)
         cs = ax.contourf(s["x"], s["y"], z, levels=levels, cmap=cmap)
         fig.colorbar(cs, ax=ax)
         for label, d, color, marker in _origin_groups(slices["data"], origin):

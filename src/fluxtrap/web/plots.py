@@ -16,8 +16,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io
 
-from fluxtrap.campaign import CampaignSpec, ObjectiveDef
+from fluxtrap.campaign import CampaignSpec, ObjectiveDef, acquisition_range
 from fluxtrap.errors import ValidationError
+from fluxtrap.magnetometry.jc import log_band
 from fluxtrap.units import estimate_text, to_A_cm2
 from fluxtrap.workflows.history import best_so_far
 
@@ -117,10 +118,10 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
         if "Jc_err_A_m2" in cols and (~flagged).any():
             x, y = b[~flagged], jc[~flagged]
             err = to_A_cm2(np.asarray(cols["Jc_err_A_m2"]))[~flagged]
-            low = np.maximum(y - err, y / 100)  # a log axis: a band reaching 0 is cut at 1 %
+            low, high = log_band(y, err)
             fig.add_scatter(  # upper edge out, lower edge back: one closed band
                 x=np.concatenate([x, x[::-1]]).tolist(),
-                y=_values(np.concatenate([y + err, low[::-1]])),
+                y=_values(np.concatenate([high, low[::-1]])),
                 fill="toself",
                 mode="lines",
                 line=dict(width=0),
@@ -306,10 +307,8 @@ def model_figures(
     fig = make_subplots(1, 3, subplot_titles=[m[3] for m in maps], horizontal_spacing=0.1)
     for col, (name, z, colorscale, _) in enumerate(maps, 1):
         domain = fig.get_subplot(1, col).xaxis.domain
-        # log EI falls by tens of decades next to measured points: colour the upper 95% of the
-        # map's values, where the next suggestion is chosen (hover shows every value)
-        finite = z[np.isfinite(z)]
-        low = float(np.percentile(finite, 5)) if name == "acquisition" and finite.size else None
+        # the acquisition coloured over its upper 95 % (hover shows every value)
+        low, high = (acquisition_range(z) if name == "acquisition" else None) or (None, None)
         fig.add_contour(
             x=s["x"].tolist(),
             y=s["y"].tolist(),
@@ -318,7 +317,7 @@ def model_figures(
             name=name,
             colorbar=dict(x=domain[1] + 0.005, thickness=12),
             zmin=low,
-            zmax=float(finite.max()) if low is not None else None,
+            zmax=high,
             row=1,
             col=col,
         )
