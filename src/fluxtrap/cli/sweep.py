@@ -103,7 +103,7 @@ def sweep(
     A shared cluster must use TLS with client certificates (see the README's recipe): give
     --tls-ca-file/--tls-cert/--tls-key, or set them in dask's configuration."""
     from fluxtrap.units import parse
-    from fluxtrap.workflows.sweep import Axis, read_list, run_sweep
+    from fluxtrap.workflows.sweep import Axis, read_list, run_sweep, swept_units
 
     axes = [Axis.parse(v) for v in vary or []]
     rows = read_list(list_) if list_ is not None else []
@@ -123,9 +123,9 @@ def sweep(
         memory_mb=memory_mb or None,
         security=security,
     )
-    if not quiet:
-        swept = {*(a.name for a in axes), *(rows[0] if rows else {})}
-        console.print(_table(result.table, len(swept)), soft_wrap=True, highlight=False)
+    if not quiet:  # the table's first columns are the swept values
+        swept = len(swept_units(axes, rows))
+        console.print(_table(result.table, swept), soft_wrap=True, highlight=False)
     for i, row in result.table[result.table["status"] != "done"].iterrows():
         console.print(f"variant {i} failed: {row['error']}", style="red", highlight=False)
     table = result.table

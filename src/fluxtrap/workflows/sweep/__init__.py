@@ -42,7 +42,13 @@ from __future__ import annotations
 
 from fluxtrap.workflows.sweep.cache import Cache
 from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value, column_name, read_list
-from fluxtrap.workflows.sweep.results import SweepResult, plot_sweep, results_table, write_results
+from fluxtrap.workflows.sweep.results import (
+    SweepResult,
+    plot_sweep,
+    results_table,
+    swept_units,
+    write_results,
+)
 from fluxtrap.workflows.sweep.runner import run_case, run_sweep
 from fluxtrap.workflows.sweep.variants import (
     Variant,
@@ -71,5 +77,6 @@ __all__ = [
     "results_table",
     "run_case",
     "run_sweep",
+    "swept_units",
     "write_results",
 ]

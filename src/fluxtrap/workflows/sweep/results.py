@@ -37,7 +37,8 @@ class SweepResult:
         )
 
 
-def _units(axes: Sequence[Axis], rows: Sequence[Mapping[str, Value]]) -> dict[str, str]:
+def swept_units(axes: Sequence[Axis], rows: Sequence[Mapping[str, Value]]) -> dict[str, str]:
+    """Each swept name's unit ("" for a number), in the results table's column order."""
     units = {name: v.unit for name, v in (rows[0].items() if rows else [])}
     units.update({a.name: a.unit for a in axes})
     return units
@@ -56,7 +57,7 @@ def results_table(
     field (T), homogeneity (ppm), drift (ppm/h) and z2, z4, z6 terms (ppm at the DSV edge) when
     the case has a ``[bore]``, solver counts, wall time (s), status, error, key and whether it
     came from the cache."""
-    units = _units(axes, rows)
+    units = swept_units(axes, rows)
     out = []
     for v in variants:
         row: dict[str, Any] = {column_name(k, units[k]): v.params[k].magnitude for k in units}
@@ -98,7 +99,7 @@ def write_results(
 ) -> list[Path]:
     """``results.csv``, ``results.json`` and the plots; returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
-    units = _units(axes, rows)
+    units = swept_units(axes, rows)
     csv_path, json_path = out / "results.csv", out / "results.json"
     table.to_csv(csv_path, index=False, float_format="%.10g")
     meta = {
