@@ -13,8 +13,8 @@ from fluxtrap.cli.common import (
     DbOption,
     console,
     out_dir,
+    print_table,
     store_from,
-    text_table,
     who,
 )
 from fluxtrap.cli.sweep import TlsCaOption, TlsCertOption, TlsKeyOption, dask_security
@@ -173,7 +173,7 @@ def calibrate_command(
         )
     ]
     headers = ["parameter", "value", "sigma", "sigma from", "start"]
-    console.print(text_table(headers, rows), soft_wrap=True, highlight=False)
+    print_table(headers, rows)
     for name, iv in cal.profile_intervals.items():
         console.print(
             f"profile interval of {name} (chi^2 + 1 reduced unit): {iv['lower']:.4g} .. "
@@ -193,7 +193,7 @@ def calibrate_command(
         ]
         for s in cal.series
     ]
-    console.print(text_table(headers, rows), soft_wrap=True, highlight=False)
+    print_table(headers, rows)
     if len(cal.parameters) > 1:
         names = [p.name for p in cal.parameters]
         pairs = [f"{names[i]}/{names[j]} {cal.correlation[i, j]:+.3f}"
@@ -219,8 +219,7 @@ def calibrate_command(
             [row.probe, f"{row.t_since_origin_s:.6g}", f"{row.value_T:.5g}", f"{row.sigma_T:.2g}"]
             for row in p.table.itertuples()
         ]
-        table = text_table(headers, rows, title=f"prediction: {p.case.title}")
-        console.print(table, soft_wrap=True, highlight=False)
+        print_table(headers, rows, title=f"prediction: {p.case.title}")
     for w in cal.warnings:
         console.print(f"warning: {w}", style="yellow", highlight=False)
     below = run.summary["simulations_below_accuracy"]

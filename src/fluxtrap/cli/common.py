@@ -85,6 +85,11 @@ def text_table(headers: Sequence[str], rows: Iterable[Sequence[str]], title: str
     return "\n".join(lines)
 
 
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[str]], title: str = "") -> None:
+    """Print ``text_table`` as it is: not wrapped at the terminal's width, not highlighted."""
+    console.print(text_table(headers, rows, title), soft_wrap=True, highlight=False)
+
+
 MAX_ID = 2**63 - 1  # the largest id a store row can have (SQLite and PostgreSQL BIGINT)
 MAX_SEED = 2**31 - 1  # the largest seed a suggestion records (store.MAX_SEED: PostgreSQL INTEGER)
 

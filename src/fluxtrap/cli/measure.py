@@ -21,8 +21,8 @@ from fluxtrap.cli.common import (
     console,
     key_values,
     out_file,
+    print_table,
     store_from,
-    text_table,
     time_after_origin,
     visible,
     who,
@@ -522,7 +522,7 @@ def measure_list(
         for m in store.measurements(campaign, sample, with_content=False)
     ]
     headers = ["id", "sample", "kind", "T [K]", "file", "curves"]  # cells whole: file names too
-    console.print(text_table(headers, rows, title=campaign), soft_wrap=True, highlight=False)
+    print_table(headers, rows, title=campaign)
 
 
 def register(app: typer.Typer) -> None:

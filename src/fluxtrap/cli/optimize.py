@@ -24,8 +24,8 @@ from fluxtrap.cli.common import (
     out_dir,
     out_file,
     param_cell,
+    print_table,
     store_from,
-    text_table,
     who,
 )
 from fluxtrap.errors import ValidationError
@@ -115,7 +115,7 @@ def suggest_cmd(
         for r in records
     ]
     title = f"{campaign}: next {len(records)} suggestion(s)"
-    console.print(text_table(headers, rows, title), soft_wrap=True, highlight=False)
+    print_table(headers, rows, title)
     if predicted:
         console.print("predicted: the model's mean ± 1 sigma at each suggestion", highlight=False)
     console.print(_summary_line(records[0].model_summary, spec), highlight=False)
@@ -173,8 +173,7 @@ def suggestion_list_cmd(
         ]
         for r in store.suggestions(campaign, status)
     ]
-    table = text_table([*headers, "note", "by"], rows, title=campaign)  # cells whole, with units
-    console.print(table, soft_wrap=True, highlight=False)
+    print_table([*headers, "note", "by"], rows, title=campaign)  # cells whole, with units
 
 
 def suggestion_mark_cmd(

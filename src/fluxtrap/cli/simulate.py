@@ -17,8 +17,8 @@ from fluxtrap.cli.common import (
     QuietOption,
     console,
     out_dir,
+    print_table,
     store_from,
-    text_table,
     who,
 )
 from fluxtrap.errors import SolverError, ValidationError
@@ -208,7 +208,7 @@ def simulation_show(
             ]
             for name, p in probes.items()
         ]
-        console.print(text_table(headers, rows), soft_wrap=True, highlight=False)
+        print_table(headers, rows)
     if "bore" in x.summary:
         from fluxtrap.simulate.bore import summary_lines
 
