@@ -482,6 +482,8 @@ class Simulation:
         paired = self  # the pairs after the scout: at the case's rtol, or at the scout's
         scout_time_error = None
         accuracy = case.solver.accuracy
+        timed = (np.inf, np.inf)  # the last pair's (time part, rtol)
+        time_stuck = False  # tighter steps did not cut the time part
         finished, out_of_time = None, None  # the last pair run to the end; why the next was not
         while True:
             run = Simulation(scout) if scout else paired
@@ -514,12 +516,20 @@ class Simulation:
                 if scout_time_error <= TIME_SHARE * accuracy:
                     paired, was_scout = run, False  # the scout's rtol is good enough
             rtol = {"rtol": run.case.solver.rtol}
+            # rtol 16x tighter should quarter the time part (dt ~ sqrt(rtol)); where the step
+            # control judges errors against a scale far above the self-field, every step
+            # passes, only the 2x growth cap sets them and tighter rtols cut nothing (n = 1.5
+            # at 1e-4 T/s: 4.86 % at rtol 4e-3, 4.84 % at 6.25e-5, 2.4 % at 2.4e-7, 263 s)
+            time_stuck = rtol["rtol"] < timed[1] and pair_time > max(
+                0.7 * timed[0], TIME_SHARE * accuracy, worst / 2
+            )
+            timed = (pair_time, rtol["rtol"])
             levels += [{**coarse.solver, **rtol}, {**fine.solver, **rtol, "estimate": worst}]
             reached = worst <= accuracy
             finished = fine, coarse, errors, worst, h, steady, pair_time
             if was_scout and reached:  # the same meshes again at the case's rtol
                 continue
-            done = reached or (plan and plan.at_limit) or len(levels) >= 2 * MAX_PAIRS
+            done = reached or (plan and plan.at_limit) or time_stuck or len(levels) >= 2 * MAX_PAIRS
             if fixed or (done and not was_scout):
                 break
             # The time part of the pair's estimate (its coarse mesh at the fine run's times)
@@ -544,10 +554,15 @@ class Simulation:
             # The shares are seen at the sample times only; where they all meet the target
             # while the pair's estimate over its trace does not (a tall cylinder's peak 1-4 s
             # into a 135 s protocol: 0.7 % of 2.2 % seen), the design would refine nothing:
-            # they are scaled up to the estimate.
+            # they are scaled up to the estimate, or by space to the space part's own largest
+            # (a scout's estimate is mostly time error: n = 5, space 0.33 % of 2.7 %, and
+            # scaled up to it the design refined 11x for a time error no mesh can cut).
+            trace = worst
+            if by_space:
+                trace = max((e["relative"] for e in probe_errors(fine, steady).values()), default=0)
             seen = np.abs(share.sum(axis=2)).max()
-            if 0 < seen <= target < worst:
-                share *= worst / seen
+            if 0 < seen <= target < trace:
+                share *= trace / seen
             plan = design(case, coarse_s, fine_s, share, target, limit)
             refined, next_fine = pair_meshes(case, coarse_mesh, plan.max_area)
             growth, cap = next_fine.n_elements / fine_mesh.n_elements, None
@@ -595,7 +610,9 @@ class Simulation:
             # a pair whose time part alone misses the target and is most of its estimate:
             # refining its mesh cannot meet it (a disk with n = 1.5 ramped at 1e-4 T/s: 5.2 %
             # of 5.2 %, said to need 826 872 elements)
-            by_time = not out_of_time and accuracy < pair_time < np.inf and pair_time >= worst / 2
+            by_time = not out_of_time and (
+                time_stuck or accuracy < pair_time < np.inf and pair_time >= worst / 2
+            )
             why = (
                 f"[mesh] size = {h * 1e3:.3g} mm is fixed (remove it to let fluxtrap refine)"
                 if fixed
@@ -605,7 +622,7 @@ class Simulation:
                 "stepped at the fine run's times), which refining the mesh does not cut: the "
                 "step control judges its errors against Jc x the stack's radius, which can be "
                 "far above a probe's self-field when the currents stay well below Jc (a low n, "
-                "a slow ramp)"
+                "a slow ramp)" + ("; a tighter [solver] rtol did not cut it" if time_stuck else "")
                 if by_time
                 else f"the target needs about {plan.needed:,} elements, over "
                 f"[mesh] max_elements = {limit:,}"
