@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event
 
 from fluxtrap.errors import StoreError, ValidationError
-from fluxtrap.store import Store
+from fluxtrap.store import CurveData, Store
 
 NAME = "K-Ba122 SPS"
 P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
@@ -67,6 +67,30 @@ def test_measurement_lists_leave_file_contents_in_the_database(store):
     assert "measurements.content" not in read
     (full,) = store.measurements(NAME, "B1")
     assert full.content == content and full.size == len(content)
+
+
+def test_a_campaigns_curves_come_in_one_query_not_one_per_measurement(store):
+    """``measure list`` read each measurement's curves in a query of its own (N + 1)."""
+    store.add_sample(NAME, "B1", P)
+    for i in range(12):
+        curves = [CurveData(k, "m", {}, {"x": [0.0] * (i + j)}) for j, k in enumerate(("jc", "dm"))]
+        store.add_measurement(NAME, "B1", "mh_loop", f"{i}.dat", b"x", curves=curves[: i % 3])
+    ids = [rec.id for rec in store.measurements(NAME, with_content=False)]
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        found = store.curves_of(ids)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert sum("FROM curves" in s for s in statements) == 1
+    for i in ids:
+        want = [(cv.kind, cv.columns) for cv in store.curves(i)]
+        assert [(cv.kind, cv.columns) for cv in found.get(i, [])] == want
+    assert sum(map(len, found.values())) == 12  # 0, 1 or 2 curves each
 
 
 def test_two_samples_racing_for_one_suggestion_cannot_both_claim_it(store_url, store):

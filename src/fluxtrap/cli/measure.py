@@ -507,6 +507,8 @@ def measure_list(
 ) -> None:
     """List stored measurements and their derived curves."""
     store = store_from(db)
+    measurements = store.measurements(campaign, sample, with_content=False)
+    curves = store.curves_of([m.id for m in measurements])
     rows = [
         [
             str(m.id),
@@ -516,10 +518,10 @@ def measure_list(
             m.filename,
             ", ".join(
                 f"{cv.kind} ({len(next(iter(cv.columns.values()), []))} pts)"
-                for cv in store.curves(m.id)
+                for cv in curves.get(m.id, [])
             ),
         ]
-        for m in store.measurements(campaign, sample, with_content=False)
+        for m in measurements
     ]
     headers = ["id", "sample", "kind", "T [K]", "file", "curves"]  # cells whole: file names too
     print_table(headers, rows, title=campaign)
