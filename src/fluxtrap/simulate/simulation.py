@@ -509,7 +509,7 @@ class Simulation:
                 run, coarse_mesh, 2 * h, coarse, fine_times, times, deadline
             )
             errors = probe_errors(fine, coarse, steady)
-            worst = max((e["relative"] for e in errors.values()), default=0.0)
+            worst = largest(errors)
             was_scout, scout = scout is not None, None
             if was_scout:
                 scout_time_error = pair_time
@@ -560,7 +560,7 @@ class Simulation:
             # scaled up to it the design refined 11x for a time error no mesh can cut).
             trace = worst
             if by_space:
-                trace = max((e["relative"] for e in probe_errors(fine, steady).values()), default=0)
+                trace = largest(probe_errors(fine, steady))
             seen = np.abs(share.sum(axis=2)).max()
             if 0 < seen <= target < trace:
                 share *= trace / seen
@@ -897,8 +897,12 @@ def time_error(
         )
     except SolverError:
         return np.inf, None, None
-    errors = probe_errors(steady, coarse).values()
-    return max((e["relative"] for e in errors), default=0.0), samples, steady
+    return largest(probe_errors(steady, coarse)), samples, steady
+
+
+def largest(errors: dict[str, dict[str, float]]) -> float:
+    """The largest ``relative`` error of ``probe_errors`` (0 without a probe)."""
+    return max((e["relative"] for e in errors.values()), default=0.0)
 
 
 def bore_errors(fine: BoreField, coarse: BoreField) -> dict[str, float | None]:
