@@ -194,6 +194,11 @@ class Case:
         )
 
     @property
+    def superconducting(self) -> tuple[Layer, ...]:
+        """The stack's superconducting layers, in its order."""
+        return tuple(x for x in self.stack if isinstance(self.material(x.material), Superconductor))
+
+    @property
     def start_size_m(self) -> float:
         """Coarsest conductor element edge (m) of an accuracy-driven run: half the smallest
         radial width or thickness of a superconducting layer (of any layer if none is)."""
@@ -202,11 +207,9 @@ class Case:
     def _smallest_dimension(self) -> tuple[float, str]:
         """The smallest radial width or thickness (m) of a superconducting layer (of any layer
         if none is) and what it is ("stack[2] thickness")."""
-        sc = [
-            (i, x)
-            for i, x in enumerate(self.stack)
-            if isinstance(self.material(x.material), Superconductor)
-        ] or list(enumerate(self.stack))
+        superconducting = self.superconducting
+        sc = [(i, x) for i, x in enumerate(self.stack) if x in superconducting]
+        sc = sc or list(enumerate(self.stack))
         return min(
             (d, f"stack[{i}] {what}")
             for i, x in sc

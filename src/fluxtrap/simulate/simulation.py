@@ -23,7 +23,7 @@ import pandas as pd
 
 from fluxtrap.errors import AnalysisError, SolverError, ValidationError, WallTimeError
 from fluxtrap.simulate import bore
-from fluxtrap.simulate.case import MU0, Case, Superconductor
+from fluxtrap.simulate.case import MU0, Case
 from fluxtrap.units import to_A_cm2
 
 HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
@@ -442,9 +442,7 @@ class Simulation:
         case = self.case
         deadline = t_wall + case.solver.max_wall_s  # for the whole run, every pair in it
         fixed = case.mesh.size_m > 0
-        if not fixed and not any(
-            isinstance(case.material(x.material), Superconductor) for x in case.stack
-        ):
+        if not fixed and not case.superconducting:
             raise ValidationError(
                 "stack: no superconductor (every layer a normal metal), so nothing traps a field "
                 "and [solver] accuracy cannot be met: its coarse/fine estimate assumes errors "

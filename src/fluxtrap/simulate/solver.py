@@ -155,11 +155,7 @@ class Discretization:
         # at 1e-3 T/s) stepped at rtol 4e-3 was 3.5 % of its self-field off the same mesh at
         # rtol 1e-5 and a 20 x 1 mm disk 1.45 %, at 1e-4 Jc 0.18 / 0.08 %; thick disks and the
         # bench cases gain nothing from it (their probes within 1e-5, 8-14 % more iterations)
-        height = sum(
-            x.thickness_m
-            for x in case.stack
-            if isinstance(case.material(x.material), Superconductor)
-        )
+        height = sum(x.thickness_m for x in case.superconducting)
         self.thinness = min(1.0, 2 * height / self.radius) if height else 1.0
         # the floor of the time-error scale without superconductors (``field_error``): from the
         # largest applied field at the ends of the steps plus the largest pulse
