@@ -282,10 +282,11 @@ def simulations_page(
     user, store = _user(request), store_of(request)
     case = EXAMPLE_CASE
     if campaign and sample:
-        curves = jcdata.jc_curves(jcdata.newest_jc(store, campaign, [sample]))
+        newest = jcdata.newest_jc(store, campaign, [sample])
+        curves = jcdata.jc_curves(newest)
         if sample not in curves:
             raise ValidationError(f"sample {sample!r} has no Jc(B) yet: upload its M(H) loop first")
-        t_K = store.measurements(campaign, sample, with_content=False)[-1].temperature_K
+        t_K = newest[sample][0].temperature_K  # the loop's (an M(T) curve uploaded since has none)
         if t_K is None:
             raise ValidationError(f"the measurement of {sample!r} does not say its temperature")
         from fluxtrap.simulate.case import MAX_TITLE

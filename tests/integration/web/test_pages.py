@@ -548,6 +548,31 @@ def test_simulation_form_can_start_from_a_measured_jc(browser_like, loop_file):
     assert r.status_code == 404
 
 
+def test_simulation_form_starts_from_the_jc_s_loop_after_an_m_t_curve_was_uploaded(
+    browser_like, loop_file, tmp_path
+):
+    """The form read the temperature of the sample's newest measurement: after an M(T) curve
+    (no temperature) the page was a 422 "does not say its temperature"; it is the loop's."""
+    from .test_upload import two_phase_mt_file
+
+    lab = browser_like
+    lab.store.add_sample(NAME, "B1", P)
+    assert upload(lab, loop_file).status_code == 201
+    r = lab.client.post(
+        f"/api{CP}/samples/B1/measurements",
+        headers=auth("alice"),
+        data={"kind": "mt_curve"},
+        files={"file": ("mt.dat", two_phase_mt_file(tmp_path / "mt.dat").read_bytes())},
+    )
+    assert r.status_code == 201, r.text
+    r = lab.client.get("/simulations?campaign=K-Ba122%20SPS&sample=B1")
+    assert r.status_code == 200, r.text
+    text = r.text.split('<textarea name="case" rows="24" spellcheck="false">')[1].split(
+        "</textarea>"
+    )[0]
+    assert parse_case(unescape(text)).protocol[0].temperature_K == 5.0
+
+
 def test_the_simulation_form_of_a_long_emoji_label_gives_a_case_that_parses(
     browser_like, loop_file
 ):
