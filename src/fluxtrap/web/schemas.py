@@ -375,7 +375,10 @@ class ObjectivesIn(Strict):
         description="objective -> a number in its unit (Jc A/m^2, Tc K) or a string with a unit, "
         'e.g. "37.2 K"',
     )
-    replace: bool = Field(False, description="overwrite values already stored (else a 422)")
+    # JSON true or false only: a lax bool took 1, "yes", "on" and "t" as an order to overwrite
+    replace: bool = Field(
+        False, strict=True, description="overwrite values already stored (else a 422)"
+    )
 
 
 class SimulationIn(Strict):

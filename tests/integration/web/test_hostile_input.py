@@ -177,6 +177,19 @@ def test_true_and_false_are_not_read_as_numbers(lab, method, url, body, loc):
     assert snapshot(lab) == before
 
 
+@pytest.mark.parametrize("replace", [1, "true", "yes", "on", "t"])
+def test_replace_is_true_or_false_not_a_number_or_text(lab, replace):
+    """A lax bool read 1, "yes", "on" and "t" as replace=true: a measured objective was
+    overwritten by a client that sent a wrong type. Each is a 422 naming replace; nothing changes."""
+    lab.store.add_sample(NAME, "R1", P, objectives={"jc_3T": 3e8})
+    body = {"objectives": {"jc_3T": 5e8}, "replace": replace}
+    r = lab.client.put(
+        f"/api/campaigns/{NAME}/samples/R1/objectives", json=body, headers=auth("alice")
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "replace"], r.text
+    assert lab.store.sample(NAME, "R1").objectives == {"jc_3T": 3e8}
+
+
 @pytest.mark.parametrize(
     ("body", "key"),
     [
