@@ -133,6 +133,21 @@ def test_a_body_that_cannot_be_parsed_is_a_400_saying_why(lab, body, says):
     assert lab.store.samples(NAME) == []
 
 
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_json_body_without_a_json_content_type_is_a_422_saying_so(lab, content_type):
+    """FastAPI reads the body as JSON only under a JSON Content-Type: a valid sample sent as
+    text/plain (or with none, as ``curl -d`` and many scripts do) was "Input should be a valid
+    dictionary or object to extract fields from", quoting the JSON back."""
+    body = b'{"label": "S1", ' + BULK.encode() + b"}"
+    headers = auth("alice") | ({"Content-Type": content_type} if content_type else {})
+    r = lab.client.post(f"/api/campaigns/{NAME}/samples", content=body, headers=headers)
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["detail"]
+    assert error["loc"] == ["body"] and "Content-Type: application/json" in error["msg"], r.text
+    assert "input" not in error
+    assert lab.store.samples(NAME) == []
+
+
 P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
 ONE_X = {"name": "Flags", "parameters": [{"name": "x", "low": 0, "high": 1}]}
 
