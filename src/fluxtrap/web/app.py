@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
@@ -130,13 +131,18 @@ def create_app(
 def _explained(error: dict) -> dict:
     """One of FastAPI's validation errors with its input and the keys in its location cut short
     (a refused 100 000-character key was echoed whole in ``loc``), a body sent without a JSON
-    Content-Type and a file part sent without a file name (a browser's form with no file chosen;
-    Starlette reads it as text) each said so, without echoing its content."""
+    Content-Type, a file part sent without a file name (a browser's form with no file chosen;
+    Starlette reads it as text) and a text field sent as a file each said so, without echoing
+    its content."""
     error = {**error, "loc": [_short(k) for k in error.get("loc", ())]}
     if error["loc"] == ["body"] and isinstance(error.get("input"), bytes):
         # FastAPI reads a body as JSON only under a JSON Content-Type, else hands on its bytes:
         # "Input should be a valid dictionary" of a body that is valid JSON said nothing of why
         msg = "the body was not read as JSON: send it with Content-Type: application/json"
+        return {k: v for k, v in error.items() if k not in ("input", "ctx")} | {"msg": msg}
+    if isinstance(error.get("input"), UploadFile):  # a text field sent as a file part: FastAPI
+        # quoted the UploadFile's attributes (_max_size, _rolled, its headers) back as the input
+        msg = f"a file part ({_short(error['input'].filename, 60)!r}): send it as a text field"
         return {k: v for k, v in error.items() if k not in ("input", "ctx")} | {"msg": msg}
     if "Expected UploadFile" in str(error.get("msg", "")):
         msg = "no file: the part has no file name (no file was chosen, or it was sent as text)"

@@ -164,6 +164,24 @@ def test_a_file_part_without_a_file_name_is_said_so_without_echoing_it(sample, l
     assert sample.store.measurements(NAME, "B1") == []
 
 
+@pytest.mark.parametrize("field", ["kind", "a", "temperature", "force"])
+def test_a_text_field_sent_as_a_file_is_said_so_without_echoing_the_upload(
+    sample, loop_file, field
+):
+    """FastAPI's 422 quoted the UploadFile back as the input: its private attributes (_max_size,
+    _rolled, _TemporaryFileArgs) and part headers, and not that the field came as a file."""
+    data = {k: v for k, v in EDGES.items() if k != field}
+    files = {"file": ("B1_MH_5K.dat", loop_file), field: ("f.txt", b"1 mm")}
+    r = sample.client.post(
+        f"{C}/samples/B1/measurements", headers=auth("bob"), data=data, files=files
+    )
+    (error,) = r.json()["detail"]
+    assert r.status_code == 422 and error["loc"] == ["body", field], r.text
+    assert error["msg"] == "a file part ('f.txt'): send it as a text field", r.text
+    assert "input" not in error and "_max_size" not in r.text
+    assert sample.store.measurements(NAME, "B1") == []
+
+
 def test_unreadable_quantity_is_422_not_500(sample, loop_file):
     """Texts that make pint's parser raise outside its own error family (found by fuzzing)."""
     for bad in (")", ":"):
