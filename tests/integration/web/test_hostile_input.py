@@ -148,6 +148,20 @@ def test_a_json_body_without_a_json_content_type_is_a_422_saying_so(lab, content
     assert lab.store.samples(NAME) == []
 
 
+def test_a_body_with_thousands_of_bad_values_gets_a_short_answer(lab):
+    """Each value of ``params`` that is neither a number nor a text is two errors: 50 000 of them
+    (a 0.7 MB body) were a 12 MB 422, encoded for 2.8 s in the event loop while every other
+    request waited. The answer lists the first 20 errors and counts the rest."""
+    body = {"label": "S1", "params": {f"k{i}": {} for i in range(5000)}}
+    r = lab.client.post(f"/api/campaigns/{NAME}/samples", json=body, headers=auth("alice"))
+    assert r.status_code == 422, r.text[:500]
+    errors = r.json()["detail"]
+    assert len(errors) == 21 and errors[0]["loc"] == ["body", "params", "k0", "float"]
+    assert errors[-1]["msg"] == "and 9980 more errors, not listed (the first 20 are)"
+    assert len(r.content) < 10_000, len(r.content)
+    assert lab.store.samples(NAME) == []
+
+
 P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
 ONE_X = {"name": "Flags", "parameters": [{"name": "x", "low": 0, "high": 1}]}
 
