@@ -111,3 +111,34 @@ def test_one_user_cannot_fill_the_heavy_work_queue(tmp_path, monkeypatch):
     assert [r.status_code for r in alice] == [200, 200, 429]
     assert "alice has 2 model fits or analyses running or waiting" in alice[2].text
     assert bob.status_code == 200, bob.text[:300]
+
+
+def test_checking_cases_at_submit_takes_a_turn_of_the_heavy_work_gate(tmp_path, monkeypatch):
+    """A case of 1000 layers and 1000 probes (105 kB) took 7 s of CPU to check at submit, outside
+    the gate: one writer's 40 at once held every thread for minutes. Alice's third check at once
+    is now told she has as many as one user may."""
+    import time
+
+    from fluxtrap.errors import ValidationError
+    from fluxtrap.web import jobs
+    from fluxtrap.web.limits import Limits
+
+    def slow_check(text: str):  # a case check that takes 2 s of a thread
+        time.sleep(2)
+        raise ValidationError("case: checked")
+
+    monkeypatch.setattr(jobs, "parse_case", slow_check)
+    store = make_store(f"sqlite:///{tmp_path / 'lab.db'}")
+    limits = Limits(heavy_workers=1, heavy_waiting=2, heavy_per_user=2)
+    with serve(store, limits=limits) as url:
+
+        def submit(_: int) -> httpx.Response:
+            body = {"case": 'title = "t"'}
+            return httpx.post(
+                f"{url}/api/simulations", json=body, headers=auth("alice"), timeout=30
+            )
+
+        with ThreadPoolExecutor(3) as pool:
+            answers = sorted(pool.map(submit, range(3)), key=lambda r: r.status_code)
+    assert [r.status_code for r in answers] == [422, 422, 429], [r.text for r in answers]
+    assert "alice has 2 model fits or analyses running or waiting" in answers[2].text
