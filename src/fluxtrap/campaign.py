@@ -365,7 +365,11 @@ class ParameterDef:
             )
         if self.step > 0:
             k = (v - self.low) / self.step
-            if abs(k - round(k)) > 1e-6:
+            # within a millionth of a step, or the few ulps of v a grid point is stored to: a
+            # grid of 1e-9 degC over 450..750 refused most of the points snap_to_grid gave it
+            # (suggest failed on its own suggestions after the whole model fit)
+            ulps = 4 * math.ulp(max(abs(v), abs(self.low), abs(self.high))) / self.step
+            if abs(k - round(k)) > max(1e-6, ulps):
                 raise ValidationError(
                     f"{at}{self.name}={shown} is off the step grid (low {self.low:g} + k * {self.step:g})"
                 )

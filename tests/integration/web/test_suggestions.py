@@ -37,3 +37,29 @@ def test_campaign_without_objectives_cannot_be_optimised(lab):
     r = lab.client.post("/api/campaigns/no%20goal/suggestions", json={"n": 1}, headers=auth("bob"))
     assert r.status_code == 422 and "has no objective" in r.json()["detail"]
     assert snapshot(lab) == before and lab.store.suggestions("no goal") == []
+
+
+def test_a_campaign_with_a_fine_step_grid_takes_its_own_suggestions(lab):
+    """A step of 1e-9 degC over 450..750 (3e11 steps, within the 2**53 a campaign may have): the
+    grid check asked k within 1e-6 of a whole number, finer than a float near 600 holds, and
+    refused most points snap_to_grid gave: suggest failed on its own 'suggestion 1'."""
+    body = {
+        "name": "fine",
+        "parameters": [{"name": "t", "unit": "degC", "low": 450, "high": 750, "step": 1e-9}],
+        "objectives": [{"name": "y"}],
+    }
+    assert lab.client.post("/api/campaigns", json=body, headers=auth("bob")).status_code == 201
+    r = lab.client.post(
+        "/api/campaigns/fine/suggestions", json={"n": 10, "seed": 1}, headers=auth("bob")
+    )
+    assert r.status_code == 201, r.text
+    spec = lab.store.campaign("fine")
+    for s in r.json():
+        assert spec.check_params(s["params"]) == s["params"]
+    # a point half a step off the grid is still refused
+    r = lab.client.post(
+        "/api/campaigns/fine/samples",
+        json={"label": "S1", "params": {"t": 600.0000000005}},
+        headers=auth("bob"),
+    )
+    assert r.status_code == 422 and "off the step grid" in r.json()["detail"], r.text
