@@ -296,7 +296,10 @@ class Curve(BaseModel):
     kind: str
     method: str
     settings: dict[str, Any]
-    columns: dict[str, list[float]]
+    columns: dict[str, list[float | None]] = Field(
+        description="name (with unit) -> values; null where unknown (an error column of a file "
+        "that has none: a plain CSV loop's dm_err_Am2)"
+    )
 
     @classmethod
     def of(cls, x: CurveRecord) -> Curve:

@@ -123,6 +123,26 @@ def test_an_unknown_form_field_is_422_and_nothing_is_stored(sample, loop_file):
     assert snapshot(sample) == before
 
 
+def test_a_csv_loop_without_moment_errors_is_answered_and_its_curves_read_back(sample):
+    """A plain CSV loop has no moment error column, so its loop width's dm_err_Am2 is stored as
+    null (unknown): the upload was stored and then answered with a 500 (the answer's columns
+    took numbers only), and so was every later GET of the measurement's curves."""
+    h_oe = np.concatenate(
+        [np.linspace(0, 7e4, 100), np.linspace(7e4, -7e4, 200), np.linspace(-7e4, 7e4, 200)]
+    )
+    down = np.sign(np.gradient(h_oe)) < 0  # the descending branch lies above: it shields
+    m_emu = -np.tanh(h_oe / 1e4) * 1e-2 + np.where(down, 1e-3, -1e-3) * np.exp(-abs(h_oe) / 3e4)
+    rows = "".join(f"{h:.3f},{m:.6e},5\n" for h, m in zip(h_oe, m_emu, strict=True))
+    content = f"Magnetic Field (Oe),Moment (emu),Temperature (K)\n{rows}".encode()
+    r = upload(sample, content, filename="B1_MH_5K.csv")
+    assert r.status_code == 201, r.text[:500]
+    width = next(c for c in r.json()["curves"] if c["kind"] == "loop_width")
+    assert set(width["columns"]["dm_err_Am2"]) == {None}
+    mid = r.json()["measurement"]["id"]
+    r = sample.client.get(f"/api/measurements/{mid}/curves", headers=auth("rita"))
+    assert r.status_code == 200 and len(r.json()) == 2, r.text[:500]
+
+
 def test_truncated_file_writes_nothing(sample, loop_file):
     lab = sample
     before = snapshot(lab)
