@@ -342,6 +342,11 @@ def upload_measurement(
     content = file.file.read()  # spooled to disk by the parser; its size bounded by .limits
     filename = file.filename or "upload"
     given = {k: v for k, v in (("a", a), ("b", b), ("c", c)) if v}  # a form sends "" for none
+    if kind == "mt_curve" and given:  # not ignored: the loop's edges sent with the wrong kind?
+        raise ValidationError(
+            f"form field(s) {', '.join(given)}: the sample's edges apply to M(H) loops (kind "
+            "mh_loop), not to an M(T) curve"
+        )
     edges = (
         tuple(parse(v, "length", f"form field {k}") for k, v in given.items())
         if len(given) == 3

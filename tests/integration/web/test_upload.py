@@ -231,7 +231,8 @@ def test_loop_that_does_not_shield_is_422_unless_forced_and_then_recorded(sample
 
 
 def test_an_mt_curve_upload_needs_no_edges_and_fills_the_tc_objective(sample, tmp_path):
-    """kind accepted only mh_loop, and a, b, c were required: a Tc could not be uploaded."""
+    """kind accepted only mh_loop, and a, b, c were required: a Tc could not be uploaded. Edges
+    sent with an M(T) curve were ignored without a word; they are a 422 naming them."""
     from ..test_magnetometry_cli import transition_mt_file
 
     lab = sample
@@ -250,6 +251,8 @@ def test_an_mt_curve_upload_needs_no_edges_and_fills_the_tc_objective(sample, tm
     for form, message in (
         ({"kind": "mh_loop"}, "an M(H) loop needs the sample's edges: a, b and c"),
         ({"kind": "mt_curve", "temperature": "5 K"}, "apply to M(H) loops"),
+        ({"kind": "mt_curve", "a": "1 mm"}, "form field(s) a: the sample's edges apply to M(H)"),
+        ({"kind": "mt_curve"} | EDGES, "form field(s) a, b, c: the sample's edges apply to"),
     ):
         r = lab.client.post(
             "/api/campaigns/tc/samples/T1/measurements",
