@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from fluxtrap.errors import ValidationError
 from fluxtrap.magnetometry.pipeline import JC_CURVE
 from fluxtrap.store import MeasurementRecord, Store
 from fluxtrap.units import to_A_cm2
@@ -92,13 +93,21 @@ def measurement_notes(meas: MeasurementRecord, settings: Sequence[Mapping[str, A
     return notes + [str(n) for n in meas.metadata.get("tc_not_found", [])]
 
 
-def jc_table_toml(columns: dict[str, list[float]], max_points: int = 25) -> str:
+def jc_table_toml(
+    columns: dict[str, list[float]], max_points: int = 25, label: str = "the sample"
+) -> str:
     """A case file's ``jc.table`` line from stored Jc(B) columns: the fully penetrated points
-    only (the simulator holds the end values outside them), at most ``max_points`` of them."""
+    only (the simulator holds the end values outside them), at most ``max_points`` of them;
+    ValidationError naming ``label`` if there is none (an empty table no case takes)."""
     b = np.asarray(columns["B_T"])
     jc = to_A_cm2(np.asarray(columns["Jc_A_m2"]))
     ok = np.asarray(columns.get("unpenetrated", np.zeros(b.size))) < 0.5
     b, jc = b[ok], jc[ok]
+    if not b.size:
+        raise ValidationError(
+            f"{label}: no point of its Jc(B) is fully penetrated (the loop did not reach the "
+            "penetration field), so there is no Jc(B) to simulate with: measure a wider loop"
+        )
     keep = np.unique(np.linspace(0, b.size - 1, min(max_points, b.size)).round().astype(int))
     field = ", ".join(f"{v:.4g}" for v in b[keep])
     values = ", ".join(f"{v:.4g}" for v in jc[keep])

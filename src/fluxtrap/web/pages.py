@@ -294,7 +294,7 @@ def simulations_page(
         title = f"Single bulk of {sample} ({campaign}), FCM 2 T at {t_K:g} K"
         case = example_case(
             title=title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…",
-            jc=jcdata.jc_table_toml(curves[sample]),
+            jc=jcdata.jc_table_toml(curves[sample], label=f"sample {sample!r}"),
             temperature=f"{t_K:g} K",
         )
     jobs = request.app.state.jobs

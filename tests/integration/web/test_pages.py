@@ -595,6 +595,30 @@ def test_the_simulation_form_of_a_long_emoji_label_gives_a_case_that_parses(
     )
 
 
+def test_simulation_form_refuses_a_jc_without_a_fully_penetrated_point(browser_like):
+    """A loop to 1 T of a sample that 2 T fully penetrates: every Jc(B) point is flagged
+    unpenetrated, and the form was filled with an empty jc.table that the server refused when
+    it was submitted ("fields and Jc values need the same number (>= 1), got 0 and 0")."""
+    import io
+
+    from fluxtrap.magnetometry.jc import kim
+    from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+
+    lab = browser_like
+    table = synthetic_mh_loop(
+        kim(3e9, 0.6), 1e-3, 2e-3, 0.5e-3, field_max_T=1.0, n_points=141, noise_emu=1e-6
+    )
+    buf = io.StringIO()
+    write_qd_dat(table, buf)
+    lab.store.add_sample(NAME, "B1", P)
+    assert upload(lab, buf.getvalue().encode()).status_code == 201
+    (curve,) = newest_jc(lab.store, NAME).values()
+    assert set(curve[1].columns["unpenetrated"]) == {1}
+    r = lab.client.get("/simulations?campaign=K-Ba122%20SPS&sample=B1")
+    assert r.status_code == 422, r.text[-500:]
+    assert "sample &#39;B1&#39;: no point of its Jc(B) is fully penetrated" in r.text
+
+
 def test_simulation_form_refuses_a_sample_without_jc(browser_like):
     browser_like.store.add_sample(NAME, "B1", P)
     r = browser_like.client.get("/simulations?campaign=K-Ba122%20SPS&sample=B1")
