@@ -334,7 +334,8 @@ def upload_measurement(
     """Upload a measurement file: the server derives Jc(B) (an M(H) loop) or Tc (an M(T) curve)
     and the campaign's objectives from it and stores file, curves and objectives in one
     transaction (a file that cannot be analysed is a 422 and nothing is written; so is a loop
-    that does not shield, unless ``force``); ``warnings`` says what the analysis warned about."""
+    that does not shield, unless ``force``); ``warnings`` says what the analysis warned about,
+    ``not_set`` why an objective was not read off the file."""
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
     store = _store(request)
@@ -377,6 +378,7 @@ def upload_measurement(
         objectives=done.objectives,
         objective_errors=done.errors,
         warnings=notes,
+        not_set=done.skipped,
     )
 
 

@@ -316,6 +316,10 @@ class Upload(BaseModel):
         description="objective -> the 1-sigma of its value, in its unit, where known"
     )
     warnings: list[str] = Field(description=WARNINGS)
+    not_set: dict[str, str] = Field(
+        description="objective -> why this file did not set it (a loop at another temperature "
+        "than the objective's, a field beyond the loop's), as the CLI's 'not set' lines"
+    )
 
 
 class SuggestIn(Strict):

@@ -143,6 +143,23 @@ def test_a_csv_loop_without_moment_errors_is_answered_and_its_curves_read_back(s
     assert r.status_code == 200 and len(r.json()) == 2, r.text[:500]
 
 
+def test_an_upload_says_why_an_objective_was_not_set(sample):
+    """A loop at 20 K for an objective at 5 K sets no objective: the CLI says '... not set:
+    measured at 20 K, objective at 5 K', the web answer said nothing (objectives {}, no warning)."""
+    import io
+
+    from fluxtrap.magnetometry.jc import kim
+    from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+
+    table = synthetic_mh_loop(kim(3e9, 0.6), 1e-3, 2e-3, 0.5e-3, temperature_K=20.0)
+    buf = io.StringIO()
+    write_qd_dat(table, buf)
+    r = upload(sample, buf.getvalue().encode())
+    assert r.status_code == 201, r.text[:500]
+    assert r.json()["objectives"] == {}
+    assert r.json()["not_set"] == {"jc_3T": "measured at 20 K, objective at 5 K"}
+
+
 def test_truncated_file_writes_nothing(sample, loop_file):
     lab = sample
     before = snapshot(lab)

@@ -109,7 +109,8 @@ onSubmit("upload-form", async (form, data) => {
   const shown = Object.entries(up.objectives).map(([k, v]) => `${k} = ${v.toPrecision(4)}`).join(", ");
   say(`stored ${up.measurement.filename} for ${label}${shown ? ": " + shown + " (SI)" : ""}`);
   // the page it goes to lists them too; this says them at once (as text: file names are users')
-  if (up.warnings.length) sessionStorage.setItem("notice", "warning: " + up.warnings.join("; warning: "));
+  const notes = [...up.warnings.map((w) => "warning: " + w), ...Object.entries(up.not_set).map(([k, why]) => `${k} not set: ${why}`)];
+  if (notes.length) sessionStorage.setItem("notice", notes.join("; "));
   const campaign = `/campaigns/${encodeURIComponent(form.dataset.campaign)}`;
   location.href = data.get("kind") === "mt_curve" ? campaign : `${campaign}/jc?sample=${encodeURIComponent(label)}`;
 });
