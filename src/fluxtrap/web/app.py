@@ -110,10 +110,11 @@ def create_app(
         JSON cannot carry) shown as text instead of failing the answer with a 500, and long
         inputs cut short (a refused 60 000-key body is not echoed back whole), and at most
         ``MAX_ERRORS`` of them; off ``/api``, the error page naming each field."""
-        errors = [_explained(e) for e in err.errors()[:MAX_ERRORS]]
-        if (more := len(err.errors()) - MAX_ERRORS) > 0:
-            errors.append({"type": "too_many_errors", "loc": [], "msg": f"and {more} more "
-                           f"errors, not listed (the first {MAX_ERRORS} are)"})  # fmt: skip
+        found = err.errors()
+        errors = [_explained(e) for e in found[:MAX_ERRORS]]
+        if (more := len(found) - MAX_ERRORS) > 0:
+            msg = f"and {more} more errors, not listed (the first {MAX_ERRORS} are)"
+            errors.append({"type": "too_many_errors", "loc": [], "msg": msg})
         if not request.url.path.startswith("/api"):
             where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
             return _error(request, 422, where, "RequestValidationError")
@@ -134,6 +135,11 @@ def create_app(
     return app
 
 
+def _said(error: dict, msg: str) -> dict:
+    """``error`` with ``msg`` instead of FastAPI's, and without the input it would echo."""
+    return {k: v for k, v in error.items() if k not in ("input", "ctx")} | {"msg": msg}
+
+
 def _explained(error: dict) -> dict:
     """One of FastAPI's validation errors with its input and the keys in its location cut short
     (a refused 100 000-character key was echoed whole in ``loc``), a body sent without a JSON
@@ -145,14 +151,14 @@ def _explained(error: dict) -> dict:
         # FastAPI reads a body as JSON only under a JSON Content-Type, else hands on its bytes:
         # "Input should be a valid dictionary" of a body that is valid JSON said nothing of why
         msg = "the body was not read as JSON: send it with Content-Type: application/json"
-        return {k: v for k, v in error.items() if k not in ("input", "ctx")} | {"msg": msg}
+        return _said(error, msg)
     if isinstance(error.get("input"), UploadFile):  # a text field sent as a file part: FastAPI
         # quoted the UploadFile's attributes (_max_size, _rolled, its headers) back as the input
         msg = f"a file part ({_short(error['input'].filename, 60)!r}): send it as a text field"
-        return {k: v for k, v in error.items() if k not in ("input", "ctx")} | {"msg": msg}
+        return _said(error, msg)
     if "Expected UploadFile" in str(error.get("msg", "")):
         msg = "no file: the part has no file name (no file was chosen, or it was sent as text)"
-        return {k: v for k, v in error.items() if k not in ("input", "ctx")} | {"msg": msg}
+        return _said(error, msg)
     return {**error, "input": _short(error["input"])} if "input" in error else error
 
 
