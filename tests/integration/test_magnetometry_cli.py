@@ -172,7 +172,7 @@ def test_creep_prints_and_writes(tmp_path, capsys):
     t = np.geomspace(10, 2e5, 150)
     series = tmp_path / "hall.csv"
     series.write_text(
-        "time_s,B_T\n" + "\n".join(f"{a:.8g},{1.046 - 4.80e-3 * np.log(a):.10g}" for a in t)
+        "time_s,B_T\n" + "\n".join(f"{a:.8g},{1.046 - 4.80e-3 * np.log(a):.10g}" for a in t) + "\n"
     )
     out = tmp_path / "creep.json"
     code, text, err = cli(
@@ -442,7 +442,7 @@ def test_creep_origin_in_a_logger_series_and_given(tmp_path, capsys):
     )
     series = tmp_path / "hall.csv"
     series.write_text(
-        "time_s,B_T\n" + "\n".join(f"{a:.8g},{c:.10g}" for a, c in zip(t, b, strict=True))
+        "time_s,B_T\n" + "\n".join(f"{a:.8g},{c:.10g}" for a, c in zip(t, b, strict=True)) + "\n"
     )
     out = tmp_path / "creep.json"
     code, text, err = cli(capsys, "creep", str(series), "--out", str(out))

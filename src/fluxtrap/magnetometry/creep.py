@@ -41,7 +41,13 @@ from fluxtrap.magnetometry.readers._columns import (
     split_rows,
     unit_of,
 )
-from fluxtrap.magnetometry.table import check_values, robust_sigma
+from fluxtrap.magnetometry.table import (
+    TruncatedFileWarning,
+    check_values,
+    robust_sigma,
+    unterminated_note,
+    unterminated_row,
+)
 from fluxtrap.probetable import ramp_end
 from fluxtrap.units import MU0
 
@@ -411,6 +417,10 @@ def read_series(
         for i, ln in enumerate(text.splitlines())
         if ln.strip() and not ln.startswith("#")
     ]
+    cut = unterminated_row(text)
+    if cut is not None and len(numbered) > 1 and numbered[-1][0] == cut:  # a data row
+        numbered.pop()  # cut while written or copied: its last number may be cut short
+        warnings.warn(TruncatedFileWarning(f"{name}: {unterminated_note(cut)}"), stacklevel=2)
     if len(numbered) < 2:
         raise InputFileError(f"{name}: expected a header row and data rows")
     head_no, head = numbered[0]

@@ -17,7 +17,7 @@ from fluxtrap.magnetometry.creep import (
 )
 from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning
 from fluxtrap.magnetometry.readers import read
-from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata, TruncatedFileWarning
 from fluxtrap.magnetometry.tc import Sweep, find_tc, split_sweeps, tc_from_table
 
 LN9 = np.log(9.0)
@@ -259,8 +259,13 @@ def test_creep_origin_from_applied_field():
     time = np.r_[np.linspace(0, 100, 11), 100 + np.geomspace(1, 1e5, 200)]
     applied = np.r_[np.linspace(1, 0, 11), np.zeros(200)]
     b = np.r_[np.linspace(0.2, 1.0, 11), A_PUB - B_PUB * np.log(time[11:] - 100)]
-    csv = "time_s,applied_T,center_Bz_T,surface_Bz_T\n" + "\n".join(
-        f"{x:.10g},{y:.10g},{z:.10g},{z / 2:.10g}" for x, y, z in zip(time, applied, b, strict=True)
+    csv = (
+        "time_s,applied_T,center_Bz_T,surface_Bz_T\n"
+        + "\n".join(
+            f"{x:.10g},{y:.10g},{z:.10g},{z / 2:.10g}"
+            for x, y, z in zip(time, applied, b, strict=True)
+        )
+        + "\n"
     )
     ts, bs, ap, col = read_series(csv.encode(), column="center_Bz_T", filename="probes.csv")
     fit = fit_creep(ts, bs, applied_T=ap, column=col)
@@ -440,6 +445,21 @@ def test_creep_series_column_naming_the_time_is_refused():
     """--column time_s was read as the field (B(t) = t, in 'T'): silent for a series under 100 s."""
     with pytest.raises(InputFileError, match=r"h\.csv, line 1: column 'time_s' is a time column"):
         read_series(b"time_s,B_T\n1,1.36\n2,1.359\n3,1.358\n", column="time_s", filename="h.csv")
+
+
+def test_creep_series_cut_in_its_last_row_leaves_the_row_out_and_warns():
+    """A logger file copied while written ends inside its last number: '2.7621' read as '2.7',
+    an outlier at the fit's longest time (a's 1-sigma 4.5x on a day's series), with no word.
+    The row is now left out with a TruncatedFileWarning naming the file and line, as the
+    magnetometer readers do; a complete last line is read."""
+    text = b"time_s,B_T\n100,2.8\n200,2.79\n300,2.7"
+    with pytest.warns(TruncatedFileWarning, match=r"^h\.csv: left out line 4, the last"):
+        time, field, _, _ = read_series(text, filename="h.csv")
+    assert time.tolist() == [100, 200] and field.tolist() == [2.8, 2.79]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncatedFileWarning)
+        time, _, _, _ = read_series(text + b"\r\n", filename="h.csv")
+    assert time.tolist() == [100, 200, 300]
 
 
 def test_tc_of_a_sweep_in_celsius_is_refused():
