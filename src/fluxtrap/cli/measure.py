@@ -353,10 +353,13 @@ def creep_command(
 ) -> None:
     """Flux creep: fit B(t) = a - b ln t, S = b / B(t0), decay in ppm/h at --at, extrapolated B."""
     from fluxtrap.magnetometry.creep import CreepResidualWarning, fit_creep, read_series
+    from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning
 
     time, field, applied, col = read_series(series_csv, column=column)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CreepResidualWarning)  # printed below from fit.warnings
+        # printed below from fit.warnings
+        warnings.simplefilter("ignore", CreepResidualWarning)
+        warnings.simplefilter("ignore", RepeatedMeasurementWarning)
         fit = fit_creep(
             time,
             field,

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, InputFileError
+from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning
 from fluxtrap.magnetometry.readers._columns import (
     check_names,
     check_size,
@@ -300,6 +301,7 @@ def fit_creep(
     time_s = np.asarray(time_s, float)
     field_T = np.asarray(field_T, float)
     name = source or "series"
+    time_s, field_T, applied_T, repeated = _without_repeats(time_s, field_T, applied_T, name)
     # an applied field at its final value (within its readback noise) from its first sample on
     # is the hold alone: it holds no ramp end (that first sample was taken as the origin, so a
     # hold recorded late was laid early)
@@ -342,7 +344,9 @@ def fit_creep(
     # polyfit's "unscaled" covariance is for (slope, intercept); scale by the residual variance
     scaled = cov * (resid @ resid / dof)
     cov_ab = np.array([[scaled[1, 1], -scaled[0, 1]], [-scaled[0, 1], scaled[0, 0]]])
-    notes = []
+    notes = [repeated] if repeated else []
+    if repeated:
+        warnings.warn(repeated, RepeatedMeasurementWarning, stacklevel=2)
     why = residual_structure(ln_t, resid, -slope)
     if origin_from == "clock" and (why or ln_t[-1] - ln_t[0] < np.log(10) or time_s.min() < 0):
         raise AnalysisError(
@@ -366,6 +370,31 @@ def fit_creep(
         origin_from=origin_from,
         warnings=tuple(notes),
     )
+
+
+def _without_repeats(
+    time_s: np.ndarray, field_T: np.ndarray, applied_T: np.ndarray | None, name: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
+    """The samples without those that repeat an earlier one in time, field and applied field,
+    and a note naming them ("" if none): a logger's file pasted after itself counted each point
+    twice and made every 1-sigma of the fit 0.707x."""
+    columns = [time_s, field_T] if applied_T is None else [time_s, field_T, applied_T]
+    if len({c.shape for c in columns}) > 1 or time_s.ndim != 1:
+        return time_s, field_T, applied_T, ""  # unequal lengths: left to the checks that say so
+    _, first = np.unique(np.column_stack(columns), axis=0, return_index=True)
+    keep = np.zeros(time_s.size, bool)
+    keep[first] = True
+    keep |= ~np.isfinite(time_s) | ~np.isfinite(field_T)  # NaN is never a repeat
+    if keep.all():
+        return time_s, field_T, applied_T, ""
+    repeats = np.flatnonzero(~keep)
+    note = (
+        f"{name}: {repeats.size} of {time_s.size} samples repeat an earlier one in time and field "
+        f"(the first at {time_s[repeats[0]]:.6g} s on the file's clock): each is counted once "
+        "(rows copied twice, or the file pasted after itself?)"
+    )
+    applied = None if applied_T is None else np.asarray(applied_T)[keep]
+    return time_s[keep], field_T[keep], applied, note
 
 
 def _default_start(time_s: np.ndarray, field_T: np.ndarray, origin_s: float) -> float:

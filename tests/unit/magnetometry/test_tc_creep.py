@@ -462,6 +462,20 @@ def test_creep_series_cut_in_its_last_row_leaves_the_row_out_and_warns():
     assert time.tolist() == [100, 200, 300]
 
 
+def test_creep_series_pasted_after_itself_counts_each_sample_once():
+    """A logger file with its rows written twice: every 1-sigma of the fit was 0.707x, with no
+    word. The repeats are now dropped and named in a RepeatedMeasurementWarning and the fit's
+    warnings; the fit and its uncertainty are the single series'."""
+    t, b, t0, _ = hall_logger(dt_s=60.0, hold_s=86400, noise_T=1e-5)
+    once = fit_creep(t, b, origin_s=t0, start_s=600.0)
+    with pytest.warns(RepeatedMeasurementWarning, match=r"h\.csv: 1528 of 3056 samples repeat"):
+        twice = fit_creep(np.r_[t, t], np.r_[b, b], origin_s=t0, start_s=600.0, source="h.csv")
+    assert twice.n_points == once.n_points
+    assert np.sqrt(twice.cov[0, 0]) == pytest.approx(np.sqrt(once.cov[0, 0]), rel=1e-9)
+    assert twice.b_T == pytest.approx(once.b_T, rel=1e-12)
+    assert "repeat an earlier one" in twice.warnings[0]
+
+
 def test_tc_of_a_sweep_in_celsius_is_refused():
     """A table built in code with degC as K: before, Tc = -236.1 K; now refused when the table
     is built, as a file's would be."""
