@@ -572,6 +572,23 @@ def test_size_limits_before_parsing(tmp_path, monkeypatch):
             read(b"H (Oe),m (emu)" + eol + (b"1,2" + eol) * 1000, filename="l.csv")
 
 
+def test_line_limit_counts_every_line_end_the_readers_split_at(monkeypatch):
+    """The readers split lines with str.splitlines, which also ends a line at VT, FF, FS, GS,
+    RS, NEL and U+2028/9; the limit counted CR and LF only, so binary garbage or a 20 MB file
+    of b"1,2\\x1c" (5 million lines, none of them LF) was read for 28 s and 1.9 GB. Now they
+    count toward MAX_LINES, for a table, a .dat file and a creep series alike."""
+    from fluxtrap.magnetometry.creep import read_series
+    from fluxtrap.magnetometry.readers import _columns
+
+    monkeypatch.setattr(_columns, "MAX_LINES", 1000)
+    for eol in (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x85", "\u2028".encode()):
+        body = b"time_s,B_T\n" + (b"1,2" + eol) * 1000
+        for reader in (read, read_series):
+            with pytest.raises(InputFileError, match="l.csv: 1001 lines, more than 1000"):
+                reader(body, filename="l.csv")
+    assert len(read(b"B_T,m_emu\n" + b"1,2\n" * 999, filename="ok.csv")) == 999
+
+
 def test_open_quotes_and_huge_cells_name_their_line():
     """Before: csv's own 'field larger than field limit' error or a bare ValueError from zip()."""
     cell = b'"' + b"1" * 200_000 + b'"'

@@ -65,10 +65,20 @@ def read_limited(path: str | Path) -> bytes:
     return content
 
 
+# what else ``str.splitlines`` ends a line at (VT, FF, FS, GS, RS, NEL; U+2028/9 in UTF-8): bytes
+# that binary garbage holds too, so a file of them was millions of lines under the limit
+_OTHER_LINE_ENDS = b"\x0b\x0c\x1c\x1d\x1e\x85"
+_UNICODE_LINE_ENDS = (b"\xe2\x80\xa8", b"\xe2\x80\xa9")
+
+
 def check_size(content: bytes, filename: str) -> None:
-    """Refuse more than ``MAX_BYTES`` bytes or ``MAX_LINES`` lines before parsing."""
+    """Refuse more than ``MAX_BYTES`` bytes or ``MAX_LINES`` lines before parsing (lines as the
+    readers split them: at CR, LF, CRLF and the other ends ``str.splitlines`` knows)."""
     check_bytes(len(content), MAX_BYTES, filename, "magnetometer file")
     lines = max(content.count(b"\n"), content.count(b"\r") - content.count(b"\r\r\n"))
+    lines += len(content) - len(content.translate(None, _OTHER_LINE_ENDS))
+    if b"\xe2" in content:  # counting 3 bytes is slow: only where they may be
+        lines += sum(content.count(end) for end in _UNICODE_LINE_ENDS)
     if lines > MAX_LINES:
         raise InputFileError(
             f"{filename}: {lines} lines, more than {MAX_LINES}; split the file (one measurement each)"
