@@ -485,6 +485,19 @@ QD_HEAD = (
 )
 
 
+def test_a_windows_ellipsis_in_a_comment_does_not_cut_the_row():
+    """A file written on the instrument's Windows PC (cp1252, not UTF-8) with "fine steps..." in
+    a data row's Comment: read as Latin-1, its 0x85 byte was NEL, a line end for splitlines, so the
+    row became a comment row "fine steps" (a loop is cut at comment rows: Jc(0.5 T) was lost and
+    the 1-sigma 1.4x) and every later line number was one off. Now the text is cp1252."""
+    rows = [b",1,5,0,0\r\n", b"fine steps\x85,2,5,10,1e-3\r\n", b",3,5,20,2e-3\r\n"]
+    table = read(QD_HEAD.replace(b"MPMS3", b"MPMS3 \x96 SQUID") + b"".join(rows), filename="w.dat")
+    assert table.comments == () and table.line.tolist() == [5, 6, 7]
+    np.testing.assert_allclose(table.moment_Am2, [0.0, 1e-6, 2e-6])
+    with pytest.raises(InputFileError, match=r"w\.dat, line 7, column 'Moment \(emu\)': 'x'"):
+        read(QD_HEAD + rows[0] + rows[1] + b",3,5,20,x\r\n", filename="w.dat")
+
+
 def test_stray_delimiter_inside_a_row_is_refused():
     """'200,2,3e-3,5' was read as m = 2 emu and T = 3 mK; the QD row lost its field and was skipped."""
     with pytest.raises(InputFileError, match=r"s\.csv, line 3: 4 cells for 3 named columns"):

@@ -87,7 +87,9 @@ def check_size(content: bytes, filename: str) -> None:
 
 def decode(content: bytes) -> str:
     """Text of a file: UTF-16 with a BOM or without one (ASCII text in UTF-16 has a NUL in every
-    other byte of its head), UTF-8 (with or without BOM), else Latin-1 (old instrument PCs).
+    other byte of its head), UTF-8 (with or without BOM), else Windows-1252 (instrument PCs run
+    Windows: as Latin-1, the ellipsis of a comment "fine steps..." was a line end that cut the
+    row in two), else Latin-1.
     Line ends CR CR LF (a Windows file's CRLF converted once more, by an FTP text transfer or a
     Windows editor) read as one line end: they had read as a blank line after every line."""
     return _decoded(content).replace("\r\r\n", "\r\n")
@@ -103,6 +105,10 @@ def _decoded(content: bytes) -> str:
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:  # a Windows instrument PC's text: its 0x85 ("...") is NEL in Latin-1, a line end
+        return content.decode("cp1252")
+    except UnicodeDecodeError:  # one of the five bytes cp1252 leaves undefined
         return content.decode("latin-1")
 
 
