@@ -498,6 +498,16 @@ def test_a_windows_ellipsis_in_a_comment_does_not_cut_the_row():
         read(QD_HEAD + rows[0] + rows[1] + b",3,5,20,x\r\n", filename="w.dat")
 
 
+@pytest.mark.parametrize("mass", [b"NaN", b"inf", b"-inf"])
+def test_a_header_mass_that_is_not_a_number_is_no_mass(mass):
+    """INFO,NaN,SAMPLE_MASS gave mass_kg NaN (inf: inf), stored as is in the measurement's
+    metadata: NaN is not JSON (PostgreSQL refuses it). A mass that is not finite is none."""
+    head = QD_HEAD.replace(b"[Data]", b"INFO," + mass + b",SAMPLE_MASS\r\n[Data]")
+    table = read(head + b",1,5,0,0\r\n,2,5,10,1e-3\r\n", filename="m.dat")
+    assert table.metadata.info["SAMPLE_MASS"] == mass.decode()
+    assert table.metadata.mass_kg is None and table.metadata.to_dict()["mass_kg"] is None
+
+
 def test_stray_delimiter_inside_a_row_is_refused():
     """'200,2,3e-3,5' was read as m = 2 emu and T = 3 mK; the QD row lost its field and was skipped."""
     with pytest.raises(InputFileError, match=r"s\.csv, line 3: 4 cells for 3 named columns"):

@@ -11,6 +11,7 @@ the first of ``MOMENT_COLUMNS`` that holds any number, which also gives the mode
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Mapping
@@ -277,7 +278,10 @@ def _instrument(byapp: str, info: Mapping[str, str]) -> str:
 
 
 def _float(text: str | None) -> float | None:
+    """A header value as a finite float, else None ("NaN" or "inf" is no mass: stored as NaN it
+    was not JSON, which PostgreSQL refuses)."""
     try:
-        return float(text) if text not in (None, "") else None
+        value = float(text) if text not in (None, "") else None
     except ValueError:
         return None
+    return value if value is None or math.isfinite(value) else None
