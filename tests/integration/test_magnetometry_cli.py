@@ -11,6 +11,7 @@ import pytest
 
 from fluxtrap.cli import run
 from fluxtrap.cli.common import console
+from fluxtrap.magnetometry.bean import jc_from_loop
 from fluxtrap.magnetometry.jc import JcCurve, kim
 from fluxtrap.magnetometry.loops import NotSuperconductingWarning
 from fluxtrap.magnetometry.pipeline import derive
@@ -331,6 +332,20 @@ def test_jc_from_csv_with_column_mapping(tmp_path, capsys):
     assert JcCurve.from_csv(out).at(3.0) == pytest.approx(TRUE_JC(3.0), rel=0.02)
     code, _, err = cli(capsys, "jc", str(csv), *EDGES)
     assert code == 2 and "no field column found" in err
+
+
+def test_jc_of_a_csv_without_temperatures_says_so_not_nan(tmp_path, capsys):
+    """A CSV without a temperature column was shown as "Jc(B) at nan K" (the title, the
+    JcCurve's repr, the figure's legend): it is now "an unknown temperature"."""
+    table = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, n_points=71)
+    csv = tmp_path / "loop.csv"
+    rows = zip(table.field_T, table.moment_Am2, strict=True)
+    csv.write_text("B (T),m (emu)\n" + "".join(f"{b:.10g},{m * 1e3:.10g}\n" for b, m in rows))
+    code, text, err = cli(capsys, "jc", str(csv), *EDGES)
+    assert code == 0, err
+    assert "at an unknown temperature" in " ".join(text.split()) and "nan" not in text
+    curve = jc_from_loop(read(csv), 0.5e-3, 1.2e-3, 2.8e-3)
+    assert np.isnan(curve.temperature_K) and "nan" not in repr(curve)
 
 
 def _blank_moments(content: bytes, lines: list[int]) -> bytes:

@@ -86,6 +86,13 @@ def _printed_warnings() -> Iterator[None]:
         yield
 
 
+def _temperature(t: float | None) -> str:
+    """A loop's temperature for people: "5 K", or what a file without temperatures has (NaN)."""
+    if t is None or not math.isfinite(t):
+        return "an unknown temperature"
+    return f"{t:.3g} K"
+
+
 def _warn(
     filename: str, skipped_lines: Sequence[int], jc: JcCurve, skipped_rows: int | None = None
 ) -> None:
@@ -144,7 +151,7 @@ def jc_command(
         "Jc (A/cm²)",
         "± 1σ",
         "",
-        title=f"{loop_file.name}: Jc(B) at {jc.temperature_K:.3g} K",
+        title=f"{loop_file.name}: Jc(B) at {_temperature(jc.temperature_K)}",
     )
     gaps = jc.settings.get("gaps_T", [])
     for f in REPORT_FIELDS_T:
@@ -484,7 +491,7 @@ def measure_add(
         jc = done.jc
         meta = done.metadata
         _warn(file.name, meta.get("skipped_lines", ()), jc, meta.get("skipped_rows"))
-        console.print(f"{stored}, {jc.temperature_K:.3g} K): {jc!r}")
+        console.print(f"{stored}, {_temperature(jc.temperature_K)}): {jc!r}")
     for name, value in done.objectives.items():
         o, err = spec.objective(name), done.errors.get(name, math.nan)
         known = math.isfinite(err) and err > 0

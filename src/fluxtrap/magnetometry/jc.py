@@ -239,7 +239,8 @@ class JcCurve:
         return ax
 
     def __repr__(self) -> str:
-        t = f" at {self.temperature_K:.4g} K" if self.temperature_K is not None else ""
+        known = self.temperature_K is not None and math.isfinite(self.temperature_K)
+        t = f" at {self.temperature_K:.4g} K" if known else ""  # NaN: a file without temperatures
         flagged = int(self.unpenetrated.sum())
         mid = self.at(3.0) / A_CM2 if self.field_T[0] <= 3.0 <= self.field_T[-1] else math.nan
         at3 = f", Jc(3 T) = {mid:.3g} A/cm^2" if math.isfinite(mid) else ""

@@ -50,7 +50,8 @@ def loop_and_jc(table: MeasurementTable, jc: JcCurve, volume_m3: float, path: st
         ax1.axhline(0, color="0.7", lw=0.5)
         ax1.set_xlabel(r"$\mu_0 H$ (T)")
         ax1.set_ylabel(r"$M$ (emu cm$^{-3}$)")
-        t = f"{jc.temperature_K:.3g} K" if jc.temperature_K is not None else ""
+        known = jc.temperature_K is not None and np.isfinite(jc.temperature_K)
+        t = f"{jc.temperature_K:.3g} K" if known else ""  # NaN: a file without temperatures
         ax1.set_title(
             f"(a) {table.metadata.sample_name or table.metadata.filename} {t}", loc="left"
         )
