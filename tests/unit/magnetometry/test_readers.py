@@ -508,6 +508,18 @@ def test_a_header_mass_that_is_not_a_number_is_no_mass(mass):
     assert table.metadata.mass_kg is None and table.metadata.to_dict()["mass_kg"] is None
 
 
+@pytest.mark.parametrize("marker", [b"[Data]", b"[Data],,,,", b"[Header]"])
+def test_a_second_data_or_header_section_is_refused_naming_its_line(marker):
+    """A bare second '[Data]' line (a measurement appended, files joined) was read as a comment
+    row, which cuts a loop there: the decreasing branch in two, Jc(0.5 T) lost and the 1-sigma
+    1.4x, with no word (a whole second section was 'not a number' in the field column)."""
+    rows = [b",%d,5,%d,%d.0e-3\r\n" % (k, 10 * k, k) for k in range(6)]
+    content = QD_HEAD + b"".join(rows[:3]) + marker + b"\r\n" + b"".join(rows[3:])
+    with pytest.raises(InputFileError, match=r"j\.dat, line 8: a second '\[(Data|Header)\]' sec"):
+        read(content, filename="j.dat")
+    assert len(read(QD_HEAD + b"".join(rows), filename="j.dat")) == 6
+
+
 def test_stray_delimiter_inside_a_row_is_refused():
     """'200,2,3e-3,5' was read as m = 2 emu and T = 3 mK; the QD row lost its field and was skipped."""
     with pytest.raises(InputFileError, match=r"s\.csv, line 3: 4 cells for 3 named columns"):

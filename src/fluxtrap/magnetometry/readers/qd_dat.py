@@ -96,6 +96,13 @@ def read(
             f"{filename}, line {data_at + 2}: expected the column names after '[Data]'"
         )
     head_line = lines[data_at + 1]
+    for n, ln in enumerate(lines[data_at + 2 :], start=data_at + 3):
+        marker = ln.strip().strip(",\t").strip()
+        if marker in ("[Data]", "[Header]"):  # as a comment row it cut a loop there, silently
+            raise InputFileError(
+                f"{filename}, line {n}: a second {marker!r} section (the first '[Data]' is on "
+                f"line {data_at + 1}): files joined, or a measurement appended? Split the file"
+            )
     cut = unterminated_row(text)
     if cut is not None and cut >= data_at + 3:  # a data row (line data_at + 2 names the columns)
         lines = lines[:-1]
