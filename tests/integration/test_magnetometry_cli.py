@@ -280,6 +280,30 @@ def test_measure_list_shows_file_names_whole(tmp_path, capsys, db, loop_file, mo
     assert [c.strip() for c in row.split("│")[1:-1]][1:5] == ["B2", "mh_loop", "5", name]
 
 
+def test_measure_list_shows_a_temperature_of_0_k(tmp_path, capsys, db):
+    """A loop stored at 0 K (a temperature column of zeros) was listed as '-', as one without
+    temperatures, while `measure add` said '0 K': the stored value is shown."""
+    table = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, n_points=71, temperature_K=0.0)
+    write_qd_dat(table, tmp_path / "zero.dat")
+    code, _, err = cli(
+        capsys,
+        "measure",
+        "add",
+        "--db",
+        db,
+        "-c",
+        NAME,
+        "-s",
+        "B2",
+        str(tmp_path / "zero.dat"),
+        *EDGES,
+    )
+    assert code == 0, err
+    code, out, err = cli(capsys, "measure", "list", "-c", NAME, "--db", db)
+    (row,) = [line for line in out.splitlines() if "zero.dat" in line]
+    assert [c.strip() for c in row.split("│")[1:-1]][1:5] == ["B2", "mh_loop", "0", "zero.dat"]
+
+
 @pytest.mark.parametrize("case", ["truncated", "mt_file", "zero_size", "a_gt_b", "no_sample"])
 def test_measure_add_failures_write_nothing(tmp_path, capsys, db, loop_file, case):
     file, edges, sample = loop_file, list(EDGES), "B2"

@@ -524,7 +524,7 @@ def measure_list(
             str(m.id),
             m.sample,
             m.kind,
-            f"{m.temperature_K:.3g}" if m.temperature_K else "-",
+            f"{m.temperature_K:.3g}" if m.temperature_K is not None else "-",
             m.filename,
             ", ".join(
                 f"{cv.kind} ({len(next(iter(cv.columns.values()), []))} pts)"
