@@ -520,6 +520,16 @@ def test_a_second_data_or_header_section_is_refused_naming_its_line(marker):
     assert len(read(QD_HEAD + b"".join(rows), filename="j.dat")) == 6
 
 
+def test_a_utf8_bom_is_dropped_when_the_rest_is_not_all_utf8():
+    """Excel's UTF-8 BOM on a CSV that later got a Latin-1 byte (a note with 'µ'): the text was
+    decoded as Latin-1 with the BOM kept, the first column named 'ï»¿field', so a mapping
+    field='field [T]' was 'no column'. The BOM is now dropped whatever the rest is."""
+    content = b"\xef\xbb\xbffield,m (emu)\n0,0\n1,1e-3\n# 5 \xb5m thick\n"
+    table = read(content, filename="b.csv", columns={"field": "field [T]"})
+    assert table.metadata.columns["field"] == "field"
+    np.testing.assert_allclose(table.field_T, [0.0, 1.0])
+
+
 def test_stray_delimiter_inside_a_row_is_refused():
     """'200,2,3e-3,5' was read as m = 2 emu and T = 3 mK; the QD row lost its field and was skipped."""
     with pytest.raises(InputFileError, match=r"s\.csv, line 3: 4 cells for 3 named columns"):

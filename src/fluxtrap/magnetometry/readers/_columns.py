@@ -106,6 +106,9 @@ def _decoded(content: bytes) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    # a UTF-8 BOM on text with a byte that is not UTF-8 (a note added in Latin-1): it was
+    # "ï»¿" in the first column's name, which no mapping by that name then found
+    content = content.removeprefix(b"\xef\xbb\xbf")
     try:  # a Windows instrument PC's text: its 0x85 ("...") is NEL in Latin-1, a line end
         return content.decode("cp1252")
     except UnicodeDecodeError:  # one of the five bytes cp1252 leaves undefined
