@@ -527,16 +527,29 @@ def test_a_first_mesh_over_the_limit_says_where_its_size_came_from():
         simulate(case)
 
 
+STOPS = {
+    "max_wall": "wall-time limit [solver] max_wall = 9 s reached at t = 0.5 s",
+    "quench": "Newton did not converge even at the smallest time step (3 superconducting "
+    "elements past Tc, the hottest at 38.29 K against Tc 38 K: a quench, which the model of the "
+    "superconducting state does not follow) at t = 0.0107 s",
+}
+
+
+@pytest.mark.parametrize("stop", STOPS)
 @pytest.mark.parametrize("accuracy", ["1 %", "50 %"], ids=["refining", "scout-rerun"])
-def test_a_pair_stopped_by_max_wall_leaves_the_pair_before_as_the_result(monkeypatch, accuracy):
+def test_a_pair_that_stops_leaves_the_pair_before_as_the_result(monkeypatch, accuracy, stop):
     """[solver] max_wall running out in a later pair kept only that pair's partial trace (a ring
     stack's second pair had run the whole protocol at 0.45 %, the third stopped at t = 28.8 of
-    360 s). The pair before is whole: its result and estimate are returned, the target said
+    360 s); a later pair's finer mesh that quenched failed the whole run (a ring pair under a
+    1.2 T pulse: the scout pair and the graded fine run finished, its coarse run passed Tc by
+    0.3 K). The pair before is whole: its result and estimate are returned, the target said
     unmet for the stop (refining), or met by the scout whose rerun at the case's rtol
     stopped."""
     import fluxtrap.simulate.simulation as simulation
-    from fluxtrap.errors import WallTimeError
+    from fluxtrap.errors import SolverError, WallTimeError
     from fluxtrap.simulate.simulation import AccuracyWarning
+
+    error = WallTimeError if stop == "max_wall" else SolverError
 
     real = simulation.Simulation.run_on_mesh
     calls = []
@@ -544,18 +557,22 @@ def test_a_pair_stopped_by_max_wall_leaves_the_pair_before_as_the_result(monkeyp
     def run_on_mesh(self, mesh, size_m, progress, on_step, *args, **kwargs):
         calls.append(mesh)
         if len(calls) == 4:  # after the scout's fine, coarse and time_error runs
-            raise WallTimeError("wall-time limit [solver] max_wall = 9 s reached at t = 0.5 s")
+            raise error(f"{STOPS[stop]}; results up to t = 0.5 s are kept")
         return real(self, mesh, size_m, progress, on_step, *args, **kwargs)
 
     monkeypatch.setattr(simulation.Simulation, "run_on_mesh", run_on_mesh)
     monkeypatch.setattr(simulation, "TIME_SHARE", 0.0)  # the scout's result needs a rerun
     case = {**ZFC_DISK, "solver": {"accuracy": accuracy}}
     if accuracy == "1 %":
-        with pytest.warns(AccuracyWarning, match="the next pair stopped: wall-time limit"):
+        with pytest.warns(AccuracyWarning, match="the next pair stopped: ") as said:
             r = simulate(case)
+        assert str(said[0].message).endswith(f"the next pair stopped: {STOPS[stop]}")
     else:
         r = simulate(case)
-        assert "the result is the first pair's" in r.accuracy["note"]
+        assert (
+            r.accuracy["note"]
+            == f"the result is the first pair's, which meets the target; {STOPS[stop]}"
+        )
     acc = r.accuracy
     assert len(acc["levels"]) == 2 and acc["levels"][1]["rtol"] == 1e-3 * simulation.SCOUT_RTOL
     assert acc["reached"] == (accuracy == "50 %")
