@@ -120,7 +120,7 @@ def test_accuracy_target_out_of_reach_says_so_and_what_it_reached():
     case["solver"] = {"accuracy": "0.01 %"}
     with pytest.warns(
         UserWarning,
-        match=r"accuracy target 0\.0001 not reached: estimated [\d.e-]+ .*max_elements = 1,000",
+        match=r"accuracy target 0\.01 % not reached: estimated [\d.e-]+ % .*max_elements = 1,000",
     ):
         res = simulate(case)
     acc = res.summary()["accuracy"]

@@ -227,7 +227,7 @@ def calibrate_command(
         console.print(
             f"warning: {below['count']} simulations (of the fit and its predictions) did not reach "
             "their accuracy target "
-            f"(estimates up to {below['largest_estimate']:.3g} of the peak self-field; the "
+            f"(estimates up to {100 * below['largest_estimate']:.3g} % of the peak self-field; the "
             "case's [mesh] size or [solver] accuracy sets it)",
             style="yellow",
             highlight=False,

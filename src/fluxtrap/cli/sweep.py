@@ -134,7 +134,7 @@ def sweep(
         if len(missed):
             console.print(
                 f"warning: {len(missed)} of {len(table)} variants did not reach their accuracy "
-                f"target (estimates up to {missed['accuracy_estimate'].max():.3g} of the peak "
+                f"target (estimates up to {100 * missed['accuracy_estimate'].max():.3g} % of the peak "
                 "self-field; columns accuracy_* of results.csv)",
                 style="yellow",
                 highlight=False,

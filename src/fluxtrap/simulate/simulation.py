@@ -608,7 +608,7 @@ class Simulation:
                 "or give [mesh] size"
             )
             note = (
-                f"accuracy target {case.solver.accuracy:.3g} not checked: the case has no Bz "
+                f"accuracy target {100 * case.solver.accuracy:.3g} % not checked: the case has no Bz "
                 "[[probes]], where the estimate and the target are judged (a [bore] centre is "
                 f"not one; its own estimate is accuracy.bore); the result is on {mesh_said}"
             )
@@ -640,8 +640,8 @@ class Simulation:
                 else f"{MAX_PAIRS} refinements did not reach it"
             )
             note = (
-                f"accuracy target {case.solver.accuracy:.3g} not reached: estimated "
-                f"{worst:.3g} of the peak self-field with {fine.mesh.n_elements:,} elements "
+                f"accuracy target {100 * case.solver.accuracy:.3g} % not reached: estimated "
+                f"{100 * worst:.3g} % of the peak self-field with {fine.mesh.n_elements:,} elements "
                 f"(median conductor element {h * 1e3:.3g} mm); {why}"
             )
             warnings.warn(note, AccuracyWarning, stacklevel=2)
