@@ -304,6 +304,8 @@ class Case:
                 out["n_table"] = m.n_table.to_si()
             if m.temperature:
                 out["temperature"] = dataclasses.asdict(m.temperature)
+            if m.normal_resistivity_ohm_m is not None:  # absent without: older keys stand
+                out["normal_resistivity_ohm_m"] = m.normal_resistivity_ohm_m
             return out | heat
 
         def step(s: Step) -> dict[str, Any]:
@@ -413,10 +415,16 @@ class Case:
                 )
         for i, st in enumerate(states(self.protocol)):
             for m in self.materials:
-                if isinstance(m, Superconductor) and m.tc_K and st[1] >= m.tc_K:
+                if (
+                    isinstance(m, Superconductor)
+                    and m.tc_K
+                    and st[1] >= m.tc_K
+                    and m.normal_resistivity_ohm_m is None
+                ):
                     raise ValidationError(
                         f"protocol[{i}]: temperature {st[1]:g} K reaches Tc = {m.tc_K:g} K "
-                        f"of {m.name}; the model covers the superconducting state only"
+                        f"of {m.name}; without materials.{m.name}.normal_resistivity the model "
+                        "covers the superconducting state only"
                     )
         check_thermal(self)
         if not 0 < self.solver.rtol < 1:

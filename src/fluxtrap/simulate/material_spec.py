@@ -1,7 +1,8 @@
 """The ``[materials.<name>]`` tables of a case file -> ``Superconductor`` / ``NormalConductor``.
 
 A table with ``jc`` is a superconductor (``n``, ``e0``, ``jc`` = one of ``table``, ``kim``,
-``constant``, ``csv``, optionally ``temperature``); one with ``resistivity`` a normal conductor.
+``constant``, ``csv``, optionally ``temperature``; ``normal_resistivity``, a normal-state channel
+that carries the current beside it and alone past Tc); one with ``resistivity`` a normal conductor.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from fluxtrap.simulate.materials import (
 from fluxtrap.simulate.thermal_spec import MATERIAL_KEYS, temperature_table, thermal_material
 from fluxtrap.units import parse
 
-SUPERCONDUCTOR_KEYS = ("n", "e0", "jc", *MATERIAL_KEYS)
+SUPERCONDUCTOR_KEYS = ("n", "e0", "jc", "normal_resistivity", *MATERIAL_KEYS)
 NORMAL_KEYS = ("resistivity", *MATERIAL_KEYS)
 JC_KINDS = ("table", "kim", "constant", "csv", "curve", "tables")
 
@@ -90,6 +91,9 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
         temp,
         thermal_material(spec, where),
         n_table,
+        quantity(spec, "normal_resistivity", "resistivity", where)
+        if "normal_resistivity" in spec
+        else None,
     )
 
 

@@ -306,7 +306,9 @@ class TemperatureScaling:
 
 @dataclass(frozen=True)
 class Superconductor:
-    """Power law E = e0 (|J|/Jc(B,T))^n sign(J): ``e0_V_m`` in V/m, ``jc`` a Jc model."""
+    """Power law E = e0 (|J|/Jc(B,T))^n sign(J): ``e0_V_m`` in V/m, ``jc`` a Jc model.
+    ``normal_resistivity_ohm_m`` (ohm*m): a normal-state channel beside the superconducting one,
+    sharing E (J = Jc (E/e0)^(1/n) + E/rho_n), which carries it alone at and past Tc."""
 
     name: str
     n: float
@@ -315,9 +317,15 @@ class Superconductor:
     temperature: TemperatureScaling | None = None
     thermal: ThermalMaterial | None = None
     n_table: TemperatureTable | None = None  # n(T); ``n`` is then its first value
+    normal_resistivity_ohm_m: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "jc", as_jc_model(self.jc))
+        rho = self.normal_resistivity_ohm_m
+        if rho is not None and not 0 < rho < np.inf:
+            raise UnitError(
+                f"materials.{self.name}.normal_resistivity: must be > 0 ohm*m and finite, got {rho}"
+            )
         if self.n_table:
             object.__setattr__(self, "n", self.n_table.values[0])
             for i, v in enumerate(self.n_table.values):
@@ -367,6 +375,8 @@ class Superconductor:
             jc["temperature"] = self.temperature.to_dict()
         n = self.n_table.to_value("") if self.n_table else self.n
         out = {"n": n, "e0": f"{self.e0_V_m!r} V/m", "jc": jc}
+        if self.normal_resistivity_ohm_m is not None:
+            out["normal_resistivity"] = f"{self.normal_resistivity_ohm_m!r} ohm*m"
         return out | (self.thermal.to_dict() if self.thermal else {})
 
 

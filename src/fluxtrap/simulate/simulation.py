@@ -23,7 +23,7 @@ import pandas as pd
 
 from fluxtrap.errors import AnalysisError, SolverError, ValidationError
 from fluxtrap.simulate import bore
-from fluxtrap.simulate.case import MU0, Case
+from fluxtrap.simulate.case import MU0, Case, CaseWarning
 from fluxtrap.units import to_A_cm2
 
 HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
@@ -625,7 +625,7 @@ class Simulation:
                 if fixed
                 else f"the next pair stopped: {stopped_by}"
                 if stopped_by
-                else f"its time steps' part alone is {pair_time:.3g} (the pair's coarse mesh "
+                else f"its time steps' part alone is {100 * pair_time:.3g} % (the pair's coarse mesh "
                 "stepped at the fine run's times), which refining the mesh does not cut: the "
                 "step control judges its errors against Jc x the stack's radius, which can be "
                 "far above a probe's self-field when the currents stay well below Jc (a low n, "
@@ -677,6 +677,18 @@ class Simulation:
         if case.bore:
             accuracy["bore"] = bore_errors(fine.bore, coarse.bore)
         solver = {**fine.solver, "wall_s": round(time.perf_counter() - t_wall, 4)}
+        if "past_tc" in solver:
+            from fluxtrap.simulate.solver import JC_FLOOR
+
+            hot = solver["past_tc"]
+            warnings.warn(
+                f"{hot['elements']} superconducting elements of {hot['material']} went past Tc "
+                f"(the hottest at {hot['hottest_K']:.4g} K against Tc {hot['tc_K']:.4g} K), where "
+                f"the model keeps {JC_FLOOR:g} of their Jc (no normal state): the result there is "
+                f"not the physics; give materials.{hot['material']}.normal_resistivity",
+                CaseWarning,
+                stacklevel=2,
+            )
         return dataclasses.replace(
             fine,
             solver=solver,
@@ -703,7 +715,7 @@ class Simulation:
         from fluxtrap.simulate.adapt import Sampled
         from fluxtrap.simulate.fem import edge_space
         from fluxtrap.simulate.probes import probe_matrix
-        from fluxtrap.simulate.solver import Discretization, Stats, run_protocol
+        from fluxtrap.simulate.solver import Discretization, Stats, past_tc, run_protocol
 
         t_wall = time.perf_counter()
         case = self.case
@@ -727,6 +739,7 @@ class Simulation:
         bar = _Progress(case.duration_s, size_m, len(mesh.triangles)) if progress else None
 
         heat0: list[float] = []
+        hottest: list = []  # past_tc of the step furthest past Tc without a normal state
         cold_head = heat is not None and getattr(heat, "cold_head", None) is not None
         flows = [0.0, 0.0]  # cooler, heater (J) so far
         before: list = []  # (t, heat state) of the previous step
@@ -745,6 +758,9 @@ class Simulation:
             last[:] = [s.t, J]
             Te = heat.element_temperature(s.heat) if heat else None
             if heat:
+                hot = past_tc(disc, Te)
+                if hot[0] and (not hottest or hot[1] - hot[2] > hottest[1] - hottest[2]):
+                    hottest[:] = hot
                 if not heat_rows:
                     heat0.append(heat.heat_J(s.heat))
                 row = [
@@ -794,6 +810,10 @@ class Simulation:
                 "rejected_steps": stats.rejected,
                 "wall_s": round(time.perf_counter() - t_wall, 4),
             }
+            if hottest:
+                solver["past_tc"] = dict(
+                    zip(("elements", "hottest_K", "tc_K", "material"), hottest, strict=True)
+                )
             return Result(
                 case,
                 pd.DataFrame(rows, columns=cols),

@@ -54,6 +54,9 @@ from fluxtrap.simulate.topology import cut_field, cuts, enclosed_nodes
 MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
 # heated past Tc, an element keeps this fraction of its Jc(B) (the power law needs Jc > 0)
 JC_FLOOR = 1e-3
+# Newton iterations of E(J) with a normal-state channel: from the start, within ln n of the root
+# in ln E, quadratic near it (about 10 where the channels share the current)
+SHARED_ITERATIONS = 60
 
 
 @dataclass
@@ -102,6 +105,14 @@ class Discretization:
             self.n[idx], self.e0[idx] = m.n, m.e0_V_m
         self.n_of_T = [(m, idx) for m, idx in self.sc_groups if m.n_table]
         self._uniform_law()
+        # 1/rho_n of the superconducting elements with a normal-state channel (0 without one),
+        # None when no material has one; their Jc falls to 0 at Tc, ``jc_floor`` scales Newton
+        g_n = np.zeros(len(self.sc))
+        for m, idx in self.sc_groups:
+            if m.normal_resistivity_ohm_m:
+                g_n[idx] = 1.0 / m.normal_resistivity_ohm_m
+        self.g_n = g_n if g_n.any() else None
+        self.jc_floor = np.zeros(len(self.sc))
         # the superconductors among the conductor elements: a slice (a view, no copy) when all are
         self.sc_of = slice(None) if len(self.ohm) == 0 else self.sc
 
@@ -255,8 +266,10 @@ class Discretization:
         w_sc = self.w[self.sc]
         if not len(w_sc):
             return rms / max(self_field, 1e-6 * max(self.field_scale, 1.0))
-        scale = (w_sc @ self.jc(u, temperature_K)) / w_sc.sum() * self.radius
-        return rms / scale
+        jc = self.jc(u, temperature_K)
+        if self.g_n is not None:  # past Tc a normal-state channel's Jc is 0: its floor
+            jc = np.maximum(jc, self.jc_floor)
+        return rms / ((w_sc @ jc) / w_sc.sum() * self.radius)
 
     # constitutive law ------------------------------------------------------------------------
     def field_T(self, u: np.ndarray) -> np.ndarray:
@@ -268,16 +281,18 @@ class Discretization:
     def jc(self, u: np.ndarray, temperature_K: float | np.ndarray) -> np.ndarray:
         """Jc (A/m^2) of the superconducting elements at the state ``u``, shape (n_sc,), at one
         temperature or per conductor element (array (n_conductor,), K; then at least
-        ``JC_FLOOR`` x Jc(B) of the material's reference temperature)."""
+        ``JC_FLOOR`` x Jc(B) of the material's reference temperature). A material with a
+        normal-state channel keeps its Jc, 0 past Tc, and that floor goes to ``jc_floor``."""
         b = np.zeros(len(self.sc)) if self.field_free else self.field_T(u)[self.sc]
         out = np.empty(len(self.sc))
-        if np.ndim(temperature_K) == 0:
-            for m, idx in self.sc_groups:
-                out[idx] = m.jc_at(b[idx], temperature_K)
-            return out
-        t_sc = temperature_K[self.sc]
+        per_element = np.ndim(temperature_K) > 0
+        t = temperature_K[self.sc] if per_element else temperature_K
         for m, idx in self.sc_groups:
-            out[idx] = np.maximum(m.jc_at(b[idx], t_sc[idx]), JC_FLOOR * m.jc.at(b[idx]))
+            out[idx] = m.jc_at(b[idx], t[idx] if per_element else t)
+            if m.normal_resistivity_ohm_m:
+                self.jc_floor[idx] = JC_FLOOR * m.jc.at(b[idx])
+            elif per_element:
+                out[idx] = np.maximum(out[idx], JC_FLOOR * m.jc.at(b[idx]))
         return out
 
     def set_temperature(self, temperature_K: float | np.ndarray) -> None:
@@ -311,12 +326,18 @@ class Discretization:
         dE = np.empty_like(J)
         E[self.ohm] = self.rho * J[self.ohm]
         dE[self.ohm] = self.rho
-        pw, E[self.sc] = self._power(J[self.sc], jc)
-        dE[self.sc] = self.n * pw / jc
+        if self.g_n is None:
+            pw, E[self.sc] = self._power(J[self.sc], jc)
+            dE[self.sc] = self.n * pw / jc
+        else:
+            E[self.sc] = self._shared_field(J[self.sc], jc)
+            dE[self.sc] = self._shared_inverse(E[self.sc], jc)[1]
         return E, dE
 
     def sc_field(self, Js: np.ndarray, jc: np.ndarray) -> np.ndarray:
         """E (V/m) of the superconducting elements at their J (A/m^2): ``law`` without dE/dJ."""
+        if self.g_n is not None:
+            return self._shared_field(Js, jc)
         return self._power(Js, jc)[1]
 
     def _power(self, Js: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -329,12 +350,52 @@ class Discretization:
     def inverse_law(self, Es: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """J(E) (A/m^2) and dE/dJ there (ohm*m) for the superconducting elements: the inverse of
         ``law``."""
+        if self.g_n is not None:
+            return self._shared_inverse(Es, jc)
         n, e0 = self.n_one, self.e0_one
         mag = np.abs(Es)
         x = (mag / e0) ** (1.0 / n)
         # n E0 x^(n-1) / Jc = n |E| / (Jc x): one power, not two (x = 0 gives 0, n > 1)
         g = np.divide(n * mag, jc * x, out=np.zeros_like(x), where=x > 0)
         return np.sign(Es) * jc * x, g
+
+    def _shared_inverse(self, Es: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``inverse_law`` with the normal-state channel: J = Jc (|E|/E0)^(1/n) sign(E) + E/rho_n
+        and dE/dJ = 1 / (Jc x / (n |E|) + 1/rho_n), x = (|E|/E0)^(1/n); at E = 0 that is 0
+        (a perfect conductor) where Jc > 0, rho_n where Jc = 0 (past Tc)."""
+        n, e0, g_n = self.n_one, self.e0_one, self.g_n
+        mag = np.abs(Es)
+        carried = jc * (mag / e0) ** (1.0 / n)  # by the superconducting channel
+        slope = carried + n * mag * g_n  # n |E| dJ/dE
+        g = np.divide(n * mag, slope, out=np.zeros_like(mag), where=slope > 0)
+        normal = (slope == 0) & (jc == 0)
+        g[normal] = 1.0 / g_n[normal]
+        return np.sign(Es) * carried + Es * g_n, g
+
+    def _shared_field(self, Js: np.ndarray, jc: np.ndarray) -> np.ndarray:
+        """E (V/m) at J (A/m^2) with the normal-state channel: the root of Jc (E/E0)^(1/n) +
+        E/rho_n = |J|, by Newton in s = ln E (convex and increasing in s: from above the root
+        every iterate stays above it and falls onto it; numpy has no vectorised root finder)
+        from the smaller of the two channels' fields each alone carrying J (above the root)."""
+        n, e0, g_n = self.n_one, self.e0_one, self.g_n
+        mag = np.abs(Js)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            E = np.fmin(e0 * (mag / jc) ** n, mag / g_n)  # 0/0 where J = Jc = 0: not NaN
+        # below 1e-250 V/m the normal channel carries nothing J can tell (and exp underflows)
+        both = np.where((jc > 0) & (g_n > 0) & (E > 1e-250) & np.isfinite(E))[0]
+        if len(both):
+            nb, eb = (x[both] if np.ndim(x) else x for x in (n, e0))
+            c, gb, jb = jc[both], g_n[both], mag[both]
+            s = np.log(E[both])
+            for _ in range(SHARED_ITERATIONS):
+                es = np.exp(s)
+                carried = c * (es / eb) ** (1.0 / nb)
+                ds = (carried + es * gb - jb) / (carried / nb + es * gb)
+                s -= ds
+                if np.max(np.abs(ds)) < 1e-12:
+                    break
+            E[both] = np.exp(s)
+        return np.sign(Js) * E
 
 
 def power(x: np.ndarray, k: float | np.ndarray) -> np.ndarray:
@@ -421,6 +482,7 @@ def newton(
     """
     u = u_old.copy()
     jc = d.jc(u, temperature_K)  # a constant Jc: fixed for the step, else lagged per iteration
+    scale = jc if d.g_n is None else np.maximum(jc, d.jc_floor)  # J changes relative to it
     sc, ohm, free = d.sc_of, d.ohm, d.free
     Es = d.sc_field(matvec(d.C, u)[sc], jc)
     u[d.bnd] = applied_T / MU0 * d.unit_x[d.bnd]
@@ -437,6 +499,7 @@ def newton(
     for it in range(1, ctl.max_newton + 1):
         if not d.field_free:
             jc = d.jc(u, temperature_K)
+            scale = jc if d.g_n is None else np.maximum(jc, d.jc_floor)
         JE, g = d.inverse_law(Es, jc)
         if len(ohm):
             E[ohm] = d.rho * J[ohm]
@@ -472,14 +535,14 @@ def newton(
         cap = np.maximum(e0, size * k)
         capped = ~falls & (primal_size > cap)
         Es = np.where(falls, dual, np.clip(E_primal, -cap, cap))
-        change = np.max(np.abs(Cd[sc]) / jc, initial=0.0)
+        change = np.max(np.abs(Cd[sc]) / scale, initial=0.0)
         refactor = last_change is None or change > ctl.reuse * last_change
         last_change = change
         if change < ctl.newton_tol:
             # J(E) must match J where E matters; below 1e-8 E0 an element is a perfect conductor
             live = np.maximum(primal_size, np.abs(E_dual)) > 1e-8 * e0
             consistent = (
-                it > 1 and np.max(np.abs(Jn - JE)[live] / jc[live], initial=0.0) < ctl.newton_tol
+                it > 1 and np.max(np.abs(Jn - JE)[live] / scale[live], initial=0.0) < ctl.newton_tol
             )
             # a capped E lags its J: a J change under the tolerance is no convergence there
             # (a 7.7 s step of a warming disk was taken with J 12 % of Jc off J(E))
@@ -520,23 +583,38 @@ def _stop(
     )
 
 
-def _past_tc(d: Discretization, temperature_K: float | np.ndarray) -> str:
-    """What a failed step says of superconducting elements at or past their Tc (``temperature_K``
-    per conductor element, K): a quench, which the model (the superconducting state, Jc floored
-    at ``JC_FLOOR``) does not follow; "" when none is."""
+def past_tc(d: Discretization, temperature_K: float | np.ndarray) -> tuple[int, float, float, str]:
+    """Superconducting elements at or past their Tc (``temperature_K`` per conductor element,
+    K) whose material has no normal-state channel, where the model keeps ``JC_FLOOR`` of their
+    Jc: (how many, the temperature of the one furthest past its Tc, that Tc, its material),
+    (0, nan, nan, "") when none is."""
+    none = 0, np.nan, np.nan, ""
     if np.ndim(temperature_K) == 0:
-        return ""
+        return none
     t_sc = np.asarray(temperature_K)[d.sc]
-    past = [(t_sc[idx], m.tc_K) for m, idx in d.sc_groups if m.tc_K and len(idx)]
-    hot = [(t[t >= tc], tc) for t, tc in past if (t >= tc).any()]
+    past = [
+        (t_sc[idx], m.tc_K, m.name)
+        for m, idx in d.sc_groups
+        if m.tc_K and len(idx) and not m.normal_resistivity_ohm_m  # whose state the model follows
+    ]
+    hot = [(t[t >= tc], tc, name) for t, tc, name in past if (t >= tc).any()]
     if not hot:
+        return none
+    hottest, tc, name = max(((t.max(), tc, name) for t, tc, name in hot), key=lambda x: x[0] - x[1])
+    return sum(len(t) for t, _, _ in hot), float(hottest), float(tc), name
+
+
+def _past_tc(d: Discretization, temperature_K: float | np.ndarray) -> str:
+    """What a failed step says of ``past_tc``: a quench, which the model (the superconducting
+    state, Jc floored at ``JC_FLOOR``) does not follow; "" when none is."""
+    count, hottest, tc, name = past_tc(d, temperature_K)
+    if not count:
         return ""
-    count = sum(len(t) for t, _ in hot)
-    hottest, tc = max(((t.max(), tc) for t, tc in hot), key=lambda x: x[0] - x[1])
     return (
         f" ({count} superconducting element{'s' * (count > 1)} past Tc, the hottest at "
         f"{hottest:.4g} K against Tc {tc:.4g} K: a quench, which the model of the "
-        "superconducting state does not follow)"
+        f"superconducting state does not follow; materials.{name}.normal_resistivity gives it "
+        "the normal state)"
     )
 
 

@@ -126,3 +126,34 @@ def test_inverse_law_inverts_the_power_law(space):
     assert g == pytest.approx(dE[d.sc], rel=1e-9)
     assert E[d.sc] == pytest.approx(1e-4 * np.sign(x) * np.abs(x) ** 35, rel=1e-12)
     assert dE[d.sc] == pytest.approx(35 * 1e-4 * np.abs(x) ** 34 / 1e8, rel=1e-12)
+
+
+def test_a_normal_state_channel_shares_E_with_the_power_law(space):
+    """normal_resistivity rho_n: J = Jc (|E|/E0)^(1/n) sign(E) + E/rho_n (the two channels at one
+    E). ``law`` (E(J) by Newton in ln E) and ``inverse_law`` (explicit) invert each other to
+    1e-9, dE/dJ is the slope of E(J) (central differences, 1e-5), and where Jc = 0 (past Tc)
+    the element is an ohmic conductor, dE/dJ = rho_n also at E = 0."""
+    case = {**CASE, "materials": {**CASE["materials"]}}
+    case["materials"]["sc"] = {**CASE["materials"]["sc"], "normal_resistivity": "2e-6 ohm*m"}
+    d = Discretization(Case.from_dict(case), space)
+    rho, e0, n, k = 2e-6, 1e-4, 35, len(d.sc)
+    jc = np.full(k, 1e8)
+    jc[::4] = 0.0  # past Tc
+    J = np.zeros(len(d.conductor))
+    J[d.sc] = np.linspace(-5.0, 5.0, k) * 1e8  # from below Jc to where rho_n carries most
+    E, dE = d.law(J, jc)
+    Es = E[d.sc]
+    J_back, g = d.inverse_law(Es, jc)
+    assert J_back == pytest.approx(J[d.sc], rel=1e-9, abs=1e-3)
+    assert g == pytest.approx(dE[d.sc], rel=1e-9)
+    closed = jc * (np.abs(Es) / e0) ** (1 / n) * np.sign(Es) + Es / rho
+    assert closed == pytest.approx(J[d.sc], rel=1e-9, abs=1e-3)
+    assert Es[::4] == pytest.approx(rho * J[d.sc][::4], rel=1e-12)
+    assert np.abs(Es[5:-5:4]).max() > 10 * e0  # the test reaches where both channels matter
+    h = 1e-6 * np.maximum(np.abs(J), 1.0)
+    Ep, Em = d.law(J + h, jc)[0], d.law(J - h, jc)[0]
+    slope = ((Ep - Em) / (2 * h))[d.sc]
+    live = np.abs(Es) > 1e-30  # below, the slope is below rounding
+    assert dE[d.sc][live] == pytest.approx(slope[live], rel=1e-5)
+    zero = np.zeros(k)
+    assert d.inverse_law(zero, jc)[1] == pytest.approx(np.where(jc == 0, rho, 0.0))
