@@ -35,6 +35,7 @@ form of a uniform thick solenoid within 0.3%. Without the Jc(T) coupling the rat
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 
@@ -281,3 +282,18 @@ def test_a_thermal_runaway_is_named_as_one():
                        r"than any step can follow \(a thermal runaway") as err:  # fmt: skip
         simulate(case)
     assert err.value.result.probes["time_s"].iloc[-1] < 0.01  # stopped during the rise
+
+
+def test_with_a_normal_state_the_runaway_runs_through_to_a_full_quench():
+    """The same runaway with rho_n 1e-6 ohm*m (materials.sc.normal_resistivity): the run goes
+    through it, the whole cylinder ends past Tc and, in the normal state at zero applied field,
+    its currents decay within mu0 R^2 / rho_n ~ 1e-4 s: nothing is trapped 1 s later (< 1e-12 T
+    at every probe; with Jc floored at 1e-3 instead of 0 past Tc a remanent field stays)."""
+    case = pfm_case(1.25, C / 100).with_options(mesh_size_m=2e-3)
+    rho_n = dataclasses.replace(case.materials[0], normal_resistivity_ohm_m=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # probes inside the bulk; a fixed mesh
+        r = simulate(dataclasses.replace(case, materials=(rho_n,)))
+    assert r.probes["time_s"].iloc[-1] == pytest.approx(1.05)
+    assert r.heat["mean_T_K"].iloc[-1] > TC and "past_tc" not in r.solver
+    assert np.abs(r.probes.filter(like="_Bz_T").iloc[-1]).max() < 1e-12
