@@ -13,6 +13,7 @@ The fast checks are tests/physics/test_pfm.py (2 mm mesh). Here, against the mes
    at the peak and at the end of a 2 T and a 1.5 T pulse (C 2e4 J/(m^3 K)).
 
     python bench/pfm_optimum.py [--meshes 2 1] [--peaks 0.5 0.75 ... 3]   (~10 min CPU)
+        [--normal-resistivity 1e-6]   (ohm*m: part 1 with a normal state; pulses past Tc run)
 """
 
 from __future__ import annotations
@@ -32,9 +33,13 @@ RISE_S, DECAY_S = 0.01, 0.04
 RADII = np.linspace(0.0, R, 9)
 
 
-def material(heat_capacity: float | None, conductivity: float | None = None) -> dict:
+def material(
+    heat_capacity: float | None, conductivity: float | None = None, rho_n: float | None = None
+) -> dict:
     table = {"temperature": f"{T0} K", "field": [0], "field_unit": "T", "jc": [JC0]}
     m = {"n": N, "jc": {"tc": f"{TC} K", "tables": [table | {"jc_unit": "A/m^2"}]}}
+    if rho_n:
+        m["normal_resistivity"] = f"{rho_n} ohm*m"
     if heat_capacity:
         m["heat_capacity"] = f"{heat_capacity} J/(m^3*K)"
     if conductivity:
@@ -56,10 +61,13 @@ def quiet_simulate(case: dict):
     return result
 
 
-def trapped(peak_T: float, heat_capacity: float | None, mesh_mm: float) -> tuple[float, float]:
-    """(Phi / (pi R^2), centre Bz) in T after the pulse and 1 s at zero."""
+def trapped(
+    peak_T: float, heat_capacity: float | None, mesh_mm: float, rho_n: float | None = None
+) -> tuple[float, float]:
+    """(Phi / (pi R^2), centre Bz) in T after the pulse and 1 s at zero (normal-state
+    resistivity ``rho_n``, ohm*m, or none)."""
     case = {
-        "materials": {"sc": material(heat_capacity)},
+        "materials": {"sc": material(heat_capacity, rho_n=rho_n)},
         "stack": [{"material": "sc", "radius": f"{R} m", "thickness": f"{L} m"}],
         "probes": [
             {"name": f"r{i}", "r": f"{r} m", "z": f"{L / 2} m"} for i, r in enumerate(RADII)
@@ -145,13 +153,14 @@ def main() -> None:
     parser.add_argument(
         "--peaks", type=float, nargs="+", default=[0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
     )
+    parser.add_argument("--normal-resistivity", type=float, default=None, metavar="OHM_M")
     args = parser.parse_args()
     start = time.process_time()
     print("1. Trapped flux Phi / (pi R^2) and centre field (T) against the pulse peak B_M (T)")
     print("   B_M: " + " ".join(f"{p:6.2f}" for p in args.peaks))
     for mesh in args.meshes:
         for c, label in ((2e4, "C 2e4"), (8e4, "C 8e4"), (None, "isothermal")):
-            rows = [trapped(p, c, mesh) for p in args.peaks]
+            rows = [trapped(p, c, mesh, args.normal_resistivity) for p in args.peaks]
             flux, centre = [f for f, _ in rows], [b for _, b in rows]
             (pf, vf), (pb, vb) = optimum(args.peaks, flux), optimum(args.peaks, centre)
             print(f"   {mesh:g} mm {label:10s} Phi    " + " ".join(f"{v:6.3f}" for v in flux))
