@@ -148,9 +148,10 @@ def test_past_tc_in_the_protocol_needs_a_normal_state():
         Case.from_dict(case)
     case["materials"]["b"]["normal_resistivity"] = "1e-6 ohm*m"
     assert Case.from_dict(case).materials[0].normal_resistivity_ohm_m == 1e-6
-    case["materials"]["b"]["normal_resistivity"] = "-1e-6 ohm*m"
-    with pytest.raises(UnitError, match="materials.b.normal_resistivity: must be > 0"):
-        Case.from_dict(case)
+    for wrong in ("-1e-6 ohm*m", "1e300 ohm*m", "1e-6 ohm*cm^2"):
+        case["materials"]["b"]["normal_resistivity"] = wrong
+        with pytest.raises(UnitError, match="materials.b.normal_resistivity"):
+            Case.from_dict(case)
 
 
 def test_the_normal_state_is_part_of_the_case_and_its_key(tmp_path):

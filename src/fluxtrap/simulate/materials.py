@@ -46,6 +46,9 @@ N_MAX = 500.0
 # the criterion E0 (V/m): usually 1e-4 V/m (1 uV/cm); beyond 1 V/m, or below 1e-12 V/m, it is a
 # unit mistake (1e300 V/m reached Newton as an overflow)
 E0_RANGE = (1e-12, 1.0)
+# the normal-state resistivity (ohm*m): pure metals at 4 K ~1e-11, K-Ba122 near Tc ~1e-6, YBCO
+# ~1e-5; beyond, a unit mistake (1e300 stalled Newton at t = 27 ms of a pulse)
+NORMAL_RESISTIVITY_RANGE = (1e-12, 1e-2)
 # Jc(T) ~ (1 - (T/Tc)^2)^exponent: measured exponents are ~1-3; past 100 the factor underflows
 # to zero at the reference temperature (1e6: a ZeroDivisionError in the run)
 TEMPERATURE_EXPONENT_MAX = 100.0
@@ -321,10 +324,11 @@ class Superconductor:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "jc", as_jc_model(self.jc))
-        rho = self.normal_resistivity_ohm_m
-        if rho is not None and not 0 < rho < np.inf:
+        rho, (lo, hi) = self.normal_resistivity_ohm_m, NORMAL_RESISTIVITY_RANGE
+        if rho is not None and not lo <= rho <= hi:
             raise UnitError(
-                f"materials.{self.name}.normal_resistivity: must be > 0 ohm*m and finite, got {rho}"
+                f"materials.{self.name}.normal_resistivity = {rho:g} ohm*m: must be in "
+                f"[{lo:g}, {hi:g}] ohm*m (K-Ba122 near Tc about 1e-6 ohm*m: 0.1 mOhm*cm)"
             )
         if self.n_table:
             object.__setattr__(self, "n", self.n_table.values[0])
