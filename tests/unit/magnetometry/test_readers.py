@@ -498,10 +498,11 @@ def test_a_windows_ellipsis_in_a_comment_does_not_cut_the_row():
         read(QD_HEAD + rows[0] + rows[1] + b",3,5,20,x\r\n", filename="w.dat")
 
 
-@pytest.mark.parametrize("mass", [b"NaN", b"inf", b"-inf"])
+@pytest.mark.parametrize("mass", [b"NaN", b"inf", b"-inf", b"1_000"])
 def test_a_header_mass_that_is_not_a_number_is_no_mass(mass):
     """INFO,NaN,SAMPLE_MASS gave mass_kg NaN (inf: inf), stored as is in the measurement's
-    metadata: NaN is not JSON (PostgreSQL refuses it). A mass that is not finite is none."""
+    metadata: NaN is not JSON (PostgreSQL refuses it); "1_000" (Python's digit groups, which
+    float() reads) was 1000 mg. A mass that is not finite plain decimal text is none."""
     head = QD_HEAD.replace(b"[Data]", b"INFO," + mass + b",SAMPLE_MASS\r\n[Data]")
     table = read(head + b",1,5,0,0\r\n,2,5,10,1e-3\r\n", filename="m.dat")
     assert table.metadata.info["SAMPLE_MASS"] == mass.decode()
@@ -716,3 +717,10 @@ def test_a_dat_file_with_its_field_in_koe_reads_as_in_oe(tmp_path, mpms_file):
     np.testing.assert_allclose(kilo.field_T, oe.field_T, rtol=1e-12, atol=0)
     np.testing.assert_array_equal(kilo.moment_Am2, oe.moment_Am2)
     assert kilo.metadata.columns["field"] == "Magnetic Field (kOe)"
+
+
+def test_a_cell_with_python_digit_groups_is_not_a_number():
+    """float() reads "1_000" as 1000; no instrument writes it, so a cell like that is refused as
+    a number is that cannot be read, naming file, line and column."""
+    with pytest.raises(InputFileError, match=r"g\.dat, line 6, column 'Moment \(emu\)': '1_0e-3'"):
+        read(QD_HEAD + b",1,5,0,0\r\n,2,5,10,1_0e-3\r\n", filename="g.dat")

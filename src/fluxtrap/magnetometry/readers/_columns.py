@@ -267,8 +267,11 @@ def skip_missing(
 
 
 def _number(text: str, filename: str, line: int, name: str) -> float:
-    """A cell as a finite float ("nan" and "inf" are refused: an empty cell marks a missing value)."""
+    """A cell as a finite float ("nan" and "inf" are refused: an empty cell marks a missing value;
+    so is "1_000", Python's digit grouping, which float() reads as 1000)."""
     try:
+        if "_" in text:
+            raise ValueError(text)
         value = float(text)
     except ValueError:
         hint = ""

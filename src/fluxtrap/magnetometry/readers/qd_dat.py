@@ -37,6 +37,7 @@ from fluxtrap.magnetometry.table import (
     unterminated_note,
     unterminated_row,
 )
+from fluxtrap.units import number
 
 name = "qd_dat"
 
@@ -285,10 +286,8 @@ def _instrument(byapp: str, info: Mapping[str, str]) -> str:
 
 
 def _float(text: str | None) -> float | None:
-    """A header value as a finite float, else None ("NaN" or "inf" is no mass: stored as NaN it
-    was not JSON, which PostgreSQL refuses)."""
-    try:
-        value = float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-    return value if value is None or math.isfinite(value) else None
+    """A header value as a finite float in plain decimal text, else None ("NaN" or "inf" is no
+    mass: stored as NaN it was not JSON, which PostgreSQL refuses; "1_000", which float() reads
+    as 1000, is no mass either)."""
+    value = number(text)
+    return value if value is not None and math.isfinite(value) else None
