@@ -11,6 +11,7 @@ import pytest
 
 from fluxtrap.cli import run
 from fluxtrap.cli.common import console
+from fluxtrap.errors import ValidationError
 from fluxtrap.magnetometry.bean import jc_from_loop
 from fluxtrap.magnetometry.jc import JcCurve, kim
 from fluxtrap.magnetometry.loops import NotSuperconductingWarning
@@ -328,6 +329,24 @@ def test_measure_add_failures_write_nothing(tmp_path, capsys, db, loop_file, cas
     store = Store(db)
     assert store.measurements(NAME, with_content=False) == []
     assert store.sample(NAME, "B2").objectives == {}
+
+
+def test_a_failed_samples_file_is_stored_without_its_objectives(capsys, db, loop_file):
+    """A loop of a sample marked failed set its jc_3T, where setting it by hand is refused: the
+    file and its curves are stored, the objective is not set and the output says why; the store
+    itself refuses objectives for a failed sample, writing nothing."""
+    assert cli(capsys, "sample", "status", "--db", db, "-c", NAME, "B2", "failed")[0] == 0
+    code, out, err = cli(
+        capsys, "measure", "add", "--db", db, "-c", NAME, "--sample", "B2", str(loop_file), *EDGES
+    )
+    assert code == 0, err
+    assert "jc_3T not set: the sample is marked failed" in " ".join(out.split())
+    store = Store(db)
+    (stored,) = store.measurements(NAME, with_content=False)
+    assert store.sample(NAME, "B2").objectives == {} and store.curves(stored.id)
+    with pytest.raises(ValidationError, match="sample 'B2' is marked failed"):
+        store.add_measurement(NAME, "B2", "mh_loop", "x.dat", b"1", objectives={"jc_3T": 2e8})
+    assert len(store.measurements(NAME, with_content=False)) == 1
 
 
 def test_jc_from_csv_with_column_mapping(tmp_path, capsys):

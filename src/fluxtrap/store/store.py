@@ -86,6 +86,10 @@ JOBS_LOCK = 0x666C7578  # PostgreSQL advisory lock key serialising the job queue
 NAMES_LOCK = 0x666C786E  # with a campaign id (0: campaign names): its new names' check + insert
 USER_NAMES = -1  # the "campaign id" of _lock_names for user names (campaign ids are > 0)
 MIGRATIONS = Path(__file__).with_name("migrations")
+# why a failed sample takes no objective values (set by hand or read off a measurement file)
+FAILED_SAMPLE = (
+    "marked failed (it will never be measured): mark it made again before recording its objectives"
+)
 
 
 @runtime_checkable
@@ -325,10 +329,7 @@ class Store:
             values, errors = spec.split_errors(values, where)
             checked = spec.check_objectives(values, where=where)
             if x.status == "failed":
-                raise ValidationError(
-                    f"{where} is marked failed (it will never be measured): mark it made again "
-                    "before recording its objectives"
-                )
+                raise ValidationError(f"{where} is {FAILED_SAMPLE}")
             kept = [spec.objective(k) for k in checked if x.objectives.get(k) is not None]
             if kept and not replace:
                 stored = ", ".join(
@@ -398,7 +399,9 @@ class Store:
     ) -> MeasurementRecord:
         """Store a raw file whole, its derived curves and the objective values read off them,
         in one transaction. ``objective_errors``: the 1-sigma of some of those values, in their
-        unit; a value set without one has none (an earlier error is dropped with its value)."""
+        unit; a value set without one has none (an earlier error is dropped with its value). A
+        failed sample takes no objectives (ValidationError, nothing stored), as in
+        ``set_objectives``."""
         if kind not in m.MEASUREMENT_KINDS:
             raise ValidationError(
                 f"measurement kind {kind!r} is not one of {', '.join(m.MEASUREMENT_KINDS)}"
@@ -439,6 +442,8 @@ class Store:
                         },
                     )
                 )
+            if objectives and x.status == "failed":
+                raise ValidationError(f"sample {label!r} is {FAILED_SAMPLE}")
             if objectives:
                 checked = _spec(c).check_objectives(objectives, where=f"sample {label!r}")
                 errors = _check_errors(objective_errors or {}, checked, f"sample {label!r}")

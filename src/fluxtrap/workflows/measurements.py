@@ -23,6 +23,7 @@ from fluxtrap.magnetometry.pipeline import (
 )
 from fluxtrap.magnetometry.tc import TcResult
 from fluxtrap.store import CurveData, MeasurementRecord, Store
+from fluxtrap.store.store import FAILED_SAMPLE
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def record_measurement(
     the tc objectives; no edges). ``spec`` is the campaign's (from :func:`measurement_target`;
     read here if not given); ``extra_metadata`` is added to the stored metadata. A loop that is
     not a superconductor's is refused (AnalysisError, nothing stored) unless ``force`` (then
-    recorded in the Jc curve's settings)."""
+    recorded in the Jc curve's settings). A failed sample's file is stored without objectives,
+    each ``skipped`` saying why."""
     spec = spec or measurement_target(store, campaign, sample)
     jc, tc = None, ()
     if kind == "mt_curve":
@@ -91,6 +93,9 @@ def record_measurement(
             force=force,
         )
         objectives, skipped = objective_values(spec, jc), skipped_objectives(spec, jc)
+    if objectives and store.sample(campaign, sample).status == "failed":  # the file is kept
+        skipped = {**skipped, **dict.fromkeys(objectives, f"the sample is {FAILED_SAMPLE}")}
+        objectives = {}
     errors = objective_errors(spec, objectives, jc, tc)
     rec = store.add_measurement(
         campaign,
