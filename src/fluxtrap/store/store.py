@@ -734,17 +734,21 @@ class Store:
                 job.finished_at = m.utcnow()
             return _simulation_record(x, campaign, with_probes=False)
 
-    def simulations(self, campaign: str | None = None) -> list[SimulationRecord]:
-        """All stored simulations, or those of ``campaign``, oldest first (without their probes)."""
+    def simulations(
+        self, campaign: str | None = None, *, limit: int | None = None, skip: int = 0
+    ) -> list[SimulationRecord]:
+        """The stored simulations, or those of ``campaign``, oldest first (without their probes):
+        all, or the newest ``limit`` after the ``skip`` newest (pages counted from the newest)."""
         with self._reader() as s:
-            q = select(m.Simulation).order_by(m.Simulation.id)
+            q = select(m.Simulation).order_by(m.Simulation.id.desc())
             if campaign is not None:
                 q = q.where(m.Simulation.campaign_id == _campaign(s, campaign).id)
+            q = q.offset(skip).limit(limit).options(defer(m.Simulation.probes_csv))
             names = dict(s.execute(select(m.Campaign.id, m.Campaign.name)).all())
             return [
                 _simulation_record(x, names.get(x.campaign_id), with_probes=False)
-                for x in s.scalars(q.options(defer(m.Simulation.probes_csv)))
-            ]
+                for x in s.scalars(q)
+            ][::-1]
 
     def simulation(self, simulation_id: int) -> SimulationRecord:
         """One stored simulation with its probes.csv bytes (``.probes`` as a DataFrame)."""

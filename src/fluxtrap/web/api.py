@@ -28,7 +28,7 @@ from fluxtrap.store import Store
 from fluxtrap.units import parse
 from fluxtrap.web import jcdata, schemas
 from fluxtrap.web.auth import Admin, Reader, Writer, store_of
-from fluxtrap.web.jobs import Jobs
+from fluxtrap.web.jobs import MAX_LISTED, MAX_OFFSET, Jobs
 from fluxtrap.workflows import history
 
 
@@ -583,9 +583,20 @@ def cancel_job(request: Request, job_id: JobId, user: Writer) -> schemas.Job:
 
 
 @router.get("/simulations", response_model=list[schemas.Simulation], tags=["simulations"])
-def list_simulations(request: Request, user: Reader) -> list[schemas.Simulation]:
-    """Stored simulations (finished web jobs and ``fluxtrap simulate --db``), by id."""
-    return _jobs(request).simulations()
+def list_simulations(
+    request: Request,
+    user: Reader,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LISTED, description=f"how many, at most {MAX_LISTED}")
+    ] = MAX_LISTED,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="how many of the newest to skip")
+    ] = 0,
+) -> list[schemas.Simulation]:
+    """Stored simulations (finished web jobs and ``fluxtrap simulate --db``), by id: the newest
+    ``limit`` after the ``offset`` newest (a page counted from the newest; each carries its
+    summary, so a list of every one was unbounded)."""
+    return _jobs(request).simulations(limit, offset)
 
 
 @router.get(

@@ -57,6 +57,8 @@ STOPPED = "the server stopped while it ran: submit it again"
 SILENT = "its server ({runner}) stopped renewing its heartbeat: it died; submit it again"
 PRELOAD_WEB = [*PRELOAD, "fluxtrap.web.jobs"]  # what the job children's forkserver imports once
 LIVE_RUNNERS: set[str] = set()  # the runner names of this process's running Jobs
+MAX_LISTED = 500  # simulations in one list (each with its summary): a page, as jobs are
+MAX_OFFSET = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 class NotFinishedError(FluxtrapError):
@@ -250,9 +252,10 @@ class Jobs:
         """A stored simulation; ``NotFoundError`` if there is none with that id."""
         return schemas.Simulation.of(self._store.simulation(sim_id))
 
-    def simulations(self) -> list[schemas.Simulation]:
-        """The stored simulations (web jobs and ``fluxtrap simulate --db``), by id."""
-        return [schemas.Simulation.of(x) for x in self._store.simulations()]
+    def simulations(self, limit: int = MAX_LISTED, skip: int = 0) -> list[schemas.Simulation]:
+        """The newest ``limit`` stored simulations (web jobs and ``fluxtrap simulate --db``)
+        after the ``skip`` newest, by id."""
+        return [schemas.Simulation.of(x) for x in self._store.simulations(limit=limit, skip=skip)]
 
     def probes_csv(self, sim_id: int) -> bytes:
         """probes.csv of a finished simulation (the stored bytes)."""

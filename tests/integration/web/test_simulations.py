@@ -399,3 +399,33 @@ def test_a_stored_simulation_shows_its_bore(lab):
     assert list(figs) == ["probes", "bore"]
     axial = figs["bore"]["data"][0]
     assert len(axial["x"]) == len(bore["profiles"]["axial_z_m"]) and max(axial["y"]) <= 1e-6
+
+
+def test_the_simulations_list_is_paged_from_the_newest(lab):
+    """Each listed simulation carries its summary, so a list of every one grew without bound:
+    the newest ``limit`` (at most 500) after the ``offset`` newest, in id order."""
+    import tomli
+
+    from fluxtrap.web.jobs import MAX_LISTED
+
+    case = Case.from_dict(tomli.loads(EXAMPLE_CASE))
+    csv = b"time_s,applied_T,temperature_K,surface_Bz_T\n0,2,20,2\n"
+    for who in ("ana", "bob", "carol"):
+        summary = {"probes": {"surface": {"final_T": 2.0}}}
+        lab.store.add_simulation(
+            case, EXAMPLE_CASE, summary=summary, probes_csv=csv, created_by=who
+        )
+
+    def listed(query: str = "") -> list[str]:
+        r = lab.client.get(f"/api/simulations{query}", headers=auth("rita"))
+        assert r.status_code == 200, r.text
+        return [s["created_by"] for s in r.json()]
+
+    assert listed() == ["ana", "bob", "carol"]
+    assert listed("?limit=2") == ["bob", "carol"]
+    assert listed("?limit=2&offset=1") == ["ana", "bob"]
+    assert listed("?offset=3") == []
+    for bad in ("limit=0", f"limit={MAX_LISTED + 1}", "offset=-1", "limit=x"):
+        r = lab.client.get(f"/api/simulations?{bad}", headers=auth("rita"))
+        assert r.status_code == 422, (bad, r.text)
+        assert bad.split("=")[0] in r.text
