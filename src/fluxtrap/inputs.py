@@ -34,7 +34,9 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
     """The bytes of the regular file at ``path``, at most ``limit``, or an ``InputFileError``
     naming it and ``what`` it is ("case file", "magnetometer file"): missing, not a regular file
     (a directory, a FIFO, a device such as /dev/zero), larger, or unreadable. Opened without
-    blocking (a FIFO with no writer) and read to ``limit`` + 1 bytes at most."""
+    blocking (a FIFO with no writer); one whose size is beyond ``limit`` is refused before a
+    byte is read (a 300 MiB file was read to the 256 MiB limit first), the rest read to
+    ``limit`` + 1 bytes at most (a file growing while read)."""
     p = Path(path)
     try:
         fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -43,8 +45,10 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
     except OSError as err:
         raise InputFileError(f"{p}: cannot read the {what} ({err.strerror})") from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise InputFileError(f"{p}: not a regular file; a {what} must be one")
+        check_bytes(info.st_size, limit, str(p), what, known=True)
         with os.fdopen(fd, "rb", closefd=False) as f:
             data = f.read(limit + 1)
     except OSError as err:
@@ -55,11 +59,13 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
     return data
 
 
-def check_bytes(size: int, limit: int, where: str, what: str) -> None:
-    """Refuse ``size`` bytes beyond ``limit``, naming ``where`` and ``what`` it is."""
+def check_bytes(size: int, limit: int, where: str, what: str, known: bool = False) -> None:
+    """Refuse ``size`` bytes beyond ``limit``, naming ``where`` and ``what`` it is (and the size,
+    if it is ``known``: not merely what was read of it)."""
     if size > limit:
         raise InputFileError(
             f"{where}: more than {limit} bytes ({limit / 2**20:g} MiB), the most a {what} may have"
+            + (f" (it has {size:,})" if known else "")
         )
 
 
