@@ -637,6 +637,39 @@ def test_measure_add_of_an_mt_curve_fills_the_tc_objective(tmp_path, capsys):
     assert len(Store(db).measurements("tc campaign", with_content=False)) == 1
 
 
+def test_a_tc_objective_read_off_the_fc_sweep_says_so(tmp_path, capsys):
+    """The file's ZFC sweep without a transition, its FC sweep with one: the tc objective took
+    the FC sweep's Tc without a word (ZFC is the convention). It still does (the only Tc there
+    is), and the output and the stored measurement's notes say which sweep it came from."""
+    db = str(tmp_path / "lab.db")
+    spec = tmp_path / "tc.toml"
+    spec.write_text(
+        'name = "tc"\n[[parameters]]\nname = "T"\nunit = "degC"\nlow = 500\nhigh = 800\n'
+        '[[objectives]]\nname = "tc"\nquantity = "tc"\n'
+    )
+    assert cli(capsys, "campaign", "create", str(spec), "--db", db)[0] == 0
+    assert cli(capsys, "sample", "add", "--db", db, "-c", "tc", "-l", "T1", "-p", "T=600")[0] == 0
+    table = read(real("mpms3_dc_zfcfc_KMK232_100Oe.dat"))
+    t, m = table.temperature_K, table.moment_Am2.copy()
+    fc = np.arange(len(t)) >= np.flatnonzero(np.diff(t) < -50)[0] + 1  # the second sweep
+    m[fc] -= 20 * np.ptp(np.nanpercentile(m, [1, 99])) / (1 + np.exp((t[fc] - 36.0) / 1.0))
+    path = tmp_path / "fc_only.dat"
+    write_qd_dat(
+        MeasurementTable.from_arrays(table.field_T, m, table.metadata, temperature_K=t), path
+    )
+    add = ("measure", "add", "--db", db, "-c", "tc", "-s", "T1", str(path), "--kind", "mt_curve")
+    code, out, err = cli(capsys, *add)
+    assert code == 0, err
+    said = "the tc objectives are read off the FC sweep, not a ZFC sweep"
+    assert said in " ".join(out.split())
+    assert Store(db).sample("tc", "T1").objectives["tc"] == pytest.approx(36 - np.log(9), abs=0.2)
+    from fluxtrap.web.jcdata import notes_of
+
+    store = Store(db)
+    (notes,) = notes_of(store, store.measurements("tc", "T1", with_content=False))
+    assert any(said in n for n in notes)
+
+
 def test_measure_add_of_an_mt_file_with_repeated_rows_says_so_once(tmp_path, capsys):
     """Every row of the ZFC/FC file written twice: the note reaches the lab once (not once per
     sweep, nor swallowed with the analyses' warnings) and is stored with each sweep's Tc."""

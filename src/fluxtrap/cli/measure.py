@@ -447,7 +447,7 @@ def measure_add(
 ) -> None:
     """Store the raw file, what is derived from it (Jc(B) of an M(H) loop, Tc of an M(T) curve)
     and the sample's objective values (all or nothing)."""
-    from fluxtrap.magnetometry.pipeline import DERIVABLE
+    from fluxtrap.magnetometry.pipeline import DERIVABLE, tc_source_note
     from fluxtrap.magnetometry.readers._columns import read_limited
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
@@ -487,6 +487,9 @@ def measure_add(
             console.print(f"  {r.sweep}: Tc ({r.convention}) = {r.tc_K:.2f} ± {r.tc_err_K:.2g} K")
         for why in done.metadata["tc_not_found"]:
             console.print(f"  {why}", style="yellow")
+        fitted = [r.sweep for r in done.tc]
+        if done.objectives and (note := tc_source_note(fitted, done.metadata["tc_not_found"])):
+            console.print(f"  {note}", style="yellow")
     else:
         jc = done.jc
         meta = done.metadata

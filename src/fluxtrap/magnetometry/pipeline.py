@@ -9,7 +9,7 @@ file that cannot be analysed writes nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,6 +192,19 @@ def _chosen_sweep(results: tuple[TcResult, ...]) -> TcResult:
     """The sweep the tc objectives are read off: ZFC (shielding, the published convention) if
     the file has one, else the first."""
     return next((r for r in results if r.sweep == "ZFC"), results[0])
+
+
+def tc_source_note(fitted: Sequence[str], not_found: Sequence[str]) -> str:
+    """What to say of the sweep the tc objectives came from (``fitted``: the labels of the
+    sweeps with a transition, ``not_found``: why the others have none): "" when it is the ZFC
+    sweep or the file's only one; else that another sweep stood in (a file's ZFC sweep without a
+    transition left its FC sweep's Tc in the objectives without a word)."""
+    if not fitted or "ZFC" in fitted or not not_found:
+        return ""
+    return (
+        f"the tc objectives are read off the {fitted[0]} sweep, not a ZFC sweep (shielding, the "
+        f"convention): {len(not_found)} other sweep(s) showed no transition"
+    )
 
 
 def objective_errors(

@@ -81,6 +81,7 @@ def measurement_notes(meas: MeasurementRecord, settings: Sequence[Mapping[str, A
     each line naming the file: rows of the file it skipped (a last line without a line end
     too), a loop that does not look like a superconductor's (forced), a second transition
     beside an M(T) sweep's fitted one (``TcStructureWarning``), sweeps without a transition."""
+    from fluxtrap.magnetometry.pipeline import tc_source_note
     from fluxtrap.magnetometry.table import skipped_note, unterminated_note
 
     read = [
@@ -90,7 +91,10 @@ def measurement_notes(meas: MeasurementRecord, settings: Sequence[Mapping[str, A
     notes = [f"{meas.filename}: {n}" for n in read if n]
     for curve in settings:  # the analyses name the file (and the sweep) themselves
         notes += [str(n) for n in curve.get("warnings", [])]
-    return notes + [str(n) for n in meas.metadata.get("tc_not_found", [])]
+    not_found = [str(n) for n in meas.metadata.get("tc_not_found", [])]
+    fitted = [str(c["sweep"]) for c in settings if "sweep" in c]
+    source = tc_source_note(fitted, not_found) if meas.kind == "mt_curve" else ""
+    return notes + not_found + ([f"{meas.filename}: {source}"] if source else [])
 
 
 def jc_table_toml(
