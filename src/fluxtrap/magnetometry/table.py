@@ -90,9 +90,10 @@ def unterminated_note(line: int | None) -> str:
 
 def unterminated_row(text: str) -> int | None:
     """The 1-based number of ``text``'s last line if it holds something but no line end follows
-    it (CR, LF or CRLF, or another end ``str.splitlines`` knows), else None."""
+    it (CR, LF or CRLF, or another end ``str.splitlines`` knows), else None. A line of nothing but
+    delimiters (",,,,": a spreadsheet's empty row) holds nothing: no number can be cut there."""
     lines = text.splitlines(keepends=True)
-    if not lines or not lines[-1].strip():
+    if not lines or not lines[-1].strip(" \t,;"):
         return None
     last = lines[-1]
     return len(lines) if last.splitlines()[0] == last else None

@@ -724,3 +724,25 @@ def test_a_cell_with_python_digit_groups_is_not_a_number():
     a number is that cannot be read, naming file, line and column."""
     with pytest.raises(InputFileError, match=r"g\.dat, line 6, column 'Moment \(emu\)': '1_0e-3'"):
         read(QD_HEAD + b",1,5,0,0\r\n,2,5,10,1_0e-3\r\n", filename="g.dat")
+
+
+@pytest.mark.parametrize("end", [b"\n\x1a", b"\x1a", b"\r\n\x1a\x1a"])
+def test_a_dos_end_of_file_mark_ends_the_file_not_a_cut_row(end):
+    """Ctrl-Z (0x1A), DOS's end-of-file mark, after the last row or glued to its last number:
+    the row was left out as cut ("no line end") with a TruncatedFileWarning, or read as 'not a
+    number'; the writer finished the file, so every row is read, without a warning."""
+    rows = b"H (Oe),m (emu)\n0,0\n100,1e-3\n200,2e-3"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = read(rows + end, filename="z.csv")
+    np.testing.assert_allclose(table.moment_Am2, [0, 1e-6, 2e-6])
+    assert table.metadata.unterminated_line is None
+
+
+def test_a_last_row_of_only_delimiters_is_no_cut_row():
+    """A spreadsheet's empty last row (",," with no line end) was left out as a row cut while
+    written (TruncatedFileWarning); it holds no number to cut, and reads as the same row with a
+    line end does: not a point, named."""
+    for end in (b",,", b",,\n"):
+        with pytest.raises(InputFileError, match=r"z\.csv, line 3, column 'H \(Oe\)': empty cell"):
+            read(b"H (Oe),m (emu),T (K)\n0,1,5\n" + end, filename="z.csv")

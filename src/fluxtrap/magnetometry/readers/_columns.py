@@ -91,8 +91,14 @@ def decode(content: bytes) -> str:
     Windows: as Latin-1, the ellipsis of a comment "fine steps..." was a line end that cut the
     row in two), else Latin-1.
     Line ends CR CR LF (a Windows file's CRLF converted once more, by an FTP text transfer or a
-    Windows editor) read as one line end: they had read as a blank line after every line."""
-    return _decoded(content).replace("\r\r\n", "\r\n")
+    Windows editor) read as one line end: they had read as a blank line after every line. A
+    DOS end-of-file mark (Ctrl-Z, 0x1A) at the end ends the last line: the writer finished the
+    file (it was a row of its own, or glued to the last number, and read as a cut last row)."""
+    text = _decoded(content).replace("\r\r\n", "\r\n")
+    if text.endswith("\x1a"):
+        text = text.rstrip("\x1a")
+        text += "" if not text or text.endswith(("\n", "\r")) else "\n"
+    return text
 
 
 def _decoded(content: bytes) -> str:
