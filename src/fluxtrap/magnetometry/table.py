@@ -14,6 +14,10 @@ from fluxtrap.errors import AnalysisError, InputFileError
 from fluxtrap.units import MU0  # B = mu0 * H for the applied field
 
 MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, ~100 T pulsed)
+MAX_TEMPERATURE_K = 1100.0  # above a magnetometer's oven (MPMS3 VSM oven: 1000 K)
+# |moment| (A m^2, 1e6 emu) far beyond any magnetometer (an MPMS3 reads up to ~10 emu): another
+# quantity or unit (1e300 emu overflowed the loop's arithmetic in numpy warnings)
+MAX_MOMENT_AM2 = 1e3
 
 # Field span (T) above which a table is an M(H) measurement, temperature span (K) for M(T).
 _MH_SPAN_T = 0.05
@@ -153,8 +157,17 @@ class MeasurementTable:
                 raise ValueError(f"MeasurementTable.{name} has shape {arr.shape}, expected ({n},)")
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
-        source = {"field": "field_T", "temperature": "temperature_K", **self.metadata.columns}
-        values = {"field": self.field_T / MU0, "temperature": self.temperature_K}
+        source = {
+            "field": "field_T",
+            "temperature": "temperature_K",
+            "moment": "moment_Am2",
+            **self.metadata.columns,
+        }
+        values = {
+            "field": self.field_T / MU0,
+            "temperature": self.temperature_K,
+            "moment": self.moment_Am2,
+        }
         check_values(values, source, self.line, self.metadata.filename or "table")
         object.__setattr__(self, "comments", tuple((int(r), str(t)) for r, t in self.comments))
 
@@ -312,7 +325,9 @@ def check_values(
     """Refuse SI ``values`` (quantity -> array) no magnetometer gives, naming the first bad cell.
 
     ``names``: the source column of each quantity. |mu0 H| above ``MAX_FIELD_T`` is a field
-    column in the wrong unit (Oe labelled T), a temperature below 0 K one in degC labelled K.
+    column in the wrong unit (Oe labelled T), a temperature below 0 K one in degC labelled K,
+    one above ``MAX_TEMPERATURE_K`` one in mK labelled K, |m| above ``MAX_MOMENT_AM2`` another
+    quantity or unit.
     """
     if "temperature" in values:
         t = values["temperature"]
@@ -323,6 +338,24 @@ def check_values(
                 f"{filename}, line {lines[k]}, column {names['temperature']!r}: {t[k]:.4g} K is "
                 f"below absolute zero ({bad.size} of {t.size} rows, down to {np.nanmin(t):.4g} K): "
                 "is the column in degC but labelled K?"
+            )
+        bad = np.flatnonzero(t > MAX_TEMPERATURE_K)
+        if bad.size:
+            k = int(bad[0])
+            raise InputFileError(
+                f"{filename}, line {lines[k]}, column {names['temperature']!r}: {t[k]:.4g} K is "
+                f"above {MAX_TEMPERATURE_K:g} K, hotter than any magnetometer's oven ({bad.size} "
+                f"of {t.size} rows, up to {np.nanmax(t):.4g} K): is the column in mK but labelled K?"
+            )
+    if "moment" in values:
+        m = np.abs(values["moment"])
+        bad = np.flatnonzero(m > MAX_MOMENT_AM2)
+        if bad.size:
+            k = int(bad[0])
+            raise InputFileError(
+                f"{filename}, line {lines[k]}, column {names['moment']!r}: |m| = {m[k]:.4g} A m^2 "
+                f"({m[k] * 1e3:.4g} emu) is beyond {MAX_MOMENT_AM2:g} A m^2, far more than any "
+                f"magnetometer reads ({bad.size} of {m.size} rows): another quantity or unit?"
             )
     if "field" in values:
         b = np.abs(values["field"]) * MU0

@@ -746,3 +746,19 @@ def test_a_last_row_of_only_delimiters_is_no_cut_row():
     for end in (b",,", b",,\n"):
         with pytest.raises(InputFileError, match=r"z\.csv, line 3, column 'H \(Oe\)': empty cell"):
             read(b"H (Oe),m (emu),T (K)\n0,1,5\n" + end, filename="z.csv")
+
+
+def test_a_temperature_in_mK_labelled_K_and_a_moment_beyond_any_magnetometer_are_refused():
+    """5000 'K' (a mK column labelled K) passed, as did 1e300 emu, which then overflowed the
+    loop's arithmetic in numpy RuntimeWarnings: each is refused naming file, line and column."""
+    head = b"H (Oe),m (emu),T (K)\n"
+    with pytest.raises(InputFileError, match=r"t\.csv, line 3, column 'T \(K\)': 5000 K is above"):
+        read(head + b"0,0,5\n100,1e-3,5000\n", filename="t.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(
+            InputFileError, match=r"m\.csv, line 2, column 'm \(emu\)': \|m\| = 1e\+297"
+        ):
+            read(head + b"0,1e300,5\n100,1e-3,5\n", filename="m.csv")
+    kept = read(head + b"0,0,300\n100,9.9e5,1000\n", filename="ok.csv")  # an oven, 990 emu
+    assert kept.temperature_K.max() == 1000
