@@ -36,6 +36,7 @@ import contextlib
 import itertools
 import math
 import threading
+import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -132,6 +133,11 @@ MAX_PENDING = 1000  # pending points conditioned on (each is a fantasy in qLogNE
 MAX_OBSERVATIONS = 2000  # told in all: the GP fit is O(n^3) in time, O(n^2) in memory
 MAX_ABS_OUTCOME = 1e100  # |value| told: squares of larger ones overflow in the standardisation
 MAX_COMBINATIONS = 16  # categorical combinations whose continuous optimum a stepped ask searches
+# wall time (s) an ask's acquisition search may start new categorical combinations in (one is
+# always searched; each search's gradient steps stop at it too): 5 categorical of 100 choices,
+# 5 numeric, 3 objectives and 10 linear constraints took 52 s, 25 / 25 / 3 / 50 took 303 s, all
+# in the 16 combinations' searches; an ordinary ask takes 0.1-2 s
+SEARCH_BUDGET_S = 20.0
 # pending points with several objectives: each is in every MC sample's box decomposition; one
 # point, 30 observations, one thread: 2 objectives 21 s with 300 pending, 53 s with 500, 260 s
 # with 1000 (one objective: 89 s with MAX_PENDING)
@@ -199,6 +205,8 @@ class Optimizer:
             space = SearchSpace.from_campaign(space)
         self.space = space
         self.seed = check_seed(seed)
+        # the running ask's acquisition search: its deadline, combinations skipped and counted
+        self._search = {"deadline": math.inf, "skipped": 0, "of": 0}
         self._objectives = list(objectives) if objectives is not None else None
         self._maximize_arg = maximize
         self.outcome_constraints = {
@@ -631,6 +639,7 @@ class Optimizer:
 
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))
+        self._search = {"deadline": time.monotonic() + SEARCH_BUDGET_S, "skipped": 0, "of": 0}
         exploits = [self.exploits(done + j + 1) for j in range(n)]
         with manual_seed(seed), quiet_numerics(), one_thread(), warnings.catch_warnings():
             # a restart stopping early (L-BFGS "ABNORMAL") is harmless: the best of all
@@ -666,6 +675,13 @@ class Optimizer:
         elif any(exploits):
             name = "PosteriorMean" if all(exploits) else f"{name} + PosteriorMean"
         out.attrs.update(acquisition_function=name, seed=self.seed, exploit=exploits)
+        if self._search["skipped"]:
+            out.attrs["search"] = (
+                f"the acquisition search ran out of its {SEARCH_BUDGET_S:g} s: "
+                f"{self._search['of'] - self._search['skipped']} of {self._search['of']} "
+                "categorical combinations searched (the suggestion is the best among them and "
+                "128 space-filling points)"
+            )
         return out
 
     def _choose(
@@ -748,7 +764,13 @@ class Optimizer:
                 )
             ]
         starts = []
-        for combo in combos:
+        search = self._search
+        search["of"] += len(combos)
+        for k, combo in enumerate(combos):
+            left = search["deadline"] - time.monotonic()
+            if k and left <= 0:  # out of the ask's budget: the combinations searched stand
+                search["skipped"] += len(combos) - k
+                break
             X, _ = optimize_acqf(
                 acqf,
                 bounds=space.bounds,
@@ -760,6 +782,7 @@ class Optimizer:
                 return_best_only=False,
                 options={"maxiter": 200},
                 retry_on_optimization_warning=False,
+                timeout_sec=max(left, 1.0),
             )
             starts.append(X.reshape(-1, space.dim))
         starts = torch.cat(starts)

@@ -135,6 +135,8 @@ def suggest(
             summary["model"] = "Sobol design (fewer than 2 measured samples)"
         summary["acquisition_function"] = batch.attrs["acquisition_function"]
         summary["pending"] = len(pending)  # made or suggested, not measured, before this batch
+        if "search" in batch.attrs:  # the acquisition search was cut by its time budget
+            summary["search"] = batch.attrs["search"]
         params = [
             {k: v if isinstance(v, str) else float(v) for k, v in row.items()}
             for row in batch[opt.space.names].to_dict("records")

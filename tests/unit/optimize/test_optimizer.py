@@ -409,6 +409,32 @@ def test_stepped_ask_with_many_large_categoricals_stays_bounded():
     assert got.c0.iloc[0] in levels and 450 <= got["T"].iloc[0] <= 750
 
 
+@pytest.mark.parametrize("budget_s", [0.0, 60.0])
+def test_the_acquisition_search_stops_at_its_time_budget_and_says_so(monkeypatch, budget_s):
+    """5 categoricals of 100 choices, 5 numeric, 3 objectives and 10 constraints took 52 s an
+    ask (25 / 25 / 3 / 50: 303 s of a shared server), all in the 16 categorical combinations'
+    searches: past ``SEARCH_BUDGET_S`` no new one starts (one always does) and the answer says
+    how many were searched; within it, all 16 are and nothing is said."""
+    from fluxtrap.optimize import optimizer
+
+    monkeypatch.setattr(optimizer, "SEARCH_BUDGET_S", budget_s)
+    levels = tuple(f"v{j}" for j in range(100))
+    space = SearchSpace(
+        [Continuous("T", 450, 750, 1)] + [Categorical(f"c{i}", levels) for i in range(2)]
+    )
+    X = space.sample(8, seed=0)
+    y = pd.Series(-(((X["T"] - 600) / 100) ** 2), name="y")
+    opt = Optimizer(space, seed=0, num_restarts=2, raw_samples=32).tell(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = opt.ask(1)
+    assert 450 <= got["T"].iloc[0] <= 750
+    if budget_s:
+        assert "search" not in got.attrs
+    else:
+        assert "1 of 16 categorical combinations searched" in got.attrs["search"]
+
+
 def test_more_observations_than_an_exact_gp_can_fit_in_bounded_time_are_refused():
     """2000 observations take 20-40 s to fit on 2 cores (n^3): 10 000 would take an hour."""
     space = SearchSpace([Continuous("x", 0, 1, 0)])
