@@ -557,7 +557,7 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
     [
         ("{tmp}", "unable to open database file"),  # a folder
         ("{tmp}/notes.txt", "file is not a database"),
-        ("{tmp}/no/such/folder/lab.db", "unable to open database file"),
+        ("{tmp}/no/such/folder/lab.db", "lab.db: no store there"),
         ("bogus://lab", "Can't load plugin: sqlalchemy.dialects:bogus"),
     ],
 )
@@ -569,10 +569,35 @@ def test_a_store_that_cannot_be_opened_is_one_line_and_untouched(tmp_path, capsy
     db = db.format(tmp=tmp_path)
     code, out, err = cli(capsys, "campaign", "list", "--db", db)
     assert code == 2 and out == ""
-    assert err.startswith("error: cannot open the store ") and says in err, err
+    assert err.startswith("error: ") and says in err, err
     assert err.count("\n") == 1
     assert notes.read_bytes() == b"SQLite format 3\x00 not really, a lab's notes " * 100
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["campaign", "show", NAME],
+        ["campaign", "list"],
+        ["measure", "list", "-c", NAME],
+        ["sample", "list", "-c", NAME],
+        ["suggest", "-c", NAME],
+        ["simulation", "list"],
+        ["user", "list"],
+    ],
+)
+def test_a_misspelt_store_path_is_refused_and_not_created(tmp_path, capsys, command):
+    """`campaign show X --db lab2.db` (a typo) said "no campaign named 'X'" and left an empty,
+    migrated lab2.db behind, which later commands took for a real store: a command that needs a
+    store now names the missing file and creates nothing; those that start one still do."""
+    typo = tmp_path / "lab2.db"
+    code, out, err = cli(capsys, *command, "--db", str(typo))
+    assert (code, out) == (2, "") and f"{typo}: no store there" in err, err
+    assert not typo.exists() and list(tmp_path.iterdir()) == []
+    spec = Path(__file__).parents[2] / "examples" / "campaign.toml"
+    assert cli(capsys, "campaign", "create", str(spec), "--db", str(typo))[0] == 0
+    assert typo.exists()
 
 
 @pytest.mark.parametrize("command", [["export", "-c", NAME], ["backup", NAME]])

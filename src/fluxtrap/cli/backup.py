@@ -47,5 +47,5 @@ def restore(
     rotate NAME` gives them one."""
     from fluxtrap.store.backup import restore as read_backup
 
-    name, counts = read_backup(store_from(db), archive)
+    name, counts = read_backup(store_from(db, create=True), archive)
     console.print(f"restored campaign {name!r} from {archive}: {_counts(counts)}")

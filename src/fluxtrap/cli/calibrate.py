@@ -141,7 +141,7 @@ def calibrate_command(
 
     store = None
     if db is not None or campaign is not None:
-        store = store_from(db)
+        store = store_from(db, create=True)
         if campaign is not None:
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it
 

@@ -45,7 +45,11 @@ def campaign_create(
     db: DbOption = None,
 ) -> None:
     """Create a campaign from its TOML file."""
-    spec = store_from(db).create_campaign(CampaignSpec.from_toml(file), created_by=by).spec
+    spec = (
+        store_from(db, create=True)
+        .create_campaign(CampaignSpec.from_toml(file), created_by=by)
+        .spec
+    )
     console.print(
         f"created campaign {spec.name} with parameters {', '.join(spec.parameter_names)}",
         highlight=False,

@@ -14,7 +14,7 @@ import typer
 from rich.cells import cell_len
 from rich.console import Console
 
-from fluxtrap.errors import ValidationError
+from fluxtrap.errors import NotFoundError, ValidationError
 from fluxtrap.units import estimate_text, parse
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands that open it
@@ -117,12 +117,28 @@ CampaignOption = Annotated[str, typer.Option("--campaign", "-c", help="Campaign 
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 
 
-def store_from(db: str | None, out: Path | None = None) -> Store:
+def store_from(db: str | None, out: Path | None = None, *, create: bool = False) -> Store:
     """Open (and migrate) the store named by ``--db``, ``$FLUXTRAP_DB`` or ./fluxtrap.db; ``out``,
     a file the command will write, must not be the store's SQLite file or one of its journals
-    (``export --out fluxtrap.db`` replaced the whole store with a CSV)."""
-    from fluxtrap.store import Store
+    (``export --out fluxtrap.db`` replaced the whole store with a CSV). An SQLite file that does
+    not exist is created only by the commands that start a store (``create``): a misspelt
+    ``--db`` of any other left an empty store behind, which later commands took for a real one."""
+    from sqlalchemy.engine import make_url
 
+    from fluxtrap.store import Store
+    from fluxtrap.store.store import resolve_url
+
+    url = make_url(resolve_url(db))
+    if (
+        not create
+        and url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and not Path(url.database).exists()
+    ):
+        raise NotFoundError(
+            f"{url.database}: no store there (check --db or $FLUXTRAP_DB); a new one is made by "
+            "fluxtrap campaign create (or restore, user add, serve, simulate --db)"
+        )
     store = Store(db)
     url = store.engine.url
     if (

@@ -98,7 +98,7 @@ def serve(
         total=job_queue,
         workers=job_workers,
     )
-    store = store_from(db)
+    store = store_from(db, create=True)
     scheme = "https" if ssl_certfile else "http"
     console.print(f"fluxtrap on {scheme}://{host}:{port}/ (API docs at /docs), store {store!r}")
     if not store.users():

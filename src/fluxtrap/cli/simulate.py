@@ -103,7 +103,7 @@ def simulate_command(
         # the store (SQLAlchemy, Alembic) loads only when the run is recorded
         from fluxtrap.workflows.simulations import failure, record_simulation
 
-        store = store_from(db)
+        store = store_from(db, create=True)
         if campaign is not None:
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it
     try:

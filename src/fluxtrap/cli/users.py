@@ -57,7 +57,7 @@ def user_add(
 
     check_new_name(name, "user name")  # shown in tables and records: no control characters
     token = _new_token()
-    rec = store_from(db).add_user(name, role, token, expires_at=_expiry(expires))
+    rec = store_from(db, create=True).add_user(name, role, token, expires_at=_expiry(expires))
     console.print(f"user {name} ({role}) token: {token} (expires {_until(rec.expires_at)})")
 
 
