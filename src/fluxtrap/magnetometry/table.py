@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -329,44 +329,57 @@ def check_values(
     one above ``MAX_TEMPERATURE_K`` one in mK labelled K, |m| above ``MAX_MOMENT_AM2`` another
     quantity or unit.
     """
+
+    def refuse(quantity: str, bad: np.ndarray, why: Callable[[int, int], str]) -> None:
+        """Raise naming the first row of the mask ``bad``, and what ``why(row, count)`` says."""
+        rows = np.flatnonzero(bad)
+        if rows.size:
+            k = int(rows[0])
+            raise InputFileError(
+                f"{filename}, line {lines[k]}, column {names[quantity]!r}: {why(k, rows.size)}"
+            )
+
     if "temperature" in values:
         t = values["temperature"]
-        bad = np.flatnonzero(t < 0)
-        if bad.size:
-            k = int(bad[0])
-            raise InputFileError(
-                f"{filename}, line {lines[k]}, column {names['temperature']!r}: {t[k]:.4g} K is "
-                f"below absolute zero ({bad.size} of {t.size} rows, down to {np.nanmin(t):.4g} K): "
-                "is the column in degC but labelled K?"
-            )
-        bad = np.flatnonzero(t > MAX_TEMPERATURE_K)
-        if bad.size:
-            k = int(bad[0])
-            raise InputFileError(
-                f"{filename}, line {lines[k]}, column {names['temperature']!r}: {t[k]:.4g} K is "
-                f"above {MAX_TEMPERATURE_K:g} K, hotter than any magnetometer's oven ({bad.size} "
-                f"of {t.size} rows, up to {np.nanmax(t):.4g} K): is the column in mK but labelled K?"
-            )
+        refuse(
+            "temperature",
+            t < 0,
+            lambda k, n: (
+                f"{t[k]:.4g} K is below absolute zero ({n} of {t.size} rows, down to "
+                f"{np.nanmin(t):.4g} K): is the column in degC but labelled K?"
+            ),
+        )
+        refuse(
+            "temperature",
+            t > MAX_TEMPERATURE_K,
+            lambda k, n: (
+                f"{t[k]:.4g} K is above {MAX_TEMPERATURE_K:g} K, hotter than any "
+                f"magnetometer's oven ({n} of {t.size} rows, up to {np.nanmax(t):.4g} K): is the "
+                "column in mK but labelled K?"
+            ),
+        )
     if "moment" in values:
         m = np.abs(values["moment"])
-        bad = np.flatnonzero(m > MAX_MOMENT_AM2)
-        if bad.size:
-            k = int(bad[0])
-            raise InputFileError(
-                f"{filename}, line {lines[k]}, column {names['moment']!r}: |m| = {m[k]:.4g} A m^2 "
-                f"({m[k] * 1e3:.4g} emu) is beyond {MAX_MOMENT_AM2:g} A m^2, far more than any "
-                f"magnetometer reads ({bad.size} of {m.size} rows): another quantity or unit?"
-            )
+        refuse(
+            "moment",
+            m > MAX_MOMENT_AM2,
+            lambda k, n: (
+                f"|m| = {m[k]:.4g} A m^2 ({m[k] * 1e3:.4g} emu) is beyond "
+                f"{MAX_MOMENT_AM2:g} A m^2, far more than any magnetometer reads ({n} of {m.size} "
+                "rows): another quantity or unit?"
+            ),
+        )
     if "field" in values:
         b = np.abs(values["field"]) * MU0
-        bad = np.flatnonzero(b > MAX_FIELD_T)
-        if bad.size:
-            k = int(bad[0])
-            raise InputFileError(
-                f"{filename}, line {lines[k]}, column {names['field']!r}: |mu0 H| = {b[k]:.4g} T "
-                f"is beyond {MAX_FIELD_T:g} T, more than any laboratory magnet ({bad.size} of "
-                f"{b.size} rows, up to {b.max():.4g} T): is the column in Oe but labelled T?"
-            )
+        refuse(
+            "field",
+            b > MAX_FIELD_T,
+            lambda k, n: (
+                f"|mu0 H| = {b[k]:.4g} T is beyond {MAX_FIELD_T:g} T, more than any "
+                f"laboratory magnet ({n} of {b.size} rows, up to {b.max():.4g} T): is the column in "
+                "Oe but labelled T?"
+            ),
+        )
 
 
 def robust_sigma(x: np.ndarray, about: float | None = None) -> float:
