@@ -129,24 +129,19 @@ def store_from(db: str | None, out: Path | None = None, *, create: bool = False)
     from fluxtrap.store.store import resolve_url
 
     url = make_url(resolve_url(db))
-    if (
-        not create
-        and url.get_backend_name() == "sqlite"
-        and url.database not in (None, "", ":memory:")
-        and not Path(url.database).exists()
-    ):
+    file = (  # the store's SQLite file, None for a server or an in-memory database
+        Path(url.database)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        else None
+    )
+    if file is not None and not create and not file.exists():
         raise NotFoundError(
             f"{url.database}: no store there (check --db or $FLUXTRAP_DB); a new one is made by "
             "fluxtrap campaign create (or restore, user add, serve, simulate --db)"
         )
     store = Store(db)
-    url = store.engine.url
-    if (
-        out is not None
-        and url.get_backend_name() == "sqlite"
-        and url.database not in (None, "", ":memory:")
-    ):
-        path = Path(url.database).resolve()
+    if out is not None and file is not None:
+        path = file.resolve()
         journals = {path.with_name(path.name + end) for end in ("", "-wal", "-shm", "-journal")}
         if out.resolve() in journals or (out.exists() and path.exists() and out.samefile(path)):
             raise ValidationError(
