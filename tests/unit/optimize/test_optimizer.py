@@ -392,21 +392,27 @@ def test_some_combinations_is_the_whole_product_when_small_and_a_distinct_sample
     assert all(len(c) == 6 and all(0 <= i < 100 for i in c) for c in drawn)
 
 
-def test_stepped_ask_with_many_large_categoricals_stays_bounded():
-    """Four categoricals of 100 choices (10**8 combinations) beside a stepped parameter: the
-    ask searches a bounded sample of combinations (building the whole product ran out of memory)."""
+def stepped_with_categoricals(count: int) -> Optimizer:
+    """A stepped T (450..750, step 1) beside ``count`` categoricals of 100 choices each, told 8
+    Sobol points of a parabola in T; a light acquisition search."""
     levels = tuple(f"v{j}" for j in range(100))
     space = SearchSpace(
-        [Continuous("T", 450, 750, 1)] + [Categorical(f"c{i}", levels) for i in range(4)]
+        [Continuous("T", 450, 750, 1)] + [Categorical(f"c{i}", levels) for i in range(count)]
     )
     X = space.sample(8, seed=0)
     y = pd.Series(-(((X["T"] - 600) / 100) ** 2), name="y")
-    opt = Optimizer(space, seed=0, num_restarts=2, raw_samples=32).tell(X, y)
+    return Optimizer(space, seed=0, num_restarts=2, raw_samples=32).tell(X, y)
+
+
+def test_stepped_ask_with_many_large_categoricals_stays_bounded():
+    """Four categoricals of 100 choices (10**8 combinations) beside a stepped parameter: the
+    ask searches a bounded sample of combinations (building the whole product ran out of memory)."""
+    opt = stepped_with_categoricals(4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         got = opt.ask(1)
     assert set(got.columns) >= {"T", "c0", "c3"}
-    assert got.c0.iloc[0] in levels and 450 <= got["T"].iloc[0] <= 750
+    assert got.c0.iloc[0] in opt.space.parameters[1].choices and 450 <= got["T"].iloc[0] <= 750
 
 
 @pytest.mark.parametrize("budget_s", [0.0, 60.0])
@@ -418,13 +424,7 @@ def test_the_acquisition_search_stops_at_its_time_budget_and_says_so(monkeypatch
     from fluxtrap.optimize import optimizer
 
     monkeypatch.setattr(optimizer, "SEARCH_BUDGET_S", budget_s)
-    levels = tuple(f"v{j}" for j in range(100))
-    space = SearchSpace(
-        [Continuous("T", 450, 750, 1)] + [Categorical(f"c{i}", levels) for i in range(2)]
-    )
-    X = space.sample(8, seed=0)
-    y = pd.Series(-(((X["T"] - 600) / 100) ** 2), name="y")
-    opt = Optimizer(space, seed=0, num_restarts=2, raw_samples=32).tell(X, y)
+    opt = stepped_with_categoricals(2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         got = opt.ask(1)
