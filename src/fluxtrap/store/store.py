@@ -418,6 +418,8 @@ class Store:
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label, for_update=True)
+            if objectives and x.status == "failed":
+                raise ValidationError(f"sample {label!r} is {FAILED_SAMPLE}")
             meas = m.Measurement(
                 sample=x,
                 kind=kind,
@@ -442,8 +444,6 @@ class Store:
                         },
                     )
                 )
-            if objectives and x.status == "failed":
-                raise ValidationError(f"sample {label!r} is {FAILED_SAMPLE}")
             if objectives:
                 checked = _spec(c).check_objectives(objectives, where=f"sample {label!r}")
                 errors = _check_errors(objective_errors or {}, checked, f"sample {label!r}")
