@@ -12,6 +12,7 @@ malformed requests get FastAPI's 422 listing each bad field.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 from contextlib import asynccontextmanager
@@ -67,11 +68,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # what is loaded by now lives as long as the server: out of the collector's full passes
+        # (a JSON body of 400 000 empty lists took 0.4 s to parse, 0.05 s with them frozen)
+        gc.freeze()
         queue.start()
         try:
             yield
         finally:
             queue.shutdown()
+            gc.unfreeze()
 
     app = FastAPIOffline(  # /docs and /redoc from bundled assets, not a CDN (labs may be offline)
         title="fluxtrap",

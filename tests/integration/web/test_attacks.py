@@ -509,10 +509,11 @@ def test_an_upload_file_name_beyond_the_multipart_header_limit_is_a_400_saying_s
     assert httpx.get(f"{server}{C}/samples/B1/measurements", headers=auth("bob")).json() == []
 
 
-def test_a_sample_with_60000_parameters_is_refused_by_count_with_a_short_answer(server):
-    """Refused by the schema's count (not by naming 60 000 unknown parameters: 5.6 s), and the
-    answer does not echo the body back (it was 469 kB)."""
-    params = {**P, **{f"k{i}": i for i in range(60_000)}}
+def test_a_sample_with_5000_parameters_is_refused_by_count_with_a_short_answer(server):
+    """Refused by the schema's count (not by naming 5 000 unknown parameters; 60 000 took 5.6 s,
+    and are now refused by the JSON value count before validation), and the answer does not
+    echo the body back (it was 469 kB for 60 000)."""
+    params = {**P, **{f"k{i}": i for i in range(5_000)}}
     r = httpx.post(
         f"{server}{C}/samples",
         json={"label": "M1", "params": params},
