@@ -10,8 +10,9 @@ In order, for each HTTP request:
    dashboard's session cookie plus its CSRF header for writes); no or an unknown token is a 401,
    a reader writing a 403, both without reading a byte of the body (the connection is closed);
 3. a body larger than the limit (``max_upload`` for a measurement upload, ``max_body`` for
-   everything else) is a 413: at once when ``Content-Length`` says so, else as soon as the
-   streamed body passes the limit, before the app has parsed it;
+   the rest of /api, ``max_form`` for the dashboard's forms) is a 413: at once when
+   ``Content-Length`` says so, else as soon as the streamed body passes the limit, before the
+   app has parsed it;
 4. every answer carries a Content-Security-Policy, ``X-Content-Type-Options: nosniff``,
    ``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``; every answer but the static
    assets (``/static``, ``/vendor``) ``Cache-Control: no-store``.
@@ -62,12 +63,15 @@ NO_STORE = (b"cache-control", b"no-store")
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may send: header line, body and upload sizes in bytes; how many model
-    fits and analyses run at once (``heavy_workers``), wait for a turn (``heavy_waiting``), and
-    one user may have running or waiting (``heavy_per_user``)."""
+    """What one request may send: header line, body (under /api), page form and upload sizes in
+    bytes; how many model fits and analyses run at once (``heavy_workers``), wait for a turn
+    (``heavy_waiting``), and one user may have running or waiting (``heavy_per_user``)."""
 
     max_header: int = 8 * 2**10
     max_body: int = 2**20
+    # the dashboard's forms (log in: a token and a return address; log out) need a few KiB; a
+    # 1 MiB login form of empty fields took 0.44 s of the event loop to parse, from anyone
+    max_form: int = 16 * 2**10
     max_upload: int = 50 * 2**20
     heavy_workers: int = 2
     heavy_waiting: int = 16
@@ -143,12 +147,16 @@ class Guard:
         path, method = scope["path"], scope["method"]
         if "\x00" in path or b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
             return await _refuse(send, 400, "a NUL character (%00) in the URL")
-        if path == "/api" or path.startswith("/api/"):
+        api = path == "/api" or path.startswith("/api/")
+        if api:
             who = await run_in_threadpool(authenticate, self.store, headers, method)
             if isinstance(who, tuple):
                 return await _refuse(send, *who)
             scope.setdefault("state", {})["user"] = who
-        limit = self.limits.max_upload if UPLOAD.fullmatch(path) else self.limits.max_body
+        if UPLOAD.fullmatch(path):
+            limit = self.limits.max_upload
+        else:
+            limit = self.limits.max_body if api else self.limits.max_form
         length = headers.get("content-length", "0")
         if not length.isdigit() or int(length) > limit:
             return await _refuse(send, 413, _too_large(limit))
@@ -180,7 +188,8 @@ class Guard:
 
 
 def _too_large(limit: int) -> str:
-    return f"the request body is larger than {limit} bytes ({limit / 2**20:g} MiB)"
+    size = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit / 2**10:g} KiB"
+    return f"the request body is larger than {limit} bytes ({size})"
 
 
 async def _refuse(send: Send, status: int, detail: str, headers: dict | None = None) -> None:
