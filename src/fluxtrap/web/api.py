@@ -370,7 +370,6 @@ def upload_measurement(
 
     store = _store(request)
     spec = measurement_target(store, campaign, label)  # 404 before the (slower) analysis
-    content = file.file.read()  # spooled to disk by the parser; its size bounded by .limits
     filename = file.filename or "upload"
     given = {k: v for k, v in (("a", a), ("b", b), ("c", c)) if v}  # a form sends "" for none
     if kind == "mt_curve" and given:  # not ignored: the loop's edges sent with the wrong kind?
@@ -387,12 +386,14 @@ def upload_measurement(
         None if not temperature else parse(temperature, "temperature", "form field temperature")
     )
     with request.app.state.heavy.turn("upload the file", user.name):
+        # read in its turn: 40 uploads of 50 MiB waiting for one would hold 2 GB (the parser
+        # spooled each to disk; its size is bounded by .limits)
         done = record_measurement(
             store,
             campaign,
             label,
             filename,
-            content,
+            file.file.read(),
             edges,
             kind=kind,
             temperature_K=temperature_K,
