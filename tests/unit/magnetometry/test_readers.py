@@ -281,6 +281,34 @@ def test_csv_by_units_and_by_mapping():
 
 
 @pytest.mark.parametrize(
+    ("column", "kind", "per"),
+    [
+        ("M (emu/g)", "mass magnetization", "mass"),
+        ("M (A m2/kg)", "mass magnetization", "mass"),
+        ("M (emu/cm^3)", "magnetization", "volume"),
+        ("Magnetization (kA/m)", "magnetization", "volume"),
+        ("M (A/m)", "magnetization", "volume"),
+    ],
+)
+def test_a_magnetization_column_is_named_as_one_not_taken_for_a_field(column, kind, per):
+    """M in A/m or emu/cm^3 has a field's dimension: "several field columns ('H (Oe)', 'M
+    (emu/cm^3)')" sent the user to map the field, and then no moment was found; emu/g was "no
+    moment column found" without a word of why."""
+    with pytest.raises(InputFileError) as refused:
+        read(f"H (Oe),{column}\n0,0\n1000,2\n".encode(), filename="m.csv")
+    assert str(refused.value) == (
+        f"m.csv, line 1: column {column!r} is a {kind} (moment per {per}), and the analysis "
+        f"needs the moment: give it in emu or A m^2 (the {kind} times the sample's {per}), or "
+        "map a moment column"
+    )
+    # beside a moment column it is left alone, and a field in A/m is still a field
+    table = read(f"H (A/m),{column},m (emu)\n0,0,0\n1000,2,3e-3\n".encode(), filename="m.csv")
+    assert table.moment_Am2[1] == pytest.approx(3e-6) and table.field_T[1] == pytest.approx(
+        1000 * MU0
+    )
+
+
+@pytest.mark.parametrize(
     ("moment", "field"),
     [("A m2", "kA m-1"), ("A·m²", "kA m⁻¹"), ("Am²", "kA/m"), ("Am2", "A m^-1"), ("A⋅m^2", "mT")],
 )

@@ -112,7 +112,14 @@ def read(
     )
 
 
-def _dimension(unit_text: str) -> str | None:
+# a column of moment per volume or mass, "M (emu/cm^3)", "M (kA/m)", "M (emu/g)": no moment
+MAGNETIZATION = re.compile(r"\s*(M\b|M_|magneti[sz]ation)", re.IGNORECASE)
+
+
+def _dimension(name: str, unit_text: str) -> str | None:
+    """What a column ``name`` in ``unit_text`` holds: a quantity of QUANTITIES, "magnetization"
+    (per volume: A/m like a field, told apart by the name M or emu in the unit) or "mass
+    magnetization", or None."""
     if unit_text.strip() in GAUSS_T:
         return "field"
     try:
@@ -122,6 +129,10 @@ def _dimension(unit_text: str) -> str | None:
     for qty in ("moment", "temperature", "time"):
         if q.check(QUANTITIES[qty][0]):
             return qty
+    if q.check("[current] * [length] ** 2 / [mass]"):
+        return "mass magnetization"
+    if q.check("[current] / [length]") and ("emu" in unit_text or MAGNETIZATION.match(name)):
+        return "magnetization"
     if q.check("[current] / [length]") or q.check("[mass] / [current] / [time] ** 2"):
         return "field"
     return None
@@ -152,12 +163,14 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
     found: dict[str, list[int]] = {}
     for i, col in enumerate(names):
         unit = unit_of(col)
-        qty = _dimension(unit) if unit and i not in taken else None
+        qty = _dimension(col, unit) if unit and i not in taken else None
         if qty == "moment" and re.search(r"err|std|sigma", col, re.IGNORECASE):
             qty = "moment_err"
         if qty and qty not in out:
             found.setdefault(qty, []).append(i)
     for qty, idx in found.items():
+        if qty not in QUANTITIES:  # a magnetization: said below if no moment is found
+            continue
         if len(idx) > 1:
             raise InputFileError(
                 f"{where}: several {qty} columns ({', '.join(repr(names[i]) for i in idx)}); "
@@ -165,6 +178,14 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
             )
         col = names[idx[0]]
         out[qty] = (idx[0], si_factor(qty, unit_of(col) or "", f"{where}, column {col!r}"))
+    per = {"magnetization": "volume", "mass magnetization": "mass"}
+    if "moment" not in out and (kind := next((k for k in per if k in found), None)):
+        col = names[found[kind][0]]
+        raise InputFileError(
+            f"{where}: column {col!r} is a {kind} (moment per {per[kind]}), and the analysis "
+            f"needs the moment: give it in emu or A m^2 (the {kind} times the sample's "
+            f"{per[kind]}), or map a moment column"
+        )
     for qty in ("field", "moment"):
         if qty not in out:
             raise InputFileError(
