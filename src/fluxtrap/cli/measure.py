@@ -396,9 +396,9 @@ def creep_command(
     )
     try:
         t01 = fit.time_to_reach_ppm_per_h(0.1)
-        shown.add_row("decay < 0.1 ppm/h (MRI) after", f"{t01:.4g} s = {t01 / 86400:.4g} d")
+        shown.add_row("|decay| < 0.1 ppm/h (MRI) after", f"{t01:.4g} s = {t01 / 86400:.4g} d")
     except AnalysisError as err:
-        shown.add_row("decay < 0.1 ppm/h (MRI)", str(err))
+        shown.add_row("|decay| < 0.1 ppm/h (MRI)", str(err))
     console.print(shown)
     if out:
         summary = fit.to_dict() | {

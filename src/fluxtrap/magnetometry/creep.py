@@ -62,6 +62,10 @@ class CreepResidualWarning(UserWarning):
     """The residuals of a creep fit show structure that B = a - b ln t cannot explain."""
 
 
+class FieldGrowsWarning(UserWarning):
+    """The fitted field grows in magnitude with ln t: no decay of a trapped field."""
+
+
 @dataclass(frozen=True, eq=False)
 class CreepFit:
     """B(t) = a_T - b_T ln(t / 1 s) fitted over ``t_start_s..t_end_s`` (time since ``origin_s``).
@@ -110,15 +114,17 @@ class CreepFit:
         return np.sqrt(np.maximum(var, 0.0))
 
     def time_to_reach_ppm_per_h(self, ppm_per_h: float) -> float:
-        """First time (s) after which the decay rate stays below ``ppm_per_h`` (solved numerically)."""
+        """First time (s) after which the field drifts by less than ``ppm_per_h``, either way
+        (|dB/dt| / |B|: a field that grows drifts too), solved numerically."""
         from scipy.optimize import brentq
 
-        f = lambda ln_t: self.decay_ppm_per_h(np.exp(ln_t)) - ppm_per_h  # noqa: E731
-        # the rate falls until ln t = a/b - 1 (its minimum), then rises as B(t) -> 0
+        f = lambda ln_t: abs(self.decay_ppm_per_h(np.exp(ln_t))) - ppm_per_h  # noqa: E731
         lo = np.log(max(self.t_start_s, 1e-3))
-        if f(lo) <= 0:
+        if f(lo) <= 0:  # b = 0 too: no drift at all
             return float(np.exp(lo))
-        hi = self.a_T / self.b_T - 1.0 if self.b_T else lo  # b = 0: no decay at all
+        # |B| falls (a/b > 0): the drift falls until ln t = a/b - 1, then rises as B(t) -> 0;
+        # |B| grows (a/b < 0): the drift falls for ever (1e30 s: beyond any magnet's life)
+        hi = self.a_T / self.b_T - 1.0 if self.a_T / self.b_T > 0 else np.log(1e30)
         if hi <= lo or f(hi) > 0:
             raise AnalysisError(f"the fitted decay rate never falls below {ppm_per_h:g} ppm/h")
         return float(np.exp(brentq(f, lo, hi)))
@@ -356,6 +362,14 @@ def fit_creep(
     if why:
         notes.append(f"{name}{f' [{column}]' if column else ''}: {why}")
         warnings.warn(notes[-1], CreepResidualWarning, stacklevel=2)
+    if a * slope > 0:  # B = a - b ln t moves away from 0
+        notes.append(
+            f"{name}{f' [{column}]' if column else ''}: the field grows in magnitude as ln t "
+            f"(b = {-slope:.3g} T against a = {a:.4g} T): no trapped field's decay (a probe in "
+            "the return flux, a reversed sign, a temperature drift?); its decay rates are "
+            "negative and the time to 0.1 ppm/h is that of its growth"
+        )
+        warnings.warn(notes[-1], FieldGrowsWarning, stacklevel=2)
     return CreepFit(
         a_T=float(a),
         b_T=float(-slope),

@@ -11,6 +11,7 @@ from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
 from fluxtrap.magnetometry.creep import (
     PPM_H,
     CreepResidualWarning,
+    FieldGrowsWarning,
     fit_creep,
     read_series,
     removal_end,
@@ -332,6 +333,32 @@ def test_creep_of_a_field_that_does_not_change():
     fit = fit_creep(t, np.full(t.size, 0.5), origin_s=0.0)
     fit = dataclasses.replace(fit, b_T=0.0)
     assert fit.time_to_reach_ppm_per_h(0.1) == pytest.approx(1.0)
+
+
+def _drift_time(a_T: float, b_T: float, ppm_h: float) -> float:
+    """t (s) at which |b| / |a - b ln t| / t = ppm_h, by fixed-point iteration (converges: the
+    log term varies slowly)."""
+    t = 1.0
+    for _ in range(200):
+        t = abs(b_T) * 3600e6 / ppm_h / abs(a_T - b_T * np.log(t))
+    return t
+
+
+@pytest.mark.parametrize(
+    ("a_T", "b_T", "grows"),
+    [(1.0, -1e-3, True), (-1.0, 1e-3, True), (-1.0, -1e-2, False), (1.0, 1e-2, False)],
+)
+def test_the_time_to_0_1_ppm_per_h_is_that_of_the_drift_either_way(a_T, b_T, grows):
+    """A field that grows as ln t (b against a's sign) had a negative decay rate, below 0.1 ppm/h
+    from the first point: "decay < 0.1 ppm/h (MRI) after 10 s" of a field drifting 1800 ppm/h.
+    Now the drift's magnitude counts, and the fit says the field grows."""
+    t = np.geomspace(10, 2000, 100)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = fit_creep(t, a_T - b_T * np.log(t), origin_s=0.0, source="hall.csv")
+    said = [w for w in seen if issubclass(w.category, FieldGrowsWarning)]
+    assert len(said) == grows and any("grows in magnitude" in n for n in fit.warnings) == grows
+    assert fit.time_to_reach_ppm_per_h(0.1) == pytest.approx(_drift_time(a_T, b_T, 0.1), rel=1e-6)
 
 
 def hall_logger(rate_T_h=4.8, b_T=0.0136, dt_s=10.0, hold_s=3 * 86400, noise_T=1e-4, seed=0):
