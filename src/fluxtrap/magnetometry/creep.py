@@ -321,6 +321,13 @@ def fit_creep(
             origin_s, origin_from = removal_end(time_s, field_T, source=name), "data"
         except AnalysisError as err:  # no removal in the data: maybe the clock starts at the origin
             origin_s, origin_from, no_kink = 0.0, "clock", err
+            finite = field_T[np.isfinite(field_T)]
+            if finite.size and finite[0] and np.ptp(finite) == 0:  # its fit's residuals: 1e-16 T
+                raise AnalysisError(
+                    f"{name}{f' [{column}]' if column else ''}: the field is {field_T[0]:.6g} T at "
+                    f"all {field_T.size} points: nothing relaxes to find the origin from (a stuck "
+                    "probe or logger?); give the origin to fit it anyway"
+                ) from None
     if origin_from == "data" and start_s is None:
         start_s = _default_start(time_s, field_T, origin_s)
     t = time_s - origin_s

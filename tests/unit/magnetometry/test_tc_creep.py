@@ -330,6 +330,9 @@ def test_creep_of_a_field_that_does_not_change():
     t = np.geomspace(1, 1e4, 50)
     with pytest.raises(AnalysisError, match=r"hall.csv \[B_T\]: the field is 0 at all 50 points"):
         fit_creep(t, np.zeros(t.size), source="hall.csv", column="B_T")
+    # without an origin: said so, where its residuals (1e-16 T) were "structure" of 212 % of b
+    with pytest.raises(AnalysisError, match=r"hall.csv: the field is 0.5 T at all 50 points: no"):
+        fit_creep(t, np.full(t.size, 0.5), source="hall.csv")
     fit = fit_creep(t, np.full(t.size, 0.5), origin_s=0.0)
     fit = dataclasses.replace(fit, b_T=0.0)
     assert fit.time_to_reach_ppm_per_h(0.1) == pytest.approx(1.0)
