@@ -263,8 +263,9 @@ def parse(text: str, dimension: str, key: str = "value") -> float:
         hint = ""
         if dimension == "magnetic_flux_density" and q.check("[current] / [length]"):
             hint = f"; an H field: give mu0 H, e.g. '{MU0 * float(q.to('A/m').magnitude):.4g} T'"
+        what = dimension.replace("_", " ")
         raise UnitError(
-            f"{key}: {text!r} is not a {dimension.replace('_', ' ')} "
+            f"{key}: {text!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what} "
             f"(expected something convertible to {target or 'a pure number'}){hint}"
         ) from None
     if not math.isfinite(value):

@@ -426,6 +426,8 @@ class Case:
                         f"of {m.name}; without materials.{m.name}.normal_resistivity the model "
                         "covers the superconducting state only"
                     )
+        if why := _temperature_changes_nothing(self):
+            warnings.warn(why, CaseWarning, stacklevel=3)
         check_thermal(self)
         if not 0 < self.solver.rtol < 1:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
@@ -438,6 +440,26 @@ class Case:
             self.start_size_m / 2,
             sum(len(s.knots_s) for s in self.protocol if isinstance(s, Pulse) and s.times_s),
         )
+
+
+def _temperature_changes_nothing(case: Case) -> str | None:
+    """The warning for a protocol that changes the temperature when nothing in the case
+    depends on it (no superconductor's Jc or n, no heat model): the ramp ran and changed
+    nothing (a ramp to 300 K kept 0.29 T trapped), or None."""
+    sc = [m for m in case.materials if isinstance(m, Superconductor)]
+    if case.thermal.coupled or any(m.tc_K or m.n_table for m in sc):
+        return None
+    start = case.protocol[0].temperature_K
+    for i, step in enumerate(case.protocol[1:], start=1):
+        if isinstance(step, RampTemperature | Cool) and step.to_K != start:
+            names = ", ".join(m.name for m in sc) or "none"
+            return (
+                f"protocol[{i}]: the temperature goes to {step.to_K:g} K, but nothing in the case "
+                f"depends on it (superconductors: {names}, none with jc.temperature, Jc tables "
+                "at several temperatures or n(T)): the step changes nothing; give the Jc's "
+                "temperature dependence"
+            )
+    return None
 
 
 def _title(title: Any) -> str:

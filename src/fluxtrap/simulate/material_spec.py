@@ -143,10 +143,18 @@ def _tables_jc(jc_spec: Mapping[str, Any], w: str) -> TemperatureTablesJc:
 def _table_jc(t: Mapping[str, Any], w: str) -> TableJc:
     check_keys(t, ("field", "field_unit", "jc", "jc_unit"), w)
     for k in ("field", "jc"):
-        if not isinstance(t.get(k), list):
+        column = t.get(k)
+        if not isinstance(column, list):
             raise ValidationError(f"{w}.{k}: expected a list of numbers")
+        if texts := [
+            i for i, x in enumerate(column) if not isinstance(x, int | float) or isinstance(x, bool)
+        ]:
+            raise ValidationError(
+                f"{w}.{k}[{texts[0]}]: expected a plain number, got {column[texts[0]]!r} (the "
+                f"table's unit is {k}_unit)"
+            )
     bu, ju = t.get("field_unit"), t.get("jc_unit")
-    if not (isinstance(bu, str) and isinstance(ju, str)):
+    if not (isinstance(bu, str) and bu.strip() and isinstance(ju, str) and ju.strip()):
         raise UnitError(f'{w}: give field_unit (e.g. "T") and jc_unit (e.g. "A/cm^2")')
 
     def values(key: str, unit: str, dimension: str) -> tuple[float, ...]:

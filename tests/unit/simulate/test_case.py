@@ -873,3 +873,53 @@ def test_a_jc_outside_its_range_is_refused_before_the_run(jc, what):
         Case.from_dict(d)
     d["materials"]["sc"]["jc"] = {"constant": "1e-4 A/cm^2"}  # the lowest allowed, 1 A/m^2
     assert Case.from_dict(d).material("sc").jc.jc_A_m2 == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("table", "match"),
+    [
+        (  # a text in a table of numbers ran as if it were one
+            {"field": ["0", "1"], "field_unit": "T", "jc": [3e4, 2e4], "jc_unit": "A/cm^2"},
+            r"^materials\.sc\.jc\.table\.field\[0\]: expected a plain number, got '0' \(the "
+            r"table's unit is field_unit\)$",
+        ),
+        (
+            {"field": [0, 1], "field_unit": "T", "jc": [3e4, True], "jc_unit": "A/cm^2"},
+            r"^materials\.sc\.jc\.table\.jc\[1\]: expected a plain number, got True",
+        ),
+        (  # it was "jc[0]: '30000.0 ' has no unit"
+            {"field": [0, 1], "field_unit": "T", "jc": [3e4, 2e4], "jc_unit": " "},
+            r'^materials\.sc\.jc\.table: give field_unit \(e\.g\. "T"\) and jc_unit',
+        ),
+    ],
+)
+def test_a_jc_table_takes_plain_numbers_and_both_units(table, match):
+    d = base()
+    d["materials"]["sc"]["jc"] = {"table": table}
+    with pytest.raises((ValidationError, UnitError), match=match):
+        Case.from_dict(d)
+
+
+def test_a_quantity_of_the_wrong_dimension_is_named_with_its_article():
+    d = base()
+    d["materials"]["sc"]["e0"] = "1e-4 V"
+    with pytest.raises(UnitError, match=r"^materials\.sc\.e0: '1e-4 V' is not an electric field "):
+        Case.from_dict(d)
+    d = base()
+    d["stack"][0]["radius"] = "3 T"
+    with pytest.raises(UnitError, match=r"^stack\[0\]\.radius: '3 T' is not a length "):
+        Case.from_dict(d)
+
+
+def test_a_temperature_change_that_nothing_depends_on_is_warned_of():
+    """A constant Jc warmed to 300 K ran without a word and kept 0.29 T trapped."""
+    d = base()
+    d["protocol"].append({"step": "ramp_temperature", "to": "300 K", "rate": "10 K/s"})
+    with pytest.warns(CaseWarning, match=r"^protocol\[3\]: the temperature goes to 300 K, but "
+                      r"nothing in the case depends on it \(superconductors: sc, none with"):  # fmt: skip
+        Case.from_dict(d)
+    d["protocol"][-1]["to"] = "30 K"
+    d["materials"]["sc"]["jc"]["temperature"] = {"at": "5 K", "tc": "38 K", "exponent": 1.5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
+        Case.from_dict(d)
