@@ -631,8 +631,14 @@ class Simulation:
                 "far above a probe's self-field when the currents stay well below Jc (a low n, "
                 "a slow ramp)" + ("; a tighter [solver] rtol did not cut it" if time_stuck else "")
                 if by_time
-                else f"the target needs about {plan.needed:,} elements, over "
-                f"[mesh] max_elements = {limit:,}"
+                else f"the target needs about {plan.needed:,} elements"
+                + (  # the design's count, which Triangle's mesh from it exceeds
+                    " by the design's count, and the mesh made from such a design has 1.5-2.2x "
+                    "as many"
+                    if plan.needed <= limit
+                    else ""
+                )
+                + f", over [mesh] max_elements = {limit:,}"
                 if plan.at_limit
                 else "the mesh design refined nothing (its error model, from the pair's "
                 "sample times, has this mesh meet the target)"
