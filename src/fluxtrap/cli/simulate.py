@@ -108,6 +108,8 @@ def simulate_command(
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it
     try:
         result = Simulation(c).run(progress=not quiet)
+    except ValidationError as err:  # refused before solving (the mesh's estimate): name the file
+        raise ValidationError(f"{case}: {err}") from None
     except SolverError as err:
         partial = getattr(err, "result", None)
         if partial is not None:

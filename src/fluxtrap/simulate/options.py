@@ -238,7 +238,8 @@ def check_bounded(
         raise ValidationError(
             f"{what} needs at least {n:.3g} elements in the conductors (their r-z area "
             f"{area_m2 * 1e6:.4g} mm^2); the limit is mesh.max_elements = {mesh.max_elements} "
-            f"(mesh.size >= {h_min * 1e3:.2g} mm)"
+            f"(a mesh.size below {h_min * 1e3:.2g} mm cannot fit: the conductors alone exceed it, "
+            "and the air and the mesh's quality about double the count)"
         )
     max_step = solver.max_step_s
     steps = duration_s / max_step if max_step else 0.0

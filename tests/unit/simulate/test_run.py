@@ -605,3 +605,52 @@ def test_a_stack_without_superconductor_is_refused_the_accuracy_control_before_i
             simulate(case)
     with pytest.warns(UserWarning, match="fixed"):  # the 1 % target is not refined for
         assert simulate({**case, "mesh": {"size": "2 mm"}}).probes.center_Bz_T.notna().all()
+
+
+def _two_disks(gap: str) -> dict:
+    return {
+        **ZFC_DISK,
+        "stack": [
+            {"material": "sc", "radius": "5 mm", "thickness": "5 mm"},
+            {"material": "sc", "radius": "5 mm", "thickness": "5 mm", "z": gap},
+        ],
+        "probes": [{"name": "above", "r": "0 mm", "z": "10.5 mm"}],
+    }
+
+
+@pytest.mark.parametrize("size", [None, "0.5 mm", "2 mm"])
+def test_a_gap_thinner_than_any_mesh_is_named_as_what_sets_the_element_count(tmp_path, size):
+    """Two disks 1 um apart (a rounding slip for touching): refused as if the 5 mm width of a
+    disk were the cause, and the advice, a [mesh] size, changed nothing (0.5 and 2 mm: 140 728
+    and 139 238 elements). The CLI names the case file, as its other refusals do."""
+    from fluxtrap.cli import app
+    from fluxtrap.simulate import Case
+
+    case = {"title": "gap", **_two_disks("5.001 mm")} | ({"mesh": {"size": size}} if size else {})
+    case_file = tmp_path / "gap.toml"
+    case_file.write_text(Case.from_dict(case).to_toml())
+    res = CliRunner().invoke(app, ["simulate", str(case_file), "--out", str(tmp_path / "o")])
+    assert isinstance(res.exception, FluxtrapError), res.output
+    said = str(res.exception)
+    assert f"{case_file}: mesh: about " in said, said
+    assert re.search(
+        r"exceed \[mesh\] max_elements = 100,000; [\d,]+ of them for the air gap between stack\[0\] "
+        r"and stack\[1\], 0\.001 mm across: its elements can be no larger, whatever the mesh "
+        r"size; widen it \(were the layers meant to touch\? give them one z or radius\)",
+        said,
+    ), said
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_fixed_size_that_no_coarser_size_could_fit_says_so():
+    """A 1 um film at 2 um elements was told to "give a coarser [mesh] size", which the case
+    then refused (at most 2x its thickness)."""
+    case = {
+        "title": "film",
+        **ZFC_DISK,
+        "stack": [{"material": "sc", "radius": "5 mm", "thickness": "0.001 mm"}],
+        "mesh": {"size": "0.002 mm"},
+    }
+    with pytest.raises(FluxtrapError, match=r"no \[mesh\] size fits: at the coarsest a case may "
+                       r"give, 0\.002 mm \(2x the stack\[0\] thickness of 0\.001 mm\), about "):  # fmt: skip
+        Simulation(case).run(progress=False)
