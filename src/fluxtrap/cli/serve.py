@@ -65,9 +65,9 @@ def serve(
     """Serve the REST API (/docs) and the dashboard on the store (embedded SQLite by default).
 
     Off this machine, serve HTTPS (--ssl-certfile/--ssl-keyfile) or put it behind a TLS reverse
-    proxy: tokens and session cookies must not cross the network in clear text. uvicorn has no
-    timeout for a client that sends its headers slowly: --max-connections bounds how many it
-    holds, and a reverse proxy's header timeout (nginx ``client_header_timeout``) drops them.
+    proxy: tokens and session cookies must not cross the network in clear text. A connection
+    that has not sent a whole request head within 10 s is closed, and a body that arrives at
+    less than 8 KiB/s (after 30 s) is refused; --max-connections bounds how many are held.
     The proxy's X-Forwarded-Proto is believed from --forwarded-allow-ips (this machine by
     default), so the session cookie is Secure behind it."""
     import uvicorn
@@ -77,6 +77,7 @@ def serve(
     from fluxtrap.web import create_app
     from fluxtrap.web.jobs import JobSettings
     from fluxtrap.web.limits import Limits
+    from fluxtrap.web.server import TimelyH11Protocol
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise ValidationError("--ssl-certfile and --ssl-keyfile go together")
@@ -109,6 +110,7 @@ def serve(
         )
     uvicorn.run(
         create_app(store, limits=limits, jobs=jobs),
+        http=TimelyH11Protocol,
         host=host,
         port=port,
         log_level="info",

@@ -12,7 +12,8 @@ In order, for each HTTP request:
 3. a body larger than the limit (``max_upload`` for a measurement upload, ``max_body`` for
    the rest of /api, ``max_form`` for the dashboard's forms) is a 413: at once when
    ``Content-Length`` says so, else as soon as the streamed body passes the limit, before the
-   app has parsed it;
+   app has parsed it; a body that arrives at less than ``BODY_RATE`` on average after its first
+   ``BODY_GRACE_S`` is a 408 (the client's connection is closed);
 4. every answer carries a Content-Security-Policy, ``X-Content-Type-Options: nosniff``,
    ``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``; every answer but the static
    assets (``/static``, ``/vendor``) ``Cache-Control: no-store``.
@@ -23,6 +24,7 @@ on disk beyond 1 MiB, so memory stays bounded by the limits, not by what a clien
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
@@ -59,6 +61,7 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"same-origin"),
 ]
 NO_STORE = (b"cache-control", b"no-store")
+BODY_GRACE_S, BODY_RATE = 30.0, 8 * 2**10  # a body's first 30 s, then 8 KiB/s on average
 
 
 @dataclass(frozen=True)
@@ -164,12 +167,22 @@ class Guard:
         # pages and answers hold lab data a shared browser or proxy must not keep; assets may
         cache = [] if path.startswith(("/static/", "/vendor/")) else [NO_STORE]
 
-        received = 0
+        received, whole = 0, False
+        start = asyncio.get_running_loop().time()
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, whole
+            if whole:  # the body is in: what comes now is the client leaving, at any time
+                return await receive()
+            # the body at BODY_RATE on average after BODY_GRACE_S: a body trickled in (or
+            # never sent) held its connection and a worker for as long as the client liked
+            due = start + BODY_GRACE_S + received / BODY_RATE
+            try:
+                message = await asyncio.wait_for(receive(), due - asyncio.get_running_loop().time())
+            except TimeoutError:
+                raise HTTPException(408, _too_slow(received), {"Connection": "close"}) from None
             received += len(message.get("body", b""))
+            whole = message["type"] != "http.request" or not message.get("more_body", False)
             if received > limit:  # a chunked body, or more than Content-Length announced
                 raise HTTPException(413, _too_large(limit), {"Connection": "close"})
             return message
@@ -185,6 +198,13 @@ class Guard:
             await send(message)
 
         await self.app(scope, limited_receive, secured_send)
+
+
+def _too_slow(received: int) -> str:
+    return (
+        f"the request body arrived too slowly ({received} bytes so far): send it at "
+        f"{BODY_RATE // 2**10} KiB/s or more, after the first {BODY_GRACE_S:g} s"
+    )
 
 
 def _too_large(limit: int) -> str:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.store import Store
 from fluxtrap.web import create_app
+from fluxtrap.web.server import TimelyH11Protocol
 
 from ...conftest import EXAMPLES
 
@@ -105,7 +106,11 @@ def serve(store: Store, **app_options):
         port = s.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(store, **app_options), host="127.0.0.1", port=port, log_level="warning"
+            create_app(store, **app_options),
+            http=TimelyH11Protocol,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

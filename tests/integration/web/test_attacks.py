@@ -571,3 +571,50 @@ def test_a_login_posted_from_another_site_is_refused(server, site, status):
     )
     assert r.status_code == status
     assert (COOKIE in r.cookies) == (status == 303)
+
+
+# -- connections that send slowly or not at all ---------------------------------------------------
+@pytest.fixture
+def quick_server(tmp_path, monkeypatch):
+    """A server whose deadlines are short: a request head within 1 s, a body at 8 KiB/s after
+    its first 1 s."""
+    import fluxtrap.web.limits as limits
+    import fluxtrap.web.server as server
+
+    monkeypatch.setattr(server, "HEADER_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(limits, "BODY_GRACE_S", 1.0)
+    store = make_store(f"sqlite:///{tmp_path / 'lab.db'}")
+    with serve(store) as url:
+        yield url
+
+
+def test_connections_that_send_no_whole_request_head_are_closed(quick_server):
+    """500 idle connections (from anyone, no token needed) held every slot of the server's
+    --max-connections, and every request was a 503 for as long as they stayed open."""
+    host, port = urlsplit(quick_server).hostname, urlsplit(quick_server).port
+    idle = [socket.create_connection((host, port), timeout=5) for _ in range(3)]
+    idle[1].sendall(b"GET /api/me HTTP/1.1\r\nHost: x\r\n")  # a head never finished
+    idle[2].sendall(b"GET /api/me HTTP/1.1\r\n")
+    t0 = time.monotonic()
+    for s in idle:
+        with s:
+            assert s.recv(1024) == b""  # closed by the server
+    assert time.monotonic() - t0 < 4
+    assert httpx.get(f"{quick_server}/api/me", headers=auth("rita")).status_code == 200
+
+
+def test_a_body_that_trickles_in_is_a_408_and_its_connection_closed(quick_server):
+    head = (
+        f"POST /api/campaigns HTTP/1.1\r\nHost: x\r\n{_bearer('alice')}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+    )
+    host, port = urlsplit(quick_server).hostname, urlsplit(quick_server).port
+    with socket.create_connection((host, port), timeout=10) as s:
+        s.sendall(head.encode() + b'{"name": ')
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"the request body arrived too slowly (9 bytes so far): send it at 8 KiB/s" in answer
+    assert [c["name"] for c in httpx.get(f"{quick_server}/api/campaigns",
+                                          headers=auth("rita")).json()] == [NAME]  # fmt: skip

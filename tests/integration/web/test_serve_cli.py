@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from fluxtrap.cli import run
+from fluxtrap.web.server import TimelyH11Protocol
 
 
 @contextmanager
@@ -99,6 +100,7 @@ def test_serve_on_a_store_without_users_says_how_to_create_one(tmp_path, capsys,
     assert f"fluxtrap user add NAME --role writer --db {db}" in out
     assert served == [
         {
+            "http": TimelyH11Protocol,
             "host": "127.0.0.1",
             "port": 8123,
             "log_level": "info",

@@ -1,0 +1,54 @@
+"""The h11 protocol fluxtrap serves the app with on uvicorn: a deadline for each request head.
+
+uvicorn has no timeout for a client that opens a connection and sends its headers slowly or not
+at all: 500 such connections, from anyone, held every slot of ``--max-connections`` and every
+request was a 503 for as long as they stayed open. Here a connection whose request head is not
+whole ``HEADER_TIMEOUT_S`` after it opened (or after its last answer, uvicorn's keep-alive
+timeout) is closed. A body that stalls is ``limits.Guard``'s to refuse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+HEADER_TIMEOUT_S = 10.0
+
+
+class TimelyH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request head is not whole within
+    ``HEADER_TIMEOUT_S`` of its opening or of its last answer (uvicorn's keep-alive timer does
+    not do it: any byte received cancels it)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_due: asyncio.TimerHandle | None = None
+        self._await_head()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._head_due is not None and self.conn.their_state is not h11.IDLE:
+            self._head_due.cancel()  # the head is whole: the body has Guard's deadline
+            self._head_due = None
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._await_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_due is not None:
+            self._head_due.cancel()
+        super().connection_lost(exc)
+
+    def _await_head(self) -> None:
+        if self._head_due is not None:
+            self._head_due.cancel()
+        self._head_due = self.loop.call_later(HEADER_TIMEOUT_S, self._head_late)
+
+    def _head_late(self) -> None:
+        self._head_due = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
