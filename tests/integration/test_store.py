@@ -498,3 +498,21 @@ def test_migration_0009_gives_old_objective_values_no_error(store_url):
     samples = store.samples(NAME)
     assert samples and all(x.objective_errors == x.objective_set_by == {} for x in samples)
     assert any(x.objectives for x in samples)
+
+
+def test_an_unknown_campaign_names_the_known_ones_up_to_twenty_then_their_count(tmp_path):
+    """2000 campaigns of 200-character names made each "no campaign named" answer 1.2 MB."""
+    store = Store(f"sqlite:///{tmp_path / 'many.db'}")
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    for i in range(25):
+        store.create_campaign(CampaignSpec.from_dict({**spec.to_dict(), "name": f"run {i:02d}"}))
+        if i == 19:
+            with pytest.raises(NotFoundError) as twenty:
+                store.campaign("run 7")
+            assert str(twenty.value).endswith("'run 18', 'run 19')")
+    with pytest.raises(NotFoundError) as many:
+        store.campaign("Run 23")
+    assert str(many.value) == "no campaign named 'Run 23' (25 campaigns; did you mean 'run 23'?)"
+    with pytest.raises(NotFoundError) as none_near:
+        store.campaign("zzz")
+    assert str(none_near.value) == "no campaign named 'zzz' (25 campaigns)"

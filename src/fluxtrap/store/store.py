@@ -59,7 +59,7 @@ from fluxtrap.errors import (
     StoreError,
     ValidationError,
 )
-from fluxtrap.inputs import hidden_characters
+from fluxtrap.inputs import hidden_characters, near
 from fluxtrap.store import models as m
 from fluxtrap.store.records import (
     CalibrationRecord,
@@ -77,6 +77,8 @@ from fluxtrap.units import number
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
 MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on PostgreSQL
+# campaigns named in a "no campaign named" error; beyond, their count and a near miss
+MAX_KNOWN = 20
 # bytes of a new measurement's metadata as JSON (the real MPMS3 files' are 1.4 KB; a page listing
 # notes parses every listed one); an archive's may hold up to MAX_STORED_METADATA, the limit of
 # the stores before skipped lines were kept to their first and last (10^6 line numbers fit)
@@ -1321,8 +1323,12 @@ def _alike(label: str) -> str:
 def _campaign(s: Session, name: str) -> m.Campaign:
     c = s.scalar(select(m.Campaign).where(m.Campaign.name == name))
     if c is None:
-        known = ", ".join(repr(n) for n in s.scalars(select(m.Campaign.name))) or "none"
-        raise NotFoundError(f"no campaign named {_asked(name)} (known: {known})")
+        names = list(s.scalars(select(m.Campaign.name).order_by(m.Campaign.id)))
+        known = f"known: {', '.join(repr(n) for n in names) or 'none'}"
+        if len(names) > MAX_KNOWN:  # 2000 campaigns' names made each 404 1.2 MB
+            close = near(name[:MAX_NAME], names)
+            known = f"{len(names)} campaigns{f'; did you mean {close!r}?' if close else ''}"
+        raise NotFoundError(f"no campaign named {_asked(name)} ({known})")
     return c
 
 

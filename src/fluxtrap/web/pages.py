@@ -149,7 +149,8 @@ def _seconds_left(user: UserRecord) -> int | None:
 @router.get("/")
 def index(request: Request) -> HTMLResponse:
     user, store = _user(request), store_of(request)
-    rows = [(c, len(store.samples(c.name))) for c in store.campaigns()]
+    counts = store.sample_counts()  # one query (a query per campaign: 1.3 s for 2000)
+    rows = [(c, counts.get(c.name, 0)) for c in store.campaigns()]
     return _page(request, "index.html", user, campaigns=rows)
 
 
@@ -183,8 +184,11 @@ def jc_page(
 ) -> HTMLResponse:
     user, store = _user(request), store_of(request)
     spec = store.campaign(campaign)
-    newest = jcdata.newest_jc(store, campaign)  # one pass over the store for curves and notes
-    curves = jcdata.jc_curves(newest)
+    # every sample's newest curves read and drawn: seconds for large loops, so it takes a turn
+    with request.app.state.heavy.turn("open the Jc(B) page", user.name):
+        newest = jcdata.newest_jc(store, campaign)  # one pass over the store: curves and notes
+        curves = jcdata.jc_curves(newest)
+        figure = plots.jc_figure(curves)
     selected = [s for s in (sample or curves) if s in curves]
     return _page(
         request,
@@ -193,7 +197,7 @@ def jc_page(
         spec=spec,
         labels=list(curves),
         selected=selected,
-        figures={"jc": plots.jc_figure(curves)},
+        figures={"jc": figure},
         notes=jcdata.jc_notes(newest),
     )
 

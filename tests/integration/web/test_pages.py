@@ -623,3 +623,20 @@ def test_simulation_form_refuses_a_sample_without_jc(browser_like):
     browser_like.store.add_sample(NAME, "B1", P)
     r = browser_like.client.get("/simulations?campaign=K-Ba122%20SPS&sample=B1")
     assert r.status_code == 422 and "has no Jc(B) yet" in r.text
+
+
+def test_a_jc_curve_of_many_points_is_drawn_with_at_most_max_plotted():
+    """A 190 000-point loop's 95 000 Jc points per sample made the comparison page 28 MB: every
+    k-th point is drawn, the curve's ends and its flags kept."""
+    from fluxtrap.web.plots import MAX_PLOTTED, jc_figure
+
+    b = np.linspace(0.0, 7.0, 95_001)
+    jc = 1e9 / (1 + b)
+    flags = (b < 0.05).astype(float)
+    fig = jc_figure({"B1": {"B_T": b.tolist(), "Jc_A_m2": jc.tolist(), "Jc_err_A_m2":
+                            (0.01 * jc).tolist(), "unpenetrated": flags.tolist()}})  # fmt: skip
+    band, line, faint = fig["data"]
+    assert 0.9 * MAX_PLOTTED < len(line["x"]) + len(faint["x"]) <= MAX_PLOTTED
+    assert len(band["x"]) == 2 * len(line["x"])
+    assert line["x"][-1] == 7.0 and faint["x"][0] == 0.0 and max(faint["x"]) < 0.05
+    np.testing.assert_allclose(line["y"], 1e5 / (1 + np.asarray(line["x"])), rtol=1e-12)
