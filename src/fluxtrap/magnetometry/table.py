@@ -161,12 +161,14 @@ class MeasurementTable:
             "field": "field_T",
             "temperature": "temperature_K",
             "moment": "moment_Am2",
+            "moment_err": "moment_err_Am2",
             **self.metadata.columns,
         }
         values = {
             "field": self.field_T / MU0,
             "temperature": self.temperature_K,
             "moment": self.moment_Am2,
+            "moment_err": self.moment_err_Am2,  # NaN where the file has none
         }
         check_values(values, source, self.line, self.metadata.filename or "table")
         object.__setattr__(self, "comments", tuple((int(r), str(t)) for r, t in self.comments))
@@ -326,8 +328,8 @@ def check_values(
 
     ``names``: the source column of each quantity. |mu0 H| above ``MAX_FIELD_T`` is a field
     column in the wrong unit (Oe labelled T), a temperature below 0 K one in degC labelled K,
-    one above ``MAX_TEMPERATURE_K`` one in mK labelled K, |m| above ``MAX_MOMENT_AM2`` another
-    quantity or unit.
+    one above ``MAX_TEMPERATURE_K`` one in mK labelled K, |m| or its error above
+    ``MAX_MOMENT_AM2`` another quantity or unit.
     """
 
     def refuse(quantity: str, bad: np.ndarray, why: Callable[[int, int], str]) -> None:
@@ -366,6 +368,17 @@ def check_values(
             lambda k, n: (
                 f"|m| = {m[k]:.4g} A m^2 ({m[k] * 1e3:.4g} emu) is beyond "
                 f"{MAX_MOMENT_AM2:g} A m^2, far more than any magnetometer reads ({n} of {m.size} "
+                "rows): another quantity or unit?"
+            ),
+        )
+    if "moment_err" in values:  # 1e300 emu overflowed Jc's error to NaN and was dropped
+        e = np.abs(values["moment_err"])
+        refuse(
+            "moment_err",
+            e > MAX_MOMENT_AM2,
+            lambda k, n: (
+                f"a moment error of {e[k]:.4g} A m^2 ({e[k] * 1e3:.4g} emu) is beyond "
+                f"{MAX_MOMENT_AM2:g} A m^2, far more than any magnetometer reads ({n} of {e.size} "
                 "rows): another quantity or unit?"
             ),
         )

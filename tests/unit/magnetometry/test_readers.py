@@ -790,3 +790,16 @@ def test_a_temperature_in_mK_labelled_K_and_a_moment_beyond_any_magnetometer_are
             read(head + b"0,1e300,5\n100,1e-3,5\n", filename="m.csv")
     kept = read(head + b"0,0,300\n100,9.9e5,1000\n", filename="ok.csv")  # an oven, 990 emu
     assert kept.temperature_K.max() == 1000
+
+
+@pytest.mark.parametrize("err", ["1e300", "-1e300", "2e6"])
+def test_a_moment_error_no_magnetometer_gives_is_refused_naming_its_cell(err):
+    """An error column of 1e300 emu was read: Jc's error overflowed to NaN and was dropped
+    without a word (numpy's overflow warnings in the server's log)."""
+    with pytest.raises(InputFileError) as refused:
+        read(f"H (Oe),m (emu),m err (emu)\n0,0,1e-6\n1000,1e-3,{err}\n".encode(), filename="e.csv")
+    assert str(refused.value).startswith(
+        f"e.csv, line 3, column 'm err (emu)': a moment error of {abs(float(err)) * 1e-3:.4g} A m^2 "
+    )
+    table = read(b"H (Oe),m (emu),m err (emu)\n0,0,1e-6\n1000,1e-3,2e-6\n", filename="e.csv")
+    assert table.moment_err_Am2[1] == pytest.approx(2e-9)
