@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import json
 import logging
 import os
 import socket
@@ -51,7 +52,10 @@ from fluxtrap.workflows.isolated import (
 from fluxtrap.workflows.simulations import failure
 
 log = logging.getLogger("fluxtrap.jobs")
-FIGURES_KEPT = 50  # J/B map figures of recent simulations held in memory (a few MB each at most)
+FIGURES_KEPT = 50  # J/B map figures of recent simulations held in memory
+# ... and their JSON at most (about 2x that in memory): 100 snapshots' maps are 11 MB, and 85
+# such simulations took the server from 1.5 to 2.9 GB
+FIGURES_BYTES = 100 * 2**20
 CHECK_EVERY_S = 2.0  # how often a worker asks the store whether its running job was cancelled
 STOPPED = "the server stopped while it ran: submit it again"
 SILENT = "its server ({runner}) stopped renewing its heartbeat: it died; submit it again"
@@ -171,8 +175,10 @@ class Jobs:
         self.settings = settings or JobSettings()
         self.runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._running: dict[int, Child] = {}
-        # simulation id -> figures with J/B maps, the last FIGURES_KEPT finished here
-        self._figures: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        # simulation id -> (figures with J/B maps, their JSON's bytes), the last FIGURES_KEPT
+        # finished here, FIGURES_BYTES at most
+        self._figures: OrderedDict[int, tuple[dict[str, Any], int]] = OrderedDict()
+        self._figures_lock = threading.Lock()  # the workers add, the requests read
         self._wake, self._stop = threading.Event(), threading.Event()
         self._workers: list[threading.Thread] = []
 
@@ -268,9 +274,10 @@ class Jobs:
         stored summary), and the J/B maps if this server ran it (computed when its job finished)."""
         rec = self._store.simulation(sim_id)
         finished(schemas.Simulation.of(rec))
-        figures = self._figures.get(sim_id)
-        if figures is not None:
-            return figures
+        with self._figures_lock:
+            kept = self._figures.get(sim_id)
+        if kept is not None:
+            return kept[0]
         figures = {"probes": plots.probes_figure(pd.read_csv(io.BytesIO(rec.probes_csv)))}
         bore = (rec.summary or {}).get("bore", {})
         if "profiles" in bore and bore["centre_T"]:
@@ -360,9 +367,14 @@ class Jobs:
             self._store.finish_job(job.id, "failed", error=error)
             return
         if ran.figures is not None:
-            self._figures[rec.id] = ran.figures
-            while len(self._figures) > FIGURES_KEPT:
-                self._figures.popitem(last=False)
+            size = len(json.dumps(ran.figures))
+            with self._figures_lock:
+                self._figures[rec.id] = (ran.figures, size)
+                while len(self._figures) > 1 and (  # the newest stays, whatever its size
+                    len(self._figures) > FIGURES_KEPT
+                    or sum(size for _, size in self._figures.values()) > FIGURES_BYTES
+                ):
+                    self._figures.popitem(last=False)
 
 
 def _orphaned(runner: str | None) -> bool:

@@ -429,3 +429,31 @@ def test_the_simulations_list_is_paged_from_the_newest(lab):
         r = lab.client.get(f"/api/simulations?{bad}", headers=auth("rita"))
         assert r.status_code == 422, (bad, r.text)
         assert bad.split("=")[0] in r.text
+
+
+def test_the_maps_kept_in_memory_are_bounded_by_their_bytes(lab, monkeypatch):
+    """Each finished job's J/B map figures stayed in memory, 50 of them whatever their size:
+    100 snapshots' maps are 11 MB, and 85 simulations took the server to 2.9 GB."""
+    import json
+
+    import fluxtrap.web.jobs as jobs
+
+    monkeypatch.setattr(jobs, "FIGURES_BYTES", 1)  # room for the newest simulation's maps only
+    ids = []
+    for _ in range(2):
+        r = lab.client.post("/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob"))
+        job = wait(lab, r.json()["id"])
+        assert job["status"] == "done", job
+        ids.append(job["simulation_id"])
+    first, newest = (
+        lab.client.get(f"/api/simulations/{i}/plots", headers=auth("rita")).json() for i in ids
+    )
+    assert list(first) == ["probes"] and list(newest) == ["probes", "map-0", "map-1"]
+    monkeypatch.setattr(jobs, "FIGURES_BYTES", 2 * len(json.dumps(newest)))  # room for two
+    r = lab.client.post("/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob"))
+    third = wait(lab, r.json()["id"])["simulation_id"]
+    kept = [
+        list(lab.client.get(f"/api/simulations/{i}/plots", headers=auth("rita")).json())
+        for i in (*ids, third)
+    ]
+    assert kept == [["probes"], ["probes", "map-0", "map-1"], ["probes", "map-0", "map-1"]]
