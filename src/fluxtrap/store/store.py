@@ -292,10 +292,14 @@ class Store:
             )
             return dict(s.execute(q).tuples().all())
 
-    def samples(self, campaign: str) -> list[SampleRecord]:
+    def samples(
+        self, campaign: str, *, limit: int | None = None, skip: int = 0
+    ) -> list[SampleRecord]:
+        """The campaign's samples in recording order: all, or ``limit`` after the first ``skip``."""
         with self._reader() as s:
             c = _campaign(s, campaign)
-            return [_sample_record(x, campaign) for x in c.samples]
+            q = select(m.Sample).where(m.Sample.campaign_id == c.id).order_by(m.Sample.id)
+            return [_sample_record(x, campaign) for x in s.scalars(q.offset(skip).limit(limit))]
 
     def sample(self, campaign: str, label: str) -> SampleRecord:
         with self._reader() as s:

@@ -31,6 +31,8 @@ from fluxtrap.web.auth import Admin, Reader, Writer, store_of
 from fluxtrap.web.jobs import MAX_LISTED, MAX_OFFSET, Jobs
 from fluxtrap.workflows import history
 
+MAX_SAMPLES = 1000  # samples in one list (a campaign's page; notes of up to 10 000 characters)
+
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object as a dict, refusing a key given twice (``json.loads`` kept the last value
@@ -249,8 +251,21 @@ def best_so_far(
     tags=["samples"],
     responses=N,
 )
-def list_samples(request: Request, campaign: str, user: Reader) -> list[schemas.Sample]:
-    return [schemas.Sample.of(x) for x in _store(request).samples(campaign)]
+def list_samples(
+    request: Request,
+    campaign: str,
+    user: Reader,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_SAMPLES, description=f"how many, at most {MAX_SAMPLES}")
+    ] = MAX_SAMPLES,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="how many of the first recorded to skip")
+    ] = 0,
+) -> list[schemas.Sample]:
+    """The campaign's samples in recording order: ``limit`` after the first ``offset`` (a page:
+    6000 samples with long notes were one 62 MB answer)."""
+    rows = _store(request).samples(campaign, limit=limit, skip=offset)
+    return [schemas.Sample.of(x) for x in rows]
 
 
 @router.post(

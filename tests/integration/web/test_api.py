@@ -604,3 +604,25 @@ def test_an_objective_s_range_is_kept_and_refuses_a_value_outside(lab):
         "label": "T1", "params": {"pressure": 50}, "objectives": {"tc": "35 degC"}})  # fmt: skip
     assert r.status_code == 422 and "308.15 K, outside the range 4 to 150 K" in r.json()["detail"]
     assert lab.store.samples("Tc scan") == []
+
+
+def test_samples_are_listed_a_page_at_a_time(lab):
+    """6000 samples with long notes were one 62 MB answer: the list is paged, in recording order."""
+    from fluxtrap.web.api import MAX_SAMPLES
+
+    params = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+    for i in range(5):
+        lab.store.add_sample(NAME, f"S{i}", params, recorded_by="alice")
+    url = f"/api/campaigns/{NAME}/samples"
+
+    def labels(query: str = "") -> list[str]:
+        r = lab.client.get(url + query, headers=auth("rita"))
+        assert r.status_code == 200, r.text
+        return [x["label"] for x in r.json()]
+
+    assert labels() == ["S0", "S1", "S2", "S3", "S4"]
+    assert labels("?limit=2&offset=1") == ["S1", "S2"] and labels("?offset=4") == ["S4"]
+    assert labels("?offset=5") == []
+    for bad in ("limit=0", f"limit={MAX_SAMPLES + 1}", "offset=-1", "limit=x"):
+        r = lab.client.get(f"{url}?{bad}", headers=auth("rita"))
+        assert r.status_code == 422 and bad.split("=")[0] in r.text, (bad, r.text)
