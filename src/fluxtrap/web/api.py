@@ -256,10 +256,11 @@ def list_samples(
     campaign: str,
     user: Reader,
     limit: Annotated[
-        int, Query(ge=1, le=MAX_SAMPLES, description=f"how many, at most {MAX_SAMPLES}")
+        schemas.Count, Query(ge=1, le=MAX_SAMPLES, description=f"how many, at most {MAX_SAMPLES}")
     ] = MAX_SAMPLES,
     offset: Annotated[
-        int, Query(ge=0, le=MAX_OFFSET, description="how many of the first recorded to skip")
+        schemas.Count,
+        Query(ge=0, le=MAX_OFFSET, description="how many of the first recorded to skip"),
     ] = 0,
 ) -> list[schemas.Sample]:
     """The campaign's samples in recording order: ``limit`` after the first ``offset`` (a page:
@@ -633,10 +634,10 @@ def list_simulations(
     request: Request,
     user: Reader,
     limit: Annotated[
-        int, Query(ge=1, le=MAX_LISTED, description=f"how many, at most {MAX_LISTED}")
+        schemas.Count, Query(ge=1, le=MAX_LISTED, description=f"how many, at most {MAX_LISTED}")
     ] = MAX_LISTED,
     offset: Annotated[
-        int, Query(ge=0, le=MAX_OFFSET, description="how many of the newest to skip")
+        schemas.Count, Query(ge=0, le=MAX_OFFSET, description="how many of the newest to skip")
     ] = 0,
 ) -> list[schemas.Simulation]:
     """Stored simulations (finished web jobs and ``fluxtrap simulate --db``), by id: the newest

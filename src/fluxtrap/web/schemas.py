@@ -43,6 +43,15 @@ def digits(value: Any) -> Any:
     return value
 
 
+def count_digits(value: Any) -> Any:
+    """A count in a query (``?limit``, ``?offset``) as written: ASCII digits only ("5_0" was read
+    as 50, " 5" as 5, where a path's id refuses them)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("a count is written in the digits 0-9 only")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(count_digits)]
 Id = Annotated[
     int, BeforeValidator(digits), Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")
 ]

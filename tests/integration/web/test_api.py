@@ -623,6 +623,7 @@ def test_samples_are_listed_a_page_at_a_time(lab):
     assert labels() == ["S0", "S1", "S2", "S3", "S4"]
     assert labels("?limit=2&offset=1") == ["S1", "S2"] and labels("?offset=4") == ["S4"]
     assert labels("?offset=5") == []
-    for bad in ("limit=0", f"limit={MAX_SAMPLES + 1}", "offset=-1", "limit=x"):
+    for bad in ("limit=0", f"limit={MAX_SAMPLES + 1}", "offset=-1", "limit=x", "limit=1_0",
+                "limit=%202"):  # fmt: skip
         r = lab.client.get(f"{url}?{bad}", headers=auth("rita"))
         assert r.status_code == 422 and bad.split("=")[0] in r.text, (bad, r.text)
