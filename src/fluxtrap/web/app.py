@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import math
 import os
+import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -177,6 +178,14 @@ def _unreadable(cause: BaseException) -> str:
         )
     if isinstance(cause, RecursionError):
         return "its JSON is nested too deeply"
+    if isinstance(cause, ValueError) and (
+        digits := re.search(r"value has (\d+) digits", str(cause))
+    ):
+        # Python's own words advised the client to call sys.set_int_max_str_digits()
+        return (
+            f"a number in it has {digits[1]} digits, beyond the 4300 a JSON integer may have "
+            "(and far beyond a float's 309)"
+        )
     if isinstance(cause, MultiPartException) and cause.__cause__ is not None:
         # Starlette says only "Invalid multipart data."; python-multipart said what: a part's
         # header line (its file name, say) over 4 KiB is "Maximum header size exceeded"
