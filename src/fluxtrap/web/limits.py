@@ -25,6 +25,7 @@ on disk beyond 1 MiB, so memory stays bounded by the limits, not by what a clien
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 import threading
@@ -137,20 +138,21 @@ class Guard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        path, method = scope["path"], scope["method"]
+        api = path == "/api" or path.startswith("/api/")
+        page = not api  # a browser's: the refusal as a page, not JSON
         headers = {}
         for name, value in scope["headers"]:
             if len(name) + len(value) > self.limits.max_header:
-                return await _refuse(
-                    send, 431, f"a header line is longer than {self.limits.max_header} bytes"
-                )
+                why = f"a header line is longer than {self.limits.max_header} bytes"
+                return await _refuse(send, 431, why, page=page)
             key = name.decode("latin-1").lower()
             if key in ONCE and key in headers:  # which one counts? a proxy may read the first
-                return await _refuse(send, 400, f"header {key!r} was sent twice: send it once")
+                why = f"header {key!r} was sent twice: send it once"
+                return await _refuse(send, 400, why, page=page)
             headers[key] = value.decode("latin-1")
-        path, method = scope["path"], scope["method"]
         if "\x00" in path or b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
-            return await _refuse(send, 400, "a NUL character (%00) in the URL")
-        api = path == "/api" or path.startswith("/api/")
+            return await _refuse(send, 400, "a NUL character (%00) in the URL", page=page)
         if api:
             who = await run_in_threadpool(authenticate, self.store, headers, method)
             if isinstance(who, tuple):
@@ -162,7 +164,7 @@ class Guard:
             limit = self.limits.max_body if api else self.limits.max_form
         length = headers.get("content-length", "0")
         if not length.isdigit() or int(length) > limit:
-            return await _refuse(send, 413, _too_large(limit))
+            return await _refuse(send, 413, _too_large(limit), page=page)
         csp = (DOCS_CSP if path in ("/docs", "/redoc") else CSP).encode()
         # pages and answers hold lab data a shared browser or proxy must not keep; assets may
         cache = [] if path.startswith(("/static/", "/vendor/")) else [NO_STORE]
@@ -212,17 +214,27 @@ def _too_large(limit: int) -> str:
     return f"the request body is larger than {limit} bytes ({size})"
 
 
-async def _refuse(send: Send, status: int, detail: str, headers: dict | None = None) -> None:
-    """Answer ``status`` with fluxtrap's JSON error and close the connection (the body, if any,
-    is never read)."""
-    body = json.dumps({"detail": detail, "error": "HTTPException"}).encode()
+async def _refuse(
+    send: Send, status: int, detail: str, headers: dict | None = None, page: bool = False
+) -> None:
+    """Answer ``status`` with fluxtrap's JSON error, or a short HTML page (``page``: off /api, a
+    browser's request), and close the connection (the body, if any, is never read)."""
+    if page:  # the app's error page is the app's; this layer answers before it
+        body = (
+            f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{status} · fluxtrap'
+            f'</title><h1>{status}</h1><p>{html.escape(detail)}</p><p><a href="/">fluxtrap</a>'
+            "</p></html>"
+        ).encode()
+    else:
+        body = json.dumps({"detail": detail, "error": "HTTPException"}).encode()
     extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    kind = b"text/html; charset=utf-8" if page else b"application/json"
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", kind),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
                 (b"content-security-policy", CSP.encode()),

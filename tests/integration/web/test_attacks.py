@@ -189,7 +189,8 @@ def test_a_streamed_body_over_the_limit_is_a_413(tmp_path):
 )
 def test_a_login_form_beyond_a_few_kib_is_413_before_it_is_parsed(server, body, status):
     """Anyone may post to /login: a 1 MiB form of empty fields took 0.44 s of the event loop to
-    parse. The dashboard's forms may send 16 KiB (a token and a return address need 3)."""
+    parse. The dashboard's forms may send 16 KiB (a token and a return address need 3). The
+    refusal is a page (it was JSON, where a chunked form's, refused later, was the app's page)."""
     r = httpx.post(
         f"{server}/login",
         content=body,
@@ -197,8 +198,9 @@ def test_a_login_form_beyond_a_few_kib_is_413_before_it_is_parsed(server, body, 
         follow_redirects=False,
     )
     assert r.status_code == status, r.text[:300]
-    if status == 413:
-        assert r.json()["detail"] == "the request body is larger than 16384 bytes (16 KiB)"
+    if status == 413:  # a page, as the browser that sent the form shows it
+        assert r.headers["content-type"] == "text/html; charset=utf-8"
+        assert "<p>the request body is larger than 16384 bytes (16 KiB)</p>" in r.text
 
 
 def test_an_upload_over_the_upload_limit_is_413_and_nothing_is_stored(server):
@@ -618,3 +620,14 @@ def test_a_body_that_trickles_in_is_a_408_and_its_connection_closed(quick_server
     assert b"the request body arrived too slowly (9 bytes so far): send it at 8 KiB/s" in answer
     assert [c["name"] for c in httpx.get(f"{quick_server}/api/campaigns",
                                           headers=auth("rita")).json()] == [NAME]  # fmt: skip
+
+
+def test_the_guards_refusals_off_the_api_are_pages_with_the_reason_escaped(server):
+    """A browser got the Guard's JSON; the API still does."""
+    head = "GET /login?x=%00 HTTP/1.1\nHost: x\nCookie: a=<b>\nCookie: c=d\n"
+    status, text = raw_request(server, head)
+    assert status == 400 and "<p>header &#x27;cookie&#x27; was sent twice: send it once</p>" in text
+    status, text = raw_request(server, "GET /login?x=%00 HTTP/1.1\nHost: x\n")
+    assert status == 400 and "<p>a NUL character (%00) in the URL</p>" in text
+    status, text = raw_request(server, "GET /api/me?x=%00 HTTP/1.1\nHost: x\n")  # the API: JSON
+    assert status == 400 and '"detail": "a NUL character (%00) in the URL"' in text
