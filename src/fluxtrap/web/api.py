@@ -455,8 +455,9 @@ def jc_curves(
     ] = None,
 ) -> dict[str, schemas.Columns]:
     """Jc(B) of each measured sample (the newest measurement), keyed by sample label."""
-    curves = jcdata.jc_curves(jcdata.newest_jc(_store(request), campaign, sample))
-    return {k: schemas.Columns(columns=v) for k, v in curves.items()}
+    with request.app.state.heavy.turn("read the Jc(B) curves", user.name):  # each maybe MBs
+        curves = jcdata.jc_curves(jcdata.newest_jc(_store(request), campaign, sample))
+        return {k: schemas.Columns(columns=v) for k, v in curves.items()}
 
 
 # -- suggestions -------------------------------------------------------------------------------

@@ -190,6 +190,10 @@ def jc_page(
         curves = jcdata.jc_curves(newest)
         figure = plots.jc_figure(curves)
     selected = [s for s in (sample or curves) if s in curves]
+    notes = jcdata.jc_notes(newest)
+    for label in dict.fromkeys(sample or []).keys() - curves.keys():
+        store.sample(campaign, label)  # an unknown label is a 404, as in the API (it was ignored)
+        notes[label] = ["no Jc(B) curve yet: upload an M(H) loop of it"]
     return _page(
         request,
         "jc.html",
@@ -198,7 +202,7 @@ def jc_page(
         labels=list(curves),
         selected=selected,
         figures={"jc": figure},
-        notes=jcdata.jc_notes(newest),
+        notes=notes,
     )
 
 

@@ -310,6 +310,13 @@ def test_jc_page_compares_measured_samples(browser_like, loop_file):
     upper, lower = np.split(np.asarray(band["y"]), 2)
     assert upper == pytest.approx(jc + err, rel=1e-9)
     assert lower[::-1] == pytest.approx(np.maximum(jc - err, jc / 100), rel=1e-9)
+    # a label of no sample is a 404, as in the API (the page ignored it); one not measured: a note
+    r = lab.client.get(f"{CP}/jc?sample=nope")
+    assert r.status_code == 404 and "has no sample labelled &#39;nope&#39;" in r.text, r.text[-600:]
+    lab.store.add_sample(NAME, "B3", P | {"dwell_time": 9})
+    html = lab.client.get(f"{CP}/jc?sample=B3&sample=B1").text
+    assert "<strong>B3</strong>: no Jc(B) curve yet: upload an M(H) loop of it" in html
+    assert 'value="B1" checked>' in html and 'value="B2" >' in html
 
 
 def blank_moment(dat: bytes, rows: tuple[int, ...]) -> tuple[bytes, list[int]]:
