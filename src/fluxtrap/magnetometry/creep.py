@@ -324,7 +324,7 @@ def fit_creep(
             finite = field_T[np.isfinite(field_T)]
             if finite.size and finite[0] and np.ptp(finite) == 0:  # its fit's residuals: 1e-16 T
                 raise AnalysisError(
-                    f"{name}{f' [{column}]' if column else ''}: the field is {field_T[0]:.6g} T at "
+                    f"{name}{f' [{column}]' if column else ''}: the field is {finite[0]:.6g} T at "
                     f"all {field_T.size} points: nothing relaxes to find the origin from (a stuck "
                     "probe or logger?); give the origin to fit it anyway"
                 ) from None

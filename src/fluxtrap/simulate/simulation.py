@@ -470,24 +470,13 @@ class Simulation:
                 else f"{h * 1e3:.3g} mm (no [mesh] size: the first pair's fine mesh, a quarter "
                 f"of the smallest superconductor dimension, {what} {dim * 1e3:.3g} mm)"
             )
-            advice = (
-                "give a coarser [mesh] size or raise the limit"
-                if fixed
-                else "raise the limit, or give a [mesh] size (a fixed pair, not refined)"
-            )
-            coarsest = SIZE_PER_DIMENSION * dim  # the largest [mesh] size a case may give
-            if fixed and (fewest := estimate_elements(case, coarsest)) > limit:
-                advice = (  # a coarser size would not do (a 1 um film at 2 um: 485 733)
-                    f"no [mesh] size fits: at the coarsest a case may give, {coarsest * 1e3:.3g} "
-                    f"mm ({SIZE_PER_DIMENSION:g}x the {what} of {dim * 1e3:.3g} mm), about "
-                    f"{fewest:,}; raise the limit (at most {MAX_ELEMENTS:,})"
-                )
             # a part thinner than any mesh size sets the count whatever the size: name it (a 1 um
             # gap between two disks was refused as if their 5 mm width were the cause)
             parts = thin_parts(case.stack, h)
             counts = [2 * layer_elements(w, t, h) for _, w, t in parts]
             k = int(np.argmax(counts))
             name, width, thick = parts[k]
+            coarsest = SIZE_PER_DIMENSION * dim  # the largest [mesh] size a case may give
             if min(width, thick) < h and counts[k] > estimate / 4:
                 meant = {
                     "the air gap": " (were the layers meant to touch? give them one z or radius)",
@@ -499,6 +488,16 @@ class Simulation:
                     f"{next((v for key, v in meant.items() if name.startswith(key)), '')}, or "
                     f"raise the limit (at most {MAX_ELEMENTS:,})"
                 )
+            elif fixed and (fewest := estimate_elements(case, coarsest)) > limit:
+                advice = (  # a coarser size would not do (a 1 um film at 2 um: 485 733)
+                    f"no [mesh] size fits: at the coarsest a case may give, {coarsest * 1e3:.3g} "
+                    f"mm ({SIZE_PER_DIMENSION:g}x the {what} of {dim * 1e3:.3g} mm), about "
+                    f"{fewest:,}; raise the limit (at most {MAX_ELEMENTS:,})"
+                )
+            elif fixed:
+                advice = "give a coarser [mesh] size or raise the limit"
+            else:
+                advice = "raise the limit, or give a [mesh] size (a fixed pair, not refined)"
             raise ValidationError(
                 f"mesh: about {estimate:,} elements at {at} exceed [mesh] max_elements = "
                 f"{limit:,}; {advice}"

@@ -496,9 +496,8 @@ def newton(
     k = (1.0 + 5.0 / n) ** n
     lu = ctl.kept[1] if ctl.kept and abs(ctl.kept[0] / c - 1) <= ctl.keep_within else None
     ctl.kept, last_change, refactor = None, None, lu is None
-    primal_model = (
-        True  # the linear model stands on E = E(J): at the start, or after a primal update
-    )
+    # the linear model stands on E = E(J): at the start, or after a primal update
+    primal_model = True
     for it in range(1, ctl.max_newton + 1):
         if not d.field_free:
             jc = d.jc(u, temperature_K)

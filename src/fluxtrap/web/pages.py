@@ -191,7 +191,7 @@ def jc_page(
         figure = plots.jc_figure(curves)
     selected = [s for s in (sample or curves) if s in curves]
     notes = jcdata.jc_notes(newest)
-    for label in dict.fromkeys(sample or []).keys() - curves.keys():
+    for label in [s for s in dict.fromkeys(sample or []) if s not in curves]:  # as asked
         store.sample(campaign, label)  # an unknown label is a 404, as in the API (it was ignored)
         notes[label] = ["no Jc(B) curve yet: upload an M(H) loop of it"]
     return _page(

@@ -6,6 +6,7 @@ keys so a typo is a 422 that names the key rather than a silently ignored value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -35,23 +36,21 @@ Text = Annotated[str, Field(max_length=100)]
 Key = Annotated[str, Field(max_length=200)]
 
 
-def digits(value: Any) -> Any:
-    """A path's id as written: ASCII digits only (int() read "1_0" as 10, "+1", " 1" and "1.0"
-    as 1: one row under many addresses)."""
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("an id is written in the digits 0-9 only")
-    return value
+def written_in_digits(what: str) -> Callable[[Any], Any]:
+    """A validator of ``what`` (an id in a path, a count in a query) as written: ASCII digits
+    only (int() read "1_0" as 10, "+1", " 1" and "1.0" as 1: one row under many addresses;
+    ``?limit=5_0`` as 50)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+            raise ValueError(f"{what} is written in the digits 0-9 only")
+        return value
+
+    return check
 
 
-def count_digits(value: Any) -> Any:
-    """A count in a query (``?limit``, ``?offset``) as written: ASCII digits only ("5_0" was read
-    as 50, " 5" as 5, where a path's id refuses them)."""
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("a count is written in the digits 0-9 only")
-    return value
-
-
-Count = Annotated[int, BeforeValidator(count_digits)]
+digits = written_in_digits("an id")
+Count = Annotated[int, BeforeValidator(written_in_digits("a count"))]
 Id = Annotated[
     int, BeforeValidator(digits), Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")
 ]
