@@ -99,6 +99,16 @@ def test_the_timeout_leaves_the_case_key_and_a_longer_case_limit_alone():
     own = run_case(fails, timeout_s=3600)  # the case's own limit is not the sweep's timeout
     assert own["status"] == "failed" and "timed_out" not in own
     assert own["error"].startswith("WallTimeError: wall-time limit")
+    # a timeout below the variant's least solving time (elements x steps x 0.5 us) is refused
+    # before it runs, recorded as the variant's failure naming the timeout (it was raised)
+    short = run_case(case, timeout_s=1e-9)
+    assert short["status"] == "failed" and "timed_out" not in short
+    assert short["error"].startswith(
+        "ValidationError: the sweep's timeout of 1e-09 s is too short for this variant: "
+    ) and short["error"].endswith(
+        "over solver.max_wall = 1e-09 s (a larger max_step or "
+        "mesh.size, fewer protocol steps or pulse-table points, or a longer max_wall)"
+    )
 
 
 def test_the_cache_key_carries_the_solver_sources(tmp_path, monkeypatch):

@@ -65,6 +65,7 @@ from fluxtrap.simulate.protocol import (
     protocol_duration,
     states,
     step_duration,
+    step_durations,
     step_from_dict,
 )
 from fluxtrap.simulate.thermal_spec import ThermalSettings, check_thermal, thermal_from_case
@@ -436,7 +437,7 @@ class Case:
             thin_parts(self.stack, self.mesh.size_m or self.start_size_m / 2),
             self.mesh,
             self.solver,
-            self.duration_s,
+            step_durations(self.protocol),
             self.start_size_m / 2,
             sum(len(s.knots_s) for s in self.protocol if isinstance(s, Pulse) and s.times_s),
         )

@@ -202,7 +202,7 @@ def check_bounded(
     parts: Sequence[tuple[str, float, float]],
     mesh: MeshOptions,
     solver: SolverOptions,
-    duration_s: float,
+    step_durations_s: Sequence[float],
     first_size_m: float,
     knots: int = 0,
 ) -> None:
@@ -211,8 +211,9 @@ def check_bounded(
     thickness) in m of each layer and of each air gap narrower than the mesh size), a step cap
     forcing more than ``MAX_TIME_STEPS``, or a lower bound of the solving time (conductor
     elements x forced time steps x ``SECONDS_PER_ELEMENT_STEP``) past ``solver.max_wall``; the
-    forced steps are the step cap's and one per pulse-table kink (``knots``, the steps land on
-    them). ``first_size_m``: the element edge of the first fine mesh of an accuracy-driven run (no
+    forced steps are the step cap's over each protocol step (``step_durations_s``, s), at least one
+    per protocol step, and one per pulse-table kink (``knots``, the steps land on them).
+    ``first_size_m``: the element edge of the first fine mesh of an accuracy-driven run (no
     ``mesh.size``)."""
     h = mesh.size_m or first_size_m
     counts = [layer_elements(w, t, h) for _, w, t in parts]
@@ -242,6 +243,7 @@ def check_bounded(
             "and the air and the mesh's quality about double the count)"
         )
     max_step = solver.max_step_s
+    duration_s = sum(step_durations_s)
     steps = duration_s / max_step if max_step else 0.0
     if steps > MAX_TIME_STEPS:
         raise ValidationError(
@@ -252,15 +254,20 @@ def check_bounded(
     # a coarse/fine pair: the fine run's work, an eighth more for the coarse run (a quarter of
     # the elements, half the steps) and a quarter for the coarse mesh at every fine step (the
     # run that splits the pair's estimate into its space and time parts)
-    work_s = 1.375 * n * (steps + knots) * SECONDS_PER_ELEMENT_STEP
+    # each protocol step is at least one time step, however short
+    stepped = sum(max(1.0, d / max_step) if max_step else 1.0 for d in step_durations_s)
+    work_s = 1.375 * n * (stepped + knots) * SECONDS_PER_ELEMENT_STEP
     if work_s > solver.max_wall_s:
-        forced = [f"solver.max_step: {max_step:.3g} s over {duration_s:.4g} s"] if steps else []
-        forced += [f"{knots} pulse-table kinks"] if knots else []
+        cap = [f"solver.max_step: {max_step:.3g} s over {duration_s:.4g} s"] if steps else []
+        short = stepped - steps > 0.1 * (stepped + knots)  # the steps shorter than max_step count
+        forced = [f"{len(step_durations_s)} [[protocol]] steps"] if short else []
+        forced += cap + ([f"{knots} pulse-table kinks"] if knots else [])
         raise ValidationError(
-            f"{' and '.join(forced)} force{'' if knots else 's'} at least "
-            f"{steps + knots:.3g} time steps on at least {n:.3g} conductor elements: at least "
+            f"{' and '.join(forced)} force{'s' if forced == cap else ''} at least "
+            f"{stepped + knots:.3g} time steps on at least {n:.3g} conductor elements: at least "
             f"{work_s:.3g} s of solving, over solver.max_wall = {solver.max_wall_s:g} s "
-            "(a larger max_step or mesh.size, fewer pulse-table points, or a longer max_wall)"
+            "(a larger max_step or mesh.size, fewer protocol steps or pulse-table points, or a "
+            "longer max_wall)"
         )
 
 

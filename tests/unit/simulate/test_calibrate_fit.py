@@ -195,11 +195,14 @@ def test_the_start_scan_limits_each_point_to_a_multiple_of_the_start_case(start_
 @pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
 def test_a_runner_run_stops_at_its_time_limit():
     """The real runner: ``timeout_s`` becomes the run's [solver] max_wall, an error for that case
-    (the solver checks it after each step), the others unaffected."""
+    (the solver checks it after each step), the others unaffected. A timeout below the case's
+    least solving time (its elements x steps x 0.5 us, 1.6e-5 s here) is the case's refusal,
+    returned as that case's outcome, not raised."""
     from fluxtrap.simulate.calibrate import serial
 
     case = Case.from_dict(case_dict(hold=10.0) | {"mesh": {"size": "4 mm"}})
-    stopped, done = serial([case], timeout_s=1e-9) + serial([case])
+    refused, stopped, done = serial([case], 1e-9) + serial([case], 1e-4) + serial([case])
+    assert isinstance(refused, ValidationError) and "over solver.max_wall = 1e-09 s" in str(refused)
     assert isinstance(stopped, SolverError) and "max_wall" in str(stopped)
     assert done.attrs["wall_s"] > 0 and done.time_s.iloc[-1] == pytest.approx(110.0)
 
@@ -432,7 +435,7 @@ def test_a_restart_past_a_real_max_wall_keeps_the_last_fit_and_names_it(monkeypa
     """The same with the FEM (a 4 mm disk, 0.1-0.2 s a run): the first descent stops at the
     start n = 35 (truth 20, Jc x0.8, 1 mT noise), its profile is far lower at -1 and -2 sigma,
     and each run of the restart from there is stopped by the solver at its [solver] max_wall
-    (1e-9 s, as the runner sets it). The fit at the start is kept, flagged, and the warning
+    (1e-4 s, as the runner sets it). The fit at the start is kept, flagged, and the warning
     quotes the solver's max_wall error; no restart is recorded."""
     from fluxtrap.simulate import simulate
     from fluxtrap.simulate.calibrate import apply, parse_fit, serial
@@ -446,8 +449,8 @@ def test_a_restart_past_a_real_max_wall_keeps_the_last_fit_and_names_it(monkeypa
     series = Series("disk", t, b, "top", applied_T=np.interp(t, truth.time_s, truth.applied_T))
     calls = descent_stopping_short(monkeypatch, times=1)
 
-    def runner(cases, timeout_s=None):  # the restart's runs: 1e-9 s each
-        return serial(cases, timeout_s=1e-9 if len(calls) > 1 else timeout_s)
+    def runner(cases, timeout_s=None):  # the restart's runs: 1e-4 s each
+        return serial(cases, timeout_s=1e-4 if len(calls) > 1 else timeout_s)
 
     cal = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, max_iterations=10, runner=runner)
     assert len(calls) == 2 and cal.optimizer["restarts"] == []

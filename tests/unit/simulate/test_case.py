@@ -482,6 +482,18 @@ def test_unbounded_mesh_or_step_cap_is_refused_before_the_run_with_an_estimate()
         r"6.24e\+03 conductor elements: at least 42.9 s of solving, over solver.max_wall = 30 s",
     ):
         Case.from_dict(d)
+    # so does each protocol step, however short: 9990 ramps of 10 ms (none capped by a max_step)
+    # on the same mesh; 200 of them took 3.7 s on a 1 mm mesh, about 50x this bound
+    ramps = [
+        {"step": "ramp_field", "to": f"{i % 2 * 0.01} T", "rate": "1 T/s"} for i in range(9990)
+    ]
+    d["protocol"] = [d["protocol"][0], *ramps]
+    with pytest.raises(
+        ValidationError,
+        match=r"^9990 \[\[protocol\]\] steps force at least 9.99e\+03 time steps on at least "
+        r"6.24e\+03 conductor elements: at least 42.8 s of solving, over solver.max_wall = 30 s",
+    ):
+        Case.from_dict(d)
     d["solver"] = {}
     case = Case.from_dict(base())
     with pytest.raises(ValidationError, match="the limit is mesh.max_elements = 100000"):

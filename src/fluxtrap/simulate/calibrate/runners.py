@@ -26,11 +26,11 @@ Runner = Callable[[Sequence[Case]], list[Outcome]]
 def simulate_probes(case: Case, timeout_s: float | None = None) -> Outcome:
     """The probes table of ``case`` (run for at most ``timeout_s`` s if given), or the exception
     its run raised (on a worker: never raises)."""
-    if timeout_s is not None and timeout_s < case.solver.max_wall_s:
-        case = dataclasses.replace(
-            case, solver=dataclasses.replace(case.solver, max_wall_s=timeout_s)
-        )
-    try:
+    try:  # a timeout below the case's least solving time is refused up front, a failed point too
+        if timeout_s is not None and timeout_s < case.solver.max_wall_s:
+            case = dataclasses.replace(
+                case, solver=dataclasses.replace(case.solver, max_wall_s=timeout_s)
+            )
         result = Simulation(case).run(progress=False)
     except Exception as err:  # noqa: BLE001 - a failed point is data for the fit, see module doc
         return err

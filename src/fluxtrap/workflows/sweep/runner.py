@@ -93,16 +93,27 @@ def _children_allowed() -> Iterator[None]:
             me.daemon = daemonic
 
 
+def _limited(case: Case, timeout_s: float) -> Case:
+    """``case`` with ``timeout_s`` (s) as its ``[solver] max_wall``; a ``ValidationError`` naming
+    the sweep's timeout if the case's least solving time exceeds it."""
+    try:
+        return dataclasses.replace(
+            case, solver=dataclasses.replace(case.solver, max_wall_s=timeout_s)
+        )
+    except ValidationError as err:
+        raise ValidationError(
+            f"the sweep's timeout of {timeout_s:g} s is too short for this variant: {err}"
+        ) from None
+
+
 def _run_here(case: Case, timeout_s: float | None, catch_memory: bool = True) -> dict[str, Any]:
     """``run_case`` in this process (the solver's own timeout only); a ``MemoryError`` is
     raised, not recorded, unless ``catch_memory`` (the child reports it with its limit)."""
     t0 = time.perf_counter()
     limited = timeout_s is not None and timeout_s < case.solver.max_wall_s
-    if limited:
-        case = dataclasses.replace(
-            case, solver=dataclasses.replace(case.solver, max_wall_s=timeout_s)
-        )
     try:
+        if limited:
+            case = _limited(case, timeout_s)
         with warnings.catch_warnings():  # its note is in the record: one line per sweep, not
             warnings.simplefilter("ignore", AccuracyWarning)  # one per worker and variant
             result = Simulation(case).run(progress=False)
