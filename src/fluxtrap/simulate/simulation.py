@@ -653,8 +653,9 @@ class Simulation:
                 else f"its time steps' part alone is {100 * pair_time:.3g} % (the pair's coarse mesh "
                 "stepped at the fine run's times), which refining the mesh does not cut: the "
                 "step control judges its errors against Jc x the stack's radius, which can be "
-                "far above a probe's self-field when the currents stay well below Jc (a low n, "
-                "a slow ramp)" + ("; a tighter [solver] rtol did not cut it" if time_stuck else "")
+                "far above a probe's self-field (currents well below Jc, as with a low n or a "
+                "slow ramp, or a probe far from them)"
+                + ("; a tighter [solver] rtol did not cut it" if time_stuck else "")
                 if by_time
                 else f"the target needs about {plan.needed:,} elements"
                 + (  # the design's count, which Triangle's mesh from it exceeds
