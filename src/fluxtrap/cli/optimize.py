@@ -119,7 +119,7 @@ def suggest_cmd(
     if predicted:
         console.print("predicted: the model's mean ± 1 sigma at each suggestion", highlight=False)
     console.print(_summary_line(records[0].model_summary, spec), highlight=False)
-    if "search" in records[0].model_summary:  # cut by the search's time budget
+    if "search" in records[0].model_summary:  # cut by the search's safety stop
         console.print(
             f"note: {records[0].model_summary['search']}", style="yellow", highlight=False
         )

@@ -132,13 +132,19 @@ MAX_BATCH = 100  # suggestions in one ask: a lab batch, and a bounded acquisitio
 MAX_PENDING = 1000  # pending points conditioned on (each is a fantasy in qLogNEI)
 MAX_OBSERVATIONS = 2000  # told in all: the GP fit is O(n^3) in time, O(n^2) in memory
 MAX_ABS_OUTCOME = 1e100  # |value| told: squares of larger ones overflow in the standardisation
-MAX_COMBINATIONS = 16  # categorical combinations whose continuous optimum a stepped ask searches
-# wall time (s) an ask's acquisition search may start new categorical combinations in (one is
-# always searched; BoTorch's timeout_sec is not passed: it turns off its batched L-BFGS-B fast
-# path, which changed the demo campaign's suggestions): 5 categorical of 100 choices,
-# 5 numeric, 3 objectives and 10 linear constraints took 52 s, 25 / 25 / 3 / 50 took 303 s, all
-# in the 16 combinations' searches; an ordinary ask takes 0.1-2 s
-SEARCH_BUDGET_S = 20.0
+MAX_COMBINATIONS = 16  # categorical combinations whose continuous optimum one round searches
+# continuous searches (one optimize_acqf per categorical combination) an ask's rounds share, for
+# a space of up to SEARCH_DIMS parameters; fixed up front from the problem's size so the picks
+# depend only on the seed and the data (a 20 s wall-clock budget searched 3 of 6 combinations in
+# one run of a batch and 4 of 6 in another on a loaded machine). A search took 2.3 s with 4
+# parameters (8 restarts, qLogNEI, one linear constraint), 3.3 s with 10 (5 categorical of 100
+# choices, 3 objectives, 10 constraints), 19 s with 50 (25 / 25 / 3 / 50): its cost grows about
+# as the parameter count past 10, so larger spaces get proportionally fewer searches
+SEARCHES = 16
+SEARCH_DIMS = 10
+# safety stop (s): past it no round starts a further combination (its first always runs); far
+# above a normal ask (0.1-60 s), and when hit the answer says its picks are not reproducible
+SEARCH_SAFETY_S = 300.0
 # pending points with several objectives: each is in every MC sample's box decomposition; one
 # point, 30 observations, one thread: 2 objectives 21 s with 300 pending, 53 s with 500, 260 s
 # with 1000 (one objective: 89 s with MAX_PENDING)
@@ -206,8 +212,6 @@ class Optimizer:
             space = SearchSpace.from_campaign(space)
         self.space = space
         self.seed = check_seed(seed)
-        # the running ask's acquisition search: its deadline, combinations skipped and counted
-        self._search = {"deadline": math.inf, "skipped": 0, "of": 0}
         self._objectives = list(objectives) if objectives is not None else None
         self._maximize_arg = maximize
         self.outcome_constraints = {
@@ -640,7 +644,7 @@ class Optimizer:
 
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))
-        self._search = {"deadline": time.monotonic() + SEARCH_BUDGET_S, "skipped": 0, "of": 0}
+        plan = self._search_plan(n, seed)
         exploits = [self.exploits(done + j + 1) for j in range(n)]
         with manual_seed(seed), quiet_numerics(), one_thread(), warnings.catch_warnings():
             # a restart stopping early (L-BFGS "ABNORMAL") is harmless: the best of all
@@ -649,7 +653,7 @@ class Optimizer:
             warnings.filterwarnings(
                 "ignore", message="Optimization failed", category=RuntimeWarning
             )
-            chosen, picked = self._choose(exploits, P, pool, seen, seed, grid)
+            chosen, picked = self._choose(exploits, P, pool, seen, seed, grid, plan)
             # each row's own value given the external pending points (not the rest of the
             # batch), by the acquisition that chose the first row: built from the same seed, as
             # qLogNEI prunes its baseline with posterior samples drawn from the global RNG
@@ -660,7 +664,7 @@ class Optimizer:
             settled = not all(exploits) and self.expects_no_improvement(max(values))
             if settled:
                 exploits = [True] * n
-                chosen, picked = self._choose(exploits, P, pool, seen, seed, grid)
+                chosen, picked = self._choose(exploits, P, pool, seen, seed, grid, plan)
                 with torch.no_grad():
                     values = first(torch.stack(chosen).unsqueeze(1)).tolist()
         if pool is not None:
@@ -676,14 +680,40 @@ class Optimizer:
         elif any(exploits):
             name = "PosteriorMean" if all(exploits) else f"{name} + PosteriorMean"
         out.attrs.update(acquisition_function=name, seed=self.seed, exploit=exploits)
-        if self._search["skipped"]:
+        if plan["skipped"]:
             out.attrs["search"] = (
-                f"the acquisition search ran out of its {SEARCH_BUDGET_S:g} s: "
-                f"{self._search['of'] - self._search['skipped']} of {self._search['of']} "
-                "categorical combinations searched (the suggestion is the best among them and "
-                "128 space-filling points)"
+                f"the acquisition search ran past its {SEARCH_SAFETY_S:g} s safety stop: "
+                f"{plan['of'] - plan['skipped']} of {plan['of']} planned categorical combination "
+                "searches ran (the suggestion is the best among them and 128 space-filling "
+                "points), so it depends on this machine's speed and is not reproducible from "
+                "the seed and data"
             )
         return out
+
+    def _search_plan(self, n: int, seed: int) -> dict[str, Any]:
+        """The categorical combinations each of ``n`` rounds searches, fixed before any search
+        from the problem's size (never from the clock): ``SEARCHES`` (fewer past ``SEARCH_DIMS``
+        parameters) shared by the rounds, at least one and at most ``MAX_COMBINATIONS`` a round;
+        round ``j`` takes the next ones of a list drawn once from ``seed`` (so rounds of one
+        combination each cycle through them). Also holds the safety deadline and the counts of
+        searches planned (``of``) and skipped past it."""
+        space = self.space
+        fixed = space.fixed_features()
+        cats = [j for j in space.cat_dims if j not in fixed]
+        sizes = [len(space.parameters[j].choices) for j in cats]
+        total = max(1, SEARCHES * SEARCH_DIMS // max(SEARCH_DIMS, space.dim))
+        per_round = max(1, min(math.prod(sizes), MAX_COMBINATIONS, total // n))
+        combos = [
+            dict(zip(cats, map(float, c), strict=True))
+            for c in _some_combinations(sizes, per_round * n, seed)
+        ]
+        return {
+            "combos": combos,
+            "per_round": per_round,
+            "deadline": time.monotonic() + SEARCH_SAFETY_S,
+            "skipped": 0,
+            "of": 0,
+        }
 
     def _choose(
         self,
@@ -692,12 +722,13 @@ class Optimizer:
         pool: pd.DataFrame | None,
         seen: set,
         seed: int,
-        grid: torch.Tensor | None = None,
+        grid: torch.Tensor | None,
+        plan: dict[str, Any],
     ) -> tuple[list[torch.Tensor], list[Any]]:
         """One round's points, greedy (each chosen point pending for the next): by posterior
         mean where ``exploits``, else by the acquisition; each the best of the free ``pool`` rows,
-        or of the grid points near the acquisition's optimum and the whole small ``grid`` (encoded;
-        never one of ``seen``). Returns the encoded points and their pool index (empty without a pool)."""
+        or of the grid points near the acquisition's optima (the combinations ``plan`` gives
+        the round) and the whole small ``grid`` (encoded; never one of ``seen``). Returns the encoded points and their pool index (empty without a pool)."""
         seen = set(seen)
         chosen: list[torch.Tensor] = []
         picked: list[Any] = []
@@ -713,7 +744,7 @@ class Optimizer:
                 avail = pool.drop(index=picked)
                 C = self.space.to_unit(avail)
             else:
-                C = self._grid_candidates(acqf, seen, seed, grid)
+                C = self._grid_candidates(acqf, seen, seed, grid, plan, len(chosen))
             with torch.no_grad():
                 vals = torch.cat([acqf(c.unsqueeze(1)) for c in C.split(1024)])
             i = int(torch.argmax(vals))
@@ -749,28 +780,29 @@ class Optimizer:
         return trial > self.budget - math.ceil(EXPLOIT_SHARE * self.budget)
 
     def _grid_candidates(
-        self, acqf, seen: set, seed: int, grid: torch.Tensor | None = None
+        self,
+        acqf,
+        seen: set,
+        seed: int,
+        grid: torch.Tensor | None,
+        plan: dict[str, Any],
+        round_: int,
     ) -> torch.Tensor:
-        """Free settable points near the continuous optima of ``acqf``, plus space-filling ones
-        and every point of a small ``grid`` (``SearchSpace.grid``, encoded)."""
+        """Free settable points near the continuous optima of ``acqf`` (one per categorical
+        combination ``plan`` gives round ``round_``), plus space-filling ones and every point of
+        a small ``grid`` (``SearchSpace.grid``, encoded)."""
         space = self.space
         fixed = space.fixed_features()
-        combos = [{}]
-        cats = [j for j in space.cat_dims if j not in fixed]
-        if cats:
-            combos = [
-                dict(zip(cats, map(float, c), strict=True))
-                for c in _some_combinations(
-                    [len(space.parameters[j].choices) for j in cats], MAX_COMBINATIONS, seed
-                )
-            ]
+        listed, per_round = plan["combos"], plan["per_round"]
+        combos = [
+            listed[(round_ * per_round + i) % len(listed)]
+            for i in range(min(per_round, len(listed)))
+        ]
         starts = []
-        search = self._search
-        search["of"] += len(combos)
+        plan["of"] += len(combos)
         for k, combo in enumerate(combos):
-            left = search["deadline"] - time.monotonic()
-            if k and left <= 0:  # out of the ask's budget: the combinations searched stand
-                search["skipped"] += len(combos) - k
+            if k and time.monotonic() > plan["deadline"]:  # safety stop: the searched stand
+                plan["skipped"] += len(combos) - k
                 break
             X, _ = optimize_acqf(
                 acqf,
