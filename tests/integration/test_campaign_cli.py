@@ -243,3 +243,17 @@ def test_a_campaign_with_more_objectives_than_suggest_takes_is_told_so_at_creati
     )
     path.write_text(two)
     assert cli(capsys, "campaign", "create", str(path), "--db", db)[2] == ""
+
+
+def test_a_campaign_whose_constraints_leave_no_grid_point_is_refused(tmp_path, capsys):
+    """T from 450 to 750 degC by 10 with 455 <= T <= 459 was created, and its first suggest
+    failed with "only 0 of the 0 settable feasible points"."""
+    path = tmp_path / "g1.toml"
+    text = (EXAMPLES / "campaign.toml").read_text()
+    path.write_text(text + '\n[[constraints]]\nexpression = "max_temperature >= 455.5"\n'
+                    '[[constraints]]\nexpression = "max_temperature <= 455.9"\n')  # fmt: skip
+    db = str(tmp_path / "x.db")
+    code, _, err = cli(capsys, "campaign", "create", str(path), "--db", db)
+    assert code == 2, err
+    assert "leave no point of the step grid feasible (max_temperature from 450 to 750" in err
+    assert Store(db).campaigns() == []

@@ -401,6 +401,47 @@ def test_constraints_met_only_on_an_edge_or_a_corner_are_accepted():
     assert len(_spec("a + b <= 50", "a - b >= 50").linear_constraints) == 2
 
 
+def _stepped(*expressions: str, t_step: float = 10, high: float = 750) -> dict:
+    return {
+        "name": "g1",
+        "parameters": [
+            {"name": "T", "unit": "degC", "low": 450, "high": high, "step": t_step},
+            {"name": "t", "unit": "min", "low": 0, "high": 60, "step": 10},
+            {"name": "d", "low": 0, "high": 1},  # continuous, unconstrained
+        ],
+        "constraints": [{"expression": e} for e in expressions],
+    }
+
+
+def test_constraints_no_point_of_the_step_grid_meets_are_refused_at_creation():
+    """T from 450 to 750 by 10 with 455 <= T <= 459 holds points of the box but none of the
+    grid: it was created, and suggest then failed with "only 0 of the 0 settable feasible
+    points". A stored one still loads (the rule is for new campaigns)."""
+    bad = _stepped("T >= 455", "T <= 459")
+    message = r"'T >= 455'; 'T <= 459' leave no point of the step grid feasible \(T from 450 to"
+    with pytest.raises(ValidationError, match=message):
+        CampaignSpec.from_dict(bad)
+    with pytest.raises(ValidationError, match="no point of the step grid"):
+        CampaignSpec.from_dict(_stepped("T + 10 * t >= 1046", "T + 10 * t <= 1049"))
+    assert CampaignSpec.from_dict(bad, stored=True).constraints == ("T >= 455", "T <= 459")
+    assert len(CampaignSpec.from_dict(_stepped("T >= 455", "T <= 460")).constraints) == 2
+    assert CampaignSpec.from_dict(_stepped("T >= 455", "T <= 459", t_step=1)).name == "g1"
+    assert CampaignSpec.from_dict(_stepped("T + d >= 455", "T + d <= 459")).name == "g1"
+
+
+def test_the_step_grid_check_is_bounded():
+    """A grid of more than GRID_CHECK values (points x constrained parameters) is left to the
+    box's linear program, so the check stays bounded (10**6 points of 3 parameters: 0.03 s);
+    a smaller one is listed whole. t in 0, 10, ..., 60 cannot be from 1 to 9."""
+    from fluxtrap.campaign import GRID_CHECK
+
+    rules = ("t + T / 1e9 >= 1", "t <= 9")
+    with pytest.raises(ValidationError, match="no point of the step grid"):
+        CampaignSpec.from_dict(_stepped(*rules, t_step=1))  # 301 x 7 points
+    fine = 300 / (GRID_CHECK // 10)  # GRID_CHECK / 10 + 1 x 7 points of 2 parameters
+    assert CampaignSpec.from_dict(_stepped(*rules, t_step=fine)).name == "g1"
+
+
 def test_a_step_grid_of_more_than_2_53_steps_is_refused_in_a_new_campaign():
     """Beyond 2**53 steps, low + k * step is no longer exact: values on the grid read as off it."""
     wide = {"name": "p", "low": 0, "high": 1e20, "step": 1e-3}

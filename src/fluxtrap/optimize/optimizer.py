@@ -624,6 +624,11 @@ class Optimizer:
                 )
         table = space.grid() if pool is None else None
         grid = None if table is None else space.to_unit(table)  # encoded once for every round
+        if grid is not None and not len(grid):
+            raise ValidationError(
+                "ask: no point of the step grid meets the constraints "
+                f"{'; '.join(c.text() for c in space.constraints)}: nothing can be suggested"
+            )
         if grid is not None:
             free = sum(k not in seen for k in unit_keys(grid))
             if free < n:

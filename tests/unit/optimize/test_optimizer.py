@@ -484,6 +484,17 @@ def test_the_search_safety_stop_says_the_result_is_not_reproducible(monkeypatch)
     assert "not reproducible" in got.attrs["search"]
 
 
+def test_constraints_no_grid_point_meets_are_named_by_ask():
+    """A space (or a campaign stored before creation refused them) whose constraints leave no
+    point of its step grid: ask said "only 0 of the 0 settable feasible points"."""
+    space = SearchSpace(
+        [Continuous("T", 450, 750, 10)],
+        [LinearConstraint({"T": -1}, -455), LinearConstraint({"T": 1}, 459)],
+    )
+    with pytest.raises(ValidationError, match="no point of the step grid meets the constraints"):
+        Optimizer(space).ask(1)
+
+
 def test_more_observations_than_an_exact_gp_can_fit_in_bounded_time_are_refused():
     """2000 observations take 20-40 s to fit on 2 cores (n^3): 10 000 would take an hour."""
     space = SearchSpace([Continuous("x", 0, 1, 0)])
