@@ -827,9 +827,20 @@ class CampaignSpec:
 
     @property
     def suggest_note(self) -> str | None:
-        """What to tell whoever creates this campaign if suggest will refuse it (more than
-        ``MAX_HV_OBJECTIVES`` objectives to optimise), one wording for the CLI, API and pages;
-        None if suggest takes it."""
+        """What to tell whoever creates this campaign if suggest will refuse it (every
+        parameter fixed: nothing to choose; more than ``MAX_HV_OBJECTIVES`` objectives to
+        optimise), one wording for the CLI, API and pages; None if suggest takes it."""
+        if not self.free_parameters:
+            fixed = ", ".join(
+                f"{p.name} = {p.fixed if isinstance(p.fixed, str) else format(p.fixed, 'g')}"
+                f" {p.unit}".rstrip()
+                for p in self.parameters
+            )
+            return (
+                f"every parameter is fixed ({fixed}): fluxtrap suggest has nothing to choose; "
+                "samples can be recorded, and a parameter with low/high (or choices) and no "
+                "fixed = ... is one it chooses"
+            )
         names = [o.name for o in self.optimised_objectives]
         if len(names) <= MAX_HV_OBJECTIVES:
             return None

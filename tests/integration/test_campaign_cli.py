@@ -257,3 +257,20 @@ def test_a_campaign_whose_constraints_leave_no_grid_point_is_refused(tmp_path, c
     assert code == 2, err
     assert "leave no point of the step grid feasible (max_temperature from 450 to 750" in err
     assert Store(db).campaigns() == []
+
+
+def test_a_campaign_with_every_parameter_fixed_is_noted_and_suggest_says_why_not(tmp_path, capsys):
+    """The audit's c10 (T fixed = 600 with low/high, its only parameter) was created silently
+    and suggest then failed with "search space needs at least one parameter"."""
+    path = tmp_path / "c10.toml"
+    path.write_text(
+        'name = "c10"\n[[parameters]]\nname = "T"\nunit = "degC"\nlow = 450\nhigh = 750\n'
+        'fixed = 600\n[[objectives]]\nname = "y"\nquantity = "value"\ngoal = "maximize"\n'
+    )
+    db = str(tmp_path / "x.db")
+    code, _, err = cli(capsys, "campaign", "create", str(path), "--db", db)
+    assert code == 0
+    why = "every parameter is fixed (T = 600 degC): fluxtrap suggest has nothing to choose"
+    assert err.startswith(f"note: {why}; samples can be recorded")
+    code, _, err = cli(capsys, "suggest", "-c", "c10", "--db", db)
+    assert code == 2 and f"campaign 'c10': {why}" in err, err

@@ -681,3 +681,20 @@ def test_objectives_no_measurement_can_meet_are_refused(objective, constraints, 
 def test_equal_bounds_point_to_fixed():
     with pytest.raises(ValidationError, match=r"low=1\.0, high=1\.0 \(one value: fixed = 1\.0\)"):
         ParameterDef("a", "", 1.0, 1.0)
+
+
+def test_a_campaign_with_every_parameter_fixed_is_noted_as_record_only():
+    """Accepted (samples can be recorded), with the note campaign create prints: suggest has
+    nothing to choose. One free parameter makes it a campaign suggest takes."""
+    data = {
+        "name": "c10",
+        "parameters": [
+            {"name": "T", "unit": "degC", "low": 450, "high": 750, "fixed": 600},
+            {"name": "gas", "fixed": "Ar"},
+        ],
+        "objectives": [{"name": "y", "quantity": "value", "goal": "maximize"}],
+    }
+    note = CampaignSpec.from_dict(data).suggest_note
+    assert note.startswith("every parameter is fixed (T = 600 degC, gas = Ar): fluxtrap suggest")
+    data["parameters"].append({"name": "t", "low": 0, "high": 60})
+    assert CampaignSpec.from_dict(data).suggest_note is None

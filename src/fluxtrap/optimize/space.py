@@ -153,6 +153,8 @@ class SearchSpace:
         campaign's fixed parameters are left out (they carry no information); ``fixed`` holds
         free ones."""
         spec = campaign if isinstance(campaign, CampaignSpec) else CampaignSpec.from_toml(campaign)
+        if not spec.free_parameters:  # a record-only campaign (CampaignSpec.suggest_note)
+            raise ValidationError(f"campaign {spec.name!r}: {spec.suggest_note}")
         params = tuple(
             Categorical(p.name, p.choices, p.unit)
             if p.kind == "categorical"

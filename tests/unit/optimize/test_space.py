@@ -25,6 +25,21 @@ def sps_space(**kw) -> SearchSpace:
     )
 
 
+def test_a_campaign_with_every_parameter_fixed_says_why_it_has_no_space():
+    """A record-only campaign (fixed = 600 its only parameter): suggest had failed with "search
+    space needs at least one parameter"; now it says every parameter is fixed, as
+    CampaignSpec.suggest_note told at creation."""
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "c10",
+            "parameters": [{"name": "T", "unit": "degC", "low": 450, "high": 750, "fixed": 600}],
+            "objectives": [{"name": "y", "quantity": "value", "goal": "maximize"}],
+        }
+    )
+    with pytest.raises(ValidationError, match=r"'c10': every parameter is fixed \(T = 600 degC\)"):
+        SearchSpace.from_campaign(spec)
+
+
 def test_from_campaign_file_and_spec_agree():
     a = SearchSpace.from_campaign(EXAMPLE)
     b = SearchSpace.from_campaign(CampaignSpec.from_toml(EXAMPLE))
