@@ -605,6 +605,32 @@ def test_connections_that_send_no_whole_request_head_are_closed(quick_server):
     assert httpx.get(f"{quick_server}/api/me", headers=auth("rita")).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        "GET /login HTTP/1.1\r\nHost: x\r\nContent-Length: 16000\r\n\r\n",  # a page, no token
+        "GET /api/me HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n",
+        "POST /api/campaigns HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n",  # a 401
+    ],
+)
+def test_a_body_still_trickling_in_after_its_answer_closes_the_connection(quick_server, head):
+    """The body deadline ran only while the app read the body: a GET's was never read, so a
+    byte every 3 s kept the connection (and its slot of --max-connections) for hours; 19 held
+    every slot of a server of 20, with no token. Answered, the connection is now closed."""
+    host, port = urlsplit(quick_server).hostname, urlsplit(quick_server).port
+    with socket.create_connection((host, port), timeout=10) as s:
+        s.sendall(head.encode())
+        t0, answer = time.monotonic(), b""
+        with contextlib.suppress(ConnectionResetError):  # closed with our byte unread: a reset
+            while b"\r\n\r\n" not in answer:  # the answer's head, the body still trickling
+                answer += s.recv(65536)
+            s.sendall(b"x")
+            while chunk := s.recv(65536):  # closed by the server, not at the socket's timeout
+                answer += chunk
+    assert answer.startswith((b"HTTP/1.1 200", b"HTTP/1.1 401")), answer[:200]
+    assert time.monotonic() - t0 < 3
+
+
 def test_a_body_that_trickles_in_is_a_408_and_its_connection_closed(quick_server):
     head = (
         f"POST /api/campaigns HTTP/1.1\r\nHost: x\r\n{_bearer('alice')}\r\n"
