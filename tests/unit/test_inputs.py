@@ -172,3 +172,29 @@ def test_case_files_and_tables_over_4_mib_are_refused_reading_at_most_one_byte_m
         read_text(sparse, "Jc table")
     assert asked == []  # its first 4 MiB + 1 bytes were read before
     assert read_text(EXAMPLES / "paper_bulk_pair.toml", "case file").startswith("#")
+
+
+def test_a_near_miss_among_thousands_of_long_names_compares_a_bounded_few(monkeypatch):
+    """difflib's cost is the product of the lengths: 3000 campaign names of 199 characters (from
+    "ab") took 27 s of a server's CPU for one 404's "did you mean". Now only the names nearest
+    in length within NEAR_BUDGET character pairs are compared; among 3000 short names the near
+    miss is still found."""
+    import difflib
+    import random
+
+    from fluxtrap import inputs
+
+    compared = []
+    real = difflib.get_close_matches
+
+    def counting(word, possibilities, n):
+        compared.append(len(possibilities))
+        return real(word, possibilities, n=n)
+
+    monkeypatch.setattr(difflib, "get_close_matches", counting)
+    rng = random.Random(0)
+    long = ["".join(rng.choice("ab") for _ in range(199)) for _ in range(3000)]
+    inputs.near("".join(rng.choice("ab") for _ in range(199)), long)
+    assert compared == [inputs.NEAR_BUDGET // 199**2]  # 12 of the 3000
+    short = [f"run {i:04d}" for i in range(3000)] + ["K-Ba122 SPS"]
+    assert inputs.near("K-Ba122 SPZ", short) == "K-Ba122 SPS"
