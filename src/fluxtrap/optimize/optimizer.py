@@ -21,7 +21,8 @@ optimum of the acquisition is snapped to the grid; when the nearest grid point i
 best free grid point near it (or among space-filling points) is chosen by acquisition value.
 
 Behaviour on awkward data (documented, tested):
-- a NaN/inf objective or a parameter outside the space: ``ValidationError`` naming the row;
+- a NaN/inf objective or a parameter outside the space or off its step grid: ``ValidationError``
+  naming the row;
 - duplicated rows: kept as replicates (they inform the fitted noise); never suggested again;
 - a constant objective: ``ConstantObjectiveWarning``; the GP then explores by its variance;
 - a stated 1-sigma per row (``tell(..., errors=)``): known noise on top of the fitted one; NaN
@@ -300,6 +301,7 @@ class Optimizer:
                 "about 20-40 s on 2 cores): start a new campaign from a subset of the samples"
             )
         self.space.to_unit(X, "X")  # validates bounds and categories
+        self.space.check_grid(X, "X")  # as the store: every value settable
         Y = y[self.outcomes].apply(pd.to_numeric, errors="coerce")
         bad = ~np.isfinite(Y.to_numpy(dtype=float))
         if bad.any():

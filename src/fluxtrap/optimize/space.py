@@ -42,6 +42,12 @@ class Continuous:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        for key in ("low", "high", "step"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                raise ValidationError(
+                    f"parameter {self.name}: {key} must be a number, got {value!r}"
+                )
         if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
             raise ValidationError(
                 f"parameter {self.name}: need finite low < high, got low={self.low}, high={self.high}"
@@ -96,6 +102,10 @@ class Categorical:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        if isinstance(self.choices, str) or not isinstance(self.choices, Sequence):
+            raise ValidationError(
+                f"parameter {self.name}: choices must be a list or tuple, got {self.choices!r}"
+            )
         object.__setattr__(self, "choices", tuple(self.choices))
         if len(self.choices) < 2 or len(set(self.choices)) != len(self.choices):
             raise ValidationError(f"parameter {self.name}: needs >= 2 distinct choices")
@@ -206,7 +216,7 @@ class SearchSpace:
 
         Raises ``ValidationError`` naming the row and the value for a missing column, a value
         outside the bounds, an unknown category or a non-finite number. Values off the step grid
-        are accepted (a sample made before the grid was set is still data).
+        are accepted here (``check_grid`` refuses them, as ``Optimizer.tell`` does).
         """
         if not isinstance(X, pd.DataFrame):
             raise ValidationError(f"{where}: expected a pandas DataFrame, got {type(X).__name__}")
@@ -235,6 +245,24 @@ class SearchSpace:
                 )
             cols.append(np.clip((v - p.low) / p.width, 0.0, 1.0))
         return torch.tensor(np.stack(cols, axis=-1).reshape(len(X), self.dim), dtype=DTYPE)
+
+    def check_grid(self, X: pd.DataFrame, where: str = "X") -> None:
+        """Refuse a stepped parameter's value off its grid (``low + k * step``), by the rule of
+        ``ParameterDef.check`` (the store's): within a millionth of a step or a few ulps.
+        Raises ``ValidationError`` naming the row and value; ``X`` in bounds (``to_unit``)."""
+        for p in self.parameters:
+            if isinstance(p, Categorical) or not p.step:
+                continue
+            v = pd.to_numeric(X[p.name], errors="coerce").to_numpy(dtype=float)
+            k = (v - p.low) / p.step
+            ulps = 4 * np.spacing(np.maximum(np.abs(v), max(abs(p.low), abs(p.high)))) / p.step
+            off = np.abs(k - np.round(k)) > np.maximum(1e-6, ulps)
+            if off.any():
+                r = X.index[int(np.argmax(off))]
+                raise ValidationError(
+                    f"{where} row {r!r}: {p.name}={X[p.name][r]} is off the step grid "
+                    f"(low {p.low:g} + k * {p.step:g}) {p.unit}".rstrip()
+                )
 
     def from_unit(self, U: torch.Tensor | np.ndarray) -> pd.DataFrame:
         """Decode ``n x d`` unit-cube values into campaign units, snapped to steps and choices."""

@@ -374,7 +374,7 @@ def test_outcome_constraint_steers_away_from_infeasible_region(n):
 
 
 def test_outcome_constraint_on_a_minimised_objective_and_its_errors():
-    space = SearchSpace([Continuous("x", 0, 1, 0.01)])
+    space = SearchSpace([Continuous("x", 0, 1, 0.005)])  # the rows on its grid
     X = pd.DataFrame({"x": np.linspace(0, 1, 9)})
     y = pd.DataFrame({"loss": (X.x - 0.9) ** 2})
     opt = Optimizer(space, maximize=False, outcome_constraints={"loss": (None, 0.5)})
@@ -493,6 +493,19 @@ def test_constraints_no_grid_point_meets_are_named_by_ask():
     )
     with pytest.raises(ValidationError, match="no point of the step grid meets the constraints"):
         Optimizer(space).ask(1)
+
+
+def test_tell_refuses_a_value_off_the_step_grid_as_the_store_does():
+    """T = 455 on a 10 degC grid was told (the store refuses it); a grid value a few ulps off,
+    as arithmetic leaves it, is on the grid, by the store's rule."""
+    space = SearchSpace([Continuous("T", 450, 750, 10, "degC"), Categorical("gas", ("Ar", "N2"))])
+    opt = Optimizer(space)
+    X = pd.DataFrame({"T": [450.0, 455.0], "gas": ["Ar", "N2"]})
+    with pytest.raises(ValidationError, match=r"X row 1: T=455.0 is off the step grid \(low 450"):
+        opt.tell(X, pd.Series([1.0, 2.0], name="y"))
+    assert opt.X.empty  # nothing of the refused call kept
+    X["T"] = [450.0, 0.1 * 4600]  # 460.00000000000006
+    assert len(opt.tell(X, pd.Series([1.0, 2.0], name="y")).X) == 2
 
 
 def test_more_observations_than_an_exact_gp_can_fit_in_bounded_time_are_refused():

@@ -1,5 +1,6 @@
 """SearchSpace: encoding, snapping, validation, constraints, fixed values, Sobol design."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,21 @@ def test_a_campaign_with_every_parameter_fixed_says_why_it_has_no_space():
     )
     with pytest.raises(ValidationError, match=r"'c10': every parameter is fixed \(T = 600 degC\)"):
         SearchSpace.from_campaign(spec)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Continuous("a", 0, 1, None), "parameter a: step must be a number, got None"),
+        (lambda: Continuous("a", "0", 1), "parameter a: low must be a number, got '0'"),
+        (lambda: Continuous("a", 0, True), "parameter a: high must be a number, got True"),
+        (lambda: Categorical("g", None), "parameter g: choices must be a list or tuple"),
+    ],
+)
+def test_a_parameter_of_values_not_numbers_is_a_validation_error_naming_it(make, message):
+    """Continuous('a', 0, 1, None) raised a bare TypeError from a comparison."""
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        make()
 
 
 def test_from_campaign_file_and_spec_agree():

@@ -13,7 +13,7 @@ from fluxtrap.optimize import Categorical, Continuous, Optimizer, SearchSpace
 from fluxtrap.optimize.model import known_noise_var
 from fluxtrap.optimize.stopping import KAPPA
 
-SPACE = SearchSpace([Continuous("x", 0, 10, 0.01)])
+SPACE = SearchSpace([Continuous("x", 0, 10)])  # continuous: the rows (linspace) are on no grid
 
 
 def trend(x: np.ndarray) -> np.ndarray:
