@@ -198,6 +198,12 @@ def layer_elements(width_m: float, thickness_m: float, size_m: float) -> float:
     return own + THIN_GRADING * (own - estimated_elements(area, size_m))
 
 
+def forced_steps(step_durations_s: Sequence[float], max_step_s: float | None) -> float:
+    """The fewest time steps a protocol of ``step_durations_s`` (s) takes: each protocol step at
+    least one, however short, and its duration over the step cap ``max_step_s`` (s) if any."""
+    return sum(max(1.0, d / max_step_s) if max_step_s else 1.0 for d in step_durations_s)
+
+
 def check_bounded(
     parts: Sequence[tuple[str, float, float]],
     mesh: MeshOptions,
@@ -254,8 +260,7 @@ def check_bounded(
     # a coarse/fine pair: the fine run's work, an eighth more for the coarse run (a quarter of
     # the elements, half the steps) and a quarter for the coarse mesh at every fine step (the
     # run that splits the pair's estimate into its space and time parts)
-    # each protocol step is at least one time step, however short
-    stepped = sum(max(1.0, d / max_step) if max_step else 1.0 for d in step_durations_s)
+    stepped = forced_steps(step_durations_s, max_step)
     work_s = 1.375 * n * (stepped + knots) * SECONDS_PER_ELEMENT_STEP
     if work_s > solver.max_wall_s:
         cap = [f"solver.max_step: {max_step:.3g} s over {duration_s:.4g} s"] if steps else []

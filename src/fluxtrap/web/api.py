@@ -675,18 +675,20 @@ def simulation_probes(
 ) -> Response:
     """The probe traces of a stored simulation that is done, as JSON columns or as
     ``probes.csv`` (the stored file, byte for byte)."""
-    content = _jobs(request).probes_csv(simulation_id)
-    if format == "csv":
-        return Response(content, media_type="text/csv")
-    df = pd.read_csv(io.BytesIO(content))
-    return Response(
-        schemas.Columns(columns=df.to_dict(orient="list")).model_dump_json(),
-        media_type="application/json",
-    )
+    with request.app.state.heavy.turn("read the probe traces", user.name):  # maybe MBs
+        content = _jobs(request).probes_csv(simulation_id)
+        if format == "csv":
+            return Response(content, media_type="text/csv")
+        df = pd.read_csv(io.BytesIO(content))
+        return Response(
+            schemas.Columns(columns=df.to_dict(orient="list")).model_dump_json(),
+            media_type="application/json",
+        )
 
 
 @router.get("/simulations/{simulation_id}/plots", tags=["simulations"], responses=N | NOT_DONE)
 def simulation_plots(request: Request, simulation_id: Id, user: Reader) -> dict:
     """Plotly figures (JSON) of a stored simulation that is done: probe traces, and the J/B
     maps if this server ran it (they are not stored)."""
-    return _jobs(request).figures(simulation_id)
+    with request.app.state.heavy.turn("draw the simulation's figures", user.name):
+        return _jobs(request).figures(simulation_id)

@@ -56,6 +56,9 @@ FIGURES_KEPT = 50  # J/B map figures of recent simulations held in memory
 # ... and their JSON at most (about 2x that in memory): 100 snapshots' maps are 11 MB, and 85
 # such simulations took the server from 1.5 to 2.9 GB
 FIGURES_BYTES = 100 * 2**20
+# values a job's probe traces may hold (times x (probes + 2)), about 12 bytes each in probes.csv:
+# 1000 probes over a 20 000 s hold at max_step 1 s stored 247 MB, and each view of it took GBs
+MAX_PROBE_VALUES = 2_000_000
 CHECK_EVERY_S = 2.0  # how often a worker asks the store whether its running job was cancelled
 STOPPED = "the server stopped while it ran: submit it again"
 SILENT = "its server ({runner}) stopped renewing its heartbeat: it died; submit it again"
@@ -214,7 +217,17 @@ class Jobs:
         """Check the case (errors raise at once, nothing is queued), its work bounded by the job
         time limit as by its own ``solver.max_wall``, and queue its run; ``QuotaError`` beyond
         the user's or the server's share."""
+        from fluxtrap.simulate.options import forced_steps
+        from fluxtrap.simulate.protocol import step_durations
+
         case = parse_case(case_text)
+        steps = forced_steps(step_durations(case.protocol), case.solver.max_step_s)
+        if (values := steps * (len(case.probes) + 2)) > MAX_PROBE_VALUES:
+            raise ValidationError(
+                f"case: its probe traces would hold at least {values:.3g} values ({len(case.probes)} "
+                f"[[probes]] at {steps:.3g} or more time steps), over the {MAX_PROBE_VALUES:,} a "
+                "job may store on this server (fewer probes, or a larger solver.max_step)"
+            )
         limit_s = self.settings.wall_s
         if limit_s < case.solver.max_wall_s:  # a case that cannot end in time: refused now
             try:

@@ -334,7 +334,8 @@ def simulation_page(request: Request, simulation_id: Id) -> HTMLResponse:
     user = _user(request)
     jobs = request.app.state.jobs
     sim = jobs.simulation(simulation_id)
-    figures = jobs.figures(simulation_id) if sim.status == "done" else {}
+    with request.app.state.heavy.turn("open the simulation page", user.name):  # its probes: MBs
+        figures = jobs.figures(simulation_id) if sim.status == "done" else {}
     return _page(request, "simulation.html", user, sim=sim, figures=figures, summary=sim.summary)
 
 

@@ -370,17 +370,27 @@ def model_figures(
     }
 
 
+MAX_PROBE_TRACES = 50  # probes drawn in one figure (their data are all in probes.csv)
+
+
 def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:
-    """Hall-probe traces Bz(t) with the applied field, against time in s."""
-    t = probes["time_s"].tolist()
+    """Hall-probe traces Bz(t) with the applied field, against time in s: every k-th time and
+    the last, at most ``MAX_PLOTTED``, of the first ``MAX_PROBE_TRACES`` probes (1000 probes
+    over 20 000 steps made an 80 MB figure and a 508 MB page)."""
+    n = len(probes)
+    kept = probes.iloc[np.unique(np.r_[0 : n : max(1, math.ceil(n / (MAX_PLOTTED - 1))), n - 1])]
+    t = kept["time_s"].tolist()
     fig = go.Figure()
     fig.add_scatter(
-        x=t, y=probes["applied_T"].tolist(), name="applied", line=dict(color="#7f7f7f", dash="dot")
+        x=t, y=kept["applied_T"].tolist(), name="applied", line=dict(color="#7f7f7f", dash="dot")
     )
-    for col in probes.columns:
-        if col.endswith("_Bz_T"):
-            fig.add_scatter(x=t, y=probes[col].tolist(), name=col.removesuffix("_Bz_T"))
-    return _layout(fig, xaxis_title="t [s]", yaxis_title="Bz [T]", title="Hall probes")
+    columns = [c for c in probes.columns if c.endswith("_Bz_T")]
+    for col in columns[:MAX_PROBE_TRACES]:
+        fig.add_scatter(x=t, y=kept[col].tolist(), name=col.removesuffix("_Bz_T"))
+    title = "Hall probes"
+    if len(columns) > MAX_PROBE_TRACES:
+        title += f" (the first {MAX_PROBE_TRACES} of {len(columns)}; all in probes.csv)"
+    return _layout(fig, xaxis_title="t [s]", yaxis_title="Bz [T]", title=title)
 
 
 def bore_figure(bore: dict[str, Any]) -> dict[str, Any] | None:

@@ -107,6 +107,25 @@ def test_a_case_that_cannot_end_within_the_job_limit_is_refused_at_submit(limite
     assert store.jobs() == before
 
 
+def test_a_case_whose_probe_traces_would_be_too_large_to_store_is_refused_at_submit(limited):
+    """1000 probes over a 20 000 s hold at max_step 1 s stored 247 MB of probe traces and each
+    view of them took GBs of the server's memory. Times x (probes + 2) is bounded now: 1000
+    probes at 0.03 s over the 80 s protocol are at least 2.67e6 values, over 2 000 000."""
+    url, store = limited
+    before = store.jobs()
+    probes = "".join(
+        f'[[probes]]\nname = "p{i}"\nr = "0 mm"\nz = "{20 + i / 100:g} mm"\n\n' for i in range(999)
+    )
+    case = EXAMPLE_CASE.replace("[mesh]", f'{probes}[solver]\nmax_step = "0.03 s"\n\n[mesh]')
+    r = submit(url, case, "bob")
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith(
+        "case: its probe traces would hold at least 2.67e+06 values (1000 [[probes]] at 2.67e+03 "
+        "or more time steps), over the 2,000,000 a job may store on this server"
+    ), r.text
+    assert store.jobs() == before
+
+
 def test_cancel_by_owner_or_admin_only(roomy):
     url, store = roomy
     running = submit(url, ENDLESS, "alice").json()["id"]

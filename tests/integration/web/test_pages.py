@@ -632,6 +632,25 @@ def test_simulation_form_refuses_a_sample_without_jc(browser_like):
     assert r.status_code == 422 and "has no Jc(B) yet" in r.text
 
 
+def test_probe_traces_of_many_times_and_probes_are_drawn_thinned_and_the_first_fifty():
+    """1000 probes over 20 000 time steps made an 80 MB figure and a 508 MB simulation page:
+    every k-th time (and the last) of the first MAX_PROBE_TRACES probes is drawn, the title
+    saying how many there are."""
+    import pandas as pd
+
+    from fluxtrap.web.plots import MAX_PLOTTED, MAX_PROBE_TRACES, probes_figure
+
+    t = np.linspace(0.0, 100.0, 20_001)
+    columns = {"time_s": t, "applied_T": 0.01 * t}
+    columns |= {f"p{i}_Bz_T": np.sin(t + i) for i in range(60)}
+    fig = probes_figure(pd.DataFrame(columns))
+    applied, *traces = fig["data"]
+    assert [x["name"] for x in traces] == [f"p{i}" for i in range(MAX_PROBE_TRACES)]
+    assert 0.9 * MAX_PLOTTED < len(applied["x"]) <= MAX_PLOTTED and applied["x"][-1] == 100.0
+    np.testing.assert_allclose(traces[7]["y"], np.sin(np.asarray(traces[7]["x"]) + 7), atol=1e-12)
+    assert fig["layout"]["title"]["text"].endswith("(the first 50 of 60; all in probes.csv)")
+
+
 def test_a_jc_curve_of_many_points_is_drawn_with_at_most_max_plotted():
     """A 190 000-point loop's 95 000 Jc points per sample made the comparison page 28 MB: every
     k-th point is drawn, the curve's ends and its flags kept."""
