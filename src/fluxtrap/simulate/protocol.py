@@ -347,6 +347,16 @@ def check_fields(protocol: tuple[Step, ...]) -> None:
             )
 
 
+def largest_field(protocol: tuple[Step, ...]) -> float:
+    """The largest applied |field| (T) of ``protocol``: at its steps' ends and its pulses' peaks."""
+    ends = states(protocol)
+    fields = [abs(b) for b, _ in ends]
+    for s, start in zip(protocol[1:], ends[:-1], strict=True):
+        if isinstance(s, Pulse):
+            fields += [abs(start[0] + x) for x in (s.fields_T or (s.peak_T, 0.0))]
+    return max(fields)
+
+
 def check_duration(protocol: tuple[Step, ...]) -> None:
     """Refuse (``ValidationError``) a step shorter than ``MIN_STEP_S`` (but not empty), and a
     protocol longer than ``MAX_DURATION_S``, naming its longest step."""
