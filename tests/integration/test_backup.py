@@ -53,7 +53,7 @@ def fill(store: Store, name: str, salt: str) -> None:
     meas = store.add_measurement(
         name, "B1", "mh_loop", "loop.dat", RAW + salt.encode(), temperature_K=5.0,
         metadata={"instrument": "MPMS3", "µ": "unicode"}, curves=[curve], recorded_by="alice",
-        objectives={"jc_3T": 1.6e8}, objective_errors={"jc_3T": 4e6},
+        objectives={"jc_3T": 1.6e8}, objective_errors={"jc_3T": 4e6}, replace=True,
     )  # fmt: skip
     store.add_measurement(
         name, "B1", "hall_series", "hall.csv", b"t,B\n1,0.5\n", recorded_by="rita"

@@ -75,7 +75,7 @@ def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
     Store(db).set_sample_status(NAME, "B1", "failed", note="cracked in the die")
     Store(db).add_measurement(  # B2's value replaced by a measured one, with its 1-sigma
         NAME, "B2", "mh_loop", "B2.dat", b"x", objectives={"jc_3T": 3.1e8},
-        objective_errors={"jc_3T": 4.5e6}, recorded_by="ana",
+        objective_errors={"jc_3T": 4.5e6}, recorded_by="ana", replace=True,
     )  # fmt: skip
     out1 = tmp_path / "h1.csv"
     assert cli(capsys, "export", "--db", db, "-c", NAME, "--out", str(out1))[0] == 0

@@ -243,6 +243,34 @@ def test_measure_add_stores_file_curve_and_objective(capsys, db, loop_file):
     assert store.sample(NAME, "B2").objective_errors == {}
 
 
+def test_measure_add_keeps_a_stored_objective_unless_replace(tmp_path, capsys, db, loop_file):
+    """A second loop of a sample replaced its jc_3T (24,995.2 ± 5.5 by 27,800 ± 1,200 A/cm^2)
+    and the output did not say so, where `sample measured` refuses without --replace. Refused
+    the same way, naming both values, nothing stored; with --replace the output says which
+    value it replaced."""
+    code, _, err = cli(
+        capsys, "sample", "measured", "--db", db, "-c", NAME, "B2", "-o", "jc_3T=24995.2 ± 5.5 A/cm^2"
+    )  # fmt: skip
+    assert code == 0, err
+    add = ("measure", "add", "--db", db, "-c", NAME, "-s", "B2", str(loop_file), *EDGES)
+    code, out, err = cli(capsys, *add)
+    jc = derive("mh_loop", loop_file.read_bytes(), loop_file.name, 0.5e-3, 1.2e-3, 2.8e-3)[2]
+    new = estimate_text(to_A_cm2(jc.at(3.0)), to_A_cm2(jc.err_at(3.0)))
+    assert code == 2 and out == "", out
+    assert (
+        "error: sample 'B2' already has jc_3T = 24,995.2 ± 5.5 A/cm², 'B2_mh_5K.dat' gives "
+        f"{new} A/cm²: nothing written; ask to replace it (--replace on the command line"
+    ) in err, err
+    store = Store(db)
+    assert store.measurements(NAME, "B2") == []
+    assert store.sample(NAME, "B2").objectives == {"jc_3T": pytest.approx(2.49952e8)}
+    code, out, err = cli(capsys, *add, "--replace")
+    assert code == 0, err
+    assert f"jc_3T = {new} A/cm²" in out and "jc_3T replaced: was 24,995.2 ± 5.5 A/cm²" in out
+    assert store.sample(NAME, "B2").objectives == {"jc_3T": pytest.approx(jc.at(3.0))}
+    assert len(store.measurements(NAME, "B2")) == 1
+
+
 def test_measure_add_of_a_csv_without_moment_errors(tmp_path, capsys, db, loop_file):
     """Unknown errors are None in the loop-width curve's dm_err_Am2; the store's float(v) of each
     value raised a TypeError traceback for every file without an error column."""

@@ -437,10 +437,11 @@ def test_objective_errors_are_stored_with_their_values_or_refused_whole(store):
     number >= 0, or one without its value, stores nothing of the measurement."""
     store.add_sample(NAME, "B2", BULK2)
 
-    def measure(objectives, errors):
+    def measure(objectives, errors, replace=False):
         return store.add_measurement(
-            NAME, "B2", "mh_loop", "f.dat", b"x", objectives=objectives, objective_errors=errors
-        )
+            NAME, "B2", "mh_loop", "f.dat", b"x", objectives=objectives, objective_errors=errors,
+            replace=replace,
+        )  # fmt: skip
 
     for errors, says in (
         (
@@ -459,9 +460,38 @@ def test_objective_errors_are_stored_with_their_values_or_refused_whole(store):
     assert store.measurements(NAME, "B2") == [] and store.sample(NAME, "B2").objectives == {}
     measure({"jc_3T": 2e8}, {"jc_3T": 3e6})
     assert store.sample(NAME, "B2").objective_errors == {"jc_3T": 3e6}
-    measure({"jc_3T": 2.2e8}, {})  # a new value without an error: the old error goes with it
-    b2 = store.sample(NAME, "B2")
+    measure({"jc_3T": 2.2e8}, {}, replace=True)  # a new value without an error: the old
+    b2 = store.sample(NAME, "B2")  # error goes with it
     assert (b2.objectives, b2.objective_errors) == ({"jc_3T": 2.2e8}, {})
+
+
+def test_a_measurement_keeps_a_stored_objective_value_unless_replace(store):
+    """A second loop of a sample replaced its jc_3T without a word (24,995.2 ± 5.5 by 27,800 ±
+    1,200 A/cm^2), where ``set_objectives`` refuses without ``replace``: refused the same way,
+    naming both values, and nothing of the measurement is stored."""
+    store.add_sample(NAME, "B2", BULK2, objectives={"jc_3T": "24995.2 ± 5.5 A/cm^2"})
+    before = store.sample(NAME, "B2")
+    says = (
+        "sample 'B2' already has jc_3T = 24,995.2 ± 5.5 A/cm², 'noisy.dat' gives 27,800 ± "
+        "1,200 A/cm²: nothing written; ask to replace it (--replace"
+    )
+    with pytest.raises(ValidationError, match=re.escape(says)):
+        store.add_measurement(
+            NAME, "B2", "mh_loop", "noisy.dat", b"x", objectives={"jc_3T": 2.78e8},
+            objective_errors={"jc_3T": 1.2e7}, recorded_by="bob",
+        )  # fmt: skip
+    assert store.measurements(NAME, "B2") == [] and store.sample(NAME, "B2") == before
+    store.add_measurement(  # a file setting none of the stored values is no conflict
+        NAME, "B2", "mh_loop", "other.dat", b"x", objectives={}, recorded_by="bob"
+    )
+    store.add_measurement(
+        NAME, "B2", "mh_loop", "noisy.dat", b"x", objectives={"jc_3T": 2.78e8},
+        objective_errors={"jc_3T": 1.2e7}, recorded_by="bob", replace=True,
+    )  # fmt: skip
+    b2 = store.sample(NAME, "B2")
+    assert (b2.objectives, b2.objective_errors) == ({"jc_3T": 2.78e8}, {"jc_3T": 1.2e7})
+    assert b2.objective_set_by == {"jc_3T": "bob"}
+    assert [x.filename for x in store.measurements(NAME, "B2")] == ["other.dat", "noisy.dat"]
 
 
 def test_who_set_each_objective_value_is_kept_with_it(store_url):

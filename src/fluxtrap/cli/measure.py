@@ -20,6 +20,7 @@ from fluxtrap.cli.common import (
     DbOption,
     console,
     key_values,
+    objective_cell,
     out_file,
     print_table,
     store_from,
@@ -443,10 +444,15 @@ def measure_add(
     column: ColumnsOption = None,
     force: ForceOption = False,
     by: Annotated[str | None, typer.Option("--by", help="Who recorded it.", callback=who)] = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Overwrite objective values already stored (said which)."),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Store the raw file, what is derived from it (Jc(B) of an M(H) loop, Tc of an M(T) curve)
-    and the sample's objective values (all or nothing)."""
+    and the sample's objective values (all or nothing; a value already stored is refused unless
+    --replace)."""
     from fluxtrap.magnetometry.pipeline import DERIVABLE, tc_source_note
     from fluxtrap.magnetometry.readers._columns import read_limited
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
@@ -477,6 +483,7 @@ def measure_add(
             recorded_by=by,
             spec=spec,
             force=force,
+            replace=replace,
         )
     stored = f"stored {file.name} as measurement {done.record.id} of {sample} ({kind}"
     if done.jc is None:
@@ -508,6 +515,11 @@ def measure_add(
             console.print(f"  {name} = {shown}, {value:.4g} A/m²")
         else:
             console.print(f"  {name} = {estimate_text(value, err) if known else f'{value:.4g}'} K")
+        if name in done.replaced:
+            old, old_err = done.replaced[name]
+            console.print(
+                f"  {name} replaced: was {objective_cell(old, o, old_err)} {o.shown_unit}".rstrip()
+            )
     for name, why in done.skipped.items():
         console.print(f"  {name} not set: {why}", style="yellow")
 

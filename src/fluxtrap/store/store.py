@@ -44,6 +44,7 @@ from fluxtrap.campaign import (
     MAX_NOTES,
     MAX_STATUS_NOTE,
     CampaignSpec,
+    ObjectiveDef,
     check_new_name,
     check_new_rules,
     check_new_spec,
@@ -73,7 +74,7 @@ from fluxtrap.store.records import (
     SuggestionRecord,
     UserRecord,
 )
-from fluxtrap.units import number
+from fluxtrap.units import estimate_text, number
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
 MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on PostgreSQL
@@ -402,11 +403,13 @@ class Store:
         objectives: Mapping[str, Any] | None = None,
         objective_errors: Mapping[str, float] | None = None,
         recorded_by: str | None = None,
+        replace: bool = False,
     ) -> MeasurementRecord:
         """Store a raw file whole, its derived curves and the objective values read off them,
         in one transaction. ``objective_errors``: the 1-sigma of some of those values, in their
         unit; a value set without one has none (an earlier error is dropped with its value). A
-        failed sample takes no objectives (ValidationError, nothing stored), as in
+        value already stored is kept (ValidationError naming the old and the new value, nothing
+        stored) unless ``replace``, and a failed sample takes no objectives, as in
         ``set_objectives``."""
         if kind not in m.MEASUREMENT_KINDS:
             raise ValidationError(
@@ -451,8 +454,21 @@ class Store:
                     )
                 )
             if objectives:
-                checked = _spec(c).check_objectives(objectives, where=f"sample {label!r}")
+                spec = _spec(c)
+                checked = spec.check_objectives(objectives, where=f"sample {label!r}")
                 errors = _check_errors(objective_errors or {}, checked, f"sample {label!r}")
+                kept = [spec.objective(k) for k in checked if x.objectives.get(k) is not None]
+                if kept and not replace:
+                    old = x.objective_errors or {}
+                    said = "; ".join(
+                        f"{o.name} = {_estimate(o, x.objectives[o.name], old.get(o.name))}, "
+                        f"{filename[:40]!r} gives {_estimate(o, checked[o.name], errors.get(o.name))}"
+                        for o in kept
+                    )
+                    raise ValidationError(
+                        f"sample {label!r} already has {said}: nothing written; ask to replace "
+                        "it (--replace on the command line, replace in Python and the web API)"
+                    )
                 x.objectives = {**x.objectives, **checked}
                 x.objective_errors = {**_without(x.objective_errors, checked), **errors}
                 x.objective_set_by = _set_by(x.objective_set_by, checked, recorded_by)
@@ -1304,6 +1320,13 @@ def _set_by(
     """``set_by`` with ``names`` set anew by ``who`` (None: by nobody named)."""
     kept = _without(set_by, names)
     return kept | dict.fromkeys(names, who) if who else kept
+
+
+def _estimate(o: ObjectiveDef, value: float, err: float | None) -> str:
+    """An objective's stored ``value`` (and 1-sigma ``err`` where known) as people read it, with
+    its unit: "24,995.2 ± 5.5 A/cm²"."""
+    shown = estimate_text(o.shown(value), o.shown(err)) if err else f"{o.shown(value):.5g}"
+    return f"{shown} {o.shown_unit}".rstrip()
 
 
 def _without(table: Mapping[str, Any] | None, names: Collection[str]) -> dict[str, Any]:

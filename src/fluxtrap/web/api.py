@@ -376,11 +376,19 @@ def upload_measurement(
             "in the curve's settings: forced, warnings), as the CLI's --force"
         ),
     ] = False,
+    replace: Annotated[
+        bool,
+        Form(
+            description="overwrite objective values the sample already has (without it such "
+            "an upload is a 422 naming both values, and nothing is stored), as --replace"
+        ),
+    ] = False,
 ) -> schemas.Upload:
     """Upload a measurement file: the server derives Jc(B) (an M(H) loop) or Tc (an M(T) curve)
     and the campaign's objectives from it and stores file, curves and objectives in one
     transaction (a file that cannot be analysed is a 422 and nothing is written; so is a loop
-    that does not shield, unless ``force``); ``warnings`` says what the analysis warned about,
+    that does not shield, unless ``force``, and one giving an objective value the sample
+    already has, unless ``replace``); ``warnings`` says what the analysis warned about,
     ``not_set`` why an objective was not read off the file."""
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
@@ -416,6 +424,7 @@ def upload_measurement(
             recorded_by=user.name,
             spec=spec,
             force=force,
+            replace=replace,
         )
     curves = store.curves(done.record.id)
     notes = jcdata.measurement_notes(done.record, [cv.settings for cv in curves])

@@ -30,8 +30,9 @@ from fluxtrap.store.store import FAILED_SAMPLE
 class RecordedMeasurement:
     """What was stored (``record``), the derived ``jc`` curve (an M(H) loop) or ``tc`` results
     (an M(T) file, one per sweep with a transition), the measurement ``metadata``, the
-    ``objectives`` set on the sample (SI), their ``errors`` (1-sigma, SI, where known) and those
-    ``skipped`` (name -> why)."""
+    ``objectives`` set on the sample (SI), their ``errors`` (1-sigma, SI, where known), those
+    ``skipped`` (name -> why) and those ``replaced`` (name -> the value and 1-sigma, SI, stored
+    before; the error None where none was)."""
 
     record: MeasurementRecord
     jc: JcCurve | None = field(repr=False)
@@ -40,6 +41,7 @@ class RecordedMeasurement:
     skipped: dict[str, str]
     tc: tuple[TcResult, ...] = ()
     errors: dict[str, float] = field(default_factory=dict)
+    replaced: dict[str, tuple[float, float | None]] = field(default_factory=dict)
 
 
 def measurement_target(store: Store, campaign: str, sample: str) -> CampaignSpec:
@@ -65,6 +67,7 @@ def record_measurement(
     extra_metadata: Mapping[str, Any] | None = None,
     spec: CampaignSpec | None = None,
     force: bool = False,
+    replace: bool = False,
 ) -> RecordedMeasurement:
     """Derive, read the objectives and store a measurement file of ``sample``: ``kind`` mh_loop
     (an a x b x c bar, ``edges_m`` in m: Jc(B), the jc objectives) or mt_curve (Tc of each sweep,
@@ -72,7 +75,8 @@ def record_measurement(
     read here if not given); ``extra_metadata`` is added to the stored metadata. A loop that is
     not a superconductor's is refused (AnalysisError, nothing stored) unless ``force`` (then
     recorded in the Jc curve's settings). A failed sample's file is stored without objectives,
-    each ``skipped`` saying why."""
+    each ``skipped`` saying why. An objective value the sample already has is kept
+    (ValidationError naming both values, nothing stored) unless ``replace``."""
     spec = spec or measurement_target(store, campaign, sample)
     jc, tc = None, ()
     if kind == "mt_curve":
@@ -93,10 +97,16 @@ def record_measurement(
             force=force,
         )
         objectives, skipped = objective_values(spec, jc), skipped_objectives(spec, jc)
-    if objectives and store.sample(campaign, sample).status == "failed":  # the file is kept
+    before = store.sample(campaign, sample)
+    if objectives and before.status == "failed":  # the file is kept
         skipped = {**skipped, **dict.fromkeys(objectives, f"the sample is {FAILED_SAMPLE}")}
         objectives = {}
     errors = objective_errors(spec, objectives, jc, tc)
+    replaced = {  # what the output says was replaced; the store refuses it unless replace
+        k: (before.objectives[k], before.objective_errors.get(k))
+        for k in objectives
+        if before.objectives.get(k) is not None
+    }
     rec = store.add_measurement(
         campaign,
         sample,
@@ -109,5 +119,6 @@ def record_measurement(
         objectives=objectives,
         objective_errors=errors,
         recorded_by=recorded_by,
+        replace=replace,
     )
-    return RecordedMeasurement(rec, jc, metadata, objectives, skipped, tc, errors)
+    return RecordedMeasurement(rec, jc, metadata, objectives, skipped, tc, errors, replaced)

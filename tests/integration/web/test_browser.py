@@ -240,7 +240,9 @@ def test_markup_in_a_label_is_shown_as_typed_in_the_figures(page, loop_file):
     add_measured_samples(page.store)
     best = {"ramp_rate": 40, "max_temperature": 620, "dwell_time": 20}
     page.store.add_sample(NAME, label, best, objectives={"jc_3T": 9e8})
-    record_measurement(page.store, NAME, label, "B.dat", loop_file, (1e-3, 2e-3, 0.5e-3))
+    record_measurement(
+        page.store, NAME, label, "B.dat", loop_file, (1e-3, 2e-3, 0.5e-3), replace=True
+    )
     login(page, "rita")
     for path, where in (("jc", "#jc .legend"), ("model", "#model-1d .gtitle")):
         page.goto(f"/campaigns/K-Ba122%20SPS/{path}")

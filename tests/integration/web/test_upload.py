@@ -66,6 +66,33 @@ def test_upload_derives_jc_and_the_objective(sample, loop_file):
     assert lab.client.get(f"{C}/jc", headers=auth("rita")).json().keys() == {"B1"}
 
 
+def test_an_upload_keeps_a_stored_objective_value_unless_replace(sample, loop_file):
+    """A second file replaced the sample's jc_3T without a word, where PUT .../objectives is a
+    422 unless replace: the upload is refused the same way, naming both values, and nothing is
+    stored; with the form field replace=true it is stored."""
+    lab = sample
+    first = upload(lab, loop_file, filename="first.dat")
+    assert first.status_code == 201, first.text
+    before = snapshot(lab)
+    r = upload(lab, loop_file, filename="again.dat")
+    assert r.status_code == 422, r.text
+    (value,), (err,) = (
+        first.json()["objectives"].values(),
+        first.json()["objective_errors"].values(),
+    )
+    shown = estimate_text(to_A_cm2(value), to_A_cm2(err))
+    assert r.json()["detail"].startswith(
+        f"sample 'B1' already has jc_3T = {shown} A/cm², 'again.dat' gives {shown} A/cm²: "
+        "nothing written; ask to replace it"
+    ), r.json()
+    assert snapshot(lab) == before
+    r = upload(lab, loop_file, filename="again.dat", replace="true")
+    assert r.status_code == 201, r.text
+    assert r.json()["objectives"] == first.json()["objectives"]
+    listed = [x.filename for x in lab.store.measurements(NAME, "B1", with_content=False)]
+    assert listed == ["first.dat", "again.dat"]
+
+
 @pytest.mark.parametrize(
     "content, form, says",
     [
@@ -118,7 +145,7 @@ def test_an_unknown_form_field_is_422_and_nothing_is_stored(sample, loop_file):
     assert r.json()["detail"].startswith(
         "unknown form field(s) 'temprature' (did you mean 'temperature'?) for POST "
         "/api/campaigns/{campaign}/samples/{label}/measurements; it takes a, b, c, file, force, "
-        "kind, temperature"
+        "kind, replace, temperature"
     )
     assert snapshot(sample) == before
 
@@ -309,12 +336,12 @@ def tc_campaign(lab) -> None:
     lab.store.add_sample("tc", "T1", {"T": 600}, recorded_by="alice")
 
 
-def upload_mt(lab, name: str, content: bytes):
+def upload_mt(lab, name: str, content: bytes, **form):
     """Bob's upload of an M(T) file ``name`` to sample T1 of ``tc_campaign``."""
     return lab.client.post(
         "/api/campaigns/tc/samples/T1/measurements",
         headers=auth("bob"),
-        data={"kind": "mt_curve"},
+        data={"kind": "mt_curve"} | form,
         files={"file": (name, content)},
     )
 
@@ -344,7 +371,7 @@ def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(la
     assert f"{tc:.6g} ± " in row and "Jc(B)" not in row  # its Tc; no link to a Jc(B) it lacks
 
     clean = transition_mt_file(tmp_path).read_bytes()  # a newer, clean file: nothing to say
-    r = upload_mt(lab, "clean.dat", clean)
+    r = upload_mt(lab, "clean.dat", clean, replace="true")  # its tc replaces the first's
     assert r.status_code == 201 and r.json()["warnings"] == [], r.text
     assert 'id="tc-notes"' not in lab.client.get("/campaigns/tc").text
 
@@ -361,7 +388,7 @@ def test_the_measurement_list_says_what_each_analysis_warned_about(lab, tmp_path
         ("two.dat", two_phase_mt_file(tmp_path / "two.dat").read_bytes()),
         ("clean.dat", transition_mt_file(tmp_path).read_bytes()),
     ):
-        r = upload_mt(lab, name, content)
+        r = upload_mt(lab, name, content, replace="true")
         assert r.status_code == 201, r.text
         assert r.json()["measurement"]["warnings"] == r.json()["warnings"]
         said.append(r.json()["warnings"])
