@@ -432,6 +432,32 @@ def test_text_in_a_moment_cell_is_still_an_error(mpms_file):
         read(worse, filename="bad.dat")
 
 
+def test_the_first_bad_cell_of_the_file_is_named_not_the_first_of_one_pass(mpms_file):
+    """NaN moments from line 58 on, and on line 280 a row without a field: the error named line
+    280 (skipped rows are checked first), and a bad moment before a bad field named the field's
+    (one column after the other). It names the file's first bad line, then its first column."""
+    path = mpms_file("mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat")
+    # column 4 is 'Moment (emu)', 3 'Magnetic Field (Oe)', 2 'Temperature (K)'; data from line 42
+    nan = _blank(path.read_bytes(), {58: 4, 95: 4, 280: 4}, text=b"NaN")
+    bad = _blank(nan, {280: 3})  # that row's field empty: a row skip_missing drops
+    with pytest.raises(InputFileError, match=r"b\.dat, line 58, column 'Moment \(emu\)': 'NaN'"):
+        read(bad, filename="b.dat")
+    later_field = _blank(nan, {70: 3}, text=b"inf")  # a bad field after the first bad moment
+    with pytest.raises(InputFileError, match=r"line 58, column 'Moment \(emu\)': 'NaN' is not a"):
+        read(later_field, filename="b.dat")
+    earlier_temperature = _blank(bad, {50: 2}, text=b"-")  # the first bad cell, an optional one
+    with pytest.raises(InputFileError, match=r"line 50, column 'Temperature \(K\)': '-' is not"):
+        read(earlier_temperature, filename="b.dat")
+    both = _blank(_blank(nan, {58: 2}, text=b"nan"), {58: 3}, text=b"x")  # left to right
+    with pytest.raises(InputFileError, match=r"line 58, column 'Temperature \(K\)': 'nan'"):
+        read(both, filename="b.dat")
+    csv_file = b"H (Oe),m (emu),T (K)\n0,1,5\n1,nan,5\n2,3,5\n,nan,5\n3,4,inf\n"
+    with pytest.raises(InputFileError, match=r"c\.csv, line 3, column 'm \(emu\)': 'nan'"):
+        read(csv_file, filename="c.csv")
+    with pytest.raises(InputFileError, match=r"c\.csv, line 3, column 'T \(K\)': 'inf'"):
+        read(csv_file.replace(b"1,nan,5", b"1,2,inf"), filename="c.csv")
+
+
 def test_field_in_oe_labelled_tesla_is_refused():
     """70 kOe written in a column labelled T would be 70 000 T: refused at its line and column."""
     with pytest.raises(

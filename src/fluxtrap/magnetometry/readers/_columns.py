@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -253,15 +253,13 @@ def skip_missing(
     """
     kept, kept_lines, skipped = [], [], []
     for row, n in zip(rows, lines, strict=True):
-        cells = [row[i].strip() if i < len(row) else "" for i in required]
-        others = any(c.strip() for i, c in enumerate(row) if i not in required and i not in ignore)
-        if all(cells) or not others:
+        if not _unfinished(row, required, ignore):
             kept.append(row)
             kept_lines.append(n)
             continue
-        for i, text in zip(required, cells, strict=True):
-            if text:
-                _number(text, filename, n, names[i])
+        for i in required:
+            if i < len(row) and row[i].strip():
+                _number(row[i].strip(), filename, n, names[i])
         skipped.append(n)
     if not kept and skipped:
         cols = " or ".join(repr(names[i]) for i in required)
@@ -270,6 +268,39 @@ def skip_missing(
             f"has an empty {cols} cell; no points to read"
         )
     return kept, kept_lines, tuple(skipped)
+
+
+def _unfinished(row: Sequence[str], required: Sequence[int], ignore: Sequence[int]) -> bool:
+    """Whether ``row`` has an empty cell in a ``required`` column but other values (outside
+    ``ignore``): a point ``skip_missing`` drops."""
+    cells = [row[i].strip() if i < len(row) else "" for i in required]
+    others = any(c.strip() for i, c in enumerate(row) if i not in required and i not in ignore)
+    return not all(cells) and others
+
+
+def first_bad_cell(
+    rows: Sequence[Sequence[str]],
+    lines: Sequence[int],
+    columns: Mapping[int, bool],
+    names: Sequence[str],
+    filename: str,
+    *,
+    required: Sequence[int],
+    ignore: Sequence[int] = (),
+) -> None:
+    """Raise the InputFileError of the first line (then column, left to right) of ``rows``
+    holding a cell of ``columns`` (index -> required) that ``numeric_column`` refuses; of a row
+    ``skip_missing`` drops only its ``required`` cells that hold text count. The readers call it
+    when reading failed: ``skip_missing`` and ``numeric_column`` (one column after the other)
+    named the first bad cell of their own pass (NaN moments from line 58 were named at line
+    280, a row without a field). Returns if no cell is refused (the error was another)."""
+    for row, n in zip(rows, lines, strict=True):
+        unfinished = _unfinished(row, required, ignore)
+        for i in sorted(columns):
+            if not unfinished:
+                numeric_column([row], i, [n], names[i], filename, columns[i])
+            elif i in required:
+                numeric_column([row], i, [n], names[i], filename, False)
 
 
 def _number(text: str, filename: str, line: int, name: str) -> float:

@@ -22,6 +22,7 @@ from fluxtrap.magnetometry.readers._columns import (
     check_names,
     check_width,
     decode,
+    first_bad_cell,
     numeric_column,
     si_factor,
     skip_missing,
@@ -87,12 +88,20 @@ def read(
     for n, row in zip(line_no, rows, strict=True):
         check_width(row, len(names), filename, n)
     required = [chosen["field"][0], chosen["moment"][0]]
-    rows, line_no, skipped = skip_missing(rows, line_no, required, names, filename)
-    values = {
-        qty: factor
-        * numeric_column(rows, idx, line_no, names[idx], filename, qty in ("field", "moment"))
-        for qty, (idx, factor) in chosen.items()
-    }
+    try:
+        kept, kept_lines, skipped = skip_missing(rows, line_no, required, names, filename)
+        values = {
+            qty: factor
+            * numeric_column(
+                kept, idx, kept_lines, names[idx], filename, qty in ("field", "moment")
+            )
+            for qty, (idx, factor) in chosen.items()
+        }
+    except InputFileError:  # name the file's first bad cell, not the first of one pass
+        columns = {idx: qty in ("field", "moment") for qty, (idx, _) in chosen.items()}
+        first_bad_cell(rows, line_no, columns, names, filename, required=required)
+        raise
+    rows, line_no = kept, kept_lines
     source = {q: names[i] for q, (i, _) in chosen.items()}
     meta = TableMetadata(
         filename=filename,

@@ -23,6 +23,7 @@ from fluxtrap.magnetometry.readers._columns import (
     check_names,
     check_width,
     decode,
+    first_bad_cell,
     numeric_column,
     si_factor,
     skip_missing,
@@ -156,17 +157,26 @@ def read(
     if not rows:
         raise InputFileError(f"{filename}: no data rows after '[Data]' (line {data_at + 1})")
     ignore = () if comment_idx is None else (comment_idx,)
-    all_lines = line_no
-    rows, line_no, skipped = skip_missing(rows, all_lines, required, names, filename, ignore=ignore)
+    all_rows, all_lines = rows, line_no
+    needed = ("field", "moment", "temperature")
+    try:
+        rows, line_no, skipped = skip_missing(
+            rows, line_no, required, names, filename, ignore=ignore
+        )
+        values = {
+            qty: factor * numeric_column(rows, idx, line_no, names[idx], filename, qty in needed)
+            for qty, (idx, factor) in chosen.items()
+        }
+    except InputFileError:  # name the file's first bad cell, not the first of one pass
+        columns = {idx: qty in needed for qty, (idx, _) in chosen.items()}
+        first_bad_cell(
+            all_rows, all_lines, columns, names, filename, required=required, ignore=ignore
+        )
+        raise
     if skipped:  # a comment sits before point ``row``: count only the rows kept before it
         gone = set(skipped)
         before = np.cumsum([0] + [n not in gone for n in all_lines])
         comments = [(int(before[r]), text) for r, text in comments]
-
-    values: dict[str, np.ndarray] = {}
-    for qty, (idx, factor) in chosen.items():
-        req = qty in ("field", "moment", "temperature")
-        values[qty] = factor * numeric_column(rows, idx, line_no, names[idx], filename, req)
     source = {q: names[i] for q, (i, _) in chosen.items()}
     moment_name = names[chosen["moment"][0]]
     mode = next((m for col, m, _ in MOMENT_COLUMNS if col == moment_name), "")
