@@ -523,6 +523,35 @@ def test_the_commands(tmp_path, monkeypatch):
     assert [s.label for s in Store(target).samples(NAME)] == ["B1", "S1", "B3"]
 
 
+def test_a_refused_restore_leaves_no_new_store_file_and_keeps_an_old_one(tmp_path, capsys):
+    """A tampered archive restored into a --db file that was not there was refused, but left an
+    empty, migrated store of 131 kB behind (which later commands take for a real one): that file
+    and its journals are removed. A store that was there before is kept as it was."""
+    from fluxtrap.cli import run
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    source.add_user("alice", "writer", "alice-token-0123456789")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    damage(tmp_path / "k.zip", tmp_path / "flipped.zip", flip_a_raw_byte)  # before the store
+    bad_user = resigned("users", setitem(0, "name", "ev\x1bil"))  # inside its transaction
+    damage(tmp_path / "k.zip", tmp_path / "user.zip", bad_user)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    new = tmp_path / "new.db"
+    for archive, says in (("flipped.zip", "does not match its sha256"), ("user.zip", "user name")):
+        for db in (str(new), f"sqlite:///{new}"):
+            assert run(["restore", str(tmp_path / archive), "--db", db]) == 2
+            assert says in capsys.readouterr().err
+            assert sorted(p.name for p in tmp_path.iterdir()) == files
+    old = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    old.add_user("bob", "reader", "bob-token-0123456789")
+    for archive in ("flipped.zip", "user.zip"):
+        assert run(["restore", str(tmp_path / archive), "--db", str(tmp_path / "old.db")]) == 2
+        assert [u.name for u in Store(f"sqlite:///{tmp_path / 'old.db'}").users()] == ["bob"]
+    assert run(["restore", str(tmp_path / "k.zip"), "--db", str(new)]) == 0  # a good one stays
+    assert [x.label for x in Store(f"sqlite:///{new}").samples(NAME)] == ["B1", "S1", "B3"]
+
+
 def test_a_restore_racing_an_alike_user_creation_stores_one_of_them(
     tmp_path, store_url, monkeypatch
 ):

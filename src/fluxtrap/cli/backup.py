@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fluxtrap.cli.common import DbOption, console, out_file, store_from
+from fluxtrap.cli.common import DbOption, console, out_file, sqlite_file, store_from
 
 
 def register(app: typer.Typer) -> None:
@@ -43,9 +43,21 @@ def restore(
     db: DbOption = None,
 ) -> None:
     """Restore a campaign from a backup archive (checked whole first; nothing is written if it
-    is damaged or the campaign exists). Restored users get no working token: `fluxtrap user
-    rotate NAME` gives them one."""
+    is damaged or the campaign exists, and a --db file made for it is removed). Restored users
+    get no working token: `fluxtrap user rotate NAME` gives them one."""
     from fluxtrap.store.backup import restore as read_backup
 
-    name, counts = read_backup(store_from(db, create=True), archive)
+    file = sqlite_file(db)
+    new = file is not None and not file.exists()
+    store = None
+    try:
+        store = store_from(db, create=True)
+        name, counts = read_backup(store, archive)
+    except BaseException:
+        if new:  # the empty store made for it (never one that was there before)
+            if store is not None:
+                store.engine.dispose()
+            for end in ("", "-wal", "-shm", "-journal"):
+                file.with_name(file.name + end).unlink(missing_ok=True)
+        raise
     console.print(f"restored campaign {name!r} from {archive}: {_counts(counts)}")

@@ -117,26 +117,31 @@ CampaignOption = Annotated[str, typer.Option("--campaign", "-c", help="Campaign 
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 
 
+def sqlite_file(db: str | None) -> Path | None:
+    """The SQLite file of the store ``--db`` names (as :func:`store_from` opens it), None for a
+    server or an in-memory database."""
+    from sqlalchemy.engine import make_url
+
+    from fluxtrap.store.store import resolve_url
+
+    url = make_url(resolve_url(db))
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database)
+    return None
+
+
 def store_from(db: str | None, out: Path | None = None, *, create: bool = False) -> Store:
     """Open (and migrate) the store named by ``--db``, ``$FLUXTRAP_DB`` or ./fluxtrap.db; ``out``,
     a file the command will write, must not be the store's SQLite file or one of its journals
     (``export --out fluxtrap.db`` replaced the whole store with a CSV). An SQLite file that does
     not exist is created only by the commands that start a store (``create``): a misspelt
     ``--db`` of any other left an empty store behind, which later commands took for a real one."""
-    from sqlalchemy.engine import make_url
-
     from fluxtrap.store import Store
-    from fluxtrap.store.store import resolve_url
 
-    url = make_url(resolve_url(db))
-    file = (  # the store's SQLite file, None for a server or an in-memory database
-        Path(url.database)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-        else None
-    )
+    file = sqlite_file(db)
     if file is not None and not create and not file.exists():
         raise NotFoundError(
-            f"{url.database}: no store there (check --db or $FLUXTRAP_DB); a new one is made by "
+            f"{file}: no store there (check --db or $FLUXTRAP_DB); a new one is made by "
             "fluxtrap campaign create (or restore, user add, serve, simulate --db)"
         )
     store = Store(db)
