@@ -201,6 +201,31 @@ def test_creep_prints_and_writes(tmp_path, capsys):
     assert "hall.csv [B_T]: 150 points" in text  # the column name survives rich's markup
 
 
+def test_creep_says_what_it_extrapolates_and_what_it_leaves_out(tmp_path, capsys):
+    """--at "1 s" before the first point (10 s), 0.1 ppm/h after 1.058e4 d of data ending at
+    1.16 d, and the row at t = 0 left out: each said, as "warning:" lines and in the header."""
+    t = np.geomspace(10, 1e5, 200)
+    series = tmp_path / "t0.csv"
+    rows = [f"{a:.8g},{3.0 - 0.05 * np.log(a):.10g}" for a in t]
+    series.write_text("time_s,B_T\n0,3.5\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "creep.json"
+    code, text, err = cli(capsys, "creep", str(series), "--at", "1 s", "--out", str(out))
+    assert code == 0, err
+    assert err.count("warning: ") == 2, err
+    assert "warning: t0.csv [B_T]: t = 1 s (--at) lies before the first point fitted (10 s)" in err
+    assert (
+        "(0.1 ppm/h reached) lies 3.96 decades past the last point fitted (1e+05 s = 1.16 d)" in err
+    )
+    assert "200 points from t = 10 s" in text and "1 row at t <= 0 left out" in " ".join(
+        text.split()
+    )
+    res = json.loads(out.read_text())
+    assert res["at_extrapolated"].startswith("t0.csv [B_T]: t = 1 s (--at) lies before")
+    assert res["n_before_origin"] == 1 and res["b_T"] == pytest.approx(0.05, rel=1e-7)
+    code, _, err = cli(capsys, "creep", str(series), "--at", "1 d")  # inside the data: only
+    assert code == 0 and err.count("warning: ") == 1 and "0.1 ppm/h reached" in err  # 0.1 ppm/h
+
+
 def test_measure_add_stores_file_curve_and_objective(capsys, db, loop_file):
     code, out, err = cli(
         capsys,
@@ -532,7 +557,8 @@ def test_creep_origin_in_a_logger_series_and_given(tmp_path, capsys):
     )
     out = tmp_path / "creep.json"
     code, text, err = cli(capsys, "creep", str(series), "--out", str(out))
-    assert code == 0 and "warning" not in err, err
+    past = "(0.1 ppm/h reached) lies 3.33 decades past the last point fitted"  # the one warning
+    assert code == 0 and err.count("warning") == 1 and past in err, err
     fit = json.loads(out.read_text())
     assert fit["origin_from"] == "data" and 5250 <= fit["origin_s"] <= 5250 + tau + 40
     assert fit["b_T"] == pytest.approx(b_true, rel=0.01) and fit["warnings"] == []
@@ -546,7 +572,7 @@ def test_creep_origin_in_a_logger_series_and_given(tmp_path, capsys):
     code, text, err = cli(
         capsys, "creep", str(series), "--origin", "5250 s", "--start", "600 s", "--out", str(out)
     )
-    assert code == 0 and "warning" not in err
+    assert code == 0 and err.count("warning") == 1 and "0.1 ppm/h reached" in err, err
     assert json.loads(out.read_text())["b_T"] == pytest.approx(b_true, rel=0.02)
 
 

@@ -380,11 +380,15 @@ def creep_command(
     for text in fit.warnings:
         print(f"warning: {visible(text)}", file=sys.stderr)
     at_s = time_after_origin(at, "--at") if at else fit.t_end_s
+    if at_note := fit.extrapolation(at_s, "--at"):
+        print(f"warning: {visible(at_note)}", file=sys.stderr)
     sa, sb = np.sqrt(np.diag(fit.cov))
+    before = fit.n_before_origin
     console.print(
         f"{series_csv.name} [{col}]: {fit.n_points} points from t = {fit.t_start_s:.4g} s to "
         f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock, "
-        f"{ORIGIN_FROM[fit.origin_from]})",
+        f"{ORIGIN_FROM[fit.origin_from]})"
+        + (f"; {before} row{'s' * (before != 1)} at t <= 0 left out" if before else ""),
     )
     shown = Table("quantity", "value")
     shown.add_row("a (T)", f"{fit.a_T:.6g} ± {sa:.2g}")
@@ -409,6 +413,7 @@ def creep_command(
             "decay_at_ppm_per_h": float(fit.decay_ppm_per_h(at_s)),
             "decay_at_sigma_ppm_per_h": float(fit.decay_sigma_ppm_per_h(at_s)),
             "S_at": float(fit.rate(at_s)),
+            "at_extrapolated": at_note,
         }
         replacing_text(out, json.dumps(summary, indent=2))
         console.print(f"wrote {out}")

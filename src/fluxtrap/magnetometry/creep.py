@@ -56,6 +56,7 @@ PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
 RAMP_CONTRAST = 10.0  # slope before / after a candidate ramp end; ln t relaxation alone gives ~1.6
 RUNS_Z = -4.0  # runs test: fewer sign changes than this many sigma below chance is structure
 TREND_FRACTION = 0.05  # ... and a binned residual trend above this fraction of b (T per e-fold)
+EXTRAPOLATED_DECADES = 1.0  # a time more than this many decades past the last point fitted warns
 
 
 class CreepResidualWarning(UserWarning):
@@ -66,11 +67,17 @@ class FieldGrowsWarning(UserWarning):
     """The fitted field grows in magnitude with ln t: no decay of a trapped field."""
 
 
+class CreepExtrapolationWarning(UserWarning):
+    """A value read off a creep fit before its first point fitted or more than a decade past
+    its last: B = a - b ln t is assumed to hold where nothing was measured."""
+
+
 @dataclass(frozen=True, eq=False)
 class CreepFit:
     """B(t) = a_T - b_T ln(t / 1 s) fitted over ``t_start_s..t_end_s`` (time since ``origin_s``).
 
-    ``cov`` is the 2x2 covariance of (a, b) in T^2; ``rms_T`` the residual rms; ``n_points`` used.
+    ``cov`` is the 2x2 covariance of (a, b) in T^2; ``rms_T`` the residual rms; ``n_points`` used;
+    ``n_before_origin`` the rows at t <= 0 (at or before the origin) left out.
     """
 
     a_T: float
@@ -85,6 +92,7 @@ class CreepFit:
     column: str = ""
     origin_from: str = "given"  # given | applied | data | clock
     warnings: tuple[str, ...] = field(default=())
+    n_before_origin: int = 0
 
     def field(self, t_s: float | np.ndarray) -> float | np.ndarray:
         """Fitted B (T) at time ``t_s`` (s since the origin)."""
@@ -113,9 +121,31 @@ class CreepFit:
         var = ga**2 * self.cov[0, 0] + 2 * ga * gb * self.cov[0, 1] + gb**2 * self.cov[1, 1]
         return np.sqrt(np.maximum(var, 0.0))
 
+    def extrapolation(self, t_s: float, what: str) -> str:
+        """A note when ``t_s`` (s since the origin; ``what`` names it) lies before the first
+        point fitted or more than ``EXTRAPOLATED_DECADES`` decades past the last, so what the fit
+        says there is extrapolated; "" otherwise."""
+        name = f"{self.source or 'series'}{f' [{self.column}]' if self.column else ''}"
+        if t_s < self.t_start_s * (1 - 1e-9):  # t_start_s is exp(ln t): the first time's own
+            return (
+                f"{name}: t = {t_s:.4g} s ({what}) lies before the first point fitted "
+                f"({self.t_start_s:.4g} s): extrapolated; nothing measured says the field "
+                "relaxed as ln t there"
+            )
+        decades = np.log10(t_s / self.t_end_s)
+        if decades > EXTRAPOLATED_DECADES:
+            return (
+                f"{name}: t = {t_s:.4g} s = {t_s / 86400:.4g} d ({what}) lies {decades:.3g} "
+                f"decades past the last point fitted ({self.t_end_s:.4g} s = "
+                f"{self.t_end_s / 86400:.3g} d): extrapolated; it holds only if the field keeps "
+                "relaxing as ln t"
+            )
+        return ""
+
     def time_to_reach_ppm_per_h(self, ppm_per_h: float) -> float:
         """First time (s) after which the field drifts by less than ``ppm_per_h``, either way
-        (|dB/dt| / |B|: a field that grows drifts too), solved numerically."""
+        (|dB/dt| / |B|: a field that grows drifts too), solved numerically; a time before the
+        first point fitted or over a decade past the last warns (``CreepExtrapolationWarning``)."""
         from scipy.optimize import brentq
 
         f = lambda ln_t: abs(self.decay_ppm_per_h(np.exp(ln_t))) - ppm_per_h  # noqa: E731
@@ -127,7 +157,10 @@ class CreepFit:
         hi = self.a_T / self.b_T - 1.0 if self.a_T / self.b_T > 0 else np.log(1e30)
         if hi <= lo or f(hi) > 0:
             raise AnalysisError(f"the fitted decay rate never falls below {ppm_per_h:g} ppm/h")
-        return float(np.exp(brentq(f, lo, hi)))
+        t_s = float(np.exp(brentq(f, lo, hi)))
+        if note := self.extrapolation(t_s, f"{ppm_per_h:g} ppm/h reached"):
+            warnings.warn(note, CreepExtrapolationWarning, stacklevel=2)
+        return t_s
 
     def to_dict(self) -> dict:
         """JSON-friendly summary (SI)."""
@@ -145,6 +178,7 @@ class CreepFit:
             "column": self.column,
             "origin_from": self.origin_from,
             "warnings": list(self.warnings),
+            "n_before_origin": self.n_before_origin,
         }
 
     def __repr__(self) -> str:
@@ -301,7 +335,8 @@ def fit_creep(
     least a decade without residual structure (``origin_from`` says which); else AnalysisError. The fit uses points with
     t = time - origin > 0 and t >= ``start_s`` (s after the origin; with an origin found from the
     data the default is 50 tau, tau = b / ramp slope, the time the relaxation takes to slow from
-    the ramp's rate, which also covers the origin's own lateness of up to tau). Residual structure
+    the ramp's rate, which also covers the origin's own lateness of up to tau; the rows at t <= 0
+    are counted in ``n_before_origin``). Residual structure
     warns (``CreepResidualWarning``) and is kept in ``warnings``.
     """
     time_s = np.asarray(time_s, float)
@@ -390,6 +425,7 @@ def fit_creep(
         column=column,
         origin_from=origin_from,
         warnings=tuple(notes),
+        n_before_origin=int(np.sum(t <= 0)),
     )
 
 
