@@ -30,7 +30,7 @@ import json
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -40,7 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fluxtrap.errors import QuotaError
 from fluxtrap.store import Store
-from fluxtrap.web.auth import authenticate
+from fluxtrap.web.auth import COOKIE, authenticate
 
 # headers a request may carry once: who is calling (bearer token or session cookie; uvicorn
 # passes repeats on, where it merges a repeated Content-Length), the CSRF token
@@ -151,6 +151,8 @@ class Guard:
                 why = f"header {key!r} was sent twice: send it once"
                 return await _refuse(send, 400, why, page=page)
             headers[key] = value.decode("latin-1")
+        if why := _ambiguous(headers):
+            return await _refuse(send, 400, why, page=page)
         if "\x00" in path or b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
             return await _refuse(send, 400, "a NUL character (%00) in the URL", page=page)
         if api:
@@ -212,6 +214,19 @@ def _too_slow(received: int) -> str:
 def _too_large(limit: int) -> str:
     size = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit / 2**10:g} KiB"
     return f"the request body is larger than {limit} bytes ({size})"
+
+
+def _ambiguous(headers: Mapping[str, str]) -> str | None:
+    """Why a request's headers may be read two ways, or None: the session cookie twice in the
+    Cookie header (the last counted, so "rita's; alice's" was alice), or a body length given
+    both as Content-Length and by chunked Transfer-Encoding (a proxy that reads the other one
+    sees another request: smuggling)."""
+    names = [c.split("=", 1)[0].strip() for c in headers.get("cookie", "").split(";")]
+    if names.count(COOKIE) > 1:
+        return f"cookie {COOKIE!r} was sent twice: send it once"
+    if "content-length" in headers and "transfer-encoding" in headers:
+        return "both Content-Length and Transfer-Encoding: send one"
+    return None
 
 
 async def _refuse(

@@ -488,15 +488,29 @@ def test_an_id_not_written_in_digits_is_a_422(server, path, written):
         ("/api/me", f"Cookie: {COOKIE}={TOKENS['rita']}\nCookie: {COOKIE}={TOKENS['bob']}"),
         ("/", f"Cookie: {COOKIE}={TOKENS['rita']}\nCookie: {COOKIE}={TOKENS['bob']}"),
         ("/api/me", f"{_bearer('rita')}\nX-CSRF-Token: a\nX-CSRF-Token: b"),
+        ("/api/me", f"Cookie: {COOKIE}={TOKENS['rita']}; x=1; {COOKIE}={TOKENS['bob']}"),
+        ("/", f"Cookie: {COOKIE}={TOKENS['rita']};{COOKIE}={TOKENS['bob']}"),
     ],
 )
 def test_a_header_sent_twice_that_says_who_is_calling_is_a_400(server, path, twice):
     """Two Authorization headers, rita's then bob's: the API answered as bob (the last), where
     Starlette's request and a proxy in front read the first; two session cookies made a page
-    and the API disagree on who is calling. Such a request is refused before any work."""
+    and the API disagree on who is calling; two in one Cookie header were bob (the last). Such
+    a request is refused before any work."""
     status, answer = raw_request(server, f"GET {path} HTTP/1.1\nHost: x\n{twice}\n")
     assert status == 400 and "was sent twice: send it once" in answer, answer[-300:]
     assert '"name":"bob"' not in answer
+
+
+def test_a_body_length_given_two_ways_is_a_400(server):
+    """Content-Length and chunked Transfer-Encoding together: h11 reads the chunks, a proxy in
+    front may read the length, and each sees another request (smuggling)."""
+    head = (
+        f"POST /api/campaigns HTTP/1.1\nHost: x\n{_bearer('alice')}\nContent-Length: 4\n"
+        "Transfer-Encoding: chunked\nContent-Type: application/json\n"
+    )
+    status, answer = raw_request(server, head, b"0\r\n\r\n")
+    assert status == 400 and "both Content-Length and Transfer-Encoding: send one" in answer
 
 
 def test_an_upload_file_name_over_255_characters_is_refused_and_nothing_stored(server, loop_file):
