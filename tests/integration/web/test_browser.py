@@ -276,6 +276,34 @@ def test_an_mt_curve_is_uploaded_without_edges(page, tmp_path):
     assert page.errors == []
 
 
+def test_a_second_loop_replaces_the_samples_jc_only_when_asked(page, loop_file, tmp_path):
+    """A second loop of B1 replaced its jc_3T without a word; the form now has a box to
+    replace, and without it the upload is refused, naming both values, nothing stored."""
+    page.store.add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5})
+    login(page, "alice")
+    f = tmp_path / "B1_MH_5K.dat"
+    f.write_bytes(loop_file)
+    for edge_a, replace, stored in (("1 mm", False, 1), ("1.1 mm", False, 1), ("1.1 mm", True, 2)):
+        page.goto("/campaigns/K-Ba122%20SPS")
+        page.select_option("#upload-form [name=label]", "B1")
+        page.set_input_files("#upload-form [name=file]", str(f))
+        page.fill("#upload-form [name=a]", edge_a)
+        page.fill("#upload-form [name=b]", "2 mm")
+        page.fill("#upload-form [name=c]", "0.5 mm")
+        if replace:
+            page.check("#upload-form [name=replace]")
+        page.click("#upload-form button")
+        if stored > 1 or edge_a == "1 mm":
+            page.wait_for_url("**/jc?sample=B1")
+        else:  # B1 has a jc_3T: refused, naming both values
+            page.wait_for_selector("#message >> text=already has")
+            said = page.locator("#message").text_content()
+            assert "jc_3T" in said and "ask to replace it" in said
+        assert len(page.store.measurements(NAME, "B1", with_content=False)) == stored
+    assert len(page.store.measurements(NAME, "B1", with_content=False)) == 2
+    assert all("status of 422" in e for e in page.errors)  # the refusal, nothing else
+
+
 def test_a_second_transition_is_said_after_an_mt_upload(page, tmp_path):
     """The form returned to the campaign page without a word of the Tc fit's warning (a minority
     phase's step left out of the fit); it now says it at once and the page lists it, the file's

@@ -337,14 +337,14 @@ def test_jc_page_tells_what_the_analysis_warned_about(browser_like, loop_file):
     assert upload(lab, loop_file).status_code == 201
     assert 'id="jc-notes"' not in lab.client.get(f"{CP}/jc").text  # a clean file: nothing to say
     content, lines = blank_moment(loop_file, (10, 11))
-    assert upload(lab, content, filename="B1_gaps.dat").status_code == 201
+    assert upload(lab, content, filename="B1_gaps.dat", replace="true").status_code == 201
     notes = unescape(lab.client.get(f"{CP}/jc").text.split('id="jc-notes"')[1].split("</ul>")[0])
     assert (
         f"B1_gaps.dat: skipped 2 rows without a moment or field value (lines {lines[0]}, {lines[1]})"
         in notes
     )
     cut = loop_file.rstrip(b"\r\n")[:-2]  # cut inside the last row's last number
-    r = upload(lab, cut, filename="B1_cut.dat")
+    r = upload(lab, cut, filename="B1_cut.dat", replace="true")
     last = cut.count(b"\n") + 1
     assert r.status_code == 201 and r.json()["measurement"]["metadata"]["unterminated_line"] == last
     notes = unescape(lab.client.get(f"{CP}/jc").text.split('id="jc-notes"')[1].split("</ul>")[0])
