@@ -975,14 +975,20 @@ def bore_errors(fine: BoreField, coarse: BoreField) -> dict[str, float | None]:
     return {k: v if math.isfinite(v) else None for k, v in errors.items()}
 
 
+PLAIN_PROGRESS_S = 30.0  # wall time between progress lines when the output is not a terminal
+
+
 class _Progress:
-    """A rich progress bar over simulated time."""
+    """A rich progress bar over simulated time; where the output is not a terminal (a log, a
+    pipe: rich draws the bar only when it stops), a line every ``PLAIN_PROGRESS_S`` of wall
+    time instead (a long run said nothing for minutes)."""
 
     def __init__(self, total_s: float, size_m: float, elements: int):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        what = f"simulating {elements:,} elements ({size_m * 1e3:.3g} mm)"
         self.p = Progress(
-            TextColumn(f"simulating {elements:,} elements ({size_m * 1e3:.3g} mm)"),
+            TextColumn(what),
             BarColumn(),
             TextColumn("{task.fields[info]}"),
             TimeElapsedColumn(),
@@ -990,9 +996,19 @@ class _Progress:
         )
         self.p.start()
         self.task = self.p.add_task("sim", total=total_s or 1.0, info="")
+        self.what, self.total_s, self.start = what, total_s or 1.0, time.perf_counter()
+        self.next_line = None if self.p.console.is_terminal else self.start + PLAIN_PROGRESS_S
 
     def update(self, t: float, applied_T: float) -> None:
         self.p.update(self.task, completed=t, info=f"t = {t:8.1f} s  applied {applied_T:6.3f} T")
+        if self.next_line is not None and time.perf_counter() >= self.next_line:
+            wall = time.perf_counter() - self.start
+            self.p.console.print(
+                f"{self.what}: t = {t:.4g} s of {self.total_s:.4g} s "
+                f"({100 * t / self.total_s:.0f} %), applied {applied_T:.3f} T, {wall:.0f} s so far",
+                soft_wrap=True,  # one line in a log, however wide
+            )
+            self.next_line = time.perf_counter() + PLAIN_PROGRESS_S
 
     def close(self) -> None:
         self.p.stop()

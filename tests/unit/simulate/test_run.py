@@ -654,3 +654,20 @@ def test_a_fixed_size_that_no_coarser_size_could_fit_says_so():
     with pytest.raises(FluxtrapError, match=r"no \[mesh\] size fits: at the coarsest a case may "
                        r"give, 0\.002 mm \(2x the stack\[0\] thickness of 0\.001 mm\), about "):  # fmt: skip
         Simulation(case).run(progress=False)
+
+
+def test_progress_into_a_log_is_a_line_every_so_often(monkeypatch, capsys):
+    """Into a pipe or a log rich draws its bar only when it stops: a run of minutes said
+    nothing until its end. There a line now says how far it is, every PLAIN_PROGRESS_S."""
+    import fluxtrap.simulate.simulation as simulation
+
+    monkeypatch.setattr(simulation, "PLAIN_PROGRESS_S", 0.0)
+    bar = simulation._Progress(300.0, 1e-3, 1234)
+    bar.update(75.0, 0.5)
+    bar.update(150.0, 0.25)
+    bar.close()
+    lines = [x for x in capsys.readouterr().out.splitlines() if "s so far" in x]
+    assert [x.split(", applied")[0] for x in lines] == [
+        "simulating 1,234 elements (1 mm): t = 75 s of 300 s (25 %)",
+        "simulating 1,234 elements (1 mm): t = 150 s of 300 s (50 %)",
+    ]
