@@ -513,6 +513,7 @@ class Simulation:
         timed = (np.inf, np.inf)  # the last pair's (time part, rtol)
         time_stuck = False  # tighter steps did not cut the time part
         finished, stopped_by = None, None  # the last pair run to the end; why the next was not
+        said_lone = False  # a probe of little self-field alone sets the refinement: said once
         while True:
             run = Simulation(scout) if scout else paired
             try:
@@ -620,6 +621,19 @@ class Simulation:
                 if was_scout:  # the result comes from a run at the case's rtol
                     continue
                 break
+            if (lone := lone_probe(errors, accuracy)) and not said_lone:
+                e, grown = errors[lone], next_fine.n_elements / fine_mesh.n_elements
+                said_lone = True
+                warnings.warn(
+                    f"probe {lone!r} alone sets the refinement: its own field peaks at "
+                    f"{e['scale_T'] * 1e3:.3g} mT, under a tenth of the largest probe's, and "
+                    f"its estimate is {100 * e['relative']:.3g} %, over twice every other "
+                    f"probe's; the next pair has {next_fine.n_elements:,} "
+                    f"elements ({grown:.1f}x). If its field matters less, move it where the "
+                    "sample's own field is larger or give a coarser [solver] accuracy",
+                    AccuracyWarning,
+                    stacklevel=2,
+                )
             coarse_mesh, fine_mesh = refined, next_fine
             h = float(np.sqrt(np.median(fine_mesh.area[fine_mesh.region >= 0]) * 4 / np.sqrt(3)))
         note = None
@@ -956,6 +970,19 @@ def time_error(
     except SolverError:
         return np.inf, None, None
     return largest(probe_errors(steady, coarse)), samples, steady
+
+
+def lone_probe(errors: dict[str, dict[str, float]], accuracy: float) -> str | None:
+    """The probe whose relative error sets the refinement, over twice every other's and the
+    ``accuracy``, when its own field (``scale_T``) is under a tenth of the largest probe's; else
+    None (a side probe seeing 6.6 mT of a 1 T loop, 13.3 % where the top's was 3.6 %, had a
+    2658-element pair refined to 42 138)."""
+    if len(errors) < 2:
+        return None
+    k = max(errors, key=lambda name: errors[name]["relative"])
+    rest = max(e["relative"] for name, e in errors.items() if name != k)
+    small = errors[k]["scale_T"] < 0.1 * max(e["scale_T"] for e in errors.values())
+    return k if small and errors[k]["relative"] > 2 * max(rest, accuracy) else None
 
 
 def largest(errors: dict[str, dict[str, float]]) -> float:

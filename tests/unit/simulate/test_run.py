@@ -671,3 +671,20 @@ def test_progress_into_a_log_is_a_line_every_so_often(monkeypatch, capsys):
         "simulating 1,234 elements (1 mm): t = 75 s of 300 s (25 %)",
         "simulating 1,234 elements (1 mm): t = 150 s of 300 s (50 %)",
     ]
+
+
+def test_a_probe_of_little_own_field_that_alone_sets_the_refinement_is_named():
+    """A tall cylinder's side probe saw 6.6 mT of its own field in a 1 T loop: 13.3 % where the
+    top's (0.27 T) was 3.6 %, and the next pair grew 16x, 2658 to 42 138 elements, with no word
+    of why. ``lone_probe`` names it; a probe of its own field, or one not far above the rest,
+    is not named."""
+    from fluxtrap.simulate.simulation import lone_probe
+
+    def errors(*probes):
+        return {k: {"scale_T": s, "relative": r} for k, s, r in probes}
+
+    assert lone_probe(errors(("top", 0.2715, 0.036), ("side", 0.0066, 0.133)), 0.01) == "side"
+    assert lone_probe(errors(("top", 0.2715, 0.036), ("side", 0.05, 0.133)), 0.01) is None
+    assert lone_probe(errors(("top", 0.2715, 0.08), ("side", 0.0066, 0.133)), 0.01) is None
+    assert lone_probe(errors(("top", 0.2715, 0.001), ("side", 0.0066, 0.009)), 0.01) is None
+    assert lone_probe(errors(("side", 0.0066, 0.133)), 0.01) is None
