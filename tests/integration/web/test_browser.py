@@ -324,7 +324,7 @@ def test_a_second_transition_is_said_after_an_mt_upload(page, tmp_path):
     assert message.startswith(f"warning: {name}: sweep: ") and "second transition" in message
     note, read = page.locator("#tc-notes li").all_text_contents()
     assert note.startswith(f"B1: {name}: sweep: ") and "second transition" in note
-    assert read.startswith(f"B1: {name}: sweep: ") and "Tc is read off the data" in read
+    assert read.startswith(f"B1: {name}: sweep: ") and "read off the data" in read
     assert page.locator("main img").count() == 0
     shot(page, "07-mt-upload-second-transition")
     assert page.errors == []
