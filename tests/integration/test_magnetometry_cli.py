@@ -168,6 +168,10 @@ def test_tc_on_a_transition_writes_json(tmp_path, capsys):
         assert words in " ".join(text.split()) and sweep["tc_err_K"] < 0.02
     code, _, err = cli(capsys, "tc", str(csv), "--criterion", "half")
     assert code == 2 and "expected shielded, normal or a fraction" in err
+    # a fraction twice, apart: 0.95 was used for --criterion 0.8 without a word
+    code, _, err = cli(capsys, "tc", str(csv), "--criterion", "0.8", "--level", "0.95")
+    assert code == 2 and "--criterion '0.8' and --level 0.95 give two fractions" in err
+    assert cli(capsys, "tc", str(csv), "--criterion", "0.9", "--level", "0.9")[0] == 0
 
 
 def test_creep_prints_and_writes(tmp_path, capsys):

@@ -209,7 +209,11 @@ def tc_criterion(criterion: str, level: float | None) -> tuple[str, float]:
         raise ValidationError(
             f"--criterion {criterion!r}: expected shielded, normal or a fraction such as 0.9"
         ) from None
-    return DEFAULT_CRITERION, fraction if level is None else level
+    if level is not None and level != fraction:  # which one? (0.95 was used for 0.8)
+        raise ValidationError(
+            f"--criterion {criterion!r} and --level {level:g} give two fractions: give one"
+        )
+    return DEFAULT_CRITERION, fraction
 
 
 def tc_command(
