@@ -139,6 +139,18 @@ def test_bad_requests_fail_before_any_simulation(files, capsys, args, message):
     assert not out.exists()
 
 
+def test_a_prediction_past_the_cases_protocol_is_refused_before_the_fit(files, capsys):
+    """--at 3 d on a case of 1500 s was refused once the whole fit had run (minutes for a real
+    one), without naming the case."""
+    out = files / "late"
+    code, _, err = cli(capsys, "calibrate", str(files / "disk.toml"), str(files / "hall.csv"),
+                       "--probe", "top", "--fit", "sc.n", "--out", str(out),
+                       "--predict", str(files / "longer.toml"), "--at", "3 d")  # fmt: skip
+    err = " ".join(err.split())
+    assert code == 2 and "--at 2.592e+05 s: past the end of" in err and "longer.toml" in err
+    assert not out.exists()
+
+
 def test_a_temperature_probe_is_named_as_one(files, capsys):
     """A series given to a temperature probe was refused as "the case has no probe 'T'"."""
     temperature = '[[probes]]\nname = "T"\nr = "0 mm"\nz = "4 mm"\nquantity = "temperature"\n'

@@ -185,6 +185,13 @@ def run_calibration(
     ]
     check_request([base], series, fit, bounds)  # bad requests fail before the cluster starts
     targets = [Case.load(p) for p in predict_cases]
+    for path, target in zip(predict_cases, targets, strict=True):  # before the fit, not after
+        if predict_at_s and max(predict_at_s) > target.duration_s:
+            raise ValidationError(
+                f"--at {max(predict_at_s):.4g} s: past the end of {path}'s protocol "
+                f"({target.duration_s:.4g} s), even counted from its start; lengthen its hold "
+                "to predict later"
+            )
     out = Path(out)
     t0 = time.perf_counter()
     with DaskRunner(out / "cache", workers, scheduler, security) as runner:

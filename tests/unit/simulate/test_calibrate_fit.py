@@ -249,7 +249,7 @@ def test_prediction_error_bars_are_the_propagated_covariance():
         g = np.array([-0.05 * math.log1p(row.t_since_origin_s), 1.0])
         assert row.value_T == pytest.approx(2 + x[1] + g[0] * x[0], abs=1e-9)
         assert row.sigma_T == pytest.approx(math.sqrt(g @ cal.cov_u @ g), rel=1e-4)
-    with pytest.raises(ValidationError, match="outside the case's protocol"):
+    with pytest.raises(ValidationError, match="outside the protocol of 'stand-in'"):
         predict(cal, longer, since_origin_s=[3 * 86400.0], runner=runner_of(linear_model))
 
 

@@ -104,7 +104,8 @@ def predict(
     end = float(base["time_s"].iloc[-1])
     if np.any(t > end * (1 + 1e-9)) or np.any(t < 0):
         raise ValidationError(
-            f"predict: times {t.min():.4g}..{t.max():.4g} s reach outside the case's protocol "
+            f"predict: times {t.min():.4g}..{t.max():.4g} s reach outside the protocol of "
+            f"{case.title!r} "
             f"(0..{end:.4g} s); lengthen its hold to predict later"
         )
     cov_u = calibration.cov_u[np.ix_(index, index)]
