@@ -170,3 +170,19 @@ def test_a_protocol_that_changes_the_temperature_is_refused(capsys, tmp_path):
     code, _, err = cli(capsys, "safe-ramp", str(case), "--max-rise", "10 K", "--out",
                        str(tmp_path / "o"))  # fmt: skip
     assert code == 2 and "protocol[1] (Cool(to_K=5, duration_s=30)) takes the coolant" in err
+
+
+def test_a_case_with_snapshots_is_scanned_at_rates_that_end_its_protocol_sooner(capsys, tmp_path):
+    """The case's [output] snapshot at 1000 s (its 10 T/h ramp ends at 1080 s) lies outside the
+    protocol at 100 T/h: every rate failed with 'outside the protocol'. The scan draws no maps,
+    so the snapshots are left out of its runs."""
+    case = write(tmp_path)
+    case.write_text(case.read_text() + '\n[output]\nsnapshots = ["1000 s"]\n')
+    code, stdout, err = cli(
+        capsys, "safe-ramp", str(case), "--from", "100 T/h", "--to", "1e3 T/h", "--count", "2",
+        "--mesh-size", "1.5 mm", "--out", str(tmp_path / "scan"), "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "the limit lies above" in " ".join(stdout.split())  # both rates safe
+    table = pd.read_csv(tmp_path / "scan" / "safe_ramp.csv")
+    assert table.rate_T_h.tolist() == pytest.approx([100, 1e3]) and table.error.isna().all()
