@@ -559,7 +559,7 @@ def write_model_report(
             ]
             if slices["one_d"]:
                 figures.insert(0, (plotly_slices_1d(slices), f"model_1d{tag}.html"))
-            for fig, name in figures:
-                fig.write_html(out / name, include_plotlyjs="cdn")
+            for fig, name in figures:  # plotly.min.js written beside them: offline, no CDN
+                fig.write_html(out / name, include_plotlyjs="directory")
                 paths.append(out / name)
     return paths

@@ -137,6 +137,10 @@ def test_report_files(fitted, tmp_path):
     } <= names
     assert sum(n.startswith("model_2d_") for n in names) == 3
     assert all(p.stat().st_size > 1000 for p in paths)
+    # the pages load plotly from beside them, not from a CDN (blank offline)
+    html = (tmp_path / "model_1d.html").read_text()
+    assert 'src="plotly.min.js"' in html and "cdn.plot.ly" not in html
+    assert (tmp_path / "plotly.min.js").stat().st_size > 1_000_000
 
 
 def test_history_with_a_categorical_parameter_is_drawn_with_its_choices(tmp_path):
