@@ -115,7 +115,12 @@ def write_report(res: DemoResult, store: Store) -> Path:
     end_ramp = float(df.loc[df["applied_T"].abs() < 1e-9, "time_s"].min())
     creep_png = io.BytesIO()
     mplots.creep(
-        df["time_s"].to_numpy(), df["center_Bz_T"].to_numpy(), res.creep, 86400.0, creep_png
+        df["time_s"].to_numpy(),
+        df["center_Bz_T"].to_numpy(),
+        res.creep,
+        86400.0,
+        creep_png,
+        what="simulated",
     )
     figures = [
         (

@@ -98,14 +98,20 @@ def mt_curves(
 
 
 def creep(
-    time_s: np.ndarray, field_T: np.ndarray, fit: CreepFit, at_s: float | None, path: str | Path
+    time_s: np.ndarray,
+    field_T: np.ndarray,
+    fit: CreepFit,
+    at_s: float | None,
+    path: str | Path,
+    what: str = "measured",
 ) -> None:
-    """Trapped field against time since the origin (log axis), the fit and its extrapolation (1 sigma band)."""
+    """Trapped field against time since the origin (log axis), the fit and its extrapolation (1
+    sigma band); ``what`` the points are ("measured", or "simulated" for a model's trace)."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4.5, 3.3), constrained_layout=True)
         t = time_s - fit.origin_s
         ok = t > 0
-        ax.semilogx(t[ok], field_T[ok], ".", ms=2.5, color="0.3", label="measured")
+        ax.semilogx(t[ok], field_T[ok], ".", ms=2.5, color="0.3", label=what)
         end = max(fit.t_end_s, at_s or 0.0)
         tt = np.geomspace(fit.t_start_s, end, 200)
         b, s = fit.field(tt), fit.field_sigma(tt)
