@@ -542,9 +542,8 @@ def write_model_report(
                 f"model_2d{tag}_{pair[0]}_{pair[1]}.png",
             )
         fig = plot_best_so_far(best_so_far(history, obj, mx), _label(obj, units))
-        if advice:
-            fig.text(0.01, 0.005, advice, fontsize=7, va="bottom", wrap=True)
-            fig.subplots_adjust(bottom=0.22)
+        if advice:  # below the axis label, in the layout (a text placed by hand overlapped it)
+            fig.supxlabel(advice, fontsize=7, x=0.01, ha="left", wrap=True)
         save(fig, f"best_so_far{tag}.png")
         save(
             plot_parallel_coordinates(history, space.names, obj, units),
