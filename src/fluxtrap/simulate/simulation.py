@@ -660,7 +660,8 @@ class Simulation:
                 time_stuck or accuracy < pair_time < np.inf and pair_time >= worst / 2
             )
             why = (
-                f"[mesh] size = {h * 1e3:.3g} mm is fixed (remove it to let fluxtrap refine)"
+                f"the mesh size is fixed at {h * 1e3:.3g} mm ([mesh] size or --mesh-size; "
+                "without one fluxtrap refines)"
                 if fixed
                 else f"the next pair stopped: {stopped_by}"
                 if stopped_by
