@@ -72,7 +72,8 @@ def test_suggest_out_csv_failed_and_abandoned(db, capsys, tmp_path):
     for label in ("R1", "R2", "R3"):  # failed samples are not data: one measured -> Sobol design
         assert cli(capsys, "sample", "status", "-c", NAME, label, "failed", "--db", db)[0] == 0
     out = tmp_path / "next.csv"
-    code, stdout, err = cli(capsys, "suggest", "-c", NAME, "-n", "2", "--out", str(out), "--db", db)
+    code, stdout, err = cli(capsys, "suggest", "-c", NAME, "-n", "2", "--out", str(out), "--db",
+                            db, "--by", "alice")  # fmt: skip
     assert code == 0, err
     assert (
         "Sobol" in stdout
@@ -105,6 +106,9 @@ def test_suggest_out_csv_failed_and_abandoned(db, capsys, tmp_path):
     )  # fmt: skip
     code, listing, _ = cli(capsys, "suggestion", "list", "-c", NAME, "--db", db)
     assert "failed" in listing and "cracked" in listing and "abandoned" in listing
+    # who asked (alice) and who marked it (eve): one column "by" showed only the marker
+    (row_a,) = [r for r in listing.splitlines() if r.startswith(f"│ {a} ")]
+    assert [c.strip() for c in row_a.split("│")[-4:-1]] == ["alice", "cracked", "eve"], listing
     # every free parameter with its unit under its name, the fixed pressure left out
     names, units = (
         [c.strip() for c in line.split("┃")[1:-1]] for line in listing.splitlines()[2:4]

@@ -172,12 +172,14 @@ def suggestion_list_cmd(
             str(r.id),
             r.status,
             *(param_cell(r.params[p.name]) for p in free),
+            r.created_by or "",
             r.status_note or "",
             r.status_changed_by or "",
         ]
         for r in store.suggestions(campaign, status)
     ]
-    print_table([*headers, "note", "by"], rows, title=campaign)  # cells whole, with units
+    # who asked for it, and who last marked it (a column "by" of the second read as the first)
+    print_table([*headers, "asked by", "note", "marked by"], rows, title=campaign)
 
 
 def suggestion_mark_cmd(
