@@ -574,14 +574,16 @@ def _read_alone(
     t: np.ndarray, m: np.ndarray, noise: float, shielded: float, min_step_sigma: float
 ) -> tuple | None:
     """Tc read off a whole sweep (``t`` K sorted, ``m`` sign(H) A*m^2, ``noise`` per point)
-    without a fitted shape (for a diamagnetic, monotone step of half the signal at least, flat
-    within 3 ``noise`` widths above and below it; glitches left out): the normal-state line through the points above the transition's
-    onset (the highest of 3 neighbouring points 5 noise widths under a line through the top
-    quarter of the sweep), full shielding the median of the lowest tenth of the sweep under
-    it; the shielded fraction read by ``_read_off_data``. Returns (c0, c1, step, step_err, Tc,
-    its 1-sigma, midpoint, width (the 10-90% span / 2 ln 9, as a logistic's), onset (1%
-    shielded), (top of the shielded plateau, bottom of the normal line) K), or None without
-    a complete, significant diamagnetic step."""
+    without a fitted shape, for a diamagnetic, monotone step of half the signal at least, flat
+    within 3 ``noise`` widths above and below it (glitches left out): the normal-state line
+    through the points above the transition's onset (the highest of 3 neighbouring points 5
+    noise widths under a line through the top quarter of the sweep), full shielding the median
+    of the lowest tenth of the sweep under it; the shielded fraction read by
+    ``_read_off_data``. Returns (c0, c1, step, step_err, Tc, its 1-sigma, midpoint, width (the
+    10-90% span / 2 ln 9, as a logistic's), onset (1% shielded), (top of the shielded plateau,
+    bottom of the normal line) K), or None."""
+    from scipy.optimize import isotonic_regression
+
     keep = ~_glitches(m, noise)
     t, m = t[keep], m[keep]
     span = float(t[-1] - t[0])
@@ -608,8 +610,6 @@ def _read_alone(
     # a diamagnetic background, a random walk of 1e-8 A m^2 a point, read 1 time in 30)
     if not (significant and step >= 0.5 * np.max(np.abs(m)) and np.median(m[low]) < 0):
         return None
-    from scipy.optimize import isotonic_regression
-
     falling = isotonic_regression(c0 + c1 * t - m, increasing=False).x
     if robust_sigma(c0 + c1 * t - m - falling) > 3 * noise:  # not a monotone step: a drift
         return None
