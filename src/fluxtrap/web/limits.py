@@ -191,6 +191,10 @@ class Guard:
                 raise HTTPException(413, _too_large(limit), {"Connection": "close"})
             return message
 
+        head = method == "HEAD"  # FastAPI's routes answer GET only: HEAD was a 405 everywhere
+        if head:
+            scope = {**scope, "method": "GET"}
+
         async def secured_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [
@@ -199,6 +203,8 @@ class Guard:
                     *SECURITY_HEADERS,
                     *cache,
                 ]
+            elif head and message["type"] == "http.response.body":  # the GET's headers, no body
+                message = {**message, "body": b""}
             await send(message)
 
         await self.app(scope, limited_receive, secured_send)

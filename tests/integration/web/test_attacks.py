@@ -671,3 +671,14 @@ def test_the_guards_refusals_off_the_api_are_pages_with_the_reason_escaped(serve
     assert status == 400 and "<p>a NUL character (%00) in the URL</p>" in text
     status, text = raw_request(server, "GET /api/me?x=%00 HTTP/1.1\nHost: x\n")  # the API: JSON
     assert status == 400 and '"detail": "a NUL character (%00) in the URL"' in text
+
+
+@pytest.mark.parametrize("path", ["/login", "/api/me", "/static/app.js"])
+def test_head_answers_as_get_without_the_body(server, path):
+    """HEAD was a 405 on every page and API route (FastAPI's routes answer GET only): a
+    monitor's check of the dashboard read as the server refusing it."""
+    got = httpx.get(f"{server}{path}", headers=auth("rita"))
+    head = httpx.head(f"{server}{path}", headers=auth("rita"))
+    assert (head.status_code, head.content) == (200, b"") and got.status_code == 200
+    assert head.headers["content-length"] == got.headers["content-length"] == str(len(got.content))
+    assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
