@@ -81,11 +81,15 @@ def mt_curves(
                     color=line.get_color(),
                 )
                 ax.axvline(r.tc_K, lw=0.8, color=line.get_color(), ls=":")
+                # on the side of the line with room for it (right of a Tc high in the sweep
+                # the text ran off the figure)
+                left = r.tc_K > np.mean(sw.temperature_K[[0, -1]])
                 ax.annotate(
                     f"$T_c$ ({r.convention}) = {r.tc_K:.2f} ± {r.tc_err_K:.2g} K",
                     (r.tc_K, r.plateau_Am2 * 1e3),
-                    xytext=(4, 4),
+                    xytext=(-4 if left else 4, 4),
                     textcoords="offset points",
+                    ha="right" if left else "left",
                     fontsize="small",
                 )
         ax.set_xlabel(r"$T$ (K)")
