@@ -288,8 +288,8 @@ class Result:
             left=0.07,
             right=0.93,
             bottom=0.6 / (3.6 * len(snaps)),
-            top=1 - 0.35 / (3.6 * len(snaps)),
-            hspace=0.35,
+            top=1 - 0.55 / (3.6 * len(snaps)),
+            hspace=0.45,
             # three columns: room for each colour bar's label (0.25 put it over "z (mm)")
             wspace=0.55 if heat else 0.25,
         )
@@ -334,7 +334,8 @@ class Result:
                     xlabel="r (mm)",
                     ylabel="z (mm)",
                     aspect="equal",
-                    title=f"t = {s.time_s:g} s, applied {s.applied_T:.3g} T",
+                    # two lines: one ran under the next column's colour bar on a narrow stack
+                    title=f"t = {s.time_s:g} s\napplied {s.applied_T:.3g} T",
                 )
             for p in self.case.probes:
                 row[1].plot(p.r_m * 1e3, p.z_m * 1e3, "r+")
