@@ -17,6 +17,7 @@ import math
 import os
 import re
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 
 import plotly
@@ -218,13 +219,14 @@ def _json_safe(value):
 
 
 def _error(request: Request, code: int, detail: str, error: str, headers=None) -> Response:
-    """JSON for the API, an HTML page for the dashboard."""
+    """JSON for the API, an HTML page for the dashboard headed by the status's reason phrase
+    ("404 Not Found": a page headed "404: HTTPException" named a Python class to a person)."""
     detail = _json_safe(detail)  # it may quote the request's text
     if request.url.path.startswith("/api"):
         return JSONResponse({"detail": detail, "error": error}, status_code=code, headers=headers)
     return pages.templates.TemplateResponse(
         request,
         "error.html",
-        {"user": None, "error": f"{code}: {error}", "detail": detail},
+        {"user": None, "error": f"{code} {HTTPStatus(code).phrase}", "detail": detail},
         status_code=code,
     )

@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -243,7 +244,7 @@ async def _refuse(
     if page:  # the app's error page is the app's; this layer answers before it
         body = (
             f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{status} · fluxtrap'
-            f'</title><h1>{status}</h1><p>{html.escape(detail)}</p><p><a href="/">fluxtrap</a>'
+            f'</title><h1>{status} {HTTPStatus(status).phrase}</h1><p>{html.escape(detail)}</p><p><a href="/">fluxtrap</a>'
             "</p></html>"
         ).encode()
     else:

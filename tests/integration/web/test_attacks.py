@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
+from http import HTTPStatus
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -201,6 +202,7 @@ def test_a_login_form_beyond_a_few_kib_is_413_before_it_is_parsed(server, body, 
     if status == 413:  # a page, as the browser that sent the form shows it
         assert r.headers["content-type"] == "text/html; charset=utf-8"
         assert "<p>the request body is larger than 16384 bytes (16 KiB)</p>" in r.text
+        assert f"<h1>413 {HTTPStatus(413).phrase}</h1>" in r.text
 
 
 def test_an_upload_over_the_upload_limit_is_413_and_nothing_is_stored(server):
