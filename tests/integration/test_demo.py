@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -184,6 +185,28 @@ def test_report_renders_in_headless_chromium_with_its_plots(quick_demo):
     for i in images:
         assert i["ok"] and i["w"] > 300 and i["h"] > 200, i
     assert "SYNTHETIC" in text and "ppm/h" in text and "Best sample of each loop" in text
+
+
+def test_every_jc_in_the_report_s_tables_carries_its_stored_1_sigma(quick_demo):
+    """The tables gave Jc bare; each sample's row now reads value ± the 1-sigma the store keeps."""
+    store = Store(quick_demo / "fluxtrap-demo.db")
+    (spec,) = store.campaigns()
+    page = (quick_demo / "demo-report" / "index.html").read_text()
+    rows = {
+        r[0]: r
+        for r in (
+            re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", page)
+        )
+        if r
+    }
+    measured = [s for s in store.samples(spec.name) if s.objectives]
+    assert measured
+    for s in measured:
+        value, sigma = s.objectives["jc_3T"], s.objective_errors["jc_3T"]
+        assert 0 < sigma < value, (s.label, value, sigma)
+        assert rows[s.label][-1] == f"{to_A_cm2(value):,.0f} ± {to_A_cm2(sigma):,.2g}", rows[
+            s.label
+        ]
 
 
 def test_the_report_s_model_map_draws_jc_in_the_tables_unit(quick_demo):

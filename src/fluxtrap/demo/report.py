@@ -164,9 +164,7 @@ def write_report(res: DemoResult, store: Store) -> Path:
                 loop,
                 t.label,
                 *(f"{t.params[p]:g}" for p in p_names),
-                f"{to_A_cm2(jc.at(0.5)):,.0f}",
-                f"{to_A_cm2(jc.at(1.0)):,.0f}",
-                f"{to_A_cm2(t.value):,.0f}",
+                *(_with_sigma(jc.at(b), jc.err_at(b)) for b in (0.5, 1.0, 3.0)),
             ]
         )
     at_zero = df.loc[df["applied_T"].abs() < 1e-9].iloc[0]
@@ -193,7 +191,7 @@ def write_report(res: DemoResult, store: Store) -> Path:
             r["origin"],
             " + ".join(loops.get(r["label"], [])),
             *(f"{r[p]:g}" for p in p_names),
-            f"{to_A_cm2(r[objective]):,.0f}" if np.isfinite(r[objective]) else "-",
+            _with_sigma(r[objective], r["objective_errors"].get(objective, np.nan)),
         ]
         for r in history.to_dict("records")
     ]
@@ -230,6 +228,7 @@ Jc(3 T, 5 K); the files are in the store and <code>fluxtrap campaign show</code>
 Times: campaign {res.wall_s.get("campaign_s", 0):.0f} s, simulation {
         res.wall_s.get("simulation_s", 0):.0f} s.</p>
 <h2>Best sample of each loop</h2>
+<p>Jc ± 1 sigma of the Bean analysis (the M(H) points' scatter), here and below.</p>
 {
         _table(
             [
@@ -289,6 +288,14 @@ the fit); S = {c.rate(c.t_start_s):.3g}; decay <b>{c.decay_ppm_per_h(c.t_end_s):
 """
     res.report.write_text(page, encoding="utf-8")
     return res.report
+
+
+def _with_sigma(jc_A_m2: float, sigma_A_m2: float) -> str:
+    """Jc (A/m^2) in A/cm^2 with its 1-sigma ("20,853 ± 6"), "-" where not measured."""
+    if not np.isfinite(jc_A_m2):
+        return "-"
+    text = f"{to_A_cm2(jc_A_m2):,.0f}"
+    return f"{text} ± {to_A_cm2(sigma_A_m2):,.2g}" if np.isfinite(sigma_A_m2) else text
 
 
 def _shared(res: DemoResult) -> int:
