@@ -121,6 +121,46 @@ def test_a_real_coarse_run_against_itself_from_the_store(store, store_url, tmp_p
     assert code == 2 and "no simulation with id 999" in err
 
 
+def test_a_stored_id_without_db_is_read_from_the_default_store(
+    store, store_url, tmp_path, capsys, monkeypatch
+):
+    """``compare hall.csv 1`` said 'no simulation output here' though --db defaults to
+    $FLUXTRAP_DB or ./fluxtrap.db; a folder named like the id still wins."""
+    case = tmp_path / "quick.toml"
+    case.write_text(QUICK_CASE)
+    out = tmp_path / "run"
+    assert cli(capsys, "simulate", str(case), "-o", str(out), "--db", store_url, "-q")[0] == 0
+    (rec,) = store.simulations()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FLUXTRAP_DB", store_url)
+    code, text, err = cli(capsys, "compare", str(out / "probes.csv"), str(rec.id))
+    assert code == 0 and f"against simulation {rec.id} probe surface" in text, err
+    (tmp_path / str(rec.id)).mkdir()
+    (tmp_path / str(rec.id) / "probes.csv").write_text((out / "probes.csv").read_text())
+    code, text, err = cli(capsys, "compare", str(out / "probes.csv"), str(rec.id))
+    assert code == 0 and f"against {rec.id}/probes.csv probe surface" in text, err
+    monkeypatch.delenv("FLUXTRAP_DB")
+    code, _, err = cli(capsys, "compare", str(out / "probes.csv"), "7")
+    assert code != 0 and "fluxtrap.db: no store there" in err
+
+
+def test_start_leaves_the_early_relaxation_out_of_both_fits(files, tmp_path, capsys):
+    meas, run = files
+    code, _, err = cli(capsys, "compare", str(meas), str(run), "-o", str(tmp_path / "all"))
+    assert code == 0, err
+    whole = json.loads((tmp_path / "all" / "compare.json").read_text())
+    code, text, err = cli(capsys, "compare", str(meas), str(run), "--start", "1000 s",
+                          "-o", str(tmp_path / "late"))  # fmt: skip
+    assert code == 0, err
+    late = json.loads((tmp_path / "late" / "compare.json").read_text())
+    assert whole["t_start_s"] < 1000 <= late["t_start_s"] and late["n_points"] < whole["n_points"]
+    assert late["simulated"]["b_T"] == pytest.approx(B_T, rel=2e-3)
+    code, _, err = cli(capsys, "compare", str(meas), str(run), "--start", "1e9 s")
+    assert code == 2 and "no time overlap" in err and "start 1e+09 s" in err
+    code, _, err = cli(capsys, "compare", str(meas), str(run), "--start", "0 s")
+    assert code == 2 and "--start '0 s': give a time after the origin" in err
+
+
 @pytest.mark.parametrize("at", ["-5 d", "0 s"])
 @pytest.mark.parametrize("command", ["compare", "creep"])
 def test_a_rate_at_or_before_the_origin_is_refused(files, tmp_path, capsys, command, at):

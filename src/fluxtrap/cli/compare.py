@@ -21,10 +21,12 @@ from fluxtrap.units import parse
 
 
 def _simulation(sim: str, db: str | None) -> tuple[pd.DataFrame, str, dict[str, float]]:
-    """probes.csv of a run folder, or with ``--db`` of a stored simulation id; its name; and each
-    probe's estimated discretization error, the largest over the run (T; summary.json's
-    ``probes.<name>.max_error_T``, {} without a summary)."""
-    if db is not None:
+    """probes.csv of a run folder, or of a stored simulation id (in ``--db``, or the default
+    store when no such folder exists); its name; and each probe's estimated discretization
+    error, the largest over the run (T; summary.json's ``probes.<name>.max_error_T``, {} without
+    a summary)."""
+    path = Path(sim)
+    if db is not None or (sim.isascii() and sim.isdigit() and not path.exists()):
         try:
             sim_id = int(sim)
             if not 1 <= sim_id <= MAX_ID:
@@ -35,12 +37,11 @@ def _simulation(sim: str, db: str | None) -> tuple[pd.DataFrame, str, dict[str, 
         if not x.probes_csv:
             raise InputFileError(f"simulation {sim_id}: no probes.csv stored ({x.status})")
         return x.probes, f"simulation {sim_id}", _max_errors(x.summary)
-    path = Path(sim)
     csv = path / "probes.csv" if path.is_dir() else path
     if not csv.is_file():
         raise InputFileError(
             f"{sim}: no simulation output here (expected a folder with probes.csv, "
-            "or a stored simulation id with --db)"
+            "or a stored simulation id)"
         )
     data = read_bytes(csv, "probes table", MAX_PROBES_FILE)
     try:
@@ -94,6 +95,14 @@ def compare_command(
         str,
         typer.Option("--shift", help='Added to the measured times since the origin, e.g. "60 s".'),
     ] = "0 s",
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help='Compare and fit from this time after the origin, e.g. "60 s" (the early '
+            "relaxation is not ln t).",
+        ),
+    ] = None,
     at: Annotated[
         str | None,
         typer.Option(
@@ -118,6 +127,7 @@ def compare_command(
     from fluxtrap.probetable import simulated_trace
 
     shift_s = parse(shift, "time", "--shift")
+    start_s = time_after_origin(start, "--start") if start else 0.0
     at_s = time_after_origin(at, "--at") if at else None
     time, field, applied, col = read_series(measured_csv, column=column)
     probes, sim_name, sim_errors = _simulation(sim, db)
@@ -130,6 +140,7 @@ def compare_command(
         applied_s,
         measured_applied_T=applied,
         shift_s=shift_s,
+        start_s=start_s,
         at_s=at_s,
         probe=name,
         source=measured_csv.name,

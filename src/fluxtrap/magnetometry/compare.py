@@ -117,13 +117,15 @@ def compare(
     *,
     measured_applied_T: np.ndarray | None = None,
     shift_s: float = 0.0,
+    start_s: float = 0.0,
     at_s: float | None = None,
     probe: str = "",
     source: str = "measured",
 ) -> Comparison:
     """Align, interpolate and fit a measured series against one simulated probe trace.
 
-    Arrays are ``(n,)`` (measured) and ``(m,)`` (simulated), times in s, fields in T. Raises
+    Arrays are ``(n,)`` (measured) and ``(m,)`` (simulated), times in s, fields in T; the
+    comparison and both creep fits use the times from ``start_s`` after the origin on. Raises
     ``AnalysisError`` when the traces share no time after the origin, or fewer than 3 measured
     points fall in the overlap.
     """
@@ -153,13 +155,14 @@ def compare(
         )
     order = np.argsort(ts[s_ok])
     ts, bs = ts[s_ok][order], bs[s_ok][order]
-    lo, hi = max(tm[m_ok].min(), ts[0]), min(tm[m_ok].max(), ts[-1])
+    lo, hi = max(tm[m_ok].min(), ts[0], start_s), min(tm[m_ok].max(), ts[-1])
     inside = m_ok & (tm >= lo) & (tm <= hi)
     if hi <= lo or inside.sum() < 3:
         raise AnalysisError(
             f"{source}: no time overlap with the simulation: measured t = "
             f"{tm[m_ok].min():.4g}..{tm[m_ok].max():.4g} s, simulated t = {ts[0]:.4g}..{ts[-1]:.4g} s "
-            f"after the origin (shift {shift_s:g} s); need at least 3 measured points in both ranges"
+            f"after the origin (shift {shift_s:g} s, start {start_s:g} s); need at least 3 measured "
+            "points in both ranges"
         )
     t, b_meas = tm[inside], bm[inside]
     order = np.argsort(t)
