@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster, Security
+from distributed import LocalCluster, Security
 
 from fluxtrap.errors import FluxtrapError
 from fluxtrap.simulate import Case
@@ -69,8 +69,11 @@ def test_a_tls_cluster_runs_variants_refuses_strangers_and_timeouts_are_not_cach
         for who in (None, stranger):  # no certificate (dask's default config) or a foreign one
             with pytest.raises(FluxtrapError, match="cannot reach the Dask scheduler"):
                 run_sweep(case, axes, out=out, scheduler=address, security=who, progress=False)
-        with pytest.raises((OSError, TimeoutError)):
-            Client(address.replace("tls://", "tcp://"), timeout="3s")  # plain TCP: no
+        plain = address.replace("tls://", "tcp://")
+        with pytest.raises(FluxtrapError, match="if the scheduler uses TLS, give tls://"):
+            run_sweep(case, axes, out=out, scheduler=plain, progress=False)  # reset by the server
+        with pytest.raises(FluxtrapError, match="with TLS certificates: give its address as tls"):
+            run_sweep(case, axes, out=out, scheduler=plain, security=lab, progress=False)
 
         timed = run_sweep(
             case, axes, out=out, scheduler=address, security=lab, timeout_s=0.001, progress=False

@@ -279,6 +279,12 @@ def _client(scheduler: str | None, workers: int, security: Any = None) -> Iterat
 
     if scheduler:
         tls = (security or Security()).get_connection_args("client").get("ssl_context")
+        encrypted = tls is not None and getattr(security, "require_encryption", False)
+        if encrypted and not scheduler.startswith("tls://"):  # dask: a bare RuntimeError
+            raise FluxtrapError(
+                f"cannot reach the Dask scheduler at {scheduler} with TLS certificates: "
+                "give its address as tls://HOST:PORT"
+            )
         if scheduler.startswith("tls://") and tls is None:
             raise FluxtrapError(
                 f"cannot reach the Dask scheduler at {scheduler}: it uses TLS; give "
@@ -287,7 +293,15 @@ def _client(scheduler: str | None, workers: int, security: Any = None) -> Iterat
         try:
             client = Client(scheduler, timeout="20s", security=security)
         except (OSError, TimeoutError) as err:
-            raise FluxtrapError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+            hint = (  # a TLS scheduler resets a plain connection: "[Errno 104] Connection reset"
+                " (if the scheduler uses TLS, give tls://HOST:PORT with --tls-ca-file, "
+                "--tls-cert and --tls-key)"
+                if scheduler.startswith("tcp://")
+                else ""
+            )
+            raise FluxtrapError(
+                f"cannot reach the Dask scheduler at {scheduler}: {err}{hint}"
+            ) from None
         with client:
             yield client
         return
