@@ -14,7 +14,6 @@ from rich.text import Text
 from fluxtrap.cli.common import (
     MAX_ID,
     DbOption,
-    QuietOption,
     console,
     out_dir,
     print_table,
@@ -47,7 +46,13 @@ def tesla(value_T: float) -> str:
 
 
 def simulate_command(
-    case: Annotated[Path, typer.Argument(help="Simulation case file (TOML, design section 3).")],
+    case: Annotated[
+        Path,
+        typer.Argument(
+            help="Simulation case file (TOML; its format: docs/tutorials/simulation.md, "
+            "examples/*.toml)."
+        ),
+    ],
     out: Annotated[
         Path,
         typer.Option(
@@ -58,7 +63,15 @@ def simulate_command(
             callback=out_dir,
         ),
     ],
-    quiet: QuietOption = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No progress display and no summary of the results (summary.json has them); "
+            "warnings still show.",
+        ),
+    ] = False,
     vtu: Annotated[
         bool, typer.Option("--vtu", help="Also write VTU snapshots for ParaView.")
     ] = False,

@@ -163,7 +163,7 @@ class ConstraintIn(Strict):
 
 
 class CampaignIn(Strict):
-    """A campaign, in the shape of the campaign file (design section 4)."""
+    """A campaign, in the shape of the campaign file (`fluxtrap campaign create` reads the same)."""
 
     name: Name
     parameters: list[ParameterIn] = Field(min_length=1, max_length=50)
@@ -398,7 +398,10 @@ class ObjectivesIn(Strict):
 
 class SimulationIn(Strict):
     case: str = Field(
-        min_length=1, max_length=200_000, description="the case file (TOML, design section 3)"
+        min_length=1,
+        max_length=200_000,
+        description="the case file (TOML, as `fluxtrap simulate` reads it; the /simulations "
+        "page shows an example)",
     )
 
 
