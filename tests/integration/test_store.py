@@ -169,6 +169,8 @@ def test_measurement_keeps_raw_file_curves_and_objectives(store):
 
 
 def test_suggestions_open_used_discarded(store):
+    with pytest.raises(NotFoundError, match=r"id 3 \(none has been made yet; a campaign's"):
+        store.suggestion(3)
     a, b = store.add_suggestions(
         NAME,
         [BULK2, {**BULK2, "max_temperature": 556}],
@@ -183,6 +185,8 @@ def test_suggestions_open_used_discarded(store):
     assert store.suggestion(a.id).seed == 7 and store.suggestion(a.id).model_summary == {
         "lengthscales": [1, 2, 3]
     }
+    with pytest.raises(NotFoundError, match=rf"id {b.id + 1} \(ids so far run to {b.id};"):
+        store.set_suggestion_status(b.id + 1, "discarded")
     with pytest.raises(ValidationError, match=f"suggestion {a.id} is used, not open"):
         store.add_sample(NAME, "S2", BULK2, suggestion_id=a.id)
     with pytest.raises(ValidationError, match="status 'maybe' is not one of"):

@@ -1386,7 +1386,12 @@ def _suggestion(s: Session, suggestion_id: int, *, for_update: bool = False) -> 
     writers claiming it at once are served one after the other and the second sees it used."""
     x = s.get(m.Suggestion, suggestion_id, with_for_update=for_update or None)
     if x is None:
-        raise NotFoundError(f"no suggestion with id {suggestion_id}")
+        last = s.scalar(select(func.max(m.Suggestion.id)))
+        so_far = "none has been made yet" if last is None else f"ids so far run to {last}"
+        raise NotFoundError(
+            f"no suggestion with id {suggestion_id} ({so_far}; a campaign's suggestion list "
+            "shows its own)"
+        )
     return x
 
 
