@@ -120,15 +120,21 @@ def test_backup_and_restore_into_a_fresh_database_row_for_row(tmp_path, store_ur
         source.add_user(user, role, f"{user}-token-0123456789")
     fill(source, "other campaign", "first")  # ids of the campaign do not start at 1
     fill(source, NAME, "second")
+    for user in ("alice", "bob"):  # logged in to the dashboard: no session travels
+        source.start_session(f"{user}-token-0123456789")
     counts = backup(source, NAME, tmp_path / "k.zip")
     assert counts == {
         "campaigns": 1, "suggestions": 2, "samples": 3, "measurements": 2, "curves": 1,
         "simulations": 3, "calibrations": 1, "calibration_series": 2, "users": 4,
     }  # fmt: skip
+    with zipfile.ZipFile(tmp_path / "k.zip") as z:
+        assert not [n for n in z.namelist() if "session" in n]
 
     target = Store(store_url)  # a fresh database: SQLite, and PostgreSQL where one runs
     target.add_user("bob", "admin", "bob-new-token-0123456789")  # exists there: left alone
+    bobs = target.start_session("bob-new-token-0123456789").session_id
     assert restore(target, tmp_path / "k.zip") == (NAME, counts)
+    assert target.session_count() == 1 and target.user_by_session(bobs).name == "bob"
     same_rows(rows(source, NAME), rows(target, NAME))
     assert [m_.content for m_ in target.measurements(NAME)] == [RAW + b"second", b"t,B\n1,0.5\n"]
     users = {u.name: u for u in target.users()}

@@ -152,3 +152,95 @@ def test_two_admins_adding_alike_users_at_once_store_one(store_url, monkeypatch)
     assert outcome["first"] == "stored"
     assert "user 'alice' already exists as 'Alice'" in outcome["second"]
     assert [u.name for u in Store(store_url).users()] == ["Alice"]
+
+
+# -- dashboard sessions (migration 0010) ---------------------------------------------------------
+def _expire(store: Store, session_id: str) -> None:
+    """Move the session's end into the past, as if its time had run out."""
+    from sqlalchemy import update
+
+    from fluxtrap.store import models as m
+    from fluxtrap.store.store import _token_hash
+
+    with store.transaction() as s:
+        s.execute(
+            update(m.WebSession)
+            .where(m.WebSession.id_hash == _token_hash(session_id))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+
+
+def test_a_session_lasts_its_lifetime_or_to_the_tokens_expiry_and_is_refused_after(store_url):
+    from fluxtrap.store.store import SESSION_LIFETIME
+
+    store = Store(store_url)
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    store.add_user("ana", "writer", "ana-token-0123456789", expires_at=soon)
+    store.add_user("ben", "reader", "ben-token-0123456789")
+    ana = store.start_session("ana-token-0123456789")
+    ben = store.start_session("ben-token-0123456789")
+    assert abs(ana.expires_at - soon) < timedelta(seconds=1)  # the token's end comes first
+    assert abs(ben.expires_at - (datetime.now(UTC) + SESSION_LIFETIME)) < timedelta(seconds=5)
+    assert ana.session_id != "ana-token-0123456789" and len(ben.session_id) >= 43
+    assert store.user_by_session(ana.session_id).name == "ana"
+    assert store.user_by_session("ana-token-0123456789") is None  # the token is no session
+    assert store.start_session("wrong-token") is None and store.session_count() == 2
+    _expire(store, ben.session_id)
+    assert store.user_by_session(ben.session_id) is None
+    assert store.user_by_session(ana.session_id).name == "ana"
+    store.start_session("ana-token-0123456789")  # a login purges every user's expired sessions
+    assert (store.session_count("ben"), store.session_count("ana")) == (0, 2)
+
+
+def test_revoking_a_user_or_rotating_their_token_ends_their_sessions(store_url):
+    """Revoked, then given a new token: the session started before the revocation stays
+    ended (it would have come back with the user had it only been refused while revoked)."""
+    store = Store(store_url)
+    store.add_user("ana", "writer", "ana-token-0123456789")
+    store.add_user("ben", "writer", "ben-token-0123456789")
+    ana = store.start_session("ana-token-0123456789").session_id
+    ben = store.start_session("ben-token-0123456789").session_id
+    store.revoke_user("ana")
+    assert store.session_count("ana") == 0 and store.user_by_session(ana) is None
+    store.rotate_token("ana", "ana-new-token-0123456789")
+    assert store.user_by_session(ana) is None
+    store.rotate_token("ben", "ben-new-token-0123456789")
+    assert store.user_by_session(ben) is None and store.session_count() == 0
+    again = store.start_session("ana-new-token-0123456789").session_id
+    assert store.user_by_session(again).name == "ana"
+    assert store.end_session(again) and not store.end_session(again)
+    assert store.user_by_session(again) is None
+
+
+def test_a_users_sessions_are_capped_the_oldest_ended_first(store_url):
+    """A login storm keeps at most MAX_SESSIONS per user: each login beyond ends the oldest."""
+    from fluxtrap.store.store import MAX_SESSIONS
+
+    store = Store(store_url)
+    store.add_user("ana", "writer", "ana-token-0123456789")
+    store.add_user("ben", "writer", "ben-token-0123456789")
+    ben = store.start_session("ben-token-0123456789").session_id
+    ids = [store.start_session("ana-token-0123456789").session_id for _ in range(MAX_SESSIONS + 5)]
+    assert (store.session_count("ana"), store.session_count("ben")) == (MAX_SESSIONS, 1)
+    alive = [store.user_by_session(i) is not None for i in ids]
+    assert alive == [False] * 5 + [True] * MAX_SESSIONS  # the five oldest ended
+    assert store.user_by_session(ben).name == "ben"  # another user's are not touched
+
+
+def test_migration_0010_adds_sessions_to_a_store_of_0009(store_url):
+    from alembic import command
+
+    old_store(store_url, "0009")
+    before = table_rows(store_url)
+    store = Store(store_url)  # upgrades to head
+    after = table_rows(store_url)
+    assert_rows_kept(before, after)
+    assert after["web_sessions"] == []
+    session = store.start_session(OLD_TOKEN).session_id  # the old user logs in
+    assert store.user_by_session(session).name == "alice"
+    store.engine.dispose()
+    cfg = alembic_config(store_url)
+    command.check(cfg)  # models and migrations agree at head
+    command.downgrade(cfg, "0009")
+    assert "web_sessions" not in table_rows(store_url)
+    command.upgrade(cfg, "head")

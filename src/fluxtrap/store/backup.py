@@ -12,7 +12,8 @@ The archive is a zip (format ``fluxtrap-backup`` version 1)::
 Tables: campaigns (the one), suggestions, samples, measurements (raw files), curves,
 simulations (probes.csv) and calibrations (+ calibration_series, their measured files) of the
 campaign, and the users named in them (name, role, dates; never the token hash: a restored user
-who does not exist yet gets no working token until ``fluxtrap user rotate``).
+who does not exist yet gets no working token until ``fluxtrap user rotate``). Dashboard
+sessions (``web_sessions``) are never archived, and a restore leaves the target's alone.
 
 Restoring checks every member against the manifest (names, sizes, sha256) before writing, then
 inserts everything in one transaction with new ids (the references between rows follow), so a

@@ -150,6 +150,20 @@ class User(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class WebSession(Base):
+    """A login to the dashboard: the cookie carries a random id, stored here only as its SHA-256
+    hash; valid until ``expires_at`` while its user is active (a logout deletes it, a revocation
+    or a new token deletes the user's)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class Simulation(Base):
     """A finished trapped-field simulation: its case (parsed, in SI, and the TOML text as given),
     ``summary.json`` and ``probes.csv`` (bytes, kept whole), or the error it stopped with."""

@@ -195,3 +195,13 @@ class UserRecord:
         if expires is not None and expires.tzinfo is None:  # SQLite drops the zone (UTC)
             expires = expires.replace(tzinfo=UTC)
         return self.revoked_at is None and (expires is None or expires > now)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A dashboard login just started: ``session_id`` (the cookie's value; the store keeps only
+    its hash), its user, and when it ends (UTC)."""
+
+    session_id: str
+    user: UserRecord
+    expires_at: datetime

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import secrets
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Engine,
     and_,
     create_engine,
+    delete,
     event,
     func,
     make_url,
@@ -70,6 +72,7 @@ from fluxtrap.store.records import (
     JobRecord,
     MeasurementRecord,
     SampleRecord,
+    SessionRecord,
     SimulationRecord,
     SuggestionRecord,
     UserRecord,
@@ -89,6 +92,10 @@ JOBS_LOCK = 0x666C7578  # PostgreSQL advisory lock key serialising the job queue
 NAMES_LOCK = 0x666C786E  # with a campaign id (0: campaign names): its new names' check + insert
 USER_NAMES = -1  # the "campaign id" of _lock_names for user names (campaign ids are > 0)
 MIGRATIONS = Path(__file__).with_name("migrations")
+# a dashboard login lasts at most this long (less if the user's token expires first), and a user
+# keeps at most MAX_SESSIONS of them: a login beyond ends their oldest
+SESSION_LIFETIME = timedelta(hours=12)
+MAX_SESSIONS = 20
 # why a failed sample takes no objective values (set by hand or read off a measurement file)
 FAILED_SAMPLE = (
     "marked failed (it will never be measured): mark it made again before recording its objectives"
@@ -1083,10 +1090,12 @@ class Store:
             return [_user_record(u) for u in s.scalars(select(m.User).order_by(m.User.name))]
 
     def revoke_user(self, name: str) -> UserRecord:
-        """Stop accepting ``name``'s token from now on (the user and their records stay)."""
+        """Stop accepting ``name``'s token from now on and end their dashboard sessions (the user
+        and their records stay)."""
         with self.transaction() as s:
             u = _user(s, name)
             u.revoked_at = u.revoked_at or m.utcnow()
+            _end_sessions(s, u.id)
             return _user_record(u)
 
     def rotate_token(
@@ -1097,7 +1106,78 @@ class Store:
         with self.transaction() as s:
             u = _user(s, name)
             u.token_hash, u.expires_at, u.revoked_at = _token_hash(token), expires_at, None
+            _end_sessions(s, u.id)  # logged in with the old token, which may have leaked
             return _user_record(u)
+
+    # -- dashboard sessions ----------------------------------------------------------------
+    def start_session(self, token: str) -> SessionRecord | None:
+        """Log in with the API ``token``: a new session, until ``SESSION_LIFETIME`` from now or the
+        token's expiry, whichever is first; None if the token is unknown, revoked or expired.
+        Expired sessions of every user are deleted, and the user's beyond the newest
+        ``MAX_SESSIONS``."""
+        now = m.utcnow()
+        with self.transaction() as s:
+            u = s.scalar(  # the row locked: a user's logins one at a time, so the cap holds
+                select(m.User).where(m.User.token_hash == _token_hash(token)).with_for_update()
+            )
+            user = None if u is None else _user_record(u)
+            if user is None or not user.active(now):
+                return None
+            s.execute(delete(m.WebSession).where(m.WebSession.expires_at <= now))
+            session_id = secrets.token_urlsafe(32)
+            expires_at = min(now + SESSION_LIFETIME, user.expires_at or now + SESSION_LIFETIME)
+            s.add(
+                m.WebSession(
+                    id_hash=_token_hash(session_id),
+                    user_id=u.id,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+            s.flush()
+            kept = (
+                select(m.WebSession.id)
+                .where(m.WebSession.user_id == u.id)
+                .order_by(m.WebSession.created_at.desc(), m.WebSession.id.desc())
+                .limit(MAX_SESSIONS)
+            )
+            s.execute(
+                delete(m.WebSession).where(
+                    m.WebSession.user_id == u.id, m.WebSession.id.not_in(kept.scalar_subquery())
+                )
+            )
+            return SessionRecord(session_id, user, expires_at)
+
+    def user_by_session(self, session_id: str) -> UserRecord | None:
+        """The user logged in with ``session_id``, if the session is neither ended nor expired
+        and the user's token is still accepted."""
+        now = m.utcnow()
+        with self._reader() as s:
+            row = s.execute(
+                select(m.User, m.WebSession.expires_at)
+                .join(m.WebSession, m.WebSession.user_id == m.User.id)
+                .where(m.WebSession.id_hash == _token_hash(session_id))
+            ).first()
+            if row is None or _aware(row[1]) <= now:
+                return None
+            user = _user_record(row[0])
+            return user if user.active(now) else None
+
+    def end_session(self, session_id: str) -> bool:
+        """Log out: delete the session ``session_id``; whether there was one."""
+        with self.transaction() as s:
+            gone = s.execute(
+                delete(m.WebSession).where(m.WebSession.id_hash == _token_hash(session_id))
+            )
+            return gone.rowcount > 0
+
+    def session_count(self, name: str | None = None) -> int:
+        """Stored sessions (expired ones not yet purged too) of user ``name``, or of everyone."""
+        with self._reader() as s:
+            q = select(func.count(m.WebSession.id))
+            if name is not None:
+                q = q.where(m.WebSession.user_id == _user(s, name).id)
+            return s.scalar(q)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -1141,6 +1221,11 @@ def _chunks(ids: Collection[int], size: int = 1000) -> Iterator[list[int]]:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _end_sessions(s: Session, user_id: int) -> None:
+    """Delete every dashboard session of the user ``user_id``."""
+    s.execute(delete(m.WebSession).where(m.WebSession.user_id == user_id))
 
 
 def _aware(t: datetime) -> datetime:
