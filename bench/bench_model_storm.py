@@ -30,6 +30,7 @@ import numpy as np
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.store import Store
+from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.limits import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +87,8 @@ def storm(url: str, workers: int, waiting: int, pages: int) -> dict:
                 if server.poll() is not None or time.monotonic() > deadline:
                     sys.exit(f"the server did not start:\n{server.stderr.read().decode()}")
                 time.sleep(0.2)
-        cookies = {"fluxtrap_token": TOKENS["writer"]}
+        login = httpx.post(f"{base}/login", data={"token": TOKENS["writer"]}, timeout=60)
+        cookies = {COOKIE: login.cookies[COOKIE]}  # the session the login started
         with httpx.Client(cookies=cookies, timeout=300) as warm:  # imports and a first fit
             warm.get(f"{base}/campaigns/{CAMPAIGN}/model")
         latencies: list[float] = []

@@ -2,9 +2,12 @@
 
 Tokens are created by ``fluxtrap user add NAME --role writer|reader`` and stored only as hashes;
 ``Store.user_by_token`` hashes the presented token and looks it up. The dashboard's login page
-puts the same token in the ``fluxtrap_token`` cookie (HttpOnly: scripts cannot read it;
-SameSite=Strict: other sites' pages cannot send it). A write made with the cookie must also carry
-the ``X-CSRF-Token`` header, which only the dashboard's own pages know (:func:`csrf_token`).
+checks the token and starts a server-side session (``Store.start_session``): the
+``fluxtrap_session`` cookie carries the session's random id, never the token (HttpOnly: scripts
+cannot read it; SameSite=Strict: other sites' pages cannot send it). Logging out, revoking the
+user or giving them a new token deletes the session, and a copied cookie is refused from then
+on. A write made with the cookie must also carry the ``X-CSRF-Token`` header, which only the
+dashboard's own pages know (:func:`csrf_token`).
 
 :func:`authenticate` runs in :mod:`.limits` before any body is read; the route dependencies
 ``Reader`` and ``Writer`` hand its answer to the routes.
@@ -25,7 +28,7 @@ from starlette.requests import cookie_parser
 from fluxtrap.errors import FluxtrapError
 from fluxtrap.store import Store, UserRecord
 
-COOKIE = "fluxtrap_token"
+COOKIE = "fluxtrap_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer = HTTPBearer(auto_error=False, description="a token from `fluxtrap user add`")
@@ -37,10 +40,10 @@ def store_of(request: Request) -> Store:
     return request.app.state.store
 
 
-def csrf_token(token: str) -> str:
-    """The CSRF token of a session: a one-way function of its token, so a page can show it
-    without revealing the token, and no other site can know it."""
-    return hashlib.sha256(b"fluxtrap csrf\0" + token.encode()).hexdigest()
+def csrf_token(session_id: str) -> str:
+    """The CSRF token of a session: a one-way function of its id, so a page can show it without
+    revealing the id, and no other site can know it."""
+    return hashlib.sha256(b"fluxtrap csrf\0" + session_id.encode()).hexdigest()
 
 
 def store_failed(err: FluxtrapError) -> str:
@@ -50,39 +53,45 @@ def store_failed(err: FluxtrapError) -> str:
     return "the database did not answer: try again in a while (the server's log says why)"
 
 
-def user_from_token(store: Store, token: str | None) -> UserRecord | None:
-    """The user holding ``token``, or None for no token or an unknown (revoked, expired) one."""
-    return store.user_by_token(token) if token else None
+def user_from_session(store: Store, session_id: str | None) -> UserRecord | None:
+    """The user logged in with the session cookie's ``session_id``, or None for no cookie or an
+    unknown one (logged out, expired, its user revoked)."""
+    return store.user_by_session(session_id) if session_id else None
 
 
 def authenticate(
     store: Store, headers: Mapping[str, str], method: str
 ) -> UserRecord | tuple[int, str, dict[str, str]]:
     """The caller of an API request from its (lower-case) headers alone, or the refusal
-    ``(status, detail, headers)``: 401 without a known token, 403 for a reader writing or a
-    cookie write without the CSRF header, 503 if the store cannot be asked."""
+    ``(status, detail, headers)``: 401 without a known token or session, 403 for a reader
+    writing or a cookie write without the CSRF header, 503 if the store cannot be asked."""
     scheme, _, credentials = headers.get("authorization", "").partition(" ")
     via_cookie = not (scheme.lower() == "bearer" and credentials.strip())
-    token = (
+    secret = (
         cookie_parser(headers.get("cookie", "")).get(COOKIE) if via_cookie else credentials.strip()
     )
-    if not token:
+    if not secret:
         return (
             401,
             "missing token: send 'Authorization: Bearer <token>' (create one with `fluxtrap user add`)",
             ASK_FOR_TOKEN,
         )
     try:
-        user = store.user_by_token(token)
+        user = store.user_by_session(secret) if via_cookie else store.user_by_token(secret)
     except FluxtrapError as err:
         return 503, store_failed(err), {}
     if user is None:
-        return 401, "unknown token (revoked or expired?)", ASK_FOR_TOKEN
+        unknown = (
+            "unknown session (logged out, expired or revoked?): log in again at /login"
+            if via_cookie
+            else "unknown token (revoked or expired?)"
+        )
+        return 401, unknown, ASK_FOR_TOKEN
     if method not in SAFE_METHODS:
         if user.role == "reader":
             return 403, f"user {user.name!r} is a reader and cannot write", {}
         if via_cookie and not hmac.compare_digest(
-            headers.get(CSRF_HEADER, "").encode(), csrf_token(token).encode()
+            headers.get(CSRF_HEADER, "").encode(), csrf_token(secret).encode()
         ):
             return 403, "a write with the session cookie needs the page's X-CSRF-Token header", {}
     return user

@@ -1,10 +1,11 @@
 """Dashboard pages: server-rendered Jinja2 templates with Plotly charts (plotly.js served locally).
 
-Pages only read; they find their user from the ``fluxtrap_token`` session cookie that ``POST
-/login`` sets (HttpOnly, SameSite=Strict, Secure over HTTPS; no valid cookie: redirect to
-``/login``). Every action on a page (add a sample, upload a file, ask for suggestions, submit a
-simulation) is a ``fetch`` to the REST API, which the browser sends with the cookie and the page
-with the CSRF token (``<meta name="csrf-token">``), so pages and scripts share one set of rules.
+Pages only read; they find their user from the ``fluxtrap_session`` cookie that ``POST /login``
+sets (a server-side session's id, never the API token; HttpOnly, SameSite=Strict, Secure over
+HTTPS; no valid cookie: redirect to ``/login``). Every action on a page (add a sample, upload a
+file, ask for suggestions, submit a simulation) is a ``fetch`` to the REST API, which the
+browser sends with the cookie and the page with the CSRF token (``<meta name="csrf-token">``),
+so pages and scripts share one set of rules.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from fluxtrap.optimize.stopping import advise_from_suggestions
 from fluxtrap.store import UserRecord
 from fluxtrap.web import jcdata, plots
 from fluxtrap.web.api import known_form, known_query
-from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_token
+from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_session
 from fluxtrap.web.schemas import Id
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -53,11 +54,12 @@ router = APIRouter(
 
 
 class LoginRequired(Exception):
-    """Raised by a page without a valid token cookie; answered with a redirect to the login page."""
+    """Raised by a page without a valid session cookie; answered with a redirect to the login
+    page."""
 
 
 def _user(request: Request) -> UserRecord:
-    user = user_from_token(store_of(request), request.cookies.get(COOKIE))
+    user = user_from_session(store_of(request), request.cookies.get(COOKIE))
     if user is None:
         raise LoginRequired(request.url.path)
     return user
@@ -95,17 +97,17 @@ def login_with_token(
     token: Annotated[str, Form()],  # no length rule: a 422 would quote the pasted token back
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> HTMLResponse | RedirectResponse:
-    """Check the token and start a session: the token goes into an HttpOnly, SameSite=Strict
-    cookie (Secure over HTTPS) that no script can read, then back to ``next`` on this site. A
-    login posted from another site (``Sec-Fetch-Site``) is refused: it would log the user in
-    as someone else (login CSRF)."""
+    """Check the token and start a session (``Store.start_session``): the session's id, never
+    the token, goes into an HttpOnly, SameSite=Strict cookie (Secure over HTTPS) that no script
+    can read and that lasts as long as the session, then back to ``next`` on this site. A login
+    posted from another site (``Sec-Fetch-Site``) is refused: it would log the user in as
+    someone else (login CSRF)."""
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         raise HTTPException(
             403, "log in from the fluxtrap login page (this came from another site)"
         )
-    token = token.strip()
-    user = user_from_token(store_of(request), token)
-    if user is None:
+    session = store_of(request).start_session(token.strip())
+    if session is None:
         return _page(
             request,
             "login.html",
@@ -117,33 +119,27 @@ def login_with_token(
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE,
-        token,
+        session.session_id,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        max_age=_seconds_left(user),
+        max_age=max(0, int((session.expires_at - datetime.now(UTC)).total_seconds())),
     )
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> RedirectResponse:
-    """End the session (only with the page's CSRF token, so no other site can log a user out)."""
-    token = request.cookies.get(COOKIE, "")
-    if token and not hmac.compare_digest(csrf.encode(), csrf_token(token).encode()):
+    """End the session on the server and drop its cookie (only with the page's CSRF token, so no
+    other site can log a user out); a copy of the cookie is refused from then on."""
+    session_id = request.cookies.get(COOKIE, "")
+    if session_id and not hmac.compare_digest(csrf.encode(), csrf_token(session_id).encode()):
         raise ValidationError("log out from a fluxtrap page (the CSRF token is missing or wrong)")
+    if session_id:
+        store_of(request).end_session(session_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, httponly=True, samesite="strict")
     return response
-
-
-def _seconds_left(user: UserRecord) -> int | None:
-    """Seconds until the user's token expires (the cookie goes with it), None if it never does."""
-    expires = getattr(user, "expires_at", None)
-    if expires is None:
-        return None
-    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
-    return max(0, int((expires - datetime.now(UTC)).total_seconds()))
 
 
 @router.get("/")

@@ -32,6 +32,11 @@ def auth(user: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[user]}"}
 
 
+def login(store: Store, user: str) -> str:
+    """A new dashboard session of ``user``, as ``POST /login`` starts one: the cookie's value."""
+    return store.start_session(TOKENS[user]).session_id
+
+
 @dataclass
 class Lab:
     store: Store

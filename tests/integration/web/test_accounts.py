@@ -17,6 +17,7 @@ import pytest
 
 from fluxtrap.cli import run
 from fluxtrap.store import Store
+from fluxtrap.web.auth import COOKIE
 
 from .conftest import TOKENS, auth, make_store, serve
 
@@ -44,12 +45,15 @@ def test_revoked_rotated_and_expired_tokens_are_refused_at_once(lab_server):
         "eve", "writer", "eve-token-0123456789", expires_at=datetime.now(UTC) + timedelta(seconds=1)
     )
     eve = {"Authorization": "Bearer eve-token-0123456789"}
+    session = {COOKIE: store.start_session("eve-token-0123456789").session_id}
     assert httpx.get(f"{url}/api/me", headers=eve).status_code == 200
+    assert httpx.get(f"{url}/", cookies=session).status_code == 200
     time.sleep(1.2)
     assert httpx.get(f"{url}/api/me", headers=eve).status_code == 401
     # the dashboard session ends with the token: the cookie no longer opens a page
-    r = httpx.get(f"{url}/", cookies={"fluxtrap_token": "eve-token-0123456789"})
+    r = httpx.get(f"{url}/", cookies=session)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert httpx.get(f"{url}/api/me", cookies=session).status_code == 401
 
 
 def test_only_admins_list_users(lab_server):

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .conftest import NAME, auth
+from fluxtrap.web.auth import COOKIE
+
+from .conftest import NAME, auth, login
 
 P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
 C = "/api/campaigns/K-Ba122%20SPS"
@@ -519,6 +521,7 @@ def test_a_database_that_fails_is_a_503_naming_no_path_and_the_job_threads_live_
     """The database file replaced by junk (a bad restore, a failing disk): every request was a
     bare 500 and the job workers and heartbeat died; now a 503 that does not show the store's
     path (the server's log does), and the threads wait for the database to come back."""
+    session = login(lab.store, "alice")
     for f in tmp_path.glob("lab.db*"):
         f.unlink()
     (tmp_path / "lab.db").write_bytes(b"not sqlite " * 1000)
@@ -527,7 +530,7 @@ def test_a_database_that_fails_is_a_503_naming_no_path_and_the_job_threads_live_
         lab.client.get("/api/me", headers=auth("alice")),
         lab.client.post("/api/campaigns", json={"name": "x"}, headers=auth("alice")),
     ]
-    page = lab.client.get("/", cookies={"fluxtrap_token": "alice-token-0123456789"})
+    page = lab.client.get("/", cookies={COOKIE: session})
     for r in (*api, page):
         assert r.status_code == 503 and "the database did not answer" in r.text, r.text
         assert str(tmp_path) not in r.text and "sqlite" not in r.text

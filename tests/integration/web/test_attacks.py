@@ -23,18 +23,20 @@ import pytest
 from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.limits import CSP, Limits
 
-from .conftest import EDGES, NAME, TOKENS, auth, make_store, serve
+from .conftest import EDGES, NAME, TOKENS, auth, login, make_store, serve
 
 C = f"/api/campaigns/{NAME}"
 P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
 LIMITS = Limits(max_body=2**20, max_upload=4 * 2**20)
 MB = 2**20
+SESSIONS: dict[str, str] = {}  # the server's dashboard sessions, by user
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     store = make_store(f"sqlite:///{tmp_path_factory.mktemp('attacks') / 'lab.db'}")
     store.add_sample(NAME, "B1", P, recorded_by="alice")
+    SESSIONS.update({user: login(store, user) for user in ("rita", "bob")})
     with serve(store, limits=LIMITS) as url:
         for user in ("rita", "alice"):  # warm up: first connections, thread pool, imports
             httpx.get(f"{url}/api/me", headers=auth(user), timeout=30)
@@ -466,7 +468,7 @@ def test_a_label_with_dots_and_spaces_is_stored_and_read_back_by_url(server):
 )
 def test_ids_beyond_32_bits_are_a_422_on_pages_and_api(server, path):
     """2**64 overflowed SQLite's and PostgreSQL's integers: a 500, not "no such id"."""
-    cookies = {COOKIE: TOKENS["rita"]}
+    cookies = {COOKIE: SESSIONS["rita"]}
     r = httpx.get(f"{server}{path.format(2**64)}", headers=auth("rita"), cookies=cookies)
     assert r.status_code == 422 and "2147483647" in r.text
 
@@ -478,7 +480,7 @@ def test_ids_beyond_32_bits_are_a_422_on_pages_and_api(server, path):
 def test_an_id_not_written_in_digits_is_a_422(server, path, written):
     """int() read the path's "1_0" as id 10, and "+1", " 1", "1.0" or an Arabic-Indic one as
     1: one row under many addresses. An id is ASCII digits now."""
-    cookies = {COOKIE: TOKENS["rita"]}
+    cookies = {COOKIE: SESSIONS["rita"]}
     r = httpx.get(f"{server}{path.format(written)}", headers=auth("rita"), cookies=cookies)
     assert r.status_code == 422 and "digits 0-9" in r.text, r.text
 
@@ -487,11 +489,11 @@ def test_an_id_not_written_in_digits_is_a_422(server, path, written):
     "path, twice",
     [
         ("/api/me", f"{_bearer('rita')}\n{_bearer('bob')}"),
-        ("/api/me", f"Cookie: {COOKIE}={TOKENS['rita']}\nCookie: {COOKIE}={TOKENS['bob']}"),
-        ("/", f"Cookie: {COOKIE}={TOKENS['rita']}\nCookie: {COOKIE}={TOKENS['bob']}"),
+        ("/api/me", f"Cookie: {COOKIE}={{rita}}\nCookie: {COOKIE}={{bob}}"),
+        ("/", f"Cookie: {COOKIE}={{rita}}\nCookie: {COOKIE}={{bob}}"),
         ("/api/me", f"{_bearer('rita')}\nX-CSRF-Token: a\nX-CSRF-Token: b"),
-        ("/api/me", f"Cookie: {COOKIE}={TOKENS['rita']}; x=1; {COOKIE}={TOKENS['bob']}"),
-        ("/", f"Cookie: {COOKIE}={TOKENS['rita']};{COOKIE}={TOKENS['bob']}"),
+        ("/api/me", f"Cookie: {COOKIE}={{rita}}; x=1; {COOKIE}={{bob}}"),
+        ("/", f"Cookie: {COOKIE}={{rita}};{COOKIE}={{bob}}"),
     ],
 )
 def test_a_header_sent_twice_that_says_who_is_calling_is_a_400(server, path, twice):
@@ -499,6 +501,7 @@ def test_a_header_sent_twice_that_says_who_is_calling_is_a_400(server, path, twi
     Starlette's request and a proxy in front read the first; two session cookies made a page
     and the API disagree on who is calling; two in one Cookie header were bob (the last). Such
     a request is refused before any work."""
+    twice = twice.format(**SESSIONS)  # each user's session cookie
     status, answer = raw_request(server, f"GET {path} HTTP/1.1\nHost: x\n{twice}\n")
     assert status == 400 and "was sent twice: send it once" in answer, answer[-300:]
     assert '"name":"bob"' not in answer
@@ -562,7 +565,7 @@ def test_a_sample_with_5000_parameters_is_refused_by_count_with_a_short_answer(s
 
 # -- caching and login from another site ---------------------------------------------------------
 def test_pages_and_answers_are_not_cached_but_assets_may_be(server):
-    cookies = {COOKIE: TOKENS["rita"]}
+    cookies = {COOKIE: SESSIONS["rita"]}
     for r in (
         httpx.get(f"{server}/login"),
         httpx.get(f"{server}/", cookies=cookies),

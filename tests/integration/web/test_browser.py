@@ -116,17 +116,19 @@ def test_login_upload_see_jc_ask_two_suggestions(page, loop_file, tmp_path):
 
 
 def test_the_session_cookie_is_out_of_reach_of_scripts_and_other_sites(page):
-    """After logging in, the token is in an HttpOnly, SameSite=Strict cookie only: no script on
-    the page can read it, nothing is in localStorage, and a write that does not carry the page's
-    CSRF token is refused even though the browser sends the cookie."""
+    """After logging in, the session is in an HttpOnly, SameSite=Strict cookie only, which holds
+    its id, not the token: no script on the page can read it, nothing is in localStorage, and a
+    write that does not carry the page's CSRF token is refused even though the browser sends the
+    cookie."""
     page.goto("/login?next=/%5Cevil.example")
     page.fill("#token", TOKENS["alice"])
     page.click("#login-form button")
     page.wait_for_url(page.base + "/")  # stayed on this site
     (cookie,) = page.context.cookies()
     assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"]) == (
-        "fluxtrap_token", True, "Strict",
+        "fluxtrap_session", True, "Strict",
     )  # fmt: skip
+    assert cookie["value"] != TOKENS["alice"]
     assert page.evaluate("document.cookie") == ""
     assert page.evaluate("localStorage.length") == 0
     assert TOKENS["alice"] not in page.content()
@@ -140,7 +142,7 @@ def test_the_session_cookie_is_out_of_reach_of_scripts_and_other_sites(page):
     page.errors.clear()  # the browser logs the refused write
     page.click("#logout")
     page.wait_for_url("**/login")
-    assert page.context.cookies() == []
+    assert page.context.cookies() == [] and page.store.session_count("alice") == 0
     assert page.errors == []
 
 

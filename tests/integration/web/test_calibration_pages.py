@@ -12,9 +12,10 @@ import tomli
 
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.calibrate import Series, calibrate
+from fluxtrap.web.auth import COOKIE
 
 from ..test_store_simulations import QUICK_CASE
-from .conftest import NAME, TOKENS
+from .conftest import NAME, login
 from .test_pages import figures
 
 HALL = b"time_s,B_T\n1,0.51\n10,0.50\n100,0.49\n"
@@ -52,7 +53,7 @@ def recorded(lab):
         ids.append(store.add_calibration(case, QUICK_CASE, cal.fitted_cases[0], cal.fitted_cases[0].to_toml(), result,
                                          [("hall.csv", HALL, "surface")], name=name,
                                          campaign=NAME, created_by="alice").id)  # fmt: skip
-    lab.client.cookies.set("fluxtrap_token", TOKENS["alice"])
+    lab.client.cookies.set(COOKIE, login(lab.store, "alice"))
     return lab, ids, meas, good
 
 
@@ -80,7 +81,7 @@ def test_calibration_page(recorded):
     bad = lab.client.get(f"/calibrations/{jump_id}").text
     assert "does not fit every series" in bad and "the model does not fit this series" in bad
     assert lab.client.get("/calibrations/999").status_code == 404
-    lab.client.cookies.set("fluxtrap_token", "wrong")
+    lab.client.cookies.set(COOKIE, "wrong")
     assert lab.client.get(f"/calibrations/{good_id}", follow_redirects=False).status_code == 303
 
 

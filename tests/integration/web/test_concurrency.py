@@ -52,7 +52,7 @@ def test_model_fits_beyond_the_heavy_work_queue_are_429_and_others_are_served(
     from fluxtrap.web.auth import COOKIE
     from fluxtrap.web.limits import Limits
 
-    from .conftest import TOKENS
+    from .conftest import login
 
     def slow_fit(*args, **kwargs):  # a model fit that takes 3 s of a thread
         time.sleep(3)
@@ -64,7 +64,7 @@ def test_model_fits_beyond_the_heavy_work_queue_are_429_and_others_are_served(
         page = f"{url}/campaigns/{NAME}/model"
 
         def open_page(_: int) -> int:
-            with httpx.Client(cookies={COOKIE: TOKENS["alice"]}, timeout=30) as client:
+            with httpx.Client(cookies={COOKIE: login(store, "alice")}, timeout=30) as client:
                 return client.get(page).status_code
 
         with ThreadPoolExecutor(5) as pool:
@@ -88,7 +88,7 @@ def test_one_user_cannot_fill_the_heavy_work_queue(tmp_path, monkeypatch):
     from fluxtrap.web.auth import COOKIE
     from fluxtrap.web.limits import Limits
 
-    from .conftest import TOKENS
+    from .conftest import login
 
     def slow_fit(*args, **kwargs):  # a model fit that takes 2 s of a thread
         time.sleep(2)
@@ -100,7 +100,7 @@ def test_one_user_cannot_fill_the_heavy_work_queue(tmp_path, monkeypatch):
     with serve(store, limits=limits) as url:
 
         def open_page(user: str) -> httpx.Response:
-            with httpx.Client(cookies={COOKIE: TOKENS[user]}, timeout=30) as client:
+            with httpx.Client(cookies={COOKIE: login(store, user)}, timeout=30) as client:
                 return client.get(f"{url}/campaigns/{NAME}/model")
 
         with ThreadPoolExecutor(4) as pool:

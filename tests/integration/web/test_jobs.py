@@ -17,10 +17,11 @@ import httpx
 import pytest
 
 from fluxtrap.errors import ValidationError
+from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.jobs import SILENT, STOPPED, Jobs, JobSettings
 from fluxtrap.web.pages import EXAMPLE_CASE
 
-from .conftest import TOKENS, auth, make_store, serve
+from .conftest import auth, login, make_store, serve
 from .test_attacks import watched
 
 # 32 000 steps of 2.5 ms over the 80 s protocol: accepted (its least solving time with the
@@ -140,7 +141,7 @@ def test_cancel_by_owner_or_admin_only(roomy):
     )
     for user, shown in (("alice", True), ("bob", False)):  # the job page's cancel button
         page = HTTP.get(
-            f"{url}/jobs/{queued}", headers={"Cookie": f"fluxtrap_token={TOKENS[user]}"}
+            f"{url}/jobs/{queued}", headers={"Cookie": f"{COOKIE}={login(store, user)}"}
         )
         assert ('id="cancel-job-form"' in page.text) is shown
     r = HTTP.delete(f"{url}/api/jobs/{queued}", headers=auth("alice"))  # the owner

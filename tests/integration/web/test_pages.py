@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from fluxtrap.optimize.plots import model_slices
+from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.jcdata import newest_jc
 from fluxtrap.web.jobs import parse_case
 from fluxtrap.workflows.suggest import campaign_optimizer
@@ -24,6 +25,7 @@ from .conftest import (
     add_measured_samples,
     auth,
     kim_jc,
+    login,
     synthetic_jc_3T,
 )
 from .test_api import P
@@ -42,7 +44,7 @@ def figures(html: str) -> dict[str, dict]:
 
 @pytest.fixture
 def browser_like(lab):
-    lab.client.cookies.set("fluxtrap_token", TOKENS["alice"])
+    lab.client.cookies.set(COOKIE, login(lab.store, "alice"))
     return lab
 
 
@@ -53,7 +55,7 @@ def test_pages_without_a_valid_token_redirect_to_login(lab, path):
         303,
         "/login?" + urlencode({"next": unquote(path)}),
     )
-    lab.client.cookies.set("fluxtrap_token", "wrong")
+    lab.client.cookies.set(COOKIE, "wrong")
     assert lab.client.get(path, follow_redirects=False).status_code == 303
 
 
@@ -94,7 +96,7 @@ def test_a_page_form_with_a_field_twice_or_unknown_is_a_400_page_naming_it(lab, 
     """The API refused these; the pages' forms took the last value of a field sent twice (two
     tokens: logged in as whoever came last) and ignored unknown fields. Nothing is done, and the
     tokens sent are not quoted back."""
-    lab.client.cookies.set("fluxtrap_token", TOKENS["bob"])
+    lab.client.cookies.set(COOKIE, login(lab.store, "bob"))
     body = urlencode(data)
     r = lab.client.post(
         post,
@@ -283,7 +285,7 @@ def test_a_campaign_suggest_will_refuse_says_so_on_its_pages(browser_like):
 
 
 def test_reader_sees_no_write_forms(lab):
-    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
     html = lab.client.get(CP).text
     assert "rita (reader)" in html and 'id="upload-form"' not in html
 

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from fluxtrap.simulate.case import Case
+from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.pages import EXAMPLE_CASE, example_case
 
-from .conftest import TOKENS, auth
+from .conftest import auth, login
 
 
 def wait(lab, job_id: int, timeout_s: float = 60) -> dict:
@@ -119,7 +120,7 @@ def test_a_simulation_stored_by_another_writer_while_a_job_runs_keeps_its_id(lab
         "probes", "map-0", "map-1",
     ]  # fmt: skip
 
-    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])  # the page follows the job
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))  # the page follows the job
     r = lab.client.get(f"/jobs/{job['id']}", follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, "/simulations/2")
     page = lab.client.get("/simulations/1").text
@@ -147,7 +148,7 @@ def test_unknown_job_is_404_and_readers_cannot_submit(lab):
     assert "location" not in r.headers
     assert lab.client.get("/api/jobs", headers=auth("rita")).json() == []
     assert lab.store.simulations() == []
-    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
     r = lab.client.get("/jobs/7")
     assert r.status_code == 404 and "no job with id 7" in r.text
 
@@ -233,7 +234,7 @@ def test_a_result_the_store_refuses_fails_the_job(lab, monkeypatch):
         "failed", "not stored: database is unreachable", None,
     )  # fmt: skip
     assert lab.client.get("/api/simulations", headers=auth("rita")).json() == []
-    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
     page = lab.client.get(f"/jobs/{job['id']}", follow_redirects=False)
     assert page.status_code == 200 and "not stored: database is unreachable" in page.text
     assert "data-poll" not in page.text
@@ -291,7 +292,7 @@ def test_a_finished_job_survives_a_new_app_on_the_same_database(lab):
         assert r.content == csv.content
         figs = fresh.get(f"/api/simulations/{sim_id}/plots", headers=auth("rita")).json()
         assert list(figs) == ["probes"]  # the J/B maps were not stored, the traces were
-        fresh.cookies.set("fluxtrap_token", TOKENS["rita"])
+        fresh.cookies.set(COOKIE, login(lab.store, "rita"))
         assert f'href="/simulations/{sim_id}"' in fresh.get("/simulations").text
         page = fresh.get(f"/simulations/{sim_id}")
         assert page.status_code == 200 and 'id="probes"' in page.text and "bob" in page.text
@@ -389,7 +390,7 @@ def test_a_stored_simulation_shows_its_bore(lab):
     result = simulate(case)
     rec = record_simulation(lab.store, case, RING_CASE, result)
     bore = lab.store.simulation(rec.id).summary["bore"]
-    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
     html = lab.client.get(f"/simulations/{rec.id}").text
     assert 'id="bore-summary"' in html and f"{bore['centre_T']:.6g} T" in html
     assert f"{bore['homogeneity_ppm']:.4g} ppm" in html

@@ -10,10 +10,11 @@ from fastapi.testclient import TestClient
 
 from fluxtrap.units import estimate_text, to_A_cm2
 from fluxtrap.web import create_app
+from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.limits import Limits
 
 from ...conftest import DATA
-from .conftest import EDGES, NAME, TOKENS, Lab, auth, kim_jc
+from .conftest import EDGES, NAME, Lab, auth, kim_jc, login
 from .test_api import C, P, snapshot
 
 
@@ -49,7 +50,7 @@ def test_upload_derives_jc_and_the_objective(sample, loop_file):
     assert 0 < err < 0.05 * up["objectives"]["jc_3T"]
     got = lab.client.get(f"{C}/samples/B1", headers=auth("rita")).json()
     assert got["objective_errors"] == up["objective_errors"] == {"jc_3T": pytest.approx(err)}
-    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])  # the dashboard's table too
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))  # the dashboard's table too
     row = lab.client.get(f"/campaigns/{NAME}").text.split(">B1<")[1].split("</tr>")[0]
     assert estimate_text(to_A_cm2(up["objectives"]["jc_3T"]), to_A_cm2(err)) in row
     lab.client.cookies.clear()
@@ -363,7 +364,7 @@ def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(la
     assert "read off the data" in read  # the one step's fit misses it at the crossing
     (fit,) = r.json()["curves"]
     assert fit["settings"]["warnings"] == [said, read]  # as stored
-    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
     html = lab.client.get("/campaigns/tc").text
     shown = html.split('id="tc-notes"')[1].split("</ul>")[0]
     assert "<img" not in shown and f"<strong>T1</strong>: {said}" in unescape(shown)
@@ -424,7 +425,7 @@ def test_the_campaign_page_reads_no_curve_columns_and_a_bounded_number_of_querie
 
     statements: list[str] = []
     event.listen(lab.store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
     counts = []
     for n in (1, 12):
         for i in range(len(lab.store.samples("tc")), n):
@@ -471,7 +472,7 @@ def test_the_jc_page_reads_each_samples_newest_jc_curve_only(lab):
     event.listen(
         lab.store.engine, "before_cursor_execute", lambda *a: statements.append((a[2], a[3]))
     )
-    lab.client.cookies.set("fluxtrap_token", TOKENS["rita"])
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
     counts = []
     for n in (1, 6):
         for i in range(len(lab.store.samples(NAME)), n):
