@@ -434,6 +434,10 @@ def test_sample_counts_by_campaign(store):
     store.create_campaign(CampaignSpec.from_dict(spec))
     store.add_sample(NAME, "B2", BULK2)
     assert store.sample_counts() == {NAME: 1, "empty": 0}
+    assert store.sample_counts([NAME, "nope"]) == {NAME: 1}  # those named (a page of campaigns)
+    assert store.sample_counts(["empty"]) == {"empty": 0} and store.sample_counts([]) == {}
+    assert [c.name for c in store.campaigns(limit=1, skip=1)] == ["empty"]
+    assert [c.name for c in store.campaign_records(limit=1)] == [NAME]
 
 
 def test_objective_errors_are_stored_with_their_values_or_refused_whole(store):

@@ -229,21 +229,23 @@ class Store:
         with self._reader() as s:
             return _spec(_campaign(s, name))
 
-    def campaigns(self) -> list[CampaignSpec]:
+    def campaigns(self, *, limit: int | None = None, skip: int = 0) -> list[CampaignSpec]:
+        """Campaigns, oldest first: all, or ``limit`` after the first ``skip``."""
         with self._reader() as s:
-            rows = s.scalars(select(m.Campaign).order_by(m.Campaign.id))
-            return [_spec(c) for c in rows]
+            q = select(m.Campaign).order_by(m.Campaign.id).offset(skip).limit(limit)
+            return [_spec(c) for c in s.scalars(q)]
 
     def campaign_record(self, name: str) -> CampaignRecord:
         """A campaign with who created it and when."""
         with self._reader() as s:
             return _campaign_record(_campaign(s, name))
 
-    def campaign_records(self) -> list[CampaignRecord]:
-        """All campaigns with who created them, oldest first."""
+    def campaign_records(self, *, limit: int | None = None, skip: int = 0) -> list[CampaignRecord]:
+        """Campaigns with who created them, oldest first: all, or ``limit`` after the first
+        ``skip``."""
         with self._reader() as s:
-            rows = s.scalars(select(m.Campaign).order_by(m.Campaign.id))
-            return [_campaign_record(c) for c in rows]
+            q = select(m.Campaign).order_by(m.Campaign.id).offset(skip).limit(limit)
+            return [_campaign_record(c) for c in s.scalars(q)]
 
     # -- samples ---------------------------------------------------------------------------
     def add_sample(
@@ -290,15 +292,23 @@ class Store:
             s.flush()
             return [_sample_record(x, campaign) for x in new]
 
-    def sample_counts(self) -> dict[str, int]:
-        """How many samples each campaign has, by name (one query)."""
+    def sample_counts(self, campaigns: Collection[str] | None = None) -> dict[str, int]:
+        """How many samples each campaign (of the names ``campaigns``; None: every one) has, by
+        name (one query per 1000 names)."""
+        q = (
+            select(m.Campaign.name, func.count(m.Sample.id))
+            .outerjoin(m.Sample, m.Sample.campaign_id == m.Campaign.id)
+            .group_by(m.Campaign.id, m.Campaign.name)
+        )
         with self._reader() as s:
-            q = (
-                select(m.Campaign.name, func.count(m.Sample.id))
-                .outerjoin(m.Sample, m.Sample.campaign_id == m.Campaign.id)
-                .group_by(m.Campaign.id, m.Campaign.name)
-            )
-            return dict(s.execute(q).tuples().all())
+            if campaigns is None:
+                return dict(s.execute(q).tuples().all())
+            names = sorted(set(campaigns))
+            return {
+                name: n
+                for at in range(0, len(names), 1000)
+                for name, n in s.execute(q.where(m.Campaign.name.in_(names[at : at + 1000])))
+            }
 
     def samples(
         self, campaign: str, *, limit: int | None = None, skip: int = 0

@@ -32,6 +32,7 @@ from fluxtrap.web.jobs import MAX_LISTED, MAX_OFFSET, Jobs
 from fluxtrap.workflows import history
 
 MAX_SAMPLES = 1000  # samples in one list (a campaign's page; notes of up to 10 000 characters)
+MAX_CAMPAIGNS = 500  # campaigns in one list (each with its spec): a page, as samples are
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -213,8 +214,22 @@ def list_users(request: Request, user: Admin) -> list[schemas.UserInfo]:
 
 # -- campaigns ---------------------------------------------------------------------------------
 @router.get("/campaigns", response_model=list[schemas.Campaign], tags=["campaigns"])
-def list_campaigns(request: Request, user: Reader) -> list[schemas.Campaign]:
-    return [schemas.Campaign.of(c) for c in _store(request).campaign_records()]
+def list_campaigns(
+    request: Request,
+    user: Reader,
+    limit: Annotated[
+        schemas.Count,
+        Query(ge=1, le=MAX_CAMPAIGNS, description=f"how many, at most {MAX_CAMPAIGNS}"),
+    ] = MAX_CAMPAIGNS,
+    offset: Annotated[
+        schemas.Count,
+        Query(ge=0, le=MAX_OFFSET, description="how many of the first created to skip"),
+    ] = 0,
+) -> list[schemas.Campaign]:
+    """Campaigns, oldest first: ``limit`` after the first ``offset`` (a page: a list of every
+    campaign grew with the store, each with its spec)."""
+    rows = _store(request).campaign_records(limit=limit, skip=offset)
+    return [schemas.Campaign.of(c) for c in rows]
 
 
 @router.post(

@@ -1,0 +1,86 @@
+"""The campaign lists are paged: ``GET /api/campaigns`` and the dashboard's ``/`` answer at most a
+bounded page (``?limit`` and ``?offset``, as the sample list), and refuse a hostile page size
+(a lab server with thousands of campaigns answered every one of them each time)."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.web.api import MAX_CAMPAIGNS
+from fluxtrap.web.auth import COOKIE
+from fluxtrap.web.pages import PAGE_CAMPAIGNS
+
+from .conftest import NAME, auth, login
+
+
+def add_campaigns(lab, n: int) -> list[str]:
+    """``n`` more campaigns like the example one; every campaign's name, oldest first."""
+    spec = lab.store.campaign(NAME).to_dict()
+    names = [f"run {i:03d}" for i in range(n)]
+    for name in names:
+        lab.store.create_campaign(CampaignSpec.from_dict(spec | {"name": name}))
+    return [NAME, *names]
+
+
+def listed(html: str) -> list[str]:
+    """The campaign names a campaign list page shows, in order."""
+    return [unescape(x) for x in re.findall(r'<td><a href="/campaigns/[^"]*">([^<]*)</a>', html)]
+
+
+def test_the_api_pages_campaigns_oldest_first(lab):
+    names = add_campaigns(lab, 7)
+
+    def page(query: str) -> list[str]:
+        r = lab.client.get(f"/api/campaigns{query}", headers=auth("rita"))
+        assert r.status_code == 200, r.text
+        return [c["name"] for c in r.json()]
+
+    assert page("") == names  # the default page holds up to MAX_CAMPAIGNS
+    assert page("?limit=3") == names[:3]
+    assert page("?limit=3&offset=3") == names[3:6]
+    assert page("?offset=6&limit=3") == names[6:]
+    assert page("?offset=8") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        (f"limit={10**9}", f"less than or equal to {MAX_CAMPAIGNS}"),
+        (f"limit={MAX_CAMPAIGNS + 1}", f"less than or equal to {MAX_CAMPAIGNS}"),
+        ("limit=0", "greater than or equal to 1"),
+        ("limit=-5", "digits 0-9"),
+        ("limit=ten", "digits 0-9"),
+        ("offset=-1", "digits 0-9"),
+        (f"offset={10**12}", "less than or equal to 2147483647"),
+        ("limit=3&limit=4", "'limit' was sent 2 times"),
+    ],
+)
+def test_a_hostile_page_size_or_offset_is_refused_naming_it(lab, query, says):
+    """On the API a JSON 422, on the page an HTML one, each naming the parameter."""
+    api = lab.client.get(f"/api/campaigns?{query}", headers=auth("rita"))
+    assert api.status_code == 422 and says in api.text, api.text
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    page = lab.client.get(f"/?{query}")
+    assert page.status_code in (400, 422) and page.headers["content-type"].startswith("text/html")
+    name = query.split("=")[0]
+    assert says in unescape(page.text) and name in page.text, page.text[-600:]
+
+
+def test_the_campaign_page_lists_a_bounded_page_with_next_and_previous_links(lab):
+    names = add_campaigns(lab, PAGE_CAMPAIGNS + 1)  # one page and two more
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    first = lab.client.get("/").text
+    assert listed(first) == names[:PAGE_CAMPAIGNS]
+    assert 'id="previous-page"' not in first
+    nxt = re.search(r'<a id="next-page" href="([^"]+)">', first).group(1)
+    assert unescape(nxt) == f"/?offset={PAGE_CAMPAIGNS}"
+    last = lab.client.get(unescape(nxt)).text
+    assert listed(last) == names[PAGE_CAMPAIGNS:] and 'id="next-page"' not in last
+    assert 'id="previous-page" href="/?offset=0"' in last
+    small = lab.client.get("/?limit=2&offset=2").text  # a page size of one's own travels along
+    assert listed(small) == names[2:4]
+    assert 'href="/?offset=4&amp;limit=2"' in small and 'href="/?offset=0&amp;limit=2"' in small
