@@ -67,7 +67,8 @@ def test_the_cookie_holds_a_session_id_and_the_csrf_token_derives_from_it(lab):
     refused(lab.client, TOKENS["alice"])
 
 
-def test_after_logout_the_replayed_cookie_is_refused_on_pages_and_api(lab):
+def test_after_logout_the_replayed_cookie_is_refused_on_pages_and_api(any_lab):
+    lab = any_lab  # SQLite, and PostgreSQL where one runs
     session = log_in(lab.client, "alice")
     other = lab.store.start_session(TOKENS["alice"]).session_id  # her second browser's
     csrf = page_csrf(lab.client)
@@ -89,9 +90,10 @@ def test_logout_needs_the_sessions_csrf_token_and_keeps_the_session_without_it(l
     assert lab.store.user_by_session(session).name == "alice"
 
 
-def test_revoking_the_user_with_the_cli_ends_their_sessions(lab, capsys):
+def test_revoking_the_user_with_the_cli_ends_their_sessions(any_lab, capsys):
     """`fluxtrap user revoke` ends rita's sessions at once; `user rotate` then gives her a
     token, and her old cookie stays refused; alice's session is untouched."""
+    lab = any_lab
     rita, alice = log_in(lab.client, "rita"), log_in(lab.client, "alice")
     db = lab.store.url
     assert run(["user", "revoke", "rita", "--db", db]) == 0
@@ -115,7 +117,8 @@ def test_an_expired_session_is_refused(lab):
     refused(lab.client, session)
 
 
-def test_a_login_storm_keeps_at_most_the_cap_of_sessions(lab):
+def test_a_login_storm_keeps_at_most_the_cap_of_sessions(any_lab):
+    lab = any_lab
     from fluxtrap.store.store import MAX_SESSIONS
 
     first = log_in(lab.client, "bob")
