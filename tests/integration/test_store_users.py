@@ -72,10 +72,14 @@ def test_user_commands(tmp_path, capsys):
     code, out, _ = cli(capsys, "user", "rotate", "ana", "--db", db)
     new = re.search(r"new token: (\S+)", out).group(1)
     assert code == 0 and store.user_by_token(token) is None and store.user_by_token(new)
+    for _ in range(2):  # logged in twice to the dashboard
+        store.start_session(new)
+    code, out, _ = cli(capsys, "user", "list", "--db", db)
+    assert code == 0 and re.search(r"ana .*admin.* active +│ +2 ", out), out
     assert cli(capsys, "user", "revoke", "ana", "--db", db)[0] == 0
     assert store.user_by_token(new) is None
     code, out, _ = cli(capsys, "user", "list", "--db", db)
-    assert code == 0 and re.search(r"ana .*admin.*revoked", out)
+    assert code == 0 and re.search(r"ana .*admin.* revoked +│ +0 ", out), out
     code, _, err = cli(capsys, "user", "add", "ANA", "--db", db)
     assert code == 2 and "user 'ANA' already exists as 'ana'" in " ".join(err.split())
     code, _, err = cli(capsys, "user", "add", "bo", "--expires", "9**9**9 d", "--db", db)

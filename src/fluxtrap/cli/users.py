@@ -63,13 +63,16 @@ def user_add(
 
 @user_app.command("list")
 def user_list(db: DbOption = None) -> None:
-    """List the users: name, role, created, expires, and whether the token is accepted now."""
+    """List the users: name, role, created, expires, whether the token is accepted now, and
+    their dashboard sessions (logins not yet ended; expired ones go at the next login)."""
     from rich.table import Table
 
-    table = Table("name", "role", "created", "expires", "status")
-    for u in store_from(db).users():
+    store = store_from(db)
+    table = Table("name", "role", "created", "expires", "status", "sessions")
+    for u in store.users():
         status = "revoked" if u.revoked_at else "active" if u.active() else "expired"
-        table.add_row(u.name, u.role, _until(u.created_at), _until(u.expires_at), status)
+        sessions = str(store.session_count(u.name))
+        table.add_row(u.name, u.role, _until(u.created_at), _until(u.expires_at), status, sessions)
     console.print(table)
 
 
