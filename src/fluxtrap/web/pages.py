@@ -101,9 +101,9 @@ def login_with_token(
 ) -> HTMLResponse | RedirectResponse:
     """Check the token and start a session (``Store.start_session``): the session's id, never
     the token, goes into an HttpOnly, SameSite=Strict cookie (Secure over HTTPS) that no script
-    can read and that lasts as long as the session, then back to ``next`` on this site. A login
-    posted from another site (``Sec-Fetch-Site``) is refused: it would log the user in as
-    someone else (login CSRF)."""
+    can read and that lasts as long as the session (the session of the cookie the browser sent,
+    if any, ends), then back to ``next`` on this site. A login posted from another site
+    (``Sec-Fetch-Site``) is refused: it would log the user in as someone else (login CSRF)."""
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         raise HTTPException(
             403, "log in from the fluxtrap login page (this came from another site)"
@@ -118,6 +118,8 @@ def login_with_token(
             next=safe_next(next),
             message="this token is not known to the server (revoked or expired?)",
         )
+    if replaced := request.cookies.get(COOKIE):  # this browser's previous login ends
+        store_of(request).end_session(replaced)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE,

@@ -90,11 +90,25 @@ def test_logout_needs_the_sessions_csrf_token_and_keeps_the_session_without_it(l
     assert lab.store.user_by_session(session).name == "alice"
 
 
+def test_logging_in_again_ends_the_browsers_previous_session(lab):
+    """The cookie a browser sends with a new login is replaced, and its session ended: a copy
+    of it is refused (it stayed valid for its 12 hours)."""
+    before = log_in(lab.client, "alice")
+    after = log_in(lab.client, "alice")  # the client sends ``before`` with this login
+    assert before != after and lab.store.session_count("alice") == 1
+    refused(lab.client, before)
+    use(lab.client, after)
+    assert lab.client.get("/api/me").json()["name"] == "alice"
+
+
 def test_revoking_the_user_with_the_cli_ends_their_sessions(any_lab, capsys):
     """`fluxtrap user revoke` ends rita's sessions at once; `user rotate` then gives her a
     token, and her old cookie stays refused; alice's session is untouched."""
     lab = any_lab
-    rita, alice = log_in(lab.client, "rita"), log_in(lab.client, "alice")
+    rita = log_in(lab.client, "rita")
+    lab.client.cookies.clear()  # alice logs in from another browser
+    alice = log_in(lab.client, "alice")
+    assert lab.store.session_count("rita") == 1
     db = lab.store.url
     assert run(["user", "revoke", "rita", "--db", db]) == 0
     refused(lab.client, rita)
@@ -122,7 +136,8 @@ def test_a_login_storm_keeps_at_most_the_cap_of_sessions(any_lab):
     from fluxtrap.store.store import MAX_SESSIONS
 
     first = log_in(lab.client, "bob")
-    for _ in range(MAX_SESSIONS):
+    for _ in range(MAX_SESSIONS):  # each from a new browser: no cookie sent along
+        lab.client.cookies.clear()
         log_in(lab.client, "bob")
     assert lab.store.session_count("bob") == MAX_SESSIONS
     refused(lab.client, first)  # the oldest was ended
