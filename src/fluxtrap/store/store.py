@@ -1133,7 +1133,12 @@ class Store:
             user = None if u is None else _user_record(u)
             if user is None or not user.active(now):
                 return None
-            s.execute(delete(m.WebSession).where(m.WebSession.expires_at <= now))
+            expired = (  # rows another login is purging are left to it: no lock waits, no deadlock
+                select(m.WebSession.id)
+                .where(m.WebSession.expires_at <= now)
+                .with_for_update(skip_locked=True)
+            )
+            s.execute(delete(m.WebSession).where(m.WebSession.id.in_(expired.scalar_subquery())))
             session_id = secrets.token_urlsafe(32)
             expires_at = min(now + SESSION_LIFETIME, user.expires_at or now + SESSION_LIFETIME)
             s.add(
