@@ -32,16 +32,18 @@ def best_so_far(trials: Sequence[Trial], maximize: bool = True) -> list[float]:
 @dataclass(frozen=True)
 class DemoSettings:
     """How much the demo does: ``samples`` per loop (the first ``ResearcherLoop.first`` shared),
-    the simulation mesh size (m) and hold time (s); ``quick`` is a smaller run for tests."""
+    the simulation mesh size (m), its accuracy target (fraction of the peak self-field) and hold
+    time (s); ``quick`` is a smaller run for tests, its coarse mesh held to a 2 % target."""
 
     seed: int = 0
     samples: int = 20
     mesh_size_m: float = 1e-3
+    accuracy: float = 0.01
     hold_s: float = 6000.0
 
     @classmethod
     def quick(cls, seed: int = 0) -> DemoSettings:
-        return cls(seed=seed, samples=10, mesh_size_m=3e-3, hold_s=1500.0)
+        return cls(seed=seed, samples=10, mesh_size_m=3e-3, accuracy=0.02, hold_s=1500.0)
 
 
 @dataclass(frozen=True, eq=False)

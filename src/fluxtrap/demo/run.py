@@ -241,6 +241,7 @@ def magnet_case(bulk1: JcCurve, bulk2: JcCurve, settings: DemoSettings) -> Case:
         data["materials"][name]["jc"] = penetrated(jc)
     data["protocol"][-1]["duration"] = f"{settings.hold_s:g} s"
     data["mesh"]["size"] = f"{settings.mesh_size_m:g} m"
+    data.setdefault("solver", {})["accuracy"] = f"{settings.accuracy * 100:g} %"
     return Case.from_dict(data)
 
 
