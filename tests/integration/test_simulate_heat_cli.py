@@ -62,7 +62,7 @@ def test_pulsed_field_magnetization_with_heat_writes_temperatures(capsys, tmp_pa
     case = tmp_path / "pfm.toml"
     case.write_text(CASE)
     out = tmp_path / "out"
-    code, stdout, err = cli(capsys, "simulate", str(case), "--out", str(out), "--vtu", "--quiet")
+    code, stdout, err = cli(capsys, "simulate", str(case), "--out", str(out), "--vtu")
     assert code == 0, err
     probes = pd.read_csv(out / "probes.csv")
     assert list(probes.columns) == ["time_s", "applied_T", "temperature_K", "top_Bz_T", "rim_T_K"]
@@ -75,6 +75,13 @@ def test_pulsed_field_magnetization_with_heat_writes_temperatures(capsys, tmp_pa
     thermal = json.loads((out / "summary.json").read_text())["thermal"]
     assert thermal["model"] == "conduction" and thermal["max_T_K"] >= probes.rim_T_K.max() - 1e-9
     assert thermal["heat_J"] < thermal["dissipated_J"]  # the cold head took some of the heat
+    rim = {"final_K": probes.rim_T_K.iloc[-1], "max_K": probes.rim_T_K.max()}
+    assert list(thermal["probes"]) == ["rim"] and thermal["probes"]["rim"] == pytest.approx(rim)
+    assert (  # the temperatures were in summary.json only, and not as probes: unprinted
+        f"heat (conduction): hottest {thermal['max_T_K']:.4g} K over the run, "
+        f"{thermal['final_max_T_K']:.4g} K at the end; {thermal['dissipated_J']:.3g} J dissipated; "
+        f"rim {rim['final_K']:.4g} K at the end (up to {rim['max_K']:.4g} K)"
+    ) in " ".join(stdout.split())
     vtu = meshio.read(sorted(out.glob("snapshot_*.vtu"))[-1])
     T = vtu.cell_data["T_K"][0]
     assert np.nanmin(T) >= 20.0 - 1e-9 and np.isnan(T).any()  # NaN in air

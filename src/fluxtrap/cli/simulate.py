@@ -45,6 +45,19 @@ def tesla(value_T: float) -> str:
     return f"{value_T:.4f}" if abs(value_T) >= 0.01 else f"{value_T:.4g}"
 
 
+def heat_line(thermal: dict) -> str:
+    """The summary's ``thermal`` block in one line: hottest temperature, heat, probes (K, J)."""
+    probes = "".join(
+        f"; {name} {p['final_K']:.4g} K at the end (up to {p['max_K']:.4g} K)"
+        for name, p in thermal.get("probes", {}).items()
+    )
+    return (
+        f"heat ({thermal['model']}): hottest {thermal['max_T_K']:.4g} K over the run, "
+        f"{thermal['final_max_T_K']:.4g} K at the end; {thermal['dissipated_J']:.3g} J dissipated"
+        f"{probes}"
+    )
+
+
 def simulate_command(
     case: Annotated[
         Path,
@@ -153,6 +166,8 @@ def simulate_command(
 
             for line in summary_lines(s["bore"], acc.get("bore")):
                 console.print(line)
+        if "thermal" in s:
+            console.print(heat_line(s["thermal"]))
         sv = s["solver"]
         console.print(
             f"{sv['elements']} elements, {sv['dofs']} dofs, {sv['time_steps']} steps, "

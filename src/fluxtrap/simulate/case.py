@@ -435,7 +435,11 @@ class Case:
                         f"of {m.name}; without materials.{m.name}.normal_resistivity the model "
                         "covers the superconducting state only"
                     )
-        for why in (_temperature_changes_nothing(self), _table_ends_below_field(self)):
+        for why in (
+            _temperature_changes_nothing(self),
+            _heat_changes_nothing(self),
+            _table_ends_below_field(self),
+        ):
             if why:
                 warnings.warn(why, CaseWarning, stacklevel=3)
         check_thermal(self)
@@ -493,6 +497,26 @@ def _temperature_changes_nothing(case: Case) -> str | None:
                 "temperature dependence"
             )
     return None
+
+
+def _heat_changes_nothing(case: Case) -> str | None:
+    """The warning for a heat model ([thermal], not isothermal) beside superconductors whose Jc
+    and n do not depend on temperature: the stack heats and its currents never feel it (the
+    paper pair with a 3 T pulse reached 140 K at its 5 K Jc, unsaid), or None."""
+    if not case.thermal.coupled:
+        return None
+    blind = [
+        m.name
+        for m in case.materials
+        if isinstance(m, Superconductor) and not (m.tc_K or m.n_table)
+    ]
+    if not blind:
+        return None
+    return (
+        f"[thermal] model {case.thermal.model!r} heats the stack, but the Jc and n of "
+        f"{', '.join(blind)} do not depend on temperature: the heat is computed and the currents "
+        "never feel it; give jc.temperature (at, tc) or Jc tables at several temperatures"
+    )
 
 
 def _title(title: Any) -> str:

@@ -126,7 +126,9 @@ class Result:
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` contract: probes (final_T, max_abs_T: Bz with the applied field,
         max_abs_self_T: the sample's own, |Bz - applied|; final_error_T, max_error_T), solver
-        counters, accuracy (target, estimate, reached, levels), case in SI."""
+        counters, accuracy (target, estimate, reached, levels), case in SI; with a heat model,
+        thermal (hottest and final hottest temperature, heat, dissipation; each temperature
+        probe's final_K and max_K)."""
         applied = self.probes["applied_T"]
         probes = {
             p.name: {
@@ -151,6 +153,14 @@ class Result:
             }
             if "cold_head_T_K" in h:
                 out["thermal"] |= {k: float(h[k].iloc[-1]) for k in COLD_HEAD_COLUMNS}
+            if self.case.temperature_probes:  # quantity = "temperature" probes, K
+                out["thermal"]["probes"] = {
+                    p.name: {
+                        "final_K": float(self.probes[f"{p.name}_T_K"].iloc[-1]),
+                        "max_K": float(self.probes[f"{p.name}_T_K"].max()),
+                    }
+                    for p in self.case.temperature_probes
+                }
         if self.accuracy:
             out["accuracy"] = self.accuracy
         if self.error:

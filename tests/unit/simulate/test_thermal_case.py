@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import tomllib
+import warnings
 
 import numpy as np
 import pytest
 
 from fluxtrap.errors import FluxtrapError, ValidationError
-from fluxtrap.simulate.case import Case
+from fluxtrap.simulate.case import Case, CaseWarning
 from fluxtrap.simulate.thermal_spec import TemperatureTable
 
 CP = {
@@ -375,4 +376,21 @@ def test_cool_step_under_the_adiabatic_model_is_refused():
     d = cold_head_case()
     d["thermal"] = {"model": "adiabatic"}
     with pytest.raises(ValidationError, match=r"protocol\[1\]: .*\(or a cool step\) changes"):
+        Case.from_dict(d)
+
+
+def test_a_heat_model_beside_a_temperature_blind_jc_is_warned_of():
+    """The paper pair with [thermal] and a 3 T pulse heated to 140 K at its 5 K Jc, unsaid."""
+    with pytest.warns(CaseWarning, match=r"^\[thermal\] model 'conduction' heats the stack, but "
+                      r"the Jc and n of sc do not depend on temperature"):  # fmt: skip
+        Case.from_dict(base())
+    d = base()
+    d["materials"]["sc"]["jc"]["temperature"] = {"at": "5 K", "tc": "38 K"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
+        Case.from_dict(d)
+    d = base()
+    d["materials"]["sc"]["n"] = {"temperature": [5, 30], "temperature_unit": "K", "value": [35, 20]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
         Case.from_dict(d)
