@@ -24,6 +24,7 @@ from fluxtrap.magnetometry.loops import (
     TEMPERATURE_SPAN_K,
     LoopWidth,
     NotSuperconductingWarning,
+    OutlierReadingWarning,
     RepeatedMeasurementWarning,
     check_bar,
     interp_sigma,
@@ -140,6 +141,9 @@ def jc_from_width(
     notes = list(width.notes)
     for note in notes:
         warnings.warn(note, RepeatedMeasurementWarning, stacklevel=2)
+    if width.spikes:
+        notes.append(width.spikes)
+        warnings.warn(width.spikes, OutlierReadingWarning, stacklevel=2)
     if width.not_superconducting:
         if not force:
             raise AnalysisError(
