@@ -58,6 +58,10 @@ SHIELDING_MARGIN = 2.0
 # moment in A*m^2 labelled emu 1000x.
 JC_REFUSED = 1.0
 JC_IMPLAUSIBLE = 1e6
+# The header's sample mass over the bar's edges: bulk superconductors lie at 2-9 g/cm^3 (porous
+# MgB2 ~1.3, YBCO 6.4, Nb3Sn 8.9, Pb 11.3); outside this range an edge is in the wrong unit
+# (one edge in cm for mm: 10x, Jc 10x too low with no other sign) or the mass is not the bar's.
+DENSITY_RANGE_G_CM3 = (1.0, 25.0)
 
 
 class ImplausibleJcWarning(UserWarning):
@@ -246,6 +250,7 @@ def jc_from_width(
             f"{b_irr:.3g} T"
         )
     _check_plausible(jc, a_m, b_m, c_m, where, notes)
+    _check_density(width.mass_kg, a_m, b_m, c_m, where, notes)
     span = width.temperature_range_K
     if span is not None and drifted(span):
         notes.append(
@@ -343,6 +348,31 @@ def _check_plausible(
             f"superconductor (below {JC_IMPLAUSIBLE * 1e-4:g} A/cm^2); {hint}"
         )
         warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=3)
+
+
+def _check_density(
+    mass_kg: float | None, a_m: float, b_m: float, c_m: float, where: str, notes: list[str]
+) -> None:
+    """The file's sample mass over the edges' volume outside ``DENSITY_RANGE_G_CM3``: a note in
+    ``notes`` and an ``ImplausibleJcWarning`` (nothing without a mass)."""
+    if mass_kg is None or not mass_kg > 0:
+        return
+    density = mass_kg / (a_m * b_m * c_m) * 1e-3  # g/cm^3
+    lo, hi = DENSITY_RANGE_G_CM3
+    if lo <= density <= hi:
+        return
+    notes.append(
+        f"{where}: the sample mass in the file's header, {mass_kg * 1e6:.4g} mg, in the "
+        f"{a_m * 1e3:.3g} x {b_m * 1e3:.3g} x {c_m * 1e3:.3g} mm bar is {density:.3g} g/cm^3, "
+        f"outside the {lo:g}-{hi:g} g/cm^3 of a bulk superconductor: is an edge given "
+        + (
+            "too large (cm for mm: Jc 10-100x too low)"
+            if density < lo
+            else "too small (mm for cm, um for mm: Jc 10-100x too high)"
+        )
+        + " or the mass not the bar's? Jc is derived from the edges as given"
+    )
+    warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=3)
 
 
 def _below_first(grid: np.ndarray, flag: np.ndarray) -> float:

@@ -220,7 +220,8 @@ class LoopWidth:
     of the temperatures read on the two branches (a virgin branch measured colder does not set
     it), ``temperature_range_K`` their 2nd and 98th percentile (None without any). ``notes``:
     what the width left out of the file (rows repeated, the loop swept again), for the user;
-    ``spikes``: the readings left out as spikes (``isolated_spikes``), named by line ("" if none).
+    ``spikes``: the readings left out as spikes (``isolated_spikes``), named by line ("" if none);
+    ``mass_kg``: the sample mass the file's header gives (None if none), to check the edges by.
     """
 
     field_T: np.ndarray
@@ -239,6 +240,7 @@ class LoopWidth:
     dm_scatter_Am2: np.ndarray | None = None
     notes: tuple[str, ...] = ()
     spikes: str = ""
+    mass_kg: float | None = None
 
     def __post_init__(self) -> None:
         if self.dm_scatter_Am2 is None:
@@ -510,6 +512,7 @@ def loop_width(
         gaps_T=tuple(sorted(gaps)),
         notes=notes,
         spikes=spikes,
+        mass_kg=table.metadata.mass_kg,
     )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.magnetometry.bean import bean_jc, jc_from_loop
+from fluxtrap.magnetometry.bean import ImplausibleJcWarning, bean_jc, jc_from_loop
 from fluxtrap.magnetometry.jc import kim
 from fluxtrap.magnetometry.loops import (
     NotSuperconductingWarning,
@@ -23,7 +23,11 @@ from fluxtrap.magnetometry.loops import (
     split_branches,
 )
 from fluxtrap.magnetometry.readers import read
-from fluxtrap.magnetometry.synthetic import critical_state_moment, synthetic_mh_loop, write_qd_dat
+from fluxtrap.magnetometry.synthetic import (
+    critical_state_moment,
+    synthetic_mh_loop,
+    write_qd_dat,
+)
 from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata, robust_sigma
 
 A, B, C = 0.5e-3, 1.2e-3, 2.8e-3  # the users' bar, m
@@ -1016,6 +1020,40 @@ def test_spikes_in_many_readings_are_left_out_and_named_by_line():
         with warnings.catch_warnings():
             warnings.simplefilter("error", OutlierReadingWarning)
             jc_from_loop(loop, A, B, C, force=True)
+
+
+@pytest.mark.parametrize(
+    "edges_mm, named",
+    [
+        ((0.5, 1.2, 2.8), None),  # 10.1 mg: 6.0 g/cm^3, a cuprate's or pnictide's density
+        ((0.5, 1.2, 28.0), "0.601 g/cm^3, outside the 1-25 g/cm^3 of a bulk superconductor: is "
+         "an edge given too large (cm for mm: Jc 10-100x too low)"),
+        ((0.5, 12.0, 2.8), "0.601 g/cm^3"),
+        ((0.5, 1.2, 0.028), "601 g/cm^3, outside the 1-25 g/cm^3 of a bulk superconductor: is an "
+         "edge given too small"),
+    ],
+)  # fmt: skip
+def test_an_edge_in_the_wrong_unit_is_named_from_the_headers_sample_mass(tmp_path, edges_mm, named):
+    """c given as 2.8 cm for 2.8 mm gave Jc(3 T) 1667 A/cm^2 for 1.667e4, plausible for a bulk,
+    with no word (b in cm: 1455). The header's SAMPLE_MASS (10.1 mg, in mg as MPMS3 writes it)
+    over the edges' volume is outside 1-25 g/cm^3: an ImplausibleJcWarning names the density and
+    the likely slip, kept in the settings warnings; the right edges say nothing."""
+    table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=71, noise_emu=1e-5)
+    meta = dataclasses_replace(table.metadata, info={**table.metadata.info, "SAMPLE_MASS": "10.1"})
+    path = tmp_path / "bar.dat"
+    write_qd_dat(dataclasses_replace(table, metadata=meta), path)
+    back = read(path)
+    assert back.metadata.mass_kg == pytest.approx(10.1e-6)
+    a, b, c = (x * 1e-3 for x in edges_mm)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        jc = jc_from_loop(back, a, b, c)
+    said = [str(w.message) for w in caught if w.category is ImplausibleJcWarning]
+    if named is None:
+        assert said == [] and jc.settings["warnings"] == []
+    else:
+        (note,) = said
+        assert named in note and jc.settings["warnings"] == [note]
 
 
 def test_a_zero_in_the_error_column_is_not_a_zero_error_bar():
