@@ -25,6 +25,7 @@ from fluxtrap.magnetometry.loops import (
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.synthetic import (
     critical_state_moment,
+    loop_fields,
     synthetic_mh_loop,
     write_qd_dat,
 )
@@ -221,6 +222,34 @@ def test_the_jc_error_bar_at_a_field_is_the_scatter_over_repeated_noisy_loops(fi
         errors.append(jc.err_at(field_T))
     ratio = np.std(values, ddof=1) / np.median(errors)
     assert 0.7 < ratio < 1.4, ratio
+
+
+def test_the_jc_error_bar_between_interleaved_fields_is_the_scatter():
+    """A real loop's branches are read at fields that interleave (the MPMS3 never returns to a
+    field exactly): here the increasing branch 20 mT above the decreasing one's 50 mT steps.
+    Neighbouring points of Jc(B) then share readings, and ``err_at`` between them, propagated as
+    if independent, was 1.6x below the scatter of Jc(3.01 T) over 40 noisy loops (1.25x at 3 T
+    on the real CoCp2 file's field history, 53 % coverage of the true value over 60). Now the
+    ratio is 0.75-1.35 (40 repeats: the standard deviation is good to about 11 %)."""
+    fields = loop_fields(7.0, 141)
+    rising = np.arange(fields.size) > 3 * 140
+    fields = np.where(rising & (np.abs(fields) < 6.99), fields + 0.02, fields)
+    clean = critical_state_moment(kim(1e9, 0.6), fields, A, B, C)
+    values, errors = [], []
+    for seed in range(40):
+        m = clean + np.random.default_rng(seed).normal(0, 2e-7, fields.size)
+        table = MeasurementTable.from_arrays(
+            fields,
+            m,
+            TableMetadata("interleaved.dat", "MPMS3"),
+            temperature_K=5.0,
+            moment_err_Am2=np.full(fields.size, 2e-7),
+        )
+        jc = jc_from_loop(table, A, B, C)
+        values.append(jc.at(3.01))
+        errors.append(jc.err_at(3.01))
+    ratio = np.std(values, ddof=1) / np.median(errors)
+    assert 0.75 < ratio < 1.35, ratio
 
 
 def test_round_trip_from_a_tabulated_curve():
