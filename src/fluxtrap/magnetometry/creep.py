@@ -153,8 +153,10 @@ class CreepFit:
         if f(lo) <= 0:  # b = 0 too: no drift at all
             return float(np.exp(lo))
         # |B| falls (a/b > 0): the drift falls until ln t = a/b - 1, then rises as B(t) -> 0;
-        # |B| grows (a/b < 0): the drift falls for ever (1e30 s: beyond any magnet's life)
-        hi = self.a_T / self.b_T - 1.0 if self.a_T / self.b_T > 0 else np.log(1e30)
+        # |B| grows (a/b < 0): the drift falls for ever. Either way no further than 1e30 s,
+        # beyond any magnet's life (a slow creep's a/b of 3e5 overflowed exp in the search)
+        end = np.log(1e30)
+        hi = min(self.a_T / self.b_T - 1.0, end) if self.a_T / self.b_T > 0 else end
         if hi <= lo or f(hi) > 0:
             raise AnalysisError(f"the fitted decay rate never falls below {ppm_per_h:g} ppm/h")
         t_s = float(np.exp(brentq(f, lo, hi)))

@@ -499,6 +499,21 @@ def test_the_time_to_0_1_ppm_per_h_is_that_of_the_drift_either_way(a_T, b_T, gro
     assert fit.time_to_reach_ppm_per_h(0.1) == pytest.approx(_drift_time(a_T, b_T, 0.1), rel=1e-6)
 
 
+def test_a_creep_too_slow_to_stop_within_1e30_s_searches_no_further():
+    """b / a = 3e-6 put the search's end at ln t = a/b - 1 = 3.3e5: exp overflowed (a numpy
+    warning on the CLI) before the answer; the search now ends at 1e30 s."""
+    t = np.geomspace(10, 1e4, 60)
+    fit = fit_creep(t, 3.0 - 1e-5 * np.log(t), origin_s=0.0, source="hall.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CreepExtrapolationWarning)  # 1.2e5 s: past the data
+        warnings.simplefilter("error", RuntimeWarning)
+        assert fit.time_to_reach_ppm_per_h(0.1) == pytest.approx(
+            _drift_time(3.0, 1e-5, 0.1), rel=1e-6
+        )
+        with pytest.raises(AnalysisError, match="never falls below 1e-30 ppm/h"):
+            fit.time_to_reach_ppm_per_h(1e-30)
+
+
 def hall_logger(rate_T_h=4.8, b_T=0.0136, dt_s=10.0, hold_s=3 * 86400, noise_T=1e-4, seed=0):
     """A Hall-probe logger series on the clock of the field removal (7 T -> 0 at ``rate_T_h``):
     the probe holds 7 T until the front arrives, follows the ramp down to 2.9 T when the applied
