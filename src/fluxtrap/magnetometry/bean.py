@@ -148,11 +148,16 @@ def jc_from_width(
     if width.spikes:
         notes.append(width.spikes)
         warnings.warn(width.spikes, OutlierReadingWarning, stacklevel=2)
+    flipped = _clockwise(width.dm_Am2)
     if width.not_superconducting:
         if not force:
             raise AnalysisError(
                 f"{where}: not a superconductor's loop: {width.not_superconducting} "
-                "(refused; --force derives a Jc anyway and records that it was forced)"
+                + (  # forced, a flipped loop's width is below zero: no Jc either
+                    f"(refused){flipped}"
+                    if flipped
+                    else "(refused; --force derives a Jc anyway and records that it was forced)"
+                )
             )
         notes.append(f"{where}: {width.not_superconducting} (Jc derived anyway: forced)")
         warnings.warn(notes[-1], NotSuperconductingWarning, stacklevel=2)
@@ -242,6 +247,7 @@ def jc_from_width(
             f"{where}: no irreversible magnetization: the loop width (median "
             f"{np.median(dm_pos) * volume * 1e3:.3g} emu) is nowhere {IRREVERSIBLE_SIGMA:g} standard errors "
             f"({np.median(sigma) * volume * 1e3:.2g} emu) above zero; is this a superconductor's loop?"
+            f"{flipped}"
         )
     b_irr = float(grid[significant].max())
     below = grid <= b_irr
@@ -312,6 +318,20 @@ def penetration_depth(a_m: float, c_m: float) -> float:
     smaller of the two. A 200 nm film 5 mm wide: 0.71 um, not 2.5 mm (314 T for 1e11 A/m^2,
     which flagged every field of a 7 T loop)."""
     return min(a_m / 2, c_m / np.pi * (1 + np.log1p(a_m / c_m)))
+
+
+def _clockwise(dm_Am2: np.ndarray) -> str:
+    """A note when the loop width (decreasing minus increasing branch) is negative at over 80 %
+    of its fields: a superconductor's loop with its moment's sign flipped runs clockwise, like
+    this; "" otherwise (a reversible loop's width is noise about 0)."""
+    below = float(np.mean(dm_Am2 < 0)) if dm_Am2.size else 0.0
+    if below <= 0.8:
+        return ""
+    return (
+        f"; the loop runs clockwise (its width is negative at {below:.0%} of its fields), as a "
+        "superconductor's does with the moment's sign flipped: negate the moment column and "
+        "read the file again"
+    )
 
 
 def _despiked(grid: np.ndarray, dm: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

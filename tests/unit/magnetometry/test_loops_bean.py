@@ -297,13 +297,38 @@ def test_reversible_loop_is_refused():
     table = MeasurementTable.from_arrays(
         b, m, TableMetadata("para.dat", "MPMS3"), temperature_K=5.0
     )
-    with pytest.raises(AnalysisError, match="para.dat: not a superconductor's loop"):
+    with pytest.raises(AnalysisError, match="para.dat: not a superconductor's loop") as refused:
         jc_from_loop(table, A, B, C)
+    assert "clockwise" not in str(refused.value)
     with (
         pytest.raises(AnalysisError, match="para.dat: no irreversible magnetization"),
         pytest.warns(NotSuperconductingWarning),
     ):
         jc_from_loop(table, A, B, C, force=True)
+
+
+def test_a_loop_with_its_moment_s_sign_flipped_is_named_so():
+    """A superconductor's loop negated (a reversed sample, a sign convention) was refused as not
+    shielding with '--force derives a Jc anyway', and --force then said only 'no irreversible
+    magnetization'; both now say the loop runs clockwise. A reversible loop says nothing of it."""
+    from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+
+    table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41)
+    flipped = MeasurementTable.from_arrays(
+        table.field_T, -table.moment_Am2, TableMetadata("flip.dat", "MPMS3"), temperature_K=5.0
+    )
+    said = r"the loop runs clockwise \(its width is negative at 9\d% of its fields\)"
+    with pytest.raises(
+        AnalysisError, match=r"flip.dat: not a superconductor's loop.*" + said
+    ) as no:
+        jc_from_loop(flipped, A, B, C)
+    assert "--force" not in str(no.value)  # forced, it has no Jc either
+    with (
+        pytest.raises(AnalysisError, match=r"flip.dat: no irreversible magnetization.*" + said),
+        pytest.warns(NotSuperconductingWarning),
+    ):
+        jc_from_loop(flipped, A, B, C, force=True)
+    assert jc_from_loop(table, A, B, C).at(3.0) == pytest.approx(kim(1e9, 0.6)(3.0), rel=0.02)
 
 
 def test_negative_virgin_curve_and_extra_branch():
