@@ -1037,14 +1037,18 @@ class Store:
             s.refresh(x)
             return _calibration_record(x, campaign)
 
-    def calibrations(self, campaign: str | None = None) -> list[CalibrationRecord]:
-        """All stored calibrations, or those of ``campaign``, oldest first."""
+    def calibrations(
+        self, campaign: str | None = None, *, limit: int | None = None, skip: int = 0
+    ) -> list[CalibrationRecord]:
+        """The stored calibrations, or those of ``campaign``, oldest first: all, or the newest
+        ``limit`` after the ``skip`` newest (as :meth:`simulations`)."""
         with self._reader() as s:
-            q = select(m.Calibration).order_by(m.Calibration.id)
+            q = select(m.Calibration).order_by(m.Calibration.id.desc())
             if campaign is not None:
                 q = q.where(m.Calibration.campaign_id == _campaign(s, campaign).id)
             names = dict(s.execute(select(m.Campaign.id, m.Campaign.name)).all())
-            return [_calibration_record(x, names.get(x.campaign_id)) for x in s.scalars(q)]
+            q = q.offset(skip).limit(limit)
+            return [_calibration_record(x, names.get(x.campaign_id)) for x in s.scalars(q)][::-1]
 
     def calibration(self, calibration_id: int) -> CalibrationRecord:
         """One stored calibration."""

@@ -31,6 +31,7 @@ from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_session
 from fluxtrap.web.jobs import MAX_OFFSET
 from fluxtrap.web.schemas import Count, Id
 
+LISTED_CALIBRATIONS = 200  # the newest calibrations on the calibrations page
 PAGE_CAMPAIGNS = 100  # campaigns on one page of the campaign list (?limit: up to MAX_CAMPAIGNS)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
@@ -361,9 +362,18 @@ def simulation_page(request: Request, simulation_id: Id) -> HTMLResponse:
 
 @router.get("/calibrations")
 def calibrations_page(request: Request) -> HTMLResponse:
-    """Stored calibrations (``fluxtrap calibrate --db``): fitted values, whether every series fits."""
+    """The newest ``LISTED_CALIBRATIONS`` stored calibrations (``fluxtrap calibrate --db``):
+    fitted values, whether every series fits (each row reads its whole result: all of them grew
+    with the store)."""
     user, store = _user(request), store_of(request)
-    return _page(request, "calibrations.html", user, calibrations=store.calibrations())
+    shown = store.calibrations(limit=LISTED_CALIBRATIONS + 1)  # one more: are there older?
+    return _page(
+        request,
+        "calibrations.html",
+        user,
+        calibrations=shown[-LISTED_CALIBRATIONS:],
+        older=len(shown) > LISTED_CALIBRATIONS,
+    )
 
 
 @router.get("/calibrations/{calibration_id}")

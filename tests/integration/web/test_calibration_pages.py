@@ -65,6 +65,25 @@ def test_calibrations_list_shows_values_and_misfits(recorded):
     assert html.count('href="/calibrations/') >= 4 and "NO" in html  # the flux jump is not fitted
 
 
+def test_the_calibrations_page_lists_the_newest_and_says_there_are_older(recorded, monkeypatch):
+    """Every calibration was read, each with its whole result, on every request."""
+    from fluxtrap.web import pages
+
+    lab, ids, _, _ = recorded
+    assert 'id="older"' not in lab.client.get("/calibrations").text
+    monkeypatch.setattr(pages, "LISTED_CALIBRATIONS", 1)
+    read, calibrations = [], lab.store.calibrations
+    monkeypatch.setattr(
+        lab.store, "calibrations", lambda *a, **k: read.append(k) or calibrations(*a, **k)
+    )
+    html = lab.client.get("/calibrations").text
+    assert read == [{"limit": 2}]  # the newest one and one more, not every calibration
+    assert f'href="/calibrations/{ids[1]}"' in html and f'href="/calibrations/{ids[0]}"' not in html
+    assert '<p class="muted" id="older">The newest 1;' in html
+    assert [c.id for c in lab.store.calibrations(limit=1, skip=1)] == ids[:1]
+    assert [c.id for c in lab.store.calibrations(NAME, limit=5)] == ids
+
+
 def test_calibration_page(recorded):
     lab, (good_id, jump_id), meas, good = recorded
     r = lab.client.get(f"/calibrations/{good_id}")
