@@ -80,7 +80,10 @@ def read_text(path: str | Path, what: str) -> str:
 
 
 def load_toml(text: str, source: str) -> dict[str, Any]:
-    """Parse TOML ``text`` from ``source`` (a path or "request body") and check its values."""
+    """Parse TOML ``text`` from ``source`` (a path or "request body") and check its values; a
+    leading byte-order mark (Windows editors' "UTF-8 with BOM") is dropped: tomli refused it as
+    "Invalid statement (at line 1, column 1)", a line the user sees nothing wrong with."""
+    text = text.removeprefix("\ufeff")
     if len(text) > MAX_DOCUMENT:
         raise InputFileError(
             f"{source}: {len(text)} characters is more than a TOML file may have ({MAX_DOCUMENT})"

@@ -198,3 +198,12 @@ def test_a_near_miss_among_thousands_of_long_names_compares_a_bounded_few(monkey
     assert compared == [inputs.NEAR_BUDGET // 199**2]  # 12 of the 3000
     short = [f"run {i:04d}" for i in range(3000)] + ["K-Ba122 SPS"]
     assert inputs.near("K-Ba122 SPZ", short) == "K-Ba122 SPS"
+
+
+def test_a_byte_order_mark_is_not_a_toml_error(tmp_path):
+    """Windows editors save "UTF-8 with BOM": the case was refused as "not valid TOML (Invalid
+    statement (at line 1, column 1))", a line that looks right."""
+    text = (EXAMPLES / "paper_bulk_pair.toml").read_text()
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert Case.from_toml(bom) == Case.from_toml(EXAMPLES / "paper_bulk_pair.toml")
