@@ -133,7 +133,7 @@ class SolverOptions:
             )
         if not 1e-5 <= opts.accuracy < 1:
             raise ValidationError(
-                f"solver.accuracy: must be between 0.001 % and 100 %, got {d.get('accuracy')!r}"
+                f"solver.accuracy: must be at least 0.001 % and below 100 %, got {d.get('accuracy')!r}"
             )
         if not 0 < opts.max_wall_s <= MAX_WALL_S:
             raise ValidationError(

@@ -984,3 +984,13 @@ def test_a_long_jc_table_reads_its_units_once(monkeypatch):
     assert len(calls) < 10
     assert list(jc.field_T) == [parse(f"{b} mT", "magnetic_flux_density") for b in fields]
     assert list(jc.jc_A_m2) == [parse(f"{j} A/cm^2", "current_density") for j in jcs]
+
+
+def test_an_accuracy_of_100_percent_is_refused_as_the_message_says():
+    """The message said "between 0.001 % and 100 %" and refused "100 %"."""
+    d = base()
+    d["solver"] = {"accuracy": "100 %"}
+    with pytest.raises(ValidationError, match=r"0\.001 % and below 100 %, got '100 %'"):
+        Case.from_dict(d)
+    d["solver"] = {"accuracy": "99 %"}
+    assert Case.from_dict(d).solver.accuracy == pytest.approx(0.99)
