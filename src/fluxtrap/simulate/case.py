@@ -163,6 +163,7 @@ class Case:
                 f"probes: {len(probe_tables)} [[probes]] tables; at most {MAX_PROBES} (each is a "
                 "column of probes.csv)"
             )
+        seen: dict[str, int] = {}
         for i, d in enumerate(probe_tables):
             quantity = d.get("quantity", "Bz")
             if quantity not in PROBE_QUANTITIES:
@@ -171,6 +172,13 @@ class Case:
                     f"{', '.join(PROBE_QUANTITIES)}"
                 )
             probe = Probe.from_dict(d, f"probes[{i}]", f"probe{i}")
+            j = seen.setdefault(probe.name, i)
+            if j != i:  # say which tables clash, and why an unnamed one has its name
+                unnamed = [f"probes[{k}]" for k in (j, i) if "name" not in probe_tables[k]]
+                why = f" ({unnamed[0]} has no name: it is called probe<index>)" if unnamed else ""
+                raise ValidationError(
+                    f"probes[{i}].name: {probe.name!r} is also probes[{j}]'s{why}"
+                )
             (probes if quantity == "Bz" else temperature_probes).append(probe)
         step_tables = tables(data, "protocol")
         if len(step_tables) > MAX_STEPS:

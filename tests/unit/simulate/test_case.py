@@ -994,3 +994,22 @@ def test_an_accuracy_of_100_percent_is_refused_as_the_message_says():
         Case.from_dict(d)
     d["solver"] = {"accuracy": "99 %"}
     assert Case.from_dict(d).solver.accuracy == pytest.approx(0.99)
+
+
+def test_a_probe_name_clash_names_both_tables_and_an_unnamed_probe():
+    """An unnamed probes[0] is called probe0; a second probe the user named 'probe0' was refused
+    with "duplicate names in ['probe0', 'probe0']", two names the user never wrote twice."""
+    d = base()
+    d["probes"] = [
+        {"r": "0 mm", "z": "7.5 mm"},
+        {"name": "probe0", "r": "1 mm", "z": "7.5 mm"},
+    ]
+    with pytest.raises(
+        ValidationError,
+        match=r"^probes\[1\]\.name: 'probe0' is also probes\[0\]'s \(probes\[0\] has no name",
+    ):
+        Case.from_dict(d)
+    d["probes"][0]["name"] = "top"
+    d["probes"][1]["name"] = "top"
+    with pytest.raises(ValidationError, match=r"^probes\[1\]\.name: 'top' is also probes\[0\]'s$"):
+        Case.from_dict(d)
