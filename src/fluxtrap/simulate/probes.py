@@ -116,7 +116,7 @@ def field_matrix(
     levels: int = 3,
     far_factor: float = np.inf,
     smooth: bool = False,
-    chunk: int = 256,
+    chunk: int = 2**19,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(G_r, G_z), each (n_points, n_triangles): B at ``where`` (n_points, 2) as (r, z) from unit J.
 
@@ -126,6 +126,8 @@ def field_matrix(
     a disc of its weight's area (``loop_field``'s ``core2``), so a point next to a quadrature node
     gets no spike. The defaults (every element at least 6 points, 64 sub-triangles near) serve
     probes; ``MAP_QUALITY`` serves pictures (``bench/bench_outputs.py``: its error and speed).
+    ``chunk``: quadrature-point pairs evaluated at once (the points go in batches of that many
+    over the elements' points), which bounds the temporaries' memory.
     """
     where = np.atleast_2d(np.asarray(where, float))
     p = points[triangles]
@@ -136,6 +138,9 @@ def field_matrix(
     Gr = np.empty((len(where), len(triangles)))
     Gz = np.empty_like(Gr)
     one_point = np.isfinite(far_factor)
+    # points per batch: about ``chunk`` quadrature-point pairs at once (256 points per batch on
+    # 26 000 elements held 40 M pairs and their temporaries: 1000 probes peaked at 7.4 GB)
+    chunk = max(1, chunk // (qw.size if not one_point else len(triangles)))
     for s in range(0, len(where), chunk):
         w = where[s : s + chunk, :, None, None]
         if one_point:
