@@ -49,6 +49,9 @@ MATERIAL_KEYS = ("heat_capacity", "thermal_conductivity")
 # W/(m*K): above any solid (ultrapure copper near 10 K: ~2e4); beyond, a unit mistake, and the
 # conduction matrix loses the heat capacity and the surfaces to rounding (1e16 cooled to -6e7 K)
 MAX_CONDUCTIVITY = 1e6
+# J/(m^3*K): below any solid above 0.1 K (copper at 1 K: ~100); below, a unit mistake, and one
+# step's heat runs the temperature away (1e-300 stopped at t = 0 as a "thermal runaway")
+MIN_HEAT_CAPACITY = 1e-2
 _UNITS = {
     "volumetric_heat_capacity": "J/(m^3*K)",
     "thermal_conductivity": "W/(m*K)",
@@ -158,6 +161,13 @@ def thermal_material(spec: Mapping[str, Any], where: str) -> ThermalMaterial | N
             f"{key_path(where, 'thermal_conductivity')}: {max(k.values):.3g} W/(m*K) is beyond "
             f"the {MAX_CONDUCTIVITY:.0e} W/(m*K) of any solid (ultrapure copper near 10 K has "
             "about 2e4); a unit mistake?"
+        )
+    c = got.get("heat_capacity")
+    if c is not None and min(c.values) < MIN_HEAT_CAPACITY:
+        raise ValidationError(
+            f"{key_path(where, 'heat_capacity')}: {min(c.values):.3g} J/(m^3*K) is below the "
+            f"{MIN_HEAT_CAPACITY:g} J/(m^3*K) of any solid above 0.1 K (copper at 1 K has about "
+            "100); a unit mistake?"
         )
     return ThermalMaterial(**got) if got else None
 

@@ -156,6 +156,10 @@ def edit(path: str, value):
             edit("materials/cu/thermal_conductivity", "1e16 W/(m*K)"),
             r"materials\.cu\.thermal_conductivity: 1e\+16 W/\(m\*K\) is beyond the 1e\+06",
         ),
+        (  # accepted, it stopped at t = 0 as a "thermal runaway (hottest element 20 K)"
+            edit("materials/sc/heat_capacity", "1e-300 J/(m^3*K)"),
+            r"materials\.sc\.heat_capacity: 1e-300 J/\(m\^3\*K\) is below the 0\.01 J/",
+        ),
         (
             edit("materials/sc/heat_capacity/value", [50, -1, 3]),
             r"materials\.sc\.heat_capacity\.value\[1\]: must be > 0",
