@@ -23,6 +23,7 @@ MAX_PULSE_POINTS = 10_000  # points of a tabulated pulse
 MAX_STEPS = 10_000  # [[protocol]] steps: each is at least one time step of the run
 MAX_DURATION_S = 1e10  # a protocol's total simulated time, s (317 years)
 MAX_FIELD_T = 100.0  # applied field, T: the strongest pulsed magnets reach about 100 T
+MAX_TEMPERATURE_K = 1000.0  # a protocol temperature, K: far above any superconductor's Tc
 MIN_STEP_S = 1e-9  # the shortest time step (solver.max_step), step duration, pulse rise, decay or
 # interval of a pulse table, s: the solver's own floor
 
@@ -38,8 +39,11 @@ def _positive(d: Mapping[str, Any], key: str, dimension: str, where: str, hint: 
 
 def _temperature(d: Mapping[str, Any], key: str, where: str) -> float:
     value = quantity(d, key, "temperature", where)
-    if value < 0:
-        raise ValidationError(f"{where}.{key}: must be >= 0 K, got {d[key]!r} ({value:.4g} K)")
+    if not 0 <= value <= MAX_TEMPERATURE_K:
+        raise ValidationError(
+            f"{where}.{key}: must be 0 to {MAX_TEMPERATURE_K:g} K (far above any superconductor's "
+            f"Tc), got {d[key]!r} ({value:.4g} K)"
+        )
     return value
 
 

@@ -691,17 +691,22 @@ def test_steps_shorter_than_1_ns_and_protocols_longer_than_1e10_s_are_refused(ed
     [
         (
             lambda d: d["protocol"][0].update(temperature="-5 K"),  # was accepted
-            r"^protocol\[0\]\.temperature: must be >= 0 K, got '-5 K' \(-5 K\)",
+            r"^protocol\[0\]\.temperature: must be 0 to 1000 K .*, got '-5 K' \(-5 K\)",
         ),
         (
             lambda d: d["protocol"][0].update(temperature="-300 degC"),
-            r"^protocol\[0\]\.temperature: must be >= 0 K, got '-300 degC' \(-26\.85 K\)",
+            r"^protocol\[0\]\.temperature: must be 0 to 1000 K .*, got '-300 degC' \(-26\.85 K\)",
+        ),
+        (  # with a constant Jc it ran as if at 20 K
+            lambda d: d["protocol"][0].update(temperature="1e300 K"),
+            r"^protocol\[0\]\.temperature: must be 0 to 1000 K \(far above any superconductor's "
+            r"Tc\), got '1e300 K' \(1e\+300 K\)",
         ),
         (
             lambda d: d["protocol"].append(
                 {"step": "ramp_temperature", "to": "-1 K", "rate": "1 K/s"}
             ),
-            r"^protocol\[3\]\.to: must be >= 0 K",
+            r"^protocol\[3\]\.to: must be 0 to 1000 K",
         ),
         (
             lambda d: d["protocol"][0].update(field="1e6 T"),  # was accepted

@@ -365,7 +365,7 @@ HEAD = "thermal/cold_head/"
         ),
         (edit("thermal/model", "adiabatic"), r"need model = \"conduction\""),
         (edit("protocol/1/duration", "0 s"), r"protocol\[1\]\.duration: must be > 0"),
-        (edit("protocol/1/to", "-3 K"), r"protocol\[1\]\.to: must be >= 0 K"),
+        (edit("protocol/1/to", "-3 K"), r"protocol\[1\]\.to: must be 0 to 1000 K"),
         (edit("protocol/1/rate", "1 K/s"), r"protocol\[1\]\.rate: unknown key"),
     ],
 )
