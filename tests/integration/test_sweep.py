@@ -562,6 +562,11 @@ def test_ring_dimensions_sweep_reports_and_plots_the_bore(tmp_path):
     assert "profiles" not in next(iter(records.values()))["summary"]["bore"]
     files = write_results(table, tmp_path / "out", tmp_path / "rings.toml", axes[:1])
     assert tmp_path / "out" / "bore.png" in files
+    # a sweep of a case without [bore] into the same folder: the old bore.png was left there
+    plain = table.drop(columns=[c for c in table if c.startswith("bore_")])
+    again = write_results(plain, tmp_path / "out", tmp_path / "plain.toml", axes[:1])
+    drawn = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
+    assert drawn == sorted(p.name for p in again if p.suffix == ".png") and "bore.png" not in drawn
 
 
 def load_case_from_text(text: str, folder):

@@ -97,7 +97,9 @@ def write_results(
     axes: Sequence[Axis] = (),
     rows: Sequence[Mapping[str, Value]] = (),
 ) -> list[Path]:
-    """``results.csv``, ``results.json`` and the plots; returns the paths written."""
+    """``results.csv``, ``results.json`` and the plots; returns the paths written. Plots an
+    earlier sweep into ``out`` drew and this one does not (another case's probes or bore) are
+    removed: left beside the new ones they read as this sweep's."""
     out.mkdir(parents=True, exist_ok=True)
     units = swept_units(axes, rows)
     csv_path, json_path = out / "results.csv", out / "results.json"
@@ -116,7 +118,10 @@ def write_results(
         "variants": json.loads(table.to_json(orient="records", double_precision=15)),
     }
     json_path.write_text(json.dumps(meta, indent=1))
-    return [csv_path, json_path, *plot_sweep(table, units, out)]
+    plots = plot_sweep(table, units, out)
+    for stale in {*out.glob("trapped_*.png"), out / "bore.png"} - set(plots):
+        stale.unlink(missing_ok=True)
+    return [csv_path, json_path, *plots]
 
 
 def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list[Path]:
