@@ -678,6 +678,10 @@ def test_measure_add_of_an_mt_curve_fills_the_tc_objective(tmp_path, capsys):
     assert 0 < sample.objective_errors["tc"] == pytest.approx(zfc.settings["tc_err_K"])
     tc_text = estimate_text(sample.objectives["tc"], sample.objective_errors["tc"])
     assert f"tc = {tc_text} K" in out
+    # measure list names each fit's sweep (it read "tc_fit (n pts), tc_fit (n pts)")
+    code, out, err = cli(capsys, "measure", "list", "-c", "tc campaign", "--db", db)
+    n = [len(c.columns["T_K"]) for c in curves]
+    assert f"tc_fit ZFC ({n[0]} pts), tc_fit FC ({n[1]} pts)" in " ".join(out.split()), out
     # an M(T) file without a transition, a loop's kind without edges, an unknown kind: nothing
     for args, message in (
         (

@@ -550,8 +550,9 @@ def measure_list(
             m.kind,
             f"{m.temperature_K:.3g}" if m.temperature_K is not None else "-",
             m.filename,
-            ", ".join(
-                f"{cv.kind} ({len(next(iter(cv.columns.values()), []))} pts)"
+            ", ".join(  # a tc_fit per sweep: its label (ZFC warming, FC cooling) tells them apart
+                " ".join([cv.kind, str(cv.settings.get("sweep") or "")]).strip()
+                + f" ({len(next(iter(cv.columns.values()), []))} pts)"
                 for cv in curves.get(m.id, [])
             ),
         ]
