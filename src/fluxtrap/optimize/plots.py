@@ -217,7 +217,7 @@ def plot_slices_1d(
     fig, axes = plt.subplots(
         2,
         len(names),
-        figsize=(3.6 * len(names), 5.6),
+        figsize=(max(3.6 * len(names), 5.6), 5.6),  # one parameter: room for the title
         squeeze=False,
         sharex="col",
         constrained_layout=True,

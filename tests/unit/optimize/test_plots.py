@@ -241,3 +241,23 @@ def test_the_acquisition_map_is_coloured_over_its_upper_95_percent(fitted):
     assert (cs.levels[0], cs.levels[-1]) == pytest.approx((np.percentile(acq, 5), acq.max()))
     mean = fig.axes[0].collections[0]  # the other maps keep matplotlib's levels over all values
     assert mean.levels[0] <= s["two_d"][pair]["mean"].min()
+
+
+def test_the_1d_title_fits_a_figure_of_one_parameter():
+    """One parameter: the figure was 3.6 in wide and its title, "y: slices through the best point
+    (red: next suggestions)", 4.3 in: cut at both sides ("ces through the best point (red: next
+    suggest")."""
+    import matplotlib.pyplot as plt
+
+    from fluxtrap.optimize.plots import plot_slices_1d
+
+    space = SearchSpace([Continuous("x", 0, 10, 0, "degC/min")])
+    X = pd.DataFrame({"x": [0.0, 2.0, 5.0, 7.0, 10.0]})
+    y = pd.Series([0.0, 1.0, 40.0, 99.0, 3.0], name="y")
+    opt = Optimizer(space, seed=0, num_restarts=2, raw_samples=64).tell(X, y)
+    fig = plot_slices_1d(model_slices(opt, n_grid=21), suggestions=pd.DataFrame({"x": [7.3]}))
+    fig.canvas.draw()
+    box = fig._suptitle.get_window_extent()
+    width = fig.get_size_inches()[0] * fig.dpi
+    plt.close(fig)
+    assert box.x0 >= 0 and box.x1 <= width
