@@ -102,12 +102,14 @@ def advise_from_suggestions(
         o = (r.model_summary or {}).get("objectives", {}).get(objective.name)
         if r.acquisition_value is None or not o or o.get("noise_std") is None:
             continue
-        if rounds and rounds[-1][0] == r.model_summary:  # asked together: one fit
+        # the fit's summary: each row of a batch also keeps its own prediction
+        fit = {k: v for k, v in r.model_summary.items() if k != "prediction"}
+        if rounds and rounds[-1][0] == fit:  # asked together: one fit
             rounds[-1][1] = max(rounds[-1][1], r.acquisition_value)
         elif o.get("constant"):
             rounds.clear()
         else:
-            rounds.append([r.model_summary, r.acquisition_value, o["noise_std"]])
+            rounds.append([fit, r.acquisition_value, o["noise_std"]])
     advice = advise([a for _, a, _ in rounds], [s for _, _, s in rounds], k, kappa)
     if advice.ei is None:
         return advice

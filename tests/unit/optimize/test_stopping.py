@@ -74,3 +74,22 @@ def test_rounds_fitted_on_a_constant_objective_are_not_counted():
     varied = [*flat, *[rec(n, -20.0, False) for n in range(14, 16)]]
     assert advise_from_suggestions(varied, y, k=2, kappa=0.01).stop
     assert advise_from_suggestions(varied, y, k=3, kappa=0.01).rounds == 2
+
+
+def test_a_batch_is_one_round_though_each_row_keeps_its_own_prediction():
+    """Store.add_suggestions puts each row's prediction in its model summary, so the rows of one
+    batch never compared equal: a batch of ten was ten rounds, the last row's value the round's
+    (`suggest -n 10` on 500 samples: best log EI 23.4, the advisor 'expected improvement
+    1.52e-42 A/cm²' from the tenth row's -87; twelve rows below the noise said 'stop' at once)."""
+
+    def row(acq, mean):
+        summary = {"n": 500, "pending": 0, "objectives": {"jc": {"noise_std": 0.5}}}
+        return SimpleNamespace(
+            acquisition_value=acq,
+            model_summary=summary | {"prediction": {"jc": {"mean": mean, "std": 0.1}}},
+        )
+
+    batch = [row(math.log(2.0), 9.0), *[row(-87.0 - i, 7.0 - i) for i in range(11)]]
+    a = advise_from_suggestions(batch, ObjectiveDef("jc"), k=12, kappa=0.01)
+    assert (a.rounds, a.rounds_below, a.stop) == (1, 0, False)
+    assert a.ei == pytest.approx(2.0)
