@@ -261,3 +261,20 @@ def test_the_1d_title_fits_a_figure_of_one_parameter():
     width = fig.get_size_inches()[0] * fig.dpi
     plt.close(fig)
     assert box.x0 >= 0 and box.x1 <= width
+
+
+def test_slices_of_two_objectives_raise_no_torch_sparse_note():
+    """`fluxtrap plot model` on a two-objective campaign printed torch's "warning: Sparse
+    invariant checks are implicitly disabled. Memory errors (e.g. SEGFAULT) will occur ..."
+    (linear_operator's sparse summing matrix in the hypervolume acquisition). torch warns once
+    per process: this test sees it only when it runs first (alone, as the red check did)."""
+    import warnings
+
+    space = SearchSpace([Continuous("x", 450, 750, 5, "degC"), Continuous("z", 0, 60, 0, "min")])
+    X = pd.DataFrame({"x": [450, 600, 750, 500, 700], "z": [0, 30, 60, 45, 10.0]})
+    y = pd.DataFrame({"jc": [1, 3, 2, 4, 1.0], "tc": [30, 36, 38, 33, 39.0]})
+    opt = Optimizer(space, seed=0, objectives=["jc", "tc"], num_restarts=2, raw_samples=64)
+    opt.tell(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model_slices(opt, n_grid=11, one_d=["x"], two_d=[])
