@@ -635,11 +635,16 @@ class Optimizer:
                 f"{'; '.join(c.text() for c in space.constraints)}: nothing can be suggested"
             )
         if grid is not None:
-            free = sum(k not in seen for k in unit_keys(grid))
+            keys = unit_keys(grid)
+            free = sum(k not in seen for k in keys)
             if free < n:
+                measured = set(space.keys(self._X))
+                held = sum(k in measured for k in keys)
                 raise ValidationError(
                     f"ask: only {free} of the {len(grid)} settable feasible points are neither "
-                    f"measured nor pending, {n} asked for"
+                    f"measured nor pending, {n} asked for ({held} measured, "
+                    f"{len(grid) - free - held} pending only: discard open suggestions no "
+                    "sample will be made from to free their points)"
                 )
         if len(self._X) < 2:
             if pool is not None:

@@ -638,3 +638,16 @@ def test_a_batch_beyond_a_large_constrained_grid_says_how_many_are_taken():
     opt.tell(X, pd.Series([1.0, 2.0, 3.0], name="y"))
     with pytest.raises(ValidationError, match=r"no new settable point .* \(6 measured, pending or"):
         opt.ask(4)
+
+
+def test_an_exhausted_grid_says_how_many_points_are_measured_and_pending():
+    """A 2 x 2 grid, four suggestions left open, two samples then made without --from-suggestion
+    on two of their points: 'only 0 of the 4 settable feasible points are neither measured nor
+    pending' did not say that two points are held by open suggestions alone, which discarding
+    them frees."""
+    space = SearchSpace([Integer("a", 0, 1), Integer("b", 0, 1)])
+    X = pd.DataFrame({"a": [0, 1], "b": [0, 1]})
+    opt = Optimizer(space, **FAST).tell(X, pd.Series([5.0, 4.0], name="y"))
+    pending = pd.DataFrame({"a": [1, 0, 0, 1], "b": [0, 1, 0, 1]})
+    with pytest.raises(ValidationError, match=r"\(2 measured, 2 pending only: discard open"):
+        opt.ask(1, pending=pending)
