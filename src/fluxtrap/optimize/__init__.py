@@ -12,6 +12,7 @@ import importlib
 _EXPORTS = {
     "ConstantObjectiveWarning": "fluxtrap.optimize.optimizer",
     "Optimizer": "fluxtrap.optimize.optimizer",
+    "OutlierWarning": "fluxtrap.optimize.optimizer",
     "Categorical": "fluxtrap.optimize.space",
     "Continuous": "fluxtrap.optimize.space",
     "Integer": "fluxtrap.optimize.space",

@@ -132,6 +132,15 @@ class ConstantObjectiveWarning(UserWarning):
     """All observed values of an objective are equal: the model can only explore."""
 
 
+class OutlierWarning(UserWarning):
+    """Values of an objective lie more than ``OUTLIER_IQR`` interquartile ranges from its median."""
+
+
+# a value this many interquartile ranges from the median is named (a mistyped unit: 1e6 x the
+# rest is ~1e6 IQRs away; Jc spread log-uniformly over 4 decades, its largest ~10 IQRs)
+OUTLIER_IQR = 1000.0
+
+
 MAX_BATCH = 100  # suggestions in one ask: a lab batch, and a bounded acquisition optimisation
 MAX_PENDING = 1000  # pending points conditioned on (each is a fantasy in qLogNEI)
 MAX_OBSERVATIONS = 2000  # told in all: the GP fit is O(n^3) in time, O(n^2) in memory
@@ -365,10 +374,34 @@ class Optimizer:
                     ConstantObjectiveWarning,
                     stacklevel=4,
                 )
+            elif not self._constant_warned:
+                self._warn_outliers(name)
         self._constant_warned = True  # once per data: the planning model refits the same rows
         with manual_seed(self._derived_seed(0)):
             return fit_model(
                 self._U(), self._signed_Y(), self.space.cat_dims, light_tailed, self._Yvar()
+            )
+
+    def _warn_outliers(self, name: str) -> None:
+        """An ``OutlierWarning`` for values of ``name`` farther than ``OUTLIER_IQR``
+        interquartile ranges from its median (5 observations or more): a value typed in the wrong
+        unit (1e6 x the others) steers every later suggestion with no word otherwise. A warning,
+        not a refusal: a real breakthrough may lie that far."""
+        y = self._Y[name].dropna().to_numpy(float)
+        if len(y) < 5:
+            return
+        q1, median, q3 = np.percentile(y, [25, 50, 75])
+        if not q3 > q1:
+            return
+        far = y[np.abs(y - median) > OUTLIER_IQR * (q3 - q1)]
+        if len(far):
+            shown = ", ".join(f"{v:g}" for v in far[:5]) + (", ..." if len(far) > 5 else "")
+            warnings.warn(
+                f"objective {name}: {len(far)} of {len(y)} values ({shown}) lie more than "
+                f"{OUTLIER_IQR:g} interquartile ranges from the median {median:g}: check their "
+                "value and unit; the model takes them as measured",
+                OutlierWarning,
+                stacklevel=5,
             )
 
     def _U(self) -> torch.Tensor:

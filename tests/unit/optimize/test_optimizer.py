@@ -651,3 +651,23 @@ def test_an_exhausted_grid_says_how_many_points_are_measured_and_pending():
     pending = pd.DataFrame({"a": [1, 0, 0, 1], "b": [0, 1, 0, 1]})
     with pytest.raises(ValidationError, match=r"\(2 measured, 2 pending only: discard open"):
         opt.ask(1, pending=pending)
+
+
+def test_a_value_a_million_times_the_others_is_named_and_four_decades_of_jc_are_not():
+    """Ten Tc values of 30-39 K and one typed as 3.7e7 K: the model took it as measured and
+    steered every suggestion to it (predicted 3.4e7 +- 5e6 K next to it) with no word."""
+    from fluxtrap.optimize import OutlierWarning
+
+    space = SearchSpace([Continuous("T", 450, 750)])
+    X = pd.DataFrame({"T": np.linspace(460, 740, 11)})
+    tc = [38, 30, 35, 39, 20, 36.5, 38.7, 37, 33, 31, 3.7e7]
+    opt = Optimizer(space, **FAST).tell(X, pd.Series(tc, name="tc"))
+    with pytest.warns(OutlierWarning, match=r"tc: 1 of 11 values \(3\.7e\+07\) lie more than"):
+        opt.model  # noqa: B018
+    jc = 10 ** np.random.default_rng(0).uniform(7, 11, 40)  # four decades, log-uniform
+    opt = Optimizer(space, **FAST).tell(
+        pd.DataFrame({"T": np.linspace(460, 740, 40)}), pd.Series(jc, name="jc")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OutlierWarning)
+        opt.model  # noqa: B018
