@@ -56,8 +56,8 @@ class StoppingAdvice:
         u = f" {self.unit}" if self.unit else ""
         return (
             f"{head} (expected improvement {self.ei:.3g}{u} = {ratio:.2g} x the noise std "
-            f"{self.noise_std:.3g}{u}; below {self.kappa:g} x noise for {self.rounds_below} of the "
-            f"last {self.k} rounds needed)"
+            f"{self.noise_std:.3g}{u}; below {self.kappa:g} x noise for the last "
+            f"{self.rounds_below} of {self.rounds} rounds, {self.k} needed)"
         )
 
     def to_dict(self) -> dict:

@@ -93,3 +93,11 @@ def test_a_batch_is_one_round_though_each_row_keeps_its_own_prediction():
     a = advise_from_suggestions(batch, ObjectiveDef("jc"), k=12, kappa=0.01)
     assert (a.rounds, a.rounds_below, a.stop) == (1, 0, False)
     assert a.ei == pytest.approx(2.0)
+
+
+def test_the_message_counts_rounds_below_past_k_plainly():
+    """A converged 1-D loop said 'below 0.01 x noise for 13 of the last 12 rounds needed'."""
+    a = advise([-30.0] * 14, [0.4] * 14, k=12, kappa=0.01)
+    assert a.stop and "for the last 14 of 14 rounds, 12 needed" in str(a)
+    b = advise([0.0, -30.0], [0.4] * 2, k=12, kappa=0.01)
+    assert "for the last 1 of 2 rounds, 12 needed" in str(b)
