@@ -202,6 +202,12 @@ def _label(name: str, units: Mapping[str, str]) -> str:
     return f"{name} [{units[name]}]" if units.get(name) else name
 
 
+def _at_choices(slices: Mapping[str, Any]) -> str:
+    """ ", gas = vac": the slice point's categorical values (every curve and map holds them)."""
+    held = [f"{k} = {v}" for k, v in slices["through"].items() if k not in slices["units"]]
+    return ", " + ", ".join(held) if held else ""
+
+
 def plot_slices_1d(
     slices: Mapping[str, Any],
     origin: Sequence[str] | None = None,
@@ -249,7 +255,7 @@ def plot_slices_1d(
             bx.set_ylabel(slices.get("acquisition_label", "acquisition (log)"))
     axes[0, 0].legend(fontsize=7, loc="best")
     fig.suptitle(
-        f"{obj}: slices through the best point"
+        f"{obj}: slices through the best point{_at_choices(slices)}"
         + (" (red: next suggestions)" if suggestions is not None else "")
     )
     return fig
@@ -297,6 +303,8 @@ def plot_slice_2d(
         ax.set_xlabel(_label(p, slices["units"]))
         ax.set_ylabel(_label(q, slices["units"]))
     axes[0].legend(fontsize=7, loc="best")
+    if _at_choices(slices):
+        fig.suptitle(f"others at the best point{_at_choices(slices)}")
     return fig
 
 
@@ -488,6 +496,9 @@ def plotly_slices_1d(slices: Mapping[str, Any]):
         fig.update_xaxes(title_text=_label(name, slices["units"]), row=2, col=k)
     fig.update_yaxes(title_text=_label(slices["objective"], slices["units"]), row=1, col=1)
     fig.update_yaxes(title_text=slices.get("acquisition_label", "acquisition (log)"), row=2, col=1)
+    fig.update_layout(
+        title_text=f"{slices['objective']}: slices through the best point{_at_choices(slices)}"
+    )
     return fig
 
 

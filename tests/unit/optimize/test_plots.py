@@ -278,3 +278,39 @@ def test_slices_of_two_objectives_raise_no_torch_sparse_note():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model_slices(opt, n_grid=11, one_d=["x"], two_d=[])
+
+
+def test_the_slice_figures_name_the_choice_they_hold():
+    """`plot model` of a campaign with a five-gas choice drew its T and t curves "through the
+    best point" without saying which gas: every curve held gas = vac, nowhere written."""
+    import matplotlib.pyplot as plt
+
+    from fluxtrap.optimize.plots import plot_slice_2d, plot_slices_1d
+
+    space = SearchSpace(
+        [
+            Categorical("gas", ("Ar", "N2", "He", "vac", "O2")),
+            Continuous("T", 450, 750, 0, "degC"),
+            Continuous("t", 0.5, 10, 0, "h"),
+        ]
+    )
+    X = pd.DataFrame(
+        {
+            "gas": ["Ar", "N2", "He", "vac", "O2", "Ar"],
+            "T": [600, 700, 500, 650, 550, 620.0],
+            "t": [2, 5, 8, 1, 3, 2.5],
+        }
+    )
+    y = pd.Series([38, 30, 35, 39, 20, 36.5], name="tc")
+    opt = Optimizer(space, seed=0, num_restarts=2, raw_samples=64).tell(X, y)
+    s = model_slices(opt, n_grid=11)
+    fig = plot_slices_1d(s)
+    assert fig._suptitle.get_text() == "tc: slices through the best point, gas = vac"
+    plt.close(fig)
+    fig = plot_slice_2d(s, next(iter(s["two_d"])))
+    assert fig._suptitle.get_text() == "others at the best point, gas = vac"
+    plt.close(fig)
+    from fluxtrap.optimize.plots import plotly_slices_1d
+
+    title = plotly_slices_1d(s).layout.title.text
+    assert title == "tc: slices through the best point, gas = vac"
