@@ -792,3 +792,31 @@ def test_a_bare_jc_is_read_in_si_and_said_so(capsys, db):
         'note: jc_3T=2.1e8 has no unit: read as 2.1e+08 A/m², 2.1e+04 A/cm² (write "2.1e8 A/cm^2" '
         "for A/cm²)",
     )
+
+
+def test_a_unit_in_an_imported_header_is_read_or_refused(tmp_path, capsys, db):
+    """A spreadsheet's "dwell_time (h)" was an unknown column, and the hint 'did you mean
+    dwell_time?' had the unit taken off by hand: 0.5 h stored as 0.5 min, jc in A/cm² stored as
+    A/m² (2.1 for 21,000) without a word. A unit in brackets is now read, one of another kind
+    refused naming the column, and nothing is written."""
+    csv = tmp_path / "h.csv"
+    csv.write_text(
+        "label,ramp_rate [°C/min],max_temperature (K),dwell_time (h),jc_3T [A/cm²],"
+        "jc_3T_err [A/cm²]\nU1,12.5,873.15,0.5,21000,100\nU2,0.2 K/s,600 degC,1,,\n",
+        encoding="utf-8",
+    )
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 0, err
+    u1, u2 = Store(db).samples(NAME)
+    assert u1.params == {"ramp_rate": 12.5, "max_temperature": 600.0, "dwell_time": 30.0}
+    assert u1.objectives["jc_3T"] == pytest.approx(2.1e8)
+    assert u1.objective_errors["jc_3T"] == pytest.approx(1e6)
+    assert u2.params == {"ramp_rate": 12.0, "max_temperature": 600.0, "dwell_time": 60.0}
+    csv.write_text("label,ramp_rate,max_temperature (K/min),dwell_time\nU3,12.5,600,5\n")
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2
+    assert (
+        "line 1: column 'max_temperature (K/min)': 'K/min' is not a unit of max_temperature (in degC)"
+        in err
+    )
+    assert [s.label for s in Store(db).samples(NAME)] == ["U1", "U2"]

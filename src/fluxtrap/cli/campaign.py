@@ -280,7 +280,13 @@ def export(
 
 
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV as written by `fluxtrap export`.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV as written by `fluxtrap export` (a number column's name may carry its "
+            'unit: "dwell_time (h)", "jc_3T [A/cm²]").'
+        ),
+    ],
     campaign: CampaignOption,
     db: DbOption = None,
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,8 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from fluxtrap import units
 from fluxtrap.campaign import MAX_BUDGET, CampaignSpec, history_frame, running_best
-from fluxtrap.errors import InputFileError
+from fluxtrap.errors import FluxtrapError, InputFileError
 from fluxtrap.inputs import near, read_bytes
 from fluxtrap.outputs import replacing
 
@@ -104,6 +106,7 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
             )
         )
     )
+    header, unit_of = _header_units(header, spec, errors, known, file)
     _check_header(header, known, file)
     free = [p.name for p in spec.parameters if p.kind != "fixed"]  # fixed ones: filled in
     missing = [c for c in ("label", *free) if c not in header]
@@ -115,6 +118,12 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
             col: None if cell == "" and col != "label" else from_spreadsheet_safe(cell)
             for col, cell in zip(header, cells, strict=True)
         }
+        for col, unit in unit_of.items():  # a bare number in the header's unit
+            if r[col] is not None and units.number(r[col]) is not None:
+                r[col] = f"{r[col]} {unit}"
+                if col in errors.values():  # the store takes a 1-sigma in its stored unit
+                    o = next(o for o, c in errors.items() if c == col)
+                    r[col] = spec.objective(o).convert_error(r[col], f"{file}, line {line}")
         empty = [p for p in free if r[p] is None]
         if empty:  # it said "ramp_rate=None is not a number"
             label = r["label"] if len(r["label"]) <= 40 else r["label"][:40] + "..."
@@ -216,6 +225,46 @@ def raised_field_limit(size: int):
             yield
         finally:
             csv.field_size_limit(limit)
+
+
+HEADER_UNIT = re.compile(r"(?P<name>[^\[\]()]+?)\s*(?:\[(?P<b>[^\]]*)\]|\((?P<p>[^)]*)\))\s*")
+SUPERSCRIPTS = str.maketrans({"²": "^2", "³": "^3", "⁻": "^-", "¹": "1"})
+
+
+def _header_units(
+    header: list[str], spec: CampaignSpec, errors: dict[str, str], known: tuple, file: Path
+) -> tuple[list[str], dict[str, str]]:
+    """The header's column names with the unit a number column's name may carry taken off
+    (``ramp_rate [degC/min]``, ``dwell_time (h)``, ``jc_3T [A/cm²]``: a spreadsheet's or the
+    tables' header), and those units by column. A unit of another kind than the column's
+    (``max_temperature (K/min)``) is refused naming the column; it was an unknown column, and
+    taking the unit off by hand read hours as minutes."""
+    units_of = {p.name: p.unit for p in spec.parameters if p.unit}
+    units_of |= {o.name: o.value_unit for o in spec.objectives}
+    units_of |= {col: spec.objective(o).value_unit for o, col in errors.items()}
+    names, unit_of = [], {}
+    for col in header:
+        m = HEADER_UNIT.fullmatch(col)
+        if col in known or m is None or m["name"] not in units_of:
+            names.append(col)
+            continue
+        name, text = m["name"], (m["b"] if m["b"] is not None else m["p"]).strip()
+        unit = text.translate(SUPERSCRIPTS)
+        where = f"{file}, line 1: column {col!r}"
+        try:
+            given = units.unit(unit, where)
+            want = units.unit(units_of[name] or "", name)
+        except FluxtrapError as err:
+            raise InputFileError(str(err)) from None
+        if given.dimensionality != want.dimensionality:
+            raise InputFileError(
+                f"{where}: {text!r} is not a unit of {name} (in {units_of[name] or 'a pure number'}"
+                f"); give the column's unit, or its name alone for values in "
+                f"{units_of[name] or 'pure numbers'}"
+            )
+        names.append(name)
+        unit_of[name] = unit
+    return names, unit_of
 
 
 def _check_header(header: list[str], known: tuple[str, ...], file: Path) -> None:
