@@ -820,3 +820,18 @@ def test_a_unit_in_an_imported_header_is_read_or_refused(tmp_path, capsys, db):
         in err
     )
     assert [s.label for s in Store(db).samples(NAME)] == ["U1", "U2"]
+
+
+def test_a_spreadsheets_empty_rows_and_unnamed_columns_are_left_out(tmp_path, capsys, db):
+    """A spreadsheet saves rows whose cells were cleared as ",,,," and once-formatted columns
+    with no name: the file was refused ("line 3 (sample ''): no value for ramp_rate, ...",
+    "unknown column ''"). An unnamed column holding a value is still refused, naming where."""
+    csv = tmp_path / "h.csv"
+    csv.write_bytes(f"\ufeff{HEAD},,\r\nE1,50,600,5,,\r\n,,,,,\r\n,,\r\nE2,50,600,5,,\r\n".encode())
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 0, err
+    assert [s.label for s in Store(db).samples(NAME)] == ["E1", "E2"]
+    csv.write_text(f"{HEAD},\nE3,50,600,5,oven A\n")
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2 and "line 2: 'oven A' is in column 5, which has no name in line 1" in err
+    assert [s.label for s in Store(db).samples(NAME)] == ["E1", "E2"]

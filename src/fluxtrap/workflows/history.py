@@ -190,7 +190,7 @@ def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
                 cells = next(reader, None)
                 if cells is None:
                     break
-                if not cells:
+                if not any(cells):  # a blank line, or a spreadsheet's row of empty cells ",,,"
                     continue
                 if header is None:
                     header = cells
@@ -211,7 +211,27 @@ def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
             ) from None
     if header is None:
         raise InputFileError(f"{file}: empty; expected a header line (label, parameters, ...)")
-    return header, rows
+    return _without_unnamed(header, rows, file)
+
+
+def _without_unnamed(
+    header: list[str], rows: list[tuple[int, list[str]]], file: Path
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The table without the columns a spreadsheet adds with no name and nothing in them (it
+    saves cells once formatted: "label,...,status_note,,"); one with no name that holds a value
+    is refused naming where."""
+    unnamed = [i for i, col in enumerate(header) if not col.strip()]
+    for i in unnamed:
+        for line, cells in rows:
+            if cells[i]:
+                raise InputFileError(
+                    f"{file}, line {line}: {cells[i][:40]!r} is in column {i + 1}, which has no "
+                    "name in line 1"
+                )
+    if not unnamed:
+        return header, rows
+    keep = [i for i in range(len(header)) if i not in unnamed]
+    return [header[i] for i in keep], [(line, [cells[i] for i in keep]) for line, cells in rows]
 
 
 @contextmanager
