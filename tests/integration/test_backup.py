@@ -496,6 +496,37 @@ def test_an_archive_that_unpacks_beyond_the_limit_is_refused_before_unpacking(
     assert target.campaigns() == []
 
 
+def test_a_member_that_does_not_match_its_sha256_is_refused_before_it_is_held(tmp_path):
+    """A member was read whole, then hashed: 2 GiB of zeros (2 MB zipped, sizes matching the
+    manifest, a wrong sha256) took 4.3 GB of memory to be refused."""
+    import tracemalloc
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    big = 128 * 2**20
+    with zipfile.ZipFile(tmp_path / "k.zip") as z:
+        members = {i.filename: z.read(i.filename) for i in z.infolist()}
+    manifest = json.loads(members["manifest.json"])
+    name = next(k for k in manifest["members"] if k.startswith("files/measurements/"))
+    manifest["members"][name]["size"] = big
+    members |= {name: bytes(big), "manifest.json": json.dumps(manifest).encode()}
+    with zipfile.ZipFile(tmp_path / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        for k, v in members.items():
+            z.writestr(k, v)
+    del members
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputFileError, match=f"damaged: {name} does not match its sha256"):
+            restore(target, tmp_path / "bomb.zip")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20, peak
+    assert target.campaigns() == []
+
+
 def test_a_truncated_or_foreign_file_is_refused(tmp_path):
     source = Store(f"sqlite:///{tmp_path / 'source.db'}")
     fill(source, NAME, "x")
