@@ -429,6 +429,25 @@ def test_two_writers_creating_alike_campaigns_at_once_store_one(store_url, monke
     assert [c.name for c in Store(store_url).campaigns()] == ["Lab A"]
 
 
+def test_names_alike_but_for_spaces_around_or_doubled_are_refused(store):
+    """ "lead " and " lead" were campaigns beside "lead" (each listed as "lead"); "K-Ba122  SPS"
+    with two spaces another beside the example's. Labels, users and campaigns alike."""
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
+    store.create_campaign(CampaignSpec.from_dict(spec | {"name": "lead"}))
+    for name in ("lead ", " lead", "Lead  ", "K-Ba122  SPS"):
+        with pytest.raises(ValidationError, match="already exists as .*spacing"):
+            store.create_campaign(CampaignSpec.from_dict(spec | {"name": name}))
+    store.add_sample(NAME, "B 1", BULK2)
+    with pytest.raises(ValidationError, match="label 'b  1' is already used as 'B 1'"):
+        store.add_sample(NAME, "b  1", BULK2)
+    store.add_user("ana maria", "admin", "t" * 32)
+    with pytest.raises(ValidationError, match="ana"):
+        store.add_user("ana  maria", "admin", "u" * 32)
+    assert [c.name for c in store.campaigns()] == [NAME, "lead"]
+    assert [x.label for x in store.samples(NAME)] == ["B 1"]
+    assert [u.name for u in store.users()] == ["ana maria"]
+
+
 def test_sample_counts_by_campaign(store):
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict() | {"name": "empty"}
     store.create_campaign(CampaignSpec.from_dict(spec))

@@ -1441,14 +1441,21 @@ def _without(table: Mapping[str, Any] | None, names: Collection[str]) -> dict[st
 
 def _taken_as(other: str, new: str) -> str:
     """How a refusal names the label or name ``other`` that ``new`` is ``_alike``: "" if equal."""
-    return "" if other == new else f" as {other!r} (the same text in another Unicode form or case)"
+    return (
+        ""
+        if other == new
+        else f" as {other!r} (the same text in another Unicode form, case or spacing)"
+    )
 
 
 def _alike(label: str) -> str:
     """A new label (or campaign name) as compared with the others: NFKC and case-folded, so "b1"
     beside "B1", a full-width "Ｂ１", "a" + no-break space + "b" or "é" typed as e + U+0301 is
-    the one already there (one sample typed twice: two rows that read alike on every page)."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", label).casefold())
+    the one already there (one sample typed twice: two rows that read alike on every page);
+    spaces around it or doubled inside count as one or none ("lead " and " lead" were campaigns
+    beside "lead", each listed as "lead")."""
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", label).casefold())
+    return " ".join(text.split())
 
 
 def _campaign(s: Session, name: str) -> m.Campaign:
