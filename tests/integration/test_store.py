@@ -448,6 +448,24 @@ def test_names_alike_but_for_spaces_around_or_doubled_are_refused(store):
     assert [u.name for u in store.users()] == ["ana maria"]
 
 
+def test_the_same_file_added_twice_to_a_sample_is_refused_unless_replace(store):
+    """`measure add` of one file twice stored it twice when it set no objective (a second row,
+    its curves counted twice); where it set one, the value is named first, as before."""
+    store.add_sample(NAME, "B2", BULK2)
+    store.add_sample(NAME, "B3", BULK2)
+    raw = b"Field (Oe),Moment (emu)\n0,1e-3\n"
+    first = store.add_measurement(NAME, "B2", "mh_loop", "B2.dat", raw)
+    with pytest.raises(ValidationError, match=f"'B2' already has this mh_loop file, byte for "
+                       f"byte, as measurement {first.id}: nothing written"):  # fmt: skip
+        store.add_measurement(NAME, "B2", "mh_loop", "copy.dat", raw, metadata={"x": 1})
+    assert [x.id for x in store.measurements(NAME, "B2")] == [first.id]
+    assert store.sample(NAME, "B2").objectives == {}
+    store.add_measurement(NAME, "B2", "mh_loop", "B2.dat", raw, replace=True)  # analysed again
+    store.add_measurement(NAME, "B2", "other", "B2.dat", raw)  # another kind
+    store.add_measurement(NAME, "B3", "mh_loop", "B2.dat", raw)  # another sample
+    assert len(store.measurements(NAME, "B2")) == 3 and len(store.measurements(NAME, "B3")) == 1
+
+
 def test_sample_counts_by_campaign(store):
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict() | {"name": "empty"}
     store.create_campaign(CampaignSpec.from_dict(spec))

@@ -80,7 +80,7 @@ def test_a_campaigns_curves_come_in_one_query_not_one_per_measurement(store):
     store.add_sample(NAME, "B1", P)
     for i in range(12):
         curves = [CurveData(k, "m", {}, {"x": [0.0] * (i + j)}) for j, k in enumerate(("jc", "dm"))]
-        store.add_measurement(NAME, "B1", "mh_loop", f"{i}.dat", b"x", curves=curves[: i % 3])
+        store.add_measurement(NAME, "B1", "mh_loop", f"{i}.dat", b"%d" % i, curves=curves[: i % 3])
     ids = [rec.id for rec in store.measurements(NAME, with_content=False)]
     statements: list[str] = []
 

@@ -426,8 +426,8 @@ class Store:
         in one transaction. ``objective_errors``: the 1-sigma of some of those values, in their
         unit; a value set without one has none (an earlier error is dropped with its value). A
         value already stored is kept (ValidationError naming the old and the new value, nothing
-        stored) unless ``replace``, and a failed sample takes no objectives, as in
-        ``set_objectives``."""
+        stored) unless ``replace``, and so is a file the sample has (the same kind and bytes);
+        a failed sample takes no objectives, as in ``set_objectives``."""
         if kind not in m.MEASUREMENT_KINDS:
             raise ValidationError(
                 f"measurement kind {kind!r} is not one of {', '.join(m.MEASUREMENT_KINDS)}"
@@ -446,13 +446,20 @@ class Store:
             x = _sample(s, c, label, for_update=True)
             if objectives and x.status == "failed":
                 raise ValidationError(f"sample {label!r} is {FAILED_SAMPLE}")
+            digest = hashlib.sha256(content).hexdigest()
+            same = s.scalars(
+                select(m.Measurement.id)
+                .where(m.Measurement.sample_id == x.id, m.Measurement.kind == kind)
+                .where(m.Measurement.sha256 == digest)
+                .order_by(m.Measurement.id)
+            ).first()
             meas = m.Measurement(
                 sample=x,
                 kind=kind,
                 temperature_K=temperature_K,
                 filename=filename,
                 content=bytes(content),
-                sha256=hashlib.sha256(content).hexdigest(),
+                sha256=digest,
                 meta=check_metadata(metadata or {}, f"measurement file {filename[:40]!r}"),
                 recorded_by=recorded_by,
             )
@@ -491,6 +498,12 @@ class Store:
                 x.objective_set_by = _set_by(x.objective_set_by, checked, recorded_by)
             elif objective_errors:
                 raise ValidationError(f"sample {label!r}: objective errors without their values")
+            if same is not None and not replace:  # the same file added twice: a second row of
+                raise ValidationError(  # it, its curves counted twice, with no word
+                    f"sample {label!r} already has this {kind} file, byte for byte, as "
+                    f"measurement {same}: nothing written; ask to replace to store it again "
+                    "(--replace on the command line, replace in Python and the web API)"
+                )
             s.flush()
             return _measurement_record(meas, campaign, len(content), with_content=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from html import unescape
 
 import numpy as np
@@ -418,10 +419,13 @@ def test_the_campaign_page_reads_no_curve_columns_and_a_bounded_number_of_querie
     tc_campaign(lab)
     columns = {"T_K": [5.0, 6.0], "m_Am2": [0.0, 0.0], "fit_Am2": [0.0, 0.0]}
 
+    files = itertools.count()
+
     def measure(label: str) -> None:
         settings = {"tc_K": 38.0, "warnings": [f"{label}.dat: sweep: a second step"]}
         curve = CurveData("tc_fit", "smooth_step_fit", settings, columns)
-        lab.store.add_measurement("tc", label, "mt_curve", f"{label}.dat", b"x", curves=[curve])
+        raw = f"{label} {next(files)}".encode()  # each file its own bytes
+        lab.store.add_measurement("tc", label, "mt_curve", f"{label}.dat", raw, curves=[curve])
 
     statements: list[str] = []
     event.listen(lab.store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
@@ -459,7 +463,7 @@ def test_the_jc_page_reads_each_samples_newest_jc_curve_only(lab):
         store = lab.store
         for i in range(2):  # an older loop, then the newest
             meas = store.add_measurement(
-                NAME, label, "mh_loop", f"{label}_{i}.dat", b"x",
+                NAME, label, "mh_loop", f"{label}_{i}.dat", b"x%d" % i,
                 curves=[CurveData(JC_CURVE, "extended_bean", {}, jc)],
             )  # fmt: skip
         newest.add(store.curves(meas.id)[0].id)
