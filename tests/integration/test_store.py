@@ -466,6 +466,22 @@ def test_the_same_file_added_twice_to_a_sample_is_refused_unless_replace(store):
     assert len(store.measurements(NAME, "B2")) == 3 and len(store.measurements(NAME, "B3")) == 1
 
 
+def test_a_campaign_holds_at_most_max_budget_samples(store, monkeypatch):
+    """The import refused a file of over 10,000 rows as "the most a campaign may have", but two
+    imports of 10,000 (or one beside the samples there) stored 20,000."""
+    import fluxtrap.store.store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_BUDGET", 3)
+    store.add_samples(NAME, [{"label": f"B{i}", "params": BULK2} for i in range(2)])
+    with pytest.raises(ValidationError, match=f"campaign {NAME!r} has 2 samples; 2 more would "
+                       "make more than 3, the most a campaign may have: nothing written"):  # fmt: skip
+        store.add_samples(NAME, [{"label": f"C{i}", "params": BULK2} for i in range(2)])
+    store.add_sample(NAME, "C0", BULK2)
+    with pytest.raises(ValidationError, match="has 3 samples; 1 more"):
+        store.add_sample(NAME, "C1", BULK2)
+    assert [x.label for x in store.samples(NAME)] == ["B0", "B1", "C0"]
+
+
 def test_sample_counts_by_campaign(store):
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict() | {"name": "empty"}
     store.create_campaign(CampaignSpec.from_dict(spec))

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
 from fluxtrap import __version__
 from fluxtrap.campaign import (
+    MAX_BUDGET,
     MAX_NAME,
     MAX_NOTES,
     MAX_STATUS_NOTE,
@@ -281,7 +282,12 @@ class Store:
             c = _campaign(s, campaign)
             _lock_names(s, c.id)
             spec = _spec(c)
-            labels = s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id))
+            labels = list(s.scalars(select(m.Sample.label).where(m.Sample.campaign_id == c.id)))
+            if len(labels) + len(rows) > MAX_BUDGET:  # two imports of 10,000 stored 20,000
+                raise ValidationError(
+                    f"campaign {c.name!r} has {len(labels)} samples; {len(rows)} more would "
+                    f"make more than {MAX_BUDGET}, the most a campaign may have: nothing written"
+                )
             taken = {_alike(x): x for x in labels}
             earlier: dict[str, str] = {}  # labels of this batch -> the row that gave each
             new = []
