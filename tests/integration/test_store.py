@@ -435,7 +435,7 @@ def test_names_alike_but_for_spaces_around_or_doubled_are_refused(store):
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
     store.create_campaign(CampaignSpec.from_dict(spec | {"name": "lead"}))
     for name in ("lead ", " lead", "Lead  ", "K-Ba122  SPS"):
-        with pytest.raises(ValidationError, match="already exists as .*spacing"):
+        with pytest.raises(ValidationError, match="already exists as .*spacing|spaces around it"):
             store.create_campaign(CampaignSpec.from_dict(spec | {"name": name}))
     store.add_sample(NAME, "B 1", BULK2)
     with pytest.raises(ValidationError, match="label 'b  1' is already used as 'B 1'"):
@@ -443,6 +443,11 @@ def test_names_alike_but_for_spaces_around_or_doubled_are_refused(store):
     store.add_user("ana maria", "admin", "t" * 32)
     with pytest.raises(ValidationError, match="ana"):
         store.add_user("ana  maria", "admin", "u" * 32)
+    for name in (" new", "new "):  # and none new with spaces around it: "lead" did not find it
+        with pytest.raises(ValidationError, match=f"campaign name {name!r}: spaces around it"):
+            store.create_campaign(CampaignSpec.from_dict(spec | {"name": name}))
+        with pytest.raises(ValidationError, match=f"user name {name!r}: spaces around it"):
+            store.add_user(name, "admin", "v" * 32)
     assert [c.name for c in store.campaigns()] == [NAME, "lead"]
     assert [x.label for x in store.samples(NAME)] == ["B 1"]
     assert [u.name for u in store.users()] == ["ana maria"]

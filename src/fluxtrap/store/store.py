@@ -209,7 +209,7 @@ class Store:
         """Create a campaign from ``spec``, recording ``created_by`` (its name must be able to
         appear in a URL: see ``check_new_name``; the rules for new campaigns: ``check_new_rules``,
         ``check_new_spec``)."""
-        check_new_name(spec.name)
+        _no_spaces_around(check_new_name(spec.name), "campaign name")
         check_new_rules(spec.to_dict())
         check_new_spec(spec)
         check_who(created_by, "created_by")
@@ -1101,7 +1101,7 @@ class Store:
         which every record and page would show alike)."""
         if role not in m.ROLES:
             raise ValidationError(f"role {role!r} is not one of {', '.join(m.ROLES)}")
-        check_new_name(name, "user name")
+        _no_spaces_around(check_new_name(name, "user name"), "user name")
         with self.transaction() as s:
             _lock_names(s, USER_NAMES)
             _check_user_free(s, name, f"user {name!r} already exists")
@@ -1465,6 +1465,13 @@ def _taken_as(other: str, new: str) -> str:
         if other == new
         else f" as {other!r} (the same text in another Unicode form, case or spacing)"
     )
+
+
+def _no_spaces_around(name: str, what: str) -> None:
+    """A new campaign or user name with spaces around it is refused (a label has them taken off):
+    " lead" was listed as "lead", which `campaign show lead` did not find."""
+    if name != name.strip():
+        raise ValidationError(f"{what} {name[:40]!r}: spaces around it; give it without them")
 
 
 def _alike(label: str) -> str:
