@@ -835,3 +835,14 @@ def test_a_spreadsheets_empty_rows_and_unnamed_columns_are_left_out(tmp_path, ca
     code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
     assert code == 2 and "line 2: 'oven A' is in column 5, which has no name in line 1" in err
     assert [s.label for s in Store(db).samples(NAME)] == ["E1", "E2"]
+
+
+def test_a_file_not_in_utf8_is_refused_naming_its_line(tmp_path, capsys, db):
+    """A spreadsheet's plain CSV in Windows-1252 was "not UTF-8 text (byte 57)"."""
+    csv = tmp_path / "h.csv"
+    csv.write_bytes(f"{HEAD}\nW1,50,600,5\nÜ2,50,600,5\n".encode("cp1252"))
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert (
+        code == 2 and f"{csv}, line 3: not UTF-8 text (byte 55, 0xdc); save it as CSV UTF-8" in err
+    )
+    assert Store(db).samples(NAME) == []

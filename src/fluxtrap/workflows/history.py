@@ -178,7 +178,11 @@ def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
         text = data.decode("utf-8-sig")  # a spreadsheet's byte-order mark is no part of "label"
     except UnicodeDecodeError as err:
-        raise InputFileError(f"{file}: not UTF-8 text (byte {err.start})") from None
+        line = data[: err.start].count(b"\n") + 1  # "byte 57" sent people counting bytes
+        raise InputFileError(
+            f"{file}, line {line}: not UTF-8 text (byte {err.start}, 0x{data[err.start]:02x}); "
+            "save it as CSV UTF-8 (a spreadsheet's plain CSV may be Windows-1252)"
+        ) from None
     # strict: a file cut inside a quoted note, or "x"y, is refused rather than read as "x\n", "xy"
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []
