@@ -258,7 +258,7 @@ def test_a_label_alike_another_but_for_case_or_unicode_form_is_refused(lab, labe
     )
     assert r.status_code == 422, r.text
     assert f"label {label!r} is already used as {taken!r} (the same text in another Unicode " \
-        "form or case)" in r.json()["detail"]  # fmt: skip
+        "form, case or spacing)" in r.json()["detail"]  # fmt: skip
     assert [s.label for s in lab.store.samples(NAME)] == [taken]
 
 
@@ -269,8 +269,8 @@ def test_a_campaign_name_alike_another_but_for_case_or_unicode_form_is_refused(l
     r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
     assert r.status_code == 422, r.text
     assert r.json()["detail"] == (
-        f"campaign {name!r} already exists as {NAME!r} (the same text in another Unicode form or "
-        "case)"
+        f"campaign {name!r} already exists as {NAME!r} (the same text in another Unicode form, "
+        "case or spacing)"
     )
     assert [c.name for c in lab.store.campaigns()] == [NAME]
 
