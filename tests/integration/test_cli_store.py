@@ -822,6 +822,21 @@ def test_a_unit_in_an_imported_header_is_read_or_refused(tmp_path, capsys, db):
     assert [s.label for s in Store(db).samples(NAME)] == ["U1", "U2"]
 
 
+def test_a_bare_jc_column_of_values_below_any_bulk_s_is_refused(tmp_path, capsys, db):
+    """A jc_3T column with no unit is read in A/m^2 (as export writes it): 21000 typed in A/cm^2
+    was stored as 2.1 A/cm^2 without a word. Below 100 A/cm^2 it is refused, naming the line and
+    the two headers that read it; with the unit in the header it is stored."""
+    csv = tmp_path / "bare.csv"
+    csv.write_text(f"{HEAD},jc_3T\nJ1,50,600,5,2.3e8\nJ2,50,600,5,21000\n")
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)
+    assert code == 2 and "bare.csv, line 3 (sample 'J2'): jc_3T = 21000 read in A/m^2" in err, err
+    assert "is 2.1 A/cm^2, below any bulk's Jc" in err and "'jc_3T [A/cm²]'" in err
+    assert [s.label for s in Store(db).samples(NAME)] == []
+    csv.write_text(f"{HEAD},jc_3T [A/m²]\nJ2,50,600,5,21000\n", encoding="utf-8")
+    assert cli(capsys, "import", str(csv), "--db", db, "-c", NAME)[0] == 0
+    assert Store(db).sample(NAME, "J2").objectives["jc_3T"] == pytest.approx(21000)
+
+
 def test_a_spreadsheets_empty_rows_and_unnamed_columns_are_left_out(tmp_path, capsys, db):
     """A spreadsheet saves rows whose cells were cleared as ",,,," and once-formatted columns
     with no name: the file was refused ("line 3 (sample ''): no value for ramp_rate, ...",

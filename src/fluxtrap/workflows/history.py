@@ -124,6 +124,7 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
                 if col in errors.values():  # the store takes a 1-sigma in its stored unit
                     o = next(o for o, c in errors.items() if c == col)
                     r[col] = spec.objective(o).convert_error(r[col], f"{file}, line {line}")
+        _check_bare_jc(r, spec, unit_of, f"{file}, line {line}")
         empty = [p for p in free if r[p] is None]
         if empty:  # it said "ramp_rate=None is not a number"
             label = r["label"] if len(r["label"]) <= 40 else r["label"][:40] + "..."
@@ -148,6 +149,25 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
             }
         )
     return out
+
+
+def _check_bare_jc(row: dict, spec: CampaignSpec, unit_of: dict[str, str], where: str) -> None:
+    """Refuse a Jc objective in a column that names no unit (read as A/m^2, as export writes it)
+    whose value is below ``JC_IMPLAUSIBLE`` (100 A/cm^2): typed in A/cm^2, 21000 was stored as
+    2.1 A/cm^2 without a word. The column's unit in its name reads it either way."""
+    from fluxtrap.magnetometry.bean import JC_IMPLAUSIBLE
+
+    for o in spec.objectives:
+        cell = row.get(o.name)
+        value = units.number(cell) if isinstance(cell, str) else None
+        if o.quantity != "jc" or o.name in unit_of or not 0 < (value or 0) < JC_IMPLAUSIBLE:
+            continue
+        raise InputFileError(
+            f"{where} (sample {row['label'][:40]!r}): {o.name} = {cell} read in A/m^2, as the "
+            f"column names no unit, is {value / 1e4:.3g} A/cm^2, below any bulk's Jc: if the "
+            f"values are in A/cm^2, name the column '{o.name} [A/cm²]' (or '{o.name} [A/m²]' to "
+            "keep them in A/m^2)"
+        )
 
 
 def error_columns(spec: CampaignSpec) -> dict[str, str]:
