@@ -492,7 +492,7 @@ def _temperature_changes_nothing(case: Case) -> str | None:
     depends on it (no superconductor's Jc or n, no heat model): the ramp ran and changed
     nothing (a ramp to 300 K kept 0.29 T trapped), or None."""
     sc = [m for m in case.materials if isinstance(m, Superconductor)]
-    if case.thermal.coupled or any(m.tc_K or m.n_table for m in sc):
+    if case.thermal.coupled or any(m.feels_temperature for m in sc):
         return None
     start = case.protocol[0].temperature_K
     for i, step in enumerate(case.protocol[1:], start=1):
@@ -514,9 +514,7 @@ def _heat_changes_nothing(case: Case) -> str | None:
     if not case.thermal.coupled:
         return None
     blind = [
-        m.name
-        for m in case.materials
-        if isinstance(m, Superconductor) and not (m.tc_K or m.n_table)
+        m.name for m in case.materials if isinstance(m, Superconductor) and not m.feels_temperature
     ]
     if not blind:
         return None

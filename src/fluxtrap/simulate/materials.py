@@ -369,6 +369,11 @@ class Superconductor:
             return self.jc.tc_K
         return self.temperature.tc_K if self.temperature else None
 
+    @property
+    def feels_temperature(self) -> bool:
+        """True when Jc (a Tc from scaling or tables) or n (a table over T) depends on T."""
+        return bool(self.tc_K or self.n_table)
+
     def exponent(self, temperature_K: Any) -> Any:
         """n at ``temperature_K`` (a number or an array, K)."""
         return self.n_table.at(temperature_K) if self.n_table else self.n
