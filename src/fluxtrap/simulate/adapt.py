@@ -19,6 +19,7 @@ from scipy.spatial import cKDTree
 
 from fluxtrap.simulate.case import Case
 from fluxtrap.simulate.mesh import AIR, BOX_DEPTH, Mesh, band_width, near_box, stack_extent
+from fluxtrap.simulate.options import SAMPLES
 
 # A graded pair halves the conductors and the air within PAIR_REACH stack extents of them: of
 # that air, the elements within PAIR_DEPTH edges of their nearest conductor element and the
@@ -33,7 +34,6 @@ MIN_RATIO = 0.1  # a region's element size shrinks at most 10x per design (the s
 # 89 412 elements (400 s CPU) where 18 655 met the target (25 s). The designs of the benchmark
 # cases grow 2-11x.
 MAX_GROWTH = 16.0
-SAMPLES = 24  # sample times spread over the protocol, besides the protocol step ends
 
 
 @dataclass(frozen=True)

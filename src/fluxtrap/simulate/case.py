@@ -461,6 +461,7 @@ class Case:
             step_durations(self.protocol),
             self.start_size_m / 2,
             sum(len(s.knots_s) for s in self.protocol if isinstance(s, Pulse) and s.times_s),
+            len(self.probes) + bool(self.bore),
         )
 
 

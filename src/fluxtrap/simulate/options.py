@@ -27,6 +27,13 @@ MAX_TIME_STEPS = 200_000  # time steps a max_step may force
 RTOL_RANGE = (1e-8, 0.1)  # the solver.rtol a case may give (the default is 1e-3)
 MAX_WALL_S = 7 * 86400.0  # solver.max_wall: the longest a run may be allowed to take, s
 MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
+# times J is kept at for the mesh design, spread over the protocol, besides its step ends
+SAMPLES = 24
+# Each run of a pair holds a probe matrix (probes and the bore centre x conductor elements) and
+# the conductors' J at the sample times, 8 bytes an entry; a pair's coarse and time-error runs
+# (a quarter of the elements each) and the pair before add half of that again. Past this many
+# bytes the case is refused before it runs (1000 probes on 26 000 elements: 0.3 GB).
+MAX_MATRIX_BYTES = 2 * 2**30
 # Solving time per conductor element and time step, a lower bound: a Newton iteration costs
 # 1.5-2.5 us per conductor element and a step takes 5-7 (bench/bench_simulate.py), so a case
 # whose elements x forced steps x this exceeds max_wall cannot finish.
@@ -211,6 +218,7 @@ def check_bounded(
     step_durations_s: Sequence[float],
     first_size_m: float,
     knots: int = 0,
+    rows: int = 0,
 ) -> None:
     """Refuse (``ValidationError``, with the estimate) a case whose work has no bound: a mesh
     past ``mesh.max_elements`` (the ``layer_elements`` of each of ``parts``: (what, width,
@@ -220,7 +228,10 @@ def check_bounded(
     forced steps are the step cap's over each protocol step (``step_durations_s``, s), at least one
     per protocol step, and one per pulse-table kink (``knots``, the steps land on them).
     ``first_size_m``: the element edge of the first fine mesh of an accuracy-driven run (no
-    ``mesh.size``)."""
+    ``mesh.size``). Also refused: a pair whose probe matrix and J samples (``rows``: the
+    probes and the bore centre; the sample times: the protocol steps and ``SAMPLES``) on twice
+    the estimate (a quality mesh has 1.6-2x) take over ``MAX_MATRIX_BYTES``
+    (``check_matrix_memory``)."""
     h = mesh.size_m or first_size_m
     counts = [layer_elements(w, t, h) for _, w, t in parts]
     n = sum(counts)
@@ -248,6 +259,8 @@ def check_bounded(
             f"(a mesh.size below {h_min * 1e3:.2g} mm cannot fit: the conductors alone exceed it, "
             "and the air and the mesh's quality about double the count)"
         )
+    first = f"mesh.size {h * 1e3:.3g} mm" if mesh.size_m else f"the first mesh, {h * 1e3:.3g} mm"
+    check_matrix_memory(rows, len(step_durations_s) + SAMPLES + 1, 2 * n, first)
     max_step = solver.max_step_s
     duration_s = sum(step_durations_s)
     steps = duration_s / max_step if max_step else 0.0
@@ -273,6 +286,29 @@ def check_bounded(
             f"{work_s:.3g} s of solving, over solver.max_wall = {solver.max_wall_s:g} s "
             "(a larger max_step or mesh.size, fewer protocol steps or pulse-table points, or a "
             "longer max_wall)"
+        )
+
+
+def matrix_elements(rows: int, samples: int) -> float:
+    """The most conductor elements whose probe matrix (``rows``: probes and the bore centre) and
+    J samples (``samples`` times) fit in ``MAX_MATRIX_BYTES``: 8 bytes an entry, 1.5x for the
+    pair's coarse and time-error runs."""
+    return MAX_MATRIX_BYTES / (8 * 1.5 * max(1, rows + samples))
+
+
+def check_matrix_memory(rows: int, samples: int, conductors: float, what: str) -> None:
+    """Refuse (``ValidationError``, with the estimate) a first mesh of ``conductors`` elements
+    (``what``: its size) past ``matrix_elements``; an accuracy-driven run refines no further
+    than that (``Simulation.run``)."""
+    fits = matrix_elements(rows, samples)
+    if conductors > fits:
+        needed = MAX_MATRIX_BYTES * conductors / fits
+        raise ValidationError(
+            f"[[probes]]: {rows} probe rows and {samples} J samples (the protocol's steps and "
+            f"{SAMPLES + 1} more) on about {conductors:,.0f} conductor elements ({what}) need "
+            f"about {needed / 2**30:.3g} GiB, over the limit of {MAX_MATRIX_BYTES / 2**30:g} GiB "
+            f"(8 bytes an entry, 1.5x for the coarse runs of a pair: at most {fits:,.0f} "
+            "elements); give fewer probes or protocol steps, or a coarser mesh.size"
         )
 
 

@@ -454,7 +454,13 @@ class Simulation:
         from fluxtrap.simulate.adapt import MAX_GROWTH, design, sample_times, shares
         from fluxtrap.simulate.geometry import thin_parts
         from fluxtrap.simulate.mesh import build_mesh, estimate_elements
-        from fluxtrap.simulate.options import MAX_ELEMENTS, SIZE_PER_DIMENSION, layer_elements
+        from fluxtrap.simulate.options import (
+            MAX_ELEMENTS,
+            MAX_MATRIX_BYTES,
+            SIZE_PER_DIMENSION,
+            layer_elements,
+            matrix_elements,
+        )
 
         t_wall = time.perf_counter()
         case = self.case
@@ -514,6 +520,16 @@ class Simulation:
                 f"{limit:,}; {advice}"
             )
         times = sample_times(case)
+        # the pairs' probe matrices and J samples fit in MAX_MATRIX_BYTES: no mesh past that is
+        # designed, as none past [mesh] max_elements (the conductors are fewer: on the safe side)
+        limit_said = f"[mesh] max_elements = {limit:,}"
+        fits = int(matrix_elements(len(case.probes) + bool(case.bore), len(times)))
+        if fits < limit:
+            limit = fits
+            limit_said = (
+                f"{fits:,} elements, the most whose probe matrices and J samples fit in "
+                f"{MAX_MATRIX_BYTES / 2**30:g} GiB ([[probes]] x {len(times)} sample times)"
+            )
         coarse_mesh, fine_mesh = build_mesh(case, 2 * h), build_mesh(case, h)
         levels: list[dict[str, Any]] = []
         plan, stalled = None, False
@@ -690,7 +706,7 @@ class Simulation:
                     if plan.needed <= limit
                     else ""
                 )
-                + f", over [mesh] max_elements = {limit:,}"
+                + f", over {limit_said}"
                 if plan.at_limit
                 else "the mesh design refined nothing (its error model, from the pair's "
                 "sample times, has this mesh meet the target)"

@@ -1018,3 +1018,32 @@ def test_a_probe_name_clash_names_both_tables_and_an_unnamed_probe():
     d["probes"][1]["name"] = "top"
     with pytest.raises(ValidationError, match=r"^probes\[1\]\.name: 'top' is also probes\[0\]'s$"):
         Case.from_dict(d)
+
+
+def test_probe_matrices_past_their_memory_limit_are_refused_before_the_run():
+    """Each run holds the probes' field matrix and the conductors' J at the sample times, 8 bytes
+    an entry (1000 probes on 32 425 elements: 0.26 GB, and building it whole peaked at 1.5 GB,
+    17 GB on the axis). A case whose first mesh's matrices pass MAX_MATRIX_BYTES is refused at
+    once, naming the estimate and the limit; the estimate is within 1.5x of what the real
+    mesh's conductor elements take."""
+    import re
+
+    from fluxtrap.simulate.mesh import AIR, build_mesh
+    from fluxtrap.simulate.options import MAX_MATRIX_BYTES, SAMPLES
+
+    d = base()
+    d["stack"] = d["stack"][:1]  # 15 x 6 mm
+    d["probes"] = [
+        {"name": f"p{i}", "r": "5 mm", "z": f"{6.5 + i / 100:.2f} mm"} for i in range(1000)
+    ]
+    d["mesh"] = {"size": "0.045 mm", "max_elements": 200_000}
+    with pytest.raises(ValidationError, match=r"^\[\[probes\]\]: 1000 probe rows") as err:
+        Case.from_dict(d)
+    said = re.search(r"need about ([\d.]+) GiB, over the limit of 2 GiB", str(err.value))
+    assert said, str(err.value)
+    d["probes"] = d["probes"][:10]
+    mesh = build_mesh(Case.from_dict(d))
+    conductors = int((mesh.region != AIR).sum())
+    held = 8 * 1.5 * conductors * (1000 + len(d["protocol"]) + SAMPLES + 1)
+    assert 1.0 < float(said[1]) * 2**30 / held < 1.5  # on the safe side: 2x the estimate
+    assert held > 0.8 * MAX_MATRIX_BYTES  # here 1.86 GiB: 0.045 mm is near the limit

@@ -468,6 +468,26 @@ def test_no_mesh_of_an_accuracy_driven_run_passes_max_elements():
     assert not acc["reached"] and "over [mesh] max_elements = 1,000" in acc["note"]
 
 
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+def test_no_mesh_of_an_accuracy_driven_run_passes_its_probe_matrices_memory(monkeypatch):
+    """Each run holds the probes' field matrix and J at the sample times (8 bytes an entry per
+    conductor element, 1.5x for the pair's coarse runs); an accuracy-driven run refines no
+    further than MAX_MATRIX_BYTES allows, as with [mesh] max_elements, and says so. Here the
+    limit is set to what 1000 elements take."""
+    from fluxtrap.simulate import Case, options
+    from fluxtrap.simulate.adapt import sample_times
+
+    case = Case.from_dict({**ZFC_DISK, "solver": {"accuracy": "0.2 %"}})
+    rows = len(case.probes) + len(sample_times(case))
+    monkeypatch.setattr(options, "MAX_MATRIX_BYTES", 1000 * 8 * 1.5 * rows)
+    acc = simulate(case).accuracy
+    elements = [lev["elements"] for lev in acc["levels"]]
+    assert max(elements) <= 1000 and len(elements) >= 4, elements
+    assert (
+        not acc["reached"] and "over 1,000 elements, the most whose probe matrices" in acc["note"]
+    )
+
+
 def test_a_target_missed_by_the_time_steps_is_not_said_to_need_more_elements():
     """n = 1.5 and 1e-4 T/s: the currents stay at a few % of Jc, and the self-field (1e-4 T) is
     far below the Jc x radius the step control judges errors by, so every step passes and a
