@@ -65,7 +65,7 @@ class JcTable:
 def read_jc_columns(path: str | Path) -> dict[str, np.ndarray]:
     """The columns of a ``B_T,Jc_A_cm2[,Jc_err_A_cm2][,unpenetrated]`` file, in SI: ``B_T``,
     ``Jc_A_m2``, and when present ``Jc_err_A_m2`` (NaN for an empty cell) and ``unpenetrated``
-    (bool), each ``(n,)``.
+    (bool), each ``(n,)``; ``line``: each row's line in the file.
 
     The header names the columns (others are ignored); ``#`` lines and blank lines are skipped.
     InputFileError names the file and line: missing file, not a regular file of at most 4 MiB
@@ -96,6 +96,7 @@ def read_jc_columns(path: str | Path) -> dict[str, np.ndarray]:
                 f"{path}, line {n}: expected numbers for {','.join(names)}, got {row}"
             ) from None
     out = {"B_T": np.array(values["B_T"]), "Jc_A_m2": np.array(values["Jc_A_cm2"]) * A_CM2}
+    out["line"] = np.array([n for n, _ in rows[1:]], dtype=int)
     if "Jc_err_A_cm2" in values:
         out["Jc_err_A_m2"] = np.array(values["Jc_err_A_cm2"]) * A_CM2
     if "unpenetrated" in values:

@@ -16,7 +16,6 @@ reader the magnetometry uses too (:mod:`fluxtrap.jctable`).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -27,6 +26,7 @@ from fluxtrap import jctable
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
 from fluxtrap.jctable import JcTable
 from fluxtrap.simulate.thermal_spec import TemperatureTable, ThermalMaterial
+from fluxtrap.units import A_CM2
 
 
 @runtime_checkable
@@ -58,6 +58,14 @@ TEMPERATURE_EXPONENT_MAX = 100.0
 JC_RANGE = (1.0, 1e13)
 
 
+# why a Jc of 0 (or below) is refused, in a jc.table and a jc.csv alike
+NO_ZERO_JC = (
+    "the power law E = E0 (J/Jc)^n needs Jc > 0, and a table holds its last Jc beyond its last "
+    "field; for no pinning above the irreversibility field give a small Jc there (at least "
+    "1e-4 A/cm^2), which the log-linear interpolation falls to"
+)
+
+
 def _check_jc(values: Any, what: str) -> None:
     """Refuse (``ValidationError``) Jc values (A/m^2) outside ``JC_RANGE``, naming ``what``."""
     v = np.asarray(values, float)
@@ -72,7 +80,8 @@ def _check_jc(values: Any, what: str) -> None:
 
 @dataclass(frozen=True)
 class TableJc:
-    """Jc at measured fields: ``field_T`` (k,) in T, increasing; ``jc_A_m2`` (k,) in A/m^2 > 0."""
+    """Jc at measured fields: ``field_T`` (k,) in T, increasing; ``jc_A_m2`` (k,) in A/m^2 > 0
+    (a Jc of 0 is refused, ``NO_ZERO_JC``)."""
 
     field_T: tuple[float, ...]
     jc_A_m2: tuple[float, ...]
@@ -83,7 +92,8 @@ class TableJc:
             object.__setattr__(self, "_table", JcTable(self.field_T, self.jc_A_m2))
         except ValidationError as err:
             where = f" ({self.source})" if self.source else ""
-            raise ValidationError(f"jc.table{where}: {err}") from None
+            why = f": {NO_ZERO_JC}" if "every Jc must be > 0" in str(err) else ""
+            raise ValidationError(f"jc.table{where}: {err}{why}") from None
         _check_jc(self.jc_A_m2, f"jc.table ({self.source})" if self.source else "jc.table")
 
     def at(self, field_T: Any) -> np.ndarray:
@@ -243,25 +253,25 @@ def read_jc_csv(path: str | Path) -> TableJc:
     """Read a ``B_T, Jc_A_cm2`` CSV (as ``fluxtrap jc`` writes) into a ``TableJc`` in A/m^2.
 
     Negative-field rows are folded onto |B| and duplicates averaged (a loop gives both branches);
-    rows without a positive Jc are left out, and so are rows flagged ``unpenetrated`` = 1
-    (``fluxtrap jc``: the sample was not fully penetrated, the extended Bean value is too low
-    there). Below the first valid field Jc(0) is then extrapolated log-linearly from the first
-    five valid rows (never below the first valid value); above the last one the table holds it.
+    rows flagged ``unpenetrated`` = 1 are left out (``fluxtrap jc``: the sample was not fully
+    penetrated, the extended Bean value is too low there). Below the first valid field Jc(0) is
+    then extrapolated log-linearly from the first five valid rows (never below the first valid
+    value); above the last one the table holds it. A row with Jc of 0 or below, or not finite,
+    is refused as in a ``jc.table`` (``NO_ZERO_JC``; it was left out and the Jc before it held
+    beyond: Jc = 0 above the irreversibility field became the last measured Jc).
     """
     p = Path(path)
     columns = jctable.read_jc_columns(p)
     b, j = columns["B_T"], columns["Jc_A_m2"]
     flagged = columns.get("unpenetrated", np.zeros(b.size, bool))
-    keep = np.isfinite(b) & np.isfinite(j) & (j > 0) & ~flagged
-    dropped = ~keep & ~flagged
-    if dropped.any():  # a 2-row table whose second Jc was negative became a constant, unsaid
-        at = ", ".join(f"{x:g}" for x in b[dropped][:5]) + (", ..." if dropped.sum() > 5 else "")
-        warnings.warn(
-            f"{p}: {int(dropped.sum())} row(s) without a positive finite Jc_A_cm2 left out (at "
-            f"B_T = {at}); Jc is held at the last kept row's value beyond it",
-            UserWarning,
-            stacklevel=2,
+    bad = ~(np.isfinite(b) & np.isfinite(j) & (j > 0)) & ~flagged
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise InputFileError(
+            f"{p}, line {columns['line'][k]}: Jc_A_cm2 = {j[k] / A_CM2:g} at B_T = {b[k]:g}: every "
+            f"Jc must be > 0 and finite: {NO_ZERO_JC}"
         )
+    keep = ~flagged
     field_T, where = np.unique(np.abs(b[keep]), return_inverse=True)
     if not field_T.size:
         raise InputFileError(

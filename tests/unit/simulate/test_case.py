@@ -244,15 +244,27 @@ def test_jc_csv_and_temperature_scaling(tmp_path):
         Case.from_dict(d, base_dir=tmp_path)
 
 
-def test_jc_csv_rows_without_a_positive_jc_are_left_out_with_a_warning(tmp_path):
-    # a two-row table whose second Jc is negative became a constant Jc without a word
-    (tmp_path / "jc.csv").write_text("B_T,Jc_A_cm2\n0,1e4\n3,-4e3\n")
+def test_a_zero_jc_is_refused_alike_in_a_jc_csv_and_a_jc_table(tmp_path):
+    """Jc = 0 above the irreversibility field: a jc.table refused it, a jc.csv left the row out
+    and held the Jc before it beyond (2e4 A/cm^2 up to any field; a negative one likewise made a
+    two-row table a constant). Both refuse it now, the CSV naming its line, and both say how to
+    have Jc fall to nearly nothing: a small Jc, which the log-linear interpolation falls to."""
+    (tmp_path / "jc.csv").write_text("B_T,Jc_A_cm2\n# measured at 20 K\n0,1e4\n6,2e4\n7,0\n")
     d = base()
     d["materials"]["sc"]["jc"] = {"csv": "jc.csv"}
-    with pytest.warns(UserWarning, match=r"jc\.csv: 1 row\(s\) without a positive finite "
-                      r"Jc_A_cm2 left out \(at B_T = 3\)"):  # fmt: skip
-        case = Case.from_dict(d, base_dir=tmp_path)
-    assert case.material("sc").jc.at([0.0, 3.0]) == pytest.approx([1e8, 1e8])
+    why = r"the power law E = E0 \(J/Jc\)\^n needs Jc > 0.*at least 1e-4 A/cm\^2"
+    with pytest.raises(InputFileError, match=rf"jc\.csv, line 5: Jc_A_cm2 = 0 at B_T = 7: .*{why}"):
+        Case.from_dict(d, base_dir=tmp_path)
+    (tmp_path / "jc.csv").write_text("B_T,Jc_A_cm2\n0,1e4\n3,-4e3\n")
+    with pytest.raises(InputFileError, match=r"jc\.csv, line 3: Jc_A_cm2 = -4000 at B_T = 3"):
+        Case.from_dict(d, base_dir=tmp_path)
+    table = {"field": [0, 6, 7], "field_unit": "T", "jc": [1e4, 2e4, 0], "jc_unit": "A/cm^2"}
+    d["materials"]["sc"]["jc"] = {"table": table}
+    with pytest.raises(ValidationError, match=rf"materials\.sc\.jc\.table: every Jc .*{why}"):
+        Case.from_dict(d)
+    table["jc"][2] = 1e-4  # the advice: Jc falls log-linearly to 1e-4 A/cm^2 at 7 T
+    jc = Case.from_dict(d).material("sc").jc
+    assert jc.at([6.5, 7.0, 9.0]) == pytest.approx([(2e8 * 1.0) ** 0.5, 1.0, 1.0])
 
 
 def test_a_jc_curve_object_feeds_the_case():
