@@ -166,6 +166,19 @@ def test_shortcuts_change_what_they_say(stack_case):
         assert m.temperature == m0.temperature
 
 
+def test_one_value_of_a_dotted_path_sets_the_accuracy_and_mesh_of_every_variant(stack_case):
+    """sweep has no --accuracy or --mesh-size: a one-value axis sets [solver] accuracy or
+    [mesh] size for every variant, as a case file or simulate's --mesh-size does."""
+    base = load_case_dict(stack_case)
+    variants = expand(
+        base,
+        [Axis.parse("n=20,30"), Axis.parse("solver.accuracy=0.5 %"), Axis.parse("mesh.size=2 mm")],
+        base_dir=stack_case.parent,
+    )
+    assert [v.case.solver.accuracy for v in variants] == pytest.approx([0.005, 0.005])
+    assert [v.case.mesh.size_m for v in variants] == pytest.approx([0.002, 0.002])
+
+
 def test_dotted_paths_invalid_variants_and_keys(stack_case):
     base = load_case_dict(stack_case)
     variants = expand(

@@ -65,7 +65,8 @@ def sweep(
             help="NAME=START:STOP:NUM or NAME=V1,V2,...; repeat for a cartesian product. "
             "NAME: radius, inner_radius, thickness, spacer_thickness, temperature, field, n, "
             "jc_scale or a dotted path "
-            "(materials.bulk1.n, stack.0.radius, mesh.size).",
+            "(materials.bulk1.n, stack.0.radius, mesh.size; one value sets it for every "
+            'variant: solver.accuracy="0.5 %", as simulate\'s --mesh-size does mesh.size).',
         ),
     ] = None,
     list_: Annotated[

@@ -21,7 +21,9 @@ jc_scale    a factor (a number > 0) on the Jc(B) of every superconductor: the ta
             the Kim ``jc0``, the constant, or the points of a ``jc.csv``
 a.b.0.c     any dotted path into the case dict, list items by index: ``materials.bulk1.n``,
             ``stack.2.thickness``, ``protocol.1.rate``, ``mesh.size``; the value is written
-            as given (``"12 mm"`` or a number)
+            as given (``"12 mm"`` or a number); one value sets it for every variant
+            (``solver.accuracy="0.5 %"``, ``mesh.size="2 mm"``: what simulate's
+            ``[solver] accuracy`` and ``--mesh-size`` set)
 ========== ===================================================================================
 
 Each variant's key is the SHA-256 of the parsed case in SI (title left out) and the fluxtrap
