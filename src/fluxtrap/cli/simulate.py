@@ -114,7 +114,7 @@ def simulate_command(
     is also recorded in the store (--campaign alone: $FLUXTRAP_DB or ./fluxtrap.db)."""
     from fluxtrap.inputs import read_text
     from fluxtrap.simulate.case import Case
-    from fluxtrap.simulate.simulation import Simulation
+    from fluxtrap.simulate.simulation import Simulation, plan_text
     from fluxtrap.units import parse
 
     text = read_text(case, "case file")
@@ -132,6 +132,8 @@ def simulate_command(
         store = store_from(db, create=True)
         if campaign is not None:
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it
+    if not quiet:  # what it will cost, before it starts
+        console.print(plan_text(c), highlight=False, soft_wrap=True)
     try:
         result = Simulation(c).run(progress=not quiet)
     except ValidationError as err:  # refused before solving (the mesh's estimate): name the file

@@ -1069,6 +1069,30 @@ class _Progress:
         self.p.stop()
 
 
+def plan_text(case: Case) -> str:
+    """What a run of ``case`` will cost, said before it starts: its first pair's elements (the
+    upper estimate ``mesh.estimate_elements``) and, refined for ``[solver] accuracy``, the
+    limits the pairs after it grow within (their size depends on the error they find)."""
+    from fluxtrap.simulate.mesh import estimate_elements
+
+    wall = f"[solver] max_wall = {case.solver.max_wall_s:g} s"
+    if case.mesh.size_m:
+        h = case.mesh.size_m
+        return (
+            f"a pair at [mesh] size {h * 1e3:.3g} mm: up to about "
+            f"{estimate_elements(case, h):,} elements, and a coarse run at {2 * h * 1e3:.3g} mm; "
+            f"stopped at {wall}"
+        )
+    h = case.start_size_m / 2
+    return (
+        f"first pair up to about {estimate_elements(case, h):,} elements ({h * 1e3:.3g} mm); "
+        f"pairs refined until every probe is within {100 * case.solver.accuracy:.3g} % of its "
+        f"own field, at most {MAX_PAIRS}, each mesh within [mesh] max_elements = "
+        f"{case.mesh.max_elements:,} (a pair's runs take about 10-20 us per element and time "
+        f"step); stopped at {wall}"
+    )
+
+
 def simulate(
     case: str | Path | dict | Case, *, mesh_size_m: float | None = None, progress: bool = False
 ) -> Result:
