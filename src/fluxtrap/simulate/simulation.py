@@ -546,6 +546,9 @@ class Simulation:
         finished, stopped_by = None, None  # the last pair run to the end; why the next was not
         said_lone = False  # a probe of little self-field alone sets the refinement: said once
         while True:
+            # the pair before's samples and probe matrices: freed before this pair runs
+            # (options.MAX_MATRIX_BYTES counts one pair)
+            fine_s = coarse_s = space = share = None
             run = Simulation(scout) if scout else paired
             try:
                 fine, fine_s = run.run_on_mesh(

@@ -514,6 +514,26 @@ def test_no_mesh_of_an_accuracy_driven_run_passes_its_probe_matrices_memory(monk
     )
 
 
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+def test_a_pair_runs_without_the_samples_of_the_pair_before():
+    """MAX_MATRIX_BYTES counts one pair's probe matrices and J samples: the pair before's (its
+    fine, coarse and time-error runs', 3 Sampled) are freed before the next pair runs; they
+    were held until its runs had ended. A pair's coarse run holds its fine run's (1)."""
+    import gc
+
+    from fluxtrap.simulate.adapt import Sampled
+
+    live: list[int] = []
+
+    def count(state) -> None:
+        if len(live) < 400 and state.t > 0.5:  # at the first pair's first steps none exist
+            live.append(sum(isinstance(x, Sampled) for x in gc.get_objects()))
+
+    result = Simulation({**ZFC_DISK, "solver": {"accuracy": "2 %"}}).run(False, count)
+    assert len(result.accuracy["levels"]) >= 4  # a second pair ran
+    assert max(live) == 1, max(live)
+
+
 def test_a_target_missed_by_the_time_steps_is_not_said_to_need_more_elements():
     """n = 1.5 and 1e-4 T/s: the currents stay at a few % of Jc, and the self-field (1e-4 T) is
     far below the Jc x radius the step control judges errors by, so every step passes and a
