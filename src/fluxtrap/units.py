@@ -168,7 +168,29 @@ def _bounded(text: Any, key: str, what: str) -> str:
     return text
 
 
+# Powers as people type them, "A/cm²" (as fluxtrap's own tables print it), "A/cm2", "A cm-2":
+# superscripts, and digits right after a name pint does not know while the name without them is one
+_SUPERSCRIPTS = str.maketrans({"²": "^2", "³": "^3", "⁻": "^-", "¹": "1"})
+_NAME_POWER = re.compile(r"((?:[^\W\d]|°)[\w°]*?)(-?\d{1,2})(?![\w°])")
+
+
+def _typed_powers(text: str) -> str:
+    """``text`` with typed powers in pint's form: "A/cm2" -> "A/cm^2"; "mu0" stays (a unit)."""
+
+    def known(name: str) -> bool:  # a name lookup: `name in ureg` would evaluate "cm-2"
+        return bool(ureg.parse_unit_name(name))
+
+    def power(m: re.Match) -> str:
+        name, exponent = m.groups()
+        if (exponent[0] != "-" and known(m[0])) or not known(name):
+            return m[0]
+        return f"{name}^{exponent}"
+
+    return _NAME_POWER.sub(power, text.translate(_SUPERSCRIPTS))
+
+
 def _unit(text: str) -> pint.Unit:
+    text = _typed_powers(text)
     tokens = _unit_tokens(text)
     if tokens:
         _check_unit(tokens)

@@ -137,3 +137,24 @@ def test_an_H_field_where_a_flux_density_is_expected_says_mu0_H():
     with pytest.raises(UnitError, match=r"'2e4 Oe' is not a magnetic flux density .*; an H field: "
                        r"give mu0 H, e\.g\. '2 T'"):  # fmt: skip
         parse("2e4 Oe", "magnetic_flux_density", "protocol[0].field")
+
+
+@pytest.mark.parametrize(
+    ("text", "si"),
+    [
+        ("3e4 A/cm²", 3e8),  # as fluxtrap's own tables print it
+        ("3e4 A/cm2", 3e8),
+        ("3e4 A cm-2", 3e8),
+        ("2 kA/mm2", 2e9),
+        ("5e8 A m-2", 5e8),
+    ],
+)
+def test_powers_typed_as_people_write_them_are_read(text, si):
+    assert parse(text, "current_density", "jc") == pytest.approx(si, rel=1e-12)
+
+
+def test_typed_powers_leave_unit_names_that_end_in_digits_alone():
+    assert unit("J/(m3*K)") == unit("J/(m^3*K)")
+    assert unit("mu0") == units.ureg.Unit("vacuum_permeability")  # not mu^0
+    with pytest.raises(UnitError, match="jc"):
+        parse("3e4 A/xyz2", "current_density", "jc")  # no unit 'xyz' to raise to a power
