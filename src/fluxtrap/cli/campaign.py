@@ -271,8 +271,9 @@ def export(
     ],
     db: DbOption = None,
 ) -> None:
-    """Write a campaign's history as CSV (parameters in campaign units, objectives in SI, each
-    followed by its 1-sigma, <objective>_err, where a measurement gave one).
+    """Write a campaign's history as CSV, each number column naming its unit as campaign show
+    does ("max_temperature [degC]", "jc_3T [A/cm²]"), each objective followed by its 1-sigma,
+    <objective>_err, where a measurement gave one; import reads it back exactly.
 
     Links to suggestions are not exported: they only mean something inside one store."""
     n = export_history(store_from(db, out), campaign, out)

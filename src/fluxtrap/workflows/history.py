@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import threading
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from fluxtrap import units
-from fluxtrap.campaign import MAX_BUDGET, CampaignSpec, history_frame, running_best
+from fluxtrap.campaign import (
+    MAX_BUDGET,
+    CampaignSpec,
+    ParameterDef,
+    history_frame,
+    running_best,
+)
 from fluxtrap.errors import FluxtrapError, InputFileError
 from fluxtrap.inputs import near, read_bytes
 from fluxtrap.outputs import replacing
@@ -54,28 +62,50 @@ def best_so_far(
 
 
 def export_history(store: Store, campaign: str, out: Path) -> int:
-    """Write ``campaign``'s samples to the CSV ``out`` (parameters in campaign units, objectives
-    in SI, empty where not measured, each followed by its 1-sigma ``<objective>_err`` where
-    known); returns how many. Links to suggestions are not exported: they only mean something
-    inside one store."""
+    """Write ``campaign``'s samples to the CSV ``out``; returns how many. Each number column
+    names its unit as people read it, as ``campaign show`` does (``max_temperature [degC]``,
+    ``jc_3T [A/cm²]``), empty where not measured, each objective followed by its 1-sigma
+    ``<objective>_err`` where known; ``import`` reads them back exactly. Links to suggestions are
+    not exported: they only mean something inside one store."""
     head, tail = HISTORY_COLUMNS
     spec, samples = store.campaign(campaign), store.samples(campaign)
     table = history_frame(spec, samples, before=head, after=tail, missing=None)
-    for name, col in reversed(error_columns(spec).items()):
-        errors = [x.objective_errors.get(name) for x in samples]
-        table.insert(table.columns.get_loc(name) + 1, col, pd.Series(errors, dtype=float))
+    errors = error_columns(spec)
+    for name, col in reversed(errors.items()):
+        values = [x.objective_errors.get(name) for x in samples]
+        table.insert(table.columns.get_loc(name) + 1, col, pd.Series(values, dtype=float))
+    headers = {p.name: f"{p.name} [{p.unit}]" for p in spec.parameters if _numbered(p)}
+    for o in spec.objectives:
+        for col in (o.name, errors.get(o.name)):
+            if col is not None and o.shown_unit:
+                headers[col] = f"{col} [{o.shown_unit}]"
+            if col is not None and o.quantity == "jc":  # A/m^2 -> A/cm^2, a decimal shift
+                table[col] = [None if pd.isna(v) else shortest(v, -4) for v in table[col]]
     for col in TEXT_COLUMNS:
         table[col] = table[col].map(spreadsheet_safe)
     with replacing(out) as partial:
         # CRLF rows (RFC 4180): a CR or LF inside a cell is then quoted, so notes survive the trip
-        table.to_csv(partial, index=False, float_format=shortest, lineterminator="\r\n")
+        table.rename(columns=headers).to_csv(
+            partial, index=False, float_format=shortest, lineterminator="\r\n"
+        )
     return len(table)
 
 
-def shortest(value: float) -> str:
+def _numbered(p: ParameterDef) -> bool:
+    """A parameter exported as a number with its unit: numeric, or fixed at a number."""
+    return bool(p.unit) and p.choices is None and not isinstance(p.fixed, str)
+
+
+def shortest(value: float, shift: int = 0) -> str:
     """The shortest text that reads back as exactly ``value`` (Python's repr: 32.47, not
-    32.469999999999999 as "%.17g" wrote), without a trailing ".0" (600, 290000000)."""
-    return repr(float(value)).removesuffix(".0")
+    32.469999999999999 as "%.17g" wrote), without a trailing ".0" (600, 290000000); with
+    ``shift``, that decimal text times 10**shift, exactly (2.9e8 A/m^2 is 29000 A/cm^2, and
+    ``_ten_to`` shifts it back on import to the same float)."""
+    text = repr(float(value)).removesuffix(".0")
+    if not shift:
+        return text
+    d = Decimal(text).scaleb(shift).normalize()
+    return format(d, "f" if -5 <= d.adjusted() < 16 else "e").replace("e+", "e")
 
 
 def import_history(store: Store, campaign: str, file: Path) -> int:
@@ -106,7 +136,7 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
             )
         )
     )
-    header, unit_of = _header_units(header, spec, errors, known, file)
+    header, unit_of, tens = _header_units(header, spec, errors, known, file)
     _check_header(header, known, file)
     free = [p.name for p in spec.parameters if p.kind != "fixed"]  # fixed ones: filled in
     missing = [c for c in ("label", *free) if c not in header]
@@ -119,7 +149,11 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
             for col, cell in zip(header, cells, strict=True)
         }
         for col, unit in unit_of.items():  # a bare number in the header's unit
-            if r[col] is not None and units.number(r[col]) is not None:
+            if r[col] is None or units.number(r[col]) is None:
+                continue
+            if col in tens:  # 10**k times the stored unit (A/cm^2): shifted exactly, as written
+                r[col] = repr(float(Decimal(r[col].strip()).scaleb(tens[col])))
+            else:
                 r[col] = f"{r[col]} {unit}"
                 if col in errors.values():  # the store takes a 1-sigma in its stored unit
                     o = next(o for o, c in errors.items() if c == col)
@@ -152,7 +186,7 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
 
 
 def _check_bare_jc(row: dict, spec: CampaignSpec, unit_of: dict[str, str], where: str) -> None:
-    """Refuse a Jc objective in a column that names no unit (read as A/m^2, as export writes it)
+    """Refuse a Jc objective in a column that names no unit (read as A/m^2, as export wrote it before it named units)
     whose value is below ``JC_IMPLAUSIBLE`` (100 A/cm^2): typed in A/cm^2, 21000 was stored as
     2.1 A/cm^2 without a word. The column's unit in its name reads it either way."""
     from fluxtrap.magnetometry.bean import JC_IMPLAUSIBLE
@@ -277,16 +311,18 @@ SUPERSCRIPTS = str.maketrans({"²": "^2", "³": "^3", "⁻": "^-", "¹": "1"})
 
 def _header_units(
     header: list[str], spec: CampaignSpec, errors: dict[str, str], known: tuple, file: Path
-) -> tuple[list[str], dict[str, str]]:
+) -> tuple[list[str], dict[str, str], dict[str, int]]:
     """The header's column names with the unit a number column's name may carry taken off
-    (``ramp_rate [degC/min]``, ``dwell_time (h)``, ``jc_3T [A/cm²]``: a spreadsheet's or the
-    tables' header), and those units by column. A unit of another kind than the column's
-    (``max_temperature (K/min)``) is refused naming the column; it was an unknown column, and
-    taking the unit off by hand read hours as minutes."""
+    (``ramp_rate [degC/min]``, ``dwell_time (h)``, ``jc_3T [A/cm²]``: export's, a spreadsheet's
+    or the tables' header), those units by column, and the columns whose unit is 10**k times
+    the stored one (k by column: 0 for the stored unit itself, 4 for A/cm^2), whose cells are
+    read by a decimal shift, exactly as export wrote them. A unit of another kind than the
+    column's (``max_temperature (K/min)``) is refused naming the column; it was an unknown
+    column, and taking the unit off by hand read hours as minutes."""
     units_of = {p.name: p.unit for p in spec.parameters if p.unit}
     units_of |= {o.name: o.value_unit for o in spec.objectives}
     units_of |= {col: spec.objective(o).value_unit for o, col in errors.items()}
-    names, unit_of = [], {}
+    names, unit_of, tens = [], {}, {}
     for col in header:
         m = HEADER_UNIT.fullmatch(col)
         if col in known or m is None or m["name"] not in units_of:
@@ -294,6 +330,11 @@ def _header_units(
             continue
         name, text = m["name"], (m["b"] if m["b"] is not None else m["p"]).strip()
         unit = text.translate(SUPERSCRIPTS)
+        names.append(name)
+        unit_of[name] = unit
+        if text == units_of[name]:  # as the campaign spells it (pint may not know it)
+            tens[name] = 0
+            continue
         where = f"{file}, line 1: column {col!r}"
         try:
             given = units.unit(unit, where)
@@ -306,9 +347,11 @@ def _header_units(
                 f"); give the column's unit, or its name alone for values in "
                 f"{units_of[name] or 'pure numbers'}"
             )
-        names.append(name)
-        unit_of[name] = unit
-    return names, unit_of
+        scale = units.Q_(1.0, given).to(want).magnitude
+        k = round(math.log10(scale)) if scale > 0 else 0
+        if scale == 10.0**k and units.Q_(0.0, given).to(want).magnitude == 0:  # no offset
+            tens[name] = k
+    return names, unit_of, tens
 
 
 def _check_header(header: list[str], known: tuple[str, ...], file: Path) -> None:
