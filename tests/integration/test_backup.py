@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import time
 import zipfile
 from datetime import UTC, datetime
 
@@ -587,6 +590,42 @@ def test_a_refused_restore_leaves_no_new_store_file_and_keeps_an_old_one(tmp_pat
         assert [u.name for u in Store(f"sqlite:///{tmp_path / 'old.db'}").users()] == ["bob"]
     assert run(["restore", str(tmp_path / "k.zip"), "--db", str(new)]) == 0  # a good one stays
     assert [x.label for x in Store(f"sqlite:///{new}").samples(NAME)] == ["B1", "S1", "B3"]
+
+
+def test_a_restore_killed_half_way_leaves_no_store_at_its_new_file(tmp_path, capsys):
+    """A restore into a new SQLite file made and migrated the file first, then inserted: killed
+    (kill -9) between the two it left an empty store of 131 kB, which later commands took for a
+    real one. It now restores into a hidden file beside it, linked into place when whole."""
+    from fluxtrap.cli import run
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    new, inserting = tmp_path / "new.db", tmp_path / "inserting"
+    code = f"""
+import pathlib, sys, time
+from fluxtrap.store import backup
+def stall(*args, **kwargs):  # the first row's insert: the store is made, the rows not yet
+    pathlib.Path({str(inserting)!r}).touch()
+    time.sleep(300)
+backup._row_values = stall
+from fluxtrap.cli import run
+sys.exit(run(["restore", {str(tmp_path / "k.zip")!r}, "--db", {str(new)!r}]))
+"""
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        for _ in range(1200):  # at most 120 s to start and reach the first insert
+            if inserting.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert inserting.exists() and child.poll() is None
+    finally:
+        child.kill()
+        child.wait()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("new.db")] == []
+    assert run(["restore", str(tmp_path / "k.zip"), "--db", str(new)]) == 0, capsys.readouterr()
+    same_rows(rows(source, NAME), rows(Store(f"sqlite:///{new}"), NAME))
+    assert [p.name for p in tmp_path.iterdir() if ".new.db.restoring" in p.name] != []  # killed
 
 
 def test_a_restore_racing_an_alike_user_creation_stores_one_of_them(

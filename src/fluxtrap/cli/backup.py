@@ -3,12 +3,15 @@ archive (format: :mod:`fluxtrap.store.backup`)."""
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from fluxtrap.cli.common import DbOption, console, out_file, sqlite_file, store_from
+from fluxtrap.errors import StoreError, ValidationError
 
 
 def register(app: typer.Typer) -> None:
@@ -43,21 +46,50 @@ def restore(
     db: DbOption = None,
 ) -> None:
     """Restore a campaign from a backup archive (checked whole first; nothing is written if it
-    is damaged or the campaign exists, and a --db file made for it is removed). Restored users
-    get no working token: `fluxtrap user rotate NAME` gives them one."""
+    is damaged or the campaign exists, and a new --db file appears only when the restore is
+    whole). Restored users get no working token: `fluxtrap user rotate NAME` gives them one."""
     from fluxtrap.store.backup import restore as read_backup
 
     file = sqlite_file(db)
-    new = file is not None and not file.exists()
+    if file is None or file.exists() or not file.parent.is_dir():
+        name, counts = read_backup(store_from(db, create=True), archive)
+    else:
+        name, counts = _restore_new_file(db, file, archive)
+    console.print(f"restored campaign {name!r} from {archive}: {_counts(counts)}")
+
+
+def _restore_new_file(db: str | None, file: Path, archive: Path) -> tuple[str, dict[str, int]]:
+    """Restore into the SQLite ``file``, which does not exist, through a hidden file beside it
+    that is linked into place only when the restore is whole: a restore refused, or killed
+    (kill -9) half-way, left an empty migrated store of 131 kB at ``file``, which later
+    commands took for a real one. A killed one leaves only the hidden ``.NAME.restoring-*``."""
+    from sqlalchemy.engine import make_url
+
+    from fluxtrap.store import Store
+    from fluxtrap.store.backup import restore as read_backup
+    from fluxtrap.store.store import resolve_url
+
+    partial = file.with_name(f".{file.name}.restoring-{secrets.token_hex(4)}")
+    url = make_url(resolve_url(db)).set(database=str(partial))
     store = None
     try:
-        store = store_from(db, create=True)
-        name, counts = read_backup(store, archive)
-    except BaseException:
-        if new:  # the empty store made for it (never one that was there before)
-            if store is not None:
-                store.engine.dispose()
-            for end in ("", "-wal", "-shm", "-journal"):
-                file.with_name(file.name + end).unlink(missing_ok=True)
-        raise
-    console.print(f"restored campaign {name!r} from {archive}: {_counts(counts)}")
+        store = Store(url.render_as_string(hide_password=False))
+        result = read_backup(store, archive)
+        store.engine.dispose()  # the last connection closed: SQLite moves its WAL into the file
+        if partial.with_name(partial.name + "-wal").exists():
+            raise StoreError(
+                f"{file}: the restored store's journal was not folded in; restore again"
+            )
+        try:
+            os.link(partial, file)  # never over a store made there meanwhile
+        except FileExistsError:
+            raise ValidationError(
+                f"{file}: a store was made there while the campaign was restored; nothing was "
+                "written to it: restore again"
+            ) from None
+        return result
+    finally:
+        if store is not None:
+            store.engine.dispose()
+        for end in ("", "-wal", "-shm", "-journal"):
+            partial.with_name(partial.name + end).unlink(missing_ok=True)
