@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -361,10 +361,12 @@ class ParameterDef:
             return "fixed"
         return "categorical" if self.choices is not None else "numeric"
 
-    def check(self, value: Any, where: str = "") -> float | str:
-        """Return ``value`` (float, or the choice) if the campaign allows it, else raise."""
+    def check(self, value: Any, where: str = "", outside: bool = False) -> float | str:
+        """Return ``value`` (float, or the choice) if the campaign allows it, else raise;
+        ``outside``: a number beyond the bounds or off the step grid is allowed (a sample made
+        there already, ``CampaignSpec.outside``)."""
         if self.fixed is None:
-            return self._check_free(value, where)
+            return self._check_free(value, where, outside)
         at = f"{where}: " if where else ""
         same = (
             value == self.fixed
@@ -379,7 +381,7 @@ class ParameterDef:
             )
         return self.fixed
 
-    def _check_free(self, value: Any, where: str) -> float | str:
+    def _check_free(self, value: Any, where: str, outside: bool = False) -> float | str:
         at = f"{where}: " if where else ""
         if self.choices is not None:
             for c in self.choices:
@@ -396,6 +398,8 @@ class ParameterDef:
             raise ValidationError(f"{at}{self.name}={value!r} is not a number{unit}")
         if not math.isfinite(v):
             raise ValidationError(f"{at}{self.name}={value!r} is not a finite number")
+        if outside:
+            return v
         shown = f"{v:g} {self.unit}".rstrip()
         if units.number(value) is None:  # converted from another unit: show what was given
             shown = f"{value!r} = {shown}"
@@ -877,10 +881,14 @@ class CampaignSpec:
             f"known: {', '.join(self.objective_names) or 'none'}"
         )
 
-    def check_params(self, values: Mapping[str, Any], where: str = "") -> dict[str, float | str]:
+    def check_params(
+        self, values: Mapping[str, Any], where: str = "", outside: bool = False
+    ) -> dict[str, float | str]:
         """Validate a full set of parameter values (fixed ones may be left out: they are filled
         in) against bounds, grid, choices, fixed values and linear constraints; return them in
-        campaign order (floats, or the choice of a categorical parameter)."""
+        campaign order (floats, or the choice of a categorical parameter). ``outside``: bounds,
+        grid and linear constraints are not checked (a sample made there already: see
+        :meth:`outside`)."""
         at = where + ": " if where else ""
         unknown = sorted(set(values) - set(self.parameter_names))
         if unknown:  # the first ten named: a hostile row may carry thousands
@@ -896,17 +904,35 @@ class CampaignSpec:
             raise ValidationError(
                 f"{at}missing parameter(s) {', '.join(missing)} for campaign {self.name!r}"
             )
-        out = {p.name: p.check(values[p.name], where) for p in self.parameters}
+        out = {p.name: p.check(values[p.name], where, outside) for p in self.parameters}
+        for broken in () if outside else self._broken_constraints(out):
+            raise ValidationError(f"{at}{broken}")
+        return out
+
+    def outside(self, values: Mapping[str, Any]) -> list[str]:
+        """What parameter ``values`` (as :meth:`check_params` takes them, which must allow them
+        with ``outside=True``) break of the campaign's space: each bound, step grid and linear
+        constraint, as its refusal says it; [] for a point inside."""
+        values = {**self.fixed_values, **values}
+        out = []
+        for p in self.parameters:
+            try:
+                p.check(values[p.name])
+            except ValidationError as err:
+                out.append(str(err))
+        return out + list(self._broken_constraints(self.check_params(values, outside=True)))
+
+    def _broken_constraints(self, values: Mapping[str, float | str]) -> Iterator[str]:
+        """The linear constraints checked ``values`` break, each said as a refusal."""
         for expression, con in zip(self.constraints, self._parsed, strict=True):
             if isinstance(con, LinearConstraint):
-                lhs = float(con.lhs({k: [v] for k, v in out.items()})[0])
-                scale = sum(abs(c * float(out[n])) for n, c in con.coefficients) + abs(con.rhs)
+                lhs = float(con.lhs({k: [v] for k, v in values.items()})[0])
+                scale = sum(abs(c * float(values[n])) for n, c in con.coefficients) + abs(con.rhs)
                 if lhs > con.rhs + 1e-9 * max(1.0, scale):
-                    raise ValidationError(
-                        f"{at}violates the campaign constraint {expression!r} "
+                    yield (
+                        f"violates the campaign constraint {expression!r} "
                         f"({con.text()}: left side {lhs:g})"
                     )
-        return out
 
     def departures(
         self, made: Mapping[str, float | str], suggested: Mapping[str, float | str]

@@ -278,3 +278,44 @@ def test_a_campaign_with_every_parameter_fixed_is_noted_and_suggest_says_why_not
     assert err.startswith(f"note: {why}; samples can be recorded")
     code, _, err = cli(capsys, "suggest", "-c", "c10", "--db", db)
     assert code == 2 and f"campaign 'c10': {why}" in err, err
+
+
+def test_a_sample_made_outside_the_space_is_recorded_when_said_and_left_out_of_the_model(
+    db, capsys, tmp_path
+):
+    """A sample made already at 800 degC (the bounds end at 750) could not be recorded: real data
+    refused. ``--outside-space`` records it with a warning naming the bound and the constraint it
+    breaks, and without it the refusal names the flag; export / import and backup / restore keep
+    it. suggest leaves it out of the model, says so, and still suggests inside the space."""
+    from fluxtrap.store.backup import backup, restore
+    from fluxtrap.workflows.suggest import suggest
+
+    args = ["sample", "add", "--db", db, "-c", NAME, "-l", "HOT", "-p", "ramp_rate=40",
+            "-p", "max_temperature=800", "-p", "dwell_time=5", "-p", "atmosphere=Ar",
+            "-o", "jc_3T=4e4 A/cm^2", "-o", "tc=38 K"]  # fmt: skip
+    bound = "max_temperature=800 degC is outside [450, 750] degC"
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and bound in err and "recorded with --outside-space" in err, err
+    assert "HOT" not in {s.label for s in Store(db).samples(NAME)}
+    code, _, err = cli(capsys, *args, "--outside-space")
+    assert code == 0, err
+    assert err.startswith(f"warning: sample HOT lies outside the campaign's space: {bound}; ")
+    assert "violates the campaign constraint 'max_temperature + 4 * dwell_time <= 700'" in err
+    assert Store(db).sample(NAME, "HOT").params["max_temperature"] == 800  # as made
+
+    out, other = tmp_path / "h.csv", str(tmp_path / "other.db")
+    assert cli(capsys, "export", "--db", db, "-c", NAME, "--out", str(out))[0] == 0
+    cli(capsys, "campaign", "create", str(EXAMPLES / "campaign_constrained.toml"), "--db", other)
+    code, _, err = cli(capsys, "import", str(out), "--db", other, "-c", NAME)
+    assert code == 2 and "(sample 'HOT')" in err and "--outside-space" in err, err
+    code, _, err = cli(capsys, "import", str(out), "--db", other, "-c", NAME, "--outside-space")
+    assert code == 0 and "warning: sample HOT lies outside" in err, err
+    backup(Store(db), NAME, tmp_path / "k.zip")
+    restore(Store(str(tmp_path / "restored.db")), tmp_path / "k.zip")
+    assert Store(str(tmp_path / "restored.db")).sample(NAME, "HOT").params["max_temperature"] == 800
+
+    spec = Store(db).campaign(NAME)
+    with pytest.warns(UserWarning, match=r"1 sample\(s\) outside .*: HOT \(max_temperature=800"):
+        made = suggest(Store(db), NAME, n=2, seed=0)
+    assert made[0].model_summary["n"] == 4  # R0..R3, measured inside the space
+    assert [spec.outside(s.params) for s in made] == [[], []]

@@ -199,6 +199,7 @@ def test_failed_import_leaves_nothing(tmp_path, capsys, db):
     assert (
         err.strip()
         == f"error: {csv}, line 4 (sample 'c'): max_temperature=9999 degC is outside [450, 750] degC"
+        "; a sample made there already is recorded with --outside-space"
     )
     assert Store(db).samples(NAME) == []
 

@@ -402,7 +402,7 @@ def test_two_writers_adding_alike_labels_at_once_store_one(store_url, monkeypatc
         monkeypatch,
         CampaignSpec,
         "check_params",
-        lambda spec, params, where: where == "sample 'B1'",
+        lambda spec, params, where="", outside=False: where == "sample 'B1'",
         lambda: Store(store_url).add_sample(spec.name, "B1", BULK2),
         lambda: Store(store_url).add_sample(spec.name, "b1", BULK2),
     )

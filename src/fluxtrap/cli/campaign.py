@@ -31,8 +31,17 @@ from fluxtrap.cli.common import (
 from fluxtrap.workflows.history import export_history, import_history
 
 if TYPE_CHECKING:
-    from fluxtrap.store import Store
+    from fluxtrap.store import SampleRecord, Store
 
+OutsideSpaceOption = Annotated[
+    bool,
+    typer.Option(
+        "--outside-space",
+        help="Record parameters beyond the campaign's bounds, off its step grid or breaking a "
+        "constraint (a sample made there already): a warning names what each breaks, and "
+        "suggest leaves such samples out of the model.",
+    ),
+]
 campaign_app = typer.Typer(help="Create and inspect campaigns.", no_args_is_help=True)
 sample_app = typer.Typer(help="Record and list samples.", no_args_is_help=True)
 
@@ -160,6 +169,7 @@ def sample_add(
     notes: Annotated[
         str, typer.Option(help="Free text (at most 10 000 characters).", callback=notes_text)
     ] = "",
+    outside_space: OutsideSpaceOption = False,
     db: DbOption = None,
 ) -> None:
     """Record a sample's process parameters (and objective values if already known). A sample
@@ -176,8 +186,10 @@ def sample_add(
         objectives=objectives,
         recorded_by=by,
         notes=notes,
+        outside_space=outside_space,
     )
     console.print(f"added sample {rec.label} ({rec.origin}) to {campaign}")
+    _say_outside(store.campaign(campaign), [rec])
     departures = store.departures(rec)
     if departures:
         print(
@@ -186,6 +198,20 @@ def sample_add(
             file=sys.stderr,
         )
     _say_bare_jc(store.campaign(campaign), objectives)
+
+
+def _say_outside(spec: CampaignSpec, samples: list[SampleRecord]) -> None:
+    """A ``warning:`` line on stderr for each sample (the first five) whose parameters lie
+    outside the campaign's space, naming what it breaks: suggest leaves it out of the model."""
+    outside = [(x.label, b) for x in samples if (b := spec.outside(x.params))]
+    for label, breaks in outside[:5]:
+        print(
+            f"warning: sample {visible(label)} lies outside the campaign's space: "
+            f"{visible('; '.join(breaks))} (recorded; suggest leaves it out of the model)",
+            file=sys.stderr,
+        )
+    if len(outside) > 5:
+        print(f"warning: and {len(outside) - 5} more samples outside it", file=sys.stderr)
 
 
 def _say_bare_jc(spec: CampaignSpec, objectives: dict[str, str]) -> None:
@@ -289,11 +315,14 @@ def import_(
         ),
     ],
     campaign: CampaignOption,
+    outside_space: OutsideSpaceOption = False,
     db: DbOption = None,
 ) -> None:
     """Add the samples of a CSV to a campaign: all rows or, if any row is bad, none."""
-    n = import_history(store_from(db), campaign, file)
-    console.print(f"imported {n} samples into {campaign}")
+    store = store_from(db)
+    samples = import_history(store, campaign, file, outside_space)
+    console.print(f"imported {len(samples)} samples into {campaign}")
+    _say_outside(store.campaign(campaign), samples)
 
 
 def register_groups(app: typer.Typer) -> None:

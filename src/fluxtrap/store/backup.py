@@ -34,6 +34,7 @@ import os
 import secrets
 import zipfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +237,7 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                         f"{where}: {key} {str(doc.get(key))[:40]!r} is not one of {', '.join(allowed)}"
                     )
             for key, check in (
-                ("params", spec.check_params),
+                ("params", partial(spec.check_params, outside=True)),  # --outside-space kept
                 ("objectives", spec.check_objectives),
             ):
                 if not isinstance(doc.get(key), dict):

@@ -260,10 +260,15 @@ class Store:
         objectives: Mapping[str, Any] | None = None,
         recorded_by: str | None = None,
         notes: str = "",
+        outside_space: bool = False,
     ) -> SampleRecord:
         """Record one sample; a ``suggestion_id`` is marked ``used`` by ``recorded_by``.
-        ``origin`` None: optimizer with a ``suggestion_id``, else researcher; one given is kept."""
+        ``origin`` None: optimizer with a ``suggestion_id``, else researcher; one given is kept.
+        ``outside_space``: parameters beyond the campaign's bounds, off its step grid or breaking
+        a linear constraint are recorded (a sample made there already; ``CampaignSpec.outside``
+        says what it breaks), not refused; choices and fixed values are still checked."""
         row = dict(
+            outside_space=outside_space,
             label=label,
             params=params,
             origin=origin,
@@ -276,8 +281,9 @@ class Store:
 
     def add_samples(self, campaign: str, rows: Sequence[Mapping[str, Any]]) -> list[SampleRecord]:
         """Record several samples at once: all of them or, on the first bad row, none. A row may
-        carry ``status`` ("made", the default, or "failed") and its ``status_note``, and
-        ``objective_errors`` (the 1-sigma of its objective values, an imported history's)."""
+        carry ``status`` ("made", the default, or "failed") and its ``status_note``,
+        ``objective_errors`` (the 1-sigma of its objective values, an imported history's) and
+        ``outside_space`` (as ``add_sample``'s)."""
         with self.transaction() as s:
             c = _campaign(s, campaign)
             _lock_names(s, c.id)
@@ -1386,7 +1392,12 @@ def _new_sample(
         raise ValidationError(f"{where}: origin {origin!r} is not one of {', '.join(m.ORIGINS)}")
     status = row.get("status") or "made"
     _check_sample_status(status, f"{where}: status")
-    params = spec.check_params(row.get("params", {}), where=where)
+    params = spec.check_params(row.get("params", {}), where=where, outside=True)
+    breaks = spec.outside(row.get("params", {}))
+    if breaks and not row.get("outside_space"):
+        raise ValidationError(
+            f"{where}: {breaks[0]}; a sample made there already is recorded with --outside-space"
+        )
     values, written = spec.split_errors(row.get("objectives") or {}, where)  # "37.2 ± 0.3 K"
     objectives = spec.check_objectives(values, where=where)
     errors = _check_errors({**written, **(row.get("objective_errors") or {})}, objectives, where)

@@ -30,7 +30,7 @@ from fluxtrap.inputs import near, read_bytes
 from fluxtrap.outputs import replacing
 
 if TYPE_CHECKING:
-    from fluxtrap.store import Store
+    from fluxtrap.store import SampleRecord, Store
 
 ORIGINS = ("researcher", "optimizer")
 HISTORY_COLUMNS = ("label", "origin"), ("recorded_by", "notes", "status", "status_note")
@@ -108,12 +108,14 @@ def shortest(value: float, shift: int = 0) -> str:
     return format(d, "f" if -5 <= d.adjusted() < 16 else "e").replace("e+", "e")
 
 
-def import_history(store: Store, campaign: str, file: Path) -> int:
+def import_history(
+    store: Store, campaign: str, file: Path, outside_space: bool = False
+) -> list[SampleRecord]:
     """Add the samples of an exported CSV to ``campaign``: all rows or, if any is bad, none;
-    returns how many."""
+    returns them. ``outside_space``: rows beyond the campaign's bounds, grid or linear
+    constraints are recorded, as by ``Store.add_sample``'s."""
     rows = read_history_csv(file, store.campaign(campaign))
-    store.add_samples(campaign, rows)
-    return len(rows)
+    return store.add_samples(campaign, [r | {"outside_space": outside_space} for r in rows])
 
 
 def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:

@@ -7,13 +7,16 @@ what as pending:
 - a sample not (fully) measured yet, and every ``open`` suggestion, is a pending point: it is never
   suggested again and the batch acquisition conditions on it;
 - a failed sample, and a discarded, abandoned or failed suggestion, is neither: its point is free;
-- an objective's stated 1-sigma (``samples.objective_errors``) is told with its value: known noise.
+- an objective's stated 1-sigma (``samples.objective_errors``) is told with its value: known noise;
+- a sample recorded outside the campaign's space (``sample add --outside-space``) is neither, with
+  a warning: the model's inputs are the space's box, and suggestions stay inside it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -69,6 +72,7 @@ def campaign_optimizer(
     live = np.ones(len(history), bool)
     if "status" in history:
         live = (history["status"] != "failed").to_numpy()
+    live = live & _inside(spec, history)
     measured = history[outcomes].notna().all(axis=1).to_numpy() & live
     if measured.any():
         opt.tell(
@@ -84,6 +88,23 @@ def campaign_optimizer(
         ignore_index=True,
     )
     return opt, _typed(pending, space)
+
+
+def _inside(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``history`` lie inside the campaign's space; a warning names the others
+    (the first five), which the model is not told."""
+    outside = {}
+    for i, row in enumerate(history[spec.parameter_names].to_dict("records")):
+        if breaks := spec.outside(row):
+            outside[i] = f"{history['label'].iloc[i] if 'label' in history else i} ({breaks[0]})"
+    if outside:
+        more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
+        warnings.warn(
+            f"{len(outside)} sample(s) outside the campaign's space left out of the model: "
+            f"{'; '.join(list(outside.values())[:5])}{more}",
+            stacklevel=2,
+        )
+    return ~np.isin(np.arange(len(history)), list(outside))
 
 
 def _errors(history: pd.DataFrame, spec: CampaignSpec, outcomes: list[str]) -> pd.DataFrame | None:
