@@ -28,6 +28,12 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"  # real public files, each with its source and licence in README.md
 EXAMPLES = REPO / "examples"
 CHROMIUM = Path("/usr/bin/chromium")
+# a child's peak RSS in bytes, its own (ru_maxrss starts at the forking parent's, pytest's)
+PEAK = (
+    "def peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    return int(status.split('VmHWM:')[1].split()[0]) * 1024\n"
+)
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason=f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)",

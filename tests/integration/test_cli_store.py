@@ -16,7 +16,7 @@ from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import ValidationError
 from fluxtrap.store import Store
 
-from ..conftest import EXAMPLES, cli
+from ..conftest import EXAMPLES, PEAK, cli
 
 NAME = "K-Ba122 SPS"
 
@@ -435,9 +435,10 @@ def test_import_refuses_a_csv_that_does_not_fit_the_campaign(tmp_path, capsys, d
 
 
 def test_an_overlong_label_is_named_by_its_start(tmp_path, capsys, db):
-    """The error repeated the whole label: a 100 000-character line on stderr."""
+    """The error repeated the whole label: a 100 000-character line on stderr (that long a cell
+    is now refused as csv reads it; one within the cell limit is refused by the store)."""
     path = tmp_path / "h.csv"
-    path.write_text(f"{HEAD}\n{'x' * 100_000},50,600,5\n")
+    path.write_text(f"{HEAD}\n{'x' * 10_000},50,600,5\n")
     code, _, err = cli(capsys, "import", str(path), "--db", db, "-c", NAME)
     assert code == 2 and f"{path}, line 2 (sample 'xxxx" in err and len(err) < 400, err[:300]
 
@@ -511,24 +512,56 @@ def test_an_export_that_fails_half_way_leaves_the_old_file_whole(tmp_path, capsy
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
-def test_a_note_longer_than_the_csv_modules_limit_is_read_and_refused_by_the_notes_limit(
+def test_a_note_as_long_as_the_store_takes_makes_the_trip_and_a_longer_cell_is_refused_as_read(
     tmp_path, capsys, db
 ):
-    """The longest note the store takes (10 000 characters) makes the round trip; a cell over
-    csv's 128 kB limit is still read (the error was "field larger than field limit (131072)")
-    and then refused as notes over the limit, naming its line."""
+    """The longest note the store takes (10 000 characters, a ' before it when it reads as a
+    formula) makes the round trip; a longer cell is refused as csv reads it, naming its line and
+    the limit (it was read whole and then refused as notes over the limit: a 50 MB note took
+    724 MB)."""
     Store(db).add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5},
-                         notes="x" * 10_000)  # fmt: skip
+                         notes="=" * 10_000)  # fmt: skip
     out = tmp_path / "h.csv"
     assert cli(capsys, "export", "-c", NAME, "--out", str(out), "--db", db)[0] == 0
     db2 = str(tmp_path / "other.db")
     assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db2)[0] == 0
     code, _, err = cli(capsys, "import", str(out), "--db", db2, "-c", NAME)
     assert code == 0, err
-    assert Store(db2).samples(NAME)[0].notes == "x" * 10_000
-    out.write_text(f"{HEAD},notes\nB2,50,600,5,{'x' * 200_000}\n")
+    assert Store(db2).samples(NAME)[0].notes == "=" * 10_000
+    out.write_text(f'{HEAD},notes\nB2,50,600,5,"{"x" * 200_000}"\n')
     code, _, err = cli(capsys, "import", str(out), "--db", db2, "-c", NAME)
-    assert err == f"error: {out}, line 2 (sample 'B2'): notes: 200000 characters, at most 10000\n"
+    assert err == (
+        f"error: {out}, line 2: a cell of over 10001 characters, the most a cell may hold "
+        "(notes: 10000)\n"
+    )
+
+
+@pytest.mark.parametrize("cell", ["x" * 30_000_000, "x\n" * 15_000_000])
+def test_a_huge_cell_is_refused_before_it_is_held_whole(tmp_path, cell):
+    """A 50 MB note took 724 MB (peak RSS) to be refused: the file was decoded whole, copied
+    into a StringIO (4 bytes a character) and the cell read whole by csv under a 64 MiB field
+    limit. Lines are now decoded one at a time, a line over MAX_LINE or a cell over MAX_CELL
+    characters refused as read: the peak is the file's bytes and one line (a 30 MB cell on one
+    line or on 15 million: 1x its size, not 11x)."""
+    file = tmp_path / "huge.csv"
+    file.write_text(f'{HEAD},notes\nB1,50,600,5,"{cell}"\n')
+    code = (
+        f"{PEAK}import sys; from pathlib import Path\n"
+        "from fluxtrap.campaign import CampaignSpec\n"
+        "from fluxtrap.workflows.history import read_history_csv\n"
+        "spec = CampaignSpec.from_toml(sys.argv[2])\n"
+        "before = peak()\n"
+        "try:\n    print(len(read_history_csv(Path(sys.argv[1]), spec)))\n"
+        "except Exception as err:\n    print(err)\n"
+        "print(peak() - before)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(file), str(EXAMPLES / "campaign.toml")],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    *said, grown = run.stdout.splitlines()
+    assert int(grown) < 2 * file.stat().st_size, (int(grown) / 2**20, said)  # was 11x
+    assert said[0].startswith(f"{file}, line 2: ") and "characters, the most a" in said[0], said
 
 
 def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_other(
@@ -536,16 +569,19 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
 ):
     """csv's field limit is one for the process; the web server reads history files in threads.
     A pauses after its first row until B has read its own (at most 2 s), B then until A is done:
-    A must not set the limit back under B's long note (B waits its turn instead)."""
+    A must not set the limit back to csv's 128 kB under B's long note (B waits its turn
+    instead), which B then read whole."""
     import threading
 
     from fluxtrap.workflows import history
 
-    note = "x" * 200_000  # over csv's default 128 kB cell limit
+    note = {"a": "x" * 10_000, "b": "x" * 20_000}  # b's over the cell limit, under csv's 128 kB
     files = {}
     for name in ("a", "b"):
         files[name] = tmp_path / f"{name}.csv"
-        files[name].write_text(f"{HEAD},notes\n{name}1,50,600,5,short\n{name}2,50,600,5,{note}\n")
+        files[name].write_text(
+            f"{HEAD},notes\n{name}1,50,600,5,short\n{name}2,50,600,5,{note[name]}\n"
+        )
     a_inside, b_inside, a_done = threading.Event(), threading.Event(), threading.Event()
     real_reader, limit = csv.reader, csv.field_size_limit()
 
@@ -588,8 +624,11 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
     b.start()
     for t in (a, b):
         t.join(10)
-    assert errors == []
-    assert [r["notes"] for r in got["b"]] == ["short", note] == [r["notes"] for r in got["a"]]
+    assert [r["notes"] for r in got["a"]] == ["short", note["a"]] and "b" not in got
+    assert [str(e) for e in errors] == [
+        f"{files['b']}, line 3: a cell of over 10001 characters, the most a cell may hold "
+        "(notes: 10000)"
+    ]  # the limit held while b read: a set it back to csv's 128 kB only once b was done
     assert csv.field_size_limit() == limit  # set back once both are done
 
 

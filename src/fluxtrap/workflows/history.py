@@ -9,6 +9,7 @@ import io
 import math
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ import pandas as pd
 from fluxtrap import units
 from fluxtrap.campaign import (
     MAX_BUDGET,
+    MAX_NOTES,
     CampaignSpec,
     ParameterDef,
     history_frame,
@@ -35,7 +37,9 @@ if TYPE_CHECKING:
 ORIGINS = ("researcher", "optimizer")
 HISTORY_COLUMNS = ("label", "origin"), ("recorded_by", "notes", "status", "status_note")
 MAX_HISTORY_FILE = 64 * 2**20  # bytes of an imported history CSV: 10,000 samples with long notes
-FIELD_LIMIT = threading.Lock()  # held while csv's field limit (one for the process) is raised
+MAX_CELL = MAX_NOTES + 1  # characters of a cell: a note, with the ' export puts before a formula
+MAX_LINE = 2**20  # characters of a line: a row of 100 parameters and 20 objectives is ~10 kB
+FIELD_LIMIT = threading.Lock()  # held while csv's field limit (one for the process) is set
 
 
 def best_so_far(
@@ -229,21 +233,15 @@ def _check_separator(header: list[str], file: Path) -> None:
 
 def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header of the CSV ``file`` and its rows (with the line each starts on); blank lines
-    are skipped, a row with another number of cells than the header is an error."""
+    are skipped, a row with another number of cells than the header is an error. Decoded a
+    line at a time, a line of over ``MAX_LINE`` characters or a cell of over ``MAX_CELL``
+    refused as it is read: a 50 MB note took 724 MB to be refused by the store."""
     data = read_bytes(file, "history CSV", MAX_HISTORY_FILE)  # no directory, FIFO or device
-    try:
-        text = data.decode("utf-8-sig")  # a spreadsheet's byte-order mark is no part of "label"
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1  # "byte 57" sent people counting bytes
-        raise InputFileError(
-            f"{file}, line {line}: not UTF-8 text (byte {err.start}, 0x{data[err.start]:02x}); "
-            "save it as CSV UTF-8 (a spreadsheet's plain CSV may be Windows-1252)"
-        ) from None
     # strict: a file cut inside a quoted note, or "x"y, is refused rather than read as "x\n", "xy"
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(_lines(data, file), strict=True)
     rows: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
-    with raised_field_limit(MAX_HISTORY_FILE):  # a note may be longer than csv's 128 kB
+    with field_limit(MAX_CELL):
         try:
             while True:
                 line = reader.line_num + 1
@@ -266,12 +264,43 @@ def _csv_rows(file: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
                 else:
                     rows.append((line, cells))
         except csv.Error as err:
+            if "field limit" in str(err):  # csv's "field larger than field limit (10001)"
+                raise InputFileError(
+                    f"{file}, line {line}: a cell of over {MAX_CELL} characters, the "
+                    f"most a cell may hold (notes: {MAX_NOTES})"
+                ) from None
             raise InputFileError(
                 f"{file}, line {reader.line_num}: not a readable CSV ({err})"
             ) from None
     if header is None:
         raise InputFileError(f"{file}: empty; expected a header line (label, parameters, ...)")
     return _without_unnamed(header, rows, file)
+
+
+def _lines(data: bytes, file: Path) -> Iterator[str]:
+    """The lines of ``data`` as UTF-8 text, their ends kept as csv wants them (\n, \r\n or
+    \r), decoded one at a time; a spreadsheet's byte-order mark is no part of "label"."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    n = 0
+    try:
+        while line := stream.readline(MAX_LINE + 1):
+            n += 1
+            if len(line) > MAX_LINE:
+                raise InputFileError(
+                    f"{file}, line {n}: longer than {MAX_LINE} characters, the most a line of "
+                    "a history CSV may hold"
+                )
+            yield line
+    except UnicodeDecodeError:  # where, in the whole: "byte 57" sent people counting bytes
+        try:
+            data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            line = data[: err.start].count(b"\n") + 1
+            raise InputFileError(
+                f"{file}, line {line}: not UTF-8 text (byte {err.start}, 0x{data[err.start]:02x}); "
+                "save it as CSV UTF-8 (a spreadsheet's plain CSV may be Windows-1252)"
+            ) from None
+        raise
 
 
 def _without_unnamed(
@@ -295,7 +324,7 @@ def _without_unnamed(
 
 
 @contextmanager
-def raised_field_limit(size: int):
+def field_limit(size: int):
     """csv's field limit at ``size`` characters for the block, then as it was. The limit is one
     for the process: two imports in two threads (the web server's) take turns, so neither sets
     it back while the other reads."""
