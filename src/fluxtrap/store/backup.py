@@ -33,6 +33,8 @@ import json
 import os
 import secrets
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -61,7 +63,10 @@ from fluxtrap.tomlfile import parse_toml
 
 FORMAT, VERSION = "fluxtrap-backup", 1
 MAX_MANIFEST = 16 * 2**20  # bytes of manifest.json (a 10 000-measurement campaign's is ~2 MB)
-MAX_CONTENT = 4 * 2**30  # bytes of all members together, unpacked: a restore holds them in memory
+MAX_CONTENT = 4 * 2**30  # bytes of all members together, unpacked (written to the store)
+MAX_FILE = 256 * 2**20  # bytes of one file member, unpacked when its row is inserted: the largest
+# file the store takes (an instrument file, magnetometry's MAX_BYTES; a probes.csv)
+MAX_TABLES = 512 * 2**20  # bytes of tables/*.json together, held and parsed while restoring
 # in insertion order: each table after the ones it refers to
 TABLES: dict[str, Table] = {
     t.name: t
@@ -133,11 +138,11 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
     """Restore the campaign in ``archive`` into ``store`` (new ids, one transaction); returns
     its name and the row count per table. ``InputFileError`` for a damaged or foreign archive,
     ``ValidationError`` if the campaign exists in ``store`` already (named alike counts)."""
-    members, manifest = _read_checked(Path(archive))
+    members, files, manifest = _read_checked(Path(archive))
     tables = {name: _load(members, f"tables/{name}.json", archive) for name in [*TABLES, "users"]}
     name = manifest["campaign"]
     _check_rows(tables, name, archive)
-    with store.transaction() as s:
+    with store.transaction() as s, _opened(Path(archive)) as z:
         _lock_names(s)  # as create_campaign: no "k-ba122 sps" beside "K-Ba122 SPS"
         for other in s.scalars(select(m.Campaign.name)):
             if _alike(other) == _alike(name):
@@ -149,9 +154,9 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
         for table_name, table in TABLES.items():
             new_ids[table_name] = {}
             for doc in tables[table_name]:
-                row = _row_values(table, doc, members, new_ids, archive)
+                row = _row_values(table, doc, partial(_file, z, files), new_ids, archive)
                 new_ids[table_name][doc["id"]] = s.execute(
-                    table.insert().values(**row)
+                    table.insert(), row
                 ).inserted_primary_key[0]
         _lock_names(s, USER_NAMES)  # as add_user: no "Alice" beside the store's "alice"
         known = set(s.scalars(select(m.User.name)))
@@ -323,12 +328,13 @@ def _campaign_rows(s: Any, campaign_id: int) -> dict[str, list[dict[str, Any]]]:
 def _row_values(
     table: Table,
     doc: dict[str, Any],
-    members: dict[str, bytes],
+    read_file: Callable[[Any], bytes | None],
     new_ids: dict[str, dict[int, int]],
     archive: Any,
 ) -> dict[str, Any]:
-    """An archived row as insert values: files read, times parsed, references to the new ids
-    (a reference to a row outside the campaign becomes null, if the column allows it)."""
+    """An archived row as insert values: files read (``read_file``: a member's bytes, None if
+    the archive has no such file), times parsed, references to the new ids (a reference to a
+    row outside the campaign becomes null, if the column allows it)."""
     where = f"{archive}: {table.name} row {doc.get('id')}"
     if set(doc) != {c.name for c in table.columns}:
         raise InputFileError(f"{where}: columns {sorted(doc)} do not match the {table.name} table")
@@ -338,9 +344,9 @@ def _row_values(
             continue
         value = doc[col.name]
         if isinstance(col.type, LargeBinary):
-            if value not in members:
-                raise InputFileError(f"{where}: file {value!r} is not in the archive")
-            value = members[value]
+            value = read_file(value)
+            if value is None:
+                raise InputFileError(f"{where}: file {doc[col.name]!r} is not in the archive")
         elif col.foreign_keys and value is not None:
             target = next(iter(col.foreign_keys)).column.table.name
             value = new_ids.get(target, {}).get(value)
@@ -380,11 +386,13 @@ def _check_type(col: Any, value: Any, where: str) -> None:
         )
 
 
-def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """The archive's members by name and its manifest, each member checked against the manifest
-    (present, nothing extra, size, sha256) before anything is used."""
+def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, str], dict[str, Any]]:
+    """The archive's members but its files by name, its files' sha256 by name (read when their
+    rows are inserted, one at a time: all were held, 398 MB peak RSS to restore 160 MB of raw
+    files) and its manifest, each member checked against the manifest (present, nothing extra,
+    size, sha256) before anything is used."""
     try:
-        with zipfile.ZipFile(path) as z:
+        with _opened(path) as z:
             infos = {i.filename: i for i in z.infolist()}
             if "manifest.json" not in infos:
                 raise InputFileError(f"{path}: no manifest.json: not a fluxtrap backup")
@@ -395,6 +403,15 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
                     f"{path}: unpacks to {total} bytes (manifest.json "
                     f"{infos['manifest.json'].file_size}); at most {MAX_CONTENT / 2**30:g} GiB "
                     f"({MAX_MANIFEST / 2**20:g} MiB of manifest) are restored"
+                )
+            held = sum(i.file_size for k, i in infos.items() if k.startswith("tables/"))
+            biggest = max((i for k, i in infos.items() if k.startswith("files/")),
+                          key=lambda i: i.file_size, default=None)  # fmt: skip
+            if held > MAX_TABLES or (biggest is not None and biggest.file_size > MAX_FILE):
+                raise InputFileError(
+                    f"{path}: its tables unpack to {held} bytes, at most {MAX_TABLES / 2**20:g} "
+                    f"MiB are restored, and its largest file, {getattr(biggest, 'filename', '')}, "
+                    f"to {getattr(biggest, 'file_size', 0)}, at most {MAX_FILE / 2**20:g} MiB"
                 )
             try:  # ValueError: an integer of over 4300 digits (JSONDecodeError is one too)
                 manifest = json.loads(z.read("manifest.json"))
@@ -417,7 +434,7 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
                     f"{path}: damaged: members not in the manifest {sorted(extra)[:5]}, "
                     f"missing {sorted(missing)[:5]}"
                 )
-            members = {}
+            members, files = {}, {}
             for name, want in listed.items():
                 if infos[name].file_size != want.get("size"):  # before reading it
                     raise InputFileError(
@@ -428,14 +445,36 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, Any]]:
                 # of zeros (2 MB zipped) took 4.3 GB of memory to be refused
                 if _digest(z, name) != want.get("sha256"):
                     raise InputFileError(f"{path}: damaged: {name} does not match its sha256")
-                members[name] = z.read(name)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
-        raise InputFileError(f"{path}: damaged or not a zip archive ({err})") from None
+                if name.startswith("files/"):
+                    files[name] = want["sha256"]
+                else:
+                    members[name] = z.read(name)
     except AttributeError as err:
         raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
+    return members, files, manifest
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[zipfile.ZipFile]:
+    """The archive open for reading; a damaged or unreadable one is an InputFileError."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            yield z
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
+        raise InputFileError(f"{path}: damaged or not a zip archive ({err})") from None
     except OSError as err:
         raise InputFileError(f"{path}: cannot read: {err.strerror or err}") from None
-    return members, manifest
+
+
+def _file(z: zipfile.ZipFile, files: dict[str, str], name: Any) -> bytes | None:
+    """File member ``name`` of the archive ``z`` (its size checked against MAX_FILE), checked
+    against its sha256 again as it is read a second time; None if the archive has no such file."""
+    if not isinstance(name, str) or name not in files:
+        return None
+    data = z.read(name)
+    if hashlib.sha256(data).hexdigest() != files[name]:
+        raise InputFileError(f"{z.filename}: damaged: {name} does not match its sha256")
+    return data
 
 
 def _digest(z: zipfile.ZipFile, name: str) -> str:
