@@ -337,7 +337,6 @@ def field_limit(size: int):
 
 
 HEADER_UNIT = re.compile(r"(?P<name>[^\[\]()]+?)\s*(?:\[(?P<b>[^\]]*)\]|\((?P<p>[^)]*)\))\s*")
-SUPERSCRIPTS = str.maketrans({"²": "^2", "³": "^3", "⁻": "^-", "¹": "1"})
 
 
 def _header_units(
@@ -360,15 +359,14 @@ def _header_units(
             names.append(col)
             continue
         name, text = m["name"], (m["b"] if m["b"] is not None else m["p"]).strip()
-        unit = text.translate(SUPERSCRIPTS)
         names.append(name)
-        unit_of[name] = unit
+        unit_of[name] = text  # units reads "A/cm²" and "A/cm2" as "A/cm^2"
         if text == units_of[name]:  # as the campaign spells it (pint may not know it)
             tens[name] = 0
             continue
         where = f"{file}, line 1: column {col!r}"
         try:
-            given = units.unit(unit, where)
+            given = units.unit(text, where)
             want = units.unit(units_of[name] or "", name)
         except FluxtrapError as err:
             raise InputFileError(str(err)) from None
