@@ -272,7 +272,7 @@ def test_transition_added_to_a_real_sweep(name, tc_mid, mpms_file):
     """A real (not superconducting) sweep's curved background and noise plus a logistic step
     (w = 1 K) 20x the file's own 1-99% moment range: Tc within 0.1 K in both conventions.
     (Measured offsets 0.01-0.09 K; at 5x the range they reach 0.4 K: the background's curvature
-    under the transition is not in the model nor in tc_err_K.)"""
+    under the transition is not in the model; tc_err_K holds it, see the next test.)"""
     sweep = split_sweeps(read(mpms_file(name)))[0]
     t, m = sweep.temperature_K, sweep.moment_Am2
     step = 20 * np.ptp(np.percentile(m, [1, 99]))
@@ -280,6 +280,32 @@ def test_transition_added_to_a_real_sweep(name, tc_mid, mpms_file):
     for criterion in ("shielded", "normal"):
         (res,) = tc_from_table(table, criterion=criterion)[:1]
         assert res.tc_K == pytest.approx(expected_tc(criterion, mid=tc_mid, width=1.0), abs=0.1)
+
+
+def test_tcs_error_bar_holds_a_real_background_curved_under_the_step(mpms_file):
+    """The real sweeps' curved backgrounds under a logistic step (w = 1 K) 5x and 20x their own
+    1-99% range, noise 1% of the step, 5 seeds each: Tc (90% shielded) was 0.08-0.38 K low
+    with a 1-sigma of 0.01-0.04 K (3-9 sigma; 2 of 30 within 2 sigma). Its 1-sigma now holds
+    the background model's spread (quadratic, cubic, half and double reach): within 2 sigma in
+    over 90% of the sweeps (measured 29 of 30)."""
+    z = []
+    for name, mid in (
+        ("mpms3_vsm_zfc_sample4_100Oe.dat", 39.0),
+        ("mpms3_dc_zfcfc_KMK232_100Oe.dat", 39.0),
+        ("mpms3_vsm_mt_film-A2481_100Oe_zfc-warming.dat", 20.0),
+    ):
+        sweep = split_sweeps(read(mpms_file(name)))[0]
+        t, m = sweep.temperature_K, sweep.moment_Am2
+        for factor in (5, 20):
+            step = factor * np.ptp(np.percentile(m, [1, 99]))
+            for seed in range(5):
+                noise = np.random.default_rng(seed).normal(0, 0.01 * step, t.size)
+                table = mt_table(t, m - step / (1 + np.exp((t - mid) / 1.0)) + noise, name=name)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", TcStructureWarning)
+                    (res,) = tc_from_table(table)[:1]
+                z.append((res.tc_K - expected_tc("shielded", mid=mid, width=1.0)) / res.tc_err_K)
+    assert np.mean(np.abs(z) < 2) >= 0.9, np.round(z, 1)
 
 
 def test_zfc_fc_file_splits_in_two(mpms_file):
