@@ -101,6 +101,10 @@ def test_jc_writes_contract_csv_and_plot(tmp_path, capsys, loop_file):
     assert table.at(0.6) == pytest.approx(TRUE_JC(0.6), rel=0.02)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     assert "not fully penetrated" in text
+    # a Kim Jc is irreversible at every field: the width closes only at the 7 T turning field,
+    # which said 'irreversible up to 6.95 T' as if measured
+    text = " ".join(text.split())
+    assert "irreversible over the whole sweep (up to 7 T;" in text and "up to 6.9" not in text
 
 
 def test_jc_out_failing_half_way_leaves_the_old_file(tmp_path, capsys, loop_file, monkeypatch):
@@ -592,6 +596,7 @@ def test_jc_of_a_partially_irreversible_loop(tmp_path, capsys):
     assert code == 0, err
     text = " ".join(text.split())
     assert "irreversible up to 1.4" in text and "uncertainty from the moment error column" in text
+    assert "whole sweep" not in text
     jc = JcCurve.from_csv(out)
     assert 1.3 < jc.field_T[-1] < 1.5 and np.isfinite(jc.jc_err_A_m2).all()
     assert jc.at(0.5) == pytest.approx(true(0.5), rel=0.01)

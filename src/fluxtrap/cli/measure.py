@@ -171,7 +171,13 @@ def jc_command(
     for lo, hi in gaps:
         console.print(f"no data at {lo:.3g}..{hi:.3g} T in either field quadrant: Jc interpolated")
     b_irr, cut = jc.settings["irreversibility_field_T"], jc.settings["cut_above_irreversibility"]
-    if cut:
+    if not jc.settings["irreversibility_reached"]:
+        console.print(
+            f"irreversible over the whole sweep (up to {jc.settings['field_max_T']:.3g} T; the "
+            f"irreversibility field was not reached): {cut} point(s) at the turning field, where "
+            "the branches meet, left out"
+        )
+    elif cut:
         console.print(
             f"irreversible up to {b_irr:.3g} T: {cut} points above it (reversible loop) left out"
         )

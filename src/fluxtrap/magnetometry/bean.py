@@ -134,7 +134,8 @@ def jc_from_width(
     ``ERR_COLUMN_TRUST`` times over are scaled up by that factor. Irreversibility: the loop is
     irreversible where the 5-point running median of the width exceeds ``IRREVERSIBLE_SIGMA``
     standard errors (the larger of the file's and the scatter's); Jc is given up to the highest
-    such field, the irreversibility field (kept in ``settings``), and cut above it. Points below it with dm <= 0 are dropped (counted). No
+    such field, the irreversibility field (kept in ``settings``; ``irreversibility_reached`` is False
+    when under 3 points lie above it: the turning field, where every loop closes), and cut above it. Points below it with dm <= 0 are dropped (counted). No
     irreversible field range at all: AnalysisError. The width's ``notes`` (rows repeated, the
     loop swept again) are warned (``RepeatedMeasurementWarning``) and kept in ``settings``.
     A virgin branch that does not shield (``width.not_superconducting``): AnalysisError, unless ``force``; then a
@@ -290,6 +291,9 @@ def jc_from_width(
             "background_Am2_per_T": width.background_Am2_per_T,
             "field_max_T": width.field_max_T,
             "irreversibility_field_T": b_irr,
+            # under 3 points above it: only the turning field, where the branches always meet
+            # (a clean 7 T loop's top point): the sweep never reached a reversible range
+            "irreversibility_reached": int((~below).sum()) >= 3,
             # fields above this lie within 2 full-penetration fields of the turning field: the
             # reversed branch has not swept the whole bar there (width and Jc far too low)
             "reversal_complete_below_T": _below_first(kept_grid, turning),

@@ -614,7 +614,7 @@ def test_partially_irreversible_loop_gives_jc_below_the_irreversibility_field():
     expected_b_irr = 1.5 * (1 - np.sqrt(3 * sigma_jc / 1e8))
     b_irr = jc.settings["irreversibility_field_T"]
     assert b_irr == pytest.approx(expected_b_irr, abs=0.08) and jc.field_T[-1] <= b_irr
-    assert jc.settings["cut_above_irreversibility"] > 100
+    assert jc.settings["cut_above_irreversibility"] > 100 and jc.settings["irreversibility_reached"]
     probe = jc.field_T[(jc.field_T >= 0.1) & (jc.field_T <= 1.0)]
     err = np.abs(jc.at(probe) - true(probe))
     k = np.searchsorted(jc.field_T, probe)
