@@ -663,7 +663,7 @@ def test_measure_add_of_an_mt_curve_fills_the_tc_objective(tmp_path, capsys):
         "tc campaign",
         "-s",
         "T1",
-        str(transition_mt_file(tmp_path)),
+        str(transition_mt_file(tmp_path, "zfcfc.dat")),  # the name says ZFC and FC
     )
     code, out, err = cli(capsys, *add, "--kind", "mt_curve")
     assert code == 0, err
@@ -720,7 +720,7 @@ def test_a_tc_objective_read_off_the_fc_sweep_says_so(tmp_path, capsys):
     t, m = table.temperature_K, table.moment_Am2.copy()
     fc = np.arange(len(t)) >= np.flatnonzero(np.diff(t) < -50)[0] + 1  # the second sweep
     m[fc] -= 20 * np.ptp(np.nanpercentile(m, [1, 99])) / (1 + np.exp((t[fc] - 36.0) / 1.0))
-    path = tmp_path / "fc_only.dat"
+    path = tmp_path / "zfcfc_fc_only.dat"  # the name says ZFC and FC
     write_qd_dat(
         MeasurementTable.from_arrays(table.field_T, m, table.metadata, temperature_K=t), path
     )

@@ -201,8 +201,9 @@ def tc_source_note(fitted: Sequence[str], not_found: Sequence[str]) -> str:
     transition left its FC sweep's Tc in the objectives without a word)."""
     if not fitted or "ZFC" in fitted or not not_found:
         return ""
+    sweep = fitted[0] if "sweep" in fitted[0] else f"{fitted[0]} sweep"  # "warming sweep 2"
     return (
-        f"the tc objectives are read off the {fitted[0]} sweep, not a ZFC sweep (shielding, the "
+        f"the tc objectives are read off the {sweep}, not a ZFC sweep (shielding, the "
         f"convention): {len(not_found)} other sweep(s) showed no transition"
     )
 

@@ -56,6 +56,7 @@ otherwise ``AnalysisError`` says that no transition was found and why.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -98,9 +99,12 @@ MAX_SWEEPS = 100  # temperature sweeps analysed in one file (a ZFC/FC file has 2
 def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[Sweep, ...]:
     """Monotonic temperature sweeps of ``table`` (at least 5 points each), in measurement order.
 
-    Labels: a comment row naming ZFC or FC labels the sweep after it; otherwise two warming
-    sweeps in one file are ZFC then FC (the usual protocol: the FC sweep needs the field first),
-    a single one "sweep", and a cooling sweep "FC cooling". Rows that repeat an earlier row
+    Labels: a comment row naming ZFC or FC labels the sweep after it; otherwise a cooling sweep
+    is "FC cooling" and a warming sweep right after it in the same (non-zero) field "FC" (its
+    history); a file whose name, title or sample comment says ZFC and FC (``zfcfc``, ``zfc_fc``) has its two
+    warming sweeps labelled ZFC then FC, one saying only ZFC (or FC) its one warming sweep so;
+    else a single sweep is "sweep" and several "warming sweep 1", "warming sweep 2", ... (a ZFC
+    and an FC sweep look alike to the reader: two identical ZFC sweeps had read "ZFC", "FC"). Rows that repeat an earlier row
     exactly are dropped first (``without_repeats``; a ``RepeatedMeasurementWarning``, and the note
     in each sweep's ``notes``, which ``find_tc`` keeps in its result's ``warnings``).
     """
@@ -138,18 +142,38 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     sweeps = []
     known = [t[s:e][np.isfinite(t[s:e])] for s, e in segs]  # first and last known temperature
     warm = [k for k, tk in enumerate(known) if tk.size and tk[-1] > tk[0]]
+    cool = [k for k, tk in enumerate(known) if tk.size and tk[-1] < tk[0]]
+    field = [float(np.median(table.field_T[s:e])) for s, e in segs]
+    meta = table.metadata  # what the file says of itself: name, title, sample comment
+    said = (
+        meta.filename,
+        meta.title,
+        meta.info.get("SAMPLE_COMMENT", ""),
+        meta.info.get("COMMENT", ""),
+    )
+    words = set(re.findall(r"[a-z]+", " ".join(said).lower()))
+    zfc = any(w.startswith("zfc") for w in words)
+    fc = any(w.startswith(("fc", "zfcfc")) for w in words)
     previous = -1
     for k, (s, e) in enumerate(segs):
         named = [w for r, w in sorted(noted.items()) if previous < r <= s + 1]
         previous = s + 1
         label = named[-1] if named else None
         if label is None:
-            if known[k].size and known[k][-1] < known[k][0]:
+            if k in cool:
                 label = "FC cooling"
-            elif len(warm) == 2:
+            elif k - 1 in cool and _same_field(field[k - 1], field[k]):
+                label = "FC"  # cooled in this field, as the file shows
+            elif zfc and fc and len(warm) == 2:  # the file's name says both: in that order
                 label = "ZFC" if k == warm[0] else "FC"
+            elif zfc != fc and len(warm) == 1:
+                label = "ZFC" if zfc else "FC"
+            elif len(segs) == 1:
+                label = "sweep"
+            elif k in warm:  # no word, no history: ZFC and FC sweeps look alike (no label by order)
+                label = f"warming sweep {warm.index(k) + 1}"
             else:
-                label = "sweep" if len(segs) == 1 else f"sweep {k + 1}"
+                label = f"sweep {k + 1}"
         sweeps.append(
             Sweep(
                 label,
@@ -164,6 +188,11 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     if not sweeps:
         raise AnalysisError(f"{table.metadata.filename}: no temperature sweep of 5 or more points")
     return tuple(sweeps)
+
+
+def _same_field(a_T: float, b_T: float) -> bool:
+    """Both fields (T) over 0.1 mT (1 Oe) and within 5% of each other."""
+    return abs(b_T) > 1e-4 and abs(a_T - b_T) <= 0.05 * abs(b_T)
 
 
 CRITERIA = {

@@ -318,6 +318,32 @@ def test_zfc_fc_file_splits_in_two(mpms_file):
         assert s.temperature_K[-1] == pytest.approx(300, abs=0.5)
 
 
+def test_zfc_and_fc_labels_come_from_the_file_not_from_the_order(mpms_file):
+    """Two warming sweeps were 'ZFC' then 'FC' by order alone: the same sweep measured twice
+    read as an FC sweep. Now the labels come from the file's name (KMK232 'zfcfc') or its
+    recorded history (a warming sweep after cooling in its field is FC); else they are
+    'warming sweep 1', 'warming sweep 2'."""
+    kmk = mpms_file("mpms3_dc_zfcfc_KMK232_100Oe.dat").read_bytes()
+    labels = [s.label for s in split_sweeps(read(kmk, filename="kmk232.dat"))]
+    assert labels == ["warming sweep 1", "warming sweep 2"]
+    up = synthetic_mt(step=1e-5)
+    twice = np.concatenate([up.moment_Am2, synthetic_mt(step=1e-5, seed=1).moment_Am2])
+    t = np.concatenate([up.temperature_K, up.temperature_K])
+    assert [s.label for s in split_sweeps(mt_table(t, twice))] == [
+        "warming sweep 1",
+        "warming sweep 2",
+    ]
+    # warming, cooling in the same 10 Oe (recorded), warming again: field-cooled by its history
+    t3 = np.concatenate([up.temperature_K, up.temperature_K[::-1], up.temperature_K])
+    m3 = np.concatenate([up.moment_Am2, np.full(t.size // 2, -2e-6), np.full(t.size // 2, -3e-6)])
+    labels = [s.label for s in split_sweeps(mt_table(t3, m3))]
+    assert labels == ["warming sweep 1", "FC cooling", "FC"]
+    from fluxtrap.magnetometry.pipeline import tc_source_note
+
+    said = tc_source_note(["warming sweep 2"], ["warming sweep 1: no transition"])
+    assert said.startswith("the tc objectives are read off the warming sweep 2, not a ZFC")
+
+
 def test_comment_labels_the_sweep(mpms_file):
     (sweep,) = split_sweeps(read(mpms_file("mpms3_vsm_zfc_sample4_100Oe.dat")))
     assert sweep.label == "ZFC" and len(sweep) == 1893
