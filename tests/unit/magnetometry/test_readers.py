@@ -458,7 +458,7 @@ def test_the_first_bad_cell_of_the_file_is_named_not_the_first_of_one_pass(mpms_
         read(csv_file.replace(b"1,nan,5", b"1,2,inf"), filename="c.csv")
 
 
-def test_field_in_oe_labelled_tesla_is_refused():
+def test_field_in_oe_labelled_tesla_is_refused(mpms_file):
     """70 kOe written in a column labelled T would be 70 000 T: refused at its line and column."""
     with pytest.raises(
         InputFileError,
@@ -472,6 +472,14 @@ def test_field_in_oe_labelled_tesla_is_refused():
     )
     with pytest.raises(InputFileError, match=r"x\.dat, line 6, column 'Magnetic Field \(T\)'"):
         read(content, filename="x.dat")
+    # the real sample4 ZFC sweep at 100 Oe labelled T read as 99.9 T, under 100 T, silently
+    s4 = mpms_file("mpms3_vsm_zfc_sample4_100Oe.dat").read_bytes()
+    with pytest.raises(
+        InputFileError,
+        match=r"s4\.dat, line 43, column 'Magnetic Field \(T\)': \|mu0 H\| = 99\.91 T is beyond the "
+        r"16 T of any Quantum Design magnet \(1893 of 1893 rows.*in Oe but labelled T\?",
+    ):
+        read(s4.replace(b"Magnetic Field (Oe)", b"Magnetic Field (T)"), filename="s4.dat")
     assert read(b"B (T),m (emu)\n0,0\n100,1e-3\n", filename="ok.csv").field_T[1] == 100
 
 

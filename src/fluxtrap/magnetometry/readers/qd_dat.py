@@ -61,6 +61,7 @@ FIELD_COLUMNS = (
 )
 TEMPERATURE_COLUMNS = ("Temperature (K)", "Sample Temp (Kelvin)", "Temperature (Kelvin)")
 TIME_COLUMNS = ("Time Stamp (sec)", "Time Stamp (s)", "Time")
+QD_MAX_FIELD_T = 16.0  # |mu0 H| (T): the strongest Quantum Design magnet (PPMS 16 T; MPMS3 7 T)
 
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
@@ -173,6 +174,7 @@ def read(
             all_rows, all_lines, columns, names, filename, required=required, ignore=ignore
         )
         raise
+    _check_field(values["field"] * MU0, line_no, names[chosen["field"][0]], filename)
     if skipped:  # a comment sits before point ``row``: count only the rows kept before it
         gone = set(skipped)
         before = np.cumsum([0] + [n not in gone for n in all_lines])
@@ -204,6 +206,22 @@ def read(
         line=line_no,
         comments=tuple(comments),
     )
+
+
+def _check_field(field_T: np.ndarray, lines: list[int], column: str, filename: str) -> None:
+    """Refuse |mu0 H| (T) beyond ``QD_MAX_FIELD_T`` at its line: a field column in the wrong
+    unit (an MPMS3 M(T) at 100 Oe in a column labelled T read as 99.9 T, under the 100 T that
+    any file is refused beyond)."""
+    over = np.flatnonzero(np.abs(field_T) > QD_MAX_FIELD_T)
+    if over.size:
+        k = int(over[0])
+        unit = column.rpartition("(")[2].rstrip(")")
+        raise InputFileError(
+            f"{filename}, line {lines[k]}, column {column!r}: |mu0 H| = {abs(field_T[k]):.4g} T "
+            f"is beyond the {QD_MAX_FIELD_T:g} T of any Quantum Design magnet ({over.size} of "
+            f"{field_T.size} rows, up to {np.nanmax(np.abs(field_T)):.4g} T): is the column in "
+            f"Oe but labelled {unit}?"
+        )
 
 
 def _cells(row: list[str]) -> list[str]:
