@@ -396,8 +396,9 @@ def test_csv_rows_without_a_moment_are_skipped():
     assert table.metadata.skipped_lines == (3, 4)
     assert table.line.tolist() == [2, 5]
     np.testing.assert_allclose(table.moment_Am2, [0, 3e-6])
-    with pytest.raises(
-        InputFileError, match=r"e\.csv: every data row \(2, lines 2\.\.3\) has an empty"
+    with pytest.raises(  # it names the empty column, not 'H (Oe)' or 'm (emu)'
+        InputFileError,
+        match=r"e\.csv: every data row \(2, lines 2\.\.3\) has an empty 'm \(emu\)' cell",
     ):
         read(b"H (Oe),m (emu),T (K)\n0,,5\n100,,5\n", filename="e.csv")
     with pytest.raises(InputFileError, match=r"z\.csv, line 3, column 'H \(Oe\)': empty cell"):

@@ -262,7 +262,8 @@ def skip_missing(
                 _number(row[i].strip(), filename, n, names[i])
         skipped.append(n)
     if not kept and skipped:
-        cols = " or ".join(repr(names[i]) for i in required)
+        empty = [i for i in required if not any(i < len(r) and r[i].strip() for r in rows)]
+        cols = " or ".join(repr(names[i]) for i in empty or required)
         raise InputFileError(
             f"{filename}: every data row ({len(skipped)}, lines {skipped[0]}..{skipped[-1]}) "
             f"has an empty {cols} cell; no points to read"
