@@ -704,6 +704,33 @@ def test_measure_add_of_an_mt_curve_fills_the_tc_objective(tmp_path, capsys):
     assert len(Store(db).measurements("tc campaign", with_content=False)) == 1
 
 
+def test_rows_without_a_moment_in_an_mt_file_are_named(tmp_path, capsys):
+    """Rows of an M(T) file with an empty moment cell (a failed VSM lock) were left out of `tc`
+    and `measure add --kind mt_curve` without a word (`jc` names them): now both say so."""
+    path = transition_mt_file(tmp_path, "zfcfc.dat")
+    lines = path.read_bytes().split(b"\r\n")
+    first = lines.index(b"[Data]") + 2  # 0-based index of the first data row
+    blanked = [first + 10, first + 100, first + 300]
+    for k in blanked:
+        cells = lines[k].split(b",")
+        cells[4] = b""  # Moment (emu)
+        lines[k] = b",".join(cells)
+    path.write_bytes(b"\r\n".join(lines))
+    said = f"warning: zfcfc.dat: skipped 3 rows without a moment or field value (lines {', '.join(str(k + 1) for k in blanked)})"
+    code, _, err = cli(capsys, "tc", str(path))
+    assert code == 0 and said in err, err
+    db = str(tmp_path / "lab.db")
+    spec = tmp_path / "tc.toml"
+    spec.write_text(
+        'name = "tc"\n[[parameters]]\nname = "T"\nunit = "degC"\nlow = 500\nhigh = 800\n'
+    )
+    assert cli(capsys, "campaign", "create", str(spec), "--db", db)[0] == 0
+    assert cli(capsys, "sample", "add", "--db", db, "-c", "tc", "-l", "T1", "-p", "T=600")[0] == 0
+    add = ("measure", "add", "--db", db, "-c", "tc", "-s", "T1", str(path), "--kind", "mt_curve")
+    code, _, err = cli(capsys, *add)
+    assert code == 0 and said in err, err
+
+
 def test_a_tc_objective_read_off_the_fc_sweep_says_so(tmp_path, capsys):
     """The file's ZFC sweep without a transition, its FC sweep with one: the tc objective took
     the FC sweep's Tc without a word (ZFC is the convention). It still does (the only Tc there

@@ -94,15 +94,22 @@ def _temperature(t: float | None) -> str:
     return f"{t:.3g} K"
 
 
-def _warn(
-    filename: str, skipped_lines: Sequence[int], jc: JcCurve, skipped_rows: int | None = None
+def _warn_skipped(
+    filename: str, skipped_lines: Sequence[int], skipped_rows: int | None = None
 ) -> None:
-    """One ``warning:`` line on stderr per skipped-rows note and per recorded analysis warning."""
+    """One ``warning:`` line on stderr naming the rows the reader skipped (no moment or field)."""
     from fluxtrap.magnetometry.table import skipped_note
 
     if skipped_lines:
         note = skipped_note(skipped_lines, skipped_rows)
         print(f"warning: {visible(filename)}: {note}", file=sys.stderr)
+
+
+def _warn(
+    filename: str, skipped_lines: Sequence[int], jc: JcCurve, skipped_rows: int | None = None
+) -> None:
+    """One ``warning:`` line on stderr per skipped-rows note and per recorded analysis warning."""
+    _warn_skipped(filename, skipped_lines, skipped_rows)
     for text in jc.settings.get("warnings", ()):
         print(f"warning: {visible(text)}", file=sys.stderr)
 
@@ -266,6 +273,7 @@ def tc_command(
     name, fraction = tc_criterion(criterion, level)
     convention = criterion_text(name, fraction)
     table = read(mt_file, columns=key_values(column, "--column") or None)
+    _warn_skipped(table.metadata.filename, table.metadata.skipped_lines)
     sweeps = split_sweeps(table)
     results, reasons = [], []
     for sw in sweeps:
@@ -502,7 +510,9 @@ def measure_add(
         )
     stored = f"stored {file.name} as measurement {done.record.id} of {sample} ({kind}"
     if done.jc is None:
-        console.print(f"{stored}, {done.metadata['field_T'] * 1e4:.4g} Oe):")
+        meta = done.metadata
+        _warn_skipped(file.name, meta.get("skipped_lines", ()), meta.get("skipped_rows"))
+        console.print(f"{stored}, {meta['field_T'] * 1e4:.4g} Oe):")
         for text in dict.fromkeys(w for r in done.tc for w in r.warnings):  # a file's note once
             print(f"warning: {visible(text)}", file=sys.stderr)
         for r in done.tc:
