@@ -103,7 +103,8 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     is "FC cooling" and a warming sweep right after it in the same (non-zero) field "FC" (its
     history); a file whose name, title or sample comment says ZFC and FC (``zfcfc``, ``zfc_fc``) has its two
     warming sweeps labelled ZFC then FC, one saying only ZFC (or FC) its one warming sweep so;
-    else a single sweep is "sweep" and several "warming sweep 1", "warming sweep 2", ... (a ZFC
+    two diamagnetic warming sweeps in one field, one shielding at least twice the other at their
+    coldest, are ZFC (the more) and FC; else a single sweep is "sweep" and several "warming sweep 1", "warming sweep 2", ... (a ZFC
     and an FC sweep look alike to the reader: two identical ZFC sweeps had read "ZFC", "FC"). Rows that repeat an earlier row
     exactly are dropped first (``without_repeats``; a ``RepeatedMeasurementWarning``, and the note
     in each sweep's ``notes``, which ``find_tc`` keeps in its result's ``warnings``).
@@ -166,6 +167,8 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
                 label = "FC"  # cooled in this field, as the file shows
             elif zfc and fc and len(warm) == 2:  # the file's name says both: in that order
                 label = "ZFC" if k == warm[0] else "FC"
+            elif len(warm) == 2 and (shielding := _shielding_order(table, [segs[w] for w in warm])):
+                label = shielding[warm.index(k)]
             elif zfc != fc and len(warm) == 1:
                 label = "ZFC" if zfc else "FC"
             elif len(segs) == 1:
@@ -188,6 +191,30 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     if not sweeps:
         raise AnalysisError(f"{table.metadata.filename}: no temperature sweep of 5 or more points")
     return tuple(sweeps)
+
+
+def _shielding_order(table: MeasurementTable, pair: list[tuple[int, int]]) -> tuple[str, ...]:
+    """("ZFC", "FC") or ("FC", "ZFC") for two warming sweeps of one field (rows ``pair``) where one
+    is diamagnetic at its coldest at least ``SHIELDING_RATIO`` times the other: shielding after
+    zero-field cooling always exceeds the Meissner expulsion of field cooling; () if not so."""
+    ends = []
+    for s, e in pair:
+        t, m = table.temperature_K[s:e], table.moment_Am2[s:e]
+        known = np.isfinite(t) & np.isfinite(m)
+        coldest = np.argsort(t[known])[:5]
+        ends.append((float(np.min(t[known])), float(np.median(m[known][coldest]))))
+    fields = [float(np.median(table.field_T[s:e])) for s, e in pair]
+    (t1, m1), (t2, m2) = ends
+    if not (_same_field(*fields) and abs(t1 - t2) <= 1.0 and m1 < 0 and m2 < 0):
+        return ()
+    if m1 <= SHIELDING_RATIO * m2:
+        return ("ZFC", "FC")
+    if m2 <= SHIELDING_RATIO * m1:
+        return ("FC", "ZFC")
+    return ()
+
+
+SHIELDING_RATIO = 2.0  # ZFC over FC moment at the coldest point; bulk Ba122 expels ~5-20 %
 
 
 def _same_field(a_T: float, b_T: float) -> bool:

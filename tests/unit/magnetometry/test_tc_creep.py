@@ -333,15 +333,30 @@ def test_zfc_and_fc_labels_come_from_the_file_not_from_the_order(mpms_file):
         "warming sweep 1",
         "warming sweep 2",
     ]
-    # warming, cooling in the same 10 Oe (recorded), warming again: field-cooled by its history
+    # warming, cooling in the same 10 Oe (recorded), warming again: field-cooled by its history;
+    # the first shields 5x the FC one at 5 K: zero-field cooled
     t3 = np.concatenate([up.temperature_K, up.temperature_K[::-1], up.temperature_K])
     m3 = np.concatenate([up.moment_Am2, np.full(t.size // 2, -2e-6), np.full(t.size // 2, -3e-6)])
     labels = [s.label for s in split_sweeps(mt_table(t3, m3))]
-    assert labels == ["warming sweep 1", "FC cooling", "FC"]
+    assert labels == ["ZFC", "FC cooling", "FC"]
     from fluxtrap.magnetometry.pipeline import tc_source_note
 
     said = tc_source_note(["warming sweep 2"], ["warming sweep 1: no transition"])
     assert said.startswith("the tc objectives are read off the warming sweep 2, not a ZFC")
+
+
+def test_a_zfc_sweep_is_told_from_an_fc_sweep_by_its_shielding():
+    """Unnamed and without a recorded cooling, the warming sweep shielding more at its coldest is
+    the ZFC one (shielding after zero-field cooling exceeds the Meissner expulsion of field
+    cooling), in either order; two alike sweeps stay unlabelled (the test above)."""
+    zfc, fc = synthetic_mt(step=1e-5), synthetic_mt(step=1e-6, seed=1)  # FC expels 10 %
+    t = np.concatenate([zfc.temperature_K, fc.temperature_K])
+    for first, second, labels in ((zfc, fc, ["ZFC", "FC"]), (fc, zfc, ["FC", "ZFC"])):
+        m = np.concatenate([first.moment_Am2, second.moment_Am2])
+        assert [s.label for s in split_sweeps(mt_table(t, m))] == labels
+    paramagnet = np.concatenate([-zfc.moment_Am2, -fc.moment_Am2])  # no shielding: no label
+    labels = [s.label for s in split_sweeps(mt_table(t, paramagnet))]
+    assert labels == ["warming sweep 1", "warming sweep 2"]
 
 
 def test_comment_labels_the_sweep(mpms_file):
