@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -99,26 +101,50 @@ def serve(
         total=job_queue,
         workers=job_workers,
     )
-    store = store_from(db, create=True)
-    scheme = "https" if ssl_certfile else "http"
-    console.print(f"fluxtrap on {scheme}://{host}:{port}/ (API docs at /docs), store {store!r}")
-    if not store.users():
-        command = "fluxtrap user add NAME --role writer" + (f" --db {db}" if db else "")
-        console.print(
-            "This store has no users yet, so nobody can log in. Create one (its token is shown "
-            f"once; paste it on the login page):\n  {command}"
+    sock = _listen(host, port)  # before the store: a port in use makes no new database
+    with sock:
+        store = store_from(db, create=True)
+        scheme = "https" if ssl_certfile else "http"
+        console.print(f"fluxtrap on {scheme}://{host}:{port}/ (API docs at /docs), store {store!r}")
+        if not store.users():
+            command = "fluxtrap user add NAME --role writer" + (f" --db {db}" if db else "")
+            console.print(
+                "This store has no users yet, so nobody can log in. Create one (its token is shown "
+                f"once; paste it on the login page):\n  {command}"
+            )
+        config = uvicorn.Config(
+            create_app(store, limits=limits, jobs=jobs),
+            http=TimelyH11Protocol,
+            host=host,
+            port=port,
+            log_level="info",
+            ssl_certfile=None if ssl_certfile is None else str(ssl_certfile),
+            ssl_keyfile=None if ssl_keyfile is None else str(ssl_keyfile),
+            limit_concurrency=max_connections,
+            forwarded_allow_ips=proxies,
         )
-    uvicorn.run(
-        create_app(store, limits=limits, jobs=jobs),
-        http=TimelyH11Protocol,
-        host=host,
-        port=port,
-        log_level="info",
-        ssl_certfile=None if ssl_certfile is None else str(ssl_certfile),
-        ssl_keyfile=None if ssl_keyfile is None else str(ssl_keyfile),
-        limit_concurrency=max_connections,
-        forwarded_allow_ips=proxies,
-    )
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` and listening, before the address is printed: a port
+    in use (or an address not this machine's) had been printed as served, then uvicorn logged
+    the bind failure and exited 3. Now one FluxtrapError naming the address."""
+    from fluxtrap.errors import FluxtrapError
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: TIME_WAIT is free
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # uvicorn's backlog
+    except OSError as err:
+        sock.close()
+        hint = " (another server is on it: choose another --port)"
+        raise FluxtrapError(
+            f"cannot listen on {host}:{port}: {(err.strerror or str(err)).lower()}"
+            + (hint if err.errno == errno.EADDRINUSE else "")
+        ) from None
+    return sock
 
 
 def _proxies(text: str) -> str:

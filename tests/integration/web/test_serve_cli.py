@@ -17,13 +17,37 @@ from fluxtrap.cli import run
 from fluxtrap.web.server import TimelyH11Protocol
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def no_server(monkeypatch) -> list[dict]:
+    """uvicorn.Server.run replaced: each call's Config options (as given) and listening port."""
+    import uvicorn
+
+    served = []
+
+    def run(self, sockets):
+        served.append({**self.config.config_kwargs, "listening": sockets[0].getsockname()[1]})
+
+    real = uvicorn.Config.__init__
+
+    def config(self, app, **kw):
+        real(self, app, **kw)
+        self.config_kwargs = kw
+
+    monkeypatch.setattr(uvicorn.Config, "__init__", config)
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    return served
+
+
 @contextmanager
 def served(db: str, *options: str) -> Iterator[str]:
     """``fluxtrap serve --db DB *options`` in a child process on a free loopback port; yields
     its URL once it answers."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "fluxtrap", "serve", "--port", str(port), "--db", db, *options],
         stdout=subprocess.PIPE,
@@ -76,11 +100,11 @@ def test_serve_believes_forwarded_headers_only_from_the_proxies_named(
 ):
     """X-Forwarded-Proto decides whether the session cookie is Secure: believed from every
     client (``*``), anyone could claim https; a name or a bad address is refused, naming it."""
-    import uvicorn
-
-    served_with = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served_with.append(kw))
-    code = run(["serve", "--forwarded-allow-ips", given, "--db", str(tmp_path / "lab.db")])
+    served_with = no_server(monkeypatch)
+    port = str(free_port())
+    code = run(
+        ["serve", "--forwarded-allow-ips", given, "--port", port, "--db", str(tmp_path / "lab.db")]
+    )
     if passed:
         assert code == 0 and served_with[0]["forwarded_allow_ips"] == passed
     else:
@@ -89,12 +113,10 @@ def test_serve_believes_forwarded_headers_only_from_the_proxies_named(
 
 
 def test_serve_on_a_store_without_users_says_how_to_create_one(tmp_path, capsys, monkeypatch):
-    import uvicorn
-
-    served = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(kw))  # no real server
+    served = no_server(monkeypatch)  # no real server
     db = str(tmp_path / "new.db")
-    assert run(["serve", "--port", "8123", "--db", db]) == 0
+    port = free_port()
+    assert run(["serve", "--port", str(port), "--db", db]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "no users yet, so nobody can log in" in out
     assert f"fluxtrap user add NAME --role writer --db {db}" in out
@@ -102,18 +124,19 @@ def test_serve_on_a_store_without_users_says_how_to_create_one(tmp_path, capsys,
         {
             "http": TimelyH11Protocol,
             "host": "127.0.0.1",
-            "port": 8123,
+            "port": port,
             "log_level": "info",
             "ssl_certfile": None,
             "ssl_keyfile": None,
             "limit_concurrency": 500,
             "forwarded_allow_ips": "127.0.0.1,::1",
+            "listening": port,
         }
     ]
 
     assert run(["user", "add", "ana", "--db", db]) == 0
     capsys.readouterr()
-    assert run(["serve", "--db", db]) == 0
+    assert run(["serve", "--port", str(free_port()), "--db", db]) == 0
     assert "no users yet" not in capsys.readouterr().out
 
 
@@ -123,16 +146,36 @@ def test_serve_on_a_store_without_users_says_how_to_create_one(tmp_path, capsys,
 def test_serve_bounds_the_connections_it_holds(tmp_path, monkeypatch, capsys, given, ok):
     """uvicorn has no timeout for slow headers: without a bound, 800 half-sent requests were
     all held open. Beyond --max-connections uvicorn answers 503."""
-    import uvicorn
-
-    served = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(kw))
-    code = run(["serve", "--max-connections", given, "--db", str(tmp_path / "lab.db")])
+    served = no_server(monkeypatch)
+    port = str(free_port())
+    code = run(
+        ["serve", "--max-connections", given, "--port", port, "--db", str(tmp_path / "lab.db")]
+    )
     if ok:
         assert code == 0 and served[0]["limit_concurrency"] == int(given)
     else:
         assert code != 0 and served == []
         assert "--max-connections: give 1 to 100000" in " ".join(capsys.readouterr().err.split())
+
+
+def test_serve_on_a_port_in_use_says_so_before_printing_an_address(tmp_path):
+    """It had printed 'fluxtrap on http://127.0.0.1:PORT/', then uvicorn's log and exit 3 once
+    the lifespan had started: the address printed must be the one bound."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "fluxtrap", "serve", "--port", str(port), "--db",
+             str(tmp_path / "lab.db")],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode != 0 and "fluxtrap on" not in done.stdout
+    assert not (tmp_path / "lab.db").exists()
+    assert done.stderr.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port}: address already in use (another server is "
+        "on it: choose another --port)"
+    ]
 
 
 def test_login_page_says_how_to_create_a_user_while_there_is_none(tmp_path):
