@@ -646,7 +646,11 @@ class Store:
             s.flush()
             return [_suggestion_record(x, campaign) for x in new]
 
-    def suggestions(self, campaign: str, status: str | None = None) -> list[SuggestionRecord]:
+    def suggestions(
+        self, campaign: str, status: str | None = None, *, limit: int | None = None, skip: int = 0
+    ) -> list[SuggestionRecord]:
+        """The campaign's suggestions (or those with ``status``) by id: all, or ``limit`` after
+        the first ``skip``."""
         with self._reader() as s:
             c = _campaign(s, campaign)
             q = (
@@ -657,7 +661,7 @@ class Store:
             if status is not None:
                 _check_status(status)
                 q = q.where(m.Suggestion.status == status)
-            return [_suggestion_record(x, campaign) for x in s.scalars(q)]
+            return [_suggestion_record(x, campaign) for x in s.scalars(q.offset(skip).limit(limit))]
 
     def suggestion(self, suggestion_id: int) -> SuggestionRecord:
         with self._reader() as s:

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
@@ -33,6 +34,7 @@ from fluxtrap.workflows import history
 
 MAX_SAMPLES = 1000  # samples in one list (a campaign's page; notes of up to 10 000 characters)
 MAX_CAMPAIGNS = 500  # campaigns in one list (each with its spec): a page, as samples are
+MAX_SUGGESTIONS = 500  # suggestions in one list (each with its model summary)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -190,6 +192,23 @@ def _store(request: Request) -> Store:
     return store_of(request)
 
 
+def _link_pages(request: Request, response: Response, more: bool, limit: int, offset: int) -> None:
+    """The next (if ``more``) and previous pages' addresses, this path and query with
+    ``offset`` moved, in a ``Link`` header (RFC 8288: rel="next", rel="prev"; the path
+    percent-encoded)."""
+    links = {}
+    if more and offset + limit <= MAX_OFFSET:
+        links["next"] = offset + limit
+    if offset:
+        links["prev"] = max(0, offset - limit)
+    if links:
+        response.headers["Link"] = ", ".join(
+            f"<{quote(request.url.path)}?{request.url.include_query_params(offset=at).query}>; "
+            f'rel="{rel}"'
+            for rel, at in links.items()
+        )
+
+
 def _jobs(request: Request) -> Jobs:
     return request.app.state.jobs
 
@@ -216,6 +235,7 @@ def list_users(request: Request, user: Admin) -> list[schemas.UserInfo]:
 @router.get("/campaigns", response_model=list[schemas.Campaign], tags=["campaigns"])
 def list_campaigns(
     request: Request,
+    response: Response,
     user: Reader,
     limit: Annotated[
         schemas.Count,
@@ -227,9 +247,11 @@ def list_campaigns(
     ] = 0,
 ) -> list[schemas.Campaign]:
     """Campaigns, oldest first: ``limit`` after the first ``offset`` (a page: a list of every
-    campaign grew with the store, each with its spec)."""
-    rows = _store(request).campaign_records(limit=limit, skip=offset)
-    return [schemas.Campaign.of(c) for c in rows]
+    campaign grew with the store, each with its spec); the next and previous pages in the
+    ``Link`` header."""
+    rows = _store(request).campaign_records(limit=limit + 1, skip=offset)  # one more: a next?
+    _link_pages(request, response, len(rows) > limit, limit, offset)
+    return [schemas.Campaign.of(c) for c in rows[:limit]]
 
 
 @router.post(
@@ -268,6 +290,7 @@ def best_so_far(
 )
 def list_samples(
     request: Request,
+    response: Response,
     campaign: str,
     user: Reader,
     limit: Annotated[
@@ -279,9 +302,11 @@ def list_samples(
     ] = 0,
 ) -> list[schemas.Sample]:
     """The campaign's samples in recording order: ``limit`` after the first ``offset`` (a page:
-    6000 samples with long notes were one 62 MB answer)."""
-    rows = _store(request).samples(campaign, limit=limit, skip=offset)
-    return [schemas.Sample.of(x) for x in rows]
+    6000 samples with long notes were one 62 MB answer); the next and previous pages in the
+    ``Link`` header."""
+    rows = _store(request).samples(campaign, limit=limit + 1, skip=offset)
+    _link_pages(request, response, len(rows) > limit, limit, offset)
+    return [schemas.Sample.of(x) for x in rows[:limit]]
 
 
 @router.post(
@@ -493,11 +518,25 @@ def jc_curves(
 )
 def list_suggestions(
     request: Request,
+    response: Response,
     campaign: str,
     user: Reader,
     status: schemas.SuggestionStatus | None = None,
+    limit: Annotated[
+        schemas.Count,
+        Query(ge=1, le=MAX_SUGGESTIONS, description=f"how many, at most {MAX_SUGGESTIONS}"),
+    ] = MAX_SUGGESTIONS,
+    offset: Annotated[
+        schemas.Count,
+        Query(ge=0, le=MAX_OFFSET, description="how many of the first made to skip"),
+    ] = 0,
 ) -> list[schemas.Suggestion]:
-    return [schemas.Suggestion.of(x) for x in _store(request).suggestions(campaign, status)]
+    """The campaign's suggestions (or those with ``status``), oldest first: ``limit`` after the
+    first ``offset``, the next and previous pages in the ``Link`` header (a list of every one
+    grew with the campaign, each with its model summary)."""
+    rows = _store(request).suggestions(campaign, status, limit=limit + 1, skip=offset)
+    _link_pages(request, response, len(rows) > limit, limit, offset)
+    return [schemas.Suggestion.of(x) for x in rows[:limit]]
 
 
 @router.post(
@@ -657,6 +696,7 @@ def cancel_job(request: Request, job_id: JobId, user: Writer) -> schemas.Job:
 @router.get("/simulations", response_model=list[schemas.Simulation], tags=["simulations"])
 def list_simulations(
     request: Request,
+    response: Response,
     user: Reader,
     limit: Annotated[
         schemas.Count, Query(ge=1, le=MAX_LISTED, description=f"how many, at most {MAX_LISTED}")
@@ -667,8 +707,11 @@ def list_simulations(
 ) -> list[schemas.Simulation]:
     """Stored simulations (finished web jobs and ``fluxtrap simulate --db``), by id: the newest
     ``limit`` after the ``offset`` newest (a page counted from the newest; each carries its
-    summary, so a list of every one was unbounded)."""
-    return _jobs(request).simulations(limit, offset)
+    summary, so a list of every one was unbounded); the next and previous pages in the
+    ``Link`` header."""
+    rows = _jobs(request).simulations(limit + 1, offset)  # oldest first: the extra one first
+    _link_pages(request, response, len(rows) > limit, limit, offset)
+    return rows[-limit:]
 
 
 @router.get(

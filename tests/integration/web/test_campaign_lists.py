@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from urllib.parse import quote
 
 import pytest
 
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.web.api import MAX_CAMPAIGNS
+from fluxtrap.web.api import MAX_CAMPAIGNS, MAX_SUGGESTIONS
 from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.pages import PAGE_CAMPAIGNS
 
@@ -44,6 +45,14 @@ def test_the_api_pages_campaigns_oldest_first(lab):
     assert page("?limit=3&offset=3") == names[3:6]
     assert page("?offset=6&limit=3") == names[6:]
     assert page("?offset=8") == []
+    r = lab.client.get("/api/campaigns?limit=3&offset=3", headers=auth("rita"))
+    assert {rel: x["url"] for rel, x in r.links.items()} == {
+        "next": "/api/campaigns?limit=3&offset=6",
+        "prev": "/api/campaigns?limit=3&offset=0",
+    }
+    assert set(lab.client.get("/api/campaigns?limit=3&offset=6", headers=auth("rita")).links) == {
+        "prev"
+    }
 
 
 @pytest.mark.parametrize(
@@ -84,3 +93,37 @@ def test_the_campaign_page_lists_a_bounded_page_with_next_and_previous_links(lab
     small = lab.client.get("/?limit=2&offset=2").text  # a page size of one's own travels along
     assert listed(small) == names[2:4]
     assert 'href="/?offset=4&amp;limit=2"' in small and 'href="/?offset=0&amp;limit=2"' in small
+
+
+def test_the_api_pages_suggestions_with_next_and_previous_links(lab):
+    """``GET .../suggestions`` answered every suggestion the campaign ever had in one list; now
+    at most MAX_SUGGESTIONS, the next and previous pages in the Link header (RFC 8288)."""
+    n = MAX_SUGGESTIONS + 3
+    points = [{"ramp_rate": 10 + i / 10, "max_temperature": 600, "dwell_time": 5} for i in range(n)]
+    made = lab.store.add_suggestions(NAME, points, [0.1] * n, {}, seed=1, created_by="bob")
+    ids = [s.id for s in made]
+    C = f"/api/campaigns/{quote(NAME)}/suggestions"
+
+    def page(query: str) -> tuple[list[int], dict]:
+        r = lab.client.get(f"{C}{query}", headers=auth("rita"))
+        assert r.status_code == 200, r.text
+        return [s["id"] for s in r.json()], r.links
+
+    got, links = page("")
+    assert got == ids[:MAX_SUGGESTIONS] and set(links) == {"next"}
+    assert links["next"]["url"] == f"{C}?offset={MAX_SUGGESTIONS}"  # C: the name %-encoded
+    got, links = page(f"?offset={MAX_SUGGESTIONS}")
+    assert got == ids[MAX_SUGGESTIONS:] and set(links) == {"prev"}
+    got, links = page("?status=open&limit=2&offset=2")
+    assert got == ids[2:4]
+    assert {rel: x["url"] for rel, x in links.items()} == {
+        "next": f"{C}?status=open&limit=2&offset=4",
+        "prev": f"{C}?status=open&limit=2&offset=0",
+    }
+    for query, says in [
+        (f"limit={MAX_SUGGESTIONS + 1}", f"less than or equal to {MAX_SUGGESTIONS}"),
+        ("offset=-1", "digits 0-9"),
+        (f"offset={10**12}", "less than or equal to 2147483647"),
+    ]:
+        r = lab.client.get(f"{C}?{query}", headers=auth("rita"))
+        assert r.status_code == 422 and says in r.text, r.text

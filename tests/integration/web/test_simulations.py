@@ -426,6 +426,10 @@ def test_the_simulations_list_is_paged_from_the_newest(lab):
     assert listed("?limit=2") == ["bob", "carol"]
     assert listed("?limit=2&offset=1") == ["ana", "bob"]
     assert listed("?offset=3") == []
+    r = lab.client.get("/api/simulations?limit=2", headers=auth("rita"))  # 'ana' is older
+    assert {rel: x["url"] for rel, x in r.links.items()} == {
+        "next": "/api/simulations?limit=2&offset=2"
+    }
     for bad in ("limit=0", f"limit={MAX_LISTED + 1}", "offset=-1", "limit=x"):
         r = lab.client.get(f"/api/simulations?{bad}", headers=auth("rita"))
         assert r.status_code == 422, (bad, r.text)
