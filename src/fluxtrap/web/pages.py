@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -26,13 +26,14 @@ from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.stopping import advise_from_suggestions
 from fluxtrap.store import UserRecord
 from fluxtrap.web import jcdata, plots
-from fluxtrap.web.api import MAX_CAMPAIGNS, known_form, known_query
+from fluxtrap.web.api import MAX_CAMPAIGNS, MAX_SUGGESTIONS, known_form, known_query
 from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_session
 from fluxtrap.web.jobs import MAX_OFFSET
 from fluxtrap.web.schemas import Count, Id
 
 LISTED_CALIBRATIONS = 200  # the newest calibrations on the calibrations page
 PAGE_CAMPAIGNS = 100  # campaigns on one page of the campaign list (?limit: up to MAX_CAMPAIGNS)
+PAGE_SUGGESTIONS = 100  # suggestions in the model page's table (?limit: up to MAX_SUGGESTIONS)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
 
@@ -234,7 +235,12 @@ def model_page(
     objective: str | None = None,
     x: str | None = None,
     y: str | None = None,
+    limit: Annotated[Count, Query(ge=1, le=MAX_SUGGESTIONS)] = PAGE_SUGGESTIONS,
+    offset: Annotated[Count, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> HTMLResponse:
+    """The model explorer and the suggestion table: the newest ``limit`` suggestions after the
+    ``offset`` newest, in id order, with links to the older and newer ones (every suggestion the
+    campaign had was one table)."""
     user, store = _user(request), store_of(request)
     spec = store.campaign(campaign)
     objective = objective or (spec.objective_names[0] if spec.objectives else None)
@@ -255,10 +261,13 @@ def model_page(
     goals = spec.optimised_objectives
     acquisition = shown_acquisition(goals)  # as the model plots read it
     stopping = advise_from_suggestions(suggestions, goals[0]).to_dict() if len(goals) == 1 else None
+    shown = suggestions[max(0, len(suggestions) - offset - limit) : len(suggestions) - offset]
+
+    def page_at(at: int) -> str:
+        return f"{quote(request.url.path)}?{request.url.include_query_params(offset=at).query}"
+
     predicted = [
-        o
-        for o in goals
-        if any(o.name in s.model_summary.get("prediction", {}) for s in suggestions)
+        o for o in goals if any(o.name in s.model_summary.get("prediction", {}) for s in shown)
     ]
     return _page(
         request,
@@ -270,7 +279,7 @@ def model_page(
                 plots.estimate(o, s.model_summary.get("prediction", {}).get(o.name))
                 for o in predicted
             ]
-            for s in suggestions
+            for s in shown
         },
         spec=spec,
         objective=objective,
@@ -278,7 +287,10 @@ def model_page(
         y=y or "",
         figures=figures,
         model_note=note,
-        suggestions=suggestions,
+        suggestions=shown,
+        n_suggestions=len(suggestions),
+        older_page=page_at(offset + limit) if len(suggestions) > offset + limit else None,
+        newer_page=page_at(max(0, offset - limit)) if offset else None,
         acquisition=acquisition,
         stopping=stopping,
     )

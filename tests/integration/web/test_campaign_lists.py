@@ -13,7 +13,7 @@ import pytest
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.web.api import MAX_CAMPAIGNS, MAX_SUGGESTIONS
 from fluxtrap.web.auth import COOKIE
-from fluxtrap.web.pages import PAGE_CAMPAIGNS
+from fluxtrap.web.pages import PAGE_CAMPAIGNS, PAGE_SUGGESTIONS
 
 from .conftest import NAME, auth, login
 
@@ -127,3 +127,29 @@ def test_the_api_pages_suggestions_with_next_and_previous_links(lab):
     ]:
         r = lab.client.get(f"{C}?{query}", headers=auth("rita"))
         assert r.status_code == 422 and says in r.text, r.text
+
+
+def test_the_model_page_tables_the_newest_suggestions_with_older_and_newer_links(lab):
+    """The model page tabled every suggestion the campaign ever had; now the newest
+    PAGE_SUGGESTIONS (in id order) with a link to the older ones, keeping the page's query."""
+    n = PAGE_SUGGESTIONS + 3
+    points = [{"ramp_rate": 10 + i / 10, "max_temperature": 600, "dwell_time": 5} for i in range(n)]
+    ids = [s.id for s in lab.store.add_suggestions(NAME, points, [0.1] * n, {}, seed=1)]
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    page = f"/campaigns/{quote(NAME)}/model"
+
+    def rows(html: str) -> list[int]:
+        return [int(x) for x in re.findall(r'data-suggestion-row="(\d+)"', html)]
+
+    first = lab.client.get(f"{page}?x=dwell_time").text
+    assert rows(first) == ids[3:] and 'id="newer-suggestions"' not in first
+    assert f"{PAGE_SUGGESTIONS} of {n} suggestions" in first
+    older = unescape(re.search(r'id="older-suggestions" href="([^"]+)"', first).group(1))
+    assert older == f"{page}?x=dwell_time&offset={PAGE_SUGGESTIONS}"
+    last = lab.client.get(older).text
+    assert rows(last) == ids[:3] and 'id="older-suggestions"' not in last
+    newer = unescape(re.search(r'id="newer-suggestions" href="([^"]+)"', last).group(1))
+    assert newer == f"{page}?x=dwell_time&offset=0"
+    assert rows(lab.client.get(f"{page}?limit=2&offset=1").text) == ids[-3:-1]
+    for query in (f"limit={MAX_SUGGESTIONS + 1}", "offset=-1"):
+        assert lab.client.get(f"{page}?{query}").status_code in (400, 422)

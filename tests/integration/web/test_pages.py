@@ -114,7 +114,7 @@ def test_a_page_form_with_a_field_twice_or_unknown_is_a_400_page_naming_it(lab, 
     [
         ("/model?objective=jc_3T&objective=tc", "query parameter 'objective' was sent 2 times"),
         ("/model?obective=jc_3T", "unknown query parameter(s) 'obective' (did you mean "
-         "'objective'?) for GET /campaigns/{campaign}/model; it takes objective, x, y"),
+         "'objective'?) for GET /campaigns/{campaign}/model; it takes limit, objective, offset, x, y"),
         ("?view=all", "unknown query parameter(s) 'view' for GET /campaigns/{campaign}; it "
          "takes none"),
     ],
