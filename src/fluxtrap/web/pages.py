@@ -26,7 +26,13 @@ from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.stopping import advise_from_suggestions
 from fluxtrap.store import UserRecord
 from fluxtrap.web import jcdata, plots
-from fluxtrap.web.api import MAX_CAMPAIGNS, MAX_SUGGESTIONS, known_form, known_query
+from fluxtrap.web.api import (
+    MAX_CAMPAIGNS,
+    MAX_SAMPLES,
+    MAX_SUGGESTIONS,
+    known_form,
+    known_query,
+)
 from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_session
 from fluxtrap.web.jobs import MAX_OFFSET
 from fluxtrap.web.schemas import Count, Id
@@ -34,6 +40,7 @@ from fluxtrap.web.schemas import Count, Id
 LISTED_CALIBRATIONS = 200  # the newest calibrations on the calibrations page
 PAGE_CAMPAIGNS = 100  # campaigns on one page of the campaign list (?limit: up to MAX_CAMPAIGNS)
 PAGE_SUGGESTIONS = 100  # suggestions in the model page's table (?limit: up to MAX_SUGGESTIONS)
+PAGE_SAMPLES = 500  # samples in the campaign page's tables (?limit: up to MAX_SAMPLES)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
 
@@ -177,11 +184,23 @@ def index(
 
 
 @router.get("/campaigns/{campaign}")
-def campaign_page(request: Request, campaign: str) -> HTMLResponse:
+def campaign_page(
+    request: Request,
+    campaign: str,
+    limit: Annotated[Count, Query(ge=1, le=MAX_SAMPLES)] = PAGE_SAMPLES,
+    offset: Annotated[Count, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> HTMLResponse:
+    """The campaign's overview: progress of every sample, and a table of ``limit`` samples after
+    the first ``offset`` in recording order, with links to the next and previous ones (every
+    sample was one table, and one option of the upload form)."""
     user, store = _user(request), store_of(request)
     spec = store.campaign(campaign)
     history = store.history(campaign)
-    samples = store.samples(campaign)
+    samples = store.samples(campaign, limit=limit + 1, skip=offset)  # one more: a next page?
+
+    def page_at(at: int) -> str:
+        return f"{quote(request.url.path)}?{request.url.include_query_params(offset=at).query}"
+
     measurements = store.measurements(campaign, with_content=False)
     measured = {m.sample for m in measurements if m.kind == "mh_loop"}  # a Jc(B) to link
     figures = {
@@ -192,7 +211,11 @@ def campaign_page(request: Request, campaign: str) -> HTMLResponse:
         "campaign.html",
         user,
         spec=spec,
-        samples=samples,
+        samples=samples[:limit],
+        first=offset + 1,
+        n_samples=len(history),
+        next_page=page_at(offset + limit) if len(samples) > limit else None,
+        previous_page=page_at(max(0, offset - limit)) if offset else None,
         measured=measured,
         tc_notes=jcdata.tc_notes(store, measurements),
         figures=figures,

@@ -4,6 +4,7 @@ bounded page (``?limit`` and ``?offset``, as the sample list), and refuse a host
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 from urllib.parse import quote
@@ -11,9 +12,9 @@ from urllib.parse import quote
 import pytest
 
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.web.api import MAX_CAMPAIGNS, MAX_SUGGESTIONS
+from fluxtrap.web.api import MAX_CAMPAIGNS, MAX_SAMPLES, MAX_SUGGESTIONS
 from fluxtrap.web.auth import COOKIE
-from fluxtrap.web.pages import PAGE_CAMPAIGNS, PAGE_SUGGESTIONS
+from fluxtrap.web.pages import PAGE_CAMPAIGNS, PAGE_SAMPLES, PAGE_SUGGESTIONS
 
 from .conftest import NAME, auth, login
 
@@ -153,3 +154,32 @@ def test_the_model_page_tables_the_newest_suggestions_with_older_and_newer_links
     assert rows(lab.client.get(f"{page}?limit=2&offset=1").text) == ids[-3:-1]
     for query in (f"limit={MAX_SUGGESTIONS + 1}", "offset=-1"):
         assert lab.client.get(f"{page}?{query}").status_code in (400, 422)
+
+
+def test_the_campaign_page_tables_a_bounded_page_of_samples(lab):
+    """The overview tabled every sample (and offered each in the upload form): 2000 samples were
+    a 1.26 MB page; now PAGE_SAMPLES in recording order with next and previous links, while the
+    progress figures still draw every sample."""
+    n = PAGE_SAMPLES + 2
+    labels = [f"S{i:04d}" for i in range(n)]
+    for i, label in enumerate(labels):
+        params = {"ramp_rate": 10 + i / 10, "max_temperature": 600, "dwell_time": 5}
+        lab.store.add_sample(NAME, label, params, objectives={"jc_3T": 1e8 + i})
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    page = f"/campaigns/{quote(NAME)}"
+
+    def tabled(html: str) -> list[str]:
+        return re.findall(r"<tr><td>([^<]*)</td>", html)
+
+    first = lab.client.get(page).text
+    assert tabled(first) == labels[:PAGE_SAMPLES] and 'id="previous-samples"' not in first
+    assert f"samples 1–{PAGE_SAMPLES} of {n}" in first
+    progress = json.loads(unescape(re.search(r'id="progress-jc_3T-data">([^<]*)<', first)[1]))
+    assert sum(len(t["x"]) for t in progress["data"] if t.get("mode") == "markers") == n
+    nxt = unescape(re.search(r'id="next-samples" href="([^"]+)"', first).group(1))
+    assert nxt == f"{page}?offset={PAGE_SAMPLES}"
+    last = lab.client.get(nxt).text
+    assert tabled(last) == labels[PAGE_SAMPLES:] and 'id="next-samples"' not in last
+    assert f'id="previous-samples" href="{page}?offset=0"' in last
+    assert tabled(lab.client.get(f"{page}?limit=2&offset=1").text) == labels[1:3]
+    assert lab.client.get(f"{page}?limit={MAX_SAMPLES + 1}").status_code in (400, 422)

@@ -116,7 +116,7 @@ def test_a_page_form_with_a_field_twice_or_unknown_is_a_400_page_naming_it(lab, 
         ("/model?obective=jc_3T", "unknown query parameter(s) 'obective' (did you mean "
          "'objective'?) for GET /campaigns/{campaign}/model; it takes limit, objective, offset, x, y"),
         ("?view=all", "unknown query parameter(s) 'view' for GET /campaigns/{campaign}; it "
-         "takes none"),
+         "takes limit, offset"),
     ],
 )  # fmt: skip
 def test_a_page_query_parameter_twice_or_unknown_is_a_400_page_naming_it(browser_like, query, says):
