@@ -279,15 +279,16 @@ def test_a_campaign_name_alike_another_but_for_case_or_unicode_form_is_refused(l
     ("query", "says"),
     [
         ("stauts=open", "'stauts' (did you mean 'status'?) for GET "
-                        "/api/campaigns/{campaign}/suggestions; it takes status"),
-        ("status=open&offset=-1&limit=99999999999", "'limit', 'offset' for GET"),
+                        "/api/campaigns/{campaign}/suggestions; it takes limit, offset, status"),
+        ("status=open&ofset=1&limt=2", "'limt' (did you mean 'limit'?), 'ofset' (did you mean "
+                                       "'offset'?) for GET"),
         ("&".join(f"p{i}=1" for i in range(2000)), "'p0', 'p1', 'p10', 'p100', 'p1000', 'p1001', "
          "'p1002', 'p1003', 'p1004', 'p1005' and 1990 more for GET"),
     ],
 )  # fmt: skip
 def test_a_query_parameter_the_operation_does_not_take_is_a_422_naming_it(lab, query, says):
     """FastAPI ignored it: a typo in ?status= listed every suggestion as if it were the answer,
-    and ?offset=-1 looked like paging that the API does not have."""
+    and a misspelt ?ofset= would read as the first page."""
     lab.store.add_suggestions(NAME, [{"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}],
                               [0.1], {}, 1)  # fmt: skip
     url = f"/api/campaigns/{NAME}/suggestions"
