@@ -520,10 +520,17 @@ class Store:
             return _measurement_record(meas, campaign, len(content), with_content=False)
 
     def measurements(
-        self, campaign: str, label: str | None = None, *, with_content: bool = True
+        self,
+        campaign: str,
+        label: str | None = None,
+        *,
+        with_content: bool = True,
+        limit: int | None = None,
+        skip: int = 0,
     ) -> list[MeasurementRecord]:
-        """A campaign's (or one sample's) measurements in recording order; the file contents are
-        read from the database only ``with_content`` (their sizes come from SQL either way)."""
+        """A campaign's (or one sample's) measurements in recording order: all, or ``limit``
+        after the first ``skip``; the file contents are read from the database only
+        ``with_content`` (their sizes come from SQL either way)."""
         with self._reader() as s:
             c = _campaign(s, campaign)
             q = (
@@ -539,7 +546,7 @@ class Store:
                 q = q.options(defer(m.Measurement.content))
             return [
                 _measurement_record(meas, campaign, size, with_content)
-                for meas, size in s.execute(q)
+                for meas, size in s.execute(q.offset(skip).limit(limit))
             ]
 
     def curves(self, measurement_id: int) -> list[CurveRecord]:

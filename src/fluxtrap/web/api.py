@@ -35,6 +35,7 @@ from fluxtrap.workflows import history
 MAX_SAMPLES = 1000  # samples in one list (a campaign's page; notes of up to 10 000 characters)
 MAX_CAMPAIGNS = 500  # campaigns in one list (each with its spec): a page, as samples are
 MAX_SUGGESTIONS = 500  # suggestions in one list (each with its model summary)
+MAX_MEASUREMENTS = 500  # a sample's measurements in one list (each with its metadata's warnings)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -355,11 +356,27 @@ def get_sample(request: Request, campaign: str, label: str, user: Reader) -> sch
     responses=N,
 )
 def list_measurements(
-    request: Request, campaign: str, label: str, user: Reader
+    request: Request,
+    response: Response,
+    campaign: str,
+    label: str,
+    user: Reader,
+    limit: Annotated[
+        schemas.Count,
+        Query(ge=1, le=MAX_MEASUREMENTS, description=f"how many, at most {MAX_MEASUREMENTS}"),
+    ] = MAX_MEASUREMENTS,
+    offset: Annotated[
+        schemas.Count,
+        Query(ge=0, le=MAX_OFFSET, description="how many of the first recorded to skip"),
+    ] = 0,
 ) -> list[schemas.Measurement]:
-    """A sample's measurements, oldest first, each with what its analysis warned about."""
+    """A sample's measurements, oldest first, each with what its analysis warned about:
+    ``limit`` after the first ``offset``, the next and previous pages in the ``Link`` header
+    (each listed one's metadata is read for its warnings: a list of every one was unbounded)."""
     store = _store(request)
-    recs = store.measurements(campaign, label, with_content=False)
+    recs = store.measurements(campaign, label, with_content=False, limit=limit + 1, skip=offset)
+    _link_pages(request, response, len(recs) > limit, limit, offset)
+    recs = recs[:limit]
     return [
         schemas.Measurement.of(x, notes)
         for x, notes in zip(recs, jcdata.notes_of(store, recs), strict=True)

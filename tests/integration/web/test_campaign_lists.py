@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.web.api import MAX_CAMPAIGNS, MAX_SAMPLES, MAX_SUGGESTIONS
+from fluxtrap.web.api import MAX_CAMPAIGNS, MAX_MEASUREMENTS, MAX_SAMPLES, MAX_SUGGESTIONS
 from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.pages import PAGE_CAMPAIGNS, PAGE_SAMPLES, PAGE_SUGGESTIONS
 
@@ -183,3 +183,24 @@ def test_the_campaign_page_tables_a_bounded_page_of_samples(lab):
     assert f'id="previous-samples" href="{page}?offset=0"' in last
     assert tabled(lab.client.get(f"{page}?limit=2&offset=1").text) == labels[1:3]
     assert lab.client.get(f"{page}?limit={MAX_SAMPLES + 1}").status_code in (400, 422)
+
+
+def test_the_api_pages_a_samples_measurements(lab):
+    """``GET .../samples/{label}/measurements`` listed every file of the sample, reading each
+    one's metadata for its warnings; now at most MAX_MEASUREMENTS, with Link header pages."""
+    lab.store.add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5})
+    n = MAX_MEASUREMENTS + 2
+    ids = [
+        lab.store.add_measurement(NAME, "B1", "mt_curve", f"f{i}.dat", b"%d" % i).id
+        for i in range(n)
+    ]
+    url = f"/api/campaigns/{quote(NAME)}/samples/B1/measurements"
+    r = lab.client.get(url, headers=auth("rita"))
+    assert [x["id"] for x in r.json()] == ids[:MAX_MEASUREMENTS]
+    assert r.links["next"]["url"] == f"{url}?offset={MAX_MEASUREMENTS}"
+    r = lab.client.get(r.links["next"]["url"], headers=auth("rita"))
+    assert [x["id"] for x in r.json()] == ids[MAX_MEASUREMENTS:] and set(r.links) == {"prev"}
+    r = lab.client.get(f"{url}?limit=2&offset=1", headers=auth("rita"))
+    assert [x["id"] for x in r.json()] == ids[1:3]
+    r = lab.client.get(f"{url}?limit={MAX_MEASUREMENTS + 1}", headers=auth("rita"))
+    assert r.status_code == 422 and f"less than or equal to {MAX_MEASUREMENTS}" in r.text
