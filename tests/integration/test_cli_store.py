@@ -199,7 +199,8 @@ def test_failed_import_leaves_nothing(tmp_path, capsys, db):
     assert (
         err.strip()
         == f"error: {csv}, line 4 (sample 'c'): max_temperature=9999 degC is outside [450, 750] degC"
-        "; a sample made there already is recorded with --outside-space"
+        "; a sample made there already is recorded with --outside-space (outside_space in the web"
+        " API)"
     )
     assert Store(db).samples(NAME) == []
 

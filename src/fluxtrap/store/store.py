@@ -1407,7 +1407,8 @@ def _new_sample(
     breaks = spec.outside(row.get("params", {}))
     if breaks and not row.get("outside_space"):
         raise ValidationError(
-            f"{where}: {breaks[0]}; a sample made there already is recorded with --outside-space"
+            f"{where}: {breaks[0]}; a sample made there already is recorded with --outside-space "
+            "(outside_space in the web API)"
         )
     values, written = spec.split_errors(row.get("objectives") or {}, where)  # "37.2 ± 0.3 K"
     objectives = spec.check_objectives(values, where=where)

@@ -332,6 +332,7 @@ def add_sample(
         objectives=body.objectives,
         recorded_by=user.name,
         notes=body.notes,
+        outside_space=body.outside_space,
     )
     return schemas.SampleAdded(
         **schemas.Sample.of(rec).model_dump(), departures=store.departures(rec)

@@ -234,6 +234,12 @@ class SampleIn(Strict):
         'e.g. "2.1e4 A/cm^2"',
     )
     notes: str = Field("", max_length=MAX_NOTES)
+    outside_space: bool = Field(
+        False,
+        strict=True,
+        description="record a sample already made beyond the campaign's bounds, off its step "
+        "grid or breaking a constraint (refused otherwise); the optimizer leaves it out",
+    )
 
 
 class Sample(BaseModel):

@@ -221,6 +221,18 @@ def test_samples_record_who_wrote_them(any_lab):
     assert lab.store.sample(NAME, "B1").recorded_by == "alice"
 
 
+def test_a_sample_made_outside_the_space_is_recorded_when_the_body_says_so(any_lab):
+    lab = any_lab
+    body = {"label": "B9", "params": P | {"ramp_rate": 500}}
+    r = lab.client.post(f"{C}/samples", headers=auth("alice"), json=body)
+    assert r.status_code == 422 and "outside_space in the web API" in r.json()["detail"]
+    r = lab.client.post(f"{C}/samples", headers=auth("alice"), json=body | {"outside_space": True})
+    assert r.status_code == 201 and r.json()["params"]["ramp_rate"] == 500
+    assert lab.store.sample(NAME, "B9").params["ramp_rate"] == 500
+    r = lab.client.post(f"{C}/samples", headers=auth("alice"), json=body | {"outside_space": "yes"})
+    assert r.status_code == 422  # a flag, not text
+
+
 @pytest.mark.parametrize(
     "body, code, says",
     [
