@@ -62,7 +62,7 @@ from botorch.utils.multi_objective.pareto import is_non_dominated
 from botorch.utils.sampling import manual_seed
 from linear_operator.utils.warnings import NumericalWarning
 
-from fluxtrap.campaign import MAX_HV_OBJECTIVES, check_budget
+from fluxtrap.campaign import MAX_HV_OBJECTIVES, ObjectiveDef, check_budget
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.model import (
     FEW_PER_DIM,
@@ -202,6 +202,9 @@ class Optimizer:
         num_restarts, raw_samples: acquisition optimiser effort (BoTorch ``optimize_acqf``;
             1 <= num_restarts <= raw_samples, limits in ``MAX_EFFORT``).
         mc_samples: quasi-MC samples for the batch / multi-objective acquisitions.
+        shown: the campaign's objective definitions by outcome name: a message names values as
+            the tables show them (``ObjectiveDef.shown``, Jc in A/cm^2) in its ``shown_unit``;
+            an outcome without one is named in the units it was told in.
         budget: experiments planned in all (observations told, pending points and suggestions
             count); with one objective and no outcome constraints, the last
             ``ceil(EXPLOIT_SHARE * budget)`` of them (and any beyond the budget) are the free
@@ -220,6 +223,7 @@ class Optimizer:
         raw_samples: int = 256,
         mc_samples: int = 128,
         budget: int | None = None,
+        shown: Mapping[str, ObjectiveDef] | None = None,
     ) -> None:
         if not isinstance(space, SearchSpace):
             space = SearchSpace.from_campaign(space)
@@ -238,6 +242,7 @@ class Optimizer:
         )
         self.mc_samples = _whole(mc_samples, "Optimizer: mc_samples", 1, MAX_EFFORT["mc_samples"])
         self.budget = check_budget(budget)
+        self.shown = dict(shown or {})
         self._X = pd.DataFrame(columns=space.names)
         self._Y: pd.DataFrame | None = None
         self._E: pd.DataFrame | None = None  # stated 1-sigma per outcome, NaN where none
@@ -395,11 +400,13 @@ class Optimizer:
             return
         far = y[np.abs(y - median) > OUTLIER_IQR * (q3 - q1)]
         if len(far):
-            shown = ", ".join(f"{v:g}" for v in far[:5]) + (", ..." if len(far) > 5 else "")
+            d = self.shown.get(name)
+            show, unit = (d.shown, f" {d.shown_unit}".rstrip()) if d else (float, "")
+            listed = ", ".join(f"{show(v):g}" for v in far[:5]) + (", ..." if len(far) > 5 else "")
             warnings.warn(
-                f"objective {name}: {len(far)} of {len(y)} values ({shown}) lie more than "
-                f"{OUTLIER_IQR:g} interquartile ranges from the median {median:g}: check their "
-                "value and unit; the model takes them as measured",
+                f"objective {name}: {len(far)} of {len(y)} values ({listed}{unit}) lie more than "
+                f"{OUTLIER_IQR:g} interquartile ranges from the median {show(median):g}{unit}: "
+                "check their value and unit; the model takes them as measured",
                 OutlierWarning,
                 stacklevel=5,
             )

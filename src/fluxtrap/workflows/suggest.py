@@ -70,6 +70,7 @@ def campaign_optimizer(
         objectives=[o.name for o in goals],
         maximize=[o.maximize for o in goals],
         outcome_constraints=bounds,
+        shown={o.name: o for o in spec.objectives},
         **options,
     )
     outcomes = opt.outcomes

@@ -211,3 +211,26 @@ def test_a_history_error_of_an_objective_the_campaign_lacks_is_refused():
     history.at[1, "objective_errors"] = {"jc_3T": 1e7, "tc": 0.3}
     with pytest.raises(ValidationError, match="sample 'B': an error for 'tc', not an objective"):
         campaign_optimizer(spec, history)
+
+
+def test_an_outlier_is_named_in_the_units_the_campaign_shows():
+    """Jc typed as 2.6e10 A/cm² (for 2.6e4) among 2.1-2.5e4 A/cm²: the warning had said
+    "(2.6e+14) ... the median 2.35e+08", the stored A/m², numbers the user never typed."""
+    from fluxtrap.optimize import OutlierWarning
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    typed = [2.1e4, 2.2e4, 2.3e4, 2.4e4, 2.5e4, 2.6e10]  # A/cm^2, as typed
+    history = pd.DataFrame(
+        {
+            "ramp_rate": [20.0, 30.0, 40.0, 50.0, 60.0, 70.0],
+            "max_temperature": [500.0, 550.0, 600.0, 650.0, 700.0, 720.0],
+            "dwell_time": [5.0, 10.0, 15.0, 20.0, 25.0, 30.0],
+            "jc_3T": [spec.objective("jc_3T").convert(f"{v} A/cm^2") for v in typed],
+        }
+    )
+    opt, _ = campaign_optimizer(spec, history, **FAST)
+    median = np.median(typed)  # 23500 A/cm^2
+    with pytest.warns(OutlierWarning) as caught:
+        opt.model  # noqa: B018
+    assert "(2.6e+10 A/cm²) lie more than" in str(caught[0].message)
+    assert f"the median {median:g} A/cm²:" in str(caught[0].message)
