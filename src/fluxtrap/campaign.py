@@ -942,6 +942,31 @@ class CampaignSpec:
         out = (p.departure(made[p.name], suggested[p.name]) for p in self.parameters)
         return [x for x in out if x is not None]
 
+    def held_by(
+        self, samples: pd.DataFrame, points: Sequence[Mapping[str, Any]]
+    ) -> list[str | None]:
+        """For each parameter dict of ``points`` (open suggestions), the label of a live (not
+        failed) row of ``samples`` (a history frame) at the same point, else None: the same point
+        as :meth:`departures` reads it (within half a step, ``SAME_POINT`` of a continuous range,
+        the same choice). Such a suggestion was made without its id: it is no longer pending."""
+        if "status" in samples:
+            samples = samples[samples["status"] != "failed"]
+        if not len(points) or not len(samples):
+            return [None] * len(points)
+        labels = samples.get("label", samples.index).to_numpy()
+        out = []
+        for point in points:
+            same = np.ones(len(samples), bool)
+            for p in self.free_parameters:
+                col = samples[p.name].to_numpy()
+                if p.kind == "categorical":
+                    same &= col == point[p.name]
+                    continue
+                tol = p.step / 2 if p.step else SAME_POINT * (p.high - p.low)
+                same &= np.abs(col.astype(float) - float(point[p.name])) <= tol
+            out.append(str(labels[np.argmax(same)]) if same.any() else None)
+        return out
+
     def split_errors(
         self, values: Mapping[str, Any], where: str = ""
     ) -> tuple[dict[str, Any], dict[str, float]]:

@@ -338,3 +338,30 @@ def test_suggest_says_how_many_rows_state_an_error(db, capsys, monkeypatch):
         f"(fitted {o['fitted_noise_std'] / 1e4:.3g} A/cm² on top of the stated)"
     )
     assert said in out, out
+
+
+def test_a_sample_at_an_open_suggestion_made_without_its_id_is_named(db, capsys):
+    """`sample add` without --from-suggestion at an open suggestion's point left it open in
+    silence; now both sample add and the next suggest name it and say how to close it."""
+    assert cli(capsys, "suggest", "-c", NAME, "--db", db)[0] == 0
+    (sug,) = Store(db).suggestions(NAME, status="open")
+    params = [a for k, v in sug.params.items() for a in ("-p", f"{k}={v:g}")]
+    code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "B9", *params)
+    assert code == 0, err
+    hint = f"fluxtrap suggestion mark {sug.id} discarded --note 'made as sample B9'"
+    assert f"sample B9 is at the point of open suggestion {sug.id}" in err and hint in err, err
+    code, out, err = cli(capsys, "suggest", "-c", NAME, "--db", db)
+    assert code == 0, err
+    assert f"open suggestion {sug.id} is at the point of sample 'B9'" in " ".join(out.split())
+    code, _, err = cli(
+        capsys,
+        "suggestion",
+        "mark",
+        str(sug.id),
+        "discarded",
+        "--note",
+        "made as sample B9",
+        "--db",
+        db,
+    )
+    assert code == 0, err

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -197,7 +199,27 @@ def sample_add(
             f"{rec.suggestion_id}: {visible('; '.join(departures))}",
             file=sys.stderr,
         )
-    _say_bare_jc(store.campaign(campaign), objectives)
+    spec = store.campaign(campaign)
+    if rec.suggestion_id is None:
+        _say_held_suggestions(store, spec, [{**rec.params, "label": rec.label}])
+    _say_bare_jc(spec, objectives)
+
+
+def _say_held_suggestions(store: Store, spec: CampaignSpec, samples: list[dict]) -> None:
+    """A ``warning:`` line on stderr for each open suggestion at the point of one of
+    ``samples`` (parameter dicts with their label; ``CampaignSpec.held_by``): made without
+    ``--from-suggestion``, it stays open in the list though it is no longer pending."""
+    open_ = store.suggestions(spec.name, status="open")
+    held = spec.held_by(pd.DataFrame(samples), [s.params for s in open_])
+    for s, label in zip(open_, held, strict=True):
+        if label is not None:
+            print(
+                f"warning: sample {visible(label)} is at the point of open suggestion {s.id}, "
+                "recorded without --from-suggestion: the optimizer counts the point as the "
+                f"sample's; close the suggestion with: fluxtrap suggestion mark {s.id} "
+                f"discarded --note {shlex.quote('made as sample ' + label)}",
+                file=sys.stderr,
+            )
 
 
 def _say_outside(spec: CampaignSpec, samples: list[SampleRecord]) -> None:

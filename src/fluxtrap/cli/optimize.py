@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -81,6 +82,7 @@ def suggest_cmd(
     from fluxtrap.workflows.suggest import suggest
 
     store = store_from(db, out)
+    earlier = store.suggestions(campaign, status="open")
     records = suggest(store, campaign, n=n, seed=seed, created_by=by, budget=budget)
     spec = store.campaign(campaign)
     predicted = [
@@ -149,6 +151,17 @@ def suggest_cmd(
             "objective and no outcome constraints); every suggestion is by the acquisition",
             highlight=False,
         )
+    held = spec.held_by(store.history(campaign), [s.params for s in earlier])
+    for s, label in zip(earlier, held, strict=True):
+        if label is not None:  # CampaignSpec.held_by: no longer pending, yet listed as open
+            console.print(
+                f"note: open suggestion {s.id} is at the point of sample {label!r}, recorded "
+                "without --from-suggestion, so it was not counted as pending; close it with: "
+                f"fluxtrap suggestion mark {s.id} discarded --note "
+                f"{shlex.quote('made as sample ' + label)}",
+                style="yellow",
+                highlight=False,
+            )
     if out is not None:
         console.print(f"wrote {out}", highlight=False)
     console.print(

@@ -85,10 +85,15 @@ def campaign_optimizer(
             history.loc[measured, outcomes].astype(float),
             _errors(history.loc[measured], spec, outcomes),
         )
+    open_suggestions = list(open_suggestions or [])
+    held = spec.held_by(history, open_suggestions)  # by a sample made without its id
     pending = pd.concat(
         [
             history.loc[~measured & live, space.names],
-            pd.DataFrame(list(open_suggestions or []), columns=space.names),
+            pd.DataFrame(
+                [p for p, h in zip(open_suggestions, held, strict=True) if h is None],
+                columns=space.names,
+            ),
         ],
         ignore_index=True,
     )

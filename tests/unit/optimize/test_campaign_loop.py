@@ -234,3 +234,43 @@ def test_an_outlier_is_named_in_the_units_the_campaign_shows():
         opt.model  # noqa: B018
     assert "(2.6e+10 A/cm²) lie more than" in str(caught[0].message)
     assert f"the median {median:g} A/cm²:" in str(caught[0].message)
+
+
+def test_a_sample_made_at_an_open_suggestion_without_its_id_holds_the_point_once(store):
+    """A sample recorded by hand at an open suggestion's point (no --from-suggestion): the
+    suggestion stayed open and the one point was counted twice as pending (2, not 1), and it
+    kept counting toward the budget."""
+    space = SearchSpace.from_campaign(store.campaign(NAME))
+    for i, p in enumerate(space.sample(3, seed=1).to_dict("records")):
+        store.add_sample(NAME, f"R{i}", p, objectives={"jc_3T": jc(p)})
+    (first,) = suggest(store, NAME, n=1, seed=5, **FAST)
+    store.add_sample(NAME, "by_hand", first.params)  # made, not measured: pending
+    spec, history = store.campaign(NAME), store.history(NAME)
+    assert spec.held_by(history, [first.params]) == ["by_hand"]
+    assert spec.held_by(history.iloc[:3], [first.params]) == [None]
+    (second,) = suggest(store, NAME, n=1, seed=5, **FAST)
+    assert second.model_summary["pending"] == 1  # the one point made, counted once
+    store.set_sample_status(NAME, "by_hand", "failed")  # a failed sample holds nothing
+    assert spec.held_by(store.history(NAME), [first.params]) == [None]
+
+
+def test_held_by_reads_a_continuous_parameter_within_a_thousandth_of_its_range():
+    """The same point as departures reads it: dwell 0-60 min without a step, 0.06 min."""
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "c",
+            "parameters": [
+                {"name": "dwell", "unit": "min", "low": 0, "high": 60},
+                {"name": "gas", "choices": ["Ar", "N2"]},
+            ],
+            "objectives": [{"name": "y"}],
+        }
+    )
+    samples = pd.DataFrame({"label": ["A"], "dwell": [30.05], "gas": ["Ar"]})
+    points = [
+        {"dwell": 30.0, "gas": "Ar"},
+        {"dwell": 30.2, "gas": "Ar"},
+        {"dwell": 30.0, "gas": "N2"},
+    ]
+    assert spec.held_by(samples, points) == ["A", None, None]
+    assert [spec.departures(samples.iloc[0], p) == [] for p in points] == [True, False, False]
