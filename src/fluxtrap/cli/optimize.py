@@ -121,6 +121,16 @@ def suggest_cmd(
     if predicted:
         console.print("predicted: the model's mean ± 1 sigma at each suggestion", highlight=False)
     console.print(_summary_line(records[0].model_summary, spec), highlight=False)
+    repeats = [str(records[i].id) for i in records[0].model_summary.get("repeats", [])]
+    if repeats:  # Optimizer.ask: within the noise of a measured or pending point
+        console.print(
+            f"note: suggestion(s) {', '.join(repeats)} would read within the noise of a point "
+            "already measured or pending (in effect a repeat): no other point is expected to "
+            "improve by more than one measurement resolves (or the budget's last tenth asks for "
+            "the best predicted value), so measuring there again is worth more",
+            style="yellow",
+            highlight=False,
+        )
     if "search" in records[0].model_summary:  # cut by the search's safety stop
         console.print(
             f"note: {records[0].model_summary['search']}", style="yellow", highlight=False

@@ -248,6 +248,7 @@ class Optimizer:
         self._E: pd.DataFrame | None = None  # stated 1-sigma per outcome, NaN where none
         self._model = self._planning_model = None
         self._constant_warned = False
+        self._repeat_rows: list[int] = []  # the last ask's rows that repeat a point (_choose)
 
     # ---------------------------------------------------------------- data
     @property
@@ -735,6 +736,7 @@ class Optimizer:
         elif any(exploits):
             name = "PosteriorMean" if all(exploits) else f"{name} + PosteriorMean"
         out.attrs.update(acquisition_function=name, seed=self.seed, exploit=exploits)
+        out.attrs["repeats"] = list(self._repeat_rows)
         if plan["skipped"]:
             out.attrs["search"] = (
                 f"the acquisition search ran past its {SEARCH_SAFETY_S:g} s safety stop: "
@@ -787,6 +789,8 @@ class Optimizer:
         seen = set(seen)
         chosen: list[torch.Tensor] = []
         picked: list[Any] = []
+        self._repeat_rows = []
+        guard = pool is None and len(self.outcomes) == 1 and not self.outcome_constraints
         for exploit in exploits:
             taken = [t for t in (P, *[c.unsqueeze(0) for c in chosen]) if t is not None]
             if exploit:
@@ -803,12 +807,64 @@ class Optimizer:
             with torch.no_grad():
                 vals = torch.cat([acqf(c.unsqueeze(1)) for c in C.split(1024)])
             i = int(torch.argmax(vals))
+            if guard:
+                taken.insert(0, self._U())
+                i = self._unless_repeat(acqf, C, vals, i, torch.cat(taken), exploit, len(chosen))
             chosen.append(C[i])
             if pool is not None:
                 picked.append(avail.index[i])
             else:
                 seen.add(unit_keys(C[i : i + 1])[0])
         return chosen, picked
+
+    def _unless_repeat(
+        self,
+        acqf,
+        C: torch.Tensor,
+        vals: torch.Tensor,
+        i: int,
+        taken: torch.Tensor,
+        exploit: bool,
+        row: int,
+    ) -> int:
+        """The candidate to take in place of ``C[i]``, the acquisition's best, when ``C[i]``
+        repeats a ``taken`` point (measured, pending or chosen; ``repeats``): the best
+        candidate that does not, if its expected improvement is worth a measurement (log EI at
+        least log(``KAPPA`` x noise std), the stopping advisor's bar); else ``i``, the row
+        recorded in ``_repeat_rows`` (the noise model says repeating is what is left to do)."""
+        model = acqf.model
+        rep = self.repeats(C, taken, model)
+        if not rep[i]:
+            return i
+        if not exploit and not bool(rep.all()):
+            j = int(torch.argmax(vals.masked_fill(rep, -math.inf)))
+            bar = math.log(KAPPA * float(typical_noise_std(self.model)[0]))
+            if float(vals[j]) >= bar:
+                return j
+        self._repeat_rows.append(row)
+        return i
+
+    def repeats(self, C: torch.Tensor, taken: torch.Tensor, model=None) -> torch.Tensor:
+        """Boolean ``(len(C),)``: encoded candidates a measurement could not tell from their
+        nearest ``taken`` point (same choices; nearest in the numeric unit cube): the posterior
+        root-mean-square of f(c) - f(nearest) (mean and std) below a typical measurement's noise
+        std (``typical_noise_std``), so measuring c is in effect a repeat of that point. One
+        outcome."""
+        model = self.model if model is None else model
+        num = [j for j in range(self.space.dim) if j not in self.space.cat_dims]
+        cat = self.space.cat_dims
+        nearest = []
+        for c in C.split(1024):  # candidates x taken distances, a block at a time
+            dist = torch.cdist(c[:, num], taken[:, num]) if num else torch.zeros(len(c), len(taken))
+            if cat:
+                dist = dist + 1e6 * (c[:, None, cat] != taken[None, :, cat]).any(-1)
+            nearest.append(dist.argmin(1))
+        near = taken[torch.cat(nearest)]
+        with torch.no_grad():
+            post = model.posterior(torch.stack([C, near], dim=1)).distribution
+        mean, cov = post.mean, post.covariance_matrix
+        gap2 = (mean[:, 0] - mean[:, 1]) ** 2 + cov[:, 0, 0] + cov[:, 1, 1] - 2 * cov[:, 0, 1]
+        return gap2.clamp_min(0).sqrt() < float(typical_noise_std(self.model)[0])
 
     def expects_no_improvement(self, log_ei: float) -> bool:
         """Whether a round whose best row's log expected improvement (its ``acquisition``

@@ -174,6 +174,8 @@ def suggest(
             summary["model"] = "Sobol design (fewer than 2 measured samples)"
         summary["acquisition_function"] = batch.attrs["acquisition_function"]
         summary["pending"] = len(pending)  # made or suggested, not measured, before this batch
+        if batch.attrs.get("repeats"):  # rows within the noise of a taken point (Optimizer.ask)
+            summary["repeats"] = batch.attrs["repeats"]
         if "search" in batch.attrs:  # the acquisition search was cut by its time budget
             summary["search"] = batch.attrs["search"]
         params = [
