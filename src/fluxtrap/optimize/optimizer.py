@@ -633,7 +633,8 @@ class Optimizer:
         ``candidates``: a finite pool to choose from (the rows keep their index).
         ``pending``: points being made/measured, treated as taken (never suggested again and, with
         a model, conditioned on as in qLogNEI). The ``acquisition`` value of a row is its log
-        expected improvement given the external pending points (NaN for the initial Sobol design),
+        expected improvement given the external pending points (NaN for the initial Sobol design,
+        used until two distinct points are measured),
         also for rows chosen by posterior mean (near the end of a ``budget``, or in a round whose
         expected improvement is below the noise: ``expects_no_improvement``). ``result.attrs``
         holds ``acquisition_function``, ``seed`` and ``exploit`` (per row: by posterior mean).
@@ -687,7 +688,7 @@ class Optimizer:
                     f"{len(grid) - free - held} pending only: discard open suggestions no "
                     "sample will be made from to free their points)"
                 )
-        if len(self._X) < 2:
+        if len(set(space.keys(self._X))) < 2:  # replicates of one point tell no trend
             if pool is not None:
                 rows = np.random.default_rng(seed).choice(len(pool), size=n, replace=False)
                 out = pool.iloc[rows].copy()

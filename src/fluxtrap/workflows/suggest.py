@@ -172,6 +172,8 @@ def suggest(
         summary = opt.model_summary()
         if len(opt.X) < 2:
             summary["model"] = "Sobol design (fewer than 2 measured samples)"
+        elif batch.attrs["acquisition_function"] == "Sobol":  # Optimizer.ask: replicates only
+            summary["model"] = "Sobol design (every measured sample at one point)"
         summary["acquisition_function"] = batch.attrs["acquisition_function"]
         summary["pending"] = len(pending)  # made or suggested, not measured, before this batch
         if batch.attrs.get("repeats"):  # rows within the noise of a taken point (Optimizer.ask)

@@ -270,8 +270,9 @@ def test_replicated_points_ask_without_numerical_warnings():
     """Three samples made at the same conditions: linear_operator's jitter warnings ("A not
     p.d., added jitter") reached the lab's terminal four times per suggest."""
     space = SearchSpace(SPS)
-    X = pd.concat([space.sample(1, seed=0)] * 3, ignore_index=True)
-    opt = Optimizer(space, **FAST).tell(X, pd.Series([2e8, 2e8, 2e8], name="jc"))
+    a, b = (space.sample(2, seed=0).iloc[[i]] for i in (0, 1))
+    X = pd.concat([a, a, a, b], ignore_index=True)  # one point alone is still the Sobol design
+    opt = Optimizer(space, **FAST).tell(X, pd.Series([2e8] * 4, name="jc"))
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         opt.ask(3)
@@ -671,3 +672,17 @@ def test_a_value_a_million_times_the_others_is_named_and_four_decades_of_jc_are_
     with warnings.catch_warnings():
         warnings.simplefilter("error", OutlierWarning)
         opt.model  # noqa: B018
+
+
+def test_replicates_of_one_point_are_not_a_model_the_design_goes_on():
+    """A first sample measured twice (2e8 and 3e8): two observations at one point tell no trend,
+    yet the model's noise took the difference and its posterior mean chose both suggestions
+    ("expected improvement < 0.01 x noise std"), beside the one point. Until two distinct points
+    are measured the Sobol design goes on, as with one observation."""
+    space = SearchSpace([Continuous("T", 450, 750, 10), Continuous("t", 0, 60)])
+    X = pd.DataFrame({"T": [600.0, 600.0], "t": [30.0, 30.0]})
+    opt = Optimizer(space, **FAST).tell(X, pd.Series([2e8, 3e8], name="jc"))
+    out = opt.ask(2)
+    assert out.attrs["acquisition_function"] == "Sobol" and out["acquisition"].isna().all()
+    opt.tell(pd.DataFrame({"T": [500.0], "t": [10.0]}), pd.Series([1e8], name="jc"))
+    assert opt.ask(1).attrs["acquisition_function"] != "Sobol"  # two distinct points: a model
