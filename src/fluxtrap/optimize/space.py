@@ -272,8 +272,8 @@ class SearchSpace:
             if isinstance(p, Categorical):
                 k = np.clip(np.round(U[:, j]), 0, len(p.choices) - 1).astype(int)
                 data[p.name] = [p.choices[i] for i in k]
-            else:
-                v = p.snap(p.low + U[:, j] * p.width)
+            else:  # 12 digits of the cube: its float noise (4e-17) is not a value to set
+                v = p.snap(p.low + np.round(U[:, j], 12) * p.width)
                 data[p.name] = v.astype(int) if isinstance(p, Integer) else v
         return pd.DataFrame(data)
 

@@ -181,3 +181,11 @@ def test_sample_names_constraints_that_exclude_everything():
     space = SearchSpace([Continuous("a", 0, 1), Continuous("b", 0, 1)], [empty])
     with pytest.raises(ValidationError, match=r"no parameter values meet the constraints .*a"):
         space.sample(2)
+
+
+def test_the_cube_s_float_noise_decodes_to_the_bound():
+    """An acquisition optimum at the lower bound came back as u = 4e-17: a dwell of
+    2.38398e-15 min was suggested (and printed) for 0 min."""
+    space = SearchSpace([Continuous("dwell", 0, 60, 0, "min"), Continuous("T", 450, 750)])
+    out = space.from_unit(torch.tensor([[4e-17, 1 - 1e-16]], dtype=torch.double))
+    assert out.loc[0].tolist() == [0.0, 750.0]
