@@ -98,7 +98,7 @@ def campaign_optimizer(
         ignore_index=True,
     )
     if len(pending) > MAX_PENDING:
-        n_open = len(open_suggestions or [])
+        n_open = held.count(None)
         raise ValidationError(
             f"campaign {spec.name!r} has {len(pending)} pending points ({n_open} open "
             f"suggestions, {len(pending) - n_open} samples not measured), more than the "
