@@ -6,12 +6,12 @@ import math
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from fluxtrap.errors import FluxtrapError
+from fluxtrap.errors import ConflictError, FluxtrapError
 
 
 def jsonable(x: Any) -> Any:
@@ -54,10 +54,12 @@ def replacing_text(out: str | os.PathLike[str], text: str) -> None:
 
 
 @contextmanager
-def staged_folder(out: str | os.PathLike[str]) -> Iterator[Path]:
+def staged_folder(out: str | os.PathLike[str], owned: Sequence[str] = ()) -> Iterator[Path]:
     """A hidden folder inside ``out`` (created) to write a set of files to; when the block ends
     they are moved into ``out`` (each rename replacing an older file of that name), and if the
-    block fails none is: ``out`` keeps the previous run's files, never half of a new set."""
+    block fails none is: ``out`` keeps the previous run's files, never half of a new set.
+    ``owned``: glob patterns of the files such a run writes; those in ``out`` that the new set
+    lacks (an earlier run's figures, predictions) are removed, else they read as the new run's."""
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -67,9 +69,46 @@ def staged_folder(out: str | os.PathLike[str]) -> Iterator[Path]:
         raise FluxtrapError(f"{out}: cannot write in it ({err.strerror or err})") from None
     try:
         yield stage
-        for f in sorted(stage.iterdir()):
+        new = sorted(stage.iterdir())
+        for f in new:
             os.replace(f, out / f.name)
+        names = {f.name for f in new}
+        for stale in {f for pattern in owned for f in out.glob(pattern)}:
+            if stale.name not in names:
+                stale.unlink(missing_ok=True)
     except OSError as err:
         raise FluxtrapError(f"{out}: cannot write it ({err.strerror or err})") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextmanager
+def claimed(out: str | os.PathLike[str]) -> Iterator[Path]:
+    """The folder ``out`` (created) for this run alone while the block runs: a second run into it
+    meanwhile is refused (``ConflictError``). Two simulations into one folder at once moved their
+    files in one by one, a mix of both. The lock is ``out/.fluxtrap.lock`` (``filelock``: freed
+    when the process ends, even killed; the empty file stays); a folder this made and the run
+    left empty (refused, interrupted) is removed."""
+    from filelock import FileLock, Timeout
+
+    out = Path(out)
+    made = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(out / ".fluxtrap.lock")
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ConflictError(
+            f"{out}: another fluxtrap run is writing there; wait for it to end or give "
+            "another folder"
+        ) from None
+    except OSError as err:
+        raise FluxtrapError(f"{out}: cannot write in it ({err.strerror or err})") from None
+    try:
+        yield out
+    finally:
+        lock.release()
+        if made and [f.name for f in out.iterdir()] == [".fluxtrap.lock"]:
+            with suppress(OSError):
+                (out / ".fluxtrap.lock").unlink()
+                out.rmdir()

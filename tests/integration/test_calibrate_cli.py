@@ -120,6 +120,26 @@ def test_a_trace_that_cannot_be_fitted_exits_1_with_its_outputs(files, capsys):
     assert not json.loads((out / "calibrate.json").read_text())["misfit"]["fits"]
 
 
+def test_a_rerun_into_the_folder_leaves_none_of_the_earlier_runs_outputs(files, capsys):
+    """An earlier run's predictions.csv and correlation.png (it predicted, fitted two
+    parameters) stayed beside a new calibrate.json that has neither, and read as its."""
+    out = files / "again"
+    out.mkdir()
+    for name in ("predictions.csv", "correlation.png", "profile.png", "calibrate.json"):
+        (out / name).write_text("an earlier run's")
+    (out / "notes.txt").write_text("mine")
+    code, stdout, _ = cli(capsys, "calibrate", str(files / "disk.toml"), str(files / "hall.csv"),
+                          "--probe", "top", "--fit", "sc.jc_scale", "--out", str(out),
+                          "--origin", "5 min", "--scan", "0", "--no-profile",
+                          "--max-iterations", "6")  # fmt: skip
+    assert code == 0, stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".fluxtrap.lock", "cache", "calibrate.json", "fitted_case.toml", "notes.txt",
+        "residuals.png", "traces.png",
+    ]  # fmt: skip
+    assert json.loads((out / "calibrate.json").read_text())["predictions"] == []
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -50,6 +50,27 @@ def test_compare_prints_the_table_and_writes_json_and_png(files, tmp_path, capsy
     assert code == 0 and "summary.json: not JSON; no discretization error shown" in err
 
 
+def test_compare_interrupted_while_drawing_keeps_the_earlier_pair(
+    files, tmp_path, capsys, monkeypatch
+):
+    """compare.json was replaced before compare.png was drawn: Ctrl-C (or an error) in between
+    left the new numbers beside the old figure."""
+    from fluxtrap.magnetometry import plots
+
+    meas, run = files
+    out = tmp_path / "cmp"
+    assert cli(capsys, "compare", str(meas), str(run), "--out", str(out))[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots, "compare", interrupted)
+    code, _, _ = cli(capsys, "compare", str(meas), str(run), "--shift", "60 s", "--out", str(out))
+    assert code == 130
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no partial folder either
+
+
 def test_shift_and_its_errors(tmp_path, files, capsys):
     _, run = files
     t = np.geomspace(30.0, 5e4, 200)

@@ -43,3 +43,27 @@ def test_jsonable_turns_numpy_and_non_finite_numbers_into_json_values():
     got = jsonable({"a": np.array([1.0, np.nan]), "b": (np.float32(2.5), np.inf), "c": "x"})
     assert got == {"a": [1.0, None], "b": [2.5, None], "c": "x"}
     assert json.loads(json.dumps(got, allow_nan=False)) == got
+
+
+def test_a_staged_set_removes_an_earlier_sets_files_it_does_not_hold(tmp_path):
+    """A --no-plots run into the folder of a run with plots kept the old probes.png and VTU
+    snapshots beside the new probes.csv, where they read as the new run's; files the run does
+    not own (the user's notes) stay."""
+    from fluxtrap.outputs import staged_folder
+
+    for name in ("probes.csv", "probes.png", "snapshot_000.vtu", "notes.txt"):
+        (tmp_path / name).write_text("old")
+    with staged_folder(tmp_path, owned=("probes.csv", "probes.png", "snapshot_*.vtu")) as stage:
+        (stage / "probes.csv").write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "probes.csv"]
+    assert (tmp_path / "probes.csv").read_text() == "new"
+
+
+def test_a_staged_set_interrupted_half_way_leaves_the_old_set_whole(tmp_path):
+    from fluxtrap.outputs import staged_folder
+
+    (tmp_path / "probes.png").write_text("old")
+    with pytest.raises(KeyboardInterrupt), staged_folder(tmp_path, owned=("*.png",)) as stage:
+        (stage / "probes.csv").write_text("new")
+        raise KeyboardInterrupt  # Ctrl-C while the figures are drawn
+    assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("probes.png", "old")]

@@ -15,7 +15,7 @@ from rich.table import Table
 from fluxtrap.cli.common import MAX_ID, DbOption, console, out_dir, store_from, time_after_origin
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.inputs import read_bytes
-from fluxtrap.outputs import replacing_text
+from fluxtrap.outputs import staged_folder
 from fluxtrap.probetable import MAX_PROBES_FILE
 from fluxtrap.units import parse
 
@@ -174,12 +174,13 @@ def compare_command(
     if out is not None:
         from fluxtrap.magnetometry import plots
 
-        out.mkdir(parents=True, exist_ok=True)
         summary = c.to_dict() | {"measured_file": str(measured_csv), "measured_column": col,
                                  "simulation": sim_name,
                                  "simulation_max_error_T": error}  # fmt: skip
-        replacing_text(out / "compare.json", json.dumps(summary, indent=2))
-        plots.compare(c, out / "compare.png", measured_label=f"measured {col}")
+        # both or neither: a Ctrl-C while the figure was drawn left a new json by the old png
+        with staged_folder(out, owned=("compare.json", "compare.png")) as stage:
+            (stage / "compare.json").write_text(json.dumps(summary, indent=2))
+            plots.compare(c, stage / "compare.png", measured_label=f"measured {col}")
         console.print(f"wrote compare.json, compare.png to {out}")
 
 

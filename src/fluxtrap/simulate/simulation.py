@@ -382,10 +382,11 @@ class Result:
 
     def save(self, out: str | Path, vtu: bool = False, plots: bool = True) -> Path:
         """Write ``probes.csv``, ``summary.json``, ``probes.png``, ``maps.png`` (and VTU snapshots)
-        into ``out``, all or none (``staged_folder``: an error half-way keeps the older files)."""
+        into ``out``, all or none (``staged_folder``: an error half-way keeps the older files);
+        those of an earlier run this one does not write (its plots, VTU) are removed."""
         from fluxtrap.outputs import staged_folder
 
-        with staged_folder(out) as stage:
+        with staged_folder(out, owned=RESULT_FILES) as stage:
             (stage / "probes.csv").write_bytes(self.probes_csv())
             (stage / "summary.json").write_text(json.dumps(self.summary(), indent=2))
             if self.heat is not None:
@@ -428,6 +429,12 @@ class Result:
             )
             paths.append(p)
         return paths
+
+
+# what Result.save writes (an earlier run's probes.png beside a --no-plots run's probes.csv read
+# as that run's)
+RESULT_FILES = ("probes.csv", "summary.json", "heat.csv", "probes.png", "maps.png", "bore.png",
+                "snapshot_*.vtu")  # fmt: skip
 
 
 class Simulation:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from fluxtrap.errors import InputFileError, SolverError, ValidationError
 from fluxtrap.magnetometry.creep import read_series
-from fluxtrap.outputs import jsonable
+from fluxtrap.outputs import claimed, jsonable, staged_folder
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.calibrate import Calibration, Series, calibrate
 from fluxtrap.simulate.calibrate.fit import check_request
@@ -35,6 +35,10 @@ from fluxtrap.store import CalibrationRecord, Store
 from fluxtrap.workflows.sweep.cache import Cache
 from fluxtrap.workflows.sweep.runner import _client, run_case
 from fluxtrap.workflows.sweep.variants import case_key
+
+# what run_calibration writes into its folder (besides cache/)
+CALIBRATE_OUTPUTS = ("calibrate.json", "fitted_case.toml", "traces.png", "residuals.png",
+                     "correlation.png", "profile.png", "predictions.csv")  # fmt: skip
 
 
 class DaskRunner:
@@ -193,41 +197,49 @@ def run_calibration(
                 "to predict later"
             )
     out = Path(out)
-    t0 = time.perf_counter()
-    with DaskRunner(out / "cache", workers, scheduler, security) as runner:
-        cal = calibrate(base, series, fit, bounds=bounds, scan=scan, profile=profile,
-                        runner=runner, max_iterations=max_iterations)  # fmt: skip
-        preds = tuple(predict(cal, t, since_origin_s=predict_at_s, runner=runner) for t in targets)
-    wall = time.perf_counter() - t0
-    fitted = cal.fitted_cases[0]
-    summary = jsonable(cal.to_dict()) | {
-        "wall_s": round(wall, 3),
-        "simulations_cached": runner.cached,
-        "simulations_below_accuracy": {
-            "count": len(runner.unreached),
-            "largest_estimate": max(runner.unreached, default=None),
-        },
-        "case": {"file": str(case), "sha256": _sha256(case)},
-        "measurements": [
-            {"file": str(p), "sha256": _sha256(p), "probe": s.probe, "series": s.name}
-            for p, s in zip(measured, series, strict=True)
-        ],
-        "fitted_case_key": fitted.key(),
-        "predictions": [
-            jsonable(p.to_dict()) | {"file": str(f)}
-            for p, f in zip(preds, predict_cases, strict=True)
-        ],
-    }
-    out.mkdir(parents=True, exist_ok=True)
-    files = [out / "calibrate.json", out / "fitted_case.toml"]
-    files[0].write_text(json.dumps(summary, indent=2, allow_nan=False))
-    files[1].write_text(fitted.to_toml())
-    files += write_figures(cal, out)
-    if preds:
-        files.append(out / "predictions.csv")
-        pd.concat(
-            [p.table.assign(case=str(f)) for p, f in zip(preds, predict_cases, strict=True)]
-        ).to_csv(files[-1], index=False)
+    with claimed(out):  # one calibration at a time in a folder
+        t0 = time.perf_counter()
+        with DaskRunner(out / "cache", workers, scheduler, security) as runner:
+            cal = calibrate(base, series, fit, bounds=bounds, scan=scan, profile=profile,
+                            runner=runner, max_iterations=max_iterations)  # fmt: skip
+            preds = tuple(
+                predict(cal, t, since_origin_s=predict_at_s, runner=runner) for t in targets
+            )
+        wall = time.perf_counter() - t0
+        fitted = cal.fitted_cases[0]
+        summary = jsonable(cal.to_dict()) | {
+            "wall_s": round(wall, 3),
+            "simulations_cached": runner.cached,
+            "simulations_below_accuracy": {
+                "count": len(runner.unreached),
+                "largest_estimate": max(runner.unreached, default=None),
+            },
+            "case": {"file": str(case), "sha256": _sha256(case)},
+            "measurements": [
+                {"file": str(p), "sha256": _sha256(p), "probe": s.probe, "series": s.name}
+                for p, s in zip(measured, series, strict=True)
+            ],
+            "fitted_case_key": fitted.key(),
+            "predictions": [
+                jsonable(p.to_dict()) | {"file": str(f)}
+                for p, f in zip(preds, predict_cases, strict=True)
+            ],
+        }
+        # all or none, and no figure or predictions.csv of an earlier run left beside the new ones
+        with staged_folder(out, owned=CALIBRATE_OUTPUTS) as stage:
+            (stage / "calibrate.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
+            (stage / "fitted_case.toml").write_text(fitted.to_toml())
+            written = [
+                stage / "calibrate.json",
+                stage / "fitted_case.toml",
+                *write_figures(cal, stage),
+            ]
+            if preds:
+                written.append(stage / "predictions.csv")
+                pd.concat(
+                    [p.table.assign(case=str(f)) for p, f in zip(preds, predict_cases, strict=True)]
+                ).to_csv(written[-1], index=False)
+        files = [out / f.name for f in written]
     return CalibrationRun(cal, preds, tuple(files), runner.cached, summary)
 
 

@@ -13,9 +13,11 @@ from typing import Any
 import pandas as pd
 
 from fluxtrap import __version__
+from fluxtrap.outputs import staged_folder
 from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value, column_name
 from fluxtrap.workflows.sweep.variants import Variant
 
+SWEEP_OUTPUTS = ("results.csv", "results.json", "trapped_*.png", "bore.png")
 BORE_COLUMNS = ("centre_T", "homogeneity_ppm", "drift_ppm_per_h")  # of summary.json's bore
 
 
@@ -97,13 +99,10 @@ def write_results(
     axes: Sequence[Axis] = (),
     rows: Sequence[Mapping[str, Value]] = (),
 ) -> list[Path]:
-    """``results.csv``, ``results.json`` and the plots; returns the paths written. Plots an
-    earlier sweep into ``out`` drew and this one does not (another case's probes or bore) are
-    removed: left beside the new ones they read as this sweep's."""
-    out.mkdir(parents=True, exist_ok=True)
+    """``results.csv``, ``results.json`` and the plots, all or none; returns the paths written.
+    Plots an earlier sweep into ``out`` drew and this one does not (another case's probes or
+    bore) are removed: left beside the new ones they read as this sweep's."""
     units = swept_units(axes, rows)
-    csv_path, json_path = out / "results.csv", out / "results.json"
-    table.to_csv(csv_path, index=False, float_format="%.10g")
     meta = {
         "case": str(case),
         "fluxtrap": __version__,
@@ -117,11 +116,12 @@ def write_results(
         },
         "variants": json.loads(table.to_json(orient="records", double_precision=15)),
     }
-    json_path.write_text(json.dumps(meta, indent=1))
-    plots = plot_sweep(table, units, out)
-    for stale in {*out.glob("trapped_*.png"), out / "bore.png"} - set(plots):
-        stale.unlink(missing_ok=True)
-    return [csv_path, json_path, *plots]
+    # all or none (an interrupted sweep kept the old plots beside a new results.csv)
+    with staged_folder(out, owned=SWEEP_OUTPUTS) as stage:
+        table.to_csv(stage / "results.csv", index=False, float_format="%.10g")
+        (stage / "results.json").write_text(json.dumps(meta, indent=1))
+        plots = plot_sweep(table, units, stage)
+    return [out / "results.csv", out / "results.json", *(out / p.name for p in plots)]
 
 
 def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list[Path]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fluxtrap.errors import FluxtrapError, SolverError, ValidationError
+from fluxtrap.outputs import claimed
 from fluxtrap.simulate import Case, Simulation
 from fluxtrap.simulate.simulation import AccuracyWarning
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB, Child, ChildFailed, MiB, ProcessLimits
@@ -178,34 +179,35 @@ def run_sweep(
     variants = expand(load_case_dict(case), axes, rows, case.parent)
     if not variants:
         raise ValidationError("the sweep has no variants")
-    cache = Cache(out / "cache")
-    records: dict[str, dict[str, Any]] = {}
-    cached: set[str] = set()
-    todo: dict[str, Variant] = {}
-    for v in variants:
-        if v.case is None or v.key in records or v.key in todo:
-            continue
-        hit = cache.get(v.key)
-        if hit is not None and (hit.get("status") == "done" or not retry_failed):
-            records[v.key] = hit
-            cached.add(v.key)
-        else:
-            todo[v.key] = v
-    if todo:
-        records.update(
-            _compute(
-                list(todo.values()),
-                cache,
-                scheduler,
-                workers,
-                progress,
-                timeout_s,
-                memory_mb,
-                security,
-            )  # fmt: skip
-        )
-    table = results_table(variants, records, cached, axes, rows)
-    files = write_results(table, out, case, axes, rows)
+    with claimed(out):  # one sweep at a time in a folder
+        cache = Cache(out / "cache")
+        records: dict[str, dict[str, Any]] = {}
+        cached: set[str] = set()
+        todo: dict[str, Variant] = {}
+        for v in variants:
+            if v.case is None or v.key in records or v.key in todo:
+                continue
+            hit = cache.get(v.key)
+            if hit is not None and (hit.get("status") == "done" or not retry_failed):
+                records[v.key] = hit
+                cached.add(v.key)
+            else:
+                todo[v.key] = v
+        if todo:
+            records.update(
+                _compute(
+                    list(todo.values()),
+                    cache,
+                    scheduler,
+                    workers,
+                    progress,
+                    timeout_s,
+                    memory_mb,
+                    security,
+                )  # fmt: skip
+            )
+        table = results_table(variants, records, cached, axes, rows)
+        files = write_results(table, out, case, axes, rows)
     return SweepResult(
         table,
         len(todo),
