@@ -94,6 +94,36 @@ def test_without_db_or_campaign_only_files_are_written(case_file, tmp_path, caps
     assert len(Store(tmp_path / "env.db").simulations()) == 0  # --campaign alone: $FLUXTRAP_DB
 
 
+def test_a_run_without_plots_removes_the_earlier_runs_plots(case_file, tmp_path, capsys):
+    """A --no-plots run into a folder of a run with plots kept its probes.png and maps.png
+    beside the new probes.csv, where they read as the new run's."""
+    out = tmp_path / "o"
+    assert cli(capsys, "simulate", str(case_file), "--out", str(out), "-q")[0] == 0
+    assert (out / "probes.png").is_file() and (out / "maps.png").is_file()
+    (out / "notes.txt").write_text("mine")
+    assert cli(capsys, "simulate", str(case_file), "--out", str(out), "-q", "--no-plots")[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".fluxtrap.lock", "notes.txt", "probes.csv", "summary.json",
+    ]  # fmt: skip
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused(case_file, tmp_path, capsys):
+    """Two runs into one --out at once moved their files in one by one: a mix of both runs.
+    The second is refused before it starts, naming the folder; a sweep likewise."""
+    from filelock import FileLock
+
+    out = tmp_path / "o"
+    out.mkdir()
+    with FileLock(out / ".fluxtrap.lock"):  # the first run, holding it
+        code, _, err = cli(capsys, "simulate", str(case_file), "--out", str(out), "-q")
+        assert code == 2 and f"{out}: another fluxtrap run is writing there" in err
+        code, _, err = cli(capsys, "sweep", str(case_file), "--out", str(out), "-q",
+                           "--vary", "n=20,30")  # fmt: skip
+        assert code == 2 and f"{out}: another fluxtrap run is writing there" in err
+    assert [p.name for p in out.iterdir()] == [".fluxtrap.lock"]
+    assert cli(capsys, "simulate", str(case_file), "--out", str(out), "-q")[0] == 0  # once freed
+
+
 def test_unknown_campaign_fails_before_the_run(store, store_url, case_file, tmp_path, capsys):
     code, _, err = cli(capsys, "simulate", str(case_file), "--out", str(tmp_path / "o"),
                        "--db", store_url, "--campaign", "ghost")  # fmt: skip

@@ -3,8 +3,12 @@ registers itself here (heavy libraries such as torch and FastAPI load on first u
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -24,7 +28,7 @@ from fluxtrap.cli import (
     sweep,
     users,
 )
-from fluxtrap.cli.common import console, visible
+from fluxtrap.cli.common import Terminated, console, visible
 from fluxtrap.errors import FluxtrapError
 
 app = typer.Typer(
@@ -71,10 +75,29 @@ def _root(
 # -- entry point ------------------------------------------------------------------------------
 def run(args: list[str] | None = None) -> int:
     """Run the CLI on ``args``: a usage mistake or a FluxtrapError prints one line and returns 2;
-    a warning prints one line, ``warning: ...``, without Python's source line."""
-    with warnings.catch_warnings():
+    a warning prints one line, ``warning: ...``, without Python's source line; SIGTERM stops a
+    command as Ctrl-C does (it killed the process mid-write, leaving hidden partial files)."""
+    with warnings.catch_warnings(), _terminate_as_interrupt():
         warnings.showwarning = _show_warning
         return _run(args)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises ``Terminated`` (a ``KeyboardInterrupt``) while the block runs; only the
+    main thread can set a signal handler, elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -12,6 +12,7 @@ from fluxtrap.cli.common import (
     MAX_WORKERS,
     DbOption,
     console,
+    on_interrupt,
     out_dir,
     print_table,
     store_from,
@@ -145,25 +146,32 @@ def calibrate_command(
         if campaign is not None:
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it
 
-    run = run_calibration(
-        case,
-        measured,
-        probe,
-        fit,
-        out,
-        column=column,
-        sigma_column=sigma_column,
-        origin_s=parse(origin, "time", "--origin") if origin else None,
-        bounds=parse_bounds(bounds or []),
-        scan=scan,
-        profile=profile,
-        max_iterations=max_iterations,
-        workers=workers,
-        scheduler=scheduler,
-        security=dask_security(tls_ca_file, tls_cert, tls_key),
-        predict_cases=predict or [],
-        predict_at_s=[parse(t, "time", "--at") for t in at] if at else None,
-    )
+    origin_s = parse(origin, "time", "--origin") if origin else None
+    at_s = [parse(t, "time", "--at") for t in at] if at else None
+    unrecorded = "; nothing recorded in the store" if store is not None else ""
+    with on_interrupt(
+        f"the simulations done so far are kept in {out / 'cache'} (the same command reuses "
+        f"them); calibrate.json and the figures in {out} are as they were{unrecorded}"
+    ):
+        run = run_calibration(
+            case,
+            measured,
+            probe,
+            fit,
+            out,
+            column=column,
+            sigma_column=sigma_column,
+            origin_s=origin_s,
+            bounds=parse_bounds(bounds or []),
+            scan=scan,
+            profile=profile,
+            max_iterations=max_iterations,
+            workers=workers,
+            scheduler=scheduler,
+            security=dask_security(tls_ca_file, tls_cert, tls_key),
+            predict_cases=predict or [],
+            predict_at_s=at_s,
+        )
     cal = run.calibration
     # every cell whole (text_table): at 80 columns rich's tables cut series and probe names
     rows = [
@@ -234,8 +242,9 @@ def calibrate_command(
         )
     console.print(f"wrote {', '.join(f.name for f in run.files)} to {out}")
     if store is not None:
-        rec = store_calibration(store, run, case, measured, probe, out / "cache",
-                                campaign=campaign, created_by=by)  # fmt: skip
+        with on_interrupt(f"wrote {out}{unrecorded}"):
+            rec = store_calibration(store, run, case, measured, probe, out / "cache",
+                                    campaign=campaign, created_by=by)  # fmt: skip
         console.print(
             f"recorded calibration {rec.id} (simulation {rec.simulation_id} of the fitted case)"
         )

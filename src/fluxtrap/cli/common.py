@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -242,6 +243,23 @@ def out_dir(path: Path | None) -> Path | None:
                 ) from None
             break
     return path
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as Ctrl-C's ``KeyboardInterrupt`` is (``app.run``), so that the same
+    clean-up runs: partial files removed, the Dask cluster stopped, the store's transaction
+    rolled back."""
+
+
+@contextmanager
+def on_interrupt(kept: str) -> Iterator[None]:
+    """Ctrl-C or SIGTERM inside the block: print ``interrupted: <kept>`` (what the run kept) on
+    stderr and exit 130 (143 for SIGTERM); typer alone exited 130 without a word."""
+    try:
+        yield
+    except KeyboardInterrupt as err:
+        typer.echo(f"interrupted: {kept}", err=True)
+        raise typer.Exit(143 if isinstance(err, Terminated) else 130) from None
 
 
 def time_after_origin(text: str, option: str) -> float:

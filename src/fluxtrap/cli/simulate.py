@@ -15,13 +15,14 @@ from fluxtrap.cli.common import (
     MAX_ID,
     DbOption,
     console,
+    on_interrupt,
     out_dir,
     print_table,
     store_from,
     who,
 )
 from fluxtrap.errors import SolverError, ValidationError
-from fluxtrap.outputs import replacing, replacing_text
+from fluxtrap.outputs import claimed, replacing, replacing_text
 
 simulation_app = typer.Typer(help="Simulations kept in the store.", no_args_is_help=True)
 OptionalCampaign = Annotated[
@@ -134,25 +135,33 @@ def simulate_command(
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it
     if not quiet:  # what it will cost, before it starts
         console.print(plan_text(c), highlight=False, soft_wrap=True)
-    try:
-        result = Simulation(c).run(progress=not quiet)
-    except ValidationError as err:  # refused before solving (the mesh's estimate): name the file
-        raise ValidationError(f"{case}: {err}") from None
-    except SolverError as err:
-        partial = getattr(err, "result", None)
-        if partial is not None:
-            partial.save(out, vtu=vtu, plots=plots)
-            console.print(f"results up to the failure written to {out}", style="yellow")
-        if store is not None:
-            rec = record_simulation(
-                store, c, text, partial, error=failure(err), campaign=campaign, created_by=by
-            )
-            console.print(f"recorded as failed simulation {rec.id} in {store!r}", style="yellow")
-        raise
-    result.save(out, vtu=vtu, plots=plots)
+    unrecorded = "; nothing recorded in the store" if store is not None else ""
+    with (
+        on_interrupt(f"nothing written to {out} (its files are as they were){unrecorded}"),
+        claimed(out),  # one run at a time in a folder
+    ):
+        try:
+            result = Simulation(c).run(progress=not quiet)
+        except ValidationError as err:  # refused before solving (the mesh's estimate): name it
+            raise ValidationError(f"{case}: {err}") from None
+        except SolverError as err:
+            partial = getattr(err, "result", None)
+            if partial is not None:
+                partial.save(out, vtu=vtu, plots=plots)
+                console.print(f"results up to the failure written to {out}", style="yellow")
+            if store is not None:
+                rec = record_simulation(
+                    store, c, text, partial, error=failure(err), campaign=campaign, created_by=by
+                )
+                console.print(
+                    f"recorded as failed simulation {rec.id} in {store!r}", style="yellow"
+                )
+            raise
+        result.save(out, vtu=vtu, plots=plots)
     rec = None
     if store is not None:
-        rec = record_simulation(store, c, text, result, campaign=campaign, created_by=by)
+        with on_interrupt(f"wrote {out}{unrecorded}"):
+            rec = record_simulation(store, c, text, result, campaign=campaign, created_by=by)
     if not quiet:
         s = result.summary()
         for name, p in s["probes"].items():

@@ -13,6 +13,7 @@ from fluxtrap.cli.common import (
     MAX_WORKERS,
     QuietOption,
     console,
+    on_interrupt,
     out_dir,
     text_table,
 )
@@ -111,19 +112,24 @@ def sweep(
     if not axes and not rows:
         raise ValidationError("sweep: give at least one --vary NAME=... or a --list CSV")
     security = dask_security(tls_ca_file, tls_cert, tls_key)
-    result = run_sweep(
-        case,
-        axes,
-        rows,
-        out,
-        scheduler=scheduler,
-        workers=workers,
-        retry_failed=retry_failed,
-        progress=not quiet,
-        timeout_s=None if timeout is None else parse(timeout, "time", "--timeout"),
-        memory_mb=memory_mb or None,
-        security=security,
-    )
+    timeout_s = None if timeout is None else parse(timeout, "time", "--timeout")
+    with on_interrupt(
+        f"the variants done so far are kept in {out / 'cache'} (the same command skips them); "
+        f"results.csv, results.json and the plots in {out} are as they were"
+    ):
+        result = run_sweep(
+            case,
+            axes,
+            rows,
+            out,
+            scheduler=scheduler,
+            workers=workers,
+            retry_failed=retry_failed,
+            progress=not quiet,
+            timeout_s=timeout_s,
+            memory_mb=memory_mb or None,
+            security=security,
+        )
     if not quiet:  # the table's first columns are the swept values
         swept = len(swept_units(axes, rows))
         console.print(_table(result.table, swept), soft_wrap=True, highlight=False)
