@@ -10,6 +10,7 @@ measured file comes from the same case at Jc scale 0.9 on a 2 mm mesh with 5 mT 
 from __future__ import annotations
 
 import json
+import signal
 
 import numpy as np
 import pandas as pd
@@ -138,6 +139,21 @@ def test_a_rerun_into_the_folder_leaves_none_of_the_earlier_runs_outputs(files, 
         "residuals.png", "traces.png",
     ]  # fmt: skip
     assert json.loads((out / "calibrate.json").read_text())["predictions"] == []
+
+
+def test_ctrl_c_keeps_the_cache_and_writes_no_result(files):
+    """A real process sent SIGINT once its first simulation is cached: it says what it kept and
+    exits 130 within seconds, with no calibrate.json (typer exited 130 without a word)."""
+    from .test_cli_interrupt import start, stop
+
+    out = files / "stopped"
+    proc = start("calibrate", str(files / "disk.toml"), str(files / "hall.csv"), "--probe", "top",
+                 "--fit", "sc.jc_scale", "--out", str(out), "--origin", "5 min",
+                 "--workers", "1")  # fmt: skip
+    waited, err = stop(proc, signal.SIGINT, lambda: any((out / "cache").glob("*.json")))
+    assert proc.returncode == 130 and waited < 30, err
+    assert f"interrupted: the simulations done so far are kept in {out / 'cache'}" in err
+    assert sorted(p.name for p in out.iterdir()) == [".fluxtrap.lock", "cache"]
 
 
 @pytest.mark.parametrize(
