@@ -109,6 +109,29 @@ def test_a_failed_rate_is_not_read_as_safe_or_jumped_and_exits_1(capsys, tmp_pat
     assert table.error.fillna("").tolist() == ["", "SolverError: x", ""]
 
 
+def test_a_scan_interrupted_while_plotting_keeps_the_earlier_files(capsys, tmp_path, monkeypatch):
+    """safe_ramp.csv and .json were replaced before the plot was drawn: a Ctrl-C (or an error)
+    while plotting left the new table beside the old figure. Runs faked: the files are what
+    is tested."""
+    import fluxtrap.simulate.stability as stability
+
+    def fake(case, rate_T_s, *args, **kwargs):
+        return stability.RampRun(rate_T_s, rate_T_s, False, 1.0, {}, 0.0, "")
+
+    monkeypatch.setattr(stability, "ramp_run", fake)
+    out = tmp_path / "scan"
+    args = ["safe-ramp", str(write(tmp_path)), "--count", "2", "--out", str(out), "--quiet"]
+    assert cli(capsys, *args, "--from", "100 T/h", "--to", "1e4 T/h")[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def interrupted(self, path=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stability.RampScan, "plot", interrupted)
+    assert cli(capsys, *args, "--from", "200 T/h", "--to", "2e4 T/h")[0] == 130
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
 @pytest.mark.parametrize(
     "args, model, message",
     [

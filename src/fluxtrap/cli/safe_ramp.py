@@ -20,7 +20,7 @@ from fluxtrap.cli.sweep import (
     TlsKeyOption,
     dask_security,
 )
-from fluxtrap.outputs import replacing, replacing_text
+from fluxtrap.outputs import staged_folder
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
 
@@ -109,11 +109,11 @@ def safe_ramp_command(
         )
     else:
         scan = scan_ramp_rates(Case.load(case), rates, **plan, progress=not quiet)
-    out.mkdir(parents=True, exist_ok=True)
-    with replacing(out / "safe_ramp.csv") as partial:
-        scan.table().to_csv(partial, index=False, float_format="%.6g")
-    replacing_text(out / "safe_ramp.json", json.dumps(scan.to_dict(), indent=2))
-    scan.plot(out / "safe_ramp.png")
+    # all three or none: a Ctrl-C while plotting left the new table beside the old figure
+    with staged_folder(out) as stage:
+        scan.table().to_csv(stage / "safe_ramp.csv", index=False, float_format="%.6g")
+        (stage / "safe_ramp.json").write_text(json.dumps(scan.to_dict(), indent=2))
+        scan.plot(stage / "safe_ramp.png")
     shown = Table("rate (T/h)", "peak rise (K)", "jump", "stopped (s)", "wall (s)")
     for r in scan.runs:
         shown.add_row(
