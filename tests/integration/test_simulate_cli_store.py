@@ -149,6 +149,13 @@ def test_a_failed_run_is_recorded_with_its_error(
     assert f"recorded as failed simulation {rec.id}" in text
     code, text, _ = cli(capsys, "simulation", "show", str(rec.id), "--db", store_url)
     assert code == 0 and "failed" in text and "Newton did not converge" in text
+    back = tmp_path / "back"  # a folder another simulation was shown into: its traces stayed
+    back.mkdir()  # beside this one's case, and read as the failed run's
+    (back / "probes.csv").write_text("time_s,applied_T,temperature_K,surface_Bz_T\n0,1,20,0.3\n")
+    code, text, _ = cli(capsys, "simulation", "show", str(rec.id), "--db", store_url,
+                        "--out", str(back))  # fmt: skip
+    assert code == 0 and "wrote case.toml to" in text
+    assert [p.name for p in back.iterdir()] == ["case.toml"]
     code, _, err = cli(capsys, "simulation", "show", "99", "--db", store_url)
     assert code == 2 and "no simulation with id 99" in err
 

@@ -22,7 +22,7 @@ from fluxtrap.cli.common import (
     who,
 )
 from fluxtrap.errors import SolverError, ValidationError
-from fluxtrap.outputs import claimed, replacing, replacing_text
+from fluxtrap.outputs import claimed, staged_folder
 
 simulation_app = typer.Typer(help="Simulations kept in the store.", no_args_is_help=True)
 OptionalCampaign = Annotated[
@@ -261,17 +261,16 @@ def simulation_show(
             f"{sv['elements']} elements, {sv['dofs']} dofs, {sv['time_steps']} steps, "
             f"{sv['newton_iterations']} Newton iterations, {sv['wall_s']:.2f} s"
         )
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        written = [out / "case.toml"]
-        replacing_text(out / "case.toml", x.case_toml)
-        if x.summary:
-            replacing_text(out / "summary.json", json.dumps(x.summary, indent=2))
-            written.append(out / "summary.json")
-        if x.probes_csv:
-            with replacing(out / "probes.csv") as partial:
-                partial.write_bytes(x.probes_csv)
-            written.append(out / "probes.csv")
+    if out is not None:  # all or none, and no other simulation's probes.csv left beside them
+        with staged_folder(out, owned=("case.toml", "summary.json", "probes.csv")) as stage:
+            written = [stage / "case.toml"]
+            written[0].write_text(x.case_toml, encoding="utf-8")
+            if x.summary:
+                written.append(stage / "summary.json")
+                written[-1].write_text(json.dumps(x.summary, indent=2), encoding="utf-8")
+            if x.probes_csv:
+                written.append(stage / "probes.csv")
+                written[-1].write_bytes(x.probes_csv)
         console.print(f"wrote {', '.join(p.name for p in written)} to {out}")
 
 
