@@ -6,6 +6,8 @@ import math
 import os
 import secrets
 import shutil
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -54,6 +56,25 @@ def replacing_text(out: str | os.PathLike[str], text: str) -> None:
 
 
 @contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back while the block runs and delivered after it (in the main
+    thread, where Python runs signal handlers; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    previous = {k: signal.signal(k, lambda signum, frame: held.append(signum)) for k in kinds}
+    try:
+        yield
+    finally:
+        for k, handler in previous.items():
+            signal.signal(k, signal.SIG_DFL if handler is None else handler)
+        if held:
+            signal.raise_signal(held[0])
+
+
+@contextmanager
 def staged_folder(out: str | os.PathLike[str], owned: Sequence[str] = ()) -> Iterator[Path]:
     """A hidden folder inside ``out`` (created) to write a set of files to; when the block ends
     they are moved into ``out`` (each rename replacing an older file of that name), and if the
@@ -70,8 +91,9 @@ def staged_folder(out: str | os.PathLike[str], owned: Sequence[str] = ()) -> Ite
     try:
         yield stage
         new = sorted(stage.iterdir())
-        for f in new:
-            os.replace(f, out / f.name)
+        with _signals_held():  # a Ctrl-C between two renames left half of the new set in
+            for f in new:
+                os.replace(f, out / f.name)
         names = {f.name for f in new}
         for stale in {f for pattern in owned for f in out.glob(pattern)}:
             if stale.name not in names:

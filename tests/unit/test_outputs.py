@@ -67,3 +67,31 @@ def test_a_staged_set_interrupted_half_way_leaves_the_old_set_whole(tmp_path):
         (stage / "probes.csv").write_text("new")
         raise KeyboardInterrupt  # Ctrl-C while the figures are drawn
     assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("probes.png", "old")]
+
+
+def test_ctrl_c_while_a_set_is_moved_in_lands_after_the_whole_set(tmp_path, monkeypatch):
+    """The files are renamed in one by one: SIGINT between two renames left a new a.csv beside
+    the old b.csv. The signal is held back until the set is in, then raised."""
+    import os
+    import signal
+
+    from fluxtrap import outputs
+    from fluxtrap.outputs import staged_folder
+
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("old")
+    real = os.replace
+
+    def replace_then_ctrl_c(src, dst):
+        real(src, dst)
+        signal.raise_signal(signal.SIGINT)  # as a user's Ctrl-C lands after the first rename
+
+    monkeypatch.setattr(outputs.os, "replace", replace_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt), staged_folder(tmp_path) as stage:
+        for name in ("a.csv", "b.csv"):
+            (stage / name).write_text("new")
+    assert sorted((p.name, p.read_text()) for p in tmp_path.iterdir()) == [
+        ("a.csv", "new"),
+        ("b.csv", "new"),
+    ]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
