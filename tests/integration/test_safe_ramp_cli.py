@@ -128,8 +128,23 @@ def test_a_scan_interrupted_while_plotting_keeps_the_earlier_files(capsys, tmp_p
         raise KeyboardInterrupt
 
     monkeypatch.setattr(stability.RampScan, "plot", interrupted)
-    assert cli(capsys, *args, "--from", "200 T/h", "--to", "2e4 T/h")[0] == 130
+    code, _, err = cli(capsys, *args, "--from", "200 T/h", "--to", "2e4 T/h")
+    assert code == 130 and "interrupted: nothing written to" in err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_ctrl_c_during_the_scan_says_nothing_was_written(capsys, tmp_path, monkeypatch):
+    """A scan of minutes stopped by Ctrl-C exited 130 without a word."""
+    import fluxtrap.simulate.stability as stability
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stability, "ramp_run", interrupted)
+    out = tmp_path / "scan"
+    code, _, err = cli(capsys, "safe-ramp", str(write(tmp_path)), "--out", str(out), "--quiet")
+    assert code == 130 and f"interrupted: nothing written to {out}" in " ".join(err.split())
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import MAX_WORKERS, QuietOption, console, out_dir
+from fluxtrap.cli.common import MAX_WORKERS, QuietOption, console, on_interrupt, out_dir
 from fluxtrap.cli.sweep import (
     MemoryOption,
     SchedulerOption,
@@ -95,25 +95,26 @@ def safe_ramp_command(
         "mesh_size_m": parse(mesh_size, "length", "--mesh-size") if mesh_size else None,
     }
     security = dask_security(tls_ca_file, tls_cert, tls_key)
-    if scheduler or workers > 1:
-        from fluxtrap.workflows.safe_ramp import scan_on_dask
+    with on_interrupt(f"nothing written to {out} (its files are as they were)"):
+        if scheduler or workers > 1:
+            from fluxtrap.workflows.safe_ramp import scan_on_dask
 
-        scan = scan_on_dask(
-            Case.load(case),
-            rates,
-            **plan,
-            scheduler=scheduler,
-            workers=workers,
-            security=security,
-            memory_mb=memory_mb or None,
-        )
-    else:
-        scan = scan_ramp_rates(Case.load(case), rates, **plan, progress=not quiet)
-    # all three or none: a Ctrl-C while plotting left the new table beside the old figure
-    with staged_folder(out) as stage:
-        scan.table().to_csv(stage / "safe_ramp.csv", index=False, float_format="%.6g")
-        (stage / "safe_ramp.json").write_text(json.dumps(scan.to_dict(), indent=2))
-        scan.plot(stage / "safe_ramp.png")
+            scan = scan_on_dask(
+                Case.load(case),
+                rates,
+                **plan,
+                scheduler=scheduler,
+                workers=workers,
+                security=security,
+                memory_mb=memory_mb or None,
+            )
+        else:
+            scan = scan_ramp_rates(Case.load(case), rates, **plan, progress=not quiet)
+        # all three or none: a Ctrl-C while plotting left the new table beside the old figure
+        with staged_folder(out) as stage:
+            scan.table().to_csv(stage / "safe_ramp.csv", index=False, float_format="%.6g")
+            (stage / "safe_ramp.json").write_text(json.dumps(scan.to_dict(), indent=2))
+            scan.plot(stage / "safe_ramp.png")
     shown = Table("rate (T/h)", "peak rise (K)", "jump", "stopped (s)", "wall (s)")
     for r in scan.runs:
         shown.add_row(
