@@ -224,7 +224,8 @@ def test_cli_runs_a_case(tmp_path):
         f"the sample's own field up to {own['max_abs_self_T']:.4f} T (max |Bz| with the applied "
         "field 1.0000 T;" in " ".join(res.output.split())
     )
-    assert {p.name for p in (tmp_path / "n").iterdir()} == {"probes.csv", "summary.json"}
+    written = {p.name for p in (tmp_path / "n").iterdir()}
+    assert written == {".fluxtrap.lock", "probes.csv", "summary.json"}  # the run's freed lock
 
 
 def _toml(d: dict) -> str:
