@@ -440,10 +440,7 @@ def _without_repeats(
     columns = [time_s, field_T] if applied_T is None else [time_s, field_T, applied_T]
     if len({c.shape for c in columns}) > 1 or time_s.ndim != 1:
         return time_s, field_T, applied_T, ""  # unequal lengths: left to the checks that say so
-    _, first = np.unique(np.column_stack(columns), axis=0, return_index=True)
-    keep = np.zeros(time_s.size, bool)
-    keep[first] = True
-    keep |= ~np.isfinite(time_s) | ~np.isfinite(field_T)  # NaN is never a repeat
+    keep = _not_repeats(columns)
     if keep.all():
         return time_s, field_T, applied_T, ""
     repeats = np.flatnonzero(~keep)
@@ -454,6 +451,15 @@ def _without_repeats(
     )
     applied = None if applied_T is None else np.asarray(applied_T)[keep]
     return time_s[keep], field_T[keep], applied, note
+
+
+def _not_repeats(columns: list[np.ndarray]) -> np.ndarray:
+    """Mask of the rows of equal-length ``columns`` (time first, field second) that repeat no
+    earlier row in every column; a row with NaN time or field is never a repeat."""
+    _, first = np.unique(np.column_stack(columns), axis=0, return_index=True)
+    keep = np.zeros(columns[0].size, bool)
+    keep[first] = True
+    return keep | ~np.isfinite(columns[0]) | ~np.isfinite(columns[1])
 
 
 def _default_start(time_s: np.ndarray, field_T: np.ndarray, origin_s: float) -> float:
@@ -586,4 +592,15 @@ def read_series(
     for c, b in ((fields[0], field), (applied_name, applied)):
         if b is not None:
             check_values({"field": b / MU0}, {"field": c}, lines, name)
-    return col(times[0]), field, applied, fields[0]
+    time = col(times[0])
+    columns = [time, field] if applied is None else [time, field, applied]
+    known = np.flatnonzero(np.isfinite(time) & _not_repeats(columns))  # a file pasted twice: fine
+    back = np.flatnonzero(np.diff(time[known]) < 0)
+    if back.size:  # a clock reset or two files joined: sorting would interleave two runs
+        i, j = known[back[0]], known[back[0] + 1]
+        raise InputFileError(
+            f"{name}, line {lines[j]}: time goes back, from {time[i]:g} s (line {lines[i]}) to "
+            f"{time[j]:g} s ({back.size} such step(s)); a series runs forward in time: was the "
+            "logger's clock reset, or are two series joined? Split the file or sort its rows"
+        )
+    return time, field, applied, fields[0]

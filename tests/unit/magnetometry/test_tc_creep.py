@@ -723,6 +723,19 @@ def test_creep_series_pasted_after_itself_counts_each_sample_once():
     assert "repeat an earlier one" in twice.warnings[0]
 
 
+def test_a_series_whose_time_goes_back_is_refused_naming_the_line():
+    """Times 0, 2, 1, 3 s were sorted without a word, and compare and calibrate fitted the
+    interleaved rows (a logger's clock reset, or two series joined). A file pasted after itself
+    still reads (its repeats are dropped later, with a warning)."""
+    with pytest.raises(
+        InputFileError, match=r"s\.csv, line 4: time goes back, from 2 s \(line 3\)"
+    ):
+        read_series(b"time_s,B_T\n0,1.0\n2,0.9\n1,0.8\n3,0.7\n", filename="s.csv")
+    rows = b"0,1.0\n2,0.9\n3,0.8\n"
+    time, field, _, _ = read_series(b"time_s,B_T\n" + rows + rows, filename="s.csv")
+    assert time.tolist() == [0, 2, 3, 0, 2, 3] and field.size == 6
+
+
 def test_tc_of_a_sweep_in_celsius_is_refused():
     """A table built in code with degC as K: before, Tc = -236.1 K; now refused when the table
     is built, as a file's would be."""
