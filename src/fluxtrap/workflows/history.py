@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -192,22 +192,33 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
 
 
 def _check_bare_jc(row: dict, spec: CampaignSpec, unit_of: dict[str, str], where: str) -> None:
-    """Refuse a Jc objective in a column that names no unit (read as A/m^2, as export wrote it before it named units)
-    whose value is below ``JC_IMPLAUSIBLE`` (100 A/cm^2): typed in A/cm^2, 21000 was stored as
-    2.1 A/cm^2 without a word. The column's unit in its name reads it either way."""
+    """Refuse a Jc objective in a column that names no unit (read as A/m^2, as export wrote it
+    before it named units) below 100 A/cm^2 (:func:`implausible_bare_jc`): typed in A/cm^2,
+    21000 was stored as 2.1 A/cm^2 without a word. The column's unit in its name reads it
+    either way."""
+    found = implausible_bare_jc(spec, {k: v for k, v in row.items() if k not in unit_of})
+    if found:
+        name, cell, value = found
+        raise InputFileError(
+            f"{where} (sample {row['label'][:40]!r}): {name} = {cell} read in A/m^2, as the "
+            f"column names no unit, is {value / 1e4:.3g} A/cm^2, below any bulk's Jc: if the "
+            f"values are in A/cm^2, name the column '{name} [A/cm²]' (or '{name} [A/m²]' to "
+            "keep them in A/m^2)"
+        )
+
+
+def implausible_bare_jc(spec: CampaignSpec, values: dict) -> tuple[str, Any, float] | None:
+    """The first Jc objective of ``values`` (objective -> value) given as a bare number (a
+    number or plain decimal text, read in A/m^2) above 0 and below ``JC_IMPLAUSIBLE``
+    (1e6 A/m^2 = 100 A/cm^2, below any bulk's Jc: A/cm^2 typed as A/m^2), as (name, the value
+    as given, A/m^2); None if there is none. Text with a unit is never one."""
     from fluxtrap.magnetometry.bean import JC_IMPLAUSIBLE
 
     for o in spec.objectives:
-        cell = row.get(o.name)
-        value = units.number(cell) if isinstance(cell, str) else None
-        if o.quantity != "jc" or o.name in unit_of or not 0 < (value or 0) < JC_IMPLAUSIBLE:
-            continue
-        raise InputFileError(
-            f"{where} (sample {row['label'][:40]!r}): {o.name} = {cell} read in A/m^2, as the "
-            f"column names no unit, is {value / 1e4:.3g} A/cm^2, below any bulk's Jc: if the "
-            f"values are in A/cm^2, name the column '{o.name} [A/cm²]' (or '{o.name} [A/m²]' to "
-            "keep them in A/m^2)"
-        )
+        value = units.number(values.get(o.name))
+        if o.quantity == "jc" and value is not None and 0 < value < JC_IMPLAUSIBLE:
+            return o.name, values[o.name], value
+    return None
 
 
 def error_columns(spec: CampaignSpec) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -577,6 +578,37 @@ def test_objectives_measured_by_hand_are_set_over_the_api_and_kept_unless_replac
     for bad in ({"objectives": {}}, {"objectives": {"jc_3T": 1}, "replce": True}):
         assert lab.client.put(url, json=bad, headers=auth("alice")).status_code == 422
     assert lab.store.sample(NAME, "H1").objectives == {"jc_3T": 3e8}
+
+
+@pytest.mark.parametrize("jc", [5e-324, 2.1, 21000, "21000", "21000 ± 300"])
+def test_a_bare_jc_below_any_bulk_s_is_refused_as_import_refuses_it(lab, jc):
+    """A bare number is A/m^2: 21000 typed from an A/cm^2 table is 2.1 A/cm^2, a 422 on add and
+    on update (``fluxtrap import`` refuses such a column); with its unit it is taken."""
+    lab.store.add_sample(NAME, "H1", P)
+    before = snapshot(lab)
+    for r in (
+        lab.client.post(
+            f"{C}/samples",
+            json={"label": "H2", "params": P, "objectives": {"jc_3T": jc}},
+            headers=auth("alice"),
+        ),
+        lab.client.put(
+            f"{C}/samples/H1/objectives", json={"objectives": {"jc_3T": jc}}, headers=auth("alice")
+        ),
+    ):
+        assert r.status_code == 422, r.text
+        detail = r.json()["detail"]
+        assert "jc_3T" in detail and "read in A/m^2" in detail
+    assert snapshot(lab) == before
+    suggested = re.search(r'"([^"]* A/cm\^2)"', detail).group(1)  # the same number, in A/cm^2
+    body = {"objectives": {"jc_3T": suggested}}
+    r = lab.client.put(f"{C}/samples/H1/objectives", json=body, headers=auth("alice"))
+    assert r.json()["objectives"] == {"jc_3T": pytest.approx(float(str(jc).split(" ±")[0]) * 1e4)}
+    body = {"objectives": {"jc_3T": "2.1 A/m^2"}, "replace": True}  # tiny, but said so: taken
+    r = lab.client.put(f"{C}/samples/H1/objectives", json=body, headers=auth("alice"))
+    assert (r.status_code, r.json()["objectives"]) == (200, {"jc_3T": 2.1})
+    body = {"label": "H3", "params": P, "objectives": {"jc_3T": 0}}  # none: not implausible
+    assert lab.client.post(f"{C}/samples", json=body, headers=auth("alice")).status_code == 201
 
 
 def test_a_sample_from_a_suggestion_keeps_the_origin_given_and_says_where_it_departs(lab):
