@@ -1134,10 +1134,12 @@ class Store:
             rec = None if u is None else _user_record(u)
             return rec if rec is not None and rec.active() else None
 
-    def users(self) -> list[UserRecord]:
-        """Every user (revoked and expired ones too), by name."""
+    def users(self, *, limit: int | None = None, skip: int = 0) -> list[UserRecord]:
+        """Users (revoked and expired ones too) by name: all, or ``limit`` after the first
+        ``skip``."""
         with self._reader() as s:
-            return [_user_record(u) for u in s.scalars(select(m.User).order_by(m.User.name))]
+            q = select(m.User).order_by(m.User.name).offset(skip).limit(limit)
+            return [_user_record(u) for u in s.scalars(q)]
 
     def revoke_user(self, name: str) -> UserRecord:
         """Stop accepting ``name``'s token from now on and end their dashboard sessions (the user

@@ -35,6 +35,7 @@ from fluxtrap.workflows import history
 MAX_SAMPLES = 1000  # samples in one list (a campaign's page; notes of up to 10 000 characters)
 MAX_CAMPAIGNS = 500  # campaigns in one list (each with its spec): a page, as samples are
 MAX_SUGGESTIONS = 500  # suggestions in one list (each with its model summary)
+MAX_USERS = 500  # users in one list (admins': a page, as campaigns are)
 MAX_MEASUREMENTS = 500  # a sample's measurements in one list (each with its metadata's warnings)
 
 
@@ -242,9 +243,23 @@ def me(user: Reader) -> schemas.User:
     tags=["auth"],
     responses={403: {"model": schemas.Error, "description": "only admins list users"}},
 )
-def list_users(request: Request, user: Admin) -> list[schemas.UserInfo]:
-    """Every user of this store with their role and token state (admins only)."""
-    return [schemas.UserInfo.of(u) for u in _store(request).users()]
+def list_users(
+    request: Request,
+    response: Response,
+    user: Admin,
+    limit: Annotated[
+        schemas.Count, Query(ge=1, le=MAX_USERS, description=f"how many, at most {MAX_USERS}")
+    ] = MAX_USERS,
+    offset: Annotated[
+        schemas.Count,
+        Query(ge=0, le=MAX_OFFSET, description="how many of the first by name to skip"),
+    ] = 0,
+) -> list[schemas.UserInfo]:
+    """The users of this store by name with their role and token state (admins only):
+    ``limit`` after the first ``offset``; the next and previous pages in the ``Link`` header."""
+    rows = _store(request).users(limit=limit + 1, skip=offset)  # one more: a next?
+    _link_pages(request, response, len(rows) > limit, limit, offset)
+    return [schemas.UserInfo.of(u) for u in rows[:limit]]
 
 
 # -- campaigns ---------------------------------------------------------------------------------

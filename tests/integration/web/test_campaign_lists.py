@@ -12,7 +12,13 @@ from urllib.parse import quote
 import pytest
 
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.web.api import MAX_CAMPAIGNS, MAX_MEASUREMENTS, MAX_SAMPLES, MAX_SUGGESTIONS
+from fluxtrap.web.api import (
+    MAX_CAMPAIGNS,
+    MAX_MEASUREMENTS,
+    MAX_SAMPLES,
+    MAX_SUGGESTIONS,
+    MAX_USERS,
+)
 from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.pages import PAGE_CAMPAIGNS, PAGE_SAMPLES, PAGE_SUGGESTIONS
 
@@ -54,6 +60,33 @@ def test_the_api_pages_campaigns_oldest_first(lab):
     assert set(lab.client.get("/api/campaigns?limit=3&offset=6", headers=auth("rita")).links) == {
         "prev"
     }
+
+
+def test_the_api_pages_users_by_name_for_admins(lab):
+    """``GET /api/users`` answered every user at once; a page now, as campaigns are."""
+    ada = {"Authorization": "Bearer ada-token-0123456789"}
+    lab.store.add_user("ada", "admin", "ada-token-0123456789")
+    for i in range(4):
+        lab.store.add_user(f"user{i}", "reader", f"user{i}-token-0123456789")
+    names = ["ada", "alice", "bob", "rita", "user0", "user1", "user2", "user3"]
+
+    def page(query: str) -> list[str]:
+        r = lab.client.get(f"/api/users{query}", headers=ada)
+        assert r.status_code == 200, r.text
+        return [u["name"] for u in r.json()]
+
+    assert page("") == names
+    assert page("?limit=3") == names[:3]
+    assert page("?limit=3&offset=3") == names[3:6]
+    assert page("?offset=6&limit=3") == names[6:]
+    r = lab.client.get("/api/users?limit=3&offset=3", headers=ada)
+    assert {rel: x["url"] for rel, x in r.links.items()} == {
+        "next": "/api/users?limit=3&offset=6",
+        "prev": "/api/users?limit=3&offset=0",
+    }
+    r = lab.client.get(f"/api/users?limit={MAX_USERS + 1}", headers=ada)
+    assert r.status_code == 422 and f"less than or equal to {MAX_USERS}" in r.text
+    assert lab.client.get("/api/users?limit=3", headers=auth("alice")).status_code == 403
 
 
 @pytest.mark.parametrize(
