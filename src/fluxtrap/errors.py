@@ -38,7 +38,8 @@ class AnalysisError(FluxtrapError, ValueError):
 
 
 class ConflictError(FluxtrapError):
-    """An action the current state does not allow (cancelling a job that has finished)."""
+    """An action the current state does not allow (cancelling a job that has finished, a name or
+    label already taken)."""
 
 
 class QuotaError(FluxtrapError):

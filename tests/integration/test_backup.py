@@ -18,7 +18,7 @@ import tomli
 from sqlalchemy import LargeBinary, select
 
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.errors import ConflictError, InputFileError, ValidationError
 from fluxtrap.simulate import Case
 from fluxtrap.store import CurveData, Store
 from fluxtrap.store import models as m
@@ -153,7 +153,7 @@ def test_backup_and_restore_into_a_fresh_database_row_for_row(tmp_path, store_ur
     assert target.user_by_token("bob-new-token-0123456789").name == "bob"
     # the restored campaign works as usual
     target.add_sample(NAME, "B2", P | {"dwell_time": 30}, recorded_by="bob")
-    with pytest.raises(ValidationError, match="already exists"):
+    with pytest.raises(ConflictError, match="already exists"):
         restore(target, tmp_path / "k.zip")
 
 
@@ -379,7 +379,7 @@ def test_labels_an_older_store_took_restore_whole(tmp_path, store_url):
     target = Store(store_url)
     assert restore(target, tmp_path / "k.zip")[1]["samples"] == 6
     assert [x.label for x in target.samples(NAME)] == ["B1", "S1", "B3", *old]
-    with pytest.raises(ValidationError, match="label '\uff22\uff11' is already used as '[Bb]1'"):
+    with pytest.raises(ConflictError, match="label '\uff22\uff11' is already used as '[Bb]1'"):
         target.add_sample(NAME, "\uff22\uff11", P)  # new labels: the _alike rule holds
 
 
@@ -393,7 +393,7 @@ def test_a_campaign_named_alike_a_taken_one_is_not_restored(tmp_path, store_url)
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict()
     target.create_campaign(CampaignSpec.from_dict(spec | {"name": "k-ba122\u00a0sps"}))
     with pytest.raises(
-        ValidationError,
+        ConflictError,
         match=re.escape(f"campaign {NAME!r} already exists as 'k-ba122\\xa0sps' (the same text"),
     ):
         restore(target, tmp_path / "k.zip")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fluxtrap.errors import NotFoundError, ValidationError
+from fluxtrap.errors import ConflictError, NotFoundError, ValidationError
 from fluxtrap.store import Store
 from fluxtrap.store.store import alembic_config
 
@@ -104,16 +104,24 @@ def test_a_user_name_alike_a_taken_one_is_refused(store_url):
     store = Store(store_url)
     store.add_user("alice", "writer", "alice-token-0123456789")
     store.add_user("élodie", "reader", "elodie-token-0123456789")
-    for name, says in (
-        ("alice", "user 'alice' already exists"),
-        ("Alice", "user 'Alice' already exists as 'alice' (the same text in another"),
-        ("ＡＬＩＣＥ", "user 'ＡＬＩＣＥ' already exists as 'alice'"),
-        ("e\u0301lodie", "already exists as 'élodie'"),
-        ("alice\u200b", "user name 'alice\\u200b': use 1 to 200 characters without / \\"),
-        ("al/ice", "user name 'al/ice': use 1 to 200"),
-        (" ", "user name ' ': use 1 to 200"),
+    for name, error, says in (
+        ("alice", ConflictError, "user 'alice' already exists"),
+        (
+            "Alice",
+            ConflictError,
+            "user 'Alice' already exists as 'alice' (the same text in another",
+        ),
+        ("ＡＬＩＣＥ", ConflictError, "user 'ＡＬＩＣＥ' already exists as 'alice'"),
+        ("e\u0301lodie", ConflictError, "already exists as 'élodie'"),
+        (
+            "alice\u200b",
+            ValidationError,
+            "user name 'alice\\u200b': use 1 to 200 characters without / \\",
+        ),
+        ("al/ice", ValidationError, "user name 'al/ice': use 1 to 200"),
+        (" ", ValidationError, "user name ' ': use 1 to 200"),
     ):
-        with pytest.raises(ValidationError, match=re.escape(says)):
+        with pytest.raises(error, match=re.escape(says)):
             store.add_user(name, "admin", f"{name}-new-token-0123456789")
     assert [u.name for u in store.users()] == ["alice", "élodie"]
 
@@ -131,7 +139,7 @@ def test_alike_users_stored_before_keep_working(store_url):
     assert store.user_by_token("lower-token-0123456789").name == "alice"
     store.rotate_token("Alice", "upper-new-token-0123456789")
     assert store.user_by_token("upper-new-token-0123456789").name == "Alice"
-    with pytest.raises(ValidationError, match="user 'ALICE' already exists as '(a|A)lice'"):
+    with pytest.raises(ConflictError, match="user 'ALICE' already exists as '(a|A)lice'"):
         store.add_user("ALICE", "admin", "third-token-0123456789")
     assert sorted(u.name for u in store.users()) == ["Alice", "alice"]
 

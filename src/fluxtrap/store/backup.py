@@ -44,7 +44,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, Tab
 
 from fluxtrap import __version__
 from fluxtrap.campaign import CampaignSpec, check_new_name, check_who
-from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
+from fluxtrap.errors import ConflictError, FluxtrapError, InputFileError, ValidationError
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
 from fluxtrap.store.records import CurveData
@@ -137,7 +137,7 @@ def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str
 def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[str, int]]:
     """Restore the campaign in ``archive`` into ``store`` (new ids, one transaction); returns
     its name and the row count per table. ``InputFileError`` for a damaged or foreign archive,
-    ``ValidationError`` if the campaign exists in ``store`` already (named alike counts)."""
+    ``ConflictError`` if the campaign exists in ``store`` already (named alike counts)."""
     members, files, manifest = _read_checked(Path(archive))
     tables = {name: _load(members, f"tables/{name}.json", archive) for name in [*TABLES, "users"]}
     name = manifest["campaign"]
@@ -146,7 +146,7 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
         _lock_names(s)  # as create_campaign: no "k-ba122 sps" beside "K-Ba122 SPS"
         for other in s.scalars(select(m.Campaign.name)):
             if _alike(other) == _alike(name):
-                raise ValidationError(
+                raise ConflictError(
                     f"{archive}: campaign {name!r} already exists{_taken_as(other, name)} in "
                     f"{store!r}; restore into another database"
                 )

@@ -180,9 +180,7 @@ class Store:
                 with session.begin():
                     yield session
             except IntegrityError as err:
-                raise ValidationError(
-                    f"the store refused the write: {_integrity_reason(err)}"
-                ) from None
+                raise _integrity_error(err) from None
             except DataError as err:  # e.g. PostgreSQL refusing a NUL or an out-of-range number
                 reason = str(err.orig).splitlines()[0]
                 raise ValidationError(f"the store refused a value: {reason}") from None
@@ -218,7 +216,7 @@ class Store:
             key = _alike(spec.name)
             for other in s.scalars(select(m.Campaign.name)):  # tens in a lab
                 if _alike(other) == key:
-                    raise ValidationError(
+                    raise ConflictError(
                         f"campaign {spec.name!r} already exists{_taken_as(other, spec.name)}"
                     )
             c = m.Campaign(name=spec.name, spec=spec.to_dict(), created_by=created_by)
@@ -1339,7 +1337,7 @@ def _check_user_free(s: Session, name: str, taken: str) -> None:
     key = _alike(name)
     for other in s.scalars(select(m.User.name)):  # tens in a lab
         if _alike(other) == key:
-            raise ValidationError(f"{taken}{_taken_as(other, name)}")
+            raise ConflictError(f"{taken}{_taken_as(other, name)}")
 
 
 def _user(s: Session, name: str) -> m.User:
@@ -1360,11 +1358,16 @@ def _user_record(u: m.User) -> UserRecord:
     )
 
 
-def _integrity_reason(err: IntegrityError) -> str:
+def _integrity_error(err: IntegrityError) -> FluxtrapError:
+    """What the database refused: a label another writer took first is a ``ConflictError``,
+    as a label already taken is."""
     text = str(err.orig)
     if "uq_sample_label" in text or "samples.campaign_id, samples.label" in text:
-        return "a sample label is already used in the campaign (another writer was first)"
-    return text
+        return ConflictError(
+            "the store refused the write: a sample label is already used in the campaign "
+            "(another writer was first)"
+        )
+    return ValidationError(f"the store refused the write: {text}")
 
 
 def _row_where(rows: Sequence[Mapping[str, Any]], i: int) -> str:
@@ -1392,7 +1395,7 @@ def _new_sample(
         )
     if _alike(label) in taken:
         alike = _taken_as(taken[_alike(label)], label)
-        raise ValidationError(
+        raise ConflictError(
             f"{where}: label {label!r} is already used{alike} in campaign {c.name!r}"
         )
     taken[_alike(label)] = label

@@ -181,6 +181,7 @@ router = APIRouter(
     },
 )
 W = {403: {"model": schemas.Error, "description": "a reader tried to write"}}
+TAKEN = {409: {"model": schemas.Error, "description": "the name or label is taken"}}
 N = {
     404: {
         "model": schemas.Error,
@@ -286,7 +287,11 @@ def list_campaigns(
 
 
 @router.post(
-    "/campaigns", response_model=schemas.Campaign, status_code=201, tags=["campaigns"], responses=W
+    "/campaigns",
+    response_model=schemas.Campaign,
+    status_code=201,
+    tags=["campaigns"],
+    responses=W | TAKEN,
 )
 def create_campaign(request: Request, body: schemas.CampaignIn, user: Writer) -> schemas.Campaign:
     """Create a campaign from the campaign file's content as JSON (the caller is recorded as
@@ -345,7 +350,7 @@ def list_samples(
     response_model=schemas.SampleAdded,
     status_code=201,
     tags=["samples"],
-    responses=W | N,
+    responses=W | N | TAKEN,
 )
 def add_sample(
     request: Request, campaign: str, body: schemas.SampleIn, user: Writer

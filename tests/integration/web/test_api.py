@@ -152,7 +152,6 @@ def test_a_campaign_suggest_will_refuse_is_told_so_at_creation_as_the_cli_does(l
 @pytest.mark.parametrize(
     "body, says",
     [
-        ({"name": NAME, "parameters": [{"name": "x", "low": 0, "high": 1}]}, "already exists"),
         (
             {"name": "c", "parameters": [{"name": "x", "low": 1, "high": 0}]},
             "need low < high",
@@ -185,6 +184,16 @@ def test_bad_campaign_is_422_saying_what(lab, body, says):
     r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
     assert r.status_code == 422
     assert says in str(r.json()["detail"])
+    assert snapshot(lab) == before
+
+
+def test_a_taken_campaign_name_is_409_conflict(lab):
+    """A name already taken is a conflict with the store's state (409), as a taken label is."""
+    before = snapshot(lab)
+    body = {"name": NAME, "parameters": [{"name": "x", "low": 0, "high": 1}]}
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert (r.status_code, r.json()["error"]) == (409, "ConflictError")
+    assert f"campaign {NAME!r} already exists" in r.json()["detail"]
     assert snapshot(lab) == before
 
 
@@ -237,7 +246,7 @@ def test_a_sample_made_outside_the_space_is_recorded_when_the_body_says_so(any_l
 @pytest.mark.parametrize(
     "body, code, says",
     [
-        ({"label": "B1", "params": P}, 422, "already used"),
+        ({"label": "B1", "params": P}, 409, "already used"),  # Conflict: the label is taken
         (
             {"label": "B2", "params": P | {"ramp_rate": 500}},
             422,
@@ -438,6 +447,8 @@ def test_openapi_schema_lists_every_route(lab):
     ]  # fmt: skip
     assert set(spec["paths"]["/api/jobs/{job_id}"]) == {"get", "delete"}
     assert {"403", "409"} <= set(spec["paths"]["/api/jobs/{job_id}"]["delete"]["responses"])
+    assert "409" in spec["paths"]["/api/campaigns"]["post"]["responses"]
+    assert "409" in spec["paths"]["/api/campaigns/{campaign}/samples"]["post"]["responses"]
     assert "429" in spec["paths"]["/api/simulations"]["post"]["responses"]
 
 

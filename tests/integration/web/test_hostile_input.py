@@ -256,7 +256,7 @@ def test_a_label_alike_another_but_for_case_or_unicode_form_is_refused(lab, labe
     r = lab.client.post(
         f"/api/campaigns/{NAME}/samples", json={"label": label, "params": P}, headers=auth("alice")
     )
-    assert r.status_code == 422, r.text
+    assert r.status_code == 409, r.text
     assert f"label {label!r} is already used as {taken!r} (the same text in another Unicode " \
         "form, case or spacing)" in r.json()["detail"]  # fmt: skip
     assert [s.label for s in lab.store.samples(NAME)] == [taken]
@@ -267,7 +267,7 @@ def test_a_campaign_name_alike_another_but_for_case_or_unicode_form_is_refused(l
     """Two campaigns whose names read the same in the campaign list, each with its own samples."""
     body = {"name": name, "parameters": [{"name": "x", "low": 0, "high": 1}]}
     r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
-    assert r.status_code == 422, r.text
+    assert r.status_code == 409, r.text
     assert r.json()["detail"] == (
         f"campaign {name!r} already exists as {NAME!r} (the same text in another Unicode form, "
         "case or spacing)"
