@@ -106,7 +106,7 @@ def serve(
         store = store_from(db, create=True)
         scheme = "https" if ssl_certfile else "http"
         console.print(f"fluxtrap on {scheme}://{host}:{port}/ (API docs at /docs), store {store!r}")
-        if not store.users():
+        if not store.users(limit=1):
             command = "fluxtrap user add NAME --role writer" + (f" --db {db}" if db else "")
             console.print(
                 "This store has no users yet, so nobody can log in. Create one (its token is shown "

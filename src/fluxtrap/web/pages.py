@@ -98,7 +98,7 @@ def safe_next(next: str) -> str:
 
 @router.get("/login")
 def login(request: Request, next: str = "/") -> HTMLResponse:
-    no_users = not store_of(request).users()
+    no_users = not store_of(request).users(limit=1)
     return _page(request, "login.html", None, next=safe_next(next), no_users=no_users)
 
 
