@@ -195,6 +195,18 @@ def _store(request: Request) -> Store:
     return store_of(request)
 
 
+def _limit(most: int) -> Any:
+    """A list endpoint's ``?limit`` query parameter: 1 to ``most``."""
+    return Annotated[schemas.Count, Query(ge=1, le=most, description=f"how many, at most {most}")]
+
+
+def _offset(skipped: str) -> Any:
+    """A list endpoint's ``?offset``: how many of the ``skipped`` ("first made") to skip."""
+    return Annotated[
+        schemas.Count, Query(ge=0, le=MAX_OFFSET, description=f"how many of the {skipped} to skip")
+    ]
+
+
 def _link_pages(request: Request, response: Response, more: bool, limit: int, offset: int) -> None:
     """The next (if ``more``) and previous pages' addresses, this path and query with
     ``offset`` moved, in a ``Link`` header (RFC 8288: rel="next", rel="prev"; the path
@@ -248,13 +260,8 @@ def list_users(
     request: Request,
     response: Response,
     user: Admin,
-    limit: Annotated[
-        schemas.Count, Query(ge=1, le=MAX_USERS, description=f"how many, at most {MAX_USERS}")
-    ] = MAX_USERS,
-    offset: Annotated[
-        schemas.Count,
-        Query(ge=0, le=MAX_OFFSET, description="how many of the first by name to skip"),
-    ] = 0,
+    limit: _limit(MAX_USERS) = MAX_USERS,
+    offset: _offset("first by name") = 0,
 ) -> list[schemas.UserInfo]:
     """The users of this store by name with their role and token state (admins only):
     ``limit`` after the first ``offset``; the next and previous pages in the ``Link`` header."""
@@ -269,14 +276,8 @@ def list_campaigns(
     request: Request,
     response: Response,
     user: Reader,
-    limit: Annotated[
-        schemas.Count,
-        Query(ge=1, le=MAX_CAMPAIGNS, description=f"how many, at most {MAX_CAMPAIGNS}"),
-    ] = MAX_CAMPAIGNS,
-    offset: Annotated[
-        schemas.Count,
-        Query(ge=0, le=MAX_OFFSET, description="how many of the first created to skip"),
-    ] = 0,
+    limit: _limit(MAX_CAMPAIGNS) = MAX_CAMPAIGNS,
+    offset: _offset("first created") = 0,
 ) -> list[schemas.Campaign]:
     """Campaigns, oldest first: ``limit`` after the first ``offset`` (a page: a list of every
     campaign grew with the store, each with its spec); the next and previous pages in the
@@ -329,13 +330,8 @@ def list_samples(
     response: Response,
     campaign: str,
     user: Reader,
-    limit: Annotated[
-        schemas.Count, Query(ge=1, le=MAX_SAMPLES, description=f"how many, at most {MAX_SAMPLES}")
-    ] = MAX_SAMPLES,
-    offset: Annotated[
-        schemas.Count,
-        Query(ge=0, le=MAX_OFFSET, description="how many of the first recorded to skip"),
-    ] = 0,
+    limit: _limit(MAX_SAMPLES) = MAX_SAMPLES,
+    offset: _offset("first recorded") = 0,
 ) -> list[schemas.Sample]:
     """The campaign's samples in recording order: ``limit`` after the first ``offset`` (a page:
     6000 samples with long notes were one 62 MB answer); the next and previous pages in the
@@ -398,14 +394,8 @@ def list_measurements(
     campaign: str,
     label: str,
     user: Reader,
-    limit: Annotated[
-        schemas.Count,
-        Query(ge=1, le=MAX_MEASUREMENTS, description=f"how many, at most {MAX_MEASUREMENTS}"),
-    ] = MAX_MEASUREMENTS,
-    offset: Annotated[
-        schemas.Count,
-        Query(ge=0, le=MAX_OFFSET, description="how many of the first recorded to skip"),
-    ] = 0,
+    limit: _limit(MAX_MEASUREMENTS) = MAX_MEASUREMENTS,
+    offset: _offset("first recorded") = 0,
 ) -> list[schemas.Measurement]:
     """A sample's measurements, oldest first, each with what its analysis warned about:
     ``limit`` after the first ``offset``, the next and previous pages in the ``Link`` header
@@ -576,14 +566,8 @@ def list_suggestions(
     campaign: str,
     user: Reader,
     status: schemas.SuggestionStatus | None = None,
-    limit: Annotated[
-        schemas.Count,
-        Query(ge=1, le=MAX_SUGGESTIONS, description=f"how many, at most {MAX_SUGGESTIONS}"),
-    ] = MAX_SUGGESTIONS,
-    offset: Annotated[
-        schemas.Count,
-        Query(ge=0, le=MAX_OFFSET, description="how many of the first made to skip"),
-    ] = 0,
+    limit: _limit(MAX_SUGGESTIONS) = MAX_SUGGESTIONS,
+    offset: _offset("first made") = 0,
 ) -> list[schemas.Suggestion]:
     """The campaign's suggestions (or those with ``status``), oldest first: ``limit`` after the
     first ``offset``, the next and previous pages in the ``Link`` header (a list of every one
@@ -754,12 +738,8 @@ def list_simulations(
     request: Request,
     response: Response,
     user: Reader,
-    limit: Annotated[
-        schemas.Count, Query(ge=1, le=MAX_LISTED, description=f"how many, at most {MAX_LISTED}")
-    ] = MAX_LISTED,
-    offset: Annotated[
-        schemas.Count, Query(ge=0, le=MAX_OFFSET, description="how many of the newest to skip")
-    ] = 0,
+    limit: _limit(MAX_LISTED) = MAX_LISTED,
+    offset: _offset("newest") = 0,
 ) -> list[schemas.Simulation]:
     """Stored simulations (finished web jobs and ``fluxtrap simulate --db``), by id: the newest
     ``limit`` after the ``offset`` newest (a page counted from the newest; each carries its
