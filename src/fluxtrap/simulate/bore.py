@@ -121,7 +121,7 @@ class BoreField:
             "homogeneity_ppm": _finite(self.homogeneity_ppm),
             "drift_ppm_per_h": self.drift_ppm_per_h,
             "axial_coefficients": {
-                f"z{n}": {"T_per_m^n": float(c), "ppm_at_dsv": _finite(p)}
+                f"z{n}": {"T_per_m^n": _finite(c), "ppm_at_dsv": _finite(p)}
                 for n, (c, p) in enumerate(
                     zip(self.coefficients_T_m, self.coefficients_ppm, strict=True)
                 )

@@ -462,3 +462,27 @@ def test_the_maps_kept_in_memory_are_bounded_by_their_bytes(lab, monkeypatch):
         for i in (*ids, third)
     ]
     assert kept == [["probes"], ["probes", "map-0", "map-1"], ["probes", "map-0", "map-1"]]
+
+
+def test_a_stored_bore_with_null_numbers_shows_dashes(lab):
+    """A bore whose centre field is 0 (zero-field cooled: no current) stores its ppm numbers and
+    their error estimates as null, and a DSV so small that C_n / R^n overflows stores its T/m^n
+    terms as null (Infinity made summary.json invalid JSON): the page shows "-" for each (it
+    answered 500: "%.2g" of None)."""
+    import tomli
+
+    case = Case.from_dict(tomli.loads(RING_CASE))
+    bore = {"dsv_m": 4e-3, "center_z_m": 3e-3, "centre_T": 0.0, "homogeneity_ppm": None,
+            "drift_ppm_per_h": None,
+            "axial_coefficients": {"z0": {"T_per_m^n": 0.0, "ppm_at_dsv": None},
+                                   "z2": {"T_per_m^n": None, "ppm_at_dsv": None}}}  # fmt: skip
+    summary = {"probes": {}, "bore": bore, "accuracy": {"bore": {"centre_error_T": 0.0,
+                                                   "homogeneity_error_ppm": None}}}  # fmt: skip
+    csv = b"time_s,applied_T,temperature_K,bore_centre_Bz_T\n0,0,5,0\n"
+    rec = lab.store.add_simulation(case, RING_CASE, summary=summary, probes_csv=csv)
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    page = lab.client.get(f"/simulations/{rec.id}")
+    assert page.status_code == 200
+    html = page.text
+    assert 'id="bore-summary"' in html and "0 T ± 0</td>" in html and "- ppm</td>" in html
+    assert '<td>z2</td><td class="num">-</td>' in html

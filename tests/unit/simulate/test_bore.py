@@ -129,6 +129,19 @@ def test_analyse_gathers_the_numbers_and_profiles():
     assert d["drift_ppm_per_h"] is None and "ppm over 10 mm DSV" in repr(got)
 
 
+def test_a_sphere_too_small_for_its_terms_writes_them_as_null():
+    """A [bore] dsv of 1e-300 m is read; C_n = (Legendre sum) / R^n overflows to inf from n = 2,
+    which json.dumps wrote as the bare token Infinity (summary.json invalid JSON): such terms are
+    null, the centre field stays."""
+    import json
+
+    d = analyse(Bore(1e-300, ZC), loops_field(LOOPS), loops_axis(LOOPS)).to_dict()
+    text = json.dumps(d, allow_nan=False)
+    terms = json.loads(text)["axial_coefficients"]
+    assert terms["z8"]["T_per_m^n"] is None
+    assert terms["z0"]["T_per_m^n"] == pytest.approx(d["centre_T"], rel=1e-12) != 0
+
+
 CASE = {
     "materials": {"sc": {"n": 35, "jc": {"constant": "1e4 A/cm^2"}}},
     "stack": [
