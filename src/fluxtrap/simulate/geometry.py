@@ -163,17 +163,25 @@ class Bore:
             raise ValidationError(f"bore.dsv: must be > 0, got {d['dsv']!r}")
         if not stack:
             raise ValidationError("stack: no layers; add at least one [[stack]] table")
-        middle = 0.5 * (min(x.z_m for x in stack) + max(x.top_m for x in stack))
+        top = max(x.top_m for x in stack)
+        middle = 0.5 * (min(x.z_m for x in stack) + top)
         zc = quantity(d, "center_z", "length", "bore") if "center_z" in d else middle
         bore = cls(dsv, zc)
+        # a disk's mid height is no place for a sphere: say where it came from
+        default = "" if "center_z" in d else " (center_z: the stack's mid height, by default)"
         for i, x in enumerate(stack):
             dz = max(x.z_m - zc, 0.0, zc - x.top_m)
             if math.hypot(x.inner_radius_m, dz) < bore.radius_m * (1 - 1e-9):
                 raise ValidationError(
-                    f"bore: the sphere of dsv {dsv * 1e3:g} mm at z = {zc * 1e3:g} mm reaches into "
-                    f"stack[{i}] ({x.material}, r {x.inner_radius_m * 1e3:g}..{x.radius_m * 1e3:g} "
-                    f"mm, z {x.z_m * 1e3:g}..{x.top_m * 1e3:g} mm); it must lie in air, inside "
-                    "the rings' bore or beside the stack"
+                    f"bore: the sphere of dsv {dsv * 1e3:g} mm at z = {zc * 1e3:g} mm{default} "
+                    f"reaches into stack[{i}] ({x.material}, r {x.inner_radius_m * 1e3:g}.."
+                    f"{x.radius_m * 1e3:g} mm, z {x.z_m * 1e3:g}..{x.top_m * 1e3:g} mm); it must "
+                    "lie in air, inside the rings' bore or beside the stack"
+                    + (
+                        f": give bore.center_z, e.g. {top * 1e3 + dsv * 500:g} mm (above the stack)"
+                        if default and not x.is_ring
+                        else ""
+                    )
                 )
         return bore
 

@@ -197,6 +197,20 @@ def test_a_bore_without_a_stack_is_refused_as_a_case_without_layers():
         Case.from_dict({**CASE, "stack": [], "bore": {"dsv": "4 mm"}})
 
 
+def test_a_sphere_at_a_disks_default_mid_height_is_refused_saying_where_to_put_it():
+    """Without center_z the sphere sits at the stack's mid height, inside a disk: the error said
+    only that it must lie in air, not that its place was a default nor what to give."""
+    disk = {"material": "sc", "radius": "15 mm", "thickness": "5 mm"}
+    with pytest.raises(ValidationError) as e:
+        Case.from_dict({**CASE, "stack": [disk, disk], "bore": {"dsv": "4 mm"}})
+    assert "z = 5 mm (center_z: the stack's mid height, by default)" in str(e.value)
+    assert str(e.value).endswith("give bore.center_z, e.g. 12 mm (above the stack)")
+    c = Case.from_dict(
+        {**CASE, "stack": [disk, disk], "bore": {"dsv": "4 mm", "center_z": "12 mm"}}
+    )
+    assert c.bore.center_z_m == pytest.approx(0.012)
+
+
 def test_a_sphere_above_a_disk_is_allowed():
     disk = {"material": "sc", "radius": "15 mm", "thickness": "5 mm"}
     c = Case.from_dict({**CASE, "stack": [disk], "bore": {"dsv": "4 mm", "center_z": "7 mm"}})
