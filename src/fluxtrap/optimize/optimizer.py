@@ -142,7 +142,11 @@ OUTLIER_IQR = 1000.0
 
 
 MAX_BATCH = 100  # suggestions in one ask: a lab batch, and a bounded acquisition optimisation
-MAX_PENDING = 1000  # pending points conditioned on (each is a fantasy in qLogNEI)
+# pending points conditioned on jointly (each a fantasy in qLogNEI, and in every MC sample's box
+# decomposition in qLogNEHVI), the one limit for ask, model_slices and the campaign workflow
+# (CLI, API, dashboard): the model page with 200 open suggestions took 62 s, with 1000 over 300 s
+# and 3 GB; one point with 1000 pending took 89 s (two objectives: 53 s with 500, 260 s with 1000)
+MAX_PENDING = 100
 MAX_OBSERVATIONS = 2000  # told in all: the GP fit is O(n^3) in time, O(n^2) in memory
 # with a categorical parameter (MixedSingleTaskGP, a search per combination): tell + ask(1) in 4
 # parameters, one of 3 choices, took 3.9 / 18.5 / 48 / 215 s at 200 / 400 / 800 / 1200 samples
@@ -162,15 +166,21 @@ SEARCH_DIMS = 10
 # safety stop (s): past it no round starts a further combination (its first always runs); far
 # above a normal ask (0.1-60 s), and when hit the answer says its picks are not reproducible
 SEARCH_SAFETY_S = 300.0
-# pending points with several objectives: each is in every MC sample's box decomposition; one
-# point, 30 observations, one thread: 2 objectives 21 s with 300 pending, 53 s with 500, 260 s
-# with 1000 (one objective: 89 s with MAX_PENDING)
-MAX_HV_PENDING = 500
 
 
 # acquisition optimiser effort: each raw sample and restart is evaluated with every MC sample
 # (raw_samples=1e9 allocated until memory ran out; 0 of any failed inside BoTorch)
 MAX_EFFORT = {"num_restarts": 256, "raw_samples": 65536, "mc_samples": 4096}
+
+
+def check_pending(count: int, where: str) -> None:
+    """A ValidationError naming ``where`` if ``count`` pending points exceed ``MAX_PENDING``;
+    called before any fit."""
+    if count > MAX_PENDING:
+        raise ValidationError(
+            f"{where}: {count} pending points, at most {MAX_PENDING} (the acquisition conditions "
+            "on them jointly; discard old open suggestions)"
+        )
 
 
 def _whole(value: object, what: str, low: int, high: int) -> int:
@@ -656,14 +666,7 @@ class Optimizer:
                 "improvement's work grows exponentially with them); give the others goal = "
                 '"constraint" (measured, not optimised)'
             )
-        limit, objectives = (
-            (MAX_PENDING, "") if k == 1 else (MAX_HV_PENDING, f" with {k} objectives")
-        )
-        if pending is not None and len(pending) > limit:
-            raise ValidationError(
-                f"ask: {len(pending)} pending points, at most {limit}{objectives} (discard old "
-                "open suggestions)"
-            )
+        check_pending(0 if pending is None else len(pending), "ask")
         space = self.space
         P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
         seen = set(space.keys(self._X)) | (set(space.keys(pending)) if P is not None else set())

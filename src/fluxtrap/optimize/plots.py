@@ -29,7 +29,7 @@ from fluxtrap.campaign import (  # noqa: E402
     shown_acquisition,
 )
 from fluxtrap.errors import ValidationError  # noqa: E402
-from fluxtrap.optimize.optimizer import one_thread, quiet_numerics  # noqa: E402
+from fluxtrap.optimize.optimizer import check_pending, one_thread, quiet_numerics  # noqa: E402
 from fluxtrap.optimize.space import Categorical  # noqa: E402
 
 
@@ -79,6 +79,7 @@ def model_slices(
     acquisition} arrays ``(n_grid,)``}, ``two_d`` {(p, q): {x ``(n_grid,)``, y ``(n_grid,)``,
     mean, std, acquisition ``(n_grid, n_grid)`` indexed [y, x]}}, ``data`` (observations).
     """
+    check_pending(0 if pending is None else len(pending), "model_slices")
     space = opt.space
     objective = objective or opt.objectives[0]
     j = opt.objectives.index(objective)

@@ -24,12 +24,10 @@ import pandas as pd
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import ValidationError
-from fluxtrap.optimize.optimizer import Optimizer
+from fluxtrap.optimize.optimizer import MAX_PENDING, Optimizer
 from fluxtrap.optimize.space import Categorical, SearchSpace
 from fluxtrap.outputs import jsonable
 from fluxtrap.store import Store, SuggestionRecord
-
-MAX_PENDING = 100  # pending points the batch acquisition conditions on (memory grows faster)
 
 
 def campaign_optimizer(
@@ -47,9 +45,8 @@ def campaign_optimizer(
     parameters (fixed ones left out) and the linear constraints; objectives with goal
     ``constraint`` and the bounds of ``[[constraints]]`` on outcomes become outcome constraints.
     ``options`` go to :class:`Optimizer`; its ``budget`` defaults to the campaign's. More than
-    ``MAX_PENDING`` pending points is a ValidationError, before any fit: the acquisition
-    conditions on all of them jointly (the dashboard's model page with 200 open suggestions
-    took 62 s, with 1000 over 300 s and 3 GB, with 5000 23 GB before it was killed)."""
+    the optimizer's ``MAX_PENDING`` pending points is a ValidationError naming both counts,
+    before any fit (the limit ``ask`` and ``model_slices`` apply)."""
     goals = spec.optimised_objectives
     if not goals:
         raise ValidationError(

@@ -72,8 +72,8 @@ def test_more_pending_points_than_the_optimizer_takes_are_refused_before_a_fit(l
     campaign with 200 open suggestions took 62 s, with 5000 it took 23 GB and was killed. One
     point over MAX_PENDING (open suggestions and samples not measured, counted as pending) is
     refused, naming both counts, and the model page says so instead of drawing."""
+    from fluxtrap.optimize.optimizer import MAX_PENDING
     from fluxtrap.web.auth import COOKIE
-    from fluxtrap.workflows.suggest import MAX_PENDING
 
     from .conftest import login
 

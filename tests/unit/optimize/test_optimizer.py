@@ -24,6 +24,7 @@ from fluxtrap.optimize import (
 from fluxtrap.optimize.optimizer import (
     MAX_MIXED_OBSERVATIONS,
     MAX_OBSERVATIONS,
+    MAX_PENDING,
     _some_combinations,
 )
 
@@ -198,14 +199,19 @@ def test_seeds_outside_numpy_and_torch_range_are_refused(seed):
     assert Optimizer(SearchSpace(SPS), seed=2**32 - 1).seed == 2**32 - 1
 
 
-def test_a_batch_over_100_or_over_1000_pending_points_is_refused_before_work():
-    """-n 100000 stored 100 000 suggestions; pending points are fantasies of the model."""
+def test_a_batch_over_100_or_over_100_pending_points_is_refused_before_work():
+    """-n 100000 stored 100 000 suggestions; pending points are fantasies of the model. The
+    pending limit is the campaign workflow's too (it had 100 there, 1000 here: one point with
+    1000 pending took 89 s)."""
+    from fluxtrap.workflows import suggest
+
+    assert MAX_PENDING == 100 and suggest.MAX_PENDING is MAX_PENDING
     space = SearchSpace(SPS)
     opt = Optimizer(space)
     with pytest.raises(ValidationError, match="1 to 100, got 100000"):
         opt.ask(100_000)
-    with pytest.raises(ValidationError, match="1001 pending points, at most 1000"):
-        opt.ask(1, pending=space.sample(1001, seed=0))
+    with pytest.raises(ValidationError, match="ask: 101 pending points, at most 100"):
+        opt.ask(1, pending=space.sample(101, seed=0))
 
 
 def test_more_than_3_objectives_are_refused_before_the_model_is_fitted():
@@ -220,14 +226,19 @@ def test_more_than_3_objectives_are_refused_before_the_model_is_fitted():
     assert len(Optimizer(space, mc_samples=16, **FAST).tell(X, Y.iloc[:, :3]).ask(1)) == 1
 
 
-def test_over_500_pending_points_with_two_objectives_are_refused_before_the_fit():
-    """Each is in every MC sample's box decomposition: 1000 took 260 s for one point."""
+def test_over_100_pending_points_are_refused_before_the_fit_by_ask_and_model_slices():
+    """Each is in every MC sample's box decomposition with two objectives (1000 took 260 s for
+    one point); model_slices, the dashboard's model page, had no limit (1000 took over 300 s)."""
+    from fluxtrap.optimize.plots import model_slices
+
     space = SearchSpace(SPS)
     X = space.sample(4, seed=0)
     Y = pd.DataFrame({"jc_0T": sps_objective(X), "jc_3T": 1 - sps_objective(X)})
     opt = Optimizer(space, mc_samples=16, **FAST).tell(X, Y)
-    with pytest.raises(ValidationError, match="501 pending points, at most 500 with 2 objectives"):
-        opt.ask(1, pending=space.sample(501, seed=1))
+    with pytest.raises(ValidationError, match="ask: 101 pending points, at most 100"):
+        opt.ask(1, pending=space.sample(101, seed=1))
+    with pytest.raises(ValidationError, match="model_slices: 101 pending points, at most 100"):
+        model_slices(opt, pending=space.sample(101, seed=1))
     assert opt._model is None
 
 
