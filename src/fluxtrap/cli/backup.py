@@ -10,13 +10,30 @@ from typing import Annotated
 
 import typer
 
-from fluxtrap.cli.common import DbOption, console, out_file, sqlite_file, store_from
+from fluxtrap.cli.common import (
+    DbOption,
+    console,
+    interruptible,
+    out_file,
+    sqlite_file,
+    store_from,
+)
 from fluxtrap.errors import StoreError, ValidationError
 
 
 def register(app: typer.Typer) -> None:
-    app.command("backup")(backup)
-    app.command("restore")(restore)
+    app.command("backup")(
+        interruptible("backup", "nothing half-written (--out is replaced whole or left as it was)")(
+            backup
+        )
+    )
+    app.command("restore")(
+        interruptible(
+            "restore",
+            "nothing half-written (a campaign is restored in one transaction, whole or not at "
+            "all; a new --db file appears only when whole)",
+        )(restore)
+    )
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -19,6 +19,7 @@ from fluxtrap.cli.common import (
     DbOption,
     StatusNoteOption,
     console,
+    interruptible,
     key_values,
     notes_text,
     objective_cell,
@@ -50,6 +51,7 @@ sample_app = typer.Typer(help="Record and list samples.", no_args_is_help=True)
 
 # -- campaigns --------------------------------------------------------------------------------
 @campaign_app.command("create")
+@interruptible("campaign create")
 def campaign_create(
     file: Annotated[Path, typer.Argument(help="Campaign TOML file (parameters, objectives).")],
     by: Annotated[str | None, typer.Option("--by", help="Who created it.", callback=who)] = None,
@@ -72,6 +74,7 @@ def campaign_create(
 
 
 @campaign_app.command("list")
+@interruptible("campaign list")
 def campaign_list(db: DbOption = None) -> None:
     """List the campaigns and how many samples each has."""
     store = store_from(db)
@@ -88,6 +91,7 @@ def campaign_list(db: DbOption = None) -> None:
 
 
 @campaign_app.command("show")
+@interruptible("campaign show")
 def campaign_show(
     name: Annotated[str, typer.Argument(help="Campaign name.")], db: DbOption = None
 ) -> None:
@@ -128,6 +132,7 @@ def _history_table(store: Store, name: str) -> str:
 
 # -- samples ----------------------------------------------------------------------------------
 @sample_app.command("add")
+@interruptible("sample add")
 def sample_add(
     campaign: CampaignOption,
     label: Annotated[
@@ -250,6 +255,7 @@ def _say_bare_jc(spec: CampaignSpec, objectives: dict[str, str]) -> None:
 
 
 @sample_app.command("measured")
+@interruptible("sample measured")
 def sample_measured(
     campaign: CampaignOption,
     label: Annotated[str, typer.Argument(help="Sample label.")],
@@ -289,6 +295,7 @@ def sample_measured(
 
 
 @sample_app.command("status")
+@interruptible("sample status")
 def sample_status(
     campaign: CampaignOption,
     label: Annotated[str, typer.Argument(help="Sample label.")],
@@ -306,12 +313,16 @@ def sample_status(
 
 
 @sample_app.command("list")
+@interruptible("sample list")
 def sample_list(campaign: CampaignOption, db: DbOption = None) -> None:
     """List a campaign's samples."""
     console.print(_history_table(store_from(db), campaign), soft_wrap=True, highlight=False)
 
 
 # -- export / import --------------------------------------------------------------------------
+CSV_WHOLE = "nothing half-written (--out is replaced whole or left as it was)"
+
+
 def export(
     campaign: CampaignOption,
     out: Annotated[
@@ -355,5 +366,5 @@ def register_groups(app: typer.Typer) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``export`` and ``import`` to the root ``fluxtrap`` app."""
-    app.command("export")(export)
-    app.command("import")(import_)
+    app.command("export")(interruptible("export", CSV_WHOLE)(export))
+    app.command("import")(interruptible("import")(import_))

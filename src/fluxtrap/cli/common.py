@@ -3,13 +3,14 @@ of output paths."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.cells import cell_len
@@ -20,6 +21,8 @@ from fluxtrap.units import estimate_text, parse
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands that open it
     from fluxtrap.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # C0 and C1 control characters but the newline and tab: an escape sequence in a stored note, a
 # file's line or a name would otherwise reach the terminal (rich drops only some of them)
@@ -260,6 +263,28 @@ def on_interrupt(kept: str) -> Iterator[None]:
     except KeyboardInterrupt as err:
         typer.echo(f"interrupted: {kept}", err=True)
         raise typer.Exit(143 if isinstance(err, Terminated) else 130) from None
+
+
+# what a store command keeps when stopped: Store.transaction commits a change whole or rolls it back
+STORE_WHOLE = (
+    "nothing half-written (the store takes each change in one transaction, whole or not at all)"
+)
+
+
+def interruptible(command: str, kept: str = STORE_WHOLE) -> Callable[[F], F]:
+    """Decorate a command so that Ctrl-C or SIGTERM prints ``interrupted: <command>: <kept>``
+    (``on_interrupt``); ``fluxtrap import`` and the other store commands exited 130 without a
+    word."""
+
+    def wrap(function: F) -> F:
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            with on_interrupt(f"{command}: {kept}"):
+                return function(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    return wrap
 
 
 def time_after_origin(text: str, option: str) -> float:

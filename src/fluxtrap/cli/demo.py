@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fluxtrap.cli.common import QuietOption, out_dir
+from fluxtrap.cli.common import QuietOption, on_interrupt, out_dir
 
 
 def demo(
@@ -30,7 +30,12 @@ def demo(
     loops, the magnet simulation, the creep fit and an HTML report."""
     from fluxtrap.demo.run import DemoSettings, run_demo
 
-    run_demo(out, DemoSettings.quick(seed) if quick else DemoSettings(seed=seed), quiet=quiet)
+    kept = (
+        f"demo: {out / 'fluxtrap-demo.db'} holds the part done so far and {out / 'demo-report'} "
+        "may be an earlier run's; run the demo again (it starts its store afresh)"
+    )
+    with on_interrupt(kept):
+        run_demo(out, DemoSettings.quick(seed) if quick else DemoSettings(seed=seed), quiet=quiet)
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ from fluxtrap.cli.common import (
     CampaignOption,
     DbOption,
     console,
+    interruptible,
     key_values,
     objective_cell,
     out_file,
@@ -448,6 +449,7 @@ measure_app = typer.Typer(
 
 
 @measure_app.command("add")
+@interruptible("measure add")
 def measure_add(
     file: Annotated[Path, typer.Argument(help="Instrument file (Quantum Design .dat or CSV).")],
     campaign: CampaignOption,
@@ -550,6 +552,7 @@ def measure_add(
 
 
 @measure_app.command("list")
+@interruptible("measure list")
 def measure_list(
     campaign: CampaignOption,
     sample: Annotated[str | None, typer.Option("--sample", "-s", help="Only this sample.")] = None,

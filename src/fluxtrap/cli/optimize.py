@@ -21,6 +21,7 @@ from fluxtrap.cli.common import (
     StatusNoteOption,
     console,
     estimate_cell,
+    interruptible,
     objective_header,
     out_dir,
     out_file,
@@ -36,13 +37,19 @@ if TYPE_CHECKING:
     from fluxtrap.campaign import CampaignSpec
 
 
+SUGGEST_WHOLE = (
+    "nothing half-written (a batch of suggestions is stored in one transaction, whole or not at "
+    "all; --out is replaced whole or left as it was)"
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add the optimizer's commands to the root ``fluxtrap`` app."""
-    app.command("suggest")(suggest_cmd)
+    app.command("suggest")(interruptible("suggest", SUGGEST_WHOLE)(suggest_cmd))
     app.command("replay")(replay_cmd)
     suggestion_app = typer.Typer(help="The optimizer's suggestions.", no_args_is_help=True)
-    suggestion_app.command("list")(suggestion_list_cmd)
-    suggestion_app.command("mark")(suggestion_mark_cmd)
+    suggestion_app.command("list")(interruptible("suggestion list")(suggestion_list_cmd))
+    suggestion_app.command("mark")(interruptible("suggestion mark")(suggestion_mark_cmd))
     app.add_typer(suggestion_app, name="suggestion")
     plot_app = typer.Typer(help="Figures of campaigns and models.", no_args_is_help=True)
     plot_app.command("model")(plot_model_cmd)

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from fluxtrap.demo.results import DemoResult, best_so_far  # noqa: E402
 from fluxtrap.magnetometry import plots as mplots  # noqa: E402
 from fluxtrap.optimize.plots import model_slices, plot_slice_2d, shown_slices  # noqa: E402
+from fluxtrap.outputs import replacing_text  # noqa: E402
 from fluxtrap.units import to_A_cm2  # noqa: E402
 from fluxtrap.workflows.suggest import campaign_optimizer  # noqa: E402
 
@@ -286,7 +287,7 @@ the fit); S = {c.rate(c.t_start_s):.3g}; decay <b>{c.decay_ppm_per_h(c.t_end_s):
 <p>Simulation output: <code>simulation/probes.csv</code>, <code>simulation/summary.json</code>.</p>
 </body></html>
 """
-    res.report.write_text(page, encoding="utf-8")
+    replacing_text(res.report, page)  # whole or not at all, even when interrupted
     return res.report
 
 
