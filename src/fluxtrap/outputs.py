@@ -109,16 +109,32 @@ def claimed(out: str | os.PathLike[str]) -> Iterator[Path]:
     """The folder ``out`` (created) for this run alone while the block runs: a second run into it
     meanwhile is refused (``ConflictError``). Two simulations into one folder at once moved their
     files in one by one, a mix of both. The lock is ``out/.fluxtrap.lock`` (``filelock``: freed
-    when the process ends, even killed; the empty file stays); a folder this made and the run
-    left empty (refused, interrupted) is removed."""
+    when the process ends, even killed), removed when the run ends, while still held: a run that
+    opened it meanwhile then finds its lock is no longer the folder's and tries the new one
+    (locked, the name checked against the open file, ``_CLAIM_TRIES`` times). A folder this made
+    and the run left empty (refused, interrupted) is removed."""
     from filelock import FileLock, Timeout
 
     out = Path(out)
+    path = out / ".fluxtrap.lock"
     made = not out.exists()
+    held: list[os.stat_result] = []
+
+    def check(fd: int) -> None:  # filelock's on_acquired: the name must still be this file
+        if not _names(path, fd):
+            raise FileNotFoundError(f"{path}: removed while it was locked")
+        held.append(os.fstat(fd))
+
     try:
         out.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(out / ".fluxtrap.lock")
-        lock.acquire(timeout=0)
+        for attempt in range(_CLAIM_TRIES):
+            lock = FileLock(path, on_acquired=check)
+            try:
+                lock.acquire(timeout=0)
+                break
+            except FileNotFoundError:  # removed by the run that just ended: take the new one
+                if attempt == _CLAIM_TRIES - 1:
+                    raise Timeout(str(path)) from None
     except Timeout:
         raise ConflictError(
             f"{out}: another fluxtrap run is writing there; wait for it to end or give "
@@ -129,8 +145,21 @@ def claimed(out: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield out
     finally:
+        with suppress(OSError):
+            if os.path.samestat(os.stat(path), held[0]):
+                path.unlink()  # before the release: no run can lock a file of this name after it
         lock.release()
-        if made and [f.name for f in out.iterdir()] == [".fluxtrap.lock"]:
+        if made:
             with suppress(OSError):
-                (out / ".fluxtrap.lock").unlink()
-                out.rmdir()
+                out.rmdir()  # only if empty
+
+
+_CLAIM_TRIES = 5  # a lock file removed under a run that opened it: try the new one this often
+
+
+def _names(path: Path, fd: int) -> bool:
+    """Whether ``path`` names the open file ``fd`` (not removed, nor replaced by another)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False

@@ -135,7 +135,7 @@ def test_a_rerun_into_the_folder_leaves_none_of_the_earlier_runs_outputs(files, 
                           "--max-iterations", "6")  # fmt: skip
     assert code == 0, stdout
     assert sorted(p.name for p in out.iterdir()) == [
-        ".fluxtrap.lock", "cache", "calibrate.json", "fitted_case.toml", "notes.txt",
+        "cache", "calibrate.json", "fitted_case.toml", "notes.txt",
         "residuals.png", "traces.png",
     ]  # fmt: skip
     assert json.loads((out / "calibrate.json").read_text())["predictions"] == []
@@ -153,7 +153,7 @@ def test_ctrl_c_keeps_the_cache_and_writes_no_result(files):
     waited, err = stop(proc, signal.SIGINT, lambda: any((out / "cache").glob("*.json")))
     assert proc.returncode == 130 and waited < 30, err
     assert f"interrupted: the simulations done so far are kept in {out / 'cache'}" in err
-    assert sorted(p.name for p in out.iterdir()) == [".fluxtrap.lock", "cache"]
+    assert sorted(p.name for p in out.iterdir()) == ["cache"]
 
 
 @pytest.mark.parametrize(

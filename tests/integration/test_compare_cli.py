@@ -198,3 +198,18 @@ def test_a_probes_table_beyond_the_limit_is_refused_unread(files, capsys, monkey
     code, _, err = cli(capsys, "compare", str(meas), str(run))
     limit = "more than 1000 bytes (0.000953674 MiB), the most a probes table may have (it has "
     assert code == 2 and err.startswith(f"error: {run / 'probes.csv'}: {limit}"), err
+
+
+def test_compare_into_a_folder_in_use_is_refused_and_leaves_no_lock(files, tmp_path, capsys):
+    """compare wrote into --out without the folder lock the simulation commands take."""
+    from filelock import FileLock
+
+    meas, run = files
+    out = tmp_path / "cmp"
+    out.mkdir()
+    with FileLock(out / ".fluxtrap.lock"):  # another run, holding it
+        code, _, err = cli(capsys, "compare", str(meas), str(run), "--out", str(out))
+    assert code == 2 and f"{out}: another fluxtrap run is writing there" in err
+    assert [p.name for p in out.iterdir()] == [".fluxtrap.lock"]  # the other run's, not removed
+    assert cli(capsys, "compare", str(meas), str(run), "--out", str(out))[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == ["compare.json", "compare.png"]

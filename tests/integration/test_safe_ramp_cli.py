@@ -224,3 +224,29 @@ def test_a_case_with_snapshots_is_scanned_at_rates_that_end_its_protocol_sooner(
     assert "the limit lies above" in " ".join(stdout.split())  # both rates safe
     table = pd.read_csv(tmp_path / "scan" / "safe_ramp.csv")
     assert table.rate_T_h.tolist() == pytest.approx([100, 1e3]) and table.error.isna().all()
+
+
+def test_a_scan_into_a_folder_in_use_is_refused_before_it_starts(capsys, tmp_path, monkeypatch):
+    """safe-ramp wrote into --out without the folder lock simulate, sweep and calibrate take:
+    two scans into one folder at once could mix their files. Refused, naming the folder, before
+    any rate runs; a finished scan leaves no lock file behind."""
+    from filelock import FileLock
+
+    import fluxtrap.simulate.stability as stability
+
+    ran = []
+
+    def fake(case, rate_T_s, *args, **kwargs):
+        ran.append(rate_T_s)
+        return stability.RampRun(rate_T_s, rate_T_s, False, 1.0, {}, 0.0, "")
+
+    monkeypatch.setattr(stability, "ramp_run", fake)
+    monkeypatch.setattr(stability.RampScan, "plot", lambda self, path=None: path.write_bytes(b""))
+    out = tmp_path / "scan"
+    out.mkdir()
+    args = ["safe-ramp", str(write(tmp_path)), "--count", "2", "--out", str(out), "--quiet"]
+    with FileLock(out / ".fluxtrap.lock"):  # another run, holding it
+        code, _, err = cli(capsys, *args)
+    assert code == 2 and f"{out}: another fluxtrap run is writing there" in err and not ran
+    assert cli(capsys, *args)[0] == 0 and len(ran) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["safe_ramp.csv", "safe_ramp.json", "safe_ramp.png"]  # fmt: skip

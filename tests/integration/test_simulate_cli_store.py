@@ -103,7 +103,7 @@ def test_a_run_without_plots_removes_the_earlier_runs_plots(case_file, tmp_path,
     (out / "notes.txt").write_text("mine")
     assert cli(capsys, "simulate", str(case_file), "--out", str(out), "-q", "--no-plots")[0] == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        ".fluxtrap.lock", "notes.txt", "probes.csv", "summary.json",
+        "notes.txt", "probes.csv", "summary.json",
     ]  # fmt: skip
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 
 import numpy as np
 import pytest
 
-from fluxtrap.errors import FluxtrapError
-from fluxtrap.outputs import jsonable, replacing, replacing_text
+from fluxtrap.errors import ConflictError, FluxtrapError
+from fluxtrap.outputs import claimed, jsonable, replacing, replacing_text
 
 
 def test_a_finished_write_replaces_the_file(tmp_path):
@@ -95,3 +96,60 @@ def test_ctrl_c_while_a_set_is_moved_in_lands_after_the_whole_set(tmp_path, monk
         ("b.csv", "new"),
     ]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_claimed_folder_keeps_no_lock_file_after_the_run(tmp_path):
+    """out/.fluxtrap.lock was left in every --out after the run; a folder this made and left
+    empty is removed, one that existed keeps its files."""
+    out = tmp_path / "o"
+    with claimed(out):
+        assert [p.name for p in out.iterdir()] == [".fluxtrap.lock"]
+        (out / "probes.csv").write_text("t")
+    assert [p.name for p in out.iterdir()] == ["probes.csv"]
+    with pytest.raises(ValueError), claimed(out):
+        raise ValueError("the run failed")
+    assert [p.name for p in out.iterdir()] == ["probes.csv"]
+    with pytest.raises(KeyboardInterrupt), claimed(tmp_path / "new"):
+        raise KeyboardInterrupt
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_claim_is_refused_while_held_and_the_holders_lock_stays(tmp_path):
+    out = tmp_path / "o"
+    with claimed(out):
+        refused = pytest.raises(ConflictError, match=f"{out}: another fluxtrap run is writing")
+        with refused, claimed(out):
+            pass
+        assert (out / ".fluxtrap.lock").is_file()  # the refused run removed nothing
+    assert not out.exists()
+
+
+def test_a_lock_file_removed_under_a_waiter_is_not_taken_as_the_folders(tmp_path, monkeypatch):
+    """A run that opened the lock file just before the holder removed it would lock a file no
+    longer in the folder while a third run locked the new one: the name is checked against the
+    open file, and a mismatch tries again (``_CLAIM_TRIES`` times, then refused)."""
+    import fluxtrap.outputs as outputs
+
+    lock = tmp_path / "l"
+    lock.write_text("")
+    fd = os.open(lock, os.O_RDONLY)
+    try:
+        assert outputs._names(lock, fd)
+        lock.unlink()
+        assert not outputs._names(lock, fd)  # removed
+        lock.write_text("")
+        assert not outputs._names(lock, fd)  # replaced by another file
+    finally:
+        os.close(fd)
+    real, calls = outputs._names, []
+
+    def stale_first(path, fd):
+        calls.append(path)
+        return len(calls) > 1 and real(path, fd)
+
+    monkeypatch.setattr(outputs, "_names", stale_first)
+    with claimed(tmp_path / "a"):
+        assert len(calls) == 2
+    monkeypatch.setattr(outputs, "_names", lambda path, fd: False)
+    with pytest.raises(ConflictError, match="another fluxtrap run"), claimed(tmp_path / "b"):
+        pass

@@ -15,7 +15,7 @@ from rich.table import Table
 from fluxtrap.cli.common import MAX_ID, DbOption, console, out_dir, store_from, time_after_origin
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.inputs import read_bytes
-from fluxtrap.outputs import staged_folder
+from fluxtrap.outputs import claimed, staged_folder
 from fluxtrap.probetable import MAX_PROBES_FILE
 from fluxtrap.units import parse
 
@@ -178,7 +178,7 @@ def compare_command(
                                  "simulation": sim_name,
                                  "simulation_max_error_T": error}  # fmt: skip
         # both or neither: a Ctrl-C while the figure was drawn left a new json by the old png
-        with staged_folder(out, owned=("compare.json", "compare.png")) as stage:
+        with claimed(out), staged_folder(out, owned=("compare.json", "compare.png")) as stage:
             (stage / "compare.json").write_text(json.dumps(summary, indent=2))
             plots.compare(c, stage / "compare.png", measured_label=f"measured {col}")
         console.print(f"wrote compare.json, compare.png to {out}")

@@ -20,7 +20,7 @@ from fluxtrap.cli.sweep import (
     TlsKeyOption,
     dask_security,
 )
-from fluxtrap.outputs import staged_folder
+from fluxtrap.outputs import claimed, staged_folder
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
 
@@ -95,7 +95,10 @@ def safe_ramp_command(
         "mesh_size_m": parse(mesh_size, "length", "--mesh-size") if mesh_size else None,
     }
     security = dask_security(tls_ca_file, tls_cert, tls_key)
-    with on_interrupt(f"nothing written to {out} (its files are as they were)"):
+    with (
+        on_interrupt(f"nothing written to {out} (its files are as they were)"),
+        claimed(out),  # one run at a time in a folder, refused before the scan
+    ):
         if scheduler or workers > 1:
             from fluxtrap.workflows.safe_ramp import scan_on_dask
 
