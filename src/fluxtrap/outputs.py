@@ -9,7 +9,7 @@ import shutil
 import signal
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -108,53 +108,67 @@ def staged_folder(out: str | os.PathLike[str], owned: Sequence[str] = ()) -> Ite
 def claimed(out: str | os.PathLike[str]) -> Iterator[Path]:
     """The folder ``out`` (created) for this run alone while the block runs: a second run into it
     meanwhile is refused (``ConflictError``). Two simulations into one folder at once moved their
-    files in one by one, a mix of both. The lock is ``out/.fluxtrap.lock`` (``filelock``: freed
-    when the process ends, even killed), removed when the run ends, while still held: a run that
-    opened it meanwhile then finds its lock is no longer the folder's and tries the new one
-    (locked, the name checked against the open file, ``_CLAIM_TRIES`` times). A folder this made
-    and the run left empty (refused, interrupted) is removed."""
-    from filelock import FileLock, Timeout
+    files in one by one, a mix of both. The lock is ``out/.fluxtrap.lock`` (``held_lock``: freed
+    when the process ends, even killed; removed when the run ends). A folder this made and the
+    run left empty (interrupted, failed) is removed."""
+    from filelock import Timeout
 
     out = Path(out)
-    path = out / ".fluxtrap.lock"
     made = not out.exists()
+    with ExitStack() as stack:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(held_lock(out / ".fluxtrap.lock"))
+        except Timeout:
+            raise ConflictError(
+                f"{out}: another fluxtrap run is writing there; wait for it to end or give "
+                "another folder"
+            ) from None
+        except OSError as err:
+            raise FluxtrapError(f"{out}: cannot write in it ({err.strerror or err})") from None
+        try:
+            yield out
+        finally:
+            stack.close()  # the lock freed and its file removed, then the folder if empty
+            if made:
+                with suppress(OSError):
+                    out.rmdir()
+
+
+@contextmanager
+def held_lock(path: Path, timeout: float = 0.0) -> Iterator[None]:
+    """An exclusive lock on the file ``path`` while the block runs (``filelock``: freed when the
+    process ends, even killed), the file removed when it ends, while still held (it was left
+    in every --out): a process that opened it meanwhile then finds that name no longer its file
+    (``os.stat`` vs ``fstat``, filelock's ``on_acquired``) and tries the new one, ``LOCK_TRIES``
+    times. ``filelock.Timeout`` if another holds it past ``timeout`` s."""
+    from filelock import FileLock, Timeout
+
     held: list[os.stat_result] = []
 
-    def check(fd: int) -> None:  # filelock's on_acquired: the name must still be this file
+    def check(fd: int) -> None:
         if not _names(path, fd):
             raise FileNotFoundError(f"{path}: removed while it was locked")
         held.append(os.fstat(fd))
 
+    for attempt in range(LOCK_TRIES):
+        lock = FileLock(path, on_acquired=check)
+        try:
+            lock.acquire(timeout=timeout)
+            break
+        except FileNotFoundError:  # removed by the holder that just ended: take the new one
+            if attempt == LOCK_TRIES - 1:
+                raise Timeout(str(path)) from None
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        for attempt in range(_CLAIM_TRIES):
-            lock = FileLock(path, on_acquired=check)
-            try:
-                lock.acquire(timeout=0)
-                break
-            except FileNotFoundError:  # removed by the run that just ended: take the new one
-                if attempt == _CLAIM_TRIES - 1:
-                    raise Timeout(str(path)) from None
-    except Timeout:
-        raise ConflictError(
-            f"{out}: another fluxtrap run is writing there; wait for it to end or give "
-            "another folder"
-        ) from None
-    except OSError as err:
-        raise FluxtrapError(f"{out}: cannot write in it ({err.strerror or err})") from None
-    try:
-        yield out
+        yield
     finally:
         with suppress(OSError):
-            if os.path.samestat(os.stat(path), held[0]):
-                path.unlink()  # before the release: no run can lock a file of this name after it
+            if os.path.samestat(os.stat(path), held[-1]):
+                path.unlink()  # before the release: no one can lock a file of this name after it
         lock.release()
-        if made:
-            with suppress(OSError):
-                out.rmdir()  # only if empty
 
 
-_CLAIM_TRIES = 5  # a lock file removed under a run that opened it: try the new one this often
+LOCK_TRIES = 5  # a lock file removed under a process that opened it: try the new one this often
 
 
 def _names(path: Path, fd: int) -> bool:

@@ -666,7 +666,34 @@ sys.exit(run(["restore", {str(tmp_path / "k.zip")!r}, "--db", {str(new)!r}]))
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("new.db")] == []
     assert run(["restore", str(tmp_path / "k.zip"), "--db", str(new)]) == 0, capsys.readouterr()
     same_rows(rows(source, NAME), rows(Store(f"sqlite:///{new}"), NAME))
-    assert [p.name for p in tmp_path.iterdir() if ".new.db.restoring" in p.name] != []  # killed
+    # the killed one's hidden store (its lock free) removed by the later restore: it stayed
+    assert [p.name for p in tmp_path.iterdir() if ".new.db.restoring" in p.name] == []
+
+
+def test_a_restore_keeps_a_running_restores_hidden_store_and_names_an_unowned_one(tmp_path, capsys):
+    """A later restore removes a killed one's ``.NAME.restoring-*`` (its lock free), never a
+    running one's (its lock held); one without a lock is named, not removed."""
+    from filelock import FileLock
+
+    from fluxtrap.cli import run
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    dead, live, unowned = (tmp_path / f".new.db.restoring-{x}" for x in ("dead", "live", "old"))
+    for partial in (dead, live, unowned):
+        partial.write_bytes(b"SQLite format 3\0")
+    (tmp_path / ".new.db.restoring-dead-wal").write_bytes(b"")
+    (tmp_path / ".new.db.restoring-dead.lock").touch()  # its process gone: nobody holds it
+    with FileLock(tmp_path / ".new.db.restoring-live.lock"):  # a restore still running
+        code = run(["restore", str(tmp_path / "k.zip"), "--db", str(tmp_path / "new.db")])
+        err = capsys.readouterr().err
+        assert code == 0, err
+        assert sorted(p.name for p in tmp_path.iterdir() if "restoring" in p.name) == [
+            ".new.db.restoring-live", ".new.db.restoring-live.lock", ".new.db.restoring-old",
+        ]  # fmt: skip
+    assert f"warning: {unowned}: left by a restore into {tmp_path / 'new.db'} that was" in err
+    assert str(live) not in err
 
 
 def test_a_restore_racing_an_alike_user_creation_stores_one_of_them(

@@ -127,7 +127,7 @@ def test_a_claim_is_refused_while_held_and_the_holders_lock_stays(tmp_path):
 def test_a_lock_file_removed_under_a_waiter_is_not_taken_as_the_folders(tmp_path, monkeypatch):
     """A run that opened the lock file just before the holder removed it would lock a file no
     longer in the folder while a third run locked the new one: the name is checked against the
-    open file, and a mismatch tries again (``_CLAIM_TRIES`` times, then refused)."""
+    open file, and a mismatch tries again (``LOCK_TRIES`` times, then refused)."""
     import fluxtrap.outputs as outputs
 
     lock = tmp_path / "l"

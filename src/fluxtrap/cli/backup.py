@@ -3,8 +3,12 @@ archive (format: :mod:`fluxtrap.store.backup`)."""
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import secrets
+import warnings
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +23,7 @@ from fluxtrap.cli.common import (
     store_from,
 )
 from fluxtrap.errors import StoreError, ValidationError
+from fluxtrap.outputs import held_lock
 
 
 def register(app: typer.Typer) -> None:
@@ -79,34 +84,70 @@ def _restore_new_file(db: str | None, file: Path, archive: Path) -> tuple[str, d
     """Restore into the SQLite ``file``, which does not exist, through a hidden file beside it
     that is linked into place only when the restore is whole: a restore refused, or killed
     (kill -9) half-way, left an empty migrated store of 131 kB at ``file``, which later
-    commands took for a real one. A killed one leaves only the hidden ``.NAME.restoring-*``."""
+    commands took for a real one. A killed one leaves only the hidden ``.NAME.restoring-*``, which
+    the next restore into ``file`` removes (``_clear_stale_restores``)."""
     from sqlalchemy.engine import make_url
 
     from fluxtrap.store import Store
     from fluxtrap.store.backup import restore as read_backup
     from fluxtrap.store.store import resolve_url
 
+    _clear_stale_restores(file)
     partial = file.with_name(f".{file.name}.restoring-{secrets.token_hex(4)}")
     url = make_url(resolve_url(db)).set(database=str(partial))
     store = None
-    try:
-        store = Store(url.render_as_string(hide_password=False))
-        result = read_backup(store, archive)
-        store.engine.dispose()  # the last connection closed: SQLite moves its WAL into the file
-        if partial.with_name(partial.name + "-wal").exists():
-            raise StoreError(
-                f"{file}: the restored store's journal was not folded in; restore again"
-            )
+    # the lock, held while the hidden file exists, tells a later restore this one is alive
+    with held_lock(partial.with_name(partial.name + ".lock"), timeout=10):
         try:
-            os.link(partial, file)  # never over a store made there meanwhile
-        except FileExistsError:
-            raise ValidationError(
-                f"{file}: a store was made there while the campaign was restored; nothing was "
-                "written to it: restore again"
-            ) from None
-        return result
-    finally:
-        if store is not None:
-            store.engine.dispose()
-        for end in ("", "-wal", "-shm", "-journal"):
-            partial.with_name(partial.name + end).unlink(missing_ok=True)
+            store = Store(url.render_as_string(hide_password=False))
+            result = read_backup(store, archive)
+            store.engine.dispose()  # the last connection closed: SQLite moves its WAL in the file
+            if partial.with_name(partial.name + "-wal").exists():
+                raise StoreError(
+                    f"{file}: the restored store's journal was not folded in; restore again"
+                )
+            try:
+                os.link(partial, file)  # never over a store made there meanwhile
+            except FileExistsError:
+                raise ValidationError(
+                    f"{file}: a store was made there while the campaign was restored; nothing "
+                    "was written to it: restore again"
+                ) from None
+            return result
+        finally:
+            if store is not None:
+                store.engine.dispose()
+            _remove_partial(partial)
+
+
+_JOURNALS = ("", "-wal", "-shm", "-journal")  # an SQLite file's own name and its journals'
+
+
+def _remove_partial(partial: Path) -> None:
+    for end in _JOURNALS:
+        partial.with_name(partial.name + end).unlink(missing_ok=True)
+
+
+def _clear_stale_restores(file: Path) -> None:
+    """Remove the hidden ``.NAME.restoring-*`` stores that killed restores into ``file`` left
+    (a killed restore's was never removed): those whose ``.lock`` is free, its process gone; a
+    running restore holds its lock and its files are kept. One without a lock (an earlier
+    fluxtrap took none) is named in a warning, not removed."""
+    from filelock import Timeout
+
+    prefix = glob.escape(f".{file.name}.restoring-")
+    for lock in file.parent.glob(prefix + "*.lock"):
+        with suppress(Timeout, OSError), held_lock(lock):
+            _remove_partial(lock.with_suffix(""))
+    locked = {p.with_suffix("").name for p in file.parent.glob(prefix + "*.lock")}
+    unowned = sorted(
+        p
+        for p in file.parent.glob(prefix + "*")
+        if p.suffix != ".lock" and re.sub(r"-(wal|shm|journal)$", "", p.name) not in locked
+    )
+    if unowned:
+        warnings.warn(
+            f"{', '.join(map(str, unowned))}: left by a restore into {file} that was stopped; "
+            "remove them if no restore is running",
+            stacklevel=2,
+        )
