@@ -15,6 +15,8 @@ Each function returns a matrix G such that B = G @ J (+ applied), J in A/m^2 per
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.special import ellipe, ellipk
 
@@ -179,18 +181,31 @@ MAP_QUALITY = {"near_factor": 1.0, "levels": 2, "far_factor": 4.0, "smooth": Tru
 PROBE_BATCH = 2**21
 
 
-def probe_matrix(points: np.ndarray, triangles: np.ndarray, probes: np.ndarray) -> np.ndarray:
+def probe_matrix(
+    points: np.ndarray,
+    triangles: np.ndarray,
+    probes: np.ndarray,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
     """Bz at probes (n_probes, 2) as (r, z) from unit J per triangle: (n_probes, n_triangles),
-    built ``PROBE_BATCH`` probe-element entries at a time (each row is computed on its own)."""
+    built ``PROBE_BATCH`` probe-element entries at a time (each row is computed on its own);
+    ``progress(rows done)`` after each batch (1000 probes took 31-82 s on 32 425 elements)."""
     probes = np.atleast_2d(np.asarray(probes, float))
     G = np.empty((len(probes), len(triangles)))
     on_axis = np.nonzero(probes[:, 0] == 0.0)[0]
     off_axis = np.nonzero(probes[:, 0] != 0.0)[0]
     rows = max(1, PROBE_BATCH // max(1, len(triangles)))
+    done = 0
     for s in range(0, len(on_axis), max(1, rows // len(_GL_X))):
         i = on_axis[s : s + max(1, rows // len(_GL_X))]
         G[i] = axis_matrix(points, triangles, probes[i, 1])
+        done += len(i)
+        if progress:
+            progress(done)
     for s in range(0, len(off_axis), rows):
         i = off_axis[s : s + rows]
         G[i] = field_matrix(points, triangles, probes[i])[1]
+        done += len(i)
+        if progress:
+            progress(done)
     return G

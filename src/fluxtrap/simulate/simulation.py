@@ -812,7 +812,18 @@ class Simulation:
         where = [[p.r_m, p.z_m] for p in case.probes]
         if case.bore:
             where.append([0.0, case.bore.center_z_m])
-        G = probe_matrix(mesh.points, mesh.triangles[disc.conductor], np.reshape(where, (-1, 2)))
+        bar = _Progress(case.duration_s, size_m, len(mesh.triangles)) if progress else None
+        try:  # the matrix first, with its own bar: 1000 probes took 31-82 s before the solve's
+            G = probe_matrix(
+                mesh.points,
+                mesh.triangles[disc.conductor],
+                np.reshape(where, (-1, 2)),
+                progress=None if bar is None else lambda done: bar.matrix(done, len(where)),
+            )
+        except BaseException:
+            if bar:
+                bar.close()
+            raise
         rows: list[list[float]] = []
         snaps: list[Snapshot] = []
         wanted = np.asarray(sample_times if sample_times is not None else [], float)
@@ -824,7 +835,6 @@ class Simulation:
         t_points = np.array([[p.r_m, p.z_m] for p in case.temperature_probes]).reshape(-1, 2)
         Tp = heat.probe_matrix(t_points) if heat and len(t_points) else None
         w = space.w[disc.conductor]
-        bar = _Progress(case.duration_s, size_m, len(mesh.triangles)) if progress else None
 
         heat0: list[float] = []
         hottest: list = []  # past_tc of the step furthest past Tc without a normal state
@@ -1048,25 +1058,39 @@ PLAIN_PROGRESS_S = 30.0  # wall time between progress lines when the output is n
 
 
 class _Progress:
-    """A rich progress bar over simulated time; where the output is not a terminal (a log, a
-    pipe: rich draws the bar only when it stops), a line every ``PLAIN_PROGRESS_S`` of wall
-    time instead (a long run said nothing for minutes)."""
+    """A rich progress bar over simulated time, and one over the probe matrix built before it;
+    where the output is not a terminal (a log, a pipe: rich draws the bar only when it stops),
+    a line every ``PLAIN_PROGRESS_S`` of wall time instead (a long run said nothing for
+    minutes)."""
 
     def __init__(self, total_s: float, size_m: float, elements: int):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         what = f"simulating {elements:,} elements ({size_m * 1e3:.3g} mm)"
         self.p = Progress(
-            TextColumn(what),
+            TextColumn("{task.description}"),
             BarColumn(),
             TextColumn("{task.fields[info]}"),
             TimeElapsedColumn(),
             transient=False,
         )
         self.p.start()
-        self.task = self.p.add_task("sim", total=total_s or 1.0, info="")
+        self.build = None  # the probe matrix's task, added by its first report
+        self.task = self.p.add_task(what, total=total_s or 1.0, info="")
         self.what, self.total_s, self.start = what, total_s or 1.0, time.perf_counter()
         self.next_line = None if self.p.console.is_terminal else self.start + PLAIN_PROGRESS_S
+
+    def matrix(self, done: int, total: int) -> None:
+        """``done`` of the ``total`` probe rows of the probe matrix built."""
+        if self.build is None:
+            self.build = self.p.add_task("probe matrix", total=total, info="")
+        self.p.update(self.build, completed=done, info=f"{done:,} of {total:,} probes")
+        if self.next_line is not None and time.perf_counter() >= self.next_line:
+            wall = time.perf_counter() - self.start
+            self.p.console.print(
+                f"probe matrix: {done:,} of {total:,} probes, {wall:.0f} s so far", soft_wrap=True
+            )
+            self.next_line = time.perf_counter() + PLAIN_PROGRESS_S
 
     def update(self, t: float, applied_T: float) -> None:
         self.p.update(self.task, completed=t, info=f"t = {t:8.1f} s  applied {applied_T:6.3f} T")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fluxtrap.simulate import Case
+from fluxtrap.simulate import Case, probes
 from fluxtrap.simulate.analytic import bean_axis_field
 from fluxtrap.simulate.fem import edge_space
 from fluxtrap.simulate.mesh import AIR, build_mesh
@@ -183,7 +183,7 @@ def test_field_matrix_batches_its_points_by_memory_not_by_count():
     np.testing.assert_array_equal(Gr[:4], one_batch[0])
 
 
-def test_probe_matrix_batches_its_probes_by_memory():
+def test_probe_matrix_batches_its_probes_by_memory(monkeypatch):
     """1000 probes over 32 425 conductor elements (G 259 MB) peaked at 17 GB RSS on the axis (its
     16-point rule held probes x elements x 16 per temporary) and 1.5 GB off it; batched by
     ``PROBE_BATCH`` entries, 522 / 496 MB. Here 48 axis probes and 8 off it over 11 662
@@ -209,6 +209,10 @@ def test_probe_matrix_batches_its_probes_by_memory():
     assert peak - G.nbytes < 100e6, peak
     for i in (0, 47, 48, 55):
         np.testing.assert_array_equal(G[i], probe_matrix(points, triangles, where[i : i + 1])[0])
+    done: list[int] = []  # rows built, after each batch: the progress of `fluxtrap simulate`
+    monkeypatch.setattr(probes, "PROBE_BATCH", 10 * len(triangles))
+    np.testing.assert_array_equal(probe_matrix(points, triangles, where, done.append), G)
+    assert done == sorted(done) and len(done) > 2 and done[-1] == len(where)
     assert G[:48] @ np.full(len(triangles), 1e8) == pytest.approx(
         bean_axis_field(1e8, 10e-3, 0.0, 4e-3, z_axis), rel=1e-5
     )

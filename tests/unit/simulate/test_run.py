@@ -740,6 +740,23 @@ def test_progress_into_a_log_is_a_line_every_so_often(monkeypatch, capsys):
     ]
 
 
+def test_the_probe_matrix_build_has_its_progress_before_the_solve(monkeypatch, capsys):
+    """Building the probe matrix for ~1000 probes took 31-82 s before the solve's bar started,
+    with nothing shown: it has its own bar (a line every PLAIN_PROGRESS_S into a log), counted
+    in probes, started first."""
+    import fluxtrap.simulate.simulation as simulation
+
+    monkeypatch.setattr(simulation, "PLAIN_PROGRESS_S", 0.0)
+    many = [{"name": f"p{i}", "r": f"{i % 4} mm", "z": f"{5 + i / 10} mm"} for i in range(40)]
+    case = {**CASE, "probes": many, "mesh": {"size": "1.5 mm"}}
+    case["protocol"] = [*CASE["protocol"][:2], {"step": "hold", "duration": "10 s"}]
+    Simulation(case).run(progress=True)
+    out = capsys.readouterr().out
+    said = [x for x in out.splitlines() if x.startswith("probe matrix:")]
+    assert said and said[-1].startswith("probe matrix: 40 of 40 probes"), out
+    assert out.index("probe matrix: ") < out.index("simulating ")  # before the solve's lines
+
+
 def test_a_probe_of_little_own_field_that_alone_sets_the_refinement_is_named():
     """A tall cylinder's side probe saw 6.6 mT of its own field in a 1 T loop: 13.3 % where the
     top's (0.27 T) was 3.6 %, and the next pair grew 16x, 2658 to 42 138 elements, with no word
