@@ -140,30 +140,28 @@ def held_lock(path: Path, timeout: float = 0.0) -> Iterator[None]:
     """An exclusive lock on the file ``path`` while the block runs (``filelock``: freed when the
     process ends, even killed), the file removed when it ends, while still held (it was left
     in every --out): a process that opened it meanwhile then finds that name no longer its file
-    (``os.stat`` vs ``fstat``, filelock's ``on_acquired``) and tries the new one, ``LOCK_TRIES``
-    times. ``filelock.Timeout`` if another holds it past ``timeout`` s."""
+    (``os.stat`` vs ``fstat``) and tries the new one, ``LOCK_TRIES`` times. Where the file
+    system has no ``flock``, filelock's existence lock (its file removed on release).
+    ``filelock.Timeout`` if another holds it past ``timeout`` s."""
     from filelock import FileLock, Timeout
 
-    held: list[os.stat_result] = []
-
-    def check(fd: int) -> None:
-        if not _names(path, fd):
-            raise FileNotFoundError(f"{path}: removed while it was locked")
-        held.append(os.fstat(fd))
-
-    for attempt in range(LOCK_TRIES):
-        lock = FileLock(path, on_acquired=check)
-        try:
-            lock.acquire(timeout=timeout)
+    for _ in range(LOCK_TRIES):
+        lock = FileLock(path)
+        lock.acquire(timeout=timeout)
+        # filelock's descriptor (on_acquired, its public form, has no no-flock fallback)
+        fd = getattr(lock._context, "lock_file_fd", None)
+        native = fd is not None and not getattr(lock._context, "soft_fallback", False)
+        if not native or _names(path, fd):
             break
-        except FileNotFoundError:  # removed by the holder that just ended: take the new one
-            if attempt == LOCK_TRIES - 1:
-                raise Timeout(str(path)) from None
+        lock.release()  # a file removed by the holder that just ended: take the new one
+    else:
+        raise Timeout(str(path))
+    held = os.fstat(fd) if native else None
     try:
         yield
     finally:
         with suppress(OSError):
-            if os.path.samestat(os.stat(path), held[-1]):
+            if held is not None and os.path.samestat(os.stat(path), held):
                 path.unlink()  # before the release: no one can lock a file of this name after it
         lock.release()
 

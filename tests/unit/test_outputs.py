@@ -153,3 +153,21 @@ def test_a_lock_file_removed_under_a_waiter_is_not_taken_as_the_folders(tmp_path
     monkeypatch.setattr(outputs, "_names", lambda path, fd: False)
     with pytest.raises(ConflictError, match="another fluxtrap run"), claimed(tmp_path / "b"):
         pass
+
+
+def test_a_folder_without_flock_is_claimed_by_filelocks_existence_lock(tmp_path, monkeypatch):
+    """Where the file system has no flock (ENOSYS), filelock falls back to an existence lock: a
+    claim still excludes a second run and leaves no file (with filelock's on_acquired there was
+    no fallback: "cannot write in it (Function not implemented)")."""
+    filelock_unix = pytest.importorskip("filelock._native._unix")
+
+    def no_flock(fd):
+        raise OSError(errno.ENOSYS, "Function not implemented")
+
+    monkeypatch.setattr(filelock_unix, "lock_fd_nonblocking", no_flock)
+    out = tmp_path / "o"
+    with pytest.warns(UserWarning, match="flock not supported"), claimed(out):
+        with pytest.raises(ConflictError, match="another fluxtrap run"), claimed(out):
+            pass
+        (out / "probes.csv").write_text("t")
+    assert [p.name for p in out.iterdir()] == ["probes.csv"]
