@@ -52,6 +52,10 @@ MAX_CONDUCTIVITY = 1e6
 # J/(m^3*K): below any solid above 0.1 K (copper at 1 K: ~100); below, a unit mistake, and one
 # step's heat runs the temperature away (1e-300 stopped at t = 0 as a "thermal runaway")
 MIN_HEAT_CAPACITY = 1e-2
+# K*m^2/W: 1e3x below any real joint (1 um of copper; solder ~1e-7, low-temperature contacts far
+# more); below, the contact conductance swamps the rest of the matrix: 1e-20 under a held face
+# left the uniformly heated top layer at the coolant and the one beneath 33 K below it
+MIN_INTERLAYER_RESISTANCE = 1e-9
 _UNITS = {
     "volumetric_heat_capacity": "J/(m^3*K)",
     "thermal_conductivity": "W/(m*K)",
@@ -380,6 +384,12 @@ class ThermalSettings:
         if resistance < 0:
             raise ValidationError(
                 f"thermal.interlayer_resistance: must be >= 0, got {d['interlayer_resistance']!r}"
+            )
+        if 0 < resistance < MIN_INTERLAYER_RESISTANCE:
+            raise ValidationError(
+                f"thermal.interlayer_resistance: {resistance:.3g} K*m^2/W is below the "
+                f"{MIN_INTERLAYER_RESISTANCE:g} K*m^2/W of any real joint (1 um of copper); "
+                'write "0 K*m^2/W" for perfect contact, or check the unit'
             )
         if model != "conduction" and (cooling or resistance or "cold_head" in d):
             raise ValidationError(

@@ -136,6 +136,10 @@ def edit(path: str, value):
             edit("thermal/interlayer_resistance", "-1 K*m^2/W"),
             r"thermal\.interlayer_resistance: must be >= 0",
         ),
+        (  # accepted, 1e-20 left a heated top layer at the coolant and the one below 33 K under it
+            edit("thermal/interlayer_resistance", "1e-20 K*m^2/W"),
+            r"thermal\.interlayer_resistance: 1e-20 K\*m\^2/W is below the 1e-09 K\*m\^2/W",
+        ),
         (
             edit("materials/sc/heat_capacity", "-3 J/(m^3*K)"),
             r"materials\.sc\.heat_capacity: must be > 0",
