@@ -358,7 +358,7 @@ class ThermalSettings:
                 f"thermal.model: got {model!r}; expected one of {', '.join(MODELS)}"
             )
         cooling = []
-        for i, c in enumerate(tables(d, "cooling") if "cooling" in d else []):
+        for i, c in enumerate(tables(d, "cooling", where)):
             w = f"thermal.cooling[{i}]"
             check_keys(c, COOLING_KEYS, w)
             surface = c.get("surface")

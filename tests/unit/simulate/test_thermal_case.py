@@ -119,6 +119,10 @@ def edit(path: str, value):
     [
         (edit("thermal/modle", "adiabatic"), r"thermal\.modle: unknown key; did you mean 'model'"),
         (edit("thermal/model", "radiative"), r"thermal\.model: got 'radiative'; expected one of"),
+        (  # the message had said "cooling: ...", not where
+            edit("thermal/cooling", {"surface": "side"}),
+            r"^thermal\.cooling: expected a list of tables",
+        ),
         (edit("thermal/cooling/0/surface", "base"), r"thermal\.cooling\[0\]\.surface: got 'base'"),
         (
             edit("thermal/cooling/1/heat_transfer_coefficient", "-5 W/(m^2*K)"),
