@@ -640,8 +640,8 @@ def run_protocol(
     coarse/fine pair steps over every other time of the fine run.
 
     Stops with ``SolverError`` (time reached, protocol step, what failed) when a step cannot be
-    solved even with a time step of 1e-9 of the protocol step, after ``MAX_REJECTED_IN_ROW``
-    rejected attempts in a row, or at ``deadline`` (a ``time.perf_counter()`` reading; by
+    solved even with a time step of 1e-9 of the protocol step (of a pulse's shortest stretch
+    between kinks), after ``MAX_REJECTED_IN_ROW`` rejected attempts in a row, or at ``deadline`` (a ``time.perf_counter()`` reading; by
     default the case's ``[solver] max_wall`` from now), checked once a first step is accepted,
     so a stopped run always has advanced; what ``on_step`` received so far stays valid.
     """
@@ -676,7 +676,11 @@ def run_protocol(
             scheduled = schedule[(schedule > t0) & (schedule < t0 + duration)]
             targets = sorted({*cuts, *scheduled.tolist()})
         dt = max(duration * 1e-4, 1e-6) if schedule is None else math.inf
-        dt_min = max(1e-9 * duration, 1e-9)
+        # the smallest step and the snap onto a cut: 1e-9 of the shortest stretch between kinks
+        # (a pulse's rise of 10 ms with a decay of 1e6 s: 1 ms, too long for its heat, it failed
+        # at t = 0 as a "thermal runaway"; and a snap from 9.0 to 10 ms without a solve)
+        span = min(np.diff([0.0, *step.knots_s, duration])) if isinstance(step, Pulse) else duration
+        dt_min = max(1e-9 * span, 1e-9)
         u_prev, dt_prev = None, None
         in_row, heated_out = 0, False  # heated_out: the last rejection was the heat's
 
@@ -763,7 +767,7 @@ def run_protocol(
             if eddy:
                 peak = max(peak, d.rms_field(u_new - d.initial(b_new)))
             state = State(state.t + dt, u_new, b_new, temp_new, heat_new)
-            at_target = abs(state.t - t_next_cut) <= 1e-9 * max(1.0, duration)
+            at_target = abs(state.t - t_next_cut) <= 1e-9 * max(1.0, span)
             if at_target:
                 state.t = t_next_cut
             on_step(state, at_target and t_next_cut in cuts)
