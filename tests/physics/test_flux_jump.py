@@ -20,18 +20,23 @@ scaling within 5%.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
-from fluxtrap.errors import SolverError
+from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate.case import Case
 from fluxtrap.simulate.fem import edge_space
 from fluxtrap.simulate.mesh import build_mesh
 from fluxtrap.simulate.probes import probe_matrix
 from fluxtrap.simulate.solver import Discretization, run_protocol
-from fluxtrap.simulate.stability import CooledCylinder, cooled_jump_field_T
+from fluxtrap.simulate.stability import (
+    CooledCylinder,
+    adiabatic_jump_field_T,
+    cooled_jump_field_T,
+)
 from fluxtrap.units import MU0
 
 R, L, JC0, T0, TC = 8e-3, 24e-3, 1e8, 5.0, 35.0
@@ -178,3 +183,21 @@ def test_cooled_flux_jump_against_the_dynamic_criterion(C, h, rate, to_T):
     )
     assert 0.8 < jump / criterion < 1.3, (jump, criterion)
     assert hottest > T0 + 5  # a jump, not the background heating (<= 5 K below the jump)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"heat_transfer_W_m2K": 0.0}, "heat_transfer_W_m2K: must be finite and > 0"),
+        ({"t0_K": 40.0}, "tc_K = 35 must be above t0_K = 40"),
+        ({"radius_m": math.nan}, "radius_m: must be finite and > 0"),
+    ],
+)
+def test_criteria_refuse_what_they_cannot_answer(change, match):
+    """A cylinder without cooling raised ZeroDivisionError, a coolant above Tc a math domain
+    error from the criterion; now each names its parameter."""
+    good = CooledCylinder(R, JC0, T0, TC, 25, 1e-4, 430.0, 10.0, 0.5)
+    with pytest.raises(ValidationError, match=match):
+        cooled_jump_field_T(dataclasses.replace(good, **change), points=50)
+    with pytest.raises(ValidationError, match="theta0_K: must be finite and > 0"):
+        adiabatic_jump_field_T(430.0, -5.0)

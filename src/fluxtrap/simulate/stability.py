@@ -43,6 +43,7 @@ J01 = 2.404825557695773  # first zero of the Bessel function J0
 def adiabatic_jump_field_T(heat_capacity_J_m3K: float, theta0_K: float) -> float:
     """B_fj = (pi / 2) sqrt(mu0 C theta0) in T: the field of the first adiabatic flux jump of a
     slab-like penetrated layer (C in J/(m^3 K), theta0 = -Jc / (dJc/dT) in K)."""
+    _positive(heat_capacity_J_m3K=heat_capacity_J_m3K, theta0_K=theta0_K)
     return math.pi / 2 * math.sqrt(MU0 * heat_capacity_J_m3K * theta0_K)
 
 
@@ -51,7 +52,15 @@ def cylinder_stable(
 ) -> bool:
     """True if a fully penetrated long cylinder passes the adiabatic criterion
     mu0 Jc^2 R^2 / (C theta0) < j01^2."""
+    _positive(heat_capacity_J_m3K=heat_capacity_J_m3K, theta0_K=theta0_K)
     return MU0 * jc_A_m2**2 * radius_m**2 / (heat_capacity_J_m3K * theta0_K) < J01**2
+
+
+def _positive(**values: float) -> None:
+    """Refuse any of ``values`` (name = number) that is not finite and > 0."""
+    for name, x in values.items():
+        if not 0 < x < math.inf:
+            raise ValidationError(f"{name}: must be finite and > 0, got {x!r}")
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,15 @@ class CooledCylinder:
     heat_capacity_J_m3K: float
     heat_transfer_W_m2K: float
     rate_T_s: float
+
+    def __post_init__(self) -> None:
+        _positive(**{k: v for k, v in dataclasses.asdict(self).items() if k != "tc_K"})
+        if not self.tc_K > self.t0_K:
+            raise ValidationError(
+                f"CooledCylinder: tc_K = {self.tc_K:g} must be above t0_K = {self.t0_K:g}"
+            )
+        if not self.n > 1:
+            raise ValidationError(f"CooledCylinder: n must be > 1, got {self.n:g}")
 
     def jc(self, temperature_K: float) -> float:
         return self.jc0_A_m2 * (self.tc_K - temperature_K) / (self.tc_K - self.t0_K)
