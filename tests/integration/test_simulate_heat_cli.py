@@ -104,3 +104,22 @@ def test_the_temperature_maps_share_their_colour_bar():
         row[2].collections[0].get_clim() for row in np.reshape(fig.axes[: 3 * len(temps)], (-1, 3))
     ]
     assert want[1] - want[0] > 1.0 and column == [pytest.approx(want)] * len(temps)
+
+
+@pytest.mark.filterwarnings("ignore:accuracy target")
+def test_the_probe_plot_draws_the_temperatures():
+    """probes.png drew Bz only: the hottest and mean temperature (heat.csv), the temperature
+    probes and the coolant were in no figure. Now a third panel: each line is its column."""
+    import tomllib
+
+    from fluxtrap.simulate import Case, simulate
+
+    res = simulate(Case.from_dict(tomllib.loads(CASE)))
+    fig = res.plot_probes()
+    assert len(fig.axes) == 3
+    lines = {line.get_label(): line.get_ydata() for line in fig.axes[2].get_lines()}
+    assert list(lines) == ["hottest", "mean", "rim", "coolant"]
+    assert np.array_equal(lines["hottest"], res.heat.max_T_K)
+    assert np.array_equal(lines["rim"], res.probes.rim_T_K)
+    assert lines["hottest"].max() > 21.0  # the pulse heats it
+    assert fig.axes[2].get_ylabel() == "T (K)"

@@ -251,14 +251,20 @@ class Result:
 
     # plots -----------------------------------------------------------------------------------
     def plot_probes(self, path: str | Path | None = None):
-        """Probe Bz vs time and vs applied field (two panels); saved to ``path`` if given."""
+        """Probe Bz vs time and vs applied field (two panels), and when a heat model ran a third:
+        the hottest and mean conductor temperature, each temperature probe, the coolant (or set
+        point) and the cold head, in K vs time; saved to ``path`` if given."""
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+        heat = self.heat
+        fig, axes = plt.subplots(
+            1, 3 if heat is not None else 2, figsize=(16.5 if heat is not None else 11, 4.2)
+        )
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.22)
+        a, b = axes[:2]
         df = self.probes
         a.plot(df["time_s"], df["applied_T"], "k--", lw=1, label="applied")
         for p in self.case.probes:
@@ -266,9 +272,25 @@ class Result:
             b.plot(df["applied_T"], df[f"{p.name}_Bz_T"], label=p.name)
         a.set(xlabel="time (s)", ylabel="$B_z$ (T)", title=self.case.title or "probe traces")
         b.set(xlabel="applied field (T)", ylabel="$B_z$ (T)", title="probe vs applied field")
-        for ax in (a, b):
+        if heat is not None:
+            c = axes[2]
+            c.plot(heat["time_s"], heat["max_T_K"], color="tab:red", label="hottest")
+            c.plot(heat["time_s"], heat["mean_T_K"], color="tab:red", ls="--", label="mean")
+            for p in self.case.temperature_probes:
+                c.plot(df["time_s"], df[f"{p.name}_T_K"], label=p.name)
+            if self.case.thermal.model == "conduction":  # adiabatic: only where it started
+                cold_head = "cold_head_T_K" in heat
+                coolant = "set point" if cold_head else "coolant"
+                c.plot(df["time_s"], df["temperature_K"], "k--", lw=1, label=coolant)
+                if cold_head:
+                    c.plot(heat["time_s"], heat["cold_head_T_K"], "k:", label="cold head")
+            c.set(
+                xlabel="time (s)", ylabel="T (K)", title=f"temperature ({self.case.thermal.model})"
+            )
+        for ax in axes:
             ax.grid(alpha=0.3)
-            ax.legend()
+            if ax.get_legend_handles_labels()[0]:  # none without Bz probes: matplotlib warned
+                ax.legend()
         if path:
             fig.savefig(path, dpi=120)
             plt.close(fig)
