@@ -285,6 +285,10 @@ def parse(text: str, dimension: str, key: str = "value") -> float:
         hint = ""
         if dimension == "magnetic_flux_density" and q.check("[current] / [length]"):
             hint = f"; an H field: give mu0 H, e.g. '{MU0 * float(q.to('A/m').magnitude):.4g} T'"
+        if dimension == "volumetric_heat_capacity" and q.check("[energy] / [mass] / [temperature]"):
+            hint = "; a specific heat: multiply it by the density (kg/m^3) of the material"
+        if dimension == "volumetric_heat_capacity" and q.check("[energy] / [temperature]"):
+            hint = "; the heat capacity of a body: divide by its volume (m^3)"
         what = dimension.replace("_", " ")
         raise UnitError(
             f"{key}: {text!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what} "

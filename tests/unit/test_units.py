@@ -140,6 +140,21 @@ def test_an_H_field_where_a_flux_density_is_expected_says_mu0_H():
 
 
 @pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("200 J/(kg*K)", "a specific heat: multiply it by the density"),
+        ("3 mJ/(g*K)", "a specific heat: multiply it by the density"),
+        ("0.5 J/K", "the heat capacity of a body: divide by its volume"),
+    ],
+)
+def test_a_heat_capacity_per_mass_or_per_body_says_what_to_do(text, hint):
+    """The usual unit mistakes where a volumetric heat capacity is expected: the error said only
+    that it was not one."""
+    with pytest.raises(UnitError, match=f"is not a volumetric heat capacity .*; {hint}"):
+        parse(text, "volumetric_heat_capacity", "materials.sc.heat_capacity")
+
+
+@pytest.mark.parametrize(
     ("text", "si"),
     [
         ("3e4 A/cm²", 3e8),  # as fluxtrap's own tables print it
