@@ -191,11 +191,16 @@ def test_cooled_flux_jump_against_the_dynamic_criterion(C, h, rate, to_T):
         ({"heat_transfer_W_m2K": 0.0}, "heat_transfer_W_m2K: must be finite and > 0"),
         ({"t0_K": 40.0}, "tc_K = 35 must be above t0_K = 40"),
         ({"radius_m": math.nan}, "radius_m: must be finite and > 0"),
+        (  # it said inf ("no jump") where h 10 jumps at 0.27 T: less cooling, more stable
+            {"heat_transfer_W_m2K": 1.0},
+            r"thermal time C R / 2h = 1\.72 s is not short against the .* s of the ramp",
+        ),
     ],
 )
 def test_criteria_refuse_what_they_cannot_answer(change, match):
     """A cylinder without cooling raised ZeroDivisionError, a coolant above Tc a math domain
-    error from the criterion; now each names its parameter."""
+    error from the criterion; now each names its parameter. With too little cooling for the
+    rate (C R / 2h longer than the ramp) the quasi-steady background fails: refused."""
     good = CooledCylinder(R, JC0, T0, TC, 25, 1e-4, 430.0, 10.0, 0.5)
     with pytest.raises(ValidationError, match=match):
         cooled_jump_field_T(dataclasses.replace(good, **change), points=50)

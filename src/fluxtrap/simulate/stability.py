@@ -194,8 +194,22 @@ def cooled_jump_field_T(c: CooledCylinder, points: int = 400) -> float:
             break
         lo = b
     if hi is None or cooled_margin(c, hi, points) is None:
-        return math.inf
-    return brentq(lambda b: cooled_margin(c, b, points)[0], lo, hi, xtol=1e-4 * full)
+        field = math.inf
+    else:
+        field = brentq(lambda b: cooled_margin(c, b, points)[0], lo, hi, xtol=1e-4 * full)
+    # the quasi-steady background needs the thermal time short against the ramp to the answer:
+    # h 1 W/(m^2 K) (C 430, R 8 mm, 0.5 T/s) warmed it to full penetration at 0.1 T and said
+    # "no jump" (inf) where h 10 jumps at 0.27 T
+    tau = c.heat_capacity_J_m3K * c.radius_m / (2 * c.heat_transfer_W_m2K)
+    ramp = min(field, hi or full) / c.rate_T_s
+    if tau > ramp:
+        raise ValidationError(
+            f"cooled_jump_field_T: the thermal time C R / 2h = {tau:.3g} s is not short against "
+            f"the {ramp:.3g} s of the ramp to {min(field, hi or full):.3g} T, so the quasi-steady "
+            "background heating it assumes does not hold (too little cooling for the rate); run "
+            "the coupled model, or take adiabatic_jump_field_T"
+        )
+    return field
 
 
 @dataclass(frozen=True)
