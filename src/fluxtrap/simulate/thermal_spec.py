@@ -52,6 +52,10 @@ MAX_CONDUCTIVITY = 1e6
 # J/(m^3*K): below any solid above 0.1 K (copper at 1 K: ~100); below, a unit mistake, and one
 # step's heat runs the temperature away (1e-300 stopped at t = 0 as a "thermal runaway")
 MIN_HEAT_CAPACITY = 1e-2
+# J/(m^3*K): 25x any solid (about 4e6 at room temperature); beyond, a unit mistake, and a step's
+# heat vanishes in the rounding of the enthalpy: 1e300 kept a disk at 5 K with heat_J 0 J of
+# 0.015 J dissipated (1e14 was 2e-6 off, 1e8 1e-12)
+MAX_HEAT_CAPACITY = 1e8
 # K*m^2/W: 1e3x below any real joint (1 um of copper; solder ~1e-7, low-temperature contacts far
 # more); below, the contact conductance swamps the rest of the matrix: 1e-20 under a held face
 # left the uniformly heated top layer at the coolant and the one beneath 33 K below it
@@ -172,6 +176,12 @@ def thermal_material(spec: Mapping[str, Any], where: str) -> ThermalMaterial | N
             f"{key_path(where, 'heat_capacity')}: {min(c.values):.3g} J/(m^3*K) is below the "
             f"{MIN_HEAT_CAPACITY:g} J/(m^3*K) of any solid above 0.1 K (copper at 1 K has about "
             "100); a unit mistake?"
+        )
+    if c is not None and max(c.values) > MAX_HEAT_CAPACITY:
+        raise ValidationError(
+            f"{key_path(where, 'heat_capacity')}: {max(c.values):.3g} J/(m^3*K) is beyond the "
+            f"{MAX_HEAT_CAPACITY:.0e} J/(m^3*K) of any solid (about 4e6 at room temperature); a "
+            "unit mistake?"
         )
     return ThermalMaterial(**got) if got else None
 

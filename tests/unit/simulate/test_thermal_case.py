@@ -168,6 +168,10 @@ def edit(path: str, value):
             edit("materials/sc/heat_capacity", "1e-300 J/(m^3*K)"),
             r"materials\.sc\.heat_capacity: 1e-300 J/\(m\^3\*K\) is below the 0\.01 J/",
         ),
+        (  # accepted, a disk kept 5 K and heat_J 0 J of 0.015 J dissipated: lost in rounding
+            edit("materials/sc/heat_capacity/value", [50, 2e3, 1e300]),
+            r"materials\.sc\.heat_capacity: 1e\+300 J/\(m\^3\*K\) is beyond the 1e\+08",
+        ),
         (
             edit("materials/sc/heat_capacity/value", [50, -1, 3]),
             r"materials\.sc\.heat_capacity\.value\[1\]: must be > 0",
