@@ -56,6 +56,11 @@ MIN_HEAT_CAPACITY = 1e-2
 # heat vanishes in the rounding of the enthalpy: 1e300 kept a disk at 5 K with heat_J 0 J of
 # 0.015 J dissipated (1e14 was 2e-6 off, 1e8 1e-12)
 MAX_HEAT_CAPACITY = 1e8
+# J/K, a cold head's heat capacity: from under a gram of copper at 4 K (about 1e-4) to 25x
+# ten kilograms at room temperature; below, the head follows the cooler within any step (1e-9
+# failed a cool step at once as a "thermal runaway"); above, its balance's tolerance (1e-10 K
+# of the head) is more heat than a step brings (1e8: the run's heat balance 2 % off)
+COLD_HEAD_CAPACITY = (1e-4, 1e5)
 # K*m^2/W: 1e3x below any real joint (1 um of copper; solder ~1e-7, low-temperature contacts far
 # more); below, the contact conductance swamps the rest of the matrix: 1e-20 under a held face
 # left the uniformly heated top layer at the coolant and the one beneath 33 K below it
@@ -286,6 +291,14 @@ class ColdHead:
             if key not in d:
                 raise ValidationError(f"{key_path(where, key)}: missing")
         capacity = temperature_table(d, "heat_capacity", "heat_capacity", where)
+        lo, hi = COLD_HEAD_CAPACITY
+        bad = [x for x in capacity.values if not lo <= x <= hi]
+        if bad:
+            raise ValidationError(
+                f"{key_path(where, 'heat_capacity')}: {bad[0]:.3g} J/K is outside "
+                f"[{lo:g}, {hi:g}] J/K (a gram of copper at 4 K has about 1e-4 J/K, ten "
+                "kilograms at room temperature 4e3); a unit mistake?"
+            )
         curve = d["cooling_power"]
         full = key_path(where, "cooling_power")
         if isinstance(curve, Mapping) and set(curve) & set(CURVE_KEYS):

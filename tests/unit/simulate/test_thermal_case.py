@@ -375,6 +375,14 @@ HEAD = "thermal/cold_head/"
             edit("thermal/cooling/0/heat_transfer_coefficient", KeyError),
             r"thermal\.cold_head: .*give one for every cooled surface \(without: bottom\)",
         ),
+        (  # accepted, a cool step failed at once as a "thermal runaway"
+            edit(HEAD + "heat_capacity", "1e-9 J/K"),
+            r"cold_head\.heat_capacity: 1e-09 J/K is outside \[0\.0001, 100000\] J/K",
+        ),
+        (  # accepted, the run's heat balance was 2 % off at 1e8 J/K
+            edit(HEAD + "heat_capacity/value", [0.2, 1e8]),
+            r"cold_head\.heat_capacity: 1e\+08 J/K is outside",
+        ),
         (edit("thermal/model", "adiabatic"), r"need model = \"conduction\""),
         (edit("protocol/1/duration", "0 s"), r"protocol\[1\]\.duration: must be > 0"),
         (edit("protocol/1/to", "-3 K"), r"protocol\[1\]\.to: must be 0 to 1000 K"),
