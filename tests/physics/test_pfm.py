@@ -307,6 +307,20 @@ def test_a_thermal_runaway_is_named_as_one():
     assert err.value.result.probes["time_s"].iloc[-1] < 0.01  # stopped during the rise
 
 
+def test_a_runaway_that_stops_newton_is_named_as_one():
+    """The same heat capacity under a 3 T pulse: Newton fails at the smallest step (at 31 K of
+    Tc 35 K, 0.17 ms in), and the error said only that; it names the runaway and the normal
+    state that lets the model follow it (as the next test shows)."""
+    from fluxtrap.errors import SolverError
+
+    case = pfm_case(3.0, C / 100).with_options(mesh_size_m=2e-3)
+    with pytest.raises(SolverError, match=r"Newton did not converge even at the smallest time "
+                       r"step \(the hottest element at [\d.]+ K, [\d.]+ K above the protocol's 5 K: "
+                       r"a thermal runaway or a flux jump; materials\.sc\.normal_resistivity "
+                       r"lets the model follow it\)"):  # fmt: skip
+        simulate(case)
+
+
 def test_with_a_normal_state_the_runaway_runs_through_to_a_full_quench():
     """The same runaway with rho_n 1e-6 ohm*m (materials.sc.normal_resistivity): the run goes
     through it, the whole cylinder ends past Tc and, in the normal state at zero applied field,

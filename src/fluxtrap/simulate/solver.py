@@ -625,6 +625,22 @@ def _past_tc(d: Discretization, temperature_K: float | np.ndarray) -> str:
     )
 
 
+def _runaway(d: Discretization, temperature_K: float | np.ndarray, coolant_K: float) -> str:
+    """What a failed step says when a heat model has warmed the conductors (``temperature_K``
+    per conductor element) over 1 K above the coolant (``coolant_K``): a runaway, and the normal state that
+    lets the model follow one; "" otherwise (a C 100x too small under a 3 T pulse said only
+    that Newton failed, at 31 K)."""
+    if np.ndim(temperature_K) == 0 or np.max(temperature_K) < coolant_K + 1.0:
+        return ""
+    hottest = float(np.max(temperature_K))
+    names = [m.name for m, idx in d.sc_groups if len(idx) and not m.normal_resistivity_ohm_m]
+    advice = f"; materials.{names[0]}.normal_resistivity lets the model follow it" if names else ""
+    return (
+        f" (the hottest element at {hottest:.4g} K, {hottest - coolant_K:.3g} K above the "
+        f"protocol's {coolant_K:.4g} K: a thermal runaway or a flux jump{advice})"
+    )
+
+
 def run_protocol(
     d: Discretization,
     on_step: Callable[[State, bool], None],
@@ -720,7 +736,7 @@ def run_protocol(
                 if dt * 0.25 < dt_min:
                     raise _stop(
                         "Newton did not converge even at the smallest time step"
-                        + _past_tc(d, temp_em),
+                        + (_past_tc(d, temp_em) or _runaway(d, temp_em, state.temperature_K)),
                         state,
                         k,
                         step,
