@@ -412,6 +412,12 @@ def creep_command(
     shown = Table("quantity", "value")
     shown.add_row("a (T)", f"{fit.a_T:.6g} ± {sa:.2g}")
     shown.add_row("b (T per ln s)", f"{fit.b_T:.4g} ± {sb:.2g}")
+    if fit.noise_white < 1:
+        shown.add_row(
+            "residual noise",
+            f"correlated over {fit.noise_tau_s:.3g} s ({1 - fit.noise_white:.0%} of its variance): "
+            f"1-sigma {fit.sigma_factor:.3g}x that of independent noise",
+        )
     shown.add_row(f"S = b / B(t0), t0 = {fit.t_start_s:.3g} s", f"{fit.rate(fit.t_start_s):.4g}")
     shown.add_row(f"B at {at_s:.4g} s (T)", f"{fit.field(at_s):.6g} ± {fit.field_sigma(at_s):.2g}")
     shown.add_row(

