@@ -475,10 +475,12 @@ def _ou_solve(t: np.ndarray, tau: float, x: np.ndarray) -> np.ndarray:
     return cho_solve_banded((cholesky_banded(_ou_precision(np.diff(t), tau)), False), x)
 
 
-def _noise_nll(resid: np.ndarray, dt: np.ndarray, tau: float, white: float) -> float:
-    """Gaussian negative log-likelihood (scale profiled out) of ``resid`` under the correlation
-    white * I + (1 - white) * R(tau): with Q = R^-1 tridiagonal, its inverse is M^-1 Q with
-    M = (1 - white) I + white Q tridiagonal too, so everything is a banded Cholesky, O(n)."""
+def _noise_parts(
+    resid: np.ndarray, dt: np.ndarray, tau: float, white: float
+) -> tuple[float, float]:
+    """resid' C^-1 resid and log det C for the unit-variance correlation C = white * I +
+    (1 - white) * R(tau): with Q = R^-1 tridiagonal, C^-1 = M^-1 Q with M = (1 - white) I +
+    white Q tridiagonal too, so everything is a banded Cholesky, O(n); (inf, 0) if singular."""
     from scipy.linalg import cho_solve_banded, cholesky_banded
 
     q = _ou_precision(dt, tau)
@@ -487,27 +489,43 @@ def _noise_nll(resid: np.ndarray, dt: np.ndarray, tau: float, white: float) -> f
     try:
         cq, cm = cholesky_banded(q), cholesky_banded(m)
     except np.linalg.LinAlgError:
-        return np.inf
+        return np.inf, 0.0
     qe = q[1] * resid
     qe[:-1] += q[0, 1:] * resid[1:]
     qe[1:] += q[0, 1:] * resid[:-1]
-    s2 = resid @ cho_solve_banded((cm, False), qe) / resid.size
-    logdet = 2 * (np.log(cm[1]).sum() - np.log(cq[1]).sum())
-    return 0.5 * resid.size * np.log(s2) + 0.5 * logdet if s2 > 0 else np.inf
+    return resid @ cho_solve_banded((cm, False), qe), 2 * (
+        np.log(cm[1]).sum() - np.log(cq[1]).sum()
+    )
+
+
+NOISE_WINDOW = 5000  # points: longer series get the noise model's likelihood over 4 windows
 
 
 def noise_model(t_s: np.ndarray, resid: np.ndarray) -> tuple[float, float]:
     """Correlation time tau (s) and white fraction of residuals ``resid`` at ascending times
-    ``t_s``: white noise plus an Ornstein-Uhlenbeck process, by maximum likelihood over a grid of
-    tau (a tenth of the shortest step to ten times the span) and white fractions, then refined.
-    (0.0, 1.0), independent noise, under ``NOISE_MIN_POINTS`` residuals or when they are 0."""
+    ``t_s``: white noise plus an Ornstein-Uhlenbeck process, by maximum likelihood (scale profiled
+    out) over a grid of tau (a tenth of the shortest step to ten times the span) and white
+    fractions, then refined. Over 4 * ``NOISE_WINDOW`` points the likelihood is that of 4 windows
+    spread over the series (a 6e5-point series took 46 s, now ~2 s). (0.0, 1.0), independent
+    noise, under ``NOISE_MIN_POINTS`` residuals or when they are 0."""
     from scipy.optimize import minimize
 
     dt = np.diff(t_s)
     if resid.size < NOISE_MIN_POINTS or not np.any(dt > 0) or not resid @ resid > 0:
         return 0.0, 1.0
     lo, hi = np.log(dt[dt > 0].min() / 10), np.log((t_s[-1] - t_s[0]) * 10)
-    nll = lambda p: _noise_nll(resid, dt, np.exp(np.clip(p[0], lo, hi)), np.clip(p[1], 0, 1))  # noqa: E731
+    if resid.size > 4 * NOISE_WINDOW:
+        starts = np.linspace(0, resid.size - NOISE_WINDOW, 4).astype(int)
+        parts = [(resid[i : i + NOISE_WINDOW], dt[i : i + NOISE_WINDOW - 1]) for i in starts]
+    else:
+        parts = [(resid, dt)]
+    n = sum(r.size for r, _ in parts)
+
+    def nll(p: np.ndarray) -> float:
+        tau, white = np.exp(np.clip(p[0], lo, hi)), np.clip(p[1], 0, 1)
+        quad, logdet = np.sum([_noise_parts(r, d, tau, white) for r, d in parts], axis=0)
+        return 0.5 * n * np.log(quad / n) + 0.5 * logdet if 0 < quad < np.inf else np.inf
+
     grid = [(nll((lt, w)), lt, w) for lt in np.linspace(lo, hi, 16) for w in (0.0, 0.3, 0.7, 1.0)]
     best, lt, w = min(grid)
     found = minimize(nll, [lt, w], method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-6})

@@ -3,6 +3,7 @@
 import dataclasses
 import re
 import warnings
+from time import perf_counter
 
 import numpy as np
 import pytest
@@ -502,6 +503,23 @@ def test_creep_error_bars_of_independent_noise_stay_those_of_least_squares():
     plain = np.linalg.inv(x.T @ x) * (resid @ resid / (t.size - 2))
     assert np.sqrt(fit.cov[1, 1]) == pytest.approx(np.sqrt(plain[1, 1]), rel=0.05)
     assert fit.sigma_factor == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_week_logged_every_second_gets_its_noise_model_in_seconds():
+    """6e5 samples (1 Hz for a week) with noise correlated over 300 s: the noise model's
+    likelihood over the whole series took 46 s; over 4 windows of 5000 points 1.4 s, and it
+    finds the correlation time within 30% (305 s median over 30 seeds of 1e5 points, 1-sigma
+    coverage 70%, 2-sigma 93%)."""
+    from scipy.signal import lfilter
+
+    t = np.arange(1.0, 6e5 + 1)
+    rng = np.random.default_rng(5)
+    phi = np.exp(-1 / 300.0)
+    noise = 2e-4 * lfilter([np.sqrt(1 - phi**2)], [1, -phi], rng.normal(size=t.size))
+    start = perf_counter()
+    fit = fit_creep(t, A_PUB - B_PUB * np.log(t) + noise + rng.normal(0, 1e-4, t.size), origin_s=0)
+    assert perf_counter() - start < 15
+    assert fit.noise_tau_s == pytest.approx(300.0, rel=0.3) and fit.sigma_factor > 5
 
 
 def test_creep_origin_from_applied_field():
