@@ -207,6 +207,11 @@ def test_creep_prints_and_writes(tmp_path, capsys):
     )
     assert "ppm/h" in text and (tmp_path / "c.png").is_file()
     assert "hall.csv [B_T]: 150 points" in text  # the column name survives rich's markup
+    # the MRI criterion with its 1-sigma range (noise-free: the range is the time itself)
+    lo, hi = res["mri_0p1_ppm_h_after_1sigma_s"]
+    assert lo <= res["mri_0p1_ppm_h_after_s"] <= hi
+    assert res["mri_0p1_ppm_h_after_s"] == pytest.approx(2094.83 * 86400, rel=1e-4)
+    assert "(1-sigma" in text
 
 
 def test_creep_says_what_it_extrapolates_and_what_it_leaves_out(tmp_path, capsys):

@@ -424,22 +424,32 @@ def creep_command(
         f"decay at {at_s:.4g} s (ppm/h)",
         f"{fit.decay_ppm_per_h(at_s):.4g} ± {fit.decay_sigma_ppm_per_h(at_s):.2g}",
     )
+    mri: dict = {}
     try:
         t01 = fit.time_to_reach_ppm_per_h(0.1)
-        shown.add_row("|decay| < 0.1 ppm/h (MRI) after", f"{t01:.4g} s = {t01 / 86400:.4g} d")
+        lo, hi = fit.time_to_reach_range(0.1)
+        mri = {"mri_0p1_ppm_h_after_s": t01, "mri_0p1_ppm_h_after_1sigma_s": [lo, hi]}
+        shown.add_row(
+            "|decay| < 0.1 ppm/h (MRI) after",
+            f"{t01:.4g} s = {t01 / 86400:.4g} d (1-sigma {lo / 86400:.4g}..{hi / 86400:.4g} d)",
+        )
     except AnalysisError as err:
         shown.add_row("|decay| < 0.1 ppm/h (MRI)", str(err))
     console.print(shown)
     if out:
-        summary = fit.to_dict() | {
-            "at_s": at_s,
-            "field_at_T": float(fit.field(at_s)),
-            "field_at_sigma_T": float(fit.field_sigma(at_s)),
-            "decay_at_ppm_per_h": float(fit.decay_ppm_per_h(at_s)),
-            "decay_at_sigma_ppm_per_h": float(fit.decay_sigma_ppm_per_h(at_s)),
-            "S_at": float(fit.rate(at_s)),
-            "at_extrapolated": at_note,
-        }
+        summary = (
+            fit.to_dict()
+            | {
+                "at_s": at_s,
+                "field_at_T": float(fit.field(at_s)),
+                "field_at_sigma_T": float(fit.field_sigma(at_s)),
+                "decay_at_ppm_per_h": float(fit.decay_ppm_per_h(at_s)),
+                "decay_at_sigma_ppm_per_h": float(fit.decay_sigma_ppm_per_h(at_s)),
+                "S_at": float(fit.rate(at_s)),
+                "at_extrapolated": at_note,
+            }
+            | mri
+        )
         replacing_text(out, json.dumps(summary, indent=2))
         console.print(f"wrote {out}")
     if plot:

@@ -175,6 +175,17 @@ class CreepFit:
             warnings.warn(note, CreepExtrapolationWarning, stacklevel=2)
         return t_s
 
+    def time_to_reach_range(self, ppm_per_h: float) -> tuple[float, float]:
+        """1-sigma range (s) of ``time_to_reach_ppm_per_h``: the decay rate's 1-sigma at that time
+        over the slope of |decay| in ln t there, |r (b / B - 1)|, taken as the 1-sigma of ln t
+        (first order, exp of a symmetric interval in ln t)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CreepExtrapolationWarning)
+            t_s = self.time_to_reach_ppm_per_h(ppm_per_h)
+        slope = abs(self.decay_ppm_per_h(t_s) * (self.b_T / self.field(t_s) - 1))
+        sigma_ln = self.decay_sigma_ppm_per_h(t_s) / slope if slope > 0 else np.inf
+        return float(t_s * np.exp(-sigma_ln)), float(t_s * np.exp(min(sigma_ln, 700.0)))
+
     def to_dict(self) -> dict:
         """JSON-friendly summary (SI)."""
         return {
