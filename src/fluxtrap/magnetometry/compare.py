@@ -10,7 +10,10 @@ series against a table: it reads the measured file with ``read_series`` and fits
 
 Both traces are put on t = time since the applied field reached its final value (s): the
 simulation's origin from its ``applied_T`` column, the measured one as ``fluxtrap creep`` takes it
-(from its ``applied_T`` column if it has one, else t = 0 on the file's clock), plus ``shift_s``
+(from its ``applied_T`` column if it has one, else the end of the field removal found in the data,
+``removal_end``, then compared from creep's default start, 50 tau, on, else t = 0 on the file's
+clock: a logger series that held the ramp had its ramp
+compared as relaxation, measured/simulated -0.03 for 1.0), plus ``shift_s``
 added to the measured times. Only t > 0 is compared (the relaxation part, on a log time axis).
 The simulated field is interpolated linearly in ln t (exact for B = a - b ln t) at the measured
 times inside the overlap of both traces; nothing is extrapolated.
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fluxtrap.errors import AnalysisError
-from fluxtrap.magnetometry.creep import CreepFit, fit_creep
+from fluxtrap.magnetometry.creep import CreepFit, default_start, fit_creep, removal_end
 from fluxtrap.probetable import ramp_end, relaxation_origin
 
 
@@ -134,7 +137,13 @@ def compare(
     ts = np.asarray(sim_time_s, float)
     bs = np.asarray(sim_T, float)
     m_origin = 0.0
-    if measured_applied_T is not None:
+    if measured_applied_T is None:  # as fit_creep: the end of the removal in the data, if there
+        try:
+            m_origin = removal_end(tm, bm, source=source)
+            start_s = start_s or default_start(tm, bm, m_origin) + shift_s  # creep's 50 tau
+        except AnalysisError:
+            m_origin = 0.0  # no removal in the data: the file's clock starts at the origin
+    else:
         m_origin = ramp_end(tm, np.asarray(measured_applied_T, float))
         if m_origin <= tm.min():  # at its final value from the first sample: no ramp end
             raise AnalysisError(

@@ -391,7 +391,7 @@ def fit_creep(
                     "probe or logger?); give the origin to fit it anyway"
                 ) from None
     if origin_from == "data" and start_s is None:
-        start_s = _default_start(time_s, field_T, origin_s)
+        start_s = default_start(time_s, field_T, origin_s)
     t = time_s - origin_s
     use = (t > 0) & np.isfinite(field_T)
     if start_s is not None:
@@ -577,7 +577,7 @@ def _not_repeats(columns: list[np.ndarray]) -> np.ndarray:
     return keep | ~np.isfinite(columns[0]) | ~np.isfinite(columns[1])
 
 
-def _default_start(time_s: np.ndarray, field_T: np.ndarray, origin_s: float) -> float:
+def default_start(time_s: np.ndarray, field_T: np.ndarray, origin_s: float) -> float:
     """50 tau after a found origin, tau = b / |ramp slope| (s), b from a fit of the last half in ln t:
     there a - b ln t is within 2% of b of the relaxation a - b ln(1 + t/tau) that starts at the ramp's
     rate, and the origin's lateness (up to tau) shifts ln t by under 2%."""

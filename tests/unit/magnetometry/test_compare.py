@@ -3,6 +3,8 @@ and creep fits, on series drawn from a known law B = a - b ln t."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -156,3 +158,25 @@ def test_a_measured_applied_column_without_the_ramp_end_is_refused():
         run(time[hold], field[hold], applied[hold])
     c = run(time[hold] - 200.0, field[hold])  # without the column: t = 0 is the origin
     assert c.measured_origin_s == 0.0 and c.ratio_end == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_logger_series_holding_its_ramp_is_compared_from_the_removal_end_as_creep_does():
+    """No applied column, the logger started 300 s before the field removal ended (a 2.2 T ramp
+    sampled every 2 s, then the relaxation): compare took the file's t = 0 as the origin and laid
+    the ramp over the simulated relaxation, measured / simulated -0.025 at the end for 1.0 and b
+    0.25 T for 0.01 T. Now the origin is the removal's end found in the data (as `creep`: 304 s,
+    late by up to tau) and the comparison starts 50 tau after it: ratio within 1e-3 of 1, b within
+    2%, no residual structure."""
+    ramp = np.arange(0.0, 300.0, 2.0)
+    t = np.geomspace(1.0, 5e4, 300)
+    time = np.concatenate([ramp, 300.0 + t])
+    field = np.concatenate([3.0 - (3.0 - A_T) * ramp / 300.0, A_T - B_T * np.log(t)])
+    field += np.random.default_rng(0).normal(0, 2e-4, field.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = run(time, field)
+    assert 300.0 <= c.measured_origin_s <= 310.0 and c.t_start_s > 10.0
+    assert c.ratio_end == pytest.approx(1.0, abs=1e-3)
+    assert c.measured_fit.b_T == pytest.approx(B_T, rel=0.02)
+    shifted = run(time, field, shift_s=5.0)  # --shift still moves the measured times
+    assert shifted.t_start_s == pytest.approx(c.t_start_s + 5.0, rel=1e-2)
