@@ -811,6 +811,26 @@ def test_creep_series_pasted_after_itself_counts_each_sample_once():
     assert "repeat an earlier one" in twice.warnings[0]
 
 
+@pytest.mark.parametrize(
+    ("header", "t_scale", "b_scale"),
+    [("time_ms,B_uT", 1e3, 1e6), ("t (min);B (mT)", 1 / 60, 1e3), ("t (h)\tB (G)", 1 / 3600, 1e4)],
+)
+def test_a_series_in_other_units_and_delimiters_reads_the_same(header, t_scale, b_scale):
+    """Milliseconds and microtesla as column suffixes (time_ms was taken for date-times and
+    refused as "not an ISO 8601 date-time"; B_uT had no unit), minutes with mT separated by
+    semicolons, hours with gauss by tabs: all read back to the same s and T within 1e-12."""
+    t = np.geomspace(10, 1e5, 30)
+    b = A_PUB - B_PUB * np.log(t)
+    sep = ";" if ";" in header else "\t" if "\t" in header else ","
+    rows = "".join(
+        f"{x * t_scale:.17g}{sep}{y * b_scale:.17g}\n" for x, y in zip(t, b, strict=True)
+    )
+    time, field, applied, _ = read_series((header + "\n" + rows).encode(), filename="hall.csv")
+    assert applied is None
+    np.testing.assert_allclose(time, t, rtol=1e-12)
+    np.testing.assert_allclose(field, b, rtol=1e-12)
+
+
 def test_a_series_whose_time_goes_back_is_refused_naming_the_line():
     """Times 0, 2, 1, 3 s were sorted without a word, and compare and calibrate fitted the
     interleaved rows (a logger's clock reset, or two series joined). A file pasted after itself

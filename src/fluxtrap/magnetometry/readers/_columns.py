@@ -28,6 +28,8 @@ QUANTITIES: dict[str, tuple[str, str]] = {
 _SUFFIX_UNITS = {
     "T": "T",
     "mT": "mT",
+    "uT": "uT",  # a Hall probe's earth-field range; time_ms a logger's clock (both were no unit:
+    "ms": "ms",  # "time_ms" was read as date-times and refused as "not ISO 8601")
     "Oe": "Oe",
     "kOe": "kOe",
     "G": "G",
