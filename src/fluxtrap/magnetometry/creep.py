@@ -157,9 +157,32 @@ class CreepFit:
         """First time (s) after which the field drifts by less than ``ppm_per_h``, either way
         (|dB/dt| / |B|: a field that grows drifts too), solved numerically; a time before the
         first point fitted or over a decade past the last warns (``CreepExtrapolationWarning``)."""
+        t_s = self._first_below(ppm_per_h, 0.0)
+        if not np.isfinite(t_s):
+            raise AnalysisError(f"the fitted decay rate never falls below {ppm_per_h:g} ppm/h")
+        if note := self.extrapolation(t_s, f"{ppm_per_h:g} ppm/h reached"):
+            warnings.warn(note, CreepExtrapolationWarning, stacklevel=2)
+        return t_s
+
+    def time_to_reach_range(self, ppm_per_h: float) -> tuple[float, float]:
+        """1-sigma range (s) of ``time_to_reach_ppm_per_h``: the first times at which |decay|
+        minus and plus its 1-sigma fall below ``ppm_per_h`` (the later one inf if that never
+        happens before 1e30 s). A series already below it at its first point still gets the
+        time its upper 1-sigma needs."""
+        return self._first_below(ppm_per_h, -1.0), self._first_below(ppm_per_h, 1.0)
+
+    def _first_below(self, ppm_per_h: float, k: float) -> float:
+        """First time (s, from the first point fitted on) at which |decay| + k sigma(decay) is
+        below ``ppm_per_h``; inf if never before 1e30 s."""
         from scipy.optimize import brentq
 
-        f = lambda ln_t: abs(self.decay_ppm_per_h(np.exp(ln_t))) - ppm_per_h  # noqa: E731
+        def f(ln_t: float) -> float:
+            t_s = np.exp(ln_t)
+            drift = abs(self.decay_ppm_per_h(t_s))
+            return (
+                drift + k * self.decay_sigma_ppm_per_h(t_s) - ppm_per_h if k else drift - ppm_per_h
+            )
+
         lo = np.log(max(self.t_start_s, 1e-3))
         if f(lo) <= 0:  # b = 0 too: no drift at all
             return float(np.exp(lo))
@@ -169,22 +192,8 @@ class CreepFit:
         end = np.log(1e30)
         hi = min(self.a_T / self.b_T - 1.0, end) if self.a_T / self.b_T > 0 else end
         if hi <= lo or f(hi) > 0:
-            raise AnalysisError(f"the fitted decay rate never falls below {ppm_per_h:g} ppm/h")
-        t_s = float(np.exp(brentq(f, lo, hi)))
-        if note := self.extrapolation(t_s, f"{ppm_per_h:g} ppm/h reached"):
-            warnings.warn(note, CreepExtrapolationWarning, stacklevel=2)
-        return t_s
-
-    def time_to_reach_range(self, ppm_per_h: float) -> tuple[float, float]:
-        """1-sigma range (s) of ``time_to_reach_ppm_per_h``: the decay rate's 1-sigma at that time
-        over the slope of |decay| in ln t there, |r (b / B - 1)|, taken as the 1-sigma of ln t
-        (first order, exp of a symmetric interval in ln t)."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CreepExtrapolationWarning)
-            t_s = self.time_to_reach_ppm_per_h(ppm_per_h)
-        slope = abs(self.decay_ppm_per_h(t_s) * (self.b_T / self.field(t_s) - 1))
-        sigma_ln = self.decay_sigma_ppm_per_h(t_s) / slope if slope > 0 else np.inf
-        return float(t_s * np.exp(-sigma_ln)), float(t_s * np.exp(min(sigma_ln, 700.0)))
+            return np.inf
+        return float(np.exp(brentq(f, lo, hi)))
 
     def to_dict(self) -> dict:
         """JSON-friendly summary (SI)."""
