@@ -288,6 +288,7 @@ def removal_end(time_s: np.ndarray, field_T: np.ndarray, *, source: str = "serie
 
 
 STAMP_NAME = re.compile(r"time|date|stamp", re.IGNORECASE)
+ZONE = re.compile(r"\d(Z|[+-]\d\d(:?\d\d)?)$")  # an ISO 8601 date-time's zone: Z, +01, +01:00
 
 
 def _seconds(
@@ -299,6 +300,15 @@ def _seconds(
     import pandas as pd
 
     cells = [row[index].strip() if index < len(row) else "" for row in rows]
+    zoned = [bool(ZONE.search(c)) for c in cells]
+    if any(zoned) and not all(zoned):  # pandas took the ones without as UTC: silent hours off
+        k = zoned.index(not zoned[0])
+        raise InputFileError(
+            f"{name}, line {lines[k]}, column {column!r}: {cells[k][:40]!r} "
+            f"{'has a' if zoned[k] else 'has no'} time zone where line {lines[0]} "
+            f"({cells[0][:40]!r}) {'has none' if zoned[k] else 'has one'}: date-times with and "
+            "without a time zone cannot be put on one clock"
+        )
     try:
         stamps = pd.to_datetime(pd.Series(cells), format="ISO8601", utc=True)
     except (ValueError, TypeError):

@@ -1050,6 +1050,15 @@ def test_a_loggers_date_time_clock_and_applied_field_column_are_read():
     bad = text.replace(rows[5].split(",")[0], "5 Dec 2026 10:00", 1)
     with pytest.raises(InputFileError, match=r"logger\.csv, line 7, column 'timestamp': '5 Dec"):
         read_series(bad.encode(), filename="logger.csv")
+    # a stamp without its zone (+01:00) was read as UTC: an hour late, with no word
+    naive = text.replace(rows[150].split(",")[0], rows[150].split(",")[0][:-6], 1)
+    said = (
+        r"logger\.csv, line 152, column 'timestamp': '2026-12-05T.*' has no time zone where line 2"
+    )
+    with pytest.raises(InputFileError, match=said):
+        read_series(naive.encode(), filename="logger.csv")
+    utc = text.replace("+01:00", "Z")  # zoned throughout, Z for UTC: the same clock
+    np.testing.assert_allclose(read_series(utc.encode(), filename="logger.csv")[0], t, atol=1e-6)
 
 
 def test_repeated_rows_of_an_mt_file_are_counted_once_and_keep_the_sweep_labels():
