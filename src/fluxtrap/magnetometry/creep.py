@@ -273,7 +273,10 @@ def removal_end(time_s: np.ndarray, field_T: np.ndarray, *, source: str = "serie
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.abs(before) / np.maximum(np.abs(after), 3 * noise * se_after)
     steady = np.abs(before) > 10 * noise * se_before
-    ratio = np.where(steady & np.isfinite(ratio), ratio, 0.0)
+    # the window after must lie inside the data: one cut by the series' end holds a few last
+    # samples whose slope in noise-free data is rounding (a 1700x "drop" 2e5 s in)
+    inside = t + 2 * d <= t[-1]
+    ratio = np.where(steady & inside & np.isfinite(ratio), ratio, 0.0)
     if not np.any(ratio > RAMP_CONTRAST):
         raise AnalysisError(
             f"{refuse}; the largest slope drop is {np.max(ratio, initial=0):.3g}x, need > "

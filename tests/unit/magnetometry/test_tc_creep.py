@@ -724,6 +724,20 @@ def test_creep_origin_found_in_a_logger_series_with_the_ramp(rate_T_h, dt_s, hol
     assert fit.warnings == ()
 
 
+def test_the_removal_end_is_not_read_off_a_window_cut_by_the_series_end():
+    """A noise-free series (a simulated trace: ramp 1e-3 T/s ending at 5000 s, then b = 0.01 T
+    per e-fold, tau = 10 s) sampled every 0.5 s for 2e5 s: the window after t = 1.64e5 s ran past
+    the data, its last samples' slope was rounding (4e-11 T/s), a "1700x drop", and the removal's
+    end was put at 2.05e5 s (the fit then had 1 point). Only windows inside the data count now:
+    11.5 s late, within tau + 2 samples + the 5-point slope's half width."""
+    b, rate, end = 0.01, 1e-3, 5000.0
+    time = np.arange(0, end + 2e5, 0.5)
+    relax = 1.0 - b * np.log1p(np.maximum(time - end, 0) / (b / rate))
+    field = np.where(time < end, 1.0 + rate * (end - time), relax)
+    assert 0 <= removal_end(time, field) - end <= b / rate + 2 * 0.5 + 1.0
+    assert fit_creep(time, field).b_T == pytest.approx(b, rel=2e-3)
+
+
 def test_creep_fitted_over_the_ramp_warns():
     """Forcing the origin at the clock's zero (the old behaviour) fits the ramp too: it warns."""
     t, b, _, _ = hall_logger()
