@@ -110,12 +110,24 @@ def creep(
     what: str = "measured",
 ) -> None:
     """Trapped field against time since the origin (log axis), the fit and its extrapolation (1
-    sigma band); ``what`` the points are ("measured", or "simulated" for a model's trace)."""
+    sigma band), the residuals below (structure ln t does not explain shows there); ``what`` the
+    points are ("measured", or "simulated" for a model's trace)."""
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(4.5, 3.3), constrained_layout=True)
+        fig, (ax, ax_r) = plt.subplots(
+            2,
+            1,
+            figsize=(4.5, 4.4),
+            sharex=True,
+            gridspec_kw={"height_ratios": [3, 1]},
+            constrained_layout=True,
+        )
         t = time_s - fit.origin_s
         ok = t > 0
         ax.semilogx(t[ok], field_T[ok], ".", ms=2.5, color="0.3", label=what)
+        ax_r.semilogx(t[ok], field_T[ok] - fit.field(t[ok]), ".", ms=2.5, color="tab:red")
+        ax_r.axhline(0.0, color="0.5", lw=0.6)
+        ax_r.axvline(fit.t_start_s, color="0.5", lw=0.6, ls=":")  # the fit's first point
+        ax_r.set_ylabel(r"$B -$ fit (T)")
         end = max(fit.t_end_s, at_s or 0.0)
         tt = np.geomspace(fit.t_start_s, end, 200)
         b, s = fit.field(tt), fit.field_sigma(tt)
@@ -136,9 +148,10 @@ def creep(
                 fmt="o",
                 ms=4,
                 color="tab:red",
-                label=f"{fit.decay_ppm_per_h(at_s):.3g} ppm/h at {at_s / 86400:.3g} d",
+                label=f"{fit.decay_ppm_per_h(at_s):.3g} ± {fit.decay_sigma_ppm_per_h(at_s):.2g} "
+                f"ppm/h at {at_s / 86400:.3g} d",
             )
-        ax.set_xlabel(
+        ax_r.set_xlabel(
             r"$t$ since the applied field reached zero (s)" if fit.origin_s else r"$t$ (s)"
         )
         ax.set_ylabel(r"$B$ (T)")

@@ -554,6 +554,28 @@ def test_the_time_to_0_1_ppm_per_h_comes_with_a_1_sigma_range_that_covers_the_tr
     assert band == pytest.approx(0.1, rel=1e-6)
 
 
+def test_the_creep_figure_shows_the_residuals_and_the_rate_with_its_error(tmp_path, monkeypatch):
+    """The figure had one panel (no residuals, where structure ln t cannot explain shows) and the
+    decay at --at without its 1-sigma. Now a residual panel holds B - fit at each point (equal to
+    the noise added, within 1e-12 T) and the legend says "<rate> ± <sigma> ppm/h"."""
+    import matplotlib.figure
+
+    from fluxtrap.magnetometry import plots
+
+    saved = []
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, path: saved.append(fig))
+    t = np.geomspace(10, 1e5, 100)
+    noise = np.random.default_rng(0).normal(0, 2e-4, t.size)
+    fit = fit_creep(t, A_PUB - B_PUB * np.log(t) + noise, origin_s=0.0)
+    plots.creep(t, A_PUB - B_PUB * np.log(t) + noise, fit, 86400.0, tmp_path / "c.png")
+    top, resid = saved[0].axes
+    y = resid.lines[0].get_ydata()
+    expected = noise - (fit.field(t) - (A_PUB - B_PUB * np.log(t)))
+    np.testing.assert_allclose(y, expected, atol=1e-12)
+    rate = f"{fit.decay_ppm_per_h(86400.0):.3g} ± {fit.decay_sigma_ppm_per_h(86400.0):.2g} ppm/h"
+    assert any(rate in x.get_text() for x in top.get_legend().get_texts())
+
+
 def test_creep_origin_from_applied_field():
     """A simulate-style series: ramp 1 T -> 0 over 100 s, then relaxation; t counts from the end of the ramp."""
     time = np.r_[np.linspace(0, 100, 11), 100 + np.geomspace(1, 1e5, 200)]
