@@ -216,6 +216,7 @@ def campaign_page(
         n_samples=len(history),
         next_page=page_at(offset + limit) if len(samples) > limit else None,
         previous_page=page_at(max(0, offset - limit)) if offset else None,
+        new_sample_page=page_at(len(history) // limit * limit),  # where one more sample is
         measured=measured,
         tc_notes=jcdata.tc_notes(store, measurements),
         figures=figures,

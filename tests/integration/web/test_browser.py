@@ -330,3 +330,35 @@ def test_a_second_transition_is_said_after_an_mt_upload(page, tmp_path):
     assert page.locator("main img").count() == 0
     shot(page, "07-mt-upload-second-transition")
     assert page.errors == []
+
+
+def test_a_sample_recorded_past_the_first_page_is_shown_and_a_refusal_is_in_view(page):
+    """On a campaign of more samples than a page (five, two a page here; 600, 500 a page in the
+    lab), the form below the tables said its refusal 16 600 px above the view, and a recorded
+    sample reloaded the first page without it or a word; now the refusal is scrolled into view
+    and the recorded sample's page is shown, the sample in the upload form's list."""
+    add_measured_samples(page.store)  # R1..R5
+    page.set_viewport_size({"width": 1000, "height": 500})
+    login(page, "alice")
+    page.goto("/campaigns/K-Ba122%20SPS?limit=2")
+    form = "#sample-form"
+    page.fill(f"{form} [name=label]", "R1")  # taken
+    page.fill(f"{form} [name='param:ramp_rate']", "50")
+    page.fill(f"{form} [name='param:max_temperature']", "600")
+    page.fill(f"{form} [name='param:dwell_time']", "5")
+    page.click(f"{form} button")
+    page.wait_for_selector("#message.error >> text=already used")
+    top, bottom = page.locator("#message").evaluate(
+        "e => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom]"
+    )
+    assert top > -1 and bottom < 501, (top, bottom)  # in the 500 px high view (subpixels)
+    page.errors.clear()  # the refusal's 409
+
+    page.fill(f"{form} [name=label]", "N6")
+    page.click(f"{form} button")
+    page.wait_for_selector("#message.ok >> text=recorded sample N6")
+    assert page.url.endswith("/campaigns/K-Ba122%20SPS?limit=2&offset=4")
+    assert page.locator("table[data-origin=researcher] td", has_text="N6").count() == 1
+    upload = page.locator("#upload-form [name=label] option").all_inner_texts()
+    assert upload == ["R5", "N6"]
+    assert page.errors == []

@@ -5,18 +5,23 @@
 // same-origin fetch, and each write carries the page's CSRF token, which other sites cannot know.
 const CSRF = document.querySelector("meta[name=csrf-token]")?.content || "";
 
+// Show a message above the page's content and scroll it into view: a form far down a long page
+// (below 500 samples) failed with its reason out of sight.
 function say(text, isError, kind) {
   const box = document.getElementById("message");
   box.textContent = text;
   box.className = kind || (isError ? "error" : "ok");
   box.hidden = false;
+  box.scrollIntoView({ block: "nearest" });
 }
 
-// A notice a form leaves for the page it reloads (a message said before the reload is lost).
+// A notice a form leaves for the page it goes to (a message said before the page changes is
+// lost): a warning unless a kind is stored with it.
 const notice = sessionStorage.getItem("notice");
 if (notice) {
+  say(notice, false, sessionStorage.getItem("notice-kind") || "warn");
   sessionStorage.removeItem("notice");
-  say(notice, false, "warn");
+  sessionStorage.removeItem("notice-kind");
 }
 
 // Call the API with the session cookie and the CSRF token; throw an Error carrying the server's
@@ -81,8 +86,12 @@ onSubmit("sample-form", async (form, data) => {
   if (added.departures.length) {
     const where = added.departures.join("; ");
     sessionStorage.setItem("notice", `sample ${added.label} departs from suggestion ${added.suggestion_id}: ${where}`);
+  } else {
+    sessionStorage.setItem("notice", `recorded sample ${added.label}`);
+    sessionStorage.setItem("notice-kind", "ok");
   }
-  location.reload();
+  // the page the new sample is on (the last): a reload of the first of 600 samples did not show it
+  location.href = form.dataset.then;
 });
 
 // Choosing an open suggestion fills in its parameter values (they can still be edited).
