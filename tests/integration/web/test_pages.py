@@ -255,6 +255,8 @@ def test_pages_of_a_campaign_with_categorical_and_fixed_parameters(browser_like)
     fig = figures(r.text)["model-1d"]
     assert fig["layout"]["title"]["text"] == "y through the best sample S1 (gas=vacuum, die=10)"
     assert re.search(r'<select name="x"><option selected>t</option></select>', r.text)
+    heads = re.findall(r'<th class="num">([^<]*)</th>', r.text.split('id="suggestion-table"')[1])
+    assert heads[:4] == ["t [degC]", "gas", "die [mm]", "p [MPa]"]  # gas was "gas []"
     r = lab.client.get("/campaigns/Mixed/model?x=gas")
     assert r.status_code == 200 and "gas is categorical; slices run along numeric" in r.text
 
