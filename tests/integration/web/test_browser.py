@@ -362,3 +362,29 @@ def test_a_sample_recorded_past_the_first_page_is_shown_and_a_refusal_is_in_view
     upload = page.locator("#upload-form [name=label] option").all_inner_texts()
     assert upload == ["R5", "N6"]
     assert page.errors == []
+
+
+UNLABELLED = """() => [...document.querySelectorAll(
+  "input:not([type=hidden]), select, textarea, button")].filter((e) => !(
+  [...(e.labels || [])].some((l) => l.textContent.trim()) || e.getAttribute("aria-label")
+  || (e.tagName === "BUTTON" && e.textContent.trim()))).map((e) => e.outerHTML.slice(0, 80))"""
+
+
+def test_every_field_of_every_page_has_a_label(page, loop_file):
+    """Each input, select, text area and button of each page a writer sees is named by a label
+    (a screen reader read the simulation form's case box as a bare "edit text")."""
+    from fluxtrap.workflows.measurements import record_measurement
+
+    add_measured_samples(page.store)
+    page.store.add_suggestions(NAME, [{"ramp_rate": 40, "max_temperature": 600, "dwell_time": 9}],
+                               [0.1], {}, 1)  # fmt: skip
+    edges = (1e-3, 2e-3, 0.5e-3)
+    record_measurement(page.store, NAME, "R1", "R1.dat", loop_file, edges, replace=True)
+    page.goto("/login")
+    assert page.evaluate(UNLABELLED) == []
+    login(page, "alice")
+    campaign = "/campaigns/K-Ba122%20SPS"
+    for path in ("/", campaign, f"{campaign}/model", f"{campaign}/jc", "/simulations"):
+        page.goto(path)
+        assert page.evaluate(UNLABELLED) == [], path
+    assert page.errors == []
