@@ -343,9 +343,15 @@ def simulations_page(
     request: Request, campaign: str | None = None, sample: str | None = None
 ) -> HTMLResponse:
     """Stored simulations, this server's jobs not (yet) stored and the submit form; with ``campaign`` and ``sample`` the form's case uses that
-    sample's measured Jc(B) (its fully penetrated points) at its measurement temperature."""
+    sample's measured Jc(B) (its fully penetrated points) at its measurement temperature (one
+    of the two alone is a 422)."""
     user, store = _user(request), store_of(request)
     case = EXAMPLE_CASE
+    if bool(campaign) != bool(sample):  # one alone was ignored: the example case shown instead
+        raise ValidationError(
+            "give both campaign and sample (the sample whose Jc(B) the case starts from), "
+            f"or neither: got only {'campaign' if campaign else 'sample'}"
+        )
     if campaign and sample:
         newest = jcdata.newest_jc(store, campaign, [sample])
         curves = jcdata.jc_curves(newest)

@@ -637,6 +637,13 @@ def test_simulation_form_refuses_a_sample_without_jc(browser_like):
     assert r.status_code == 422 and "has no Jc(B) yet" in r.text
 
 
+@pytest.mark.parametrize("query", ["campaign=K-Ba122%20SPS", "sample=B1"])
+def test_simulation_form_refuses_a_campaign_without_a_sample_or_a_sample_alone(browser_like, query):
+    """One of the two was ignored: the form showed the example case as if it were the sample's."""
+    r = browser_like.client.get(f"/simulations?{query}")
+    assert r.status_code == 422 and "give both campaign and sample" in r.text
+
+
 def test_probe_traces_of_many_times_and_probes_are_drawn_thinned_and_the_first_fifty():
     """1000 probes over 20 000 time steps made an 80 MB figure and a 508 MB simulation page:
     every k-th time (and the last) of the first MAX_PROBE_TRACES probes is drawn, the title
