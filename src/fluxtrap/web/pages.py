@@ -282,6 +282,8 @@ def model_page(
                 )
         except ValidationError as err:
             note = str(err)
+        if figures and y == x:  # plots.model_figures draws the 1D slice then
+            note = f"y is x ({x}): the 1D slice is shown; choose another y for a 2D map"
     goals = spec.optimised_objectives
     acquisition = shown_acquisition(goals)  # as the model plots read it
     stopping = advise_from_suggestions(suggestions, goals[0]).to_dict() if len(goals) == 1 else None

@@ -542,6 +542,14 @@ def test_model_explorer_explains_an_unknown_parameter(browser_like):
     assert r.status_code == 200 and "has no parameter &#39;pressure&#39;" in r.text
 
 
+def test_model_explorer_says_a_map_of_x_against_itself_is_the_1d_slice(browser_like):
+    """y chosen equal to x drew the 1D slice without a word (a 2D map was asked for)."""
+    add_measured_samples(browser_like.store)
+    html = browser_like.client.get(f"{CP}/model?x=dwell_time&y=dwell_time").text
+    assert list(figures(html)) == ["model-1d"]
+    assert "y is x (dwell_time): the 1D slice is shown; choose another y for a 2D map" in html
+
+
 def test_simulation_form_can_start_from_a_measured_jc(browser_like, loop_file):
     lab = browser_like
     lab.store.add_sample(NAME, "B1", P)
