@@ -680,8 +680,10 @@ class Store:
         *,
         changed_by: str | None = None,
         note: str | None = None,
+        expected: str | None = None,
     ) -> SuggestionRecord:
-        """Set a suggestion's status, recording ``changed_by``, the time (UTC) and ``note`` (why).
+        """Set a suggestion's status, recording ``changed_by``, the time (UTC) and ``note`` (why);
+        with ``expected`` (the status the caller saw) a ``ConflictError`` if it is another now.
 
         ``failed`` also marks the sample made from it failed (it is no longer pending); any
         other status on a suggestion a sample was made from is refused except ``used``, and
@@ -690,6 +692,12 @@ class Store:
         check_who(changed_by, "changed_by")
         with self.transaction() as s:
             x = _suggestion(s, suggestion_id, for_update=True)
+            if expected is not None and x.status != expected:  # a page shown before a change
+                by = f" by {x.status_changed_by}" if x.status_changed_by else ""
+                raise ConflictError(
+                    f"suggestion {x.id} is {x.status} (set{by} since it was shown {expected}): "
+                    f"nothing changed; reload to see it"
+                )
             made = s.scalar(select(m.Sample).where(m.Sample.suggestion_id == x.id))
             if made is None and status == "used":
                 raise ValidationError(

@@ -182,6 +182,7 @@ router = APIRouter(
 )
 W = {403: {"model": schemas.Error, "description": "a reader tried to write"}}
 TAKEN = {409: {"model": schemas.Error, "description": "the name or label is taken"}}
+CHANGED = {409: {"model": schemas.Error, "description": "not the if_status given: changed since"}}
 N = {
     404: {
         "model": schemas.Error,
@@ -611,16 +612,16 @@ def get_suggestion(request: Request, suggestion_id: Id, user: Reader) -> schemas
     "/suggestions/{suggestion_id}",
     response_model=schemas.Suggestion,
     tags=["suggestions"],
-    responses=W | N,
+    responses=W | N | CHANGED,
 )
 def set_suggestion_status(
     request: Request, suggestion_id: Id, body: schemas.SuggestionStatusIn, user: Writer
 ) -> schemas.Suggestion:
     """Mark a suggestion used (only one a sample was made from: recording the sample marks it),
     discarded, abandoned, failed, or open again, with an optional note (the caller is recorded
-    as ``status_changed_by``)."""
+    as ``status_changed_by``); with ``if_status``, only if it still has that status (409)."""
     rec = _store(request).set_suggestion_status(
-        suggestion_id, body.status, changed_by=user.name, note=body.note
+        suggestion_id, body.status, changed_by=user.name, note=body.note, expected=body.if_status
     )
     return schemas.Suggestion.of(rec)
 

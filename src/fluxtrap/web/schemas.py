@@ -378,6 +378,11 @@ class SuggestionStatusIn(Strict):
     note: str | None = Field(
         None, max_length=MAX_STATUS_NOTE, description="why (kept with the status)"
     )
+    if_status: SuggestionStatus | None = Field(
+        None,
+        description="the status the caller saw: if it is another now (someone changed it since), "
+        "409 and nothing changed",
+    )
 
 
 class SampleStatusIn(Strict):

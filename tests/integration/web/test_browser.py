@@ -388,3 +388,27 @@ def test_every_field_of_every_page_has_a_label(page, loop_file):
         page.goto(path)
         assert page.evaluate(UNLABELLED) == [], path
     assert page.errors == []
+
+
+def test_a_suggestion_changed_by_another_user_since_the_page_was_shown_is_not_overwritten(page):
+    """Bob marked a suggestion failed, saying why; Alice's page, shown before, still offered to
+    discard it, and her click replaced his status and note without a word. Now it is a 409
+    saying who changed it, and his status and note stay; a current row still changes."""
+    points = [{"ramp_rate": r, "max_temperature": 600, "dwell_time": 9} for r in (30, 60)]
+    first, second = page.store.add_suggestions(NAME, points, [0.2, 0.1], {}, 1)
+    login(page, "alice")
+    page.goto("/campaigns/K-Ba122%20SPS/model")
+    page.store.set_suggestion_status(first.id, "failed", changed_by="bob", note="cracked")
+    page.click(f"button[data-suggestion='{first.id}'][data-status=discarded]")
+    page.wait_for_selector("#message.error")
+    assert page.inner_text("#message") == (
+        f"409: suggestion {first.id} is failed (set by bob since it was shown open): nothing "
+        "changed; reload to see it"
+    )
+    kept = page.store.suggestion(first.id)
+    assert (kept.status, kept.status_changed_by, kept.status_note) == ("failed", "bob", "cracked")
+    page.errors.clear()  # the 409
+    with page.expect_navigation():
+        page.click(f"button[data-suggestion='{second.id}'][data-status=discarded]")
+    assert page.store.suggestion(second.id).status == "discarded"
+    assert page.errors == []

@@ -140,7 +140,8 @@ document.addEventListener("click", async (ev) => {
   const b = ev.target.closest("button[data-suggestion]");
   if (b) {
     try {
-      const body = { status: b.dataset.status };
+      // if_status: refused if another user changed it since this page was shown (it was overwritten)
+      const body = { status: b.dataset.status, if_status: b.dataset.from };
       if (b.dataset.askNote) {
         const note = window.prompt(b.dataset.askNote, "");
         if (note === null) return;
