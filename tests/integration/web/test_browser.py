@@ -412,3 +412,17 @@ def test_a_suggestion_changed_by_another_user_since_the_page_was_shown_is_not_ov
         page.click(f"button[data-suggestion='{second.id}'][data-status=discarded]")
     assert page.store.suggestion(second.id).status == "discarded"
     assert page.errors == []
+
+
+def test_a_request_the_server_never_answers_is_said_naming_it(page):
+    """A form whose request got no answer (server down, network gone) said only the browser's
+    "Failed to fetch"."""
+    login(page, "alice")
+    page.goto("/campaigns/K-Ba122%20SPS/model")
+    page.route("**/api/**", lambda route: route.abort("connectionrefused"))
+    page.click("#suggest-form button")
+    page.wait_for_selector("#message.error")
+    said = page.inner_text("#message")
+    assert said.startswith("no answer from the server to POST /api/campaigns/K-Ba122%20SPS/")
+    assert "is it running" in said
+    assert [e for e in page.errors if "ERR_CONNECTION_REFUSED" not in e] == []

@@ -32,7 +32,12 @@ async function api(method, url, body) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(body);
   }
-  const r = await fetch(url, { method, headers, body, credentials: "same-origin" });
+  let r;
+  try {
+    r = await fetch(url, { method, headers, body, credentials: "same-origin" });
+  } catch (err) { // the browser's bare "Failed to fetch" said neither what nor why
+    throw new Error(`no answer from the server to ${method} ${url} (${err.message}): is it running, is the network up? Try again`);
+  }
   const data = r.headers.get("content-type")?.includes("json") ? await r.json() : await r.text();
   if (!r.ok) {
     const detail = typeof data.detail === "string" ? data.detail
