@@ -336,7 +336,8 @@ def test_a_sample_recorded_past_the_first_page_is_shown_and_a_refusal_is_in_view
     """On a campaign of more samples than a page (five, two a page here; 600, 500 a page in the
     lab), the form below the tables said its refusal 16 600 px above the view, and a recorded
     sample reloaded the first page without it or a word; now the refusal is scrolled into view
-    and the recorded sample's page is shown, the sample in the upload form's list."""
+    and the recorded sample's page is shown, the sample in the upload form's list. The focus
+    stays on the form's button (it fell to the page's start: a keyboard user tabbed back down)."""
     add_measured_samples(page.store)  # R1..R5
     page.set_viewport_size({"width": 1000, "height": 500})
     login(page, "alice")
@@ -346,8 +347,10 @@ def test_a_sample_recorded_past_the_first_page_is_shown_and_a_refusal_is_in_view
     page.fill(f"{form} [name='param:ramp_rate']", "50")
     page.fill(f"{form} [name='param:max_temperature']", "600")
     page.fill(f"{form} [name='param:dwell_time']", "5")
-    page.click(f"{form} button")
+    page.focus(f"{form} button")
+    page.keyboard.press("Enter")  # from the keyboard: the focus stays on the button
     page.wait_for_selector("#message.error >> text=already used")
+    assert page.evaluate("document.activeElement.textContent") == "Add sample"
     top, bottom = page.locator("#message").evaluate(
         "e => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom]"
     )

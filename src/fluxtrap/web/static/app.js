@@ -64,6 +64,7 @@ function onSubmit(id, action) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const button = form.querySelector("button[type=submit]");
+    const focused = document.activeElement === button; // disabling it drops the focus to <body>
     button.disabled = true;
     try {
       await action(form, new FormData(form));
@@ -71,6 +72,7 @@ function onSubmit(id, action) {
       say(err.message, true);
     } finally {
       button.disabled = false;
+      if (focused) button.focus({ preventScroll: true }); // the message stays in view
     }
   });
 }
