@@ -19,6 +19,20 @@ def newest_jc(store: Store, campaign: str, labels: Sequence[str] | None = None) 
     """Sample label -> (measurement, Jc curve) of its newest measurement that has a Jc(B) curve
     (all measured samples, or ``labels``; NotFoundError for an unknown label). Reads those
     curves only: not older loops' or M(T) sweeps' (``Store.curve_ids``, then ``curves_by_id``)."""
+    return read_jc(store, jc_measurements(store, campaign, labels))
+
+
+def read_jc(store: Store, chosen: Mapping[str, tuple[MeasurementRecord, int]]) -> dict[str, Any]:
+    """``jc_measurements``' mapping with each curve id read: label -> (measurement, Jc curve)."""
+    curves = store.curves_by_id([curve_id for _, curve_id in chosen.values()])
+    return {label: (meas, curves[curve_id]) for label, (meas, curve_id) in chosen.items()}
+
+
+def jc_measurements(
+    store: Store, campaign: str, labels: Sequence[str] | None = None
+) -> dict[str, tuple[MeasurementRecord, int]]:
+    """Sample label -> (its newest measurement that has a Jc(B) curve, the curve's id), as
+    ``newest_jc`` but without reading the curves."""
     wanted = None if labels is None else set(labels)
     if wanted is not None:
         for label in wanted:
@@ -33,8 +47,7 @@ def newest_jc(store: Store, campaign: str, labels: Sequence[str] | None = None) 
     for meas in measurements:  # oldest first: the newest stays
         for curve_id in ids.get(meas.id, []):
             chosen[meas.sample] = (meas, curve_id)
-    curves = store.curves_by_id([curve_id for _, curve_id in chosen.values()])
-    return {label: (meas, curves[curve_id]) for label, (meas, curve_id) in chosen.items()}
+    return chosen
 
 
 def jc_curves(newest: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
