@@ -250,6 +250,7 @@ def test_pages_of_a_campaign_with_categorical_and_fixed_parameters(browser_like)
     lab.store.add_suggestions("Mixed", [{"t": 600, "gas": "vacuum", "die": 20}], [0.1], {}, 1)
     html = lab.client.get("/campaigns/Mixed").text
     assert ">#1: t=600 gas=vacuum die=20 p=50 </option>" in html
+    assert "die {10, 20}, p = 50 MPa</td>" in lab.client.get("/").text  # was "p = 50.0 MPa"
     r = lab.client.get("/campaigns/Mixed/model")
     assert r.status_code == 200, r.text
     fig = figures(r.text)["model-1d"]
