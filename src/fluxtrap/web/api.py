@@ -37,6 +37,7 @@ MAX_CAMPAIGNS = 500  # campaigns in one list (each with its spec): a page, as sa
 MAX_SUGGESTIONS = 500  # suggestions in one list (each with its model summary)
 MAX_USERS = 500  # users in one list (admins': a page, as campaigns are)
 MAX_MEASUREMENTS = 500  # a sample's measurements in one list (each with its metadata's warnings)
+MAX_JC_CURVES = 100  # Jc(B) curves in one answer (a 1000-point curve is ~50 kB of JSON)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -542,15 +543,23 @@ def measurement_curves(request: Request, measurement_id: Id, user: Reader) -> li
 )
 def jc_curves(
     request: Request,
+    response: Response,
     campaign: str,
     user: Reader,
     sample: Annotated[
         list[str] | None, Query(description="labels to include (default: all measured)")
     ] = None,
+    limit: _limit(MAX_JC_CURVES) = MAX_JC_CURVES,
+    offset: _offset("first measured") = 0,
 ) -> dict[str, schemas.Columns]:
-    """Jc(B) of each measured sample (the newest measurement), keyed by sample label."""
+    """Jc(B) of each measured sample (the newest measurement), keyed by sample label, in the
+    order they were first measured: ``limit`` after the first ``offset`` (a page: 2000 samples'
+    curves were one ~100 MB answer); the next and previous pages in the ``Link`` header."""
+    store = _store(request)
+    chosen = list(jcdata.jc_measurements(store, campaign, sample).items())
+    _link_pages(request, response, len(chosen) > offset + limit, limit, offset)
     with request.app.state.heavy.turn("read the Jc(B) curves", user.name):  # each maybe MBs
-        curves = jcdata.jc_curves(jcdata.newest_jc(_store(request), campaign, sample))
+        curves = jcdata.jc_curves(jcdata.read_jc(store, dict(chosen[offset : offset + limit])))
         return {k: schemas.Columns(columns=v) for k, v in curves.items()}
 
 

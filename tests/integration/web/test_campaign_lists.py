@@ -14,6 +14,7 @@ import pytest
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.web.api import (
     MAX_CAMPAIGNS,
+    MAX_JC_CURVES,
     MAX_MEASUREMENTS,
     MAX_SAMPLES,
     MAX_SUGGESTIONS,
@@ -237,3 +238,25 @@ def test_the_api_pages_a_samples_measurements(lab):
     assert [x["id"] for x in r.json()] == ids[1:3]
     r = lab.client.get(f"{url}?limit={MAX_MEASUREMENTS + 1}", headers=auth("rita"))
     assert r.status_code == 422 and f"less than or equal to {MAX_MEASUREMENTS}" in r.text
+
+
+def test_the_api_pages_the_jc_curves(lab, loop_file):
+    """``GET .../jc`` answered every measured sample's curve at once (a 1000-point curve is about
+    50 kB of JSON: 2000 samples were ~100 MB); now at most MAX_JC_CURVES, first measured first,
+    with Link header pages."""
+    from .test_upload import upload
+
+    for i, label in enumerate(("B1", "B2", "B3")):
+        lab.store.add_sample(
+            NAME, label, {"ramp_rate": 50, "max_temperature": 600, "dwell_time": i}
+        )
+        assert upload(lab, loop_file, label=label).status_code == 201
+    url = f"/api/campaigns/{quote(NAME)}/jc"
+    r = lab.client.get(f"{url}?limit=2", headers=auth("rita"))
+    assert list(r.json()) == ["B1", "B2"] and r.links["next"]["url"] == f"{url}?limit=2&offset=2"
+    r = lab.client.get(r.links["next"]["url"], headers=auth("rita"))
+    assert list(r.json()) == ["B3"] and set(r.links) == {"prev"}
+    r = lab.client.get(f"{url}?sample=B3&sample=B1&limit=1&offset=1", headers=auth("rita"))
+    assert list(r.json()) == ["B3"]  # of those asked, in measuring order
+    r = lab.client.get(f"{url}?limit={MAX_JC_CURVES + 1}", headers=auth("rita"))
+    assert r.status_code == 422 and f"less than or equal to {MAX_JC_CURVES}" in r.text
