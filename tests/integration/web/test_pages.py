@@ -287,10 +287,16 @@ def test_a_campaign_suggest_will_refuse_says_so_on_its_pages(browser_like):
         assert 'id="campaign-note"' not in lab.client.get(path).text
 
 
-def test_reader_sees_no_write_forms(lab):
-    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
-    html = lab.client.get(CP).text
-    assert "rita (reader)" in html and 'id="upload-form"' not in html
+def test_reader_sees_no_write_forms(lab, loop_file):
+    """Nor links to forms they are not shown: the Jc(B) page's "simulate with the Jc(B) of" led
+    a reader to a simulations page without the form, and without a word."""
+    lab.store.add_sample(NAME, "B1", P)
+    assert upload(lab, loop_file).status_code == 201
+    for user, shown in (("alice", True), ("rita", False)):
+        lab.client.cookies.set(COOKIE, login(lab.store, user))
+        html = lab.client.get(CP).text
+        assert (f"{user} (reader)" in html) is not shown and ('id="upload-form"' in html) is shown
+        assert ("/simulations?campaign=" in lab.client.get(f"{CP}/jc").text) is shown
 
 
 def test_jc_page_compares_measured_samples(browser_like, loop_file):
