@@ -11,6 +11,7 @@ from fluxtrap.cli.common import (
     DEFAULT_WORKERS,
     MAX_WORKERS,
     DbOption,
+    QuietOption,
     console,
     on_interrupt,
     out_dir,
@@ -132,6 +133,7 @@ def calibrate_command(
     by: Annotated[
         str | None, typer.Option("--by", help="Who ran it (recorded).", callback=who)
     ] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Fit material parameters to measured probe series (the simulator as the model), with
     uncertainties; exits 1 when a series is not fitted (the outputs are written all the same).
@@ -171,6 +173,7 @@ def calibrate_command(
             security=dask_security(tls_ca_file, tls_cert, tls_key),
             predict_cases=predict or [],
             predict_at_s=at_s,
+            progress=None if quiet else _progress,
         )
     cal = run.calibration
     # every cell whole (text_table): at 80 columns rich's tables cut series and probe names
@@ -250,3 +253,8 @@ def calibrate_command(
         )
     if not cal.fits:
         raise typer.Exit(code=1)
+
+
+def _progress(text: str) -> None:
+    """A progress line of the calibration (each batch of simulations, each stage)."""
+    console.print(f"calibrate: {text}", style="dim", highlight=False, soft_wrap=True)

@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,13 +167,15 @@ def run_calibration(
     security: Any = None,
     predict_cases: Sequence[Path] = (),
     predict_at_s: Sequence[float] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> CalibrationRun:
     """Calibrate ``case`` against the ``measured`` files (``probes``: one name for all or one
     per file), predict ``predict_cases``, write everything into ``out``.
 
     ``out``: ``calibrate.json`` (parameters, covariance, misfit, series, simulations, inputs with
     their sha256, fitted case keys), ``fitted_case.toml``, ``traces.png``, ``residuals.png``,
-    ``correlation.png``, ``profile.png``, ``predictions.csv``, ``cache/``.
+    ``correlation.png``, ``profile.png``, ``predictions.csv``, ``cache/``. ``progress``: called
+    with a line of text after each batch of simulations (see ``calibrate``).
     """
     if len(probes) not in (1, len(measured)):
         raise ValidationError(
@@ -201,7 +203,8 @@ def run_calibration(
         t0 = time.perf_counter()
         with DaskRunner(out / "cache", workers, scheduler, security) as runner:
             cal = calibrate(base, series, fit, bounds=bounds, scan=scan, profile=profile,
-                            runner=runner, max_iterations=max_iterations)  # fmt: skip
+                            runner=runner, max_iterations=max_iterations,
+                            progress=progress)  # fmt: skip
             preds = tuple(
                 predict(cal, t, since_origin_s=predict_at_s, runner=runner) for t in targets
             )

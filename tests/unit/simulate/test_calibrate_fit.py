@@ -626,3 +626,48 @@ def test_the_command_says_which_sigma_it_prints(monkeypatch, tmp_path, capsys):
         f"profile interval of sc.n (chi^2 + 1 reduced unit): {interval['lower']:.4g} .. "
         f"{interval['upper']:.4g}" in stdout
     )
+
+
+def test_a_calibration_reports_its_progress_batch_by_batch():
+    """Every batch of simulations is reported with its stage and the running count (their sum is
+    the calibration's simulations), and the scan says its size and time limit before it runs."""
+    lines: list[str] = []
+    cal = calibrate(Case.from_dict(case_dict()), measured(linear_model, 20.0, 0.7, 2e-3),
+                    "sc.n,sc.jc_scale", scan=4, runner=runner_of(linear_model),
+                    progress=lines.append)  # fmt: skip
+    batches = [line for line in lines if " simulation" in line and " in " in line]
+    counts = [int(line.split(": ")[1].split()[0]) for line in batches]
+    assert sum(counts) == cal.simulations and f"({cal.simulations} so far" in batches[-1]
+    scan = lines.index("start scan: 16 simulations (the start case took 0.01 s; each at most 60 s)")
+    assert lines[scan + 1].startswith("start scan: 16 simulations in ")
+    for stage in (
+        "start: 1 simulation in",
+        "descent 1: chi^2 ",
+        "stall check: ",
+        "profile of sc.n: ",
+    ):
+        assert any(line.startswith(stage) for line in lines), (stage, lines)
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_command_prints_progress_unless_quiet(monkeypatch, tmp_path, capsys, quiet):
+    """``fluxtrap calibrate`` prints the calibration's progress lines; --quiet silences them."""
+    from fluxtrap.cli import run
+    from fluxtrap.workflows import calibrate as workflow
+
+    cal = calibrate(Case.from_dict(case_dict()), measured(linear_model, 20.0, 0.7, 2e-3),
+                    "sc.n,sc.jc_scale", scan=0, profile=False, runner=runner_of(linear_model))  # fmt: skip
+    done = workflow.CalibrationRun(cal, (), (), 0, {"wall_s": 0.1, "simulations_below_accuracy":
+                                                    {"count": 0, "largest_estimate": 0.0}})  # fmt: skip
+
+    def fake(*args, progress=None, **kwargs):
+        if progress is not None:
+            progress("descent 1: 3 simulations in 2 s (9 so far, at most 2000)")
+        return done
+
+    monkeypatch.setattr(workflow, "run_calibration", fake)
+    code = run(["calibrate", "case.toml", "hall.csv", "--probe", "top", "--fit", "sc.n,sc.jc_scale",
+                "--out", str(tmp_path / "out"), *(["--quiet"] if quiet else [])])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "sc.jc_scale" in out
+    assert ("calibrate: descent 1: 3 simulations in 2 s" in out) is not quiet

@@ -39,7 +39,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -256,9 +256,12 @@ class Model:
         params: Sequence[FitParameter],
         runner: Runner,
         max_simulations: int = MAX_SIMULATIONS,
+        progress: Callable[[str], None] | None = None,
     ):
         self.cases, self.series, self.params = tuple(cases), tuple(series), tuple(params)
         self.runner = runner
+        self.progress = progress
+        self.stage = "start"  # what the batches are for, in the progress lines
         self.max_simulations = max_simulations
         self.memo: dict[tuple[int, tuple[float, ...]], Outcome] = {}
         self.simulations = 0
@@ -292,11 +295,22 @@ class Model:
                 f"{self.max_simulations}; fewer scan points or a tighter budget"
             )
         cases = list(todo.values())
+        t0 = time.perf_counter()
         outcomes = (
             self.runner(cases) if timeout_s is None else self.runner(cases, timeout_s=timeout_s)
         )
         self.memo.update(zip(todo, outcomes, strict=True))
         self.simulations += len(todo)
+        self.say(
+            f"{self.stage}: {len(todo)} simulation{'s' * (len(todo) > 1)} in "
+            f"{time.perf_counter() - t0:.3g} s ({self.simulations} so far, at most "
+            f"{self.max_simulations})"
+        )
+
+    def say(self, text: str) -> None:
+        """One progress line (when a ``progress`` callback was given)."""
+        if self.progress is not None:
+            self.progress(text)
 
     def wall_s(self, u: np.ndarray) -> float | None:
         """Wall time (s) of the simulations at ``u`` as the runner recorded them (a cached run's
@@ -375,6 +389,7 @@ def calibrate(
     runner: Runner = serial,
     max_iterations: int = 30,
     max_simulations: int = MAX_SIMULATIONS,
+    progress: Callable[[str], None] | None = None,
 ) -> Calibration:
     """Fit ``fit`` (names ``<material>.n|jc_scale|e0``, ``<probe>.z``, or ``FitParameter``s) of
     ``case`` (or several cases, one per ``Series.case`` index) to the measured ``series``.
@@ -383,13 +398,14 @@ def calibrate(
     case's values); ``profile``: profile n (costs about 4 x (p-1) x iterations simulations, a flat
     side up to ``PROFILE_EXTEND`` + 1 refits more) and widen sigmas along a flat one;
     ``runner``: how batches of simulations run (``serial``, ``PoolRunner``, Dask in workflows);
-    ``max_iterations``: least-squares evaluations; ``max_simulations``: hard cap.
+    ``max_iterations``: least-squares evaluations; ``max_simulations``: hard cap; ``progress``:
+    called with a line of text after each batch of simulations and each stage.
     """
     t0 = time.perf_counter()
     cases = (case,) if isinstance(case, Case) else tuple(case)
     series = (series,) if isinstance(series, Series) else tuple(series)
     params = check_request(cases, series, fit, bounds)
-    model = Model(cases, series, params, runner, max_simulations)
+    model = Model(cases, series, params, runner, max_simulations, progress)
     u_start = np.array([p.to_u(p.start) for p in params])
     t_start = time.perf_counter()
     chi2_start = model.chi2(u_start)
@@ -406,6 +422,7 @@ def calibrate(
             f"calibrate: {n_points} measured points for {len(params)} parameters; need more points"
         )
     dof = n_points - len(params)
+    model.stage = "descent 1"
     res, drop = _descend(model, u0, max_iterations, dof)
     starts = 1
     # A stalled descent is retried from the next-best scan points (the lowest chi^2 is kept)
@@ -414,8 +431,9 @@ def calibrate(
     for u_row in [v for v in others if not np.allclose(v, u0)][:RESTARTS]:
         if drop <= 1.0:
             break
-        other, other_drop = _descend(model, u_row, max_iterations, dof)
         starts += 1
+        model.stage = f"descent {starts} (the last one stalled)"
+        other, other_drop = _descend(model, u_row, max_iterations, dof)
         if other.cost < res.cost:
             res, drop = other, other_drop
     at = _assess(model, res.x, dof, max_iterations, profile)
@@ -426,6 +444,7 @@ def calibrate(
     while at.lower is not None and len(restarts) < PROFILE_RESTARTS:
         before = model.simulations
         try:
+            model.stage = f"restart {len(restarts) + 1} from a lower profile point"
             other, other_drop = _descend(model, at.lower_u, max_iterations, dof)
             other_at = _assess(model, other.x, dof, max_iterations, profile)
         except (SimulationCapError, SolverError) as e:  # keep the last complete fit
@@ -532,6 +551,7 @@ def _assess(
 ) -> _Assessment:
     params = model.params
     warnings: list[str] = []
+    model.stage = "covariance"
     r = model.residuals(u)
     J = model.jacobian(u)
     chi2 = float(r @ r)
@@ -610,6 +630,8 @@ def _descend(model: Model, u0: np.ndarray, max_iterations: int, dof: int) -> tup
         ftol=1e-6,
         max_nfev=max_iterations,
     )
+    model.say(f"{model.stage}: chi^2 {2 * res.cost:.5g} after {res.nfev} evaluations")
+    model.stage = "stall check"
     r = model.residuals(res.x)
     free = np.minimum(res.x - model.lo, model.hi - res.x) >= 0.1 * model.step
     if not free.any():
@@ -672,6 +694,11 @@ def _scan(
     ]
     grid = [np.array(g) for g in itertools.product(*axes)]
     timeout_s = max(SCAN_WALL_FACTOR * start_wall_s, SCAN_MIN_WALL_S)
+    model.stage = "start scan"
+    model.say(
+        f"start scan: {len(grid)} simulations (the start case took {start_wall_s:.3g} s; each at "
+        f"most {timeout_s:.3g} s)"
+    )
     model.run(grid, timeout_s=timeout_s)
     rows, best, best_chi2, failed = [], u_start, model.chi2(u_start), []
     for g in grid:
@@ -807,6 +834,7 @@ def _profile(
         if p.attribute != "n" or not math.isfinite(cov_u[j, j]):
             continue
         sd = math.sqrt(cov_u[j, j])
+        model.stage = f"profile of {p.name}"
 
         def rise_at(k: float, j: int = j, p: FitParameter = p, sd: float = sd) -> float:
             """Refit at k sigma (the bound where that lies beyond it)."""
