@@ -12,7 +12,8 @@ from that profile point ends at n 23.8, Jc x1.185, chi^2 16.5. There the misfit 
 flat (n held, Jc refitted: chi^2 15.9 at n 19, 17.1 at 20, 15.6 at 22): the linearised sigmas,
 n +- 0.60 and Jc +- 0.0022, put the truth 6 and 7 sigma off; the profile of n rises by 0.03 at
 -1 sigma, so it is extended (to -32 sigma, n 10.6, where it rises by 7.1) and its interval
-n 12.8 .. 24.5 (chi^2 + 1 reduced unit) sets n +- 11, Jc +- 0.053 (250 simulations instead of 198).
+n 12.8 .. 24.5 (chi^2 + 1 reduced unit) sets n +- 11, Jc +- 0.053 (190 simulations;
+250 before a profile refit simulated only the refitted parameter's shift).
 """
 
 from __future__ import annotations

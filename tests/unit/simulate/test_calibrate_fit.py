@@ -406,7 +406,7 @@ def test_restarts_are_bounded_and_a_fit_still_below_its_profile_is_flagged(monke
     assert len(cal.profile) == 4 and cal.sigma_sources == ("linearised", "linearised")
     calls = descent_stopping_short(monkeypatch, times=1)
     full = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, runner=runner_of(linear_model))
-    used = full.simulations - full.optimizer["restarts"][0]["simulations"]
+    used = full.simulations - sum(r["simulations"] for r in full.optimizer["restarts"])
     calls.clear()
     capped = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, max_simulations=used + 2,
                        runner=runner_of(linear_model))  # fmt: skip
@@ -671,3 +671,16 @@ def test_the_command_prints_progress_unless_quiet(monkeypatch, tmp_path, capsys,
     out = capsys.readouterr().out
     assert code == 0 and "sc.jc_scale" in out
     assert ("calibrate: descent 1: 3 simulations in 2 s" in out) is not quiet
+
+
+def test_a_profile_refit_simulates_only_the_refitted_parameters_shifts():
+    """n held: each refit Jacobian needs p - 1 shifted points, one here (before: p, and 69
+    simulations instead of 57 for this fit), and the profile still rises by exactly k^2."""
+    lines: list[str] = []
+    cal = calibrate(Case.from_dict(case_dict()), measured(linear_model, 20.0, 0.7, 2e-3),
+                    "sc.n,sc.jc_scale", scan=4, runner=runner_of(linear_model),
+                    progress=lines.append)  # fmt: skip
+    profile = [line for line in lines if line.startswith("profile of sc.n: ")]
+    assert profile and all(line.startswith("profile of sc.n: 1 simulation in") for line in profile)
+    assert cal.simulations == 57
+    assert [r["delta_chi2"] for r in cal.profile] == pytest.approx([4, 1, 1, 4], rel=1e-6)

@@ -358,9 +358,9 @@ class Model:
         return float(sum(np.sum(((x - self.measured(k)[0]) / self.measured(k)[1]) ** 2)
                          for k, x in enumerate(m)))  # fmt: skip
 
-    def _shifted(self, u: np.ndarray, factor: float = 1.0) -> list[np.ndarray]:
+    def _shifted(self, u: np.ndarray, factor: float, columns: Sequence[int]) -> list[np.ndarray]:
         points = []
-        for j in range(len(u)):
+        for j in columns:
             v = u.copy()
             step = factor * self.step[j]
             h = step if u[j] + step <= self.hi[j] else -step
@@ -368,13 +368,18 @@ class Model:
             points.append(v)
         return points
 
-    def jacobian(self, u: np.ndarray, factor: float = 1.0) -> np.ndarray:
-        """Forward differences with ``factor`` x each parameter's step."""
-        points = self._shifted(u, factor)
+    def jacobian(
+        self, u: np.ndarray, factor: float = 1.0, columns: Sequence[int] | None = None
+    ) -> np.ndarray:
+        """Forward differences with ``factor`` x each parameter's step, ``(N, p)``; with
+        ``columns`` only those parameters' columns ``(N, len(columns))`` (their simulations only:
+        a profile point's refit needs p - 1)."""
+        columns = range(len(u)) if columns is None else columns
+        points = self._shifted(u, factor, columns)
         self.run([u, *points])  # one parallel batch
         r0 = self.residuals(u)
         return np.column_stack(
-            [(self.residuals(v) - r0) / (v[j] - u[j]) for j, v in enumerate(points)]
+            [(self.residuals(v) - r0) / (v[j] - u[j]) for j, v in zip(columns, points, strict=True)]
         )
 
 
@@ -636,7 +641,7 @@ def _descend(model: Model, u0: np.ndarray, max_iterations: int, dof: int) -> tup
     free = np.minimum(res.x - model.lo, model.hi - res.x) >= 0.1 * model.step
     if not free.any():
         return res, 0.0
-    J = model.jacobian(res.x, STALL_STEP_FACTOR)[:, free]
+    J = model.jacobian(res.x, STALL_STEP_FACTOR, columns=np.flatnonzero(free))
     delta = np.linalg.lstsq(J, -r, rcond=None)[0]
     drop = float(r @ r - np.sum((r + J @ delta) ** 2))
     return res, drop / max(float(r @ r) / max(dof, 1), 1.0)
@@ -1021,7 +1026,7 @@ def _refit_with_fixed(
     sub = least_squares(
         lambda v: model.residuals(point(v)),
         u[others],
-        jac=lambda v: model.jacobian(point(v))[:, others],
+        jac=lambda v: model.jacobian(point(v), columns=others),
         bounds=(model.lo[others], model.hi[others]),
         method="trf",
         x_scale="jac",
