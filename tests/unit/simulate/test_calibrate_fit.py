@@ -684,3 +684,22 @@ def test_a_profile_refit_simulates_only_the_refitted_parameters_shifts():
     assert profile and all(line.startswith("profile of sc.n: 1 simulation in") for line in profile)
     assert cal.simulations == 57
     assert [r["delta_chi2"] for r in cal.profile] == pytest.approx([4, 1, 1, 4], rel=1e-6)
+
+
+@pytest.mark.parametrize("cap, converged", [(22, False), (30, False), (45, True)])
+def test_a_fit_that_reaches_the_simulation_cap_keeps_what_it_found(cap, converged):
+    """A cap reached in the descent (22, 30: after the 17 of the start and its scan) or in the
+    profile (45) ends the fit where it got to, not in an error that loses it (before:
+    SimulationCapError, no result): the lowest chi^2 reached, a warning naming the cap, never
+    more simulations than the cap; a descent cut short is not converged, a fit whose profile
+    was cut keeps its linearised sigmas (n 19.97 +- 0.0212 as without a cap)."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=4,
+                    max_iterations=1000, max_simulations=cap,
+                    runner=runner_of(linear_model))  # fmt: skip
+    assert cal.simulations <= cap
+    assert any(f"cap of {cap} simulations" in w for w in cal.warnings), cal.warnings
+    assert math.isfinite(cal.chi2) and cal.chi2 <= cal.optimizer["chi2_start"]
+    assert cal.optimizer["converged"] is converged and cal.fits is converged
+    if converged:
+        assert cal.profile == [] and cal.value("sc.n") == pytest.approx((19.97, 0.0212), rel=0.01)

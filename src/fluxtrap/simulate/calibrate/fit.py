@@ -262,6 +262,7 @@ class Model:
         self.runner = runner
         self.progress = progress
         self.stage = "start"  # what the batches are for, in the progress lines
+        self.capped = ""  # how a descent was cut short by the cap, for the warnings
         self.max_simulations = max_simulations
         self.memo: dict[tuple[int, tuple[float, ...]], Outcome] = {}
         self.simulations = 0
@@ -428,7 +429,7 @@ def calibrate(
         )
     dof = n_points - len(params)
     model.stage = "descent 1"
-    res, drop = _descend(model, u0, max_iterations, dof)
+    res, drop = _descend(model, u0, max_iterations, dof)  # too little left for one: an error
     starts = 1
     # A stalled descent is retried from the next-best scan points (the lowest chi^2 is kept)
     others = [np.array([p.to_u(row[p.name]) for p in params])
@@ -436,12 +437,23 @@ def calibrate(
     for u_row in [v for v in others if not np.allclose(v, u0)][:RESTARTS]:
         if drop <= 1.0:
             break
+        model.stage = f"descent {starts + 1} (the last one stalled)"
+        try:
+            other, other_drop = _descend(model, u_row, max_iterations, dof)
+        except SimulationCapError as e:  # keep the descents done
+            model.capped = model.capped or f"a further descent was not started ({e})"
+            break
         starts += 1
-        model.stage = f"descent {starts} (the last one stalled)"
-        other, other_drop = _descend(model, u_row, max_iterations, dof)
         if other.cost < res.cost:
             res, drop = other, other_drop
-    at = _assess(model, res.x, dof, max_iterations, profile)
+    try:
+        at = _assess(model, res.x, dof, max_iterations, profile)
+    except SimulationCapError as e:  # the profile passed the cap: the fit without it
+        at = _assess(model, res.x, dof, max_iterations, False)
+        at.warnings.append(
+            f"the profile reached the cap of {model.max_simulations} simulations and was left out "
+            f"({e}): the sigmas are the linearised ones"
+        )
     # A profile point more than 1 reduced-chi^2 unit below the fit: descend again from it (all
     # parameters free), at most PROFILE_RESTARTS times, each within max_iterations and the cap
     restarts: list[dict[str, Any]] = []
@@ -473,6 +485,11 @@ def calibrate(
     if at.lower is not None and not stopped:
         stopped = f"still after {len(restarts)} restarts from the profile (the limit)"
     warnings.extend(at.warnings)
+    if model.capped:
+        warnings.append(
+            f"the calibration reached its cap of {model.max_simulations} simulations: "
+            f"{model.capped}; the values are the lowest chi^2 reached, not a converged fit"
+        )
     if drop > 1.0:
         warnings.append(
             f"the optimizer stopped ({res.message}) where chi^2 still falls: a Gauss-Newton step "
@@ -519,7 +536,7 @@ def calibrate(
             "starts": starts,
             "predicted_drop": drop,
             "restarts": restarts,
-            "converged": drop <= 1.0 and at.lower is None,
+            "converged": drop <= 1.0 and at.lower is None and not model.capped,
         },
         warnings=tuple(warnings),
     )
@@ -623,7 +640,18 @@ def _descend(model: Model, u0: np.ndarray, max_iterations: int, dof: int) -> tup
     """Bounded trust-region least squares from ``u0``, and the chi^2 drop (in units of the
     reduced chi^2) that a Gauss-Newton step on a ``STALL_STEP_FACTOR`` x coarser Jacobian still
     predicts at its end (parameters at a bound held): about 0 at a minimum, large where the
-    optimizer stopped on its step size because the fine Jacobian was noise (a rough misfit)."""
+    optimizer stopped on its step size because the fine Jacobian was noise (a rough misfit).
+
+    The evaluations are also limited to what the simulation cap leaves (each at most 1 + p
+    simulations per case, and p per case kept for the check): cut short, ``model.capped`` says so;
+    ``SimulationCapError`` when not even one is left."""
+    p, per_case = len(u0), len(model.cases)
+    left = (model.max_simulations - model.simulations - p * per_case) // ((p + 1) * per_case)
+    if left < 1:
+        raise SimulationCapError(
+            f"calibration: {model.simulations} simulations run, and a descent would exceed the "
+            f"cap of {model.max_simulations}; fewer scan points or a tighter budget"
+        )
     res = least_squares(
         model.residuals,
         u0,
@@ -633,8 +661,12 @@ def _descend(model: Model, u0: np.ndarray, max_iterations: int, dof: int) -> tup
         x_scale="jac",
         xtol=1e-4,
         ftol=1e-6,
-        max_nfev=max_iterations,
+        max_nfev=min(max_iterations, left),
     )
+    if left < max_iterations and res.status == 0:  # stopped by the evaluations the cap left
+        model.capped = (
+            f"{model.stage} stopped after {res.nfev} evaluations, the most that fit under the cap"
+        )
     model.say(f"{model.stage}: chi^2 {2 * res.cost:.5g} after {res.nfev} evaluations")
     model.stage = "stall check"
     r = model.residuals(res.x)
