@@ -703,3 +703,19 @@ def test_a_fit_that_reaches_the_simulation_cap_keeps_what_it_found(cap, converge
     assert cal.optimizer["converged"] is converged and cal.fits is converged
     if converged:
         assert cal.profile == [] and cal.value("sc.n") == pytest.approx((19.97, 0.0212), rel=0.01)
+
+
+def test_fitting_n_of_a_material_with_n_of_t_says_the_table_is_replaced():
+    """A fitted n is one n for every temperature (``apply``): a material's n(T) table is
+    replaced, which the warnings say (before: silently, the fitted case without its n(T))."""
+    d = case_dict()
+    d["materials"]["sc"]["n"] = {"temperature": [5, 20], "temperature_unit": "K", "value": [35, 20]}
+    cal = calibrate(Case.from_dict(d), measured(linear_model, 20.0, 0.7, 2e-3), "sc.n,sc.jc_scale",
+                    scan=0, profile=False, runner=runner_of(linear_model))  # fmt: skip
+    (note,) = [w for w in cal.warnings if "n(T)" in w]
+    assert note.startswith("sc.n: fits one n for every temperature in place of sc's n(T) table")
+    assert "(n 35 at 5 K .. 20 at 20 K)" in note
+    assert cal.fitted_cases[0].material("sc").n_table is None
+    plain = calibrate(Case.from_dict(case_dict()), measured(linear_model, 20.0, 0.7, 2e-3),
+                      "sc.n,sc.jc_scale", scan=0, profile=False, runner=runner_of(linear_model))  # fmt: skip
+    assert plain.warnings == ()

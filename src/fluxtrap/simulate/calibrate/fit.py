@@ -47,7 +47,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from fluxtrap.errors import SolverError, ValidationError
-from fluxtrap.simulate import Case
+from fluxtrap.simulate import Case, Superconductor
 from fluxtrap.simulate.calibrate.parameters import FitParameter, apply, parse_fit
 from fluxtrap.simulate.calibrate.runners import Outcome, Runner, serial
 from fluxtrap.simulate.calibrate.series import Alignment, Series, align, simulated_at
@@ -417,7 +417,7 @@ def calibrate(
     chi2_start = model.chi2(u_start)
     if not math.isfinite(chi2_start) and scan < 2:
         model.residuals(u_start)  # raises the simulation's error
-    warnings: list[str] = []
+    warnings: list[str] = _replaced_n_tables(cases, params)
     start_wall_s = model.wall_s(u_start)
     if start_wall_s is None:
         start_wall_s = time.perf_counter() - t_start
@@ -629,6 +629,24 @@ def _assess(
         lower_chi2=chi2 + rows[i]["delta_chi2"] * chi2 / dof if below else math.nan,
         warnings=warnings,
     )
+
+
+def _replaced_n_tables(cases: Sequence[Case], params: Sequence[FitParameter]) -> list[str]:
+    """A warning for each fitted n that replaces a material's n(T) table by one n (``apply``)."""
+    out = []
+    for p in params:
+        if p.attribute != "n":
+            continue
+        materials = [m for c in cases for m in c.materials if isinstance(m, Superconductor)]
+        for m in {m.name: m for m in materials}.values():
+            if m.n_table is not None and p.target in ("*", m.name):
+                t, v = m.n_table.temperature_K, m.n_table.values
+                out.append(
+                    f"{p.name}: fits one n for every temperature in place of {m.name}'s n(T) table "
+                    f"(n {v[0]:g} at {t[0]:g} K .. {v[-1]:g} at {t[-1]:g} K), from its first value; "
+                    "the start and the fitted case have no n(T)"
+                )
+    return out
 
 
 def _named(params: Sequence[FitParameter], u: np.ndarray) -> dict[str, float]:
