@@ -719,3 +719,27 @@ def test_fitting_n_of_a_material_with_n_of_t_says_the_table_is_replaced():
     plain = calibrate(Case.from_dict(case_dict()), measured(linear_model, 20.0, 0.7, 2e-3),
                       "sc.n,sc.jc_scale", scan=0, profile=False, runner=runner_of(linear_model))  # fmt: skip
     assert plain.warnings == ()
+
+
+def test_a_misfit_of_a_series_whose_origin_was_assumed_asks_for_the_origin():
+    """A file without applied_T and without an origin is put on the simulation's clock with its
+    t = 0 at the ramp's end; a series logged from the start of the ramp (origin 100 s) then does
+    not fit, and the misfit says the origin was assumed and how to give it; with the origin given
+    it fits, and a series with its applied_T column is not asked about it."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    assumed = Series("no origin", series.time_s, series.field_T, "top", sigma_T=series.sigma_T)
+    cal = calibrate(Case.from_dict(case_dict()), assumed, "sc.n,sc.jc_scale", scan=0,
+                    profile=False, runner=runner_of(linear_model))  # fmt: skip
+    (note,) = [w for w in cal.warnings if "does not fit" in w]
+    assert "was taken as t = 0 on its clock" in note and "(--origin)" in note
+    given = Series("origin", series.time_s, series.field_T, "top", sigma_T=series.sigma_T,
+                   origin_s=T_RAMP)  # fmt: skip
+    cal = calibrate(Case.from_dict(case_dict()), given, "sc.n,sc.jc_scale", scan=0,
+                    profile=False, runner=runner_of(linear_model))  # fmt: skip
+    assert cal.fits and cal.value("sc.n")[0] == pytest.approx(20.0, rel=0.01)
+    jump = Series("jump", series.time_s, series.field_T - 0.05 * (series.time_s > 300), "top",
+                  applied_T=series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
+    off = calibrate(Case.from_dict(case_dict()), jump, "sc.n,sc.jc_scale", scan=0,
+                    profile=False, runner=runner_of(linear_model))  # fmt: skip
+    (note,) = [w for w in off.warnings if "does not fit" in w]
+    assert "origin" not in note

@@ -828,6 +828,13 @@ def _series_fits(model: Model, u: np.ndarray, warnings: list[str]) -> list[Serie
                     if not 1 / UNIT_RATIO < scale < UNIT_RATIO
                     else ""
                 )
+                + (
+                    "; its origin (when the applied field reached its final value) was taken as "
+                    "t = 0 on its clock, as it has no applied_T column and none was given: if the "
+                    "field reached it later, give it (--origin)"
+                    if s.applied_T is None and s.origin_s is None
+                    else ""
+                )
             )
         if fit.noise_source == "estimated" and chi2_red < NOISE_CHI2:
             warnings.append(
