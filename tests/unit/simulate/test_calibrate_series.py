@@ -152,6 +152,12 @@ def test_series_refuses_bad_input():
         Series("x", np.arange(3.0), np.array([1.0, np.nan, 2.0]), "gap")
     with pytest.raises(ValidationError, match="must be > 0"):
         Series("x", np.arange(3.0), np.ones(3), "gap", sigma_T=np.zeros(3))
+    # a missing noise value (NaN) drops its point, as a missing field does (before: "> 0")
+    sigma = np.array([1e-3, np.nan, 1e-3, 1e-3])
+    s = Series("x", np.arange(4.0), np.arange(4.0), "gap", sigma_T=sigma)
+    assert s.time_s.tolist() == [0, 2, 3] and s.sigma_T.tolist() == [1e-3] * 3
+    with pytest.raises(ValidationError, match="must be > 0"):
+        Series("x", np.arange(4.0), np.ones(4), "gap", sigma_T=np.array([1, np.nan, -1, 1.0]))
 
 
 def test_the_origin_of_a_noisy_applied_readback_is_where_its_ramp_ends():

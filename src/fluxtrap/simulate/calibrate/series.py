@@ -51,7 +51,8 @@ class Series:
                 raise ValidationError(
                     f"{self.name}: {label} has {np.size(arr)} values, not {t.size}"
                 )
-        if self.sigma_T is not None and not np.all(np.asarray(self.sigma_T) > 0):
+        sigma = None if self.sigma_T is None else np.asarray(self.sigma_T, float)
+        if sigma is not None and np.any(sigma[~np.isnan(sigma)] <= 0):  # a NaN: a missing point
             raise ValidationError(f"{self.name}: every noise value (sigma) must be > 0")
         keep = np.isfinite(t) & np.isfinite(b)
         if self.sigma_T is not None:
