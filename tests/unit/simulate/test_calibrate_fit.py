@@ -743,3 +743,27 @@ def test_a_misfit_of_a_series_whose_origin_was_assumed_asks_for_the_origin():
                     profile=False, runner=runner_of(linear_model))  # fmt: skip
     (note,) = [w for w in off.warnings if "does not fit" in w]
     assert "origin" not in note
+
+
+def test_a_wide_sigma_of_a_log_parameter_is_given_as_its_range_in_ln():
+    """n and Jc are fitted in ln: with 0.5 T of noise ln n's sigma is 0.27, so n 13.7 +- 3.6
+    is said to mean 10.5 .. 17.9 = exp(ln n +- sigma) (before: only value +- sigma; E0 fitted on
+    the FEM disk came out 1.09e-5 +- 2.4e-5 V/m, 12 sigma from its truth 3e-4, 1.5 in ln E0);
+    the range is in calibrate.json and kept within the bounds. 2 mT of noise: no such warning."""
+    cal = calibrate(Case.from_dict(case_dict()), measured(linear_model, 20.0, 0.7, 0.5),
+                    "sc.n,sc.jc_scale", scan=0, profile=False, runner=runner_of(linear_model))  # fmt: skip
+    sd = np.sqrt(np.diag(cal.cov_u))
+    (n_lo, n_hi), (k_lo, k_hi) = cal.ranges
+    assert (n_lo, n_hi) == pytest.approx(cal.values[0] * np.exp([-sd[0], sd[0]]), rel=1e-12)
+    assert (k_lo, k_hi) == pytest.approx(cal.values[1] * np.exp([-sd[1], sd[1]]), rel=1e-12)
+    assert sd[0] > 0.25 > sd[1]
+    (note,) = [w for w in cal.warnings if "1-sigma range" in w]
+    assert note.startswith(f"sc.n = {cal.values[0]:.4g} +- {cal.sigmas[0]:.2g}: fitted in ln n")
+    assert f"range is {n_lo:.3g} .. {n_hi:.3g} (a factor {np.exp(sd[0]):.3g} either way" in note
+    assert cal.to_dict()["parameters"]["sc.n"]["range_1sigma"] == [n_lo, n_hi]
+    wide = calibrate(Case.from_dict(case_dict()), measured(linear_model, 20.0, 0.7, 2.0),
+                     "sc.n,sc.jc_scale", scan=0, profile=False, runner=runner_of(linear_model))  # fmt: skip
+    assert wide.ranges[0][0] == pytest.approx(5.0)  # the bound, not exp(ln 5 - 1.06) = 1.7
+    quiet = calibrate(Case.from_dict(case_dict()), measured(linear_model, 20.0, 0.7, 2e-3),
+                      "sc.n,sc.jc_scale", scan=0, profile=False, runner=runner_of(linear_model))  # fmt: skip
+    assert not any("1-sigma range" in w for w in quiet.warnings)

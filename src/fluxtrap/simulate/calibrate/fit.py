@@ -83,6 +83,10 @@ PROFILE_FLAT = 0.5
 # the sigma a lower bound. The ring's n (sigma 0.6 at n 23.8) rises by 0.19 at -16 sigma (n 15.9)
 # and 7.1 at -32 (n 10.6): 3 would have left its interval open.
 PROFILE_EXTEND = 4
+# The sigma of a parameter fitted in ln (n, jc_scale, e0) above which value +- sigma misstates its
+# range, exp(u +- sigma): E0 fitted beside n, Jc and a probe height on the test disk came out
+# 1.09e-5 +- 2.4e-5 V/m (ln sigma 2.24) for a truth of 3e-4, 12 sigma off in V/m, 1.5 in ln E0.
+LOG_SIGMA = 0.25
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,14 @@ class Calibration:
         """The calibrated cases (the parameters written in)."""
         return tuple(apply(c, self.parameters, self.values) for c in self.cases)
 
+    @property
+    def ranges(self) -> tuple[tuple[float, float], ...]:
+        """Each parameter's 1-sigma range (natural units) in the coordinate it was fitted in:
+        value times or divided by exp(sigma of its ln) for n, jc_scale, e0 (asymmetric), value +-
+        sigma for heights; within the bounds."""
+        return tuple(_range(p, p.to_u(v), math.sqrt(self.cov_u[j, j]))
+                     for j, (p, v) in enumerate(zip(self.parameters, self.values, strict=True)))  # fmt: skip
+
     def value(self, name: str) -> tuple[float, float]:
         """(value, sigma) of parameter ``name``."""
         i = [p.name for p in self.parameters].index(name)
@@ -192,19 +204,21 @@ class Calibration:
                     "sigma": float(s),
                     "sigma_source": src,
                     "sigma_linearised": float(s_lin),
+                    "range_1sigma": [float(r) for r in rng],
                     "profile_interval": self.profile_intervals.get(p.name),
                     "unit": p.unit,
                     "start": float(s0),
                     "bounds": list(p.bounds),
                     "nuisance": p.nuisance,
                 }
-                for p, v, s, src, s_lin, s0 in zip(
+                for p, v, s, src, s_lin, s0, rng in zip(
                     self.parameters,
                     self.values,
                     self.sigmas,
                     self.sigma_sources,
                     self.sigmas_linearised,
                     self.start,
+                    self.ranges,
                     strict=True,
                 )
             },
@@ -601,6 +615,16 @@ def _assess(
     sig = np.sqrt(np.diag(cov))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(sig, sig)
+    for j, (p, v) in enumerate(zip(params, values, strict=True)):
+        sd = math.sqrt(cov_u[j, j])
+        if p.is_log and LOG_SIGMA < sd < math.inf:
+            lo, hi = _range(p, u[j], sd)
+            warnings.append(
+                f"{p.name} = {v:.4g} +- {sig[j]:.2g} {p.unit}".rstrip()
+                + f": fitted in ln {p.attribute}, its sigma is {100 * sd:.3g} % there, so its "
+                f"1-sigma range is {lo:.3g} .. {hi:.3g} (a factor {math.exp(min(sd, 700.0)):.3g} either way, "
+                "within the bounds), not value +- sigma (calibrate.json range_1sigma)"
+            )
     for i, j in itertools.combinations(range(len(params)), 2):
         if abs(corr[i, j]) >= DEGENERATE:
             warnings.append(
@@ -647,6 +671,13 @@ def _replaced_n_tables(cases: Sequence[Case], params: Sequence[FitParameter]) ->
                     "the start and the fitted case have no n(T)"
                 )
     return out
+
+
+def _range(p: FitParameter, u: float, sd: float) -> tuple[float, float]:
+    """The 1-sigma range (natural units) of ``p`` at internal coordinate ``u`` with sigma ``sd``
+    there, within its bounds."""
+    lo, hi = max(u - sd, p.to_u(p.bounds[0])), min(u + sd, p.to_u(p.bounds[1]))
+    return p.from_u(lo), p.from_u(hi)
 
 
 def _named(params: Sequence[FitParameter], u: np.ndarray) -> dict[str, float]:
