@@ -187,6 +187,21 @@ def test_a_prediction_past_the_cases_protocol_is_refused_before_the_fit(files, c
     assert not out.exists()
 
 
+def test_a_prediction_case_without_the_calibrated_material_is_refused_before_the_fit(files, capsys):
+    """A --predict case whose superconductor has another name failed in the prediction, after the
+    whole fit had run, and nothing of the fit was written."""
+    (files / "renamed.toml").write_text(
+        CASE.replace("[materials.sc]", "[materials.bulk]").replace('"sc"', '"bulk"')
+    )
+    out = files / "renamed"
+    code, _, err = cli(capsys, "calibrate", str(files / "disk.toml"), str(files / "hall.csv"),
+                       "--probe", "top", "--fit", "sc.n", "--out", str(out),
+                       "--predict", str(files / "renamed.toml"))  # fmt: skip
+    err = " ".join(err.split())
+    assert code == 2 and "renamed.toml" in err and "no superconductor 'sc'" in err, err
+    assert not out.exists()
+
+
 def test_a_temperature_probe_is_named_as_one(files, capsys):
     """A series given to a temperature probe was refused as "the case has no probe 'T'"."""
     temperature = '[[probes]]\nname = "T"\nr = "0 mm"\nz = "4 mm"\nquantity = "temperature"\n'

@@ -26,7 +26,7 @@ from fluxtrap.errors import InputFileError, SolverError, ValidationError
 from fluxtrap.magnetometry.creep import read_series
 from fluxtrap.outputs import claimed, jsonable, staged_folder
 from fluxtrap.simulate import Case
-from fluxtrap.simulate.calibrate import Calibration, Series, calibrate
+from fluxtrap.simulate.calibrate import Calibration, Series, apply, calibrate
 from fluxtrap.simulate.calibrate.fit import check_request
 from fluxtrap.simulate.calibrate.plots import write_figures
 from fluxtrap.simulate.calibrate.predict import Prediction, predict
@@ -189,9 +189,15 @@ def run_calibration(
         read_measured(p, probe, column=column, sigma_column=sigma_column, origin_s=origin_s)
         for p, probe in zip(measured, names, strict=True)
     ]
-    check_request([base], series, fit, bounds)  # bad requests fail before the cluster starts
+    params = check_request([base], series, fit, bounds)  # bad requests fail before the cluster
     targets = [Case.load(p) for p in predict_cases]
     for path, target in zip(predict_cases, targets, strict=True):  # before the fit, not after
+        try:  # the calibrated materials must be in it (a fitted probe height where it has one)
+            probes = {q.name for q in target.probes}
+            used = [q for q in params if not q.nuisance or q.target in probes]
+            apply(target, used, [q.start for q in used])
+        except ValidationError as e:
+            raise ValidationError(f"--predict {path}: {e}") from None
         if predict_at_s and max(predict_at_s) > target.duration_s:
             raise ValidationError(
                 f"--at {max(predict_at_s):.4g} s: past the end of {path}'s protocol "
