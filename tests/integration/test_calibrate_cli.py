@@ -202,6 +202,27 @@ def test_a_prediction_case_without_the_calibrated_material_is_refused_before_the
     assert not out.exists()
 
 
+def test_a_failed_prediction_keeps_the_fit_and_exits_1(files, capsys):
+    """A --predict case whose simulation fails (here its [solver] max_wall of 0.05 s) lost the
+    whole calibration (nothing written, exit 2); now the fit and the other predictions are written,
+    the failure is said and recorded in calibrate.json, and the command exits 1."""
+    (files / "stiff.toml").write_text(CASE + '[solver]\nmax_wall = "0.05 s"\n')
+    out = files / "stiff"
+    code, stdout, _ = cli(capsys, "calibrate", str(files / "disk.toml"), str(files / "hall.csv"),
+                          "--probe", "top", "--fit", "sc.jc_scale", "--out", str(out),
+                          "--origin", "5 min", "--scan", "0", "--no-profile", "--quiet",
+                          "--predict", str(files / "stiff.toml"),
+                          "--predict", str(files / "longer.toml"))  # fmt: skip
+    stdout = " ".join(stdout.split())
+    assert code == 1 and "error: the prediction of" in stdout and "max_wall" in stdout, stdout
+    res = json.loads((out / "calibrate.json").read_text())
+    assert res["misfit"]["fits"] and res["parameters"]["sc.jc_scale"]["value"] > 0
+    ((failed,), (done,)) = res["prediction_errors"], res["predictions"]
+    assert failed["file"].endswith("stiff.toml") and "max_wall" in failed["error"]
+    assert done["file"].endswith("longer.toml")
+    assert set(pd.read_csv(out / "predictions.csv")["case"]) == {done["file"]}
+
+
 def test_a_temperature_probe_is_named_as_one(files, capsys):
     """A series given to a temperature probe was refused as "the case has no probe 'T'"."""
     temperature = '[[probes]]\nname = "T"\nr = "0 mm"\nz = "4 mm"\nquantity = "temperature"\n'

@@ -136,7 +136,8 @@ def calibrate_command(
     quiet: QuietOption = False,
 ) -> None:
     """Fit material parameters to measured probe series (the simulator as the model), with
-    uncertainties; exits 1 when a series is not fitted (the outputs are written all the same).
+    uncertainties; exits 1 when a series is not fitted or a prediction failed (the outputs are
+    written all the same).
     With --db or --campaign the calibration is also recorded in the store, with its measured
     files and the simulation of the fitted case."""
     from fluxtrap.simulate.calibrate import parse_bounds
@@ -231,6 +232,9 @@ def calibrate_command(
             for row in p.table.itertuples()
         ]
         print_table(headers, rows, title=f"prediction: {p.case.title}")
+    for e in run.prediction_errors:
+        console.print(f"error: the prediction of {e['file']} failed: {e['error']}", style="red",
+                      highlight=False)  # fmt: skip
     for w in cal.warnings:
         console.print(f"warning: {w}", style="yellow", highlight=False)
     below = run.summary["simulations_below_accuracy"]
@@ -251,7 +255,7 @@ def calibrate_command(
         console.print(
             f"recorded calibration {rec.id} (simulation {rec.simulation_id} of the fitted case)"
         )
-    if not cal.fits:
+    if not cal.fits or run.prediction_errors:
         raise typer.Exit(code=1)
 
 

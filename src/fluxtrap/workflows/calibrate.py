@@ -138,14 +138,15 @@ def read_measured(
 
 @dataclass(frozen=True, eq=False)
 class CalibrationRun:
-    """What ``run_calibration`` did: the ``calibration``, ``predictions``, files written, and
-    the simulations read from the cache."""
+    """What ``run_calibration`` did: the ``calibration``, ``predictions``, files written, the
+    simulations read from the cache, and the predictions that failed (``{file, error}``)."""
 
     calibration: Calibration
     predictions: tuple[Prediction, ...]
     files: tuple[Path, ...] = field(repr=False)
     cached: int
     summary: dict[str, Any] = field(repr=False)
+    prediction_errors: tuple[dict[str, str], ...] = ()
 
 
 def run_calibration(
@@ -211,9 +212,15 @@ def run_calibration(
             cal = calibrate(base, series, fit, bounds=bounds, scan=scan, profile=profile,
                             runner=runner, max_iterations=max_iterations,
                             progress=progress)  # fmt: skip
-            preds = tuple(
-                predict(cal, t, since_origin_s=predict_at_s, runner=runner) for t in targets
-            )
+            predicted, failed = [], []
+            for path, target in zip(predict_cases, targets, strict=True):
+                try:
+                    predicted.append(
+                        (path, predict(cal, target, since_origin_s=predict_at_s, runner=runner))
+                    )
+                except SolverError as e:  # the fit is kept and written; the failure said
+                    failed.append({"file": str(path), "error": str(e)})
+        preds = tuple(p for _, p in predicted)
         wall = time.perf_counter() - t0
         fitted = cal.fitted_cases[0]
         summary = jsonable(cal.to_dict()) | {
@@ -229,10 +236,8 @@ def run_calibration(
                 for p, s in zip(measured, series, strict=True)
             ],
             "fitted_case_key": fitted.key(),
-            "predictions": [
-                jsonable(p.to_dict()) | {"file": str(f)}
-                for p, f in zip(preds, predict_cases, strict=True)
-            ],
+            "predictions": [jsonable(p.to_dict()) | {"file": str(f)} for f, p in predicted],
+            "prediction_errors": failed,
         }
         # all or none, and no figure or predictions.csv of an earlier run left beside the new ones
         with staged_folder(out, owned=CALIBRATE_OUTPUTS) as stage:
@@ -245,11 +250,11 @@ def run_calibration(
             ]
             if preds:
                 written.append(stage / "predictions.csv")
-                pd.concat(
-                    [p.table.assign(case=str(f)) for p, f in zip(preds, predict_cases, strict=True)]
-                ).to_csv(written[-1], index=False)
+                pd.concat([p.table.assign(case=str(f)) for f, p in predicted]).to_csv(
+                    written[-1], index=False
+                )
         files = [out / f.name for f in written]
-    return CalibrationRun(cal, preds, tuple(files), runner.cached, summary)
+    return CalibrationRun(cal, preds, tuple(files), runner.cached, summary, tuple(failed))
 
 
 def store_calibration(
