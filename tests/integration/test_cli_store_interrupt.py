@@ -66,6 +66,10 @@ def test_an_import_stopped_inside_its_transaction_stores_nothing_and_says_so(
         ("suggest", ["-c", NAME]),
         ("suggestion list", ["-c", NAME]),
         ("suggestion mark", ["1", "discarded"]),
+        ("user add", ["alice"]),
+        ("user list", []),
+        ("user revoke", ["alice"]),
+        ("user rotate", ["alice"]),
     ],
 )
 def test_every_store_command_says_it_was_stopped(capsys, tmp_path, monkeypatch, command, args):

@@ -28,6 +28,21 @@ def files(tmp_path):
     return meas, run
 
 
+def test_compare_stopped_while_drawing_leaves_out_as_it_was(files, tmp_path, capsys, monkeypatch):
+    """Ctrl-C in the figure: --out is not made (its files are staged) and one line says so."""
+    from matplotlib.figure import Figure
+
+    def stop(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Figure, "savefig", stop)
+    meas, run = files
+    out = tmp_path / "cmp"
+    code, _, err = cli(capsys, "compare", str(meas), str(run), "--out", str(out))
+    assert code == 130 and "interrupted: compare: nothing half-written" in err, err
+    assert not out.exists()
+
+
 def test_compare_prints_the_table_and_writes_json_and_png(files, tmp_path, capsys):
     meas, run = files
     out = tmp_path / "cmp"

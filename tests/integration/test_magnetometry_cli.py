@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,6 +75,25 @@ def db(tmp_path, capsys) -> str:
 
 def real(name: str):
     return DATA / "mpms" / name
+
+
+def test_jc_stopped_while_drawing_leaves_no_cut_figure_and_says_so(
+    tmp_path, capsys, loop_file, monkeypatch
+):
+    """Ctrl-C in savefig, after it wrote part of the PNG: the figure is absent (it was written
+    straight to --plot, cut), the CSV written before it whole, and one line says so."""
+    from matplotlib.figure import Figure
+
+    def cut(self, fname, **kwargs):
+        Path(fname).write_bytes(b"\x89PNG cut")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Figure, "savefig", cut)
+    out, png = tmp_path / "jc.csv", tmp_path / "jc.png"
+    code, _, err = cli(capsys, "jc", str(loop_file), *EDGES, "--out", str(out), "--plot", str(png))
+    assert code == 130 and "interrupted: jc: nothing half-written" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jc.csv"]
+    assert JcCurve.from_csv(out).field_T.size > 10
 
 
 def test_jc_writes_contract_csv_and_plot(tmp_path, capsys, loop_file):

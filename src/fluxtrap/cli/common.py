@@ -269,6 +269,8 @@ def on_interrupt(kept: str) -> Iterator[None]:
 STORE_WHOLE = (
     "nothing half-written (the store takes each change in one transaction, whole or not at all)"
 )
+# what a command writing files keeps when stopped: each is written beside, then renamed (replacing)
+FILES_WHOLE = "nothing half-written (each file is replaced whole or left as it was)"
 
 
 def interruptible(command: str, kept: str = STORE_WHOLE) -> Callable[[F], F]:

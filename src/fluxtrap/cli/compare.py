@@ -12,7 +12,16 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import MAX_ID, DbOption, console, out_dir, store_from, time_after_origin
+from fluxtrap.cli.common import (
+    FILES_WHOLE,
+    MAX_ID,
+    DbOption,
+    console,
+    interruptible,
+    out_dir,
+    store_from,
+    time_after_origin,
+)
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.inputs import read_bytes
 from fluxtrap.outputs import claimed, staged_folder
@@ -186,4 +195,4 @@ def compare_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``compare`` to the root ``fluxtrap`` app."""
-    app.command("compare")(compare_command)
+    app.command("compare")(interruptible("compare", FILES_WHOLE)(compare_command))

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from fluxtrap.cli.common import (
+    FILES_WHOLE,
     CampaignOption,
     DbOption,
     console,
@@ -599,7 +600,6 @@ def measure_list(
 
 def register(app: typer.Typer) -> None:
     """Add jc, tc, creep and the measure sub-commands to the root ``fluxtrap`` app."""
-    app.command("jc")(jc_command)
-    app.command("tc")(tc_command)
-    app.command("creep")(creep_command)
+    for name, command in (("jc", jc_command), ("tc", tc_command), ("creep", creep_command)):
+        app.command(name)(interruptible(name, FILES_WHOLE)(command))
     app.add_typer(measure_app, name="measure")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fluxtrap.cli.common import DbOption, console, store_from
+from fluxtrap.cli.common import DbOption, console, interruptible, store_from
 
 user_app = typer.Typer(help="Users of the web API and their tokens.", no_args_is_help=True)
 
@@ -44,6 +44,7 @@ def _until(t: datetime | None) -> str:
 
 
 @user_app.command("add")
+@interruptible("user add")
 def user_add(
     name: Annotated[str, typer.Argument(help="User name.")],
     role: Annotated[
@@ -62,6 +63,7 @@ def user_add(
 
 
 @user_app.command("list")
+@interruptible("user list")
 def user_list(db: DbOption = None) -> None:
     """List the users: name, role, created, expires, whether the token is accepted now, and
     their dashboard sessions (logins not yet ended; expired ones go at the next login)."""
@@ -77,6 +79,7 @@ def user_list(db: DbOption = None) -> None:
 
 
 @user_app.command("revoke")
+@interruptible("user revoke")
 def user_revoke(
     name: Annotated[str, typer.Argument(help="User name.")], db: DbOption = None
 ) -> None:
@@ -86,6 +89,7 @@ def user_revoke(
 
 
 @user_app.command("rotate")
+@interruptible("user rotate")
 def user_rotate(
     name: Annotated[str, typer.Argument(help="User name.")],
     expires: ExpiresOption = None,

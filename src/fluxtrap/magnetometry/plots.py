@@ -18,6 +18,7 @@ from fluxtrap.magnetometry.jc import JcCurve  # noqa: E402
 from fluxtrap.magnetometry.loops import split_branches  # noqa: E402
 from fluxtrap.magnetometry.table import MeasurementTable  # noqa: E402
 from fluxtrap.magnetometry.tc import Sweep, TcResult  # noqa: E402
+from fluxtrap.outputs import replacing  # noqa: E402
 
 STYLE = {
     "font.size": 9,
@@ -29,6 +30,16 @@ STYLE = {
     "savefig.dpi": 300,
 }
 COLORS = {"virgin": "0.5", "decreasing": "tab:blue", "increasing": "tab:red"}
+
+
+def _save(fig, path: str | Path) -> None:
+    """Write ``fig`` to ``path`` whole or not at all (``outputs.replacing``: Ctrl-C mid-write
+    left a cut PNG), in the format its suffix names, and close it."""
+    try:
+        with replacing(path) as partial:
+            fig.savefig(partial, format=Path(path).suffix[1:] or plt.rcParams["savefig.format"])
+    finally:
+        plt.close(fig)
 
 
 def loop_and_jc(table: MeasurementTable, jc: JcCurve, volume_m3: float, path: str | Path) -> None:
@@ -58,8 +69,7 @@ def loop_and_jc(table: MeasurementTable, jc: JcCurve, volume_m3: float, path: st
         ax1.legend(frameon=False, fontsize="small")
         jc.plot(ax2, label=f"extended Bean, {t}")
         ax2.set_title("(b) critical current density", loc="left")
-        fig.savefig(path)
-        plt.close(fig)
+        _save(fig, path)
 
 
 def mt_curves(
@@ -97,8 +107,7 @@ def mt_curves(
         if title:
             ax.set_title(title, loc="left")
         ax.legend(frameon=False, fontsize="small")
-        fig.savefig(path)
-        plt.close(fig)
+        _save(fig, path)
 
 
 def creep(
@@ -156,8 +165,7 @@ def creep(
         )
         ax.set_ylabel(r"$B$ (T)")
         ax.legend(frameon=False, fontsize="small")
-        fig.savefig(path)
-        plt.close(fig)
+        _save(fig, path)
 
 
 def compare(comparison, path: str | Path, *, measured_label: str = "measured") -> None:
@@ -189,5 +197,4 @@ def compare(comparison, path: str | Path, *, measured_label: str = "measured") -
         ax_r.axhline(0.0, color="0.5", lw=0.6)
         ax_r.set_ylabel(r"meas. $-$ sim. (T)")
         ax_r.set_xlabel(r"$t$ since the applied field reached its final value (s)")
-        fig.savefig(path)
-        plt.close(fig)
+        _save(fig, path)
