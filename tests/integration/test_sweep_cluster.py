@@ -6,8 +6,10 @@ identity."""
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -202,3 +204,64 @@ def test_calibrate_reaches_a_tls_cluster_with_its_certificates(tmp_path, capsys)
         assert code == 2 and "--tls-ca-file, --tls-cert and --tls-key go together" in (
             capsys.readouterr().err
         )
+
+
+@pytest.fixture
+def wrong_port():
+    """A port that accepts and then says ``reply`` (b"": nothing) and stays open, as a web
+    server or another service a mistyped --scheduler reaches does; yields a function of the
+    reply that returns its tcp:// address."""
+    import socket
+    import threading
+
+    servers = []
+
+    def serve(reply: bytes) -> str:
+        server = socket.create_server(("127.0.0.1", 0))
+        servers.append(server)
+
+        def answer() -> None:
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:  # closed at teardown
+                    return
+                servers.append(conn)
+                conn.sendall(reply)
+
+        threading.Thread(target=answer, daemon=True).start()
+        return f"tcp://127.0.0.1:{server.getsockname()[1]}"
+
+    yield serve
+    for s in servers:
+        s.close()
+
+
+@pytest.mark.timeout(120)  # without the bound on the handshake the silent port hangs
+def test_a_scheduler_address_that_is_no_dask_scheduler_is_refused_in_bounded_time(
+    tmp_path, monkeypatch, wrong_port
+):
+    """Client bounds the connection, not the handshake after it: a silent port (a web server)
+    hung the sweep for ever, an HTTP reply was a MemoryError traceback (its first bytes read as a
+    frame of 3.07 EiB), and an address without a port or with http:// a ValueError traceback."""
+    from fluxtrap.workflows.sweep import runner
+
+    monkeypatch.setattr(runner, "ANSWER_S", 2.0)
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    axes = [Axis.parse("radius=6mm")]
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nhi"
+    for address, message in [
+        (wrong_port(b""), "accepted the connection but did not answer as Dask does within 2 s: "
+         "is it a scheduler's port (8786 by default; 8787 is its dashboard)?"),
+        (wrong_port(http), "answered, but not as Dask does (MemoryError: "),
+        ("headnode", "scheduler 'headnode': not the address of a Dask scheduler (missing port "
+         "number in address 'headnode'); give tcp://HOST:PORT or tls://HOST:PORT"),
+        ("http://headnode:8787", "not the address of a Dask scheduler (unknown address scheme "
+         "'http'"),
+    ]:  # fmt: skip
+        t0 = time.monotonic()
+        with pytest.raises(FluxtrapError, match=re.escape(message)):
+            run_sweep(case, axes, out=tmp_path / "sweep", scheduler=address, progress=False)
+        assert time.monotonic() - t0 < 15
+    assert not (tmp_path / "sweep" / "results.csv").exists()

@@ -12,6 +12,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ from fluxtrap.workflows.sweep.grammar import Axis, Value
 from fluxtrap.workflows.sweep.results import SweepResult, results_table, write_results
 from fluxtrap.workflows.sweep.variants import Variant, expand, load_case_dict
 
+CONNECT_S = 20.0  # the longest a Dask scheduler may take to accept a connection, s
+ANSWER_S = 30.0  # ... and to have answered Dask's handshake, s (a silent port: refused then)
+PORT_HINT = "is it a scheduler's port (8786 by default; 8787 is its dashboard)?"
 KILL_AFTER = 1.5  # a child still running at this many times its time limit is killed
 _DAEMON_FLAG = threading.Lock()  # one thread at a time lifts this process's daemon flag
 # kept per variant (the bore without its profiles, the accuracy without its method and levels)
@@ -292,18 +296,11 @@ def _client(scheduler: str | None, workers: int, security: Any = None) -> Iterat
                 f"cannot reach the Dask scheduler at {scheduler}: it uses TLS; give "
                 "--tls-ca-file, --tls-cert and --tls-key (or dask's distributed.comm.tls settings)"
             )
+        _check_scheduler(scheduler, security)
         try:
-            client = Client(scheduler, timeout="20s", security=security)
+            client = Client(scheduler, timeout=f"{CONNECT_S}s", security=security)
         except (OSError, TimeoutError) as err:
-            hint = (  # a TLS scheduler resets a plain connection: "[Errno 104] Connection reset"
-                " (if the scheduler uses TLS, give tls://HOST:PORT with --tls-ca-file, "
-                "--tls-cert and --tls-key)"
-                if scheduler.startswith("tcp://")
-                else ""
-            )
-            raise FluxtrapError(
-                f"cannot reach the Dask scheduler at {scheduler}: {err}{hint}"
-            ) from None
+            raise FluxtrapError(_unreachable(scheduler, err)) from None
         with client:
             yield client
         return
@@ -320,3 +317,56 @@ def _client(scheduler: str | None, workers: int, security: Any = None) -> Iterat
         Client(cluster) as client,
     ):
         yield client
+
+
+def _unreachable(scheduler: str, err: BaseException) -> str:
+    hint = (  # a TLS scheduler resets a plain connection: "[Errno 104] Connection reset"
+        " (if the scheduler uses TLS, give tls://HOST:PORT with --tls-ca-file, "
+        "--tls-cert and --tls-key)"
+        if scheduler.startswith("tcp://")
+        else ""
+    )
+    return f"cannot reach the Dask scheduler at {scheduler}: {err}{hint}"
+
+
+def _check_scheduler(scheduler: str, security: Any) -> None:
+    """Connect to ``scheduler`` within ``CONNECT_S`` and complete Dask's handshake within
+    ``ANSWER_S`` (s), or raise a ``FluxtrapError`` saying why. ``Client`` bounds the connection
+    but not the handshake that follows: a port that accepts and stays silent (a web server,
+    e.g. the scheduler's dashboard at 8787) hung it for ever, and one that answers in another
+    protocol was a traceback (an HTTP reply read as a frame of 3.07 EiB: a MemoryError); a
+    malformed address was distributed's ValueError."""
+    import asyncio
+
+    from distributed import Security
+    from distributed.comm import connect
+
+    args = (security or Security()).get_connection_args("client")
+    silent: list[asyncio.Timeout] = []  # the bound on connection and handshake, once running
+
+    async def handshake() -> None:
+        silent.append(asyncio.timeout(ANSWER_S))
+        async with silent[0]:
+            comm = await connect(scheduler, timeout=CONNECT_S, **args)
+        await comm.close()
+
+    try:  # in a thread of its own: the caller's may run an event loop (a notebook's)
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, handshake()).result()
+    except ValueError as err:  # distributed's parse of the address
+        raise FluxtrapError(
+            f"scheduler {scheduler!r}: not the address of a Dask scheduler ({err}); give "
+            "tcp://HOST:PORT or tls://HOST:PORT (port 8786 by default)"
+        ) from None
+    except (OSError, TimeoutError) as err:
+        if not (silent and silent[0].expired()):
+            raise FluxtrapError(_unreachable(scheduler, err)) from None
+        raise FluxtrapError(
+            f"the Dask scheduler at {scheduler} accepted the connection but did not answer as "
+            f"Dask does within {ANSWER_S:g} s: {PORT_HINT}"
+        ) from None
+    except Exception as err:  # noqa: BLE001 - whatever the bytes of another protocol decode to
+        raise FluxtrapError(
+            f"the Dask scheduler at {scheduler} answered, but not as Dask does "
+            f"({type(err).__name__}: {str(err):.200}): {PORT_HINT}"
+        ) from None
