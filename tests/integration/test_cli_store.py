@@ -640,18 +640,30 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
         ("{tmp}/notes.txt", "file is not a database"),
         ("{tmp}/no/such/folder/lab.db", "lab.db: no store there"),
         ("bogus://lab", "Can't load plugin: sqlalchemy.dialects:bogus"),
+        # a port that is no number: a ValueError traceback
+        (
+            "postgresql+psycopg://lab:SECRET@127.0.0.1:x/lab",
+            "store URL 'postgresql+psycopg://lab:***@127.0.0.1:x/lab': not a URL (invalid "
+            "literal for int() with base 10: 'x'); give DIALECT://USER:PASSWORD@HOST:PORT/DATABASE",
+        ),
+        # without its //: an SQLite path whose error showed the password
+        (
+            "postgresql+psycopg:/lab:SECRET@127.0.0.1/lab",
+            "store 'postgresql+psycopg:/lab:***@127.0.0.1/lab': a database URL without '//' "
+            "after its scheme",
+        ),
     ],
 )
 def test_a_store_that_cannot_be_opened_is_one_line_and_untouched(tmp_path, capsys, db, says):
-    """--db naming a folder, a file that is no database, a missing folder or an unknown scheme
-    was a SQLAlchemy traceback on every store command."""
+    """--db naming a folder, a file that is no database, a missing folder, an unknown scheme or
+    a malformed URL was a SQLAlchemy traceback on every store command; no password is shown."""
     notes = tmp_path / "notes.txt"
     notes.write_bytes(b"SQLite format 3\x00 not really, a lab's notes " * 100)
     db = db.format(tmp=tmp_path)
     code, out, err = cli(capsys, "campaign", "list", "--db", db)
     assert code == 2 and out == ""
     assert err.startswith("error: ") and says in err, err
-    assert err.count("\n") == 1
+    assert err.count("\n") == 1 and "SECRET" not in err
     assert notes.read_bytes() == b"SQLite format 3\x00 not really, a lab's notes " * 100
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 

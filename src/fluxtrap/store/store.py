@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import secrets
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -81,6 +82,8 @@ from fluxtrap.store.records import (
 from fluxtrap.units import estimate_text, number
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
+# the schemes a store URL typed without its "//" starts with (SQLAlchemy's dialects)
+URL_SCHEMES = ("postgresql", "postgres", "sqlite", "mysql", "mariadb", "mssql", "oracle")
 MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on PostgreSQL
 # campaigns named in a "no campaign named" error; beyond, their count and a near miss
 MAX_KNOWN = 20
@@ -116,9 +119,24 @@ class SimulatedCase(Protocol):
 
 
 def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
-    """``url`` if given, else ``$FLUXTRAP_DB``, else ``sqlite:///fluxtrap.db``; a bare path means SQLite."""
+    """``url`` if given, else ``$FLUXTRAP_DB``, else ``sqlite:///fluxtrap.db``; a bare path means
+    SQLite. A URL SQLAlchemy cannot read, or one missing its ``//`` (``postgresql:/u:pw@host/db``
+    was an SQLite path, and its error showed the password), is a ``FluxtrapError`` that shows
+    the URL without its password."""
     url = os.fspath(url) if url is not None else os.environ.get("FLUXTRAP_DB") or DEFAULT_URL
-    return url if "://" in url else f"sqlite:///{url}"
+    example = "give DIALECT://USER:PASSWORD@HOST:PORT/DATABASE or the path of an SQLite file"
+    if "://" not in url:
+        if re.match(rf"(?i)({'|'.join(URL_SCHEMES)})(\+\w+)?:", url):
+            raise FluxtrapError(
+                f"store {_masked(url)!r}: a database URL without '//' after its scheme; {example}"
+            )
+        return f"sqlite:///{url}"
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError) as err:  # ArgumentError's text holds the whole URL
+        why = "" if isinstance(err, ArgumentError) else f" ({err})"
+        raise FluxtrapError(f"store URL {_masked(url)!r}: not a URL{why}; {example}") from None
+    return url
 
 
 def alembic_config(url: str) -> Config:
@@ -1245,11 +1263,16 @@ class Store:
 
 # -- helpers -----------------------------------------------------------------------------------
 def _shown_url(url: str) -> str:
-    """``url`` with its password hidden (as given if it is no URL SQLAlchemy reads)."""
+    """``url`` with its password hidden (``_masked`` if it is no URL SQLAlchemy reads)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):
+        return _masked(url)
+
+
+def _masked(url: str) -> str:
+    """``url`` with whatever lies between ``USER:`` and the last ``@`` as ``***``."""
+    return re.sub(r"^([^@]*?:/*[^:/@]*:).*@", r"\1***@", url)
 
 
 def _engine(url: str) -> Engine:
