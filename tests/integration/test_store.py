@@ -615,3 +615,54 @@ def test_an_unknown_campaign_names_the_known_ones_up_to_twenty_then_their_count(
     with pytest.raises(NotFoundError) as none_near:
         store.campaign("zzz")
     assert str(none_near.value) == "no campaign named 'zzz' (25 campaigns)"
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(60)  # without the lock timeout the write waits for ever
+def test_a_write_behind_one_stopped_mid_write_gives_up_saying_so(postgres_server, monkeypatch):
+    """On PostgreSQL a write waited for ever behind a writer stopped (Ctrl-Z) holding the name
+    lock (still waiting after 90 s), where SQLite's busy timeout gives up after 60 s: now it
+    gives up after ``WAIT_S`` too, saying nothing was written, and goes through once free."""
+    from sqlalchemy import text
+
+    from fluxtrap.errors import StoreError
+    from fluxtrap.store import store as store_module
+
+    from ..conftest import new_database
+
+    monkeypatch.setattr(store_module, "WAIT_S", 1)
+    url = new_database(postgres_server)
+    store = Store(url)
+    store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    other = create_engine(url)
+    with other.connect() as conn, conn.begin():  # the stopped writer, mid-transaction
+        campaign_id = conn.execute(text("SELECT id FROM campaigns")).scalar()
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:names, :campaign)"),
+            {"names": store_module.NAMES_LOCK, "campaign": campaign_id},
+        )
+        t0 = time.monotonic()
+        with pytest.raises(StoreError, match="another writer held a lock this write needs for 1 s"):
+            store.add_sample(NAME, "B1", BULK2)
+        assert time.monotonic() - t0 < 10
+        assert store.samples(NAME) == []  # reads do not wait
+    other.dispose()
+    store.add_sample(NAME, "B1", BULK2)
+    assert [x.label for x in store.samples(NAME)] == ["B1"]
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_never_answers_is_given_up_on(monkeypatch):
+    """A port that accepts and stays silent held `--db postgresql://...` for psycopg's 130 s;
+    now ``CONNECT_S`` (20 s), unless the URL sets its own connect_timeout."""
+    import socket
+
+    from fluxtrap.store import store as store_module
+
+    monkeypatch.setattr(store_module, "CONNECT_S", 1)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"postgresql+psycopg://lab:SECRET@127.0.0.1:{silent.getsockname()[1]}/lab"
+        t0 = time.monotonic()
+        with pytest.raises(FluxtrapError, match="cannot open the store .*timeout") as err:
+            Store(url)
+        assert time.monotonic() - t0 < 15 and "SECRET" not in str(err.value)

@@ -38,6 +38,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
@@ -82,6 +83,10 @@ from fluxtrap.store.records import (
 from fluxtrap.units import estimate_text, number
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
+WAIT_S = 60  # the longest a write waits for another's lock (SQLite's busy timeout), s
+CONNECT_S = 20  # the longest a PostgreSQL server may take to answer a new connection, s
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE of a lock_timeout
+PSYCOPG = ("psycopg", "psycopg2")  # the drivers _server_limits knows the options of
 # the schemes a store URL typed without its "//" starts with (SQLAlchemy's dialects)
 URL_SCHEMES = ("postgresql", "postgres", "sqlite", "mysql", "mariadb", "mssql", "oracle")
 MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on PostgreSQL
@@ -203,6 +208,11 @@ class Store:
                 reason = str(err.orig).splitlines()[0]
                 raise ValidationError(f"the store refused a value: {reason}") from None
             except DBAPIError as err:  # no server, a file gone or no database, a lock timeout
+                if getattr(err.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                    raise StoreError(
+                        f"{self!r}: another writer held a lock this write needs for {WAIT_S} s "
+                        "(one stopped mid-write?); nothing was written: try again"
+                    ) from None
                 raise StoreError(f"database error at {self!r}: {err.orig}") from None
 
     @contextmanager
@@ -1277,14 +1287,14 @@ def _masked(url: str) -> str:
 
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60})
+        engine = create_engine(url, connect_args={"timeout": WAIT_S})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets readers run beside one writer
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute(f"PRAGMA busy_timeout={WAIT_S * 1000}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -1294,7 +1304,22 @@ def _engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args=_server_limits(make_url(url)))
+
+
+def _server_limits(url: URL) -> dict[str, Any]:
+    """libpq's bounds on a PostgreSQL connection, unless the URL sets its own: ``connect_timeout``
+    (a server that accepts and never answers took psycopg's 130 s) and ``lock_timeout`` (a
+    writer waited for ever behind one stopped mid-write, Ctrl-Z, holding the name lock; SQLite
+    waits ``WAIT_S`` too)."""
+    if url.get_backend_name() != "postgresql" or url.get_driver_name() not in PSYCOPG:
+        return {}
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        args["connect_timeout"] = CONNECT_S
+    if "options" not in url.query:
+        args["options"] = f"-c lock_timeout={WAIT_S * 1000}"
+    return args
 
 
 def _chunks(ids: Collection[int], size: int = 1000) -> Iterator[list[int]]:
