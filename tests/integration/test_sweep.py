@@ -597,7 +597,7 @@ def test_a_cache_entry_and_its_traces_are_written_whole_or_not_at_all(tmp_path, 
     from fluxtrap.workflows.sweep.cache import Cache
 
     cache = Cache(tmp_path / "cache")
-    cache.put("k", {"status": "done", "probes_csv": "time_s,a_Bz_T\n0,1\n"}, {})
+    cache.put("k", {**DONE, "probes_csv": "time_s,a_Bz_T\n0,1\n"}, {})
     real_write = Path.write_text
 
     def full_disk(self, text, *args, **kwargs):
@@ -606,11 +606,55 @@ def test_a_cache_entry_and_its_traces_are_written_whole_or_not_at_all(tmp_path, 
 
     monkeypatch.setattr(Path, "write_text", full_disk)
     with pytest.raises(FluxtrapError, match="k-probes.csv: cannot write it"):
-        cache.put("k", {"status": "done", "probes_csv": "time_s,a_Bz_T\n0,2\n"}, {})
+        cache.put("k", {**DONE, "probes_csv": "time_s,a_Bz_T\n0,2\n"}, {})
     monkeypatch.undo()
     assert (tmp_path / "cache" / "k-probes.csv").read_text() == "time_s,a_Bz_T\n0,1\n"
     assert cache.get("k")["status"] == "done"
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["k-probes.csv", "k.json"]
+
+
+# a done record as run_case returns it (its traces apart)
+DONE = {
+    "status": "done",
+    "error": "",
+    "wall_s": 0.3,
+    "summary": {
+        "probes": {"a": {"final_T": 0.43, "max_abs_T": 1.0, "final_error_T": 1e-4}},
+        "solver": {"elements": 267, "wall_s": 0.2},
+        "accuracy": {"target": 0.01, "estimate": 0.0135, "reached": False, "note": "missed"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[]",  # AttributeError: 'list' object has no attribute 'get'
+        '{"status": "done"}',  # a done row of NaN
+        json.dumps({**DONE, "summary": {**DONE["summary"], "probes": {"a": {"final_T": "x"}}}}),
+        json.dumps({**DONE, "summary": {**DONE["summary"], "accuracy": {"estimate": "1 %"}}}),
+        json.dumps({**DONE, "summary": {**DONE["summary"], "bore": {"centre_T": 1.0}}}),
+        json.dumps({"status": "running"}),
+        "\udcff",  # bytes that are no UTF-8
+    ],
+)
+def test_a_damaged_cache_entry_is_computed_again(tmp_path, text):
+    """A damaged or hand-edited cache entry was trusted: ``[]`` was an AttributeError in
+    run_sweep, a probe value "x" a ValueError in the plot (after the whole sweep), a done entry
+    without values a row of NaN; a done entry without its traces a FileNotFoundError in
+    calibrate. Each is now a miss (computed again); a whole one is a hit."""
+    from fluxtrap.workflows.sweep.cache import Cache
+
+    cache = Cache(tmp_path)
+    cache.put("k", {**DONE, "probes_csv": "time_s,a_Bz_T\n0,1\n"}, {})
+    assert cache.get("k")["summary"] == DONE["summary"]
+    (tmp_path / "k.json").write_bytes(text.encode(errors="surrogateescape"))
+    assert cache.get("k") is None
+    cache.put("k", {**DONE, "probes_csv": "time_s,a_Bz_T\n0,1\n"}, {})
+    (tmp_path / "k-probes.csv").unlink()  # the traces are written first: without them, not whole
+    assert cache.get("k") is None
+    cache.put("k", {"status": "failed", "error": "SolverError: stopped", "wall_s": 1.0}, {})
+    assert cache.get("k")["error"] == "SolverError: stopped"  # a failure needs no traces
 
 
 def test_a_variant_below_its_accuracy_target_is_said_in_its_record_not_warned(tmp_path):

@@ -12,6 +12,8 @@ import numpy as np
 from fluxtrap.outputs import replacing_text
 from fluxtrap.workflows.sweep.grammar import Value
 
+BORE_COLUMNS = ("centre_T", "homogeneity_ppm", "drift_ppm_per_h")  # of summary.json's bore
+
 
 class Cache:
     """``DIR/cache``: ``<key>.json`` per simulated variant and ``<key>-probes.csv`` traces."""
@@ -20,12 +22,19 @@ class Cache:
         self.folder = folder
 
     def get(self, key: str) -> dict[str, Any] | None:
+        """The record of ``key``, or None to compute it (again): none, or one that is not whole
+        (a damaged or hand-edited file: ``[]`` was an AttributeError, a probe value "x" a
+        ValueError in the plot, ``{"status": "done"}`` a done row without values, and a done
+        record without its traces a FileNotFoundError in calibrate)."""
         try:
-            return json.loads((self.folder / f"{key}.json").read_text())
-        except FileNotFoundError:
+            record = json.loads((self.folder / f"{key}.json").read_text())
+        except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
             return None
-        except json.JSONDecodeError:  # a write cut short: compute it again
+        if not _whole(record) or (
+            record["status"] == "done" and not (self.folder / f"{key}-probes.csv").is_file()
+        ):
             return None
+        return record
 
     def put(self, key: str, record: dict[str, Any], params: Mapping[str, Value]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -41,3 +50,32 @@ class Cache:
 def _plain(x: Any) -> Any:
     """numpy scalars as Python numbers for JSON; anything else as its text."""
     return x.item() if isinstance(x, np.generic) else str(x)
+
+
+def _whole(record: Any) -> bool:
+    """A record as ``run_case`` returns it: failed with its error text, or done with numbers
+    (or null) where the results table and its plots read them: each probe's values, the
+    accuracy's target and estimate, the bore's columns and z2, z4, z6 terms."""
+    if not isinstance(record, dict) or not isinstance(record.get("error", ""), str):
+        return False
+    if record.get("status") == "failed":
+        return True
+    summary = record.get("summary")
+    if record.get("status") != "done" or not isinstance(summary, dict):
+        return False
+    probes = summary.get("probes")
+    accuracy = summary.get("accuracy") or {}
+    bore = summary.get("bore")
+    if not isinstance(probes, dict) or not isinstance(accuracy, dict):
+        return False
+    numbers = [v for p in probes.values() for v in (p.values() if isinstance(p, dict) else [p])]
+    numbers += [accuracy.get("target"), accuracy.get("estimate")]
+    if bore is not None:
+        try:
+            numbers += [bore[k] for k in BORE_COLUMNS]
+            numbers += [bore["axial_coefficients"][z]["ppm_at_dsv"] for z in ("z2", "z4", "z6")]
+        except (KeyError, TypeError):
+            return False
+    return all(
+        x is None or (isinstance(x, int | float) and not isinstance(x, bool)) for x in numbers
+    )

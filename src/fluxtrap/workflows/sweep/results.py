@@ -14,11 +14,11 @@ import pandas as pd
 
 from fluxtrap import __version__
 from fluxtrap.outputs import staged_folder
+from fluxtrap.workflows.sweep.cache import BORE_COLUMNS
 from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value, column_name
 from fluxtrap.workflows.sweep.variants import Variant
 
 SWEEP_OUTPUTS = ("results.csv", "results.json", "trapped_*.png", "bore.png")
-BORE_COLUMNS = ("centre_T", "homogeneity_ppm", "drift_ppm_per_h")  # of summary.json's bore
 
 
 @dataclass(frozen=True)
