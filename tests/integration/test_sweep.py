@@ -166,6 +166,22 @@ def test_shortcuts_change_what_they_say(stack_case):
         assert m.temperature == m0.temperature
 
 
+def test_a_pure_number_given_in_percent_is_its_fraction(stack_case):
+    """``jc_scale=50%`` multiplied Jc by 50 (and 100 % by 100), ``n=3000%`` set n = 3000: the
+    magnitude was taken without its unit. Now 50 % is 0.5, as ``jc_scale=0.5`` gives."""
+    base = load_case_dict(stack_case)
+    ref, half = expand(base, [Axis.parse("jc_scale=1,0.5")], base_dir=stack_case.parent)
+    pct, fifty = expand(base, [Axis.parse("jc_scale=100%,50%")], base_dir=stack_case.parent)
+    assert (pct.key, fifty.key) == (ref.key, half.key)  # the same cases
+    b = np.array([0.0, 1.0, 4.0])
+    for m, m0 in zip(fifty.case.materials, ref.case.materials, strict=True):
+        if m.name == "copper":
+            continue
+        np.testing.assert_allclose(m.jc_at(b, 5.0), 0.5 * m0.jc_at(b, 5.0), rtol=1e-12)
+    (n,) = expand(base, [Axis.parse("n=3000%")], base_dir=stack_case.parent)
+    assert [m.n for m in n.case.materials if m.name != "copper"] == [30.0] * 3
+
+
 def test_one_value_of_a_dotted_path_sets_the_accuracy_and_mesh_of_every_variant(stack_case):
     """sweep has no --accuracy or --mesh-size: a one-value axis sets [solver] accuracy or
     [mesh] size for every variant, as a case file or simulate's --mesh-size does."""

@@ -58,12 +58,13 @@ def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None
         if not protocol or protocol[0].get("step") != "set":
             raise ValidationError(f"--vary {name}: the case's protocol[0] is not a set step")
         protocol[0][name] = value.to_case()
-    elif name == "n":
-        for m in superconductors.values():
-            m["n"] = value.magnitude
-    elif name == "jc_scale":
+    elif name in ("n", "jc_scale"):  # pure numbers: "50 %" is 0.5 (it was 50)
+        number = value.to("", f"--vary {name}").magnitude
         for key, m in superconductors.items():
-            m["jc"] = _scaled_jc(m["jc"], value.magnitude, base_dir, f"materials.{key}.jc")
+            if name == "n":
+                m["n"] = number
+            else:
+                m["jc"] = _scaled_jc(m["jc"], number, base_dir, f"materials.{key}.jc")
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
