@@ -180,7 +180,7 @@ def run_sweep(
     check_memory_mb(memory_mb, "sweep")
     case = Path(case)
     out = Path(out)
-    variants = expand(load_case_dict(case), axes, rows, case.parent)
+    variants = _built(load_case_dict(case), axes, rows, case.parent, progress)
     if not variants:
         raise ValidationError("the sweep has no variants")
     with claimed(out):  # one sweep at a time in a folder
@@ -219,6 +219,24 @@ def run_sweep(
         int((table["status"] != "done").sum()),
         tuple(files),
     )
+
+
+def _built(
+    base: dict[str, Any],
+    axes: Sequence[Axis],
+    rows: Sequence[Mapping[str, Value]],
+    base_dir: Path,
+    progress: bool,
+) -> list[Variant]:
+    """``expand`` with a progress bar (10 000 variants took 30-80 s to parse, without a word)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("[bold]variants"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=not progress, transient=True) as bar:
+        task = bar.add_task("variants", total=None)
+        return expand(
+            base, axes, rows, base_dir, lambda i, n: bar.update(task, completed=i, total=n)
+        )
 
 
 def _compute(

@@ -9,7 +9,7 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,8 +204,10 @@ def expand(
     axes: Sequence[Axis] = (),
     rows: Sequence[Mapping[str, Value]] = (),
     base_dir: str | Path = ".",
+    on_variant: Callable[[int, int], None] | None = None,
 ) -> list[Variant]:
-    """The variants: every CSV ``row`` (or one empty row) times the cartesian product of ``axes``.
+    """The variants: every CSV ``row`` (or one empty row) times the cartesian product of ``axes``;
+    ``on_variant(built, total)`` after each (parsing takes ~10 ms a variant: 10 000 took 30-80 s).
 
     More than ``MAX_VARIANTS`` is refused before any is built. A name that cannot be applied (a
     path the case does not have, a key the case's table does not know) raises at once; a
@@ -223,7 +225,8 @@ def expand(
         raise ValidationError(
             f"sweep: {math.prod(sizes)} variants ({' x '.join(counts)}); at most {MAX_VARIANTS}"
         )
-    variants = []
+    variants: list[Variant] = []
+    total = math.prod(sizes)
     combos = itertools.product(list(rows) or [{}], itertools.product(*(a.values for a in axes)))
     for index, (row, values) in enumerate(combos):
         params = {**row, **dict(zip(names, values, strict=True))}
@@ -240,8 +243,10 @@ def expand(
             variants.append(
                 Variant(index, params, None, _digest(raw), f"{type(err).__name__}: {err}")
             )
-            continue
-        variants.append(Variant(index, params, case, case_key(case)))
+        else:
+            variants.append(Variant(index, params, case, case_key(case)))
+        if on_variant is not None:
+            on_variant(len(variants), total)
     return variants
 
 
