@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import re
 import time
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -264,6 +265,33 @@ def test_concurrent_writers_lose_nothing(store, processes):
         assert w.exitcode == 0
     labels = {x.label for x in store.samples(NAME)}
     assert len(labels) == 200 * processes
+
+
+def _opener(url: str, ready: Any, errors: Any) -> None:
+    ready.wait()  # all at once
+    try:
+        Store(url)
+    except FluxtrapError as err:
+        errors.put(str(err))
+
+
+def test_processes_opening_a_new_store_at_once_migrate_it_once(store_url):
+    """Four processes opening a new PostgreSQL store at once each ran the migrations: all but
+    one failed ("duplicate key value violates unique constraint pg_type_typname_nsp_index")."""
+    ctx = mp.get_context("spawn")
+    ready, errors = ctx.Barrier(4), ctx.Queue()
+    workers = [ctx.Process(target=_opener, args=(store_url, ready, errors)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    failed = [errors.get() for _ in range(errors.qsize())]
+    assert failed == [] and [w.exitcode for w in workers] == [0] * 4
+    engine = create_engine(store_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from alembic_version").scalar() == 1
+    engine.dispose()
+    Store(store_url).create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
 
 
 def _mixed_writer(url: str, k: int, n: int) -> None:

@@ -99,6 +99,7 @@ MAX_METADATA = 64 * 2**10
 MAX_STORED_METADATA = 16 * 2**20
 JOBS_LOCK = 0x666C7578  # PostgreSQL advisory lock key serialising the job queue's writes
 NAMES_LOCK = 0x666C786E  # with a campaign id (0: campaign names): its new names' check + insert
+MIGRATIONS_LOCK = 0x666C786D  # held while a store is checked and brought to head
 USER_NAMES = -1  # the "campaign id" of _lock_names for user names (campaign ids are > 0)
 MIGRATIONS = Path(__file__).with_name("migrations")
 # a dashboard login lasts at most this long (less if the user's token expires first), and a user
@@ -181,8 +182,14 @@ class Store:
 
     def upgrade(self) -> None:
         """Apply pending migrations (idempotent); a store at a revision this fluxtrap does not
-        know (written by a newer one) is refused untouched."""
+        know (written by a newer one) is refused untouched. One process at a time (PostgreSQL:
+        an advisory lock; SQLite's BEGIN IMMEDIATE): 6 processes opening a new store at once
+        each ran the migrations, and 5 failed on a duplicate key of pg_type."""
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATIONS_LOCK}
+                )
             cfg = alembic_config(self.url)
             known = {r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions()}
             current = MigrationContext.configure(connection).get_current_heads()
