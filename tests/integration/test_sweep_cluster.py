@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -265,3 +266,24 @@ def test_a_scheduler_address_that_is_no_dask_scheduler_is_refused_in_bounded_tim
             run_sweep(case, axes, out=tmp_path / "sweep", scheduler=address, progress=False)
         assert time.monotonic() - t0 < 15
     assert not (tmp_path / "sweep" / "results.csv").exists()
+
+
+def test_a_scheduler_without_workers_is_warned_of():
+    """A scheduler whose workers were not started (or all died) left the sweep's bar at 0/N
+    without a word; it is warned of (not refused: an adaptive cluster starts its workers when
+    the tasks come)."""
+    from fluxtrap.workflows.sweep.runner import _client
+
+    with LocalCluster(
+        n_workers=0, processes=False, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
+        address = cluster.scheduler_address
+        idle = f"the Dask scheduler at {address} has no workers"
+        with pytest.warns(UserWarning, match=idle), _client(address, 1):
+            pass
+        cluster.scale(1)
+        cluster.wait_for_workers(1, timeout=60)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=idle)
+            with _client(address, 1) as client:
+                assert client.submit(sum, [1, 2]).result() == 3

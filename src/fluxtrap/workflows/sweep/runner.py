@@ -320,6 +320,12 @@ def _client(scheduler: str | None, workers: int, security: Any = None) -> Iterat
         except (OSError, TimeoutError) as err:
             raise FluxtrapError(_unreachable(scheduler, err)) from None
         with client:
+            if not client.scheduler_info().get("workers"):  # the bar stood at 0/N without a word
+                warnings.warn(
+                    f"the Dask scheduler at {scheduler} has no workers yet: the runs wait until "
+                    f"some join (dask worker {scheduler}; an adaptive cluster starts them)",
+                    stacklevel=3,
+                )
             yield client
         return
     if workers < 1:
