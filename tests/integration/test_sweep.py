@@ -315,6 +315,9 @@ def test_variant_list_times_axes(stack_case, tmp_path):
     listed.write_text("radius,n\n12 mm,\n")
     with pytest.raises(InputFileError, match="line 2: every column needs a value"):
         read_list(listed)
+    listed.write_text("radius,nn\n12 mm,20\n")  # a misspelt column was named "--vary nn"
+    with pytest.raises(ValidationError, match="^column 'nn' of the variant list: not a sweep name"):
+        expand(load_case_dict(stack_case), [], read_list(listed), stack_case.parent)
 
 
 @pytest.mark.timeout(30)  # 1e8 values were made, and 40 000 cases parsed one by one

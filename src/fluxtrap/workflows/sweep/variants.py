@@ -26,10 +26,12 @@ from fluxtrap.workflows.sweep.grammar import MAX_VARIANTS, SHORTCUTS, Axis, Valu
 OPTIONAL_TABLES = ("mesh", "solver", "output")
 
 
-def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None:
-    """Write ``value`` into the raw case dict ``data`` (in place) as ``name`` prescribes."""
+def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path, what: str = "") -> None:
+    """Write ``value`` into the raw case dict ``data`` (in place) as ``name`` prescribes; errors
+    name ``what`` (default ``--vary NAME``; a listed column's are its own)."""
+    what = what or f"--vary {name}"
     if name not in SHORTCUTS:
-        _set_path(data, name, value.to_case())
+        _set_path(data, name, value.to_case(), what)
         return
     layers = tables(data, "stack", "case")
     materials = data.get("materials", {})
@@ -56,7 +58,7 @@ def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None
             )
         protocol = tables(data, "protocol", "case")
         if not protocol or protocol[0].get("step") != "set":
-            raise ValidationError(f"--vary {name}: the case's protocol[0] is not a set step")
+            raise ValidationError(f"{what}: the case's protocol[0] is not a set step")
         protocol[0][name] = value.to_case()
     elif name in ("n", "jc_scale"):  # pure numbers: "50 %" is 0.5 (it was 50)
         number = value.to("", f"--vary {name}").magnitude
@@ -67,7 +69,7 @@ def apply(data: dict[str, Any], name: str, value: Value, base_dir: Path) -> None
                 m["jc"] = _scaled_jc(m["jc"], number, base_dir, f"materials.{key}.jc")
 
 
-def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+def _set_path(data: dict[str, Any], path: str, value: Any, what: str) -> None:
     parts = path.split(".")
     if len(parts) == 1:  # the top level holds tables only: a misspelt shortcut
         close = near(path, SHORTCUTS)
@@ -75,7 +77,7 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
         if path in data:
             hint = f"; {path} is a part of the case: name a key in it ({path}.KEY)"
         raise ValidationError(
-            f"--vary {path}: not a sweep name ({', '.join(SHORTCUTS)}) nor a dotted path into "
+            f"{what}: not a sweep name ({', '.join(SHORTCUTS)}) nor a dotted path into "
             f"the case (e.g. materials.bulk1.n){hint}"
         )
     node: Any = data
@@ -88,7 +90,7 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
                 node[i]  # noqa: B018 - raises IndexError when out of range
             except (ValueError, IndexError):
                 raise ValidationError(
-                    f"--vary {path}: {here} is not an index of a list of {len(node)}"
+                    f"{what}: {here} is not an index of a list of {len(node)}"
                 ) from None
             if last:
                 node[i] = value
@@ -101,13 +103,11 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
                     node[part] = {}
                 else:
                     known = ", ".join(map(str, node)) or "none"
-                    raise ValidationError(
-                        f"--vary {path}: the case has no {here} (known here: {known})"
-                    )
+                    raise ValidationError(f"{what}: the case has no {here} (known here: {known})")
             node = node[part]
         else:
             raise ValidationError(
-                f"--vary {path}: {'.'.join(parts[:depth])} is a value, not a table or list"
+                f"{what}: {'.'.join(parts[:depth])} is a value, not a table or list"
             )
 
 
@@ -232,7 +232,8 @@ def expand(
         params = {**row, **dict(zip(names, values, strict=True))}
         data = copy.deepcopy(dict(base))
         for name, value in params.items():
-            apply(data, name, value, Path(base_dir))
+            what = f"column {name!r} of the variant list" if name in listed else ""
+            apply(data, name, value, Path(base_dir), what)
         try:
             case = Case.from_dict(data, base_dir=base_dir)
         except UnknownKeyError as err:  # no value mends a key: refused once, before any runs
