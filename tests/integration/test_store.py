@@ -518,6 +518,7 @@ def test_a_campaign_holds_at_most_max_budget_samples(store, monkeypatch):
     assert [x.label for x in store.samples(NAME)] == ["B0", "B1", "C0"]
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning")  # Result.tuples() of SQLAlchemy 2.1
 def test_sample_counts_by_campaign(store):
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml").to_dict() | {"name": "empty"}
     store.create_campaign(CampaignSpec.from_dict(spec))

@@ -347,7 +347,7 @@ class Store:
         )
         with self._reader() as s:
             if campaigns is None:
-                return dict(s.execute(q).tuples().all())
+                return {name: count for name, count in s.execute(q)}
             names = sorted(set(campaigns))
             return {
                 name: n
