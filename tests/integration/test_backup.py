@@ -65,7 +65,8 @@ def fill(store: Store, name: str, salt: str) -> None:
     case = Case.from_dict(tomli.loads(QUICK_CASE))
     summary = {"probes": {"surface": {"final_T": 0.5}}, "salt": salt}
     store.add_simulation(case, QUICK_CASE, summary=summary, probes_csv=b"t,Bz\n0,1\n",
-                         campaign=name, created_by="bob")  # fmt: skip
+                         heat_csv=b"time_s,max_T_K\n0,5\n", campaign=name,
+                         created_by="bob")  # fmt: skip
     store.add_simulation(case, QUICK_CASE, error="SolverError: stopped", campaign=name)
     result = {"parameters": {"bulk.jc_scale": {"value": 0.9, "sigma": 0.01}},
               "misfit": {"chi2": 1.0, "fits": True}}  # fmt: skip
@@ -107,7 +108,7 @@ def same_rows(a: dict[str, list[dict]], b: dict[str, list[dict]]) -> None:
                     u = ids[next(iter(col.foreign_keys)).column.table.name].get(u)
                 if isinstance(u, datetime):
                     u, v = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (u, v))
-                if isinstance(col.type, LargeBinary):
+                if isinstance(col.type, LargeBinary) and u is not None:  # heat_csv may be null
                     assert bytes(u) == bytes(v), f"{table_name}.{col.name}"
                 assert u == v, f"{table_name}.{col.name}: {u!r} != {v!r}"
 
@@ -456,6 +457,35 @@ def test_an_archive_from_before_objective_errors_restores_without_them(tmp_path)
     restore(target, tmp_path / "old.zip")
     b1 = target.sample(NAME, "B1")
     assert (b1.objectives, b1.objective_errors, b1.objective_set_by) == ({"jc_3T": 1.6e8}, {}, {})
+
+
+def test_a_heat_history_restores_and_an_archive_from_before_it_restores_without(tmp_path):
+    """heat.csv is kept with a simulation since store revision 0011 (a null file column when a
+    run had no heat model); archives written before have no heat_csv column and restore
+    without it, as the migration gives old rows."""
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    heat = [source.simulation(x.id).heat_csv for x in source.simulations(NAME)]
+    assert heat == [b"time_s,max_T_K\n0,5\n", b"", b""]  # done, failed, a calibration's
+    backup(source, NAME, tmp_path / "k.zip")
+    target = Store(f"sqlite:///{tmp_path / 'new.db'}")
+    restore(target, tmp_path / "k.zip")
+    assert [target.simulation(x.id).heat_csv for x in target.simulations(NAME)] == heat
+
+    def drop(members):
+        resigned("simulations", lambda docs, manifest: [d.pop("heat_csv") for d in docs])(members)
+        for name in [k for k in members if k.endswith(".heat_csv")]:
+            del members[name]
+        manifest = json.loads(members["manifest.json"])
+        manifest["members"] = {k: v for k, v in manifest["members"].items() if k in members}
+        members["manifest.json"] = json.dumps(manifest).encode()
+
+    damage(tmp_path / "k.zip", tmp_path / "old.zip", drop)
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    restore(target, tmp_path / "old.zip")
+    old = target.simulations(NAME)
+    assert [target.simulation(x.id).heat_csv for x in old] == [b"", b"", b""]
+    assert target.simulation(old[0].id).probes_csv == b"t,Bz\n0,1\n"
 
 
 def test_metadata_beyond_its_size_is_not_restored_nor_stored(tmp_path, monkeypatch):

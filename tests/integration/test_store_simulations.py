@@ -166,3 +166,17 @@ def test_migration_0001_to_0002_keeps_the_data(store_url, quick):
     command.downgrade(cfg, "0001")  # and 0002 (and 0003) can be taken back, the rest kept
     after = table_rows(store_url)
     assert "simulations" not in after and after == before
+
+
+def test_migration_0011_keeps_simulations_without_a_heat_history(store_url):
+    """Revision 0011 adds simulations.heat_csv (a heat run's heat.csv, which the store had not
+    kept): rows of 0010 are kept, with no heat history."""
+
+    old_store(store_url, "0010")
+    before = table_rows(store_url)
+    store = Store(store_url)  # upgrades to head
+    assert_rows_kept(before, table_rows(store_url))
+    sims = store.simulations()
+    assert sims and all(store.simulation(x.id).heat_csv == b"" for x in sims)
+    with pytest.raises(NotFoundError, match="no heat history"):
+        _ = store.simulation(sims[0].id).heat

@@ -46,16 +46,27 @@ def tesla(value_T: float) -> str:
     return f"{value_T:.4f}" if abs(value_T) >= 0.01 else f"{value_T:.4g}"
 
 
+def kelvin(value_K: float, error_K: float | None) -> str:
+    """A temperature for people, ± its estimated discretization error where the summary has
+    one (a stored summary written before the estimate may not)."""
+    from fluxtrap.units import estimate_text
+
+    return f"{value_K:.4g}" if error_K is None else estimate_text(value_K, error_K)
+
+
 def heat_line(thermal: dict) -> str:
-    """The summary's ``thermal`` block in one line: hottest temperature, heat, probes (K, J)."""
+    """The summary's ``thermal`` block in one line: hottest temperature, heat, probes (K, J),
+    each temperature ± its estimated error."""
     probes = "".join(
-        f"; {name} {p['final_K']:.4g} K at the end (up to {p['max_K']:.4g} K)"
+        f"; {name} {kelvin(p['final_K'], p.get('final_error_K'))} K at the end "
+        f"(up to {kelvin(p['max_K'], p.get('max_error_K'))} K)"
         for name, p in thermal.get("probes", {}).items()
     )
     return (
-        f"heat ({thermal['model']}): hottest {thermal['max_T_K']:.4g} K over the run, "
-        f"{thermal['final_max_T_K']:.4g} K at the end; {thermal['dissipated_J']:.3g} J dissipated"
-        f"{probes}"
+        f"heat ({thermal['model']}): hottest "
+        f"{kelvin(thermal['max_T_K'], thermal.get('max_T_error_K'))} K over the run, "
+        f"{kelvin(thermal['final_max_T_K'], thermal.get('final_max_T_error_K'))} K at the end; "
+        f"{thermal['dissipated_J']:.3g} J dissipated{probes}"
     )
 
 
@@ -221,14 +232,15 @@ def simulation_show(
         typer.Option(
             "--out",
             "-o",
-            help="Write probes.csv, summary.json and case.toml here.",
+            help="Write probes.csv, summary.json, case.toml and heat.csv (a heat run's) here.",
             file_okay=False,
             callback=out_dir,
         ),
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Show a stored simulation; with --out write its probes.csv and summary.json back out."""
+    """Show a stored simulation; with --out write its probes.csv, summary.json and heat.csv (a
+    heat run's) back out."""
     x = store_from(db).simulation(simulation_id)
     console.print(
         f"simulation {x.id}: {x.name} ({x.status}); campaign {x.campaign or '-'}; "
@@ -255,6 +267,8 @@ def simulation_show(
 
         for line in summary_lines(x.summary["bore"], x.summary.get("accuracy", {}).get("bore")):
             console.print(line)
+    if "thermal" in x.summary:
+        console.print(heat_line(x.summary["thermal"]))
     sv = x.summary.get("solver")
     if sv:
         console.print(
@@ -262,7 +276,8 @@ def simulation_show(
             f"{sv['newton_iterations']} Newton iterations, {sv['wall_s']:.2f} s"
         )
     if out is not None:  # all or none, and no other simulation's probes.csv left beside them
-        with staged_folder(out, owned=("case.toml", "summary.json", "probes.csv")) as stage:
+        owned = ("case.toml", "summary.json", "probes.csv", "heat.csv")
+        with staged_folder(out, owned=owned) as stage:
             written = [stage / "case.toml"]
             written[0].write_text(x.case_toml, encoding="utf-8")
             if x.summary:
@@ -271,6 +286,9 @@ def simulation_show(
             if x.probes_csv:
                 written.append(stage / "probes.csv")
                 written[-1].write_bytes(x.probes_csv)
+            if x.heat_csv:
+                written.append(stage / "heat.csv")
+                written[-1].write_bytes(x.heat_csv)
         console.print(f"wrote {', '.join(p.name for p in written)} to {out}")
 
 

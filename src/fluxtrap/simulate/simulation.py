@@ -86,7 +86,8 @@ class Result:
     ``heat_J`` (heat gained by the conductors since t = 0) and ``dissipated_J`` (integral of
     E.J over them and time so far), in J, with a cold head also ``cold_head_T_K``, ``cooler_J``
     (heat the cooler took out since t = 0) and ``heater_J`` (heat its set-point heater put in);
-    written as ``heat.csv``.
+    written as ``heat.csv``; ``temperature_errors``: the estimated discretization error of its
+    hottest and mean temperature and of each temperature probe (K, ``temperature_errors``).
     """
 
     case: Case
@@ -99,6 +100,7 @@ class Result:
     errors: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
     accuracy: dict[str, Any] = dataclasses.field(default_factory=dict)
     heat: pd.DataFrame | None = None
+    temperature_errors: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __repr__(self) -> str:
         t = self.probes["time_s"]
@@ -127,8 +129,10 @@ class Result:
         """The ``summary.json`` contract: probes (final_T, max_abs_T: Bz with the applied field,
         max_abs_self_T: the sample's own, |Bz - applied|; final_error_T, max_error_T), solver
         counters, accuracy (target, estimate, reached, levels), case in SI; with a heat model,
-        thermal (hottest and final hottest temperature, heat, dissipation; each temperature
-        probe's final_K and max_K)."""
+        thermal (hottest and final hottest temperature, final mean temperature, heat,
+        dissipation; each temperature probe's final_K and max_K; the estimated errors of these
+        temperatures, ``temperature_errors``: max_T_error_K, final_max_T_error_K,
+        final_mean_T_error_K, and per probe final_error_K and max_error_K)."""
         applied = self.probes["applied_T"]
         probes = {
             p.name: {
@@ -144,13 +148,21 @@ class Result:
             out["bore"] = self.bore.to_dict()
         if self.heat is not None:
             h = self.heat
+            err = self.temperature_errors
             out["thermal"] = {
                 "model": self.case.thermal.model,
                 "max_T_K": float(h["max_T_K"].max()),
                 "final_max_T_K": float(h["max_T_K"].iloc[-1]),
+                "final_mean_T_K": float(h["mean_T_K"].iloc[-1]),
                 "heat_J": float(h["heat_J"].iloc[-1]),
                 "dissipated_J": float(h["dissipated_J"].iloc[-1]),
             }
+            if err:  # the pair's estimate (``temperature_errors``), K
+                out["thermal"] |= {
+                    "max_T_error_K": err["hottest"]["max_error_K"],
+                    "final_max_T_error_K": err["hottest"]["final_error_K"],
+                    "final_mean_T_error_K": err["mean"]["final_error_K"],
+                }
             if "cold_head_T_K" in h:
                 out["thermal"] |= {k: float(h[k].iloc[-1]) for k in COLD_HEAD_COLUMNS}
             if self.case.temperature_probes:  # quantity = "temperature" probes, K
@@ -158,6 +170,7 @@ class Result:
                     p.name: {
                         "final_K": float(self.probes[f"{p.name}_T_K"].iloc[-1]),
                         "max_K": float(self.probes[f"{p.name}_T_K"].max()),
+                        **err.get("probes", {}).get(p.name, {}),
                     }
                     for p in self.case.temperature_probes
                 }
@@ -398,6 +411,12 @@ class Result:
         return fig
 
     # files -------------------------------------------------------------------------------------
+    def heat_csv(self) -> bytes:
+        """heat.csv as written by ``save`` (b"" without a heat model)."""
+        if self.heat is None:
+            return b""
+        return self.heat.to_csv(index=False, float_format="%.9g").encode()
+
     def probes_csv(self) -> bytes:
         """The ``probes.csv`` contract as bytes (what ``save`` writes and the store keeps)."""
         return self.probes.to_csv(index=False, float_format="%.9g", lineterminator="\n").encode()
@@ -412,7 +431,7 @@ class Result:
             (stage / "probes.csv").write_bytes(self.probes_csv())
             (stage / "summary.json").write_text(json.dumps(self.summary(), indent=2))
             if self.heat is not None:
-                (stage / "heat.csv").write_text(self.heat.to_csv(index=False, float_format="%.9g"))
+                (stage / "heat.csv").write_bytes(self.heat_csv())
             if plots:
                 self.plot_probes(stage / "probes.png")
                 self.plot_maps(path=stage / "maps.png")
@@ -806,6 +825,7 @@ class Simulation:
                 k: {f: v for f, v in e.items() if f.endswith("error_T")} for k, e in errors.items()
             },
             accuracy=accuracy,
+            temperature_errors=temperature_errors(fine, coarse, steady),
         )
 
     def run_on_mesh(
@@ -998,18 +1018,12 @@ def probe_errors(
     peak self-field max|Bz - applied| (T; the applied field itself is exact) and
     ``relative`` = max_error_T / scale_T.
     """
-    f, c = fine.probes, coarse.probes
-    common = np.isin(f.time_s.to_numpy(), c.time_s.to_numpy())
-    at = np.searchsorted(c.time_s.to_numpy(), f.time_s.to_numpy()[common])
+    f = fine.probes
     out = {}
     for p in fine.case.probes:
         col = f"{p.name}_Bz_T"
         bz = f[col].to_numpy()
-        bc = c[col].to_numpy()[at]
-        diff = np.abs(bz[common] - bc)
-        if steady is not None:  # at fine's times (and substeps where its Newton failed)
-            mid = np.interp(f.time_s.to_numpy()[common], steady.probes.time_s, steady.probes[col])
-            diff = np.maximum.reduce([diff, np.abs(bz[common] - mid), np.abs(mid - bc)])
+        diff = pair_difference(f, coarse.probes, None if steady is None else steady.probes, col)
         largest = float(diff.max(initial=0.0))
         scale = float(np.max(np.abs(bz - f.applied_T.to_numpy()), initial=0.0))
         out[p.name] = {
@@ -1019,6 +1033,50 @@ def probe_errors(
             "scale_T": scale,
         }
     return out
+
+
+def pair_difference(
+    fine: pd.DataFrame, coarse: pd.DataFrame, steady: pd.DataFrame | None, column: str
+) -> np.ndarray:
+    """The estimated error of ``fine[column]`` at the times ``coarse`` reached (``probe_errors``'s
+    method): |fine - coarse|, or with ``steady`` the largest of it and its space part
+    |fine - steady| and time part |steady - coarse| (each table has ``time_s``)."""
+    tf, tc = fine.time_s.to_numpy(), coarse.time_s.to_numpy()
+    common = np.isin(tf, tc)
+    value = fine[column].to_numpy()[common]
+    other = coarse[column].to_numpy()[np.searchsorted(tc, tf[common])]
+    diff = np.abs(value - other)
+    if steady is not None:  # at fine's times (and substeps where its Newton failed)
+        mid = np.interp(tf[common], steady.time_s, steady[column])
+        diff = np.maximum.reduce([diff, np.abs(value - mid), np.abs(mid - other)])
+    return diff
+
+
+def temperature_errors(
+    fine: Result, coarse: Result, steady: Result | None = None
+) -> dict[str, Any]:
+    """Discretization error estimate of a heat run's temperatures from the same pair as
+    ``probe_errors`` and by its method (first-order Richardson in space and time): ``hottest``
+    and ``mean`` (heat.csv's max_T_K, mean_T_K) and ``probes``, each temperature probe's, each
+    with ``final_error_K`` (K, at the last time) and ``max_error_K`` (K, largest over the run,
+    which also bounds the error of the peak: |max f - max g| <= max |f - g|). Empty without a
+    heat model (an isothermal temperature is the protocol's, exact)."""
+    if fine.heat is None or coarse.heat is None:
+        return {}
+
+    def error(table: str, column: str) -> dict[str, float]:
+        f, c = getattr(fine, table), getattr(coarse, table)
+        diff = pair_difference(f, c, None if steady is None else getattr(steady, table), column)
+        return {
+            "final_error_K": float(diff[-1]) if len(diff) else 0.0,
+            "max_error_K": float(diff.max(initial=0.0)),
+        }
+
+    return {
+        "hottest": error("heat", "max_T_K"),
+        "mean": error("heat", "mean_T_K"),
+        "probes": {p.name: error("probes", f"{p.name}_T_K") for p in fine.case.temperature_probes},
+    }
 
 
 def time_error(

@@ -7,6 +7,7 @@ The archive is a zip (format ``fluxtrap-backup`` version 1)::
                        "members": {member name: {"sha256": hex, "size": bytes}}}
     tables/<table>.json   the campaign's rows of each table, by id: every column; times as ISO
                           8601 in UTC; a file column (bytes) holds the name of its member
+                          (null: no file, a simulation's heat_csv without a heat model)
     files/<table>/<id>.<column>   those bytes, as stored
 
 Tables: campaigns (the one), suggestions, samples, measurements (raw files), curves,
@@ -110,6 +111,9 @@ def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str
         for row in rows[name]:
             doc = {k: _json_value(v) for k, v in row.items() if k not in binary}
             for col in binary:
+                if row[col] is None:  # a nullable file column without its file (heat.csv)
+                    doc[col] = None
+                    continue
                 member = f"files/{name}/{row['id']}.{col}"
                 members[member] = bytes(row[col])
                 doc[col] = member
@@ -290,6 +294,7 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                 CurveData(str(doc.get("kind")), str(doc.get("method")), settings, columns)
             )
         for doc in tables["simulations"]:
+            doc.setdefault("heat_csv", None)  # archives before 0011: no heat.csv kept
             if doc.get("status") not in m.SIMULATION_STATUSES:
                 raise ValidationError(
                     f"simulations row {doc['id']}: status {str(doc.get('status'))[:40]!r} is not one of {', '.join(m.SIMULATION_STATUSES)}"
@@ -343,7 +348,7 @@ def _row_values(
         if col.name == "id":
             continue
         value = doc[col.name]
-        if isinstance(col.type, LargeBinary):
+        if isinstance(col.type, LargeBinary) and not (value is None and col.nullable):
             value = read_file(value)
             if value is None:
                 raise InputFileError(f"{where}: file {doc[col.name]!r} is not in the archive")

@@ -166,7 +166,8 @@ class WebSession(Base):
 
 class Simulation(Base):
     """A finished trapped-field simulation: its case (parsed, in SI, and the TOML text as given),
-    ``summary.json`` and ``probes.csv`` (bytes, kept whole), or the error it stopped with."""
+    ``summary.json``, ``probes.csv`` and, of a heat run, ``heat.csv`` (bytes, kept whole; None
+    without a heat model), or the error it stopped with."""
 
     __tablename__ = "simulations"
 
@@ -180,6 +181,7 @@ class Simulation(Base):
     case_hash: Mapped[str] = mapped_column(String(64), index=True)  # Case.key(), the case identity
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # summary.json
     probes_csv: Mapped[bytes] = mapped_column(LargeBinary)  # probes.csv as written
+    heat_csv: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # heat.csv
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)

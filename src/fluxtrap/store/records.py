@@ -126,7 +126,7 @@ class SimulationRecord:
     ``case_hash`` (the case's ``key()``; the sweep cache adds the solver's), ``summary``
     (summary.json), ``status`` ``done`` or ``failed`` (then ``error`` says why; ``summary`` and
     ``probes_csv`` hold what ran before the failure, if anything); ``probes_csv`` the bytes of
-    probes.csv, empty when listed without them."""
+    probes.csv, ``heat_csv`` those of heat.csv (a heat run's), empty when listed without them."""
 
     id: int
     name: str
@@ -140,6 +140,7 @@ class SimulationRecord:
     created_by: str | None
     created_at: datetime
     probes_csv: bytes = field(repr=False, default=b"")
+    heat_csv: bytes = field(repr=False, default=b"")
 
     @property
     def probes(self) -> pd.DataFrame:
@@ -147,6 +148,13 @@ class SimulationRecord:
         if not self.probes_csv:
             raise NotFoundError(f"simulation {self.id} has no probe traces here")
         return pd.read_csv(io.BytesIO(self.probes_csv))
+
+    @property
+    def heat(self) -> pd.DataFrame:
+        """heat.csv as a DataFrame (``time_s, max_T_K, mean_T_K, heat_J, dissipated_J``)."""
+        if not self.heat_csv:
+            raise NotFoundError(f"simulation {self.id} has no heat history here (no heat model)")
+        return pd.read_csv(io.BytesIO(self.heat_csv))
 
 
 @dataclass(frozen=True)

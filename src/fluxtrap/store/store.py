@@ -803,6 +803,7 @@ class Store:
         *,
         summary: Mapping[str, Any] | None = None,
         probes_csv: bytes = b"",
+        heat_csv: bytes = b"",
         error: str | None = None,
         name: str | None = None,
         campaign: str | None = None,
@@ -812,15 +813,16 @@ class Store:
         """Record a finished simulation of ``case`` (a parsed ``fluxtrap.simulate.Case``: the
         store keeps its ``to_si_dict()`` and its ``key()``) whose file text was ``case_toml``:
         ``done`` with its ``summary`` (summary.json) and ``probes_csv`` (the bytes of probes.csv,
-        kept whole), or ``failed`` with ``error`` (and whatever summary and probes ran before the
-        failure). ``name`` defaults to the case title; ``campaign`` (optional) must exist.
+        kept whole) and, of a heat run, ``heat_csv`` (heat.csv), or ``failed`` with ``error``
+        (and whatever summary, probes and heat ran before the failure). ``name`` defaults to the case title; ``campaign`` (optional) must exist.
         ``job_id``: the running web job it is the result of, finished in the same transaction
         (done or failed, pointing to it); a job no longer running (cancelled while its result
         was on its way) is a ``ConflictError`` and nothing is stored."""
         if not isinstance(case, SimulatedCase):
             raise ValidationError(f"a simulation's case must be a Case, got {type(case).__name__}")
-        if not isinstance(probes_csv, bytes | bytearray):
-            raise ValidationError(f"probes_csv must be bytes, got {type(probes_csv).__name__}")
+        for key, value in (("probes_csv", probes_csv), ("heat_csv", heat_csv)):
+            if not isinstance(value, bytes | bytearray):
+                raise ValidationError(f"{key} must be bytes, got {type(value).__name__}")
         if error is not None and not error.strip():
             raise ValidationError("a failed simulation needs its error message (got an empty one)")
         if error is None and (not probes_csv or not summary):
@@ -836,7 +838,7 @@ class Store:
             x = m.Simulation(
                 campaign_id=None if c is None else c.id, name=name, case=case.to_si_dict(),
                 case_toml=case_toml, case_hash=case.key(), summary=dict(summary or {}),
-                probes_csv=bytes(probes_csv), status="done" if error is None else "failed",
+                probes_csv=bytes(probes_csv), heat_csv=bytes(heat_csv) or None, status="done" if error is None else "failed",
                 error=error, created_by=created_by,
             )  # fmt: skip
             s.add(x)
@@ -859,7 +861,11 @@ class Store:
             q = select(m.Simulation).order_by(m.Simulation.id.desc())
             if campaign is not None:
                 q = q.where(m.Simulation.campaign_id == _campaign(s, campaign).id)
-            q = q.offset(skip).limit(limit).options(defer(m.Simulation.probes_csv))
+            q = (
+                q.offset(skip)
+                .limit(limit)
+                .options(defer(m.Simulation.probes_csv), defer(m.Simulation.heat_csv))
+            )
             names = dict(s.execute(select(m.Campaign.id, m.Campaign.name)).all())
             return [
                 _simulation_record(x, names.get(x.campaign_id), with_probes=False)
@@ -867,7 +873,8 @@ class Store:
             ][::-1]
 
     def simulation(self, simulation_id: int) -> SimulationRecord:
-        """One stored simulation with its probes.csv bytes (``.probes`` as a DataFrame)."""
+        """One stored simulation with its probes.csv and heat.csv bytes (``.probes``, ``.heat``
+        as DataFrames)."""
         with self._reader() as s:
             x = s.get(m.Simulation, simulation_id)
             if x is None:
@@ -1768,6 +1775,7 @@ def _simulation_record(
         case_hash=x.case_hash, summary=dict(x.summary), status=x.status, error=x.error,
         created_by=x.created_by, created_at=x.created_at,
         probes_csv=x.probes_csv if with_probes else b"",
+        heat_csv=(x.heat_csv or b"") if with_probes else b"",
     )  # fmt: skip
 
 

@@ -129,19 +129,24 @@ def parse_case(text: str):
 
 @dataclass(frozen=True)
 class Ran:
-    """What a job's child sends back: summary.json and probes.csv (of what ran before a failure,
-    or None / b""), the Plotly figures of a finished run, and the error of a failed one."""
+    """What a job's child sends back: summary.json, probes.csv and heat.csv (of what ran before a
+    failure, or None / b""; heat.csv b"" without a heat model), the Plotly figures of a finished
+    run, and the error of a failed one."""
 
     summary_json: dict[str, Any] | None
     probes: bytes
     figures: dict[str, Any] | None
     error: str | None
+    heat: bytes = b""
 
     def summary(self) -> dict[str, Any] | None:
         return self.summary_json
 
     def probes_csv(self) -> bytes:
         return self.probes
+
+    def heat_csv(self) -> bytes:
+        return self.heat
 
 
 def run_case(case_text: str) -> Ran:
@@ -151,7 +156,7 @@ def run_case(case_text: str) -> Ran:
     try:
         result = Simulation(parse_case(case_text)).run(progress=False)
         figures = plots.simulation_figures(result)  # once, here: B maps take seconds
-        return Ran(result.summary(), result.probes_csv(), figures, None)
+        return Ran(result.summary(), result.probes_csv(), figures, None, result.heat_csv())
     except FluxtrapError as err:  # the run's own failure: keep what ran (SolverError.result)
         ran = getattr(err, "result", None)
         return Ran(
@@ -159,6 +164,7 @@ def run_case(case_text: str) -> Ran:
             b"" if ran is None else ran.probes_csv(),
             None,
             failure(err),
+            b"" if ran is None else ran.heat_csv(),
         )
 
 

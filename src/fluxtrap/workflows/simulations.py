@@ -26,7 +26,7 @@ def record_simulation(
     job_id: int | None = None,
 ) -> SimulationRecord:
     """Store the run of ``case`` (its file text ``case_toml``): ``done`` with the ``result``'s
-    summary.json and probes.csv, or, with ``error``, ``failed`` with whatever ``result`` holds
+    summary.json, probes.csv and heat.csv (of a heat run), or, with ``error``, ``failed`` with whatever ``result`` holds
     of the run up to the failure (None: nothing ran); ``job_id``: the web job finished with it
     (``Store.add_simulation``)."""
     return store.add_simulation(
@@ -34,6 +34,7 @@ def record_simulation(
         case_toml,
         summary=None if result is None else result.summary(),
         probes_csv=b"" if result is None else result.probes_csv(),
+        heat_csv=b"" if result is None else result.heat_csv(),
         error=error,
         campaign=campaign,
         created_by=created_by,
