@@ -289,7 +289,8 @@ class Jobs:
         return rec.probes_csv
 
     def figures(self, sim_id: int) -> dict[str, Any]:
-        """Plotly figures of a finished simulation: probe traces, the bore profiles (from its
+        """Plotly figures of a finished simulation: probe traces, a heat run's temperatures (its
+        stored heat.csv), the bore profiles (from its
         stored summary), and the J/B maps if this server ran it (computed when its job finished)."""
         rec = self._store.simulation(sim_id)
         finished(schemas.Simulation.of(rec))
@@ -298,6 +299,8 @@ class Jobs:
         if kept is not None:
             return kept[0]
         figures = {"probes": plots.probes_figure(pd.read_csv(io.BytesIO(rec.probes_csv)))}
+        if rec.heat_csv:
+            figures["heat"] = plots.heat_figure(rec.heat)
         bore = (rec.summary or {}).get("bore", {})
         if "profiles" in bore and bore["centre_T"]:
             figures["bore"] = plots.bore_figure(bore)

@@ -393,6 +393,20 @@ def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:
     return _layout(fig, xaxis_title="t [s]", yaxis_title="Bz [T]", title=title)
 
 
+def heat_figure(heat: pd.DataFrame) -> dict[str, Any]:
+    """A heat run's hottest and mean conductor temperature (K) against time (s), from its
+    heat.csv: every k-th time and the last, at most ``MAX_PLOTTED``."""
+    n = len(heat)
+    kept = heat.iloc[np.unique(np.r_[0 : n : max(1, math.ceil(n / (MAX_PLOTTED - 1))), n - 1])]
+    t = kept["time_s"].tolist()
+    fig = go.Figure()
+    fig.add_scatter(x=t, y=kept["max_T_K"].tolist(), name="hottest", line=dict(color="#d62728"))
+    fig.add_scatter(
+        x=t, y=kept["mean_T_K"].tolist(), name="mean", line=dict(color="#d62728", dash="dash")
+    )
+    return _layout(fig, xaxis_title="t [s]", yaxis_title="T [K]", title="Temperature")
+
+
 def bore_figure(bore: dict[str, Any]) -> dict[str, Any] | None:
     """Axial and radial Bz profiles through the bore centre in ppm of the centre field, from the
     ``bore`` part of a summary.json (``simulate.bore.BoreField.to_dict``); None without a centre
@@ -540,11 +554,13 @@ def _nan_to_none(a: np.ndarray) -> list[list[float | None]]:
 
 
 def simulation_figures(result: Any) -> dict[str, dict[str, Any]]:
-    """The figures of a finished simulation, keyed by page element id: the probe traces, the
-    bore profiles (with a ``[bore]``) and the J/B maps at the end of each protocol step (the
+    """The figures of a finished simulation, keyed by page element id: the probe traces, a heat
+    run's temperatures, the bore profiles (with a ``[bore]``) and the J/B maps at the end of each protocol step (the
     initial state has no currents)."""
     snaps = result.snapshots[1:] or result.snapshots
     figures = {"probes": probes_figure(result.probes)}
+    if result.heat is not None:
+        figures["heat"] = heat_figure(result.heat)
     bore = bore_figure(result.bore.to_dict()) if result.case.bore else None
     if bore is not None:
         figures["bore"] = bore

@@ -486,3 +486,33 @@ def test_a_stored_bore_with_null_numbers_shows_dashes(lab):
     html = page.text
     assert 'id="bore-summary"' in html and "0 T ± 0</td>" in html and "- ppm</td>" in html
     assert '<td>z2</td><td class="num">-</td>' in html
+
+
+@pytest.mark.filterwarnings("ignore:accuracy target", "ignore:materials.sc.jc")
+def test_a_stored_heat_run_shows_its_temperatures_with_their_errors(lab):
+    """A heat run stored as `fluxtrap simulate --db` does: its page showed no temperature and the
+    store had dropped heat.csv; now a Temperatures card (values ± the pair's estimate) and a
+    heat figure drawn from the stored heat.csv (this server did not run it)."""
+    import tomli
+
+    from fluxtrap.simulate import Case, simulate
+    from fluxtrap.workflows.simulations import record_simulation
+
+    from ..test_simulate_heat_cli import CASE
+
+    case = Case.from_dict(tomli.loads(CASE))
+    result = simulate(case, progress=False)
+    rec = record_simulation(lab.store, case, CASE, result)
+    stored = lab.store.simulation(rec.id)
+    assert stored.heat_csv == result.heat_csv() != b""
+    th = stored.summary["thermal"]
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    html = lab.client.get(f"/simulations/{rec.id}").text
+    assert 'id="thermal-summary"' in html
+    assert f'{th["max_T_K"]:.4g}</td><td class="num">{th["max_T_error_K"]:.2g}</td>' in html
+    rim = th["probes"]["rim"]
+    assert f'{rim["final_K"]:.4g}</td><td class="num">{rim["final_error_K"]:.2g}</td>' in html
+    figs = lab.client.get(f"/api/simulations/{rec.id}/plots", headers=auth("rita")).json()
+    assert list(figs) == ["probes", "heat"]
+    hottest = figs["heat"]["data"][0]
+    assert max(hottest["y"]) == pytest.approx(th["max_T_K"]) and hottest["name"] == "hottest"
