@@ -799,6 +799,36 @@ def simulation_probes(
         )
 
 
+@router.get(
+    "/simulations/{simulation_id}/heat",
+    tags=["simulations"],
+    responses=N
+    | NOT_DONE
+    | {
+        200: {
+            "content": {"application/json": {}, "text/csv": {}},
+            "description": "heat.csv columns: time_s, max_T_K, mean_T_K, heat_J, dissipated_J "
+            "(with a cold head also cold_head_T_K, cooler_J, heater_J)",
+        },
+    },
+)
+def simulation_heat(
+    request: Request, simulation_id: Id, user: Reader, format: Literal["json", "csv"] = "json"
+) -> Response:
+    """The heat history of a stored heat run that is done, as JSON columns or as ``heat.csv``
+    (the stored file, byte for byte); 404 for a run without a heat model (or stored before
+    heat.csv was kept)."""
+    with request.app.state.heavy.turn("read the heat history", user.name):
+        content = _jobs(request).heat_csv(simulation_id)
+        if format == "csv":
+            return Response(content, media_type="text/csv")
+        df = pd.read_csv(io.BytesIO(content))
+        return Response(
+            schemas.Columns(columns=df.to_dict(orient="list")).model_dump_json(),
+            media_type="application/json",
+        )
+
+
 @router.get("/simulations/{simulation_id}/plots", tags=["simulations"], responses=N | NOT_DONE)
 def simulation_plots(request: Request, simulation_id: Id, user: Reader) -> dict:
     """Plotly figures (JSON) of a stored simulation that is done: probe traces, and the J/B

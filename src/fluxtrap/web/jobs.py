@@ -37,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 
-from fluxtrap.errors import ConflictError, FluxtrapError, ValidationError
+from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.store import JobRecord, Store, UserRecord
 from fluxtrap.tomlfile import parse_toml
 from fluxtrap.web import plots, schemas
@@ -287,6 +287,17 @@ class Jobs:
         rec = self._store.simulation(sim_id)
         finished(schemas.Simulation.of(rec))
         return rec.probes_csv
+
+    def heat_csv(self, sim_id: int) -> bytes:
+        """heat.csv of a finished heat run (the stored bytes); ``NotFoundError`` without one."""
+        rec = self._store.simulation(sim_id)
+        finished(schemas.Simulation.of(rec))
+        if not rec.heat_csv:
+            raise NotFoundError(
+                f"simulation {sim_id} has no heat history (no heat model, or stored before "
+                "heat.csv was kept)"
+            )
+        return rec.heat_csv
 
     def figures(self, sim_id: int) -> dict[str, Any]:
         """Plotly figures of a finished simulation: probe traces, a heat run's temperatures (its

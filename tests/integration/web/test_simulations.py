@@ -516,3 +516,14 @@ def test_a_stored_heat_run_shows_its_temperatures_with_their_errors(lab):
     assert list(figs) == ["probes", "heat"]
     hottest = figs["heat"]["data"][0]
     assert max(hottest["y"]) == pytest.approx(th["max_T_K"]) and hottest["name"] == "hottest"
+    url = f"/api/simulations/{rec.id}/heat"
+    assert 'id="heat-csv"' in html
+    assert lab.client.get(f"{url}?format=csv", headers=auth("rita")).content == stored.heat_csv
+    columns = lab.client.get(url, headers=auth("rita")).json()["columns"]
+    assert columns["max_T_K"] == pytest.approx(result.heat.max_T_K.tolist())
+    cold = lab.store.add_simulation(  # done, isothermal: no heat.csv
+        Case.from_dict(tomli.loads(EXAMPLE_CASE)), EXAMPLE_CASE,
+        summary={"probes": {}}, probes_csv=b"time_s\n0\n",
+    )  # fmt: skip
+    r = lab.client.get(f"/api/simulations/{cold.id}/heat", headers=auth("rita"))
+    assert r.status_code == 404 and "no heat history" in r.json()["detail"]

@@ -185,15 +185,17 @@ if (pending) setTimeout(() => location.reload(), 2000);
 
 drawFigures();
 
-// probes.csv through the API (fetched, so that an API error is shown on the page).
-document.getElementById("probes-csv")?.addEventListener("click", async (ev) => {
-  try {
-    const text = await api("GET", `/api/simulations/${ev.target.dataset.simulation}/probes?format=csv`);
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
-    a.download = "probes.csv";
-    a.click();
-  } catch (err) {
-    say(err.message, true);
-  }
-});
+// probes.csv and heat.csv through the API (fetched, so that an API error is shown on the page).
+for (const name of ["probes", "heat"]) {
+  document.getElementById(`${name}-csv`)?.addEventListener("click", async (ev) => {
+    try {
+      const text = await api("GET", `/api/simulations/${ev.target.dataset.simulation}/${name}?format=csv`);
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+      a.download = `${name}.csv`;
+      a.click();
+    } catch (err) {
+      say(err.message, true);
+    }
+  });
+}
