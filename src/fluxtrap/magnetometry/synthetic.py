@@ -5,7 +5,10 @@ critical state across the bar's short edge a (a slab of half-width a/2 in the ap
 local Jc(B) with dB/dx = +-mu0 Jc(B), flux entering and leaving from the surface with the
 full field history), scaled by the rectangle's geometric factor (1 - a/(3b)) so that the fully
 penetrated state has the extended-Bean moment m = Jc a (1 - a/(3b)) V / 4. Demagnetization is
-neglected (the field is along the long edge c). A linear background and Gaussian noise are added.
+neglected, except that a plate thinner along the field than across it (c < a) is a slab of the
+half-width ``bean.penetration_depth`` (the thin strip's field scale, Brandt & Indenbom 1993) rather
+than a / 2: its self-field and penetration field are those of the plate, not 3.4x larger as
+they were for a 2 x 2 x 0.3 mm plate. A linear background and Gaussian noise are added.
 """
 
 from __future__ import annotations
@@ -41,9 +44,11 @@ def critical_state_moment(
     old profile where the new front has not reached it (max for a rising field, min for falling).
     """
     check_bar(a_m, b_m, c_m)
+    from fluxtrap.magnetometry.bean import penetration_depth
+
     jc_of = jc.at if isinstance(jc, JcCurve) else jc
     fields_T = np.asarray(fields_T, dtype=float)
-    half = a_m / 2
+    half = penetration_depth(a_m, c_m)  # a / 2 unless a thin plate
     x = np.linspace(0.0, half, n_x)
     reach = MU0 * float(np.max(jc_of(np.array([0.0])))) * half * 1.5 + 0.1
     bmax = float(np.max(np.abs(fields_T))) + reach
@@ -53,7 +58,8 @@ def critical_state_moment(
     profile = np.zeros(n_x)  # virgin: no flux inside
     previous = 0.0
     moment = np.empty(fields_T.size)
-    factor = (1.0 - a_m / (3.0 * b_m)) * a_m * b_m * c_m
+    # the slab's fully penetrated mean field mu0 Jc half / 2 -> the bar's moment Jc a (1 - a/3b) V / 4
+    factor = (1.0 - a_m / (3.0 * b_m)) * a_m * b_m * c_m * a_m / (2 * half)
     for k, bs in enumerate(fields_T):
         gs = np.interp(bs, btab, gtab)
         if bs >= previous:

@@ -176,6 +176,22 @@ def test_critical_state_saturates_at_extended_bean_moment():
     assert m[-1] == pytest.approx(m_sat, rel=1e-3)  # bottom of the decreasing branch
 
 
+def test_a_thin_plate_is_penetrated_over_its_own_field_scale():
+    """Constant Jc, virgin curve of a 2 x 2 x 0.3 mm plate (field along the 0.3 mm edge): full
+    penetration at mu0 Jc L with L = c / pi (1 + ln(1 + a / c)) (the thin strip's field scale,
+    Brandt & Indenbom 1993; 0.29 mm), not at the slab's mu0 Jc a / 2 (1 mm, 3.4x later, which
+    made the generator's self-field error 12x what the Bean analysis states for a plate); the
+    saturated moment stays the extended-Bean one, Jc a (1 - a/3b) V / 4."""
+    a, b, c, jc0 = 2e-3, 2e-3, 0.3e-3, 1e9
+    depth = c / np.pi * (1 + np.log1p(a / c))
+    b_p = 4e-7 * np.pi * jc0 * depth
+    fields = np.linspace(0, 3 * b_p, 301)
+    m = critical_state_moment(lambda x: np.full_like(x, jc0), fields, a, b, c, n_x=801)
+    m_sat = jc0 * a * (1 - a / (3 * b)) * a * b * c / 4
+    assert m[fields >= 1.01 * b_p] == pytest.approx(-m_sat, rel=1e-3)
+    assert m[np.argmin(np.abs(fields - 0.9 * b_p))] > -0.999 * m_sat  # not yet penetrated
+
+
 def test_round_trip_kim_within_2_percent(tmp_path):
     """SYNTHETIC Kim loop (with background and noise) -> .dat file -> reader -> Bean: Jc back within 2% at 0.5-6 T."""
     true = kim(1.0e9, 0.6)  # 1e5 A/cm^2, B0 = 0.6 T
@@ -835,7 +851,7 @@ def _hand_bean_A_cm2(table, field_T, a_m, b_m, c_m):
 @pytest.mark.parametrize("field_max_T", [3.03, 3.1])
 def test_no_objective_is_read_where_the_reversed_branch_has_not_penetrated(field_max_T):
     """A sweep turning just above the objective's 3 T: the decreasing branch has not swept the
-    bar there (it needs 2 mu0 Jc a / 2 = 0.31 T of field change), so the width is far below the
+    bar there (this 0.5 mm thin plate needs 2 mu0 Jc L = 0.21 T of field change), so the width is far below the
     fully penetrated one. Before, jc_3T was read off it silently: 4.4e7 (3.03 T) and 1.4e8 A/m^2
     (3.1 T) for the true 2.5e8, each +- 1.7e4. Now it is skipped, naming the turning field; a
     sweep to 3.5 T gives the true Jc(3 T) within 0.5%, and so does the hand-computed CGS
@@ -849,7 +865,7 @@ def test_no_objective_is_read_where_the_reversed_branch_has_not_penetrated(field
     a, b, c, true = 1e-3, 2e-3, 0.5e-3, 1e9 / (1 + 3.0)  # Kim(1e9 A/m^2, 1 T) at 3 T
     short = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, field_max_T=field_max_T, n_points=141)
     jc = jc_from_loop(short, a, b, c)
-    assert jc.at(3.0) < 0.6 * true  # the width near the turning field: far too low
+    assert jc.at(3.0) < 0.8 * true  # the width near the turning field: far too low
     assert objective_values(spec, jc) == {}
     why = skipped_objectives(spec, jc)["jc_3T"]
     assert (
