@@ -552,7 +552,7 @@ def measure_add(
         if o.quantity == "jc":
             shown = (
                 f"{estimate_text(to_A_cm2(value), to_A_cm2(err))} A/cm² (± 1σ of the moment "
-                "noise; the edges' uncertainty adds to it)"
+                "noise and the Bean model's self-field error; the edges' uncertainty adds to it)"
                 if known
                 else f"{to_A_cm2(value):.4g} A/cm²"
             )

@@ -215,7 +215,8 @@ def objective_errors(
     tc: tuple[TcResult, ...] = (),
 ) -> dict[str, float]:
     """The 1-sigma (SI: A/m^2, K) of objective ``values`` read off ``jc`` (the moment noise
-    through the Bean formula, ``JcCurve.err_at``; the edges' uncertainty not included) or ``tc``
+    through the Bean formula and the model's self-field error, ``JcCurve.err_at``; the edges'
+    uncertainty not included) or ``tc``
     (the chosen sweep's ``tc_err_K``), where one is known and finite."""
     errors = {}
     for name in values:

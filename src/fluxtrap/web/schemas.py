@@ -250,7 +250,7 @@ class Sample(BaseModel):
     objectives: dict[str, float]
     objective_errors: dict[str, float] = Field(
         description="objective -> the 1-sigma of its value, in its unit, where the measurement "
-        "it was read off gave one (the moment noise of an M(H) loop, the Tc fit); none for "
+        "it was read off gave one (the moment noise of an M(H) loop with the Bean model's self-field error, the Tc fit); none for "
         "values set by hand"
     )
     objective_set_by: dict[str, str] = Field(

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.magnetometry.bean import ImplausibleJcWarning, bean_jc, jc_from_loop
+from fluxtrap.magnetometry.bean import (
+    ImplausibleJcWarning,
+    bean_jc,
+    jc_from_loop,
+    self_field_error,
+)
 from fluxtrap.magnetometry.jc import kim
 from fluxtrap.magnetometry.loops import (
     NotSuperconductingWarning,
@@ -32,6 +37,13 @@ from fluxtrap.magnetometry.synthetic import (
 from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata, robust_sigma
 
 A, B, C = 0.5e-3, 1.2e-3, 2.8e-3  # the users' bar, m
+
+
+def noise_err(jc, field_T=None):
+    """The noise part of Jc's 1-sigma (A/m^2; without the self-field model error): per point, or
+    at ``field_T`` interpolated as ``JcCurve.err_at`` does."""
+    noise = np.asarray(jc.settings["jc_err_noise_A_m2"])
+    return noise if field_T is None else float(np.interp(field_T, jc.field_T, noise))
 
 
 @pytest.mark.parametrize(
@@ -647,7 +659,7 @@ def test_jc_uncertainty_from_the_error_column_matches_the_scatter():
     assert all(np.array_equal(r.field_T[:n], grid) for r in runs) and grid[-1] > 1.0
     pick = (grid >= 0.2) & (grid <= 1.0)
     jc = np.array([r.jc_A_m2[:n][pick] for r in runs])
-    sigma = np.array([r.jc_err_A_m2[:n][pick] for r in runs])
+    sigma = np.array([noise_err(r)[:n][pick] for r in runs])
     z = (jc - jc.mean(axis=0)) / sigma * np.sqrt(len(runs) / (len(runs) - 1))
     assert np.std(z) == pytest.approx(1.0, rel=0.1)
     assert runs[0].settings["jc_err_from"] == "moment error column"
@@ -664,7 +676,7 @@ def test_jc_uncertainty_without_an_error_column_comes_from_the_scatter():
     assert jc.settings["jc_err_from"] == "loop-width scatter"
     with_column = jc_from_loop(table, A, B, C)
     # the scatter of the averaged width is the column's sigma (2e-5 emu) within 20%
-    ratio = np.median(jc.jc_err_A_m2) / np.median(with_column.jc_err_A_m2)
+    ratio = np.median(noise_err(jc)) / np.median(noise_err(with_column))
     assert ratio == pytest.approx(1.0, rel=0.2)
 
 
@@ -680,8 +692,8 @@ def test_an_error_column_that_understates_the_noise_is_scaled_up():
         table = synthetic_mh_loop(kim(1.0e9, 0.6), A, B, C, noise_emu=1e-4, seed=seed)
         jc = jc_from_loop(replace(table, moment_err_Am2=table.moment_err_Am2 / 1000), A, B, C)
         values.append(jc.at(3.0))
-        errors.append(jc.err_at(3.0))
-        honest.append(jc_from_loop(table, A, B, C).err_at(3.0))
+        errors.append(noise_err(jc, 3.0))
+        honest.append(noise_err(jc_from_loop(table, A, B, C), 3.0))
     assert 0.6 < np.median(errors) / np.std(values, ddof=1) < 1.6
     assert np.median(errors) == pytest.approx(np.median(honest), rel=0.3)
     assert re.fullmatch(
@@ -851,11 +863,13 @@ def _hand_bean_A_cm2(table, field_T, a_m, b_m, c_m):
 @pytest.mark.parametrize("field_max_T", [3.03, 3.1])
 def test_no_objective_is_read_where_the_reversed_branch_has_not_penetrated(field_max_T):
     """A sweep turning just above the objective's 3 T: the decreasing branch has not swept the
-    bar there (this 0.5 mm thin plate needs 2 mu0 Jc L = 0.21 T of field change), so the width is far below the
-    fully penetrated one. Before, jc_3T was read off it silently: 4.4e7 (3.03 T) and 1.4e8 A/m^2
-    (3.1 T) for the true 2.5e8, each +- 1.7e4. Now it is skipped, naming the turning field; a
-    sweep to 3.5 T gives the true Jc(3 T) within 0.5%, and so does the hand-computed CGS
-    extended Bean formula on the raw branches."""
+    bar there (this 0.5 mm thin plate needs 2 mu0 Jc L = 0.21 T of field change), so the width is
+    far below the fully penetrated one. Before, jc_3T was read off it silently: 4.4e7 (3.03 T)
+    and 1.4e8 A/m^2 (3.1 T) for the true 2.5e8, each +- 1.7e4. Now it is skipped, naming the
+    turning field, and the curve's 1-sigma there covers the shortfall within 2.5 (the
+    generator's plate: 6.3e7 +- 9.4e7 and 1.8e8 +- 7.7e7); a sweep to 3.5 T gives the true
+    Jc(3 T) within 0.5%, and so does the hand-computed CGS extended Bean formula on the raw
+    branches."""
     from fluxtrap.campaign import CampaignSpec
     from fluxtrap.magnetometry.pipeline import objective_values, skipped_objectives
 
@@ -866,6 +880,7 @@ def test_no_objective_is_read_where_the_reversed_branch_has_not_penetrated(field
     short = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, field_max_T=field_max_T, n_points=141)
     jc = jc_from_loop(short, a, b, c)
     assert jc.at(3.0) < 0.8 * true  # the width near the turning field: far too low
+    assert abs(jc.at(3.0) - true) < 2.5 * jc.err_at(3.0)  # and said to be unsure
     assert objective_values(spec, jc) == {}
     why = skipped_objectives(spec, jc)["jc_3T"]
     assert (
@@ -883,7 +898,7 @@ def _repeats(make, n=12):
     for seed in range(n):
         jc = jc_from_loop(make(seed), 1e-3, 2e-3, 0.5e-3)
         values.append(jc.at(3.0))
-        errors.append(jc.err_at(3.0))
+        errors.append(noise_err(jc, 3.0))
     return np.std(values, ddof=1), np.median(errors), jc
 
 
@@ -1151,8 +1166,8 @@ def test_a_zero_in_the_error_column_is_not_a_zero_error_bar():
     hole = (np.abs(loop.field_T) > 2.5) & (np.abs(loop.field_T) < 3.5)
     zeros = dataclasses_replace(loop, moment_err_Am2=np.where(hole, 0.0, loop.moment_err_Am2))
     jc, honest = jc_from_loop(zeros, a, b, c), jc_from_loop(loop, a, b, c)
-    assert 0.7 < jc.err_at(3.0) / honest.err_at(3.0) < 1.6
-    assert jc.err_at(1.0) == honest.err_at(1.0)  # the column where it gives an error
+    assert 0.7 < noise_err(jc, 3.0) / noise_err(honest, 3.0) < 1.6
+    assert noise_err(jc, 1.0) == noise_err(honest, 1.0)  # the column where it gives an error
     assert jc.settings["jc_err_from"].endswith("(the loop-width scatter where it says 0)")
 
 
@@ -1237,7 +1252,7 @@ def test_jc_error_bar_without_an_error_column_is_the_noise(n_points, offset_T, l
         assert jc.settings["jc_err_from"] == "loop-width scatter"
         k = int(np.argmin(np.abs(jc.field_T - 3.0)))
         values.append(jc.jc_A_m2[k])
-        errors.append(jc.jc_err_A_m2[k])
+        errors.append(noise_err(jc)[k])
     assert np.median(errors) / hand == pytest.approx(1.0, rel=0.4)
     assert 0.5 < np.median(errors) / np.std(values, ddof=1) < 2.0
 
@@ -1263,7 +1278,7 @@ def test_a_true_error_column_is_kept_under_a_remanent_field_offset():
     assert jc.settings["jc_err_from"] == "moment error column"
     hand = 2 * 1e-6 / (a * b * c * a * (1 - a / (3 * b)))
     k = int(np.argmin(np.abs(jc.field_T - 3.0)))
-    assert jc.jc_err_A_m2[k] == pytest.approx(hand, rel=0.05)
+    assert noise_err(jc)[k] == pytest.approx(hand, rel=0.05)
     assert jc.at(3.0) == pytest.approx(plain.at(3.0), rel=1e-3)
 
 
@@ -1359,3 +1374,44 @@ def test_a_loop_swept_twice_at_one_temperature_names_the_sweep_left_out():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RepeatedMeasurementWarning)
         assert jc_from_loop(first, a, b, c).settings["warnings"] == []
+
+
+def test_the_self_field_error_is_the_second_order_slab_term():
+    """For Kim Jc = Jc0 / (1 + B/B0) the slab's second-order term is Jc B_sf^2 / (4 (B0 + B)^2)
+    (B_sf^2/12 ((ln Jc)'' + 2 (ln Jc)'^2), (ln Jc)' = -1/(B0 + B)): ``self_field_error`` on the exact
+    curve gives it within 5 % from 2 B_sf up (differences over +- B_sf: 3 %) (0.12 % of Jc at 2 T for 2e9 A/m^2, B0 = 1 T, a = 0.5 mm)."""
+    b = np.linspace(0, 7, 141)
+    jc = kim(2e9, 1.0)(b)
+    b_sf = 4e-7 * np.pi * jc * 0.25e-3
+    got = self_field_error(b, jc, b_sf)
+    hand = jc * b_sf**2 / (4 * (1.0 + b) ** 2)
+    far = b > 2 * b_sf
+    np.testing.assert_allclose(got[far], hand[far], rtol=0.05)
+    assert got[b == 2.0] / jc[b == 2.0] == pytest.approx(0.0012, rel=0.05)
+
+
+_EXP = (lambda x: 1.5e9 * np.exp(-np.abs(x) / 2.0), "exponential")
+_POW = (lambda x: 2e9 * (1 + np.abs(x) / 0.3) ** -0.7, "power")
+
+
+@pytest.mark.parametrize("law, name", [(kim(2e9, 1.0), "Kim"), _EXP, _POW])
+def test_jc_error_bars_cover_the_truth_at_low_field(law, name):
+    """Bean reads Jc averaged over mu0 H +- B_sf (the bar's own field): a bias of Jc B_sf^2 / 12
+    ((ln Jc)'' + 2 (ln Jc)'^2) that the moment noise alone did not cover. On 20 Kim loops 30 % of
+    the points lay within 1 sigma of the truth, median |z| 20-529 below 3 T. Now (1-sigma =
+    hypot(noise, self-field term)) over a bar, a cube and a thin plate at 1e-5 emu noise and
+    50 mT steps, fully penetrated points at 0.3-3 T: over 55 % within 1 sigma and 90 % within
+    2 sigma (measured: 1 sigma 0.81-0.98, 2 sigma 1.00; without the term 0.00 and 0.00-0.04),
+    and the term is not the whole error bar where noise dominates (above 3 T
+    median |z| 0.5-1.5)."""
+    z_low, z_high = [], []
+    for a, b, c in ((0.5e-3, 1.2e-3, 2.8e-3), (1e-3, 1e-3, 1e-3), (2e-3, 2e-3, 0.3e-3)):
+        table = synthetic_mh_loop(law, a, b, c, n_points=141, noise_emu=1e-5, seed=1)
+        jc = jc_from_loop(table, a, b, c)
+        z = np.abs(jc.jc_A_m2 - law(jc.field_T)) / jc.jc_err_A_m2
+        ok = jc.valid
+        z_low.append(z[ok & (jc.field_T >= 0.3) & (jc.field_T < 3)])
+        z_high.append(z[ok & (jc.field_T >= 3)])
+    low, high = np.concatenate(z_low), np.concatenate(z_high)
+    assert low.size > 50 and np.mean(low < 1) > 0.55 and np.mean(low < 2) > 0.9, name
+    assert 0.5 < np.median(high) < 1.5, name
