@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from fluxtrap.errors import ValidationError
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import check_bar
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
@@ -50,10 +51,25 @@ def critical_state_moment(
     fields_T = np.asarray(fields_T, dtype=float)
     half = penetration_depth(a_m, c_m)  # a / 2 unless a thin plate
     x = np.linspace(0.0, half, n_x)
-    reach = MU0 * float(np.max(jc_of(np.array([0.0])))) * half * 1.5 + 0.1
+    jc0 = float(np.max(jc_of(np.array([0.0]))))
+    if not np.isfinite(jc0):
+        raise ValidationError(f"synthetic loop: Jc(B) must be finite; it is {jc0} A/m^2 at B = 0 T")
+    reach = MU0 * jc0 * half * 1.5 + 0.1
     bmax = float(np.max(np.abs(fields_T))) + reach
     btab = np.linspace(-bmax, bmax, 40001)
-    inv = 1.0 / (MU0 * np.asarray(jc_of(btab), dtype=float))
+    jc_tab = np.asarray(jc_of(btab), dtype=float)
+    bad = ~(jc_tab >= 0)  # NaN or negative
+    if bad.any() or not jc_tab.max() > 0:
+        at = btab[np.argmax(bad)] if bad.any() else 0.0
+        value = float(jc_tab[np.argmax(bad)]) if bad.any() else 0.0
+        raise ValidationError(
+            "synthetic loop: Jc(B) must be finite, >= 0 and somewhere > 0; it is "
+            f"{value:.4g} A/m^2 at B = {at:.4g} T"
+        )
+    # Jc = 0 (above an irreversibility field) is a reversible range: the profile follows the
+    # surface at once; a floor of 1e-9 of the peak keeps G finite (inf had made every moment NaN
+    # or garbage: 8.7e-3 A m^2 at B = 0 of the virgin state for Jc = 1e9 (1 - B/5 T)^2)
+    inv = 1.0 / (MU0 * np.maximum(jc_tab, 1e-9 * jc_tab.max()))
     gtab = np.concatenate([[0.0], np.cumsum(0.5 * (inv[1:] + inv[:-1]) * np.diff(btab))])
     profile = np.zeros(n_x)  # virgin: no flux inside
     previous = 0.0

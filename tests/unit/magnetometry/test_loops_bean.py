@@ -1415,3 +1415,21 @@ def test_jc_error_bars_cover_the_truth_at_low_field(law, name):
     low, high = np.concatenate(z_low), np.concatenate(z_high)
     assert low.size > 50 and np.mean(low < 1) > 0.55 and np.mean(low < 2) > 0.9, name
     assert 0.5 < np.median(high) < 1.5, name
+
+
+def test_a_jc_with_an_irreversibility_field_gives_a_physical_loop():
+    """Jc = 1e9 (1 - B / 5 T)^2, zero above 5 T: 1 / Jc was inf there and every moment garbage
+    (8.7e-3 A m^2 at B = 0 of the virgin state, which has no flux). Now the virgin state is 0,
+    the loop is reversible (m = 0 within 1e-12 A m^2) above 5.3 T (Bean closed form: no Jc, no
+    width), and Bean gives Jc back within its 2 sigma at 0.3-4 T; a NaN or negative Jc is refused."""
+    law = lambda b: 1e9 * np.clip(1 - np.abs(b) / 5.0, 0, None) ** 2  # noqa: E731
+    fields = loop_fields(7.0, 71)
+    m = critical_state_moment(law, fields, A, B, C)
+    assert m[0] == 0.0 and np.abs(m[np.abs(fields) > 5.3]).max() < 1e-12
+    jc = jc_from_loop(synthetic_mh_loop(law, A, B, C, n_points=71, noise_emu=1e-5), A, B, C)
+    ok = jc.valid & (jc.field_T > 0.3) & (jc.field_T < 4)
+    assert ok.sum() > 30
+    assert np.all(np.abs(jc.jc_A_m2[ok] - law(jc.field_T[ok])) < 2 * jc.jc_err_A_m2[ok])
+    for bad in (lambda b: np.full_like(b, np.nan), lambda b: 1e9 - 3e8 * np.abs(b)):
+        with pytest.raises(ValidationError, match=r"synthetic loop: Jc\(B\) must be finite"):
+            critical_state_moment(bad, fields, A, B, C)
