@@ -621,6 +621,7 @@ def test_jc_of_a_partially_irreversible_loop(tmp_path, capsys):
     assert code == 0, err
     text = " ".join(text.split())
     assert "irreversible up to 1.4" in text and "uncertainty from the moment error column" in text
+    assert "with the extended Bean model's self-field error" in text  # not the noise alone
     assert "whole sweep" not in text
     jc = JcCurve.from_csv(out)
     assert 1.3 < jc.field_T[-1] < 1.5 and np.isfinite(jc.jc_err_A_m2).all()

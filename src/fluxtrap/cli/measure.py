@@ -202,7 +202,8 @@ def jc_command(
             jc.to_csv(partial)
         console.print(
             f"wrote {out} ({jc.field_T.size} rows, B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated; "
-            f"uncertainty from the {jc.settings['jc_err_from']})"
+            f"uncertainty from the {jc.settings['jc_err_from']} with the extended Bean model's "
+            "self-field error)"
         )
     if plot:
         from fluxtrap.magnetometry import plots
