@@ -131,7 +131,10 @@ def jc_from_width(
     branches' own scatter (``width.dm_scatter_Am2``, propagated the same way; scaled down to the
     two quadrants' difference over ``QUADRANT_FIELDS`` fields where that is smaller, as on coarse
     field steps); ``settings["jc_err_from"]`` says which. File errors that this scatter exceeds
-    ``ERR_COLUMN_TRUST`` times over are scaled up by that factor. Irreversibility: the loop is
+    ``ERR_COLUMN_TRUST`` times over are scaled up by that factor. That is the noise part
+    (``settings["jc_err_noise_A_m2"]``); ``jc_err_A_m2`` adds the model's own error in quadrature
+    (``self_field_error``, ``settings["jc_err_self_field_A_m2"]``; in the turning zone the drop from
+    Jc 2 B_sf lower). Irreversibility: the loop is
     irreversible where the 5-point running median of the width exceeds ``IRREVERSIBLE_SIGMA``
     standard errors (the larger of the file's and the scatter's); Jc is given up to the highest
     such field, the irreversibility field (kept in ``settings``; ``irreversibility_reached`` is False
