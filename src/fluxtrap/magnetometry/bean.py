@@ -261,12 +261,16 @@ def jc_from_width(
     jc_noise = bean_jc(file_err[ok] if from_file else scatter[ok], a_m, b_m)
     # full-penetration (self) field of the bar: mu0 Jc a / 2 for a slab, less for a thin plate
     b_sf = MU0 * jc * depth
-    jc_model = self_field_error(kept_grid, jc, b_sf)
     turning = kept_grid > width.field_max_T - 2 * b_sf
     # near the turning field the width falls to 0 (the reversed branch has not swept the bar):
-    # Jc there is low by up to its difference from Jc 2 B_sf below, which is stated as its error
+    # Jc there is low by up to its difference from Jc 2 B_sf below, which is stated as its error;
+    # the other points' derivatives are taken without them (their drop had made the curvature
+    # cancel the slope term: 0.01 % stated, 0.19 % off, 22 sigma, 1.4 T below a 3 mm cube's turn)
     below_turn = np.interp(kept_grid - 2 * b_sf, kept_grid, jc)
-    jc_model = np.where(turning, np.maximum(jc_model, np.abs(below_turn - jc)), jc_model)
+    jc_model = np.abs(below_turn - jc)
+    swept = ~turning
+    if swept.sum() >= 2:
+        jc_model[swept] = self_field_error(kept_grid[swept], jc[swept], b_sf[swept])
     jc_err = np.hypot(jc_noise, jc_model)
     unpen = (kept_grid < b_sf) | turning
     if kept_grid.size < 2:
