@@ -3,9 +3,15 @@ architecture, one tutorial per workflow and the API reference from the docstring
 
 from __future__ import annotations
 
+import ast
+import doctest
+import importlib
 import os
+import re
 import subprocess
 import sys
+
+import pytest
 
 from .conftest import REPO
 
@@ -25,3 +31,152 @@ def test_the_docs_site_builds_strictly(tmp_path):
         assert (site / "tutorials" / name / "index.html").is_file()
     api = (site / "reference" / "store" / "index.html").read_text()
     assert "Create a user whose API" in api  # Store.add_user's docstring
+
+
+# -- what the pages claim, checked against the code -------------------------------------------
+PAGES = (
+    "README.md",
+    "ARCHITECTURE.md",
+    "examples/README.md",
+    *(f"docs/tutorials/{t}.md" for t in TUTORIALS),
+)
+# options of programs that are not fluxtrap's, shown beside it (dask, curl, pip, mkdocs)
+FOREIGN_OPTIONS = {
+    "--protocol",
+    "--port",
+    "--nworkers",
+    "--nthreads",
+    "--data",
+    "--all",
+    "--strict",
+    "--help",
+}
+
+
+def page_lines(pages=PAGES):
+    """(page, line number, text) of every line of the pages, a `\\` continuation joined on."""
+    for page in pages:
+        text = (REPO / page).read_text(encoding="utf-8").replace("\\\n", " ")
+        for number, line in enumerate(text.splitlines(), 1):
+            yield page, number, line
+
+
+def cli_tree():
+    import typer.main
+
+    from fluxtrap.cli import app
+
+    return typer.main.get_command(app)
+
+
+def options_of(command) -> set[str]:
+    return {o for p in command.params for o in (*p.opts, *p.secondary_opts)} | {"--help"}
+
+
+def documented_command_mistakes(lines) -> list[str]:
+    """Every `fluxtrap COMMAND [SUBCOMMAND] ... --option` on the lines names a real command and
+    options that command has (up to the end of the code span, a comment or the next command)."""
+    root = cli_tree()
+    wrong = []
+    for page, number, line in lines:
+        for m in re.finditer(r"\bfluxtrap ([a-z][a-z-]*)((?:[^`#\n;|](?!\bfluxtrap ))*)", line):
+            if m.group(1) not in root.commands:
+                continue  # prose ("fluxtrap carries ..."), not a command
+            command, rest = root.commands[m.group(1)], m.group(2)
+            if hasattr(command, "commands"):  # a group: the next word is its subcommand
+                sub = re.match(r"\s+([a-z][a-z-]*)\b", rest)
+                if sub is None:
+                    continue
+                if sub.group(1) not in command.commands:
+                    wrong.append(f"{page}:{number}: fluxtrap {m.group(1)} has no {sub.group(1)!r}")
+                    continue
+                command, rest = command.commands[sub.group(1)], rest[sub.end() :]
+            known = options_of(command)
+            for option in re.findall(r"(?<![\w/=-])(--?[a-zA-Z][\w-]*)", rest):
+                if option not in known:
+                    wrong.append(f"{page}:{number}: {command.name!r} has no option {option}")
+    return wrong
+
+
+def documented_option_mistakes(lines) -> list[str]:
+    """Every `--option` on the lines is one of a fluxtrap command, an example or bench script, or
+    of the other programs the pages show (``--tls-*`` stands for its family)."""
+    known = set(FOREIGN_OPTIONS)
+
+    def walk(command):
+        known.update(options_of(command))
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(cli_tree())
+    for script in (*(REPO / "examples").glob("*.py"), *(REPO / "bench").glob("*.py")):
+        known.update(
+            re.findall(r"""["'](--[a-zA-Z][\w-]*)["']""", script.read_text(encoding="utf-8"))
+        )
+    wrong = []
+    for page, number, line in lines:
+        for option in re.findall(r"(?<![\w/=-])(--[a-zA-Z][\w-]*)", line):
+            family = option.endswith("-") and any(k.startswith(option) for k in known)
+            if option not in known and not family:
+                wrong.append(f"{page}:{number}: no command or script has {option}")
+    return wrong
+
+
+def documented_path_mistakes(lines) -> list[str]:
+    """Every repository path the lines name (``src/``, ``examples/``, ``bench/``, ``tests/``,
+    ``docs/``, or a module such as ``simulate/case.py`` under ``src/fluxtrap``) exists."""
+    wrong = []
+    for page, number, line in lines:
+        for path in re.findall(
+            r"(?<![\w./-])((?:src|examples|bench|tests|docs)/[\w./*-]*\w)", line
+        ):
+            if not (REPO.glob(path) if "*" in path else (REPO / path).exists()):
+                wrong.append(f"{page}:{number}: no {path}")
+        for path in re.findall(r"(?<![\w./-])([a-z_]+/[\w/]*\.py)\b", line):
+            if not path.startswith(("src/", "examples/", "bench/", "tests/", "docs/")) and not any(
+                (root / path).exists()
+                for root in (REPO, REPO / "src", REPO / "src" / "fluxtrap", REPO / "tests")
+            ):
+                wrong.append(f"{page}:{number}: no {path}")
+    return wrong
+
+
+def test_every_documented_command_option_and_path_exists():
+    lines = list(page_lines())
+    assert documented_command_mistakes(lines) == []
+    assert documented_option_mistakes(lines) == []
+    assert documented_path_mistakes(lines) == []
+
+
+def test_the_checks_catch_a_planted_mistake():
+    planted = [
+        ("p", 1, "fluxtrap jc loop.dat --a 1mm --b 2mm --c 3mm --outt jc.csv"),
+        ("p", 2, "`fluxtrap campaign shwo NAME`"),
+        ("p", 3, "see examples/no_such_case.toml and simulate/no_such_module.py"),
+    ]
+    assert documented_command_mistakes(planted) == [
+        "p:1: 'jc' has no option --outt",
+        "p:2: fluxtrap campaign has no 'shwo'",
+    ]
+    assert documented_option_mistakes(planted) == ["p:1: no command or script has --outt"]
+    assert documented_path_mistakes(planted) == [
+        "p:3: no examples/no_such_case.toml",
+        "p:3: no simulate/no_such_module.py",
+    ]
+
+
+def test_the_python_blocks_import_what_exists():
+    """Each ```python block of the pages compiles, and its imports resolve (the blocks read files
+    the tutorials write first, so they are not run here)."""
+    for page in PAGES:
+        text = (REPO / page).read_text(encoding="utf-8")
+        for block in re.findall(r"```python\n(.*?)```", text, re.S):
+            tree = ast.parse(block, page)
+            imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+            exec(compile(ast.Module(imports, []), page, "exec"), {})
+
+
+@pytest.mark.parametrize("module", ["fluxtrap.units", "fluxtrap.workflows.sweep.grammar"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
