@@ -180,3 +180,15 @@ def test_the_python_blocks_import_what_exists():
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_every_example_is_listed_and_the_links_are_as_said():
+    """examples/README.md lists every file of examples/, and the TOML files it says are links
+    into the package are links (the others are plain files)."""
+    readme = (REPO / "examples" / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([\w.]+)` \|", readme, re.M))
+    files = {p.name for p in (REPO / "examples").iterdir() if p.name != "README.md"}
+    assert listed == files
+    plain = set(re.search(r"The TOML files but (.*?) are links", readme).group(1).split("`")[1::2])
+    tomls = {p for p in (REPO / "examples").glob("*.toml")}
+    assert {p.name for p in tomls if not p.is_symlink()} == plain
