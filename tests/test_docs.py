@@ -10,8 +10,11 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 
 import pytest
+
+from fluxtrap.errors import FluxtrapError
 
 from .conftest import REPO
 
@@ -192,3 +195,96 @@ def test_every_example_is_listed_and_the_links_are_as_said():
     plain = set(re.search(r"The TOML files but (.*?) are links", readme).group(1).split("`")[1::2])
     tomls = {p for p in (REPO / "examples").glob("*.toml")}
     assert {p.name for p in tomls if not p.is_symlink()} == plain
+
+
+def case_vocabulary() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """The keys the case parser accepts in each table (``*``: any material's name)."""
+    from fluxtrap.simulate import case, geometry, material_spec, options, thermal_spec
+
+    material = ("materials", "*")
+    return {
+        (): case.TOP_KEYS,
+        ("mesh",): options.MESH_KEYS,
+        ("solver",): options.SOLVER_KEYS,
+        ("output",): options.OUTPUT_KEYS,
+        ("bore",): geometry.BORE_KEYS,
+        ("stack",): geometry.LAYER_KEYS,
+        ("probes",): geometry.PROBE_KEYS,
+        ("thermal",): thermal_spec.THERMAL_KEYS,
+        ("thermal", "cooling"): thermal_spec.COOLING_KEYS,
+        ("thermal", "cold_head"): thermal_spec.COLD_HEAD_KEYS,
+        material: material_spec.SUPERCONDUCTOR_KEYS + material_spec.NORMAL_KEYS,
+        (*material, "jc"): (*material_spec.JC_KINDS, "temperature", "tc"),
+        (*material, "jc", "temperature"): ("at", "tc", "exponent"),
+        (*material, "jc", "kim"): ("jc0", "b0"),
+    }
+
+
+def case_key_mistakes(page: str, number: int, data: dict, path: tuple[str, ...] = ()) -> list[str]:
+    """Unknown keys in a (partial) case ``data`` at ``path``; a ``[[protocol]]`` step is read by
+    the step's own reader; tables not in the vocabulary (data tables over T or B) are leaves."""
+    from fluxtrap.errors import UnknownKeyError
+    from fluxtrap.simulate.protocol import step_from_dict
+
+    vocabulary = case_vocabulary()
+    generic = (
+        ("materials", "*", *path[2:]) if path[:1] == ("materials",) and len(path) > 1 else path
+    )
+    if path == ("protocol",):
+        try:
+            step_from_dict(data)
+        except UnknownKeyError as err:
+            return [f"{page}:{number}: {err}"]
+        except FluxtrapError:
+            pass  # a fragment: its other keys are the rest of a step
+        return []
+    if path == ("materials",):
+        return [m for k, v in data.items() for m in case_key_mistakes(page, number, v, (*path, k))]
+    if generic not in vocabulary:
+        return []
+    wrong = []
+    for key, value in data.items():
+        dotted = ".".join((*path, key))
+        if key not in vocabulary[generic]:
+            wrong.append(f"{page}:{number}: no case key {dotted}")
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                wrong += case_key_mistakes(page, number, item, (*path, key))
+    return wrong
+
+
+def documented_case_key_mistakes(pages=PAGES) -> list[str]:
+    """Every key of the ```toml case blocks, and every `[table] key` of the prose, is one the
+    case parser reads (campaign blocks, with ``parameters``, are the campaign reader's)."""
+    wrong = []
+    for page in pages:
+        text = (REPO / page).read_text(encoding="utf-8")
+        for m in re.finditer(r"```toml\n(.*?)```", text, re.S):
+            data = tomllib.loads(m.group(1))
+            if "parameters" not in data and "objectives" not in data:
+                wrong += case_key_mistakes(page, text[: m.start()].count("\n") + 2, data)
+        for number, line in enumerate(text.splitlines(), 1):
+            for table, key in re.findall(r"`\[([a-z_.]+)\] ([a-z_]+)`", line):
+                wrong += case_key_mistakes(page, number, {key: ""}, tuple(table.split(".")))
+    return wrong
+
+
+def test_every_documented_case_key_is_read():
+    assert documented_case_key_mistakes() == []
+
+
+def test_the_case_key_check_catches_a_planted_key(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "`[mesh] max_element` and `[solver] accuracy`\n```toml\n[materials.bulk1]\nheat_capacty = 1\n"
+        '[materials.bulk1.jc.kim]\njc0 = "1 A/m^2"\nb00 = "1 T"\n[[protocol]]\nstep = "hold"\n'
+        'durration = "1 s"\n[thermal]\nmodel = "conduction"\n[[thermal.cooling]]\nsurfaces = "top"\n```\n'
+    )
+    wrong = documented_case_key_mistakes([page])
+    assert [w.split(": ", 1)[1] for w in wrong] == [
+        "no case key materials.bulk1.heat_capacty",
+        "no case key materials.bulk1.jc.kim.b00",
+        "protocol.durration: unknown key; did you mean 'duration'? (known keys in protocol: duration, step)",
+        "no case key thermal.cooling.surfaces",
+        "no case key mesh.max_element",
+    ]
