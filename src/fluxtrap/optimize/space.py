@@ -22,7 +22,7 @@ import torch
 from torch.quasirandom import SobolEngine
 
 from fluxtrap.campaign import CampaignSpec, LinearConstraint, snap_to_grid
-from fluxtrap.errors import ValidationError
+from fluxtrap.errors import InputFileError, ValidationError
 
 DTYPE = torch.double
 _TOL = 1e-9
@@ -154,15 +154,25 @@ class SearchSpace:
     @classmethod
     def from_campaign(
         cls,
-        campaign: str | Path | CampaignSpec,
+        campaign: str | Path | Mapping[str, Any] | CampaignSpec,
         constraints: Sequence[LinearConstraint] = (),
         fixed: Mapping[str, Any] | None = None,
     ) -> SearchSpace:
-        """The space of a campaign file (path) or :class:`CampaignSpec`: its free parameters (steps
-        become grids, choices categories) and linear constraints (plus ``constraints``). The
-        campaign's fixed parameters are left out (they carry no information); ``fixed`` holds
-        free ones."""
-        spec = campaign if isinstance(campaign, CampaignSpec) else CampaignSpec.from_toml(campaign)
+        """The space of a campaign file (path), a dict of the same shape or a
+        :class:`CampaignSpec`: its free parameters (steps become grids, choices categories) and
+        linear constraints (plus ``constraints``). The campaign's fixed parameters are left out
+        (they carry no information); ``fixed`` holds free ones."""
+        if isinstance(campaign, CampaignSpec):
+            spec = campaign
+        elif isinstance(campaign, Mapping):
+            spec = CampaignSpec.from_dict(campaign)
+        elif isinstance(campaign, str | Path):
+            spec = CampaignSpec.from_toml(campaign)
+        else:
+            raise InputFileError(
+                "SearchSpace.from_campaign: expected a campaign file path, a dict or a "
+                f"CampaignSpec, got {type(campaign).__name__}"
+            )
         if not spec.free_parameters:  # a record-only campaign (CampaignSpec.suggest_note)
             raise ValidationError(f"campaign {spec.name!r}: {spec.suggest_note}")
         params = tuple(

@@ -189,3 +189,20 @@ def test_the_cube_s_float_noise_decodes_to_the_bound():
     space = SearchSpace([Continuous("dwell", 0, 60, 0, "min"), Continuous("T", 450, 750)])
     out = space.from_unit(torch.tensor([[4e-17, 1 - 1e-16]], dtype=torch.double))
     assert out.loc[0].tolist() == [0.0, 750.0]
+
+
+def test_from_campaign_takes_a_dict_and_names_what_it_cannot_take():
+    """A dict of the campaign file's shape gives the same space as the file (it was a TypeError
+    from pathlib); anything else is an InputFileError that says what is expected."""
+    import tomllib
+
+    from fluxtrap.errors import InputFileError
+
+    from ...conftest import EXAMPLES
+
+    path = EXAMPLES / "campaign.toml"
+    from_dict = SearchSpace.from_campaign(tomllib.loads(path.read_text()))
+    assert from_dict == SearchSpace.from_campaign(path)
+    assert from_dict.names == ["ramp_rate", "max_temperature", "dwell_time"]
+    with pytest.raises(InputFileError, match="expected a campaign file path, a dict or a"):
+        SearchSpace.from_campaign(42)
