@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fluxtrap.errors import AnalysisError, InputFileError
+from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
 from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning
 from fluxtrap.magnetometry.readers._columns import (
     check_names,
@@ -391,6 +391,12 @@ def fit_creep(
     time_s = np.asarray(time_s, float)
     field_T = np.asarray(field_T, float)
     name = source or "series"
+    shapes = [np.shape(x) for x in (time_s, field_T, applied_T) if x is not None]
+    if time_s.ndim != 1 or time_s.size == 0 or len(set(shapes)) > 1:
+        raise ValidationError(
+            f"{name}: time_s, field_T (and applied_T) must be 1-D arrays of one length > 0, got "
+            f"shapes {', '.join(map(str, shapes))}"
+        )
     time_s, field_T, applied_T, repeated = _without_repeats(time_s, field_T, applied_T, name)
     # an applied field at its final value (within its readback noise) from its first sample on
     # is the hold alone: it holds no ramp end (that first sample was taken as the origin, so a

@@ -1123,3 +1123,25 @@ def test_repeated_rows_of_an_mt_file_are_counted_once_and_keep_the_sweep_labels(
     for g, e in zip(got, expected, strict=True):
         assert (g.tc_K, g.tc_err_K) == pytest.approx((e.tc_K, e.tc_err_K), rel=1e-9)
         assert g.warnings[0].startswith(f"sc.dat: {n} of {2 * n} rows repeat")
+
+
+@pytest.mark.parametrize(
+    "time_s, field_T, applied_T",
+    [
+        ([], [], None),  # was ValueError: zero-size array to reduction operation fmin
+        (np.arange(1.0, 11), np.ones(5), None),  # was ValueError: operands could not be broadcast
+        (np.arange(1.0, 11), np.ones(10), np.zeros(4)),
+        (np.ones((2, 5)), np.ones((2, 5)), None),
+    ],
+)
+def test_fit_creep_names_arrays_it_cannot_fit(time_s, field_T, applied_T):
+    with pytest.raises(
+        ValidationError, match=r"hall\.csv: time_s, field_T \(and applied_T\) must be 1-D"
+    ):
+        fit_creep(
+            np.asarray(time_s),
+            np.asarray(field_T),
+            applied_T=applied_T,
+            origin_s=0.0,
+            source="hall.csv",
+        )
