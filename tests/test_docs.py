@@ -34,6 +34,18 @@ def test_the_docs_site_builds_strictly(tmp_path):
         assert (site / "tutorials" / name / "index.html").is_file()
     api = (site / "reference" / "store" / "index.html").read_text()
     assert "Create a user whose API" in api  # Store.add_user's docstring
+    for page in ("store", "magnetometry", "optimize", "simulate", "errors"):
+        html = (site / "reference" / page / "index.html").read_text()
+        module = importlib.import_module(f"fluxtrap.{page}")
+        names = getattr(module, "__all__", [n for n in vars(module) if n[0].isupper()])
+        missing = [n for n in names if f'id="fluxtrap.{page}.{n}"' not in html]
+        assert not missing, f"the {page} API page lacks {missing}"  # optimize's lacked all 8
+
+
+def test_the_lazy_optimize_exports_are_its_all():
+    import fluxtrap.optimize as optimize
+
+    assert optimize.__all__ == sorted(optimize._EXPORTS)
 
 
 # -- what the pages claim, checked against the code -------------------------------------------

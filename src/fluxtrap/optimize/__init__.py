@@ -7,6 +7,7 @@
 """
 
 import importlib
+from typing import TYPE_CHECKING
 
 # Loaded on first use: importing torch/BoTorch takes seconds, and `fluxtrap --help` should not.
 _EXPORTS = {
@@ -19,10 +20,30 @@ _EXPORTS = {
     "LinearConstraint": "fluxtrap.optimize.space",
     "SearchSpace": "fluxtrap.optimize.space",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [  # the names of _EXPORTS, spelt out for the API reference (a test keeps them equal)
+    "Categorical",
+    "ConstantObjectiveWarning",
+    "Continuous",
+    "Integer",
+    "LinearConstraint",
+    "Optimizer",
+    "OutlierWarning",
+    "SearchSpace",
+]
 
 
 def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'fluxtrap.optimize' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:  # seen by type checkers and the API reference (mkdocstrings), never run
+    from fluxtrap.optimize.optimizer import ConstantObjectiveWarning, Optimizer, OutlierWarning
+    from fluxtrap.optimize.space import (
+        Categorical,
+        Continuous,
+        Integer,
+        LinearConstraint,
+        SearchSpace,
+    )

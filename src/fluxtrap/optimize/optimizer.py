@@ -206,15 +206,16 @@ class Optimizer:
     """Bayesian optimiser over ``space``; maximises every objective unless told otherwise.
 
     Args:
-        space: the search space (or a campaign path / ``CampaignSpec``, via ``from_campaign``).
+        space: the search space (or a campaign path, dict or ``CampaignSpec``, via ``from_campaign``).
         seed: base seed; suggestions depend only on it and on the data told so far.
         objectives: objective names (default: taken from the first ``tell``).
         maximize: one flag for all objectives or one per objective.
         outcome_constraints: ``{outcome: (lower, upper)}`` (either may be None), in the outcome's
             units; an outcome that is not an objective is modelled for the constraint only, and
             ``tell`` then needs its column too.
-        num_restarts, raw_samples: acquisition optimiser effort (BoTorch ``optimize_acqf``;
-            1 <= num_restarts <= raw_samples, limits in ``MAX_EFFORT``).
+        num_restarts: acquisition optimiser effort: starts of BoTorch's ``optimize_acqf``
+            (1 <= num_restarts <= raw_samples, limits in ``MAX_EFFORT``).
+        raw_samples: acquisition optimiser effort: the points it starts from are chosen among.
         mc_samples: quasi-MC samples for the batch / multi-objective acquisitions.
         shown: the campaign's objective definitions by outcome name: a message names values as
             the tables show them (``ObjectiveDef.shown``, Jc in A/cm^2) in its ``shown_unit``;

@@ -37,6 +37,9 @@ class CampaignRecord:
 
 @dataclass(frozen=True)
 class SampleRecord:
+    """A sample of a campaign: ``params`` in campaign units (a categorical one: its choice),
+    ``objectives`` in SI (Jc in A/m^2, Tc in K); ``origin`` researcher or optimizer."""
+
     id: int
     campaign: str
     label: str
@@ -58,6 +61,9 @@ class SampleRecord:
 
 @dataclass(frozen=True)
 class MeasurementRecord:
+    """A stored raw file: ``content`` byte for byte with its ``sha256`` and ``size`` (bytes);
+    ``kind`` mh_loop or mt_curve, ``temperature_K`` that of an M(H) loop."""
+
     id: int
     campaign: str
     sample: str
@@ -74,6 +80,9 @@ class MeasurementRecord:
 
 @dataclass(frozen=True)
 class CurveRecord:
+    """A curve derived from a measurement (``kind`` jc, loop_width or tc_fit) by ``method`` with
+    ``settings``; ``columns`` by name, each with its SI unit in the name (``B_T``, ``Jc_A_m2``)."""
+
     id: int
     measurement_id: int
     kind: str
@@ -85,6 +94,9 @@ class CurveRecord:
 
 @dataclass(frozen=True)
 class SuggestionRecord:
+    """A stored suggestion: ``params`` in campaign units, the ``seed`` it was asked with, and its
+    ``status``: open, used, discarded, abandoned or failed."""
+
     id: int
     campaign: str
     params: dict[str, float | str]
