@@ -13,8 +13,8 @@ fresh clone:
   creep slope, examples/README.md), a point at least every 30 s, plus Gaussian noise of 0.2 mT
   (seed 0). For ``fluxtrap creep``,
   ``fluxtrap compare`` and ``fluxtrap calibrate``.
-- ``bigger_pair.toml``: ``paper_bulk_pair.toml`` with 20 mm disks instead of 15 mm, held 3 d, for
-  ``fluxtrap calibrate --predict``.
+- ``bigger_pair.toml``: ``paper_bulk_pair.toml`` with disks of 20 mm radius (40 mm across)
+  instead of 15 mm, held 3 d, for ``fluxtrap calibrate --predict``.
 
     python examples/tutorial_files.py --out tutorial/          # 1 mm mesh for the Hall series
     python examples/tutorial_files.py --out tutorial/ --quick  # 3 mm mesh
@@ -96,9 +96,10 @@ print(f"  {path}: {len(hall)} points, centre probe of {case_file.name} at n = 13
 # --- a bigger magnet to predict -----------------------------------------------------------------
 bigger = args.out / "bigger_pair.toml"
 text = case_file.read_text().replace('radius = "15 mm"', 'radius = "20 mm"')
-text = text.replace('title = "K-Ba122 bulk pair', 'title = "K-Ba122 bulk pair, 20 mm disks')
+text = text.replace('title = "K-Ba122 bulk pair', 'title = "K-Ba122 bulk pair, 40 mm disks')
 text = text.replace('duration = "6000 s"', 'duration = "3 d"')  # held long enough to predict 3 d
 bigger.write_text(
-    "# paper_bulk_pair.toml with 20 mm disks, held 3 d (examples/tutorial_files.py)\n" + text
+    "# paper_bulk_pair.toml with 40 mm disks (20 mm radius), held 3 d (examples/tutorial_files.py)\n"
+    + text
 )
-print(f"  {bigger}: {case_file.name} with 20 mm disks, held 3 d")
+print(f"  {bigger}: {case_file.name} with 40 mm disks (20 mm radius), held 3 d")
