@@ -49,8 +49,8 @@ def test_an_interrupted_simulation_says_so_and_writes_nothing(tmp_path, sig, cod
     case, out = tmp_path / "slow.toml", tmp_path / "out"
     case.write_text(SLOW_CASE)
     proc = start("simulate", str(case), "--out", str(out))
-    started = time.monotonic()
-    waited, err = stop(proc, sig, lambda: time.monotonic() - started > 8)
+    # the run under way: its folder claimed (a fixed 8 s was still start-up at load 12)
+    waited, err = stop(proc, sig, lambda: (out / ".fluxtrap.lock").exists())
     assert proc.returncode == code and waited < 20, err
     assert f"interrupted: nothing written to {out}" in err and "Traceback" not in err
     assert not out.exists()  # no probes.csv, no hidden partial set: the folder it made, gone
@@ -67,3 +67,22 @@ def test_an_interrupted_sweep_keeps_its_done_variants_for_the_next_run(tmp_path)
     # no results.csv, no partial set
     assert sorted(p.name for p in out.iterdir()) == ["cache"]  # the lock removed
     assert not list((out / "cache").glob(".*"))  # every cache entry whole
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_before_any_write_says_so(tmp_path, monkeypatch, capsys, sig, code):
+    """Stopped while the case is read, before the run's own on_interrupt: typer's exit 130 had
+    no word (and SIGTERM's code was 130)."""
+    import fluxtrap.simulate.case
+    from fluxtrap.cli import run
+
+    def read(*args, **kwargs):
+        signal.raise_signal(sig)
+
+    monkeypatch.setattr(fluxtrap.simulate.case.Case, "from_toml", read)
+    case = tmp_path / "c.toml"
+    case.write_text(SLOW_CASE)
+    assert run(["simulate", str(case), "--out", str(tmp_path / "out")]) == code
+    err = capsys.readouterr().err
+    assert "interrupted: fluxtrap simulate (no write was under way)" in err, err
+    assert not (tmp_path / "out").exists()

@@ -28,7 +28,7 @@ from fluxtrap.cli import (
     sweep,
     users,
 )
-from fluxtrap.cli.common import Terminated, console, visible
+from fluxtrap.cli.common import Interrupted, Terminated, console, visible
 from fluxtrap.errors import FluxtrapError
 
 app = typer.Typer(
@@ -77,44 +77,55 @@ def run(args: list[str] | None = None) -> int:
     """Run the CLI on ``args``: a usage mistake or a FluxtrapError prints one line and returns 2;
     a warning prints one line, ``warning: ...``, without Python's source line; SIGTERM stops a
     command as Ctrl-C does (it killed the process mid-write, leaving hidden partial files)."""
-    with warnings.catch_warnings(), _terminate_as_interrupt():
+    with warnings.catch_warnings(), _signals_noted() as received:
         warnings.showwarning = _show_warning
-        return _run(args)
+        return _run(args, received)
 
 
 @contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises ``Terminated`` (a ``KeyboardInterrupt``) while the block runs; only the
-    main thread can set a signal handler, elsewhere nothing changes."""
+def _signals_noted() -> Iterator[list[int]]:
+    """SIGINT and SIGTERM noted in the list yielded, SIGINT raising ``KeyboardInterrupt`` as
+    Python's own handler does, SIGTERM ``Terminated``; only the main thread can set a signal
+    handler, elsewhere nothing changes."""
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
-    def terminate(signum, frame):
-        raise Terminated
+    def interrupt(signum, frame):
+        received.append(signum)
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield received
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"warning: {visible(str(message))}", file=sys.stderr)
 
 
-def _run(args: list[str] | None) -> int:
+def _run(args: list[str] | None, received: list[int]) -> int:
     try:
         rv = app(args=args, standalone_mode=False, prog_name="fluxtrap")
     except FluxtrapError as err:
         print(f"error: {visible(str(err))}", file=sys.stderr)
         return 2
+    except Interrupted as err:
+        print(f"interrupted: {visible(str(err))}", file=sys.stderr)
+        return err.code
     except typer.Abort:
         print("aborted", file=sys.stderr)
         return 1
     except typer.TyperException as err:  # typer's own click's ClickException and UsageError
         return _usage_error(err)
+    if received and rv == 130:  # a signal outside any on_interrupt: typer's silent exit 130
+        command = next((a for a in args or [] if not a.startswith("-")), "")
+        print(f"interrupted: fluxtrap {visible(command)} (no write was under way)", file=sys.stderr)
+        return 143 if received[-1] == signal.SIGTERM else 130
     return rv if isinstance(rv, int) else 0
 
 

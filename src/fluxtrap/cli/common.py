@@ -254,15 +254,23 @@ class Terminated(KeyboardInterrupt):
     rolled back."""
 
 
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM caught where the command knew what it kept (``on_interrupt``): not a
+    ``KeyboardInterrupt``, so that it passes typer, which turns those into a silent exit 130;
+    ``app.run`` prints ``interrupted: <kept>`` and exits 130 (143 for SIGTERM)."""
+
+    def __init__(self, kept: str, code: int) -> None:
+        super().__init__(kept)
+        self.code = code
+
+
 @contextmanager
 def on_interrupt(kept: str) -> Iterator[None]:
-    """Ctrl-C or SIGTERM inside the block: print ``interrupted: <kept>`` (what the run kept) on
-    stderr and exit 130 (143 for SIGTERM); typer alone exited 130 without a word."""
+    """Ctrl-C or SIGTERM inside the block becomes ``Interrupted(kept)``: what the run kept."""
     try:
         yield
     except KeyboardInterrupt as err:
-        typer.echo(f"interrupted: {kept}", err=True)
-        raise typer.Exit(143 if isinstance(err, Terminated) else 130) from None
+        raise Interrupted(kept, 143 if isinstance(err, Terminated) else 130) from None
 
 
 # what a store command keeps when stopped: Store.transaction commits a change whole or rolls it back
