@@ -46,7 +46,8 @@ def calibrate_command(
         typer.Option(
             "--fit",
             help='Parameters: "<material>.n|jc_scale|e0" ("*." for every superconductor) or '
-            '"<probe>.z", comma-separated, e.g. "sc.n,sc.jc_scale".',
+            '"<probe>.z|offset|drift" (height in m; a Hall-probe zero offset in T, a drift in '
+            'T/s, profiled out without simulations), comma-separated, e.g. "sc.n,sc.jc_scale".',
         ),
     ],
     out: Annotated[

@@ -9,6 +9,7 @@ exact results: for a model linear in (ln n, ln k) the fit is ordinary weighted l
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -767,3 +768,93 @@ def test_a_wide_sigma_of_a_log_parameter_is_given_as_its_range_in_ln():
     quiet = calibrate(Case.from_dict(case_dict()), measured(linear_model, 20.0, 0.7, 2e-3),
                       "sc.n,sc.jc_scale", scan=0, profile=False, runner=runner_of(linear_model))  # fmt: skip
     assert not any("1-sigma range" in w for w in quiet.warnings)
+
+
+def offset_series(offset: float, drift: float, seed: int = 0, n: float = 20.0) -> Series:
+    """The linear stand-in at n (k = 1) plus a probe offset (T) and drift (T/s from the origin)."""
+    s = measured(linear_model, n=n, k=1.0, sigma=2e-3, seed=seed)
+    b = s.field_T + offset + drift * (s.time_s - T_RAMP)
+    return Series(s.name, s.time_s, b, "top", applied_T=s.applied_T, sigma_T=s.sigma_T)
+
+
+def test_probe_offset_and_drift_are_profiled_out_as_weighted_least_squares():
+    """n with top.offset and top.drift: values and covariance equal the closed-form weighted least
+    squares of the three columns (1e-6, 1e-4), offset and drift in T and T/s, with no more
+    simulations than n alone needs; the prediction ignores them."""
+    series = offset_series(5e-3, 2e-6)
+    run = runner_of(linear_model)
+    cal = calibrate(Case.from_dict(case_dict()), series, "top.offset,sc.n,top.drift", scan=0,
+                    profile=False, runner=run)  # fmt: skip
+    g1, g2 = features(series.time_s)
+    X = np.column_stack([np.ones_like(g1), 0.3 * g1 - 0.05 * g2, series.time_s - T_RAMP])
+    y = series.field_T - 2.0
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    s2 = resid @ resid / (y.size - 3)
+    cov = s2 * np.linalg.inv(X.T @ X)
+    assert [p.name for p in cal.parameters] == ["top.offset", "sc.n", "top.drift"]
+    assert cal.cov_u[0, 0] == pytest.approx(cov[0, 0], rel=1e-4)
+    assert np.log(cal.values[1]) == pytest.approx(beta[1], abs=1e-6)
+    assert cal.values[[0, 2]] == pytest.approx(beta[[0, 2]], abs=1e-8)
+    assert cal.cov_u == pytest.approx(cov, rel=1e-4)
+    assert cal.dof == y.size - 3
+    assert max(run.batches) <= 2  # n and its shift at most: the offset and drift not simulated
+    assert (
+        abs(cal.values[0] - 5e-3) < 4 * cal.sigmas[0]
+        and abs(cal.values[2] - 2e-6) < 4 * cal.sigmas[2]
+    )
+    d = cal.to_dict()["parameters"]
+    assert d["top.offset"]["unit"] == "T" and d["top.drift"]["unit"] == "T/s"
+    assert d["top.offset"]["nuisance"] is True
+    fitted = cal.traces[0].fitted_T  # the fit's residual, offset and drift included
+    assert np.sum(((fitted - series.field_T) / 2e-3) ** 2) == pytest.approx(cal.chi2, rel=1e-9)
+    assert not [w for w in cal.warnings if "offset" in w or "drift" in w]
+    assert [p.name for p in cal.fitted_cases[0].probes] == ["top"]  # the case is not changed
+
+
+@pytest.mark.parametrize(
+    "offset, drift, warned",
+    [(0.0, 0.0, {}), (3e-3, 0.0, {"offset": 3e-3}), (0.0, 1e-6, {"drift": 1e-6}),
+     (3e-3, 1e-6, {"offset": 3e-3, "drift": 1e-6})],
+)  # fmt: skip
+def test_an_unfitted_offset_or_drift_in_the_residuals_is_named(offset, drift, warned):
+    """n alone fitted to a series with an offset of 1.5 noise sigma or a drift of 1e-6 T/s (5 noise
+    sigmas over the 1e4 s hold): each is named with its value (within 25 %), none without them,
+    though the series still fits (reduced chi^2 < 4)."""
+    cal = calibrate(Case.from_dict(case_dict()), offset_series(offset, drift, seed=3), "sc.n",
+                    scan=0, profile=False, runner=runner_of(linear_model))  # fmt: skip
+    said = {}
+    for w in cal.warnings:
+        if m := re.search(r"(offset|drift) of (\S+) T.*fit it as top\.(offset|drift)", w):
+            said[m[1]] = float(m[2])
+    assert said.keys() == warned.keys()
+    for a, v in warned.items():
+        assert said[a] == pytest.approx(v, rel=0.25)
+    assert cal.series[0].fits
+
+
+def test_an_offset_fitted_beside_the_parameter_it_duplicates_is_not_tested_or_misjudged():
+    """The stand-in's ln k is an additive offset too: fitted with n, no offset is left to test
+    (no warning); fitted beside top.offset the two are named as not told apart."""
+    series = offset_series(5e-3, 0.0)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
+                    profile=False, runner=runner_of(linear_model))  # fmt: skip
+    assert not [w for w in cal.warnings if "top.offset" in w]
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale,top.offset", scan=0,
+                    profile=False, runner=runner_of(linear_model))  # fmt: skip
+    assert any("not determined" in w or "correlated" in w for w in cal.warnings)
+
+
+def test_offset_requests_that_cannot_work_are_refused_before_anything_runs():
+    case = Case.from_dict(case_dict())
+    series = offset_series(0.0, 0.0)
+    with pytest.raises(ValidationError, match="only probe offsets"):
+        calibrate(case, series, "top.offset", runner=runner_of(linear_model))
+    bottom = case_dict()
+    bottom["probes"].append({"name": "bottom", "r": "0 mm", "z": "-0.5 mm"})
+    with pytest.raises(ValidationError, match="no series is fitted to probe 'bottom'"):
+        calibrate(
+            Case.from_dict(bottom), series, "sc.n,bottom.offset", runner=runner_of(linear_model)
+        )
+    with pytest.raises(ValidationError, match=r"top\.drift"):
+        calibrate(case, series, "sc.n,top.drfit", runner=runner_of(linear_model))

@@ -30,6 +30,11 @@
    sigma, the correlations and the predictions carry it (``sigma_source`` "profile" for n,
    "profile of <n>" for the others); a side that never rises by 1 leaves sigma a lower bound.
 
+Probe offsets and drifts (``<probe>.offset``, ``<probe>.drift``) enter the residuals additively:
+they are profiled out by linear least squares at each evaluation (no simulations), their values
+and covariance with the others follow from the Jacobian (``_with_linear``), and where they are not
+fitted a series whose residuals show one (|z| > ``OFFSET_Z``) is named in the warnings.
+
 Simulations are memoised by their point, so the optimizer's revisits cost nothing; ``simulations``
 counts the ones actually run.
 """
@@ -44,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import least_squares
+from scipy.optimize import least_squares, lsq_linear
 
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate import Case, Superconductor
@@ -87,6 +92,10 @@ PROFILE_EXTEND = 4
 # range, exp(u +- sigma): E0 fitted beside n, Jc and a probe height on the test disk came out
 # 1.09e-5 +- 2.4e-5 V/m (ln sigma 2.24) for a truth of 3e-4, 12 sigma off in V/m, 1.5 in ln E0.
 LOG_SIGMA = 0.25
+# |z| of an unfitted probe offset or drift (its coefficient over its standard error were it added
+# to the fit) above which a warning names it: a 5 mT offset (1.7 noise sigma) on the test disk
+# moved the fitted Jc by 5 sigma, a 10 mT drift n by 4.9 sigma, both at a reduced chi^2 of 1.3
+OFFSET_Z = 3.0
 
 
 @dataclass(frozen=True)
@@ -272,7 +281,11 @@ class Model:
         max_simulations: int = MAX_SIMULATIONS,
         progress: Callable[[str], None] | None = None,
     ):
-        self.cases, self.series, self.params = tuple(cases), tuple(series), tuple(params)
+        self.cases, self.series = tuple(cases), tuple(series)
+        self.all_params = tuple(params)
+        self.params = tuple(p for p in params if not p.linear)  # simulated: the optimizer's u
+        self.linear = tuple(p for p in params if p.linear)  # profiled out at each evaluation
+        self._design: np.ndarray | None = None
         self.runner = runner
         self.progress = progress
         self.stage = "start"  # what the batches are for, in the progress lines
@@ -352,7 +365,37 @@ class Model:
         used = self.alignments[k].used
         return self.series[k].field_T[used], self.noise_full[k][used]
 
-    def residuals(self, u: np.ndarray) -> np.ndarray:
+    def design(self) -> np.ndarray:
+        """The linear parameters' columns ``(N, q)`` of the weighted residuals (aligned points):
+        1 / sigma on their probe's series for an offset, (t - origin) / sigma for a drift."""
+        if self._design is None:
+            cols = []
+            for p in self.linear:
+                parts = []
+                for k, s in enumerate(self.series):
+                    a, (_, sigma) = self.alignments[k], self.measured(k)
+                    x = (
+                        np.ones_like(sigma)
+                        if p.attribute == "offset"
+                        else a.sim_time_s - a.sim_origin_s
+                    )
+                    parts.append(x / sigma if s.probe == p.target else np.zeros_like(sigma))
+                cols.append(np.concatenate(parts))
+            self._design = np.column_stack(cols) if cols else np.zeros((0, 0))
+        return self._design
+
+    def nuisance(self, r0: np.ndarray) -> np.ndarray:
+        """The linear parameters ``(q,)`` (T, T/s) minimising |r0 + A c|^2 within their bounds,
+        ``r0`` the weighted residuals without them."""
+        A = self.design()
+        c = np.linalg.lstsq(A, -r0, rcond=None)[0]
+        lo, hi = (np.array([p.bounds[i] for p in self.linear]) for i in (0, 1))
+        if np.any(c < lo) or np.any(c > hi):
+            c = lsq_linear(A, -r0, bounds=(lo, hi), method="bvls").x
+        return c
+
+    def residuals(self, u: np.ndarray, project: bool = True) -> np.ndarray:
+        """Weighted residuals ``(N,)``, with the linear parameters profiled out (``project``)."""
         m = self.model(u)
         if isinstance(m, Exception):
             values = ", ".join(
@@ -363,15 +406,17 @@ class Model:
         for k, model in enumerate(m):
             b, sigma = self.measured(k)
             parts.append((model - b) / sigma)
-        return np.concatenate(parts)
+        r = np.concatenate(parts)
+        if project and self.linear:
+            r = r + self.design() @ self.nuisance(r)
+        return r
 
     def chi2(self, u: np.ndarray) -> float:
         """chi^2 at ``u`` (inf where a simulation failed)."""
-        m = self.model(u)
-        if isinstance(m, Exception):
+        if isinstance(self.model(u), Exception):
             return math.inf
-        return float(sum(np.sum(((x - self.measured(k)[0]) / self.measured(k)[1]) ** 2)
-                         for k, x in enumerate(m)))  # fmt: skip
+        r = self.residuals(u)
+        return float(r @ r)
 
     def _shifted(self, u: np.ndarray, factor: float, columns: Sequence[int]) -> list[np.ndarray]:
         points = []
@@ -384,18 +429,24 @@ class Model:
         return points
 
     def jacobian(
-        self, u: np.ndarray, factor: float = 1.0, columns: Sequence[int] | None = None
+        self,
+        u: np.ndarray,
+        factor: float = 1.0,
+        columns: Sequence[int] | None = None,
+        project: bool = True,
     ) -> np.ndarray:
         """Forward differences with ``factor`` x each parameter's step, ``(N, p)``; with
         ``columns`` only those parameters' columns ``(N, len(columns))`` (their simulations only:
-        a profile point's refit needs p - 1)."""
+        a profile point's refit needs p - 1); of the residuals with the linear parameters
+        profiled out (``project``: exactly (I - P_A) times the raw Jacobian, A fixed)."""
         columns = range(len(u)) if columns is None else columns
         points = self._shifted(u, factor, columns)
         self.run([u, *points])  # one parallel batch
-        r0 = self.residuals(u)
+        r0 = self.residuals(u, project)
         return np.column_stack(
-            [(self.residuals(v) - r0) / (v[j] - u[j]) for j, v in zip(columns, points, strict=True)]
-        )
+            [(self.residuals(v, project) - r0) / (v[j] - u[j])
+             for j, v in zip(columns, points, strict=True)]
+        )  # fmt: skip
 
 
 def calibrate(
@@ -426,7 +477,7 @@ def calibrate(
     series = (series,) if isinstance(series, Series) else tuple(series)
     params = check_request(cases, series, fit, bounds)
     model = Model(cases, series, params, runner, max_simulations, progress)
-    u_start = np.array([p.to_u(p.start) for p in params])
+    u_start = np.array([p.to_u(p.start) for p in model.params])
     t_start = time.perf_counter()
     chi2_start = model.chi2(u_start)
     if not math.isfinite(chi2_start) and scan < 2:
@@ -446,7 +497,7 @@ def calibrate(
     res, drop = _descend(model, u0, max_iterations, dof)  # too little left for one: an error
     starts = 1
     # A stalled descent is retried from the next-best scan points (the lowest chi^2 is kept)
-    others = [np.array([p.to_u(row[p.name]) for p in params])
+    others = [np.array([p.to_u(row[p.name]) for p in model.params])
               for row in sorted(scan_rows, key=lambda row: row["chi2"]) if math.isfinite(row["chi2"])]  # fmt: skip
     for u_row in [v for v in others if not np.allclose(v, u0)][:RESTARTS]:
         if drop <= 1.0:
@@ -484,11 +535,11 @@ def calibrate(
         restarts.append(
             {
                 "from_chi2": at.chi2,
-                "from": _named(params, at.u),
+                "from": _named(model.params, at.u),
                 "start_chi2": at.lower_chi2,
-                "start": _named(params, at.lower_u),
+                "start": _named(model.params, at.lower_u),
                 "to_chi2": other_at.chi2,
-                "to": _named(params, other.x),
+                "to": _named(model.params, other.x),
                 "simulations": model.simulations - before,
             }
         )
@@ -592,11 +643,7 @@ def _assess(
     J = model.jacobian(u)
     chi2 = float(r @ r)
     cov_u = _covariance(J, chi2 / dof, params, warnings)
-    values = np.array([p.from_u(x) for p, x in zip(params, u, strict=True)])
-    D = np.diag([p.dvalue_du(v) for p, v in zip(params, values, strict=True)])
-    with np.errstate(invalid="ignore"):  # an infinite variance times 0 off the diagonal
-        sig_lin = np.sqrt(np.diag(D @ cov_u @ D))
-    fits = _series_fits(model, u, warnings)
+    fits = _series_fits(model, u, J, dof, warnings)
     for p, x in zip(params, u, strict=True):
         if min(x - p.to_u(p.bounds[0]), p.to_u(p.bounds[1]) - x) < 0.1 * p.step_u:
             warnings.append(
@@ -608,9 +655,32 @@ def _assess(
         if profile
         else ([], [], {})
     )
+    values = np.array([p.from_u(x) for p, x in zip(params, u, strict=True)])
+    D = np.diag([p.dvalue_du(v) for p, v in zip(params, values, strict=True)])
+    with np.errstate(invalid="ignore"):  # an infinite variance times 0 off the diagonal
+        sig_lin = np.sqrt(np.diag(D @ cov_u @ D))
+    cov_lin = cov_u
     cov_u, sources, intervals = _widen(
         params, u, cov_u, sig_lin, rows, points, profile_ks, warnings
     )
+    # the probe offsets and drifts beside them, in the order they were named
+    params = model.all_params
+    u_all, (cov_lin, cov_u) = _with_linear(model, u, (cov_lin, cov_u), chi2 / dof, warnings)
+    values = np.array([p.from_u(x) for p, x in zip(params, u_all, strict=True)])
+    D = np.diag([p.dvalue_du(v) for p, v in zip(params, values, strict=True)])
+    with np.errstate(invalid="ignore"):
+        sig_lin = np.sqrt(np.diag(D @ cov_lin @ D))
+    source = dict(zip((p.name for p in model.params), sources, strict=True))
+    profiled = next((name for name, src in source.items() if src == "profile"), None)
+    sources = tuple(
+        source[p.name]
+        if not p.linear
+        else f"profile of {profiled}"
+        if profiled and cov_u[j, j] > 1.0001 * cov_lin[j, j]
+        else "linearised"
+        for j, p in enumerate(params)
+    )
+    u = u_all
     cov = D @ cov_u @ D
     sig = np.sqrt(np.diag(cov))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -636,7 +706,7 @@ def _assess(
     i = min(range(len(rows)), key=lambda i: rows[i]["delta_chi2"], default=None)
     below = i is not None and rows[i]["delta_chi2"] < -1.0
     return _Assessment(
-        u=u,
+        u=u[[j for j, p in enumerate(params) if not p.linear]],
         chi2=chi2,
         cov_u=cov_u,
         values=values,
@@ -653,6 +723,44 @@ def _assess(
         lower_chi2=chi2 + rows[i]["delta_chi2"] * chi2 / dof if below else math.nan,
         warnings=warnings,
     )
+
+
+def _with_linear(
+    model: Model,
+    u: np.ndarray,
+    covs: Sequence[np.ndarray],
+    s2: float,
+    warnings: list[str],
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The point and covariances over every parameter (``model.all_params`` order): the linear
+    ones' values c = argmin |r0 + A c| at ``u``, and, with B = dc/du = -A^+ J_raw, cov_cc =
+    s2 (A^T A)^-1 + B C B^T, cov_cu = B C for each covariance C of the simulated parameters
+    (exactly the block inverse of the full Gauss-Newton matrix when C is the linearised one)."""
+    if not model.linear:
+        return u, list(covs)
+    A = model.design()
+    c = model.nuisance(model.residuals(u, project=False))
+    B = -np.linalg.pinv(A) @ model.jacobian(u, project=False)
+    inv_aa = s2 * np.linalg.pinv(A.T @ A)
+    sim = [j for j, p in enumerate(model.all_params) if not p.linear]
+    lin = [j for j, p in enumerate(model.all_params) if p.linear]
+    full_u = np.empty(len(model.all_params))
+    full_u[sim], full_u[lin] = u, c
+    out = []
+    for C in covs:
+        with np.errstate(invalid="ignore"):  # an infinite variance
+            BC = B @ C
+            F = np.empty((full_u.size,) * 2)
+            F[np.ix_(sim, sim)], F[np.ix_(lin, sim)] = C, BC
+            F[np.ix_(sim, lin)], F[np.ix_(lin, lin)] = BC.T, inv_aa + BC @ B.T
+        out.append(F)
+    for p, x in zip(model.linear, c, strict=True):
+        if np.isclose(x, p.bounds[0]) or np.isclose(x, p.bounds[1]):
+            warnings.append(
+                f"{p.name} = {x:.4g} {p.unit} sits at its bound {p.bounds}: the optimum may lie "
+                "outside; widen the bounds (its sigma is not meaningful)"
+            )
+    return full_u, out
 
 
 def _replaced_n_tables(cases: Sequence[Case], params: Sequence[FitParameter]) -> list[str]:
@@ -756,6 +864,17 @@ def check_request(
     )
     for c in cases[1:]:
         apply(c, params, [p.start for p in params])
+    for p in params:
+        if p.linear and not any(s.probe == p.target for s in series):
+            raise ValidationError(
+                f"--fit {p.name}: no series is fitted to probe {p.target!r} (series' probes: "
+                f"{sorted({s.probe for s in series})})"
+            )
+    if all(p.linear for p in params):
+        raise ValidationError(
+            "--fit: only probe offsets/drifts given; fit at least one simulated parameter "
+            "(<superconductor>.n|jc_scale|e0 or <probe>.z) beside them"
+        )
     return params
 
 
@@ -825,12 +944,18 @@ def _covariance(
     return cov
 
 
-def _series_fits(model: Model, u: np.ndarray, warnings: list[str]) -> list[SeriesFit]:
-    fits = []
-    m = model.model(u)
+def _series_fits(
+    model: Model, u: np.ndarray, J: np.ndarray, dof: int, warnings: list[str]
+) -> list[SeriesFit]:
+    """Each series' misfit at ``u`` (the fitted offsets and drifts included), and a warning where
+    one left unfitted shows in its residuals (``_unfitted_offsets``; ``J`` the Jacobian there)."""
+    fits, m = [], model.model(u)
+    r = model.residuals(u)
+    ends = np.cumsum([model.measured(k)[0].size for k in range(len(model.series))])
+    drifts = _unfitted_offsets(model, r, J, dof)
     for k, s in enumerate(model.series):
         b, sigma = model.measured(k)
-        res = m[k] - b
+        res = r[ends[k] - b.size : ends[k]] * sigma  # model (+ offset, drift) - measured
         chi2_red = float(np.mean((res / sigma) ** 2))
         z = runs_test(res)
         fit = SeriesFit(
@@ -875,6 +1000,15 @@ def _series_fits(model: Model, u: np.ndarray, warnings: list[str]) -> list[Serie
                 "curvature, so whether the model fits it cannot be judged (the sigmas, scaled by "
                 "the reduced chi^2, stand); give its noise (--sigma-column)"
             )
+        for attribute, (value, z) in drifts[k].items():
+            unit = "T" if attribute == "offset" else "T/s"
+            warnings.append(
+                f"{s.name}: its residuals show {'a constant' if attribute == 'offset' else 'a linear'}"
+                f" {attribute} of {value:.3g} {unit} ({z:+.1f} x its standard error, |z| > "
+                f"{OFFSET_Z:g}) that the fit leaves to the other parameters: a Hall-probe "
+                f"{'zero offset' if attribute == 'offset' else 'drift'}? fit it as "
+                f"{s.probe}.{attribute} (the parameters absorb it otherwise)"
+            )
         if fit.structured:
             warnings.append(
                 f"{s.name}: the residuals show structure the model does not explain (runs test "
@@ -886,6 +1020,48 @@ def _series_fits(model: Model, u: np.ndarray, warnings: list[str]) -> list[Serie
             )
         fits.append(fit)
     return fits
+
+
+def _unfitted_offsets(
+    model: Model, r: np.ndarray, J: np.ndarray, dof: int
+) -> list[dict[str, tuple[float, float]]]:
+    """Per series, the offset (T) and drift (T/s) its residuals ``r`` show where they are not
+    fitted and significant: {attribute: (value, z)} with |z| > ``OFFSET_Z``, z the coefficient
+    over its standard error when both are added to the fit (columns projected off the fitted
+    offsets and drifts, beside the Jacobian ``J``; the variance from the residuals left)."""
+    fitted = {(p.target, p.attribute) for p in model.linear}
+    ends = np.cumsum([model.measured(k)[0].size for k in range(len(model.series))])
+    A = model.design()
+    out: list[dict[str, tuple[float, float]]] = []
+    for k, s in enumerate(model.series):
+        a, (_, sigma) = model.alignments[k], model.measured(k)
+        want = [x for x in ("offset", "drift") if (s.probe, x) not in fitted]
+        cols = []
+        for x in want:
+            col = np.zeros(r.size)
+            t = np.ones_like(sigma) if x == "offset" else a.sim_time_s - a.sim_origin_s
+            col[ends[k] - sigma.size : ends[k]] = t / sigma
+            cols.append(col)
+        if not cols or sigma.size <= len(cols) + 2:
+            out.append({})
+            continue
+        # each candidate off the fitted offsets, drifts and parameters (Frisch-Waugh-Lovell: the
+        # same coefficients and errors as the joint fit); one already in their span is untestable
+        X = np.column_stack([A.reshape(r.size, -1), J[:, np.all(np.isfinite(J), axis=0)]])
+        C = np.column_stack(cols)
+        C_off = C - X @ np.linalg.lstsq(X, C, rcond=None)[0]
+        keep = np.linalg.norm(C_off, axis=0) > 1e-6 * np.linalg.norm(C, axis=0)
+        if not keep.any():
+            out.append({})
+            continue
+        C_off, want = C_off[:, keep], [x for x, k in zip(want, keep, strict=True) if k]
+        beta = np.linalg.lstsq(C_off, -r, rcond=None)[0]
+        rest = r + C_off @ beta
+        s2 = float(rest @ rest) / max(dof - len(want), 1)
+        z = beta / np.sqrt(s2 * np.diag(np.linalg.pinv(C_off.T @ C_off)))
+        out.append({x: (float(v), float(zz)) for x, v, zz in zip(want, beta, z, strict=True)
+                    if abs(zz) > OFFSET_Z})  # fmt: skip
+    return out
 
 
 def runs_test(residuals: np.ndarray) -> float:
@@ -1126,13 +1302,17 @@ def _refit_with_fixed(
 
 
 def _traces(model: Model, u_start: np.ndarray, u: np.ndarray) -> tuple[Trace, ...]:
-    start, fitted = model.model(u_start), model.model(u)
-    out = []
+    """Each series against the model at the start and the fit (the fitted offsets and drifts
+    added, so that measured - fitted is the fit's residual)."""
+    start, r = model.model(u_start), model.residuals(u)
+    out, end = [], 0
     for k, s in enumerate(model.series):
         a = model.alignments[k]
         b, sigma = model.measured(k)
         begin = start[k] if not isinstance(start, Exception) else np.full(b.shape, np.nan)
-        out.append(Trace(s.name, a.sim_time_s - a.sim_origin_s, b, sigma, begin, fitted[k]))
+        fitted = b + sigma * r[end : end + b.size]
+        end += b.size
+        out.append(Trace(s.name, a.sim_time_s - a.sim_origin_s, b, sigma, begin, fitted))
     return tuple(out)
 
 

@@ -9,7 +9,15 @@ name                 what it changes in the case                            fitt
 ``<material>.e0``    its E0 (V/m)                                           ln E0      1e-8 .. 1
 ``<probe>.z``        the probe's height (m): a nuisance parameter for a     z (mm)     drawn ± 1 mm
                      Hall sensor that sits off where it is drawn
+``<probe>.offset``   a constant added to every series of that probe (T):    T          ± 1 T
+                     its zero-field reading
+``<probe>.drift``    a linear drift added to them (T/s), times the time     T/s        ± 1e-3 T/s
+                     since each series' origin
 ==================== ====================================================== ========== ===========
+
+``offset`` and ``drift`` (``LINEAR``) do not change the case: they enter the residuals additively,
+so they are not simulated but profiled out by linear least squares at each evaluation (the fit's
+``Model``), and their covariance with the others follows from the Jacobian.
 
 ``*.n``, ``*.jc_scale``, ``*.e0``: one value for every superconductor of the case (a stack of
 bulks from one batch), starting from the first one's.
@@ -42,16 +50,18 @@ from fluxtrap.simulate import (
 from fluxtrap.simulate.materials import E0_RANGE, N_MAX
 
 MATERIAL_PARAMETERS = ("n", "jc_scale", "e0")
-PROBE_PARAMETERS = ("z",)
+PROBE_PARAMETERS = ("z", "offset", "drift")
+LINEAR = ("offset", "drift")  # added to the measured model, not simulated
 _LOG = {"n": (5.0, 300.0), "jc_scale": (0.2, 5.0), "e0": (1e-8, 1.0)}
-_UNIT = {"n": "", "jc_scale": "", "e0": "V/m", "z": "m"}
+_LINEAR_BOUNDS = {"offset": (-1.0, 1.0), "drift": (-1e-3, 1e-3)}
+_UNIT = {"n": "", "jc_scale": "", "e0": "V/m", "z": "m", "offset": "T", "drift": "T/s"}
 MM = 1e-3
 
 
 @dataclass(frozen=True)
 class FitParameter:
     """One fitted quantity: ``target`` (material or probe name) and ``attribute`` (n, jc_scale,
-    e0, z), its ``start`` value and ``bounds`` in natural units (n, factor, V/m, m)."""
+    e0, z, offset, drift), its ``start`` value and ``bounds`` in natural units (n, factor, V/m, m)."""
 
     target: str
     attribute: str
@@ -67,6 +77,11 @@ class FitParameter:
         return self.attribute in _LOG
 
     @property
+    def linear(self) -> bool:
+        """A probe offset or drift: profiled out linearly, not simulated."""
+        return self.attribute in LINEAR
+
+    @property
     def unit(self) -> str:
         return _UNIT[self.attribute]
 
@@ -80,17 +95,21 @@ class FitParameter:
         """Finite-difference step in internal coordinates: 1 % for logs, 0.05 mm for heights."""
         return 0.01 if self.is_log else 0.05
 
+    @property
+    def _scale(self) -> float:
+        return 1.0 if self.linear else MM
+
     def to_u(self, value: float) -> float:
-        """Natural value -> internal coordinate (log, or mm)."""
-        return math.log(value) if self.is_log else value / MM
+        """Natural value -> internal coordinate (log, mm, or itself for offset and drift)."""
+        return math.log(value) if self.is_log else value / self._scale
 
     def from_u(self, u: float) -> float:
         """Internal coordinate -> natural value."""
-        return math.exp(u) if self.is_log else u * MM
+        return math.exp(u) if self.is_log else u * self._scale
 
     def dvalue_du(self, value: float) -> float:
         """d(natural value)/du at ``value`` (for covariances in natural units)."""
-        return value if self.is_log else MM
+        return value if self.is_log else self._scale
 
     def __repr__(self) -> str:
         lo, hi = self.bounds
@@ -133,7 +152,7 @@ def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> Fit
     materials = {m.name: m for m in case.materials if isinstance(m, Superconductor)}
     probes = {p.name: p for p in case.probes}
     offer = [f"{m}.{a}" for m in ["*", *materials] for a in MATERIAL_PARAMETERS] + [
-        f"{p}.z" for p in probes
+        f"{p}.{a}" for p in probes for a in PROBE_PARAMETERS
     ]
     if target in materials and target in probes:
         raise ValidationError(
@@ -149,13 +168,15 @@ def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> Fit
         m = materials[target]
         start = {"n": m.n, "jc_scale": 1.0, "e0": m.e0_V_m}[attribute]
         default = _LOG[attribute]
+    elif target in probes and attribute in LINEAR:
+        start, default = 0.0, _LINEAR_BOUNDS[attribute]
     elif target in probes and attribute in PROBE_PARAMETERS:
         start = probes[target].z_m
         default = (start - MM, start + MM)
     else:
         raise ValidationError(
             f"--fit {name}: not a parameter of this case; expected <superconductor>.n|jc_scale|e0 "
-            f"or <probe>.z, here: {', '.join(offer)}"
+            f"or <probe>.z|offset|drift, here: {', '.join(offer)}"
         )
     lo, hi = bounds if bounds is not None else default
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
@@ -232,6 +253,8 @@ def apply(case: Case, params: Sequence[FitParameter], values: Sequence[float]) -
     materials = {m.name: m for m in case.materials}
     probes = {p.name: p for p in case.probes}
     for p, v in zip(params, values, strict=True):
+        if p.linear:  # added to the measured model, not to the case
+            continue
         if p.nuisance:
             if p.target not in probes:
                 raise ValidationError(f"{p.name}: the case has no probe {p.target!r}")

@@ -73,7 +73,8 @@ def predict(
     of every protocol step) or since the applied field reached its final value
     ``since_origin_s`` (e.g. ``[3 * 86400]`` for the field after three days).
     """
-    params = [p for p in calibration.parameters if not p.nuisance or p.target in _probes(case)]
+    params = [p for p in calibration.parameters  # a probe's offset and drift are not simulated
+              if not p.linear and (not p.nuisance or p.target in _probes(case))]  # fmt: skip
     index = [calibration.parameters.index(p) for p in params]
     values = calibration.values[index]
     names = probes or _probes(case)
