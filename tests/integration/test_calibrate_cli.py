@@ -244,3 +244,36 @@ def test_the_noise_column_is_not_taken_for_a_second_field_column(files):
     s = read_measured(files / "hall_sigma.csv", "top", sigma_column="sigma (mT)")
     assert s.field_T == pytest.approx(df["B (mT)"] / 1e3)
     assert s.noise() == (pytest.approx(np.full(len(df), 5e-3)), "column")
+
+
+def test_a_hall_probe_offset_is_fitted_and_reported_in_tesla(files, capsys):
+    """The measured file read 8 mT high (a probe's zero offset, in the file's mT): --fit
+    "sc.jc_scale,top.offset" with its bounds finds 8 mT more than on the file as it was (whose
+    own offset, about 10 mT, is the 4 mm model's discretization error) to 1e-6 T and the same Jc
+    (the offset is profiled out exactly: the same simulations), reports it in T, draws
+    the correlation figure and predicts without it (it is the probe's, not the field's)."""
+    df = pd.read_csv(files / "hall.csv")
+    df["B (mT)"] += 8.0
+    df.to_csv(files / "hall_offset.csv", index=False)
+    res = {}
+    for name in ("hall.csv", "hall_offset.csv"):
+        out = files / f"out_{name}"
+        code, stdout, _ = cli(capsys, "calibrate", str(files / "disk.toml"), str(files / name),
+                              "--probe", "top", "--fit", "sc.jc_scale,top.offset", "--bounds",
+                              "top.offset=-0.05:0.05", "--out", str(out), "--origin", "5 min",
+                              "--scan", "0", "--predict", str(files / "longer.toml"), "--at",
+                              "1000 s")  # fmt: skip
+        assert code == 0, stdout
+        res[name] = json.loads((out / "calibrate.json").read_text())
+    before, after = res["hall.csv"], res["hall_offset.csv"]
+    off, k = after["parameters"]["top.offset"], after["parameters"]["sc.jc_scale"]
+    assert off["value"] - before["parameters"]["top.offset"]["value"] == pytest.approx(
+        8e-3, abs=1e-6
+    )
+    assert k["value"] == pytest.approx(before["parameters"]["sc.jc_scale"]["value"], rel=1e-6)
+    assert after["simulations"] == before["simulations"]  # the same points
+    assert off["unit"] == "T" and off["bounds"] == [-0.05, 0.05] and off["nuisance"]
+    assert 0 < off["sigma"] < 5e-3 and k["value"] == pytest.approx(0.9, rel=0.03)
+    assert "top.offset" in stdout and (out / "correlation.png").stat().st_size > 0
+    [pred] = after["predictions"]
+    assert pred["parameters"] == ["sc.jc_scale"] and pred["values"][0]["sigma_T"] > 0

@@ -1006,7 +1006,8 @@ def _series_fits(
                 f"{s.name}: its residuals show {'a constant' if attribute == 'offset' else 'a linear'}"
                 f" {attribute} of {value:.3g} {unit} ({z:+.1f} x its standard error, |z| > "
                 f"{OFFSET_Z:g}) that the fit leaves to the other parameters: a Hall-probe "
-                f"{'zero offset' if attribute == 'offset' else 'drift'}? fit it as "
+                f"{'zero offset' if attribute == 'offset' else 'drift'}, or the model's own "
+                "error (a coarse mesh shifts the whole trace)? fit it as "
                 f"{s.probe}.{attribute} (the parameters absorb it otherwise)"
             )
         if fit.structured:
