@@ -858,3 +858,20 @@ def test_offset_requests_that_cannot_work_are_refused_before_anything_runs():
         )
     with pytest.raises(ValidationError, match=r"top\.drift"):
         calibrate(case, series, "sc.n,top.drfit", runner=runner_of(linear_model))
+
+
+def test_series_of_one_probe_share_its_offset_and_one_off_it_is_named():
+    """Two series of probe top, one read 5 mT (2.5 noise sigma) high: top.offset is their common
+    offset (2.5 mT, the mean) and each series' departure from it is named (its z about 9); with
+    the same offset on both nothing is said."""
+    case = Case.from_dict(case_dict())
+    for second, named in ((0.0, True), (5e-3, False)):
+        one, two = offset_series(5e-3, 0.0, seed=1), offset_series(second, 0.0, seed=2)
+        two = Series("second", two.time_s, two.field_T, "top", applied_T=two.applied_T,
+                     sigma_T=two.sigma_T)  # fmt: skip
+        cal = calibrate(case, [one, two], "sc.n,top.offset", scan=0, profile=False,
+                        runner=runner_of(linear_model))  # fmt: skip
+        off, sigma = cal.value("top.offset")
+        assert abs(off - (5e-3 + second) / 2) < 3 * sigma
+        said = [w for w in cal.warnings if "beyond the fitted top.offset" in w]
+        assert len(said) == (2 if named else 0), cal.warnings

@@ -1000,14 +1000,20 @@ def _series_fits(
                 "curvature, so whether the model fits it cannot be judged (the sigmas, scaled by "
                 "the reduced chi^2, stand); give its noise (--sigma-column)"
             )
+        shared = {p.attribute for p in model.linear if p.target == s.probe}
         for attribute, (value, z) in drifts[k].items():
             unit = "T" if attribute == "offset" else "T/s"
+            what = f"{'a constant' if attribute == 'offset' else 'a linear'} {attribute}"
+            said = f"{value:.3g} {unit} ({z:+.1f} x its standard error, |z| > {OFFSET_Z:g})"
             warnings.append(
-                f"{s.name}: its residuals show {'a constant' if attribute == 'offset' else 'a linear'}"
-                f" {attribute} of {value:.3g} {unit} ({z:+.1f} x its standard error, |z| > "
-                f"{OFFSET_Z:g}) that the fit leaves to the other parameters: a Hall-probe "
-                f"{'zero offset' if attribute == 'offset' else 'drift'}, or the model's own "
-                "error (a coarse mesh shifts the whole trace)? fit it as "
+                f"{s.name}: its residuals show {what} of {said} beyond the fitted "
+                f"{s.probe}.{attribute}, which every series of probe {s.probe!r} shares: its "
+                f"{attribute} differs from theirs (a probe's zero offset changes with its "
+                "temperature), and the parameters absorb the difference"
+                if attribute in shared
+                else f"{s.name}: its residuals show {what} of {said} that the fit leaves to the "
+                f"other parameters: a Hall-probe {'zero offset' if attribute == 'offset' else 'drift'}"
+                ", or the model's own error (a coarse mesh shifts the whole trace)? fit it as "
                 f"{s.probe}.{attribute} (the parameters absorb it otherwise)"
             )
         if fit.structured:
@@ -1026,17 +1032,17 @@ def _series_fits(
 def _unfitted_offsets(
     model: Model, r: np.ndarray, J: np.ndarray, dof: int
 ) -> list[dict[str, tuple[float, float]]]:
-    """Per series, the offset (T) and drift (T/s) its residuals ``r`` show where they are not
-    fitted and significant: {attribute: (value, z)} with |z| > ``OFFSET_Z``, z the coefficient
+    """Per series, the offset (T) and drift (T/s) its residuals ``r`` show beyond those fitted
+    (a probe's fitted offset is shared by its series: one series' own is tested against it) and
+    significant: {attribute: (value, z)} with |z| > ``OFFSET_Z``, z the coefficient
     over its standard error when both are added to the fit (columns projected off the fitted
     offsets and drifts, beside the Jacobian ``J``; the variance from the residuals left)."""
-    fitted = {(p.target, p.attribute) for p in model.linear}
     ends = np.cumsum([model.measured(k)[0].size for k in range(len(model.series))])
     A = model.design()
     out: list[dict[str, tuple[float, float]]] = []
-    for k, s in enumerate(model.series):
+    for k in range(len(model.series)):
         a, (_, sigma) = model.alignments[k], model.measured(k)
-        want = [x for x in ("offset", "drift") if (s.probe, x) not in fitted]
+        want = ["offset", "drift"]  # a fitted one is tested against the probe's other series
         cols = []
         for x in want:
             col = np.zeros(r.size)
