@@ -875,3 +875,20 @@ def test_series_of_one_probe_share_its_offset_and_one_off_it_is_named():
         assert abs(off - (5e-3 + second) / 2) < 3 * sigma
         said = [w for w in cal.warnings if "beyond the fitted top.offset" in w]
         assert len(said) == (2 if named else 0), cal.warnings
+
+
+def test_an_unfitted_offset_and_structure_are_each_given_their_own_z():
+    """5 mT and 2e-6 T/s left unfitted: the offset and drift warnings carry their z (also in
+    calibrate.json offset_z, drift_z), the runs-test warning its own negative z (before, it
+    quoted the drift's +12.3); fitted, the probe's one series has nothing left to test (None)."""
+    series = offset_series(5e-3, 2e-6, seed=3)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n", scan=0, profile=False,
+                    runner=runner_of(linear_model))  # fmt: skip
+    fit = cal.to_dict()["series"][0]
+    assert fit["structured"] and fit["offset_z"] > 3 and fit["drift_z"] > 3
+    [runs] = [w for w in cal.warnings if "runs test" in w]
+    assert f"z = {fit['runs_z']:.2f} < -3" in runs and fit["runs_z"] < -3
+    assert any(f"{fit['drift_z']:+.1f} x its standard error" in w for w in cal.warnings)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,top.offset,top.drift", scan=0,
+                    profile=False, runner=runner_of(linear_model))  # fmt: skip
+    assert (cal.series[0].offset_z, cal.series[0].drift_z) == (None, None)

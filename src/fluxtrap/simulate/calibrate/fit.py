@@ -103,7 +103,9 @@ class SeriesFit:
     """How one series is fitted: ``n_points`` used (``n_outside`` outside the simulated span),
     ``noise_T`` (median sigma) and its ``noise_source``, ``rms_T`` of the residuals, ``chi2_red``
     (with the series' own noise), ``runs_z`` (runs test of the residual signs), ``fits``,
-    ``structured``."""
+    ``structured``, ``offset_z`` and ``drift_z`` (an offset or drift in its residuals beyond
+    those fitted, over its standard error; None where the fit cannot tell it: warned above
+    ``OFFSET_Z``)."""
 
     name: str
     probe: str
@@ -116,6 +118,8 @@ class SeriesFit:
     runs_z: float
     fits: bool
     structured: bool
+    offset_z: float | None = None
+    drift_z: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -970,6 +974,8 @@ def _series_fits(
             runs_z=z,
             fits=chi2_red <= FIT_CHI2,
             structured=z < RUNS_Z,
+            offset_z=drifts[k]["offset"][1] if "offset" in drifts[k] else None,
+            drift_z=drifts[k]["drift"][1] if "drift" in drifts[k] else None,
         )
         if not fit.fits:
             scale = float(np.sqrt(np.mean(b**2) / np.mean(m[k] ** 2))) if np.any(m[k]) else math.inf
@@ -1001,10 +1007,12 @@ def _series_fits(
                 "the reduced chi^2, stand); give its noise (--sigma-column)"
             )
         shared = {p.attribute for p in model.linear if p.target == s.probe}
-        for attribute, (value, z) in drifts[k].items():
+        for attribute, (value, z_off) in drifts[k].items():
+            if abs(z_off) <= OFFSET_Z:
+                continue
             unit = "T" if attribute == "offset" else "T/s"
             what = f"{'a constant' if attribute == 'offset' else 'a linear'} {attribute}"
-            said = f"{value:.3g} {unit} ({z:+.1f} x its standard error, |z| > {OFFSET_Z:g})"
+            said = f"{value:.3g} {unit} ({z_off:+.1f} x its standard error, |z| > {OFFSET_Z:g})"
             warnings.append(
                 f"{s.name}: its residuals show {what} of {said} beyond the fitted "
                 f"{s.probe}.{attribute}, which every series of probe {s.probe!r} shares: its "
@@ -1034,7 +1042,7 @@ def _unfitted_offsets(
 ) -> list[dict[str, tuple[float, float]]]:
     """Per series, the offset (T) and drift (T/s) its residuals ``r`` show beyond those fitted
     (a probe's fitted offset is shared by its series: one series' own is tested against it) and
-    significant: {attribute: (value, z)} with |z| > ``OFFSET_Z``, z the coefficient
+    whether significant: {attribute: (value, z)} (where the fit can tell it), z the coefficient
     over its standard error when both are added to the fit (columns projected off the fitted
     offsets and drifts, beside the Jacobian ``J``; the variance from the residuals left)."""
     ends = np.cumsum([model.measured(k)[0].size for k in range(len(model.series))])
@@ -1061,13 +1069,12 @@ def _unfitted_offsets(
         if not keep.any():
             out.append({})
             continue
-        C_off, want = C_off[:, keep], [x for x, k in zip(want, keep, strict=True) if k]
+        C_off, want = C_off[:, keep], [x for x, ok in zip(want, keep, strict=True) if ok]
         beta = np.linalg.lstsq(C_off, -r, rcond=None)[0]
         rest = r + C_off @ beta
         s2 = float(rest @ rest) / max(dof - len(want), 1)
         z = beta / np.sqrt(s2 * np.diag(np.linalg.pinv(C_off.T @ C_off)))
-        out.append({x: (float(v), float(zz)) for x, v, zz in zip(want, beta, z, strict=True)
-                    if abs(zz) > OFFSET_Z})  # fmt: skip
+        out.append({x: (float(v), float(zz)) for x, v, zz in zip(want, beta, z, strict=True)})
     return out
 
 

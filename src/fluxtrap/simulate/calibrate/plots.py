@@ -47,7 +47,8 @@ def plot_traces(cal: Calibration, path: str | Path | None = None):
 
 
 def plot_residuals(cal: Calibration, path: str | Path | None = None):
-    """(measured - fitted) / sigma per series with the +-2 band; title gives chi2_red and runs z."""
+    """(measured - fitted) / sigma per series with the +-2 band; title gives chi2_red, runs z and
+    the z of an offset and a drift beyond those fitted."""
     plt = _plt()
     fig, axes = plt.subplots(len(cal.traces), 1, figsize=(8, 2.8 * len(cal.traces)), squeeze=False)
     for ax, tr, sf in zip(axes[:, 0], cal.traces, cal.series, strict=True):
@@ -56,7 +57,9 @@ def plot_residuals(cal: Calibration, path: str | Path | None = None):
         ax.axhline(0, color="k", lw=0.8)
         _time_axis(ax, tr.t_s)
         ax.set(xlabel="time since origin (s)", ylabel="residual / sigma",
-               title=f"{tr.name}: reduced chi^2 {sf.chi2_red:.3g}, runs z {sf.runs_z:.2f}")  # fmt: skip
+               title=f"{tr.name}: reduced chi^2 {sf.chi2_red:.3g}, runs z {sf.runs_z:.2f}"
+               + "".join(f", {k} z {v:+.1f}" for k, v in (("offset", sf.offset_z),
+                                                         ("drift", sf.drift_z)) if v is not None))  # fmt: skip
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return _save(fig, path, plt)
