@@ -789,14 +789,7 @@ def simulation_probes(
     """The probe traces of a stored simulation that is done, as JSON columns or as
     ``probes.csv`` (the stored file, byte for byte)."""
     with request.app.state.heavy.turn("read the probe traces", user.name):  # maybe MBs
-        content = _jobs(request).probes_csv(simulation_id)
-        if format == "csv":
-            return Response(content, media_type="text/csv")
-        df = pd.read_csv(io.BytesIO(content))
-        return Response(
-            schemas.Columns(columns=df.to_dict(orient="list")).model_dump_json(),
-            media_type="application/json",
-        )
+        return _csv_as(_jobs(request).probes_csv(simulation_id), format)
 
 
 @router.get(
@@ -819,14 +812,18 @@ def simulation_heat(
     (the stored file, byte for byte); 404 for a run without a heat model (or stored before
     heat.csv was kept)."""
     with request.app.state.heavy.turn("read the heat history", user.name):
-        content = _jobs(request).heat_csv(simulation_id)
-        if format == "csv":
-            return Response(content, media_type="text/csv")
-        df = pd.read_csv(io.BytesIO(content))
-        return Response(
-            schemas.Columns(columns=df.to_dict(orient="list")).model_dump_json(),
-            media_type="application/json",
-        )
+        return _csv_as(_jobs(request).heat_csv(simulation_id), format)
+
+
+def _csv_as(content: bytes, format: Literal["json", "csv"]) -> Response:
+    """A stored CSV file as it is, or as JSON columns."""
+    if format == "csv":
+        return Response(content, media_type="text/csv")
+    df = pd.read_csv(io.BytesIO(content))
+    return Response(
+        schemas.Columns(columns=df.to_dict(orient="list")).model_dump_json(),
+        media_type="application/json",
+    )
 
 
 @router.get("/simulations/{simulation_id}/plots", tags=["simulations"], responses=N | NOT_DONE)
