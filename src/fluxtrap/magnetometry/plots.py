@@ -3,8 +3,10 @@ measured against simulated B(t)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import matplotlib
 
@@ -32,12 +34,16 @@ STYLE = {
 COLORS = {"virgin": "0.5", "decreasing": "tab:blue", "increasing": "tab:red"}
 
 
-def _save(fig, path: str | Path) -> None:
-    """Write ``fig`` to ``path`` whole or not at all (``outputs.replacing``: Ctrl-C mid-write
-    left a cut PNG), in the format its suffix names, and close it."""
+def _save(fig, path: str | Path | BinaryIO) -> None:
+    """Write ``fig`` to the file ``path`` whole or not at all (``outputs.replacing``: Ctrl-C
+    mid-write left a cut PNG), in the format its suffix names, or as PNG into a buffer (the
+    demo report's inline figures); and close it."""
     try:
-        with replacing(path) as partial:
-            fig.savefig(partial, format=Path(path).suffix[1:] or plt.rcParams["savefig.format"])
+        if isinstance(path, str | os.PathLike):
+            with replacing(path) as partial:
+                fig.savefig(partial, format=Path(path).suffix[1:] or plt.rcParams["savefig.format"])
+        else:
+            fig.savefig(path, format="png")
     finally:
         plt.close(fig)
 
@@ -115,7 +121,7 @@ def creep(
     field_T: np.ndarray,
     fit: CreepFit,
     at_s: float | None,
-    path: str | Path,
+    path: str | Path | BinaryIO,
     what: str = "measured",
 ) -> None:
     """Trapped field against time since the origin (log axis), the fit and its extrapolation (1

@@ -563,7 +563,12 @@ def test_the_creep_figure_shows_the_residuals_and_the_rate_with_its_error(tmp_pa
     from fluxtrap.magnetometry import plots
 
     saved = []
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, path: saved.append(fig))
+
+    def save(fig, path, **kwargs):
+        saved.append(fig)
+        path.touch()
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", save)
     t = np.geomspace(10, 1e5, 100)
     noise = np.random.default_rng(0).normal(0, 2e-4, t.size)
     fit = fit_creep(t, A_PUB - B_PUB * np.log(t) + noise, origin_s=0.0)
@@ -574,6 +579,23 @@ def test_the_creep_figure_shows_the_residuals_and_the_rate_with_its_error(tmp_pa
     np.testing.assert_allclose(y, expected, atol=1e-12)
     rate = f"{fit.decay_ppm_per_h(86400.0):.3g} ± {fit.decay_sigma_ppm_per_h(86400.0):.2g} ppm/h"
     assert any(rate in x.get_text() for x in top.get_legend().get_texts())
+
+
+def test_creep_figure_goes_to_a_file_or_a_buffer(tmp_path):
+    """A file is written whole under its own name (PDF by its suffix); a buffer (the demo
+    report's inline figure) gets a PNG."""
+    import io
+
+    from fluxtrap.magnetometry import plots
+
+    t = np.geomspace(10, 1e5, 50)
+    fit = fit_creep(t, A_PUB - B_PUB * np.log(t), origin_s=0.0)
+    buffer = io.BytesIO()
+    plots.creep(t, A_PUB - B_PUB * np.log(t), fit, None, buffer)
+    plots.creep(t, A_PUB - B_PUB * np.log(t), fit, None, tmp_path / "c.pdf")
+    assert buffer.getvalue()[:4] == b"\x89PNG"
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pdf"]
+    assert (tmp_path / "c.pdf").read_bytes()[:4] == b"%PDF"
 
 
 def test_creep_origin_from_applied_field():
