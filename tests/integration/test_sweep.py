@@ -613,6 +613,31 @@ def test_ring_dimensions_sweep_reports_and_plots_the_bore(tmp_path):
     assert drawn == sorted(p.name for p in again if p.suffix == ".png") and "bore.png" not in drawn
 
 
+def test_a_heat_sweep_reports_each_variant_s_temperatures_with_their_errors(tmp_path):
+    """An adiabatic disk ramped down at 100 T/h with two heat capacities: each row carries the
+    hottest temperature and its estimated error (the sweep kept no temperatures); the smaller
+    capacity heats 4x more (about the same E.J into a quarter of the capacity, Jc barely
+    changed over the 0.3-1.1 K rise: 3.96 measured)."""
+    from fluxtrap.workflows.sweep.results import results_table
+    from fluxtrap.workflows.sweep.runner import run_case
+
+    from .test_safe_ramp_cli import CASE
+
+    text = (CASE % ("adiabatic", "")).replace('rate = "10 T/h"', 'rate = "100 T/h"')
+    axes = [
+        Axis.parse("materials.sc.heat_capacity=1e6 J/(m^3*K),4e6 J/(m^3*K)"),
+        Axis.parse("mesh.size=2 mm"),
+    ]
+    variants = expand(load_case_from_text(text, tmp_path), axes, base_dir=tmp_path)
+    records = {v.key: run_case(v.case) for v in variants}
+    table = results_table(variants, records, set(), axes)
+    assert (table["status"] == "done").all(), table["error"].tolist()
+    table = table.set_index(next(c for c in table if c.startswith("materials.sc.heat_capacity")))
+    rise = table["thermal_max_T_K"] - 5
+    assert rise[1e6] / rise[4e6] == pytest.approx(4, rel=0.05) and rise[4e6] > 0.1
+    assert (table["thermal_max_T_error_K"] >= 0).all()
+
+
 def load_case_from_text(text: str, folder):
     path = folder / "case.toml"
     path.write_text(text)

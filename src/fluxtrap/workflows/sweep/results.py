@@ -57,8 +57,9 @@ def results_table(
     discretization errors (``<probe>_final_error_T``, ``<probe>_max_error_T``), the accuracy
     target, estimate (fractions of the peak self-field) and whether it was reached, the bore's centre
     field (T), homogeneity (ppm), drift (ppm/h) and z2, z4, z6 terms (ppm at the DSV edge) when
-    the case has a ``[bore]``, solver counts, wall time (s), status, error, key and whether it
-    came from the cache."""
+    the case has a ``[bore]``, a heat run's ``thermal_*`` temperatures (K), heat (J) and their
+    estimated errors and its temperature probes' ``<probe>_final_K`` ..., solver counts, wall
+    time (s), status, error, key and whether it came from the cache."""
     units = swept_units(axes, rows)
     out = []
     for v in variants:
@@ -73,6 +74,10 @@ def results_table(
             row.update({f"bore_{k}": bore[k] for k in BORE_COLUMNS})
             for term in ("z2", "z4", "z6"):
                 row[f"bore_{term}_ppm"] = bore["axial_coefficients"][term]["ppm_at_dsv"]
+        thermal = summary.get("thermal", {})  # a heat run: temperatures (K), heat (J), errors
+        row.update({f"thermal_{k}": x for k, x in thermal.items() if isinstance(x, int | float)})
+        for probe, vals in thermal.get("probes", {}).items():  # quantity = "temperature"
+            row.update({f"{probe}_{k}": x for k, x in vals.items()})
         accuracy = summary.get("accuracy")
         if accuracy:  # the target (relative), the estimate reached and whether it met it
             row.update({f"accuracy_{k}": accuracy[k] for k in ("target", "estimate", "reached")})

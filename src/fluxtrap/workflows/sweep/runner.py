@@ -33,7 +33,7 @@ PORT_HINT = "is it a scheduler's port (8786 by default; 8787 is its dashboard)?"
 KILL_AFTER = 1.5  # a child still running at this many times its time limit is killed
 _DAEMON_FLAG = threading.Lock()  # one thread at a time lifts this process's daemon flag
 # kept per variant (the bore without its profiles, the accuracy without its method and levels)
-SUMMARY_PARTS = ("probes", "solver", "bore", "accuracy")
+SUMMARY_PARTS = ("probes", "solver", "bore", "accuracy", "thermal")
 ACCURACY_PARTS = ("target", "estimate", "reached", "note")
 
 
