@@ -162,7 +162,7 @@ def test_sweeps_vary_temperature_and_scale_jc_of_temperature_tables():
 def test_calibration_parameters_act_on_temperature_tables_and_n_of_t():
     """A fitted n replaces n(T) (else the table would silently win) and jc_scale scales every
     temperature's table."""
-    from fluxtrap.simulate.calibrate.parameters import apply, scaled_jc
+    from fluxtrap.simulate.calibrate.parameters import FitParameter, apply, scaled_jc
 
     c = Case.from_dict(case(material()))
     m = c.material("sc")
@@ -171,10 +171,8 @@ def test_calibration_parameters_act_on_temperature_tables_and_n_of_t():
         [5e8, 2e8]
     )
 
-    class N:  # a FitParameter-like stand-in: n of every superconductor
-        name, target, attribute, nuisance = "n", "*", "n", False
-
-    fitted = apply(c, [N()], [40.0]).material("sc")
+    every_n = FitParameter("*", "n", 35.0, (5.0, 100.0))  # n of every superconductor
+    fitted = apply(c, [every_n], [40.0]).material("sc")
     assert fitted.n == 40.0 and fitted.n_table is None and fitted.exponent(20.0) == 40.0
 
 
