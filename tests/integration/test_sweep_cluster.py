@@ -287,3 +287,21 @@ def test_a_scheduler_without_workers_is_warned_of():
             warnings.filterwarnings("error", message=idle)
             with _client(address, 1) as client:
                 assert client.submit(sum, [1, 2]).result() == 3
+
+
+@pytest.mark.parametrize("command", ["sweep", "safe-ramp", "calibrate"])
+def test_an_empty_scheduler_address_is_refused_not_taken_for_a_local_cluster(
+    tmp_path, capsys, command
+):
+    """``--scheduler ""`` (an unset shell variable) started a local cluster without a word."""
+    from fluxtrap.cli import run
+
+    case = tmp_path / "case.toml"
+    case.write_text(TINY)
+    extra = {"sweep": ["--vary", "n=20,30"], "calibrate": [str(case), "--fit", "*.n"]}
+    out = str(tmp_path / "o")
+    args = [command, str(case), *extra.get(command, []), "--scheduler", " ", "--out", out]
+    assert run(args) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--scheduler" in err and "give the scheduler's address" in err, err
+    assert not (tmp_path / "o").exists()

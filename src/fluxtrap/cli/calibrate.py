@@ -19,7 +19,13 @@ from fluxtrap.cli.common import (
     store_from,
     who,
 )
-from fluxtrap.cli.sweep import TlsCaOption, TlsCertOption, TlsKeyOption, dask_security
+from fluxtrap.cli.sweep import (
+    SchedulerOption,
+    TlsCaOption,
+    TlsCertOption,
+    TlsKeyOption,
+    dask_security,
+)
 from fluxtrap.units import parse
 
 
@@ -103,14 +109,7 @@ def calibrate_command(
             max=MAX_WORKERS,
         ),
     ] = DEFAULT_WORKERS,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            help="Dask scheduler address (tls://host:8786 with the --tls-* files; tcp:// only on "
-            "a trusted network).",
-        ),
-    ] = None,
+    scheduler: SchedulerOption = None,
     tls_ca_file: TlsCaOption = None,
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,

@@ -20,10 +20,26 @@ from fluxtrap.cli.common import (
 from fluxtrap.errors import ValidationError
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
-# the Dask options of the commands that run on a cluster (sweep, safe-ramp)
+
+def _address(value: str | None) -> str | None:
+    """A --scheduler given must name one: an empty one started a local cluster unsaid."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter(
+            "give the scheduler's address, e.g. tls://head:8786 (without --scheduler a local "
+            "cluster starts)"
+        )
+    return value
+
+
+# the Dask options of the commands that run on a cluster (sweep, safe-ramp, calibrate)
 SchedulerOption = Annotated[
     str | None,
-    typer.Option("--scheduler", help="Address of a running Dask scheduler, e.g. tls://head:8786."),
+    typer.Option(
+        "--scheduler",
+        help="Address of a running Dask scheduler, e.g. tls://head:8786 (with the --tls-* "
+        "files; tcp:// only on a trusted network).",
+        callback=_address,
+    ),
 ]
 TlsCaOption = Annotated[
     Path | None, typer.Option(help="CA certificate (PEM) of the cluster's TLS (tls://).")
