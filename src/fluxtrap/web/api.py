@@ -226,6 +226,13 @@ def _link_pages(request: Request, response: Response, more: bool, limit: int, of
         )
 
 
+def _page(request: Request, response: Response, rows: list, limit: int, offset: int) -> list:
+    """The first ``limit`` of ``rows``, read as ``limit + 1`` from ``offset`` (the one more says
+    whether there is a next page), with the pages' ``Link`` header (``_link_pages``)."""
+    _link_pages(request, response, len(rows) > limit, limit, offset)
+    return rows[:limit]
+
+
 def _refuse_bare_jc(store: Store, campaign: str, objectives: dict, where: str) -> None:
     """A ValidationError (422) for a Jc objective sent as a bare number (read in A/m^2) below
     100 A/cm^2 (history.implausible_bare_jc), as ``fluxtrap import`` refuses such a column:
@@ -267,9 +274,8 @@ def list_users(
 ) -> list[schemas.UserInfo]:
     """The users of this store by name with their role and token state (admins only):
     ``limit`` after the first ``offset``; the next and previous pages in the ``Link`` header."""
-    rows = _store(request).users(limit=limit + 1, skip=offset)  # one more: a next?
-    _link_pages(request, response, len(rows) > limit, limit, offset)
-    return [schemas.UserInfo.of(u) for u in rows[:limit]]
+    rows = _store(request).users(limit=limit + 1, skip=offset)
+    return [schemas.UserInfo.of(u) for u in _page(request, response, rows, limit, offset)]
 
 
 # -- campaigns ---------------------------------------------------------------------------------
@@ -284,9 +290,8 @@ def list_campaigns(
     """Campaigns, oldest first: ``limit`` after the first ``offset`` (a page: a list of every
     campaign grew with the store, each with its spec); the next and previous pages in the
     ``Link`` header."""
-    rows = _store(request).campaign_records(limit=limit + 1, skip=offset)  # one more: a next?
-    _link_pages(request, response, len(rows) > limit, limit, offset)
-    return [schemas.Campaign.of(c) for c in rows[:limit]]
+    rows = _store(request).campaign_records(limit=limit + 1, skip=offset)
+    return [schemas.Campaign.of(c) for c in _page(request, response, rows, limit, offset)]
 
 
 @router.post(
@@ -339,8 +344,7 @@ def list_samples(
     6000 samples with long notes were one 62 MB answer); the next and previous pages in the
     ``Link`` header."""
     rows = _store(request).samples(campaign, limit=limit + 1, skip=offset)
-    _link_pages(request, response, len(rows) > limit, limit, offset)
-    return [schemas.Sample.of(x) for x in rows[:limit]]
+    return [schemas.Sample.of(x) for x in _page(request, response, rows, limit, offset)]
 
 
 @router.post(
@@ -404,8 +408,7 @@ def list_measurements(
     (each listed one's metadata is read for its warnings: a list of every one was unbounded)."""
     store = _store(request)
     recs = store.measurements(campaign, label, with_content=False, limit=limit + 1, skip=offset)
-    _link_pages(request, response, len(recs) > limit, limit, offset)
-    recs = recs[:limit]
+    recs = _page(request, response, recs, limit, offset)
     return [
         schemas.Measurement.of(x, notes)
         for x, notes in zip(recs, jcdata.notes_of(store, recs), strict=True)
@@ -583,8 +586,7 @@ def list_suggestions(
     first ``offset``, the next and previous pages in the ``Link`` header (a list of every one
     grew with the campaign, each with its model summary)."""
     rows = _store(request).suggestions(campaign, status, limit=limit + 1, skip=offset)
-    _link_pages(request, response, len(rows) > limit, limit, offset)
-    return [schemas.Suggestion.of(x) for x in rows[:limit]]
+    return [schemas.Suggestion.of(x) for x in _page(request, response, rows, limit, offset)]
 
 
 @router.post(

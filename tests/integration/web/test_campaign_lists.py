@@ -61,6 +61,8 @@ def test_the_api_pages_campaigns_oldest_first(lab):
     assert set(lab.client.get("/api/campaigns?limit=3&offset=6", headers=auth("rita")).links) == {
         "prev"
     }
+    # a page that ends exactly at the last of the 8 campaigns has no next one
+    assert not lab.client.get("/api/campaigns?limit=8", headers=auth("rita")).links
 
 
 def test_the_api_pages_users_by_name_for_admins(lab):
