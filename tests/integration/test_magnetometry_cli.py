@@ -259,6 +259,26 @@ def test_creep_says_what_it_extrapolates_and_what_it_leaves_out(tmp_path, capsys
     assert code == 0 and err.count("warning: ") == 1 and "0.1 ppm/h reached" in err  # 0.1 ppm/h
 
 
+def test_creep_reads_a_logger_gap_and_says_where(tmp_path, capsys):
+    """Empty field cells (a Hall-probe logger's missing readings) stopped the file ("empty cell
+    where a number is required"); now the rows are left out and named by the CLI and the JSON."""
+    t = np.arange(1, 401) * 10.0
+    rows = [f"{a:g},{1e3 * (1.5 - 0.01 * np.log(a)):.6f}" for a in t]
+    for k in (3, 4, 299):
+        rows[k] = f"{t[k]:g},"
+    series = tmp_path / "hall.csv"
+    series.write_text("time_s,B (mT)\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "creep.json"
+    code, text, err = cli(capsys, "creep", str(series), "--out", str(out))
+    assert code == 0, err
+    assert "hall.csv: 3 of 400 rows have no finite time or field" in err
+    assert "rows 4, 5, 300 (1 = the first data row; t = 40, 50, 3000 s on its clock)" in err
+    assert "397 points" in text and "3 rows without a value left out" in " ".join(text.split())
+    res = json.loads(out.read_text())
+    assert res["n_dropped"] == 3 and res["dropped_rows"] == [4, 5, 300]
+    assert res["b_T"] == pytest.approx(0.01, rel=1e-4)
+
+
 def test_measure_add_stores_file_curve_and_objective(capsys, db, loop_file):
     code, out, err = cli(
         capsys,

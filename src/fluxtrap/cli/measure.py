@@ -381,14 +381,20 @@ def creep_command(
     ] = None,
 ) -> None:
     """Flux creep: fit B(t) = a - b ln t, S = b / B(t0), decay in ppm/h at --at, extrapolated B."""
-    from fluxtrap.magnetometry.creep import CreepResidualWarning, fit_creep, read_series
+    from fluxtrap.magnetometry.creep import (
+        CreepResidualWarning,
+        MissingSamplesWarning,
+        fit_creep,
+        read_series,
+    )
     from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning
 
-    time, field, applied, col = read_series(series_csv, column=column)
+    time, field, applied, col = read_series(series_csv, column=column, gaps=True)
     with warnings.catch_warnings():
         # printed below from fit.warnings
         warnings.simplefilter("ignore", CreepResidualWarning)
         warnings.simplefilter("ignore", RepeatedMeasurementWarning)
+        warnings.simplefilter("ignore", MissingSamplesWarning)
         fit = fit_creep(
             time,
             field,
@@ -409,7 +415,12 @@ def creep_command(
         f"{series_csv.name} [{col}]: {fit.n_points} points from t = {fit.t_start_s:.4g} s to "
         f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock, "
         f"{ORIGIN_FROM[fit.origin_from]})"
-        + (f"; {before} row{'s' * (before != 1)} at t <= 0 left out" if before else ""),
+        + (f"; {before} row{'s' * (before != 1)} at t <= 0 left out" if before else "")
+        + (
+            f"; {fit.n_dropped} row{'s' * (fit.n_dropped != 1)} without a value left out (see the warning)"
+            if fit.n_dropped
+            else ""
+        ),
     )
     shown = Table("quantity", "value")
     shown.add_row("a (T)", f"{fit.a_T:.6g} ± {sa:.2g}")

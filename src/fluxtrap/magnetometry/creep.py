@@ -61,6 +61,7 @@ PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
 RAMP_CONTRAST = 10.0  # slope before / after a candidate ramp end; ln t relaxation alone gives ~1.6
 RUNS_Z = -4.0  # runs test: fewer sign changes than this many sigma below chance is structure
 TREND_FRACTION = 0.05  # ... and a binned residual trend above this fraction of b (T per e-fold)
+DROPPED_SHOWN = 5  # rows without a value named in a creep fit's note
 EXTRAPOLATED_DECADES = 1.0  # a time more than this many decades past the last point fitted warns
 
 
@@ -70,6 +71,11 @@ class CreepResidualWarning(UserWarning):
 
 class FieldGrowsWarning(UserWarning):
     """The fitted field grows in magnitude with ln t: no decay of a trapped field."""
+
+
+class MissingSamplesWarning(UserWarning):
+    """Rows of a series without a finite time, field or applied field (a logger's gap, an empty
+    cell): left out of a creep fit, counted and named in ``CreepFit.warnings``."""
 
 
 class CreepExtrapolationWarning(UserWarning):
@@ -85,7 +91,9 @@ class CreepFit:
     ``n_before_origin`` the rows at t <= 0 (at or before the origin) left out; ``noise_tau_s``
     and ``noise_white`` the residual noise model (correlation time in s, white fraction of its
     variance; 0 and 1 for independent noise) and ``sigma_factor`` how much it widened the
-    1-sigma of b over that of independent noise.
+    1-sigma of b over that of independent noise. ``n_dropped`` rows had no finite time, field or
+    applied field and were left out; ``dropped_rows`` are the first ``DROPPED_SHOWN`` of them
+    (their positions in the arrays given, 1 = the first, as the note counts them).
     """
 
     a_T: float
@@ -104,6 +112,8 @@ class CreepFit:
     noise_tau_s: float = 0.0
     noise_white: float = 1.0
     sigma_factor: float = 1.0
+    n_dropped: int = 0
+    dropped_rows: tuple[int, ...] = ()
 
     def field(self, t_s: float | np.ndarray) -> float | np.ndarray:
         """Fitted B (T) at time ``t_s`` (s since the origin)."""
@@ -215,6 +225,8 @@ class CreepFit:
             "noise_tau_s": self.noise_tau_s,
             "noise_white": self.noise_white,
             "sigma_factor": self.sigma_factor,
+            "n_dropped": self.n_dropped,
+            "dropped_rows": list(self.dropped_rows),
         }
 
     def __repr__(self) -> str:
@@ -397,6 +409,11 @@ def fit_creep(
             f"{name}: time_s, field_T (and applied_T) must be 1-D arrays of one length > 0, got "
             f"shapes {', '.join(map(str, shapes))}"
         )
+    time_s, field_T, applied_T, dropped, gaps = _without_gaps(time_s, field_T, applied_T, name)
+    if gaps:
+        warnings.warn(gaps, MissingSamplesWarning, stacklevel=2)
+    if time_s.size < 3:
+        raise AnalysisError(f"{gaps}; {time_s.size} rows remain, a creep fit needs at least 3")
     time_s, field_T, applied_T, repeated = _without_repeats(time_s, field_T, applied_T, name)
     # an applied field at its final value (within its readback noise) from its first sample on
     # is the hold alone: it holds no ramp end (that first sample was taken as the origin, so a
@@ -428,7 +445,7 @@ def fit_creep(
         raise AnalysisError(
             f"{name}: {int(use.sum())} points after t = {max(start_s or 0, 0):g} s past the origin "
             f"({origin_s:g} s; the times run {np.nanmin(time_s):.4g}..{np.nanmax(time_s):.4g} s); "
-            "a creep fit needs at least 3"
+            "a creep fit needs at least 3" + (f" ({gaps})" if gaps else "")
         )
     ln_t, b = np.log(t[use]), field_T[use]
     if not np.any(b):
@@ -451,7 +468,7 @@ def fit_creep(
     omega_x = x if white == 1 else white * x + (1 - white) * _ou_solve(np.exp(ln_t), tau, x)
     scaled = cov @ (x.T @ omega_x) @ cov * (resid @ resid / dof)
     cov_ab = np.array([[scaled[1, 1], -scaled[0, 1]], [-scaled[0, 1], scaled[0, 0]]])
-    notes = [repeated] if repeated else []
+    notes = [note for note in (gaps, repeated) if note]
     if repeated:
         warnings.warn(repeated, RepeatedMeasurementWarning, stacklevel=2)
     why = residual_structure(ln_t, resid, -slope)
@@ -490,6 +507,8 @@ def fit_creep(
         sigma_factor=float(np.sqrt(scaled[0, 0] / (cov[0, 0] * (resid @ resid / dof))))
         if cov[0, 0] * (resid @ resid) > 0
         else 1.0,
+        n_dropped=dropped.size,
+        dropped_rows=tuple(int(i) + 1 for i in dropped[:DROPPED_SHOWN]),
     )
 
 
@@ -574,6 +593,33 @@ def noise_model(t_s: np.ndarray, resid: np.ndarray) -> tuple[float, float]:
     return (0.0, 1.0) if white == 1 else (float(np.exp(np.clip(lt, lo, hi))), white)
 
 
+def _without_gaps(
+    time_s: np.ndarray, field_T: np.ndarray, applied_T: np.ndarray | None, name: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, str]:
+    """The rows with a finite time, field and applied field (if given), the positions (0-based)
+    of the others and a note saying how many and which ("" if none): they were dropped without a
+    word, only the point count showed it."""
+    ok = np.isfinite(time_s) & np.isfinite(field_T)
+    if applied_T is not None:
+        applied_T = np.asarray(applied_T, float)
+        ok &= np.isfinite(applied_T)
+    dropped = np.flatnonzero(~ok)
+    if not dropped.size:
+        return time_s, field_T, applied_T, dropped, ""
+    first = dropped[:DROPPED_SHOWN]
+    more = ", ..." if dropped.size > DROPPED_SHOWN else ""
+    at = ", ".join(f"{time_s[i]:.6g}" if np.isfinite(time_s[i]) else "none" for i in first)
+    clock = f"; t = {at}{more} s on its clock" if np.isfinite(time_s[first]).any() else ""
+    note = (
+        f"{name}: {dropped.size} of {time_s.size} rows have no finite time"
+        f"{' or field' if applied_T is None else ', field or applied field'} (a gap in the logger's record, an "
+        f"empty cell?), left out: row{'s' * (dropped.size > 1)} {', '.join(str(i + 1) for i in first)}"
+        f"{more} (1 = the first data row{clock})"
+    )
+    applied = None if applied_T is None else applied_T[ok]
+    return time_s[ok], field_T[ok], applied, dropped, note
+
+
 def _without_repeats(
     time_s: np.ndarray, field_T: np.ndarray, applied_T: np.ndarray | None, name: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
@@ -631,6 +677,7 @@ def read_series(
     column: str | None = None,
     filename: str | None = None,
     exclude: tuple[str, ...] = (),
+    gaps: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
     """Read a trapped-field series CSV: time (s), field (T), applied field (T) or None, field column.
 
@@ -640,6 +687,7 @@ def read_series(
     ``timestamp``, ``date`` or ``time`` of ISO 8601 date-times (a logger's clock) gives the time
     in s since its first row. With several field
     columns ``column`` says which one; the columns in ``exclude`` (a noise column) are not.
+    With ``gaps`` an empty field cell (a logger's missing reading) is NaN, else an error.
     """
     if isinstance(path_or_bytes, bytes):
         name = filename or "<bytes>"
@@ -721,13 +769,14 @@ def read_series(
     for n, row in zip(lines, rows, strict=True):
         check_width(row, len(names), name, n)
 
-    def col(c: str, required: bool = True) -> np.ndarray:
+    def col(c: str) -> np.ndarray:
         if c in stamps:
             return _seconds(rows, names.index(c), lines, c, name)
         qty = "time" if c == times[0] else "field"
         factor = si_factor(qty, unit_of(c) or "", f"{where}, column {c!r}")
         if qty == "field":
             factor *= MU0  # H (A/m) -> mu0 H (T)
+        required = not (gaps and c == fields[0])
         return factor * numeric_column(rows, names.index(c), lines, c, name, required)
 
     applied = col(applied_name) if applied_name else None

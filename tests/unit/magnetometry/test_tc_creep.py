@@ -14,6 +14,7 @@ from fluxtrap.magnetometry.creep import (
     CreepExtrapolationWarning,
     CreepResidualWarning,
     FieldGrowsWarning,
+    MissingSamplesWarning,
     fit_creep,
     read_series,
     removal_end,
@@ -665,6 +666,34 @@ def test_creep_too_few_points():
     # a log whose clock counts down to the field removal: the refusal shows its times
     with pytest.raises(AnalysisError, match=r"origin \(0 s; the times run -100\.\.-1 s\)"):
         fit_creep(np.array([-100.0, -50.0, -1.0]), np.array([1.0, 0.99, 0.98]))
+
+
+def test_creep_says_which_rows_without_a_value_it_left_out():
+    """Rows with a NaN time or field were dropped without a word (only n_points showed it): now
+    counted and named in the result and its note, the fit that of the series without them, and
+    refused when fewer than 3 rows remain."""
+    t = np.geomspace(10, 1e5, 300)
+    b = A_PUB - B_PUB * np.log(t) + np.random.default_rng(1).normal(0, 1e-4, t.size)
+    gappy_t, gappy_b = t.copy(), b.copy()
+    gappy_b[[5, 6, 100]] = np.nan
+    gappy_t[200] = np.nan
+    with pytest.warns(MissingSamplesWarning, match=r"4 of 300 rows .* rows 6, 7, 101, 201 \(1 = "):
+        fit = fit_creep(gappy_t, gappy_b, origin_s=0.0, source="hall.csv")
+    keep = np.isfinite(gappy_t) & np.isfinite(gappy_b)
+    alone = fit_creep(t[keep], b[keep], origin_s=0.0)
+    assert (fit.a_T, fit.b_T, fit.n_points) == (alone.a_T, alone.b_T, 296)
+    assert fit.n_dropped == 4 and fit.dropped_rows == (6, 7, 101, 201)
+    assert (
+        fit.to_dict()["n_dropped"] == 4
+        and f"t = {t[5]:.6g}, {t[6]:.6g}, {t[100]:.6g}, none s" in fit.warnings[0]
+    )
+    few = np.full(t.size, np.nan)
+    few[:2] = 1.0
+    with (
+        pytest.warns(MissingSamplesWarning),
+        pytest.raises(AnalysisError, match=r"298 of 300 rows .* 2 rows remain, a creep fit needs"),
+    ):
+        fit_creep(t, few, origin_s=0.0, source="hall.csv")
 
 
 def test_creep_of_a_field_that_does_not_change():
