@@ -91,6 +91,44 @@ def test_refused_calibrations_write_nothing(store, fitted):
     assert store.calibrations() == [] and store.simulations() == []
 
 
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.CaseWarning")  # past Tc: not the point
+def test_a_calibrated_heat_run_keeps_its_heat_csv(store, tmp_path):
+    """The fitted case's run came from the calibration's cache without heat.csv (a plain stored
+    simulation keeps it): an adiabatic disk ramped down at 100 T/h, through run_case, the cache
+    and store_calibration, keeps the run's heat.csv byte for byte; a run without heat none."""
+    from types import SimpleNamespace
+
+    from fluxtrap.workflows.calibrate import store_calibration
+    from fluxtrap.workflows.sweep.cache import Cache
+    from fluxtrap.workflows.sweep.runner import run_case
+    from fluxtrap.workflows.sweep.variants import case_key
+
+    from .test_safe_ramp_cli import CASE
+
+    text = (CASE % ("adiabatic", "")).replace('"10 T/h"', '"100 T/h"') + '[mesh]\nsize = "2 mm"\n'
+    (tmp_path / "case.toml").write_text(text)
+    (tmp_path / "hall.csv").write_bytes(HALL)
+    heated = Case.from_toml(tmp_path / "case.toml")
+    quick = Case.from_dict(tomli.loads(QUICK_CASE))
+    result = {"parameters": {"sc.jc_scale": {"value": 1.0, "sigma": 0.1}}, "misfit": {"fits": True}}
+    stored = []
+    for case in (heated, quick):
+        record = run_case(case)
+        Cache(tmp_path / "cache").put(case_key(case), dict(record), {})
+        fitted = SimpleNamespace(cases=[case], fitted_cases=[case])
+        run = SimpleNamespace(calibration=fitted, summary=result)
+        rec = store_calibration(
+            store, run, tmp_path / "case.toml", [tmp_path / "hall.csv"], ["top"], tmp_path / "cache"
+        )
+        stored.append((record, store.simulation(rec.simulation_id)))
+    (heat_run, heat_sim), (quick_run, quick_sim) = stored
+    assert heat_sim.heat_csv == heat_run["heat_csv"].encode() and len(heat_sim.heat) > 5
+    assert heat_sim.heat.max_T_K.max() > 5.1  # the disk warmed: a real heat history
+    assert "heat_csv" not in quick_run and quick_sim.heat_csv == b""
+    (tmp_path / "cache" / f"{case_key(heated)}-heat.csv").unlink()  # its entry is not whole now
+    assert Cache(tmp_path / "cache").get(case_key(heated)) is None
+
+
 def test_migration_0004_calibrations_can_be_taken_back(store_url):
     Store(store_url).engine.dispose()
     cfg = alembic_config(store_url)

@@ -1060,7 +1060,9 @@ class Store:
         result: Mapping[str, Any],
         series: Sequence[tuple[str, bytes, str]],
         *,
-        simulation: tuple[Mapping[str, Any], bytes] | None = None,
+        simulation: tuple[Mapping[str, Any], bytes]
+        | tuple[Mapping[str, Any], bytes, bytes]
+        | None = None,
         name: str | None = None,
         campaign: str | None = None,
         created_by: str | None = None,
@@ -1069,7 +1071,8 @@ class Store:
         case file: ``fitted_toml``):
         ``result`` is calibrate.json; ``series`` the measured files as (filename, bytes, probe),
         each linked to a stored measurement with the same sha256 if there is one; ``simulation``
-        (summary.json, probes.csv bytes) of the fitted case is stored as a simulation and linked.
+        (summary.json, probes.csv bytes and, of a heat run, heat.csv bytes) of the fitted case is
+        stored as a simulation and linked.
         One transaction: nothing is written if any part is refused."""
         if not (isinstance(case, SimulatedCase) and isinstance(fitted, SimulatedCase)):
             raise ValidationError("a calibration's case and fitted case must be Cases")
@@ -1095,7 +1098,8 @@ class Store:
                 sim = m.Simulation(
                     campaign_id=None if c is None else c.id, name=f"{name} (fitted)"[:200],
                     case=fitted.to_si_dict(), case_toml=fitted_toml, case_hash=fitted.key(),
-                    summary=dict(simulation[0]), probes_csv=bytes(simulation[1]), status="done",
+                    summary=dict(simulation[0]), probes_csv=bytes(simulation[1]),
+                    heat_csv=(bytes(simulation[2]) or None) if len(simulation) > 2 else None, status="done",
                     created_by=created_by,
                 )  # fmt: skip
                 s.add(sim)

@@ -270,13 +270,15 @@ def store_calibration(
 ) -> CalibrationRecord:
     """Record ``run`` in ``store``: the case file's text, calibrate.json, the fitted case, the
     measured files' bytes (linked to stored measurements with the same bytes) and the fitted
-    case's simulation from the run's cache (stored as a simulation and linked)."""
+    case's simulation from the run's cache (stored as a simulation and linked, with its heat.csv
+    if the model has heat)."""
     names = list(probes) * len(measured) if len(probes) == 1 else list(probes)
     key = case_key(run.calibration.fitted_cases[0])  # the cache's key of the fitted case
-    hit = Cache(Path(cache_dir)).get(key)
+    cache = Cache(Path(cache_dir))
+    hit = cache.get(key)
     traces = Path(cache_dir) / f"{key}-probes.csv"
     simulation = (
-        (hit.get("summary", {}), traces.read_bytes())
+        (hit.get("summary", {}), traces.read_bytes(), cache.heat_csv(key))
         if hit and hit.get("status") == "done" and traces.is_file()
         else None
     )

@@ -1,4 +1,5 @@
-"""``DIR/cache`` of a sweep: one JSON record and one probes.csv per simulated variant, by case key."""
+"""``DIR/cache`` of a sweep: one JSON record and one probes.csv (and a heat run's heat.csv) per
+simulated variant, by case key."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ BORE_COLUMNS = ("centre_T", "homogeneity_ppm", "drift_ppm_per_h")  # of summary.
 
 
 class Cache:
-    """``DIR/cache``: ``<key>.json`` per simulated variant and ``<key>-probes.csv`` traces."""
+    """``DIR/cache``: ``<key>.json`` per simulated variant, ``<key>-probes.csv`` traces and a
+    heat run's ``<key>-heat.csv``."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -25,13 +27,14 @@ class Cache:
         """The record of ``key``, or None to compute it (again): none, or one that is not whole
         (a damaged or hand-edited file: ``[]`` was an AttributeError, a probe value "x" a
         ValueError in the plot, ``{"status": "done"}`` a done row without values, and a done
-        record without its traces a FileNotFoundError in calibrate)."""
+        record without its traces a FileNotFoundError in calibrate; one whose heat.csv is gone)."""
         try:
             record = json.loads((self.folder / f"{key}.json").read_text())
         except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
             return None
         if not _whole(record) or (
-            record["status"] == "done" and not (self.folder / f"{key}-probes.csv").is_file()
+            record["status"] == "done"
+            and not all((self.folder / f"{key}-{f}.csv").is_file() for f in _files(record))
         ):
             return None
         return record
@@ -43,8 +46,21 @@ class Cache:
         # them: a reader, or a second sweep into the same folder, never sees half of either
         if traces := record.pop("probes_csv", None):
             replacing_text(self.folder / f"{key}-probes.csv", traces)
+        if heat := record.pop("heat_csv", None):
+            replacing_text(self.folder / f"{key}-heat.csv", heat)
+            record["heat"] = True
         record["params"] = {k: str(v) for k, v in params.items()}
         replacing_text(self.folder / f"{key}.json", json.dumps(record, indent=1, default=_plain))
+
+    def heat_csv(self, key: str) -> bytes:
+        """heat.csv of the heat run ``key`` (b"" without a heat model, or none kept)."""
+        path = self.folder / f"{key}-heat.csv"
+        return path.read_bytes() if path.is_file() else b""
+
+
+def _files(record: dict[str, Any]) -> tuple[str, ...]:
+    """The files beside a done record: its traces, and heat.csv if it says it has one."""
+    return ("probes", "heat") if record.get("heat") is True else ("probes",)
 
 
 def _plain(x: Any) -> Any:

@@ -42,7 +42,8 @@ def run_case(
 ) -> dict[str, Any]:
     """Simulate ``case``, for at most ``timeout_s`` (s) and in at most ``memory_mb`` (MiB of
     address space) if given; never raises: ``{"status": "done"|"failed", "error", "traceback",
-    "wall_s", "summary" (``SUMMARY_PARTS`` of the result's summary), "probes_csv"}``, and
+    "wall_s", "summary" (``SUMMARY_PARTS`` of the result's summary), "probes_csv", and
+    "heat_csv" of a heat model's run}``, and
     ``"timed_out": True`` for a run stopped by ``timeout_s``, ``"limited": True`` for one
     stopped by the memory limit or killed (a larger limit may finish either).
 
@@ -128,6 +129,7 @@ def _run_here(case: Case, timeout_s: float | None, catch_memory: bool = True) ->
         if "accuracy" in summary:
             summary["accuracy"] = {k: summary["accuracy"].get(k) for k in ACCURACY_PARTS}
         probes_csv = result.probes_csv().decode()
+        heat_csv = result.heat_csv().decode()
     except Exception as err:  # noqa: BLE001 - recorded, see docstring
         if isinstance(err, MemoryError) and not catch_memory:
             raise
@@ -148,7 +150,7 @@ def _run_here(case: Case, timeout_s: float | None, catch_memory: bool = True) ->
         "wall_s": time.perf_counter() - t0,
         "summary": summary,
         "probes_csv": probes_csv,
-    }
+    } | ({"heat_csv": heat_csv} if heat_csv else {})
 
 
 def run_sweep(
@@ -288,6 +290,7 @@ def _compute(
                 if not (record.get("timed_out") or record.get("limited")):
                     cache.put(v.key, record, v.params)  # a larger limit may finish the others
                 record.pop("probes_csv", None)
+                record.pop("heat_csv", None)
             records[v.key] = record
             failed += record["status"] != "done"
             bar.update(task, advance=1, failed=failed)
