@@ -401,6 +401,43 @@ def test_the_printed_table_reads_at_80_columns(tmp_path, capsys, monkeypatch):
         f"{done.accuracy_estimate:.2%}{reached}",
     ]
     assert rows[0][-1] == "done" and rows[1][2:4] == ["-", "-"] and rows[1][-1] == "failed"
+    # not a terminal: the progress in plain lines (the 45 K variant fails before it runs)
+    assert "sweep: 1 variant to run on 1 worker" in printed
+    assert any(line.startswith("sweep: 1/1 variants done (0 failed), ") for line in printed)
+
+
+def test_a_sweep_says_its_time_left_in_plain_lines_and_what_it_will_take():
+    """A sweep gave no estimate of its time, and off a terminal (a batch job's log) nothing until
+    the end. Ten variants of 10 s on two workers (a fake clock): a line after the first, at most
+    every 30 s (the 7th at 40 s: 17 s left, truly 11 s), and the last, with the time left from the throughput (after 4 of 10 at 22 s:
+    33 s, truly 28 s); before, the time of the variants done before (cache) per round of workers."""
+    import io
+
+    from rich.console import Console
+
+    from fluxtrap.workflows.sweep.runner import SweepProgress, announce
+
+    now = [0.0]
+    log = io.StringIO()
+    with SweepProgress(10, True, Console(file=log, width=40), lambda: now[0], 30.0) as bar:
+        for finish in (10, 10.5, 20, 22, 30, 31, 40, 42, 50, 51):
+            now[0] = finish
+            bar.done(failed=finish == 31)
+    assert log.getvalue().splitlines() == [
+        "sweep: 1/10 variants done (0 failed), 0:00:10 elapsed, about 0:01:30 left",
+        "sweep: 7/10 variants done (1 failed), 0:00:40 elapsed, about 0:00:17 left",
+        "sweep: 10/10 variants done (1 failed), 0:00:51 elapsed",
+    ]
+    now[0] = 22.0
+    bar.count, bar.last, bar.start = 4, 22.0, 0.0
+    assert bar.left_text() == "about 0:00:33 left"
+    now[0] = 40.0  # counts down between finishes, never below 0
+    assert bar.left_text() == "about 0:00:15 left" and SweepProgress(3, False).left_text() == ""
+    assert announce(3, 2, [], None) == "sweep: 3 variants to run on 2 workers"
+    text = announce(300, 2, [40.0, 50.0, 60.0, float("nan")], 600.0)
+    assert "the 3 done before took 50 s each (median): about 2:05:00 in all (a long sweep" in text
+    assert text.endswith("at most 1 d 1:00:00 with the timeout")
+    assert "long sweep" not in announce(10, 2, [50.0], None)
 
 
 def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, capsys):

@@ -34,6 +34,8 @@ KILL_AFTER = 1.5  # a child still running at this many times its time limit is k
 _DAEMON_FLAG = threading.Lock()  # one thread at a time lifts this process's daemon flag
 # kept per variant (the bore without its profiles, the accuracy without its method and levels)
 SUMMARY_PARTS = ("probes", "solver", "bore", "accuracy", "thermal")
+PLAIN_EVERY_S = 30.0  # the least time between two progress lines where the output is not a terminal
+HUGE_S = 3600.0  # a sweep estimated longer than this is said to be long before it starts
 ACCURACY_PARTS = ("target", "estimate", "reached", "note")
 
 
@@ -210,6 +212,7 @@ def run_sweep(
                     timeout_s,
                     memory_mb,
                     security,
+                    [r.get("wall_s") for r in records.values() if r.get("status") == "done"],
                 )  # fmt: skip
             )
         table = results_table(variants, records, cached, axes, rows)
@@ -241,6 +244,138 @@ def _built(
         )
 
 
+def duration_text(seconds: float) -> str:
+    """``seconds`` as h:mm:ss (d h:mm:ss past a day), as rich shows elapsed time."""
+    days, rest = divmod(round(seconds), 86400)
+    h, rest = divmod(rest, 3600)
+    return f"{f'{days} d ' if days else ''}{h}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def time_left_s(elapsed_s: float, done: int, total: int) -> float | None:
+    """Time (s) the sweep still needs: ``elapsed_s`` since its variants were handed to the
+    workers over the ``done`` of ``total`` finished, times those left (None before the first).
+    The workers run in parallel from the start, so this is their throughput, not one variant's
+    time; it over-estimates until the first finish of each worker has come in."""
+    return None if done <= 0 else elapsed_s * (total - done) / done
+
+
+def announce(todo: int, workers: int, walls_s: Sequence[float], timeout_s: float | None) -> str:
+    """What is known of a sweep's time before it starts: ``todo`` variants on ``workers``, the
+    median of the ``walls_s`` (s) of its variants done before (its cache), and the most the
+    ``timeout_s`` (s) allows; a sweep over ``HUGE_S`` by that median is said to be long."""
+    rounds = math.ceil(todo / max(workers, 1))
+    text = (
+        f"sweep: {todo} variant{'s' * (todo != 1)} to run on {workers} worker{'s' * (workers != 1)}"
+    )
+    walls = [w for w in walls_s if isinstance(w, int | float) and math.isfinite(w) and w > 0]
+    if walls:
+        median = sorted(walls)[len(walls) // 2]
+        estimate = rounds * median
+        text += (
+            f"; the {len(walls)} done before took {median:.3g} s each (median): about "
+            f"{duration_text(estimate)} in all"
+        )
+        if estimate > HUGE_S:
+            text += " (a long sweep: Ctrl-C stops it, and the same command goes on from there)"
+    if timeout_s is not None:
+        text += f"; at most {duration_text(rounds * timeout_s)} with the timeout"
+    return text
+
+
+class SweepProgress:
+    """A sweep's progress over ``total`` variants: a rich bar with the time left on a terminal,
+    else a plain line after the first and the last variant and at most every ``every_s`` (s)
+    between (a log file got nothing before the end); nothing unless ``enabled``. ``done(failed)``
+    after each variant."""
+
+    def __init__(
+        self,
+        total: int,
+        enabled: bool = True,
+        console: Any = None,
+        clock: Any = time.monotonic,
+        every_s: float = PLAIN_EVERY_S,
+    ) -> None:
+        from rich.console import Console
+
+        self.console = console or Console()
+        self.total, self.clock, self.every_s = total, clock, every_s
+        self.enabled = enabled
+        self.bar: Any = None
+        self.count = self.failed = 0
+        self.start = self.shown = self.last = clock()
+        if enabled and self.console.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("[bold]sweep"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed"),
+                TimeElapsedColumn(),
+                _left_column(self),
+                console=self.console,
+            )
+            self.task = self.bar.add_task("sweep", total=total, failed=0)
+
+    def __enter__(self) -> SweepProgress:
+        self.start = self.shown = self.last = self.clock()
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def left_text(self) -> str:
+        """The time left, "about h:mm:ss left", from the variants finished so far ("" before the
+        first): the estimate at the last finish, less the time since."""
+        left = time_left_s(self.last - self.start, self.count, self.total)
+        if left is None:
+            return ""
+        return f"about {duration_text(max(left - (self.clock() - self.last), 0.0))} left"
+
+    def done(self, failed: bool) -> None:
+        self.last = self.clock()
+        self.count += 1
+        self.failed += failed
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, failed=self.failed)
+            return
+        now = self.last
+        if self.count in (1, self.total) or now - self.shown >= self.every_s:
+            self.shown = now
+            left = f", {self.left_text()}" if self.count < self.total else ""
+            self.console.print(
+                f"sweep: {self.count}/{self.total} variants done ({self.failed} failed), "
+                f"{duration_text(now - self.start)} elapsed{left}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def _left_column(sweep: SweepProgress) -> Any:
+    """A rich progress column of ``sweep.left_text()``, counting down between finishes."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Left(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(sweep.left_text(), style="progress.remaining")
+
+    return Left()
+
+
 def _compute(
     todo: list[Variant],
     cache: Cache,
@@ -250,51 +385,48 @@ def _compute(
     timeout_s: float | None = None,
     memory_mb: int | None = None,
     security: Any = None,
+    walls_s: Sequence[float] = (),
 ) -> dict[str, dict[str, Any]]:
+    """Run ``todo`` on the cluster, caching each finished record; with ``progress`` what is known
+    of the time before (``announce``, ``walls_s``: the variants' done before) and the progress."""
     from distributed import as_completed
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.console import Console
 
     records: dict[str, dict[str, Any]] = {}
-    columns = (
-        TextColumn("[bold]sweep"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]} failed"),
-        TimeElapsedColumn(),
-    )
-    with (
-        _client(scheduler, workers, security) as client,
-        Progress(*columns, disable=not progress) as bar,
-    ):
-        task = bar.add_task("sweep", total=len(todo), failed=0)
-        futures = {
-            client.submit(
-                run_case, v.case, timeout_s, memory_mb, key=f"fluxtrap-variant-{v.key}"
-            ): v
-            for v in todo
-        }
-        failed = 0
-        for future in as_completed(futures):
-            v = futures[future]
-            try:
-                record = future.result()
-            except Exception as err:  # noqa: BLE001 - the cluster lost it (worker died): not cached
-                record = {
-                    "status": "failed",
-                    "error": f"{type(err).__name__}: {err}",
-                    "wall_s": math.nan,
-                }
-            else:
-                if record.get("limited"):  # killed or out of memory: say which variant
-                    record["error"] = f"{v.name()}: {record['error']}"
-                if not (record.get("timed_out") or record.get("limited")):
-                    cache.put(v.key, record, v.params)  # a larger limit may finish the others
-                record.pop("probes_csv", None)
-                record.pop("heat_csv", None)
-            records[v.key] = record
-            failed += record["status"] != "done"
-            bar.update(task, advance=1, failed=failed)
-            future.release()
+    with _client(scheduler, workers, security) as client:
+        if scheduler:
+            workers = len(client.scheduler_info().get("workers", {})) or 1
+        console = Console()
+        if progress:
+            text = announce(len(todo), workers, walls_s, timeout_s)
+            console.print(text, markup=False, highlight=False, soft_wrap=True)
+        with SweepProgress(len(todo), progress, console) as bar:
+            futures = {
+                client.submit(
+                    run_case, v.case, timeout_s, memory_mb, key=f"fluxtrap-variant-{v.key}"
+                ): v
+                for v in todo
+            }
+            for future in as_completed(futures):
+                v = futures[future]
+                try:
+                    record = future.result()
+                except Exception as err:  # noqa: BLE001 - the cluster lost it (worker died): not cached
+                    record = {
+                        "status": "failed",
+                        "error": f"{type(err).__name__}: {err}",
+                        "wall_s": math.nan,
+                    }
+                else:
+                    if record.get("limited"):  # killed or out of memory: say which variant
+                        record["error"] = f"{v.name()}: {record['error']}"
+                    if not (record.get("timed_out") or record.get("limited")):
+                        cache.put(v.key, record, v.params)  # a larger limit may finish the others
+                    record.pop("probes_csv", None)
+                    record.pop("heat_csv", None)
+                records[v.key] = record
+                bar.done(record["status"] != "done")
+                future.release()
     return records
 
 
