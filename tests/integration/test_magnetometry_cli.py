@@ -616,6 +616,10 @@ def test_creep_origin_in_a_logger_series_and_given(tmp_path, capsys):
     assert fit["origin_from"] == "data" and 5250 <= fit["origin_s"] <= 5250 + tau + 40
     assert fit["b_T"] == pytest.approx(b_true, rel=0.01) and fit["warnings"] == []
     assert "found in the data" in " ".join(text.split())
+    shift = fit["origin_shift_s"]  # the origin's part of the ±, said in the table
+    assert f"b {fit['origin_moves_ab_T'][1]:+.2g} T fitted from {shift:.3g} s earlier" in " ".join(
+        text.split()
+    )
     code, text, err = cli(capsys, "creep", str(series), "--origin", "0 s", "--out", str(out))
     assert code == 0 and "warning: hall.csv [B_T]: the residuals are not noise" in err
     assert json.loads(out.read_text())["origin_from"] == "given"

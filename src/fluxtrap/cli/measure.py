@@ -431,6 +431,12 @@ def creep_command(
             f"correlated over {fit.noise_tau_s:.3g} s ({1 - fit.noise_white:.0%} of its variance): "
             f"1-sigma {fit.sigma_factor:.3g}x that of independent noise",
         )
+    if fit.origin_shift_s > 0:
+        shown.add_row(
+            "origin found: its uncertainty",
+            f"b {fit.origin_moves_ab_T[1]:+.2g} T fitted from {fit.origin_shift_s:.3g} s earlier "
+            "(the relaxation's own start): in the ± above",
+        )
     shown.add_row(f"S = b / B(t0), t0 = {fit.t_start_s:.3g} s", f"{fit.rate(fit.t_start_s):.4g}")
     shown.add_row(f"B at {at_s:.4g} s (T)", f"{fit.field(at_s):.6g} ± {fit.field_sigma(at_s):.2g}")
     shown.add_row(
