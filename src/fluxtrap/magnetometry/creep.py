@@ -479,7 +479,13 @@ def fit_creep(
     tau, white = noise_model(np.exp(ln_t), resid)
     omega_x = x if white == 1 else white * x + (1 - white) * _ou_solve(np.exp(ln_t), tau, x)
     scaled = cov @ (x.T @ omega_x) @ cov * (resid @ resid / dof)
-    cov_ab = np.array([[scaled[1, 1], -scaled[0, 1]], [-scaled[0, 1], scaled[0, 0]]])
+    # the noise's scale is estimated from the residuals: a 1-sigma of Student's t with dof degrees
+    # of freedom, so that it covers 68% (3, 4 and 6 points: 51%, 58% and 61% of 2000 seeds)
+    from scipy.stats import norm
+    from scipy.stats import t as student
+
+    wide = float(student.ppf(norm.cdf(1.0), dof)) ** 2
+    cov_ab = wide * np.array([[scaled[1, 1], -scaled[0, 1]], [-scaled[0, 1], scaled[0, 0]]])
     shift, moved = 0.0, np.zeros(2)
     if origin_from == "data":
         # the relaxation a - b ln(1 + t/tau) from the ramp's true end is a - b ln t from tau before
