@@ -524,7 +524,7 @@ def test_sweep_on_two_workers_records_failure_and_resumes_from_cache(tmp_path, c
 
 
 def test_a_simulation_that_fails_on_a_worker_is_recorded_and_retried_on_request(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, capsys
 ):
     """A valid variant whose solve raises on the worker: recorded as failed with its error, cached as
     failed (a plain re-run does not repeat it), and run again with ``retry_failed``. The cluster runs
@@ -575,10 +575,15 @@ def test_a_simulation_that_fails_on_a_worker_is_recorded_and_retried_on_request(
             out=out,
             scheduler=cluster.scheduler_address,
             retry_failed=True,
-            progress=False,
+            progress=True,
             memory_mb=None,
         )
     assert (retried.computed, retried.cached, retried.failed) == (1, 1, 0)
+    # the scheduler's one worker, and the time the variant done before took (its cache)
+    wall = first.table.set_index("radius_mm").loc[6, "wall_s"]
+    printed = capsys.readouterr().out
+    assert f"sweep: 1 variant to run on 1 worker; the 1 done before took {wall:.3g} s" in printed
+    assert "sweep: 1/1 variants done (0 failed)" in printed
     assert (retried.table["status"] == "done").all()
 
 

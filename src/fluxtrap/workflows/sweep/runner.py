@@ -394,10 +394,10 @@ def _compute(
 
     records: dict[str, dict[str, Any]] = {}
     with _client(scheduler, workers, security) as client:
-        if scheduler:
-            workers = len(client.scheduler_info().get("workers", {})) or 1
         console = Console()
         if progress:
+            if scheduler:  # the cluster's workers now (an adaptive one may start more)
+                workers = len(client.scheduler_info().get("workers", {})) or 1
             text = announce(len(todo), workers, walls_s, timeout_s)
             console.print(text, markup=False, highlight=False, soft_wrap=True)
         with SweepProgress(len(todo), progress, console) as bar:
