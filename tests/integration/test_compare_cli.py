@@ -65,6 +65,20 @@ def test_compare_prints_the_table_and_writes_json_and_png(files, tmp_path, capsy
     assert code == 0 and "summary.json: not JSON; no discretization error shown" in err
 
 
+def test_a_rate_far_past_the_data_is_said_to_be_extrapolated(files, tmp_path, capsys):
+    """--at 300 d on a comparison ending at 5e4 s printed both decay rates 2.7 decades past the
+    data without a word (creep warns of the same); --at 3 d, within a decade, stays quiet."""
+    meas, run = files
+    out = tmp_path / "cmp"
+    code, _, err = cli(capsys, "compare", str(meas), str(run), "--at", "300 d", "--out", str(out))
+    assert code == 0 and err.count("warning: ") == 1, err
+    assert "warning: hall.csv [measured]: t = 2.592e+07 s = 300 d (--at) lies 2.71 decades" in err
+    assert json.loads((out / "compare.json").read_text())["at_extrapolated"].startswith("hall.csv")
+    code, _, err = cli(capsys, "compare", str(meas), str(run), "--at", "3 d", "--out", str(out))
+    assert code == 0 and "warning" not in err, err
+    assert json.loads((out / "compare.json").read_text())["at_extrapolated"] == ""
+
+
 def test_compare_interrupted_while_drawing_keeps_the_earlier_pair(
     files, tmp_path, capsys, monkeypatch
 ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +22,7 @@ from fluxtrap.cli.common import (
     out_dir,
     store_from,
     time_after_origin,
+    visible,
 )
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.inputs import read_bytes
@@ -154,6 +156,9 @@ def compare_command(
         probe=name,
         source=measured_csv.name,
     )
+    # a rate read off the fits where nothing was measured is said, as creep says it
+    if at_note := c.measured_fit.extrapolation(c.at_s, "--at"):
+        print(f"warning: {visible(at_note)}", file=sys.stderr)
     console.print(
         f"{measured_csv.name} ({col}) against {sim_name} probe {name}: {c.t_s.size} points over "
         f"t = {c.t_start_s:.4g}..{c.t_end_s:.4g} s after the applied field reached its final value "
@@ -184,7 +189,7 @@ def compare_command(
         from fluxtrap.magnetometry import plots
 
         summary = c.to_dict() | {"measured_file": str(measured_csv), "measured_column": col,
-                                 "simulation": sim_name,
+                                 "simulation": sim_name, "at_extrapolated": at_note,
                                  "simulation_max_error_T": error}  # fmt: skip
         # both or neither: a Ctrl-C while the figure was drawn left a new json by the old png
         with claimed(out), staged_folder(out, owned=("compare.json", "compare.png")) as stage:
