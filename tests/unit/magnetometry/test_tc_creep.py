@@ -115,7 +115,10 @@ def test_a_linear_transition_is_read_off_the_data(width_K, noise):
     width by hand. The logistic fit left the transition's points out as outliers and said 33.21
     +- 1400 K for 30.8 K, or refused a clean sweep as 'not significant'; now Tc is read off the
     data within 0.05 K (and 3 sigma), the switch named. Over 30 repeats of the 8 K ramp at 1e-9
-    the stated 1-sigma is the scatter's within 30% (measured 0.0066 vs 0.0062 K)."""
+    the read had used the logistic's normal-state line, tilted by its misfit: Tc 0.0072 K low on
+    average, scatter 0.0062 K, 13 of 30 within their 1-sigma; on the data's own line (and its
+    spread in the 1-sigma) 0.0002 K low, scatter 0.00055 K, 29 of 30, the 1-sigma 1.7x the
+    scatter."""
     from fluxtrap.magnetometry.tc import TcStructureWarning
 
     t = np.linspace(5, 60, 221)
@@ -130,8 +133,33 @@ def test_a_linear_transition_is_read_off_the_data(width_K, noise):
     for res in fits:
         assert res.tc_K == pytest.approx(hand, abs=min(0.05, max(3 * res.tc_err_K, 0.01)))
     if len(fits) > 1:
-        tcs = [f.tc_K for f in fits]
-        assert np.median([f.tc_err_K for f in fits]) == pytest.approx(np.std(tcs), rel=0.3)
+        off, err = np.array([f.tc_K - hand for f in fits]), np.array([f.tc_err_K for f in fits])
+        assert abs(np.mean(off)) < 0.001 and np.mean(np.abs(off) < err) >= 0.8
+        assert np.all(np.abs(off) < 3 * err) and np.median(err) < 2.5 * np.std(off)
+
+
+def test_tc_read_off_the_data_has_the_normal_state_lines_spread_in_its_error_bar():
+    """An 8 K linear ramp under noise 1/200 of its step on a sloped background (2e-10 A m^2/K),
+    5-50 K: Tc read off the data (90 % shielded at 38 - 0.9 x 8 = 30.8 K by hand). On the
+    logistic's tilted normal-state line the read sat 0.096 K low and 6 of 24 reads lay within
+    their 1-sigma (0.075 K; 23 within 2); on the data's own line, with that line's 1-sigma and
+    its change over half the reach in the +-, 0.019 K low (scatter 0.041 K), 17 of 24 within
+    1-sigma (0.075 K), 23 within 2."""
+    t = np.linspace(5, 50, 180)
+    offsets = []
+    for seed in range(40):
+        m = -1e-5 * np.clip((38 - t) / 8, 0, 1) + 1e-8 + 2e-10 * (t - 38)
+        m = m + np.random.default_rng(seed).normal(0, 5e-8, t.size)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            (res,) = tc_from_table(mt_table(t, m))
+        if any("not logistic-shaped" in str(w.message) for w in said):
+            offsets.append((res.tc_K - 30.8, res.tc_err_K))
+    off, err = np.array(offsets).T
+    assert off.size >= 20 and abs(np.mean(off)) < 0.04
+    assert np.mean(np.abs(off) < err) >= 0.6 and np.mean(np.abs(off) < 2 * err) >= 0.9
+    assert np.all(np.abs(off) < 3 * err)
+    assert np.median(err) < 3 * np.std(off)  # honest, not a blanket
 
 
 @pytest.mark.parametrize("noise", [1e-9, 1e-8])
