@@ -752,6 +752,12 @@ def test_measure_add_of_an_mt_curve_fills_the_tc_objective(tmp_path, capsys):
         )
         assert code == 2 and message in err, (args, err)
     assert len(Store(db).measurements("tc campaign", with_content=False)) == 1
+    # derived again from the stored bytes (`measure derive`): the same Tc, fits and 1-sigma
+    code, out, err = cli(capsys, "measure", "derive", "-c", "tc campaign", "--db", db)
+    assert code == 0 and f"ZFC: Tc = {sample.objectives['tc']:.2f}" in out, err
+    again = Store(db).curves(measurement.id)
+    assert [c.settings for c in again] == [c.settings for c in curves]
+    assert Store(db).sample("tc campaign", "T1").objective_errors == sample.objective_errors
 
 
 def test_rows_without_a_moment_in_an_mt_file_are_named(tmp_path, capsys):
@@ -842,3 +848,105 @@ def test_measure_add_of_an_mt_file_with_repeated_rows_says_so_once(tmp_path, cap
     (measurement,) = Store(db).measurements("tc", "T1", with_content=False)
     for curve in Store(db).curves(measurement.id):
         assert any(note in w for w in curve.settings["warnings"])
+
+
+def _age(db: str, factor: float) -> None:
+    """Make the stored curves and objective errors look like an older analysis's: every Jc
+    1-sigma (curve and objective) times ``factor`` (noise-only error bars were ~0.1x)."""
+    from fluxtrap.store import models as m
+
+    with Store(db).transaction() as s:
+        for cv in s.query(m.Curve).filter(m.Curve.kind == "jc"):
+            cv.columns = {
+                **cv.columns,
+                "Jc_err_A_m2": [v * factor for v in cv.columns["Jc_err_A_m2"]],
+            }
+        for x in s.query(m.Sample):
+            x.objective_errors = {k: v * factor for k, v in (x.objective_errors or {}).items()}
+
+
+def test_measure_derive_refreshes_stored_curves_from_the_stored_files(capsys, db, loop_file):
+    """Curves stored by an older analysis kept its error bars (noise only: ~0.1x) until the
+    file was added again by hand (a second copy of its bytes). `measure derive` derives every
+    stored measurement again from its stored bytes, edges and loop: the curves and the
+    objective's 1-sigma are the current analysis's, the value kept, the raw file and the
+    measurement id unchanged, no curve doubled."""
+    add = ("measure", "add", "--db", db, "-c", NAME, "-s", "B2", str(loop_file), *EDGES)
+    assert cli(capsys, *add)[0] == 0
+    store = Store(db)
+    (rec,) = store.measurements(NAME, "B2")
+    fresh = {cv.kind: cv.columns for cv in store.curves(rec.id)}
+    value = store.sample(NAME, "B2").objectives["jc_3T"]
+    err = store.sample(NAME, "B2").objective_errors["jc_3T"]
+    _age(db, 0.1)
+    assert store.sample(NAME, "B2").objective_errors["jc_3T"] == pytest.approx(0.1 * err)
+    code, out, e = cli(capsys, "measure", "derive", "--db", db, "-c", NAME)
+    assert code == 0, e
+    assert f"measurement {rec.id} (B2_mh_5K.dat, B2) derived again" in out
+    assert "jc_3T = " in out and "derived 1 measurement(s) again" in out
+    (again,) = store.measurements(NAME, "B2")
+    assert again.id == rec.id and again.content == loop_file.read_bytes()
+    curves = store.curves(rec.id)
+    assert sorted(cv.kind for cv in curves) == sorted(fresh)
+    for cv in curves:
+        for name, col in fresh[cv.kind].items():
+            np.testing.assert_allclose(np.array(cv.columns[name], float), np.array(col, float))
+    x = store.sample(NAME, "B2")
+    assert x.objectives["jc_3T"] == value and x.objective_errors["jc_3T"] == pytest.approx(err)
+
+
+def test_measure_derive_keeps_a_value_read_differently_unless_replace(capsys, db, loop_file):
+    add = ("measure", "add", "--db", db, "-c", NAME, "-s", "B2", str(loop_file), *EDGES)
+    assert cli(capsys, *add)[0] == 0
+    store = Store(db)
+    value = store.sample(NAME, "B2").objectives["jc_3T"]
+    store.set_objectives(NAME, "B2", {"jc_3T": "2e4 A/cm^2"}, replace=True)
+    code, out, e = cli(capsys, "measure", "derive", "--db", db, "-c", NAME, "-s", "B2")
+    assert code == 0, e
+    assert "jc_3T kept at 2e+04 A/cm²: derived again it reads" in " ".join(out.split())
+    assert store.sample(NAME, "B2").objectives["jc_3T"] == pytest.approx(2e8)
+    code, out, e = cli(capsys, "measure", "derive", "--db", db, "-c", NAME, "--replace")
+    assert code == 0 and "jc_3T replaced: was 2e+04 A/cm²" in out, out
+    assert store.sample(NAME, "B2").objectives["jc_3T"] == value
+
+
+@pytest.mark.parametrize("failure", ["interrupted", "refused"])
+def test_measure_derive_stopped_or_refused_writes_nothing(
+    capsys, db, loop_file, monkeypatch, failure
+):
+    """Stopped while writing the second curve (Ctrl-C), or one file that the analysis now
+    refuses (its stored edges 1000x too small: mm taken for m), the store is as it was: every
+    curve and error bar the older analysis's, said so."""
+    from fluxtrap.store import models as m
+    from fluxtrap.store import store as store_module
+
+    add = ("measure", "add", "--db", db, "-c", NAME, "-s", "B2", str(loop_file), *EDGES)
+    assert cli(capsys, *add)[0] == 0
+    _age(db, 0.1)
+    store = Store(db)
+    (rec,) = store.measurements(NAME, "B2")
+    before = {cv.kind: cv.columns for cv in store.curves(rec.id)}
+    errors = store.sample(NAME, "B2").objective_errors
+    if failure == "interrupted":
+        calls = []
+        check = store_module._check_columns
+
+        def stop(curve):
+            calls.append(curve)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            check(curve)
+
+        monkeypatch.setattr(store_module, "_check_columns", stop)
+    else:
+        with store.transaction() as s:
+            meas = s.get(m.Measurement, rec.id)
+            meas.meta = {**meas.meta, "sample_edges_m": [5e-7, 1.2e-6, 2.8e-6]}
+    code, out, e = cli(capsys, "measure", "derive", "--db", db, "-c", NAME)
+    assert code != 0
+    if failure == "interrupted":
+        assert "interrupted: measure derive" in e
+    else:
+        assert f"measurement {rec.id} (B2_mh_5K.dat, sample 'B2'): " in e and "nothing written" in e
+    assert {cv.kind: cv.columns for cv in store.curves(rec.id)} == before
+    assert store.sample(NAME, "B2").objective_errors == errors

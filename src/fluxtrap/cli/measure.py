@@ -586,6 +586,66 @@ def measure_add(
         console.print(f"  {name} not set: {why}", style="yellow")
 
 
+@measure_app.command("derive")
+@interruptible("measure derive")
+def measure_derive(
+    campaign: CampaignOption,
+    sample: Annotated[str | None, typer.Option("--sample", "-s", help="Only this sample.")] = None,
+    ids: Annotated[
+        list[int] | None, typer.Option("--id", help="Only this measurement id; repeat.")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who derived them.", callback=who)] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="Set objective values that the new analysis reads differently."
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Derive stored measurements again from their stored files with this version's analysis
+    (the edges, loop and columns they were stored with): their curves and error bars are
+    replaced, the samples' objective errors refreshed; a value read differently is kept unless
+    --replace. All or nothing."""
+    from fluxtrap.workflows.measurements import rederive_measurements
+
+    store = store_from(db)
+    with _printed_warnings():
+        done = rederive_measurements(
+            store, campaign, sample, ids or (), replace=replace, changed_by=by
+        )
+    if not done:
+        console.print(f"no stored measurements in {campaign}" + (f" of {sample}" if sample else ""))
+        return
+    spec = store.campaign(campaign)
+    for r in done:
+        rec = r.record
+        said = (
+            repr(r.jc)
+            if r.jc is not None
+            else ", ".join(f"{t.sweep}: Tc = {t.tc_K:.2f} ± {t.tc_err_K:.2g} K" for t in r.tc)
+        )
+        console.print(f"measurement {rec.id} ({rec.filename}, {rec.sample}) derived again: {said}")
+        for name, value in r.objectives.items():
+            o = spec.objective(name)
+            console.print(
+                f"  {name} = {objective_cell(value, o, r.errors.get(name))} {o.shown_unit}"
+            )
+            if name in r.replaced:
+                old, old_err = r.replaced[name]
+                console.print(
+                    f"  {name} replaced: was {objective_cell(old, o, old_err)} {o.shown_unit}"
+                )
+        for name, (old, new) in r.kept.items():
+            o = spec.objective(name)
+            console.print(
+                f"  {name} kept at {objective_cell(old, o)} {o.shown_unit}: derived again it reads "
+                f"{objective_cell(new, o)} (--replace to set it)",
+                style="yellow",
+            )
+    console.print(f"derived {len(done)} measurement(s) again; their raw files are unchanged")
+
+
 @measure_app.command("list")
 @interruptible("measure list")
 def measure_list(

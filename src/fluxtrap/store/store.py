@@ -552,6 +552,58 @@ class Store:
             s.flush()
             return _measurement_record(meas, campaign, len(content), with_content=False)
 
+    def rederive(
+        self,
+        campaign: str,
+        derived: Mapping[int, tuple[Mapping[str, Any], Sequence[CurveData]]],
+        objectives: Mapping[str, tuple[Mapping[str, float], Mapping[str, float]]] | None = None,
+        *,
+        changed_by: str | None = None,
+    ) -> None:
+        """Store measurements' curves derived again from their stored files, in one transaction
+        (interrupted: nothing changed): ``derived`` maps a measurement id of ``campaign`` to its
+        new metadata (merged over the stored) and curves (replacing the stored ones); the raw
+        file is kept byte for byte. ``objectives`` maps a sample label to the values and 1-sigma
+        (SI) to set on it (the caller decided which to replace), each value that changes set
+        by ``changed_by``; a failed sample's are left alone."""
+        check_who(changed_by, "changed_by")
+        with self.transaction() as s:
+            c = _campaign(s, campaign)
+            for mid, (metadata, curves) in derived.items():
+                meas = s.get(m.Measurement, mid)
+                if meas is None or meas.sample.campaign_id != c.id:
+                    raise NotFoundError(f"no measurement {mid} in campaign {campaign!r}")
+                meta = {**meas.meta, **metadata}
+                meas.meta = check_metadata(meta, f"measurement file {meas.filename[:40]!r}")
+                for old in list(meas.curves):
+                    s.delete(old)
+                meas.curves.clear()
+                for curve in curves:
+                    _check_columns(curve)
+                    meas.curves.append(
+                        m.Curve(
+                            kind=curve.kind,
+                            method=curve.method,
+                            settings=dict(curve.settings),
+                            columns={
+                                k: [None if v is None else float(v) for v in vs]
+                                for k, vs in curve.columns.items()
+                            },
+                        )
+                    )
+            for label, (values, errors) in (objectives or {}).items():
+                x = _sample(s, c, label, for_update=True)
+                if not values or x.status == "failed":
+                    continue
+                where = f"sample {label!r}"
+                checked = _spec(c).check_objectives(values, where=where)
+                errs = _check_errors(errors, checked, where)
+                changed = [k for k, v in checked.items() if x.objectives.get(k) != v]
+                x.objectives = {**x.objectives, **checked}
+                x.objective_errors = {**_without(x.objective_errors, checked), **errs}
+                x.objective_set_by = _set_by(x.objective_set_by, changed, changed_by)
+            s.flush()
+
     def measurements(
         self,
         campaign: str,

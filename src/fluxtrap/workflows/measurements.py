@@ -1,17 +1,19 @@
 """Record a measurement: derive Jc(B) from an M(H) loop file's bytes (or Tc from an M(T) file's),
 read the campaign's objectives off it, and store the file, its curves and the objectives in one
 transaction (a file that cannot be analysed writes nothing). The one path of ``fluxtrap measure
-add``, the web upload and the demo.
+add``, the web upload and the demo. ``rederive_measurements`` derives stored measurements again
+from their stored files with the current analysis (``fluxtrap measure derive``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.errors import ValidationError
+from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.pipeline import (
     derive,
@@ -22,7 +24,7 @@ from fluxtrap.magnetometry.pipeline import (
     tc_objectives,
 )
 from fluxtrap.magnetometry.tc import TcResult
-from fluxtrap.store import CurveData, MeasurementRecord, Store
+from fluxtrap.store import CurveData, MeasurementRecord, SampleRecord, Store
 from fluxtrap.store.store import FAILED_SAMPLE
 
 
@@ -122,3 +124,111 @@ def record_measurement(
         replace=replace,
     )
     return RecordedMeasurement(rec, jc, metadata, objectives, skipped, tc, errors, replaced)
+
+
+@dataclass(frozen=True)
+class RederivedMeasurement:
+    """A stored measurement (``record``, as it was) derived again: its ``jc`` curve or ``tc``
+    results, the ``objectives`` and 1-sigma ``errors`` (SI) written to its sample (values equal
+    to the stored ones: their errors refreshed), those ``replaced`` (name -> the stored value and
+    1-sigma) and those ``kept`` (name -> (stored, re-derived): a different value, not asked to
+    replace)."""
+
+    record: MeasurementRecord
+    jc: JcCurve | None = field(repr=False)
+    tc: tuple[TcResult, ...]
+    objectives: dict[str, float]
+    errors: dict[str, float]
+    replaced: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+    kept: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def rederive_measurements(
+    store: Store,
+    campaign: str,
+    sample: str | None = None,
+    ids: Collection[int] = (),
+    *,
+    replace: bool = False,
+    changed_by: str | None = None,
+) -> list[RederivedMeasurement]:
+    """Derive the campaign's stored measurements (one sample's, or those of ``ids``) again from
+    their stored files with the settings they were stored with (edges, loop temperature, the
+    columns read, forced), replace their curves and metadata, and refresh their samples'
+    objectives: a value equal to the stored one gets the new 1-sigma, a missing one is set, a
+    different one is kept unless ``replace``. Everything is derived before one transaction
+    writes it: a file the current analysis refuses (named with its measurement id), an
+    interruption or a failed write leaves the store as it was."""
+    records = store.measurements(campaign, sample)
+    if ids:
+        missing = sorted(set(ids) - {r.id for r in records})
+        if missing:
+            where = f"sample {sample!r} of " if sample else ""
+            raise NotFoundError(
+                f"no measurement {', '.join(map(str, missing))} in {where}campaign {campaign!r}"
+            )
+        records = [r for r in records if r.id in set(ids)]
+    spec = store.campaign(campaign)
+    settings = store.curve_settings([r.id for r in records])
+    samples: dict[str, SampleRecord] = {}
+    now: dict[str, dict[str, float]] = {}  # each sample's values as this run leaves them
+    done, derived, written = [], {}, {}
+    for rec in records:
+        x = samples.setdefault(rec.sample, store.sample(campaign, rec.sample))
+        values = now.setdefault(rec.sample, dict(x.objectives))
+        try:
+            metadata, curves, jc, tc, objectives = _derive_again(
+                rec, settings.get(rec.id, []), spec
+            )
+        except FluxtrapError as err:
+            raise type(err)(
+                f"measurement {rec.id} ({rec.filename}, sample {rec.sample!r}): {err}; "
+                "nothing written"
+            ) from err
+        errors = objective_errors(spec, objectives, jc, tc)
+        setting, replaced, kept = {}, {}, {}
+        for name, value in objectives.items():
+            old = values.get(name)
+            if old is not None and not math.isclose(old, value, rel_tol=1e-9, abs_tol=0.0):
+                if not replace:
+                    kept[name] = (old, value)
+                    continue
+                replaced[name] = (old, x.objective_errors.get(name))
+            setting[name] = value
+        if x.status == "failed":
+            setting, replaced = {}, {}
+        values.update(setting)
+        errors = {k: v for k, v in errors.items() if k in setting}
+        vals, errs = written.setdefault(rec.sample, ({}, {}))
+        vals.update(setting)
+        errs.update(errors)
+        derived[rec.id] = (
+            metadata,
+            [CurveData(c.kind, c.method, c.settings, c.columns) for c in curves],
+        )
+        done.append(RederivedMeasurement(rec, jc, tc, setting, errors, replaced, kept))
+    store.rederive(campaign, derived, written, changed_by=changed_by)
+    return done
+
+
+def _derive_again(rec: MeasurementRecord, settings: list[dict[str, Any]], spec: CampaignSpec):
+    """(metadata, curves, jc, tc, objectives) of stored measurement ``rec`` derived again from
+    its bytes with what it was stored with (``settings``: its curves')."""
+    meta = rec.metadata
+    columns = meta.get("columns") or None
+    if rec.kind == "mt_curve":
+        metadata, curves, tc = derive_tc(rec.content, rec.filename, columns=columns)
+        return metadata, curves, None, tc, tc_objectives(spec, tc, metadata["field_T"])[0]
+    edges = meta.get("sample_edges_m")
+    if not (isinstance(edges, list) and len(edges) == 3):
+        raise ValidationError("its stored metadata holds no sample edges (sample_edges_m)")
+    metadata, curves, jc = derive(
+        rec.kind,
+        rec.content,
+        rec.filename,
+        *map(float, edges),
+        temperature_K=meta.get("temperature_K"),
+        columns=columns,
+        force=any(s.get("forced") for s in settings),
+    )
+    return metadata, curves, jc, (), objective_values(spec, jc)
