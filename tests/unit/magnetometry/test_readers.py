@@ -281,6 +281,30 @@ def test_csv_by_units_and_by_mapping():
 
 
 @pytest.mark.parametrize(
+    ("column", "said"),
+    [
+        ("T (C)", "the unit 'C', not a temperature's; give it in K ('C' is the coulomb; degC"),
+        ("Temperature", "no unit; name it with its unit, e.g. 'T (K)', or map it: temperature="),
+        ("Temp. [V]", "the unit 'V', not a temperature's; give it in K"),
+    ],
+)
+def test_a_column_named_as_the_temperature_without_a_temperature_unit_is_named(column, said):
+    """A loop's CSV with "T (C)" (C read as the coulomb) or "Temperature" (no unit) was read
+    without its temperatures, without a word of why: `jc` said 'Jc(B) at an unknown temperature'
+    and measure add set no objective at 5 K. Refused naming the column; mapped, it is read."""
+    content = f"H (Oe),m (emu),{column}\n0,0,5\n1000,2e-3,5\n".encode()
+    with pytest.raises(InputFileError) as refused:
+        read(content, filename="loop.csv")
+    assert str(refused.value).startswith(f"loop.csv, line 1, column {column!r}: named as the ")
+    assert said in str(refused.value)
+    mapped = read(content, filename="loop.csv", columns={"temperature": f"{column} [K]"})
+    np.testing.assert_allclose(mapped.temperature_K, [5, 5])
+    # a time column and a column named otherwise are no temperature
+    table = read(b"H (Oe),m (emu),Time,T_set\n0,0,1,5\n1000,2e-3,2,5\n", filename="x.csv")
+    assert not np.isfinite(table.temperature_K).any()
+
+
+@pytest.mark.parametrize(
     ("column", "kind", "per"),
     [
         ("M (emu/g)", "mass magnetization", "mass"),

@@ -195,6 +195,8 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
             f"needs the moment: give it in emu or A m^2 (the {kind} times the sample's "
             f"{per[kind]}), or map a moment column"
         )
+    if "temperature" not in out:
+        _check_no_temperature(names, taken, where)
     for qty in ("field", "moment"):
         if qty not in out:
             raise InputFileError(
@@ -203,3 +205,27 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
                 "or give a column mapping"
             )
     return out
+
+
+# a column named as the temperature: "T", "Temp.", "Temperature", with a unit or without one
+TEMPERATURE_NAME = re.compile(r"\s*(T|Temp\.?|Temperature)\s*([(\[][^()\[\]]*[)\]])?\s*$", re.I)
+
+
+def _check_no_temperature(names: list[str], taken: set[int], where: str) -> None:
+    """InputFileError for a column named as the temperature (``TEMPERATURE_NAME``) whose unit
+    is missing or no temperature's, where no column was read as one: it was left out without a
+    word ("T (C)", C the coulomb: a loop at 5 K had read 'at an unknown temperature')."""
+    for i, col in enumerate(names):
+        if i in taken or not TEMPERATURE_NAME.fullmatch(col):
+            continue
+        unit = unit_of(col)
+        if unit is None:
+            fix = f"name it with its unit, e.g. 'T (K)', or map it: temperature=\"{col} [K]\""
+        else:  # another unit: "C", the coulomb, is degC written short
+            fix = "give it in K" + (
+                " ('C' is the coulomb; degC values need +273.15)" * (unit == "C")
+            )
+        said = "no unit" if unit is None else f"the unit {unit!r}, not a temperature's"
+        raise InputFileError(
+            f"{where}, column {col!r}: named as the temperature but has {said}; {fix}"
+        )
