@@ -1008,12 +1008,15 @@ def test_tc_of_a_sweep_in_celsius_is_refused():
 
 def test_tc_of_a_table_without_a_temperature_column_says_so():
     """'Temperature (C)' (coulomb to pint) is not read as a temperature: the error named a
-    "temperature span nan K" after a numpy All-NaN warning; now it says no column gave temperatures."""
+    "temperature span nan K" after a numpy All-NaN warning; now the reader refuses it naming the
+    column, and a table whose columns give no temperature is told so by split_sweeps."""
     t, m = synthetic_mt().temperature_K, synthetic_mt().moment_Am2
-    csv = "Temperature (C),Magnetic Field (Oe),Moment (emu)\n" + "\n".join(
-        f"{a:.6g},100,{b * 1e3:.6g}" for a, b in zip(t, m, strict=True)
-    )
-    table = read(csv.encode(), filename="mt.csv")
+    rows = "\n".join(f"{a:.6g},100,{b * 1e3:.6g}" for a, b in zip(t, m, strict=True))
+    with pytest.raises(InputFileError, match=r"column 'Temperature \(C\)': named as the temp"):
+        read(
+            f"Temperature (C),Magnetic Field (Oe),Moment (emu)\n{rows}".encode(), filename="mt.csv"
+        )
+    table = read(f"Sensor (C),Magnetic Field (Oe),Moment (emu)\n{rows}".encode(), filename="mt.csv")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(
