@@ -143,8 +143,8 @@ def test_tc_read_off_the_data_has_the_normal_state_lines_spread_in_its_error_bar
     5-50 K: Tc read off the data (90 % shielded at 38 - 0.9 x 8 = 30.8 K by hand). On the
     logistic's tilted normal-state line the read sat 0.096 K low and 6 of 24 reads lay within
     their 1-sigma (0.075 K; 23 within 2); on the data's own line, with that line's 1-sigma and
-    its change over half the reach in the +-, 0.019 K low (scatter 0.041 K), 17 of 24 within
-    1-sigma (0.075 K), 23 within 2."""
+    its change over half the reach in the +-, 0.004 K low (scatter 0.033 K), 20 of 24 within
+    1-sigma (0.046 K), 24 within 2."""
     t = np.linspace(5, 50, 180)
     offsets = []
     for seed in range(40):
@@ -156,8 +156,8 @@ def test_tc_read_off_the_data_has_the_normal_state_lines_spread_in_its_error_bar
         if any("not logistic-shaped" in str(w.message) for w in said):
             offsets.append((res.tc_K - 30.8, res.tc_err_K))
     off, err = np.array(offsets).T
-    assert off.size >= 20 and abs(np.mean(off)) < 0.04
-    assert np.mean(np.abs(off) < err) >= 0.6 and np.mean(np.abs(off) < 2 * err) >= 0.9
+    assert off.size >= 20 and abs(np.mean(off)) < 0.02
+    assert np.mean(np.abs(off) < err) >= 0.7 and np.mean(np.abs(off) < 2 * err) >= 0.95
     assert np.all(np.abs(off) < 3 * err)
     assert np.median(err) < 3 * np.std(off)  # honest, not a blanket
 
@@ -310,6 +310,34 @@ def test_transition_added_to_a_real_sweep(name, tc_mid, mpms_file):
     for criterion in ("shielded", "normal"):
         (res,) = tc_from_table(table, criterion=criterion)[:1]
         assert res.tc_K == pytest.approx(expected_tc(criterion, mid=tc_mid, width=1.0), abs=0.1)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["mpms3_vsm_zfc_sample4_100Oe.dat", "mpms3_vsm_mt_film-A2481_100Oe_zfc-warming.dat"],
+)
+def test_two_phases_on_a_real_background_are_read_with_an_honest_error_bar(name, mpms_file):
+    """Two phases' steps (60 % at 36 K, w 0.5 K; 40 % at 20 K, w 1 K) 20x and 100x the real
+    sweep's own 1-99% range: 90 % of the whole shielding at 18.90 K (by root finding), read off
+    the data. On the logistic's tilted line, its onset read at 53.6 K for 39 K over the powder's
+    Curie background, then on a line from there, Tc was 0.047 K low +- 0.011 (4.3 sigma); the
+    ends read again on the data's line, its curvature and the plateau's tilt in the +-: within
+    2 sigma (measured 0.2-1.7)."""
+    from scipy.optimize import brentq
+    from scipy.special import expit
+
+    sweep = split_sweeps(read(mpms_file(name)))[0]
+    t, m = sweep.temperature_K, sweep.moment_Am2
+
+    def shield(x):
+        return 0.6 * expit((36 - x) / 0.5) + 0.4 * expit(20 - x)
+
+    truth = brentq(lambda x: shield(x) - 0.9, 10, 30)
+    for factor in (20, 100):
+        step = factor * np.ptp(np.percentile(m, [1, 99]))
+        with pytest.warns(TcStructureWarning, match="not logistic-shaped"):
+            (res,) = tc_from_table(mt_table(t, m - step * shield(t), name=name))[:1]
+        assert abs(res.tc_K - truth) < 2 * res.tc_err_K < 0.3, (factor, res.tc_K, res.tc_err_K)
 
 
 def test_tcs_error_bar_holds_a_real_background_curved_under_the_step(mpms_file):
