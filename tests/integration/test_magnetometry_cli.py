@@ -865,12 +865,15 @@ def _age(db: str, factor: float) -> None:
             x.objective_errors = {k: v * factor for k, v in (x.objective_errors or {}).items()}
 
 
-def test_measure_derive_refreshes_stored_curves_from_the_stored_files(capsys, db, loop_file):
+def test_measure_derive_refreshes_stored_curves_from_the_stored_files(
+    capsys, db, loop_file, monkeypatch
+):
     """Curves stored by an older analysis kept its error bars (noise only: ~0.1x) until the
     file was added again by hand (a second copy of its bytes). `measure derive` derives every
     stored measurement again from its stored bytes, edges and loop: the curves and the
     objective's 1-sigma are the current analysis's, the value kept, the raw file and the
-    measurement id unchanged, no curve doubled."""
+    measurement id unchanged, no curve doubled. The files are read one at a time, not a
+    campaign's all at once."""
     add = ("measure", "add", "--db", db, "-c", NAME, "-s", "B2", str(loop_file), *EDGES)
     assert cli(capsys, *add)[0] == 0
     store = Store(db)
@@ -880,7 +883,15 @@ def test_measure_derive_refreshes_stored_curves_from_the_stored_files(capsys, db
     err = store.sample(NAME, "B2").objective_errors["jc_3T"]
     _age(db, 0.1)
     assert store.sample(NAME, "B2").objective_errors["jc_3T"] == pytest.approx(0.1 * err)
-    code, out, e = cli(capsys, "measure", "derive", "--db", db, "-c", NAME)
+    listed = Store.measurements
+
+    def without_files(self, *args, with_content=True, **kwargs):
+        assert not with_content, "every file read at once"
+        return listed(self, *args, with_content=with_content, **kwargs)
+
+    monkeypatch.setattr(Store, "measurements", without_files)
+    code, out, e = cli(capsys, "measure", "derive", "--db", db, "-c", NAME, "-q")
+    monkeypatch.setattr(Store, "measurements", listed)
     assert code == 0, e
     assert f"measurement {rec.id} (B2_mh_5K.dat, B2) derived again" in out
     assert "jc_3T = " in out and "derived 1 measurement(s) again" in out

@@ -19,6 +19,7 @@ from fluxtrap.cli.common import (
     FILES_WHOLE,
     CampaignOption,
     DbOption,
+    QuietOption,
     console,
     interruptible,
     key_values,
@@ -601,18 +602,28 @@ def measure_derive(
             "--replace", help="Set objective values that the new analysis reads differently."
         ),
     ] = False,
+    quiet: QuietOption = False,
     db: DbOption = None,
 ) -> None:
     """Derive stored measurements again from their stored files with this version's analysis
     (the edges, loop and columns they were stored with): their curves and error bars are
     replaced, the samples' objective errors refreshed; a value read differently is kept unless
     --replace. All or nothing."""
+    from rich.progress import Progress
+
     from fluxtrap.workflows.measurements import rederive_measurements
 
     store = store_from(db)
-    with _printed_warnings():
+    with _printed_warnings(), Progress(console=console, disable=quiet, transient=True) as bar:
+        task = bar.add_task("deriving again", total=None)
         done = rederive_measurements(
-            store, campaign, sample, ids or (), replace=replace, changed_by=by
+            store,
+            campaign,
+            sample,
+            ids or (),
+            replace=replace,
+            changed_by=by,
+            progress=lambda n, total: bar.update(task, completed=n, total=total),
         )
     if not done:
         console.print(f"no stored measurements in {campaign}" + (f" of {sample}" if sample else ""))

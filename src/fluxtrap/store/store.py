@@ -634,6 +634,17 @@ class Store:
                 for meas, size in s.execute(q.offset(skip).limit(limit))
             ]
 
+    def measurement_content(self, measurement_id: int) -> bytes:
+        """The stored file of one measurement, byte for byte (one at a time: a campaign's files
+        together may not fit in memory)."""
+        with self._reader() as s:
+            content = s.scalar(
+                select(m.Measurement.content).where(m.Measurement.id == measurement_id)
+            )
+            if content is None:
+                raise NotFoundError(f"no measurement with id {measurement_id}")
+            return bytes(content)
+
     def curves(self, measurement_id: int) -> list[CurveRecord]:
         with self._reader() as s:
             meas = s.get(m.Measurement, measurement_id)

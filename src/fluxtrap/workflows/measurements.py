@@ -8,8 +8,9 @@ from their stored files with the current analysis (``fluxtrap measure derive``).
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_record
 from typing import Any
 
 from fluxtrap.campaign import CampaignSpec
@@ -151,6 +152,7 @@ def rederive_measurements(
     *,
     replace: bool = False,
     changed_by: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[RederivedMeasurement]:
     """Derive the campaign's stored measurements (one sample's, or those of ``ids``) again from
     their stored files with the settings they were stored with (edges, loop temperature, the
@@ -158,8 +160,9 @@ def rederive_measurements(
     objectives: a value equal to the stored one gets the new 1-sigma, a missing one is set, a
     different one is kept unless ``replace``. Everything is derived before one transaction
     writes it: a file the current analysis refuses (named with its measurement id), an
-    interruption or a failed write leaves the store as it was."""
-    records = store.measurements(campaign, sample)
+    interruption or a failed write leaves the store as it was. The files are read one at a
+    time; ``progress(done, total)`` is called after each."""
+    records = store.measurements(campaign, sample, with_content=False)
     if ids:
         missing = sorted(set(ids) - {r.id for r in records})
         if missing:
@@ -177,8 +180,9 @@ def rederive_measurements(
         x = samples.setdefault(rec.sample, store.sample(campaign, rec.sample))
         values = now.setdefault(rec.sample, dict(x.objectives))
         try:
+            stored = replace_record(rec, content=store.measurement_content(rec.id))
             metadata, curves, jc, tc, objectives = _derive_again(
-                rec, settings.get(rec.id, []), spec
+                stored, settings.get(rec.id, []), spec
             )
         except FluxtrapError as err:
             raise type(err)(
@@ -207,6 +211,8 @@ def rederive_measurements(
             [CurveData(c.kind, c.method, c.settings, c.columns) for c in curves],
         )
         done.append(RederivedMeasurement(rec, jc, tc, setting, errors, replaced, kept))
+        if progress is not None:
+            progress(len(done), len(records))
     store.rederive(campaign, derived, written, changed_by=changed_by)
     return done
 
