@@ -801,7 +801,7 @@ def _normal_line_read(
         if central is None:
             return None
         coef, cov = central
-        new_fit, first = read(coef, low, shielded)
+        (_, _, step, step_err), first = read(coef, low, shielded)
         ends = [read(coef, low, x)[1] for x in (0.01, 0.99)]
     if first is None:
         return None
@@ -814,6 +814,7 @@ def _normal_line_read(
         others.append(curved)
     changes += [read(o[0], low, shielded)[1] for o in others if o is not None]
     spread = max((abs(c[0] - tc) for c in changes if c is not None), default=0.0)
+    new_fit = (float(coef[1]), float(coef[0]), step, step_err)  # polyfit: slope first
     return new_fit, (tc, float(np.hypot(tc_err, spread)))
 
 

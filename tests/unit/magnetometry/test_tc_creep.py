@@ -333,11 +333,17 @@ def test_two_phases_on_a_real_background_are_read_with_an_honest_error_bar(name,
         return 0.6 * expit((36 - x) / 0.5) + 0.4 * expit(20 - x)
 
     truth = brentq(lambda x: shield(x) - 0.9, 10, 30)
+    onset = brentq(lambda x: shield(x) - 0.01, 30, 45)  # 38.04 K
     for factor in (20, 100):
         step = factor * np.ptp(np.percentile(m, [1, 99]))
         with pytest.warns(TcStructureWarning, match="not logistic-shaped"):
             (res,) = tc_from_table(mt_table(t, m - step * shield(t), name=name))[:1]
         assert abs(res.tc_K - truth) < 2 * res.tc_err_K < 0.3, (factor, res.tc_K, res.tc_err_K)
+        # the onset and the baseline are the data's line's (a zero baseline put it at 49.2 K)
+        assert res.onset_K == pytest.approx(onset, abs=0.7) and res.baseline_intercept_Am2 != 0
+        above = (t > 42) & (t < 55)  # the normal state the line was fitted to
+        line = res.baseline_intercept_Am2 + res.baseline_slope_Am2_per_K * t[above]
+        assert np.median(np.abs(line - m[above])) < 0.01 * step
 
 
 def test_tcs_error_bar_holds_a_real_background_curved_under_the_step(mpms_file):
