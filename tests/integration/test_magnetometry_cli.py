@@ -961,3 +961,27 @@ def test_measure_derive_stopped_or_refused_writes_nothing(
         assert f"measurement {rec.id} (B2_mh_5K.dat, sample 'B2'): " in e and "nothing written" in e
     assert {cv.kind: cv.columns for cv in store.curves(rec.id)} == before
     assert store.sample(NAME, "B2").objective_errors == errors
+
+
+def test_measure_derive_of_a_csv_added_with_a_column_mapping(tmp_path, capsys, db):
+    """A CSV whose columns name no unit, added with --column field="field [T]": its metadata
+    kept the columns' names only ('field'), and deriving it again was refused ('column 'field'
+    has no unit in its name'). The mapping is kept with it and used again."""
+    table = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, n_points=71)
+    csv = tmp_path / "loop.csv"
+    csv.write_text(
+        "field,moment\n"
+        + "".join(
+            f"{b:.10g},{m * 1e3:.10g}\n"
+            for b, m in zip(table.field_T, table.moment_Am2, strict=True)
+        )
+    )
+    mapping = ("--column", "field=field [T]", "--column", "moment=moment [emu]")
+    add = ("measure", "add", "--db", db, "-c", NAME, "-s", "B2", str(csv), *EDGES, *mapping)
+    assert cli(capsys, *add)[0] == 0
+    store = Store(db)
+    (rec,) = store.measurements(NAME, "B2", with_content=False)
+    before = {cv.kind: cv.columns for cv in store.curves(rec.id)}
+    code, out, err = cli(capsys, "measure", "derive", "--db", db, "-c", NAME, "-q")
+    assert code == 0 and "derived 1 measurement(s) again" in out, err
+    assert {cv.kind: cv.columns for cv in store.curves(rec.id)} == before

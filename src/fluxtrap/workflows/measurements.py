@@ -117,7 +117,11 @@ def record_measurement(
         filename,
         content,
         temperature_K=metadata["temperature_K"],
-        metadata={**metadata, **(extra_metadata or {})},
+        metadata={
+            **metadata,
+            **({"column_mapping": dict(columns)} if columns else {}),  # for `measure derive`
+            **(extra_metadata or {}),
+        },
         curves=[CurveData(c.kind, c.method, c.settings, c.columns) for c in curves],
         objectives=objectives,
         objective_errors=errors,
@@ -221,7 +225,9 @@ def _derive_again(rec: MeasurementRecord, settings: list[dict[str, Any]], spec: 
     """(metadata, curves, jc, tc, objectives) of stored measurement ``rec`` derived again from
     its bytes with what it was stored with (``settings``: its curves')."""
     meta = rec.metadata
-    columns = meta.get("columns") or None
+    # the mapping it was added with; else the columns read (a mapping's units are not in them:
+    # a file stored with one before it was kept, "field [T]" on a column 'field', is refused)
+    columns = meta.get("column_mapping") or meta.get("columns") or None
     if rec.kind == "mt_curve":
         metadata, curves, tc = derive_tc(rec.content, rec.filename, columns=columns)
         return metadata, curves, None, tc, tc_objectives(spec, tc, metadata["field_T"])[0]
