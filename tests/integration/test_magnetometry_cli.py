@@ -958,7 +958,8 @@ def test_measure_derive_stopped_or_refused_writes_nothing(
     if failure == "interrupted":
         assert "interrupted: measure derive" in e
     else:
-        assert f"measurement {rec.id} (B2_mh_5K.dat, sample 'B2'): " in e and "nothing written" in e
+        assert f"measurement {rec.id} (B2_mh_5K.dat, sample 'B2'): " in e
+        assert "nothing written (derive the others by their ids: --id)" in e
     assert {cv.kind: cv.columns for cv in store.curves(rec.id)} == before
     assert store.sample(NAME, "B2").objective_errors == errors
 

@@ -191,7 +191,7 @@ def rederive_measurements(
         except FluxtrapError as err:
             raise type(err)(
                 f"measurement {rec.id} ({rec.filename}, sample {rec.sample!r}): {err}; "
-                "nothing written"
+                "nothing written (derive the others by their ids: --id)"
             ) from err
         errors = objective_errors(spec, objectives, jc, tc)
         setting, replaced, kept = {}, {}, {}
