@@ -202,7 +202,6 @@ def of_result(result: Any) -> BoreField:
     of the last snapshot's currents (Biot-Savart, ``probes``) plus the applied field; the drift
     from the bore centre's trace over the protocol's closing holds, if it ends with one."""
     from fluxtrap.simulate.probes import axis_matrix, field_matrix
-    from fluxtrap.simulate.protocol import Hold, step_durations
 
     bore = result.case.bore
     if bore is None:
@@ -220,27 +219,33 @@ def of_result(result: Any) -> BoreField:
     def bz_axis(z: np.ndarray) -> np.ndarray:
         return axis_matrix(pts, tri, z) @ snap.J_A_m2 + snap.applied_T
 
-    drift = None
+    return analyse(bore, bz, bz_axis, drift_of(result))
+
+
+def drift_of(result: Any) -> float | None:
+    """``drift_ppm_per_h`` of the bore centre's trace in ``result`` (a ``simulation.Result``)
+    over the protocol's closing holds; None without a final hold, a centre trace, or 3 times
+    in it, or when the run stopped early."""
+    from fluxtrap.simulate.protocol import Hold, step_durations
+
     protocol = result.case.protocol
-    if isinstance(protocol[-1], Hold) and CENTRE_COLUMN in result.probes and not result.error:
-        # the relaxation runs from the end of the last step that changed the field or the
-        # temperature: holds in a row are one hold (from the last one's start, a 9 s + 1 s
-        # hold told half the drift of the same 10 s hold)
-        held = 0.0
-        for step, duration in zip(protocol[:0:-1], step_durations(protocol)[::-1], strict=True):
-            if not isinstance(step, Hold):
-                break
-            held += duration
-        df = result.probes
-        try:
-            drift = drift_ppm_per_h(
-                df["time_s"].to_numpy(),
-                df[CENTRE_COLUMN].to_numpy(),
-                result.case.duration_s - held,
-            )
-        except AnalysisError:  # a hold of fewer than 3 time steps: no drift to tell
-            drift = None
-    return analyse(bore, bz, bz_axis, drift)
+    if not isinstance(protocol[-1], Hold) or CENTRE_COLUMN not in result.probes or result.error:
+        return None
+    # the relaxation runs from the end of the last step that changed the field or the
+    # temperature: holds in a row are one hold (from the last one's start, a 9 s + 1 s
+    # hold told half the drift of the same 10 s hold)
+    held = 0.0
+    for step, duration in zip(protocol[:0:-1], step_durations(protocol)[::-1], strict=True):
+        if not isinstance(step, Hold):
+            break
+        held += duration
+    df = result.probes
+    try:
+        return drift_ppm_per_h(
+            df["time_s"].to_numpy(), df[CENTRE_COLUMN].to_numpy(), result.case.duration_s - held
+        )
+    except AnalysisError:  # a hold of fewer than 3 time steps: no drift to tell
+        return None
 
 
 def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, float] | None = None) -> list[str]:
@@ -251,6 +256,7 @@ def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, float] | None = 
     ptp = err.get("homogeneity_error_ppm")  # None: not finite (a zero centre field)
     ptp_err = f" ± {ptp:.2g}" if ptp is not None else ""
     drift = bore.get("drift_ppm_per_h")
+    drift_err = err.get("drift_error_ppm_per_h")  # None: no drift, or stored before it
     terms = ", ".join(
         f"{name} {_text(c['ppm_at_dsv'], '.4g')}"
         for name, c in bore["axial_coefficients"].items()
@@ -260,7 +266,13 @@ def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, float] | None = 
         f"bore (DSV {bore['dsv_m'] * 1e3:g} mm at z = {bore['center_z_m'] * 1e3:g} mm): centre "
         f"{bore['centre_T']:.6g}{centre_err} T, {_text(bore['homogeneity_ppm'], '.4g')}{ptp_err} ppm "
         f"peak-to-peak"
-        + (f", drift {drift:.3g} ppm/h at the end of the hold" if drift is not None else ""),
+        + (
+            f", drift {drift:.3g}"
+            + (f" ± {drift_err:.2g}" if drift_err is not None else "")
+            + " ppm/h at the end of the hold"
+            if drift is not None
+            else ""
+        ),
         f"axial terms C_n R^n / B0 (ppm): {terms}",
     ]
 

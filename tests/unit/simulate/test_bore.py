@@ -255,10 +255,14 @@ def test_a_bore_error_that_is_not_finite_is_null_in_summary_json_and_left_out_of
 
     # a bore whose centre field is 0 has a NaN homogeneity: accuracy.bore held NaN, which
     # made summary.json invalid JSON (json.dumps writes the bare token NaN)
-    fine = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"))
-    coarse = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"))
-    errors = bore_errors(fine, coarse)
-    assert errors == {"centre_error_T": 0.0, "homogeneity_error_ppm": None}
+    fine = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"), drift_ppm_per_h=None)
+    coarse = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"), drift_ppm_per_h=None)
+    errors = bore_errors(fine, coarse, -3.0)
+    assert errors == {
+        "centre_error_T": 0.0,
+        "homogeneity_error_ppm": None,
+        "drift_error_ppm_per_h": None,  # no final hold: no drift, nor its error
+    }
     json.dumps(errors, allow_nan=False)
     bore = {"dsv_m": 4e-3, "center_z_m": 0.01, "centre_T": 0.0, "homogeneity_ppm": None,
             "drift_ppm_per_h": None, "axial_coefficients": {}}  # fmt: skip
@@ -279,3 +283,24 @@ def test_the_bore_plot_keeps_its_axis_labels_on_the_figure():
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
         assert ax.yaxis.label.get_window_extent(renderer).x0 >= 0
+
+
+def test_the_drift_estimate_is_the_largest_of_the_pairs_difference_and_its_parts():
+    """Drift (ppm/h) of the fine run -100, coarse -110, the coarse mesh at the fine run's times
+    -130: the space part |-100 + 130| = 30 exceeds the difference 10 (the parts cancel in it),
+    so the estimate is 30, as for the probes (``pair_difference``); without that run, 10. The
+    printed line carries it."""
+    from types import SimpleNamespace
+
+    from fluxtrap.simulate.bore import summary_lines
+    from fluxtrap.simulate.simulation import bore_errors
+
+    fine = SimpleNamespace(centre_T=1.0, homogeneity_ppm=5.0, drift_ppm_per_h=-100.0)
+    coarse = SimpleNamespace(centre_T=1.001, homogeneity_ppm=7.0, drift_ppm_per_h=-110.0)
+    assert bore_errors(fine, coarse, -130.0)["drift_error_ppm_per_h"] == pytest.approx(30.0)
+    errors = bore_errors(fine, coarse)
+    assert errors["drift_error_ppm_per_h"] == pytest.approx(10.0)
+    bore = {"dsv_m": 4e-3, "center_z_m": 0.01, "centre_T": 1.0, "homogeneity_ppm": 5.0,
+            "drift_ppm_per_h": -100.0, "axial_coefficients": {}}  # fmt: skip
+    assert "drift -100 ± 10 ppm/h" in summary_lines(bore, errors)[0]
+    assert "drift -100 ppm/h" in summary_lines(bore)[0]  # stored before the estimate
