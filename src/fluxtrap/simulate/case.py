@@ -447,6 +447,7 @@ class Case:
             _temperature_changes_nothing(self),
             _heat_changes_nothing(self),
             _table_ends_below_field(self),
+            _temperature_outside_tables(self),
         ):
             if why:
                 warnings.warn(why, CaseWarning, stacklevel=3)
@@ -484,6 +485,32 @@ def _table_ends_below_field(case: Case) -> str | None:
                 "kink in Jc(B) that long time steps can cross unseen (a few % off at the probes, "
                 "and the accuracy estimate's time part says so); extend the table to the "
                 "largest field (e.g. log-linearly), or give [solver] max_step"
+            )
+    return None
+
+
+def _temperature_outside_tables(case: Case) -> str | None:
+    """The warning for a protocol temperature below the first of a superconductor's Jc(B)
+    tables at several temperatures (``jc.tables``), or outside its n(T) table, or None: there
+    the nearest table is held (a case at 4.2 K with Jc tables at 5 and 20 K ran at 5 K's Jc,
+    unsaid). Above the last Jc table Jc falls to zero at Tc, as documented."""
+    temps = [t for _, t in states(case.protocol)]
+    lo, hi = min(temps), max(temps)
+    for m in case.materials:
+        if not isinstance(m, Superconductor):
+            continue
+        if isinstance(m.jc, TemperatureTablesJc) and lo < (first := m.jc.temperatures_K[0]):
+            return (
+                f"materials.{m.name}.jc.tables: the protocol goes down to {lo:g} K, below the "
+                f"first table's {first:g} K, where that table's Jc is held (Jc grows as the "
+                f"temperature falls); add a table at {lo:g} K or below"
+            )
+        n = m.n_table.temperature_K if m.n_table else None
+        if n and (lo < n[0] or hi > n[-1]):
+            return (
+                f"materials.{m.name}.n: the protocol's temperatures {lo:g}..{hi:g} K leave the "
+                f"n(T) table's {n[0]:g}..{n[-1]:g} K, beyond which its end value is held; "
+                "extend the table"
             )
     return None
 

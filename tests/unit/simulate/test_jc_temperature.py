@@ -193,3 +193,26 @@ def test_jc_temperature_exponent_is_bounded_naming_the_key(exponent, match):
         material_from_dict("sc", spec, Path("."))
     spec["jc"]["temperature"]["exponent"] = 100
     assert material_from_dict("sc", spec, Path(".")).temperature.exponent == 100
+
+
+def test_a_temperature_outside_the_tables_warns_naming_the_key():
+    """Below the first Jc table the first table is held: a case run at 4.2 K with tables at 5
+    and 20 K was run at 5 K's Jc, unsaid (the trapped field then comes out low, and nothing
+    told the user their 4.2 K had no table); likewise an n(T) table the protocol leaves. Inside
+    both tables (and up to Tc above the last Jc table, where Jc falls to zero) no warning."""
+    from fluxtrap.simulate.case import CaseWarning
+
+    with pytest.warns(CaseWarning, match=r"materials\.sc\.jc\.tables: .* down to 4\.2 K, below"):
+        Case.from_dict(case(material(), "4.2 K"))
+    m = material()
+    m["n"]["temperature"] = [10, 20]
+    with pytest.warns(CaseWarning, match=r"materials\.sc\.n: .* 5\.\.5 K leave .* 10\.\.20 K"):
+        Case.from_dict(case(m, "5 K"))
+    for temperature in ("5 K", "12.5 K", "20 K"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            Case.from_dict(case(material(), temperature))
+    warm = case(material(), "20 K")  # Jc tables end at 20 K, Tc 38 K: Jc falls to 0 by design
+    warm["protocol"].append({"step": "ramp_temperature", "to": "30 K", "rate": "1 K/s"})
+    with pytest.warns(CaseWarning, match=r"materials\.sc\.n: .* 20\.\.30 K leave"):
+        Case.from_dict(warm)
