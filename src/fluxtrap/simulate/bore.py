@@ -226,7 +226,7 @@ def drift_of(result: Any) -> float | None:
     """``drift_ppm_per_h`` of the bore centre's trace in ``result`` (a ``simulation.Result``)
     over the protocol's closing holds; None without a final hold, a centre trace, or 3 times
     in it, or when the run stopped early."""
-    from fluxtrap.simulate.protocol import Hold, step_durations
+    from fluxtrap.simulate.protocol import Hold, relaxation_start
 
     protocol = result.case.protocol
     if not isinstance(protocol[-1], Hold) or CENTRE_COLUMN not in result.probes or result.error:
@@ -234,15 +234,10 @@ def drift_of(result: Any) -> float | None:
     # the relaxation runs from the end of the last step that changed the field or the
     # temperature: holds in a row are one hold (from the last one's start, a 9 s + 1 s
     # hold told half the drift of the same 10 s hold)
-    held = 0.0
-    for step, duration in zip(protocol[:0:-1], step_durations(protocol)[::-1], strict=True):
-        if not isinstance(step, Hold):
-            break
-        held += duration
     df = result.probes
     try:
         return drift_ppm_per_h(
-            df["time_s"].to_numpy(), df[CENTRE_COLUMN].to_numpy(), result.case.duration_s - held
+            df["time_s"].to_numpy(), df[CENTRE_COLUMN].to_numpy(), relaxation_start(protocol)
         )
     except AnalysisError:  # a hold of fewer than 3 time steps: no drift to tell
         return None

@@ -337,6 +337,19 @@ def step_durations(protocol: tuple[Step, ...]) -> list[float]:
     return [step_duration(s, st) for s, st in zip(protocol[1:], ends[:-1], strict=True)]
 
 
+def relaxation_start(protocol: tuple[Step, ...]) -> float:
+    """Time (s) the protocol's closing holds start, the end of its last step that changes the
+    field or the temperature (holds in a row are one relaxation); without a closing hold, the
+    start of the last step."""
+    durations = step_durations(protocol)
+    held = 0.0
+    for step, duration in zip(protocol[:0:-1], durations[::-1], strict=True):
+        if not isinstance(step, Hold):
+            break
+        held += duration
+    return sum(durations) - (held or (durations[-1] if durations else 0.0))
+
+
 def check_fields(protocol: tuple[Step, ...]) -> None:
     """Refuse (``ValidationError``) a pulse that takes the applied field beyond ``MAX_FIELD_T``:
     each value is checked when read, but a pulse adds to the field it starts from (and a table

@@ -189,10 +189,15 @@ class Result:
         self, probe: str, start_s: float | None = None, skip_s: float = 60.0
     ) -> dict[str, float]:
         """Fit B = a - b ln(t - start) to probe ``probe`` after ``start_s`` (default: the start of
-        the last step) ignoring the first ``skip_s`` seconds; returns a (T), b (T), the normalised
-        rate S = b / B(first point) and the decay in ppm/h at the last time."""
+        the closing holds, or of the last step without one: ``protocol.relaxation_start``)
+        ignoring the first ``skip_s`` seconds; returns a (T), b (T), the normalised rate
+        S = b / B(first point) and the decay in ppm/h at the last time. (The default was the
+        snapshot before the last: an ``[output] snapshots`` time inside the hold moved it there,
+        a 1000 s hold's decay 199 905 -> 107 415 ppm/h.)"""
         if start_s is None:
-            start_s = self.snapshots[-2].time_s if len(self.snapshots) > 1 else 0.0
+            from fluxtrap.simulate.protocol import relaxation_start
+
+            start_s = relaxation_start(self.case.protocol)
         df = self.probes[self.probes.time_s > start_s + skip_s]
         if len(df) < 3:
             raise AnalysisError(

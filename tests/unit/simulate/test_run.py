@@ -116,6 +116,36 @@ def test_trapped_field_and_creep_are_physical(result):
     assert 0 < fit["S"] < 0.1 and fit["decay_ppm_per_h"] > 0
 
 
+def test_creep_fits_from_the_holds_start_whatever_the_snapshots(result):
+    """The default start of ``Result.creep`` is the end of the ramp (100 s). It was the snapshot
+    before the last, so an ``[output] snapshots`` time inside the hold (600 s) moved it there:
+    on a disk's 1000 s hold the decay went 199 905 -> 107 415 ppm/h. Two holds in a row are one
+    relaxation, from the ramp's end."""
+    import dataclasses
+
+    from fluxtrap.simulate.case import Case
+    from fluxtrap.simulate.protocol import relaxation_start
+
+    inside = dataclasses.replace(result.snapshots[-1], time_s=600.0)
+    shot = dataclasses.replace(
+        result, snapshots=(*result.snapshots[:-1], inside, result.snapshots[-1])
+    )
+    assert shot.creep("center") == result.creep("center")
+    assert result.creep("center") == result.creep("center", start_s=100.0)
+    split = {
+        **CASE,
+        "protocol": [*CASE["protocol"][:2], *[{"step": "hold", "duration": "500 s"}] * 2],
+    }
+    assert relaxation_start(Case.from_dict(split).protocol) == pytest.approx(100.0)
+    ramps = {
+        **CASE,
+        "protocol": [*CASE["protocol"][:2], {"step": "ramp_field", "to": "1 T", "rate": "0.1 T/s"}],
+    }
+    assert relaxation_start(Case.from_dict(ramps).protocol) == pytest.approx(
+        100.0
+    )  # last step's start
+
+
 def test_the_space_and_time_parts_of_the_estimate_do_not_cancel(result):
     """The pair's difference B_fine - B_coarse is a space part (fine against the coarse mesh
     stepped at the fine run's times, ``time_error``'s run) plus a time part (that run against
