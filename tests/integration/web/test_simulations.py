@@ -394,7 +394,8 @@ def test_a_stored_simulation_shows_its_bore(lab):
     html = lab.client.get(f"/simulations/{rec.id}").text
     assert 'id="bore-summary"' in html and f"{bore['centre_T']:.6g} T" in html
     assert f"{bore['homogeneity_ppm']:.4g} ppm" in html
-    assert f"{bore['drift_ppm_per_h']:.3g} ppm/h" in html
+    drift_error = lab.store.simulation(rec.id).summary["accuracy"]["bore"]["drift_error_ppm_per_h"]
+    assert f"{bore['drift_ppm_per_h']:.3g} ± {drift_error:.2g} ppm/h" in html
     assert f"{bore['axial_coefficients']['z2']['ppm_at_dsv']:.4g}" in html
     figs = lab.client.get(f"/api/simulations/{rec.id}/plots", headers=auth("rita")).json()
     assert list(figs) == ["probes", "bore"]
