@@ -909,10 +909,10 @@ class CampaignSpec:
             raise ValidationError(f"{at}{broken}")
         return out
 
-    def outside(self, values: Mapping[str, Any]) -> list[str]:
+    def outside(self, values: Mapping[str, Any], linear: bool = True) -> list[str]:
         """What parameter ``values`` (as :meth:`check_params` takes them, which must allow them
-        with ``outside=True``) break of the campaign's space: each bound, step grid and linear
-        constraint, as its refusal says it; [] for a point inside."""
+        with ``outside=True``) break of the campaign's space: each bound, step grid and (with
+        ``linear``) linear constraint, as its refusal says it; [] for a point inside."""
         values = {**self.fixed_values, **values}
         out = []
         for p in self.parameters:
@@ -920,6 +920,8 @@ class CampaignSpec:
                 p.check(values[p.name])
             except ValidationError as err:
                 out.append(str(err))
+        if not linear:
+            return out
         return out + list(self._broken_constraints(self.check_params(values, outside=True)))
 
     def _broken_constraints(self, values: Mapping[str, float | str]) -> Iterator[str]:

@@ -286,7 +286,8 @@ def test_a_sample_made_outside_the_space_is_recorded_when_said_and_left_out_of_t
     """A sample made already at 800 degC (the bounds end at 750) could not be recorded: real data
     refused. ``--outside-space`` records it with a warning naming the bound and the constraint it
     breaks, and without it the refusal names the flag; export / import and backup / restore keep
-    it. suggest leaves it out of the model, says so, and still suggests inside the space."""
+    it. suggest leaves it out of the model, says so, and still suggests inside the space. One
+    that breaks only the linear constraint (720 degC, 5 min) is data the model learns from."""
     from fluxtrap.store.backup import backup, restore
     from fluxtrap.workflows.suggest import suggest
 
@@ -314,8 +315,12 @@ def test_a_sample_made_outside_the_space_is_recorded_when_said_and_left_out_of_t
     restore(Store(str(tmp_path / "restored.db")), tmp_path / "k.zip")
     assert Store(str(tmp_path / "restored.db")).sample(NAME, "HOT").params["max_temperature"] == 800
 
+    old = [*args[:7], "OLD", "-p", "ramp_rate=40", "-p", "max_temperature=720",
+           "-p", "dwell_time=5", *args[14:], "--outside-space"]  # fmt: skip
+    code, _, err = cli(capsys, *old)
+    assert code == 0 and "left side 740" in err and "the model learns from it" in err, err
     spec = Store(db).campaign(NAME)
     with pytest.warns(UserWarning, match=r"1 sample\(s\) outside .*: HOT \(max_temperature=800"):
         made = suggest(Store(db), NAME, n=2, seed=0)
-    assert made[0].model_summary["n"] == 4  # R0..R3, measured inside the space
+    assert made[0].model_summary["n"] == 5  # R0..R3 and OLD, measured inside the box
     assert [spec.outside(s.params) for s in made] == [[], []]

@@ -229,12 +229,19 @@ def _say_held_suggestions(store: Store, spec: CampaignSpec, samples: list[dict])
 
 def _say_outside(spec: CampaignSpec, samples: list[SampleRecord]) -> None:
     """A ``warning:`` line on stderr for each sample (the first five) whose parameters lie
-    outside the campaign's space, naming what it breaks: suggest leaves it out of the model."""
-    outside = [(x.label, b) for x in samples if (b := spec.outside(x.params))]
-    for label, breaks in outside[:5]:
+    outside the campaign's space, naming what it breaks: suggest leaves it out of the model
+    when it lies beyond a bound or off a grid, and learns from it when it breaks only a linear
+    constraint (``workflows.suggest``)."""
+    outside = [(x.label, b, x.params) for x in samples if (b := spec.outside(x.params))]
+    for label, breaks, params in outside[:5]:
+        use = (
+            "suggest leaves it out of the model"
+            if spec.outside(params, linear=False)
+            else "the model learns from it; suggestions keep to the constraints"
+        )
         print(
             f"warning: sample {visible(label)} lies outside the campaign's space: "
-            f"{visible('; '.join(breaks))} (recorded; suggest leaves it out of the model)",
+            f"{visible('; '.join(breaks))} (recorded; {use})",
             file=sys.stderr,
         )
     if len(outside) > 5:
