@@ -91,26 +91,30 @@ def advise(
 def advise_from_suggestions(
     records: Sequence, objective: ObjectiveDef, k: int = K_ROUNDS, kappa: float = KAPPA
 ) -> StoppingAdvice:
-    """Advice from a campaign's stored suggestions (oldest first): one round per model fit (the
-    suggestions asked together share it), its best acquisition value and the noise std of
-    ``objective`` kept in the model summary (stored units); its EI and noise std as tables show
-    the objective (``ObjectiveDef.shown``: Jc in A/cm^2), in its ``shown_unit``. Rounds up to
-    the last fitted on a constant objective are not counted: equal values say nothing about
-    returns (a campaign of all-equal values was heading for "consider stopping")."""
-    rounds: list[list] = []  # [model summary, best log EI, noise std]
+    """Advice from a campaign's stored suggestions (oldest first): one round per set of
+    observations the model was fitted on (its count ``n`` in the model summary; the suggestions
+    asked on it share it, in one batch or in several asks with more pending points each), its
+    best acquisition value and the noise std of ``objective`` kept in the model summary (stored
+    units), rounds in order of ``n``; its EI and noise std as tables show the objective
+    (``ObjectiveDef.shown``: Jc in A/cm^2), in its ``shown_unit``. Twelve asks on 3 samples were
+    twelve rounds, and a campaign of 3 observations could hear 'consider stopping'; now it has 2
+    rounds at most. Rounds up to the last fitted on a constant objective are not counted: equal
+    values say nothing about returns (a campaign of all-equal values was heading for "consider
+    stopping")."""
+    rounds: dict[int, list] = {}  # n: [best log EI, noise std]
     for r in records:
-        o = (r.model_summary or {}).get("objectives", {}).get(objective.name)
+        summary = r.model_summary or {}
+        o = summary.get("objectives", {}).get(objective.name)
         if r.acquisition_value is None or not o or o.get("noise_std") is None:
             continue
-        # the fit's summary: each row of a batch also keeps its own prediction
-        fit = {k: v for k, v in r.model_summary.items() if k != "prediction"}
-        if rounds and rounds[-1][0] == fit:  # asked together: one fit
-            rounds[-1][1] = max(rounds[-1][1], r.acquisition_value)
-        elif o.get("constant"):
+        if o.get("constant"):
             rounds.clear()
-        else:
-            rounds.append([fit, r.acquisition_value, o["noise_std"]])
-    advice = advise([a for _, a, _ in rounds], [s for _, _, s in rounds], k, kappa)
+            continue
+        n = int(summary.get("n", 0))
+        best = rounds[n][0] if n in rounds else -math.inf
+        rounds[n] = [max(best, r.acquisition_value), o["noise_std"]]
+    rounds = [rounds[n] for n in sorted(rounds)]
+    advice = advise([a for a, _ in rounds], [s for _, s in rounds], k, kappa)
     if advice.ei is None:
         return advice
     shown = objective.shown  # linear: the EI / noise ratio, and so the advice, are unchanged

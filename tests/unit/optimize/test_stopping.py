@@ -101,3 +101,28 @@ def test_the_message_counts_rounds_below_past_k_plainly():
     assert a.stop and "for the last 14 of 14 rounds, 12 needed" in str(a)
     b = advise([0.0, -30.0], [0.4] * 2, k=12, kappa=0.01)
     assert "for the last 1 of 2 rounds, 12 needed" in str(b)
+
+
+def test_asks_on_the_same_observations_are_one_round():
+    """Each ``fluxtrap suggest`` on 3 measured samples stored a summary with one more pending
+    point, so twelve asks before any new measurement were twelve rounds (measured: 14 asks on a
+    3-sample campaign gave 14 rounds) and EI below the noise in each said 'consider stopping' on
+    3 observations. A round is one set of observations (its count ``n``): the asks on it share it,
+    its best value counting; a campaign of 1-3 observations has at most 2 rounds."""
+
+    def ask(n, pending, acq=-30.0):
+        summary = {"n": n, "pending": pending, "objectives": {"y": {"noise_std": 0.5}}}
+        return SimpleNamespace(acquisition_value=acq, model_summary=summary)
+
+    y = ObjectiveDef("y")
+    for n in (2, 3):
+        a = advise_from_suggestions([ask(n, p) for p in range(20)], y)
+        assert (a.rounds, a.stop) == (1, False)
+    a = advise_from_suggestions([ask(2, p) for p in range(20)] + [ask(3, p) for p in range(20)], y)
+    assert (a.rounds, a.rounds_below, a.stop) == (2, 2, False)
+    growing = [ask(n, p) for n in range(2, 14) for p in range(3)]  # 12 sets of observations
+    assert advise_from_suggestions(growing, y).stop
+    # a failed sample takes n back to a count seen before: that round again, not a new one
+    back = [ask(4, 0, 1.0), ask(5, 0), ask(4, 1), ask(5, 1)]
+    a = advise_from_suggestions(back, y, k=2, kappa=0.01)
+    assert (a.rounds, a.rounds_below, a.stop) == (2, 1, False)
