@@ -650,7 +650,8 @@ class Optimizer:
     ) -> pd.DataFrame:
         """Suggest ``n`` new points: a DataFrame of parameters plus an ``acquisition`` column.
 
-        ``candidates``: a finite pool to choose from (the rows keep their index).
+        ``candidates``: a finite pool to choose from (the rows keep their index); a row outside
+        the bounds or choices or off a step grid is a ValidationError naming it.
         ``pending``: points being made/measured, treated as taken (never suggested again and, with
         a model, conditioned on as in qLogNEI). The ``acquisition`` value of a row is its log
         expected improvement given the external pending points (NaN for the initial Sobol design,
@@ -673,7 +674,9 @@ class Optimizer:
         seen = set(space.keys(self._X)) | (set(space.keys(pending)) if P is not None else set())
         seed = self._derived_seed(0 if P is None else len(P))
         pool = None
-        if candidates is not None:
+        if candidates is not None:  # every row settable: in bounds and choices, on the grid
+            space.to_unit(candidates, "candidates")
+            space.check_grid(candidates, "candidates")
             pool = candidates[space.feasible(candidates)]
             keys = space.keys(pool)
             pool = pool[[k not in seen for k in keys]]

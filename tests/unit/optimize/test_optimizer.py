@@ -711,3 +711,19 @@ def test_replicates_of_one_point_are_not_a_model_the_design_goes_on():
     assert out.attrs["acquisition_function"] == "Sobol" and out["acquisition"].isna().all()
     opt.tell(pd.DataFrame({"T": [500.0], "t": [10.0]}), pd.Series([1e8], name="jc"))
     assert opt.ask(1).attrs["acquisition_function"] != "Sobol"  # two distinct points: a model
+
+
+def test_a_candidate_off_the_grid_or_outside_is_refused_naming_the_candidates():
+    """A pool row at 600.5 degC on a 1 degC grid was suggested as it was (not settable), and one
+    beyond the bounds was refused as 'X row 1: ...', naming a table the caller never passed."""
+    space = SearchSpace(SPS)
+    opt, X = fitted(space, n=6)
+    pool = pd.DataFrame({"ramp_rate": [40.0, 50.0], "max_temperature": [600.5, 620.0]})
+    pool["dwell_time"] = [5.0, 6.0]
+    with pytest.raises(ValidationError, match=r"^candidates row 0: max_temperature=600.5 is off"):
+        opt.ask(1, candidates=pool)
+    pool.loc[0, "max_temperature"] = 800.0
+    with pytest.raises(ValidationError, match=r"^candidates row 0: max_temperature=800.0 is out"):
+        opt.ask(1, candidates=pool)
+    with pytest.raises(ValidationError, match=r"^candidates: missing parameter column\(s\) dwell"):
+        opt.ask(1, candidates=pool.drop(columns="dwell_time"))
