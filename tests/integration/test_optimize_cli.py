@@ -390,3 +390,36 @@ def test_suggest_says_when_a_suggestion_is_in_effect_a_repeat(tmp_path, capsys):
     (sug,) = store.suggestions("r")
     assert sug.params["T"] in (600, 610) and sug.model_summary["repeats"] == [0]
     assert f"note: suggestion(s) {sug.id} would read within the noise" in " ".join(out.split())
+
+
+def test_plot_model_draws_the_models_data_without_failed_or_outside_samples(
+    db, capsys, tmp_path, monkeypatch
+):
+    """A measured sample beyond the bounds (800 degC, --outside-space) and a measured one marked
+    failed are not the model's data; `plot model` stopped at 'origin has 5 labels for 3
+    observations'. Now it draws the 3 told samples; the dashboard's slice, which passes through
+    the best measured sample, no longer passes through the one at 800 degC (outside: refused)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PathCollection
+
+    from fluxtrap.web.plots import model_figures
+
+    store = Store(db)
+    hot = {"ramp_rate": 40.0, "max_temperature": 800.0, "dwell_time": 5.0}
+    store.add_sample(NAME, "HOT", hot, objectives={"jc_3T": 9e8}, outside_space=True)
+    bad = {"ramp_rate": 41.0, "max_temperature": 610.0, "dwell_time": 5.0}
+    store.add_sample(NAME, "BAD", bad, objectives={"jc_3T": 8e8})
+    store.set_sample_status(NAME, "BAD", "failed")
+    close, seen = plt.close, []
+    monkeypatch.setattr(plt, "close", lambda fig=None: (seen.append(fig), close(fig)))
+    code, _, err = cli(
+        capsys, "plot", "model", "-c", NAME, "--out", str(tmp_path), "--no-html", "--db", db
+    )
+    assert code == 0, err
+    (ax,) = [a for a in seen[0].axes if a.get_ylabel().startswith("jc_3T")][:1]
+    points = [c.get_offsets()[:, 1] for c in ax.collections if isinstance(c, PathCollection)]
+    assert sorted(np.concatenate(points)) == pytest.approx([1.5e4, 2.9e4, 3.5e4])  # A/cm²
+    figures = model_figures(
+        store.campaign(NAME), store.history(NAME), store.suggestions(NAME), "jc_3T", "dwell_time"
+    )
+    assert "through the best sample B2" in json.dumps(figures)

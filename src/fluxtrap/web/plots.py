@@ -198,11 +198,11 @@ def model_figures(
     from plotly.subplots import make_subplots
 
     from fluxtrap.optimize.plots import model_slices, shown_slices
-    from fluxtrap.workflows.suggest import MODEL_LOCK, fitted_optimizer
+    from fluxtrap.workflows.suggest import MODEL_LOCK, fitted_optimizer, told_rows
 
     o = spec.objective(objective)
     px, py = spec.parameter(x), None if not y or y == x else spec.parameter(y)
-    measured = history.dropna(subset=spec.objective_names)
+    measured = history[told_rows(spec, history)]  # the model's data: failed, outside left out
     if len(measured) < 2:
         raise ValidationError(
             f"the model needs at least 2 measured samples; {len(measured)} so far"

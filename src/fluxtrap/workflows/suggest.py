@@ -73,10 +73,7 @@ def campaign_optimizer(
         **options,
     )
     outcomes = opt.outcomes
-    live = np.ones(len(history), bool)
-    if "status" in history:
-        live = (history["status"] != "failed").to_numpy()
-    live = live & _inside(spec, history)
+    live = _live(spec, history)
     measured = history[outcomes].notna().all(axis=1).to_numpy() & live
     if measured.any():
         opt.tell(
@@ -105,6 +102,26 @@ def campaign_optimizer(
             "them failed, or discard or abandon open suggestions"
         )
     return opt, _typed(pending, space)
+
+
+def told_rows(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
+    """Boolean ``(len(history),)``: the rows :func:`campaign_optimizer` tells its model, in
+    order (not failed, inside the box, every outcome measured); the rows whose points a model
+    figure draws. No warning (``campaign_optimizer`` names the rows outside)."""
+    outcomes = [o.name for o in spec.optimised_objectives]
+    outcomes += [c.objective for c in spec.outcome_constraints if c.objective not in outcomes]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        live = _live(spec, history)
+    return history[outcomes].notna().all(axis=1).to_numpy() & live
+
+
+def _live(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
+    """Rows of ``history`` not failed and inside the campaign's box (``_inside``)."""
+    live = np.ones(len(history), bool)
+    if "status" in history:
+        live = (history["status"] != "failed").to_numpy()
+    return live & _inside(spec, history)
 
 
 def _inside(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
