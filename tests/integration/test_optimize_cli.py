@@ -88,6 +88,13 @@ def test_suggest_prints_table_and_records_open_suggestions(db, capsys, monkeypat
     assert [r.id for r in Store(db).suggestions(NAME, status="open")] == [records[1].id]
 
 
+def test_suggest_quiet_hides_the_progress_bar(db, capsys):
+    """suggest showed nothing while it chose a batch (minutes for a large one); its bar, like
+    replay's, is hidden by --quiet."""
+    code, out, err = cli(capsys, "suggest", "-c", NAME, "-n", "2", "--quiet", "--db", db)
+    assert code == 0 and "next 2 suggestion(s)" in out and "choosing" not in out + err, err
+
+
 def test_suggest_unknown_campaign_is_one_line_error(db, capsys):
     code, _, err = cli(capsys, "suggest", "-c", "nope", "--db", db)
     assert code == 2 and err.startswith("error:") and "nope" in err

@@ -82,15 +82,29 @@ def suggest_cmd(
         ),
     ] = None,
     db: DbOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Fit the campaign's history and record the next N conditions to try (status open)."""
+    from rich.progress import Progress
+
     from fluxtrap.campaign import shown_acquisition
     from fluxtrap.optimize.stopping import advise_from_suggestions
     from fluxtrap.workflows.suggest import suggest
 
     store = store_from(db, out)
     earlier = store.suggestions(campaign, status="open")
-    records = suggest(store, campaign, n=n, seed=seed, created_by=by, budget=budget)
+    # on a terminal only: piped, the bar left a blank line above the table scripts read
+    with Progress(console=console, disable=quiet or not console.is_terminal, transient=True) as bar:
+        task = bar.add_task(f"choosing {n} suggestion(s)", total=n)
+        records = suggest(
+            store,
+            campaign,
+            n=n,
+            seed=seed,
+            created_by=by,
+            budget=budget,
+            progress=lambda k: bar.update(task, completed=k),
+        )
     spec = store.campaign(campaign)
     predicted = [
         o for o in spec.objectives if o.name in records[0].model_summary.get("prediction", {})

@@ -39,7 +39,7 @@ import math
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -647,6 +647,7 @@ class Optimizer:
         n: int = 1,
         candidates: pd.DataFrame | None = None,
         pending: pd.DataFrame | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> pd.DataFrame:
         """Suggest ``n`` new points: a DataFrame of parameters plus an ``acquisition`` column.
 
@@ -659,6 +660,8 @@ class Optimizer:
         also for rows chosen by posterior mean (near the end of a ``budget``, or in a round whose
         expected improvement is below the noise: ``expects_no_improvement``). ``result.attrs``
         holds ``acquisition_function``, ``seed`` and ``exploit`` (per row: by posterior mean).
+        ``progress``: called with the number of points chosen so far after each (a batch of a
+        hundred takes minutes: 3 objectives, 30 points, 227 s on 2 busy cores).
         """
         n = _whole(n, "ask: n", 1, MAX_BATCH)
         k = 1 if self._objectives is None else len(self._objectives)
@@ -726,7 +729,7 @@ class Optimizer:
             warnings.filterwarnings(
                 "ignore", message="Optimization failed", category=RuntimeWarning
             )
-            chosen, picked = self._choose(exploits, P, pool, seen, seed, grid, plan)
+            chosen, picked = self._choose(exploits, P, pool, seen, seed, grid, plan, progress)
             # each row's own value given the external pending points (not the rest of the
             # batch), by the acquisition that chose the first row: built from the same seed, as
             # qLogNEI prunes its baseline with posterior samples drawn from the global RNG
@@ -737,7 +740,7 @@ class Optimizer:
             settled = not all(exploits) and self.expects_no_improvement(max(values))
             if settled:
                 exploits = [True] * n
-                chosen, picked = self._choose(exploits, P, pool, seen, seed, grid, plan)
+                chosen, picked = self._choose(exploits, P, pool, seen, seed, grid, plan, progress)
                 with torch.no_grad():
                     values = first(torch.stack(chosen).unsqueeze(1)).tolist()
         if pool is not None:
@@ -798,6 +801,7 @@ class Optimizer:
         seed: int,
         grid: torch.Tensor | None,
         plan: dict[str, Any],
+        progress: Callable[[int], None] | None = None,
     ) -> tuple[list[torch.Tensor], list[Any]]:
         """One round's points, greedy (each chosen point pending for the next): by posterior
         mean where ``exploits``, else by the acquisition; each the best of the free ``pool`` rows,
@@ -832,6 +836,8 @@ class Optimizer:
                 picked.append(avail.index[i])
             else:
                 seen.add(unit_keys(C[i : i + 1])[0])
+            if progress is not None:
+                progress(len(chosen))
         return chosen, picked
 
     def _unless_repeat(

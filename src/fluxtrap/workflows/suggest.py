@@ -20,6 +20,7 @@ import json
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -172,9 +173,16 @@ def _typed(X: pd.DataFrame, space: SearchSpace) -> pd.DataFrame:
 
 
 def suggest(
-    store: Store, campaign: str, n: int = 1, seed: int = 0, created_by: str | None = None, **options
+    store: Store,
+    campaign: str,
+    n: int = 1,
+    seed: int = 0,
+    created_by: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    **options,
 ) -> list[SuggestionRecord]:
-    """Fit the campaign's history, ask for ``n`` suggestions and record them as ``open``.
+    """Fit the campaign's history, ask for ``n`` suggestions and record them as ``open``;
+    ``progress`` is called with the number chosen so far (``Optimizer.ask``).
 
     Runs under the campaign's lock so two concurrent asks see each other's suggestions as
     pending. The model summary (or ``{"n": ..., "model": "Sobol design"}`` before 2 measured
@@ -185,7 +193,7 @@ def suggest(
         history = store.history(campaign)
         open_ = [s.params for s in store.suggestions(campaign, status="open")]
         opt, pending = campaign_optimizer(spec, history, open_, seed=seed, **options)
-        batch = opt.ask(n, pending=pending if len(pending) else None)
+        batch = opt.ask(n, pending=pending if len(pending) else None, progress=progress)
         summary = opt.model_summary()
         if len(opt.X) < 2:
             summary["model"] = "Sobol design (fewer than 2 measured samples)"
