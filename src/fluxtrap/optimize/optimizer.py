@@ -24,6 +24,8 @@ Behaviour on awkward data (documented, tested):
 - a NaN/inf objective or a parameter outside the space or off its step grid: ``ValidationError``
   naming the row;
 - duplicated rows: kept as replicates (they inform the fitted noise); never suggested again;
+- ``y`` holding ``X``'s row labels in another order: paired by label (else by position); a
+  parameter column given twice: ``ValidationError``;
 - a constant objective: ``ConstantObjectiveWarning``; the GP then explores by its variance;
 - a stated 1-sigma per row (``tell(..., errors=)``): known noise on top of the fitted one; NaN
   or 0 is none (the row keeps the fitted noise alone), a negative, infinite or non-numeric one
@@ -312,7 +314,9 @@ class Optimizer:
     ) -> Optimizer:
         """Add observations: ``X`` (``n x d`` DataFrame) and ``y`` (Series or ``n x m`` DataFrame);
         ``errors``: the stated 1-sigma of some values (the columns of some outcomes, rows as
-        ``y``, in the outcomes' units; NaN or 0 where none), known noise for the model."""
+        ``y``, in the outcomes' units; NaN or 0 where none), known noise for the model. Rows pair
+        by position, or by label when ``y`` holds ``X``'s row labels in another order (a ``y``
+        sorted by value was paired with the wrong rows)."""
         if isinstance(y, pd.Series):
             name = y.name if y.name is not None else (self._objectives or ["objective"])[0]
             y = y.to_frame(str(name))
@@ -327,6 +331,12 @@ class Optimizer:
             raise ValidationError(f"y: missing outcome column(s) {', '.join(missing)}")
         if len(X) != len(y):
             raise ValidationError(f"X has {len(X)} rows but y has {len(y)}")
+        if _same_labels_reordered(X.index, y.index):  # a sorted y: pair rows by label
+            y = y.loc[X.index]
+        if isinstance(errors, pd.Series | pd.DataFrame) and _same_labels_reordered(
+            X.index, errors.index
+        ):
+            errors = errors.loc[X.index]
         limit, took = (
             (MAX_MIXED_OBSERVATIONS, "with a categorical parameter, about 50 s")
             if self.space.cat_dims
@@ -1002,6 +1012,11 @@ def _grid_neighbours(space: SearchSpace, U: torch.Tensor, reach: int = 2) -> tor
                 V[:, j] = (V[:, j] + s * k * du).clamp(0, 1)
                 out.append(V)
     return torch.cat(out) if out else U[:0]
+
+
+def _same_labels_reordered(a: pd.Index, b: pd.Index) -> bool:
+    """Whether ``b`` holds the unique labels of ``a`` in another order."""
+    return not a.equals(b) and a.is_unique and b.is_unique and len(a) == len(b) and set(a) == set(b)
 
 
 def _error_frame(

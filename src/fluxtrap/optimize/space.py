@@ -233,6 +233,9 @@ class SearchSpace:
         missing = [n for n in self.names if n not in X.columns]
         if missing:
             raise ValidationError(f"{where}: missing parameter column(s) {', '.join(missing)}")
+        twice = sorted({str(c) for c in X.columns[X.columns.duplicated()] if c in self.names})
+        if twice:  # X[name] would be a table, not a column
+            raise ValidationError(f"{where}: parameter column(s) {', '.join(twice)} given twice")
         cols = []
         for p in self.parameters:
             col = X[p.name]

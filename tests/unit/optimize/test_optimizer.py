@@ -736,3 +736,19 @@ def test_ask_reports_each_point_chosen():
     calls: list[int] = []
     batch = opt.ask(3, progress=calls.append)
     assert len(batch) == 3 and calls == [1, 2, 3]
+
+
+def test_tell_pairs_a_reordered_y_by_label_and_refuses_a_column_twice():
+    """y sorted by value (same row labels as X, another order) was paired by position: x=0.1
+    was told 9 (measured 1). A parameter column given twice raised pandas' TypeError."""
+    space = SearchSpace([Continuous("x", 0, 1, 0.01)])
+    X = pd.DataFrame({"x": [0.1, 0.5, 0.9]}, index=["a", "b", "c"])
+    y = pd.Series([1.0, 5.0, 9.0], index=X.index, name="y").sort_values(ascending=False)
+    errors = pd.Series([0.1, 0.5, 0.9], index=X.index, name="y").iloc[::-1]
+    opt = Optimizer(space).tell(X, y, errors)
+    assert opt.Y["y"].to_list() == [1.0, 5.0, 9.0] and opt.errors["y"].to_list() == [0.1, 0.5, 0.9]
+    positional = Optimizer(space).tell(X, pd.Series([1.0, 5.0, 9.0], name="y"))  # no labels
+    assert positional.Y["y"].to_list() == [1.0, 5.0, 9.0]
+    twice = pd.DataFrame([[0.1, 0.2]], columns=["x", "x"])
+    with pytest.raises(ValidationError, match=r"^X: parameter column\(s\) x given twice"):
+        Optimizer(space).tell(twice, pd.Series([1.0], name="y"))
