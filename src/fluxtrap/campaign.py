@@ -1207,13 +1207,14 @@ def _parameter(p: Mapping[str, Any], where: str) -> ParameterDef:
     check_keys(p, PARAMETER_KEYS, where)
     if name is None:
         raise ValidationError(f"{where}: needs a name")
+    low, high, step = (_number(p, key, where) for key in ("low", "high", "step"))  # say where
     try:
         return ParameterDef(
             name=str(name),
             unit=str(p.get("unit", "")),
-            low=_number(p, "low", where),
-            high=_number(p, "high", where),
-            step=_number(p, "step", where) or 0.0,
+            low=low,
+            high=high,
+            step=step or 0.0,
             choices=p.get("choices"),
             fixed=p.get("fixed"),
         )

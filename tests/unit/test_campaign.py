@@ -698,3 +698,15 @@ def test_a_campaign_with_every_parameter_fixed_is_noted_as_record_only():
     assert note.startswith("every parameter is fixed (T = 600 degC, gas = Ar): fluxtrap suggest")
     data["parameters"].append({"name": "t", "low": 0, "high": 60})
     assert CampaignSpec.from_dict(data).suggest_note is None
+
+
+def test_a_bound_that_is_not_a_number_names_its_table_once():
+    """'campaign: parameters[0]: parameters[0]: low = ...': the table was named twice."""
+    data = {
+        "name": "c",
+        "parameters": [{"name": "T", "unit": "degC", "low": "450 degC", "high": 750}],
+        "objectives": [{"name": "y", "quantity": "value"}],
+    }
+    with pytest.raises(ValidationError) as err:
+        CampaignSpec.from_dict(data)
+    assert str(err.value) == "campaign: parameters[0]: low = '450 degC' is not a number"
