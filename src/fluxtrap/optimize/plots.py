@@ -76,7 +76,8 @@ def model_slices(
             with the shortest length-scale relative to their range, those that matter most).
 
     Returns a dict: ``through`` (dict), ``objective``, ``one_d`` {param: {x, mean, std,
-    acquisition} arrays ``(n_grid,)``}, ``two_d`` {(p, q): {x ``(n_grid,)``, y ``(n_grid,)``,
+    acquisition} arrays ``(n_grid,)``; the acquisition NaN where a linear constraint forbids
+    the point}, ``two_d`` {(p, q): {x ``(n_grid,)``, y ``(n_grid,)``,
     mean, std, acquisition ``(n_grid, n_grid)`` indexed [y, x]}}, ``data`` (observations).
     """
     check_pending(0 if pending is None else len(pending), "model_slices")
@@ -106,10 +107,12 @@ def model_slices(
             pred = opt.predict(grid)
             with torch.no_grad(), quiet_numerics():
                 acq = torch.cat([acqf(u.unsqueeze(1)) for u in space.to_unit(grid).split(1024)])
+        acq = acq.numpy().copy()
+        acq[~space.feasible(grid, fixed=False)] = np.nan  # no suggestion goes there: blank
         return {
             "mean": pred[f"{objective}_mean"].to_numpy(),
             "std": pred[f"{objective}_std"].to_numpy(),
-            "acquisition": acq.numpy(),
+            "acquisition": acq,
         }
 
     lines = numeric if one_d is None else [sliceable(n) for n in one_d]

@@ -323,13 +323,13 @@ class SearchSpace:
             out.append((torch.tensor(idx), torch.tensor(coef, dtype=DTYPE), -rhs))
         return out
 
-    def feasible(self, X: pd.DataFrame) -> np.ndarray:
-        """Boolean mask ``(n,)``: rows meeting every constraint and fixed value."""
+    def feasible(self, X: pd.DataFrame, fixed: bool = True) -> np.ndarray:
+        """Boolean mask ``(n,)``: rows meeting every constraint and (with ``fixed``) fixed value."""
         ok = np.ones(len(X), dtype=bool)
         for con in self.constraints:
             scale = sum(abs(c) * self.parameter(n).width for n, c in con.coefficients)
             ok &= con.lhs(X) <= con.rhs + 1e-9 * max(1.0, scale, abs(con.rhs))
-        for name, value in self.fixed.items():
+        for name, value in self.fixed.items() if fixed else ():
             col = X[name].to_numpy()
             ok &= (
                 np.isclose(col.astype(float), value)

@@ -314,3 +314,27 @@ def test_the_slice_figures_name_the_choice_they_hold():
 
     title = plotly_slices_1d(s).layout.title.text
     assert title == "tc: slices through the best point, gas = vac"
+
+
+def test_the_acquisition_is_blank_where_a_linear_constraint_forbids_the_point():
+    """Under T + 4 dwell <= 700 the slices drew the acquisition over forbidden settings too,
+    where no suggestion can go (its peak could lie there); now it is NaN (blank) there, the
+    model's mean and std still drawn."""
+    from fluxtrap.campaign import LinearConstraint
+
+    space = SearchSpace(
+        SPACE.parameters, (LinearConstraint({"max_temperature": 1, "dwell_time": 4}, 700),)
+    )
+    X = space.sample(10, seed=0)
+    y = pd.Series(np.exp(-(((X.max_temperature - 620) / 80) ** 2)), name="jc_3T")
+    opt = Optimizer(space, seed=0, num_restarts=2, raw_samples=64).tell(X, y)
+    through = {"ramp_rate": 50.0, "max_temperature": 600.0, "dwell_time": 5.0}
+    s = model_slices(opt, through=through, n_grid=61, two_d=[("max_temperature", "dwell_time")])
+    line = s["one_d"]["dwell_time"]  # 600 + 4 dwell <= 700: dwell <= 25 min
+    allowed = line["x"] <= 25 + 1e-9
+    assert np.isfinite(line["acquisition"][allowed]).all()
+    assert np.isnan(line["acquisition"][~allowed]).all() and (~allowed).sum() == 35
+    assert np.isfinite(line["mean"]).all() and np.isfinite(line["std"]).all()
+    m = s["two_d"][("max_temperature", "dwell_time")]
+    gx, gy = np.meshgrid(m["x"], m["y"])
+    assert (np.isnan(m["acquisition"]) == (gx + 4 * gy > 700 + 1e-9)).all()
