@@ -9,6 +9,8 @@ hold: B(t) = a - b ln t and the decay in ppm/h. Field-cooled magnetization 7 T -
     python examples/trapped_field.py                  # 1 mm mesh, figure in $TMPDIR
     python examples/trapped_field.py --quick          # 3 mm mesh
     python examples/trapped_field.py my_case.toml --paper-jc   # your FCM case, its own Jc tables
+
+The creep fit needs a ``hold`` after the last ramp; a case without one gets the fields only.
 """
 
 import argparse
@@ -16,8 +18,11 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+import numpy as np
+
 from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.magnetometry import fit_creep
+from fluxtrap.probetable import ramp_end as ramp_end_s
 from fluxtrap.simulate import Case, Simulation
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -38,7 +43,15 @@ if not args.paper_jc:
         "bulk1": {"ramp_rate": 49.8, "max_temperature": 556, "dwell_time": 32.47},
         "bulk2": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5},
     }
+    if not published.keys() & data.get("materials", {}).keys():
+        parser.error(
+            f"{args.case} has no material bulk1 or bulk2 to give the SYNTHETIC Jc(B) of the "
+            f"published bulks (its materials: {', '.join(data.get('materials', {}))}); "
+            "add --paper-jc to keep its own Jc"
+        )
     for name, params in published.items():
+        if name not in data["materials"]:
+            continue  # a case with one bulk (examples/ring_stack.toml: bulk1)
         jc = lab.jc_curve(params, label=name)  # JcCurve, 0..7 T
         data["materials"][name]["jc"] = jc  # replaces the [materials.<name>.jc.table]
         j0, j3 = jc.at(0.0) * 1e-4, jc.at(3.0) * 1e-4
@@ -53,21 +66,31 @@ print(result)
 result.save(args.out, plots=False)  # probes.csv and summary.json
 df = result.probes  # time_s, applied_T, temperature_K, <probe>_Bz_T (center, surface)
 
-ramp_end = df.loc[df["applied_T"].abs() < 1e-9].iloc[0]  # the applied field has just reached 0
+# the applied field reaches its final value (0 T in an FCM) and the magnet is held there
+ramp_end = df.iloc[int(np.searchsorted(df["time_s"], ramp_end_s(df["time_s"], df["applied_T"])))]
 hold_end = df.iloc[-1]
-for when, row in (("end of the ramp", ramp_end), ("end of the hold", hold_end)):
-    fields = ", ".join(f"{p.name} {row[f'{p.name}_Bz_T']:.6f} T" for p in case.probes)
+hold_s = hold_end["time_s"] - ramp_end["time_s"]
+errors = result.errors  # per probe: the estimated discretization error, T
+rows = [("end of the ramp", ramp_end, "max_error_T")]  # the largest over the run
+rows += [("end of the hold", hold_end, "final_error_T")] if hold_s > 0 else []
+for when, row, error in rows:
+    fields = ", ".join(
+        f"{p.name} {row[f'{p.name}_Bz_T']:.4f} ± {errors[p.name][error]:.2g} T" for p in case.probes
+    )
     print(f"{when} (t = {row['time_s']:.0f} s): {fields}")
 
 # B = a - b ln t once the currents have relaxed from the ramp: fit the last decade of the hold
 probe = case.probes[0].name  # "center" in the paper's case
-hold_s = hold_end["time_s"] - ramp_end["time_s"]
-creep = fit_creep(
-    df["time_s"], df[f"{probe}_Bz_T"], applied_T=df["applied_T"], start_s=hold_s / 10, column=probe
-)
-print(creep)
-ppm_h = creep.decay_ppm_per_h(creep.t_end_s)
-print(f"creep of the {probe} field at the end of the hold: {ppm_h:,.1f} ppm/h")
+if hold_s > 0:
+    creep = fit_creep(
+        df["time_s"], df[f"{probe}_Bz_T"], applied_T=df["applied_T"], start_s=hold_s / 10,
+        column=probe,
+    )  # fmt: skip
+    print(creep)
+    ppm_h, sigma = creep.decay_ppm_per_h(creep.t_end_s), creep.decay_sigma_ppm_per_h(creep.t_end_s)
+    print(f"creep of the {probe} field at the end of the hold: {ppm_h:,.1f} ± {sigma:,.1f} ppm/h")
+else:
+    print("no creep fit: the protocol ends at the end of the ramp (add a hold step)")
 
 figure = args.out / "probes.png"
 result.plot_probes(figure)
