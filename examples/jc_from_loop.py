@@ -14,11 +14,13 @@ import tempfile
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from fluxtrap.demo.lab import VirtualLab
+from fluxtrap.errors import FluxtrapError
 from fluxtrap.magnetometry import jc_from_loop, read
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -45,15 +47,20 @@ if args.file is None:
 else:
     path = Path(args.file)
 
-table = read(path)  # Quantum Design .dat or CSV -> SI columns (field_T, moment_Am2, ...)
-print(f"read {path.name}: {len(table.field_T)} points, {table.metadata.instrument}")
-jc = jc_from_loop(table, a, b, c)  # JcCurve: Jc in A/m^2 on a field grid in T
+try:
+    table = read(path)  # Quantum Design .dat or CSV -> SI columns (field_T, moment_Am2, ...)
+    print(f"read {path.name}: {len(table.field_T)} points, {table.metadata.instrument}")
+    jc = jc_from_loop(table, a, b, c)  # JcCurve: Jc in A/m^2 on a field grid in T
+except FluxtrapError as err:  # what is wrong with the file, and where
+    parser.error(str(err))
 print(jc)
 
 for field_T in (0.0, 1.0, 3.0, 5.0):
     i = abs(jc.field_T - field_T).argmin()
     note = "  (not fully penetrated: Bean model not valid)" if jc.unpenetrated[i] else ""
-    print(f"Jc({field_T:g} T) = {jc.at(field_T) * 1e-4:.2f} A/cm²{note}")
+    value, sigma = jc.at(field_T) * 1e-4, jc.err_at(field_T) * 1e-4  # ± 1 sigma, moment noise
+    sigma = float(f"{sigma:.2g}")  # two significant digits, without an exponent: 14,000
+    print(f"Jc({field_T:g} T) = {value:.2f} ± {sigma:,.10g} A/cm²{note}")
 
 fig, ax = plt.subplots(figsize=(5, 3.6), constrained_layout=True)
 jc.plot(ax, label=f"extended Bean, {path.name}")
@@ -62,9 +69,8 @@ if truth is not None:
         truth.field_T, truth.jc_A_cm2, "k--", lw=1, label="the lab's true Jc(B) (SYNTHETIC)"
     )
     ax.legend(frameon=False, fontsize="small")
-ax.set_title(
-    f"Jc(B) at {jc.temperature_K:.3g} K, bar {args.a_mm:g} x {args.b_mm:g} x {args.c_mm:g} mm"
-)
+at = f"{jc.temperature_K:.3g} K" if np.isfinite(jc.temperature_K) else "an unknown temperature"
+ax.set_title(f"Jc(B) at {at}, bar {args.a_mm:g} x {args.b_mm:g} x {args.c_mm:g} mm")
 figure = args.out / "jc_B.png"
 fig.savefig(figure, dpi=120)
 print(f"figure: {figure}")

@@ -62,12 +62,13 @@ def test_jc_from_loop(tmp_path):
     )
     assert dat.read_bytes() == sample.content  # the file is the virtual lab's, as said
     jc = jc_from_loop(read(dat), 0.5e-3, 1.2e-3, 2.8e-3)
-    printed = {
-        float(b): number(j) for b, j in re.findall(rf"(?m)^Jc\((\d+) T\) = {NUMBER} A/cm²", stdout)
-    }
+    found = re.findall(rf"(?m)^Jc\((\d+) T\) = {NUMBER} ± {NUMBER} A/cm²", stdout)
+    printed = {float(b): number(j) for b, j, _ in found}
     assert sorted(printed) == [0.0, 1.0, 3.0, 5.0]
     for field_T, value in printed.items():
         assert value == pytest.approx(jc.at(field_T) * 1e-4, rel=1e-6), field_T
+    for b, _, sigma in found:  # each with its 1-sigma (it was printed bare)
+        assert number(sigma) == pytest.approx(jc.err_at(float(b)) * 1e-4, rel=0.05), b
     zero = next(line for line in stdout.splitlines() if line.startswith("Jc(0 T) ="))
     assert "not fully penetrated" in zero  # the remanent peak is flagged, as the curve says
     # the derived curve is close to the lab's truth at 3 T (the extended Bean model holds there)
@@ -78,6 +79,16 @@ def test_jc_from_loop(tmp_path):
     again = run_example("jc_from_loop.py", tmp_path / "given", str(dat))
     assert "SYNTHETIC data" not in again
     assert re.search(rf"(?m)^Jc\(3 T\) = {NUMBER}", again).group(1) == f"{printed[3.0]:.2f}"
+
+    # a file it cannot read is refused saying what and where (it was a traceback)
+    bad = tmp_path / "loop.csv"
+    bad.write_text("H,M\n0,1\n1,2\n")
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "jc_from_loop.py"), str(bad), "--out", str(tmp_path)],
+        capture_output=True, text=True, encoding="utf-8", timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "loop.csv, line 1: no field column" in proc.stderr
 
 
 def test_optimize_in_code(tmp_path):
