@@ -15,15 +15,16 @@ The creep fit needs a ``hold`` after the last ramp; a case without one gets the 
 
 import argparse
 import tempfile
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
 from fluxtrap.demo.lab import VirtualLab
+from fluxtrap.errors import FluxtrapError
 from fluxtrap.magnetometry import fit_creep
 from fluxtrap.probetable import ramp_end as ramp_end_s
 from fluxtrap.simulate import Case, Simulation
+from fluxtrap.tomlfile import read_toml
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument(
@@ -35,7 +36,10 @@ parser.add_argument("--quick", action="store_true", help="coarse 3 mm mesh")
 args = parser.parse_args()
 args.out.mkdir(parents=True, exist_ok=True)
 
-data = tomllib.loads(args.case.read_text())
+try:
+    data = read_toml(args.case, "case file")  # the dict of the file, its errors by line
+except FluxtrapError as err:
+    parser.error(str(err))
 if not args.paper_jc:
     lab = VirtualLab(seed=0)
     print(f"SYNTHETIC Jc(B) at 5 K from {lab!r}")
@@ -56,7 +60,10 @@ if not args.paper_jc:
         data["materials"][name]["jc"] = jc  # replaces the [materials.<name>.jc.table]
         j0, j3 = jc.at(0.0) * 1e-4, jc.at(3.0) * 1e-4
         print(f"  {name}: {params} -> Jc(0 T) = {j0:,.0f}, Jc(3 T) = {j3:,.0f} A/cm²")
-case = Case.from_dict(data, base_dir=args.case.parent)
+try:
+    case = Case.from_dict(data, base_dir=args.case.parent)
+except FluxtrapError as err:  # a key or a value of the case: which, where, and what was expected
+    parser.error(f"{args.case}: {err}")
 if args.quick:
     case = case.with_options(mesh_size_m=3e-3)
 print(case)

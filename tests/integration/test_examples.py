@@ -179,8 +179,8 @@ def test_trapped_field(tmp_path):
 
 
 def test_trapped_field_on_other_cases(tmp_path):
-    """`trapped_field.py CASE`: a case without the published bulks' names is refused saying
-    so (it was a KeyError traceback), and one without a hold after its ramp
+    """`trapped_field.py CASE`: a case without the published bulks' names, or with a misspelt
+    key, is refused saying so (it was a KeyError or UnknownKeyError traceback), and one without a hold after its ramp
     (magnet_heat.toml) gets its fields and no creep fit (an AnalysisError traceback)."""
     case = EXAMPLES / "magnet_heat.toml"  # one material, "sc"; 3 T -> 0 and no hold
     proc = subprocess.run(
@@ -189,6 +189,14 @@ def test_trapped_field_on_other_cases(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert "no material bulk1 or bulk2" in proc.stderr and "--paper-jc" in proc.stderr
+    misspelt = tmp_path / "misspelt.toml"  # a user's case with a typo: named, not a traceback
+    misspelt.write_text(case.read_text().replace('thickness = "4 mm"', 'thicknes = "4 mm"'))
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "trapped_field.py"), str(misspelt), "--paper-jc"],
+        capture_output=True, text=True, encoding="utf-8", timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "misspelt.toml: stack[0].thicknes: unknown key" in proc.stderr
     stdout = run_example("trapped_field.py", tmp_path / "heat", str(case), "--paper-jc")
     summary = json.loads((tmp_path / "heat" / "summary.json").read_text())
     top = summary["probes"]["top"]
