@@ -101,6 +101,29 @@ def test_help_keeps_bracketed_text(capsys):
     assert "[default: $FLUXTRAP_DB or ./fluxtrap.db]" in " ".join(out.split())
 
 
+# options whose value when left out is not evident from their name: the help says it
+UNSTATED_DEFAULTS = [
+    ("jc", "--temperature"),
+    ("measure", "add", "--temperature"),
+    ("creep", "--at"),
+    ("creep", "--start"),
+    ("compare", "--start"),
+    ("safe-ramp", "--mesh-size"),
+    ("calibrate", "--bounds"),
+    ("sweep", "--timeout"),
+]
+
+
+@pytest.mark.parametrize("path", UNSTATED_DEFAULTS, ids=" ".join)
+def test_help_states_the_default(capsys, path):
+    *command, option = path
+    code, out, _ = cli(capsys, *command, "--help")
+    text = " ".join(out.split())
+    assert code == 0 and f"{option} <" in text  # its entry in the options, "--at <str>"
+    described = text[text.index(f"{option} <") :].split(" --", 1)[0]  # up to the next option
+    assert "default" in described, described
+
+
 @pytest.mark.parametrize(
     "args",
     [["campaign", "show", "--bogus"], ["simulat"], ["sample", "add", "-l", "B1"], ["--version"]],

@@ -83,7 +83,12 @@ def calibrate_command(
     ] = None,
     bounds: Annotated[
         list[str] | None,
-        typer.Option("--bounds", help="NAME=LOW:HIGH in SI units, e.g. sc.n=10:200; repeatable."),
+        typer.Option(
+            "--bounds",
+            help="NAME=LOW:HIGH in SI units, e.g. sc.n=10:200; repeatable (default: n 5:300, "
+            "jc_scale 0.2:5, e0 1e-8:1 V/m, z within 1 mm of the probe's, offset -1:1 T, drift "
+            "-1e-3:1e-3 T/s).",
+        ),
     ] = None,
     scan: Annotated[
         int,

@@ -111,7 +111,7 @@ def compare_command(
         typer.Option(
             "--start",
             help='Compare and fit from this time after the origin, e.g. "60 s" (the early '
-            "relaxation is not ln t).",
+            "relaxation is not ln t; default: every point after the origin).",
         ),
     ] = None,
     at: Annotated[

@@ -57,7 +57,11 @@ ColumnsOption = Annotated[
 ]
 TemperatureOption = Annotated[
     str | None,
-    typer.Option("--temperature", help='Loop to analyse in a multi-temperature file, e.g. "5 K".'),
+    typer.Option(
+        "--temperature",
+        help='Loop to analyse in a multi-temperature file, e.g. "5 K" (default: the lowest '
+        "temperature's).",
+    ),
 ]
 REPORT_FIELDS_T = (0.5, 1.0, 2.0, 3.0, 5.0, 7.0)
 ORIGIN_FROM = {
@@ -344,12 +348,18 @@ def creep_command(
     at: Annotated[
         str | None,
         typer.Option(
-            "--at", help='Time (since the field reached zero) for the decay rate, e.g. "3 d".'
+            "--at",
+            help='Time (since the field reached zero) for the decay rate, e.g. "3 d" (default: '
+            "the last point).",
         ),
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option("--start", help='Fit from this time after the origin, e.g. "60 s".'),
+        typer.Option(
+            "--start",
+            help='Fit from this time after the origin, e.g. "60 s" (default: every point after '
+            "it; the early relaxation is not ln t, and a warning says when that shows).",
+        ),
     ] = None,
     origin: Annotated[
         str | None,

@@ -51,7 +51,12 @@ def safe_ramp_command(
         ),
     ] = None,
     mesh_size: Annotated[
-        str | None, typer.Option("--mesh-size", help='Mesh size of every run, e.g. "2 mm".')
+        str | None,
+        typer.Option(
+            "--mesh-size",
+            help='Mesh size of every run, e.g. "2 mm" (default: the case\'s [mesh] size, else the '
+            "size its mesh refinement starts from; the scan does not refine).",
+        ),
     ] = None,
     scheduler: SchedulerOption = None,
     workers: Annotated[

@@ -107,7 +107,10 @@ def sweep(
     ] = False,
     timeout: Annotated[
         str | None,
-        typer.Option(help='Longest a variant may run, e.g. "30 min" (a timed-out one is failed).'),
+        typer.Option(
+            help='Longest a variant may run, e.g. "30 min" (a timed-out one is failed; default: '
+            "the case's [solver] max_wall).",
+        ),
     ] = None,
     memory_mb: MemoryOption = DEFAULT_MEMORY_MB,
     tls_ca_file: TlsCaOption = None,
