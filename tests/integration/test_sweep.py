@@ -22,6 +22,7 @@ from fluxtrap.workflows.sweep import (
     read_list,
     run_sweep,
 )
+from fluxtrap.workflows.sweep.results import plot_sweep
 
 STACK = """
 title = "pair with spacer"
@@ -776,3 +777,29 @@ def test_a_variant_below_its_accuracy_target_is_said_in_its_record_not_warned(tm
     assert "not reached" in accuracy["note"] and set(accuracy) == {
         "target", "estimate", "reached", "note"
     }  # fmt: skip
+
+
+def test_the_trapped_field_plot_draws_each_estimated_error(tmp_path, monkeypatch):
+    """trapped_<probe>.png: each final field with its estimated discretization error as an
+    error bar (results.csv has it; the plot drew bare points)."""
+    import matplotlib.figure
+
+    table = pd.DataFrame(
+        {
+            "radius_mm": [10.0, 15.0, 20.0] * 2,
+            "jc_scale": [0.8] * 3 + [1.0] * 3,
+            "center_final_T": [2.08, 2.56, 2.89, 2.44, 2.99, 3.37],
+            "center_final_error_T": [0.006, 0.010, 0.007, 0.0057, 0.012, 0.0086],
+        }
+    )
+    drawn = []
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: drawn.append(fig))
+    plot_sweep(table, {"radius": "mm", "jc_scale": ""}, tmp_path)
+    (fig,) = drawn
+    bars = [c for c in fig.axes[0].containers if c.has_yerr]
+    assert len(bars) == 2  # one line per jc_scale
+    for bar, (_, part) in zip(bars, table.groupby("jc_scale"), strict=True):
+        segments = bar.lines[2][0].get_segments()  # each bar: (x, y - err) .. (x, y + err)
+        half = [(s[1][1] - s[0][1]) / 2 for s in segments]
+        assert half == pytest.approx(part["center_final_error_T"].tolist(), rel=1e-9)
+    assert "error" in fig.axes[0].get_ylabel()

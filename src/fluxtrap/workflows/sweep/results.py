@@ -130,10 +130,10 @@ def write_results(
 
 
 def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list[Path]:
-    """``trapped_<probe>.png``: final probe field against the first swept parameter (of
-    ``units``, name -> unit), one line per combination of the others, and ``bore.png`` (centre
-    field and homogeneity) when the case has a ``[bore]``; failed variants leave gaps. Nothing
-    when no parameter varies."""
+    """``trapped_<probe>.png``: final probe field (T) ± its estimated discretization error
+    against the first swept parameter (of ``units``, name -> unit), one line per combination of
+    the others, and ``bore.png`` (centre field and homogeneity) when the case has a ``[bore]``;
+    failed variants leave gaps. Nothing when no parameter varies."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -153,7 +153,13 @@ def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list
     figures = [
         (
             f"trapped_{p}.png",
-            [(f"{p}_final_T", f"final Bz at {p} (T)", f"Trapped field at probe {p!r}")],
+            [
+                (
+                    f"{p}_final_T",
+                    f"final Bz at {p} (T, ± est. error)",
+                    f"Trapped field at probe {p!r}",
+                )
+            ],
         )
         for p in probes
     ]
@@ -185,7 +191,9 @@ def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list
                     f"{n} = {v:g} {unit}".strip()
                     for (_, n, unit), v in zip(others, key, strict=True)
                 )
-                ax.plot(part[x], part[y], "o-", label=label or None)
+                error = y.replace("_final_T", "_final_error_T")  # a probe's estimated error
+                yerr = part[error] if error != y and error in part else None
+                ax.errorbar(part[x], part[y], yerr=yerr, fmt="o-", capsize=3, label=label or None)
             ax.set_xlabel(f"{xname} ({xunit})" if xunit else xname)
             ax.set(ylabel=ylabel, title=title)
             ax.grid(alpha=0.3)
