@@ -107,9 +107,10 @@ def test_cooling_after_fcm_at_10K_stops_the_creep(base):
     unpublished number, Jc(5 K)/Jc(10 K) = 1.94, was chosen so the centre field is the published
     2.069 T, so the centre value is not tested here. Not fitted, and tested: the surface/centre
     ratio against the published 1.510/2.069 = 0.730 (within 10%: the shape of the representative
-    Jc(B) tables sets it; +7.5% at 2 mm, +7.7% at 1 mm), and a decay below a tenth of the 0.1 ppm/h
-    MRI limit at both probes (0.0023 ppm/h at the surface on this 2 mm mesh) (fit B = a - b ln t from 1000 s after the field reached zero, i.e. after the cooling),
-    where FCM directly at 5 K still decays > 1000 ppm/h."""
+    Jc(B) tables sets it; +7.5% at 2 mm, +7.7% at 1 mm), and a decay below a tenth of the
+    0.1 ppm/h MRI limit at both probes (0.0023 ppm/h at the surface on this 2 mm mesh; fit
+    B = a - b ln t from 1000 s after the field reached zero, i.e. after the cooling), where FCM
+    directly at 5 K still decays > 1000 ppm/h."""
     cooled = simulate(
         Case.load(CASE.parent / "paper_fcm_10K_cooled.toml").with_options(mesh_size_m=2e-3)
     )
