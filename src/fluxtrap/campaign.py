@@ -51,6 +51,7 @@ MAX_NAME = 200  # characters of a campaign name or a sample label
 MAX_NOTES = 10_000  # characters of a sample's notes (free text), for every interface
 MAX_STATUS_NOTE = 500  # characters of a status note (why a sample or suggestion was marked)
 MAX_BUDGET = 10_000  # experiments planned in one campaign; more is a typo (and an unbounded loop)
+MAX_BATCH = 100  # suggestions in one ask: a lab batch, and a bounded acquisition optimisation
 # the most [[parameters]], [[objectives]], [[constraints]] and choices of a campaign: a Gaussian
 # process models tens of dimensions, not thousands (each one-hot choice is one); beyond, a typo
 MAX_TABLES = {"parameters": 100, "objectives": 20, "constraints": 200}

@@ -279,6 +279,18 @@ def test_creep_reads_a_logger_gap_and_says_where(tmp_path, capsys):
     assert res["b_T"] == pytest.approx(0.01, rel=1e-4)
 
 
+def test_creep_refuses_a_mistyped_option_before_fitting(tmp_path, capsys):
+    """--at without a unit, or before the origin, is the one line said: the fit's warnings on
+    a series that is not ln t (here its first second) were printed before it."""
+    t = np.linspace(0.1, 100, 300)
+    series = tmp_path / "early.csv"
+    series.write_text("time_s,B_T\n" + "".join(f"{a:.6g},{3 - 0.3 * np.exp(-a):.8g}\n" for a in t))
+    for at, message in (("3", "'3' has no unit"), ("-1 d", "give a time after the origin")):
+        code, _, err = cli(capsys, "creep", str(series), "--at", at)
+        assert code == 2 and err.startswith("error: --at") and message in err, err
+        assert "warning" not in err
+
+
 def test_measure_add_stores_file_curve_and_objective(capsys, db, loop_file):
     code, out, err = cli(
         capsys,

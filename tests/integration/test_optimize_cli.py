@@ -100,6 +100,13 @@ def test_suggest_unknown_campaign_is_one_line_error(db, capsys):
     assert code == 2 and err.startswith("error:") and "nope" in err
 
 
+def test_suggest_n_out_of_range_names_the_option(db, capsys):
+    """-n 0 or 101: refused naming -n (it was "ask: n must be ...", the Python API's name)."""
+    for n in ("0", "101"):
+        code, _, err = cli(capsys, "suggest", "-c", NAME, "-n", n, "--db", db)
+        assert code == 2 and "'-n'" in err and "ask:" not in err, err
+
+
 def test_suggest_budget_checked_and_its_last_trial_by_posterior_mean(db, capsys):
     for bad in ("0", "-2", "100000"):
         code, _, err = cli(capsys, "suggest", "-c", NAME, "--budget", bad, "--db", db)

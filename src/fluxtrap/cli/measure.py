@@ -400,6 +400,10 @@ def creep_command(
     )
     from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning
 
+    # the options first: a mistyped one is said before the file is read and fitted
+    origin_s = parse(origin, "time", "--origin") if origin else None
+    start_s = parse(start, "time", "--start") if start else None
+    at_given = time_after_origin(at, "--at") if at else None
     time, field, applied, col = read_series(series_csv, column=column, gaps=True)
     with warnings.catch_warnings():
         # printed below from fit.warnings
@@ -410,14 +414,14 @@ def creep_command(
             time,
             field,
             applied_T=applied,
-            origin_s=parse(origin, "time", "--origin") if origin else None,
-            start_s=parse(start, "time", "--start") if start else None,
+            origin_s=origin_s,
+            start_s=start_s,
             source=series_csv.name,
             column=col,
         )
     for text in fit.warnings:
         print(f"warning: {visible(text)}", file=sys.stderr)
-    at_s = time_after_origin(at, "--at") if at else fit.t_end_s
+    at_s = at_given if at_given is not None else fit.t_end_s
     if at_note := fit.extrapolation(at_s, "--at"):
         print(f"warning: {visible(at_note)}", file=sys.stderr)
     sa, sb = np.sqrt(np.diag(fit.cov))

@@ -11,6 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from fluxtrap.campaign import MAX_BATCH
 from fluxtrap.cli.common import (
     MAX_ID,
     MAX_SEED,
@@ -58,7 +59,9 @@ def register(app: typer.Typer) -> None:
 
 def suggest_cmd(
     campaign: CampaignOption,
-    n: Annotated[int, typer.Option("-n", help="How many suggestions (a batch).")] = 1,
+    n: Annotated[
+        int, typer.Option("-n", help="How many suggestions (a batch).", min=1, max=MAX_BATCH)
+    ] = 1,
     seed: Annotated[
         int,
         typer.Option(help="Random seed (recorded with each suggestion).", min=0, max=MAX_SEED),

@@ -64,7 +64,7 @@ from botorch.utils.multi_objective.pareto import is_non_dominated
 from botorch.utils.sampling import manual_seed
 from linear_operator.utils.warnings import NumericalWarning
 
-from fluxtrap.campaign import MAX_HV_OBJECTIVES, ObjectiveDef, check_budget
+from fluxtrap.campaign import MAX_BATCH, MAX_HV_OBJECTIVES, ObjectiveDef, check_budget
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.model import (
     FEW_PER_DIM,
@@ -143,7 +143,6 @@ class OutlierWarning(UserWarning):
 OUTLIER_IQR = 1000.0
 
 
-MAX_BATCH = 100  # suggestions in one ask: a lab batch, and a bounded acquisition optimisation
 # pending points conditioned on jointly (each a fantasy in qLogNEI, and in every MC sample's box
 # decomposition in qLogNEHVI), the one limit for ask, model_slices and the campaign workflow
 # (CLI, API, dashboard): the model page with 200 open suggestions took 62 s, with 1000 over 300 s
