@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fluxtrap.campaign import (  # noqa: E402
     ObjectiveDef,
@@ -352,6 +353,7 @@ def plot_best_so_far(progress: pd.DataFrame, objective: str) -> Figure:
         label="all: best so far",
     )
     ax.set_xlabel("trial (measured samples in recording order)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # trials are counted: no 1.2, 1.4
     ax.set_ylabel(objective)
     ax.legend(fontsize=8)
     return fig

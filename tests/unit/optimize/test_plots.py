@@ -10,6 +10,7 @@ from fluxtrap.optimize import Categorical, Continuous, Optimizer, SearchSpace
 from fluxtrap.optimize.plots import (
     best_so_far,
     model_slices,
+    plot_best_so_far,
     plot_parallel_coordinates,
     plotly_parallel_coordinates,
     shown_acquisition,
@@ -121,6 +122,15 @@ def test_best_so_far_per_origin():
     assert b.best_origin.tolist() == [1.0, 3.0, 2.0, 2.0]
     assert b.best_all.tolist() == [1.0, 3.0, 3.0, 3.0]
     assert best_so_far(h, "y", maximize=False).best_all.tolist() == [1.0, 1.0, 1.0, 0.5]
+
+
+def test_best_so_far_counts_trials_in_whole_numbers():
+    """Two measured samples: the trial axis is ticked 1, 2 (it read 1.0, 1.2, ... 2.0)."""
+    h = pd.DataFrame({"origin": ["researcher", "optimizer"], "y": [2.05e4, 2.3e4]})
+    fig = plot_best_so_far(best_so_far(h, "y"), "jc_3T [A/cm²]")
+    fig.canvas.draw()
+    ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 2]
+    assert ticks == [1.0, 2.0]
 
 
 def test_report_files(fitted, tmp_path):
