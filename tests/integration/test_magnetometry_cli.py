@@ -291,6 +291,22 @@ def test_creep_refuses_a_mistyped_option_before_fitting(tmp_path, capsys):
         assert "warning" not in err
 
 
+@pytest.mark.parametrize("command", ["jc", "tc", "creep"])
+def test_a_figure_of_a_format_matplotlib_cannot_write_is_refused_first(
+    tmp_path, capsys, loop_file, command
+):
+    """--plot fig.txt: refused naming --plot and the formats, before anything is read or
+    written (it was a ValueError traceback after the analysis, --out already written)."""
+    out, figure = tmp_path / "out.json", tmp_path / "fig.txt"
+    extra = ["--a", "0.5 mm", "--b", "1.2 mm", "--c", "2.8 mm"] if command == "jc" else []
+    code, _, err = cli(
+        capsys, command, str(loop_file), *extra, "--out", str(out), "--plot", str(figure)
+    )
+    assert code == 2 and "Invalid value for '--plot'" in err and "png" in err, err
+    assert "'.txt' is none of them" in err and "Traceback" not in err
+    assert not out.exists() and not figure.exists()
+
+
 def test_measure_add_stores_file_curve_and_objective(capsys, db, loop_file):
     code, out, err = cli(
         capsys,

@@ -229,6 +229,23 @@ def out_file(path: Path | None) -> Path | None:
     return path
 
 
+def figure_file(path: Path | None) -> Path | None:
+    """Typer callback of a ``--plot`` option: ``out_file``, and a suffix matplotlib can write
+    (``.png``, ``.pdf``, ``.svg``, ...; none: PNG), checked before the file is read and fitted
+    (``--plot jc.txt`` was a ValueError traceback after the analysis had been printed)."""
+    path = out_file(path)
+    if path is not None and path.suffix:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        kinds = FigureCanvasBase.get_supported_filetypes()
+        if path.suffix[1:].lower() not in kinds:
+            raise typer.BadParameter(
+                f"{path}: a figure is written as one of {', '.join(sorted(kinds))}; "
+                f"{path.suffix!r} is none of them (e.g. {path.with_suffix('.png').name})"
+            )
+    return path
+
+
 def out_dir(path: Path | None) -> Path | None:
     """Typer callback of an option naming a folder to write into (created with its parents):
     neither it nor a parent may be a file, and the nearest existing one must take a file (a
