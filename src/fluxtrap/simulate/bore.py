@@ -141,8 +141,10 @@ class BoreField:
             f"{self.bore.dsv_m * 1e3:g} mm DSV{drift})"
         )
 
-    def plot(self, path=None):
-        """Axial and radial Bz profiles through the centre, in ppm of the centre field."""
+    def plot(self, path=None, errors: Mapping[str, float | None] | None = None):
+        """Axial and radial Bz profiles through the centre, in ppm of the centre field; the
+        title gives the centre field and homogeneity ± ``errors`` (``accuracy.bore`` of
+        summary.json: ``centre_error_T``, ``homogeneity_error_ppm``), where known."""
         import matplotlib
 
         matplotlib.use("Agg")
@@ -156,9 +158,12 @@ class BoreField:
         b.plot(self.radial[:, 0] * 1e3, (self.radial[:, 1] - self.centre_T) * scale)
         a.set(xlabel="z - z$_c$ (mm), on the axis", ylabel=f"$B_z$ - $B_0$ ({unit})")
         b.set(xlabel="r (mm), at z$_c$", ylabel=f"$B_z$ - $B_0$ ({unit})")
+        err = errors or {}
+        centre, ptp = err.get("centre_error_T"), err.get("homogeneity_error_ppm")
         fig.suptitle(
-            f"bore: $B_0$ = {self.centre_T:.5g} T, {self.homogeneity_ppm:.4g} ppm peak-to-peak "
-            f"over {self.bore.dsv_m * 1e3:g} mm DSV"
+            f"bore: $B_0$ = {self.centre_T:.5g}{f' ± {centre:.2g}' if centre is not None else ''}"
+            f" T, {self.homogeneity_ppm:.4g}{f' ± {ptp:.2g}' if ptp is not None else ''} ppm "
+            f"peak-to-peak over {self.bore.dsv_m * 1e3:g} mm DSV"
         )
         for ax in (a, b):
             ax.grid(alpha=0.3)

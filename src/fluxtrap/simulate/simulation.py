@@ -441,7 +441,7 @@ class Result:
                 self.plot_probes(stage / "probes.png")
                 self.plot_maps(path=stage / "maps.png")
                 if self.case.bore:
-                    self.bore.plot(stage / "bore.png")
+                    self.bore.plot(stage / "bore.png", self.accuracy.get("bore"))
             if vtu:
                 self.write_vtu(stage)
         return Path(out)

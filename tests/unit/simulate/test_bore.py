@@ -304,3 +304,20 @@ def test_the_drift_estimate_is_the_largest_of_the_pairs_difference_and_its_parts
             "drift_ppm_per_h": -100.0, "axial_coefficients": {}}  # fmt: skip
     assert "drift -100 ± 10 ppm/h" in summary_lines(bore, errors)[0]
     assert "drift -100 ppm/h" in summary_lines(bore)[0]  # stored before the estimate
+
+
+def test_the_bore_plot_titles_its_numbers_with_their_estimated_errors():
+    """bore.png's title gives the centre field and homogeneity ± the run's estimates, as the
+    terminal does (ring_stack.toml: 2.4087 ± 0.0064 T, 4.371e+04 ± 1.5e+02 ppm; the title had
+    them bare); a homogeneity without an estimate (a zero centre field) stays bare."""
+    z = np.linspace(ZC - R, ZC + R, 61)
+    r = np.linspace(0.0, R, 31)
+    b0 = 2.4087
+    field = BoreField(Bore(2 * R, ZC), b0, 4.371e4, np.zeros(ORDER + 1), None,
+                      np.column_stack([z, b0 * (1 - 0.03 * ((z - ZC) / R) ** 2)]),
+                      np.column_stack([r, b0 * (1 + 0.015 * (r / R) ** 2)]))  # fmt: skip
+    errors = {"centre_error_T": 0.0064, "homogeneity_error_ppm": 150.0}
+    title = field.plot(errors=errors)._suptitle.get_text()
+    assert "= 2.4087 ± 0.0064 T, 4.371e+04 ± 1.5e+02 ppm peak-to-peak" in title
+    title = field.plot(errors={"centre_error_T": 0.0064, "homogeneity_error_ppm": None})
+    assert "± 0.0064 T, 4.371e+04 ppm" in title._suptitle.get_text()
