@@ -31,9 +31,11 @@ written.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import secrets
+import shutil
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -411,25 +413,11 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, str], dict[st
             infos = {i.filename: i for i in z.infolist()}
             if "manifest.json" not in infos:
                 raise InputFileError(f"{path}: no manifest.json: not a fluxtrap backup")
-            # sizes from the zip's directory, before anything is unpacked (zipfile reads no more)
-            total = sum(i.file_size for i in infos.values())
-            if infos["manifest.json"].file_size > MAX_MANIFEST or total > MAX_CONTENT:
-                raise InputFileError(
-                    f"{path}: unpacks to {total} bytes (manifest.json "
-                    f"{infos['manifest.json'].file_size}); at most {MAX_CONTENT / 2**30:g} GiB "
-                    f"({MAX_MANIFEST / 2**20:g} MiB of manifest) are restored"
-                )
-            held = sum(i.file_size for k, i in infos.items() if k.startswith("tables/"))
-            biggest = max((i for k, i in infos.items() if k.startswith("files/")),
-                          key=lambda i: i.file_size, default=None)  # fmt: skip
-            if held > MAX_TABLES or (biggest is not None and biggest.file_size > MAX_FILE):
-                raise InputFileError(
-                    f"{path}: its tables unpack to {held} bytes, at most {MAX_TABLES / 2**20:g} "
-                    f"MiB are restored, and its largest file, {getattr(biggest, 'filename', '')}, "
-                    f"to {getattr(biggest, 'file_size', 0)}, at most {MAX_FILE / 2**20:g} MiB"
-                )
+            # sizes from the zip's directory, before anything is unpacked (and no more of a
+            # member is: _unpack, _digest); each refusal names the largest member it counts
+            _check_sizes(path, infos)
             try:  # ValueError: an integer of over 4300 digits (JSONDecodeError is one too)
-                manifest = json.loads(z.read("manifest.json"))
+                manifest = json.loads(_unpack(z, "manifest.json"))
             except (ValueError, RecursionError) as err:
                 raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -463,10 +451,36 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, str], dict[st
                 if name.startswith("files/"):
                     files[name] = want["sha256"]
                 else:
-                    members[name] = z.read(name)
+                    members[name] = _unpack(z, name)
     except AttributeError as err:
         raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
     return members, files, manifest
+
+
+def _check_sizes(path: Path, infos: dict[str, zipfile.ZipInfo]) -> None:
+    """Refuse an archive whose members, as its zip directory gives their sizes, unpack beyond
+    the limits (MAX_MANIFEST, MAX_CONTENT, MAX_TABLES, MAX_FILE), naming the largest member
+    counted against the limit broken."""
+    groups = (
+        ("manifest.json unpacks", MAX_MANIFEST, lambda k: k == "manifest.json"),
+        ("its members unpack", MAX_CONTENT, lambda k: True),
+        ("its tables unpack", MAX_TABLES, lambda k: k.startswith("tables/")),
+    )
+    for what, limit, counted in groups:
+        sizes = {k: i.file_size for k, i in infos.items() if counted(k)}
+        if sum(sizes.values()) > limit:
+            largest = max(sizes, key=sizes.__getitem__)
+            raise InputFileError(
+                f"{path}: {what} to {sum(sizes.values())} bytes, at most {limit / 2**20:g} "
+                f"MiB are restored (the largest, {largest}, to {sizes[largest]} bytes); not "
+                "unpacked"
+            )
+    for k, i in infos.items():
+        if k.startswith("files/") and i.file_size > MAX_FILE:
+            raise InputFileError(
+                f"{path}: {k} unpacks to {i.file_size} bytes, at most {MAX_FILE / 2**20:g} MiB "
+                "(the largest file the store takes); not unpacked"
+            )
 
 
 @contextmanager
@@ -486,7 +500,7 @@ def _file(z: zipfile.ZipFile, files: dict[str, str], name: Any) -> bytes | None:
     against its sha256 again as it is read a second time; None if the archive has no such file."""
     if not isinstance(name, str) or name not in files:
         return None
-    data = z.read(name)
+    data = _unpack(z, name)
     if hashlib.sha256(data).hexdigest() != files[name]:
         raise InputFileError(f"{z.filename}: damaged: {name} does not match its sha256")
     return data
@@ -505,6 +519,16 @@ def _put(z: zipfile.ZipFile, name: str, data: bytes | memoryview) -> dict[str, A
             digest.update(data[start : start + 2**20])
             f.write(data[start : start + 2**20])
     return {"sha256": digest.hexdigest(), "size": len(data)}
+
+
+def _unpack(z: zipfile.ZipFile, name: str) -> bytes:
+    """Member ``name`` of ``z``, unpacked 1 MiB at a time up to the size the zip's directory
+    gives (checked before against the limits): ``ZipFile.read`` inflates all of a member's
+    compressed data in one go and then cuts it to that size, so a member declared as 100 bytes
+    whose 1 MB of data inflates to 1 GiB took 2 GiB of memory."""
+    with z.open(name) as f, io.BytesIO() as buf:
+        shutil.copyfileobj(f, buf, 2**20)
+        return buf.getvalue()
 
 
 def _digest(z: zipfile.ZipFile, name: str) -> str:
