@@ -399,6 +399,7 @@ class ParameterDef:
             raise ValidationError(f"{at}{self.name}={value!r} is not a number{unit}")
         if not math.isfinite(v):
             raise ValidationError(f"{at}{self.name}={value!r} is not a finite number")
+        v += 0.0  # "-0" was stored as -0.0, and tables showed "-0"
         if outside:
             return v
         shown = f"{v:g} {self.unit}".rstrip()
@@ -444,7 +445,7 @@ class ParameterDef:
         except pint.errors.DimensionalityError:
             raise ValidationError(
                 f"{at}{self.name}={value!r}: cannot convert {q.units:~} to the campaign's unit "
-                f"{self.unit}"
+                f"{self.unit}{units.misread_hint(q, target)}"
             ) from None
 
     def departure(self, made: float | str, suggested: float | str) -> str | None:
@@ -591,8 +592,10 @@ class ObjectiveDef:
                 try:
                     v = float(q.to(self.value_unit or "dimensionless").magnitude)
                 except pint.errors.DimensionalityError:
+                    hint = units.misread_hint(q, self.value_unit or "dimensionless")
                     raise UnitError(
                         f"{at}: cannot convert {q.units:~} to {self.value_unit or 'a pure number'}"
+                        f"{hint}"
                     ) from None
             else:
                 v = float(q)

@@ -265,6 +265,25 @@ def number(value: Any) -> float | None:
         return math.inf if value > 0 else -math.inf
 
 
+# symbols pint reads as another unit than a lab means by them: (pint's name, dimension meant,
+# what to write)
+_MISREAD = (
+    ("coulomb", "[temperature]", "C is the coulomb: write degC (or K) for a temperature"),
+    ("farad", "[temperature]", "F is the farad: write degF for Fahrenheit"),
+    ("meter", "[time]", "m is the metre: write min for minutes"),
+)
+
+
+def misread_hint(q: pint.Quantity, target: Any) -> str:
+    """``"; C is the coulomb: write degC ..."`` when ``q`` failed to convert to ``target`` (a
+    unit) because a symbol in it means another unit than a lab meant ("600 C", "10 C/min" for
+    degC; "5 m" for minutes); "" otherwise."""
+    names = {name for name, _ in q.unit_items()}
+    dims = str(Q_(1.0, target).dimensionality)
+    hints = [say for name, dim, say in _MISREAD if name in names and dim in dims]
+    return "".join(f"; {h}" for h in hints)
+
+
 def parse(text: str, dimension: str, key: str = "value") -> float:
     """Return ``text`` in the SI unit of ``dimension`` (see ``DIMENSIONS``), as a float.
 

@@ -98,6 +98,36 @@ def test_a_parameter_with_a_wrong_unit_or_value_says_what_it_read(spec, value, m
         spec.check_params({"ramp_rate": 50, "max_temperature": value, "dwell_time": 5})
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("max_temperature", "600 C", "cannot convert C to .* degC; C is the coulomb: write degC"),
+        ("ramp_rate", "10 C/min", "C / min to .* degC/min; C is the coulomb: write degC"),
+        ("max_temperature", "1100 F", "F is the farad: write degF"),
+        ("dwell_time", "5 m", "cannot convert m to .* min; m is the metre: write min"),
+    ],
+)
+def test_a_unit_symbol_pint_reads_as_another_unit_is_named(spec, key, value, message):
+    """A "600 C" was refused as "cannot convert C to the campaign's unit degC": pint's C is the
+    coulomb, which the message did not say."""
+    values = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5} | {key: value}
+    with pytest.raises(ValidationError, match=message):
+        spec.check_params(values)
+
+
+def test_a_tc_in_coulomb_is_named_and_a_mass_gets_no_hint(full, spec):
+    with pytest.raises(UnitError, match="tc='37 C'.* to K; C is the coulomb"):
+        full.check_objectives({"tc": "37 C"})
+    with pytest.raises(ValidationError, match=r"cannot convert kg to the campaign's unit min$"):
+        spec.parameter("dwell_time").check("5 kg")
+
+
+def test_minus_zero_is_stored_as_zero(spec):
+    """A "-0" was stored as -0.0 and `fluxtrap campaign show` listed the dwell as "-0"."""
+    got = spec.check_params({"ramp_rate": 50, "max_temperature": 600, "dwell_time": "-0"})
+    assert str(got["dwell_time"]) == "0.0"
+
+
 def test_a_unit_pint_does_not_know_takes_bare_numbers_only():
     p = ParameterDef("speed", "furlongs per fortnight x", 0, 10)
     assert p.check("5") == 5.0
