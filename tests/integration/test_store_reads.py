@@ -159,3 +159,35 @@ def test_a_database_that_fails_is_a_store_error_for_reads_and_writes(tmp_path):
                 StoreError, match="database error at Store.*(unable to open|not a database)"
             ):
                 call()
+
+
+def test_a_damaged_name_index_is_named_not_taken_for_a_missing_row(tmp_path):
+    """A store file whose name indexes were damaged (bytes overwritten) answered `campaign
+    show` with "no campaign named 'K-Ba122 SPS' (known: 'K-Ba122 SPS')": SQLite's lookup by
+    name found nothing, and does not notice the damage. Emptied index pages stand for it."""
+    from fluxtrap.campaign import CampaignSpec
+
+    from ..conftest import EXAMPLES
+
+    path = tmp_path / "lab.db"
+    store = Store(f"sqlite:///{path}")
+    store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    store.add_sample(NAME, "B1", P)
+    store.engine.dispose()  # the WAL folded into the file
+    conn = sqlite3.connect(path)
+    pages = dict(conn.execute("SELECT name, rootpage FROM sqlite_master WHERE type = 'index'"))
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    for index, call, says in (
+        ("sqlite_autoindex_samples_1", lambda s: s.set_sample_status(NAME, "B1", "failed"),
+         f"sample 'B1' of campaign {NAME!r} is in the store .* damaged .*REINDEX"),
+        ("sqlite_autoindex_campaigns_1", lambda s: s.campaign(NAME),
+         f"campaign {NAME!r} is in the store .* damaged"),
+    ):  # fmt: skip
+        store.engine.dispose()
+        with path.open("r+b") as f:
+            f.seek((pages[index] - 1) * size)  # a leaf index page holding no cells
+            f.write(bytes([0x0A, 0, 0, 0, 0, size >> 8 & 0xFF, size & 0xFF, 0]))
+        store = Store(f"sqlite:///{path}")
+        with pytest.raises(StoreError, match=says):
+            call(store)

@@ -1653,6 +1653,9 @@ def _campaign(s: Session, name: str) -> m.Campaign:
     c = s.scalar(select(m.Campaign).where(m.Campaign.name == name))
     if c is None:
         names = list(s.scalars(select(m.Campaign.name).order_by(m.Campaign.id)))
+        if name in names:  # listed, yet the lookup by name found nothing: "no campaign named
+            # 'X' (known: 'X')" from a store whose name index was damaged
+            raise _damaged(s, f"campaign {name!r}")
         known = f"known: {', '.join(repr(n) for n in names) or 'none'}"
         if len(names) > MAX_KNOWN:  # 2000 campaigns' names made each 404 1.2 MB
             close = near(name[:MAX_NAME], names)
@@ -1679,8 +1682,22 @@ def _sample(s: Session, c: m.Campaign, label: str, *, for_update: bool = False) 
     q = select(m.Sample).where(m.Sample.campaign_id == c.id, m.Sample.label == label)
     x = s.scalar(q.with_for_update() if for_update else q)
     if x is None:
+        # the table itself, not an index: + 0 and a column no index covers (SCAN samples)
+        scan = select(m.Sample.label, m.Sample.origin).where(m.Sample.campaign_id + 0 == c.id)
+        if label in {row.label for row in s.execute(scan)}:
+            raise _damaged(s, f"sample {label!r} of campaign {c.name!r}")
         raise NotFoundError(f"campaign {c.name!r} has no sample labelled {_asked(label)}")
     return x
+
+
+def _damaged(s: Session, what: str) -> StoreError:
+    """The error for a row that a scan of its table lists but the lookup by its name (an index)
+    does not find: the database file is damaged, which SQLite does not notice on such a read."""
+    return StoreError(
+        f"{what} is in the store {s.bind.url.render_as_string(hide_password=True)!r} but the lookup by its name does "
+        "not find it: the database is damaged (sqlite3 FILE 'PRAGMA integrity_check' says "
+        "where); restore it from a backup or rebuild its indexes (REINDEX)"
+    )
 
 
 def _suggestion(s: Session, suggestion_id: int, *, for_update: bool = False) -> m.Suggestion:
