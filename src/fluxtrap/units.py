@@ -265,23 +265,28 @@ def number(value: Any) -> float | None:
         return math.inf if value > 0 else -math.inf
 
 
-# symbols pint reads as another unit than a lab means by them: (pint's name, dimension meant,
-# what to write)
+# symbols pint reads as another unit than a lab means by them: (pint's name, the unit meant (of
+# its dimension: kelvin for degC), what to write)
 _MISREAD = (
-    ("coulomb", "[temperature]", "C is the coulomb: write degC (or K) for a temperature"),
-    ("farad", "[temperature]", "F is the farad: write degF for Fahrenheit"),
-    ("meter", "[time]", "m is the metre: write min for minutes"),
+    ("coulomb", "kelvin", "C is the coulomb: write degC (or K) for a temperature"),
+    ("farad", "kelvin", "F is the farad: write degF for Fahrenheit"),
+    ("meter", "minute", "m is the metre: write min for minutes"),
 )
 
 
 def misread_hint(q: pint.Quantity, target: Any) -> str:
     """``"; C is the coulomb: write degC ..."`` when ``q`` failed to convert to ``target`` (a
-    unit) because a symbol in it means another unit than a lab meant ("600 C", "10 C/min" for
-    degC; "5 m" for minutes); "" otherwise."""
-    names = {name for name, _ in q.unit_items()}
-    dims = str(Q_(1.0, target).dimensionality)
-    hints = [say for name, dim, say in _MISREAD if name in names and dim in dims]
-    return "".join(f"; {h}" for h in hints)
+    unit) and would have with one of its symbols read as the unit a lab meant ("600 C", "10
+    C/min" for degC; "5 m" for minutes); "" otherwise."""
+    items = dict(q.unit_items())
+    want = Q_(1.0, target).dimensionality
+    hints = []
+    for name, meant, say in _MISREAD:
+        if name in items:
+            read = {meant if n == name else n: e for n, e in items.items()}
+            if math.prod(ureg.Unit(n) ** e for n, e in read.items()).dimensionality == want:
+                hints.append(f"; {say}")
+    return "".join(hints)
 
 
 def parse(text: str, dimension: str, key: str = "value") -> float:
@@ -308,6 +313,7 @@ def parse(text: str, dimension: str, key: str = "value") -> float:
             hint = "; a specific heat: multiply it by the density (kg/m^3) of the material"
         if dimension == "volumetric_heat_capacity" and q.check("[energy] / [temperature]"):
             hint = "; the heat capacity of a body: divide by its volume (m^3)"
+        hint = hint or misread_hint(q, target or "dimensionless")  # "3 m" for a time, "5 C"
         what = dimension.replace("_", " ")
         raise UnitError(
             f"{key}: {text!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what} "

@@ -38,6 +38,10 @@ def test_revoke_rotate_and_expiry(store_url):
         store.revoke_user("cy")
     with pytest.raises(ValidationError, match="role 'root' is not one of reader, writer, admin"):
         store.add_user("cy", "root", "cy-token")
+    with pytest.raises(ValidationError, match=r"'wrtier' is not one of .* \(did you mean 'writer'"):
+        store.add_user("cy", "wrtier", "cy-token")  # the near miss was not named
+    with pytest.raises(ValidationError, match=r"^role 'xxxxx[^ ]{195}' is not one of"):
+        store.add_user("cy", "x" * 10_000, "cy-token")  # was echoed whole
 
 
 def test_migration_0003_to_head_keeps_users_and_their_tokens(store_url):

@@ -173,3 +173,19 @@ def test_typed_powers_leave_unit_names_that_end_in_digits_alone():
     assert unit("mu0") == units.ureg.Unit("vacuum_permeability")  # not mu^0
     with pytest.raises(UnitError, match="jc"):
         parse("3e4 A/xyz2", "current_density", "jc")  # no unit 'xyz' to raise to a power
+
+
+@pytest.mark.parametrize(
+    ("text", "dimension", "says"),
+    [
+        ("3 m", "time", "not a time .*; m is the metre: write min for minutes$"),
+        ("5 C", "temperature", "not a temperature .*; C is the coulomb: write degC"),
+        ("0.5 C", "temperature_difference", "C is the coulomb"),
+        ("5 kg", "time", r"not a time \(expected something convertible to s\)$"),
+        ("3 m", "magnetic_flux_density", r"convertible to T\)$"),  # no minutes meant there
+    ],
+)
+def test_a_symbol_pint_reads_as_another_unit_is_named(text, dimension, says):
+    """'5 C' for a temperature was "not a temperature" without saying pint's C is the coulomb."""
+    with pytest.raises(UnitError, match=says):
+        parse(text, dimension, "k")

@@ -1231,8 +1231,12 @@ class Store:
         stored only as its SHA-256 hash. Its name is one a URL can carry (``check_new_name``),
         and not a taken one but for case or Unicode form (``_alike``: no "Alice" beside "alice",
         which every record and page would show alike)."""
-        if role not in m.ROLES:
-            raise ValidationError(f"role {role!r} is not one of {', '.join(m.ROLES)}")
+        if role not in m.ROLES:  # "--role wrtier" was refused without the near miss
+            close = near(str(role)[:MAX_NAME], m.ROLES)
+            raise ValidationError(
+                f"role {str(role)[:MAX_NAME]!r} is not one of {', '.join(m.ROLES)}"
+                + (f" (did you mean {close!r}?)" if close else "")
+            )
         _no_spaces_around(check_new_name(name, "user name"), "user name")
         with self.transaction() as s:
             _lock_names(s, USER_NAMES)
