@@ -913,6 +913,10 @@ def test_a_unit_in_an_imported_header_is_read_or_refused(tmp_path, capsys, db):
         in err
     )
     assert [s.label for s in Store(db).samples(NAME)] == ["U1", "U2"]
+    csv.write_text("label,ramp_rate,max_temperature [C],dwell_time\nU3,12.5,600,5\n")
+    code, _, err = cli(capsys, "import", str(csv), "--db", db, "-c", NAME)  # C: the coulomb
+    assert code == 2 and "in degC; C is the coulomb: write degC (or K)" in " ".join(err.split())
+    assert [s.label for s in Store(db).samples(NAME)] == ["U1", "U2"]
 
 
 def test_a_bare_jc_column_of_values_below_any_bulk_s_is_refused(tmp_path, capsys, db):

@@ -385,7 +385,7 @@ def _header_units(
             raise InputFileError(
                 f"{where}: {text!r} is not a unit of {name} (in {units_of[name] or 'a pure number'}"
                 f"); give the column's unit, or its name alone for values in "
-                f"{units_of[name] or 'pure numbers'}"
+                f"{units_of[name] or 'pure numbers'}{units.misread_hint(units.Q_(1.0, given), want)}"
             )
         scale = units.Q_(1.0, given).to(want).magnitude
         k = round(math.log10(scale)) if scale > 0 else 0
