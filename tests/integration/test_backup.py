@@ -760,6 +760,28 @@ def test_a_refused_restore_leaves_no_new_store_file_and_keeps_an_old_one(tmp_pat
     assert [x.label for x in Store(f"sqlite:///{new}").samples(NAME)] == ["B1", "S1", "B3"]
 
 
+def test_a_restore_into_a_new_file_failing_names_that_file(tmp_path, capsys, monkeypatch):
+    """On a full disk a restore into a new --db file said "cannot open the store
+    'sqlite:///.new.db.restoring-4a9fa266': database or disk is full": the hidden file it was
+    built in, removed by then. The error names the file asked for."""
+    import fluxtrap.store.backup as backup_module
+    from fluxtrap.cli import run
+    from fluxtrap.errors import StoreError
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+
+    def full(store, archive):  # as the store says it when SQLite finds the disk full
+        raise StoreError(f"database error at {store!r}: database or disk is full")
+
+    monkeypatch.setattr(backup_module, "restore", full)
+    assert run(["restore", str(tmp_path / "k.zip"), "--db", str(tmp_path / "new.db")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "new.db'): database or disk is full; nothing restored" in err, err
+    assert "restoring" not in err and not (tmp_path / "new.db").exists()
+
+
 def test_a_restore_killed_half_way_leaves_no_store_at_its_new_file(tmp_path, capsys):
     """A restore into a new SQLite file made and migrated the file first, then inserted: killed
     (kill -9) between the two it left an empty store of 131 kB, which later commands took for a

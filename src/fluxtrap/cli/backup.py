@@ -22,7 +22,7 @@ from fluxtrap.cli.common import (
     sqlite_file,
     store_from,
 )
-from fluxtrap.errors import StoreError, ValidationError
+from fluxtrap.errors import FluxtrapError, StoreError, ValidationError
 from fluxtrap.outputs import held_lock
 
 
@@ -114,6 +114,13 @@ def _restore_new_file(db: str | None, file: Path, archive: Path) -> tuple[str, d
                     "was written to it: restore again"
                 ) from None
             return result
+        except FluxtrapError as err:  # "cannot open the store '.new.db.restoring-4a9fa266':
+            # database or disk is full" named a file nobody asked for, gone by then
+            if partial.name not in str(err):
+                raise
+            raise type(err)(
+                f"{str(err).replace(str(partial), str(file))}; nothing restored"
+            ) from None
         finally:
             if store is not None:
                 store.engine.dispose()
