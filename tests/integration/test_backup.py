@@ -616,6 +616,30 @@ def test_a_backup_holds_one_file_at_a_time_not_the_campaign(tmp_path):
     assert restored == [m.content for m in source.measurements(spec.name)]
 
 
+def test_a_backup_reports_its_progress_in_bytes_of_files(tmp_path, capsys):
+    """A backup of 128 MiB of raw files took 15 s without a word: it now reports the bytes of
+    files written after each, up to their total (every file column's bytes); --quiet is
+    accepted and the command still succeeds."""
+    from fluxtrap.cli import run
+    from fluxtrap.store.backup import FILE_COLUMNS
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    sizes = [len(r[k]) for t in rows(source, NAME).values() for r in t for k in FILE_COLUMNS
+             if r.get(k) is not None]  # fmt: skip
+    seen: list[tuple[int, int]] = []
+    backup(
+        source, NAME, tmp_path / "k.zip", progress=lambda done, total: seen.append((done, total))
+    )
+    assert len(seen) == len(sizes) == 8  # one empty: the failed simulation's probes.csv
+    assert {total for _, total in seen} == {sum(sizes)}
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen) and seen[-1][0] == sum(
+        sizes
+    )
+    db = str(tmp_path / "source.db")
+    assert run(["backup", NAME, "-o", str(tmp_path / "q.zip"), "--db", db, "--quiet"]) == 0
+
+
 def test_a_member_that_does_not_match_its_sha256_is_refused_before_it_is_held(tmp_path):
     """A member was read whole, then hashed: 2 GiB of zeros (2 MB zipped, sizes matching the
     manifest, a wrong sha256) took 4.3 GB of memory to be refused."""

@@ -16,6 +16,7 @@ import typer
 
 from fluxtrap.cli.common import (
     DbOption,
+    QuietOption,
     console,
     interruptible,
     out_file,
@@ -54,12 +55,21 @@ def backup(
         ),
     ],
     db: DbOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Write a campaign whole (samples, raw files, curves, suggestions, simulations,
     calibrations, the users named in them) to one zip archive with a sha256 manifest."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
     from fluxtrap.store.backup import backup as write_backup
 
-    counts = write_backup(store_from(db, out), campaign, out)
+    store = store_from(db, out)
+    columns = (TextColumn("[bold]files"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=quiet, transient=True) as bar:  # 128 MiB took 15 s unsaid
+        task = bar.add_task("files", total=None)
+        counts = write_backup(
+            store, campaign, out, lambda done, total: bar.update(task, completed=done, total=total)
+        )
     console.print(f"backed up campaign {campaign!r} to {out}: {_counts(counts)}")
 
 

@@ -44,7 +44,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, Table, select
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, Table, func, select
 
 from fluxtrap import __version__
 from fluxtrap.campaign import CampaignSpec, check_new_name, check_who
@@ -85,16 +85,25 @@ TABLES: dict[str, Table] = {
         m.CalibrationSeries.__table__,
     )
 }
+FILE_COLUMNS = {
+    c.name for t in TABLES.values() for c in t.columns if isinstance(c.type, LargeBinary)
+}  # their names
 USER_COLUMNS = ("name", "role", "created_at", "expires_at", "revoked_at")
 WHO = ("created_by", "recorded_by", "status_changed_by")  # columns naming a user
 CASE_TEXTS = {"simulations": ("case_toml",), "calibrations": ("case_toml", "fitted_case_toml")}
 
 
-def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str, int]:
+def backup(
+    store: Store,
+    campaign: str,
+    out: str | os.PathLike[str],
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, int]:
     """Write ``campaign`` of ``store`` to the archive ``out`` (replaced atomically); returns the
     row count per table. Files are read from the store and written to the archive one at a
     time (all were held: 150 MiB peak to back up 128 MiB of raw files); the manifest, with
-    each member's sha256 taken as it is written, is the archive's last member."""
+    each member's sha256 taken as it is written, is the archive's last member. ``progress``
+    is called with the bytes of files written so far and their total, after each file."""
     out = Path(out)
     listed: dict[str, dict[str, Any]] = {}  # member -> {"sha256", "size"}
     with (
@@ -108,6 +117,8 @@ def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str
             s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         c = _campaign(s, campaign)
         rows = _campaign_rows(s, c.id, files=False)
+        total = sum(r[k] or 0 for t in rows.values() for r in t for k in r if k in FILE_COLUMNS)
+        done = 0
         names = {r[w] for t in rows.values() for r in t for w in WHO if r.get(w)}
         names = sorted(names | {u for r in rows["samples"] for u in r["objective_set_by"].values()})
         users = [
@@ -120,12 +131,15 @@ def backup(store: Store, campaign: str, out: str | os.PathLike[str]) -> dict[str
             for row in rows[name]:
                 doc = {k: _json_value(v) for k, v in row.items() if k not in binary}
                 for col in binary:
-                    if not row[col]:  # a nullable file column without its file (heat.csv)
+                    if row[col] is None:  # a nullable file column without its file (heat.csv)
                         doc[col] = None
                         continue
                     member = doc[col] = f"files/{name}/{row['id']}.{col}"
                     q = select(table.c[col]).where(table.c.id == row["id"])
                     listed[member] = _put(z, member, s.execute(q).scalar_one())
+                    done += listed[member]["size"]
+                    if progress is not None:
+                        progress(done, total)
                 docs.append(doc)
             listed[f"tables/{name}.json"] = _put(z, f"tables/{name}.json", _json(docs))
         listed["tables/users.json"] = _put(z, "tables/users.json", _json(users))
@@ -317,13 +331,13 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
 
 def _campaign_rows(s: Any, campaign_id: int, files: bool = True) -> dict[str, list[dict[str, Any]]]:
     """The campaign's rows of every table in TABLES, as column -> value dicts, by id; without
-    ``files``, a file column holds whether the row has its file, not its bytes."""
+    ``files``, a file column holds its file's size in bytes (None: no file), not its bytes."""
 
     def rows(table: Table, where: Any) -> list[dict[str, Any]]:
         q = select(table)
         if not files:
             q = q.with_only_columns(
-                *(c.is_not(None).label(c.name) if isinstance(c.type, LargeBinary) else c
+                *(func.length(c).label(c.name) if isinstance(c.type, LargeBinary) else c
                   for c in table.columns)
             )  # fmt: skip
         q = q.where(where).order_by(table.c.id)
