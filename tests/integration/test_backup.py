@@ -616,10 +616,11 @@ def test_a_backup_holds_one_file_at_a_time_not_the_campaign(tmp_path):
     assert restored == [m.content for m in source.measurements(spec.name)]
 
 
-def test_a_backup_reports_its_progress_in_bytes_of_files(tmp_path, capsys):
-    """A backup of 128 MiB of raw files took 15 s without a word: it now reports the bytes of
-    files written after each, up to their total (every file column's bytes); --quiet is
-    accepted and the command still succeeds."""
+def test_a_backup_and_a_restore_report_their_progress_in_bytes(tmp_path, capsys):
+    """A backup of 128 MiB of raw files took 15 s without a word, and its restore as long: a
+    backup now reports the bytes of files written after each, up to their total (every file
+    column's bytes), a restore the bytes unpacked (every member checked, then each file again
+    as its row is inserted); both take --quiet."""
     from fluxtrap.cli import run
     from fluxtrap.store.backup import FILE_COLUMNS
 
@@ -638,6 +639,16 @@ def test_a_backup_reports_its_progress_in_bytes_of_files(tmp_path, capsys):
     )
     db = str(tmp_path / "source.db")
     assert run(["backup", NAME, "-o", str(tmp_path / "q.zip"), "--db", db, "--quiet"]) == 0
+    with zipfile.ZipFile(tmp_path / "k.zip") as z:  # restore: every member, then each file
+        infos = [i for i in z.infolist() if i.filename != "manifest.json"]
+    total = sum(i.file_size for i in infos) + sum(sizes)
+    seen.clear()
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    restore(target, tmp_path / "k.zip", progress=lambda done, total: seen.append((done, total)))
+    assert len(seen) == len(infos) + len(sizes) and {t for _, t in seen} == {total}
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen) and seen[-1][0] == total
+    new = str(tmp_path / "new.db")
+    assert run(["restore", str(tmp_path / "q.zip"), "--db", new, "-q"]) == 0
 
 
 def test_a_member_that_does_not_match_its_sha256_is_refused_before_it_is_held(tmp_path):
@@ -796,7 +807,7 @@ def test_a_restore_into_a_new_file_failing_names_that_file(tmp_path, capsys, mon
     fill(source, NAME, "x")
     backup(source, NAME, tmp_path / "k.zip")
 
-    def full(store, archive):  # as the store says it when SQLite finds the disk full
+    def full(store, archive, progress=None):  # as the store says it on a full disk
         raise StoreError(f"database error at {store!r}: database or disk is full")
 
     monkeypatch.setattr(backup_module, "restore", full)

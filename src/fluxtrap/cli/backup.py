@@ -8,9 +8,10 @@ import os
 import re
 import secrets
 import warnings
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -59,23 +60,18 @@ def backup(
 ) -> None:
     """Write a campaign whole (samples, raw files, curves, suggestions, simulations,
     calibrations, the users named in them) to one zip archive with a sha256 manifest."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
-
     from fluxtrap.store.backup import backup as write_backup
 
     store = store_from(db, out)
-    columns = (TextColumn("[bold]files"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=quiet, transient=True) as bar:  # 128 MiB took 15 s unsaid
-        task = bar.add_task("files", total=None)
-        counts = write_backup(
-            store, campaign, out, lambda done, total: bar.update(task, completed=done, total=total)
-        )
+    with _bar(quiet) as progress:  # 128 MiB of files took 15 s without a word
+        counts = write_backup(store, campaign, out, progress)
     console.print(f"backed up campaign {campaign!r} to {out}: {_counts(counts)}")
 
 
 def restore(
     archive: Annotated[Path, typer.Argument(help="Archive written by fluxtrap backup.")],
     db: DbOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Restore a campaign from a backup archive (checked whole first; nothing is written if it
     is damaged or the campaign exists, and a new --db file appears only when the restore is
@@ -83,14 +79,28 @@ def restore(
     from fluxtrap.store.backup import restore as read_backup
 
     file = sqlite_file(db)
-    if file is None or file.exists() or not file.parent.is_dir():
-        name, counts = read_backup(store_from(db, create=True), archive)
-    else:
-        name, counts = _restore_new_file(db, file, archive)
+    with _bar(quiet) as progress:
+        if file is None or file.exists() or not file.parent.is_dir():
+            name, counts = read_backup(store_from(db, create=True), archive, progress)
+        else:
+            name, counts = _restore_new_file(db, file, archive, progress)
     console.print(f"restored campaign {name!r} from {archive}: {_counts(counts)}")
 
 
-def _restore_new_file(db: str | None, file: Path, archive: Path) -> tuple[str, dict[str, int]]:
+@contextmanager
+def _bar(quiet: bool) -> Iterator[Callable[[int, int], Any]]:
+    """A progress bar in bytes (``progress(done, total)``), none with ``quiet``."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("[bold]files"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=quiet, transient=True) as bar:
+        task = bar.add_task("files", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _restore_new_file(
+    db: str | None, file: Path, archive: Path, progress: Callable[[int, int], Any]
+) -> tuple[str, dict[str, int]]:
     """Restore into the SQLite ``file``, which does not exist, through a hidden file beside it
     that is linked into place only when the restore is whole: a restore refused, or killed
     (kill -9) half-way, left an empty migrated store of 131 kB at ``file``, which later
@@ -110,7 +120,7 @@ def _restore_new_file(db: str | None, file: Path, archive: Path) -> tuple[str, d
     with held_lock(partial.with_name(partial.name + ".lock"), timeout=10):
         try:
             store = Store(url.render_as_string(hide_password=False))
-            result = read_backup(store, archive)
+            result = read_backup(store, archive, progress)
             store.engine.dispose()  # the last connection closed: SQLite moves its WAL in the file
             if partial.with_name(partial.name + "-wal").exists():
                 raise StoreError(

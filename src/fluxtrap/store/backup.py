@@ -157,11 +157,24 @@ def backup(
     return counts
 
 
-def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[str, int]]:
+def restore(
+    store: Store,
+    archive: str | os.PathLike[str],
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[str, dict[str, int]]:
     """Restore the campaign in ``archive`` into ``store`` (new ids, one transaction); returns
     its name and the row count per table. ``InputFileError`` for a damaged or foreign archive,
-    ``ConflictError`` if the campaign exists in ``store`` already (named alike counts)."""
-    members, files, manifest = _read_checked(Path(archive))
+    ``ConflictError`` if the campaign exists in ``store`` already (named alike counts).
+    ``progress`` is called with the bytes unpacked so far and their total (every member checked,
+    then each file again as its row is inserted)."""
+    seen = [0, 0]  # bytes unpacked, of
+
+    def step(size: int) -> None:
+        seen[0] += size
+        if progress is not None:
+            progress(*seen)
+
+    members, files, manifest = _read_checked(Path(archive), seen, step)
     tables = {name: _load(members, f"tables/{name}.json", archive) for name in [*TABLES, "users"]}
     name = manifest["campaign"]
     _check_rows(tables, name, archive)
@@ -177,7 +190,7 @@ def restore(store: Store, archive: str | os.PathLike[str]) -> tuple[str, dict[st
         for table_name, table in TABLES.items():
             new_ids[table_name] = {}
             for doc in tables[table_name]:
-                row = _row_values(table, doc, partial(_file, z, files), new_ids, archive)
+                row = _row_values(table, doc, partial(_file, z, files, step), new_ids, archive)
                 new_ids[table_name][doc["id"]] = s.execute(
                     table.insert(), row
                 ).inserted_primary_key[0]
@@ -417,7 +430,9 @@ def _check_type(col: Any, value: Any, where: str) -> None:
         )
 
 
-def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, str], dict[str, Any]]:
+def _read_checked(
+    path: Path, seen: list[int], step: Callable[[int], None]
+) -> tuple[dict[str, bytes], dict[str, str], dict[str, Any]]:
     """The archive's members but its files by name, its files' sha256 by name (read when their
     rows are inserted, one at a time: all were held, 398 MB peak RSS to restore 160 MB of raw
     files) and its manifest, each member checked against the manifest (present, nothing extra,
@@ -430,6 +445,8 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, str], dict[st
             # sizes from the zip's directory, before anything is unpacked (and no more of a
             # member is: _unpack, _digest); each refusal names the largest member it counts
             _check_sizes(path, infos)
+            seen[1] = sum(i.file_size for k, i in infos.items() if k != "manifest.json")
+            seen[1] += sum(i.file_size for k, i in infos.items() if k.startswith("files/"))
             try:  # ValueError: an integer of over 4300 digits (JSONDecodeError is one too)
                 manifest = json.loads(_unpack(z, "manifest.json"))
             except (ValueError, RecursionError) as err:
@@ -462,6 +479,7 @@ def _read_checked(path: Path) -> tuple[dict[str, bytes], dict[str, str], dict[st
                 # of zeros (2 MB zipped) took 4.3 GB of memory to be refused
                 if _digest(z, name) != want.get("sha256"):
                     raise InputFileError(f"{path}: damaged: {name} does not match its sha256")
+                step(infos[name].file_size)
                 if name.startswith("files/"):
                     files[name] = want["sha256"]
                 else:
@@ -509,14 +527,18 @@ def _opened(path: Path) -> Iterator[zipfile.ZipFile]:
         raise InputFileError(f"{path}: cannot read: {err.strerror or err}") from None
 
 
-def _file(z: zipfile.ZipFile, files: dict[str, str], name: Any) -> bytes | None:
+def _file(
+    z: zipfile.ZipFile, files: dict[str, str], step: Callable[[int], None], name: Any
+) -> bytes | None:
     """File member ``name`` of the archive ``z`` (its size checked against MAX_FILE), checked
-    against its sha256 again as it is read a second time; None if the archive has no such file."""
+    against its sha256 again as it is read a second time (``step`` told its size); None if the
+    archive has no such file."""
     if not isinstance(name, str) or name not in files:
         return None
     data = _unpack(z, name)
     if hashlib.sha256(data).hexdigest() != files[name]:
         raise InputFileError(f"{z.filename}: damaged: {name} does not match its sha256")
+    step(len(data))
     return data
 
 
