@@ -364,6 +364,17 @@ class Store:
             q = select(m.Sample).where(m.Sample.campaign_id == c.id).order_by(m.Sample.id)
             return [_sample_record(x, campaign) for x in s.scalars(q.offset(skip).limit(limit))]
 
+    def sample_labels(self, campaign: str, containing: str = "", *, limit: int) -> list[str]:
+        """At most ``limit`` of the campaign's sample labels that contain ``containing`` (case
+        folded as SQL's lower() does: ASCII letters; ``%`` and ``_`` taken as typed), the
+        newest recorded first: a picker's choices, from every page of samples."""
+        with self._reader() as s:
+            c = _campaign(s, campaign)
+            q = select(m.Sample.label).where(m.Sample.campaign_id == c.id)
+            if containing:
+                q = q.where(m.Sample.label.icontains(containing, autoescape=True))
+            return list(s.scalars(q.order_by(m.Sample.id.desc()).limit(limit)))
+
     def sample(self, campaign: str, label: str) -> SampleRecord:
         with self._reader() as s:
             return _sample_record(_sample(s, _campaign(s, campaign), label), campaign)

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Respon
 from fastapi.routing import APIRoute
 from pydantic import BeforeValidator
 
+from fluxtrap.campaign import MAX_NAME
 from fluxtrap.errors import ValidationError
 from fluxtrap.inputs import near
 from fluxtrap.store import Store
@@ -38,6 +39,7 @@ MAX_SUGGESTIONS = 500  # suggestions in one list (each with its model summary)
 MAX_USERS = 500  # users in one list (admins': a page, as campaigns are)
 MAX_MEASUREMENTS = 500  # a sample's measurements in one list (each with its metadata's warnings)
 MAX_JC_CURVES = 100  # Jc(B) curves in one answer (a 1000-point curve is ~50 kB of JSON)
+MAX_LABELS = 100  # sample labels in one answer (a picker's choices)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -345,6 +347,26 @@ def list_samples(
     ``Link`` header."""
     rows = _store(request).samples(campaign, limit=limit + 1, skip=offset)
     return [schemas.Sample.of(x) for x in _page(request, response, rows, limit, offset)]
+
+
+@router.get("/campaigns/{campaign}/labels", response_model=list[str], tags=["samples"], responses=N)
+def sample_labels(
+    request: Request,
+    campaign: str,
+    user: Reader,
+    containing: Annotated[
+        str,
+        Query(
+            max_length=MAX_NAME,
+            description="text the labels contain (ASCII letters in either case); empty: any",
+        ),
+    ] = "",
+    limit: _limit(MAX_LABELS) = 20,
+) -> list[str]:
+    """Labels of the campaign's samples that contain ``containing``, newest first, at most
+    ``limit``: the upload form's sample picker offers any sample of the campaign from them
+    (it had listed only the samples on the page shown)."""
+    return _store(request).sample_labels(campaign, containing, limit=limit)
 
 
 @router.post(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from ...conftest import CHROMIUM, needs_chromium
 from .conftest import NAME, TOKENS, add_measured_samples, make_store, serve
@@ -73,7 +73,7 @@ def test_login_upload_see_jc_ask_two_suggestions(page, loop_file, tmp_path):
 
     f = tmp_path / "B1_MH_5K.dat"
     f.write_bytes(loop_file)
-    page.select_option("#upload-form [name=label]", "B1")
+    page.fill("#upload-form [name=label]", "B1")
     page.set_input_files("#upload-form [name=file]", str(f))
     page.fill("#upload-form [name=a]", "1 mm")
     page.fill("#upload-form [name=b]", "2 mm")
@@ -265,7 +265,7 @@ def test_an_mt_curve_is_uploaded_without_edges(page, tmp_path):
     page.click("#login-form button")
     page.wait_for_url("**/")
     page.goto("/campaigns/K-Ba122%20SPS")
-    page.select_option("#upload-form [name=label]", "B1")
+    page.fill("#upload-form [name=label]", "B1")
     page.select_option("#upload-form [name=kind]", "mt_curve")
     assert not page.is_visible("#upload-form [name=a]")
     page.set_input_files("#upload-form [name=file]", str(transition_mt_file(tmp_path)))
@@ -287,7 +287,7 @@ def test_a_second_loop_replaces_the_samples_jc_only_when_asked(page, loop_file, 
     f.write_bytes(loop_file)
     for edge_a, replace, stored in (("1 mm", False, 1), ("1.1 mm", False, 1), ("1.1 mm", True, 2)):
         page.goto("/campaigns/K-Ba122%20SPS")
-        page.select_option("#upload-form [name=label]", "B1")
+        page.fill("#upload-form [name=label]", "B1")
         page.set_input_files("#upload-form [name=file]", str(f))
         page.fill("#upload-form [name=a]", edge_a)
         page.fill("#upload-form [name=b]", "2 mm")
@@ -315,7 +315,7 @@ def test_a_second_transition_is_said_after_an_mt_upload(page, tmp_path):
     page.store.add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5})
     login(page, "alice")
     page.goto("/campaigns/K-Ba122%20SPS")
-    page.select_option("#upload-form [name=label]", "B1")
+    page.fill("#upload-form [name=label]", "B1")
     page.select_option("#upload-form [name=kind]", "mt_curve")
     name = "<img src=x onerror=alert(1)>.dat"
     page.set_input_files("#upload-form [name=file]", str(two_phase_mt_file(tmp_path / name)))
@@ -362,8 +362,53 @@ def test_a_sample_recorded_past_the_first_page_is_shown_and_a_refusal_is_in_view
     page.wait_for_selector("#message.ok >> text=recorded sample N6")
     assert page.url.endswith("/campaigns/K-Ba122%20SPS?limit=2&offset=4")
     assert page.locator("table[data-origin=researcher] td", has_text="N6").count() == 1
-    upload = page.locator("#upload-form [name=label] option").all_inner_texts()
+    upload = page.locator("#upload-labels option").evaluate_all("os => os.map(o => o.value)")
     assert upload == ["R5", "N6"]
+    assert page.errors == []
+
+
+def test_a_measurement_is_uploaded_for_a_sample_not_on_the_page_shown(page, tmp_path):
+    """The upload form's sample picker listed only the samples of the page shown (R1, R2 of
+    five, two a page here; 500 of 600 in the lab): a file of R5 could not be uploaded from page
+    one. The picker now offers, as the user types, any of the campaign's labels (from
+    /api/.../labels), and the real MPMS3 file (the CoCp2 magnet's loop, stored as forced,
+    replacing R5's value) goes to R5; a label the campaign lacks is refused naming it, nothing stored."""
+    from ...conftest import DATA
+
+    add_measured_samples(page.store)  # R1..R5
+    login(page, "alice")
+    page.goto("/campaigns/K-Ba122%20SPS?limit=2")
+    assert page.locator("table.samples td", has_text="R5").count() == 0  # not on this page
+    picker = "#upload-form [name=label]"
+    offered = "#upload-labels option"
+    page.fill(picker, "r")  # ASCII letters in either case
+    expect(page.locator(offered)).to_have_count(5)
+    assert page.locator(offered).evaluate_all("os => os.map(o => o.value)") == [
+        "R5", "R4", "R3", "R2", "R1",
+    ]  # fmt: skip
+    page.fill(picker, "5")
+    expect(page.locator(offered)).to_have_count(1)
+    assert page.locator(offered).get_attribute("value") == "R5"
+
+    real = DATA / "mpms" / "mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat"
+    page.fill(picker, "R9")  # no such sample: refused naming it
+    page.set_input_files("#upload-form [name=file]", str(real))
+    page.fill("#upload-form [name=a]", "1 mm")
+    page.fill("#upload-form [name=b]", "2 mm")
+    page.fill("#upload-form [name=c]", "0.5 mm")
+    page.check("#upload-form [name=force]")
+    page.click("#upload-form button")
+    page.wait_for_selector("#message.error")
+    assert "404: campaign 'K-Ba122 SPS' has no sample labelled 'R9'" in page.inner_text("#message")
+    assert page.store.measurements(NAME, with_content=False) == []
+    page.errors.clear()  # the refusal's 404
+
+    page.fill(picker, "R5")
+    page.check("#upload-form [name=replace]")  # R5 has a SYNTHETIC jc_3T
+    with page.expect_navigation(url="**/jc?sample=R5"):
+        page.click("#upload-form button")
+    (m,) = page.store.measurements(NAME, with_content=False)
+    assert (m.sample, m.filename, m.recorded_by) == ("R5", real.name, "alice")
     assert page.errors == []
 
 

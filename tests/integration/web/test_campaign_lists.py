@@ -262,3 +262,39 @@ def test_the_api_pages_the_jc_curves(lab, loop_file):
     assert list(r.json()) == ["B3"]  # of those asked, in measuring order
     r = lab.client.get(f"{url}?limit={MAX_JC_CURVES + 1}", headers=auth("rita"))
     assert r.status_code == 422 and f"less than or equal to {MAX_JC_CURVES}" in r.text
+
+
+def test_sample_labels_are_searched_across_every_page_bounded(lab):
+    """The upload form's picker reads ``/api/campaigns/{c}/labels``: labels containing the text
+    (ASCII letters in either case; ``%`` and ``_`` as typed, not SQL wildcards), newest first,
+    at most ``limit`` (1 to MAX_LABELS); a hostile query is a 422 naming it, another campaign's
+    labels are not offered, and no token is a 401."""
+    from fluxtrap.web.api import MAX_LABELS
+
+    spec = lab.store.campaign(NAME).to_dict()
+    lab.store.create_campaign(CampaignSpec.from_dict(spec | {"name": "other"}))
+    params = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+    for label in ("B1", "b2", "50%_x", "50a_x", "C1"):
+        lab.store.add_sample(NAME, label, params)
+    lab.store.add_sample("other", "B9", params)
+
+    def labels(query: str, campaign: str = NAME, user: str = "rita"):
+        return lab.client.get(f"/api/campaigns/{quote(campaign)}/labels{query}", headers=auth(user))
+
+    assert labels("").json() == ["C1", "50a_x", "50%_x", "b2", "B1"]
+    assert labels("?containing=b").json() == ["b2", "B1"]
+    assert labels("?containing=%25").json() == ["50%_x"]  # not "anything"
+    assert labels("?containing=0%25_").json() == ["50%_x"]
+    assert labels("?containing=B&limit=1").json() == ["b2"]
+    assert labels("?containing=Z").json() == []
+    for query, where in (
+        (f"?limit={MAX_LABELS + 1}", "limit"),
+        ("?limit=0", "limit"),
+        (f"?containing={'x' * 201}", "containing"),
+        ("?contains=B", "'contains' (did you mean 'containing'?)"),
+    ):
+        r = labels(query)
+        assert r.status_code == 422 and where in r.text, (query, r.text)
+    r = labels("", campaign="nope")
+    assert r.status_code == 404 and "no campaign named 'nope'" in r.text
+    assert lab.client.get(f"/api/campaigns/{quote(NAME)}/labels").status_code == 401

@@ -118,6 +118,29 @@ uploadKind?.addEventListener("change", () => {
   fields.disabled = fields.hidden = uploadKind.value !== "mh_loop";
 });
 
+// The upload form's sample picker offers any sample of the campaign, not only this page's: as
+// the user types, the labels containing the text (the newest 20) come from the API.
+const uploadLabel = document.querySelector("#upload-form [name=label]");
+if (uploadLabel) {
+  const choices = document.getElementById(uploadLabel.getAttribute("list"));
+  let asked = 0; // answers to older keystrokes that arrive late are dropped
+  let timer;
+  uploadLabel.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const mine = ++asked;
+      const query = new URLSearchParams({ containing: uploadLabel.value, limit: "20" });
+      try {
+        const labels = await api("GET", `${campaignUrl(uploadLabel.form)}/labels?${query}`);
+        if (mine !== asked) return;
+        choices.replaceChildren(...labels.map((label) => Object.assign(document.createElement("option"), { value: label })));
+      } catch (err) {
+        say(err.message, true);
+      }
+    }, 200);
+  });
+}
+
 onSubmit("upload-form", async (form, data) => {
   const label = data.get("label");
   data.delete("label");
