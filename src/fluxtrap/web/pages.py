@@ -247,7 +247,8 @@ def jc_page(
     with request.app.state.heavy.turn("open the Jc(B) page", user.name):
         newest = jcdata.read_jc(store, {s: v for s, v in measured.items() if s in drawn})
         curves = jcdata.jc_curves(newest)
-        figure = plots.jc_figure(curves)
+        temperatures_K = {s: meas.temperature_K for s, (meas, _) in newest.items()}
+        figure = plots.jc_figure(curves, temperatures_K)
     selected = [s for s in (sample or curves) if s in curves]
     notes = jcdata.jc_notes(newest)
     for label in [s for s in dict.fromkeys(sample or []) if s not in curves]:  # as asked
@@ -258,7 +259,7 @@ def jc_page(
         "jc.html",
         user,
         spec=spec,
-        labels=list(curves),
+        labels={s: plots.measured_at(s, temperatures_K[s]) for s in curves},
         selected=selected,
         figures={"jc": figure},
         notes=notes,

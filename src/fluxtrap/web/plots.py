@@ -105,14 +105,26 @@ def progress_figure(
 MAX_PLOTTED = 2000  # points of one curve in a figure
 
 
-def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
+def measured_at(label: str, temperature_K: float | None) -> str:
+    """A sample's label with the temperature its loop was measured at, as the Jc(B) page names
+    a curve: "B1 (5 K)" (Jc falls with temperature: two samples' curves at 5 K and 20 K were
+    told apart by nothing)."""
+    return label if temperature_K is None else f"{label} ({temperature_K:.4g} K)"
+
+
+def jc_figure(
+    curves: dict[str, dict[str, list[float]]],
+    temperatures_K: Mapping[str, float | None] | None = None,
+) -> dict[str, Any]:
     """Jc(B) of several samples, Jc in A/cm^2 on a log axis: a line through the fully penetrated
     points with its 1-sigma band (``Jc_err_A_m2``, curves stored with one) and faint markers
-    where the extended Bean model does not hold (``unpenetrated``)."""
+    where the extended Bean model does not hold (``unpenetrated``); each named by its label and
+    the temperature in ``temperatures_K`` (label -> K) it was measured at."""
     fig = go.Figure()
     colors = go.layout.Template(plotly.io.templates["plotly_white"]).layout.colorway
     valid: list[float] = []
     for i, (label, cols) in enumerate(curves.items()):
+        name = plain(measured_at(label, (temperatures_K or {}).get(label)))
         # every k-th point and the last, at most MAX_PLOTTED: a 190 000-point loop's 95 000 made eight
         # samples' page 28 MB (6 s to build, 3.6 GB of server memory for eight at once)
         n = len(cols["B_T"])
@@ -134,7 +146,7 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
                 line=dict(width=0),
                 fillcolor=color,
                 opacity=0.25,
-                name=f"{plain(label)} ± 1 sigma",
+                name=f"{name} ± 1 sigma",
                 legendgroup=label,
                 showlegend=False,
                 hoverinfo="skip",
@@ -143,7 +155,7 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
             x=b[~flagged].tolist(),
             y=jc[~flagged].tolist(),
             mode="lines",
-            name=plain(label),
+            name=name,
             legendgroup=label,
             line=dict(color=color),
         )
@@ -151,7 +163,7 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
             x=b[flagged].tolist(),
             y=jc[flagged].tolist(),
             mode="markers",
-            name=f"{plain(label)} (not fully penetrated)",
+            name=f"{name} (not fully penetrated)",
             legendgroup=label,
             showlegend=False,
             marker=dict(color=color, size=5, opacity=0.35),
@@ -163,8 +175,8 @@ def jc_figure(curves: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
         xaxis_title="B [T]",
         yaxis_title="Jc [A/cm²]",
         yaxis_type="log",
-        title="Jc(B) at the measurement temperature (band: ± 1 sigma; faint points: not fully "
-        "penetrated)",
+        title="Jc(B) of each sample at the temperature it was measured at (band: ± 1 sigma; "
+        "faint points: not fully penetrated)",
     )
 
 

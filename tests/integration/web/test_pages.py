@@ -330,6 +330,31 @@ def test_jc_page_compares_measured_samples(browser_like, loop_file):
     assert 'value="B1" checked>' in html and 'value="B2" >' in html
 
 
+def test_the_jc_page_names_each_curve_with_its_measurement_temperature(browser_like, loop_file):
+    """Loops measured at 5 K and at 20 K were drawn as "B1" and "B2" under one title, "at the
+    measurement temperature": the colder one looked the better sample. Each curve and its
+    checkbox now say the temperature the file's loop was measured at."""
+    import io
+
+    from fluxtrap.magnetometry.jc import kim
+    from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+
+    lab = browser_like
+    table = synthetic_mh_loop(  # SYNTHETIC: a weaker Jc at 20 K
+        kim(1e9, 0.6), 1e-3, 2e-3, 0.5e-3, temperature_K=20.0, n_points=81, noise_emu=1e-4
+    )
+    warm = io.StringIO()
+    write_qd_dat(table, warm)
+    for label, content in (("B1", loop_file), ("B2", warm.getvalue().encode())):
+        lab.store.add_sample(NAME, label, P | {"dwell_time": 5 + (label == "B2")})
+        assert upload(lab, content, label=label).status_code == 201
+    html = lab.client.get(f"{CP}/jc").text
+    names = [t["name"] for t in figures(html)["jc"]["data"] if t["mode"] == "lines"]
+    assert names == ["B1 (5 K) ± 1 sigma", "B1 (5 K)", "B2 (20 K) ± 1 sigma", "B2 (20 K)"]
+    assert 'value="B1" checked> B1 (5 K)</label>' in html
+    assert 'value="B2" checked> B2 (20 K)</label>' in html
+
+
 def test_the_jc_page_draws_a_bounded_number_of_samples(browser_like, loop_file, monkeypatch):
     """Every measured sample's curve was read and drawn: 2000 samples' 1000-point curves were a
     170 MB page, 46 s to build (40 were 3.4 MB, 0.9 s). Now at most MAX_JC_DRAWN (2 here): those
