@@ -35,12 +35,13 @@ from fluxtrap.web.api import (
 )
 from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_session
 from fluxtrap.web.jobs import MAX_OFFSET
-from fluxtrap.web.schemas import Count, Id
+from fluxtrap.web.schemas import Count, Id, Simulation
 
 LISTED_CALIBRATIONS = 200  # the newest calibrations on the calibrations page
 PAGE_CAMPAIGNS = 100  # campaigns on one page of the campaign list (?limit: up to MAX_CAMPAIGNS)
 PAGE_SUGGESTIONS = 100  # suggestions in the model page's table (?limit: up to MAX_SUGGESTIONS)
 PAGE_SAMPLES = 500  # samples in the campaign page's tables (?limit: up to MAX_SAMPLES)
+SHOWN_CASE = 200_000  # characters of a simulation's case file on its page (the API takes as many)
 MAX_JC_DRAWN = 50  # curves on the Jc(B) page (each up to plots.MAX_PLOTTED points, 20 ms)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
@@ -411,13 +412,16 @@ def job_page(request: Request, job_id: Id) -> HTMLResponse | RedirectResponse:
 
 @router.get("/simulations/{simulation_id}")
 def simulation_page(request: Request, simulation_id: Id) -> HTMLResponse:
-    """A stored simulation: its figures and probe table (its error if it failed)."""
+    """A stored simulation: the case file it ran (the first ``SHOWN_CASE`` characters), its
+    figures and probe table (its error if it failed)."""
     user = _user(request)
     jobs = request.app.state.jobs
-    sim = jobs.simulation(simulation_id)
+    rec = store_of(request).simulation(simulation_id)
+    sim = Simulation.of(rec)
     with request.app.state.heavy.turn("open the simulation page", user.name):  # its probes: MBs
         figures = jobs.figures(simulation_id) if sim.status == "done" else {}
-    return _page(request, "simulation.html", user, sim=sim, figures=figures, summary=sim.summary)
+    return _page(request, "simulation.html", user, sim=sim, figures=figures, summary=sim.summary,
+                 case_toml=rec.case_toml[:SHOWN_CASE], case_chars=len(rec.case_toml))  # fmt: skip
 
 
 @router.get("/calibrations")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import time
+import tomllib
+from html import escape, unescape
 
 import pandas as pd
 import pytest
@@ -216,6 +218,27 @@ def test_a_run_that_fails_is_reported_not_lost(lab):
     assert 0 < probes["time_s"].iloc[-1] < 80  # stopped inside the 80 s protocol
     r = lab.client.get(f"/api/simulations/{rec.id}/plots", headers=auth("rita"))
     assert r.status_code == 409 and r.json()["detail"] == f"simulation {rec.id} failed: {error}"
+    # its page shows the error and the case that ran (it showed the title alone: which case
+    # failed, and with what, was not to be seen)
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    page = lab.client.get(f"/simulations/{rec.id}").text
+    shown = unescape(page.split('id="case-file"')[1].split("</details>")[0])
+    assert "Case file (TOML, as it was run)" in shown and f"<pre>{case}</pre>" in shown
+    assert unescape(error) in unescape(page)
+
+
+def test_a_long_case_file_is_shown_cut_saying_so(lab, monkeypatch):
+    """A case stored by ``fluxtrap simulate --db`` may be longer than the page shows."""
+    from fluxtrap.web import pages
+
+    monkeypatch.setattr(pages, "SHOWN_CASE", 100)
+    case = Case.from_dict(tomllib.loads(EXAMPLE_CASE))
+    csv = b"time_s,applied_T,temperature_K,surface_Bz_T\n0,2,20,2\n10,0,20,0.75\n"
+    rec = lab.store.add_simulation(case, EXAMPLE_CASE, summary={"probes": {}}, probes_csv=csv)
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    shown = lab.client.get(f"/simulations/{rec.id}").text.split('id="case-file"')[1]
+    cut = f"the first 100 of {len(EXAMPLE_CASE)} characters"
+    assert cut in shown and f"<pre>{escape(EXAMPLE_CASE[:100], quote=False)}</pre>" in shown
 
 
 def test_a_result_the_store_refuses_fails_the_job(lab, monkeypatch):
