@@ -323,7 +323,8 @@ def test_a_second_transition_is_said_after_an_mt_upload(page, tmp_path):
         page.click("#upload-form button")
     page.wait_for_selector("#tc-notes")
     message = page.locator("#message").text_content()
-    assert message.startswith(f"warning: {name}: sweep: ") and "second transition" in message
+    assert message.startswith(f"stored {name} for B1; warning: {name}: sweep: ")
+    assert "second transition" in message
     note, read = page.locator("#tc-notes li").all_text_contents()
     assert note.startswith(f"B1: {name}: sweep: ") and "second transition" in note
     assert read.startswith(f"B1: {name}: sweep: ") and "read off the data" in read
@@ -409,6 +410,44 @@ def test_a_measurement_is_uploaded_for_a_sample_not_on_the_page_shown(page, tmp_
         page.click("#upload-form button")
     (m,) = page.store.measurements(NAME, with_content=False)
     assert (m.sample, m.filename, m.recorded_by) == ("R5", real.name, "alice")
+    assert page.errors == []
+
+
+def test_the_upload_form_picks_a_loop_of_a_multi_temperature_file_and_says_which(page):
+    """The real KMK282 file holds loops at 5 K and 300 K. The API took a loop temperature, the
+    form had no field for it: only the coldest loop could be analysed from the browser, and the
+    page it went to did not say which (its "stored ..." message went with the page it left)."""
+    from ...conftest import DATA
+
+    page.store.add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5})
+    login(page, "alice")
+    page.goto("/campaigns/K-Ba122%20SPS")
+    real = DATA / "mpms" / "mpms3_dc_mh_KMK282_5K-300K_tabsep.dat"
+    form = "#upload-form"
+    page.fill(f"{form} [name=label]", "B1")
+    page.set_input_files(f"{form} [name=file]", str(real))
+    for name, value in (("a", "1 mm"), ("b", "2 mm"), ("c", "0.5 mm")):
+        page.fill(f"{form} [name={name}]", value)
+    page.check(f"{form} [name=force]")  # a magnet's loop, not a superconductor's
+    for temperature, says in (
+        ("77 K", "no loop at 77 K; loops at 5.004 K, 300 K"),
+        ("300 K", "no irreversible magnetization"),  # the 300 K loop was read, not the 5 K one
+    ):
+        page.fill(f"{form} [name=temperature]", temperature)
+        page.click(f"{form} button")
+        page.wait_for_selector(f"#message.error >> text={says}")
+    assert page.store.measurements(NAME, with_content=False) == []
+    page.errors.clear()  # the refusals' 422s
+
+    page.fill(f"{form} [name=temperature]", "")  # the coldest loop
+    with page.expect_navigation(url="**/jc?sample=B1"):
+        page.click(f"{form} button")
+    assert page.inner_text("#message").startswith(
+        f"stored {real.name} for B1 (the loop at 5.004 K)"
+    )
+    assert "B1 (5.004 K)" in page.inner_text("#jc-select")
+    (m,) = page.store.measurements(NAME, with_content=False)
+    assert m.temperature_K == pytest.approx(5.004, abs=1e-3)
     assert page.errors == []
 
 

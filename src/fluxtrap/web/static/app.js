@@ -146,10 +146,14 @@ onSubmit("upload-form", async (form, data) => {
   data.delete("label");
   const up = await api("POST", `${campaignUrl(form)}/samples/${encodeURIComponent(label)}/measurements`, data);
   const shown = Object.entries(up.objectives).map(([k, v]) => `${k} = ${v.toPrecision(4)}`).join(", ");
-  say(`stored ${up.measurement.filename} for ${label}${shown ? ": " + shown + " (SI)" : ""}`);
-  // the page it goes to lists them too; this says them at once (as text: file names are users')
+  const t = data.get("kind") === "mh_loop" ? up.measurement.temperature_K : null;
+  const at = t === null ? "" : ` (the loop at ${t.toPrecision(4)} K)`;
+  const stored = `stored ${up.measurement.filename} for ${label}${at}${shown ? ": " + shown + " (SI)" : ""}`;
+  // said on the page it goes to (said on this one, it went with it), with what the analysis
+  // warned about (as text: file names are users')
   const notes = [...up.warnings.map((w) => "warning: " + w), ...Object.entries(up.not_set).map(([k, why]) => `${k} not set: ${why}`)];
-  if (notes.length) sessionStorage.setItem("notice", notes.join("; "));
+  sessionStorage.setItem("notice", [stored, ...notes].join("; "));
+  if (!notes.length) sessionStorage.setItem("notice-kind", "ok");
   const campaign = `/campaigns/${encodeURIComponent(form.dataset.campaign)}`;
   location.href = data.get("kind") === "mt_curve" ? campaign : `${campaign}/jc?sample=${encodeURIComponent(label)}`;
 });
