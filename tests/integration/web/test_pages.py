@@ -179,6 +179,19 @@ def test_overview_shows_samples_by_origin_and_progress(browser_like, loop_file):
     assert 'id="upload-form"' in html and 'id="sample-form"' in html
 
 
+def test_overview_shows_each_samples_notes_cut_to_a_line(browser_like):
+    """The record-a-sample form takes notes, and no page showed them: what was typed there was
+    out of sight. Each row shows them, at most NOTES_SHOWN characters (the API gives all)."""
+    from fluxtrap.web.pages import NOTES_SHOWN
+
+    lab = browser_like
+    lab.store.add_sample(NAME, "B1", P, notes="cracked on <removal> & re-polished")
+    lab.store.add_sample(NAME, "B2", P | {"dwell_time": 9}, notes="x" * 10_000)
+    html = lab.client.get(CP).text
+    cells = re.findall(r'<td class="notes">(.*?)</td>', html, re.S)
+    assert cells == ["cracked on &lt;removal&gt; &amp; re-polished", "x" * (NOTES_SHOWN - 1) + "…"]
+
+
 def test_overview_shows_categorical_values_and_failed_samples(browser_like):
     """A categorical parameter's choice is shown as text (it was formatted as a number: 500),
     and a failed sample says so."""
