@@ -27,6 +27,7 @@ import dataclasses
 import io
 import json
 import logging
+import multiprocessing
 import os
 import socket
 import threading
@@ -149,12 +150,23 @@ class Ran:
         return self.heat
 
 
-def run_case(case_text: str) -> Ran:
-    """Run a case file's simulation (in a job's child process) and draw its figures."""
+def run_case(case_text: str, progress: Any = None) -> Ran:
+    """Run a case file's simulation (in a job's child process) and draw its figures; into
+    ``progress`` (a shared array of two floats, if given) it writes as it goes the runs begun
+    through the protocol (the adaptive solver's fine and coarse runs each start again at t = 0)
+    and the simulated time (s) the current one has reached."""
     from fluxtrap.simulate import Simulation
 
+    def on_step(state: Any) -> None:
+        if state.t < progress[1]:  # back at the start: the next run
+            progress[0] += 1
+        progress[1] = state.t
+
     try:
-        result = Simulation(parse_case(case_text)).run(progress=False)
+        if progress is not None:
+            progress[0], progress[1] = 1.0, 0.0
+        case = parse_case(case_text)
+        result = Simulation(case).run(progress=False, on_step=None if progress is None else on_step)
         figures = plots.simulation_figures(result)  # once, here: B maps take seconds
         return Ran(result.summary(), result.probes_csv(), figures, None, result.heat_csv())
     except FluxtrapError as err:  # the run's own failure: keep what ran (SolverError.result)
@@ -184,6 +196,8 @@ class Jobs:
         self.settings = settings or JobSettings()
         self.runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._running: dict[int, Child] = {}
+        # a running job's id -> (its child's shared [runs begun, simulated s], protocol's s)
+        self._progress: dict[int, tuple[Any, float]] = {}
         # simulation id -> (figures with J/B maps, their JSON's bytes), the last FIGURES_KEPT
         # finished here, FIGURES_BYTES at most
         self._figures: OrderedDict[int, tuple[dict[str, Any], int]] = OrderedDict()
@@ -251,12 +265,22 @@ class Jobs:
         return schemas.Job.of(job)
 
     def job(self, job_id: int) -> schemas.Job:
-        """A job; ``NotFoundError`` for an unknown one."""
-        return schemas.Job.of(self._store.job(job_id))
+        """A job, with its progress while this server runs it; ``NotFoundError`` for an
+        unknown one."""
+        return self._with_progress(schemas.Job.of(self._store.job(job_id)))
 
     def jobs(self) -> list[schemas.Job]:
         """The newest jobs (restarts included), oldest first."""
-        return [schemas.Job.of(j) for j in self._store.jobs()]
+        return [self._with_progress(schemas.Job.of(j)) for j in self._store.jobs()]
+
+    def _with_progress(self, job: schemas.Job) -> schemas.Job:
+        """``job`` with how far its run has come, if it is running here (another server's
+        jobs, queued and finished ones have none)."""
+        running = self._progress.get(job.id) if job.status == "running" else None
+        if running is None:
+            return job
+        (runs, t), duration_s = running[0][:], running[1]
+        return job.model_copy(update={"run": int(runs), "simulated_s": t, "protocol_s": duration_s})
 
     def cancel(self, job_id: int, user: UserRecord) -> schemas.Job:
         """Cancel a queued or running job of ``user`` (an admin: anybody's); a running job's
@@ -365,8 +389,13 @@ class Jobs:
     def _run(self, job: JobRecord) -> None:
         from fluxtrap.workflows.simulations import record_simulation
 
-        child = Child(run_case, (job.case_toml,), self.settings.process_limits(), PRELOAD_WEB)
+        progress = multiprocessing.get_context("forkserver").Array("d", 2, lock=False)
+        duration_s = parse_case(job.case_toml).duration_s
+        child = Child(
+            run_case, (job.case_toml, progress), self.settings.process_limits(), PRELOAD_WEB
+        )
         self._running[job.id] = child
+        self._progress[job.id] = (progress, duration_s)
         try:
             while not child.wait(CHECK_EVERY_S):
                 if self._stop.is_set():
@@ -379,6 +408,7 @@ class Jobs:
                 ran = Ran(None, b"", None, str(err))
         finally:
             del self._running[job.id]
+            del self._progress[job.id]
             child.kill("the server stopped following it")  # nothing once it has ended
         if self._stop.is_set() and ran.error == STOPPED:
             self._store.finish_job(job.id, "interrupted", error=STOPPED)

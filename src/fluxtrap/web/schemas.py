@@ -435,6 +435,17 @@ class Job(BaseModel):
     )
     error: str | None
     simulation_id: int | None
+    run: int | None = Field(
+        None,
+        description="while running on the server asked: the run through the protocol it is in "
+        "(the adaptive solver's fine and coarse runs each start again at t = 0)",
+    )
+    simulated_s: float | None = Field(
+        None, description="while running on the server asked: the simulated time reached (s)"
+    )
+    protocol_s: float | None = Field(
+        None, description="while running on the server asked: the protocol's duration (s)"
+    )
 
     @classmethod
     def of(cls, x: JobRecord) -> Job:

@@ -142,6 +142,32 @@ def test_a_simulation_stored_by_another_writer_while_a_job_runs_keeps_its_id(lab
     )  # stored by a client that gave neither
 
 
+def test_a_running_job_says_how_far_its_run_has_come(lab):
+    """A job's page said "running" and nothing more for as long as the run took (an hour's
+    case: an hour of "running"). While this server runs it, the job now says which run
+    through the protocol it is in and the simulated time reached, of the protocol's 80 s."""
+    job = lab.client.post("/api/simulations", json={"case": EXAMPLE_CASE}, headers=auth("bob"))
+    job_id = job.json()["id"]
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    seen, deadline = [], time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now = lab.client.get(f"/api/jobs/{job_id}", headers=auth("rita")).json()
+        if now["status"] != "running":
+            if seen or now["status"] != "queued":
+                break
+            continue
+        if now["simulated_s"] and now["simulated_s"] > 0:
+            seen.append((now["run"], now["simulated_s"], now["protocol_s"]))
+            if len(seen) == 1:
+                page = lab.client.get(f"/jobs/{job_id}").text
+                assert 'id="job-progress"' in page and "of 80 s" in page
+        time.sleep(0.05)
+    assert seen, "no progress seen while the job ran"
+    assert all(run >= 1 and 0 < t <= 80 and total == 80 for run, t, total in seen)
+    done = wait(lab, job_id)
+    assert done["status"] == "done" and done["simulated_s"] is None  # only while running
+
+
 def test_unknown_job_is_404_and_readers_cannot_submit(lab):
     r = lab.client.get("/api/jobs/1", headers=auth("rita"))
     assert (r.status_code, r.json()["detail"]) == (404, "no job with id 1")
