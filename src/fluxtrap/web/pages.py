@@ -48,6 +48,15 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
 
 
+def utc(t: datetime, form: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A stored time for a page, in UTC and saying so (SQLite's times are UTC without a zone;
+    PostgreSQL's come in its session's zone): pages showed "07:30:23" with no zone."""
+    return (t.astimezone(UTC) if t.tzinfo else t).strftime(form) + " UTC"
+
+
+templates.env.filters["utc"] = utc
+
+
 async def known_names(request: Request) -> None:
     """A page's query parameter or form field (``/login``, ``/logout``) that it does not take,
     or one sent twice that takes one value (FastAPI kept the last), is a 400 page naming it:

@@ -179,6 +179,20 @@ def test_overview_shows_samples_by_origin_and_progress(browser_like, loop_file):
     assert 'id="upload-form"' in html and 'id="sample-form"' in html
 
 
+def test_times_on_pages_are_in_utc_and_say_so():
+    """Pages printed stored times without a zone: a PostgreSQL session in Europe/Berlin gave
+    09:30 for what SQLite showed as 07:30. Both now read 07:30 UTC."""
+    from datetime import datetime, timedelta, timezone
+
+    from fluxtrap.web.pages import templates
+
+    berlin = datetime(2026, 7, 1, 9, 30, 5, tzinfo=timezone(timedelta(hours=2)))
+    sqlite = datetime(2026, 7, 1, 7, 30, 5)  # UTC, without its zone
+    utc = templates.env.filters["utc"]
+    assert utc(berlin) == utc(sqlite) == "2026-07-01 07:30:05 UTC"
+    assert utc(berlin, "%H:%M:%S") == "07:30:05 UTC"
+
+
 def test_overview_shows_each_samples_notes_cut_to_a_line(browser_like):
     """The record-a-sample form takes notes, and no page showed them: what was typed there was
     out of sight. Each row shows them, at most NOTES_SHOWN characters (the API gives all)."""

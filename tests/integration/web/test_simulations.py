@@ -4,6 +4,7 @@ probes and plots; bad cases are 422; job ids never stand in for store ids."""
 from __future__ import annotations
 
 import io
+import re
 import time
 import tomllib
 from html import escape, unescape
@@ -251,6 +252,7 @@ def test_a_run_that_fails_is_reported_not_lost(lab):
     shown = unescape(page.split('id="case-file"')[1].split("</details>")[0])
     assert "Case file (TOML, as it was run)" in shown and f"<pre>{case}</pre>" in shown
     assert unescape(error) in unescape(page)
+    assert re.search(r"recorded by bob at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", page)
 
 
 def test_a_long_case_file_is_shown_cut_saying_so(lab, monkeypatch):
