@@ -211,6 +211,13 @@ def _offset(skipped: str) -> Any:
     ]
 
 
+def here(request: Request) -> str:
+    """The request's path percent-encoded once, for a link back to it (``request.url.path``
+    keeps "#" and "?" encoded and the rest decoded: quoted again, a campaign named "Ba#1" was
+    linked as "Ba%25231", a 404)."""
+    return quote(request.scope["path"])
+
+
 def _link_pages(request: Request, response: Response, more: bool, limit: int, offset: int) -> None:
     """The next (if ``more``) and previous pages' addresses, this path and query with
     ``offset`` moved, in a ``Link`` header (RFC 8288: rel="next", rel="prev"; the path
@@ -222,8 +229,7 @@ def _link_pages(request: Request, response: Response, more: bool, limit: int, of
         links["prev"] = max(0, offset - limit)
     if links:
         response.headers["Link"] = ", ".join(
-            f"<{quote(request.url.path)}?{request.url.include_query_params(offset=at).query}>; "
-            f'rel="{rel}"'
+            f'<{here(request)}?{request.url.include_query_params(offset=at).query}>; rel="{rel}"'
             for rel, at in links.items()
         )
 

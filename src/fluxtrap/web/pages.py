@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -30,6 +30,7 @@ from fluxtrap.web.api import (
     MAX_CAMPAIGNS,
     MAX_SAMPLES,
     MAX_SUGGESTIONS,
+    here,
     known_form,
     known_query,
 )
@@ -84,7 +85,8 @@ class LoginRequired(Exception):
 def _user(request: Request) -> UserRecord:
     user = user_from_session(store_of(request), request.cookies.get(COOKIE))
     if user is None:
-        raise LoginRequired(request.url.path)
+        query = request.url.query  # back to the page as asked: ?sample=B1, ?offset=500
+        raise LoginRequired(here(request) + (f"?{query}" if query else ""))
     return user
 
 
@@ -211,7 +213,7 @@ def campaign_page(
     samples = store.samples(campaign, limit=limit + 1, skip=offset)  # one more: a next page?
 
     def page_at(at: int) -> str:
-        return f"{quote(request.url.path)}?{request.url.include_query_params(offset=at).query}"
+        return f"{here(request)}?{request.url.include_query_params(offset=at).query}"
 
     measurements = store.measurements(campaign, with_content=False)
     measured = {m.sample for m in measurements if m.kind == "mh_loop"}  # a Jc(B) to link
@@ -318,7 +320,7 @@ def model_page(
     shown = suggestions[max(0, len(suggestions) - offset - limit) : len(suggestions) - offset]
 
     def page_at(at: int) -> str:
-        return f"{quote(request.url.path)}?{request.url.include_query_params(offset=at).query}"
+        return f"{here(request)}?{request.url.include_query_params(offset=at).query}"
 
     predicted = [
         o for o in goals if any(o.name in s.model_summary.get("prediction", {}) for s in shown)

@@ -451,6 +451,36 @@ def test_the_upload_form_picks_a_loop_of_a_multi_temperature_file_and_says_which
     assert page.errors == []
 
 
+def test_page_links_of_a_campaign_named_with_hash_and_percent_lead_to_its_pages(page):
+    """The pager's links quoted the path Starlette gives, which keeps "#" and "?" encoded:
+    "50% Ba#1?x"'s next page was /campaigns/50%25%20Ba%25231%253Fx, a 404 (the test client
+    decodes it twice and showed the page). So were the API's Link headers and the login's
+    way back."""
+    import httpx
+
+    from fluxtrap.campaign import CampaignSpec
+
+    name = "50% Ba#1?x"
+    page.store.create_campaign(CampaignSpec.from_dict(page.store.campaign(NAME).to_dict()
+                                                      | {"name": name}))  # fmt: skip
+    for label in ("S1", "S2", "S3"):
+        page.store.add_sample(name, label, {"ramp_rate": 50, "max_temperature": 600,
+                                            "dwell_time": 5})  # fmt: skip
+    where = "/campaigns/50%25%20Ba%231%3Fx"
+    page.goto(f"{where}?limit=2")  # not logged in: to the login page and back
+    page.fill("#token", TOKENS["alice"])
+    page.click("#login-form button")
+    page.wait_for_url(f"**{where}?limit=2")
+    page.click("#next-samples")
+    page.wait_for_url(f"**{where}?limit=2&offset=2")
+    assert page.locator("h1").inner_text() == name
+    assert page.locator("table.samples td", has_text="S3").count() == 1
+    api = f"{page.base}/api/campaigns/50%25%20Ba%231%3Fx/samples?limit=2"
+    r = httpx.get(api, headers={"Authorization": f"Bearer {TOKENS['rita']}"})
+    assert r.links["next"]["url"] == "/api/campaigns/50%25%20Ba%231%3Fx/samples?limit=2&offset=2"
+    assert page.errors == []
+
+
 UNLABELLED = """() => [...document.querySelectorAll(
   "input:not([type=hidden]), select, textarea, button")].filter((e) => !(
   [...(e.labels || [])].some((l) => l.textContent.trim()) || e.getAttribute("aria-label")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
-from urllib.parse import unquote, urlencode
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -48,12 +48,14 @@ def browser_like(lab):
     return lab
 
 
-@pytest.mark.parametrize("path", ["/", CP, f"{CP}/jc", f"{CP}/model", "/simulations"])
+@pytest.mark.parametrize(
+    "path", ["/", CP, f"{CP}/jc?sample=B1", f"{CP}/model?x=dwell_time&offset=1", "/simulations"]
+)
 def test_pages_without_a_valid_token_redirect_to_login(lab, path):
     r = lab.client.get(path, follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (
         303,
-        "/login?" + urlencode({"next": unquote(path)}),
+        "/login?" + urlencode({"next": path}),  # the path as sent: encoded once
     )
     lab.client.cookies.set(COOKIE, "wrong")
     assert lab.client.get(path, follow_redirects=False).status_code == 303
