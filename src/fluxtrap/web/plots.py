@@ -201,7 +201,7 @@ def model_figures(
     open suggestions pending in the acquisition (as when asking; they are not data).
     1D (``y`` None): posterior mean with a +-2 std band along ``x`` (``n_grid`` points), the other
     parameters held at the best sample's values (``x`` and ``y`` numeric; fixed parameters are
-    not in the model), the measured samples (by origin) and the open
+    not in the model), the measured samples (by origin, each stated 1-sigma an error bar) and the open
     suggestions (at their predicted mean) laid over it; below it, on the same x axis, the
     acquisition (log expected improvement; log EHVI with several objectives). 2D: mean, std and
     acquisition maps over ``x`` and ``y`` (``n_grid // 2 + 1`` points per axis). Mean and std of
@@ -274,14 +274,18 @@ def model_figures(
         )
         for origin in ("researcher", "optimizer"):
             rows = measured[measured["origin"] == origin]
+            sigma = [(errors or {}).get(o.name) for errors in rows["objective_errors"]]
+            shown_sigma = [None if e is None else o.shown(e) for e in sigma]
             fig.add_scatter(
                 x=rows[x].tolist(),
                 y=[o.shown(v) for v in rows[o.name]],
+                error_y=dict(type="data", array=shown_sigma, thickness=1.2, width=3),
                 mode="markers",
                 name=f"{origin} samples",
                 text=[plain(label) for label in rows["label"]],
+                customdata=[" ± –" if e is None else f" ± {e:.2g}" for e in shown_sigma],
                 marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
-                hovertemplate="%{text}<br>%{x:g}: %{y:.4g}<extra></extra>",
+                hovertemplate="%{text}<br>%{x:g}: %{y:.4g}%{customdata}<extra></extra>",
                 row=1,
                 col=1,
             )

@@ -501,6 +501,11 @@ def test_model_explorer_shows_model_data_and_suggestions(browser_like):
     nearest = min(mean, key=lambda t: abs(t - best[1]))
     assert abs(nearest - best[1]) <= 300 / 59
     assert "through the best sample R3" in fig["layout"]["title"]["text"]
+    # a sample's stated 1-sigma is its error bar, in A/cm^2, as on the overview (none were drawn)
+    lab.store.set_objectives(NAME, "R2", {"jc_3T": "3731 ± 250 A/cm^2"}, replace=True)
+    html = lab.client.get(f"{CP}/model?x=max_temperature").text
+    by_name = {t["name"]: t for t in figures(html)["model-1d"]["data"]}
+    assert by_name["researcher samples"]["error_y"]["array"] == [None, 250, None, None, None]
     assert f'data-suggestion-row="{s1.id}"' in html and f'data-suggestion-row="{s2.id}"' in html
     html = lab.client.get(f"{CP}/model?x=max_temperature&y=dwell_time").text
     fig = figures(html)["model-2d"]
