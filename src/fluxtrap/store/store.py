@@ -365,9 +365,10 @@ class Store:
             return [_sample_record(x, campaign) for x in s.scalars(q.offset(skip).limit(limit))]
 
     def sample_labels(self, campaign: str, containing: str = "", *, limit: int) -> list[str]:
-        """At most ``limit`` of the campaign's sample labels that contain ``containing`` (case
-        folded as SQL's lower() does: ASCII letters; ``%`` and ``_`` taken as typed), the
-        newest recorded first: a picker's choices, from every page of samples."""
+        """At most ``limit`` of the campaign's sample labels that contain ``containing`` (in
+        either case as SQL's lower() folds it: SQLite's ASCII letters only, PostgreSQL's all;
+        ``%`` and ``_`` taken as typed), the newest recorded first: a picker's choices, from
+        every page of samples."""
         with self._reader() as s:
             c = _campaign(s, campaign)
             q = select(m.Sample.label).where(m.Sample.campaign_id == c.id)

@@ -364,7 +364,8 @@ def sample_labels(
         str,
         Query(
             max_length=MAX_NAME,
-            description="text the labels contain (ASCII letters in either case); empty: any",
+            description="text the labels contain, in either case (on SQLite: ASCII letters); "
+            "empty: any",
         ),
     ] = "",
     limit: _limit(MAX_LABELS) = 20,
