@@ -521,19 +521,7 @@ class Store:
                 recorded_by=recorded_by,
             )
             s.add(meas)
-            for curve in curves:
-                _check_columns(curve)
-                meas.curves.append(
-                    m.Curve(
-                        kind=curve.kind,
-                        method=curve.method,
-                        settings=dict(curve.settings),
-                        columns={  # None: unknown (an error column the file does not have)
-                            k: [None if v is None else float(v) for v in vs]
-                            for k, vs in curve.columns.items()
-                        },
-                    )
-                )
+            meas.curves.extend(_curve_row(curve) for curve in curves)
             if objectives:
                 spec = _spec(c)
                 checked = spec.check_objectives(objectives, where=f"sample {label!r}")
@@ -590,19 +578,7 @@ class Store:
                 for old in list(meas.curves):
                     s.delete(old)
                 meas.curves.clear()
-                for curve in curves:
-                    _check_columns(curve)
-                    meas.curves.append(
-                        m.Curve(
-                            kind=curve.kind,
-                            method=curve.method,
-                            settings=dict(curve.settings),
-                            columns={
-                                k: [None if v is None else float(v) for v in vs]
-                                for k, vs in curve.columns.items()
-                            },
-                        )
-                    )
+                meas.curves.extend(_curve_row(curve) for curve in curves)
             for label, (values, errors) in (objectives or {}).items():
                 x = _sample(s, c, label, for_update=True)
                 if not values or x.status == "failed":
@@ -1811,6 +1787,20 @@ def _check_columns(curve: CurveData) -> None:
         raise ValidationError(
             f"curve {curve.kind!r}: columns have different lengths {sorted(lengths)}"
         )
+
+
+def _curve_row(curve: CurveData) -> m.Curve:
+    """``curve`` checked (``_check_columns``) as a row to store; a column's None stays None
+    (unknown: an error column the file does not have)."""
+    _check_columns(curve)
+    return m.Curve(
+        kind=curve.kind,
+        method=curve.method,
+        settings=dict(curve.settings),
+        columns={
+            k: [None if v is None else float(v) for v in vs] for k, vs in curve.columns.items()
+        },
+    )
 
 
 def _campaign_record(c: m.Campaign) -> CampaignRecord:
