@@ -362,12 +362,15 @@ class ParameterDef:
             return "fixed"
         return "categorical" if self.choices is not None else "numeric"
 
-    def check(self, value: Any, where: str = "", outside: bool = False) -> float | str:
+    def check(
+        self, value: Any, where: str = "", outside: bool = False, grid: bool = True
+    ) -> float | str:
         """Return ``value`` (float, or the choice) if the campaign allows it, else raise;
         ``outside``: a number beyond the bounds or off the step grid is allowed (a sample made
-        there already, ``CampaignSpec.outside``)."""
+        there already, ``CampaignSpec.outside``); ``grid=False``: off the step grid is allowed
+        (inside the bounds: the model's continuous box)."""
         if self.fixed is None:
-            return self._check_free(value, where, outside)
+            return self._check_free(value, where, outside, grid)
         at = f"{where}: " if where else ""
         same = (
             value == self.fixed
@@ -382,7 +385,9 @@ class ParameterDef:
             )
         return self.fixed
 
-    def _check_free(self, value: Any, where: str, outside: bool = False) -> float | str:
+    def _check_free(
+        self, value: Any, where: str, outside: bool = False, grid: bool = True
+    ) -> float | str:
         at = f"{where}: " if where else ""
         if self.choices is not None:
             for c in self.choices:
@@ -410,7 +415,7 @@ class ParameterDef:
             raise ValidationError(
                 f"{at}{self.name}={shown} is outside [{self.low:g}, {self.high:g}] {self.unit}"
             )
-        if self.step > 0:
+        if self.step > 0 and grid:
             k = (v - self.low) / self.step
             # within a millionth of a step, or the few ulps of v a grid point is stored to: a
             # grid of 1e-9 degC over 450..750 refused most of the points snap_to_grid gave it
@@ -913,15 +918,18 @@ class CampaignSpec:
             raise ValidationError(f"{at}{broken}")
         return out
 
-    def outside(self, values: Mapping[str, Any], linear: bool = True) -> list[str]:
+    def outside(
+        self, values: Mapping[str, Any], linear: bool = True, grid: bool = True
+    ) -> list[str]:
         """What parameter ``values`` (as :meth:`check_params` takes them, which must allow them
-        with ``outside=True``) break of the campaign's space: each bound, step grid and (with
-        ``linear``) linear constraint, as its refusal says it; [] for a point inside."""
+        with ``outside=True``) break of the campaign's space: each bound, (with ``grid``) step
+        grid and (with ``linear``) linear constraint, as its refusal says it; [] for a point
+        inside."""
         values = {**self.fixed_values, **values}
         out = []
         for p in self.parameters:
             try:
-                p.check(values[p.name])
+                p.check(values[p.name], grid=grid)
             except ValidationError as err:
                 out.append(str(err))
         if not linear:

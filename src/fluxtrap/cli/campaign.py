@@ -230,14 +230,14 @@ def _say_held_suggestions(store: Store, spec: CampaignSpec, samples: list[dict])
 def _say_outside(spec: CampaignSpec, samples: list[SampleRecord]) -> None:
     """A ``warning:`` line on stderr for each sample (the first five) whose parameters lie
     outside the campaign's space, naming what it breaks: suggest leaves it out of the model
-    when it lies beyond a bound or off a grid, and learns from it when it breaks only a linear
-    constraint (``workflows.suggest``)."""
+    when it lies beyond a bound, and learns from it when it is only off a step grid or breaks
+    only a linear constraint (``workflows.suggest``)."""
     outside = [(x.label, b, x.params) for x in samples if (b := spec.outside(x.params))]
     for label, breaks, params in outside[:5]:
         use = (
             "suggest leaves it out of the model"
-            if spec.outside(params, linear=False)
-            else "the model learns from it; suggestions keep to the constraints"
+            if spec.outside(params, linear=False, grid=False)
+            else "the model learns from it; suggestions stay settable, inside the constraints"
         )
         print(
             f"warning: sample {visible(label)} lies outside the campaign's space: "

@@ -21,8 +21,9 @@ optimum of the acquisition is snapped to the grid; when the nearest grid point i
 best free grid point near it (or among space-filling points) is chosen by acquisition value.
 
 Behaviour on awkward data (documented, tested):
-- a NaN/inf objective or a parameter outside the space or off its step grid: ``ValidationError``
-  naming the row;
+- a NaN/inf objective or a parameter beyond its bounds or choices: ``ValidationError`` naming
+  the row; one off its step grid inside the bounds (measured where the furnace ran) is told: the
+  model's inputs are the continuous box, only suggestions must be settable;
 - duplicated rows: kept as replicates (they inform the fitted noise); never suggested again;
 - ``y`` holding ``X``'s row labels in another order: paired by label (else by position); a
   parameter column given twice: ``ValidationError``;
@@ -347,8 +348,7 @@ class Optimizer:
                 f"at most {limit} (its time grows as n^3: {limit} take {took} on 2 cores): "
                 "start a new campaign from a subset of the samples"
             )
-        self.space.to_unit(X, "X")  # validates bounds and categories
-        self.space.check_grid(X, "X")  # as the store: every value settable
+        self.space.to_unit(X, "X")  # validates bounds and categories; off the grid is data too
         Y = y[self.outcomes].apply(pd.to_numeric, errors="coerce")
         bad = ~np.isfinite(Y.to_numpy(dtype=float))
         if bad.any():

@@ -226,7 +226,8 @@ class SearchSpace:
 
         Raises ``ValidationError`` naming the row and the value for a missing column, a value
         outside the bounds, an unknown category or a non-finite number. Values off the step grid
-        are accepted here (``check_grid`` refuses them, as ``Optimizer.tell`` does).
+        are accepted here, as ``Optimizer.tell`` accepts them (``check_grid`` refuses them, as
+        ``Optimizer.ask`` does its candidates).
         """
         if not isinstance(X, pd.DataFrame):
             raise ValidationError(f"{where}: expected a pandas DataFrame, got {type(X).__name__}")

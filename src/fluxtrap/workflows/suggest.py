@@ -8,10 +8,11 @@ what as pending:
   suggested again and the batch acquisition conditions on it;
 - a failed sample, and a discarded, abandoned or failed suggestion, is neither: its point is free;
 - an objective's stated 1-sigma (``samples.objective_errors``) is told with its value: known noise;
-- a sample recorded outside the campaign's box (``sample add --outside-space``: beyond a bound or
-  off a step grid) is neither, with a warning: the model's inputs are the space's box; one that
-  breaks only a linear constraint is data like any other (measured there, it informs the model;
-  only suggestions must keep to the constraints).
+- a sample recorded beyond a bound (``sample add --outside-space``) is neither, with a warning:
+  the model's inputs are the space's box; one off a step grid inside the bounds (the furnace ran
+  at 601 degC on a 5 degC grid) or breaking only a linear constraint is data like any other
+  (measured there, it informs the model; only suggestions must be settable and keep to the
+  constraints).
 """
 
 from __future__ import annotations
@@ -126,12 +127,12 @@ def _live(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
 
 
 def _inside(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
-    """Which rows of ``history`` lie inside the campaign's box (bounds and step grids; a linear
-    constraint broken is no matter for the model); a warning names the others (the first five),
-    which the model is not told."""
+    """Which rows of ``history`` lie inside the campaign's box (its bounds, choices and fixed
+    values; a step grid or a linear constraint is no matter for the model, whose inputs are the
+    continuous box); a warning names the others (the first five), which the model is not told."""
     outside = {}
     for i, row in enumerate(history[spec.parameter_names].to_dict("records")):
-        if breaks := spec.outside(row, linear=False):
+        if breaks := spec.outside(row, linear=False, grid=False):
             outside[i] = f"{history['label'].iloc[i] if 'label' in history else i} ({breaks[0]})"
     if outside:
         more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
