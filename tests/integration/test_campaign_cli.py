@@ -324,3 +324,15 @@ def test_a_sample_made_outside_the_space_is_recorded_when_said_and_left_out_of_t
         made = suggest(Store(db), NAME, n=2, seed=0)
     assert made[0].model_summary["n"] == 5  # R0..R3 and OLD, measured inside the box
     assert [spec.outside(s.params) for s in made] == [[], []]
+
+
+def test_a_sample_off_the_step_grid_is_said_to_inform_the_model(db, capsys):
+    """The furnace ran at 601.5 degC on a 1 degC grid: recorded with --outside-space, the
+    warning said suggest leaves it out of the model; measured inside the bounds, the model now
+    learns from it (only suggestions must be settable)."""
+    code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "OFF",
+                       "-p", "ramp_rate=40", "-p", "max_temperature=601.5", "-p", "dwell_time=5",
+                       "-p", "atmosphere=Ar", "-o", "jc_3T=4e4 A/cm^2", "-o", "tc=38 K",
+                       "--outside-space")  # fmt: skip
+    assert code == 0 and "max_temperature=601.5 degC is off the step grid" in err, err
+    assert "(recorded; the model learns from it; suggestions stay settable" in err, err
