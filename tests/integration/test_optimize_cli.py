@@ -437,3 +437,21 @@ def test_plot_model_draws_the_models_data_without_failed_or_outside_samples(
         store.campaign(NAME), store.history(NAME), store.suggestions(NAME), "jc_3T", "dwell_time"
     )
     assert "through the best sample B2" in json.dumps(figures)
+
+
+def test_suggest_refuses_a_batch_estimated_past_the_limit_unless_allowed(db, capsys, monkeypatch):
+    """A 100-point batch of 3 objectives ran 12-15 min unannounced; an ask estimated past
+    MAX_ASK_S is now refused naming --allow-long, nothing stored, and with it runs saying its
+    estimate (the limits patched to 0 s: a 2-point batch stands in for a huge one)."""
+    import fluxtrap.optimize.optimizer as optimizer
+
+    monkeypatch.setattr(optimizer, "MAX_ASK_S", 0.0)
+    monkeypatch.setattr(optimizer, "ASK_NOTE_S", 0.0)
+    args = ["suggest", "-c", NAME, "-n", "2", "--db", db]
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and err.startswith("error: ask: 2 points, 1 objective(s), 3 observations")
+    assert "past the 0 min limit: allow the long ask (suggest --allow-long" in err, err
+    assert Store(db).suggestions(NAME) == []
+    code, _, err = cli(capsys, *args, "--allow-long")
+    assert code == 0 and "warning: ask: 2 points, 1 objective(s)" in err, err
+    assert len(Store(db).suggestions(NAME, status="open")) == 2

@@ -84,6 +84,14 @@ def suggest_cmd(
             callback=out_file,
         ),
     ] = None,
+    allow_long: Annotated[
+        bool,
+        typer.Option(
+            "--allow-long",
+            help="Run a batch estimated to take longer than 10 minutes (refused otherwise, "
+            "naming the largest N within it).",
+        ),
+    ] = False,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -107,6 +115,7 @@ def suggest_cmd(
             created_by=by,
             budget=budget,
             progress=lambda k: bar.update(task, completed=k),
+            allow_long=allow_long,
         )
     spec = store.campaign(campaign)
     predicted = [

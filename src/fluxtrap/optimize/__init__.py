@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 # Loaded on first use: importing torch/BoTorch takes seconds, and `fluxtrap --help` should not.
 _EXPORTS = {
     "ConstantObjectiveWarning": "fluxtrap.optimize.optimizer",
+    "LongAskWarning": "fluxtrap.optimize.optimizer",
     "Optimizer": "fluxtrap.optimize.optimizer",
     "OutlierWarning": "fluxtrap.optimize.optimizer",
     "Categorical": "fluxtrap.optimize.space",
@@ -26,6 +27,7 @@ __all__ = [  # the names of _EXPORTS, spelt out for the API reference (a test ke
     "Continuous",
     "Integer",
     "LinearConstraint",
+    "LongAskWarning",
     "Optimizer",
     "OutlierWarning",
     "SearchSpace",
@@ -39,7 +41,12 @@ def __getattr__(name: str):
 
 
 if TYPE_CHECKING:  # seen by type checkers and the API reference (mkdocstrings), never run
-    from fluxtrap.optimize.optimizer import ConstantObjectiveWarning, Optimizer, OutlierWarning
+    from fluxtrap.optimize.optimizer import (
+        ConstantObjectiveWarning,
+        LongAskWarning,
+        Optimizer,
+        OutlierWarning,
+    )
     from fluxtrap.optimize.space import (
         Categorical,
         Continuous,

@@ -139,6 +139,10 @@ class OutlierWarning(UserWarning):
     """Values of an objective lie more than ``OUTLIER_IQR`` interquartile ranges from its median."""
 
 
+class LongAskWarning(UserWarning):
+    """An ask is estimated to take more than ``ASK_NOTE_S`` (``Optimizer.ask_seconds``)."""
+
+
 # a value this many interquartile ranges from the median is named (a mistyped unit: 1e6 x the
 # rest is ~1e6 IQRs away; Jc spread log-uniformly over 4 decades, its largest ~10 IQRs)
 OUTLIER_IQR = 1000.0
@@ -168,6 +172,20 @@ SEARCH_DIMS = 10
 # safety stop (s): past it no round starts a further combination (its first always runs); far
 # above a normal ask (0.1-60 s), and when hit the answer says its picks are not reproducible
 SEARCH_SAFETY_S = 300.0
+
+
+# an ask's wall time (s), one chosen point at a time: ASK_SECONDS[objectives] x (b / 25) ** 0.7,
+# b = observations + pending + points chosen before it + 5, x continuous searches the round runs
+# x effort (restarts / 8 or raw samples / 256, the larger, x MC samples / 128) x max(1,
+# parameters / 10). Measured on this machine (2 cores at load 8-10, 3 parameters, the default
+# effort, one search a round), seconds a point: 1 objective 0.4 with 20 observations, 0.5 with
+# 20 and 100 pending, 0.95 with 200; 2 objectives 0.8 with 20; 3 objectives 3.8 with 20, 10 with
+# 60 (a 100-point batch took 12-15 min, 30 points 227 s): within a factor of 2. Past ASK_NOTE_S
+# an ask says its estimate (LongAskWarning); past MAX_ASK_S it is refused unless allowed
+# (``ask(allow_long=True)``, ``fluxtrap suggest --allow-long``)
+ASK_SECONDS = {1: 0.4, 2: 0.8, 3: 3.8}
+ASK_NOTE_S = 60.0
+MAX_ASK_S = 600.0
 
 
 # acquisition optimiser effort: each raw sample and restart is evaluated with every MC sample
@@ -657,6 +675,7 @@ class Optimizer:
         candidates: pd.DataFrame | None = None,
         pending: pd.DataFrame | None = None,
         progress: Callable[[int], None] | None = None,
+        allow_long: bool = False,
     ) -> pd.DataFrame:
         """Suggest ``n`` new points: a DataFrame of parameters plus an ``acquisition`` column.
 
@@ -670,7 +689,10 @@ class Optimizer:
         expected improvement is below the noise: ``expects_no_improvement``). ``result.attrs``
         holds ``acquisition_function``, ``seed`` and ``exploit`` (per row: by posterior mean).
         ``progress``: called with the number of points chosen so far after each (a batch of a
-        hundred takes minutes: 3 objectives, 30 points, 227 s on 2 busy cores).
+        hundred takes minutes: 3 objectives, 30 points, 227 s on 2 busy cores). An ask estimated
+        (:meth:`ask_seconds`) past ``ASK_NOTE_S`` says so (``LongAskWarning``), past
+        ``MAX_ASK_S`` it is a ValidationError saying the estimate and the largest batch within
+        the limit, before any search, unless ``allow_long``.
         """
         n = _whole(n, "ask: n", 1, MAX_BATCH)
         k = 1 if self._objectives is None else len(self._objectives)
@@ -727,6 +749,8 @@ class Optimizer:
             out.attrs.update(acquisition_function="Sobol", seed=self.seed)
             return out
 
+        if pool is None:
+            self._check_cost(n, 0 if P is None else len(P), allow_long)
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))
         plan = self._search_plan(n, seed)
@@ -776,6 +800,48 @@ class Optimizer:
             )
         return out
 
+    def ask_seconds(self, n: int, pending: int = 0) -> float:
+        """Estimated wall time (s) of ``ask(n)`` with ``pending`` points on a model, from the
+        sizes alone (``ASK_SECONDS``: measured on 2 busy cores; within a factor of 2)."""
+        k = len(self._objectives or [None])
+        effort = max(self.num_restarts / 8, self.raw_samples / 256) * self.mc_samples / 128
+        scale = ASK_SECONDS[k] * effort * max(1.0, self.space.dim / SEARCH_DIMS)
+        taken = len(self._X) + pending + 5 + np.arange(n)  # what each round conditions on
+        return scale * self._searches_per_round(n) * float(np.sum((taken / 25) ** 0.7))
+
+    def _check_cost(self, n: int, pending: int, allow_long: bool) -> None:
+        """Say (``LongAskWarning``) an ask estimated past ``ASK_NOTE_S``; refuse one past
+        ``MAX_ASK_S`` (unless ``allow_long``), naming the largest batch within it."""
+        took = self.ask_seconds(n, pending)
+        if took <= ASK_NOTE_S:
+            return
+        sizes = (
+            f"{n} points, {len(self._objectives or [None])} objective(s), {len(self._X)} "
+            f"observations, {pending} pending, {self.space.dim} parameters"
+        )
+        if took > MAX_ASK_S and not allow_long:
+            fits = [m for m in range(1, n) if self.ask_seconds(m, pending) <= MAX_ASK_S]
+            fewer = (
+                f"ask for at most {fits[-1]} at a time (suggest -n {fits[-1]}), or " if fits else ""
+            )
+            raise ValidationError(
+                f"ask: {sizes}: estimated about {took / 60:.0f} min on this machine, past the "
+                f"{MAX_ASK_S / 60:g} min limit: {fewer}allow the long ask (suggest --allow-long, "
+                "ask(allow_long=True))"
+            )
+        warnings.warn(
+            f"ask: {sizes}: estimated about {took / 60:.0f} min", LongAskWarning, stacklevel=3
+        )
+
+    def _searches_per_round(self, n: int) -> int:
+        """Continuous searches (categorical combinations) each of ``n`` rounds runs."""
+        fixed = self.space.fixed_features()
+        sizes = [
+            len(self.space.parameters[j].choices) for j in self.space.cat_dims if j not in fixed
+        ]
+        total = max(1, SEARCHES * SEARCH_DIMS // max(SEARCH_DIMS, self.space.dim))
+        return max(1, min(math.prod(sizes), MAX_COMBINATIONS, total // n))
+
     def _search_plan(self, n: int, seed: int) -> dict[str, Any]:
         """The categorical combinations each of ``n`` rounds searches, fixed before any search
         from the problem's size (never from the clock): ``SEARCHES`` (fewer past ``SEARCH_DIMS``
@@ -787,8 +853,7 @@ class Optimizer:
         fixed = space.fixed_features()
         cats = [j for j in space.cat_dims if j not in fixed]
         sizes = [len(space.parameters[j].choices) for j in cats]
-        total = max(1, SEARCHES * SEARCH_DIMS // max(SEARCH_DIMS, space.dim))
-        per_round = max(1, min(math.prod(sizes), MAX_COMBINATIONS, total // n))
+        per_round = self._searches_per_round(n)
         combos = [
             dict(zip(cats, map(float, c), strict=True))
             for c in _some_combinations(sizes, per_round * n, seed)

@@ -180,10 +180,12 @@ def suggest(
     seed: int = 0,
     created_by: str | None = None,
     progress: Callable[[int], None] | None = None,
+    allow_long: bool = False,
     **options,
 ) -> list[SuggestionRecord]:
     """Fit the campaign's history, ask for ``n`` suggestions and record them as ``open``;
-    ``progress`` is called with the number chosen so far (``Optimizer.ask``).
+    ``progress`` is called with the number chosen so far, ``allow_long`` lets an ask estimated
+    past ``MAX_ASK_S`` run (``Optimizer.ask``).
 
     Runs under the campaign's lock so two concurrent asks see each other's suggestions as
     pending. The model summary (or ``{"n": ..., "model": "Sobol design"}`` before 2 measured
@@ -194,7 +196,9 @@ def suggest(
         history = store.history(campaign)
         open_ = [s.params for s in store.suggestions(campaign, status="open")]
         opt, pending = campaign_optimizer(spec, history, open_, seed=seed, **options)
-        batch = opt.ask(n, pending=pending if len(pending) else None, progress=progress)
+        batch = opt.ask(
+            n, pending=pending if len(pending) else None, progress=progress, allow_long=allow_long
+        )
         summary = opt.model_summary()
         if len(opt.X) < 2:
             summary["model"] = "Sobol design (fewer than 2 measured samples)"

@@ -18,10 +18,12 @@ from fluxtrap.optimize import (
     Continuous,
     Integer,
     LinearConstraint,
+    LongAskWarning,
     Optimizer,
     SearchSpace,
 )
 from fluxtrap.optimize.optimizer import (
+    MAX_ASK_S,
     MAX_MIXED_OBSERVATIONS,
     MAX_OBSERVATIONS,
     MAX_PENDING,
@@ -758,3 +760,42 @@ def test_tell_pairs_a_reordered_y_by_label_and_refuses_a_column_twice():
     twice = pd.DataFrame([[0.1, 0.2]], columns=["x", "x"])
     with pytest.raises(ValidationError, match=r"^X: parameter column\(s\) x given twice"):
         Optimizer(space).tell(twice, pd.Series([1.0], name="y"))
+
+
+def test_a_batch_estimated_past_the_limit_is_refused_before_any_search(monkeypatch):
+    """100 points with 3 objectives took 12-15 min on 2 busy cores with nothing said
+    beforehand; the estimate (ask_seconds: 13 min for 20 observations) now refuses it before
+    the model is fitted, naming the sizes and the largest batch within MAX_ASK_S."""
+    space = SearchSpace([Continuous(f"x{i}", 0, 1, 0.01) for i in range(3)])
+    X = space.sample(20, seed=1)
+    Y = pd.DataFrame({f"y{j}": np.sin(X["x0"] * (j + 1)) for j in range(3)})
+    opt = Optimizer(space, seed=0).tell(X, Y)
+    assert 600 < opt.ask_seconds(100) < 1200 and 100 < opt.ask_seconds(30) < 300  # 227 s measured
+    fits = max(m for m in range(1, 101) if opt.ask_seconds(m) <= MAX_ASK_S)
+    monkeypatch.setattr(Optimizer, "_choose", lambda *a: pytest.fail("searched"))
+    with pytest.raises(ValidationError) as err:
+        opt.ask(100)
+    assert str(err.value).startswith(
+        "ask: 100 points, 3 objective(s), 20 observations, 0 pending, 3 parameters: estimated "
+        "about 13 min on this machine, past the 10 min limit: "
+        f"ask for at most {fits} at a time (suggest -n {fits}), or allow the long ask"
+    ), err.value
+    assert opt._model is None  # nothing fitted
+
+
+def test_a_long_ask_says_its_estimate_and_runs_when_allowed(monkeypatch):
+    """Past ASK_NOTE_S an ask says its estimate (LongAskWarning); past MAX_ASK_S it runs only
+    with allow_long (limits patched low: a small ask stands in for a large one)."""
+    import fluxtrap.optimize.optimizer as optimizer
+
+    space = SearchSpace([Continuous("x", 0, 1, 0.1)])
+    X = pd.DataFrame({"x": [0.0, 0.5, 1.0]})
+    opt = Optimizer(space, seed=0, num_restarts=2, raw_samples=16).tell(X, pd.Series([0.0, 1, 0]))
+    monkeypatch.setattr(optimizer, "ASK_NOTE_S", 0.0)
+    with pytest.warns(LongAskWarning, match=r"^ask: 2 points, 1 objective\(s\), 3 observations"):
+        assert len(opt.ask(2)) == 2
+    monkeypatch.setattr(optimizer, "MAX_ASK_S", 0.0)
+    with pytest.raises(ValidationError, match=r"past the 0 min limit: allow the long ask"):
+        opt.ask(2)
+    with pytest.warns(LongAskWarning, match="estimated about 0 min"):
+        assert len(opt.ask(2, allow_long=True)) == 2
