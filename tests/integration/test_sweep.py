@@ -656,6 +656,51 @@ def test_ring_dimensions_sweep_reports_and_plots_the_bore(tmp_path):
     assert drawn == sorted(p.name for p in again if p.suffix == ".png") and "bore.png" not in drawn
 
 
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+def test_a_bore_sweep_carries_the_bore_s_estimated_errors(tmp_path, monkeypatch):
+    """results.csv had the bore's centre field, homogeneity and drift but not their errors
+    (summary.json's accuracy.bore), and the cache kept the drift without its error (for
+    this ring pair with a 60 s hold: 0.0040 T, 17 ppm, 4.1e4 ppm/h): each is now a column,
+    equal to the simulation's own, kept by the cache and drawn as bore.png's error bars."""
+    import matplotlib.figure
+
+    from fluxtrap.simulate import Simulation
+    from fluxtrap.workflows.sweep.cache import Cache
+    from fluxtrap.workflows.sweep.results import results_table
+    from fluxtrap.workflows.sweep.runner import run_case
+
+    text = RINGS.replace("[mesh]", '[[protocol]]\nstep = "hold"\nduration = "60 s"\n[mesh]')
+    axes = [Axis.parse("inner_radius=3mm,4mm")]
+    variants = expand(load_case_from_text(text, tmp_path), axes, base_dir=tmp_path)
+    cache = Cache(tmp_path / "cache")
+    for v in variants:
+        cache.put(v.key, run_case(v.case), v.params)
+    records = {v.key: cache.get(v.key) for v in variants}
+    table = results_table(variants, records, set(), axes)
+    truth = Simulation(variants[0].case).run(progress=False).summary()["accuracy"]["bore"]
+    assert truth["drift_error_ppm_per_h"] > 0
+    for k, x in truth.items():
+        assert table.loc[0, f"bore_{k}"] == pytest.approx(x, rel=1e-9)
+    assert table["bore_drift_error_ppm_per_h"].notna().all()
+    drawn = []
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: drawn.append(fig))
+    plot_sweep(table, {"inner_radius": "mm"}, tmp_path)
+    (fig,) = drawn  # no probe: bore.png alone
+    for ax, name in zip(fig.axes, ("centre_error_T", "homogeneity_error_ppm"), strict=True):
+        (bar,) = [c for c in ax.containers if c.has_yerr]
+        half = [(s[1][1] - s[0][1]) / 2 for s in bar.lines[2][0].get_segments()]
+        assert half == pytest.approx(table[f"bore_{name}"].tolist(), rel=1e-9)
+    # an old record without accuracy.bore reads as NaN; a damaged error is computed again
+    key = variants[0].key
+    accuracy = {k: x for k, x in records[key]["summary"]["accuracy"].items() if k != "bore"}
+    old = {**records[key], "summary": {**records[key]["summary"], "accuracy": accuracy}}
+    row = results_table(variants[:1], {key: old}, set(), axes).iloc[0]
+    assert np.isnan(row["bore_centre_error_T"]) and row["bore_centre_T"] > 0
+    old["summary"]["accuracy"] = {**accuracy, "bore": {"centre_error_T": "x"}}
+    (tmp_path / "cache" / f"{key}.json").write_text(json.dumps(old))
+    assert cache.get(key) is None
+
+
 def test_a_heat_sweep_reports_each_variant_s_temperatures_with_their_errors(tmp_path):
     """An adiabatic disk ramped down at 100 T/h with two heat capacities: each row carries the
     hottest temperature and its estimated error (the sweep kept no temperatures); the smaller

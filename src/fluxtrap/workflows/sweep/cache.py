@@ -14,6 +14,8 @@ from fluxtrap.outputs import replacing_text
 from fluxtrap.workflows.sweep.grammar import Value
 
 BORE_COLUMNS = ("centre_T", "homogeneity_ppm", "drift_ppm_per_h")  # of summary.json's bore
+# their estimated errors, of summary.json's accuracy.bore (T, ppm, ppm/h; None: not finite)
+BORE_ERRORS = ("centre_error_T", "homogeneity_error_ppm", "drift_error_ppm_per_h")
 
 
 class Cache:
@@ -71,7 +73,7 @@ def _plain(x: Any) -> Any:
 def _whole(record: Any) -> bool:
     """A record as ``run_case`` returns it: failed with its error text, or done with numbers
     (or null) where the results table and its plots read them: each probe's values, the
-    accuracy's target and estimate, the bore's columns and z2, z4, z6 terms."""
+    accuracy's target and estimate, the bore's columns, z2, z4, z6 terms and their errors."""
     if not isinstance(record, dict) or not isinstance(record.get("error", ""), str):
         return False
     if record.get("status") == "failed":
@@ -86,6 +88,10 @@ def _whole(record: Any) -> bool:
         return False
     numbers = [v for p in probes.values() for v in (p.values() if isinstance(p, dict) else [p])]
     numbers += [accuracy.get("target"), accuracy.get("estimate")]
+    errors = accuracy.get("bore") or {}  # none in a record of a sweep before they were kept
+    if not isinstance(errors, dict):
+        return False
+    numbers += [errors.get(k) for k in BORE_ERRORS]
     if bore is not None:
         try:
             numbers += [bore[k] for k in BORE_COLUMNS]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from fluxtrap import __version__
 from fluxtrap.outputs import staged_folder
-from fluxtrap.workflows.sweep.cache import BORE_COLUMNS
+from fluxtrap.workflows.sweep.cache import BORE_COLUMNS, BORE_ERRORS
 from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value, column_name
 from fluxtrap.workflows.sweep.variants import Variant
 
@@ -56,8 +56,9 @@ def results_table(
     """One row per variant: parameters (in their units), probe values (T) with their estimated
     discretization errors (``<probe>_final_error_T``, ``<probe>_max_error_T``), the accuracy
     target, estimate (fractions of the peak self-field) and whether it was reached, the bore's centre
-    field (T), homogeneity (ppm), drift (ppm/h) and z2, z4, z6 terms (ppm at the DSV edge) when
-    the case has a ``[bore]``, a heat run's ``thermal_*`` temperatures (K), heat (J) and their
+    field (T), homogeneity (ppm), drift (ppm/h), their estimated errors (``bore_centre_error_T``,
+    ...; NaN where not finite or not told) and z2, z4, z6 terms (ppm at the DSV edge) when the
+    case has a ``[bore]``, a heat run's ``thermal_*`` temperatures (K), heat (J) and their
     estimated errors and its temperature probes' ``<probe>_final_K`` ..., solver counts, wall
     time (s), status, error, key and whether it came from the cache."""
     units = swept_units(axes, rows)
@@ -72,6 +73,8 @@ def results_table(
         bore = summary.get("bore")
         if bore:
             row.update({f"bore_{k}": bore[k] for k in BORE_COLUMNS})
+            errors = (summary.get("accuracy") or {}).get("bore") or {}
+            row.update({f"bore_{k}": _number(errors.get(k)) for k in BORE_ERRORS})
             for term in ("z2", "z4", "z6"):
                 row[f"bore_{term}_ppm"] = bore["axial_coefficients"][term]["ppm_at_dsv"]
         thermal = summary.get("thermal", {})  # a heat run: temperatures (K), heat (J), errors
@@ -95,6 +98,11 @@ def results_table(
     df = pd.DataFrame(out)
     tail = ["wall_s", "status", "error", "key", "cached"]
     return df[[c for c in df.columns if c not in tail] + tail]
+
+
+def _number(x: float | None) -> float:
+    """``x``, NaN for None (an error estimate that is not finite, or not in the record)."""
+    return math.nan if x is None else x
 
 
 def write_results(
@@ -132,7 +140,8 @@ def write_results(
 def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list[Path]:
     """``trapped_<probe>.png``: final probe field (T) ± its estimated discretization error
     against the first swept parameter (of ``units``, name -> unit), one line per combination of
-    the others, and ``bore.png`` (centre field and homogeneity) when the case has a ``[bore]``;
+    the others, and ``bore.png`` (centre field and homogeneity ± theirs) when the case has a
+    ``[bore]``;
     failed variants leave gaps. Nothing when no parameter varies."""
     import matplotlib
 
@@ -149,13 +158,14 @@ def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list
         return []
     (x, xname, xunit), others = varying[0], varying[1:]
     groups = [c for c, _, _ in others]
-    # (file name, [(column, y label, title)]): one panel per column
+    # (file name, [(column, its error's column, y label, title)]): one panel per column
     figures = [
         (
             f"trapped_{p}.png",
             [
                 (
                     f"{p}_final_T",
+                    f"{p}_final_error_T",
                     f"final Bz at {p} (T, ± est. error)",
                     f"Trapped field at probe {p!r}",
                 )
@@ -168,10 +178,16 @@ def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list
             (
                 "bore.png",
                 [
-                    ("bore_centre_T", "centre field (T)", "Bore: centre field"),
+                    (
+                        "bore_centre_T",
+                        "bore_centre_error_T",
+                        "centre field (T, ± est. error)",
+                        "Bore: centre field",
+                    ),
                     (
                         "bore_homogeneity_ppm",
-                        "peak-to-peak over the DSV (ppm)",
+                        "bore_homogeneity_error_ppm",
+                        "peak-to-peak over the DSV (ppm, ± est. error)",
                         "Bore: homogeneity",
                     ),
                 ],
@@ -182,7 +198,7 @@ def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list
         fig, axes = plt.subplots(
             1, len(panels), figsize=(6 * len(panels), 4), layout="constrained", squeeze=False
         )
-        for ax, (y, ylabel, title) in zip(axes[0], panels, strict=True):
+        for ax, (y, error, ylabel, title) in zip(axes[0], panels, strict=True):
             for key, part in table.groupby(groups, sort=True) if groups else [((), table)]:
                 if part[y].isna().all():
                     continue
@@ -191,8 +207,7 @@ def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list
                     f"{n} = {v:g} {unit}".strip()
                     for (_, n, unit), v in zip(others, key, strict=True)
                 )
-                error = y.replace("_final_T", "_final_error_T")  # a probe's estimated error
-                yerr = part[error] if error != y and error in part else None
+                yerr = part.get(error)  # the estimated error (None: not in the table)
                 ax.errorbar(part[x], part[y], yerr=yerr, fmt="o-", capsize=3, label=label or None)
             ax.set_xlabel(f"{xname} ({xunit})" if xunit else xname)
             ax.set(ylabel=ylabel, title=title)

@@ -32,7 +32,8 @@ ANSWER_S = 30.0  # ... and to have answered Dask's handshake, s (a silent port: 
 PORT_HINT = "is it a scheduler's port (8786 by default; 8787 is its dashboard)?"
 KILL_AFTER = 1.5  # a child still running at this many times its time limit is killed
 _DAEMON_FLAG = threading.Lock()  # one thread at a time lifts this process's daemon flag
-# kept per variant (the bore without its profiles, the accuracy without its method and levels)
+# kept per variant (the bore without its profiles, the accuracy without its method and levels
+# but with the bore's error estimates)
 SUMMARY_PARTS = ("probes", "solver", "bore", "accuracy", "thermal")
 PLAIN_EVERY_S = 30.0  # the least time between two progress lines where the output is not a terminal
 HUGE_S = 3600.0  # a sweep estimated longer than this is said to be long before it starts
@@ -129,7 +130,10 @@ def _run_here(case: Case, timeout_s: float | None, catch_memory: bool = True) ->
         if "bore" in summary:
             summary["bore"] = {k: v for k, v in summary["bore"].items() if k != "profiles"}
         if "accuracy" in summary:
-            summary["accuracy"] = {k: summary["accuracy"].get(k) for k in ACCURACY_PARTS}
+            accuracy = summary["accuracy"]  # and the bore's errors, with a [bore]
+            summary["accuracy"] = {k: accuracy.get(k) for k in ACCURACY_PARTS} | (
+                {"bore": accuracy["bore"]} if "bore" in accuracy else {}
+            )
         probes_csv = result.probes_csv().decode()
         heat_csv = result.heat_csv().decode()
     except Exception as err:  # noqa: BLE001 - recorded, see docstring
