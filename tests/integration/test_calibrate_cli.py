@@ -141,6 +141,39 @@ def test_a_rerun_into_the_folder_leaves_none_of_the_earlier_runs_outputs(files, 
     assert json.loads((out / "calibrate.json").read_text())["predictions"] == []
 
 
+def test_a_fitted_case_whose_run_is_not_in_the_cache_is_recorded_and_said(
+    files, capsys, monkeypatch
+):
+    """The fitted case's run gone from the cache when the calibration is recorded: the command
+    printed "recorded calibration 1 (simulation None of the fitted case)"; now it says the
+    calibration is stored without it, and a warning says why (the entry is not in the cache)."""
+    import shutil
+
+    import fluxtrap.workflows.calibrate as workflow
+
+    out = files / "unstored"
+    if (files / "again" / "cache").is_dir():  # the same fit's runs: no simulation needed
+        shutil.copytree(files / "again" / "cache", out / "cache")
+    store = workflow.store_calibration
+
+    def cache_lost(*args, **kwargs):
+        shutil.rmtree(out / "cache")
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(workflow, "store_calibration", cache_lost)
+    code, stdout, err = cli(capsys, "calibrate", str(files / "disk.toml"), str(files / "hall.csv"),
+                            "--probe", "top", "--fit", "sc.jc_scale", "--out", str(out),
+                            "--origin", "5 min", "--scan", "0", "--no-profile",
+                            "--max-iterations", "6", "--db", str(out / "lab.db"))  # fmt: skip
+    stdout, err = " ".join(stdout.split()), " ".join(err.split())
+    assert code == 0, stdout
+    assert "None" not in stdout and "recorded calibration 1 without the fitted case's" in stdout
+    assert "warning: calibration 1 is stored without the fitted case's simulation: no run of" in err
+    assert str(out / "cache") in err
+    (rec,) = Store(str(out / "lab.db")).calibrations()
+    assert rec.simulation_id is None and rec.fits
+
+
 def test_ctrl_c_keeps_the_cache_and_writes_no_result(files):
     """A real process sent SIGINT once its first simulation is cached: it says what it kept and
     exits 130 within seconds, with no calibrate.json (typer exited 130 without a word)."""

@@ -129,6 +129,41 @@ def test_a_calibrated_heat_run_keeps_its_heat_csv(store, tmp_path):
     assert Cache(tmp_path / "cache").get(case_key(heated)) is None
 
 
+def test_a_fitted_case_whose_run_failed_or_is_damaged_is_stored_without_it_and_said(
+    store, tmp_path
+):
+    """store_calibration linked no simulation without a word (the CLI printed "simulation None
+    of the fitted case"): a failed run and a damaged cache entry are each named in an
+    UnstoredRunWarning, and the calibration is stored all the same."""
+    from types import SimpleNamespace
+
+    from fluxtrap.workflows.calibrate import UnstoredRunWarning, store_calibration
+    from fluxtrap.workflows.sweep.cache import Cache
+    from fluxtrap.workflows.sweep.variants import case_key
+
+    (tmp_path / "case.toml").write_text(QUICK_CASE)
+    (tmp_path / "hall.csv").write_bytes(HALL)
+    case = Case.from_toml(tmp_path / "case.toml")
+    key = case_key(case)
+    result = {
+        "parameters": {"bulk.jc_scale": {"value": 1.0, "sigma": 0.1}},
+        "misfit": {"fits": True},
+    }
+    run = SimpleNamespace(
+        calibration=SimpleNamespace(cases=[case], fitted_cases=[case]), summary=result
+    )
+    cache = Cache(tmp_path / "cache")
+    cache.put(key, {"status": "failed", "error": "SolverError: stopped", "wall_s": 1.0}, {})
+    args = (store, run, tmp_path / "case.toml", [tmp_path / "hall.csv"], ["top"], cache.folder)
+    with pytest.warns(UnstoredRunWarning, match=r"its run failed \(SolverError: stopped"):
+        failed = store_calibration(*args)
+    (cache.folder / f"{key}.json").write_text('{"status": "done"}')
+    with pytest.warns(UnstoredRunWarning, match=f"its entry .*{key}.json in the cache is damaged"):
+        damaged = store_calibration(*args)
+    assert [x.simulation_id for x in (failed, damaged)] == [None, None]
+    assert len(store.calibrations()) == 2 and store.simulations() == []
+
+
 def test_migration_0004_calibrations_can_be_taken_back(store_url):
     Store(store_url).engine.dispose()
     cfg = alembic_config(store_url)

@@ -257,8 +257,13 @@ def calibrate_command(
         with on_interrupt(f"wrote {out}{unrecorded}"):
             rec = store_calibration(store, run, case, measured, probe, out / "cache",
                                     campaign=campaign, created_by=by)  # fmt: skip
-        console.print(
-            f"recorded calibration {rec.id} (simulation {rec.simulation_id} of the fitted case)"
+        console.print(  # without the simulation: the warning (stderr) says why
+            f"recorded calibration {rec.id} "
+            + (
+                f"(simulation {rec.simulation_id} of the fitted case)"
+                if rec.simulation_id is not None
+                else "without the fitted case's simulation (see the warning)"
+            )
         )
     if not cal.fits or run.prediction_errors:
         raise typer.Exit(code=1)

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -271,18 +272,10 @@ def store_calibration(
     """Record ``run`` in ``store``: the case file's text, calibrate.json, the fitted case, the
     measured files' bytes (linked to stored measurements with the same bytes) and the fitted
     case's simulation from the run's cache (stored as a simulation and linked, with its heat.csv
-    if the model has heat)."""
+    if the model has heat); an ``UnstoredRunWarning`` says why when that run is not there."""
     names = list(probes) * len(measured) if len(probes) == 1 else list(probes)
-    key = case_key(run.calibration.fitted_cases[0])  # the cache's key of the fitted case
-    cache = Cache(Path(cache_dir))
-    hit = cache.get(key)
-    traces = Path(cache_dir) / f"{key}-probes.csv"
-    simulation = (
-        (hit.get("summary", {}), traces.read_bytes(), cache.heat_csv(key))
-        if hit and hit.get("status") == "done" and traces.is_file()
-        else None
-    )
-    return store.add_calibration(
+    simulation, why = _fitted_run(Cache(Path(cache_dir)), run.calibration.fitted_cases[0])
+    rec = store.add_calibration(
         run.calibration.cases[0],
         Path(case).read_text(),
         run.calibration.fitted_cases[0],
@@ -292,6 +285,37 @@ def store_calibration(
         simulation=simulation,
         campaign=campaign,
         created_by=created_by,
+    )
+    if simulation is None:
+        warnings.warn(
+            f"calibration {rec.id} is stored without the fitted case's simulation: {why}",
+            UnstoredRunWarning,
+            stacklevel=2,
+        )
+    return rec
+
+
+class UnstoredRunWarning(UserWarning):
+    """A stored calibration has no simulation of its fitted case (its run is not in the cache)."""
+
+
+def _fitted_run(cache: Cache, fitted: Case) -> tuple[tuple[dict, bytes, bytes] | None, str]:
+    """The run of the case ``fitted`` in ``cache`` as ``Store.add_calibration`` takes it
+    (summary, probes.csv, heat.csv), or None and why it is not there."""
+    key = case_key(fitted)
+    hit = cache.get(key)
+    if hit is not None and hit["status"] == "done":
+        traces = (cache.folder / f"{key}-probes.csv").read_bytes()
+        return (hit.get("summary", {}), traces, cache.heat_csv(key)), ""
+    entry = cache.folder / f"{key}.json"
+    if hit is not None:
+        return None, f"its run failed ({hit['error']}; {entry})"
+    if entry.is_file():
+        return None, f"its entry {entry} in the cache is damaged, or its traces are missing"
+    return None, (
+        f"no run of it in the cache {cache.folder} (key {key}): the cache was removed or moved "
+        "during the run, or the fitted values were not simulated as such (`fluxtrap simulate "
+        "fitted_case.toml --db ...` stores a run of it, not linked to the calibration)"
     )
 
 
