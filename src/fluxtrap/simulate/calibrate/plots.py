@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import FixedLocator
 
 from fluxtrap.simulate.calibrate.fit import Calibration
 
@@ -19,11 +21,22 @@ def _plt():
 
 
 def _time_axis(ax, t: np.ndarray) -> None:
-    """Symmetric-log time axis when the series reaches before the origin, log when it does not."""
+    """Symmetric-log time axis (s) when the series reaches before the origin, log when it does
+    not. The linear part is +-10^k s (the power of ten at or below a thousandth of the longest
+    time, at least 1 s), labelled at 0 and at the decades outside it: the ticks symlog put
+    inside it (-10^0, 0, 10^0 within +-1.4 s of 0 for a linear part of +-14 s) overlapped."""
     if t.min() > 0:
         ax.set_xscale("log")
-    else:
-        ax.set_xscale("symlog", linthresh=max(1.0, float(np.abs(t).max()) * 1e-3))
+        return
+    linthresh = 10.0 ** math.floor(math.log10(max(1.0, float(np.abs(t).max()) * 1e-3)))
+    ax.set_xscale("symlog", linthresh=linthresh)
+
+    def decades(longest: float) -> list[float]:  # from the linear part's edge past ``longest``
+        top = math.ceil(math.log10(max(longest, linthresh))) + 1
+        return [10.0**k for k in range(round(math.log10(linthresh)), top + 1)]
+
+    before, after = decades(-float(t.min())), decades(float(t.max()))
+    ax.xaxis.set_major_locator(FixedLocator([*(-d for d in before[::-1]), 0.0, *after]))
 
 
 def plot_traces(cal: Calibration, path: str | Path | None = None):
