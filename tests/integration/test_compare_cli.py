@@ -65,6 +65,28 @@ def test_compare_prints_the_table_and_writes_json_and_png(files, tmp_path, capsy
     assert code == 0 and "summary.json: not JSON; no discretization error shown" in err
 
 
+def test_empty_cells_of_a_logger_file_are_left_out_and_named(files, tmp_path, capsys):
+    """A measured file with empty field cells (a logger's missing readings) was refused ("empty
+    cell where a number is required") where creep reads it; now compare leaves those rows out
+    and names them as creep does: the warning, the printed line and compare.json."""
+    meas, run = files
+    lines = meas.read_text().splitlines()
+    for k in (11, 12, 300):  # data rows 11, 12 and 300 (line 0 is the header)
+        t, _, a = lines[k].split(",")
+        lines[k] = f"{t},,{a}"
+    gappy = tmp_path / "gappy.csv"
+    gappy.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "cmp"
+    code, text, err = cli(capsys, "compare", str(gappy), str(run), "--out", str(out))
+    assert code == 0, err
+    assert "gappy.csv: 3 of 403 rows have no finite time, field or applied field" in err
+    assert "rows 11, 12, 300 (1 = the first data row;" in err
+    text = " ".join(text.split())
+    assert "397 points" in text and "3 rows without a value left out (see the warning)" in text
+    got = json.loads((out / "compare.json").read_text())
+    assert (got["n_dropped"], got["dropped_rows"], got["n_points"]) == (3, [11, 12, 300], 397)
+
+
 def test_a_rate_far_past_the_data_is_said_to_be_extrapolated(files, tmp_path, capsys):
     """--at 300 d on a comparison ending at 5e4 s printed both decay rates 2.7 decades past the
     data without a word (creep warns of the same); --at 3 d, within a decade, stays quiet."""

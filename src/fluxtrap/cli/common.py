@@ -323,6 +323,14 @@ def time_after_origin(text: str, option: str) -> float:
     return t
 
 
+def dropped_text(n_dropped: int) -> str:
+    """The text after a fit's point count, as creep and compare say it: "; N rows without a
+    value left out (see the warning)" ("" for none)."""
+    if not n_dropped:
+        return ""
+    return f"; {n_dropped} row{'s' * (n_dropped != 1)} without a value left out (see the warning)"
+
+
 # -- table cells: parameters and objectives as people read them (Jc in A/cm^2) ----------------
 def param_cell(value) -> str:
     return value if isinstance(value, str) else "-" if value is None else f"{value:g}"

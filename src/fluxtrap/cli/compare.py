@@ -18,6 +18,7 @@ from fluxtrap.cli.common import (
     MAX_ID,
     DbOption,
     console,
+    dropped_text,
     interruptible,
     out_dir,
     store_from,
@@ -140,7 +141,7 @@ def compare_command(
     shift_s = parse(shift, "time", "--shift")
     start_s = time_after_origin(start, "--start") if start else 0.0
     at_s = time_after_origin(at, "--at") if at else None
-    time, field, applied, col = read_series(measured_csv, column=column)
+    time, field, applied, col = read_series(measured_csv, column=column, gaps=True)
     probes, sim_name, sim_errors = _simulation(sim, db)
     ts, bs, applied_s, name = simulated_trace(probes, probe, source=sim_name)
     c = compare(
@@ -162,7 +163,7 @@ def compare_command(
     console.print(
         f"{measured_csv.name} ({col}) against {sim_name} probe {name}: {c.t_s.size} points over "
         f"t = {c.t_start_s:.4g}..{c.t_end_s:.4g} s after the applied field reached its final value "
-        f"(shift {c.shift_s:g} s)"
+        f"(shift {c.shift_s:g} s){dropped_text(c.n_dropped)}"
     )
     diff = Table("difference", "value")
     diff.add_row("rms |measured - simulated| (T)", f"{c.rms_T:.4g}")

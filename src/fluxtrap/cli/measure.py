@@ -21,6 +21,7 @@ from fluxtrap.cli.common import (
     DbOption,
     QuietOption,
     console,
+    dropped_text,
     figure_file,
     interruptible,
     key_values,
@@ -432,11 +433,7 @@ def creep_command(
         f"{fit.t_end_s:.4g} s after the origin ({fit.origin_s:.4g} s on the file's clock, "
         f"{ORIGIN_FROM[fit.origin_from]})"
         + (f"; {before} row{'s' * (before != 1)} at t <= 0 left out" if before else "")
-        + (
-            f"; {fit.n_dropped} row{'s' * (fit.n_dropped != 1)} without a value left out (see the warning)"
-            if fit.n_dropped
-            else ""
-        ),
+        + dropped_text(fit.n_dropped),
     )
     shown = Table("quantity", "value")
     shown.add_row("a (T)", f"{fit.a_T:.6g} ± {sa:.2g}")

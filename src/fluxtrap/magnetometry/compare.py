@@ -21,12 +21,21 @@ times inside the overlap of both traces; nothing is extrapolated.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from fluxtrap.errors import AnalysisError
-from fluxtrap.magnetometry.creep import CreepFit, default_start, fit_creep, removal_end
+from fluxtrap.errors import AnalysisError, ValidationError
+from fluxtrap.magnetometry.creep import (
+    DROPPED_SHOWN,
+    CreepFit,
+    MissingSamplesWarning,
+    _without_gaps,
+    default_start,
+    fit_creep,
+    removal_end,
+)
 from fluxtrap.probetable import ramp_end, relaxation_origin
 
 
@@ -42,6 +51,9 @@ class Comparison:
     over the overlap (t in s since the origin, i.e. ``origin_s = 0``); S and ppm/h are quoted at
     ``at_s`` (``--at``, default ``t_end_s``). ``measured_origin_s``/``simulated_origin_s``: the
     origins on each file's own clock; ``shift_s`` was added to the measured times.
+    ``n_dropped`` measured rows had no finite time, field or applied field and were left out
+    (a ``MissingSamplesWarning`` names them); ``dropped_rows`` are the first ``DROPPED_SHOWN``
+    (1 = the first row given), as ``CreepFit``'s.
     """
 
     probe: str
@@ -61,6 +73,8 @@ class Comparison:
     shift_s: float
     measured_origin_s: float
     simulated_origin_s: float
+    n_dropped: int = 0
+    dropped_rows: tuple[int, ...] = ()
 
     @property
     def residual_T(self) -> np.ndarray:
@@ -93,6 +107,8 @@ class Comparison:
             "shift_s": self.shift_s,
             "measured_origin_s": self.measured_origin_s,
             "simulated_origin_s": self.simulated_origin_s,
+            "n_dropped": self.n_dropped,
+            "dropped_rows": list(self.dropped_rows),
             "rms_T": self.rms_T,
             "max_abs_T": self.max_abs_T,
             "rms_pct": self.rms_pct,
@@ -128,12 +144,22 @@ def compare(
     """Align, interpolate and fit a measured series against one simulated probe trace.
 
     Arrays are ``(n,)`` (measured) and ``(m,)`` (simulated), times in s, fields in T; the
-    comparison and both creep fits use the times from ``start_s`` after the origin on. Raises
-    ``AnalysisError`` when the traces share no time after the origin, or fewer than 3 measured
-    points fall in the overlap.
+    comparison and both creep fits use the times from ``start_s`` after the origin on. Measured
+    rows without a finite time, field or applied field are left out, counted and named (a
+    ``MissingSamplesWarning``, as ``fit_creep``'s). Raises ``AnalysisError`` when the traces
+    share no time after the origin, or fewer than 3 measured points fall in the overlap.
     """
     tm = np.asarray(measured_time_s, float)
     bm = np.asarray(measured_T, float)
+    shapes = [np.shape(x) for x in (tm, bm, measured_applied_T) if x is not None]
+    if tm.ndim != 1 or len(set(shapes)) > 1:  # a numpy broadcasting ValueError
+        raise ValidationError(
+            f"{source}: the measured times, fields (and applied fields) must be 1-D arrays of one "
+            f"length, got shapes {', '.join(map(str, shapes))}"
+        )
+    tm, bm, measured_applied_T, dropped, gaps = _without_gaps(tm, bm, measured_applied_T, source)
+    if gaps:  # silently left out of the comparison; a NaN applied field misread as a hold
+        warnings.warn(gaps, MissingSamplesWarning, stacklevel=2)
     ts = np.asarray(sim_time_s, float)
     bs = np.asarray(sim_T, float)
     m_origin = 0.0
@@ -201,4 +227,6 @@ def compare(
         shift_s=float(shift_s),
         measured_origin_s=float(m_origin),
         simulated_origin_s=float(s_origin),
+        n_dropped=int(dropped.size),
+        dropped_rows=tuple(int(i) + 1 for i in dropped[:DROPPED_SHOWN]),
     )

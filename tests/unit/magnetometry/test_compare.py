@@ -73,6 +73,34 @@ def test_scaled_noisy_series_recovers_the_ratio_and_both_creep_rates():
     assert c.max_abs_T == pytest.approx(0.1 * (A_T - B_T * np.log(30.0)), abs=1e-3)
 
 
+def test_rows_without_a_value_are_counted_and_named_as_creep_does():
+    """NaN fields, a NaN time and a NaN applied field were dropped without a word (only the
+    point count showed it; the NaN applied field was read as a hold and the series refused): now
+    a MissingSamplesWarning names them as fit_creep's does, the result counts them, and the
+    comparison is that of the series without them."""
+    from fluxtrap.magnetometry.creep import MissingSamplesWarning
+
+    time, field, applied = measured(scale=0.9, noise_T=2e-4)
+    gappy_t, gappy_b, gappy_a = time.copy(), field.copy(), applied.copy()
+    gappy_b[[10, 11]] = np.nan
+    gappy_t[200] = np.nan
+    gappy_a[300] = np.nan
+    with pytest.warns(
+        MissingSamplesWarning, match=r"hall.csv: 4 of 403 rows .* rows 11, 12, 201, 301 \(1 = "
+    ):
+        c = run(gappy_t, gappy_b, gappy_a, source="hall.csv")
+    keep = np.ones(time.size, bool)
+    keep[[10, 11, 200, 300]] = False
+    alone = run(time[keep], field[keep], applied[keep], source="hall.csv")
+    assert (c.n_dropped, c.dropped_rows) == (4, (11, 12, 201, 301))
+    assert c.to_dict()["n_dropped"] == 4 and c.to_dict()["dropped_rows"] == [11, 12, 201, 301]
+    assert (c.t_s.size, c.rms_T, c.ratio_end) == (alone.t_s.size, alone.rms_T, alone.ratio_end)
+    assert c.t_s.size == 396 and c.ratio_end == pytest.approx(0.9, abs=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a whole series: no warning, nothing dropped
+        assert run(time, field, applied).n_dropped == 0
+
+
 def test_identical_series_leave_no_residual():
     df = sim_table()
     c = compare(df.time_s, df.surface_Bz_T, df.time_s, df.surface_Bz_T, df.applied_T,
