@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fluxtrap.errors import AnalysisError, InputFileError
+from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
 from fluxtrap.magnetometry.compare import compare
 from fluxtrap.probetable import probe_names, simulated_trace
 
@@ -99,6 +99,10 @@ def test_rows_without_a_value_are_counted_and_named_as_creep_does():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a whole series: no warning, nothing dropped
         assert run(time, field, applied).n_dropped == 0
+    with pytest.raises(
+        ValidationError, match=r"hall.csv: .* one length, got shapes \(403,\), \(402,\)"
+    ):
+        run(time, field[1:], source="hall.csv")  # was numpy's broadcasting ValueError
 
 
 def test_identical_series_leave_no_residual():
