@@ -164,13 +164,13 @@ def test_a_fitted_case_whose_run_is_not_in_the_cache_is_recorded_and_said(
     code, stdout, err = cli(capsys, "calibrate", str(files / "disk.toml"), str(files / "hall.csv"),
                             "--probe", "top", "--fit", "sc.jc_scale", "--out", str(out),
                             "--origin", "5 min", "--scan", "0", "--no-profile",
-                            "--max-iterations", "6", "--db", str(out / "lab.db"))  # fmt: skip
+                            "--max-iterations", "6", "--db", str(files / "unstored.db"))  # fmt: skip
     stdout, err = " ".join(stdout.split()), " ".join(err.split())
-    assert code == 0, stdout
+    assert code == 0, err
     assert "None" not in stdout and "recorded calibration 1 without the fitted case's" in stdout
     assert "warning: calibration 1 is stored without the fitted case's simulation: no run of" in err
     assert str(out / "cache") in err
-    (rec,) = Store(str(out / "lab.db")).calibrations()
+    (rec,) = Store(str(files / "unstored.db")).calibrations()
     assert rec.simulation_id is None and rec.fits
 
 
