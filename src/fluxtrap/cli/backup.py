@@ -62,7 +62,7 @@ def backup(
     calibrations, the users named in them) to one zip archive with a sha256 manifest."""
     from fluxtrap.store.backup import backup as write_backup
 
-    store = store_from(db, out)
+    store = store_from(db, out, reads_only=True)
     with _bar(quiet) as progress:  # 128 MiB of files took 15 s without a word
         counts = write_backup(store, campaign, out, progress)
     console.print(f"backed up campaign {campaign!r} to {out}: {_counts(counts)}")

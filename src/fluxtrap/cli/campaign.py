@@ -77,7 +77,7 @@ def campaign_create(
 @interruptible("campaign list")
 def campaign_list(db: DbOption = None) -> None:
     """List the campaigns and how many samples each has."""
-    store = store_from(db)
+    store = store_from(db, reads_only=True)
     counts = store.sample_counts()  # one query, not every campaign's samples
     table = Table("campaign", "parameters", "objectives", "samples")
     for spec in store.campaigns():
@@ -96,7 +96,9 @@ def campaign_show(
     name: Annotated[str, typer.Argument(help="Campaign name.")], db: DbOption = None
 ) -> None:
     """Show a campaign's samples with their origin, parameters and objective values."""
-    console.print(_history_table(store_from(db), name), soft_wrap=True, highlight=False)
+    console.print(
+        _history_table(store_from(db, reads_only=True), name), soft_wrap=True, highlight=False
+    )
 
 
 def _history_table(store: Store, name: str) -> str:
@@ -323,7 +325,9 @@ def sample_status(
 @interruptible("sample list")
 def sample_list(campaign: CampaignOption, db: DbOption = None) -> None:
     """List a campaign's samples."""
-    console.print(_history_table(store_from(db), campaign), soft_wrap=True, highlight=False)
+    console.print(
+        _history_table(store_from(db, reads_only=True), campaign), soft_wrap=True, highlight=False
+    )
 
 
 # -- export / import --------------------------------------------------------------------------
@@ -342,7 +346,7 @@ def export(
     <objective>_err, where a measurement gave one; import reads it back exactly.
 
     Links to suggestions are not exported: they only mean something inside one store."""
-    n = export_history(store_from(db, out), campaign, out)
+    n = export_history(store_from(db, out, reads_only=True), campaign, out)
     console.print(f"wrote {n} samples to {out}")
 
 

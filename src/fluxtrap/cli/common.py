@@ -16,7 +16,7 @@ import typer
 from rich.cells import cell_len
 from rich.console import Console
 
-from fluxtrap.errors import NotFoundError, ValidationError
+from fluxtrap.errors import NotFoundError, StoreError, ValidationError
 from fluxtrap.units import estimate_text, parse
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) loads only for commands that open it
@@ -134,12 +134,17 @@ def sqlite_file(db: str | None) -> Path | None:
     return None
 
 
-def store_from(db: str | None, out: Path | None = None, *, create: bool = False) -> Store:
+def store_from(
+    db: str | None, out: Path | None = None, *, create: bool = False, reads_only: bool = False
+) -> Store:
     """Open (and migrate) the store named by ``--db``, ``$FLUXTRAP_DB`` or ./fluxtrap.db; ``out``,
     a file the command will write, must not be the store's SQLite file or one of its journals
     (``export --out fluxtrap.db`` replaced the whole store with a CSV). An SQLite file that does
     not exist is created only by the commands that start a store (``create``): a misspelt
-    ``--db`` of any other left an empty store behind, which later commands took for a real one."""
+    ``--db`` of any other left an empty store behind, which later commands took for a real one.
+    An SQLite file this user cannot write (it or its folder read-only: a colleague's store on a
+    read-only share) is opened read-only for a command that only reads (``reads_only``) and
+    refused, naming it, for one that writes (it was "attempt to write a readonly database")."""
     from fluxtrap.store import Store
 
     file = sqlite_file(db)
@@ -148,7 +153,14 @@ def store_from(db: str | None, out: Path | None = None, *, create: bool = False)
             f"{file}: no store there (check --db or $FLUXTRAP_DB); a new one is made by "
             "fluxtrap campaign create (or restore, user add, serve, simulate --db)"
         )
-    store = Store(db)
+    read_only = file is not None and file.exists() and not writable(file)
+    if read_only and not reads_only:
+        raise StoreError(
+            f"{file}: the store is read-only here (it or its folder cannot be written by this "
+            "user) and this command writes to it; nothing was done: ask someone with write "
+            "access, or work on a copy"
+        )
+    store = Store(db, read_only=read_only)
     if out is not None and file is not None:
         path = file.resolve()
         journals = {path.with_name(path.name + end) for end in ("", "-wal", "-shm", "-journal")}
@@ -157,6 +169,11 @@ def store_from(db: str | None, out: Path | None = None, *, create: bool = False)
                 f"{out}: that is the store {store!r} or its journal; write elsewhere"
             )
     return store
+
+
+def writable(file: Path) -> bool:
+    """Whether this user may write the SQLite ``file`` and make its journals beside it."""
+    return os.access(file, os.W_OK) and os.access(file.resolve().parent, os.W_OK)
 
 
 def key_values(items: list[str] | None, option: str) -> dict[str, str]:

@@ -45,7 +45,7 @@ def _simulation(sim: str, db: str | None) -> tuple[pd.DataFrame, str, dict[str, 
                 raise ValueError
         except ValueError:
             raise ValidationError(f"SIM {sim!r}: with --db give a stored simulation id") from None
-        x = store_from(db).simulation(sim_id)
+        x = store_from(db, reads_only=True).simulation(sim_id)
         if not x.probes_csv:
             raise InputFileError(f"simulation {sim_id}: no probes.csv stored ({x.status})")
         return x.probes, f"simulation {sim_id}", _max_errors(x.summary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import sys
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from fluxtrap.cli.common import (
     FILES_WHOLE,
+    MAX_ID,
     CampaignOption,
     DbOption,
     QuietOption,
@@ -33,7 +35,7 @@ from fluxtrap.cli.common import (
     visible,
     who,
 )
-from fluxtrap.errors import AnalysisError, ValidationError
+from fluxtrap.errors import AnalysisError, StoreError, ValidationError
 from fluxtrap.outputs import replacing, replacing_text
 from fluxtrap.units import estimate_text, parse, to_A_cm2
 
@@ -677,7 +679,7 @@ def measure_list(
     db: DbOption = None,
 ) -> None:
     """List stored measurements and their derived curves."""
-    store = store_from(db)
+    store = store_from(db, reads_only=True)
     measurements = store.measurements(campaign, sample, with_content=False)
     curves = store.curves_of([m.id for m in measurements])
     rows = [
@@ -697,6 +699,48 @@ def measure_list(
     ]
     headers = ["id", "sample", "kind", "T [K]", "file", "curves"]  # cells whole: file names too
     print_table(headers, rows, title=campaign)
+
+
+@measure_app.command("get")
+@interruptible("measure get", FILES_WHOLE)
+def measure_get(
+    measurement_id: Annotated[
+        int,
+        typer.Argument(metavar="ID", help="Measurement id (see measure list).", min=1, max=MAX_ID),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="File to write the stored file to, byte for byte.",
+            dir_okay=False,
+            callback=out_file,
+        ),
+    ],
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace --out if it exists.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Write a stored measurement's raw file back out as it was stored, its SHA-256 checked
+    against the one recorded with it."""
+    if out.exists() and not overwrite:
+        raise ValidationError(f"{out}: exists; give --overwrite to replace it")
+    store = store_from(db, out, reads_only=True)
+    rec = store.measurement(measurement_id)
+    digest = hashlib.sha256(rec.content).hexdigest()
+    if digest != rec.sha256:
+        raise StoreError(
+            f"measurement {rec.id} ({rec.filename}): the stored file's SHA-256 is {digest}, not "
+            f"the {rec.sha256} recorded with it: the store is damaged; {out} not written"
+        )
+    with replacing(out) as partial:
+        partial.write_bytes(rec.content)
+    console.print(
+        f"wrote {out}: measurement {rec.id} of {rec.sample} in {rec.campaign}, stored as "
+        f"{rec.filename} ({rec.size} bytes, SHA-256 {digest} as recorded)"
+    )
 
 
 def register(app: typer.Typer) -> None:

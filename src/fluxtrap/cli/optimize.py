@@ -219,7 +219,7 @@ def suggestion_list_cmd(
     db: DbOption = None,
 ) -> None:
     """List a campaign's suggestions with their status (and why, when marked with a note)."""
-    store = store_from(db)
+    store = store_from(db, reads_only=True)
     spec = store.campaign(campaign)
     free = spec.free_parameters  # the fixed ones are the same in every row
     headers = ["id", "status", *(f"{p.name} [{p.unit}]" if p.unit else p.name for p in free)]
@@ -316,7 +316,7 @@ def plot_model_cmd(
     from fluxtrap.optimize.plots import write_model_report
     from fluxtrap.workflows.suggest import campaign_optimizer, told_rows
 
-    store = store_from(db)
+    store = store_from(db, reads_only=True)
     spec = store.campaign(campaign)
     history = store.history(campaign)
     open_ = store.suggestions(campaign, status="open")

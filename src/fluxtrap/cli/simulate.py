@@ -206,7 +206,7 @@ def simulation_list(campaign: OptionalCampaign = None, db: DbOption = None) -> N
     shown = Table(
         "id", "name", "campaign", "status", "final Bz (T)", "by", "recorded", title=campaign
     )
-    for x in store_from(db).simulations(campaign):
+    for x in store_from(db, reads_only=True).simulations(campaign):
         finals = ", ".join(
             f"{name} {final_text(p)}" for name, p in x.summary.get("probes", {}).items()
         )
@@ -241,7 +241,7 @@ def simulation_show(
 ) -> None:
     """Show a stored simulation; with --out write its probes.csv, summary.json and heat.csv (a
     heat run's) back out."""
-    x = store_from(db).simulation(simulation_id)
+    x = store_from(db, reads_only=True).simulation(simulation_id)
     console.print(
         f"simulation {x.id}: {x.name} ({x.status}); campaign {x.campaign or '-'}; "
         f"by {x.created_by or '-'} at {x.created_at:%Y-%m-%d %H:%M:%S}; case {x.case_hash}"

@@ -69,7 +69,7 @@ def user_list(db: DbOption = None) -> None:
     their dashboard sessions (logins not yet ended; expired ones go at the next login)."""
     from rich.table import Table
 
-    store = store_from(db)
+    store = store_from(db, reads_only=True)
     table = Table("name", "role", "created", "expires", "status", "sessions")
     for u in store.users():
         status = "revoked" if u.revoked_at else "active" if u.active() else "expired"

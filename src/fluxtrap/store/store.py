@@ -13,12 +13,14 @@ import math
 import os
 import re
 import secrets
+import sqlite3
 import unicodedata
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import quote
 
 import pandas as pd
 from alembic import command
@@ -38,7 +40,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
@@ -156,19 +158,30 @@ def alembic_config(url: str) -> Config:
 class Store:
     """The experiment database at ``url`` (any SQLAlchemy URL; SQLite file by default).
 
-    Opening a store brings its schema to the newest Alembic revision.
+    Opening a store brings its schema to the newest Alembic revision; ``read_only`` opens it
+    without writing anything (an SQLite file in ``mode=ro``, no migrations: a schema older than
+    this fluxtrap's is refused, naming who can upgrade it), and every write is then refused.
     """
 
-    def __init__(self, url: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        url: str | os.PathLike[str] | None = None,
+        *,
+        migrate: bool = True,
+        read_only: bool = False,
+    ) -> None:
         self.url = resolve_url(url)
+        self.read_only = read_only
         try:
-            self.engine = _engine(self.url)
+            self.engine = _engine(self.url, read_only)
             self._session = sessionmaker(self.engine, expire_on_commit=False)  # transaction()
             # reads: on SQLite a deferred BEGIN, so a reader never takes or waits for the write lock
             self._read_session = sessionmaker(
                 self.engine.execution_options(fluxtrap_read_only=True), expire_on_commit=False
             )
-            if migrate:
+            if read_only:
+                self._check_schema()
+            elif migrate:
                 self.upgrade()
         except (ArgumentError, DBAPIError, ImportError) as err:
             # a folder, a file that is no database, an unknown scheme or driver, no server
@@ -180,6 +193,33 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
+    def _revisions(self, connection: Connection) -> tuple[Config, set[str], list[str]]:
+        """The Alembic config, the revisions this fluxtrap knows and the store's current ones; a
+        revision it does not know (written by a newer fluxtrap) is a ``FluxtrapError``."""
+        cfg = alembic_config(self.url)
+        known = {r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions()}
+        current = list(MigrationContext.configure(connection).get_current_heads())
+        if unknown := [r for r in current if r not in known]:
+            raise FluxtrapError(
+                f"{self!r} is at schema revision {', '.join(unknown)}, which this fluxtrap "
+                f"({__version__}) does not know: it was written by a newer fluxtrap; "
+                "upgrade fluxtrap to open it"
+            )
+        return cfg, known, current
+
+    def _check_schema(self) -> None:
+        """A read-only store must be at this fluxtrap's newest revision: it cannot be migrated."""
+        with self.engine.connect() as connection:
+            cfg, _, current = self._revisions(connection)
+        heads = list(ScriptDirectory.from_config(cfg).get_heads())
+        if sorted(current) != sorted(heads):
+            raise StoreError(
+                f"{self!r} is read-only here and its schema (revision "
+                f"{', '.join(current) or 'none'}) is older than this fluxtrap's "
+                f"({', '.join(heads)}): someone with write access must upgrade it (any fluxtrap "
+                "command they run on it does), or read it with the fluxtrap that wrote it"
+            )
+
     def upgrade(self) -> None:
         """Apply pending migrations (idempotent); a store at a revision this fluxtrap does not
         know (written by a newer one) is refused untouched. One process at a time (PostgreSQL:
@@ -190,21 +230,19 @@ class Store:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATIONS_LOCK}
                 )
-            cfg = alembic_config(self.url)
-            known = {r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions()}
-            current = MigrationContext.configure(connection).get_current_heads()
-            if unknown := [r for r in current if r not in known]:
-                raise FluxtrapError(
-                    f"{self!r} is at schema revision {', '.join(unknown)}, which this fluxtrap "
-                    f"({__version__}) does not know: it was written by a newer fluxtrap; "
-                    "upgrade fluxtrap to open it"
-                )
+            cfg, _, _ = self._revisions(connection)
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One user action: commit on success, roll back everything on any error."""
+        """One user action: commit on success, roll back everything on any error; refused
+        (``StoreError``) on a store opened ``read_only``."""
+        if self.read_only:
+            raise StoreError(
+                f"{self!r} is read-only (opened read-only: its file or folder cannot be written "
+                "here); nothing was written: ask someone with write access, or work on a copy"
+            )
         with self._session() as session:
             try:
                 with session.begin():
@@ -621,6 +659,16 @@ class Store:
                 _measurement_record(meas, campaign, size, with_content)
                 for meas, size in s.execute(q.offset(skip).limit(limit))
             ]
+
+    def measurement(self, measurement_id: int) -> MeasurementRecord:
+        """One stored measurement with its file, byte for byte (``NotFoundError`` naming the id
+        if there is none)."""
+        with self._reader() as s:
+            x = s.get(m.Measurement, measurement_id)
+            if x is None:
+                raise NotFoundError(f"no measurement with id {measurement_id}")
+            c = s.get(m.Campaign, x.sample.campaign_id)
+            return _measurement_record(x, c.name if c else "", len(x.content), True)
 
     def measurement_content(self, measurement_id: int) -> bytes:
         """The stored file of one measurement, byte for byte (one at a time: a campaign's files
@@ -1358,26 +1406,56 @@ def _masked(url: str) -> str:
     return re.sub(r"^([^@]*?:/*[^:/@]*:).*@", r"\1***@", url)
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str, read_only: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": WAIT_S})
+        if read_only:
+            creator = _read_only_sqlite(make_url(url).database or "")
+            engine = create_engine(url, creator=creator)
+        else:
+            engine = create_engine(url, connect_args={"timeout": WAIT_S})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets readers run beside one writer
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            if not read_only:
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA busy_timeout={WAIT_S * 1000}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # writers take the write lock up front: no lock-upgrade deadlocks
-            read_only = conn.get_execution_options().get("fluxtrap_read_only", False)
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            reads = read_only or conn.get_execution_options().get("fluxtrap_read_only", False)
+            conn.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args=_server_limits(make_url(url)))
+
+
+def _read_only_sqlite(path: str) -> Callable[[], sqlite3.Connection]:
+    """A connector to the SQLite file ``path`` that never writes (URI ``mode=ro``). A WAL store
+    in a folder that cannot be written (a read-only share) has no ``-shm`` file to share its
+    index through and cannot make one, so ``mode=ro`` cannot open it: it is then opened
+    ``immutable=1`` (SQLite takes no locks and assumes nobody changes it meanwhile)."""
+    uri = "file:" + quote(str(Path(path).resolve()))
+
+    def connect() -> sqlite3.Connection:
+        conn = None
+        try:
+            conn = sqlite3.connect(
+                f"{uri}?mode=ro", uri=True, timeout=WAIT_S, check_same_thread=False
+            )
+            conn.execute("PRAGMA schema_version")  # the -shm is opened (or made) here
+            return conn
+        except sqlite3.OperationalError:
+            if conn is not None:
+                conn.close()
+        return sqlite3.connect(
+            f"{uri}?mode=ro&immutable=1", uri=True, timeout=WAIT_S, check_same_thread=False
+        )
+
+    return connect
 
 
 def _server_limits(url: URL) -> dict[str, Any]:

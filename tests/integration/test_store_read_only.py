@@ -1,0 +1,149 @@
+"""Getting data back out of a store: `measure get` (the raw file as stored, byte for byte), and a
+store this user cannot write (a colleague's on a read-only share) read by the reading commands
+and refused, naming it, by the writing ones."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from alembic import command
+
+from fluxtrap.cli import run
+from fluxtrap.errors import StoreError
+from fluxtrap.store import Store
+from fluxtrap.store.store import alembic_config
+
+from ..conftest import DATA, EXAMPLES
+
+NAME = "K-Ba122 SPS"
+EDGES = ("--a", "0.5 mm", "--b", "1.2 mm", "--c", "2.8 mm")
+RAW = DATA / "mpms" / "mpms3_vsm_mh_film-A2481_3K.dat"  # a real MPMS3 VSM loop (tests/data)
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = run(list(args))
+    out = capsys.readouterr()
+    return code, " ".join(out.out.split()), " ".join(out.err.split())
+
+
+@pytest.fixture
+def db(tmp_path, capsys) -> Path:
+    """A store with one sample, B1, and one measurement (id 1): the real loop file, as stored
+    by `measure add` (--force: a film's loop, not a bar's)."""
+    path = tmp_path / "shared" / "lab.db"
+    path.parent.mkdir()
+    d = str(path)
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", d)[0] == 0
+    params = ("-p", "ramp_rate=50", "-p", "max_temperature=600", "-p", "dwell_time=5")
+    assert cli(capsys, "sample", "add", "--db", d, "-c", NAME, "-l", "B1", *params)[0] == 0
+    add = ("measure", "add", str(RAW), "--db", d, "-c", NAME, "-s", "B1", *EDGES, "--force")
+    code, _, err = cli(capsys, *add)
+    assert code == 0, err
+    return path
+
+
+def test_measure_get_writes_the_stored_file_byte_for_byte(tmp_path, capsys, db):
+    out = tmp_path / "back.dat"
+    code, text, err = cli(capsys, "measure", "get", "1", "--out", str(out), "--db", str(db))
+    assert code == 0, err
+    assert out.read_bytes() == RAW.read_bytes()
+    digest = hashlib.sha256(RAW.read_bytes()).hexdigest()
+    assert f"stored as {RAW.name} ({RAW.stat().st_size} bytes, SHA-256 {digest}" in text
+    # an existing --out is left as it was unless --overwrite
+    out.write_bytes(b"mine")
+    code, _, err = cli(capsys, "measure", "get", "1", "--out", str(out), "--db", str(db))
+    assert code == 2 and f"{out}: exists; give --overwrite" in err and out.read_bytes() == b"mine"
+    code, _, err = cli(
+        capsys, "measure", "get", "1", "-o", str(out), "--overwrite", "--db", str(db)
+    )
+    assert code == 0 and out.read_bytes() == RAW.read_bytes(), err
+    # a missing id is named, nothing written
+    code, _, err = cli(capsys, "measure", "get", "7", "-o", str(tmp_path / "x"), "--db", str(db))
+    assert code == 2 and "no measurement with id 7" in err and not (tmp_path / "x").exists()
+
+
+def test_measure_get_refuses_a_file_whose_sha256_is_not_the_recorded_one(tmp_path, capsys, db):
+    with sqlite3.connect(db) as conn:  # one byte of the stored file changed behind the store
+        conn.execute("UPDATE measurements SET content = CAST('damaged' AS BLOB) WHERE id = 1")
+    conn.close()
+    out = tmp_path / "back.dat"
+    code, _, err = cli(capsys, "measure", "get", "1", "--out", str(out), "--db", str(db))
+    assert code == 2 and "not the" in err and "recorded with it" in err, err
+    assert not out.exists()
+
+
+def _frozen(paths: list[Path]) -> bool:
+    """Make ``paths`` unwritable for this process: chmod for a user, ``chattr +i`` for root
+    (root writes through any mode bits); False where neither is possible."""
+    if os.geteuid() != 0:
+        for p in paths:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+        return True
+    done = subprocess.run(["chattr", "+i", *map(str, paths)], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def _thaw(paths: list[Path]) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", *map(str, paths)], capture_output=True, check=False)
+    for p in paths:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def test_a_read_only_store_is_read_and_not_written(tmp_path, capsys, db):
+    """The store file and its folder cannot be written (a read-only share: no -shm can be made):
+    every command failed, "unable to open database file"; now the reading ones work and a
+    writing one says the store is read-only, naming it."""
+    share = tmp_path / "share"
+    share.mkdir()
+    with sqlite3.connect(db) as src, sqlite3.connect(share / db.name) as dst:
+        src.backup(dst)  # the whole store in one file, no -wal or -shm beside it (a closed one)
+    src.close()
+    dst.close()
+    db = share / db.name
+    assert db.read_bytes()[18] == 2 and sorted(p.name for p in share.iterdir()) == [db.name]  # WAL
+    frozen = [db, share]
+    try:
+        if not _frozen(frozen):
+            pytest.skip("neither chmod (root) nor chattr +i can make a file read-only here")
+        d = str(db)
+        before = hashlib.sha256(db.read_bytes()).hexdigest()
+        code, text, err = cli(capsys, "measure", "list", "-c", NAME, "--db", d)
+        assert code == 0 and RAW.name in text, err
+        code, text, err = cli(capsys, "campaign", "show", NAME, "--db", d)
+        assert code == 0 and "B1" in text, err
+        out = tmp_path / "back.dat"
+        code, _, err = cli(capsys, "measure", "get", "1", "-o", str(out), "--db", d)
+        assert code == 0 and out.read_bytes() == RAW.read_bytes(), err
+        code, _, err = cli(
+            capsys, "export", "-c", NAME, "--db", d, "--out", str(tmp_path / "h.csv")
+        )
+        assert code == 0, err
+        params = ("-p", "ramp_rate=50", "-p", "max_temperature=600", "-p", "dwell_time=5")
+        code, _, err = cli(capsys, "sample", "add", "--db", d, "-c", NAME, "-l", "B2", *params)
+        assert code == 2 and f"{db}: the store is read-only here" in err, err
+        assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    finally:
+        _thaw(frozen)
+    assert [x.label for x in Store(db).samples(NAME)] == ["B1"]
+
+
+def test_a_store_opened_read_only_refuses_writes_and_an_old_schema(db):
+    """The read-only open itself (what a user without write access gets), testable as root."""
+    store = Store(db, read_only=True)
+    assert [m.filename for m in store.measurements(NAME, with_content=False)] == [RAW.name]
+    with pytest.raises(StoreError, match="is read-only"):
+        store.add_sample(NAME, "B2", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5})
+    store.engine.dispose()
+    # a schema older than this fluxtrap's: not migrated (it cannot be), said who can upgrade it
+    cfg = alembic_config(f"sqlite:///{db}")
+    command.downgrade(cfg, "-1")
+    with pytest.raises(StoreError, match="someone with write access must upgrade it"):
+        Store(db, read_only=True)
+    Store(db)  # with write access it is upgraded
+    Store(db, read_only=True)
