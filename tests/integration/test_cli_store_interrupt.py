@@ -59,6 +59,7 @@ def test_an_import_stopped_inside_its_transaction_stores_nothing_and_says_so(
             ["-c", NAME, "--sample", "A1", "loop.dat", "--a", "1 mm", "--b", "2 mm", "--c", "1 mm"],
         ),  # fmt: skip
         ("measure list", ["-c", NAME]),
+        ("measure get", ["1", "--out", "m.dat"]),
         ("export", ["-c", NAME, "--out", "h.csv"]),
         ("import", ["h.csv", "-c", NAME]),
         ("backup", [NAME, "--out", "b.zip"]),

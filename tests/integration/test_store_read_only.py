@@ -14,7 +14,7 @@ import pytest
 from alembic import command
 
 from fluxtrap.cli import run
-from fluxtrap.errors import StoreError
+from fluxtrap.errors import FluxtrapError, StoreError
 from fluxtrap.store import Store
 from fluxtrap.store.store import alembic_config
 
@@ -131,6 +131,24 @@ def test_a_read_only_store_is_read_and_not_written(tmp_path, capsys, db):
     finally:
         _thaw(frozen)
     assert [x.label for x in Store(db).samples(NAME)] == ["B1"]
+
+
+def test_a_read_only_store_with_changes_in_its_wal_is_not_read_without_them(tmp_path, db):
+    """A WAL store copied to a read-only share with its -wal (changes not yet in the file) but
+    no -shm: opened immutable it would read the file without those changes, silently."""
+    share = tmp_path / "share"
+    share.mkdir()
+    copy = share / db.name
+    copy.write_bytes(db.read_bytes())
+    (share / f"{db.name}-wal").write_bytes(b"\0" * 4096)
+    frozen = [copy, share / f"{db.name}-wal", share]
+    try:
+        if not _frozen(frozen):
+            pytest.skip("neither chmod (root) nor chattr +i can make a file read-only here")
+        with pytest.raises(FluxtrapError, match="holds changes not yet in the store's file"):
+            Store(copy, read_only=True)
+    finally:
+        _thaw(frozen)
 
 
 def test_a_store_opened_read_only_refuses_writes_and_an_old_schema(db):

@@ -1437,7 +1437,8 @@ def _read_only_sqlite(path: str) -> Callable[[], sqlite3.Connection]:
     """A connector to the SQLite file ``path`` that never writes (URI ``mode=ro``). A WAL store
     in a folder that cannot be written (a read-only share) has no ``-shm`` file to share its
     index through and cannot make one, so ``mode=ro`` cannot open it: it is then opened
-    ``immutable=1`` (SQLite takes no locks and assumes nobody changes it meanwhile)."""
+    ``immutable=1`` (SQLite takes no locks and assumes nobody changes it meanwhile), unless a
+    ``-wal`` beside it holds changes that would then be missed."""
     uri = "file:" + quote(str(Path(path).resolve()))
 
     def connect() -> sqlite3.Connection:
@@ -1451,6 +1452,13 @@ def _read_only_sqlite(path: str) -> Callable[[], sqlite3.Connection]:
         except sqlite3.OperationalError:
             if conn is not None:
                 conn.close()
+            wal = Path(f"{path}-wal")
+            if wal.exists() and wal.stat().st_size > 0:  # immutable would read past its changes
+                raise sqlite3.OperationalError(
+                    f"{wal} holds changes not yet in the store's file, and no -shm can be made "
+                    "beside it to read them (a read-only folder): have it opened once with "
+                    "write access, which folds them in"
+                ) from None
         return sqlite3.connect(
             f"{uri}?mode=ro&immutable=1", uri=True, timeout=WAIT_S, check_same_thread=False
         )
