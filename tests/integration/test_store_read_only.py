@@ -165,3 +165,17 @@ def test_a_store_opened_read_only_refuses_writes_and_an_old_schema(db):
         Store(db, read_only=True)
     Store(db)  # with write access it is upgraded
     Store(db, read_only=True)
+
+
+def test_a_new_store_in_a_read_only_folder_is_refused_naming_it(tmp_path, capsys):
+    share = tmp_path / "share"
+    share.mkdir()
+    try:
+        if not _frozen([share]):
+            pytest.skip("neither chmod (root) nor chattr +i can make a folder read-only here")
+        d = str(share / "new.db")
+        code, _, err = cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", d)
+        assert code == 2 and f"its folder {share} cannot be written" in err, err
+    finally:
+        _thaw([share])
+    assert list(share.iterdir()) == []

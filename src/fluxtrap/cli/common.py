@@ -153,6 +153,13 @@ def store_from(
             f"{file}: no store there (check --db or $FLUXTRAP_DB); a new one is made by "
             "fluxtrap campaign create (or restore, user add, serve, simulate --db)"
         )
+    folder = file.resolve().parent if file is not None else None
+    # a new store in a folder this user cannot write: was "unable to open database file"
+    new_here = folder is not None and create and not file.exists() and folder.is_dir()
+    if new_here and not os.access(folder, os.W_OK):
+        raise StoreError(
+            f"{file}: cannot make a store there: its folder {folder} cannot be written by this user"
+        )
     read_only = file is not None and file.exists() and not writable(file)
     if read_only and not reads_only:
         raise StoreError(
