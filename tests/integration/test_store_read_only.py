@@ -75,6 +75,9 @@ def test_measure_get_refuses_a_file_whose_sha256_is_not_the_recorded_one(tmp_pat
     code, _, err = cli(capsys, "measure", "get", "1", "--out", str(out), "--db", str(db))
     assert code == 2 and "not the" in err and "recorded with it" in err, err
     assert not out.exists()
+    # nor is a curve derived again from it (it was parsed as the file: "not an MPMS file")
+    code, _, err = cli(capsys, "measure", "derive", "-c", NAME, "--db", str(db))
+    assert code == 2 and "measurement 1 (" in err and "the store is damaged" in err, err
 
 
 def _frozen(paths: list[Path]) -> bool:

@@ -668,18 +668,22 @@ class Store:
             if x is None:
                 raise NotFoundError(f"no measurement with id {measurement_id}")
             c = s.get(m.Campaign, x.sample.campaign_id)
+            _checked(x.id, x.filename, x.content, x.sha256)
             return _measurement_record(x, c.name if c else "", len(x.content), True)
 
     def measurement_content(self, measurement_id: int) -> bytes:
         """The stored file of one measurement, byte for byte (one at a time: a campaign's files
-        together may not fit in memory)."""
+        together may not fit in memory), its SHA-256 checked against the recorded one (a
+        damaged store is a ``StoreError``: `measure derive` re-derived from whatever it held)."""
         with self._reader() as s:
-            content = s.scalar(
-                select(m.Measurement.content).where(m.Measurement.id == measurement_id)
-            )
-            if content is None:
+            row = s.execute(
+                select(m.Measurement.content, m.Measurement.sha256, m.Measurement.filename).where(
+                    m.Measurement.id == measurement_id
+                )
+            ).first()
+            if row is None:
                 raise NotFoundError(f"no measurement with id {measurement_id}")
-            return bytes(content)
+            return _checked(measurement_id, row.filename, bytes(row.content), row.sha256)
 
     def curves(self, measurement_id: int) -> list[CurveRecord]:
         with self._reader() as s:
@@ -1916,6 +1920,17 @@ def _sample_record(x: m.Sample, campaign: str) -> SampleRecord:
         objective_errors=dict(x.objective_errors or {}),
         objective_set_by=dict(x.objective_set_by or {}),
     )
+
+
+def _checked(measurement_id: int, filename: str, content: bytes, sha256: str) -> bytes:
+    """``content`` if its SHA-256 is the one recorded with it, else a ``StoreError``."""
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != sha256:
+        raise StoreError(
+            f"measurement {measurement_id} ({filename}): the stored file's SHA-256 is {digest}, "
+            f"not the {sha256} recorded with it: the store is damaged"
+        )
+    return content
 
 
 def _measurement_record(
