@@ -191,7 +191,9 @@ class Objective(BaseModel):
     goal: str
     field_T: float | None = None
     temperature_K: float | None = None
-    unit: str = ""
+    unit: str = Field(
+        "", description="the unit its values and range are in (Jc A/m^2, Tc K); '': a pure number"
+    )
     range: list[float] | None = None  # in the stored unit (Jc A/m^2, Tc K)
 
 
@@ -211,9 +213,10 @@ class Campaign(BaseModel):
 
     @classmethod
     def of(cls, c: CampaignRecord) -> Campaign:
-        return cls.model_validate(
-            {**c.spec.to_dict(), "created_by": c.created_by, "note": c.spec.suggest_note}
-        )
+        data = c.spec.to_dict()
+        for out, o in zip(data["objectives"], c.spec.objectives, strict=True):
+            out["unit"] = o.value_unit  # Jc, Tc: their stored unit, not the file's empty one
+        return cls.model_validate({**data, "created_by": c.created_by, "note": c.spec.suggest_note})
 
 
 class SampleIn(Strict):

@@ -107,12 +107,13 @@ def test_campaigns_create_list_get(lab):
         "goal": "maximize",
         "field_T": 1.0,
         "temperature_K": 5.0,
-        "unit": "",
+        "unit": "A/m^2",  # the unit Jc values and ranges are in over the API (was "")
         "range": None,
     }
     names = [c["name"] for c in lab.client.get("/api/campaigns", headers=auth("rita")).json()]
     assert names == [NAME, "Pressure scan"]
     got = lab.client.get("/api/campaigns/Pressure%20scan", headers=auth("rita")).json()
+    assert got["objectives"][0]["unit"] == "A/m^2"
     assert got["parameters"] == [
         {
             "name": "pressure",
@@ -124,6 +125,33 @@ def test_campaigns_create_list_get(lab):
             "fixed": None,
         }  # fmt: skip
     ]
+
+
+def test_every_objective_is_listed_with_the_unit_its_values_are_in(lab):
+    """The Jc and Tc objectives were listed with unit "" on every campaign endpoint, though their
+    values and ranges are in A/m^2 and K over the API."""
+    body = {
+        "name": "Units",
+        "parameters": [{"name": "pressure", "unit": "MPa", "low": 10, "high": 80}],
+        "objectives": [
+            {"name": "jc_1T", "quantity": "jc", "field": "1 T", "temperature": "5 K",
+             "range": ["1e3 A/cm^2", "1e6 A/cm^2"]},
+            {"name": "tc", "quantity": "tc", "goal": "constraint"},
+            {"name": "density", "unit": "g/cm^3"},
+            {"name": "y"},
+        ],
+        "constraints": [{"expression": "tc >= 30 K"}],
+    }  # fmt: skip
+    want = {"jc_1T": "A/m^2", "tc": "K", "density": "g/cm^3", "y": ""}
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 201, r.text
+    assert {o["name"]: o["unit"] for o in r.json()["objectives"]} == want
+    assert r.json()["objectives"][0]["range"] == [1e7, 1e10]  # in that unit
+    got = lab.client.get("/api/campaigns/Units", headers=auth("rita")).json()
+    assert {o["name"]: o["unit"] for o in got["objectives"]} == want
+    listed = lab.client.get("/api/campaigns", headers=auth("rita")).json()
+    units = {o["name"]: o["unit"] for c in listed for o in c["objectives"]}
+    assert units["jc_3T"] == "A/m^2" and units["jc_1T"] == "A/m^2"  # the example's too
 
 
 def test_a_campaign_suggest_will_refuse_is_told_so_at_creation_as_the_cli_does(lab):
