@@ -143,6 +143,16 @@ class LongAskWarning(UserWarning):
     """An ask is estimated to take more than ``ASK_NOTE_S`` (``Optimizer.ask_seconds``)."""
 
 
+class LongAskError(ValidationError):
+    """An ask estimated past ``MAX_ASK_S`` and not allowed: ``sizes`` (text), ``seconds`` (the
+    estimate, s) and ``largest`` (the largest batch within the limit; 0: none), so a front end
+    without ``allow_long`` (the web API) can say what to do in its own terms."""
+
+    def __init__(self, message: str, sizes: str, seconds: float, largest: int) -> None:
+        super().__init__(message)
+        self.sizes, self.seconds, self.largest = sizes, seconds, largest
+
+
 # a value this many interquartile ranges from the median is named (a mistyped unit: 1e6 x the
 # rest is ~1e6 IQRs away; Jc spread log-uniformly over 4 decades, its largest ~10 IQRs)
 OUTLIER_IQR = 1000.0
@@ -824,10 +834,13 @@ class Optimizer:
             fewer = (
                 f"ask for at most {fits[-1]} at a time (suggest -n {fits[-1]}), or " if fits else ""
             )
-            raise ValidationError(
+            raise LongAskError(
                 f"ask: {sizes}: estimated about {took / 60:.0f} min on this machine, past the "
                 f"{MAX_ASK_S / 60:g} min limit: {fewer}allow the long ask (suggest --allow-long, "
-                "ask(allow_long=True))"
+                "ask(allow_long=True))",
+                sizes,
+                took,
+                fits[-1] if fits else 0,
             )
         warnings.warn(
             f"ask: {sizes}: estimated about {took / 60:.0f} min", LongAskWarning, stacklevel=3

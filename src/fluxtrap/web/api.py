@@ -629,12 +629,26 @@ def ask_suggestions(
     request: Request, campaign: str, body: schemas.SuggestIn, user: Writer
 ) -> list[schemas.Suggestion]:
     """Ask the optimizer for the next ``n`` process conditions; they are stored as ``open``
-    with the seed and the caller as ``created_by``."""
+    with the seed and the caller as ``created_by``. A batch estimated past the optimizer's
+    ``MAX_ASK_S`` is refused (422) naming the largest ``n`` within it: a shared server runs no
+    long asks."""
+    from fluxtrap.optimize.optimizer import MAX_ASK_S, LongAskError
     from fluxtrap.workflows.suggest import suggest
 
     seed = secrets.randbelow(2**31) if body.seed is None else body.seed
     with request.app.state.heavy.turn("ask for suggestions", user.name):
-        recs = suggest(_store(request), campaign, body.n, seed, created_by=user.name)
+        try:
+            recs = suggest(_store(request), campaign, body.n, seed, created_by=user.name)
+        except LongAskError as e:  # its message names CLI flags this API does not have
+            fewer = (
+                f"ask for a smaller batch, at most n={e.largest}"
+                if e.largest
+                else "even n=1 is estimated past it, as this campaign's history stands"
+            )
+            raise ValidationError(
+                f"suggestions for {campaign!r}: {e.sizes}: estimated about {e.seconds / 60:.0f} "
+                f"min, past this server's {MAX_ASK_S / 60:g} min limit for one request: {fewer}"
+            ) from None
     return [schemas.Suggestion.of(x) for x in recs]
 
 

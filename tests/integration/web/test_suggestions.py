@@ -92,3 +92,28 @@ def test_more_pending_points_than_the_optimizer_takes_are_refused_before_a_fit(l
     lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
     page = lab.client.get(f"/campaigns/{quote(NAME)}/model")
     assert page.status_code == 200 and says in " ".join(page.text.split())
+
+
+def test_a_batch_estimated_past_the_limit_is_refused_in_the_api_s_terms(lab, monkeypatch):
+    """The refusal named `suggest -n` and `--allow-long`, which API users do not have: it names
+    the largest `n` within the limit (the estimate patched to 400 s a point against 600 s)."""
+    from fluxtrap.optimize.optimizer import Optimizer
+
+    add_measured_samples(lab.store)
+    before = snapshot(lab)
+    monkeypatch.setattr(Optimizer, "ask_seconds", lambda self, n, pending=0: 400.0 * n)
+    r = lab.client.post(f"{C}/suggestions", json={"n": 3}, headers=auth("bob"))
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert detail.startswith(f"suggestions for {NAME!r}: 3 points, 1 objective(s), "), detail
+    assert detail.endswith(
+        "estimated about 20 min, past this server's 10 min limit for one request: "
+        "ask for a smaller batch, at most n=1"
+    ), detail
+    assert "allow" not in detail and "suggest -n" not in detail
+    monkeypatch.setattr(Optimizer, "ask_seconds", lambda self, n, pending=0: 700.0 * n)
+    r = lab.client.post(f"{C}/suggestions", json={"n": 2}, headers=auth("bob"))
+    assert r.status_code == 422 and r.json()["detail"].endswith(
+        "even n=1 is estimated past it, as this campaign's history stands"
+    ), r.text
+    assert snapshot(lab) == before
