@@ -294,9 +294,20 @@ def model_page(
 ) -> HTMLResponse:
     """The model explorer and the suggestion table: the newest ``limit`` suggestions after the
     ``offset`` newest, in id order, with links to the older and newer ones (every suggestion the
-    campaign had was one table)."""
+    campaign had was one table). An unknown ``objective``, ``x`` or ``y`` is a 422 naming the
+    known ones."""
     user, store = _user(request), store_of(request)
     spec = store.campaign(campaign)
+    for key, given, lookup in (
+        ("objective", objective, spec.objective),
+        ("x", x, spec.parameter),
+        ("y", y, spec.parameter),
+    ):
+        try:
+            if given:
+                lookup(given)
+        except ValidationError as err:  # was a 200 page with the model's note in place of plots
+            raise ValidationError(f"model page ?{key}={given}: {err}") from None
     objective = objective or (spec.objective_names[0] if spec.objectives else None)
     numeric = [p.name for p in spec.parameters if p.kind == "numeric"]
     x = x or (numeric or spec.parameter_names)[0]  # slices run along numeric parameters

@@ -624,10 +624,25 @@ def test_model_explorer_draws_the_optimizers_slices(browser_like):
     assert acq["zmin"] == pytest.approx(np.percentile(z, 5)) and acq["zmax"] == z.max()
 
 
-def test_model_explorer_explains_an_unknown_parameter(browser_like):
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("x=pressure", "model page ?x=pressure: campaign 'K-Ba122 SPS' has no parameter "
+         "'pressure'; known: ramp_rate, max_temperature, dwell_time"),
+        ("x=dwell_time&y=dwel_time", "model page ?y=dwel_time: campaign 'K-Ba122 SPS' has no "
+         "parameter 'dwel_time' (did you mean 'dwell_time'?); known: ramp_rate, "),
+        ("objective=jc_5T", "model page ?objective=jc_5T: campaign 'K-Ba122 SPS' has no "
+         "objective 'jc_5T' (did you mean 'jc_3T'?); known: jc_3T"),
+    ],
+)  # fmt: skip
+def test_model_explorer_refuses_an_unknown_parameter_or_objective_naming_the_known(
+    browser_like, query, says
+):
+    """An unknown x, y or objective was a 200 page with a note where the plots are: a 422 page
+    naming the query parameter and the known values, as the other pages refuse a bad value."""
     add_measured_samples(browser_like.store)
-    r = browser_like.client.get(f"{CP}/model?x=pressure")
-    assert r.status_code == 200 and "has no parameter &#39;pressure&#39;" in r.text
+    r = browser_like.client.get(f"{CP}/model?{query}")
+    assert r.status_code == 422 and says in unescape(r.text), r.text
 
 
 def test_model_explorer_says_a_map_of_x_against_itself_is_the_1d_slice(browser_like):
