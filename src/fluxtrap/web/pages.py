@@ -161,7 +161,10 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
     other site can log a user out); a copy of the cookie is refused from then on."""
     session_id = request.cookies.get(COOKIE, "")
     if session_id and not hmac.compare_digest(csrf.encode(), csrf_token(session_id).encode()):
-        raise ValidationError("log out from a fluxtrap page (the CSRF token is missing or wrong)")
+        # 403 as the API's cookie writes without the page's token (auth.authenticate); was 422
+        raise HTTPException(
+            403, "log out from a fluxtrap page (the CSRF token is missing or wrong)"
+        )
     if session_id:
         store_of(request).end_session(session_id)
     response = RedirectResponse("/login", status_code=303)
