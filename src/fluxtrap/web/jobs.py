@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import json
 import logging
 import multiprocessing
@@ -35,8 +34,6 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
-
-import pandas as pd
 
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.store import JobRecord, Store, UserRecord
@@ -333,9 +330,13 @@ class Jobs:
             kept = self._figures.get(sim_id)
         if kept is not None:
             return kept[0]
-        figures = {"probes": plots.probes_figure(pd.read_csv(io.BytesIO(rec.probes_csv)))}
+        columns = ("time_s", "applied_T")
+        figures = {
+            "probes": plots.probes_figure(plots.stored_table(rec.probes_csv, "probes.csv", columns))
+        }
         if rec.heat_csv:
-            figures["heat"] = plots.heat_figure(rec.heat)
+            heat = ("time_s", "max_T_K", "mean_T_K")
+            figures["heat"] = plots.heat_figure(plots.stored_table(rec.heat_csv, "heat.csv", heat))
         bore = (rec.summary or {}).get("bore", {})
         if "profiles" in bore and bore["centre_T"]:
             figures["bore"] = plots.bore_figure(bore)

@@ -6,6 +6,7 @@ Values arrive in SI from the store; the figures show Jc in A/cm^2, as the field 
 from __future__ import annotations
 
 import html
+import io
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -389,10 +390,34 @@ def model_figures(
 MAX_PROBE_TRACES = 50  # probes drawn in one figure (their data are all in probes.csv)
 
 
-def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:
+def stored_table(data: bytes, name: str, columns: tuple[str, ...]) -> pd.DataFrame | str:
+    """A stored CSV (``probes.csv``, ``heat.csv``) as a DataFrame, or why it cannot be drawn (no
+    rows, unreadable, a column missing): a stored file damaged or cut short is said on its
+    figure, not a 500."""
+    try:
+        table = pd.read_csv(io.BytesIO(data))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        return f"{name} cannot be read: {str(err).splitlines()[0][:200]}"
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        return f"{name} has no column {', '.join(missing)}"
+    if table.empty:
+        return f"{name} holds no time step (only its header)"
+    return table
+
+
+def note_figure(title: str, note: str) -> dict[str, Any]:
+    """An empty figure whose title says why there is nothing to draw."""
+    return _layout(go.Figure(), title=f"{title}: {plain(note)}")
+
+
+def probes_figure(probes: pd.DataFrame | str) -> dict[str, Any]:
     """Hall-probe traces Bz(t) with the applied field, against time in s: every k-th time and
     the last, at most ``MAX_PLOTTED``, of the first ``MAX_PROBE_TRACES`` probes (1000 probes
-    over 20 000 steps made an 80 MB figure and a 508 MB page)."""
+    over 20 000 steps made an 80 MB figure and a 508 MB page); a note (``stored_table``) is an
+    empty figure saying it."""
+    if isinstance(probes, str):
+        return note_figure("Hall probes", probes)
     n = len(probes)
     kept = probes.iloc[np.unique(np.r_[0 : n : max(1, math.ceil(n / (MAX_PLOTTED - 1))), n - 1])]
     t = kept["time_s"].tolist()
@@ -409,9 +434,12 @@ def probes_figure(probes: pd.DataFrame) -> dict[str, Any]:
     return _layout(fig, xaxis_title="t [s]", yaxis_title="Bz [T]", title=title)
 
 
-def heat_figure(heat: pd.DataFrame) -> dict[str, Any]:
+def heat_figure(heat: pd.DataFrame | str) -> dict[str, Any]:
     """A heat run's hottest and mean conductor temperature (K) against time (s), from its
-    heat.csv: every k-th time and the last, at most ``MAX_PLOTTED``."""
+    heat.csv: every k-th time and the last, at most ``MAX_PLOTTED``; a note (``stored_table``)
+    is an empty figure saying it."""
+    if isinstance(heat, str):
+        return note_figure("Temperature", heat)
     n = len(heat)
     kept = heat.iloc[np.unique(np.r_[0 : n : max(1, math.ceil(n / (MAX_PLOTTED - 1))), n - 1])]
     t = kept["time_s"].tolist()

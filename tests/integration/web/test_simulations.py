@@ -269,6 +269,36 @@ def test_a_long_case_file_is_shown_cut_saying_so(lab, monkeypatch):
     assert cut in shown and f"<pre>{escape(EXAMPLE_CASE[:100], quote=False)}</pre>" in shown
 
 
+@pytest.mark.parametrize(
+    ("probes", "heat", "says"),
+    [
+        (b"time_s,applied_T,temperature_K,surface_Bz_T\n", b"", "Hall probes: probes.csv holds "
+         "no time step (only its header)"),
+        (b"time_s;applied_T\n0;2\n", b"", "Hall probes: probes.csv has no column time_s, "
+         "applied_T"),
+        (b"time_s,applied_T\n0,2\n", b"time_s,max_T_K,mean_T_K\n", "Temperature: heat.csv "
+         "holds no time step (only its header)"),
+        (b"time_s,applied_T\n0,2\n", b'"a\n', "Temperature: heat.csv cannot be read: "),
+    ],
+)  # fmt: skip
+def test_a_stored_simulation_with_empty_or_damaged_tables_says_so_on_its_figures(
+    lab, probes, heat, says
+):
+    """A probes.csv of its header alone was a 500 on the figures (API and page): an empty figure
+    whose title says why, the rest of the page as usual."""
+    case = Case.from_dict(tomllib.loads(EXAMPLE_CASE))
+    rec = lab.store.add_simulation(
+        case, EXAMPLE_CASE, summary={"probes": {}}, probes_csv=probes, heat_csv=heat
+    )
+    r = lab.client.get(f"/api/simulations/{rec.id}/plots", headers=auth("rita"))
+    assert r.status_code == 200, r.text
+    titles = [f["layout"]["title"]["text"] for f in r.json().values()]
+    assert any(t.startswith(says) for t in titles), titles
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    page = lab.client.get(f"/simulations/{rec.id}")
+    assert page.status_code == 200 and says in unescape(page.text)
+
+
 def test_a_result_the_store_refuses_fails_the_job(lab, monkeypatch):
     from fluxtrap.errors import FluxtrapError
     from fluxtrap.store import Store
