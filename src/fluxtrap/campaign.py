@@ -38,6 +38,13 @@ GOALS = (
 MAX_MAGNITUDE = 1e100  # bounds and objective values beyond this are typos, and overflow the model
 QUANTITIES = ("jc", "value", "tc")
 QUANTITY_UNITS = {"jc": "A/m^2", "tc": "K"}  # the unit each quantity is stored in
+# a Jc or Tc (>= 0 by nature) whose stated 1-sigma is over MAX_RELATIVE_ERROR x its value and
+# over the quantity's noise floor is refused: no measurement says that (a mistyped unit or
+# exponent does). Floors: Jc 1e6 A/m^2 = 100 A/cm^2 (magnetometry.bean.JC_IMPLAUSIBLE, below any
+# bulk's Jc: a Jc of ~0 may carry that noise), Tc 1 K. A 'value' objective has no natural zero
+# (a value near 0 may carry any relative error): its errors are not judged so.
+MAX_RELATIVE_ERROR = 10.0
+ERROR_FLOOR = {"jc": 1e6, "tc": 1.0}
 TOP_KEYS = ("name", "budget", "parameters", "objectives", "constraints")
 PARAMETER_KEYS = ("name", "unit", "low", "high", "step", "choices", "fixed")
 OBJECTIVE_KEYS = (
@@ -586,6 +593,22 @@ class ObjectiveDef:
         if not 0 <= v <= MAX_MAGNITUDE:
             raise ValidationError(f"{at} is not a finite number >= 0")
         return float(v)
+
+    def check_error(self, value: float, error: float, where: str = "") -> None:
+        """A ValidationError if the 1-sigma ``error`` of the stored ``value`` (both in
+        :attr:`value_unit`) cannot be a measurement's: of a Jc or Tc, over
+        ``MAX_RELATIVE_ERROR`` x |value| and over its ``ERROR_FLOOR``."""
+        floor = ERROR_FLOOR.get(self.quantity)
+        if floor is None or error <= max(floor, MAX_RELATIVE_ERROR * abs(value)):
+            return
+        unit = f" {self.shown_unit}" if self.shown_unit else ""
+        times = f"{error / abs(value):.3g} times" if value else "an error on"
+        raise ValidationError(
+            f"{where + ': ' if where else ''}objective {self.name} = {self.shown(value):.5g}"
+            f"{unit} ± {self.shown(error):.5g}{unit}: a 1-sigma {times} its value, over "
+            f"{MAX_RELATIVE_ERROR:g} times and over {self.shown(floor):.3g}{unit}, is no "
+            "measurement's error: a unit or exponent mistyped?"
+        )
 
     def convert(self, value: Any, where: str = "") -> float:
         """A value as a finite float in :attr:`value_unit`: a number (already in that unit) or a

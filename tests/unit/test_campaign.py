@@ -740,3 +740,41 @@ def test_a_bound_that_is_not_a_number_names_its_table_once():
     with pytest.raises(ValidationError) as err:
         CampaignSpec.from_dict(data)
     assert str(err.value) == "campaign: parameters[0]: low = '450 degC' is not a number"
+
+
+@pytest.mark.parametrize(
+    ("objective", "value", "error", "refused"),
+    [
+        (ObjectiveDef("jc", "jc", field_T=3.0), 2.0e8, 3.0e13, True),  # 1.5e5 x: was stored
+        (ObjectiveDef("jc", "jc", field_T=3.0), 2.0e8, 2.0e9, False),  # 10 x: the bound
+        (ObjectiveDef("jc", "jc", field_T=3.0), 2.0e8, 2.1e9, True),
+        (ObjectiveDef("jc", "jc", field_T=3.0), 0.0, 1e6, False),  # ~0 within its noise floor
+        (ObjectiveDef("jc", "jc", field_T=3.0), 1e3, 5e5, False),  # 500 x, under 100 A/cm^2
+        (ObjectiveDef("jc", "jc", field_T=3.0), 0.0, 1.1e6, True),
+        (ObjectiveDef("tc", "tc", goal="constraint"), 37.0, 370.0, False),
+        (ObjectiveDef("tc", "tc", goal="constraint"), 37.0, 3.7e4, True),  # mK typed as K
+        (ObjectiveDef("y"), 1e-9, 1.0, False),  # no natural zero: any relative error
+        (ObjectiveDef("y"), 0.0, 1e90, False),
+    ],
+)
+def test_an_error_no_measurement_can_have_is_refused_for_jc_and_tc(
+    objective, value, error, refused
+):
+    """A 1-sigma of 1.5e5 x its Jc was stored; a Jc or Tc whose error is over 10 x its value and
+    over its noise floor (Jc 100 A/cm^2, Tc 1 K) is refused; a 'value' objective's never is."""
+    if refused:
+        with pytest.raises(ValidationError, match="is no measurement's error"):
+            objective.check_error(value, error, "sample 'B1'")
+    else:
+        objective.check_error(value, error, "sample 'B1'")
+
+
+def test_the_refused_error_says_both_numbers_in_the_shown_unit():
+    jc = ObjectiveDef("jc_3T", "jc", field_T=3.0)
+    with pytest.raises(ValidationError) as err:
+        jc.check_error(2.0e8, 3.0e13, "sample 'B1'")
+    assert str(err.value) == (
+        "sample 'B1': objective jc_3T = 20000 A/cm² ± 3e+09 A/cm²: a 1-sigma 1.5e+05 times its "
+        "value, over 10 times and over 100 A/cm², is no measurement's error: a unit or exponent "
+        "mistyped?"
+    )

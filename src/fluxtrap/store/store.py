@@ -447,6 +447,7 @@ class Store:
             spec = _spec(c)
             values, errors = spec.split_errors(values, where)
             checked = spec.check_objectives(values, where=where)
+            errors = _check_errors(errors, checked, where, spec)
             if x.status == "failed":
                 raise ValidationError(f"{where} is {FAILED_SAMPLE}")
             kept = [spec.objective(k) for k in checked if x.objectives.get(k) is not None]
@@ -622,7 +623,8 @@ class Store:
                 if not values or x.status == "failed":
                     continue
                 where = f"sample {label!r}"
-                checked = _spec(c).check_objectives(values, where=where)
+                spec = _spec(c)
+                checked = spec.check_objectives(values, where=where)
                 errs = _check_errors(errors, checked, where)
                 changed = [k for k, v in checked.items() if x.objectives.get(k) != v]
                 x.objectives = {**x.objectives, **checked}
@@ -1636,7 +1638,9 @@ def _new_sample(
         )
     values, written = spec.split_errors(row.get("objectives") or {}, where)  # "37.2 ± 0.3 K"
     objectives = spec.check_objectives(values, where=where)
-    errors = _check_errors({**written, **(row.get("objective_errors") or {})}, objectives, where)
+    errors = _check_errors(
+        {**written, **(row.get("objective_errors") or {})}, objectives, where, spec
+    )
     suggestion_id = row.get("suggestion_id")
     if suggestion_id is not None:
         sug = _suggestion(s, int(suggestion_id), for_update=True)
@@ -1666,11 +1670,16 @@ def _new_sample(
 
 
 def _check_errors(
-    errors: Mapping[str, Any], values: Mapping[str, float], where: str
+    errors: Mapping[str, Any],
+    values: Mapping[str, float],
+    where: str,
+    spec: CampaignSpec | None = None,
 ) -> dict[str, float]:
     """``errors`` (objective -> 1-sigma in its stored unit: a number or plain decimal text, an
-    imported CSV's) as stored: each of a value set with it, a finite number >= 0
-    (ValidationError naming it)."""
+    imported CSV's) as stored: each of a value set with it, a finite number >= 0 and, given the
+    campaign ``spec``, one that can be a measurement's error (``ObjectiveDef.check_error``)
+    (ValidationError naming it). Without ``spec``: errors an analysis computed (a noisy loop
+    of a Jc ~ 0 may say 2000 A/cm^2) and a restored archive's (what a store held is kept)."""
     out = {}
     for name, err in errors.items():
         if name not in values:
@@ -1680,6 +1689,8 @@ def _check_errors(
             raise ValidationError(
                 f"{where}: the error of {name} must be a finite number >= 0, got {str(err)[:40]!r}"
             )
+        if spec is not None:
+            spec.objective(name).check_error(values[name], v, where)
         out[name] = v
     return out
 

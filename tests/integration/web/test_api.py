@@ -619,6 +619,35 @@ def test_objectives_measured_by_hand_are_set_over_the_api_and_kept_unless_replac
     assert lab.store.sample(NAME, "H1").objectives == {"jc_3T": 3e8}
 
 
+def test_an_error_no_measurement_can_have_is_refused_by_api_and_store_alike(lab):
+    """A Jc's 1-sigma 1.5e5 x its value was stored from the API (and the store the CLI writes
+    with): refused over 10 x the value and 100 A/cm^2, nothing written; 10 x is taken."""
+    from fluxtrap.errors import ValidationError
+
+    params = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+    says = "objective jc_3T = 20000 A/cm² ± 3e+09 A/cm²: a 1-sigma 1.5e+05 times its value"
+    body = {"label": "E1", "params": params, "objectives": {"jc_3T": "2e8 ± 3e13 A/m^2"}}
+    r = lab.client.post(f"{C}/samples", json=body, headers=auth("alice"))
+    assert r.status_code == 422 and says in r.json()["detail"], r.text
+    with pytest.raises(ValidationError, match=re.escape(says)):
+        lab.store.add_sample(NAME, "E1", params, objectives={"jc_3T": "2e4 ± 3e9 A/cm^2"})
+    assert lab.store.samples(NAME) == []
+    lab.client.post(f"{C}/samples", json={"label": "E1", "params": params}, headers=auth("alice"))
+    r = lab.client.put(
+        f"{C}/samples/E1/objectives",
+        json={"objectives": {"jc_3T": "2e4 ± 3e9 A/cm^2"}},
+        headers=auth("alice"),
+    )
+    assert r.status_code == 422 and says in r.json()["detail"], r.text
+    assert lab.store.sample(NAME, "E1").objectives == {}
+    r = lab.client.put(
+        f"{C}/samples/E1/objectives",
+        json={"objectives": {"jc_3T": "2e4 ± 2e5 A/cm^2"}},
+        headers=auth("alice"),
+    )
+    assert r.status_code == 200 and r.json()["objective_errors"] == {"jc_3T": pytest.approx(2e9)}
+
+
 @pytest.mark.parametrize("jc", [5e-324, 2.1, 21000, "21000", "21000 ± 300"])
 def test_a_bare_jc_below_any_bulk_s_is_refused_as_import_refuses_it(lab, jc):
     """A bare number is A/m^2: 21000 typed from an A/cm^2 table is 2.1 A/cm^2, a 422 on add and
