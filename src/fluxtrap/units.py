@@ -169,8 +169,21 @@ def _bounded(text: Any, key: str, what: str) -> str:
 
 
 # Powers as people type them, "A/cm²" (as fluxtrap's own tables print it), "A/cm2", "A cm-2":
-# superscripts, and digits right after a name pint does not know while the name without them is one
-_SUPERSCRIPTS = str.maketrans({"²": "^2", "³": "^3", "⁻": "^-", "¹": "1"})
+# superscripts, and digits right after a name pint does not know while the name without them is one;
+# and the letterlike symbols text copied from a paper or a word processor carries, which pint
+# does not know: ℃ ℉, the kelvin sign and the ohm sign (not the letters K and Ω)
+_SUPERSCRIPTS = str.maketrans(
+    {
+        "²": "^2",
+        "³": "^3",
+        "⁻": "^-",
+        "¹": "1",
+        "℃": "degC",
+        "℉": "degF",
+        "\u212a": "K",
+        "\u2126": "Ω",
+    }
+)
 _NAME_POWER = re.compile(r"((?:[^\W\d]|°)[\w°]*?)(-?\d{1,2})(?![\w°])")
 
 
@@ -218,13 +231,21 @@ def unit(text: str, key: str = "unit") -> pint.Unit:
         raise UnitError(f"{key}: cannot read {text!r} as a unit ({err})") from None
 
 
-def quantity(text: str, key: str = "value", example: str = "mm") -> pint.Quantity:
+def quantity(text: str | pint.Quantity, key: str = "value", example: str = "mm") -> pint.Quantity:
     """Parse ``text`` (e.g. ``"30 mm"``: a finite number, then a unit) into a pint quantity;
     ``key`` names it in errors, which suggest the unit ``example``. No arithmetic: ``"2*3 mm"``
-    and ``"9**9**9"`` are refused."""
-    if not isinstance(text, str):
+    and ``"9**9**9"`` are refused. A pint quantity (this registry's, ``units.Q_(30, "mm")``, or a
+    notebook's own ``pint.UnitRegistry``'s) of one finite number is taken as it is."""
+    if isinstance(text, pint.Quantity):
+        return _own_quantity(text, key)
+    if number(text) is not None and not isinstance(text, str):
         raise UnitError(
             f'{key}: got the bare number {text!r}; write the value with its unit, e.g. "{text} {example}"'
+        )
+    if not isinstance(text, str):
+        raise UnitError(
+            f'{key}: expected a quantity with its unit, e.g. "30 {example}" or '
+            f'units.Q_(30, "{example}"), got {type(text).__name__} {str(text)[:40]!r}'
         )
     _bounded(text, key, "quantity")
     m = _NUMBER.fullmatch(text)
@@ -232,8 +253,8 @@ def quantity(text: str, key: str = "value", example: str = "mm") -> pint.Quantit
         raise UnitError(
             f'{key}: cannot read {text!r} as a quantity: write a number and a unit, e.g. "30 {example}"'
         )
-    number, unit_text = m.groups()
-    magnitude = float(number)
+    digits, unit_text = m.groups()
+    magnitude = float(digits)
     if not math.isfinite(magnitude):
         raise UnitError(f"{key}: {text!r} is not a finite number")
     if not unit_text:
@@ -242,6 +263,20 @@ def quantity(text: str, key: str = "value", example: str = "mm") -> pint.Quantit
         return Q_(magnitude, _unit(unit_text))
     except _UNIT_ERRORS as err:
         raise UnitError(f"{key}: cannot read {text!r} as a quantity with a unit ({err})") from None
+
+
+def _own_quantity(q: pint.Quantity, key: str) -> pint.Quantity:
+    """A pint quantity of any registry as one of :data:`ureg` (pint refuses to mix registries),
+    its unit read through the unit grammar; UnitError unless it is one finite number."""
+    magnitude = q.magnitude
+    if isinstance(magnitude, bool) or not isinstance(magnitude, numbers.Real):
+        raise UnitError(f"{key}: expected one number with its unit, got {str(q)[:40]!r}")
+    if not math.isfinite(magnitude):
+        raise UnitError(f"{key}: {q!s} is not a finite number")
+    try:
+        return Q_(float(magnitude), _unit(str(q.units)))
+    except _UNIT_ERRORS as err:
+        raise UnitError(f"{key}: cannot read the unit of {q!s} ({err})") from None
 
 
 def unit_text(text: str) -> str:
@@ -289,8 +324,9 @@ def misread_hint(q: pint.Quantity, target: Any) -> str:
     return "".join(hints)
 
 
-def parse(text: str, dimension: str, key: str = "value") -> float:
-    """Return ``text`` in the SI unit of ``dimension`` (see ``DIMENSIONS``), as a float.
+def parse(text: str | pint.Quantity, dimension: str, key: str = "value") -> float:
+    """Return ``text`` (``"30 mm"``, or a pint quantity: :func:`quantity`) in the SI unit of
+    ``dimension`` (see ``DIMENSIONS``), as a float.
 
     >>> parse("30 mm", "length")
     0.03
@@ -334,7 +370,13 @@ def parse_in(mapping: Mapping[str, Any], key: str, dimension: str, where: str = 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
     """Convert a float between units, e.g. ``convert(1e5, "A/cm^2", "A/m^2") == 1e9``."""
-    return float(Q_(value, unit(from_unit, "from_unit")).to(unit(to_unit, "to_unit")).magnitude)
+    to = unit(to_unit, "to_unit")
+    try:
+        return float(Q_(value, unit(from_unit, "from_unit")).to(to).magnitude)
+    except pint.errors.DimensionalityError:
+        raise UnitError(
+            f"cannot convert {from_unit!r} to {to_unit!r}: not the same dimension"
+        ) from None
 
 
 def to_A_cm2(jc_A_m2: Any) -> Any:

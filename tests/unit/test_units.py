@@ -189,3 +189,48 @@ def test_a_symbol_pint_reads_as_another_unit_is_named(text, dimension, says):
     """'5 C' for a temperature was "not a temperature" without saying pint's C is the coulomb."""
     with pytest.raises(UnitError, match=says):
         parse(text, dimension, "k")
+
+
+# -- values as a notebook hands them ---------------------------------------------------------------
+def test_pint_quantities_of_any_registry_are_read():
+    """A pint quantity was called "the bare number <Quantity(30, 'millimeter')>" and refused, a
+    notebook's own registry's too (pint refuses to mix registries)."""
+    import pint
+
+    theirs = pint.UnitRegistry()
+    assert parse(units.Q_(30, "mm"), "length") == pytest.approx(0.03, rel=1e-12)
+    assert parse(theirs.Quantity(30, "mm"), "length") == pytest.approx(0.03, rel=1e-12)
+    assert parse(theirs.Quantity(2e4, "A/cm^2"), "current_density") == pytest.approx(2e8)
+    assert parse(theirs.Quantity(5, "degC"), "temperature") == pytest.approx(278.15)
+    with pytest.raises(UnitError, match=r"radius: .* is not a length"):
+        parse(theirs.Quantity(3, "T"), "length", "radius")
+    with pytest.raises(UnitError, match="radius: .* not a finite number"):
+        parse(units.Q_(math.nan, "mm"), "length", "radius")
+    with pytest.raises(UnitError, match="radius: expected one number with its unit"):
+        parse(theirs.Quantity([1.0, 2.0], "mm"), "length", "radius")
+
+
+def test_what_is_neither_text_nor_a_number_is_named_for_what_it_is():
+    with pytest.raises(
+        UnitError, match=r"radius: expected a quantity with its unit, e.g. \"30 mm\""
+    ):
+        parse(None, "length", "radius")  # was "got the bare number None ... e.g. \"None mm\""
+
+
+@pytest.mark.parametrize(
+    ("text", "dimension", "si"),
+    [
+        ("5 \u2103", "temperature", 278.15),  # ℃, one character, as word processors write it
+        ("10 \u2103/min", "temperature_rate", 1 / 6),
+        ("41 \u2109", "temperature", 278.15),  # ℉
+        ("5 \u212a", "temperature", 5.0),  # the kelvin sign, not the letter K
+        ("2e-10 \u2126*m", "resistivity", 2e-10),  # the ohm sign, not the Greek capital omega
+    ],
+)
+def test_letterlike_unit_symbols_copied_from_papers_are_read(text, dimension, si):
+    assert parse(text, dimension) == pytest.approx(si, rel=1e-12)
+
+
+def test_convert_between_dimensions_is_a_unit_error():
+    with pytest.raises(UnitError, match="cannot convert 'T' to 'K': not the same dimension"):
+        convert(1.0, "T", "K")  # was pint's DimensionalityError
