@@ -614,7 +614,7 @@ class ObjectiveDef:
         """A value as a finite float in :attr:`value_unit`: a number (already in that unit) or a
         string with a unit (``"2.1e4 A/cm^2"``), converted."""
         at = f"{where + ': ' if where else ''}objective {self.name}={value!r}"
-        if isinstance(value, str):
+        if isinstance(value, str | pint.Quantity):
             q = _quantity(value, at, "A/cm^2" if self.quantity == "jc" else self.value_unit)
             if isinstance(q, pint.Quantity):
                 try:
@@ -1297,7 +1297,7 @@ def _condition(
         return _number(o, si_key, where)
     if key not in o:
         return None
-    if not isinstance(o[key], str):
+    if not isinstance(o[key], str | pint.Quantity):
         raise ValidationError(
             f'{where}.{key} = {o[key]!r}: give it with its unit, e.g. {key} = "{example}"'
         )

@@ -234,3 +234,29 @@ def test_letterlike_unit_symbols_copied_from_papers_are_read(text, dimension, si
 def test_convert_between_dimensions_is_a_unit_error():
     with pytest.raises(UnitError, match="cannot convert 'T' to 'K': not the same dimension"):
         convert(1.0, "T", "K")  # was pint's DimensionalityError
+
+
+def test_objectives_and_their_conditions_take_pint_quantities():
+    """``Store.set_objectives(c, s, {"jc_3T": Q_(2e4, "A/cm^2")})`` was refused as "not a finite
+    number"; a campaign's ``field = Q_(3, "T")`` as "give it with its unit"."""
+    import pint
+
+    from fluxtrap.campaign import CampaignSpec
+
+    theirs = pint.UnitRegistry()
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "c",
+            "parameters": [{"name": "x", "low": 0, "high": 1}],
+            "objectives": [
+                {"name": "j", "quantity": "jc", "field": theirs.Quantity(3, "T"),
+                 "temperature": units.Q_(5, "K")},
+                {"name": "tc", "quantity": "tc"},
+            ],
+        }
+    )  # fmt: skip
+    assert (spec.objective("j").field_T, spec.objective("j").temperature_K) == (3.0, 5.0)
+    got = spec.check_objectives({"j": theirs.Quantity(2e4, "A/cm^2"), "tc": units.Q_(37.2, "K")})
+    assert got == pytest.approx({"j": 2e8, "tc": 37.2}, rel=1e-12)
+    with pytest.raises(UnitError, match="objective j=.*: cannot convert T to A/m"):
+        spec.check_objectives({"j": theirs.Quantity(3, "T")})
