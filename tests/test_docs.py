@@ -48,6 +48,24 @@ def test_the_lazy_optimize_exports_are_its_all():
     assert optimize.__all__ == sorted(optimize._EXPORTS)
 
 
+def test_the_package_shows_its_parts_to_tab_completion_and_help():
+    """``fluxtrap.<tab>`` listed FluxtrapError and errors alone, and ``fluxtrap.store`` was an
+    AttributeError until imported: the parts are imported on first use and listed by dir()."""
+    import fluxtrap
+
+    assert set(fluxtrap.SUBPACKAGES) <= set(dir(fluxtrap))
+    for name in fluxtrap.SUBPACKAGES:
+        assert getattr(fluxtrap, name) is importlib.import_module(f"fluxtrap.{name}")
+        assert f"``{name}``" in fluxtrap.__doc__  # help(fluxtrap) says where to start
+    with pytest.raises(AttributeError, match="no attribute 'stor'"):
+        fluxtrap.stor  # noqa: B018
+    light = (
+        "import fluxtrap, sys; print(sorted(m for m in sys.modules if m.startswith('fluxtrap')))"
+    )
+    done = subprocess.run([sys.executable, "-c", light], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["['fluxtrap',", "'fluxtrap.errors']"], done.stdout
+
+
 # -- what the pages claim, checked against the code -------------------------------------------
 PAGES = (
     "README.md",

@@ -1,10 +1,48 @@
 """fluxtrap: design bulk superconducting permanent magnets.
 
 From sintering campaigns (experiment store, magnetometry, Bayesian optimization)
-to trapped-field magnets (2D axisymmetric H-formulation FEM).
+to trapped-field magnets (2D axisymmetric H-formulation FEM). SI inside (m, s, T, A/m^2, K);
+values with a unit are text ("3 T", "2e4 A/cm^2") or pint quantities (``units.Q_``).
+
+Where to start (each subpackage is imported on first use: ``fluxtrap.store.Store``):
+
+- ``store``: ``Store("sqlite:///lab.db")``, the experiment database (campaigns, samples,
+  measurement files, suggestions, simulations; ``history(campaign)`` as a DataFrame);
+- ``campaign``: ``CampaignSpec.from_toml("campaign.toml")``, parameters and objectives;
+- ``magnetometry``: ``read(file)``, ``jc_from_loop`` (Jc(B), A/m^2), ``tc_from_table`` (Tc, K),
+  ``read_series`` and ``fit_creep`` (B(t) = a - b ln t, T);
+- ``workflows``: the store's use cases, ``measurements.record_measurement`` (a file -> Jc(B) or
+  Tc -> the sample's objectives) and ``suggest.suggest`` (the campaign's next syntheses);
+- ``optimize``: ``SearchSpace``, ``Optimizer`` (BoTorch) without a store;
+- ``simulate``: ``Simulation(case).run()``, a trapped-field magnet (probes in T, maps);
+- ``units``: ``parse("30 mm", "length")``, ``Q_``; ``errors``: the ``FluxtrapError`` family.
 """
+
+import importlib
 
 from fluxtrap.errors import FluxtrapError
 
 __all__ = ["FluxtrapError", "__version__"]
 __version__ = "0.1.0"
+
+# Imported on first use (PEP 562): `import fluxtrap` stays light, and `fluxtrap.<tab>` lists them.
+SUBPACKAGES = (
+    "campaign",
+    "errors",
+    "magnetometry",
+    "optimize",
+    "simulate",
+    "store",
+    "units",
+    "workflows",
+)
+
+
+def __getattr__(name: str):
+    if name in SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *SUBPACKAGES})
