@@ -124,15 +124,20 @@ def _check(value: Any, source: str, path: str, depth: int) -> None:
             raise InputFileError(f"{where}: nested more than {MAX_DEPTH} deep")
         items = value.items() if isinstance(value, Mapping) else enumerate(value)
         for key, item in items:
-            sub = (
-                f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
-            )
+            sub = f"{path}[{key}]" if isinstance(key, int) else key_path(path, key)
             _check(item, source, sub, depth + 1)
 
 
 # -- the tables of a document: strict keys (case files, campaign files) ------------------------
+MAX_KEY_SHOWN = 60  # characters of a key an error message repeats
+
+
 def key_path(where: str, key: str) -> str:
-    """``where.key`` (or ``key`` at the top level)."""
+    """``where.key`` (or ``key`` at the top level); a key longer than ``MAX_KEY_SHOWN`` is shown
+    by its start and length (a 100 000-character key made as long a message)."""
+    key = str(key)
+    if len(key) > MAX_KEY_SHOWN:
+        key = f"{key[:MAX_KEY_SHOWN]}... ({len(key)} characters)"
     return f"{where}.{key}" if where else key
 
 
@@ -167,7 +172,7 @@ def check_keys(
     for key in mapping:
         if key in known:
             continue
-        full = key_path(where, str(key))
+        full = key_path(where, key)
         if refused and key in refused:
             raise UnknownKeyError(f"{full}: {refused[key]}")
         close = near(key, known)

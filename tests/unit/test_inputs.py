@@ -2,6 +2,7 @@
 
 import io
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -9,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from fluxtrap.campaign import CampaignSpec
-from fluxtrap.errors import InputFileError, UnitError, ValidationError
+from fluxtrap.errors import InputFileError, UnitError, UnknownKeyError, ValidationError
 from fluxtrap.inputs import (
     MAX_DEPTH,
     MAX_DOCUMENT,
     MAX_FILE,
     MAX_STRING,
+    check_keys,
     check_values,
     load_toml,
     read_text,
@@ -207,3 +209,14 @@ def test_a_byte_order_mark_is_not_a_toml_error(tmp_path):
     bom = tmp_path / "bom.toml"
     bom.write_bytes(b"\xef\xbb\xbf" + text.encode())
     assert Case.from_toml(bom) == Case.from_toml(EXAMPLES / "paper_bulk_pair.toml")
+
+
+def test_a_long_unknown_key_is_not_echoed_whole():
+    """A 100 000-character key was repeated whole: a 100 KB message (twice, with its path)."""
+    key = "x" * 100_000
+    with pytest.raises(UnknownKeyError) as err:
+        check_keys({key: 1}, ["radius"], "stack[0]")
+    assert str(err.value).startswith(f"stack[0].{'x' * 60}... (100000 characters): unknown key")
+    assert len(str(err.value)) < 300
+    with pytest.raises(InputFileError, match=r"^src: a\.y{60}\.\.\. \(5000 characters\) is nan"):
+        check_values({"a": {"y" * 5000: math.nan}}, "src")
