@@ -1,4 +1,5 @@
-"""The Python API examples (`examples/*.py`) run as scripts, and print what the API gives.
+"""The Python API examples (`examples/*.py`) run as scripts, and print what the API gives; the
+README's Python walk runs as a notebook would.
 
 Each script runs in a subprocess with ``--quick --out tmp_path``; the numbers it prints are
 recomputed here from the same public functions (and from the files it wrote).
@@ -205,15 +206,21 @@ def test_trapped_field_on_other_cases(tmp_path):
     assert "end of the hold" not in stdout and "no creep fit" in stdout
 
 
-def test_tutorial_files(tmp_path):
+@pytest.fixture(scope="module")
+def tutorial(tmp_path_factory) -> tuple[Path, str]:
+    """The tutorials' input files (``examples/tutorial_files.py --quick``) and what it printed."""
+    out = tmp_path_factory.mktemp("tutorials") / "tutorial"
+    return out, run_example("tutorial_files.py", out)
+
+
+def test_tutorial_files(tutorial):
     """The tutorials' inputs (README, docs/tutorials): the M(T) file gives Tc near its 38 K
     step, 90 % shielded at 38 - 0.6 ln 9 = 36.68 K by hand; the Hall series relaxes as ln t
     after its ramp; the bigger case holds 3 d, as `calibrate --predict --at "3 d"` needs."""
     from fluxtrap.magnetometry import tc_from_table
     from fluxtrap.simulate import Case
 
-    out = tmp_path / "tutorial"
-    stdout = run_example("tutorial_files.py", out)
+    out, stdout = tutorial
     assert "SYNTHETIC" in stdout
     zfc = tc_from_table(read(out / "mt_100Oe_SYNTHETIC.dat"))[0]
     assert zfc.tc_K == pytest.approx(38 - 0.6 * np.log(9), abs=max(3 * zfc.tc_err_K, 0.02))
@@ -224,3 +231,38 @@ def test_tutorial_files(tmp_path):
                     origin_s=float(hall.time_s[hall.applied_T.abs() < 1e-9].min()))  # fmt: skip
     assert fit.b_T > 0 and fit.a_T > held.B_T.iloc[-1]  # the trapped field decays as ln t
     assert Case.load(out / "bigger_pair.toml").duration_s >= 3 * 86400
+
+
+def test_the_readme_python_walk_runs(tutorial, tmp_path, monkeypatch):
+    """README's "The same in Python" block, run as a notebook would in a folder holding the
+    tutorials' files: a store, a campaign, samples by hand and from the optimizer, Jc and Tc
+    with their errors, creep, a simulation and its comparison (only its imports were checked)."""
+    from fluxtrap.magnetometry import tc_from_table
+
+    block = re.search(
+        r"The same in Python.*?```python\n(.*?)```",
+        (EXAMPLES.parent / "README.md").read_text(),
+        re.S,
+    ).group(1)
+    (tmp_path / "examples").symlink_to(EXAMPLES)
+    (tmp_path / "tutorial").symlink_to(tutorial[0])
+    (tmp_path / "loop").mkdir()
+    lab = VirtualLab(seed=0).make({"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}, "B2")
+    (tmp_path / "loop" / "B2_MH_5K_SYNTHETIC.dat").write_bytes(lab.content)  # jc_from_loop.py's
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(block, "README.md", "exec"), ns)
+
+    store, jc = ns["store"], ns["jc"]
+    b2, d1, d2 = (store.sample("K-Ba122 SPS", label) for label in ("B2", "D1", "D2"))
+    assert b2.objectives["jc_3T"] == pytest.approx(jc.at(3.0), rel=1e-12)  # the file's Jc(3 T)
+    assert b2.objective_errors["jc_3T"] == pytest.approx(jc.err_at(3.0), rel=1e-12)
+    assert jc.at(3.0) == pytest.approx(lab.jc.at(3.0), rel=0.05)  # the lab's truth
+    assert (d1.objectives["jc_3T"], d1.objective_errors["jc_3T"]) == pytest.approx((2.3e8, 4e6))
+    assert d2.origin == "optimizer" and d2.suggestion_id == ns["s"].id
+    assert list(ns["history"].label) == ["B2", "D1", "D2"] and len(ns["batch"]) == 2
+    assert [r.tc_K for r in ns["tc"]] == [
+        r.tc_K for r in tc_from_table(read("tutorial/mt_100Oe_SYNTHETIC.dat"))
+    ]
+    assert ns["creep"].b_T > 0 and ns["result"].errors["center"]["final_error_T"] > 0
+    assert ns["cmp"].t_s.size > 100 and 0.5 < ns["cmp"].ratio_end < 2
