@@ -238,6 +238,7 @@ def test_the_readme_python_walk_runs(tutorial, tmp_path, monkeypatch):
     tutorials' files: a store, a campaign, samples by hand and from the optimizer, Jc and Tc
     with their errors, creep, a simulation and its comparison (only its imports were checked)."""
     from fluxtrap.magnetometry import tc_from_table
+    from fluxtrap.units import estimate_text
 
     block = re.search(
         r"The same in Python.*?```python\n(.*?)```",
@@ -258,6 +259,8 @@ def test_the_readme_python_walk_runs(tutorial, tmp_path, monkeypatch):
     assert b2.objectives["jc_3T"] == pytest.approx(jc.at(3.0), rel=1e-12)  # the file's Jc(3 T)
     assert b2.objective_errors["jc_3T"] == pytest.approx(jc.err_at(3.0), rel=1e-12)
     assert jc.at(3.0) == pytest.approx(lab.jc.at(3.0), rel=0.05)  # the lab's truth
+    shown = estimate_text(jc.at(3.0) / 1e4, jc.err_at(3.0) / 1e4)  # "20,460.5 ± 5.5"
+    assert f"Jc(3 T) = {shown} A/cm^2" in repr(jc)  # a notebook shows the ± (it showed 2.05e+04)
     assert (d1.objectives["jc_3T"], d1.objective_errors["jc_3T"]) == pytest.approx((2.3e8, 4e6))
     assert d2.origin == "optimizer" and d2.suggestion_id == ns["s"].id
     assert list(ns["history"].label) == ["B2", "D1", "D2"] and len(ns["batch"]) == 2

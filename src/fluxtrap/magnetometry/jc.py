@@ -14,7 +14,7 @@ import numpy as np
 
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.jctable import JcTable, jc_csv_text, read_jc_columns
-from fluxtrap.units import A_CM2
+from fluxtrap.units import A_CM2, estimate_text
 
 
 @dataclass(frozen=True, eq=False)
@@ -244,7 +244,9 @@ class JcCurve:
         t = f" at {self.temperature_K:.4g} K" if known else ""  # NaN: a file without temperatures
         flagged = int(self.unpenetrated.sum())
         mid = self.at(3.0) / A_CM2 if self.field_T[0] <= 3.0 <= self.field_T[-1] else math.nan
-        at3 = f", Jc(3 T) = {mid:.3g} A/cm^2" if math.isfinite(mid) else ""
+        err = self.err_at(3.0) / A_CM2 if math.isfinite(mid) else math.nan  # NaN: none known
+        shown = estimate_text(mid, err) if math.isfinite(err) and err > 0 else f"{mid:.3g}"
+        at3 = f", Jc(3 T) = {shown} A/cm^2" if math.isfinite(mid) else ""
         return (
             f"<JcCurve{t}: {self.field_T.size} points, {self.field_T[0]:.3g}..{self.field_T[-1]:.3g} T, "
             f"Jc {self.jc_A_cm2.min():.3g}..{self.jc_A_cm2.max():.3g} A/cm^2{at3}"
