@@ -8,6 +8,7 @@ when it starts near zero field and goes out to the maximum field (either sign).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from dataclasses import replace as _replace
 
@@ -717,6 +718,11 @@ def check_bar(a_m: float, b_m: float, c_m: float) -> None:
     """a <= b perpendicular to the field, c along it, each in ``EDGE_RANGE_M`` (m); else ValidationError."""
     lo, hi = EDGE_RANGE_M
     for name, v in (("a", a_m), ("b", b_m), ("c", c_m)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):  # "0.5 mm": numpy's TypeError
+            raise ValidationError(
+                f"sample edge {name} = {v!r}: give it in m as a number ({name}_m=0.5e-3 for "
+                f"0.5 mm; fluxtrap.units.parse('0.5 mm', 'length') reads text or a pint quantity)"
+            )
         if not np.isfinite(v) or v <= 0:
             raise ValidationError(
                 f"sample edge {name} = {v!r} m: every edge must be a finite length > 0 (zero-size sample?)"

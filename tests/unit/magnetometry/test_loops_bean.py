@@ -35,6 +35,7 @@ from fluxtrap.magnetometry.synthetic import (
     write_qd_dat,
 )
 from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata, robust_sigma
+from fluxtrap.units import Q_
 
 A, B, C = 0.5e-3, 1.2e-3, 2.8e-3  # the users' bar, m
 
@@ -307,6 +308,9 @@ def test_round_trip_from_a_tabulated_curve():
         (1e-12, B, C, "edge a = 1e-12 m is outside 1 nm..1 m"),
         (A, 5.0, C, "edge b = 5 m is outside"),
         (A, B, 2.8, "edge c = 2.8 m is outside"),
+        ("0.5 mm", B, C, r"edge a = '0.5 mm': give it in m as a number \(a_m=0.5e-3"),  # TypeError
+        (A, Q_(1.2, "mm"), C, r"edge b = .*: give it in m as a number"),  # pint's ValueError
+        (A, B, None, r"edge c = None: give it in m"),
     ],
 )
 def test_bad_sample_sizes(a, b, c, match):
