@@ -260,3 +260,30 @@ def test_objectives_and_their_conditions_take_pint_quantities():
     assert got == pytest.approx({"j": 2e8, "tc": 37.2}, rel=1e-12)
     with pytest.raises(UnitError, match="objective j=.*: cannot convert T to A/m"):
         spec.check_objectives({"j": theirs.Quantity(3, "T")})
+
+
+def test_a_case_dict_built_in_python_takes_pint_quantities():
+    """``{"radius": Q_(5, "mm")}`` was "got the bare value <Quantity(5, 'millimeter')>; expected a
+    length written with its unit, e.g. \"5 millimeter mm\""."""
+    import pint
+
+    from fluxtrap.simulate import Case
+
+    theirs = pint.UnitRegistry()
+    case = Case.from_dict(
+        {
+            "title": "q",
+            "materials": {"sc": {"n": 40, "jc": {"constant": units.Q_(1e4, "A/cm^2")}}},
+            "stack": [{"material": "sc", "radius": theirs.Quantity(5, "mm"), "thickness": "4 mm"}],
+            "probes": [{"name": "top", "r": "0 mm", "z": theirs.Quantity(5, "mm")}],
+            "protocol": [
+                {"step": "set", "field": theirs.Quantity(3, "T"), "temperature": "20 K"},
+                {"step": "ramp_field", "to": "0 T", "rate": theirs.Quantity(10, "T/h")},
+            ],
+        }
+    )
+    assert case.to_dict() == Case.from_toml("case.toml", case.to_toml()).to_dict()  # as text
+    si = case.to_si_dict()
+    assert si["stack"][0]["radius_m"] == pytest.approx(5e-3, rel=1e-12)
+    assert si["probes"][0]["z_m"] == pytest.approx(5e-3, rel=1e-12)
+    assert si["protocol"][1]["rate_T_s"] == pytest.approx(10 / 3600, rel=1e-12)

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import pint
+
 from fluxtrap.errors import UnitError, ValidationError
 from fluxtrap.inputs import check_keys, key_path, tables  # noqa: F401 - re-exported: the case's readers
 from fluxtrap.units import EXAMPLE_UNIT, parse
@@ -28,7 +30,8 @@ def finite(value: float, full: str, text: Any) -> float:
 def quantity(
     mapping: Mapping[str, Any], key: str, dimension: str, where: str, default: str | None = None
 ) -> float:
-    """``mapping[key]`` (a string with a unit) as a finite float in the SI unit of ``dimension``."""
+    """``mapping[key]`` (a string with a unit, or a pint quantity of a dict built in Python) as a
+    finite float in the SI unit of ``dimension``."""
     full = key_path(where, key)
     dim = dimension.replace("_", " ")
     if key not in mapping:
@@ -36,7 +39,7 @@ def quantity(
             return parse(default, dimension, full)
         raise UnitError(f"{full}: missing (expected a {dim} with its unit)")
     value = mapping[key]
-    if isinstance(value, bool) or not isinstance(value, str):
+    if isinstance(value, bool) or not isinstance(value, str | pint.Quantity):
         raise UnitError(
             f"{full}: got the bare value {value!r}; expected a {dim} written with its unit, "
             f'e.g. "{value} {EXAMPLE_UNIT.get(dimension, "")}"'
