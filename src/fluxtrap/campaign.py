@@ -435,10 +435,11 @@ class ParameterDef:
         return v
 
     def _number(self, value: Any, at: str) -> float | None:
-        """``value`` in this parameter's unit: a bare number, or text with a unit that pint
-        converts to it ("1 h" for a dwell in min, "873.15 K" for degC); None if neither."""
+        """``value`` in this parameter's unit: a bare number, or text with a unit (or a pint
+        quantity) that pint converts to it ("1 h" for a dwell in min, "873.15 K" for degC); None
+        if neither."""
         v = units.number(value)
-        if v is not None or not isinstance(value, str) or not self.unit:
+        if v is not None or not isinstance(value, str | pint.Quantity) or not self.unit:
             return v
         try:
             q = units.quantity(value, f"{at}{self.name}")

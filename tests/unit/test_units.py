@@ -3,8 +3,10 @@ import math
 import pytest
 
 from fluxtrap import units
-from fluxtrap.errors import UnitError
+from fluxtrap.errors import UnitError, ValidationError
 from fluxtrap.units import convert, parse, parse_in, quantity, unit
+
+from ..conftest import EXAMPLES
 
 
 @pytest.mark.parametrize(
@@ -260,6 +262,26 @@ def test_objectives_and_their_conditions_take_pint_quantities():
     assert got == pytest.approx({"j": 2e8, "tc": 37.2}, rel=1e-12)
     with pytest.raises(UnitError, match="objective j=.*: cannot convert T to A/m"):
         spec.check_objectives({"j": theirs.Quantity(3, "T")})
+
+
+def test_parameters_take_pint_quantities_in_any_unit_of_their_dimension():
+    """``add_sample(c, "X4", {"max_temperature": Q_(600, "degC"), ...})`` was refused as "not a
+    number in degC or with a unit"."""
+    import pint
+
+    from fluxtrap.campaign import CampaignSpec
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    theirs = pint.UnitRegistry()
+    given = {
+        "ramp_rate": theirs.Quantity(50, "K/min"),
+        "max_temperature": units.Q_(873.15, "K"),
+        "dwell_time": theirs.Quantity(300, "s"),
+    }
+    got = spec.check_params(given)
+    assert got == {"ramp_rate": 50.0, "max_temperature": 600.0, "dwell_time": 5.0}
+    with pytest.raises(ValidationError, match=r"dwell_time=.*: cannot convert m to .*min"):
+        spec.check_params({**given, "dwell_time": theirs.Quantity(5, "m")})
 
 
 def test_a_case_dict_built_in_python_takes_pint_quantities():
