@@ -31,28 +31,29 @@ parser.add_argument("--c-mm", type=float, default=2.8, help="edge along the fiel
 parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "fluxtrap-jc")
 parser.add_argument("--quick", action="store_true", help="accepted for the tests; already quick")
 args = parser.parse_args()
-args.out.mkdir(parents=True, exist_ok=True)
 a, b, c = args.a_mm * 1e-3, args.b_mm * 1e-3, args.c_mm * 1e-3
 
 truth = None
-if args.file is None:
-    # the virtual lab cuts a 0.5 x 1.2 x 2.8 mm bar and "measures" 0 -> 7 -> -7 -> 7 T at 5 K
-    lab = VirtualLab(seed=0, cut_m=(a, b, c))
-    sample = lab.make({"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}, label="B2")
-    path = args.out / sample.filename
-    path.write_bytes(sample.content)
-    truth = sample.jc
-    print(f"SYNTHETIC data: {sample!r}")
-    print(f"wrote the SYNTHETIC MPMS3 file {path}")
-else:
-    path = Path(args.file)
-
 try:
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.file is None:
+        # the virtual lab cuts a 0.5 x 1.2 x 2.8 mm bar and "measures" 0 -> 7 -> -7 -> 7 T at 5 K
+        lab = VirtualLab(seed=0, cut_m=(a, b, c))
+        sample = lab.make({"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}, label="B2")
+        path = args.out / sample.filename
+        path.write_bytes(sample.content)
+        truth = sample.jc
+        print(f"SYNTHETIC data: {sample!r}")
+        print(f"wrote the SYNTHETIC MPMS3 file {path}")
+    else:
+        path = Path(args.file)
     table = read(path)  # Quantum Design .dat or CSV -> SI columns (field_T, moment_Am2, ...)
     print(f"read {path.name}: {len(table.field_T)} points, {table.metadata.instrument}")
     jc = jc_from_loop(table, a, b, c)  # JcCurve: Jc in A/m^2 on a field grid in T
-except FluxtrapError as err:  # what is wrong with the file, and where
+except FluxtrapError as err:  # what is wrong with the edges or the file, and where
     parser.error(str(err))
+except OSError as err:  # --out not a folder one can write in
+    parser.error(f"{args.out}: cannot write there ({err.strerror})")
 print(jc)
 
 for field_T in (0.0, 1.0, 3.0, 5.0):

@@ -26,7 +26,10 @@ parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "f
 parser.add_argument("--quick", action="store_true", help="3 suggestions instead of 8")
 parser.add_argument("--seed", type=int, default=0)
 args = parser.parse_args()
-args.out.mkdir(parents=True, exist_ok=True)
+try:
+    args.out.mkdir(parents=True, exist_ok=True)
+except OSError as err:  # --out not a folder one can write in
+    parser.error(f"{args.out}: cannot write there ({err.strerror})")
 
 space = SearchSpace(
     [

@@ -34,7 +34,10 @@ parser.add_argument("--paper-jc", action="store_true", help="keep the case file'
 parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "fluxtrap-trapped")
 parser.add_argument("--quick", action="store_true", help="coarse 3 mm mesh")
 args = parser.parse_args()
-args.out.mkdir(parents=True, exist_ok=True)
+try:
+    args.out.mkdir(parents=True, exist_ok=True)
+except OSError as err:  # --out not a folder one can write in
+    parser.error(f"{args.out}: cannot write there ({err.strerror})")
 
 try:
     data = read_toml(args.case, "case file")  # the dict of the file, its errors by line

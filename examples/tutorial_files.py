@@ -35,7 +35,10 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--out", type=Path, default=Path("tutorial"))
 parser.add_argument("--quick", action="store_true", help="coarse 3 mm mesh for the Hall series")
 args = parser.parse_args()
-args.out.mkdir(parents=True, exist_ok=True)
+try:
+    args.out.mkdir(parents=True, exist_ok=True)
+except OSError as err:  # --out not a folder one can write in
+    parser.error(f"{args.out}: cannot write there ({err.strerror})")
 rng = np.random.default_rng(0)
 print("SYNTHETIC tutorial files (not measurements):")
 
