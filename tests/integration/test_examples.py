@@ -248,6 +248,7 @@ def test_the_readme_python_walk_runs(tutorial, tmp_path, monkeypatch):
     """README's "The same in Python" block, run as a notebook would in a folder holding the
     tutorials' files: a store, a campaign, samples by hand and from the optimizer, Jc and Tc
     with their errors, creep, a simulation and its comparison (only its imports were checked)."""
+    from fluxtrap.errors import ValidationError
     from fluxtrap.magnetometry import tc_from_table
     from fluxtrap.units import estimate_text
 
@@ -280,6 +281,9 @@ def test_the_readme_python_walk_runs(tutorial, tmp_path, monkeypatch):
     ]
     assert ns["creep"].b_T > 0 and ns["result"].errors["center"]["final_error_T"] > 0
     assert ns["cmp"].t_s.size > 100 and 0.5 < ns["cmp"].ratio_end < 2
+    path = "loop/B2_MH_5K_SYNTHETIC.dat"  # the path for the bytes: "Strings must be encoded"
+    with pytest.raises(ValidationError, match=r"\.dat: content must be the file's bytes"):
+        ns["record_measurement"](store, "K-Ba122 SPS", "D1", path, path, (5e-4, 1.2e-3, 2.8e-3))
 
 
 @pytest.mark.parametrize("name", ["jc_from_loop.py", "trapped_field.py"])

@@ -80,6 +80,11 @@ def record_measurement(
     recorded in the Jc curve's settings). A failed sample's file is stored without objectives,
     each ``skipped`` saying why. An objective value the sample already has is kept
     (ValidationError naming both values, nothing stored) unless ``replace``."""
+    if not isinstance(content, bytes):  # a path given for the bytes: "Strings must be encoded"
+        raise ValidationError(
+            f"{filename}: content must be the file's bytes (Path(...).read_bytes()), "
+            f"got {type(content).__name__}"
+        )
     spec = spec or measurement_target(store, campaign, sample)
     jc, tc = None, ()
     if kind == "mt_curve":
