@@ -36,7 +36,17 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
     (a directory, a FIFO, a device such as /dev/zero), larger, or unreadable. Opened without
     blocking (a FIFO with no writer); one whose size is beyond ``limit`` is refused before a
     byte is read (a 300 MiB file was read to the 256 MiB limit first), the rest read to
-    ``limit`` + 1 bytes at most (a file growing while read)."""
+    ``limit`` + 1 bytes at most (a file growing while read). Text with a line break or a NUL
+    is refused as not a path (a file's content given for its path was echoed whole as
+    "<content>: no such case file"), as is anything but a str or a path."""
+    if not isinstance(path, str | os.PathLike):
+        raise InputFileError(f"expected the path of a {what}, got {type(path).__name__}")
+    name = os.fspath(path)
+    if isinstance(name, str) and ("\n" in name or "\0" in name):
+        raise InputFileError(
+            f"{name.lstrip()[:40]!r}... ({len(name)} characters) is text, not the path of a "
+            f"{what}: give its path (a function that takes the content takes it as bytes or a dict)"
+        )
     p = Path(path)
     try:
         fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -79,10 +89,18 @@ def read_text(path: str | Path, what: str) -> str:
         raise InputFileError(f"{path}: not UTF-8 text (byte {err.start})") from None
 
 
-def load_toml(text: str, source: str) -> dict[str, Any]:
-    """Parse TOML ``text`` from ``source`` (a path or "request body") and check its values; a
-    leading byte-order mark (Windows editors' "UTF-8 with BOM") is dropped: tomli refused it as
-    "Invalid statement (at line 1, column 1)", a line the user sees nothing wrong with."""
+def load_toml(text: str | bytes, source: str) -> dict[str, Any]:
+    """Parse TOML ``text`` (or its UTF-8 bytes) from ``source`` (a path or "request body") and
+    check its values; a leading byte-order mark (Windows editors' "UTF-8 with BOM") is dropped:
+    tomli refused it as "Invalid statement (at line 1, column 1)", a line the user sees nothing
+    wrong with."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise InputFileError(f"{source}: not UTF-8 text (byte {err.start})") from None
+    if not isinstance(text, str):
+        raise InputFileError(f"{source}: expected TOML text, got {type(text).__name__}")
     text = text.removeprefix("\ufeff")
     if len(text) > MAX_DOCUMENT:
         raise InputFileError(

@@ -220,3 +220,39 @@ def test_a_long_unknown_key_is_not_echoed_whole():
     assert len(str(err.value)) < 300
     with pytest.raises(InputFileError, match=r"^src: a\.y{60}\.\.\. \(5000 characters\) is nan"):
         check_values({"a": {"y" * 5000: math.nan}}, "src")
+
+
+def test_a_file_s_content_given_for_its_path_is_named_so_not_echoed():
+    """TOML text given to ``Simulation(...)`` was echoed whole as "<1838 characters>: no such case
+    file"; a path with a NUL was os.open's ValueError, a number Path's TypeError."""
+    from fluxtrap.magnetometry import read
+    from fluxtrap.simulate import Simulation
+
+    text = (EXAMPLES / "paper_bulk_pair.toml").read_text()
+    with pytest.raises(
+        InputFileError,
+        match=r"^'# K-doped.*'\.\.\. \(1\d{3} characters\) is text, "
+        "not the path of a case file: give its path",
+    ) as err:
+        Simulation(text)
+    assert len(str(err.value)) < 200
+    with pytest.raises(InputFileError, match="is text, not the path of a magnetometer file"):
+        read("Field (Oe),Moment (emu)\n1,2\n")
+    with pytest.raises(InputFileError, match="is text, not the path of a case file"):
+        read_text("a\0b", "case file")
+    with pytest.raises(InputFileError, match="expected the path of a case file, got int"):
+        read_text(5, "case file")
+
+
+def test_toml_bytes_are_read_as_utf_8():
+    """``Case.from_toml(name, bytes)`` was a TypeError from str.removeprefix."""
+    text = (EXAMPLES / "paper_bulk_pair.toml").read_text()
+    assert load_toml(text.encode(), "x.toml") == load_toml(text, "x.toml")
+    assert (
+        Case.from_toml("x.toml", text.encode()).key()
+        == Case.load(EXAMPLES / "paper_bulk_pair.toml").key()
+    )
+    with pytest.raises(InputFileError, match=r"x.toml: not UTF-8 text \(byte 0\)"):
+        load_toml(b"\xff", "x.toml")
+    with pytest.raises(InputFileError, match="x.toml: expected TOML text, got NoneType"):
+        load_toml(None, "x.toml")
