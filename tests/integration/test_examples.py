@@ -279,7 +279,10 @@ def test_the_readme_python_walk_runs(tutorial, tmp_path, monkeypatch):
     assert [r.tc_K for r in ns["tc"]] == [
         r.tc_K for r in tc_from_table(read("tutorial/mt_100Oe_SYNTHETIC.dat"))
     ]
-    assert ns["creep"].b_T > 0 and ns["result"].errors["center"]["final_error_T"] > 0
+    result = ns["result"]
+    assert ns["creep"].b_T > 0 and result.errors["center"]["final_error_T"] > 0
+    final = (result.probes.center_Bz_T.iloc[-1], result.errors["center"]["final_error_T"])
+    assert f"final center {estimate_text(*final)} T" in repr(result)  # it had no ± error
     assert ns["cmp"].t_s.size > 100 and 0.5 < ns["cmp"].ratio_end < 2
     path = "loop/B2_MH_5K_SYNTHETIC.dat"  # the path for the bytes: "Strings must be encoded"
     with pytest.raises(ValidationError, match=r"\.dat: content must be the file's bytes"):

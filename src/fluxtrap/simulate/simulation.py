@@ -24,7 +24,7 @@ import pandas as pd
 from fluxtrap.errors import AnalysisError, SolverError, ValidationError
 from fluxtrap.simulate import bore
 from fluxtrap.simulate.case import MU0, Case, CaseWarning
-from fluxtrap.units import to_A_cm2
+from fluxtrap.units import estimate_text, to_A_cm2
 
 HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
 COLD_HEAD_COLUMNS = ["cold_head_T_K", "cooler_J", "heater_J"]  # with a [thermal.cold_head]
@@ -71,6 +71,12 @@ class Snapshot:
         )
 
 
+def _with_error(value: float, errors: dict[str, float] | None) -> str:
+    """``value ± its final_error_T`` (``units.estimate_text``), or the value alone (4 digits)."""
+    err = (errors or {}).get("final_error_T", math.nan)
+    return estimate_text(value, err) if math.isfinite(err) and err > 0 else f"{value:.4g}"
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     """Outcome of a simulation (complete, or up to ``error`` if the solver stopped).
@@ -104,8 +110,9 @@ class Result:
 
     def __repr__(self) -> str:
         t = self.probes["time_s"]
-        finals = ", ".join(
-            f"{p.name} {self.probes[f'{p.name}_Bz_T'].iloc[-1]:.4g} T" for p in self.case.probes
+        finals = ", ".join(  # with the estimated discretization error where there is one
+            f"{p.name} {_with_error(self.probes[f'{p.name}_Bz_T'].iloc[-1], self.errors.get(p.name))} T"
+            for p in self.case.probes
         )
         status = f", stopped: {self.error}" if self.error else ""
         return (
