@@ -273,6 +273,10 @@ def test_the_readme_python_walk_runs(tutorial, tmp_path, monkeypatch):
     assert jc.at(3.0) == pytest.approx(lab.jc.at(3.0), rel=0.05)  # the lab's truth
     shown = estimate_text(jc.at(3.0) / 1e4, jc.err_at(3.0) / 1e4)  # "20,460.5 ± 5.5"
     assert f"Jc(3 T) = {shown} A/cm^2" in repr(jc)  # a notebook shows the ± (it showed 2.05e+04)
+    assert repr(ns["done"]) == (  # it was 2 KB of dataclasses, the file's metadata and all
+        "<RecordedMeasurement 1: mh_loop 'B2_MH_5K_SYNTHETIC.dat' of K-Ba122 SPS / B2: "
+        f"jc_3T = {shown} A/cm²>"
+    )
     assert (d1.objectives["jc_3T"], d1.objective_errors["jc_3T"]) == pytest.approx((2.3e8, 4e6))
     assert d2.origin == "optimizer" and d2.suggestion_id == ns["s"].id
     assert list(ns["history"].label) == ["B2", "D1", "D2"] and len(ns["batch"]) == 2

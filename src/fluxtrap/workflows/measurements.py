@@ -27,6 +27,7 @@ from fluxtrap.magnetometry.pipeline import (
 from fluxtrap.magnetometry.tc import TcResult
 from fluxtrap.store import CurveData, MeasurementRecord, SampleRecord, Store
 from fluxtrap.store.store import FAILED_SAMPLE
+from fluxtrap.units import estimate_text
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,27 @@ class RecordedMeasurement:
     tc: tuple[TcResult, ...] = ()
     errors: dict[str, float] = field(default_factory=dict)
     replaced: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """What a notebook shows: the file and each objective ± 1-sigma in the unit people read
+        (Jc A/cm², Tc K), those skipped and why (the records' metadata made it 2 KB)."""
+        r = self.record
+        unit, scale = ("K", 1.0) if r.kind == "mt_curve" else ("A/cm²", 1e-4)
+        shown = [
+            f"{name} = "
+            + (
+                estimate_text(v * scale, self.errors[name] * scale)
+                if self.errors.get(name, 0) > 0
+                else f"{v * scale:.5g}"
+            )
+            + f" {unit}"
+            for name, v in self.objectives.items()
+        ]
+        shown += [f"{name} skipped: {why}" for name, why in self.skipped.items()]
+        return (
+            f"<RecordedMeasurement {r.id}: {r.kind} {r.filename!r} of {r.campaign} / {r.sample}: "
+            f"{'; '.join(shown) or 'no objectives'}>"
+        )
 
 
 def measurement_target(store: Store, campaign: str, sample: str) -> CampaignSpec:
