@@ -257,7 +257,8 @@ def test_a_bore_error_that_is_not_finite_is_null_in_summary_json_and_left_out_of
     # made summary.json invalid JSON (json.dumps writes the bare token NaN)
     fine = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"), drift_ppm_per_h=None)
     coarse = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"), drift_ppm_per_h=None)
-    errors = bore_errors(fine, coarse, -3.0)
+    steady = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"), drift_ppm_per_h=-3.0)
+    errors = bore_errors(fine, coarse, steady)
     assert errors == {
         "centre_error_T": 0.0,
         "homogeneity_error_ppm": None,
@@ -297,7 +298,8 @@ def test_the_drift_estimate_is_the_largest_of_the_pairs_difference_and_its_parts
 
     fine = SimpleNamespace(centre_T=1.0, homogeneity_ppm=5.0, drift_ppm_per_h=-100.0)
     coarse = SimpleNamespace(centre_T=1.001, homogeneity_ppm=7.0, drift_ppm_per_h=-110.0)
-    assert bore_errors(fine, coarse, -130.0)["drift_error_ppm_per_h"] == pytest.approx(30.0)
+    steady = SimpleNamespace(centre_T=1.001, homogeneity_ppm=7.0, drift_ppm_per_h=-130.0)
+    assert bore_errors(fine, coarse, steady)["drift_error_ppm_per_h"] == pytest.approx(30.0)
     errors = bore_errors(fine, coarse)
     assert errors["drift_error_ppm_per_h"] == pytest.approx(10.0)
     bore = {"dsv_m": 4e-3, "center_z_m": 0.01, "centre_T": 1.0, "homogeneity_ppm": 5.0,
