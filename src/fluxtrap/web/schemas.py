@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from fluxtrap.campaign import MAX_NOTES, MAX_STATUS_NOTE, CampaignSpec
+from fluxtrap.campaign import MAX_NOTES, MAX_STATUS_NOTE, QUANTITY_UNITS, CampaignSpec
 from fluxtrap.store import (
     CampaignRecord,
     CurveRecord,
@@ -55,6 +55,7 @@ Id = Annotated[
     int, BeforeValidator(digits), Path(ge=1, le=2**31 - 1, description="a database id (32-bit)")
 ]
 # the store writes UTC; SQLite hands it back without the zone, so it is put back here
+RO = {"readOnly": True}  # a field a GET gives and a POST of it may carry back, unread
 Timestamp = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
 
@@ -143,8 +144,15 @@ class ObjectiveIn(Strict):
     quantity: Literal["jc", "value", "tc"] = "value"
     goal: Literal["maximize", "minimize", "constraint"] = "maximize"
     field: str | None = Field(None, max_length=50, description='field with its unit, e.g. "3 T"')
+    field_T: Number | None = Field(None, description="or the field in T, as a GET gives it")
     temperature: str | None = Field(None, max_length=50, description='e.g. "5 K"')
-    unit: str | None = Field(None, max_length=50, description="unit of a 'value' objective")
+    temperature_K: Number | None = Field(None, description="or the temperature in K")
+    unit: str | None = Field(
+        None,
+        max_length=50,
+        description="unit of a 'value' objective; a jc or tc one's may be its stored unit "
+        "(A/m^2, K), as a GET gives it",
+    )
     range: list[Number | Text] | None = Field(
         None,
         min_length=2,
@@ -169,9 +177,19 @@ class CampaignIn(Strict):
     parameters: list[ParameterIn] = Field(min_length=1, max_length=50)
     objectives: list[ObjectiveIn] = Field(default_factory=list, max_length=20)
     constraints: list[ConstraintIn] = Field(default_factory=list, max_length=50)
+    # what a GET adds, so its answer can be sent back: set by the server, not by the body
+    created_by: str | None = Field(
+        None, max_length=200, description="read-only: the caller is recorded", json_schema_extra=RO
+    )
+    note: str | None = Field(
+        None, max_length=100_000, description="read-only: said by the server", json_schema_extra=RO
+    )
 
     def spec(self) -> CampaignSpec:
-        data = self.model_dump(exclude_none=True)
+        data = self.model_dump(exclude_none=True, exclude={"created_by", "note"})
+        for o in data["objectives"]:  # a GET's jc or tc objective says its stored unit
+            if o.get("unit") is not None and o.get("unit") == QUANTITY_UNITS.get(o["quantity"]):
+                del o["unit"]
         return CampaignSpec.from_dict(data, source="request body")
 
 

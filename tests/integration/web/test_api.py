@@ -177,6 +177,43 @@ def test_a_campaign_suggest_will_refuse_is_told_so_at_creation_as_the_cli_does(l
     assert r.status_code == 201 and r.json()["note"] is None, r.text
 
 
+def test_a_campaign_got_from_the_api_is_posted_back_as_it_came(lab):
+    """A GET's campaign JSON, renamed, was a 422 as a POST's body (field_T, temperature_K,
+    created_by and note "Extra inputs"; a jc objective's unit "A/m^2"): now it makes the same
+    campaign, every key and unit kept; the read-only created_by and note are the server's."""
+    body = {
+        "name": "Full",
+        "parameters": [
+            {"name": "t", "unit": "degC", "low": 450, "high": 750, "step": 1},
+            {"name": "gas", "choices": ["Ar", "vacuum"]},
+            {"name": "p", "unit": "MPa", "fixed": 50},
+        ],
+        "objectives": [
+            {"name": "jc_1T", "quantity": "jc", "field": "1 T", "temperature": "20 K",
+             "range": ["1e3 A/cm^2", "1e6 A/cm^2"]},
+            {"name": "tc", "quantity": "tc", "goal": "constraint", "range": ["4 K", "150 K"]},
+            {"name": "density", "unit": "g/cm^3", "goal": "minimize"},
+        ],
+        "constraints": [{"expression": "t <= 700"}, {"expression": "tc >= 30 K"}],
+    }  # fmt: skip
+    assert lab.client.post("/api/campaigns", json=body, headers=auth("alice")).status_code == 201
+    got = lab.client.get("/api/campaigns/Full", headers=auth("rita")).json()
+    assert got["objectives"][0]["field_T"] == 1.0 and got["created_by"] == "alice"
+    r = lab.client.post("/api/campaigns", json=got | {"name": "Copy"}, headers=auth("bob"))
+    assert r.status_code == 201, r.text
+    copy = lab.client.get("/api/campaigns/Copy", headers=auth("rita")).json()
+    assert copy == got | {"name": "Copy", "created_by": "bob"}
+    # a unit a jc objective is not stored in stays refused, and so does a field given twice
+    jc = got["objectives"][0]
+    for objective, says in (
+        (jc | {"unit": "A/cm^2"}, "unit is only for quantity 'value'"),
+        (jc | {"field": "1 T"}, "give field or field_T, not both"),
+    ):
+        odd = got | {"name": "Odd", "objectives": [objective]}
+        r = lab.client.post("/api/campaigns", json=odd, headers=auth("bob"))
+        assert r.status_code == 422 and says in r.json()["detail"], r.text
+
+
 @pytest.mark.parametrize(
     "body, says",
     [
