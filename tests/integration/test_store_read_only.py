@@ -67,6 +67,39 @@ def test_measure_get_writes_the_stored_file_byte_for_byte(tmp_path, capsys, db):
     assert code == 2 and "no measurement with id 7" in err and not (tmp_path / "x").exists()
 
 
+def test_measure_get_without_out_writes_the_stored_name_here_and_replaces_nothing(
+    tmp_path, capsys, monkeypatch, db
+):
+    """Without --out (it was required: "Missing option '--out'") the file is written under the
+    name it was stored as, in the current folder: the last part of that name only (an upload's
+    may carry a client's folders), never over an existing file without --overwrite."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    code, text, err = cli(capsys, "measure", "get", "1", "--db", str(db))
+    assert code == 0 and f"wrote {RAW.name}:" in text, err
+    assert (here / RAW.name).read_bytes() == RAW.read_bytes()
+    (here / RAW.name).write_bytes(b"mine")
+    code, _, err = cli(capsys, "measure", "get", "1", "--db", str(db))
+    assert code == 2 and f"{RAW.name}: exists (measurement 1 was stored under" in err, err
+    assert (here / RAW.name).read_bytes() == b"mine"
+    code, _, err = cli(capsys, "measure", "get", "1", "--overwrite", "--db", str(db))
+    assert code == 0 and (here / RAW.name).read_bytes() == RAW.read_bytes(), err
+    for stored, written in (("C:\\data\\..\\up.dat", "up.dat"), ("../../up2.dat", "up2.dat")):
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE measurements SET filename = ? WHERE id = 1", (stored,))
+        conn.close()
+        code, _, err = cli(capsys, "measure", "get", "1", "--db", str(db))
+        assert code == 0 and (here / written).read_bytes() == RAW.read_bytes(), err
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE measurements SET filename = 'x/..' WHERE id = 1")
+    conn.close()
+    code, _, err = cli(capsys, "measure", "get", "1", "--db", str(db))
+    assert code == 2 and "which is no file name here: give --out" in err, err
+    assert sorted(p.name for p in here.iterdir()) == sorted([RAW.name, "up.dat", "up2.dat"])
+    assert not (tmp_path / "up2.dat").exists()
+
+
 def test_measure_get_refuses_a_file_whose_sha256_is_not_the_recorded_one(tmp_path, capsys, db):
     with sqlite3.connect(db) as conn:  # one byte of the stored file changed behind the store
         conn.execute("UPDATE measurements SET content = CAST('damaged' AS BLOB) WHERE id = 1")

@@ -168,14 +168,21 @@ def store_from(
             "access, or work on a copy"
         )
     store = Store(db, read_only=read_only)
-    if out is not None and file is not None:
-        path = file.resolve()
-        journals = {path.with_name(path.name + end) for end in ("", "-wal", "-shm", "-journal")}
-        if out.resolve() in journals or (out.exists() and path.exists() and out.samefile(path)):
-            raise ValidationError(
-                f"{out}: that is the store {store!r} or its journal; write elsewhere"
-            )
+    if out is not None:
+        not_the_store(store, out)
     return store
+
+
+def not_the_store(store: Store, out: Path) -> None:
+    """A ``ValidationError`` if ``out``, a file a command will write, is the SQLite file of
+    ``store`` or one of its journals."""
+    file = sqlite_file(store.url)
+    if file is None:
+        return
+    path = file.resolve()
+    journals = {path.with_name(path.name + end) for end in ("", "-wal", "-shm", "-journal")}
+    if out.resolve() in journals or (out.exists() and path.exists() and out.samefile(path)):
+        raise ValidationError(f"{out}: that is the store {store!r} or its journal; write elsewhere")
 
 
 def writable(file: Path) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -26,6 +27,7 @@ from fluxtrap.cli.common import (
     figure_file,
     interruptible,
     key_values,
+    not_the_store,
     objective_cell,
     out_file,
     print_table,
@@ -708,32 +710,56 @@ def measure_get(
         typer.Argument(metavar="ID", help="Measurement id (see measure list).", min=1, max=MAX_ID),
     ],
     out: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--out",
             "-o",
-            help="File to write the stored file to, byte for byte.",
+            help="File to write the stored file to, byte for byte [default: the name it was "
+            "stored under, in the current folder].",
             dir_okay=False,
             callback=out_file,
         ),
-    ],
+    ] = None,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace --out if it exists.")
+        bool, typer.Option("--overwrite", help="Replace the file written if it exists.")
     ] = False,
     db: DbOption = None,
 ) -> None:
     """Write a stored measurement's raw file back out as it was stored, its SHA-256 checked
-    against the one recorded with it."""
-    if out.exists() and not overwrite:
+    against the one recorded with it: to --out, or under its stored name in the current folder
+    (an existing file is never replaced without --overwrite)."""
+    if out is not None and out.exists() and not overwrite:
         raise ValidationError(f"{out}: exists; give --overwrite to replace it")
     store = store_from(db, out, reads_only=True)
     rec = store.measurement(measurement_id)  # its SHA-256 checked: a damaged file is refused
+    if out is None:
+        out = _stored_name(rec.filename, rec.id)
+        if out.exists() and not (overwrite and out.is_file()):
+            why = "give --overwrite to replace it" if out.is_file() else "not a regular file"
+            raise ValidationError(
+                f"{out}: exists (measurement {rec.id} was stored under that name); {why}, or "
+                "give --out another file"
+            )
+        not_the_store(store, out)
     with replacing(out) as partial:
         partial.write_bytes(rec.content)
     console.print(
         f"wrote {out}: measurement {rec.id} of {rec.sample} in {rec.campaign}, stored as "
         f"{rec.filename} ({rec.size} bytes, SHA-256 {rec.sha256} as recorded)"
     )
+
+
+def _stored_name(filename: str, measurement_id: int) -> Path:
+    """The file ``measurement_id`` was stored under, in the current folder: its last path part
+    (an upload's name may carry a client's folders, ``C:\\data\\x.dat``, or ``../x.dat``);
+    none that can be a file name there is a ``ValidationError`` asking for --out."""
+    name = re.split(r"[/\\]", filename)[-1]
+    if name in ("", ".", ".."):
+        raise ValidationError(
+            f"measurement {measurement_id} was stored as {filename[:80]!r}, which is no file "
+            "name here: give --out"
+        )
+    return Path(name)
 
 
 def register(app: typer.Typer) -> None:
