@@ -174,11 +174,23 @@ def documented_path_mistakes(lines) -> list[str]:
     return wrong
 
 
+def documented_worker_mistakes(lines, cores: int = 2) -> list[str]:
+    """Every ``--workers N`` (``--job-workers N``) the lines show runs on a machine of ``cores``
+    CPU cores, the fewest the project runs on: the commands refuse more workers than cores."""
+    return [
+        f"{page}:{number}: {m.group(0)} is refused on a {cores}-core machine"
+        for page, number, line in lines
+        for m in re.finditer(r"--(?:job-)?workers[ =](\d+)", line)
+        if int(m.group(1)) > cores
+    ]
+
+
 def test_every_documented_command_option_and_path_exists():
     lines = list(page_lines())
     assert documented_command_mistakes(lines) == []
     assert documented_option_mistakes(lines) == []
     assert documented_path_mistakes(lines) == []
+    assert documented_worker_mistakes(lines) == []  # the simulation tutorial said --workers 4
 
 
 def test_the_checks_catch_a_planted_mistake():
@@ -186,6 +198,10 @@ def test_the_checks_catch_a_planted_mistake():
         ("p", 1, "fluxtrap jc loop.dat --a 1mm --b 2mm --c 3mm --outt jc.csv"),
         ("p", 2, "`fluxtrap campaign shwo NAME`"),
         ("p", 3, "see examples/no_such_case.toml and simulate/no_such_module.py"),
+        ("p", 4, "`fluxtrap sweep CASE --vary n=20,30 --workers 4`"),
+    ]
+    assert documented_worker_mistakes(planted) == [
+        "p:4: --workers 4 is refused on a 2-core machine"
     ]
     assert documented_command_mistakes(planted) == [
         "p:1: 'jc' has no option --outt",

@@ -97,7 +97,7 @@ def sweep(
         int,
         typer.Option(
             help="Worker processes of the local Dask cluster (without --scheduler; at most the "
-            "CPU cores).",
+            f"CPU cores, {MAX_WORKERS} here: more would take turns; on a shared machine, fewer).",
             min=1,
             max=MAX_WORKERS,
         ),
