@@ -169,6 +169,37 @@ def test_a_read_only_store_is_read_and_not_written(tmp_path, capsys, db):
     assert [x.label for x in Store(db).samples(NAME)] == ["B1"]
 
 
+def test_a_writable_store_in_a_read_only_folder_says_the_folder_stops_writes(tmp_path, capsys, db):
+    """The store's file is writable, its folder is not: SQLite cannot make the journal a write
+    needs beside it. A writing command said "the store is read-only here", as if the file were;
+    now it names the folder and why; the reading ones still work, and nothing is written."""
+    share = tmp_path / "share"
+    share.mkdir()
+    with sqlite3.connect(db) as src, sqlite3.connect(share / db.name) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    db = share / db.name
+    try:
+        if not _frozen([share]):
+            pytest.skip("neither chmod (root) nor chattr +i can make a folder read-only here")
+        assert os.access(db, os.W_OK) and not os.access(share, os.W_OK)
+        before = hashlib.sha256(db.read_bytes()).hexdigest()
+        code, text, err = cli(capsys, "campaign", "show", NAME, "--db", str(db))
+        assert code == 0 and "B1" in text, err
+        params = ("-p", "ramp_rate=50", "-p", "max_temperature=600", "-p", "dwell_time=5")
+        code, _, err = cli(
+            capsys, "sample", "add", "--db", str(db), "-c", NAME, "-l", "B2", *params
+        )
+        assert code == 2 and "read-only here" not in err, err
+        assert f"its folder {share.resolve()} cannot be written by this user" in err, err
+        assert "SQLite writes a journal" in err and "nothing was done" in err, err
+        assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    finally:
+        _thaw([share])
+    assert [x.label for x in Store(db).samples(NAME)] == ["B1"]
+
+
 def test_a_read_only_store_with_changes_in_its_wal_is_not_read_without_them(tmp_path, db):
     """A WAL store copied to a read-only share with its -wal (changes not yet in the file) but
     no -shm: opened immutable it would read the file without those changes, silently."""

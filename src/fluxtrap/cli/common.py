@@ -162,10 +162,17 @@ def store_from(
         )
     read_only = file is not None and file.exists() and not writable(file)
     if read_only and not reads_only:
+        if os.access(file, os.W_OK):  # the file is writable, its folder is not
+            raise StoreError(
+                f"{file}: this command writes to the store, and cannot: its folder {folder} "
+                "cannot be written by this user, and SQLite writes a journal (the file's -wal "
+                "and -shm) beside the store for every write; nothing was done: ask for write "
+                f"access to {folder}, or move the store to a folder you can write"
+            )
         raise StoreError(
-            f"{file}: the store is read-only here (it or its folder cannot be written by this "
-            "user) and this command writes to it; nothing was done: ask someone with write "
-            "access, or work on a copy"
+            f"{file}: the store is read-only here (this user cannot write the file) and this "
+            "command writes to it; nothing was done: ask someone with write access, or work on "
+            "a copy"
         )
     store = Store(db, read_only=read_only)
     if out is not None:
