@@ -8,11 +8,13 @@ import hashlib
 import os
 import sqlite3
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
 from alembic import command
 
+from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli import run
 from fluxtrap.errors import FluxtrapError, StoreError
 from fluxtrap.store import Store
@@ -246,3 +248,52 @@ def test_a_new_store_in_a_read_only_folder_is_refused_naming_it(tmp_path, capsys
     finally:
         _thaw([share])
     assert list(share.iterdir()) == []
+
+
+@pytest.mark.postgres
+def test_a_postgresql_role_that_may_only_read_is_refused_at_open_by_writing_commands(
+    postgres_server, capsys
+):
+    """A role with SELECT alone was found out at its first write: `sample add` said "permission
+    denied for table samples", `suggest` ended in a ProgrammingError traceback after fitting.
+    Now every writing command is refused as the store opens, naming the role and what it lacks;
+    reading commands work; nothing is written. A role granted what writes need is not refused."""
+    from sqlalchemy import create_engine, make_url, text
+
+    from ..conftest import new_database
+
+    url = new_database(postgres_server)
+    Store(url).create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    viewer, writer = (f"{who}_{uuid.uuid4().hex[:8]}" for who in ("viewer", "writer"))
+    with owner.connect() as conn:
+        for role in (viewer, writer):
+            conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'pw'"))
+            conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
+        conn.execute(
+            text(f"GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {writer}")
+        )
+        conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {writer}"))
+    as_viewer, as_writer = (
+        make_url(url).set(username=role, password="pw").render_as_string(hide_password=False)
+        for role in (viewer, writer)
+    )
+    code, text_out, err = cli(capsys, "campaign", "show", NAME, "--db", as_viewer)
+    assert code == 0 and NAME in text_out, err
+    params = ("-p", "ramp_rate=50", "-p", "max_temperature=600", "-p", "dwell_time=5")
+    for writes in (
+        ("sample", "add", "--db", as_viewer, "-c", NAME, "-l", "B1", *params),
+        ("suggest", "--db", as_viewer, "-c", NAME, "-n", "1"),
+    ):
+        code, _, err = cli(capsys, *writes)
+        assert code == 2 and f"the database role '{viewer}' cannot write this store" in err, err
+        assert "INSERT on campaigns" in err and "nothing was written" in err and "pw" not in err
+    with pytest.raises(StoreError, match="cannot write this store"):
+        Store(as_viewer).add_sample(
+            NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+        )
+    assert Store(url).samples(NAME) == [] and Store(url).suggestions(NAME) == []
+    code, _, err = cli(capsys, "sample", "add", "--db", as_writer, "-c", NAME, "-l", "B1", *params)
+    assert code == 0, err
+    assert [x.label for x in Store(url).samples(NAME)] == ["B1"]
+    owner.dispose()

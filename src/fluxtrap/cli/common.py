@@ -175,6 +175,8 @@ def store_from(
             "a copy"
         )
     store = Store(db, read_only=read_only)
+    if not reads_only:
+        store.check_writes()  # a PostgreSQL role that may only read: before any work is done
     if out is not None:
         not_the_store(store, out)
     return store

@@ -172,6 +172,7 @@ class Store:
     ) -> None:
         self.url = resolve_url(url)
         self.read_only = read_only
+        self._denied: list[str] = []  # the writes a PostgreSQL role may not make (_write_denied)
         try:
             self.engine = _engine(self.url, read_only)
             self._session = sessionmaker(self.engine, expire_on_commit=False)  # transaction()
@@ -183,6 +184,8 @@ class Store:
                 self._check_schema()
             elif migrate:
                 self.upgrade()
+            if not read_only and self.engine.dialect.name == "postgresql":
+                self._denied = _write_denied(self.engine)
         except (ArgumentError, DBAPIError, ImportError) as err:
             # a folder, a file that is no database, an unknown scheme or driver, no server
             reason = str(getattr(err, "orig", None) or err).strip() or type(err).__name__
@@ -234,15 +237,32 @@ class Store:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One user action: commit on success, roll back everything on any error; refused
-        (``StoreError``) on a store opened ``read_only``."""
+    def check_writes(self) -> None:
+        """A ``StoreError`` if this store cannot be written: opened ``read_only``, or a
+        PostgreSQL role without the privileges fluxtrap's writes need (INSERT, UPDATE and
+        DELETE on its tables, USAGE of their id sequences), found when the store was opened: a
+        command that writes checks this first (its first write had been its first word of it:
+        "permission denied for table samples", or a traceback from suggest)."""
         if self.read_only:
             raise StoreError(
                 f"{self!r} is read-only (opened read-only: its file or folder cannot be written "
                 "here); nothing was written: ask someone with write access, or work on a copy"
             )
+        if self._denied:
+            role = self.engine.url.username or "this"
+            shown = ", ".join(self._denied[:6]) + (", ..." if len(self._denied) > 6 else "")
+            raise StoreError(
+                f"{self!r}: the database role {role!r} cannot write this store (it lacks "
+                f"{shown}); nothing was written: ask its owner to GRANT INSERT, UPDATE, DELETE "
+                "ON ALL TABLES and USAGE ON ALL SEQUENCES IN SCHEMA public to it, or use a role "
+                "that may write (reading commands work as it is)"
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One user action: commit on success, roll back everything on any error; refused
+        (``StoreError``, :meth:`check_writes`) on a store that cannot be written."""
+        self.check_writes()
         with self._session() as session:
             try:
                 with session.begin():
@@ -887,6 +907,7 @@ class Store:
             except Timeout:
                 raise FluxtrapError(busy) from None
             return
+        self.check_writes()  # a role that may only read cannot take the row lock either
         with self._session() as s, s.begin():
             c = _campaign(s, campaign)
             s.execute(text(f"SET LOCAL lock_timeout = {int(timeout_s * 1000)}"))
@@ -898,6 +919,8 @@ class Store:
                 )
             except OperationalError:
                 raise FluxtrapError(busy) from None
+            except DBAPIError as err:
+                raise StoreError(f"database error at {self!r}: {err.orig}") from None
             yield
 
     # -- simulations -----------------------------------------------------------------------
@@ -1437,6 +1460,22 @@ def _engine(url: str, read_only: bool = False) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args=_server_limits(make_url(url)))
+
+
+def _write_denied(engine: Engine) -> list[str]:
+    """The privileges fluxtrap's writes need that the PostgreSQL role of ``engine`` lacks
+    ("INSERT on samples", "USAGE of samples_id_seq"): none for a role that may write."""
+    tables = sorted(m.Base.metadata.tables)  # those the store has (migrate=False: maybe fewer)
+    query = text(
+        "WITH x AS (SELECT t FROM unnest(CAST(:tables AS text[])) AS t "
+        "WHERE to_regclass(t) IS NOT NULL) "
+        "SELECT p || ' on ' || t FROM x, unnest(ARRAY['INSERT', 'UPDATE', 'DELETE']) AS p "
+        "WHERE NOT has_table_privilege(t, p) "
+        "UNION ALL SELECT 'USAGE of ' || q FROM x, pg_get_serial_sequence(t, 'id') AS q "
+        "WHERE q IS NOT NULL AND NOT has_sequence_privilege(q, 'USAGE')"
+    )
+    with engine.connect() as connection:
+        return list(connection.scalars(query, {"tables": tables}))
 
 
 def _read_only_sqlite(path: str) -> Callable[[], sqlite3.Connection]:
