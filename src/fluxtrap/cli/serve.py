@@ -71,7 +71,9 @@ def serve(
     that has not sent a whole request head within 10 s is closed, and a body that arrives at
     less than 8 KiB/s (after 30 s) is refused; --max-connections bounds how many are held.
     The proxy's X-Forwarded-Proto is believed from --forwarded-allow-ips (this machine by
-    default), so the session cookie is Secure behind it."""
+    default), so the session cookie is Secure behind it. A store this server cannot write (a
+    read-only file or folder, a PostgreSQL role that may only read) is served read-only: pages
+    and API to browse, every write refused (403), no simulation jobs, logins kept in memory."""
     import uvicorn
 
     from fluxtrap.errors import ValidationError
@@ -103,14 +105,21 @@ def serve(
     )
     sock = _listen(host, port)  # before the store: a port in use makes no new database
     with sock:
-        store = store_from(db, create=True)
+        store = store_from(db, create=True, reads_only=True)  # one it cannot write: shown
         scheme = "https" if ssl_certfile else "http"
         console.print(f"fluxtrap on {scheme}://{host}:{port}/ (API docs at /docs), store {store!r}")
+        if not store.writable:
+            console.print(
+                f"Serving it read-only, to browse: {store.why_read_only}. Writes are refused "
+                "(403), no simulation jobs run, and logins last while this server runs"
+            )
         if not store.users(limit=1):
             command = "fluxtrap user add NAME --role writer" + (f" --db {db}" if db else "")
             console.print(
                 "This store has no users yet, so nobody can log in. Create one (its token is shown "
-                f"once; paste it on the login page):\n  {command}"
+                "once; paste it on the login page"
+                + ("" if store.writable else "; someone with write access to the store")
+                + f"):\n  {command}"
             )
         config = uvicorn.Config(
             create_app(store, limits=limits, jobs=jobs),

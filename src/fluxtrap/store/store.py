@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import sqlite3
+import threading
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -173,6 +174,10 @@ class Store:
         self.url = resolve_url(url)
         self.read_only = read_only
         self._denied: list[str] = []  # the writes a PostgreSQL role may not make (_write_denied)
+        # dashboard logins of a store that cannot be written, kept by this process only: the
+        # session id's hash -> (user id, created, expires)
+        self._held_sessions: dict[str, tuple[int, datetime, datetime]] = {}
+        self._held_lock = threading.Lock()
         try:
             self.engine = _engine(self.url, read_only)
             self._session = sessionmaker(self.engine, expire_on_commit=False)  # transaction()
@@ -237,25 +242,40 @@ class Store:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 
-    def check_writes(self) -> None:
-        """A ``StoreError`` if this store cannot be written: opened ``read_only``, or a
+    @property
+    def writable(self) -> bool:
+        """Whether this store can be written (see :meth:`check_writes`)."""
+        return self.why_read_only is None
+
+    @property
+    def why_read_only(self) -> str | None:
+        """Why this store cannot be written (None: it can): opened ``read_only``, or a
         PostgreSQL role without the privileges fluxtrap's writes need (INSERT, UPDATE and
-        DELETE on its tables, USAGE of their id sequences), found when the store was opened: a
-        command that writes checks this first (its first write had been its first word of it:
-        "permission denied for table samples", or a traceback from suggest)."""
+        DELETE on its tables, USAGE of their id sequences), found when the store was opened."""
         if self.read_only:
-            raise StoreError(
-                f"{self!r} is read-only (opened read-only: its file or folder cannot be written "
-                "here); nothing was written: ask someone with write access, or work on a copy"
-            )
+            return f"{self!r} is read-only (opened read-only: its file or folder cannot be written here)"
         if self._denied:
             role = self.engine.url.username or "this"
             shown = ", ".join(self._denied[:6]) + (", ..." if len(self._denied) > 6 else "")
+            return (
+                f"{self!r}: the database role {role!r} cannot write this store (it lacks {shown})"
+            )
+        return None
+
+    def check_writes(self) -> None:
+        """A ``StoreError`` saying :attr:`why_read_only` if this store cannot be written: a
+        command that writes checks this first (a PostgreSQL role's first write had been its
+        first word of it: "permission denied for table samples", or a traceback from suggest)."""
+        if self.read_only:
             raise StoreError(
-                f"{self!r}: the database role {role!r} cannot write this store (it lacks "
-                f"{shown}); nothing was written: ask its owner to GRANT INSERT, UPDATE, DELETE "
-                "ON ALL TABLES and USAGE ON ALL SEQUENCES IN SCHEMA public to it, or use a role "
-                "that may write (reading commands work as it is)"
+                f"{self.why_read_only}; nothing was written: ask someone with write access, or "
+                "work on a copy"
+            )
+        if self._denied:
+            raise StoreError(
+                f"{self.why_read_only}; nothing was written: ask its owner to GRANT INSERT, "
+                "UPDATE, DELETE ON ALL TABLES and USAGE ON ALL SEQUENCES IN SCHEMA public to it, "
+                "or use a role that may write (reading commands work as it is)"
             )
 
     @contextmanager
@@ -1350,8 +1370,11 @@ class Store:
         """Log in with the API ``token``: a new session, until ``SESSION_LIFETIME`` from now or the
         token's expiry, whichever is first; None if the token is unknown, revoked or expired.
         Expired sessions of every user are deleted, and the user's beyond the newest
-        ``MAX_SESSIONS``."""
+        ``MAX_SESSIONS``. On a store that cannot be written (a read-only dashboard) the
+        sessions are kept in this process, by the same rules, and end with it."""
         now = m.utcnow()
+        if not self.writable:
+            return self._hold_session(token, now)
         with self.transaction() as s:
             u = s.scalar(  # the row locked: a user's logins one at a time, so the cap holds
                 select(m.User).where(m.User.token_hash == _token_hash(token)).with_for_update()
@@ -1393,6 +1416,15 @@ class Store:
         """The user logged in with ``session_id``, if the session is neither ended nor expired
         and the user's token is still accepted."""
         now = m.utcnow()
+        if not self.writable:
+            with self._held_lock:
+                held = self._held_sessions.get(_token_hash(session_id))
+            if held is None or held[2] <= now:
+                return None
+            with self._reader() as s:  # the user read anew: revoked or expired meanwhile?
+                u = s.get(m.User, held[0])
+                user = None if u is None else _user_record(u)
+            return user if user is not None and user.active(now) else None
         with self._reader() as s:
             row = s.execute(
                 select(m.User, m.WebSession.expires_at)
@@ -1406,11 +1438,33 @@ class Store:
 
     def end_session(self, session_id: str) -> bool:
         """Log out: delete the session ``session_id``; whether there was one."""
+        if not self.writable:
+            with self._held_lock:
+                return self._held_sessions.pop(_token_hash(session_id), None) is not None
         with self.transaction() as s:
             gone = s.execute(
                 delete(m.WebSession).where(m.WebSession.id_hash == _token_hash(session_id))
             )
             return gone.rowcount > 0
+
+    def _hold_session(self, token: str, now: datetime) -> SessionRecord | None:
+        """:meth:`start_session` on a store that cannot be written: the session kept here."""
+        with self._reader() as s:
+            u = s.scalar(select(m.User).where(m.User.token_hash == _token_hash(token)))
+            user = None if u is None else _user_record(u)
+        if u is None or user is None or not user.active(now):
+            return None
+        session_id = secrets.token_urlsafe(32)
+        expires_at = min(now + SESSION_LIFETIME, user.expires_at or now + SESSION_LIFETIME)
+        with self._held_lock:
+            held = self._held_sessions
+            for key in [k for k, (_, _, end) in held.items() if end <= now]:
+                del held[key]
+            held[_token_hash(session_id)] = (u.id, now, expires_at)
+            mine = [k for k, (uid, _, _) in held.items() if uid == u.id]  # oldest first
+            for key in mine[: max(0, len(mine) - MAX_SESSIONS)]:
+                del held[key]
+        return SessionRecord(session_id, user, expires_at)
 
     def session_count(self, name: str | None = None) -> int:
         """Stored sessions (expired ones not yet purged too) of user ``name``, or of everyone."""

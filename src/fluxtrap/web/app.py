@@ -3,6 +3,10 @@
 >>> from fluxtrap.web import create_app
 >>> app = create_app("sqlite:///lab.db")      # or a Store; serve with uvicorn
 
+A store the server cannot write (read-only SQLite, a PostgreSQL role that may only read) is
+served read-only: every page says so, writes are 403 (:mod:`.limits`), no jobs run, and
+dashboard logins are kept in the server's memory (``Store.start_session``).
+
 Errors: ``FluxtrapError`` subclasses become JSON ``{"detail": message, "error": class name}`` with
 403 (another user's job), 404 (not found), 409 (results asked of a failed simulation, a finished
 job cancelled), 422 (a value, unit or file that breaks a rule), 429 (a job beyond the user's or
@@ -73,7 +77,8 @@ def create_app(
         # what is loaded by now lives as long as the server: out of the collector's full passes
         # (a JSON body of 400 000 empty lists took 0.4 s to parse, 0.05 s with them frozen)
         gc.freeze()
-        queue.start()
+        if store.writable:  # a read-only store runs no jobs (they are stored as they run)
+            queue.start()
         try:
             yield
         finally:
@@ -89,6 +94,7 @@ def create_app(
         "`Authorization: Bearer <token>` (tokens from `fluxtrap user add NAME --role writer|reader`).",
     )
     app.state.store = store
+    app.state.read_only = not store.writable  # the pages' banner; the Guard refuses writes
     app.state.jobs = queue
     app.state.limits = limits
     app.state.heavy = HeavyWork(limits.heavy_workers, limits.heavy_waiting, limits.heavy_per_user)

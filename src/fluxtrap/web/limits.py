@@ -9,6 +9,8 @@ In order, for each HTTP request:
 2. under ``/api``: the caller is authenticated from the headers alone (bearer token, or the
    dashboard's session cookie plus its CSRF header for writes); no or an unknown token is a 401,
    a reader writing a 403, both without reading a byte of the body (the connection is closed);
+   on a store the server cannot write (served read-only: ``Store.writable``), any write (a
+   method but GET, HEAD, OPTIONS) but logging in and out is a 403 saying so;
 3. a body larger than the limit (``max_upload`` for a measurement upload, ``max_body`` for
    the rest of /api, ``max_form`` for the dashboard's forms) is a 413: at once when
    ``Content-Length`` says so, else as soon as the streamed body passes the limit, before the
@@ -41,12 +43,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fluxtrap.errors import QuotaError
 from fluxtrap.store import Store
-from fluxtrap.web.auth import COOKIE, authenticate
+from fluxtrap.web.auth import COOKIE, SAFE_METHODS, authenticate
 
 # headers a request may carry once: who is calling (bearer token or session cookie; uvicorn
 # passes repeats on, where it merges a repeated Content-Length), the CSRF token
 ONCE = frozenset({"authorization", "cookie", "x-csrf-token"})
 UPLOAD = re.compile(r"/api/campaigns/[^/]+/samples/[^/]+/measurements/?")
+# a server on a store it cannot write: the writes it still takes (its logins are kept in memory)
+SESSIONS = frozenset({"/login", "/logout"})
+READ_ONLY = (
+    "this server shows its store read-only (browsing only: the server cannot write the "
+    "store), so nothing can be added or changed here; nothing was changed"
+)
 # The dashboard's own scripts and styles only; Plotly injects <style> elements and draws into
 # blob:/data: images. /docs and /redoc start Swagger UI / ReDoc with one inline script each.
 CSP = (
@@ -161,6 +169,8 @@ class Guard:
             if isinstance(who, tuple):
                 return await _refuse(send, *who)
             scope.setdefault("state", {})["user"] = who
+        if not self.store.writable and method not in SAFE_METHODS and path not in SESSIONS:
+            return await _refuse(send, 403, READ_ONLY, page=page)
         if UPLOAD.fullmatch(path):
             limit = self.limits.max_upload
         else:

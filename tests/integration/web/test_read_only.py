@@ -1,0 +1,84 @@
+"""A dashboard on a store the server cannot write (a colleague's on a read-only share, a
+PostgreSQL role that may only read): `fluxtrap serve` refused it ("the store is read-only here
+... this command writes to it"); now it is served to browse, every page says so, writes are
+403, no jobs run and logins are kept in the server's memory."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fluxtrap.cli import run
+from fluxtrap.store import Store
+from fluxtrap.web import create_app
+from fluxtrap.web.auth import COOKIE
+
+from ..test_store_read_only import _frozen, _thaw
+from .conftest import NAME, TOKENS, auth, make_store
+from .test_serve_cli import free_port, no_server
+
+C = f"/api/campaigns/{NAME}"
+SAMPLE = {"label": "S2", "params": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}}
+BANNER = "<strong>Read-only:</strong> this server shows its store without writing to it"
+
+
+def test_a_store_opened_read_only_is_browsed_with_logins_in_memory_and_writes_refused(tmp_path):
+    path = tmp_path / "lab.db"
+    writable = make_store(f"sqlite:///{path}")
+    writable.add_sample(NAME, "S1", SAMPLE["params"])
+    writable.engine.dispose()
+    store = Store(path, read_only=True)
+    assert not store.writable
+    with TestClient(create_app(store)) as client:
+        assert client.app.state.jobs._workers == []  # no job workers: a job is stored as it runs
+        r = client.get(f"{C}/samples", headers=auth("rita"))
+        assert r.status_code == 200 and [s["label"] for s in r.json()] == ["S1"]
+        r = client.post(f"{C}/samples", json=SAMPLE, headers=auth("alice"))
+        assert r.status_code == 403 and "this server shows its store read-only" in r.text, r.text
+        assert "nothing was changed" in r.json()["detail"]
+        # the dashboard: a login (kept by the server, not the store), the banner, a logout
+        login = {"token": TOKENS["alice"], "next": f"/campaigns/{NAME}"}
+        r = client.post("/login", data=login, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        session = r.cookies[COOKIE]
+        page = client.get(f"/campaigns/{NAME}")
+        assert page.status_code == 200 and BANNER in page.text and "S1" in page.text
+        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text).group(1)
+        r = client.post(f"{C}/samples", json=SAMPLE, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 403 and "read-only" in r.json()["detail"]
+        assert (
+            client.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+        )
+        client.cookies.set(COOKIE, session)  # a copy of the ended session's cookie
+        assert client.get("/", follow_redirects=False).status_code == 303
+        bad = {"token": "not-a-token", "next": "/"}
+        assert client.post("/login", data=bad, follow_redirects=False).status_code == 401
+    assert store.session_count() == 0  # nothing was stored
+    assert [s.label for s in Store(path).samples(NAME)] == ["S1"]
+
+
+def test_a_writable_store_shows_no_banner(lab):
+    lab.client.cookies.set(COOKIE, lab.store.start_session(TOKENS["alice"]).session_id)
+    assert "Read-only:" not in lab.client.get("/").text
+
+
+def test_serve_serves_a_store_it_cannot_write_read_only(tmp_path, capsys, monkeypatch):
+    share = tmp_path / "share"
+    share.mkdir()
+    db = share / "lab.db"
+    make_store(f"sqlite:///{db}").engine.dispose()
+    served = no_server(monkeypatch)
+    frozen = [db, share]
+    try:
+        if not _frozen(frozen):
+            pytest.skip("neither chmod (root) nor chattr +i can make a file read-only here")
+        code = run(["serve", "--port", str(free_port()), "--db", str(db)])
+        out = " ".join(capsys.readouterr().out.split())
+        assert code == 0 and len(served) == 1, out
+        assert "Serving it read-only, to browse: Store('sqlite:///" in out  # rich wraps the path
+        assert "is read-only (opened read-only: its file or folder cannot be written" in out
+        assert "Writes are refused (403), no simulation jobs run" in out
+    finally:
+        _thaw(frozen)
