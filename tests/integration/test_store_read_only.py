@@ -197,6 +197,10 @@ def test_a_writable_store_in_a_read_only_folder_says_the_folder_stops_writes(tmp
         assert f"its folder {share.resolve()} cannot be written by this user" in err, err
         assert "SQLite writes a journal" in err and "nothing was done" in err, err
         assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+        # the Python API (and create_app) said "unable to open database file"
+        with pytest.raises(FluxtrapError, match=f"its folder {share.resolve()} cannot be written"):
+            Store(db)
+        assert Store(db, read_only=True).campaigns()[0].name == NAME
     finally:
         _thaw([share])
     assert [x.label for x in Store(db).samples(NAME)] == ["B1"]

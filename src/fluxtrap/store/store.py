@@ -194,6 +194,11 @@ class Store:
         except (ArgumentError, DBAPIError, ImportError) as err:
             # a folder, a file that is no database, an unknown scheme or driver, no server
             reason = str(getattr(err, "orig", None) or err).strip() or type(err).__name__
+            if not read_only and (folder := _unwritable_folder(self.url)) is not None:
+                reason = (  # was "unable to open database file"
+                    f"its folder {folder} cannot be written by this user, and SQLite makes its "
+                    "journal (-wal, -shm) there to open it for writing; open it read_only to read it"
+                )
             raise FluxtrapError(
                 f"cannot open the store {_shown_url(self.url)!r}: {reason.splitlines()[0]}"
             ) from None
@@ -1514,6 +1519,20 @@ def _engine(url: str, read_only: bool = False) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args=_server_limits(make_url(url)))
+
+
+def _unwritable_folder(url: str) -> Path | None:
+    """The folder of the existing SQLite file of ``url`` if this user cannot write it, else
+    None."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    folder = path.resolve().parent
+    return folder if path.is_file() and not os.access(folder, os.W_OK) else None
 
 
 def _write_denied(engine: Engine) -> list[str]:
