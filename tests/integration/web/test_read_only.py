@@ -82,3 +82,23 @@ def test_serve_serves_a_store_it_cannot_write_read_only(tmp_path, capsys, monkey
         assert "Writes are refused (403), no simulation jobs run" in out
     finally:
         _thaw(frozen)
+
+
+def test_read_only_logins_follow_the_store_s_session_rules(tmp_path):
+    """Held in memory, a read-only store's logins keep the stored ones' rules: at most
+    MAX_SESSIONS per user (the oldest ends), none for an unknown token, and a user revoked
+    meanwhile (by someone with write access) is logged out at once."""
+    from fluxtrap.store.store import MAX_SESSIONS
+
+    path = tmp_path / "lab.db"
+    make_store(f"sqlite:///{path}").engine.dispose()
+    store = Store(path, read_only=True)
+    sessions = [store.start_session(TOKENS["alice"]) for _ in range(MAX_SESSIONS + 1)]
+    assert store.user_by_session(sessions[0].session_id) is None  # the oldest, beyond the cap
+    assert all(store.user_by_session(x.session_id).name == "alice" for x in sessions[1:])
+    assert store.start_session("no-such-token") is None
+    bob = store.start_session(TOKENS["bob"])
+    Store(path).revoke_user("alice")
+    assert store.user_by_session(sessions[-1].session_id) is None
+    assert store.user_by_session(bob.session_id).name == "bob"
+    assert store.end_session(bob.session_id) and store.user_by_session(bob.session_id) is None
