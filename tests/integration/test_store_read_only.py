@@ -93,11 +93,12 @@ def test_measure_get_without_out_writes_the_stored_name_here_and_replaces_nothin
         conn.close()
         code, _, err = cli(capsys, "measure", "get", "1", "--db", str(db))
         assert code == 0 and (here / written).read_bytes() == RAW.read_bytes(), err
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE measurements SET filename = 'x/..' WHERE id = 1")
-    conn.close()
-    code, _, err = cli(capsys, "measure", "get", "1", "--db", str(db))
-    assert code == 2 and "which is no file name here: give --out" in err, err
+    for odd in ("x/..", "é" * 200 + ".dat"):  # 404 bytes: "File name too long", a traceback
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE measurements SET filename = ? WHERE id = 1", (odd,))
+        conn.close()
+        code, _, err = cli(capsys, "measure", "get", "1", "--db", str(db))
+        assert code == 2 and "which is no file name here" in err and "give --out" in err, err
     assert sorted(p.name for p in here.iterdir()) == sorted([RAW.name, "up.dat", "up2.dat"])
     assert not (tmp_path / "up2.dat").exists()
 
