@@ -64,6 +64,9 @@ def test_measure_get_writes_the_stored_file_byte_for_byte(tmp_path, capsys, db):
         capsys, "measure", "get", "1", "-o", str(out), "--overwrite", "--db", str(db)
     )
     assert code == 0 and out.read_bytes() == RAW.read_bytes(), err
+    # a name no file can have (404 bytes) is said so: it was an OSError traceback
+    code, _, err = cli(capsys, "measure", "get", "1", "-o", "é" * 200, "--db", str(db))
+    assert code == 2 and "File name too long" in err, err
     # a missing id is named, nothing written
     code, _, err = cli(capsys, "measure", "get", "7", "-o", str(tmp_path / "x"), "--db", str(db))
     assert code == 2 and "no measurement with id 7" in err and not (tmp_path / "x").exists()

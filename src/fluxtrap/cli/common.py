@@ -262,10 +262,13 @@ def out_file(path: Path | None) -> Path | None:
     until a reader comes), checked before any work is done or anything is stored."""
     if path is None:
         return path
-    if not path.parent.is_dir():
-        raise typer.BadParameter(f"{path}: {path.parent} is not an existing folder")
-    if path.exists() and not path.is_file():
-        raise typer.BadParameter(f"{path}: not a regular file (a FIFO or a device)")
+    try:
+        if not path.parent.is_dir():
+            raise typer.BadParameter(f"{path}: {path.parent} is not an existing folder")
+        if path.exists() and not path.is_file():
+            raise typer.BadParameter(f"{path}: not a regular file (a FIFO or a device)")
+    except OSError as err:  # a name over 255 bytes was a traceback: "File name too long"
+        raise typer.BadParameter(f"{str(path)[:80]!r}: {err.strerror or err}") from None
     return path
 
 
