@@ -1,0 +1,47 @@
+"""Tc's 1-sigma against the truth over seeded sweeps of known transitions (synthetic data)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.special import erfc
+
+from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+from fluxtrap.magnetometry.tc import TcStructureWarning, tc_from_table
+
+T = np.linspace(5, 60, 221)  # 0.25 K apart
+SIGMA = 0.5 * np.log(9.0) / 1.2816  # the erf of a logistic's 10-90 % width at w = 0.5 K
+
+
+def _erf_sweeps(noise, seeds):
+    """(Tc found, its 1-sigma, the truth 90 % shielded) of an erf-shaped step of 1e-5 A m^2 on
+    a sloped background, its midpoint at 38 K moved by up to half a point spacing per seed."""
+    for seed in range(seeds):
+        mid = 38 + np.random.default_rng(1000 + seed).uniform(-0.125, 0.125)
+        s, truth = 0.5 * erfc((T - mid) / (np.sqrt(2) * SIGMA)), mid - 1.2816 * SIGMA
+        m = -1e-5 * s + 1e-8 + 2e-10 * (T - 38)
+        m = m + np.random.default_rng(seed).normal(0, noise, T.size)
+        table = MeasurementTable.from_arrays(
+            np.full(T.size, 1e-3), m, TableMetadata("sc.dat", "MPMS3", "VSM"), temperature_K=T
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TcStructureWarning)
+            (res,) = tc_from_table(table)
+        yield res.tc_K, res.tc_err_K, truth
+
+
+@pytest.mark.parametrize("noise, bias_K", [(1e-9, 0.001), (5e-8, 0.008)])
+def test_an_erf_transitions_tc_is_covered_by_its_error_bar(noise, bias_K):
+    """An erf-shaped transition (a Gaussian spread of local Tc) of the logistic's 10-90 % width,
+    20 seeds at noise 1e-4 and 5e-3 of the step. The logistic alone read it 0.013 K low with a
+    1-sigma of 0.0008 K at 1e-4: 5 and 14 of 30 within 1 and 2 sigma (the grid offset spread
+    the misses, scatter 0.006 K); 16 and 28 of 30 at 5e-3. Tc averaged over the logistic and an
+    erf by their Akaike weights: 30 and 30, 21 and 29 of 30 (scatter 0.0002 and 0.010 K); the
+    erf is told from the logistic at low noise, so the bar is not a blanket. Tolerances: 1 and 2
+    sigma hold 12 and 18 of 20 (honest bars: 68 % and 95 %)."""
+    found = np.array(list(_erf_sweeps(noise, 20)))
+    off, err = found[:, 0] - found[:, 2], found[:, 1]
+    z = np.abs(off) / err
+    assert np.mean(z < 1) >= 0.6 and np.mean(z < 2) >= 0.9, np.round(z, 1)
+    assert abs(np.mean(off)) < bias_K  # the logistic alone: -0.0000 and -0.0127 K
+    assert np.median(err) < 10 * max(np.std(off), 2e-4)  # not a blanket
