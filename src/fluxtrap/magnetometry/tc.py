@@ -582,7 +582,6 @@ def find_tc(
             "noise widths off the fitted normal-state baseline, all on one side: the sweep ends "
             "inside the transition (no normal-state plateau); extend it"
         )
-    notes = [*sweep.notes, *_second_step(tw, resid, inliers, noise, where)]
     dof = max(int(inliers.sum()) - 5, 1)
     try:
         cov = np.linalg.inv(jac.T @ jac) * float(r @ r) / dof
@@ -625,7 +624,10 @@ def find_tc(
         )
     )
     if agree:  # the fit stands: an erf's shape weighed against the logistic's
-        tc, tc_err = _shape_average(tw, mw, (params, inliers, tc, tc_err), noise, sign, level)
+        tc, tc_err, erf = _shape_average(tw, mw, (params, inliers, tc, tc_err), noise, sign, level)
+        if erf is not None:  # the erf's residuals tell of a second step, not the logistic's
+            resid, inliers, noise = erf
+    notes = [*sweep.notes, *_second_step(tw, resid, inliers, noise, where)]
     model = 0.0
     if agree and line is not None:
         # the logistic's shape error: the fit's difference from the read on the data's own
@@ -869,7 +871,7 @@ def _shape_average(
     noise: float,
     sign: float,
     level: float,
-) -> tuple[float, float]:
+) -> tuple[float, float, tuple | None]:
     """Tc (K) and its 1-sigma averaged over two step shapes, the logistic and an erf of the
     same 10-90 % width, by their Akaike weights (``t`` K, ``m`` sign(H) A*m^2, the fitted
     window; ``logistic`` = its (params, inliers, Tc, 1-sigma); ``noise`` per point, the robust
@@ -878,24 +880,27 @@ def _shape_average(
     variance per degree of freedom (quasi-likelihood: a real sweep's wiggles are not white
     noise); the 1-sigma holds each shape's own and its Tc's distance from the average. The two
     shapes' Tc differ by 0.026 w at 90 %: the logistic alone read an erf 0.013 K low (w 0.5 K)
-    with a 1-sigma of 0.0008 K at noise 1e-4 of the step. The fitted curve stays the logistic."""
+    with a 1-sigma of 0.0008 K at noise 1e-4 of the step. The fitted curve stays the logistic.
+    Returns (Tc, 1-sigma, the erf's robust fit (residuals, points kept, their noise) where it
+    weighs more, else None)."""
     from scipy.special import ndtri
 
     params, inliers, tc, tc_err = logistic
     first, resid, _ = _fit(t, m, params, "soft_l1", noise, erf_shielding)
-    kept = np.abs(resid) <= _OUTLIER * (robust_sigma(resid, about=0.0) or noise)
+    scatter = robust_sigma(resid, about=0.0) or noise
+    kept = np.abs(resid) <= _OUTLIER * scatter
     if kept.sum() < 10:
-        return tc, tc_err
+        return tc, tc_err, None
     fit, r, jac = _fit(t[kept], m[kept], first, "linear", noise, erf_shielding)
     try:
         cov = np.linalg.inv(jac.T @ jac) * float(r @ r) / max(int(kept.sum()) - 5, 1)
     except np.linalg.LinAlgError:
-        return tc, tc_err
+        return tc, tc_err, None
     q = ERF_SCALE * float(ndtri(level))
     w = float(np.exp(fit[4]))
     grad = np.array([0.0, 0.0, 0.0, 1.0, sign * w * q])
     if not np.isfinite(cov).all() or not np.isfinite(tc_err):
-        return tc, tc_err
+        return tc, tc_err, None
     tcs = np.array([tc, fit[3] + sign * w * q])
     errs = np.array([tc_err, float(np.sqrt(max(grad @ cov @ grad, 0.0)))])
     both = inliers | kept
@@ -910,7 +915,8 @@ def _shape_average(
     weights = np.exp(-(sums - sums.min()) / (2 * scale))
     weights /= weights.sum()
     mean = float(weights @ tcs)
-    return mean, float(np.sqrt(weights @ (errs**2 + (tcs - mean) ** 2)))
+    err = float(np.sqrt(weights @ (errs**2 + (tcs - mean) ** 2)))
+    return mean, err, (resid, kept, scatter) if weights[1] > 0.5 else None
 
 
 def _shape_misfit(t: np.ndarray, m: np.ndarray, params: np.ndarray, noise: float) -> float:

@@ -67,3 +67,21 @@ def test_three_points_per_temperature_are_read_as_one():
             warnings.simplefilter("error", TcStructureWarning)
             (res,) = tc_from_table(table)
         assert res.tc_K == pytest.approx(hand, abs=min(0.01, 3 * res.tc_err_K)), seed
+
+
+def test_an_erf_transition_is_not_called_a_second_phase():
+    """One clean erf-shaped transition at noise 1e-4 of the step: the logistic's misfit left 10
+    neighbouring points out as outliers and a TcStructureWarning said 'a second transition
+    (another phase)?'. Where the erf weighs more its own fit's residuals are judged: no
+    warning, no outlier, Tc within 3 sigma."""
+    t = T
+    m = -1e-5 * 0.5 * erfc((t - 38) / (np.sqrt(2) * SIGMA)) + 1e-8 + 2e-10 * (t - 38)
+    m = m + np.random.default_rng(0).normal(0, 1e-9, t.size)
+    table = MeasurementTable.from_arrays(
+        np.full(t.size, 1e-3), m, TableMetadata("sc.dat", "MPMS3", "VSM"), temperature_K=t
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TcStructureWarning)
+        (res,) = tc_from_table(table)
+    assert res.n_outliers == 0 and res.warnings == ()
+    assert abs(res.tc_K - (38 - 1.2816 * SIGMA)) < 3 * res.tc_err_K
