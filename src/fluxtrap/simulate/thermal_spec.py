@@ -440,7 +440,8 @@ def thermal_from_case(data: Mapping[str, Any]) -> ThermalSettings:
 def check_thermal(case: Any) -> None:
     """Refuse a ``Case`` whose thermal model lacks what it needs: the heat capacity (adiabatic,
     conduction) and conductivity (conduction) of every material in the stack; a temperature ramp
-    under the adiabatic model (nothing exchanges heat); a temperature probe outside the layers."""
+    or cool step where nothing exchanges heat (adiabatic, or conduction with no cooled surface);
+    a temperature probe outside the layers."""
     model = case.thermal.model
     needs = {"adiabatic": ("heat_capacity",), "conduction": MATERIAL_KEYS}.get(model, ())
     for i, layer in enumerate(case.stack):
@@ -451,12 +452,18 @@ def check_thermal(case: Any) -> None:
                     f"materials.{m.name}.{key}: missing; thermal.model = {model!r} needs it for "
                     f"every material of the stack (stack[{i}] is {m.name!r})"
                 )
-    if model == "adiabatic":
+    # nothing exchanges heat: adiabatic, or conduction with every surface insulated (a ramp to
+    # 30 K left such a disk at its own 19 K and probes.csv said 30 K)
+    if model == "adiabatic" or (model == "conduction" and not case.thermal.cooling):
+        under = (
+            'thermal.model = "adiabatic"'
+            if model == "adiabatic"
+            else 'thermal.model = "conduction" with every surface insulated (no [[thermal.cooling]])'
+        )
         for i, step in enumerate(case.protocol):
             if isinstance(step, RampTemperature | Cool):
                 raise ValidationError(
-                    f'protocol[{i}]: a temperature ramp under thermal.model = "adiabatic" (or a '
-                    "cool step) changes "
+                    f"protocol[{i}]: a temperature ramp under {under} (or a cool step) changes "
                     'nothing (no heat is exchanged); use model = "conduction" with [[thermal.cooling]]'
                 )
     for p in case.temperature_probes:

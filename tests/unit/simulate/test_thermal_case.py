@@ -403,6 +403,25 @@ def test_cool_step_under_the_adiabatic_model_is_refused():
         Case.from_dict(d)
 
 
+def test_a_temperature_ramp_on_an_insulated_conduction_model_is_refused():
+    """With no [[thermal.cooling]] nothing exchanges heat, as under the adiabatic model: a disk
+    ramped 5 -> 30 K stayed at the 19 K its own E.J gave it while probes.csv said 30 K."""
+    d = base()
+    del d["thermal"]["cooling"]
+    del d["thermal"]["interlayer_resistance"]
+    with pytest.raises(
+        ValidationError,
+        match=r"protocol\[2\]: a temperature ramp under thermal.model = \"conduction\" with every "
+        r"surface insulated",
+    ):
+        Case.from_dict(d)
+    d["protocol"][2] = {"step": "cool", "to": "4 K", "duration": "10 s"}
+    with pytest.raises(ValidationError, match=r"protocol\[2\]: .*\(or a cool step\) changes"):
+        Case.from_dict(d)
+    d["protocol"].pop()
+    assert Case.from_dict(d).thermal.cooling == ()  # heating alone is allowed
+
+
 def test_a_heat_model_beside_a_temperature_blind_jc_is_warned_of():
     """The paper pair with [thermal] and a 3 T pulse heated to 140 K at its 5 K Jc, unsaid."""
     with pytest.warns(CaseWarning, match=r"^\[thermal\] model 'conduction' heats the stack, but "
