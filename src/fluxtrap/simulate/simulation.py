@@ -854,6 +854,13 @@ class Simulation:
                 CaseWarning,
                 stacklevel=2,
             )
+        if "outside_tables" in solver:  # a heat capacity ~T^3 held from 20 K: 59 K for 36 K
+            warnings.warn(
+                f"the run left thermal tables, whose end values were held: "
+                f"{'; '.join(solver['outside_tables'])}; extend them over the temperatures reached",
+                CaseWarning,
+                stacklevel=2,
+            )
         return dataclasses.replace(
             fine,
             solver=solver,
@@ -934,6 +941,7 @@ class Simulation:
             last[:] = [s.t, J]
             Te = heat.element_temperature(s.heat) if heat else None
             if heat:
+                heat.track(s.heat)
                 hot = past_tc(disc, Te)
                 if hot[0] and (not hottest or hot[1] - hot[2] > hottest[1] - hottest[2]):
                     hottest[:] = hot
@@ -990,6 +998,8 @@ class Simulation:
                 solver["past_tc"] = dict(
                     zip(("elements", "hottest_K", "tc_K", "material"), hottest, strict=True)
                 )
+            if heat and (notes := heat.outside_tables()):
+                solver["outside_tables"] = notes
             return Result(
                 case,
                 pd.DataFrame(rows, columns=cols),

@@ -37,7 +37,7 @@ import numpy as np
 import qdldl
 import scipy.sparse as sp
 
-from fluxtrap.simulate.thermal_spec import TemperatureTable
+from fluxtrap.simulate.thermal_spec import MATERIAL_KEYS, TemperatureTable
 
 MAX_RISE_K = 0.5  # an element may rise by this (K) or RISE_FRACTION of its temperature per step
 RISE_FRACTION = 0.05
@@ -73,6 +73,21 @@ class _Geometry:
     def conductivity(self, k: int) -> TemperatureTable:
         return self.materials[k].thermal.thermal_conductivity
 
+    def outside_tables(
+        self, low_K: np.ndarray, high_K: np.ndarray, keys: tuple[str, ...]
+    ) -> list[str]:
+        """What left a material's table over temperature: each of ``keys`` ("heat_capacity",
+        "thermal_conductivity") of each conductor material whose elements' lowest ``low_K`` or
+        highest ``high_K`` (n_conductor,) lie outside it, where its end value is held."""
+        notes = []
+        for k in np.unique(self.mat):
+            m, on = self.materials[k], self.mat == k
+            lo, hi = float(low_K[on].min()), float(high_K[on].max())
+            for key in keys:
+                table, where = getattr(m.thermal, key), f"materials.{m.name}.{key}"
+                notes += _beyond(table, where, _UNIT[key], lo, hi)
+        return notes
+
     def locate(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Element index (n,) and barycentric coordinates (n, 3) of each point (r, z) in the
         conductor triangle that holds it (the nearest one on an interface)."""
@@ -93,12 +108,33 @@ class _Geometry:
         return np.array(elems, int), np.array(bary).reshape(-1, 3)
 
 
+class _Span:
+    """The lowest and highest temperature (K) each of ``n`` places reached over the states
+    given to ``add``."""
+
+    def __init__(self, n: int):
+        self.low, self.high = np.full(n, np.inf), np.full(n, -np.inf)
+
+    def add(self, low_K: np.ndarray, high_K: np.ndarray) -> None:
+        np.minimum(self.low, low_K, out=self.low)
+        np.maximum(self.high, high_K, out=self.high)
+
+
 class AdiabaticHeat:
     """One temperature per conductor element (K), heated by its own E.J, nothing exchanged."""
 
     def __init__(self, case, mesh, conductor: np.ndarray):
         self.g = _Geometry(case, mesh, conductor)
         self.groups = [(k, np.where(self.g.mat == k)[0]) for k in np.unique(self.g.mat)]
+        self.span = _Span(len(self.g.w))
+
+    def track(self, T: np.ndarray) -> None:
+        """Count the state ``T`` of an accepted step in ``outside_tables``."""
+        self.span.add(T, T)
+
+    def outside_tables(self) -> list[str]:
+        """Each heat capacity table the tracked temperatures left (its end value was held)."""
+        return self.g.outside_tables(self.span.low, self.span.high, ("heat_capacity",))
 
     def initial(self, temperature_K: float) -> np.ndarray:
         return np.full(len(self.g.w), float(temperature_K))
@@ -180,6 +216,22 @@ class ConductionHeat:
         self.size = n + 1 if self.cold_head else n
         self._boundaries(mesh, settings, resistance)
         self._pattern()
+        self.span = _Span(len(g.w) + (self.size - n))  # the elements' nodes, the cold head
+
+    def track(self, T: np.ndarray) -> None:
+        """Count the state ``T`` of an accepted step in ``outside_tables``."""
+        nodes, head = T[self.node], T[self.n :]
+        self.span.add(np.r_[nodes.min(axis=1), head], np.r_[nodes.max(axis=1), head])
+
+    def outside_tables(self) -> list[str]:
+        """Each heat capacity or conductivity table (of the cold head's heat capacity too) the
+        tracked temperatures left (its end value was held)."""
+        low, high, n = self.span.low, self.span.high, len(self.g.w)
+        notes = self.g.outside_tables(low[:n], high[:n], MATERIAL_KEYS)
+        if self.cold_head:
+            where = "thermal.cold_head.heat_capacity"
+            notes += _beyond(self.cold_head.heat_capacity, where, "J/K", low[-1], high[-1])
+        return notes
 
     def _boundaries(self, mesh, settings, resistance: float) -> None:
         """Cooled surfaces (Robin weights or held nodes) and interface couplings from the edges
@@ -419,6 +471,24 @@ class ConductionHeat:
         e, lam = self.g.locate(points)
         rows = np.repeat(np.arange(len(e)), 3)
         return sp.csr_matrix((lam.ravel(), (rows, self.node[e].ravel())), shape=(len(e), self.size))
+
+
+_UNIT = {"heat_capacity": "J/(m^3*K)", "thermal_conductivity": "W/(m*K)"}
+
+
+def _beyond(table: TemperatureTable, where: str, unit: str, lo_K: float, hi_K: float) -> list[str]:
+    """The note for temperatures ``lo_K``..``hi_K`` reached outside ``table`` (values in
+    ``unit``; none for a constant): its end value was held there."""
+    t, v = table.temperature_K, table.values
+    return [
+        f"{where}: {side} {x:.4g} K, {word} the table's {end:g} K, where its {value:.3g} {unit} "
+        "was held"
+        for side, x, word, end, value, past in (
+            ("down to", lo_K, "below", t[0], v[0], lo_K < t[0]),
+            ("up to", hi_K, "beyond", t[-1], v[-1], hi_K > t[-1]),
+        )
+        if past and len(t) > 1
+    ]
 
 
 def _coupling(a: np.ndarray, b: np.ndarray, g: np.ndarray, size: int) -> sp.csr_matrix:
