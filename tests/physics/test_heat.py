@@ -185,6 +185,53 @@ def test_1d_conduction_matches_the_analytic_solution():
             assert row[f"z{i}_T_K"] == pytest.approx(exact, abs=0.015 * drop), (t, i)
 
 
+@pytest.mark.parametrize("h", [1e9])
+def test_a_cool_step_through_the_bottom_follows_the_1d_step_response(h):
+    """The rod above, its bottom cooled through h = 1e9 W/(m^2 K) (a contact of 1e-9 K m^2/W)
+    by a cool step 10 -> 5 K, the step control's own steps: at 1/4, 1/2 and the top, at every
+    output time, within 5% of the drop of the step response (the series of Carslaw & Jaeger
+    sec. 3.3; measured 3.0%). Its bottom nodes reach the coolant within 3e-10 s, below the
+    smallest step: their fall was rejected 40 times at t = 0 and the run failed as a "thermal
+    runaway (hottest element 10 K)"; a step already the shortest now counts rises only."""
+    length, k, C, drop = 10e-3, 1.0, 1e3, 5.0
+    case = {
+        "materials": {
+            "metal": {
+                "resistivity": "1e-6 ohm*m",
+                "heat_capacity": f"{C} J/(m^3*K)",
+                "thermal_conductivity": f"{k} W/(m*K)",
+            }
+        },
+        "stack": [{"material": "metal", "radius": "2 mm", "thickness": f"{length} m"}],
+        "probes": [
+            {"name": f"z{i}", "quantity": "temperature", "r": "1 mm", "z": f"{length * i / 4} m"}
+            for i in (1, 2, 4)
+        ],
+        "protocol": [
+            {"step": "set", "field": "0 T", "temperature": "10 K"},
+            {"step": "cool", "to": "5 K", "duration": "0.2 s"},
+        ],
+        "mesh": {"size": "1 mm"},
+        "thermal": {
+            "model": "conduction",
+            "cooling": [
+                {"surface": "bottom"}
+                | ({"heat_transfer_coefficient": f"{h} W/(m^2*K)"} if h else {})
+            ],
+        },
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        probes = simulate(case, progress=False).probes
+    m = np.arange(400)
+    wave = (2 * m + 1) * np.pi / (2 * length)
+    for i in (1, 2, 4):
+        decay = np.exp(-k / C * wave**2 * probes.time_s.to_numpy()[1:, None])
+        series = 4 / ((2 * m + 1) * np.pi) * np.sin(wave * length * i / 4) * decay
+        exact = 10.0 - drop + drop * series.sum(axis=1)
+        assert np.abs(probes[f"z{i}_T_K"].to_numpy()[1:] - exact).max() < 0.05 * drop, i
+
+
 def test_contact_resistance_between_layers_in_the_quasi_steady_state_of_a_cooldown():
     """Two 5 mm metal layers, k 1 W/(m K), C 1e3 J/(m^3 K), bottom held at the coolant, which
     falls at a = 10 K/s for 1 s (10 diffusion times). Once quasi-steady every point cools at a

@@ -758,7 +758,7 @@ def run_protocol(
             if heat:  # the converged step's E.J heats the conductors over the same dt
                 q = d.dissipation(u_new, temp_em)
                 heat_new = heat.step(state.heat, q, dt, temp_new)
-                rise = heat.change_ratio(state.heat, heat_new, temp_new)
+                rise = heat.change_ratio(state.heat, heat_new, temp_new, dt <= dt_min)
                 if rise > 1.0:
                     ctl.stats.rejected += 1
                     in_row, heated_out = in_row + 1, True
