@@ -23,8 +23,8 @@ Coupling (``solver.run_protocol``): a step's EM solve uses the temperatures at i
 (Jc(B, T) per element); its converged E.J then heats the conductors over the same dt. A step
 in which an element rises by more than ``MAX_RISE_K`` or ``RISE_FRACTION`` of its temperature
 (whichever is larger) is rejected and retried shorter, so the lag of one step stays small
-through a flux jump (``change_ratio``; with a cold head, or with no surface held, falls count
-too, and the cold head's own change while free: a cooldown is then stepped like a heating).
+through a flux jump (``change_ratio``; falls count too, and the cold head's own change while
+free: a cooldown is stepped like a heating).
 
 All integrals here are per radian (r dA, no 2 pi); ``heat_J`` multiplies by 2 pi.
 """
@@ -300,14 +300,14 @@ class ConductionHeat:
     def change_ratio(
         self, T: np.ndarray, T_new: np.ndarray, bath_K: float, shortest: bool = False
     ) -> float:
-        """The largest change over what one step may take (> 1: too long): the elements' rises,
-        with a cold head or without a held surface also their falls (a held surface follows a
-        coolant step at once, which no step can shorten), and the cold head's change unless the
-        set point (``bath_K``) holds it. A step already the ``shortest`` counts rises only: a
-        fall no step can shorten is taken, as a held surface's (h 1e9 W/(m^2 K) under one face
-        of a 0.3 mm disk cooled its nodes there within 1e-9 s, and the run failed at t = 0 as a
-        "thermal runaway")."""
-        falls = (self.cold_head is not None or not len(self.held)) and not shortest
+        """The largest change over what one step may take (> 1: too long): the elements' rises
+        and falls, and the cold head's change unless the set point (``bath_K``) holds it. A step
+        already the ``shortest`` counts rises only: a fall no step can shorten is taken (h 1e9
+        W/(m^2 K) under one face of a 0.3 mm disk cooled its nodes there within 1e-9 s, and the
+        run failed at t = 0 as a "thermal runaway"; a held surface follows a cool step at once).
+        Falls counted with held surfaces too: a rod cooled 10 -> 5 K through its held bottom was
+        stepped by its rises alone, 14 steps, and its top 9.4 % of the drop off the 1D series."""
+        falls = not shortest
         before, after = self.element_temperature(T), self.element_temperature(T_new)
         if falls and self.cold_head is None:  # a fall that ends within one allowed change of the
             # coolant has reached it (a cooling faster than any step, h 1e12 W/(m^2 K), does)
