@@ -446,6 +446,7 @@ class Case:
         for why in (
             _temperature_changes_nothing(self),
             _heat_changes_nothing(self),
+            _set_point_below_the_cooler(self),
             _table_ends_below_field(self),
             _temperature_outside_tables(self),
         ):
@@ -550,6 +551,26 @@ def _heat_changes_nothing(case: Case) -> str | None:
         f"[thermal] model {case.thermal.model!r} heats the stack, but the Jc and n of "
         f"{', '.join(blind)} do not depend on temperature: the heat is computed and the currents "
         "never feel it; give jc.temperature (at, tc) or Jc tables at several temperatures"
+    )
+
+
+def _set_point_below_the_cooler(case: Case) -> str | None:
+    """The warning for a protocol temperature (the cold head's set point) below the cooler's
+    base temperature, where it has no power left, or None: the head never gets there and the
+    heater never works (a base of "3 degC" left a 5 K set point to a head that warmed to 125 K
+    under a 0.1 W load in 600 s, unsaid)."""
+    head = case.thermal.cold_head
+    if head is None:
+        return None
+    curve = head.cooling_power
+    base = max(t for t, p in zip(curve.temperature_K, curve.values, strict=True) if p == 0)
+    lowest = min(t for _, t in states(case.protocol))
+    if lowest >= base:
+        return None
+    return (
+        f"thermal.cold_head.cooling_power: the protocol's set point goes down to {lowest:g} K, "
+        f"below the cooler's base temperature {base:g} K (where its power is 0 W): the cold head "
+        "cannot reach it and rests above it; check the temperature units (K, not degC)"
     )
 
 

@@ -396,6 +396,30 @@ def test_bad_cold_head_input_is_refused_naming_the_key(change, match):
         Case.from_dict(d)
 
 
+def test_a_set_point_below_the_coolers_base_temperature_is_warned_of():
+    """A base temperature written "3 degC" (276 K) under a 5 K set point: the head, with no
+    cooling power below 276 K, warmed to 125 K under a 0.1 W load in 600 s and its heater never
+    worked, unsaid. Also a table whose power is 0 W up to 6 K (its base is the last 0 W)."""
+    d = cold_head_case()
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        Case.from_dict(d)  # a 3 K base under a 5 K set point: nothing to say
+    assert not [w for w in said if "cooling_power" in str(w.message)]
+    curve = d["thermal"]["cold_head"]["cooling_power"]
+    curve |= {"base_temperature": "3 degC", "rated_temperature": "4.2 degC"}
+    with pytest.warns(CaseWarning, match=r"^thermal\.cold_head\.cooling_power: the protocol's set "
+                      r"point goes down to 5 K, below the cooler's base temperature 276\.15 K"):  # fmt: skip
+        Case.from_dict(d)
+    d["thermal"]["cold_head"]["cooling_power"] = {
+        "temperature": [3, 6, 10],
+        "temperature_unit": "K",
+        "value": [0, 0, 1],
+        "value_unit": "W",
+    }
+    with pytest.warns(CaseWarning, match=r"base temperature 6 K"):
+        Case.from_dict(d)
+
+
 def test_cool_step_under_the_adiabatic_model_is_refused():
     d = cold_head_case()
     d["thermal"] = {"model": "adiabatic"}
