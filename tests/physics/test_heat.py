@@ -335,11 +335,11 @@ def test_a_run_that_leaves_a_thermal_table_says_so():
     tabled over 4-20 K: past 20 K the table's end value is held, and the disk heats to 58 K
     where the same table to 60 K gives 36 K (1 mm: 59.5 against 35.6 K; trapped at the centre
     0.145 against 0.176 T), unsaid. Now a CaseWarning names each table left (the materials'
-    heat capacity and conductivity, the cold head's heat capacity), the temperature reached and
+    heat capacity, conductivity and n(T), the cold head's heat capacity), the temperature reached and
     the value held, and summary.json's solver keeps it; within the tables nothing is said."""
     temps = [4, 8, 12, 16, 20, 40, 60]
     mat = {
-        "n": 25,
+        "n": {"temperature": [4, 40], "temperature_unit": "K", "value": [25, 20]},
         "jc": {
             "kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"},
             "temperature": {"at": "5 K", "tc": "90 K"},
@@ -396,10 +396,13 @@ def test_a_run_that_leaves_a_thermal_table_says_so():
     assert said == [
         "the run left thermal tables, whose end values were held: materials.sc.heat_capacity: "
         f"up to {held.heat.max_T_K.max():.4g} K, beyond the table's 20 K, where its 2.4e+04 "
-        "J/(m^3*K) was held; extend them over the temperatures reached"
+        "J/(m^3*K) was held; materials.sc.n: up to "
+        f"{held.heat.max_T_K.max():.4g} K, beyond the table's 40 K, where its 20 was held; extend "
+        "them over the temperatures reached"
     ]
-    (note,) = held.summary()["solver"]["outside_tables"]
-    assert note.startswith("materials.sc.heat_capacity: up to") and note in said[0]
+    notes = held.summary()["solver"]["outside_tables"]
+    assert [x.split(":")[0] for x in notes] == ["materials.sc.heat_capacity", "materials.sc.n"]
+    assert all(x in said[0] for x in notes)
     full = {**mat, "heat_capacity": {**mat["heat_capacity"], "temperature": temps}}
     full["heat_capacity"]["value"] = [3 * t**3 for t in temps]
     within, said = run(full, {"model": "adiabatic"})
@@ -409,6 +412,7 @@ def test_a_run_that_leaves_a_thermal_table_says_so():
     assert re.findall(r"(\S+): up to", said[0]) == [
         "materials.sc.heat_capacity",
         "materials.sc.thermal_conductivity",
+        "materials.sc.n",
         "thermal.cold_head.heat_capacity",
     ]
     assert said[0].count("J/(m^3*K) was held") == 1 and "where its 0.02 J/K was held" in said[0]

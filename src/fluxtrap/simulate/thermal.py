@@ -77,8 +77,9 @@ class _Geometry:
         self, low_K: np.ndarray, high_K: np.ndarray, keys: tuple[str, ...]
     ) -> list[str]:
         """What left a material's table over temperature: each of ``keys`` ("heat_capacity",
-        "thermal_conductivity") of each conductor material whose elements' lowest ``low_K`` or
-        highest ``high_K`` (n_conductor,) lie outside it, where its end value is held."""
+        "thermal_conductivity") and a superconductor's n(T) of each conductor material whose
+        elements' lowest ``low_K`` or highest ``high_K`` (n_conductor,) lie outside it, where
+        its end value is held."""
         notes = []
         for k in np.unique(self.mat):
             m, on = self.materials[k], self.mat == k
@@ -86,6 +87,8 @@ class _Geometry:
             for key in keys:
                 table, where = getattr(m.thermal, key), f"materials.{m.name}.{key}"
                 notes += _beyond(table, where, _UNIT[key], lo, hi)
+            if getattr(m, "n_table", None):  # a superconductor's n(T)
+                notes += _beyond(m.n_table, f"materials.{m.name}.n", "", lo, hi)
         return notes
 
     def locate(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -485,11 +488,11 @@ _UNIT = {"heat_capacity": "J/(m^3*K)", "thermal_conductivity": "W/(m*K)"}
 
 def _beyond(table: TemperatureTable, where: str, unit: str, lo_K: float, hi_K: float) -> list[str]:
     """The note for temperatures ``lo_K``..``hi_K`` reached outside ``table`` (values in
-    ``unit``; none for a constant): its end value was held there."""
+    ``unit``, "" for a number; none for a constant): its end value was held there."""
     t, v = table.temperature_K, table.values
     return [
-        f"{where}: {side} {x:.4g} K, {word} the table's {end:g} K, where its {value:.3g} {unit} "
-        "was held"
+        f"{where}: {side} {x:.4g} K, {word} the table's {end:g} K, where its {value:.3g}"
+        f"{' ' * bool(unit)}{unit} was held"
         for side, x, word, end, value, past in (
             ("down to", lo_K, "below", t[0], v[0], lo_K < t[0]),
             ("up to", hi_K, "beyond", t[-1], v[-1], hi_K > t[-1]),
