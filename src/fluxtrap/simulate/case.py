@@ -447,6 +447,7 @@ class Case:
             _temperature_changes_nothing(self),
             _heat_changes_nothing(self),
             _set_point_below_the_cooler(self),
+            _heat_keys_unused(self),
             _table_ends_below_field(self),
             _temperature_outside_tables(self),
         ):
@@ -551,6 +552,29 @@ def _heat_changes_nothing(case: Case) -> str | None:
         f"[thermal] model {case.thermal.model!r} heats the stack, but the Jc and n of "
         f"{', '.join(blind)} do not depend on temperature: the heat is computed and the currents "
         "never feel it; give jc.temperature (at, tc) or Jc tables at several temperatures"
+    )
+
+
+def _heat_keys_unused(case: Case) -> str | None:
+    """The warning for heat capacities or conductivities given to the stack's materials under
+    the isothermal model (the default without [thermal]), which uses neither, or None:
+    magnet_heat.toml without its [thermal] table ran isothermal, unsaid."""
+    if case.thermal.coupled:
+        return None
+    used = {layer.material for layer in case.stack}
+    keys = [
+        f"materials.{m.name}.{key}"
+        for m in case.materials
+        if m.name in used and m.thermal
+        for key in ("heat_capacity", "thermal_conductivity")
+        if getattr(m.thermal, key)
+    ]
+    if not keys:
+        return None
+    return (
+        f"{', '.join(keys)}: given, but thermal.model is 'isothermal' (the default without a "
+        "[thermal] table), which uses none of them: the conductors stay at the protocol "
+        'temperature; give [thermal] model = "adiabatic" or "conduction" to heat them'
     )
 
 

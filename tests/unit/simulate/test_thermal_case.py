@@ -396,6 +396,23 @@ def test_bad_cold_head_input_is_refused_naming_the_key(change, match):
         Case.from_dict(d)
 
 
+def test_heat_keys_under_the_isothermal_model_are_warned_of():
+    """magnet_heat.toml without its [thermal] table ran isothermal (the default), its heat
+    capacity and conductivity unused and its rim probe at the protocol's 5 K, unsaid."""
+    d = base()
+    del d["thermal"]
+    with pytest.warns(CaseWarning, match=r"^materials\.sc\.heat_capacity, materials\.sc\."
+                      r"thermal_conductivity, materials\.cu\.heat_capacity, materials\.cu\."
+                      r"thermal_conductivity: given, but thermal\.model is 'isothermal'"):  # fmt: skip
+        Case.from_dict(d)
+    for m in d["materials"].values():
+        del m["heat_capacity"], m["thermal_conductivity"]
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        Case.from_dict(d)
+    assert not [w for w in said if "isothermal" in str(w.message)]
+
+
 def test_a_set_point_below_the_coolers_base_temperature_is_warned_of():
     """A base temperature written "3 degC" (276 K) under a 5 K set point: the head, with no
     cooling power below 276 K, warmed to 125 K under a 0.1 W load in 600 s and its heater never
