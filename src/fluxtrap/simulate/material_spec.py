@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fluxtrap.errors import UnitError, ValidationError
-from fluxtrap.simulate.casefile import check_keys, finite, number, quantity, table
+from fluxtrap.simulate.casefile import check_keys, number, quantity, table, table_column
 from fluxtrap.simulate.materials import (
     ConstantJc,
     KimJc,
@@ -26,7 +26,6 @@ from fluxtrap.simulate.materials import (
     read_jc_csv,
 )
 from fluxtrap.simulate.thermal_spec import MATERIAL_KEYS, temperature_table, thermal_material
-from fluxtrap.units import parse
 
 SUPERCONDUCTOR_KEYS = ("n", "e0", "jc", "normal_resistivity", *MATERIAL_KEYS)
 NORMAL_KEYS = ("resistivity", *MATERIAL_KEYS)
@@ -158,23 +157,7 @@ def _table_jc(t: Mapping[str, Any], w: str) -> TableJc:
         raise UnitError(f'{w}: give field_unit (e.g. "T") and jc_unit (e.g. "A/cm^2")')
 
     def values(key: str, unit: str, dimension: str) -> tuple[float, ...]:
-        column = t[key]
-        if not column:
-            return ()
-        # the unit is parsed once and scales the column (through pint per value, a 20 000-point
-        # table took 20 s to load); the first value through pint names a unit mistake at [0]
-        first = finite(
-            parse(f"{column[0]} {unit}", dimension, f"{w}.{key}[0]"), f"{w}.{key}[0]", column[0]
-        )
-        scale = parse(f"1 {unit}", dimension, f"{w}.{key}_unit")
-        if parse(f"0 {unit}", dimension, f"{w}.{key}_unit") != 0.0:  # an offset unit: per value
-            return (first,) + tuple(
-                finite(parse(f"{x} {unit}", dimension, f"{w}.{key}[{i}]"), f"{w}.{key}[{i}]", x)
-                for i, x in enumerate(column[1:], 1)
-            )
-        return (first,) + tuple(
-            finite(float(x) * scale, f"{w}.{key}[{i}]", x) for i, x in enumerate(column[1:], 1)
-        )
+        return table_column(t[key], unit, dimension, f"{w}.{key}")
 
     try:
         return TableJc(

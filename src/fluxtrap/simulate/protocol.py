@@ -16,8 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fluxtrap.errors import UnitError, ValidationError
-from fluxtrap.simulate.casefile import check_keys, finite, quantity, si
-from fluxtrap.units import parse
+from fluxtrap.simulate.casefile import check_keys, quantity, si, table_column
 
 MAX_PULSE_POINTS = 10_000  # points of a tabulated pulse
 MAX_STEPS = 10_000  # [[protocol]] steps: each is at least one time step of the run
@@ -275,13 +274,10 @@ def _column(d: Mapping[str, Any], key: str, dimension: str, where: str) -> tuple
         raise ValidationError(
             f"{where}.{key}: a pulse table has 2 to {MAX_PULSE_POINTS} points, got {len(values)}"
         )
-    out = []
     for i, x in enumerate(values):
-        full = f"{where}.{key}[{i}]"
         if isinstance(x, bool) or not isinstance(x, int | float):
-            raise ValidationError(f"{full}: expected a number, got {x!r}")
-        out.append(finite(parse(f"{x} {unit}", dimension, full), full, x))
-    return tuple(out)
+            raise ValidationError(f"{where}.{key}[{i}]: expected a number, got {x!r}")
+    return table_column(values, unit, dimension, f"{where}.{key}")
 
 
 Step = Set | RampField | Hold | RampTemperature | Cool | Pulse

@@ -35,9 +35,16 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import UnitError, ValidationError
-from fluxtrap.simulate.casefile import check_keys, finite, key_path, quantity, si, table, tables
+from fluxtrap.simulate.casefile import (
+    check_keys,
+    key_path,
+    quantity,
+    si,
+    table,
+    table_column,
+    tables,
+)
 from fluxtrap.simulate.protocol import Cool, RampTemperature
-from fluxtrap.units import parse
 
 MODELS = ("isothermal", "adiabatic", "conduction")
 SURFACES = ("bottom", "top", "side")
@@ -217,13 +224,12 @@ def temperature_table(
         )
 
     def values(k: str, unit: str, dim: str) -> tuple[float, ...]:
-        out = []
         for i, x in enumerate(value[k]):
             if isinstance(x, bool) or not isinstance(x, int | float):
                 raise ValidationError(f"{full}.{k}[{i}]: expected a number, got {x!r}")
-            text = f"{x} {unit}" if unit else f"{x} dimensionless"
-            out.append(finite(parse(text, dim, f"{full}.{k}[{i}]"), f"{full}.{k}[{i}]", x))
-        return tuple(out)
+        return table_column(
+            value[k], unit, dim, f"{full}.{k}"
+        )  # per value: 100 000 points took 23 s
 
     t = values("temperature", tu, "temperature")
     v = values("value", vu, dimension)
