@@ -57,6 +57,28 @@ heat_transfer_coefficient = "2000 W/(m^2*K)"
 """
 
 
+def test_the_heat_line_gives_the_cold_head():
+    """With a cold head, summary.json's cold_head_T_K, cooler_J and heater_J (a pulsed disk on
+    a 0.5 J/K head: 6 K at the end, 163 J taken, 158 J heated) were in no printed line."""
+    from fluxtrap.cli.simulate import heat_line
+
+    thermal = {
+        "model": "conduction",
+        "max_T_K": 26.3,
+        "final_max_T_K": 6.0,
+        "dissipated_J": 0.154,
+        "cold_head_T_K": 6.0,
+        "cooler_J": 162.85,
+        "heater_J": 157.66,
+    }
+    assert heat_line(thermal) == (
+        "heat (conduction): hottest 26.3 K over the run, 6 K at the end; 0.154 J dissipated; "
+        "cold head 6 K at the end, the cooler took 163 J, its heater gave 158 J"
+    )
+    del thermal["cold_head_T_K"]
+    assert "cold head" not in heat_line(thermal)
+
+
 @pytest.mark.filterwarnings("ignore:accuracy target")
 def test_pulsed_field_magnetization_with_heat_writes_temperatures(capsys, tmp_path):
     """Also: the temperatures carry the pair's error estimate (they had none: the pfm_pulse

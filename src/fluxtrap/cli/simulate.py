@@ -55,8 +55,14 @@ def kelvin(value_K: float, error_K: float | None) -> str:
 
 
 def heat_line(thermal: dict) -> str:
-    """The summary's ``thermal`` block in one line: hottest temperature, heat, probes (K, J),
-    each temperature ± its estimated error."""
+    """The summary's ``thermal`` block in one line: hottest temperature, heat, the cold head's
+    temperature and heat moved (with one), probes (K, J), each temperature ± its estimate."""
+    head = (
+        f"; cold head {thermal['cold_head_T_K']:.4g} K at the end, the cooler took "
+        f"{thermal['cooler_J']:.3g} J, its heater gave {thermal['heater_J']:.3g} J"
+        if "cold_head_T_K" in thermal
+        else ""
+    )
     probes = "".join(
         f"; {name} {kelvin(p['final_K'], p.get('final_error_K'))} K at the end "
         f"(up to {kelvin(p['max_K'], p.get('max_error_K'))} K)"
@@ -66,7 +72,7 @@ def heat_line(thermal: dict) -> str:
         f"heat ({thermal['model']}): hottest "
         f"{kelvin(thermal['max_T_K'], thermal.get('max_T_error_K'))} K over the run, "
         f"{kelvin(thermal['final_max_T_K'], thermal.get('final_max_T_error_K'))} K at the end; "
-        f"{thermal['dissipated_J']:.3g} J dissipated{probes}"
+        f"{thermal['dissipated_J']:.3g} J dissipated{head}{probes}"
     )
 
 
