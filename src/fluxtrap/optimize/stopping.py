@@ -5,7 +5,13 @@ ARCHITECTURE.md): advise stopping once the expected improvement of the best sugg
 below ``kappa`` times the noise standard deviation for the last ``k`` rounds (model fits): a
 typical measurement's (``model.typical_noise_std``), the fitted noise where no error is stated.
 Both are in the objective's units: an improvement smaller than what one measurement can resolve
-is not worth a sample. It is advice, not a verdict: the replays say how often it came too early.
+is not worth a sample. A round also counts when the model has next to no predictive skill
+(leave-one-out R^2 below ``FLAT_R2``: the inputs explain under a tenth of a left-out sample's
+variance) and its expected improvement is below ``FLAT_KAPPA`` noise std: no dependence on the
+inputs is seen above the noise. A flat campaign (the objective pure noise) otherwise never heard
+"stop": its model keeps a signal as large as the data's spread, and EI stayed at 0.1-0.3 x the
+noise std for 35 rounds. It is advice, not a verdict: the replays say how often it came too
+early.
 """
 
 from __future__ import annotations
@@ -31,6 +37,13 @@ from fluxtrap.campaign import ObjectiveDef
 # 0.030 lost. Early too often: advice, not a verdict.
 K_ROUNDS = 12
 KAPPA = 0.01
+# a round without predictive skill (LOO R^2 < FLAT_R2) counts below once EI < FLAT_KAPPA x noise
+# std. Flat + noise (2 parameters, 30 rounds): EI 0.1-0.3 x the noise std throughout; R^2 -0.4 to
+# -0.2 from 10 samples on with the fitted noise, -0.02 to 0.08 with the noise stated (the model
+# then shrinks to the mean, R^2 ~ 0 either side). A peak 5 x the noise: R^2 0.28-0.9 from 7
+# samples on; at 5-6 samples R^2 ~ 0 but EI over 1.3 x noise.
+FLAT_R2 = 0.1
+FLAT_KAPPA = 1.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,7 @@ class StoppingAdvice:
     ei: float | None  # expected improvement of the latest round's best suggestion (in unit)
     noise_std: float | None  # a typical measurement's noise std that round (in unit)
     unit: str = ""  # the unit of ei and noise_std, named in the message
+    without_skill: int = 0  # of rounds_below, those counted for LOO R^2 < FLAT_R2
 
     def __str__(self) -> str:
         if self.ei is None or self.noise_std is None:
@@ -54,10 +68,16 @@ class StoppingAdvice:
             "stopping advisor: consider stopping" if self.stop else "stopping advisor: keep going"
         )
         u = f" {self.unit}" if self.unit else ""
+        skill = (
+            f" ({self.without_skill} of them below {FLAT_KAPPA:g} x noise with LOO R^2 under "
+            f"{FLAT_R2:g}: no dependence on the inputs seen above the noise)"
+            if self.without_skill
+            else ""
+        )
         return (
             f"{head} (expected improvement {self.ei:.3g}{u} = {ratio:.2g} x the noise std "
             f"{self.noise_std:.3g}{u}; below {self.kappa:g} x noise for the last "
-            f"{self.rounds_below} of {self.rounds} rounds, {self.k} needed)"
+            f"{self.rounds_below} of {self.rounds} rounds{skill}, {self.k} needed)"
         )
 
     def to_dict(self) -> dict:
@@ -70,22 +90,29 @@ def advise(
     k: int = K_ROUNDS,
     kappa: float = KAPPA,
     unit: str = "",
+    loo_r2: Sequence[float | None] | None = None,
 ) -> StoppingAdvice:
     """Advice from per-round ``log_ei`` (natural log of the best suggestion's expected improvement,
     as LogEI / qLogNEI give it) and the ``noise_std`` (both ``(rounds,)``, oldest first;
-    rounds without a model, None or NaN, are skipped; a log EI of -inf is an EI of 0)."""
+    rounds without a model, None or NaN, are skipped; a log EI of -inf is an EI of 0);
+    ``loo_r2`` (the model's leave-one-out R^2 per round, None where unknown): a round with
+    R^2 < ``FLAT_R2`` counts below already at EI < ``FLAT_KAPPA`` x noise std."""
+    r2s = [None] * len(log_ei) if loo_r2 is None else loo_r2
     rounds = [
-        (math.exp(min(a, 700.0)) if a < math.inf else math.inf, s)  # exp(-inf): EI 0, below
-        for a, s in zip(log_ei, noise_std, strict=True)
+        (math.exp(min(a, 700.0)) if a < math.inf else math.inf, s, r2)  # exp(-inf): EI 0
+        for a, s, r2 in zip(log_ei, noise_std, r2s, strict=True)
         if a is not None and s is not None and not math.isnan(a) and math.isfinite(s)
     ]
-    below = 0
-    for ei, s in reversed(rounds):
-        if ei >= kappa * s:
+    below = flat = 0
+    for ei, s, r2 in reversed(rounds):
+        if ei < kappa * s:
+            below += 1
+        elif r2 is not None and r2 < FLAT_R2 and ei < FLAT_KAPPA * s:
+            below, flat = below + 1, flat + 1
+        else:
             break
-        below += 1
-    ei, s = rounds[-1] if rounds else (None, None)
-    return StoppingAdvice(below >= k, below, len(rounds), k, kappa, ei, s, unit)
+    ei, s, _ = rounds[-1] if rounds else (None, None, None)
+    return StoppingAdvice(below >= k, below, len(rounds), k, kappa, ei, s, unit, flat)
 
 
 def advise_from_suggestions(
@@ -100,8 +127,8 @@ def advise_from_suggestions(
     twelve rounds, and a campaign of 3 observations could hear 'consider stopping'; now it has 2
     rounds at most. Rounds up to the last fitted on a constant objective are not counted: equal
     values say nothing about returns (a campaign of all-equal values was heading for "consider
-    stopping")."""
-    rounds: dict[int, list] = {}  # n: [best log EI, noise std]
+    stopping"). The summary's ``loo_r2`` is the round's predictive skill (``advise``)."""
+    rounds: dict[int, list] = {}  # n: [best log EI, noise std, LOO R^2]
     for r in records:
         summary = r.model_summary or {}
         o = summary.get("objectives", {}).get(objective.name)
@@ -112,9 +139,15 @@ def advise_from_suggestions(
             continue
         n = int(summary.get("n", 0))
         best = rounds[n][0] if n in rounds else -math.inf
-        rounds[n] = [max(best, r.acquisition_value), o["noise_std"]]
+        rounds[n] = [max(best, r.acquisition_value), o["noise_std"], o.get("loo_r2")]
     rounds = [rounds[n] for n in sorted(rounds)]
-    advice = advise([a for a, _ in rounds], [s for _, s in rounds], k, kappa)
+    advice = advise(
+        [a for a, _, _ in rounds],
+        [s for _, s, _ in rounds],
+        k,
+        kappa,
+        loo_r2=[q for *_, q in rounds],
+    )
     if advice.ei is None:
         return advice
     shown = objective.shown  # linear: the EI / noise ratio, and so the advice, are unchanged

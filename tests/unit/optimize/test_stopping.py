@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from fluxtrap.campaign import ObjectiveDef
-from fluxtrap.optimize.stopping import advise, advise_from_suggestions
+from fluxtrap.optimize.stopping import FLAT_R2, advise, advise_from_suggestions
 
 JC = ObjectiveDef("jc", quantity="jc", field_T=3.0)
 
@@ -126,3 +126,36 @@ def test_asks_on_the_same_observations_are_one_round():
     back = [ask(4, 0, 1.0), ask(5, 0), ask(4, 1), ask(5, 1)]
     a = advise_from_suggestions(back, y, k=2, kappa=0.01)
     assert (a.rounds, a.rounds_below, a.stop) == (2, 1, False)
+
+
+def test_a_round_without_predictive_skill_counts_below_at_one_noise_std():
+    """A flat campaign (the objective pure noise, sd 1; 2 parameters, 30 rounds) had EI 0.1-0.3 x
+    the noise std every round and never heard 'consider stopping' (kappa = 0.01). Its model
+    predicts a left-out sample no better than the mean (LOO R^2 -0.4 to 0.08): such a round counts
+    below once EI < FLAT_KAPPA x noise; one with skill, or with EI above the noise, does not."""
+    noise = [1.0] * 12
+    log_ei = [math.log(0.2)] * 12
+    assert not advise(log_ei, noise).stop  # EI 0.2 x noise: above kappa = 0.01
+    a = advise(log_ei, noise, loo_r2=[-0.3] * 6 + [0.05] * 6)
+    assert (a.stop, a.rounds_below, a.without_skill) == (True, 12, 12)
+    assert "12 of them below 1 x noise with LOO R^2 under 0.1" in str(a)
+    assert not advise(log_ei, noise, loo_r2=[-0.3] * 11 + [FLAT_R2]).stop  # skill: keep going
+    assert not advise([math.log(1.5)] * 12, noise, loo_r2=[-0.3] * 12).stop  # EI over the noise
+    mixed = advise([math.log(0.005)] * 6 + log_ei[:6], noise, loo_r2=[0.9] * 6 + [None] * 6)
+    assert (mixed.rounds_below, mixed.without_skill) == (0, 0)  # R^2 unknown: EI alone judges
+    b = advise([math.log(0.005)] * 6 + log_ei[:6], noise, loo_r2=[0.9] * 6 + [-0.1] * 6)
+    assert (b.stop, b.without_skill) == (True, 6)
+
+
+def test_stored_rounds_carry_their_loo_r2():
+    def rec(n, r2):
+        objective = {"noise_std": 1.0, "loo_r2": r2}
+        return SimpleNamespace(
+            acquisition_value=math.log(0.2), model_summary={"n": n, "objectives": {"y": objective}}
+        )
+
+    y = ObjectiveDef("y")
+    assert advise_from_suggestions([rec(n, -0.2) for n in range(5, 17)], y).stop
+    assert not advise_from_suggestions([rec(n, 0.8) for n in range(5, 17)], y).stop
+    old = [rec(n, None) for n in range(5, 17)]  # summaries stored without loo_r2: as before
+    assert not advise_from_suggestions(old, y).stop
