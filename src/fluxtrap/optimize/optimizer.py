@@ -188,16 +188,24 @@ SEARCH_DIMS = 10
 SEARCH_SAFETY_S = 300.0
 
 
-# an ask's wall time (s), one chosen point at a time: ASK_SECONDS[objectives] x (b / 25) ** 0.7,
-# b = observations + pending + points chosen before it + 5, x continuous searches the round runs
-# x effort (restarts / 8 or raw samples / 256, the larger, x MC samples / 128) x max(1,
-# parameters / 10). Measured on this machine (2 cores at load 8-10, 3 parameters, the default
-# effort, one search a round), seconds a point: 1 objective 0.4 with 20 observations, 0.5 with
-# 20 and 100 pending, 0.95 with 200; 2 objectives 0.8 with 20; 3 objectives 3.8 with 20, 10 with
-# 60 (a 100-point batch took 12-15 min, 30 points 227 s): within a factor of 2. Past ASK_NOTE_S
-# an ask says its estimate (LongAskWarning); past MAX_ASK_S it is refused unless allowed
-# (``ask(allow_long=True)``, ``fluxtrap suggest --allow-long``)
-ASK_SECONDS = {1: 0.4, 2: 0.8, 3: 3.8}
+# an ask's wall time (s): ASK_SAFETY x (the fit, ASK_FIT_S[objectives] x parameters / 3 x
+# sqrt(observations / 50), + per chosen point ASK_SECONDS[objectives] x (parameters / 3) ** 0.73 x
+# (b / 25) ** 0.63, b = observations + pending + points chosen before it + 5, x continuous searches
+# the round runs x effort: restarts / 8 or raw samples / 256, the larger, x MC samples / 128).
+# Fitted (least squares on log time) to 43 asks timed on this machine with the default effort,
+# 2 cores shared with other sessions (load 2-6): 2-15 parameters, batches 1-100, 0-10 pending,
+# 10-300 observations, 1-3 objectives, 0.26-810 s; the central fit's residual is a factor 1.6
+# (log sd 0.46) and ASK_SAFETY = 1.9 is about the 90th percentile of measured / central (1.85), so
+# the estimate is low for about 1 ask in 10 (at most 2.3x low in these; up to 2.5x high for
+# 3 objectives' large batches: 100 points, 34 min estimated, 12-15 min measured). The earlier
+# model (x max(1, parameters / 10), no fit term) was 3-9x low from 6 parameters on (10
+# parameters, 1 point: 1.1 s estimated, 10.2 s measured; 20 points with 10 pending: 24.6 s,
+# 17.7-58.5 s) and 2-3.5x high for 2. Past ASK_NOTE_S an ask says its estimate
+# (LongAskWarning); past MAX_ASK_S it is refused unless allowed (``ask(allow_long=True)``,
+# ``fluxtrap suggest --allow-long``)
+ASK_SECONDS = {1: 0.34, 2: 0.89, 3: 5.4}
+ASK_FIT_S = {1: 0.51, 2: 6.0, 3: 22.0}
+ASK_SAFETY = 1.9
 ASK_NOTE_S = 60.0
 MAX_ASK_S = 600.0
 
@@ -842,13 +850,16 @@ class Optimizer:
         return out
 
     def ask_seconds(self, n: int, pending: int = 0) -> float:
-        """Estimated wall time (s) of ``ask(n)`` with ``pending`` points on a model, from the
-        sizes alone (``ASK_SECONDS``: measured on 2 busy cores; within a factor of 2)."""
+        """Estimated wall time (s) of ``ask(n)`` with ``pending`` points, its fit included, from
+        the sizes alone (``ASK_SECONDS``: fitted to 43 timed asks, scaled by ``ASK_SAFETY`` so it
+        is low for about 1 ask in 10)."""
         k = len(self._objectives or [None])
+        d, obs = self.space.dim, len(self._X)
         effort = max(self.num_restarts / 8, self.raw_samples / 256) * self.mc_samples / 128
-        scale = ASK_SECONDS[k] * effort * max(1.0, self.space.dim / SEARCH_DIMS)
-        taken = len(self._X) + pending + 5 + np.arange(n)  # what each round conditions on
-        return scale * self._searches_per_round(n) * float(np.sum((taken / 25) ** 0.7))
+        fit = ASK_FIT_S[k] * d / 3 * math.sqrt(obs / 50)
+        scale = ASK_SECONDS[k] * effort * (d / 3) ** 0.73 * self._searches_per_round(n)
+        taken = obs + pending + 5 + np.arange(n)  # what each round conditions on
+        return ASK_SAFETY * (fit + scale * float(np.sum((taken / 25) ** 0.63)))
 
     def _check_cost(self, n: int, pending: int, allow_long: bool) -> None:
         """Say (``LongAskWarning``) an ask estimated past ``ASK_NOTE_S``; refuse one past
