@@ -69,15 +69,15 @@ class StoppingAdvice:
         )
         u = f" {self.unit}" if self.unit else ""
         skill = (
-            f" ({self.without_skill} of them below {FLAT_KAPPA:g} x noise with LOO R^2 under "
-            f"{FLAT_R2:g}: no dependence on the inputs seen above the noise)"
+            f" (or below {FLAT_KAPPA:g} x noise with LOO R^2 under {FLAT_R2:g}, no dependence "
+            f"on the inputs seen above the noise: {self.without_skill} of them)"
             if self.without_skill
             else ""
         )
         return (
             f"{head} (expected improvement {self.ei:.3g}{u} = {ratio:.2g} x the noise std "
-            f"{self.noise_std:.3g}{u}; below {self.kappa:g} x noise for the last "
-            f"{self.rounds_below} of {self.rounds} rounds{skill}, {self.k} needed)"
+            f"{self.noise_std:.3g}{u}; below {self.kappa:g} x noise{skill} for the last "
+            f"{self.rounds_below} of {self.rounds} rounds, {self.k} needed)"
         )
 
     def to_dict(self) -> dict:

@@ -138,7 +138,10 @@ def test_a_round_without_predictive_skill_counts_below_at_one_noise_std():
     assert not advise(log_ei, noise).stop  # EI 0.2 x noise: above kappa = 0.01
     a = advise(log_ei, noise, loo_r2=[-0.3] * 6 + [0.05] * 6)
     assert (a.stop, a.rounds_below, a.without_skill) == (True, 12, 12)
-    assert "12 of them below 1 x noise with LOO R^2 under 0.1" in str(a)
+    assert (
+        "below 0.01 x noise (or below 1 x noise with LOO R^2 under 0.1, no dependence on the "
+        "inputs seen above the noise: 12 of them) for the last 12 of 12 rounds, 12 needed)"
+    ) in str(a)
     assert not advise(log_ei, noise, loo_r2=[-0.3] * 11 + [FLAT_R2]).stop  # skill: keep going
     assert not advise([math.log(1.5)] * 12, noise, loo_r2=[-0.3] * 12).stop  # EI over the noise
     mixed = advise([math.log(0.005)] * 6 + log_ei[:6], noise, loo_r2=[0.9] * 6 + [None] * 6)
