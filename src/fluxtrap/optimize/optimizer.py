@@ -205,6 +205,12 @@ SEARCH_SAFETY_S = 300.0
 # ``fluxtrap suggest --allow-long``)
 ASK_SECONDS = {1: 0.34, 2: 0.89, 3: 5.4}
 ASK_FIT_S = {1: 0.51, 2: 6.0, 3: 22.0}
+# added to the fit with a categorical parameter (x parameters / 3 x sqrt(observations / 50)):
+# MixedSingleTaskGP's fit took 1-15 s on one thread for 10-100 observations (erratic: its
+# optimizer's retries), and 8 categorical asks (2-6 parameters, 3-20 choices, 10-80
+# observations) 5-36 s, where the estimate without this term said 1.3-33 s (2-7.6x low on 5 of
+# them); with it 7 of the 8 are within the estimate (up to 3.4x over), one 1.3x past (30 s)
+ASK_MIXED_FIT_S = 10.0
 ASK_SAFETY = 1.9
 ASK_NOTE_S = 60.0
 MAX_ASK_S = 600.0
@@ -856,7 +862,8 @@ class Optimizer:
         k = len(self._objectives or [None])
         d, obs = self.space.dim, len(self._X)
         effort = max(self.num_restarts / 8, self.raw_samples / 256) * self.mc_samples / 128
-        fit = ASK_FIT_S[k] * d / 3 * math.sqrt(obs / 50)
+        mixed = ASK_MIXED_FIT_S if self.space.cat_dims else 0.0
+        fit = (ASK_FIT_S[k] + mixed) * d / 3 * math.sqrt(obs / 50)
         scale = ASK_SECONDS[k] * effort * (d / 3) ** 0.73 * self._searches_per_round(n)
         taken = obs + pending + 5 + np.arange(n)  # what each round conditions on
         return ASK_SAFETY * (fit + scale * float(np.sum((taken / 25) ** 0.63)))

@@ -825,3 +825,25 @@ def test_the_ask_estimate_covers_asks_it_was_not_fitted_to(d, n, pending, obs, k
     X = space.sample(obs, seed=3)
     opt = Optimizer(space).tell(X, pd.DataFrame({f"y{i}": X["x0"] * (i + 1) for i in range(k)}))
     assert took / 1.25 <= opt.ask_seconds(n, pending) <= 3 * took
+
+
+@pytest.mark.parametrize(
+    ("d", "n", "pending", "obs", "choices", "took"),
+    [
+        (5, 2, 0, 50, 4, 12.52),
+        (3, 1, 3, 20, 3, 6.19),
+        (4, 3, 0, 80, 5, 19.86),
+        (4, 5, 0, 30, 3, 33.07),
+    ],
+)
+def test_the_ask_estimate_counts_the_mixed_models_fit(d, n, pending, obs, choices, took):
+    """With a categorical parameter the fit (MixedSingleTaskGP, 1-15 s on one thread) dominates a
+    small ask: 4 parameters, one of 3 choices, 5 points on 30 observations took 33 s and 16 s was
+    said; timed asks here within the estimate and at most 4x under it."""
+    space = SearchSpace(
+        [Continuous(f"x{j}", 0, 1) for j in range(d - 1)]
+        + [Categorical("c", [f"c{i}" for i in range(choices)])]
+    )
+    X = space.sample(obs, seed=3)
+    opt = Optimizer(space).tell(X, pd.Series(X["x0"], name="y"))
+    assert took <= opt.ask_seconds(n, pending) <= 4 * took
