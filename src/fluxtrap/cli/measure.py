@@ -363,8 +363,9 @@ def creep_command(
         str | None,
         typer.Option(
             "--start",
-            help='Fit from this time after the origin, e.g. "60 s" (default: every point after '
-            "it; the early relaxation is not ln t, and a warning says when that shows).",
+            help='Fit from this time after the origin, e.g. "60 s" (default: 50 tau after it '
+            "when the ramp is in the series, tau = b / its slope, else every point after it; "
+            "the early relaxation is not ln t, and a warning says when that shows).",
         ),
     ] = None,
     origin: Annotated[

@@ -738,7 +738,9 @@ def test_creep_origin_from_applied_field():
     )
     ts, bs, ap, col = read_series(csv.encode(), column="center_Bz_T", filename="probes.csv")
     fit = fit_creep(ts, bs, applied_T=ap, column=col)
-    assert fit.origin_s == pytest.approx(100.0) and fit.n_points == 200
+    # fitted from 50 tau on, tau = b / ramp slope = 4.8e-3 T / 8e-3 T/s (the relaxation's bend)
+    assert fit.origin_s == pytest.approx(100.0) and fit.t_start_s >= 30.0
+    assert fit.n_points == np.sum(time[11:] - 100 >= 30.0)
     assert fit.b_T == pytest.approx(B_PUB, rel=1e-6)
     with pytest.raises(Exception, match="several field columns"):
         read_series(csv.encode(), filename="probes.csv")
@@ -768,7 +770,7 @@ def test_creep_origin_from_applied_field_in_a_log_written_newest_first():
     applied = np.r_[np.linspace(1, 0, 11), np.zeros(200)]
     b = np.r_[np.linspace(0.2, 1.0, 11), A_PUB - B_PUB * np.log(time[11:] - 100)]
     fit = fit_creep(time[::-1], b[::-1], applied_T=applied[::-1])
-    assert fit.origin_s == pytest.approx(100.0) and fit.n_points == 200
+    assert fit.origin_s == pytest.approx(100.0) and fit.n_points == np.sum(time[11:] - 100 >= 30)
     assert fit.b_T == pytest.approx(B_PUB, rel=1e-6) and fit.warnings == ()
 
 
@@ -926,6 +928,30 @@ def test_creep_origin_found_in_a_logger_series_with_the_ramp(rate_T_h, dt_s, hol
     assert abs(error) < fit.decay_sigma_ppm_per_h(late) < 4 * abs(error) + 1e-3
     assert abs(fit.b_T - 0.0136) < np.sqrt(fit.cov[1, 1])
     assert fit.origin_shift_s > 2 * tau and fit.to_dict()["origin_moves_ab_T"][1] > 0
+
+
+@pytest.mark.parametrize(
+    "rate_T_h, dt_s, hold_s, noise_T", [(4.8, 1.0, 6000, 1e-4), (1.0, 30.0, 86400, 3e-4)]
+)
+def test_creep_origin_from_applied_field_fits_the_relaxation_not_its_bend(
+    rate_T_h, dt_s, hold_s, noise_T
+):
+    """The logger series with its applied field logged: the origin from applied_T is exact, but
+    the fit ran from t = 0, where the relaxation 2.9 - b ln(1 + t/tau) still bends from the
+    ramp's rate: b was 3.0 and 1.06 sigma low (its 1-sigma covered the truth in 0 and 13% of 30
+    seeds). Now from 50 tau on, as for an origin found in the data, with the change of (a, b)
+    fitted from 2 tau earlier in the covariance: |z| 0.50 (100% of 30 seeds; the origin given:
+    the same)."""
+    k = rate_T_h / 3600
+    for seed in range(8):
+        t, b, t0, tau = hall_logger(rate_T_h, dt_s=dt_s, hold_s=hold_s, noise_T=noise_T, seed=seed)
+        fit = fit_creep(t, b, applied_T=np.maximum(7.0 - k * t, 0.0))
+        assert fit.origin_from == "applied" and fit.origin_s == pytest.approx(t0, abs=1e-6)
+        assert fit.t_start_s == pytest.approx(50 * tau, rel=0.05)
+        assert abs(fit.b_T - 0.0136) < np.sqrt(fit.cov[1, 1]) < 5 * abs(fit.b_T - 0.0136)
+        at = t[-1] - t0
+        error = fit.decay_ppm_per_h(at) - true_decay_ppm_h(at, 0.0136, tau)
+        assert abs(error) < fit.decay_sigma_ppm_per_h(at)
 
 
 def test_the_removal_end_is_not_read_off_a_window_cut_by_the_series_end():
