@@ -87,6 +87,21 @@ def test_empty_cells_of_a_logger_file_are_left_out_and_named(files, tmp_path, ca
     assert (got["n_dropped"], got["dropped_rows"], got["n_points"]) == (3, [11, 12, 300], 397)
 
 
+def test_a_simulated_row_without_a_finite_value_is_named(files, tmp_path, capsys):
+    """An inf in the simulated probe's column was left out without a word; now named as the
+    measured rows are: the warning, the printed line and compare.json."""
+    meas, run = files
+    table = sim_table()
+    table.loc[40, "surface_Bz_T"] = np.inf
+    table.to_csv(run / "probes.csv", index=False)
+    out = tmp_path / "cmp"
+    code, text, err = cli(capsys, "compare", str(meas), str(run), "--out", str(out))
+    assert code == 0 and "surface (simulated): 1 of 71 rows has no finite time" in err, err
+    assert "simulated: 1 row without a value left out" in " ".join(text.split())
+    got = json.loads((out / "compare.json").read_text())
+    assert (got["simulated_n_dropped"], got["simulated_dropped_rows"]) == (1, [41])
+
+
 def test_a_rate_far_past_the_data_is_said_to_be_extrapolated(files, tmp_path, capsys):
     """--at 300 d on a comparison ending at 5e4 s printed both decay rates 2.7 decades past the
     data without a word (creep warns of the same); --at 3 d, within a decade, stays quiet."""

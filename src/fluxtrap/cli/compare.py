@@ -164,6 +164,7 @@ def compare_command(
         f"{measured_csv.name} ({col}) against {sim_name} probe {name}: {c.t_s.size} points over "
         f"t = {c.t_start_s:.4g}..{c.t_end_s:.4g} s after the applied field reached its final value "
         f"(shift {c.shift_s:g} s){dropped_text(c.n_dropped)}"
+        + (f"; simulated: {gap[2:]}" if (gap := dropped_text(c.simulated_n_dropped)) else "")
     )
     diff = Table("difference", "value")
     diff.add_row("rms |measured - simulated| (T)", f"{c.rms_T:.4g}")

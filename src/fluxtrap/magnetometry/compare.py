@@ -53,7 +53,8 @@ class Comparison:
     origins on each file's own clock; ``shift_s`` was added to the measured times.
     ``n_dropped`` measured rows had no finite time, field or applied field and were left out
     (a ``MissingSamplesWarning`` names them); ``dropped_rows`` are the first ``DROPPED_SHOWN``
-    (1 = the first row given), as ``CreepFit``'s.
+    (1 = the first row given), as ``CreepFit``'s; ``simulated_n_dropped`` and
+    ``simulated_dropped_rows`` the same of the simulated trace.
     """
 
     probe: str
@@ -75,6 +76,8 @@ class Comparison:
     simulated_origin_s: float
     n_dropped: int = 0
     dropped_rows: tuple[int, ...] = ()
+    simulated_n_dropped: int = 0
+    simulated_dropped_rows: tuple[int, ...] = ()
 
     @property
     def residual_T(self) -> np.ndarray:
@@ -109,6 +112,8 @@ class Comparison:
             "simulated_origin_s": self.simulated_origin_s,
             "n_dropped": self.n_dropped,
             "dropped_rows": list(self.dropped_rows),
+            "simulated_n_dropped": self.simulated_n_dropped,
+            "simulated_dropped_rows": list(self.simulated_dropped_rows),
             "rms_T": self.rms_T,
             "max_abs_T": self.max_abs_T,
             "rms_pct": self.rms_pct,
@@ -145,8 +150,8 @@ def compare(
 
     Arrays are ``(n,)`` (measured) and ``(m,)`` (simulated), times in s, fields in T; the
     comparison and both creep fits use the times from ``start_s`` after the origin on. Measured
-    rows without a finite time, field or applied field are left out, counted and named (a
-    ``MissingSamplesWarning``, as ``fit_creep``'s). Raises ``AnalysisError`` when the traces
+    and simulated rows without a finite time, field or applied field are left out, counted and
+    named (a ``MissingSamplesWarning`` each, as ``fit_creep``'s). Raises ``AnalysisError`` when the traces
     share no time after the origin, or fewer than 3 measured points fall in the overlap.
     """
     tm = np.asarray(measured_time_s, float)
@@ -160,8 +165,19 @@ def compare(
     tm, bm, measured_applied_T, dropped, gaps = _without_gaps(tm, bm, measured_applied_T, source)
     if gaps:  # silently left out of the comparison; a NaN applied field misread as a hold
         warnings.warn(gaps, MissingSamplesWarning, stacklevel=2)
-    ts = np.asarray(sim_time_s, float)
-    bs = np.asarray(sim_T, float)
+    ts, bs, sim_applied = (np.asarray(x, float) for x in (sim_time_s, sim_T, sim_applied_T))
+    shapes = [x.shape for x in (ts, bs, sim_applied)]
+    if ts.ndim != 1 or len(set(shapes)) > 1:
+        raise ValidationError(
+            f"{probe or 'simulation'}: the simulated times, fields and applied fields must be 1-D "
+            f"arrays of one length, got shapes {', '.join(map(str, shapes))}"
+        )
+    # named as the measured ones: a NaN or inf in the trace had been left out without a word
+    ts, bs, sim_applied, s_dropped, s_gaps = _without_gaps(
+        ts, bs, sim_applied, f"{probe or 'simulation'} (simulated)"
+    )
+    if s_gaps:
+        warnings.warn(s_gaps, MissingSamplesWarning, stacklevel=2)
     m_origin = 0.0
     if measured_applied_T is None:  # as fit_creep: the end of the removal in the data, if there
         try:
@@ -178,7 +194,7 @@ def compare(
                 "(the origin) is not in the series; leave the column out (the file's t = 0 is "
                 "then the origin, --shift moves it)"
             )
-    s_origin = relaxation_origin(ts, np.asarray(sim_applied_T, float))
+    s_origin = relaxation_origin(ts, sim_applied)
     tm = tm - m_origin + shift_s
     ts = ts - s_origin
     m_ok = (tm > 0) & np.isfinite(bm)
@@ -229,4 +245,6 @@ def compare(
         simulated_origin_s=float(s_origin),
         n_dropped=int(dropped.size),
         dropped_rows=tuple(int(i) + 1 for i in dropped[:DROPPED_SHOWN]),
+        simulated_n_dropped=int(s_dropped.size),
+        simulated_dropped_rows=tuple(int(i) + 1 for i in s_dropped[:DROPPED_SHOWN]),
     )

@@ -428,7 +428,11 @@ def fit_creep(
     if gaps:
         warnings.warn(gaps, MissingSamplesWarning, stacklevel=2)
     if time_s.size < 3:
-        raise AnalysisError(f"{gaps}; {time_s.size} rows remain, a creep fit needs at least 3")
+        raise AnalysisError(
+            f"{gaps or name}{'; ' if gaps else ': '}{time_s.size} "
+            f"row{'s' * (time_s.size != 1)} remain{'s' * (time_s.size == 1)}, a creep fit needs "
+            "at least 3"
+        )
     time_s, field_T, applied_T, repeated = _without_repeats(time_s, field_T, applied_T, name)
     # an applied field at its final value (within its readback noise) from its first sample on
     # is the hold alone: it holds no ramp end (that first sample was taken as the origin, so a
@@ -657,7 +661,8 @@ def _without_gaps(
     at = ", ".join(f"{time_s[i]:.6g}" if np.isfinite(time_s[i]) else "none" for i in first)
     clock = f"; t = {at}{more} s on its clock" if np.isfinite(time_s[first]).any() else ""
     note = (
-        f"{name}: {dropped.size} of {time_s.size} rows have no finite time"
+        f"{name}: {dropped.size} of {time_s.size} rows {'has' if dropped.size == 1 else 'have'} "
+        "no finite time"
         f"{' or field' if applied_T is None else ', field or applied field'} (a gap in the logger's record, an "
         f"empty cell?), left out: row{'s' * (dropped.size > 1)} {', '.join(str(i + 1) for i in first)}"
         f"{more} (1 = the first data row{clock})"
@@ -680,7 +685,8 @@ def _without_repeats(
         return time_s, field_T, applied_T, ""
     repeats = np.flatnonzero(~keep)
     note = (
-        f"{name}: {repeats.size} of {time_s.size} samples repeat an earlier one in time and field "
+        f"{name}: {repeats.size} of {time_s.size} samples "
+        f"{'repeats' if repeats.size == 1 else 'repeat'} an earlier one in time and field "
         f"(the first at {time_s[repeats[0]]:.6g} s on the file's clock): each is counted once "
         "(rows copied twice, or the file pasted after itself?)"
     )

@@ -105,6 +105,32 @@ def test_rows_without_a_value_are_counted_and_named_as_creep_does():
         run(time, field[1:], source="hall.csv")  # was numpy's broadcasting ValueError
 
 
+def test_rows_of_the_simulated_trace_without_a_value_are_named_too():
+    """A NaN field and an inf time in the simulated trace were left out without a word (the
+    measured ones were named): now a MissingSamplesWarning says how many and which, singular for
+    one ('1 of 71 rows has': it said 'have'), and the Comparison and its JSON count them."""
+    from fluxtrap.magnetometry.creep import MissingSamplesWarning
+
+    time, field, applied = measured(scale=0.9, noise_T=2e-4)
+    ts, bs, app, name = simulated_trace(sim_table())
+    bs, ts = bs.copy(), ts.copy()
+    bs[40], ts[50] = np.nan, np.inf
+    with pytest.warns(
+        MissingSamplesWarning,
+        match=r"surface \(simulated\): 2 of 71 rows have no finite time, field or applied field "
+        r".* rows 41, 51 \(1 = ",
+    ):
+        c = compare(time, field, ts, bs, app, measured_applied_T=applied, probe=name)
+    assert (c.simulated_n_dropped, c.simulated_dropped_rows) == (2, (41, 51))
+    assert c.to_dict()["simulated_dropped_rows"] == [41, 51] and c.n_dropped == 0
+    assert c.ratio_end == pytest.approx(0.9, abs=1e-3)
+    bs[50] = bs[40] = 0.5
+    with pytest.warns(MissingSamplesWarning, match=r"1 of 71 rows has no finite time"):
+        compare(time, field, ts, bs, app, measured_applied_T=applied, probe=name)
+    with pytest.raises(ValidationError, match=r"surface: the simulated times, fields and applied"):
+        compare(time, field, ts, bs[1:], app, probe=name)
+
+
 def test_identical_series_leave_no_residual():
     df = sim_table()
     c = compare(df.time_s, df.surface_Bz_T, df.time_s, df.surface_Bz_T, df.applied_T,

@@ -822,6 +822,21 @@ def test_creep_says_which_rows_without_a_value_it_left_out():
         fit_creep(t, few, origin_s=0.0, source="hall.csv")
 
 
+def test_creep_notes_of_one_row_are_singular():
+    """'1 of 300 rows have', '1 of 301 samples repeat' and, with nothing dropped, '; 2 rows
+    remain' (the note's place left empty): now 'has', 'repeats' and 'hall.csv: 2 rows remain'."""
+    t = np.geomspace(10, 1e5, 300)
+    b = A_PUB - B_PUB * np.log(t)
+    one = b.copy()
+    one[7] = np.nan
+    with pytest.warns(MissingSamplesWarning, match=r"hall.csv: 1 of 300 rows has no finite time"):
+        fit_creep(t, one, origin_s=0.0, source="hall.csv")
+    with pytest.warns(RepeatedMeasurementWarning, match=r"1 of 301 samples repeats an earlier"):
+        fit_creep(np.r_[t, t[7]], np.r_[b, b[7]], origin_s=0.0, source="hall.csv")
+    with pytest.raises(AnalysisError, match=r"^hall.csv: 2 rows remain, a creep fit needs"):
+        fit_creep(t[:2], b[:2], origin_s=0.0, source="hall.csv")
+
+
 def test_creep_of_a_field_that_does_not_change():
     """A probe reading 0 T throughout is refused by name; an exactly constant field (b = 0) never
     decays, so the decay rate is below any threshold from the start (was a ZeroDivisionError)."""
