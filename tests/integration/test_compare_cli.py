@@ -87,6 +87,28 @@ def test_empty_cells_of_a_logger_file_are_left_out_and_named(files, tmp_path, ca
     assert (got["n_dropped"], got["dropped_rows"], got["n_points"]) == (3, [11, 12, 300], 397)
 
 
+def test_compare_and_creep_state_s_alike(files, tmp_path, capsys):
+    """compare printed S = b / B at --at (0.01446 at 5e4 s), creep S = b / B(t0) at its first
+    point (0.01305 at 30 s): 11% apart for one series under one name. Both now print both, labelled
+    alike, and compare.json has creep's S_at_start beside S_at."""
+    meas, run = files
+    out = tmp_path / "cmp"
+    code, text, err = cli(capsys, "compare", str(meas), str(run), "--out", str(out), "--at", "3 d")
+    assert code == 0, err
+    text = " ".join(text.split())
+    m = json.loads((out / "compare.json").read_text())["measured"]
+    b_t0 = m["a_T"] - m["b_T"] * np.log(30.0)
+    assert m["S_at_start"] == pytest.approx(m["b_T"] / b_t0, rel=1e-9)
+    assert "S = b/B(t0), t0 = 30 s (1)" in text
+    assert f"S = b/B(t) at 2.592e+05 s (1) │ {m['S_at']:.4g}" in text
+    code, creep_text, err = cli(
+        capsys, "creep", str(meas), "--origin", "200 s", "--start", "30 s", "--at", "3 d"
+    )
+    creep_text = " ".join(creep_text.split())
+    assert code == 0 and "S = b/B(t0), t0 = 30 s (1)" in creep_text, err
+    assert "S = b/B(t) at 2.592e+05 s (1)" in creep_text
+
+
 def test_a_simulated_row_without_a_finite_value_is_named(files, tmp_path, capsys):
     """An inf in the simulated probe's column was left out without a word; now named as the
     measured rows are: the warning, the printed line and compare.json."""

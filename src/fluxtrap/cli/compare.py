@@ -180,7 +180,12 @@ def compare_command(
     m, s = c.creep("measured"), c.creep("simulated")
     fits.add_row("a (T)", f"{m['a_T']:.6g} ± {m['a_sigma_T']:.2g}", f"{s['a_T']:.6g}")
     fits.add_row("b (T per ln s)", f"{m['b_T']:.4g} ± {m['b_sigma_T']:.2g}", f"{s['b_T']:.4g}")
-    fits.add_row(f"S = b / B at {c.at_s:.4g} s", f"{m['S_at']:.4g}", f"{s['S_at']:.4g}")
+    # S as creep prints it: b / B(t0) at the first point fitted, and at --at
+    fits.add_row(
+        f"S = b/B(t0), t0 = {c.t_start_s:.3g} s (1)", f"{m['S_at_start']:.4g}",
+        f"{s['S_at_start']:.4g}",
+    )  # fmt: skip
+    fits.add_row(f"S = b/B(t) at {c.at_s:.4g} s (1)", f"{m['S_at']:.4g}", f"{s['S_at']:.4g}")
     fits.add_row(
         f"decay at {c.at_s:.4g} s (ppm/h)",
         f"{m['decay_at_ppm_per_h']:.4g} ± {m['decay_at_sigma_ppm_per_h']:.2g}",

@@ -398,7 +398,8 @@ def creep_command(
         ),
     ] = None,
 ) -> None:
-    """Flux creep: fit B(t) = a - b ln t, S = b / B(t0), decay in ppm/h at --at, extrapolated B."""
+    """Flux creep: fit B(t) = a - b ln t, S = b / B (dimensionless) at t0 and --at, decay in ppm/h
+    at --at, extrapolated B."""
     from fluxtrap.magnetometry.creep import (
         CreepResidualWarning,
         MissingSamplesWarning,
@@ -455,7 +456,12 @@ def creep_command(
             f"b {fit.origin_moves_ab_T[1]:+.2g} T fitted from {fit.origin_shift_s:.3g} s earlier "
             "(the relaxation's own start): in the ± above",
         )
-    shown.add_row(f"S = b / B(t0), t0 = {fit.t_start_s:.3g} s", f"{fit.rate(fit.t_start_s):.4g}")
+    # S as compare prints it: b / B(t0) at the first point fitted, and at --at
+    shown.add_row(
+        f"S = b/B(t0), t0 = {fit.t_start_s:.3g} s (1)",
+        f"{fit.rate(fit.t_start_s):.4g}",
+    )
+    shown.add_row(f"S = b/B(t) at {at_s:.4g} s (1)", f"{fit.rate(at_s):.4g}")
     shown.add_row(f"B at {at_s:.4g} s (T)", f"{fit.field(at_s):.6g} ± {fit.field_sigma(at_s):.2g}")
     shown.add_row(
         f"decay at {at_s:.4g} s (ppm/h)",

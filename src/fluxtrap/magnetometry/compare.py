@@ -85,7 +85,9 @@ class Comparison:
         return self.measured_T - self.simulated_T
 
     def creep(self, which: str) -> dict:
-        """a (T), b (T), S and decay (ppm/h) at ``at_s`` of ``"measured"`` or ``"simulated"``."""
+        """a (T), b (T), S = b / B(t) (dimensionless, -d ln B / d ln t) at ``t_start_s`` (as
+        ``fluxtrap creep``'s S(t0)) and at ``at_s``, and the decay (ppm/h) at ``at_s``, of
+        ``"measured"`` or ``"simulated"``."""
         fit = self.measured_fit if which == "measured" else self.simulated_fit
         sa, sb = np.sqrt(np.diag(fit.cov))
         return {
@@ -93,6 +95,7 @@ class Comparison:
             "a_sigma_T": float(sa),
             "b_T": fit.b_T,
             "b_sigma_T": float(sb),
+            "S_at_start": float(fit.rate(self.t_start_s)),
             "S_at": float(fit.rate(self.at_s)),
             "decay_at_ppm_per_h": float(fit.decay_ppm_per_h(self.at_s)),
             "decay_at_sigma_ppm_per_h": float(fit.decay_sigma_ppm_per_h(self.at_s)),
