@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from fluxtrap.cli.common import console
+from fluxtrap.errors import InputFileError
 from fluxtrap.simulate import Case, simulate
 from fluxtrap.simulate.calibrate import apply, parse_fit
 from fluxtrap.store import Store
@@ -277,6 +278,35 @@ def test_the_noise_column_is_not_taken_for_a_second_field_column(files):
     s = read_measured(files / "hall_sigma.csv", "top", sigma_column="sigma (mT)")
     assert s.field_T == pytest.approx(df["B (mT)"] / 1e3)
     assert s.noise() == (pytest.approx(np.full(len(df), 5e-3)), "column")
+
+
+def test_empty_cells_of_a_measured_file_are_left_out_and_named(files):
+    """An empty field or noise cell (a logger's gap) refused the whole file ("empty cell where a
+    number is required"); now those rows are left out and named as creep names them, an empty
+    cell in a column not read stays harmless, and a field column without 3 values is refused."""
+    from fluxtrap.magnetometry.creep import MissingSamplesWarning
+    from fluxtrap.workflows.calibrate import read_measured
+
+    df = pd.read_csv(files / "hall.csv").assign(**{"sigma (mT)": 5.0, "note": "ok"})
+    df["B (mT)"] = df["B (mT)"].astype(object)
+    df.loc[[3, 7], "B (mT)"] = ""
+    df.loc[10, "sigma (mT)"] = np.nan
+    df.loc[12, "note"] = ""
+    df.to_csv(files / "gappy.csv", index=False)
+    with pytest.warns(
+        MissingSamplesWarning,
+        match=rf"gappy.csv \(B \(mT\) or sigma \(mT\)\): 3 of {len(df)} rows have .* rows 4, 8, 11 ",
+    ):
+        s = read_measured(files / "gappy.csv", "top", sigma_column="sigma (mT)")
+    keep = np.ones(len(df), bool)
+    keep[[3, 7, 10]] = False
+    assert s.field_T == pytest.approx(pd.to_numeric(df["B (mT)"][keep]) / 1e3)
+    df["B (mT)"] = ""
+    df.to_csv(files / "empty.csv", index=False)
+    with pytest.raises(
+        InputFileError, match=rf"empty.csv: column 'B \(mT\)' has 0 values in {len(df)}"
+    ):
+        read_measured(files / "empty.csv", "top", sigma_column="sigma (mT)")
 
 
 def test_a_hall_probe_offset_is_fitted_and_reported_in_tesla(files, capsys):

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fluxtrap.errors import InputFileError, SolverError, ValidationError
-from fluxtrap.magnetometry.creep import read_series
+from fluxtrap.magnetometry.creep import MissingSamplesWarning, _without_gaps, read_series
 from fluxtrap.outputs import claimed, jsonable, staged_folder
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.calibrate import Calibration, Series, apply, calibrate
@@ -122,14 +123,27 @@ def read_measured(
     """A measured series file as a ``Series`` for ``probe``: its field column (``column`` when
     there are several), its noise column ``sigma_column`` (a field unit in its name, e.g.
     ``sigma_T`` or ``noise (mT)``; default: estimated), the origin from its ``applied_T``
-    column, else ``origin_s`` on its clock, else t = 0."""
+    column, else ``origin_s`` on its clock, else t = 0. Empty field or noise cells (a logger's
+    gap) leave their rows out, named in a ``MissingSamplesWarning`` as ``fluxtrap creep`` does (the
+    file was refused); a column with fewer than 3 values is refused; other columns are not read."""
     noise = () if sigma_column is None else (sigma_column,)
-    time_s, field_T, applied, name = read_series(path, column=column, exclude=noise)
+    time_s, field_T, applied, name = read_series(path, column=column, exclude=noise, gaps=True)
     sigma = None
     if sigma_column is not None:
-        sigma_time, sigma, _, _ = read_series(path, column=sigma_column)
+        sigma_time, sigma, _, _ = read_series(path, column=sigma_column, gaps=True)
         if sigma_time.shape != time_s.shape:
             raise InputFileError(f"{path}: column {sigma_column!r} does not match the time column")
+    for label, values in ((name, field_T), (sigma_column, sigma)):
+        if values is not None and np.isfinite(values).sum() < 3:
+            raise InputFileError(
+                f"{path}: column {label!r} has {np.isfinite(values).sum()} values in "
+                f"{values.size} rows; a calibration needs at least 3"
+            )
+    either = field_T if sigma is None else np.where(np.isfinite(sigma), field_T, np.nan)
+    cols = name if sigma_column is None else f"{name} or {sigma_column}"
+    note = _without_gaps(time_s, either, applied, f"{path.name} ({cols})")[-1]
+    if note:
+        warnings.warn(note, MissingSamplesWarning, stacklevel=2)
     if applied is not None and origin_s is not None:
         raise ValidationError(
             f"{path}: has an applied_T column, which sets its origin; --origin is for files without"
