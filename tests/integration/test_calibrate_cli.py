@@ -280,6 +280,54 @@ def test_the_noise_column_is_not_taken_for_a_second_field_column(files):
     assert s.noise() == (pytest.approx(np.full(len(df), 5e-3)), "column")
 
 
+def test_a_run_stopped_by_the_timeout_is_not_cached_as_the_cases_run(files, tmp_path):
+    """An accuracy refinement stopped by the start scan's timeout returns its coarser pair as
+    done; the runner cached it under the case's key (which has no max_wall) and a later call
+    without the timeout took it as the case's run. Now a run that reached the timeout is not
+    cached; one within it, or run without one, is."""
+    from fluxtrap.workflows.calibrate import DaskRunner
+
+    case = Case.load(files / "disk.toml")
+    calls = []
+
+    class Done:
+        def __init__(self, wall_s):
+            self.record = {
+                "status": "done", "error": "", "wall_s": wall_s,
+                "summary": {"probes": {"top": {"final_T": 0.2}},
+                            "accuracy": {"reached": wall_s < 2, "target": 0.01, "estimate": 0.02}},
+                "probes_csv": "time_s,applied_T,temperature_K,top_Bz_T\n0,1,5,0\n600,0,5,0.2\n",
+            }  # fmt: skip
+
+        def result(self):
+            return self.record
+
+        def release(self):
+            pass
+
+    class Client:  # the Dask client: each submit is a run taking wall_s
+        def __init__(self):
+            self.wall_s = 2.5
+
+        def submit(self, fn, case, timeout_s, key):
+            calls.append(timeout_s)
+            return Done(self.wall_s)
+
+    runner = DaskRunner(tmp_path / "cache")
+    runner._client = Client()
+    [first] = runner([case], timeout_s=2.0)  # stopped at its 2 s
+    assert first["top_Bz_T"].iloc[-1] == 0.2 and runner.cached == 0
+    runner([case])  # run again in full, not read from the cache
+    assert calls == [2.0, None] and runner.cached == 0
+    runner([case])  # the full run was cached
+    assert calls == [2.0, None] and runner.cached == 1
+    runner._client.wall_s = 1.0
+    other = Case.load(files / "longer.toml")
+    runner([other], timeout_s=2.0)  # within its timeout: whole, cached
+    runner([other])
+    assert calls == [2.0, None, 2.0] and runner.cached == 2
+
+
 def test_empty_cells_of_a_measured_file_are_left_out_and_named(files):
     """An empty field or noise cell (a logger's gap) refused the whole file ("empty cell where a
     number is required"); now those rows are left out and named as creep names them, an empty

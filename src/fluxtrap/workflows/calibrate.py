@@ -43,6 +43,11 @@ CALIBRATE_OUTPUTS = ("calibrate.json", "fitted_case.toml", "traces.png", "residu
                      "correlation.png", "profile.png", "predictions.csv")  # fmt: skip
 
 
+def _limited(case: Case, timeout_s: float | None) -> bool:
+    """Whether ``timeout_s`` (s) cuts ``case``'s own ``[solver] max_wall``."""
+    return timeout_s is not None and timeout_s < case.solver.max_wall_s
+
+
 class DaskRunner:
     """A calibration runner on Dask (a ``LocalCluster`` of ``workers`` single-threaded processes,
     or the scheduler at ``scheduler``, reached with ``security``, a ``distributed.Security``)
@@ -89,6 +94,7 @@ class DaskRunner:
                 todo[key] = self._client.submit(
                     run_case, case, timeout_s, key=f"fluxtrap-calibrate-{key}"
                 )
+        limited = {k: c for k, c in zip(keys, cases, strict=True) if _limited(c, timeout_s)}
         for key, future in todo.items():
             try:
                 record = future.result()
@@ -96,7 +102,11 @@ class DaskRunner:
                 out[key] = SolverError(f"the Dask task of case {key} was lost: {err}")
                 continue
             csv = record.get("probes_csv")
-            self.cache.put(key, record, {})
+            # a run the timeout stopped is not the case's run (the key has no max_wall): an
+            # accuracy refinement stopped by it returns its coarser pair as done, which a later
+            # calibration without the timeout took from the cache as the case's run
+            if not (key in limited and record.get("wall_s", 0.0) >= timeout_s):
+                self.cache.put(key, record, {})
             if record["status"] == "done":
                 self._note_accuracy(record)
                 out[key] = pd.read_csv(io.StringIO(csv))
