@@ -160,6 +160,18 @@ def test_series_refuses_bad_input():
         Series("x", np.arange(4.0), np.ones(4), "gap", sigma_T=np.array([1, np.nan, -1, 1.0]))
 
 
+def test_a_missing_applied_value_drops_its_point_not_the_origin():
+    """A NaN in the applied field's hold (a logger's gap, through the Python API) kept its row,
+    and the origin of a ramp ending at 50 s came out 0 s; now the row is dropped as one with a
+    missing field is, and the origin is the ramp's end."""
+    t = np.arange(0.0, 200.0)
+    applied = np.clip(1 - t / 50, 0, None)
+    applied[100] = np.nan
+    s = Series("x", t, 1 - 0.01 * np.log1p(np.maximum(t - 50, 0)), "gap", applied_T=applied)
+    assert s.time_s.size == 199 and 100.0 not in s.time_s
+    assert s.origin == pytest.approx(50.0, abs=1e-9)
+
+
 def test_the_origin_of_a_noisy_applied_readback_is_where_its_ramp_ends():
     """A 1 T -> 0 ramp over 100 s then a 600 s hold, sampled every 5 s, the applied readback
     with 0.2 mT of white noise: the origin was its last excursion past 1e-6 T of the last

@@ -55,8 +55,9 @@ class Series:
         if sigma is not None and np.any(sigma[~np.isnan(sigma)] <= 0):  # a NaN: a missing point
             raise ValidationError(f"{self.name}: every noise value (sigma) must be > 0")
         keep = np.isfinite(t) & np.isfinite(b)
-        if self.sigma_T is not None:
-            keep &= np.isfinite(self.sigma_T)
+        for arr in (self.sigma_T, self.applied_T):  # a NaN applied field in the hold: origin 0
+            if arr is not None:
+                keep &= np.isfinite(np.asarray(arr, float))
         if keep.sum() < 3:
             raise ValidationError(f"{self.name}: fewer than 3 finite points")
         order = np.argsort(t[keep], kind="stable")
