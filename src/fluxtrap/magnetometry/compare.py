@@ -11,8 +11,8 @@ series against a table: it reads the measured file with ``read_series`` and fits
 Both traces are put on t = time since the applied field reached its final value (s): the
 simulation's origin from its ``applied_T`` column, the measured one as ``fluxtrap creep`` takes it
 (from its ``applied_T`` column if it has one, else the end of the field removal found in the data,
-``removal_end``, then compared from creep's default start, 50 tau, on, else t = 0 on the file's
-clock: a logger series that held the ramp had its ramp
+``removal_end``; either way compared from creep's default start, 50 tau, on where the ramp is in
+the series, else t = 0 on the file's clock: a logger series that held the ramp had its ramp
 compared as relaxation, measured/simulated -0.03 for 1.0), plus ``shift_s``
 added to the measured times. Only t > 0 is compared (the relaxation part, on a log time axis).
 The simulated field is interpolated linearly in ln t (exact for B = a - b ln t) at the measured
@@ -34,6 +34,7 @@ from fluxtrap.magnetometry.creep import (
     _without_gaps,
     default_start,
     fit_creep,
+    ramp_start,
     removal_end,
 )
 from fluxtrap.probetable import ramp_end, relaxation_origin
@@ -188,8 +189,10 @@ def compare(
             start_s = start_s or default_start(tm, bm, m_origin) + shift_s  # creep's 50 tau
         except AnalysisError:
             m_origin = 0.0  # no removal in the data: the file's clock starts at the origin
-    else:
+    else:  # as fit_creep: from 50 tau on where the ramp is in the series (ramp_start)
         m_origin = ramp_end(tm, np.asarray(measured_applied_T, float))
+        start = ramp_start(tm, bm, m_origin)
+        start_s = start_s or (start + shift_s if start else 0.0)
         if m_origin <= tm.min():  # at its final value from the first sample: no ramp end
             raise AnalysisError(
                 "the measured applied_T column stays at "

@@ -32,12 +32,14 @@ def sim_table(probes=("surface",)) -> pd.DataFrame:
 
 
 def measured(scale=1.0, noise_T=0.0, origin_s=200.0, seed=0):
-    """Measured series on its own clock: origin at ``origin_s``, points at t = 30 s .. 5e4 s."""
+    """Measured series on its own clock: origin at ``origin_s``, points at t = 30 s .. 5e4 s; the
+    probe stands still through the ramp (no ramp's rate to relax from: the law holds from 30 s,
+    and compare, as creep, compares every point after the origin)."""
     t = np.geomspace(30.0, 5e4, 400)
     rng = np.random.default_rng(seed)
     field = scale * (A_T - B_T * np.log(t)) + noise_T * rng.standard_normal(t.size)
     time = np.concatenate([[0.0, origin_s - 1.0, origin_s], origin_s + t])
-    field = np.concatenate([[1.0, 0.9, 0.85], field])
+    field = np.concatenate([[0.85, 0.85, 0.85], field])
     applied = np.concatenate([[1.0, 0.5, 0.0], np.zeros(t.size)])
     return time, field, applied
 
@@ -129,6 +131,23 @@ def test_rows_of_the_simulated_trace_without_a_value_are_named_too():
         compare(time, field, ts, bs, app, measured_applied_T=applied, probe=name)
     with pytest.raises(ValidationError, match=r"surface: the simulated times, fields and applied"):
         compare(time, field, ts, bs[1:], app, probe=name)
+
+
+def test_a_logged_applied_field_is_compared_from_where_creep_fits():
+    """A logger series with its ramp and applied field (4.8 T/h, relaxation 2.9 - b ln(1 +
+    t/tau)): compare fitted it from t = 0 after the origin (b 3 sigma low, as creep did); now
+    from creep's 50 tau on, the same points and b as ``fit_creep``'s."""
+    from fluxtrap.magnetometry.creep import fit_creep
+
+    from .test_tc_creep import hall_logger
+
+    t, b, t0, tau = hall_logger(4.8, dt_s=1.0, hold_s=6000, noise_T=1e-4)
+    applied = np.maximum(7.0 - 4.8 / 3600 * t, 0.0)
+    c = run(t, b, applied)
+    fit = fit_creep(t, b, applied_T=applied)
+    assert c.t_start_s == pytest.approx(fit.t_start_s) and c.t_s.size == fit.n_points
+    assert c.measured_fit.b_T == pytest.approx(fit.b_T, rel=1e-9)
+    assert c.t_start_s == pytest.approx(50 * tau, rel=0.05)
 
 
 def test_identical_series_leave_no_residual():
