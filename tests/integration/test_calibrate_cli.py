@@ -349,6 +349,14 @@ def test_empty_cells_of_a_measured_file_are_left_out_and_named(files):
     keep = np.ones(len(df), bool)
     keep[[3, 7, 10]] = False
     assert s.field_T == pytest.approx(pd.to_numeric(df["B (mT)"][keep]) / 1e3)
+    t = np.arange(0.0, 300.0, 10.0)  # a ramp ending at 100 s, an empty applied cell at 200 s
+    applied = pd.DataFrame({"time_s": t, "applied_T": np.clip(1 - t / 100, 0, None),
+                            "B_T": 0.5 - 0.01 * np.log1p(t)}).astype({"applied_T": object})  # fmt: skip
+    applied.loc[20, "applied_T"] = ""
+    applied.to_csv(files / "gappy_applied.csv", index=False)
+    with pytest.warns(MissingSamplesWarning, match=r"1 of 30 rows has .* applied field .* row 21 "):
+        s = read_measured(files / "gappy_applied.csv", "top")
+    assert s.time_s.size == 29 and 200.0 not in s.time_s and s.origin == pytest.approx(100.0)
     df["B (mT)"] = ""
     df.to_csv(files / "empty.csv", index=False)
     with pytest.raises(

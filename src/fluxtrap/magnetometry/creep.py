@@ -755,7 +755,8 @@ def read_series(
     ``timestamp``, ``date`` or ``time`` of ISO 8601 date-times (a logger's clock) gives the time
     in s since its first row. With several field
     columns ``column`` says which one; the columns in ``exclude`` (a noise column) are not.
-    With ``gaps`` an empty field cell (a logger's missing reading) is NaN, else an error.
+    With ``gaps`` an empty field or applied-field cell (a logger's missing reading) is NaN, else
+    an error.
     """
     if isinstance(path_or_bytes, bytes):
         name = filename or "<bytes>"
@@ -844,7 +845,7 @@ def read_series(
         factor = si_factor(qty, unit_of(c) or "", f"{where}, column {c!r}")
         if qty == "field":
             factor *= MU0  # H (A/m) -> mu0 H (T)
-        required = not (gaps and c == fields[0])
+        required = not (gaps and c in (fields[0], applied_name))
         return factor * numeric_column(rows, names.index(c), lines, c, name, required)
 
     applied = col(applied_name) if applied_name else None

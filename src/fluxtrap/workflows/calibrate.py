@@ -133,7 +133,7 @@ def read_measured(
     """A measured series file as a ``Series`` for ``probe``: its field column (``column`` when
     there are several), its noise column ``sigma_column`` (a field unit in its name, e.g.
     ``sigma_T`` or ``noise (mT)``; default: estimated), the origin from its ``applied_T``
-    column, else ``origin_s`` on its clock, else t = 0. Empty field or noise cells (a logger's
+    column, else ``origin_s`` on its clock, else t = 0. Empty field, applied or noise cells (a logger's
     gap) leave their rows out, named in a ``MissingSamplesWarning`` as ``fluxtrap creep`` does (the
     file was refused); a column with fewer than 3 values is refused; other columns are not read."""
     noise = () if sigma_column is None else (sigma_column,)
