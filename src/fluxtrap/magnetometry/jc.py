@@ -107,8 +107,18 @@ class JcCurve:
         both branches' fields interpolates each branch between its readings, so neighbours share
         readings; taken as independent, ``loops.interp_sigma``, the 1-sigma between them was
         1.6x too small over 40 loops whose branches' fields interleaved 20 mT apart, 1.25x at
-        3 T on the real CoCp2 file's field history); NaN where the curve has none."""
-        return float(np.interp(abs(float(field_T)), self.field_T, self.jc_err_A_m2))
+        3 T on the real CoCp2 file's field history); NaN where the curve has none.
+
+        Outside the curve's fields, where :meth:`at` holds the end value, the curve's change over
+        the same distance inside its end is added in quadrature: Jc(7 T) of a 7 T loop (whose
+        width closes at the turning field) is the last point's, 6.95 T, 0.66 % above the truth
+        for a 0.035 % 1-sigma (20 sigma)."""
+        b = abs(float(field_T))
+        err = float(np.interp(b, self.field_T, self.jc_err_A_m2))
+        lo, hi = float(self.field_T[0]), float(self.field_T[-1])
+        end = hi if b > hi else lo if b < lo else b
+        inside = float(np.clip(2 * end - b, lo, hi))  # as far inside the end as b lies outside
+        return float(np.hypot(err, self.at(end) - self.at(inside)))
 
     @property
     def jc_A_cm2(self) -> np.ndarray:
