@@ -155,3 +155,12 @@ def test_err_at_below_the_first_field_adds_the_change_held_over(curve):
     drop = 4e8 - 4e8 * 0.5**0.25
     assert inner.err_at(0.5) == pytest.approx(np.hypot(3e6, drop), rel=1e-9)
     assert inner.err_at(2.0) == pytest.approx(2.5e6, rel=1e-12)
+
+
+def test_err_at_far_past_the_last_field_is_at_most_the_held_value():
+    """Held 3 T past a curve that ends at 2 T (a thin film's loop), the change over as far inside
+    reaches the steep low-field Jc: the 1-sigma read 47x the value (2.55e6 for 5.5e4 A/m^2 on the
+    real film-S1 file). It is at most the held value: Jc there lies between 0 and it."""
+    steep = JcCurve(field_T=[0.0, 1.0, 2.0], jc_A_m2=[2e10, 1.5e9, 5.5e8], jc_err_A_m2=[0, 0, 6e6])
+    assert steep.err_at(5.0) == pytest.approx(np.hypot(6e6, 5.5e8), rel=1e-12)
+    assert steep.err_at(2.5) == pytest.approx(np.hypot(6e6, 5.5e8 * (np.sqrt(1.5e9 / 5.5e8) - 1)))
