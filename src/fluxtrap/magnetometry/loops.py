@@ -405,6 +405,13 @@ def loop_width(
     background (see ``linear_background``) is subtracted from both branches first; it cancels in
     dm, so it changes the stored branches and plots, not Jc.
     """
+    if temperature_K is not None and not (
+        isinstance(temperature_K, numbers.Real) and np.isfinite(temperature_K)
+    ):  # NaN or inf is as far from every loop: the first loop had been taken with no word
+        raise ValidationError(
+            f"{table.metadata.filename}: temperature_K = {temperature_K!r}: give the loop's "
+            "temperature in K as a finite number (or None for the lowest)"
+        )
     table, repeated = table.without_repeats()
     branches = split_branches(table)
     loops = sorted({b.loop for b in branches if b.kind in ("decreasing", "increasing")})

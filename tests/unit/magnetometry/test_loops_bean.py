@@ -94,6 +94,10 @@ def test_loop_at_requested_temperature(mpms_file):
     assert loop_width(table, temperature_K=300).temperature_K == pytest.approx(300.0, abs=0.2)
     with pytest.raises(AnalysisError, match="no loop at 77 K"):
         loop_width(table, temperature_K=77)
+    # NaN or inf was as far from both loops: the 5 K loop was taken with no word
+    for bad in (float("nan"), float("inf"), "5 K"):
+        with pytest.raises(ValidationError, match="temperature_K = .*finite number"):
+            loop_width(table, temperature_K=bad)
 
 
 def test_loops_at_two_temperatures_split_with_an_empty_temperature_cell():
