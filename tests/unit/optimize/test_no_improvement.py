@@ -74,12 +74,28 @@ def test_away_from_the_measured_peak_the_best_posterior_mean_is_taken(settled, m
     assert ei.idxmax() != best_mean  # expected improvement alone would go elsewhere
     out = settled.ask(1, candidates=far)
     assert out.attrs["exploit"] == [True]
-    assert (
-        out.attrs["acquisition_function"]
-        == "PosteriorMean (expected improvement < 0.01 x noise std)"
+    noise = float(settled.measurement_noise()[0])
+    assert out.attrs["acquisition_function"] == (
+        f"PosteriorMean (expected improvement of the search's best {math.exp(ei.max()) / noise:.2g}"
+        f" x noise std, under 0.01 x; of the point(s) chosen by mean "
+        f"{math.exp(ei[best_mean]) / noise:.2g} x)"
     )
     assert out.index.tolist() == [best_mean]
     assert out["acquisition"].iloc[0] == pytest.approx(ei[best_mean], abs=1e-6)  # still its EI
+
+
+def test_the_label_states_the_expected_improvement_of_the_point_chosen(settled, monkeypatch):
+    """The switch is judged on the EI search's best, but the stored row is the best-mean point,
+    whose own EI can be larger (the search missed it): the label said "expected improvement <
+    0.01 x noise std" beside a row whose EI was 0.23 x. Forced here on the dense grid, where the
+    best-mean point's EI is 0.2 x the noise std: the label states that number, as stored."""
+    monkeypatch.setattr(Optimizer, "expects_no_improvement", lambda self, log_ei: True)
+    out = settled.ask(1)
+    noise = float(settled.measurement_noise()[0])
+    ratio = math.exp(out["acquisition"].iloc[0]) / noise
+    assert out.attrs["exploit"] == [True] and ratio > KAPPA  # the premise: above the bar
+    label = out.attrs["acquisition_function"]
+    assert label.startswith("PosteriorMean (") and f"chosen by mean {ratio:.2g} x)" in label
 
 
 def test_a_batch_expecting_no_improvement_takes_the_best_means(settled, midpoints):
