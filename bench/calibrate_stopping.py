@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from bench_optimize import DATA, found_curves, read_results
 
-from fluxtrap.optimize.stopping import K_ROUNDS, KAPPA, advise
+from fluxtrap.optimize.stopping import K_ROUNDS, KAPPA, MISSES, advise
 
 RESULTS = Path(__file__).resolve().parent / "results" / "optimize_runs.jsonl.gz"
 RULES = [
@@ -26,11 +26,11 @@ RULES = [
 ]  # default: k=12, kappa=0.01
 
 
-def stop_trial(trace: list[dict], k: int, kappa: float) -> int | None:
+def stop_trial(trace: list[dict], k: int, kappa: float, misses: int = MISSES) -> int | None:
     """Samples made when the advisor first says stop (None: never within the run)."""
     for r in range(len(trace)):
         head = trace[: r + 1]  # rows [samples so far, log EI, noise std]
-        if advise([t[1] for t in head], [t[2] for t in head], k, kappa).stop:
+        if advise([t[1] for t in head], [t[2] for t in head], k, kappa, misses=misses).stop:
             return head[-1][0]
     return None
 
@@ -42,6 +42,12 @@ def main() -> None:
         "--method", default="fluxtrap collapse", help="[today's code: fluxtrap collapse]"
     )
     ap.add_argument("--data", type=Path, default=DATA, help=f"benchmark data folder [{DATA}]")
+    ap.add_argument(
+        "--misses",
+        type=int,
+        default=MISSES,
+        help=f"rounds above the bar a streak may pass [{MISSES}]",
+    )
     args = ap.parse_args()
     runs = [r for r in read_results(args.replays) if r["method"] == args.method and r.get("trace")]
     if not runs:
@@ -50,7 +56,7 @@ def main() -> None:
     print(
         f"{len(runs)} runs of {args.method} ({len({r['set'] for r in runs})} tables, budget "
         f"{max(len(r['picks']) for r in runs)}). Rule: stop when EI < kappa x noise std for k "
-        "rounds. Per rule: share of runs where it said stop, experiments saved per run (0 when it "
+        f"rounds (passing over {args.misses} above it). Per rule: share of runs where it said stop, experiments saved per run (0 when it "
         "never stopped), share of stops that came too early (more top-5% rows found later within "
         "the budget), top fraction lost per run; mean +- s.e."
     )
@@ -59,7 +65,7 @@ def main() -> None:
         f"{'top lost':>15s}"
     )
     for k, kappa in RULES:
-        saved, lost, early = calibrate(runs, curves, k, kappa)
+        saved, lost, early = calibrate(runs, curves, k, kappa, args.misses)
         stopped = int((saved > 0).sum())
         print(
             f"{k:2d} {kappa:5g} {stopped / len(runs):8.2f} {_mean_se(saved, 2)} "
@@ -71,7 +77,7 @@ def main() -> None:
     )
     for name in dict.fromkeys(r["set"] for r in runs):
         mine = [r for r in runs if r["set"] == name]
-        saved, lost, early = calibrate(mine, curves, K_ROUNDS, KAPPA)
+        saved, lost, early = calibrate(mine, curves, K_ROUNDS, KAPPA, args.misses)
         stopped = int((saved > 0).sum())
         print(
             f"{name:16s} {len(mine):4d} {stopped / len(mine):8.2f} {_mean_se(saved, 2)} "
@@ -79,12 +85,14 @@ def main() -> None:
         )
 
 
-def calibrate(runs, curves, k: int, kappa: float) -> tuple[np.ndarray, np.ndarray, int]:
+def calibrate(
+    runs, curves, k: int, kappa: float, misses: int = MISSES
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Per run the experiments saved and top fraction lost by stopping; and the early stops."""
     saved, lost, early = [], [], 0
     for run in runs:
         found = curves[(run["set"], run["method"])][run["seed"]]
-        t = stop_trial(run["trace"], k, kappa)
+        t = stop_trial(run["trace"], k, kappa, misses)
         if t is None or t >= len(found):
             saved.append(0)
             lost.append(0.0)

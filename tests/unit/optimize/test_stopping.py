@@ -162,3 +162,19 @@ def test_stored_rounds_carry_their_loo_r2():
     assert not advise_from_suggestions([rec(n, 0.8) for n in range(5, 17)], y).stop
     old = [rec(n, None) for n in range(5, 17)]  # summaries stored without loo_r2: as before
     assert not advise_from_suggestions(old, y).stop
+
+
+def test_one_collapsed_noise_fit_does_not_reset_the_streak():
+    """A round whose noise was fitted near zero (1e-4 against 0.1: EI / noise 50) ended a streak
+    of 11 rounds at 0.001 x noise, and the count began again. One such round (not the latest) is
+    passed over; a second, a collapsed latest round, or a round above the bar at the usual noise
+    still ends it."""
+    ei, noise = [math.log(1e-4)] * 13, [0.1] * 13
+    noise[6] = 1e-4  # collapsed: EI 50 x its noise
+    a = advise(ei, noise, k=12, kappa=0.01)
+    assert (a.stop, a.rounds_below, a.missed) == (True, 12, 1)
+    assert "for the last 12 (1 more with the noise fitted under 0.1 x" in str(a)
+    assert not advise(ei, [*noise[:3], 1e-4, *noise[4:]], k=12, kappa=0.01, misses=1).stop
+    assert not advise(ei, [0.1] * 12 + [1e-4], k=12, kappa=0.01).stop  # the latest collapsed
+    risen = [*ei[:6], math.log(0.05), *ei[7:]]  # EI 0.5 x the usual noise: a real rise
+    assert not advise(risen, [0.1] * 13, k=12, kappa=0.01).stop
