@@ -42,7 +42,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
 from fluxtrap import __version__
@@ -926,26 +926,39 @@ class Store:
                 raise ValidationError(
                     "locked_campaign needs a SQLite file, not an in-memory database"
                 )
+            lock = FileLock(f"{database}.lock", timeout=timeout_s)
             try:
-                with FileLock(f"{database}.lock", timeout=timeout_s):
-                    yield
+                lock.acquire()
             except Timeout:
                 raise FluxtrapError(busy) from None
+            except OSError as err:  # e.g. a folder this user cannot write
+                raise StoreError(
+                    f"{self!r}: campaign {campaign!r}'s lock file {lock.lock_file} cannot be "
+                    f"taken: {err.strerror or err}"
+                ) from None
+            try:
+                yield
+            finally:
+                lock.release()
             return
         self.check_writes()  # a role that may only read cannot take the row lock either
         with self._session() as s, s.begin():
-            c = _campaign(s, campaign)
-            s.execute(text(f"SET LOCAL lock_timeout = {int(timeout_s * 1000)}"))
             try:
+                c = _campaign(s, campaign)
+                s.execute(text(f"SET LOCAL lock_timeout = {int(timeout_s * 1000)}"))
                 s.execute(
                     select(m.Campaign.id)
                     .where(m.Campaign.id == c.id)
                     .with_for_update(key_share=True)
                 )
-            except OperationalError:
-                raise FluxtrapError(busy) from None
-            except DBAPIError as err:
-                raise StoreError(f"database error at {self!r}: {err.orig}") from None
+            except DBAPIError as err:  # only a lock timeout is another writer's doing
+                if getattr(err.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                    raise FluxtrapError(busy) from None
+                reason = str(err.orig).strip().splitlines()[0] if str(err.orig).strip() else ""
+                raise StoreError(
+                    f"database error at {self!r} taking campaign {campaign!r}'s lock: "
+                    f"{reason or type(err.orig).__name__}; nothing was done"
+                ) from None
             yield
 
     # -- simulations -----------------------------------------------------------------------
