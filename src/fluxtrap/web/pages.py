@@ -251,12 +251,15 @@ def jc_page(
     were a 170 MB page built in 46 s)."""
     user, store = _user(request), store_of(request)
     spec = store.campaign(campaign)
-    measured = jcdata.jc_measurements(store, campaign)  # label -> (measurement, curve id)
-    asked = [s for s in dict.fromkeys(sample or []) if s in measured]
+    asked = list(dict.fromkeys(sample or []))
     if len(asked) > MAX_JC_DRAWN:
         raise ValidationError(
             f"{len(asked)} samples asked (?sample=): the Jc(B) page draws at most {MAX_JC_DRAWN}"
         )
+    for label in asked:  # an unknown label is a 404, as in the API, before any curve is read
+        store.sample(campaign, label)
+    measured = jcdata.jc_measurements(store, campaign)  # label -> (measurement, curve id)
+    asked = [s for s in asked if s in measured]
     others = sorted((m.id, s) for s, (m, _) in measured.items() if s not in asked)
     room = MAX_JC_DRAWN - len(asked)
     drawn = set(asked) | {s for _, s in others[max(0, len(others) - room) :]}
@@ -269,7 +272,6 @@ def jc_page(
     selected = [s for s in (sample or curves) if s in curves]
     notes = jcdata.jc_notes(newest)
     for label in [s for s in dict.fromkeys(sample or []) if s not in curves]:  # as asked
-        store.sample(campaign, label)  # an unknown label is a 404, as in the API (it was ignored)
         notes[label] = ["no Jc(B) curve yet: upload an M(H) loop of it"]
     return _page(
         request,

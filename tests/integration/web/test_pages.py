@@ -359,6 +359,23 @@ def test_jc_page_compares_measured_samples(browser_like, loop_file):
     assert 'value="B1" checked>' in html and 'value="B2" >' in html
 
 
+def test_jc_page_refuses_an_unknown_sample_before_reading_curves(
+    browser_like, loop_file, monkeypatch
+):
+    """``?sample=nope`` read and drew every drawn curve (a heavy turn) before its 404: now the
+    labels asked are looked up first, and no curve is read for a bad request."""
+    from fluxtrap.web import jcdata
+
+    lab = browser_like
+    lab.store.add_sample(NAME, "B1", P)
+    assert upload(lab, loop_file).status_code == 201
+    read = []
+    monkeypatch.setattr(jcdata, "read_jc", lambda *a: read.append(a) or {})
+    r = lab.client.get(f"{CP}/jc?sample=B1&sample=nope")
+    assert r.status_code == 404 and "has no sample labelled &#39;nope&#39;" in r.text
+    assert read == []
+
+
 def test_the_jc_page_names_each_curve_with_its_measurement_temperature(browser_like, loop_file):
     """Loops measured at 5 K and at 20 K were drawn as "B1" and "B2" under one title, "at the
     measurement temperature": the colder one looked the better sample. Each curve and its
