@@ -94,9 +94,10 @@ def _page(
     request: Request, name: str, user: UserRecord | None, status_code: int = 200, **context
 ) -> HTMLResponse:
     csrf = csrf_token(request.cookies[COOKIE]) if user and COOKIE in request.cookies else ""
-    return templates.TemplateResponse(
-        request, name, {"user": user, "csrf": csrf, **context}, status_code=status_code
-    )
+    read_only = request.app.state.read_only  # a store the server cannot write: no write forms
+    can_write = user is not None and user.role in ("writer", "admin") and not read_only
+    context = {"user": user, "csrf": csrf, "read_only": read_only, "can_write": can_write} | context
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
 def login_redirect(request: Request, err: LoginRequired) -> RedirectResponse:

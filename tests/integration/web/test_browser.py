@@ -543,3 +543,31 @@ def test_a_request_the_server_never_answers_is_said_naming_it(page):
     assert said.startswith("no answer from the server to POST /api/campaigns/K-Ba122%20SPS/")
     assert "is it running" in said
     assert [e for e in page.errors if "ERR_CONNECTION_REFUSED" not in e] == []
+
+
+def test_a_read_only_dashboard_shows_a_writer_no_forms(browser, tmp_path):
+    """In Chromium, a writer on a store the server cannot write: the banner, and no form whose
+    submit would be a 403 (they were shown: 'Record a sample' answered '403: this server shows
+    its store read-only')."""
+    from fluxtrap.store import Store
+
+    path = tmp_path / "lab.db"
+    make_store(f"sqlite:///{path}").engine.dispose()
+    with serve(Store(path, read_only=True)) as url:
+        context = browser.new_context(base_url=url)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        login(page, "alice")
+        for where, form in (
+            ("/campaigns/K-Ba122%20SPS", "#sample-form"),
+            ("/campaigns/K-Ba122%20SPS", "#upload-form"),
+            ("/campaigns/K-Ba122%20SPS/model", "#suggest-form"),
+            ("/simulations", "#simulation-form"),
+        ):
+            page.goto(where)
+            expect(page.locator("p.read-only")).to_contain_text("are not shown here")
+            expect(page.locator(form)).to_have_count(0)
+        shot(page, "read-only-simulations")
+        context.close()
+    assert errors == []

@@ -102,3 +102,35 @@ def test_read_only_logins_follow_the_store_s_session_rules(tmp_path):
     assert store.user_by_session(sessions[-1].session_id) is None
     assert store.user_by_session(bob.session_id).name == "bob"
     assert store.end_session(bob.session_id) and store.user_by_session(bob.session_id) is None
+
+
+WRITE_FORMS = {  # page -> the ids of its write forms (shown to a writer on a writable store)
+    f"/campaigns/{NAME}": ['id="sample-form"', 'id="upload-form"'],
+    f"/campaigns/{NAME}/model": ['id="suggest-form"', "data-suggestion="],
+    "/simulations": ['id="simulation-form"'],
+}
+
+
+def test_a_read_only_dashboard_shows_no_write_forms(tmp_path):
+    """The read-only dashboard showed a writer its forms (record a sample, upload, ask for
+    suggestions, discard one, submit a simulation, cancel a job), each then a 403: now they are
+    not shown and the banner says so; on a writable store the same pages have them."""
+    from fluxtrap.web.pages import EXAMPLE_CASE
+
+    path = tmp_path / "lab.db"
+    writable = make_store(f"sqlite:///{path}")
+    writable.add_suggestions(NAME, [SAMPLE["params"]], [None], {}, seed=0)
+    job = writable.add_job("t", EXAMPLE_CASE, "alice", per_user=5, total=5)
+    forms = WRITE_FORMS | {f"/jobs/{job.id}": ['id="cancel-job-form"']}
+    for store, shown in ((writable, True), (Store(path, read_only=True), False)):
+        client = TestClient(create_app(store))  # no lifespan: no worker takes the job
+        client.cookies.set(COOKIE, store.start_session(TOKENS["alice"]).session_id)
+        for url, marks in forms.items():
+            html = client.get(url).text
+            assert (BANNER in html) is not shown, url
+            assert (
+                "the forms to add or change anything (samples, uploads, suggestions, "
+                "simulations, cancelling jobs) are not shown here" in html
+            ) is not shown
+            for mark in marks:
+                assert (mark in html) is shown, (url, mark)
