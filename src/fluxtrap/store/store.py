@@ -176,7 +176,8 @@ class Store:
         self._denied: list[str] = []  # the writes a PostgreSQL role may not make (_write_denied)
         # dashboard logins of a store that cannot be written, kept by this process only: the
         # session id's hash -> (user id, created, expires)
-        self._held_sessions: dict[str, tuple[int, datetime, datetime]] = {}
+        # read-only: session hash -> (user id, start, end, the user's token hash at login)
+        self._held_sessions: dict[str, tuple[int, datetime, datetime, str]] = {}
         self._held_lock = threading.Lock()
         try:
             self.engine = _engine(self.url, read_only)
@@ -1439,9 +1440,9 @@ class Store:
                 held = self._held_sessions.get(_token_hash(session_id))
             if held is None or held[2] <= now:
                 return None
-            with self._reader() as s:  # the user read anew: revoked or expired meanwhile?
+            with self._reader() as s:  # the user read anew: revoked, rotated or expired?
                 u = s.get(m.User, held[0])
-                user = None if u is None else _user_record(u)
+                user = None if u is None or u.token_hash != held[3] else _user_record(u)
             return user if user is not None and user.active(now) else None
         with self._reader() as s:
             row = s.execute(
@@ -1476,10 +1477,10 @@ class Store:
         expires_at = min(now + SESSION_LIFETIME, user.expires_at or now + SESSION_LIFETIME)
         with self._held_lock:
             held = self._held_sessions
-            for key in [k for k, (_, _, end) in held.items() if end <= now]:
+            for key in [k for k, (_, _, end, _) in held.items() if end <= now]:
                 del held[key]
-            held[_token_hash(session_id)] = (u.id, now, expires_at)
-            mine = [k for k, (uid, _, _) in held.items() if uid == u.id]  # oldest first
+            held[_token_hash(session_id)] = (u.id, now, expires_at, u.token_hash)
+            mine = [k for k, (uid, *_) in held.items() if uid == u.id]  # oldest first
             for key in mine[: max(0, len(mine) - MAX_SESSIONS)]:
                 del held[key]
         return SessionRecord(session_id, user, expires_at)

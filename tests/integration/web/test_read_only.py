@@ -134,3 +134,19 @@ def test_a_read_only_dashboard_shows_no_write_forms(tmp_path):
             ) is not shown
             for mark in marks:
                 assert (mark in html) is shown, (url, mark)
+
+
+def test_a_read_only_store_s_logins_end_when_the_token_is_rotated(tmp_path):
+    """A writer's `fluxtrap user rotate` (a token thought stolen) ends the user's stored
+    sessions; a read-only server's in-memory ones outlived it (the user still active): now they
+    end too, and the new token logs in."""
+    path = tmp_path / "lab.db"
+    make_store(f"sqlite:///{path}").engine.dispose()
+    store = Store(path, read_only=True)
+    alice, bob = store.start_session(TOKENS["alice"]), store.start_session(TOKENS["bob"])
+    Store(path).rotate_token("alice", "alice-new-token-0123456789")
+    assert store.user_by_session(alice.session_id) is None
+    assert store.user_by_session(bob.session_id).name == "bob"
+    assert store.start_session(TOKENS["alice"]) is None
+    again = store.start_session("alice-new-token-0123456789")
+    assert store.user_by_session(again.session_id).name == "alice"
