@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
 from fluxtrap import __version__
 from fluxtrap.campaign import (
+    ERROR_FLOOR,
     MAX_BUDGET,
     MAX_NAME,
     MAX_NOTES,
@@ -134,6 +135,16 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
     the URL without its password."""
     url = os.fspath(url) if url is not None else os.environ.get("FLUXTRAP_DB") or DEFAULT_URL
     example = "give DIALECT://USER:PASSWORD@HOST:PORT/DATABASE or the path of an SQLite file"
+    if not str(url).strip():  # "" was SQLite in memory: everything written lost at exit
+        raise FluxtrapError(
+            f"store URL {url!r} is empty: {example} (sqlite:// for a store in memory, lost at exit)"
+        )
+    if postgres := re.match(r"(?i)postgres(?=(\+\w+)?://)", url):  # Heroku's, Render's name
+        raise FluxtrapError(
+            f"store {_masked(url)!r}: SQLAlchemy names PostgreSQL 'postgresql', not 'postgres': "
+            f"write {'postgresql' if postgres.group(1) else 'postgresql+psycopg'}"
+            f"{_masked(url)[postgres.end() :]}"
+        )
     if "://" not in url:
         if re.match(rf"(?i)({'|'.join(URL_SCHEMES)})(\+\w+)?:", url):
             raise FluxtrapError(
@@ -383,7 +394,11 @@ class Store:
         ``origin`` None: optimizer with a ``suggestion_id``, else researcher; one given is kept.
         ``outside_space``: parameters beyond the campaign's bounds, off its step grid or breaking
         a linear constraint are recorded (a sample made there already; ``CampaignSpec.outside``
-        says what it breaks), not refused; choices and fixed values are still checked."""
+        says what it breaks), not refused; choices and fixed values are still checked. A Jc
+        given as a bare number (A/m^2) below 100 A/cm^2 is refused, as the web API does."""
+        if objectives:
+            spec, where = self.campaign(campaign), f"sample {label!r}"
+            _refuse_bare_jc(spec, spec.split_errors(objectives, where)[0], where)
         row = dict(
             outside_space=outside_space,
             label=label,
@@ -482,7 +497,8 @@ class Store:
         changed_by: str | None = None,
     ) -> SampleRecord:
         """Set objective values of a sample measured by hand (strings may carry a unit and a
-        1-sigma, ``"37.2 ± 0.3 K"``), by ``changed_by``. A value already stored is kept
+        1-sigma, ``"37.2 ± 0.3 K"``; a bare Jc below 100 A/cm^2 is refused: A/cm^2 typed as
+        A/m^2), by ``changed_by``. A value already stored is kept
         (ValidationError naming it) unless ``replace``; a failed sample takes none (it will never
         be measured)."""
         check_who(changed_by, "changed_by")
@@ -492,6 +508,7 @@ class Store:
             where = f"sample {label!r}"
             spec = _spec(c)
             values, errors = spec.split_errors(values, where)
+            _refuse_bare_jc(spec, values, where)
             checked = spec.check_objectives(values, where=where)
             errors = _check_errors(errors, checked, where, spec)
             if x.status == "failed":
@@ -1793,6 +1810,21 @@ def _new_sample(
         status=status,
         status_note=_note(row.get("status_note"), where),  # made: why it was undone
     )
+
+
+def _refuse_bare_jc(spec: CampaignSpec, values: Mapping[str, Any], where: str) -> None:
+    """A ValidationError for a Jc objective given as a bare number (read in A/m^2) above 0 and
+    below 1e6 A/m^2 = 100 A/cm^2, below any bulk's Jc: A/cm^2 typed as A/m^2 (2e4 stored as
+    2 A/cm^2), as the web API and ``fluxtrap import`` refuse it. With its unit it is taken."""
+    for o in spec.objectives:
+        v = number(values.get(o.name))
+        if o.quantity == "jc" and v is not None and 0 < v < ERROR_FLOOR["jc"]:
+            given = values[o.name]
+            raise ValidationError(
+                f"{where}: objective {o.name} = {given} is read in A/m^2 (a bare number), "
+                f"{v / 1e4:.3g} A/cm^2, below any bulk's Jc: give it with its unit, "
+                f'"{given} A/cm^2" if it is in A/cm^2 (or "{given} A/m^2")'
+            )
 
 
 def _check_errors(

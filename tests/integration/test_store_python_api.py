@@ -1,0 +1,58 @@
+"""The store used from Python as a notebook user would: what the CLI and the web refuse or warn
+about is refused here too, naming what to give instead."""
+
+from __future__ import annotations
+
+import pytest
+
+from fluxtrap.errors import FluxtrapError, ValidationError
+from fluxtrap.store import Store
+
+NAME = "K-Ba122 SPS"
+BULK2 = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+
+
+@pytest.mark.parametrize("jc", [2e4, "21000", "2e4 ± 300", 5e-324])
+def test_a_bare_jc_below_any_bulk_s_is_refused_from_python_as_on_the_web(store, jc):
+    """``set_objectives(..., {"jc_3T": 2e4})`` stored 2 A/cm^2 (a bare number is A/m^2) without
+    a word, where the web answers 422 and import refuses the column; with its unit it is taken."""
+    store.add_sample(NAME, "B1", BULK2)
+    for write in (
+        lambda: store.add_sample(NAME, "B2", BULK2, objectives={"jc_3T": jc}),
+        lambda: store.set_objectives(NAME, "B1", {"jc_3T": jc}),
+    ):
+        with pytest.raises(ValidationError, match=r"jc_3T = .* read in A/m\^2 .* A/cm\^2"):
+            write()
+    assert [s.label for s in store.samples(NAME)] == ["B1"]
+    assert store.sample(NAME, "B1").objectives == {}
+    store.set_objectives(NAME, "B1", {"jc_3T": "2e4 A/cm^2"})
+    assert store.sample(NAME, "B1").objectives == {"jc_3T": pytest.approx(2e8)}
+    store.set_objectives(NAME, "B1", {"jc_3T": 2.5e8}, replace=True)  # a bulk's, in A/m^2
+    assert store.sample(NAME, "B1").objectives == {"jc_3T": 2.5e8}
+    store.add_sample(NAME, "B3", BULK2, objectives={"jc_3T": 0})  # none: not implausible
+    store.add_sample(NAME, "B4", BULK2, objectives={"jc_3T": "2.1 A/m^2"})  # said so: taken
+    assert store.sample(NAME, "B4").objectives == {"jc_3T": 2.1}
+
+
+@pytest.mark.parametrize("url", ["", "  "])
+def test_an_empty_store_url_is_refused_not_a_store_in_memory(url, tmp_path, monkeypatch):
+    """``Store("")`` opened SQLite in memory: everything written was lost at exit."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FluxtrapError, match="store URL .* is empty: give .*sqlite:// for a store"):
+        Store(url)
+    assert list(tmp_path.iterdir()) == []  # "  " was an SQLite file named "  "
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("postgres://lab:secret@dbhost/fluxtrap", "write postgresql+psycopg://lab:***@dbhost/"),
+        ("Postgres+psycopg2://lab@dbhost/x", "write postgresql+psycopg2://lab@dbhost/x"),
+    ],
+)
+def test_a_postgres_scheme_is_refused_with_sqlalchemy_s_name(url, hint):
+    """``postgres://`` (Heroku's, Render's) was "Can't load plugin: sqlalchemy.dialects:postgres"
+    with no word of the name SQLAlchemy wants; the password stays hidden."""
+    with pytest.raises(FluxtrapError, match="names PostgreSQL 'postgresql'") as err:
+        Store(url)
+    assert hint in str(err.value) and "secret" not in str(err.value)
