@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import json
 import math
+import numbers
 import time
 import warnings
 from collections.abc import Callable
@@ -20,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pint
 
 from fluxtrap.errors import AnalysisError, SolverError, ValidationError
+from fluxtrap.inputs import near
 from fluxtrap.simulate import bore
 from fluxtrap.simulate.case import MU0, Case, CaseWarning
-from fluxtrap.units import estimate_text, to_A_cm2
+from fluxtrap.units import estimate_text, parse, to_A_cm2
 
 HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
 COLD_HEAD_COLUMNS = ["cold_head_T_K", "cooler_J", "heater_J"]  # with a [thermal.cold_head]
@@ -43,6 +46,12 @@ SCOUT_RTOL = 4.0
 # 1.2-2.6x faster (slim cylinder 36.5 -> 18.3 s CPU), the very thin disk 1.2x slower (its time
 # part at the case's rtol, 1.13 %, was twice that at 4x), the rest on the same meshes; all met.
 TIME_SHARE = 1 / 3
+# a field map's grid: at most this many points (32 B each, and 32 B per time), and points x
+# conductor elements (its Biot-Savart at MAP_QUALITY took MAP_PAIR_S each: 200 x 200 points on
+# 118 elements 2.8 s) at most MAX_MAP_PAIRS, ~10 min
+MAX_MAP_POINTS = 10**6
+MAP_PAIR_S = 0.6e-6
+MAX_MAP_PAIRS = 10**9
 
 # The mesher, the solver and matplotlib are imported where a run or a plot needs them.
 if TYPE_CHECKING:
@@ -124,13 +133,43 @@ class Result:
     # numbers ---------------------------------------------------------------------------------
     def probe(self, name: str) -> pd.Series:
         """Bz (T) of probe ``name`` indexed by time (s)."""
-        return self.probes.set_index("time_s")[f"{name}_Bz_T"]
+        return self.probes.set_index("time_s")[self._probe_column(name, "probe")]
 
-    def snapshot(self, time_s: float | None = None) -> Snapshot:
-        """The snapshot nearest ``time_s`` (default: the last)."""
-        if time_s is None:
+    def _probe_column(self, name: str, where: str) -> str:
+        """``<name>_Bz_T``; a probe the case does not have is a ValidationError naming those it
+        has and the near miss (a bare KeyError 'centre_Bz_T' before)."""
+        names = [p.name for p in self.case.probes]
+        if name not in names:
+            close = near(name, names) if isinstance(name, str) else None
+            hint = f"; did you mean {close!r}?" if close else ""
+            raise ValidationError(
+                f"{where}: no probe named {name!r} in case {self.case.title!r}{hint} "
+                f"(its probes: {', '.join(names) or 'none'})"
+            )
+        return f"{name}_Bz_T"
+
+    def _time_s(self, time: float | str | None, where: str) -> float | None:
+        """``time`` (s, or text / a pint quantity with its unit, "50 s") in s, within the run
+        (a time past it or NaN gave the last snapshot, "50 s" a TypeError); None stays None."""
+        if time is None:
+            return None
+        t = parse(time, "time", where) if isinstance(time, str | pint.Quantity) else time
+        if isinstance(t, bool) or not isinstance(t, numbers.Real):
+            raise ValidationError(f"{where}: {time!r} is not a time (s, or text such as '50 s')")
+        t0, t1 = self.probes["time_s"].iloc[0], self.probes["time_s"].iloc[-1]
+        if not t0 <= t <= t1:
+            raise ValidationError(
+                f"{where}: t = {t:g} s is outside the run, {t0:g}..{t1:g} s"
+                + (f" (stopped: {self.error})" if self.error else "")
+            )
+        return float(t)
+
+    def snapshot(self, time_s: float | str | None = None) -> Snapshot:
+        """The snapshot nearest ``time_s`` (s, or text with its unit; default: the last)."""
+        t = self._time_s(time_s, "snapshot")
+        if t is None:
             return self.snapshots[-1]
-        return min(self.snapshots, key=lambda s: abs(s.time_s - time_s))
+        return min(self.snapshots, key=lambda s: abs(s.time_s - t))
 
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` contract: probes (final_T, max_abs_T: Bz with the applied field,
@@ -205,13 +244,14 @@ class Result:
             from fluxtrap.simulate.protocol import relaxation_start
 
             start_s = relaxation_start(self.case.protocol)
+        column = self._probe_column(probe, "creep")
         df = self.probes[self.probes.time_s > start_s + skip_s]
         if len(df) < 3:
             raise AnalysisError(
                 f"creep: fewer than 3 points of {probe!r} after t = {start_s + skip_s:g} s"
             )
         t = df.time_s.to_numpy() - start_s
-        b = df[f"{probe}_Bz_T"].to_numpy()
+        b = df[column].to_numpy()
         slope, a = np.polyfit(np.log(t), b, 1)
         return {
             "a_T": float(a),
@@ -244,10 +284,11 @@ class Result:
         at a time (whole, 1920 points on 32 425 elements peaked at 2.7 GB RSS)."""
         from fluxtrap.simulate import probes
 
+        snaps = [self.snapshot(t) for t in times]
+        self._check_map_size(shape, len(snaps))
         r0, r1, z0, z1 = extent or self._extent()
         r, z = np.meshgrid(np.linspace(r0, r1, shape[0]), np.linspace(z0, z1, shape[1]))
         where = np.column_stack([r.ravel(), z.ravel()])
-        snaps = [self.snapshot(t) for t in times]
         J = np.column_stack([s.J_A_m2 for s in snaps])  # (elements, times)
         tri = self.mesh.triangles[self.conductor]
         Br, Bz = np.empty((len(where), len(snaps))), np.empty((len(where), len(snaps)))
@@ -266,6 +307,31 @@ class Result:
             }
             for k, snap in enumerate(snaps)
         ]
+
+    def _check_map_size(self, shape: tuple[int, int], times: int) -> None:
+        """Refuse, before allocating, a grid ``shape`` (two counts >= 1) of more than
+        ``MAX_MAP_POINTS`` points or ``MAX_MAP_PAIRS`` point-element pairs, with its size (a
+        1e5 x 1e5 grid was a MemoryError, 1e3 x 1e3 on 30 000 elements hours of Biot-Savart)."""
+        if (
+            not isinstance(shape, tuple | list)
+            or len(shape) != 2
+            or any(
+                isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1 for n in shape
+            )
+        ):
+            raise ValidationError(
+                f"field map: shape {shape!r} is not two counts of points >= 1 (nr, nz)"
+            )
+        points = shape[0] * shape[1]
+        pairs = points * len(self.conductor)
+        if points > MAX_MAP_POINTS or pairs > MAX_MAP_PAIRS:
+            raise ValidationError(
+                f"field map: a {shape[0]} x {shape[1]} grid is {points:.3g} points, "
+                f"~{points * (32 + 32 * times) / 1e9:.3g} GB for {times} time(s) and "
+                f"~{pairs * MAP_PAIR_S / 60:.3g} min of Biot-Savart on {len(self.conductor)} "
+                f"conductor elements; at most {MAX_MAP_POINTS:,} points and {MAX_MAP_PAIRS:.0e} "
+                "point-element pairs (~10 min): ask for a smaller shape"
+            )
 
     def _extent(self) -> tuple[float, float, float, float]:
         st = self.case.stack

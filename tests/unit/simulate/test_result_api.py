@@ -1,0 +1,72 @@
+"""``Result`` used from Python as a notebook user would: a misspelt probe, a time with its unit,
+a time outside the run, a map too large to build."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.simulate import simulate
+from fluxtrap.units import Q_
+
+CASE = {
+    "title": "small",
+    "materials": {"sc": {"n": 25, "jc": {"kim": {"jc0": "2e4 A/cm^2", "b0": "0.5 T"}}}},
+    "stack": [{"material": "sc", "radius": "5 mm", "thickness": "3 mm"}],
+    "probes": [
+        {"name": "center", "r": "0 mm", "z": "3.5 mm"},
+        {"name": "side", "r": "3 mm", "z": "4 mm"},
+    ],
+    "protocol": [
+        {"step": "set", "field": "1 T", "temperature": "5 K"},
+        {"step": "ramp_field", "to": "0 T", "rate": "0.01 T/s"},
+        {"step": "hold", "duration": "1000 s"},
+    ],
+    "output": {"snapshots": ["50 s"]},
+    "mesh": {"size": "1.5 mm"},
+}
+
+
+@pytest.fixture(scope="module")
+def result():
+    return simulate(CASE)
+
+
+def test_a_misspelt_probe_names_the_near_miss_and_the_probes(result):
+    """``result.creep("centre")`` was a bare KeyError 'centre_Bz_T'."""
+    for call in (lambda: result.probe("centre"), lambda: result.creep("centre")):
+        with pytest.raises(ValidationError, match=r"no probe named 'centre' in case 'small'; "
+                           r"did you mean 'center'\? \(its probes: center, side\)"):  # fmt: skip
+            call()
+    assert result.probe("center").iloc[-1] == result.probes["center_Bz_T"].iloc[-1]
+
+
+def test_a_time_takes_its_unit_and_must_lie_in_the_run(result):
+    """``snapshot("50 s")`` was a TypeError; ``field_map(nan)`` and a time past the end gave the
+    last snapshot's map without a word."""
+    t_end = result.probes["time_s"].iloc[-1]
+    assert result.snapshot("50 s").time_s == pytest.approx(50)
+    assert result.snapshot(Q_(50 / 60, "min")) is result.snapshot(50.0)
+    assert result.snapshot().time_s == pytest.approx(t_end)
+    with pytest.raises(UnitError, match="m is the metre"):
+        result.snapshot("50 m")
+    for t in (math.nan, math.inf, -1.0, 2 * t_end, f"{2 * t_end} s"):
+        with pytest.raises(ValidationError, match=rf"t = \S+ s is outside the run, 0\.\.{t_end:g}"):
+            result.field_map(t)
+    with pytest.raises(ValidationError, match=r"\['late'\] is not a time"):
+        result.snapshot(["late"])
+
+
+def test_a_map_too_large_is_refused_before_it_is_built_with_its_size(result):
+    """``field_maps(shape=(1e5, 1e5))`` died with a MemoryError; a fractional count with
+    linspace's TypeError."""
+    with pytest.raises(ValidationError, match=r"100000 x 100000 grid is 1e\+10 points, ~640 GB"):
+        result.field_map(shape=(100_000, 100_000))
+    for shape in ((48.5, 40), (0, 3), (True, 3), 48):
+        with pytest.raises(ValidationError, match="is not two counts of points"):
+            result.field_map(shape=shape)
+    m = result.field_map("50 s", shape=(np.int64(3), 2))
+    assert m["Bz"].shape == (2, 3) and np.isfinite(m["Bz"]).all()
