@@ -11,10 +11,29 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import pint
 
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.jctable import JcTable, jc_csv_text, read_jc_columns
-from fluxtrap.units import A_CM2, estimate_text
+from fluxtrap.units import A_CM2, estimate_text, parse
+
+
+def _field_T(value: Any) -> np.ndarray:
+    """``value`` as B in T (floats, any shape): text or a pint quantity with its unit is
+    converted ("3 T" was numpy's "could not convert string to float"); one that is not a field,
+    or a single NaN or infinite one (it gave NaN, or the end value), is a ValidationError."""
+    where = f"Jc(B) asked at {value!r}"
+    if isinstance(value, str) or isinstance(value, pint.Quantity) and np.ndim(value.m) == 0:
+        return np.asarray(parse(value, "magnetic_flux_density", "Jc(B) field"))
+    try:
+        b = np.asarray(value.m_as("T") if isinstance(value, pint.Quantity) else value, float)
+    except (TypeError, ValueError, pint.DimensionalityError):
+        raise ValidationError(
+            f"{where}: not a field (B in T: a number, an array, or text such as '3 T')"
+        ) from None
+    if b.ndim == 0 and not np.isfinite(b):
+        raise ValidationError(f"{where}: a field is a finite number of T")
+    return b
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,8 +104,10 @@ class JcCurve:
         return cls(field_T=b, jc_A_m2=np.asarray(jc(b), dtype=float), **kwargs)
 
     def at(self, field_T: Any, *, extrapolate: str = "hold") -> Any:
-        """Jc in A/m^2 at ``field_T`` (T, scalar or array of any shape; |B| is used)."""
-        b = np.abs(np.asarray(field_T, dtype=float))
+        """Jc in A/m^2 at ``field_T`` (T, scalar or array of any shape, or with its unit: "3 T",
+        a pint quantity; |B| is used); a single NaN or infinite field is refused (an array's NaN
+        entries give NaN, as numpy's)."""
+        b = np.abs(_field_T(field_T))
         if extrapolate not in ("hold", "raise"):
             raise ValueError(f"extrapolate must be 'hold' or 'raise', got {extrapolate!r}")
         if extrapolate == "raise":
@@ -114,7 +135,7 @@ class JcCurve:
         width closes at the turning field) is the last point's, 6.95 T, 0.66 % above the truth
         for a 0.035 % 1-sigma (20 sigma). That change is taken at most as large as the held
         value (held 3 T past a curve ending at 2 T it had read 47x the value)."""
-        b = abs(float(field_T))
+        b = abs(float(_field_T(field_T)))
         err = float(np.interp(b, self.field_T, self.jc_err_A_m2))
         lo, hi = float(self.field_T[0]), float(self.field_T[-1])
         end = hi if b > hi else lo if b < lo else b

@@ -1,0 +1,43 @@
+"""``JcCurve.at`` from a notebook: a field with its unit, and one that is not a field."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.magnetometry import JcCurve
+from fluxtrap.units import Q_
+
+# Jc falling as exp(-B / 2 T): log-linear interpolation is exact between the points
+CURVE = JcCurve(np.arange(5.0), 5e9 * np.exp(-np.arange(5.0) / 2))
+
+
+@pytest.mark.parametrize("field", ["3 T", "30 kG", Q_(3, "T"), Q_(3000, "mT")])
+def test_a_field_with_its_unit_is_converted(field):
+    """``at("3 T")`` was numpy's "could not convert string to float: '3 T'"."""
+    assert CURVE.at(field) == pytest.approx(5e9 * math.exp(-1.5), rel=1e-12)
+
+
+def test_an_array_quantity_and_a_plain_array_agree():
+    expect = 5e9 * np.exp(-np.array([0.5, 3.5]) / 2)
+    np.testing.assert_allclose(CURVE.at(Q_([500, 3500], "mT")), expect, rtol=1e-12)
+    np.testing.assert_allclose(CURVE.at([0.5, -3.5]), expect, rtol=1e-12)  # |B|
+
+
+@pytest.mark.parametrize(
+    ("field", "error", "says"),
+    [
+        (math.nan, ValidationError, "a field is a finite number of T"),  # was NaN, silently
+        (np.inf, ValidationError, "a field is a finite number of T"),  # was the end value
+        ("3", UnitError, "has no unit"),
+        ("2.4e6 A/m", UnitError, "an H field: give mu0 H"),
+        (Q_([1, 3], "m"), ValidationError, "not a field"),
+        (["3 T"], ValidationError, "not a field"),
+    ],
+)
+def test_what_is_not_a_field_is_refused_naming_it(field, error, says):
+    with pytest.raises(error, match=says):
+        CURVE.at(field)
