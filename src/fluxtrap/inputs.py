@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
 
 from fluxtrap.errors import InputFileError, UnknownKeyError, ValidationError
@@ -119,6 +120,22 @@ def load_toml(text: str | bytes, source: str) -> dict[str, Any]:
             f"{source}: arrays or tables nested more than {MAX_DEPTH} deep"
         ) from None
     return check_values(data, source)
+
+
+def plain(data: Any, depth: int = 0) -> Any:
+    """``data`` with numpy arrays as lists and numpy numbers as Python's, dicts and lists
+    copied (a case dict built in a notebook: ``np.linspace(...)`` was refused as "expected a
+    list of numbers", ``np.int64(25)`` as "expected a plain number"); the rest as it is, and
+    below ``MAX_DEPTH`` unchanged (``check_values`` refuses it)."""
+    if isinstance(data, np.ndarray | np.generic):
+        return data.tolist()
+    if depth > MAX_DEPTH:
+        return data
+    if isinstance(data, Mapping):
+        return {k: plain(v, depth + 1) for k, v in data.items()}
+    if isinstance(data, list):
+        return [plain(v, depth + 1) for v in data]
+    return data
 
 
 def check_values(data: Any, source: str) -> Any:

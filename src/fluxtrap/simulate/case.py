@@ -24,7 +24,7 @@ from typing import Any
 
 from fluxtrap import __version__
 from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
-from fluxtrap.inputs import check_values, hidden_characters
+from fluxtrap.inputs import check_values, hidden_characters, plain
 from fluxtrap.simulate.casefile import (
     check_keys,
     si,
@@ -149,7 +149,7 @@ class Case:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path = ".") -> Case:
-        check_values(data, "case")
+        data = check_values(plain(data), "case")  # numpy arrays and numbers as Python's
         check_keys(data, TOP_KEYS, "")
         materials = tuple(
             material_from_dict(name, spec, Path(base_dir))
