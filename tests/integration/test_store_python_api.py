@@ -56,3 +56,25 @@ def test_a_postgres_scheme_is_refused_with_sqlalchemy_s_name(url, hint):
     with pytest.raises(FluxtrapError, match="names PostgreSQL 'postgresql'") as err:
         Store(url)
     assert hint in str(err.value) and "secret" not in str(err.value)
+
+
+def test_records_show_one_line_a_notebook_user_reads(store):
+    """A SampleRecord's repr ran to ~800 characters (notes, timestamps, every field); a
+    suggestion's held every status field."""
+    store.add_sample(NAME, "B9", BULK2, objectives={"jc_3T": "2e4 ± 300 A/cm^2"}, notes="x" * 300)
+    assert repr(store.sample(NAME, "B9")) == (
+        "<SampleRecord 'B9' of 'K-Ba122 SPS' (made, researcher): ramp_rate=50, "
+        "max_temperature=600, dwell_time=5; jc_3T = 2e+08 ± 3e+06 (SI: Jc A/m^2, Tc K)>"
+    )
+    store.add_sample(NAME, "B8", BULK2 | {"ramp_rate": 50.1})
+    note = "cracked on removal from the die, in two pieces"
+    rec = store.set_sample_status(NAME, "B8", "failed", note=note)
+    assert repr(rec) == (
+        "<SampleRecord 'B8' of 'K-Ba122 SPS' (failed: cracked on removal from the die, in t..., "
+        "researcher): ramp_rate=50.1, max_temperature=600, dwell_time=5; not measured>"
+    )
+    sug = store.add_suggestions(NAME, [BULK2], [0.25], {}, seed=7)[0]
+    assert repr(sug) == (
+        f"<SuggestionRecord {sug.id} of 'K-Ba122 SPS' (open, seed 7): ramp_rate=50, "
+        "max_temperature=600, dwell_time=5>"
+    )

@@ -313,6 +313,25 @@ class Optimizer:
         self._constant_warned = False
         self._repeat_rows: list[int] = []  # the last ask's rows that repeat a point (_choose)
 
+    def __repr__(self) -> str:
+        """One line a notebook shows: the parameters, what was told and the best of each
+        objective as the tables show it (Jc in A/cm^2); there was only the object's address."""
+        told = f"{len(self._X)} observation{'s' * (len(self._X) != 1)}"
+        best, names, flags = [], self._objectives or [], self._maximize_arg
+        flags = [flags] * len(names) if isinstance(flags, bool) else flags
+        for name, up in zip(names, flags, strict=False):
+            col = self._Y[name].dropna() if self._Y is not None and name in self._Y else ()
+            if len(col):
+                v = float(col.max() if up else col.min())
+                o = self.shown.get(name)
+                shown = f"{o.shown(v):.5g} {o.shown_unit}".rstrip() if o else f"{v:.5g}"
+                best.append(f"{'max' if up else 'min'} {name} {shown}")
+        budget = f", budget {self.budget}" if self.budget is not None else ""
+        return (
+            f"<Optimizer over {', '.join(self.space.names)}: {told}"
+            f"{'; best ' + ', '.join(best) if best else ''}{budget}, seed {self.seed}>"
+        )
+
     # ---------------------------------------------------------------- data
     @property
     def objectives(self) -> list[str]:

@@ -58,6 +58,21 @@ class SampleRecord:
     # who set each objective value, where named (a measurement's recorded_by, or by hand)
     objective_set_by: dict[str, str] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """One line a notebook shows: label, campaign, status, origin, parameters and objectives
+        (± their 1-sigma, in SI); the dataclass's ran to ~800 characters with its notes."""
+        values = [
+            f"{k} = {v:.5g}" + (f" ± {err:.2g}" if (err := self.objective_errors.get(k)) else "")
+            for k, v in self.objectives.items()
+        ]
+        status = self.status + (f": {_short(self.status_note)}" if self.status_note else "")
+        return (
+            f"<SampleRecord {self.label!r} of {self.campaign!r} ({status}, {self.origin}): "
+            f"{_params(self.params)}; "
+            + (f"{'; '.join(values)} (SI: Jc A/m^2, Tc K)" if values else "not measured")
+            + ">"
+        )
+
 
 @dataclass(frozen=True)
 class MeasurementRecord:
@@ -109,6 +124,28 @@ class SuggestionRecord:
     status_changed_by: str | None = None  # who last changed the status (null: nobody named or
     status_changed_at: datetime | None = None  # never changed since it was asked for)
     status_note: str | None = None  # why (e.g. "cracked on removal from the die")
+
+    def __repr__(self) -> str:
+        """One line a notebook shows: id, campaign, status, seed and the suggested parameters
+        (the dataclass's held every status field and timestamp)."""
+        status = self.status + (f": {_short(self.status_note)}" if self.status_note else "")
+        return (
+            f"<SuggestionRecord {self.id} of {self.campaign!r} ({status}, seed {self.seed}): "
+            f"{_params(self.params)}>"
+        )
+
+
+def _short(text: str, most: int = 40) -> str:
+    """``text`` on one line, cut to ``most`` characters with "..."."""
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+def _params(params: dict[str, float | str]) -> str:
+    """``name=value, ...`` in campaign units (5 digits)."""
+    return ", ".join(
+        f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+    )
 
 
 @dataclass(frozen=True)
