@@ -86,6 +86,21 @@ def _with_error(value: float, errors: dict[str, float] | None) -> str:
     return estimate_text(value, err) if math.isfinite(err) and err > 0 else f"{value:.4g}"
 
 
+def _map_extent(extent: Any) -> tuple[float, float, float, float]:
+    """``extent`` (r0, r1, z0, z1) in m with 0 <= r0 < r1 and z0 < z1, or a ValidationError (a
+    NaN gave a map of NaN, r < 0 lies outside the axisymmetric cross-section, three values were
+    a ValueError)."""
+    try:
+        r0, r1, z0, z1 = (float(x) for x in extent)
+    except (TypeError, ValueError):
+        r0 = math.nan
+    if not 0 <= r0 < r1 < math.inf or not -math.inf < z0 < z1 < math.inf:
+        raise ValidationError(
+            f"field map: extent {extent!r} is not (r0, r1, z0, z1) in m with 0 <= r0 < r1, z0 < z1"
+        )
+    return r0, r1, z0, z1
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     """Outcome of a simulation (complete, or up to ``error`` if the solver stopped).
@@ -285,8 +300,10 @@ class Result:
         from fluxtrap.simulate import probes
 
         snaps = [self.snapshot(t) for t in times]
+        if not snaps:
+            raise ValidationError("field maps: no times given (None: the last snapshot)")
         self._check_map_size(shape, len(snaps))
-        r0, r1, z0, z1 = extent or self._extent()
+        r0, r1, z0, z1 = self._extent() if extent is None else _map_extent(extent)
         r, z = np.meshgrid(np.linspace(r0, r1, shape[0]), np.linspace(z0, z1, shape[1]))
         where = np.column_stack([r.ravel(), z.ravel()])
         J = np.column_stack([s.J_A_m2 for s in snaps])  # (elements, times)

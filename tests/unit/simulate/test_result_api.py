@@ -70,3 +70,19 @@ def test_a_map_too_large_is_refused_before_it_is_built_with_its_size(result):
             result.field_map(shape=shape)
     m = result.field_map("50 s", shape=(np.int64(3), 2))
     assert m["Bz"].shape == (2, 3) and np.isfinite(m["Bz"]).all()
+
+
+@pytest.mark.parametrize(
+    "extent",
+    [(0, math.nan, 0, 0.01), (0.01, 0, 0, 0.01), (-0.01, 0.01, 0, 0.01), (0, 1, 2), "5 mm"],
+)
+def test_a_map_extent_that_is_no_cross_section_is_refused(result, extent):
+    """A NaN gave a map of NaN, r < 0 or r1 < r0 a map without a word, three values a ValueError."""
+    with pytest.raises(ValidationError, match=r"extent .* is not \(r0, r1, z0, z1\) in m"):
+        result.field_map(extent=extent)
+
+
+def test_no_times_is_refused(result):
+    """``field_maps([])`` was numpy's "need at least one array to concatenate"."""
+    with pytest.raises(ValidationError, match="no times given"):
+        result.field_maps([])
