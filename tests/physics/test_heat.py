@@ -465,3 +465,62 @@ def test_a_run_that_leaves_a_thermal_table_says_so():
         "thermal.cold_head.heat_capacity",
     ]
     assert said[0].count("J/(m^3*K) was held") == 1 and "where its 0.02 J/K was held" in said[0]
+
+
+def test_an_unconverged_heat_step_is_retried_shorter_and_else_stops_the_run(monkeypatch):
+    """A rod (R 2 mm x 10 mm, C(T) 1e2 -> 2e5 J/(m^3 K) over 4-40 K, k(T)) cooled 20 -> 5 K
+    through h 1e3 W/(m^2 K) at its bottom for 0.5 s, the heat solve's Newton capped by a
+    monkeypatched ``NEWTON_ITERATIONS``. Capped at 4 its unconverged steps are retried shorter
+    (6 rejected, 33 steps instead of 25) and the top ends within 1 % of the drop of the
+    uncapped run's (measured 0.3 %); capped at 1 no step converges and the run stops at t = 0
+    with the simulator's error, what ran kept. Newton's last iterate had been taken, unsaid."""
+    from fluxtrap.errors import SolverError
+    from fluxtrap.simulate import thermal
+    from fluxtrap.simulate.simulation import Simulation
+
+    table = {"temperature": [4, 10, 40], "temperature_unit": "K"}
+    case = Case.from_dict(
+        {
+            "materials": {
+                "metal": {
+                    "resistivity": "1e-6 ohm*m",
+                    "heat_capacity": table | {"value": [1e2, 1e4, 2e5], "value_unit": "J/(m^3*K)"},
+                    "thermal_conductivity": table
+                    | {"value": [0.5, 5, 50], "value_unit": "W/(m*K)"},
+                }
+            },
+            "stack": [{"material": "metal", "radius": "2 mm", "thickness": "10 mm"}],
+            "probes": [{"name": "top", "quantity": "temperature", "r": "1 mm", "z": "10 mm"}],
+            "protocol": [
+                {"step": "set", "field": "0 T", "temperature": "20 K"},
+                {"step": "cool", "to": "5 K", "duration": "0.5 s"},
+            ],
+            "mesh": {"size": "2 mm"},
+            "thermal": {
+                "model": "conduction",
+                "cooling": [{"surface": "bottom", "heat_transfer_coefficient": "1e3 W/(m^2*K)"}],
+            },
+        }
+    )
+
+    def run():
+        return Simulation(case).run_on_mesh(build_mesh(case), 1e-3, False, None)[0]
+
+    free = run()
+    assert free.solver["rejected_steps"] == 0
+    monkeypatch.setattr(thermal, "NEWTON_ITERATIONS", 4)
+    capped = run()
+    assert capped.solver["rejected_steps"] > 0
+    top, top_free = capped.probes.top_T_K.iloc[-1], free.probes.top_T_K.iloc[-1]
+    assert top_free > 10.0  # still on its way down
+    assert top == pytest.approx(top_free, abs=0.01 * 15.0)
+    monkeypatch.setattr(thermal, "NEWTON_ITERATIONS", 1)
+    with pytest.raises(SolverError) as stop:
+        run()
+    message = str(stop.value)
+    assert message.startswith(
+        "the heat solve's Newton did not converge in 1 iterations (last update "
+    )
+    assert "even at the smallest time step at t = 0 s in protocol step 1" in message
+    assert message.endswith("results up to t = 0 s are kept")
+    assert len(stop.value.result.probes) == 1  # the state at t = 0

@@ -48,7 +48,7 @@ from fluxtrap.simulate.case import (
 from fluxtrap.simulate.fem import EdgeSpace
 from fluxtrap.simulate.materials import ConstantJc, Superconductor
 from fluxtrap.simulate.mesh import AIR
-from fluxtrap.simulate.thermal import heat_model
+from fluxtrap.simulate.thermal import HeatNotConverged, heat_model
 from fluxtrap.simulate.topology import cut_field, cuts, enclosed_nodes
 
 MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
@@ -655,7 +655,8 @@ def run_protocol(
     scheduled time to the next (substeps only where Newton fails): the coarse run of a
     coarse/fine pair steps over every other time of the fine run.
 
-    Stops with ``SolverError`` (time reached, protocol step, what failed) when a step cannot be
+    Stops with ``SolverError`` (time reached, protocol step, what failed) when a step (its EM
+    solve or its heat solve, ``HeatNotConverged``) cannot be
     solved even with a time step of 1e-9 of the protocol step (of a pulse's shortest stretch
     between kinks), after ``MAX_REJECTED_IN_ROW`` rejected attempts in a row, or at ``deadline`` (a ``time.perf_counter()`` reading; by
     default the case's ``[solver] max_wall`` from now), checked once a first step is accepted,
@@ -757,7 +758,18 @@ def run_protocol(
             heat_new, rise = None, 0.0
             if heat:  # the converged step's E.J heats the conductors over the same dt
                 q = d.dissipation(u_new, temp_em)
-                heat_new = heat.step(state.heat, q, dt, temp_new)
+                try:
+                    heat_new = heat.step(state.heat, q, dt, temp_new)
+                except HeatNotConverged as err:  # retried shorter (it had been taken, unsaid)
+                    ctl.stats.rejected += 1
+                    in_row += 1
+                    if dt * 0.25 < dt_min:
+                        why = _past_tc(d, temp_em) or _runaway(d, temp_em, state.temperature_K)
+                        raise _stop(
+                            f"{err} even at the smallest time step{why}", state, k, step, dt
+                        ) from err
+                    dt *= 0.25
+                    continue
                 rise = heat.change_ratio(state.heat, heat_new, temp_new, dt <= dt_min)
                 if rise > 1.0:
                     ctl.stats.rejected += 1

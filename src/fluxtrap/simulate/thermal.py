@@ -41,7 +41,14 @@ from fluxtrap.simulate.thermal_spec import MATERIAL_KEYS, TemperatureTable
 
 MAX_RISE_K = 0.5  # an element may rise by this (K) or RISE_FRACTION of its temperature per step
 RISE_FRACTION = 0.05
+NEWTON_ITERATIONS = 30  # of the conduction solve per step (and per cold head value); then refused
+HEAD_ITERATIONS = 100  # of the cold head's safeguarded Newton per step; then refused
 TWO_PI = 2 * math.pi
+
+
+class HeatNotConverged(ArithmeticError):
+    """A step's heat solve did not converge: ``solver.run_protocol`` retries the step shorter and
+    stops with its ``SolverError`` when it cannot shrink further."""
 
 
 def change_ratio(before_K: np.ndarray, after_K: np.ndarray, falls: bool = False) -> float:
@@ -440,7 +447,7 @@ class ConductionHeat:
         if T[ch] > bath_K:
             t = float(T[ch])
             r, slope = balance(t)
-        for _ in range(100):
+        for _ in range(HEAD_ITERATIONS):
             if r < 0:
                 lo = t
             else:
@@ -452,16 +459,22 @@ class ConductionHeat:
                 t_new = 0.5 * (lo + hi) if hi < math.inf else lo + 2 * (t - bath_K) + 1.0
             t = t_new
             r, slope = balance(t)
+        else:
+            raise HeatNotConverged(
+                f"the cold head's temperature did not converge in {HEAD_ITERATIONS} iterations "
+                f"(last {t:.6g} K, heat balance {TWO_PI * r:.3g} W)"
+            )
         return x
 
     def _newton(self, x: np.ndarray, h_old: np.ndarray, f: np.ndarray, dt: float) -> np.ndarray:
         """Newton on the free nodes from ``x`` (in place; a cold head held at x's value) until
         its update is below 1e-10 (1 + T) K (one solve when C is constant: exact), each step
-        halved until the residual's norm falls (at most 20 times); returns the
-        capacity term C/dt of the free nodes (the Jacobian's diagonal part). The residual over
-        the Jacobian's diagonal was no measure: with k 1e9 W/(m K) the conduction terms swamp
-        the diagonal, the uniform mode's residual (the surface's loss) fell below it before any
-        solve, and a disk cooled through h never cooled."""
+        halved until the residual's norm falls (at most 20 times); returns the capacity term
+        C/dt of the free nodes (the Jacobian's diagonal part). Unconverged after
+        ``NEWTON_ITERATIONS`` raises ``HeatNotConverged`` (it had returned, unsaid). The residual
+        over the Jacobian's diagonal was no measure: with k 1e9 W/(m K) the conduction terms
+        swamp the diagonal, the uniform mode's residual (the surface's loss) fell below it
+        before any solve, and a disk cooled through h never cooled."""
         A, block = self.A, self._block
         fr = block.free
 
@@ -469,7 +482,7 @@ class ConductionHeat:
             return ((self._enthalpy(x) - h_old) / dt + A @ x - f)[fr]
 
         res = residual()
-        for _ in range(30):
+        for _ in range(NEWTON_ITERATIONS):
             jac = self._capacity(x)[fr] / dt
             update = block.solve(A.data, jac, res)
             start = x[fr].copy()
@@ -484,6 +497,12 @@ class ConductionHeat:
                 step *= 0.5
                 x[fr] = start - step * update
             res = new
+        else:
+            size = np.max(np.abs(update), initial=0.0)
+            raise HeatNotConverged(
+                f"the heat solve's Newton did not converge in {NEWTON_ITERATIONS} iterations "
+                f"(last update {size:.3g} K)"
+            )
         return jac
 
     def heat_J(self, T: np.ndarray) -> float:
