@@ -32,6 +32,10 @@ from fluxtrap.units import estimate_text, parse, to_A_cm2
 HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
 COLD_HEAD_COLUMNS = ["cold_head_T_K", "cooler_J", "heater_J"]  # with a [thermal.cold_head]
 MAX_MAP_ROWS = 6  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
+# probes.png zooms on each pulse shorter than this share of the run (at most MAX_PULSE_ROWS rows):
+# on the run's time axis a 50 ms pulse beside a 90 s hold was one vertical line
+PULSE_ZOOM_SHARE = 0.1
+MAX_PULSE_ROWS = 3
 MAX_PAIRS = 6  # coarse/fine pairs an accuracy-driven run may take
 LIMIT_TRIES = 4  # designs again of a pair whose fine mesh is past [mesh] max_elements
 # The first pair of an accuracy-driven run only places the refinement: it steps at this many
@@ -368,10 +372,23 @@ class Result:
         import matplotlib.pyplot as plt
 
         heat = self.heat
-        fig, axes = plt.subplots(
-            1, 3 if heat is not None else 2, figsize=(16.5 if heat is not None else 11, 4.2)
+        zooms = self._pulse_windows()
+        rows = 1 + len(zooms)
+        grid = plt.subplots(
+            rows,
+            3 if heat is not None else 2,
+            figsize=(16.5 if heat is not None else 11, 4.2 * rows),
+            squeeze=False,
         )
-        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.22)
+        fig, axes = grid[0], grid[1][0]
+        fig.subplots_adjust(
+            left=0.07,
+            right=0.98,
+            bottom=0.5 / (4.2 * rows),
+            top=1 - 0.34 / (4.2 * rows),
+            wspace=0.22,
+            hspace=0.35,
+        )
         a, b = axes[:2]
         df = self.probes
         a.plot(df["time_s"], df["applied_T"], "k--", lw=1, label="applied")
@@ -395,7 +412,9 @@ class Result:
             c.set(
                 xlabel="time (s)", ylabel="T (K)", title=f"temperature ({self.case.thermal.model})"
             )
-        for ax in axes:
+        for row, (i, t0, t1) in zip(grid[1][1:], zooms, strict=True):
+            self._plot_pulse(row, i, t0, t1, axes)
+        for ax in fig.axes:
             ax.grid(alpha=0.3)
             if ax.get_legend_handles_labels()[0]:  # none without Bz probes: matplotlib warned
                 ax.legend()
@@ -403,6 +422,54 @@ class Result:
             fig.savefig(path, dpi=120)
             plt.close(fig)
         return fig
+
+    def _pulse_windows(self) -> list[tuple[int, float, float]]:
+        """(protocol step index, start, end in s) of the first ``MAX_PULSE_ROWS`` pulses shorter
+        than ``PULSE_ZOOM_SHARE`` of the run."""
+        from fluxtrap.simulate.case import Pulse, step_durations
+
+        protocol = self.case.protocol
+        durations = step_durations(protocol)
+        starts = np.cumsum([0.0, *durations])
+        total = starts[-1]
+        return [
+            (k + 1, float(starts[k]), float(starts[k] + d))
+            for k, (step, d) in enumerate(zip(protocol[1:], durations, strict=True))
+            if isinstance(step, Pulse) and d < PULSE_ZOOM_SHARE * total
+        ][:MAX_PULSE_ROWS]
+
+    def _plot_pulse(self, row, k: int, t0: float, t1: float, top) -> None:
+        """One row of ``plot_probes`` zoomed on the pulse of protocol step ``k`` (from ``t0`` to
+        ``t1``, s, and as long again after it): the probe traces and the temperatures of the
+        panels ``top`` against the time since the pulse's start (ms)."""
+        span = t1 - t0
+        lo, hi = t0 - 0.05 * span, t1 + span
+
+        def zoom(src, dst) -> None:
+            for line in src.get_lines():
+                t = np.asarray(line.get_xdata(), float)
+                keep = (t >= lo) & (t <= hi)
+                # one point either side, so the lines reach the edges
+                keep |= np.r_[keep[1:], False] | np.r_[False, keep[:-1]]
+                dst.plot(
+                    (t[keep] - t0) * 1e3,
+                    np.asarray(line.get_ydata(), float)[keep],
+                    color=line.get_color(),
+                    ls=line.get_linestyle(),
+                    lw=line.get_linewidth(),
+                    label=line.get_label(),
+                )
+            dst.set(
+                xlim=((lo - t0) * 1e3, (hi - t0) * 1e3),
+                xlabel=f"time since the pulse's start at {t0:.6g} s (ms)",
+                ylabel=src.get_ylabel(),
+                title=f"{src.get_title()}: pulse, protocol step {k}",
+            )
+
+        zoom(top[0], row[0])
+        row[1].remove()  # probe vs applied field: the whole pulse is in the panel above
+        if len(top) > 2:
+            zoom(top[2], row[2])
 
     def plot_maps(self, times: list[float] | None = None, path: str | Path | None = None):
         """J_phi (A/cm^2) in the conductors, |B| (T, Biot-Savart) of the cross-section and, when

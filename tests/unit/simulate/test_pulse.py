@@ -205,3 +205,47 @@ def test_a_run_that_fails_past_tc_says_it_quenched():
     assert "superconducting elements past Tc" in said and "against Tc 35 K: a quench" in said
     hottest = float(said.split("the hottest at ")[1].split(" K")[0])
     assert hottest >= 35
+
+
+def test_the_probe_plot_zooms_on_a_short_pulse(monkeypatch):
+    """A 30 ms pulse after a 10 s hold and before a 20 s one was one vertical line on the run's
+    time axis of probes.png (0.1 % of it). A pulse shorter than PULSE_ZOOM_SHARE of the run gets
+    a row of its own: the probe traces from its start, in ms, over it and as long again after;
+    a longer pulse (the share set to 0 here) keeps the figure of a plain run."""
+    from fluxtrap.simulate import simulation
+    from fluxtrap.simulate.mesh import build_mesh
+    from fluxtrap.simulate.simulation import Simulation
+
+    case = Case.from_dict(
+        {
+            "materials": {"sc": {"n": 25, "jc": {"constant": "3e4 A/cm^2"}}},
+            "stack": [{"material": "sc", "radius": "5 mm", "thickness": "2 mm"}],
+            "probes": [{"name": "c", "r": "0 mm", "z": "3 mm"}],
+            "protocol": [
+                {"step": "set", "field": "0 T", "temperature": "5 K"},
+                {"step": "hold", "duration": "10 s"},
+                {"step": "pulse", "peak": "1 T", "rise": "10 ms", "decay": "20 ms"},
+                {"step": "hold", "duration": "20 s"},
+            ],
+            "mesh": {"size": "2 mm"},
+        }
+    )
+    result = Simulation(case).run_on_mesh(build_mesh(case), 1e-3, False, None)[0]
+    fig = result.plot_probes()
+    assert len(fig.axes) == 3  # traces, vs applied field, the pulse's traces
+    zoom = fig.axes[2]
+    assert zoom.get_xlim() == pytest.approx((-1.5, 60.0))
+    assert zoom.get_xlabel() == "time since the pulse's start at 10 s (ms)"
+    lines = {line.get_label(): line for line in zoom.get_lines()}
+    assert list(lines) == ["applied", "c"]
+    t_ms = lines["c"].get_xdata()
+    assert t_ms.min() < -1.5 and t_ms.max() > 60.0 and len(t_ms) > 20  # its steps, to the edges
+    t, bz = result.probes.time_s.to_numpy(), result.probes.c_Bz_T.to_numpy()
+    shown = (t >= 10.0 + t_ms.min() / 1e3 - 1e-12) & (t <= 10.0 + t_ms.max() / 1e3 + 1e-12)
+    assert lines["c"].get_ydata() == pytest.approx(bz[shown], abs=1e-12)
+    assert max(lines["applied"].get_ydata()) == pytest.approx(1.0)
+    monkeypatch.setattr(simulation, "PULSE_ZOOM_SHARE", 0.0)
+    assert [ax.get_title() for ax in result.plot_probes().axes] == [
+        "probe traces",
+        "probe vs applied field",
+    ]
