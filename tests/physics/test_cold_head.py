@@ -216,3 +216,29 @@ def test_a_cold_head_its_heater_holds_at_the_set_point_is_the_plain_coolant():
     into_head = -held.heat.heat_J + held.heat.dissipated_J  # what left the magnet
     expected = 2.0 * t - 0.1 * t - into_head  # cooler - load - magnet's heat
     assert np.allclose(held.heat.heater_J, expected, rtol=1e-8, atol=1e-10)
+
+
+def test_an_unconverged_cold_head_stops_the_run_saying_so(monkeypatch):
+    """The cooldown above with the cold head's safeguarded Newton capped at one iteration
+    (``HEAD_ITERATIONS``): no step converges, and the run stops at t = 0 with the simulator's
+    error, what ran kept; the last iterate had been taken, unsaid (uncapped: 131 steps, 0
+    rejected)."""
+    from fluxtrap.errors import SolverError
+    from fluxtrap.simulate import thermal
+
+    head = {
+        "heat_capacity": "0.01 J/K",
+        "cooling_power": {
+            "temperature": [4, 4.01, 100],
+            "temperature_unit": "K",
+            "value": [0, 0.1, 0.1],
+            "value_unit": "W",
+        },
+    }
+    monkeypatch.setattr(thermal, "HEAD_ITERATIONS", 1)
+    with pytest.raises(SolverError) as stop:
+        run("1e4 J/(m^3*K)", 100.0, head, to_K=5.0, duration_s=2.5, max_step=0.02)
+    message = str(stop.value)
+    assert message.startswith("the cold head's temperature did not converge in 1 iterations")
+    assert "even at the smallest time step at t = 0 s in protocol step 1" in message
+    assert len(stop.value.result.probes) == 1
