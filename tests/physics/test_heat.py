@@ -195,35 +195,47 @@ def duhamel(z: float, t: float, length: float, alpha: float, t_ramp: float, drop
     return 10.0 - drop / t_ramp * (t_ramp - np.sum(a * np.sin(k * z) * decay))
 
 
+ROD_M, ROD_K, ROD_C = 10e-3, 1.0, 1e3  # m, W/(m K), J/(m^3 K): L^2/alpha = 0.1 s
+
+
+def rod_case(protocol: list[dict], cooling: dict, **extra: dict) -> dict:
+    """A metal rod ROD_M long and 2 mm in radius, cooled through ``cooling``, with temperature
+    probes on r = 1 mm at 1/4, 1/2 and the top (z1, z2, z4), a 1 mm mesh."""
+    return {
+        "materials": {
+            "metal": {
+                "resistivity": "1e-6 ohm*m",
+                "heat_capacity": f"{ROD_C} J/(m^3*K)",
+                "thermal_conductivity": f"{ROD_K} W/(m*K)",
+            }
+        },
+        "stack": [{"material": "metal", "radius": "2 mm", "thickness": f"{ROD_M} m"}],
+        "probes": [
+            {"name": f"z{i}", "quantity": "temperature", "r": "1 mm", "z": f"{ROD_M * i / 4} m"}
+            for i in (1, 2, 4)
+        ],
+        "protocol": protocol,
+        "mesh": {"size": "1 mm"},
+        "thermal": {"model": "conduction", "cooling": [cooling]},
+    } | extra
+
+
 def test_1d_conduction_matches_the_analytic_solution():
     """Rod 10 mm long, k 1 W/(m K), C 1e3 J/(m^3 K) (L^2/alpha = 0.1 s), bottom held at the
     coolant temperature, which falls 10 -> 5 K in 1 ms; steps of at most 0.5 ms. At 1/4, 1/2
     and the top, at 10, 30 and 101 ms: within 1.5% of the 5 K drop (measured 0.7%; 0.47% with
     0.25 ms steps: backward Euler's first order)."""
-    length, k, C, t_ramp, drop = 10e-3, 1.0, 1e3, 1e-3, 5.0
-    case = {
-        "materials": {
-            "metal": {
-                "resistivity": "1e-6 ohm*m",
-                "heat_capacity": f"{C} J/(m^3*K)",
-                "thermal_conductivity": f"{k} W/(m*K)",
-            }
-        },
-        "stack": [{"material": "metal", "radius": "2 mm", "thickness": f"{length} m"}],
-        "probes": [
-            {"name": f"z{i}", "quantity": "temperature", "r": "1 mm", "z": f"{length * i / 4} m"}
-            for i in (1, 2, 4)
-        ],
-        "protocol": [
+    length, k, C, t_ramp, drop = ROD_M, ROD_K, ROD_C, 1e-3, 5.0
+    case = rod_case(
+        [
             {"step": "set", "field": "0 T", "temperature": "10 K"},
             {"step": "ramp_temperature", "to": "5 K", "rate": f"{drop / t_ramp} K/s"},
             {"step": "hold", "duration": "0.1 s"},
         ],
-        "output": {"snapshots": ["0.01 s", "0.03 s"]},
-        "mesh": {"size": "1 mm"},
-        "solver": {"max_step": "0.5 ms"},
-        "thermal": {"model": "conduction", "cooling": [{"surface": "bottom"}]},
-    }
+        {"surface": "bottom"},
+        output={"snapshots": ["0.01 s", "0.03 s"]},
+        solver={"max_step": "0.5 ms"},
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         probes = simulate(case).probes
@@ -243,33 +255,14 @@ def test_a_cool_step_through_the_bottom_follows_the_1d_step_response(h):
     14 steps, the top 9.4% off. Through h, its bottom nodes reach the coolant within 3e-10 s,
     below the smallest step: their fall was rejected 40 times at t = 0 and the run failed as a
     "thermal runaway (hottest element 10 K)"; a step already the shortest counts rises only."""
-    length, k, C, drop = 10e-3, 1.0, 1e3, 5.0
-    case = {
-        "materials": {
-            "metal": {
-                "resistivity": "1e-6 ohm*m",
-                "heat_capacity": f"{C} J/(m^3*K)",
-                "thermal_conductivity": f"{k} W/(m*K)",
-            }
-        },
-        "stack": [{"material": "metal", "radius": "2 mm", "thickness": f"{length} m"}],
-        "probes": [
-            {"name": f"z{i}", "quantity": "temperature", "r": "1 mm", "z": f"{length * i / 4} m"}
-            for i in (1, 2, 4)
-        ],
-        "protocol": [
+    length, k, C, drop = ROD_M, ROD_K, ROD_C, 5.0
+    case = rod_case(
+        [
             {"step": "set", "field": "0 T", "temperature": "10 K"},
             {"step": "cool", "to": "5 K", "duration": "0.2 s"},
         ],
-        "mesh": {"size": "1 mm"},
-        "thermal": {
-            "model": "conduction",
-            "cooling": [
-                {"surface": "bottom"}
-                | ({"heat_transfer_coefficient": f"{h} W/(m^2*K)"} if h else {})
-            ],
-        },
-    }
+        {"surface": "bottom"} | ({"heat_transfer_coefficient": f"{h} W/(m^2*K)"} if h else {}),
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         probes = simulate(case, progress=False).probes
