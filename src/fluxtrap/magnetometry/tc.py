@@ -53,6 +53,12 @@ Neither read replaces the fit on a step under ``READ_STEP_SIGMA`` point noise wi
 residuals are within ``FOLLOWS_NOISE`` of the point-to-point noise (it follows the data: a step
 that small is refused as not significant).
 
+The point noise is floored at the data's resolution (``_noise_floor``: the last printed digit
+/ sqrt 12, at least ``FIT_PRECISION`` of the largest |M|), and where the robust fit stopped short
+of the plain one the outliers are judged again on the plain fit: a noiseless logistic had its
+step's points named 'a second transition' and a 1-sigma of 1e-14 K; one printed to 6 digits, a
+sharp step 1e5 sigma off.
+
 Two conventions, both at a ``level`` (default 0.9), always named in the output:
 
 - ``"shielded"`` (default): the transition has reached ``level`` of full shielding, s = 0.9:
@@ -249,6 +255,9 @@ _OUTLIER = 5.0  # residuals beyond this many noise widths are outliers
 # reads the same (the real KMK232 sweep under a step 20x its range: 1.4%, Tc 0.05 K low, not high)
 TAIL_SHIFT_K = 0.05
 TAIL_FRACTION = 0.03
+FIT_PRECISION = (
+    1e-9  # relative to the largest |M|: the fits' resolution (least squares' 1e-8 tolerances)
+)
 READ_STEP_SIGMA = 50.0  # Tc is read off the data only for a step this many point noise widths
 FOLLOWS_NOISE = 1.5  # fit residuals up to this x the point-to-point noise: the fit follows the data
 _LOCAL = 10.0  # the shape test's reach, in transition widths w
@@ -341,11 +350,35 @@ class TcResult:
         )
 
 
+def _logistic(t_K: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """The one-step model c0 + c1 T - step s(T) (A*m^2) of ``params`` (c0, c1, step, Tm, ln w)."""
+    c0, c1, step, tm, lnw = params
+    return c0 + c1 * t_K - step * shielding(t_K, tm, np.exp(lnw))
+
+
 def _robust_noise(m: np.ndarray) -> float:
     """Noise (A*m^2) from the median absolute second difference (a smooth trend cancels)."""
     d2 = np.diff(m, 2)
     sigma = robust_sigma(d2) / np.sqrt(6.0)
     return float(sigma) if sigma > 0 else float(np.std(d2) / np.sqrt(6.0)) or 1e-30
+
+
+def _noise_floor(m: np.ndarray) -> float:
+    """The least noise (A*m^2) per point that ``m`` (A*m^2) can show: its resolution, the last
+    significant digit kept (a rounding error, uniform: /sqrt 12, per value; the median), and no
+    less than ``FIT_PRECISION`` of its largest |M| (what the least-squares fits resolve). Noiseless
+    (synthetic) or coarsely printed data had been judged against ~0 noise: a false second step,
+    a 1-sigma of 1e-14 K."""
+    m = m[np.isfinite(m) & (m != 0)]
+    if not m.size:
+        return 1e-30
+    exp = np.floor(np.log10(np.abs(m)))
+    mant = m / 10.0**exp
+    for digits in range(1, 16):  # the fewest digits that give back (nearly) every value
+        if np.mean(np.abs(np.round(mant, digits - 1) - mant) <= 1e-12) >= 0.95:
+            break
+    quantum = float(np.median(10.0 ** (exp - digits + 1))) / np.sqrt(12.0)
+    return max(quantum, FIT_PRECISION * float(np.max(np.abs(m))))
 
 
 def _block_medians(t: np.ndarray, m: np.ndarray, n_max: int) -> tuple[np.ndarray, np.ndarray]:
@@ -545,12 +578,13 @@ def find_tc(
     if t.size < 10:
         raise AnalysisError(f"{where}: {t.size} points; a Tc fit needs at least 10")
     span = tmax - tmin
-    noise = _robust_noise(m)
+    floor = _noise_floor(m)  # noiseless or coarsely printed data: their resolution
+    noise = max(_robust_noise(m), floor)
     spacing = float(np.median(np.diff(t))) or span / t.size
     widths = np.geomspace(max(spacing / 2, span * 1e-4), span / 4, 14)
     tg, mg = _block_medians(t, m, 400)  # the grid search on at most 400 block medians
     mids = np.unique(np.quantile(t, np.linspace(0, 1, min(t.size, 200))))
-    found = _grid_search(tg, mg, _robust_noise(mg), widths, mids)
+    found = _grid_search(tg, mg, max(_robust_noise(mg), floor), widths, mids)
     if found is None:
         raise AnalysisError(
             f"{no}: the moment never drops below a normal-state baseline (no diamagnetic step)"
@@ -570,9 +604,18 @@ def find_tc(
     start = _start_values(tw, mw, tm, w)
     params, resid, _ = _fit(tw, mw, start, "soft_l1", noise)
     point_noise = noise  # from the data alone; the fit's residuals also hold its misfit
-    noise = robust_sigma(resid, about=0.0) or noise
+    noise = max(robust_sigma(resid, about=0.0), floor)
     inliers = np.abs(resid) <= _OUTLIER * noise
     params, r, jac = _fit(tw[inliers], mw[inliers], params, "linear", noise)
+    for _ in range(5):  # the robust fit stopped short (a noiseless sweep: its scale ~0, soft-L1
+        # as L1) and left the step's points out: judged again on the plain fit until none change
+        plain = _logistic(tw, params) - mw
+        scale = max(robust_sigma(plain, about=0.0), floor)
+        again = np.abs(plain) <= _OUTLIER * scale
+        if not (scale < 0.5 * noise or (again != inliers).any() and scale <= noise):
+            break
+        resid, noise, inliers = plain, scale, again
+        params, r, jac = _fit(tw[inliers], mw[inliers], params, "linear", noise)
     c0, c1, step, tm, lnw = params
     w = float(np.exp(lnw))
     end = resid[-3:]  # the sweep's last points must lie on the normal-state baseline
@@ -584,7 +627,7 @@ def find_tc(
         )
     dof = max(int(inliers.sum()) - 5, 1)
     try:
-        cov = np.linalg.inv(jac.T @ jac) * float(r @ r) / dof
+        cov = np.linalg.inv(jac.T @ jac) * max(float(r @ r) / dof, floor**2)
     except np.linalg.LinAlgError:
         cov = np.full((5, 5), np.inf)
     step_err = float(np.sqrt(max(cov[2, 2], 0.0)))
@@ -613,7 +656,7 @@ def find_tc(
         )
     # the fit's Tc stands where it is as sure as the data's read (a fit left degenerate by its
     # shape has a far larger +-) and agrees with it
-    misfit = _shape_misfit(tw[~glitch], mw[~glitch], params, point_noise)
+    misfit = _shape_misfit(tw[~glitch], mw[~glitch], params, point_noise, floor)
     agree = (
         read is None
         or step < READ_STEP_SIGMA * point_noise
@@ -624,7 +667,9 @@ def find_tc(
         )
     )
     if agree:  # the fit stands: an erf's shape weighed against the logistic's
-        tc, tc_err, erf = _shape_average(tw, mw, (params, inliers, tc, tc_err), noise, sign, level)
+        tc, tc_err, erf = _shape_average(
+            tw, mw, (params, inliers, tc, tc_err), (noise, floor), sign, level
+        )
         if erf is not None:  # the erf's residuals tell of a second step, not the logistic's
             resid, inliers, noise = erf
     notes = [*sweep.notes, *_second_step(tw, resid, inliers, noise, where)]
@@ -868,7 +913,7 @@ def _shape_average(
     t: np.ndarray,
     m: np.ndarray,
     logistic: tuple[np.ndarray, np.ndarray, float, float],
-    noise: float,
+    noise: tuple[float, float],
     sign: float,
     level: float,
 ) -> tuple[float, float, tuple | None]:
@@ -886,14 +931,15 @@ def _shape_average(
     from scipy.special import ndtri
 
     params, inliers, tc, tc_err = logistic
+    noise, floor = noise
     first, resid, _ = _fit(t, m, params, "soft_l1", noise, erf_shielding)
-    scatter = robust_sigma(resid, about=0.0) or noise
+    scatter = max(robust_sigma(resid, about=0.0), floor)
     kept = np.abs(resid) <= _OUTLIER * scatter
     if kept.sum() < 10:
         return tc, tc_err, None
     fit, r, jac = _fit(t[kept], m[kept], first, "linear", noise, erf_shielding)
     try:
-        cov = np.linalg.inv(jac.T @ jac) * float(r @ r) / max(int(kept.sum()) - 5, 1)
+        cov = np.linalg.inv(jac.T @ jac) * max(float(r @ r) / max(int(kept.sum()) - 5, 1), floor**2)
     except np.linalg.LinAlgError:
         return tc, tc_err, None
     q = ERF_SCALE * float(ndtri(level))
@@ -911,7 +957,7 @@ def _shape_average(
         return float(d @ d)
 
     sums = np.array([ssr(params, shielding), ssr(fit, erf_shielding)])
-    scale = max(float(sums.min()) / max(int(both.sum()) - 5, 1), 1e-300)
+    scale = max(float(sums.min()) / max(int(both.sum()) - 5, 1), floor**2)
     weights = np.exp(-(sums - sums.min()) / (2 * scale))
     weights /= weights.sum()
     mean = float(weights @ tcs)
@@ -919,11 +965,14 @@ def _shape_average(
     return mean, err, (resid, kept, scatter) if weights[1] > 0.5 else None
 
 
-def _shape_misfit(t: np.ndarray, m: np.ndarray, params: np.ndarray, noise: float) -> float:
+def _shape_misfit(
+    t: np.ndarray, m: np.ndarray, params: np.ndarray, noise: float, floor: float = 0.0
+) -> float:
     """How many times the logistic's residuals' variance over the transition (the points
     between 1 % and 99 % shielded, at least 5) exceeds that beside it, where that is beyond
     chance (F test, p < ``MISFIT_P``); else 0. ``t`` K, ``m`` sign(H) A*m^2 (glitches out),
-    ``params`` the fit's (c0, c1, step, Tm, ln w); ``noise`` (A*m^2) only scales the fit. The
+    ``params`` the fit's (c0, c1, step, Tm, ln w); ``noise`` (A*m^2) only scales the fit;
+    ``floor`` (A*m^2, the data's resolution) is added to both variances. The
     step is refitted within Tm -+ ``_LOCAL`` w on a quadratic baseline of its own, and judged
     against its own scatter beside the step, so that neither a background curved under the step
     nor one wigglier than white noise (a real sweep's residuals: 46x the variance its
@@ -946,7 +995,10 @@ def _shape_misfit(t: np.ndarray, m: np.ndarray, params: np.ndarray, noise: float
 
     res = least_squares(resid, [0.0, -np.log(_LOCAL)], max_nfev=200)
     inside, outside = res.fun[core], res.fun[~core]
-    ratio = float(inside @ inside / inside.size) / float(outside @ outside / (outside.size - 6))
+    least = (floor / noise) ** 2
+    ratio = (float(inside @ inside / inside.size) + least) / (
+        float(outside @ outside / (outside.size - 6)) + least
+    )
     return ratio if fdtrc(inside.size, outside.size - 6, ratio) < MISFIT_P else 0.0
 
 
