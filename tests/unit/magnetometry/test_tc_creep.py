@@ -189,7 +189,6 @@ def test_a_two_step_transition_is_read_off_the_data(noise):
     "shape, hand_K",
     [
         ("ramp", 38 - 0.9 * 3),  # shielding falling linearly over 3 K to 0 at 38 K
-        ("sharp", 38 - 0.02 * LN9),  # a logistic 0.02 K wide, under the 0.25 K point spacing
         ("logistic", 38 - 0.5 * LN9),
     ],
 )
@@ -197,17 +196,16 @@ def test_tc_error_bars_cover_the_truth_where_the_fit_is_kept(shape, hand_K):
     """20 sweeps (5-60 K, 221 points, step 1e-5 A m^2 on a sloped background) of a transition
     of known Tc. Where the logistic fit and the data read agreed within 3 sigma the fit stood
     with its own 1-sigma, which holds nothing of its shape's misfit. A 3 K ramp at noise 1/200
-    of the step: 9 of 20 within 1-sigma, 12 within 2; the sharp step at 1/10 000: 3 and 11 of
-    20 (the fit said 37.900 +- 0.017 K for 37.956). Now the fit's +- holds its difference from
-    the read on the data's own normal-state line beyond their 1-sigma: 15 and 20 of 20, 13 and
-    20 of 20. On the logistic the +- is unchanged (14 and 17 of 20, 0.011 K median)."""
+    of the step: 9 of 20 within 1-sigma, 12 within 2. Now the fit's +- holds its difference from
+    the read on the data's own normal-state line beyond their 1-sigma: 15 and 20 of 20. On the
+    logistic the +- is unchanged (14 and 17 of 20, 0.011 K median). (A step sharper than the
+    point spacing: test_tc_coverage.)"""
     t = np.linspace(5, 60, 221)
     s = {
         "ramp": np.clip((38 - t) / 3, 0, 1),
-        "sharp": 0.5 * (1 - np.tanh((t - 38) / 0.04)),
         "logistic": 1 / (1 + np.exp((t - 38) / 0.5)),
     }[shape]
-    noise = 1e-9 if shape == "sharp" else 5e-8
+    noise = 5e-8
     off, err = [], []
     for seed in range(20):
         m = (
