@@ -611,13 +611,13 @@ def find_tc(
     noise = max(robust_sigma(resid, about=0.0), floor)
     inliers = np.abs(resid) <= _OUTLIER * noise
     params, r, jac = _fit(tw[inliers], mw[inliers], params, "linear", noise)
-    for _ in range(5):  # the robust fit stopped short (a noiseless sweep: its scale ~0, soft-L1
+    for turn in range(5):  # the robust fit stopped short (a noiseless sweep: its scale ~0, soft-L1
         # as L1) and left the step's points out: judged again on the plain fit until none change
         plain = _logistic(tw, params) - mw
         scale = max(robust_sigma(plain, about=0.0), floor)
         again = np.abs(plain) <= _OUTLIER * scale
-        if not (scale < 0.5 * noise or (again != inliers).any() and scale <= noise):
-            break
+        if not (scale < 0.5 * noise or turn and (again != inliers).any() and scale <= noise):
+            break  # (a noisy sweep's fits agree: judged once, as before)
         resid, noise, inliers = plain, scale, again
         params, r, jac = _fit(tw[inliers], mw[inliers], params, "linear", noise)
     c0, c1, step, tm, lnw = params
