@@ -114,7 +114,8 @@ WRITE_FORMS = {  # page -> the ids of its write forms (shown to a writer on a wr
 def test_a_read_only_dashboard_shows_no_write_forms(tmp_path):
     """The read-only dashboard showed a writer its forms (record a sample, upload, ask for
     suggestions, discard one, submit a simulation, cancel a job), each then a 403: now they are
-    not shown and the banner says so; on a writable store the same pages have them."""
+    not shown and the banner says so; on a writable store the same pages have them. A job queued
+    before a read-only server started showed 'queued' with no word why it never ran."""
     from fluxtrap.web.pages import EXAMPLE_CASE
 
     path = tmp_path / "lab.db"
@@ -134,6 +135,9 @@ def test_a_read_only_dashboard_shows_no_write_forms(tmp_path):
             ) is not shown
             for mark in marks:
                 assert (mark in html) is shown, (url, mark)
+        # a job queued before the server started waits for one that can write: said, not hidden
+        waits = "This server is read-only and runs no jobs: the job waits for a server"
+        assert (waits in client.get(f"/jobs/{job.id}").text) is not shown
 
 
 def test_a_read_only_store_s_logins_end_when_the_token_is_rotated(tmp_path):
