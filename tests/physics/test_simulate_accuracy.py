@@ -405,3 +405,43 @@ def test_a_scout_ending_the_run_measures_its_time_error_at_half_its_steps():
     centre = res.accuracy["bore"]["centre_error_T"]
     assert res.bore.centre_T == pytest.approx(res.probes.top_Bz_T.iloc[-1], rel=1e-9)
     assert centre == pytest.approx(res.errors["top"]["final_error_T"], rel=1e-6), centre
+
+
+def test_a_pairs_coarse_run_through_a_heated_pulse_steps_over_every_other_fine_time():
+    """A pulse heats a conduction-cooled disk on a cold head to near Tc; the fine run's steps
+    are held by the heat's rise limit (at most 0.5 K or 5 % per step). The pair's coarse run
+    steps over every other of its times (``probe_errors``: first order, doubled steps double the
+    time error); the rise limit had cut its doubled steps back to about the fine run's, so the
+    pair did not see the time error of those steps (1 / 2 mm: 368 coarse steps, 93 rejected, for
+    279 scheduled). A scheduled step may rise 2.5x what the fine run's may."""
+    from fluxtrap.simulate.simulation import Simulation
+
+    case = Case.from_dict(
+        {
+            "materials": {"sc": {
+                "n": 25, "heat_capacity": "2000 J/(m^3*K)", "thermal_conductivity": "2 W/(m*K)",
+                "jc": {"tc": "35 K", "tables": [{"temperature": "5 K", "field": [0, 1, 3],
+                       "field_unit": "T", "jc": [3e4, 1.5e4, 8e3], "jc_unit": "A/cm^2"}]}}},
+            "stack": [{"material": "sc", "radius": "6 mm", "thickness": "4 mm"}],
+            "probes": [{"name": "top", "r": "0 mm", "z": "4.5 mm"}],
+            "protocol": [
+                {"step": "set", "field": "0 T", "temperature": "5 K"},
+                {"step": "pulse", "peak": "1.5 T", "rise": "10 ms", "decay": "40 ms"},
+                {"step": "hold", "duration": "0.5 s"},
+            ],
+            "thermal": {"model": "conduction", "cooling": [
+                {"surface": "bottom", "heat_transfer_coefficient": "500 W/(m^2*K)"}],
+                "cold_head": {"heat_capacity": "0.05 J/K", "cooling_power": {
+                    "base_temperature": "3 K", "rated_power": "50 mW",
+                    "rated_temperature": "4.2 K", "max_power": "0.3 W"}}},
+        }
+    )  # fmt: skip
+    sim = Simulation(case)
+    fine, _ = sim.run_on_mesh(build_mesh(case, 1e-3), 1e-3, False, None)
+    assert fine.solver["rejected_steps"] > 10 and fine.heat.max_T_K.max() > 30  # rise-limited
+    schedule = fine.probes.time_s.to_numpy()[2::2]
+    coarse, _ = sim.run_on_mesh(build_mesh(case, 2e-3), 2e-3, False, None, None, schedule)
+    # before: 368 steps, 93 rejected, for 279 scheduled; now 299 and 3 (the protocol's cuts
+    # between scheduled times, a few steps past even twice the rise)
+    assert coarse.solver["rejected_steps"] <= 10
+    assert coarse.solver["time_steps"] <= 1.1 * len(schedule)
