@@ -266,6 +266,10 @@ READ_STEP_SIGMA = 50.0  # Tc is read off the data only for a step this many poin
 FOLLOWS_NOISE = 1.5  # fit residuals up to this x the point-to-point noise: the fit follows the data
 _LOCAL = 10.0  # the shape test's reach, in transition widths w
 MISFIT_P = 1e-3  # the logistic's residuals over the transition this unlikely: its shape misfits
+_SHARP = (  # the read of a step with no point inside it but the two around the crossing
+    "the step is sharper than the point spacing (it lies anywhere between the two points "
+    "around the crossing: read as the interval's middle, ± spacing / sqrt 12)"
+)
 _RUN = 5  # this many neighbouring outliers on one side are a feature (a second step), not glitches
 
 
@@ -687,7 +691,8 @@ def find_tc(
     tc_err = float(np.hypot(tc_err, np.hypot(spread, model)))
     between = (c0 + c1 * tw - mw) / step  # the shielded fraction, off its plateaus by 3 sigma
     between = np.abs(between - 0.5) < 0.5 - 3 * np.hypot(point_noise, step_err) / step
-    if agree and read is not None and step >= READ_STEP_SIGMA * point_noise and between.sum() <= 2:
+    sharp = read is not None and step >= READ_STEP_SIGMA * point_noise and between.sum() <= 2
+    if agree and sharp:
         # a step between two points (none else off the plateaus): the fit, whose width the data
         # do not fix, stands only inside the read's bracket and no less sure (the fits had said
         # 37.79 +- 149 K for 37.92, 37.56 +- 0.31 K for 37.83 at noise 1e-4 of the step)
@@ -705,7 +710,7 @@ def find_tc(
             f"{criterion_text(criterion, level)} (it reads {tc:.4g} ± {tc_err:.2g} K, the data "
             f"{read[0]:.4g} ± {read[1]:.2g} K"
             f"{f'; its residuals over the transition {misfit:.3g}x those beside it' if misfit else ''}"
-            "): the transition is not logistic-shaped, so Tc, "
+            f"): {_SHARP if sharp else 'the transition is not logistic-shaped'}, so Tc, "
             "the midpoint, width and onset are read off the data between "
             f"{'its own' if line else 'the fitted'} normal-state line and full shielding"
         )

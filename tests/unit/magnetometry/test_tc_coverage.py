@@ -136,3 +136,21 @@ def test_a_step_between_two_points_reads_as_the_interval_between_them():
     z = np.abs(off) / np.array(err)
     assert abs(np.mean(off)) < 0.03 and np.max(err) < 0.2, (np.mean(off), np.max(err))
     assert 15 <= np.sum(z < 1) <= 27 and np.sum(z < 2) >= 27, np.round(z, 2)
+
+
+def test_a_step_sharper_than_the_point_spacing_is_said_so():
+    """A logistic step 0.02 K wide between points 0.25 K apart (noise 1e-4 of the step): the
+    data read's note had said 'the transition is not logistic-shaped' (it is: the points do not
+    resolve it). Now it says the step is sharper than the point spacing; a 3 K linear ramp
+    (truly not logistic) is still said to be not logistic-shaped."""
+    for s, said, unsaid in (
+        (0.5 * (1 - np.tanh((T - 38.07) / 0.04)), "sharper than the point spacing", "not logistic"),
+        (np.clip((38 - T) / 3, 0, 1), "not logistic-shaped", "sharper"),
+    ):
+        m = -1e-5 * s + 1e-8 + 2e-10 * (T - 38) + np.random.default_rng(0).normal(0, 1e-9, T.size)
+        table = MeasurementTable.from_arrays(
+            np.full(T.size, 1e-3), m, TableMetadata("sc.dat", "MPMS3", "VSM"), temperature_K=T
+        )
+        with pytest.warns(TcStructureWarning, match=said):
+            (res,) = tc_from_table(table)
+        assert not any(unsaid in note for note in res.warnings), res.warnings
