@@ -270,6 +270,7 @@ _SHARP = (  # the read of a step with no point inside it but the two around the 
     "the step is sharper than the point spacing (it lies anywhere between the two points "
     "around the crossing: read as the interval's middle, ± spacing / sqrt 12)"
 )
+_PAUSE = 0.1  # a shielded fraction within this over _RUN points, this far off 0 and 1, pauses
 _RUN = 5  # this many neighbouring outliers on one side are a feature (a second step), not glitches
 
 
@@ -680,7 +681,6 @@ def find_tc(
         )
         if erf is not None:  # the erf's residuals tell of a second step, not the logistic's
             resid, inliers, noise = erf
-    notes = [*sweep.notes, *_second_step(tw, resid, inliers, noise, where)]
     model = 0.0
     if agree and line is not None:
         # the logistic's shape error: the fit's difference from the read on the data's own
@@ -697,6 +697,13 @@ def find_tc(
         # do not fix, stands only inside the read's bracket and no less sure (the fits had said
         # 37.79 +- 149 K for 37.92, 37.56 +- 0.31 K for 37.83 at noise 1e-4 of the step)
         agree = abs(tc - read[0]) <= np.sqrt(3.0) * read[1] and tc_err <= read[1]
+    # where the read replaces the fit, a run of its outliers is the logistic's shape misfit
+    # unless the data's shielding pauses part-way in it (a 3 K ramp's had been 'a second step')
+    fraction = None
+    if not agree:  # on the data's own normal-state line where there is one
+        base, slope, height = line[0][:3] if line else params[:3]
+        fraction = (base + slope * tw - mw) / height
+    notes = [*sweep.notes, *_second_step(tw, resid, inliers, noise, where, fraction)]
     read_note, onset = "", tm + w * np.log(99.0)
     if not agree:
         # the logistic's shape misses the data where Tc is read (a linear or otherwise broad
@@ -1084,7 +1091,12 @@ def _glitches(m: np.ndarray, noise: float) -> np.ndarray:
 
 
 def _second_step(
-    t: np.ndarray, resid: np.ndarray, inliers: np.ndarray, noise: float, where: str
+    t: np.ndarray,
+    resid: np.ndarray,
+    inliers: np.ndarray,
+    noise: float,
+    where: str,
+    fraction: np.ndarray | None = None,
 ) -> tuple[str, ...]:
     """A note (and a ``TcStructureWarning``) when ``_RUN`` or more neighbouring points (``t``
     sorted, K) inside the fitted range are outliers on the same side of the fit: a second
@@ -1103,6 +1115,13 @@ def _second_step(
     i, j = max(runs, key=lambda r: r[1] - r[0])
     if j - i < _RUN:
         return ()
+    if fraction is not None:  # the data's shielded fraction: a second step pauses it part-way
+        f = np.lib.stride_tricks.sliding_window_view(fraction[i:j], _RUN)
+        paused = (
+            (np.ptp(f, axis=1) < _PAUSE) & (f.min(axis=1) > _PAUSE) & (f.max(axis=1) < 1 - _PAUSE)
+        )
+        if not paused.any():
+            return ()
     note = (
         f"{where}: {j - i} neighbouring points from {t[i]:.4g} to {t[j - 1]:.4g} K lie "
         f"{np.min(np.abs(resid[i:j])) / noise:.3g}+ noise widths off the single-step fit, all on "

@@ -107,6 +107,30 @@ def test_a_second_transition_left_out_as_outliers_is_named():
     assert one.n_outliers == 3 and one.warnings == () and tail.warnings == ()
 
 
+def test_a_read_transitions_outliers_are_its_misfit_unless_the_shielding_pauses():
+    """Where the data read replaces the logistic, its outliers are the logistic's shape misfit:
+    a 3 K linear ramp at noise 1e-4 of the step had 11 points from 32.75 to 35.25 K named 'a
+    second transition (another phase)?' (3 of 3 seeds), two steps 2 K apart (one broad
+    transition, shielding never pausing) 1 of 3. Now neither is; two steps 8 K apart, the
+    shielding pausing at half between them, still are (3 of 3), as is the 45 K minority phase."""
+    from fluxtrap.magnetometry.tc import TcStructureWarning
+
+    t = np.linspace(5, 60, 221)
+    cases = (
+        (np.clip((38 - t) / 3, 0, 1), 1e-9, False),
+        (0.6 / (1 + np.exp((t - 36) / 0.5)) + 0.4 / (1 + np.exp((t - 38) / 0.5)), 5e-8, False),
+        (0.5 / (1 + np.exp((t - 30) / 0.5)) + 0.5 / (1 + np.exp((t - 38) / 0.5)), 5e-8, True),
+    )
+    for shielded, noise, second in cases:
+        for seed in range(3):
+            m = -1e-5 * shielded + 1e-8 + 2e-10 * (t - 38)
+            m = m + np.random.default_rng(seed).normal(0, noise, t.size)
+            with pytest.warns(TcStructureWarning, match="read off the data"):
+                (res,) = tc_from_table(mt_table(t, m))
+            said = any("second transition" in note for note in res.warnings)
+            assert said == second, (second, seed, res.warnings)
+
+
 @pytest.mark.parametrize("width_K", [1.0, 3.0, 8.0])
 @pytest.mark.parametrize("noise", [1e-9, 1e-8])
 def test_a_linear_transition_is_read_off_the_data(width_K, noise):
