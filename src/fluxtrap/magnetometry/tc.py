@@ -52,6 +52,9 @@ for 28.90. Where the one step cannot follow the transition at all (two phases' s
 times the point-to-point noise, its step then 'not significant'), the whole sweep is read off the
 data (``_read_alone``: the normal-state line above the onset, full shielding from the lowest tenth
 of the sweep): 90% of two linear steps' whole shielding within 0.05 K of the hand value.
+A run of the logistic's outliers is named a second transition where the fit stands, and where
+the read replaces it only if the data's shielding pauses part-way in it (within ``_PAUSE`` over
+``_RUN`` points): otherwise it is the shape's misfit (a 3 K ramp's had been so named).
 Neither read replaces the fit on a step under ``READ_STEP_SIGMA`` point noise widths (the read's
 +- holds no noise: 34.58 +- 0.12 K for 36.80 at noise 20 % of the step), nor where the fit's
 residuals are within ``FOLLOWS_NOISE`` of the point-to-point noise (it follows the data: a step
