@@ -261,7 +261,10 @@ class Discretization:
         one). Relative to the applied field (1000x the eddy field of a copper disk ramped at
         10 T/s) the steps missed the eddy transients: its probe trace was 7.1 % of its
         self-field off the trace converged in time at rtol 1e-3, 2.5 % at 1e-5; now 1.3 % /
-        0.13 % at 1e-3 / 1e-4."""
+        0.13 % at 1e-3 / 1e-4. Past Tc a normal-state channel's scale stays its Jc floor's (1e-3
+        Jc x radius): the run's largest self-field there (the quench of ``test_pfm``, 3799 -> 1772
+        steps) left its centre probe 4.1 mT (2.1 % of its 0.194 T self-field) off the trace at
+        rtol 1e-5 as the flux rushed in; with the floor 0.07 mT."""
         rms = self.rms_field(du)
         w_sc = self.w[self.sc]
         if not len(w_sc):
