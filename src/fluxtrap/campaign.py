@@ -1029,6 +1029,17 @@ class CampaignSpec:
                 errors[name] = self.objective(name).convert_error(err, where)
         return plain, errors
 
+    def bare_jc(self, values: Mapping[str, Any]) -> tuple[str, Any, float] | None:
+        """The first Jc objective of ``values`` given as a bare number (a number or plain decimal
+        text, read in A/m^2) above 0 and below ``ERROR_FLOOR['jc']`` (1e6 A/m^2 = 100 A/cm^2,
+        below any bulk's Jc: A/cm^2 typed as A/m^2), as (name, the value as given, A/m^2);
+        None if there is none. Text with a unit is never one."""
+        for o in self.objectives:
+            value = units.number(values.get(o.name))
+            if o.quantity == "jc" and value is not None and 0 < value < ERROR_FLOOR["jc"]:
+                return o.name, values[o.name], value
+        return None
+
     def check_objectives(self, values: Mapping[str, Any], where: str = "") -> dict[str, float]:
         """Objective values (a subset of the campaign's) as finite floats in each objective's unit;
         strings may carry a unit (``"2.1e4 A/cm^2"``) and are converted."""

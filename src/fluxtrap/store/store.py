@@ -47,7 +47,6 @@ from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
 from fluxtrap import __version__
 from fluxtrap.campaign import (
-    ERROR_FLOOR,
     MAX_BUDGET,
     MAX_NAME,
     MAX_NOTES,
@@ -1813,18 +1812,16 @@ def _new_sample(
 
 
 def _refuse_bare_jc(spec: CampaignSpec, values: Mapping[str, Any], where: str) -> None:
-    """A ValidationError for a Jc objective given as a bare number (read in A/m^2) above 0 and
-    below 1e6 A/m^2 = 100 A/cm^2, below any bulk's Jc: A/cm^2 typed as A/m^2 (2e4 stored as
-    2 A/cm^2), as the web API and ``fluxtrap import`` refuse it. With its unit it is taken."""
-    for o in spec.objectives:
-        v = number(values.get(o.name))
-        if o.quantity == "jc" and v is not None and 0 < v < ERROR_FLOOR["jc"]:
-            given = values[o.name]
-            raise ValidationError(
-                f"{where}: objective {o.name} = {given} is read in A/m^2 (a bare number), "
-                f"{v / 1e4:.3g} A/cm^2, below any bulk's Jc: give it with its unit, "
-                f'"{given} A/cm^2" if it is in A/cm^2 (or "{given} A/m^2")'
-            )
+    """A ValidationError for a Jc objective given as a bare number below 100 A/cm^2
+    (``CampaignSpec.bare_jc``): A/cm^2 typed as A/m^2 (2e4 stored as 2 A/cm^2), as ``fluxtrap
+    import`` refuses such a column. With its unit it is taken."""
+    if found := spec.bare_jc(values):
+        name, given, value = found
+        raise ValidationError(
+            f"{where}: objective {name} = {given} is read in A/m^2 (a bare number), "
+            f"{value / 1e4:.3g} A/cm^2, below any bulk's Jc: give it with its unit, "
+            f'"{given} A/cm^2" if it is in A/cm^2 (or "{given} A/m^2")'
+        )
 
 
 def _check_errors(

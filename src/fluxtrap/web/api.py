@@ -241,21 +241,6 @@ def _page(request: Request, response: Response, rows: list, limit: int, offset: 
     return rows[:limit]
 
 
-def _refuse_bare_jc(store: Store, campaign: str, objectives: dict, where: str) -> None:
-    """A ValidationError (422) for a Jc objective sent as a bare number (read in A/m^2) below
-    100 A/cm^2 (history.implausible_bare_jc), as ``fluxtrap import`` refuses such a column:
-    A/cm^2 typed as A/m^2. The value with its unit is taken, however small."""
-    spec = store.campaign(campaign)
-    found = history.implausible_bare_jc(spec, spec.split_errors(objectives, where)[0])
-    if found:
-        name, given, value = found
-        raise ValidationError(
-            f"{where}: objective {name} = {given} is read in A/m^2 (a bare number), "
-            f"{value / 1e4:.3g} A/cm^2, below any bulk's Jc: give it with its unit, "
-            f'"{given} A/cm^2" if it is in A/cm^2 (or "{given} A/m^2")'
-        )
-
-
 def _jobs(request: Request) -> Jobs:
     return request.app.state.jobs
 
@@ -389,7 +374,6 @@ def add_sample(
     """Record a sample (the caller is recorded as ``recorded_by``); a ``suggestion_id`` marks
     that suggestion used, and ``departures`` says where the sample's parameters differ from it."""
     store = _store(request)
-    _refuse_bare_jc(store, campaign, body.objectives, f"sample {body.label!r}")
     rec = store.add_sample(
         campaign,
         body.label,
@@ -708,7 +692,6 @@ def set_objectives(
     """Record objective values measured by hand (a Tc from another instrument); a value already
     stored is a 422 naming it unless ``replace``, and a failed sample takes none."""
     store = _store(request)
-    _refuse_bare_jc(store, campaign, body.objectives, f"sample {label!r}")
     rec = store.set_objectives(
         campaign, label, body.objectives, replace=body.replace, changed_by=user.name
     )

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -193,10 +193,10 @@ def read_history_csv(file: Path, spec: CampaignSpec) -> list[dict]:
 
 def _check_bare_jc(row: dict, spec: CampaignSpec, unit_of: dict[str, str], where: str) -> None:
     """Refuse a Jc objective in a column that names no unit (read as A/m^2, as export wrote it
-    before it named units) below 100 A/cm^2 (:func:`implausible_bare_jc`): typed in A/cm^2,
+    before it named units) below 100 A/cm^2 (``CampaignSpec.bare_jc``): typed in A/cm^2,
     21000 was stored as 2.1 A/cm^2 without a word. The column's unit in its name reads it
     either way."""
-    found = implausible_bare_jc(spec, {k: v for k, v in row.items() if k not in unit_of})
+    found = spec.bare_jc({k: v for k, v in row.items() if k not in unit_of})
     if found:
         name, cell, value = found
         raise InputFileError(
@@ -205,20 +205,6 @@ def _check_bare_jc(row: dict, spec: CampaignSpec, unit_of: dict[str, str], where
             f"values are in A/cm^2, name the column '{name} [A/cm²]' (or '{name} [A/m²]' to "
             "keep them in A/m^2)"
         )
-
-
-def implausible_bare_jc(spec: CampaignSpec, values: dict) -> tuple[str, Any, float] | None:
-    """The first Jc objective of ``values`` (objective -> value) given as a bare number (a
-    number or plain decimal text, read in A/m^2) above 0 and below ``JC_IMPLAUSIBLE``
-    (1e6 A/m^2 = 100 A/cm^2, below any bulk's Jc: A/cm^2 typed as A/m^2), as (name, the value
-    as given, A/m^2); None if there is none. Text with a unit is never one."""
-    from fluxtrap.magnetometry.bean import JC_IMPLAUSIBLE
-
-    for o in spec.objectives:
-        value = units.number(values.get(o.name))
-        if o.quantity == "jc" and value is not None and 0 < value < JC_IMPLAUSIBLE:
-            return o.name, values[o.name], value
-    return None
 
 
 def error_columns(spec: CampaignSpec) -> dict[str, str]:
