@@ -270,9 +270,11 @@ class MeasurementTable:
             return self, ""
         repeats = np.flatnonzero(~keep)
         lines = ", ".join(str(v) for v in self.line[repeats[:6]])
+        one = repeats.size == 1
         note = (
-            f"{self.metadata.filename}: {repeats.size} of {len(self)} rows repeat an earlier row "
-            f"in every column (lines {lines}{', ...' if repeats.size > 6 else ''}): each point "
+            f"{self.metadata.filename}: {repeats.size} of {len(self)} rows "
+            f"{'repeats' if one else 'repeat'} an earlier row in every column "
+            f"({'line' if one else 'lines'} {lines}{', ...' if repeats.size > 6 else ''}): each point "
             "is counted once (rows copied twice, or the file pasted after itself?)"
         )
         before = np.concatenate([[0], np.cumsum(keep)])  # kept rows before each row

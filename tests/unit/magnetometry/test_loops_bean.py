@@ -1358,6 +1358,21 @@ def test_rows_repeated_in_a_loop_file_are_counted_once_and_named():
         assert f"(lines {named}" in note and "each point is counted once" in note
 
 
+def test_one_repeated_row_is_named_in_the_singular():
+    """One row written twice: the note said "1 of 101 rows repeat ... (lines 2)"."""
+    plain = synthetic_mh_loop(kim(3e9, 1.0), 2e-3, 3e-3, 4e-3, noise_emu=1e-3, seed=4)
+    index = np.r_[0, np.arange(len(plain))]
+    copied = MeasurementTable.from_arrays(
+        plain.field_T[index], plain.moment_Am2[index], plain.metadata
+    )
+    _, note = copied.without_repeats()
+    assert f"1 of {len(plain) + 1} rows repeats an earlier row in every column (line 2)" in note
+    _, note = MeasurementTable.from_arrays(
+        plain.field_T[index[:3].repeat(2)], plain.moment_Am2[index[:3].repeat(2)], plain.metadata
+    ).without_repeats()
+    assert "4 of 6 rows repeat an earlier row in every column (lines 2, 3, 4, 6)" in note
+
+
 def test_a_loop_swept_twice_at_one_temperature_names_the_sweep_left_out():
     """The loop measured again at 5 K in the same file (new noise, no temperature step between):
     the widest branches of the first sweep were used and the repeat ignored without a word. Now
