@@ -105,6 +105,14 @@ def _map_extent(extent: Any) -> tuple[float, float, float, float]:
     return r0, r1, z0, z1
 
 
+def _seconds(time: float | str | pint.Quantity, where: str) -> float:
+    """``time`` (s, or text / a pint quantity with its unit, "2 min") in s."""
+    t = parse(time, "time", where) if isinstance(time, str | pint.Quantity) else time
+    if isinstance(t, bool) or not isinstance(t, numbers.Real):
+        raise ValidationError(f"{where}: {time!r} is not a time (s, or text such as '50 s')")
+    return float(t)
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     """Outcome of a simulation (complete, or up to ``error`` if the solver stopped).
@@ -172,9 +180,7 @@ class Result:
         (a time past it or NaN gave the last snapshot, "50 s" a TypeError); None stays None."""
         if time is None:
             return None
-        t = parse(time, "time", where) if isinstance(time, str | pint.Quantity) else time
-        if isinstance(t, bool) or not isinstance(t, numbers.Real):
-            raise ValidationError(f"{where}: {time!r} is not a time (s, or text such as '50 s')")
+        t = _seconds(time, where)
         t0, t1 = self.probes["time_s"].iloc[0], self.probes["time_s"].iloc[-1]
         if not t0 <= t <= t1:
             raise ValidationError(
@@ -251,18 +257,24 @@ class Result:
         return bore.of_result(self)
 
     def creep(
-        self, probe: str, start_s: float | None = None, skip_s: float = 60.0
+        self, probe: str, start_s: float | str | None = None, skip_s: float | str = 60.0
     ) -> dict[str, float]:
         """Fit B = a - b ln(t - start) to probe ``probe`` after ``start_s`` (default: the start of
         the closing holds, or of the last step without one: ``protocol.relaxation_start``)
-        ignoring the first ``skip_s`` seconds; returns a (T), b (T), the normalised rate
-        S = b / B(first point) and the decay in ppm/h at the last time. (The default was the
-        snapshot before the last: an ``[output] snapshots`` time inside the hold moved it there,
-        a 1000 s hold's decay 199 905 -> 107 415 ppm/h.)"""
+        ignoring the first ``skip_s``; both in s, or text / a pint quantity with its unit
+        ("2 min"); ``start_s`` within the run, ``skip_s`` >= 0. Returns a (T), b (T), the
+        normalised rate S = b / B(first point) and the decay in ppm/h at the last time. (The
+        default was the snapshot before the last: an ``[output] snapshots`` time inside the hold
+        moved it there, a 1000 s hold's decay 199 905 -> 107 415 ppm/h.)"""
         if start_s is None:
             from fluxtrap.simulate.protocol import relaxation_start
 
             start_s = relaxation_start(self.case.protocol)
+        else:
+            start_s = self._time_s(start_s, "creep start_s")
+        skip_s = _seconds(skip_s, "creep skip_s")
+        if not 0 <= skip_s < math.inf:
+            raise ValidationError(f"creep skip_s: {skip_s:g} s; it must be a finite time >= 0")
         column = self._probe_column(probe, "creep")
         df = self.probes[self.probes.time_s > start_s + skip_s]
         if len(df) < 3:

@@ -60,6 +60,26 @@ def test_a_time_takes_its_unit_and_must_lie_in_the_run(result):
         result.snapshot(["late"])
 
 
+def test_creep_takes_its_times_with_their_unit_and_refuses_nan_or_negative(result):
+    """``creep(start_s="100 s")`` was a TypeError; ``skip_s=nan`` a fit of no points ("fewer
+    than 3 points after t = nan s") and ``skip_s=-50`` took points before the start."""
+    plain = result.creep("center", start_s=100.0, skip_s=120.0)
+    assert result.creep("center", start_s="100 s", skip_s="2 min") == plain
+    assert result.creep("center", start_s=Q_(100, "s"), skip_s=Q_(2, "min")) == plain
+    assert result.creep("center", skip_s="1 min") == result.creep("center")
+    for skip in (math.nan, math.inf, -50.0, "-1 s"):
+        with pytest.raises(ValidationError, match=r"creep skip_s: \S+ s; it must be a finite time"):
+            result.creep("center", skip_s=skip)
+    with pytest.raises(ValidationError, match=r"creep start_s: t = nan s is outside the run"):
+        result.creep("center", start_s=math.nan)
+    with pytest.raises(UnitError, match="m is the metre"):
+        result.creep("center", skip_s="2 m")
+    with pytest.raises(UnitError, match=r"creep skip_s: cannot read 'soon' as a quantity"):
+        result.creep("center", skip_s="soon")
+    with pytest.raises(ValidationError, match=r"creep skip_s: \[60\] is not a time"):
+        result.creep("center", skip_s=[60])
+
+
 def test_a_map_too_large_is_refused_before_it_is_built_with_its_size(result):
     """``field_maps(shape=(1e5, 1e5))`` died with a MemoryError; a fractional count with
     linspace's TypeError."""
