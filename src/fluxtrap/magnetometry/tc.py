@@ -1104,8 +1104,9 @@ def _second_step(
     """A note (and a ``TcStructureWarning``) when ``_RUN`` or more neighbouring points (``t``
     sorted, K) inside the fitted range are outliers on the same side of the fit: a second
     transition the one step cannot follow (a minority phase), left out of the fit and of
-    ``tc_err_K``; else (). A run at either end of the range (a low-temperature paramagnetic
-    upturn, a curving background far from the step) is the baseline's, not a step's."""
+    ``tc_err_K`` (or, where the data read replaces the fit, ``fraction`` given, kept in the
+    read); else (). A run at either end of the range (a low-temperature paramagnetic upturn, a
+    curving background far from the step) is the baseline's, not a step's."""
     side = np.where(inliers, 0, np.sign(resid)).astype(int)
     edges = np.flatnonzero(np.diff(side, prepend=0, append=0))  # where a run of one value starts
     runs = [
@@ -1125,11 +1126,15 @@ def _second_step(
         )
         if not paused.any():
             return ()
+    fate = (
+        ", and are left out of it: a second transition (another phase)? Tc's ± does not include this"
+        if fraction is None
+        else ": a second transition (another phase)? Tc is read off the data, these points included"
+    )
     note = (
         f"{where}: {j - i} neighbouring points from {t[i]:.4g} to {t[j - 1]:.4g} K lie "
         f"{np.min(np.abs(resid[i:j])) / noise:.3g}+ noise widths off the single-step fit, all on "
-        "one side, and are left out of it: a second transition (another phase)? "
-        "Tc's ± does not include this"
+        f"one side{fate}"
     )
     warnings.warn(note, TcStructureWarning, stacklevel=3)
     return (note,)

@@ -308,7 +308,7 @@ def test_a_second_loop_replaces_the_samples_jc_only_when_asked(page, loop_file, 
 
 def test_a_second_transition_is_said_after_an_mt_upload(page, tmp_path):
     """The form returned to the campaign page without a word of the Tc fit's warning (a minority
-    phase's step left out of the fit); it now says it at once and the page lists it, the file's
+    phase's step the one-step fit misses); it now says it at once and the page lists it, the file's
     name shown as typed, never as markup."""
     from .test_upload import two_phase_mt_file
 
@@ -327,6 +327,7 @@ def test_a_second_transition_is_said_after_an_mt_upload(page, tmp_path):
     assert "second transition" in message
     note, read = page.locator("#tc-notes li").all_text_contents()
     assert note.startswith(f"B1: {name}: sweep: ") and "second transition" in note
+    assert note.endswith("Tc is read off the data, these points included")
     assert read.startswith(f"B1: {name}: sweep: ") and "read off the data" in read
     assert page.locator("main img").count() == 0
     shot(page, "07-mt-upload-second-transition")

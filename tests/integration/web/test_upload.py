@@ -349,8 +349,8 @@ def upload_mt(lab, name: str, content: bytes, **form):
 
 
 def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(lab, tmp_path):
-    """The Tc fit's TcStructureWarning (a minority phase's step, left out of the fit and of its
-    ± 1 sigma) was stored in the curve's settings only: the upload's answer and the campaign page
+    """The Tc fit's TcStructureWarning (a minority phase's step the one-step fit misses; Tc read
+    off the data, the step included) was stored in the curve's settings only: the upload's answer and the campaign page
     said nothing of it. Both now say it, naming the file (a file name is the uploader's text:
     escaped on the page), and a clean file says nothing."""
     from ..test_magnetometry_cli import transition_mt_file
@@ -362,6 +362,7 @@ def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(la
     assert r.status_code == 201, r.text
     (said, read), tc = r.json()["warnings"], r.json()["objectives"]["tc"]
     assert said.startswith(f"{name}: sweep: ") and "a second transition (another phase)?" in said
+    assert said.endswith("Tc is read off the data, these points included")  # not "left out"
     assert "read off the data" in read  # the one step's fit misses it at the crossing
     (fit,) = r.json()["curves"]
     assert fit["settings"]["warnings"] == [said, read]  # as stored

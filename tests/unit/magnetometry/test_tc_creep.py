@@ -83,7 +83,9 @@ def test_a_second_transition_left_out_as_outliers_is_named():
     fit leaves 44 points out as outliers, so its tc_err_K (0.006 K) misses the shift they cause
     (it read 36.83 K where the main step's is 36.90 K and 90% of the whole shielding 37.0 K);
     the run of them is named, with where it lies, and Tc is read off the data instead (37.004
-    K), which is said too. Curie upturns at an end and single glitches are not named."""
+    K), which is said too, the note saying the read includes the run (it said 'left out').
+    Where the fit stands (a 2% phase) the run is left out of it and its ± and the note says so.
+    Curie upturns at an end and single glitches are not named."""
     from fluxtrap.magnetometry.tc import TcStructureWarning
 
     t = np.linspace(5, 60, 221)
@@ -94,6 +96,15 @@ def test_a_second_transition_left_out_as_outliers_is_named():
     assert res.n_outliers >= 20 and len(res.warnings) == 2
     assert "second transition" in res.warnings[0] and res.to_dict()["warnings"] == res.warnings
     assert "not logistic-shaped" in res.warnings[1]
+    # the data read includes the run: the note had said it was left out and not in Tc's ±
+    assert res.warnings[0].endswith("Tc is read off the data, these points included")
+    assert "left out" not in res.warnings[0] and "does not include" not in res.warnings[0]
+    small = mt_table(t, synthetic_mt(t=t).moment_Am2 + 0.1 * minority)  # the fit stands
+    with pytest.warns(TcStructureWarning, match="neighbouring points"):
+        (kept,) = tc_from_table(small)
+    (note,) = kept.warnings
+    assert note.endswith("are left out of it: a second transition (another phase)? Tc's ± does "
+                         "not include this")  # fmt: skip
     # 90% of the whole shielding, 0.8 s(38 K) + 0.2 s(45 K) = 0.9, at 37.027 K; within 0.03 K
     # (the fitted baseline's tilt under the minority step moved it 0.023 K, 3.6x tc_err_K)
     assert res.tc_K == pytest.approx(38 + 0.5 * np.log(0.8 / 0.7 - 1), abs=0.03)
