@@ -41,6 +41,8 @@ from fluxtrap.simulate.thermal_spec import MATERIAL_KEYS, TemperatureTable
 
 MAX_RISE_K = 0.5  # an element may rise by this (K) or RISE_FRACTION of its temperature per step
 RISE_FRACTION = 0.05
+# rtol does not tighten these: through a quench they hold the steps and set a time error first
+# order in them (test_pfm's full quench: ~38 mT, 0.06 K final mean; bench/results/simulator_accuracy.md)
 NEWTON_ITERATIONS = 30  # of the conduction solve per step (and per cold head value); then refused
 HEAD_ITERATIONS = 100  # of the cold head's safeguarded Newton per step; then refused
 TWO_PI = 2 * math.pi
