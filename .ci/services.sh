@@ -17,8 +17,9 @@ cluster=$(pg_lsclusters --no-header | awk 'NR==1 {print $1, $2}')
 [ -n "$cluster" ] || { pg_createcluster 15 main >&2; cluster="15 main"; }
 pg_ctlcluster $cluster start >&2 2>/dev/null || true
 port=$(pg_lsclusters --no-header | awk 'NR==1 {print $3}')
-# A cluster stopped uncleanly replays its WAL before it accepts connections: wait (bounded).
-create_role="DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='fluxtrap') THEN CREATE ROLE fluxtrap LOGIN CREATEDB PASSWORD 'fluxtrap'; END IF; END \\\$\\\$;"
+# The tests' role makes databases and roles (a read-only role's refusal is tested). A cluster
+# stopped uncleanly replays its WAL before it accepts connections: wait (bounded).
+create_role="DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='fluxtrap') THEN CREATE ROLE fluxtrap LOGIN CREATEDB CREATEROLE PASSWORD 'fluxtrap'; ELSE ALTER ROLE fluxtrap CREATEDB CREATEROLE; END IF; END \\\$\\\$;"
 for _ in $(seq 1 120); do
   if su postgres -c "psql -q -p $port -c \"$create_role\"" >&2 2>/dev/null; then
     echo "postgresql+psycopg://fluxtrap:fluxtrap@127.0.0.1:$port/postgres"
