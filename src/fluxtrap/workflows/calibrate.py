@@ -151,10 +151,7 @@ def read_measured(
             )
     either = field_T if sigma is None else np.where(np.isfinite(sigma), field_T, np.nan)
     cols = name if sigma_column is None else f"{name} or {sigma_column}"
-    time_s, field_T, applied, dropped, note = _without_gaps(
-        time_s, either, applied, f"{path.name} ({cols})"
-    )
-    sigma = None if sigma is None else np.delete(sigma, dropped)
+    note = _without_gaps(time_s, either, applied, f"{path.name} ({cols})")[-1]
     if note:
         warnings.warn(note, MissingSamplesWarning, stacklevel=2)
     if applied is not None and origin_s is not None:
