@@ -57,6 +57,7 @@ JC_FLOOR = 1e-3
 # Newton iterations of E(J) with a normal-state channel: from the start, within ln n of the root
 # in ln E, quadratic near it (about 10 where the channels share the current)
 SHARED_ITERATIONS = 60
+TINY = np.finfo(float).tiny
 
 
 @dataclass
@@ -231,7 +232,8 @@ class Discretization:
         symbolic analysis from the first call and only refactors numerically (8x faster than
         scipy's SuperLU, which redoes both, at 1300 dofs). Returns an object with ``solve(b)``.
         """
-        self._upper.data[:] = c * self.m_data + matvec(self.P, coeff)
+        np.multiply(self.m_data, c, out=self._upper.data)
+        matvec(self.P, coeff, out=self._upper.data)  # += P coeff
         if self._ldl is None:
             self._ldl = qdldl.Solver(self._upper, upper=True)
         else:
@@ -321,6 +323,7 @@ class Discretization:
         J = self.C @ u
         return self.law(J, self.jc(u, temperature_K))[0] * J
 
+    @np.errstate(over="ignore", invalid="ignore")
     def law(self, J: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """E (V/m) and dE/dJ (ohm*m) per conductor element for J (A/m^2), Jc (A/m^2) of the
         superconducting ones: E = E0 (|J|/Jc)^n at every |J| (no cap; an overflow to inf makes
@@ -338,17 +341,18 @@ class Discretization:
         return E, dE
 
     def sc_field(self, Js: np.ndarray, jc: np.ndarray) -> np.ndarray:
-        """E (V/m) of the superconducting elements at their J (A/m^2): ``law`` without dE/dJ."""
+        """E (V/m) of the superconducting elements at their J (A/m^2): ``law`` without dE/dJ;
+        past the float range inf (with numpy's overflow warning, which ``newton`` silences)."""
         if self.g_n is not None:
             return self._shared_field(Js, jc)
         return self._power(Js, jc)[1]
 
     def _power(self, Js: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """E0 (|J|/Jc)^(n-1) and E = that x J/Jc for the superconducting elements."""
+        """E0 (|J|/Jc)^(n-1) and E = that x J/Jc for the superconducting elements (an
+        overflow gives inf; no errstate here: entering one per Newton iteration cost 3 us)."""
         x = Js / jc
-        with np.errstate(over="ignore", invalid="ignore"):
-            pw = self.e0_one * power(np.abs(x), self.n_one - 1)
-            return pw, pw * x
+        pw = self.e0_one * power(np.abs(x), self.n_one - 1)
+        return pw, pw * x
 
     def inverse_law(self, Es: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """J(E) (A/m^2) and dE/dJ there (ohm*m) for the superconducting elements: the inverse of
@@ -357,10 +361,13 @@ class Discretization:
             return self._shared_inverse(Es, jc)
         n, e0 = self.n_one, self.e0_one
         mag = np.abs(Es)
-        x = (mag / e0) ** (1.0 / n)
-        # n E0 x^(n-1) / Jc = n |E| / (Jc x): one power, not two (x = 0 gives 0, n > 1)
-        g = np.divide(n * mag, jc * x, out=np.zeros_like(x), where=x > 0)
-        return np.sign(Es) * jc * x, g
+        jx = (mag / e0) ** (1.0 / n)
+        jx *= jc  # |J(E)| = Jc x
+        # n E0 x^(n-1) / Jc = n |E| / (Jc x): one power, not two; E = 0 gives 0 (a perfect
+        # conductor; the floor instead of a masked divide, which took as long as the power)
+        g = n * mag
+        g /= np.maximum(jx, TINY)
+        return np.copysign(jx, Es), g
 
     def _shared_inverse(self, Es: np.ndarray, jc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``inverse_law`` with the normal-state channel: J = Jc (|E|/E0)^(1/n) sign(E) + E/rho_n
@@ -417,10 +424,12 @@ def power(x: np.ndarray, k: float | np.ndarray) -> np.ndarray:
         sq = sq * sq
 
 
-def matvec(A: sp.csr_matrix, x: np.ndarray) -> np.ndarray:
+def matvec(A: sp.csr_matrix, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """A @ x (CSR A, float vector x) by scipy's own kernel without its per-call dispatch: 3.6
-    instead of 10 us at the scout meshes' size, and Newton takes four or five per iteration."""
-    out = np.zeros(A.shape[0])
+    instead of 10 us at the scout meshes' size, and Newton takes four or five per iteration.
+    Given ``out`` (float, A's row count), A @ x is added to it and it is returned."""
+    if out is None:
+        out = np.zeros(A.shape[0])
     _sparsetools.csr_matvec(A.shape[0], A.shape[1], A.indptr, A.indices, A.data, x, out)
     return out
 
@@ -512,7 +521,9 @@ def newton(
         # superconductors: E plus the mismatch between J and J(E), and dE/dJ at E
         E[sc] = Es + g * (J[sc] - JE)
         dE[sc] = g
-        R = c * matvec(d.Mf, u - u_old) + matvec(d.CTf, w * E)
+        R = matvec(d.Mf, u - u_old)
+        R *= c
+        matvec(d.CTf, w * E, out=R)  # R += C_f^T (w E)
         if refactor or lu is None:
             try:
                 lu = d.factorize(c, w * dE)
@@ -540,8 +551,8 @@ def newton(
         # below overshoots; there is no upper bound, E follows the power law at any |J|/Jc
         cap = np.maximum(e0, size * k)
         capped = ~falls & (primal_size > cap)
-        Es = np.where(falls, dual, np.clip(E_primal, -cap, cap))
-        change = np.max(np.abs(Cd[sc]) / scale, initial=0.0)
+        Es = np.where(falls, dual, np.copysign(np.minimum(primal_size, cap), E_primal))
+        change = np.maximum.reduce(np.abs(Cd[sc]) / scale, initial=0.0)
         refactor = last_change is None or change > ctl.reuse * last_change
         last_change = change
         if change < ctl.newton_tol:

@@ -28,3 +28,13 @@ def test_matvec_matches_scipy_on_a_rectangular_matrix():
     A = sp.random(301, 173, density=0.05, random_state=rng, format="csr")
     x = rng.standard_normal(173)
     assert np.allclose(matvec(A, x), A @ x, rtol=1e-13, atol=1e-15)
+
+
+def test_matvec_adds_into_a_given_vector():
+    """``out``: A @ x added to it (Newton's residual and K's values are summed in place)."""
+    rng = np.random.default_rng(4)
+    A = sp.random(40, 25, density=0.2, random_state=rng, format="csr")
+    x, y = rng.standard_normal(25), rng.standard_normal(40)
+    out = y.copy()
+    assert matvec(A, x, out=out) is out
+    assert np.allclose(out, y + A @ x, rtol=1e-13, atol=1e-15)
