@@ -193,27 +193,29 @@ class Discretization:
         best = None
         for dofs, Mff, Mnb, air in plans:
             Cf = self.C[:, dofs].tocsr()
-            upper, m_data, P = self._assemble(Mff, Cf)
+            upper, m_data, keys = self._pattern(Mff, Cf)
             upper.data[:] = m_data  # K = M_ff (SPD) for the symbolic counts
             ldl = qdldl.Solver(upper, upper=True)
             flops = float(np.sum(np.diff(ldl.factors()[0].tocsc().indptr) ** 2.0))
             if best is None or flops < best[0]:
-                best = flops, dofs, Mff, Mnb, air, Cf, upper, m_data, P, ldl
-        _, self.newton_dofs, Mff, Mnb, air, self.Cf, self._upper, self.m_data, self.P, ldl = best
+                best = flops, dofs, Mff, Mnb, air, Cf, upper, m_data, keys, ldl
+        _, self.newton_dofs, Mff, Mnb, air, self.Cf, self._upper, self.m_data, keys, ldl = best
+        self.P = self._contributions(self.Cf, keys)
         self.Mff, self.Mnb = Mff.tocsr(), Mnb.tocsr()
         self.CTf = self.CT[self.newton_dofs].tocsr()
         # the eliminated air: its dofs, its rows of M and the factorization of its block
         self.air_dofs, self.Ma, self._air = air or (np.zeros(0, int), None, None)
         self._ldl = ldl  # its symbolic analysis stands for every ``factorize``
 
-    def _assemble(
-        self, Mff: sp.spmatrix, Cf: sp.csr_matrix
-    ) -> tuple[sp.csc_matrix, np.ndarray, sp.csr_matrix]:
+    @staticmethod
+    def _pattern(
+        Mff: sp.spmatrix, Cf: sp.csr_matrix
+    ) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
         """K's upper triangle on its fixed pattern, pattern(M_ff) ∪ pattern(C_f^T C_f), with
-        M_ff's values and each element's contributions C_ek C_el mapped onto it once: K_upper.data
-        = c * m_data + P @ (w dE/dJ) (QDLDL reads the upper triangle only). Entry (row, col) has
-        the key col * nf + row, in int64 (scipy's int32 indices would overflow past 46 341 dofs
-        and scramble K). Returns (K_upper with zero values, m_data, P)."""
+        M_ff's values mapped onto it once: K_upper.data = c * m_data + P @ (w dE/dJ) (QDLDL reads
+        the upper triangle only; P: ``_contributions``). Entry (row, col) has the key col * nf +
+        row, in int64 (scipy's int32 indices would overflow past 46 341 dofs and scramble K).
+        Returns (K_upper with zero values, m_data, the entries' keys)."""
         pattern = sp.triu(abs(Mff) + abs(Cf.T @ Cf)).tocsc()
         pattern.sort_indices()
         nf = Mff.shape[0]
@@ -226,6 +228,12 @@ class Discretization:
         mco = sp.triu(Mff).tocoo()
         m_data = np.zeros(len(keys))
         np.add.at(m_data, np.searchsorted(keys, mco.col.astype(np.int64) * nf + mco.row), mco.data)
+        return upper, m_data, keys
+
+    @staticmethod
+    def _contributions(Cf: sp.csr_matrix, keys: np.ndarray) -> sp.csr_matrix:
+        """P: each element's contributions C_ek C_el to K's upper-triangle entries (``keys``)."""
+        nf = Cf.shape[1]
         cnt = np.diff(Cf.indptr)
         pe, pk, pl, pv = [], [], [], []
         for a in range(cnt.max(initial=0)):
@@ -239,8 +247,7 @@ class Discretization:
         pe, pk, pl, pv = map(np.concatenate, (pe, pk, pl, pv))
         keep = (pv != 0) & (pk <= pl)  # the upper triangle: row <= col
         pos = np.searchsorted(keys, pl[keep].astype(np.int64) * nf + pk[keep])
-        P = sp.csr_matrix((pv[keep], (pos, pe[keep])), shape=(len(keys), Cf.shape[0]))
-        return upper, m_data, P
+        return sp.csr_matrix((pv[keep], (pos, pe[keep])), shape=(len(keys), Cf.shape[0]))
 
     def _eliminate_air(self, held: np.ndarray) -> list[tuple]:
         """The free dofs that a conductor element's J or H depends on (its inner edges, the
