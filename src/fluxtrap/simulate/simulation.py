@@ -1062,8 +1062,17 @@ class Simulation:
 
         t_wall = time.perf_counter()
         case = self.case
-        space = edge_space(mesh)
-        disc = Discretization(case, space)
+        # the last mesh's space and discretization, reused by the next run on it (a pair's
+        # coarse mesh runs two or three times: its own steps, the fine run's, those halved);
+        # each run sets what it changes (n(T), Jc floors, K's values); not with a heat model,
+        # which tracks its run
+        last = getattr(self, "_discretized", None)
+        if last is not None and last[0] is mesh:
+            space, disc = last[1:]
+        else:
+            space = edge_space(mesh)
+            disc = Discretization(case, space)
+            self._discretized = None if disc.heat else (mesh, space, disc)
         where = [[p.r_m, p.z_m] for p in case.probes]
         if case.bore:
             where.append([0.0, case.bore.center_z_m])

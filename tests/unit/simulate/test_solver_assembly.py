@@ -132,3 +132,31 @@ def test_eliminating_the_far_air_leaves_the_run_as_it_was(monkeypatch):
         assert reduced.solver[key] == full.solver[key], key
     a, b = reduced.probes.above_Bz_T, full.probes.above_Bz_T
     assert abs(a - b).max() < 1e-9 * abs(b - full.probes.applied_T).max()
+
+
+def test_runs_on_one_mesh_share_its_discretization_and_give_what_a_fresh_one_gives(monkeypatch):
+    """A pair's coarse mesh runs two or three times (its own steps, the fine run's, halved):
+    the discretization is built once per mesh and each run sets what it changes, so the run
+    at the fine run's times gives the probe trace of a fresh Simulation to the last digit."""
+    import fluxtrap.simulate.solver as solver
+    from fluxtrap.simulate.simulation import Simulation
+
+    built = []
+
+    class Counted(solver.Discretization):
+        def __init__(self, *args):
+            built.append(1)
+            super().__init__(*args)
+
+    monkeypatch.setattr(solver, "Discretization", Counted)
+    case = kim_disk("1.5 mm")
+    mesh = build_mesh(case)
+    sim = Simulation(case)
+    own, _ = sim.run_on_mesh(mesh, 1.5e-3, False, None)
+    times = own.probes.time_s.to_numpy()
+    halved = np.sort([*times[1:], *(times[1:] + times[:-1]) / 2])
+    again, _ = sim.run_on_mesh(mesh, 1.5e-3, False, None, None, halved)
+    fresh, _ = Simulation(case).run_on_mesh(mesh, 1.5e-3, False, None, None, halved)
+    assert len(built) == 2  # sim's mesh once, the fresh Simulation's once
+    assert np.array_equal(again.probes.to_numpy(), fresh.probes.to_numpy())
+    assert again.solver["newton_iterations"] == fresh.solver["newton_iterations"]
