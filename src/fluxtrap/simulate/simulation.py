@@ -1031,6 +1031,7 @@ class Simulation:
                 CaseWarning,
                 stacklevel=2,
             )
+        self._discretized = None  # the run's meshes' matrices are not held past it
         return dataclasses.replace(
             fine,
             solver=solver,

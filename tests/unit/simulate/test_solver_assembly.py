@@ -160,3 +160,12 @@ def test_runs_on_one_mesh_share_its_discretization_and_give_what_a_fresh_one_giv
     assert len(built) == 2  # sim's mesh once, the fresh Simulation's once
     assert np.array_equal(again.probes.to_numpy(), fresh.probes.to_numpy())
     assert again.solver["newton_iterations"] == fresh.solver["newton_iterations"]
+
+
+def test_a_finished_run_holds_no_discretization():
+    """The shared discretization serves one ``run``'s pairs; the Simulation keeps none after."""
+    from fluxtrap.simulate.simulation import Simulation
+
+    sim = Simulation(kim_disk("2 mm"))
+    sim.run(progress=False)
+    assert getattr(sim, "_discretized", None) is None
