@@ -44,12 +44,14 @@ from fluxtrap.simulate.geometry import (
 )
 from fluxtrap.simulate.material_spec import material_from_dict
 from fluxtrap.simulate.materials import (
+    JC_PLAUSIBLE,
     CurveJc,
     Material,
     NormalConductor,
     Superconductor,
     TableJc,
     TemperatureTablesJc,
+    largest_jc,
 )
 from fluxtrap.simulate.options import (
     MeshOptions,
@@ -444,6 +446,7 @@ class Case:
                         "covers the superconducting state only"
                     )
         for why in (
+            *map(_implausible_jc, self.materials),
             _temperature_changes_nothing(self),
             _heat_changes_nothing(self),
             _set_point_below_the_cooler(self),
@@ -466,6 +469,27 @@ class Case:
             sum(len(s.knots_s) for s in self.protocol if isinstance(s, Pulse) and s.times_s),
             len(self.probes) + bool(self.bore),
         )
+
+
+def _implausible_jc(m: Material) -> str | None:
+    """The warning for a superconductor whose largest Jc lies outside ``JC_PLAUSIBLE`` (below
+    100 A/cm^2 or above 1e7 A/cm^2), or None: A/cm^2 and A/m^2 swapped put Jc 1e4 off, and the
+    run told a trapped field 1e4 off without a word."""
+    if not isinstance(m, Superconductor):
+        return None
+    peak, (lo, hi) = largest_jc(m.jc), JC_PLAUSIBLE
+    if lo <= peak <= hi:
+        return None
+    side = (
+        f"below {lo * 1e-4:g} A/cm^2, less than any bulk superconductor's"
+        if peak < lo
+        else f"above {hi * 1e-4:g} A/cm^2, more than any bulk's (the best reach ~1e6 A/cm^2 at 4 K)"
+    )
+    return (
+        f"materials.{m.name}.jc: the largest Jc is {peak * 1e-4:.3g} A/cm^2 ({peak:.3g} A/m^2), "
+        f"{side}: a unit mistake? (A/cm^2 and A/m^2 are 1e4 apart: check jc_unit or the "
+        "value's unit)"
+    )
 
 
 def _table_ends_below_field(case: Case) -> str | None:

@@ -56,6 +56,11 @@ TEMPERATURE_EXPONENT_MAX = 100.0
 # mistake: below, the power law overflowed Newton at t = 0 (1e-6 A/m^2: "Newton did not
 # converge"), above, past any superconductor's depairing current (~3e12 A/m^2)
 JC_RANGE = (1.0, 1e13)
+# Inside JC_RANGE but past what a bulk carries (A/m^2): a largest Jc below 100 A/cm^2
+# (magnetometry.bean.JC_IMPLAUSIBLE) or above 1e7 A/cm^2 (the best bulks reach ~1e6 A/cm^2 at
+# 4 K, films ~1e7) runs, with a CaseWarning: A/cm^2 and A/m^2 swapped are 1e4 apart (a table
+# of 2e4 written as A/m^2 trapped 0.1 mT with no word)
+JC_PLAUSIBLE = (1e6, 1e11)
 
 
 # why a Jc of 0 (or below) is refused, in a jc.table and a jc.csv alike
@@ -231,6 +236,18 @@ class TemperatureTablesJc:
 
 
 JcModel = TableJc | KimJc | ConstantJc | CurveJc | TemperatureTablesJc
+
+
+def largest_jc(jc: JcModel) -> float:
+    """The largest Jc (A/m^2) a model gives: a table's (every temperature's), Kim's jc0, the
+    constant; a curve object's at 0 T."""
+    if isinstance(jc, TemperatureTablesJc):
+        return max(max(t.jc_A_m2) for t in jc.tables)
+    if isinstance(jc, TableJc):
+        return max(jc.jc_A_m2)
+    if isinstance(jc, KimJc):
+        return jc.jc0_A_m2
+    return float(np.max(jc.at(np.zeros(1))))
 
 
 def as_jc_model(obj: Any) -> JcModel:

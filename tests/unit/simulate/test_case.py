@@ -901,7 +901,36 @@ def test_a_jc_outside_its_range_is_refused_before_the_run(jc, what):
     with pytest.raises(ValidationError, match=rf"materials\.sc\.{what}.*a unit mistake"):
         Case.from_dict(d)
     d["materials"]["sc"]["jc"] = {"constant": "1e-4 A/cm^2"}  # the lowest allowed, 1 A/m^2
-    assert Case.from_dict(d).material("sc").jc.jc_A_m2 == pytest.approx(1.0)
+    with pytest.warns(CaseWarning, match="a unit mistake"):  # allowed, but no bulk's
+        assert Case.from_dict(d).material("sc").jc.jc_A_m2 == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("unit", "scale", "match"),
+    [
+        ("A/m^2", 1.0, r"largest Jc is 2 A/cm\^2 \(2e\+04 A/m\^2\), below 100 A/cm\^2"),
+        ("A/cm^2", 1e4, r"largest Jc is 2e\+08 A/cm\^2 \(2e\+12 A/m\^2\), above 1e\+07"),
+    ],
+)
+def test_a_jc_table_in_the_other_unit_warns(unit, scale, match):
+    """A/cm^2 and A/m^2 swapped put Jc 1e4 off and ran without a word: a table of 2e4 A/cm^2
+    written as A/m^2 (2e4 A/m^2) traps a 1e4 times smaller field."""
+    jc = {"field": [0, 1, 7], "field_unit": "T", "jc": [2e4, 1e4, 5e3], "jc_unit": "A/cm^2"}
+    d = base()
+    d["materials"]["sc"]["jc"] = {"table": jc}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
+        Case.from_dict(d)  # 2e4 A/cm^2: a bulk's
+    jc |= {"jc": [x * scale for x in jc["jc"]], "jc_unit": unit}
+    with pytest.warns(CaseWarning, match=rf"^materials\.sc\.jc: the {match}.*a unit mistake"):
+        Case.from_dict(d)
+    d["materials"]["sc"]["jc"] = {
+        "tc": "40 K",
+        "tables": [jc | {"temperature": "10 K"}, jc | {"temperature": "30 K"}],
+    }
+    d["protocol"][0]["temperature"] = "10 K"
+    with pytest.warns(CaseWarning, match=rf"^materials\.sc\.jc: the {match}"):
+        Case.from_dict(d)
 
 
 @pytest.mark.parametrize(
