@@ -30,6 +30,7 @@ from fluxtrap.simulate.thermal_spec import MATERIAL_KEYS, temperature_table, the
 SUPERCONDUCTOR_KEYS = ("n", "e0", "jc", "normal_resistivity", *MATERIAL_KEYS)
 NORMAL_KEYS = ("resistivity", *MATERIAL_KEYS)
 JC_KINDS = ("table", "kim", "constant", "csv", "curve", "tables")
+TABLE_KEYS = ("field", "field_unit", "jc", "jc_unit")  # a jc.table, and each of jc.tables
 
 
 def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Material:
@@ -132,6 +133,7 @@ def _tables_jc(jc_spec: Mapping[str, Any], w: str) -> TemperatureTablesJc:
     temps, tables = [], []
     for i, t in enumerate(items):
         wt = f"{w}.tables[{i}]"
+        check_keys(t, (*TABLE_KEYS, "temperature"), wt)
         temps.append(quantity(t, "temperature", "temperature", wt))
         tables.append(_table_jc({k: v for k, v in t.items() if k != "temperature"}, wt))
     return TemperatureTablesJc(
@@ -140,7 +142,7 @@ def _tables_jc(jc_spec: Mapping[str, Any], w: str) -> TemperatureTablesJc:
 
 
 def _table_jc(t: Mapping[str, Any], w: str) -> TableJc:
-    check_keys(t, ("field", "field_unit", "jc", "jc_unit"), w)
+    check_keys(t, TABLE_KEYS, w)
     for k in ("field", "jc"):
         column = t.get(k)
         if not isinstance(column, list):

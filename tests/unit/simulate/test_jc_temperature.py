@@ -115,6 +115,12 @@ def _set(path, value):
         ),
         (_set(("jc", "tables", 0, "jc"), [1e5, -5, 2e4]), r"jc\.tables\[0\]: every Jc must be > 0"),
         (_set(("jc", "tables", 0, "pressure"), 1), r"jc\.tables\[0\]\.pressure: unknown key"),
+        (  # a misspelt temperature was "temperature: missing", the misspelling unnamed
+            lambda m: m["jc"]["tables"][1].update(
+                temprature=m["jc"]["tables"][1].pop("temperature")
+            ),
+            r"jc\.tables\[1\]\.temprature: unknown key; did you mean 'temperature'\?",
+        ),
         (_set(("jc", "tables"), {"temperature": "5 K"}), r"jc\.tables: expected a list of tables"),
         (
             _set(("n", "value"), [35, 1]),
