@@ -377,20 +377,22 @@ class Result:
     def plot_probes(self, path: str | Path | None = None):
         """Probe Bz vs time and vs applied field (two panels), and when a heat model ran a third:
         the hottest and mean conductor temperature, each temperature probe, the coolant (or set
-        point) and the cold head, in K vs time; saved to ``path`` if given."""
+        point) and the cold head, in K vs time; without one, where the protocol changes the
+        temperature, a third of probe Bz vs the temperature (K; a trapped field warmed away);
+        saved to ``path`` if given."""
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
         heat = self.heat
+        df = self.probes
+        swept = heat is None and df["temperature_K"].max() > df["temperature_K"].min()
         zooms = self._pulse_windows()
         rows = 1 + len(zooms)
+        third = heat is not None or swept
         grid = plt.subplots(
-            rows,
-            3 if heat is not None else 2,
-            figsize=(16.5 if heat is not None else 11, 4.2 * rows),
-            squeeze=False,
+            rows, 3 if third else 2, figsize=(16.5 if third else 11, 4.2 * rows), squeeze=False
         )
         fig, axes = grid[0], grid[1][0]
         fig.subplots_adjust(
@@ -402,13 +404,16 @@ class Result:
             hspace=0.35,
         )
         a, b = axes[:2]
-        df = self.probes
         a.plot(df["time_s"], df["applied_T"], "k--", lw=1, label="applied")
         for p in self.case.probes:
             a.plot(df["time_s"], df[f"{p.name}_Bz_T"], label=p.name)
             b.plot(df["applied_T"], df[f"{p.name}_Bz_T"], label=p.name)
         a.set(xlabel="time (s)", ylabel="$B_z$ (T)", title=self.case.title or "probe traces")
         b.set(xlabel="applied field (T)", ylabel="$B_z$ (T)", title="probe vs applied field")
+        if swept:
+            for p in self.case.probes:
+                axes[2].plot(df["temperature_K"], df[f"{p.name}_Bz_T"], label=p.name)
+            axes[2].set(xlabel="temperature (K)", ylabel="$B_z$ (T)", title="probe vs temperature")
         if heat is not None:
             c = axes[2]
             c.plot(heat["time_s"], heat["max_T_K"], color="tab:red", label="hottest")
@@ -425,7 +430,7 @@ class Result:
                 xlabel="time (s)", ylabel="T (K)", title=f"temperature ({self.case.thermal.model})"
             )
         for row, (i, t0, t1) in zip(grid[1][1:], zooms, strict=True):
-            self._plot_pulse(row, i, t0, t1, axes)
+            self._plot_pulse(row, i, t0, t1, axes, heat is not None)
         for ax in fig.axes:
             ax.grid(alpha=0.3)
             if ax.get_legend_handles_labels()[0]:  # none without Bz probes: matplotlib warned
@@ -450,10 +455,10 @@ class Result:
             if isinstance(step, Pulse) and d < PULSE_ZOOM_SHARE * total
         ][:MAX_PULSE_ROWS]
 
-    def _plot_pulse(self, row, k: int, t0: float, t1: float, top) -> None:
+    def _plot_pulse(self, row, k: int, t0: float, t1: float, top, heat: bool) -> None:
         """One row of ``plot_probes`` zoomed on the pulse of protocol step ``k`` (from ``t0`` to
-        ``t1``, s, and as long again after it): the probe traces and the temperatures of the
-        panels ``top`` against the time since the pulse's start (ms)."""
+        ``t1``, s, and as long again after it): the probe traces and, with a ``heat`` model, the
+        temperatures of the panels ``top`` against the time since the pulse's start (ms)."""
         span = t1 - t0
         lo, hi = t0 - 0.05 * span, t1 + span
 
@@ -480,8 +485,10 @@ class Result:
 
         zoom(top[0], row[0])
         row[1].remove()  # probe vs applied field: the whole pulse is in the panel above
-        if len(top) > 2:
+        if heat:
             zoom(top[2], row[2])
+        elif len(top) > 2:  # probe vs temperature: as vs applied field
+            row[2].remove()
 
     def plot_maps(self, times: list[float] | None = None, path: str | Path | None = None):
         """J_phi (A/cm^2) in the conductors, |B| (T, Biot-Savart) of the cross-section and, when

@@ -106,3 +106,24 @@ def test_no_times_is_refused(result):
     """``field_maps([])`` was numpy's "need at least one array to concatenate"."""
     with pytest.raises(ValidationError, match="no times given"):
         result.field_maps([])
+
+
+@pytest.mark.filterwarnings("ignore:accuracy target")
+def test_a_temperature_sweep_plots_the_probes_against_the_temperature(result):
+    """Warming a field-cooled disk: probes.png drew Bz against time and against the applied
+    field only, which stands still while the trapped field falls with Jc(T); a third panel
+    draws each probe against the temperature. A run at one temperature keeps two panels."""
+    import copy
+
+    case = copy.deepcopy(CASE)
+    case["materials"]["sc"]["jc"]["temperature"] = {"at": "5 K", "tc": "30 K"}
+    case["protocol"][2] = {"step": "ramp_temperature", "to": "20 K", "rate": "0.1 K/s"}
+    warmed = simulate(case)
+    axes = warmed.plot_probes().axes
+    assert [ax.get_title() for ax in axes[1:]] == ["probe vs applied field", "probe vs temperature"]
+    lines = {line.get_label(): line for line in axes[2].get_lines()}
+    assert list(lines) == ["center", "side"]
+    assert np.array_equal(lines["center"].get_xdata(), warmed.probes.temperature_K)
+    assert np.array_equal(lines["center"].get_ydata(), warmed.probes.center_Bz_T)
+    assert axes[2].get_xlabel() == "temperature (K)"
+    assert len(result.plot_probes().axes) == 2
