@@ -71,7 +71,7 @@ def read_jc_columns(path: str | Path) -> dict[str, np.ndarray]:
     InputFileError names the file and line: missing file, not a regular file of at most 4 MiB
     (``inputs.read_text``), no such header, a cell that is not a number."""
     path = Path(path)
-    text = read_text(path, "Jc table")
+    text = read_text(path, "Jc table").removeprefix("\ufeff")  # a spreadsheet's "UTF-8 with BOM"
     rows = [
         (n, r)
         for n, r in enumerate(csv.reader(io.StringIO(text)), start=1)
@@ -79,7 +79,11 @@ def read_jc_columns(path: str | Path) -> dict[str, np.ndarray]:
     ]
     header = [c.strip() for c in rows[0][1]] if rows else []
     if not set(HEADER) <= set(header):
-        raise InputFileError(f"{path}, line 1: expected the header 'B_T,Jc_A_cm2'")
+        got = ",".join(header)
+        raise InputFileError(
+            f"{path}, line {rows[0][0] if rows else 1}: expected the header 'B_T,Jc_A_cm2' (fields in "
+            f"T, Jc in A/cm^2), got {got[:80]!r}"
+        )
     names = [c for c in (*HEADER, *OPTIONAL) if c in header]
     where = {c: header.index(c) for c in names}
     values: dict[str, list[float]] = {c: [] for c in names}

@@ -244,6 +244,20 @@ def test_jc_csv_and_temperature_scaling(tmp_path):
         Case.from_dict(d, base_dir=tmp_path)
 
 
+def test_a_jc_csv_with_a_byte_order_mark_reads_and_a_wrong_header_is_quoted(tmp_path):
+    """A spreadsheet's "CSV UTF-8" starts with a byte-order mark: its header, B_T,Jc_A_cm2 to
+    the eye, was refused as "expected the header 'B_T,Jc_A_cm2'"; a header in other units was
+    refused without saying what it read."""
+    d = base()
+    d["materials"]["sc"]["jc"] = {"csv": "jc.csv"}
+    (tmp_path / "jc.csv").write_text("\ufeffB_T,Jc_A_cm2\n0,3e4\n1,2e4\n7,1e4\n", "utf-8")
+    assert Case.from_dict(d, base_dir=tmp_path).material("sc").jc.jc_A_m2 == (3e8, 2e8, 1e8)
+    (tmp_path / "jc.csv").write_text("# 20 K\nB_T,Jc_A_m2\n0,3e8\n1,2e8\n7,1e8\n")
+    with pytest.raises(InputFileError, match=r"jc\.csv, line 2: expected the header 'B_T,Jc_A_cm2' "
+                       r"\(fields in T, Jc in A/cm\^2\), got 'B_T,Jc_A_m2'$"):  # fmt: skip
+        Case.from_dict(d, base_dir=tmp_path)
+
+
 def test_a_zero_jc_is_refused_alike_in_a_jc_csv_and_a_jc_table(tmp_path):
     """Jc = 0 above the irreversibility field: a jc.table refused it, a jc.csv left the row out
     and held the Jc before it beyond (2e4 A/cm^2 up to any field; a negative one likewise made a
