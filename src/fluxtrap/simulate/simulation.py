@@ -516,7 +516,7 @@ class Result:
         # fixed margins: tight_layout's text measuring cost as much as the drawing
         fig.subplots_adjust(
             left=0.07,
-            right=0.93,
+            right=0.9,  # 0.93 cut the last colour bar's label ("|B| (T)") off the figure
             bottom=0.6 / (3.6 * len(snaps)),
             top=1 - 0.55 / (3.6 * len(snaps)),
             hspace=0.45,
@@ -530,6 +530,9 @@ class Result:
         maps = self.field_maps([s.time_s for s in snaps])
         bmax = max(float(np.hypot(m["Br"], m["Bz"]).max()) for m in maps) or 1.0
         levels = np.linspace(0.0, bmax, 25)
+        # a protocol that changes the temperature: each map says at which (a warmed trapped
+        # field's maps differed by time alone)
+        swept = len({s.temperature_K for s in self.snapshots}) > 1
         if heat:  # one scale for the column's one colour bar (each row had its own range)
             temps = [s.T_K for s in snaps if s.T_K is not None]
             tmin, tmax = min(float(t.min()) for t in temps), max(float(t.max()) for t in temps)
@@ -565,7 +568,8 @@ class Result:
                     ylabel="z (mm)",
                     aspect="equal",
                     # two lines: one ran under the next column's colour bar on a narrow stack
-                    title=f"t = {s.time_s:g} s\napplied {s.applied_T:.3g} T",
+                    title=f"t = {s.time_s:g} s\napplied {s.applied_T:.3g} T"
+                    + (f", {s.temperature_K:.4g} K" if swept else ""),
                 )
             for p in self.case.probes:
                 row[1].plot(p.r_m * 1e3, p.z_m * 1e3, "r+")

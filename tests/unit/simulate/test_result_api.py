@@ -127,3 +127,15 @@ def test_a_temperature_sweep_plots_the_probes_against_the_temperature(result):
     assert np.array_equal(lines["center"].get_ydata(), warmed.probes.center_Bz_T)
     assert axes[2].get_xlabel() == "temperature (K)"
     assert len(result.plot_probes().axes) == 2
+    # the maps say at which temperature each was taken (they differed by time alone)
+    fig = warmed.plot_maps()
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()][::2]
+    assert titles == ["t = 50 s\napplied 0.5 T, 5 K", "t = 100 s\napplied 0 T, 5 K",
+                      "t = 250 s\napplied 0 T, 20 K"]  # fmt: skip
+    assert not result.plot_maps().axes[0].get_title().endswith("K")
+    # and the last colour bar's label, |B| (T), lies inside the figure with 1 % to spare: at
+    # right = 0.93 it ended 5 px short of the edge here and 9 px past it on a disk 5 x 10 mm
+    fig.canvas.draw()
+    label = fig.axes[-1].yaxis.label
+    assert label.get_text() == "|B| (T)"
+    assert label.get_window_extent().x1 <= 0.99 * fig.bbox.x1
