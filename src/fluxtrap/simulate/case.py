@@ -451,6 +451,7 @@ class Case:
             _heat_changes_nothing(self),
             _set_point_below_the_cooler(self),
             _heat_keys_unused(self),
+            _temperature_probes_unheated(self),
             _table_ends_below_field(self),
             _temperature_outside_tables(self),
         ):
@@ -599,6 +600,20 @@ def _heat_keys_unused(case: Case) -> str | None:
         f"{', '.join(keys)}: given, but thermal.model is 'isothermal' (the default without a "
         "[thermal] table), which uses none of them: the conductors stay at the protocol "
         'temperature; give [thermal] model = "adiabatic" or "conduction" to heat them'
+    )
+
+
+def _temperature_probes_unheated(case: Case) -> str | None:
+    """The warning for temperature probes (``quantity = "temperature"``) under the isothermal
+    model, or None: they read the protocol's temperature, whatever heats the stack (a probe in a
+    disk read 20.000 K through a ramp, unsaid)."""
+    if case.thermal.coupled or not case.temperature_probes:
+        return None
+    names = ", ".join(repr(p.name) for p in case.temperature_probes)
+    return (
+        f"probe{'s' * (len(case.temperature_probes) > 1)} {names}: quantity = \"temperature\", but thermal.model is 'isothermal' (the "
+        "default without a [thermal] table): the conductors stay at the protocol's temperature, "
+        'which is all they read; give [thermal] model = "adiabatic" or "conduction" to heat them'
     )
 
 

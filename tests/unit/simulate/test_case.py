@@ -244,6 +244,23 @@ def test_jc_csv_and_temperature_scaling(tmp_path):
         Case.from_dict(d, base_dir=tmp_path)
 
 
+def test_a_temperature_probe_without_a_heat_model_warns():
+    """Under the isothermal model (no [thermal] table) a temperature probe reads the protocol's
+    temperature, 20.000 K through a ramp, without a word; it warns, naming the probe."""
+    d = base()
+    d["probes"].append({"name": "th", "r": "0 mm", "z": "3 mm", "quantity": "temperature"})
+    with pytest.warns(CaseWarning, match=r"^probe 'th': quantity = \"temperature\", but "
+                      r"thermal\.model is 'isothermal'.*give \[thermal\] model"):  # fmt: skip
+        Case.from_dict(d)
+    d["thermal"] = {"model": "adiabatic"}
+    for m in ("sc", "cu"):
+        d["materials"][m] |= {"heat_capacity": "1e3 J/(m^3*K)"}
+    d["materials"]["sc"]["jc"]["temperature"] = {"at": "5 K", "tc": "38 K"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
+        Case.from_dict(d)
+
+
 def test_a_jc_csv_with_a_byte_order_mark_reads_and_a_wrong_header_is_quoted(tmp_path):
     """A spreadsheet's "CSV UTF-8" starts with a byte-order mark: its header, B_T,Jc_A_cm2 to
     the eye, was refused as "expected the header 'B_T,Jc_A_cm2'"; a header in other units was

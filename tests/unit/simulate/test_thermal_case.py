@@ -447,7 +447,9 @@ def test_heat_keys_under_the_isothermal_model_are_warned_of():
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
         Case.from_dict(d)
-    assert not [w for w in said if "isothermal" in str(w.message)]
+    assert not [w for w in said if "given, but thermal.model" in str(w.message)]
+    # the temperature probe reads the protocol's temperature: said on its own
+    assert [w for w in said if str(w.message).startswith("probe 'hot': quantity")]
 
 
 def test_a_set_point_below_the_coolers_base_temperature_is_warned_of():
