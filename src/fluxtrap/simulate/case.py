@@ -16,11 +16,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from fluxtrap import __version__
 from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
@@ -97,6 +100,10 @@ TOP_KEYS = (
 )
 PROBE_QUANTITIES = ("Bz", "temperature")
 MAX_TITLE = 200  # characters of a case's title: job lists, plots and the store show it
+# E / E0 that a step may leave at once: an isothermal cool step up to 22.75 K at n = 300 (Jc
+# 1.17x lower: E0 x 1.4e20) or to 34.5 K at n = 30 (5.0x: E0 x 1e21) stopped Newton at the
+# smallest time step; 1.3e18 and 2.8e19 ran
+MAX_JUMP_E = 1e18
 MAX_PROBES = 1000  # [[probes]] (Bz and temperature): each is a column of probes.csv and a row of
 # the dense probe matrix over every element
 
@@ -445,6 +452,7 @@ class Case:
                         f"of {m.name}; without materials.{m.name}.normal_resistivity the model "
                         "covers the superconducting state only"
                     )
+        _check_temperature_jumps(self)
         for why in (
             *map(_implausible_jc, self.materials),
             _temperature_changes_nothing(self),
@@ -470,6 +478,38 @@ class Case:
             sum(len(s.knots_s) for s in self.protocol if isinstance(s, Pulse) and s.times_s),
             len(self.probes) + bool(self.bore),
         )
+
+
+def _check_temperature_jumps(case: Case) -> None:
+    """Refuse (``ValidationError``) a cool step that, under the isothermal model, warms a
+    superconductor without a normal-state channel so far at once that its currents, at Jc
+    before, drive E past ``MAX_JUMP_E`` x E0 after: the run stopped at the smallest time step
+    ("Newton did not converge"), where ramp_temperature lets Jc fall as the currents follow."""
+    if case.thermal.coupled:
+        return
+    ends = states(case.protocol)
+    for k, (step, (_, before)) in enumerate(zip(case.protocol[1:], ends, strict=False), 1):
+        if not isinstance(step, Cool) or step.to_K <= before:
+            continue
+        for m in case.materials:
+            if not isinstance(m, Superconductor) or m.normal_resistivity_ohm_m is not None:
+                continue
+            tables = m.jc.tables if isinstance(m.jc, TemperatureTablesJc) else (m.jc,)
+            top = max([largest_field(case.protocol), *(t.field_T[-1] for t in tables
+                                                        if isinstance(t, TableJc))])  # fmt: skip
+            fields = np.linspace(0.0, top, 41)
+            ratio = float(np.max(m.jc_at(fields, before) / m.jc_at(fields, step.to_K)))
+            n = max(m.exponent(before), m.exponent(step.to_K))
+            if n * math.log(ratio) > math.log(MAX_JUMP_E):
+                raise ValidationError(
+                    f"protocol[{k}]: cool to {step.to_K:g} K from {before:g} K sets the temperature "
+                    f"at once under the isothermal model: Jc of {m.name} falls {ratio:.3g}x in no "
+                    f"time, and its currents, at Jc before, would drive E = E0 x {ratio:.3g}^{n:g} "
+                    f"= E0 x 1e{n * math.log10(ratio):.0f}, past the "
+                    f"E0 x {MAX_JUMP_E:g} the solver can follow; warm with step = "
+                    '"ramp_temperature" and a rate (the currents follow Jc as it falls), or give '
+                    "a heat model ([thermal])"
+                )
 
 
 def _implausible_jc(m: Material) -> str | None:

@@ -244,6 +244,34 @@ def test_jc_csv_and_temperature_scaling(tmp_path):
         Case.from_dict(d, base_dir=tmp_path)
 
 
+def test_an_isothermal_cool_step_warming_at_once_past_what_newton_follows_is_refused():
+    """A cool step sets the temperature at its start; under the isothermal model Jc jumps down
+    at once. 20 -> 35 K at n = 30 (Jc 5.7x lower, E0 x 1e23) stopped the run at the smallest
+    time step: "Newton did not converge". Refused before the run, naming the step and the
+    material, with ramp_temperature as the way (it runs); smaller jumps, cooling, a
+    normal-state channel that carries the current past Jc, run as before."""
+    d = base()
+    d["materials"]["sc"]["n"] = 30
+    d["materials"]["sc"]["jc"]["temperature"] = {"at": "20 K", "tc": "40 K"}
+    d["protocol"][0]["temperature"] = "20 K"
+    d["protocol"][2] = {"step": "cool", "to": "35 K", "duration": "10 s"}
+    with pytest.raises(ValidationError, match=r"^protocol\[2\]: cool to 35 K from 20 K sets the "
+                       r"temperature at once under the isothermal model: Jc of sc falls 5\.72x "
+                       r"in no time.*E = E0 x 5\.72\^30 = E0 x 1e23.*ramp_temperature"):  # fmt: skip
+        Case.from_dict(d)
+    for edit in (
+        lambda d: d["protocol"][2].update(to="28 K"),  # 1.78x: E0 x 3e7
+        lambda d: d["protocol"][2].update(to="10 K"),
+        lambda d: d["materials"]["sc"].update(normal_resistivity="1e-6 ohm*m"),
+        lambda d: d["protocol"].__setitem__(
+            2, {"step": "ramp_temperature", "to": "35 K", "rate": "1 K/min"}
+        ),
+    ):
+        ok = copy.deepcopy(d)
+        edit(ok)
+        Case.from_dict(ok)
+
+
 def test_a_temperature_probe_without_a_heat_model_warns():
     """Under the isothermal model (no [thermal] table) a temperature probe reads the protocol's
     temperature, 20.000 K through a ramp, without a word; it warns, naming the probe."""
