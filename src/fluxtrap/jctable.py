@@ -46,8 +46,19 @@ class JcTable:
             )
         if not (np.isfinite(b).all() and np.isfinite(j).all()):
             raise ValidationError("fields and Jc values must be finite")
-        if np.any(b < 0) or np.any(np.diff(b) <= 0):
-            raise ValidationError("fields must be >= 0 and strictly increasing")
+        if np.any(b < 0):
+            k = int(np.argmax(b < 0))
+            raise ValidationError(
+                f"fields must be >= 0 and strictly increasing: field[{k}] = {b[k]:g} T (|B| is "
+                "used: give each field once, from 0 up)"
+            )
+        if np.any(np.diff(b) <= 0):  # name the row: a 50-row table said only this
+            k = int(np.argmax(np.diff(b) <= 0)) + 1
+            why = "a repeated row?" if b[k] == b[k - 1] else "out of order?"
+            raise ValidationError(
+                f"fields must be >= 0 and strictly increasing: field[{k}] = {b[k]:g} T after "
+                f"field[{k - 1}] = {b[k - 1]:g} T ({why})"
+            )
         if np.any(j <= 0):
             raise ValidationError(
                 f"every Jc must be > 0 (min {j.min():.3g} at {b[np.argmin(j)]:.3g} T)"

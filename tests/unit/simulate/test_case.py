@@ -272,6 +272,27 @@ def test_an_isothermal_cool_step_warming_at_once_past_what_newton_follows_is_ref
         Case.from_dict(ok)
 
 
+@pytest.mark.parametrize(
+    ("field", "match"),
+    [
+        ([0, 1, 1, 3], r"field\[2\] = 1 T after field\[1\] = 1 T \(a repeated row\?\)"),
+        ([0, 3, 1, 7], r"field\[2\] = 1 T after field\[1\] = 3 T \(out of order\?\)"),
+        ([-1, 0, 1, 7], r"field\[0\] = -1 T \(\|B\| is used"),
+    ],
+)
+def test_a_jc_table_row_out_of_place_is_named(field, match):
+    """A repeated or misplaced row of a Jc table was "fields must be >= 0 and strictly
+    increasing", with no row named (a measured table has dozens)."""
+    d = base()
+    jc = [3e4, 2e4, 1.5e4, 1e4]
+    d["materials"]["sc"]["jc"] = {
+        "table": {"field": field, "field_unit": "T", "jc": jc, "jc_unit": "A/cm^2"}
+    }
+    with pytest.raises(ValidationError, match=r"^materials\.sc\.jc\.table: fields must be >= 0 "
+                       rf"and strictly increasing: {match}"):  # fmt: skip
+        Case.from_dict(d)
+
+
 def test_a_temperature_probe_without_a_heat_model_warns():
     """Under the isothermal model (no [thermal] table) a temperature probe reads the protocol's
     temperature, 20.000 K through a ramp, without a word; it warns, naming the probe."""
