@@ -190,11 +190,24 @@ class Result:
         return float(t)
 
     def snapshot(self, time_s: float | str | None = None) -> Snapshot:
-        """The snapshot nearest ``time_s`` (s, or text with its unit; default: the last)."""
+        """The snapshot nearest ``time_s`` (s, or text with its unit; default: the last); one
+        taken elsewhere (more than 1e-6 of the run away) warns with its time (``SnapshotWarning``:
+        field_map(1000 s) gave the fields of 1500 s without a word)."""
         t = self._time_s(time_s, "snapshot")
         if t is None:
             return self.snapshots[-1]
-        return min(self.snapshots, key=lambda s: abs(s.time_s - t))
+        near = min(self.snapshots, key=lambda s: abs(s.time_s - t))
+        span = self.probes["time_s"].iloc[-1] - self.probes["time_s"].iloc[0]
+        if abs(near.time_s - t) > 1e-6 * span:
+            warnings.warn(
+                f"no snapshot at t = {t:g} s: the nearest, t = {near.time_s:g} s, is used (kept: "
+                f"{', '.join(f'{s.time_s:g}' for s in self.snapshots[:12])}"
+                f"{', ...' if len(self.snapshots) > 12 else ''} s: each protocol step's end and "
+                "[output] snapshots; add the time there)",
+                SnapshotWarning,
+                stacklevel=2,
+            )
+        return near
 
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` contract: probes (final_T, max_abs_T: Bz with the applied field,
@@ -1219,6 +1232,10 @@ class Simulation:
 
 class AccuracyWarning(UserWarning):
     """The accuracy target of a case was not reached within its mesh limits."""
+
+
+class SnapshotWarning(UserWarning):
+    """The fields asked for at a time were kept only at another (the nearest snapshot's)."""
 
 
 def pair_meshes(case: Case, coarse: Mesh, max_area: np.ndarray) -> tuple[Mesh, Mesh]:

@@ -60,6 +60,24 @@ def test_a_time_takes_its_unit_and_must_lie_in_the_run(result):
         result.snapshot(["late"])
 
 
+def test_a_time_between_snapshots_says_which_snapshot_it_gets(result):
+    """``field_map(500)`` gave the fields of the snapshot nearest 500 s, the end of the ramp
+    at 100 s, without a word (snapshots: 50 s, each step's end); it warns with the time used.
+    A snapshot's own time, and the plots' maps, stay silent."""
+    import warnings
+
+    from fluxtrap.simulate.simulation import SnapshotWarning
+
+    with pytest.warns(SnapshotWarning, match=r"^no snapshot at t = 500 s: the nearest, t = 100 s, "
+                      r"is used \(kept: 0, 50, 100, 1100 s: .*\[output\] snapshots"):  # fmt: skip
+        assert result.field_map(500.0, shape=(3, 2))["r"].shape == (2, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SnapshotWarning)
+        assert result.snapshot("100 s").time_s == pytest.approx(100.0)
+        result.snapshot(100.0 + 1e-7)  # rounding of a step's end
+        result.plot_maps()
+
+
 def test_creep_takes_its_times_with_their_unit_and_refuses_nan_or_negative(result):
     """``creep(start_s="100 s")`` was a TypeError; ``skip_s=nan`` a fit of no points ("fewer
     than 3 points after t = nan s") and ``skip_s=-50`` took points before the start."""
