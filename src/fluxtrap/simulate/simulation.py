@@ -423,9 +423,12 @@ class Result:
             b.plot(df["applied_T"], df[f"{p.name}_Bz_T"], label=p.name)
         a.set(xlabel="time (s)", ylabel="$B_z$ (T)", title=self.case.title or "probe traces")
         b.set(xlabel="applied field (T)", ylabel="$B_z$ (T)", title="probe vs applied field")
-        if swept:
+        if swept:  # from the row before the temperature first moves: the field ramps before
+            # it, at one temperature, were a vertical line over the whole axis
+            temps = df["temperature_K"].to_numpy()
+            moved = df.iloc[max(int(np.argmax(temps != temps[0])) - 1, 0) :]
             for p in self.case.probes:
-                axes[2].plot(df["temperature_K"], df[f"{p.name}_Bz_T"], label=p.name)
+                axes[2].plot(moved["temperature_K"], moved[f"{p.name}_Bz_T"], label=p.name)
             axes[2].set(xlabel="temperature (K)", ylabel="$B_z$ (T)", title="probe vs temperature")
         if heat is not None:
             c = axes[2]

@@ -141,8 +141,11 @@ def test_a_temperature_sweep_plots_the_probes_against_the_temperature(result):
     assert [ax.get_title() for ax in axes[1:]] == ["probe vs applied field", "probe vs temperature"]
     lines = {line.get_label(): line for line in axes[2].get_lines()}
     assert list(lines) == ["center", "side"]
-    assert np.array_equal(lines["center"].get_xdata(), warmed.probes.temperature_K)
-    assert np.array_equal(lines["center"].get_ydata(), warmed.probes.center_Bz_T)
+    # from the end of the field ramp (at 5 K) on: the ramp was a vertical line over the axis
+    moved = warmed.probes[warmed.probes.time_s >= 100.0]
+    assert np.array_equal(lines["center"].get_xdata(), moved.temperature_K)
+    assert np.array_equal(lines["center"].get_ydata(), moved.center_Bz_T)
+    assert moved.temperature_K.iloc[0] == 5.0 and moved.temperature_K.iloc[1] > 5.0
     assert axes[2].get_xlabel() == "temperature (K)"
     assert len(result.plot_probes().axes) == 2
     # the maps say at which temperature each was taken (they differed by time alone)
