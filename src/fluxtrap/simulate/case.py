@@ -495,9 +495,8 @@ def _check_temperature_jumps(case: Case) -> None:
             if not isinstance(m, Superconductor) or m.normal_resistivity_ohm_m is not None:
                 continue
             tables = m.jc.tables if isinstance(m.jc, TemperatureTablesJc) else (m.jc,)
-            top = max([largest_field(case.protocol), *(t.field_T[-1] for t in tables
-                                                        if isinstance(t, TableJc))])  # fmt: skip
-            fields = np.linspace(0.0, top, 41)
+            ends = [t.field_T[-1] for t in tables if isinstance(t, TableJc)]
+            fields = np.linspace(0.0, max([largest_field(case.protocol), *ends]), 41)
             ratio = float(np.max(m.jc_at(fields, before) / m.jc_at(fields, step.to_K)))
             n = max(m.exponent(before), m.exponent(step.to_K))
             if n * math.log(ratio) > math.log(MAX_JUMP_E):
@@ -649,10 +648,12 @@ def _temperature_probes_unheated(case: Case) -> str | None:
     disk read 20.000 K through a ramp, unsaid)."""
     if case.thermal.coupled or not case.temperature_probes:
         return None
-    names = ", ".join(repr(p.name) for p in case.temperature_probes)
+    probes = case.temperature_probes
+    names = ", ".join(repr(p.name) for p in probes)
     return (
-        f"probe{'s' * (len(case.temperature_probes) > 1)} {names}: quantity = \"temperature\", but thermal.model is 'isothermal' (the "
-        "default without a [thermal] table): the conductors stay at the protocol's temperature, "
+        f'probe{"s" * (len(probes) > 1)} {names}: quantity = "temperature", but thermal.model '
+        "is 'isothermal' (the default without a [thermal] table): the conductors stay at the "
+        "protocol's temperature, "
         'which is all they read; give [thermal] model = "adiabatic" or "conduction" to heat them'
     )
 
