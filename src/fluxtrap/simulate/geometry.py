@@ -59,6 +59,10 @@ class Layer:
             ~inside_bore & (r < self.radius_m - eps) & (self.z_m + eps < z) & (z < self.top_m - eps)
         )
 
+    def distance_from_axis_m(self, z_m: float) -> float:
+        """Distance (m) from the point on the axis at height ``z_m`` (m) to the layer."""
+        return math.hypot(self.inner_radius_m, max(self.z_m - z_m, 0.0, z_m - self.top_m))
+
     @property
     def is_ring(self) -> bool:
         return self.inner_radius_m > 0
@@ -175,8 +179,7 @@ class Bore:
         # a disk's mid height is no place for a sphere: say where it came from
         default = "" if "center_z" in d else " (center_z: the stack's mid height, by default)"
         for i, x in enumerate(stack):
-            dz = max(x.z_m - zc, 0.0, zc - x.top_m)
-            distance = math.hypot(x.inner_radius_m, dz)  # from the centre to the layer, m
+            distance = x.distance_from_axis_m(zc)
             where = (
                 f"stack[{i}] ({x.material}, r {x.inner_radius_m * 1e3:g}..{x.radius_m * 1e3:g} "
                 f"mm, z {x.z_m * 1e3:g}..{x.top_m * 1e3:g} mm)"

@@ -54,12 +54,15 @@ def loop_field(
 
 
 def axis_matrix(points: np.ndarray, triangles: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Bz on the axis at heights ``z`` (n_z,) from unit J in each triangle: (n_z, n_triangles), T/(A/m^2)."""
+    """Bz on the axis at heights ``z`` (n_z,) from unit J in each triangle: (n_z, n_triangles), T/(A/m^2).
+    ``z`` may be complex (the field continued off the real axis, closer to it than any current:
+    ``bore.axis_coefficients`` takes Taylor coefficients from it); the matrix is then complex."""
     p = points[triangles]  # (ne, 3, 2)
     order = np.argsort(p[:, :, 0], axis=1)
     p = np.take_along_axis(p, order[:, :, None], axis=1)
     (r0, z0), (r1, z1), (r2, z2) = (p[:, i].T for i in range(3))
-    z = np.asarray(z, float)[:, None, None]
+    z = np.asarray(z)
+    z = z.astype(complex if np.iscomplexobj(z) else float)[:, None, None]
 
     def piece(ra, rb, za_long, zb_long, za_short, zb_short):
         # rho in [ra, rb]; lines from (ra, za_*) to (rb, zb_*)
@@ -72,6 +75,8 @@ def axis_matrix(points: np.ndarray, triangles: np.ndarray, z: np.ndarray) -> np.
 
         def F(uu):
             d = np.sqrt(rho**2 + uu**2)
+            if np.iscomplexobj(uu):  # off the real axis: d != 0
+                return uu / d
             return np.divide(uu, d, out=np.sign(uu), where=d > 0)
 
         g = F(hi[None] - z) - F(lo[None] - z)

@@ -351,3 +351,26 @@ def test_the_bore_plot_titles_its_numbers_with_their_estimated_errors():
     assert "= 2.4087 ± 0.0064 T, 4.371e+04 ± 1.5e+02 ppm peak-to-peak" in title
     title = field.plot(errors={"centre_error_T": 0.0064, "homogeneity_error_ppm": None})
     assert "± 0.0064 T, 4.371e+04 ppm" in title._suptitle.get_text()
+
+
+@pytest.mark.parametrize("gap", [0.01, 0.25, 1.0])
+def test_the_axial_terms_of_a_sphere_just_above_a_disk_match_the_closed_form(gap):
+    """A disk r < 10 mm, 5 mm tall (1600 loops at Gauss-Legendre nodes, 1e8 A/m^2) below a 4 mm
+    sphere whose surface is ``gap`` x its radius above the face: every C_n R^n / B0 (n <= 8:
+    -575 452 .. 9 692 ppm at 0.01 R) within 1e-3 ppm of the generating function's (measured
+    2e-9). The Legendre projection over the sphere's diameter used before was 2.7e6 / 1 495 /
+    0.12 ppm off: the face's currents lie within sqrt(2) R of the centre on the axis."""
+    x, w = L.leggauss(40)
+    a, za = 5e-3 * (1 + x), 2.5e-3 * (1 + x)
+    disk = [
+        (ai, zj, wi * wj * 5e-3 * 2.5e-3 * 1e8)
+        for ai, wi in zip(a, w, strict=True)
+        for zj, wj in zip(za, w, strict=True)
+    ]
+    radius = 2e-3
+    zc = 5e-3 + radius * (1 + gap)
+    got = analyse(Bore(2 * radius, zc), loops_field(disk), loops_axis(disk), reach_m=zc - 5e-3)
+    want = exact_coefficients(disk, zc, ORDER)
+    ppm = want * radius ** np.arange(ORDER + 1) / want[0] * 1e6
+    assert got.coefficients_ppm == pytest.approx(ppm, abs=1e-3)
+    assert abs(ppm[8]) > 100  # the terms to find are large
