@@ -148,15 +148,17 @@ class BoreField:
 
     def plot(self, path=None, errors: Mapping[str, float | None] | None = None):
         """Axial and radial Bz profiles through the centre, in ppm of the centre field; the
-        title gives the centre field and homogeneity ± ``errors`` (``accuracy.bore`` of
-        summary.json: ``centre_error_T``, ``homogeneity_error_ppm``), where known."""
+        title gives the centre field, homogeneity and drift ± ``errors`` (``accuracy.bore`` of
+        summary.json: ``centre_error_T``, ``homogeneity_error_ppm``, ``drift_error_ppm_per_h``),
+        where known."""
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
         fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
-        fig.subplots_adjust(left=0.09, right=0.98, bottom=0.13, top=0.88, wspace=0.28)
+        top = 0.88 if self.drift_ppm_per_h is None else 0.82  # the drift: a second title line
+        fig.subplots_adjust(left=0.09, right=0.98, bottom=0.13, top=top, wspace=0.28)
         scale, unit = (1e6 / self.centre_T, "ppm of $B_0$") if self.centre_T else (1e3, "mT")
         zc = self.bore.center_z_m
         a.plot((self.axial[:, 0] - zc) * 1e3, (self.axial[:, 1] - self.centre_T) * scale)
@@ -165,10 +167,17 @@ class BoreField:
         b.set(xlabel="r (mm), at z$_c$", ylabel=f"$B_z$ - $B_0$ ({unit})")
         err = errors or {}
         centre, ptp = err.get("centre_error_T"), err.get("homogeneity_error_ppm")
+        drift, drift_err = self.drift_ppm_per_h, err.get("drift_error_ppm_per_h")
         fig.suptitle(
             f"bore: $B_0$ = {self.centre_T:.5g}{f' ± {centre:.2g}' if centre is not None else ''}"
             f" T, {self.homogeneity_ppm:.4g}{f' ± {ptp:.2g}' if ptp is not None else ''} ppm "
             f"peak-to-peak over {self.bore.dsv_m * 1e3:g} mm DSV"
+            + (
+                f"\ndrift {drift:.3g}{f' ± {drift_err:.2g}' if drift_err is not None else ''}"
+                " ppm/h at the end of the hold"
+                if drift is not None
+                else ""
+            )
         )
         for ax in (a, b):
             ax.grid(alpha=0.3)
