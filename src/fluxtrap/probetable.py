@@ -1,7 +1,8 @@
 """The probes table (``probes.csv``: ``time_s, applied_T, temperature_K, <probe>_Bz_T``, as
 ``Result.probes_csv`` writes it), read by both kernels that lay a measured series over a
-simulation (``magnetometry.compare``, ``simulate.calibrate``): one probe's trace out of it, and
-the relaxation origin, the moment the applied field reached its final value."""
+simulation (``magnetometry.compare``, ``simulate.calibrate``): one probe's trace out of it, the
+relaxation origin, the moment the applied field reached its final value, and the rows of a
+measured series without a value (``without_gaps``), which both leave out and name."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ _SECOND_DIFFERENCE_MAD = 0.6744897501960817 * np.sqrt(6.0)
 # a measured applied field is at its final value within this many sigma of its noise
 ORIGIN_NOISE_SIGMAS = 6.0
 MAX_PROBES_FILE = 256 * 2**20  # bytes: 200,000 time steps (the most a case may force) x ~50 probes
+DROPPED_SHOWN = 5  # rows without a value named in a note
+
+
+class MissingSamplesWarning(UserWarning):
+    """Rows of a series without a finite time, field or applied field (a logger's gap, an empty
+    cell): left out of a creep fit, a comparison or a calibration, counted and named."""
 
 
 def probe_names(probes: pd.DataFrame) -> list[str]:
@@ -137,3 +144,31 @@ def readback_tolerance(time_s: np.ndarray, applied_T: np.ndarray) -> float:
     order = np.argsort(time_s, kind="stable")
     noise = white_noise(np.asarray(applied_T, float)[order])
     return max(1e-6, ORIGIN_NOISE_SIGMAS * noise)
+
+
+def without_gaps(
+    time_s: np.ndarray, field_T: np.ndarray, applied_T: np.ndarray | None, name: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, str]:
+    """The rows with a finite time, field and applied field (if given), the positions (0-based)
+    of the others and a note saying how many and which ("" if none): they were dropped without a
+    word, only the point count showed it."""
+    ok = np.isfinite(time_s) & np.isfinite(field_T)
+    if applied_T is not None:
+        applied_T = np.asarray(applied_T, float)
+        ok &= np.isfinite(applied_T)
+    dropped = np.flatnonzero(~ok)
+    if not dropped.size:
+        return time_s, field_T, applied_T, dropped, ""
+    first = dropped[:DROPPED_SHOWN]
+    more = ", ..." if dropped.size > DROPPED_SHOWN else ""
+    at = ", ".join(f"{time_s[i]:.6g}" if np.isfinite(time_s[i]) else "none" for i in first)
+    clock = f"; t = {at}{more} s on its clock" if np.isfinite(time_s[first]).any() else ""
+    note = (
+        f"{name}: {dropped.size} of {time_s.size} rows {'has' if dropped.size == 1 else 'have'} "
+        "no finite time"
+        f"{' or field' if applied_T is None else ', field or applied field'} (a gap in the logger's record, an "
+        f"empty cell?), left out: row{'s' * (dropped.size > 1)} {', '.join(str(i + 1) for i in first)}"
+        f"{more} (1 = the first data row{clock})"
+    )
+    applied = None if applied_T is None else applied_T[ok]
+    return time_s[ok], field_T[ok], applied, dropped, note

@@ -332,7 +332,7 @@ def test_empty_cells_of_a_measured_file_are_left_out_and_named(files):
     """An empty field or noise cell (a logger's gap) refused the whole file ("empty cell where a
     number is required"); now those rows are left out and named as creep names them, an empty
     cell in a column not read stays harmless, and a field column without 3 values is refused."""
-    from fluxtrap.magnetometry.creep import MissingSamplesWarning
+    from fluxtrap.probetable import MissingSamplesWarning
     from fluxtrap.workflows.calibrate import read_measured
 
     df = pd.read_csv(files / "hall.csv").assign(**{"sigma (mT)": 5.0, "note": "ok"})
@@ -344,8 +344,9 @@ def test_empty_cells_of_a_measured_file_are_left_out_and_named(files):
     with pytest.warns(
         MissingSamplesWarning,
         match=rf"gappy.csv \(B \(mT\) or sigma \(mT\)\): 3 of {len(df)} rows have .* rows 4, 8, 11 ",
-    ):
+    ) as caught:
         s = read_measured(files / "gappy.csv", "top", sigma_column="sigma (mT)")
+    assert len(caught) == 1  # the file's note only, not the Series' again
     keep = np.ones(len(df), bool)
     keep[[3, 7, 10]] = False
     assert s.field_T == pytest.approx(pd.to_numeric(df["B (mT)"][keep]) / 1e3)

@@ -28,16 +28,19 @@ import numpy as np
 
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.creep import (
-    DROPPED_SHOWN,
     CreepFit,
-    MissingSamplesWarning,
-    _without_gaps,
     default_start,
     fit_creep,
     ramp_start,
     removal_end,
 )
-from fluxtrap.probetable import ramp_end, relaxation_origin
+from fluxtrap.probetable import (
+    DROPPED_SHOWN,
+    MissingSamplesWarning,
+    ramp_end,
+    relaxation_origin,
+    without_gaps,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,7 +169,7 @@ def compare(
             f"{source}: the measured times, fields (and applied fields) must be 1-D arrays of one "
             f"length, got shapes {', '.join(map(str, shapes))}"
         )
-    tm, bm, measured_applied_T, dropped, gaps = _without_gaps(tm, bm, measured_applied_T, source)
+    tm, bm, measured_applied_T, dropped, gaps = without_gaps(tm, bm, measured_applied_T, source)
     if gaps:  # silently left out of the comparison; a NaN applied field misread as a hold
         warnings.warn(gaps, MissingSamplesWarning, stacklevel=2)
     ts, bs, sim_applied = (np.asarray(x, float) for x in (sim_time_s, sim_T, sim_applied_T))
@@ -177,7 +180,7 @@ def compare(
             f"arrays of one length, got shapes {', '.join(map(str, shapes))}"
         )
     # named as the measured ones: a NaN or inf in the trace had been left out without a word
-    ts, bs, sim_applied, s_dropped, s_gaps = _without_gaps(
+    ts, bs, sim_applied, s_dropped, s_gaps = without_gaps(
         ts, bs, sim_applied, f"{probe or 'simulation'} (simulated)"
     )
     if s_gaps:

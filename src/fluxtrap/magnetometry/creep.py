@@ -58,14 +58,13 @@ from fluxtrap.magnetometry.table import (
     unterminated_note,
     unterminated_row,
 )
-from fluxtrap.probetable import ramp_end
+from fluxtrap.probetable import DROPPED_SHOWN, MissingSamplesWarning, ramp_end, without_gaps
 from fluxtrap.units import MU0
 
 PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
 RAMP_CONTRAST = 10.0  # slope before / after a candidate ramp end; ln t relaxation alone gives ~1.6
 RUNS_Z = -4.0  # runs test: fewer sign changes than this many sigma below chance is structure
 TREND_FRACTION = 0.05  # ... and a binned residual trend above this fraction of b (T per e-fold)
-DROPPED_SHOWN = 5  # rows without a value named in a creep fit's note
 START_TAUS = 50.0  # the default fit start after an origin with the ramp before it, in tau
 EXTRAPOLATED_DECADES = 1.0  # a time more than this many decades past the last point fitted warns
 
@@ -76,11 +75,6 @@ class CreepResidualWarning(UserWarning):
 
 class FieldGrowsWarning(UserWarning):
     """The fitted field grows in magnitude with ln t: no decay of a trapped field."""
-
-
-class MissingSamplesWarning(UserWarning):
-    """Rows of a series without a finite time, field or applied field (a logger's gap, an empty
-    cell): left out of a creep fit, counted and named in ``CreepFit.warnings``."""
 
 
 class CreepExtrapolationWarning(UserWarning):
@@ -424,7 +418,7 @@ def fit_creep(
             f"{name}: time_s, field_T (and applied_T) must be 1-D arrays of one length > 0, got "
             f"shapes {', '.join(map(str, shapes))}"
         )
-    time_s, field_T, applied_T, dropped, gaps = _without_gaps(time_s, field_T, applied_T, name)
+    time_s, field_T, applied_T, dropped, gaps = without_gaps(time_s, field_T, applied_T, name)
     if gaps:
         warnings.warn(gaps, MissingSamplesWarning, stacklevel=2)
     if time_s.size < 3:
@@ -641,34 +635,6 @@ def noise_model(t_s: np.ndarray, resid: np.ndarray) -> tuple[float, float]:
         lt, w = found.x
     white = float(np.clip(w, 0, 1))
     return (0.0, 1.0) if white == 1 else (float(np.exp(np.clip(lt, lo, hi))), white)
-
-
-def _without_gaps(
-    time_s: np.ndarray, field_T: np.ndarray, applied_T: np.ndarray | None, name: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, str]:
-    """The rows with a finite time, field and applied field (if given), the positions (0-based)
-    of the others and a note saying how many and which ("" if none): they were dropped without a
-    word, only the point count showed it."""
-    ok = np.isfinite(time_s) & np.isfinite(field_T)
-    if applied_T is not None:
-        applied_T = np.asarray(applied_T, float)
-        ok &= np.isfinite(applied_T)
-    dropped = np.flatnonzero(~ok)
-    if not dropped.size:
-        return time_s, field_T, applied_T, dropped, ""
-    first = dropped[:DROPPED_SHOWN]
-    more = ", ..." if dropped.size > DROPPED_SHOWN else ""
-    at = ", ".join(f"{time_s[i]:.6g}" if np.isfinite(time_s[i]) else "none" for i in first)
-    clock = f"; t = {at}{more} s on its clock" if np.isfinite(time_s[first]).any() else ""
-    note = (
-        f"{name}: {dropped.size} of {time_s.size} rows {'has' if dropped.size == 1 else 'have'} "
-        "no finite time"
-        f"{' or field' if applied_T is None else ', field or applied field'} (a gap in the logger's record, an "
-        f"empty cell?), left out: row{'s' * (dropped.size > 1)} {', '.join(str(i + 1) for i in first)}"
-        f"{more} (1 = the first data row{clock})"
-    )
-    applied = None if applied_T is None else applied_T[ok]
-    return time_s[ok], field_T[ok], applied, dropped, note
 
 
 def _without_repeats(

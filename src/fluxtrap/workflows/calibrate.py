@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from fluxtrap.errors import InputFileError, SolverError, ValidationError
-from fluxtrap.magnetometry.creep import MissingSamplesWarning, _without_gaps, read_series
+from fluxtrap.magnetometry.creep import read_series
 from fluxtrap.outputs import claimed, jsonable, staged_folder
+from fluxtrap.probetable import MissingSamplesWarning, without_gaps
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.calibrate import Calibration, Series, apply, calibrate
 from fluxtrap.simulate.calibrate.fit import check_request
@@ -151,7 +152,10 @@ def read_measured(
             )
     either = field_T if sigma is None else np.where(np.isfinite(sigma), field_T, np.nan)
     cols = name if sigma_column is None else f"{name} or {sigma_column}"
-    note = _without_gaps(time_s, either, applied, f"{path.name} ({cols})")[-1]
+    time_s, field_T, applied, dropped, note = without_gaps(
+        time_s, either, applied, f"{path.name} ({cols})"
+    )
+    sigma = None if sigma is None else np.delete(sigma, dropped)  # the Series warns of none again
     if note:
         warnings.warn(note, MissingSamplesWarning, stacklevel=2)
     if applied is not None and origin_s is not None:

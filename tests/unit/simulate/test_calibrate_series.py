@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from fluxtrap.errors import AnalysisError, ValidationError
+from fluxtrap.probetable import MissingSamplesWarning
 from fluxtrap.simulate import Case, CurveJc
 from fluxtrap.simulate.calibrate import Series, apply, estimate_noise, parse_bounds, parse_fit
 from fluxtrap.simulate.calibrate.series import align, simulated_at
@@ -154,10 +156,25 @@ def test_series_refuses_bad_input():
         Series("x", np.arange(3.0), np.ones(3), "gap", sigma_T=np.zeros(3))
     # a missing noise value (NaN) drops its point, as a missing field does (before: "> 0")
     sigma = np.array([1e-3, np.nan, 1e-3, 1e-3])
-    s = Series("x", np.arange(4.0), np.arange(4.0), "gap", sigma_T=sigma)
+    with pytest.warns(MissingSamplesWarning, match=r"x \(field or sigma_T\): 1 of 4 rows has"):
+        s = Series("x", np.arange(4.0), np.arange(4.0), "gap", sigma_T=sigma)
     assert s.time_s.tolist() == [0, 2, 3] and s.sigma_T.tolist() == [1e-3] * 3
     with pytest.raises(ValidationError, match="must be > 0"):
         Series("x", np.arange(4.0), np.ones(4), "gap", sigma_T=np.array([1, np.nan, -1, 1.0]))
+
+
+def test_points_dropped_from_a_series_built_in_python_are_named():
+    """A Series from arrays dropped its NaN points without a word (read_measured named a file's);
+    now a MissingSamplesWarning says how many and which, and a whole series says nothing."""
+    t = np.arange(10.0)
+    b = 1 - 0.01 * t
+    b[[2, 7]] = np.nan
+    with pytest.warns(MissingSamplesWarning, match=r"^hall: 2 of 10 rows have .* rows 3, 8 \(1 = "):
+        s = Series("hall", t, b, "gap")
+    assert s.time_s.tolist() == [0, 1, 3, 4, 5, 6, 8, 9]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Series("hall", t, 1 - 0.01 * t, "gap").time_s.size == 10
 
 
 def test_a_missing_applied_value_drops_its_point_not_the_origin():
@@ -167,7 +184,8 @@ def test_a_missing_applied_value_drops_its_point_not_the_origin():
     t = np.arange(0.0, 200.0)
     applied = np.clip(1 - t / 50, 0, None)
     applied[100] = np.nan
-    s = Series("x", t, 1 - 0.01 * np.log1p(np.maximum(t - 50, 0)), "gap", applied_T=applied)
+    with pytest.warns(MissingSamplesWarning, match=r"applied field .* row 101 "):
+        s = Series("x", t, 1 - 0.01 * np.log1p(np.maximum(t - 50, 0)), "gap", applied_T=applied)
     assert s.time_s.size == 199 and 100.0 not in s.time_s
     assert s.origin == pytest.approx(50.0, abs=1e-9)
 

@@ -11,6 +11,7 @@ ln(t - origin) after the origin (exact for B = a - b ln t) and linearly in t bef
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,11 +19,13 @@ import pandas as pd
 
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.probetable import (
+    MissingSamplesWarning,
     ramp_end,
     readback_tolerance,
     relaxation_origin,
     simulated_trace,
     white_noise,
+    without_gaps,
 )
 
 
@@ -31,7 +34,9 @@ class Series:
     """A measured probe trace: ``time_s``, ``field_T`` ``(n,)``; ``probe`` it is compared with;
     ``applied_T`` ``(n,)`` or None; ``sigma_T`` ``(n,)`` noise per point or None (estimated);
     ``origin_s`` on the series' clock (used when there is no ``applied_T``; None = 0);
-    ``case``: index of the case it belongs to when several are calibrated at once."""
+    ``case``: index of the case it belongs to when several are calibrated at once. Points with
+    no finite time, field, applied field or noise are left out, named in a
+    ``MissingSamplesWarning`` (as ``read_measured`` names a file's gaps)."""
 
     name: str
     time_s: np.ndarray
@@ -54,12 +59,15 @@ class Series:
         sigma = None if self.sigma_T is None else np.asarray(self.sigma_T, float)
         if sigma is not None and np.any(sigma[~np.isnan(sigma)] <= 0):  # a NaN: a missing point
             raise ValidationError(f"{self.name}: every noise value (sigma) must be > 0")
-        keep = np.isfinite(t) & np.isfinite(b)
-        for arr in (self.sigma_T, self.applied_T):  # a NaN applied field in the hold: origin 0
-            if arr is not None:
-                keep &= np.isfinite(np.asarray(arr, float))
+        either = b if sigma is None else np.where(np.isfinite(sigma), b, np.nan)
+        label = self.name if sigma is None else f"{self.name} (field or sigma_T)"
+        keep = np.ones(t.shape, bool)
+        dropped, note = without_gaps(t, either, self.applied_T, label)[-2:]
+        keep[dropped] = False  # a NaN applied field in the hold would put the origin at 0
         if keep.sum() < 3:
             raise ValidationError(f"{self.name}: fewer than 3 finite points")
+        if note:
+            warnings.warn(note, MissingSamplesWarning, stacklevel=3)
         order = np.argsort(t[keep], kind="stable")
         object.__setattr__(self, "time_s", t[keep][order])
         object.__setattr__(self, "field_T", b[keep][order])
