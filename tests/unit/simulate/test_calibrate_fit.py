@@ -336,6 +336,30 @@ def test_a_field_in_the_wrong_unit_is_named_in_the_misfit():
     assert "unit" not in note
 
 
+def test_a_time_in_the_wrong_unit_is_named_in_the_misfit():
+    """A series logged in minutes read as seconds did not fit with no word on why (the field's
+    unit is named); now the misfit names the clock: its applied field ramps 60 x the
+    simulation's rate, or without applied_T it spans 1/60 of the simulated time after its
+    origin; a misfit on the right clock (a 50 mT step, 25 sigma) does not mention it."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    fit = {"fit": "sc.n,sc.jc_scale", "scan": 0, "profile": False}
+    minutes = Series("min as s", series.time_s / 60, series.field_T, "top",
+                     applied_T=series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
+    cal = calibrate(Case.from_dict(case_dict()), minutes, runner=runner_of(linear_model), **fit)
+    (note,) = [w for w in cal.warnings if "does not fit" in w]
+    assert "its applied field ramps 60 x the simulation's rate: a time unit mix-up?" in note
+    bare = Series("min as s", series.time_s / 60, series.field_T, "top", sigma_T=series.sigma_T,
+                  origin_s=T_RAMP / 60)  # fmt: skip
+    cal = calibrate(Case.from_dict(case_dict()), bare, runner=runner_of(linear_model), **fit)
+    (note,) = [w for w in cal.warnings if "does not fit" in w]
+    assert "spans, after its origin, 0.0167 x the simulation's time: a time unit" in note
+    jump = Series("jump", series.time_s, series.field_T - 0.05 * (series.time_s > 300), "top",
+                  applied_T=series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
+    off = calibrate(Case.from_dict(case_dict()), jump, runner=runner_of(linear_model), **fit)
+    (note,) = [w for w in off.warnings if "does not fit" in w]
+    assert "time unit" not in note
+
+
 def test_a_noise_estimated_from_a_sparse_series_is_said_to_be_unable_to_judge_the_fit():
     """Six points of the stand-in's trace with 2 mT of noise and no noise column: their second
     differences are the trace's corner at the ramp's end, so the estimated noise is 29 mT

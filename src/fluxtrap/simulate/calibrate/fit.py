@@ -990,6 +990,7 @@ def _series_fits(
                     if not 1 / UNIT_RATIO < scale < UNIT_RATIO
                     else ""
                 )
+                + _clock_hint(model.alignments[k].clock_ratio, s.applied_T is not None)
                 + (
                     "; its origin (when the applied field reached its final value) was taken as "
                     "t = 0 on its clock, as it has no applied_T column and none was given: if the "
@@ -1035,6 +1036,19 @@ def _series_fits(
             )
         fits.append(fit)
     return fits
+
+
+def _clock_hint(ratio: float, ramp: bool) -> str:
+    """A misfit's note when the series' clock runs ``ratio`` x the simulation's (``Alignment``'s
+    ``clock_ratio``, from the ramp rate if ``ramp``, else the span) by a time unit's factor."""
+    if 1 / UNIT_RATIO < ratio < UNIT_RATIO:
+        return ""
+    what = "its applied field ramps" if ramp else "it spans, after its origin,"
+    return (
+        f"; {what} {ratio:.3g} x the simulation's {'rate' if ramp else 'time'}: a time unit "
+        "mix-up? (the column name gives the unit: time_s is seconds, 'time (min)' minutes, "
+        "'time (h)' hours)"
+    )
 
 
 def _unfitted_offsets(

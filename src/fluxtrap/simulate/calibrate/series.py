@@ -103,12 +103,15 @@ def estimate_noise(field_T: np.ndarray) -> float:
 class Alignment:
     """Where a series meets a simulation: ``sim_time_s`` ``(m,)`` the used points' times on the
     simulation's clock, ``used`` ``(n,)`` mask of the series' points inside the simulated span,
-    ``shift_s`` added to the series' times, ``sim_origin_s``."""
+    ``shift_s`` added to the series' times, ``sim_origin_s``; ``clock_ratio``: the series'
+    ramp rate of ``applied_T`` at its end over the simulation's, else its span after the origin
+    over the simulation's (near 60 or 1/60: a time in minutes read as seconds, or the reverse)."""
 
     sim_time_s: np.ndarray
     used: np.ndarray
     shift_s: float
     sim_origin_s: float
+    clock_ratio: float = 1.0
 
 
 def align(series: Series, probes: pd.DataFrame) -> Alignment:
@@ -140,7 +143,23 @@ def align(series: Series, probes: pd.DataFrame) -> Alignment:
             f"spans {series.time_s[0] - origin:.4g}..{series.time_s[-1] - origin:.4g} s); "
             "check the origin (applied_T column or --origin)"
         )
-    return Alignment(t[used], used, float(shift), float(sim_origin))
+    sim_rate = _ramp_rate(ts, applied, sim_origin)
+    rate = None if series.applied_T is None else _ramp_rate(series.time_s, series.applied_T, origin)
+    if rate and sim_rate:
+        ratio = rate / sim_rate
+    else:
+        span, sim_span = series.time_s[-1] - origin, ts[-1] - sim_origin
+        ratio = span / sim_span if span > 0 and sim_span > 0 else 1.0
+    return Alignment(t[used], used, float(shift), float(sim_origin), float(ratio))
+
+
+def _ramp_rate(time_s: np.ndarray, applied_T: np.ndarray, origin_s: float) -> float | None:
+    """|dB/dt| (T/s) of the applied field ``(n,)`` (time order) over its last two samples before
+    ``origin_s``; None where there are not two or they are equal."""
+    k = int(np.searchsorted(time_s, origin_s))  # samples before the origin
+    if k < 2 or applied_T[k - 1] == applied_T[k - 2]:
+        return None
+    return float(abs((applied_T[k - 1] - applied_T[k - 2]) / (time_s[k - 1] - time_s[k - 2])))
 
 
 def simulated_at(probes: pd.DataFrame, probe: str, sim_time_s: np.ndarray) -> np.ndarray:
