@@ -172,3 +172,35 @@ def without_gaps(
     )
     applied = None if applied_T is None else applied_T[ok]
     return time_s[ok], field_T[ok], applied, dropped, note
+
+
+def not_repeats(columns: list[np.ndarray]) -> np.ndarray:
+    """Mask of the rows of equal-length ``columns`` (time first, field second) that repeat no
+    earlier row in every column; a row with NaN time or field is never a repeat."""
+    _, first = np.unique(np.column_stack(columns), axis=0, return_index=True)
+    keep = np.zeros(columns[0].size, bool)
+    keep[first] = True
+    return keep | ~np.isfinite(columns[0]) | ~np.isfinite(columns[1])
+
+
+def time_goes_back(
+    time_s: np.ndarray, field_T: np.ndarray, applied_T: np.ndarray | None, name: str
+) -> str:
+    """A note where the times ``(n,)`` of a series, in the order given, run forward and then go
+    back (a logger's clock reset, two series joined: sorted, their rows were interleaved and
+    fitted as one), "" when they run forward, or backward throughout (newest first). Rows that
+    repeat an earlier one (a series pasted after itself) and non-finite times are passed over."""
+    columns = [np.asarray(c, float) for c in (time_s, field_T, applied_T) if c is not None]
+    t = columns[0]
+    known = np.flatnonzero(np.isfinite(t) & not_repeats(columns))
+    steps = np.diff(t[known])
+    back = np.flatnonzero(steps < 0)
+    if not back.size or not (steps > 0).any():
+        return ""
+    i, j = known[back[0]], known[back[0] + 1]
+    return (
+        f"{name}: time goes back at row {j + 1}, from {t[i]:g} s (row {i + 1}) to {t[j]:g} s "
+        f"({back.size} such step{'s' * (back.size > 1)} in {t.size} rows); a series runs forward "
+        "in time (or backward throughout, newest first): was the logger's clock reset, or are "
+        "two series joined? Split it or sort it"
+    )

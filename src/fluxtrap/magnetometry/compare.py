@@ -39,6 +39,7 @@ from fluxtrap.probetable import (
     MissingSamplesWarning,
     ramp_end,
     relaxation_origin,
+    time_goes_back,
     without_gaps,
 )
 
@@ -172,6 +173,9 @@ def compare(
     tm, bm, measured_applied_T, dropped, gaps = without_gaps(tm, bm, measured_applied_T, source)
     if gaps:  # silently left out of the comparison; a NaN applied field misread as a hold
         warnings.warn(gaps, MissingSamplesWarning, stacklevel=2)
+    back = time_goes_back(tm, bm, measured_applied_T, source)
+    if back:  # a clock reset: sorted, two runs were interleaved and compared as one
+        raise ValidationError(back)
     ts, bs, sim_applied = (np.asarray(x, float) for x in (sim_time_s, sim_T, sim_applied_T))
     shapes = [x.shape for x in (ts, bs, sim_applied)]
     if ts.ndim != 1 or len(set(shapes)) > 1:

@@ -58,7 +58,14 @@ from fluxtrap.magnetometry.table import (
     unterminated_note,
     unterminated_row,
 )
-from fluxtrap.probetable import DROPPED_SHOWN, MissingSamplesWarning, ramp_end, without_gaps
+from fluxtrap.probetable import (
+    DROPPED_SHOWN,
+    MissingSamplesWarning,
+    not_repeats,
+    ramp_end,
+    time_goes_back,
+    without_gaps,
+)
 from fluxtrap.units import MU0
 
 PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
@@ -427,6 +434,9 @@ def fit_creep(
             f"row{'s' * (time_s.size != 1)} remain{'s' * (time_s.size == 1)}, a creep fit needs "
             "at least 3"
         )
+    back = time_goes_back(time_s, field_T, applied_T, name)
+    if back:
+        raise ValidationError(back)
     time_s, field_T, applied_T, repeated = _without_repeats(time_s, field_T, applied_T, name)
     # an applied field at its final value (within its readback noise) from its first sample on
     # is the hold alone: it holds no ramp end (that first sample was taken as the origin, so a
@@ -646,7 +656,7 @@ def _without_repeats(
     columns = [time_s, field_T] if applied_T is None else [time_s, field_T, applied_T]
     if len({c.shape for c in columns}) > 1 or time_s.ndim != 1:
         return time_s, field_T, applied_T, ""  # unequal lengths: left to the checks that say so
-    keep = _not_repeats(columns)
+    keep = not_repeats(columns)
     if keep.all():
         return time_s, field_T, applied_T, ""
     repeats = np.flatnonzero(~keep)
@@ -658,15 +668,6 @@ def _without_repeats(
     )
     applied = None if applied_T is None else np.asarray(applied_T)[keep]
     return time_s[keep], field_T[keep], applied, note
-
-
-def _not_repeats(columns: list[np.ndarray]) -> np.ndarray:
-    """Mask of the rows of equal-length ``columns`` (time first, field second) that repeat no
-    earlier row in every column; a row with NaN time or field is never a repeat."""
-    _, first = np.unique(np.column_stack(columns), axis=0, return_index=True)
-    keep = np.zeros(columns[0].size, bool)
-    keep[first] = True
-    return keep | ~np.isfinite(columns[0]) | ~np.isfinite(columns[1])
 
 
 def default_start(time_s: np.ndarray, field_T: np.ndarray, origin_s: float) -> float:
@@ -821,7 +822,7 @@ def read_series(
             check_values({"field": b / MU0}, {"field": c}, lines, name)
     time = col(times[0])
     columns = [time, field] if applied is None else [time, field, applied]
-    known = np.flatnonzero(np.isfinite(time) & _not_repeats(columns))  # a file pasted twice: fine
+    known = np.flatnonzero(np.isfinite(time) & not_repeats(columns))  # a file pasted twice: fine
     back = np.flatnonzero(np.diff(time[known]) < 0)
     if back.size:  # a clock reset or two files joined: sorting would interleave two runs
         i, j = known[back[0]], known[back[0] + 1]

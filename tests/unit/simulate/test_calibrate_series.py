@@ -177,6 +177,17 @@ def test_points_dropped_from_a_series_built_in_python_are_named():
         assert Series("hall", t, 1 - 0.01 * t, "gap").time_s.size == 10
 
 
+def test_a_series_whose_clock_resets_is_refused():
+    """A Series from arrays whose clock goes back to 0 half-way (a logger restarted) was sorted
+    into one interleaved trace and fitted; now refused naming the row, as a file is. Newest
+    first is the same series sorted."""
+    t = np.arange(10.0)
+    b = 1 - 0.01 * t
+    with pytest.raises(ValidationError, match=r"hall: time goes back at row 6, from 4 s"):
+        Series("hall", np.r_[t[:5], t[:5]], b, "gap")
+    assert Series("hall", t[::-1], b[::-1], "gap").field_T.tolist() == b.tolist()
+
+
 def test_a_missing_applied_value_drops_its_point_not_the_origin():
     """A NaN in the applied field's hold (a logger's gap, through the Python API) kept its row,
     and the origin of a ramp ending at 50 s came out 0 s; now the row is dropped as one with a

@@ -24,6 +24,7 @@ from fluxtrap.probetable import (
     readback_tolerance,
     relaxation_origin,
     simulated_trace,
+    time_goes_back,
     white_noise,
     without_gaps,
 )
@@ -68,6 +69,9 @@ class Series:
             raise ValidationError(f"{self.name}: fewer than 3 finite points")
         if note:
             warnings.warn(note, MissingSamplesWarning, stacklevel=3)
+        back = time_goes_back(t[keep], b[keep], None, self.name)
+        if back:  # sorted, a clock reset's two runs were interleaved and fitted as one
+            raise ValidationError(back)
         order = np.argsort(t[keep], kind="stable")
         object.__setattr__(self, "time_s", t[keep][order])
         object.__setattr__(self, "field_T", b[keep][order])
