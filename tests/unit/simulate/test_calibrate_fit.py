@@ -347,7 +347,15 @@ def test_a_time_in_the_wrong_unit_is_named_in_the_misfit():
                      applied_T=series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
     cal = calibrate(Case.from_dict(case_dict()), minutes, runner=runner_of(linear_model), **fit)
     (note,) = [w for w in cal.warnings if "does not fit" in w]
-    assert "its applied field ramps 60 x the simulation's rate: a time unit mix-up?" in note
+    ratio = re.search(
+        r"its applied field ramps ([\d.]+) x the simulation's rate: a time unit", note
+    )
+    assert ratio and 57 < float(ratio[1]) < 67  # 60, over 0.95 of the ramp's range in the series
+    milli = Series("applied in mT", series.time_s, series.field_T - 0.05 * (series.time_s > 300),
+                   "top", applied_T=1e3 * series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
+    cal = calibrate(Case.from_dict(case_dict()), milli, runner=runner_of(linear_model), **fit)
+    (note,) = [w for w in cal.warnings if "does not fit" in w]
+    assert "time unit" not in note  # a field unit of applied_T is no clock's
     bare = Series("min as s", series.time_s / 60, series.field_T, "top", sigma_T=series.sigma_T,
                   origin_s=T_RAMP / 60)  # fmt: skip
     cal = calibrate(Case.from_dict(case_dict()), bare, runner=runner_of(linear_model), **fit)

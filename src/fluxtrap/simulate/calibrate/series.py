@@ -108,7 +108,8 @@ class Alignment:
     """Where a series meets a simulation: ``sim_time_s`` ``(m,)`` the used points' times on the
     simulation's clock, ``used`` ``(n,)`` mask of the series' points inside the simulated span,
     ``shift_s`` added to the series' times, ``sim_origin_s``; ``clock_ratio``: the series'
-    ramp rate of ``applied_T`` at its end over the simulation's, else its span after the origin
+    ramp rate of ``applied_T`` at its end over the simulation's (each over its field's range),
+    else its span after the origin
     over the simulation's (near 60 or 1/60: a time in minutes read as seconds, or the reverse)."""
 
     sim_time_s: np.ndarray
@@ -158,12 +159,14 @@ def align(series: Series, probes: pd.DataFrame) -> Alignment:
 
 
 def _ramp_rate(time_s: np.ndarray, applied_T: np.ndarray, origin_s: float) -> float | None:
-    """|dB/dt| (T/s) of the applied field ``(n,)`` (time order) over its last two samples before
-    ``origin_s``; None where there are not two or they are equal."""
+    """|dB/dt| (1/s) of the applied field ``(n,)`` (time order) over its last two samples before
+    ``origin_s``, over the field's range (so a field unit does not enter); None where there are
+    not two or they are equal."""
     k = int(np.searchsorted(time_s, origin_s))  # samples before the origin
     if k < 2 or applied_T[k - 1] == applied_T[k - 2]:
         return None
-    return float(abs((applied_T[k - 1] - applied_T[k - 2]) / (time_s[k - 1] - time_s[k - 2])))
+    slope = (applied_T[k - 1] - applied_T[k - 2]) / (time_s[k - 1] - time_s[k - 2])
+    return float(abs(slope) / np.ptp(applied_T))
 
 
 def simulated_at(probes: pd.DataFrame, probe: str, sim_time_s: np.ndarray) -> np.ndarray:
