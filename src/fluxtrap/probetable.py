@@ -204,3 +204,17 @@ def time_goes_back(
         "in time (or backward throughout, newest first): was the logger's clock reset, or are "
         "two series joined? Split it or sort it"
     )
+
+
+def ramp_rate(time_s: np.ndarray, applied_T: np.ndarray, origin_s: float) -> float | None:
+    """How fast the applied field ``(n,)`` (time order) ramps to ``origin_s``, over its range
+    (1/s, so a field unit does not enter): the median |dB/dt| of the steps that start before
+    the origin and change it by more than 1 % of its range (a flat start and readback noise
+    left out); None without such a step. A measured ramp 60 x the simulated one: a time in
+    minutes read as seconds (calibrate's misfit and compare say so)."""
+    t, a = np.asarray(time_s, float), np.asarray(applied_T, float)
+    span = float(np.ptp(a)) if a.size else 0.0
+    steps = (t[:-1] < origin_s) & (np.abs(np.diff(a)) > 0.01 * span) & (np.diff(t) > 0)
+    if not steps.any():
+        return None
+    return float(np.median(np.abs(np.diff(a) / np.diff(t))[steps]) / span)

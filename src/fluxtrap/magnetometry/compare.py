@@ -38,10 +38,17 @@ from fluxtrap.probetable import (
     DROPPED_SHOWN,
     MissingSamplesWarning,
     ramp_end,
+    ramp_rate,
     relaxation_origin,
     time_goes_back,
     without_gaps,
 )
+
+CLOCK_RATIO = 20.0  # measured / simulated ramp rate beyond which a time unit is suspected
+
+
+class ClockWarning(UserWarning):
+    """The measured applied field ramps at a rate a time unit's factor off the simulation's."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,6 +215,8 @@ def compare(
                 "then the origin, --shift moves it)"
             )
     s_origin = relaxation_origin(ts, sim_applied)
+    if measured_applied_T is not None:
+        _check_clock(tm, np.asarray(measured_applied_T, float), m_origin, ts, sim_applied, source)
     tm = tm - m_origin + shift_s
     ts = ts - s_origin
     m_ok = (tm > 0) & np.isfinite(bm)
@@ -261,3 +270,22 @@ def compare(
         simulated_n_dropped=int(s_dropped.size),
         simulated_dropped_rows=tuple(int(i) + 1 for i in s_dropped[:DROPPED_SHOWN]),
     )
+
+
+def _check_clock(
+    tm: np.ndarray, am: np.ndarray, m_origin: float, ts: np.ndarray, sa: np.ndarray, source: str
+) -> None:
+    """Warn (``ClockWarning``) when the measured ramp ``(n,)`` runs more than ``CLOCK_RATIO`` x
+    faster or slower than the simulated ``(m,)``, each over its field's range: a series logged
+    in minutes read as seconds was compared 13 % off with no word why."""
+    om, os_ = np.argsort(tm, kind="stable"), np.argsort(ts, kind="stable")
+    rate = ramp_rate(tm[om], am[om], m_origin)
+    sim_rate = ramp_rate(ts[os_], sa[os_], relaxation_origin(ts, sa))
+    if rate and sim_rate and not 1 / CLOCK_RATIO < rate / sim_rate < CLOCK_RATIO:
+        warnings.warn(
+            f"{source}: the measured applied field ramps {rate / sim_rate:.3g} x the simulation's "
+            "rate (each over its range): a time unit mix-up? (the column name gives the unit: "
+            "time_s is seconds, 'time (min)' minutes, 'time (h)' hours)",
+            ClockWarning,
+            stacklevel=3,
+        )

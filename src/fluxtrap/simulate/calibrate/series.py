@@ -21,6 +21,7 @@ from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.probetable import (
     MissingSamplesWarning,
     ramp_end,
+    ramp_rate,
     readback_tolerance,
     relaxation_origin,
     simulated_trace,
@@ -148,25 +149,14 @@ def align(series: Series, probes: pd.DataFrame) -> Alignment:
             f"spans {series.time_s[0] - origin:.4g}..{series.time_s[-1] - origin:.4g} s); "
             "check the origin (applied_T column or --origin)"
         )
-    sim_rate = _ramp_rate(ts, applied, sim_origin)
-    rate = None if series.applied_T is None else _ramp_rate(series.time_s, series.applied_T, origin)
+    sim_rate = ramp_rate(ts, applied, sim_origin)
+    rate = None if series.applied_T is None else ramp_rate(series.time_s, series.applied_T, origin)
     if rate and sim_rate:
         ratio = rate / sim_rate
     else:
         span, sim_span = series.time_s[-1] - origin, ts[-1] - sim_origin
         ratio = span / sim_span if span > 0 and sim_span > 0 else 1.0
     return Alignment(t[used], used, float(shift), float(sim_origin), float(ratio))
-
-
-def _ramp_rate(time_s: np.ndarray, applied_T: np.ndarray, origin_s: float) -> float | None:
-    """|dB/dt| (1/s) of the applied field ``(n,)`` (time order) over its last two samples before
-    ``origin_s``, over the field's range (so a field unit does not enter); None where there are
-    not two or they are equal."""
-    k = int(np.searchsorted(time_s, origin_s))  # samples before the origin
-    if k < 2 or applied_T[k - 1] == applied_T[k - 2]:
-        return None
-    slope = (applied_T[k - 1] - applied_T[k - 2]) / (time_s[k - 1] - time_s[k - 2])
-    return float(abs(slope) / np.ptp(applied_T))
 
 
 def simulated_at(probes: pd.DataFrame, probe: str, sim_time_s: np.ndarray) -> np.ndarray:
