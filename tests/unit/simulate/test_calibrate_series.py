@@ -161,6 +161,12 @@ def test_series_refuses_bad_input():
     assert s.time_s.tolist() == [0, 2, 3] and s.sigma_T.tolist() == [1e-3] * 3
     with pytest.raises(ValidationError, match="must be > 0"):
         Series("x", np.arange(4.0), np.ones(4), "gap", sigma_T=np.array([1, np.nan, -1, 1.0]))
+    # an origin that is no finite number of seconds (was "the series spans nan..nan s" at the
+    # fit, and a ValueError traceback for "100 s")
+    for origin in (math.nan, math.inf, "100 s", "100", True):
+        with pytest.raises(ValidationError, match=r"x: origin_s must be a finite time in s"):
+            Series("x", np.arange(4.0), np.ones(4), "gap", origin_s=origin)
+    assert Series("x", np.arange(4.0), np.ones(4), "gap", origin_s=np.float32(2)).origin == 2.0
 
 
 def test_points_dropped_from_a_series_built_in_python_are_named():

@@ -11,6 +11,7 @@ ln(t - origin) after the origin (exact for B = a - b ln t) and linearly in t bef
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -58,6 +59,17 @@ class Series:
                 raise ValidationError(
                     f"{self.name}: {label} has {np.size(arr)} values, not {t.size}"
                 )
+        if self.origin_s is not None:  # NaN: "the series spans nan..nan s"; "100 s": ValueError
+            try:
+                origin = float(self.origin_s)
+            except (TypeError, ValueError):
+                origin = math.nan
+            if not math.isfinite(origin) or isinstance(self.origin_s, (bool, str)):
+                raise ValidationError(
+                    f"{self.name}: origin_s must be a finite time in s (a number), got "
+                    f"{self.origin_s!r}"
+                )
+            object.__setattr__(self, "origin_s", origin)
         sigma = None if self.sigma_T is None else np.asarray(self.sigma_T, float)
         if sigma is not None and np.any(sigma[~np.isnan(sigma)] <= 0):  # a NaN: a missing point
             raise ValidationError(f"{self.name}: every noise value (sigma) must be > 0")
