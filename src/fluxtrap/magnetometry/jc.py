@@ -134,14 +134,43 @@ class JcCurve:
         the same distance inside its end is added in quadrature: Jc(7 T) of a 7 T loop (whose
         width closes at the turning field) is the last point's, 6.95 T, 0.66 % above the truth
         for a 0.035 % 1-sigma (20 sigma). That change is taken at most as large as the held
-        value (held 3 T past a curve ending at 2 T it had read 47x the value)."""
+        value (held 3 T past a curve ending at 2 T it had read 47x the value).
+
+        Between two of its fields the error of the log-linear interpolation is added
+        (``_interpolation_error``; a bias of the self-field error's sign where ln Jc is convex,
+        so not in quadrature): a loop swept in 0.5 T steps read Jc(3.3 T) of a Kim
+        curve 0.9 % high for a 0.1 % 1-sigma (0 of 30 loops within 1 sigma)."""
         b = abs(float(_field_T(field_T)))
         err = float(np.interp(b, self.field_T, self.jc_err_A_m2))
         lo, hi = float(self.field_T[0]), float(self.field_T[-1])
         end = hi if b > hi else lo if b < lo else b
         inside = float(np.clip(2 * end - b, lo, hi))  # as far inside the end as b lies outside
         held = self.at(end)
+        err += self._interpolation_error(end)  # a bias, of Bean's sign for a convex ln Jc
         return float(np.hypot(err, min(abs(held - self.at(inside)), held)))
+
+    def _interpolation_error(self, b: float) -> float:
+        """Error (A/m^2) of :meth:`at` at ``b`` (T, inside the curve's fields) from interpolating
+        ln Jc linearly between the neighbouring fields B_i < b < B_i+1: (b - B_i)(B_i+1 - b) / 2
+        times |(ln Jc)''|, the larger of the second divided differences over the triples of
+        points that hold the interval (0 at a measured field and with only two points)."""
+        x, g = self.field_T, np.log(self.jc_A_m2)
+        i = int(np.searchsorted(x, b, side="right")) - 1
+        if i < 0 or i >= x.size - 1 or b == x[i]:
+            return 0.0
+        curvatures = [
+            2
+            * (
+                (g[k + 2] - g[k + 1]) / (x[k + 2] - x[k + 1])
+                - (g[k + 1] - g[k]) / (x[k + 1] - x[k])
+            )
+            / (x[k + 2] - x[k])
+            for k in (i - 1, i)
+            if k >= 0 and k + 2 < x.size
+        ]
+        if not curvatures:
+            return 0.0
+        return float(self.at(b) * (b - x[i]) * (x[i + 1] - b) / 2 * max(map(abs, curvatures)))
 
     @property
     def jc_A_cm2(self) -> np.ndarray:

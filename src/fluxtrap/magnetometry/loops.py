@@ -587,12 +587,15 @@ def _without_spikes(
     and a note naming the spikes' lines ("" if none). One reading off by the loop's width, left in, set the
     width over the three grid fields around it; 30 such in 3407 readings moved Jc by up to 70 %
     at 100 fields, past what the glitch filter on the width (at most ``MAX_GLITCHES``) takes."""
-    kept, lines = [], []
+    spikes = []
     for b in (dec, inc):
         sigma = np.full(len(b.field_T), branch_noise(*b.sorted()))
         if b.moment_err_Am2 is not None:
             sigma = np.fmax(sigma, b.moment_err_Am2)  # NaN (no error given): the scatter
-        spike = isolated_spikes(b.field_T, b.moment_Am2, sigma)
+        spikes.append(isolated_spikes(b.field_T, b.moment_Am2, sigma))
+    spikes = _mirrored_kept(dec, inc, *spikes)
+    kept, lines = [], []
+    for b, spike in zip((dec, inc), spikes, strict=True):
         if spike.any():
             lines += [int(table.line[b.start + k]) for k in np.flatnonzero(spike)]
             b = _replace(
@@ -612,6 +615,32 @@ def _without_spikes(
         "were left out of the loop width"
     )
     return kept[0], kept[1], note
+
+
+def _mirrored_kept(
+    dec: Branch, inc: Branch, dec_spikes: np.ndarray, inc_spikes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The spike masks without the readings mirrored on the other branch: a reading at B off
+    its neighbours' chord one way whose counterpart at -B (within half the larger step beside
+    either) is off the other way is the loop's shape (m_dec(B) = -m_inc(-B)), not a spike. On
+    0.5 T steps the remanent peak of a power-law Jc(B) is one reading on each branch: left out
+    as 'spikes', the width at 0.5 T read 0.68x the truth for a 8 % 1-sigma."""
+
+    def offsets(b: Branch, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        k = np.flatnonzero(mask)
+        f, m = b.field_T, b.moment_Am2
+        w = (f[k] - f[k - 1]) / (f[k + 1] - f[k - 1])
+        half = 0.5 * np.maximum(np.abs(f[k + 1] - f[k]), np.abs(f[k] - f[k - 1]))
+        return k, np.sign(m[k] - (1 - w) * m[k - 1] - w * m[k + 1]), half
+
+    kd, sd, hd = offsets(dec, dec_spikes)
+    ki, si, hi = offsets(inc, inc_spikes)
+    near = np.abs(dec.field_T[kd][:, None] + inc.field_T[ki][None, :]) <= np.maximum.outer(hd, hi)
+    pair = near & (sd[:, None] * si[None, :] < 0)
+    dec_out, inc_out = dec_spikes.copy(), inc_spikes.copy()
+    dec_out[kd[pair.any(axis=1)]] = False
+    inc_out[ki[pair.any(axis=0)]] = False
+    return dec_out, inc_out
 
 
 def _sweeps_left_out(table: MeasurementTable, mine: list[Branch], dec: Branch, inc: Branch) -> str:
