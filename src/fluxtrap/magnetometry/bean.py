@@ -247,6 +247,12 @@ def jc_from_width(
         )
         warnings.warn(notes[-1], OutlierReadingWarning, stacklevel=2)
     significant = _running_median(dm_pos) > IRREVERSIBLE_SIGMA * np.maximum(sigma, 1e-300)
+    if 0 < significant.sum() < 3:  # a coarse loop, not a reversible one: say so
+        raise AnalysisError(
+            f"{where}: the loop width is irreversible at only {int(significant.sum())} of its "
+            f"{grid.size} distinct fields (|B| = {', '.join(f'{f:.3g}' for f in grid)} T); a Jc(B) "
+            "needs 3: the branches have too few points, measure the loop in finer field steps"
+        )
     if significant.sum() < 3:
         raise AnalysisError(
             f"{where}: no irreversible magnetization: the loop width (median "

@@ -461,7 +461,9 @@ def loop_width(
     dec = max((b for b in mine if b.kind == "decreasing"), key=lambda b: np.ptp(b.field_T))
     inc = max((b for b in mine if b.kind == "increasing"), key=lambda b: np.ptp(b.field_T))
     notes = tuple(n for n in (repeated, _sweeps_left_out(table, mine, dec, inc)) if n)
-    slope = linear_background(mine) if background else 0.0
+    # the background cancels in dm: a loop too coarse to fit it (5 points a branch: 'too few
+    # high-field points', refused) is analysed without it (background_Am2_per_T = 0)
+    slope = _background_or_zero(mine) if background else 0.0
     dec, inc, spikes = _without_spikes(table, dec, inc)
     bd, md = dec.sorted()
     bi, mi = inc.sorted()

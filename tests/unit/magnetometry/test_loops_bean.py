@@ -1501,3 +1501,26 @@ def test_the_remanent_peak_on_coarse_steps_is_no_spike():
     assert not any("spikes" in w for w in jc.settings["warnings"])
     assert jc.unpenetrated[jc.field_T == 0.5].all()
     assert abs(jc.at(1.3) - truth.at(1.3)) <= jc.err_at(1.3)
+
+
+def test_a_loop_of_seven_points_a_branch_gives_its_jc_without_a_background():
+    """0, +-2.33, +-4.67, +-7 T: too few points above 0.7 max|B| to fit a background, which cancels
+    in the width anyway; the loop had been refused ('too few high-field points (|B| >= 4.9 T) to
+    fit a background', no file named). Jc(2.33 T) is the Kim truth within 2 sigma."""
+    truth = kim(2e9, 1.0)
+    table = synthetic_mh_loop(truth, A, B, C, n_points=4, noise_emu=1e-5, background_emu_per_T=1e-2)
+    jc = jc_from_loop(table, A, B, C)
+    b = jc.field_T[1]
+    assert b == pytest.approx(7 / 3)
+    assert abs(jc.at(b) - truth(b)) <= 2 * jc.err_at(b)
+
+
+def test_a_loop_of_five_points_a_branch_is_refused_as_too_coarse():
+    """0, +-3.5, +-7 T: the width is irreversible at 0 and 3.5 T only; the refusal had said 'no
+    irreversible magnetization: the loop width (median 0.161 emu) is nowhere 3 standard errors
+    (1e-05 emu) above zero', false of a width 16 000 sigma wide."""
+    table = synthetic_mh_loop(kim(2e9, 1.0), A, B, C, n_points=3, noise_emu=1e-5)
+    with pytest.raises(
+        AnalysisError, match=r"synthetic.dat: .*only 2 of its 3 .* finer field steps"
+    ):
+        jc_from_loop(table, A, B, C)
