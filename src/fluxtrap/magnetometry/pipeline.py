@@ -9,7 +9,7 @@ file that cannot be analysed writes nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,14 @@ from fluxtrap.magnetometry.bean import drifted, jc_from_width
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import check_bar, loop_width
 from fluxtrap.magnetometry.readers import read
-from fluxtrap.magnetometry.tc import DEFAULT_CRITERION, TcResult, find_tc, split_sweeps
+from fluxtrap.magnetometry.table import MeasurementTable
+from fluxtrap.magnetometry.tc import (
+    DEFAULT_CRITERION,
+    TcResult,
+    find_tc,
+    held_field_part,
+    split_sweeps,
+)
 from fluxtrap.outputs import jsonable
 
 JC_CURVE = "jc"  # curve kind: columns B_T, Jc_A_m2, unpenetrated (0/1), Jc_err_A_m2 (1 sigma)
@@ -110,9 +117,18 @@ def derive(
     return metadata, curves, jc
 
 
-def _read(content: bytes, filename: str, columns: Mapping[str, str] | None, kind: str):
-    """The file's table, refused (AnalysisError) unless it holds ``kind``."""
+def _read(
+    content: bytes,
+    filename: str,
+    columns: Mapping[str, str] | None,
+    kind: str,
+    part: Callable[[MeasurementTable], tuple[MeasurementTable, str]] | None = None,
+) -> MeasurementTable:
+    """The file's table, refused (AnalysisError) unless it holds ``kind`` (or ``part`` of it
+    does: the M(T) rows of a file that also sweeps the field)."""
     table = read(content, filename=filename, columns=columns)
+    if table.kind != kind and part is not None and part(table)[1]:
+        return table
     if table.kind != kind:
         raise AnalysisError(
             f"{filename}: the file holds {_KIND_TEXT.get(table.kind, table.kind)} "
@@ -133,9 +149,10 @@ def derive_tc(
     sweep: the measurement metadata (``field_T``, ``tc_not_found``: sweeps without a transition
     and why), one ``tc_fit`` curve per fitted sweep, the results. AnalysisError if no sweep shows
     a transition."""
-    table = _read(content, filename, columns, "mt_curve")
+    table = _read(content, filename, columns, "mt_curve", held_field_part)
+    sweeps = split_sweeps(table)
     fitted, reasons = [], []
-    for sweep in split_sweeps(table):
+    for sweep in sweeps:
         try:
             fitted.append(
                 (sweep, find_tc(sweep, criterion=criterion, level=level, source=filename))
@@ -147,7 +164,7 @@ def derive_tc(
     metadata = {
         **table.metadata.to_dict(),
         "temperature_K": None,  # a sweep: its range is in each curve
-        "field_T": float(np.median(table.field_T)),
+        "field_T": float(np.median([sweep.field_T for sweep in sweeps])),
         "n_points": len(table),
         "tc_not_found": reasons,
     }

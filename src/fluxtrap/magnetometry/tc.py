@@ -142,6 +142,7 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
             f"{table.metadata.filename}: no temperatures: no column was read as the temperature"
             f"{f' ({used})' if used else ''}; name it with its unit in K, e.g. 'Temperature (K)'"
         )
+    table, part = held_field_part(table)
     if table.kind != "mt_curve":
         raise AnalysisError(
             f"{table.metadata.filename}: not an M(T) measurement (temperature span "
@@ -212,12 +213,46 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
                 t[s:e].copy(),
                 table.moment_Am2[s:e].copy(),
                 float(np.median(table.field_T[s:e])),
-                (repeated,) if repeated else (),
+                tuple(n for n in (part, repeated) if n),
             )
         )
     if not sweeps:
         raise AnalysisError(f"{table.metadata.filename}: no temperature sweep of 5 or more points")
     return tuple(sweeps)
+
+
+HELD_FIELD_T, HELD_FIELD_FRACTION = 1e-4, 1e-4  # a field held within 1 Oe (or 1e-4 of it)
+
+
+def held_field_part(table: MeasurementTable) -> tuple[MeasurementTable, str]:
+    """The M(T) rows of a file that also sweeps the field (an M(T) then an M(H) in one .dat), and
+    a note naming them; ``table`` itself and "" when it is no M(H) file or has none. M(T) rows:
+    runs of 5+ rows whose field stays within ``HELD_FIELD_T`` (or ``HELD_FIELD_FRACTION`` of it)
+    of the run's first while the temperature spans over 1 K. The file had been refused as 'an
+    M(H) loop (field span 14 T), not an M(T) curve', its ZFC sweep unread."""
+    if table.kind != "mh_loop" or not np.isfinite(table.temperature_K).any():
+        return table, ""
+    b, t = table.field_T, table.temperature_K
+    keep = np.zeros(len(table), bool)
+    start = 0
+    for i in range(1, len(table) + 1):
+        if i < len(table) and abs(b[i] - b[start]) <= max(
+            HELD_FIELD_T, HELD_FIELD_FRACTION * abs(b[start])
+        ):
+            continue
+        run = t[start:i][np.isfinite(t[start:i])]
+        if i - start >= 5 and run.size and np.ptp(run) > 1.0:
+            keep[start:i] = True
+        start = i
+    if not keep.any():
+        return table, ""
+    lines = table.line[keep]
+    note = (
+        f"{table.metadata.filename}: the file also sweeps the field (an M(H) measurement, "
+        f"{int((~keep).sum())} rows, left out); Tc is read off its {int(keep.sum())} rows held at "
+        f"one field while the temperature swept (lines {lines[0]}-{lines[-1]})"
+    )
+    return table.subset(keep), note
 
 
 def _shielding_order(table: MeasurementTable, pair: list[tuple[int, int]]) -> tuple[str, ...]:

@@ -1423,3 +1423,38 @@ def test_fit_creep_names_arrays_it_cannot_fit(time_s, field_T, applied_T):
             origin_s=0.0,
             source="hall.csv",
         )
+
+
+@pytest.mark.parametrize("order", ["M(T) first", "M(H) first"])
+def test_the_m_t_rows_of_a_file_that_also_holds_an_m_h_loop_give_tc(order):
+    """An M(T) sweep (10 mT) and an M(H) loop (5 K) in one .dat: Tc is read off the rows held at
+    one field, 38 - 0.5 ln 9 K within 3 sigma; the file had been refused as 'an M(H) loop (field
+    span 14 T), not an M(T) curve'. The note names the M(T) rows' lines."""
+    import io
+
+    from fluxtrap.magnetometry.jc import kim
+    from fluxtrap.magnetometry.pipeline import derive_tc
+    from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+
+    mt = synthetic_mt()
+    t, m = mt.temperature_K, mt.moment_Am2
+    loop = synthetic_mh_loop(kim(2e9, 1.0), 0.5e-3, 1.2e-3, 2.8e-3, n_points=21)
+    parts = [(np.full(t.size, 0.01), m, t), (loop.field_T, loop.moment_Am2, loop.temperature_K)]
+    if order == "M(H) first":
+        parts.reverse()
+    b, mm, tt = (np.concatenate(x) for x in zip(*parts, strict=True))
+    table = MeasurementTable.from_arrays(
+        b, mm, TableMetadata("both.dat", "MPMS3", "VSM"), temperature_K=tt, time_s=np.arange(b.size)
+    )
+    text = io.StringIO()
+    write_qd_dat(table, text)
+    metadata, curves, (result,) = derive_tc(text.getvalue().encode(), "both.dat")
+    assert abs(result.tc_K - (38 - 0.5 * LN9)) <= 3 * result.tc_err_K
+    assert metadata["field_T"] == pytest.approx(0.01)
+    (first, last), *_ = (
+        map(int, found.groups())
+        for w in result.warnings
+        if (found := re.search(r"lines (\d+)-(\d+)", w))
+    )
+    assert last - first == t.size - 1
+    assert (first < 100) == (order == "M(T) first")
