@@ -222,7 +222,9 @@ class LoopWidth:
     it), ``temperature_range_K`` their 2nd and 98th percentile (None without any). ``notes``:
     what the width left out of the file (rows repeated, the loop swept again), for the user;
     ``spikes``: the readings left out as spikes (``isolated_spikes``), named by line ("" if none);
-    ``mass_kg``: the sample mass the file's header gives (None if none), to check the edges by.
+    ``mass_kg``: the sample mass the file's header gives (None if none), to check the edges by;
+    ``high_field_slope_Am2_per_T``: ``linear_background``'s fit whether subtracted or not (None
+    where too few points lie at high field): full shielding there is a minor loop.
     """
 
     field_T: np.ndarray
@@ -242,6 +244,7 @@ class LoopWidth:
     notes: tuple[str, ...] = ()
     spikes: str = ""
     mass_kg: float | None = None
+    high_field_slope_Am2_per_T: float | None = None
 
     def __post_init__(self) -> None:
         if self.dm_scatter_Am2 is None:
@@ -463,7 +466,11 @@ def loop_width(
     notes = tuple(n for n in (repeated, _sweeps_left_out(table, mine, dec, inc)) if n)
     # the background cancels in dm: a loop too coarse to fit it (5 points a branch: 'too few
     # high-field points', refused) is analysed without it (background_Am2_per_T = 0)
-    slope = _background_or_zero(mine) if background else 0.0
+    try:
+        fitted_slope = linear_background(mine)
+    except AnalysisError:
+        fitted_slope = None
+    slope = (fitted_slope or 0.0) if background else 0.0
     dec, inc, spikes = _without_spikes(table, dec, inc)
     bd, md = dec.sorted()
     bi, mi = inc.sorted()
@@ -503,9 +510,10 @@ def loop_width(
     t_range = _temperatures(table, dec, inc)
     rise = None
     if v_slope is None:  # no virgin branch: the reversible part instead
-        fitted = slope if background else _background_or_zero(mine)
+        fitted = fitted_slope or 0.0
         rise, why = reversible_check(grid, np.interp(grid, bd, md), np.interp(grid, bi, mi), fitted)
     return LoopWidth(
+        high_field_slope_Am2_per_T=fitted_slope,
         field_T=grid,
         dm_Am2=dm,
         dm_err_Am2=dm_err,

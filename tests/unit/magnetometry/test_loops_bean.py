@@ -1524,3 +1524,21 @@ def test_a_loop_of_five_points_a_branch_is_refused_as_too_coarse():
         AnalysisError, match=r"synthetic.dat: .*only 2 of its 3 .* finer field steps"
     ):
         jc_from_loop(table, A, B, C)
+
+
+@pytest.mark.parametrize("field_max_T", [0.2, 0.5])
+def test_a_minor_loop_below_the_penetration_field_is_refused(field_max_T):
+    """Kim 2e9 A/m^2: the 0.5 mm bar is penetrated at mu0 Jc a / 2 = 0.63 T. A loop turned at
+    0.2 T had read Jc 0.06x down to 0.0015x the truth, 81 % of its points unflagged, |z| up to 6e4;
+    its branches still shield at high field (Bean slab: dm/dB = 0.71 / 0.41 V/mu0 there)."""
+    truth = kim(2e9, 1.0)
+    fields = loop_fields(field_max_T, 101)
+    table = MeasurementTable.from_arrays(
+        fields,
+        critical_state_moment(truth, fields, A, B, C),
+        TableMetadata("minor.dat", "MPMS3", "VSM"),
+        temperature_K=5.0,
+        time_s=np.arange(fields.size),
+    )
+    with pytest.raises(AnalysisError, match=r"minor.dat: the loop never fully penetrated .* V/mu0"):
+        jc_from_loop(table, A, B, C)
