@@ -1018,3 +1018,26 @@ def test_measure_derive_of_a_csv_added_with_a_column_mapping(tmp_path, capsys, d
     code, out, err = cli(capsys, "measure", "derive", "--db", db, "-c", NAME, "-q")
     assert code == 0 and "derived 1 measurement(s) again" in out, err
     assert {cv.kind: cv.columns for cv in store.curves(rec.id)} == before
+
+
+def test_jc_names_the_loops_of_a_file_it_did_not_analyse(tmp_path, capsys):
+    """Loops at 5 K then 20 K in one file: `jc` analysed the 5 K loop (the lowest) and said
+    nothing of the other; now it names it and the option that picks it."""
+    loops = [
+        synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, n_points=41, temperature_K=t)
+        for t in (5, 20)
+    ]
+    table = MeasurementTable.from_arrays(
+        np.concatenate([t.field_T for t in loops]),
+        np.concatenate([t.moment_Am2 for t in loops]),
+        loops[0].metadata,
+        temperature_K=np.concatenate([t.temperature_K for t in loops]),
+        time_s=np.arange(sum(map(len, loops))),
+    )
+    path = tmp_path / "two.dat"
+    write_qd_dat(table, path)
+    code, out, _ = cli(capsys, "jc", str(path), *EDGES)
+    assert code == 0 and "Jc(B) at 5 K" in out
+    assert "also holds loops at 20 K (not analysed): --temperature picks one" in " ".join(
+        out.split()
+    )

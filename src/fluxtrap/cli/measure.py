@@ -188,6 +188,11 @@ def jc_command(
                 else ("not fully penetrated" if jc.unpenetrated[k] else ""),
             )
     console.print(shown)
+    if width.other_loops_K:
+        console.print(
+            f"the file also holds loops at {', '.join(f'{t:.4g} K' for t in width.other_loops_K)}"
+            " (not analysed): --temperature picks one"
+        )
     for lo, hi in gaps:
         console.print(f"no data at {lo:.3g}..{hi:.3g} T in either field quadrant: Jc interpolated")
     b_irr, cut = jc.settings["irreversibility_field_T"], jc.settings["cut_above_irreversibility"]

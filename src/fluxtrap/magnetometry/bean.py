@@ -323,6 +323,7 @@ def jc_from_width(
             "b_m": b_m,
             "c_m": c_m,
             "loop": width.loop,
+            "other_loops_K": list(width.other_loops_K),
             "background_Am2_per_T": width.background_Am2_per_T,
             "field_max_T": width.field_max_T,
             "irreversibility_field_T": b_irr,

@@ -224,7 +224,8 @@ class LoopWidth:
     ``spikes``: the readings left out as spikes (``isolated_spikes``), named by line ("" if none);
     ``mass_kg``: the sample mass the file's header gives (None if none), to check the edges by;
     ``high_field_slope_Am2_per_T``: ``linear_background``'s fit whether subtracted or not (None
-    where too few points lie at high field): full shielding there is a minor loop.
+    where too few points lie at high field): full shielding there is a minor loop;
+    ``other_loops_K``: the temperatures (K) of the file's other complete loops, not analysed.
     """
 
     field_T: np.ndarray
@@ -245,6 +246,7 @@ class LoopWidth:
     spikes: str = ""
     mass_kg: float | None = None
     high_field_slope_Am2_per_T: float | None = None
+    other_loops_K: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.dm_scatter_Am2 is None:
@@ -513,6 +515,7 @@ def loop_width(
         fitted = fitted_slope or 0.0
         rise, why = reversible_check(grid, np.interp(grid, bd, md), np.interp(grid, bi, mi), fitted)
     return LoopWidth(
+        other_loops_K=tuple(float(temps[lp]) for lp in complete if lp != loop),
         high_field_slope_Am2_per_T=fitted_slope,
         field_T=grid,
         dm_Am2=dm,

@@ -278,7 +278,25 @@ def _objectives(spec: CampaignSpec, jc: JcCurve):
                 if np.isfinite(jc.temperature_K)
                 else "an unknown temperature (no temperature column)"
             )
-            yield o.name, None, f"measured at {measured}, objective at {o.temperature_K:g} K"
+            other = next(
+                (
+                    t
+                    for t in jc.settings.get("other_loops_K", ())
+                    if abs(t - o.temperature_K) <= max(0.5, 0.02 * o.temperature_K)
+                ),
+                None,
+            )
+            also = (
+                f" (the file also holds a loop at {other:.4g} K: analyse it with --temperature "
+                f"'{other:.4g} K', another measurement of the file)"
+                if other is not None
+                else ""
+            )
+            yield (
+                o.name,
+                None,
+                f"measured at {measured}, objective at {o.temperature_K:g} K{also}",
+            )
             continue
         span = jc.settings.get("temperature_range_K")
         if o.temperature_K is not None and span is not None and drifted(span):

@@ -1555,3 +1555,30 @@ def test_the_jc_error_bar_at_zero_field_covers_the_self_field_average():
         jc = jc_from_loop(table, A, B, C)
         z.append((jc.at(0.0) - truth(0.0)) / jc.err_at(0.0))
     assert np.mean(np.abs(z) <= 1.0) >= 0.8
+
+
+def test_an_objective_at_another_loop_s_temperature_names_that_loop():
+    """Loops at 20 K then 5 K in one file, the campaign's jc_3T at 5 K: analysing the 20 K loop
+    skipped it as 'measured at 20 K, objective at 5 K', not saying the file holds a 5 K loop."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.magnetometry.pipeline import objective_values, skipped_objectives
+
+    from ...conftest import EXAMPLES
+
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")  # jc_3T: 3 T at 5 K
+    warm = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41, temperature_K=20)
+    cold = synthetic_mh_loop(kim(2e9, 0.6), A, B, C, n_points=41, temperature_K=5)
+    table = MeasurementTable.from_arrays(
+        np.r_[warm.field_T, cold.field_T],
+        np.r_[warm.moment_Am2, cold.moment_Am2],
+        warm.metadata,
+        temperature_K=np.r_[warm.temperature_K, cold.temperature_K],
+        time_s=np.arange(2 * len(warm)),
+    )
+    jc = jc_from_loop(table, A, B, C, temperature_K=20)
+    assert jc.settings["other_loops_K"] == [5.0] and objective_values(spec, jc) == {}
+    assert (
+        "also holds a loop at 5 K: analyse it with --temperature '5 K'"
+        in (skipped_objectives(spec, jc)["jc_3T"])
+    )
+    assert objective_values(spec, jc_from_loop(table, A, B, C))["jc_3T"] > 0  # the lowest: 5 K
