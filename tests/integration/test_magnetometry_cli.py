@@ -1041,3 +1041,22 @@ def test_jc_names_the_loops_of_a_file_it_did_not_analyse(tmp_path, capsys):
     assert "also holds loops at 20 K (not analysed): --temperature picks one" in " ".join(
         out.split()
     )
+
+
+def test_jc_names_where_its_flagged_points_lie(tmp_path, capsys):
+    """A strong bar (Kim 8e9 A/m^2, 2 T): its remanent peak is flagged up to 1.5 T; `jc` said
+    'B <= 0.95 T remanent peak, and near the turning field' (a split at 1 T). Now both ranges
+    are read off the curve: the peak below its first fully penetrated field, the turning zone
+    above its last."""
+    table = synthetic_mh_loop(kim(8e9, 2.0), 0.5e-3, 1.2e-3, 2.8e-3, noise_emu=1e-5, n_points=141)
+    path = tmp_path / "strong.dat"
+    write_qd_dat(table, path)
+    jc = jc_from_loop(read(path), 0.5e-3, 1.2e-3, 2.8e-3)
+    kept = jc.field_T[~jc.unpenetrated]
+    peak = jc.field_T[jc.unpenetrated & (jc.field_T < kept[0])].max()
+    turn = jc.field_T[jc.unpenetrated & (jc.field_T > kept[-1])].min()
+    assert peak > 1.0
+    code, out, _ = cli(capsys, "jc", str(path), *EDGES)
+    said = " ".join(out.split())
+    assert code == 0
+    assert f"(B <= {peak:.3g} T remanent peak, B >= {turn:.3g} T near the turning field)" in said

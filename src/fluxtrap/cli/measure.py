@@ -210,8 +210,7 @@ def jc_command(
     if flagged.size:
         console.print(
             f"{flagged.size} of {jc.field_T.size} points flagged not fully penetrated "
-            f"(B <= {flagged[flagged < 1].max() if (flagged < 1).any() else 0:.3g} T remanent peak"
-            f"{', and near the turning field' if (flagged >= 1).any() else ''}); kept, not smoothed"
+            f"({_flagged_text(jc.field_T, jc.unpenetrated)}); kept, not smoothed"
         )
     if out:
         with replacing(out) as partial:
@@ -226,6 +225,19 @@ def jc_command(
 
         plots.loop_and_jc(table, jc, a_m * b_m * c_m, plot)
         console.print(f"wrote {plot}")
+
+
+def _flagged_text(field_T: np.ndarray, flags: np.ndarray) -> str:
+    """Where a Jc curve's flagged points lie: the remanent peak (those below its first unflagged
+    field, T) and near the turning field (above its last); a split at 1 T had named a strong bar's
+    peak flagged to 1.6 T 'B <= 0.95 T remanent peak, and near the turning field'."""
+    kept = field_T[~flags]
+    if not kept.size:
+        return "every point"
+    low, high = flags & (field_T < kept[0]), flags & (field_T > kept[-1])
+    parts = [f"B <= {field_T[low].max():.3g} T remanent peak"] if low.any() else []
+    parts += [f"B >= {field_T[high].min():.3g} T near the turning field"] if high.any() else []
+    return ", ".join(parts) or "between fully penetrated points"
 
 
 def tc_criterion(criterion: str, level: float | None) -> tuple[str, float]:
