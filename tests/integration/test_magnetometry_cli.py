@@ -1060,3 +1060,25 @@ def test_jc_names_where_its_flagged_points_lie(tmp_path, capsys):
     said = " ".join(out.split())
     assert code == 0
     assert f"(B <= {peak:.3g} T remanent peak, B >= {turn:.3g} T near the turning field)" in said
+
+
+def test_tc_of_a_file_that_also_holds_an_m_h_loop_says_which_rows_it_read(tmp_path, capsys):
+    """An M(T) sweep (10 mT, step at 38 K, 0.5 K wide) then an M(H) loop in one .dat: `tc` had
+    refused it ('the file holds an M(H) loop'); it reads the held-field rows, says so once, and
+    gives Tc = 38 - 0.5 ln 9 K."""
+    temperature = np.linspace(5, 60, 221)
+    moment = -1e-5 / (1 + np.exp((temperature - 38) / 0.5)) + 2e-8 * temperature
+    loop = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, n_points=21)
+    table = MeasurementTable.from_arrays(
+        np.r_[np.full(temperature.size, 0.01), loop.field_T],
+        np.r_[moment, loop.moment_Am2],
+        loop.metadata,
+        temperature_K=np.r_[temperature, loop.temperature_K],
+        time_s=np.arange(temperature.size + len(loop)),
+    )
+    path = tmp_path / "both.dat"
+    write_qd_dat(table, path)
+    code, out, err = cli(capsys, "tc", str(path))
+    assert code == 0 and err.count("the file also sweeps the field") == 1
+    assert "221 rows held at one field" in err
+    assert f"{38 - 0.5 * np.log(9):.2f} ±" in out

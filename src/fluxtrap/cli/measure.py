@@ -85,14 +85,16 @@ def _edges(a: str, b: str, c: str) -> tuple[float, float, float]:
 @contextmanager
 def _printed_warnings() -> Iterator[None]:
     """Silence the analyses' warnings (``NotSuperconductingWarning``, ``ImplausibleJcWarning``,
-    ``TemperatureDriftWarning``, ``RepeatedMeasurementWarning``, ``TcStructureWarning``): the CLI
+    ``TemperatureDriftWarning``, ``RepeatedMeasurementWarning``, ``TcStructureWarning``,
+    ``MixedMeasurementWarning``): the CLI
     prints them once each from the curve's settings or the Tc results (``_warn``)."""
     from fluxtrap.magnetometry.bean import ImplausibleJcWarning, TemperatureDriftWarning
     from fluxtrap.magnetometry.loops import NotSuperconductingWarning, RepeatedMeasurementWarning
-    from fluxtrap.magnetometry.tc import TcStructureWarning
+    from fluxtrap.magnetometry.tc import MixedMeasurementWarning, TcStructureWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TcStructureWarning)
+        warnings.simplefilter("ignore", MixedMeasurementWarning)
         warnings.simplefilter("ignore", NotSuperconductingWarning)
         warnings.simplefilter("ignore", RepeatedMeasurementWarning)
         warnings.simplefilter("ignore", ImplausibleJcWarning)

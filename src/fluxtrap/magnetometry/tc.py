@@ -143,6 +143,8 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
             f"{f' ({used})' if used else ''}; name it with its unit in K, e.g. 'Temperature (K)'"
         )
     table, part = held_field_part(table)
+    if part:
+        warnings.warn(part, MixedMeasurementWarning, stacklevel=2)
     if table.kind != "mt_curve":
         raise AnalysisError(
             f"{table.metadata.filename}: not an M(T) measurement (temperature span "
@@ -222,6 +224,11 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
 
 
 HELD_FIELD_T, HELD_FIELD_FRACTION = 1e-4, 1e-4  # a field held within 1 Oe (or 1e-4 of it)
+
+
+class MixedMeasurementWarning(UserWarning):
+    """An M(T) file that also sweeps the field: Tc is read off its rows held at one field (the
+    note is in each sweep's notes and each result's warnings)."""
 
 
 def held_field_part(table: MeasurementTable) -> tuple[MeasurementTable, str]:
