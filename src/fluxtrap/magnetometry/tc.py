@@ -223,7 +223,7 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     return tuple(sweeps)
 
 
-HELD_FIELD_T, HELD_FIELD_FRACTION = 1e-4, 1e-4  # a field held within 1 Oe (or 1e-4 of it)
+HELD_FIELD_T, HELD_FIELD_FRACTION = 1e-4, 1e-3  # a field held within 1 Oe (or 0.1 % of it)
 
 
 class MixedMeasurementWarning(UserWarning):
@@ -234,8 +234,8 @@ class MixedMeasurementWarning(UserWarning):
 def held_field_part(table: MeasurementTable) -> tuple[MeasurementTable, str]:
     """The M(T) rows of a file that also sweeps the field (an M(T) then an M(H) in one .dat), and
     a note naming them; ``table`` itself and "" when it is no M(H) file or has none. M(T) rows:
-    runs of 5+ rows whose field stays within ``HELD_FIELD_T`` (or ``HELD_FIELD_FRACTION`` of it)
-    of the run's first while the temperature spans over 1 K. The file had been refused as 'an
+    runs of 5+ rows whose field stays within ``HELD_FIELD_T`` (or ``HELD_FIELD_FRACTION`` of it:
+    a readback jittering by 2 Oe at 1 T) of the run's first while the temperature spans over 1 K. The file had been refused as 'an
     M(H) loop (field span 14 T), not an M(T) curve', its ZFC sweep unread."""
     if table.kind != "mh_loop" or not np.isfinite(table.temperature_K).any():
         return table, ""

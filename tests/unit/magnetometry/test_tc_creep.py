@@ -1458,3 +1458,23 @@ def test_the_m_t_rows_of_a_file_that_also_holds_an_m_h_loop_give_tc(order):
     )
     assert last - first == t.size - 1
     assert (first < 100) == (order == "M(T) first")
+
+
+def test_the_held_field_rows_at_1_t_with_readback_jitter_are_one_sweep():
+    """An M(T) sweep at 1 T whose field readback jitters by +-2 Oe, then an M(H) loop: all 221
+    held-field rows are the sweep (a 1 Oe tolerance at every field had kept 13 of them)."""
+    from fluxtrap.magnetometry.jc import kim
+    from fluxtrap.magnetometry.synthetic import synthetic_mh_loop
+    from fluxtrap.magnetometry.tc import held_field_part
+
+    t = np.linspace(5, 60, 221)
+    jitter = 2e-4 * np.random.default_rng(0).uniform(-1, 1, t.size)
+    loop = synthetic_mh_loop(kim(2e9, 1.0), 0.5e-3, 1.2e-3, 2.8e-3, n_points=21)
+    table = MeasurementTable.from_arrays(
+        np.r_[1.0 + jitter, loop.field_T],
+        np.r_[-1e-5 / (1 + np.exp((t - 38) / 0.5)), loop.moment_Am2],
+        TableMetadata("j.dat", "MPMS3", "VSM"),
+        temperature_K=np.r_[t, loop.temperature_K],
+    )
+    part, note = held_field_part(table)
+    assert len(part) == t.size and "101 rows, left out" in note
