@@ -66,6 +66,27 @@ def test_a_store_written_by_a_newer_fluxtrap_is_refused_untouched(store_url):
     engine.dispose()
 
 
+def test_another_programs_database_is_refused_untouched(store_url, tmp_path):
+    """A database with tables but no fluxtrap schema was migrated: `campaign list` added 12
+    tables to it (and put an SQLite file in WAL mode)."""
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("create table inventory (item text)")
+        conn.exec_driver_sql("insert into inventory values ('magnet')")
+    engine.dispose()
+    sqlite = store_url.startswith("sqlite")
+    before = (tmp_path / "store.db").read_bytes() if sqlite else b""
+    with pytest.raises(FluxtrapError, match=r"not a fluxtrap store: .*other tables \(inventory\)"):
+        Store(store_url)
+    with pytest.raises(FluxtrapError, match="not a fluxtrap store"):
+        Store(store_url, read_only=True)
+    engine = create_engine(store_url)
+    assert inspect(engine).get_table_names() == ["inventory"]
+    engine.dispose()
+    if sqlite:
+        assert (tmp_path / "store.db").read_bytes() == before
+
+
 def test_store_url_with_percent_escapes_migrates(tmp_path):
     """A "%" in the URL (an escaped socket path or password) is not configparser interpolation."""
     url = f"sqlite:///{tmp_path / '100% dense'}/store.db"

@@ -35,6 +35,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     make_url,
     or_,
     select,
@@ -223,6 +224,15 @@ class Store:
         cfg = alembic_config(self.url)
         known = {r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions()}
         current = list(MigrationContext.configure(connection).get_current_heads())
+        if not current and (tables := inspect(connection).get_table_names()):
+            shown = ", ".join(tables[:5]) + (
+                f" and {len(tables) - 5} more" if len(tables) > 5 else ""
+            )
+            raise FluxtrapError(  # was migrated: `campaign list` added 12 tables to the file
+                f"{self!r} is not a fluxtrap store: it holds other tables ({shown}) and no "
+                "fluxtrap schema (another program's database?); nothing was written: give a "
+                "fluxtrap store, or a new file or empty database for a new one"
+            )
         if unknown := [r for r in current if r not in known]:
             raise FluxtrapError(
                 f"{self!r} is at schema revision {', '.join(unknown)}, which this fluxtrap "
@@ -1536,7 +1546,7 @@ def _engine(url: str, read_only: bool = False) -> Engine:
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets readers run beside one writer
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
             cur = dbapi_conn.cursor()
-            if not read_only:
+            if not read_only and not _foreign_sqlite(cur):
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA busy_timeout={WAIT_S * 1000}")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -1549,6 +1559,17 @@ def _engine(url: str, read_only: bool = False) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args=_server_limits(make_url(url)))
+
+
+def _foreign_sqlite(cursor: Any) -> bool:
+    """Whether the SQLite file open on ``cursor`` has tables but no fluxtrap schema (another
+    program's: left in its journal mode, and refused by ``Store._revisions``)."""
+    cursor.execute(
+        "SELECT count(*), count(*) FILTER (WHERE name = 'alembic_version') FROM sqlite_master "
+        "WHERE type = 'table'"
+    )
+    tables, ours = cursor.fetchone()
+    return tables > 0 and ours == 0
 
 
 def _unwritable_folder(url: str) -> Path | None:
