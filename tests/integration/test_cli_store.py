@@ -342,6 +342,26 @@ def test_user_errors_print_one_line_and_exit_2(capsys, db, args, message):
     assert "Traceback" not in err + out
 
 
+def test_a_misspelt_value_is_refused_with_its_near_miss(tmp_path, capsys, db):
+    """Only --role named the near miss; status, origin, --kind and suggestion status did not."""
+    assert add(capsys, db, "B2")[0] == 0
+    (tmp_path / "m.csv").write_text("T_K,m_emu\n5,1\n")
+    cases = [
+        (("sample", "status", "-c", NAME, "B2", "faild"), "'faild' is not one of", "failed"),
+        (("suggestion", "list", "-c", NAME, "--status", "opne"), "'opne' is not one of", "open"),
+        (("suggestion", "mark", "1", "usd"), "'usd' is not one of", "used"),
+        (("measure", "add", str(tmp_path / "m.csv"), "-c", NAME, "-s", "B2", "--kind",
+          "mt_curv"), "--kind 'mt_curv': one of", "mt_curve"),
+    ]  # fmt: skip
+    for args, message, close in cases:
+        code, out, err = cli(capsys, *args, "--db", db)
+        assert code == 2 and err.count("\n") == 1, (args, err)
+        assert message in err and f"(did you mean {close!r}?)" in err, (args, err)
+    code, _, err = add(capsys, db, "B3", "--origin", "reseacher")
+    assert code == 2 and "(did you mean 'researcher'?)" in err, err
+    assert [s.status for s in Store(db).samples(NAME)] == ["made"]
+
+
 def test_duplicate_label_and_missing_campaign(capsys, db):
     add(capsys, db, "B2")
     code, _, err = add(capsys, db, "B2")

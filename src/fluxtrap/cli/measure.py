@@ -556,12 +556,16 @@ def measure_add(
     """Store the raw file, what is derived from it (Jc(B) of an M(H) loop, Tc of an M(T) curve)
     and the sample's objective values (all or nothing; a value already stored is refused unless
     --replace)."""
+    from fluxtrap.campaign import MAX_NAME
+    from fluxtrap.inputs import near
     from fluxtrap.magnetometry.pipeline import DERIVABLE, tc_source_note
     from fluxtrap.magnetometry.readers._columns import read_limited
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
-    if kind not in DERIVABLE:
-        raise ValidationError(f"--kind {kind!r}: one of {', '.join(DERIVABLE)}")
+    if kind not in DERIVABLE:  # "mt_curv" was refused without the near miss
+        close = near(kind[:MAX_NAME], DERIVABLE)
+        hint = f" (did you mean {close!r}?)" if close else ""
+        raise ValidationError(f"--kind {kind[:MAX_NAME]!r}: one of {', '.join(DERIVABLE)}{hint}")
     edges = None
     if kind == "mh_loop":
         missing = [f"--{k}" for k, v in (("a", a), ("b", b), ("c", c)) if v is None]

@@ -597,9 +597,7 @@ class Store:
         stored) unless ``replace``, and so is a file the sample has (the same kind and bytes);
         a failed sample takes no objectives, as in ``set_objectives``."""
         if kind not in m.MEASUREMENT_KINDS:
-            raise ValidationError(
-                f"measurement kind {kind!r} is not one of {', '.join(m.MEASUREMENT_KINDS)}"
-            )
+            raise _not_one_of("measurement kind", kind, m.MEASUREMENT_KINDS)
         if not content:
             raise ValidationError(f"measurement file {filename!r} is empty")
         check_who(recorded_by, "recorded_by")
@@ -1362,11 +1360,7 @@ class Store:
         and not a taken one but for case or Unicode form (``_alike``: no "Alice" beside "alice",
         which every record and page would show alike)."""
         if role not in m.ROLES:  # "--role wrtier" was refused without the near miss
-            close = near(str(role)[:MAX_NAME], m.ROLES)
-            raise ValidationError(
-                f"role {str(role)[:MAX_NAME]!r} is not one of {', '.join(m.ROLES)}"
-                + (f" (did you mean {close!r}?)" if close else "")
-            )
+            raise _not_one_of("role", role, m.ROLES)
         _no_spaces_around(check_new_name(name, "user name"), "user name")
         with self.transaction() as s:
             _lock_names(s, USER_NAMES)
@@ -1789,7 +1783,7 @@ def _new_sample(
     if origin is None:  # not said: who chose the conditions follows from the suggestion
         origin = "researcher" if row.get("suggestion_id") is None else "optimizer"
     if origin not in m.ORIGINS:
-        raise ValidationError(f"{where}: origin {origin!r} is not one of {', '.join(m.ORIGINS)}")
+        raise _not_one_of(f"{where}: origin", origin, m.ORIGINS)
     status = row.get("status") or "made"
     _check_sample_status(status, f"{where}: status")
     params = spec.check_params(row.get("params", {}), where=where, outside=True)
@@ -2037,16 +2031,23 @@ def check_metadata(meta: Any, where: str, stored: bool = False) -> dict[str, Any
     return dict(meta)
 
 
+def _not_one_of(what: str, value: Any, options: Sequence[str]) -> ValidationError:
+    """``value`` (at most MAX_NAME characters of it) is not one of ``options``, with the near
+    miss: "sample status faild", "--origin reseacher" and "--status opne" were refused without."""
+    shown = str(value)[:MAX_NAME]
+    close = near(shown, options)
+    hint = f" (did you mean {close!r}?)" if close else ""
+    return ValidationError(f"{what} {shown!r} is not one of {', '.join(options)}{hint}")
+
+
 def _check_sample_status(status: str, what: str) -> None:
     if status not in m.SAMPLE_STATUSES:
-        raise ValidationError(f"{what} {status!r} is not one of {', '.join(m.SAMPLE_STATUSES)}")
+        raise _not_one_of(what, status, m.SAMPLE_STATUSES)
 
 
 def _check_status(status: str) -> None:
     if status not in m.SUGGESTION_STATUSES:
-        raise ValidationError(
-            f"suggestion status {status!r} is not one of {', '.join(m.SUGGESTION_STATUSES)}"
-        )
+        raise _not_one_of("suggestion status", status, m.SUGGESTION_STATUSES)
 
 
 def _check_texts(value: Any, what: str) -> None:
