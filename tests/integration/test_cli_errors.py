@@ -242,6 +242,34 @@ def test_an_output_file_that_is_a_fifo_is_refused_not_waited_on(
 
 
 @pytest.mark.parametrize(
+    ("args", "message"),
+    [  # `creep s.csv --out s.csv` replaced the measured series by the fit's JSON
+        (("creep", "{data}", "--out", "{data}"), "--out {data}: that is the series file"),
+        (("tc", "{data}", "--out", "{link}"), "--out {link}: that is the M(T) file"),
+        (
+            ("jc", "{data}", "--a", "1 mm", "--b", "1 mm", "--c", "1 mm", "--out", "{data}"),
+            "--out {data}: that is the loop file",
+        ),
+        (
+            ("creep", "{data}", "--out", "{png}", "--plot", "{png}"),
+            "--plot {png}: that is the --out file",
+        ),
+    ],
+)
+def test_an_output_that_is_the_input_or_another_output_is_refused_first(
+    tmp_path, capsys, args, message
+):
+    data = tmp_path / "s.csv"
+    data.write_text("time_s,B_T\n0,1\n10,0.99\n100,0.98\n1000,0.97\n")
+    os.link(data, tmp_path / "same.csv")  # the same file by another name
+    paths = {"data": str(data), "link": str(tmp_path / "same.csv"), "png": str(tmp_path / "o.png")}
+    code, _, err = cli(capsys, *(a.format(**paths) for a in args))
+    assert code == 2 and err.count("\n") == 1 and message.format(**paths) in err, err
+    assert data.read_text().startswith("time_s,B_T\n0,1\n")
+    assert sorted(os.listdir(tmp_path)) == ["s.csv", "same.csv"]
+
+
+@pytest.mark.parametrize(
     ("port", "bound"),
     [("99999", "less than or equal to 65535"), ("-1", "greater than or equal to 1")],
 )

@@ -7,7 +7,7 @@ import functools
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -192,6 +192,22 @@ def not_the_store(store: Store, out: Path) -> None:
     journals = {path.with_name(path.name + end) for end in ("", "-wal", "-shm", "-journal")}
     if out.resolve() in journals or (out.exists() and path.exists() and out.samefile(path)):
         raise ValidationError(f"{out}: that is the store {store!r} or its journal; write elsewhere")
+
+
+def distinct_files(inputs: Mapping[str, Path], outputs: Mapping[str, Path | None]) -> None:
+    """A ``ValidationError`` if a file to write (``outputs``: option -> path) is an input file or
+    another output (``creep s.csv --out s.csv`` replaced the measured series by the fit's JSON),
+    checked before anything is read."""
+    seen = dict(inputs)
+    for option, out in outputs.items():
+        if out is None:
+            continue
+        for name, other in seen.items():
+            if out.resolve() == other.resolve() or (
+                out.exists() and other.exists() and out.samefile(other)
+            ):
+                raise ValidationError(f"{option} {out}: that is {name}; write elsewhere")
+        seen[f"the {option} file"] = out
 
 
 def writable(file: Path) -> bool:

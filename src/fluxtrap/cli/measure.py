@@ -23,6 +23,7 @@ from fluxtrap.cli.common import (
     DbOption,
     QuietOption,
     console,
+    distinct_files,
     dropped_text,
     figure_file,
     interruptible,
@@ -161,6 +162,7 @@ def jc_command(
     from fluxtrap.magnetometry.loops import check_bar, loop_width
     from fluxtrap.magnetometry.readers import read
 
+    distinct_files({"the loop file": loop_file}, {"--out": out, "--plot": plot})
     a_m, b_m, c_m = _edges(a, b, c)
     check_bar(a_m, b_m, c_m)
     table = read(loop_file, columns=key_values(column, "--column") or None)
@@ -303,6 +305,7 @@ def tc_command(
     from fluxtrap.magnetometry.readers import read
     from fluxtrap.magnetometry.tc import criterion_text, find_tc, split_sweeps
 
+    distinct_files({"the M(T) file": mt_file}, {"--out": out, "--plot": plot})
     name, fraction = tc_criterion(criterion, level)
     convention = criterion_text(name, fraction)
     table = read(mt_file, columns=key_values(column, "--column") or None)
@@ -428,6 +431,7 @@ def creep_command(
     from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning
 
     # the options first: a mistyped one is said before the file is read and fitted
+    distinct_files({"the series file": series_csv}, {"--out": out, "--plot": plot})
     origin_s = parse(origin, "time", "--origin") if origin else None
     start_s = parse(start, "time", "--start") if start else None
     at_given = time_after_origin(at, "--at") if at else None
