@@ -15,7 +15,7 @@ from fluxtrap import __version__
 from fluxtrap.cli import app
 from fluxtrap.cli.common import MAX_WORKERS
 
-from ..conftest import REPO, cli
+from ..conftest import EXAMPLES, REPO, cli
 
 
 def _command_paths(group, path=()) -> list[tuple[str, ...]]:
@@ -254,6 +254,10 @@ def test_an_output_file_that_is_a_fifo_is_refused_not_waited_on(
             ("creep", "{data}", "--out", "{png}", "--plot", "{png}"),
             "--plot {png}: that is the --out file",
         ),
+        (  # an edited results.csv as the next sweep's list
+            ("sweep", "{case}", "--list", "{results}", "--out", "{dir}"),
+            "--out {results}: that is the --list file",
+        ),
     ],
 )
 def test_an_output_that_is_the_input_or_another_output_is_refused_first(
@@ -262,11 +266,20 @@ def test_an_output_that_is_the_input_or_another_output_is_refused_first(
     data = tmp_path / "s.csv"
     data.write_text("time_s,B_T\n0,1\n10,0.99\n100,0.98\n1000,0.97\n")
     os.link(data, tmp_path / "same.csv")  # the same file by another name
-    paths = {"data": str(data), "link": str(tmp_path / "same.csv"), "png": str(tmp_path / "o.png")}
+    (tmp_path / "results.csv").write_text("n\n20\n")
+    paths = {
+        "data": str(data),
+        "link": str(tmp_path / "same.csv"),
+        "png": str(tmp_path / "o.png"),
+        "case": str(EXAMPLES / "paper_zfc_loop.toml"),
+        "results": str(tmp_path / "results.csv"),
+        "dir": str(tmp_path),
+    }
     code, _, err = cli(capsys, *(a.format(**paths) for a in args))
     assert code == 2 and err.count("\n") == 1 and message.format(**paths) in err, err
     assert data.read_text().startswith("time_s,B_T\n0,1\n")
-    assert sorted(os.listdir(tmp_path)) == ["s.csv", "same.csv"]
+    assert (tmp_path / "results.csv").read_text() == "n\n20\n"
+    assert sorted(os.listdir(tmp_path)) == ["results.csv", "s.csv", "same.csv"]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from fluxtrap.cli.common import (
     MAX_WORKERS,
     QuietOption,
     console,
+    distinct_files,
     on_interrupt,
     out_dir,
     text_table,
@@ -126,6 +127,8 @@ def sweep(
     from fluxtrap.units import parse
     from fluxtrap.workflows.sweep import Axis, read_list, run_sweep, swept_units
 
+    if list_ is not None:  # a results.csv edited into the next sweep's list was replaced by it
+        distinct_files({"the --list file": list_}, {"--out": out / "results.csv"})
     axes = [Axis.parse(v) for v in vary or []]
     rows = read_list(list_) if list_ is not None else []
     if not axes and not rows:
