@@ -343,7 +343,8 @@ def test_user_errors_print_one_line_and_exit_2(capsys, db, args, message):
 
 
 def test_a_misspelt_value_is_refused_with_its_near_miss(tmp_path, capsys, db):
-    """Only --role named the near miss; status, origin, --kind and suggestion status did not."""
+    """Only --role named the near miss; status, origin, --kind, suggestion status and tc's
+    --criterion did not."""
     assert add(capsys, db, "B2")[0] == 0
     (tmp_path / "m.csv").write_text("T_K,m_emu\n5,1\n")
     cases = [
@@ -359,6 +360,8 @@ def test_a_misspelt_value_is_refused_with_its_near_miss(tmp_path, capsys, db):
         assert message in err and f"(did you mean {close!r}?)" in err, (args, err)
     code, _, err = add(capsys, db, "B3", "--origin", "reseacher")
     assert code == 2 and "(did you mean 'researcher'?)" in err, err
+    code, _, err = cli(capsys, "tc", str(tmp_path / "m.csv"), "--criterion", "shieldd")
+    assert code == 2 and "--criterion 'shieldd'" in err and "(did you mean 'shielded'?)" in err
     assert [s.status for s in Store(db).samples(NAME)] == ["made"]
 
 

@@ -246,6 +246,8 @@ def _flagged_text(field_T: np.ndarray, flags: np.ndarray) -> str:
 
 def tc_criterion(criterion: str, level: float | None) -> tuple[str, float]:
     """``--criterion shielded|normal`` (or a bare fraction: the default convention at that level)."""
+    from fluxtrap.campaign import MAX_NAME
+    from fluxtrap.inputs import near
     from fluxtrap.magnetometry.tc import CRITERIA, DEFAULT_CRITERION
 
     name = criterion.strip().lower()
@@ -253,9 +255,12 @@ def tc_criterion(criterion: str, level: float | None) -> tuple[str, float]:
         return name, 0.9 if level is None else level
     try:
         fraction = float(name.rstrip("%")) / (100 if name.endswith("%") else 1)
-    except ValueError:
+    except ValueError:  # "shieldd" was refused without the near miss
+        close = near(name[:MAX_NAME], CRITERIA)
+        hint = f" (did you mean {close!r}?)" if close else ""
         raise ValidationError(
-            f"--criterion {criterion!r}: expected shielded, normal or a fraction such as 0.9"
+            f"--criterion {criterion[:MAX_NAME]!r}: expected shielded, normal or a fraction such "
+            f"as 0.9{hint}"
         ) from None
     if level is not None and level != fraction:  # which one? (0.95 was used for 0.8)
         raise ValidationError(
