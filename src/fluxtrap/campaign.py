@@ -321,9 +321,15 @@ class ParameterDef:
                 object.__setattr__(self, "fixed", float(self.fixed))
 
     def check_above_absolute_zero(self) -> None:
-        """Refuse a temperature parameter (unit K, degC, degF...; not a difference, delta_degC)
-        whose lowest value is below 0 K: a unit mistake (450-750 given in K meant in degC is
+        """Refuse a unit with the symbol C (the coulomb, meant as degC: "C", "C/min"), and a
+        temperature parameter (unit K, degC, degF...; not a difference, delta_degC) whose lowest
+        value is below 0 K: a unit mistake (450-750 given in K meant in degC is
         still possible, below absolute zero is not). A rule for new campaigns."""
+        if self.unit and re.search(r"(?<![A-Za-z_])C(?![A-Za-z_])", self.unit):
+            raise ValidationError(  # unit "C" made a campaign in coulombs without a word
+                f"parameter {self.name}: unit {self.unit!r}: C is the coulomb: write degC (or K) "
+                "for a temperature (coulomb for a charge)"
+            )
         lowest = self.low if self.low is not None else self.fixed
         if not self.unit or not isinstance(lowest, float):
             return
