@@ -58,11 +58,8 @@ def campaign_create(
     db: DbOption = None,
 ) -> None:
     """Create a campaign from its TOML file."""
-    spec = (
-        store_from(db, create=True)
-        .create_campaign(CampaignSpec.from_toml(file), created_by=by)
-        .spec
-    )
+    parsed = CampaignSpec.from_toml(file)  # first: a refused file left a new, empty store
+    spec = store_from(db, create=True).create_campaign(parsed, created_by=by).spec
     console.print(
         f"created campaign {spec.name} with parameters {', '.join(spec.parameter_names)}",
         highlight=False,
