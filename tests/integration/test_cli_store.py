@@ -379,6 +379,21 @@ def test_a_campaign_parameter_in_coulombs_is_refused(tmp_path, capsys, unit):
     assert not Path(db).exists()  # a refused file had left a new, empty store of 147 kB
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--role", "admn"), "(did you mean 'admin'?)"),
+        (("--expires", "5 parsecs"), "'5 parsecs' is not a time"),
+    ],
+)
+def test_a_refused_user_add_makes_no_store(tmp_path, capsys, args, message):
+    """A misspelt --role or --expires had left a new, empty store at --db."""
+    db = tmp_path / "lab.db"
+    code, _, err = cli(capsys, "user", "add", "bob", *args, "--db", str(db))
+    assert code == 2 and message in err and err.count("\n") == 1, err
+    assert not db.exists()
+
+
 def test_duplicate_label_and_missing_campaign(capsys, db):
     add(capsys, db, "B2")
     code, _, err = add(capsys, db, "B2")

@@ -55,10 +55,13 @@ def user_add(
 ) -> None:
     """Create a web-API user and print its token (shown once; only its hash is stored)."""
     from fluxtrap.campaign import check_new_name
+    from fluxtrap.store.store import check_role
 
     check_new_name(name, "user name")  # shown in tables and records: no control characters
+    check_role(role)  # these first: a misspelt --role or --expires left a new, empty store
+    expires_at = _expiry(expires)
     token = _new_token()
-    rec = store_from(db, create=True).add_user(name, role, token, expires_at=_expiry(expires))
+    rec = store_from(db, create=True).add_user(name, role, token, expires_at=expires_at)
     console.print(f"user {name} ({role}) token: {token} (expires {_until(rec.expires_at)})")
 
 

@@ -1359,8 +1359,7 @@ class Store:
         stored only as its SHA-256 hash. Its name is one a URL can carry (``check_new_name``),
         and not a taken one but for case or Unicode form (``_alike``: no "Alice" beside "alice",
         which every record and page would show alike)."""
-        if role not in m.ROLES:  # "--role wrtier" was refused without the near miss
-            raise _not_one_of("role", role, m.ROLES)
+        check_role(role)
         _no_spaces_around(check_new_name(name, "user name"), "user name")
         with self.transaction() as s:
             _lock_names(s, USER_NAMES)
@@ -2029,6 +2028,13 @@ def check_metadata(meta: Any, where: str, stored: bool = False) -> dict[str, Any
     if size > limit:
         raise ValidationError(f"{where}: metadata is {size} bytes as JSON, at most {limit}")
     return dict(meta)
+
+
+def check_role(role: str) -> None:
+    """A ``ValidationError`` naming the near miss if ``role`` is not a user role ("--role
+    wrtier" was refused without it)."""
+    if role not in m.ROLES:
+        raise _not_one_of("role", role, m.ROLES)
 
 
 def _not_one_of(what: str, value: Any, options: Sequence[str]) -> ValidationError:
