@@ -394,6 +394,29 @@ def test_a_refused_user_add_makes_no_store(tmp_path, capsys, args, message):
     assert not db.exists()
 
 
+@pytest.mark.parametrize(
+    ("case", "extra", "message"),
+    [
+        ("bogus = 1\n", (), "bogus: unknown key"),
+        (None, ("--bounds", "x=1"), "--bounds 'x=1': expected NAME=LOW:HIGH"),
+    ],
+)
+def test_a_refused_calibrate_makes_no_store(tmp_path, capsys, case, extra, message):
+    """A refused case file or option had left a new, empty store at --db."""
+    path = EXAMPLES / "paper_fcm_10K_cooled.toml"
+    if case is not None:
+        path = tmp_path / "case.toml"
+        path.write_text(case)
+    (tmp_path / "s.csv").write_text("time_s,B_T\n0,1\n10,0.99\n")
+    db = tmp_path / "lab.db"
+    args = (str(path), str(tmp_path / "s.csv"), "--probe", "p", "--fit", "sc.n")
+    code, _, err = cli(
+        capsys, "calibrate", *args, "-o", str(tmp_path / "o"), *extra, "--db", str(db)
+    )
+    assert code == 2 and message in err and err.count("\n") == 1, err
+    assert not db.exists()
+
+
 def test_duplicate_label_and_missing_campaign(capsys, db):
     add(capsys, db, "B2")
     code, _, err = add(capsys, db, "B2")

@@ -146,16 +146,21 @@ def calibrate_command(
     With --db or --campaign the calibration is also recorded in the store, with its measured
     files and the simulation of the fitted case."""
     from fluxtrap.simulate.calibrate import parse_bounds
+    from fluxtrap.simulate.case import Case
     from fluxtrap.workflows.calibrate import run_calibration, store_calibration
 
+    # the case and options first: a refused case file left a new, empty store at --db
+    Case.from_toml(case)
+    origin_s = parse(origin, "time", "--origin") if origin else None
+    at_s = [parse(t, "time", "--at") for t in at] if at else None
+    fit_bounds = parse_bounds(bounds or [])
+    security = dask_security(tls_ca_file, tls_cert, tls_key)
     store = None
     if db is not None or campaign is not None:
         store = store_from(db, create=True)
         if campaign is not None:
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it
 
-    origin_s = parse(origin, "time", "--origin") if origin else None
-    at_s = [parse(t, "time", "--at") for t in at] if at else None
     unrecorded = "; nothing recorded in the store" if store is not None else ""
     with on_interrupt(
         f"the simulations done so far are kept in {out / 'cache'} (the same command reuses "
@@ -170,13 +175,13 @@ def calibrate_command(
             column=column,
             sigma_column=sigma_column,
             origin_s=origin_s,
-            bounds=parse_bounds(bounds or []),
+            bounds=fit_bounds,
             scan=scan,
             profile=profile,
             max_iterations=max_iterations,
             workers=workers,
             scheduler=scheduler,
-            security=dask_security(tls_ca_file, tls_cert, tls_key),
+            security=security,
             predict_cases=predict or [],
             predict_at_s=at_s,
             progress=None if quiet else _progress,
