@@ -778,6 +778,7 @@ class Optimizer:
             )
         check_pending(0 if pending is None else len(pending), "ask")
         space = self.space
+        space.check_feasible()
         P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
         seen = set(space.keys(self._X)) | (set(space.keys(pending)) if P is not None else set())
         seed = self._derived_seed(0 if P is None else len(P))

@@ -353,6 +353,7 @@ class SearchSpace:
         not hold ``n`` new points among 2^14 draws (and ``POLYTOPE_DRAW``): raise, or with
         ``strict=False`` return fewer.
         """
+        self.check_feasible()
         seen = set(self.keys(exclude)) if exclude is not None and len(exclude) else set()
         draws = [("sobol", max(256, 8 * n)), ("sobol", 2**14)]  # a small draw usually suffices
         if self.constraints:  # a thin feasible region misses every Sobol point
@@ -380,6 +381,39 @@ class SearchSpace:
                 f"search space holds only {len(keep)} new feasible point(s), {n} asked for"
             )
         return cand.loc[keep].reset_index(drop=True)
+
+    def check_feasible(self) -> None:
+        """A ValidationError naming the constraints, fixed values and bounds if no point of the
+        box meets every linear constraint at the fixed values (a linear program, steps relaxed,
+        as ``CampaignSpec`` checks a campaign file: milliseconds). A space built in code is not
+        checked at creation: ``ask`` and ``sample`` call it before any fit or draw (a fixed
+        value that excluded every point was BoTorch's CandidateGenerationError after an 8 s
+        search, and empty constraints with data told its InfeasibilityError)."""
+        if not self.constraints:
+            return
+        from scipy.optimize import linprog
+
+        numeric = [p for p in self.parameters if not isinstance(p, Categorical)]
+        bounds = [
+            (self.fixed[p.name],) * 2 if p.name in self.fixed else (p.low, p.high) for p in numeric
+        ]
+        A = [[dict(c.coefficients).get(p.name, 0.0) for p in numeric] for c in self.constraints]
+        scale = [sum(abs(c) * self.parameter(n).width for n, c in con.coefficients)
+                 for con in self.constraints]  # fmt: skip
+        rhs = [  # feasible()'s tolerance
+            c.rhs + 1e-9 * max(1.0, s, abs(c.rhs))
+            for c, s in zip(self.constraints, scale, strict=True)
+        ]
+        if linprog(np.zeros(len(numeric)), A_ub=A, b_ub=rhs, bounds=bounds).status != 2:
+            return
+        held = [
+            f"{p.name} fixed at {self.fixed[p.name]:g}" for p in numeric if p.name in self.fixed
+        ]
+        box = [f"{p.name} in [{p.low:g}, {p.high:g}]" for p in numeric if p.name not in self.fixed]
+        raise ValidationError(
+            "search space: no parameter values meet the constraints "
+            f"{'; '.join(c.text() for c in self.constraints)} (within {', '.join(box + held)})"
+        )
 
     def _polytope_draw(self, m: int, seed: int) -> torch.Tensor:
         """``m`` encoded points spread over the region the linear constraints leave (BoTorch's

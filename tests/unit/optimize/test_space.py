@@ -206,3 +206,26 @@ def test_from_campaign_takes_a_dict_and_names_what_it_cannot_take():
     assert from_dict.names == ["ramp_rate", "max_temperature", "dwell_time"]
     with pytest.raises(InputFileError, match="expected a campaign file path, a dict or a"):
         SearchSpace.from_campaign(42)
+
+
+def test_ask_names_constraints_that_a_fixed_value_or_told_data_leave_empty():
+    """Built in code: a fixed at 0.9 under a + b <= 0.5 leaves no point; ask was BoTorch's
+    CandidateGenerationError after an 8 s search (InfeasibilityError with a + b <= -1), now a
+    ValidationError before any fit naming the constraint and the fixed value."""
+    import time
+
+    from fluxtrap.optimize import Optimizer
+
+    X = pd.DataFrame({"a": [0.1, 0.2, 0.3], "b": [0.2, 0.3, 0.1]})
+    y = pd.Series([1.0, 2.0, 3.0], name="y")
+    box = [Continuous("a", 0, 1), Continuous("b", 0, 1)]
+    held = SearchSpace(box, [LinearConstraint({"a": 1.0, "b": 1.0}, 0.5)], fixed={"a": 0.9})
+    empty = SearchSpace(box, [LinearConstraint({"a": 1.0, "b": 1.0}, -1.0)])
+    for space, said in ((held, r"<= 0.5 \(within b in \[0, 1\], a fixed at 0.9\)"), (empty, "-1")):
+        start = time.monotonic()
+        with pytest.raises(
+            ValidationError, match=f"no parameter values meet the constraints .*{said}"
+        ):
+            Optimizer(space, num_restarts=2, raw_samples=16).tell(X, y).ask(1)
+        assert time.monotonic() - start < 2.0
+    assert len(held.fix(a=0.2).sample(3)) == 3  # a + b <= 0.5 at a = 0.2 holds points
