@@ -90,6 +90,9 @@ def quiet_numerics():
         # torch's note on the sparse summing matrix linear_operator builds for a multi-output
         # posterior (qLogNEHVI over a model's slices): about torch's own checks, not the data
         warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly")
+        # said once by Optimizer.ask in the campaign's terms (NoFeasibleWarning), not once per
+        # acquisition built (three times for suggest -n 2)
+        warnings.filterwarnings("ignore", message="When all training points are infeasible")
         yield
 
 
@@ -137,6 +140,11 @@ class ConstantObjectiveWarning(UserWarning):
 
 class OutlierWarning(UserWarning):
     """Values of an objective lie more than ``OUTLIER_IQR`` interquartile ranges from its median."""
+
+
+class NoFeasibleWarning(UserWarning):
+    """No observation meets the outcome constraints yet: the acquisition weighs each point's
+    improvement (over a bound below the modelled values) by its probability of meeting them."""
 
 
 class LongAskWarning(UserWarning):
@@ -506,6 +514,26 @@ class Optimizer:
                 stacklevel=5,
             )
 
+    def _warn_infeasible(self) -> None:
+        """A ``NoFeasibleWarning`` naming the outcome constraints when no observation meets
+        them (BoTorch's own note, in its terms, came once per acquisition built)."""
+        if not self.outcome_constraints or self.feasible().any():
+            return
+        bounds = []
+        for name, (lo, hi) in self.outcome_constraints.items():
+            d = self.shown.get(name)
+            show, unit = (d.shown, f" {d.shown_unit}".rstrip()) if d else (float, "")
+            for sign, bound in ((">=", lo), ("<=", hi)):
+                if bound is not None:
+                    bounds.append(f"{name} {sign} {show(bound):g}{unit}")
+        warnings.warn(
+            f"none of the {len(self._X)} observations meets the outcome constraints "
+            f"({', '.join(bounds)}) yet: each suggestion's expected improvement is weighed by "
+            "its modelled probability of meeting them",
+            NoFeasibleWarning,
+            stacklevel=3,
+        )
+
     def _U(self) -> torch.Tensor:
         return self.space.to_unit(self._X)
 
@@ -826,6 +854,7 @@ class Optimizer:
 
         if pool is None:
             self._check_cost(n, 0 if P is None else len(P), allow_long)
+        self._warn_infeasible()
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))
         plan = self._search_plan(n, seed)

@@ -847,3 +847,23 @@ def test_the_ask_estimate_counts_the_mixed_models_fit(d, n, pending, obs, choice
     X = space.sample(obs, seed=3)
     opt = Optimizer(space).tell(X, pd.Series(X["x0"], name="y"))
     assert took <= opt.ask_seconds(n, pending) <= 4 * took
+
+
+def test_no_feasible_observation_is_said_once_in_the_campaign_s_terms():
+    """Every c below its bound 0.5: suggest -n 2 printed BoTorch's 'When all training points
+    are infeasible, it is better to use q(Log)ProbabilityOfFeasibility' three times (once per
+    acquisition built); now one NoFeasibleWarning names the bound and how suggestions are
+    chosen, and the batch still stays where c is likeliest to reach it (c = x / 2: x near 1)."""
+    from fluxtrap.optimize.optimizer import NoFeasibleWarning
+
+    space = SearchSpace([Continuous("x", 0, 1, 0.01)])
+    X = pd.DataFrame({"x": [0.0, 0.2, 0.4, 0.6, 0.8]})
+    y = pd.DataFrame({"y": 1 - X.x, "c": X.x / 2})
+    opt = Optimizer(space, seed=0, outcome_constraints={"c": (0.5, None)}, **FAST).tell(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = opt.ask(2)
+    said = [str(w.message) for w in caught]
+    assert [w.category for w in caught] == [NoFeasibleWarning], said
+    assert "none of the 5 observations meets the outcome constraints (c >= 0.5)" in said[0]
+    assert got.x.min() >= 0.8
