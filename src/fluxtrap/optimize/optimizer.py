@@ -63,6 +63,7 @@ from botorch.sampling import SobolQMCNormalSampler
 from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from botorch.utils.multi_objective.pareto import is_non_dominated
 from botorch.utils.sampling import manual_seed
+from gpytorch.likelihoods import FixedNoiseGaussianLikelihood
 from linear_operator.utils.warnings import NumericalWarning
 
 from fluxtrap.campaign import MAX_BATCH, MAX_HV_OBJECTIVES, ObjectiveDef, check_budget
@@ -70,6 +71,7 @@ from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.model import (
     FEW_PER_DIM,
     fit_model,
+    known_noise_var,
     lengthscales,
     loo_predictions,
     noise_std,
@@ -752,15 +754,7 @@ class Optimizer:
                 X_pending=pending if has_pending else None,
             )
         if not (batch or has_pending):
-            with torch.no_grad():
-                mean = model.posterior(U).mean[:, 0]
-            if not constraints:
-                return LogExpectedImprovement(model, best_f=mean.max())
-            ok = torch.from_numpy(self.feasible())
-            best_f = mean[ok].max() if ok.any() else mean.min()
-            return LogConstrainedExpectedImprovement(
-                model, best_f=best_f, objective_index=0, constraints=self._constraint_bounds()
-            )
+            return self._single_point(model, U, self.feasible())
         return qLogNoisyExpectedImprovement(
             model,
             X_baseline=U,
@@ -769,6 +763,46 @@ class Optimizer:
             constraints=constraints,
             prune_baseline=True,
             X_pending=pending if has_pending else None,
+        )
+
+    def _single_point(self, model, U: torch.Tensor, ok: np.ndarray):
+        """Analytic LogEI over the best posterior mean at the encoded points ``U`` (``n x d``);
+        with outcome constraints LogConstrainedEI over the best among the rows ``ok`` (``(n,)``,
+        those meeting them; none: the lowest mean)."""
+        with torch.no_grad():
+            mean = model.posterior(U).mean[:, 0]
+        if not self.outcome_constraints:
+            return LogExpectedImprovement(model, best_f=mean.max())
+        met = torch.from_numpy(ok)
+        best_f = mean[met].max() if met.any() else mean.min()
+        return LogConstrainedExpectedImprovement(
+            model, best_f=best_f, objective_index=0, constraints=self._constraint_bounds()
+        )
+
+    def believer_acquisition(self, pending: torch.Tensor | None = None):
+        """The single-point acquisition the model slices draw given ``pending`` points (encoded
+        ``k x d``): ask's analytic one (LogEI; LogConstrainedEI with outcome constraints) on the
+        planning model conditioned on them at its posterior mean (kriging believer), over the
+        best mean among observed and pending points (those believed to meet the outcome
+        constraints). Without pending points, or with several objectives,
+        :meth:`acquisition_function`. qLogNEI's 128 quasi-MC samples resolve no chance of
+        improving below about 1 in 128: a slice away from the optimum read log EI -85 to -91
+        where 16384 samples give -2.0 to 1.4 (this: -2.6 to 1.6)."""
+        if pending is None or not len(pending) or len(self.objectives) > 1:
+            return self.acquisition_function(pending)
+        model = self.planning_model
+        with torch.no_grad():
+            believed = model.posterior(pending).mean  # k x m, the model's (signed) outputs
+            stated = {}
+            if isinstance(model.likelihood, FixedNoiseGaussianLikelihood):  # a typical row's
+                stated["noise"] = known_noise_var(model).median(dim=0).values.expand_as(believed)
+            fantasy = model.condition_on_observations(pending, believed, **stated)
+        met = np.ones(len(pending), dtype=bool)
+        for j, (lo, hi) in self._constraint_bounds().items():
+            b = believed[:, j].numpy()
+            met &= (b >= lo if lo is not None else True) & (b <= hi if hi is not None else True)
+        return self._single_point(
+            fantasy, torch.cat([self._U(), pending]), np.r_[self.feasible(), met]
         )
 
     def ask(

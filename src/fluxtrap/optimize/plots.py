@@ -92,7 +92,7 @@ def model_slices(
     through = dict(through)
     P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
     with quiet_numerics():
-        acqf = opt.acquisition_function(P)
+        acqf = opt.believer_acquisition(P)  # analytic with one objective: no MC floor
     numeric = [p for p in space.parameters if not isinstance(p, Categorical)]
 
     def sliceable(name: str):
