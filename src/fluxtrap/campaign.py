@@ -304,9 +304,11 @@ class ParameterDef:
                 if isinstance(c, bool) or not isinstance(c, str | int | float)
             ]
             if len(self.choices) < 2 or len(set(self.choices)) != len(self.choices) or bad:
+                one = self.choices[0] if len(set(self.choices)) == 1 and not bad else None
+                same = "" if one is None else f" (one value: fixed = {_toml_value(one)})"
                 raise ValidationError(
                     f"parameter {self.name}: choices must be >= 2 distinct strings or numbers, "
-                    f"got {list(self.choices)}"
+                    f"got {list(self.choices)}{same}"
                 )
         elif self.low is not None or self.high is not None or self.fixed is None:
             self._check_bounds()
@@ -1337,6 +1339,11 @@ def _check_conditions(objectives: Sequence[ObjectiveDef]) -> None:
                 f"objectives[{i}]: objective {o.name}: field {o.field_T:g} T is beyond {MAX_CONDITION_T:g} T, "
                 "more than any laboratory magnet (Oe written as T?)"
             )
+
+
+def _toml_value(value: Any) -> str:
+    """``value`` as a campaign file writes it: a string in double quotes, a number as is."""
+    return f'"{value}"' if isinstance(value, str) else f"{value:g}"
 
 
 def _is_number(value: Any) -> bool:

@@ -778,3 +778,12 @@ def test_the_refused_error_says_both_numbers_in_the_shown_unit():
         "value, over 10 times and over 100 A/cm², is no measurement's error: a unit or exponent "
         "mistyped?"
     )
+
+
+@pytest.mark.parametrize(("choices", "said"), [(["Ar"], 'fixed = "Ar"'), ([50], "fixed = 50")])
+def test_a_single_choice_is_refused_naming_fixed(choices, said):
+    """A categorical of one level (the lab's only gas so far) has nothing to choose: the refusal
+    names the key that holds one value, as low = high does ('choices must be >= 2 ...' alone)."""
+    data = {"name": "x", "parameters": [{"name": "gas", "choices": choices}]}
+    with pytest.raises(ValidationError, match=f"got {re.escape(str(choices))} .one value: {said}"):
+        CampaignSpec.from_dict(data | {"objectives": [{"name": "y"}]})
