@@ -314,14 +314,16 @@ def plot_model_cmd(
 ) -> None:
     """Model slices (mean, std, acquisition), best-so-far per loop, parallel coordinates."""
     from fluxtrap.optimize.plots import write_model_report
-    from fluxtrap.workflows.suggest import campaign_optimizer, told_rows
+    from fluxtrap.workflows.suggest import campaign_optimizer, live_rows
 
     store = store_from(db, reads_only=True)
     spec = store.campaign(campaign)
     history = store.history(campaign)
     open_ = store.suggestions(campaign, status="open")
     opt, pending = campaign_optimizer(spec, history, [s.params for s in open_], seed=seed)
-    history = history[told_rows(spec, history)]  # the model's data: failed, outside left out
+    # failed and outside rows left out; one awaiting another outcome (tc) still counts in its
+    # objective's best so far (write_model_report)
+    history = history[live_rows(spec, history)]
     if len(opt.X) < 2:
         raise ValidationError(
             f"campaign {campaign!r}: the model needs 2 measured samples, has {len(opt.X)}"

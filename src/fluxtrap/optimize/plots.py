@@ -527,7 +527,9 @@ def write_model_report(
     an objective not among them is drawn as modelled, under its name.
 
     ``history`` has parameter, objective and ``origin`` columns (``Store.history``); the
-    observations the optimizer was told must be its measured rows, in order.
+    observations the optimizer was told must be its rows with every outcome measured, in order.
+    Each objective's best so far and parallel coordinates draw every row measuring it (a sample
+    awaiting a constraint's Tc was left out of its Jc's progress).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -535,7 +537,7 @@ def write_model_report(
     defs = {o.name: o for o in objectives if o.name in opt.objectives}
     units = {p.name: p.unit for p in space.parameters} | {n: o.shown_unit for n, o in defs.items()}
     history = history.assign(**{n: o.shown(history[n]) for n, o in defs.items()})
-    measured = history[history[opt.objectives].notna().all(axis=1)]
+    measured = history[history[opt.outcomes].notna().all(axis=1)]  # the rows told
     origin = measured["origin"].to_numpy() if "origin" in measured else None
     paths = []
 

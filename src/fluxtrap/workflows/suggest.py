@@ -112,10 +112,15 @@ def told_rows(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
     figure draws. No warning (``campaign_optimizer`` names the rows outside)."""
     outcomes = [o.name for o in spec.optimised_objectives]
     outcomes += [c.objective for c in spec.outcome_constraints if c.objective not in outcomes]
+    return history[outcomes].notna().all(axis=1).to_numpy() & live_rows(spec, history)
+
+
+def live_rows(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
+    """Boolean ``(len(history),)``: rows not failed and inside the campaign's box, whatever is
+    measured (the rows a figure of the campaign's progress draws); no warning."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        live = _live(spec, history)
-    return history[outcomes].notna().all(axis=1).to_numpy() & live
+        return _live(spec, history)
 
 
 def _live(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:

@@ -18,6 +18,8 @@ from fluxtrap.optimize.plots import (
     write_model_report,
 )
 
+FAST = {"num_restarts": 2, "raw_samples": 32}
+
 SPACE = SearchSpace(
     [
         Continuous("ramp_rate", 10, 100, 0.1, "degC/min"),
@@ -376,3 +378,28 @@ def test_the_slices_acquisition_with_pending_points_is_not_the_mc_floor():
         assert resolved.sum() >= 12
         gap = np.abs(line["acquisition"] - ref)[resolved]
         assert gap.max() < 3.5, (name, line["acquisition"].round(1), ref.round(1))
+
+
+def test_a_sample_awaiting_its_constraint_outcome_counts_in_its_objective_s_progress(
+    tmp_path, monkeypatch
+):
+    """tc >= 36 K bounds jc_3T; the best Jc waits for its Tc. `plot model` drew only the rows
+    the model was told, so the best-so-far figure of Jc left it out; and given the whole
+    history, the report paired 6 origins with 5 observations (a ValidationError). Now the
+    slices draw the 5 told rows and Jc's progress all 6."""
+    import fluxtrap.optimize.plots as plots
+
+    X = SPACE.sample(6, seed=1)
+    jc = pd.Series([1.0, 2.0, 1.5, 1.2, 1.8, 3.0], name="jc_3T") * 1e8
+    tc = pd.Series([37.0, 35.0, 38.0, 36.5, 39.0, np.nan], name="tc")
+    history = X.assign(jc_3T=jc, tc=tc, origin=["researcher"] * 3 + ["optimizer"] * 3)
+    opt = Optimizer(SPACE, seed=0, outcome_constraints={"tc": (36.0, None)}, **FAST)
+    opt.tell(X[:5], pd.concat([jc, tc], axis=1)[:5])
+    drawn = []
+    monkeypatch.setattr(
+        plots, "plot_best_so_far", lambda p, o: drawn.append(p) or plot_best_so_far(p, o)
+    )
+    coarse = plots.model_slices
+    monkeypatch.setattr(plots, "model_slices", lambda *a, **k: coarse(*a, n_grid=6, **k))
+    write_model_report(opt, history, tmp_path, html=False)
+    assert drawn[0].value.tolist() == jc.tolist() and drawn[0].best_all.iloc[-1] == 3e8
