@@ -30,6 +30,7 @@ from fluxtrap.campaign import (  # noqa: E402
     shown_acquisition,
 )
 from fluxtrap.errors import ValidationError  # noqa: E402
+from fluxtrap.inputs import near  # noqa: E402
 from fluxtrap.optimize.optimizer import check_pending, one_thread, quiet_numerics  # noqa: E402
 from fluxtrap.optimize.space import Categorical  # noqa: E402
 
@@ -89,7 +90,7 @@ def model_slices(
     if through is None:
         signed = opt._signed_Y()[:, j].numpy()
         through = opt.X.iloc[int(np.argmax(signed))].to_dict()
-    through = dict(through)
+    through = _checked_point(space, through)
     P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
     with quiet_numerics():
         acqf = opt.believer_acquisition(P)  # analytic with one objective: no MC floor
@@ -144,6 +145,33 @@ def model_slices(
         "two_d": out_2d,
         "data": data,
         "units": {p.name: p.unit for p in numeric},
+    }
+
+
+def _checked_point(space, through: Mapping[str, Any]) -> dict[str, Any]:
+    """``through`` as a point of ``space`` (numbers as floats), or a ValidationError naming a
+    key it does not know (with the near miss), one it lacks, or a value outside the bounds or
+    choices (a misspelt key was ignored and the one meant was a KeyError; a value outside
+    was named as 'X row 0', a table the caller never passed)."""
+    through = dict(through)
+    unknown = [str(k) for k in through if k not in space.names]
+    if unknown:
+        close = near(unknown[0], space.names)
+        raise ValidationError(
+            f"model_slices: through has no parameter {unknown[0]!r}"
+            f"{f' (did you mean {close!r}?)' if close else ''}; known: {', '.join(space.names)}"
+        )
+    missing = [n for n in space.names if n not in through]
+    if missing:
+        raise ValidationError(
+            f"model_slices: through lacks {', '.join(missing)} (give every parameter, or none "
+            "for the best point)"
+        )
+    point = pd.DataFrame([through])[space.names]
+    space.to_unit(point, "model_slices: through")
+    return {
+        p.name: through[p.name] if isinstance(p, Categorical) else float(through[p.name])
+        for p in space.parameters
     }
 
 

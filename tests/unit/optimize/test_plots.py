@@ -403,3 +403,19 @@ def test_a_sample_awaiting_its_constraint_outcome_counts_in_its_objective_s_prog
     monkeypatch.setattr(plots, "model_slices", lambda *a, **k: coarse(*a, n_grid=6, **k))
     write_model_report(opt, history, tmp_path, html=False)
     assert drawn[0].value.tolist() == jc.tolist() and drawn[0].best_all.iloc[-1] == 3e8
+
+
+def test_the_slice_point_is_checked_by_name_and_value(fitted):
+    """through={'max_temprature': 650, ...} was ignored and the parameter meant a KeyError; a
+    value outside was named 'X row 0', a table the caller never passed."""
+    opt, _ = fitted
+    point = {"ramp_rate": 40.0, "max_temperature": 650.0, "dwell_time": 10.0}
+    typo = {"ramp_rate": 40.0, "max_temprature": 650.0, "dwell_time": 10.0}
+    with pytest.raises(ValidationError, match="no parameter 'max_temprature' .did you mean 'max"):
+        model_slices(opt, through=typo, n_grid=3, two_d=[])
+    with pytest.raises(ValidationError, match="through lacks dwell_time"):
+        model_slices(opt, through={"ramp_rate": 40.0, "max_temperature": 650.0})
+    with pytest.raises(ValidationError, match="through row 0: dwell_time=90.0 is outside"):
+        model_slices(opt, through=point | {"dwell_time": 90.0})
+    s = model_slices(opt, through=point, n_grid=3, one_d=["dwell_time"], two_d=[])
+    assert s["through"] == point and s["one_d"]["dwell_time"]["x"].tolist() == [0, 30, 60]
