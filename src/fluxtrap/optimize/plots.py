@@ -85,6 +85,17 @@ def model_slices(
     check_pending(0 if pending is None else len(pending), "model_slices")
     space = opt.space
     objective = objective or opt.objectives[0]
+    if objective not in opt.objectives:  # was list.index's ValueError "'jc3T' is not in list"
+        close = near(objective, opt.objectives)
+        raise ValidationError(
+            f"model_slices: {objective!r} is not an objective of the optimizer"
+            f"{f' (did you mean {close!r}?)' if close else ''}; its objectives: "
+            f"{', '.join(opt.objectives)}"
+            + (
+                f" ({objective} is modelled for an outcome constraint only)"
+                * (objective in opt.outcomes)
+            )
+        )
     j = opt.objectives.index(objective)
     data = pd.concat([opt.X, opt.Y], axis=1)
     if through is None:

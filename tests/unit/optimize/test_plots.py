@@ -417,5 +417,7 @@ def test_the_slice_point_is_checked_by_name_and_value(fitted):
         model_slices(opt, through={"ramp_rate": 40.0, "max_temperature": 650.0})
     with pytest.raises(ValidationError, match="through row 0: dwell_time=90.0 is outside"):
         model_slices(opt, through=point | {"dwell_time": 90.0})
+    with pytest.raises(ValidationError, match="'jc3T' is not an objective .*did you mean 'jc_3T'"):
+        model_slices(opt, objective="jc3T")  # was ValueError: 'jc3T' is not in list
     s = model_slices(opt, through=point, n_grid=3, one_d=["dwell_time"], two_d=[])
     assert s["through"] == point and s["one_d"]["dwell_time"]["x"].tolist() == [0, 30, 60]
