@@ -476,45 +476,47 @@ class Optimizer:
         n = len(self._X)
         if n < 2:
             raise ValidationError(f"the model needs at least 2 observations, has {n}")
-        for name in self.outcomes:
-            if self.constant(name) and not self._constant_warned:
-                warnings.warn(
-                    f"objective {name} is constant ({float(self._Y[name].iloc[0]):g}) over {n} "
-                    "observations: the model can only explore",
-                    ConstantObjectiveWarning,
-                    stacklevel=4,
-                )
-            elif not self._constant_warned:
-                self._warn_outliers(name)
+        if not self._constant_warned:
+            for category, text in self._notes():
+                warnings.warn(text, category, stacklevel=4)
         self._constant_warned = True  # once per data: the planning model refits the same rows
         with manual_seed(self._derived_seed(0)):
             return fit_model(
                 self._U(), self._signed_Y(), self.space.cat_dims, light_tailed, self._Yvar()
             )
 
-    def _warn_outliers(self, name: str) -> None:
-        """An ``OutlierWarning`` for values of ``name`` farther than ``OUTLIER_IQR``
-        interquartile ranges from its median (5 observations or more): a value typed in the wrong
-        unit (1e6 x the others) steers every later suggestion with no word otherwise. A warning,
-        not a refusal: a real breakthrough may lie that far."""
-        y = self._Y[name].dropna().to_numpy(float)
-        if len(y) < 5:
-            return
-        q1, median, q3 = np.percentile(y, [25, 50, 75])
-        if not q3 > q1:
-            return
-        far = y[np.abs(y - median) > OUTLIER_IQR * (q3 - q1)]
-        if len(far):
-            d = self.shown.get(name)
-            show, unit = (d.shown, f" {d.shown_unit}".rstrip()) if d else (float, "")
-            listed = ", ".join(f"{show(v):g}" for v in far[:5]) + (", ..." if len(far) > 5 else "")
-            warnings.warn(
-                f"objective {name}: {len(far)} of {len(y)} values ({listed}{unit}) lie more than "
-                f"{OUTLIER_IQR:g} interquartile ranges from the median {show(median):g}{unit}: "
-                "check their value and unit; the model takes them as measured",
-                OutlierWarning,
-                stacklevel=5,
-            )
+    def _notes(self) -> list[tuple[type[UserWarning], str]]:
+        """What the data warn of, per outcome, as ``(category, text)``: every value equal
+        (``ConstantObjectiveWarning``), or else values farther than ``OUTLIER_IQR`` interquartile
+        ranges from the median (5 observations or more, ``OutlierWarning``): a value typed in
+        the wrong unit (1e6 x the others) steers every later suggestion with no word otherwise.
+        A warning, not a refusal: a real breakthrough may lie that far."""
+        notes = []
+        for name in self.outcomes:
+            if self.constant(name):
+                text = (
+                    f"objective {name} is constant ({float(self._Y[name].iloc[0]):g}) over "
+                    f"{len(self._X)} observations: the model can only explore"
+                )
+                notes.append((ConstantObjectiveWarning, text))
+                continue
+            y = self._Y[name].dropna().to_numpy(float)
+            if len(y) < 5:
+                continue
+            q1, median, q3 = np.percentile(y, [25, 50, 75])
+            far = y[np.abs(y - median) > OUTLIER_IQR * (q3 - q1)] if q3 > q1 else []
+            if len(far):
+                d = self.shown.get(name)
+                show, unit = (d.shown, f" {d.shown_unit}".rstrip()) if d else (float, "")
+                listed = ", ".join(f"{show(v):g}" for v in far[:5]) + ", ..." * (len(far) > 5)
+                text = (
+                    f"objective {name}: {len(far)} of {len(y)} values ({listed}{unit}) lie more "
+                    f"than {OUTLIER_IQR:g} interquartile ranges from the median "
+                    f"{show(median):g}{unit}: check their value and unit; the model takes them "
+                    "as measured"
+                )
+                notes.append((OutlierWarning, text))
+        return notes
 
     def _warn_infeasible(self) -> None:
         """A ``NoFeasibleWarning`` naming the outcome constraints when no observation meets
@@ -672,6 +674,8 @@ class Optimizer:
             if name in self.outcome_constraints:
                 lo, hi = self.outcome_constraints[name]
                 summary["objectives"][name]["bounds"] = [lo, hi]
+        if notes := self._notes():  # the fit's warnings, for who sees no warning (the web API)
+            summary["notes"] = [text for _, text in notes]
         if len(self.objectives) > 1:
             summary["pareto_front"] = [
                 {k: v if isinstance(v, str) else float(v) for k, v in row.items()}

@@ -366,6 +366,9 @@ def model_page(
         newer_page=page_at(max(0, offset - limit)) if offset else None,
         acquisition=acquisition,
         stopping=stopping,
+        # what the data warned of when the newest suggestions were asked (a value in a wrong
+        # unit?): it had gone to the server's log only
+        newest_notes=shown[-1].model_summary.get("notes", []) if shown and not offset else [],
     )
 
 

@@ -381,11 +381,17 @@ class Suggestion(BaseModel):
         description="the model's {outcome: {mean, std}} at these parameters when it was asked "
         "(stored units: Jc in A/m^2; std of the mean); none before the model (a Sobol design)",
     )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="what the model's data warned of when it was asked (an objective constant, "
+        "values far from the others: a wrong unit?), as `fluxtrap suggest` prints",
+    )
 
     @classmethod
     def of(cls, x: SuggestionRecord) -> Suggestion:
-        fields = {k: getattr(x, k) for k in cls.model_fields if k != "prediction"}
-        return cls(**fields, prediction=x.model_summary.get("prediction"))
+        summary = x.model_summary
+        fields = {k: getattr(x, k) for k in cls.model_fields if k not in ("prediction", "notes")}
+        return cls(**fields, prediction=summary.get("prediction"), notes=summary.get("notes", []))
 
 
 SuggestionStatus = Literal["open", "used", "discarded", "abandoned", "failed"]

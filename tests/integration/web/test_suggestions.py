@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from html import unescape
 from urllib.parse import quote
 
 from fluxtrap.campaign import CampaignSpec
+from fluxtrap.web.auth import COOKIE
 
 from .conftest import NAME, add_measured_samples, auth
 from .test_api import C, snapshot
@@ -117,3 +119,51 @@ def test_a_batch_estimated_past_the_limit_is_refused_in_the_api_s_terms(lab, mon
         "even n=1 is estimated past it, as this campaign's history stands"
     ), r.text
     assert snapshot(lab) == before
+
+
+def test_what_the_model_s_data_warn_of_is_said_with_the_suggestions_and_on_the_model_page(lab):
+    """A Jc typed 1e6 x too large (3e14 A/m^2 among the synthetic ~1e8) steers every suggestion:
+    `fluxtrap suggest` warns of it (OutlierWarning), the API and the dashboard said nothing (the
+    warning went to the server's log). Now each suggestion asked carries the note, and the model
+    page says it; a clean history asks with no note."""
+    from .conftest import login
+
+    add_measured_samples(lab.store)
+    r = lab.client.post(f"{C}/suggestions", json={"n": 1, "seed": 3}, headers=auth("bob"))
+    assert r.status_code == 201, r.text
+    assert r.json()[0]["notes"] == []
+    params = {"ramp_rate": 60, "max_temperature": 610, "dwell_time": 20}
+    lab.store.add_sample(NAME, "TYPO", params, objectives={"jc_3T": 3e14}, recorded_by="bob")
+    r = lab.client.post(f"{C}/suggestions", json={"n": 2, "seed": 3}, headers=auth("bob"))
+    assert r.status_code == 201, r.text
+    for s in r.json():
+        (note,) = s["notes"]
+        assert note.startswith("objective jc_3T: 1 of 6 values (3e+10 A/cm²) lie more than 1000")
+        assert note.endswith("check their value and unit; the model takes them as measured")
+    newest = r.json()[-1]
+    got = lab.client.get(f"/api/suggestions/{newest['id']}", headers=auth("rita")).json()
+    assert got["notes"] == newest["notes"]
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    page = lab.client.get(f"/campaigns/{quote(NAME)}/model").text
+    said = f"when suggestion {newest['id']} was asked: objective jc_3T: 1 of 6 values"
+    assert said in unescape(page)
+    older = lab.client.get(f"/campaigns/{quote(NAME)}/model?offset=2").text
+    assert "model-note" not in older  # said on the first page only, of the newest ask
+
+
+def test_a_constant_objective_is_said_with_the_suggestions(lab):
+    body = {
+        "name": "flat",
+        "parameters": [{"name": "x", "low": 0, "high": 1}],
+        "objectives": [{"name": "y"}],
+    }
+    assert lab.client.post("/api/campaigns", json=body, headers=auth("bob")).status_code == 201
+    for i in range(3):
+        sample = {"label": f"F{i}", "params": {"x": i / 3}, "objectives": {"y": 2.5}}
+        r = lab.client.post("/api/campaigns/flat/samples", json=sample, headers=auth("bob"))
+        assert r.status_code == 201, r.text
+    r = lab.client.post("/api/campaigns/flat/suggestions", json={"n": 1}, headers=auth("bob"))
+    assert r.status_code == 201, r.text
+    assert r.json()[0]["notes"] == [
+        "objective y is constant (2.5) over 3 observations: the model can only explore"
+    ]

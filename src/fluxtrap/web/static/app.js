@@ -161,7 +161,11 @@ onSubmit("upload-form", async (form, data) => {
 onSubmit("suggest-form", async (form, data) => {
   const body = { n: Number(data.get("n")) };
   if (data.get("seed")) body.seed = Number(data.get("seed"));
-  await api("POST", campaignUrl(form) + "/suggestions", body);
+  const asked = await api("POST", campaignUrl(form) + "/suggestions", body);
+  // what the model's data warned of (a value 1e6 x the others: a wrong unit?), said after the
+  // reload: it had gone to the server's log only
+  const notes = [...new Set(asked.flatMap((s) => s.notes))];
+  if (notes.length) sessionStorage.setItem("notice", notes.map((n) => "warning: " + n).join("; "));
   location.reload();
 });
 
