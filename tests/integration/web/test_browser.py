@@ -572,3 +572,21 @@ def test_a_read_only_dashboard_shows_a_writer_no_forms(browser, tmp_path):
         shot(page, "read-only-simulations")
         context.close()
     assert errors == []
+
+
+def test_what_the_model_s_data_warn_of_is_said_after_asking(page):
+    """A Jc typed 1e6 x too large steers the suggestions: after asking, the reloaded model page
+    says so (the warning had gone to the server's log only)."""
+    add_measured_samples(page.store)
+    params = {"ramp_rate": 60, "max_temperature": 610, "dwell_time": 20}
+    page.store.add_sample(NAME, "TYPO", params, objectives={"jc_3T": 3e14}, recorded_by="bob")
+    login(page, "alice")
+    page.goto("/campaigns/K-Ba122%20SPS/model")
+    page.fill("#suggest-form [name=n]", "1")
+    with page.expect_navigation():
+        page.click("#suggest-form button")
+    page.wait_for_selector("#message.warn")
+    said = page.inner_text("#message")
+    assert said.startswith("warning: objective jc_3T: 1 of 6 values (3e+10 A/cm²) lie more than")
+    assert "when suggestion 1 was asked: objective jc_3T" in page.inner_text("#suggestions")
+    assert page.errors == []
