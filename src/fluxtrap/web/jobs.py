@@ -31,6 +31,7 @@ import os
 import socket
 import threading
 import uuid
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,7 @@ STOPPED = "the server stopped while it ran: submit it again"
 SILENT = "its server ({runner}) stopped renewing its heartbeat: it died; submit it again"
 PRELOAD_WEB = [*PRELOAD, "fluxtrap.web.jobs"]  # what the job children's forkserver imports once
 LIVE_RUNNERS: set[str] = set()  # the runner names of this process's running Jobs
+MAX_WARNINGS = 20  # of a job's run kept in its summary (each said once)
 MAX_LISTED = 500  # simulations in one list (each with its summary): a page, as jobs are
 MAX_OFFSET = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
@@ -159,22 +161,32 @@ def run_case(case_text: str, progress: Any = None) -> Ran:
             progress[0] += 1
         progress[1] = state.t
 
-    try:
-        if progress is not None:
-            progress[0], progress[1] = 1.0, 0.0
-        case = parse_case(case_text)
-        result = Simulation(case).run(progress=False, on_step=None if progress is None else on_step)
-        figures = plots.simulation_figures(result)  # once, here: B maps take seconds
-        return Ran(result.summary(), result.probes_csv(), figures, None, result.heat_csv())
-    except FluxtrapError as err:  # the run's own failure: keep what ran (SolverError.result)
-        ran = getattr(err, "result", None)
-        return Ran(
-            None if ran is None else ran.summary(),
-            b"" if ran is None else ran.probes_csv(),
-            None,
-            failure(err),
-            b"" if ran is None else ran.heat_csv(),
-        )
+    # the case's and the run's warnings (Jc held beyond its table, accuracy not reached...) go
+    # into the summary: `fluxtrap simulate` prints them, a job's went to no one (the child's one
+    # call: no other thread's warnings are caught)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if progress is not None:
+                progress[0], progress[1] = 1.0, 0.0
+            case = parse_case(case_text)
+            on = None if progress is None else on_step
+            result = Simulation(case).run(progress=False, on_step=on)
+            figures = plots.simulation_figures(result)  # once, here: B maps take seconds
+            ran, error = result, None
+        except FluxtrapError as err:  # the run's own failure: keep what ran (SolverError.result)
+            ran, figures, error = getattr(err, "result", None), None, failure(err)
+    summary = None if ran is None else ran.summary()
+    said = [str(w.message) for w in caught if w.category.__module__.startswith("fluxtrap.")]
+    if summary is not None and said:
+        summary["warnings"] = list(dict.fromkeys(said))[:MAX_WARNINGS]
+    return Ran(
+        summary,
+        b"" if ran is None else ran.probes_csv(),
+        figures,
+        error,
+        b"" if ran is None else ran.heat_csv(),
+    )
 
 
 def finished(info: schemas.Simulation) -> schemas.Simulation:

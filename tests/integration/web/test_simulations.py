@@ -609,3 +609,27 @@ def test_a_stored_heat_run_shows_its_temperatures_with_their_errors(lab):
     )  # fmt: skip
     r = lab.client.get(f"/api/simulations/{cold.id}/heat", headers=auth("rita"))
     assert r.status_code == 404 and "no heat history" in r.json()["detail"]
+
+
+def test_what_a_job_s_case_and_run_warned_of_is_stored_and_shown(lab):
+    """A case whose Jc table ends at 1 T below the 2 T applied, with its probe inside the bulk, run
+    on a 1 mm mesh that misses the 1 % target (3.4 % estimated): `fluxtrap simulate` prints
+    the three warnings; a job's went to no one, and its page showed none. Now they are in the
+    stored summary (`warnings`) and on the simulation's page."""
+    table = 'jc.table = { field = [0, 0.5, 1], field_unit = "T", jc = [2e4, 1.5e4, 1.2e4], jc_unit = "A/cm^2" }'
+    case = example_case(jc=table).replace('z = "5.5 mm"', 'z = "2.5 mm"')
+    r = lab.client.post("/api/simulations", json={"case": case}, headers=auth("bob"))
+    assert r.status_code == 202, r.text
+    job = wait(lab, r.json()["id"])
+    assert (job["status"], job["error"]) == ("done", None)
+    sim = lab.client.get(f"/api/simulations/{job['simulation_id']}", headers=auth("rita")).json()
+    said = sim["summary"]["warnings"]
+    assert [w.split(" ")[0] for w in said] == ["probe", "materials.bulk.jc:", "accuracy"]
+    assert "inside the superconductor 'bulk'" in said[0]
+    assert said[1].startswith("materials.bulk.jc: the table ends at 1 T, below the 2 T")
+    assert said[2] == sim["summary"]["accuracy"]["note"]
+    assert said[2].startswith("accuracy target 1 % not reached")
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    page = lab.client.get(f"/simulations/{job['simulation_id']}").text
+    shown = re.search(r'<ul class="warn" id="run-warnings">(.*?)</ul>', page, re.S).group(1)
+    assert [unescape(li) for li in re.findall(r"<li>(.*?)</li>", shown)] == said
