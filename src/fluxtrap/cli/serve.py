@@ -94,6 +94,11 @@ def serve(
         )
     if not 1 <= max_connections <= 100_000:
         raise ValidationError(f"--max-connections: give 1 to 100000, got {max_connections}")
+    if not 256 <= job_memory_mb <= 2**30:  # ProcessLimits' bounds, named here by the flag
+        raise ValidationError(
+            f"--job-memory-mb: give 256 to {2**30} MiB (the simulator alone takes about 500), "
+            f"got {job_memory_mb}"
+        )
     proxies = _proxies(forwarded_allow_ips)
     limits = Limits(max_body=int(max_body_mb * 2**20), max_upload=int(max_upload_mb * 2**20))
     jobs = JobSettings(

@@ -158,6 +158,24 @@ def test_serve_bounds_the_connections_it_holds(tmp_path, monkeypatch, capsys, gi
         assert "--max-connections: give 1 to 100000" in " ".join(capsys.readouterr().err.split())
 
 
+@pytest.mark.parametrize(("given", "ok"), [("255", False), ("99999999999", False), ("512", True)])
+def test_serve_bounds_a_job_s_memory_naming_the_flag(tmp_path, monkeypatch, capsys, given, ok):
+    """--job-memory-mb 99999999999 was refused as 'job settings: memory limit 1e+11 MiB: give at
+    least 256 MiB' (it is more than 256); the refusal names the flag and both bounds."""
+    served = no_server(monkeypatch)
+    port = str(free_port())
+    code = run(
+        ["serve", "--job-memory-mb", given, "--port", port, "--db", str(tmp_path / "lab.db")]
+    )
+    if ok:
+        assert code == 0 and len(served) == 1
+    else:
+        assert code != 0 and served == []
+        said = " ".join(capsys.readouterr().err.split())
+        assert "--job-memory-mb: give 256 to 1073741824 MiB (the simulator alone" in said
+        assert said.endswith(f"got {given}")
+
+
 def test_serve_on_a_port_in_use_says_so_before_printing_an_address(tmp_path):
     """It had printed 'fluxtrap on http://127.0.0.1:PORT/', then uvicorn's log and exit 3 once
     the lifespan had started: the address printed must be the one bound."""
