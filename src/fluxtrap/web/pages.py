@@ -316,11 +316,18 @@ def model_page(
             raise ValidationError(f"model page ?{key}={given}: {err}") from None
     objective = objective or (spec.objective_names[0] if spec.objectives else None)
     numeric = [p.name for p in spec.parameters if p.kind == "numeric"]
-    x = x or (numeric or spec.parameter_names)[0]  # slices run along numeric parameters
+    free = [p.name for p in spec.parameters if p.kind != "fixed"]
+    x = x or (numeric or free or spec.parameter_names)[0]  # slices run along numeric parameters
+    held = [v for v in (x, y) if v and spec.parameter(v).kind == "fixed"]
     suggestions = store.suggestions(campaign)
     figures, note = {}, ""
     if objective is None:
         note = "This campaign has no objective: there is nothing to model."
+    elif held:  # the model's note was "search space has no parameter 'p'; known: ..."
+        note = (
+            f"{held[0]} is fixed by the campaign, not a parameter of the model: its slices run "
+            f"along the numeric parameters ({', '.join(numeric) or 'this campaign has none'})"
+        )
     else:
         try:
             with request.app.state.heavy.turn("open the model page", user.name):

@@ -289,6 +289,11 @@ def test_pages_of_a_campaign_with_categorical_and_fixed_parameters(browser_like)
     assert heads[:4] == ["t [degC]", "gas", "die [mm]", "p [MPa]"]  # gas was "gas []"
     r = lab.client.get("/campaigns/Mixed/model?x=gas")
     assert r.status_code == 200 and "gas is categorical; slices run along numeric" in r.text
+    # a fixed parameter was answered "search space has no parameter 'p'; known: t, gas, die"
+    r = lab.client.get("/campaigns/Mixed/model?x=p")
+    assert r.status_code == 200 and "model-1d" not in figures(r.text)
+    said = "p is fixed by the campaign, not a parameter of the model: its slices run along the "
+    assert said + "numeric parameters (t)" in r.text
 
 
 def test_a_campaign_suggest_will_refuse_says_so_on_its_pages(browser_like):
