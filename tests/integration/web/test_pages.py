@@ -811,3 +811,33 @@ def test_a_jc_curve_of_many_points_is_drawn_with_at_most_max_plotted():
     assert len(band["x"]) == 2 * len(line["x"])
     assert line["x"][-1] == 7.0 and faint["x"][0] == 0.0 and max(faint["x"]) < 0.05
     np.testing.assert_allclose(line["y"], 1e5 / (1 + np.asarray(line["x"])), rtol=1e-12)
+
+
+def test_a_run_of_many_protocol_steps_draws_a_bounded_number_of_maps(monkeypatch):
+    """A protocol of 300 steps drew a J/B map at each step's end: 303 figures, 35 MB of one
+    simulation page (10 000 steps are allowed). At most MAX_MAPS are drawn, evenly spread from
+    the first to the last, the first map's title saying how many there are."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from fluxtrap.web import plots
+
+    monkeypatch.setattr(
+        plots, "maps_figure", lambda result, s: {"layout": {"title": {"text": f"t = {s.time_s}"}}}
+    )
+    snaps = [SimpleNamespace(time_s=float(i)) for i in range(304)]  # the initial state first
+    probes = pd.DataFrame({"time_s": [0.0, 1.0], "applied_T": [1.0, 0.0], "c_Bz_T": [0.0, 0.5]})
+    result = SimpleNamespace(
+        snapshots=snaps, probes=probes, heat=None, case=SimpleNamespace(bore=None)
+    )
+    figs = plots.simulation_figures(result)
+    maps = [figs[k]["layout"]["title"]["text"] for k in figs if k.startswith("map-")]
+    assert len(maps) == plots.MAX_MAPS == 50
+    assert maps[0] == "t = 1.0 (maps at 50 of the run's 303 times, evenly spread)"
+    times = [float(t.split()[2]) for t in maps]
+    assert times[-1] == 303.0 and np.all(np.diff(times) >= 6)  # 302 / 49 = 6.2 apart
+    few = plots.simulation_figures(SimpleNamespace(**{**vars(result), "snapshots": snaps[:4]}))
+    assert [figs_["layout"]["title"]["text"] for k, figs_ in few.items() if k != "probes"] == [
+        "t = 1.0", "t = 2.0", "t = 3.0",
+    ]  # fmt: skip
