@@ -149,14 +149,15 @@ def calibrate_command(
     from fluxtrap.simulate.case import Case
     from fluxtrap.workflows.calibrate import run_calibration, store_calibration
 
-    # the case and options first: a refused case file left a new, empty store at --db
-    Case.from_toml(case)
+    # the options first, and the case before a store is made: a refused case file or option had
+    # left a new, empty store at --db
     origin_s = parse(origin, "time", "--origin") if origin else None
     at_s = [parse(t, "time", "--at") for t in at] if at else None
     fit_bounds = parse_bounds(bounds or [])
     security = dask_security(tls_ca_file, tls_cert, tls_key)
     store = None
     if db is not None or campaign is not None:
+        Case.from_toml(case)
         store = store_from(db, create=True)
         if campaign is not None:
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it
