@@ -18,7 +18,7 @@ import pytest
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.calibrate import Series, calibrate, runs_test
-from fluxtrap.simulate.calibrate.fit import profile_interval
+from fluxtrap.simulate.calibrate.fit import PROFILE_RESTARTS, profile_interval
 from fluxtrap.simulate.calibrate.predict import predict
 
 T_RAMP = 100.0
@@ -423,7 +423,7 @@ def test_a_lower_profile_point_restarts_the_descent(monkeypatch):
 
 
 def test_restarts_are_bounded_and_a_fit_still_below_its_profile_is_flagged(monkeypatch):
-    """Descents that never move: two restarts from the profile, then the result is flagged (not
+    """Descents that never move: PROFILE_RESTARTS restarts from the profile, then the result is flagged (not
     converged, not a fit) and the warning says the restarts ran out; with a simulation cap the
     first restart that would pass it stops the loop, the last complete fit is kept and the
     warning names the cap."""
@@ -431,9 +431,9 @@ def test_restarts_are_bounded_and_a_fit_still_below_its_profile_is_flagged(monke
     case = Case.from_dict(case_dict())
     descent_stopping_short(monkeypatch, times=100)
     cal = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, runner=runner_of(linear_model))
-    assert len(cal.optimizer["restarts"]) == 2
+    assert len(cal.optimizer["restarts"]) == PROFILE_RESTARTS == 4
     assert not cal.fits and not cal.optimizer["converged"]
-    assert any("still after 2 restarts from the profile" in w for w in cal.warnings)
+    assert any("still after 4 restarts from the profile" in w for w in cal.warnings)
     # a profile more than 1 below is not followed out nor turned into a sigma (the fit is not at
     # its minimum): the -1 sigma side here is far below, not flat
     assert len(cal.profile) == 4 and cal.sigma_sources == ("linearised", "linearised")

@@ -76,8 +76,10 @@ STALL_STEP_FACTOR = 5.0
 RESTARTS = 2  # further descents from the next-best scan points when one stalls
 # Further descents from a profile point more than 1 reduced-chi^2 unit below the fit (the
 # ramp-only ring: the second start stopped at n 31.1 +- 4.0, chi^2 20.8, its profile 3.1 units
-# lower at n 24.1; from there the descent reaches the truth's neighbourhood)
-PROFILE_RESTARTS = 2
+# lower at n 24.1; from there the descent reaches the truth's neighbourhood; after a solver
+# change of 1.5e-13 T in its traces the first descent stopped at n 199 and two restarts reached
+# only n 29.8, chi^2 19.7, not converged: the third and fourth reach n 18.4, chi^2 15.7)
+PROFILE_RESTARTS = 4
 # The rise of the profile at -1 or +1 linearised sigma (delta chi^2 / chi2_red; 1 for a quadratic
 # misfit) below which the quadratic approximation has failed on that side: the chi^2 = +1 point
 # lies beyond 1/sqrt(0.5) = 1.41 sigma, so the linearised sigma understates the uncertainty by more
