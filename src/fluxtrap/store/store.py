@@ -1539,9 +1539,11 @@ def _engine(url: str, read_only: bool = False) -> Engine:
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets readers run beside one writer
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
             cur = dbapi_conn.cursor()
+            # the wait first: another process migrating a new file holds its lock, and reading
+            # sqlite_master without it failed at once with 'database is locked'
+            cur.execute(f"PRAGMA busy_timeout={WAIT_S * 1000}")
             if not read_only and not _foreign_sqlite(cur):
                 cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA busy_timeout={WAIT_S * 1000}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
