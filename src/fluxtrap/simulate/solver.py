@@ -675,13 +675,22 @@ def applied_at(step: Step, start: tuple[float, float], t_rel: float) -> tuple[fl
 
 
 def _stop(
-    failed: str, state: State, k: int, step: Step, dt: float, kind: type = SolverError
+    failed: str,
+    state: State,
+    k: int,
+    step: Step,
+    dt: float,
+    kind: type = SolverError,
+    to: tuple[float, float] | None = None,
 ) -> SolverError:
     """The error (a ``kind``) that ends a run: what ``failed``, when, in which protocol step, at
-    what step."""
+    what step; ``to``: (applied field T, temperature K) the failed step aimed at, where it
+    failed (the state is where it started: a ramp_temperature at 1e8 K/s that failed stepping
+    33.73 -> 34.06 K was said to fail at 33.7268 K)."""
+    aim = f" (from there to {to[0]:.6g} T, {to[1]:.6g} K)" if to is not None else ""
     return kind(
         f"{failed} at t = {state.t:.6g} s in protocol step {k} ({step!r}), applied field "
-        f"{state.applied_T:.6g} T, {state.temperature_K:.6g} K, time step {dt:.3g} s; "
+        f"{state.applied_T:.6g} T, {state.temperature_K:.6g} K, time step {dt:.3g} s{aim}; "
         f"results up to t = {state.t:.6g} s are kept"
     )
 
@@ -816,7 +825,8 @@ def run_protocol(
                         ": the conductors heat faster than any step can follow (a thermal "
                         f"runaway, a flux jump; hottest element {hottest:.4g} K)"
                     )
-                raise _stop(f"{in_row} rejected steps in a row{why}", state, k, step, dt)
+                to = applied_at(step, start, state.t + dt - t0)
+                raise _stop(f"{in_row} rejected steps in a row{why}", state, k, step, dt, to=to)
             dt = min(dt, t_next_cut - state.t)
             if case.solver.max_step_s:
                 dt = min(dt, case.solver.max_step_s)
@@ -838,6 +848,7 @@ def run_protocol(
                         k,
                         step,
                         dt,
+                        to=(b_new, temp_new),
                     )
                 dt *= 0.25
                 continue
@@ -862,7 +873,12 @@ def run_protocol(
                     if dt * 0.25 < dt_min:
                         why = _past_tc(d, temp_em) or _runaway(d, temp_em, state.temperature_K)
                         raise _stop(
-                            f"{err} even at the smallest time step{why}", state, k, step, dt
+                            f"{err} even at the smallest time step{why}",
+                            state,
+                            k,
+                            step,
+                            dt,
+                            to=(b_new, temp_new),
                         ) from err
                     dt *= 0.25
                     continue

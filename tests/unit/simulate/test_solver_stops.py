@@ -268,3 +268,25 @@ def test_long_steps_of_a_slow_warming_converge_to_the_backward_euler_solution(si
     scale = np.max(np.abs(p.above_Bz_T - p.applied_T))
     at = np.interp(ends[1:], p.time_s, p.above_Bz_T)
     assert np.max(np.abs(np.interp(ends[1:], q.time_s, q.above_Bz_T) - at)) < 0.01 * scale
+
+
+def test_a_failed_temperature_ramp_names_the_temperature_it_failed_at():
+    """n = 300, a trapped field at 20 K warmed at 1e8 K/s: Newton fails past ~33.7 K. The state
+    kept is the failed step's start; the message must also give the temperature that step aimed
+    at, start + rate x time step (it gave the start's alone, so the failure read as one at the
+    last converged temperature)."""
+    case = long_cylinder("2.5 mm", n=300)
+    case["materials"]["sc"]["jc"]["temperature"] = {"at": "20 K", "tc": "38 K", "exponent": 1.5}
+    case["stack"][0]["thickness"] = "10 mm"
+    case["protocol"][0]["temperature"] = "20 K"
+    case["protocol"].append({"step": "ramp_temperature", "to": "35 K", "rate": "1e8 K/s"})
+    with pytest.raises(SolverError, match="smallest time step") as info:
+        Simulation(case).run(progress=False)
+    said = re.search(
+        r"applied field \S+ T, (\S+) K, time step (\S+) s \(from there to \S+ T, (\S+) K\)",
+        str(info.value),
+    )
+    assert said, str(info.value)
+    start, dt, aim = map(float, said.groups())
+    assert 20 < start < aim < 35
+    assert aim - start == pytest.approx(1e8 * dt, rel=0.01)
