@@ -461,6 +461,7 @@ class Case:
             _heat_keys_unused(self),
             _temperature_probes_unheated(self),
             _table_ends_below_field(self),
+            _table_starts_above_zero(self),
             _temperature_outside_tables(self),
         ):
             if why:
@@ -551,6 +552,27 @@ def _table_ends_below_field(case: Case) -> str | None:
                 "kink in Jc(B) that long time steps can cross unseen (a few % off at the probes, "
                 "and the accuracy estimate's time part says so); extend the table to the "
                 "largest field (e.g. log-linearly), or give [solver] max_step"
+            )
+    return None
+
+
+def _table_starts_above_zero(case: Case) -> str | None:
+    """The warning for a superconductor's Jc(B) table whose first field is above 0 T, or None:
+    Jc is held at its first value from there down to 0 T, where a bulk's Jc is largest (and
+    every field-cooled or trapped state passes through low fields), unsaid before (a table from
+    1 T trapped as one whose Jc(0) was Jc(1 T))."""
+    for m in case.materials:
+        jc = getattr(m, "jc", None)
+        tables = jc.tables if isinstance(jc, TemperatureTablesJc) else (jc,)
+        late = [t for t in tables if isinstance(t, TableJc) and t.field_T[0] > 0]
+        if late:
+            t = max(late, key=lambda t: t.field_T[0])
+            where = f" ({t.source})" if t.source else ""
+            return (
+                f"materials.{m.name}.jc{where}: the table starts at {t.field_T[0]:g} T, above "
+                f"0 T; from 0 to {t.field_T[0]:g} T Jc is held at its first value, "
+                f"{t.jc_A_m2[0] * 1e-4:.4g} A/cm^2 (a bulk's Jc is largest at low fields, which "
+                "every trapped field passes through); extend the table down to 0 T"
             )
     return None
 

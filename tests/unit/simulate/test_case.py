@@ -1087,6 +1087,27 @@ def test_a_jc_table_ending_below_the_applied_field_is_warned_of():
         Case.from_dict(d)
 
 
+def test_a_jc_table_starting_above_zero_field_is_warned_of(tmp_path):
+    """A table from 1 T holds Jc(1 T) down to 0 T, where a bulk's Jc is largest: a trapped
+    field's low-field part ran at a third of its Jc, unsaid. The warning names the table (its
+    file for jc.csv), the held range and value; a table from 0 T says nothing."""
+    d = base()
+    table = {"field": [1, 2, 7], "field_unit": "T", "jc": [5e4, 3e4, 1e4], "jc_unit": "A/cm^2"}
+    d["materials"]["sc"]["jc"] = {"table": table}
+    with pytest.warns(CaseWarning, match=r"^materials\.sc\.jc: the table starts at 1 T, above "
+                      r"0 T; from 0 to 1 T Jc is held at its first value, 5e\+04 A/cm\^2"):  # fmt: skip
+        Case.from_dict(d)
+    (tmp_path / "jc.csv").write_text("B_T,Jc_A_cm2\n0.25,8e4\n1,5e4\n7,1e4\n")
+    d["materials"]["sc"]["jc"] = {"csv": "jc.csv"}
+    with pytest.warns(CaseWarning, match=r"^materials\.sc\.jc \(.*jc\.csv\): the table starts "
+                      r"at 0\.25 T, above 0 T; from 0 to 0\.25 T"):  # fmt: skip
+        Case.from_dict(d, base_dir=tmp_path)
+    d["materials"]["sc"]["jc"] = {"table": table | {"field": [0, 2, 7]}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
+        Case.from_dict(d)
+
+
 def test_a_long_jc_table_reads_its_units_once(monkeypatch):
     """A Jc(B) table's unit scales its column: through pint per value a 20 000-point table took
     20 s to load (200 000 points 62 s, a CSV of them 1.5 s); the values are those of pint's."""
