@@ -211,7 +211,8 @@ class Result:
 
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` contract: probes (final_T, max_abs_T: Bz with the applied field,
-        max_abs_self_T: the sample's own, |Bz - applied|; final_error_T, max_error_T), solver
+        max_abs_self_T: the sample's own, |Bz - applied|; final_error_T, max_error_T),
+        temperature (the protocol's: start_K, final_K, min_K, max_K, and what it is of), solver
         counters, accuracy (target, estimate, reached, levels), case in SI; with a heat model,
         thermal (hottest and final hottest temperature, final mean temperature, heat,
         dissipation; each temperature probe's final_K and max_K; the estimated errors of these
@@ -227,7 +228,24 @@ class Result:
             }
             for p in self.case.probes
         }
-        out = {"probes": probes, "solver": dict(self.solver), "case": self.case.to_si_dict()}
+        temps = self.probes["temperature_K"]
+        out = {
+            "probes": probes,
+            # the protocol's temperature (K) over the run: the conductors' under the isothermal
+            # model, the coolant's with a heat model (``thermal`` has the conductors'); it was
+            # in the case's protocol steps alone, which an isothermal run's reader had to replay
+            "temperature": {
+                "start_K": float(temps.iloc[0]),
+                "final_K": float(temps.iloc[-1]),
+                "min_K": float(temps.min()),
+                "max_K": float(temps.max()),
+                "of": "the conductors (isothermal)"
+                if self.case.thermal.model == "isothermal"
+                else "the coolant (the conductors' in thermal)",
+            },
+            "solver": dict(self.solver),
+            "case": self.case.to_si_dict(),
+        }
         if self.case.bore:
             out["bore"] = self.bore.to_dict()
         if self.heat is not None:

@@ -98,6 +98,14 @@ def test_result_follows_the_contract(result, tmp_path):
         "wall_s",
     }
     assert summary["case"]["stack"][0]["radius_m"] == 0.005
+    # the temperature it ran at, said (it was in the case's protocol steps alone)
+    assert summary["temperature"] == {
+        "start_K": 5.0,
+        "final_K": 5.0,
+        "min_K": 5.0,
+        "max_K": 5.0,
+        "of": "the conductors (isothermal)",
+    }
     for f in ("probes.png", "maps.png", "snapshot_000.vtu"):
         assert (out / f).stat().st_size > 0
     assert "center" in repr(result) and pickle.loads(pickle.dumps(result)).probes.equals(
@@ -802,3 +810,19 @@ def test_a_probe_of_little_own_field_that_alone_sets_the_refinement_is_named():
     assert lone_probe(errors(("top", 0.2715, 0.08), ("side", 0.0066, 0.133)), 0.01) is None
     assert lone_probe(errors(("top", 0.2715, 0.001), ("side", 0.0066, 0.009)), 0.01) is None
     assert lone_probe(errors(("side", 0.0066, 0.133)), 0.01) is None
+
+
+def test_the_summary_states_the_temperatures_of_a_warming_run():
+    """Field-cooled at 5 K, then warmed to 20 K and cooled back to 10 K: summary.json gives the
+    start, final, lowest and highest temperature (K) of the protocol."""
+    case = json.loads(json.dumps(CASE))
+    case["materials"]["sc"]["jc"]["temperature"] = {"at": "5 K", "tc": "38 K", "exponent": 1.5}
+    case["protocol"][1:] = [
+        {"step": "ramp_field", "to": "0 T", "rate": "0.1 T/s"},
+        {"step": "ramp_temperature", "to": "20 K", "rate": "1 K/s"},
+        {"step": "ramp_temperature", "to": "10 K", "rate": "1 K/s"},
+    ]
+    case["mesh"]["size"] = "2.5 mm"
+    said = Simulation(case).run(progress=False).summary()["temperature"]
+    assert (said["start_K"], said["final_K"], said["min_K"]) == (5.0, 10.0, 5.0)
+    assert said["max_K"] == pytest.approx(20.0, abs=1e-9)
