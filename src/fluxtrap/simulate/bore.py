@@ -34,6 +34,10 @@ PROFILE_POINTS = 61
 CENTRE_COLUMN = "bore_centre_Bz_T"  # the bore centre's trace in ``Result.probes``
 CIRCLE_POINTS = 32  # points on axis_coefficients' circle in the complex z plane
 REACH_SHARE = 0.5  # its radius, as a share of the distance to the nearest current
+# the second circle's radius, as a share of the first's: the two C_n's difference estimates the
+# quadrature error (aliasing grows with the radius, round-off with its inverse)
+CHECK_SHARE = 0.75
+ERROR_MARGIN = 1.5  # the difference is 0.9998 of the first circle's aliasing error (loops)
 # axis points evaluated at once: 64 complex points on 52 000 conductor elements peaked at 3.5 GB
 AXIS_BATCH = 8
 
@@ -53,11 +57,38 @@ def axis_coefficients(
     of the distance to the nearest one, the aliased terms are that share^CIRCLE_POINTS, 2e-10
     of the centre field (x (R / radius)^n <= 240 at the sphere's edge). ``AXIS_BATCH`` points at
     a time."""
+    return _on_circle(bz_axis, center_z, radius, order)[0]
+
+
+def _on_circle(
+    bz_axis: FieldOnAxis, center_z: float, radius: float, order: int
+) -> tuple[np.ndarray, float]:
+    """(``axis_coefficients``, the largest |Bz| (T) on its circle)."""
     theta = 2 * np.pi * np.arange(CIRCLE_POINTS) / CIRCLE_POINTS
-    z = center_z + radius * np.exp(1j * theta)
-    b = _in_batches(bz_axis, z)
+    b = _in_batches(bz_axis, center_z + radius * np.exp(1j * theta))
     n = np.arange(order + 1)
-    return (np.fft.fft(b)[: order + 1] / CIRCLE_POINTS).real / radius**n
+    return (np.fft.fft(b)[: order + 1] / CIRCLE_POINTS).real / radius**n, float(np.abs(b).max())
+
+
+def axis_terms(
+    bz_axis: FieldOnAxis, center_z: float, radius: float, order: int = ORDER
+) -> tuple[np.ndarray, np.ndarray]:
+    """(C_n, its quadrature error), each (order + 1,) in T/m^n: ``axis_coefficients`` on the
+    circle of ``radius`` (m), and the error estimated as ``ERROR_MARGIN`` x (|C_n - C_n'| + the
+    sum's round-off), C_n' from a circle ``CHECK_SHARE`` as large. The two circles' errors
+    differ (the aliased terms scale as the radius^CIRCLE_POINTS, the round-off as radius^-n),
+    so their difference is about the larger one where either matters (the terms had no error
+    told: a circle reaching too near a current put C_n R^n / B0 thousands of ppm off, unsaid)."""
+    c, _ = _on_circle(bz_axis, center_z, radius, order)
+    check, largest = _on_circle(bz_axis, center_z, CHECK_SHARE * radius, order)
+    # the round-off of a sum of CIRCLE_POINTS values, on the smaller circle
+    floor = (
+        CIRCLE_POINTS
+        * np.finfo(float).eps
+        * largest
+        / (CHECK_SHARE * radius) ** np.arange(order + 1)
+    )
+    return c, ERROR_MARGIN * (np.abs(c - check) + floor)
 
 
 def _in_batches(bz_axis: FieldOnAxis, z: np.ndarray) -> np.ndarray:
@@ -109,7 +140,8 @@ class BoreField:
     """The bore at the end of a run: ``centre_T`` (T), ``homogeneity_ppm`` (peak-to-peak over the
     sphere), ``coefficients_T_m`` C_n (T/m^n, n = 0..ORDER), ``drift_ppm_per_h`` at the centre
     over the last hold (None without a final hold), the profiles ``axial`` (z, Bz) and ``radial``
-    (r, Bz) through the centre, each (PROFILE_POINTS, 2) in m and T."""
+    (r, Bz) through the centre, each (PROFILE_POINTS, 2) in m and T; ``coefficients_error_T_m``
+    the quadrature error estimate of each C_n (``axis_terms``; None: not estimated)."""
 
     bore: Bore
     centre_T: float
@@ -118,30 +150,54 @@ class BoreField:
     drift_ppm_per_h: float | None
     axial: np.ndarray
     radial: np.ndarray
+    coefficients_error_T_m: np.ndarray | None = None
+
+    def _ppm(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (T/m^n, n = 0..) as ppm of |C_0| at the sphere's edge (NaN when C_0 = 0)."""
+        n = np.arange(len(values))
+        c0 = self.coefficients_T_m[0]
+        scale = self.bore.radius_m**n / c0 * 1e6 if c0 else np.full(len(n), math.nan)
+        return values * scale
 
     @property
     def coefficients_ppm(self) -> np.ndarray:
         """C_n R^n / C_0 in ppm: each term's share at the sphere's edge on the axis (NaN when
         C_0 = 0)."""
-        n = np.arange(len(self.coefficients_T_m))
-        c0 = self.coefficients_T_m[0]
-        scale = self.bore.radius_m**n / c0 * 1e6 if c0 else np.full(len(n), math.nan)
-        return self.coefficients_T_m * scale
+        return self._ppm(self.coefficients_T_m)
+
+    @property
+    def coefficients_error_ppm(self) -> np.ndarray | None:
+        """The quadrature error of ``coefficients_ppm`` (ppm, >= 0; None: not estimated)."""
+        err = self.coefficients_error_T_m
+        return None if err is None else np.abs(self._ppm(err))
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``bore`` part of ``summary.json`` (SI numbers; the profiles as lists)."""
+        """The ``bore`` part of ``summary.json`` (SI numbers; the profiles as lists); each axial
+        term with its quadrature error, where estimated."""
+        terms = {
+            f"z{n}": {"T_per_m^n": _finite(c), "ppm_at_dsv": _finite(p)}
+            for n, (c, p) in enumerate(
+                zip(self.coefficients_T_m, self.coefficients_ppm, strict=True)
+            )
+        }
+        if self.coefficients_error_T_m is not None:
+            for term, e, q in zip(
+                terms.values(),
+                self.coefficients_error_T_m,
+                self.coefficients_error_ppm,
+                strict=True,
+            ):
+                term |= {
+                    "quadrature_error_T_per_m^n": _finite(e),
+                    "quadrature_error_ppm": _finite(q),
+                }
         return {
             "dsv_m": self.bore.dsv_m,
             "center_z_m": self.bore.center_z_m,
             "centre_T": self.centre_T,
             "homogeneity_ppm": _finite(self.homogeneity_ppm),
             "drift_ppm_per_h": self.drift_ppm_per_h,
-            "axial_coefficients": {
-                f"z{n}": {"T_per_m^n": _finite(c), "ppm_at_dsv": _finite(p)}
-                for n, (c, p) in enumerate(
-                    zip(self.coefficients_T_m, self.coefficients_ppm, strict=True)
-                )
-            },
+            "axial_coefficients": terms,
             "profiles": {
                 "axial_z_m": self.axial[:, 0].tolist(),
                 "axial_Bz_T": self.axial[:, 1].tolist(),
@@ -219,14 +275,16 @@ def analyse(
     homogeneity, centre = peak_to_peak_ppm(bz, zc, R)
     z = zc + np.linspace(-R, R, PROFILE_POINTS)
     r = np.linspace(0.0, R, PROFILE_POINTS)
+    terms, error = axis_terms(bz_axis, zc, R if reach_m is None else REACH_SHARE * reach_m)
     return BoreField(
         bore,
         centre,
         homogeneity,
-        axis_coefficients(bz_axis, zc, R if reach_m is None else REACH_SHARE * reach_m),
+        terms,
         drift,
         np.column_stack([z, _in_batches(bz_axis, z)]),
         np.column_stack([r, bz(r, np.full_like(r, zc))]),
+        error,
     )
 
 
@@ -279,7 +337,8 @@ def drift_of(result: Any) -> float | None:
 
 def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, float] | None = None) -> list[str]:
     """Two lines for people from the ``bore`` part of ``summary.json`` (and the ``accuracy.bore``
-    error estimates, if any): centre field, homogeneity, drift; the axial terms in ppm."""
+    error estimates, if any): centre field, homogeneity, drift; the axial terms in ppm with the
+    largest quadrature error of theirs."""
     err = errors or {}
     centre_err = f" ± {err['centre_error_T']:.2g}" if err.get("centre_error_T") is not None else ""
     ptp = err.get("homogeneity_error_ppm")  # None: not finite (a zero centre field)
@@ -291,6 +350,11 @@ def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, float] | None = 
         for name, c in bore["axial_coefficients"].items()
         if name != "z0"
     )
+    quadrature = [  # None: not finite, or a summary stored before the estimate
+        c.get("quadrature_error_ppm") for n, c in bore["axial_coefficients"].items() if n != "z0"
+    ]
+    if quadrature and all(q is not None for q in quadrature):
+        terms += f" (Cauchy-integral error at most {max(quadrature):.2g} ppm)"
     return [
         f"bore (DSV {bore['dsv_m'] * 1e3:g} mm at z = {bore['center_z_m'] * 1e3:g} mm): centre "
         f"{bore['centre_T']:.6g}{centre_err} T, {_text(bore['homogeneity_ppm'], '.4g')}{ptp_err} ppm "
