@@ -951,7 +951,7 @@ class Simulation:
             coarse_mesh, fine_mesh = refined, next_fine
             h = float(np.sqrt(np.median(fine_mesh.area[fine_mesh.region >= 0]) * 4 / np.sqrt(3)))
         note = None
-        if not case.probes:  # nothing was measured: "reached" with an estimate of 0 misled
+        if not judged(case):  # nothing was measured: "reached" with an estimate of 0 misled
             reached = False
             mesh_said = (
                 f"[mesh] size = {h * 1e3:.3g} mm"
@@ -962,8 +962,8 @@ class Simulation:
             )
             note = (
                 f"accuracy target {100 * case.solver.accuracy:.3g} % not checked: the case has no Bz "
-                "[[probes]], where the estimate and the target are judged (a [bore] centre is "
-                f"not one; its own estimate is accuracy.bore); the result is on {mesh_said}"
+                "[[probes]] and no [bore], where the estimate and the target are judged; the "
+                f"result is on {mesh_said}"
             )
             warnings.warn(note, AccuracyWarning, stacklevel=2)
         elif not reached:
@@ -1008,7 +1008,14 @@ class Simulation:
             warnings.warn(note, AccuracyWarning, stacklevel=2)
         elif stopped_by:  # met by a scout pair at its own rtol, whose rerun stopped
             note = f"the result is the first pair's, which meets the target; {stopped_by}"
-        if steady is None and case.probes:  # e.g. stopped by max_wall after the pair's runs
+        if not case.probes and case.bore:  # what the estimate is of, and what it is not
+            centre = (
+                "the case has no Bz [[probes]]: the target is judged at the [bore] centre (its Bz "
+                "over the run, relative to its peak self-field) and the mesh refined for it; the "
+                "homogeneity's and the drift's estimates (accuracy.bore) are not held to it"
+            )
+            note = f"{note}; {centre}" if note else centre
+        if steady is None and judged(case):  # e.g. stopped by max_wall after the pair's runs
             unsplit = (
                 "the estimate is the pair's difference: its space and time parts, which may "
                 "cancel in it, were not measured apart (the coarse mesh's run at every time of "
@@ -1080,8 +1087,10 @@ class Simulation:
         return dataclasses.replace(
             fine,
             solver=solver,
-            errors={
-                k: {f: v for f, v in e.items() if f.endswith("error_T")} for k, e in errors.items()
+            errors={  # the probes' (a bore centre's is accuracy.bore's centre_error_T)
+                k: {f: v for f, v in e.items() if f.endswith("error_T")}
+                for k, e in errors.items()
+                if k != BORE_CENTRE
             },
             accuracy=accuracy,
             temperature_errors=temperature_errors(fine, coarse, steady, half),
@@ -1248,7 +1257,7 @@ class Simulation:
         finally:
             if bar:
                 bar.close()
-        return result(), Sampled(mesh, disc.conductor, G[: len(case.probes)], samples)
+        return result(), Sampled(mesh, disc.conductor, G[: len(judged(case))], samples)
 
 
 class AccuracyWarning(UserWarning):
@@ -1272,6 +1281,18 @@ def pair_meshes(case: Case, coarse: Mesh, max_area: np.ndarray) -> tuple[Mesh, M
     return refined, split(refined, halved(case, refined))
 
 
+BORE_CENTRE = "[bore] centre"  # the point judged in a case with a [bore] and no probe
+
+
+def judged(case: Case) -> list[tuple[str, str]]:
+    """(name, probes.csv column) of the points where the accuracy target is judged and the
+    mesh refined: the Bz probes, or without one the ``[bore]`` centre (a bore-only case was
+    never refined: its target went unchecked), or none."""
+    if case.probes:
+        return [(p.name, f"{p.name}_Bz_T") for p in case.probes]
+    return [(BORE_CENTRE, bore.CENTRE_COLUMN)] if case.bore else []
+
+
 def probe_errors(
     fine: Result, coarse: Result, steady: Result | None = None, half: Result | None = None
 ) -> dict[str, dict[str, float]]:
@@ -1291,12 +1312,12 @@ def probe_errors(
     self-field, difference 0.01 %, true error 0.22 %). Per probe: ``final_error_T`` (T, at
     the last time), ``max_error_T`` (T, largest over those times), ``scale_T`` the probe's
     peak self-field max|Bz - applied| (T; the applied field itself is exact) and
-    ``relative`` = max_error_T / scale_T.
+    ``relative`` = max_error_T / scale_T. The probes are the points ``judged`` (a bore-only
+    case's: its centre).
     """
     f = fine.probes
     out = {}
-    for p in fine.case.probes:
-        col = f"{p.name}_Bz_T"
+    for name, col in judged(fine.case):
         bz = f[col].to_numpy()
         diff = pair_difference(
             f,
@@ -1307,7 +1328,7 @@ def probe_errors(
         )
         largest = float(diff.max(initial=0.0))
         scale = float(np.max(np.abs(bz - f.applied_T.to_numpy()), initial=0.0))
-        out[p.name] = {
+        out[name] = {
             "final_error_T": float(diff[-1]) if len(diff) else 0.0,
             "max_error_T": largest,
             "relative": largest / scale if scale > 0 else 0.0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -613,6 +614,38 @@ def test_a_case_without_probes_says_its_accuracy_was_not_checked(mesh):
         acc = simulate(case).accuracy
     assert not acc["reached"] and acc["note"] == str(record[0].message)
     assert ("nothing refined" in acc["note"]) == (not mesh)
+
+
+def test_a_bore_without_probes_is_refined_for_its_centre():
+    """A ring (3..8 mm, 4 mm tall, n = 100) field-cooled from 1 T with a [bore] and no probe: the
+    accuracy control judged no point, so the run stopped at its first pair (579 elements,
+    estimate 0, "not checked") whatever the target. Its centre is now judged as a probe there
+    would be: at 0.6 % it refines past the first pair and meets the target, and its centre is
+    within that of the field the same control reaches at 0.3 % (0.223050 T, 8272 elements)."""
+    from fluxtrap.simulate.simulation import AccuracyWarning
+
+    case = {
+        "title": "ring, bore only",
+        "materials": {"sc": {"n": 100, "e0": "1e-4 V/m", "jc": {"constant": "1e4 A/cm^2"}}},
+        "stack": [
+            {"material": "sc", "radius": "8 mm", "inner_radius": "3 mm", "thickness": "4 mm"}
+        ],
+        "protocol": [
+            {"step": "set", "field": "1 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": "0 T", "rate": "0.01 T/s"},
+        ],
+        "bore": {"dsv": "2 mm"},
+        "solver": {"accuracy": "0.6 %"},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AccuracyWarning)
+        result = simulate(case)
+    acc = result.accuracy
+    assert acc["reached"] and 0 < acc["estimate"] <= 0.006
+    assert result.solver["elements"] > 579 and len(acc["levels"]) > 2
+    assert "judged at the [bore] centre" in acc["note"]
+    assert result.bore.centre_T == pytest.approx(0.223050, abs=0.006 * 0.223)
+    assert result.errors == {}
 
 
 def test_a_first_mesh_over_the_limit_says_where_its_size_came_from():
