@@ -335,18 +335,20 @@ def drift_of(result: Any) -> float | None:
         return None
 
 
-def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, float] | None = None) -> list[str]:
+def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, Any] | None = None) -> list[str]:
     """Two lines for people from the ``bore`` part of ``summary.json`` (and the ``accuracy.bore``
-    error estimates, if any): centre field, homogeneity, drift; the axial terms in ppm with the
-    largest quadrature error of theirs."""
+    error estimates, if any): centre field, homogeneity, drift; the axial terms in ppm (± the
+    mesh's estimate) with the largest quadrature error of theirs."""
     err = errors or {}
     centre_err = f" ± {err['centre_error_T']:.2g}" if err.get("centre_error_T") is not None else ""
     ptp = err.get("homogeneity_error_ppm")  # None: not finite (a zero centre field)
     ptp_err = f" ± {ptp:.2g}" if ptp is not None else ""
     drift = bore.get("drift_ppm_per_h")
     drift_err = err.get("drift_error_ppm_per_h")  # None: no drift, or stored before it
+    mesh = err.get("axial_terms_error_ppm") or {}  # the pair's estimate (``bore_errors``)
     terms = ", ".join(
         f"{name} {_text(c['ppm_at_dsv'], '.4g')}"
+        + (f" ± {mesh[name]:.2g}" if mesh.get(name) is not None else "")
         for name, c in bore["axial_coefficients"].items()
         if name != "z0"
     )

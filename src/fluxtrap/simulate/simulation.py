@@ -1469,10 +1469,11 @@ def bore_errors(
     steady: BoreField | None = None,
     half_drift: float | None = None,
     half: BoreField | None = None,
-) -> dict[str, float | None]:
+) -> dict[str, Any]:
     """Discretization error estimates of the bore numbers of ``fine`` (mesh h) from ``coarse``
-    (2h), first-order Richardson as for the probes: centre field (T), homogeneity (ppm), and the
-    drift at the end of the final hold (ppm/h), each with ``steady`` (the coarse mesh stepped at
+    (2h), first-order Richardson as for the probes: centre field (T), homogeneity (ppm), the
+    drift at the end of the final hold (ppm/h) and ``axial_terms_error_ppm``, each axial term's
+    (C_n R^n / B0 in ppm, "z1".."z8"), each with ``steady`` (the coarse mesh stepped at
     the fine run's times, ``time_error``) the largest of the pair's difference, its space part
     and its time part (``pair_difference``: the centre's difference alone cancelled below the
     truth, 1.0e-4 T where a probe at the same point, 0.5 mm above two Kim disks after a creep
@@ -1494,16 +1495,17 @@ def bore_errors(
     probe at the centre had it, the centre not: 1.41 mT where the probe had 1.67 mT, 0.5 mm above
     two Kim disks with a copper spacer whose scout pair ended the run)."""
 
-    def apart(name: str) -> float:
+    def apart(name: str) -> Any:
+        """The estimate of ``fine``'s ``name`` (a number, or the terms' array elementwise)."""
         f, c = getattr(fine, name), getattr(coarse, name)
         s = None if steady is None else getattr(steady, name)
         if f is None or c is None:
             return math.nan
-        parts = [abs(f - c), *((abs(f - s), abs(s - c)) if s is not None else ())]
+        parts = [f - c, *((f - s, s - c) if s is not None else ())]
         if s is not None and half is not None:
             again = 2 * (getattr(half, name) - s)
-            parts += [abs(f - s + again), abs(again)]
-        return max(parts)
+            parts += [f - s + again, again]
+        return np.max(np.abs(parts), axis=0)
 
     drift = apart("drift_ppm_per_h")
     known = steady is not None and steady.drift_ppm_per_h is not None
@@ -1516,7 +1518,14 @@ def bore_errors(
         "homogeneity_error_ppm": apart("homogeneity_ppm"),
         "drift_error_ppm_per_h": drift,
     }
-    return {k: v if math.isfinite(v) else None for k, v in errors.items()}
+    out: dict[str, Any] = {k: float(v) if math.isfinite(v) else None for k, v in errors.items()}
+    # each axial term C_n R^n / B0 (ppm, n >= 1) alike: it had only its quadrature error, 1e-7
+    # ppm on examples/ring_stack.toml, where the mesh's is thousands
+    terms = apart("coefficients_ppm")
+    out["axial_terms_error_ppm"] = {
+        f"z{n}": float(v) if math.isfinite(v) else None for n, v in enumerate(terms) if n
+    }
+    return out
 
 
 PLAIN_PROGRESS_S = 30.0  # wall time between progress lines when the output is not a terminal

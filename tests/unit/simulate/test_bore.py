@@ -93,6 +93,11 @@ def test_the_axial_terms_quadrature_error_estimate_covers_the_closed_form(share)
     assert terms["z2"]["quadrature_error_T_per_m^n"] == got.coefficients_error_T_m[2]
     said = summary_lines(got.to_dict())[1]
     assert said.endswith(f"(Cauchy-integral error at most {est[1:].max():.2g} ppm)")
+    # with the mesh pair's estimate of each term (accuracy.bore), each term is printed ± it
+    mesh = {f"z{n}": 0.1 * n for n in range(1, ORDER + 1)} | {"z3": None}
+    said = summary_lines(got.to_dict(), {"axial_terms_error_ppm": mesh})[1]
+    z2, z3 = terms["z2"]["ppm_at_dsv"], terms["z3"]["ppm_at_dsv"]
+    assert f"z2 {z2:.4g} ± 0.2, z3 {z3:.4g}, z4 " in said
 
 
 def test_a_helmholtz_pair_has_no_z2_term_and_the_closed_form_z4():
@@ -309,14 +314,23 @@ def test_a_bore_error_that_is_not_finite_is_null_in_summary_json_and_left_out_of
 
     # a bore whose centre field is 0 has a NaN homogeneity: accuracy.bore held NaN, which
     # made summary.json invalid JSON (json.dumps writes the bare token NaN)
-    fine = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"), drift_ppm_per_h=None)
-    coarse = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"), drift_ppm_per_h=None)
-    steady = SimpleNamespace(centre_T=0.0, homogeneity_ppm=float("nan"), drift_ppm_per_h=-3.0)
+    nan = float("nan")
+    terms = np.full(ORDER + 1, nan)  # ppm of a zero centre field
+    fine = SimpleNamespace(
+        centre_T=0.0, homogeneity_ppm=nan, drift_ppm_per_h=None, coefficients_ppm=terms
+    )
+    coarse = SimpleNamespace(
+        centre_T=0.0, homogeneity_ppm=nan, drift_ppm_per_h=None, coefficients_ppm=terms
+    )
+    steady = SimpleNamespace(
+        centre_T=0.0, homogeneity_ppm=nan, drift_ppm_per_h=-3.0, coefficients_ppm=terms
+    )
     errors = bore_errors(fine, coarse, steady)
     assert errors == {
         "centre_error_T": 0.0,
         "homogeneity_error_ppm": None,
         "drift_error_ppm_per_h": None,  # no final hold: no drift, nor its error
+        "axial_terms_error_ppm": {f"z{n}": None for n in range(1, ORDER + 1)},
     }
     json.dumps(errors, allow_nan=False)
     bore = {"dsv_m": 4e-3, "center_z_m": 0.01, "centre_T": 0.0, "homogeneity_ppm": None,
@@ -350,12 +364,33 @@ def test_the_drift_estimate_is_the_largest_of_the_pairs_difference_and_its_parts
     from fluxtrap.simulate.bore import summary_lines
     from fluxtrap.simulate.simulation import bore_errors
 
-    fine = SimpleNamespace(centre_T=1.0, homogeneity_ppm=5.0, drift_ppm_per_h=-100.0)
-    coarse = SimpleNamespace(centre_T=1.001, homogeneity_ppm=7.0, drift_ppm_per_h=-110.0)
-    steady = SimpleNamespace(centre_T=1.001, homogeneity_ppm=7.0, drift_ppm_per_h=-130.0)
-    assert bore_errors(fine, coarse, steady)["drift_error_ppm_per_h"] == pytest.approx(30.0)
+    # the axial terms' estimate alike, term by term: z2's space part 30 over its difference 10
+    terms = {
+        "fine": np.array([1e6, 0.0, -100.0]),
+        "coarse": np.array([1e6, 1.0, -110.0]),
+        "steady": np.array([1e6, 2.0, -130.0]),
+    }
+    fine = SimpleNamespace(
+        centre_T=1.0, homogeneity_ppm=5.0, drift_ppm_per_h=-100.0, coefficients_ppm=terms["fine"]
+    )
+    coarse = SimpleNamespace(
+        centre_T=1.001,
+        homogeneity_ppm=7.0,
+        drift_ppm_per_h=-110.0,
+        coefficients_ppm=terms["coarse"],
+    )
+    steady = SimpleNamespace(
+        centre_T=1.001,
+        homogeneity_ppm=7.0,
+        drift_ppm_per_h=-130.0,
+        coefficients_ppm=terms["steady"],
+    )
+    both = bore_errors(fine, coarse, steady)
+    assert both["drift_error_ppm_per_h"] == pytest.approx(30.0)
+    assert both["axial_terms_error_ppm"] == pytest.approx({"z1": 2.0, "z2": 30.0})
     errors = bore_errors(fine, coarse)
     assert errors["drift_error_ppm_per_h"] == pytest.approx(10.0)
+    assert errors["axial_terms_error_ppm"] == pytest.approx({"z1": 1.0, "z2": 10.0})
     bore = {"dsv_m": 4e-3, "center_z_m": 0.01, "centre_T": 1.0, "homogeneity_ppm": 5.0,
             "drift_ppm_per_h": -100.0, "axial_coefficients": {}}  # fmt: skip
     assert "drift -100 ± 10 ppm/h" in summary_lines(bore, errors)[0]
