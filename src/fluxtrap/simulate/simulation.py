@@ -1596,9 +1596,16 @@ def plan_text(case: Case) -> str:
             f"stopped at {wall}"
         )
     h = case.start_size_m / 2
+    if not judged(case):  # no probe, no [bore]: nothing to refine for
+        return (
+            f"one pair, its fine mesh up to about {estimate_elements(case, h):,} elements "
+            f"({h * 1e3:.3g} mm), "
+            f"not refined: no Bz probe or [bore] to judge [solver] accuracy at; stopped at {wall}"
+        )
+    points = "every probe is" if case.probes else "the [bore] centre is"
     return (
         f"first pair up to about {estimate_elements(case, h):,} elements ({h * 1e3:.3g} mm); "
-        f"pairs refined until every probe is within {100 * case.solver.accuracy:.3g} % of its "
+        f"pairs refined until {points} within {100 * case.solver.accuracy:.3g} % of its "
         f"own field, at most {MAX_PAIRS}, each mesh within [mesh] max_elements = "
         f"{case.mesh.max_elements:,} (a pair's runs take about 10-20 us per element and time "
         f"step); stopped at {wall}"

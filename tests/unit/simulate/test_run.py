@@ -637,6 +637,12 @@ def test_a_bore_without_probes_is_refined_for_its_centre():
         "bore": {"dsv": "2 mm"},
         "solver": {"accuracy": "0.6 %"},
     }
+    from fluxtrap.simulate import Case
+    from fluxtrap.simulate.simulation import plan_text
+
+    assert "pairs refined until the [bore] centre is within 0.6 %" in plan_text(Case.load(case))
+    bare = {k: v for k, v in case.items() if k != "bore"}
+    assert "not refined: no Bz probe or [bore]" in plan_text(Case.load(bare))
     with warnings.catch_warnings():
         warnings.simplefilter("error", AccuracyWarning)
         result = simulate(case)
