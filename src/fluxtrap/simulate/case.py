@@ -563,11 +563,13 @@ def _table_starts_above_zero(case: Case) -> str | None:
     1 T trapped as one whose Jc(0) was Jc(1 T))."""
     for m in case.materials:
         jc = getattr(m, "jc", None)
-        tables = jc.tables if isinstance(jc, TemperatureTablesJc) else (jc,)
-        late = [t for t in tables if isinstance(t, TableJc) and t.field_T[0] > 0]
+        several = isinstance(jc, TemperatureTablesJc)
+        tables = jc.tables if several else (jc,)
+        late = [(i, t) for i, t in enumerate(tables) if isinstance(t, TableJc) and t.field_T[0] > 0]
         if late:
-            t = max(late, key=lambda t: t.field_T[0])
-            where = f" ({t.source})" if t.source else ""
+            i, t = max(late, key=lambda it: it[1].field_T[0])
+            where = f".tables[{i}] (at {jc.temperatures_K[i]:g} K)" if several else ""
+            where += f" ({t.source})" if t.source else ""
             return (
                 f"materials.{m.name}.jc{where}: the table starts at {t.field_T[0]:g} T, above "
                 f"0 T; from 0 to {t.field_T[0]:g} T Jc is held at its first value, "

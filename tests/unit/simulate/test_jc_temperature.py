@@ -222,3 +222,19 @@ def test_a_temperature_outside_the_tables_warns_naming_the_key():
     warm["protocol"].append({"step": "ramp_temperature", "to": "30 K", "rate": "1 K/s"})
     with pytest.warns(CaseWarning, match=r"materials\.sc\.n: .* 20\.\.30 K leave"):
         Case.from_dict(warm)
+
+
+def test_a_table_at_one_temperature_starting_above_zero_field_is_named():
+    """Of tables at several temperatures, the one that starts above 0 T is named with its index
+    and temperature (Jc is held at its first value below its first field)."""
+    from fluxtrap.simulate.case import CaseWarning
+
+    mat = material()
+    mat["jc"]["tables"][1] |= {"field": [0.5, 1, 3]}
+    with pytest.warns(CaseWarning, match=r"^materials\.sc\.jc\.tables\[1\] \(at 20 K\): the table "
+                      r"starts at 0\.5 T, above 0 T; from 0 to 0\.5 T Jc is held at its first "
+                      r"value, 4e\+04 A/cm\^2"):  # fmt: skip
+        Case.from_dict(case(mat))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
+        Case.from_dict(case(material()))
