@@ -1011,8 +1011,9 @@ class Simulation:
         if not case.probes and case.bore:  # what the estimate is of, and what it is not
             centre = (
                 "the case has no Bz [[probes]]: the target is judged at the [bore] centre (its Bz "
-                "over the run, relative to its peak self-field) and the mesh refined for it; the "
-                "homogeneity's and the drift's estimates (accuracy.bore) are not held to it"
+                "over the run, relative to its peak self-field)"
+                + ("" if fixed else " and the mesh refined for it")
+                + "; the homogeneity's and the drift's estimates (accuracy.bore) are not held to it"
             )
             note = f"{note}; {centre}" if note else centre
         if steady is None and judged(case):  # e.g. stopped by max_wall after the pair's runs
