@@ -557,15 +557,20 @@ def _table_ends_below_field(case: Case) -> str | None:
 
 
 def _table_starts_above_zero(case: Case) -> str | None:
-    """The warning for a superconductor's Jc(B) table whose first field is above 0 T, or None:
-    Jc is held at its first value from there down to 0 T, where a bulk's Jc is largest (and
-    every field-cooled or trapped state passes through low fields), unsaid before (a table from
-    1 T trapped as one whose Jc(0) was Jc(1 T))."""
+    """The warning for a superconductor's Jc(B) table whose first field is above 0 T and whose
+    Jc changes from its first point to the next, or None: Jc is held at its first value from
+    there down to 0 T, where a bulk's Jc is largest (and every field-cooled or trapped state
+    passes through low fields), unsaid before (a table from 1 T trapped as one whose Jc(0) was
+    Jc(1 T)). A table that starts flat, or has one point, holds what it says."""
     for m in case.materials:
         jc = getattr(m, "jc", None)
         several = isinstance(jc, TemperatureTablesJc)
         tables = jc.tables if several else (jc,)
-        late = [(i, t) for i, t in enumerate(tables) if isinstance(t, TableJc) and t.field_T[0] > 0]
+        late = [  # sloped at its start (a flat one, or one point, holds what it says)
+            (i, t)
+            for i, t in enumerate(tables)
+            if isinstance(t, TableJc) and t.field_T[0] > 0 and len(set(t.jc_A_m2[:2])) == 2
+        ]
         if late:
             i, t = max(late, key=lambda it: it[1].field_T[0])
             where = f".tables[{i}] (at {jc.temperatures_K[i]:g} K)" if several else ""
