@@ -221,10 +221,15 @@ class _Campaign:
 
 
 def penetrated(jc: JcCurve) -> JcCurve:
-    """The fully penetrated points of a measured curve (what the simulator should interpolate)."""
+    """The fully penetrated points of a measured curve (what the simulator should interpolate),
+    with the first one's Jc at 0 T: below it the loop tells no Jc, and the simulator holds the
+    first value there (said in the case, which would otherwise warn of the hold)."""
+    b, j = jc.field_T[jc.valid], jc.jc_A_m2[jc.valid]
+    if b[0] > 0:
+        b, j = np.concatenate([[0.0], b]), np.concatenate([[j[0]], j])
     return JcCurve(
-        jc.field_T[jc.valid],
-        jc.jc_A_m2[jc.valid],
+        b,
+        j,
         temperature_K=jc.temperature_K,
         source=jc.source,
         method=jc.method,
