@@ -1,8 +1,9 @@
 """The probes table (``probes.csv``: ``time_s, applied_T, temperature_K, <probe>_Bz_T``, as
 ``Result.probes_csv`` writes it), read by both kernels that lay a measured series over a
 simulation (``magnetometry.compare``, ``simulate.calibrate``): one probe's trace out of it, the
-relaxation origin, the moment the applied field reached its final value, and the rows of a
-measured series without a value (``without_gaps``), which both leave out and name."""
+relaxation origin, the moment the applied field reached its final value, the rows of a
+measured series without a value (``without_gaps``), which both leave out and name, and the
+points of a long series kept for figures and JSON (``log_time_thinned``)."""
 
 from __future__ import annotations
 
@@ -218,3 +219,16 @@ def ramp_rate(time_s: np.ndarray, applied_T: np.ndarray, origin_s: float) -> flo
     if not steps.any():
         return None
     return float(np.median(np.abs(np.diff(a) / np.diff(t))[steps]) / span)
+
+
+def log_time_thinned(t: np.ndarray, limit: int) -> np.ndarray:
+    """Indices (ascending) of at most ``limit`` of the times ``(n,)`` (s since an origin), the first
+    in each of ``limit`` equal bins of sign(t) log10(1 + |t|), the axis a relaxation is drawn
+    on, so every decade keeps its points; all of them when there are no more than ``limit``."""
+    t = np.asarray(t, float)
+    if t.size <= limit:
+        return np.arange(t.size)
+    x = np.sign(t) * np.log10(1.0 + np.abs(t))
+    span = float(np.ptp(x)) or 1.0
+    bins = np.minimum(((x - x.min()) / span * limit).astype(int), limit - 1)
+    return np.unique(bins, return_index=True)[1]

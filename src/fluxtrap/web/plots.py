@@ -20,6 +20,7 @@ import plotly.io
 from fluxtrap.campaign import CampaignSpec, ObjectiveDef, acquisition_range
 from fluxtrap.errors import ValidationError
 from fluxtrap.magnetometry.jc import log_band
+from fluxtrap.probetable import log_time_thinned
 from fluxtrap.units import estimate_text, to_A_cm2
 from fluxtrap.workflows.history import best_so_far
 
@@ -488,9 +489,15 @@ def bore_figure(bore: dict[str, Any]) -> dict[str, Any] | None:
 def calibration_figures(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """From a calibrate.json: per series the measured trace (with its sigma), the model at the
     start values and at the fitted ones, and the residuals in units of sigma; ids ``trace-<i>``
-    and ``residual-<i>``. Time since the origin on a log axis when every point is after it."""
+    and ``residual-<i>``. Time since the origin on a log axis when every point is after it. At
+    most ``MAX_PLOTTED`` points a series (``log_time_thinned``: calibrate.json keeps 5000, one
+    stored before it did every point), the title saying how many of how many."""
     figures = {}
-    for i, tr in enumerate(result.get("traces", [])):
+    for i, whole in enumerate(result.get("traces", [])):
+        keep = log_time_thinned(np.asarray(whole["t_s"], float), MAX_PLOTTED)
+        tr = {k: [v[j] for j in keep] if isinstance(v, list) else v for k, v in whole.items()}
+        points = tr.get("points", len(whole["t_s"]))
+        shown = f" ({keep.size} of {points} points shown)" if keep.size < points else ""
         t = tr["t_s"]
         axis = "log" if t and min(t) > 0 else "linear"
         fig = go.Figure()
@@ -499,7 +506,7 @@ def calibration_figures(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
                         error_y=dict(array=tr["sigma_T"], thickness=0.8, width=0))  # fmt: skip
         fig.add_scatter(x=t, y=tr["start_T"], name="model, start", line=dict(dash="dash"))
         fig.add_scatter(x=t, y=tr["fitted_T"], name="model, fitted", line=dict(color="#d62728"))
-        figures[f"trace-{i}"] = _layout(fig, title=plain(tr["name"]), xaxis_type=axis,
+        figures[f"trace-{i}"] = _layout(fig, title=plain(tr["name"] + shown), xaxis_type=axis,
                                         xaxis_title="t since the field reached its final value [s]",
                                         yaxis_title="Bz [T]")  # fmt: skip
         res = [(m - f) / s if m is not None and f is not None and s else None
@@ -507,7 +514,7 @@ def calibration_figures(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         fig = go.Figure()
         fig.add_scatter(x=t, y=res, mode="markers", name="residual / sigma", marker=dict(size=4))
         fig.add_hrect(y0=-2, y1=2, fillcolor="green", opacity=0.1, line_width=0)
-        figures[f"residual-{i}"] = _layout(fig, title=plain(f"{tr['name']}: residuals"), xaxis_type=axis,
+        figures[f"residual-{i}"] = _layout(fig, title=plain(f"{tr['name']}: residuals{shown}"), xaxis_type=axis,
                                            xaxis_title="t [s]", yaxis_title="(measured - fitted) / sigma",
                                            height=300)  # fmt: skip
     return figures

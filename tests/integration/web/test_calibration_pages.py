@@ -148,3 +148,23 @@ def test_a_restarted_fit_says_so_on_its_page(recorded):
         "Restarted 1 x from a lower profile point: chi² 20.76 → 16.46 "
         "(bulk.n 31.12 → 23.78, bulk.jc_scale 1.165 → 1.185)." in text
     )
+
+
+def test_a_long_series_is_drawn_thinned_and_says_so():
+    """A calibration stored with every point of a 1e6-row series (before calibrate.json kept
+    5000) sent all of them to the browser, four traces of 1e6; now at most MAX_PLOTTED a trace,
+    the first in each bin of the log time axis, the title saying how many of how many."""
+    from fluxtrap.web.plots import MAX_PLOTTED, calibration_figures
+
+    t = np.arange(1.0, 1e6 + 1)
+    b = (0.5 - 0.01 * np.log(t)).tolist()
+    trace = {"name": "hall.csv", "t_s": t.tolist(), "measured_T": b, "sigma_T": [1e-3] * t.size,
+             "start_T": b, "fitted_T": b}  # fmt: skip
+    figs = calibration_figures({"traces": [trace]})
+    for key in ("trace-0", "residual-0"):
+        x = figs[key]["data"][0]["x"]
+        assert len(x) <= MAX_PLOTTED and set(range(1, 11)) <= set(x)  # the first decade whole
+        assert f"({len(x)} of 1000000 points shown)" in figs[key]["layout"]["title"]["text"]
+    kept = calibration_figures({"traces": [dict(trace, t_s=t[:50].tolist(), points=50,
+                                                **{k: trace[k][:50] for k in trace if k.endswith("_T")})]})  # fmt: skip
+    assert "shown" not in kept["trace-0"]["layout"]["title"]["text"]

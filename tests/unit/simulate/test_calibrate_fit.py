@@ -924,3 +924,36 @@ def test_an_unfitted_offset_and_structure_are_each_given_their_own_z():
     cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,top.offset,top.drift", scan=0,
                     profile=False, runner=runner_of(linear_model))  # fmt: skip
     assert (cal.series[0].offset_z, cal.series[0].drift_z) == (None, None)
+
+
+def test_a_long_series_is_fitted_whole_and_kept_thinned_in_calibrate_json():
+    """A 1e6-row series: calibrate.json kept every point of its traces, 142 MB (and so did a
+    stored calibration and the dashboard's figure); now at most TRACE_KEPT points a series, the
+    first decade's samples among them, with the count of all; the fit still uses every point
+    (dof = rows - parameters), its fit the closed-form one to 1e-6, in bounded time."""
+    import json
+    import time
+
+    from fluxtrap.outputs import jsonable
+    from fluxtrap.simulate.calibrate.fit import TRACE_KEPT
+
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.uniform(0.5, TIME[-1], 1_000_000))
+    b = linear_model(math.log(20.0), math.log(0.7), 8.5e-3, t) + rng.normal(0, 2e-3, t.size)
+    series = Series("long", t, b, "top", applied_T=features(t)[0])
+    t0 = time.process_time()
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
+                    profile=False, runner=runner_of(linear_model))  # fmt: skip
+    text = json.dumps(jsonable(cal.to_dict()), allow_nan=False)
+    assert time.process_time() - t0 < 30.0  # about 3 s
+    assert cal.dof == t.size - 2
+    assert np.log(cal.values) == pytest.approx([math.log(20.0), math.log(0.7)], abs=1e-3)
+    assert len(text) < 2e6  # 142 MB before
+    (trace,) = json.loads(text)["traces"]
+    assert trace["points"] == t.size and trace["kept"] == len(trace["t_s"]) <= TRACE_KEPT
+    assert {k: len(v) for k, v in trace.items() if isinstance(v, list)} == dict.fromkeys(
+        ["t_s", "measured_T", "sigma_T", "start_T", "fitted_T"], trace["kept"]
+    )
+    kept = np.array(trace["t_s"])  # the hold's first second keeps most of its samples
+    first = lambda x: ((x > 0) & (x < 1)).sum()  # noqa: E731
+    assert first(kept) >= 0.75 * first(t - T_RAMP) > 50  # 89 of 112; every 200th: 0 or 1

@@ -49,12 +49,13 @@ def test_a_long_series_is_drawn_thinned_on_the_plotted_axis():
     """A 1e6-row series (1 s sampling over 1e6 s) took 75 s of CPU and 1.1 GB in traces.png
     (an error bar per point); now at most DRAWN points, the first in each bin of the log axis,
     so its first decade keeps its samples, and the title says how many of how many."""
-    from fluxtrap.simulate.calibrate.plots import DRAWN, _drawn
+    from fluxtrap.probetable import log_time_thinned
+    from fluxtrap.simulate.calibrate.plots import DRAWN
 
     t = np.arange(1.0, 1e6 + 1)
     fig = plot_traces(calibration(t))
     measured = fig.axes[0].lines[0].get_xdata()
     assert measured.size <= DRAWN and np.isin(np.arange(1.0, 11.0), measured).all()
     assert f"({measured.size} of 1000000 points drawn)" in fig.axes[0].get_title()
-    assert _drawn(t[:DRAWN]).size == DRAWN  # a short series is drawn whole
+    assert log_time_thinned(t[:DRAWN], DRAWN).size == DRAWN  # a short series is drawn whole
     assert "points drawn" not in plot_traces(calibration(t[:100])).axes[0].get_title()

@@ -52,6 +52,7 @@ import numpy as np
 from scipy.optimize import least_squares, lsq_linear
 
 from fluxtrap.errors import SolverError, ValidationError
+from fluxtrap.probetable import log_time_thinned
 from fluxtrap.simulate import Case, Superconductor
 from fluxtrap.simulate.calibrate.parameters import FitParameter, apply, parse_fit
 from fluxtrap.simulate.calibrate.runners import Outcome, Runner, serial
@@ -98,6 +99,9 @@ LOG_SIGMA = 0.25
 # to the fit) above which a warning names it: a 5 mT offset (1.7 noise sigma) on the test disk
 # moved the fitted Jc by 5 sigma, a 10 mT drift n by 4.9 sigma, both at a reduced chi^2 of 1.3
 OFFSET_Z = 3.0
+# Points of a series kept in calibrate.json's traces (and so in a stored calibration and the
+# dashboard's figures): all 1e6 of a long series made calibrate.json 142 MB
+TRACE_KEPT = 5000
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,13 @@ class Trace:
     fitted_T: np.ndarray
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in self.__dict__.items()}
+        """The arrays at most ``TRACE_KEPT`` of the points (``log_time_thinned``: the fit used
+        them all), with ``points`` (all of them) and ``kept``."""
+        keep = log_time_thinned(self.t_s, TRACE_KEPT)
+        arrays = {
+            k: v[keep].tolist() for k, v in self.__dict__.items() if isinstance(v, np.ndarray)
+        }
+        return {"name": self.name, "points": int(self.t_s.size), "kept": int(keep.size)} | arrays
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,7 +219,7 @@ class Calibration:
     def to_dict(self) -> dict[str, Any]:
         """``calibrate.json``: parameters (value, sigma, sigma_source, sigma_linearised,
         profile_interval, unit, start, bounds), covariance, correlation, misfit, series, traces
-        (measured, start and fitted model per series), profile, scan, simulations, wall time,
+        (measured, start and fitted model per series, at most ``TRACE_KEPT`` points each), profile, scan, simulations, wall time,
         warnings."""
         names = [p.name for p in self.parameters]
         return {

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.ticker import FixedLocator
 
+from fluxtrap.probetable import log_time_thinned
 from fluxtrap.simulate.calibrate.fit import Calibration
 
 DRAWN = 5000  # points of a series drawn in traces.png (a 1e6-row series took 75 s and 1.1 GB)
@@ -20,18 +21,6 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _drawn(t: np.ndarray, limit: int = DRAWN) -> np.ndarray:
-    """Indices of at most ``limit`` of the times ``(n,)`` (s), the first in each of ``limit``
-    equal bins of the plotted axis (log, symlog-like before the origin), so every decade keeps
-    its points; all of them when there are no more than ``limit``."""
-    if t.size <= limit:
-        return np.arange(t.size)
-    x = np.sign(t) * np.log10(1.0 + np.abs(t))
-    span = float(np.ptp(x)) or 1.0
-    bins = np.minimum(((x - x.min()) / span * limit).astype(int), limit - 1)
-    return np.unique(bins, return_index=True)[1]
 
 
 def _time_axis(ax, t: np.ndarray) -> None:
@@ -59,7 +48,7 @@ def plot_traces(cal: Calibration, path: str | Path | None = None):
     plt = _plt()
     fig, axes = plt.subplots(len(cal.traces), 1, figsize=(8, 3.6 * len(cal.traces)), squeeze=False)
     for ax, tr, sf in zip(axes[:, 0], cal.traces, cal.series, strict=True):
-        k = _drawn(tr.t_s)
+        k = log_time_thinned(tr.t_s, DRAWN)
         ax.errorbar(tr.t_s[k], tr.measured_T[k], tr.sigma_T[k], fmt=".", ms=3, color="k",
                     alpha=0.6, label="measured")  # fmt: skip
         ax.plot(tr.t_s[k], tr.start_T[k], "--", color="tab:gray", label="model, start values")
