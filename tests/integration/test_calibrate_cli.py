@@ -199,6 +199,13 @@ def test_ctrl_c_keeps_the_cache_and_writes_no_result(files):
         (["--probe", "top", "--probe", "top", "--fit", "sc.n"], "one probe for all files"),
         # --at without --predict was ignored: the calibration ran and predicted nothing
         (["--probe", "top", "--fit", "sc.n", "--at", "1 h"], "need a case to predict (--predict)"),
+        (["--probe", "top", "--fit", "sc.n", "--max-wall", "0 s"], "--max-wall: a time above 0"),
+        (["--probe", "top", "--fit", "sc.n", "--max-wall", "2"], "--max-wall"),
+        # a budget below the estimate: refused after the start case's run, before the scan
+        (
+            ["--probe", "top", "--fit", "sc.n,sc.jc_scale", "--max-wall", "1 s", "--workers", "1"],
+            "over its wall-time budget of 1 s (--max-wall); give a budget of at least",
+        ),
     ],
 )
 def test_bad_requests_fail_before_any_simulation(files, capsys, args, message):
@@ -206,7 +213,7 @@ def test_bad_requests_fail_before_any_simulation(files, capsys, args, message):
     code, _, err = cli(capsys, "calibrate", str(files / "disk.toml"), str(files / "hall.csv"),
                        "--out", str(out), *args)  # fmt: skip
     assert code == 2 and message in err
-    assert not out.exists()
+    assert not out.exists() or not (out / "calibrate.json").exists()
 
 
 def test_a_prediction_past_the_cases_protocol_is_refused_before_the_fit(files, capsys):

@@ -26,7 +26,12 @@ from fluxtrap.cli.sweep import (
     TlsKeyOption,
     dask_security,
 )
+from fluxtrap.errors import ValidationError
 from fluxtrap.units import parse
+
+DEFAULT_MAX_WALL = (
+    "2 h"  # --max-wall: a longer calibration is refused before its scan, with its estimate
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -105,6 +110,15 @@ def calibrate_command(
     max_iterations: Annotated[
         int, typer.Option("--max-iterations", help="Least-squares evaluations at most.", min=1)
     ] = 30,
+    max_wall: Annotated[
+        str,
+        typer.Option(
+            "--max-wall",
+            help="Wall-time budget of the fit: after the start case's run, a calibration whose "
+            "estimate (simulations x that run's time / workers) exceeds it is refused with the "
+            "estimate; one that reaches it keeps its lowest chi^2 (not converged), exit 1.",
+        ),
+    ] = DEFAULT_MAX_WALL,
     workers: Annotated[
         int,
         typer.Option(
@@ -152,6 +166,9 @@ def calibrate_command(
     # the options first, and the case before a store is made: a refused case file or option had
     # left a new, empty store at --db
     origin_s = parse(origin, "time", "--origin") if origin else None
+    max_wall_s = parse(max_wall, "time", "--max-wall")
+    if not 0 < max_wall_s < float("inf"):
+        raise ValidationError(f"--max-wall: a time above 0 is needed, got {max_wall!r}")
     at_s = [parse(t, "time", "--at") for t in at] if at else None
     fit_bounds = parse_bounds(bounds or [])
     security = dask_security(tls_ca_file, tls_cert, tls_key)
@@ -186,6 +203,7 @@ def calibrate_command(
             predict_cases=predict or [],
             predict_at_s=at_s,
             progress=None if quiet else _progress,
+            max_wall_s=max_wall_s,
         )
     cal = run.calibration
     # every cell whole (text_table): at 80 columns rich's tables cut series and probe names

@@ -75,6 +75,9 @@ class DaskRunner:
         self._client = self._stack.enter_context(
             _client(self.scheduler, self.workers, self.security)
         )
+        if self.scheduler:  # runs at once there (calibrate's estimate of its wall time)
+            info = self._client.scheduler_info().get("workers", {})
+            self.workers = max(1, sum(int(w.get("nthreads", 1)) for w in info.values()))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -198,6 +201,7 @@ def run_calibration(
     predict_cases: Sequence[Path] = (),
     predict_at_s: Sequence[float] | None = None,
     progress: Callable[[str], None] | None = None,
+    max_wall_s: float | None = None,
 ) -> CalibrationRun:
     """Calibrate ``case`` against the ``measured`` files (``probes``: one name for all or one
     per file), predict ``predict_cases``, write everything into ``out``.
@@ -205,7 +209,8 @@ def run_calibration(
     ``out``: ``calibrate.json`` (parameters, covariance, misfit, series, simulations, inputs with
     their sha256, fitted case keys), ``fitted_case.toml``, ``traces.png``, ``residuals.png``,
     ``correlation.png``, ``profile.png``, ``predictions.csv``, ``cache/``. ``progress``: called
-    with a line of text after each batch of simulations (see ``calibrate``).
+    with a line of text after each batch of simulations; ``max_wall_s``: the fit's wall-time
+    budget, s (see ``calibrate``).
     """
     if len(probes) not in (1, len(measured)):
         raise ValidationError(
@@ -240,7 +245,7 @@ def run_calibration(
         with DaskRunner(out / "cache", workers, scheduler, security) as runner:
             cal = calibrate(base, series, fit, bounds=bounds, scan=scan, profile=profile,
                             runner=runner, max_iterations=max_iterations,
-                            progress=progress)  # fmt: skip
+                            progress=progress, max_wall_s=max_wall_s)  # fmt: skip
             predicted, failed = [], []
             for path, target in zip(predict_cases, targets, strict=True):
                 try:

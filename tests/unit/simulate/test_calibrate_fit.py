@@ -957,3 +957,50 @@ def test_a_long_series_is_fitted_whole_and_kept_thinned_in_calibrate_json():
     kept = np.array(trace["t_s"])  # the hold's first second keeps most of its samples
     first = lambda x: ((x > 0) & (x < 1)).sum()  # noqa: E731
     assert first(kept) >= 0.75 * first(t - T_RAMP) > 50  # 89 of 112; every 200th: 0 or 1
+
+
+def test_a_calibration_over_its_wall_time_budget_is_refused_with_its_estimate():
+    """Runs of 60 s (the start case's): a 4-point scan and a fit of n, Jc with its profile are
+    about 76 simulations, 76 min on one worker, 44 on two (batches of 3 and 2): refused under a 1 h budget before the
+    scan (only the start ran: before, nothing bounded the time but the 2000-simulation cap,
+    33 h of such runs); a 2 h budget lets it run (57 simulations), the estimate among the
+    progress lines and each batch's line saying how far it is."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    run = runner_of(linear_model, wall_s=lambda n: 60.0)
+    with pytest.raises(ValidationError) as err:
+        calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=4, runner=run,
+                  max_wall_s=3600.0)  # fmt: skip
+    assert run.batches == [1]
+    said = str(err.value)
+    assert "about 76 simulations of about 60 s each" in said and "on 1 worker: about 76 min" in said
+    assert "budget of 60 min (--max-wall)" in said and "at least 76 min" in said
+    run.workers = 2
+    lines: list[str] = []
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=4, runner=run,
+                    max_wall_s=2700.0, progress=lines.append)  # fmt: skip
+    assert "estimate: about 76 simulations of about 60 s each (the start case's run) on 2 workers: " \
+        "about 44 min (budget 45 min)" in lines  # fmt: skip
+    assert cal.fits and cal.simulations == 57
+    assert "(57 so far of about 76, at most 2000; " in lines[-1]
+
+
+def test_a_calibration_that_reaches_its_wall_time_budget_keeps_what_it_found():
+    """The start case takes 1 ms, the others 20 ms (a stiffer region): the estimate passes a 0.2 s
+    budget, the descent passes it; no further stage starts (the profile is left out, saying why),
+    the fit found is kept with its linearised sigmas."""
+    import time
+
+    stand_in = runner_of(linear_model, wall_s=lambda n: 1e-3)
+
+    def slower(cases, timeout_s=None):
+        if any(abs(c.material("sc").n - 35.0) > 1e-6 for c in cases):
+            time.sleep(0.02 * len(cases))
+        return stand_in(cases, timeout_s)
+
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
+                    runner=slower, max_wall_s=0.2)  # fmt: skip
+    assert cal.profile == [] and cal.simulations < 41  # 41 with the profile
+    (note,) = [w for w in cal.warnings if "or the wall-time budget and was left out" in w]
+    assert "wall-time budget is used" in note and "--max-wall" in note
+    assert cal.value("sc.n")[0] == pytest.approx(20.0, rel=0.01)

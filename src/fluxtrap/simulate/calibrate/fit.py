@@ -102,6 +102,11 @@ OFFSET_Z = 3.0
 # Points of a series kept in calibrate.json's traces (and so in a stored calibration and the
 # dashboard's figures): all 1e6 of a long series made calibrate.json 142 MB
 TRACE_KEPT = 5000
+# What a calibration typically costs, for the estimate checked against its wall-time budget
+# before the scan: evaluations of a descent and of each profile refit (the test disk's fit with
+# its profile, p = 2: 49 simulations; this estimate 58)
+TYPICAL_EVALUATIONS = 10
+TYPICAL_REFIT_EVALUATIONS = 3
 
 
 @dataclass(frozen=True)
@@ -278,7 +283,8 @@ class Calibration:
 
 
 class SimulationCapError(ValidationError):
-    """A batch would take a calibration past its cap on simulations (``max_simulations``)."""
+    """A batch would take a calibration past its cap on simulations (``max_simulations``) or its
+    wall-time budget (``max_wall_s``)."""
 
 
 class Model:
@@ -296,8 +302,13 @@ class Model:
         runner: Runner,
         max_simulations: int = MAX_SIMULATIONS,
         progress: Callable[[str], None] | None = None,
+        deadline: float | None = None,
     ):
         self.cases, self.series = tuple(cases), tuple(series)
+        self.deadline = deadline  # time.perf_counter() past which no stage starts (None: none)
+        self.run_s = 0.0  # wall time (s) the runner's batches took
+        self.started = time.perf_counter()
+        self.planned: tuple[int, float] | None = None  # estimated simulations and wall time (s)
         self.all_params = tuple(params)
         self.params = tuple(p for p in params if not p.linear)  # simulated: the optimizer's u
         self.linear = tuple(p for p in params if p.linear)  # profiled out at each evaluation
@@ -345,11 +356,26 @@ class Model:
         )
         self.memo.update(zip(todo, outcomes, strict=True))
         self.simulations += len(todo)
+        self.run_s += time.perf_counter() - t0
+        planned = "" if self.planned is None else f" of about {self.planned[0]}"
+        spent = _duration(time.perf_counter() - self.started)
         self.say(
             f"{self.stage}: {len(todo)} simulation{'s' * (len(todo) > 1)} in "
-            f"{time.perf_counter() - t0:.3g} s ({self.simulations} so far, at most "
-            f"{self.max_simulations})"
+            f"{time.perf_counter() - t0:.3g} s ({self.simulations} so far{planned}, at most "
+            f"{self.max_simulations}; {spent}"
+            + ("" if self.planned is None else f" of about {_duration(self.planned[1])}")
+            + ")"
         )
+
+    def check_deadline(self) -> None:
+        """``SimulationCapError`` when the wall-time budget is used: no further stage (a descent,
+        a profile point, a restart) starts; the one under way ends within what it left."""
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            spent = _duration(time.perf_counter() - self.started)
+            raise SimulationCapError(
+                f"calibration: its wall-time budget is used ({self.simulations} simulations in "
+                f"{spent}; a larger --max-wall gives it more)"
+            )
 
     def say(self, text: str) -> None:
         """One progress line (when a ``progress`` callback was given)."""
@@ -477,6 +503,7 @@ def calibrate(
     max_iterations: int = 30,
     max_simulations: int = MAX_SIMULATIONS,
     progress: Callable[[str], None] | None = None,
+    max_wall_s: float | None = None,
 ) -> Calibration:
     """Fit ``fit`` (names ``<material>.n|jc_scale|e0``, ``<probe>.z``, or ``FitParameter``s) of
     ``case`` (or several cases, one per ``Series.case`` index) to the measured ``series``.
@@ -486,13 +513,18 @@ def calibrate(
     side up to ``PROFILE_EXTEND`` + 1 refits more) and widen sigmas along a flat one;
     ``runner``: how batches of simulations run (``serial``, ``PoolRunner``, Dask in workflows);
     ``max_iterations``: least-squares evaluations; ``max_simulations``: hard cap; ``progress``:
-    called with a line of text after each batch of simulations and each stage.
+    called with a line of text after each batch of simulations and each stage; ``max_wall_s``:
+    wall-time budget (s): after the start case's run, a calibration whose typical cost
+    (``estimated_wall_s``) exceeds it is refused (``ValidationError`` with the estimate), and one
+    that reaches it ends as the simulation cap ends it (the lowest chi^2 so far, not converged).
     """
     t0 = time.perf_counter()
     cases = (case,) if isinstance(case, Case) else tuple(case)
     series = (series,) if isinstance(series, Series) else tuple(series)
     params = check_request(cases, series, fit, bounds)
-    model = Model(cases, series, params, runner, max_simulations, progress)
+    deadline = None if max_wall_s is None else t0 + max_wall_s
+    model = Model(cases, series, params, runner, max_simulations, progress, deadline)
+    model.started = t0
     u_start = np.array([p.to_u(p.start) for p in model.params])
     t_start = time.perf_counter()
     chi2_start = model.chi2(u_start)
@@ -502,6 +534,20 @@ def calibrate(
     start_wall_s = model.wall_s(u_start)
     if start_wall_s is None:
         start_wall_s = time.perf_counter() - t_start
+    workers = max(1, int(getattr(runner, "workers", 1)))
+    sims, estimate_s = estimated_wall_s(model, scan, profile, start_wall_s, workers)
+    said = (
+        f"about {sims} simulations of about {start_wall_s:.3g} s each (the start case's run) on "
+        f"{workers} worker{'s' * (workers > 1)}: about {_duration(estimate_s)}"
+    )
+    if max_wall_s is not None and estimate_s > max_wall_s:
+        raise ValidationError(
+            f"calibrate: {said}, over its wall-time budget of {_duration(max_wall_s)} (--max-wall); "
+            f"give a budget of at least {_duration(estimate_s)}, or fewer --scan points, fewer "
+            "parameters, a coarser [mesh] size or a shorter protocol"
+        )
+    model.planned = sims, estimate_s
+    model.say(f"estimate: {said}" + (f" (budget {_duration(max_wall_s)})" if max_wall_s else ""))
     scan_rows, u0 = _scan(model, u_start, scan, start_wall_s, warnings)
     n_points = sum(int(a.used.sum()) for a in model.alignments)
     if n_points <= len(params):
@@ -531,9 +577,11 @@ def calibrate(
         at = _assess(model, res.x, dof, max_iterations, profile)
     except SimulationCapError as e:  # the profile passed the cap: the fit without it
         at = _assess(model, res.x, dof, max_iterations, False)
+        limit = f"the cap of {model.max_simulations} simulations" + (
+            " or the wall-time budget" if model.deadline is not None else ""
+        )
         at.warnings.append(
-            f"the profile reached the cap of {model.max_simulations} simulations and was left out "
-            f"({e}): the sigmas are the linearised ones"
+            f"the profile reached {limit} and was left out ({e}): the sigmas are the linearised ones"
         )
     # A profile point more than 1 reduced-chi^2 unit below the fit: descend again from it (all
     # parameters free), at most PROFILE_RESTARTS times, each within max_iterations and the cap
@@ -567,9 +615,12 @@ def calibrate(
         stopped = f"still after {len(restarts)} restarts from the profile (the limit)"
     warnings.extend(at.warnings)
     if model.capped:
+        limit = f"its cap of {model.max_simulations} simulations" + (
+            f" or its wall-time budget of {_duration(max_wall_s)}" if max_wall_s else ""
+        )
         warnings.append(
-            f"the calibration reached its cap of {model.max_simulations} simulations: "
-            f"{model.capped}; the values are the lowest chi^2 reached, not a converged fit"
+            f"the calibration reached {limit}: {model.capped}; the values are the lowest chi^2 "
+            "reached, not a converged fit"
         )
     if drop > 1.0:
         warnings.append(
@@ -820,10 +871,16 @@ def _descend(model: Model, u0: np.ndarray, max_iterations: int, dof: int) -> tup
     ``SimulationCapError`` when not even one is left."""
     p, per_case = len(u0), len(model.cases)
     left = (model.max_simulations - model.simulations - p * per_case) // ((p + 1) * per_case)
+    model.check_deadline()
+    if model.deadline is not None and model.simulations:  # what the wall-time budget leaves
+        per_evaluation = model.run_s / model.simulations * (p + 1) * per_case
+        left = min(left, int((model.deadline - time.perf_counter()) / per_evaluation) - 1)
     if left < 1:
         raise SimulationCapError(
             f"calibration: {model.simulations} simulations run, and a descent would exceed the "
-            f"cap of {model.max_simulations}; fewer scan points or a tighter budget"
+            f"cap of {model.max_simulations}"
+            + (" or the wall-time budget" if model.deadline is not None else "")
+            + "; fewer scan points or a tighter budget"
         )
     res = least_squares(
         model.residuals,
@@ -838,7 +895,8 @@ def _descend(model: Model, u0: np.ndarray, max_iterations: int, dof: int) -> tup
     )
     if left < max_iterations and res.status == 0:  # stopped by the evaluations the cap left
         model.capped = (
-            f"{model.stage} stopped after {res.nfev} evaluations, the most that fit under the cap"
+            f"{model.stage} stopped after {res.nfev} evaluations, the most that fit under the "
+            "cap" + (" and the wall-time budget" if model.deadline is not None else "")
         )
     model.say(f"{model.stage}: chi^2 {2 * res.cost:.5g} after {res.nfev} evaluations")
     model.stage = "stall check"
@@ -850,6 +908,35 @@ def _descend(model: Model, u0: np.ndarray, max_iterations: int, dof: int) -> tup
     delta = np.linalg.lstsq(J, -r, rcond=None)[0]
     drop = float(r @ r - np.sum((r + J @ delta) ** 2))
     return res, drop / max(float(r @ r) / max(dof, 1), 1.0)
+
+
+def estimated_wall_s(
+    model: Model, scan: int, profile: bool, run_s: float, workers: int
+) -> tuple[int, float]:
+    """The typical cost of a calibration: (simulations, wall time in s), each run taking ``run_s``
+    and ``workers`` running a batch's at once: the start scan (one batch), a descent of
+    ``TYPICAL_EVALUATIONS`` evaluations of 1 + p runs, its stall check and covariance, and the
+    profile of each fitted n (4 refits of ``TYPICAL_REFIT_EVALUATIONS`` evaluations of p runs);
+    a stalled descent, a restart or a flat profile cost more."""
+    p, cases = len(model.params), len(model.cases)
+    material = sum(not q.nuisance for q in model.params)
+    size = scan**material if scan >= 2 else 0
+    profiles = sum(q.attribute == "n" for q in model.params) if profile and p > 1 else 0
+    batches = [
+        (size, 1),
+        (1 + p, TYPICAL_EVALUATIONS + 2),
+        (p, 4 * TYPICAL_REFIT_EVALUATIONS * profiles),
+    ]
+    sims = sum(b * cases * k for b, k in batches)
+    rounds = sum(math.ceil(b * cases / workers) * k for b, k in batches if b)
+    return sims, rounds * run_s
+
+
+def _duration(seconds: float) -> str:
+    """A wall time as people read it: "45 s", "12 min", "3.2 h"."""
+    if seconds < 120:
+        return f"{seconds:.3g} s"
+    return f"{seconds / 60:.3g} min" if seconds < 7200 else f"{seconds / 3600:.3g} h"
 
 
 def check_request(
@@ -1147,6 +1234,7 @@ def _profile(
 
         def rise_at(k: float, j: int = j, p: FitParameter = p, sd: float = sd) -> float:
             """Refit at k sigma (the bound where that lies beyond it)."""
+            model.check_deadline()
             uj = float(np.clip(u[j] + k * sd, model.lo[j], model.hi[j]))
             k = k if uj == u[j] + k * sd else (uj - u[j]) / sd
             chi2, w = _refit_with_fixed(model, u, j, uj, max_iterations)

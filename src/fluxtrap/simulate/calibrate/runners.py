@@ -4,7 +4,8 @@ A runner takes a list of ``Case``s and returns, in the same order, each one's pr
 (the ``probes.csv`` columns; ``attrs["wall_s"]``: the run's wall time, s, where known) or the
 ``Exception`` its simulation raised (returned, not raised, so a global scan can skip a failing
 corner). Called as ``runner(cases, timeout_s=T)`` (the start scan) it stops each run after ``T``
-seconds (``[solver] max_wall``), an error for that case. ``serial`` runs here; ``PoolRunner`` on
+seconds (``[solver] max_wall``), an error for that case; a ``workers`` attribute (runs at once,
+default 1) enters calibrate's estimate of its wall time. ``serial`` runs here; ``PoolRunner`` on
 local processes; the Dask runner with the sweep's on-disk case cache lives in
 ``fluxtrap.workflows``.
 """
@@ -49,6 +50,7 @@ class PoolRunner:
     or use as a context manager)."""
 
     def __init__(self, workers: int = 2):
+        self.workers = workers  # runs at once (calibrate's estimate of its wall time)
         self.pool = ProcessPoolExecutor(max_workers=workers)
 
     def __call__(self, cases: Sequence[Case], timeout_s: float | None = None) -> list[Outcome]:
