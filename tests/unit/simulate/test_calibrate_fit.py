@@ -537,17 +537,17 @@ def test_profile_interval_crosses_one_in_sqrt_rise_at_the_outermost_crossing():
     assert (hi, hi_ok) == (4, False)
 
 
-def kinked_calibration(eps: float, bounds=None, wrap=lambda runner: runner):
-    """The linear stand-in with n's effect kinked half a sigma below the fit: h(x_n) = x_n above
-    x0 = x_hat - s/2 (x_hat, s: the linear model's fit and linearised sigma of ln n on the same
-    data) and x0 + eps (x_n - x0) below. The linear model's fit and covariance hold there, while
+def kinked_calibration(eps: float, bounds=None, wrap=lambda runner: runner, kink: float = 0.5):
+    """The linear stand-in with n's effect kinked ``kink`` sigma below the fit: h(x_n) = x_n above
+    x0 = x_hat - kink s (x_hat, s: the linear model's fit and linearised sigma of ln n on the same
+    data) and x0 + eps (x_n - x0) below (rises below for kink 0.5). The linear model's fit and covariance hold there, while
     its profile below the fit is flat: rise = ((x_hat - h) / s)^2, (0.5 + eps (k - 0.5))^2 at
     -k sigma beyond the kink, crossing 1 at k = 0.5 + 0.5 / eps. ``wrap``: of the kinked runner."""
     series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
     case = Case.from_dict(case_dict())
     smooth = calibrate(case, series, "sc.n,sc.jc_scale", scan=0, runner=runner_of(linear_model))
     x_hat, s = math.log(smooth.values[0]), math.sqrt(smooth.cov_u[0, 0])
-    x0 = x_hat - 0.5 * s
+    x0 = x_hat - kink * s
 
     def kinked(x_n, x_k, z, t):
         return linear_model(x_n if x_n >= x0 else x0 + eps * (x_n - x0), x_k, z, t)
@@ -593,6 +593,28 @@ def test_a_flat_profile_widens_sigma_to_its_interval_and_the_covariance_along_it
     wide = predict(cal, longer, since_origin_s=at, runner=runner_of(kinked)).table.sigma_T[0]
     narrow = predict(smooth, longer, since_origin_s=at, runner=runner_of(linear_model))
     assert wide > 2 * narrow.table.sigma_T[0]
+
+
+def test_a_profile_flat_at_two_sigma_only_widens_sigma_too():
+    """The kink 0.8 sigma below the fit (eps 0.1): the rise is 0.67 at -1 sigma (not flat by the
+    1-sigma test) and 0.85 at -2 sigma (4 for a quadratic); the linearised sigma was kept, the
+    profile's chi^2 + 1 point 2.8 sigma out (as a rough misfit's: the test disk's ramp alone put
+    its truth 3.1 sigma off). Now that side is followed to -4 sigma (1.25) and the crossing, -2.8
+    sigma exactly, sets n's sigma; the quadratic side stays at +1."""
+    smooth, cal, x_hat, s, _ = kinked_calibration(eps=0.1, kink=0.8)
+    rise = {r["k_sigma"]: r["delta_chi2"] for r in cal.profile}
+    assert rise[-1] == pytest.approx(0.82**2, rel=1e-4) and rise[-2] == pytest.approx(
+        0.92**2, rel=1e-4
+    )
+    assert list(rise)[4:] == [-4, pytest.approx(-2.8, rel=1e-4)]
+    interval = cal.profile_intervals["sc.n"]
+    assert interval["lower"] == pytest.approx(math.exp(x_hat - 2.8 * s), rel=1e-6)
+    assert interval["upper"] == pytest.approx(math.exp(x_hat + s), rel=1e-6)
+    assert cal.sigma_sources == ("profile", "profile of sc.n")
+    assert cal.sigmas[0] == pytest.approx(cal.values[0] - interval["lower"], rel=1e-9)
+    assert cal.sigmas[0] > 2.5 * smooth.sigmas[0]
+    (note,) = [w for w in cal.warnings if "profile interval" in w]
+    assert "rises by only 0.846 at -2 sigma (a quadratic misfit gives 4" in note
 
 
 def test_a_profile_that_never_rises_by_one_leaves_sigma_a_lower_bound():
@@ -982,6 +1004,9 @@ def test_a_calibration_over_its_wall_time_budget_is_refused_with_its_estimate():
         "about 44 min (budget 45 min)" in lines  # fmt: skip
     assert cal.fits and cal.simulations == 57
     assert "(57 so far of about 76, at most 2000; " in lines[-1]
+    for budget in (0.0, math.nan, math.inf):  # NaN was never enforced
+        with pytest.raises(ValidationError, match="max_wall_s must be a time above 0 s"):
+            calibrate(Case.from_dict(case_dict()), series, "sc.n", runner=run, max_wall_s=budget)
 
 
 def test_a_calibration_that_reaches_its_wall_time_budget_keeps_what_it_found():

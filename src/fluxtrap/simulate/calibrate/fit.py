@@ -19,8 +19,9 @@
    restarted from that profile point and 3 repeated, at most ``PROFILE_RESTARTS`` times
    (``optimizer["restarts"]``); a profile still lower after them, or a restart stopped by the
    simulation cap or a failed simulation, marks the result not converged (``fits`` false);
-5. where the profile of n rises by less than ``PROFILE_FLAT`` at -1 or +1 sigma (the quadratic
-   approximation behind the linearised sigma has failed on that side: a flat or rough misfit), the
+5. where the profile of n rises by less than ``PROFILE_FLAT`` x k^2 at k = 1 or 2 sigma on a side
+   (the quadratic approximation behind the linearised sigma has failed there: a flat or rough
+   misfit), the
    profile is extended on that side to 4, 8, 16, 32 sigma (``PROFILE_EXTEND`` points, within
    the bounds) until chi^2 rises by more than 1 reduced unit, plus one point where that bracket
    puts the crossing; the profile interval (where it last crosses +1 going outward, interpolated
@@ -84,7 +85,10 @@ PROFILE_RESTARTS = 4
 # The rise of the profile at -1 or +1 linearised sigma (delta chi^2 / chi2_red; 1 for a quadratic
 # misfit) below which the quadratic approximation has failed on that side: the chi^2 = +1 point
 # lies beyond 1/sqrt(0.5) = 1.41 sigma, so the linearised sigma understates the uncertainty by more
-# than 40 % (the profile check warns outside 0.5 .. 2 x k^2 too). The ramp-only ring: 0.03.
+# than 40 % (the profile check warns outside 0.5 .. 2 x k^2 too). The ramp-only ring: 0.03. Also
+# a rise below PROFILE_FLAT x 4 at 2 sigma, the same failure: a rough misfit's rise at 1 sigma is
+# no guide (the test disk's ramp alone, on its own mesh: 0.53 and 1.53 at -1 and +1 sigma, 0.65
+# and 1.04 at -2 and +2: n 27.2 +- 0.72 for a truth of 25, 3.1 sigma off, Jc 4.2, unflagged).
 PROFILE_FLAT = 0.5
 # Further profile points on such a side, at 4, 8, 16, 32 x the linearised sigma (each one a refit
 # of the others, a few simulations): bounded cost; a side still below +1 at the last one leaves
@@ -522,6 +526,8 @@ def calibrate(
     cases = (case,) if isinstance(case, Case) else tuple(case)
     series = (series,) if isinstance(series, Series) else tuple(series)
     params = check_request(cases, series, fit, bounds)
+    if max_wall_s is not None and not 0 < max_wall_s < math.inf:  # NaN: never enforced
+        raise ValidationError(f"calibrate: max_wall_s must be a time above 0 s, got {max_wall_s!r}")
     deadline = None if max_wall_s is None else t0 + max_wall_s
     model = Model(cases, series, params, runner, max_simulations, progress, deadline)
     model.started = t0
@@ -1215,7 +1221,8 @@ def _profile(
     warnings: list[str],
 ) -> tuple[list[dict[str, float]], list[np.ndarray], dict[str, tuple[float, float, bool, bool]]]:
     """Profile every fitted n at k = -2, -1, 1, 2 sigma: the rise of chi^2 / s2 should be k^2.
-    On a side where it rises by less than ``PROFILE_FLAT`` at 1 sigma, further points at 4, 8,
+    On a side where it rises by less than ``PROFILE_FLAT`` x k^2 at k = 1 or 2 sigma (``_flat_at``),
+    further points at 4, 8,
     16, 32 sigma (the last within the bounds, ``PROFILE_EXTEND`` at most) until one rises by more
     than 1 (a rise above 1 at 2 sigma with a flat 1 sigma may be the roughness: at least 4 sigma
     are looked at), then one where that bracket (a factor 2 wide) puts the crossing; not where a
@@ -1268,7 +1275,7 @@ def _profile(
             if model.lo[j] <= uj <= model.hi[j]:
                 rise[k] = rise_at(k)
         for side in (-1.0, 1.0):
-            if rise.get(side, math.inf) >= PROFILE_FLAT or min(rise.values()) < -1.0:
+            if _flat_at(rise, side) is None or min(rise.values()) < -1.0:
                 continue  # quadratic there, or a lower point: the fit is restarted from it
             last = max((abs(k) for k in rise if k * side > 0), default=0.0)
             crossed = False
@@ -1304,12 +1311,22 @@ def _profile(
     return rows, points, intervals
 
 
-def _flat(rows: list[dict[str, float]]) -> bool:
-    """Whether one parameter's profile rows are flat on a side (rise < ``PROFILE_FLAT`` at -1 or
-    +1 sigma) with no point more than 1 below the fit (then the fit is not at the minimum and is
-    restarted, its sigmas not meaningful either way)."""
-    ones = [r["delta_chi2"] for r in rows if abs(r["k_sigma"]) == 1]
-    return bool(ones) and min(ones) < PROFILE_FLAT and min(r["delta_chi2"] for r in rows) >= -1.0
+def _flat_at(rise: Mapping[float, float], side: float) -> float | None:
+    """The k (sigma) on ``side`` (-1 or +1) where a profile's ``rise`` {k: delta chi^2 / chi2_red}
+    is below ``PROFILE_FLAT`` x k^2 (1 sigma first, then 2), None where neither is."""
+    return next((k for k in (side, 2 * side) if k in rise and rise[k] < PROFILE_FLAT * k * k), None)
+
+
+def _flat(rows: list[dict[str, float]]) -> tuple[float, float] | None:
+    """Where one parameter's profile rows are flat on a side (``_flat_at``), as (k, rise), with
+    no point more than 1 below the fit (then the fit is not at the minimum and is restarted,
+    its sigmas not meaningful either way); None where they are not."""
+    rise = {r["k_sigma"]: r["delta_chi2"] for r in rows if abs(r["k_sigma"]) in (1, 2)}
+    if not rows or min(r["delta_chi2"] for r in rows) < -1.0:
+        return None
+    flat = [k for k in (_flat_at(rise, -1.0), _flat_at(rise, 1.0)) if k is not None]
+    k = min(flat, key=lambda k: (abs(k), rise[k]), default=None)
+    return None if k is None else (k, rise[k])
 
 
 def profile_interval(k: Sequence[float], rise: Sequence[float]) -> tuple[float, float, bool, bool]:
@@ -1346,8 +1363,7 @@ def _widen(
     profile_ks: Mapping[str, tuple[float, float, bool, bool]],
     warnings: list[str],
 ) -> tuple[np.ndarray, tuple[str, ...], dict[str, dict[str, Any]]]:
-    """The covariance widened where a profile was flat (rise < ``PROFILE_FLAT`` at -1 or +1
-    sigma): the parameter's sigma becomes the larger half of its profile interval (if larger),
+    """The covariance widened where a profile was flat (``_flat``): the parameter's sigma becomes the larger half of its profile interval (if larger),
     by cov_u -> A cov_u A^T with A = I + (f - 1) c e_j^T, c the regression of the refitted
     profile points on u_j (c_j = 1): the others move with it as along the profile, and the
     result stays a covariance. ``profile_ks``: the flat profiles' intervals in sigmas (from
@@ -1359,7 +1375,7 @@ def _widen(
     sd_lin = np.sqrt(np.diag(cov_u))
     for name, (k_lo, k_hi, lo_ok, hi_ok) in profile_ks.items():
         idx = [i for i, r in enumerate(rows) if r["parameter"] == name]
-        ones = [rows[i]["delta_chi2"] for i in idx if abs(rows[i]["k_sigma"]) == 1]
+        k_flat, rise = _flat([rows[i] for i in idx]) or (math.nan, math.nan)
         j = names.index(name)
         p, v = params[j], float(params[j].from_u(u[j]))
         lo, hi = p.from_u(u[j] + k_lo * sd_lin[j]), p.from_u(u[j] + k_hi * sd_lin[j])
@@ -1367,8 +1383,10 @@ def _widen(
         half = max(v - lo, hi - v)
         f = half / (p.dvalue_du(v) * math.sqrt(cov_u[j, j]))
         said = (
-            f"profile of {name}: chi^2 rises by only {min(ones):.3g} at 1 sigma (a quadratic "
-            f"misfit gives 1: it is flat or rough there); its profile interval (chi^2 + 1 "
+            f"profile of {name}: chi^2 rises by only {rise:.3g} at "
+            + ("1 sigma" if abs(k_flat) == 1 else f"{k_flat:+g} sigma")
+            + f" (a quadratic misfit gives {k_flat * k_flat:g}: it is flat or rough there); its "
+            f"profile interval (chi^2 + 1 "
             f"reduced unit) is {name} = {lo:.4g} .. {hi:.4g}"
         )
         if f > 1.0 and np.all(np.isfinite(cov_u)):
