@@ -204,7 +204,8 @@ def check_new_rules(data: Mapping[str, Any]) -> None:
 
 def check_new_spec(spec: CampaignSpec) -> None:
     """The rules a new campaign meets once built (``check_new_rules`` checks its file before):
-    no temperature below 0 K (a parameter's lowest value: a unit mistake), objectives'
+    no temperature below 0 K (a parameter's lowest value: a unit mistake), no unit with the
+    symbol C or F on its own (``units.misread_symbol``), objectives'
     measuring conditions a magnetometer reaches (``_check_conditions``), and outcome
     constraints some value meets (``tc >= 36 K`` with ``tc <= 30 K`` left every sample
     infeasible, found only at the first suggestion), and linear constraints some point of the
@@ -214,6 +215,9 @@ def check_new_spec(spec: CampaignSpec) -> None:
             p.check_above_absolute_zero()
         except ValidationError as err:
             raise ValidationError(f"parameters[{i}]: {err}") from None
+    for i, o in enumerate(spec.objectives):
+        if o.unit and (say := units.misread_symbol(o.unit)):
+            raise ValidationError(f"objectives[{i}]: objective {o.name}: unit {o.unit!r}: {say}")
     _check_conditions(spec.objectives)
     _check_grid_feasible(spec)
     for o in spec.objectives:
@@ -323,15 +327,14 @@ class ParameterDef:
                 object.__setattr__(self, "fixed", float(self.fixed))
 
     def check_above_absolute_zero(self) -> None:
-        """Refuse a unit with the symbol C (the coulomb, meant as degC: "C", "C/min"), and a
+        """Refuse a unit with the symbol C or F on its own (the coulomb or the farad, meant as
+        degC or degF: "C", "deg C", "C/min", "F"; ``units.misread_symbol``), and a
         temperature parameter (unit K, degC, degF...; not a difference, delta_degC) whose lowest
         value is below 0 K: a unit mistake (450-750 given in K meant in degC is
         still possible, below absolute zero is not). A rule for new campaigns."""
-        if self.unit and re.search(r"(?<![A-Za-z_])C(?![A-Za-z_])", self.unit):
-            raise ValidationError(  # unit "C" made a campaign in coulombs without a word
-                f"parameter {self.name}: unit {self.unit!r}: C is the coulomb: write degC (or K) "
-                "for a temperature (coulomb for a charge)"
-            )
+        if self.unit and (say := units.misread_symbol(self.unit)):
+            # unit "C" made a campaign in coulombs without a word, "F" one in farads
+            raise ValidationError(f"parameter {self.name}: unit {self.unit!r}: {say}")
         lowest = self.low if self.low is not None else self.fixed
         if not self.unit or not isinstance(lowest, float):
             return

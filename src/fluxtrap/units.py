@@ -57,6 +57,10 @@ ureg.define("Oe = 1000 / (4 * pi) * A/m = oersted")
 # pint's gauss is of its Gaussian system, convertible to nothing SI: "20 kG" was refused as "not a
 # magnetic flux density"; in SI the gauss is 1e-4 T (as the oersted above is 1000/(4 pi) A/m)
 ureg.define("gauss = 1e-4 * T = G")
+# the temperature scales as people capitalise them ("Celsius"): pint knows "celsius" only
+ureg.define("@alias degree_Celsius = Celsius")
+ureg.define("@alias degree_Fahrenheit = Fahrenheit")
+ureg.define("@alias kelvin = Kelvin")
 Q_ = ureg.Quantity
 
 MU0 = 4e-7 * math.pi  # H/m, the vacuum permeability: B = mu0 H
@@ -307,6 +311,23 @@ _MISREAD = (
     ("farad", "kelvin", "F is the farad: write degF for Fahrenheit"),
     ("meter", "minute", "m is the metre: write min for minutes"),
 )
+
+
+# a unit's symbol C or F on its own ("C", "deg C", "° F", "C/min"; not "°C", "degF", "µF"), which
+# pint reads as the coulomb or the farad where a lab means a temperature
+_TEMPERATURE_SYMBOL = re.compile(r"(?<![\w°])([CF])(?![\w°])")
+_SYMBOL_SAYS = {
+    "C": "C is the coulomb: write degC (or K) for a temperature (coulomb for a charge)",
+    "F": "F is the farad: write degF for a temperature (farad for a capacitance)",
+}
+
+
+def misread_symbol(text: str) -> str | None:
+    """What to write instead of a unit ``text`` with the symbol C or F on its own ("C", "deg C",
+    "C/min", "F"), which pint reads as the coulomb or the farad where a lab means degrees
+    Celsius or Fahrenheit; None for any other text ("degC", "°C/min", "degF", "µF")."""
+    m = _TEMPERATURE_SYMBOL.search(text.translate(_SUPERSCRIPTS))
+    return None if m is None else _SYMBOL_SAYS[m[1]]
 
 
 def misread_hint(q: pint.Quantity, target: Any) -> str:

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from fluxtrap import units
 from fluxtrap.campaign import (
     CampaignSpec,
     ObjectiveDef,
@@ -668,6 +669,70 @@ def test_a_temperature_parameter_below_absolute_zero_is_refused(parameter, messa
     with pytest.raises(ValidationError, match=r"parameters\[0\]: parameter T: " + message):
         CampaignSpec.from_dict(data, source="f.toml")
     assert CampaignSpec.from_dict(data, stored=True).parameters[0].name == "T"
+
+
+@pytest.mark.parametrize(
+    ("unit", "meant"),
+    [
+        ("degC", "degC"),
+        ("°C", "degC"),
+        ("℃", "degC"),
+        ("celsius", "degC"),
+        ("Celsius", "degC"),
+        ("K", "K"),
+        ("kelvin", "K"),
+        ("Kelvin", "K"),
+        ("degF", "degF"),
+        ("°F", "degF"),
+        ("Fahrenheit", "degF"),
+        ("K/min", "K/min"),
+        ("°C/min", "K/min"),
+        ("degC/h", "K/h"),
+    ],
+)
+def test_every_spelling_of_a_temperature_unit_is_read_as_one(unit, meant):
+    """ "°C" and "°C/min" were refused as "C is the coulomb" (the check looked for a C after
+    anything but a letter), "Celsius" and "Fahrenheit" were labels pint did not know (no
+    conversion, no absolute-zero check); each is now the temperature (or rate) it says."""
+    spec = CampaignSpec.from_dict(
+        {"name": "c", "parameters": [{"name": "T", "unit": unit, "low": 300, "high": 700}]},
+        source="f.toml",
+    )
+    p = spec.parameter("T")
+    assert units.convert(1.0, p.unit, meant) == pytest.approx(1.0, rel=1e-12)
+    si = "K/s" if "/" in unit else "K"  # a value given in SI reads back in the campaign's unit
+    assert p.check(f"{units.convert(500, unit, si):.12g} {si}", grid=False) == pytest.approx(500)
+
+
+@pytest.mark.parametrize(
+    ("unit", "say"),
+    [
+        ("C", "C is the coulomb: write degC"),
+        ("deg C", "C is the coulomb: write degC"),
+        ("° C", "C is the coulomb: write degC"),
+        ("C/h", "C is the coulomb: write degC"),
+        ("F", "F is the farad: write degF"),
+        ("deg F", "F is the farad: write degF"),
+        ("F/min", "F is the farad: write degF"),
+    ],
+)
+def test_a_temperature_unit_pint_reads_as_a_charge_or_a_capacitance_is_refused(unit, say):
+    """unit "F" (or "deg F", "F/min") made a campaign in farads without a word, as "C" had in
+    coulombs; either is refused naming the parameter, or the objective, and what to write."""
+    data = {"name": "c", "parameters": [{"name": "T", "unit": unit, "low": 300, "high": 700}]}
+    with pytest.raises(
+        ValidationError, match=rf"parameters\[0\]: parameter T: unit '{unit}': {say}"
+    ):
+        CampaignSpec.from_dict(data, source="f.toml")
+    data = {
+        "name": "c",
+        "parameters": [{"name": "x", "low": 0, "high": 1}],
+        "objectives": [{"name": "onset", "unit": unit}],
+    }
+    with pytest.raises(
+        ValidationError, match=rf"objectives\[0\]: objective onset: unit '{unit}': {say}"
+    ):
+        CampaignSpec.from_dict(data, source="f.toml")
 
 
 def test_temperatures_above_absolute_zero_and_differences_are_accepted():
