@@ -431,7 +431,7 @@ class ParameterDef:
         tol = 1e-9 * max(1.0, abs(self.high), abs(self.low))
         if v < self.low - tol or v > self.high + tol:
             raise ValidationError(
-                f"{at}{self.name}={shown} is outside [{self.low:g}, {self.high:g}] {self.unit}"
+                f"{at}{self.name}={shown} is outside [{self.low:g}, {self.high:g}] {self.unit}".rstrip()
             )
         if self.step > 0 and grid:
             k = (v - self.low) / self.step

@@ -12,7 +12,6 @@ them with the campaign bounds, which is what ``Normalize(bounds=...)`` would do.
 from __future__ import annotations
 
 import math
-import warnings
 
 import torch
 from botorch.fit import fit_gpytorch_mll
@@ -29,10 +28,15 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 from gpytorch.priors import GammaPrior, LogNormalPrior
 from torch import Tensor
 
+from fluxtrap.optimize.quiet import SharedFilters
+
 # Batches and pending points are planned on the light-tailed model while the observations are
 # fewer than this many per input (Optimizer.acquisition_function; measured on the 11 replay
 # tables: bench/bench_optimize.py "fluxtrap gamma2d [x2]", bench/results/README.md).
 FEW_PER_DIM = 2
+# rows without a stated error (0) get gpytorch's floor for known noise, 1e-6 of the outcome's
+# variance (the fitted part's own floor is 1e-4): said once here, not warned
+_small_noise = SharedFilters({"message": "Very small noise values detected"})
 
 
 def fit_model(
@@ -51,10 +55,7 @@ def fit_model(
     m = Y.shape[-1]
     batch_shape = torch.Size([m]) if m > 1 else None
     known = Yvar if Yvar is not None and bool((Yvar > 0).any()) else None
-    with warnings.catch_warnings():
-        # rows without a stated error (0) get gpytorch's floor for known noise, 1e-6 of the
-        # outcome's variance (the fitted part's own floor is 1e-4): said once here, not warned
-        warnings.filterwarnings("ignore", message="Very small noise values detected")
+    with _small_noise():
         if cat_dims:
             model = MixedSingleTaskGP(
                 U, Y, cat_dims=cat_dims, train_Yvar=known, outcome_transform=Standardize(m=m)

@@ -77,25 +77,30 @@ from fluxtrap.optimize.model import (
     noise_std,
     typical_noise_std,
 )
+from fluxtrap.optimize.quiet import SharedFilters
 from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace, unit_keys
 from fluxtrap.optimize.stopping import KAPPA
 
-
-@contextlib.contextmanager
-def quiet_numerics():
-    """Silence the remedies BoTorch and linear_operator apply to a near-singular posterior
-    covariance (jitter added to its diagonal, a fallback from low-rank Cholesky updates):
-    replicated points make it singular to float precision, which is not news for a lab."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=NumericalWarning)
-        warnings.filterwarnings("ignore", message="Low-rank cholesky updates failed")
-        # torch's note on the sparse summing matrix linear_operator builds for a multi-output
-        # posterior (qLogNEHVI over a model's slices): about torch's own checks, not the data
-        warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly")
-        # said once by Optimizer.ask in the campaign's terms (NoFeasibleWarning), not once per
-        # acquisition built (three times for suggest -n 2)
-        warnings.filterwarnings("ignore", message="When all training points are infeasible")
-        yield
+# ``quiet_numerics()``: silence the remedies BoTorch and linear_operator apply to a
+# near-singular posterior covariance (jitter added to its diagonal, a fallback from low-rank
+# Cholesky updates): replicated points make it singular to float precision, which is not news
+# for a lab. Shared by threads (``SharedFilters``: catch_warnings is not thread-safe)
+quiet_numerics = SharedFilters(
+    {"category": NumericalWarning},
+    {"message": "Low-rank cholesky updates failed"},
+    # torch's note on the sparse summing matrix linear_operator builds for a multi-output
+    # posterior (qLogNEHVI over a model's slices): about torch's own checks, not the data
+    {"message": "Sparse invariant checks are implicitly"},
+    # said once by Optimizer.ask in the campaign's terms (NoFeasibleWarning), not once per
+    # acquisition built (three times for suggest -n 2)
+    {"message": "When all training points are infeasible"},
+)
+# a restart of the acquisition search stopping early (L-BFGS "ABNORMAL") is harmless: the best
+# of all restarts and their grid neighbours is chosen (Optimizer.ask)
+quiet_search = SharedFilters(
+    {"category": OptimizationWarning},
+    {"message": "Optimization failed", "category": RuntimeWarning},
+)
 
 
 class _OneThread:
@@ -518,11 +523,22 @@ class Optimizer:
                 notes.append((OutlierWarning, text))
         return notes
 
+    def notes(self) -> list[str]:
+        """What the observed data warn of, as text: the fit's warnings (``_notes``) and the
+        ask's ``NoFeasibleWarning``; what ``model_summary`` stores, for who sees no warning (the
+        web API, the dashboard's model page)."""
+        infeasible = self._infeasible_note()
+        return [text for _, text in self._notes()] + ([infeasible] if infeasible else [])
+
     def _warn_infeasible(self) -> None:
         """A ``NoFeasibleWarning`` naming the outcome constraints when no observation meets
         them (BoTorch's own note, in its terms, came once per acquisition built)."""
-        if not self.outcome_constraints or self.feasible().any():
-            return
+        if note := self._infeasible_note():
+            warnings.warn(note, NoFeasibleWarning, stacklevel=3)
+
+    def _infeasible_note(self) -> str | None:
+        if not self.outcome_constraints or not len(self._X) or self.feasible().any():
+            return None
         bounds = []
         for name, (lo, hi) in self.outcome_constraints.items():
             d = self.shown.get(name)
@@ -530,12 +546,10 @@ class Optimizer:
             for sign, bound in ((">=", lo), ("<=", hi)):
                 if bound is not None:
                     bounds.append(f"{name} {sign} {show(bound):g}{unit}")
-        warnings.warn(
+        return (
             f"none of the {len(self._X)} observations meets the outcome constraints "
             f"({', '.join(bounds)}) yet: each suggestion's expected improvement is weighed by "
-            "its modelled probability of meeting them",
-            NoFeasibleWarning,
-            stacklevel=3,
+            "its modelled probability of meeting them"
         )
 
     def _U(self) -> torch.Tensor:
@@ -674,8 +688,8 @@ class Optimizer:
             if name in self.outcome_constraints:
                 lo, hi = self.outcome_constraints[name]
                 summary["objectives"][name]["bounds"] = [lo, hi]
-        if notes := self._notes():  # the fit's warnings, for who sees no warning (the web API)
-            summary["notes"] = [text for _, text in notes]
+        if notes := self.notes():  # the data's warnings, for who sees no warning (the web API)
+            summary["notes"] = notes
         if len(self.objectives) > 1:
             summary["pareto_front"] = [
                 {k: v if isinstance(v, str) else float(v) for k, v in row.items()}
@@ -897,13 +911,7 @@ class Optimizer:
         done = len(self._X) + (0 if P is None else len(P))
         plan = self._search_plan(n, seed)
         exploits = [self.exploits(done + j + 1) for j in range(n)]
-        with manual_seed(seed), quiet_numerics(), one_thread(), warnings.catch_warnings():
-            # a restart stopping early (L-BFGS "ABNORMAL") is harmless: the best of all
-            # restarts and their grid neighbours is chosen below
-            warnings.filterwarnings("ignore", category=OptimizationWarning)
-            warnings.filterwarnings(
-                "ignore", message="Optimization failed", category=RuntimeWarning
-            )
+        with manual_seed(seed), quiet_numerics(), quiet_search(), one_thread():
             chosen, picked = self._choose(exploits, P, pool, seen, seed, grid, plan, progress)
             # each row's own value given the external pending points (not the rest of the
             # batch), by the acquisition that chose the first row: built from the same seed, as

@@ -5,7 +5,9 @@ The CLI (``fluxtrap suggest``), the web API and the demo call :func:`suggest`; t
 what as pending:
 - a sample with every objective measured is an observation;
 - a sample not (fully) measured yet, and every ``open`` suggestion, is a pending point: it is never
-  suggested again and the batch acquisition conditions on it;
+  suggested again and the batch acquisition conditions on it; a sample with some of several
+  objectives measured is named in a note (its values wait for the others: the model's outputs
+  share their rows);
 - a failed sample, and a discarded, abandoned or failed suggestion, is neither: its point is free;
 - an objective's stated 1-sigma (``samples.objective_errors``) is told with its value: known noise;
 - a sample recorded beyond a bound (``sample add --outside-space``) is neither, with a warning:
@@ -75,6 +77,8 @@ def campaign_optimizer(
         **options,
     )
     outcomes = opt.outcomes
+    for note in campaign_notes(spec, history):  # said by suggest with its suggestions too
+        warnings.warn(note, stacklevel=2)
     live = _live(spec, history)
     measured = history[outcomes].notna().all(axis=1).to_numpy() & live
     if measured.any():
@@ -106,47 +110,77 @@ def campaign_optimizer(
     return opt, _typed(pending, space)
 
 
+def _outcomes(spec: CampaignSpec) -> list[str]:
+    """The objectives the model is told: the optimised ones, then those only constrained."""
+    outcomes = [o.name for o in spec.optimised_objectives]
+    return outcomes + [c.objective for c in spec.outcome_constraints if c.objective not in outcomes]
+
+
 def told_rows(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
     """Boolean ``(len(history),)``: the rows :func:`campaign_optimizer` tells its model, in
     order (not failed, inside the box, every outcome measured); the rows whose points a model
     figure draws. No warning (``campaign_optimizer`` names the rows outside)."""
-    outcomes = [o.name for o in spec.optimised_objectives]
-    outcomes += [c.objective for c in spec.outcome_constraints if c.objective not in outcomes]
-    return history[outcomes].notna().all(axis=1).to_numpy() & live_rows(spec, history)
+    measured = history[_outcomes(spec)].notna().all(axis=1).to_numpy()
+    return measured & live_rows(spec, history)
 
 
 def live_rows(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
     """Boolean ``(len(history),)``: rows not failed and inside the campaign's box, whatever is
     measured (the rows a figure of the campaign's progress draws); no warning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _live(spec, history)
+    return _live(spec, history)
 
 
 def _live(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
-    """Rows of ``history`` not failed and inside the campaign's box (``_inside``)."""
+    """Rows of ``history`` not failed and inside the campaign's box (``_outside``)."""
     live = np.ones(len(history), bool)
     if "status" in history:
         live = (history["status"] != "failed").to_numpy()
-    return live & _inside(spec, history)
+    return live & ~np.isin(np.arange(len(history)), list(_outside(spec, history)))
 
 
-def _inside(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
-    """Which rows of ``history`` lie inside the campaign's box (its bounds, choices and fixed
-    values; a step grid or a linear constraint is no matter for the model, whose inputs are the
-    continuous box); a warning names the others (the first five), which the model is not told."""
+def _outside(spec: CampaignSpec, history: pd.DataFrame) -> dict[int, str]:
+    """The rows of ``history`` beyond the campaign's box (its bounds, choices and fixed values;
+    a step grid or a linear constraint is no matter for the model, whose inputs are the
+    continuous box), by position: each sample's label and the first bound it breaks."""
     outside = {}
     for i, row in enumerate(history[spec.parameter_names].to_dict("records")):
         if breaks := spec.outside(row, linear=False, grid=False):
             outside[i] = f"{history['label'].iloc[i] if 'label' in history else i} ({breaks[0]})"
-    if outside:
+    return outside
+
+
+def campaign_notes(spec: CampaignSpec, history: pd.DataFrame) -> list[str]:
+    """What the history holds that the model leaves aside, as text (the first five samples of
+    each): samples outside the campaign's space (not told), and samples not failed with some of
+    several objectives measured (pending: their values wait for the others, as the model's
+    outputs share their rows; never suggested again). :func:`campaign_optimizer` warns them,
+    :func:`suggest` stores them with its suggestions: said, not silently dropped."""
+    notes, found = [], _outside(spec, history)
+    if outside := list(found.values()):
         more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
-        warnings.warn(
+        notes.append(
             f"{len(outside)} sample(s) outside the campaign's space left out of the model: "
-            f"{'; '.join(list(outside.values())[:5])}{more}",
-            stacklevel=2,
+            f"{'; '.join(outside[:5])}{more}"
         )
-    return ~np.isin(np.arange(len(history)), list(outside))
+    outcomes = _outcomes(spec)
+    measured = history[outcomes].notna()
+    partly = (measured.any(axis=1) & ~measured.all(axis=1)).to_numpy(copy=True)
+    partly &= ~np.isin(np.arange(len(history)), list(found))
+    if "status" in history:
+        partly &= (history["status"] != "failed").to_numpy()
+    if partly.any():
+        rows = [
+            f"{history['label'][i] if 'label' in history else i} "
+            f"({', '.join(o for o in outcomes if not measured.at[i, o])} not yet)"
+            for i in history.index[partly]
+        ]
+        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        notes.append(
+            f"{len(rows)} sample(s) with only some objectives measured: {'; '.join(rows[:5])}"
+            f"{more}; the model is told a sample once all of {', '.join(outcomes)} are "
+            "measured: until then its point is pending (not suggested again)"
+        )
+    return notes
 
 
 def _errors(history: pd.DataFrame, spec: CampaignSpec, outcomes: list[str]) -> pd.DataFrame | None:
@@ -205,6 +239,8 @@ def suggest(
             n, pending=pending if len(pending) else None, progress=progress, allow_long=allow_long
         )
         summary = opt.model_summary()
+        if notes := summary.get("notes", []) + campaign_notes(spec, history):
+            summary["notes"] = notes  # each ask's own, not through the process's warnings
         if len(opt.X) < 2:
             summary["model"] = "Sobol design (fewer than 2 measured samples)"
         elif batch.attrs["acquisition_function"] == "Sobol":  # Optimizer.ask: replicates only

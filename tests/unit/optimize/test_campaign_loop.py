@@ -326,3 +326,38 @@ def test_a_sample_off_the_step_grid_inside_the_bounds_informs_the_model():
     assert mean == pytest.approx(measured, rel=0.05)
     batch = opt.ask(2)
     assert [spec.outside(p) for p in batch[opt.space.names].to_dict("records")] == [[], []]
+
+
+def test_a_sample_with_one_of_two_objectives_measured_is_pending_and_said():
+    """A sample with jc measured and tc not yet was a pending point without a word (the lab
+    saw its jc in the tables and wondered why the model ignored it). It stays pending (never
+    suggested again; the model's outputs share their rows, so its jc waits for its tc) and
+    suggest says so, naming it and what is missing; a failed one is neither."""
+    from fluxtrap.workflows.suggest import campaign_notes
+
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "two",
+            "parameters": [{"name": "x", "low": 0, "high": 1}],
+            "objectives": [{"name": "jc"}, {"name": "tc", "goal": "minimize"}],
+        }
+    )
+    history = pd.DataFrame(
+        {
+            "label": ["A", "B", "HALF", "DEAD", "NONE"],
+            "status": ["made", "made", "made", "failed", "made"],
+            "x": [0.1, 0.5, 0.7, 0.8, 0.9],
+            "jc": [1.0, 2.0, 3.0, 4.0, np.nan],
+            "tc": [30.0, 31.0, np.nan, np.nan, np.nan],
+        }
+    )
+    said = (
+        "1 sample(s) with only some objectives measured: HALF (tc not yet); the model is told "
+        "a sample once all of jc, tc are measured: until then its point is pending (not "
+        "suggested again)"
+    )
+    assert campaign_notes(spec, history) == [said]
+    with pytest.warns(UserWarning) as caught:
+        opt, pending = campaign_optimizer(spec, history)
+    assert said in [str(w.message) for w in caught]
+    assert len(opt.X) == 2 and sorted(pending["x"]) == [0.7, 0.9]

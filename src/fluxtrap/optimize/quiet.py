@@ -1,0 +1,66 @@
+"""Warning filters that threads share safely, where ``warnings.catch_warnings`` does not.
+
+``catch_warnings`` saves the process's filter list on entry and puts it back on exit: two
+threads inside at once (the web server's two model fits, an ask beside a page view) put back
+each other's lists, so one thread's "ignore" outlives its block and silences every later
+warning of the process, or ends early. :class:`SharedFilters` adds its "ignore" entries when the
+first thread enters and removes exactly those when the last one leaves, under a lock; while any
+thread is inside they apply to all threads, so each instance ignores only notes that are noise
+wherever they come from (BoTorch's and linear_operator's numerical remedies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+import warnings
+from collections.abc import Iterator
+
+
+class SharedFilters:
+    """``with quiet(): ...`` ignores the warnings matched by ``filters`` (each a dict of
+    ``warnings.filterwarnings``' ``message``, ``category``, ``module``) while any thread is inside,
+    reference-counted: blocks may nest and overlap across threads, and the process's filter
+    list is as before once the last one leaves."""
+
+    def __init__(self, *filters: dict) -> None:
+        self._filters = filters
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._added: list[tuple] = []
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._inside == 0:
+                self._added = [_entry(**f) for f in self._filters]
+                warnings.filters[:0] = self._added  # first: before an "error" for all
+                warnings._filters_mutated()  # as filterwarnings does
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if self._inside == 0:
+                    # these very entries (an equal one someone else added stays)
+                    ours = {id(e) for e in self._added}
+                    warnings.filters[:] = [f for f in warnings.filters if id(f) not in ours]
+                    self._added = []
+                    # as catch_warnings does on exit: a warning met while ignored is not taken
+                    # for one already shown
+                    warnings._filters_mutated()
+
+
+def _entry(
+    message: str = "", category: type[Warning] = Warning, module: str = "", lineno: int = 0
+) -> tuple:
+    """The filter list's entry ``warnings.filterwarnings("ignore", ...)`` would add."""
+    return (
+        "ignore",
+        re.compile(message, re.I) if message else None,
+        category,
+        re.compile(module) if module else None,
+        lineno,
+    )

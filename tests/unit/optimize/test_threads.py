@@ -1,0 +1,126 @@
+"""Optimizer work in threads, as the web server runs it (two model fits at once): the warning
+filters it sets are not another thread's, and what each ask warns of lands on its own
+suggestions."""
+
+import threading
+import warnings
+
+import pytest
+
+from fluxtrap.campaign import CampaignSpec
+from fluxtrap.optimize.model import _small_noise
+from fluxtrap.optimize.optimizer import quiet_numerics, quiet_search
+from fluxtrap.store import Store
+from fluxtrap.workflows.suggest import suggest
+
+FAST = {"num_restarts": 2, "raw_samples": 32}
+
+
+def _staggered(block) -> None:
+    """Thread A enters ``block()``, then B; A leaves while B is inside, then B leaves."""
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def a():
+        with block():
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+
+    def b():
+        a_in.wait(10)
+        with block():
+            b_in.set()
+            a_out.wait(10)
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert not any(t.is_alive() for t in threads)
+
+
+@pytest.mark.parametrize("block", [quiet_numerics, quiet_search, _small_noise])
+def test_overlapping_quiet_blocks_in_two_threads_leave_the_filters_as_they_were(block):
+    """With warnings.catch_warnings each thread put back the filter list it found on entry: B's
+    was A's, so A's "ignore" entries outlived both blocks and silenced those warnings in every
+    thread of the server from then on (3 entries of quiet_numerics were left behind)."""
+    before = list(warnings.filters)
+    _staggered(block)
+    assert warnings.filters == before
+    seen = []
+
+    def warn():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from linear_operator.utils.warnings import NumericalWarning
+
+            warnings.warn("jitter added", NumericalWarning, stacklevel=1)
+        seen.extend(str(w.message) for w in caught)
+
+    t = threading.Thread(target=warn)
+    t.start()
+    t.join()
+    assert seen == ["jitter added"]
+
+
+def test_a_quiet_block_ignores_its_warnings_nested_and_says_them_after():
+    from linear_operator.utils.warnings import NumericalWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with quiet_numerics():
+            with quiet_numerics():
+                warnings.warn("inner", NumericalWarning, stacklevel=1)
+            warnings.warn("outer", NumericalWarning, stacklevel=1)
+        warnings.warn("after", NumericalWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["after"]
+
+
+def _campaign(store: Store, name: str, samples: list[tuple[float, float]], **extra) -> None:
+    spec = {"name": name, "parameters": [{"name": "x", "low": 0, "high": 1}]}
+    store.create_campaign(CampaignSpec.from_dict(spec | {"objectives": [{"name": "y"}]}))
+    for i, (x, y) in enumerate(samples):
+        store.add_sample(name, f"S{i}", {"x": x}, objectives={"y": y})
+    for label, kw in extra.items():
+        store.add_sample(name, label, **kw)
+
+
+def test_two_concurrent_asks_each_carry_their_own_notes(tmp_path):
+    """Two asks at once (the server's two heavy workers): campaign A has a sample beyond its
+    bounds, campaign B a constant objective. Each ask's notes are its own: the sample left out
+    of A's model had gone to the server's log only (a warning), and a warning caught by the
+    process's filters in one thread can land in the other's."""
+    store = Store(tmp_path / "lab.db")
+    _campaign(
+        store,
+        "A",
+        [(0.1, 1.0), (0.4, 2.0), (0.8, 1.5)],
+        FAR={"params": {"x": 1.5}, "objectives": {"y": 3.0}, "outside_space": True},
+    )
+    _campaign(store, "B", [(0.1, 2.5), (0.5, 2.5), (0.9, 2.5)])
+    got, errors = {}, []
+    start = threading.Barrier(2)
+
+    def ask(name):
+        try:
+            start.wait(10)
+            got[name] = suggest(store, name, n=1, seed=1, **FAST)
+        except Exception as err:  # noqa: BLE001 - said by the assertion below
+            errors.append(err)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in "AB"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the warnings, said as ever; the notes are asserted
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+    assert not errors, errors
+    assert got["A"][0].model_summary["notes"] == [
+        "1 sample(s) outside the campaign's space left out of the model: FAR (x=1.5 is "
+        "outside [0, 1])"
+    ]
+    assert got["B"][0].model_summary["notes"] == [
+        "objective y is constant (2.5) over 3 observations: the model can only explore"
+    ]
