@@ -320,7 +320,7 @@ def model_page(
     x = x or (numeric or free or spec.parameter_names)[0]  # slices run along numeric parameters
     held = [v for v in (x, y) if v and spec.parameter(v).kind == "fixed"]
     suggestions = store.suggestions(campaign)
-    figures, note = {}, ""
+    figures, note, notes = {}, "", []
     if objective is None:
         note = "This campaign has no objective: there is nothing to model."
     elif held:  # the model's note was "search space has no parameter 'p'; known: ..."
@@ -331,9 +331,10 @@ def model_page(
     else:
         try:
             with request.app.state.heavy.turn("open the model page", user.name):
-                figures = plots.model_figures(
-                    spec, store.history(campaign), suggestions, objective, x, y
-                )
+                history = store.history(campaign)
+                figures = plots.model_figures(spec, history, suggestions, objective, x, y)
+                if figures:  # the notes of the model drawn, not of the newest ask's
+                    notes = plots.model_notes(spec, history, suggestions)
         except ValidationError as err:
             note = str(err)
         if figures and y == x:  # plots.model_figures draws the 1D slice then
@@ -373,9 +374,12 @@ def model_page(
         newer_page=page_at(max(0, offset - limit)) if offset else None,
         acquisition=acquisition,
         stopping=stopping,
+        model_notes=notes,
         # what the data warned of when the newest suggestions were asked (a value in a wrong
-        # unit?): it had gone to the server's log only
-        newest_notes=shown[-1].model_summary.get("notes", []) if shown and not offset else [],
+        # unit?), where the model shown does not say it (the value was corrected since)
+        newest_notes=[n for n in shown[-1].model_summary.get("notes", []) if n not in notes]
+        if shown and not offset
+        else [],
     )
 
 

@@ -187,6 +187,19 @@ def _values(a: Any) -> list[float | None]:
     return [float(v) if math.isfinite(v) else None for v in np.ravel(a)]
 
 
+def model_notes(spec: CampaignSpec, history: pd.DataFrame, suggestions: Sequence[Any]) -> list[str]:
+    """What the data of the model :func:`model_figures` draws warn of, as text: the fitted
+    optimizer's ``notes`` (a constant objective, a value in a wrong unit...) and the samples it
+    leaves aside (``workflows.suggest.campaign_notes``); those of the model shown, not of the
+    newest ask's (stored with its suggestions). Call after ``model_figures`` drew a model."""
+    from fluxtrap.workflows.suggest import MODEL_LOCK, campaign_notes, fitted_optimizer
+
+    open_ = [sg.params for sg in suggestions if sg.status == "open"]
+    with MODEL_LOCK:
+        opt, _ = fitted_optimizer(spec, history, open_)  # model_figures' optimizer, kept
+        return opt.notes() + campaign_notes(spec, history)
+
+
 def model_figures(
     spec: CampaignSpec,
     history: pd.DataFrame,

@@ -295,9 +295,11 @@ def fitted_optimizer(
     open suggestions, ``k x d``), the optimizer kept for the same campaign and data (the last
     ``FITTED_KEPT``), so the dashboard's page views do not refit. Call under ``MODEL_LOCK``."""
     fresh, pending = campaign_optimizer(spec, history, open_params)  # cheap: fits on first use
+    # the status too: a sample marked failed leaves the model (the kept fit still held it)
+    status = ["status"] if "status" in history else []
     key = (
         json.dumps(spec.to_dict(), sort_keys=True)
-        + history[spec.parameter_names + spec.objective_names].to_json()
+        + history[spec.parameter_names + spec.objective_names + status].to_json()
     )
     if "objective_errors" in history:  # a stated error changes the model
         key += json.dumps(list(history["objective_errors"]), sort_keys=True)

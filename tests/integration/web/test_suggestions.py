@@ -125,7 +125,9 @@ def test_what_the_model_s_data_warn_of_is_said_with_the_suggestions_and_on_the_m
     """A Jc typed 1e6 x too large (3e14 A/m^2 among the synthetic ~1e8) steers every suggestion:
     `fluxtrap suggest` warns of it (OutlierWarning), the API and the dashboard said nothing (the
     warning went to the server's log). Now each suggestion asked carries the note, and the model
-    page says it; a clean history asks with no note."""
+    page says it; a clean history asks with no note. The model page says the notes of the model
+    it draws: it said those of the newest ask, so a typo recorded after it was not said beside
+    the model it steered, and one corrected since was said as if the model still held it."""
     from .conftest import login
 
     add_measured_samples(lab.store)
@@ -134,21 +136,28 @@ def test_what_the_model_s_data_warn_of_is_said_with_the_suggestions_and_on_the_m
     assert r.json()[0]["notes"] == []
     params = {"ramp_rate": 60, "max_temperature": 610, "dwell_time": 20}
     lab.store.add_sample(NAME, "TYPO", params, objectives={"jc_3T": 3e14}, recorded_by="bob")
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    model = f"/campaigns/{quote(NAME)}/model"
+    typo = "objective jc_3T: 1 of 6 values (3e+10 A/cm²) lie more than 1000"
+    page = unescape(lab.client.get(model).text)
+    assert f'<p class="warn data-note">{typo}' in page  # the model drawn holds it: no ask yet
     r = lab.client.post(f"{C}/suggestions", json={"n": 2, "seed": 3}, headers=auth("bob"))
     assert r.status_code == 201, r.text
     for s in r.json():
         (note,) = s["notes"]
-        assert note.startswith("objective jc_3T: 1 of 6 values (3e+10 A/cm²) lie more than 1000")
+        assert note.startswith(typo)
         assert note.endswith("check their value and unit; the model takes them as measured")
     newest = r.json()[-1]
     got = lab.client.get(f"/api/suggestions/{newest['id']}", headers=auth("rita")).json()
     assert got["notes"] == newest["notes"]
-    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
-    page = lab.client.get(f"/campaigns/{quote(NAME)}/model").text
-    said = f"when suggestion {newest['id']} was asked: objective jc_3T: 1 of 6 values"
-    assert said in unescape(page)
-    older = lab.client.get(f"/campaigns/{quote(NAME)}/model?offset=2").text
-    assert "model-note" not in older  # said on the first page only, of the newest ask
+    page = unescape(lab.client.get(model).text)
+    assert page.count(typo) == 1 and f'<p class="warn data-note">{typo}' in page  # said once
+    older = lab.client.get(f"{model}?offset=2").text
+    assert "model-note" not in older  # the ask's notes: on the first page only, of the newest
+    lab.store.set_sample_status(NAME, "TYPO", "failed")  # the typo left out of the model
+    page = unescape(lab.client.get(model).text)
+    assert "data-note" not in page
+    assert f"when suggestion {newest['id']} was asked: {typo}" in page  # what steered them
 
 
 def test_a_constant_objective_is_said_with_the_suggestions(lab):

@@ -193,6 +193,25 @@ def test_the_kept_model_is_refitted_when_only_a_stated_error_changes():
     assert stated is not plain and stated.errors["jc_3T"].tolist()[1] == 2e7
 
 
+def test_the_kept_model_is_refitted_when_a_sample_is_marked_failed():
+    """The kept optimizer was found by the parameters and values alone: a sample marked failed
+    since (a typo's) stayed in the model the dashboard drew, and in its notes."""
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    history = pd.DataFrame(
+        {
+            "status": ["made"] * 3,
+            "ramp_rate": [50.0, 30.0, 20.0],
+            "max_temperature": [600.0, 650.0, 700.0],
+            "dwell_time": [5.0, 10.0, 15.0],
+            "jc_3T": [2.9e8, 1.0e8, 3e14],
+        }
+    )
+    with MODEL_LOCK:
+        assert len(fitted_optimizer(spec, history, [])[0].X) == 3
+        history.at[2, "status"] = "failed"
+        assert len(fitted_optimizer(spec, history, [])[0].X) == 2
+
+
 def test_a_history_error_of_an_objective_the_campaign_lacks_is_refused():
     """The store never holds one; a hand-built history is told which sample and key."""
     spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
