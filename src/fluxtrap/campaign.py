@@ -600,7 +600,8 @@ class ObjectiveDef:
             try:  # the unit's scale alone: a difference has no offset
                 scale = units.Q_(1.0, q.units).to(to) - units.Q_(0.0, q.units).to(to)
             except pint.errors.DimensionalityError:
-                raise UnitError(f"{at}: cannot convert {q.units:~} to {to}") from None
+                hint = units.misread_hint(q, to)  # "0.3 C" for a 1-sigma in degC
+                raise UnitError(f"{at}: cannot convert {q.units:~} to {to}{hint}") from None
             v = float(q.magnitude) * float(scale.magnitude)
         if not 0 <= v <= MAX_MAGNITUDE:
             raise ValidationError(f"{at} is not a finite number >= 0")

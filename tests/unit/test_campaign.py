@@ -116,6 +116,18 @@ def test_a_unit_symbol_pint_reads_as_another_unit_is_named(spec, key, value, mes
         spec.check_params(values)
 
 
+@pytest.mark.parametrize(
+    ("error", "say"), [("0.5 C", "C is the coulomb: write degC"), ("1 F", "F is the farad")]
+)
+def test_a_1_sigma_in_coulomb_or_farad_is_named(error, say):
+    """A value "600 C" was told pint's C is the coulomb; its 1-sigma "0.5 C" was refused as
+    "cannot convert C to degC" without the reason."""
+    o = ObjectiveDef("onset", unit="degC")
+    assert o.convert_error("0.9 degF") == pytest.approx(0.5)
+    with pytest.raises(UnitError, match=rf"error '{error}': cannot convert .* to degC; {say}"):
+        o.convert_error(error)
+
+
 def test_a_tc_in_coulomb_is_named_and_a_mass_gets_no_hint(full, spec):
     with pytest.raises(UnitError, match="tc='37 C'.* to K; C is the coulomb"):
         full.check_objectives({"tc": "37 C"})
