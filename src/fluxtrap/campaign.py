@@ -27,6 +27,7 @@ import pint
 from fluxtrap import units
 from fluxtrap.errors import UnitError, ValidationError
 from fluxtrap.inputs import check_keys, check_values, hidden_characters, near, tables
+from fluxtrap.jctable import JC_BULK_MIN
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import parse
 
@@ -40,11 +41,11 @@ QUANTITIES = ("jc", "value", "tc")
 QUANTITY_UNITS = {"jc": "A/m^2", "tc": "K"}  # the unit each quantity is stored in
 # a Jc or Tc (>= 0 by nature) whose stated 1-sigma is over MAX_RELATIVE_ERROR x its value and
 # over the quantity's noise floor is refused: no measurement says that (a mistyped unit or
-# exponent does). Floors: Jc 1e6 A/m^2 = 100 A/cm^2 (magnetometry.bean.JC_IMPLAUSIBLE, below any
+# exponent does). Floors: Jc 1e6 A/m^2 = 100 A/cm^2 (jctable.JC_BULK_MIN, below any
 # bulk's Jc: a Jc of ~0 may carry that noise), Tc 1 K. A 'value' objective has no natural zero
 # (a value near 0 may carry any relative error): its errors are not judged so.
 MAX_RELATIVE_ERROR = 10.0
-ERROR_FLOOR = {"jc": 1e6, "tc": 1.0}
+ERROR_FLOOR = {"jc": JC_BULK_MIN, "tc": 1.0}
 TOP_KEYS = ("name", "budget", "parameters", "objectives", "constraints")
 PARAMETER_KEYS = ("name", "unit", "low", "high", "step", "choices", "fixed")
 OBJECTIVE_KEYS = (

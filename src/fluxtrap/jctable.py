@@ -18,6 +18,11 @@ from fluxtrap.units import A_CM2
 
 HEADER = ("B_T", "Jc_A_cm2")  # contract: these two columns, first
 OPTIONAL = ("Jc_err_A_cm2", "unpenetrated")  # written by ``fluxtrap jc --out`` after them
+# The lowest largest Jc (A/m^2) of a bulk superconductor: 100 A/cm^2. Below it a unit mistake is
+# likely (A/cm^2 and A/m^2 swapped: 1e4; sample edges in cm for mm: 1e4; a moment in A*m^2
+# labelled emu: 1e3). The one bound of the magnetometry's warning (``bean``), the simulator's
+# (``simulate.materials.JC_PLAUSIBLE``) and the campaign's Jc error floor (``campaign.ERROR_FLOOR``).
+JC_BULK_MIN = 1e6
 
 
 def log_interp(field_T: Any, table_field_T: Any, table_jc_A_m2: Any) -> np.ndarray:

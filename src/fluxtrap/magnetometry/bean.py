@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, ValidationError
+from fluxtrap.jctable import JC_BULK_MIN
 from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import (
     TEMPERATURE_SPAN_FRACTION,
@@ -54,10 +55,9 @@ ERR_COLUMN_TRUST = 3.0
 SHIELDING_MARGIN = 2.0
 # A Jc(B) whose largest value is below JC_REFUSED (A/m^2, 1e-4 A/cm^2; the simulator refuses it
 # too) is a unit mistake (a moment in mu_B labelled as such but holding emu: 2e-12 A/m^2); below
-# JC_IMPLAUSIBLE (100 A/cm^2) it is kept with a warning: edges in cm for mm lower Jc 1e4x, a
+# jctable.JC_BULK_MIN (100 A/cm^2) it is kept with a warning: edges in cm for mm lower Jc 1e4x, a
 # moment in A*m^2 labelled emu 1000x.
 JC_REFUSED = 1.0
-JC_IMPLAUSIBLE = 1e6
 # The header's sample mass over the bar's edges: bulk superconductors lie at 2-9 g/cm^3 (porous
 # MgB2 ~1.3, YBCO 6.4, Nb3Sn 8.9, Pb 11.3); outside this range an edge is in the wrong unit
 # (one edge in cm for mm: 10x, Jc 10x too low with no other sign) or the mass is not the bar's.
@@ -444,7 +444,7 @@ def _glitches_left(dm: np.ndarray, sigma: np.ndarray) -> int:
 def _check_plausible(
     jc_A_m2: np.ndarray, a_m: float, b_m: float, c_m: float, where: str, notes: list[str]
 ) -> None:
-    """Refuse a Jc(B) (A/m^2, ``(n,)``) peaking below ``JC_REFUSED``; below ``JC_IMPLAUSIBLE``
+    """Refuse a Jc(B) (A/m^2, ``(n,)``) peaking below ``JC_REFUSED``; below ``JC_BULK_MIN``
     add a note to ``notes`` and warn (``ImplausibleJcWarning``)."""
     peak = float(np.max(jc_A_m2))
     edges = f"{a_m * 1e3:.3g} x {b_m * 1e3:.3g} x {c_m * 1e3:.3g} mm"
@@ -457,10 +457,10 @@ def _check_plausible(
             f"{where}: Jc(B) is at most {peak:.3g} A/m^2 ({peak * 1e-4:.3g} A/cm^2), below "
             f"{JC_REFUSED:g} A/m^2: a unit mistake; {hint}"
         )
-    if peak < JC_IMPLAUSIBLE:
+    if peak < JC_BULK_MIN:
         notes.append(
             f"{where}: Jc(B) is at most {peak * 1e-4:.3g} A/cm^2, implausibly low for a bulk "
-            f"superconductor (below {JC_IMPLAUSIBLE * 1e-4:g} A/cm^2); {hint}"
+            f"superconductor (below {JC_BULK_MIN * 1e-4:g} A/cm^2); {hint}"
         )
         warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=3)
 

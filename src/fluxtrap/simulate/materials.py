@@ -57,10 +57,10 @@ TEMPERATURE_EXPONENT_MAX = 100.0
 # converge"), above, past any superconductor's depairing current (~3e12 A/m^2)
 JC_RANGE = (1.0, 1e13)
 # Inside JC_RANGE but past what a bulk carries (A/m^2): a largest Jc below 100 A/cm^2
-# (magnetometry.bean.JC_IMPLAUSIBLE) or above 1e7 A/cm^2 (the best bulks reach ~1e6 A/cm^2 at
+# (jctable.JC_BULK_MIN) or above 1e7 A/cm^2 (the best bulks reach ~1e6 A/cm^2 at
 # 4 K, films ~1e7) runs, with a CaseWarning: A/cm^2 and A/m^2 swapped are 1e4 apart (a table
 # of 2e4 written as A/m^2 trapped 0.1 mT with no word)
-JC_PLAUSIBLE = (1e6, 1e11)
+JC_PLAUSIBLE = (jctable.JC_BULK_MIN, 1e11)
 
 
 # why a Jc of 0 (or below) is refused, in a jc.table and a jc.csv alike

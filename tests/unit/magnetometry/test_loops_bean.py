@@ -1599,3 +1599,18 @@ def test_a_coarse_virgin_branch_under_a_paramagnetic_background_is_no_refusal(n_
     jc = jc_from_loop(table, A, B, C)
     b = jc.field_T[1]
     assert abs(jc.at(b) - truth(b)) <= 2 * jc.err_at(b)
+
+
+def test_one_lowest_bulk_jc_bounds_the_magnetometry_the_simulator_and_the_campaign():
+    """The lowest plausible bulk Jc (100 A/cm^2) is one constant, ``jctable.JC_BULK_MIN``: the
+    magnetometry's implausibly-low warning, the simulator's JC_PLAUSIBLE lower bound and the
+    campaign's Jc error floor read it (three copies of 1e6 had to be kept equal by comments)."""
+    from fluxtrap import campaign, jctable
+    from fluxtrap.magnetometry import bean
+    from fluxtrap.simulate import materials
+
+    assert jctable.JC_BULK_MIN == 1e6  # 100 A/cm^2
+    assert bean.JC_BULK_MIN is jctable.JC_BULK_MIN
+    assert materials.JC_PLAUSIBLE[0] is jctable.JC_BULK_MIN
+    assert campaign.ERROR_FLOOR["jc"] is jctable.JC_BULK_MIN
+    assert not hasattr(bean, "JC_IMPLAUSIBLE")
