@@ -47,6 +47,25 @@ if TYPE_CHECKING:
 A_HELP = 'Edge a (<= b) perpendicular to the field, with its unit, e.g. "0.5 mm".'
 B_HELP = 'Edge b (>= a) perpendicular to the field, e.g. "1.2 mm".'
 C_HELP = 'Edge c along the field, e.g. "2.8 mm".'
+ShapeOption = Annotated[
+    str,
+    typer.Option(
+        "--shape",
+        help="The sample's shape: bar (edges --a --b --c) or cylinder (a disc or rod: "
+        "--diameter, and --thickness along the field).",
+    ),
+]
+DiameterOption = Annotated[
+    str | None,
+    typer.Option("--diameter", help='Diameter of a cylinder (--shape cylinder), e.g. "3 mm".'),
+]
+ThicknessOption = Annotated[
+    str | None,
+    typer.Option(
+        "--thickness",
+        help='Thickness of a cylinder along the field (--shape cylinder), e.g. "1 mm".',
+    ),
+]
 ForceOption = Annotated[
     bool,
     typer.Option(
@@ -79,8 +98,45 @@ ORIGIN_FROM = {
 }
 
 
-def _edges(a: str, b: str, c: str) -> tuple[float, float, float]:
-    return parse(a, "length", "--a"), parse(b, "length", "--b"), parse(c, "length", "--c")
+def _sample(
+    shape: str,
+    a: str | None,
+    b: str | None,
+    c: str | None,
+    diameter: str | None,
+    thickness: str | None,
+) -> tuple[tuple[float, float, float], str]:
+    """The sample's (a, b, c) in m and its shape from the options: a bar's --a --b --c, or a
+    cylinder's --diameter and --thickness (as a = b = diameter, c = thickness); the other
+    shape's options, or one missing, are refused (ValidationError)."""
+    from fluxtrap.campaign import MAX_NAME
+    from fluxtrap.inputs import near
+    from fluxtrap.magnetometry.loops import SHAPES, check_sample
+
+    name = shape.strip().lower()
+    if name not in SHAPES:
+        close = near(name[:MAX_NAME], SHAPES)
+        hint = f" (did you mean {close!r}?)" if close else ""
+        raise ValidationError(f"--shape {shape[:MAX_NAME]!r}: one of {', '.join(SHAPES)}{hint}")
+    given = {"a": a, "b": b, "c": c, "diameter": diameter, "thickness": thickness}
+    own = ("diameter", "thickness") if name == "cylinder" else ("a", "b", "c")
+    other = [f"--{k}" for k, v in given.items() if v is not None and k not in own]
+    if other:
+        raise ValidationError(
+            f"{', '.join(other)}: a {name} is given by {' '.join(f'--{k}' for k in own)} "
+            "(--shape bar: --a --b --c; --shape cylinder: --diameter --thickness)"
+        )
+    missing = [f"--{k}" for k in own if given[k] is None]
+    if missing:
+        what = "a cylinder's dimensions" if name == "cylinder" else "the sample's edges"
+        raise ValidationError(f"an M(H) loop needs {what}: {', '.join(missing)}")
+    if name == "cylinder":
+        d = parse(diameter, "length", "--diameter")
+        edges = (d, d, parse(thickness, "length", "--thickness"))
+    else:
+        edges = (parse(a, "length", "--a"), parse(b, "length", "--b"), parse(c, "length", "--c"))
+    check_sample(*edges, name)
+    return edges, name
 
 
 @contextmanager
@@ -132,9 +188,12 @@ def _warn(
 
 def jc_command(
     loop_file: Annotated[Path, typer.Argument(help="M(H) loop: Quantum Design .dat or CSV.")],
-    a: Annotated[str, typer.Option("--a", help=A_HELP)],
-    b: Annotated[str, typer.Option("--b", help=B_HELP)],
-    c: Annotated[str, typer.Option("--c", help=C_HELP)],
+    a: Annotated[str | None, typer.Option("--a", help=A_HELP)] = None,
+    b: Annotated[str | None, typer.Option("--b", help=B_HELP)] = None,
+    c: Annotated[str | None, typer.Option("--c", help=C_HELP)] = None,
+    shape: ShapeOption = "bar",
+    diameter: DiameterOption = None,
+    thickness: ThicknessOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -157,19 +216,21 @@ def jc_command(
     column: ColumnsOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Jc(B) of a bar from its M(H) loop (extended Bean: Jc = 20 dM / (a (1 - a/3b)))."""
+    """Jc(B) of a bar or a cylinder from its M(H) loop (extended Bean: Jc = 20 dM / (a (1 -
+    a/3b)) in A/cm^2 for a bar, 30 dM / diameter for a cylinder; dM in emu/cm^3, lengths in cm)."""
     from fluxtrap.magnetometry.bean import jc_from_width
-    from fluxtrap.magnetometry.loops import check_bar, loop_width
+    from fluxtrap.magnetometry.loops import loop_width, sample_volume
     from fluxtrap.magnetometry.readers import read
 
     distinct_files({"the loop file": loop_file}, {"--out": out, "--plot": plot})
-    a_m, b_m, c_m = _edges(a, b, c)
-    check_bar(a_m, b_m, c_m)
+    (a_m, b_m, c_m), shape = _sample(shape, a, b, c, diameter, thickness)
     table = read(loop_file, columns=key_values(column, "--column") or None)
     t = parse(temperature, "temperature", "--temperature") if temperature else None
     width = loop_width(table, temperature_K=t)
     with _printed_warnings():
-        jc = jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename, force=force)
+        jc = jc_from_width(
+            width, a_m, b_m, c_m, source=table.metadata.filename, force=force, shape=shape
+        )
     _warn(table.metadata.filename, table.metadata.skipped_lines, jc)
     shown = Table(
         "B (T)",
@@ -227,7 +288,7 @@ def jc_command(
     if plot:
         from fluxtrap.magnetometry import plots
 
-        plots.loop_and_jc(table, jc, a_m * b_m * c_m, plot)
+        plots.loop_and_jc(table, jc, sample_volume(a_m, b_m, c_m, shape), plot)
         console.print(f"wrote {plot}")
 
 
@@ -544,12 +605,15 @@ def measure_add(
     a: Annotated[str | None, typer.Option("--a", help=f"{A_HELP} (M(H) loops)")] = None,
     b: Annotated[str | None, typer.Option("--b", help=B_HELP)] = None,
     c: Annotated[str | None, typer.Option("--c", help=C_HELP)] = None,
+    shape: ShapeOption = "bar",
+    diameter: DiameterOption = None,
+    thickness: ThicknessOption = None,
     kind: Annotated[
         str,
         typer.Option(
             "--kind",
             help="What the file measures: mh_loop (Jc(B) and the jc objectives; needs --a --b "
-            "--c) or mt_curve (Tc of each sweep, 90 % shielded, and the tc objectives).",
+            "--c, or --shape cylinder --diameter --thickness) or mt_curve (Tc of each sweep, 90 % shielded, and the tc objectives).",
         ),
     ] = "mh_loop",
     temperature: TemperatureOption = None,
@@ -577,10 +641,9 @@ def measure_add(
         raise ValidationError(f"--kind {kind[:MAX_NAME]!r}: one of {', '.join(DERIVABLE)}{hint}")
     edges = None
     if kind == "mh_loop":
-        missing = [f"--{k}" for k, v in (("a", a), ("b", b), ("c", c)) if v is None]
-        if missing:
-            raise ValidationError(f"an M(H) loop needs the sample's edges: {', '.join(missing)}")
-        edges = _edges(a, b, c)
+        edges, shape = _sample(shape, a, b, c, diameter, thickness)
+    elif shape != "bar" or diameter or thickness:
+        raise ValidationError("--shape, --diameter and --thickness apply to M(H) loops (mh_loop)")
     store = store_from(db)
     spec = measurement_target(store, campaign, sample)  # a missing sample fails before the analysis
     content = read_limited(file)
@@ -600,6 +663,7 @@ def measure_add(
             spec=spec,
             force=force,
             replace=replace,
+            shape=shape,
         )
     stored = f"stored {file.name} as measurement {done.record.id} of {sample} ({kind}"
     if done.jc is None:

@@ -1,9 +1,17 @@
-"""Extended Bean model for a rectangular bar: Jc(B) from the width of its M(H) loop.
+"""Extended Bean model for a rectangular bar or a cylinder: Jc(B) from the width of its M(H) loop.
 
 Bar with edges a <= b perpendicular to the field, c along it; dM the loop width at equal field:
 
     Jc = 20 dM / (a (1 - a / (3 b)))   [A/cm^2, dM in emu/cm^3, a and b in cm]
     Jc = 2 dM / (a (1 - a / (3 b)))    [SI: A/m^2, dM in A/m, a and b in m]
+
+Cylinder (a disc) of diameter D (given as a = b) and thickness c along the field: fully penetrated
+it carries m = pi Jc R^3 c / 3 (R = D / 2) in its volume pi R^2 c, M = +-Jc R / 3, so
+
+    Jc = 30 dM / D   [A/cm^2, dM in emu/cm^3, D in cm];   Jc = 3 dM / D   [SI]
+
+(Bean 1964; the bar's formula at a = b, with the cylinder's volume: a disc entered as a D x D x c
+bar has 4/pi its volume, M and Jc 21 % low).
 
 valid where the bar is fully penetrated. It is not at low field (the remanent peak: the
 self-field mu0 Jc a / 2 is comparable with the applied field, so B inside is not mu0 H) and
@@ -27,17 +35,23 @@ from fluxtrap.magnetometry.loops import (
     NotSuperconductingWarning,
     OutlierReadingWarning,
     RepeatedMeasurementWarning,
-    check_bar,
+    check_sample,
     interp_sigma,
     loop_width,
     merge_close,
+    sample_text,
+    sample_volume,
 )
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, robust_sigma
 
 
-def bean_jc(dm_A_m: np.ndarray | float, a_m: float, b_m: float) -> np.ndarray | float:
-    """Extended Bean Jc (A/m^2) from the loop width ``dm_A_m`` (A/m) of an a x b bar (m)."""
-    check_bar(a_m, b_m, b_m)
+def bean_jc(
+    dm_A_m: np.ndarray | float, a_m: float, b_m: float, shape: str = "bar"
+) -> np.ndarray | float:
+    """Extended Bean Jc (A/m^2) from the loop width ``dm_A_m`` (A/m) of an a x b bar (m), or
+    3 dM / D of a cylinder of diameter D = a = b (the bar's formula at a = b: the shapes differ
+    in their volume, ``sample_volume``)."""
+    check_sample(a_m, b_m, b_m, shape)
     return 2.0 * np.asarray(dm_A_m, dtype=float) / (a_m * (1.0 - a_m / (3.0 * b_m)))
 
 
@@ -96,7 +110,13 @@ def full_shielding_width(field_max_T: float, a_m: float, b_m: float, c_m: float)
 
 
 def check_full_shielding(
-    dm_A_m: np.ndarray, field_max_T: float, a_m: float, b_m: float, c_m: float, where: str
+    dm_A_m: np.ndarray,
+    field_max_T: float,
+    a_m: float,
+    b_m: float,
+    c_m: float,
+    where: str,
+    shape: str = "bar",
 ) -> None:
     """ValidationError if the loop width (A/m, ``(n,)``) exceeds full shielding by ``SHIELDING_MARGIN``."""
     bound = full_shielding_width(field_max_T, a_m, b_m, c_m)
@@ -104,7 +124,7 @@ def check_full_shielding(
     if factor > SHIELDING_MARGIN:
         raise ValidationError(
             f"{where}: the loop width is {factor:.3g} times the most a fully shielding "
-            f"{a_m * 1e3:.3g} x {b_m * 1e3:.3g} x {c_m * 1e3:.3g} mm bar can show up to "
+            f"{sample_text(a_m, b_m, c_m, shape)} can show up to "
             f"{field_max_T:.3g} T ({bound:.3g} A/m): is the moment in emu but labelled A*m^2 "
             "(x1000), or are the sample edges too small (each 10x = 1000x in volume)?"
         )
@@ -125,8 +145,11 @@ def jc_from_width(
     *,
     source: str = "",
     force: bool = False,
+    shape: str = "bar",
 ) -> JcCurve:
-    """Jc(B) for B >= 0 from a loop width; the two field quadrants are averaged where both exist.
+    """Jc(B) for B >= 0 from a loop width of an a x b x c bar (m), or of a cylinder (``shape``
+    "cylinder": diameter a = b, thickness c; see ``bean_jc``, ``sample_volume``); the two field
+    quadrants are averaged where both exist.
 
     Gaps (``width.gaps_T``, field ranges a branch has no points in) are filled from the other
     quadrant; where both quadrants miss a range, Jc is interpolated across it and the |B|
@@ -150,7 +173,7 @@ def jc_from_width(
     A virgin branch that does not shield (``width.not_superconducting``): AnalysisError, unless ``force``; then a
     ``NotSuperconductingWarning`` is emitted and the warning and ``forced`` kept in ``settings``.
     """
-    check_bar(a_m, b_m, c_m)
+    check_sample(a_m, b_m, c_m, shape)
     where = source or "loop"
     notes = list(width.notes)
     for note in notes:
@@ -172,16 +195,16 @@ def jc_from_width(
             )
         notes.append(f"{where}: {width.not_superconducting} (Jc derived anyway: forced)")
         warnings.warn(notes[-1], NotSuperconductingWarning, stacklevel=2)
-    shielding = -(width.high_field_slope_Am2_per_T or 0.0) * MU0 / (a_m * b_m * c_m)
+    volume = sample_volume(a_m, b_m, c_m, shape)
+    shielding = -(width.high_field_slope_Am2_per_T or 0.0) * MU0 / volume
     if shielding > MINOR_LOOP_SHIELDING:
         raise AnalysisError(
             f"{where}: the loop never fully penetrated the sample: at its high fields (0.7-1 x "
             f"{width.field_max_T:.3g} T) the branches still shield, dm/dB = {shielding:.2g} V/mu0 "
             "(full shielding is 1 V/mu0 or more, no background comes near it), a minor loop below "
             "the penetration field; its width is no Jc (the extended Bean model needs a fully "
-            "penetrated bar): sweep further"
+            "penetrated sample): sweep further"
         )
-    volume = a_m * b_m * c_m
     depth = penetration_depth(a_m, c_m)
     b, dm = width.field_T, width.dm_Am2 / volume
     dm_err = width.dm_err_Am2 / volume
@@ -221,7 +244,7 @@ def jc_from_width(
     gaps = _uncovered(ranges)
     if grid.size < 3:
         raise AnalysisError(f"{where}: the loop width has {grid.size} distinct fields (needs 3)")
-    check_full_shielding(dm_pos, width.field_max_T, a_m, b_m, c_m, where)
+    check_full_shielding(dm_pos, width.field_max_T, a_m, b_m, c_m, where, shape)
     # the two quadrants' difference is free of curvature (coarse steps: the branches' scatter
     # reads it as noise), not of a field offset (an exact 0 is one reading shared by both)
     both = measured.all(axis=0) & (value[0] != value[1])
@@ -300,8 +323,8 @@ def jc_from_width(
             f"{where}: only {kept_grid.size} positive loop width below the irreversibility field "
             f"{b_irr:.3g} T"
         )
-    _check_plausible(jc, a_m, b_m, c_m, where, notes)
-    _check_density(width.mass_kg, a_m, b_m, c_m, where, notes)
+    _check_plausible(jc, sample_text(a_m, b_m, c_m, shape), where, notes)
+    _check_density(width.mass_kg, volume, sample_text(a_m, b_m, c_m, shape), where, notes)
     span = width.temperature_range_K
     if span is not None and drifted(span):
         notes.append(
@@ -319,6 +342,7 @@ def jc_from_width(
         source=source,
         method="extended_bean",
         settings={
+            "shape": shape,
             "a_m": a_m,
             "b_m": b_m,
             "c_m": c_m,
@@ -441,15 +465,13 @@ def _glitches_left(dm: np.ndarray, sigma: np.ndarray) -> int:
     return int(np.sum(np.abs(dm - _running_median(dm)) / sigma > GLITCH_SIGMA))
 
 
-def _check_plausible(
-    jc_A_m2: np.ndarray, a_m: float, b_m: float, c_m: float, where: str, notes: list[str]
-) -> None:
-    """Refuse a Jc(B) (A/m^2, ``(n,)``) peaking below ``JC_REFUSED``; below ``JC_BULK_MIN``
-    add a note to ``notes`` and warn (``ImplausibleJcWarning``)."""
+def _check_plausible(jc_A_m2: np.ndarray, sample: str, where: str, notes: list[str]) -> None:
+    """Refuse a Jc(B) (A/m^2, ``(n,)``) of the ``sample`` (``sample_text``) peaking below
+    ``JC_REFUSED``; below ``JC_BULK_MIN`` add a note to ``notes`` and warn
+    (``ImplausibleJcWarning``)."""
     peak = float(np.max(jc_A_m2))
-    edges = f"{a_m * 1e3:.3g} x {b_m * 1e3:.3g} x {c_m * 1e3:.3g} mm"
     hint = (
-        f"check the sample edges ({edges}: each given 10x too large lowers Jc 1e4x) and the "
+        f"check the sample edges ({sample}: each given 10x too large lowers Jc 1e4x) and the "
         "unit of the moment column (A*m^2 written where it holds emu: 1000x)"
     )
     if peak < JC_REFUSED:
@@ -466,26 +488,26 @@ def _check_plausible(
 
 
 def _check_density(
-    mass_kg: float | None, a_m: float, b_m: float, c_m: float, where: str, notes: list[str]
+    mass_kg: float | None, volume_m3: float, sample: str, where: str, notes: list[str]
 ) -> None:
-    """The file's sample mass over the edges' volume outside ``DENSITY_RANGE_G_CM3``: a note in
-    ``notes`` and an ``ImplausibleJcWarning`` (nothing without a mass)."""
+    """The file's sample mass over the ``sample``'s volume (m^3) outside ``DENSITY_RANGE_G_CM3``:
+    a note in ``notes`` and an ``ImplausibleJcWarning`` (nothing without a mass)."""
     if mass_kg is None or not mass_kg > 0:
         return
-    density = mass_kg / (a_m * b_m * c_m) * 1e-3  # g/cm^3
+    density = mass_kg / volume_m3 * 1e-3  # g/cm^3
     lo, hi = DENSITY_RANGE_G_CM3
     if lo <= density <= hi:
         return
     notes.append(
         f"{where}: the sample mass in the file's header, {mass_kg * 1e6:.4g} mg, in the "
-        f"{a_m * 1e3:.3g} x {b_m * 1e3:.3g} x {c_m * 1e3:.3g} mm bar is {density:.3g} g/cm^3, "
+        f"{sample} is {density:.3g} g/cm^3, "
         f"outside the {lo:g}-{hi:g} g/cm^3 of a bulk superconductor: is an edge given "
         + (
             "too large (cm for mm: Jc 10-100x too low)"
             if density < lo
             else "too small (mm for cm, um for mm: Jc 10-100x too high)"
         )
-        + " or the mass not the bar's? Jc is derived from the edges as given"
+        + " or the mass not the sample's? Jc is derived from the edges as given"
     )
     warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=3)
 
@@ -535,15 +557,19 @@ def jc_from_loop(
     background: bool = True,
     grid_step_T: float | None = None,
     force: bool = False,
+    shape: str = "bar",
 ) -> JcCurve:
-    """Jc(B) of an a x b x c bar (m; a <= b perpendicular to the field) from its M(H) loop.
+    """Jc(B) of an a x b x c bar (m; a <= b perpendicular to the field) from its M(H) loop, or
+    of a cylinder (``shape="cylinder"``: diameter a = b, thickness c along the field).
 
     ``temperature_K`` picks the loop in a file with several (default: the lowest temperature);
     see ``loops.loop_width`` for the branches, background and field grid, ``jc_from_width`` for
     the irreversibility field, the uncertainty and ``force``.
     """
-    check_bar(a_m, b_m, c_m)
+    check_sample(a_m, b_m, c_m, shape)
     width = loop_width(
         table, temperature_K=temperature_K, background=background, grid_step_T=grid_step_T
     )
-    return jc_from_width(width, a_m, b_m, c_m, source=table.metadata.filename, force=force)
+    return jc_from_width(
+        width, a_m, b_m, c_m, source=table.metadata.filename, force=force, shape=shape
+    )

@@ -767,10 +767,38 @@ def interp_sigma(x: np.ndarray, xp: np.ndarray, sigma_p: np.ndarray) -> np.ndarr
     return np.sqrt((1 - w) ** 2 * sp[j] ** 2 + w**2 * sp[j + 1] ** 2)
 
 
-def sample_volume(a_m: float, b_m: float, c_m: float) -> float:
-    """Volume (m^3) of an a x b x c bar, after checking the edges (see ``check_bar``)."""
+def sample_volume(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> float:
+    """Volume (m^3) of an a x b x c bar, or of a cylinder of diameter a = b and thickness c
+    (``shape``), after checking them (see ``check_sample``)."""
+    check_sample(a_m, b_m, c_m, shape)
+    return a_m * b_m * c_m * (np.pi / 4 if shape == "cylinder" else 1.0)
+
+
+SHAPES = ("bar", "cylinder")  # a rectangular bar a x b x c; a cylinder (disc) of diameter a = b
+
+
+def check_sample(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> None:
+    """``check_bar``, and ``shape`` one of ``SHAPES``; a cylinder's a and b are both its diameter
+    (m) across the field, c its thickness along it: a != b is refused (ValidationError)."""
+    if shape not in SHAPES:
+        raise ValidationError(
+            f"sample shape {str(shape)[:40]!r}: one of {', '.join(SHAPES)} (a rectangular bar "
+            "a x b x c, or a cylinder or disc of a diameter and a thickness along the field)"
+        )
     check_bar(a_m, b_m, c_m)
-    return a_m * b_m * c_m
+    if shape == "cylinder" and a_m != b_m:
+        raise ValidationError(
+            f"a cylinder has one diameter across the field: a = {a_m * 1e3:g} mm and b = "
+            f"{b_m * 1e3:g} mm differ (give the diameter as both, the thickness as c; a sample "
+            "with two different edges across the field is a bar)"
+        )
+
+
+def sample_text(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> str:
+    """The sample for messages: "0.5 x 1.2 x 2.8 mm bar", "3 mm diameter x 1 mm cylinder"."""
+    if shape == "cylinder":
+        return f"{a_m * 1e3:.3g} mm diameter x {c_m * 1e3:.3g} mm cylinder"
+    return f"{a_m * 1e3:.3g} x {b_m * 1e3:.3g} x {c_m * 1e3:.3g} mm bar"
 
 
 EDGE_RANGE_M = (1e-9, 1.0)  # a sample edge from 1 nm (a thin film) to 1 m (beyond any bulk)
@@ -801,6 +829,9 @@ def check_bar(a_m: float, b_m: float, c_m: float) -> None:
         )
 
 
-def magnetization(moment_Am2: np.ndarray, a_m: float, b_m: float, c_m: float) -> np.ndarray:
-    """Magnetization M = m / V in A/m (1 A/m = 1e-3 emu/cm^3) of an a x b x c bar."""
-    return np.asarray(moment_Am2, dtype=float) / sample_volume(a_m, b_m, c_m)
+def magnetization(
+    moment_Am2: np.ndarray, a_m: float, b_m: float, c_m: float, shape: str = "bar"
+) -> np.ndarray:
+    """Magnetization M = m / V in A/m (1 A/m = 1e-3 emu/cm^3) of an a x b x c bar (or cylinder:
+    ``sample_volume``)."""
+    return np.asarray(moment_Am2, dtype=float) / sample_volume(a_m, b_m, c_m, shape)

@@ -19,7 +19,7 @@ from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.bean import drifted, jc_from_width
 from fluxtrap.magnetometry.jc import JcCurve
-from fluxtrap.magnetometry.loops import check_bar, loop_width
+from fluxtrap.magnetometry.loops import check_sample, loop_width
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.table import MeasurementTable
 from fluxtrap.magnetometry.tc import (
@@ -66,8 +66,10 @@ def derive(
     temperature_K: float | None = None,
     columns: Mapping[str, str] | None = None,
     force: bool = False,
+    shape: str = "bar",
 ) -> tuple[dict[str, Any], list[DerivedCurve], JcCurve]:
-    """Read ``content`` (raw file bytes) and derive Jc(B) of an a x b x c bar (m, a <= b across the field).
+    """Read ``content`` (raw file bytes) and derive Jc(B) of an a x b x c bar (m, a <= b across
+    the field), or of a cylinder of diameter a = b and thickness c (``shape="cylinder"``).
 
     Returns the measurement metadata (JSON-friendly; ``temperature_K`` is the analysed loop's),
     the curves to store (Jc(B) and the loop width) and the ``JcCurve``. ``temperature_K`` picks a
@@ -79,10 +81,10 @@ def derive(
         raise ValidationError(
             f"measurement kind {kind!r}: derive() handles mh_loop (derive_tc: mt_curve)"
         )
-    check_bar(a_m, b_m, c_m)
+    check_sample(a_m, b_m, c_m, shape)
     table = _read(content, filename, columns, kind)
     width = loop_width(table, temperature_K=temperature_K)
-    jc = jc_from_width(width, a_m, b_m, c_m, source=filename, force=force)
+    jc = jc_from_width(width, a_m, b_m, c_m, source=filename, force=force, shape=shape)
     settings = dict(jc.settings)
     # None, not NaN, for a file without temperatures: NaN is not JSON (PostgreSQL refuses it)
     t = float(width.temperature_K) if np.isfinite(width.temperature_K) else None
@@ -91,6 +93,7 @@ def derive(
         "temperature_K": t,
         "n_points": len(table),
         "sample_edges_m": [a_m, b_m, c_m],
+        "sample_shape": shape,
     }
     curves = [
         DerivedCurve(

@@ -9,6 +9,12 @@ neglected, except that a plate thinner along the field than across it (c < a) is
 half-width ``bean.penetration_depth`` (the thin strip's field scale, Brandt & Indenbom 1993) rather
 than a / 2: its self-field and penetration field are those of the plate, not 3.4x larger as
 they were for a 2 x 2 x 0.3 mm plate. A linear background and Gaussian noise are added.
+
+A cylinder (``shape="cylinder"``, diameter a = b, thickness c) is the long cylinder's critical
+state across its radius R: the same profiles in the depth x = R - r, averaged with the area
+weight 2 r / R^2, so that fully penetrated it carries M = Jc R / 3, the moment
+m = pi Jc R^3 c / 3 of a fully penetrated disc (for a thin disc, c < a, the depth is the
+plate's ``bean.penetration_depth`` as for the bar, and the moment is scaled to that closed form).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import numpy as np
 
 from fluxtrap.errors import ValidationError
 from fluxtrap.magnetometry.jc import JcCurve
-from fluxtrap.magnetometry.loops import check_bar
+from fluxtrap.magnetometry.loops import check_sample, sample_text, sample_volume
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata
 
 EMU = 1e-3  # A*m^2
@@ -36,15 +42,17 @@ def critical_state_moment(
     c_m: float,
     *,
     n_x: int = 400,
+    shape: str = "bar",
 ) -> np.ndarray:
-    """Irreversible moment (A*m^2) of the bar along the applied-field history ``fields_T``, ``(n,)``.
+    """Irreversible moment (A*m^2) of the bar (or cylinder, ``shape``) along the applied-field
+    history ``fields_T``, ``(n,)``.
 
     Starts from the virgin state (no flux) at the first field. Profiles use the inverse of
     G(B) = int_0^B dB' / (mu0 Jc(B')): from a surface field Bs a front rising inward is
     G^-1(G(Bs) + x), one falling inward G^-1(G(Bs) - x), x the depth; each field step keeps the
     old profile where the new front has not reached it (max for a rising field, min for falling).
     """
-    check_bar(a_m, b_m, c_m)
+    check_sample(a_m, b_m, c_m, shape)
     from fluxtrap.magnetometry.bean import penetration_depth
 
     jc_of = jc.at if isinstance(jc, JcCurve) else jc
@@ -74,8 +82,15 @@ def critical_state_moment(
     profile = np.zeros(n_x)  # virgin: no flux inside
     previous = 0.0
     moment = np.empty(fields_T.size)
-    # the slab's fully penetrated mean field mu0 Jc half / 2 -> the bar's moment Jc a (1 - a/3b) V / 4
-    factor = (1.0 - a_m / (3.0 * b_m)) * a_m * b_m * c_m * a_m / (2 * half)
+    if shape == "cylinder":
+        # area weight 2 r / R^2 in the depth x = R - r (over the plate's depth when thinner): the
+        # mean field mu0 Jc half / 3 fully penetrated -> the disc's moment pi Jc R^3 c / 3
+        weight = 2.0 * (1.0 - x / half) / half
+        factor = sample_volume(a_m, b_m, c_m, shape) * (a_m / 2) / half
+    else:
+        weight = np.full(n_x, 1.0 / half)
+        # the slab's fully penetrated mean field mu0 Jc half / 2 -> the bar's moment Jc a (1 - a/3b) V / 4
+        factor = (1.0 - a_m / (3.0 * b_m)) * a_m * b_m * c_m * a_m / (2 * half)
     for k, bs in enumerate(fields_T):
         gs = np.interp(bs, btab, gtab)
         if bs >= previous:
@@ -83,7 +98,7 @@ def critical_state_moment(
         else:
             profile = np.minimum(profile, np.interp(gs + x, gtab, btab))
         previous = bs
-        mean_b = np.trapezoid(profile, x) / half
+        mean_b = np.trapezoid(profile * weight, x)
         moment[k] = (mean_b - bs) / MU0 * factor
     return moment
 
@@ -112,15 +127,17 @@ def synthetic_mh_loop(
     sweep_rate_T_s: float = 0.01,
     seed: int | None = 0,
     sample_name: str = "synthetic",
+    shape: str = "bar",
 ) -> MeasurementTable:
-    """A SYNTHETIC M(H) loop (virgin, decreasing, increasing branch) of an a x b x c bar (m).
+    """A SYNTHETIC M(H) loop (virgin, decreasing, increasing branch) of an a x b x c bar (m), or
+    of a cylinder of diameter a = b and thickness c (``shape="cylinder"``).
 
     ``jc``: a ``JcCurve`` or a vectorised callable B (T) -> Jc (A/m^2), e.g. ``jc.kim(...)``.
     ``n_points`` per 0..max half-branch; ``background_emu_per_T`` a linear (para/diamagnetic)
     background; ``noise_emu`` the standard deviation of Gaussian noise on the moment (seeded).
     """
     b = loop_fields(field_max_T, n_points)
-    m = critical_state_moment(jc, b, a_m, b_m, c_m)
+    m = critical_state_moment(jc, b, a_m, b_m, c_m, shape=shape)
     rng = np.random.default_rng(seed)
     m = m + background_emu_per_T * EMU * b + rng.normal(0.0, noise_emu * EMU, b.size)
     time = np.concatenate([[0.0], np.cumsum(np.abs(np.diff(b)))]) / sweep_rate_T_s
@@ -133,8 +150,9 @@ def synthetic_mh_loop(
         synthetic=True,
         info={
             "SAMPLE_MATERIAL": sample_name,
-            "SAMPLE_COMMENT": "SYNTHETIC: critical-state bar model, fluxtrap.magnetometry.synthetic",
-            "SAMPLE_SIZE": f"{a_m * 1e3:g} x {b_m * 1e3:g} x {c_m * 1e3:g} mm",
+            "SAMPLE_COMMENT": f"SYNTHETIC: critical-state {shape} model, "
+            "fluxtrap.magnetometry.synthetic",
+            "SAMPLE_SIZE": sample_text(a_m, b_m, c_m, shape),
             "SYNTHETIC_SETTINGS": (
                 f"T={temperature_K:g} K; Bmax={field_max_T:g} T; background={background_emu_per_T:g} emu/T; "
                 f"noise={noise_emu:g} emu; seed={seed}"

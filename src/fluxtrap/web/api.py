@@ -457,6 +457,24 @@ def upload_measurement(
     c: Annotated[
         str | None, Form(max_length=50, description='sample edge along the field, e.g. "0.5 mm"')
     ] = None,
+    shape: Annotated[
+        Literal["bar", "cylinder"],
+        Form(
+            description="the sample's shape: bar (edges a, b, c) or cylinder (a disc or rod: "
+            "diameter, and thickness along the field), as the CLI's --shape"
+        ),
+    ] = "bar",
+    diameter: Annotated[
+        str | None,
+        Form(max_length=50, description='diameter of a cylinder, e.g. "3 mm" (shape cylinder)'),
+    ] = None,
+    thickness: Annotated[
+        str | None,
+        Form(
+            max_length=50,
+            description='thickness of a cylinder along the field, e.g. "1 mm" (shape cylinder)',
+        ),
+    ] = None,
     kind: Annotated[
         Literal["mh_loop", "mt_curve"],
         Form(
@@ -497,16 +515,26 @@ def upload_measurement(
     store = _store(request)
     spec = measurement_target(store, campaign, label)  # 404 before the (slower) analysis
     filename = file.filename or "upload"
-    given = {k: v for k, v in (("a", a), ("b", b), ("c", c)) if v}  # a form sends "" for none
-    if kind == "mt_curve" and given:  # not ignored: the loop's edges sent with the wrong kind?
+    sizes = (("a", a), ("b", b), ("c", c), ("diameter", diameter), ("thickness", thickness))
+    given = {k: v for k, v in sizes if v}  # a form sends "" for none
+    named = [*given, *(["shape"] if shape != "bar" else [])]
+    if kind == "mt_curve" and named:  # not ignored: the loop's edges sent with the wrong kind?
         raise ValidationError(
-            f"form field(s) {', '.join(given)}: the sample's edges apply to M(H) loops (kind "
+            f"form field(s) {', '.join(named)}: the sample's edges apply to M(H) loops (kind "
             "mh_loop), not to an M(T) curve"
         )
+    own = ("diameter", "thickness") if shape == "cylinder" else ("a", "b", "c")
+    if other := [k for k in given if k not in own]:
+        raise ValidationError(
+            f"form field(s) {', '.join(other)}: a {shape} is given by {', '.join(own)}"
+        )
+    sizes_m = {k: parse(v, "length", f"form field {k}") for k, v in given.items()}
     edges = (
-        tuple(parse(v, "length", f"form field {k}") for k, v in given.items())
-        if len(given) == 3
-        else None
+        None
+        if len(sizes_m) < len(own)
+        else (sizes_m["diameter"], sizes_m["diameter"], sizes_m["thickness"])
+        if shape == "cylinder"
+        else (sizes_m["a"], sizes_m["b"], sizes_m["c"])
     )
     temperature_K = (
         None if not temperature else parse(temperature, "temperature", "form field temperature")
@@ -527,6 +555,7 @@ def upload_measurement(
             spec=spec,
             force=force,
             replace=replace,
+            shape=shape,
         )
     curves = store.curves(done.record.id)
     notes = jcdata.measurement_notes(done.record, [cv.settings for cv in curves])

@@ -93,9 +93,11 @@ def record_measurement(
     spec: CampaignSpec | None = None,
     force: bool = False,
     replace: bool = False,
+    shape: str = "bar",
 ) -> RecordedMeasurement:
     """Derive, read the objectives and store a measurement file of ``sample``: ``kind`` mh_loop
-    (an a x b x c bar, ``edges_m`` in m: Jc(B), the jc objectives) or mt_curve (Tc of each sweep,
+    (an a x b x c bar, ``edges_m`` in m, or a cylinder, ``shape``: diameter, diameter,
+    thickness; Jc(B), the jc objectives) or mt_curve (Tc of each sweep,
     the tc objectives; no edges). ``spec`` is the campaign's (from :func:`measurement_target`;
     read here if not given); ``extra_metadata`` is added to the stored metadata. A loop that is
     not a superconductor's is refused (AnalysisError, nothing stored) unless ``force`` (then
@@ -110,8 +112,10 @@ def record_measurement(
     spec = spec or measurement_target(store, campaign, sample)
     jc, tc = None, ()
     if kind == "mt_curve":
-        if temperature_K is not None or force:
-            raise ValidationError("a temperature and force apply to M(H) loops (kind mh_loop)")
+        if temperature_K is not None or force or shape != "bar":
+            raise ValidationError(
+                "a temperature, force and a sample shape apply to M(H) loops (kind mh_loop)"
+            )
         metadata, curves, tc = derive_tc(content, filename, columns=columns)
         objectives, skipped = tc_objectives(spec, tc, metadata["field_T"])
     else:
@@ -125,6 +129,7 @@ def record_measurement(
             temperature_K=temperature_K,
             columns=columns,
             force=force,
+            shape=shape,
         )
         objectives, skipped = objective_values(spec, jc), skipped_objectives(spec, jc)
     before = store.sample(campaign, sample)
@@ -187,7 +192,7 @@ def rederive_measurements(
 ) -> list[RederivedMeasurement]:
     """Derive the campaign's stored measurements (one sample's, or those of ``ids``) again from
     their stored files with the settings they were stored with (edges, loop temperature, the
-    columns read, forced), replace their curves and metadata, and refresh their samples'
+    columns read, forced, the sample's shape), replace their curves and metadata, and refresh their samples'
     objectives: a value equal to the stored one gets the new 1-sigma, a missing one is set, a
     different one is kept unless ``replace``. Everything is derived before one transaction
     writes it: a file the current analysis refuses (named with its measurement id), an
@@ -269,5 +274,6 @@ def _derive_again(rec: MeasurementRecord, settings: list[dict[str, Any]], spec: 
         temperature_K=meta.get("temperature_K"),
         columns=columns,
         force=any(s.get("forced") for s in settings),
+        shape=meta.get("sample_shape", "bar"),  # stored before shapes: bars
     )
     return metadata, curves, jc, (), objective_values(spec, jc)

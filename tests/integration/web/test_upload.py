@@ -15,7 +15,7 @@ from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.limits import Limits
 
 from ...conftest import DATA
-from .conftest import EDGES, NAME, Lab, auth, kim_jc, login
+from .conftest import B0_T, EDGES, JC0_A_M2, NAME, Lab, auth, kim_jc, login
 from .test_api import C, P, snapshot
 
 
@@ -146,8 +146,8 @@ def test_an_unknown_form_field_is_422_and_nothing_is_stored(sample, loop_file):
     assert r.status_code == 422, r.text
     assert r.json()["detail"].startswith(
         "unknown form field(s) 'temprature' (did you mean 'temperature'?) for POST "
-        "/api/campaigns/{campaign}/samples/{label}/measurements; it takes a, b, c, file, force, "
-        "kind, replace, temperature"
+        "/api/campaigns/{campaign}/samples/{label}/measurements; it takes a, b, c, diameter, "
+        "file, force, kind, replace, shape, temperature, thickness"
     )
     assert snapshot(sample) == before
 
@@ -490,3 +490,42 @@ def test_the_jc_page_reads_each_samples_newest_jc_curve_only(lab):
         assert len(read) == 1 and set(read[0]) == newest, (read, newest)
         counts.append(len([q for q, _ in statements if "FROM curves" in q]))
     assert counts[0] == counts[1] == 2, counts  # ids and kinds, then the chosen curves
+
+
+def test_a_cylinders_upload_reads_its_jc_and_keeps_its_shape(sample):
+    """A disc (2 mm diameter, 0.5 mm thick) uploaded with shape cylinder, diameter and
+    thickness: the objective within 5 % of the generator's Kim truth (as a 2 x 2 x 0.5 mm bar
+    it read 21 % low), the shape stored; a bar's edges with a cylinder, a 422."""
+    import io
+
+    from fluxtrap.magnetometry.jc import kim
+    from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+
+    lab = sample
+    table = synthetic_mh_loop(
+        kim(JC0_A_M2, B0_T), 2e-3, 2e-3, 0.5e-3, shape="cylinder", n_points=81, noise_emu=1e-4
+    )
+    buf = io.StringIO()
+    write_qd_dat(table, buf)
+    disc = {"shape": "cylinder", "diameter": "2 mm", "thickness": "0.5 mm"}
+    for form, message in (
+        ({**disc, "a": "2 mm"}, "form field(s) a: a cylinder is given by diameter, thickness"),
+        ({"shape": "cylinder", "diameter": "2 mm"}, "an M(H) loop needs the sample's edges"),
+    ):
+        r = lab.client.post(
+            f"{C}/samples/B1/measurements",
+            headers=auth("bob"),
+            data=form,
+            files={"file": ("disc.dat", buf.getvalue().encode())},
+        )
+        assert r.status_code == 422 and message in r.json()["detail"], r.text
+    r = lab.client.post(
+        f"{C}/samples/B1/measurements",
+        headers=auth("bob"),
+        data=disc,
+        files={"file": ("disc.dat", buf.getvalue().encode())},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["objectives"]["jc_3T"] == pytest.approx(kim_jc(3.0), rel=0.05)
+    (stored,) = lab.store.measurements(NAME, "B1")
+    assert stored.metadata["sample_shape"] == "cylinder"

@@ -1614,3 +1614,61 @@ def test_one_lowest_bulk_jc_bounds_the_magnetometry_the_simulator_and_the_campai
     assert materials.JC_PLAUSIBLE[0] is jctable.JC_BULK_MIN
     assert campaign.ERROR_FLOOR["jc"] is jctable.JC_BULK_MIN
     assert not hasattr(bean, "JC_IMPLAUSIBLE")
+
+
+@pytest.mark.parametrize(("d", "t"), [(3e-3, 1.5e-3), (1e-3, 4e-3), (5e-3, 0.5e-3)])
+def test_a_cylinders_saturated_moment_is_the_discs_closed_form(d, t):
+    """The synthetic cylinder (a disc, a rod, a thin disc) fully penetrated at a constant Jc
+    carries m = pi Jc R^3 t / 3 (analytic.md, the saturated moment of a uniformly carrying
+    cylinder), within 1e-4; with the opposite sign on the way down."""
+    jc0 = 1e9
+    flat = lambda b: np.full(np.shape(b), jc0)  # noqa: E731
+    m = critical_state_moment(flat, np.array([0.0, 8.0, -8.0]), d, d, t, shape="cylinder")
+    closed = np.pi * jc0 * (d / 2) ** 3 * t / 3
+    assert m[1] == pytest.approx(-closed, rel=1e-4)
+    assert m[2] == pytest.approx(closed, rel=1e-4)
+
+
+def test_jc_of_a_cylinder_covers_the_truth_where_a_bar_of_its_edges_read_21_percent_low():
+    """A disc (3 mm across, 1.5 mm thick) entered as a 3 x 3 x 1.5 mm bar read Jc 21 % low
+    (the bar's volume is 4/pi the disc's: Jc(3 T) 0.788 of a Kim truth). As a cylinder
+    (Jc = 3 dM / D, 30 dM / D in A/cm^2) over 10 noisy loops of the generator's disc: Jc(B) at
+    1.5, 3 and 5 T within 3 sigma everywhere, median |z| under 1 (0.06-0.58 measured); the
+    Jc settings record the shape."""
+    d, t, truth = 3e-3, 1.5e-3, kim(2e9, 1.0)
+    fields = (1.5, 3.0, 5.0)
+    z = []
+    for seed in range(10):
+        loop = synthetic_mh_loop(
+            truth, d, d, t, shape="cylinder", noise_emu=2e-3, n_points=71, seed=seed
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            jc = jc_from_loop(loop, d, d, t, shape="cylinder")
+        z.append([(jc.at(b) - truth(b)) / jc.err_at(b) for b in fields])
+    z = np.abs(np.array(z))
+    assert z.max() < 3 and np.all(np.median(z, axis=0) < 1), z
+    assert jc.settings["shape"] == "cylinder"
+    assert jc.at(3.0) == pytest.approx(truth(3.0), rel=0.02)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        as_bar = jc_from_loop(loop, d, d, t)
+    assert as_bar.at(3.0) / truth(3.0) == pytest.approx(np.pi / 4, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    ("edges", "shape", "message"),
+    [
+        ((3e-3, 4e-3, 1e-3), "cylinder", "a cylinder has one diameter across the field"),
+        ((3e-3, 3e-3, 1e-3), "disk", "sample shape 'disk': one of bar, cylinder"),
+        ((3e-3, 3e-3, 0.0), "cylinder", "every edge must be a finite length > 0"),
+    ],
+)
+def test_a_cylinder_needs_one_diameter_and_a_known_shape(edges, shape, message):
+    """A cylinder of two diameters, an unknown shape (a misspelt one had been a bar without a
+    word if passed as text) and a zero thickness are refused before the file is read."""
+    loop = synthetic_mh_loop(kim(2e9, 1.0), 3e-3, 3e-3, 1e-3, n_points=21)
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        jc_from_loop(loop, *edges, shape=shape)
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        critical_state_moment(kim(2e9, 1.0), np.array([0.0, 1.0]), *edges, shape=shape)
