@@ -1474,10 +1474,10 @@ def test_the_self_field_error_below_the_turning_zone_ignores_its_drop():
     assert np.all(np.abs(jc.jc_A_m2[ok] - law(jc.field_T[ok])) < 2 * jc.jc_err_A_m2[ok])
 
 
-def _kim_z_scores(field_T: float, n_points: int) -> np.ndarray:
+def _kim_z_scores(field_T: float, n_points: int, truth=None) -> np.ndarray:
     """(Jc - truth) / err of Jc(``field_T``) read off 30 synthetic loops of Kim Jc(B) (2e9 A/m^2,
-    1 T; ``n_points`` per branch, 1e-5 emu noise), one per seed."""
-    truth = kim(2e9, 1.0)
+    1 T; or the law ``truth``; ``n_points`` per branch, 1e-5 emu noise), one per seed."""
+    truth = truth or kim(2e9, 1.0)
     z = []
     for seed in range(30):
         table = synthetic_mh_loop(truth, A, B, C, n_points=n_points, noise_emu=1e-5, seed=seed)
@@ -1551,12 +1551,17 @@ def test_a_minor_loop_below_the_penetration_field_is_refused(field_max_T):
         jc_from_loop(table, A, B, C)
 
 
-def test_the_jc_error_bar_at_zero_field_covers_the_self_field_average():
+@pytest.mark.parametrize("law, name", [(kim(2e9, 1.0), "Kim"), _POW])
+def test_the_jc_error_bar_at_zero_field_covers_the_self_field_average(law, name):
     """At 0 T the bar's own field spans 0..B_sf (0.63 T for Kim 2e9 A/m^2, 1 T; 0.5 mm): Bean reads
     Jc averaged over it, 15 % below Jc(0) (a model error, not noise). Half the spread of Jc over
-    +-B_sf had been stated, 9 %: 0 of 30 loops within 1 sigma (median |z| 1.6)."""
-    z = _kim_z_scores(field_T=0.0, n_points=29)
-    assert np.mean(np.abs(z) <= 1.0) >= 0.8
+    +-B_sf had been stated, 9 %: 0 of 30 loops within 1 sigma (median |z| 1.6). A power law's
+    cusp at 0 T (2e9 (1 + B/0.3 T)^-0.7) read 24 % low for the whole spread over 0..B_sf, 23 %:
+    0 of 30 within 1 sigma (median |z| 1.08); over 0..2 B_sf (the curve read there is itself
+    averaged, flatter than the truth) 30 of 30, median |z| 0.63 (Kim 0.40)."""
+    z = _kim_z_scores(field_T=0.0, n_points=29, truth=law)
+    assert np.mean(np.abs(z) <= 1.0) >= 0.8, name
+    assert np.median(np.abs(z)) < 0.8, name
 
 
 def test_an_objective_at_another_loop_s_temperature_names_that_loop():
