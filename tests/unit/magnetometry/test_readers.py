@@ -701,8 +701,8 @@ def test_size_limits_before_parsing(tmp_path, monkeypatch):
         read(b"H (Oe),m (emu)\n" + b"1,2\n" * 2**18)
     monkeypatch.setattr(_columns, "MAX_LINES", 1000)
     for eol in (b"\n", b"\r"):
-        with pytest.raises(InputFileError, match="l.csv: 1001 lines, more than 1000"):
-            read(b"H (Oe),m (emu)" + eol + (b"1,2" + eol) * 1000, filename="l.csv")
+        with pytest.raises(InputFileError, match="l.csv: 1001 data rows, more than 1000"):
+            read(b"H (Oe),m (emu)" + eol + (b"1,2" + eol) * 1001, filename="l.csv")
 
 
 def test_line_limit_counts_every_line_end_the_readers_split_at(monkeypatch):
@@ -715,11 +715,11 @@ def test_line_limit_counts_every_line_end_the_readers_split_at(monkeypatch):
 
     monkeypatch.setattr(_columns, "MAX_LINES", 1000)
     for eol in (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x85", "\u2028".encode()):
-        body = b"time_s,B_T\n" + (b"1,2" + eol) * 1000
+        body = b"time_s,B_T\n" + (b"1,2" + eol) * 1001
         for reader in (read, read_series):
-            with pytest.raises(InputFileError, match="l.csv: 1001 lines, more than 1000"):
+            with pytest.raises(InputFileError, match="l.csv: 1001 data rows, more than 1000"):
                 reader(body, filename="l.csv")
-    assert len(read(b"B_T,m_emu\n" + b"1,2\n" * 999, filename="ok.csv")) == 999
+    assert len(read(b"B_T,m_emu\n" + b"1,2\n" * 1000, filename="ok.csv")) == 1000
 
 
 def test_open_quotes_and_huge_cells_name_their_line():
@@ -862,3 +862,65 @@ def test_a_moment_error_no_magnetometer_gives_is_refused_naming_its_cell(err):
     )
     table = read(b"H (Oe),m (emu),m err (emu)\n0,0,1e-6\n1000,1e-3,2e-6\n", filename="e.csv")
     assert table.moment_err_Am2[1] == pytest.approx(2e-9)
+
+
+def _plain_dat(rows: int) -> bytes:
+    """A SYNTHETIC MPMS3 .dat of ``rows`` points (6 columns, every cell filled)."""
+    import io
+
+    from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+
+    n = (rows + 4) // 5
+    table = synthetic_mh_loop(lambda b: 1e9 / (1 + abs(b)), 1e-3, 1e-3, 1e-3, n_points=n)
+    buf = io.StringIO()
+    write_qd_dat(table, buf)
+    return buf.getvalue().encode()
+
+
+def test_a_plain_dat_files_data_block_is_read_at_once_as_line_by_line(monkeypatch):
+    """A 1M-row .dat took 41 s (one Python call per cell: split_rows, skip_missing,
+    numeric_column); a plain data block (every line a full row of numbers) is now read by
+    pandas' C parser (bench/bench_reader.py: the ratio), the line-by-line path kept for files
+    that are not plain, whose errors name line and column. The two give the same table, value
+    for value; the fast one splits no data row in Python."""
+    from fluxtrap.magnetometry.readers import qd_dat
+
+    content = _plain_dat(2000)
+    split = qd_dat.split_rows
+    calls = []
+    monkeypatch.setattr(
+        qd_dat,
+        "split_rows",
+        lambda lines, *a, **k: (calls.append(len(lines)), split(lines, *a, **k))[1],
+    )
+    fast = read(content, filename="plain.dat")
+    assert max(calls) < 20, calls  # the header and the column names only
+    # a column pandas reads but float() does not (only "True" and empty cells: 1.0 and NaN) is
+    # the line-by-line path's error
+    head, body = content.split(b"[Data]\r\n")
+    rows = [r.rsplit(b",", 1)[0] + b"," for r in body.split(b"\r\n")[1:-1]]
+    rows[5] += b"True"
+    names = body.split(b"\r\n")[0]
+    plain = head + b"[Data]\r\n" + b"\r\n".join([names, *rows]) + b"\r\n"
+    with pytest.raises(InputFileError, match=r"column 'M. Std. Err. \(emu\)': 'True' is not"):
+        read(plain, filename="plain.dat")
+    monkeypatch.setattr(qd_dat, "numeric_block", lambda *a, **k: None)
+    slow = read(content, filename="plain.dat")
+    assert len(fast) == len(slow) > 1900
+    for name in ("field_T", "moment_Am2", "temperature_K", "time_s", "moment_err_Am2", "line"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
+    assert fast.metadata == slow.metadata
+
+
+def test_the_row_limit_counts_data_rows_not_the_header(monkeypatch):
+    """MAX_LINES counted a .dat file's header lines too: a file of exactly MAX_LINES points was
+    refused for its header. Now the rows after '[Data]' and the column names count."""
+    from fluxtrap.magnetometry.readers import _columns
+
+    content = _plain_dat(1000)
+    rows = content.split(b"[Data]\r\n")[1].count(b"\r\n") - 1
+    monkeypatch.setattr(_columns, "MAX_LINES", rows)
+    assert len(read(content, filename="full.dat")) == rows
+    monkeypatch.setattr(_columns, "MAX_LINES", rows - 1)
+    with pytest.raises(InputFileError, match=rf"full.dat: {rows} data rows, more than {rows - 1}"):
+        read(content, filename="full.dat")

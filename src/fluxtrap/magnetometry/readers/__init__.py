@@ -30,7 +30,7 @@ def read(
     ``filename`` names the file in errors and metadata (defaults to the path's name);
     ``columns`` maps quantities (field, moment, moment_err, temperature, time) to source column
     names; ``engine`` forces a reader by name ("qd_dat", "csv_table") instead of guessing.
-    More than 256 MiB or 1e6 lines is refused before parsing (``_columns.check_size``).
+    More than 256 MiB or 1e6 data rows is refused before parsing (``_columns.check_size``).
     """
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
         content = bytes(path_or_bytes)

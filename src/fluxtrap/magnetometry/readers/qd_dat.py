@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from fluxtrap.magnetometry.readers._columns import (
     check_width,
     decode,
     first_bad_cell,
+    numeric_block,
     numeric_column,
     si_factor,
     skip_missing,
@@ -99,7 +101,9 @@ def read(
             f"{filename}, line {data_at + 2}: expected the column names after '[Data]'"
         )
     head_line = lines[data_at + 1]
-    for n, ln in enumerate(lines[data_at + 2 :], start=data_at + 3):
+    data = lines[data_at + 2 :]
+    markers = any("[Data]" in ln or "[Header]" in ln for ln in data)  # the loop below: only then
+    for n, ln in enumerate(data if markers else (), start=data_at + 3):
         marker = ln.strip().strip(",\t").strip()
         if marker in ("[Data]", "[Header]"):  # as a comment row it cut a loop there, silently
             raise InputFileError(
@@ -126,6 +130,15 @@ def read(
     readable = {*FIELD_COLUMNS, *TEMPERATURE_COLUMNS, *TIME_COLUMNS, "Comment"}
     readable |= {c for m in MOMENT_COLUMNS for c in m if c} | set((columns or {}).values())
     keep = {i for i, name in enumerate(names) if name in readable}
+    numeric = sorted(i for i in keep if names[i] != "Comment")
+    # the header is split by hand (INFO rows of any width, quoted values with commas, the
+    # "[Data]" marker padded with delimiters); the data block of a plain file at once
+    block = numeric_block(lines[data_at + 2 :], delimiter, len(names), numeric)
+    if block is not None:
+        fast = _fast(block, numeric, names, columns, filename, data_at)
+        if fast is not None:
+            values, line_no, chosen = fast
+            return _table(values, line_no, chosen, names, info, byapp, title, filename, (), cut, [])
     body = split_rows(
         lines[data_at + 2 :], range(data_at + 3, len(lines) + 1), delimiter, filename, keep
     )
@@ -137,7 +150,13 @@ def read(
     check_names(names, f"{filename}, line {data_at + 2}")
     for n, row in raw:
         check_width(row, len(names), filename, n)
-    chosen = _choose(names, columns or {}, [r for _, r in raw], f"{filename}, line {data_at + 2}")
+    rows_read = [r for _, r in raw]
+    chosen = _choose(
+        names,
+        columns or {},
+        lambda i: any(_cell(r, i) for r in rows_read),
+        f"{filename}, line {data_at + 2}",
+    )
     comment_idx = names.index("Comment") if "Comment" in names else None
     required = [chosen["field"][0], chosen["moment"][0]]
     rows, line_no, comments = [], [], []
@@ -174,11 +193,58 @@ def read(
             all_rows, all_lines, columns, names, filename, required=required, ignore=ignore
         )
         raise
-    _check_field(values["field"] * MU0, line_no, names[chosen["field"][0]], filename)
     if skipped:  # a comment sits before point ``row``: count only the rows kept before it
         gone = set(skipped)
         before = np.cumsum([0] + [n not in gone for n in all_lines])
         comments = [(int(before[r]), text) for r, text in comments]
+    return _table(
+        values, line_no, chosen, names, info, byapp, title, filename, skipped, cut, comments
+    )
+
+
+def _fast(
+    block: np.ndarray,
+    numeric: list[int],
+    names: list[str],
+    columns: Mapping[str, str] | None,
+    filename: str,
+    data_at: int,
+) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, tuple[int, float]]] | None:
+    """The SI values, line numbers and chosen columns of a data ``block`` (``numeric_block``:
+    the ``numeric`` columns, every line a row), or None where the line-by-line path must
+    judge: a required cell (field, moment, temperature) empty, a comment row among them."""
+    check_names(names, f"{filename}, line {data_at + 2}")
+    at = {i: k for k, i in enumerate(numeric)}
+    chosen = _choose(
+        names,
+        columns or {},
+        lambda i: i in at and not np.isnan(block[at[i]]).all(),
+        f"{filename}, line {data_at + 2}",
+    )
+    if any(i not in at for i, _ in chosen.values()):
+        return None
+    needed = ("field", "moment", "temperature")
+    if any(np.isnan(block[at[chosen[q][0]]]).any() for q in needed if q in chosen):
+        return None
+    values = {q: factor * block[at[i]] for q, (i, factor) in chosen.items()}
+    return values, np.arange(data_at + 3, data_at + 3 + block.shape[1]), chosen
+
+
+def _table(
+    values: dict[str, np.ndarray],
+    line_no: Any,
+    chosen: dict[str, tuple[int, float]],
+    names: list[str],
+    info: dict[str, str],
+    byapp: str,
+    title: str,
+    filename: str,
+    skipped: tuple[int, ...],
+    cut: int | None,
+    comments: list[tuple[int, str]],
+) -> MeasurementTable:
+    """The ``MeasurementTable`` of the values read (SI), after the field's range check."""
+    _check_field(values["field"] * MU0, line_no, names[chosen["field"][0]], filename)
     source = {q: names[i] for q, (i, _) in chosen.items()}
     moment_name = names[chosen["moment"][0]]
     mode = next((m for col, m, _ in MOMENT_COLUMNS if col == moment_name), "")
@@ -252,9 +318,10 @@ def _info(header: list[list[str]]) -> dict[str, str]:
 
 
 def _choose(
-    names: list[str], override: Mapping[str, str], rows: list[list[str]], where: str
+    names: list[str], override: Mapping[str, str], filled: Callable[[int], bool], where: str
 ) -> dict[str, tuple[int, float]]:
-    """Source column index and SI factor for each quantity present."""
+    """Source column index and SI factor for each quantity present (``filled(i)``: whether
+    column ``i`` holds any number)."""
     unknown = set(override) - {"field", "moment", "moment_err", "temperature", "time"}
     if unknown:
         raise InputFileError(f"{where}: unknown column mapping key(s) {sorted(unknown)}")
@@ -287,8 +354,8 @@ def _choose(
                 f"{', '.join(repr(c) for c, _, _ in MOMENT_COLUMNS)} (is this a magnetometry file?)"
             )
         # the first one that holds numbers (VSM files leave the DC columns empty and vice versa)
-        filled = (c for c in present if any(_cell(r, names.index(c)) for r in rows))
-        override = {**override, "moment": next(filled, present[0])}
+        holding = (c for c in present if filled(names.index(c)))
+        override = {**override, "moment": next(holding, present[0])}
     pick("moment", (), True)
     err = override.get("moment_err") or next(
         (e for c, _, e in MOMENT_COLUMNS if c == override["moment"] and e in names), None
