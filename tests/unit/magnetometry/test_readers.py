@@ -924,3 +924,33 @@ def test_the_row_limit_counts_data_rows_not_the_header(monkeypatch):
     monkeypatch.setattr(_columns, "MAX_LINES", rows - 1)
     with pytest.raises(InputFileError, match=rf"full.dat: {rows} data rows, more than {rows - 1}"):
         read(content, filename="full.dat")
+
+
+def test_a_plain_csv_tables_data_block_is_read_at_once_as_line_by_line(monkeypatch):
+    """As a .dat file's: a plain CSV table (comment lines between its rows allowed) is read by
+    pandas' C parser with the line numbers of its rows, the same table value for value as line
+    by line; a row with an empty moment is still skipped and named (the line-by-line path)."""
+    from fluxtrap.magnetometry.readers import csv_table
+
+    b = np.linspace(-7, 7, 3001)
+    body = [f"{x:.9g},{-1e-3 * np.tanh(x):.9g},{5 + 1e-3 * k:.6g}" for k, x in enumerate(b)]
+    body.insert(1500, "# a note between rows")
+    content = ("B_T,m_emu,T_K\n" + "\n".join(body) + "\n").encode()
+    split = csv_table.split_rows
+    calls = []
+    monkeypatch.setattr(
+        csv_table,
+        "split_rows",
+        lambda lines, *a, **k: (calls.append(len(lines)), split(lines, *a, **k))[1],
+    )
+    fast = read(content, filename="plain.csv")
+    assert calls == [1]  # the header only
+    body[10] = f"{b[10]:.9g},,5.01"  # line 12: a field and temperature, no moment
+    gap = ("B_T,m_emu,T_K\n" + "\n".join(body) + "\n").encode()
+    assert read(gap, filename="gap.csv").metadata.skipped_lines == (12,)
+    monkeypatch.setattr(csv_table, "numeric_block", lambda *a, **k: None)
+    slow = read(content, filename="plain.csv")
+    assert len(fast) == len(slow) == 3001 and fast.line[1500] == 1503
+    for name in ("field_T", "moment_Am2", "temperature_K", "time_s", "moment_err_Am2", "line"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
+    assert fast.metadata == slow.metadata

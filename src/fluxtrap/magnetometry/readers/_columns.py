@@ -172,7 +172,6 @@ def si_factor(quantity: str, unit_text: str, where: str) -> float:
 # one comma between digits, as a decimal point: "-8,02e-06", "0,5"
 _DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?")
 _THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+")  # "1,500", "12,000,000"
-_BOOLEAN = re.compile(r"(?i)true|false")
 _HELD = "<value>"  # a cell of a column not read: only that it holds something counts
 
 
@@ -239,7 +238,8 @@ def numeric_block(
     if np.any(counts != n_names - 1):
         return None
     text = "\n".join(lines)
-    if '"' in text or _BOOLEAN.search(text):  # pandas reads "True" in a float column as 1.0
+    lowered = text.lower()  # pandas reads "True" in a float column as 1.0
+    if '"' in text or "true" in lowered or "false" in lowered:
         return None
     import pandas as pd
 

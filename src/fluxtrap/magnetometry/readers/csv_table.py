@@ -15,6 +15,8 @@ import warnings
 from collections.abc import Mapping
 from pathlib import PurePath
 
+import numpy as np
+
 from fluxtrap.errors import InputFileError, UnitError
 from fluxtrap.magnetometry.readers._columns import (
     GAUSS_T,
@@ -23,6 +25,7 @@ from fluxtrap.magnetometry.readers._columns import (
     check_width,
     decode,
     first_bad_cell,
+    numeric_block,
     numeric_column,
     si_factor,
     skip_missing,
@@ -84,10 +87,16 @@ def read(
     chosen = _choose(names, dict(columns or {}), where)
     line_no = [n for n, _ in numbered[1:]]
     keep = {idx for idx, _ in chosen.values()}
-    rows = split_rows([ln for _, ln in numbered[1:]], line_no, delimiter, filename, keep)
+    data = [ln for _, ln in numbered[1:]]
+    at = {idx: k for k, idx in enumerate(sorted(keep))}
+    block = numeric_block(data, delimiter, len(names), sorted(keep))  # a plain file at once
+    required = [chosen["field"][0], chosen["moment"][0]]
+    if block is not None and not any(np.isnan(block[at[i]]).any() for i in required):
+        values = {qty: factor * block[at[idx]] for qty, (idx, factor) in chosen.items()}
+        return _table(values, chosen, names, filename, (), cut, line_no)
+    rows = split_rows(data, line_no, delimiter, filename, keep)
     for n, row in zip(line_no, rows, strict=True):
         check_width(row, len(names), filename, n)
-    required = [chosen["field"][0], chosen["moment"][0]]
     try:
         kept, kept_lines, skipped = skip_missing(rows, line_no, required, names, filename)
         values = {
@@ -101,7 +110,19 @@ def read(
         columns = {idx: qty in ("field", "moment") for qty, (idx, _) in chosen.items()}
         first_bad_cell(rows, line_no, columns, names, filename, required=required)
         raise
-    rows, line_no = kept, kept_lines
+    return _table(values, chosen, names, filename, skipped, cut, kept_lines)
+
+
+def _table(
+    values: dict[str, np.ndarray],
+    chosen: dict[str, tuple[int, float]],
+    names: list[str],
+    filename: str,
+    skipped: tuple[int, ...],
+    cut: int | None,
+    line_no: list[int],
+) -> MeasurementTable:
+    """The ``MeasurementTable`` of the ``values`` read (SI) from the ``chosen`` columns."""
     source = {q: names[i] for q, (i, _) in chosen.items()}
     meta = TableMetadata(
         filename=filename,
