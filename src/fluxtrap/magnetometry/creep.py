@@ -45,6 +45,7 @@ from fluxtrap.magnetometry.readers._columns import (
     check_size,
     check_width,
     decode,
+    numeric_block,
     numeric_column,
     read_limited,
     si_factor,
@@ -801,9 +802,23 @@ def read_series(
     applied_name = applied_names[0] if applied_names else None
     read = {names.index(c) for c in (times[0], fields[0], applied_name) if c in names}
     lines = [n for n, _ in numbered[1:]]
-    rows = split_rows([ln for _, ln in numbered[1:]], lines, delimiter, name, keep=read)
-    for n, row in zip(lines, rows, strict=True):
-        check_width(row, len(names), name, n)
+    data = [ln for _, ln in numbered[1:]]
+    order = sorted(read)
+
+    def required(c: str) -> bool:
+        return not (gaps and c in (fields[0], applied_name))
+
+    # a plain series (numbers in every cell read) at once; else line by line, naming its cells
+    block = None if times[0] in stamps else numeric_block(data, delimiter, len(names), order)
+    if block is not None and any(
+        required(names[i]) and np.isnan(block[k]).any() for k, i in enumerate(order)
+    ):
+        block = None
+    rows: list[list[str]] = []
+    if block is None:
+        rows = split_rows(data, lines, delimiter, name, keep=read)
+        for n, row in zip(lines, rows, strict=True):
+            check_width(row, len(names), name, n)
 
     def col(c: str) -> np.ndarray:
         if c in stamps:
@@ -812,8 +827,9 @@ def read_series(
         factor = si_factor(qty, unit_of(c) or "", f"{where}, column {c!r}")
         if qty == "field":
             factor *= MU0  # H (A/m) -> mu0 H (T)
-        required = not (gaps and c in (fields[0], applied_name))
-        return factor * numeric_column(rows, names.index(c), lines, c, name, required)
+        if block is not None:
+            return factor * block[order.index(names.index(c))]
+        return factor * numeric_column(rows, names.index(c), lines, c, name, required(c))
 
     applied = col(applied_name) if applied_name else None
     field = col(fields[0])

@@ -237,15 +237,14 @@ def numeric_block(
     counts = np.fromiter((ln.count(delimiter) for ln in lines), int, len(lines))
     if np.any(counts != n_names - 1):
         return None
-    text = "\n".join(lines)
-    lowered = text.lower()  # pandas reads "True" in a float column as 1.0
-    if '"' in text or "true" in lowered or "false" in lowered:
+    raw = "\n".join(lines).encode()  # bytes: a StringIO holds 4 bytes a character
+    if b'"' in raw or _booleans(raw):
         return None
     import pandas as pd
 
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(raw),
             sep=delimiter,
             header=None,
             usecols=list(indices),
@@ -261,6 +260,13 @@ def numeric_block(
     if block.shape != (len(indices), len(lines)) or np.isinf(block).any():
         return None
     return block
+
+
+def _booleans(raw: bytes) -> bool:
+    """Whether ``raw`` holds "true" or "false" in any case: pandas reads a float column of
+    "True" (and empty cells) as 1.0."""
+    lowered = raw.lower()
+    return b"true" in lowered or b"false" in lowered
 
 
 def check_names(names: Sequence[str], where: str) -> None:
