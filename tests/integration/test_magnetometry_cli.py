@@ -1110,6 +1110,7 @@ def test_jc_and_measure_add_of_a_cylinder(tmp_path, capsys, db):
         ),
         ((*EDGES, "--diameter", "3 mm"), "--diameter: a bar is given by --a --b --c"),
         (("--shape", "cylindre", *EDGES), "--shape 'cylindre': one of bar, cylinder (did you mean"),
+        ((*disc[:4], "--thickness", "0 mm"), "--thickness: sample edge c = 0.0 m: every edge"),
     ):
         code, _, err = cli(capsys, "jc", str(path), *args)
         assert code == 2 and message in err, (args, err)

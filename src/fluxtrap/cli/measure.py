@@ -135,7 +135,14 @@ def _sample(
         edges = (d, d, parse(thickness, "length", "--thickness"))
     else:
         edges = (parse(a, "length", "--a"), parse(b, "length", "--b"), parse(c, "length", "--c"))
-    check_sample(*edges, name)
+    try:
+        check_sample(*edges, name)
+    except ValidationError as err:  # "sample edge c" of a cylinder is its --thickness
+        said = {"a": "--diameter", "b": "--diameter", "c": "--thickness"}
+        edge = str(err).removeprefix("sample edge ")[:1]
+        if name != "cylinder" or edge not in said:
+            raise
+        raise ValidationError(f"{said[edge]}: {err}") from None
     return edges, name
 
 
