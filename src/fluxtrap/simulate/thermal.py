@@ -37,12 +37,16 @@ import numpy as np
 import qdldl
 import scipy.sparse as sp
 
+from fluxtrap.simulate.options import SolverOptions
 from fluxtrap.simulate.thermal_spec import MATERIAL_KEYS, TemperatureTable
 
 MAX_RISE_K = 0.5  # an element may rise by this (K) or RISE_FRACTION of its temperature per step
 RISE_FRACTION = 0.05
-# rtol does not tighten these: through a quench they hold the steps and set a time error first
-# order in them (test_pfm's full quench: ~38 mT, 0.06 K final mean; bench/results/simulator_accuracy.md)
+# ... at the default [solver] rtol; a tighter rtol tightens both as sqrt(rtol / 1e-3), as it does
+# the field's steps (dt ~ sqrt(rtol)), so that the pairs' tighter rtols cut a heated run's time
+# error too: held at these, through a quench they set a time error first order in them that no
+# rtol cut (test_pfm's full quench: ~38 mT, 0.06 K final mean; bench/results/simulator_accuracy.md)
+REFERENCE_RTOL = SolverOptions.rtol
 NEWTON_ITERATIONS = 30  # of the conduction solve per step (and per cold head value); then refused
 HEAD_ITERATIONS = 100  # of the cold head's safeguarded Newton per step; then refused
 TWO_PI = 2 * math.pi
@@ -53,10 +57,19 @@ class HeatNotConverged(ArithmeticError):
     stops with its ``SolverError`` when it cannot shrink further."""
 
 
-def change_ratio(before_K: np.ndarray, after_K: np.ndarray, falls: bool = False) -> float:
+def rise_scale(rtol: float) -> float:
+    """The share of ``MAX_RISE_K`` and ``RISE_FRACTION`` a step may take at ``rtol``:
+    sqrt(rtol / REFERENCE_RTOL), at most 1."""
+    return min(1.0, math.sqrt(rtol / REFERENCE_RTOL))
+
+
+def change_ratio(
+    before_K: np.ndarray, after_K: np.ndarray, falls: bool = False, scale: float = 1.0
+) -> float:
     """Largest rise (or change, with ``falls``) of a temperature in a step over what it may
-    change (> 1: the step is too long)."""
-    allowed = np.maximum(MAX_RISE_K, RISE_FRACTION * before_K)
+    change, ``scale`` (``rise_scale``) times the larger of MAX_RISE_K and RISE_FRACTION of it
+    (> 1: the step is too long)."""
+    allowed = scale * np.maximum(MAX_RISE_K, RISE_FRACTION * before_K)
     change = after_K - before_K
     return float(np.max((np.abs(change) if falls else change) / allowed, initial=0.0))
 
@@ -139,6 +152,7 @@ class AdiabaticHeat:
         self.g = _Geometry(case, mesh, conductor)
         self.groups = [(k, np.where(self.g.mat == k)[0]) for k in np.unique(self.g.mat)]
         self.span = _Span(len(self.g.w))
+        self.scale = rise_scale(case.solver.rtol)
 
     def track(self, T: np.ndarray) -> None:
         """Count the state ``T`` of an accepted step in ``outside_tables``."""
@@ -159,7 +173,7 @@ class AdiabaticHeat:
         self, T: np.ndarray, T_new: np.ndarray, bath_K: float, shortest: bool = False
     ) -> float:
         """The largest rise of an element over what one step may take (> 1: too long)."""
-        return change_ratio(T, T_new)
+        return change_ratio(T, T_new, scale=self.scale)
 
     def _enthalpy(self, T: np.ndarray) -> np.ndarray:
         h = np.empty_like(T)
@@ -231,6 +245,7 @@ class ConductionHeat:
         self._boundaries(mesh, settings, resistance)
         self._pattern()
         self.span = _Span(len(g.w) + (self.size - n))  # the elements' nodes, the cold head
+        self.scale = rise_scale(case.solver.rtol)
 
     def track(self, T: np.ndarray) -> None:
         """Count the state ``T`` of an accepted step in ``outside_tables``."""
@@ -323,11 +338,11 @@ class ConductionHeat:
         before, after = self.element_temperature(T), self.element_temperature(T_new)
         if falls and self.cold_head is None:  # a fall that ends within one allowed change of the
             # coolant has reached it (a cooling faster than any step, h 1e12 W/(m^2 K), does)
-            near = after <= bath_K + np.maximum(MAX_RISE_K, RISE_FRACTION * before)
+            near = after <= bath_K + self.scale * np.maximum(MAX_RISE_K, RISE_FRACTION * before)
             after = np.where(near & (after < before), before, after)
-        ratio = change_ratio(before, after, falls)
+        ratio = change_ratio(before, after, falls, self.scale)
         if self.cold_head and T_new[self.n] != bath_K:
-            ratio = max(ratio, change_ratio(T[self.n :], T_new[self.n :], not shortest))
+            ratio = max(ratio, change_ratio(T[self.n :], T_new[self.n :], not shortest, self.scale))
         return ratio
 
     def cold_head_flows(

@@ -1,0 +1,77 @@
+"""The heat's step limit follows [solver] rtol (``thermal.rise_scale``).
+
+An element may rise by 0.5 K or 5 % of its temperature per step at the default rtol 1e-3; a
+tighter rtol shortens the field's steps as sqrt(rtol) and now the heat's likewise. Held at the
+default limit, a quench's time error was first order in it and no rtol cut it: the full quench of
+tests/physics/test_pfm.py (2 mm, rho_n 1e-6 ohm*m) ended at a mean 47.647 / 47.652 / 47.667 K at
+rtol 1e-3 / 2.5e-4 / 6.25e-5 (converged ~47.70 K); with the scaled limit 47.647 / 47.671 /
+47.688 K, its probes 25 / 13.4 / 4.9 mT off rtol 1.6e-5 over the trace.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from fluxtrap.simulate import Simulation
+from fluxtrap.simulate.case import Case
+from fluxtrap.simulate.mesh import build_mesh
+from fluxtrap.simulate.thermal import MAX_RISE_K, RISE_FRACTION, rise_scale
+
+
+def pulsed_disk(rtol: float) -> Case:
+    """An adiabatic disk R 4 x 3 mm (Jc 1e8 A/m^2 at 5 K, linear to 0 at 35 K, C 2e3 J/(m^3 K))
+    through a 1 T pulse of 2 + 8 ms."""
+    jc = {"temperature": "5 K", "field": [0], "field_unit": "T", "jc": [1e8], "jc_unit": "A/m^2"}
+    return Case.from_dict(
+        {
+            "materials": {
+                "sc": {
+                    "n": 25,
+                    "heat_capacity": "2e3 J/(m^3*K)",
+                    "jc": {"tc": "35 K", "tables": [jc]},
+                }
+            },
+            "stack": [{"material": "sc", "radius": "4 mm", "thickness": "3 mm"}],
+            "probes": [{"name": "top", "r": "0 mm", "z": "4 mm"}],
+            "protocol": [
+                {"step": "set", "field": "0 T", "temperature": "5 K"},
+                {"step": "pulse", "peak": "1 T", "rise": "2 ms", "decay": "8 ms"},
+            ],
+            "mesh": {"size": "1.5 mm"},
+            "thermal": {"model": "adiabatic"},
+            "solver": {"rtol": rtol},
+        }
+    )
+
+
+def largest_rise(rtol: float) -> tuple[float, int]:
+    """The largest rise of an element in one accepted step over the default limit there, and
+    the number of steps."""
+    case = pulsed_disk(rtol)
+    mesh = build_mesh(case, 1.5e-3)
+    temps = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fixed mesh misses the accuracy target
+        Simulation(case).run_on_mesh(mesh, 1.5e-3, False, lambda s: temps.append(s.heat.copy()))
+    t = np.array(temps)
+    allowed = np.maximum(MAX_RISE_K, RISE_FRACTION * t[:-1])
+    return float(((t[1:] - t[:-1]) / allowed).max()), len(t) - 1
+
+
+def test_rise_scale_is_sqrt_rtol_below_the_default_and_one_above():
+    assert rise_scale(1e-3) == 1.0 and rise_scale(4e-3) == 1.0
+    assert rise_scale(1e-5) == pytest.approx(0.1, rel=1e-12)
+    assert rise_scale(2.5e-4) == pytest.approx(0.5, rel=1e-12)
+
+
+def test_a_tighter_rtol_shortens_the_heat_steps():
+    """At the default rtol a step takes 0.97 of the limit (410 steps); at rtol 2.5e-4 none takes
+    more than half of it (sqrt(2.5e-4 / 1e-3); measured 0.47, 908 steps): held at the default
+    limit, one took 0.91 of it (961 steps)."""
+    default, steps = largest_rise(1e-3)
+    tight, tight_steps = largest_rise(2.5e-4)
+    assert default > 0.9  # the limit binds this run's steps
+    assert tight <= 0.5 * (1 + 1e-9), (tight, tight_steps, steps)
