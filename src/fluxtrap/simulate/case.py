@@ -81,7 +81,12 @@ from fluxtrap.simulate.protocol import (
     step_durations,
     step_from_dict,
 )
-from fluxtrap.simulate.thermal_spec import ThermalSettings, check_thermal, thermal_from_case
+from fluxtrap.simulate.thermal_spec import (
+    MATERIAL_KEYS,
+    ThermalSettings,
+    check_thermal,
+    thermal_from_case,
+)
 from fluxtrap.simulate.topology import groups
 from fluxtrap.tomlfile import parse_toml, read_toml
 from fluxtrap.units import MU0
@@ -650,20 +655,30 @@ def _heat_changes_nothing(case: Case) -> str | None:
 
 def _heat_keys_unused(case: Case) -> str | None:
     """The warning for heat capacities or conductivities given to the stack's materials under
-    the isothermal model (the default without [thermal]), which uses neither, or None:
-    magnet_heat.toml without its [thermal] table ran isothermal, unsaid."""
-    if case.thermal.coupled:
+    the isothermal model (the default without [thermal]), which uses neither, or for
+    conductivities under the adiabatic model, which has no conduction; or None: magnet_heat.toml
+    without its [thermal] table ran isothermal, unsaid; a conductivity under "adiabatic" was
+    dropped, unsaid (each element kept its own heat)."""
+    model = case.thermal.model
+    if model == "conduction":
         return None
+    unused = ("thermal_conductivity",) if model == "adiabatic" else MATERIAL_KEYS
     used = {layer.material for layer in case.stack}
     keys = [
         f"materials.{m.name}.{key}"
         for m in case.materials
         if m.name in used and m.thermal
-        for key in ("heat_capacity", "thermal_conductivity")
+        for key in unused
         if getattr(m.thermal, key)
     ]
     if not keys:
         return None
+    if model == "adiabatic":
+        return (
+            f"{', '.join(keys)}: given, but thermal.model is 'adiabatic', which conducts no "
+            'heat: each element keeps what it dissipates; give model = "conduction" (with '
+            "[[thermal.cooling]] for cooled surfaces) to conduct it"
+        )
     return (
         f"{', '.join(keys)}: given, but thermal.model is 'isothermal' (the default without a "
         "[thermal] table), which uses none of them: the conductors stay at the protocol "

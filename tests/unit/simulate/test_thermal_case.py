@@ -452,6 +452,24 @@ def test_heat_keys_under_the_isothermal_model_are_warned_of():
     assert [w for w in said if str(w.message).startswith("probe 'hot': quantity")]
 
 
+def test_a_conductivity_under_the_adiabatic_model_is_warned_of():
+    """The adiabatic model conducts nothing: a thermal_conductivity given with it was dropped,
+    unsaid, as if the stack conducted."""
+    d = base()
+    d["thermal"] = {"model": "adiabatic"}
+    d["protocol"].pop()  # the temperature ramp, refused without exchange
+    with pytest.warns(CaseWarning, match=r"^materials\.sc\.thermal_conductivity, materials\.cu\."
+                      r"thermal_conductivity: given, but thermal\.model is 'adiabatic', which "
+                      r"conducts no heat"):  # fmt: skip
+        Case.from_dict(d)
+    for m in d["materials"].values():
+        del m["thermal_conductivity"]
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        Case.from_dict(d)
+    assert not [w for w in said if "given, but thermal.model" in str(w.message)]
+
+
 def test_a_set_point_below_the_coolers_base_temperature_is_warned_of():
     """A base temperature written "3 degC" (276 K) under a 5 K set point: the head, with no
     cooling power below 276 K, warmed to 125 K under a 0.1 W load in 600 s and its heater never
