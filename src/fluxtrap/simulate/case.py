@@ -468,6 +468,7 @@ class Case:
             _table_ends_below_field(self),
             _table_starts_above_zero(self),
             _temperature_outside_tables(self),
+            _heat_tables_start_above(self),
         ):
             if why:
                 warnings.warn(why, CaseWarning, stacklevel=3)
@@ -612,6 +613,30 @@ def _temperature_outside_tables(case: Case) -> str | None:
                 f"n(T) table's {n[0]:g}..{n[-1]:g} K, beyond which its end value is held; "
                 "extend the table"
             )
+    return None
+
+
+def _heat_tables_start_above(case: Case) -> str | None:
+    """The warning for a heat capacity or conductivity table of a stack material (the ones the
+    heat model uses) that starts above the protocol's lowest temperature, where its first value
+    is held, or None: a table written in degC (278-283 K) under a 5 K run was held at its
+    278 K value, said only after the run."""
+    used = {"adiabatic": ("heat_capacity",), "conduction": MATERIAL_KEYS}.get(case.thermal.model)
+    if not used:
+        return None
+    lowest = min(t for _, t in states(case.protocol))
+    stack = {layer.material for layer in case.stack}
+    for m in case.materials:
+        table = m.thermal and m.name in stack
+        for key in used if table else ():
+            t = getattr(m.thermal, key)
+            if t is not None and len(t.temperature_K) > 1 and lowest < t.temperature_K[0]:
+                unit = "J/(m^3*K)" if key == "heat_capacity" else "W/(m*K)"
+                return (
+                    f"materials.{m.name}.{key}: the protocol goes down to {lowest:g} K, below the "
+                    f"table's first {t.temperature_K[0]:g} K, where its {t.values[0]:.3g} {unit} "
+                    "is held; check its temperature_unit (K, not degC) or extend it down"
+                )
     return None
 
 

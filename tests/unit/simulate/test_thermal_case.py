@@ -470,6 +470,30 @@ def test_a_conductivity_under_the_adiabatic_model_is_warned_of():
     assert not [w for w in said if "given, but thermal.model" in str(w.message)]
 
 
+def test_a_heat_table_starting_above_the_protocol_is_warned_of_before_the_run():
+    """A heat capacity table in degC (278-283 K) under a run from 5 K held its 278 K value, said
+    only after the run (solver.outside_tables); a conductivity table likewise (conduction)."""
+    d = base()
+    d["materials"]["sc"]["heat_capacity"] = CP | {"temperature_unit": "degC"}
+    with pytest.warns(CaseWarning, match=r"^materials\.sc\.heat_capacity: the protocol goes down "
+                      r"to 5 K, below the table's first 275\.15 K, where its 50 J/\(m\^3\*K\) is "
+                      r"held; check its temperature_unit \(K, not degC\)"):  # fmt: skip
+        Case.from_dict(d)
+    d = base()
+    d["materials"]["cu"]["thermal_conductivity"] = CP | {
+        "temperature": [10, 40],
+        "value": [400, 300],
+        "value_unit": "W/(m*K)",
+    }
+    with pytest.warns(CaseWarning, match=r"^materials\.cu\.thermal_conductivity: the protocol goes "
+                      r"down to 5 K, below the table's first 10 K"):  # fmt: skip
+        Case.from_dict(d)
+    with warnings.catch_warnings(record=True) as said:  # CP from 2 K covers the run's 5 K
+        warnings.simplefilter("always")
+        Case.from_dict(base())
+    assert not [w for w in said if "the protocol goes down to" in str(w.message)]
+
+
 def test_a_set_point_below_the_coolers_base_temperature_is_warned_of():
     """A base temperature written "3 degC" (276 K) under a 5 K set point: the head, with no
     cooling power below 276 K, warmed to 125 K under a 0.1 W load in 600 s and its heater never
