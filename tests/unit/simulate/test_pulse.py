@@ -207,6 +207,28 @@ def test_a_run_that_fails_past_tc_says_it_quenched():
     assert hottest >= 35
 
 
+def test_a_pulse_too_fast_for_the_smallest_step_stops_at_once_saying_so():
+    """pfm_pulse.toml with 50 T rising in 1 us: at the smallest step (1 ns) the applied field
+    moves 0.079 T and the time error stays 5.4x rtol; the same step was retried 40 times and the
+    run stopped with "40 rejected steps in a row" and no reason."""
+    from pathlib import Path
+
+    from fluxtrap.errors import SolverError
+    from fluxtrap.tomlfile import read_toml
+
+    d = read_toml(Path(__file__).parents[3] / "examples" / "pfm_pulse.toml")
+    d["protocol"][1].update(peak="50 T", rise="1 us", decay="10 us")
+    d["mesh"]["size"] = "2 mm"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # probes inside the bulk
+        with pytest.raises(SolverError, match=r"^the time error stays above \[solver\] rtol = "
+                           r"0\.001 even at the smallest time step \([\d.]+x it; the applied "
+                           r"field moves 0\.0785 T in it\): the protocol changes faster than the "
+                           r"model can follow at t = 1e-09 s in protocol step 1") as err:  # fmt: skip
+            simulate(Case.from_dict(d))
+    assert "rejected steps in a row" not in str(err.value)
+
+
 def test_the_probe_plot_zooms_on_a_short_pulse(monkeypatch):
     """A 30 ms pulse after a 10 s hold and before a 20 s one was one vertical line on the run's
     time axis of probes.png (0.1 % of it). A pulse shorter than PULSE_ZOOM_SHARE of the run gets
