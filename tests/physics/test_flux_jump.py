@@ -36,6 +36,7 @@ from fluxtrap.simulate.stability import (
     CooledCylinder,
     adiabatic_jump_field_T,
     cooled_jump_field_T,
+    cylinder_stable,
 )
 from fluxtrap.units import MU0
 
@@ -206,3 +207,19 @@ def test_criteria_refuse_what_they_cannot_answer(change, match):
         cooled_jump_field_T(dataclasses.replace(good, **change), points=50)
     with pytest.raises(ValidationError, match="theta0_K: must be finite and > 0"):
         adiabatic_jump_field_T(430.0, -5.0)
+
+
+def test_the_cylinder_criterion_against_its_closed_form_and_refusals():
+    """mu0 Jc^2 R^2 / (C theta0) < j01^2 = 5.78: stable just below the Jc where it equals j01^2
+    (C 2e4 J/(m^3 K), theta0 30 K, R 8 mm: 2.08e8 A/m^2), unstable just above. A Jc of NaN was
+    called unstable and a radius of -8 mm stable, unsaid (only C and theta0 were checked)."""
+    from scipy.special import jn_zeros
+
+    edge = jn_zeros(0, 1)[0] * np.sqrt(2e4 * 30.0 / MU0) / R
+    assert edge == pytest.approx(2.0771e8, rel=1e-4)
+    assert cylinder_stable(edge * (1 - 1e-9), R, 2e4, 30.0)
+    assert not cylinder_stable(edge * (1 + 1e-9), R, 2e4, 30.0)
+    with pytest.raises(ValidationError, match="jc_A_m2: must be finite and > 0, got nan"):
+        cylinder_stable(float("nan"), R, 2e4, 30.0)
+    with pytest.raises(ValidationError, match="radius_m: must be finite and > 0, got -0.008"):
+        cylinder_stable(JC0, -R, 2e4, 30.0)

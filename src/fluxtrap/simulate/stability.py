@@ -51,8 +51,13 @@ def cylinder_stable(
     jc_A_m2: float, radius_m: float, heat_capacity_J_m3K: float, theta0_K: float
 ) -> bool:
     """True if a fully penetrated long cylinder passes the adiabatic criterion
-    mu0 Jc^2 R^2 / (C theta0) < j01^2."""
-    _positive(heat_capacity_J_m3K=heat_capacity_J_m3K, theta0_K=theta0_K)
+    mu0 Jc^2 R^2 / (C theta0) < j01^2 (Jc in A/m^2, R in m)."""
+    _positive(
+        jc_A_m2=jc_A_m2,
+        radius_m=radius_m,
+        heat_capacity_J_m3K=heat_capacity_J_m3K,
+        theta0_K=theta0_K,
+    )
     return MU0 * jc_A_m2**2 * radius_m**2 / (heat_capacity_J_m3K * theta0_K) < J01**2
 
 
