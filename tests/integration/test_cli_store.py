@@ -579,7 +579,7 @@ def test_an_export_that_fails_half_way_leaves_the_old_file_whole(tmp_path, capsy
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
-    code, _, err = cli(capsys, "export", "-c", NAME, "--out", str(out), "--db", db)
+    code, _, err = cli(capsys, "export", "-c", NAME, "--out", str(out), "--db", db, "--overwrite")
     assert (
         code == 2
         and err == f"error: {out}: cannot write it (No space left on device); left as it was\n"

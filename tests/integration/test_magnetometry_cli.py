@@ -136,7 +136,7 @@ def test_jc_out_failing_half_way_leaves_the_old_file(tmp_path, capsys, loop_file
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(JcCurve, "to_csv", disk_full)
-    code, _, err = cli(capsys, "jc", str(loop_file), *EDGES, "--out", str(out))
+    code, _, err = cli(capsys, "jc", str(loop_file), *EDGES, "--out", str(out), "--overwrite")
     assert code == 2 and "jc.csv: cannot write it (No space left on device)" in err
     assert out.read_text() == "the last good curve"
     assert [p.name for p in tmp_path.iterdir()] == ["jc.csv"]
@@ -182,7 +182,8 @@ def test_tc_on_a_transition_writes_json(tmp_path, capsys):
     )
     out = tmp_path / "tc.json"
     for criterion, sign in (("0.9", -1), ("shielded", -1), ("normal", 1)):
-        code, text, err = cli(capsys, "tc", str(csv), "--criterion", criterion, "--out", str(out))
+        args = ["--criterion", criterion, "--out", str(out), "--overwrite"]
+        code, text, err = cli(capsys, "tc", str(csv), *args)
         assert code == 0, err
         written = json.loads(out.read_text())
         (sweep,) = written["sweeps"]
@@ -648,18 +649,19 @@ def test_creep_origin_in_a_logger_series_and_given(tmp_path, capsys):
     assert f"b {fit['origin_moves_ab_T'][1]:+.2g} T fitted from {shift:.3g} s earlier" in " ".join(
         text.split()
     )
-    code, text, err = cli(capsys, "creep", str(series), "--origin", "0 s", "--out", str(out))
+    again = ["--out", str(out), "--overwrite"]
+    code, text, err = cli(capsys, "creep", str(series), "--origin", "0 s", *again)
     assert code == 0 and "warning: hall.csv [B_T]: the residuals are not noise" in err
     assert json.loads(out.read_text())["origin_from"] == "given"
     # the exact origin: fitted from 20 s, the first minutes (t < 50 tau) bent off ln t (a residual
     # warning); now from 50 tau on, as for an origin found, with b's 1-sigma over the truth
-    code, text, err = cli(capsys, "creep", str(series), "--origin", "5250 s", "--out", str(out))
+    code, text, err = cli(capsys, "creep", str(series), "--origin", "5250 s", *again)
     assert code == 0 and "the residuals are not noise" not in err, err
     fit = json.loads(out.read_text())
     assert 50 * tau <= fit["t_start_s"] <= 70 * tau  # tau read off the slope before the origin
     assert abs(fit["b_T"] - b_true) < np.sqrt(fit["cov_T2"][1][1])
     code, text, err = cli(
-        capsys, "creep", str(series), "--origin", "5250 s", "--start", "600 s", "--out", str(out)
+        capsys, "creep", str(series), "--origin", "5250 s", "--start", "600 s", *again
     )
     assert code == 0 and err.count("warning") == 1 and "0.1 ppm/h reached" in err, err
     assert json.loads(out.read_text())["b_T"] == pytest.approx(b_true, rel=0.02)

@@ -152,8 +152,10 @@ def test_a_failed_run_is_recorded_with_its_error(
     back = tmp_path / "back"  # a folder another simulation was shown into: its traces stayed
     back.mkdir()  # beside this one's case, and read as the failed run's
     (back / "probes.csv").write_text("time_s,applied_T,temperature_K,surface_Bz_T\n0,1,20,0.3\n")
-    code, text, _ = cli(capsys, "simulation", "show", str(rec.id), "--db", store_url,
-                        "--out", str(back))  # fmt: skip
+    shown = ["simulation", "show", str(rec.id), "--db", store_url, "--out", str(back)]
+    code, _, err = cli(capsys, *shown)  # replaced without a word, like a user's case.toml
+    assert code == 2 and f"--out {back}: holds probes.csv; give --overwrite" in err, err
+    code, text, _ = cli(capsys, *shown, "--overwrite")
     assert code == 0 and "wrote case.toml to" in text
     assert [p.name for p in back.iterdir()] == ["case.toml"]
     code, _, err = cli(capsys, "simulation", "show", "99", "--db", store_url)

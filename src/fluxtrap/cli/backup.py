@@ -17,10 +17,12 @@ import typer
 
 from fluxtrap.cli.common import (
     DbOption,
+    OverwriteOption,
     QuietOption,
     console,
     interruptible,
     out_file,
+    refuse_existing,
     sqlite_file,
     store_from,
 )
@@ -55,6 +57,7 @@ def backup(
             "--out", "-o", help="Archive to write (.zip).", dir_okay=False, callback=out_file
         ),
     ],
+    overwrite: OverwriteOption = False,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -62,7 +65,8 @@ def backup(
     calibrations, the users named in them) to one zip archive with a sha256 manifest."""
     from fluxtrap.store.backup import backup as write_backup
 
-    store = store_from(db, out, reads_only=True)
+    store = store_from(db, out, reads_only=True)  # first: --out the store is refused as such
+    refuse_existing({"--out": out}, overwrite)
     with _bar(quiet) as progress:  # 128 MiB of files took 15 s without a word
         counts = write_backup(store, campaign, out, progress)
     console.print(f"backed up campaign {campaign!r} to {out}: {_counts(counts)}")

@@ -17,6 +17,7 @@ from fluxtrap.cli.common import (
     MAX_ID,
     CampaignOption,
     DbOption,
+    OverwriteOption,
     StatusNoteOption,
     console,
     interruptible,
@@ -26,6 +27,7 @@ from fluxtrap.cli.common import (
     objective_header,
     out_file,
     param_cell,
+    refuse_existing,
     store_from,
     text_table,
     visible,
@@ -336,6 +338,7 @@ def export(
     out: Annotated[
         Path, typer.Option("--out", help="CSV file to write.", dir_okay=False, callback=out_file)
     ],
+    overwrite: OverwriteOption = False,
     db: DbOption = None,
 ) -> None:
     """Write a campaign's history as CSV, each number column naming its unit as campaign show
@@ -343,7 +346,9 @@ def export(
     <objective>_err, where a measurement gave one; import reads it back exactly.
 
     Links to suggestions are not exported: they only mean something inside one store."""
-    n = export_history(store_from(db, out, reads_only=True), campaign, out)
+    store = store_from(db, out, reads_only=True)  # first: --out the store is refused as such
+    refuse_existing({"--out": out}, overwrite)
+    n = export_history(store, campaign, out)
     console.print(f"wrote {n} samples to {out}")
 
 

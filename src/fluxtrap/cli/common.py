@@ -288,6 +288,25 @@ def out_file(path: Path | None) -> Path | None:
     return path
 
 
+OverwriteOption = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace output files that exist (without it one is refused before any work).",
+    ),
+]
+
+
+def refuse_existing(outputs: Mapping[str, Path | None], overwrite: bool) -> None:
+    """A ``ValidationError`` naming the first file to write (``outputs``: option -> path) that
+    exists, unless ``overwrite``; checked before any work is done. ``export``, ``backup``, ``jc``,
+    ``tc``, ``creep`` and ``suggest`` replaced an existing file without a word (``measure get``
+    refused it)."""
+    for option, out in outputs.items():
+        if not overwrite and out is not None and (out.exists() or out.is_symlink()):
+            raise ValidationError(f"{option} {out}: exists; give --overwrite to replace it")
+
+
 def figure_file(path: Path | None) -> Path | None:
     """Typer callback of a ``--plot`` option: ``out_file``, and a suffix matplotlib can write
     (``.png``, ``.pdf``, ``.svg``, ...; none: PNG), checked before the file is read and fitted

@@ -21,6 +21,7 @@ from fluxtrap.cli.common import (
     MAX_ID,
     CampaignOption,
     DbOption,
+    OverwriteOption,
     QuietOption,
     console,
     distinct_files,
@@ -32,6 +33,7 @@ from fluxtrap.cli.common import (
     objective_cell,
     out_file,
     print_table,
+    refuse_existing,
     store_from,
     time_after_origin,
     visible,
@@ -222,6 +224,7 @@ def jc_command(
     temperature: TemperatureOption = None,
     column: ColumnsOption = None,
     force: ForceOption = False,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Jc(B) of a bar or a cylinder from its M(H) loop (extended Bean: Jc = 20 dM / (a (1 -
     a/3b)) in A/cm^2 for a bar, 30 dM / diameter for a cylinder; dM in emu/cm^3, lengths in cm)."""
@@ -230,6 +233,7 @@ def jc_command(
     from fluxtrap.magnetometry.readers import read
 
     distinct_files({"the loop file": loop_file}, {"--out": out, "--plot": plot})
+    refuse_existing({"--out": out, "--plot": plot}, overwrite)
     (a_m, b_m, c_m), shape = _sample(shape, a, b, c, diameter, thickness)
     table = read(loop_file, columns=key_values(column, "--column") or None)
     t = parse(temperature, "temperature", "--temperature") if temperature else None
@@ -373,12 +377,14 @@ def tc_command(
         ),
     ] = None,
     column: ColumnsOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Tc from M(T): a robust fit of a smooth step on a normal-state baseline; Tc off the fit, ± 1 sigma."""
     from fluxtrap.magnetometry.readers import read
     from fluxtrap.magnetometry.tc import criterion_text, find_tc, split_sweeps
 
     distinct_files({"the M(T) file": mt_file}, {"--out": out, "--plot": plot})
+    refuse_existing({"--out": out, "--plot": plot}, overwrite)
     name, fraction = tc_criterion(criterion, level)
     convention = criterion_text(name, fraction)
     table = read(mt_file, columns=key_values(column, "--column") or None)
@@ -492,6 +498,7 @@ def creep_command(
             callback=figure_file,
         ),
     ] = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Flux creep: fit B(t) = a - b ln t, S = b / B (dimensionless) at t0 and --at, decay in ppm/h
     at --at, extrapolated B."""
@@ -505,6 +512,7 @@ def creep_command(
 
     # the options first: a mistyped one is said before the file is read and fitted
     distinct_files({"the series file": series_csv}, {"--out": out, "--plot": plot})
+    refuse_existing({"--out": out, "--plot": plot}, overwrite)
     origin_s = parse(origin, "time", "--origin") if origin else None
     start_s = parse(start, "time", "--start") if start else None
     at_given = time_after_origin(at, "--at") if at else None
@@ -831,17 +839,14 @@ def measure_get(
             callback=out_file,
         ),
     ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace the file written if it exists.")
-    ] = False,
+    overwrite: OverwriteOption = False,
     db: DbOption = None,
 ) -> None:
     """Write a stored measurement's raw file back out as it was stored, its SHA-256 checked
     against the one recorded with it: to --out, or under its stored name in the current folder
     (an existing file is never replaced without --overwrite)."""
-    if out is not None and out.exists() and not overwrite:
-        raise ValidationError(f"{out}: exists; give --overwrite to replace it")
-    store = store_from(db, out, reads_only=True)
+    store = store_from(db, out, reads_only=True)  # first: --out the store is refused as such
+    refuse_existing({"--out": out}, overwrite)
     rec = store.measurement(measurement_id)  # its SHA-256 checked: a damaged file is refused
     if out is None:
         out = _stored_name(rec.filename, rec.id)

@@ -18,6 +18,7 @@ from fluxtrap.cli.common import (
     MAX_WORKERS,
     CampaignOption,
     DbOption,
+    OverwriteOption,
     QuietOption,
     StatusNoteOption,
     console,
@@ -28,6 +29,7 @@ from fluxtrap.cli.common import (
     out_file,
     param_cell,
     print_table,
+    refuse_existing,
     store_from,
     who,
 )
@@ -92,17 +94,20 @@ def suggest_cmd(
             "naming the largest N within it).",
         ),
     ] = False,
+    overwrite: OverwriteOption = False,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Fit the campaign's history and record the next N conditions to try (status open)."""
+    store = store_from(db, out)  # first: --out the store is refused as such
+    refuse_existing({"--out": out}, overwrite)  # before torch loads (seconds)
+
     from rich.progress import Progress
 
     from fluxtrap.campaign import shown_acquisition
     from fluxtrap.optimize.stopping import advise_from_suggestions
     from fluxtrap.workflows.suggest import suggest
 
-    store = store_from(db, out)
     earlier = store.suggestions(campaign, status="open")
     # on a terminal only: piped, the bar left a blank line above the table scripts read
     with Progress(console=console, disable=quiet or not console.is_terminal, transient=True) as bar:

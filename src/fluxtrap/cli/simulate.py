@@ -14,7 +14,9 @@ from rich.text import Text
 from fluxtrap.cli.common import (
     MAX_ID,
     DbOption,
+    OverwriteOption,
     console,
+    interruptible,
     on_interrupt,
     out_dir,
     print_table,
@@ -207,6 +209,7 @@ def simulate_command(
 
 
 @simulation_app.command("list")
+@interruptible("simulation list")
 def simulation_list(campaign: OptionalCampaign = None, db: DbOption = None) -> None:
     """List stored simulations (all, or one campaign's) with their final probe fields."""
     shown = Table(
@@ -228,7 +231,15 @@ def simulation_list(campaign: OptionalCampaign = None, db: DbOption = None) -> N
     console.print(shown)
 
 
+# what simulation show --out writes (and removes, an earlier show's, where this one has none)
+SHOWN_FILES = ("case.toml", "summary.json", "probes.csv", "heat.csv")
+
+
 @simulation_app.command("show")
+@interruptible(
+    "simulation show",
+    "nothing half-written (--out's files are replaced as a set or left as they were)",
+)
 def simulation_show(
     simulation_id: Annotated[
         int, typer.Argument(metavar="ID", help="Simulation id (see list).", min=1, max=MAX_ID)
@@ -243,10 +254,17 @@ def simulation_show(
             callback=out_dir,
         ),
     ] = None,
+    overwrite: OverwriteOption = False,
     db: DbOption = None,
 ) -> None:
-    """Show a stored simulation; with --out write its probes.csv, summary.json and heat.csv (a
-    heat run's) back out."""
+    """Show a stored simulation; with --out write its case.toml, probes.csv, summary.json and
+    heat.csv (a heat run's) back out (a folder holding any of them is refused without
+    --overwrite: the case file a user ran from was replaced)."""
+    there = [n for n in SHOWN_FILES if out is not None and (out / n).exists()]
+    if there and not overwrite:
+        raise ValidationError(
+            f"--out {out}: holds {', '.join(there)}; give --overwrite to replace them"
+        )
     x = store_from(db, reads_only=True).simulation(simulation_id)
     console.print(
         f"simulation {x.id}: {x.name} ({x.status}); campaign {x.campaign or '-'}; "
@@ -282,8 +300,7 @@ def simulation_show(
             f"{sv['newton_iterations']} Newton iterations, {sv['wall_s']:.2f} s"
         )
     if out is not None:  # all or none, and no other simulation's probes.csv left beside them
-        owned = ("case.toml", "summary.json", "probes.csv", "heat.csv")
-        with staged_folder(out, owned=owned) as stage:
+        with claimed(out), staged_folder(out, owned=SHOWN_FILES) as stage:
             written = [stage / "case.toml"]
             written[0].write_text(x.case_toml, encoding="utf-8")
             if x.summary:
