@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from ..conftest import EXAMPLES
 from .test_store_simulations import QUICK_CASE
 
 # a 10 x 5 mm disk at a 0.1 mm mesh: minutes of solving, stopped a few seconds in
@@ -86,3 +87,76 @@ def test_a_signal_before_any_write_says_so(tmp_path, monkeypatch, capsys, sig, c
     err = capsys.readouterr().err
     assert "interrupted: fluxtrap simulate (no write was under way)" in err, err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_the_app_is_imported_says_so(sig, code):
+    """The console script stopped in the seconds its imports take (up to 6 s at load 13): it was
+    a KeyboardInterrupt traceback from deep in an import, exit -2 (SIGTERM: killed)."""
+    script = (
+        "import importlib, signal, sys, types\n"
+        "import fluxtrap.cli as cli\n"
+        "def slow_import(name):\n"
+        f"    signal.raise_signal({int(sig)})\n"
+        "    return importlib.import_module(name)\n"
+        "cli.importlib = types.SimpleNamespace(import_module=slow_import)\n"
+        "sys.argv = ['fluxtrap', 'tc', 'mt.dat']\n"
+        "cli.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == code, done.stderr
+    assert done.stderr == "interrupted: fluxtrap tc (no write was under way)\n"
+
+
+def test_a_second_ctrl_c_while_the_first_is_said_keeps_the_exit_code(tmp_path, monkeypatch, capsys):
+    """A second SIGINT while "interrupted: ..." was printed escaped run() as a KeyboardInterrupt
+    traceback, exit -2, after the message (the real-process test's rare -2)."""
+    import fluxtrap.simulate.case
+    from fluxtrap.cli import run
+
+    app_module = sys.modules["fluxtrap.cli.app"]  # fluxtrap.cli.app is the Typer app
+
+    def read(*args, **kwargs):
+        signal.raise_signal(signal.SIGINT)
+
+    def visible_twice(text):  # the message being printed: the impatient second Ctrl-C
+        signal.raise_signal(signal.SIGINT)
+        return text
+
+    monkeypatch.setattr(fluxtrap.simulate.case.Case, "from_toml", read)
+    monkeypatch.setattr(app_module, "visible", visible_twice)
+    case = tmp_path / "c.toml"
+    case.write_text(SLOW_CASE)
+    try:
+        code = run(["simulate", str(case), "--out", str(tmp_path / "out")])
+    except KeyboardInterrupt:
+        code = "a KeyboardInterrupt escaped"
+    assert code == 130
+    assert "interrupted: fluxtrap simulate (no write was under way)" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_a_signal_ignored_by_the_parent_stays_ignored(tmp_path, monkeypatch, capsys):
+    """`fluxtrap ... &` in a script or under nohup starts with SIGINT ignored: a Ctrl-C meant for
+    the foreground job stopped it too (its handler replaced the parent's SIG_IGN)."""
+    import fluxtrap.cli.campaign
+    from fluxtrap.cli import run
+
+    db = str(tmp_path / "lab.db")
+    assert run(["campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db]) == 0
+    opened = fluxtrap.cli.campaign.store_from
+
+    def store_from(*args, **kwargs):
+        signal.raise_signal(signal.SIGINT)
+        return opened(*args, **kwargs)
+
+    monkeypatch.setattr(fluxtrap.cli.campaign, "store_from", store_from)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        code = run(["campaign", "list", "--db", db])
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 0 and "K-Ba122 SPS" in capsys.readouterr().out

@@ -1,8 +1,50 @@
 """The ``fluxtrap`` command line: one module per command group, the root app in :mod:`.app`.
 
-``fluxtrap.cli:main`` is the console-script entry point; ``run(args)`` runs it in-process.
+``fluxtrap.cli:main`` is the console-script entry point; ``run(args)`` runs it in-process. The app
+and its imports load on first use (PEP 562), so that ``main`` takes Ctrl-C from its first line.
 """
 
-from fluxtrap.cli.app import app, main, run
+from __future__ import annotations
+
+import importlib
+import signal
+import sys
 
 __all__ = ["app", "main", "run"]
+
+
+def __getattr__(name: str):
+    if name not in ("app", "run"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module("fluxtrap.cli.app")
+    globals().update(app=module.app, run=module.run)  # the Typer app, not its module, as before
+    return globals()[name]
+
+
+def main() -> None:
+    """The ``fluxtrap`` command: ``run(sys.argv[1:])`` and exit with its code. Ctrl-C or SIGTERM
+    in the seconds the app takes to import says "interrupted: fluxtrap CMD (no write was under
+    way)", exit 130 / 143 (it was a KeyboardInterrupt traceback, exit -2); one after ``run`` has
+    returned is noted only, its exit code stands; a signal ignored by the parent (``nohup``,
+    ``cmd &`` in a script) stays ignored."""
+    received: list[int] = []
+    importing = True
+
+    def early(signum, frame):
+        received.append(signum)
+        if importing and len(received) == 1:
+            raise KeyboardInterrupt
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(s) != signal.SIG_IGN:
+            signal.signal(s, early)
+    try:
+        run = importlib.import_module("fluxtrap.cli.app").run
+    except KeyboardInterrupt:
+        importing = False
+        command = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
+        command = "".join(c if c.isprintable() else repr(c)[1:-1] for c in command)
+        print(f"interrupted: fluxtrap {command} (no write was under way)", file=sys.stderr)
+        sys.exit(143 if received[-1] == signal.SIGTERM else 130)
+    importing = False  # run takes the signals from here; after it, early notes them only
+    sys.exit(run(sys.argv[1:]))

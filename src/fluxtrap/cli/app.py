@@ -9,6 +9,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import typer
@@ -77,29 +78,49 @@ def run(args: list[str] | None = None) -> int:
     """Run the CLI on ``args``: a usage mistake or a FluxtrapError prints one line and returns 2;
     a warning prints one line, ``warning: ...``, without Python's source line; SIGTERM stops a
     command as Ctrl-C does (it killed the process mid-write, leaving hidden partial files)."""
-    with warnings.catch_warnings(), _signals_noted() as received:
+    with warnings.catch_warnings(), _signals_noted() as noted:
         warnings.showwarning = _show_warning
-        return _run(args, received)
+        try:
+            return _run(args, noted)
+        except KeyboardInterrupt:  # a second signal as the first one's stop was being said
+            return _stopped(args, noted.received)
+
+
+@dataclass
+class _Noted:
+    """The signals received while a command ran; ``ended``: the command has returned or raised,
+    a signal from then on is noted only."""
+
+    received: list[int] = field(default_factory=list)
+    ended: bool = False
 
 
 @contextmanager
-def _signals_noted() -> Iterator[list[int]]:
-    """SIGINT and SIGTERM noted in the list yielded, SIGINT raising ``KeyboardInterrupt`` as
-    Python's own handler does, SIGTERM ``Terminated``; only the main thread can set a signal
-    handler, elsewhere nothing changes."""
-    received: list[int] = []
+def _signals_noted() -> Iterator[_Noted]:
+    """SIGINT and SIGTERM noted, SIGINT raising ``KeyboardInterrupt`` as Python's own handler
+    does, SIGTERM ``Terminated``, until the command ends (``_Noted.ended``): a second Ctrl-C
+    while the first one's "interrupted:" was printed, or as the handlers were put back, escaped
+    as a KeyboardInterrupt traceback, exit -2. A signal ignored when it starts (``nohup``, ``cmd
+    &`` in a script) stays ignored; only the main thread can set a signal handler, elsewhere
+    nothing changes."""
+    noted = _Noted()
     if threading.current_thread() is not threading.main_thread():
-        yield received
+        yield noted
         return
 
     def interrupt(signum, frame):
-        received.append(signum)
-        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+        noted.received.append(signum)
+        if not noted.ended:
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
-    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {}
     try:
-        yield received
+        for s in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(s) != signal.SIG_IGN:
+                previous[s] = signal.signal(s, interrupt)
+        yield noted
     finally:
+        noted.ended = True
         for s, handler in previous.items():
             signal.signal(s, signal.SIG_DFL if handler is None else handler)
 
@@ -108,9 +129,12 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"warning: {visible(str(message))}", file=sys.stderr)
 
 
-def _run(args: list[str] | None, received: list[int]) -> int:
+def _run(args: list[str] | None, noted: _Noted) -> int:
     try:
-        rv = app(args=args, standalone_mode=False, prog_name="fluxtrap")
+        try:
+            rv = app(args=args, standalone_mode=False, prog_name="fluxtrap")
+        finally:
+            noted.ended = True
     except FluxtrapError as err:
         print(f"error: {visible(str(err))}", file=sys.stderr)
         return 2
@@ -122,11 +146,16 @@ def _run(args: list[str] | None, received: list[int]) -> int:
         return 1
     except typer.TyperException as err:  # typer's own click's ClickException and UsageError
         return _usage_error(err)
-    if received and rv == 130:  # a signal outside any on_interrupt: typer's silent exit 130
-        command = next((a for a in args or [] if not a.startswith("-")), "")
-        print(f"interrupted: fluxtrap {visible(command)} (no write was under way)", file=sys.stderr)
-        return 143 if received[-1] == signal.SIGTERM else 130
+    if noted.received and rv == 130:  # a signal outside any on_interrupt: typer's silent 130
+        return _stopped(args, noted.received)
     return rv if isinstance(rv, int) else 0
+
+
+def _stopped(args: list[str] | None, received: list[int]) -> int:
+    """Say that ``fluxtrap CMD`` was stopped where no write was under way: 130, 143 for SIGTERM."""
+    command = next((a for a in args or [] if not a.startswith("-")), "")
+    print(f"interrupted: fluxtrap {visible(command)} (no write was under way)", file=sys.stderr)
+    return 143 if received and received[-1] == signal.SIGTERM else 130
 
 
 def _usage_error(err: typer.TyperException) -> int:
@@ -139,7 +168,3 @@ def _usage_error(err: typer.TyperException) -> int:
     hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
     print(f"error: {visible(message)}{hint}", file=sys.stderr)
     return 2
-
-
-def main() -> None:
-    sys.exit(run(sys.argv[1:]))
