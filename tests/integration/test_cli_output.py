@@ -4,7 +4,9 @@ or messages, and no terminal control sequences passed through from them."""
 from __future__ import annotations
 
 import io
+import re
 
+import pytest
 from rich.table import Table
 
 from fluxtrap.cli.common import PlainConsole, visible
@@ -100,3 +102,20 @@ def test_simulate_says_what_the_run_will_cost_before_it_starts(capsys, tmp_path)
     assert "within 5 % of its own field" in first and "max_elements = 100,000" in first, first
     levels = json.loads((tmp_path / "out" / "summary.json").read_text())["accuracy"]["levels"]
     assert levels[1]["elements"] <= said < 3 * levels[1]["elements"], (said, levels[1])
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["jc", "tc", "creep", "export", "backup", "suggest", "simulation show"],
+)
+def test_a_file_writing_command_shows_an_example_that_runs_as_written(capsys, command):
+    """Each help shows one example line, and every option of it is one the command has (and it
+    says --overwrite), so the line can be copied."""
+    code, text, _ = cli(capsys, *command.split(), "--help")
+    assert code == 0 and "Example:" in text
+    example = text.split("Example:", 1)[1].strip().splitlines()[0]
+    assert example.startswith(f"fluxtrap {command} ")
+    options = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", text.split("Options:", 1)[1]))
+    used = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", example))
+    assert used and used <= options, used - options
+    assert "--overwrite" in options

@@ -62,7 +62,12 @@ def backup(
     quiet: QuietOption = False,
 ) -> None:
     """Write a campaign whole (samples, raw files, curves, suggestions, simulations,
-    calibrations, the users named in them) to one zip archive with a sha256 manifest."""
+    calibrations, the users named in them) to one zip archive with a sha256 manifest.
+
+    \b
+    Example:
+      fluxtrap backup "K-Ba122 SPS" --out k-ba122.zip
+    """
     from fluxtrap.store.backup import backup as write_backup
 
     store = store_from(db, out, reads_only=True)  # first: --out the store is refused as such

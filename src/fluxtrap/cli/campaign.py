@@ -345,7 +345,12 @@ def export(
     does ("max_temperature [degC]", "jc_3T [A/cm²]"), each objective followed by its 1-sigma,
     <objective>_err, where a measurement gave one; import reads it back exactly.
 
-    Links to suggestions are not exported: they only mean something inside one store."""
+    Links to suggestions are not exported: they only mean something inside one store.
+
+    \b
+    Example:
+      fluxtrap export -c "K-Ba122 SPS" --out history.csv
+    """
     store = store_from(db, out, reads_only=True)  # first: --out the store is refused as such
     refuse_existing({"--out": out}, overwrite)
     n = export_history(store, campaign, out)

@@ -227,7 +227,12 @@ def jc_command(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Jc(B) of a bar or a cylinder from its M(H) loop (extended Bean: Jc = 20 dM / (a (1 -
-    a/3b)) in A/cm^2 for a bar, 30 dM / diameter for a cylinder; dM in emu/cm^3, lengths in cm)."""
+    a/3b)) in A/cm^2 for a bar, 30 dM / diameter for a cylinder; dM in emu/cm^3, lengths in cm).
+
+    \b
+    Example:
+      fluxtrap jc B2_MH_5K.dat --a "0.5 mm" --b "1.2 mm" --c "2.8 mm" --out jc.csv --plot jc.png
+    """
     from fluxtrap.magnetometry.bean import jc_from_width
     from fluxtrap.magnetometry.loops import loop_width, sample_volume
     from fluxtrap.magnetometry.readers import read
@@ -379,7 +384,12 @@ def tc_command(
     column: ColumnsOption = None,
     overwrite: OverwriteOption = False,
 ) -> None:
-    """Tc from M(T): a robust fit of a smooth step on a normal-state baseline; Tc off the fit, ± 1 sigma."""
+    """Tc from M(T): a robust fit of a smooth step on a normal-state baseline; Tc off the fit, ± 1 sigma.
+
+    \b
+    Example:
+      fluxtrap tc mt_100Oe.dat --criterion normal --out tc.json --plot tc.png
+    """
     from fluxtrap.magnetometry.readers import read
     from fluxtrap.magnetometry.tc import criterion_text, find_tc, split_sweeps
 
@@ -501,7 +511,12 @@ def creep_command(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Flux creep: fit B(t) = a - b ln t, S = b / B (dimensionless) at t0 and --at, decay in ppm/h
-    at --at, extrapolated B."""
+    at --at, extrapolated B.
+
+    \b
+    Example:
+      fluxtrap creep hall.csv --start "60 s" --at "3 d" --out creep.json --plot creep.png
+    """
     from fluxtrap.magnetometry.creep import (
         CreepResidualWarning,
         MissingSamplesWarning,

@@ -98,7 +98,12 @@ def suggest_cmd(
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Fit the campaign's history and record the next N conditions to try (status open)."""
+    """Fit the campaign's history and record the next N conditions to try (status open).
+
+    \b
+    Example:
+      fluxtrap suggest -c "K-Ba122 SPS" -n 2 --by alice --out next.csv
+    """
     store = store_from(db, out)  # first: --out the store is refused as such
     refuse_existing({"--out": out}, overwrite)  # before torch loads (seconds)
 

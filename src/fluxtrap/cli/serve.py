@@ -34,7 +34,8 @@ def serve(
     ] = 1.0,
     max_upload_mb: Annotated[float, typer.Option(help="Largest measurement upload in MiB.")] = 50.0,
     job_time_limit: Annotated[
-        str, typer.Option(help="Wall time a simulation job may run before it is killed.")
+        str,
+        typer.Option(help='Wall time a simulation job may run before it is killed, e.g. "30 min".'),
     ] = "1 h",
     job_memory_mb: Annotated[
         int, typer.Option(help="Memory (address space, MiB) of a simulation job's process.")

@@ -259,7 +259,12 @@ def simulation_show(
 ) -> None:
     """Show a stored simulation; with --out write its case.toml, probes.csv, summary.json and
     heat.csv (a heat run's) back out (a folder holding any of them is refused without
-    --overwrite: the case file a user ran from was replaced)."""
+    --overwrite: the case file a user ran from was replaced).
+
+    \b
+    Example:
+      fluxtrap simulation show 1 --out again/
+    """
     there = [n for n in SHOWN_FILES if out is not None and (out / n).exists()]
     if there and not overwrite:
         raise ValidationError(
