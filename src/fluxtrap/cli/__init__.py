@@ -25,8 +25,8 @@ def main() -> None:
     """The ``fluxtrap`` command: ``run(sys.argv[1:])`` and exit with its code. Ctrl-C or SIGTERM
     in the seconds the app takes to import says "interrupted: fluxtrap CMD (no write was under
     way)", exit 130 / 143 (it was a KeyboardInterrupt traceback, exit -2); one after ``run`` has
-    returned is noted only, its exit code stands; a signal ignored by the parent (``nohup``,
-    ``cmd &`` in a script) stays ignored."""
+    returned is ignored, its exit code stands (``_exiting``); a signal ignored by the parent
+    (``nohup``, ``cmd &`` in a script) stays ignored."""
     received: list[int] = []
     importing = True
 
@@ -45,6 +45,21 @@ def main() -> None:
         command = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
         command = "".join(c if c.isprintable() else repr(c)[1:-1] for c in command)
         print(f"interrupted: fluxtrap {command} (no write was under way)", file=sys.stderr)
-        sys.exit(143 if received[-1] == signal.SIGTERM else 130)
-    importing = False  # run takes the signals from here; after it, early notes them only
-    sys.exit(run(sys.argv[1:]))
+        code = 143 if received[-1] == signal.SIGTERM else 130
+    else:
+        importing = False  # run takes the signals from here; after it, early notes them only
+        code = run(sys.argv[1:])
+    _exiting()
+    sys.exit(code)
+
+
+def _exiting() -> None:
+    """The exit code is chosen: Ctrl-C and SIGTERM are ignored while Python shuts down (it puts
+    back the default handlers first, and one then killed the process, exit -2, after its code
+    was chosen), and CPython's mark of an unhandled KeyboardInterrupt is cleared: one that passed
+    out of code exec() ran from a string (dataclasses and namedtuple build their methods so)
+    stays marked though caught, and `python -m fluxtrap` then ended by SIGINT, exit -2, after
+    "interrupted: ..." (8 of 60 random Ctrl-Cs); an exec of a string that ends clears it."""
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)
+    exec("")  # noqa: S102
