@@ -47,7 +47,7 @@ def main() -> None:
         print(f"interrupted: fluxtrap {command} (no write was under way)", file=sys.stderr)
         code = 143 if received[-1] == signal.SIGTERM else 130
     else:
-        importing = False  # run takes the signals from here; after it, early notes them only
+        importing = False  # run takes the signals from here on
         code = run(sys.argv[1:])
     _exiting()
     sys.exit(code)
