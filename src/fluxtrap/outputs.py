@@ -37,7 +37,7 @@ def replacing(out: str | os.PathLike[str]) -> Iterator[Path]:
     removed if it fails: a full disk, a kill or an error half-way leaves ``out`` as it was (or
     absent). An ``OSError`` becomes a ``FluxtrapError`` naming ``out``."""
     out = Path(out)
-    partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
+    partial = _partial(out)
     try:
         yield partial
         os.replace(partial, out)
@@ -46,7 +46,22 @@ def replacing(out: str | os.PathLike[str]) -> Iterator[Path]:
             f"{out}: cannot write it ({err.strerror or err}); left as it was"
         ) from None
     finally:
-        partial.unlink(missing_ok=True)
+        with suppress(OSError):  # one it could not make: an OSError here was a traceback
+            partial.unlink(missing_ok=True)
+
+
+NAME_MAX = 255  # bytes of a file name (Linux, macOS, Windows alike)
+
+
+def _partial(out: Path) -> Path:
+    """The hidden path ``replacing`` writes ``out`` to: ``.NAME.<8 hex>.partial`` beside it, or
+    ``.fluxtrap-<8 hex>.partial`` when that is longer than a file name may be (``export --out``
+    of a 246-byte name was an OSError traceback, File name too long)."""
+    tag = secrets.token_hex(4)
+    name = f".{out.name}.{tag}.partial"
+    if len(os.fsencode(name)) > NAME_MAX:
+        name = f".fluxtrap-{tag}.partial"
+    return out.with_name(name)
 
 
 def replacing_text(out: str | os.PathLike[str], text: str) -> None:

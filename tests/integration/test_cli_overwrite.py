@@ -94,3 +94,13 @@ def test_simulation_show_keeps_a_case_file_in_its_folder(tmp_path, capsys, db):
     code, _, err = cli(capsys, *args)
     assert code == 0 and mine.read_text() == QUICK_CASE, err
     assert (tmp_path / "probes.csv").read_text() == "time_s\n0\n"
+
+
+def test_an_output_with_the_longest_name_a_file_may_have_is_written(tmp_path, capsys, db):
+    """A 250-byte --out name: its hidden copy, .NAME.<hex>.partial, was over the 255 bytes a file
+    name may have, and export failed with an OSError traceback (File name too long)."""
+    out = tmp_path / ("h" * 246 + ".csv")
+    code, _, err = cli(capsys, "export", "-c", NAME, "--out", str(out), "--db", db)
+    assert code == 0, err
+    assert out.read_text().startswith("label,")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -40,7 +40,7 @@ from fluxtrap.cli.common import (
     who,
 )
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.outputs import replacing, replacing_text
+from fluxtrap.outputs import NAME_MAX, replacing, replacing_text
 from fluxtrap.units import estimate_text, parse, to_A_cm2
 
 if TYPE_CHECKING:
@@ -91,7 +91,6 @@ TemperatureOption = Annotated[
     ),
 ]
 REPORT_FIELDS_T = (0.5, 1.0, 2.0, 3.0, 5.0, 7.0)
-NAME_MAX = 255  # bytes of a file name (Linux, macOS, Windows alike)
 ORIGIN_FROM = {
     "given": "given with --origin",
     "applied": "where the applied field reached its final value",
@@ -885,11 +884,10 @@ def _stored_name(filename: str, measurement_id: int) -> Path:
     (an upload's name may carry a client's folders, ``C:\\data\\x.dat``, or ``../x.dat``);
     none that can be a file name there is a ``ValidationError`` asking for --out."""
     name = re.split(r"[/\\]", filename)[-1]
-    if name in ("", ".", "..") or len(f".{name}.12345678.partial".encode()) > NAME_MAX:
+    if name in ("", ".", "..") or len(name.encode()) > NAME_MAX:
         raise ValidationError(
             f"measurement {measurement_id} was stored as {filename[:80]!r}, which is no file "
-            f"name here (empty, a folder, or with outputs.replacing's hidden copy over "
-            f"{NAME_MAX} bytes): give --out"
+            f"name here (empty, a folder, or over {NAME_MAX} bytes): give --out"
         )
     return Path(name)
 
