@@ -81,7 +81,7 @@ def suggest_cmd(
         typer.Option(
             "--out",
             help="Also write them as CSV: suggestion_id, one column per parameter, the model's "
-            "<objective>_predicted and _predicted_std (SI).",
+            "<objective>_predicted and _predicted_std (SI; 1 sd of one measurement there).",
             dir_okay=False,
             callback=out_file,
         ),
@@ -162,7 +162,16 @@ def suggest_cmd(
     title = f"{campaign}: next {len(records)} suggestion(s)"
     print_table(headers, rows, title)
     if predicted:
-        console.print("predicted: the model's mean ± 1 sigma at each suggestion", highlight=False)
+        scale = records[0].model_summary.get("sd_scale", {})
+        for o in predicted:
+            # suggest's predictions: Optimizer.predict(measurement=True), sd_scale
+            x = scale.get(o.name)
+            console.print(
+                f"predicted {o.label}: what one measurement at each suggestion will read, the "
+                "model's mean ± 1 sd (the model's sd with the measurement noise"
+                + (f", x{x:.2g} from how well it predicted its last samples)" if x else ")"),
+                highlight=False,
+            )
     console.print(_summary_line(records[0].model_summary, spec), highlight=False)
     repeats = [str(records[i].id) for i in records[0].model_summary.get("repeats", [])]
     if repeats:  # Optimizer.ask: within the noise of a measured or pending point

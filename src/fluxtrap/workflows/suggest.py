@@ -279,21 +279,23 @@ def suggest(
             for row in batch[opt.space.names].to_dict("records")
         ]  # the campaign's fixed values are filled in by the store
         values = [None if not np.isfinite(a) else float(a) for a in batch["acquisition"]]
+        guesses = None
+        if len(opt.X) >= 2:
+            guesses = predictions(opt, batch)
+            # the factor on the model's sd in the predictions (Optimizer.sd_scale), per outcome
+            summary["sd_scale"] = jsonable(dict(zip(opt.outcomes, opt.sd_scale(), strict=True)))
         return store.add_suggestions(
-            campaign,
-            params,
-            values,
-            summary,
-            seed,
-            created_by=created_by,
-            predictions=predictions(opt, batch) if len(opt.X) >= 2 else None,
+            campaign, params, values, summary, seed, created_by=created_by, predictions=guesses
         )
 
 
 def predictions(opt: Optimizer, X: pd.DataFrame) -> list[dict[str, dict[str, float]]]:
-    """The model at each row of ``X``: {outcome: {"mean", "std"}} in the outcome's stored unit
-    (std: 1 sigma of the predicted mean, without the measurement noise)."""
-    pred = opt.predict(X[opt.space.names])
+    """The model at each row of ``X``: {outcome: {"mean", "std"}} in the outcome's stored unit;
+    std: 1 sd of what one measurement there will read (``Optimizer.predict(measurement=True)``:
+    the mean's sd and the measurement noise, scaled by the campaign's own record of predicting
+    its next samples, ``Optimizer.sd_scale``). The mean's sd alone had held the measured value
+    within 1 sd at 37-48 % of the suggestions on Hartmann (3-D), bench/results/suggest_coverage.md."""
+    pred = opt.predict(X[opt.space.names], measurement=True)
     return [
         jsonable(
             {

@@ -130,8 +130,9 @@ def test_constrained_campaign_end_to_end(tmp_path):
 
 
 def test_each_suggestion_keeps_the_models_prediction_there(store):
-    """`suggest` shows the predicted objective +- 1 sigma per suggestion: the stored numbers are
-    the model's posterior at that suggestion's own parameters (not the batch's first row)."""
+    """`suggest` shows the predicted measurement +- 1 sd per suggestion: the stored numbers are
+    the model's at that suggestion's own parameters (not the batch's first row), the sd that of
+    one measurement there (Optimizer.predict(measurement=True)), wider than the mean's."""
     space = SearchSpace.from_campaign(store.campaign(NAME))
     assert "prediction" not in suggest(store, NAME, n=1)[0].model_summary  # Sobol: no model
     for i, p in enumerate(space.sample(6, seed=2).to_dict("records")):
@@ -141,11 +142,12 @@ def test_each_suggestion_keeps_the_models_prediction_there(store):
     pending = [s.params for s in store.suggestions(NAME, status="open") if s not in batch]
     opt, _ = campaign_optimizer(spec, history, pending, seed=1, **FAST)
     X = pd.DataFrame([s.params for s in batch])[space.names]
-    pred = opt.predict(X)
-    for s, (_, row) in zip(batch, pred.iterrows(), strict=True):
+    pred, of_mean = opt.predict(X, measurement=True), opt.predict(X)
+    for s, (_, row), sd in zip(batch, pred.iterrows(), of_mean.jc_3T_std, strict=True):
         guess = s.model_summary["prediction"]["jc_3T"]
         assert guess["mean"] == pytest.approx(row.jc_3T_mean, rel=1e-6)
-        assert guess["std"] == pytest.approx(row.jc_3T_std, rel=1e-6) and guess["std"] > 0
+        assert guess["std"] == pytest.approx(row.jc_3T_std, rel=1e-6) and guess["std"] > sd > 0
+    assert batch[0].model_summary["sd_scale"]["jc_3T"] == pytest.approx(opt.sd_scale()[0])
     assert len({s.model_summary["prediction"]["jc_3T"]["mean"] for s in batch}) == 3
     with pytest.raises(ValidationError, match="one prediction per suggestion"):
         store.add_suggestions(NAME, [batch[0].params], [None], {}, 0, predictions=[{}, {}])
