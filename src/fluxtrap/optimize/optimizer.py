@@ -171,8 +171,9 @@ class LongAskError(ValidationError):
 # the stated sd of a measurement (predict(measurement=True)) is scaled by the leave-future-out
 # z scores of the last LFO_ROWS rows told, each predicted by a model refitted to the rows told
 # before it, while at most LFO_MAX_OBSERVATIONS are told (a refit each: about 0.3 s at 20 rows
-# in 3 parameters, 1 s at 100). The sd of the mean alone had covered the truth within 1 sd at
-# 37-48 % of the suggestions on Hartmann (3-D) (bench/results/suggest_coverage.md)
+# in 3 parameters, 1 s at 100). The sd of the mean alone had held the measured value within
+# 1 sd at 29 % of the suggestions on the held-out objectives of bench/bench_suggest_coverage.py
+# (540, 30 seeds), this 53 % (bench/results/suggest_coverage.md)
 LFO_ROWS = 4
 LFO_MAX_OBSERVATIONS = 100
 
@@ -657,8 +658,9 @@ class Optimizer:
         sqrt(sd_mean^2 + noise^2)``, and ``s^2 = (1 + sum z^2) / (1 + k)`` over the ``k`` rows
         whose earlier rows hold 2 distinct points (one pseudo-row at z^2 = 1: no record, s = 1).
         The sd of a fit to few rows is too small where the acquisition looks, near the best point
-        (a peak narrower than the length-scale): the mean's sd covered the truth at 37-48 % of
-        the suggestions on Hartmann (3-D), 52-58 % with this (bench/bench_suggest_coverage.py).
+        (a peak narrower than the length-scale): within 1 sd of the mean's sd lay 29 +- 2 % of
+        the measured values at suggestions on held-out objectives, 53 +- 2 % with this (2 sd: 45
+        -> 68 %; random points 64 -> 78 %; bench/results/suggest_coverage.md).
         Past ``LFO_MAX_OBSERVATIONS`` rows 1 (no refits)."""
         if self._sd_scale is None:
             self._sd_scale = self._leave_future_out()

@@ -294,7 +294,8 @@ def predictions(opt: Optimizer, X: pd.DataFrame) -> list[dict[str, dict[str, flo
     std: 1 sd of what one measurement there will read (``Optimizer.predict(measurement=True)``:
     the mean's sd and the measurement noise, scaled by the campaign's own record of predicting
     its next samples, ``Optimizer.sd_scale``). The mean's sd alone had held the measured value
-    within 1 sd at 37-48 % of the suggestions on Hartmann (3-D), bench/results/suggest_coverage.md."""
+    within 1 sd at 29 % of the suggestions on held-out objectives, this 53 %
+    (bench/results/suggest_coverage.md)."""
     pred = opt.predict(X[opt.space.names], measurement=True)
     return [
         jsonable(
