@@ -682,9 +682,10 @@ class Optimizer:
                 maximize=self.maximize,
                 outcome_constraints=self.outcome_constraints,
             )
-            with warnings.catch_warnings(), one_thread():
-                warnings.simplefilter("ignore")  # the prefix's notes were said when it was told
-                sub.tell(self._X.iloc[:i], self._Y.iloc[:i], self._E.iloc[:i])
+            sub.tell(self._X.iloc[:i], self._Y.iloc[:i], self._E.iloc[:i])
+            sub._constant_warned = True  # the prefix's notes were said when it was told
+            # not catch_warnings: the server's threads share the filters (optimize/quiet.py)
+            with quiet_numerics(), one_thread():
                 pred = sub.predict(self._X.iloc[[i]])
                 fitted, typical = noise_std(sub.model).numpy(), sub.measurement_noise().numpy()
             for j, name in enumerate(self.outcomes):

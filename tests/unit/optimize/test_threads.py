@@ -124,3 +124,44 @@ def test_two_concurrent_asks_each_carry_their_own_notes(tmp_path):
     assert got["B"][0].model_summary["notes"] == [
         "objective y is constant (2.5) over 3 observations: the model can only explore"
     ]
+
+
+def test_the_sd_scale_refits_leave_a_quiet_block_of_another_thread_as_it_was(monkeypatch):
+    """The web server's suggest runs sd_scale's refits while another thread may be inside a
+    quiet block: thread A's block ends during a refit (fit_model waits for it). A
+    catch_warnings around the refits put back, on leaving, the list it found, A's "ignore"
+    entries included, which then silenced those warnings in every thread from then on."""
+    import numpy as np
+    import pandas as pd
+
+    from fluxtrap.optimize import Continuous, Optimizer, SearchSpace
+    from fluxtrap.optimize import optimizer as optimizer_module
+
+    space = SearchSpace([Continuous("a", 0, 1), Continuous("b", 0, 1)])
+    X = space.sample(6, seed=1)
+    y = pd.Series(np.sin(3 * X["a"].to_numpy()) + X["b"].to_numpy(), name="y")
+    opt = Optimizer(space, seed=0, **FAST).tell(X, y)
+    before = list(warnings.filters)
+    a_in, release, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def a():
+        with quiet_numerics():
+            a_in.set()
+            release.wait(20)
+        a_out.set()
+
+    real = optimizer_module.fit_model
+
+    def fit_after_a_left(*args, **kwargs):
+        release.set()
+        a_out.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(optimizer_module, "fit_model", fit_after_a_left)
+    t = threading.Thread(target=a)
+    t.start()
+    a_in.wait(20)
+    assert opt.sd_scale()[0] > 0
+    t.join(20)
+    assert a_out.is_set()
+    assert warnings.filters == before
