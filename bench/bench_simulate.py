@@ -19,7 +19,7 @@ machine vary (CPU times less), so compare the ratios of one run.
 
 ``--alternate N`` measures only the speed criterion: N rounds, each the baseline at its fixed
 1 mm and then today's code at 1 % in fresh interpreters (one warm-up each, then ``--repeat``
-runs, solve only; the least CPU time (its own and its worker processes', ``[solver] workers``)
+runs, solve only; the least CPU time (its own and any child process')
 and the least wall time of a process count, the ones least disturbed by the other users of a
 shared machine), so a change of the machine's load hits both alike; per round the CPU and the
 wall ratio and the load, then their medians and ranges (the criterion is the wall ratio).
