@@ -36,13 +36,11 @@ Behaviour on awkward data (documented, tested):
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
-import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,7 +75,7 @@ from fluxtrap.optimize.model import (
     noise_std,
     typical_noise_std,
 )
-from fluxtrap.optimize.quiet import SharedFilters
+from fluxtrap.optimize.quiet import Shared, SharedFilters
 from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace, unit_keys
 from fluxtrap.optimize.stopping import KAPPA
 
@@ -103,7 +101,7 @@ quiet_search = SharedFilters(
 )
 
 
-class _OneThread:
+class _OneThread(Shared):
     """Run torch on one thread (the caller's), restored after. An ask evaluates small tensors
     (a batch of restarts x MC samples x a few cells); on two cores shared with other work, the
     default two-thread team waited on its descheduled thread at every operation and a
@@ -112,25 +110,12 @@ class _OneThread:
     torch's thread count is the process's: overlapping blocks (the server's two model fits at
     once) are counted, the first sets 1 and the last restores the count it found."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._inside = 0
-        self._found = 1
+    def _apply(self) -> None:
+        self._found = torch.get_num_threads()
+        torch.set_num_threads(1)
 
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._inside == 0:
-                self._found = torch.get_num_threads()
-                torch.set_num_threads(1)
-            self._inside += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._inside -= 1
-                if self._inside == 0:
-                    torch.set_num_threads(self._found)
+    def _undo(self) -> None:
+        torch.set_num_threads(self._found)
 
 
 one_thread = _OneThread()

@@ -11,6 +11,7 @@ wherever they come from (BoTorch's and linear_operator's numerical remedies).
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import re
 import threading
@@ -18,25 +19,20 @@ import warnings
 from collections.abc import Iterator
 
 
-class SharedFilters:
-    """``with quiet(): ...`` ignores the warnings matched by ``filters`` (each a dict of
-    ``warnings.filterwarnings``' ``message``, ``category``, ``module``) while any thread is inside,
-    reference-counted: blocks may nest and overlap across threads, and the process's filter
-    list is as before once the last one leaves."""
+class Shared(abc.ABC):
+    """A process-wide setting that blocks in several threads share: ``with shared(): ...``, the
+    first block to enter applies it (``_apply``), the last to leave undoes it (``_undo``), under a
+    lock; blocks may nest and overlap across threads."""
 
-    def __init__(self, *filters: dict) -> None:
-        self._filters = filters
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._inside = 0
-        self._added: list[tuple] = []
 
     @contextlib.contextmanager
     def __call__(self) -> Iterator[None]:
         with self._lock:
             if self._inside == 0:
-                self._added = [_entry(**f) for f in self._filters]
-                warnings.filters[:0] = self._added  # first: before an "error" for all
-                warnings._filters_mutated()  # as filterwarnings does
+                self._apply()
             self._inside += 1
         try:
             yield
@@ -44,13 +40,38 @@ class SharedFilters:
             with self._lock:
                 self._inside -= 1
                 if self._inside == 0:
-                    # these very entries (an equal one someone else added stays)
-                    ours = {id(e) for e in self._added}
-                    warnings.filters[:] = [f for f in warnings.filters if id(f) not in ours]
-                    self._added = []
-                    # as catch_warnings does on exit: a warning met while ignored is not taken
-                    # for one already shown
-                    warnings._filters_mutated()
+                    self._undo()
+
+    @abc.abstractmethod
+    def _apply(self) -> None: ...
+
+    @abc.abstractmethod
+    def _undo(self) -> None: ...
+
+
+class SharedFilters(Shared):
+    """``with quiet(): ...`` ignores the warnings matched by ``filters`` (each a dict of
+    ``warnings.filterwarnings``' ``message``, ``category``, ``module``) while any thread is inside;
+    the process's filter list is as before once the last one leaves."""
+
+    def __init__(self, *filters: dict) -> None:
+        super().__init__()
+        self._filters = filters
+        self._added: list[tuple] = []
+
+    def _apply(self) -> None:
+        self._added = [_entry(**f) for f in self._filters]
+        warnings.filters[:0] = self._added  # first: before an "error" for all
+        warnings._filters_mutated()  # as filterwarnings does
+
+    def _undo(self) -> None:
+        # these very entries (an equal one someone else added stays)
+        ours = {id(e) for e in self._added}
+        warnings.filters[:] = [f for f in warnings.filters if id(f) not in ours]
+        self._added = []
+        # as catch_warnings does on exit: a warning met while ignored is not taken for one
+        # already shown
+        warnings._filters_mutated()
 
 
 def _entry(
