@@ -155,12 +155,15 @@ class LongAskError(ValidationError):
 
 # the stated sd of a measurement (predict(measurement=True)) is scaled by the leave-future-out
 # z scores of the last LFO_ROWS rows told, each predicted by a model refitted to the rows told
-# before it, while at most LFO_MAX_OBSERVATIONS are told (a refit each: about 0.3 s at 20 rows
-# in 3 parameters, 1 s at 100). The sd of the mean alone had held the measured value within
-# 1 sd at 29 % of the suggestions on the held-out objectives of bench/bench_suggest_coverage.py
-# (540, 30 seeds), this 53 % (bench/results/suggest_coverage.md)
+# before it (a refit each: about 0.3 s at 20 rows in 3 parameters, 1 s at 100), while at most
+# LFO_MAX_OBSERVATIONS are told and the refits are estimated (ASK_FIT_S x ASK_SAFETY) within
+# LFO_MAX_S, the time past which an ask says its estimate (ASK_NOTE_S): a categorical space's
+# fit takes 10-30 s, and its refits had been outside every cost check. The sd of the mean alone
+# had held the measured value within 1 sd at 29 % of the suggestions on the held-out objectives
+# of bench/bench_suggest_coverage.py (540, 30 seeds), this 53 % (bench/results/suggest_coverage.md)
 LFO_ROWS = 4
 LFO_MAX_OBSERVATIONS = 100
+LFO_MAX_S = 60.0
 
 
 # a value this many interquartile ranges from the median is named (a mistyped unit: 1e6 x the
@@ -646,7 +649,8 @@ class Optimizer:
         (a peak narrower than the length-scale): within 1 sd of the mean's sd lay 29 +- 2 % of
         the measured values at suggestions on held-out objectives, 53 +- 2 % with this (2 sd: 45
         -> 68 %; random points 64 -> 78 %; bench/results/suggest_coverage.md).
-        Past ``LFO_MAX_OBSERVATIONS`` rows 1 (no refits)."""
+        Past ``LFO_MAX_OBSERVATIONS`` rows, or refits estimated past ``LFO_MAX_S``, 1 (no
+        refits)."""
         if self._sd_scale is None:
             self._sd_scale = self._leave_future_out()
         return self._sd_scale.copy()
@@ -654,7 +658,7 @@ class Optimizer:
     def _leave_future_out(self) -> np.ndarray:
         m, n = len(self.outcomes), len(self._X)
         total, rows = np.ones(m), 1
-        if n > LFO_MAX_OBSERVATIONS:
+        if n > LFO_MAX_OBSERVATIONS or ASK_SAFETY * LFO_ROWS * self._fit_seconds(n) > LFO_MAX_S:
             return total
         keys = self.space.keys(self._X)
         for i in range(max(0, n - LFO_ROWS), n):
@@ -1008,11 +1012,16 @@ class Optimizer:
         k = len(self._objectives or [None])
         d, obs = self.space.dim, len(self._X)
         effort = max(self.num_restarts / 8, self.raw_samples / 256) * self.mc_samples / 128
-        mixed = ASK_MIXED_FIT_S if self.space.cat_dims else 0.0
-        fit = (ASK_FIT_S[k] + mixed) * d / 3 * math.sqrt(obs / 50)
+        fit = self._fit_seconds(obs)
         scale = ASK_SECONDS[k] * effort * (d / 3) ** 0.73 * self._searches_per_round(n)
         taken = obs + pending + 5 + np.arange(n)  # what each round conditions on
         return ASK_SAFETY * (fit + scale * float(np.sum((taken / 25) ** 0.63)))
+
+    def _fit_seconds(self, observations: int) -> float:
+        """Central estimate (s) of one model fit to ``observations`` rows (``ASK_FIT_S``)."""
+        mixed = ASK_MIXED_FIT_S if self.space.cat_dims else 0.0
+        k = len(self._objectives or [None])
+        return (ASK_FIT_S[k] + mixed) * self.space.dim / 3 * math.sqrt(observations / 50)
 
     def _check_cost(self, n: int, pending: int, allow_long: bool) -> None:
         """Say (``LongAskWarning``) an ask estimated past ``ASK_NOTE_S``; refuse one past

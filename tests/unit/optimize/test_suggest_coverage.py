@@ -70,3 +70,26 @@ def test_the_sd_stated_at_suggestions_covers_the_measured_value():
             opt.tell(x, peak(x))
     assert inside_mean <= 4
     assert 6 <= inside <= 11 and inside2 >= 8
+
+
+def test_refits_estimated_past_their_budget_are_not_made(monkeypatch):
+    """sd_scale refits the model once per recent row; where those refits are estimated past
+    LFO_MAX_S (a categorical space's fits, 10-30 s each) none is made and the scale is 1, so a
+    suggest stays within what its cost check promised. Within the budget they are made."""
+    from fluxtrap.optimize import optimizer as optimizer_module
+
+    X = SPACE.sample(8, seed=4)
+    fits = []
+    real = optimizer_module.fit_model
+
+    def counted(*args, **kwargs):
+        fits.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(optimizer_module, "fit_model", counted)
+    opt = Optimizer(SPACE, seed=3, **FAST).tell(X, peak(X))
+    monkeypatch.setattr(optimizer_module, "LFO_MAX_S", 1e-3)
+    assert opt.sd_scale() == pytest.approx([1.0]) and fits == []
+    monkeypatch.setattr(optimizer_module, "LFO_MAX_S", 60.0)
+    opt = Optimizer(SPACE, seed=3, **FAST).tell(X, peak(X))
+    assert opt.sd_scale()[0] != 1.0 and len(fits) == 4
