@@ -1029,3 +1029,36 @@ def test_a_calibration_that_reaches_its_wall_time_budget_keeps_what_it_found():
     (note,) = [w for w in cal.warnings if "or the wall-time budget and was left out" in w]
     assert "wall-time budget is used" in note and "--max-wall" in note
     assert cal.value("sc.n")[0] == pytest.approx(20.0, rel=0.01)
+
+
+def test_a_scan_that_uses_the_wall_time_budget_keeps_its_best_point_flagged():
+    """The start case takes 1 ms, the 16 scan points 10 ms each: the scan alone passes a 0.1 s
+    budget. The first descent raised SimulationCapError ("its wall-time budget is used"), the
+    scan's 17 simulations lost; now its best grid point is the result (chi^2 the scan's lowest,
+    its values a grid point), not converged, with a warning and a progress line naming the
+    budget, and its covariance (2 simulations) computed."""
+    import time
+
+    stand_in = runner_of(linear_model, wall_s=lambda n: 1e-3)
+
+    def slower(cases, timeout_s=None):
+        if any(abs(c.material("sc").n - 35.0) > 1e-6 for c in cases):
+            time.sleep(0.01 * len(cases))
+        return stand_in(cases, timeout_s)
+
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    lines: list[str] = []
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=4,
+                    runner=slower, max_wall_s=0.1, progress=lines.append)  # fmt: skip
+    best = min(cal.scan, key=lambda row: row["chi2"])
+    assert cal.chi2 == pytest.approx(best["chi2"], rel=1e-12)
+    assert cal.chi2 < cal.optimizer["chi2_start"]
+    assert cal.value("sc.n")[0] == pytest.approx(best["sc.n"], rel=1e-12)
+    assert cal.simulations == 19 and cal.optimizer["evaluations"] == 0
+    assert not cal.optimizer["converged"] and not cal.fits
+    assert math.isfinite(cal.sigmas[0]) and cal.sigmas[0] > 0
+    (note,) = [w for w in cal.warnings if "no descent started after the start scan" in w]
+    assert (
+        "wall-time budget of 0.1 s" in note and "--max-wall" in note and "not a converged" in note
+    )
+    assert any(line.startswith("descent 1: not started (") for line in lines), lines

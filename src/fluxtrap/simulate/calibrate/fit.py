@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import least_squares, lsq_linear
+from scipy.optimize import OptimizeResult, least_squares, lsq_linear
 
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.probetable import log_time_thinned
@@ -562,13 +562,16 @@ def calibrate(
         )
     dof = n_points - len(params)
     model.stage = "descent 1"
-    res, drop = _descend(model, u0, max_iterations, dof)  # too little left for one: an error
+    try:
+        res, drop = _descend(model, u0, max_iterations, dof)
+    except SimulationCapError as e:  # the scan used the budget: its best point, flagged
+        res, drop = _not_descended(model, u0, e), math.nan
     starts = 1
     # A stalled descent is retried from the next-best scan points (the lowest chi^2 is kept)
     others = [np.array([p.to_u(row[p.name]) for p in model.params])
               for row in sorted(scan_rows, key=lambda row: row["chi2"]) if math.isfinite(row["chi2"])]  # fmt: skip
     for u_row in [v for v in others if not np.allclose(v, u0)][:RESTARTS]:
-        if drop <= 1.0:
+        if not drop > 1.0:  # at the minimum, or no descent could start (NaN)
             break
         model.stage = f"descent {starts + 1} (the last one stalled)"
         try:
@@ -914,6 +917,17 @@ def _descend(model: Model, u0: np.ndarray, max_iterations: int, dof: int) -> tup
     delta = np.linalg.lstsq(J, -r, rcond=None)[0]
     drop = float(r @ r - np.sum((r + J @ delta) ** 2))
     return res, drop / max(float(r @ r) / max(dof, 1), 1.0)
+
+
+def _not_descended(model: Model, u0: np.ndarray, why: SimulationCapError) -> OptimizeResult:
+    """The result of a descent that could not start (``why``: the start scan used the wall-time
+    budget or the simulation cap): ``u0``, the scan's best point, with ``model.capped`` saying so
+    (it was the error, and the scan's simulations were lost)."""
+    model.capped = f"no descent started after the start scan ({why})"
+    model.say(f"{model.stage}: not started ({why})")
+    return OptimizeResult(
+        x=u0, cost=model.chi2(u0) / 2, nfev=0, njev=0, status=0, message=f"not started: {why}"
+    )
 
 
 def estimated_wall_s(
