@@ -14,6 +14,7 @@ import typer
 from fluxtrap import __version__
 from fluxtrap.cli import app
 from fluxtrap.cli.common import MAX_WORKERS
+from fluxtrap.store import Store
 
 from ..conftest import EXAMPLES, REPO, cli
 
@@ -157,6 +158,14 @@ def test_the_installed_command_prints_no_traceback(tmp_path, args):
         ),
         (("tc", "{file}", "--plot", "{dir}"), "'--plot': file '{dir}' is a directory"),
         (("demo", "--out", "{file}"), "'--out': dir '{file}' is a file"),
+        # a folder that takes no file (even for root): refused at the write, after the work
+        (("suggest", "-c", "X", "--out", "/proc/s.csv"), "/proc/s.csv: cannot write in /proc"),
+        (("export", "-c", "X", "--out", "/proc/e.csv"), "/proc/e.csv: cannot write in /proc"),
+        (("backup", "X", "--out", "/proc/b.zip"), "/proc/b.zip: cannot write in /proc"),
+        (("measure", "get", "1", "--out", "/proc/m.dat"), "/proc/m.dat: cannot write in /proc"),
+        (("creep", "{file}", "--out", "/proc/c.json"), "/proc/c.json: cannot write in /proc"),
+        (("tc", "{file}", "--plot", "/proc/t.png"), "/proc/t.png: cannot write in /proc"),
+        (("jc", "{file}", "--plot", "/sys/j.png"), "/sys/j.png: cannot write in /sys"),
     ],
 )
 def test_an_output_path_that_cannot_be_written_is_refused_first(
@@ -227,6 +236,21 @@ def test_on_one_core_two_workers_are_refused_and_the_default_is_one(tmp_path):
 def test_calibrate_counts_are_checked_before_the_run(capsys, option, bound):
     code, _, err = cli(capsys, "calibrate", option, "-1")
     assert code == 2 and f"Invalid value for '{option}': Input should be {bound}" in err, err
+
+
+def test_suggest_into_a_folder_that_takes_no_file_stores_nothing(tmp_path, capsys):
+    """`suggest --out /proc/s.csv` fitted, stored its suggestion, then failed at the write
+    ("cannot write it (No such file or directory)"): now refused first, the store unchanged."""
+    db = str(tmp_path / "lab.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db)[0] == 0
+    for label, (r, t, d) in {"B1": (50, 600, 5), "B2": (30, 650, 15), "B3": (80, 500, 25)}.items():
+        params = [f"ramp_rate={r}", f"max_temperature={t}", f"dwell_time={d}"]
+        code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", "K-Ba122 SPS", "-l", label,
+                           *(x for p in params for x in ("-p", p)), "-o", f"jc_3T={r} kA/cm^2")  # fmt: skip
+        assert code == 0, err
+    code, _, err = cli(capsys, "suggest", "-c", "K-Ba122 SPS", "--out", "/proc/s.csv", "--db", db)
+    assert code == 2 and err.count("\n") == 1 and "cannot write in /proc" in err, err
+    assert Store(db).suggestions("K-Ba122 SPS") == []
 
 
 @pytest.mark.parametrize("command", [("export", "-c", "X"), ("suggest", "-c", "X"), ("creep", "x")])

@@ -274,8 +274,9 @@ def _note_option(text: str, most: int) -> str:
 
 def out_file(path: Path | None) -> Path | None:
     """Typer callback of an option naming a file to write (with ``dir_okay=False``): its folder
-    must exist and be a folder, and it a regular file if it exists (writing to a FIFO blocks
-    until a reader comes), checked before any work is done or anything is stored."""
+    must exist, be a folder and take a file (``_takes_files``), and it a regular file if it exists
+    (writing to a FIFO blocks until a reader comes), checked before any work is done or anything
+    is stored."""
     if path is None:
         return path
     try:
@@ -285,7 +286,21 @@ def out_file(path: Path | None) -> Path | None:
             raise typer.BadParameter(f"{path}: not a regular file (a FIFO or a device)")
     except OSError as err:  # a name over 255 bytes was a traceback: "File name too long"
         raise typer.BadParameter(f"{str(path)[:80]!r}: {err.strerror or err}") from None
+    _takes_files(path, path.parent)
     return path
+
+
+def _takes_files(path: Path, folder: Path) -> None:
+    """``typer.BadParameter`` naming ``path`` unless this user can make a file in ``folder`` (a
+    temporary one, removed): a read-only or virtual file system (/proc), a folder without write
+    permission. ``suggest --out /proc/s.csv`` failed only at the write, its suggestions stored."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise typer.BadParameter(
+            f"{path}: cannot write in {folder} ({err.strerror or err})"
+        ) from None
 
 
 OverwriteOption = Annotated[
@@ -332,13 +347,7 @@ def out_dir(path: Path | None) -> Path | None:
         if p.exists():
             if not p.is_dir():
                 raise typer.BadParameter(f"{path}: {p} is a file, not a folder")
-            try:
-                with tempfile.TemporaryFile(dir=p):
-                    pass
-            except OSError as err:
-                raise typer.BadParameter(
-                    f"{path}: cannot write in {p} ({err.strerror or err})"
-                ) from None
+            _takes_files(path, p)
             break
     return path
 
