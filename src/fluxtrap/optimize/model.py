@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import math
 
+# first: it loads linear_operator without torch's note on torch.jit.script (quiet.py)
+from fluxtrap.optimize.quiet import SharedFilters
+
+# isort: split
 import torch
 from botorch.fit import fit_gpytorch_mll
 from botorch.models import MixedSingleTaskGP, SingleTaskGP
@@ -27,8 +31,6 @@ from gpytorch.likelihoods import FixedNoiseGaussianLikelihood
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from gpytorch.priors import GammaPrior, LogNormalPrior
 from torch import Tensor
-
-from fluxtrap.optimize.quiet import SharedFilters
 
 # Batches and pending points are planned on the light-tailed model while the observations are
 # fewer than this many per input (Optimizer.acquisition_function; measured on the 11 replay

@@ -43,6 +43,10 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+# first: it loads linear_operator without torch's note on torch.jit.script (quiet.py)
+from fluxtrap.optimize.quiet import Shared, SharedFilters
+
+# isort: split
 import numpy as np
 import pandas as pd
 import torch
@@ -75,7 +79,6 @@ from fluxtrap.optimize.model import (
     noise_std,
     typical_noise_std,
 )
-from fluxtrap.optimize.quiet import Shared, SharedFilters
 from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace, unit_keys
 from fluxtrap.optimize.stopping import KAPPA
 

@@ -7,6 +7,9 @@ warning of the process, or ends early. :class:`SharedFilters` adds its "ignore" 
 first thread enters and removes exactly those when the last one leaves, under a lock; while any
 thread is inside they apply to all threads, so each instance ignores only notes that are noise
 wherever they come from (BoTorch's and linear_operator's numerical remedies).
+
+Importing this module loads linear_operator with torch's deprecation of ``torch.jit.script``
+ignored (``torchscript_note``): the modules that use BoTorch or GPyTorch import it first.
 """
 
 from __future__ import annotations
@@ -85,3 +88,17 @@ def _entry(
         re.compile(module) if module else None,
         lineno,
     )
+
+
+# torch 2.9 deprecated torch.jit.script, with which linear_operator (under BoTorch and GPyTorch)
+# compiles two functions as it loads: a note for its authors, which suggest printed twice wherever
+# DeprecationWarnings show (python -X dev or -W default, pytest, a notebook)
+torchscript_note = SharedFilters(
+    {
+        "message": r"`torch\.jit\.script` is deprecated",
+        "category": DeprecationWarning,
+        "module": r"torch\.jit\.",
+    }
+)
+with torchscript_note():
+    import linear_operator  # noqa: F401

@@ -23,6 +23,7 @@ from torch.quasirandom import SobolEngine
 
 from fluxtrap.campaign import CampaignSpec, LinearConstraint, snap_to_grid
 from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.optimize import quiet  # noqa: F401  linear_operator loaded for _polytope_draw's BoTorch
 
 DTYPE = torch.double
 _TOL = 1e-9

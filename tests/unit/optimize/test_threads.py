@@ -2,6 +2,9 @@
 filters it sets are not another thread's, and what each ask warns of lands on its own
 suggestions."""
 
+import os
+import subprocess
+import sys
 import threading
 import warnings
 
@@ -12,6 +15,8 @@ from fluxtrap.optimize.model import _small_noise
 from fluxtrap.optimize.optimizer import quiet_numerics, quiet_search
 from fluxtrap.store import Store
 from fluxtrap.workflows.suggest import suggest
+
+from ...conftest import REPO
 
 FAST = {"num_restarts": 2, "raw_samples": 32}
 
@@ -165,3 +170,28 @@ def test_the_sd_scale_refits_leave_a_quiet_block_of_another_thread_as_it_was(mon
     t.join(20)
     assert a_out.is_set()
     assert warnings.filters == before
+
+
+@pytest.mark.parametrize(
+    "module", ["fluxtrap.optimize.optimizer", "fluxtrap.optimize.model", "fluxtrap.optimize.space"]
+)
+def test_loading_botorch_says_nothing_of_torch_jit_script_and_leaves_no_filter(module):
+    """linear_operator compiles two functions with torch.jit.script as it loads, which torch 2.9+
+    deprecates: `suggest` printed the note twice wherever DeprecationWarnings show. Each module
+    that reaches BoTorch loads it under a SharedFilters block (a fresh process, every warning
+    shown): no note, the filter gone after, other deprecations and a later torch.jit.script of
+    the process's own still said."""
+    code = (
+        f"import warnings, torch, {module}\n"
+        "assert not any(f[1] and 'jit' in f[1].pattern and 'fuser' not in f[1].pattern "
+        "for f in warnings.filters)\n"
+        "warnings.warn('own note', DeprecationWarning)\n"
+        "try:\n    torch.jit.script(lambda x: x)\n"  # warns first, then finds no source for -c
+        "except OSError:\n    pass\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    done = subprocess.run([sys.executable, "-W", "always", "-c", code],
+                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "own note" in done.stderr
+    assert done.stderr.count("`torch.jit.script` is deprecated") == 1, done.stderr
