@@ -679,8 +679,11 @@ def test_a_bore_sweep_carries_the_bore_s_estimated_errors(tmp_path, monkeypatch)
     table = results_table(variants, records, set(), axes)
     truth = Simulation(variants[0].case).run(progress=False).summary()["accuracy"]["bore"]
     assert truth["drift_error_ppm_per_h"] > 0
+    terms = truth.pop("axial_terms_error_ppm")
     for k, x in truth.items():
         assert table.loc[0, f"bore_{k}"] == pytest.approx(x, rel=1e-9)
+    for term in ("z2", "z4", "z6"):
+        assert table.loc[0, f"bore_{term}_error_ppm"] == pytest.approx(terms[term], rel=1e-9)
     assert table["bore_drift_error_ppm_per_h"].notna().all()
     drawn = []
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: drawn.append(fig))

@@ -57,7 +57,8 @@ def results_table(
     discretization errors (``<probe>_final_error_T``, ``<probe>_max_error_T``), the accuracy
     target, estimate (fractions of the peak self-field) and whether it was reached, the bore's centre
     field (T), homogeneity (ppm), drift (ppm/h), their estimated errors (``bore_centre_error_T``,
-    ...; NaN where not finite or not told) and z2, z4, z6 terms (ppm at the DSV edge) when the
+    ...; NaN where not finite or not told) and z2, z4, z6 terms (ppm at the DSV edge) with their
+    estimated errors (``bore_z2_error_ppm``, ...) when the
     case has a ``[bore]``, a heat run's ``thermal_*`` temperatures (K), heat (J) and their
     estimated errors and its temperature probes' ``<probe>_final_K`` ..., solver counts, wall
     time (s), status, error, key and whether it came from the cache."""
@@ -75,8 +76,10 @@ def results_table(
             row.update({f"bore_{k}": bore[k] for k in BORE_COLUMNS})
             errors = (summary.get("accuracy") or {}).get("bore") or {}
             row.update({f"bore_{k}": _number(errors.get(k)) for k in BORE_ERRORS})
+            terms_error = errors.get("axial_terms_error_ppm") or {}
             for term in ("z2", "z4", "z6"):
                 row[f"bore_{term}_ppm"] = bore["axial_coefficients"][term]["ppm_at_dsv"]
+                row[f"bore_{term}_error_ppm"] = _number(terms_error.get(term))
         thermal = summary.get("thermal", {})  # a heat run: temperatures (K), heat (J), errors
         row.update({f"thermal_{k}": x for k, x in thermal.items() if isinstance(x, int | float)})
         for probe, vals in thermal.get("probes", {}).items():  # quantity = "temperature"
