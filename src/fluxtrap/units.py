@@ -12,13 +12,48 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import pint
+from typing import TYPE_CHECKING, Any
 
 from fluxtrap.errors import UnitError
+
+if TYPE_CHECKING:
+    import pint
+
+# Built on first use (PEP 562 ``__getattr__`` below): importing pint takes numpy, babel and
+# dask.base with it (0.3-0.6 s), which `fluxtrap --help` and the unit-free helpers here do not need.
+ureg: pint.UnitRegistry  # the one registry: quantities of two registries do not mix
+Q_: type[pint.Quantity]  # ``ureg.Quantity``: ``Q_(30, "mm")``
+_BUILDING = threading.Lock()  # one registry, also when threads of the web server ask at once
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("ureg", "Q_"):
+        return _registry_ready() if name == "ureg" else _registry_ready().Quantity
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _registry_ready() -> pint.UnitRegistry:
+    """:data:`ureg`, built with fluxtrap's definitions on the first call."""
+    if "ureg" not in globals():
+        with _BUILDING:
+            if "ureg" not in globals():
+                reg = _registry()
+                reg.define("emu = 1e-3 A*m^2")  # magnetic moment, CGS electromagnetic unit
+                reg.define("Oe = 1000 / (4 * pi) * A/m = oersted")
+                # pint's gauss is of its Gaussian system, convertible to nothing SI: "20 kG" was
+                # refused as "not a magnetic flux density"; in SI the gauss is 1e-4 T (as the
+                # oersted above is 1000/(4 pi) A/m)
+                reg.define("gauss = 1e-4 * T = G")
+                # the temperature scales as people capitalise them ("Celsius"): pint knows
+                # "celsius" only
+                reg.define("@alias degree_Celsius = Celsius")
+                reg.define("@alias degree_Fahrenheit = Fahrenheit")
+                reg.define("@alias kelvin = Kelvin")
+                globals().update(Q_=reg.Quantity, ureg=reg)  # ureg last: the check above
+    return globals()["ureg"]
 
 
 def _registry() -> pint.UnitRegistry:
@@ -29,6 +64,7 @@ def _registry() -> pint.UnitRegistry:
     files in place); a cache that cannot be written or read means parsing the definitions, as
     without it. ``FLUXTRAP_CACHE_DIR`` chooses the parent folder (default: the user cache).
     """
+    import pint
     import platformdirs
 
     kw = {"autoconvert_offset_to_baseunit": True}
@@ -50,18 +86,6 @@ def _registry() -> pint.UnitRegistry:
     except Exception:  # any cache failure: the uncached registry, as before
         return pint.UnitRegistry(**kw)
 
-
-ureg = _registry()
-ureg.define("emu = 1e-3 A*m^2")  # magnetic moment, CGS electromagnetic unit
-ureg.define("Oe = 1000 / (4 * pi) * A/m = oersted")
-# pint's gauss is of its Gaussian system, convertible to nothing SI: "20 kG" was refused as "not a
-# magnetic flux density"; in SI the gauss is 1e-4 T (as the oersted above is 1000/(4 pi) A/m)
-ureg.define("gauss = 1e-4 * T = G")
-# the temperature scales as people capitalise them ("Celsius"): pint knows "celsius" only
-ureg.define("@alias degree_Celsius = Celsius")
-ureg.define("@alias degree_Fahrenheit = Fahrenheit")
-ureg.define("@alias kelvin = Kelvin")
-Q_ = ureg.Quantity
 
 MU0 = 4e-7 * math.pi  # H/m, the vacuum permeability: B = mu0 H
 A_CM2 = 1e4  # A/m^2 in one A/cm^2, the unit Jc tables and papers use
@@ -195,7 +219,7 @@ def _typed_powers(text: str) -> str:
     """``text`` with typed powers in pint's form: "A/cm2" -> "A/cm^2"; "mu0" stays (a unit)."""
 
     def known(name: str) -> bool:  # a name lookup: `name in ureg` would evaluate "cm-2"
-        return bool(ureg.parse_unit_name(name))
+        return bool(_registry_ready().parse_unit_name(name))
 
     def power(m: re.Match) -> str:
         name, exponent = m.groups()
@@ -211,18 +235,15 @@ def _unit(text: str) -> pint.Unit:
     tokens = _unit_tokens(text)
     if tokens:
         _check_unit(tokens)
-    return ureg.Unit(text.strip())
+    return _registry_ready().Unit(text.strip())
 
 
-# pint's parser also fails with a bare AssertionError on some text the grammar lets through
-_UNIT_ERRORS = (
-    pint.errors.PintError,
-    ValueError,
-    TypeError,
-    AttributeError,
-    OverflowError,
-    AssertionError,
-)
+def _unit_errors() -> tuple[type[Exception], ...]:
+    """What pint raises on text it cannot read as a unit: its own errors and, on some text the
+    grammar lets through, bare builtin ones (an AssertionError among them)."""
+    import pint
+
+    return (pint.PintError, ValueError, TypeError, AttributeError, OverflowError, AssertionError)
 
 
 def unit(text: str, key: str = "unit") -> pint.Unit:
@@ -231,7 +252,7 @@ def unit(text: str, key: str = "unit") -> pint.Unit:
     _bounded(text, key, "unit")
     try:
         return _unit(text)
-    except _UNIT_ERRORS as err:
+    except _unit_errors() as err:
         raise UnitError(f"{key}: cannot read {text!r} as a unit ({err})") from None
 
 
@@ -240,6 +261,8 @@ def quantity(text: str | pint.Quantity, key: str = "value", example: str = "mm")
     ``key`` names it in errors, which suggest the unit ``example``. No arithmetic: ``"2*3 mm"``
     and ``"9**9**9"`` are refused. A pint quantity (this registry's, ``units.Q_(30, "mm")``, or a
     notebook's own ``pint.UnitRegistry``'s) of one finite number is taken as it is."""
+    import pint
+
     if isinstance(text, pint.Quantity):
         return _own_quantity(text, key)
     if number(text) is not None and not isinstance(text, str):
@@ -264,8 +287,8 @@ def quantity(text: str | pint.Quantity, key: str = "value", example: str = "mm")
     if not unit_text:
         raise UnitError(f'{key}: {text!r} has no unit; write it with one, e.g. "{text} {example}"')
     try:
-        return Q_(magnitude, _unit(unit_text))
-    except _UNIT_ERRORS as err:
+        return _registry_ready().Quantity(magnitude, _unit(unit_text))
+    except _unit_errors() as err:
         raise UnitError(f"{key}: cannot read {text!r} as a quantity with a unit ({err})") from None
 
 
@@ -278,8 +301,8 @@ def _own_quantity(q: pint.Quantity, key: str) -> pint.Quantity:
     if not math.isfinite(magnitude):
         raise UnitError(f"{key}: {q!s} is not a finite number")
     try:
-        return Q_(float(magnitude), _unit(str(q.units)))
-    except _UNIT_ERRORS as err:
+        return _registry_ready().Quantity(float(magnitude), _unit(str(q.units)))
+    except _unit_errors() as err:
         raise UnitError(f"{key}: cannot read the unit of {q!s} ({err})") from None
 
 
@@ -334,13 +357,14 @@ def misread_hint(q: pint.Quantity, target: Any) -> str:
     """``"; C is the coulomb: write degC ..."`` when ``q`` failed to convert to ``target`` (a
     unit) and would have with one of its symbols read as the unit a lab meant ("600 C", "10
     C/min" for degC; "5 m" for minutes); "" otherwise."""
+    reg = _registry_ready()
     items = dict(q.unit_items())
-    want = Q_(1.0, target).dimensionality
+    want = reg.Quantity(1.0, target).dimensionality
     hints = []
     for name, meant, say in _MISREAD:
         if name in items:
             read = {meant if n == name else n: e for n, e in items.items()}
-            if math.prod(ureg.Unit(n) ** e for n, e in read.items()).dimensionality == want:
+            if math.prod(reg.Unit(n) ** e for n, e in read.items()).dimensionality == want:
                 hints.append(f"; {say}")
     return "".join(hints)
 
@@ -354,11 +378,14 @@ def parse(text: str | pint.Quantity, dimension: str, key: str = "value") -> floa
     """
     if dimension not in DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}; known: {', '.join(DIMENSIONS)}")
+    import pint
+
     q = quantity(text, key, EXAMPLE_UNIT.get(dimension, "mm"))
     target = DIMENSIONS[dimension]
     try:
         if dimension == "temperature_difference":  # the unit's scale alone: no offset
-            q = q.magnitude * (Q_(1.0, q.units) - Q_(0.0, q.units))  # degC -> delta_degC
+            one, zero = (_registry_ready().Quantity(x, q.units) for x in (1.0, 0.0))
+            q = q.magnitude * (one - zero)  # degC -> delta_degC
         value = float(q.to(target).magnitude)
     except OverflowError:
         value = math.inf
@@ -391,9 +418,13 @@ def parse_in(mapping: Mapping[str, Any], key: str, dimension: str, where: str = 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
     """Convert a float between units, e.g. ``convert(1e5, "A/cm^2", "A/m^2") == 1e9``."""
+    import pint
+
     to = unit(to_unit, "to_unit")
     try:
-        return float(Q_(value, unit(from_unit, "from_unit")).to(to).magnitude)
+        return float(
+            _registry_ready().Quantity(value, unit(from_unit, "from_unit")).to(to).magnitude
+        )
     except pint.errors.DimensionalityError:
         raise UnitError(
             f"cannot convert {from_unit!r} to {to_unit!r}: not the same dimension"

@@ -282,7 +282,7 @@ def test_a_rate_at_or_before_the_origin_is_refused(files, tmp_path, capsys, comm
 
 def test_a_probes_table_beyond_the_limit_is_refused_unread(files, capsys, monkeypatch):
     meas, run = files  # it was read whole into memory, however large
-    monkeypatch.setattr("fluxtrap.cli.compare.MAX_PROBES_FILE", 1000)
+    monkeypatch.setattr("fluxtrap.probetable.MAX_PROBES_FILE", 1000)  # compare reads it on use
     code, _, err = cli(capsys, "compare", str(meas), str(run))
     limit = "more than 1000 bytes (0.000953674 MiB), the most a probes table may have (it has "
     assert code == 2 and err.startswith(f"error: {run / 'probes.csv'}: {limit}"), err

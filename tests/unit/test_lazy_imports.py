@@ -1,8 +1,34 @@
 """The command line starts without the store: SQLAlchemy and Alembic load only for commands
-that open it (they took 2-5 s of every ``fluxtrap simulate`` on a loaded 2-core machine)."""
+that open it (they took 2-5 s of every ``fluxtrap simulate`` on a loaded 2-core machine); and
+without the numerical stack: `fluxtrap --help` and the command tree load no numpy, pandas, pint
+(which brings dask, babel and scipy), torch or matplotlib (0.85 s -> 0.28 s for `--help`,
+bench/results/cli_startup.md)."""
 
 import subprocess
 import sys
+
+# what `fluxtrap --help` has no use for; each command loads its own on first use
+HEAVY = (
+    "numpy",
+    "pandas",
+    "pint",
+    "dask",
+    "scipy",
+    "torch",
+    "botorch",
+    "matplotlib",
+    "sqlalchemy",
+    "fastapi",
+)
+
+
+def loaded(code: str) -> list[str]:
+    """The HEAVY packages in ``sys.modules`` after ``code`` ran in a fresh interpreter."""
+    code += f"\nimport sys; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return eval(out.stdout.strip().splitlines()[-1])  # noqa: S307 (a list of names we printed)
 
 
 def test_the_cli_and_a_simulation_start_without_the_store():
@@ -14,3 +40,44 @@ def test_the_cli_and_a_simulation_start_without_the_store():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_help_builds_every_command_without_the_numerical_stack():
+    """The app imported and its whole command tree built (typer reads every command's options)."""
+    assert loaded("import fluxtrap.cli.app") == []
+    assert loaded("from fluxtrap.cli import run; assert run(['--help']) == 0") == []
+    assert loaded("from fluxtrap.cli import run; assert run(['suggest', '--help']) == 0") == []
+
+
+def test_units_load_pint_on_first_use_and_build_one_registry_for_all_threads():
+    """`import fluxtrap.units` leaves pint unloaded; threads parsing at once share one registry
+    (quantities of two registries do not mix), though building it is slow."""
+    assert loaded("import fluxtrap.units as u; assert u.number('3') == 3.0") == []
+    code = (
+        "import threading, time\n"
+        "import fluxtrap.units as u\n"
+        "build = u._registry\n"
+        "u._registry = lambda: (time.sleep(0.3), build())[1]\n"
+        "got = []\n"
+        "threads = [threading.Thread(target=lambda: got.append(u.quantity('1 mm')))"
+        " for _ in range(4)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "assert len({id(q._REGISTRY) for q in got}) == 1, got\n"
+        "assert got[0]._REGISTRY is u.ureg and u.Q_ is u.ureg.Quantity\n"
+        "assert sum(got, u.Q_(0, 'mm')).to('m').magnitude == 0.004\n"
+    )
+    assert "pint" in loaded(code)
+
+
+def test_magnetometry_names_load_on_first_use_and_are_its_modules():
+    """`fluxtrap.magnetometry` imported its every module (scipy.optimize, scipy.ndimage, pandas,
+    pint): `fluxtrap tc` paid for bean and creep; its names are now those of its modules."""
+    import importlib
+
+    import fluxtrap.magnetometry as m
+
+    assert loaded("import fluxtrap.magnetometry") == []
+    assert m.__all__ == sorted(m._HOME) and set(m.__all__) <= set(dir(m))
+    for name in m.__all__:
+        home = importlib.import_module(f"fluxtrap.magnetometry.{m._HOME[name]}")
+        assert getattr(m, name) is getattr(home, name)

@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from fluxtrap import units
-from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli.common import (
     MAX_ID,
     CampaignOption,
@@ -33,9 +31,9 @@ from fluxtrap.cli.common import (
     visible,
     who,
 )
-from fluxtrap.workflows.history import export_history, import_history
 
 if TYPE_CHECKING:
+    from fluxtrap.campaign import CampaignSpec
     from fluxtrap.store import SampleRecord, Store
 
 OutsideSpaceOption = Annotated[
@@ -60,6 +58,8 @@ def campaign_create(
     db: DbOption = None,
 ) -> None:
     """Create a campaign from its TOML file."""
+    from fluxtrap.campaign import CampaignSpec
+
     parsed = CampaignSpec.from_toml(file)  # first: a refused file left a new, empty store
     spec = store_from(db, create=True).create_campaign(parsed, created_by=by).spec
     console.print(
@@ -215,6 +215,8 @@ def _say_held_suggestions(store: Store, spec: CampaignSpec, samples: list[dict])
     """A ``warning:`` line on stderr for each open suggestion at the point of one of
     ``samples`` (parameter dicts with their label; ``CampaignSpec.held_by``): made without
     ``--from-suggestion``, it stays open in the list though it is no longer pending."""
+    import pandas as pd
+
     open_ = store.suggestions(spec.name, status="open")
     held = spec.held_by(pd.DataFrame(samples), [s.params for s in open_])
     for s, label in zip(open_, held, strict=True):
@@ -351,6 +353,8 @@ def export(
     Example:
       fluxtrap export -c "K-Ba122 SPS" --out history.csv
     """
+    from fluxtrap.workflows.history import export_history
+
     store = store_from(db, out, reads_only=True)  # first: --out the store is refused as such
     refuse_existing({"--out": out}, overwrite)
     n = export_history(store, campaign, out)
@@ -370,6 +374,8 @@ def import_(
     db: DbOption = None,
 ) -> None:
     """Add the samples of a CSV to a campaign: all rows or, if any row is bad, none."""
+    from fluxtrap.workflows.history import import_history
+
     store = store_from(db)
     samples = import_history(store, campaign, file, outside_space)
     console.print(f"imported {len(samples)} samples into {campaign}")

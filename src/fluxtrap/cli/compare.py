@@ -7,9 +7,8 @@ import json
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -26,10 +25,11 @@ from fluxtrap.cli.common import (
     visible,
 )
 from fluxtrap.errors import InputFileError, ValidationError
-from fluxtrap.inputs import read_bytes
 from fluxtrap.outputs import claimed, staged_folder
-from fluxtrap.probetable import MAX_PROBES_FILE
 from fluxtrap.units import parse
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _simulation(sim: str, db: str | None) -> tuple[pd.DataFrame, str, dict[str, float]]:
@@ -37,6 +37,11 @@ def _simulation(sim: str, db: str | None) -> tuple[pd.DataFrame, str, dict[str, 
     store when no such folder exists); its name; and each probe's estimated discretization
     error, the largest over the run (T; summary.json's ``probes.<name>.max_error_T``, {} without
     a summary)."""
+    import pandas as pd
+
+    from fluxtrap.inputs import read_bytes
+    from fluxtrap.probetable import MAX_PROBES_FILE
+
     path = Path(sim)
     if db is not None or (sim.isascii() and sim.isdigit() and not path.exists()):
         try:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -44,6 +43,8 @@ from fluxtrap.outputs import NAME_MAX, replacing, replacing_text
 from fluxtrap.units import estimate_text, parse, to_A_cm2
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from fluxtrap.magnetometry.jc import JcCurve
 
 A_HELP = 'Edge a (<= b) perpendicular to the field, with its unit, e.g. "0.5 mm".'
@@ -232,6 +233,8 @@ def jc_command(
     Example:
       fluxtrap jc B2_MH_5K.dat --a "0.5 mm" --b "1.2 mm" --c "2.8 mm" --out jc.csv --plot jc.png
     """
+    import numpy as np
+
     from fluxtrap.magnetometry.bean import jc_from_width
     from fluxtrap.magnetometry.loops import loop_width, sample_volume
     from fluxtrap.magnetometry.readers import read
@@ -322,8 +325,6 @@ def _flagged_text(field_T: np.ndarray, flags: np.ndarray) -> str:
 
 def tc_criterion(criterion: str, level: float | None) -> tuple[str, float]:
     """``--criterion shielded|normal`` (or a bare fraction: the default convention at that level)."""
-    from fluxtrap.campaign import MAX_NAME
-    from fluxtrap.inputs import near
     from fluxtrap.magnetometry.tc import CRITERIA, DEFAULT_CRITERION
 
     name = criterion.strip().lower()
@@ -332,6 +333,9 @@ def tc_criterion(criterion: str, level: float | None) -> tuple[str, float]:
     try:
         fraction = float(name.rstrip("%")) / (100 if name.endswith("%") else 1)
     except ValueError:  # "shieldd" was refused without the near miss
+        from fluxtrap.campaign import MAX_NAME  # loads pandas: only for this message
+        from fluxtrap.inputs import near
+
         close = near(name[:MAX_NAME], CRITERIA)
         hint = f" (did you mean {close!r}?)" if close else ""
         raise ValidationError(
@@ -516,6 +520,8 @@ def creep_command(
     Example:
       fluxtrap creep hall.csv --start "60 s" --at "3 d" --out creep.json --plot creep.png
     """
+    import numpy as np
+
     from fluxtrap.magnetometry.creep import (
         CreepResidualWarning,
         MissingSamplesWarning,

@@ -7,11 +7,9 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
-from fluxtrap.campaign import MAX_BATCH
 from fluxtrap.cli.common import (
     MAX_ID,
     MAX_SEED,
@@ -59,10 +57,21 @@ def register(app: typer.Typer) -> None:
     app.add_typer(plot_app, name="plot")
 
 
+def batch_size(n: int) -> int:
+    """Typer callback of ``suggest -n``: at most ``campaign.MAX_BATCH``, loaded here rather than
+    as the option's ``max`` (that loaded pandas and pint with every command)."""
+    from fluxtrap.campaign import MAX_BATCH
+
+    if n > MAX_BATCH:
+        raise typer.BadParameter(f"{n} is not in the range 1<=x<={MAX_BATCH}.")
+    return n
+
+
 def suggest_cmd(
     campaign: CampaignOption,
     n: Annotated[
-        int, typer.Option("-n", help="How many suggestions (a batch).", min=1, max=MAX_BATCH)
+        int,
+        typer.Option("-n", help="How many suggestions (a batch).", min=1, callback=batch_size),
     ] = 1,
     seed: Annotated[
         int,
@@ -107,6 +116,7 @@ def suggest_cmd(
     store = store_from(db, out)  # first: --out the store is refused as such
     refuse_existing({"--out": out}, overwrite)  # before torch loads (seconds)
 
+    import pandas as pd
     from rich.progress import Progress
 
     from fluxtrap.campaign import shown_acquisition
@@ -332,6 +342,8 @@ def plot_model_cmd(
     db: DbOption = None,
 ) -> None:
     """Model slices (mean, std, acquisition), best-so-far per loop, parallel coordinates."""
+    import pandas as pd
+
     from fluxtrap.optimize.plots import write_model_report
     from fluxtrap.workflows.suggest import campaign_optimizer, live_rows
 

@@ -12,22 +12,66 @@
 ``pipeline`` (store-facing) and ``plots`` (matplotlib) are imported on their own.
 """
 
-from fluxtrap.magnetometry.bean import ImplausibleJcWarning, bean_jc, jc_from_loop, jc_from_width
-from fluxtrap.magnetometry.creep import CreepFit, fit_creep, read_series
-from fluxtrap.magnetometry.jc import JcCurve, kim
-from fluxtrap.magnetometry.loops import (
-    Branch,
-    LoopWidth,
-    NotSuperconductingWarning,
-    RepeatedMeasurementWarning,
-    loop_width,
-    magnetization,
-    split_branches,
-)
-from fluxtrap.magnetometry.readers import read
-from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
-from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
-from fluxtrap.magnetometry.tc import Sweep, TcResult, find_tc, split_sweeps, tc_from_table
+import importlib
+from typing import TYPE_CHECKING
+
+# Public names and their modules, imported on first use (PEP 562): `fluxtrap tc` loads neither
+# bean nor creep, and no module here loads scipy.optimize before a fit needs it.
+_HOME = {
+    **dict.fromkeys(("ImplausibleJcWarning", "bean_jc", "jc_from_loop", "jc_from_width"), "bean"),
+    **dict.fromkeys(("CreepFit", "fit_creep", "read_series"), "creep"),
+    **dict.fromkeys(("JcCurve", "kim"), "jc"),
+    **dict.fromkeys(
+        (
+            "Branch",
+            "LoopWidth",
+            "NotSuperconductingWarning",
+            "RepeatedMeasurementWarning",
+            "loop_width",
+            "magnetization",
+            "split_branches",
+        ),
+        "loops",
+    ),
+    "read": "readers",
+    **dict.fromkeys(("synthetic_mh_loop", "write_qd_dat"), "synthetic"),
+    **dict.fromkeys(("MeasurementTable", "TableMetadata"), "table"),
+    **dict.fromkeys(("Sweep", "TcResult", "find_tc", "split_sweeps", "tc_from_table"), "tc"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])
+
+
+if TYPE_CHECKING:  # seen by type checkers and the API reference (mkdocstrings), never run
+    from fluxtrap.magnetometry.bean import (
+        ImplausibleJcWarning,
+        bean_jc,
+        jc_from_loop,
+        jc_from_width,
+    )
+    from fluxtrap.magnetometry.creep import CreepFit, fit_creep, read_series
+    from fluxtrap.magnetometry.jc import JcCurve, kim
+    from fluxtrap.magnetometry.loops import (
+        Branch,
+        LoopWidth,
+        NotSuperconductingWarning,
+        RepeatedMeasurementWarning,
+        loop_width,
+        magnetization,
+        split_branches,
+    )
+    from fluxtrap.magnetometry.readers import read
+    from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+    from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+    from fluxtrap.magnetometry.tc import Sweep, TcResult, find_tc, split_sweeps, tc_from_table
 
 __all__ = [
     "Branch",
