@@ -81,3 +81,15 @@ def test_magnetometry_names_load_on_first_use_and_are_its_modules():
     for name in m.__all__:
         home = importlib.import_module(f"fluxtrap.magnetometry.{m._HOME[name]}")
         assert getattr(m, name) is getattr(home, name)
+
+
+def test_suggest_help_states_the_batch_bound_it_checks_on_use(capsys):
+    """-n's maximum, campaign.MAX_BATCH, is checked in a callback (as the option's max it loaded
+    pandas and pint with every command), so the help states it in words: the same number."""
+    from fluxtrap.campaign import MAX_BATCH
+    from fluxtrap.cli import run
+
+    assert run(["suggest", "--help"]) == 0
+    assert f"(a batch, at most {MAX_BATCH})" in " ".join(capsys.readouterr().out.split())
+    assert run(["suggest", "-c", "x", "-n", str(MAX_BATCH + 1), "--db", "/nonexistent.db"]) == 2
+    assert f"{MAX_BATCH + 1} is not in the range 1<=x<={MAX_BATCH}" in capsys.readouterr().err

@@ -232,6 +232,8 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
 
 def who(name: str | None) -> str | None:
     """Typer callback of ``--by``: 1 to 200 characters, not blank (``check_who``)."""
+    if name is None:  # not given: fluxtrap.campaign (pandas, pint) is not loaded for nothing
+        return None
     from fluxtrap.campaign import check_who
 
     try:

@@ -71,7 +71,9 @@ def suggest_cmd(
     campaign: CampaignOption,
     n: Annotated[
         int,
-        typer.Option("-n", help="How many suggestions (a batch).", min=1, callback=batch_size),
+        typer.Option(
+            "-n", help="How many suggestions (a batch, at most 100).", min=1, callback=batch_size
+        ),
     ] = 1,
     seed: Annotated[
         int,
