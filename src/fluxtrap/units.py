@@ -35,6 +35,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), "ureg", "Q_"})  # listed (tab completion) before they are built
+
+
 def _registry_ready() -> pint.UnitRegistry:
     """:data:`ureg`, built with fluxtrap's definitions on the first call."""
     if "ureg" not in globals():
