@@ -94,3 +94,37 @@ def test_suggest_help_states_the_batch_bound_it_checks_on_use(capsys):
     assert f"(a batch, at most {MAX_BATCH})" in " ".join(capsys.readouterr().out.split())
     assert run(["suggest", "-c", "x", "-n", str(MAX_BATCH + 1), "--db", "/nonexistent.db"]) == 2
     assert f"{MAX_BATCH + 1} is not in the range 1<=x<={MAX_BATCH}" in capsys.readouterr().err
+
+
+def test_a_command_builds_its_own_options_only(monkeypatch, capsys):
+    """typer read every command's options on each call (55 ms of each command): `fluxtrap tc`
+    builds tc's, `fluxtrap campaign list` its group's; the help they print is the same as
+    from the whole tree, which a misspelt command and --help still get."""
+    import importlib
+
+    import typer.main
+
+    from fluxtrap.cli import run
+
+    app_module = importlib.import_module("fluxtrap.cli.app")  # fluxtrap.cli.app is the Typer app
+
+    built = []
+    real = typer.main.get_command_from_info
+
+    def counted(command_info, **kw):
+        built.append(command_info.name)
+        return real(command_info, **kw)
+
+    monkeypatch.setattr(typer.main, "get_command_from_info", counted)
+    for args in (["tc", "--help"], ["campaign", "list", "--help"]):
+        built.clear()
+        assert run(args) == 0
+        pruned = capsys.readouterr().out
+        assert 1 <= len(built) <= 3, built  # tc; campaign's create, list, show
+        with monkeypatch.context() as m:
+            m.setattr(app_module, "_tree", lambda args: app_module.app)
+            assert run(args) == 0
+        assert capsys.readouterr().out == pruned
+    built.clear()
+    assert run(["tcc"]) == 2 and "Did you mean 'tc'?" in capsys.readouterr().err
+    assert len(built) > 30  # every command: the whole tree
