@@ -130,10 +130,15 @@ def claimed(out: str | os.PathLike[str]) -> Iterator[Path]:
 
     out = Path(out)
     made = not out.exists()
-    with ExitStack() as stack:
+    with ExitStack() as stack:  # on leaving: the lock freed and its file removed, then the folder
         try:
-            out.mkdir(parents=True, exist_ok=True)
-            stack.enter_context(held_lock(out / ".fluxtrap.lock"))
+            # a Ctrl-C between the lock file's creation and the stack's hold on it left both
+            # behind (test_cli_interrupt, once in a CI run): it lands once they are held
+            with _signals_held():
+                out.mkdir(parents=True, exist_ok=True)
+                if made:
+                    stack.callback(_remove_if_empty, out)
+                stack.enter_context(held_lock(out / ".fluxtrap.lock"))
         except Timeout:
             raise ConflictError(
                 f"{out}: another fluxtrap run is writing there; wait for it to end or give "
@@ -141,13 +146,12 @@ def claimed(out: str | os.PathLike[str]) -> Iterator[Path]:
             ) from None
         except OSError as err:
             raise FluxtrapError(f"{out}: cannot write in it ({err.strerror or err})") from None
-        try:
-            yield out
-        finally:
-            stack.close()  # the lock freed and its file removed, then the folder if empty
-            if made:
-                with suppress(OSError):
-                    out.rmdir()
+        yield out
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with suppress(OSError):
+        folder.rmdir()
 
 
 @contextmanager
