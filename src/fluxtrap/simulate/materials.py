@@ -100,10 +100,14 @@ class TableJc:
             why = f": {NO_ZERO_JC}" if "every Jc must be > 0" in str(err) else ""
             raise ValidationError(f"jc.table{where}: {err}{why}") from None
         _check_jc(self.jc_A_m2, f"jc.table ({self.source})" if self.source else "jc.table")
+        # ``jctable.log_interp``'s table, its log taken once (Newton reads Jc(B) per iteration)
+        table = self._table
+        object.__setattr__(self, "_log", (table.field_T, np.log(table.jc_A_m2)))
 
     def at(self, field_T: Any) -> np.ndarray:
-        """Jc in A/m^2 at ``|field_T|``; log-linear interpolation, constant outside the table."""
-        return self._table.at(field_T)
+        """Jc in A/m^2 at ``|field_T|``; log-linear interpolation, constant outside the table
+        (``jctable.log_interp``, the same numbers)."""
+        return np.exp(np.interp(np.abs(np.asarray(field_T, float)), *self._log))
 
     def to_dict(self) -> dict[str, Any]:
         if self.source:

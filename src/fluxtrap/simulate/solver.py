@@ -162,6 +162,8 @@ class Discretization:
         self.M = (T.T @ space.M @ T).tocsr()
         # H at the conductor centroids, (H_r; H_z) stacked: one product per Newton iteration
         self.H = (sp.vstack([space.Hr[self.conductor], space.Hz[self.conductor]]) @ T).tocsr()
+        # its rows at the superconductors, for Jc(B) at each Newton iteration
+        self.H_sc = self.H[np.concatenate([self.sc, len(self.conductor) + self.sc])]
         self.CT = self.C.T.tocsr()  # transposed once, not at every Newton iteration
         # Jc without a field dependence (constant Jc): Newton needs no B
         self.field_free = all(isinstance(m.jc, ConstantJc) for m, _ in self.sc_groups)
@@ -355,17 +357,22 @@ class Discretization:
 
     # constitutive law ------------------------------------------------------------------------
     def field_T(self, u: np.ndarray) -> np.ndarray:
-        """|B| = mu0 |H| at the conductor elements' centroids, T, shape (n_conductor,)."""
-        h = self.H @ u
-        n = len(self.conductor)
-        return MU0 * np.hypot(h[:n], h[n:])
+        """|B| = mu0 |H| at the superconducting elements' centroids, T, shape (n_sc,): one
+        product and sqrt(H_r^2 + H_z^2) in place (np.hypot took 2x the product's time)."""
+        h = matvec(self.H_sc, u)
+        h *= h
+        b = h[: len(self.sc)]
+        b += h[len(self.sc) :]
+        np.sqrt(b, out=b)
+        b *= MU0
+        return b
 
     def jc(self, u: np.ndarray, temperature_K: float | np.ndarray) -> np.ndarray:
         """Jc (A/m^2) of the superconducting elements at the state ``u``, shape (n_sc,), at one
         temperature or per conductor element (array (n_conductor,), K; then at least
         ``JC_FLOOR`` x Jc(B) of the material's reference temperature). A material with a
         normal-state channel keeps its Jc, 0 past Tc, and that floor goes to ``jc_floor``."""
-        b = np.zeros(len(self.sc)) if self.field_free else self.field_T(u)[self.sc]
+        b = np.zeros(len(self.sc)) if self.field_free else self.field_T(u)
         out = np.empty(len(self.sc))
         per_element = np.ndim(temperature_K) > 0
         t = temperature_K[self.sc] if per_element else temperature_K

@@ -169,3 +169,44 @@ def test_a_finished_run_holds_no_discretization():
     sim = Simulation(kim_disk("2 mm"))
     sim.run(progress=False)
     assert getattr(sim, "_discretized", None) is None
+
+
+def test_jc_of_b_at_the_superconductors_matches_the_whole_field_and_the_table():
+    """Newton's Jc(B) reads |B| at the superconducting elements only (H_sc, sqrt of squares in
+    place) and the table's log-interpolation with its log taken once: the same |B| as mu0
+    hypot(H) of the full product (to 1e-15 relative; a spacer's elements left out) and the same
+    Jc as ``jctable.log_interp`` (exactly)."""
+    from fluxtrap.jctable import log_interp
+
+    table = {"field": [0, 0.5, 2, 7], "field_unit": "T", "jc": [9e4, 5e4, 3e4, 1e4]}
+    case = Case.from_dict(
+        {
+            "materials": {
+                "sc": {"n": 25, "e0": "1e-4 V/m", "jc": {"table": {**table, "jc_unit": "A/cm^2"}}},
+                "cu": {"resistivity": "2e-10 ohm*m"},
+            },
+            "stack": [
+                {"material": "sc", "radius": "5 mm", "thickness": "2 mm"},
+                {"material": "cu", "radius": "5 mm", "thickness": "1 mm"},
+                {"material": "sc", "radius": "5 mm", "thickness": "2 mm"},
+            ],
+            "probes": [{"name": "above", "r": "0 mm", "z": "6 mm"}],
+            "protocol": [
+                {"step": "set", "field": "0 T", "temperature": "5 K"},
+                {"step": "ramp_field", "to": "1 T", "rate": "0.1 T/s"},
+            ],
+            "mesh": {"size": "1 mm"},
+        }
+    )
+    d = Discretization(case, edge_space(build_mesh(case)))
+    assert 0 < len(d.sc) < len(d.conductor)  # the spacer is left out
+    u = np.random.default_rng(5).normal(size=d.n_dofs) * 2e3
+    h = d.H @ u
+    n = len(d.conductor)
+    b = (MU0 * np.hypot(h[:n], h[n:]))[d.sc]
+    assert b.max() > 7 and b.min() < 0.5  # every stretch of the table and past its end
+    assert np.allclose(d.field_T(u), b, rtol=1e-15, atol=0)
+    model = case.material("sc").jc
+    jc = log_interp(b, model.field_T, model.jc_A_m2)
+    assert np.array_equal(model.at(b), jc) and np.array_equal(model.at(-b), jc)
+    assert np.allclose(d.jc(u, 5.0), jc, rtol=1e-14, atol=0)
