@@ -75,7 +75,10 @@ def edge_space(mesh: Mesh) -> EdgeSpace:
     loc = np.array(_LOCAL)
     a, b = tri[:, loc[:, 0]], tri[:, loc[:, 1]]  # (ne, 3)
     lo, hi = np.minimum(a, b), np.maximum(a, b)
-    edges, inv = np.unique(np.stack([lo.ravel(), hi.ravel()], 1), axis=0, return_inverse=True)
+    # each edge as one int64 key lo * n_points + hi: the order of (lo, hi) rows, and a 1-D
+    # unique (np.unique with axis=0 sorts a structured view, 5x slower: half of this function)
+    keys, inv = np.unique(lo.ravel().astype(np.int64) * len(pts) + hi.ravel(), return_inverse=True)
+    edges = np.stack(np.divmod(keys, len(pts)), 1).astype(tri.dtype)
     elem_edges = inv.reshape(ne, 3)
     signs = np.where(a < b, 1.0, -1.0)
 

@@ -67,6 +67,23 @@ def test_air_around_a_thin_wide_disk_grades_out_from_the_conductor_size():
     assert np.all(edge[touching] < 1.5 * h)
 
 
+def test_each_edge_is_listed_once_in_vertex_order_and_each_triangle_names_its_own(space):
+    """The edge table (built from one int64 key per edge): rows (low, high) vertex indices,
+    sorted, each once; a triangle's three entries are its own sides, signed +1 where the side
+    runs low -> high counter-clockwise; every interior side shared by two triangles."""
+    e, tri = space.edges, space.mesh.triangles
+    assert (e[:, 0] < e[:, 1]).all()
+    assert (np.diff(e[:, 0]) >= 0).all() and len(np.unique(e, axis=0)) == len(e)
+    order = np.lexsort((e[:, 1], e[:, 0]))
+    assert (order == np.arange(len(e))).all()
+    a, b = tri, np.roll(tri, -1, axis=1)  # local sides (0, 1), (1, 2), (2, 0)
+    sides = e[space.elem_edges]
+    assert (sides[..., 0] == np.minimum(a, b)).all() and (sides[..., 1] == np.maximum(a, b)).all()
+    assert (space.elem_signs == np.where(a < b, 1.0, -1.0)).all()
+    counts = np.bincount(space.elem_edges.ravel(), minlength=len(e))
+    assert set(np.unique(counts)) == {1, 2}
+
+
 def test_curl_and_mass_are_exact_for_simple_fields(space):
     p = space.mesh.points[space.edges]
     uniform = space.unit_field  # H = (0, 1)
