@@ -205,7 +205,7 @@ def jc_from_width(
             "the penetration field; its width is no Jc (the extended Bean model needs a fully "
             "penetrated sample): sweep further"
         )
-    depth = penetration_depth(a_m, c_m)
+    depth = penetration_depth(a_m, c_m, shape)
     b, dm = width.field_T, width.dm_Am2 / volume
     dm_err = width.dm_err_Am2 / volume
     grid = np.unique(np.abs(b))
@@ -304,7 +304,8 @@ def jc_from_width(
     kept_grid, kept_dm = grid[ok], dm_pos[ok]
     jc = bean_jc(kept_dm, a_m, b_m)
     jc_noise = bean_jc(file_err[ok] if from_file else scatter[ok], a_m, b_m)
-    # full-penetration (self) field of the bar: mu0 Jc a / 2 for a slab, less for a thin plate
+    # full-penetration (self) field of the sample: mu0 Jc a / 2 for a slab, less for a thin plate,
+    # mu0 Jc h asinh(R / h) for a cylinder
     b_sf = MU0 * jc * depth
     turning = kept_grid > width.field_max_T - 2 * b_sf
     # near the turning field the width falls to 0 (the reversed branch has not swept the bar):
@@ -419,12 +420,24 @@ def self_field_error(field_T: np.ndarray, jc_A_m2: np.ndarray, b_sf_T: np.ndarra
 QUADRANT_FIELDS = 4  # fields measured in both quadrants for their difference to give the noise
 
 
-def penetration_depth(a_m: float, c_m: float) -> float:
-    """Length L (m) with mu0 Jc L the full-penetration field of a bar of short edge ``a_m`` across
-    the field and ``c_m`` along it: a / 2 for a slab (c >> a); a thin plate is penetrated sooner,
-    over the strip's field scale Jc c / pi (1 + ln(1 + a / c)) (Brandt & Indenbom 1993), the
-    smaller of the two. A 200 nm film 5 mm wide: 0.71 um, not 2.5 mm (314 T for 1e11 A/m^2,
-    which flagged every field of a 7 T loop)."""
+def penetration_depth(a_m: float, c_m: float, shape: str = "bar") -> float:
+    """Length L (m) with mu0 Jc L the full-penetration (self) field of the sample, ``a_m`` across
+    the field and ``c_m`` along it.
+
+    A bar: a / 2 for a slab (c >> a); a thin plate is penetrated sooner, over the strip's field
+    scale Jc c / pi (1 + ln(1 + a / c)) (Brandt & Indenbom 1993), the smaller of the two. A 200 nm
+    film 5 mm wide: 0.71 um, not 2.5 mm (314 T for 1e11 A/m^2, which flagged every field of a
+    7 T loop).
+
+    A cylinder of diameter a = 2R and thickness c = 2h: h asinh(R / h), the field at the centre of
+    the fully penetrated cylinder (uniform Jc, ``shared/reference/analytic.md``), which is its
+    full-penetration field (Forkl 1993: Jc (d/2) ln(2R/d + sqrt(1 + 4R^2/d^2))); R for a long rod,
+    h ln(2R / h) for a thin disc (Clem & Sanchez 1994). The slab's formula had put a 10 x 1 mm
+    disc's at 1.08 mm, 28 % below its 1.50 mm.
+    """
+    if shape == "cylinder":
+        half = c_m / 2
+        return float(half * np.arcsinh(a_m / 2 / half))
     return min(a_m / 2, c_m / np.pi * (1 + np.log1p(a_m / c_m)))
 
 

@@ -13,8 +13,10 @@ they were for a 2 x 2 x 0.3 mm plate. A linear background and Gaussian noise are
 A cylinder (``shape="cylinder"``, diameter a = b, thickness c) is the long cylinder's critical
 state across its radius R: the same profiles in the depth x = R - r, averaged with the area
 weight 2 r / R^2, so that fully penetrated it carries M = Jc R / 3, the moment
-m = pi Jc R^3 c / 3 of a fully penetrated disc (for a thin disc, c < a, the depth is the
-plate's ``bean.penetration_depth`` as for the bar, and the moment is scaled to that closed form).
+m = pi Jc R^3 c / 3 of a fully penetrated disc. Its depth is the cylinder's
+``bean.penetration_depth``, h asinh(R / h) for a thickness 2h (R for a long rod, less for a disc:
+its self-field and penetration field are the cylinder's own), and the moment is scaled to that
+closed form.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def critical_state_moment(
 
     jc_of = jc.at if isinstance(jc, JcCurve) else jc
     fields_T = np.asarray(fields_T, dtype=float)
-    half = penetration_depth(a_m, c_m)  # a / 2 unless a thin plate
+    half = penetration_depth(a_m, c_m, shape)  # a / 2 unless a thin plate or a cylinder
     x = np.linspace(0.0, half, n_x)
     jc0 = float(np.max(jc_of(np.array([0.0]))))
     if not np.isfinite(jc0):
@@ -83,7 +85,7 @@ def critical_state_moment(
     previous = 0.0
     moment = np.empty(fields_T.size)
     if shape == "cylinder":
-        # area weight 2 r / R^2 in the depth x = R - r (over the plate's depth when thinner): the
+        # area weight 2 r / R^2 in the depth x = R - r (over the cylinder's own depth): the
         # mean field mu0 Jc half / 3 fully penetrated -> the disc's moment pi Jc R^3 c / 3
         weight = 2.0 * (1.0 - x / half) / half
         factor = sample_volume(a_m, b_m, c_m, shape) * (a_m / 2) / half
