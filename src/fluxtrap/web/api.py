@@ -528,6 +528,14 @@ def upload_measurement(
         raise ValidationError(
             f"form field(s) {', '.join(other)}: a {shape} is given by {', '.join(own)}"
         )
+    if kind == "mh_loop" and (missing := [k for k in own if k not in given]):
+        # said here, naming the shape's own fields (a cylinder without its thickness had been
+        # told it needs "a, b and c")
+        raise ValidationError(
+            f"an M(H) loop needs the sample's edges: {', '.join(own[:-1])} and {own[-1]}"
+            + (f" ({', '.join(missing)} missing)" if len(missing) < len(own) else "")
+            + f' of the {shape}, each a length with its unit, e.g. "1.2 mm"'
+        )
     sizes_m = {k: parse(v, "length", f"form field {k}") for k, v in given.items()}
     edges = (
         None

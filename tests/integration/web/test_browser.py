@@ -278,6 +278,48 @@ def test_an_mt_curve_is_uploaded_without_edges(page, tmp_path):
     assert page.errors == []
 
 
+def test_a_discs_loop_is_uploaded_with_its_shape_diameter_and_thickness(page, tmp_path):
+    """The API took a cylinder's shape, diameter and thickness; the form had only a bar's a, b,
+    c: a disc could be sent from the browser only as a D x D x c bar (Jc 21 % low). Its shape
+    select now shows the cylinder's two fields in place of the bar's three (the hidden ones are
+    not sent); a thickness in a wrong unit is refused naming the field; the disc's Jc(3 T) lands
+    within 5 % of the generator's Kim truth and its shape is stored."""
+    import io
+
+    from fluxtrap.magnetometry.jc import kim
+    from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+
+    truth = kim(1e9, 1.0)
+    table = synthetic_mh_loop(truth, 2e-3, 2e-3, 0.5e-3, shape="cylinder", n_points=81)
+    buf = io.StringIO()
+    write_qd_dat(table, buf)
+    f = tmp_path / "disc.dat"
+    f.write_text(buf.getvalue())
+    page.store.add_sample(NAME, "B1", {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5})
+    login(page, "alice")
+    page.goto("/campaigns/K-Ba122%20SPS")
+    form = "#upload-form"
+    assert page.is_visible(f"{form} [name=a]") and not page.is_visible(f"{form} [name=diameter]")
+    page.select_option(f"{form} [name=shape]", "cylinder")
+    assert not page.is_visible(f"{form} [name=a]") and page.is_visible(f"{form} [name=diameter]")
+    page.fill(f"{form} [name=label]", "B1")
+    page.set_input_files(f"{form} [name=file]", str(f))
+    page.fill(f"{form} [name=diameter]", "2 mm")
+    page.fill(f"{form} [name=thickness]", "0.5 kg")
+    page.click(f"{form} button")
+    page.wait_for_selector("#message.error >> text=form field thickness")
+    assert "length" in page.inner_text("#message")
+    page.errors.clear()  # the refusal's 422
+    page.fill(f"{form} [name=thickness]", "0.5 mm")
+    with page.expect_navigation(url="**/jc?sample=B1"):
+        page.click(f"{form} button")
+    (m,) = page.store.measurements(NAME, "B1", with_content=False)
+    assert m.metadata["sample_shape"] == "cylinder"
+    jc_3t = page.store.sample(NAME, "B1").objectives["jc_3T"]
+    assert jc_3t == pytest.approx(truth(3.0), rel=0.05)
+    assert page.errors == []
+
+
 def test_a_second_loop_replaces_the_samples_jc_only_when_asked(page, loop_file, tmp_path):
     """A second loop of B1 replaced its jc_3T without a word; the form now has a box to
     replace, and without it the upload is refused, naming both values, nothing stored."""

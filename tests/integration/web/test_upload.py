@@ -495,7 +495,8 @@ def test_the_jc_page_reads_each_samples_newest_jc_curve_only(lab):
 def test_a_cylinders_upload_reads_its_jc_and_keeps_its_shape(sample):
     """A disc (2 mm diameter, 0.5 mm thick) uploaded with shape cylinder, diameter and
     thickness: the objective within 5 % of the generator's Kim truth (as a 2 x 2 x 0.5 mm bar
-    it read 21 % low), the shape stored; a bar's edges with a cylinder, a 422."""
+    it read 21 % low), the shape stored; a bar's edges with a cylinder, a thickness missing (named)
+    or without its unit, a 422."""
     import io
 
     from fluxtrap.magnetometry.jc import kim
@@ -510,7 +511,13 @@ def test_a_cylinders_upload_reads_its_jc_and_keeps_its_shape(sample):
     disc = {"shape": "cylinder", "diameter": "2 mm", "thickness": "0.5 mm"}
     for form, message in (
         ({**disc, "a": "2 mm"}, "form field(s) a: a cylinder is given by diameter, thickness"),
-        ({"shape": "cylinder", "diameter": "2 mm"}, "an M(H) loop needs the sample's edges"),
+        # it had said "a, b and c" for a cylinder
+        (
+            {"shape": "cylinder", "diameter": "2 mm"},
+            "an M(H) loop needs the sample's edges: diameter and thickness (thickness missing) "
+            "of the cylinder, each a length with its unit",
+        ),
+        ({**disc, "thickness": "0.5"}, "form field thickness"),
     ):
         r = lab.client.post(
             f"{C}/samples/B1/measurements",

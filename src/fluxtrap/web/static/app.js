@@ -118,6 +118,15 @@ uploadKind?.addEventListener("change", () => {
   fields.disabled = fields.hidden = uploadKind.value !== "mh_loop";
 });
 
+// a bar is given by its edges a, b, c, a cylinder by its diameter and thickness: the other
+// shape's fields are hidden, disabled and not sent (the API refuses them)
+const uploadShape = document.querySelector("#upload-form select[name=shape]");
+uploadShape?.addEventListener("change", () => {
+  for (const fields of uploadShape.form.querySelectorAll("fieldset[class^=shape-]")) {
+    fields.disabled = fields.hidden = fields.className !== "shape-" + uploadShape.value;
+  }
+});
+
 // The upload form's sample picker offers any sample of the campaign, not only this page's: as
 // the user types, the labels containing the text (the newest 20) come from the API.
 const uploadLabel = document.querySelector("#upload-form [name=label]");
