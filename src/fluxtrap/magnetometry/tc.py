@@ -792,9 +792,17 @@ def find_tc(
             else None
         )
         if alone is None:
+            # which rule: a step 14 times its 1-sigma refused as 'not significant' with no reason
+            # given read as a contradiction
+            why = (
+                f"under {min_step_sigma:g} times the noise of one point ({noise * 1e3:.2g} emu): "
+                "too noisy a sweep to place Tc in (average more readings per point)"
+                if step < min_step_sigma * noise
+                else f"under 10 times its 1-sigma (noise {noise * 1e3:.2g} emu per point)"
+            )
             raise AnalysisError(
                 f"{no}: the drop below the normal-state baseline ({step * 1e3:.3g} ± "
-                f"{step_err * 1e3:.2g} emu) is not significant (noise {noise * 1e3:.2g} emu per point)"
+                f"{step_err * 1e3:.2g} emu) is not significant: {why}"
             )
         # a transition the one step cannot follow (two phases' steps): the whole sweep read
         c0, c1, step, step_err, tc, tc_err, tm, w, onset, used = alone

@@ -1509,3 +1509,18 @@ def test_a_plain_series_is_read_at_once_as_line_by_line(monkeypatch):
     for a, b in zip(fast[:3], slow[:3], strict=True):
         np.testing.assert_array_equal(a, b)
     assert fast[3] == slow[3] == "B_T"
+
+
+def test_a_step_refused_as_too_noisy_says_which_rule():
+    """A logistic step under noise a fifth of it (200 points, 5-50 K) was refused as 'the drop
+    (0.942 ± 0.066 emu) is not significant', a 14-sigma drop: the refusal now says it is under
+    5 noise widths of one point, the rule that refused it."""
+    rng = np.random.default_rng(0)
+    t = np.linspace(5, 50, 200)
+    m = -1e-3 / (1 + np.exp((t - 36.0) / 1.0)) + 1e-7 * t + rng.normal(0, 2e-4, t.size)
+    with pytest.raises(AnalysisError) as err:
+        find_tc(Sweep("ZFC", 0, t.size, t, m, 0.01))
+    said = str(err.value)
+    step, step_err = map(float, re.search(r"\(([\d.]+) ± ([\d.]+) emu\)", said).groups())
+    assert step > 10 * step_err  # significant by its own 1-sigma: the reason must be the noise
+    assert "is not significant: under 5 times the noise of one point (0.2 emu)" in said, said
