@@ -181,6 +181,34 @@ def test_a_file_cut_inside_a_row_is_read_without_it_and_names_the_line(mpms_file
         read(content[:500], filename="head.dat")
 
 
+def test_a_dat_cut_above_its_column_names_is_read_and_below_them_is_named(mpms_file):
+    """A real .dat with its header and '[Data]' line cut off (starting at its column names) was
+    read as a CSV and refused for its 4 time columns, then its 4 field and 5 temperature columns,
+    one mapping asked for at a time; it is read as a Quantum Design data block now, its arrays
+    those of the whole file, lines counted from its own first, with a warning naming it. Cut
+    below the names, it was "column '0' appears twice"; now the names are said to be missing."""
+    content = mpms_file("mpms3_vsm_mh_film-A2481_3K.dat").read_bytes()
+    lines = content.splitlines(keepends=True)
+    names = next(i for i, ln in enumerate(lines) if ln.startswith(b"[Data]")) + 1
+    whole = read(content, filename="whole.dat")
+    with pytest.warns(TruncatedFileWarning, match=r"^cut\.dat: no '\[Header\]' section: the file"):
+        headless = read(b"".join(lines[names:]), filename="cut.dat")
+    for got, want in (
+        (headless.moment_Am2, whole.moment_Am2),
+        (headless.field_T, whole.field_T),
+        (headless.temperature_K, whole.temperature_K),
+        (headless.time_s, whole.time_s),
+        (headless.line, whole.line - names),
+    ):
+        np.testing.assert_array_equal(got, want)
+    assert headless.metadata.columns == whole.metadata.columns
+    with pytest.raises(
+        InputFileError,
+        match=r"^cut\.dat, line 1: the first row holds numbers \('.*'\), not column ",
+    ):
+        read(b"".join(lines[names + 1 :]), filename="cut.dat")
+
+
 @pytest.mark.parametrize("name", ["loop.csv", "loop.dat"])
 def test_a_last_line_without_a_line_end_is_left_out_with_a_warning(name):
     """A file cut inside its last number ("3.25e-3" as "3.2") was read with the cut value. A

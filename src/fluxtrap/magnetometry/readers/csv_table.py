@@ -83,6 +83,12 @@ def read(
     delimiter = max(",\t;", key=head.count)
     names = [c.strip() for c in split_rows([head], [head_no], delimiter, filename)[0]]
     where = f"{filename}, line {head_no}"
+    if all(_is_number(c) for c in names if c):  # 'column '0' appears twice' had said nothing of it
+        raise InputFileError(
+            f"{where}: the first row holds numbers ({head.strip()[:60]!r}), not column names: the "
+            "row naming the columns (and any header above it) is missing, was the file cut at its "
+            "top? Add one with units, e.g. 'B (T),m (emu),T (K)'"
+        )
     check_names(names, where)
     chosen = _choose(names, dict(columns or {}), where)
     line_no = [n for n, _ in numbered[1:]]
@@ -111,6 +117,15 @@ def read(
         first_bad_cell(rows, line_no, columns, names, filename, required=required)
         raise
     return _table(values, chosen, names, filename, skipped, cut, kept_lines)
+
+
+def _is_number(cell: str) -> bool:
+    """Whether ``cell`` reads as a float ("1.2e-05", "nan")."""
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _table(

@@ -5,7 +5,8 @@ column names with units (``Magnetic Field (Oe)``, ``Moment (emu)``) and one row 
 Quirks handled (see ``shared/data/mpms/README.md``): comma- or TAB-delimited (header too),
 CRLF, 88 or 89 columns mostly empty, comment-only rows (``"ZFC, 100"``, quoted), INFO lines as
 ``INFO,value,KEY`` (MPMS3/PPMS) or ``INFO, KEY, value`` (MPMS-XL), blank header lines, MPMS-XL
-column names (``Field (Oe)``, ``Long Moment (emu)``, ``Time``). The moment column is chosen by
+column names (``Field (Oe)``, ``Long Moment (emu)``, ``Time``), a file cut above its column names
+(no header: read with a ``TruncatedFileWarning``). The moment column is chosen by
 the first of ``MOMENT_COLUMNS`` that holds any number, which also gives the mode (VSM or DC).
 """
 
@@ -69,9 +70,27 @@ _KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 def guess_can_open(filename: str | None, head: bytes) -> bool:
-    """True if the file starts with a ``[Header]`` line (any delimiter, optional BOM)."""
-    first = next(iter(decode(head[:256]).lstrip().splitlines()), "")  # CR, LF or CRLF
-    return first.strip().strip(",\t").strip() == "[Header]"
+    """True if the file starts with a ``[Header]`` line (any delimiter, optional BOM), or with
+    a Quantum Design column-name line (``_headless``: the header cut off)."""
+    first = next(iter(decode(head).lstrip().splitlines()), "")  # CR, LF or CRLF
+    return first.strip().strip(",\t").strip() == "[Header]" or _headless(first)
+
+
+def _headless(line: str) -> bool:
+    """Whether ``line`` is a Quantum Design ``.dat`` file's column-name line: a time stamp, a
+    field, a temperature and a moment column by their instrument names (a file whose header and
+    ``[Data]`` line were cut off, which the CSV reader refused for its 4 time, 4 field and 5
+    temperature columns, one mapping asked for at a time)."""
+    names = {c.strip() for c in re.split(r"[,\t]", line)}
+    return all(
+        names & set(group)
+        for group in (
+            TIME_COLUMNS[:2],
+            FIELD_COLUMNS,
+            TEMPERATURE_COLUMNS,
+            [c for c, _, _ in MOMENT_COLUMNS],
+        )
+    )
 
 
 def read(
@@ -89,8 +108,12 @@ def read(
             f"{filename}: not a Quantum Design .dat file (expected '[Header]' on line 1)"
         )
     try:
-        data_at = next(
-            i for i, ln in enumerate(lines) if ln.strip().strip(",\t").strip() == "[Data]"
+        data_at = (
+            -1  # the column names on line 1: no header, no '[Data]'
+            if _headless(lines[0])
+            else next(
+                i for i, ln in enumerate(lines) if ln.strip().strip(",\t").strip() == "[Data]"
+            )
         )
     except StopIteration:
         raise InputFileError(
@@ -118,8 +141,19 @@ def read(
         cut = None
     delimiter = "\t" if head_line.count("\t") > head_line.count(",") else ","
 
+    if data_at < 0:
+        warnings.warn(
+            TruncatedFileWarning(
+                f"{filename}: no '[Header]' section: the file starts at its column names (line "
+                "1), cut above them? Read as a Quantum Design data block, without the header's "
+                "sample name and mass"
+            ),
+            stacklevel=3,
+        )
     header = [
-        _cells(r) for r in split_rows(lines[1:data_at], range(2, data_at + 1), delimiter, filename)
+        _cells(r)
+        for r in split_rows(lines[1:data_at], range(2, data_at + 1), delimiter, filename)
+        if data_at > 0
     ]
     header = [r for r in header if r]
     info = _info(header)
