@@ -331,7 +331,7 @@ def check_values(
     ``names``: the source column of each quantity. |mu0 H| above ``MAX_FIELD_T`` is a field
     column in the wrong unit (Oe labelled T), a temperature below 0 K one in degC labelled K,
     one above ``MAX_TEMPERATURE_K`` one in mK labelled K, |m| or its error above
-    ``MAX_MOMENT_AM2`` another quantity or unit.
+    ``MAX_MOMENT_AM2`` another quantity or unit, a negative error the moment's column.
     """
 
     def refuse(quantity: str, bad: np.ndarray, why: Callable[[int, int], str]) -> None:
@@ -382,6 +382,18 @@ def check_values(
                 f"a moment error of {e[k]:.4g} A m^2 ({e[k] * 1e3:.4g} emu) is beyond "
                 f"{MAX_MOMENT_AM2:g} A m^2, far more than any magnetometer reads ({n} of {e.size} "
                 "rows): another quantity or unit?"
+            ),
+        )
+        # a standard error is >= 0: the moment's column and its error's swapped (or the error
+        # mapped to the moment) had been refused as 'no irreversible magnetization', the loop's
+        # moments taken as its error bars
+        refuse(
+            "moment_err",
+            values["moment_err"] < 0,
+            lambda k, n: (
+                f"a moment error of {values['moment_err'][k] * 1e3:.4g} emu is negative ({n} of "
+                f"{e.size} rows), as no standard error is: does this column hold the moment (the "
+                f"moment's and its error's columns swapped, or mapped to the wrong ones)?"
             ),
         )
     if "field" in values:

@@ -209,6 +209,24 @@ def test_a_dat_cut_above_its_column_names_is_read_and_below_them_is_named(mpms_f
         read(b"".join(lines[names + 1 :]), filename="cut.dat")
 
 
+def test_a_moment_and_its_error_column_swapped_are_named_as_such(mpms_file):
+    """The real film-S1 loop with its 'Moment (emu)' and 'M. Std. Err. (emu)' names swapped was
+    read, its moments taken as error bars, and refused as 'no irreversible magnetization'; a
+    negative standard error is now refused at its line and column as the moment's column."""
+    content = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
+    whole = read(content, filename="whole.dat")
+    names = b"Moment (emu),M. Std. Err. (emu)"
+    assert content.count(names) == 1
+    swapped = content.replace(names, b"M. Std. Err. (emu),Moment (emu)")
+    first = int(whole.line[np.flatnonzero(whole.moment_Am2 < 0)[0]])
+    with pytest.raises(
+        InputFileError,
+        match=rf"^s\.dat, line {first}, column 'M\. Std\. Err\. \(emu\)': a moment error of "
+        r"-[\d.e-]+ emu is negative .* does this column hold the moment",
+    ):
+        read(swapped, filename="s.dat")
+
+
 @pytest.mark.parametrize("name", ["loop.csv", "loop.dat"])
 def test_a_last_line_without_a_line_end_is_left_out_with_a_warning(name):
     """A file cut inside its last number ("3.25e-3" as "3.2") was read with the cut value. A
