@@ -197,6 +197,15 @@ def jc_from_width(
         warnings.warn(notes[-1], NotSuperconductingWarning, stacklevel=2)
     volume = sample_volume(a_m, b_m, c_m, shape)
     shielding = -(width.high_field_slope_Am2_per_T or 0.0) * MU0 / volume
+    most = full_shielding_width(MU0, a_m, b_m, c_m) / 2  # 1 / (1 - N) at most, V/mu0
+    if shielding > SHIELDING_MARGIN * most:  # no sample shields more: a unit, not a minor loop
+        raise ValidationError(
+            f"{where}: at its high fields (0.7-1 x {width.field_max_T:.3g} T) the loop's slope "
+            f"dm/dB is {shielding:.3g} V/mu0 for the {sample_text(a_m, b_m, c_m, shape)}, "
+            f"{shielding / most:.3g} times the most any sample of that shape shields ({most:.3g} "
+            "V/mu0): are the sample's dimensions too small (each 10x = 1000x in volume; um for "
+            "mm), or is the moment in emu but labelled A*m^2 (x1000)?"
+        )
     if shielding > MINOR_LOOP_SHIELDING:
         raise AnalysisError(
             f"{where}: the loop never fully penetrated the sample: at its high fields (0.7-1 x "
@@ -204,6 +213,12 @@ def jc_from_width(
             "(full shielding is 1 V/mu0 or more, no background comes near it), a minor loop below "
             "the penetration field; its width is no Jc (the extended Bean model needs a fully "
             "penetrated sample): sweep further"
+            + (
+                f" (or, over 1 V/mu0, check the dimensions: the "
+                f"{sample_text(a_m, b_m, c_m, shape)} given too small?)"
+                if shielding > 1
+                else ""
+            )
         )
     depth = penetration_depth(a_m, c_m, shape)
     b, dm = width.field_T, width.dm_Am2 / volume

@@ -1551,6 +1551,25 @@ def test_a_minor_loop_below_the_penetration_field_is_refused(field_max_T):
         jc_from_loop(table, A, B, C)
 
 
+def test_a_disc_given_in_um_for_mm_is_named_a_unit_mistake_not_a_minor_loop():
+    """A 3 mm x 1 mm disc's 7 T loop with its diameter given as 3 um (volume 1e6x small): its
+    high-field slope read 3.1e3 V/mu0, 3100x the most a sample can shield, and it was refused as
+    'never fully penetrated ... sweep further'; now as the dimensions' or the moment's unit.
+    Given 10x too small (0.3 x 0.1 mm: 3.1 V/mu0, within a thin disc's bound), the minor-loop
+    refusal says to check the dimensions too."""
+    loop = synthetic_mh_loop(kim(2e9, 1.0), 3e-3, 3e-3, 1e-3, shape="cylinder", n_points=71)
+    with pytest.raises(
+        ValidationError,
+        match=r"synthetic.dat: at its high fields .* 3\.1\de\+03 times the most any sample .* "
+        r"dimensions too small",
+    ):
+        jc_from_loop(loop, 3e-6, 3e-6, 1e-3, shape="cylinder")
+    with pytest.raises(
+        AnalysisError, match=r"never fully penetrated .* sweep further \(or, over 1 V/mu0, check"
+    ):
+        jc_from_loop(loop, 0.3e-3, 0.3e-3, 0.1e-3, shape="cylinder")
+
+
 @pytest.mark.parametrize("law, name", [(kim(2e9, 1.0), "Kim"), _POW])
 def test_the_jc_error_bar_at_zero_field_covers_the_self_field_average(law, name):
     """At 0 T the bar's own field spans 0..B_sf (0.63 T for Kim 2e9 A/m^2, 1 T; 0.5 mm): Bean reads
