@@ -202,6 +202,12 @@ def test_a_dat_cut_above_its_column_names_is_read_and_below_them_is_named(mpms_f
     ):
         np.testing.assert_array_equal(got, want)
     assert headless.metadata.columns == whole.metadata.columns
+    plain = (
+        "Time Stamp (sec),Temperature (K),Magnetic Field (Oe),Moment (emu)\n1,5,0,0.1\n2,5,9,0.2\n"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a CSV of a few QD names, no Comment: the CSV reader's
+        assert read(plain.encode(), filename="mine.csv").metadata.instrument == "table"
     with pytest.raises(
         InputFileError,
         match=r"^cut\.dat, line 1: the first row holds numbers \('.*'\), not column ",

@@ -77,15 +77,16 @@ def guess_can_open(filename: str | None, head: bytes) -> bool:
 
 
 def _headless(line: str) -> bool:
-    """Whether ``line`` is a Quantum Design ``.dat`` file's column-name line: a time stamp, a
-    field, a temperature and a moment column by their instrument names (a file whose header and
-    ``[Data]`` line were cut off, which the CSV reader refused for its 4 time, 4 field and 5
-    temperature columns, one mapping asked for at a time)."""
+    """Whether ``line`` is a Quantum Design ``.dat`` file's column-name line: its "Comment"
+    column and a time, a field, a temperature and a moment column by their instrument names (a
+    file whose header and ``[Data]`` line were cut off, which the CSV reader refused for its 4
+    time, 4 field and 5 temperature columns, one mapping asked for at a time; a CSV of a few
+    such columns, without "Comment", stays the CSV reader's)."""
     names = {c.strip() for c in re.split(r"[,\t]", line)}
-    return all(
+    return "Comment" in names and all(
         names & set(group)
         for group in (
-            TIME_COLUMNS[:2],
+            TIME_COLUMNS,
             FIELD_COLUMNS,
             TEMPERATURE_COLUMNS,
             [c for c, _, _ in MOMENT_COLUMNS],
