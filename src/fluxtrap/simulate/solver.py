@@ -625,6 +625,9 @@ def newton(
         if not np.isfinite(step).all():
             return None
         Cd = matvec(d.Cf, step)
+        change = np.maximum.reduce(np.abs(Cd[sc]) / scale, initial=0.0)
+        if not math.isfinite(change):  # a diverging iterate: J overflowed (inf - inf next)
+            return None
         u[free] += step
         du += step
         J_next = J + Cd
@@ -642,7 +645,6 @@ def newton(
         cap = np.maximum(e0, size * k)
         capped = ~falls & (primal_size > cap)
         Es = np.where(falls, dual, np.copysign(np.minimum(primal_size, cap), E_primal))
-        change = np.maximum.reduce(np.abs(Cd[sc]) / scale, initial=0.0)
         refactor = last_change is None or change > ctl.reuse * last_change
         last_change = change
         if change < ctl.newton_tol:
