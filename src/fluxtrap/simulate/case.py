@@ -461,6 +461,8 @@ class Case:
         for why in (
             *map(_implausible_jc, self.materials),
             _temperature_changes_nothing(self),
+            _jc_held_through_temperatures(self),
+            _empty_ramp(self),
             _heat_changes_nothing(self),
             _set_point_below_the_cooler(self),
             _heat_keys_unused(self),
@@ -656,6 +658,44 @@ def _temperature_changes_nothing(case: Case) -> str | None:
                 f"depends on it (superconductors: {names}, none with jc.temperature, Jc tables "
                 "at several temperatures or n(T)): the step changes nothing; give the Jc's "
                 "temperature dependence"
+            )
+    return None
+
+
+def _jc_held_through_temperatures(case: Case) -> str | None:
+    """The warning for superconductors whose Jc does not depend on temperature (no
+    jc.temperature, no jc.tables) in a protocol that changes the temperature while another
+    superconductor's Jc or n follows it, or None: their Jc was held at its given value unsaid
+    (``_temperature_changes_nothing`` spoke only when nothing in the case felt the change)."""
+    sc = [m for m in case.materials if isinstance(m, Superconductor)]
+    blind = [m.name for m in sc if not m.tc_K]
+    if case.thermal.coupled or len(blind) == len(sc) and not any(m.n_table for m in sc):
+        return None  # every superconductor blind: _temperature_changes_nothing's case
+    start = case.protocol[0].temperature_K
+    for i, step in enumerate(case.protocol[1:], start=1):
+        if blind and isinstance(step, RampTemperature | Cool) and step.to_K != start:
+            keys = ", ".join(f"materials.{name}.jc" for name in blind)
+            return (
+                f"{keys}: no temperature dependence (jc.temperature or jc.tables), so Jc is held "
+                f"at its given value while protocol[{i}] takes the temperature from {start:g} to "
+                f"{step.to_K:g} K; give jc.temperature (at, tc) if it should follow"
+            )
+    return None
+
+
+def _empty_ramp(case: Case) -> str | None:
+    """The warning for a ramp_field or ramp_temperature step to the value it starts at, or None:
+    it takes no time and changes nothing (a ramp_temperature from 5 K to 5 K ran unsaid, as if
+    it were a hold)."""
+    ends = states(case.protocol)
+    for k, (step, (b, t)) in enumerate(zip(case.protocol[1:], ends, strict=False), start=1):
+        start = b if isinstance(step, RampField) else t
+        if isinstance(step, RampField | RampTemperature) and step_duration(step, (b, t)) == 0:
+            unit = "T" if isinstance(step, RampField) else "K"
+            return (
+                f"protocol[{k}] ({step!r}): ramps to {start:g} {unit}, the value it starts at, so "
+                'it takes no time and changes nothing; for a hold give step = "hold" and a '
+                "duration, or check the step's 'to'"
             )
     return None
 

@@ -910,8 +910,9 @@ def test_a_field_of_100_T_a_temperature_of_0_K_and_an_empty_ramp_are_allowed():
     d["protocol"][1].update(to="-100 T", rate="1e12 T/s")  # 2e-10 s: refused
     with pytest.raises(ValidationError, match="under the solver's shortest step"):
         Case.from_dict(d)
-    d["protocol"][1].update(to="100 T")  # no change of field: an empty step, allowed
-    case = Case.from_dict(d)
+    d["protocol"][1].update(to="100 T")  # no change of field: an empty step, allowed, warned of
+    with pytest.warns(CaseWarning, match=r"ramps to 100 T, the value it starts at"):
+        case = Case.from_dict(d)
     assert case.protocol[0].field_T == 100 and case.protocol[0].temperature_K == 0
 
 
@@ -1193,3 +1194,42 @@ def test_probe_matrices_past_their_memory_limit_are_refused_before_the_run():
     held = 8 * 1.5 * conductors * (1000 + len(d["protocol"]) + SAMPLES + 1)
     assert 1.0 < float(said[1]) * 2**30 / held < 1.5  # on the safe side: 2x the estimate
     assert held > 0.8 * MAX_MATRIX_BYTES  # here 1.86 GiB: 0.045 mm is near the limit
+
+
+def test_a_ramp_to_the_value_it_starts_at_is_warned_of_naming_the_step():
+    """ramp_temperature from 5 K to 5 K (or ramp_field from 0 T to 0 T) takes no time and
+    changes nothing; it ran unsaid, as if it were a hold. A ramp that moves says nothing."""
+    d = base()
+    d["materials"]["sc"]["jc"]["temperature"] = {"at": "5 K", "tc": "38 K"}
+    d["protocol"].append({"step": "ramp_temperature", "to": "5 K", "rate": "1 K/min"})
+    with pytest.warns(CaseWarning, match=r"^protocol\[3\] \(RampTemperature\(to_K=5, "
+                      r"rate_K_min=1\)\): ramps to 5 K, the value it starts at, so it takes no "
+                      r'time and changes nothing; for a hold give step = "hold"'):  # fmt: skip
+        Case.from_dict(d)
+    d["protocol"][-1] = {"step": "ramp_field", "to": "0 T", "rate": "1 T/h"}
+    with pytest.warns(CaseWarning, match=r"^protocol\[3\] \(RampField.*ramps to 0 T, the value"):
+        Case.from_dict(d)
+    d["protocol"][-1] = {"step": "ramp_temperature", "to": "6 K", "rate": "1 K/min"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
+        Case.from_dict(d)
+
+
+def test_a_superconductor_without_jc_of_t_beside_one_with_it_is_named_when_warmed():
+    """Two superconductors, one with jc.temperature, one without, warmed 5 -> 30 K: the second's
+    Jc was held at its given value unsaid (the warning spoke only when nothing felt the
+    temperature). Now it is named by its key and the step; with both scaled, no warning."""
+    d = base()
+    d["materials"]["sc2"] = {"n": 35, "jc": {"constant": "3e4 A/cm^2"}}
+    d["materials"]["sc"]["jc"]["temperature"] = {"at": "5 K", "tc": "38 K"}
+    d["stack"].append({"material": "sc2", "radius": "15 mm", "thickness": "6 mm"})
+    d["probes"][0]["z"] = "14 mm"
+    d["protocol"].append({"step": "ramp_temperature", "to": "30 K", "rate": "1 K/min"})
+    with pytest.warns(CaseWarning, match=r"^materials\.sc2\.jc: no temperature dependence "
+                      r"\(jc\.temperature or jc\.tables\), so Jc is held at its given value "
+                      r"while protocol\[3\] takes the temperature from 5 to 30 K"):  # fmt: skip
+        Case.from_dict(d)
+    d["materials"]["sc2"]["jc"]["temperature"] = {"at": "5 K", "tc": "38 K"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
+        Case.from_dict(d)
