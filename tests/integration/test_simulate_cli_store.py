@@ -209,3 +209,31 @@ def test_a_far_probe_prints_its_small_field_not_zero(tmp_path, capsys):
     assert 1e-7 < abs(far) < 1e-3
     line = " ".join(text.split())  # rich wraps at 80 columns
     assert f"far: final {far:.4g} ± " in line and "far: final 0.0000" not in line
+
+
+def test_simulate_and_show_print_the_temperature_block(tmp_path, capsys):
+    """summary.json's temperature block (K) was printed by neither simulate nor simulation show
+    (an isothermal run's 20 K was in the case's protocol alone); both now say it, and that a
+    Jc without jc.temperature is taken as given at that temperature. A warmed run gives its
+    span."""
+    case = tmp_path / "quick.toml"
+    case.write_text(QUICK_CASE)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    code, text, err = cli(capsys, "simulate", str(case), "-o", str(tmp_path / "o"), "--db", url,
+                          "--no-plots")  # fmt: skip
+    assert code == 0, err
+    said = ("temperature of the conductors (isothermal): 20 K throughout; Jc of bulk as given at "
+            "every temperature (no jc.temperature or jc.tables)")  # fmt: skip
+    assert said in " ".join(text.split()), text
+    (rec,) = Store(url).simulations()
+    code, text, _ = cli(capsys, "simulation", "show", str(rec.id), "--db", url)
+    assert code == 0 and said in " ".join(text.split()), text
+    warmed = QUICK_CASE.replace('b0 = "0.5 T" }', 'b0 = "0.5 T" }\njc.temperature = '
+                                '{ at = "20 K", tc = "38 K" }')  # fmt: skip
+    warmed = warmed.replace('step = "hold"\nduration = "10 s"',
+                            'step = "ramp_temperature"\nto = "25 K"\nrate = "1 K/s"')  # fmt: skip
+    case.write_text(warmed)
+    code, text, err = cli(capsys, "simulate", str(case), "-o", str(tmp_path / "w"), "--no-plots")
+    assert code == 0, err
+    said = "temperature of the conductors (isothermal): 20 K at the start, 25 K at the end (20 to 25 K)"
+    assert said in " ".join(text.split()) and "as given" not in text, text

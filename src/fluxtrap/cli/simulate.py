@@ -78,6 +78,36 @@ def heat_line(thermal: dict) -> str:
     )
 
 
+def temperature_line(summary: dict) -> str | None:
+    """The summary's ``temperature`` block in one line (K), naming the superconductors whose Jc
+    is taken as given at every temperature (no jc.temperature or jc.tables); None for a summary
+    stored before the block."""
+    t = summary.get("temperature")
+    if not t:
+        return None
+    if t["min_K"] == t["max_K"]:
+        span = f"{t['start_K']:.4g} K throughout"
+    else:
+        span = (
+            f"{t['start_K']:.4g} K at the start, {t['final_K']:.4g} K at the end "
+            f"({t['min_K']:.4g} to {t['max_K']:.4g} K)"
+        )
+    materials = summary.get("case", {}).get("materials", {})
+    held = [
+        name
+        for name, m in materials.items()
+        if m.get("kind") == "superconductor"
+        and "temperature" not in m
+        and m.get("jc", {}).get("model") != "TemperatureTablesJc"
+    ]
+    jc = (
+        f"; Jc of {', '.join(held)} as given at every temperature (no jc.temperature or jc.tables)"
+        if held
+        else ""
+    )
+    return f"temperature of {t['of']}: {span}{jc}"
+
+
 def simulate_command(
     case: Annotated[
         Path,
@@ -190,6 +220,7 @@ def simulate_command(
                 f"field {tesla(p['max_abs_T'])} T; discretization error up to "
                 f"{p['max_error_T']:.2g} T over the run)"
             )
+        console.print(temperature_line(s), highlight=False)
         acc = s["accuracy"]
         if "bore" in s:
             from fluxtrap.simulate.bore import summary_lines
@@ -291,6 +322,8 @@ def simulation_show(
             for name, p in probes.items()
         ]
         print_table(headers, rows)
+    if line := temperature_line(x.summary):
+        console.print(line, highlight=False)
     if "bore" in x.summary:
         from fluxtrap.simulate.bore import summary_lines
 

@@ -478,10 +478,38 @@ def test_a_stored_simulation_shows_its_bore(lab):
     drift_error = lab.store.simulation(rec.id).summary["accuracy"]["bore"]["drift_error_ppm_per_h"]
     assert f"{bore['drift_ppm_per_h']:.3g} ± {drift_error:.2g} ppm/h" in html
     assert f"{bore['axial_coefficients']['z2']['ppm_at_dsv']:.4g}" in html
+    # each term's discretization error (summary accuracy.bore) beside it: the page had none
+    terms_error = lab.store.simulation(rec.id).summary["accuracy"]["bore"]["axial_terms_error_ppm"]
+    row = re.search(r"<tr><td>z2</td>(.*?)</tr>", html.split('id="bore-terms"')[1]).group(1)
+    assert f'<td class="num">{terms_error["z2"]:.2g}</td>' in row, row
+    # the temperature block (K): 5 K throughout, the constant Jc taken as given there
+    temperature = html.split('id="temperature-summary"')[1].split("</section>")[0]
+    assert "5 K throughout" in temperature and "Jc of sc as given" in temperature, temperature
     figs = lab.client.get(f"/api/simulations/{rec.id}/plots", headers=auth("rita")).json()
     assert list(figs) == ["probes", "bore"]
     axial = figs["bore"]["data"][0]
     assert len(axial["x"]) == len(bore["profiles"]["axial_z_m"]) and max(axial["y"]) <= 1e-6
+
+
+def test_a_stored_bore_without_error_estimates_still_shows(lab):
+    """A summary with a bore but no accuracy.bore (stored by another client, or before the
+    estimates): the page was a 500 ('dict object' has no attribute 'centre_error_T'); now the
+    numbers show and each estimate is left out."""
+    import tomli
+
+    case = Case.from_dict(tomli.loads(RING_CASE))
+    coefficients = {
+        "z0": {"T_per_m^n": 0.5, "ppm_at_dsv": 1e6},
+        "z2": {"T_per_m^n": 3.0, "ppm_at_dsv": 24.0},
+    }
+    bore = {"dsv_m": 0.004, "center_z_m": 0.003, "centre_T": 0.5, "homogeneity_ppm": 12.0,
+            "drift_ppm_per_h": None, "axial_coefficients": coefficients}  # fmt: skip
+    summary = {"probes": {}, "bore": bore}
+    rec = lab.store.add_simulation(case, RING_CASE, summary=summary, probes_csv=b"time_s\n0\n")
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    r = lab.client.get(f"/simulations/{rec.id}")
+    assert r.status_code == 200, r.text[-2000:]
+    assert "0.5 T</td>" in r.text and "12 ppm</td>" in r.text and "24</td>" in r.text
 
 
 def test_the_simulations_list_is_paged_from_the_newest(lab):
