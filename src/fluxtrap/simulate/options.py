@@ -34,6 +34,11 @@ SAMPLES = 24
 # (a quarter of the elements each) and the pair before add half of that again. Past this many
 # bytes the case is refused before it runs (1000 probes on 26 000 elements: 0.3 GB).
 MAX_MATRIX_BYTES = 2 * 2**30
+# Each snapshot a run keeps (each protocol step's end and each [output] snapshot) holds B (B_r,
+# B_z) of every mesh element, 16 bytes, besides the conductors' J; the pair's coarse run a
+# quarter again. Counted in MAX_MATRIX_BYTES too: 200 holds at 0.5 mm kept 6.5 MB of
+# snapshots where the J samples counted took 1.0 MB.
+SNAPSHOT_BYTES = 16 * 1.25
 # Solving time per conductor element and time step, a lower bound: a Newton iteration costs
 # 1.5-2.5 us per conductor element and a step takes 5-7 (bench/bench_simulate.py), so a case
 # whose elements x forced steps x this exceeds max_wall cannot finish.
@@ -231,7 +236,8 @@ def check_bounded(
     ``mesh.size``). Also refused: a pair whose probe matrix and J samples (``rows``: the
     probes and the bore centre; the sample times: the protocol steps and ``SAMPLES``) on twice
     the estimate (a quality mesh has 1.6-2x) take over ``MAX_MATRIX_BYTES``
-    (``check_matrix_memory``)."""
+    (``check_matrix_memory``; ``Simulation.run`` adds the snapshots it keeps, on the mesh's
+    element estimate, before it meshes)."""
     h = mesh.size_m or first_size_m
     counts = [layer_elements(w, t, h) for _, w, t in parts]
     n = sum(counts)
@@ -260,7 +266,6 @@ def check_bounded(
             "and the air and the mesh's quality about double the count)"
         )
     first = f"mesh.size {h * 1e3:.3g} mm" if mesh.size_m else f"the first mesh, {h * 1e3:.3g} mm"
-    check_matrix_memory(rows, len(step_durations_s) + SAMPLES + 1, 2 * n, first)
     max_step = solver.max_step_s
     duration_s = sum(step_durations_s)
     steps = duration_s / max_step if max_step else 0.0
@@ -287,29 +292,45 @@ def check_bounded(
             "(a larger max_step or mesh.size, fewer protocol steps or pulse-table points, or a "
             "longer max_wall)"
         )
+    check_matrix_memory(rows, len(step_durations_s) + SAMPLES + 1, 2 * n, first)
 
 
-def matrix_elements(rows: int, samples: int) -> float:
-    """The most conductor elements whose probe matrix (``rows``: probes and the bore centre) and
-    J samples (``samples`` times) fit in ``MAX_MATRIX_BYTES``: 8 bytes an entry, 1.5x for the
-    pair's coarse and time-error runs."""
-    return MAX_MATRIX_BYTES / (8 * 1.5 * max(1, rows + samples))
+def matrix_elements(rows: int, samples: int, snapshots: int = 0) -> float:
+    """The most mesh elements whose probe matrix (``rows``: probes and the bore centre) and J
+    samples (``samples`` times), 8 bytes an entry per conductor element, 1.5x for the pair's
+    coarse and time-error runs, and ``snapshots`` of B (``SNAPSHOT_BYTES`` per element), fit in
+    ``MAX_MATRIX_BYTES`` (every element counted as a conductor: on the safe side)."""
+    return MAX_MATRIX_BYTES / (8 * 1.5 * max(1, rows + samples) + SNAPSHOT_BYTES * snapshots)
 
 
-def check_matrix_memory(rows: int, samples: int, conductors: float, what: str) -> None:
-    """Refuse (``ValidationError``, with the estimate) a first mesh of ``conductors`` elements
-    (``what``: its size) past ``matrix_elements``; an accuracy-driven run refines no further
-    than that (``Simulation.run``)."""
-    fits = matrix_elements(rows, samples)
-    if conductors > fits:
-        needed = MAX_MATRIX_BYTES * conductors / fits
+def check_matrix_memory(
+    rows: int, samples: int, conductors: float, what: str, snapshots: int = 0, elements: float = 0
+) -> None:
+    """Refuse (``ValidationError``, with the estimate) a first mesh of ``conductors`` conductor
+    elements and ``elements`` in all (``what``: its size) whose probe matrix and J samples and
+    ``snapshots`` of B take over ``MAX_MATRIX_BYTES``; an accuracy-driven run refines no further
+    than ``matrix_elements`` (``Simulation.run``)."""
+    matrices = 8 * 1.5 * max(1, rows + samples) * conductors
+    kept = SNAPSHOT_BYTES * snapshots * elements
+    if matrices + kept <= MAX_MATRIX_BYTES:
+        return
+    limit = f"over the limit of {MAX_MATRIX_BYTES / 2**30:g} GiB"
+    if kept > matrices:
         raise ValidationError(
-            f"[[probes]]: {rows} probe rows and {samples} J samples (the protocol's steps and "
-            f"{SAMPLES + 1} more) on about {conductors:,.0f} conductor elements ({what}) need "
-            f"about {needed / 2**30:.3g} GiB, over the limit of {MAX_MATRIX_BYTES / 2**30:g} GiB "
-            f"(8 bytes an entry, 1.5x for the coarse runs of a pair: at most {fits:,.0f} "
-            "elements); give fewer probes or protocol steps, or a coarser mesh.size"
+            f"protocol: {snapshots} snapshots (each protocol step's end and [output] snapshots), "
+            f"each B of about {elements:,.0f} elements ({what}), need about {kept / 2**30:.3g} "
+            f"GiB, with the probe matrices and J samples {(matrices + kept) / 2**30:.3g} GiB, "
+            f"{limit} ({SNAPSHOT_BYTES:g} bytes an element per snapshot); give fewer protocol "
+            "steps (one hold for holds in a row) or snapshots, or a coarser mesh.size"
         )
+    fits = MAX_MATRIX_BYTES * conductors / matrices
+    raise ValidationError(
+        f"[[probes]]: {rows} probe rows and {samples} J samples (the protocol's steps and "
+        f"{SAMPLES + 1} more) on about {conductors:,.0f} conductor elements ({what}) need "
+        f"about {(matrices + kept) / 2**30:.3g} GiB, {limit} "
+        f"(8 bytes an entry, 1.5x for the coarse runs of a pair: at most {fits:,.0f} "
+        "elements); give fewer probes or protocol steps, or a coarser mesh.size"
+    )
 
 
 def _plain_number(text: str) -> bool:

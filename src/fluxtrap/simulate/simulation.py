@@ -25,7 +25,7 @@ import pint
 
 from fluxtrap.errors import AnalysisError, SolverError, ValidationError
 from fluxtrap.inputs import near
-from fluxtrap.simulate import bore
+from fluxtrap.simulate import bore, options
 from fluxtrap.simulate.case import MU0, Case, CaseWarning
 from fluxtrap.units import estimate_text, parse, to_A_cm2
 
@@ -375,7 +375,8 @@ class Result:
     def _check_map_size(self, shape: tuple[int, int], times: int) -> None:
         """Refuse, before allocating, a grid ``shape`` (two counts >= 1) of more than
         ``MAX_MAP_POINTS`` points or ``MAX_MAP_PAIRS`` point-element pairs, with its size (a
-        1e5 x 1e5 grid was a MemoryError, 1e3 x 1e3 on 30 000 elements hours of Biot-Savart)."""
+        1e5 x 1e5 grid was a MemoryError, 1e3 x 1e3 on 30 000 elements hours of Biot-Savart),
+        and ``times`` maps whose J and B take over ``options.MAX_MATRIX_BYTES``."""
         if (
             not isinstance(shape, tuple | list)
             or len(shape) != 2
@@ -395,6 +396,15 @@ class Result:
                 f"~{pairs * MAP_PAIR_S / 60:.3g} min of Biot-Savart on {len(self.conductor)} "
                 f"conductor elements; at most {MAX_MAP_POINTS:,} points and {MAX_MAP_PAIRS:.0e} "
                 "point-element pairs (~10 min): ask for a smaller shape"
+            )
+        held = 8 * times * (len(self.conductor) + 2 * points)  # J and (Br, Bz) at each time
+        if held > options.MAX_MATRIX_BYTES:  # 1e6 times of a small grid: 8 GB of J, unchecked
+            raise ValidationError(
+                f"field maps: {times} times of a {shape[0]} x {shape[1]} grid on "
+                f"{len(self.conductor)} conductor elements hold J and B at each, about "
+                f"{held / 2**30:.3g} GiB, over the limit of "
+                f"{options.MAX_MATRIX_BYTES / 2**30:g} GiB: ask for fewer times (each snapshot "
+                "once) or a smaller shape"
             )
 
     def _extent(self) -> tuple[float, float, float, float]:
@@ -728,7 +738,9 @@ class Simulation:
         from fluxtrap.simulate.options import (
             MAX_ELEMENTS,
             MAX_MATRIX_BYTES,
+            SAMPLES,
             SIZE_PER_DIMENSION,
+            check_matrix_memory,
             layer_elements,
             matrix_elements,
         )
@@ -790,16 +802,29 @@ class Simulation:
                 f"mesh: about {estimate:,} elements at {at} exceed [mesh] max_elements = "
                 f"{limit:,}; {advice}"
             )
+        # the first pair's probe matrices and J samples (as the case's check_bounded counts
+        # them) and the snapshots it keeps, B on every element of the estimate, before meshing
+        conductors = 2 * sum(layer_elements(w, t, h) for _, w, t in thin_parts(case.stack, h))
+        check_matrix_memory(
+            len(case.probes) + bool(case.bore),
+            len(case.protocol) + SAMPLES,
+            conductors,
+            f"mesh.size {h * 1e3:.3g} mm" if fixed else f"the first mesh, {h * 1e3:.3g} mm",
+            len(case.protocol) + len(case.snapshots_s),
+            estimate,
+        )
         times = sample_times(case)
         # the pairs' probe matrices and J samples fit in MAX_MATRIX_BYTES: no mesh past that is
         # designed, as none past [mesh] max_elements (the conductors are fewer: on the safe side)
         limit_said = f"[mesh] max_elements = {limit:,}"
-        fits = int(matrix_elements(len(case.probes) + bool(case.bore), len(times)))
+        kept = len(case.protocol) + len(case.snapshots_s)  # snapshots of B, each run
+        fits = int(matrix_elements(len(case.probes) + bool(case.bore), len(times), kept))
         if fits < limit:
             limit = fits
             limit_said = (
-                f"{fits:,} elements, the most whose probe matrices and J samples fit in "
-                f"{MAX_MATRIX_BYTES / 2**30:g} GiB ([[probes]] x {len(times)} sample times)"
+                f"{fits:,} elements, the most whose probe matrices, J samples and snapshots fit "
+                f"in {MAX_MATRIX_BYTES / 2**30:g} GiB ([[probes]] x {len(times)} sample times, "
+                f"{kept} snapshots)"
             )
         coarse_mesh, fine_mesh = build_mesh(case, 2 * h), build_mesh(case, h)
         levels: list[dict[str, Any]] = []

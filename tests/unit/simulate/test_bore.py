@@ -472,3 +472,39 @@ def test_the_axis_field_is_asked_for_a_few_points_at_a_time():
 
     analyse(Bore(2 * R, ZC), loops_field(LOOPS), axis)
     assert max(sizes) <= 8 and sum(sizes) >= 32 + 61
+
+
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+def test_the_sphere_field_is_built_a_batch_of_points_at_a_time(monkeypatch):
+    """The sphere's 182 points (and the radial profile's 61) took one field matrix each, two
+    points x conductor-elements arrays at once (2.9 GB on 1e6 elements, past MAX_MATRIX_BYTES,
+    never checked): now ``probes.PROBE_BATCH`` point-element entries at a time, the numbers
+    the same (to round-off)."""
+    from fluxtrap.simulate import bore, probes, simulate
+
+    case = {
+        **CASE,
+        "protocol": [
+            {"step": "set", "field": "1 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": "0 T", "rate": "0.1 T/s"},
+        ],
+        "mesh": {"size": "2 mm"},
+        "bore": {"dsv": "6 mm"},
+    }
+    res = simulate(case)
+    whole = bore.of_result(res)
+    elements = int(res.conductor.size)
+    entries = []
+    built = probes.field_matrix
+
+    def field_matrix(points, triangles, where, **kw):
+        entries.append(len(np.atleast_2d(where)) * len(triangles))
+        return built(points, triangles, where, **kw)
+
+    monkeypatch.setattr(probes, "PROBE_BATCH", 10 * elements)
+    monkeypatch.setattr(probes, "field_matrix", field_matrix)
+    batched = bore.of_result(res)
+    assert max(entries) <= 10 * elements and len(entries) >= 182 // 10 + 61 // 10
+    assert batched.centre_T == pytest.approx(whole.centre_T, rel=1e-12)
+    assert batched.homogeneity_ppm == pytest.approx(whole.homogeneity_ppm, rel=1e-9)
+    assert batched.radial[:, 1] == pytest.approx(whole.radial[:, 1], rel=1e-12)

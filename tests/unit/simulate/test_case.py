@@ -1233,3 +1233,51 @@ def test_a_superconductor_without_jc_of_t_beside_one_with_it_is_named_when_warme
     with warnings.catch_warnings():
         warnings.simplefilter("error", CaseWarning)
         Case.from_dict(d)
+
+
+def test_snapshots_past_the_memory_limit_are_refused_before_the_run(monkeypatch):
+    """Each protocol step's end keeps a snapshot of B on every element (16 bytes each) besides
+    J; MAX_MATRIX_BYTES counted the probe matrices and J samples only: 200 holds on a disk at
+    0.5 mm kept 6.5 MB of snapshots where 1.0 MB of J samples was counted, so a case within the
+    limit could take ~5x it. Here the limit is set between the two: the run is refused before
+    it meshes, naming the snapshots and the estimate, which is on the safe side of the real
+    mesh's count (within 4x); one hold in place of the 200 runs."""
+    import re
+
+    from fluxtrap.simulate import Simulation, mesh, options
+    from fluxtrap.simulate.geometry import thin_parts
+    from fluxtrap.simulate.mesh import build_mesh
+    from fluxtrap.simulate.options import SAMPLES, SNAPSHOT_BYTES
+
+    d = {
+        "materials": {"sc": {"n": 35, "jc": {"constant": "3e4 A/cm^2"}}},
+        "stack": [{"material": "sc", "radius": "10 mm", "thickness": "4 mm"}],
+        "probes": [{"name": "top", "r": "0 mm", "z": "5 mm"}],
+        "protocol": [
+            {"step": "set", "field": "1 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": "0 T", "rate": "0.1 T/s"},
+        ]
+        + [{"step": "hold", "duration": "1 s"}] * 200,
+        "mesh": {"size": "0.5 mm"},
+    }
+    case = Case.from_dict(d)
+    elements = build_mesh(case).n_elements  # 1731
+    started = []
+    kept = SNAPSHOT_BYTES * len(d["protocol"]) * elements  # snapshots, this mesh
+    # what was counted: J samples and the probe row on twice the conductors' estimate
+    n = sum(options.layer_elements(w, t, 5e-4) for _, w, t in thin_parts(case.stack, 5e-4))
+    counted = 8 * 1.5 * (1 + len(d["protocol"]) + SAMPLES) * 2 * n
+    assert kept > 2 * counted
+    monkeypatch.setattr(options, "MAX_MATRIX_BYTES", 1.5 * counted)
+    with monkeypatch.context() as patched:
+        patched.setattr(mesh, "build_mesh", lambda *a: started.append(a))
+        with pytest.raises(ValidationError, match=r"^protocol: 202 snapshots \(each protocol step's "
+                           r"end and \[output\] snapshots\), each B of about [\d,]+ elements "
+                           r"\(mesh\.size 0\.5 mm\), need about ([\d.e+-]+) GiB") as err:  # fmt: skip
+            Simulation(d).run(progress=False)
+    assert not started  # refused before it meshed
+    said = float(re.search(r"need about ([\d.e+-]+) GiB", str(err.value))[1]) * 2**30
+    assert 1.0 <= said / kept < 4.0, (said, kept)
+    d["protocol"][2:] = [{"step": "hold", "duration": "200 s"}]
+    d["mesh"]["size"] = "1 mm"
+    assert Simulation(d).run(progress=False).summary()["probes"]["top"]["final_T"] > 0.1

@@ -160,3 +160,19 @@ def test_a_temperature_sweep_plots_the_probes_against_the_temperature(result):
     label = fig.axes[-1].yaxis.label
     assert label.get_text() == "|B| (T)"
     assert label.get_window_extent().x1 <= 0.99 * fig.bbox.x1
+
+
+def test_maps_at_too_many_times_are_refused_before_j_is_gathered(result, monkeypatch):
+    """``field_maps`` gathers J of every time asked for and B at each grid point per time: a
+    million times of the last snapshot (a loop's list, a repeated None) were never bounded
+    (8 GB of J on 1000 elements). Past MAX_MATRIX_BYTES they are refused with the estimate;
+    here the limit is set to what 10 times of the 3 x 2 grid take."""
+    from fluxtrap.simulate import options
+
+    per_time = 8 * (len(result.conductor) + 2 * 6)
+    monkeypatch.setattr(options, "MAX_MATRIX_BYTES", 10 * per_time)
+    with pytest.raises(ValidationError, match=r"^field maps: 11 times of a 3 x 2 grid on \d+ "
+                       r"conductor elements hold J and B at each, about [\d.e+-]+ GiB, over the "
+                       r"limit of"):  # fmt: skip
+        result.field_maps([None] * 11, shape=(3, 2))
+    assert len(result.field_maps([None] * 10, shape=(3, 2))) == 10

@@ -537,7 +537,8 @@ def test_no_mesh_of_an_accuracy_driven_run_passes_max_elements():
 @pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
 def test_no_mesh_of_an_accuracy_driven_run_passes_its_probe_matrices_memory(monkeypatch):
     """Each run holds the probes' field matrix and J at the sample times (8 bytes an entry per
-    conductor element, 1.5x for the pair's coarse runs); an accuracy-driven run refines no
+    conductor element, 1.5x for the pair's coarse runs) and its snapshots' B (SNAPSHOT_BYTES
+    per element); an accuracy-driven run refines no
     further than MAX_MATRIX_BYTES allows, as with [mesh] max_elements, and says so. Here the
     limit is set to what 1000 elements take."""
     from fluxtrap.simulate import Case, options
@@ -545,7 +546,9 @@ def test_no_mesh_of_an_accuracy_driven_run_passes_its_probe_matrices_memory(monk
 
     case = Case.from_dict({**ZFC_DISK, "solver": {"accuracy": "0.2 %"}})
     rows = len(case.probes) + len(sample_times(case))
-    monkeypatch.setattr(options, "MAX_MATRIX_BYTES", 1000 * 8 * 1.5 * rows)
+    kept = len(case.protocol) + len(case.snapshots_s)  # snapshots of B on every element
+    per_element = 8 * 1.5 * rows + options.SNAPSHOT_BYTES * kept
+    monkeypatch.setattr(options, "MAX_MATRIX_BYTES", 1000 * per_element)
     acc = simulate(case).accuracy
     elements = [lev["elements"] for lev in acc["levels"]]
     assert max(elements) <= 1000 and len(elements) >= 4, elements
