@@ -584,6 +584,8 @@ def newton(
     scale = jc if d.g_n is None else np.maximum(jc, d.jc_floor)  # J changes relative to it
     sc, ohm, free = d.sc_of, d.ohm, d.newton_dofs
     Es = d.sc_field(matvec(d.C, u)[sc], jc)
+    if not np.isfinite(Es).all():  # Jc fell so far that E0 (J/Jc)^n overflowed (J > 10 Jc at
+        return None  # n = 300): inf / inf in the inverse law; the step is retried shorter
     u[d.bnd] = applied_T / MU0 * d.unit_x[d.bnd]
     J = matvec(d.C, u)  # then carried: J + C_f step after each update
     # the held potentials' change, through the eliminated air, on Newton's rows (``Mnb``)

@@ -294,3 +294,18 @@ def test_a_failed_temperature_ramp_names_the_temperature_it_failed_at():
     start, dt, aim = map(float, said.groups())
     assert 20 < start < aim < 35
     assert aim - start == pytest.approx(1e8 * dt, rel=0.01)
+
+
+@pytest.mark.parametrize("n, rate", [(500, "1e8 K/s"), (300, "1e9 K/s")])
+def test_a_jc_jump_that_overflows_e_stops_without_numpy_warnings(n, rate):
+    """A temperature step so large that E0 (J/Jc)^n overflows at the step's start (J > 4 Jc at
+    n = 500): the inverse law took inf / inf and numpy printed 'invalid value encountered in
+    divide' before the stop message; the step now fails at once and is retried shorter."""
+    case = long_cylinder("2.5 mm", n=n)
+    case["materials"]["sc"]["jc"]["temperature"] = {"at": "20 K", "tc": "38 K", "exponent": 1.5}
+    case["stack"][0]["thickness"] = "10 mm"
+    case["protocol"][0]["temperature"] = "20 K"
+    case["protocol"].append({"step": "ramp_temperature", "to": "37 K", "rate": rate})
+    with warnings.catch_warnings(), pytest.raises(SolverError, match="smallest time step"):
+        warnings.simplefilter("error", RuntimeWarning)
+        Simulation(case).run(progress=False)
