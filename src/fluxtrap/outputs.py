@@ -35,7 +35,9 @@ def jsonable(x: Any) -> Any:
 def replacing(out: str | os.PathLike[str]) -> Iterator[Path]:
     """A hidden path beside ``out`` to write to, renamed over ``out`` when the block ends and
     removed if it fails: a full disk, a kill or an error half-way leaves ``out`` as it was (or
-    absent). An ``OSError`` becomes a ``FluxtrapError`` naming ``out``."""
+    absent). An ``OSError`` becomes a ``FluxtrapError`` naming ``out``. The removal runs with
+    SIGINT and SIGTERM held (``_signals_held``): a second Ctrl-C during the first one's clean-up
+    left the hidden file behind."""
     out = Path(out)
     partial = _partial(out)
     try:
@@ -46,7 +48,8 @@ def replacing(out: str | os.PathLike[str]) -> Iterator[Path]:
             f"{out}: cannot write it ({err.strerror or err}); left as it was"
         ) from None
     finally:
-        with suppress(OSError):  # one it could not make: an OSError here was a traceback
+        # suppress: one it could not make (an OSError here was a traceback)
+        with _signals_held(), suppress(OSError):
             partial.unlink(missing_ok=True)
 
 
@@ -95,7 +98,9 @@ def staged_folder(out: str | os.PathLike[str], owned: Sequence[str] = ()) -> Ite
     they are moved into ``out`` (each rename replacing an older file of that name), and if the
     block fails none is: ``out`` keeps the previous run's files, never half of a new set.
     ``owned``: glob patterns of the files such a run writes; those in ``out`` that the new set
-    lacks (an earlier run's figures, predictions) are removed, else they read as the new run's."""
+    lacks (an earlier run's figures, predictions) are removed, else they read as the new run's.
+    The hidden folder is removed with SIGINT and SIGTERM held: a second Ctrl-C during the first
+    one's clean-up left it, part-removed, in ``out``."""
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -116,7 +121,8 @@ def staged_folder(out: str | os.PathLike[str], owned: Sequence[str] = ()) -> Ite
     except OSError as err:
         raise FluxtrapError(f"{out}: cannot write it ({err.strerror or err})") from None
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        with _signals_held():
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 @contextmanager
@@ -125,12 +131,14 @@ def claimed(out: str | os.PathLike[str]) -> Iterator[Path]:
     meanwhile is refused (``ConflictError``). Two simulations into one folder at once moved their
     files in one by one, a mix of both. The lock is ``out/.fluxtrap.lock`` (``held_lock``: freed
     when the process ends, even killed; removed when the run ends). A folder this made and the
-    run left empty (interrupted, failed) is removed."""
+    run left empty (interrupted, failed) is removed. That clean-up runs with SIGINT and SIGTERM
+    held: a second Ctrl-C during it left the lock file and the folder."""
     from filelock import Timeout
 
     out = Path(out)
     made = not out.exists()
-    with ExitStack() as stack:  # on leaving: the lock freed and its file removed, then the folder
+    stack = ExitStack()  # on leaving: the lock freed and its file removed, then the folder
+    try:
         try:
             # a Ctrl-C between the lock file's creation and the stack's hold on it left both
             # behind (test_cli_interrupt, once in a CI run): it lands once they are held
@@ -147,6 +155,9 @@ def claimed(out: str | os.PathLike[str]) -> Iterator[Path]:
         except OSError as err:
             raise FluxtrapError(f"{out}: cannot write in it ({err.strerror or err})") from None
         yield out
+    finally:
+        with _signals_held():
+            stack.close()
 
 
 def _remove_if_empty(folder: Path) -> None:
@@ -179,10 +190,11 @@ def held_lock(path: Path, timeout: float = 0.0) -> Iterator[None]:
     try:
         yield
     finally:
-        with suppress(OSError):
-            if held is not None and os.path.samestat(os.stat(path), held):
-                path.unlink()  # before the release: no one can lock a file of this name after it
-        lock.release()
+        with _signals_held():  # a second Ctrl-C during the first one's clean-up left the file
+            with suppress(OSError):
+                if held is not None and os.path.samestat(os.stat(path), held):
+                    path.unlink()  # before the release: no one can lock this name after it
+            lock.release()
 
 
 LOCK_TRIES = 5  # a lock file removed under a process that opened it: try the new one this often

@@ -195,3 +195,68 @@ def test_a_folder_without_flock_is_claimed_by_filelocks_existence_lock(tmp_path,
             pass
         (out / "probes.csv").write_text("t")
     assert [p.name for p in out.iterdir()] == ["probes.csv"]
+
+
+def second_ctrl_c(monkeypatch, owner, name: str) -> None:
+    """``owner.name`` raising SIGINT (a second Ctrl-C: Python's default handler, a
+    KeyboardInterrupt) on its first call, before doing its work."""
+    import signal
+
+    real = getattr(owner, name)
+
+    def interrupted(*args, **kwargs):
+        monkeypatch.setattr(owner, name, real)
+        signal.raise_signal(signal.SIGINT)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, interrupted)
+
+
+def test_a_second_ctrl_c_during_the_clean_up_of_a_file_leaves_no_hidden_file(tmp_path, monkeypatch):
+    """Two Ctrl-Cs: the first while the file was written, the second as its hidden partial file
+    was removed: the partial file stayed beside ``out``."""
+    import signal
+    from pathlib import Path
+
+    out = tmp_path / "a.csv"
+    with pytest.raises(KeyboardInterrupt), replacing(out) as partial:
+        partial.write_text("half")
+        second_ctrl_c(monkeypatch, Path, "unlink")
+        signal.raise_signal(signal.SIGINT)
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_second_ctrl_c_during_the_clean_up_of_a_set_leaves_no_hidden_folder(
+    tmp_path, monkeypatch
+):
+    """Two Ctrl-Cs: the first while the set was written, the second as its hidden folder was
+    removed: ``.partial-<hex>`` stayed in ``out``, beside the old set."""
+    import signal
+
+    from fluxtrap import outputs
+    from fluxtrap.outputs import staged_folder
+
+    (tmp_path / "probes.csv").write_text("old")
+    with pytest.raises(KeyboardInterrupt), staged_folder(tmp_path) as stage:
+        (stage / "probes.csv").write_text("new")
+        second_ctrl_c(monkeypatch, outputs.shutil, "rmtree")
+        signal.raise_signal(signal.SIGINT)
+    assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("probes.csv", "old")]
+
+
+def test_a_second_ctrl_c_during_the_clean_up_of_a_claim_leaves_neither_lock_nor_folder(
+    tmp_path, monkeypatch
+):
+    """Two Ctrl-Cs: the first during the run, the second as the lock file was removed: the lock
+    file stayed, still locked, and with it the folder the run had made."""
+    import signal
+    from pathlib import Path
+
+    out = tmp_path / "new"
+    with pytest.raises(KeyboardInterrupt), claimed(out):
+        second_ctrl_c(monkeypatch, Path, "unlink")
+        signal.raise_signal(signal.SIGINT)
+    assert not out.exists()
+    with claimed(out):  # the lock was freed
+        pass
