@@ -11,7 +11,7 @@ packages side by side in one layer never import each other:
     magnetometry | optimize | simulate | store
     campaign
     jctable | tomlfile | probetable
-    units
+    units | inputs | outputs | lazy
     the package root (fluxtrap/__init__.py: __version__)
     errors
 
@@ -35,7 +35,7 @@ LAYERS: list[set[str]] = [
     {"magnetometry", "optimize", "simulate", "store"},
     {"campaign"},
     {"jctable", "tomlfile", "probetable"},
-    {"units", "inputs", "outputs"},
+    {"units", "inputs", "outputs", "lazy"},
     {""},  # the package root, fluxtrap/__init__.py (__version__)
     {"errors"},
 ]

@@ -84,6 +84,26 @@ def test_magnetometry_names_load_on_first_use_and_are_its_modules():
         assert getattr(m, name) is getattr(home, name)
 
 
+def test_every_lazy_package_lists_its_names_before_loading_them():
+    """magnetometry, optimize and simulate share one lazy helper (``fluxtrap.lazy.attach``; the
+    first two repeated its code): ``dir()`` lists each public name before it is loaded (tab
+    completion; optimize's listed none until imported), and a misspelt one is Python's
+    AttributeError naming the package."""
+    import importlib
+
+    import pytest
+
+    code = (
+        "import fluxtrap.magnetometry as m, fluxtrap.optimize as o, fluxtrap.simulate as s\n"
+        "for p in (m, o, s): assert set(p.__all__) <= set(dir(p)), (p.__name__, dir(p))\n"
+    )
+    assert loaded(code) == []  # listing loads none of them (torch, pandas, numpy)
+    for package in ("magnetometry", "optimize", "simulate"):
+        p = importlib.import_module(f"fluxtrap.{package}")
+        with pytest.raises(AttributeError, match=f"module 'fluxtrap.{package}' has no attribute"):
+            p.Reed  # noqa: B018
+
+
 def test_suggest_help_states_the_batch_bound_it_checks_on_use(capsys):
     """-n's maximum, campaign.MAX_BATCH, is checked in a callback (as the option's max it loaded
     pandas and pint with every command), so the help states it in words: the same number."""

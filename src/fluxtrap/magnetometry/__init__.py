@@ -12,8 +12,9 @@
 ``pipeline`` (store-facing) and ``plots`` (matplotlib) are imported on their own.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from fluxtrap.lazy import attach
 
 # Public names and their modules, imported on first use (PEP 562): `fluxtrap tc` loads neither
 # bean nor creep, and no module here loads scipy.optimize before a fit needs it.
@@ -38,16 +39,7 @@ _HOME = {
     **dict.fromkeys(("MeasurementTable", "TableMetadata"), "table"),
     **dict.fromkeys(("Sweep", "TcResult", "find_tc", "split_sweeps", "tc_from_table"), "tc"),
 }
-
-
-def __getattr__(name: str):
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOME])
+__getattr__, __dir__ = attach(__name__, _HOME)
 
 
 if TYPE_CHECKING:  # seen by type checkers and the API reference (mkdocstrings), never run

@@ -6,20 +6,21 @@
 >>> batch = opt.ask(2)
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from fluxtrap.lazy import attach
 
 # Loaded on first use: importing torch/BoTorch takes seconds, and `fluxtrap --help` should not.
 _EXPORTS = {
-    "ConstantObjectiveWarning": "fluxtrap.optimize.optimizer",
-    "LongAskWarning": "fluxtrap.optimize.optimizer",
-    "Optimizer": "fluxtrap.optimize.optimizer",
-    "OutlierWarning": "fluxtrap.optimize.optimizer",
-    "Categorical": "fluxtrap.optimize.space",
-    "Continuous": "fluxtrap.optimize.space",
-    "Integer": "fluxtrap.optimize.space",
-    "LinearConstraint": "fluxtrap.optimize.space",
-    "SearchSpace": "fluxtrap.optimize.space",
+    "ConstantObjectiveWarning": "optimizer",
+    "LongAskWarning": "optimizer",
+    "Optimizer": "optimizer",
+    "OutlierWarning": "optimizer",
+    "Categorical": "space",
+    "Continuous": "space",
+    "Integer": "space",
+    "LinearConstraint": "space",
+    "SearchSpace": "space",
 }
 __all__ = [  # the names of _EXPORTS, spelt out for the API reference (a test keeps them equal)
     "Categorical",
@@ -32,12 +33,7 @@ __all__ = [  # the names of _EXPORTS, spelt out for the API reference (a test ke
     "OutlierWarning",
     "SearchSpace",
 ]
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'fluxtrap.optimize' has no attribute {name!r}")
+__getattr__, __dir__ = attach(__name__, _EXPORTS)  # dir() lists them before
 
 
 if TYPE_CHECKING:  # seen by type checkers and the API reference (mkdocstrings), never run

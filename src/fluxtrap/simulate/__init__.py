@@ -20,8 +20,9 @@ forms used by the tests).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from fluxtrap.lazy import attach
 
 # Public names and their modules, imported on first use (PEP 562): ``import fluxtrap.simulate``
 # stays light, and a run loads the mesher and solver, a plot matplotlib, only when needed.
@@ -56,16 +57,7 @@ _HOME = {
     ),
     **dict.fromkeys(("Result", "Simulation", "Snapshot", "simulate"), "simulation"),
 }
-
-
-def __getattr__(name: str):
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOME])
+__getattr__, __dir__ = attach(__name__, _HOME)
 
 
 if TYPE_CHECKING:
