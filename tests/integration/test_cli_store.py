@@ -711,7 +711,8 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
 @pytest.mark.parametrize(
     "db, says",
     [
-        ("{tmp}", "unable to open database file"),  # a folder
+        # a folder: was "unable to open database file"
+        ("{tmp}", "{tmp}: a folder, not a store; give its SQLite file, e.g. {tmp}/fluxtrap.db"),
         ("{tmp}/notes.txt", "file is not a database"),
         ("{tmp}/no/such/folder/lab.db", "lab.db: no store there"),
         ("bogus://lab", "Can't load plugin: sqlalchemy.dialects:bogus"),
@@ -734,7 +735,7 @@ def test_a_store_that_cannot_be_opened_is_one_line_and_untouched(tmp_path, capsy
     a malformed URL was a SQLAlchemy traceback on every store command; no password is shown."""
     notes = tmp_path / "notes.txt"
     notes.write_bytes(b"SQLite format 3\x00 not really, a lab's notes " * 100)
-    db = db.format(tmp=tmp_path)
+    db, says = db.format(tmp=tmp_path), says.format(tmp=tmp_path)
     code, out, err = cli(capsys, "campaign", "list", "--db", db)
     assert code == 2 and out == ""
     assert err.startswith("error: ") and says in err, err

@@ -144,10 +144,16 @@ def store_from(
     ``--db`` of any other left an empty store behind, which later commands took for a real one.
     An SQLite file this user cannot write (it or its folder read-only: a colleague's store on a
     read-only share) is opened read-only for a command that only reads (``reads_only``) and
-    refused, naming it, for one that writes (it was "attempt to write a readonly database")."""
+    refused, naming it, for one that writes (it was "attempt to write a readonly database").
+    A folder is refused as one."""
     from fluxtrap.store import Store
 
     file = sqlite_file(db)
+    if file is not None and file.is_dir():  # was "unable to open database file"
+        raise ValidationError(
+            f"{file}: a folder, not a store; give its SQLite file, e.g. {file / 'fluxtrap.db'} "
+            "(check --db or $FLUXTRAP_DB)"
+        )
     if file is not None and not create and not file.exists():
         raise NotFoundError(
             f"{file}: no store there (check --db or $FLUXTRAP_DB); a new one is made by "
