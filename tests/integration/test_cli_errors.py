@@ -326,3 +326,15 @@ def test_demo_refuses_a_seed_before_making_its_store(tmp_path, capsys, seed, bou
     code, _, err = cli(capsys, "demo", "--seed", seed, "--out", str(out), "--quiet")
     assert code == 2 and f"Invalid value for '--seed': Input should be {bound}" in err, err
     assert not out.exists()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", [["--version"], ["campaign"], ["tc", "--help"]], ids=" ".join)
+def test_a_standard_output_that_cannot_be_written_is_one_line(args):
+    """stdout on a full disk (/dev/full: every write fails with ENOSPC) was a traceback from rich,
+    print or click, exit 1, for each of the three ways fluxtrap prints."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "fluxtrap", *args], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == "error: cannot write to the standard output (No space left on device)\n"

@@ -7,8 +7,10 @@ and its imports load on first use (PEP 562), so that ``main`` takes Ctrl-C from 
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
+from contextlib import suppress
 
 __all__ = ["app", "main", "run"]
 
@@ -51,6 +53,47 @@ def main() -> None:
         code = run(sys.argv[1:])
     _exiting()
     sys.exit(code)
+
+
+STDOUT_LOST = "cannot write to the standard output"
+
+
+class WatchedStdout:
+    """``sys.stdout`` while a command runs, the error of a write or flush that failed kept in
+    ``error`` (a full disk, /dev/full, an I/O error, a reader gone): it was a traceback, or
+    "Exception ignored" and exit 120 when Python flushed it at exit."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.error = stream, None
+
+    def write(self, text):
+        try:
+            return self.stream.write(text)
+        except OSError as err:
+            self.error = err
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as err:
+            self.error = err
+            raise
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+def stdout_lost(out: WatchedStdout) -> OSError | None:
+    """``out``'s failed write or flush, also of the text still buffered, None where there was
+    none. Once lost the stream is sent to os.devnull, so that later writes and Python's flush
+    at exit do not fail again."""
+    with suppress(OSError):
+        out.flush()
+    if out.error is not None:
+        with suppress(OSError, ValueError, AttributeError):  # no file descriptor: nothing to do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.stream.fileno())
+    return out.error
 
 
 def _exiting() -> None:

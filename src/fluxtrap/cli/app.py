@@ -17,6 +17,8 @@ import typer
 
 from fluxtrap import __version__
 from fluxtrap.cli import (
+    STDOUT_LOST,
+    WatchedStdout,
     backup,
     calibrate,
     campaign,
@@ -27,6 +29,7 @@ from fluxtrap.cli import (
     safe_ramp,
     serve,
     simulate,
+    stdout_lost,
     sweep,
     users,
 )
@@ -76,15 +79,36 @@ def _root(
 
 # -- entry point ------------------------------------------------------------------------------
 def run(args: list[str] | None = None) -> int:
-    """Run the CLI on ``args``: a usage mistake or a FluxtrapError prints one line and returns 2;
+    """Run the CLI on ``args``: a usage mistake, a FluxtrapError or a standard output that cannot
+    be written (a full disk: it was a traceback) prints one line and returns 2;
     a warning prints one line, ``warning: ...``, without Python's source line; SIGTERM stops a
     command as Ctrl-C does (it killed the process mid-write, leaving hidden partial files)."""
-    with warnings.catch_warnings(), _signals_noted() as noted:
+    out = WatchedStdout(sys.stdout)
+    with warnings.catch_warnings(), _signals_noted() as noted, _stdout_as(out):
         warnings.showwarning = _show_warning
         try:
-            return _run(args, noted)
+            code = _run(args, noted)
         except KeyboardInterrupt:  # a second signal as the first one's stop was being said
-            return _stopped(args, noted.received)
+            code = _stopped(args, noted.received)
+        except OSError:
+            if out.error is None:
+                raise  # not the standard output's: a bug, shown whole
+        if (err := stdout_lost(out)) is None:
+            return code
+        if isinstance(err, BrokenPipeError):  # `fluxtrap ... | head`: the reader had enough
+            return 1
+        print(f"error: {STDOUT_LOST} ({err.strerror or err})", file=sys.stderr)
+        return 2
+
+
+@contextmanager
+def _stdout_as(out) -> Iterator[None]:
+    """``sys.stdout`` is ``out`` while the block runs."""
+    previous, sys.stdout = sys.stdout, out
+    try:
+        yield
+    finally:
+        sys.stdout = previous
 
 
 @dataclass
