@@ -760,6 +760,7 @@ def test_the_commands(tmp_path, monkeypatch):
     r = runner.invoke(app, ["backup", NAME, "--out", str(tmp_path / "k.zip"), "--db", source])
     assert r.exit_code == 0, r.output
     assert f"backed up campaign '{NAME}'" in r.output and "2 measurements" in r.output
+    assert ": 1 campaign, " in r.output  # was "1 campaigns"
     target = f"sqlite:///{tmp_path / 'target.db'}"
     r = runner.invoke(app, ["restore", str(tmp_path / "k.zip"), "--db", target])
     assert r.exit_code == 0 and "restored campaign" in r.output, r.output

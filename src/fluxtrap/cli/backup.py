@@ -46,7 +46,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {table}" for table, n in counts.items() if n)
+    """The rows by table, "1 campaign, 2 samples" (the tables' plural names: "1 campaigns")."""
+    return ", ".join(f"{n} {_one(table) if n == 1 else table}" for table, n in counts.items() if n)
+
+
+def _one(table: str) -> str:
+    return table if table.endswith("series") else table.removesuffix("s")
 
 
 def backup(
