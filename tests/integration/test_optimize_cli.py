@@ -132,6 +132,33 @@ def test_plot_model_writes_figures(db, capsys, tmp_path):
     assert sum(n.startswith("model_2d_") for n in names) == 3
 
 
+def test_plot_model_on_a_full_disk_keeps_the_earlier_set_and_says_so(
+    db, capsys, tmp_path, monkeypatch
+):
+    """The figures were saved one by one into --out: a full disk at the third was an OSError
+    traceback, exit 1, with two new figures beside the earlier run's others; now the set is
+    written whole or not at all, and the error is one line naming the folder."""
+    import errno
+
+    from matplotlib.figure import Figure
+
+    out = tmp_path / "plots"
+    args = ("plot", "model", "-c", NAME, "--out", str(out), "--no-html", "--db", db)
+    assert cli(capsys, *args)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    save, saved = Figure.savefig, []
+
+    def full(self, *a, **kw):
+        if len(saved) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        saved.append(save(self, *a, **kw))
+
+    monkeypatch.setattr(Figure, "savefig", full)
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and err == f"error: {out}: cannot write it (No space left on device)\n"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no hidden folder either
+
+
 def test_replay_cli_on_snar(tmp_path, capsys):
     snar = DATA / "bo-benchmarks" / "olympus" / "snar.csv"
     code, out, err = cli(

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from fluxtrap.cli.common import (
+    FILES_WHOLE,
     MAX_ID,
     MAX_SEED,
     MAX_WORKERS,
@@ -32,7 +33,7 @@ from fluxtrap.cli.common import (
     who,
 )
 from fluxtrap.errors import ValidationError
-from fluxtrap.outputs import replacing
+from fluxtrap.outputs import replacing, staged_folder
 
 if TYPE_CHECKING:
     from fluxtrap.campaign import CampaignSpec
@@ -47,13 +48,13 @@ SUGGEST_WHOLE = (
 def register(app: typer.Typer) -> None:
     """Add the optimizer's commands to the root ``fluxtrap`` app."""
     app.command("suggest")(interruptible("suggest", SUGGEST_WHOLE)(suggest_cmd))
-    app.command("replay")(replay_cmd)
+    app.command("replay")(interruptible("replay", FILES_WHOLE)(replay_cmd))
     suggestion_app = typer.Typer(help="The optimizer's suggestions.", no_args_is_help=True)
     suggestion_app.command("list")(interruptible("suggestion list")(suggestion_list_cmd))
     suggestion_app.command("mark")(interruptible("suggestion mark")(suggestion_mark_cmd))
     app.add_typer(suggestion_app, name="suggestion")
     plot_app = typer.Typer(help="Figures of campaigns and models.", no_args_is_help=True)
-    plot_app.command("model")(plot_model_cmd)
+    plot_app.command("model")(interruptible("plot model", FILES_WHOLE)(plot_model_cmd))
     app.add_typer(plot_app, name="plot")
 
 
@@ -333,6 +334,18 @@ def _summary_line(summary: dict, spec: CampaignSpec) -> str:
     return "\n".join(lines)
 
 
+# what plot model writes: those of an earlier run the new set lacks (--no-html) are removed
+MODEL_FIGURES = (
+    "model_1d*.png",
+    "model_2d*.png",
+    "best_so_far*.png",
+    "parallel_coordinates*.png",
+    "model_1d*.html",
+    "parallel_coordinates*.html",
+    "plotly.min.js",
+)
+
+
 def plot_model_cmd(
     campaign: CampaignOption,
     out: Annotated[
@@ -372,16 +385,18 @@ def plot_model_cmd(
         if len(goals) == 1
         else None
     )
-    paths = write_model_report(
-        opt,
-        history,
-        out,
-        suggestions=suggestions,
-        pending=pending if len(pending) else None,
-        html=html,
-        advice=advice,
-        objectives=spec.objectives,
-    )
+    # the set whole or not at all (a full disk was an OSError traceback, a Ctrl-C a half PNG)
+    with staged_folder(out, owned=MODEL_FIGURES) as stage:
+        paths = write_model_report(
+            opt,
+            history,
+            stage,
+            suggestions=suggestions,
+            pending=pending if len(pending) else None,
+            html=html,
+            advice=advice,
+            objectives=spec.objectives,
+        )
     if advice:
         console.print(advice, highlight=False)
     console.print(f"wrote {len(paths)} figures to {out}: {', '.join(p.name for p in paths)}")
@@ -438,7 +453,8 @@ def replay_cmd(
             workers=workers,
             progress=lambda k: bar.update(task, completed=k),
         )
-    paths = result.write(out)
+    with staged_folder(out, owned=("replay.json", "replay.png")) as stage:  # as plot model
+        paths = [out / p.name for p in result.write(stage)]
     ef = result.enhancement_factor
     table = Table(
         "trial",
