@@ -1032,3 +1032,24 @@ def test_a_file_not_in_utf8_is_refused_naming_its_line(tmp_path, capsys, db):
         code == 2 and f"{csv}, line 3: not UTF-8 text (byte 55, 0xdc); save it as CSV UTF-8" in err
     )
     assert Store(db).samples(NAME) == []
+
+
+def test_a_store_that_cannot_be_made_leaves_no_file_behind(tmp_path, capsys, monkeypatch):
+    """`campaign create --db new.db` on a full disk said so, but left an empty new.db, which every
+    later command took for a store (no "no store there"): the file it made is removed."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    def full(self):
+        self.engine.connect().close()  # SQLite makes the file, empty, on connecting
+        raise OperationalError(
+            "CREATE TABLE", {}, sqlite3.OperationalError("database or disk is full")
+        )
+
+    monkeypatch.setattr(Store, "upgrade", full)
+    new = tmp_path / "new.db"
+    spec = Path(__file__).parents[2] / "examples" / "campaign.toml"
+    code, _, err = cli(capsys, "campaign", "create", str(spec), "--db", str(new))
+    assert code == 2 and "database or disk is full" in err, err
+    assert list(tmp_path.iterdir()) == []

@@ -8,7 +8,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -145,7 +145,8 @@ def store_from(
     An SQLite file this user cannot write (it or its folder read-only: a colleague's store on a
     read-only share) is opened read-only for a command that only reads (``reads_only``) and
     refused, naming it, for one that writes (it was "attempt to write a readonly database").
-    A folder is refused as one."""
+    A folder is refused as one; a new file the store could not be made in (a full disk) is
+    removed."""
     from fluxtrap.store import Store
 
     file = sqlite_file(db)
@@ -180,12 +181,33 @@ def store_from(
             "command writes to it; nothing was done: ask someone with write access, or work on "
             "a copy"
         )
-    store = Store(db, read_only=read_only)
+    made = file is not None and not file.exists()
+    try:
+        store = Store(db, read_only=read_only)
+    except BaseException:
+        if made:  # a full disk left an empty new.db, later taken for a store (no "no store there")
+            _remove_empty(file)
+        raise
     if not reads_only:
         store.check_writes()  # a PostgreSQL role that may only read: before any work is done
     if out is not None:
         not_the_store(store, out)
     return store
+
+
+def _remove_empty(file: Path) -> None:
+    """Remove the SQLite file ``file`` and its journals if it holds no table (0 bytes, or only
+    the header SQLite writes on connecting)."""
+    import sqlite3
+
+    with suppress(OSError, sqlite3.Error):
+        if file.stat().st_size:
+            with closing(sqlite3.connect(file)) as db:
+                if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                    return
+        for end in ("-wal", "-shm", "-journal"):
+            file.with_name(file.name + end).unlink(missing_ok=True)
+        file.unlink()
 
 
 def not_the_store(store: Store, out: Path) -> None:
