@@ -338,3 +338,24 @@ def test_a_standard_output_that_cannot_be_written_is_one_line(args):
                               stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert done.stderr == "error: cannot write to the standard output (No space left on device)\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["simulate", "case.toml"],
+        ["sweep", "case.toml", "--vary", "field=1 T:2 T:2"],
+        ["safe-ramp", "case.toml"],
+        ["compare", "series.csv", "probes.csv", "--probe", "centre"],
+        ["replay", "pool.csv", "--inputs", "a", "--objective", "y"],
+        ["plot", "model", "-c", "X"],
+        ["demo"],
+    ],
+    ids=lambda c: c[0] if c[0] != "plot" else "plot model",
+)
+def test_an_output_folder_no_file_system_can_name_is_one_line(capsys, command):
+    """--out of 300 bytes, over a file name's 255: every command writing a folder stopped with an
+    OSError traceback (File name too long) from the option's check, exit 1."""
+    code, _, err = cli(capsys, *command, "--out", "a" * 300)
+    assert code == 2 and err.startswith("error: ") and "File name too long" in err, err
+    assert err.count("\n") == 1

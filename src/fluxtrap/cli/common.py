@@ -374,7 +374,11 @@ def out_dir(path: Path | None) -> Path | None:
     neither it nor a parent may be a file, and the nearest existing one must take a file (a
     temporary one, removed), checked before any work is done."""
     for p in (path, *path.parents) if path is not None else ():
-        if p.exists():
+        try:
+            found = p.exists()
+        except OSError as err:  # a name over 255 bytes was a traceback: "File name too long"
+            raise typer.BadParameter(f"{str(path)[:80]!r}: {err.strerror or err}") from None
+        if found:
             if not p.is_dir():
                 raise typer.BadParameter(f"{path}: {p} is a file, not a folder")
             _takes_files(path, p)
