@@ -715,6 +715,9 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
         ("{tmp}", "{tmp}: a folder, not a store; give its SQLite file, e.g. {tmp}/fluxtrap.db"),
         ("{tmp}/notes.txt", "file is not a database"),
         ("{tmp}/no/such/folder/lab.db", "lab.db: no store there"),
+        ("{tmp}/notes.txt/lab.db", "lab.db: no store there"),
+        # a name over 255 bytes: an OSError traceback
+        ("{tmp}/" + "a" * 300, "a" * 20 + ": File name too long (check --db or $FLUXTRAP_DB)"),
         ("bogus://lab", "Can't load plugin: sqlalchemy.dialects:bogus"),
         # a port that is no number: a ValueError traceback
         (

@@ -150,6 +150,16 @@ def store_from(
     from fluxtrap.store import Store
 
     file = sqlite_file(db)
+    try:
+        if file is not None:
+            file.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # no store there: said below
+    except OSError as err:  # a name over 255 bytes was a traceback: "File name too long"
+        shown = str(file) if len(str(file)) <= 120 else f"{str(file)[:80]}...{str(file)[-20:]}"
+        raise ValidationError(
+            f"{shown}: {err.strerror or err} (check --db or $FLUXTRAP_DB)"
+        ) from None
     if file is not None and file.is_dir():  # was "unable to open database file"
         raise ValidationError(
             f"{file}: a folder, not a store; give its SQLite file, e.g. {file / 'fluxtrap.db'} "
