@@ -105,6 +105,24 @@ def test_simulate_says_what_the_run_will_cost_before_it_starts(capsys, tmp_path)
 
 
 @pytest.mark.parametrize(
+    "command", ["compare", "sweep", "safe-ramp", "replay", "plot model", "demo"]
+)
+def test_a_folder_writing_command_shows_an_example_of_its_own_options(capsys, command):
+    """Their help had no example (a new user had to piece one together from the options); each
+    shows one whose options the command has, writing a folder, and the example cases exist."""
+    code, text, _ = cli(capsys, *command.split(), "--help")
+    assert code == 0 and "Example:" in text
+    example = text.split("Example:", 1)[1].strip().splitlines()[0]
+    assert example.startswith(f"fluxtrap {command} ")
+    options = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", text.split("Options:", 1)[1]))
+    used = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", example))
+    assert used and used <= options, used - options
+    assert re.search(r"--out \S+/", example), example
+    for case in re.findall(r"examples/\S+\.toml", example):
+        assert (EXAMPLES.parent / case).is_file(), case
+
+
+@pytest.mark.parametrize(
     "command",
     ["jc", "tc", "creep", "export", "backup", "suggest", "simulation show"],
 )

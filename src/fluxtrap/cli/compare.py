@@ -138,7 +138,12 @@ def compare_command(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Lay a measured trapped-field series over a simulated probe: residuals, ratio, creep rates."""
+    """Lay a measured trapped-field series over a simulated probe: residuals, ratio, creep rates.
+
+    \b
+    Example:
+      fluxtrap compare hall.csv run/ --probe center --out compare/
+    """
     from fluxtrap.magnetometry.compare import compare
     from fluxtrap.magnetometry.creep import read_series
     from fluxtrap.probetable import simulated_trace

@@ -27,7 +27,12 @@ def demo(
     quiet: QuietOption = False,
 ) -> None:
     """Run the main job on a fresh SQLite store with a SYNTHETIC virtual lab: two sintering
-    loops, the magnet simulation, the creep fit and an HTML report."""
+    loops, the magnet simulation, the creep fit and an HTML report.
+
+    \b
+    Example:
+      fluxtrap demo --quick --out demo/
+    """
     from fluxtrap.demo.run import DemoSettings, run_demo
 
     kept = (

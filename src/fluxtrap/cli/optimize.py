@@ -356,7 +356,12 @@ def plot_model_cmd(
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write plotly HTML.")] = True,
     db: DbOption = None,
 ) -> None:
-    """Model slices (mean, std, acquisition), best-so-far per loop, parallel coordinates."""
+    """Model slices (mean, std, acquisition), best-so-far per loop, parallel coordinates.
+
+    \b
+    Example:
+      fluxtrap plot model -c "K-Ba122 SPS" --out figures/ --no-html
+    """
     import pandas as pd
 
     from fluxtrap.optimize.plots import write_model_report
@@ -432,7 +437,12 @@ def replay_cmd(
     ] = 1,
     quiet: QuietOption = False,
 ) -> None:
-    """Replay a campaign on a table (pool-based: only its rows can be picked) vs random choice."""
+    """Replay a campaign on a table (pool-based: only its rows can be picked) vs random choice.
+
+    \b
+    Example:
+      fluxtrap replay pool.csv --inputs ramp_rate,max_temperature --objective jc_3T --out replay/
+    """
     from rich.progress import Progress
 
     from fluxtrap.optimize.replay import read_table, replay

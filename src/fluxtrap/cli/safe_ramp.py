@@ -77,7 +77,12 @@ def safe_ramp_command(
     """Scan the ramp rate of every ramp_field step and report the fastest one without a flux jump
     (the hottest element rising by --max-rise), with a plot of the peak rise per rate. With
     --scheduler or --workers > 1 the rates run side by side on Dask (as fluxtrap sweep).
-    Exits 1 when a rate's run failed (the outputs are written all the same)."""
+    Exits 1 when a rate's run failed (the outputs are written all the same).
+
+    \b
+    Example:
+      fluxtrap safe-ramp examples/magnet_heat.toml --from "1 T/h" --to "100 T/h" --out ramp/
+    """
     import json
 
     import numpy as np

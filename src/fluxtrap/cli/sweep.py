@@ -123,7 +123,12 @@ def sweep(
     Exits 1 when a variant failed (the outputs are written all the same).
 
     A shared cluster must use TLS with client certificates (see the README's recipe): give
-    --tls-ca-file/--tls-cert/--tls-key, or set them in dask's configuration."""
+    --tls-ca-file/--tls-cert/--tls-key, or set them in dask's configuration.
+
+    \b
+    Example:
+      fluxtrap sweep examples/paper_bulk_pair.toml --vary "field=5 T:7 T:3" --out sweep/
+    """
     from fluxtrap.units import parse
     from fluxtrap.workflows.sweep import Axis, read_list, run_sweep, swept_units
 
