@@ -210,6 +210,30 @@ def test_a_writable_store_in_a_read_only_folder_says_the_folder_stops_writes(tmp
     assert [x.label for x in Store(db).samples(NAME)] == ["B1"]
 
 
+def test_a_store_in_a_read_only_folder_is_refused_at_open_for_writing_naming_it(tmp_path, db):
+    """Store(url, migrate=False) on a store whose folder cannot be written opened, and its first
+    write failed "unable to open database file"; a new store's file there said only that. Both
+    are now refused as they open, naming the folder; nothing is written and reading works."""
+    share = tmp_path / "share"
+    share.mkdir()
+    copy = share / db.name
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)  # the whole store in one file, no -wal or -shm beside it
+    src.close()
+    dst.close()
+    before = copy.read_bytes()
+    try:
+        if not _frozen([share]):
+            pytest.skip("neither chmod (root) nor chattr +i can make a folder read-only here")
+        for path, migrate in ((copy, False), (copy, True), (share / "new.db", True)):
+            with pytest.raises(FluxtrapError, match=f"its folder {share.resolve()} cannot be wr"):
+                Store(path, migrate=migrate)
+        assert Store(copy, read_only=True).campaigns()[0].name == NAME
+    finally:
+        _thaw([share])
+    assert sorted(p.name for p in share.iterdir()) == [db.name] and copy.read_bytes() == before
+
+
 def test_a_read_only_store_with_changes_in_its_wal_is_not_read_without_them(tmp_path, db):
     """A WAL store copied to a read-only share with its -wal (changes not yet in the file) but
     no -shm: opened immutable it would read the file without those changes, silently."""

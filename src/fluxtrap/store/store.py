@@ -190,6 +190,15 @@ class Store:
         # read-only: session hash -> (user id, start, end, the user's token hash at login)
         self._held_sessions: dict[str, tuple[int, datetime, datetime, str]] = {}
         self._held_lock = threading.Lock()
+        if not read_only and (folder := _unwritable_folder(self.url)) is not None:
+            # before any connection: Store(url, migrate=False) had opened, then its first write
+            # failed "unable to open database file"; a new file's, at once, said only that
+            raise FluxtrapError(
+                f"cannot open the store {_shown_url(self.url)!r} for writing: its folder {folder} "
+                "cannot be written by this user, and SQLite makes its journal (-wal, -shm) there "
+                "for every write; nothing was written: open it read_only to read it, or move it "
+                "to a folder this user can write"
+            )
         try:
             self.engine = _engine(self.url, read_only)
             self._session = sessionmaker(self.engine, expire_on_commit=False)  # transaction()
@@ -206,11 +215,6 @@ class Store:
         except (ArgumentError, DBAPIError, ImportError) as err:
             # a folder, a file that is no database, an unknown scheme or driver, no server
             reason = str(getattr(err, "orig", None) or err).strip() or type(err).__name__
-            if not read_only and (folder := _unwritable_folder(self.url)) is not None:
-                reason = (  # was "unable to open database file"
-                    f"its folder {folder} cannot be written by this user, and SQLite makes its "
-                    "journal (-wal, -shm) there to open it for writing; open it read_only to read it"
-                )
             raise FluxtrapError(
                 f"cannot open the store {_shown_url(self.url)!r}: {reason.splitlines()[0]}"
             ) from None
@@ -1568,17 +1572,16 @@ def _foreign_sqlite(cursor: Any) -> bool:
 
 
 def _unwritable_folder(url: str) -> Path | None:
-    """The folder of the existing SQLite file of ``url`` if this user cannot write it, else
-    None."""
+    """The folder of the SQLite file of ``url`` (made or not) if it exists and this user cannot
+    write it, else None."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         return None
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    path = Path(parsed.database)
-    folder = path.resolve().parent
-    return folder if path.is_file() and not os.access(folder, os.W_OK) else None
+    folder = Path(parsed.database).resolve().parent
+    return folder if folder.is_dir() and not os.access(folder, os.W_OK) else None
 
 
 def _write_denied(engine: Engine) -> list[str]:
