@@ -25,7 +25,7 @@ from fluxtrap.store.records import (
     SuggestionRecord,
     UserRecord,
 )
-from fluxtrap.store.store import Store, resolve_url
+from fluxtrap.store.store import PrivilegeError, Store, resolve_url
 
 __all__ = [
     "CalibrationRecord",
@@ -34,6 +34,7 @@ __all__ = [
     "CurveRecord",
     "JobRecord",
     "MeasurementRecord",
+    "PrivilegeError",
     "SampleRecord",
     "SessionRecord",
     "SimulationRecord",

@@ -16,8 +16,9 @@ import secrets
 import sqlite3
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -90,6 +91,7 @@ DEFAULT_URL = "sqlite:///fluxtrap.db"
 WAIT_S = 60  # the longest a write waits for another's lock (SQLite's busy timeout), s
 CONNECT_S = 20  # the longest a PostgreSQL server may take to answer a new connection, s
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE of a lock_timeout
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE of "permission denied for table ..."
 PSYCOPG = ("psycopg", "psycopg2")  # the drivers _server_limits knows the options of
 # the schemes a store URL typed without its "//" starts with (SQLAlchemy's dialects)
 URL_SCHEMES = ("postgresql", "postgres", "sqlite", "mysql", "mariadb", "mssql", "oracle")
@@ -114,6 +116,11 @@ MAX_SESSIONS = 20
 FAILED_SAMPLE = (
     "marked failed (it will never be measured): mark it made again before recording its objectives"
 )
+
+
+class PrivilegeError(StoreError):
+    """The database refused this role a read or write of one of its tables (a privilege revoked
+    since the store was opened): the server's 403, not its 503."""
 
 
 @runtime_checkable
@@ -323,6 +330,8 @@ class Store:
                 reason = str(err.orig).splitlines()[0]
                 raise ValidationError(f"the store refused a value: {reason}") from None
             except DBAPIError as err:  # no server, a file gone or no database, a lock timeout
+                if getattr(err.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+                    raise self._refused(err, writing=True) from None
                 if getattr(err.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
                     raise StoreError(
                         f"{self!r}: another writer held a lock this write needs for {WAIT_S} s "
@@ -341,7 +350,37 @@ class Store:
                 reason = str(err.orig).splitlines()[0]
                 raise ValidationError(f"the store refused a value: {reason}") from None
             except DBAPIError as err:
+                if getattr(err.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+                    raise self._refused(err, writing=False) from None
                 raise StoreError(f"database error at {self!r}: {err.orig}") from None
+
+    def _refused(self, err: DBAPIError, *, writing: bool) -> PrivilegeError:
+        """What the database's "permission denied" (a privilege revoked after the store was
+        opened: the role's were read then) means, naming the role, the table and what the role
+        lacks now of the writes' privileges; without the store's URL (a web client is told it)."""
+        role = self.engine.url.username or "this"
+        reason = str(err.orig).strip().splitlines()[0]
+        now: list[str] = []
+        if writing:
+            with suppress(DBAPIError):  # the catalogue unreadable too: the refusal alone
+                now = _write_denied(self.engine)
+        kinds = Counter(d.split(" ")[0] for d in now)  # "INSERT on samples": INSERT
+        lacks = "".join(
+            f"{', ' if i else '; it now lacks '}{p} on {n} "
+            f"{'sequence' if p == 'USAGE' else 'table'}{'s' * (n > 1)}"
+            for i, (p, n) in enumerate(kinds.items())
+        )
+        grant = (
+            "INSERT, UPDATE, DELETE ON ALL TABLES and USAGE ON ALL SEQUENCES"
+            if writing
+            else "SELECT ON ALL TABLES"
+        )
+        return PrivilegeError(
+            f"the database refused the role {role!r} this {'write' if writing else 'read'}: "
+            f"{reason} (its privileges changed since the store was opened{lacks}); nothing was "
+            f"{'written' if writing else 'read'}: ask the database's owner to GRANT {grant} IN "
+            "SCHEMA public to it"
+        )
 
     # -- campaigns -------------------------------------------------------------------------
     def create_campaign(
@@ -983,6 +1022,8 @@ class Store:
             except DBAPIError as err:  # only a lock timeout is another writer's doing
                 if getattr(err.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
                     raise FluxtrapError(busy) from None
+                if getattr(err.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+                    raise self._refused(err, writing=True) from None
                 reason = str(err.orig).strip().splitlines()[0] if str(err.orig).strip() else ""
                 raise StoreError(
                     f"database error at {self!r} taking campaign {campaign!r}'s lock: "

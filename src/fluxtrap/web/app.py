@@ -8,7 +8,7 @@ served read-only: every page says so, writes are 403 (:mod:`.limits`), no jobs r
 dashboard logins are kept in the server's memory (``Store.start_session``).
 
 Errors: ``FluxtrapError`` subclasses become JSON ``{"detail": message, "error": class name}`` with
-403 (another user's job), 404 (not found), 409 (results asked of a failed simulation, a finished
+403 (another user's job, a write the database refuses its role), 404 (not found), 409 (results asked of a failed simulation, a finished
 job cancelled), 422 (a value, unit or file that breaks a rule), 429 (a job beyond the user's or
 the server's queue share) or 503 (the database failed);
 malformed requests get FastAPI's 422 listing each bad field.
@@ -37,7 +37,7 @@ from starlette.formparsers import MultiPartException
 
 from fluxtrap import __version__
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, QuotaError, StoreError
-from fluxtrap.store import Store
+from fluxtrap.store import PrivilegeError, Store
 from fluxtrap.web import api, pages
 from fluxtrap.web.auth import store_failed
 from fluxtrap.web.jobs import Jobs, JobSettings, NotAllowedError, NotFinishedError
@@ -49,6 +49,7 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # answer encoded for 2.8 s in the event loop, where every other request waited
 MAX_ERRORS = 20
 STATUS = {
+    PrivilegeError: 403,  # before StoreError, its base
     StoreError: 503,
     NotAllowedError: 403,
     NotFoundError: 404,
@@ -114,7 +115,9 @@ def create_app(
             type(err) is FluxtrapError
         ):  # the server's own trouble (a campaign busy), not the caller's
             code = 503
-        detail = store_failed(err) if isinstance(err, StoreError) else str(err)
+        detail = str(err)
+        if isinstance(err, StoreError):
+            detail = store_failed(err, detail if isinstance(err, PrivilegeError) else None)
         return _error(request, code, detail, type(err).__name__)
 
     @app.exception_handler(RequestValidationError)

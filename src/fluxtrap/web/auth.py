@@ -26,7 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import cookie_parser
 
 from fluxtrap.errors import FluxtrapError
-from fluxtrap.store import Store, UserRecord
+from fluxtrap.store import PrivilegeError, Store, UserRecord
 
 COOKIE = "fluxtrap_session"
 CSRF_HEADER = "x-csrf-token"
@@ -46,11 +46,11 @@ def csrf_token(session_id: str) -> str:
     return hashlib.sha256(b"fluxtrap csrf\0" + session_id.encode()).hexdigest()
 
 
-def store_failed(err: FluxtrapError) -> str:
+def store_failed(err: FluxtrapError, said: str | None = None) -> str:
     """What a client is told when the database fails: logged here in full, answered without
-    the store's URL, path or host."""
+    the store's URL, path or host (``said``: a message free of them, a ``PrivilegeError``'s)."""
     log.error("the store failed: %s", err)
-    return "the database did not answer: try again in a while (the server's log says why)"
+    return said or "the database did not answer: try again in a while (the server's log says why)"
 
 
 def user_from_session(store: Store, session_id: str | None) -> UserRecord | None:
@@ -78,8 +78,9 @@ def authenticate(
         )
     try:
         user = store.user_by_session(secret) if via_cookie else store.user_by_token(secret)
-    except FluxtrapError as err:
-        return 503, store_failed(err), {}
+    except FluxtrapError as err:  # the server cannot tell who is calling: its trouble, a 503
+        said = str(err) if isinstance(err, PrivilegeError) else None
+        return 503, store_failed(err, said), {}
     if user is None:
         unknown = (
             "unknown session (logged out, expired or revoked?): log in again at /login"

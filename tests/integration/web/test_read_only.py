@@ -154,3 +154,51 @@ def test_a_read_only_store_s_logins_end_when_the_token_is_rotated(tmp_path):
     assert store.start_session(TOKENS["alice"]) is None
     again = store.start_session("alice-new-token-0123456789")
     assert store.user_by_session(again.session_id).name == "alice"
+
+
+@pytest.mark.postgres
+def test_privileges_revoked_while_the_server_runs_are_a_403_naming_role_and_table(
+    postgres_server,
+):
+    """The role's privileges are read as the store opens; INSERT revoked afterwards made a write
+    a 503 "the database did not answer: try again in a while" (it had answered: permission
+    denied). Now a 403 naming the role, the table and what it lacks, without the store's URL,
+    nothing written; a read it may no longer make (SELECT on users revoked) is a 503 saying so."""
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    from fluxtrap.store import PrivilegeError
+
+    from ...conftest import new_database
+
+    url = new_database(postgres_server)
+    make_store(url).add_sample(NAME, "S1", SAMPLE["params"])
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    role = f"lab_{uuid.uuid4().hex[:8]}"
+    with owner.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'pw'"))
+        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"))  # fmt: skip
+        conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+    as_role = make_url(url).set(username=role, password="pw").render_as_string(hide_password=False)
+    store = Store(as_role)
+    assert store.writable
+    with TestClient(create_app(store)) as client:
+        with owner.connect() as conn:
+            conn.execute(text(f"REVOKE INSERT ON ALL TABLES IN SCHEMA public FROM {role}"))
+        r = client.post(f"{C}/samples", json=SAMPLE, headers=auth("alice"))
+        detail = r.json()["detail"]
+        assert r.status_code == 403 and r.json()["error"] == "PrivilegeError", r.text
+        assert f"the database refused the role '{role}' this write" in detail
+        assert "permission denied for table samples" in detail and "INSERT on" in detail
+        assert "nothing was written" in detail and "GRANT INSERT" in detail
+        assert "pw" not in detail and make_url(url).database not in detail
+        with pytest.raises(PrivilegeError, match="permission denied for table samples"):
+            store.add_sample(NAME, "S3", SAMPLE["params"])
+        with owner.connect() as conn:
+            conn.execute(text(f"REVOKE SELECT ON users FROM {role}"))
+        r = client.get(f"{C}/samples", headers=auth("rita"))
+        assert r.status_code == 503 and "permission denied for table users" in r.text, r.text
+        assert "nothing was read" in r.text and "GRANT SELECT" in r.text
+    assert [x.label for x in Store(url).samples(NAME)] == ["S1"]
+    owner.dispose()
