@@ -66,25 +66,73 @@ def test_a_store_written_by_a_newer_fluxtrap_is_refused_untouched(store_url):
     engine.dispose()
 
 
-def test_another_programs_database_is_refused_untouched(store_url, tmp_path):
-    """A database with tables but no fluxtrap schema was migrated: `campaign list` added 12
-    tables to it (and put an SQLite file in WAL mode)."""
-    engine = create_engine(store_url)
+def test_another_programs_sqlite_file_is_refused_untouched(tmp_path):
+    """A file with tables but no fluxtrap schema was migrated: `campaign list` added 12 tables
+    to it and put it in WAL mode (a misspelt --db naming another program's file)."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = create_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("create table inventory (item text)")
         conn.exec_driver_sql("insert into inventory values ('magnet')")
     engine.dispose()
-    sqlite = store_url.startswith("sqlite")
-    before = (tmp_path / "store.db").read_bytes() if sqlite else b""
+    before = (tmp_path / "store.db").read_bytes()
     with pytest.raises(FluxtrapError, match=r"not a fluxtrap store: .*other tables \(inventory\)"):
-        Store(store_url)
+        Store(url)
     with pytest.raises(FluxtrapError, match="not a fluxtrap store"):
-        Store(store_url, read_only=True)
-    engine = create_engine(store_url)
-    assert inspect(engine).get_table_names() == ["inventory"]
+        Store(url, read_only=True)
+    assert (tmp_path / "store.db").read_bytes() == before
+
+
+@pytest.mark.postgres
+def test_a_lab_database_with_other_tables_takes_a_store_beside_them(postgres_server):
+    """A lab's PostgreSQL database may hold other tables: it was refused ("not a fluxtrap store:
+    it holds other tables"). Now fluxtrap's tables are made beside them, theirs untouched; only
+    one named as fluxtrap's (a table, an index, an alembic_version of another program's
+    migrations) is refused, naming it, with nothing written."""
+    from ..conftest import new_database
+
+    def lab(*sql: str) -> str:
+        url = new_database(postgres_server)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            for statement in sql:
+                conn.exec_driver_sql(statement)
+        engine.dispose()
+        return url
+
+    def tables(url: str) -> list[str]:
+        engine = create_engine(url)
+        names = sorted(inspect(engine).get_table_names())
+        engine.dispose()
+        return names
+
+    url = lab("create table inventory (item text)", "insert into inventory values ('magnet')")
+    Store(url).create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    assert [c.name for c in Store(url).campaigns()] == [NAME]
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("select item from inventory").scalars().all() == ["magnet"]
     engine.dispose()
-    if sqlite:
-        assert (tmp_path / "store.db").read_bytes() == before
+    assert {"inventory", "campaigns", "samples", "alembic_version"} <= set(tables(url))
+    for sql, says in (
+        (("create table samples (id int)",), r"a table named as fluxtrap's \(samples\)"),
+        (
+            ("create table things (id int)", "create index ix_jobs_status on things (id)"),
+            r'object .* has the name of one fluxtrap makes \(relation "ix_jobs_status"',
+        ),
+        (
+            (
+                "create table alembic_version (version_num varchar(32) primary key)",
+                "insert into alembic_version values ('abc123')",
+            ),
+            "holds revision abc123 and none of fluxtrap's tables: another program's Alembic",
+        ),
+    ):
+        url = lab(*sql)
+        before = tables(url)
+        with pytest.raises(FluxtrapError, match=says):
+            Store(url)
+        assert tables(url) == before  # nothing was written
 
 
 def test_store_url_with_percent_escapes_migrates(tmp_path):

@@ -91,6 +91,7 @@ DEFAULT_URL = "sqlite:///fluxtrap.db"
 WAIT_S = 60  # the longest a write waits for another's lock (SQLite's busy timeout), s
 CONNECT_S = 20  # the longest a PostgreSQL server may take to answer a new connection, s
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE of a lock_timeout
+DUPLICATE_NAMES = ("42P07", "42710")  # PostgreSQL's duplicate_table (relation), duplicate_object
 INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE of "permission denied for table ..."
 PSYCOPG = ("psycopg", "psycopg2")  # the drivers _server_limits knows the options of
 # the schemes a store URL typed without its "//" starts with (SQLAlchemy's dialects)
@@ -235,7 +236,10 @@ class Store:
         cfg = alembic_config(self.url)
         known = {r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions()}
         current = list(MigrationContext.configure(connection).get_current_heads())
-        if not current and (tables := inspect(connection).get_table_names()):
+        found = inspect(connection)
+        tables = found.get_table_names() + found.get_view_names()
+        sqlite = connection.dialect.name == "sqlite"
+        if not current and tables and sqlite:
             shown = ", ".join(tables[:5]) + (
                 f" and {len(tables) - 5} more" if len(tables) > 5 else ""
             )
@@ -244,7 +248,24 @@ class Store:
                 "fluxtrap schema (another program's database?); nothing was written: give a "
                 "fluxtrap store, or a new file or empty database for a new one"
             )
+        # a server's database may hold a lab's other tables: fluxtrap's are made beside them,
+        # unless one of theirs has a fluxtrap table's name (it was refused for any table)
+        if not current and (taken := sorted(set(tables) & set(m.Base.metadata.tables))):
+            raise FluxtrapError(
+                f"{self!r} holds {'tables' if len(taken) > 1 else 'a table'} named as fluxtrap's "
+                f"({', '.join(taken)}) and no fluxtrap schema (no fluxtrap revision in "
+                "alembic_version): another program's; nothing was written: give fluxtrap a "
+                "database (or a schema, by the URL's options=-csearch_path=NAME) of its own"
+            )
         if unknown := [r for r in current if r not in known]:
+            if not sqlite and not set(tables) & set(m.Base.metadata.tables):
+                raise FluxtrapError(
+                    f"{self!r}: its table alembic_version holds revision "
+                    f"{', '.join(unknown)} and none of fluxtrap's tables: another program's "
+                    "Alembic migrations, whose table fluxtrap's revision would share; nothing "
+                    "was written: give fluxtrap a database (or a schema, by the URL's "
+                    "options=-csearch_path=NAME) of its own"
+                )
             raise FluxtrapError(
                 f"{self!r} is at schema revision {', '.join(unknown)}, which this fluxtrap "
                 f"({__version__}) does not know: it was written by a newer fluxtrap; "
@@ -277,7 +298,17 @@ class Store:
                 )
             cfg, _, _ = self._revisions(connection)
             cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+            try:
+                command.upgrade(cfg, "head")
+            except DBAPIError as err:  # an index or sequence of another program's, named as ours
+                if getattr(err.orig, "sqlstate", None) not in DUPLICATE_NAMES:
+                    raise
+                raise FluxtrapError(
+                    f"{self!r}: another program's object in it has the name of one fluxtrap "
+                    f"makes ({str(err.orig).strip().splitlines()[0]}); nothing was written: give "
+                    "fluxtrap a database (or a schema, by the URL's options=-csearch_path=NAME) "
+                    "of its own"
+                ) from None
 
     @property
     def writable(self) -> bool:
