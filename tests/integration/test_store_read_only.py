@@ -329,3 +329,38 @@ def test_a_postgresql_role_that_may_only_read_is_refused_at_open_by_writing_comm
     assert code == 0, err
     assert [x.label for x in Store(url).samples(NAME)] == ["B1"]
     owner.dispose()
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_write_but_not_migrate_is_told_who_can(postgres_server):
+    """A writer role (INSERT, UPDATE, DELETE; not the tables' owner) opening a store whose schema
+    is behind this fluxtrap's, or an empty database it may not make tables in, was "cannot open
+    the store ...: must be owner of table simulations" (or "permission denied for schema
+    public"); now it says the revision, the role and who can upgrade it; nothing is written."""
+    from sqlalchemy import create_engine, make_url, text
+
+    from ..conftest import new_database
+
+    url, empty = new_database(postgres_server), new_database(postgres_server)
+    command.upgrade(alembic_config(url), "0010")
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    role = f"writer_{uuid.uuid4().hex[:8]}"
+    with owner.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'pw'"))
+        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"))  # fmt: skip
+        conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+    as_role = make_url(url).set(username=role, password="pw")
+    says = rf"revision 0010\) is older than .* the database role '{role}' may not change it"
+    with pytest.raises(FluxtrapError, match=says) as err:
+        Store(as_role.render_as_string(hide_password=False))
+    assert "must be owner of table" in str(err.value) and "nothing was written" in str(err.value)
+    with owner.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0010"
+    with create_engine(empty, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(
+            text("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        )  # PostgreSQL < 15 grants it
+    says = f"no fluxtrap tables yet, and the database role '{role}' may not make them"
+    with pytest.raises(FluxtrapError, match=says):
+        Store(as_role.set(database=make_url(empty).database).render_as_string(hide_password=False))
+    owner.dispose()

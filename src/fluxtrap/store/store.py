@@ -296,12 +296,28 @@ class Store:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATIONS_LOCK}
                 )
-            cfg, _, _ = self._revisions(connection)
+            cfg, _, current = self._revisions(connection)
             cfg.attributes["connection"] = connection
             try:
                 command.upgrade(cfg, "head")
-            except DBAPIError as err:  # an index or sequence of another program's, named as ours
-                if getattr(err.orig, "sqlstate", None) not in DUPLICATE_NAMES:
+            except DBAPIError as err:
+                state, reason = getattr(err.orig, "sqlstate", None), str(err.orig).strip()
+                if state == INSUFFICIENT_PRIVILEGE:  # a writer, not the owner: "must be owner"
+                    heads = ", ".join(ScriptDirectory.from_config(cfg).get_heads())
+                    role = self.engine.url.username or "this"
+                    what = (
+                        f"its schema (revision {', '.join(current)}) is older than this "
+                        f"fluxtrap's ({heads}), and the database role {role!r} may not change it"
+                        if current
+                        else f"it has no fluxtrap tables yet, and the database role {role!r} "
+                        "may not make them"
+                    )
+                    raise FluxtrapError(
+                        f"{self!r}: {what} ({reason.splitlines()[0]}); nothing was written: "
+                        "have the database's owner run any fluxtrap command on it once (which "
+                        "makes or upgrades fluxtrap's tables), or grant this role what it lacks"
+                    ) from None
+                if state not in DUPLICATE_NAMES:  # an index or sequence of another program's
                     raise
                 raise FluxtrapError(
                     f"{self!r}: another program's object in it has the name of one fluxtrap "
