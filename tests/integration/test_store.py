@@ -66,6 +66,23 @@ def test_a_store_written_by_a_newer_fluxtrap_is_refused_untouched(store_url):
     engine.dispose()
 
 
+@pytest.mark.parametrize(
+    "name, read_only, says",
+    [
+        ("", False, "is a folder, not a store's file (name a file in it"),
+        ("no/lab.db", False, "its folder {tmp}/no does not exist"),
+        ("no/lab.db", True, "its folder {tmp}/no does not exist"),
+        ("missing.db", True, "missing.db': no such file (a store opened read-only is not made)"),
+    ],
+)
+def test_an_sqlite_file_that_cannot_be_opened_is_said_why(tmp_path, name, read_only, says):
+    """A folder given as the store's file, a folder that does not exist, and a missing file
+    opened read-only were each "unable to open database file" (Store(), create_app, serve)."""
+    with pytest.raises(FluxtrapError, match=re.escape(says.format(tmp=tmp_path))):
+        Store(tmp_path / name, read_only=read_only)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_another_programs_sqlite_file_is_refused_untouched(tmp_path):
     """A file with tables but no fluxtrap schema was migrated: `campaign list` added 12 tables
     to it and put it in WAL mode (a misspelt --db naming another program's file)."""

@@ -198,15 +198,8 @@ class Store:
         # read-only: session hash -> (user id, start, end, the user's token hash at login)
         self._held_sessions: dict[str, tuple[int, datetime, datetime, str]] = {}
         self._held_lock = threading.Lock()
-        if not read_only and (folder := _unwritable_folder(self.url)) is not None:
-            # before any connection: Store(url, migrate=False) had opened, then its first write
-            # failed "unable to open database file"; a new file's, at once, said only that
-            raise FluxtrapError(
-                f"cannot open the store {_shown_url(self.url)!r} for writing: its folder {folder} "
-                "cannot be written by this user, and SQLite makes its journal (-wal, -shm) there "
-                "for every write; nothing was written: open it read_only to read it, or move it "
-                "to a folder this user can write"
-            )
+        if (why := _sqlite_file_problem(self.url, read_only)) is not None:
+            raise FluxtrapError(f"cannot open the store {_shown_url(self.url)!r}{why}")
         try:
             self.engine = _engine(self.url, read_only)
             self._session = sessionmaker(self.engine, expire_on_commit=False)  # transaction()
@@ -1659,17 +1652,34 @@ def _foreign_sqlite(cursor: Any) -> bool:
     return tables > 0 and ours == 0
 
 
-def _unwritable_folder(url: str) -> Path | None:
-    """The folder of the SQLite file of ``url`` (made or not) if it exists and this user cannot
-    write it, else None."""
+def _sqlite_file_problem(url: str, read_only: bool) -> str | None:
+    """Why the SQLite file of ``url`` cannot be opened (``read_only`` or for writing), found
+    before any connection, or None: SQLite says "unable to open database file" of a folder, a
+    missing folder or file, and (Store(url, migrate=False): at the first write) of a file in a
+    folder this user cannot write, where it makes its journal."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         return None
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    folder = Path(parsed.database).resolve().parent
-    return folder if folder.is_dir() and not os.access(folder, os.W_OK) else None
+    if parsed.query.get("uri"):  # sqlite:///file:NAME?mode=...&uri=true: SQLite reads the name
+        return None
+    path = Path(parsed.database)
+    folder = path.resolve().parent
+    if path.is_dir():
+        return f": {path} is a folder, not a store's file (name a file in it, e.g. {path}/lab.db)"
+    if not folder.is_dir():
+        return f": its folder {folder} does not exist (a new store's file is made, not its folders)"
+    if read_only and not path.exists():
+        return ": no such file (a store opened read-only is not made)"
+    if not read_only and not os.access(folder, os.W_OK):
+        return (
+            f" for writing: its folder {folder} cannot be written by this user, and SQLite makes "
+            "its journal (-wal, -shm) there for every write; nothing was written: open it "
+            "read_only to read it, or move it to a folder this user can write"
+        )
+    return None
 
 
 def _write_denied(engine: Engine) -> list[str]:
