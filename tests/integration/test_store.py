@@ -160,6 +160,23 @@ def test_store_url_with_percent_escapes_migrates(tmp_path):
     assert [c.name for c in Store(url).campaigns()] == [NAME]
 
 
+def test_a_sample_s_label_params_and_campaign_of_the_wrong_type_are_refused(tmp_path):
+    """Through the Python API a label None was stored as the label 'None' (5 as '5'), params
+    given as a list or None and a campaign named by a number were TypeError tracebacks."""
+    store = Store(tmp_path / "lab.db")
+    store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    for campaign, label, params, says in (
+        (NAME, None, BULK2, "sample None: label 'None' is not a text"),
+        (NAME, 5, BULK2, "sample 5: label '5' is not a text"),
+        (NAME, "B9", [50, 600, 5], "params '[50, 600, 5]' is not a mapping of parameter names"),
+        (NAME, "B9", None, "params 'None' is not a mapping"),
+        (3, "B9", BULK2, "campaign '3': a campaign is named by a text"),
+    ):
+        with pytest.raises(ValidationError, match=re.escape(says)):
+            store.add_sample(campaign, label, params)
+    assert store.samples(NAME) == []
+
+
 def test_sample_validation_errors(store):
     store.add_sample(NAME, "B2", BULK2)
     with pytest.raises(ConflictError, match="label 'B2' is already used"):

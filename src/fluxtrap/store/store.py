@@ -1867,7 +1867,15 @@ def _new_sample(
     where: str,
     earlier: dict[str, str],
 ) -> m.Sample:
-    label = check_new_name(str(row.get("label", "")).strip(), f"{where}: label")
+    label = row.get("label", "")
+    if not isinstance(label, str):  # None was stored as the label 'None'
+        raise ValidationError(f"{where}: label {str(label)[:40]!r} is not a text")
+    label = check_new_name(label.strip(), f"{where}: label")
+    if not isinstance(row.get("params", {}), Mapping):  # a list or None: a TypeError
+        raise ValidationError(
+            f"{where}: params {str(row.get('params'))[:40]!r} is not a mapping of parameter "
+            "names to values"
+        )
     if _alike(label) in earlier:  # twice in one import: the campaign does not have it yet
         raise ValidationError(
             f"{where}: label {label!r} is given twice, first at {earlier[_alike(label)]}; "
@@ -2015,6 +2023,8 @@ def _alike(label: str) -> str:
 
 
 def _campaign(s: Session, name: str) -> m.Campaign:
+    if not isinstance(name, str):  # a TypeError from the lookup's message
+        raise ValidationError(f"campaign {str(name)[:40]!r}: a campaign is named by a text")
     c = s.scalar(select(m.Campaign).where(m.Campaign.name == name))
     if c is None:
         names = list(s.scalars(select(m.Campaign.name).order_by(m.Campaign.id)))
