@@ -336,17 +336,25 @@ def test_history_frame(store):
 
 def test_users_tokens_are_hashed(store_url):
     s = Store(store_url)
-    s.add_user("alice", "writer", "secret-token")
-    assert s.user_by_token("secret-token").name == "alice"
+    s.add_user("alice", "writer", "secret-token-0123")
+    assert s.user_by_token("secret-token-0123").name == "alice"
     assert s.user_by_token("wrong") is None
     with pytest.raises(ConflictError, match="user 'alice' already exists"):
-        s.add_user("alice", "reader", "other")
+        s.add_user("alice", "reader", "other-token-0123")
     with pytest.raises(ValidationError, match="role 'root'"):
         s.add_user("bob", "root", "t")
     engine = create_engine(store_url)
     with engine.connect() as conn:
-        assert "secret-token" not in str(conn.exec_driver_sql("select token_hash from users").all())
+        hashes = str(conn.exec_driver_sql("select token_hash from users").all())
+        assert "secret-token" not in hashes
     engine.dispose()
+    # a token one guess away (add_user took "a"), or one the login strips and never matches
+    for token, says in (("a", "got 1 characters"), (" " + "b" * 20, "spaces at an end")):
+        for add, who in ((s.add_user, ("bob", "reader")), (s.rotate_token, ("alice",))):
+            with pytest.raises(ValidationError, match=f"at least 16 characters .*{says}") as err:
+                add(*who, token)
+            assert "b" * 20 not in str(err.value)  # the token is never shown
+    assert [u.name for u in s.users()] == ["alice"] and s.user_by_token("secret-token-0123")
 
 
 def _writer(url: str, prefix: str, n: int) -> None:

@@ -30,8 +30,10 @@ def test_revoke_rotate_and_expiry(store_url):
     assert store.user_by_token("ben-token-0123456789") is None  # the old token is gone
     assert store.user_by_token("ben-new-token-0123456789").name == "ben"
 
-    store.rotate_token("ana", "ana-old-token", expires_at=datetime.now(UTC) - timedelta(seconds=1))
-    assert store.user_by_token("ana-old-token") is None  # expired
+    store.rotate_token(
+        "ana", "ana-old-token-0123456789", expires_at=datetime.now(UTC) - timedelta(seconds=1)
+    )
+    assert store.user_by_token("ana-old-token-0123456789") is None  # expired
     users = {u.name: u for u in store.users()}
     assert set(users) == {"ana", "ben"} and not users["ana"].active() and users["ben"].active()
     with pytest.raises(NotFoundError, match="no user named 'cy'"):

@@ -112,6 +112,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # a dashboard login lasts at most this long (less if the user's token expires first), and a user
 # keeps at most MAX_SESSIONS of them: a login beyond ends their oldest
 SESSION_LIFETIME = timedelta(hours=12)
+MIN_TOKEN = 16  # characters of an API token given to add_user or rotate_token
 MAX_SESSIONS = 20
 # why a failed sample takes no objective values (set by hand or read off a measurement file)
 FAILED_SAMPLE = (
@@ -1446,6 +1447,7 @@ class Store:
         which every record and page would show alike)."""
         check_role(role)
         _no_spaces_around(check_new_name(name, "user name"), "user name")
+        _check_token(token)
         with self.transaction() as s:
             _lock_names(s, USER_NAMES)
             _check_user_free(s, name, f"user {name!r} already exists")
@@ -1482,6 +1484,7 @@ class Store:
     ) -> UserRecord:
         """Give ``name`` a new ``token`` (valid until ``expires_at``); the old one stops working,
         and a revoked user is active again."""
+        _check_token(token)
         with self.transaction() as s:
             u = _user(s, name)
             u.token_hash, u.expires_at, u.revoked_at = _token_hash(token), expires_at, None
@@ -1752,6 +1755,22 @@ def _chunks(ids: Collection[int], size: int = 1000) -> Iterator[list[int]]:
     unique = sorted(set(ids))
     for at in range(0, len(unique), size):
         yield unique[at : at + size]
+
+
+def _check_token(token: Any) -> None:
+    """A new API token: text of at least ``MIN_TOKEN`` characters, no spaces at its ends (the
+    login page and the Authorization header strip them: such a token never matched). Add_user
+    took "a" (one guess away over the web, its unsalted hash reversed at once); the message
+    never shows the token."""
+    text = isinstance(token, str)
+    if not text or len(token) < MIN_TOKEN or token != token.strip():
+        got = f"{len(token)} characters" if text else type(token).__name__
+        if text and token != token.strip():
+            got += ", spaces at an end"
+        raise ValidationError(
+            f"a token is text of at least {MIN_TOKEN} characters without spaces at its ends "
+            f"(got {got}): a short one is guessed; `fluxtrap user add` makes a random one of 32"
+        )
 
 
 def _token_hash(token: str) -> str:
