@@ -177,6 +177,22 @@ def test_a_sample_s_label_params_and_campaign_of_the_wrong_type_are_refused(tmp_
     assert store.samples(NAME) == []
 
 
+def test_an_id_or_count_beyond_64_bits_is_a_validation_error(tmp_path):
+    """Through the Python API an id of 2**70 was an OverflowError traceback from SQLite's
+    driver (the CLI and the web API bound ids before asking)."""
+    store = Store(tmp_path / "lab.db")
+    store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    for ask in (
+        lambda: store.suggestion(2**70),
+        lambda: store.measurement(2**70),
+        lambda: store.samples(NAME, skip=2**70),
+        lambda: store.add_sample(NAME, "B9", BULK2, suggestion_id=2**70),
+    ):
+        with pytest.raises(ValidationError, match="the store refused a value: .*64 bits"):
+            ask()
+    assert store.samples(NAME) == []
+
+
 def test_sample_validation_errors(store):
     store.add_sample(NAME, "B2", BULK2)
     with pytest.raises(ConflictError, match="label 'B2' is already used"):

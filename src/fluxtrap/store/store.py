@@ -367,6 +367,8 @@ class Store:
                     yield session
             except IntegrityError as err:
                 raise _integrity_error(err) from None
+            except OverflowError as err:  # SQLite's driver: an id or count beyond 64 bits
+                raise _too_large(err) from None
             except DataError as err:  # e.g. PostgreSQL refusing a NUL or an out-of-range number
                 reason = str(err.orig).splitlines()[0]
                 raise ValidationError(f"the store refused a value: {reason}") from None
@@ -387,6 +389,8 @@ class Store:
         with self._read_session() as session:
             try:
                 yield session
+            except OverflowError as err:
+                raise _too_large(err) from None
             except DataError as err:
                 reason = str(err.orig).splitlines()[0]
                 raise ValidationError(f"the store refused a value: {reason}") from None
@@ -1771,6 +1775,14 @@ def _check_token(token: Any) -> None:
             f"a token is text of at least {MIN_TOKEN} characters without spaces at its ends "
             f"(got {got}): a short one is guessed; `fluxtrap user add` makes a random one of 32"
         )
+
+
+def _too_large(err: OverflowError) -> Exception:
+    """SQLite's driver's OverflowError on an integer beyond 64 bits (an id of 2**70 through the
+    Python API: a traceback) as a ``ValidationError``; any other one as it is."""
+    if "SQLite INTEGER" not in str(err):
+        return err
+    return ValidationError(f"the store refused a value: {err} (ids and counts fit in 64 bits)")
 
 
 def _token_hash(token: str) -> str:
