@@ -251,6 +251,8 @@ def setitem(i, key, value):
         ("campaigns", setitem(0, "spec", {"name": NAME}), "needs at least one [[parameters]]"),
         ("samples", setitem(0, "id", [1]), "samples row [1]: id '[1]' is not an integer id"),
         ("samples", setitem(0, "label", "../../x"), "samples row 1: label '../../x'"),
+        ("samples", setitem(0, "label", None), "samples row 1: label None is not a text"),
+        ("samples", setitem(0, "label", 5), "samples row 1: label 5 is not a text"),
         ("samples", setitem(1, "label", "B1"), "samples row 2: label 'B1' is also samples row 1's"),
         (
             "samples",

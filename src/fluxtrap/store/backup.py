@@ -266,7 +266,9 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                         f"{realised[made_from]} already"
                     )
                 realised[made_from] = doc["id"]
-            check_new_name(str(doc.get("label")), f"{where}: label")
+            if not isinstance(doc.get("label"), str):  # null: the insert's NOT NULL failed
+                raise ValidationError(f"{where}: label {doc.get('label')!r:.40} is not a text")
+            check_new_name(doc["label"], f"{where}: label")
             if doc["label"] in labels:
                 raise ValidationError(
                     f"{where}: label {doc['label'][:40]!r} is also samples row {labels[doc['label']]}'s"
