@@ -193,6 +193,22 @@ def test_an_id_or_count_beyond_64_bits_is_a_validation_error(tmp_path):
     assert store.samples(NAME) == []
 
 
+def test_a_negative_page_is_refused_alike_on_every_database(store):
+    """limit=-1 listed every row on SQLite (its LIMIT -1) and was a DataError on PostgreSQL."""
+    store.add_sample(NAME, "B2", BULK2)
+    for ask in (
+        lambda: store.samples(NAME, limit=-1),
+        lambda: store.samples(NAME, skip=-1),
+        lambda: store.campaigns(limit=-1),
+        lambda: store.users(limit=-1),
+        lambda: store.suggestions(NAME, limit=-1),
+        lambda: store.simulations(limit=-1),
+    ):
+        with pytest.raises(ValidationError, match="give counts >= 0"):
+            ask()
+    assert [x.label for x in store.samples(NAME, limit=1)] == ["B2"]
+
+
 def test_sample_validation_errors(store):
     store.add_sample(NAME, "B2", BULK2)
     with pytest.raises(ConflictError, match="label 'B2' is already used"):

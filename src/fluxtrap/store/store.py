@@ -458,7 +458,7 @@ class Store:
     def campaigns(self, *, limit: int | None = None, skip: int = 0) -> list[CampaignSpec]:
         """Campaigns, oldest first: all, or ``limit`` after the first ``skip``."""
         with self._reader() as s:
-            q = select(m.Campaign).order_by(m.Campaign.id).offset(skip).limit(limit)
+            q = _paged(select(m.Campaign).order_by(m.Campaign.id), limit, skip)
             return [_spec(c) for c in s.scalars(q)]
 
     def campaign_record(self, name: str) -> CampaignRecord:
@@ -470,7 +470,7 @@ class Store:
         """Campaigns with who created them, oldest first: all, or ``limit`` after the first
         ``skip``."""
         with self._reader() as s:
-            q = select(m.Campaign).order_by(m.Campaign.id).offset(skip).limit(limit)
+            q = _paged(select(m.Campaign).order_by(m.Campaign.id), limit, skip)
             return [_campaign_record(c) for c in s.scalars(q)]
 
     # -- samples ---------------------------------------------------------------------------
@@ -558,7 +558,7 @@ class Store:
         with self._reader() as s:
             c = _campaign(s, campaign)
             q = select(m.Sample).where(m.Sample.campaign_id == c.id).order_by(m.Sample.id)
-            return [_sample_record(x, campaign) for x in s.scalars(q.offset(skip).limit(limit))]
+            return [_sample_record(x, campaign) for x in s.scalars(_paged(q, limit, skip))]
 
     def sample_labels(self, campaign: str, containing: str = "", *, limit: int) -> list[str]:
         """At most ``limit`` of the campaign's sample labels that contain ``containing`` (in
@@ -817,7 +817,7 @@ class Store:
                 q = q.options(defer(m.Measurement.content))
             return [
                 _measurement_record(meas, campaign, size, with_content)
-                for meas, size in s.execute(q.offset(skip).limit(limit))
+                for meas, size in s.execute(_paged(q, limit, skip))
             ]
 
     def measurement(self, measurement_id: int) -> MeasurementRecord:
@@ -964,7 +964,7 @@ class Store:
             if status is not None:
                 _check_status(status)
                 q = q.where(m.Suggestion.status == status)
-            return [_suggestion_record(x, campaign) for x in s.scalars(q.offset(skip).limit(limit))]
+            return [_suggestion_record(x, campaign) for x in s.scalars(_paged(q, limit, skip))]
 
     def suggestion(self, suggestion_id: int) -> SuggestionRecord:
         with self._reader() as s:
@@ -1142,10 +1142,8 @@ class Store:
             q = select(m.Simulation).order_by(m.Simulation.id.desc())
             if campaign is not None:
                 q = q.where(m.Simulation.campaign_id == _campaign(s, campaign).id)
-            q = (
-                q.offset(skip)
-                .limit(limit)
-                .options(defer(m.Simulation.probes_csv), defer(m.Simulation.heat_csv))
+            q = _paged(q, limit, skip).options(
+                defer(m.Simulation.probes_csv), defer(m.Simulation.heat_csv)
             )
             names = dict(s.execute(select(m.Campaign.id, m.Campaign.name)).all())
             return [
@@ -1416,7 +1414,7 @@ class Store:
             if campaign is not None:
                 q = q.where(m.Calibration.campaign_id == _campaign(s, campaign).id)
             names = dict(s.execute(select(m.Campaign.id, m.Campaign.name)).all())
-            q = q.offset(skip).limit(limit)
+            q = _paged(q, limit, skip)
             return [_calibration_record(x, names.get(x.campaign_id)) for x in s.scalars(q)][::-1]
 
     def calibration(self, calibration_id: int) -> CalibrationRecord:
@@ -1471,7 +1469,7 @@ class Store:
         """Users (revoked and expired ones too) by name: all, or ``limit`` after the first
         ``skip``."""
         with self._reader() as s:
-            q = select(m.User).order_by(m.User.name).offset(skip).limit(limit)
+            q = _paged(select(m.User).order_by(m.User.name), limit, skip)
             return [_user_record(u) for u in s.scalars(q)]
 
     def revoke_user(self, name: str) -> UserRecord:
@@ -1751,6 +1749,14 @@ def _server_limits(url: URL) -> dict[str, Any]:
     if "options" not in url.query:
         args["options"] = f"-c lock_timeout={WAIT_S * 1000}"
     return args
+
+
+def _paged(q: Any, limit: int | None, skip: int) -> Any:
+    """``q`` from its ``skip``-th row, at most ``limit`` rows (None: all): a negative count was
+    every row on SQLite (its LIMIT -1) and a DataError on PostgreSQL."""
+    if (limit is not None and limit < 0) or skip < 0:
+        raise ValidationError(f"limit {limit} and skip {skip}: give counts >= 0 (limit None: all)")
+    return q.offset(skip).limit(limit)
 
 
 def _chunks(ids: Collection[int], size: int = 1000) -> Iterator[list[int]]:
