@@ -99,7 +99,11 @@ def test_pulsed_field_magnetization_with_heat_writes_temperatures(capsys, tmp_pa
     assert probes.rim_T_K.iloc[-1] < probes.rim_T_K.max() - 0.5  # ... and the cold head cools it
     assert probes.top_Bz_T.iloc[-1] > 0.05  # a trapped field after the pulse
     heat = pd.read_csv(out / "heat.csv")
-    assert list(heat.columns) == ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
+    assert list(heat.columns) == [
+        *("time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J", "removed_J")
+    ]
+    gap = heat.dissipated_J - heat.heat_J - heat.removed_J  # energy balance, each term in J
+    assert gap.abs().max() < 1e-8 * heat.dissipated_J.iloc[-1]  # as written: 9 digits
     thermal = json.loads((out / "summary.json").read_text())["thermal"]
     assert thermal["model"] == "conduction" and thermal["max_T_K"] >= probes.rim_T_K.max() - 1e-9
     assert thermal["heat_J"] < thermal["dissipated_J"]  # the cold head took some of the heat

@@ -144,6 +144,76 @@ def test_heat_through_a_sharp_peak_of_the_heat_capacity_is_the_integral_of_EJ(pe
     assert heat.heat_J.iloc[-1] == pytest.approx(heat.dissipated_J.iloc[-1], rel=1e-6)
 
 
+@pytest.mark.parametrize("variant", ["held bottom and a cool step", "cold head"])
+def test_the_heat_removed_through_cooled_surfaces_closes_the_energy_balance(variant):
+    """A disk R 5 x 2 mm (conduction, C(T) 1e3 -> 4e4 J/(m^3 K) over 4..40 K, k 2 W/(m K),
+    Kim Jc(T)) under a 1.5 T pulse from 10 K, its side cooled through h 500 W/(m^2 K) and its
+    bottom held at the coolant (then cooled to 8 K) or, with a cold head, through h 1000: at
+    every row of heat.csv dissipated_J = heat_J + removed_J (the heat that left through the
+    cooled surfaces, from the surfaces' own flows: h (T - coolant) and the held nodes' rows)
+    to 1e-9 of the heat dissipated (measured 2.5e-15 and 1.9e-15); with the cold head, what
+    left the disk is what its head took: C_head dT_head = removed - cooler + heater (1e-9). heat.csv
+    had no such column: the balance could not be checked, and the heat that went was unsaid."""
+    from fluxtrap.simulate.simulation import Simulation
+
+    mat = {
+        "n": 25,
+        "jc": {
+            "kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"},
+            "temperature": {"at": "4.2 K", "tc": "38 K"},
+        },
+        "heat_capacity": {
+            "temperature": [4, 40],
+            "temperature_unit": "K",
+            "value": [1e3, 4e4],
+            "value_unit": "J/(m^3*K)",
+        },
+        "thermal_conductivity": "2 W/(m*K)",
+    }
+    side = {"surface": "side", "heat_transfer_coefficient": "500 W/(m^2*K)"}
+    protocol = [
+        {"step": "set", "field": "0 T", "temperature": "10 K"},
+        {"step": "pulse", "peak": "1.5 T", "rise": "5 ms", "decay": "20 ms"},
+        {"step": "hold", "duration": "0.1 s"},
+    ]
+    if variant == "cold head":
+        bottom = {"surface": "bottom", "heat_transfer_coefficient": "1000 W/(m^2*K)"}
+        head = {
+            "heat_capacity": "0.01 J/K",
+            "cooling_power": {
+                "temperature": [3, 20],
+                "temperature_unit": "K",
+                "value": [0, 5],
+                "value_unit": "W",
+            },
+        }
+        thermal = {"model": "conduction", "cooling": [side, bottom], "cold_head": head}
+    else:
+        protocol.append({"step": "cool", "to": "8 K", "duration": "0.1 s"})
+        thermal = {"model": "conduction", "cooling": [side, {"surface": "bottom"}]}
+    case = Case.from_dict(
+        {
+            "materials": {"sc": mat},
+            "stack": [{"material": "sc", "radius": "5 mm", "thickness": "2 mm"}],
+            "protocol": protocol,
+            "mesh": {"size": "1 mm"},
+            "thermal": thermal,
+        }
+    )
+    result, _ = Simulation(case).run_on_mesh(build_mesh(case), 1e-3, False, None)
+    heat = result.heat
+    dissipated = heat.dissipated_J.iloc[-1]
+    assert heat.max_T_K.max() > 20.0  # the pulse heats the disk
+    assert heat.removed_J.iloc[-1] > 0.5 * dissipated  # most of the heat has left
+    gap = heat.dissipated_J - heat.heat_J - heat.removed_J
+    assert np.abs(gap).max() < 1e-9 * dissipated
+    assert result.summary()["thermal"]["removed_J"] == heat.removed_J.iloc[-1]
+    if variant == "cold head":
+        into_head = 0.01 * (heat.cold_head_T_K - 10.0)
+        took = heat.removed_J - heat.cooler_J + heat.heater_J
+        assert np.abs(into_head - took).max() < 1e-9 * dissipated
+
+
 def test_eddy_heating_of_a_normal_metal_disk_matches_sigma_bdot2_r2_over_8():
     """rho 1e-6 ohm*m, R 10 mm x 2 mm, 1 T/s for 2 s, C 1e3 J/(m^3 K), k 1e3 W/(m K): the heating
     rate per volume over the second second within 0.5% of sigma Bdot^2 R^2 / 8 (measured -0.05%

@@ -29,7 +29,7 @@ from fluxtrap.simulate import bore, options
 from fluxtrap.simulate.case import MU0, Case, CaseWarning
 from fluxtrap.units import estimate_text, parse, to_A_cm2
 
-HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J"]
+HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J", "removed_J"]
 COLD_HEAD_COLUMNS = ["cold_head_T_K", "cooler_J", "heater_J"]  # with a [thermal.cold_head]
 MAX_MAP_ROWS = 6  # rows of maps.png: a figure of 100 snapshots would be 9 m tall
 # probes.png zooms on each pulse shorter than this share of the run (at most MAX_PULSE_ROWS rows):
@@ -125,8 +125,9 @@ class Result:
     estimated discretization error (``probe_errors``); ``accuracy``: target, estimate (fraction
     of the peak self-field), reached, the mesh levels run. ``heat`` (a heat model ran, else
     None): per time step ``time_s, max_T_K, mean_T_K`` (hottest element, volume mean),
-    ``heat_J`` (heat gained by the conductors since t = 0) and ``dissipated_J`` (integral of
-    E.J over them and time so far), in J, with a cold head also ``cold_head_T_K``, ``cooler_J``
+    ``heat_J`` (heat gained by the conductors since t = 0), ``dissipated_J`` (integral of
+    E.J over them and time so far) and ``removed_J`` (heat that left them through cooled
+    surfaces so far; dissipated_J = heat_J + removed_J), in J, with a cold head also ``cold_head_T_K``, ``cooler_J``
     (heat the cooler took out since t = 0) and ``heater_J`` (heat its set-point heater put in);
     written as ``heat.csv``; ``temperature_errors``: the estimated discretization error of its
     hottest and mean temperature and of each temperature probe (K, ``temperature_errors``).
@@ -215,7 +216,7 @@ class Result:
         temperature (the protocol's: start_K, final_K, min_K, max_K, and what it is of), solver
         counters, accuracy (target, estimate, reached, levels), case in SI; with a heat model,
         thermal (hottest and final hottest temperature, final mean temperature, heat,
-        dissipation; each temperature probe's final_K and max_K; the estimated errors of these
+        dissipation, heat removed through cooled surfaces; each temperature probe's final_K and max_K; the estimated errors of these
         temperatures, ``temperature_errors``: max_T_error_K, final_max_T_error_K,
         final_mean_T_error_K, and per probe final_error_K and max_error_K)."""
         applied = self.probes["applied_T"]
@@ -259,6 +260,8 @@ class Result:
                 "heat_J": float(h["heat_J"].iloc[-1]),
                 "dissipated_J": float(h["dissipated_J"].iloc[-1]),
             }
+            if "removed_J" in h:  # absent from a heat.csv stored before it was written
+                out["thermal"]["removed_J"] = float(h["removed_J"].iloc[-1])
             if err:  # the pair's estimate (``temperature_errors``), K
                 out["thermal"] |= {
                     "max_T_error_K": err["hottest"]["max_error_K"],
@@ -1213,6 +1216,7 @@ class Simulation:
                     (w @ Te) / w.sum(),
                     heat.heat_J(s.heat) - heat0[0],
                     stats.dissipated_J,
+                    stats.removed_J,
                 ]
                 if cold_head:
                     if before:

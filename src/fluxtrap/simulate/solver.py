@@ -74,6 +74,7 @@ class Stats:
     newton_iterations: int = 0
     factorizations: int = 0
     dissipated_J: float = 0.0  # integral of E.J over the conductors and time (heat models only)
+    removed_J: float = 0.0  # heat that left the conductors through cooled surfaces (heat models)
 
 
 class Discretization:
@@ -920,6 +921,7 @@ def run_protocol(
             ctl.stats.time_steps += 1
             if heat:
                 ctl.stats.dissipated_J += 2 * math.pi * dt * float(d.w @ q)
+                ctl.stats.removed_J += dt * heat.outflow_W
             factor = (
                 ctl.growth
                 if err == 0

@@ -148,6 +148,8 @@ class _Span:
 class AdiabaticHeat:
     """One temperature per conductor element (K), heated by its own E.J, nothing exchanged."""
 
+    outflow_W = 0.0  # heat leaving through cooled surfaces over the last step: none
+
     def __init__(self, case, mesh, conductor: np.ndarray):
         self.g = _Geometry(case, mesh, conductor)
         self.groups = [(k, np.where(self.g.mat == k)[0]) for k in np.unique(self.g.mat)]
@@ -428,6 +430,7 @@ class ConductionHeat:
         enthalpy. A cold head is held at the set point if its heat balance there asks for heat
         (the heater), else its temperature is the root of that balance."""
         self.A.data[:] = self.P @ self.conductivity(T) + self.base
+        self.outflow_W = math.nan  # set by a step that converged
         f = np.zeros(self.size)
         f[: self.n] = self.B @ source_W_m3
         if self.cold_head:
@@ -439,6 +442,10 @@ class ConductionHeat:
         x[self.held] = bath_K
         if not self.cold_head:
             self._newton(x, h_old, f, dt)
+            # what the held nodes' bath takes (their rows' residual: the heat the bath gives
+            # them) and the heat transfer coefficients' flow to the coolant, from the surfaces
+            taken = ((self._enthalpy(x) - h_old) / dt + self.A @ x - f)[self.held].sum()
+            self.outflow_W = TWO_PI * float(self.robin @ (x - bath_K) - taken)
             return x
         head = self.cold_head
         ch = self.n
@@ -457,6 +464,7 @@ class ConductionHeat:
 
         r, slope = balance(bath_K)
         if r >= 0:  # free, it would end below the set point: the heater holds it there
+            self.outflow_W = TWO_PI * float(self.robin @ (x[:ch] - x[ch]))
             return x
         # safeguarded Newton on the head's temperature: a bracket [lo, hi] around the root,
         # bisection (or doubling) where a Newton step leaves it (the load curve has kinks)
@@ -481,6 +489,7 @@ class ConductionHeat:
                 f"the cold head's temperature did not converge in {HEAD_ITERATIONS} iterations "
                 f"(last {t:.6g} K, heat balance {TWO_PI * r:.3g} W)"
             )
+        self.outflow_W = TWO_PI * float(self.robin @ (x[:ch] - x[ch]))  # into the cold head
         return x
 
     def _newton(self, x: np.ndarray, h_old: np.ndarray, f: np.ndarray, dt: float) -> np.ndarray:

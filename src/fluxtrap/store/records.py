@@ -200,7 +200,8 @@ class SimulationRecord:
 
     @property
     def heat(self) -> pd.DataFrame:
-        """heat.csv as a DataFrame (``time_s, max_T_K, mean_T_K, heat_J, dissipated_J``)."""
+        """heat.csv as a DataFrame (``time_s, max_T_K, mean_T_K, heat_J, dissipated_J``, and
+        ``removed_J`` since it was written)."""
         if not self.heat_csv:
             raise NotFoundError(f"simulation {self.id} has no heat history here (no heat model)")
         return pd.read_csv(io.BytesIO(self.heat_csv))

@@ -865,7 +865,8 @@ def simulation_probes(
     | {
         200: {
             "content": {"application/json": {}, "text/csv": {}},
-            "description": "heat.csv columns: time_s, max_T_K, mean_T_K, heat_J, dissipated_J "
+            "description": "heat.csv columns: time_s, max_T_K, mean_T_K, heat_J, dissipated_J, "
+            "removed_J (absent before it was written) "
             "(with a cold head also cold_head_T_K, cooler_J, heater_J)",
         },
     },
