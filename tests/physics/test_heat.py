@@ -144,16 +144,19 @@ def test_heat_through_a_sharp_peak_of_the_heat_capacity_is_the_integral_of_EJ(pe
     assert heat.heat_J.iloc[-1] == pytest.approx(heat.dissipated_J.iloc[-1], rel=1e-6)
 
 
-@pytest.mark.parametrize("variant", ["held bottom and a cool step", "cold head"])
+@pytest.mark.parametrize("variant", ["held bottom and a cool step", "cold head", "h 1e30"])
 def test_the_heat_removed_through_cooled_surfaces_closes_the_energy_balance(variant):
     """A disk R 5 x 2 mm (conduction, C(T) 1e3 -> 4e4 J/(m^3 K) over 4..40 K, k 2 W/(m K),
     Kim Jc(T)) under a 1.5 T pulse from 10 K, its side cooled through h 500 W/(m^2 K) and its
     bottom held at the coolant (then cooled to 8 K) or, with a cold head, through h 1000: at
     every row of heat.csv dissipated_J = heat_J + removed_J (the heat that left through the
     cooled surfaces, from the surfaces' own flows: h (T - coolant) and the held nodes' rows)
-    to 1e-9 of the heat dissipated (measured 2.5e-15 and 1.9e-15); with the cold head, what
-    left the disk is what its head took: C_head dT_head = removed - cooler + heater (1e-9). heat.csv
-    had no such column: the balance could not be checked, and the heat that went was unsaid."""
+    to 1e-9 of the heat dissipated (measured 2.4e-15 and 2.3e-15); with the cold head, what
+    left the disk is what its head took: C_head dT_head = removed - cooler + heater (1e-9).
+    With h 1e30 W/(m^2 K) on the side alone (its nodes at the coolant to the last digit) the
+    flow is each cooled node's consistent flux (its heating less its enthalpy's rise and what
+    it conducts inward): as h (T - coolant) it was 0 J of the heat that left. heat.csv had no
+    such column: the balance could not be checked, and the heat that went was unsaid."""
     from fluxtrap.simulate.simulation import Simulation
 
     mat = {
@@ -176,7 +179,10 @@ def test_the_heat_removed_through_cooled_surfaces_closes_the_energy_balance(vari
         {"step": "pulse", "peak": "1.5 T", "rise": "5 ms", "decay": "20 ms"},
         {"step": "hold", "duration": "0.1 s"},
     ]
-    if variant == "cold head":
+    if variant == "h 1e30":
+        side["heat_transfer_coefficient"] = "1e30 W/(m^2*K)"
+        thermal = {"model": "conduction", "cooling": [side]}
+    elif variant == "cold head":
         bottom = {"surface": "bottom", "heat_transfer_coefficient": "1000 W/(m^2*K)"}
         head = {
             "heat_capacity": "0.01 J/K",
@@ -203,7 +209,7 @@ def test_the_heat_removed_through_cooled_surfaces_closes_the_energy_balance(vari
     result, _ = Simulation(case).run_on_mesh(build_mesh(case), 1e-3, False, None)
     heat = result.heat
     dissipated = heat.dissipated_J.iloc[-1]
-    assert heat.max_T_K.max() > 20.0  # the pulse heats the disk
+    assert heat.max_T_K.max() > 12.0  # the pulse heats the disk
     assert heat.removed_J.iloc[-1] > 0.5 * dissipated  # most of the heat has left
     gap = heat.dissipated_J - heat.heat_J - heat.removed_J
     assert np.abs(gap).max() < 1e-9 * dissipated
