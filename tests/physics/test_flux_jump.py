@@ -223,3 +223,13 @@ def test_the_cylinder_criterion_against_its_closed_form_and_refusals():
         cylinder_stable(float("nan"), R, 2e4, 30.0)
     with pytest.raises(ValidationError, match="radius_m: must be finite and > 0, got -0.008"):
         cylinder_stable(JC0, -R, 2e4, 30.0)
+    # not one number: TypeError / numpy's "truth value ... is ambiguous", naming nothing; True
+    # had been taken for 1 J/(m^3 K)
+    for bad in ("2e4", None, np.array([1e4, 2e4]), True):
+        with pytest.raises(ValidationError, match="heat_capacity_J_m3K: must be one real number"):
+            cylinder_stable(JC0, R, bad, 30.0)
+        with pytest.raises(ValidationError, match="heat_capacity_J_m3K: must be one real number"):
+            adiabatic_jump_field_T(bad, 30.0)
+    assert adiabatic_jump_field_T(np.float64(2e4), np.int64(30)) == pytest.approx(
+        math.pi / 2 * math.sqrt(MU0 * 2e4 * 30), rel=1e-15
+    )

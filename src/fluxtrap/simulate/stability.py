@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,8 +63,14 @@ def cylinder_stable(
 
 
 def _positive(**values: float) -> None:
-    """Refuse any of ``values`` (name = number) that is not finite and > 0."""
+    """Refuse any of ``values`` (name = number) that is not a real number, finite and > 0 (a
+    string, None or an array had raised TypeError or numpy's "truth value ... is ambiguous",
+    naming nothing; True was taken for 1)."""
     for name, x in values.items():
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise ValidationError(
+                f"{name}: must be one real number (finite and > 0), got {type(x).__name__} {x!r}"
+            )
         if not 0 < x < math.inf:
             raise ValidationError(f"{name}: must be finite and > 0, got {x!r}")
 
