@@ -53,6 +53,11 @@ COOLING_KEYS = ("surface", "heat_transfer_coefficient")
 COLD_HEAD_KEYS = ("heat_capacity", "cooling_power", "heat_load")
 CURVE_KEYS = ("base_temperature", "rated_power", "rated_temperature", "max_power")
 MATERIAL_KEYS = ("heat_capacity", "thermal_conductivity")
+# W/(m^2*K): the largest heat transfer coefficient to a cold head; far above any real joint
+# (soldered ~1e6), past it the surface sits at the head's temperature, and the head's heat
+# balance, h x (a temperature difference rounded to 1e-16 of T), is lost to rounding: with
+# 1e30 the head stayed at its set point while 0.09 J flowed into it; 1e14 took 5x the steps
+MAX_HEAD_COUPLING = 1e12
 # W/(m*K): above any solid (ultrapure copper near 10 K: ~2e4); beyond, a unit mistake, and the
 # conduction matrix loses the heat capacity and the surfaces to rounding (1e16 cooled to -6e7 K)
 MAX_CONDUCTIVITY = 1e6
@@ -435,6 +440,15 @@ class ThermalSettings:
                     "heat_transfer_coefficient of its [[thermal.cooling]] surfaces; give one "
                     f"for every cooled surface (without: {', '.join(loose) or 'no surface listed'})"
                 )
+            for i, c in enumerate(cooling):
+                if c.heat_transfer_W_m2K > MAX_HEAD_COUPLING:
+                    raise ValidationError(
+                        f"thermal.cooling[{i}].heat_transfer_coefficient: "
+                        f"{c.heat_transfer_W_m2K:.3g} W/(m^2*K) to the cold head is over "
+                        f"{MAX_HEAD_COUPLING:g} W/(m^2*K), far above any real joint (a soldered "
+                        "one ~1e6), where the cold head's heat balance is lost to rounding; "
+                        "give a real joint's value, or check the unit"
+                    )
         return cls(model, tuple(cooling), resistance, cold_head)
 
 

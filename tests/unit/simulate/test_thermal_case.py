@@ -420,6 +420,12 @@ HEAD = "thermal/cold_head/"
             edit(HEAD + "heat_capacity/value", [0.2, 1e8]),
             r"cold_head\.heat_capacity: 1e\+08 J/K is outside",
         ),
+        (  # the head's heat balance lost to rounding: it stayed at its set point while a
+            # pulsed disk's 0.09 J flowed into it through 1e30 W/(m^2 K); 1e14 took 5x the steps
+            edit("thermal/cooling/0/heat_transfer_coefficient", "1e14 W/(m^2*K)"),
+            r"thermal\.cooling\[0\]\.heat_transfer_coefficient: 1e\+14 W/\(m\^2\*K\) to the "
+            r"cold head is over 1e\+12",
+        ),
         (edit("thermal/model", "adiabatic"), r"need model = \"conduction\""),
         (edit("protocol/1/duration", "0 s"), r"protocol\[1\]\.duration: must be > 0"),
         (edit("protocol/1/to", "-3 K"), r"protocol\[1\]\.to: must be 0 to 1000 K"),
