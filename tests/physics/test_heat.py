@@ -619,3 +619,41 @@ def test_the_hottest_temperatures_estimate_covers_a_finer_reference():
     assert true > 0.1  # the reference is apart from the run
     assert run["final_max_T_error_K"] >= true
     assert run["max_T_error_K"] >= abs(run["max_T_K"] - reference["max_T_K"])
+
+
+@pytest.mark.parametrize("model", ["adiabatic", "conduction"])
+def test_the_mean_temperature_rise_of_an_insulated_disk_is_its_joule_heat_over_c_v(model):
+    """An insulated disk R 5 x 2 mm, C 3e4 J/(m^3 K) constant, under a 1.5 T pulse from 10 K:
+    the final mean temperature rise (heat.csv's mean_T_K) = the integral of E.J / (C V) (the
+    adiabatic rise of /work/shared/reference: conservation of energy) to 1e-9 (measured 0 and
+    2e-15; 16.4 / 16.7 K). Under conduction the mean had weighted each element's node mean by
+    its r dA, not the P1 field's own integral: 0.17 % of the rise (0.028 K) off."""
+    from fluxtrap.simulate.simulation import Simulation
+
+    mat = {
+        "n": 25,
+        "jc": {
+            "kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"},
+            "temperature": {"at": "4.2 K", "tc": "38 K"},
+        },
+        "heat_capacity": "3e4 J/(m^3*K)",
+    }
+    if model == "conduction":
+        mat["thermal_conductivity"] = "2 W/(m*K)"
+    case = Case.from_dict(
+        {
+            "materials": {"sc": mat},
+            "stack": [{"material": "sc", "radius": "5 mm", "thickness": "2 mm"}],
+            "protocol": [
+                {"step": "set", "field": "0 T", "temperature": "10 K"},
+                {"step": "pulse", "peak": "1.5 T", "rise": "5 ms", "decay": "20 ms"},
+            ],
+            "mesh": {"size": "1 mm"},
+            "thermal": {"model": model},
+        }
+    )
+    result, _ = Simulation(case).run_on_mesh(build_mesh(case), 1e-3, False, None)
+    heat = result.heat.iloc[-1]
+    rise = heat.dissipated_J / (3e4 * math.pi * 5e-3**2 * 2e-3)
+    assert rise > 10.0
+    assert heat.mean_T_K - 10.0 == pytest.approx(rise, rel=1e-9)

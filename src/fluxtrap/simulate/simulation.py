@@ -1186,7 +1186,6 @@ class Simulation:
         heat_rows: list[list[float]] = []
         t_points = np.array([[p.r_m, p.z_m] for p in case.temperature_probes]).reshape(-1, 2)
         Tp = heat.probe_matrix(t_points) if heat and len(t_points) else None
-        w = space.w[disc.conductor]
 
         heat0: list[float] = []
         hottest: list = []  # past_tc of the step furthest past Tc without a normal state
@@ -1217,7 +1216,7 @@ class Simulation:
                 row = [
                     s.t,
                     Te.max(),
-                    (w @ Te) / w.sum(),
+                    heat.mean_temperature(s.heat),
                     heat.heat_J(s.heat) - heat0[0],
                     stats.dissipated_J,
                     stats.removed_J,

@@ -171,6 +171,10 @@ class AdiabaticHeat:
         """Temperature per conductor element (K), shape (n_conductor,)."""
         return T
 
+    def mean_temperature(self, T: np.ndarray) -> float:
+        """Volume mean of the conductors' temperature (K)."""
+        return float(self.g.w @ T / self.g.w.sum())
+
     def change_ratio(
         self, T: np.ndarray, T_new: np.ndarray, bath_K: float, shortest: bool = False
     ) -> float:
@@ -325,6 +329,12 @@ class ConductionHeat:
     def element_temperature(self, T: np.ndarray) -> np.ndarray:
         """Mean of each conductor element's three node temperatures (K), shape (n_conductor,)."""
         return T[self.node].mean(axis=1)
+
+    def mean_temperature(self, T: np.ndarray) -> float:
+        """Volume mean of the conductors' P1 temperature (K): the integral of T r dA exactly
+        (the lumped loads), so that with a constant C it is the heat's own mean; the elements'
+        node means weighted by r dA were 0.17 % of the rise off it (a pulsed disk at 1 mm)."""
+        return float((self.load * T[self.node]).sum() / self.load.sum())
 
     def change_ratio(
         self, T: np.ndarray, T_new: np.ndarray, bath_K: float, shortest: bool = False
