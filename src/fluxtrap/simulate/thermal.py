@@ -425,6 +425,7 @@ class ConductionHeat:
         np.add.at(self.base_contact, position(contact.row, contact.col), contact.data)
         self.cooled = np.union1d(np.nonzero(self.robin)[0], self.held)
         self.A = sp.csc_matrix((np.zeros(len(keys)), pattern.indices, pattern.indptr), shape=(n, n))
+        self._inward = self.A.copy()  # ``_outflow``'s conduction matrix, on A's pattern
         index = sp.csc_matrix((np.arange(len(keys)) + 1.0, pattern.indices, pattern.indptr))
         # the unknowns Newton solves for: with a cold head all nodes, the head found around them
         self._block = _Factor(index, self.free[:-1] if self.cold_head else self.free)
@@ -514,10 +515,10 @@ class ConductionHeat:
         reaction of a FEM boundary). Taken as h (T - coolant) it was lost to rounding with a
         large h (1e30 W/(m^2 K): T equals the coolant's to the last digit, 0 J removed of
         0.126 J)."""
-        K = self.A.copy()
+        K, c = self._inward, self.cooled
         K.data[:] = conduction + self.base_contact  # no cooling terms
-        c = self.cooled
-        gained = (self._enthalpy(x)[: self.n] - h_old[: self.n])[c] / dt
+        now = sum(self.mass[c, k] * self.g.capacity(k).integral(x[c]) for k in self.mats)
+        gained = (now - h_old[c]) / dt
         return TWO_PI * float((heating[c] - gained - (K @ x)[c]).sum())
 
     def _newton(self, x: np.ndarray, h_old: np.ndarray, f: np.ndarray, dt: float) -> np.ndarray:
