@@ -59,7 +59,8 @@ heat_transfer_coefficient = "2000 W/(m^2*K)"
 
 def test_the_heat_line_gives_the_cold_head():
     """With a cold head, summary.json's cold_head_T_K, cooler_J and heater_J (a pulsed disk on
-    a 0.5 J/K head: 6 K at the end, 163 J taken, 158 J heated) were in no printed line."""
+    a 0.5 J/K head: 6 K at the end, 163 J taken, 158 J heated) were in no printed line, nor
+    removed_J, the heat that left through cooled surfaces."""
     from fluxtrap.cli.simulate import heat_line
 
     thermal = {
@@ -67,16 +68,17 @@ def test_the_heat_line_gives_the_cold_head():
         "max_T_K": 26.3,
         "final_max_T_K": 6.0,
         "dissipated_J": 0.154,
+        "removed_J": 0.121,
         "cold_head_T_K": 6.0,
         "cooler_J": 162.85,
         "heater_J": 157.66,
     }
     assert heat_line(thermal) == (
-        "heat (conduction): hottest 26.3 K over the run, 6 K at the end; 0.154 J dissipated; "
-        "cold head 6 K at the end, the cooler took 163 J, its heater gave 158 J"
+        "heat (conduction): hottest 26.3 K over the run, 6 K at the end; 0.154 J dissipated "
+        "(0.121 J of it removed through cooled surfaces); cold head 6 K at the end, the cooler took 163 J, its heater gave 158 J"
     )
-    del thermal["cold_head_T_K"]
-    assert "cold head" not in heat_line(thermal)
+    del thermal["cold_head_T_K"], thermal["removed_J"]  # as stored before removed_J was written
+    assert "cold head" not in heat_line(thermal) and "removed" not in heat_line(thermal)
 
 
 @pytest.mark.filterwarnings("ignore:accuracy target")
@@ -121,7 +123,8 @@ def test_pulsed_field_magnetization_with_heat_writes_temperatures(capsys, tmp_pa
         f"heat (conduction): hottest {estimate_text(thermal['max_T_K'], thermal['max_T_error_K'])}"
         " K over the run, "
         f"{estimate_text(thermal['final_max_T_K'], thermal['final_max_T_error_K'])} K at the end; "
-        f"{thermal['dissipated_J']:.3g} J dissipated; "
+        f"{thermal['dissipated_J']:.3g} J dissipated "
+        f"({thermal['removed_J']:.3g} J of it removed through cooled surfaces); "
         f"rim {estimate_text(got['final_K'], got['final_error_K'])} K at the end "
         f"(up to {estimate_text(got['max_K'], got['max_error_K'])} K)"
     )

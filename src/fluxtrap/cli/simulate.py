@@ -57,8 +57,14 @@ def kelvin(value_K: float, error_K: float | None) -> str:
 
 
 def heat_line(thermal: dict) -> str:
-    """The summary's ``thermal`` block in one line: hottest temperature, heat, the cold head's
-    temperature and heat moved (with one), probes (K, J), each temperature ± its estimate."""
+    """The summary's ``thermal`` block in one line: hottest temperature, heat dissipated and
+    removed through cooled surfaces, the cold head's temperature and heat moved (with one),
+    probes (K, J), each temperature ± its estimate."""
+    removed = (
+        f" ({thermal['removed_J']:.3g} J of it removed through cooled surfaces)"
+        if "removed_J" in thermal  # absent from a summary stored before it was written
+        else ""
+    )
     head = (
         f"; cold head {thermal['cold_head_T_K']:.4g} K at the end, the cooler took "
         f"{thermal['cooler_J']:.3g} J, its heater gave {thermal['heater_J']:.3g} J"
@@ -74,7 +80,7 @@ def heat_line(thermal: dict) -> str:
         f"heat ({thermal['model']}): hottest "
         f"{kelvin(thermal['max_T_K'], thermal.get('max_T_error_K'))} K over the run, "
         f"{kelvin(thermal['final_max_T_K'], thermal.get('final_max_T_error_K'))} K at the end; "
-        f"{thermal['dissipated_J']:.3g} J dissipated{head}{probes}"
+        f"{thermal['dissipated_J']:.3g} J dissipated{removed}{head}{probes}"
     )
 
 
