@@ -89,10 +89,16 @@ def serve(
     for f in (ssl_certfile, ssl_keyfile):
         if f is not None and not f.is_file():
             raise ValidationError(f"{f}: no such file")
-    if not (0 < max_body_mb <= 1024 and 0 < max_upload_mb <= 10240):
-        raise ValidationError(
-            "--max-body-mb and --max-upload-mb: give sizes > 0 (at most 1-10 GiB)"
-        )
+    # below 16 KiB (the dashboard's own form limit) a store's requests and files cannot pass:
+    # --max-body-mb 1e-9 made a 0-byte limit and every write a 413
+    for flag, size_mb, most_mb in (
+        ("--max-body-mb", max_body_mb, 1024),
+        ("--max-upload-mb", max_upload_mb, 10240),
+    ):
+        if not 2**-6 <= size_mb <= most_mb:
+            raise ValidationError(
+                f"{flag}: give 0.015625 (16 KiB) to {most_mb} MiB, got {size_mb:g}"
+            )
     if not 1 <= max_connections <= 100_000:
         raise ValidationError(f"--max-connections: give 1 to 100000, got {max_connections}")
     if not 256 <= job_memory_mb <= 2**30:  # ProcessLimits' bounds, named here by the flag

@@ -158,6 +158,37 @@ def test_serve_bounds_the_connections_it_holds(tmp_path, monkeypatch, capsys, gi
         assert "--max-connections: give 1 to 100000" in " ".join(capsys.readouterr().err.split())
 
 
+@pytest.mark.parametrize(
+    ("flag", "given", "ok"),
+    [
+        ("--max-body-mb", "1e-9", False),  # was a 0-byte limit: every write a 413
+        ("--max-body-mb", "0.01", False),
+        ("--max-body-mb", "nan", False),
+        ("--max-body-mb", "2048", False),
+        ("--max-body-mb", "0.015625", True),
+        ("--max-upload-mb", "1e-9", False),
+        ("--max-upload-mb", "20000", False),
+        ("--max-upload-mb", "5", True),
+    ],
+)
+def test_serve_refuses_a_body_limit_no_request_can_pass(
+    tmp_path, monkeypatch, capsys, flag, given, ok
+):
+    """A size under 16 KiB (the dashboard's own form limit) or past the most is refused naming
+    the flag, before any store is made; an accepted one is the server's limit in bytes."""
+    served = no_server(monkeypatch)
+    made = []
+    monkeypatch.setattr("fluxtrap.web.app.create_app", lambda *a, **kw: made.append(kw) or None)
+    port = str(free_port())
+    code = run(["serve", flag, given, "--port", port, "--db", str(tmp_path / "lab.db")])
+    if ok:
+        key = "max_body" if flag == "--max-body-mb" else "max_upload"
+        assert code == 0 and getattr(made[0]["limits"], key) == int(float(given) * 2**20)
+    else:
+        assert code != 0 and served == [] and not (tmp_path / "lab.db").exists()
+        assert f"{flag}: give 0.015625 (16 KiB) to" in " ".join(capsys.readouterr().err.split())
+
+
 @pytest.mark.parametrize(("given", "ok"), [("255", False), ("99999999999", False), ("512", True)])
 def test_serve_bounds_a_job_s_memory_naming_the_flag(tmp_path, monkeypatch, capsys, given, ok):
     """--job-memory-mb 99999999999 was refused as 'job settings: memory limit 1e+11 MiB: give at
