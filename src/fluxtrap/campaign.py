@@ -116,15 +116,18 @@ def check_new_name(name: str, what: str = "campaign name") -> str:
 def check_who(name: Any, what: str = "--by") -> str | None:
     """Who did something (``--by``, ``recorded_by``; ``what`` names it in the error): None, or
     text of 1 to ``MAX_NAME`` characters, not blank, as a user name, without NUL (the store's
-    columns hold 200 and PostgreSQL's text no NUL: it refused such names, SQLite kept them)."""
+    columns hold 200 and PostgreSQL's text no NUL: it refused such names, SQLite kept them) or
+    other hidden characters (``hidden_characters``: an ESC moved the terminal's cursor when the
+    name was listed; U+202E made one name look like another)."""
     if name is None:
         return None
     if not isinstance(name, str):
         raise ValidationError(f"{what} {str(name)[:40]!r} is not a text")
-    if not name.strip() or len(name) > MAX_NAME or "\x00" in name:
+    hidden = hidden_characters(name)
+    if not name.strip() or len(name) > MAX_NAME or hidden:
         raise ValidationError(
-            f"{what} {name[:40]!r}: give 1 to {MAX_NAME} characters, not blank, no NUL "
-            f"(got {len(name)})"
+            f"{what} {name[:40]!r}: give 1 to {MAX_NAME} characters, not blank, no NUL, control "
+            f"or invisible characters (got {len(name)}{', found ' + hidden if hidden else ''})"
         )
     return name
 

@@ -275,6 +275,9 @@ LONG = "x" * 201  # the columns hold 200; PostgreSQL refused this, SQLite kept 1
         ("suggestion", "mark", "1", "discarded", "--by", LONG),
         ("campaign", "create", str(EXAMPLES / "campaign.toml"), "--by", ""),
         ("sample", "status", "-c", NAME, "a", "failed", "--by", " "),
+        # an ESC moved the terminal's cursor when the name was listed; U+202E mirrors it: kept
+        ("sample", "status", "-c", NAME, "a", "failed", "--by", "ana\x1b[2J"),
+        ("suggestion", "mark", "1", "discarded", "--by", "\u202eana"),
     ],
 )  # fmt: skip
 def test_by_is_checked_as_a_user_name(capsys, db, args):
