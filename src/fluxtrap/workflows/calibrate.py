@@ -224,7 +224,7 @@ def run_calibration(
         read_measured(p, probe, column=column, sigma_column=sigma_column, origin_s=origin_s)
         for p, probe in zip(measured, names, strict=True)
     ]
-    params = check_request([base], series, fit, bounds)  # bad requests fail before the cluster
+    params = check_request([base], series, fit, bounds, scan)  # bad ones fail before the cluster
     targets = [Case.load(p) for p in predict_cases]
     for path, target in zip(predict_cases, targets, strict=True):  # before the fit, not after
         try:  # the calibrated materials must be in it (a fitted probe height where it has one)

@@ -8,6 +8,7 @@ exact results: for a model linear in (ln n, ln k) the fit is ordinary weighted l
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
@@ -267,10 +268,11 @@ def test_bad_requests_are_clear_errors():
     run = runner_of(linear_model)
     with pytest.raises(ValidationError, match="no probe 'centre'"):
         calibrate(case, Series("x", series.time_s, series.field_T, "centre"), "sc.n", runner=run)
-    with pytest.raises(ValidationError, match="grid of 1000000 simulations exceeds the cap"):
+    with pytest.raises(ValidationError, match=r"a grid of 1000000 = 100\^3 and 3 for the cov"):
         calibrate(case, series, "sc.n,sc.jc_scale,sc.e0", scan=100, runner=run)
-    with pytest.raises(ValidationError, match="would exceed the cap of 5"):
+    with pytest.raises(ValidationError, match="needs at least 7 simulations .* cap of 5"):
         calibrate(case, series, "sc.n,sc.jc_scale", scan=2, max_simulations=5, runner=run)
+    assert run.batches == []  # refused before the start case ran
     with pytest.raises(ValidationError, match="not a parameter of this case"):
         calibrate(case, series, "copper.n", runner=run)
 
@@ -760,6 +762,75 @@ def test_a_fit_that_reaches_the_simulation_cap_keeps_what_it_found(cap, converge
         assert cal.profile == [] and cal.value("sc.n") == pytest.approx((19.97, 0.0212), rel=0.01)
 
 
+@pytest.mark.parametrize("cases, cap", [(1, 17), (1, 18), (3, 51), (3, 56)])
+def test_a_cap_below_the_least_a_fit_costs_is_refused_before_any_run(cases, cap):
+    """The least a fit costs is, for every case, its start, the scan's grid and the covariance's p
+    shifted runs: 1 + 16 + 2 = 19 for a 4-point scan of n and Jc, 57 for three cases. Before,
+    only the grid (16) was checked against the cap, once and not per case: a cap of 17 or 18 ran
+    the scan and then failed in the covariance ("19 simulations would exceed the cap of 17"),
+    three cases under 57 the same after 51 runs; now refused before any run, with the count."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    run = runner_of(linear_model)
+    with pytest.raises(ValidationError) as err:
+        calibrate([Case.from_dict(case_dict())] * cases,
+                  [dataclasses.replace(series, case=i) for i in range(cases)],
+                  "sc.n,sc.jc_scale", scan=4, max_simulations=cap, runner=run)  # fmt: skip
+    assert run.batches == []
+    least = 19 * cases
+    assert f"--scan 4 needs at least {least} simulations ({cases} case" in str(err.value)
+    assert f"a grid of 16 = 4^2 and 2 for the covariance)), over the cap of {cap}" in str(err.value)
+    cal = calibrate([Case.from_dict(case_dict())] * cases,
+                    [dataclasses.replace(series, case=i) for i in range(cases)], "sc.n,sc.jc_scale",
+                    scan=4, max_simulations=least, runner=run)  # fmt: skip
+    assert cal.simulations == least and math.isfinite(cal.sigmas[0])  # the scan's best point
+
+
+def test_the_wall_time_estimate_counts_each_case_once():
+    """Three cases of 60 s runs each: the start's three runs were summed (180 s) and then counted
+    again for each case, 11.4 h for a fit of 228 simulations (3.8 h on one worker); now 60 s a
+    simulation, 3.8 h, under a 4 h budget as it should be."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    run = runner_of(linear_model, wall_s=lambda n: 60.0)
+    lines: list[str] = []
+    with pytest.raises(ValidationError, match="about 228 simulations of about 60 s each"):
+        calibrate([Case.from_dict(case_dict())] * 3,
+                  [dataclasses.replace(series, case=i) for i in range(3)], "sc.n,sc.jc_scale",
+                  scan=4, runner=run, max_wall_s=3 * 3600.0, progress=lines.append)  # fmt: skip
+    cal = calibrate([Case.from_dict(case_dict())] * 3,
+                    [dataclasses.replace(series, case=i) for i in range(3)], "sc.n,sc.jc_scale",
+                    scan=4, runner=run, max_wall_s=4 * 3600.0, progress=lines.append)  # fmt: skip
+    assert "estimate: about 228 simulations of about 60 s each (the mean of 3 cases' starts) on " \
+        "1 worker: about 3.8 h (budget 4 h)" in lines  # fmt: skip
+    assert cal.simulations == 171
+
+
+def test_the_wall_time_estimate_counts_the_runners_own_time_and_its_start_up():
+    """A runner whose every batch takes 50 ms beyond its runs' recorded 1 ms (Dask: scheduling,
+    transfer, its cache) and a start-up of 2 s before the calibration (a cluster): the estimate
+    was the runs alone, 76 x 1 ms, and such a fit passed a 1 s budget to stop at it; now it
+    counts 25 batches x 50 ms and the time spent before the scan, and is refused, saying so."""
+    import time
+
+    stand_in = runner_of(linear_model, wall_s=lambda n: 1e-3)
+
+    def slow(cases, timeout_s=None):
+        time.sleep(0.05)
+        return stand_in(cases, timeout_s)
+
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    with pytest.raises(ValidationError) as err:
+        calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=4, runner=slow,
+                  max_wall_s=1.0)  # fmt: skip
+    said = str(err.value)
+    assert stand_in.batches == [1] and "over its wall-time budget of 1 s" in said
+    estimate = float(re.search(r"1 worker: about ([0-9.]+) s", said).group(1))
+    assert 1.3 < estimate < 2.5, said  # 25 x 0.05 + 76 x 0.001 + the start
+    assert re.search(r"25 batches of about 0.0[5-9]\d* s of the runner's own", said), said
+    with pytest.raises(ValidationError, match=r"about 1[0-9.]+ s \(1[0-9.]+ s spent before the"):
+        calibrate(Case.from_dict(case_dict()), series, "sc.n", scan=0, runner=stand_in,
+                  max_wall_s=8.0, started=time.perf_counter() - 10.0)  # fmt: skip
+
+
 def test_fitting_n_of_a_material_with_n_of_t_says_the_table_is_replaced():
     """A fitted n is one n for every temperature (``apply``): a material's n(T) table is
     replaced, which the warnings say (before: silently, the fitted case without its n(T))."""
@@ -1010,21 +1081,22 @@ def test_a_calibration_over_its_wall_time_budget_is_refused_with_its_estimate():
 
 
 def test_a_calibration_that_reaches_its_wall_time_budget_keeps_what_it_found():
-    """The start case takes 1 ms, the others 20 ms (a stiffer region): the estimate passes a 0.2 s
-    budget, the descent passes it; no further stage starts (the profile is left out, saying why),
-    the fit found is kept with its linearised sigmas."""
+    """The start case takes 1 ms, the others 50 ms (a stiffer region): the estimate passes a 0.5 s
+    budget (with the stand-in's own time per batch, a few ms), the descent passes it; no further
+    stage starts (the profile is left out, saying why), the fit found is kept with its
+    linearised sigmas."""
     import time
 
     stand_in = runner_of(linear_model, wall_s=lambda n: 1e-3)
 
     def slower(cases, timeout_s=None):
         if any(abs(c.material("sc").n - 35.0) > 1e-6 for c in cases):
-            time.sleep(0.02 * len(cases))
+            time.sleep(0.05 * len(cases))
         return stand_in(cases, timeout_s)
 
     series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
     cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
-                    runner=slower, max_wall_s=0.2)  # fmt: skip
+                    runner=slower, max_wall_s=0.5)  # fmt: skip
     assert cal.profile == [] and cal.simulations < 41  # 41 with the profile
     (note,) = [w for w in cal.warnings if "or the wall-time budget and was left out" in w]
     assert "wall-time budget is used" in note and "--max-wall" in note
@@ -1032,7 +1104,7 @@ def test_a_calibration_that_reaches_its_wall_time_budget_keeps_what_it_found():
 
 
 def test_a_scan_that_uses_the_wall_time_budget_keeps_its_best_point_flagged():
-    """The start case takes 1 ms, the 16 scan points 10 ms each: the scan alone passes a 0.1 s
+    """The start case takes 1 ms, the 16 scan points 50 ms each: the scan alone passes a 0.5 s
     budget. The first descent raised SimulationCapError ("its wall-time budget is used"), the
     scan's 17 simulations lost; now its best grid point is the result (chi^2 the scan's lowest,
     its values a grid point), not converged, with a warning and a progress line naming the
@@ -1043,13 +1115,13 @@ def test_a_scan_that_uses_the_wall_time_budget_keeps_its_best_point_flagged():
 
     def slower(cases, timeout_s=None):
         if any(abs(c.material("sc").n - 35.0) > 1e-6 for c in cases):
-            time.sleep(0.01 * len(cases))
+            time.sleep(0.05 * len(cases))
         return stand_in(cases, timeout_s)
 
     series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
     lines: list[str] = []
     cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=4,
-                    runner=slower, max_wall_s=0.1, progress=lines.append)  # fmt: skip
+                    runner=slower, max_wall_s=0.5, progress=lines.append)  # fmt: skip
     best = min(cal.scan, key=lambda row: row["chi2"])
     assert cal.chi2 == pytest.approx(best["chi2"], rel=1e-12)
     assert cal.chi2 < cal.optimizer["chi2_start"]
@@ -1059,6 +1131,6 @@ def test_a_scan_that_uses_the_wall_time_budget_keeps_its_best_point_flagged():
     assert math.isfinite(cal.sigmas[0]) and cal.sigmas[0] > 0
     (note,) = [w for w in cal.warnings if "no descent started after the start scan" in w]
     assert (
-        "wall-time budget of 0.1 s" in note and "--max-wall" in note and "not a converged" in note
+        "wall-time budget of 0.5 s" in note and "--max-wall" in note and "not a converged" in note
     )
     assert any(line.startswith("descent 1: not started (") for line in lines), lines

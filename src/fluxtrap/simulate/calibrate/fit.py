@@ -508,6 +508,7 @@ def calibrate(
     max_simulations: int = MAX_SIMULATIONS,
     progress: Callable[[str], None] | None = None,
     max_wall_s: float | None = None,
+    started: float | None = None,
 ) -> Calibration:
     """Fit ``fit`` (names ``<material>.n|jc_scale|e0``, ``<probe>.z``, or ``FitParameter``s) of
     ``case`` (or several cases, one per ``Series.case`` index) to the measured ``series``.
@@ -520,12 +521,15 @@ def calibrate(
     called with a line of text after each batch of simulations and each stage; ``max_wall_s``:
     wall-time budget (s): after the start case's run, a calibration whose typical cost
     (``estimated_wall_s``) exceeds it is refused (``ValidationError`` with the estimate), and one
-    that reaches it ends as the simulation cap ends it (the lowest chi^2 so far, not converged).
+    that reaches it ends as the simulation cap ends it (the lowest chi^2 so far, not converged);
+    ``started``: the ``time.perf_counter()`` the budget counts from (default: this call;
+    ``run_calibration`` gives the moment before its Dask cluster started, so that its start-up
+    counts).
     """
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() if started is None else started
     cases = (case,) if isinstance(case, Case) else tuple(case)
     series = (series,) if isinstance(series, Series) else tuple(series)
-    params = check_request(cases, series, fit, bounds)
+    params = check_request(cases, series, fit, bounds, scan, max_simulations)
     if max_wall_s is not None and not 0 < max_wall_s < math.inf:  # NaN: never enforced
         raise ValidationError(f"calibrate: max_wall_s must be a time above 0 s, got {max_wall_s!r}")
     deadline = None if max_wall_s is None else t0 + max_wall_s
@@ -537,15 +541,26 @@ def calibrate(
     if not math.isfinite(chi2_start) and scan < 2:
         model.residuals(u_start)  # raises the simulation's error
     warnings: list[str] = _replaced_n_tables(cases, params)
-    start_wall_s = model.wall_s(u_start)
+    start_wall_s = model.wall_s(u_start)  # every case's start run
     if start_wall_s is None:
         start_wall_s = time.perf_counter() - t_start
     workers = max(1, int(getattr(runner, "workers", 1)))
-    sims, estimate_s = estimated_wall_s(model, scan, profile, start_wall_s, workers)
+    run_s = start_wall_s / len(cases)  # one simulation (the cases' were summed, then x cases)
+    # the runner's own time per batch beyond its runs (Dask: scheduling, transfer, its cache)
+    batch_s = max(model.run_s - math.ceil(len(cases) / workers) * run_s, 0.0)
+    sims, batches, runs_s = estimated_wall_s(model, scan, profile, run_s, workers)
+    spent_s = time.perf_counter() - t0  # the start case, and a Dask cluster's start (``started``)
+    estimate_s = spent_s + runs_s + batches * batch_s
     said = (
-        f"about {sims} simulations of about {start_wall_s:.3g} s each (the start case's run) on "
-        f"{workers} worker{'s' * (workers > 1)}: about {_duration(estimate_s)}"
+        f"about {sims} simulations of about {run_s:.3g} s each ("
+        + ("the start case's run" if len(cases) == 1 else f"the mean of {len(cases)} cases' starts")
+        + f") on {workers} worker{'s' * (workers > 1)}: about {_duration(estimate_s)}"
     )
+    if spent_s + batches * batch_s > 0.01 * estimate_s:  # the part that is not the runs
+        said += (
+            f" ({_duration(spent_s)} spent before the scan: the runner's start-up and the start "
+            f"case; {batches} batches of about {batch_s:.2g} s of the runner's own)"
+        )
     if max_wall_s is not None and estimate_s > max_wall_s:
         raise ValidationError(
             f"calibrate: {said}, over its wall-time budget of {_duration(max_wall_s)} (--max-wall); "
@@ -932,12 +947,13 @@ def _not_descended(model: Model, u0: np.ndarray, why: SimulationCapError) -> Opt
 
 def estimated_wall_s(
     model: Model, scan: int, profile: bool, run_s: float, workers: int
-) -> tuple[int, float]:
-    """The typical cost of a calibration: (simulations, wall time in s), each run taking ``run_s``
-    and ``workers`` running a batch's at once: the start scan (one batch), a descent of
-    ``TYPICAL_EVALUATIONS`` evaluations of 1 + p runs, its stall check and covariance, and the
-    profile of each fitted n (4 refits of ``TYPICAL_REFIT_EVALUATIONS`` evaluations of p runs);
-    a stalled descent, a restart or a flat profile cost more."""
+) -> tuple[int, int, float]:
+    """The typical cost of a calibration after its start: (simulations, batches of the runner,
+    wall time of the runs in s), each run taking ``run_s`` and ``workers`` running a batch's at
+    once: the start scan (one batch), a descent of ``TYPICAL_EVALUATIONS`` evaluations of 1 + p
+    runs, its stall check and covariance, and the profile of each fitted n (4 refits of
+    ``TYPICAL_REFIT_EVALUATIONS`` evaluations of p runs), each for every case; a stalled descent,
+    a restart or a flat profile cost more."""
     p, cases = len(model.params), len(model.cases)
     material = sum(not q.nuisance for q in model.params)
     size = scan**material if scan >= 2 else 0
@@ -949,7 +965,7 @@ def estimated_wall_s(
     ]
     sims = sum(b * cases * k for b, k in batches)
     rounds = sum(math.ceil(b * cases / workers) * k for b, k in batches if b)
-    return sims, rounds * run_s
+    return sims, sum(k for b, k in batches if b), rounds * run_s
 
 
 def _duration(seconds: float) -> str:
@@ -964,9 +980,13 @@ def check_request(
     series: Sequence[Series],
     fit: str | Sequence[str] | Sequence[FitParameter],
     bounds: Mapping[str, tuple[float, float]] | None = None,
+    scan: int = 0,
+    max_simulations: int = MAX_SIMULATIONS,
 ) -> tuple[FitParameter, ...]:
-    """The fit parameters, after checking that every series names a case and a probe it has and
-    every case has every target (before anything runs); ``ValidationError`` otherwise."""
+    """The fit parameters, after checking that every series names a case and a probe it has,
+    every case has every target, and the least a fit costs (each case's start, its ``scan`` grid
+    and the covariance's p shifted runs) is within ``max_simulations`` (before anything runs);
+    ``ValidationError`` otherwise."""
     if not series:
         raise ValidationError("calibrate: no measured series given")
     for s in series:
@@ -998,6 +1018,17 @@ def check_request(
             "--fit: only probe offsets/drifts given; fit at least one simulated parameter "
             "(<superconductor>.n|jc_scale|e0 or <probe>.z) beside them"
         )
+    simulated = [p for p in params if not p.linear]
+    material = sum(not p.nuisance for p in simulated)
+    grid = scan**material if scan >= 2 else 0
+    least = len(cases) * (1 + grid + len(simulated))
+    if least > max_simulations:  # the scan's grid alone was checked, once, not per case
+        raise ValidationError(
+            f"calibrate: --scan {scan} needs at least {least} simulations ({len(cases)} case"
+            f"{'s' * (len(cases) > 1)} x (the start, a grid of {grid} = {scan}^{material} and "
+            f"{len(simulated)} for the covariance)), over the cap of {max_simulations}; fewer "
+            "scan points per parameter, fewer parameters or cases"
+        )
     return params
 
 
@@ -1010,12 +1041,6 @@ def _scan(
     simulation failed or ran out of time are left out of the choice, named in ``warnings``."""
     if points < 2:
         return [], u_start
-    size = points ** sum(not p.nuisance for p in model.params)
-    if size > model.max_simulations:
-        raise ValidationError(
-            f"--scan {points}: a grid of {size} simulations exceeds the cap of "
-            f"{model.max_simulations}; fewer points per parameter"
-        )
     axes = [
         np.linspace(lo, hi, points) if not p.nuisance else [u0]
         for p, lo, hi, u0 in zip(model.params, model.lo, model.hi, u_start, strict=True)
