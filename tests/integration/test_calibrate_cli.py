@@ -68,6 +68,17 @@ def files(tmp_path_factory):
 
 
 def test_calibrate_command_writes_the_result_and_reuses_the_cache(files, capsys, monkeypatch):
+    import time
+
+    from fluxtrap.workflows.calibrate import DaskRunner
+
+    enter = DaskRunner.__enter__
+
+    def slow_start(self):  # a cluster that takes 1 s more to start: within the fit's budget
+        time.sleep(1.0)
+        return enter(self)
+
+    monkeypatch.setattr(DaskRunner, "__enter__", slow_start)
     out = files / "out"
     args = ["calibrate", str(files / "disk.toml"), str(files / "hall.csv"), "--probe", "top",
             "--fit", "sc.jc_scale", "--out", str(out), "--origin", "5 min", "--scan", "0",
@@ -79,6 +90,10 @@ def test_calibrate_command_writes_the_result_and_reuses_the_cache(files, capsys,
     k = res["parameters"]["sc.jc_scale"]
     assert k["value"] == pytest.approx(0.9, rel=0.03) and 0 < k["sigma"] < 0.03
     assert res["misfit"]["fits"] and res["simulations"] >= 2
+    # the cluster's start counts in the estimate and the budget (it was left out of both)
+    estimate = res["optimizer"]["estimate"]
+    assert estimate["before_scan_s"] > 1.0 and estimate["wall_s"] > 1.0 + estimate["run_s"]
+    assert "s spent before the scan: the runner's start-up and the start case" in stdout
     # each simulation at 4 mm misses 1 %: said once, not as a warning per worker and run
     below = res["simulations_below_accuracy"]
     assert below["count"] >= res["simulations"] and below["largest_estimate"] > 0.01

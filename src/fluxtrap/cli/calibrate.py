@@ -114,9 +114,10 @@ def calibrate_command(
         str,
         typer.Option(
             "--max-wall",
-            help="Wall-time budget of the fit: after the start case's run, a calibration whose "
-            "estimate (simulations x that run's time / workers) exceeds it is refused with the "
-            "estimate; one that reaches it keeps its lowest chi^2 (not converged), exit 1.",
+            help="Wall-time budget of the fit, the Dask cluster's start included: after the "
+            "start case's run, a calibration whose estimate (the time spent, simulations x that "
+            "run's time / workers, the cluster's own time per batch) exceeds it is refused with "
+            "the estimate; one that reaches it keeps its lowest chi^2 (not converged), exit 1.",
         ),
     ] = DEFAULT_MAX_WALL,
     workers: Annotated[

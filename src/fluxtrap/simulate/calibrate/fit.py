@@ -693,6 +693,13 @@ def calibrate(
             "predicted_drop": drop,
             "restarts": restarts,
             "converged": drop <= 1.0 and at.lower is None and not model.capped,
+            "estimate": {  # made before the scan, checked against max_wall_s (s)
+                "simulations": sims,
+                "wall_s": estimate_s,
+                "before_scan_s": spent_s,
+                "run_s": run_s,
+                "batch_s": batch_s,
+            },
         },
         warnings=tuple(warnings),
     )
