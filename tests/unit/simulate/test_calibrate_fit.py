@@ -319,6 +319,27 @@ def descent_stopping_short(monkeypatch, times: int):
     return calls
 
 
+def test_a_stalled_descent_says_where_the_step_goes_and_what_to_do():
+    """A descent cut short (one evaluation) is flagged as stalled; the warning said only that
+    chi^2 still falls, not how far off the values are. Now it names where the coarse
+    Gauss-Newton step goes, in values and in the reported sigmas: for a model linear in
+    (ln n, ln k) that is the least-squares fit itself (n 19.97, Jc x0.7 for a truth of 20, 0.7,
+    from the start 35, 1), and what to do (rerun from there, --max-iterations)."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
+                    max_iterations=1, profile=False, runner=runner_of(linear_model))  # fmt: skip
+    (note,) = [w for w in cal.warnings if "where chi^2 still falls" in w]
+    step = re.search(r"towards sc.n = ([0-9.]+) \(([-+0-9.]+) sigma\), sc.jc_scale = ([0-9.]+) "
+                     r"\(([-+0-9.]+) sigma\)", note)  # fmt: skip
+    assert step, note
+    assert cal.values == pytest.approx([35.0, 1.0]) and not cal.optimizer["converged"]
+    assert float(step[1]) == pytest.approx(19.97, abs=0.01)
+    assert float(step[3]) == pytest.approx(0.70, abs=0.005)
+    assert float(step[2]) < -1 and float(step[4]) < -1  # both far below, in reported sigmas
+    assert "rerun from that point (its values as the case's, --scan 0, a larger " \
+        "--max-iterations)" in note  # fmt: skip
+
+
 def test_a_field_in_the_wrong_unit_is_named_in_the_misfit():
     """A trace in mT read as T (1000 x the model's field): the misfit says the measured field
     is several hundred x the model's and asks about the unit; a misfit of the right size (a

@@ -650,9 +650,14 @@ def calibrate(
         warnings.append(
             f"the optimizer stopped ({res.message}) where chi^2 still falls: a Gauss-Newton step "
             f"on a {STALL_STEP_FACTOR:g} x coarser Jacobian lowers it by {drop:.3g} reduced-chi^2 "
-            "units; the fit is not at the minimum (the misfit is rough or a narrow curved valley "
-            "at this finite-difference step): the values are not the best fit and the sigmas are "
-            "not meaningful; try --bounds around the expected values or a finer [mesh]"
+            f"units{_step_said(model, at, res.get('step_to'))}; the fit is not at the minimum "
+            "(the misfit is rough or a narrow curved valley at this finite-difference step): the "
+            "values are not the best fit and the sigmas are not meaningful; rerun from that "
+            "point (its values as the case's, --scan 0"
+            + (", a larger --max-iterations" if res.status == 0 else "")
+            + ") or with --bounds around the expected "
+            "values, add a series that tells the parameters apart (a hold after the ramp, another "
+            "probe), or a finer [mesh] (a smoother misfit)"
         )
     if at.lower is not None:
         warnings.append(
@@ -938,7 +943,24 @@ def _descend(model: Model, u0: np.ndarray, max_iterations: int, dof: int) -> tup
     J = model.jacobian(res.x, STALL_STEP_FACTOR, columns=np.flatnonzero(free))
     delta = np.linalg.lstsq(J, -r, rcond=None)[0]
     drop = float(r @ r - np.sum((r + J @ delta) ** 2))
+    res["step_to"] = res.x.copy()  # where that step goes (internal coordinates, in the bounds)
+    res["step_to"][free] = np.clip(res.x[free] + delta, model.lo[free], model.hi[free])
     return res, drop / max(float(r @ r) / max(dof, 1), 1.0)
+
+
+def _step_said(model: Model, at: _Assessment, to: np.ndarray | None) -> str:
+    """Where a stalled descent's coarse Gauss-Newton step goes (``to``, internal coordinates of
+    the simulated parameters), each parameter in natural units and in its reported sigmas: how
+    far off the values may be ("" without a step)."""
+    if to is None:
+        return ""
+    sim = [j for j, p in enumerate(model.all_params) if not p.linear]
+    parts = []
+    for p, j, u, v in zip(model.params, sim, at.u, to, strict=True):
+        sd = math.sqrt(at.cov_u[j, j])
+        k = f"{(v - u) / sd:+.2g} sigma" if 0 < sd < math.inf else "sigma unknown"
+        parts.append(f"{p.name} = {p.from_u(v):.4g} ({k})")
+    return ", towards " + ", ".join(parts)
 
 
 def _not_descended(model: Model, u0: np.ndarray, why: SimulationCapError) -> OptimizeResult:
