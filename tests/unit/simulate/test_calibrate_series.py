@@ -93,8 +93,14 @@ def test_parse_fit_defaults_bounds_and_errors():
         parse_fit("a.n", case, {"a.n": (1.0, 50.0)})
     with pytest.raises(ValidationError, match=r"E0 must stay in \[1e-12, 1\] V/m, got 1e-08\.\.10"):
         parse_fit("a.e0", case, {"a.e0": (1e-8, 10.0)})  # the fit would step past the case check
-    with pytest.raises(ValidationError, match="not a fitted parameter"):
+    with pytest.raises(
+        ValidationError, match=r"not a fitted parameter \(did you mean a\.n\?\); fitted: a\.n$"
+    ):
         parse_fit("a.n", case, {"b.n": (5.0, 50.0)})
+    # a misspelt bound named only itself: now the fitted ones, the near one first
+    with pytest.raises(ValidationError, match=r"^bounds for a\.N: not a fitted parameter \(did "
+                       r"you mean a\.n\?\); fitted: a\.n, a\.jc_scale$"):  # fmt: skip
+        parse_fit("a.n,a.jc_scale", case, {"a.N": (5.0, 50.0)})
     assert parse_bounds(["a.n=10:200", "gap.z = 5e-3:6e-3"]) == {
         "a.n": (10.0, 200.0),
         "gap.z": (5e-3, 6e-3),

@@ -30,6 +30,7 @@ for each. ``apply`` writes values (natural units: n, factor, V/m, m) into a ``Ca
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -135,8 +136,13 @@ def parse_fit(
         raise ValidationError(f"--fit: a parameter is named twice in {names}")
     bounds = dict(bounds or {})
     unknown = set(bounds) - set(names)
-    if unknown:
-        raise ValidationError(f"bounds for {', '.join(sorted(unknown))}: not a fitted parameter")
+    if unknown:  # a misspelt name: say which are fitted (difflib's near one first)
+        near = [m for u in sorted(unknown) for m in difflib.get_close_matches(u, names, 1, 0.6)]
+        raise ValidationError(
+            f"bounds for {', '.join(sorted(unknown))}: not a fitted parameter"
+            + (f" (did you mean {', '.join(near)}?)" if near else "")
+            + f"; fitted: {', '.join(names)}"
+        )
     both = [n for n in names if n.startswith("*.") and any(
         m.endswith(n[1:]) and m != n for m in names)]  # fmt: skip
     if both:  # the same attribute twice: a singular fit
