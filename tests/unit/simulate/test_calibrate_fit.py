@@ -340,6 +340,21 @@ def test_a_stalled_descent_says_where_the_step_goes_and_what_to_do():
         "--max-iterations)" in note  # fmt: skip
 
 
+def test_a_misfit_of_a_probe_off_its_drawn_height_suggests_fitting_its_height():
+    """The sensor sits 0.5 mm above where the case draws it (5 mT on the stand-in, 2.5 x the
+    noise): the misfit named units, clocks and origins, not the probe's height; now it asks for
+    top.z, and with top.z fitted the series fits (z 9.0 mm) and nothing is asked."""
+    series = measured(linear_model, n=20.0, k=1.0, sigma=2e-3, z=9.0e-3)
+    plain = calibrate(Case.from_dict(case_dict()), series, "sc.n", scan=0, profile=False,
+                      runner=runner_of(linear_model))  # fmt: skip
+    (note,) = [w for w in plain.warnings if "does not fit" in w]
+    assert "a sensor off its drawn height shifts the whole trace: fit top.z" in note
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,top.z", scan=0, profile=False,
+                    runner=runner_of(linear_model))  # fmt: skip
+    assert cal.fits and cal.value("top.z")[0] == pytest.approx(9.0e-3, abs=1e-4)
+    assert not [w for w in cal.warnings if "fit top.z" in w]
+
+
 def test_a_field_in_the_wrong_unit_is_named_in_the_misfit():
     """A trace in mT read as T (1000 x the model's field): the misfit says the measured field
     is several hundred x the model's and asks about the unit; a misfit of the right size (a

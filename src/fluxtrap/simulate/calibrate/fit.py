@@ -1171,6 +1171,12 @@ def _series_fits(
                     if s.applied_T is None and s.origin_s is None
                     else ""
                 )
+                + (
+                    f"; a sensor off its drawn height shifts the whole trace: fit {s.probe}.z "
+                    "(within 1 mm of it by default)"
+                    if not any(p.name == f"{s.probe}.z" for p in model.params)
+                    else ""
+                )
             )
         if fit.noise_source == "estimated" and chi2_red < NOISE_CHI2:
             warnings.append(
