@@ -865,6 +865,10 @@ def test_the_wall_time_estimate_counts_the_runners_own_time_and_its_start_up():
     with pytest.raises(ValidationError, match=r"about 1[0-9.]+ s \(1[0-9.]+ s spent before the"):
         calibrate(Case.from_dict(case_dict()), series, "sc.n", scan=0, runner=stand_in,
                   max_wall_s=8.0, started=time.perf_counter() - 10.0)  # fmt: skip
+    for started in (math.nan, time.perf_counter() + 100.0):  # NaN: a budget never enforced
+        with pytest.raises(ValidationError, match="started must be a time.perf_counter"):
+            calibrate(Case.from_dict(case_dict()), series, "sc.n", runner=stand_in,
+                      max_wall_s=8.0, started=started)  # fmt: skip
 
 
 def test_fitting_n_of_a_material_with_n_of_t_says_the_table_is_replaced():

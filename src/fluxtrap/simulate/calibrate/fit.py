@@ -527,6 +527,10 @@ def calibrate(
     counts).
     """
     t0 = time.perf_counter() if started is None else started
+    if not t0 <= time.perf_counter():  # NaN or later than now: a budget never or wrongly enforced
+        raise ValidationError(
+            f"calibrate: started must be a time.perf_counter() reading up to now, got {started!r}"
+        )
     cases = (case,) if isinstance(case, Case) else tuple(case)
     series = (series,) if isinstance(series, Series) else tuple(series)
     params = check_request(cases, series, fit, bounds, scan, max_simulations)
