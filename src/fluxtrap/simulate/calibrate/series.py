@@ -21,6 +21,7 @@ import pandas as pd
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.probetable import (
     MissingSamplesWarning,
+    not_repeats,
     ramp_end,
     ramp_rate,
     readback_tolerance,
@@ -30,6 +31,10 @@ from fluxtrap.probetable import (
     white_noise,
     without_gaps,
 )
+
+
+class RepeatedSamplesWarning(UserWarning):
+    """Samples of a series that repeat an earlier one in every column (each counted once)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,13 +83,24 @@ class Series:
         keep = np.ones(t.shape, bool)
         dropped, note = without_gaps(t, either, self.applied_T, label)[-2:]
         keep[dropped] = False  # a NaN applied field in the hold would put the origin at 0
-        if keep.sum() < 3:
-            raise ValidationError(f"{self.name}: fewer than 3 finite points")
         if note:
             warnings.warn(note, MissingSamplesWarning, stacklevel=3)
         back = time_goes_back(t[keep], b[keep], None, self.name)
         if back:  # sorted, a clock reset's two runs were interleaved and fitted as one
             raise ValidationError(back)
+        columns = [t, b] + [np.asarray(a, float) for a in (self.applied_T, sigma) if a is not None]
+        repeats = np.flatnonzero(keep & ~not_repeats(columns))
+        if repeats.size:  # each point counted twice: every sigma 0.707 x (as creep found)
+            keep[repeats] = False
+            warnings.warn(
+                f"{self.name}: {repeats.size} of {t.size} samples repeat an earlier one in time "
+                f"and field (the first at {t[repeats[0]]:.6g} s): each is counted once (rows "
+                "copied twice, or the file pasted after itself?)",
+                RepeatedSamplesWarning,
+                stacklevel=3,
+            )
+        if keep.sum() < 3:
+            raise ValidationError(f"{self.name}: fewer than 3 finite points")
         order = np.argsort(t[keep], kind="stable")
         object.__setattr__(self, "time_s", t[keep][order])
         object.__setattr__(self, "field_T", b[keep][order])
