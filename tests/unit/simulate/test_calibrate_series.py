@@ -97,6 +97,11 @@ def test_parse_fit_defaults_bounds_and_errors():
         ValidationError, match=r"not a fitted parameter \(did you mean a\.n\?\); fitted: a\.n$"
     ):
         parse_fit("a.n", case, {"b.n": (5.0, 50.0)})
+    # millimetres read as metres: a probe 8 m off an 11 mm high case was simulated without a word
+    with pytest.raises(ValidationError, match=r"^bounds of gap\.z: 8\.\.9 m reach 8\.99 m from its "
+                       r"drawn height 0\.0055 m, more than 10 x the stack's size"):  # fmt: skip
+        parse_fit("gap.z", case, {"gap.z": (8.0, 9.0)})
+    assert parse_fit("gap.z", case, {"gap.z": (0.0, 0.02)})[0].bounds == (0.0, 0.02)
     # a misspelt bound named only itself: now the fitted ones, the near one first
     with pytest.raises(ValidationError, match=r"^bounds for a\.N: not a fitted parameter \(did "
                        r"you mean a\.n\?\); fitted: a\.n, a\.jc_scale$"):  # fmt: skip
@@ -209,7 +214,7 @@ def test_repeated_samples_of_a_series_are_counted_once():
         two = Series("hall", np.repeat(t, 2), np.c_[b, b + 1e-3].ravel(), "gap")  # 2 readings
     assert two.time_s.size == 20
     with (
-        pytest.raises(ValidationError, match="fewer than 3 finite points"),
+        pytest.raises(ValidationError, match="fewer than 3 points that repeat no other"),
         pytest.warns(RepeatedSamplesWarning),
     ):
         Series("hall", np.r_[t[:2], t[:2]], np.r_[b[:2], b[:2]], "gap")

@@ -57,6 +57,7 @@ _LOG = {"n": (5.0, 300.0), "jc_scale": (0.2, 5.0), "e0": (1e-8, 1.0)}
 _LINEAR_BOUNDS = {"offset": (-1.0, 1.0), "drift": (-1e-3, 1e-3)}
 _UNIT = {"n": "", "jc_scale": "", "e0": "V/m", "z": "m", "offset": "T", "drift": "T/s"}
 MM = 1e-3
+Z_REACH = 10.0  # a probe height's bounds reach at most this x the stack's size from the drawn one
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,13 @@ def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> Fit
         raise ValidationError(
             f"bounds of {name}: E0 must stay in [{E0_RANGE[0]:g}, {E0_RANGE[1]:g}] V/m, got "
             f"{lo:g}..{hi:g}"
+        )
+    far = max(abs(lo - start), abs(hi - start))  # the drawn height (start) to the farther bound
+    if attribute == "z" and far > Z_REACH * case.extent_m:  # millimetres read as metres
+        raise ValidationError(
+            f"bounds of {name}: {lo:g}..{hi:g} m reach {far:.3g} m from its drawn height "
+            f"{start:g} m, more than {Z_REACH:g} x the stack's size ({case.extent_m:g} m); "
+            "--bounds are in SI units, m (8 mm is 8e-3)"
         )
     start = min(max(start, lo), hi)
     return FitParameter(target, attribute, float(start), (float(lo), float(hi)))

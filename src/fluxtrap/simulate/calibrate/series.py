@@ -83,6 +83,8 @@ class Series:
         keep = np.ones(t.shape, bool)
         dropped, note = without_gaps(t, either, self.applied_T, label)[-2:]
         keep[dropped] = False  # a NaN applied field in the hold would put the origin at 0
+        if keep.sum() < 3:
+            raise ValidationError(f"{self.name}: fewer than 3 finite points")
         if note:
             warnings.warn(note, MissingSamplesWarning, stacklevel=3)
         back = time_goes_back(t[keep], b[keep], None, self.name)
@@ -100,7 +102,7 @@ class Series:
                 stacklevel=3,
             )
         if keep.sum() < 3:
-            raise ValidationError(f"{self.name}: fewer than 3 finite points")
+            raise ValidationError(f"{self.name}: fewer than 3 points that repeat no other")
         order = np.argsort(t[keep], kind="stable")
         object.__setattr__(self, "time_s", t[keep][order])
         object.__setattr__(self, "field_T", b[keep][order])
