@@ -172,6 +172,10 @@ def test_series_refuses_bad_input():
     assert s.time_s.tolist() == [0, 2, 3] and s.sigma_T.tolist() == [1e-3] * 3
     with pytest.raises(ValidationError, match="must be > 0"):
         Series("x", np.arange(4.0), np.ones(4), "gap", sigma_T=np.array([1, np.nan, -1, 1.0]))
+    # a noise of 1e-300 T: weights of 1e600 overflowed to a scipy ValueError traceback in the fit
+    with pytest.raises(ValidationError, match=r"x: a noise value \(sigma\) of 1e-300 T is below"):
+        Series("x", np.arange(4.0), np.ones(4), "gap", sigma_T=np.array([1e-3, 1e-300, np.nan, 1]))
+    assert Series("x", np.arange(3.0), np.ones(3), "gap", sigma_T=np.full(3, 1e-12)).sigma_T[0]
     # an origin that is no finite number of seconds (was "the series spans nan..nan s" at the
     # fit, and a ValueError traceback for "100 s")
     for origin in (math.nan, math.inf, "100 s", "100", True):

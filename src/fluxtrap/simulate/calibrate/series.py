@@ -32,6 +32,8 @@ from fluxtrap.probetable import (
     without_gaps,
 )
 
+MIN_SIGMA_T = 1e-12  # T, a noise value below any Hall probe's or fluxgate's resolution
+
 
 class RepeatedSamplesWarning(UserWarning):
     """Samples of a series that repeat an earlier one in every column (each counted once)."""
@@ -78,6 +80,12 @@ class Series:
         sigma = None if self.sigma_T is None else np.asarray(self.sigma_T, float)
         if sigma is not None and np.any(sigma[~np.isnan(sigma)] <= 0):  # a NaN: a missing point
             raise ValidationError(f"{self.name}: every noise value (sigma) must be > 0")
+        if sigma is not None and np.nanmin(sigma, initial=np.inf) < MIN_SIGMA_T:
+            # 1e-300 T made weights of 1e600: inf, and a scipy ValueError traceback in the fit
+            raise ValidationError(
+                f"{self.name}: a noise value (sigma) of {np.nanmin(sigma):.3g} T is below "
+                f"{MIN_SIGMA_T:g} T, which no field probe resolves: check its unit"
+            )
         either = b if sigma is None else np.where(np.isfinite(sigma), b, np.nan)
         label = self.name if sigma is None else f"{self.name} (field or sigma_T)"
         keep = np.ones(t.shape, bool)
