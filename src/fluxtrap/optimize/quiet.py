@@ -55,7 +55,13 @@ class Shared(abc.ABC):
 class SharedFilters(Shared):
     """``with quiet(): ...`` ignores the warnings matched by ``filters`` (each a dict of
     ``warnings.filterwarnings``' ``message``, ``category``, ``module``) while any thread is inside;
-    the process's filter list is as before once the last one leaves."""
+    the process's filter list is as before once the last one leaves.
+
+    The list is changed in place (``warnings.filters``, read at every warning), with no call of
+    the private ``warnings._filters_mutated`` (no promise it stays, nor what it does): an
+    "ignore" entry needs no reset of the modules' ``__warningregistry__`` either way, as an
+    ignored warning is never recorded there (a warning met inside the block is shown once after
+    it, and one already shown before it is not shown again, as the "default" action says)."""
 
     def __init__(self, *filters: dict) -> None:
         super().__init__()
@@ -65,16 +71,12 @@ class SharedFilters(Shared):
     def _apply(self) -> None:
         self._added = [_entry(**f) for f in self._filters]
         warnings.filters[:0] = self._added  # first: before an "error" for all
-        warnings._filters_mutated()  # as filterwarnings does
 
     def _undo(self) -> None:
         # these very entries (an equal one someone else added stays)
         ours = {id(e) for e in self._added}
         warnings.filters[:] = [f for f in warnings.filters if id(f) not in ours]
         self._added = []
-        # as catch_warnings does on exit: a warning met while ignored is not taken for one
-        # already shown
-        warnings._filters_mutated()
 
 
 def _entry(

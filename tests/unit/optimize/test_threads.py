@@ -13,6 +13,7 @@ import pytest
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.optimize.model import _small_noise
 from fluxtrap.optimize.optimizer import quiet_numerics, quiet_search
+from fluxtrap.optimize.quiet import SharedFilters
 from fluxtrap.store import Store
 from fluxtrap.workflows.suggest import suggest
 
@@ -195,3 +196,36 @@ def test_loading_botorch_says_nothing_of_torch_jit_script_and_leaves_no_filter(m
     assert done.returncode == 0, done.stderr
     assert "own note" in done.stderr
     assert done.stderr.count("`torch.jit.script` is deprecated") == 1, done.stderr
+
+
+def test_a_quiet_block_needs_no_private_warnings_api_and_keeps_default_once(monkeypatch):
+    """SharedFilters called the private warnings._filters_mutated on entry and exit; with it
+    gone (it is no API) every quiet block raised. Under the "default" action a warning met inside
+    the block is still shown once after it, one shown before is not shown again."""
+
+    def gone():
+        raise AssertionError("warnings._filters_mutated is private")
+
+    monkeypatch.setattr(warnings, "_filters_mutated", gone)
+    quiet = SharedFilters({"message": "noise"})
+    registry: dict = {}
+    shown = []
+
+    def warn(text):
+        with monkeypatch.context() as m:
+            m.setattr(warnings, "showwarning", lambda msg, *a, **k: shown.append(str(msg)))
+            warnings.warn_explicit(text, UserWarning, "lab.py", 1, "lab", registry)
+
+    before = list(warnings.filters)
+    with monkeypatch.context() as m:
+        m.setattr(warnings, "filters", [("default", None, Warning, None, 0)])
+        warn("said before")
+        with quiet():
+            warn("noise here")
+            warn("said before")
+        warn("noise here")
+        warn("noise here")
+        warn("said before")
+        assert warnings.filters == [("default", None, Warning, None, 0)]
+    assert shown == ["said before", "noise here"]
+    assert warnings.filters == before
