@@ -7,6 +7,8 @@ categorical parameters it builds ``MixedSingleTaskGP`` (Matern-5/2 ARD on the nu
 times a categorical kernel). Rows with a stated 1-sigma (``Yvar``) add it as known noise on top
 of the fitted one (``FixedNoiseGaussianLikelihood`` with ``learn_additional_noise``). Inputs arrive already in the unit cube: the ``SearchSpace`` scales
 them with the campaign bounds, which is what ``Normalize(bounds=...)`` would do.
+Outcomes not measured in every row (NaN): ``fit_models`` fits one such GP per outcome on the
+rows that hold it, a ``ModelListGP``; the diagnostics below take either.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from fluxtrap.optimize.quiet import SharedFilters
 # isort: split
 import torch
 from botorch.fit import fit_gpytorch_mll
-from botorch.models import MixedSingleTaskGP, SingleTaskGP
+from botorch.models import MixedSingleTaskGP, ModelListGP, SingleTaskGP
 from botorch.models.transforms.outcome import Standardize
 from botorch.models.utils.gpytorch_modules import (
     MIN_INFERRED_NOISE_LEVEL,
@@ -79,6 +81,33 @@ def fit_model(
     fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
     model.eval()
     return model
+
+
+def fit_models(
+    U: Tensor,
+    Y: Tensor,
+    cat_dims: list[int],
+    light_tailed: bool = False,
+    Yvar: Tensor | None = None,
+) -> SingleTaskGP | ModelListGP:
+    """``fit_model``, or where ``Y`` holds NaN (an outcome not measured in that row) a
+    ``ModelListGP`` of one ``fit_model`` per outcome on the rows where it is measured (each
+    needs 2): the multi-output GP needs every outcome in every row, and a sample with only
+    some measured would inform none."""
+    have = ~torch.isnan(Y)
+    if bool(have.all()):
+        return fit_model(U, Y, cat_dims, light_tailed, Yvar)
+    parts = []
+    for j in range(Y.shape[-1]):
+        rows = have[:, j]
+        var = None if Yvar is None else Yvar[rows, j : j + 1]
+        parts.append(fit_model(U[rows], Y[rows, j : j + 1], cat_dims, light_tailed, var))
+    return ModelListGP(*parts).eval()
+
+
+def parts(model) -> list:
+    """The single-output GPs of a ``ModelListGP``, or ``[model]``."""
+    return list(model.models) if isinstance(model, ModelListGP) else [model]
 
 
 def known_plus_fitted_noise(
@@ -159,6 +188,8 @@ def loo_predictions(model: SingleTaskGP, groups: list | None = None) -> tuple[Te
 
 def lengthscales(model: SingleTaskGP, d: int) -> Tensor:
     """Length-scale per input column ``(m x d)`` in encoded units (first kernel that covers a column)."""
+    if isinstance(model, ModelListGP):
+        return torch.cat([lengthscales(p, d) for p in model.models])
     m = model.num_outputs
     out = torch.full((m, d), float("nan"), dtype=torch.double)
     for module in model.covar_module.modules():
@@ -177,6 +208,8 @@ def lengthscales(model: SingleTaskGP, d: int) -> Tensor:
 def noise_std(model: SingleTaskGP) -> Tensor:
     """Fitted (homoscedastic) observation noise standard deviation ``(m,)`` in outcome units:
     with stated errors, the part fitted on top of them."""
+    if isinstance(model, ModelListGP):
+        return torch.cat([noise_std(p) for p in model.models])
     lik = model.likelihood
     noise = lik.second_noise if isinstance(lik, FixedNoiseGaussianLikelihood) else lik.noise
     stdvs = model.outcome_transform.stdvs.reshape(-1)
@@ -200,6 +233,8 @@ def typical_noise_std(model: SingleTaskGP) -> Tensor:
     the median stated variance over all rows, those without one counting 0 (none: exactly
     ``noise_std``, the noise the stopping advisor's KAPPA was calibrated on). The median, so one
     row stated as very uncertain does not raise the bar for every other."""
+    if isinstance(model, ModelListGP):  # each outcome over its own rows
+        return torch.cat([typical_noise_std(p) for p in model.models])
     fitted = noise_std(model)
     known = known_noise_var(model)
     if not bool((known > 0).any()):

@@ -22,8 +22,10 @@ best free grid point near it (or among space-filling points) is chosen by acquis
 
 Behaviour on awkward data (documented, tested):
 - a NaN/inf objective or a parameter beyond its bounds or choices: ``ValidationError`` naming
-  the row; one off its step grid inside the bounds (measured where the furnace ran) is told: the
-  model's inputs are the continuous box, only suggestions must be settable;
+  the row; with several outcomes a row may leave some unmeasured (NaN, not all): each outcome's
+  GP is fitted to the rows that hold it (``ModelListGP``, ``model.fit_models``); a row off its
+  step grid inside the bounds (measured where the furnace ran) is told: the model's inputs are
+  the continuous box, only suggestions must be settable;
 - duplicated rows: kept as replicates (they inform the fitted noise); never suggested again;
 - ``y`` holding ``X``'s row labels in another order: paired by label (else by position); a
   parameter column given twice: ``ValidationError``;
@@ -60,6 +62,7 @@ from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolu
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
 from botorch.acquisition.objective import GenericMCObjective
 from botorch.exceptions.warnings import OptimizationWarning
+from botorch.models import ModelListGP
 from botorch.optim import optimize_acqf
 from botorch.sampling import SobolQMCNormalSampler
 from botorch.utils.multi_objective.hypervolume import infer_reference_point
@@ -72,11 +75,12 @@ from fluxtrap.campaign import MAX_BATCH, MAX_HV_OBJECTIVES, ObjectiveDef, check_
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.model import (
     FEW_PER_DIM,
-    fit_model,
+    fit_models,
     known_noise_var,
     lengthscales,
     loo_predictions,
     noise_std,
+    parts,
     typical_noise_std,
 )
 from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace, unit_keys
@@ -432,14 +436,20 @@ class Optimizer:
             )
         self.space.to_unit(X, "X")  # validates bounds and categories; off the grid is data too
         Y = y[self.outcomes].apply(pd.to_numeric, errors="coerce")
-        bad = ~np.isfinite(Y.to_numpy(dtype=float))
+        values = Y.to_numpy(dtype=float)
+        # unmeasured (NaN or None as given): allowed in a row that holds another outcome
+        unmeasured = y[self.outcomes].isna().to_numpy() & (len(self.outcomes) > 1)
+        unmeasured &= ~unmeasured.all(axis=1, keepdims=True)
+        bad = ~np.isfinite(values) & ~unmeasured
         if bad.any():
             r, c = np.argwhere(bad)[0]
+            shown = y[self.outcomes].iloc[r, c]
             raise ValidationError(
-                f"y row {y.index[r]!r}: outcome {self.outcomes[c]}={Y.iloc[r, c]} is not a "
+                f"y row {y.index[r]!r}: outcome {self.outcomes[c]}="
+                f"{repr(shown) if isinstance(shown, str) else Y.iloc[r, c]} is not a "
                 "finite number (drop unmeasured rows, or pass them to ask() as pending)"
             )
-        big = np.abs(Y.to_numpy(dtype=float)) > MAX_ABS_OUTCOME
+        big = np.abs(np.nan_to_num(values)) > MAX_ABS_OUTCOME
         if big.any():
             r, c = np.argwhere(big)[0]
             raise ValidationError(
@@ -483,12 +493,16 @@ class Optimizer:
         n = len(self._X)
         if n < 2:
             raise ValidationError(f"the model needs at least 2 observations, has {n}")
+        if few := [f"{o} ({c})" for o, c in self.measured_counts().items() if c < 2]:
+            raise ValidationError(
+                f"the model needs at least 2 measured values of each outcome: {', '.join(few)}"
+            )
         if not self._constant_warned:
             for category, text in self._notes():
                 warnings.warn(text, category, stacklevel=4)
         self._constant_warned = True  # once per data: the planning model refits the same rows
         with manual_seed(self._derived_seed(0)):
-            return fit_model(
+            return fit_models(
                 self._U(), self._signed_Y(), self.space.cat_dims, light_tailed, self._Yvar()
             )
 
@@ -501,9 +515,10 @@ class Optimizer:
         notes = []
         for name in self.outcomes:
             if self.constant(name):
+                col = self._Y[name].dropna()
                 text = (
-                    f"objective {name} is constant ({float(self._Y[name].iloc[0]):g}) over "
-                    f"{len(self._X)} observations: the model can only explore"
+                    f"objective {name} is constant ({float(col.iloc[0]):g}) over "
+                    f"{len(col)} observations: the model can only explore"
                 )
                 notes.append((ConstantObjectiveWarning, text))
                 continue
@@ -572,6 +587,19 @@ class Optimizer:
             torch.tensor(self._E[self.outcomes].fillna(0.0).to_numpy(dtype=float), dtype=DTYPE) ** 2
         )
 
+    def measured_counts(self) -> dict[str, int]:
+        """Per outcome, the observations that hold a value of it (several outcomes: a row may
+        leave some unmeasured)."""
+        return {o: int(self._Y[o].notna().sum()) for o in self.outcomes}
+
+    def modelled(self) -> bool:
+        """Whether a model can be fitted: every outcome measured at 2 distinct points or more
+        (else ``ask`` draws a Sobol design)."""
+        keys = pd.Series(self.space.keys(self._X), index=self._X.index, dtype=object)
+        if self._Y is None or not len(keys):
+            return False
+        return all(keys[self._Y[o].notna()].nunique() >= 2 for o in self.outcomes)
+
     def constant(self, outcome: str) -> bool:
         """Whether every observed value of ``outcome`` is the same (the model can only explore)."""
         return bool(self._Y[outcome].nunique() == 1)
@@ -582,11 +610,13 @@ class Optimizer:
         freedom ``dof = rows - points`` (0: no replicates; the std then NaN)."""
         keys = pd.Series(self.space.keys(self._X), index=self._Y.index)
         Y = self._Y[self.outcomes]
-        dof = len(keys) - keys.nunique()
+        have = Y.notna()  # an outcome's degrees of freedom count its measured rows
+        dofs = np.array([have[o].sum() - keys[have[o]].nunique() for o in self.outcomes])
+        dof = int(dofs.min())
         if dof == 0:
             return np.full(len(self.outcomes), np.nan), 0
         resid = Y - Y.groupby(keys).transform("mean")
-        return np.sqrt((resid**2).sum().to_numpy(dtype=float) / dof), dof
+        return np.sqrt((resid**2).sum().to_numpy(dtype=float) / dofs), dof
 
     def measurement_noise(self) -> torch.Tensor:
         """A typical measurement's noise std ``(m,)`` in outcome units: the model's
@@ -660,12 +690,16 @@ class Optimizer:
 
     def _leave_future_out(self) -> np.ndarray:
         m, n = len(self.outcomes), len(self._X)
-        total, rows = np.ones(m), 1
+        total, rows = np.ones(m), np.ones(m)
         if n > LFO_MAX_OBSERVATIONS or ASK_SAFETY * LFO_ROWS * self._fit_seconds(n) > LFO_MAX_S:
             return total
         keys = self.space.keys(self._X)
         for i in range(max(0, n - LFO_ROWS), n):
-            if len(set(keys[:i])) < 2 or self._Y.iloc[:i][self.outcomes].nunique().min() < 2:
+            before = self._Y.iloc[:i][self.outcomes]
+            if before.nunique().min() < 2 or any(
+                len({k for k, v in zip(keys, before[o], strict=False) if v == v}) < 2
+                for o in self.outcomes
+            ):
                 continue  # no model, or a constant one, stood before row i
             sub = Optimizer(
                 self.space,
@@ -681,19 +715,30 @@ class Optimizer:
                 pred = sub.predict(self._X.iloc[[i]])
                 fitted, typical = noise_std(sub.model).numpy(), sub.measurement_noise().numpy()
             for j, name in enumerate(self.outcomes):
+                if np.isnan(self._Y[name].iloc[i]):
+                    continue  # not measured in row i
                 stated = self._E[name].iloc[i]
                 noise2 = fitted[j] ** 2 + stated**2 if stated > 0 else typical[j] ** 2
                 sd2 = float(pred[f"{name}_std"].iloc[0]) ** 2 + noise2
                 y, mean = float(self._Y[name].iloc[i]), float(pred[f"{name}_mean"].iloc[0])
                 total[j] += (y - mean) ** 2 / sd2
-            rows += 1
+                rows[j] += 1
         return np.sqrt(total / rows)
 
     def loo(self) -> pd.DataFrame:
         """Leave-one-out predictions: per outcome ``<o>``, ``<o>`` (observed), ``<o>_loo_mean``, ``<o>_loo_std``.
 
         Replicates (rows at one point) are left out together: each is predicted from the others."""
-        mean, std = loo_predictions(self.model, self.space.keys(self._X))  # replicates together
+        keys = self.space.keys(self._X)
+        if len(fits := parts(self.model)) == 1:
+            mean, std = loo_predictions(fits[0], keys)  # replicates together
+        else:  # one GP per outcome on its measured rows; NaN in the others
+            mean = torch.full((len(keys), len(fits)), math.nan, dtype=DTYPE)
+            std = mean.clone()
+            for j, (fit, name) in enumerate(zip(fits, self.outcomes, strict=True)):
+                rows = torch.tensor(self._Y[name].notna().to_numpy())
+                mu, sd = loo_predictions(fit, [k for k, r in zip(keys, rows, strict=True) if r])
+                mean[rows, j], std[rows, j] = mu[:, 0], sd[:, 0]
         out = self._X.copy()
         for j, (name, sign) in enumerate(zip(self.outcomes, self._signs(), strict=True)):
             out[name] = self._Y[name].to_numpy()
@@ -721,7 +766,7 @@ class Optimizer:
         the part fitted on top of the stated errors, ``known_errors`` the rows stating one;
         ``constant``: every observed value equal (the stopping advisor does not count the round)."""
         summary: dict[str, Any] = {"n": len(self._X), "model": self._model_name()}
-        if len(self._X) < 2:
+        if len(self._X) < 2 or min(self.measured_counts().values()) < 2:
             return summary
         loo, ls = self.loo(), self.lengthscales()
         noise, fitted = self.measurement_noise().numpy(), noise_std(self.model).numpy()
@@ -759,7 +804,10 @@ class Optimizer:
         noise = (
             "stated errors + fitted noise" if any(self.known_errors().values()) else "fitted noise"
         )
-        return f"{kind}(Matern-5/2 ARD, Standardize, {noise})"
+        name = f"{kind}(Matern-5/2 ARD, Standardize, {noise})"
+        if self._Y is not None and bool(self._Y[self.outcomes].isna().any(axis=None)):
+            return f"ModelListGP(one {name} per outcome, on the rows that measured it)"
+        return name
 
     # ---------------------------------------------------------------- results
     def best(self) -> pd.Series:
@@ -771,13 +819,16 @@ class Optimizer:
         if not ok.any():
             raise ValidationError("no observation meets the outcome constraints yet")
         y = self._signed_Y()[:, 0].numpy()
+        ok &= np.isfinite(y)  # the objective measured
+        if not ok.any():
+            raise ValidationError("no observation meets the outcome constraints yet")
         i = int(np.argmax(np.where(ok, y, -np.inf)))
         return pd.concat([self._X.iloc[i], self._Y.iloc[i]])
 
     def pareto_front(self) -> pd.DataFrame:
         """Observed rows meeting the outcome constraints and not dominated in any objective."""
-        ok = self.feasible()
         Y = self._signed_Y()[:, : len(self.objectives)]
+        ok = self.feasible() & ~torch.isnan(Y).any(-1).numpy()  # every objective measured
         mask = np.zeros(len(ok), dtype=bool)
         if ok.any():
             mask[np.flatnonzero(ok)] = is_non_dominated(Y[torch.from_numpy(ok)]).numpy()
@@ -815,6 +866,9 @@ class Optimizer:
         constraints = self._constraint_callables() or None
         if k > 1:
             ok = torch.from_numpy(self.feasible())
+            if torch.isnan(Y).any():  # an unmeasured objective: the model's mean there
+                with torch.no_grad():
+                    Y = torch.where(torch.isnan(Y), model.posterior(U).mean, Y)
             front = Y[:, :k][ok] if ok.any() else Y[:, :k]
             return qLogNoisyExpectedHypervolumeImprovement(
                 model,
@@ -868,10 +922,14 @@ class Optimizer:
         model = self.planning_model
         with torch.no_grad():
             believed = model.posterior(pending).mean  # k x m, the model's (signed) outputs
-            stated = {}
-            if isinstance(model.likelihood, FixedNoiseGaussianLikelihood):  # a typical row's
-                stated["noise"] = known_noise_var(model).median(dim=0).values.expand_as(believed)
-            fantasy = model.condition_on_observations(pending, believed, **stated)
+            fantasies = []
+            for j, fit in enumerate(fits := parts(model)):
+                mine = believed if len(fits) == 1 else believed[:, j : j + 1]
+                stated = {}
+                if isinstance(fit.likelihood, FixedNoiseGaussianLikelihood):  # a typical row's
+                    stated["noise"] = known_noise_var(fit).median(dim=0).values.expand_as(mine)
+                fantasies.append(fit.condition_on_observations(pending, mine, **stated))
+            fantasy = fantasies[0] if len(fits) == 1 else ModelListGP(*fantasies)
         met = np.ones(len(pending), dtype=bool)
         for j, (lo, hi) in self._constraint_bounds().items():
             b = believed[:, j].numpy()
@@ -950,7 +1008,7 @@ class Optimizer:
                     f"{len(grid) - free - held} pending only: discard open suggestions no "
                     "sample will be made from to free their points)"
                 )
-        if len(set(space.keys(self._X))) < 2:  # replicates of one point tell no trend
+        if not self.modelled():  # replicates of one point tell no trend
             if pool is not None:
                 rows = np.random.default_rng(seed).choice(len(pool), size=n, replace=False)
                 out = pool.iloc[rows].copy()

@@ -100,7 +100,7 @@ def model_slices(
     data = pd.concat([opt.X, opt.Y], axis=1)
     if through is None:
         signed = opt._signed_Y()[:, j].numpy()
-        through = opt.X.iloc[int(np.argmax(signed))].to_dict()
+        through = opt.X.iloc[int(np.nanargmax(signed))].to_dict()  # NaN: not measured
     through = _checked_point(space, through)
     P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
     with quiet_numerics():
@@ -576,7 +576,7 @@ def write_model_report(
     defs = {o.name: o for o in objectives if o.name in opt.objectives}
     units = {p.name: p.unit for p in space.parameters} | {n: o.shown_unit for n, o in defs.items()}
     history = history.assign(**{n: o.shown(history[n]) for n, o in defs.items()})
-    measured = history[history[opt.outcomes].notna().all(axis=1)]  # the rows told
+    measured = history[history[opt.outcomes].notna().any(axis=1)]  # the rows told
     origin = measured["origin"].to_numpy() if "origin" in measured else None
     paths = []
 

@@ -3,11 +3,11 @@
 The CLI (``fluxtrap suggest``), the web API and the demo call :func:`suggest`; the dashboard,
 ``fluxtrap plot model``, the demo and its report fit :func:`campaign_optimizer`. What counts as data and
 what as pending:
-- a sample with every objective measured is an observation;
-- a sample not (fully) measured yet, and every ``open`` suggestion, is a pending point: it is never
-  suggested again and the batch acquisition conditions on it; a sample with some of several
-  objectives measured is named in a note (its values wait for the others: the model's outputs
-  share their rows);
+- a sample with an objective measured is an observation: with some of several measured, each
+  objective's GP is told the samples that hold it (``Optimizer``'s ``ModelListGP``), and a note
+  names the sample and what it still lacks;
+- a sample not measured yet, and every ``open`` suggestion, is a pending point: it is never
+  suggested again and the batch acquisition conditions on it;
 - a failed sample, and a discarded, abandoned or failed suggestion, is neither: its point is free;
 - an objective's stated 1-sigma (``samples.objective_errors``) is told with its value: known noise;
 - a sample recorded beyond a bound (``sample add --outside-space``) is neither, with a warning:
@@ -81,7 +81,7 @@ def campaign_optimizer(
     for note in campaign_notes(spec, history, outside):  # suggest stores them too
         warnings.warn(note, stacklevel=2)
     live = _live(spec, history, outside)
-    measured = history[outcomes].notna().all(axis=1).to_numpy() & live
+    measured = history[outcomes].notna().any(axis=1).to_numpy() & live  # some: ModelListGP
     if measured.any():
         opt.tell(
             _typed(history.loc[measured, space.names], space),
@@ -119,9 +119,9 @@ def _outcomes(spec: CampaignSpec) -> list[str]:
 
 def told_rows(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
     """Boolean ``(len(history),)``: the rows :func:`campaign_optimizer` tells its model, in
-    order (not failed, inside the box, every outcome measured); the rows whose points a model
+    order (not failed, inside the box, an outcome measured); the rows whose points a model
     figure draws. No warning (``campaign_optimizer`` names the rows outside)."""
-    measured = history[_outcomes(spec)].notna().all(axis=1).to_numpy()
+    measured = history[_outcomes(spec)].notna().any(axis=1).to_numpy()
     return measured & live_rows(spec, history)
 
 
@@ -175,8 +175,7 @@ def campaign_notes(
 ) -> list[str]:
     """What the history holds that the model leaves aside, as text (the first five samples of
     each): samples outside the campaign's space (not told), and samples not failed with some of
-    several objectives measured (pending: their values wait for the others, as the model's
-    outputs share their rows; never suggested again). :func:`campaign_optimizer` warns them,
+    several objectives measured (told to the GPs of those they hold). :func:`campaign_optimizer` warns them,
     :func:`suggest` stores them with its suggestions: said, not silently dropped."""
     notes, found = [], _outside(spec, history) if outside is None else outside
     if outside := list(found.values()):
@@ -200,8 +199,8 @@ def campaign_notes(
         more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
         notes.append(
             f"{len(rows)} sample(s) with only some objectives measured: {'; '.join(rows[:5])}"
-            f"{more}; the model is told a sample once all of {', '.join(outcomes)} are "
-            "measured: until then its point is pending (not suggested again)"
+            f"{more}; each is told to the model of the objectives it has (one GP per objective, "
+            "each on the samples that measured it)"
         )
     return notes
 
@@ -266,8 +265,12 @@ def suggest(
             summary["notes"] = notes  # each ask's own, not through the process's warnings
         if len(opt.X) < 2:
             summary["model"] = "Sobol design (fewer than 2 measured samples)"
-        elif batch.attrs["acquisition_function"] == "Sobol":  # Optimizer.ask: replicates only
-            summary["model"] = "Sobol design (every measured sample at one point)"
+        elif batch.attrs["acquisition_function"] == "Sobol":  # Optimizer.ask: modelled() False
+            summary["model"] = (
+                "Sobol design (every measured sample at one point)"
+                if len(set(opt.space.keys(opt.X))) < 2
+                else "Sobol design (an objective measured at fewer than 2 points)"
+            )
         summary["acquisition_function"] = batch.attrs["acquisition_function"]
         summary["pending"] = len(pending)  # made or suggested, not measured, before this batch
         if batch.attrs.get("repeats"):  # rows within the noise of a taken point (Optimizer.ask)
@@ -280,7 +283,7 @@ def suggest(
         ]  # the campaign's fixed values are filled in by the store
         values = [None if not np.isfinite(a) else float(a) for a in batch["acquisition"]]
         guesses = None
-        if len(opt.X) >= 2:
+        if len(opt.X) >= 2 and min(opt.measured_counts().values()) >= 2:
             guesses = predictions(opt, batch)
             # the factor on the model's sd in the predictions (Optimizer.sd_scale), per outcome
             summary["sd_scale"] = jsonable(dict(zip(opt.outcomes, opt.sd_scale(), strict=True)))

@@ -349,12 +349,14 @@ def test_a_sample_off_the_step_grid_inside_the_bounds_informs_the_model():
     assert [spec.outside(p) for p in batch[opt.space.names].to_dict("records")] == [[], []]
 
 
-def test_a_sample_with_one_of_two_objectives_measured_is_pending_and_said():
-    """A sample with jc measured and tc not yet was a pending point without a word (the lab
-    saw its jc in the tables and wondered why the model ignored it). It stays pending (never
-    suggested again; the model's outputs share their rows, so its jc waits for its tc) and
-    suggest says so, naming it and what is missing; a failed one is neither."""
-    from fluxtrap.workflows.suggest import campaign_notes
+def test_a_sample_with_one_of_two_objectives_measured_informs_that_objective_and_is_said():
+    """A sample with jc measured and tc not yet was a pending point: the model's outputs shared
+    their rows, so its jc informed nothing (the lab saw its jc in the tables and wondered why the
+    model ignored it). Now jc's GP is told it (one GP per objective, ModelListGP): the sd of jc
+    at its point falls (0.3x or less of the model without it), tc's model is the one without it,
+    the note names it and what it lacks, a suggestion is made and its stated +- is finite; a
+    failed sample is neither, one with nothing measured pending."""
+    from fluxtrap.workflows.suggest import campaign_notes, predictions
 
     spec = CampaignSpec.from_dict(
         {
@@ -365,23 +367,34 @@ def test_a_sample_with_one_of_two_objectives_measured_is_pending_and_said():
     )
     history = pd.DataFrame(
         {
-            "label": ["A", "B", "HALF", "DEAD", "NONE"],
-            "status": ["made", "made", "made", "failed", "made"],
-            "x": [0.1, 0.5, 0.7, 0.8, 0.9],
-            "jc": [1.0, 2.0, 3.0, 4.0, np.nan],
-            "tc": [30.0, 31.0, np.nan, np.nan, np.nan],
+            "label": ["A", "B", "C", "HALF", "DEAD", "NONE"],
+            "status": ["made", "made", "made", "made", "failed", "made"],
+            "x": [0.1, 0.4, 0.95, 0.7, 0.8, 0.9],
+            "jc": [1.0, 2.0, 1.5, 3.0, 4.0, np.nan],
+            "tc": [30.0, 31.0, 33.0, np.nan, np.nan, np.nan],
         }
     )
     said = (
-        "1 sample(s) with only some objectives measured: HALF (tc not yet); the model is told "
-        "a sample once all of jc, tc are measured: until then its point is pending (not "
-        "suggested again)"
+        "1 sample(s) with only some objectives measured: HALF (tc not yet); each is told to the "
+        "model of the objectives it has (one GP per objective, each on the samples that "
+        "measured it)"
     )
     assert campaign_notes(spec, history) == [said]
     with pytest.warns(UserWarning) as caught:
-        opt, pending = campaign_optimizer(spec, history)
+        opt, pending = campaign_optimizer(spec, history, **FAST)
     assert said in [str(w.message) for w in caught]
-    assert len(opt.X) == 2 and sorted(pending["x"]) == [0.7, 0.9]
+    assert opt.X["x"].tolist() == [0.1, 0.4, 0.95, 0.7] and pending["x"].tolist() == [0.9]
+    complete = history.iloc[:3]
+    without, _ = campaign_optimizer(spec, complete, **FAST)
+    at = pd.DataFrame({"x": [0.7]})
+    got, before = opt.predict(at), without.predict(at)
+    assert got["jc_std"].iloc[0] < 0.3 * before["jc_std"].iloc[0]
+    assert got["jc_mean"].iloc[0] == pytest.approx(3.0, abs=0.3)
+    assert got["tc_std"].iloc[0] == pytest.approx(before["tc_std"].iloc[0], rel=0.05)
+    batch = opt.ask(1, pending=pending)
+    assert 0.7 not in batch["x"].tolist() and 0.9 not in batch["x"].tolist()
+    stated = predictions(opt, batch)[0]
+    assert all(np.isfinite(stated[o]["std"]) and stated[o]["std"] > 0 for o in ("jc", "tc"))
 
 
 def test_only_samples_not_plainly_inside_are_checked_one_by_one(monkeypatch):

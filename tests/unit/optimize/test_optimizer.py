@@ -867,3 +867,37 @@ def test_no_feasible_observation_is_said_once_in_the_campaign_s_terms():
     assert [w.category for w in caught] == [NoFeasibleWarning], said
     assert "none of the 5 observations meets the outcome constraints (c >= 0.5)" in said[0]
     assert got.x.min() >= 0.8
+
+
+def test_a_row_with_one_of_two_outcomes_measured_informs_that_outcomes_model():
+    """A sample with jc measured and tc not yet was refused by tell (NaN) and left pending by
+    suggest: the multi-output GP needs both values in every row, so its jc informed nothing.
+    Now each outcome has its own GP on the rows that hold it (ModelListGP): jc's equals a
+    one-objective fit to the same rows (same seed, to 1e-6), its sd at the partly measured
+    point falls to the noise, and tc's model is the one without that row."""
+    space = SearchSpace([Continuous("x", 0, 1)])
+    X = pd.DataFrame({"x": [0.1, 0.3, 0.5, 0.9, 0.7]})
+    Y = pd.DataFrame({"jc": np.sin(6 * X["x"]) + 2, "tc": 30 + 5 * X["x"] ** 2})
+    Y.loc[4, "tc"] = np.nan
+    at = pd.DataFrame({"x": [0.7]})
+    both = Optimizer(space, seed=0, maximize=[True, False], **FAST).tell(X, Y)
+    assert both.measured_counts() == {"jc": 5, "tc": 4}
+    got = both.predict(at)
+    jc_only = Optimizer(space, seed=0, **FAST).tell(X, Y["jc"]).predict(at)
+    assert got["jc_mean"].iloc[0] == pytest.approx(jc_only["jc_mean"].iloc[0], rel=1e-6)
+    assert got["jc_std"].iloc[0] == pytest.approx(jc_only["jc_std"].iloc[0], rel=1e-6)
+    assert got["jc_mean"].iloc[0] == pytest.approx(Y["jc"].iloc[4], abs=0.1)
+    without = Optimizer(space, seed=0, maximize=[True, False], **FAST).tell(X[:4], Y[:4])
+    before = without.predict(at)
+    assert got["jc_std"].iloc[0] < 0.3 * before["jc_std"].iloc[0]  # 0.064 vs 0.40
+    assert got["tc_std"].iloc[0] == pytest.approx(before["tc_std"].iloc[0], rel=0.05)
+    assert both.model_summary()["model"].startswith("ModelListGP(one SingleTaskGP")
+    assert both.loo()["tc_loo_mean"].isna().tolist() == [False] * 4 + [True]
+    assert both.pareto_front().index.tolist() == [0, 1]  # complete rows only
+    Y.loc[4, "jc"] = np.nan  # a row with nothing measured is still refused
+    with pytest.raises(ValidationError, match=r"y row 4: outcome jc=nan is not a finite number"):
+        Optimizer(space, seed=0, **FAST).tell(X, Y)
+    Y = Y.astype(object)
+    Y.loc[4, "jc"] = "n/a"  # text is not "unmeasured"
+    with pytest.raises(ValidationError, match=r"y row 4: outcome jc='n/a' is not a finite"):
+        Optimizer(space, seed=0, **FAST).tell(X, Y)

@@ -385,8 +385,9 @@ def test_a_sample_awaiting_its_constraint_outcome_counts_in_its_objective_s_prog
 ):
     """tc >= 36 K bounds jc_3T; the best Jc waits for its Tc. `plot model` drew only the rows
     the model was told, so the best-so-far figure of Jc left it out; and given the whole
-    history, the report paired 6 origins with 5 observations (a ValidationError). Now the
-    slices draw the 5 told rows and Jc's progress all 6."""
+    history, the report paired 6 origins with 5 observations (a ValidationError). The model is
+    told all 6 now (tc's GP on the 5 that measured it, as campaign_optimizer tells them): the
+    slices draw them and Jc's progress all 6."""
     import fluxtrap.optimize.plots as plots
 
     X = SPACE.sample(6, seed=1)
@@ -394,7 +395,7 @@ def test_a_sample_awaiting_its_constraint_outcome_counts_in_its_objective_s_prog
     tc = pd.Series([37.0, 35.0, 38.0, 36.5, 39.0, np.nan], name="tc")
     history = X.assign(jc_3T=jc, tc=tc, origin=["researcher"] * 3 + ["optimizer"] * 3)
     opt = Optimizer(SPACE, seed=0, outcome_constraints={"tc": (36.0, None)}, **FAST)
-    opt.tell(X[:5], pd.concat([jc, tc], axis=1)[:5])
+    opt.tell(X, pd.concat([jc, tc], axis=1))
     drawn = []
     monkeypatch.setattr(
         plots, "plot_best_so_far", lambda p, o: drawn.append(p) or plot_best_so_far(p, o)
@@ -421,3 +422,18 @@ def test_the_slice_point_is_checked_by_name_and_value(fitted):
         model_slices(opt, objective="jc3T")  # was ValueError: 'jc3T' is not in list
     s = model_slices(opt, through=point, n_grid=3, one_d=["dwell_time"], two_d=[])
     assert s["through"] == point and s["one_d"]["dwell_time"]["x"].tolist() == [0, 30, 60]
+
+
+def test_slices_of_a_partly_measured_campaign_pass_through_the_best_measured_value(tmp_path):
+    """With jc unmeasured in the row of best tc (told since each outcome has its own GP), the
+    slices' default anchor was np.argmax over a NaN: that row, not jc's best; and the report's
+    origins counted only the fully measured rows (a ValidationError: 4 labels for 5 rows)."""
+    space = SearchSpace([Continuous("x", 0, 1)])
+    X = pd.DataFrame({"x": [0.1, 0.3, 0.5, 0.9, 0.7]})
+    Y = pd.DataFrame({"jc": np.sin(6 * X["x"]) + 2, "tc": 30 + 5 * X["x"] ** 2})
+    Y.loc[0, "jc"] = np.nan  # jc's best is row 1 (x = 0.3: 2.97)
+    opt = Optimizer(space, seed=0, maximize=[True, False], mc_samples=16, **FAST).tell(X, Y)
+    assert model_slices(opt, objective="jc", n_grid=5)["through"] == {"x": 0.3}
+    history = pd.concat([X, Y], axis=1).assign(origin=["researcher"] * 3 + ["optimizer"] * 2)
+    paths = write_model_report(opt, history, tmp_path, html=False)
+    assert any(p.name == "model_1d_jc.png" for p in paths)

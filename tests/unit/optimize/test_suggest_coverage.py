@@ -80,13 +80,13 @@ def test_refits_estimated_past_their_budget_are_not_made(monkeypatch):
 
     X = SPACE.sample(8, seed=4)
     fits = []
-    real = optimizer_module.fit_model
+    real = optimizer_module.fit_models
 
     def counted(*args, **kwargs):
         fits.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(optimizer_module, "fit_model", counted)
+    monkeypatch.setattr(optimizer_module, "fit_models", counted)
     opt = Optimizer(SPACE, seed=3, **FAST).tell(X, peak(X))
     monkeypatch.setattr(optimizer_module, "LFO_MAX_S", 1e-3)
     assert opt.sd_scale() == pytest.approx([1.0]) and fits == []

@@ -156,14 +156,14 @@ def test_the_sd_scale_refits_leave_a_quiet_block_of_another_thread_as_it_was(mon
             release.wait(20)
         a_out.set()
 
-    real = optimizer_module.fit_model
+    real = optimizer_module.fit_models
 
     def fit_after_a_left(*args, **kwargs):
         release.set()
         a_out.wait(20)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(optimizer_module, "fit_model", fit_after_a_left)
+    monkeypatch.setattr(optimizer_module, "fit_models", fit_after_a_left)
     t = threading.Thread(target=a)
     t.start()
     a_in.wait(20)
