@@ -438,3 +438,22 @@ def test_only_samples_not_plainly_inside_are_checked_one_by_one(monkeypatch):
     assert list(found) == [3, 70, 9000]
     assert found[3] == "S3 (t=760 degC is outside [450, 750] degC)"
     assert found[9000].startswith("S9000 (t=nan is not a finite number")
+
+
+def test_suggest_says_why_it_draws_a_design_when_an_objective_has_one_value(tmp_path):
+    """Three samples measure jc, one of them tc too: each is told, but tc's GP needs 2 points,
+    so suggest draws a Sobol design, says why and stores no prediction (a prediction would fit
+    the model and fail on tc's single value)."""
+    store = Store(tmp_path / "lab.db")
+    spec = {"name": "two", "parameters": [{"name": "x", "low": 0, "high": 1}]}
+    objectives = [{"name": "jc"}, {"name": "tc", "goal": "minimize"}]
+    store.create_campaign(CampaignSpec.from_dict(spec | {"objectives": objectives}))
+    for i, (x, jc_, tc) in enumerate([(0.1, 1.0, 30.0), (0.4, 2.0, None), (0.8, 1.5, None)]):
+        measured = {"jc": jc_} | ({"tc": tc} if tc is not None else {})
+        store.add_sample("two", f"S{i}", {"x": x}, objectives=measured)
+    with pytest.warns(UserWarning, match="only some objectives measured"):
+        (rec,) = suggest(store, "two", n=1, seed=0, **FAST)
+    assert (
+        rec.model_summary["model"] == "Sobol design (an objective measured at fewer than 2 points)"
+    )
+    assert rec.acquisition_value is None and "prediction" not in rec.model_summary
