@@ -636,7 +636,10 @@ class Optimizer:
         """Per outcome, how many observations carry a stated error (> 0) the model uses."""
         if self._E is None:
             return dict.fromkeys(self.outcomes, 0)
-        return {name: int((self._E[name] > 0).sum()) for name in self.outcomes}
+        return {
+            name: int(((self._E[name] > 0) & self._Y[name].notna()).sum())  # of measured values
+            for name in self.outcomes
+        }
 
     def feasible(self) -> np.ndarray:
         """Boolean ``(n,)``: observations that meet every outcome constraint."""

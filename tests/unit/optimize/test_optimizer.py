@@ -901,3 +901,16 @@ def test_a_row_with_one_of_two_outcomes_measured_informs_that_outcomes_model():
     Y.loc[4, "jc"] = "n/a"  # text is not "unmeasured"
     with pytest.raises(ValidationError, match=r"y row 4: outcome jc='n/a' is not a finite"):
         Optimizer(space, seed=0, **FAST).tell(X, Y)
+
+
+def test_an_error_stated_for_an_unmeasured_value_is_not_counted():
+    """tc unmeasured in two rows whose tc errors were given anyway: known_errors counted them
+    (2) and the model was named "stated errors + fitted noise" though tc's GP, on its measured
+    rows, holds none."""
+    space = SearchSpace([Continuous("x", 0, 1)])
+    X = pd.DataFrame({"x": [0.1, 0.4, 0.8]})
+    Y = pd.DataFrame({"jc": [1.0, 2.0, 1.5], "tc": [30.0, None, None]})
+    errors = pd.DataFrame({"tc": [np.nan, 0.2, 0.3]})
+    opt = Optimizer(space, seed=0, maximize=[True, False], **FAST).tell(X, Y, errors=errors)
+    assert opt.known_errors() == {"jc": 0, "tc": 0}
+    assert "stated errors" not in opt.model_summary()["model"]
