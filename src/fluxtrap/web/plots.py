@@ -230,6 +230,7 @@ def model_figures(
     o = spec.objective(objective)
     px, py = spec.parameter(x), None if not y or y == x else spec.parameter(y)
     measured = history[told_rows(spec, history)]  # the model's data: failed, outside left out
+    measured = measured[measured[o.name].notna()]  # those measuring this objective
     if len(measured) < 2:
         raise ValidationError(
             f"the model needs at least 2 measured samples; {len(measured)} so far"

@@ -457,3 +457,24 @@ def test_suggest_says_why_it_draws_a_design_when_an_objective_has_one_value(tmp_
         rec.model_summary["model"] == "Sobol design (an objective measured at fewer than 2 points)"
     )
     assert rec.acquisition_value is None and "prediction" not in rec.model_summary
+
+
+def test_the_model_page_of_an_objective_no_told_sample_measures_says_so():
+    """Two samples measure tc only (jc awaited): both are told now (tc's GP), and the model page
+    of jc took the best jc among them, pandas' idxmax of all-NaN (a ValueError traceback); it says
+    how many samples measure jc."""
+    from fluxtrap.web.plots import model_figures
+
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "two",
+            "parameters": [{"name": "x", "low": 0, "high": 1}],
+            "objectives": [{"name": "jc"}, {"name": "tc", "goal": "minimize"}],
+        }
+    )
+    history = pd.DataFrame(
+        {"label": ["A", "B"], "status": ["made"] * 2, "x": [0.2, 0.6], "jc": [np.nan] * 2,
+         "tc": [30.0, 31.0]}
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match="at least 2 measured samples; 0 so far"):
+        model_figures(spec, history, [], "jc", "x")
