@@ -104,12 +104,9 @@ def test_simulate_says_what_the_run_will_cost_before_it_starts(capsys, tmp_path)
     assert levels[1]["elements"] <= said < 3 * levels[1]["elements"], (said, levels[1])
 
 
-@pytest.mark.parametrize(
-    "command", ["compare", "sweep", "safe-ramp", "replay", "plot model", "demo"]
-)
-def test_a_folder_writing_command_shows_an_example_of_its_own_options(capsys, command):
-    """Their help had no example (a new user had to piece one together from the options); each
-    shows one whose options the command has, writing a folder, and the example cases exist."""
+def help_example(capsys, command: str) -> tuple[str, set[str]]:
+    """``command``'s help: its example line (checked to start with the command and to use only
+    options the command has, at least one) and the set of its options."""
     code, text, _ = cli(capsys, *command.split(), "--help")
     assert code == 0 and "Example:" in text
     example = text.split("Example:", 1)[1].strip().splitlines()[0]
@@ -117,6 +114,16 @@ def test_a_folder_writing_command_shows_an_example_of_its_own_options(capsys, co
     options = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", text.split("Options:", 1)[1]))
     used = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", example))
     assert used and used <= options, used - options
+    return example, options
+
+
+@pytest.mark.parametrize(
+    "command", ["compare", "sweep", "safe-ramp", "replay", "plot model", "demo"]
+)
+def test_a_folder_writing_command_shows_an_example_of_its_own_options(capsys, command):
+    """Their help had no example (a new user had to piece one together from the options); each
+    shows one whose options the command has, writing a folder, and the example cases exist."""
+    example, options = help_example(capsys, command)
     assert re.search(r"--out \S+/", example), example
     for case in re.findall(r"examples/\S+\.toml", example):
         assert (EXAMPLES.parent / case).is_file(), case
@@ -129,11 +136,5 @@ def test_a_folder_writing_command_shows_an_example_of_its_own_options(capsys, co
 def test_a_file_writing_command_shows_an_example_that_runs_as_written(capsys, command):
     """Each help shows one example line, and every option of it is one the command has (and it
     says --overwrite), so the line can be copied."""
-    code, text, _ = cli(capsys, *command.split(), "--help")
-    assert code == 0 and "Example:" in text
-    example = text.split("Example:", 1)[1].strip().splitlines()[0]
-    assert example.startswith(f"fluxtrap {command} ")
-    options = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", text.split("Options:", 1)[1]))
-    used = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", example))
-    assert used and used <= options, used - options
+    _, options = help_example(capsys, command)
     assert "--overwrite" in options
