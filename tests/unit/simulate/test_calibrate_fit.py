@@ -1121,11 +1121,9 @@ def test_a_calibration_over_its_wall_time_budget_is_refused_with_its_estimate():
             calibrate(Case.from_dict(case_dict()), series, "sc.n", runner=run, max_wall_s=budget)
 
 
-def test_a_calibration_that_reaches_its_wall_time_budget_keeps_what_it_found():
-    """The start case takes 1 ms, the others 50 ms (a stiffer region): the estimate passes a 0.5 s
-    budget (with the stand-in's own time per batch, a few ms), the descent passes it; no further
-    stage starts (the profile is left out, saying why), the fit found is kept with its
-    linearised sigmas."""
+def slow_off_start():
+    """A stand-in runner (``linear_model``) whose start case (n = 35) takes 1 ms and every other
+    case 50 ms more (a stiffer region), for the wall-time budget tests."""
     import time
 
     stand_in = runner_of(linear_model, wall_s=lambda n: 1e-3)
@@ -1135,6 +1133,15 @@ def test_a_calibration_that_reaches_its_wall_time_budget_keeps_what_it_found():
             time.sleep(0.05 * len(cases))
         return stand_in(cases, timeout_s)
 
+    return slower
+
+
+def test_a_calibration_that_reaches_its_wall_time_budget_keeps_what_it_found():
+    """The start case takes 1 ms, the others 50 ms (a stiffer region): the estimate passes a 0.5 s
+    budget (with the stand-in's own time per batch, a few ms), the descent passes it; no further
+    stage starts (the profile is left out, saying why), the fit found is kept with its
+    linearised sigmas."""
+    slower = slow_off_start()
     series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
     cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
                     runner=slower, max_wall_s=0.5)  # fmt: skip
@@ -1150,15 +1157,7 @@ def test_a_scan_that_uses_the_wall_time_budget_keeps_its_best_point_flagged():
     scan's 17 simulations lost; now its best grid point is the result (chi^2 the scan's lowest,
     its values a grid point), not converged, with a warning and a progress line naming the
     budget, and its covariance (2 simulations) computed."""
-    import time
-
-    stand_in = runner_of(linear_model, wall_s=lambda n: 1e-3)
-
-    def slower(cases, timeout_s=None):
-        if any(abs(c.material("sc").n - 35.0) > 1e-6 for c in cases):
-            time.sleep(0.05 * len(cases))
-        return stand_in(cases, timeout_s)
-
+    slower = slow_off_start()
     series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
     lines: list[str] = []
     cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=4,
