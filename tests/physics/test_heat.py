@@ -29,6 +29,12 @@ from fluxtrap.simulate.fem import edge_space
 from fluxtrap.simulate.mesh import build_mesh
 from fluxtrap.simulate.solver import Discretization, Stats, run_protocol
 
+# Kim Jc(B) of 3e4 A/cm^2 at 4.2 K, falling to 0 at Tc 38 K: the heated disks' superconductor
+KIM_JC_T = {
+    "kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"},
+    "temperature": {"at": "4.2 K", "tc": "38 K"},
+}
+
 
 def moment_weights(mesh, conductor: np.ndarray) -> np.ndarray:
     """pi * integral of r^2 dA over each conductor triangle (m^4): m = weights @ J."""
@@ -107,10 +113,7 @@ def test_heat_through_a_sharp_peak_of_the_heat_capacity_is_the_integral_of_EJ(pe
     now backtracks on its residual."""
     mat = {
         "n": 25,
-        "jc": {
-            "kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"},
-            "temperature": {"at": "4.2 K", "tc": "38 K"},
-        },
+        "jc": KIM_JC_T,
         "heat_capacity": {
             "temperature": [4, 5, 5.05, 5.1, 40],
             "temperature_unit": "K",
@@ -162,10 +165,7 @@ def test_the_heat_removed_through_cooled_surfaces_closes_the_energy_balance(vari
 
     mat = {
         "n": 25,
-        "jc": {
-            "kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"},
-            "temperature": {"at": "4.2 K", "tc": "38 K"},
-        },
+        "jc": KIM_JC_T,
         "heat_capacity": {
             "temperature": [4, 40],
             "temperature_unit": "K",
@@ -632,10 +632,7 @@ def test_the_mean_temperature_rise_of_an_insulated_disk_is_its_joule_heat_over_c
 
     mat = {
         "n": 25,
-        "jc": {
-            "kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"},
-            "temperature": {"at": "4.2 K", "tc": "38 K"},
-        },
+        "jc": KIM_JC_T,
         "heat_capacity": "3e4 J/(m^3*K)",
     }
     if model == "conduction":
