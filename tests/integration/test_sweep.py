@@ -851,3 +851,56 @@ def test_the_trapped_field_plot_draws_each_estimated_error(tmp_path, monkeypatch
         half = [(s[1][1] - s[0][1]) / 2 for s in segments]
         assert half == pytest.approx(part["center_final_error_T"].tolist(), rel=1e-9)
     assert "error" in fig.axes[0].get_ylabel()
+
+
+def test_a_cache_folder_that_cannot_be_written_is_refused_before_any_run(tmp_path):
+    """A file where ``OUT/cache`` should be was a NotADirectoryError traceback (and a cache that
+    could not be written failed at the first finished variant, losing it): refused, naming the
+    folder, before a cluster starts; an entry that cannot be read (a folder in its place) is a
+    miss, not a traceback."""
+    from fluxtrap.errors import FluxtrapError
+    from fluxtrap.workflows.sweep.cache import Cache
+
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "sweep" / "cache").write_text("not a folder")
+    with pytest.raises(FluxtrapError, match=r"sweep/cache: the sweep's cache cannot be written"):
+        run_sweep(case, [Axis.parse("radius=6mm,10mm")], out=tmp_path / "sweep", progress=False)
+    assert (tmp_path / "sweep" / "cache").read_text() == "not a folder"  # left as it was
+    (tmp_path / "entries" / "k.json").mkdir(parents=True)
+    assert Cache(tmp_path / "entries").get("k") is None
+
+
+def test_a_result_that_cannot_be_cached_is_warned_of_and_kept_in_the_results(tmp_path, monkeypatch):
+    """An entry that could not be written (here a folder in its place) aborted the whole sweep
+    after the run, losing the variants still running: the others are now cached, the one is kept
+    in the table and said not to be cached."""
+    from fluxtrap.workflows.sweep import runner
+
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    out = tmp_path / "sweep"
+    axes = [Axis.parse("radius=6mm,10mm")]
+    first, second = expand(load_case_dict(case), axes, (), tmp_path)
+    (out / "cache" / f"{first.key}.json").mkdir(parents=True)
+
+    def failing(case, timeout_s=None, memory_mb=None):  # fast: a failure is cached too
+        return {"status": "failed", "error": "SolverError: stopped (test)", "wall_s": 0.1}
+
+    monkeypatch.setattr(runner, "run_case", failing)
+    with (
+        in_process_cluster() as cluster,
+        pytest.warns(UserWarning, match=r"variant 0 \(radius=6 mm\) is not cached"),
+    ):
+        result = run_sweep(case, axes, out=out, scheduler=cluster.scheduler_address, progress=False)
+    assert list(result.table["error"]) == ["SolverError: stopped (test)"] * 2
+    assert (out / "cache" / f"{second.key}.json").is_file()
+
+
+def in_process_cluster() -> LocalCluster:
+    """A cluster of one worker thread in this process: a patched ``runner.run_case`` reaches it."""
+    return LocalCluster(
+        processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )  # fmt: skip

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from fluxtrap.errors import FluxtrapError
 from fluxtrap.outputs import replacing_text
 from fluxtrap.workflows.sweep.grammar import Value
 
@@ -25,6 +26,25 @@ class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
+    def check_writable(self) -> None:
+        """Make the folder and write (then remove) a file in it, or raise a ``FluxtrapError``
+        naming it: before any run, as a sweep keeps each result only here (a file where the
+        folder should be was a NotADirectoryError traceback; an unwritable one failed at the first
+        finished variant, losing it)."""
+        probe = self.folder / ".fluxtrap-write-test"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            replacing_text(probe, "")
+            probe.unlink()
+        except (OSError, FluxtrapError) as err:
+            why = err.strerror or err if isinstance(err, OSError) else err
+            if self.folder.exists() and not self.folder.is_dir():
+                why = "it is a file, not a folder"
+            raise FluxtrapError(
+                f"{self.folder}: the sweep's cache cannot be written there ({why}); each "
+                "variant's result is kept in it: free the folder or give another --out"
+            ) from None
+
     def get(self, key: str) -> dict[str, Any] | None:
         """The record of ``key``, or None to compute it (again): none, or one that is not whole
         (a damaged or hand-edited file: ``[]`` was an AttributeError, a probe value "x" a
@@ -32,7 +52,7 @@ class Cache:
         record without its traces a FileNotFoundError in calibrate; one whose heat.csv is gone)."""
         try:
             record = json.loads((self.folder / f"{key}.json").read_text())
-        except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):  # none, or unreadable
             return None
         if not _whole(record) or (
             record["status"] == "done"
@@ -42,7 +62,14 @@ class Cache:
         return record
 
     def put(self, key: str, record: dict[str, Any], params: Mapping[str, Value]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Keep ``record`` as ``key``'s entry; a ``FluxtrapError`` naming the file if it cannot
+        be written (a file is left as it was)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise FluxtrapError(
+                f"{self.folder}: cannot write in it ({err.strerror or err})"
+            ) from None
         record = dict(record)
         # each file whole or not at all (a rename), the traces before the entry that points to
         # them: a reader, or a second sweep into the same folder, never sees half of either

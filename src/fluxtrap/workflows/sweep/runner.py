@@ -193,6 +193,7 @@ def run_sweep(
         raise ValidationError("the sweep has no variants")
     with claimed(out):  # one sweep at a time in a folder
         cache = Cache(out / "cache")
+        cache.check_writable()  # before any run: each result is kept there
         records: dict[str, dict[str, Any]] = {}
         cached: set[str] = set()
         todo: dict[str, Variant] = {}
@@ -425,13 +426,27 @@ def _compute(
                     if record.get("limited"):  # killed or out of memory: say which variant
                         record["error"] = f"{v.name()}: {record['error']}"
                     if not (record.get("timed_out") or record.get("limited")):
-                        cache.put(v.key, record, v.params)  # a larger limit may finish the others
+                        _cached(cache, v, record)  # a larger limit may finish the others
                     record.pop("probes_csv", None)
                     record.pop("heat_csv", None)
                 records[v.key] = record
                 bar.done(record["status"] != "done")
                 future.release()
     return records
+
+
+def _cached(cache: Cache, v: Variant, record: dict[str, Any]) -> None:
+    """``cache.put`` the record of ``v``, or warn that it could not be: the record is kept in the
+    results all the same (an entry that could not be written aborted the sweep, losing the
+    variants still running)."""
+    try:
+        cache.put(v.key, record, v.params)
+    except FluxtrapError as err:
+        warnings.warn(
+            f"{v.name()} is not cached ({err}): it is in the results, but the next sweep "
+            "runs it again",
+            stacklevel=2,
+        )
 
 
 @contextmanager
