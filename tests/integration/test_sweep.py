@@ -127,7 +127,7 @@ def test_axes_are_ranges_or_lists_in_one_unit():
         ("radius=10mm:4K:3", UnitError, "cannot be converted to mm"),
         ("radius", ValidationError, "expected NAME=START:STOP:NUM"),
         ("jc_scale=0,1", ValidationError, "factors must be > 0"),
-        ("radius=1mm,1mm", ValidationError, "a value is given twice"),
+        ("radius=1mm,1mm", ValidationError, "1 mm is given twice"),
     ]:
         with pytest.raises(error, match=message):
             Axis.parse(text)
@@ -267,6 +267,31 @@ def test_jc_scale_of_a_malformed_jc_names_the_key(stack_case, jc, message):
         expand(base, [Axis.parse("jc_scale=2")], base_dir=stack_case.parent)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("radius=,,", r"no values between the commas"),  # an IndexError
+        ("radius=10mm:10mm:3", r"START and STOP are both 10 mm"),  # "a value is given twice"
+        ("radius=10mm:40mm:5mm", r"how many values, not the step between them\), got '5mm'"),
+        ("radius=1mm,2mm,0.1cm", r"--vary radius: 1 mm is given twice"),  # which one?
+        ("temperature=77 C", r"77 C is not a temperature .*; C is the coulomb: write degC"),
+        ("field=3 t", r"3 t is not a magnetic flux density .*; t is the tonne: write T"),
+    ],
+)
+def test_a_misread_axis_says_which_value_and_what_to_give(text, message):
+    with pytest.raises((ValidationError, UnitError), match=message):
+        Axis.parse(text)
+
+
+def test_a_misspelt_table_of_a_dotted_path_is_named_with_the_nearest(stack_case):
+    with pytest.raises(
+        ValidationError, match=r"no materials.Bulk1 .*did you mean materials.bulk1\?"
+    ):
+        expand(
+            load_case_dict(stack_case), [Axis.parse("materials.Bulk1.n=20")], (), stack_case.parent
+        )
+
+
 @pytest.mark.parametrize("text", ["jc_scale=nan", "n=inf,30", "materials.bulk1.n=1e999"])
 def test_a_non_finite_swept_number_is_refused_when_read(text):
     # float() read them: jc_scale=nan passed "factors must be > 0" and every variant failed
@@ -281,7 +306,10 @@ def test_a_non_finite_swept_number_is_refused_when_read(text):
         ("radius,radius\n5 mm,6 mm\n", r"line 1: the column\(s\) 'radius' appear twice"),
         ("n, n \n30,40\n", r"line 1: the column\(s\) 'n' appear twice"),
         (",n\n1,30\n", r"line 1: column 1 has no name"),
-        ("jc_scale\n1\n-1\n", r"--vary jc_scale: factors must be > 0"),
+        ("jc_scale\n1\n-1\n", r"line 3, column 'jc_scale': factors must be > 0, got -1"),
+        # a row given twice was two rows of one variant (run once); 0.5 cm is 5 mm
+        ("radius,n\n5 mm,20\n6 mm,20\n0.5 cm,20\n", r"line 4: the same variant as line 2"),
+        ("temperature\n5 K\n77 C\n", r"line 3, column 'temperature': 77 C is not a temp.*degC"),
     ],
 )
 def test_a_variant_list_with_a_doubled_or_unnamed_column_or_a_bad_later_row_is_refused(
@@ -289,7 +317,7 @@ def test_a_variant_list_with_a_doubled_or_unnamed_column_or_a_bad_later_row_is_r
 ):
     path = tmp_path / "variants.csv"
     path.write_text(text)
-    with pytest.raises((InputFileError, ValidationError), match=message):
+    with pytest.raises((InputFileError, ValidationError, UnitError), match=message):
         read_list(path)
 
 

@@ -108,7 +108,13 @@ class Axis:
             if not 1 <= num <= MAX_VARIANTS:
                 raise ValidationError(
                     f"{where}: NUM must be a whole number from 1 to {MAX_VARIANTS} (the most "
-                    f"variants a sweep may have), got {parts[2]!r}"
+                    f"variants a sweep may have; how many values, not the step between them), "
+                    f"got {parts[2]!r}"
+                )
+            if num > 1 and stop.magnitude == start.magnitude:  # was "a value is given twice"
+                raise ValidationError(
+                    f"{where}: START and STOP are both {start}, so the {num} values would be one; "
+                    f"give another STOP, or NAME={start} for one value"
                 )
             values = [
                 Value(_round(x), start.unit)
@@ -116,6 +122,8 @@ class Axis:
             ]
         else:
             items = [Value.parse(s, where) for s in spec.split(",") if s.strip()]
+            if not items:  # "radius=,," was an IndexError
+                raise ValidationError(f"{where}: no values between the commas, e.g. radius=5mm,8mm")
             values = [v.to(items[0].unit, where) for v in items]
         axis = cls(name, tuple(values))
         axis.check()
@@ -131,23 +139,44 @@ class Axis:
         return column_name(self.name, self.unit)
 
     def check(self) -> None:
-        """Shortcuts take their dimension (``radius`` a length, ``n`` a number, ...)."""
+        """Each value once; shortcuts take their dimension (``radius`` a length, ``n`` a number,
+        ...; ``check_value``)."""
         where = f"--vary {self.name}"
-        if len({v.magnitude for v in self.values}) != len(self.values):
-            raise ValidationError(f"{where}: a value is given twice")
-        if self.name not in SHORTCUTS:
-            return
-        dim = SHORTCUTS[self.name][0]
-        target = DIMENSIONS[dim]
-        try:
-            Q_(1.0, self.unit or "").to(target or "")
-        except pint.errors.DimensionalityError:
-            raise UnitError(
-                f"{where}: {self.values[0]} is not a {dim.replace('_', ' ')} "
-                f"(expected something convertible to {target or 'a pure number'})"
-            ) from None
-        if self.name == "jc_scale" and any(v.magnitude <= 0 for v in self.values):
-            raise ValidationError(f"{where}: factors must be > 0")
+        seen: set[Value] = set()
+        for v in self.values:
+            if v in seen:
+                raise ValidationError(f"{where}: {v} is given twice")
+            seen.add(v)
+        for v in self.values:
+            check_value(self.name, v, where)
+
+
+def check_value(name: str, value: Value, where: str) -> None:
+    """A value of a shortcut in its dimension (a length for ``radius``, ...) and a ``jc_scale``
+    factor > 0, or an error naming ``where``; a dotted path's values are the case's to check."""
+    if name not in SHORTCUTS:
+        return
+    dim = SHORTCUTS[name][0]
+    target = DIMENSIONS[dim]
+    try:
+        Q_(1.0, value.unit or "").to(target or "")
+    except pint.errors.DimensionalityError:
+        meant = MEANT.get((dim, value.unit))
+        hint = f"; {value.unit} is {meant[0]}: write {meant[1]}" if meant else ""
+        raise UnitError(
+            f"{where}: {value} is not a {dim.replace('_', ' ')} "
+            f"(expected something convertible to {target or 'a pure number'}){hint}"
+        ) from None
+    if name == "jc_scale" and value.magnitude <= 0:
+        raise ValidationError(f"{where}: factors must be > 0, got {value}")
+
+
+# units one types for another: (dimension, unit) -> (what it is, what was meant)
+MEANT = {
+    ("temperature", "C"): ("the coulomb", "degC for Celsius"),
+    ("temperature", "F"): ("the farad", "degF for Fahrenheit"),
+    ("magnetic_flux_density", "t"): ("the tonne", "T for tesla"),
+}
 
 
 def column_name(name: str, unit: str) -> str:
@@ -187,11 +216,18 @@ def read_list(path: str | Path) -> list[dict[str, Value]]:
                 for k, v in row.items()
             }
         )
-    for name in out[0]:
-        unit = out[0][name].unit
-        for i, row in enumerate(out):
-            row[name] = row[name].to(unit, f"{p}, line {i + 2}, column {name!r}")
-        Axis(name, tuple({r[name]: r[name] for r in out})).check()  # each value once
+    first: dict[tuple[Value, ...], int] = {}  # each row's values -> its line
+    for i, row in enumerate(out):
+        for name, value in row.items():
+            where = f"{p}, line {i + 2}, column {name!r}"
+            check_value(name, value, where)
+            row[name] = value.to(out[0][name].unit, where)
+        line = first.setdefault(tuple(row.values()), i + 2)
+        if line != i + 2:  # the same variant twice: a row twice in the results, run once
+            raise InputFileError(
+                f"{p}, line {i + 2}: the same variant as line {line} "
+                f"({', '.join(f'{k}={v}' for k, v in row.items())}); give each once"
+            )
     return out
 
 

@@ -103,7 +103,11 @@ def _set_path(data: dict[str, Any], path: str, value: Any, what: str) -> None:
                     node[part] = {}
                 else:
                     known = ", ".join(map(str, node)) or "none"
-                    raise ValidationError(f"{what}: the case has no {here} (known here: {known})")
+                    close = near(part, map(str, node))
+                    hint = f"; did you mean {'.'.join([*parts[:depth], close])}?" if close else ""
+                    raise ValidationError(
+                        f"{what}: the case has no {here} (known here: {known}){hint}"
+                    )
             node = node[part]
         else:
             raise ValidationError(
