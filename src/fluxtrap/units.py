@@ -337,6 +337,7 @@ _MISREAD = (
     ("coulomb", "kelvin", "C is the coulomb: write degC (or K) for a temperature"),
     ("farad", "kelvin", "F is the farad: write degF for Fahrenheit"),
     ("meter", "minute", "m is the metre: write min for minutes"),
+    ("metric_ton", "tesla", "t is the tonne: write T for tesla"),
 )
 
 

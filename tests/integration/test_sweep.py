@@ -274,7 +274,10 @@ def test_jc_scale_of_a_malformed_jc_names_the_key(stack_case, jc, message):
         ("radius=10mm:10mm:3", r"START and STOP are both 10 mm"),  # "a value is given twice"
         ("radius=10mm:40mm:5mm", r"how many values, not the step between them\), got '5mm'"),
         ("radius=1mm,2mm,0.1cm", r"--vary radius: 1 mm is given twice"),  # which one?
-        ("temperature=77 C", r"77 C is not a temperature .*; C is the coulomb: write degC"),
+        (
+            "temperature=77 C",
+            r"77 C is not a temperature .*; C is the coulomb: write degC \(or K\)",
+        ),
         ("field=3 t", r"3 t is not a magnetic flux density .*; t is the tonne: write T"),
     ],
 )

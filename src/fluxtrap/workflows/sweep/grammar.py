@@ -14,7 +14,7 @@ import pint
 
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
 from fluxtrap.inputs import read_text
-from fluxtrap.units import DIMENSIONS, Q_, quantity
+from fluxtrap.units import DIMENSIONS, Q_, misread_hint, quantity
 
 MAX_VARIANTS = 10_000  # variants of one sweep: each is a parsed case, a task and a results row
 
@@ -161,22 +161,13 @@ def check_value(name: str, value: Value, where: str) -> None:
     try:
         Q_(1.0, value.unit or "").to(target or "")
     except pint.errors.DimensionalityError:
-        meant = MEANT.get((dim, value.unit))
-        hint = f"; {value.unit} is {meant[0]}: write {meant[1]}" if meant else ""
         raise UnitError(
             f"{where}: {value} is not a {dim.replace('_', ' ')} "
-            f"(expected something convertible to {target or 'a pure number'}){hint}"
+            f"(expected something convertible to {target or 'a pure number'})"
+            f"{misread_hint(Q_(1.0, value.unit), target) if value.unit else ''}"
         ) from None
     if name == "jc_scale" and value.magnitude <= 0:
         raise ValidationError(f"{where}: factors must be > 0, got {value}")
-
-
-# units one types for another: (dimension, unit) -> (what it is, what was meant)
-MEANT = {
-    ("temperature", "C"): ("the coulomb", "degC for Celsius"),
-    ("temperature", "F"): ("the farad", "degF for Fahrenheit"),
-    ("magnetic_flux_density", "t"): ("the tonne", "T for tesla"),
-}
 
 
 def column_name(name: str, unit: str) -> str:
