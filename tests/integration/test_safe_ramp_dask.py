@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 import pytest
 from distributed import LocalCluster
 
 from fluxtrap.errors import ValidationError
 from fluxtrap.simulate.case import Case
-from fluxtrap.simulate.stability import scan_ramp_rates
+from fluxtrap.simulate.stability import RampRun, scan_ramp_rates
 from fluxtrap.workflows.safe_ramp import scan_on_dask
 
 from ..conftest import cli
@@ -77,3 +78,52 @@ def test_a_run_over_its_memory_limit_is_a_failed_run_naming_the_limit(scheduler,
     assert scan.fastest_safe_T_s is None
     with pytest.raises(ValidationError, match="safe-ramp memory limit: give at least 256 MiB"):
         scan_on_dask(case, RATES, mesh_size_m=2e-3, scheduler=scheduler, memory_mb=100)
+
+
+def test_two_scans_of_one_case_on_one_scheduler_get_each_its_own_runs(
+    scheduler, tmp_path, monkeypatch
+):
+    """The rates' Dask keys named the case and the rate only: a second scan of the case with
+    another --max-rise while the first ran (another user on the shared scheduler) was given the
+    first's runs, judged at the first's rise. Each run here echoes the rise it was asked for."""
+    import time
+
+    from distributed import Client
+
+    from fluxtrap.workflows import safe_ramp
+
+    monkeypatch.setattr(safe_ramp, "_ramp_run", _echo)
+    case = Case.load(write(tmp_path))
+    scans: dict[float, object] = {}
+
+    def scan(rise_K: float) -> None:
+        scans[rise_K] = scan_on_dask(case, RATES, rise_K, 2e-3, scheduler=scheduler, memory_mb=None)
+
+    with Client(scheduler) as watcher:
+        threads = []
+        for rise_K, tasks in ((5.0, 2), (2.0, 4)):  # the second scan's two tasks come in too
+            threads.append(threading.Thread(target=scan, args=(rise_K,)))
+            threads[-1].start()
+            deadline = time.monotonic() + 3
+            while (
+                len(watcher.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.tasks)))
+                < tasks
+            ):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+        RELEASE.set()
+        for t in threads:
+            t.join(20)
+    assert [r.peak_rise_K for r in scans[2.0].runs] == [1.0, 1.0]
+    assert [r.peak_rise_K for r in scans[5.0].runs] == [2.5, 2.5]
+
+
+RELEASE = threading.Event()  # _echo's runs are held until it is set
+
+
+def _echo(case, rate_T_s, rise_K, mesh_size_m, memory_mb):
+    """A run at ``rate_T_s`` that rose half the ``rise_K`` it was asked to judge by (a worker
+    pickles it by name: it is module-level)."""
+    RELEASE.wait(10)
+    return RampRun(rate_T_s, rise_K / 2, False, 1.0, {}, 0.0, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 import numpy as np
 import pandas as pd
@@ -935,3 +936,58 @@ def in_process_cluster() -> LocalCluster:
         processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None,
         silence_logs=logging.ERROR,
     )  # fmt: skip
+
+
+def test_two_sweeps_with_other_limits_on_one_scheduler_get_each_its_own_records(
+    tmp_path, monkeypatch
+):
+    """A variant's Dask key named its case only: a sweep with another --timeout while the first
+    ran on the shared scheduler was given the first's record (here, its timeout)."""
+    import time
+
+    from distributed import Client
+
+    from fluxtrap.workflows.sweep import runner
+
+    monkeypatch.setattr(runner, "run_case", _echo_limits)
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    axes = [Axis.parse("radius=6mm")]
+    results = {}
+
+    def sweep(timeout_s: float, address: str) -> None:
+        out = tmp_path / f"sweep{timeout_s:g}"
+        results[timeout_s] = run_sweep(
+            case, axes, out=out, scheduler=address, progress=False, timeout_s=timeout_s
+        )
+
+    with in_process_cluster() as cluster, Client(cluster.scheduler_address) as watcher:
+        threads = []
+        for timeout_s, tasks in ((60.0, 1), (90.0, 2)):  # the second sweep's task comes in too
+            threads.append(
+                threading.Thread(target=sweep, args=(timeout_s, watcher.scheduler.address))
+            )
+            threads[-1].start()
+            deadline = time.monotonic() + 3
+            while (
+                len(watcher.run_on_scheduler(_task_names)) < tasks and time.monotonic() < deadline
+            ):
+                time.sleep(0.02)
+        RELEASE.set()
+        for t in threads:
+            t.join(20)
+    assert [results[t].table["error"].tolist() for t in (60.0, 90.0)] == [["60"], ["90"]]
+
+
+RELEASE = threading.Event()  # _echo_limits's runs are held until it is set
+
+
+def _echo_limits(case, timeout_s=None, memory_mb=None):
+    """A failed record whose error is the ``timeout_s`` it was run with (module-level: a worker
+    pickles it by name)."""
+    RELEASE.wait(10)
+    return {"status": "failed", "error": f"{timeout_s:g}", "wall_s": 0.1}
+
+
+def _task_names(dask_scheduler) -> list[str]:
+    return list(dask_scheduler.tasks)

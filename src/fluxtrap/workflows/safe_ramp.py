@@ -10,7 +10,7 @@ from typing import Any
 from fluxtrap.simulate.case import Case
 from fluxtrap.simulate.stability import RampRun, RampScan, ramp_run, ramp_scan, scan_plan
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB, ChildFailed
-from fluxtrap.workflows.sweep.runner import _client, check_memory_mb, run_limited
+from fluxtrap.workflows.sweep.runner import _client, check_memory_mb, run_limited, task_key
 
 
 def scan_on_dask(
@@ -42,7 +42,7 @@ def scan_on_dask(
                 rise,
                 h,
                 memory_mb,
-                key=f"fluxtrap-ramp-{case.key()}-{rate!r}",
+                key=task_key("fluxtrap-ramp", case.key(), rate, rise, h, memory_mb),
             ): rate
             for rate in rates
         }

@@ -4,6 +4,7 @@ skipped, the results table and files written (``run_sweep``)."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import math
 import multiprocessing
@@ -408,7 +409,11 @@ def _compute(
         with SweepProgress(len(todo), progress, console) as bar:
             futures = {
                 client.submit(
-                    run_case, v.case, timeout_s, memory_mb, key=f"fluxtrap-variant-{v.key}"
+                    run_case,
+                    v.case,
+                    timeout_s,
+                    memory_mb,
+                    key=task_key("fluxtrap-variant", v.key, timeout_s, memory_mb),
                 ): v
                 for v in todo
             }
@@ -433,6 +438,16 @@ def _compute(
                 bar.done(record["status"] != "done")
                 future.release()
     return records
+
+
+def task_key(prefix: str, *inputs: Any) -> str:
+    """The Dask key of a task whose result follows from ``inputs`` alone: ``prefix-`` and 16 hex
+    digits of their SHA-256. Dask gives a task submitted under the key of one it holds (another
+    client's on a shared scheduler) that one's result: keyed by the case alone, a safe-ramp scan
+    with another --max-rise or --mesh-size got the first's runs, a sweep without a timeout the
+    record of one timed out by another's --timeout."""
+    digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]
+    return f"{prefix}-{digest}"
 
 
 def _cached(cache: Cache, v: Variant, record: dict[str, Any]) -> None:
