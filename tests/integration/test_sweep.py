@@ -991,3 +991,24 @@ def _echo_limits(case, timeout_s=None, memory_mb=None):
 
 def _task_names(dask_scheduler) -> list[str]:
     return list(dask_scheduler.tasks)
+
+
+def test_ctrl_c_at_the_terminal_stops_the_sweep_not_its_workers():
+    """A Ctrl-C reaches every process of the terminal's group: each worker of the local cluster,
+    its nanny's loop and the forkserver printed a KeyboardInterrupt traceback (84 lines of
+    stderr above the line saying what was kept). The workers now ignore it (the sweep's own
+    process stops and closes them); this process's handler is as it was."""
+    import os
+    import signal
+    import time
+
+    from fluxtrap.workflows.sweep.runner import _client
+
+    handler = signal.getsignal(signal.SIGINT)
+    with _client(None, 1) as client:
+        assert signal.getsignal(signal.SIGINT) is handler
+        before = client.run(os.getpid)
+        (pid,) = before.values()
+        os.kill(pid, signal.SIGINT)
+        time.sleep(0.5)
+        assert client.run(os.getpid) == before  # the same worker, alive

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import math
 import multiprocessing
+import signal
 import threading
 import time
 import traceback
@@ -499,17 +500,33 @@ def _client(scheduler: str | None, workers: int, security: Any = None) -> Iterat
         return
     if workers < 1:
         raise ValidationError(f"--workers must be >= 1, got {workers}")
-    with (
-        LocalCluster(
+    with _interrupt_ignored():  # the workers' processes inherit it (and their children)
+        cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+        )
+    with cluster, Client(cluster) as client:
         yield client
+
+
+@contextmanager
+def _interrupt_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process while the block runs (in the main thread; elsewhere
+    nothing changes), so that the processes it starts inherit the ignoring: a Ctrl-C at the
+    terminal reaches every process of the group, and each worker, its nanny's loop and the
+    forkserver printed their KeyboardInterrupt tracebacks (84 lines above the one saying what
+    was kept); this process alone stops, and its cluster's close ends the workers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _unreachable(scheduler: str, err: BaseException) -> str:
