@@ -1012,3 +1012,35 @@ def test_ctrl_c_at_the_terminal_stops_the_sweep_not_its_workers():
         os.kill(pid, signal.SIGINT)
         time.sleep(0.5)
         assert client.run(os.getpid) == before  # the same worker, alive
+
+
+@pytest.mark.timeout(60)  # it waited for ever
+def test_a_sweep_whose_cluster_has_no_worker_ends_its_waiting_runs_as_failed(tmp_path, monkeypatch):
+    """A scheduler whose only worker died (or where none joined) kept the runs waiting without a
+    word for ever; after ``NO_WORKERS_S`` without a worker they are failed rows saying why, not
+    cached (the same command runs them once workers are back)."""
+    from fluxtrap.workflows.sweep import runner
+
+    monkeypatch.setattr(runner, "NO_WORKERS_S", 1.0)
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    out = tmp_path / "sweep"
+    with (
+        LocalCluster(
+            n_workers=0, processes=False, dashboard_address=None, silence_logs=logging.ERROR
+        ) as cluster,
+        pytest.warns(UserWarning, match="has no workers yet"),
+    ):
+        result = run_sweep(
+            case, [Axis.parse("radius=6mm,10mm")], out=out, scheduler=cluster.scheduler_address,
+            progress=False,
+        )  # fmt: skip
+    assert (
+        result.failed == 2
+        and result.table["error"]
+        .str.contains(
+            r"FluxtrapError: no Dask worker at \w+://.* for 1 s \(the workers died or none joined\)"
+        )
+        .all()
+    )
+    assert not list((out / "cache").glob("*.json"))

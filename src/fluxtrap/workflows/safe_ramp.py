@@ -7,10 +7,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from fluxtrap.errors import FluxtrapError
 from fluxtrap.simulate.case import Case
 from fluxtrap.simulate.stability import RampRun, RampScan, ramp_run, ramp_scan, scan_plan
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB, ChildFailed
-from fluxtrap.workflows.sweep.runner import _client, check_memory_mb, run_limited, task_key
+from fluxtrap.workflows.sweep.runner import (
+    _client,
+    check_memory_mb,
+    finished,
+    run_limited,
+    task_key,
+)
 
 
 def scan_on_dask(
@@ -28,8 +35,6 @@ def scan_on_dask(
     of a running scheduler, with ``security``; else a ``LocalCluster`` of ``workers``). A task
     the cluster loses (a worker died) is a failed run, which ends the safe range there. Each run
     is a child of its worker with ``memory_mb`` MiB (as a sweep's variants; None: no limit)."""
-    from distributed import as_completed
-
     check_memory_mb(memory_mb, "safe-ramp")
     rates, rise, h = scan_plan(case, rates_T_s, max_rise_K, mesh_size_m)
     runs: list[RampRun] = []
@@ -46,8 +51,10 @@ def scan_on_dask(
             ): rate
             for rate in rates
         }
-        for future in as_completed(futures):
+        for future, workerless in finished(client, futures, scheduler or "the local cluster"):
             try:
+                if workerless:
+                    raise FluxtrapError(workerless)
                 runs.append(future.result())
             except Exception as err:  # noqa: BLE001 - the cluster lost the task: a failed run
                 runs.append(_failed(futures[future], f"{type(err).__name__}: {err}"))

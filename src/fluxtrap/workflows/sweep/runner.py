@@ -38,6 +38,7 @@ _DAEMON_FLAG = threading.Lock()  # one thread at a time lifts this process's dae
 # but with the bore's error estimates)
 SUMMARY_PARTS = ("probes", "solver", "bore", "accuracy", "thermal")
 PLAIN_EVERY_S = 30.0  # the least time between two progress lines where the output is not a terminal
+NO_WORKERS_S = 600.0  # runs still waiting when the cluster has had no worker this long (s) fail
 HUGE_S = 3600.0  # a sweep estimated longer than this is said to be long before it starts
 ACCURACY_PARTS = ("target", "estimate", "reached", "note")
 
@@ -396,7 +397,6 @@ def _compute(
 ) -> dict[str, dict[str, Any]]:
     """Run ``todo`` on the cluster, caching each finished record; with ``progress`` what is known
     of the time before (``announce``, ``walls_s``: the variants' done before) and the progress."""
-    from distributed import as_completed
     from rich.console import Console
 
     records: dict[str, dict[str, Any]] = {}
@@ -418,9 +418,11 @@ def _compute(
                 ): v
                 for v in todo
             }
-            for future in as_completed(futures):
+            for future, workerless in finished(client, futures, scheduler or "the local cluster"):
                 v = futures[future]
                 try:
+                    if workerless:
+                        raise FluxtrapError(workerless)
                     record = future.result()
                 except Exception as err:  # noqa: BLE001 - the cluster lost it (worker died): not cached
                     record = {
@@ -439,6 +441,41 @@ def _compute(
                 bar.done(record["status"] != "done")
                 future.release()
     return records
+
+
+def finished(client: Any, futures: Sequence[Any], where: str) -> Iterator[tuple[Any, str]]:
+    """Each of ``futures`` as it finishes, with ""; once the cluster at ``where`` has had no
+    worker for ``NO_WORKERS_S``, each one left, with why it is not run (cancelled): a scheduler
+    whose only worker died kept the runs waiting, without a word, for ever."""
+    from distributed import as_completed
+
+    pending = as_completed(futures)
+    left = set(futures)
+    seen = checked = time.monotonic()  # the last time a worker was seen, and asked for
+    while not pending.is_empty():
+        batch = pending.next_batch(block=False)
+        for future in batch:
+            left.discard(future)
+            yield future, ""
+        now = time.monotonic()
+        if batch:
+            seen = now
+        elif now - checked >= 1.0:
+            checked = now
+            if client.nthreads():
+                seen = now
+        if now - seen >= NO_WORKERS_S:
+            lost = {f for f in left if not f.done()}  # done: cancelled ones are too
+            client.cancel(list(lost))
+            why = (
+                f"no Dask worker at {where} for {NO_WORKERS_S:g} s (the workers died or none "
+                "joined): not run; the same command runs it once workers are back"
+            )
+            for future in left:
+                yield future, why if future in lost else ""
+            return
+        if not batch:
+            time.sleep(0.1)
 
 
 def task_key(prefix: str, *inputs: Any) -> str:
