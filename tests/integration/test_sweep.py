@@ -398,7 +398,9 @@ def test_a_sweep_with_failed_variants_writes_its_outputs_and_exits_1(tmp_path, c
     assert run(argv) == 1
     printed = capsys.readouterr()
     assert "2 variants: 0 computed, 0 from cache, 2 failed" in printed.out
-    assert "variant 0 failed: " in printed.out and "reaches Tc" in printed.out
+    # with its swept values: under --quiet "variant 0 failed" was all that named it
+    assert "variant 0 (temperature=40 K) failed: " in printed.out and "reaches Tc" in printed.out
+    assert "variant 1 (temperature=45 K) failed: " in printed.out
     assert (
         f"error: 2 of 2 variants failed; their errors are in the error column of "
         f"{out / 'results.csv'}" in printed.err

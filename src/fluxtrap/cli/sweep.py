@@ -160,8 +160,13 @@ def sweep(
     if not quiet:  # the table's first columns are the swept values
         swept = len(swept_units(axes, rows))
         console.print(_table(result.table, swept), soft_wrap=True, highlight=False)
+    units = swept_units(axes, rows)
     for i, row in result.table[result.table["status"] != "done"].iterrows():
-        console.print(f"variant {i} failed: {row['error']}", style="red", highlight=False)
+        # with its swept values: under --quiet "variant 3 failed" was all that named it
+        name = f"variant {i} ({', '.join(_value(row, k, u) for k, u in units.items())})"
+        said = str(row["error"]).startswith(f"{name}: ")  # a run stopped by a limit says so
+        text = row["error"] if said else f"{name} failed: {row['error']}"
+        console.print(text, style="red", highlight=False, markup=False)
     table = result.table
     if "accuracy_reached" in table:
         missed = table[(table["status"] == "done") & (table["accuracy_reached"] == False)]  # noqa: E712
@@ -241,6 +246,13 @@ def _table(df, n_params: int) -> str:
         for i, row in df.iterrows()
     ]
     return text_table(headers, rows)
+
+
+def _value(row, name: str, unit: str) -> str:
+    """``radius=6 mm``: the swept ``name``'s value in ``row`` (its column, with ``unit``)."""
+    from fluxtrap.workflows.sweep import column_name
+
+    return f"{name}={row[column_name(name, unit)]:g} {unit}".rstrip()
 
 
 def _cell(v) -> str:
