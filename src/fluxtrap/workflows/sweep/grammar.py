@@ -121,7 +121,13 @@ class Axis:
                 for x in np.linspace(start.magnitude, stop.magnitude, num)
             ]
         else:
-            items = [Value.parse(s, where) for s in spec.split(",") if s.strip()]
+            texts = [s for s in spec.split(",") if s.strip()]
+            if len(texts) > MAX_VARIANTS:  # counted before any is read (20 000 took 11 s)
+                raise ValidationError(
+                    f"--vary {name}: {len(texts)} values; a sweep may have at most {MAX_VARIANTS} "
+                    "variants"
+                )
+            items = [Value.parse(s, where) for s in texts]
             if not items:  # "radius=,," was an IndexError
                 raise ValidationError(f"{where}: no values between the commas, e.g. radius=5mm,8mm")
             values = [v.to(items[0].unit, where) for v in items]
@@ -171,10 +177,14 @@ def check_value(name: str, value: Value, where: str) -> None:
 
 
 def column_name(name: str, unit: str) -> str:
-    """``radius`` in ``mm`` -> ``radius_mm``; ``A/cm**2`` -> ``A_per_cm2``."""
+    """``radius`` in ``mm`` -> ``radius_mm``; ``A/cm**2`` -> ``A_per_cm2``; ``°C`` -> ``degC``,
+    ``µm`` -> ``um``."""
     if not unit:
         return name
     suffix = unit.replace("**", "").replace("/", "_per_").replace("*", "_").replace(" ", "")
+    # ASCII, as the style's ramp_rate_degC_min: "temperature_°C" read as "temperature_Â°C"
+    # where a spreadsheet took results.csv for Latin-1
+    suffix = suffix.replace("Δ°", "delta_deg").replace("°", "deg").replace("µ", "u")
     return f"{name}_{suffix}"
 
 
