@@ -268,6 +268,28 @@ def test_a_scheduler_address_that_is_no_dask_scheduler_is_refused_in_bounded_tim
     assert not (tmp_path / "sweep" / "results.csv").exists()
 
 
+@pytest.mark.timeout(120)
+def test_a_scheduler_address_where_nothing_listens_is_refused_at_once(tmp_path):
+    """Dask retries a refused connection until its timeout: a stopped scheduler, a mistyped port
+    or host took 20 s to say only "Timed out trying to connect"; an empty host timed out too."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]  # free once closed: nothing listens there
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    for address, message in [
+        (f"tcp://127.0.0.1:{port}", "nothing listens there (connection refused): is the "
+         f"scheduler running, and is {port} its port (8786 by default)?"),
+        ("tcp://no-such-head.invalid:8786", "no host is named 'no-such-head.invalid'"),
+        ("tcp://:8786", "give a host and a port from 1 to 65535, got ':8786'"),
+    ]:  # fmt: skip
+        t0 = time.monotonic()
+        with pytest.raises(FluxtrapError, match=re.escape(message)):
+            run_sweep(case, [Axis.parse("radius=6mm")], out=tmp_path / "s", scheduler=address)
+        assert time.monotonic() - t0 < 5
+
+
 def test_a_scheduler_without_workers_is_warned_of():
     """A scheduler whose workers were not started (or all died) left the sweep's bar at 0/N
     without a word; it is warned of (not refused: an adaptive cluster starts its workers when

@@ -576,6 +576,39 @@ def _unreachable(scheduler: str, err: BaseException) -> str:
     return f"cannot reach the Dask scheduler at {scheduler}: {err}{hint}"
 
 
+def _reachable(scheduler: str) -> None:
+    """A ``FluxtrapError`` at once for a tcp:// or tls:// address whose host is unknown or where
+    nothing listens: Dask retries a refused connection until its timeout, so a stopped
+    scheduler or a mistyped host took CONNECT_S (20 s) to say only "Timed out trying to
+    connect"; a ``ValueError`` for an address Dask cannot parse; other addresses, and other
+    failures (a slow network), are left to Dask's connect."""
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(scheduler)
+    if scheme not in ("tcp", "tls"):
+        return
+    host, port = parse_host_port(location)
+    if not host or not 0 < port < 65536:
+        raise ValueError(f"give a host and a port from 1 to 65535, got {location!r}")
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_S).close()
+    except socket.gaierror as err:
+        raise FluxtrapError(
+            f"cannot reach the Dask scheduler at {scheduler}: no host is named {host!r} "
+            f"({err.strerror or err})"
+        ) from None
+    except ConnectionRefusedError:
+        raise FluxtrapError(
+            f"cannot reach the Dask scheduler at {scheduler}: nothing listens there "
+            f"(connection refused): is the scheduler running, and is {port} its port (8786 by "
+            "default)?"
+        ) from None
+    except OSError:
+        return
+
+
 def _check_scheduler(scheduler: str, security: Any) -> None:
     """Connect to ``scheduler`` within ``CONNECT_S`` and complete Dask's handshake within
     ``ANSWER_S`` (s), or raise a ``FluxtrapError`` saying why. ``Client`` bounds the connection
@@ -598,6 +631,7 @@ def _check_scheduler(scheduler: str, security: Any) -> None:
         await comm.close()
 
     try:  # in a thread of its own: the caller's may run an event loop (a notebook's)
+        _reachable(scheduler)
         with ThreadPoolExecutor(1) as thread:
             thread.submit(asyncio.run, handshake()).result()
     except ValueError as err:  # distributed's parse of the address
@@ -612,6 +646,8 @@ def _check_scheduler(scheduler: str, security: Any) -> None:
             f"the Dask scheduler at {scheduler} accepted the connection but did not answer as "
             f"Dask does within {ANSWER_S:g} s: {PORT_HINT}"
         ) from None
+    except FluxtrapError:  # _reachable's
+        raise
     except Exception as err:  # noqa: BLE001 - whatever the bytes of another protocol decode to
         raise FluxtrapError(
             f"the Dask scheduler at {scheduler} answered, but not as Dask does "
