@@ -849,6 +849,10 @@ def test_a_damaged_cache_entry_is_computed_again(tmp_path, text):
     cache.put("k", {**DONE, "probes_csv": "time_s,a_Bz_T\n0,1\n"}, {})
     (tmp_path / "k-probes.csv").unlink()  # the traces are written first: without them, not whole
     assert cache.get("k") is None
+    for cut in ("", "time_s,a_Bz_T\n"):  # emptied (a crash after the rename) or cut: no traces
+        cache.put("k", {**DONE, "probes_csv": "time_s,a_Bz_T\n0,1\n"}, {})
+        (tmp_path / "k-probes.csv").write_text(cut)
+        assert cache.get("k") is None
     cache.put("k", {"status": "failed", "error": "SolverError: stopped", "wall_s": 1.0}, {})
     assert cache.get("k")["error"] == "SolverError: stopped"  # a failure needs no traces
 

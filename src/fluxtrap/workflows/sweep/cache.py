@@ -56,7 +56,7 @@ class Cache:
             return None
         if not _whole(record) or (
             record["status"] == "done"
-            and not all((self.folder / f"{key}-{f}.csv").is_file() for f in _files(record))
+            and not all(_traces(self.folder / f"{key}-{f}.csv") for f in _files(record))
         ):
             return None
         return record
@@ -85,6 +85,17 @@ class Cache:
         """heat.csv of the heat run ``key`` (b"" without a heat model, or none kept)."""
         path = self.folder / f"{key}-heat.csv"
         return path.read_bytes() if path.is_file() else b""
+
+
+def _traces(path: Path) -> bool:
+    """Whether ``path`` is a CSV of traces: a header and a row at least (an empty one, as a
+    crash after the rename can leave without the data, was trusted: calibrate then read no
+    trace at all)."""
+    try:
+        with path.open("rb") as f:
+            return len(f.read(1 << 16).splitlines()) >= 2
+    except OSError:
+        return False
 
 
 def _files(record: dict[str, Any]) -> tuple[str, ...]:
