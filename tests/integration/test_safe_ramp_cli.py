@@ -162,6 +162,13 @@ def test_ctrl_c_during_the_scan_says_nothing_was_written(capsys, tmp_path, monke
         (["--mesh-size", "0 mm"], "conduction", "mesh.size: must be > 0"),
         (["--mesh-size", "1e-9 mm"], "conduction", "the limit is mesh.max_elements"),
         (["--mesh-size", "50 mm"], "conduction", "more than 2 times the smallest dimension"),
+        # the scheduler ran the scan and the number of workers was ignored without a word
+        (
+            ["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"],
+            "conduction",
+            "--workers 2 sizes a local cluster, but --scheduler tcp://127.0.0.1:1 runs on that "
+            "scheduler's workers: give one of them",
+        ),
     ],
 )
 def test_bad_scans_are_refused_in_one_line(capsys, tmp_path, args, model, message):

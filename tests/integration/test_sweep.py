@@ -424,6 +424,16 @@ def test_a_sweep_with_failed_variants_writes_its_outputs_and_exits_1(tmp_path, c
     assert list(table["status"]) == ["failed", "failed"] and (out / "results.json").is_file()
 
 
+def test_workers_with_a_scheduler_are_refused_not_ignored(tmp_path, capsys):
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    argv = ["sweep", str(case), "--vary", "radius=6mm", "--out", str(tmp_path / "s"),
+            "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"]  # fmt: skip
+    assert run(argv) == 2
+    assert "--workers 2 sizes a local cluster, but --scheduler tcp://127.0.0.1:1 runs on that " \
+        "scheduler's workers: give one of them" in capsys.readouterr().err  # fmt: skip
+
+
 def test_the_printed_table_reads_at_80_columns(tmp_path, capsys, monkeypatch):
     """Every column of results.csv in rich's table was cut to "fi…" and "0.…" at 80 columns. Now
     the swept values, each probe's final Bz ± its error, the estimate and the status, whole."""

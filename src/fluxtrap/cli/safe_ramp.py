@@ -19,6 +19,7 @@ from fluxtrap.cli.sweep import (
     TlsCertOption,
     TlsKeyOption,
     dask_security,
+    one_cluster,
 )
 from fluxtrap.outputs import claimed, staged_folder
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
@@ -60,14 +61,14 @@ def safe_ramp_command(
     ] = None,
     scheduler: SchedulerOption = None,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
-            help="Run the rates on a local Dask cluster of this many processes (1: here, in turn; "
-            "at most the CPU cores).",
+            help="Run the rates on a local Dask cluster of this many processes (1, the default: "
+            "here, in turn; at most the CPU cores; not with --scheduler).",
             min=1,
             max=MAX_WORKERS,
         ),
-    ] = 1,
+    ] = None,
     memory_mb: MemoryOption = DEFAULT_MEMORY_MB,
     tls_ca_file: TlsCaOption = None,
     tls_cert: TlsCertOption = None,
@@ -104,6 +105,8 @@ def safe_ramp_command(
         "max_rise_K": parse(max_rise, "temperature_difference", "--max-rise") if max_rise else None,
         "mesh_size_m": parse(mesh_size, "length", "--mesh-size") if mesh_size else None,
     }
+    one_cluster(scheduler, workers)
+    workers = workers or 1
     security = dask_security(tls_ca_file, tls_cert, tls_key)
     with (
         on_interrupt(f"nothing written to {out} (its files are as they were)"),

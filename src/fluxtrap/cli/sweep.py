@@ -95,14 +95,15 @@ def sweep(
     ] = None,
     scheduler: SchedulerOption = None,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="Worker processes of the local Dask cluster (without --scheduler; at most the "
-            f"CPU cores, {MAX_WORKERS} here: more would take turns; on a shared machine, fewer).",
+            f"CPU cores, {MAX_WORKERS} here: more would take turns; on a shared machine, fewer; "
+            f"default {DEFAULT_WORKERS}).",
             min=1,
             max=MAX_WORKERS,
         ),
-    ] = DEFAULT_WORKERS,
+    ] = None,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run variants that failed before again.")
     ] = False,
@@ -138,6 +139,7 @@ def sweep(
     rows = read_list(list_) if list_ is not None else []
     if not axes and not rows:
         raise ValidationError("sweep: give at least one --vary NAME=... or a --list CSV")
+    one_cluster(scheduler, workers)
     security = dask_security(tls_ca_file, tls_cert, tls_key)
     timeout_s = None if timeout is None else parse(timeout, "time", "--timeout")
     with on_interrupt(
@@ -150,7 +152,7 @@ def sweep(
             rows,
             out,
             scheduler=scheduler,
-            workers=workers,
+            workers=workers or DEFAULT_WORKERS,
             retry_failed=retry_failed,
             progress=not quiet,
             timeout_s=timeout_s,
@@ -189,6 +191,16 @@ def sweep(
             err=True,
         )
         raise typer.Exit(code=1)
+
+
+def one_cluster(scheduler: str | None, workers: int | None) -> None:
+    """Refuse --workers with --scheduler: the scheduler's own workers run, and the number given
+    was ignored without a word."""
+    if scheduler is not None and workers is not None:
+        raise ValidationError(
+            f"--workers {workers} sizes a local cluster, but --scheduler {scheduler} runs on that "
+            "scheduler's workers: give one of them"
+        )
 
 
 def dask_security(ca_file: Path | None, cert: Path | None, key: Path | None) -> Any:
