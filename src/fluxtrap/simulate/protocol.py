@@ -9,6 +9,7 @@ Each step has a ``__repr__`` in the units people use, ``to_dict`` (its TOML tabl
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -184,6 +185,38 @@ class Pulse:
     fields_T: tuple[float, ...] = ()
     kind: ClassVar[str] = "pulse"
 
+    def __post_init__(self) -> None:
+        """Refuse what ``from_dict`` refuses, for a pulse built in code (a str peak had raised
+        TypeError in the case's checks, a rise of 0 or NaN and a table with its times out of
+        order had been taken, a rise and decay of 0 divided by zero)."""
+        for key in ("peak_T", "rise_s", "decay_s"):
+            _real(getattr(self, key), f"Pulse.{key}")
+        if not self.times_s and not self.fields_T:
+            for key in ("rise_s", "decay_s"):
+                if not getattr(self, key) >= MIN_STEP_S:
+                    raise ValidationError(
+                        f"Pulse.{key}: must be at least 1 ns (in s), got {getattr(self, key)!r}"
+                    )
+            return
+        for key in ("times_s", "fields_T"):
+            for i, x in enumerate(getattr(self, key)):
+                _real(x, f"Pulse.{key}[{i}]")
+        times, fields = tuple(map(float, self.times_s)), tuple(map(float, self.fields_T))
+        if self.peak_T or self.rise_s or self.decay_s:
+            raise ValidationError("Pulse: give peak_T, rise_s and decay_s, or times_s and fields_T")
+        if not 2 <= len(times) == len(fields) <= MAX_PULSE_POINTS:
+            raise ValidationError(
+                f"Pulse: times_s and fields_T need the same number of points, 2 to "
+                f"{MAX_PULSE_POINTS}, got {len(times)} and {len(fields)}"
+            )
+        if times[0] != 0 or fields[0] != 0 or not np.all(np.diff(times) >= MIN_STEP_S):
+            raise ValidationError(
+                "Pulse: the table starts at time 0 s with field 0 T and its times increase by at "
+                "least 1 ns"
+            )
+        object.__setattr__(self, "times_s", times)
+        object.__setattr__(self, "fields_T", fields)
+
     @property
     def duration_s(self) -> float:
         return self.times_s[-1] if self.times_s else self.rise_s + self.decay_s
@@ -261,6 +294,12 @@ class Pulse:
         if self.times_s:
             return f"Pulse({len(self.times_s)} points over {self.duration_s:g} s, ends at +{self.fields_T[-1]:g} T)"
         return f"Pulse(peak_T={self.peak_T:g}, rise_s={self.rise_s:g}, decay_s={self.decay_s:g})"
+
+
+def _real(x: Any, where: str) -> None:
+    """Refuse ``x`` unless it is one finite real number (not a bool), naming ``where``."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+        raise ValidationError(f"{where}: expected a finite number, got {type(x).__name__} {x!r}")
 
 
 def _column(d: Mapping[str, Any], key: str, dimension: str, where: str) -> tuple[float, ...]:
@@ -349,9 +388,16 @@ def relaxation_start(protocol: tuple[Step, ...]) -> float:
 def check_fields(protocol: tuple[Step, ...]) -> None:
     """Refuse (``ValidationError``) a pulse that takes the applied field beyond ``MAX_FIELD_T``:
     each value is checked when read, but a pulse adds to the field it starts from (and a table
-    pulse leaves its last value on), so the sum is checked here, over the whole protocol."""
+    pulse leaves its last value on), so the sum is checked here, over the whole protocol. Refuse
+    too a pulse that adds no field at any time (a peak of 0 T, a table of zeros): it ran as a
+    hold, unsaid."""
     ends = states(protocol)
     for k, (s, start) in enumerate(zip(protocol[1:], ends[:-1], strict=True), start=1):
+        if isinstance(s, Pulse) and not any(s.fields_T or (s.peak_T,)):
+            raise ValidationError(
+                f"protocol[{k}] ({s!r}): the pulse adds 0 T at every time, so the step changes "
+                'nothing; give it a peak (peak = "3 T") or fields other than 0, or use step = "hold" to wait'
+            )
         if isinstance(s, Pulse):
             offsets = s.fields_T or (s.peak_T, 0.0)
             _within_field_limit(

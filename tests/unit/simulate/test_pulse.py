@@ -271,3 +271,45 @@ def test_the_probe_plot_zooms_on_a_short_pulse(monkeypatch):
         "probe traces",
         "probe vs applied field",
     ]
+
+
+@pytest.mark.parametrize(
+    "pulse",
+    [
+        {"step": "pulse", "peak": "0 T", "rise": "10 ms", "decay": "40 ms"},
+        {
+            "step": "pulse",
+            "time": [0, 1, 2],
+            "time_unit": "s",
+            "field": [0, 0, 0],
+            "field_unit": "T",
+        },
+    ],
+)
+def test_a_pulse_that_adds_no_field_is_refused_naming_the_step(pulse):
+    """A peak of 0 T (or a table of zeros) ran as a hold, unsaid: the run did nothing."""
+    d = metal_case(pulse)
+    d["protocol"].append({"step": "hold", "duration": "1 s"})
+    with pytest.raises(FluxtrapError, match=r"protocol\[1\] \(Pulse\(.*adds 0 T at every time"):
+        Case.from_dict(d)
+    negative = {"step": "pulse", "peak": "-1 T", "rise": "10 ms", "decay": "40 ms"}
+    assert Case.from_dict(metal_case(negative)).protocol[1].peak_T == -1.0  # a reversed pulse
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"peak_T": "3", "rise_s": 0.01, "decay_s": 0.04}, r"Pulse\.peak_T: .* got str '3'"),
+        ({"peak_T": 3.0, "rise_s": math.nan, "decay_s": 0.04}, r"Pulse\.rise_s: .* got float nan"),
+        ({"peak_T": 3.0, "rise_s": 0.0, "decay_s": 0.0}, r"Pulse\.rise_s: must be at least 1 ns"),
+        ({"peak_T": 3.0, "rise_s": 0.01, "decay_s": -1.0}, r"Pulse\.decay_s: must be at least"),
+        ({"times_s": (0, 1, 0.5), "fields_T": (0, 1, 2)}, "its times increase"),
+        ({"times_s": (0, 1, 2), "fields_T": (0, 1)}, "same number of points"),
+        ({"times_s": (0, "1"), "fields_T": (0, 1)}, r"Pulse\.times_s\[1\]"),
+    ],
+)
+def test_a_pulse_built_in_code_is_checked_as_a_case_files(kwargs, match):
+    """A str peak had raised a bare TypeError, a rise and decay of 0 divided by zero, a NaN rise
+    or a table out of order had been taken (the case file's reader refuses each, by key)."""
+    with pytest.raises(FluxtrapError, match=match):
+        Pulse(**kwargs)
