@@ -209,6 +209,15 @@ def test_criteria_refuse_what_they_cannot_answer(change, match):
         adiabatic_jump_field_T(430.0, -5.0)
 
 
+@pytest.mark.parametrize("tc", ["38", "38 K", math.inf, None])
+def test_a_cooled_cylinder_refuses_a_tc_not_one_number_naming_it(tc):
+    """A str Tc ("38", as a case file writes it) raised a bare TypeError from the comparison with
+    t0_K; an infinite one passed it and made Jc NaN. Both name tc_K now, with its unit."""
+    named = r"tc_K: must be (one real number \(finite and > 0, in K\), got (str|NoneType)|finite and > 0, got inf)"
+    with pytest.raises(ValidationError, match=named):
+        CooledCylinder(R, JC0, T0, tc, 25, 1e-4, 430.0, 10.0, 0.5)
+
+
 def test_the_cylinder_criterion_against_its_closed_form_and_refusals():
     """mu0 Jc^2 R^2 / (C theta0) < j01^2 = 5.78: stable just below the Jc where it equals j01^2
     (C 2e4 J/(m^3 K), theta0 30 K, R 8 mm: 2.08e8 A/m^2), unstable just above. A Jc of NaN was

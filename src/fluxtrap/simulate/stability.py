@@ -67,12 +67,26 @@ def _positive(**values: float) -> None:
     string, None or an array had raised TypeError or numpy's "truth value ... is ambiguous",
     naming nothing; True was taken for 1)."""
     for name, x in values.items():
+        unit = next((u for suffix, u in _UNITS.items() if name.endswith(suffix)), "")
         if isinstance(x, bool) or not isinstance(x, numbers.Real):
             raise ValidationError(
-                f"{name}: must be one real number (finite and > 0), got {type(x).__name__} {x!r}"
+                f"{name}: must be one real number (finite and > 0{unit and ', in ' + unit}), got "
+                f"{type(x).__name__} {x!r}"
             )
         if not 0 < x < math.inf:
             raise ValidationError(f"{name}: must be finite and > 0, got {x!r}")
+
+
+# the units the criteria's parameters carry in their names (a str "38" named no unit)
+_UNITS = {
+    "_K": "K",
+    "_m": "m",
+    "_A_m2": "A/m^2",
+    "_J_m3K": "J/(m^3*K)",
+    "_W_m2K": "W/(m^2*K)",
+    "_T_s": "T/s",
+    "_V_m": "V/m",
+}
 
 
 @dataclass(frozen=True)
@@ -95,7 +109,9 @@ class CooledCylinder:
     rate_T_s: float
 
     def __post_init__(self) -> None:
-        _positive(**{k: v for k, v in dataclasses.asdict(self).items() if k != "tc_K"})
+        # every field, tc_K too: a str Tc ("38") had raised a bare TypeError, an infinite one
+        # passed "above t0_K" and made Jc NaN
+        _positive(**dataclasses.asdict(self))
         if not self.tc_K > self.t0_K:
             raise ValidationError(
                 f"CooledCylinder: tc_K = {self.tc_K:g} must be above t0_K = {self.t0_K:g}"
