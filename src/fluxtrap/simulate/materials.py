@@ -25,7 +25,7 @@ import numpy as np
 from fluxtrap import jctable
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
 from fluxtrap.jctable import JcTable
-from fluxtrap.simulate.thermal_spec import TemperatureTable, ThermalMaterial
+from fluxtrap.simulate.thermal_spec import TemperatureTable, ThermalMaterial, kelvin
 from fluxtrap.units import A_CM2
 
 
@@ -197,6 +197,7 @@ class TemperatureTablesJc:
     tc_K: float
 
     def __post_init__(self) -> None:
+        kelvin(self.tc_K, "jc.tc_K")  # a str "38" had raised a bare TypeError, inf passed
         t = self.temperatures_K
         if not t or len(t) != len(self.tables):
             raise ValidationError("jc.tables: give at least one table, each with its temperature")
@@ -316,6 +317,8 @@ class TemperatureScaling:
     exponent: float = 1.5
 
     def __post_init__(self) -> None:
+        kelvin(self.at_K, "jc.temperature.at_K")  # a str "38" had raised a bare TypeError
+        kelvin(self.tc_K, "jc.temperature.tc_K")
         if not 0 < self.at_K < self.tc_K:
             raise ValidationError(
                 f"jc.temperature: need 0 < at < tc, got at={self.at_K} K, tc={self.tc_K} K"

@@ -28,6 +28,8 @@ the cold head cools as its curve allows (a ``cool`` step lowers the set point at
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +87,21 @@ _UNITS = {
 }
 
 
+def kelvin(x: Any, where: str) -> float:
+    """``x`` as a temperature (K): one finite real number >= 0, else a ``ValidationError`` naming
+    ``where`` (in code a str Tc "38" had raised a bare TypeError from a comparison)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+        raise ValidationError(
+            f"{where}: expected a temperature in K, one finite number, got {type(x).__name__} "
+            f"{x!r}" + (' (in code: a float in K; a case file writes "38 K")' * isinstance(x, str))
+        )
+    if x < 0:
+        raise ValidationError(
+            f"{where}: {x:g} K is below absolute zero; a temperature in degC? (-269 degC is 4.15 K)"
+        )
+    return float(x)
+
+
 @dataclass(frozen=True)
 class TemperatureTable:
     """A positive property over temperature: ``temperature_K`` (k,) increasing, ``values`` (k,)
@@ -92,6 +109,40 @@ class TemperatureTable:
 
     temperature_K: tuple[float, ...]
     values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        """Refuse a table built in code that a case file's reader refuses (temperatures out of
+        order, below 0 K or not numbers, columns of other lengths, values not finite numbers):
+        they had been taken, and np.interp read a non-increasing table as garbage."""
+        t, v = self.temperature_K, self.values
+        for key, column in (("temperature_K", t), ("values", v)):
+            if (
+                isinstance(column, str | Mapping)
+                or not hasattr(column, "__len__")
+                or len(column) == 0
+            ):
+                raise ValidationError(
+                    f"TemperatureTable.{key}: expected a non-empty sequence of numbers (one for "
+                    f"a constant: TemperatureTable((0.0,), (value,))), got {column!r}"
+                )
+        if len(t) != len(v):
+            raise ValidationError(
+                f"TemperatureTable: temperature_K and values need the same number of entries, "
+                f"got {len(t)} and {len(v)}"
+            )
+        temps = tuple(kelvin(x, f"TemperatureTable.temperature_K[{i}]") for i, x in enumerate(t))
+        if any(b <= a for a, b in zip(temps, temps[1:], strict=False)):
+            raise ValidationError(
+                f"TemperatureTable.temperature_K: must increase, got {list(temps)[:10]} K"
+            )
+        for i, x in enumerate(v):
+            if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+                raise ValidationError(
+                    f"TemperatureTable.values[{i}]: expected a finite number (SI), got "
+                    f"{type(x).__name__} {x!r}"
+                )
+        object.__setattr__(self, "temperature_K", temps)
+        object.__setattr__(self, "values", tuple(float(x) for x in v))
 
     def at(self, temperature_K: Any) -> np.ndarray:
         """The property at ``temperature_K`` (any shape, K)."""
@@ -151,6 +202,47 @@ class ThermalMaterial:
     heat_capacity: TemperatureTable | None = None
     thermal_conductivity: TemperatureTable | None = None
 
+    def __post_init__(self) -> None:
+        for key in MATERIAL_KEYS:  # a float had raised AttributeError in the heat model
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, TemperatureTable):
+                raise ValidationError(
+                    f"ThermalMaterial.{key}: expected a TemperatureTable (SI over K; a constant "
+                    f"is TemperatureTable((0.0,), (value,))) or None, got {type(value).__name__} "
+                    f"{value!r}"
+                )
+
+    def check(self, where: str) -> None:
+        """Refuse values no solid has (``where``: the material, "materials.bulk"): a heat
+        capacity outside ``MIN_HEAT_CAPACITY`` .. ``MAX_HEAT_CAPACITY``, a conductivity <= 0 or
+        above ``MAX_CONDUCTIVITY`` (a case file's reader checks its own; a material built in code
+        had run with a heat capacity of 0 or -5 J/(m^3*K))."""
+        k = self.thermal_conductivity
+        if k is not None and min(k.values) <= 0:
+            raise ValidationError(
+                f"{key_path(where, 'thermal_conductivity')}: must be > 0, got "
+                f"{min(k.values):.3g} W/(m*K)"
+            )
+        if k is not None and max(k.values) > MAX_CONDUCTIVITY:
+            raise ValidationError(
+                f"{key_path(where, 'thermal_conductivity')}: {max(k.values):.3g} W/(m*K) is beyond "
+                f"the {MAX_CONDUCTIVITY:.0e} W/(m*K) of any solid (ultrapure copper near 10 K has "
+                "about 2e4); a unit mistake?"
+            )
+        c = self.heat_capacity
+        if c is not None and min(c.values) < MIN_HEAT_CAPACITY:
+            raise ValidationError(
+                f"{key_path(where, 'heat_capacity')}: {min(c.values):.3g} J/(m^3*K) is below the "
+                f"{MIN_HEAT_CAPACITY:g} J/(m^3*K) of any solid above 0.1 K (copper at 1 K has "
+                "about 100); a unit mistake?"
+            )
+        if c is not None and max(c.values) > MAX_HEAT_CAPACITY:
+            raise ValidationError(
+                f"{key_path(where, 'heat_capacity')}: {max(c.values):.3g} J/(m^3*K) is beyond the "
+                f"{MAX_HEAT_CAPACITY:.0e} J/(m^3*K) of any solid (about 4e6 at room temperature); "
+                "a unit mistake?"
+            )
+
     def to_dict(self) -> dict[str, Any]:
         out = {}
         if self.heat_capacity:
@@ -180,27 +272,11 @@ def thermal_material(spec: Mapping[str, Any], where: str) -> ThermalMaterial | N
         )
         if key in spec
     }
-    k = got.get("thermal_conductivity")
-    if k is not None and max(k.values) > MAX_CONDUCTIVITY:
-        raise ValidationError(
-            f"{key_path(where, 'thermal_conductivity')}: {max(k.values):.3g} W/(m*K) is beyond "
-            f"the {MAX_CONDUCTIVITY:.0e} W/(m*K) of any solid (ultrapure copper near 10 K has "
-            "about 2e4); a unit mistake?"
-        )
-    c = got.get("heat_capacity")
-    if c is not None and min(c.values) < MIN_HEAT_CAPACITY:
-        raise ValidationError(
-            f"{key_path(where, 'heat_capacity')}: {min(c.values):.3g} J/(m^3*K) is below the "
-            f"{MIN_HEAT_CAPACITY:g} J/(m^3*K) of any solid above 0.1 K (copper at 1 K has about "
-            "100); a unit mistake?"
-        )
-    if c is not None and max(c.values) > MAX_HEAT_CAPACITY:
-        raise ValidationError(
-            f"{key_path(where, 'heat_capacity')}: {max(c.values):.3g} J/(m^3*K) is beyond the "
-            f"{MAX_HEAT_CAPACITY:.0e} J/(m^3*K) of any solid (about 4e6 at room temperature); a "
-            "unit mistake?"
-        )
-    return ThermalMaterial(**got) if got else None
+    if not got:
+        return None
+    thermal = ThermalMaterial(**got)
+    thermal.check(where)
+    return thermal
 
 
 def temperature_table(
@@ -463,6 +539,9 @@ def check_thermal(case: Any) -> None:
     or cool step where nothing exchanges heat (adiabatic, or conduction with no cooled surface);
     a temperature probe outside the layers."""
     model = case.thermal.model
+    for m in case.materials:  # one built in code: its reader did not check it
+        if m.thermal is not None:
+            m.thermal.check(f"materials.{m.name}")
     needs = {"adiabatic": ("heat_capacity",), "conduction": MATERIAL_KEYS}.get(model, ())
     for i, layer in enumerate(case.stack):
         m = case.material(layer.material)

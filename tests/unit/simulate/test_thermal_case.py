@@ -565,3 +565,75 @@ def test_a_heat_model_beside_a_temperature_blind_jc_is_warned_of():
     with warnings.catch_warnings():
         warnings.simplefilter("error", CaseWarning)
         Case.from_dict(d)
+
+
+def code_built(**thermal) -> Case:
+    """``base()`` with the heat of ``sc`` replaced by a ``ThermalMaterial`` built in code."""
+    import dataclasses
+
+    from fluxtrap.simulate.thermal_spec import ThermalMaterial
+
+    case = Case.from_dict(base())
+    sc = dataclasses.replace(case.material("sc"), thermal=ThermalMaterial(**thermal))
+    materials = tuple(sc if m.name == "sc" else m for m in case.materials)
+    return dataclasses.replace(case, materials=materials)
+
+
+K = TemperatureTable((0.0,), (2.0,))
+
+
+@pytest.mark.parametrize(
+    "thermal, match",
+    [
+        (
+            {"heat_capacity": TemperatureTable((0.0,), (-5.0,)), "thermal_conductivity": K},
+            r"materials\.sc\.heat_capacity: -5 J/\(m\^3\*K\) is below",
+        ),
+        (
+            {"heat_capacity": TemperatureTable((0.0,), (0.0,)), "thermal_conductivity": K},
+            r"materials\.sc\.heat_capacity: 0 J/\(m\^3\*K\) is below",
+        ),
+        (
+            {"heat_capacity": K, "thermal_conductivity": TemperatureTable((0.0,), (0.0,))},
+            r"materials\.sc\.thermal_conductivity: must be > 0",
+        ),
+        ({"heat_capacity": 2e4, "thermal_conductivity": K}, r"heat_capacity: expected a Tempera"),
+    ],
+)
+def test_a_thermal_material_built_in_code_is_checked_as_a_case_files(thermal, match):
+    """A heat capacity of 0 or -5 J/(m^3*K) or a conductivity of 0 built in code ran (the case
+    file's reader refuses each, by key); a float had raised AttributeError in the heat model."""
+    with pytest.raises(ValidationError, match=match):
+        code_built(**thermal)
+
+
+@pytest.mark.parametrize(
+    "columns, match",
+    [
+        (((5.0, 20.0, 10.0), (1e4, 2e4, 3e4)), r"temperature_K: must increase"),
+        (((-269.0, -250.0), (1e4, 2e4)), r"temperature_K\[0\]: -269 K is below absolute zero"),
+        (((1.0, 2.0), (1e4,)), "same number of entries"),
+        (((), ()), "expected a non-empty sequence"),
+        (((0.0,), ("2e4",)), r"values\[0\]: expected a finite number \(SI\), got str"),
+        (((0.0, float("nan")), (1.0, 2.0)), r"temperature_K\[1\]: expected a temperature in K"),
+    ],
+)
+def test_a_temperature_table_built_in_code_is_refused_when_a_case_file_would_be(columns, match):
+    """Temperatures out of order or in degC, columns of other lengths, a str value: each was
+    taken (np.interp read the table as garbage); the table names the column and entry."""
+    with pytest.raises(ValidationError, match=match):
+        TemperatureTable(*columns)
+    assert TemperatureTable(np.array([4.0, 5.0]), np.array([1.0, 2.0])).values == (1.0, 2.0)
+
+
+@pytest.mark.parametrize("tc", ["38", float("inf")])
+def test_a_str_or_infinite_tc_built_in_code_names_the_key_and_unit(tc):
+    """TemperatureScaling(5, "38") and TemperatureTablesJc(..., tc_K="38") raised a bare
+    TypeError from a comparison; an infinite Tc passed and held Jc at every temperature."""
+    from fluxtrap.simulate.materials import TableJc, TemperatureScaling, TemperatureTablesJc
+
+    named = r"expected a temperature in K, one finite number, got (str '38'|float inf)"
+    with pytest.raises(ValidationError, match=r"jc\.temperature\.tc_K: " + named):
+        TemperatureScaling(5.0, tc)
+    with pytest.raises(ValidationError, match=r"jc\.tc_K: " + named):
+        TemperatureTablesJc((5.0,), (TableJc((0.0, 1.0), (1e8, 5e7)),), tc)
