@@ -36,6 +36,7 @@ from fluxtrap.simulate.stability import (
     CooledCylinder,
     adiabatic_jump_field_T,
     cooled_jump_field_T,
+    cooled_margin,
     cylinder_stable,
 )
 from fluxtrap.units import MU0
@@ -216,6 +217,46 @@ def test_a_cooled_cylinder_refuses_a_tc_not_one_number_naming_it(tc):
     named = r"tc_K: must be (one real number \(finite and > 0, in K\), got (str|NoneType)|finite and > 0, got inf)"
     with pytest.raises(ValidationError, match=named):
         CooledCylinder(R, JC0, T0, tc, 25, 1e-4, 430.0, 10.0, 0.5)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda c: cooled_margin(c, math.nan, 50), r"applied_T: must be finite and > 0, got nan"),
+        (lambda c: cooled_margin(c, "0.1", 50), r"applied_T: .* in T\), got str '0\.1'"),
+        (lambda c: cooled_margin(c, 0.1, 0), r"points: must be a whole number from 10 to 20000"),
+        (lambda c: cooled_jump_field_T(c, 10**9), r"points: .* got int 1000000000"),
+        (lambda c: cooled_jump_field_T(c, 1.5), r"points: .* got float 1\.5"),
+        (
+            lambda c: dataclasses.replace(c, e0_V_m="1e-4"),
+            r"e0_V_m: must be one real number \(finite and > 0, in V/m\)",
+        ),
+    ],
+)
+def test_the_dynamic_criterion_refuses_a_field_or_resolution_it_cannot_use(call, match):
+    """A NaN, negative or str field failed inside brentq or numpy ("f(a) and f(b) must have
+    different signs"), 0 points with an IndexError, 1.5 with a TypeError; 1e9 points would have
+    allocated ~100 GB. Each names its parameter (and its unit) before any work."""
+    good = CooledCylinder(R, JC0, T0, TC, 25, 1e-4, 430.0, 10.0, 0.5)
+    with pytest.raises(ValidationError, match=match):
+        call(good)
+
+
+def test_a_scan_plan_refuses_a_rate_or_rise_not_a_number_naming_it():
+    """scan_ramp_rates(case, ["1 T/h"]) or max_rise_K="5 K" raised a bare TypeError from a
+    comparison; each is named now (the CLI parses its units before)."""
+    from fluxtrap.simulate.stability import scan_plan
+    from tests.conftest import EXAMPLES
+
+    case = Case.load(EXAMPLES / "magnet_heat.toml")
+    for args, match in (
+        ((["1 T/h"],), r"rates_T_s\[0\] \(T/s\): expected one number, got str '1 T/h'"),
+        ((None,), r"rates_T_s: expected a list of numbers"),
+        (([1e-3], "5 K"), r"max_rise_K: expected one number, got str '5 K'"),
+        (([1e-3], None, "1 mm"), r"mesh_size_m: expected one number, got str '1 mm'"),
+    ):
+        with pytest.raises(ValidationError, match=match):
+            scan_plan(case, *args)
 
 
 def test_the_cylinder_criterion_against_its_closed_form_and_refusals():

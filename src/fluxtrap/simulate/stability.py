@@ -77,16 +77,40 @@ def _positive(**values: float) -> None:
             raise ValidationError(f"{name}: must be finite and > 0, got {x!r}")
 
 
-# the units the criteria's parameters carry in their names (a str "38" named no unit)
+# the units the criteria's parameters carry in their names (a str "38" named no unit), the
+# longest suffix first (e0_V_m ends in _m too)
 _UNITS = {
-    "_K": "K",
-    "_m": "m",
-    "_A_m2": "A/m^2",
     "_J_m3K": "J/(m^3*K)",
     "_W_m2K": "W/(m^2*K)",
+    "_A_m2": "A/m^2",
     "_T_s": "T/s",
     "_V_m": "V/m",
+    "_K": "K",
+    "_T": "T",
+    "_m": "m",
 }
+# finite-difference intervals of the dynamic criterion: 400 (the default) is within 1e-3 of
+# 4000's jump field (0.2719 against 0.2722 T, 0.9 and 1.7 s); 1e9 would have allocated ~100 GB
+POINTS = (10, 20_000)
+
+
+def _points(points: Any) -> None:
+    lo, hi = POINTS
+    if (
+        isinstance(points, bool)
+        or not isinstance(points, numbers.Integral)
+        or not lo <= points <= hi
+    ):
+        raise ValidationError(
+            f"points: must be a whole number from {lo} to {hi}, got {type(points).__name__} "
+            f"{points!r}"
+        )
+
+
+def _number(where: str, x: Any) -> None:
+    """Refuse ``x`` unless it is one real number (the range is checked where it is used)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise ValidationError(f"{where}: expected one number, got {type(x).__name__} {x!r}")
 
 
 @dataclass(frozen=True)
@@ -174,6 +198,8 @@ def cooled_margin(
     temperature, K) or None once fully penetrated (or past Tc). The background temperature
     solves h 2 pi R (T - T0) = the heat of the ramp at Jc(T) (quasi-steady: the thermal time
     C R / 2h is short against the ramp)."""
+    _positive(applied_T=applied_T)  # NaN, -1 T or "0.1" had failed inside brentq or numpy
+    _points(points)
     cooling = c.heat_transfer_W_m2K * 2 * math.pi * c.radius_m
     storing = c.heat_capacity_J_m3K * math.pi * c.radius_m**2
 
@@ -213,6 +239,7 @@ def cooled_jump_field_T(c: CooledCylinder, points: int = 400) -> float:
     body stores C lambda dT and the surface removes h dT. Without cooling and with a thin
     heated layer this tends to the adiabatic criterion; here the whole cross-section shares the
     heat, and a slow ramp (small E, large sigma) is stabilised by the cooling."""
+    _points(points)
     full = MU0 * c.jc0_A_m2 * c.radius_m * 2.0
     stable = lambda b: (m := cooled_margin(c, b, points)) is not None and m[0] < 0  # noqa: E731
     lo, hi = 1e-3 * full, None
@@ -385,6 +412,15 @@ def scan_plan(
                 "would hide a jump and a warm-up make one; scan a protocol that starts at the "
                 "ramp's temperature and keeps it"
             )
+    if not isinstance(rates_T_s, list | tuple | np.ndarray):
+        raise ValidationError(
+            f"safe ramp: rates_T_s: expected a list of numbers (T/s), got {rates_T_s!r}"
+        )
+    for i, rate in enumerate(rates_T_s):  # a str rate or max_rise had raised a bare TypeError
+        _number(f"safe ramp: rates_T_s[{i}] (T/s)", rate)
+    for key, x in (("max_rise_K", max_rise_K), ("mesh_size_m", mesh_size_m)):
+        if x is not None:
+            _number(f"safe ramp: {key}", x)
     rates = sorted(set(rates_T_s))
     if not rates or len(rates) > MAX_RATES or not all(0 < r < math.inf for r in rates):
         raise ValidationError(
