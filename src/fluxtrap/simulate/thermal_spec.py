@@ -352,6 +352,42 @@ class ColdHead:
     cooling_power: TemperatureTable
     heat_load_W: float = 0.0
 
+    def __post_init__(self) -> None:
+        """What a case file's ``[thermal.cold_head]`` may hold, checked here so that a cold head
+        built in code is held to it too (a heat load of 5 W on a 1 W cooler, a head of 1e-9 J/K
+        and a str load had run; a negative power raised "max() arg is an empty sequence")."""
+        where = "thermal.cold_head"
+        for key in ("heat_capacity", "cooling_power"):
+            if not isinstance(getattr(self, key), TemperatureTable):
+                raise ValidationError(
+                    f"{key_path(where, key)}: expected a TemperatureTable (SI over K), got "
+                    f"{getattr(self, key)!r}"
+                )
+        lo, hi = COLD_HEAD_CAPACITY
+        bad = [x for x in self.heat_capacity.values if not lo <= x <= hi]
+        if bad:
+            raise ValidationError(
+                f"{key_path(where, 'heat_capacity')}: {bad[0]:.3g} J/K is outside "
+                f"[{lo:g}, {hi:g}] J/K (a gram of copper at 4 K has about 1e-4 J/K, ten "
+                "kilograms at room temperature 4e3); a unit mistake?"
+            )
+        p = self.cooling_power.values
+        if len(p) < 2 or p[0] != 0 or any(b < a for a, b in zip(p, p[1:], strict=False)):
+            raise ValidationError(
+                f"{key_path(where, 'cooling_power')}: the load curve starts at 0 W (the base "
+                "temperature, where the cooler has no capacity left) and never falls with "
+                f"temperature; got {[round(x, 6) for x in p]} W"
+            )
+        load = self.heat_load_W
+        if isinstance(load, bool) or not isinstance(load, numbers.Real) or not load >= 0:
+            raise ValidationError(f"{where}.heat_load: must be >= 0 W, got {load!r}")
+        if load > p[-1]:  # no steady state: a 1 W load on a 0.3 W cooler ran the head to 1310 K
+            raise ValidationError(
+                f"{where}.heat_load: {load:g} W is more than the cooler's largest power "
+                f"{p[-1]:g} W at any temperature, so the head would warm without bound past "
+                "every table; check the unit (mW?) or the cooling_power"
+            )
+
     def power_W(self, temperature_K: Any) -> np.ndarray:
         """Cooling power P(T) (W)."""
         return self.cooling_power.at(temperature_K)
@@ -378,14 +414,6 @@ class ColdHead:
             if key not in d:
                 raise ValidationError(f"{key_path(where, key)}: missing")
         capacity = temperature_table(d, "heat_capacity", "heat_capacity", where)
-        lo, hi = COLD_HEAD_CAPACITY
-        bad = [x for x in capacity.values if not lo <= x <= hi]
-        if bad:
-            raise ValidationError(
-                f"{key_path(where, 'heat_capacity')}: {bad[0]:.3g} J/K is outside "
-                f"[{lo:g}, {hi:g}] J/K (a gram of copper at 4 K has about 1e-4 J/K, ten "
-                "kilograms at room temperature 4e3); a unit mistake?"
-            )
         curve = d["cooling_power"]
         full = key_path(where, "cooling_power")
         if isinstance(curve, Mapping) and set(curve) & set(CURVE_KEYS):
@@ -397,22 +425,9 @@ class ColdHead:
                 f"{full}: expected a table over temperature (temperature, value, value_unit = "
                 f'"W") or the curve {{ {", ".join(CURVE_KEYS)} }}, got {curve!r}'
             )
-        p = power.values
-        if len(p) < 2 or p[0] != 0 or any(b < a for a, b in zip(p, p[1:], strict=False)):
-            raise ValidationError(
-                f"{full}: the load curve starts at 0 W (the base temperature, where the cooler "
-                "has no capacity left) and never falls with temperature; got "
-                f"{[round(x, 6) for x in p]} W"
-            )
         load = quantity(d, "heat_load", "power", where, default="0 W")
         if load < 0:
             raise ValidationError(f"{where}.heat_load: must be >= 0, got {d['heat_load']!r}")
-        if load > p[-1]:  # no steady state: a 1 W load on a 0.3 W cooler ran the head to 1310 K
-            raise ValidationError(
-                f"{where}.heat_load: {load:g} W is more than the cooler's largest power "
-                f"{p[-1]:g} W at any temperature, so the head would warm without bound past "
-                "every table; check the unit (mW?) or the cooling_power"
-            )
         return cls(capacity, power, load)
 
 
@@ -443,6 +458,69 @@ class ThermalSettings:
     interlayer_resistance_K_m2_W: float = 0.0
     cold_head: ColdHead | None = None
 
+    def __post_init__(self) -> None:
+        """What a case file's ``[thermal]`` may hold, checked here so that settings built in code
+        are held to it too (a model "foo", a surface "front", h -5 or "5", a negative or 1e-20
+        contact resistance, a cold head without h or through 1e30 W/(m^2*K) had all run)."""
+        if self.model not in MODELS:
+            raise ValidationError(
+                f"thermal.model: got {self.model!r}; expected one of {', '.join(MODELS)}"
+            )
+        for i, c in enumerate(self.cooling):
+            w = f"thermal.cooling[{i}]"
+            if not isinstance(c, Cooling) or c.surface not in SURFACES:
+                raise ValidationError(
+                    f"{w}.surface: got {getattr(c, 'surface', c)!r}; expected one of "
+                    f"{', '.join(SURFACES)}"
+                )
+            h = c.heat_transfer_W_m2K
+            if h is not None and (
+                isinstance(h, bool) or not isinstance(h, numbers.Real) or not 0 < h < math.inf
+            ):
+                raise ValidationError(
+                    f"{w}.heat_transfer_coefficient: must be > 0 W/(m^2*K) and finite, got {h!r}"
+                )
+        surfaces = [c.surface for c in self.cooling]
+        if len(set(surfaces)) != len(surfaces):
+            raise ValidationError(f"thermal.cooling: a surface is listed twice ({surfaces})")
+        resistance = self.interlayer_resistance_K_m2_W
+        if (
+            isinstance(resistance, bool)
+            or not isinstance(resistance, numbers.Real)
+            or not 0 <= resistance < math.inf
+        ):
+            raise ValidationError(
+                f"thermal.interlayer_resistance: must be >= 0 K*m^2/W, got {resistance!r}"
+            )
+        if 0 < resistance < MIN_INTERLAYER_RESISTANCE:
+            raise ValidationError(
+                f"thermal.interlayer_resistance: {resistance:.3g} K*m^2/W is below the "
+                f"{MIN_INTERLAYER_RESISTANCE:g} K*m^2/W of any real joint (1 um of copper); "
+                'write "0 K*m^2/W" for perfect contact, or check the unit'
+            )
+        if self.cooling or resistance or self.cold_head:
+            _needs_conduction(self.model)
+        if self.cold_head is None:
+            return
+        if not isinstance(self.cold_head, ColdHead):
+            raise ValidationError(f"thermal.cold_head: expected a ColdHead, got {self.cold_head!r}")
+        loose = [c.surface for c in self.cooling if c.heat_transfer_W_m2K is None]
+        if not self.cooling or loose:
+            raise ValidationError(
+                "thermal.cold_head: the cold head cools the magnet through the "
+                "heat_transfer_coefficient of its [[thermal.cooling]] surfaces; give one "
+                f"for every cooled surface (without: {', '.join(loose) or 'no surface listed'})"
+            )
+        for i, c in enumerate(self.cooling):
+            if c.heat_transfer_W_m2K > MAX_HEAD_COUPLING:
+                raise ValidationError(
+                    f"thermal.cooling[{i}].heat_transfer_coefficient: "
+                    f"{c.heat_transfer_W_m2K:.3g} W/(m^2*K) to the cold head is over "
+                    f"{MAX_HEAD_COUPLING:g} W/(m^2*K), far above any real joint (a soldered "
+                    "one ~1e6), where the cold head's heat balance is lost to rounding; "
+                    "give a real joint's value, or check the unit"
+                )
+
     @property
     def coupled(self) -> bool:
         """True when the conductors carry their own temperature (not isothermal)."""
@@ -463,10 +541,6 @@ class ThermalSettings:
         where = "thermal"
         check_keys(d, THERMAL_KEYS, where)
         model = d.get("model", "isothermal")
-        if model not in MODELS:
-            raise ValidationError(
-                f"thermal.model: got {model!r}; expected one of {', '.join(MODELS)}"
-            )
         cooling = []
         for i, c in enumerate(tables(d, "cooling", where)):
             w = f"thermal.cooling[{i}]"
@@ -485,9 +559,6 @@ class ThermalSettings:
                         f"{c['heat_transfer_coefficient']!r}"
                     )
             cooling.append(Cooling(surface, h))
-        surfaces = [c.surface for c in cooling]
-        if len(set(surfaces)) != len(surfaces):
-            raise ValidationError(f"thermal.cooling: a surface is listed twice ({surfaces})")
         resistance = quantity(
             d, "interlayer_resistance", "thermal_resistance", where, default="0 K*m^2/W"
         )
@@ -495,37 +566,19 @@ class ThermalSettings:
             raise ValidationError(
                 f"thermal.interlayer_resistance: must be >= 0, got {d['interlayer_resistance']!r}"
             )
-        if 0 < resistance < MIN_INTERLAYER_RESISTANCE:
-            raise ValidationError(
-                f"thermal.interlayer_resistance: {resistance:.3g} K*m^2/W is below the "
-                f"{MIN_INTERLAYER_RESISTANCE:g} K*m^2/W of any real joint (1 um of copper); "
-                'write "0 K*m^2/W" for perfect contact, or check the unit'
-            )
-        if model != "conduction" and (cooling or resistance or "cold_head" in d):
-            raise ValidationError(
-                "thermal: cooling and interlayer_resistance need model = "
-                f'"conduction", as does cold_head (got {model!r})'
-            )
         cold_head = None
         if "cold_head" in d:
+            _needs_conduction(model)  # before the cold head's table is read, as before
             cold_head = ColdHead.from_dict(table(d, "cold_head", where))
-            loose = [c.surface for c in cooling if c.heat_transfer_W_m2K is None]
-            if not cooling or loose:
-                raise ValidationError(
-                    "thermal.cold_head: the cold head cools the magnet through the "
-                    "heat_transfer_coefficient of its [[thermal.cooling]] surfaces; give one "
-                    f"for every cooled surface (without: {', '.join(loose) or 'no surface listed'})"
-                )
-            for i, c in enumerate(cooling):
-                if c.heat_transfer_W_m2K > MAX_HEAD_COUPLING:
-                    raise ValidationError(
-                        f"thermal.cooling[{i}].heat_transfer_coefficient: "
-                        f"{c.heat_transfer_W_m2K:.3g} W/(m^2*K) to the cold head is over "
-                        f"{MAX_HEAD_COUPLING:g} W/(m^2*K), far above any real joint (a soldered "
-                        "one ~1e6), where the cold head's heat balance is lost to rounding; "
-                        "give a real joint's value, or check the unit"
-                    )
         return cls(model, tuple(cooling), resistance, cold_head)
+
+
+def _needs_conduction(model: str) -> None:
+    if model != "conduction":
+        raise ValidationError(
+            "thermal: cooling and interlayer_resistance need model = "
+            f'"conduction", as does cold_head (got {model!r})'
+        )
 
 
 def thermal_from_case(data: Mapping[str, Any]) -> ThermalSettings:

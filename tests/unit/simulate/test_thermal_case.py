@@ -637,3 +637,54 @@ def test_a_str_or_infinite_tc_built_in_code_names_the_key_and_unit(tc):
         TemperatureScaling(5.0, tc)
     with pytest.raises(ValidationError, match=r"jc\.tc_K: " + named):
         TemperatureTablesJc((5.0,), (TableJc((0.0, 1.0), (1e8, 5e7)),), tc)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"model": "conduktion"}, r"thermal\.model: got 'conduktion'"),
+        ({"cooling": ("front",)}, r"thermal\.cooling\[0\]\.surface: got 'front'"),
+        (
+            {"interlayer_resistance_K_m2_W": -1.0},
+            r"thermal\.interlayer_resistance: must be >= 0 K\*m\^2/W, got -1\.0",
+        ),
+        ({"interlayer_resistance_K_m2_W": 1e-20}, r"1e-20 K\*m\^2/W is below the 1e-09"),
+        ("h", r"thermal\.cooling\[0\]\.heat_transfer_coefficient: must be > 0 W/\(m\^2\*K\)"),
+        ("h 1e30", r"thermal\.cooling\[0\]\.heat_transfer_coefficient: 1e\+30 W/\(m\^2\*K\)"),
+        ("load", r"thermal\.cold_head\.heat_load: 20 W is more than the cooler's largest power"),
+        ("head", r"thermal\.cold_head\.heat_capacity: 1e-09 J/K is outside"),
+        ("power", r"thermal\.cold_head\.cooling_power: the load curve starts at 0 W"),
+        ("adiabatic head", r'need model = "conduction", as does cold_head'),
+    ],
+)
+def test_thermal_settings_built_in_code_are_checked_as_a_case_files(change, match):
+    """A model "conduktion", a surface "front", h -5, a contact resistance of -1 or 1e-20, a
+    cold head through 1e30 W/(m^2*K), carrying 20 W on a 12 W cooler, of 1e-9 J/K, or under the
+    adiabatic model: each ran when built in code (a negative load curve raised "max() arg is an
+    empty sequence"); the case file's reader refused each, by key, as the settings do now."""
+    import dataclasses
+
+    from fluxtrap.simulate.thermal_spec import Cooling
+
+    thermal = Case.from_dict(cold_head_case()).thermal
+    head = thermal.cold_head
+    edits = {  # built when used: each is refused
+        "h": lambda: {"cooling": (Cooling("bottom", -5.0),)},
+        "h 1e30": lambda: {"cooling": (Cooling("bottom", 1e30),)},
+        "load": lambda: {"cold_head": dataclasses.replace(head, heat_load_W=20.0)},
+        "head": lambda: {
+            "cold_head": dataclasses.replace(head, heat_capacity=TemperatureTable((0.0,), (1e-9,)))
+        },
+        "power": lambda: {
+            "cold_head": dataclasses.replace(
+                head, cooling_power=TemperatureTable((3.0, 5.0), (-1.0, 1.0))
+            )
+        },
+        "adiabatic head": lambda: {"model": "adiabatic", "cooling": ()},
+    }
+    with pytest.raises(ValidationError, match=match):
+        if isinstance(change, str):
+            change = edits[change]()
+        elif "cooling" in change:
+            change = {"cooling": (Cooling(change["cooling"][0], 2e3),)}
+        dataclasses.replace(thermal, **change)
