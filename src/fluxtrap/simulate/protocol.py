@@ -68,6 +68,10 @@ class Set:
     temperature_K: float
     kind: ClassVar[str] = "set"
 
+    def __post_init__(self) -> None:
+        _real(self.field_T, "Set.field_T")
+        _code_temperature(self.temperature_K, "Set.temperature_K")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "step": self.kind,
@@ -132,6 +136,10 @@ class RampTemperature:
     rate_K_s: float
     kind: ClassVar[str] = "ramp_temperature"
 
+    def __post_init__(self) -> None:
+        _code_temperature(self.to_K, "RampTemperature.to_K")
+        _code_positive(self.rate_K_s, "RampTemperature.rate_K_s", "K/s")
+
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.kind, "to": si(self.to_K, "K"), "rate": si(self.rate_K_s, "K/s")}
 
@@ -154,6 +162,10 @@ class Cool:
     to_K: float
     duration_s: float
     kind: ClassVar[str] = "cool"
+
+    def __post_init__(self) -> None:
+        _code_temperature(self.to_K, "Cool.to_K")
+        _code_positive(self.duration_s, "Cool.duration_s", "s")
 
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.kind, "to": si(self.to_K, "K"), "duration": si(self.duration_s, "s")}
@@ -294,6 +306,24 @@ class Pulse:
         if self.times_s:
             return f"Pulse({len(self.times_s)} points over {self.duration_s:g} s, ends at +{self.fields_T[-1]:g} T)"
         return f"Pulse(peak_T={self.peak_T:g}, rise_s={self.rise_s:g}, decay_s={self.decay_s:g})"
+
+
+def _code_temperature(x: Any, where: str) -> None:
+    """Refuse a temperature (K) of a step built in code that is not one finite number within
+    0 to ``MAX_TEMPERATURE_K`` (Set(0, -269) ran at -269 K: degC meant; a NaN cool step ran)."""
+    _real(x, where)
+    if not 0 <= x <= MAX_TEMPERATURE_K:
+        raise ValidationError(
+            f"{where}: {x:g} K is outside 0 to {MAX_TEMPERATURE_K:g} K; a temperature in degC? "
+            "(-269 degC is 4.15 K)"
+        )
+
+
+def _code_positive(x: Any, where: str, unit: str) -> None:
+    """Refuse a rate or duration of a step built in code that is not one finite number > 0."""
+    _real(x, where)
+    if not x > 0:
+        raise ValidationError(f"{where}: must be > 0 {unit}, got {x!r}")
 
 
 def _real(x: Any, where: str) -> None:

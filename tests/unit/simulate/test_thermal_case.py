@@ -11,6 +11,7 @@ import pytest
 
 from fluxtrap.errors import FluxtrapError, ValidationError
 from fluxtrap.simulate.case import Case, CaseWarning
+from fluxtrap.simulate.protocol import Cool, RampTemperature, Set
 from fluxtrap.simulate.thermal_spec import TemperatureTable
 
 CP = {
@@ -688,3 +689,25 @@ def test_thermal_settings_built_in_code_are_checked_as_a_case_files(change, matc
         elif "cooling" in change:
             change = {"cooling": (Cooling(change["cooling"][0], 2e3),)}
         dataclasses.replace(thermal, **change)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (
+            lambda: Cool(-269.0, 10.0),
+            r"Cool\.to_K: -269 K is outside 0 to 1000 K; a temperature in degC",
+        ),
+        (lambda: Cool(float("nan"), 10.0), r"Cool\.to_K: expected a finite number, got float nan"),
+        (lambda: Cool(4.0, 0.0), r"Cool\.duration_s: must be > 0 s, got 0\.0"),
+        (lambda: Cool("4", 10.0), r"Cool\.to_K: expected a finite number, got str '4'"),
+        (lambda: RampTemperature(-269.0, 1.0), r"RampTemperature\.to_K: -269 K is outside"),
+        (lambda: RampTemperature(10.0, -1.0), r"RampTemperature\.rate_K_s: must be > 0 K/s"),
+        (lambda: Set(0.0, -269.0), r"Set\.temperature_K: -269 K is outside 0 to 1000 K"),
+    ],
+)
+def test_a_temperature_step_built_in_code_is_checked_as_a_case_files(make, match):
+    """Set(0, -269) ran at -269 K (degC meant), a cool step to NaN or -269 K or of 0 s was
+    taken, Cool("4", ...) raised a bare TypeError; the case file's reader refuses each."""
+    with pytest.raises(ValidationError, match=match):
+        make()
