@@ -25,7 +25,12 @@ import numpy as np
 from fluxtrap import jctable
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
 from fluxtrap.jctable import JcTable
-from fluxtrap.simulate.thermal_spec import TemperatureTable, ThermalMaterial, kelvin
+from fluxtrap.simulate.thermal_spec import (
+    TemperatureTable,
+    ThermalMaterial,
+    check_material_thermal,
+    kelvin,
+)
 from fluxtrap.units import A_CM2
 
 
@@ -357,6 +362,7 @@ class Superconductor:
     normal_resistivity_ohm_m: float | None = None
 
     def __post_init__(self) -> None:
+        check_material_thermal(self.thermal, self.name)
         object.__setattr__(self, "jc", as_jc_model(self.jc))
         rho, (lo, hi) = self.normal_resistivity_ohm_m, NORMAL_RESISTIVITY_RANGE
         if rho is not None and not lo <= rho <= hi:
@@ -432,6 +438,7 @@ class NormalConductor:
     thermal: ThermalMaterial | None = None
 
     def __post_init__(self) -> None:
+        check_material_thermal(self.thermal, self.name)
         if not self.resistivity_ohm_m > 0:
             raise UnitError(
                 f"materials.{self.name}.resistivity: must be > 0 ohm*m, got {self.resistivity_ohm_m}"

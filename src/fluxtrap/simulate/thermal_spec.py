@@ -284,6 +284,19 @@ class ThermalMaterial:
         }
 
 
+def check_material_thermal(thermal: Any, name: str) -> None:
+    """Refuse a material's ``thermal`` (built in code: the reader checks a case file's) that is
+    not None or a ``ThermalMaterial`` within ``ThermalMaterial.check`` (a dict had raised
+    AttributeError, a heat capacity of 0 or -5 J/(m^3*K) had run)."""
+    if thermal is not None and not isinstance(thermal, ThermalMaterial):
+        raise ValidationError(
+            f"materials.{name}.thermal: expected a ThermalMaterial or None, got "
+            f"{type(thermal).__name__} {thermal!r}"[:300]
+        )
+    if thermal is not None:
+        thermal.check(f"materials.{name}")
+
+
 def thermal_material(spec: Mapping[str, Any], where: str) -> ThermalMaterial | None:
     """The thermal keys of a material table ``spec`` (None if it has neither)."""
     got = {
@@ -614,9 +627,6 @@ def check_thermal(case: Any) -> None:
     or cool step where nothing exchanges heat (adiabatic, or conduction with no cooled surface);
     a temperature probe outside the layers."""
     model = case.thermal.model
-    for m in case.materials:  # one built in code: its reader did not check it
-        if m.thermal is not None:
-            m.thermal.check(f"materials.{m.name}")
     needs = {"adiabatic": ("heat_capacity",), "conduction": MATERIAL_KEYS}.get(model, ())
     for i, layer in enumerate(case.stack):
         m = case.material(layer.material)

@@ -608,6 +608,15 @@ def test_a_thermal_material_built_in_code_is_checked_as_a_case_files(thermal, ma
         code_built(**thermal)
 
 
+def test_a_material_whose_thermal_is_not_a_thermal_material_is_named():
+    """A dict as a material's thermal raised AttributeError in the case's checks."""
+    import dataclasses
+
+    sc = Case.from_dict(base()).material("sc")
+    with pytest.raises(ValidationError, match=r"materials\.sc\.thermal: expected a ThermalMat"):
+        dataclasses.replace(sc, thermal={"heat_capacity": "2e4 J/(m^3*K)"})
+
+
 @pytest.mark.parametrize(
     "columns, match",
     [
