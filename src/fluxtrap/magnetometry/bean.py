@@ -82,6 +82,12 @@ DENSITY_RANGE_G_CM3 = (1.0, 25.0)
 # 0.2 T of a bar penetrated at 0.63 T had read Jc 0.06-0.0015x the truth, 81 % of its points
 # unflagged, |z| up to 6e4.
 MINOR_LOOP_SHIELDING = 0.3
+# The virgin branch's lowest moment over the field it is reached at, mu0 |dm| / (V dB)
+# (loops.virgin_extreme): the critical state's shielding at penetration, about 1/2 of a slab's
+# full shielding whatever Jc is (synthetic bars, plates and discs 0.36-1.9). Below this the
+# moment is too small for the volume: a column in A*m^2 labelled emu reads 1000x small (5e-4),
+# and so does Jc, which no other check sees (a 1e9 A/m^2 bar read 1e6 A/m^2, 100 A/cm^2).
+SHIELDING_FRACTION_MIN = 0.02
 
 
 class ImplausibleJcWarning(UserWarning):
@@ -341,6 +347,10 @@ def jc_from_width(
         )
     _check_plausible(jc, sample_text(a_m, b_m, c_m, shape), where, notes)
     _check_density(width.mass_kg, volume, sample_text(a_m, b_m, c_m, shape), where, notes)
+    if not width.not_superconducting:  # a forced non-superconductor has its own warning
+        _check_shielding(
+            width.virgin_extreme, volume, sample_text(a_m, b_m, c_m, shape), where, notes
+        )
     span = width.temperature_range_K
     if span is not None and drifted(span):
         notes.append(
@@ -540,6 +550,34 @@ def _check_density(
             else "too small (mm for cm, um for mm: Jc 10-100x too high)"
         )
         + " or the mass not the sample's? Jc is derived from the edges as given"
+    )
+    warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=3)
+
+
+def _check_shielding(
+    extreme: tuple[float, float] | None,
+    volume_m3: float,
+    sample: str,
+    where: str,
+    notes: list[str],
+) -> None:
+    """The virgin branch's shielding at its lowest moment (``loops.virgin_extreme``: field change
+    T, moment change A*m^2) in the ``sample`` of ``volume_m3`` below ``SHIELDING_FRACTION_MIN``
+    of full shielding: a note in ``notes`` and an ``ImplausibleJcWarning`` (nothing without)."""
+    if extreme is None:
+        return
+    field_T, moment_Am2 = extreme
+    fraction = MU0 * moment_Am2 / volume_m3 / field_T
+    if fraction >= SHIELDING_FRACTION_MIN:
+        return
+    notes.append(
+        f"{where}: the virgin branch shields up to {field_T:.3g} T, where the field penetrates "
+        f"the sample, but by only {moment_Am2 * 1e3:.3g} emu: mu0 M / B = {fraction:.2g} in the "
+        f"{sample}, where any superconductor shields about 0.5 (0.4-2 by its shape) at "
+        f"penetration, whatever its Jc: the moment is about {0.5 / fraction:.2g}x too small for "
+        "the volume. Is the moment column in A*m^2 (SI) but labelled emu (1000x: Jc 1000x too "
+        "low; label it 'Moment (A m2)' or give it in emu), or the sample edges too large? Jc "
+        "is derived from the moment and edges as given"
     )
     warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=3)
 

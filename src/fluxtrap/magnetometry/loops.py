@@ -225,7 +225,8 @@ class LoopWidth:
     ``mass_kg``: the sample mass the file's header gives (None if none), to check the edges by;
     ``high_field_slope_Am2_per_T``: ``linear_background``'s fit whether subtracted or not (None
     where too few points lie at high field): full shielding there is a minor loop;
-    ``other_loops_K``: the temperatures (K) of the file's other complete loops, not analysed.
+    ``other_loops_K``: the temperatures (K) of the file's other complete loops, not analysed;
+    ``virgin_extreme``: see ``virgin_extreme`` (None where it tells nothing).
     """
 
     field_T: np.ndarray
@@ -247,6 +248,7 @@ class LoopWidth:
     mass_kg: float | None = None
     high_field_slope_Am2_per_T: float | None = None
     other_loops_K: tuple[float, ...] = ()
+    virgin_extreme: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.dm_scatter_Am2 is None:
@@ -307,6 +309,33 @@ def virgin_slope(
     n = max(int(np.sum(np.abs(db) <= fraction * field_max_T)), min(3, db.size))
     db, dm = db[:n], dm[:n]
     return float(db @ dm / (db @ db)), float(branch.field_T[n - 1])
+
+
+def virgin_extreme(
+    branches: tuple[Branch, ...] | list[Branch], loop: int, background_Am2_per_T: float
+) -> tuple[float, float] | None:
+    """Where the virgin branch of ``loop`` shields most: ``(field change T, moment change A*m^2)``
+    from its first point to its most negative moment (the linear background taken out).
+
+    In the critical state a bar shields the field until it penetrates, B_p = mu0 Jc L, and the
+    virgin moment is lowest there, at mu0 |M| about B_p / 2 (a slab; 1 / (1 - N) more for a plate):
+    so mu0 |dm| / (V dB) there is set by the shape, whatever Jc is. None where the lowest point is
+    among the branch's first 4 (the penetration not resolved by the field steps, where the
+    ratio is any value below that) or is its last (still falling: the whole branch shields)."""
+    virgin = next((b for b in branches if b.loop == loop and b.kind == "virgin"), None)
+    if virgin is None or virgin.field_T.size < 6:
+        return None
+    db = np.abs(virgin.field_T - virgin.field_T[0])
+    dm = (
+        virgin.moment_Am2
+        - virgin.moment_Am2[0]
+        - background_Am2_per_T * (virgin.field_T - virgin.field_T[0])
+    )
+    dm = dm * np.sign(virgin.field_T[-1] - virgin.field_T[0])  # a virgin sweep to -B shields up
+    k = int(np.argmin(dm))
+    if k < 4 or k == dm.size - 1 or not dm[k] < 0:
+        return None
+    return float(db[k]), float(-dm[k])
 
 
 def shielding_check(
@@ -522,6 +551,7 @@ def loop_width(
         if g1 > lo and g0 < hi
     ]
     v_slope, v_field, why = shielding_check(branches, loop)
+    extreme = virgin_extreme(branches, loop, fitted_slope or 0.0)
     t_range = _temperatures(table, dec, inc)
     rise = None
     if v_slope is None:  # no virgin branch: the reversible part instead
@@ -541,6 +571,7 @@ def loop_width(
         field_max_T=float(max(abs(lo), abs(hi))),
         virgin_slope_Am2_per_T=v_slope,
         virgin_field_T=v_field,
+        virgin_extreme=extreme,
         not_superconducting=why,
         reversible_rise=rise,
         gaps_T=tuple(sorted(gaps)),

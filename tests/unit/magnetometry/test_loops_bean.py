@@ -1745,3 +1745,34 @@ def test_a_discs_unpenetrated_points_are_those_below_its_own_self_field():
     crossing = grid[np.argmax(grid >= 4e-7 * np.pi * truth(grid) * (t / 2) * np.arcsinh(d / t))]
     last = jc.field_T[low][jc.unpenetrated[low]].max()
     assert crossing - 0.06 < last <= crossing, (last, crossing)
+
+
+def test_a_moment_in_si_labelled_emu_is_named_by_the_virgin_shielding():
+    """A moment column holding A*m^2 but labelled emu read 1000x small: Jc of a 3e9 A/m^2 bar came
+    out 3.0e6 A/m^2 at most (300 A/cm^2, above the 100 A/cm^2 'implausibly low' line) with no
+    word. The virgin branch shields until the field penetrates, where mu0 M / B is about 0.5 for
+    any Jc; here 1000x less: an ImplausibleJcWarning names the SI column and is kept in the
+    settings. The same loop in emu says nothing."""
+    from fluxtrap.magnetometry.pipeline import derive
+
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+    loop = synthetic_mh_loop(kim(3e9, 1.0), a, b, c, n_points=281, noise_emu=1e-5)
+
+    def csv(per_Am2):
+        rows = [
+            f"{f * 1e4:.8g},{m * per_Am2:.8g},5"
+            for f, m in zip(loop.field_T, loop.moment_Am2, strict=True)
+        ]
+        return ("\n".join(["H (Oe),m (emu),T (K)", *rows]) + "\n").encode()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, _, right = derive("mh_loop", csv(1e3), "emu.csv", a, b, c)
+    with pytest.warns(ImplausibleJcWarning, match=r"in A\*m\^2 \(SI\) but labelled emu") as caught:
+        _, _, si = derive("mh_loop", csv(1.0), "si.csv", a, b, c)
+    assert si.jc_A_m2.max() == pytest.approx(right.jc_A_m2.max() / 1e3, rel=0.05)
+    assert si.jc_A_m2.max() > 1e6  # the Jc-too-low check alone does not see it
+    (note,) = [str(w.message) for w in caught if w.category is ImplausibleJcWarning]
+    assert note in si.settings["warnings"]
+    fraction = float(re.search(r"mu0 M / B = ([\d.e+-]+) ", note).group(1))
+    assert 0.3e-3 < fraction < 2e-3  # 1000x below a bar's 0.3-2 at penetration
