@@ -1128,3 +1128,23 @@ def test_jc_and_measure_add_of_a_cylinder(tmp_path, capsys, db):
     code, out, err = cli(capsys, "measure", "derive", "--db", db, "-c", NAME, "--replace")
     assert code == 0 and "replaced" not in out, out
     assert store.sample(NAME, "B2").objectives["jc_3T"] == value
+
+
+def test_jc_takes_the_shape_in_any_case_as_the_upload_does(tmp_path, capsys):
+    """`--shape Cylinder` read the disc as `--shape cylinder` does, while the upload's form field
+    answered 422 for it; both now read the name through magnetometry.loops.shape_name (the
+    upload's side: tests/integration/web/test_upload.py). A misspelt shape is refused on both,
+    with the allowed values."""
+    path = tmp_path / "disc.dat"
+    loop = synthetic_mh_loop(kim(2e9, 1.0), 3e-3, 3e-3, 1.5e-3, shape="cylinder", noise_emu=1e-4)
+    write_qd_dat(loop, path, sample_name="B2")
+    read = []
+    for i, spelt in enumerate(("cylinder", "Cylinder", " CYLINDER ")):
+        out = tmp_path / f"jc{i}.csv"
+        args = ("--shape", spelt, "--diameter", "3 mm", "--thickness", "1.5 mm", "--out", str(out))
+        code, _, err = cli(capsys, "jc", str(path), *args)
+        assert code == 0, err
+        read.append(out.read_text())
+    assert read[1] == read[0] and read[2] == read[0]
+    code, _, err = cli(capsys, "jc", str(path), "--shape", "Cylindre", *EDGES)
+    assert code == 2 and "--shape 'Cylindre': one of bar, cylinder (did you mean" in err, err

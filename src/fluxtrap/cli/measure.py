@@ -111,16 +111,9 @@ def _sample(
     """The sample's (a, b, c) in m and its shape from the options: a bar's --a --b --c, or a
     cylinder's --diameter and --thickness (as a = b = diameter, c = thickness); the other
     shape's options, or one missing, are refused (ValidationError)."""
-    from fluxtrap.magnetometry.loops import SHAPES, check_sample
+    from fluxtrap.magnetometry.loops import check_sample, shape_name
 
-    name = shape.strip().lower()
-    if name not in SHAPES:
-        from fluxtrap.campaign import MAX_NAME  # loads pandas: only for this message
-        from fluxtrap.inputs import near
-
-        close = near(name[:MAX_NAME], SHAPES)
-        hint = f" (did you mean {close!r}?)" if close else ""
-        raise ValidationError(f"--shape {shape[:MAX_NAME]!r}: one of {', '.join(SHAPES)}{hint}")
+    name = shape_name(shape, "--shape")
     given = {"a": a, "b": b, "c": c, "diameter": diameter, "thickness": thickness}
     own = ("diameter", "thickness") if name == "cylinder" else ("a", "b", "c")
     other = [f"--{k}" for k, v in given.items() if v is not None and k not in own]

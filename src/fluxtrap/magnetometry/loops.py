@@ -808,6 +808,21 @@ def sample_volume(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> flo
 SHAPES = ("bar", "cylinder")  # a rectangular bar a x b x c; a cylinder (disc) of diameter a = b
 
 
+def shape_name(text: str, where: str) -> str:
+    """The one of ``SHAPES`` a user typed, in any case and padding ("Cylinder", " BAR "), as the
+    CLI's --shape and the upload's form field shape both read it (the CLI took "Cylinder", the
+    upload answered 422); else a ValidationError naming ``where`` ("--shape", "form field
+    shape"), the allowed values and the nearest one."""
+    name = str(text).strip().lower()
+    if name in SHAPES:
+        return name
+    from fluxtrap.inputs import near
+
+    close = near(name[:40], SHAPES)
+    hint = f" (did you mean {close!r}?)" if close else ""
+    raise ValidationError(f"{where} {str(text)[:40]!r}: one of {', '.join(SHAPES)}{hint}")
+
+
 def check_sample(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> None:
     """``check_bar``, and ``shape`` one of ``SHAPES``; a cylinder's a and b are both its diameter
     (m) across the field, c its thickness along it: a != b is refused (ValidationError)."""

@@ -458,10 +458,11 @@ def upload_measurement(
         str | None, Form(max_length=50, description='sample edge along the field, e.g. "0.5 mm"')
     ] = None,
     shape: Annotated[
-        Literal["bar", "cylinder"],
+        str,
         Form(
+            max_length=50,
             description="the sample's shape: bar (edges a, b, c) or cylinder (a disc or rod: "
-            "diameter, and thickness along the field), as the CLI's --shape"
+            "diameter, and thickness along the field), in any case, as the CLI's --shape",
         ),
     ] = "bar",
     diameter: Annotated[
@@ -510,11 +511,13 @@ def upload_measurement(
     that does not shield, unless ``force``, and one giving an objective value the sample
     already has, unless ``replace``); ``warnings`` says what the analysis warned about,
     ``not_set`` why an objective was not read off the file."""
+    from fluxtrap.magnetometry.loops import shape_name
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
     store = _store(request)
     spec = measurement_target(store, campaign, label)  # 404 before the (slower) analysis
     filename = file.filename or "upload"
+    shape = shape_name(shape, "form field shape")  # "Cylinder" as the CLI takes it (was a 422)
     sizes = (("a", a), ("b", b), ("c", c), ("diameter", diameter), ("thickness", thickness))
     given = {k: v for k, v in sizes if v}  # a form sends "" for none
     named = [*given, *(["shape"] if shape != "bar" else [])]

@@ -536,3 +536,38 @@ def test_a_cylinders_upload_reads_its_jc_and_keeps_its_shape(sample):
     assert r.json()["objectives"]["jc_3T"] == pytest.approx(kim_jc(3.0), rel=0.05)
     (stored,) = lab.store.measurements(NAME, "B1")
     assert stored.metadata["sample_shape"] == "cylinder"
+
+
+def test_the_shape_is_read_in_any_case_as_the_cli_reads_it(sample):
+    """The form field shape "Cylinder" was a 422 (a Literal["bar", "cylinder"]) where the CLI's
+    --shape Cylinder read the disc: now read alike (magnetometry.loops.shape_name), stored as
+    "cylinder"; a misspelt one is a 422 listing the allowed values, as the CLI's refusal does."""
+    import io
+
+    from fluxtrap.magnetometry.jc import kim
+    from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+
+    lab = sample
+    table = synthetic_mh_loop(
+        kim(JC0_A_M2, B0_T), 2e-3, 2e-3, 0.5e-3, shape="cylinder", n_points=81, noise_emu=1e-4
+    )
+    buf = io.StringIO()
+    write_qd_dat(table, buf)
+    disc = {"diameter": "2 mm", "thickness": "0.5 mm"}
+
+    def post(shape):
+        return lab.client.post(
+            f"{C}/samples/B1/measurements",
+            headers=auth("bob"),
+            data={**disc, "shape": shape},
+            files={"file": ("disc.dat", buf.getvalue().encode())},
+        )
+
+    r = post("Cylindre")
+    assert r.status_code == 422, r.text
+    assert "form field shape 'Cylindre': one of bar, cylinder (did you mean" in r.json()["detail"]
+    r = post("Cylinder")
+    assert r.status_code == 201, r.text
+    assert r.json()["objectives"]["jc_3T"] == pytest.approx(kim_jc(3.0), rel=0.05)
+    (stored,) = lab.store.measurements(NAME, "B1")
+    assert stored.metadata["sample_shape"] == "cylinder"
