@@ -31,6 +31,7 @@ from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.loops import (
     TEMPERATURE_SPAN_FRACTION,
     TEMPERATURE_SPAN_K,
+    HalfLoopWarning,
     LoopWidth,
     NotSuperconductingWarning,
     OutlierReadingWarning,
@@ -184,6 +185,9 @@ def jc_from_width(
     notes = list(width.notes)
     for note in notes:
         warnings.warn(note, RepeatedMeasurementWarning, stacklevel=2)
+    if width.half_loop:  # the stated assumption, with the curve
+        notes.append(width.half_loop)
+        warnings.warn(width.half_loop, HalfLoopWarning, stacklevel=2)
     if width.spikes:
         notes.append(width.spikes)
         warnings.warn(width.spikes, OutlierReadingWarning, stacklevel=2)

@@ -56,6 +56,11 @@ class RepeatedMeasurementWarning(UserWarning):
     (one sweep used): the Jc is derived, and the note is kept in the curve's settings warnings."""
 
 
+class HalfLoopWarning(UserWarning):
+    """A half loop: its virgin branch stood in for the missing return branch (kept in the
+    curve's settings warnings)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Branch:
     """A monotonic part of a field sweep: rows ``start..stop-1`` of the table, ``loop`` its group.
@@ -226,7 +231,9 @@ class LoopWidth:
     ``high_field_slope_Am2_per_T``: ``linear_background``'s fit whether subtracted or not (None
     where too few points lie at high field): full shielding there is a minor loop;
     ``other_loops_K``: the temperatures (K) of the file's other complete loops, not analysed;
-    ``virgin_extreme``: see ``virgin_extreme`` (None where it tells nothing).
+    ``virgin_extreme``: see ``virgin_extreme`` (None where it tells nothing); ``half_loop``:
+    which branch the virgin branch stood in for and why that holds ("" for a full loop; see
+    ``half_loop_stand_ins``).
     """
 
     field_T: np.ndarray
@@ -249,6 +256,7 @@ class LoopWidth:
     high_field_slope_Am2_per_T: float | None = None
     other_loops_K: tuple[float, ...] = ()
     virgin_extreme: tuple[float, float] | None = None
+    half_loop: str = ""
 
     def __post_init__(self) -> None:
         if self.dm_scatter_Am2 is None:
@@ -309,6 +317,47 @@ def virgin_slope(
     n = max(int(np.sum(np.abs(db) <= fraction * field_max_T)), min(3, db.size))
     db, dm = db[:n], dm[:n]
     return float(db @ dm / (db @ db)), float(branch.field_T[n - 1])
+
+
+def half_loop_stand_ins(branches: tuple[Branch, ...] | list[Branch]) -> dict[int, Branch]:
+    """For each loop with a virgin branch and a return branch but not the other one (a half
+    loop: 0 -> +Bmax -> 0 or on to -Bmax, as many measure to save time), the virgin branch as
+    that missing branch (``kind`` "increasing" for a virgin swept up), by loop number.
+
+    Bean: once the field has penetrated the sample the virgin branch carries the critical
+    state the increasing branch of a full loop carries at that field (Jc across the whole
+    sample, the same sign), so m_decreasing - m_virgin is the loop width there; below the
+    penetration field it is too small, where ``bean`` flags every loop's points as not fully
+    penetrated. A single branch (no virgin, no return) gives no width: refused."""
+    out = {}
+    for virgin in (b for b in branches if b.kind == "virgin"):
+        kinds = {b.kind for b in branches if b.loop == virgin.loop}
+        up = virgin.field_T[-1] > virgin.field_T[0]
+        need, have = ("increasing", "decreasing") if up else ("decreasing", "increasing")
+        if need not in kinds and have in kinds and virgin.loop not in out:
+            out[virgin.loop] = _replace(virgin, kind=need)
+    return out
+
+
+def _what_to_measure(branches: list[Branch]) -> str:
+    """What a file without a complete loop lacks and how to measure it ("" without branches)."""
+    if not branches:
+        return ""
+    lo = min(float(np.min(b.field_T)) for b in branches)
+    hi = max(float(np.max(b.field_T)) for b in branches)
+    kinds = {b.kind for b in branches}
+    if "decreasing" in kinds:
+        missing = f"the increasing branch is missing: sweep the field back up from {lo:.3g} T"
+    elif "increasing" in kinds:
+        missing = f"the decreasing branch is missing: sweep the field back down from {hi:.3g} T"
+    else:
+        missing = "only a virgin branch: sweep the field back from its end"
+    return (
+        f"; {missing} at the same temperature (a full loop +Bmax -> -Bmax -> +Bmax; a half "
+        "loop from zero-field cooling, 0 -> +Bmax -> 0, is read with its virgin branch standing "
+        "in for the increasing one; one branch alone has no width: the reversible moment it "
+        "holds besides Jc's is not known)"
+    )
 
 
 def virgin_extreme(
@@ -461,12 +510,14 @@ def loop_width(
         )
     table, repeated = table.without_repeats()
     branches = split_branches(table)
-    loops = sorted({b.loop for b in branches if b.kind in ("decreasing", "increasing")})
+    stand_ins = half_loop_stand_ins(branches)
+    used = [*branches, *stand_ins.values()]  # the virgin branch as a half loop's return branch
+    loops = sorted({b.loop for b in used if b.kind in ("decreasing", "increasing")})
     complete = [
         lp
         for lp in loops
-        if any(b.loop == lp and b.kind == "decreasing" for b in branches)
-        and any(b.loop == lp and b.kind == "increasing" for b in branches)
+        if any(b.loop == lp and b.kind == "decreasing" for b in used)
+        and any(b.loop == lp and b.kind == "increasing" for b in used)
     ]
     if not complete:
         kinds = ", ".join(
@@ -484,7 +535,7 @@ def loop_width(
                 f"{TEMPERATURE_SPAN_FRACTION:.0%} of it, if more) between the branches: they are "
                 "not one loop"
                 if split
-                else ""
+                else _what_to_measure(branches)
             )
         )
     temps = {lp: next(b.temperature_K for b in branches if b.loop == lp) for lp in complete}
@@ -504,10 +555,21 @@ def loop_width(
                 f"{table.metadata.filename}: no loop at {temperature_K:g} K; loops at "
                 f"{', '.join(f'{temps[lp]:.4g} K' for lp in complete)}"
             )
-    mine = [b for b in branches if b.loop == loop]
+    mine = [b for b in used if b.loop == loop]
     dec = max((b for b in mine if b.kind == "decreasing"), key=lambda b: np.ptp(b.field_T))
     inc = max((b for b in mine if b.kind == "increasing"), key=lambda b: np.ptp(b.field_T))
     notes = tuple(n for n in (repeated, _sweeps_left_out(table, mine, dec, inc)) if n)
+    half = ""
+    if loop in stand_ins:
+        virgin = stand_ins[loop]
+        half = (
+            f"{table.metadata.filename}: a half loop, no {virgin.kind} branch: the virgin branch "
+            f"({virgin.field_T[0]:.3g}->{virgin.field_T[-1]:.3g} T) stands in for it (above the "
+            "penetration field both carry the same critical state, Jc across the whole sample; "
+            "below it the virgin width is too small, and those points are flagged not fully "
+            "penetrated); one field quadrant only, and the sample assumed cooled in zero field "
+            "(measure the full loop to check)"
+        )
     # the background cancels in dm: a loop too coarse to fit it (5 points a branch: 'too few
     # high-field points', refused) is analysed without it (background_Am2_per_T = 0)
     try:
@@ -572,6 +634,7 @@ def loop_width(
         virgin_slope_Am2_per_T=v_slope,
         virgin_field_T=v_field,
         virgin_extreme=extreme,
+        half_loop=half,
         not_superconducting=why,
         reversible_rise=rise,
         gaps_T=tuple(sorted(gaps)),

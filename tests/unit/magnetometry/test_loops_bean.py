@@ -18,6 +18,7 @@ from fluxtrap.magnetometry.bean import (
 )
 from fluxtrap.magnetometry.jc import JcCurve, kim
 from fluxtrap.magnetometry.loops import (
+    HalfLoopWarning,
     NotSuperconductingWarning,
     OutlierReadingWarning,
     RepeatedMeasurementWarning,
@@ -1776,3 +1777,45 @@ def test_a_moment_in_si_labelled_emu_is_named_by_the_virgin_shielding():
     assert note in si.settings["warnings"]
     fraction = float(re.search(r"mu0 M / B = ([\d.e+-]+) ", note).group(1))
     assert 0.3e-3 < fraction < 2e-3  # 1000x below a bar's 0.3-2 at penetration
+
+
+def test_a_half_loop_reads_jc_with_its_virgin_branch_standing_in():
+    """A half loop (zero-field cooled, 0 -> 7 -> 0 T: no increasing branch) was refused as 'no
+    complete loop'. Above the penetration field the virgin branch carries the increasing
+    branch's critical state, so it stands in for it: Jc over the points not flagged agrees with
+    the full loop's within their 1-sigma, and a HalfLoopWarning states the assumption (kept in
+    the settings). The points where the virgin branch has not penetrated the bar are flagged."""
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+    full = synthetic_mh_loop(kim(3e9, 1.0), a, b, c, n_points=141, noise_emu=1e-5, seed=2)
+    top = int(np.argmax(full.field_T))
+    half = full.subset(slice(0, 2 * top + 1))  # 0 -> 7 -> 0 T
+    assert half.field_T[-1] == pytest.approx(0.0, abs=1e-9)
+    whole = jc_from_loop(full, a, b, c)
+    with pytest.warns(HalfLoopWarning, match="virgin branch .* stands in for it") as caught:
+        jc = jc_from_loop(half, a, b, c)
+    (note,) = [str(w.message) for w in caught if w.category is HalfLoopWarning]
+    assert note in jc.settings["warnings"]
+    ok = jc.valid
+    assert ok.sum() > 50 and jc.unpenetrated[jc.field_T < 0.5].all()
+    diff = jc.jc_A_m2[ok] - whole.at(jc.field_T[ok])
+    sigma = np.hypot(jc.jc_err_A_m2[ok], [whole.err_at(f) for f in jc.field_T[ok]])
+    assert np.mean(np.abs(diff) < sigma) > 0.9
+
+
+@pytest.mark.parametrize(
+    ("rows", "missing"),
+    [
+        ("decreasing", "the increasing branch is missing: sweep the field back up from -7 T"),
+        ("increasing", "the decreasing branch is missing: sweep the field back down from 7 T"),
+    ],
+)
+def test_a_single_branch_is_refused_saying_what_to_measure(rows, missing):
+    """One branch alone (+7 -> -7 T, or -7 -> +7 T) has no width: refused, as before, but the
+    refusal had only said a loop 'needs a decreasing and an increasing branch'; now it names
+    the missing branch, the field to sweep from, and that a zero-field-cooled half loop will do."""
+    loop = synthetic_mh_loop(kim(1e9, 1.0), A, B, C, n_points=71, noise_emu=1e-5)
+    top, bottom = int(np.argmax(loop.field_T)), int(np.argmin(loop.field_T))
+    part = loop.subset(slice(top, bottom + 1) if rows == "decreasing" else slice(bottom, None))
+    with pytest.raises(AnalysisError, match="no complete loop") as err:
+        jc_from_loop(part, A, B, C)
+    assert missing in str(err.value) and "0 -> +Bmax -> 0" in str(err.value)
