@@ -89,6 +89,11 @@ MINOR_LOOP_SHIELDING = 0.3
 # moment is too small for the volume: a column in A*m^2 labelled emu reads 1000x small (5e-4),
 # and so does Jc, which no other check sees (a 1e9 A/m^2 bar read 1e6 A/m^2, 100 A/cm^2).
 SHIELDING_FRACTION_MIN = 0.02
+# The strongest static magnets reach 45 T (hybrid; superconducting ones 16 T for magnetometry):
+# a loop turning above it is a field column 10x off its label (kOe labelled T: a 7 T loop read
+# to 70 T, under the readers' 100 T, and jc_3T was Jc at 0.3 T, 3.1x the truth, with no word),
+# or a pulsed-field loop, whose fast sweep the extended Bean model does not describe.
+STATIC_FIELD_MAX_T = 45.0
 
 
 class ImplausibleJcWarning(UserWarning):
@@ -351,6 +356,16 @@ def jc_from_width(
         )
     _check_plausible(jc, sample_text(a_m, b_m, c_m, shape), where, notes)
     _check_density(width.mass_kg, volume, sample_text(a_m, b_m, c_m, shape), where, notes)
+    if width.field_max_T > STATIC_FIELD_MAX_T:
+        notes.append(
+            f"{where}: the loop turns at {width.field_max_T:.3g} T, beyond the "
+            f"{STATIC_FIELD_MAX_T:g} T of the strongest static magnet: is the field column in kOe "
+            f"(or another unit 10x smaller) but labelled T? Then the loop turns at "
+            f"{width.field_max_T / 10:.3g} T and every Jc here belongs to a field 10x lower: fix "
+            "the column's label. (A pulsed-field loop: the extended Bean model assumes a slow "
+            "sweep.)"
+        )
+        warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=2)
     if not width.not_superconducting:  # a forced non-superconductor has its own warning
         _check_shielding(
             width.virgin_extreme, volume, sample_text(a_m, b_m, c_m, shape), where, notes

@@ -1819,3 +1819,27 @@ def test_a_single_branch_is_refused_saying_what_to_measure(rows, missing):
     with pytest.raises(AnalysisError, match="no complete loop") as err:
         jc_from_loop(part, A, B, C)
     assert missing in str(err.value) and "0 -> +Bmax -> 0" in str(err.value)
+
+
+def test_a_field_in_koe_labelled_tesla_is_named():
+    """A 7 T loop whose field column holds kOe but is labelled T read as a loop to 70 T (under
+    the readers' 100 T limit): jc_3T was Jc at 0.3 T, 3.1x the truth, with no word. A loop
+    turning beyond the strongest static magnet (45 T) now warns naming the kOe label and
+    keeps the note in the settings; the same loop labelled right says nothing."""
+    from fluxtrap.magnetometry.pipeline import derive
+
+    loop = synthetic_mh_loop(kim(1e9, 1.0), A, B, C, n_points=141, noise_emu=1e-5)
+
+    def csv(column, per_T):
+        rows = [
+            f"{f * per_T:.8g},{m * 1e3:.8g},5"
+            for f, m in zip(loop.field_T, loop.moment_Am2, strict=True)
+        ]
+        return ("\n".join([f"{column},m (emu),T (K)", *rows]) + "\n").encode()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        derive("mh_loop", csv("H (kOe)", 10.0), "koe.csv", A, B, C)
+    with pytest.warns(ImplausibleJcWarning, match=r"turns at 70 T, .* in kOe .* labelled T"):
+        _, _, jc = derive("mh_loop", csv("H (T)", 10.0), "tesla.csv", A, B, C)
+    assert any("in kOe" in note for note in jc.settings["warnings"])
