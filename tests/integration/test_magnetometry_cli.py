@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -1149,3 +1150,26 @@ def test_jc_takes_the_shape_in_any_case_as_the_upload_does(tmp_path, capsys):
     assert read[1] == read[0] and read[2] == read[0]
     code, _, err = cli(capsys, "jc", str(path), "--shape", "Cylindre", *EDGES)
     assert code == 2 and "--shape 'Cylindre': one of bar, cylinder (did you mean" in err, err
+
+
+def test_jcs_table_gives_the_1_sigma_at_the_field_it_shows(tmp_path, capsys):
+    """On 0.16 T steps `jc` printed Jc interpolated at 3 T with the 1-sigma of the point nearest
+    it (2.4e4 A/m^2), without the interpolation's error that `measure add` and the stored
+    objective's 1-sigma carry (err_at: 5.8e4; Jc 3.1e4 off the truth there). Now the table's
+    ± is err_at at the field shown."""
+    truth = kim(1e9, 0.3)
+    path, out = tmp_path / "coarse.dat", tmp_path / "jc.csv"
+    write_qd_dat(
+        synthetic_mh_loop(truth, 1e-3, 2e-3, 0.5e-3, n_points=43, noise_emu=1e-5, field_max_T=6.9),
+        path,
+    )
+    code, shown, err = cli(
+        capsys, "jc", str(path), "--a", "1 mm", "--b", "2 mm", "--c", "0.5 mm", "--out", str(out)
+    )
+    assert code == 0, err
+    curve = JcCurve.from_csv(out)
+    assert 3.0 not in curve.field_T  # interpolated there
+    (row,) = [line for line in shown.splitlines() if re.match(r"\W*3\s*│", line)]
+    cells = [cell.strip() for cell in row.split("│")]
+    assert cells[3] == f"{curve.err_at(3.0) / 1e4:.2g}", row
+    assert abs(curve.at(3.0) - truth(3.0)) < 2 * curve.err_at(3.0)
