@@ -564,7 +564,7 @@ def loop_width(
         virgin = stand_ins[loop]
         half = (
             f"{table.metadata.filename}: a half loop, no {virgin.kind} branch: the virgin branch "
-            f"({virgin.field_T[0]:.3g}->{virgin.field_T[-1]:.3g} T) stands in for it (above the "
+            f"({virgin.field_T[0] + 0.0:.3g}->{virgin.field_T[-1] + 0.0:.3g} T) stands in for it (above the "
             "penetration field both carry the same critical state, Jc across the whole sample; "
             "below it the virgin width is too small, and those points are flagged not fully "
             "penetrated); one field quadrant only, and the sample assumed cooled in zero field "

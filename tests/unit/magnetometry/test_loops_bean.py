@@ -1779,7 +1779,8 @@ def test_a_moment_in_si_labelled_emu_is_named_by_the_virgin_shielding():
     assert 0.3e-3 < fraction < 2e-3  # 1000x below a bar's 0.3-2 at penetration
 
 
-def test_a_half_loop_reads_jc_with_its_virgin_branch_standing_in():
+@pytest.mark.parametrize("sign", [1, -1])
+def test_a_half_loop_reads_jc_with_its_virgin_branch_standing_in(sign):
     """A half loop (zero-field cooled, 0 -> 7 -> 0 T: no increasing branch) was refused as 'no
     complete loop'. Above the penetration field the virgin branch carries the increasing
     branch's critical state, so it stands in for it: Jc over the points not flagged agrees with
@@ -1788,10 +1789,14 @@ def test_a_half_loop_reads_jc_with_its_virgin_branch_standing_in():
     a, b, c = 1e-3, 2e-3, 0.5e-3
     full = synthetic_mh_loop(kim(3e9, 1.0), a, b, c, n_points=141, noise_emu=1e-5, seed=2)
     top = int(np.argmax(full.field_T))
-    half = full.subset(slice(0, 2 * top + 1))  # 0 -> 7 -> 0 T
+    # swept to -7 T first (sign -1): the virgin branch stands in for the decreasing one
+    full = dataclasses_replace(full, field_T=sign * full.field_T, moment_Am2=sign * full.moment_Am2)
+    half = full.subset(slice(0, 2 * top + 1))  # 0 -> +-7 -> 0 T
     assert half.field_T[-1] == pytest.approx(0.0, abs=1e-9)
     whole = jc_from_loop(full, a, b, c)
-    with pytest.warns(HalfLoopWarning, match="virgin branch .* stands in for it") as caught:
+    with pytest.warns(
+        HalfLoopWarning, match=rf"virgin branch \(0->{7 * sign}\ T\) stands in"
+    ) as caught:
         jc = jc_from_loop(half, a, b, c)
     (note,) = [str(w.message) for w in caught if w.category is HalfLoopWarning]
     assert note in jc.settings["warnings"]
