@@ -1006,3 +1006,38 @@ def test_a_plain_csv_tables_data_block_is_read_at_once_as_line_by_line(monkeypat
     for name in ("field_T", "moment_Am2", "temperature_K", "time_s", "moment_err_Am2", "line"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
     assert fast.metadata == slow.metadata
+
+
+def test_a_dat_saved_by_a_spreadsheet_with_semicolons_is_read_or_its_decimal_commas_named(
+    mpms_file,
+):
+    """A real .dat opened and saved by a spreadsheet set for decimal commas: every line
+    ';'-delimited. Its column names had been read as one column ('no field column; expected one
+    of 'Magnetic Field (Oe)' ...' beside that very name) and its rows as 'a stray delimiter'.
+    With decimal points it now reads as the original; with decimal commas the first such cell
+    is named with the value to write."""
+    import io
+
+    path = mpms_file("mpms3_vsm_mh_film-A2481_3K.dat")
+    text = path.read_bytes().decode("latin-1")
+    rows = list(csv.reader(io.StringIO(text)))
+    number = re.compile(r"^[-+]?\d*\.\d+(e[-+]?\d+)?$", re.I)
+
+    def saved(comma):
+        return (
+            "\r\n".join(
+                ";".join(c.replace(".", ",") if comma and number.match(c) else c for c in row)
+                for row in rows
+            ).encode("latin-1")
+            + b"\r\n"
+        )
+
+    original = read(path)
+    back = read(saved(comma=False), filename="semicolons.dat")
+    assert np.array_equal(back.field_T, original.field_T)
+    assert np.array_equal(back.moment_Am2, original.moment_Am2)
+    assert back.metadata.info == original.metadata.info and back.metadata.sample_name
+    with pytest.raises(InputFileError, match=r"semicolons.dat, line \d+, column '.*': '-?\d+,\d+"):
+        read(saved(comma=True), filename="semicolons.dat")
+    with pytest.raises(InputFileError, match="a decimal comma"):
+        read(saved(comma=True), filename="semicolons.dat")

@@ -2,7 +2,8 @@
 
 Layout: a ``[Header]`` block (``TITLE``, ``BYAPP``, ``INFO`` lines, ...) then ``[Data]``, a line of
 column names with units (``Magnetic Field (Oe)``, ``Moment (emu)``) and one row per point.
-Quirks handled (see ``shared/data/mpms/README.md``): comma- or TAB-delimited (header too),
+Quirks handled (see ``shared/data/mpms/README.md``): comma- or TAB-delimited (header too; or
+';' as a spreadsheet with decimal commas saves it, whose decimal commas are then named),
 CRLF, 88 or 89 columns mostly empty, comment-only rows (``"ZFC, 100"``, quoted), INFO lines as
 ``INFO,value,KEY`` (MPMS3/PPMS) or ``INFO, KEY, value`` (MPMS-XL), blank header lines, MPMS-XL
 column names (``Field (Oe)``, ``Long Moment (emu)``, ``Time``), a file cut above its column names
@@ -64,6 +65,7 @@ FIELD_COLUMNS = (
 )
 TEMPERATURE_COLUMNS = ("Temperature (K)", "Sample Temp (Kelvin)", "Temperature (Kelvin)")
 TIME_COLUMNS = ("Time Stamp (sec)", "Time Stamp (s)", "Time")
+DELIMITERS = ",\t;"  # a .dat is comma- or TAB-delimited; ';' where a spreadsheet saved it
 QD_MAX_FIELD_T = 16.0  # |mu0 H| (T): the strongest Quantum Design magnet (PPMS 16 T; MPMS3 7 T)
 
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -73,7 +75,7 @@ def guess_can_open(filename: str | None, head: bytes) -> bool:
     """True if the file starts with a ``[Header]`` line (any delimiter, optional BOM), or with
     a Quantum Design column-name line (``_headless``: the header cut off)."""
     first = next(iter(decode(head).lstrip().splitlines()), "")  # CR, LF or CRLF
-    return first.strip().strip(",\t").strip() == "[Header]" or _headless(first)
+    return first.strip().strip(DELIMITERS).strip() == "[Header]" or _headless(first)
 
 
 def _headless(line: str) -> bool:
@@ -82,7 +84,7 @@ def _headless(line: str) -> bool:
     file whose header and ``[Data]`` line were cut off, which the CSV reader refused for its 4
     time, 4 field and 5 temperature columns, one mapping asked for at a time; a CSV of a few
     such columns, without "Comment", stays the CSV reader's)."""
-    names = {c.strip() for c in re.split(r"[,\t]", line)}
+    names = {c.strip() for c in re.split(r"[,\t;]", line)}
     return "Comment" in names and all(
         names & set(group)
         for group in (
@@ -113,7 +115,7 @@ def read(
             -1  # the column names on line 1: no header, no '[Data]'
             if _headless(lines[0])
             else next(
-                i for i, ln in enumerate(lines) if ln.strip().strip(",\t").strip() == "[Data]"
+                i for i, ln in enumerate(lines) if ln.strip().strip(DELIMITERS).strip() == "[Data]"
             )
         )
     except StopIteration:
@@ -128,7 +130,7 @@ def read(
     data = lines[data_at + 2 :]
     markers = any("[Data]" in ln or "[Header]" in ln for ln in data)  # the loop below: only then
     for n, ln in enumerate(data if markers else (), start=data_at + 3):
-        marker = ln.strip().strip(",\t").strip()
+        marker = ln.strip().strip(DELIMITERS).strip()
         if marker in ("[Data]", "[Header]"):  # as a comment row it cut a loop there, silently
             raise InputFileError(
                 f"{filename}, line {n}: a second {marker!r} section (the first '[Data]' is on "
@@ -140,7 +142,12 @@ def read(
         warnings.warn(TruncatedFileWarning(f"{filename}: {unterminated_note(cut)}"), stacklevel=3)
     else:
         cut = None
-    delimiter = "\t" if head_line.count("\t") > head_line.count(",") else ","
+    # the column names' most frequent delimiter: ';' too, as a spreadsheet saves a .dat where
+    # the decimal mark is a comma (its rows were 'a stray delimiter', its column names one
+    # column: 'no field column; expected one of 'Magnetic Field (Oe)' ...' beside that name)
+    delimiter = max(("\t", ";"), key=head_line.count)
+    if head_line.count(delimiter) <= head_line.count(","):
+        delimiter = ","
 
     if data_at < 0:
         warnings.warn(
