@@ -1173,3 +1173,20 @@ def test_jcs_table_gives_the_1_sigma_at_the_field_it_shows(tmp_path, capsys):
     cells = [cell.strip() for cell in row.split("│")]
     assert cells[3] == f"{curve.err_at(3.0) / 1e4:.2g}", row
     assert abs(curve.at(3.0) - truth(3.0)) < 2 * curve.err_at(3.0)
+
+
+def test_jc_of_a_half_loop_says_its_assumption_once(tmp_path, capsys):
+    """`jc` of a zero-field-cooled half loop (0 -> 7 -> 0 T) reads Jc with the virgin branch
+    standing in for the increasing one and says so on stderr once (the HalfLoopWarning had
+    been printed beside the same note from the curve's settings: twice)."""
+    truth = kim(3e9, 1.0)
+    loop = synthetic_mh_loop(truth, 1e-3, 2e-3, 0.5e-3, n_points=141, noise_emu=1e-5)
+    path, out = tmp_path / "half.dat", tmp_path / "jc.csv"
+    write_qd_dat(loop.subset(slice(0, 2 * int(np.argmax(loop.field_T)) + 1)), path)
+    code, _, err = cli(
+        capsys, "jc", str(path), "--a", "1 mm", "--b", "2 mm", "--c", "0.5 mm", "--out", str(out)
+    )
+    assert code == 0, err
+    assert err.count("a half loop") == 1 and "warning: half.dat: a half loop" in err, err
+    curve = JcCurve.from_csv(out)
+    assert abs(curve.at(3.0) - truth(3.0)) < 3 * curve.err_at(3.0)

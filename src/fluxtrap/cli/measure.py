@@ -146,10 +146,14 @@ def _sample(
 def _printed_warnings() -> Iterator[None]:
     """Silence the analyses' warnings (``NotSuperconductingWarning``, ``ImplausibleJcWarning``,
     ``TemperatureDriftWarning``, ``RepeatedMeasurementWarning``, ``TcStructureWarning``,
-    ``MixedMeasurementWarning``): the CLI
+    ``MixedMeasurementWarning``, ``HalfLoopWarning``): the CLI
     prints them once each from the curve's settings or the Tc results (``_warn``)."""
     from fluxtrap.magnetometry.bean import ImplausibleJcWarning, TemperatureDriftWarning
-    from fluxtrap.magnetometry.loops import NotSuperconductingWarning, RepeatedMeasurementWarning
+    from fluxtrap.magnetometry.loops import (
+        HalfLoopWarning,
+        NotSuperconductingWarning,
+        RepeatedMeasurementWarning,
+    )
     from fluxtrap.magnetometry.tc import MixedMeasurementWarning, TcStructureWarning
 
     with warnings.catch_warnings():
@@ -159,6 +163,7 @@ def _printed_warnings() -> Iterator[None]:
         warnings.simplefilter("ignore", RepeatedMeasurementWarning)
         warnings.simplefilter("ignore", ImplausibleJcWarning)
         warnings.simplefilter("ignore", TemperatureDriftWarning)
+        warnings.simplefilter("ignore", HalfLoopWarning)  # printed twice, with its note
         yield
 
 
