@@ -334,9 +334,23 @@ def half_loop_stand_ins(branches: tuple[Branch, ...] | list[Branch]) -> dict[int
         kinds = {b.kind for b in branches if b.loop == virgin.loop}
         up = virgin.field_T[-1] > virgin.field_T[0]
         need, have = ("increasing", "decreasing") if up else ("decreasing", "increasing")
-        if need not in kinds and have in kinds and virgin.loop not in out:
+        back = [b for b in branches if b.loop == virgin.loop and b.kind == have]
+        if need not in kinds and back and virgin.loop not in out and _returned(virgin, back):
             out[virgin.loop] = _replace(virgin, kind=need)
     return out
+
+
+HALF_LOOP_RETURN = 0.05  # a half loop's return branch ends within this fraction of its span of 0
+
+
+def _returned(virgin: Branch, back: list[Branch]) -> bool:
+    """Whether a return branch in ``back`` sweeps back over the whole virgin branch, to within
+    ``HALF_LOOP_RETURN`` of its span of its start: a file cut inside its return branch (a third
+    of a loop: 7 -> 3 T) is no half loop, and had been read as one over 3-7 T."""
+    start, span = float(virgin.field_T[0]), float(np.ptp(virgin.field_T))
+    sign = 1.0 if virgin.field_T[-1] > start else -1.0
+    reach = min(float(np.min(sign * b.field_T)) for b in back)
+    return reach <= sign * start + HALF_LOOP_RETURN * span
 
 
 def _what_to_measure(branches: list[Branch]) -> str:
@@ -346,6 +360,16 @@ def _what_to_measure(branches: list[Branch]) -> str:
     lo = min(float(np.min(b.field_T)) for b in branches)
     hi = max(float(np.max(b.field_T)) for b in branches)
     kinds = {b.kind for b in branches}
+    virgin = next((b for b in branches if b.kind == "virgin"), None)
+    back = [b for b in branches if b.kind in ("decreasing", "increasing")]
+    if virgin is not None and len(kinds) == 2 and back and not _returned(virgin, back):
+        end = min((b.field_T[-1] for b in back), key=abs) + 0.0
+        return (
+            f"; the {back[0].kind} branch stops at {end:.3g} T: continue it to "
+            f"{virgin.field_T[0] + 0.0:.3g} T for a half loop (read with the virgin branch "
+            "standing in for the missing one) or on to the other field and back for a full loop"
+            " (a file cut short?)"
+        )
     if "decreasing" in kinds:
         missing = f"the increasing branch is missing: sweep the field back up from {lo:.3g} T"
     elif "increasing" in kinds:

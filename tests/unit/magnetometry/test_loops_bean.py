@@ -1848,3 +1848,17 @@ def test_a_field_in_koe_labelled_tesla_is_named():
     with pytest.warns(ImplausibleJcWarning, match=r"turns at 70 T, .* in kOe .* labelled T"):
         _, _, jc = derive("mh_loop", csv("H (T)", 10.0), "tesla.csv", A, B, C)
     assert any("in kOe" in note for note in jc.settings["warnings"])
+
+
+def test_a_loop_cut_inside_its_return_branch_is_no_half_loop():
+    """A file cut a third of the way (0 -> 7 T, then back to 2.85 T only) had been read as a half
+    loop over 3-7 T, its jc_3T stored; a half loop's return branch must sweep back to the
+    virgin branch's start. Refused, saying where the branch stops and what to measure."""
+    loop = synthetic_mh_loop(kim(1e9, 1.0), A, B, C, n_points=141, noise_emu=1e-5)
+    top = int(np.argmax(loop.field_T))
+    cut = loop.subset(slice(0, top + int(0.6 * top)))  # back to 2.85 T
+    assert 2.5 < cut.field_T[-1] < 3.0
+    with pytest.raises(AnalysisError, match="no complete loop") as err:
+        jc_from_loop(cut, A, B, C)
+    said = f"the decreasing branch stops at {cut.field_T[-1]:.3g} T: continue it to 0 T for a half"
+    assert said in str(err.value), str(err.value)
