@@ -30,6 +30,9 @@ from fluxtrap.errors import FluxtrapError, InputFileError, ValidationError
 from fluxtrap.inputs import check_values, hidden_characters, plain
 from fluxtrap.simulate.casefile import (
     check_keys,
+    did_you_mean,
+    one_of,
+    shown,
     si,
     table,
     tables,
@@ -179,12 +182,7 @@ class Case:
             )
         seen: dict[str, int] = {}
         for i, d in enumerate(probe_tables):
-            quantity = d.get("quantity", "Bz")
-            if quantity not in PROBE_QUANTITIES:
-                raise ValidationError(
-                    f"probes[{i}].quantity: got {quantity!r}; expected one of "
-                    f"{', '.join(PROBE_QUANTITIES)}"
-                )
+            quantity = one_of(d.get("quantity", "Bz"), PROBE_QUANTITIES, f"probes[{i}].quantity")
             probe = Probe.from_dict(d, f"probes[{i}]", f"probe{i}")
             j = seen.setdefault(probe.name, i)
             if j != i:  # say which tables clash, and why an unnamed one has its name
@@ -391,8 +389,8 @@ class Case:
         for i, layer in enumerate(self.stack):
             if layer.material not in names:
                 raise ValidationError(
-                    f"stack[{i}].material: {layer.material!r} is not defined in [materials] "
-                    f"(defined: {', '.join(names) or 'none'})"
+                    f"stack[{i}].material: {shown(layer.material)} is not defined in [materials]"
+                    f"{did_you_mean(layer.material, names)} (defined: {', '.join(names) or 'none'})"
                 )
         for i, a in enumerate(self.stack):
             for j, b in enumerate(self.stack[:i]):

@@ -10,14 +10,57 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pint
 
 from fluxtrap.errors import UnitError, ValidationError
-from fluxtrap.inputs import check_keys, key_path, tables  # noqa: F401 - re-exported: the case's readers
+from fluxtrap.inputs import (  # noqa: F401 - re-exported: the case's readers
+    MAX_KEY_SHOWN,
+    check_keys,
+    key_path,
+    near,
+    tables,
+)
 from fluxtrap.units import EXAMPLE_UNIT, parse
+
+
+def did_you_mean(value: Any, options: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the option nearest to a misspelt ``value`` (the unknown-key
+    path's ``inputs.near``), or "" (also for a ``value`` that is not a text). Tried in turn: an
+    option differing only in case ("bz" for "Bz", which difflib rates below its cutoff), the
+    whole text, then its words (split at _ - and spaces, longest first: "fcm_coll" -> "cool")."""
+    if not isinstance(value, str):
+        return ""
+    options = list(options)
+    text = value.strip()[:MAX_KEY_SHOWN]
+    words = sorted(re.split(r"[\s_-]+", text), key=len, reverse=True)
+    close = next((o for o in options if o.casefold() == text.casefold()), None)
+    for word in [text, *words[:5]] if len(words) > 1 else [text]:
+        close = close or near(word, options)
+    return f" (did you mean {close!r}?)" if close else ""
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, at most ``MAX_KEY_SHOWN`` characters of it (a list of 10 000 numbers
+    where a table belongs was repeated whole in its error)."""
+    text = repr(value)
+    if len(text) <= MAX_KEY_SHOWN:
+        return text
+    size = f" ({type(value).__name__} of {len(value)})" if hasattr(value, "__len__") else ""
+    return f"{text[:MAX_KEY_SHOWN]}...{size}"
+
+
+def one_of(value: Any, options: Iterable[str], full: str, context: str = "") -> str:
+    """``value`` if it is one of ``options`` (an enumerated value: a protocol step's name, a
+    probe's quantity), else a ``ValidationError`` naming the key ``full``, the value (or that it
+    is missing: None), the near miss and the options; ``context`` is added to the message."""
+    options = list(options)
+    if isinstance(value, str) and value in options:
+        return value
+    got = "missing" if value is None else f"got {shown(value)}{did_you_mean(value, options)}"
+    raise ValidationError(f"{full}: {got}; expected one of {', '.join(options)}{context}")
 
 
 def finite(value: float, full: str, text: Any) -> float:

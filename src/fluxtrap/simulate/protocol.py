@@ -17,7 +17,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fluxtrap.errors import UnitError, ValidationError
-from fluxtrap.simulate.casefile import check_keys, quantity, si, table_column
+from fluxtrap.simulate.casefile import (
+    check_keys,
+    key_path,
+    one_of,
+    quantity,
+    si,
+    table_column,
+)
 
 MAX_PULSE_POINTS = 10_000  # points of a tabulated pulse
 MAX_STEPS = 10_000  # [[protocol]] steps: each is at least one time step of the run
@@ -357,9 +364,9 @@ STEPS: dict[str, type[Step]] = {
 
 def step_from_dict(d: Mapping[str, Any], where: str = "protocol") -> Step:
     """The step of a ``[[protocol]]`` table, by its ``step`` key."""
-    kind = d.get("step")
-    if kind not in STEPS:
-        raise ValidationError(f"{where}.step: got {kind!r}; expected one of {', '.join(STEPS)}")
+    keys = ", ".join(key_path("", k) for k in d)[:200]
+    keys = f" (the table has {keys or 'no keys'})" if "step" not in d else ""
+    kind = one_of(d.get("step"), STEPS, f"{where}.step", keys)
     return STEPS[kind].from_dict(d, where)
 
 

@@ -1281,3 +1281,47 @@ def test_snapshots_past_the_memory_limit_are_refused_before_the_run(monkeypatch)
     d["protocol"][2:] = [{"step": "hold", "duration": "200 s"}]
     d["mesh"]["size"] = "1 mm"
     assert Simulation(d).run(progress=False).summary()["probes"]["top"]["final_T"] > 0.1
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (
+            lambda d: d["protocol"][1].update(step="ramp_feild"),
+            r"^protocol\[1\]\.step: got 'ramp_feild' \(did you mean 'ramp_field'\?\); expected one "
+            r"of set, ramp_field, hold, ramp_temperature, cool, pulse$",
+        ),
+        (  # a word of a compound name: the step it was meant to be
+            lambda d: d["protocol"][2].update(step="fcm_coll"),
+            r"^protocol\[2\]\.step: got 'fcm_coll' \(did you mean 'cool'\?\)",
+        ),
+        (  # the name under another key: say what the table has (it said "got None")
+            lambda d: d["protocol"][1].update(kind=d["protocol"][1].pop("step")),
+            r"^protocol\[1\]\.step: missing; expected one of .* \(the table has to, rate, kind\)$",
+        ),
+        (  # a TOML list where the name goes: a ValidationError (it was a TypeError, unhashable)
+            lambda d: d["protocol"][1].update(step=["ramp_field"]),
+            r"^protocol\[1\]\.step: got \['ramp_field'\]; expected one of",
+        ),
+        (  # a case's difference, which difflib rates below its cutoff
+            lambda d: d["probes"][0].update(quantity="bz"),
+            r"^probes\[0\]\.quantity: got 'bz' \(did you mean 'Bz'\?\); expected one of Bz, temperature$",
+        ),
+        (
+            lambda d: d["probes"][0].update(quantity="temprature"),
+            r"^probes\[0\]\.quantity: got 'temprature' \(did you mean 'temperature'\?\)",
+        ),
+        (
+            lambda d: d["stack"][1].update(material="Cu"),
+            r"^stack\[1\]\.material: 'Cu' is not defined in \[materials\] \(did you mean 'cu'\?\) "
+            r"\(defined: sc, cu\)$",
+        ),
+    ],
+)
+def test_a_misspelt_step_probe_quantity_or_material_name_says_the_near_miss(edit, match):
+    """Enumerated values get the near miss the unknown keys get (`inputs.near`): a misspelt step
+    name said only "got 'ramp_feild'; expected one of ..."."""
+    d = base()
+    edit(d)
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
