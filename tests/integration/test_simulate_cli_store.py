@@ -237,3 +237,12 @@ def test_simulate_and_show_print_the_temperature_block(tmp_path, capsys):
     assert code == 0, err
     said = "temperature of the conductors (isothermal): 20 K at the start, 25 K at the end (20 to 25 K)"
     assert said in " ".join(text.split()) and "as given" not in text, text
+
+
+def test_a_misspelt_mesh_size_unit_says_the_near_miss_before_the_run(case_file, tmp_path, capsys):
+    """--mesh-size reads its unit as the case file's keys do: "2 MM" (megamolar to pint) said
+    only "is not a length"; nothing is written."""
+    out = tmp_path / "o"
+    code, _, err = cli(capsys, "simulate", str(case_file), "--mesh-size", "2 MM", "-o", str(out))
+    assert code == 2 and "--mesh-size: '2 MM' is not a length" in err
+    assert "(did you mean 'mm'?)" in err and not out.exists()

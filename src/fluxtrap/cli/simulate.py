@@ -170,14 +170,14 @@ def simulate_command(
     is also recorded in the store (--campaign alone: $FLUXTRAP_DB or ./fluxtrap.db)."""
     from fluxtrap.inputs import read_text
     from fluxtrap.simulate.case import Case
+    from fluxtrap.simulate.casefile import parse_quantity
     from fluxtrap.simulate.simulation import Simulation, plan_text
-    from fluxtrap.units import parse
 
     text = read_text(case, "case file")
     c = Case.from_toml(case, text)  # read once: the text stored is the one that ran
     if mesh_size:
         try:
-            c = c.with_options(mesh_size_m=parse(mesh_size, "length", "--mesh-size"))
+            c = c.with_options(mesh_size_m=parse_quantity(mesh_size, "length", "--mesh-size"))
         except ValidationError as err:  # the case's check names mesh.size: here it was the flag
             raise ValidationError(f"--mesh-size {mesh_size!r}: {err}") from None
     store = None

@@ -15,6 +15,7 @@ from typing import Any
 
 import pint
 
+from fluxtrap import units
 from fluxtrap.errors import UnitError, ValidationError
 from fluxtrap.inputs import (  # noqa: F401 - re-exported: the case's readers
     MAX_KEY_SHOWN,
@@ -23,7 +24,32 @@ from fluxtrap.inputs import (  # noqa: F401 - re-exported: the case's readers
     near,
     tables,
 )
-from fluxtrap.units import EXAMPLE_UNIT, parse
+from fluxtrap.units import EXAMPLE_UNIT, misread_symbol, parse, unit_text
+
+# the units people write for each dimension a case reads: a unit pint does not know ("2 mn",
+# "A/cn^2", "1 uv/cm"), or of another dimension ("2 MM" is read as megamolar, "2 m m" as m^2),
+# is answered with the nearest of them (``unit_hint``)
+UNIT_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "length": (
+        "m", "mm", "cm", "um", "µm", "nm", "km", "inch", "meter", "millimeter", "centimeter",
+        "micrometer",
+    ),
+    "time": ("s", "ms", "us", "min", "h", "d", "second", "minute", "hour", "day"),
+    "magnetic_flux_density": ("T", "mT", "uT", "G", "kG", "tesla", "millitesla", "gauss"),
+    "current_density": ("A/m^2", "A/cm^2", "A/mm^2", "kA/cm^2", "MA/m^2", "kA/mm^2"),
+    "electric_field": ("V/m", "uV/cm", "mV/m", "V/cm", "uV/m"),
+    "temperature": ("K", "degC", "mK", "degF", "kelvin", "celsius"),
+    "resistivity": ("ohm*m", "ohm*cm", "uohm*cm", "nohm*m"),
+    "field_rate": ("T/s", "T/min", "T/h", "mT/s", "mT/min"),
+    "temperature_rate": ("K/s", "K/min", "K/h", "mK/s"),
+    "dimensionless": ("%", "percent", "ppm"),
+    "volumetric_heat_capacity": ("J/(m^3*K)", "J/(cm^3*K)", "kJ/(m^3*K)"),
+    "thermal_conductivity": ("W/(m*K)", "W/(cm*K)", "mW/(m*K)"),
+    "heat_transfer_coefficient": ("W/(m^2*K)", "W/(cm^2*K)"),
+    "power": ("W", "mW", "kW"),
+    "heat_capacity": ("J/K", "mJ/K"),
+    "thermal_resistance": ("K*m^2/W", "K*cm^2/W"),
+}  # fmt: skip
 
 
 def did_you_mean(value: Any, options: Iterable[str]) -> str:
@@ -63,6 +89,70 @@ def one_of(value: Any, options: Iterable[str], full: str, context: str = "") -> 
     raise ValidationError(f"{full}: {got}; expected one of {', '.join(options)}{context}")
 
 
+def _edits(a: str, b: str) -> int:
+    """The optimal-string-alignment distance of ``a`` and ``b``: insertions, deletions,
+    substitutions and swaps of two neighbours ("nm" for "mn") each count one."""
+    d = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(
+                d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def _known_unit(text: str) -> bool:
+    try:
+        units.unit(text)
+    except UnitError:
+        return False
+    return True
+
+
+def unit_hint(text: Any, dimension: str) -> str:
+    """``" (did you mean 'mm'?)"`` for the unit of a quantity ``text`` that was refused as a
+    ``dimension`` (unknown to pint, or of another dimension), naming the nearest of
+    ``UNIT_SPELLINGS``: one written with spaces that multiply ("m m" is m^2: 'mm'), one that
+    differs only in case ("MM", megamolar: 'mm'), else, for a unit pint does not know (a
+    known one, "T" for a time, is no misspelling), those one edit away (two for a unit of 6
+    characters or more; up to three, nearest first: "2 mn" -> 'm', 'mm', 'nm'; difflib named
+    'm' alone, 1000x off), else ``inputs.near``'s. "" if none, or if the unit's C or F already
+    has its own hint (``units.misread_symbol``)."""
+    options = UNIT_SPELLINGS.get(dimension, ())
+    if not isinstance(text, str) or not options:
+        return ""
+    unit = unit_text(text).strip()[:MAX_KEY_SHOWN]
+    if not unit or misread_symbol(unit):
+        return ""
+    squeezed = re.sub(r"\s+", "", unit)
+    if squeezed != unit and squeezed in options:
+        return f" (did you mean {squeezed!r}? a space multiplies units: {unit!r} is {'*'.join(unit.split())})"
+    close = [o for o in options if o.casefold() == unit.casefold() and o != unit]
+    if not close and not _known_unit(unit):  # a unit of another dimension ("T" for a time)
+        edits = sorted((_edits(unit, o), i) for i, o in enumerate(options))  # is no misspelling
+        best = min([e for e, _ in edits if e > 0], default=0)
+        if best <= (1 if len(unit) < 6 else 2):
+            close = [options[i] for e, i in edits if e == best][:3]
+        if not close and (word := near(unit, options)):
+            close = [word]
+    if not close:
+        return ""
+    names = [repr(c) for c in close]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f" (did you mean {listed}?)"
+
+
+def parse_quantity(text: Any, dimension: str, key: str) -> float:
+    """``units.parse`` (``text`` in the SI unit of ``dimension``), its ``UnitError`` with the
+    near miss of a misspelt unit (``unit_hint``)."""
+    try:
+        return parse(text, dimension, key)
+    except UnitError as err:
+        raise UnitError(f"{err}{unit_hint(text, dimension)}") from None
+
+
 def finite(value: float, full: str, text: Any) -> float:
     """``value`` if finite, else a ``ValidationError`` naming ``full`` and the ``text`` given."""
     if not math.isfinite(value):
@@ -72,15 +162,17 @@ def finite(value: float, full: str, text: Any) -> float:
 
 def table_column(values: list, unit: str, dimension: str, where: str) -> tuple[float, ...]:
     """The plain numbers ``values`` (already checked to be numbers) of a table column in ``unit``
-    ("" = dimensionless) as finite SI floats, ``where`` naming the column ("...jc"). The unit is
-    parsed once and scales the column (through pint per value a 20 000-point table took 20 s to
-    load); the first value goes through pint, so a unit mistake is named at [0], and an offset
-    unit (degC) goes per value."""
+    ("" = dimensionless) as finite SI floats, ``where`` naming the column ("...jc"; its unit is
+    the key ``where + "_unit"``, which a unit mistake names, with the near miss: it named
+    "...field[0]: cannot read '0 Tesla'"). The unit is parsed once and scales the column
+    (through pint per value a 20 000-point table took 20 s to load); the first value goes
+    through pint, and an offset unit (degC) goes per value."""
     if not values:
         return ()
     text = (lambda x: f"{x} {unit}") if unit else (lambda x: f"{x} dimensionless")
+    zero = parse_quantity(text(0), dimension, f"{where}_unit = {shown(unit)}")
     first = finite(parse(text(values[0]), dimension, f"{where}[0]"), f"{where}[0]", values[0])
-    if parse(text(0), dimension, f"{where}[0]") != 0.0:  # an offset unit: per value
+    if zero != 0.0:  # an offset unit: per value
         return (first,) + tuple(
             finite(parse(text(x), dimension, f"{where}[{i}]"), f"{where}[{i}]", x)
             for i, x in enumerate(values[1:], 1)
@@ -104,11 +196,12 @@ def quantity(
         raise UnitError(f"{full}: missing (expected a {dim} with its unit)")
     value = mapping[key]
     if isinstance(value, bool) or not isinstance(value, str | pint.Quantity):
+        example = value if isinstance(value, int | float) and not isinstance(value, bool) else 1
         raise UnitError(
-            f"{full}: got the bare value {value!r}; expected a {dim} written with its unit, "
-            f'e.g. "{value} {EXAMPLE_UNIT.get(dimension, "")}"'
+            f"{full}: got the bare value {shown(value)}; expected a {dim} written with its unit, "
+            f'e.g. "{example} {EXAMPLE_UNIT.get(dimension, "")}"'
         )
-    return finite(parse(value, dimension, full), full, value)
+    return finite(parse_quantity(value, dimension, full), full, value)
 
 
 def number(mapping: Mapping[str, Any], key: str, where: str, default: float | None = None) -> float:

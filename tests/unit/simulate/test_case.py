@@ -1325,3 +1325,69 @@ def test_a_misspelt_step_probe_quantity_or_material_name_says_the_near_miss(edit
     edit(d)
     with pytest.raises(ValidationError, match=match):
         Case.from_dict(d)
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (  # unknown to pint: those one edit away, not difflib's 'm' alone (1000x off)
+            lambda d: d["stack"][0].update(radius="15 mn"),
+            r"^stack\[0\]\.radius: cannot read '15 mn' .* \(did you mean 'm', 'mm' or 'nm'\?\)$",
+        ),
+        (  # a space multiplies: m^2, "not a length"
+            lambda d: d["stack"][0].update(radius="15 m m"),
+            r"^stack\[0\]\.radius: '15 m m' is not a length .* \(did you mean 'mm'\? a space "
+            r"multiplies units: 'm m' is m\*m\)$",
+        ),
+        (  # megamolar to pint
+            lambda d: d["stack"][1].update(thickness="1.2 MM"),
+            r"^stack\[1\]\.thickness: '1.2 MM' is not a length .* \(did you mean 'mm'\?\)$",
+        ),
+        (
+            lambda d: d["materials"]["sc"].update(e0="1 uv/cm"),
+            r"^materials\.sc\.e0: cannot read '1 uv/cm' .* \(did you mean 'uV/cm'\?\)$",
+        ),
+        (
+            lambda d: d["protocol"][1].update(rate="4.8 T/mn"),
+            r"^protocol\[1\]\.rate: cannot read '4\.8 T/mn' .* \(did you mean 'T/min'\?\)$",
+        ),
+        (  # a table's unit is named by its key (it was "...field[0]: cannot read '0 Tesla'")
+            lambda d: d["materials"]["sc"].update(jc={"table": {**TABLE, "field_unit": "Tesla"}}),
+            r"^materials\.sc\.jc\.table\.field_unit = 'Tesla': .* \(did you mean 'tesla'\?\)$",
+        ),
+        (
+            lambda d: d["materials"]["sc"].update(jc={"table": {**TABLE, "jc_unit": "A/cn^2"}}),
+            r"^materials\.sc\.jc\.table\.jc_unit = 'A/cn\^2': .* \(did you mean 'A/cm\^2'\?\)$",
+        ),
+        (  # a unit of another dimension is no misspelling: no guess
+            lambda d: d["protocol"][2].update(duration="100 T"),
+            r"^protocol\[2\]\.duration: '100 T' is not a time \(expected something convertible "
+            r"to s\)$",
+        ),
+        (  # C has its own hint (the coulomb), not a near miss besides
+            lambda d: d["protocol"][0].update(temperature="-268 C"),
+            r"C is the coulomb: write degC \(or K\) for a temperature$",
+        ),
+        (  # no example made of what is not a number (it said e.g. "[15] mm")
+            lambda d: d["stack"][0].update(radius=[15]),
+            r"^stack\[0\]\.radius: got the bare value \[15\]; expected a length written with its "
+            r'unit, e\.g\. "1 mm"$',
+        ),
+    ],
+)
+def test_a_misspelt_unit_says_the_near_miss_and_its_key(edit, match):
+    d = base()
+    edit(d)
+    with pytest.raises(UnitError, match=match):
+        Case.from_dict(d)
+
+
+def test_the_units_suggested_are_units_of_their_dimension():
+    """Every spelling `unit_hint` may suggest reads as its dimension (no suggestion that is
+    itself refused)."""
+    from fluxtrap.simulate.casefile import UNIT_SPELLINGS
+    from fluxtrap.units import parse
+
+    for dimension, spellings in UNIT_SPELLINGS.items():
+        for unit in spellings:
+            assert parse(f"1 {unit}", dimension) > 0, (dimension, unit)

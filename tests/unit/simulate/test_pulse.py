@@ -66,7 +66,7 @@ def test_table_pulse_and_where_it_ends():
         ({"time": [0, 1], "field": [0, 1], "field_unit": "T"}, r"protocol\.time_unit: missing"),
         (
             {"time": [0, 1], "time_unit": "T", "field": [0, 1], "field_unit": "T"},
-            r"protocol\.time\[0\]",
+            r"^protocol\.time_unit = 'T': '0 T' is not a time",
         ),
         (
             {"time": [0, float("nan")], "time_unit": "s", "field": [0, 1], "field_unit": "T"},
