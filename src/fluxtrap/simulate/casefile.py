@@ -221,8 +221,24 @@ def table(mapping: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]
     """``mapping[key]`` if it is a table (empty if absent)."""
     value = mapping.get(key, {})
     if not isinstance(value, Mapping):
-        raise ValidationError(f"{key_path(where, key)}: expected a table, got {value!r}")
+        full = key_path(where, key)
+        raise ValidationError(f"{full}: {expected_table(value, full)}")
     return value
+
+
+def expected_table(value: Any, full: str) -> str:
+    """ "expected a table, got ..." for the value ``value`` of the key ``full``, shown at most
+    ``MAX_KEY_SHOWN`` characters long (a Jc table written as [[...]] was repeated whole), and
+    for a list of tables, how TOML writes one table ([mesh], not [[mesh]])."""
+    hint = ""
+    if isinstance(value, list) and value and all(isinstance(x, Mapping) for x in value):
+        hint = f": in TOML, write [{full}] (one table), not [[{full}]] (a list of them)"
+    return f"expected a table, got {shown(value)}{hint}"
+
+
+def number_start(text: str) -> bool:
+    """Whether ``text`` starts like a number ("2e4 A/cm^2", "-1", ".5")."""
+    return re.match(r"\s*[+-]?\.?[0-9]", text) is not None
 
 
 def si(x: float, unit: str) -> str:

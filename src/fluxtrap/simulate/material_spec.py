@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from fluxtrap.errors import UnitError, ValidationError
-from fluxtrap.simulate.casefile import check_keys, number, quantity, table, table_column
+from fluxtrap.simulate.casefile import (
+    check_keys,
+    expected_table,
+    number,
+    number_start,
+    quantity,
+    shown,
+    table,
+    table_column,
+)
 from fluxtrap.simulate.materials import (
     ConstantJc,
     KimJc,
@@ -37,7 +46,7 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
     """The material ``name`` from its table ``spec``; ``jc.csv`` paths are relative to ``base_dir``."""
     where = f"materials.{name}"
     if not isinstance(spec, Mapping):
-        raise ValidationError(f"{where}: expected a table")
+        raise ValidationError(f"{where}: {expected_table(spec, where)}")
     if "jc" not in spec and "resistivity" not in spec:
         check_keys(spec, SUPERCONDUCTOR_KEYS + NORMAL_KEYS, where)
         raise ValidationError(
@@ -58,9 +67,15 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
         jc = as_jc_model(jc_spec)  # a Jc curve object given in code
     elif not isinstance(jc_spec, Mapping):
         hint = ""
-        if isinstance(jc_spec, str) and len(jc_spec) <= 40:
+        if isinstance(jc_spec, str) and len(jc_spec) <= 40 and number_start(jc_spec):
             hint = f'; a constant Jc is written jc = {{ constant = "{jc_spec}" }}'
-        raise ValidationError(f"{w}: expected a table with one of table, kim, constant, csv{hint}")
+        elif isinstance(jc_spec, str) and jc_spec.strip().casefold().endswith(".csv"):
+            hint = f"; a Jc(B) file is written jc = {{ csv = {shown(jc_spec)} }}"
+        elif isinstance(jc_spec, str) and jc_spec.strip().casefold() in JC_KINDS:
+            hint = "; a model is a table of its own, e.g. jc.kim = { jc0 = ..., b0 = ... }"
+        raise ValidationError(
+            f"{w}: expected a table with one of table, kim, constant, csv, got {shown(jc_spec)}{hint}"
+        )
     else:
         check_keys(jc_spec, (*JC_KINDS, "temperature", "tc"), w)
         if ("tc" in jc_spec) != ("tables" in jc_spec):
@@ -76,8 +91,9 @@ def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Ma
             wt = f"{w}.temperature"
             check_keys(t, ("at", "tc", "exponent"), wt)
             at_K, tc_K = quantity(t, "at", "temperature", wt), quantity(t, "tc", "temperature", wt)
+            exponent = number(t, "exponent", wt, 1.5)  # names its key in full itself
             try:
-                temp = TemperatureScaling(at_K, tc_K, number(t, "exponent", wt, 1.5))
+                temp = TemperatureScaling(at_K, tc_K, exponent)
             except ValidationError as err:  # name the table where it stands in the case
                 raise ValidationError(f"{where}.{err}") from None
     n_table = None

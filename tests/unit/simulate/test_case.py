@@ -1391,3 +1391,55 @@ def test_the_units_suggested_are_units_of_their_dimension():
     for dimension, spellings in UNIT_SPELLINGS.items():
         for unit in spellings:
             assert parse(f"1 {unit}", dimension) > 0, (dimension, unit)
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (  # the material's name was put in front twice
+            lambda d: d["materials"]["sc"]["jc"].update(
+                temperature={"at": "5 K", "tc": "38 K", "exponent": "2"}
+            ),
+            r"^materials\.sc\.jc\.temperature\.exponent: expected a plain number, got '2'$",
+        ),
+        (  # [[materials.cu]] in TOML
+            lambda d: d["materials"].update(cu=[d["materials"]["cu"]]),
+            r"^materials\.cu: expected a table, got \[\{'resistivity': '2e-10 ohm\*m'\}\]: in TOML, "
+            r"write \[materials\.cu\] \(one table\), not \[\[materials\.cu\]\]",
+        ),
+        (
+            lambda d: d["materials"].update(cu="2e-10 ohm*m"),
+            r"^materials\.cu: expected a table, got '2e-10 ohm\*m'$",
+        ),
+        (
+            lambda d: d.update(mesh=[{"size": "1 mm"}]),
+            r"^mesh: expected a table, got .*: in TOML, write \[mesh\] \(one table\), not \[\[mesh\]\]",
+        ),
+        (  # a long table where one belongs is not repeated whole
+            lambda d: d["materials"]["sc"].update(
+                jc={"table": [{**TABLE, "field": list(range(10_000))}]}
+            ),
+            r"^materials\.sc\.jc\.table: expected a table, got \[\{'field': \[.{0,60}\.\.\. \(list "
+            r"of 1\): in TOML, write \[materials\.sc\.jc\.table\]",
+        ),
+        (
+            lambda d: d["materials"]["sc"].update(jc="bulk.csv"),
+            r"^materials\.sc\.jc: expected a table .*, got 'bulk\.csv'; a Jc\(B\) file is written "
+            r"jc = \{ csv = 'bulk\.csv' \}$",
+        ),
+        (
+            lambda d: d["materials"]["sc"].update(jc="kim"),
+            r"^materials\.sc\.jc: expected a table .*, got 'kim'; a model is a table of its own",
+        ),
+        (
+            lambda d: d["materials"]["sc"].update(jc=[1, 2]),
+            r"^materials\.sc\.jc: expected a table with one of table, kim, constant, csv, got "
+            r"\[1, 2\]$",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_toml_type_is_named_with_what_it_got(edit, match):
+    d = base()
+    edit(d)
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
