@@ -242,7 +242,10 @@ class Case:
         return min(
             (d, f"stack[{i}] {what}")
             for i, x in sc
-            for d, what in ((x.width_m, "radial width"), (x.thickness_m, "thickness"))
+            for d, what in (
+                (x.width_m, "radial width" if x.is_ring else "radius"),
+                (x.thickness_m, "thickness"),
+            )
         )
 
     @property
@@ -475,7 +478,8 @@ class Case:
         check_thermal(self)
         if not 0 < self.solver.rtol < 1:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
-        check_mesh_fits(self.mesh, self.extent_m, *self._smallest_dimension())
+        smallest_m, smallest_what = self._smallest_dimension()
+        check_mesh_fits(self.mesh, self.extent_m, smallest_m, smallest_what)
         check_bounded(
             thin_parts(self.stack, self.mesh.size_m or self.start_size_m / 2),
             self.mesh,
@@ -484,6 +488,7 @@ class Case:
             self.start_size_m / 2,
             sum(len(s.knots_s) for s in self.protocol if isinstance(s, Pulse) and s.times_s),
             len(self.probes) + bool(self.bore),
+            f", a quarter of the {smallest_what} of {smallest_m * 1e3:.3g} mm",
         )
 
 

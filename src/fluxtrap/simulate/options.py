@@ -224,6 +224,7 @@ def check_bounded(
     first_size_m: float,
     knots: int = 0,
     rows: int = 0,
+    first_what: str = "",
 ) -> None:
     """Refuse (``ValidationError``, with the estimate) a case whose work has no bound: a mesh
     past ``mesh.max_elements`` (the ``layer_elements`` of each of ``parts``: (what, width,
@@ -233,7 +234,8 @@ def check_bounded(
     forced steps are the step cap's over each protocol step (``step_durations_s``, s), at least one
     per protocol step, and one per pulse-table kink (``knots``, the steps land on them).
     ``first_size_m``: the element edge of the first fine mesh of an accuracy-driven run (no
-    ``mesh.size``). Also refused: a pair whose probe matrix and J samples (``rows``: the
+    ``mesh.size``), ``first_what`` what sets it ("a quarter of the stack[0] radius, 1e-06 mm":
+    a disk of 1e-9 m was refused naming only "mesh"). Also refused: a pair whose probe matrix and J samples (``rows``: the
     probes and the bore centre; the sample times: the protocol steps and ``SAMPLES``) on twice
     the estimate (a quality mesh has 1.6-2x) take over ``MAX_MATRIX_BYTES``
     (``check_matrix_memory``; ``Simulation.run`` adds the snapshots it keeps, on the mesh's
@@ -247,7 +249,7 @@ def check_bounded(
         what = (
             f"mesh.size: {mesh.size_m * 1e3:.3g} mm"
             if mesh.size_m
-            else (f"mesh: the first mesh ({first_size_m * 1e3:.3g} mm)")
+            else (f"mesh: the first mesh ({first_size_m * 1e3:.3g} mm{first_what})")
         )
         k = max(range(len(counts)), key=counts.__getitem__)
         name, w, t = parts[k]

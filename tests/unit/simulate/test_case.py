@@ -1443,3 +1443,25 @@ def test_a_value_of_the_wrong_toml_type_is_named_with_what_it_got(edit, match):
     edit(d)
     with pytest.raises(ValidationError, match=match):
         Case.from_dict(d)
+
+
+@pytest.mark.parametrize(
+    "radius, match",
+    [
+        (
+            "1e-9 m",
+            r"the first mesh \(2\.5e-07 mm, a quarter of the stack\[0\] radius of 1e-06 mm\)",
+        ),
+        (
+            "15 nm",
+            r"the first mesh \(3\.75e-06 mm, a quarter of the stack\[0\] radius of 1\.5e-05 mm\)",
+        ),
+    ],
+)
+def test_a_disk_too_small_to_mesh_is_named_by_its_key(radius, match):
+    """A disk of 1 nm (or "15 nm" for "15 mm") was refused as "mesh: the first mesh (2.5e-07 mm)
+    needs ... elements", not saying which dimension set that mesh."""
+    d = base()
+    d["stack"][0]["radius"] = radius
+    with pytest.raises(ValidationError, match=r"^mesh: " + match + r" needs at least"):
+        Case.from_dict(d)
