@@ -112,6 +112,8 @@ MAX_TITLE = 200  # characters of a case's title: job lists, plots and the store 
 # 1.17x lower: E0 x 1.4e20) or to 34.5 K at n = 30 (5.0x: E0 x 1e21) stopped Newton at the
 # smallest time step; 1.3e18 and 2.8e19 ran
 MAX_JUMP_E = 1e18
+# K: above the Tc of every known superconductor at ambient pressure (Hg-1223, ~138 K at most)
+MAX_TC_K = 150.0
 MAX_PROBES = 1000  # [[probes]] (Bz and temperature): each is a column of probes.csv and a row of
 # the dense probe matrix over every element
 
@@ -462,6 +464,7 @@ class Case:
         for why in (
             *map(_implausible_jc, self.materials),
             _temperature_changes_nothing(self),
+            _above_every_tc(self),
             _jc_held_through_temperatures(self),
             _empty_ramp(self),
             _heat_changes_nothing(self),
@@ -661,6 +664,33 @@ def _temperature_changes_nothing(case: Case) -> str | None:
                 f"depends on it (superconductors: {names}, none with jc.temperature, Jc tables "
                 "at several temperatures or n(T)): the step changes nothing; give the Jc's "
                 "temperature dependence"
+            )
+    return None
+
+
+def _above_every_tc(case: Case) -> str | None:
+    """The warning for a protocol temperature above ``MAX_TC_K`` in a case whose stack has a
+    superconductor without a Tc (no jc.temperature or jc.tables), or None: its Jc is taken as
+    given at any temperature, so "77 degC" for 77 K (350.15 K) ran as a superconductor at 350 K
+    without a word (with a Tc, a temperature at or above it is refused)."""
+    used = {x.material for x in case.superconducting}
+    blind = [m.name for m in case.materials if m.name in used and not m.tc_K]
+    if not blind:
+        return None
+    for i, step in enumerate(case.protocol):
+        if isinstance(step, Set):
+            key, value = "temperature", step.temperature_K
+        elif isinstance(step, RampTemperature | Cool):
+            key, value = "to", step.to_K
+        else:
+            continue
+        if value > MAX_TC_K:
+            return (
+                f"protocol[{i}].{key}: {value:g} K is above the Tc of every known superconductor "
+                "(the highest, at ambient pressure, ~138 K), yet "
+                f"{', '.join(blind)} (Jc without a temperature dependence) runs superconducting "
+                "there as given: a unit mistake? (77 degC is 350.15 K; liquid nitrogen is 77 K "
+                'or "-196 degC")'
             )
     return None
 

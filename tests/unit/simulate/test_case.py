@@ -1465,3 +1465,21 @@ def test_a_disk_too_small_to_mesh_is_named_by_its_key(radius, match):
     d["stack"][0]["radius"] = radius
     with pytest.raises(ValidationError, match=r"^mesh: " + match + r" needs at least"):
         Case.from_dict(d)
+
+
+def test_a_temperature_above_every_tc_warns_where_jc_ignores_temperature():
+    """ "77 degC" for 77 K is 350.15 K: a constant Jc ran superconducting there without a word
+    (with a Tc given, a temperature at or above it is refused)."""
+    d = base()
+    d["protocol"][0]["temperature"] = "77 degC"
+    with pytest.warns(CaseWarning, match=r"^protocol\[0\]\.temperature: 350\.15 K is above the "
+                      r"Tc of every known superconductor .* yet sc \(Jc without"):  # fmt: skip
+        Case.from_dict(d)
+    d["protocol"][0]["temperature"] = "-196 degC"
+    d["protocol"].append({"step": "cool", "to": "200 K", "duration": "1 s"})
+    with pytest.warns(CaseWarning, match=r"^protocol\[3\]\.to: 200 K is above the Tc"):
+        Case.from_dict(d)
+    d["protocol"].pop()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CaseWarning)
+        assert Case.from_dict(d).protocol[0].temperature_K == pytest.approx(77.15)
