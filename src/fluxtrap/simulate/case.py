@@ -51,7 +51,9 @@ from fluxtrap.simulate.geometry import (
 from fluxtrap.simulate.material_spec import material_from_dict
 from fluxtrap.simulate.materials import (
     JC_PLAUSIBLE,
+    JC_RANGE,
     CurveJc,
+    KimJc,
     Material,
     NormalConductor,
     Superconductor,
@@ -461,6 +463,7 @@ class Case:
                         "covers the superconducting state only"
                     )
         _check_temperature_jumps(self)
+        _check_jc_floor(self)
         for why in (
             *map(_implausible_jc, self.materials),
             _temperature_changes_nothing(self),
@@ -524,6 +527,26 @@ def _check_temperature_jumps(case: Case) -> None:
                     '"ramp_temperature" and a rate (the currents follow Jc as it falls), or give '
                     "a heat model ([thermal])"
                 )
+
+
+def _check_jc_floor(case: Case) -> None:
+    """Refuse (``ValidationError``) a Kim or curve Jc(B) of a layer's superconductor that falls
+    below ``JC_RANGE``'s least Jc at the largest field the protocol applies (tables and
+    constants are checked when read): a Kim b0 of 1e-9 T put Jc at 0.04 A/m^2 at 7 T, and its
+    run crawled into max_wall (8 ms of a 7 s ramp in 100 s)."""
+    applied = largest_field(case.protocol)
+    used = {x.material for x in case.superconducting}
+    for m in case.materials:
+        if m.name not in used or not isinstance(m.jc, KimJc | CurveJc):
+            continue
+        jc = float(np.min(m.jc.at(np.array([0.0, applied]))))
+        if not jc >= JC_RANGE[0]:
+            how = f" (jc0 / (1 + B / b0), b0 = {m.jc.b0_T:g} T)" if isinstance(m.jc, KimJc) else ""
+            raise ValidationError(
+                f"materials.{m.name}.jc{'.kim' if how else ''}: Jc falls to {jc:.3g} A/m^2 "
+                f"({jc * 1e-4:.3g} A/cm^2) at the {applied:g} T the protocol applies{how}, below "
+                f"the {JC_RANGE[0]:g} A/m^2 the power law is solved down to; a unit mistake?"
+            )
 
 
 def _implausible_jc(m: Material) -> str | None:

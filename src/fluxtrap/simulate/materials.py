@@ -54,6 +54,11 @@ E0_RANGE = (1e-12, 1.0)
 # the normal-state resistivity (ohm*m): pure metals at 4 K ~1e-11, K-Ba122 near Tc ~1e-6, YBCO
 # ~1e-5; beyond, a unit mistake (1e300 stalled Newton at t = 27 ms of a pulse)
 NORMAL_RESISTIVITY_RANGE = (1e-12, 1e-2)
+# a normal conductor's resistivity (ohm*m) at most: a spacer's metal is 1e-11 .. 1e-6; an
+# insulator written as 1e6 ohm*m crawled (a 5 mm disk's 7 s ramp reached 3.4 s in 100 s of wall
+# time; 1e12 stopped Newton at 0.7 ms), while 1e-2 .. 1e2 ran alike in 68-75 steps, the probe
+# within 1e-4 T (its eddy currents are gone within a microsecond)
+MAX_RESISTIVITY = NORMAL_RESISTIVITY_RANGE[1]
 # Jc(T) ~ (1 - (T/Tc)^2)^exponent: measured exponents are ~1-3; past 100 the factor underflows
 # to zero at the reference temperature (1e6: a ZeroDivisionError in the run)
 TEMPERATURE_EXPONENT_MAX = 100.0
@@ -442,6 +447,15 @@ class NormalConductor:
         if not self.resistivity_ohm_m > 0:
             raise UnitError(
                 f"materials.{self.name}.resistivity: must be > 0 ohm*m, got {self.resistivity_ohm_m}"
+            )
+        if self.resistivity_ohm_m > MAX_RESISTIVITY:
+            raise UnitError(
+                f"materials.{self.name}.resistivity = {self.resistivity_ohm_m:g} ohm*m: at most "
+                f"{MAX_RESISTIVITY:g} ohm*m (the metals of a stack: 1e-11 .. 1e-6 ohm*m); a layer "
+                f"of {MAX_RESISTIVITY:g} ohm*m already carries next to no current (its eddy "
+                "currents decay in mu0 r^2 / rho, 0.03 us at r = 15 mm), and beyond it the time "
+                "steps crawl; for an insulating spacer give "
+                f"{MAX_RESISTIVITY:g} ohm*m, or leave it out of the stack (air)"
             )
 
     def to_dict(self) -> dict[str, Any]:

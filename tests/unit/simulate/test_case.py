@@ -1483,3 +1483,36 @@ def test_a_temperature_above_every_tc_warns_where_jc_ignores_temperature():
     with warnings.catch_warnings():
         warnings.simplefilter("error", CaseWarning)
         assert Case.from_dict(d).protocol[0].temperature_K == pytest.approx(77.15)
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (  # an insulating spacer written as a huge resistivity: Newton stopped at 0.7 ms
+            lambda d: d["materials"]["cu"].update(resistivity="1e12 ohm*m"),
+            r"^materials\.cu\.resistivity = 1e\+12 ohm\*m: at most 0\.01 ohm\*m .* for an "
+            r"insulating spacer give 0\.01 ohm\*m, or leave it out of the stack \(air\)$",
+        ),
+        (  # Jc 0.04 A/m^2 at 7 T: the run crawled into max_wall
+            lambda d: d["materials"]["sc"].update(
+                jc={"kim": {"jc0": "3e4 A/cm^2", "b0": "1e-9 T"}}
+            ),
+            r"^materials\.sc\.jc\.kim: Jc falls to 0\.0429 A/m\^2 \(4\.29e-06 A/cm\^2\) at the 7 T "
+            r"the protocol applies \(jc0 / \(1 \+ B / b0\), b0 = 1e-09 T\), below the 1 A/m\^2",
+        ),
+    ],
+)
+def test_a_material_the_solver_would_crawl_through_is_refused_before_the_run(edit, match):
+    d = base()
+    edit(d)
+    with pytest.raises(FluxtrapError, match=match):
+        Case.from_dict(d)
+
+
+def test_the_largest_resistivity_and_a_kim_jc_within_range_still_load():
+    d = base()
+    d["materials"]["cu"]["resistivity"] = "1e-2 ohm*m"
+    d["materials"]["sc"]["jc"] = {"kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"}}
+    case = Case.from_dict(d)
+    assert case.material("cu").resistivity_ohm_m == pytest.approx(1e-2)
+    assert case.material("sc").jc.at(7.0) == pytest.approx(3e8 / 15)
