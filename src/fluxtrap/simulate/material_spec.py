@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.errors import InputFileError, UnitError, ValidationError
 from fluxtrap.simulate.casefile import (
     check_keys,
     expected_table,
@@ -134,10 +134,14 @@ def _jc_model(jc_spec: Mapping[str, Any], w: str, base_dir: Path):
     if kind == "constant":
         return ConstantJc(quantity(jc_spec, "constant", "current_density", w))
     if kind == "csv":
-        if not isinstance(jc_spec["csv"], str):
-            raise ValidationError(f"{w}.csv: expected a file name, got {jc_spec['csv']!r}")
-        path = Path(jc_spec["csv"])
-        return read_jc_csv(path if path.is_absolute() else base_dir / path)
+        name = jc_spec["csv"]
+        if not isinstance(name, str) or not name.strip():  # "" read the case's folder
+            raise ValidationError(f"{w}.csv: expected a file name, got {shown(name)}")
+        path = Path(name)
+        try:
+            return read_jc_csv(path if path.is_absolute() else base_dir / path)
+        except InputFileError as err:  # name the key too: a case may read several tables
+            raise InputFileError(f"{w}.csv = {shown(name)}: {err}") from None
     return as_jc_model(jc_spec["curve"])
 
 

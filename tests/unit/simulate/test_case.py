@@ -1516,3 +1516,24 @@ def test_the_largest_resistivity_and_a_kim_jc_within_range_still_load():
     case = Case.from_dict(d)
     assert case.material("cu").resistivity_ohm_m == pytest.approx(1e-2)
     assert case.material("sc").jc.at(7.0) == pytest.approx(3e8 / 15)
+
+
+@pytest.mark.parametrize(
+    "name, err, match",
+    [
+        ("", ValidationError, r"^materials\.sc\.jc\.csv: expected a file name, got ''$"),
+        (
+            "nope.csv",
+            InputFileError,
+            r"^materials\.sc\.jc\.csv = 'nope\.csv': .*nope\.csv: no such",
+        ),
+        (".", InputFileError, r"^materials\.sc\.jc\.csv = '\.': .*: not a regular file"),
+    ],
+)
+def test_a_jc_csv_that_cannot_be_read_names_its_material(tmp_path, name, err, match):
+    """A missing or unreadable jc.csv named only the path it tried ("" read the case's own
+    folder, ".: not a regular file"), not which material's table it was."""
+    d = base()
+    d["materials"]["sc"]["jc"] = {"csv": name}
+    with pytest.raises(err, match=match):
+        Case.from_dict(d, base_dir=tmp_path)
