@@ -59,7 +59,7 @@ def did_you_mean(value: Any, options: Iterable[str]) -> str:
     whole text, then its words (split at _ - and spaces, longest first: "fcm_coll" -> "cool")."""
     if not isinstance(value, str):
         return ""
-    options = list(options)
+    options = [str(o) for o in options]
     text = value.strip()[:MAX_KEY_SHOWN]
     words = sorted(re.split(r"[\s_-]+", text), key=len, reverse=True)
     close = next((o for o in options if o.casefold() == text.casefold()), None)

@@ -44,6 +44,8 @@ TABLE_KEYS = ("field", "field_unit", "jc", "jc_unit")  # a jc.table, and each of
 
 def material_from_dict(name: str, spec: Mapping[str, Any], base_dir: Path) -> Material:
     """The material ``name`` from its table ``spec``; ``jc.csv`` paths are relative to ``base_dir``."""
+    if not isinstance(name, str):  # a dict built in code: TOML's keys are texts
+        raise ValidationError(f"materials: a material's name is a text, got {shown(name)}")
     where = f"materials.{name}"
     if not isinstance(spec, Mapping):
         raise ValidationError(f"{where}: {expected_table(spec, where)}")

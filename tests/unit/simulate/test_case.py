@@ -1537,3 +1537,13 @@ def test_a_jc_csv_that_cannot_be_read_names_its_material(tmp_path, name, err, ma
     d["materials"]["sc"]["jc"] = {"csv": name}
     with pytest.raises(err, match=match):
         Case.from_dict(d, base_dir=tmp_path)
+
+
+def test_a_material_named_by_a_number_in_a_dict_is_refused_by_name():
+    """TOML's keys are texts; a dict built in code may have others: {1: {...}} with stack
+    material 1 was a TypeError (joining the names for the message)."""
+    d = base()
+    d["materials"][1] = d["materials"].pop("cu")
+    d["stack"][1]["material"] = 1
+    with pytest.raises(ValidationError, match=r"^materials: a material's name is a text, got 1$"):
+        Case.from_dict(d)
