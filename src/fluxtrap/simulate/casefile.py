@@ -119,10 +119,15 @@ def unit_hint(text: Any, dimension: str) -> str:
     known one, "T" for a time, is no misspelling), those one edit away (two for a unit of 6
     characters or more; up to three, nearest first: "2 mn" -> 'm', 'mm', 'nm'; difflib named
     'm' alone, 1000x off), else ``inputs.near``'s. "" if none, or if the unit's C or F already
-    has its own hint (``units.misread_symbol``)."""
+    has its own hint (``units.misread_symbol``). A decimal comma ("1,5 mm") is said so."""
     options = UNIT_SPELLINGS.get(dimension, ())
     if not isinstance(text, str) or not options:
         return ""
+    comma = re.fullmatch(r"\s*([+-]?[0-9]+),([0-9]+)(\s*[^\s,].{0,40})", text)
+    if comma:  # a decimal comma: the grammar stopped at "unexpected ',5 mm'"
+        whole, part, rest = comma.groups()
+        other = f", or {whole}{part}{rest} for a thousands separator" if len(part) == 3 else ""
+        return f" (a decimal comma? write {whole}.{part}{rest}{other})"
     unit = unit_text(text).strip()[:MAX_KEY_SHOWN]
     if not unit or misread_symbol(unit):
         return ""

@@ -1547,3 +1547,21 @@ def test_a_material_named_by_a_number_in_a_dict_is_refused_by_name():
     d["stack"][1]["material"] = 1
     with pytest.raises(ValidationError, match=r"^materials: a material's name is a text, got 1$"):
         Case.from_dict(d)
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        ("1,5 mm", r"\(unexpected ',5 mm'\) \(a decimal comma\? write 1\.5 mm\)$"),
+        (
+            "1,000 mm",
+            r"\(a decimal comma\? write 1\.000 mm, or 1000 mm for a thousands separator\)$",
+        ),
+    ],
+)
+def test_a_decimal_comma_is_named_as_such(value, match):
+    """ "1,5 mm" (a European keyboard's 1.5 mm) said only "unexpected ',5 mm'"."""
+    d = base()
+    d["stack"][0]["thickness"] = value
+    with pytest.raises(UnitError, match=r"^stack\[0\]\.thickness: cannot read .*" + match):
+        Case.from_dict(d)
