@@ -399,18 +399,23 @@ class Case:
                     f"stack[{i}].material: {shown(layer.material)} is not defined in [materials]"
                     f"{did_you_mean(layer.material, names)} (defined: {', '.join(names) or 'none'})"
                 )
-        for i, a in enumerate(self.stack):
-            for j, b in enumerate(self.stack[:i]):
-                in_z = min(a.top_m, b.top_m) - max(a.z_m, b.z_m) > 1e-12
-                in_r = min(a.radius_m, b.radius_m) - max(a.inner_radius_m, b.inner_radius_m) > 1e-12
-                if in_z and in_r:
-                    raise ValidationError(
-                        f"stack[{i}] ({a.material}, r {a.inner_radius_m * 1e3:g}..{a.radius_m * 1e3:g}"
-                        f" mm, z {a.z_m * 1e3:g}..{a.top_m * 1e3:g} mm) overlaps stack[{j}] "
-                        f"({b.material}, r {b.inner_radius_m * 1e3:g}..{b.radius_m * 1e3:g} mm, "
-                        f"z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm); layers at the same height must "
-                        "sit one inside the other's bore"
-                    )
+        # pairwise as arrays (1000 layers: 3 s as a Python loop); the first pair (i, j < i)
+        r0, r1, z0, z1 = (
+            np.array([getattr(x, k) for x in self.stack])
+            for k in ("inner_radius_m", "radius_m", "z_m", "top_m")
+        )
+        in_z = np.minimum.outer(z1, z1) - np.maximum.outer(z0, z0) > 1e-12
+        in_r = np.minimum.outer(r1, r1) - np.maximum.outer(r0, r0) > 1e-12
+        overlaps = np.argwhere(in_z & in_r & np.tri(len(self.stack), k=-1, dtype=bool))
+        for i, j in overlaps[:1]:
+            a, b = self.stack[i], self.stack[j]
+            raise ValidationError(
+                f"stack[{i}] ({a.material}, r {a.inner_radius_m * 1e3:g}..{a.radius_m * 1e3:g}"
+                f" mm, z {a.z_m * 1e3:g}..{a.top_m * 1e3:g} mm) overlaps stack[{j}] "
+                f"({b.material}, r {b.inner_radius_m * 1e3:g}..{b.radius_m * 1e3:g} mm, "
+                f"z {b.z_m * 1e3:g}..{b.top_m * 1e3:g} mm); layers at the same height must "
+                "sit one inside the other's bore"
+            )
         check_offset(self.stack, self.extent_m, self.probes + self.temperature_probes, self.bore)
         groups(self.stack)  # refuses layers that meet only at a corner
         pnames = [p.name for p in self.probes + self.temperature_probes]
@@ -423,18 +428,20 @@ class Case:
             )
         for i, p in enumerate(self.probes + self.temperature_probes):
             p.check(f"probes[{i}]")  # a case built in code; from_dict checked each table
-        for p in self.probes:
-            for layer in self.stack:
-                if layer.contains(p.r_m, p.z_m) and isinstance(
-                    self.material(layer.material), Superconductor
-                ):
-                    warnings.warn(
-                        f"probe {p.name!r} at r={p.r_m * 1e3:g} mm, z={p.z_m * 1e3:g} mm is inside the "
-                        f"superconductor {layer.material!r}: allowed (it reads Bz there), but no Hall "
-                        "sensor can sit there",
-                        CaseWarning,
-                        stacklevel=3,
-                    )
+        # each layer against every probe at once (a million Python calls took 9 s)
+        by_name = {m.name: m for m in self.materials}
+        sc = [x for x in self.stack if isinstance(by_name[x.material], Superconductor)]
+        pr, pz = (np.array([getattr(p, k) for p in self.probes]) for k in ("r_m", "z_m"))
+        inside = np.array([x.contains(pr, pz) for x in sc]).reshape(len(sc), len(self.probes))
+        for k, p in enumerate(self.probes):
+            for layer in (sc[i] for i in np.flatnonzero(inside[:, k])):
+                warnings.warn(
+                    f"probe {p.name!r} at r={p.r_m * 1e3:g} mm, z={p.z_m * 1e3:g} mm is inside the "
+                    f"superconductor {layer.material!r}: allowed (it reads Bz there), but no Hall "
+                    "sensor can sit there",
+                    CaseWarning,
+                    stacklevel=3,
+                )
         if not self.protocol or not isinstance(self.protocol[0], Set):
             raise ValidationError(
                 'protocol: the first step must be step = "set" (initial field and temperature)'
