@@ -74,7 +74,7 @@ def shown(value: Any) -> str:
     text = repr(value)
     if len(text) <= MAX_KEY_SHOWN:
         return text
-    size = f" ({type(value).__name__} of {len(value)})" if hasattr(value, "__len__") else ""
+    size = f" ({type(value).__name__} of {len(value)})" if isinstance(value, list | dict) else ""
     return f"{text[:MAX_KEY_SHOWN]}...{size}"
 
 

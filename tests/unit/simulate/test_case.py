@@ -1593,3 +1593,18 @@ def test_probes_are_checked_against_the_layers_as_arrays(monkeypatch):
     ]
     # a few calls per layer (each over all its points: here 150); it was 62 x 60 = 3720 more
     assert len(calls) <= 3 * 60, len(calls)
+
+
+def test_a_long_value_shown_in_an_error_is_cut_whatever_its_type():
+    """A pint quantity (a case dict built in a notebook) as a step's name: cutting its long
+    repr asked for its len(), a TypeError for one number."""
+    from fluxtrap.units import Q_
+
+    d = base()
+    d["protocol"][1]["step"] = Q_(
+        1.2345678901234567e-300, "kiloampere * millisecond / centimeter ** 2 / kelvin"
+    )
+    with pytest.raises(
+        ValidationError, match=r"^protocol\[1\]\.step: got <Quantity\(.{40,50}\.\.\.; "
+    ):
+        Case.from_dict(d)
