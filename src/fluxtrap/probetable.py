@@ -19,6 +19,9 @@ _SECOND_DIFFERENCE_MAD = 0.6744897501960817 * np.sqrt(6.0)
 ORIGIN_NOISE_SIGMAS = 6.0
 MAX_PROBES_FILE = 256 * 2**20  # bytes: 200,000 time steps (the most a case may force) x ~50 probes
 DROPPED_SHOWN = 5  # rows without a value named in a note
+# |time| (s) on a measured series' clock beyond any logger's (epoch seconds are 1.7e9; epoch ms
+# labelled s 1.7e12): read_series and calibrate's Series refuse it, naming the row
+MAX_CLOCK_S = 1e11
 
 
 class MissingSamplesWarning(UserWarning):

@@ -419,3 +419,39 @@ def test_a_hall_probe_offset_is_fitted_and_reported_in_tesla(files, capsys):
     assert "top.offset" in stdout and (out / "correlation.png").stat().st_size > 0
     [pred] = after["predictions"]
     assert pred["parameters"] == ["sc.jc_scale"] and pred["values"][0]["sigma_T"] > 0
+
+
+def test_a_nan_cell_is_a_gap_as_an_empty_one_is_and_both_are_named_with_their_column(tmp_path):
+    """A "nan" or "NaN" cell (numpy's and LabVIEW's missing reading) refused the file ("'nan' is
+    not a finite number") while an empty cell left its row out: now both leave it out, the
+    warning naming each row's column; "inf" and a time of 1e300 s are refused at their line."""
+    from fluxtrap.probetable import MissingSamplesWarning
+    from fluxtrap.workflows.calibrate import read_measured
+
+    t = np.arange(0.0, 300.0, 10.0)
+    df = pd.DataFrame({"time_s": t, "applied_T": np.clip(1 - t / 100, 0, None),
+                       "B_T": 0.5 - 0.01 * np.log1p(t), "sigma_T": 1e-3}).astype(object)  # fmt: skip
+    read = {}
+    for gap in ("", "nan", "NaN"):
+        gappy = df.copy()
+        gappy.loc[5, "B_T"], gappy.loc[20, "applied_T"], gappy.loc[22, "sigma_T"] = gap, gap, gap
+        gappy.to_csv(tmp_path / "gappy.csv", index=False)
+        with pytest.warns(MissingSamplesWarning) as caught:
+            read[gap] = read_measured(tmp_path / "gappy.csv", "top", sigma_column="sigma_T")
+        (note,) = [str(w.message) for w in caught]
+        assert "3 of 30 rows have" in note and "rows 6, 21, 23 (1 = the first data row" in note
+        assert note.endswith(
+            "empty or NaN cells: B_T row 6; applied field row 21; sigma_T row 23"
+        ), note
+    for gap in ("nan", "NaN"):
+        assert read[gap].time_s.tolist() == read[""].time_s.tolist()
+        assert read[gap].field_T.tolist() == read[""].field_T.tolist()
+    for column, value, message in (
+        ("B_T", "inf", r"line 7, column 'B_T': 'inf' is not a finite number"),
+        ("time_s", "1e300", r"line 31, column 'time_s': 1e\+300 s is beyond 1e\+11 s"),
+    ):
+        bad = df.copy()
+        bad.loc[5 if column == "B_T" else 29, column] = value
+        bad.to_csv(tmp_path / "bad.csv", index=False)
+        with pytest.raises(InputFileError, match=message):
+            read_measured(tmp_path / "bad.csv", "top", sigma_column="sigma_T")

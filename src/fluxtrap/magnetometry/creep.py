@@ -61,6 +61,7 @@ from fluxtrap.magnetometry.table import (
 )
 from fluxtrap.probetable import (
     DROPPED_SHOWN,
+    MAX_CLOCK_S,
     MissingSamplesWarning,
     not_repeats,
     ramp_end,
@@ -707,6 +708,21 @@ def relaxation_tau(time_s: np.ndarray, field_T: np.ndarray, origin_s: float) -> 
     return float(abs(b) / ramp) if ramp > 0 else 0.0
 
 
+def _nan_as_empty(rows: list[list[str]], index: int) -> list[list[str]]:
+    """``rows`` with a NaN cell ("nan", "NaN", as numpy and LabVIEW write a missing reading) at
+    ``index`` made empty: a gap, as an empty cell is (it had been refused while an empty one was
+    left out). "inf" stays a value, refused."""
+
+    def nan(text: str) -> bool:
+        return text.strip().lower().lstrip("+-") == "nan"
+
+    if not any(index < len(r) and nan(r[index]) for r in rows):
+        return rows
+    return [
+        [*r[:index], "", *r[index + 1 :]] if index < len(r) and nan(r[index]) else r for r in rows
+    ]
+
+
 def read_series(
     path_or_bytes: str | Path | bytes,
     *,
@@ -723,8 +739,8 @@ def read_series(
     ``timestamp``, ``date`` or ``time`` of ISO 8601 date-times (a logger's clock) gives the time
     in s since its first row. With several field
     columns ``column`` says which one; the columns in ``exclude`` (a noise column) are not.
-    With ``gaps`` an empty field or applied-field cell (a logger's missing reading) is NaN, else
-    an error.
+    With ``gaps`` an empty or NaN field or applied-field cell (a logger's missing reading) is
+    NaN, else an error. A time beyond ``MAX_CLOCK_S`` is refused, naming its line.
     """
     if isinstance(path_or_bytes, bytes):
         name = filename or "<bytes>"
@@ -829,7 +845,9 @@ def read_series(
             factor *= MU0  # H (A/m) -> mu0 H (T)
         if block is not None:
             return factor * block[order.index(names.index(c))]
-        return factor * numeric_column(rows, names.index(c), lines, c, name, required(c))
+        i = names.index(c)
+        cells = rows if required(c) else _nan_as_empty(rows, i)
+        return factor * numeric_column(cells, i, lines, c, name, required(c))
 
     applied = col(applied_name) if applied_name else None
     field = col(fields[0])
@@ -837,6 +855,14 @@ def read_series(
         if b is not None:
             check_values({"field": b / MU0}, {"field": c}, lines, name)
     time = col(times[0])
+    far = np.flatnonzero(np.abs(time) > MAX_CLOCK_S)
+    if far.size:  # 1e300 s, or epoch ms labelled s: no logger's clock
+        k = int(far[0])
+        raise InputFileError(
+            f"{name}, line {lines[k]}, column {times[0]!r}: {time[k]:.4g} s is beyond "
+            f"{MAX_CLOCK_S:g} s, more than any logger's clock reads ({far.size} of {time.size} "
+            "rows): is the column in ms or us but labelled s?"
+        )
     columns = [time, field] if applied is None else [time, field, applied]
     known = np.flatnonzero(np.isfinite(time) & not_repeats(columns))  # a file pasted twice: fine
     back = np.flatnonzero(np.diff(time[known]) < 0)

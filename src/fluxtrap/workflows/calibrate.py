@@ -27,7 +27,7 @@ import pandas as pd
 from fluxtrap.errors import InputFileError, SolverError, ValidationError
 from fluxtrap.magnetometry.creep import read_series
 from fluxtrap.outputs import claimed, jsonable, staged_folder
-from fluxtrap.probetable import MissingSamplesWarning, without_gaps
+from fluxtrap.probetable import DROPPED_SHOWN, MissingSamplesWarning, without_gaps
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.calibrate import Calibration, Series, apply, calibrate
 from fluxtrap.simulate.calibrate.fit import check_request
@@ -149,9 +149,11 @@ def read_measured(
     """A measured series file as a ``Series`` for ``probe``: its field column (``column`` when
     there are several), its noise column ``sigma_column`` (a field unit in its name, e.g.
     ``sigma_T`` or ``noise (mT)``; default: estimated), the origin from its ``applied_T``
-    column, else ``origin_s`` on its clock, else t = 0. Empty field, applied or noise cells (a logger's
-    gap) leave their rows out, named in a ``MissingSamplesWarning`` as ``fluxtrap creep`` does (the
-    file was refused); a column with fewer than 3 values is refused; other columns are not read."""
+    column, else ``origin_s`` on its clock, else t = 0. Empty or NaN field, applied or noise cells (a
+    logger's gap; a NaN cell had been refused while an empty one was left out) leave their rows
+    out, named with their columns in a ``MissingSamplesWarning`` as ``fluxtrap creep`` does; an
+    infinite or absurd value (|B| > 100 T, a time beyond any clock) is refused naming its line
+    and column; a column with fewer than 3 values is refused; other columns are not read."""
     noise = () if sigma_column is None else (sigma_column,)
     time_s, field_T, applied, name = read_series(path, column=column, exclude=noise, gaps=True)
     sigma = None
@@ -167,17 +169,28 @@ def read_measured(
             )
     either = field_T if sigma is None else np.where(np.isfinite(sigma), field_T, np.nan)
     cols = name if sigma_column is None else f"{name} or {sigma_column}"
+    cells = {c: v for c, v in ((name, field_T), ("applied field", applied), (sigma_column, sigma))
+             if v is not None and np.isnan(v).any()}  # fmt: skip
     time_s, field_T, applied, dropped, note = without_gaps(
         time_s, either, applied, f"{path.name} ({cols})"
     )
     sigma = None if sigma is None else np.delete(sigma, dropped)  # the Series warns of none again
-    if note:
-        warnings.warn(note, MissingSamplesWarning, stacklevel=2)
+    if note:  # which column each row lacks (an applied_T gap was named as the field's)
+        where = "; ".join(_gap_rows(c, v) for c, v in cells.items())
+        warnings.warn(f"{note}; empty or NaN cells: {where}", MissingSamplesWarning, stacklevel=2)
     if applied is not None and origin_s is not None:
         raise ValidationError(
             f"{path}: has an applied_T column, which sets its origin; --origin is for files without"
         )
     return Series(f"{path.name} ({name})", time_s, field_T, probe, applied, sigma, origin_s)
+
+
+def _gap_rows(column: str, values: np.ndarray) -> str:
+    """ "B_T rows 4, 8": the data rows (1 = the first) where ``column`` has no value."""
+    rows = np.flatnonzero(np.isnan(values))
+    shown = ", ".join(str(i + 1) for i in rows[:DROPPED_SHOWN])
+    more = ", ..." if rows.size > DROPPED_SHOWN else ""
+    return f"{column} row{'s' if rows.size > 1 else ''} {shown}{more}"
 
 
 @dataclass(frozen=True, eq=False)

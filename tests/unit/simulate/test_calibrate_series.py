@@ -184,6 +184,40 @@ def test_series_refuses_bad_input():
     assert Series("x", np.arange(4.0), np.ones(4), "gap", origin_s=np.float32(2)).origin == 2.0
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("field_T", 1e300, r"row 6 \(1 = the first\), field_T = 1e\+300 T: beyond 100 T"),
+        ("field_T", -math.inf, r"row 6 \(1 = the first\), field_T = -inf T: beyond 100 T"),
+        ("applied_T", 1e300, r"row 6 \(1 = the first\), applied_T = 1e\+300 T: beyond 100 T"),
+        ("sigma_T", 1e300, r"row 6 \(1 = the first\), sigma_T = 1e\+300 T: beyond 100 T"),
+        ("sigma_T", math.inf, r"row 6 \(1 = the first\), sigma_T = inf T: beyond 100 T"),
+        ("time_s", 1e300, r"row 6 \(1 = the first\), time_s = 1e\+300 s: beyond 1e\+11 s"),
+    ],
+)
+def test_an_absurd_value_in_a_series_is_refused_with_its_row_and_column(column, value, message):
+    """A measured field of 1e300 T overflowed the fit's chi^2 to inf and gave NaN sigmas (an
+    infinite one was dropped as a gap, as NaN is): refused at the Series, naming row and column."""
+    t = np.arange(10.0)
+    cols = {"time_s": t, "field_T": 0.5 - 0.01 * t, "applied_T": np.clip(1 - t / 3, 0, None),
+            "sigma_T": np.full(10, 1e-3)}  # fmt: skip
+    cols[column] = cols[column].copy()
+    cols[column][5] = value
+    with pytest.raises(
+        ValidationError, match=rf"^hall: {message}, more than any .* \(1 of 10 rows\)"
+    ):
+        Series("hall", cols["time_s"], cols["field_T"], "gap", cols["applied_T"], cols["sigma_T"])
+    cols[column][5] = np.nan  # a gap: left out and named
+    with pytest.warns(
+        MissingSamplesWarning,
+        match=r"^hall( \(field or sigma_T\))?: 1 of 10 rows has .* row 6 \(1 = ",
+    ):
+        s = Series(
+            "hall", cols["time_s"], cols["field_T"], "gap", cols["applied_T"], cols["sigma_T"]
+        )
+    assert s.time_s.size == 9
+
+
 def test_points_dropped_from_a_series_built_in_python_are_named():
     """A Series from arrays dropped its NaN points without a word (read_measured named a file's);
     now a MissingSamplesWarning says how many and which, and a whole series says nothing."""

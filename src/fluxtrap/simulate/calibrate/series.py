@@ -20,6 +20,7 @@ import pandas as pd
 
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.probetable import (
+    MAX_CLOCK_S,
     MissingSamplesWarning,
     not_repeats,
     ramp_end,
@@ -31,6 +32,7 @@ from fluxtrap.probetable import (
     white_noise,
     without_gaps,
 )
+from fluxtrap.simulate.protocol import MAX_FIELD_T
 
 MIN_SIGMA_T = 1e-12  # T, a noise value below any Hall probe's or fluxgate's resolution
 
@@ -45,8 +47,9 @@ class Series:
     ``applied_T`` ``(n,)`` or None; ``sigma_T`` ``(n,)`` noise per point or None (estimated);
     ``origin_s`` on the series' clock (used when there is no ``applied_T``; None = 0);
     ``case``: index of the case it belongs to when several are calibrated at once. Points with
-    no finite time, field, applied field or noise are left out, named in a
-    ``MissingSamplesWarning`` (as ``read_measured`` names a file's gaps)."""
+    a NaN time, field, applied field or noise (a gap) are left out, named in a
+    ``MissingSamplesWarning`` (as ``read_measured`` names a file's gaps); an infinite value, or
+    one beyond any instrument's (``_refuse_absurd``), is refused naming its row and column."""
 
     name: str
     time_s: np.ndarray
@@ -78,8 +81,13 @@ class Series:
                 )
             object.__setattr__(self, "origin_s", origin)
         sigma = None if self.sigma_T is None else np.asarray(self.sigma_T, float)
+        _refuse_absurd(self.name, t, b, self.applied_T, sigma)
         if sigma is not None and np.any(sigma[~np.isnan(sigma)] <= 0):  # a NaN: a missing point
-            raise ValidationError(f"{self.name}: every noise value (sigma) must be > 0")
+            k = int(np.flatnonzero(sigma <= 0)[0])
+            raise ValidationError(
+                f"{self.name}: row {k + 1} (1 = the first), sigma_T = {sigma[k]:.4g} T: every "
+                "noise value (sigma) must be > 0"
+            )
         if sigma is not None and np.nanmin(sigma, initial=np.inf) < MIN_SIGMA_T:
             # 1e-300 T made weights of 1e600: inf, and a scipy ValueError traceback in the fit
             raise ValidationError(
@@ -132,6 +140,39 @@ class Series:
         if self.sigma_T is not None:
             return self.sigma_T, "column"
         return np.full(self.time_s.shape, estimate_noise(self.field_T)), "estimated"
+
+
+def _refuse_absurd(
+    name: str,
+    time_s: np.ndarray,
+    field_T: np.ndarray,
+    applied_T: np.ndarray | None,
+    sigma_T: np.ndarray | None,
+) -> None:
+    """Refuse (``ValidationError``) an infinite value or one beyond any instrument's in a series'
+    columns, naming the first such row (1 = the first, as given) and its column: |B|, |applied|
+    or sigma above ``MAX_FIELD_T``, |t| above ``MAX_CLOCK_S``. A field of 1e300 T overflowed the
+    fit's chi^2 and gave NaN sigmas; an infinite one was dropped as a gap. NaN is a gap (left
+    out and named by the caller)."""
+    columns = (
+        ("time_s", time_s, MAX_CLOCK_S, "s", "a clock in ms or us labelled s?"),
+        ("field_T", field_T, MAX_FIELD_T, "T", "a field in mT, G or A/m labelled T?"),
+        ("applied_T", applied_T, MAX_FIELD_T, "T", "a field in mT, G or A/m labelled T?"),
+        ("sigma_T", sigma_T, MAX_FIELD_T, "T", "a noise in mT or G labelled T?"),
+    )
+    for label, values, limit, unit, hint in columns:
+        if values is None:
+            continue
+        v = np.asarray(values, float)
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(np.isinf(v) | (np.abs(v) > limit))
+        if bad.size:
+            k = int(bad[0])
+            raise ValidationError(
+                f"{name}: row {k + 1} (1 = the first), {label} = {v[k]:.4g} {unit}: beyond "
+                f"{limit:g} {unit}, more than any {'clock' if unit == 's' else 'magnet'} reads "
+                f"({bad.size} of {v.size} rows); {hint}"
+            )
 
 
 def estimate_noise(field_T: np.ndarray) -> float:
