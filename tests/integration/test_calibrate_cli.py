@@ -455,3 +455,111 @@ def test_a_nan_cell_is_a_gap_as_an_empty_one_is_and_both_are_named_with_their_co
         bad.to_csv(tmp_path / "bad.csv", index=False)
         with pytest.raises(InputFileError, match=message):
             read_measured(tmp_path / "bad.csv", "top", sigma_column="sigma_T")
+
+
+STAND_IN = """
+title = "stand-in"
+[materials.sc]
+n = 35
+jc.kim = { jc0 = "5e8 A/m^2", b0 = "1 T" }
+[[stack]]
+material = "sc"
+radius = "10 mm"
+thickness = "8 mm"
+[[probes]]
+name = "top"
+r = "0 mm"
+z = "8.5 mm"
+[[protocol]]
+step = "set"
+field = "1 T"
+temperature = "5 K"
+[[protocol]]
+step = "ramp_field"
+to = "0 T"
+rate = "0.01 T/s"
+[[protocol]]
+step = "hold"
+duration = "10000 s"
+"""
+
+
+def stand_in_trace(n: float, k: float, t: np.ndarray) -> pd.DataFrame:
+    """A closed form in (ln n, ln k) for the stand-in case: the ramp 1 -> 0 T over 100 s, then
+    ln of the time into the hold (the unit tests' linear model); probes.csv's columns."""
+    g1, g2 = np.clip(1 - t / 100, 0, 1), np.log1p(np.clip(t - 100, 0, None))
+    b = 2.0 + np.log(k) + 0.3 * np.log(n) * g1 - 0.05 * np.log(n) * g2
+    return pd.DataFrame({"time_s": t, "applied_T": g1, "temperature_K": 5.0, "top_Bz_T": b})
+
+
+class StandInRunner:
+    """``DaskRunner``'s place: the closed form for each case, no cluster, nothing cached."""
+
+    def __init__(self, cache_dir, workers=1, scheduler=None, security=None):
+        self.cached, self.unreached, self.workers = 0, [], 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def __call__(self, cases, timeout_s=None):
+        t = np.concatenate([np.linspace(0.0, 100.0, 21), 100 + np.geomspace(1.0, 1e4, 60)])
+        out = []
+        for c in cases:
+            sc = c.material("sc")
+            out.append(stand_in_trace(sc.n, sc.jc.jc0_A_m2 / 5e8, t))
+            out[-1].attrs["wall_s"] = 0.01
+        return out
+
+
+def test_a_parameter_at_its_bound_exits_1_and_is_recorded_as_not_fitting(tmp_path, capsys,
+                                                                          monkeypatch):  # fmt: skip
+    """n ended at its bound (2 sigma above the free fit), every series fitted: a warning said so,
+    but the command exited 0 and calibrate.json and the store said fits: the sigma meant nothing.
+    Now it exits 1 with a last line naming the parameter, side and bound and what to do, and
+    calibrate.json (misfit.fits false, misfit.at_bound) and the store (fits false) agree."""
+    import fluxtrap.workflows.calibrate as workflow
+
+    monkeypatch.setattr(workflow, "DaskRunner", StandInRunner)
+    monkeypatch.setattr(workflow, "write_figures", lambda cal, stage: [])  # seconds; not tested
+    (tmp_path / "case.toml").write_text(STAND_IN)
+    t = np.concatenate([np.linspace(5.0, 100.0, 20), 100 + np.geomspace(1.0, 1e4, 60)])
+    df = stand_in_trace(20.0, 0.7, t)
+    df["top_Bz_T"] += np.random.default_rng(0).normal(0, 2e-3, t.size)
+    df.rename(columns={"top_Bz_T": "B_T"}).assign(sigma_T=2e-3).drop(
+        columns="temperature_K"
+    ).to_csv(tmp_path / "hall.csv", index=False)
+    db = str(tmp_path / "lab.db")
+
+    def run(name, *bounds):
+        out = tmp_path / name
+        code, stdout, _ = cli(capsys, "calibrate", str(tmp_path / "case.toml"),
+                              str(tmp_path / "hall.csv"), "--probe", "top", "--fit",
+                              "sc.n,sc.jc_scale", "--sigma-column", "sigma_T", "--out", str(out),
+                              "--scan", "0", "--no-profile", "--quiet", "--db", db,
+                              *bounds)  # fmt: skip
+        return code, " ".join(stdout.split()), json.loads((out / "calibrate.json").read_text())
+
+    # the free fit, from Python (no figures, no store): where the bound goes
+    series = workflow.read_measured(tmp_path / "hall.csv", "top", sigma_column="sigma_T")
+    free = workflow.calibrate(Case.from_toml(tmp_path / "case.toml"), series, "sc.n,sc.jc_scale",
+                              scan=0, profile=False, runner=StandInRunner(None))  # fmt: skip
+    assert free.fits and free.at_bound == ()
+    n, sigma = free.value("sc.n")
+    low = n + 2 * sigma
+    code, stdout, bound = run("bound", "--bounds", f"sc.n={low!r}:300")
+    assert bound["series"][0]["fits"] and bound["misfit"]["converged"]  # fine but for the bound
+    assert code == 1, stdout
+    assert stdout.endswith(
+        f"not a fit: sc.n ended at its lower bound {low:.4g}; widen --bounds sc.n=LOW:HIGH past "
+        "it and rerun (exit 1)"
+    ), stdout
+    assert f"sc.n = {low:.4g} sits at its lower bound {low:.4g}" in stdout
+    assert bound["misfit"]["fits"] is False
+    assert [(b["parameter"], b["side"], b["bound"]) for b in bound["misfit"]["at_bound"]] == [
+        ("sc.n", "lower", low)
+    ]
+    (rec,) = Store(db).calibrations()
+    assert rec.fits is False and rec.result["misfit"]["at_bound"] == bound["misfit"]["at_bound"]

@@ -156,8 +156,8 @@ def calibrate_command(
     quiet: QuietOption = False,
 ) -> None:
     """Fit material parameters to measured probe series (the simulator as the model), with
-    uncertainties; exits 1 when a series is not fitted or a prediction failed (the outputs are
-    written all the same).
+    uncertainties; exits 1 when a series is not fitted, a parameter ends at its bound or a
+    prediction failed (the outputs are written all the same; calibrate.json misfit.fits false).
     With --db or --campaign the calibration is also recorded in the store, with its measured
     files and the simulation of the fitted case."""
     from fluxtrap.simulate.calibrate import parse_bounds
@@ -289,6 +289,13 @@ def calibrate_command(
                 if rec.simulation_id is not None
                 else "without the fitted case's simulation (see the warning)"
             )
+        )
+    for b in cal.at_bound:  # the last word: a script sees exit 1, calibrate.json misfit.at_bound
+        console.print(
+            f"not a fit: {b['parameter']} ended at its {b['side']} bound {b['bound']:.4g}; widen "
+            f"--bounds {b['parameter']}=LOW:HIGH past it and rerun (exit 1)",
+            style="red",
+            highlight=False,
         )
     if not cal.fits or run.prediction_errors:
         raise typer.Exit(code=1)

@@ -228,13 +228,51 @@ def test_a_parameter_the_series_cannot_see_gets_an_infinite_sigma():
     assert any("sc.e0 is not determined" in w for w in cal.warnings)
 
 
-def test_parameter_at_its_bound_is_reported():
+def test_parameter_at_its_bound_is_reported_and_is_not_a_fit():
+    """n ended at its lower bound, 2 sigma above the free fit's n, every series fitted: a warning
+    said so, but the fit was reported as one (misfit.fits true, the CLI's exit 0, the store's
+    fits) with a meaningless sigma; now it is not a fit, and calibrate.json's misfit.at_bound
+    names the parameter, side and bound. Far off (30 for the truth 20) the series do not fit."""
     series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
-    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
-                    bounds={"sc.n": (30.0, 60.0)}, profile=False,
-                    runner=runner_of(linear_model))  # fmt: skip
-    assert cal.value("sc.n")[0] == pytest.approx(30.0)
-    assert any("sits at its bound" in w for w in cal.warnings)
+
+    def fitted(bounds):
+        return calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=0,
+                         bounds={"sc.n": bounds}, profile=False, runner=runner_of(linear_model))  # fmt: skip
+
+    free = fitted((10.0, 60.0))
+    assert free.fits and free.at_bound == () and free.to_dict()["misfit"]["at_bound"] == []
+    n, sigma = free.value("sc.n")
+    low = n + 2 * sigma
+    cal = fitted((low, 60.0))
+    assert cal.value("sc.n")[0] == pytest.approx(low, rel=1e-3) and all(s.fits for s in cal.series)
+    assert any(
+        w.startswith(f"sc.n = {low:.4g} sits at its lower bound {low:.4g} (bounds {low:.4g}..60): "
+                     "the optimum may lie beyond it, so this is not a fit")
+        and f"--bounds sc.n=LOW:HIGH, LOW below {low:.4g}" in w
+        for w in cal.warnings
+    ), cal.warnings  # fmt: skip
+    ((at,),) = [cal.at_bound]
+    assert (at["parameter"], at["side"], at["bounds"]) == ("sc.n", "lower", [low, 60.0])
+    assert not cal.fits and cal.optimizer["converged"]  # the optimizer converged, to the bound
+    misfit = cal.to_dict()["misfit"]
+    assert misfit["fits"] is False and misfit["at_bound"] == [at]
+    far = fitted((30.0, 60.0))
+    assert far.at_bound[0]["bound"] == 30.0 and not any(s.fits for s in far.series)
+
+
+def test_a_drift_inside_narrow_bounds_is_not_taken_for_one_at_them():
+    """np.isclose's absolute tolerance of 1e-8 took a fitted drift of ~1e-11 T/s inside bounds of
+    +-5e-9 T/s (a 1 uT noise series) for one at its bound; now only one within 1e-6 of the bounds'
+    width is, as lsq_linear puts a bound drift exactly on it."""
+    s = measured(linear_model, n=20.0, k=1.0, sigma=1e-6)
+    cases = Case.from_dict(case_dict())
+    for drift, bounds, at in ((0.0, (-5e-9, 5e-9), ()), (2e-8, (-5e-9, 5e-9), ("upper",))):
+        series = Series(s.name, s.time_s, s.field_T + drift * (s.time_s - T_RAMP), "top",
+                        applied_T=s.applied_T, sigma_T=s.sigma_T)  # fmt: skip
+        cal = calibrate(cases, series, "sc.n,top.drift", scan=0, profile=False,
+                        bounds={"top.drift": bounds}, runner=runner_of(linear_model))  # fmt: skip
+        assert tuple(b["side"] for b in cal.at_bound) == at, (cal.values, cal.warnings)
+        assert any("top.drift" in w and "sits at its" in w for w in cal.warnings) == bool(at)
 
 
 def test_prediction_error_bars_are_the_propagated_covariance():
@@ -356,16 +394,21 @@ def test_a_misfit_of_a_probe_off_its_drawn_height_suggests_fitting_its_height():
 
 
 def test_a_field_in_the_wrong_unit_is_named_in_the_misfit():
-    """A trace in mT read as T (1000 x the model's field): the misfit says the measured field
-    is several hundred x the model's and asks about the unit; a misfit of the right size (a
-    50 mT step into the hold, 25 sigma) does not."""
+    """A trace 39 x the model's field (a unit mix-up within 100 T; n fitted alone, as jc_scale
+    would take up part of it): the misfit says the measured field is tens of x the model's and
+    asks about the unit; a misfit of the right size (a
+    50 mT step into the hold, 25 sigma) does not. The stand-in's 2-3 T in mT read as T (over
+    100 T) is refused up front, naming the row and column."""
     series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
-    mT = Series("mT as T", series.time_s, 1e3 * series.field_T, "top", applied_T=series.applied_T)
-    cal = calibrate(Case.from_dict(case_dict()), mT, "sc.n,sc.jc_scale", scan=0, profile=False,
+    with pytest.raises(ValidationError, match=r"^mT as T: row 1 \(1 = the first\), field_T = .*"
+                       r" T: beyond 100 T, .* \(80 of 80 rows\); a field in mT, G or A/m"):  # fmt: skip
+        Series("mT as T", series.time_s, 1e3 * series.field_T, "top", applied_T=series.applied_T)
+    x39 = Series("x39", series.time_s, 39 * series.field_T, "top", applied_T=series.applied_T)
+    cal = calibrate(Case.from_dict(case_dict()), x39, "sc.n", scan=0, profile=False,
                     runner=runner_of(linear_model))  # fmt: skip
     (note,) = [w for w in cal.warnings if "does not fit" in w]
     ratio = float(note.split("the measured field is ")[1].split(" x")[0])
-    assert 100 < ratio < 1000 and "a unit mix-up?" in note and not cal.fits
+    assert 20 < ratio < 60 and "a unit mix-up?" in note and not cal.fits
     jump = Series("jump", series.time_s, series.field_T - 0.05 * (series.time_s > 300), "top",
                   applied_T=series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
     off = calibrate(Case.from_dict(case_dict()), jump, "sc.n,sc.jc_scale", scan=0,
@@ -389,8 +432,9 @@ def test_a_time_in_the_wrong_unit_is_named_in_the_misfit():
         r"its applied field ramps ([\d.]+) x the simulation's rate: a time unit", note
     )
     assert ratio and 57 < float(ratio[1]) < 67  # 60, over 0.95 of the ramp's range in the series
-    milli = Series("applied in mT", series.time_s, series.field_T - 0.05 * (series.time_s > 300),
-                   "top", applied_T=1e3 * series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
+    # applied_T 50 x the simulation's (its 1 T in mT, 1000 T, is refused up front: beyond 100 T)
+    milli = Series("applied x50", series.time_s, series.field_T - 0.05 * (series.time_s > 300),
+                   "top", applied_T=50 * series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
     cal = calibrate(Case.from_dict(case_dict()), milli, runner=runner_of(linear_model), **fit)
     (note,) = [w for w in cal.warnings if "does not fit" in w]
     assert "time unit" not in note  # a field unit of applied_T is no clock's

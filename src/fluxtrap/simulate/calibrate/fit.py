@@ -204,8 +204,25 @@ class Calibration:
 
     @property
     def fits(self) -> bool:
-        """Every series fitted and the optimizer at a minimum (not stalled where chi^2 falls)."""
-        return all(s.fits for s in self.series) and self.optimizer.get("converged", True)
+        """Every series fitted, the optimizer at a minimum (not stalled where chi^2 falls) and no
+        parameter at a bound (the optimum may lie beyond it; its sigma means nothing there)."""
+        return (
+            all(s.fits for s in self.series)
+            and self.optimizer.get("converged", True)
+            and not self.at_bound
+        )
+
+    @property
+    def at_bound(self) -> tuple[dict[str, Any], ...]:
+        """The parameters that ended at a bound (``bound_reached``): ``{parameter, value, side
+        ("lower" | "upper"), bound, bounds}`` in natural units, in calibrate.json misfit.at_bound."""
+        out = []
+        for p, v in zip(self.parameters, self.values, strict=True):
+            side = bound_reached(p, float(v))
+            if side is not None:
+                out.append({"parameter": p.name, "value": float(v), "side": SIDES[side],
+                            "bound": p.bounds[side], "bounds": list(p.bounds)})  # fmt: skip
+        return tuple(out)
 
     @property
     def fitted_cases(self) -> tuple[Case, ...]:
@@ -264,6 +281,7 @@ class Calibration:
                 "chi2_red": self.chi2_red,
                 "fits": self.fits,
                 "converged": self.optimizer.get("converged", True),
+                "at_bound": list(self.at_bound),
             },
             "series": [s.to_dict() for s in self.series],
             "traces": [t.to_dict() for t in self.traces],
@@ -752,11 +770,8 @@ def _assess(
     cov_u = _covariance(J, chi2 / dof, params, warnings)
     fits = _series_fits(model, u, J, dof, warnings)
     for p, x in zip(params, u, strict=True):
-        if min(x - p.to_u(p.bounds[0]), p.to_u(p.bounds[1]) - x) < 0.1 * p.step_u:
-            warnings.append(
-                f"{p.name} = {p.from_u(x):.4g} sits at its bound {p.bounds}: the optimum may lie "
-                "outside; widen the bounds (its sigma is not meaningful)"
-            )
+        if (side := bound_reached(p, p.from_u(x))) is not None:
+            warnings.append(bound_warning(p, p.from_u(x), side))
     rows, points, profile_ks = (
         _profile(model, u, cov_u, chi2, chi2 / dof, max_iterations, warnings)
         if profile
@@ -862,12 +877,42 @@ def _with_linear(
             F[np.ix_(sim, lin)], F[np.ix_(lin, lin)] = BC.T, inv_aa + BC @ B.T
         out.append(F)
     for p, x in zip(model.linear, c, strict=True):
-        if np.isclose(x, p.bounds[0]) or np.isclose(x, p.bounds[1]):
-            warnings.append(
-                f"{p.name} = {x:.4g} {p.unit} sits at its bound {p.bounds}: the optimum may lie "
-                "outside; widen the bounds (its sigma is not meaningful)"
-            )
+        if (side := bound_reached(p, float(x))) is not None:
+            warnings.append(bound_warning(p, float(x), side))
     return full_u, out
+
+
+SIDES = ("lower", "upper")
+BOUND_STEPS = 0.1  # a simulated parameter within this many finite-difference steps is at a bound
+LINEAR_BOUND = 1e-6  # an offset or drift within this fraction of its bounds' width is at one
+
+
+def bound_reached(p: FitParameter, value: float) -> int | None:
+    """Which bound (0 lower, 1 upper) ``value`` (natural units) ended at, or None: within
+    ``BOUND_STEPS`` finite-difference steps (internal coordinates) of a simulated parameter's,
+    within ``LINEAR_BOUND`` of the width of an offset's or drift's (lsq_linear puts it on the
+    bound exactly; np.isclose's absolute 1e-8 took a drift of 0 within +-1e-8 T/s as at both)."""
+    lo, hi = p.bounds
+    if p.linear:
+        gaps, tol = (value - lo, hi - value), LINEAR_BOUND * (hi - lo)
+    else:
+        u = p.to_u(value)
+        gaps, tol = (u - p.to_u(lo), p.to_u(hi) - u), BOUND_STEPS * p.step_u
+    side = 0 if gaps[0] <= gaps[1] else 1
+    return side if gaps[side] < tol else None
+
+
+def bound_warning(p: FitParameter, value: float, side: int) -> str:
+    """What a parameter ended at its bound means and what to do (the CLI exits 1)."""
+    unit = f" {p.unit}" if p.unit else ""
+    lo, hi = p.bounds
+    return (
+        f"{p.name} = {value:.4g}{unit} sits at its {SIDES[side]} bound {p.bounds[side]:.4g}"
+        f"{unit} (bounds {lo:.4g}..{hi:.4g}): the optimum may lie beyond it, so this is not a "
+        "fit and its sigma is not meaningful; widen the bounds (--bounds "
+        f"{p.name}=LOW:HIGH, {'LOW below' if side == 0 else 'HIGH above'} {p.bounds[side]:.4g}) "
+        "and rerun"
+    )
 
 
 def _replaced_n_tables(cases: Sequence[Case], params: Sequence[FitParameter]) -> list[str]:
