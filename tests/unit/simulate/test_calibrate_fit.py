@@ -1218,3 +1218,24 @@ def test_a_scan_that_uses_the_wall_time_budget_keeps_its_best_point_flagged():
         "wall-time budget of 0.5 s" in note and "--max-wall" in note and "not a converged" in note
     )
     assert any(line.startswith("descent 1: not started (") for line in lines), lines
+
+
+def test_careless_counts_and_bounds_are_refused_before_any_simulation():
+    """max_iterations 0 was scipy's ValueError and 2.5 never returned (scipy's trf counts its
+    evaluations up to max_nfev, never equal to 2.5); --scan -1 ran as 0; bounds 1..inf said
+    "need low < high"; swapped bounds did not say so. Each is now a ValidationError naming the
+    setting, before any simulation."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    run = runner_of(linear_model)
+    for kwargs, message in (
+        ({"max_iterations": 0}, r"max_iterations must be a whole number >= 1, got 0"),
+        ({"max_iterations": 2.5}, r"max_iterations must be a whole number >= 1, got 2\.5"),
+        ({"scan": -1}, r"--scan must be a whole number >= 0, got -1"),
+        ({"scan": 2.5}, r"--scan must be a whole number >= 0, got 2\.5"),
+        ({"bounds": {"sc.n": (1.5, math.inf)}}, r"bounds of sc\.n: need finite numbers, got 1\.5\.\.inf$"),
+        ({"bounds": {"sc.n": (60.0, 30.0)}}, r"bounds of sc\.n: need low < high, got 60\.\.30 \(swapped\? give NAME=LOW:HIGH\)"),
+    ):  # fmt: skip
+        with pytest.raises(ValidationError, match=message):
+            calibrate(Case.from_dict(case_dict()), series, "sc.n", profile=False, runner=run,
+                      **{"scan": 0} | kwargs)  # fmt: skip
+    assert run.batches == []

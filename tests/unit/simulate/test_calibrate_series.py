@@ -342,3 +342,18 @@ def test_a_series_without_its_ramp_end_is_refused_with_its_applied_column():
         align(stops, probes)
     same = Series("given", t, np.ones_like(t), "gap", origin_s=100.0)  # the way out
     assert align(same, probes).shift_s == 0.0
+
+
+def test_a_series_at_fewer_than_3_distinct_times_is_refused():
+    """20 points all at t = 150 s (a wrong time column, a clock unit far too coarse) ran the fit
+    to n 15 +- inf and Jc +- nan; two distinct times the same way. Refused, naming the times."""
+    b = 0.5 + np.random.default_rng(0).normal(0, 1e-3, 20)
+    with pytest.raises(
+        ValidationError, match=r"^x: its 20 points lie at 1 distinct time \(150 s\)"
+    ):
+        Series("x", np.full(20, 150.0), b, "gap")
+    with pytest.raises(
+        ValidationError, match=r"its 20 points lie at 2 distinct times \(150, 300 s\)"
+    ):
+        Series("x", np.repeat([150.0, 300.0], 10), b, "gap")
+    assert Series("x", np.repeat([150.0, 300.0, 450.0], [7, 7, 6]), b, "gap").time_s.size == 20

@@ -554,6 +554,10 @@ def calibrate(
     params = check_request(cases, series, fit, bounds, scan, max_simulations)
     if max_wall_s is not None and not 0 < max_wall_s < math.inf:  # NaN: never enforced
         raise ValidationError(f"calibrate: max_wall_s must be a time above 0 s, got {max_wall_s!r}")
+    if not _whole(max_iterations) or max_iterations < 1:  # 2.5 never returned, 0 a scipy error
+        raise ValidationError(
+            f"calibrate: max_iterations must be a whole number >= 1, got {max_iterations!r}"
+        )
     deadline = None if max_wall_s is None else t0 + max_wall_s
     model = Model(cases, series, params, runner, max_simulations, progress, deadline)
     model.started = t0
@@ -1046,6 +1050,11 @@ def estimated_wall_s(
     return sims, sum(k for b, k in batches if b), rounds * run_s
 
 
+def _whole(value: Any) -> bool:
+    """Whether ``value`` is an integer (not a bool or a float)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def _duration(seconds: float) -> str:
     """A wall time as people read it: "45 s", "12 min", "3.2 h"."""
     if seconds < 120:
@@ -1067,6 +1076,8 @@ def check_request(
     ``ValidationError`` otherwise."""
     if not series:
         raise ValidationError("calibrate: no measured series given")
+    if not _whole(scan) or scan < 0:  # -1 ran as 0, 2.5 failed in the grid
+        raise ValidationError(f"calibrate: --scan must be a whole number >= 0, got {scan!r}")
     for s in series:
         if not 0 <= s.case < len(cases):
             raise ValidationError(f"{s.name}: case index {s.case} but {len(cases)} case(s) given")

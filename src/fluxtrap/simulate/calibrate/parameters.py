@@ -186,8 +186,10 @@ def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> Fit
             f"or <probe>.z|offset|drift, here: {', '.join(offer)}"
         )
     lo, hi = bounds if bounds is not None else default
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValidationError(f"bounds of {name}: need low < high, got {lo:g}..{hi:g}")
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):  # "need low < high" for 1..inf
+        why = "low < high" if np.isfinite(lo) and np.isfinite(hi) else "finite numbers"
+        swapped = " (swapped? give NAME=LOW:HIGH)" if lo > hi else ""
+        raise ValidationError(f"bounds of {name}: need {why}, got {lo:g}..{hi:g}{swapped}")
     if attribute in _LOG and lo <= 0:
         raise ValidationError(f"bounds of {name}: must be > 0, got {lo:g}..{hi:g}")
     if attribute == "n" and not (lo > 1 and hi <= N_MAX):

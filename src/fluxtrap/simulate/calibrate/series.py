@@ -119,6 +119,13 @@ class Series:
             )
         if keep.sum() < 3:
             raise ValidationError(f"{self.name}: fewer than 3 points that repeat no other")
+        times = np.unique(t[keep])
+        if times.size < 3:  # all at one time: the fit ran, with infinite and NaN sigmas
+            raise ValidationError(
+                f"{self.name}: its {keep.sum()} points lie at {times.size} distinct time"
+                f"{'s' * (times.size > 1)} ({', '.join(f'{x:g}' for x in times)} s); a series "
+                "needs at least 3 (is the time column the right one, or its unit far too coarse?)"
+            )
         order = np.argsort(t[keep], kind="stable")
         object.__setattr__(self, "time_s", t[keep][order])
         object.__setattr__(self, "field_T", b[keep][order])
