@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from fluxtrap.errors import SolverError, ValidationError
-from fluxtrap.simulate import Case
+from fluxtrap.simulate import Case, CaseWarning
 from fluxtrap.simulate.calibrate import Series, calibrate, runs_test
 from fluxtrap.simulate.calibrate.fit import PROFILE_RESTARTS, profile_interval
 from fluxtrap.simulate.calibrate.predict import predict
@@ -1239,3 +1240,25 @@ def test_careless_counts_and_bounds_are_refused_before_any_simulation():
             calibrate(Case.from_dict(case_dict()), series, "sc.n", profile=False, runner=run,
                       **{"scan": 0} | kwargs)  # fmt: skip
     assert run.batches == []
+
+
+def test_a_fitted_height_inside_the_superconductor_is_named():
+    """The default +-1 mm of a probe drawn 0.5 mm above an 8 mm disk reaches into it: a trace
+    measured at 7.9 mm was fitted there (z 7.903 mm, inside the superconductor) and the
+    calibration said nothing of it (only the case's CaseWarning per evaluated height). Now its
+    warnings name the probe, the layer and the --bounds to give; at 8.3 mm, none."""
+    for z, inside in ((7.9e-3, True), (8.3e-3, False)):
+        series = measured(linear_model, n=20.0, k=1.0, sigma=2e-3, z=z)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CaseWarning)
+            cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,top.z", scan=0,
+                            profile=False, runner=runner_of(linear_model))  # fmt: skip
+        assert cal.value("top.z")[0] == pytest.approx(z, abs=5e-5)
+        notes = [w for w in cal.warnings if "inside the superconductor" in w]
+        assert len(notes) == inside, cal.warnings
+        assert not inside or re.match(
+            r"top\.z = 7\.9\d* mm puts probe 'top' inside the superconductor 'sc' \(z 0\.\.8 mm "
+            r"at r = 0 mm\), where no Hall sensor sits; bound its height outside it \(--bounds "
+            r"top\.z=LOW:HIGH, in m\)$",
+            notes[0],
+        )

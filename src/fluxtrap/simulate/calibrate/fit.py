@@ -692,6 +692,7 @@ def calibrate(
             f"({stopped}): the fit is not at the minimum (a rough misfit); its values and sigmas "
             "are not the best fit; try --bounds around that value"
         )
+    warnings.extend(_heights_inside(cases, params, at.values))
     traces = _traces(model, u_start, res.x)
     return Calibration(
         cases=cases,
@@ -917,6 +918,34 @@ def bound_warning(p: FitParameter, value: float, side: int) -> str:
         f"{p.name}=LOW:HIGH, {'LOW below' if side == 0 else 'HIGH above'} {p.bounds[side]:.4g}) "
         "and rerun"
     )
+
+
+def _heights_inside(
+    cases: Sequence[Case], params: Sequence[FitParameter], values: np.ndarray
+) -> list[str]:
+    """A warning for each fitted probe height that puts its probe inside a superconductor where
+    the drawn one is not (the default +-1 mm of a probe 0.5 mm above the top reaches in): the
+    fit read Bz where no Hall sensor sits, and said nothing."""
+    out = []
+    for p, z in zip(params, values, strict=True):
+        if p.attribute != "z":
+            continue
+        for case in cases:
+            probe = next((q for q in case.probes if q.name == p.target), None)
+            sc = [layer for layer in case.stack
+                  if isinstance(case.material(layer.material), Superconductor)]  # fmt: skip
+            into = [layer for layer in sc if probe is not None and layer.contains(probe.r_m, z)
+                    and not layer.contains(probe.r_m, probe.z_m)]  # fmt: skip
+            if into and probe is not None:
+                layer = into[0]
+                out.append(
+                    f"{p.name} = {z * 1e3:.4g} mm puts probe {p.target!r} inside the "
+                    f"superconductor {layer.material!r} (z {layer.z_m * 1e3:.4g}.."
+                    f"{layer.top_m * 1e3:.4g} mm at r = {probe.r_m * 1e3:.4g} mm), where no Hall "
+                    f"sensor sits; bound its height outside it (--bounds {p.name}=LOW:HIGH, in m)"
+                )
+                break
+    return out
 
 
 def _replaced_n_tables(cases: Sequence[Case], params: Sequence[FitParameter]) -> list[str]:
