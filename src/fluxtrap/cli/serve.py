@@ -78,6 +78,7 @@ def serve(
     import uvicorn
 
     from fluxtrap.errors import ValidationError
+    from fluxtrap.store.store import RECHECK_S
     from fluxtrap.units import parse
     from fluxtrap.web import create_app
     from fluxtrap.web.jobs import JobSettings
@@ -123,7 +124,13 @@ def serve(
         if not store.writable:
             console.print(
                 f"Serving it read-only, to browse: {store.why_read_only}. Writes are refused "
-                "(403), no simulation jobs run, and logins last while this server runs"
+                + (
+                    "(403), no simulation jobs run, and logins last while this server runs"
+                    if store.read_only
+                    else "(403) and simulation jobs wait until the role is granted them (asked "
+                    f"again every {RECHECK_S:g} s: no restart needed); logins made meanwhile "
+                    "last while this server runs"
+                )
             )
         if not store.users(limit=1):
             command = "fluxtrap user add NAME --role writer" + (f" --db {db}" if db else "")

@@ -15,6 +15,7 @@ import re
 import secrets
 import sqlite3
 import threading
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -90,6 +91,10 @@ from fluxtrap.units import estimate_text, number
 DEFAULT_URL = "sqlite:///fluxtrap.db"
 WAIT_S = 60  # the longest a write waits for another's lock (SQLite's busy timeout), s
 CONNECT_S = 20  # the longest a PostgreSQL server may take to answer a new connection, s
+# a PostgreSQL role found unable to write is asked again at most this often (s), when a write or
+# the server asks whether the store can be written: a GRANT given meanwhile counts without a
+# restart (it stayed read-only until then)
+RECHECK_S = 10.0
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE of a lock_timeout
 DUPLICATE_NAMES = ("42P07", "42710")  # PostgreSQL's duplicate_table (relation), duplicate_object
 INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE of "permission denied for table ..."
@@ -194,6 +199,8 @@ class Store:
         self.url = resolve_url(url)
         self.read_only = read_only
         self._denied: list[str] = []  # the writes a PostgreSQL role may not make (_write_denied)
+        self._denied_at = 0.0  # time.monotonic() when _denied was last asked of the database
+        self._denied_lock = threading.Lock()
         # dashboard logins of a store that cannot be written, kept by this process only: the
         # session id's hash -> (user id, created, expires)
         # read-only: session hash -> (user id, start, end, the user's token hash at login)
@@ -213,7 +220,7 @@ class Store:
             elif migrate:
                 self.upgrade()
             if not read_only and self.engine.dialect.name == "postgresql":
-                self._denied = _write_denied(self.engine)
+                self._denied, self._denied_at = _write_denied(self.engine), time.monotonic()
         except (ArgumentError, DBAPIError, ImportError) as err:
             # a folder, a file that is no database, an unknown scheme or driver, no server
             reason = str(getattr(err, "orig", None) or err).strip() or type(err).__name__
@@ -329,12 +336,13 @@ class Store:
     def why_read_only(self) -> str | None:
         """Why this store cannot be written (None: it can): opened ``read_only``, or a
         PostgreSQL role without the privileges fluxtrap's writes need (INSERT, UPDATE and
-        DELETE on its tables, USAGE of their id sequences), found when the store was opened."""
+        DELETE on its tables, USAGE of their id sequences), found when the store was opened and
+        asked again at most every ``RECHECK_S`` while it lacks them (:meth:`_still_denied`)."""
         if self.read_only:
             return f"{self!r} is read-only (opened read-only: its file or folder cannot be written here)"
-        if self._denied:
+        if denied := self._still_denied():
             role = self.engine.url.username or "this"
-            shown = ", ".join(self._denied[:6]) + (", ..." if len(self._denied) > 6 else "")
+            shown = ", ".join(denied[:6]) + (", ..." if len(denied) > 6 else "")
             return (
                 f"{self!r}: the database role {role!r} cannot write this store (it lacks {shown})"
             )
@@ -349,12 +357,27 @@ class Store:
                 f"{self.why_read_only}; nothing was written: ask someone with write access, or "
                 "work on a copy"
             )
-        if self._denied:
+        if (why := self.why_read_only) is not None:
             raise StoreError(
-                f"{self.why_read_only}; nothing was written: ask its owner to GRANT INSERT, "
+                f"{why}; nothing was written: ask its owner to GRANT INSERT, "
                 "UPDATE, DELETE ON ALL TABLES and USAGE ON ALL SEQUENCES IN SCHEMA public to it, "
                 "or use a role that may write (reading commands work as it is)"
             )
+
+    def _still_denied(self) -> list[str]:
+        """The writes the role was found to lack, asked of the database again once they are
+        ``RECHECK_S`` old (one catalogue query, one thread at a time; a database that does not
+        answer keeps the last answer): a GRANT restored while the server runs is seen within
+        ``RECHECK_S``, where it had been read once, at opening, and the server stayed read-only
+        until restarted."""
+        if not self._denied or time.monotonic() - self._denied_at < RECHECK_S:
+            return self._denied
+        with self._denied_lock:
+            if self._denied and time.monotonic() - self._denied_at >= RECHECK_S:
+                with suppress(DBAPIError):
+                    self._denied = _write_denied(self.engine)
+                self._denied_at = time.monotonic()
+        return self._denied
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -1544,9 +1567,9 @@ class Store:
         """The user logged in with ``session_id``, if the session is neither ended nor expired
         and the user's token is still accepted."""
         now = m.utcnow()
-        if not self.writable:
-            with self._held_lock:
-                held = self._held_sessions.get(_token_hash(session_id))
+        with self._held_lock:  # held while the store could not be written (kept once it can)
+            held = self._held_sessions.get(_token_hash(session_id))
+        if held is not None or not self.writable:
             if held is None or held[2] <= now:
                 return None
             with self._reader() as s:  # the user read anew: revoked, rotated or expired?
@@ -1566,9 +1589,11 @@ class Store:
 
     def end_session(self, session_id: str) -> bool:
         """Log out: delete the session ``session_id``; whether there was one."""
+        with self._held_lock:
+            if self._held_sessions.pop(_token_hash(session_id), None) is not None:
+                return True
         if not self.writable:
-            with self._held_lock:
-                return self._held_sessions.pop(_token_hash(session_id), None) is not None
+            return False
         with self.transaction() as s:
             gone = s.execute(
                 delete(m.WebSession).where(m.WebSession.id_hash == _token_hash(session_id))

@@ -30,7 +30,7 @@ from fluxtrap.store import Store
 from fluxtrap.units import parse
 from fluxtrap.web import jcdata, schemas
 from fluxtrap.web.auth import Admin, Reader, Writer, store_of
-from fluxtrap.web.jobs import MAX_LISTED, MAX_OFFSET, Jobs
+from fluxtrap.web.jobs import MAX_LISTED, MAX_OFFSET, Jobs, unwritable_because
 from fluxtrap.workflows import history
 
 MAX_SAMPLES = 1000  # samples in one list (a campaign's page; notes of up to 10 000 characters)
@@ -250,6 +250,14 @@ def _jobs(request: Request) -> Jobs:
 def me(user: Reader) -> schemas.User:
     """The user the token belongs to."""
     return schemas.User.of(user)
+
+
+@router.get("/health", response_model=schemas.Health, tags=["auth"])
+def health(request: Request, user: Reader) -> schemas.Health:
+    """Whether the server can write its store (a PostgreSQL role's GRANT is asked again at most
+    every 10 s) and whether its simulation workers can claim jobs, else why and since when."""
+    why = unwritable_because(_store(request))
+    return schemas.Health(writable=why is None, read_only=why, jobs=_jobs(request).health())
 
 
 @router.get(

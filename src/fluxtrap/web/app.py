@@ -5,7 +5,8 @@
 
 A store the server cannot write (read-only SQLite, a PostgreSQL role that may only read) is
 served read-only: every page says so, writes are 403 (:mod:`.limits`), no jobs run, and
-dashboard logins are kept in the server's memory (``Store.start_session``).
+dashboard logins are kept in the server's memory (``Store.start_session``); a role granted its
+privileges meanwhile is seen within ``Store.RECHECK_S``, without a restart.
 
 Errors: ``FluxtrapError`` subclasses become JSON ``{"detail": message, "error": class name}`` with
 403 (another user's job, a write the database refuses its role), 404 (not found), 409 (results asked of a failed simulation, a finished
@@ -78,7 +79,9 @@ def create_app(
         # what is loaded by now lives as long as the server: out of the collector's full passes
         # (a JSON body of 400 000 empty lists took 0.4 s to parse, 0.05 s with them frozen)
         gc.freeze()
-        if store.writable:  # a read-only store runs no jobs (they are stored as they run)
+        # a store opened read-only runs no jobs (they are stored as they run); a PostgreSQL role
+        # that may not write yet has workers waiting for a GRANT (Store.RECHECK_S), saying so
+        if not store.read_only:
             queue.start()
         try:
             yield
@@ -95,7 +98,6 @@ def create_app(
         "`Authorization: Bearer <token>` (tokens from `fluxtrap user add NAME --role writer|reader`).",
     )
     app.state.store = store
-    app.state.read_only = not store.writable  # the pages' banner; the Guard refuses writes
     app.state.jobs = queue
     app.state.limits = limits
     app.state.heavy = HeavyWork(limits.heavy_workers, limits.heavy_waiting, limits.heavy_per_user)

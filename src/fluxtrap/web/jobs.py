@@ -34,10 +34,11 @@ import uuid
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, ValidationError
-from fluxtrap.store import JobRecord, Store, UserRecord
+from fluxtrap.store import JobRecord, PrivilegeError, Store, UserRecord
 from fluxtrap.tomlfile import parse_toml
 from fluxtrap.web import plots, schemas
 from fluxtrap.workflows.isolated import (
@@ -66,6 +67,13 @@ LIVE_RUNNERS: set[str] = set()  # the runner names of this process's running Job
 MAX_WARNINGS = 20  # of a job's run kept in its summary (each said once)
 MAX_LISTED = 500  # simulations in one list (each with its summary): a page, as jobs are
 MAX_OFFSET = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+# a worker that cannot claim a job (the store cannot be written, a privilege revoked, the
+# database away) waits CLAIM_RETRY_S, twice as long after each failure in a row, at most
+# CLAIM_RETRY_MAX_S; it says so in the log (at the first failure, when the reason changes, on
+# recovery) and in /api/health: it had retried every second, for ever, without a word
+CLAIM_RETRY_S = 1.0
+CLAIM_RETRY_MAX_S = 60.0
+DB_AWAY = "the database did not answer (the server's log says why)"
 
 
 class NotFinishedError(FluxtrapError):
@@ -213,6 +221,9 @@ class Jobs:
         self._figures_lock = threading.Lock()  # the workers add, the requests read
         self._wake, self._stop = threading.Event(), threading.Event()
         self._workers: list[threading.Thread] = []
+        # why the workers cannot claim jobs, since when, failures in a row, the next try's wait
+        self._trouble: dict[str, Any] | None = None
+        self._trouble_lock = threading.Lock()
 
     # -- life of the server -------------------------------------------------------------------
     def start(self) -> None:
@@ -220,9 +231,12 @@ class Jobs:
         (queued jobs, from before a restart too, run in their turn) and the heartbeat."""
         LIVE_RUNNERS.add(self.runner)
         warm_up(PRELOAD_WEB)
-        for job in self._store.jobs("running"):
-            if _orphaned(job.runner):
-                self._store.finish_job(job.id, "interrupted", error=STOPPED)
+        try:  # a role that may not write yet: the workers wait for a GRANT, saying so
+            for job in self._store.jobs("running"):
+                if _orphaned(job.runner):
+                    self._store.finish_job(job.id, "interrupted", error=STOPPED)
+        except FluxtrapError as err:
+            log.error("simulation jobs: the jobs of stopped servers were not marked: %s", err)
         for i in range(self.settings.workers):
             worker = threading.Thread(target=self._work, name=f"fluxtrap-jobs-{i}", daemon=True)
             worker.start()
@@ -360,6 +374,7 @@ class Jobs:
         other servers that stopped saying so, every ``heartbeat_s``, until the server stops
         (its own are never: a beat thread stalled past ``silent_s`` on a loaded machine once
         had its own running job marked interrupted, its result then refused)."""
+        failed = None  # the last beat's error, said once (a read-only store's, every 10 s)
         while True:
             try:
                 self._store.beat_jobs(self.runner)
@@ -368,17 +383,86 @@ class Jobs:
                 )
                 for job in silent:
                     log.warning("simulation job %s interrupted: %s", job.id, job.error)
-            except FluxtrapError:  # the database is away: the next beat tries again
-                log.warning("simulation jobs: no heartbeat (the database did not answer)")
+                if failed is not None:
+                    log.warning("simulation jobs: heartbeat renewed again")
+                failed = None
+            except FluxtrapError as err:  # the database is away: the next beat tries again
+                if str(err) != failed:
+                    log.warning("simulation jobs: no heartbeat: %s", err)
+                failed = str(err)
             if self._stop.wait(self.settings.heartbeat_s):
                 return
 
+    def health(self) -> dict[str, Any]:
+        """The workers' state for ``/api/health``: how many run, the jobs running here, and
+        whether they can claim jobs (else why, since when, how many tries failed in a row and
+        the wait before the next)."""
+        with self._trouble_lock:
+            trouble = dict(self._trouble or {})
+        alive = sum(w.is_alive() for w in self._workers if w.name != "fluxtrap-jobs-heartbeat")
+        return {
+            "workers": alive,
+            "running": len(self._running),
+            "claiming": alive > 0 and not trouble,
+            "error": trouble.get("error"),
+            "failing_since": trouble.get("since"),
+            "failures": trouble.get("failures", 0),
+            "retry_in_s": trouble.get("retry_in_s"),
+        }
+
+    def _claim(self) -> JobRecord | None:
+        """The next job for this server (None: none queued); a ``FluxtrapError`` if the store
+        cannot be written (a role that may not, asked again by ``Store.check_writes``) or
+        refuses the claim."""
+        self._store.check_writes()  # else an idle queue reads fine and nothing says why
+        return self._store.claim_job(self.runner)
+
+    def _claim_failed(self, err: FluxtrapError, wait_s: float) -> None:
+        """Note why claiming failed (the log in full at the first failure and when the reason
+        changes; ``health`` without the store's URL, as the API's errors)."""
+        said = str(err) if isinstance(err, PrivilegeError) else DB_AWAY
+        if (why := unwritable_because(self._store)) is not None:
+            said = f"the store cannot be written by this server: {why}"
+        with self._trouble_lock:
+            before = self._trouble
+            self._trouble = {
+                "error": said,
+                "since": before["since"] if before else datetime.now(UTC),
+                "failures": (before["failures"] if before else 0) + 1,
+                "retry_in_s": wait_s,
+            }
+        if before is None or before["error"] != said:
+            log.error(
+                "simulation jobs: cannot claim a job: %s; trying again in %g s, then at most "
+                "every %g s (GET /api/health shows it)",
+                err,
+                wait_s,
+                CLAIM_RETRY_MAX_S,
+            )
+
+    def _claim_recovered(self) -> None:
+        with self._trouble_lock:
+            before, self._trouble = self._trouble, None
+        if before is not None:
+            log.warning(
+                "simulation jobs: claiming jobs again, after %d failed tries since %s",
+                before["failures"],
+                before["since"].isoformat(timespec="seconds"),
+            )
+
     def _work(self) -> None:
+        wait_s = 0.0  # before the next claim, after failures in a row
         while not self._stop.is_set():
             try:
-                job = self._store.claim_job(self.runner)
-            except FluxtrapError:  # the database is away: try again in a while
-                job = None
+                job = self._claim()
+            except FluxtrapError as err:  # bounded back-off, said in the log and /api/health
+                wait_s = min(CLAIM_RETRY_MAX_S, max(CLAIM_RETRY_S, 2 * wait_s))
+                self._claim_failed(err, wait_s)
+                self._stop.wait(wait_s)
+                continue
+            if wait_s:
+                wait_s = 0.0
+                self._claim_recovered()
             if job is None:
                 self._wake.wait(1.0)
                 self._wake.clear()
@@ -451,6 +535,16 @@ class Jobs:
                     or sum(size for _, size in self._figures.values()) > FIGURES_BYTES
                 ):
                     self._figures.popitem(last=False)
+
+
+def unwritable_because(store: Store) -> str | None:
+    """Why ``store`` cannot be written, without its URL (a web client is told it); None if it
+    can."""
+    if (why := store.why_read_only) is None:
+        return None
+    if why.startswith(f"{store!r}: "):  # a PostgreSQL role's: the role and what it lacks
+        return why.removeprefix(f"{store!r}: ")
+    return "it is opened read-only (its file or folder cannot be written here)"
 
 
 def _orphaned(runner: str | None) -> bool:

@@ -94,7 +94,8 @@ def _page(
     request: Request, name: str, user: UserRecord | None, status_code: int = 200, **context
 ) -> HTMLResponse:
     csrf = csrf_token(request.cookies[COOKIE]) if user and COOKIE in request.cookies else ""
-    read_only = request.app.state.read_only  # a store the server cannot write: no write forms
+    # a store the server cannot write (now: a GRANT restored counts): no write forms
+    read_only = not request.app.state.store.writable
     can_write = user is not None and user.role in ("writer", "admin") and not read_only
     context = {"user": user, "csrf": csrf, "read_only": read_only, "can_write": can_write} | context
     return templates.TemplateResponse(request, name, context, status_code=status_code)

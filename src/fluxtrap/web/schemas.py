@@ -485,6 +485,26 @@ class Job(BaseModel):
         )  # fmt: skip
 
 
+class JobsHealth(BaseModel):
+    """The server's simulation workers: whether they can claim jobs, else why."""
+
+    workers: int = Field(description="job workers running on this server (0: it runs no jobs)")
+    running: int = Field(description="jobs running on this server now")
+    claiming: bool = Field(description="whether the workers can claim the next queued job")
+    error: str | None = Field(description="why they cannot (their last failure), if not")
+    failing_since: Timestamp | None = Field(description="when the failures in a row began")
+    failures: int = Field(description="failed tries in a row")
+    retry_in_s: float | None = Field(description="the wait before the next try (s), at most 60")
+
+
+class Health(BaseModel):
+    """``/api/health``: whether the server can write its store, and its job workers' state."""
+
+    writable: bool = Field(description="whether this server can write its store now")
+    read_only: str | None = Field(description="why it cannot, if not")
+    jobs: JobsHealth
+
+
 class Simulation(BaseModel):
     """A stored simulation (done or failed; ``created_at`` and ``finished_at`` are when it was
     recorded), from a web job or ``fluxtrap simulate --db``."""

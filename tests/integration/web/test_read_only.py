@@ -202,3 +202,164 @@ def test_privileges_revoked_while_the_server_runs_are_a_403_naming_role_and_tabl
         assert "nothing was read" in r.text and "GRANT SELECT" in r.text
     assert [x.label for x in Store(url).samples(NAME)] == ["S1"]
     owner.dispose()
+
+
+def _role(owner, url: str, *grants: str) -> str:
+    """A new login role on the database at ``url`` with ``grants`` on all its tables (and the
+    id sequences' USAGE if INSERT is granted): its URL."""
+    import uuid
+
+    from sqlalchemy import make_url, text
+
+    role = f"lab_{uuid.uuid4().hex[:8]}"
+    with owner.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'pw'"))
+        conn.execute(text(f"GRANT {', '.join(grants)} ON ALL TABLES IN SCHEMA public TO {role}"))
+        if "INSERT" in grants:
+            conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+    return make_url(url).set(username=role, password="pw").render_as_string(hide_password=False)
+
+
+def _until(check, timeout_s: float = 4.0):
+    """``check()``'s first true answer, asked every 50 ms for at most ``timeout_s``."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not (found := check()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+@pytest.mark.postgres
+def test_a_server_whose_role_may_only_read_writes_once_granted_without_a_restart(
+    postgres_server, monkeypatch
+):
+    """The role's privileges were read once, as the store opened: a GRANT given while the server
+    ran changed nothing (every write 403 "read-only", the banner shown, no job run) until a
+    restart. Now asked again at most every Store RECHECK_S (0.2 s here): the next write after
+    the GRANT is stored, the banner goes, a queued job is claimed, and a login made while the
+    server was read-only (held in memory) stays logged in."""
+    from sqlalchemy import create_engine, text
+
+    from fluxtrap.store import store as store_module
+    from fluxtrap.web import jobs as jobs_module
+    from fluxtrap.web.pages import EXAMPLE_CASE
+
+    from ...conftest import new_database
+
+    monkeypatch.setattr(store_module, "RECHECK_S", 0.2)
+    monkeypatch.setattr(jobs_module, "CLAIM_RETRY_S", 0.05)
+    monkeypatch.setattr(jobs_module, "CLAIM_RETRY_MAX_S", 0.2)
+    ran = []
+
+    def run(self, job):  # the claim is what is tested, not the simulation
+        ran.append(job.id)
+        self._store.finish_job(job.id, "failed", error="run by the test")
+
+    monkeypatch.setattr(jobs_module.Jobs, "_run", run)
+    url = new_database(postgres_server)
+    writer = make_store(url)
+    job = writer.add_job("t", EXAMPLE_CASE, "alice", per_user=5, total=5)
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    as_role = _role(owner, url, "SELECT")
+    store = Store(as_role)
+    assert not store.writable
+    with TestClient(create_app(store)) as client:
+        client.cookies.set(COOKIE, store.start_session(TOKENS["alice"]).session_id)  # held
+        r = client.post(f"{C}/samples", json=SAMPLE, headers=auth("alice"))
+        assert r.status_code == 403 and "read-only" in r.json()["detail"], r.text
+        assert BANNER in client.get(f"/campaigns/{NAME}").text
+        health = client.get("/api/health", headers=auth("rita")).json()
+        assert not health["writable"] and "lacks INSERT on" in health["read_only"], health
+        assert not health["jobs"]["claiming"] and "cannot be written" in health["jobs"]["error"]
+        assert "pw" not in str(health) and str(store.engine.url.database) not in str(health)
+        role = store.engine.url.username
+        with owner.connect() as conn:
+            conn.execute(text(f"GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"))  # fmt: skip
+            conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+
+        def posted():
+            r = client.post(f"{C}/samples", json=SAMPLE, headers=auth("alice"))
+            return r if r.status_code != 403 else None
+
+        r = _until(posted)
+        assert r is not None and r.status_code == 201, "still read-only after the GRANT"
+        assert _until(lambda: ran == [job.id]), "the queued job was not claimed"
+        health = client.get("/api/health", headers=auth("rita")).json()
+        assert health["writable"] and health["read_only"] is None, health
+        assert health["jobs"]["claiming"] and health["jobs"]["error"] is None, health
+        page = client.get(f"/campaigns/{NAME}")  # the session held while read-only
+        assert (
+            page.status_code == 200 and BANNER not in page.text and 'id="sample-form"' in page.text
+        )
+    assert [x.label for x in Store(url).samples(NAME)] == ["S2"]
+    owner.dispose()
+
+
+@pytest.mark.postgres
+def test_a_worker_refused_its_claim_says_why_backs_off_and_recovers(
+    postgres_server, monkeypatch, caplog
+):
+    """UPDATE on jobs revoked while the server ran: its worker's claim_job failed, was
+    swallowed and tried again every second, for ever, without a word anywhere. Now the log says
+    why once (not once a try), the tries back off (doubling to CLAIM_RETRY_MAX_S), /api/health
+    says what failed, since when and how often, and once the GRANT is back the job is claimed
+    and the health is clear again."""
+    import logging
+
+    from sqlalchemy import create_engine, text
+
+    from fluxtrap.web import jobs as jobs_module
+    from fluxtrap.web.pages import EXAMPLE_CASE
+
+    from ...conftest import new_database
+
+    monkeypatch.setattr(jobs_module, "CLAIM_RETRY_S", 0.05)
+    monkeypatch.setattr(jobs_module, "CLAIM_RETRY_MAX_S", 0.2)
+    ran = []
+
+    def run(self, job):
+        ran.append(job.id)
+        self._store.finish_job(job.id, "failed", error="run by the test")
+
+    monkeypatch.setattr(jobs_module.Jobs, "_run", run)
+    url = new_database(postgres_server)
+    writer = make_store(url)
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    store = Store(_role(owner, url, "SELECT", "INSERT", "UPDATE", "DELETE"))
+    role = store.engine.url.username
+    caplog.set_level(logging.WARNING, logger="fluxtrap.jobs")
+    with TestClient(create_app(store)) as client:
+        health = client.get("/api/health", headers=auth("rita")).json()
+        assert health["jobs"] == {
+            "workers": 1,
+            "running": 0,
+            "claiming": True,
+            "error": None,
+            "failing_since": None,
+            "failures": 0,
+            "retry_in_s": None,
+        }
+        with owner.connect() as conn:
+            conn.execute(text(f"REVOKE UPDATE ON jobs FROM {role}"))
+        job = writer.add_job("t", EXAMPLE_CASE, "alice", per_user=5, total=5)
+        jobs = _until(
+            lambda: (
+                (h := client.get("/api/health", headers=auth("rita")).json()["jobs"])["failures"]
+                >= 5
+                and h
+            )
+        )
+        assert jobs and not jobs["claiming"], jobs
+        assert "permission denied for table jobs" in jobs["error"] and role in jobs["error"]
+        assert jobs["retry_in_s"] == 0.2 and jobs["failing_since"] is not None  # backed off
+        said = [r for r in caplog.records if "cannot claim a job" in r.getMessage()]
+        assert len(said) == 1 and "permission denied for table jobs" in said[0].getMessage()
+        assert ran == [] and Store(url).job(job.id).status == "queued"
+        with owner.connect() as conn:
+            conn.execute(text(f"GRANT UPDATE ON jobs TO {role}"))
+        assert _until(lambda: ran == [job.id]), "the job was not claimed after the GRANT"
+        jobs = client.get("/api/health", headers=auth("rita")).json()["jobs"]
+        assert jobs["claiming"] and jobs["error"] is None and jobs["failures"] == 0, jobs
+        assert any("claiming jobs again" in r.getMessage() for r in caplog.records)
+    owner.dispose()
