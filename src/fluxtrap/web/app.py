@@ -230,10 +230,12 @@ def _json_safe(value):
 
 
 def _error(request: Request, code: int, detail: str, error: str, headers=None) -> Response:
-    """JSON for the API, an HTML page for the dashboard headed by the status's reason phrase
-    ("404 Not Found": a page headed "404: HTTPException" named a Python class to a person)."""
+    """JSON for the API and for a request that sent JSON (a script posting to /login), an HTML
+    page for the dashboard headed by the status's reason phrase ("404 Not Found": a page headed
+    "404: HTTPException" named a Python class to a person)."""
     detail = _json_safe(detail)  # it may quote the request's text
-    if request.url.path.startswith("/api"):
+    sent = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if request.url.path.startswith("/api") or sent == "application/json":
         return JSONResponse({"detail": detail, "error": error}, status_code=code, headers=headers)
     return pages.templates.TemplateResponse(
         request,

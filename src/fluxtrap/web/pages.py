@@ -65,9 +65,32 @@ async def known_names(request: Request) -> None:
     try:
         known_query(request)
         if request.method == "POST":
+            _form_sent(request)
             await known_form(request)
     except ValidationError as err:
         raise HTTPException(400, str(err)) from None
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_FIELDS = {"/login": "token (and next)", "/logout": "csrf"}
+
+
+def _form_sent(request: Request) -> None:
+    """A page's POST (``/login``, ``/logout``) takes an HTML form: a body of another type (JSON
+    from a script) is a 415 saying what it takes; it was FastAPI's 422 "body.token: Field
+    required" of a JSON body holding the token. A script needs no login: it sends its token as
+    ``Authorization: Bearer`` to ``/api``."""
+    sent = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if sent in FORM_TYPES or (not sent and request.headers.get("content-length", "0") == "0"):
+        return  # a form, or no body at all (its fields' defaults)
+    fields = FORM_FIELDS.get(request.url.path, "its fields")
+    raise HTTPException(
+        415,
+        f"POST {request.url.path} takes an HTML form (Content-Type {FORM_TYPES[0]} or "
+        f"{FORM_TYPES[1]}) with the field {fields}, not "
+        f"{repr(sent[:100]) if sent else 'a body without a Content-Type'}; a script needs no "
+        "login: it sends its token to /api as the header 'Authorization: Bearer TOKEN'",
+    )
 
 
 router = APIRouter(
@@ -121,7 +144,8 @@ def login(request: Request, next: str = "/") -> HTMLResponse:
 @router.post("/login", response_model=None)
 def login_with_token(
     request: Request,
-    token: Annotated[str, Form()],  # no length rule: a 422 would quote the pasted token back
+    # no length rule: a 422 would quote the pasted token back; none given: the page says so
+    token: Annotated[str, Form()] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> HTMLResponse | RedirectResponse:
     """Check the token and start a session (``Store.start_session``): the session's id, never
@@ -132,6 +156,15 @@ def login_with_token(
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         raise HTTPException(
             403, "log in from the fluxtrap login page (this came from another site)"
+        )
+    if not token.strip():  # it was "body.token: Field required"
+        return _page(
+            request,
+            "login.html",
+            None,
+            status_code=422,
+            next=safe_next(next),
+            message="no token was given: paste the API token `fluxtrap user add` printed",
         )
     session = store_of(request).start_session(token.strip())
     if session is None:

@@ -82,6 +82,45 @@ def test_a_long_pasted_token_is_refused_on_the_login_page_without_quoting_it(lab
 
 
 @pytest.mark.parametrize(
+    ("body", "sent"),
+    [
+        ({"json": {"token": TOKENS["alice"], "next": "/"}}, "'application/json'"),
+        ({"content": f"token={TOKENS['alice']}", "headers": {"Content-Type": "text/plain"}},
+         "'text/plain'"),
+        ({"content": f"token={TOKENS['alice']}", "headers": {"Content-Type": ""}},
+         "a body without a Content-Type"),
+    ],
+)  # fmt: skip
+def test_a_login_not_sent_as_a_form_is_a_415_saying_what_it_takes(lab, body, sent):
+    """A script posting its token as JSON got a 422 page saying only "body.token: Field
+    required". Now a 415 saying what /login takes (a form with the field token) and what a
+    script does instead (the Bearer header); a JSON request gets the API's JSON error shape, a
+    browser's the error page; nobody is logged in, and the token is not quoted back."""
+    r = lab.client.post("/login", follow_redirects=False, **body)
+    assert r.status_code == 415, r.text
+    if "json" in body:
+        assert set(r.json()) == {"detail", "error"}
+        text = r.json()["detail"]
+    else:
+        assert r.headers["content-type"].startswith("text/html") and "415 Unsupported" in r.text
+        text = r.text.replace("&#39;", "'")
+    assert "takes an HTML form (Content-Type application/x-www-form-urlencoded" in text
+    assert f"with the field token (and next), not {sent}" in text
+    assert "'Authorization: Bearer TOKEN'" in text and "body.token" not in text
+    assert TOKENS["alice"] not in r.text and "set-cookie" not in r.headers
+    assert lab.store.session_count() == 0
+
+
+def test_a_login_form_without_a_token_asks_for_it_on_the_login_page(lab):
+    r = lab.client.post("/login", data={"next": "/x"}, follow_redirects=False)
+    assert r.status_code == 422 and "no token was given: paste the API token" in r.text
+    assert 'id="login-form" data-next="/x"' in r.text and "body.token" not in r.text
+    r = lab.client.post("/login", follow_redirects=False)  # no body at all
+    assert r.status_code == 422 and "no token was given" in r.text, r.text
+    assert lab.store.session_count() == 0
+
+
+@pytest.mark.parametrize(
     ("post", "data", "says"),
     [
         ("/login", [("token", TOKENS["rita"]), ("token", TOKENS["alice"])],
