@@ -21,6 +21,7 @@ import gc
 import math
 import os
 import re
+from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from pathlib import Path
@@ -146,11 +147,38 @@ def create_app(
         form = err.__context__ if isinstance(err.__context__, MultiPartException) else None
         if err.status_code == 400 and (cause := err.__cause__ or form) is not None:
             detail = f"the body cannot be read: {_unreadable(cause)}"
-        return _error(request, err.status_code, detail, type(err).__name__, err.headers)
+        headers = err.headers
+        if err.status_code == 405 and (allow := _allowed(request)):
+            # Starlette said only "Method Not Allowed", and its Allow header named the methods of
+            # the first route on the path only (PUT /api/campaigns: "GET", not "GET, POST")
+            headers = {**(headers or {}), "Allow": allow}
+            path = _short(request.url.path)
+            detail = f"{request.method} is not allowed on {path}: it takes {allow}"
+        return _error(request, err.status_code, detail, type(err).__name__, headers)
 
     app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
 
     return app
+
+
+def _allowed(request: Request) -> str:
+    """The methods the routes on the request's path take (HEAD with GET: limits.Guard answers
+    it), as an Allow header lists them."""
+    methods: set[str] = set()
+    for route in _routes(request.app.router.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(request.scope["path"]):
+            methods |= getattr(route, "methods", None) or set()
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+def _routes(routes: list) -> Iterator:
+    """Every route of ``routes``, those of included routers too."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        yield from _routes(included.routes) if included is not None else (route,)
 
 
 def _said(error: dict, msg: str) -> dict:
@@ -242,4 +270,5 @@ def _error(request: Request, code: int, detail: str, error: str, headers=None) -
         "error.html",
         {"user": None, "error": f"{code} {HTTPStatus(code).phrase}", "detail": detail},
         status_code=code,
+        headers=headers,  # a 405's Allow (the page had none)
     )

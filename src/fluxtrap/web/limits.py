@@ -5,7 +5,8 @@ In order, for each HTTP request:
 
 1. a header line longer than ``max_header`` bytes: 431; a NUL character in the URL: 400; a
    header of ``ONCE`` (who is calling, the CSRF token) sent twice: 400 (this layer would read
-   the last, Starlette's request and a proxy in front the first);
+   the last, Starlette's request and a proxy in front the first); a URL longer than
+   ``max_header``: 414; a token as a query parameter (``TOKEN_KEYS``): 400, unread;
 2. under ``/api``: the caller is authenticated from the headers alone (bearer token, or the
    dashboard's session cookie plus its CSRF header for writes); no or an unknown token is a 401,
    a reader writing a 403, both without reading a byte of the body (the connection is closed);
@@ -36,6 +37,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -164,6 +166,8 @@ class Guard:
             return await _refuse(send, 400, why, page=page)
         if "\x00" in path or b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
             return await _refuse(send, 400, "a NUL character (%00) in the URL", page=page)
+        if why := _url_refused(scope, self.limits.max_header):
+            return await _refuse(send, *why, page=page)
         if api:
             who = await run_in_threadpool(authenticate, self.store, headers, method)
             if isinstance(who, tuple):
@@ -243,6 +247,37 @@ def _ambiguous(headers: Mapping[str, str]) -> str | None:
         return f"cookie {COOKIE!r} was sent twice: send it once"
     if "content-length" in headers and "transfer-encoding" in headers:
         return "both Content-Length and Transfer-Encoding: send one"
+    return None
+
+
+# query parameters that carry a credential: refused unread wherever they are sent (no route
+# takes one), so a token pasted into a URL is not taken for a typo or quietly ignored
+TOKEN_KEYS = frozenset(
+    ("token", "access_token", "api_key", "apikey", "bearer", "authorization", "session", COOKIE)
+)
+
+
+def _url_refused(scope: Scope, limit: int) -> tuple[int, str] | None:
+    """A URL (path and query) longer than ``limit`` bytes: 414 (a 60 KB query reached the app,
+    its parameters parsed and named back; beyond h11's buffer it was uvicorn's bare "Invalid
+    HTTP request received."); a token sent as a query parameter: 400 saying to send it as a
+    header, and that URLs are logged (it was a 401 "missing token", or a 422 for an unknown
+    parameter, with no word of the leak)."""
+    query = scope["query_string"]
+    size = len(scope.get("raw_path") or scope["path"].encode()) + (len(query) + 1 if query else 0)
+    if size > limit:
+        return 414, (
+            f"the URL is {size} bytes long, at most {limit} are read (its query "
+            f"{len(query)}): send large inputs in a request body"
+        )
+    keys = {k.lower() for k, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)}
+    if found := sorted(keys & TOKEN_KEYS):
+        return 400, (
+            f"query parameter {found[0]!r}: a token is never read from the URL (URLs are kept "
+            "in server and proxy logs and in browser history); send it as the header "
+            "'Authorization: Bearer TOKEN' (the dashboard: log in at /login), and if a real "
+            "token was in this URL, have it replaced: fluxtrap user rotate NAME"
+        )
     return None
 
 

@@ -454,3 +454,61 @@ def test_the_server_keeps_what_it_loaded_at_start_out_of_the_collectors_full_pas
     with TestClient(create_app(make_store(f"sqlite:///{tmp_path / 'lab.db'}"))):
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("key", ["token", "access_token", "API_KEY"])
+@pytest.mark.parametrize("where", ["/api/me", f"/api/campaigns/{NAME}/samples", "/login"])
+def test_a_token_in_the_url_is_refused_unread_saying_to_send_it_as_a_header(lab, key, where):
+    """A token sent as ?token= was a 401 "missing token" (alone) or a 422 "unknown query
+    parameter" (beside a header), with no word that URLs are logged; now a 400 before anything
+    is read (no login), saying to send it as a header and to have a leaked one rotated; it is
+    never quoted back."""
+    from fluxtrap.web.auth import COOKIE
+
+    from .conftest import TOKENS
+
+    secret = TOKENS["bob"]
+    for headers in ({}, auth("alice")):
+        r = lab.client.get(where, params={key: secret}, headers=headers, follow_redirects=False)
+        text = r.text.replace("&#x27;", "'")
+        assert r.status_code == 400, (where, r.text)
+        assert f"query parameter {key.lower()!r}: a token is never read from the URL" in text
+        assert "'Authorization: Bearer TOKEN'" in text and "fluxtrap user rotate NAME" in text
+        assert secret not in r.text and COOKIE not in r.headers.get("set-cookie", "")
+    assert lab.store.session_count() == 0
+
+
+def test_a_url_beyond_8_kib_is_a_414_before_its_query_is_parsed(lab):
+    """A 60 KB query reached the app (6000 parameters parsed and named back; in several TCP
+    segments, beyond h11's buffer, it was uvicorn's bare "Invalid HTTP request received.");
+    now a 414 naming the URL's size and the limit; one just within it is read."""
+    from fluxtrap.web.limits import Limits
+
+    limit = Limits().max_header
+    path = "/api/campaigns/K-Ba122%20SPS/samples?limit=1"
+    within = path + "&offset=" + "0" * (limit - len(path) - len("&offset="))
+    assert len(within) == limit
+    r = lab.client.get(within, headers=auth("alice"))
+    assert r.status_code == 200, r.text[:300]
+    r = lab.client.get(within + "0", headers=auth("alice"))
+    assert r.status_code == 414, r.text[:300]
+    assert f"the URL is {limit + 1} bytes long, at most {limit} are read" in r.json()["detail"]
+    r = lab.client.get(f"/campaigns/{NAME}?" + "x=1&" * 3000)  # a page: the short HTML page
+    assert r.status_code == 414 and f"at most {limit} are read" in r.text
+
+
+@pytest.mark.parametrize(
+    ("method", "where", "takes"),
+    [
+        ("PUT", "/api/campaigns", "GET, HEAD, POST"),
+        ("DELETE", f"/api/campaigns/{NAME}", "GET, HEAD"),
+        ("TRACE", "/api/me", "GET, HEAD"),
+        ("DELETE", "/login", "GET, HEAD, POST"),
+    ],
+)
+def test_a_method_a_path_does_not_take_is_a_405_naming_those_it_takes(lab, method, where, takes):
+    """Starlette's 405 said "Method Not Allowed" and its Allow header named the first route's
+    methods only (PUT /api/campaigns: "GET", though POST creates one)."""
+    r = lab.client.request(method, where, headers=auth("alice"))
+    assert r.status_code == 405 and r.headers["allow"] == takes, (r.headers, r.text)
+    assert f"{method} is not allowed on {where}: it takes {takes}" in r.text
