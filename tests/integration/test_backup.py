@@ -365,6 +365,28 @@ def test_rows_the_store_would_refuse_are_not_restored(tmp_path, table, edit, say
     assert target.campaigns() == [] and target.users() == []
 
 
+def test_an_archive_of_a_newer_schema_is_refused_naming_its_columns_and_writer(tmp_path):
+    """A newer fluxtrap's archive (same format version, a column this one lacks) was refused as
+    "columns [...] do not match the samples table": no word of which column, or of the newer
+    fluxtrap that wrote it. Nothing is written."""
+
+    def newer(docs, manifest):
+        docs[0]["density_g_cm3"] = 5.1
+        manifest["fluxtrap"] = "99.0"
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    damage(tmp_path / "k.zip", tmp_path / "new.zip", resigned("samples", newer))
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    with pytest.raises(InputFileError) as refused:
+        restore(target, tmp_path / "new.zip")
+    said = str(refused.value)
+    assert "its samples rows have column(s) 'density_g_cm3' that this fluxtrap" in said
+    assert "written by fluxtrap 99.0, of a newer schema" in said and "Nothing was restored" in said
+    assert target.campaigns() == [] and target.users() == []
+
+
 def test_labels_an_older_store_took_restore_whole(tmp_path, store_url):
     """A store written before new labels were compared in NFC, then NFKC and case-folded, may
     hold "Bé1" in two Unicode forms, and "B1" beside "b1": its backup was refused ("label 'Bé1'

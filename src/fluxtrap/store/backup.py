@@ -176,6 +176,7 @@ def restore(
 
     members, files, manifest = _read_checked(Path(archive), seen, step)
     tables = {name: _load(members, f"tables/{name}.json", archive) for name in [*TABLES, "users"]}
+    _known_columns(tables, manifest, archive)
     name = manifest["campaign"]
     _check_rows(tables, name, archive)
     with store.transaction() as s, _opened(Path(archive)) as z:
@@ -223,6 +224,26 @@ def restore(
 
 
 # -- helpers -----------------------------------------------------------------------------------
+def _known_columns(tables: dict[str, list[dict[str, Any]]], manifest: dict, archive: Any) -> None:
+    """Refuse rows with columns this fluxtrap's tables lack: an archive of a newer schema (a
+    newer fluxtrap's, same format version) was "columns [...] do not match the samples table",
+    with no word of which column or of the fluxtrap that wrote it; nothing is written."""
+    for table_name, docs in tables.items():
+        known = (
+            set(USER_COLUMNS)
+            if table_name == "users"
+            else {c.name for c in TABLES[table_name].columns}
+        )
+        if extra := sorted({k for doc in docs for k in doc} - known):
+            shown = ", ".join(repr(k[:40]) for k in extra[:10]) + (", ..." * (len(extra) > 10))
+            raise InputFileError(
+                f"{archive}: its {table_name} rows have column(s) {shown} that this fluxtrap "
+                f"({__version__}) does not know: the archive was written by fluxtrap "
+                f"{str(manifest.get('fluxtrap'))[:40]}, of a newer schema? Nothing was "
+                "restored: restore it with that fluxtrap (or a newer one than this)"
+            )
+
+
 def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any) -> None:
     """Refuse rows the store's own writers would never have written (the sha256 manifest proves
     no origin: anyone can write one): ids and references that are not integers, a campaign other
