@@ -400,6 +400,12 @@ class Jobs:
         with self._trouble_lock:
             trouble = dict(self._trouble or {})
         alive = sum(w.is_alive() for w in self._workers if w.name != "fluxtrap-jobs-heartbeat")
+        if not alive and not trouble:  # said, not a bare claiming: false
+            trouble["error"] = "no job workers run on this server" + (
+                ": its store is opened read-only (a job waits for a server that can write it)"
+                if self._store.read_only
+                else " (it is starting or stopping)"
+            )
         return {
             "workers": alive,
             "running": len(self._running),

@@ -33,6 +33,11 @@ def test_a_store_opened_read_only_is_browsed_with_logins_in_memory_and_writes_re
     assert not store.writable
     with TestClient(create_app(store)) as client:
         assert client.app.state.jobs._workers == []  # no job workers: a job is stored as it runs
+        health = client.get("/api/health", headers=auth("rita")).json()
+        assert not health["writable"] and "opened read-only" in health["read_only"], health
+        jobs = health["jobs"]
+        assert jobs["workers"] == 0 and not jobs["claiming"], jobs
+        assert "no job workers run on this server: its store is opened read-only" in jobs["error"]
         r = client.get(f"{C}/samples", headers=auth("rita"))
         assert r.status_code == 200 and [s["label"] for s in r.json()] == ["S1"]
         r = client.post(f"{C}/samples", json=SAMPLE, headers=auth("alice"))
