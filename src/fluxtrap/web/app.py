@@ -148,6 +148,10 @@ def create_app(
         if err.status_code == 400 and (cause := err.__cause__ or form) is not None:
             detail = f"the body cannot be read: {_unreadable(cause)}"
         headers = err.headers
+        if err.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:  # the router's miss
+            # it said "Not Found" only, like a missing sample's but without a word of what
+            where = "the API's addresses are listed at /docs" if _api(request) else "see /"
+            detail = f"no such address: {request.method} {_short(request.url.path)} ({where})"
         if err.status_code == 405 and (allow := _allowed(request)):
             # Starlette said only "Method Not Allowed", and its Allow header named the methods of
             # the first route on the path only (PUT /api/campaigns: "GET", not "GET, POST")
@@ -172,6 +176,10 @@ def _allowed(request: Request) -> str:
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))
+
+
+def _api(request: Request) -> bool:
+    return request.url.path == "/api" or request.url.path.startswith("/api/")
 
 
 def _routes(routes: list) -> Iterator:
