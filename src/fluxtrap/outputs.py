@@ -74,6 +74,68 @@ def replacing_text(out: str | os.PathLike[str], text: str) -> None:
 
 
 @contextmanager
+def replacing_all(outs: Sequence[Path | None]) -> Iterator[list[Path | None]]:
+    """Paths to write a command's several files to (None for one not asked for), moved over
+    ``outs`` only when the block ends having written every one; if it fails none of them
+    changes (``creep --out F --plot P`` on a full disk wrote F, then failed at P). Each is
+    ``out``'s own name inside a hidden folder ``.fluxtrap-<hex>.partial`` beside it, so a writer
+    that reads the format off the suffix (a figure's) writes what it would to ``out``. An
+    ``OSError``, or a ``FluxtrapError`` naming a hidden path (a writer's own ``replacing``),
+    becomes a ``FluxtrapError`` naming ``out`` and saying that none was written; only a rename
+    failing after others were made leaves some, and says which. The hidden folders are removed
+    with SIGINT and SIGTERM held (``_signals_held``)."""
+    stages: dict[Path, Path] = {}  # an out's folder -> its hidden folder
+    staged: list[Path | None] = []
+    try:
+        for out in outs:
+            if out is None:
+                staged.append(None)
+                continue
+            folder = Path(out).parent
+            if folder not in stages:
+                try:
+                    (stage := folder / f".fluxtrap-{secrets.token_hex(4)}.partial").mkdir()
+                except OSError as err:  # a folder it cannot write in
+                    raise FluxtrapError(
+                        f"{out}: cannot write it ({err.strerror or err}); nothing was written"
+                    ) from None
+                stages[folder] = stage
+            staged.append(stages[folder] / Path(out).name)
+        pairs = [(s, Path(o)) for s, o in zip(staged, outs, strict=True) if s is not None]
+        try:
+            yield staged
+        except (OSError, FluxtrapError) as err:
+            text = str(err)
+            hidden = [(s, o) for s, o in pairs if str(s.parent) in text]
+            if isinstance(err, FluxtrapError) and not hidden:
+                raise  # not a write's: the command's own error
+            if isinstance(err, OSError):
+                named = [o for s, o in pairs if err.filename and str(s) == str(err.filename)]
+                failed = named[0] if named else ", ".join(str(o) for _, o in pairs)
+                text = f"{failed}: cannot write it ({err.strerror or err})"
+            for s, o in pairs:
+                text = text.replace(str(s), str(o))
+            names = ", ".join(str(o) for _, o in pairs)
+            raise FluxtrapError(f"{text}; none of {names} was written") from None
+        done: list[Path] = []
+        try:
+            with _signals_held():  # a Ctrl-C between two renames left half of the set in place
+                for s, o in pairs:
+                    os.replace(s, o)
+                    done.append(o)
+        except OSError as err:
+            written = ", ".join(map(str, done)) or "none of them"
+            raise FluxtrapError(
+                f"{pairs[len(done)][1]}: cannot write it ({err.strerror or err}); "
+                f"written: {written}"
+            ) from None
+    finally:
+        with _signals_held():
+            for stage in stages.values():
+                shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextmanager
 def _signals_held() -> Iterator[None]:
     """SIGINT and SIGTERM held back while the block runs and delivered after it (in the main
     thread, where Python runs signal handlers; elsewhere nothing changes)."""

@@ -39,7 +39,7 @@ from fluxtrap.cli.common import (
     who,
 )
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.outputs import NAME_MAX, replacing, replacing_text
+from fluxtrap.outputs import NAME_MAX, replacing, replacing_all
 from fluxtrap.units import estimate_text, parse, to_A_cm2
 
 if TYPE_CHECKING:
@@ -296,19 +296,27 @@ def jc_command(
             f"{flagged.size} of {jc.field_T.size} points flagged not fully penetrated "
             f"({_flagged_text(jc.field_T, jc.unpenetrated)}); kept, not smoothed"
         )
+    with replacing_all([out, plot]) as (out_to, plot_to):  # both or neither
+        if out_to:
+            jc.to_csv(out_to)
+        if plot_to:
+            from fluxtrap.magnetometry import plots
+
+            plots.loop_and_jc(table, jc, sample_volume(a_m, b_m, c_m, shape), plot_to)
     if out:
-        with replacing(out) as partial:
-            jc.to_csv(partial)
         console.print(
             f"wrote {out} ({jc.field_T.size} rows, B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated; "
             f"uncertainty from the {jc.settings['jc_err_from']} with the extended Bean model's "
             "self-field error)"
         )
-    if plot:
-        from fluxtrap.magnetometry import plots
+    _say_wrote(None, plot)
 
-        plots.loop_and_jc(table, jc, sample_volume(a_m, b_m, c_m, shape), plot)
-        console.print(f"wrote {plot}")
+
+def _say_wrote(*files: Path | None) -> None:
+    """A ``wrote FILE`` line for each file given (None: not asked for)."""
+    for f in files:
+        if f is not None:
+            console.print(f"wrote {f}")
 
 
 def _flagged_text(field_T: np.ndarray, flags: np.ndarray) -> str:
@@ -412,12 +420,13 @@ def tc_command(
             )
         except AnalysisError as err:
             reasons.append(str(err))
-    if plot:
-        from fluxtrap.magnetometry import plots
-
-        plots.mt_curves(sweeps, results, plot, title=table.metadata.sample_name or mt_file.name)
-        console.print(f"wrote {plot}")
+    title = table.metadata.sample_name or mt_file.name
     if not results:
+        if plot:  # the data, to see why
+            from fluxtrap.magnetometry import plots
+
+            plots.mt_curves(sweeps, results, plot, title=title)
+            console.print(f"wrote {plot}")
         raise AnalysisError("; ".join(reasons))
     shown = Table(
         "sweep",
@@ -441,22 +450,22 @@ def tc_command(
     console.print(shown)
     for why in reasons:
         console.print(why, style="yellow")
-    if out:
-        replacing_text(
-            out,
-            json.dumps(
-                {
-                    "file": mt_file.name,
-                    "criterion": name,
-                    "level": fraction,
-                    "convention": convention,
-                    "sweeps": [r.to_dict() for r in results],
-                    "not_found": reasons,
-                },
-                indent=2,
-            ),
-        )
-        console.print(f"wrote {out}")
+    with replacing_all([out, plot]) as (out_to, plot_to):  # both or neither
+        if out_to:
+            written = {
+                "file": mt_file.name,
+                "criterion": name,
+                "level": fraction,
+                "convention": convention,
+                "sweeps": [r.to_dict() for r in results],
+                "not_found": reasons,
+            }
+            out_to.write_text(json.dumps(written, indent=2), encoding="utf-8")
+        if plot_to:
+            from fluxtrap.magnetometry import plots
+
+            plots.mt_curves(sweeps, results, plot_to, title=title)
+    _say_wrote(out, plot)
 
 
 def creep_command(
@@ -604,27 +613,27 @@ def creep_command(
     except AnalysisError as err:
         shown.add_row("|decay| < 0.1 ppm/h (MRI)", str(err))
     console.print(shown)
-    if out:
-        summary = (
-            fit.to_dict()
-            | {
-                "at_s": at_s,
-                "field_at_T": float(fit.field(at_s)),
-                "field_at_sigma_T": float(fit.field_sigma(at_s)),
-                "decay_at_ppm_per_h": float(fit.decay_ppm_per_h(at_s)),
-                "decay_at_sigma_ppm_per_h": float(fit.decay_sigma_ppm_per_h(at_s)),
-                "S_at": float(fit.rate(at_s)),
-                "at_extrapolated": at_note,
-            }
-            | mri
-        )
-        replacing_text(out, json.dumps(summary, indent=2))
-        console.print(f"wrote {out}")
-    if plot:
-        from fluxtrap.magnetometry import plots
+    summary = (
+        fit.to_dict()
+        | {
+            "at_s": at_s,
+            "field_at_T": float(fit.field(at_s)),
+            "field_at_sigma_T": float(fit.field_sigma(at_s)),
+            "decay_at_ppm_per_h": float(fit.decay_ppm_per_h(at_s)),
+            "decay_at_sigma_ppm_per_h": float(fit.decay_sigma_ppm_per_h(at_s)),
+            "S_at": float(fit.rate(at_s)),
+            "at_extrapolated": at_note,
+        }
+        | mri
+    )
+    with replacing_all([out, plot]) as (out_to, plot_to):  # both or neither
+        if out_to:
+            out_to.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        if plot_to:
+            from fluxtrap.magnetometry import plots
 
-        plots.creep(time, field, fit, at_s, plot)
-        console.print(f"wrote {plot}")
+            plots.creep(time, field, fit, at_s, plot_to)
+    _say_wrote(out, plot)
 
 
 measure_app = typer.Typer(
