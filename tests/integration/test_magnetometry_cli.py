@@ -779,7 +779,9 @@ def test_measure_add_of_an_mt_curve_fills_the_tc_objective(tmp_path, capsys):
             (str(real("mpms3_vsm_zfc_sample4_100Oe.dat")), "--kind", "mt_curve"),
             "no superconducting transition",
         ),
-        (("--kind", "mh_loop"), "an M(H) loop needs the sample's edges: --a, --b, --c"),
+        # the file first: it said "an M(H) loop needs the sample's edges", and with them given
+        # that the file holds no loop
+        (("--kind", "mh_loop"), "holds an M(T) curve (field span 0 T), not an M(H) loop"),
         (("--kind", "mt"), "--kind 'mt': one of mh_loop, mt_curve"),
         ((*EDGES,), "holds an M(T) curve"),
     ):

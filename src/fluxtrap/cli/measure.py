@@ -240,8 +240,8 @@ def jc_command(
 
     distinct_files({"the loop file": loop_file}, {"--out": out, "--plot": plot})
     refuse_existing({"--out": out, "--plot": plot}, overwrite)
+    table = read(loop_file, columns=key_values(column, "--column") or None)  # before the edges
     (a_m, b_m, c_m), shape = _sample(shape, a, b, c, diameter, thickness)
-    table = read(loop_file, columns=key_values(column, "--column") or None)
     t = parse(temperature, "temperature", "--temperature") if temperature else None
     width = loop_width(table, temperature_K=t)
     with _printed_warnings():
@@ -684,15 +684,23 @@ def measure_add(
         close = near(kind[:MAX_NAME], DERIVABLE)
         hint = f" (did you mean {close!r}?)" if close else ""
         raise ValidationError(f"--kind {kind[:MAX_NAME]!r}: one of {', '.join(DERIVABLE)}{hint}")
+    # the file next, then the options: "needs the sample's edges" came before "no such file"
+    content = read_limited(file)
+    t = parse(temperature, "temperature", "--temperature") if temperature else None
+    columns = key_values(column, "--column") or None
     edges = None
     if kind == "mh_loop":
-        edges, shape = _sample(shape, a, b, c, diameter, thickness)
+        try:
+            edges, shape = _sample(shape, a, b, c, diameter, thickness)
+        except ValidationError:
+            from fluxtrap.magnetometry.pipeline import _read
+
+            _read(content, file.name, columns, kind)  # a file no loop is read from: said first
+            raise
     elif shape != "bar" or diameter or thickness:
         raise ValidationError("--shape, --diameter and --thickness apply to M(H) loops (mh_loop)")
     store = store_from(db)
     spec = measurement_target(store, campaign, sample)  # a missing sample fails before the analysis
-    content = read_limited(file)
-    t = parse(temperature, "temperature", "--temperature") if temperature else None
     with _printed_warnings():
         done = record_measurement(
             store,
@@ -703,7 +711,7 @@ def measure_add(
             edges,
             kind=kind,
             temperature_K=t,
-            columns=key_values(column, "--column") or None,
+            columns=columns,
             recorded_by=by,
             spec=spec,
             force=force,
