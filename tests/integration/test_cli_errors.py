@@ -184,8 +184,10 @@ def test_an_output_path_that_cannot_be_written_is_refused_first(
 @pytest.mark.parametrize("workers", [0, MAX_WORKERS + 1, 10_000])
 def test_local_workers_are_one_to_the_cpu_cores(capsys, command, workers):
     code, _, err = cli(capsys, command, "--workers", str(workers))  # before any other check
-    bound = "greater than or equal to 1" if workers < 1 else f"less than or equal to {MAX_WORKERS}"
-    assert code == 2 and f"Invalid value for '--workers': Input should be {bound}" in err, err
+    said = (
+        f"Invalid value for '--workers': '{workers}': give a whole number from 1 to {MAX_WORKERS}"
+    )
+    assert code == 2 and said in err, err
 
 
 def test_cpu_cores_is_the_affinity_else_the_count_and_at_least_one(monkeypatch):
@@ -214,7 +216,7 @@ def test_on_one_core_two_workers_are_refused_and_the_default_is_one(tmp_path):
     for command in ("sweep", "safe-ramp", "calibrate", "replay"):
         done = one_core(command, "--workers", "2")
         assert done.returncode == 2, done.stderr
-        assert "'--workers': Input should be less than or equal to 1" in done.stderr, done.stderr
+        assert "'--workers': '2': give a whole number from 1 to 1" in done.stderr, done.stderr
     (tmp_path / "disk.toml").write_text(
         'title = "disk"\n[materials.sc]\nn = 25\njc.constant = "2e4 A/cm^2"\n'
         'jc.temperature = { at = "5 K", tc = "38 K", exponent = 1.5 }\n'
@@ -231,11 +233,11 @@ def test_on_one_core_two_workers_are_refused_and_the_default_is_one(tmp_path):
 
 @pytest.mark.parametrize(  # -1 was taken as 0; 0 iterations failed in scipy after the start scan
     ("option", "bound"),
-    [("--scan", "greater than or equal to 0"), ("--max-iterations", "greater than or equal to 1")],
+    [("--scan", "of at least 0"), ("--max-iterations", "of at least 1")],
 )
 def test_calibrate_counts_are_checked_before_the_run(capsys, option, bound):
     code, _, err = cli(capsys, "calibrate", option, "-1")
-    assert code == 2 and f"Invalid value for '{option}': Input should be {bound}" in err, err
+    assert code == 2 and f"Invalid value for '{option}': '-1': give a whole number {bound}" in err
 
 
 def test_suggest_into_a_folder_that_takes_no_file_stores_nothing(tmp_path, capsys):
@@ -308,23 +310,23 @@ def test_an_output_that_is_the_input_or_another_output_is_refused_first(
 
 @pytest.mark.parametrize(
     ("port", "bound"),
-    [("99999", "less than or equal to 65535"), ("-1", "greater than or equal to 1")],
+    [("99999", "from 1 to 65535"), ("-1", "from 1 to 65535")],
 )
 def test_serve_refuses_a_port_that_is_no_tcp_port(tmp_path, capsys, port, bound):
     db = tmp_path / "lab.db"  # it opened the store, then bind() raised OverflowError (traceback)
     code, _, err = cli(capsys, "serve", "--port", port, "--db", str(db))
-    assert code == 2 and f"Invalid value for '--port': Input should be {bound}" in err, err
+    assert code == 2 and f"Invalid value for '--port': '{port}': give a whole number {bound}" in err
     assert not db.exists()
 
 
 @pytest.mark.parametrize(
     ("seed", "bound"),
-    [("-1", "greater than or equal to 0"), (str(2**32), "less than or equal to 4294967295")],
+    [("-1", "from 0 to 4294967295"), (str(2**32), "from 0 to 4294967295")],
 )
 def test_demo_refuses_a_seed_before_making_its_store(tmp_path, capsys, seed, bound):
     out = tmp_path / "demo"  # -1 made fluxtrap-demo.db, then numpy's ValueError (traceback)
     code, _, err = cli(capsys, "demo", "--seed", seed, "--out", str(out), "--quiet")
-    assert code == 2 and f"Invalid value for '--seed': Input should be {bound}" in err, err
+    assert code == 2 and f"'--seed': '{seed}': give a whole number {bound}" in err, err
     assert not out.exists()
 
 
@@ -359,3 +361,57 @@ def test_an_output_folder_no_file_system_can_name_is_one_line(capsys, command):
     code, _, err = cli(capsys, *command, "--out", "a" * 300)
     assert code == 2 and err.startswith("error: ") and "File name too long" in err, err
     assert err.count("\n") == 1
+
+
+def _bounded_numbers() -> list[tuple[tuple[str, ...], str, object, object]]:
+    """Every number option or argument with bounds: (command path, option, min, max); an
+    argument as its metavar."""
+    found = []
+    for path in COMMANDS:
+        command = typer.main.get_command(app)
+        for name in path:
+            command = command.commands[name]
+        for p in getattr(command, "params", ()):
+            if getattr(p, "min", None) is not None or getattr(p, "max", None) is not None:
+                found.append(
+                    (path, p.opts[0] if p.param_type_name == "option" else "", p.min, p.max)
+                )
+    return found
+
+
+BOUNDED = _bounded_numbers()
+
+
+def test_the_walk_finds_the_bounded_numbers():
+    options = {(" ".join(path), option) for path, option, *_ in BOUNDED}
+    assert {
+        ("tc", "--level"),
+        ("suggest", "--seed"),
+        ("measure get", ""),
+        ("demo", "--seed"),
+    } <= options
+    assert len(BOUNDED) >= 15
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize(("path", "option", "low", "high"), BOUNDED, ids=lambda x: str(x))
+def test_a_bounded_number_refuses_nan_and_inf_naming_the_option_and_its_range(
+    capsys, path, option, low, high, value
+):
+    """`tc --level nan` said "Input should be less than or equal to 0.99", `-n inf` "Input
+    should be a valid integer": the option, what was given and the range, in one line."""
+    given = (option, value) if option else ("--", value)
+    if path == ("measure", "derive"):
+        given = ("-c", "X", *given)
+    code, out, err = cli(capsys, *path, *given)
+    assert code == 2 and err.count("\n") == 1 and out == "", err
+    assert f"'{value}': give a" in err and (option or "Invalid value for '") in err, err
+    shown = (lambda x: f"{x:g}") if isinstance(low or high, float) else str
+    span = (
+        f"from {shown(low)} to {shown(high)}"
+        if low is not None and high is not None
+        else f"of at least {shown(low)}"
+        if low is not None
+        else f"of at most {shown(high)}"
+    )
+    assert span in err, err

@@ -552,7 +552,7 @@ BIG = str(10**21)  # beyond a 64-bit id: an OverflowError traceback from the SQL
 )
 def test_an_id_beyond_64_bits_is_a_usage_error(capsys, db, args, option):
     code, _, err = cli(capsys, *args, "--db", db)
-    bound = "Input should be less than or equal to 9223372036854775807"
+    bound = f"{BIG!r}: give a whole number from 1 to 9223372036854775807"
     assert code == 2 and f"error: Invalid value for {option}: {bound}" in err, err
 
 

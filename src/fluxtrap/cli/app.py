@@ -204,6 +204,38 @@ def _usage_error(err: typer.TyperException) -> int:
     if ctx is not None and message == ctx.get_help():  # `fluxtrap` or `fluxtrap campaign` alone
         print(message)
         return 0
+    if (ranged := _range_text(err)) is not None:
+        err.message = ranged
+        message = err.format_message()
     hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
     print(f"error: {visible(message)}{hint}", file=sys.stderr)
     return 2
+
+
+def _range_text(err: typer.TyperException) -> str | None:
+    """What a number option with bounds (``min``/``max``) was given and may take, for typer's
+    refusal of it: "'nan': give a number from 0.5 to 0.99" (``tc --level nan`` was "Input should
+    be less than or equal to 0.99", ``-n inf`` "Input should be a valid integer"); None for any
+    other refusal."""
+    param = getattr(err, "param", None)
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    errors = getattr(err.__cause__, "errors", None)  # typer's: a pydantic ValidationError
+    if (low is None and high is None) or not callable(errors) or not errors():
+        return None
+    annotation = param.type_descriptor.annotation
+    whole = int in (annotation, *getattr(annotation, "__args__", ()))
+
+    def shown(x: float) -> str:
+        return str(x) if whole else f"{x:g}"
+
+    span = (
+        f"from {shown(low)} to {shown(high)}"
+        if low is not None and high is not None
+        else f"of at least {shown(low)}"
+        if low is not None
+        else f"of at most {shown(high)}"
+    )
+    given = str(errors()[0].get("input", ""))
+    if len(given) > 40:
+        given = given[:40] + "..."
+    return f"{given!r}: give {'a whole number' if whole else 'a number'} {span}"

@@ -765,7 +765,8 @@ def measure_derive(
     campaign: CampaignOption,
     sample: Annotated[str | None, typer.Option("--sample", "-s", help="Only this sample.")] = None,
     ids: Annotated[
-        list[int] | None, typer.Option("--id", help="Only this measurement id; repeat.")
+        list[int] | None,
+        typer.Option("--id", help="Only this measurement id; repeat.", min=1, max=MAX_ID),
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who derived them.", callback=who)] = None,
     replace: Annotated[
