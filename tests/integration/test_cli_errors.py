@@ -54,7 +54,7 @@ def test_an_unknown_option_is_one_line_and_exit_2(capsys, path):
         (["campaign", "show"], "error: Missing argument 'name'."),
         (
             ["suggest", "-c", "X", "-n", "two"],
-            "error: Invalid value for '-n': Input should be a valid integer",
+            "error: Invalid value for '-n': 'two': give a whole number of at least 1",
         ),
         (["campaign", "show", "ghost", "--db", "sqlite://"], "error: no campaign named 'ghost'"),
         (  # the case's own check names mesh.size; the flag is what the user gave
@@ -147,7 +147,7 @@ def test_the_installed_command_prints_no_traceback(tmp_path, args):
 @pytest.mark.parametrize(
     ("args", "message"),
     [  # each of these ended in an OSError traceback, some after the work was done and stored
-        (("export", "-c", "X", "--out", "{dir}"), "'--out': file '{dir}' is a directory"),
+        (("export", "-c", "X", "--out", "{dir}"), "'--out': {dir}: a folder; give the file to"),
         (("backup", "X", "--out", "{file}/b.zip"), "{file}/b.zip: {file} is not an existing"),
         (("suggest", "-c", "X", "--out", "{file}/s.csv"), "{file}/s.csv: {file} is not an"),
         (("plot", "model", "-c", "X", "--out", "{file}"), "'--out': dir '{file}' is a file"),
@@ -156,7 +156,7 @@ def test_the_installed_command_prints_no_traceback(tmp_path, args):
             ("simulate", "{file}", "--out", "/proc/fluxtrap-out"),
             "fluxtrap-out: cannot write in /proc",
         ),
-        (("tc", "{file}", "--plot", "{dir}"), "'--plot': file '{dir}' is a directory"),
+        (("tc", "{file}", "--plot", "{dir}"), "'--plot': {dir}: a folder; give the file to"),
         (("demo", "--out", "{file}"), "'--out': dir '{file}' is a file"),
         # a folder that takes no file (even for root): refused at the write, after the work
         (("suggest", "-c", "X", "--out", "/proc/s.csv"), "/proc/s.csv: cannot write in /proc"),
@@ -415,3 +415,36 @@ def test_a_bounded_number_refuses_nan_and_inf_naming_the_option_and_its_range(
         else f"of at most {shown(high)}"
     )
     assert span in err, err
+
+
+OUT_FILES = [  # a command and its options before the file to write (a store that is not there)
+    ("export", "-c", "X", "--db", "lab.db", "--out"),
+    ("measure", "get", "1", "--db", "lab.db", "--out"),
+    ("creep", "s.csv", "--out"),
+    ("creep", "s.csv", "--plot"),
+    ("jc", "l.dat", "--out"),
+    ("tc", "m.dat", "--plot"),
+    ("compare", "s.csv", "run", "--db", "lab.db", "--out"),
+]
+
+
+@pytest.mark.parametrize("args", OUT_FILES, ids=" ".join)
+@pytest.mark.parametrize("out", ["", " "], ids=["empty", "blank"])
+def test_an_empty_output_path_is_refused_as_such(tmp_path, capsys, monkeypatch, args, out):
+    """`export --out ""` said "file '' is a directory" (Path("") is the current folder), and
+    `compare --out ""` took it for the current folder; nothing is made."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, *args, out)
+    assert code == 2 and f"Invalid value for '{args[-1]}'" in err, err
+    assert f"{out!r} is no path (empty): give a name" in err and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [a for a in OUT_FILES if a[0] != "compare"], ids=" ".join)
+def test_an_output_file_that_is_a_folder_is_refused_as_such(tmp_path, capsys, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    code, _, err = cli(capsys, *args, str(tmp_path / "d"))
+    said = f"{tmp_path / 'd'}: a folder; give the file to write (e.g. {tmp_path / 'd' / 'NAME'}"
+    assert code == 2 and said in err and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["d"]

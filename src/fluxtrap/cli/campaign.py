@@ -25,6 +25,7 @@ from fluxtrap.cli.common import (
     objective_header,
     out_file,
     param_cell,
+    path_text,
     refuse_existing,
     store_from,
     text_table,
@@ -338,7 +339,8 @@ CSV_WHOLE = "nothing half-written (--out is replaced whole or left as it was)"
 def export(
     campaign: CampaignOption,
     out: Annotated[
-        Path, typer.Option("--out", help="CSV file to write.", dir_okay=False, callback=out_file)
+        Path,
+        typer.Option("--out", help="CSV file to write.", parser=path_text, callback=out_file),
     ],
     overwrite: OverwriteOption = False,
     db: DbOption = None,

@@ -312,14 +312,32 @@ def _note_option(text: str, most: int) -> str:
         raise typer.BadParameter(str(err)) from None
 
 
+def path_text(text: str | Path) -> Path:
+    """Typer parser of a path option (``parser=path_text``): ``text`` as a Path, refused when it
+    is empty or blank (an unset variable in ``--out "$OUT"``): ``Path("")`` is ".", the current
+    folder, which typer called "file '' is a directory" (``export --out ""``) and into which
+    ``compare --out ""`` would write its files."""
+    if isinstance(text, Path):  # a default
+        return text
+    if not text.strip():
+        from pydantic_core import PydanticCustomError  # typer's error type: said as it is
+
+        raise PydanticCustomError("empty_path", f"{text!r} is no path (empty): give a name")
+    return Path(text)
+
+
 def out_file(path: Path | None) -> Path | None:
-    """Typer callback of an option naming a file to write (with ``dir_okay=False``): its folder
-    must exist, be a folder and take a file (``_takes_files``), and it a regular file if it exists
-    (writing to a FIFO blocks until a reader comes), checked before any work is done or anything
-    is stored."""
+    """Typer callback of an option naming a file to write (with ``dir_okay=False`` or
+    ``parser=path_text``): not a folder, its folder must exist, be a folder and take a file
+    (``_takes_files``), and it a regular file if it exists (writing to a FIFO blocks until a
+    reader comes), checked before any work is done or anything is stored."""
     if path is None:
         return path
     try:
+        if path.is_dir():
+            raise typer.BadParameter(
+                f"{path}: a folder; give the file to write (e.g. {path / 'NAME'}, a new file in it)"
+            )
         if not path.parent.is_dir():
             raise typer.BadParameter(f"{path}: {path.parent} is not an existing folder")
         if path.exists() and not path.is_file():

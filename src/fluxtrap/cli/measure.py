@@ -31,6 +31,7 @@ from fluxtrap.cli.common import (
     not_the_store,
     objective_cell,
     out_file,
+    path_text,
     print_table,
     refuse_existing,
     store_from,
@@ -207,7 +208,7 @@ def jc_command(
         typer.Option(
             "--out",
             help="CSV to write (columns B_T,Jc_A_cm2,Jc_err_A_cm2,unpenetrated).",
-            dir_okay=False,
+            parser=path_text,
             callback=out_file,
         ),
     ] = None,
@@ -216,7 +217,7 @@ def jc_command(
         typer.Option(
             "--plot",
             help="Figure to write (PNG/PDF): loop and Jc(B).",
-            dir_okay=False,
+            parser=path_text,
             callback=figure_file,
         ),
     ] = None,
@@ -380,7 +381,7 @@ def tc_command(
         typer.Option(
             "--out",
             help="JSON to write (Tc, uncertainty, fit per sweep).",
-            dir_okay=False,
+            parser=path_text,
             callback=out_file,
         ),
     ] = None,
@@ -389,7 +390,7 @@ def tc_command(
         typer.Option(
             "--plot",
             help="Figure to write: M(T) with the fit and Tc.",
-            dir_okay=False,
+            parser=path_text,
             callback=figure_file,
         ),
     ] = None,
@@ -508,7 +509,7 @@ def creep_command(
         typer.Option(
             "--out",
             help="JSON to write (fit, covariance, rates).",
-            dir_okay=False,
+            parser=path_text,
             callback=out_file,
         ),
     ] = None,
@@ -517,7 +518,7 @@ def creep_command(
         typer.Option(
             "--plot",
             help="Figure to write: B(t), fit and extrapolation.",
-            dir_okay=False,
+            parser=path_text,
             callback=figure_file,
         ),
     ] = None,
@@ -874,7 +875,7 @@ def measure_get(
             "-o",
             help="File to write the stored file to, byte for byte [default: the name it was "
             "stored under, in the current folder].",
-            dir_okay=False,
+            parser=path_text,
             callback=out_file,
         ),
     ] = None,
