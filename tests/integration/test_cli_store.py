@@ -736,6 +736,16 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
             "store 'postgresql+psycopg:/lab:***@127.0.0.1/lab': a database URL without '//' "
             "after its scheme",
         ),
+        # a password in the query, as libpq takes it: the error printed it whole
+        (
+            "postgresql+psycopg://lab@127.0.0.1:1/lab?sslmode=disable&password=SECRET",
+            "cannot open the store 'postgresql+psycopg://lab@127.0.0.1:1/lab?password=***&"
+            "sslmode=disable': connection failed",
+        ),
+        (
+            "postgresql+psycopg:///lab?host=127.0.0.1&port=x&PassWord=SECRET&sslpassword=SECRET",
+            "store 'postgresql+psycopg:///lab?PassWord=***&host=127.0.0.1&port=x&sslpassword=***'",
+        ),
     ],
 )
 def test_a_store_that_cannot_be_opened_is_one_line_and_untouched(tmp_path, capsys, db, says):

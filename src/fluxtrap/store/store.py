@@ -229,7 +229,7 @@ class Store:
             ) from None
 
     def __repr__(self) -> str:
-        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"Store({_shown_url(self.engine.url.render_as_string(hide_password=False))!r})"
 
     def _revisions(self, connection: Connection) -> tuple[Config, set[str], list[str]]:
         """The Alembic config, the revisions this fluxtrap knows and the store's current ones; a
@@ -1630,11 +1630,19 @@ class Store:
 
 # -- helpers -----------------------------------------------------------------------------------
 def _shown_url(url: str) -> str:
-    """``url`` with its password hidden (``_masked`` if it is no URL SQLAlchemy reads)."""
+    """``url`` with its password hidden (``_masked`` if it is no URL SQLAlchemy reads), in the
+    query too (``_query_masked``)."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return _query_masked(make_url(url).render_as_string(hide_password=True))
     except (ArgumentError, ValueError):
-        return _masked(url)
+        return _query_masked(_masked(url))
+
+
+def _query_masked(url: str) -> str:
+    """``url`` with a password given in its query (``?password=...``, as libpq takes it) as
+    ``***``: SQLAlchemy's hide_password hides only the one before the host, and an error printed
+    ``postgresql://bob@host/lab?password=s3cret`` whole."""
+    return re.sub(r"([?&](?:ssl)?pass(?:word|wd)=)[^&#]*", r"\1***", url, flags=re.IGNORECASE)
 
 
 def _masked(url: str) -> str:
