@@ -342,6 +342,17 @@ def test_a_standard_output_that_cannot_be_written_is_one_line(args):
     assert done.stderr == "error: cannot write to the standard output (No space left on device)\n"
 
 
+@pytest.mark.parametrize("args", [["--version"], ["campaign"], ["tc", "--help"]], ids=" ".join)
+def test_a_standard_output_closed_at_the_start_is_one_line(tmp_path, args):
+    """`fluxtrap ... >&-`: Python's sys.stdout is None, and the first print was an
+    AttributeError traceback ('NoneType' object has no attribute 'write'), exit 1."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "FLUXTRAP_DB": str(tmp_path / "x.db")}
+    done = subprocess.run([sys.executable, "-m", "fluxtrap", *args], stderr=subprocess.PIPE,
+                          text=True, timeout=120, env=env, preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == "error: cannot write to the standard output (it is closed)\n"
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -6,6 +6,7 @@ and its imports load on first use (PEP 562), so that ``main`` takes Ctrl-C from 
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import signal
@@ -60,20 +61,25 @@ STDOUT_LOST = "cannot write to the standard output"
 
 class WatchedStdout:
     """``sys.stdout`` while a command runs, the error of a write or flush that failed kept in
-    ``error`` (a full disk, /dev/full, an I/O error, a reader gone): it was a traceback, or
-    "Exception ignored" and exit 120 when Python flushed it at exit."""
+    ``error`` (a full disk, /dev/full, an I/O error, a reader gone, a standard output closed
+    when fluxtrap started, ``>&-``): it was a traceback, or "Exception ignored" and exit 120
+    when Python flushed it at exit (closed: an AttributeError traceback)."""
 
     def __init__(self, stream) -> None:
         self.stream, self.error = stream, None
 
     def write(self, text):
         try:
+            if self.stream is None:  # started with it closed (`>&-`): Python's sys.stdout is None
+                raise OSError(errno.EBADF, "it is closed")
             return self.stream.write(text)
         except OSError as err:
             self.error = err
             raise
 
     def flush(self) -> None:
+        if self.stream is None:  # nothing was written: nothing lost
+            return
         try:
             self.stream.flush()
         except OSError as err:
