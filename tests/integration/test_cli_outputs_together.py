@@ -117,3 +117,15 @@ def test_an_error_of_the_command_itself_passes_unchanged(tmp_path):
         p.write_text("{")
         raise AnalysisError("no fit")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_long_wrote_line_is_one_line_for_a_script(tmp_path, capsys):
+    """Piped or redirected, rich broke lines at 80 columns: "wrote <path>" of a long path came
+    out as two lines, the path cut in two for a script reading it."""
+    series = _series(tmp_path)
+    folder = tmp_path / ("a_rather_long_folder_name_" * 3)
+    folder.mkdir()
+    out = folder / "creep_result_file.json"
+    code, text, err = cli(capsys, "creep", str(series), "--out", str(out))
+    assert code == 0, err
+    assert f"wrote {out}\n" in text and len(f"wrote {out}") > 100

@@ -47,7 +47,10 @@ class PlainConsole(Console):
         return super().render_str(visible(text), **kwargs)
 
 
-console = PlainConsole()
+# soft_wrap: a line longer than the screen is not broken by rich (the terminal folds it): piped
+# or redirected at rich's 80 columns "wrote <a long path>" came out as two lines, the path cut
+# in two for a script reading it (tables still fit the width)
+console = PlainConsole(soft_wrap=True)
 # rich's HEAVY_HEAD box: (top, header row, under the header, row, bottom) as (left, fill, joint,
 # right); plain ASCII where the output cannot encode it
 _BOX = ("┏━┳┓", "┃ ┃┃", "┡━╇┩", "│ ││", "└─┴┘")
