@@ -58,6 +58,19 @@ def test_campaign_show_prints_a_bracketed_label_as_it_is(tmp_path, capsys):
     assert "[red]S1" in out
 
 
+def test_campaign_list_prints_every_name_whole(tmp_path, capsys):
+    """campaign list was rich's Table, which cut cells to the width (80 columns piped):
+    "K-Ba122 SPS, a long name for a camp…", the name every other command is given."""
+    db = str(tmp_path / "lab.db")
+    name = "K-Ba122 SPS, a long name for a campaign of many samples"
+    toml = (EXAMPLES / "campaign.toml").read_text().replace('"K-Ba122 SPS"', repr(name), 1)
+    (tmp_path / "c.toml").write_text(toml)
+    assert cli(capsys, "campaign", "create", str(tmp_path / "c.toml"), "--db", db)[0] == 0
+    code, out, err = cli(capsys, "campaign", "list", "--db", db)
+    assert code == 0, err
+    assert name in out and "ramp_rate, max_temperature, dwell_time" in out and "…" not in out
+
+
 def test_warnings_print_once_as_one_line_without_python_s_source_line(capsys, tmp_path):
     """A probe inside the superconductor and an accuracy target a fixed mesh misses: each was
     shown with Python's file:line and source, and the accuracy note a second time by the CLI."""

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from fluxtrap import units
 from fluxtrap.cli.common import (
@@ -26,6 +25,7 @@ from fluxtrap.cli.common import (
     out_file,
     param_cell,
     path_text,
+    print_table,
     refuse_existing,
     store_from,
     text_table,
@@ -79,15 +79,18 @@ def campaign_list(db: DbOption = None) -> None:
     """List the campaigns and how many samples each has."""
     store = store_from(db, reads_only=True)
     counts = store.sample_counts()  # one query, not every campaign's samples
-    table = Table("campaign", "parameters", "objectives", "samples")
-    for spec in store.campaigns():
-        table.add_row(
+    rows = [
+        [
             spec.name,
             ", ".join(spec.parameter_names),
             ", ".join(spec.objective_names),
             str(counts[spec.name]),
-        )
-    console.print(table)
+        ]
+        for spec in store.campaigns()
+    ]
+    # every cell whole (text_table): rich's Table cut the names to fit, "campai…", "ramp_r…" at
+    # 40 columns, and the name is what every other command is given
+    print_table(["campaign", "parameters", "objectives", "samples"], rows)
 
 
 @campaign_app.command("show")
