@@ -459,3 +459,37 @@ def test_an_output_file_that_is_a_folder_is_refused_as_such(tmp_path, capsys, mo
     said = f"{tmp_path / 'd'}: a folder; give the file to write (e.g. {tmp_path / 'd' / 'NAME'}"
     assert code == 2 and said in err and err.count("\n") == 1, err
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["d"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ("export", "-c", "X", "--out=a.csv", "--out", "b.csv"),
+            "--out given 2 times ('a.csv', 'b.csv')",
+        ),
+        (
+            ("tc", "m.dat", "--level", "0.9", "--level", "0.8"),
+            "--level given 2 times ('0.9', '0.8')",
+        ),
+        (("suggest", "-c", "A", "-cB", "-n", "1"), "--campaign given 2 times ('A', 'B')"),
+        (("suggest", "-c", "X", "-n", "1", "-n2"), "-n given 2 times ('1', '2')"),
+    ],
+)
+def test_an_option_of_one_value_given_twice_is_refused(tmp_path, capsys, monkeypatch, args, said):
+    """click kept the last of the two without a word: `export --out a.csv ... --out b.csv`
+    wrote b.csv, `tc --level 0.9 --level 0.8` used 0.8."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, *args)
+    assert code == 2 and err == f"error: {said}: give it once (see 'fluxtrap {args[0]} --help')\n"
+    assert out == "" and list(tmp_path.iterdir()) == []
+
+
+def test_options_that_repeat_and_values_that_look_like_options_are_not_counted(tmp_path, capsys):
+    db = str(tmp_path / "lab.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db)[0] == 0
+    params = ("-p", "ramp_rate=50", "-p", "max_temperature=600", "-p", "dwell_time=5")
+    args = ("sample", "add", "-c", "K-Ba122 SPS", "-l", "B1", *params, "--notes", "-l")
+    code, _, err = cli(capsys, *args, "--outside-space", "--outside-space", "--db", db)
+    assert code == 0, err
+    assert Store(db).sample("K-Ba122 SPS", "B1").notes == "-l"

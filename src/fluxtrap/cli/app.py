@@ -157,7 +157,11 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def _run(args: list[str] | None, noted: _Noted) -> int:
     try:
         try:
-            rv = _tree(args)(args=args, standalone_mode=False, prog_name="fluxtrap")
+            command = typer.main.get_command(_tree(args))
+            if (twice := _given_twice(command, args or [])) is not None:
+                print(f"error: {visible(twice)}", file=sys.stderr)
+                return 2
+            rv = command(args=args, standalone_mode=False, prog_name="fluxtrap")
         finally:
             noted.ended = True
     except FluxtrapError as err:
@@ -239,3 +243,44 @@ def _range_text(err: typer.TyperException) -> str | None:
     if len(given) > 40:
         given = given[:40] + "..."
     return f"{given!r}: give {'a whole number' if whole else 'a number'} {span}"
+
+
+def _given_twice(command, args: list[str]) -> str | None:
+    """The refusal of an option that takes one value given twice (``export --out a.csv ...
+    --out b.csv``, ``tc --level 0.9 --level 0.8``: click kept the last without a word), with
+    where to find help; None if there is none. Options that take a value each time
+    (``--param``) and flags may repeat; the words after ``--`` are not options."""
+    path, rest = ["fluxtrap"], list(args)
+    while rest and rest[0] in getattr(command, "commands", {}):
+        path.append(rest[0])
+        command = command.commands[rest.pop(0)]
+    options = {
+        name: p
+        for p in getattr(command, "params", ())
+        if p.param_type_name == "option" and not p.is_flag
+        for name in p.opts + p.secondary_opts
+    }
+    seen: dict[str, list[str]] = {}
+    i = 0
+    while i < len(rest) and rest[i] != "--":
+        token = rest[i]
+        name, value = token.partition("=")[::2] if token.startswith("--") else (token[:2], None)
+        p = options.get(name) if token.startswith("-") else None
+        if p is not None:
+            if token.startswith("--"):
+                attached = value if "=" in token else None
+            else:  # -n 2 or -n2
+                attached = token[2:] or None
+            given = attached if attached is not None else (rest[i + 1] if i + 1 < len(rest) else "")
+            if not p.multiple:
+                seen.setdefault(p.opts[0], []).append(given)
+            i += attached is None  # its value is the next word
+        i += 1
+    for option, values in seen.items():
+        if len(values) > 1:
+            shown = ", ".join(repr(v[:40]) for v in values)
+            return (
+                f"{option} given {len(values)} times ({shown}): give it once "
+                f"(see '{' '.join(path)} --help')"
+            )
+    return None
