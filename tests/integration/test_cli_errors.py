@@ -353,6 +353,16 @@ def test_a_standard_output_closed_at_the_start_is_one_line(tmp_path, args):
     assert done.stderr == "error: cannot write to the standard output (it is closed)\n"
 
 
+def test_an_error_with_the_standard_error_closed_stays_out_of_the_standard_output(tmp_path):
+    """`fluxtrap ... 2>&-`: Python's sys.stderr is None, and print(file=None) wrote the error
+    (and every warning) into the standard output, among the data."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    args = ["campaign", "list", "--db", str(tmp_path / "nope.db")]
+    done = subprocess.run([sys.executable, "-m", "fluxtrap", *args], stdout=subprocess.PIPE,
+                          text=True, timeout=120, env=env, preexec_fn=lambda: os.close(2))  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+
+
 @pytest.mark.parametrize(
     "command",
     [

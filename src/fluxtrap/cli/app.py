@@ -4,6 +4,7 @@ registers itself here (heavy libraries such as torch and FastAPI load on first u
 from __future__ import annotations
 
 import copy
+import os
 import signal
 import sys
 import threading
@@ -83,6 +84,8 @@ def run(args: list[str] | None = None) -> int:
     be written (a full disk: it was a traceback) prints one line and returns 2;
     a warning prints one line, ``warning: ...``, without Python's source line; SIGTERM stops a
     command as Ctrl-C does (it killed the process mid-write, leaving hidden partial files)."""
+    if sys.stderr is None:  # started with it closed (2>&-): print(file=None) wrote the errors
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - and warnings among stdout's data
     out = WatchedStdout(sys.stdout)
     with warnings.catch_warnings(), _signals_noted() as noted, _stdout_as(out):
         warnings.showwarning = _show_warning
