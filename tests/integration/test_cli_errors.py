@@ -446,10 +446,18 @@ OUT_FILES = [  # a command and its options before the file to write (a store tha
     ("jc", "l.dat", "--out"),
     ("tc", "m.dat", "--plot"),
     ("compare", "s.csv", "run", "--db", "lab.db", "--out"),
+    ("backup", "X", "--db", "lab.db", "--out"),
+]
+OUT_FOLDERS = [  # a command and its options before the folder to write into
+    ("simulate", "c.toml", "--out"),
+    ("simulation", "show", "1", "--db", "lab.db", "--out"),
+    ("sweep", "c.toml", "--vary", "n=10,20", "--out"),
+    ("calibrate", "c.toml", "s.csv", "--out"),
+    ("safe-ramp", "c.toml", "--out"),
 ]
 
 
-@pytest.mark.parametrize("args", OUT_FILES, ids=" ".join)
+@pytest.mark.parametrize("args", OUT_FILES + OUT_FOLDERS, ids=" ".join)
 @pytest.mark.parametrize("out", ["", " "], ids=["empty", "blank"])
 def test_an_empty_output_path_is_refused_as_such(tmp_path, capsys, monkeypatch, args, out):
     """`export --out ""` said "file '' is a directory" (Path("") is the current folder), and

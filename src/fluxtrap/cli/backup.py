@@ -22,6 +22,7 @@ from fluxtrap.cli.common import (
     console,
     interruptible,
     out_file,
+    path_text,
     refuse_existing,
     sqlite_file,
     store_from,
@@ -59,7 +60,11 @@ def backup(
     out: Annotated[
         Path,
         typer.Option(
-            "--out", "-o", help="Archive to write (.zip).", dir_okay=False, callback=out_file
+            "--out",
+            "-o",
+            help="Archive to write (.zip).",
+            parser=path_text,
+            callback=out_file,
         ),
     ],
     overwrite: OverwriteOption = False,

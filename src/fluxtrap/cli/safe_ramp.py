@@ -11,7 +11,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fluxtrap.cli.common import MAX_WORKERS, QuietOption, console, on_interrupt, out_dir
+from fluxtrap.cli.common import (
+    MAX_WORKERS,
+    QuietOption,
+    console,
+    on_interrupt,
+    out_dir,
+    path_text,
+)
 from fluxtrap.cli.sweep import (
     MemoryOption,
     SchedulerOption,
@@ -35,7 +42,7 @@ def safe_ramp_command(
             "--out",
             "-o",
             help="Directory for safe_ramp.csv/.json/.png.",
-            file_okay=False,
+            parser=path_text,
             callback=out_dir,
         ),
     ],

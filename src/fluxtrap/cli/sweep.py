@@ -16,6 +16,7 @@ from fluxtrap.cli.common import (
     distinct_files,
     on_interrupt,
     out_dir,
+    path_text,
     text_table,
 )
 from fluxtrap.errors import ValidationError
@@ -72,7 +73,7 @@ def sweep(
         typer.Option(
             "--out",
             help="Folder for results.csv/json, plots and the cache.",
-            file_okay=False,
+            parser=path_text,
             callback=out_dir,
         ),
     ],
