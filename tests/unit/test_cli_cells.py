@@ -55,3 +55,27 @@ def test_the_model_summary_shows_objectives_as_the_tables_do():
     assert "jc (maximize): LOO RMSE 7.05e+03 A/cm², LOO R^2 0.50" in said
     assert "tc (maximize): LOO RMSE 1.5 K," in said
     assert "Pareto front: t=600, jc=2.5e+04 A/cm², tc=37.25 K" in said
+
+
+def test_the_model_summary_says_what_awaits_a_constraint_and_what_the_front_left_out():
+    """`fluxtrap suggest` said nothing of samples whose constrained outcome is not measured yet
+    (they had been counted as breaking it) nor of those the Pareto front left out."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.cli.optimize import _summary_line
+
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "two",
+            "parameters": [{"name": "t", "unit": "degC", "low": 450, "high": 750}],
+            "objectives": [{"name": "jc"}, {"name": "tc", "quantity": "tc"}],
+        }
+    )
+    summary = {
+        "constraints": {"met": 3, "not met": 1, "unknown": 2, "awaiting": {"tc": 2}},
+        "pareto_left_out": {"objective not measured": 1, "constraint not measured": 0},
+    }
+    said = _summary_line(summary, spec)
+    assert "outcome constraints: 3 sample(s) meet them, 1 do not, 2 not known yet" in said
+    assert "(awaiting tc (2))" in said
+    assert "sample(s) left out: 1 (objective not measured)" in said
+    assert "constraint not measured" not in said  # none left out for it

@@ -318,6 +318,19 @@ def _summary_line(summary: dict, spec: CampaignSpec) -> str:
                 f"{shown(name, o['noise_std'])} (fitted {shown(name, o['fitted_noise_std'])} "
                 "on top of the stated)"
             )
+    if status := summary.get("constraints"):  # Optimizer.constraint_status, counted
+        waiting = status.get("awaiting") or {}
+        lines.append(
+            f"  outcome constraints: {status['met']} sample(s) meet them, {status['not met']} "
+            f"do not, {status['unknown']} not known yet"
+            + (f" (awaiting {', '.join(f'{k} ({v})' for k, v in waiting.items())})" * bool(waiting))
+        )
+    left = {k: v for k, v in summary.get("pareto_left_out", {}).items() if v}
+    if left:  # Optimizer.pareto_front: rows with an objective or a constraint not measured
+        lines.append(
+            "  Pareto front and the hypervolume's reference point: sample(s) left out: "
+            + ", ".join(f"{v} ({k})" for k, v in left.items())
+        )
     outcomes = set(spec.objective_names)
     for row in summary.get("pareto_front", []):
         lines.append(

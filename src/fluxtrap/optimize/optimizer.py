@@ -132,6 +132,10 @@ one_thread = _OneThread()
 # measured on the 11 replay tables, numbers in bench/results/README.md).
 EXPLOIT_SHARE = 0.1
 
+# an observation's outcome constraints (Optimizer.constraint_status): "unknown" while one is
+# not measured yet (neither the feasible best nor infeasible)
+STATUSES = ("met", "not met", "unknown")
+
 
 class ConstantObjectiveWarning(UserWarning):
     """All observed values of an objective are equal: the model can only explore."""
@@ -544,8 +548,12 @@ class Optimizer:
         """What the observed data warn of, as text: the fit's warnings (``_notes``) and the
         ask's ``NoFeasibleWarning``; what ``model_summary`` stores, for who sees no warning (the
         web API, the dashboard's model page)."""
-        infeasible = self._infeasible_note()
-        return [text for _, text in self._notes()] + ([infeasible] if infeasible else [])
+        notes = [text for _, text in self._notes()]
+        if infeasible := self._infeasible_note():  # says the awaiting rows too
+            return [*notes, infeasible]
+        if waiting := self._awaiting_text():  # neither counted met nor failed: said
+            notes.append(f"{waiting} (outside the best so far and the Pareto front until measured)")
+        return notes
 
     def _warn_infeasible(self) -> None:
         """A ``NoFeasibleWarning`` naming the outcome constraints when no observation meets
@@ -563,10 +571,11 @@ class Optimizer:
             for sign, bound in ((">=", lo), ("<=", hi)):
                 if bound is not None:
                     bounds.append(f"{name} {sign} {show(bound):g}{unit}")
+        waiting = self._awaiting_text()
         return (
             f"none of the {len(self._X)} observations meets the outcome constraints "
-            f"({', '.join(bounds)}) yet: each suggestion's expected improvement is weighed by "
-            "its modelled probability of meeting them"
+            f"({', '.join(bounds)}) yet{f' ({waiting})' if waiting else ''}: each suggestion's "
+            "expected improvement is weighed by its modelled probability of meeting them"
         )
 
     def _U(self) -> torch.Tensor:
@@ -642,12 +651,47 @@ class Optimizer:
         }
 
     def feasible(self) -> np.ndarray:
-        """Boolean ``(n,)``: observations that meet every outcome constraint."""
-        ok = np.ones(len(self._X), dtype=bool)
+        """Boolean ``(n,)``: observations known to meet every outcome constraint (each measured
+        and within its bounds; ``constraint_status`` "met")."""
+        return (self.constraint_status() == "met").to_numpy()
+
+    def constraint_status(self) -> pd.Series:
+        """Per observation (``X``'s index): "met" (every outcome constraint measured and met),
+        "not met" (a measured one broken) or "unknown" (none broken, one not measured yet: neither
+        the feasible best nor infeasible until it is). Without outcome constraints every row is
+        "met"."""
+        broken = np.zeros(len(self._X), dtype=bool)
+        unmeasured = np.zeros(len(self._X), dtype=bool)
         for name, (lo, hi) in self.outcome_constraints.items():
             v = self._Y[name].to_numpy(dtype=float)
-            ok &= (v >= lo if lo is not None else True) & (v <= hi if hi is not None else True)
-        return ok
+            unmeasured |= np.isnan(v)
+            broken |= (v < lo if lo is not None else False) | (v > hi if hi is not None else False)
+        status = np.where(broken, "not met", np.where(unmeasured, "unknown", "met"))
+        return pd.Series(status, index=self._X.index, dtype=object)
+
+    def awaiting(self) -> dict[str, int]:
+        """Per outcome constraint, the observations whose status is "unknown" for want of its
+        measurement (a row may await several); only those with some awaiting."""
+        unknown = (self.constraint_status() == "unknown").to_numpy()
+        counts = {
+            name: int((unknown & self._Y[name].isna().to_numpy()).sum())
+            for name in self.outcome_constraints
+        }
+        return {name: c for name, c in counts.items() if c}
+
+    def _awaiting_text(self) -> str:
+        """ "3 of 9 observations await a measurement of tc" (or "" when none does)."""
+        if not (waiting := self.awaiting()):
+            return ""
+        unknown = int((self.constraint_status() == "unknown").sum())
+        names = ", ".join(
+            f"{name} ({c})" if len(waiting) > 1 else name for name, c in waiting.items()
+        )
+        return (
+            f"{unknown} of {len(self._X)} observation{'s' * (len(self._X) != 1)} "
+            f"await{'s' * (unknown == 1)} a measurement of {names}: not known to meet or break "
+            "the outcome constraints yet"
+        )
 
     def _derived_seed(self, n_pending: int) -> int:
         return int(
@@ -793,13 +837,19 @@ class Optimizer:
             if name in self.outcome_constraints:
                 lo, hi = self.outcome_constraints[name]
                 summary["objectives"][name]["bounds"] = [lo, hi]
+        if self.outcome_constraints:  # each observation's: met, not met, or not measured yet
+            status = self.constraint_status()
+            summary["constraints"] = {k: int((status == k).sum()) for k in STATUSES}
+            summary["constraints"]["awaiting"] = self.awaiting()
         if notes := self.notes():  # the data's warnings, for who sees no warning (the web API)
             summary["notes"] = notes
         if len(self.objectives) > 1:
+            front = self.pareto_front()
             summary["pareto_front"] = [
                 {k: v if isinstance(v, str) else float(v) for k, v in row.items()}
-                for row in self.pareto_front().to_dict("records")
+                for row in front.to_dict("records")
             ]
+            summary["pareto_left_out"] = front.attrs["left_out"]  # rows not weighed, and why
         return summary
 
     def _model_name(self) -> str:
@@ -814,28 +864,66 @@ class Optimizer:
 
     # ---------------------------------------------------------------- results
     def best(self) -> pd.Series:
-        """The best observed row meeting the outcome constraints (parameters and outcomes);
-        single objective only."""
+        """The best observed row known to meet the outcome constraints (parameters and
+        outcomes); single objective only. A row whose constrained outcome is not measured yet is
+        neither (``constraint_status`` "unknown"): left out, and counted in the answer's
+        ``attrs``: "constraints" {"met", "not met", "unknown"} (rows with the objective measured)
+        and "awaiting" {outcome: rows awaiting its measurement} (``awaiting``)."""
         if len(self.objectives) != 1:
             raise ValidationError("best() is for one objective; use pareto_front()")
-        ok = self.feasible()
-        if not ok.any():
-            raise ValidationError("no observation meets the outcome constraints yet")
         y = self._signed_Y()[:, 0].numpy()
-        ok &= np.isfinite(y)  # the objective measured
+        status = self.constraint_status().to_numpy()
+        ok = (status == "met") & np.isfinite(y)  # the objective measured
         if not ok.any():
-            raise ValidationError("no observation meets the outcome constraints yet")
+            waiting = self._awaiting_text()
+            raise ValidationError(
+                "no observation meets the outcome constraints yet"
+                + (f" ({waiting})" * bool(waiting))
+            )
         i = int(np.argmax(np.where(ok, y, -np.inf)))
-        return pd.concat([self._X.iloc[i], self._Y.iloc[i]])
+        row = pd.concat([self._X.iloc[i], self._Y.iloc[i]])
+        told = np.isfinite(y)
+        row.attrs["constraints"] = {k: int((told & (status == k)).sum()) for k in STATUSES}
+        row.attrs["awaiting"] = self.awaiting()
+        return row
 
     def pareto_front(self) -> pd.DataFrame:
-        """Observed rows meeting the outcome constraints and not dominated in any objective."""
+        """Observed rows with every objective measured, known to meet the outcome constraints and
+        not dominated in any objective. ``attrs["left_out"]`` counts the rows not weighed:
+        {"objective not measured": .., "constraint not measured": ..} (a row lacking both
+        counted under the first)."""
         Y = self._signed_Y()[:, : len(self.objectives)]
-        ok = self.feasible() & ~torch.isnan(Y).any(-1).numpy()  # every objective measured
+        complete = ~torch.isnan(Y).any(-1).numpy()  # every objective measured
+        unknown = (self.constraint_status() == "unknown").to_numpy()
+        ok = self.feasible() & complete
         mask = np.zeros(len(ok), dtype=bool)
         if ok.any():
             mask[np.flatnonzero(ok)] = is_non_dominated(Y[torch.from_numpy(ok)]).numpy()
-        return pd.concat([self._X, self._Y], axis=1)[mask]
+        front = pd.concat([self._X, self._Y], axis=1)[mask]
+        front.attrs["left_out"] = {
+            "objective not measured": int((~complete).sum()),
+            "constraint not measured": int((complete & unknown).sum()),
+        }
+        return front
+
+    def reference_point(self) -> torch.Tensor:
+        """The hypervolume's reference point ``(k,)`` (signed objectives, all maximised):
+        BoTorch's ``infer_reference_point`` on the observed front of the rows with every
+        objective measured (those known to meet the outcome constraints when any does). A
+        partly measured row moves neither the front nor the point (its unmeasured objective had
+        been filled with the model's mean there, and one far ahead in its measured objective
+        moved the point by a tenth of the stretch it added). No row complete: per objective, its
+        own measured values' worst less a tenth of their range."""
+        k = len(self.objectives)
+        Y = self._signed_Y()[:, :k]
+        complete = ~torch.isnan(Y).any(-1)
+        ok = complete & torch.from_numpy(self.feasible())
+        rows = Y[ok] if ok.any() else Y[complete]
+        if len(rows):
+            return infer_reference_point(rows[is_non_dominated(rows)])
+        measured = [Y[:, j][~torch.isnan(Y[:, j])] for j in range(k)]
+        worst = torch.stack([v.min() for v in measured])
+        return infer_reference_point(torch.stack([worst, torch.stack([v.max() for v in measured])]))
 
     def _constraint_callables(self) -> list:
         """Outcome constraints as BoTorch callables on samples ``... x m`` (<= 0 means met)."""
@@ -863,19 +951,14 @@ class Optimizer:
         With a batch or pending points it works on ``planning_model``."""
         has_pending = pending is not None and len(pending) > 0
         model = self.planning_model if batch or has_pending else self.model
-        U, Y = self._U(), self._signed_Y()
+        U = self._U()
         sampler = SobolQMCNormalSampler(torch.Size([self.mc_samples]), seed=self._derived_seed(0))
         k, extra = len(self.objectives), len(self.outcomes) > len(self.objectives)
         constraints = self._constraint_callables() or None
         if k > 1:
-            ok = torch.from_numpy(self.feasible())
-            if torch.isnan(Y).any():  # an unmeasured objective: the model's mean there
-                with torch.no_grad():
-                    Y = torch.where(torch.isnan(Y), model.posterior(U).mean, Y)
-            front = Y[:, :k][ok] if ok.any() else Y[:, :k]
             return qLogNoisyExpectedHypervolumeImprovement(
                 model,
-                ref_point=infer_reference_point(front[is_non_dominated(front)]),
+                ref_point=self.reference_point(),
                 X_baseline=U,
                 sampler=sampler,
                 objective=IdentityMCMultiOutputObjective(outcomes=list(range(k)))

@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 import torch
 from botorch.test_functions import Branin, Hartmann
+from botorch.utils.multi_objective.hypervolume import infer_reference_point
+from botorch.utils.multi_objective.pareto import is_non_dominated
 
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize import (
@@ -914,3 +916,60 @@ def test_an_error_stated_for_an_unmeasured_value_is_not_counted():
     opt = Optimizer(space, seed=0, maximize=[True, False], **FAST).tell(X, Y, errors=errors)
     assert opt.known_errors() == {"jc": 0, "tc": 0}
     assert "stated errors" not in opt.model_summary()["model"]
+
+
+def test_a_row_whose_constrained_outcome_is_not_measured_is_unknown_not_infeasible():
+    """c >= 0.5; two rows have y measured and c not yet. They were counted as breaking the
+    constraint ("none of the 6 observations meets" with c unknown in two); now each row is met,
+    not met or unknown, best() is the best known to meet it and says how many await c, and the
+    summary, its notes and the no-feasible note say the same."""
+    space = SearchSpace([Continuous("x", 0, 1, 0.01)])
+    X = pd.DataFrame({"x": [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]})
+    y = pd.DataFrame({"y": X.x, "c": [0.9, 0.8, 0.7, 0.2, np.nan, np.nan]})
+    opt = Optimizer(space, seed=0, outcome_constraints={"c": (0.5, None)}, **FAST).tell(X, y)
+    status = opt.constraint_status().tolist()
+    assert status == ["met"] * 3 + ["not met"] + ["unknown"] * 2
+    best = opt.best()
+    assert best.x == 0.4  # the best known to meet c; x = 0.8 and 1.0 are neither
+    assert best.attrs["constraints"] == {"met": 3, "not met": 1, "unknown": 2}
+    assert best.attrs["awaiting"] == {"c": 2}
+    summary = opt.model_summary()
+    assert summary["constraints"] == {"met": 3, "not met": 1, "unknown": 2, "awaiting": {"c": 2}}
+    said = "2 of 6 observations await a measurement of c: not known to meet or break"
+    assert any(said in note for note in summary["notes"]), summary["notes"]
+    low = y.assign(c=[0.1, 0.2, 0.3, 0.2, np.nan, np.nan])  # none met yet, two unknown
+    none = Optimizer(space, seed=0, outcome_constraints={"c": (0.5, None)}, **FAST).tell(X, low)
+    with pytest.raises(ValidationError, match=r"meets the outcome constraints yet \(2 of 6 obs"):
+        none.best()
+    assert f"(c >= 0.5) yet ({said}" in none.notes()[0]
+
+
+def test_a_partly_measured_row_moves_neither_the_reference_point_nor_the_front():
+    """Two objectives; a row with a measured far beyond the others and b not yet. Its b was
+    filled with the model's mean there for the hypervolume's reference point, which the row
+    moved (a tenth of the stretch it added to a). Now the front and the point are those of the
+    complete rows, and the front says how many it left out; with no complete row at all the
+    point comes from each objective's own measured values."""
+    space = SearchSpace([Continuous("x", 0, 1, 0.01), Continuous("z", 0, 1, 0.01)])
+    X = pd.DataFrame({"x": [0.1, 0.3, 0.5, 0.7, 0.9, 0.2], "z": [0.2, 0.8, 0.4, 0.6, 0.1, 0.5]})
+    Y = pd.DataFrame({"a": X.x + 0.1 * X.z, "b": 1 - X.x + 0.1 * X.z})
+    kw = {"seed": 0, "mc_samples": 16, **FAST}
+    complete = Optimizer(space, **kw).tell(X, Y)
+    X2 = pd.concat([X, pd.DataFrame({"x": [0.95], "z": [0.9]})], ignore_index=True)
+    Y2 = pd.concat([Y, pd.DataFrame({"a": [3.0], "b": [np.nan]})], ignore_index=True)
+    partly = Optimizer(space, **kw).tell(X2, Y2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = partly.acquisition_function().ref_point
+    whole = torch.tensor(Y.to_numpy())  # BoTorch's inferred point on the complete rows' front
+    assert torch.equal(ref, infer_reference_point(whole[is_non_dominated(whole)]))
+    front = partly.pareto_front()
+    assert front.index.tolist() == complete.pareto_front().index.tolist()
+    assert front.attrs["left_out"] == {"objective not measured": 1, "constraint not measured": 0}
+    assert partly.model_summary()["pareto_left_out"]["objective not measured"] == 1
+    apart = Optimizer(
+        space, **kw
+    ).tell(  # a measured in two rows, b in two others
+        X[:4], pd.DataFrame({"a": [1.0, 2.0, np.nan, np.nan], "b": [np.nan, np.nan, 3.0, 4.0]})
+    )
+    assert torch.allclose(apart.reference_point(), torch.tensor([0.9, 2.9], dtype=torch.double))
