@@ -610,6 +610,33 @@ def test_ask_runs_torch_on_one_thread_and_restores_the_count(monkeypatch):
     assert seen and set(seen) == {1}
 
 
+def test_a_fit_outside_ask_runs_on_one_thread_and_restores_the_count(monkeypatch):
+    """predict / loo / model_summary fit on first use outside ask, on torch's two-thread team:
+    on shared cores test_a_sample_with_one_of_two_objectives_measured... took 35 s in its
+    file's run (5.1 s alone at load 3.8, 2.7 s on one thread)."""
+    from fluxtrap.optimize import optimizer
+
+    space = SearchSpace(SPS)
+    X = space.sample(4, seed=0)
+    opt = Optimizer(space, **FAST).tell(X, sps_objective(X))
+    seen = []
+    fit = optimizer.fit_models
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(optimizer, "fit_models", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        opt.predict(X.iloc[:1])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1]
+
+
 def test_batch_in_a_thin_constrained_region():
     """a + b <= 0.001: the acquisition's restarts all end on the same vertex, and with no Sobol
     point inside the region the second batch point had no candidate ('space exhausted?')."""
