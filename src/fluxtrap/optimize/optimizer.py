@@ -317,7 +317,7 @@ class Optimizer:
         self.space = space
         self.seed = check_seed(seed)
         self._objectives = list(objectives) if objectives is not None else None
-        self._maximize_arg = maximize
+        self._maximize_arg = _flags(maximize)
         self.outcome_constraints = {
             str(k): _bounds(k, v) for k, v in dict(outcome_constraints or {}).items()
         }
@@ -1071,7 +1071,9 @@ class Optimizer:
             space.check_grid(candidates, "candidates")
             pool = candidates[space.feasible(candidates)]
             keys = space.keys(pool)
-            pool = pool[[k not in seen for k in keys]]
+            # a mask, not a list: an empty list (no feasible row left) selected no columns, and
+            # the answer was "X: missing parameter column(s) ..." for an empty or infeasible pool
+            pool = pool[np.array([k not in seen for k in keys], dtype=bool)]
             pool = pool[~pd.Series(space.keys(pool), index=pool.index).duplicated().to_numpy()]
             if len(pool) < n:
                 raise ValidationError(
@@ -1498,6 +1500,23 @@ def _error_frame(
             )
         out[name] = v
     return out
+
+
+def _flags(maximize: object) -> bool | list[bool]:
+    """``maximize`` as one bool or a list of them; anything else a ValidationError naming it
+    ("no" was read as two flags, and the answer said "2 flag(s) for 1 objective(s)")."""
+    if isinstance(maximize, bool | np.bool_):
+        return bool(maximize)
+    try:
+        flags = None if isinstance(maximize, str | bytes | Mapping) else list(maximize)
+    except TypeError:
+        flags = None
+    if flags is None or not all(isinstance(f, bool | np.bool_) for f in flags):
+        raise ValidationError(
+            f"Optimizer: maximize must be True / False, or one of them per objective, got "
+            f"{maximize!r}"
+        )
+    return [bool(f) for f in flags]
 
 
 def _bounds(name: str, value) -> tuple[float | None, float | None]:

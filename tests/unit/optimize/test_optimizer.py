@@ -1000,3 +1000,25 @@ def test_a_partly_measured_row_moves_neither_the_reference_point_nor_the_front()
         X[:4], pd.DataFrame({"a": [1.0, 2.0, np.nan, np.nan], "b": [np.nan, np.nan, 3.0, 4.0]})
     )
     assert torch.allclose(apart.reference_point(), torch.tensor([0.9, 2.9], dtype=torch.double))
+
+
+def test_an_empty_or_wholly_infeasible_pool_and_a_maximize_of_text_are_named():
+    """A pool with no feasible row left lost its columns on the way (a list of no labels picks
+    no columns) and the answer was "X: missing parameter column(s) x, y"; maximize="no" was two
+    flags, "maximize has 2 flag(s) for 1 objective(s)"."""
+    space = SearchSpace(
+        [Continuous("x", 0, 1, 0.1), Continuous("y", 0, 1, 0.1)],
+        [LinearConstraint({"x": 1, "y": 1}, 1)],
+    )
+    X = pd.DataFrame({"x": [0.1, 0.5, 0.2], "y": [0.2, 0.4, 0.7]})
+    opt = Optimizer(space, **FAST).tell(X, pd.Series([1.0, 2.0, 1.5], name="v"))
+    beyond = pd.DataFrame({"x": [0.9, 0.8], "y": [0.9, 0.7]})  # both break x + y <= 1
+    for pool in (beyond, beyond.iloc[:0]):
+        with pytest.raises(ValidationError, match=r"only 0 candidate row\(s\) are new and feas"):
+            opt.ask(1, candidates=pool)
+    for flag in ("no", 1, None, {"v": True}):
+        with pytest.raises(ValidationError, match=r"maximize must be True / False.*got"):
+            Optimizer(space, maximize=flag)
+    assert Optimizer(space, maximize=np.array([True, False])).tell(
+        X, pd.DataFrame({"v": [1.0, 2.0, 1.5], "w": [3.0, 1.0, 2.0]})
+    ).maximize == [True, False]
