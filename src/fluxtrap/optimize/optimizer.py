@@ -316,7 +316,7 @@ class Optimizer:
             space = SearchSpace.from_campaign(space)
         self.space = space
         self.seed = check_seed(seed)
-        self._objectives = list(objectives) if objectives is not None else None
+        self._objectives = _names(objectives) if objectives is not None else None
         self._maximize_arg = _flags(maximize)
         self.outcome_constraints = {
             str(k): _bounds(k, v) for k, v in dict(outcome_constraints or {}).items()
@@ -1519,6 +1519,23 @@ def _flags(maximize: object) -> bool | list[bool]:
     return [bool(f) for f in flags]
 
 
+def _names(objectives: object) -> list[str]:
+    """``objectives`` as a list of distinct names; else a ValidationError naming it ("jc" had
+    been the two objectives "j" and "c")."""
+    names = None if isinstance(objectives, str | bytes) else objectives
+    try:
+        names = list(names)  # type: ignore[call-overload]
+    except TypeError:
+        names = None
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise ValidationError(
+            f"Optimizer: objectives must be a list of outcome names, got {objectives!r}"
+        )
+    if twice := sorted({n for n in names if names.count(n) > 1}):
+        raise ValidationError(f"Optimizer: objective(s) {', '.join(twice)} given twice")
+    return names
+
+
 def _bounds(name: str, value) -> tuple[float | None, float | None]:
     try:
         lo, hi = value
@@ -1526,6 +1543,15 @@ def _bounds(name: str, value) -> tuple[float | None, float | None]:
         raise ValidationError(
             f"outcome constraint {name}: expected (lower, upper), got {value!r}"
         ) from None
+    for b in (lo, hi):  # "a" was a bare ValueError; NaN a constraint that nothing broke
+        if b is not None and (
+            isinstance(b, str | bytes | bool)
+            or not isinstance(b, int | float | np.number)
+            or not math.isfinite(b)
+        ):
+            raise ValidationError(
+                f"outcome constraint {name}: a bound must be a finite number or None, got {b!r}"
+            )
     lo, hi = (None if b is None else float(b) for b in (lo, hi))
     if (lo is None and hi is None) or (lo is not None and hi is not None and lo > hi):
         raise ValidationError(f"outcome constraint {name}: bounds ({lo}, {hi}) are empty")

@@ -1022,3 +1022,23 @@ def test_an_empty_or_wholly_infeasible_pool_and_a_maximize_of_text_are_named():
     assert Optimizer(space, maximize=np.array([True, False])).tell(
         X, pd.DataFrame({"v": [1.0, 2.0, 1.5], "w": [3.0, 1.0, 2.0]})
     ).maximize == [True, False]
+
+
+def test_bad_objective_names_and_outcome_bounds_are_named_when_built():
+    """objectives="jc" was the objectives "j" and "c" (named only at tell, as missing columns),
+    ["y", "y"] was taken; an outcome bound "a" was a bare ValueError and NaN a constraint that
+    nothing broke."""
+    space = SearchSpace([Continuous("x", 0, 1)])
+    for given, said in (
+        ("jc", r"objectives must be a list of outcome names, got 'jc'"),
+        ([], r"objectives must be a list of outcome names, got \[\]"),
+        (["y", "y"], r"objective\(s\) y given twice"),
+    ):
+        with pytest.raises(ValidationError, match=said):
+            Optimizer(space, objectives=given)
+    for bound in ("a", float("nan"), float("inf"), True):
+        with pytest.raises(ValidationError, match=r"outcome constraint c: a bound must be a fin"):
+            Optimizer(space, outcome_constraints={"c": (bound, None)})
+    assert Optimizer(space, outcome_constraints={"c": (np.float32(0.5), 2)}).outcome_constraints[
+        "c"
+    ] == (0.5, 2.0)
