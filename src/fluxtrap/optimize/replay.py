@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -203,6 +204,16 @@ def replay(
         raise ValidationError(f"replay: X has {N} rows but y has {len(y)}")
     if not isinstance(repeats, int | np.integer) or not 1 <= repeats <= MAX_REPEATS:
         raise ValidationError(f"replay: repeats must be 1 to {MAX_REPEATS}, got {repeats!r}")
+    cores = _cores()
+    if (
+        isinstance(workers, bool)
+        or not isinstance(workers, int | np.integer)
+        or not (1 <= workers <= cores)
+    ):  # 10**6 was taken: a spawned process (torch loaded, ~0.3 GB) per run, up to 1000
+        raise ValidationError(
+            f"replay: workers must be a whole number from 1 to the {cores} CPU core(s) this "
+            f"process may use, got {workers!r}"
+        )
     check_seed(seed, "replay: seed")
     check_seed(seed + repeats - 1, "replay: the last seed (seed + repeats - 1)")
     if not 0 < top_percent <= 100:
@@ -260,6 +271,15 @@ def replay(
         random_best=random_best,
         random_top=random_top,
     )
+
+
+def _cores() -> int:
+    """The CPU cores this process may run on (its affinity where the system tells it), at least
+    1; as the CLI's ``cli.common.cpu_cores``, which bounds ``fluxtrap replay --workers``."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):  # no sched_getaffinity (macOS, Windows)
+        return max(os.cpu_count() or 1, 1)
 
 
 def _one_thread() -> None:

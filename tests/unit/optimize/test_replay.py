@@ -118,3 +118,17 @@ def test_a_column_of_text_is_a_categorical_input_and_bad_cells_are_named(tmp_pat
     ):
         with pytest.raises(InputFileError, match=match):
             read_table(_table(tmp_path, text + bad), ["temp", "gas"], "yield")
+
+
+def test_workers_beyond_the_cores_are_refused_before_any_process_starts(monkeypatch):
+    """replay(workers=10**6) was taken: the spawn pool starts a process (torch loaded) per run
+    asked, up to MAX_REPEATS; the CLI bounds --workers by the cores, now the API does too."""
+    from fluxtrap.optimize import replay as module
+
+    monkeypatch.setattr(module, "_cores", lambda: 2)
+    X = pd.DataFrame({"x": np.linspace(0, 1, 20)})
+    for workers in (3, 10**6, 0, 1.5, True):
+        with pytest.raises(
+            ValidationError, match=r"workers must be a whole number from 1 to the 2"
+        ):
+            replay(X, X.x, budget=5, repeats=8, workers=workers)
