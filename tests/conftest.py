@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 import uuid
 from datetime import UTC, datetime
@@ -13,6 +14,11 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
+
+# BoTorch's fused qLogEHVI kernel (torch cpp_extension), built where this venv lives: in the
+# shared ~/.cache/torch_extensions a build from another checkout's venv (other source paths)
+# was rebuilt by ninja at the first qLogNEHVI of a run, 26-29 s inside whichever test came first
+os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(Path(sys.prefix) / "torch_extensions"))
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli import run
