@@ -447,6 +447,7 @@ OUT_FILES = [  # a command and its options before the file to write (a store tha
     ("tc", "m.dat", "--plot"),
     ("compare", "s.csv", "run", "--db", "lab.db", "--out"),
     ("backup", "X", "--db", "lab.db", "--out"),
+    ("suggest", "-c", "X", "--db", "lab.db", "--out"),
 ]
 OUT_FOLDERS = [  # a command and its options before the folder to write into
     ("simulate", "c.toml", "--out"),
@@ -454,6 +455,8 @@ OUT_FOLDERS = [  # a command and its options before the folder to write into
     ("sweep", "c.toml", "--vary", "n=10,20", "--out"),
     ("calibrate", "c.toml", "s.csv", "--out"),
     ("safe-ramp", "c.toml", "--out"),
+    ("plot", "model", "-c", "X", "--db", "lab.db", "--out"),
+    ("replay", "t.csv", "--out"),
 ]
 
 

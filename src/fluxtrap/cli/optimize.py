@@ -27,6 +27,7 @@ from fluxtrap.cli.common import (
     out_dir,
     out_file,
     param_cell,
+    path_text,
     print_table,
     refuse_existing,
     store_from,
@@ -94,7 +95,7 @@ def suggest_cmd(
             "--out",
             help="Also write them as CSV: suggestion_id, one column per parameter, the model's "
             "<objective>_predicted and _predicted_std (SI; 1 sd of one measurement there).",
-            dir_okay=False,
+            parser=path_text,
             callback=out_file,
         ),
     ] = None,
@@ -363,7 +364,7 @@ def plot_model_cmd(
     campaign: CampaignOption,
     out: Annotated[
         Path,
-        typer.Option("--out", help="Folder for the figures.", file_okay=False, callback=out_dir),
+        typer.Option("--out", help="Folder for the figures.", parser=path_text, callback=out_dir),
     ],
     seed: Annotated[int, typer.Option(help="Random seed of the model fit.")] = 0,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write plotly HTML.")] = True,
@@ -429,7 +430,7 @@ def replay_cmd(
         typer.Option(
             "--out",
             help="Folder for replay.json and replay.png.",
-            file_okay=False,
+            parser=path_text,
             callback=out_dir,
         ),
     ],
