@@ -1320,7 +1320,14 @@ class Optimizer:
         cat = self.space.cat_dims
         nearest = []
         for c in C.split(1024):  # candidates x taken distances, a block at a time
-            dist = torch.cdist(c[:, num], taken[:, num]) if num else torch.zeros(len(c), len(taken))
+            # exact differences: cdist's matrix-product form (taken past 25 rows) rounds
+            # otherwise, so a grid point halfway between two taken ones had its nearest, and its
+            # verdict, depend on how many candidates were asked about at once
+            dist = (
+                torch.cdist(c[:, num], taken[:, num], compute_mode="donot_use_mm_for_euclid_dist")
+                if num
+                else torch.zeros(len(c), len(taken))
+            )
             if cat:
                 dist = dist + 1e6 * (c[:, None, cat] != taken[None, :, cat]).any(-1)
             nearest.append(dist.argmin(1))

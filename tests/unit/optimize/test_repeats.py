@@ -49,3 +49,36 @@ def test_a_converged_loop_repeats_a_point_only_when_nothing_else_is_worth_it_and
             switched += bool(rep[best]) and not said  # EI's best free point was a repeat
         opt.tell(row[SPACE.names], measure(row[SPACE.names]))
     assert switched >= 1  # the loop met the case: EI's best point repeated, a new one taken
+
+
+def test_a_candidates_verdict_does_not_depend_on_how_many_are_asked_about_at_once():
+    """A grid point halfway between two taken points: torch.cdist's matrix-product form (used
+    past 25 rows) rounded the two distances apart, so its nearest point, and whether it was a
+    repeat, differed between the whole grid at once and the point alone (the loop above, on
+    one machine, then took an announced repeat for none)."""
+    a_b = [
+        (0.5, 0.6),
+        (0.6, 0.05),
+        (0.95, 0.85),
+        (0.35, 0.25),
+        (0.15, 1.0),
+        (0.45, 0.25),
+        (0.2, 0.45),
+        (0.9, 0.4),
+        (0.4, 0.4),
+        (0.0, 0.15),
+        (0.3, 0.35),
+        (0.35, 0.5),
+        (0.4, 0.3),
+        (0.3, 0.55),
+        (0.25, 0.4),
+        (0.5, 0.4),
+    ]  # the loop's 16 rows at its 14th ask
+    taken = pd.DataFrame(a_b, columns=["a", "b"])
+    noise = np.random.default_rng(0).standard_normal(len(taken))
+    y = pd.Series(-4 * ((taken.to_numpy() - 0.37) ** 2).sum(1) + 0.05 * noise, name="y")
+    opt = Optimizer(SPACE, seed=0).tell(taken, y)
+    U, T = SPACE.to_unit(SPACE.grid()), opt._U()
+    whole = opt.repeats(U, T)
+    alone = torch.cat([opt.repeats(U[k : k + 1], T) for k in range(len(U))])
+    assert torch.equal(whole, alone), torch.nonzero(whole != alone).ravel().tolist()
