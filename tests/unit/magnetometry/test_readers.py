@@ -539,7 +539,7 @@ def test_field_in_oe_labelled_tesla_is_refused(mpms_file):
     """70 kOe written in a column labelled T would be 70 000 T: refused at its line and column."""
     with pytest.raises(
         InputFileError,
-        match=r"oe\.csv, line 3, column 'B \(T\)': \|mu0 H\| = 7e\+04 T is beyond 100 T.*Oe but labelled T",
+        match=r"oe\.csv, line 3, column 'B \(T\)': \|mu0 H\| = 7e\+04 T is beyond 100 T.*in Oe or G \(1e4 per T: up to 7 T\)",
     ):
         read(b"B (T),m (emu)\n0,0\n70000,1e-3\n-70000,2e-3\n", filename="oe.csv")
     content = (

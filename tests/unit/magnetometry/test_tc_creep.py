@@ -1069,12 +1069,35 @@ def test_creep_series_names_a_magnetometer_file_given_for_a_series(mpms_file):
 
 def test_creep_series_refuses_oe_as_tesla_stray_delimiters_and_twin_columns():
     """Before: 13600 'T' read as 13 600 T, '2,1,359' as 1 T, and twin B_T columns as 'choose one'."""
-    with pytest.raises(InputFileError, match=r"h\.csv, line 2, column 'B_T': .*Oe but"):
+    with pytest.raises(
+        InputFileError,
+        match=r"h\.csv, line 2, column 'B_T': .*in Oe or G \(1e4 per T: up to 1.36 T\)",
+    ):
         read_series(b"time_s,B_T\n1,13600\n2,13590\n3,13585\n", filename="h.csv")
     with pytest.raises(InputFileError, match=r"h\.csv, line 3: 3 cells for 2 named"):
         read_series(b"time_s,B_T\n1,1.36\n2,1,359\n3,1.358\n", filename="h.csv")
     with pytest.raises(InputFileError, match=r"column 'B_T' appears twice"):
         read_series(b"time_s,B_T,B_T\n1,1.36,1\n2,1.359,1\n", filename="h.csv")
+
+
+def test_a_hall_series_in_mt_labelled_tesla_is_named_as_mt():
+    """A Hall series of a 0.5 T trapped field written in mT under 'B_T' read as 500 T and was
+    refused with only 'is the column in Oe but labelled T?' (Oe would be 0.05 T). The refusal
+    names mT first, from the values' magnitude (1e3 per T: 0.5 T; Oe or G, 1e4: 0.05 T), and the
+    label to give; an MPMS sweep's 7e4 'T' names Oe first; the file read as labelled with it."""
+    series = b"time_s,B_T\n1,500.2\n2,499.8\n3,499.5\n"
+    with pytest.raises(InputFileError) as err:
+        read_series(series, filename="h.csv")
+    said = str(err.value)
+    assert "h.csv, line 2, column 'B_T'" in said
+    assert said.index("in mT (1e3 per T: up to 0.5 T)") < said.index("in Oe or G (1e4 per T")
+    assert "Label it with its unit ('B_mT')" in said
+    fixed = read_series(series.replace(b"B_T", b"B_mT"), filename="h.csv")[1]
+    assert fixed.max() == pytest.approx(0.5002)
+    with pytest.raises(
+        InputFileError, match=r"in Oe or G \(1e4 per T: up to 7 T\) or in mT .*'B \(Oe\)'"
+    ):
+        read_series(b"t (s),B (T)\n1,70000\n2,69000\n", filename="h.csv")
 
 
 def test_creep_series_column_naming_the_time_is_refused():
