@@ -296,7 +296,13 @@ def jc_from_width(
         file_err = np.where(file_err > 0, file_err, scatter)
         err_from += " (the loop-width scatter where it says 0)"
     sigma = np.maximum(file_err, scatter) if from_file else scatter
-    dm_pos, glitch = _despiked(grid, dm_pos, np.maximum(sigma, 1e-300))
+    # points flagged below (not fully penetrated, the turning zone) are no glitches: where a
+    # half loop's virgin branch joins the envelope the width bends sharply, and 4 such points
+    # had been replaced and named 'a glitch'; flagged here from the width's running median,
+    # which one glitch does not move
+    b_pre = MU0 * bean_jc(np.clip(_running_median(dm_pos), 0, None), a_m, b_m) * depth
+    flagged = (grid < b_pre) | (grid > width.field_max_T - 2 * b_pre)
+    dm_pos, glitch = _despiked(grid, dm_pos, np.maximum(sigma, 1e-300), flagged)
     if glitch.any():
         fields = ", ".join(f"{f:.3g}" for f in grid[glitch][:5])
         notes.append(
@@ -305,7 +311,11 @@ def jc_from_width(
             "off the running median of their neighbours (a glitch) and were replaced by the line "
             "between the points around them"
         )
-    left = _glitches_left(dm_pos, np.maximum(sigma, 1e-300)) if glitch.sum() >= MAX_GLITCHES else 0
+    left = (
+        _glitches_left(dm_pos, np.maximum(sigma, 1e-300), flagged)
+        if glitch.sum() >= MAX_GLITCHES
+        else 0
+    )
     if left:  # past the glitch filter's limit: said, not hidden (it had been silent)
         notes.append(
             f"{where}: {left} more point(s) of the loop width lie over {GLITCH_SIGMA:g} standard "
@@ -499,8 +509,12 @@ def _clockwise(dm_Am2: np.ndarray) -> str:
     )
 
 
-def _despiked(grid: np.ndarray, dm: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _despiked(
+    grid: np.ndarray, dm: np.ndarray, sigma: np.ndarray, flagged: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``dm`` ``(n,)`` on ``grid`` with its glitches replaced, and which they were (bool).
+    Points ``flagged`` (bool ``(n,)``: not fully penetrated, the turning zone, where the width
+    changes fast by nature) are never taken for glitches.
 
     Worst first, at most ``MAX_GLITCHES``: a point over ``GLITCH_SIGMA`` ``sigma`` off the 5-point
     running median (which a monotone run of points equals, so a smooth Jc(B) is untouched) is
@@ -510,6 +524,8 @@ def _despiked(grid: np.ndarray, dm: np.ndarray, sigma: np.ndarray) -> tuple[np.n
     glitch = np.zeros(dm.size, bool)
     for _ in range(MAX_GLITCHES):
         off = np.abs(out - _running_median(out)) / sigma
+        if flagged is not None:
+            off = np.where(flagged, 0.0, off)
         k = int(np.argmax(off))
         if off[k] <= GLITCH_SIGMA or glitch.sum() + 2 >= dm.size:
             break
@@ -520,10 +536,11 @@ def _despiked(grid: np.ndarray, dm: np.ndarray, sigma: np.ndarray) -> tuple[np.n
     return out, glitch
 
 
-def _glitches_left(dm: np.ndarray, sigma: np.ndarray) -> int:
+def _glitches_left(dm: np.ndarray, sigma: np.ndarray, flagged: np.ndarray) -> int:
     """Points of ``dm`` (``(n,)``, despiked) still over ``GLITCH_SIGMA`` ``sigma`` off the 5-point
-    running median: what ``_despiked`` left once it had taken ``MAX_GLITCHES``."""
-    return int(np.sum(np.abs(dm - _running_median(dm)) / sigma > GLITCH_SIGMA))
+    running median, outside ``flagged``: what ``_despiked`` left once it had taken
+    ``MAX_GLITCHES``."""
+    return int(np.sum((np.abs(dm - _running_median(dm)) / sigma > GLITCH_SIGMA) & ~flagged))
 
 
 def _check_plausible(jc_A_m2: np.ndarray, sample: str, where: str, notes: list[str]) -> None:
