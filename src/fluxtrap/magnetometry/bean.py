@@ -377,9 +377,11 @@ def jc_from_width(
         )
         warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=2)
     if not width.not_superconducting:  # a forced non-superconductor has its own warning
-        _check_shielding(
-            width.virgin_extreme, volume, sample_text(a_m, b_m, c_m, shape), where, notes
-        )
+        sample = sample_text(a_m, b_m, c_m, shape)
+        if width.virgin_extreme is not None:
+            _check_shielding(width.virgin_extreme, volume, sample, where, notes)
+        elif (~below).sum() < 3:  # irreversible up to its turning fields: a critical state there
+            _check_shielding(width.turning_extreme, volume, sample, where, notes, turning=True)
     span = width.temperature_range_K
     if span is not None and drifted(span):
         notes.append(
@@ -596,21 +598,33 @@ def _check_shielding(
     sample: str,
     where: str,
     notes: list[str],
+    *,
+    turning: bool = False,
 ) -> None:
     """The virgin branch's shielding at its lowest moment (``loops.virgin_extreme``: field change
-    T, moment change A*m^2) in the ``sample`` of ``volume_m3`` below ``SHIELDING_FRACTION_MIN``
-    of full shielding: a note in ``notes`` and an ``ImplausibleJcWarning`` (nothing without)."""
+    T, moment change A*m^2), or with ``turning`` a return branch's just after its field reversal
+    (``loops.turning_extreme``, for a loop without a virgin branch), in the ``sample`` of
+    ``volume_m3`` below ``SHIELDING_FRACTION_MIN`` of full shielding: a note in ``notes`` and an
+    ``ImplausibleJcWarning`` (nothing without)."""
     if extreme is None:
         return
     field_T, moment_Am2 = extreme
     fraction = MU0 * moment_Am2 / volume_m3 / field_T
     if fraction >= SHIELDING_FRACTION_MIN:
         return
-    notes.append(
-        f"{where}: the virgin branch shields up to {field_T:.3g} T, where the field penetrates "
+    said = (
+        f"just after the field reversal a return branch shields the first {field_T:.3g} T of "
+        f"the field's change by only {moment_Am2 * 1e3:.3g} emu: mu0 dM / dB = {fraction:.2g} "
+        f"in the {sample}, where any superconductor's critical state shields about 0.5-1 (by its "
+        "shape) until the reversed field has penetrated it"
+        if turning
+        else f"the virgin branch shields up to {field_T:.3g} T, where the field penetrates "
         f"the sample, but by only {moment_Am2 * 1e3:.3g} emu: mu0 M / B = {fraction:.2g} in the "
         f"{sample}, where any superconductor shields about 0.5 (0.4-2 by its shape) at "
-        f"penetration, whatever its Jc: the moment is about {0.5 / fraction:.2g}x too small for "
+        "penetration"
+    )
+    notes.append(
+        f"{where}: {said}, whatever its Jc: the moment is about {0.5 / fraction:.2g}x too small for "
         "the volume. Is the moment column in A*m^2 (SI) but labelled emu (1000x: Jc 1000x too "
         "low; label it 'Moment (A m2)' or give it in emu), or the sample edges too large? Jc "
         "is derived from the moment and edges as given"

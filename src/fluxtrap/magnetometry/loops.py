@@ -231,7 +231,8 @@ class LoopWidth:
     ``high_field_slope_Am2_per_T``: ``linear_background``'s fit whether subtracted or not (None
     where too few points lie at high field): full shielding there is a minor loop;
     ``other_loops_K``: the temperatures (K) of the file's other complete loops, not analysed;
-    ``virgin_extreme``: see ``virgin_extreme`` (None where it tells nothing); ``half_loop``:
+    ``virgin_extreme``: see ``virgin_extreme`` (None where it tells nothing);
+    ``turning_extreme``: see ``turning_extreme`` (the return branches, None for a half loop); ``half_loop``:
     which branch the virgin branch stood in for and why that holds ("" for a full loop; see
     ``half_loop_stand_ins``).
     """
@@ -257,6 +258,7 @@ class LoopWidth:
     other_loops_K: tuple[float, ...] = ()
     virgin_extreme: tuple[float, float] | None = None
     half_loop: str = ""
+    turning_extreme: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.dm_scatter_Am2 is None:
@@ -409,6 +411,49 @@ def virgin_extreme(
     if k < 4 or k == dm.size - 1 or not dm[k] < 0:
         return None
     return float(db[k]), float(-dm[k])
+
+
+# a return branch's field step lies inside its turning zone while it changes the moment by over
+# this fraction of the first step's change per field: past the zone the branch follows the
+# other envelope, far flatter (a Kim bar at 7 T: 0.01 of it on 0.2 T steps). A zone narrower
+# than one step tells only the step (0.175 T steps of a weak bar read 0.01 of full shielding)
+TURNING_SLOPE_KEPT = 0.2
+
+
+def turning_extreme(
+    branches: tuple[Branch, ...] | list[Branch], background_Am2_per_T: float
+) -> tuple[float, float] | None:
+    """How a loop's return branches (``branches``: its decreasing and increasing one, each from
+    its turning field) shield just after the reversal: ``(field change T, moment change
+    A*m^2)`` over the turning zone, from the branch's first point through its steps that change
+    the moment (the linear background taken out) against the field by over
+    ``TURNING_SLOPE_KEPT`` of the first step's rate; of the two branches the one shielding more.
+
+    In the critical state the reversed branch shields the field change until the profile has
+    turned over: the moment changes by about 2x its full-penetration value (the loop's width)
+    over about twice the penetration field (a slab: mu0 dM / dB = 0.5 over it), whatever Jc
+    is, as at the virgin branch's penetration (``virgin_extreme``). None without two branches,
+    or where the zone is not resolved (under 2 steps inside it: field steps coarser than it)."""
+    if len(branches) != 2:
+        return None
+    best: tuple[float, float, float] | None = None
+    for branch in branches:
+        b = branch.field_T
+        m = branch.moment_Am2 - background_Am2_per_T * b
+        step_b, step_m = np.diff(b), np.diff(m)
+        if step_b.size < 3 or not np.all(step_b != 0):
+            continue
+        rate = -step_m / step_b  # shielding: the moment changes against the field
+        if not rate[0] > 0:
+            continue
+        inside = np.logical_and.accumulate(rate > TURNING_SLOPE_KEPT * rate[0])
+        n = int(inside.sum())
+        if n < 2 or n == rate.size:
+            continue
+        db, dm = abs(b[n] - b[0]), abs(m[n] - m[0])
+        if best is None or dm / db > best[0]:
+            best = (dm / db, float(db), float(dm))
+    return None if best is None else best[1:]
 
 
 def shielding_check(
@@ -602,6 +647,9 @@ def loop_width(
         fitted_slope = None
     slope = (fitted_slope or 0.0) if background else 0.0
     dec, inc, spikes = _without_spikes(table, dec, inc)
+    turn = turning_extreme(
+        [] if loop in stand_ins else [dec, inc], fitted_slope or 0.0
+    )  # a half loop's stand-in starts at zero field, where no reversal was
     bd, md = dec.sorted()
     bi, mi = inc.sorted()
     lo, hi = max(bd[0], bi[0]), min(bd[-1], bi[-1])
@@ -659,6 +707,7 @@ def loop_width(
         virgin_field_T=v_field,
         virgin_extreme=extreme,
         half_loop=half,
+        turning_extreme=turn,
         not_superconducting=why,
         reversible_rise=rise,
         gaps_T=tuple(sorted(gaps)),

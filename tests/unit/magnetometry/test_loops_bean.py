@@ -1780,6 +1780,39 @@ def test_a_moment_in_si_labelled_emu_is_named_by_the_virgin_shielding():
     assert 0.3e-3 < fraction < 2e-3  # 1000x below a bar's 0.3-2 at penetration
 
 
+@pytest.mark.parametrize("start", ["top", "bottom"])
+def test_a_moment_in_si_labelled_emu_is_named_by_the_turning_zone_without_a_virgin_branch(start):
+    """The virgin branch's check cannot see a loop started at +-7 T: its A*m^2 column labelled
+    emu still read Jc 1000x low (3.3e6 A/m^2 at most for a 3e9 bar) with no word. Just after a
+    field reversal the return branch shields the change until the reversed field has
+    penetrated, mu0 dM / dB ~ 0.5 over the turning zone whatever Jc is; here 1000x less: the
+    same ImplausibleJcWarning, kept in the settings. The same loop in emu says nothing."""
+    from fluxtrap.magnetometry.pipeline import derive
+
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+    loop = synthetic_mh_loop(kim(3e9, 1.0), a, b, c, n_points=281, noise_emu=1e-5)
+    top = int(np.argmax(loop.field_T))
+    sign = 1.0 if start == "top" else -1.0  # mirrored: swept -7 -> 7 -> -7 T
+    field, moment = sign * loop.field_T[top:], sign * loop.moment_Am2[top:]
+
+    def csv(per_Am2):
+        rows = [f"{f * 1e4:.8g},{m * per_Am2:.8g},5" for f, m in zip(field, moment, strict=True)]
+        return ("\n".join(["H (Oe),m (emu),T (K)", *rows]) + "\n").encode()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, _, right = derive("mh_loop", csv(1e3), "emu.csv", a, b, c)
+    assert right.settings["virgin_slope_Am2_per_T"] is None  # no virgin branch
+    with pytest.warns(ImplausibleJcWarning, match=r"just after the field reversal") as caught:
+        _, _, si = derive("mh_loop", csv(1.0), "si.csv", a, b, c)
+    assert si.jc_A_m2.max() == pytest.approx(right.jc_A_m2.max() / 1e3, rel=0.05)
+    assert si.jc_A_m2.max() > 1e6  # the Jc-too-low check alone does not see it
+    (note,) = [str(w.message) for w in caught if w.category is ImplausibleJcWarning]
+    assert note in si.settings["warnings"] and "in A*m^2 (SI) but labelled emu" in note
+    fraction = float(re.search(r"mu0 dM / dB = ([\d.e+-]+) ", note).group(1))
+    assert 0.2e-3 < fraction < 2e-3  # 1000x below the critical state's 0.4-2 there
+
+
 @pytest.mark.parametrize("sign", [1, -1])
 def test_a_half_loop_reads_jc_with_its_virgin_branch_standing_in(sign):
     """A half loop (zero-field cooled, 0 -> 7 -> 0 T: no increasing branch) was refused as 'no
