@@ -754,6 +754,43 @@ def running_best(values: Sequence[float], maximize: bool = True) -> np.ndarray:
     return acc(values) if values.size else values
 
 
+# a sample's outcome constraints: "unknown" while a constrained outcome is not measured yet
+# (neither the feasible best nor infeasible); Optimizer.constraint_status, the store's best so far
+CONSTRAINT_STATUSES = ("met", "not met", "unknown")
+
+
+def constraint_status(
+    values: pd.DataFrame, bounds: Mapping[str, tuple[float | None, float | None]]
+) -> np.ndarray:
+    """Per row of ``values`` (a column per constrained outcome, NaN where not measured), ``(n,)``
+    of "met" (every bound of ``bounds``, ``{outcome: (lower, upper)}`` either None, measured and
+    met), "not met" (a measured one broken) or "unknown" (none broken, one not measured yet).
+    Without bounds every row is "met". The one rule of ``Optimizer.best`` and the store's best so
+    far (``workflows.history.best_so_far``, ``optimize.plots.best_so_far``)."""
+    broken = np.zeros(len(values), dtype=bool)
+    unmeasured = np.zeros(len(values), dtype=bool)
+    for name, (lo, hi) in bounds.items():
+        v = values[name].to_numpy(dtype=float)
+        unmeasured |= np.isnan(v)
+        broken |= (v < lo if lo is not None else False) | (v > hi if hi is not None else False)
+    return np.where(broken, "not met", np.where(unmeasured, "unknown", "met")).astype(object)
+
+
+def awaiting(
+    values: pd.DataFrame,
+    bounds: Mapping[str, tuple[float | None, float | None]],
+    rows: np.ndarray | None = None,
+) -> dict[str, int]:
+    """Per constrained outcome, the rows (of ``rows``, a boolean mask; default all) whose
+    ``constraint_status`` is "unknown" for want of its measurement (a row may await several);
+    only those with some awaiting."""
+    unknown = constraint_status(values, bounds) == "unknown"
+    if rows is not None:
+        unknown &= rows
+    counts = {name: int((unknown & values[name].isna().to_numpy()).sum()) for name in bounds}
+    return {name: c for name, c in counts.items() if c}
+
+
 def history_frame(
     spec: CampaignSpec,
     samples: Iterable[Any],
@@ -911,6 +948,19 @@ class CampaignSpec:
     @property
     def outcome_constraints(self) -> list[OutcomeConstraint]:
         return [c for c in self._parsed if isinstance(c, OutcomeConstraint)]
+
+    @property
+    def outcome_bounds(self) -> dict[str, tuple[float | None, float | None]]:
+        """``{objective: (lower, upper)}`` of the outcome constraints (either None), several on
+        one objective joined (the highest lower, the lowest upper): the optimizer's
+        ``outcome_constraints`` and ``constraint_status``'s ``bounds``."""
+        bounds: dict[str, tuple[float | None, float | None]] = {}
+        for c in self.outcome_constraints:
+            lo, hi = bounds.get(c.objective, (None, None))
+            lo = c.lower if lo is None else lo if c.lower is None else max(lo, c.lower)
+            hi = c.upper if hi is None else hi if c.upper is None else min(hi, c.upper)
+            bounds[c.objective] = (lo, hi)
+        return bounds
 
     def parameter(self, name: str) -> ParameterDef:
         for p in self.parameters:

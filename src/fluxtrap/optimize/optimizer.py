@@ -71,7 +71,15 @@ from botorch.utils.sampling import manual_seed
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood
 from linear_operator.utils.warnings import NumericalWarning
 
-from fluxtrap.campaign import MAX_BATCH, MAX_HV_OBJECTIVES, ObjectiveDef, check_budget
+from fluxtrap.campaign import (
+    CONSTRAINT_STATUSES,
+    MAX_BATCH,
+    MAX_HV_OBJECTIVES,
+    ObjectiveDef,
+    awaiting,
+    check_budget,
+    constraint_status,
+)
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.model import (
     FEW_PER_DIM,
@@ -134,7 +142,7 @@ EXPLOIT_SHARE = 0.1
 
 # an observation's outcome constraints (Optimizer.constraint_status): "unknown" while one is
 # not measured yet (neither the feasible best nor infeasible)
-STATUSES = ("met", "not met", "unknown")
+STATUSES = CONSTRAINT_STATUSES
 
 
 class ConstantObjectiveWarning(UserWarning):
@@ -340,21 +348,34 @@ class Optimizer:
 
     def __repr__(self) -> str:
         """One line a notebook shows: the parameters, what was told and the best of each
-        objective as the tables show it (Jc in A/cm^2); there was only the object's address."""
+        objective as the tables show it (Jc in A/cm^2) among the rows known to meet the outcome
+        constraints, as ``best()`` (a row breaking one had been shown as the best), with how many
+        were left out; there was only the object's address."""
         told = f"{len(self._X)} observation{'s' * (len(self._X) != 1)}"
         best, names, flags = [], self._objectives or [], self._maximize_arg
         flags = [flags] * len(names) if isinstance(flags, bool) else flags
+        status = self.constraint_status().to_numpy() if self._Y is not None else None
         for name, up in zip(names, flags, strict=False):
             col = self._Y[name].dropna() if self._Y is not None and name in self._Y else ()
             if len(col):
+                col = col[status[self._Y.index.get_indexer(col.index)] == "met"]
+            if not len(col) and self.outcome_constraints and status is not None:
+                best.append(f"{name} none meeting the outcome constraints")
+            elif len(col):
                 v = float(col.max() if up else col.min())
                 o = self.shown.get(name)
                 shown = f"{o.shown(v):.5g} {o.shown_unit}".rstrip() if o else f"{v:.5g}"
                 best.append(f"{'max' if up else 'min'} {name} {shown}")
+        left = ""
+        if self.outcome_constraints and status is not None:  # rows not weighed, and why
+            broken, unknown = int((status == "not met").sum()), int((status == "unknown").sum())
+            counts = [f"{broken} not meeting the outcome constraints"] * bool(broken)
+            counts += [f"{unknown} awaiting {', '.join(self.awaiting())}"] * bool(unknown)
+            left = f" (left out: {', '.join(counts)})" if counts else ""
         budget = f", budget {self.budget}" if self.budget is not None else ""
         return (
             f"<Optimizer over {', '.join(self.space.names)}: {told}"
-            f"{'; best ' + ', '.join(best) if best else ''}{budget}, seed {self.seed}>"
+            f"{'; best ' + ', '.join(best) if best else ''}{left}{budget}, seed {self.seed}>"
         )
 
     # ---------------------------------------------------------------- data
@@ -662,24 +683,16 @@ class Optimizer:
         "not met" (a measured one broken) or "unknown" (none broken, one not measured yet: neither
         the feasible best nor infeasible until it is). Without outcome constraints every row is
         "met"."""
-        broken = np.zeros(len(self._X), dtype=bool)
-        unmeasured = np.zeros(len(self._X), dtype=bool)
-        for name, (lo, hi) in self.outcome_constraints.items():
-            v = self._Y[name].to_numpy(dtype=float)
-            unmeasured |= np.isnan(v)
-            broken |= (v < lo if lo is not None else False) | (v > hi if hi is not None else False)
-        status = np.where(broken, "not met", np.where(unmeasured, "unknown", "met"))
+        Y = self._Y if self._Y is not None else pd.DataFrame(index=self._X.index)
+        status = constraint_status(Y, self.outcome_constraints)  # campaign's: one rule
         return pd.Series(status, index=self._X.index, dtype=object)
 
     def awaiting(self) -> dict[str, int]:
         """Per outcome constraint, the observations whose status is "unknown" for want of its
         measurement (a row may await several); only those with some awaiting."""
-        unknown = (self.constraint_status() == "unknown").to_numpy()
-        counts = {
-            name: int((unknown & self._Y[name].isna().to_numpy()).sum())
-            for name in self.outcome_constraints
-        }
-        return {name: c for name, c in counts.items() if c}
+        if self._Y is None:
+            return {}
+        return awaiting(self._Y, self.outcome_constraints)
 
     def _awaiting_text(self) -> str:
         """ "3 of 9 observations await a measurement of tc" (or "" when none does)."""

@@ -59,12 +59,6 @@ def campaign_optimizer(
             f"campaign {spec.name!r} has no objective to maximize or minimize: nothing to optimise"
         )
     space = SearchSpace.from_campaign(spec)
-    bounds: dict[str, tuple[float | None, float | None]] = {}
-    for c in spec.outcome_constraints:
-        lo, hi = bounds.get(c.objective, (None, None))
-        lo = c.lower if lo is None else lo if c.lower is None else max(lo, c.lower)
-        hi = c.upper if hi is None else hi if c.upper is None else min(hi, c.upper)
-        bounds[c.objective] = (lo, hi)
     if options.get("budget") is None:
         options["budget"] = spec.budget
     opt = Optimizer(
@@ -72,7 +66,7 @@ def campaign_optimizer(
         seed=seed,
         objectives=[o.name for o in goals],
         maximize=[o.maximize for o in goals],
-        outcome_constraints=bounds,
+        outcome_constraints=spec.outcome_bounds,
         shown={o.name: o for o in spec.objectives},
         **options,
     )
