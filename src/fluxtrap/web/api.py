@@ -319,9 +319,12 @@ def get_campaign(request: Request, campaign: str, user: Reader) -> schemas.Campa
 @router.get("/campaigns/{campaign}/best", tags=["campaigns"], responses=N)
 def best_so_far(
     request: Request, campaign: str, user: Reader
-) -> dict[str, dict[str, list[float | None]]]:
-    """Best objective value so far after each sample, per loop (origin) and for all samples:
-    ``{objective: {"all" | "researcher" | "optimizer": [value after sample 1, 2, ...]}}`` (SI)."""
+) -> dict[str, dict[str, list[float | None] | dict[str, int]]]:
+    """Best objective value so far after each sample, per loop (origin) and for all samples,
+    among the samples known to meet the outcome constraints (as the optimizer's best):
+    ``{objective: {"all" | "researcher" | "optimizer": [value after sample 1, 2, ...],
+    "constraints": {"met", "not met", "unknown": samples measuring the objective},
+    "awaiting": {outcome: of those, samples awaiting its measurement}}}`` (SI)."""
     store = _store(request)
     return history.best_so_far(store.campaign(campaign), store.history(campaign))
 

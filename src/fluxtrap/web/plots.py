@@ -22,7 +22,7 @@ from fluxtrap.errors import ValidationError
 from fluxtrap.magnetometry.jc import log_band
 from fluxtrap.probetable import log_time_thinned
 from fluxtrap.units import estimate_text, to_A_cm2
-from fluxtrap.workflows.history import best_so_far
+from fluxtrap.workflows.history import ORIGINS, best_so_far
 
 ORIGIN_COLOR = {"researcher": "#1f77b4", "optimizer": "#d62728", "all": "#7f7f7f"}
 
@@ -65,7 +65,9 @@ def progress_figure(
     spec: CampaignSpec, history: pd.DataFrame, objective: ObjectiveDef
 ) -> dict[str, Any]:
     """Each sample's objective (markers by origin) with its stated 1-sigma as an error bar, and
-    the best so far per loop (lines)."""
+    the best so far per loop (lines) among the samples known to meet the outcome constraints
+    (``best_so_far``); the title says how many were left out as not meeting one or awaiting a
+    measurement."""
     best = best_so_far(spec, history)[objective.name]
     x = list(range(1, len(history) + 1))
     fig = go.Figure()
@@ -85,7 +87,8 @@ def progress_figure(
             customdata=[" ± –" if s is None else f" ± {s:.2g}" for s in shown_sigma],
             hovertemplate="%{text}: %{y:.4g}%{customdata}<extra></extra>",
         )
-    for group, series in best.items():
+    for group in ("all", *ORIGINS):
+        series = best[group]
         fig.add_scatter(
             x=x,
             y=[None if v is None else objective.shown(v) for v in series],
@@ -99,9 +102,20 @@ def progress_figure(
         fig,
         xaxis_title="sample (recording order)",
         yaxis_title=unit_label(objective),
-        title=f"{objective.name}: {objective.goal}",
+        title=f"{objective.name}: {objective.goal}{left_out(best)}",
         legend=dict(orientation="h", y=-0.2),
     )
+
+
+def left_out(best: Mapping[str, Any]) -> str:
+    """What an objective's best so far (``best_so_far``'s entry) leaves out, as a title's tail:
+    "; best among samples meeting the outcome constraints (2 do not, 1 awaits tc)"; "" when none."""
+    broken, unknown = best["constraints"]["not met"], best["constraints"]["unknown"]
+    if not broken and not unknown:
+        return ""
+    said = [f"{broken} do{'es' * (broken == 1)} not"] * bool(broken)
+    said += [f"{unknown} await{'s' * (unknown == 1)} {', '.join(best['awaiting'])}"] * bool(unknown)
+    return f"; best among samples meeting the outcome constraints ({', '.join(said)})"
 
 
 MAX_PLOTTED = 2000  # points of one curve in a figure

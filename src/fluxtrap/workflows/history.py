@@ -13,17 +13,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from fluxtrap import units
 from fluxtrap.campaign import (
+    CONSTRAINT_STATUSES,
     MAX_BUDGET,
     MAX_NOTES,
     CampaignSpec,
     ParameterDef,
+    awaiting,
+    constraint_status,
     history_frame,
     running_best,
 )
@@ -42,19 +45,26 @@ MAX_LINE = 2**20  # characters of a line: a row of 100 parameters and 20 objecti
 FIELD_LIMIT = threading.Lock()  # held while csv's field limit (one for the process) is set
 
 
-def best_so_far(
-    spec: CampaignSpec, history: pd.DataFrame
-) -> dict[str, dict[str, list[float | None]]]:
-    """Best value of each objective after each sample, over all samples and per loop (origin).
+def best_so_far(spec: CampaignSpec, history: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Best value of each objective after each sample, over all samples and per loop (origin),
+    among the samples known to meet the campaign's outcome constraints (``constraint_status``
+    "met", the rule of ``Optimizer.best``: a sample with Tc below the minimum had shown as the
+    best).
 
     ``history`` is ``Store.history``'s frame. Returns ``{objective: {"all" | origin: [best after
-    sample 1..n or None]}}`` in SI, so the two loops' progress can be laid over each other on one
-    sample axis."""
-    out: dict[str, dict[str, list[float | None]]] = {}
+    sample 1..n or None], "constraints": {"met", "not met", "unknown": samples measuring the
+    objective}, "awaiting": {outcome: of those, samples awaiting its measurement}}}`` in SI, so
+    the two loops' progress can be laid over each other on one sample axis."""
+    bounds = spec.outcome_bounds
+    status = constraint_status(history, bounds)
+    out: dict[str, dict[str, Any]] = {}
     for o in spec.objectives:
         values = history[o.name].to_numpy(dtype=float) if len(history) else np.array([])
-        groups = {"all": np.ones(len(values), bool)}
-        groups |= {origin: (history["origin"] == origin).to_numpy() for origin in ORIGINS}
+        groups = {"all": status == "met"}
+        groups |= {
+            origin: (history["origin"] == origin).to_numpy() & (status == "met")
+            for origin in ORIGINS
+        }
         out[o.name] = {
             group: [
                 None if np.isnan(v) else float(v)
@@ -62,6 +72,11 @@ def best_so_far(
             ]
             for group, mask in groups.items()
         }
+        told = ~np.isnan(values)  # the samples measuring the objective: candidates for its best
+        out[o.name]["constraints"] = {
+            k: int((told & (status == k)).sum()) for k in CONSTRAINT_STATUSES
+        }
+        out[o.name]["awaiting"] = awaiting(history, bounds, told)
     return out
 
 

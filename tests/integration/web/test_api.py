@@ -476,8 +476,36 @@ def test_best_so_far_per_loop(lab):
             "all": [2.0e8, 3.0e8, 3.0e8, 3.0e8],
             "researcher": [2.0e8, 2.0e8, 2.5e8, 2.5e8],
             "optimizer": [None, 3.0e8, 3.0e8, 3.0e8],
+            "constraints": {"met": 3, "not met": 0, "unknown": 0},  # none: every sample met
+            "awaiting": {},
         }
     }
+
+
+def test_best_so_far_is_the_best_known_to_meet_the_outcome_constraints(lab):
+    """tc >= 36 K: a sample with Tc 30 K showed as the campaign's best Jc, and one whose Tc is
+    not measured yet too; now the best is Optimizer.best()'s (constraint_status "met") and the
+    left-out are counted, as best().attrs counts them."""
+    from fluxtrap.campaign import CampaignSpec
+
+    from ...conftest import EXAMPLES
+
+    s = lab.store
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign_constrained.toml")
+    s.create_campaign(spec)
+    name, url = spec.name, "/api/campaigns/K-Ba122%20SPS,%20constrained/best"
+    q, o = P | {"atmosphere": "Ar"}, "optimizer"
+    s.add_sample(name, "R1", q, objectives={"jc_3T": 2.0e8, "tc": 37.0})
+    s.add_sample(name, "O1", q | {"dwell_time": 6}, origin=o, objectives={"jc_3T": 9e8, "tc": 30.0})
+    s.add_sample(name, "R2", q | {"dwell_time": 7}, objectives={"jc_3T": 2.5e8, "tc": 38.0})
+    s.add_sample(name, "O2", q | {"dwell_time": 8}, origin=o, objectives={"jc_3T": 8e8})  # no Tc
+    got = lab.client.get(url, headers=auth("rita")).json()["jc_3T"]
+    assert got["all"] == [2.0e8, 2.0e8, 2.5e8, 2.5e8]  # O1 breaks tc >= 36 K, O2 awaits its Tc
+    assert got["researcher"] == [2.0e8, 2.0e8, 2.5e8, 2.5e8]
+    assert got["optimizer"] == [None, None, None, None]
+    assert got["constraints"] == {"met": 2, "not met": 1, "unknown": 1}
+    assert got["awaiting"] == {"tc": 1}
+    assert got["all"][-1] == max(r.objectives["jc_3T"] for r in s.samples(name)[:3:2])
 
 
 def test_unknown_measurement_and_simulation_are_404(lab):

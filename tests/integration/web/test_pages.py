@@ -881,3 +881,27 @@ def test_a_run_of_many_protocol_steps_draws_a_bounded_number_of_maps(monkeypatch
     assert [figs_["layout"]["title"]["text"] for k, figs_ in few.items() if k != "probes"] == [
         "t = 1.0", "t = 2.0", "t = 3.0",
     ]  # fmt: skip
+
+
+def test_progress_draws_the_best_known_to_meet_the_outcome_constraints(browser_like):
+    """tc >= 36 K: the best-so-far line had climbed to a sample with Tc 30 K (and to one whose
+    Tc is not measured yet); it stays at the best sample meeting it, drawn as every sample is,
+    and the title says how many were left out and why."""
+    from fluxtrap.campaign import CampaignSpec
+
+    lab = browser_like
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign_constrained.toml")
+    lab.store.create_campaign(spec)
+    q = P | {"atmosphere": "Ar"}
+    for i, (jc, tc) in enumerate([(2e8, 37.0), (9e8, 30.0), (2.5e8, 38.0), (8e8, None)]):
+        values = {"jc_3T": jc} | ({"tc": tc} if tc else {})
+        lab.store.add_sample(spec.name, f"S{i}", q | {"dwell_time": i}, objectives=values)
+    html = lab.client.get("/campaigns/" + spec.name.replace(" ", "%20")).text
+    fig = figures(html)["progress-jc_3T"]
+    lines = {t["name"]: t["y"] for t in fig["data"]}
+    assert lines["best so far (all)"] == [20000, 20000, 25000, 25000]  # A/cm^2
+    assert lines["researcher samples"] == [20000, 90000, 25000, 80000]  # every sample drawn
+    assert fig["layout"]["title"]["text"] == (
+        "jc_3T: maximize; best among samples meeting the outcome constraints "
+        "(1 does not, 1 awaits tc)"
+    )
