@@ -24,8 +24,11 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fluxtrap.campaign import (  # noqa: E402
+    CONSTRAINT_STATUSES,
     ObjectiveDef,
     acquisition_range,
+    awaiting,
+    constraint_status,
     running_best,
     shown_acquisition,
 )
@@ -353,34 +356,53 @@ def plot_slice_2d(
 
 
 # -------------------------------------------------------------------- campaign history
-def best_so_far(history: pd.DataFrame, objective: str, maximize: bool = True) -> pd.DataFrame:
-    """Best value so far vs trial, per origin and overall, over measured rows in recording order.
+def best_so_far(
+    history: pd.DataFrame,
+    objective: str,
+    maximize: bool = True,
+    outcome_constraints: Mapping[str, tuple[float | None, float | None]] | None = None,
+) -> pd.DataFrame:
+    """Best value so far vs trial, per origin and overall, over measured rows in recording order,
+    among the rows known to meet ``outcome_constraints`` (``{outcome: (lower, upper)}``, the
+    optimizer's; ``campaign.constraint_status`` "met", as ``Optimizer.best``: a row breaking one
+    had been the best).
 
-    Returns columns ``trial`` (1-based over measured samples), ``origin``, ``value``,
-    ``best_origin`` (best so far among that origin's samples) and ``best_all``.
+    Returns columns ``trial`` (1-based over measured samples), ``origin``, ``value``, ``status``
+    ("met", "not met", "unknown"), ``best_origin`` (best so far among that origin's samples
+    meeting the constraints) and ``best_all``; ``attrs["constraints"]`` counts each status and
+    ``attrs["awaiting"]`` the rows awaiting each constrained outcome's measurement.
     """
+    bounds = dict(outcome_constraints or {})
     h = history[history[objective].notna()].reset_index(drop=True)
     origin = h["origin"] if "origin" in h else pd.Series("data", index=h.index)
+    status = constraint_status(h, bounds)
     out = pd.DataFrame(
         {
             "trial": np.arange(1, len(h) + 1),
             "origin": origin.to_numpy(),
             "value": h[objective].to_numpy(dtype=float),
+            "status": status,
         }
     )
-    out["best_origin"] = out.groupby("origin")["value"].transform(
+    met = out["value"].where(out["status"] == "met")
+    out["best_origin"] = met.groupby(out["origin"]).transform(
         lambda v: running_best(v.to_numpy(), maximize)
     )
-    out["best_all"] = running_best(out["value"].to_numpy(), maximize)
+    out["best_all"] = running_best(met.to_numpy(), maximize)
+    out.attrs["constraints"] = {k: int((status == k).sum()) for k in CONSTRAINT_STATUSES}
+    out.attrs["awaiting"] = awaiting(h, bounds)
     return out
 
 
 def plot_best_so_far(progress: pd.DataFrame, objective: str) -> Figure:
     """Each loop's best-so-far (steps) and every measured value (points) vs trial."""
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    met = progress["status"] == "met" if "status" in progress else True
     for o, d in progress.groupby("origin"):
         color, marker = ORIGIN_STYLE.get(o, ("C7", "s"))
-        ax.scatter(d.trial, d.value, color=color, marker=marker, s=16, alpha=0.6)
+        ok = met[d.index] if "status" in progress else np.ones(len(d), bool)
+        ax.scatter(d.trial[ok], d.value[ok], color=color, marker=marker, s=16, alpha=0.6)
+        ax.scatter(d.trial[~ok], d.value[~ok], color=color, marker="x", s=16, alpha=0.6)
         ax.step(d.trial, d.best_origin, where="post", color=color, label=f"{o}: best so far")
     ax.step(
         progress.trial,
@@ -392,6 +414,14 @@ def plot_best_so_far(progress: pd.DataFrame, objective: str) -> Figure:
         label="all: best so far",
     )
     ax.set_xlabel("trial (measured samples in recording order)")
+    counts = progress.attrs.get("constraints", {})
+    if counts.get("not met") or counts.get("unknown"):  # x: not known to meet them
+        waiting = ", ".join(progress.attrs.get("awaiting", {}))
+        ax.set_title(
+            f"best among samples meeting the outcome constraints (x: {counts['not met']} do "
+            f"not, {counts['unknown']} await {waiting or 'a measurement'})",
+            fontsize=8,
+        )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # trials are counted: no 1.2, 1.4
     ax.set_ylabel(objective)
     ax.legend(fontsize=8)
@@ -576,6 +606,10 @@ def write_model_report(
     defs = {o.name: o for o in objectives if o.name in opt.objectives}
     units = {p.name: p.unit for p in space.parameters} | {n: o.shown_unit for n, o in defs.items()}
     history = history.assign(**{n: o.shown(history[n]) for n, o in defs.items()})
+    bounds = {  # in the units history is now drawn in (an objective's bound on Jc: A/cm^2)
+        n: tuple(b if b is None or n not in defs else float(defs[n].shown(b)) for b in lh)
+        for n, lh in opt.outcome_constraints.items()
+    }
     measured = history[history[opt.outcomes].notna().any(axis=1)]  # the rows told
     origin = measured["origin"].to_numpy() if "origin" in measured else None
     paths = []
@@ -599,7 +633,8 @@ def write_model_report(
                 plot_slice_2d(slices, pair, origin, suggestions),
                 f"model_2d{tag}_{pair[0]}_{pair[1]}.png",
             )
-        fig = plot_best_so_far(best_so_far(history, obj, mx), _label(obj, units))
+        progress = best_so_far(history, obj, mx, bounds)
+        fig = plot_best_so_far(progress, _label(obj, units))
         if advice:  # below the axis label, in the layout (a text placed by hand overlapped it)
             fig.supxlabel(advice, fontsize=7, x=0.01, ha="left", wrap=True)
         save(fig, f"best_so_far{tag}.png")

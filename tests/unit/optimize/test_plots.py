@@ -126,6 +126,25 @@ def test_best_so_far_per_origin():
     assert best_so_far(h, "y", maximize=False).best_all.tolist() == [1.0, 1.0, 1.0, 0.5]
 
 
+def test_best_so_far_is_the_best_known_to_meet_the_outcome_constraints_as_best_is():
+    """tc >= 36: a row with Tc 30 (and one whose Tc is not measured yet) had been the best
+    so far; the figure's line is now ``Optimizer.best()``'s row and the left-out rows counted."""
+    X = SPACE.sample(5, seed=2)
+    y = pd.DataFrame({"jc_3T": [2.0, 9.0, 2.5, 8.0, 1.0], "tc": [37.0, 30.0, 38.0, np.nan, 40]})
+    h = pd.concat([X, y], axis=1).assign(origin=["researcher", "optimizer"] * 2 + ["optimizer"])
+    opt = Optimizer(SPACE, outcome_constraints={"tc": (36.0, None)}).tell(X, y)
+    b = best_so_far(h, "jc_3T", True, opt.outcome_constraints)
+    assert b.best_all.iloc[-1] == opt.best()["jc_3T"]
+    assert b.best_all.tolist() == [2.0, 2.0, 2.5, 2.5, 2.5]
+    mine = b.best_origin[b.origin == "optimizer"].to_numpy()  # 9 breaks it, 8 awaits its Tc
+    assert np.isnan(mine[:2]).all() and mine[2] == 1.0
+    assert b.attrs["constraints"] == opt.best().attrs["constraints"]
+    assert b.attrs["awaiting"] == opt.best().attrs["awaiting"] == {"tc": 1}
+    assert b.status.tolist() == opt.constraint_status().tolist()
+    fig = plot_best_so_far(b, "jc_3T")
+    assert "(x: 1 do not, 1 await tc)" in fig.axes[0].get_title()
+
+
 def test_best_so_far_counts_trials_in_whole_numbers():
     """Two measured samples: the trial axis is ticked 1, 2 (it read 1.0, 1.2, ... 2.0)."""
     h = pd.DataFrame({"origin": ["researcher", "optimizer"], "y": [2.05e4, 2.3e4]})
@@ -403,7 +422,9 @@ def test_a_sample_awaiting_its_constraint_outcome_counts_in_its_objective_s_prog
     coarse = plots.model_slices
     monkeypatch.setattr(plots, "model_slices", lambda *a, **k: coarse(*a, n_grid=6, **k))
     write_model_report(opt, history, tmp_path, html=False)
-    assert drawn[0].value.tolist() == jc.tolist() and drawn[0].best_all.iloc[-1] == 3e8
+    assert drawn[0].value.tolist() == jc.tolist()  # drawn; the best waits for its Tc (best())
+    assert drawn[0].best_all.iloc[-1] == opt.best()["jc_3T"] == 1.8e8
+    assert drawn[0].status.tolist()[-1] == "unknown"
 
 
 def test_the_slice_point_is_checked_by_name_and_value(fitted):
