@@ -578,6 +578,18 @@ def plotly_slices_1d(slices: Mapping[str, Any]):
 
 
 # -------------------------------------------------------------------- report
+def shown_bounds(
+    bounds: Mapping[str, tuple[float | None, float | None]], defs: Mapping[str, ObjectiveDef]
+) -> dict[str, tuple[float | None, float | None]]:
+    """Outcome constraints' bounds in the units the tables show their objective in (those of
+    ``defs``, ``ObjectiveDef.shown``: a bound on Jc in A/cm^2), the others as given: the bounds
+    of a history whose objectives were converted so."""
+    return {
+        n: tuple(b if b is None or n not in defs else float(defs[n].shown(b)) for b in lh)
+        for n, lh in bounds.items()
+    }
+
+
 def write_model_report(
     opt,
     history: pd.DataFrame,
@@ -606,10 +618,7 @@ def write_model_report(
     defs = {o.name: o for o in objectives if o.name in opt.objectives}
     units = {p.name: p.unit for p in space.parameters} | {n: o.shown_unit for n, o in defs.items()}
     history = history.assign(**{n: o.shown(history[n]) for n, o in defs.items()})
-    bounds = {  # in the units history is now drawn in (an objective's bound on Jc: A/cm^2)
-        n: tuple(b if b is None or n not in defs else float(defs[n].shown(b)) for b in lh)
-        for n, lh in opt.outcome_constraints.items()
-    }
+    bounds = shown_bounds(opt.outcome_constraints, defs)  # as history is now drawn
     measured = history[history[opt.outcomes].notna().any(axis=1)]  # the rows told
     origin = measured["origin"].to_numpy() if "origin" in measured else None
     paths = []

@@ -14,6 +14,7 @@ from fluxtrap.optimize.plots import (
     plot_parallel_coordinates,
     plotly_parallel_coordinates,
     shown_acquisition,
+    shown_bounds,
     shown_slices,
     write_model_report,
 )
@@ -143,6 +144,17 @@ def test_best_so_far_is_the_best_known_to_meet_the_outcome_constraints_as_best_i
     assert b.status.tolist() == opt.constraint_status().tolist()
     fig = plot_best_so_far(b, "jc_3T")
     assert "(x: 1 do not, 1 await tc)" in fig.axes[0].get_title()
+
+
+def test_a_bound_on_jc_is_read_in_the_units_the_report_draws_jc_in():
+    """write_model_report draws Jc in A/cm^2: its bound (stored in A/m^2) is converted too, else
+    jc_3T >= 2.2e8 A/m^2 left out every sample (2.5e4 A/cm^2 < 2.2e8)."""
+    jc = ObjectiveDef(name="jc_3T", quantity="jc", field_T=3.0, temperature_K=5.0)
+    bounds = shown_bounds({"jc_3T": (2.2e8, None), "tc": (36.0, 40.0)}, {"jc_3T": jc})
+    assert bounds == {"jc_3T": (jc.shown(2.2e8), None), "tc": (36.0, 40.0)}
+    h = pd.DataFrame({"jc_3T": jc.shown(np.array([2.0e8, 2.5e8])), "tc": [37.0, 38.0]})
+    b = best_so_far(h, "jc_3T", True, bounds)
+    assert b.status.tolist() == ["not met", "met"] and b.best_all.iloc[-1] == jc.shown(2.5e8)
 
 
 def test_best_so_far_counts_trials_in_whole_numbers():
