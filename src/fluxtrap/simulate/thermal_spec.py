@@ -40,6 +40,7 @@ from fluxtrap.errors import UnitError, ValidationError
 from fluxtrap.simulate.casefile import (
     check_keys,
     key_path,
+    one_of,
     quantity,
     si,
     table,
@@ -497,17 +498,12 @@ class ThermalSettings:
         """What a case file's ``[thermal]`` may hold, checked here so that settings built in code
         are held to it too (a model "foo", a surface "front", h -5 or "5", a negative or 1e-20
         contact resistance, a cold head without h or through 1e30 W/(m^2*K) had all run)."""
-        if self.model not in MODELS:
-            raise ValidationError(
-                f"thermal.model: got {self.model!r}; expected one of {', '.join(MODELS)}"
-            )
+        one_of(self.model, MODELS, "thermal.model")
         for i, c in enumerate(self.cooling):
             w = f"thermal.cooling[{i}]"
-            if not isinstance(c, Cooling) or c.surface not in SURFACES:
-                raise ValidationError(
-                    f"{w}.surface: got {getattr(c, 'surface', c)!r}; expected one of "
-                    f"{', '.join(SURFACES)}"
-                )
+            one_of(getattr(c, "surface", c), SURFACES, f"{w}.surface")
+            if not isinstance(c, Cooling):
+                raise ValidationError(f"{w}: expected a Cooling, got {c!r}")
             h = c.heat_transfer_W_m2K
             if h is not None and (
                 isinstance(h, bool) or not isinstance(h, numbers.Real) or not 0 < h < math.inf
@@ -575,16 +571,12 @@ class ThermalSettings:
     def from_dict(cls, d: Mapping[str, Any]) -> ThermalSettings:
         where = "thermal"
         check_keys(d, THERMAL_KEYS, where)
-        model = d.get("model", "isothermal")
+        model = one_of(d.get("model", "isothermal"), MODELS, "thermal.model")
         cooling = []
         for i, c in enumerate(tables(d, "cooling", where)):
             w = f"thermal.cooling[{i}]"
             check_keys(c, COOLING_KEYS, w)
-            surface = c.get("surface")
-            if surface not in SURFACES:
-                raise ValidationError(
-                    f"{w}.surface: got {surface!r}; expected one of {', '.join(SURFACES)}"
-                )
+            surface = one_of(c.get("surface"), SURFACES, f"{w}.surface")
             h = None
             if "heat_transfer_coefficient" in c:
                 h = quantity(c, "heat_transfer_coefficient", "heat_transfer_coefficient", w)

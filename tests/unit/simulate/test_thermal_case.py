@@ -119,7 +119,7 @@ def edit(path: str, value):
     "change, match",
     [
         (edit("thermal/modle", "adiabatic"), r"thermal\.modle: unknown key; did you mean 'model'"),
-        (edit("thermal/model", "radiative"), r"thermal\.model: got 'radiative'; expected one of"),
+        (edit("thermal/model", "radiative"), r"thermal\.model: got 'radiative'.*; expected one of"),
         (  # the message had said "cooling: ...", not where
             edit("thermal/cooling", {"surface": "side"}),
             r"^thermal\.cooling: expected a list of tables",
@@ -697,6 +697,51 @@ def test_thermal_settings_built_in_code_are_checked_as_a_case_files(change, matc
             change = edits[change]()
         elif "cooling" in change:
             change = {"cooling": (Cooling(change["cooling"][0], 2e3),)}
+        dataclasses.replace(thermal, **change)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (
+            edit("thermal/model", "conducton"),
+            r"^thermal\.model: got 'conducton' \(did you mean 'conduction'\?\); expected one of "
+            r"isothermal, adiabatic, conduction$",
+        ),
+        (  # checked before the cold head asks for model = "conduction" ("got 'Conduction'")
+            lambda d: d["thermal"].update(model="Conduction"),
+            r"^thermal\.model: got 'Conduction' \(did you mean 'conduction'\?\)",
+        ),
+        (
+            edit("thermal/cooling/0/surface", "botom"),
+            r"^thermal\.cooling\[0\]\.surface: got 'botom' \(did you mean 'bottom'\?\); "
+            r"expected one of bottom, top, side$",
+        ),
+        (
+            edit("thermal/cooling/0/surface", KeyError),
+            r"^thermal\.cooling\[0\]\.surface: missing; expected one of bottom, top, side$",
+        ),
+    ],
+)
+def test_a_misspelt_thermal_model_or_surface_says_the_near_miss(change, match):
+    """The thermal tables' enumerated values get the near miss a protocol step's name gets
+    (``casefile.one_of``): "conducton" and "botom" said only "expected one of ..."."""
+    d = cold_head_case()
+    change(d)
+    with pytest.raises(ValidationError, match=match):
+        Case.from_dict(d)
+
+
+@pytest.mark.parametrize("change", [{"model": "adiabatc"}, {"cooling": ("sied",)}])
+def test_thermal_settings_built_in_code_say_the_near_miss_too(change):
+    import dataclasses
+
+    from fluxtrap.simulate.thermal_spec import Cooling
+
+    thermal = Case.from_dict(base()).thermal
+    if "cooling" in change:
+        change = {"cooling": (Cooling(change["cooling"][0], 2e3),)}
+    with pytest.raises(ValidationError, match=r"did you mean '(adiabatic|side)'\?"):
         dataclasses.replace(thermal, **change)
 
 
