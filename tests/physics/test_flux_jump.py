@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import tomllib
 
 import numpy as np
 import pytest
@@ -283,3 +284,23 @@ def test_the_cylinder_criterion_against_its_closed_form_and_refusals():
     assert adiabatic_jump_field_T(np.float64(2e4), np.int64(30)) == pytest.approx(
         math.pi / 2 * math.sqrt(MU0 * 2e4 * 30), rel=1e-15
     )
+
+
+@pytest.mark.parametrize("to", ["3 T", "3000 mT"])
+def test_a_scan_plan_refuses_a_ramp_that_starts_at_its_target_naming_the_step_and_field(to):
+    """magnet_heat's ramp_field to the 3 T it is set at: the case only warns (CaseWarning),
+    and every rate of the scan read as safe, since the ramp takes no time at any rate."""
+    from fluxtrap.simulate.case import CaseWarning
+    from fluxtrap.simulate.stability import scan_plan
+    from tests.conftest import EXAMPLES
+
+    d = tomllib.loads((EXAMPLES / "magnet_heat.toml").read_text())
+    d["protocol"][1]["to"] = to
+    with pytest.warns(CaseWarning, match="the value it starts at"):
+        case = Case.from_dict(d)
+    with pytest.raises(
+        ValidationError, match=r"^safe ramp: protocol\[1\] \(.*\) ramps to 3 T, the field it starts"
+    ):
+        scan_plan(case, [1e-3, 1e-2])
+    d["protocol"][1]["to"] = "0 T"  # the example itself is planned
+    assert scan_plan(Case.from_dict(d), [1e-2, 1e-3])[0] == [1e-3, 1e-2]

@@ -34,7 +34,7 @@ from scipy.optimize import brentq, minimize_scalar
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate.case import Case, RampField, Set
 from fluxtrap.simulate.materials import Superconductor
-from fluxtrap.simulate.protocol import Cool, RampTemperature
+from fluxtrap.simulate.protocol import Cool, RampTemperature, states
 from fluxtrap.units import MU0
 
 MAX_RATES = 12  # runs of one scan
@@ -403,6 +403,16 @@ def scan_plan(
         )
     if not any(isinstance(s, RampField) for s in case.protocol):
         raise ValidationError("safe ramp: the protocol has no ramp_field step to scan")
+    # the field each step starts from: a ramp_field to it takes no time at any rate, so every
+    # rate read as safe (it only warned, "ramps to 3 T, the value it starts at")
+    starts = states(case.protocol)[:-1]
+    for k, (step, (field_T, _)) in enumerate(zip(case.protocol[1:], starts, strict=True), 1):
+        if isinstance(step, RampField) and step.to_T == field_T:
+            raise ValidationError(
+                f"safe ramp: protocol[{k}] ({step!r}) ramps to {field_T:g} T, the field it "
+                "starts from: it takes no time at any rate, so no rate is tested; give the "
+                "ramp's 'to' another field, or scan a protocol whose ramps change the field"
+            )
     start_K = case.protocol[0].temperature_K
     for k, step in enumerate(case.protocol[1:], start=1):
         if isinstance(step, Cool | RampTemperature) and step.to_K != start_K:
