@@ -190,7 +190,11 @@ def simulate_command(
         if campaign is not None:
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it
     if not quiet:  # what it will cost, before it starts
-        console.print(plan_text(c), highlight=False, soft_wrap=True)
+        try:
+            plan = plan_text(c)
+        except ValidationError as err:  # the run's refusal (the mesh's estimate): name it
+            raise ValidationError(f"{case}: {err}") from None
+        console.print(plan, highlight=False, soft_wrap=True)
     unrecorded = "; nothing recorded in the store" if store is not None else ""
     with (
         on_interrupt(f"nothing written to {out} (its files are as they were){unrecorded}"),

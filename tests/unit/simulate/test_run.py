@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import fluxtrap.simulate.solver as solver
-from fluxtrap.errors import FluxtrapError, SolverError
+from fluxtrap.errors import FluxtrapError, SolverError, ValidationError
 from fluxtrap.simulate import Simulation, simulate
 
 CASE = {
@@ -872,3 +872,33 @@ def test_the_summary_states_the_temperatures_of_a_warming_run():
     said = Simulation(case).run(progress=False).summary()["temperature"]
     assert (said["start_K"], said["final_K"], said["min_K"]) == (5.0, 10.0, 5.0)
     assert said["max_K"] == pytest.approx(20.0, abs=1e-9)
+
+
+def test_the_plan_refuses_a_case_past_the_element_limit_as_the_run_does(tmp_path):
+    """A copper spacer 2 m thick on a disk: the plan line said "first pair up to about 170,616
+    elements ... each mesh within [mesh] max_elements = 100,000", and only then Simulation.run
+    refused it before meshing. Now the plan raises the run's refusal, with the same estimate
+    (the one it states once the limit is raised), and the CLI prints no plan line before it."""
+    from fluxtrap.cli import app
+    from fluxtrap.simulate import Case
+    from fluxtrap.simulate.simulation import plan_text
+
+    d = {
+        **ZFC_DISK,
+        "materials": {**ZFC_DISK["materials"], "cu": {"resistivity": "2e-10 ohm*m"}},
+        "stack": [*ZFC_DISK["stack"], {"material": "cu", "radius": "5 mm", "thickness": "2 m"}],
+    }
+    case = Case.from_dict(d)
+    with pytest.raises(ValidationError, match=r"^mesh: about [\d,]+ elements at") as planned:
+        plan_text(case)
+    with pytest.raises(ValidationError) as ran:
+        Simulation(case).run(progress=False)
+    assert str(planned.value) == str(ran.value)
+    said = re.search(r"about ([\d,]+) elements .* max_elements = 100,000;", str(planned.value))
+    raised = Case.from_dict({**d, "mesh": {"max_elements": 1_000_000}})
+    assert said and f"up to about {said[1]} elements" in plan_text(raised)
+    case_file = tmp_path / "spacer.toml"
+    case_file.write_text(case.to_toml())
+    res = CliRunner().invoke(app, ["simulate", str(case_file), "--out", str(tmp_path / "o")])
+    assert isinstance(res.exception, ValidationError) and "up to about" not in res.output
+    assert not (tmp_path / "o").exists()
