@@ -742,6 +742,18 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
             "cannot open the store 'postgresql+psycopg://lab@127.0.0.1:1/lab?password=***&"
             "sslmode=disable': connection failed",
         ),
+        # an unescaped '@' in the password: the driver said "cannot resolve host 'SECRET@...'"
+        (
+            "postgresql+psycopg://lab:p@SECRET@127.0.0.1:1/lab",
+            "store URL 'postgresql+psycopg://***@127.0.0.1:1/lab': more than one '@' before its "
+            "host, so where the password ends cannot be told; write an '@' in a user name or "
+            "password as %40",
+        ),
+        # an '@' in the user name of a URL that is no URL: was printed whole
+        (
+            "postgresql+psycopg://lab@home:SECRET@127.0.0.1:x/lab",
+            "store URL 'postgresql+psycopg://***@127.0.0.1:x/lab': not a URL",
+        ),
         (
             "postgresql+psycopg:///lab?host=127.0.0.1&port=x&PassWord=SECRET&sslpassword=SECRET",
             "store 'postgresql+psycopg:///lab?PassWord=***&host=127.0.0.1&port=x&sslpassword=***'",

@@ -166,10 +166,15 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
             )
         return f"sqlite:///{url}"
     try:
-        make_url(url)
+        parsed = make_url(url)
     except (ArgumentError, ValueError) as err:  # ArgumentError's text holds the whole URL
         why = "" if isinstance(err, ArgumentError) else f" ({err})"
         raise FluxtrapError(f"store URL {_masked(url)!r}: not a URL{why}; {example}") from None
+    if "@" in (parsed.host or ""):  # bob:p@ss@host: the driver said "cannot resolve host 'ss@...'"
+        raise FluxtrapError(
+            f"store URL {_masked(url)!r}: more than one '@' before its host, so where the password "
+            "ends cannot be told; write an '@' in a user name or password as %40 (p@ss: p%40ss)"
+        )
     return url
 
 
@@ -1633,9 +1638,12 @@ def _shown_url(url: str) -> str:
     """``url`` with its password hidden (``_masked`` if it is no URL SQLAlchemy reads), in the
     query too (``_query_masked``)."""
     try:
-        return _query_masked(make_url(url).render_as_string(hide_password=True))
+        parsed = make_url(url)
     except (ArgumentError, ValueError):
         return _query_masked(_masked(url))
+    if "@" in (parsed.host or ""):  # bob:p@ss@host: SQLAlchemy's host 'ss@host' ends the password
+        return _query_masked(_masked(url))
+    return _query_masked(parsed.render_as_string(hide_password=True))
 
 
 def _query_masked(url: str) -> str:
@@ -1646,8 +1654,19 @@ def _query_masked(url: str) -> str:
 
 
 def _masked(url: str) -> str:
-    """``url`` with whatever lies between ``USER:`` and the last ``@`` as ``***``."""
-    return re.sub(r"^([^@]*?:/*[^:/@]*:).*@", r"\1***@", url)
+    """``url`` with whatever lies between ``USER:`` and the last ``@`` as ``***``; with an ``@``
+    before the last one (``bob:p@ss@host``, ``b@b:pw@host``: where the user name or the password
+    ends cannot be told) everything between ``://`` and the last ``@``. A user without a password
+    (``bob@host``) is shown as it is."""
+    m = re.match(r"([^:/@]*:/*)(.*)@", url, flags=re.DOTALL)
+    if m is None:
+        return url
+    scheme, credentials = m.groups()
+    if "@" in credentials:
+        return f"{scheme}***{url[m.end() - 1 :]}"
+    if ":" in credentials:
+        return f"{scheme}{credentials.partition(':')[0]}:***{url[m.end() - 1 :]}"
+    return url
 
 
 def _engine(url: str, read_only: bool = False) -> Engine:
