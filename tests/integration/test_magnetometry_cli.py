@@ -293,6 +293,36 @@ def test_creep_refuses_a_mistyped_option_before_fitting(tmp_path, capsys):
         assert "warning" not in err
 
 
+@pytest.mark.parametrize(
+    "option, value, allowed",
+    [
+        # taken without a word: the fit ran from the origin as if --start were not given
+        ("--start", "-5 s", "a time after the origin, from 0 s up to 1e+11 s"),
+        ("--start", "1e300 s", "a time after the origin, from 0 s up to 1e+11 s"),
+        # every point's time since it the same float: "all points at one time"
+        ("--origin", "-1e300 s", "a time on the file's clock, from -1e+11 s to 1e+11 s"),
+        ("--origin", "2e11 s", "a time on the file's clock, from -1e+11 s to 1e+11 s"),
+        ("--at", "1e300 s", "a time after the origin, over 0 s up to 1e+11 s"),
+    ],
+)
+def test_creep_time_options_out_of_range_are_refused_naming_the_option_and_range(
+    tmp_path, capsys, option, value, allowed
+):
+    """A negative or absurd --start, --origin or --at is one line naming the option, what was
+    given and what it may take, before the series is read; nothing is written."""
+    t = np.linspace(1, 1000, 200)
+    series = tmp_path / "s.csv"
+    series.write_text("time_s,B_T\n" + "".join(f"{a:.6g},{1 - 0.01 * np.log(a):.8g}\n" for a in t))
+    out = tmp_path / "creep.json"
+    code, text, err = cli(capsys, "creep", str(series), option, value, "--out", str(out))
+    assert (code, text) == (2, ""), err
+    assert err.strip() == f"error: {option} {value!r}: give {allowed}"
+    assert not out.exists()
+    edge = "0 s" if option == "--start" else "-1e11 s" if option == "--origin" else "1e11 s"
+    code, _, err = cli(capsys, "creep", str(series), option, edge)
+    assert f"error: {option}" not in err  # the bound itself is taken
+
+
 @pytest.mark.parametrize("command", ["jc", "tc", "creep"])
 def test_a_figure_of_a_format_matplotlib_cannot_write_is_refused_first(
     tmp_path, capsys, loop_file, command

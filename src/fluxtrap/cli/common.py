@@ -466,12 +466,34 @@ def interruptible(command: str, kept: str = STORE_WHOLE) -> Callable[[F], F]:
     return wrap
 
 
-def time_after_origin(text: str, option: str) -> float:
+def time_after_origin(text: str, option: str, *, zero: bool = False) -> float:
     """A time since the relaxation origin (``--at "3 d"``) in s: > 0, as ln t of the creep law
-    needs (at 0 or before it every rate is NaN)."""
+    needs (at 0 or before it every rate is NaN), or >= 0 with ``zero`` (``creep --start``: from
+    the origin on; "-5 s" was taken without a word), and at most ``MAX_CLOCK_S`` (a logger's
+    clock reads no more); NaN and infinity refused too, naming ``option`` and the range."""
+    from fluxtrap.probetable import MAX_CLOCK_S
+
     t = parse(text, "time", option)
-    if t <= 0:
-        raise ValidationError(f"{option} {text!r}: give a time after the origin (> 0 s)")
+    if not ((t >= 0 if zero else t > 0) and t <= MAX_CLOCK_S):
+        low = "from 0 s" if zero else "over 0 s"
+        raise ValidationError(
+            f"{option} {text!r}: give a time after the origin, {low} up to {MAX_CLOCK_S:g} s"
+        )
+    return t
+
+
+def clock_time(text: str, option: str) -> float:
+    """A reading of a series file's clock (``creep --origin "5250 s"``) in s: within
+    +-``MAX_CLOCK_S``, as ``read_series`` takes its times ("-1e300 s" made every point's time
+    since it the same float: "all points at one time"), naming ``option`` and the range."""
+    from fluxtrap.probetable import MAX_CLOCK_S
+
+    t = parse(text, "time", option)
+    if not abs(t) <= MAX_CLOCK_S:
+        raise ValidationError(
+            f"{option} {text!r}: give a time on the file's clock, from {-MAX_CLOCK_S:g} s to "
+            f"{MAX_CLOCK_S:g} s"
+        )
     return t
 
 

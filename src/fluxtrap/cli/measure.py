@@ -22,6 +22,7 @@ from fluxtrap.cli.common import (
     DbOption,
     OverwriteOption,
     QuietOption,
+    clock_time,
     console,
     distinct_files,
     dropped_text,
@@ -544,8 +545,8 @@ def creep_command(
     # the options first: a mistyped one is said before the file is read and fitted
     distinct_files({"the series file": series_csv}, {"--out": out, "--plot": plot})
     refuse_existing({"--out": out, "--plot": plot}, overwrite)
-    origin_s = parse(origin, "time", "--origin") if origin else None
-    start_s = parse(start, "time", "--start") if start else None
+    origin_s = clock_time(origin, "--origin") if origin else None
+    start_s = time_after_origin(start, "--start", zero=True) if start else None
     at_given = time_after_origin(at, "--at") if at else None
     time, field, applied, col = read_series(series_csv, column=column, gaps=True)
     with warnings.catch_warnings():
