@@ -506,6 +506,42 @@ def test_an_option_of_one_value_given_twice_is_refused(tmp_path, capsys, monkeyp
     assert out == "" and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("args", "word", "meant"),
+    [
+        # was "unexpected extra argument (X)": click read -c ampaign
+        (("measure", "list", "-campaign", "X"), "-campaign", "--campaign"),
+        # was "no campaign named 'ampaign=X'"
+        (("measure", "list", "-campaign=X"), "-campaign=X", "--campaign"),
+        # was "No such option: -l"
+        (("tc", "m.dat", "-level", "0.9"), "-level", "--level"),
+        (("export", "-c", "X", "-out", "a.csv"), "-out", "--out"),
+    ],
+)
+def test_a_long_option_with_one_dash_is_refused_naming_the_option_meant(
+    tmp_path, capsys, monkeypatch, args, word, meant
+):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, *args)
+    path = " ".join(a for a in args if a in ("measure", "list", "tc", "export"))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {word!r}: did you mean {meant}? (a long option takes two dashes; see "
+        f"'fluxtrap {path} --help')\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_one_dash_word_that_is_an_option_s_value_or_a_short_option_is_taken(tmp_path, capsys):
+    db = str(tmp_path / "lab.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db)[0] == 0
+    args = ("sample", "add", "-c", "K-Ba122 SPS", "-l", "B1", "--notes", "-campaign")
+    params = ("-p", "ramp_rate=50", "-p", "max_temperature=600", "-p", "dwell_time=5")
+    code, _, err = cli(capsys, *args, *params, "--db", db)
+    assert code == 0, err
+    assert Store(db).sample("K-Ba122 SPS", "B1").notes == "-campaign"
+
+
 def test_options_that_repeat_and_values_that_look_like_options_are_not_counted(tmp_path, capsys):
     db = str(tmp_path / "lab.db")
     assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db)[0] == 0

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -161,9 +161,10 @@ def _run(args: list[str] | None, noted: _Noted) -> int:
     try:
         try:
             command = typer.main.get_command(_tree(args))
-            if (twice := _given_twice(command, args or [])) is not None:
-                print(f"error: {visible(twice)}", file=sys.stderr)
-                return 2
+            for check in (_single_dash, _given_twice):
+                if (refusal := check(command, args or [])) is not None:
+                    print(f"error: {visible(refusal)}", file=sys.stderr)
+                    return 2
             rv = command(args=args, standalone_mode=False, prog_name="fluxtrap")
         finally:
             noted.ended = True
@@ -248,11 +249,10 @@ def _range_text(err: typer.TyperException) -> str | None:
     return f"{given!r}: give {'a whole number' if whole else 'a number'} {span}"
 
 
-def _given_twice(command, args: list[str]) -> str | None:
-    """The refusal of an option that takes one value given twice (``export --out a.csv ...
-    --out b.csv``, ``tc --level 0.9 --level 0.8``: click kept the last without a word), with
-    where to find help; None if there is none. Options that take a value each time
-    (``--param``) and flags may repeat; the words after ``--`` are not options."""
+def _option_words(command, args: list[str]) -> tuple[list[str], list[tuple[str, Any, str]], Any]:
+    """The command ``args`` name (its path of names, from "fluxtrap"), and each word of ``args``
+    in an option's place before ``--`` as (word, the option that takes a value it names or None,
+    its value: attached or the next word), with the command itself."""
     path, rest = ["fluxtrap"], list(args)
     while rest and rest[0] in getattr(command, "commands", {}):
         path.append(rest[0])
@@ -263,22 +263,35 @@ def _given_twice(command, args: list[str]) -> str | None:
         if p.param_type_name == "option" and not p.is_flag
         for name in p.opts + p.secondary_opts
     }
-    seen: dict[str, list[str]] = {}
+    words: list[tuple[str, Any, str]] = []
     i = 0
     while i < len(rest) and rest[i] != "--":
         token = rest[i]
         name, value = token.partition("=")[::2] if token.startswith("--") else (token[:2], None)
         p = options.get(name) if token.startswith("-") else None
+        given = ""
         if p is not None:
             if token.startswith("--"):
                 attached = value if "=" in token else None
             else:  # -n 2 or -n2
                 attached = token[2:] or None
             given = attached if attached is not None else (rest[i + 1] if i + 1 < len(rest) else "")
-            if not p.multiple:
-                seen.setdefault(p.opts[0], []).append(given)
             i += attached is None  # its value is the next word
+        words.append((token, p, given))
         i += 1
+    return path, words, command
+
+
+def _given_twice(command, args: list[str]) -> str | None:
+    """The refusal of an option that takes one value given twice (``export --out a.csv ...
+    --out b.csv``, ``tc --level 0.9 --level 0.8``: click kept the last without a word), with
+    where to find help; None if there is none. Options that take a value each time
+    (``--param``) and flags may repeat; the words after ``--`` are not options."""
+    path, words, _ = _option_words(command, args)
+    seen: dict[str, list[str]] = {}
+    for _, p, given in words:
+        if p is not None and not p.multiple:
+            seen.setdefault(p.opts[0], []).append(given)
     for option, values in seen.items():
         if len(values) > 1:
             shown = ", ".join(repr(v[:40]) for v in values)
@@ -286,4 +299,34 @@ def _given_twice(command, args: list[str]) -> str | None:
                 f"{option} given {len(values)} times ({shown}): give it once "
                 f"(see '{' '.join(path)} --help')"
             )
+    return None
+
+
+def _single_dash(command, args: list[str]) -> str | None:
+    """The refusal of a long option written with one dash (``-campaign X``: click read it as
+    ``-c ampaign`` and said "unexpected extra argument (X)", or took "ampaign" for the campaign),
+    naming the option meant; None if there is none. A word that is an option's value is none."""
+    path, words, command = _option_words(command, args)
+    longs = {
+        name
+        for p in getattr(command, "params", ())
+        if p.param_type_name == "option"
+        for name in p.opts + p.secondary_opts
+        if name.startswith("--")
+    }
+    shorts = {
+        name
+        for p in getattr(command, "params", ())
+        if p.param_type_name == "option"
+        for name in p.opts + p.secondary_opts
+        if not name.startswith("--")
+    }
+    for token, _, _ in words:
+        if token.startswith("-") and not token.startswith("--") and token not in shorts:
+            meant = "-" + token.partition("=")[0]
+            if meant in longs:
+                return (
+                    f"{token[:40]!r}: did you mean {meant}? (a long option takes two dashes; "
+                    f"see '{' '.join(path)} --help')"
+                )
     return None
