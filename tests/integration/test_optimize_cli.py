@@ -199,21 +199,25 @@ def test_replay_cli_on_snar(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("option", "message"),
-    [  # -5 gave top fractions -1 .. -5, 1e9 all 0, nan a ValueError traceback
-        (("--top-percent", "-5"), "replay: top percent must be > 0 and <= 100, got -5.0"),
-        (("--top-percent", "1e9"), "replay: top percent must be > 0 and <= 100, got 1000000000.0"),
-        (("--top-percent", "nan"), "replay: top percent must be > 0 and <= 100, got nan"),
-    ],
+    ("given", "shown"),
+    # -5 gave top fractions -1 .. -5, 1e9 all 0, nan a ValueError traceback; then "replay: top
+    # percent must be > 0 and <= 100, got nan", naming no option, after the table was read
+    [("-5", "-5"), ("1e9", "1e+09"), ("nan", "nan"), ("0", "0"), ("inf", "inf")],
 )
-def test_replay_refuses_a_goal_set_that_is_no_fraction_of_the_pool(
-    tmp_path, capsys, option, message
-):
+def test_replay_refuses_a_goal_set_that_is_no_fraction_of_the_pool(tmp_path, capsys, given, shown):
     snar = DATA / "bo-benchmarks" / "olympus" / "snar.csv"
     args = ("--inputs", "residence_time,ratio", "--objective", "impurity", "--budget", "4")
-    code, _, err = cli(capsys, "replay", str(snar), *args, *option, "--out", str(tmp_path / "r"))
-    assert code == 2 and err == f"error: {message}\n"
-    assert not (tmp_path / "r").exists()
+    said = (
+        f"error: Invalid value for '--top-percent': '{shown}': give a number over 0 up to 100 "
+        "(see 'fluxtrap replay --help')\n"
+    )
+    for table in (snar, tmp_path / "no-such.csv"):  # the option first, before the table is read
+        out = tmp_path / "r"
+        code, _, err = cli(
+            capsys, "replay", str(table), *args, "--top-percent", given, "--out", str(out)
+        )
+        assert code == 2 and err == said, err
+        assert not out.exists()
 
 
 @pytest.mark.parametrize("kind", ["directory", "fifo"])

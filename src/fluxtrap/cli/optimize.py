@@ -421,6 +421,15 @@ def plot_model_cmd(
     console.print(f"wrote {len(paths)} figures to {out}: {', '.join(p.name for p in paths)}")
 
 
+def top_percent_value(x: float) -> float:
+    """Typer callback of ``replay --top-percent``: over 0 up to 100, said as the bounded options
+    say it (app._range_text), before the table is read (typer's ``min`` takes 0 itself, and
+    replay's own "top percent must be > 0" came only after the table had been read)."""
+    if not 0 < x <= 100:  # NaN too
+        raise typer.BadParameter(f"'{x:g}': give a number over 0 up to 100")
+    return x
+
+
 def replay_cmd(
     data: Annotated[Path, typer.Argument(help="CSV table of past experiments.")],
     inputs: Annotated[str, typer.Option(help="Input columns, comma-separated.")],
@@ -441,7 +450,10 @@ def replay_cmd(
     seed: Annotated[int, typer.Option(help="First seed.")] = 0,
     top_percent: Annotated[
         float,
-        typer.Option(help="Goal set: this top percentage of the pool (0 < x <= 100)."),
+        typer.Option(
+            help="Goal set: this top percentage of the pool (0 < x <= 100).",
+            callback=top_percent_value,
+        ),
     ] = 5.0,
     workers: Annotated[
         int,
