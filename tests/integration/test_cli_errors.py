@@ -150,7 +150,7 @@ def test_the_installed_command_prints_no_traceback(tmp_path, args):
         (("export", "-c", "X", "--out", "{dir}"), "'--out': {dir}: a folder; give the file to"),
         (("backup", "X", "--out", "{file}/b.zip"), "{file}/b.zip: {file} is not an existing"),
         (("suggest", "-c", "X", "--out", "{file}/s.csv"), "{file}/s.csv: {file} is not an"),
-        (("plot", "model", "-c", "X", "--out", "{file}"), "'--out': dir '{file}' is a file"),
+        (("plot", "model", "-c", "X", "--out", "{file}"), "'--out': {file}: {file} is a file"),
         (("simulate", "{file}", "--out", "{file}/a/b"), "{file}/a/b: {file} is a file, not a"),
         (
             ("simulate", "{file}", "--out", "/proc/fluxtrap-out"),
