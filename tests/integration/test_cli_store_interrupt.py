@@ -76,6 +76,12 @@ def test_an_import_stopped_inside_its_transaction_stores_nothing_and_says_so(
 def test_every_store_command_says_it_was_stopped(capsys, tmp_path, monkeypatch, command, args):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "fluxtrap.db").touch()
+    if command == "measure add":  # its file is read before the store is opened
+        from fluxtrap.magnetometry.jc import kim
+        from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
+
+        loop = synthetic_mh_loop(kim(1e9, 0.6), 1e-3, 2e-3, 1e-3, seed=1)
+        write_qd_dat(loop, tmp_path / "loop.dat")
     monkeypatch.setattr(fluxtrap.store, "Store", interrupt)
     code, _, err = cli(capsys, *command.split(), *args)
     assert code == 130 and f"interrupted: {command}: nothing half-written" in err, err

@@ -157,14 +157,14 @@ def test_a_variant_over_its_memory_limit_fails_naming_it_while_the_others_finish
     case = tmp_path / "tiny.toml"
     case.write_text(TINY.replace('size = "2 mm"', 'size = "2 mm"\nmax_elements = 1000000'))
     out = tmp_path / "sweep"
-    argv = ["sweep", str(case), "--vary", "mesh.size=2mm,0.02mm,3mm", "--memory-mb", "600",
-            "--timeout", "120 s", "--workers", "1", "--out", str(out), "--quiet"]  # fmt: skip
+    argv = ["sweep", str(case), "--vary", "mesh.size=2mm,0.02mm,3mm", "--timeout", "120 s",
+            "--workers", "1", "--out", str(out), "--quiet"]  # fmt: skip
     assert run([*argv, "--memory-mb", "100"]) == 2
     assert (
         "sweep memory limit: give at least 256 MiB (at most 2**30), got 100 MiB"
         in capsys.readouterr().err
     )
-    assert run(argv) == 1  # a variant failed: exit 1, the outputs written all the same
+    assert run([*argv, "--memory-mb", "600"]) == 1  # a variant failed: exit 1, outputs written
     assert "3 variants: 3 computed, 0 from cache, 1 failed" in capsys.readouterr().out
     table = pd.read_csv(out / "results.csv")
     assert list(table["status"]) == ["done", "failed", "done"]
