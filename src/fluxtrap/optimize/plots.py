@@ -101,9 +101,11 @@ def model_slices(
         )
     j = opt.objectives.index(objective)
     data = pd.concat([opt.X, opt.Y], axis=1)
-    if through is None:
-        signed = opt._signed_Y()[:, j].numpy()
-        through = opt.X.iloc[int(np.nanargmax(signed))].to_dict()  # NaN: not measured
+    if through is None:  # the best measured row, among those known to meet the constraints
+        signed = opt._signed_Y()[:, j].numpy()  # NaN: not measured
+        met = np.where((opt.constraint_status() == "met").to_numpy(), signed, np.nan)
+        signed = met if np.isfinite(met).any() else signed
+        through = opt.X.iloc[int(np.nanargmax(signed))].to_dict()
     through = _checked_point(space, through)
     P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
     with quiet_numerics():

@@ -439,6 +439,18 @@ def test_a_sample_awaiting_its_constraint_outcome_counts_in_its_objective_s_prog
     assert drawn[0].status.tolist()[-1] == "unknown"
 
 
+def test_slices_pass_through_the_best_row_known_to_meet_the_outcome_constraints():
+    """The slices went through the row of highest Jc even where it broke a constraint (Tc 35 K
+    under tc >= 36 K) or awaited its Tc: now through best()'s row, as the figures' best."""
+    X = SPACE.sample(6, seed=1)
+    jc = pd.Series([1.0, 2.0, 1.5, 1.2, 1.8, 3.0], name="jc_3T") * 1e8
+    tc = pd.Series([37.0, 35.0, 38.0, 36.5, 39.0, np.nan], name="tc")
+    opt = Optimizer(SPACE, seed=0, outcome_constraints={"tc": (36.0, None)}, **FAST)
+    opt.tell(X, pd.concat([jc, tc], axis=1))
+    s = model_slices(opt, n_grid=6, one_d=["ramp_rate"], two_d=[])
+    assert s["through"] == X.iloc[4].to_dict() == opt.best()[SPACE.names].to_dict()
+
+
 def test_the_slice_point_is_checked_by_name_and_value(fitted):
     """through={'max_temprature': 650, ...} was ignored and the parameter meant a KeyError; a
     value outside was named 'X row 0', a table the caller never passed."""
