@@ -57,7 +57,7 @@ def test_an_unknown_option_is_one_line_and_exit_2(capsys, path):
             "error: Invalid value for '-n': 'two': give a whole number of at least 1",
         ),
         (["campaign", "show", "ghost", "--db", "sqlite://"], "error: no campaign named 'ghost'"),
-        (  # the case's own check names mesh.size; the flag is what the user gave
+        (  # the case's check judges the flag's size, and names the flag
             [
                 "simulate",
                 str(REPO / "examples" / "paper_bulk_pair.toml"),
@@ -66,7 +66,8 @@ def test_an_unknown_option_is_one_line_and_exit_2(capsys, path):
                 "--out",
                 "never-written",
             ],
-            "error: --mesh-size '50 mm': mesh.size: 50 mm is more than 2 times",
+            f"error: {REPO / 'examples' / 'paper_bulk_pair.toml'}: --mesh-size: 50 mm is more "
+            "than 2 times",
         ),
     ],
 )

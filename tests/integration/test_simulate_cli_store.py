@@ -246,3 +246,24 @@ def test_a_misspelt_mesh_size_unit_says_the_near_miss_before_the_run(case_file, 
     code, _, err = cli(capsys, "simulate", str(case_file), "--mesh-size", "2 MM", "-o", str(out))
     assert code == 2 and "--mesh-size: '2 MM' is not a length" in err
     assert "(did you mean 'mm'?)" in err and not out.exists()
+
+
+def test_mesh_size_replaces_the_case_files_size_before_the_case_is_checked(
+    case_file, tmp_path, capsys
+):
+    """--mesh-size was applied after the case's check: a case file whose own [mesh] size was
+    refused (0.005 mm: millions of elements) stayed refused whatever coarser size the flag gave,
+    and the refusal named the file's size. The flag's size is the one checked, and named."""
+    case_file.write_text(case_file.read_text().replace('size = "1.5 mm"', 'size = "0.005 mm"'))
+    out = tmp_path / "o"
+    code, _, err = cli(capsys, "simulate", str(case_file), "-o", str(out), "-q", "--no-plots")
+    assert code == 2 and "mesh.size: 0.005 mm needs about" in err and not out.exists()
+    code, _, err = cli(capsys, "simulate", str(case_file), "--mesh-size", "1.5 mm", "-o",
+                       str(out), "-q", "--no-plots")  # fmt: skip
+    assert code == 0, err
+    assert (out / "probes.csv").is_file()
+    code, _, err = cli(capsys, "simulate", str(case_file), "--mesh-size", "0.004 mm", "-o",
+                       str(tmp_path / "p"), "--db", str(tmp_path / "s.db"))  # fmt: skip
+    assert code == 2 and "--mesh-size: 0.004 mm needs about" in err, err
+    assert "the limit is mesh.max_elements = 100000" in err and "mesh.size" not in err
+    assert not (tmp_path / "p").exists() and not (tmp_path / "s.db").exists()

@@ -175,12 +175,12 @@ def simulate_command(
     from fluxtrap.simulate.simulation import Simulation, plan_text
 
     text = read_text(case, "case file")
-    c = Case.from_toml(case, text)  # read once: the text stored is the one that ran
-    if mesh_size:
-        try:
-            c = c.with_options(mesh_size_m=parse_quantity(mesh_size, "length", "--mesh-size"))
-        except ValidationError as err:  # the case's check names mesh.size: here it was the flag
-            raise ValidationError(f"--mesh-size {mesh_size!r}: {err}") from None
+    # --mesh-size in place of [mesh] size before the case's checks, which judge the size that
+    # runs (the file's own size was checked, and could refuse the case, before the flag's)
+    size = None
+    if mesh_size is not None:
+        size = (parse_quantity(mesh_size, "length", "--mesh-size"), "--mesh-size")
+    c = Case.from_toml(case, text, mesh_size=size)  # read once: the text stored is what ran
     store = None
     if db is not None or campaign is not None:
         # the store (SQLAlchemy, Alembic) loads only when the run is recorded
@@ -190,11 +190,7 @@ def simulate_command(
         if campaign is not None:
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it
     if not quiet:  # what it will cost, before it starts
-        try:
-            plan = plan_text(c)
-        except ValidationError as err:  # the run's refusal (the mesh's estimate): name it
-            raise ValidationError(f"{case}: {err}") from None
-        console.print(plan, highlight=False, soft_wrap=True)
+        console.print(plan_text(c), highlight=False, soft_wrap=True)
     unrecorded = "; nothing recorded in the store" if store is not None else ""
     with (
         on_interrupt(f"nothing written to {out} (its files are as they were){unrecorded}"),

@@ -18,8 +18,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from fluxtrap.simulate.case import Case
-from fluxtrap.simulate.mesh import AIR, BOX_DEPTH, Mesh, band_width, near_box, stack_extent
-from fluxtrap.simulate.options import SAMPLES
+from fluxtrap.simulate.mesh import AIR, Mesh, band_width, near_box, stack_extent
+from fluxtrap.simulate.options import BOX_DEPTH, SAMPLES
 
 # A graded pair halves the conductors and the air within PAIR_REACH stack extents of them: of
 # that air, the elements within PAIR_DEPTH edges of their nearest conductor element and the

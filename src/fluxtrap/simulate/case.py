@@ -65,6 +65,7 @@ from fluxtrap.simulate.options import (
     MeshOptions,
     SolverOptions,
     check_bounded,
+    check_element_limit,
     check_mesh_fits,
     snapshots_from_dict,
 )
@@ -158,18 +159,30 @@ class Case:
         )
 
     @classmethod
-    def from_toml(cls, path: str | Path, text: str | None = None) -> Case:
+    def from_toml(
+        cls, path: str | Path, text: str | None = None, mesh_size: tuple[float, str] | None = None
+    ) -> Case:
         """The case in the TOML file at ``path`` (its relative table paths from its folder);
-        ``text``: the file's content if it is already read, so what is kept is what ran."""
+        ``text``: the file's content if it is already read, so what is kept is what ran;
+        ``mesh_size``: as in ``from_dict``."""
         p = Path(path)
         data = read_toml(p, "case file") if text is None else parse_toml(text, str(p))
         try:
-            return cls.from_dict(data, base_dir=p.parent)
+            return cls.from_dict(data, base_dir=p.parent, mesh_size=mesh_size)
         except FluxtrapError as err:
             raise type(err)(f"{p}: {err}") from None
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], base_dir: str | Path = ".") -> Case:
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        base_dir: str | Path = ".",
+        mesh_size: tuple[float, str] | None = None,
+    ) -> Case:
+        """The case of ``data`` (the case file's tables); ``mesh_size``: (size in m, what gave
+        it, e.g. "--mesh-size") in place of ``[mesh] size`` before the case is checked, so the
+        checks judge the size that runs and name where it came from (``fluxtrap simulate
+        --mesh-size`` was applied after the file's size had been checked)."""
         data = check_values(plain(data), "case")  # numpy arrays and numbers as Python's
         check_keys(data, TOP_KEYS, "")
         materials = tuple(
@@ -209,7 +222,7 @@ class Case:
             stack,
             tuple(probes),
             protocol,
-            MeshOptions.from_dict(table(data, "mesh", "")),
+            _mesh_options(table(data, "mesh", ""), mesh_size),
             SolverOptions.from_dict(table(data, "solver", "")),
             snapshots_from_dict(table(data, "output", "")),
             Bore.from_dict(table(data, "bore", ""), stack) if "bore" in data else None,
@@ -277,6 +290,8 @@ class Case:
             self.mesh,
             **{k: v for k, v in (("size_m", mesh_size_m), ("outer_m", outer_m)) if v is not None},
         )
+        if mesh_size_m is not None:  # a size given in code: the errors call it mesh.size
+            mesh = dataclasses.replace(mesh, size_key="mesh.size")
         solver = self.solver if rtol is None else dataclasses.replace(self.solver, rtol=rtol)
         with warnings.catch_warnings():  # this case has warned already (a run's scout and
             warnings.simplefilter("ignore", CaseWarning)  # pairs printed each warning again)
@@ -493,15 +508,19 @@ class Case:
             raise ValidationError(f"solver.rtol: must be between 0 and 1, got {self.solver.rtol}")
         smallest_m, smallest_what = self._smallest_dimension()
         check_mesh_fits(self.mesh, self.extent_m, smallest_m, smallest_what)
+        parts = thin_parts(self.stack, self.mesh.size_m or self.start_size_m / 2)
+        # the whole mesh's estimate, as the plan line says it
+        check_element_limit(
+            self.stack, self.mesh, self.start_size_m / 2, (smallest_m, smallest_what), parts
+        )
         check_bounded(
-            thin_parts(self.stack, self.mesh.size_m or self.start_size_m / 2),
+            parts,
             self.mesh,
             self.solver,
             step_durations(self.protocol),
             self.start_size_m / 2,
             sum(len(s.knots_s) for s in self.protocol if isinstance(s, Pulse) and s.times_s),
             len(self.probes) + bool(self.bore),
-            f", a quarter of the {smallest_what} of {smallest_m * 1e3:.3g} mm",
         )
 
 
@@ -848,6 +867,17 @@ def _set_point_below_the_cooler(case: Case) -> str | None:
         f"below the cooler's base temperature {base:g} K (where its power is 0 W): the cold head "
         "cannot reach it and rests above it; check the temperature units (K, not degC)"
     )
+
+
+def _mesh_options(d: Mapping[str, Any], size: tuple[float, str] | None) -> MeshOptions:
+    """``[mesh]`` with its size replaced by ``size`` (m, what gave it), if given."""
+    mesh = MeshOptions.from_dict(d)
+    if size is None:
+        return mesh
+    size_m, key = size
+    if not size_m > 0:  # 0 would mean "refine": say so
+        raise ValidationError(f"{key}: must be > 0, got {size_m!r} m")
+    return dataclasses.replace(mesh, size_m=size_m, size_key=key)
 
 
 def _title(title: Any) -> str:

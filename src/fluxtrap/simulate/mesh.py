@@ -15,18 +15,10 @@ import numpy as np
 import triangle
 
 from fluxtrap.simulate.case import Case
-from fluxtrap.simulate.geometry import thin_parts
-from fluxtrap.simulate.options import estimated_elements, layer_elements
+from fluxtrap.simulate.options import NEAR_BAND, mesh_elements, near_boxes, stack_bounds
 from fluxtrap.simulate.topology import Cut, bore_points, cuts
 
 AIR = -1  # region id of air; layers are 0..len(stack)-1
-NEAR_BAND = 0.1  # width of the air band meshed like the conductors / the stack extent
-# Air boxes are at most this many of their elements deep; where the band or the near-field box
-# would be deeper (a stack over ~100 elements wide or tall: a thin wide disk), boxes of doubling
-# element size fill the same distance. A disk r 20 x 0.4 mm at 0.1 mm had 65 229 elements, 90 %
-# of them air, and took 149 s CPU at 1 %; now 27 145 and 38 s, its probe moved by 2e-5 of its
-# value. At 4 a cylinder r 2 x 24 mm at 0.5 mm moved 0.7 % (within its 3 % estimate).
-BOX_DEPTH = 8.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,30 +59,6 @@ class Mesh:
         )
 
 
-def _extent(case: Case) -> tuple[float, float, float, float]:
-    """(stack radius, z bottom, z top, extent = max(radius, height)) in m."""
-    r_st = max(x.radius_m for x in case.stack)
-    z0, z1 = min(x.z_m for x in case.stack), max(x.top_m for x in case.stack)
-    return r_st, z0, z1, case.extent_m
-
-
-def _near_boxes(case: Case, h: float) -> list[tuple[tuple[float, float, float, float], float]]:
-    """Air boxes (r0, z0, r1, z1) around the stack with their element edge (m), innermost
-    first: a band NEAR_BAND times the stack extent wide (at least 1.5 elements) meshed at the
-    conductors' size ``h`` (m), then a quarter of the extent more at twice that size; each box at
-    most BOX_DEPTH elements deep, the rest of the distance in boxes of doubling size."""
-    r_st, z0, z1, extent = _extent(case)
-    band = max(NEAR_BAND * extent, 1.5 * h)  # no thinner than the elements: see ``build_mesh``
-    boxes, d, size = [], 0.0, h
-    for end, least in ((band, h), (band + 0.25 * extent, 2 * h)):
-        size = max(size, least)
-        while d < end * (1 - 1e-9):
-            d = end if end - d <= 1.5 * BOX_DEPTH * size * (1 + 1e-9) else d + BOX_DEPTH * size
-            boxes.append(((0.0, z0 - d, r_st + d, z1 + d), size))
-            size *= 2
-    return boxes
-
-
 def stack_extent(case: Case) -> float:
     """The stack's larger dimension, max(radius, height), m."""
     return case.extent_m
@@ -103,35 +71,27 @@ def band_width(case: Case) -> float:
 
 def near_box(case: Case) -> tuple[float, float, float, float]:
     """(r0, z0, r1, z1), m: the air band around the stack, NEAR_BAND times its extent wide."""
-    r_st, z0, z1, _ = _extent(case)
+    r_st, z0, z1, _ = stack_bounds(case.stack)
     band = band_width(case)
     return 0.0, z0 - band, r_st + band, z1 + band
 
 
 def estimate_elements(case: Case, h: float) -> int:
-    """Upper estimate of the element count of ``build_mesh(case, h)``: the layers' and the
-    narrow air gaps' (``geometry.thin_parts``, ``options.layer_elements``: thin ones at their
-    thickness, graded around) and the near-field boxes' air (its area over the element area at
-    ``h``), twice, as a quality mesh has (before meshing, so a size that would take unbounded
-    memory is refused without trying)."""
-    inside, air = sum(x.area_m2 for x in case.stack), 0.0
-    for (a, b, c, d), size in _near_boxes(case, h):
-        air += estimated_elements((c - a) * (d - b) - inside, size)
-        inside = (c - a) * (d - b)
-    parts = sum(layer_elements(w, t, h) for _, w, t in thin_parts(case.stack, h))
-    return int(2 * (air + parts)) + 500
+    """Upper estimate of the element count of ``build_mesh(case, h)`` (``options.mesh_elements``:
+    the count the case's check holds within ``[mesh] max_elements``)."""
+    return mesh_elements(case.stack, h)
 
 
 def build_mesh(case: Case, size_m: float | None = None) -> Mesh:
     """Mesh for ``case``: element edge ~``size_m`` (default ``case.mesh.size_m``) in the layers
     and the air band around them, coarser in a near-field box, graded air outside."""
     h = size_m or case.mesh.size_m
-    r_st, z0, z1, extent = _extent(case)
+    r_st, z0, z1, extent = stack_bounds(case.stack)
     zc = 0.5 * (z0 + z1)
     outer = case.mesh.outer_m or 10.0 * extent
     outer = max(outer, 1.5 * max(r_st, 0.5 * (z1 - z0)))
     box = (outer, zc - outer, zc + outer)
-    near = _near_boxes(case, h)
+    near = near_boxes(case.stack, h)
     rects = [(x.inner_radius_m, x.z_m, x.radius_m, x.top_m) for x in case.stack]
     rects += [b for b, _ in near]
     rects.append((0.0, box[1], box[0], box[2]))

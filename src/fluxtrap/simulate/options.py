@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from fluxtrap.errors import UnitError, ValidationError
 from fluxtrap.simulate.casefile import check_keys, number, quantity, si
+from fluxtrap.simulate.geometry import Layer, thin_parts
 from fluxtrap.simulate.protocol import MIN_STEP_S
 
 MAX_ELEMENTS = 1_000_000  # the largest [mesh] max_elements a case may ask for
@@ -55,6 +58,14 @@ THIN_GRADING = 5.0
 SIZE_PER_DIMENSION = 2.0
 OUTER_FACTORS = (3.0, 1000.0)  # mesh.outer over the stack's extent: nearer, the far field is cut;
 # farther, the graded air adds elements and round-off for nothing
+# the mesh's near field (``mesh.build_mesh`` meshes it so, ``mesh_elements`` counts it)
+NEAR_BAND = 0.1  # width of the air band meshed like the conductors / the stack extent
+# Air boxes are at most this many of their elements deep; where the band or the near-field box
+# would be deeper (a stack over ~100 elements wide or tall: a thin wide disk), boxes of doubling
+# element size fill the same distance. A disk r 20 x 0.4 mm at 0.1 mm had 65 229 elements, 90 %
+# of them air, and took 149 s CPU at 1 %; now 27 145 and 38 s, its probe moved by 2e-5 of its
+# value. At 4 a cylinder r 2 x 24 mm at 0.5 mm moved 0.7 % (within its 3 % estimate).
+BOX_DEPTH = 8.0
 MESH_KEYS = ("size", "outer", "max_elements")
 SOLVER_KEYS = ("rtol", "max_step", "accuracy", "max_wall")
 OUTPUT_KEYS = ("snapshots",)
@@ -65,11 +76,13 @@ class MeshOptions:
     """``size_m``: element edge in the conductors (m; 0, the default, = refined until
     ``[solver] accuracy`` is met); ``outer_m``: distance of the outer boundary from the stack
     centre (m; 0 = ten times the stack's extent); ``max_elements``: size limit of any mesh
-    (1000..``MAX_ELEMENTS``)."""
+    (1000..``MAX_ELEMENTS``); ``size_key``: what gave the size, for errors ("--mesh-size" when
+    the command line replaced the case file's)."""
 
     size_m: float = 0.0
     outer_m: float = 0.0
     max_elements: int = 100_000
+    size_key: str = field(default="mesh.size", compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"max_elements": self.max_elements}
@@ -179,7 +192,7 @@ def check_mesh_fits(mesh: MeshOptions, extent_m: float, smallest_m: float, what:
     largest = SIZE_PER_DIMENSION * smallest_m
     if mesh.size_m > largest * (1 + 1e-9):
         raise ValidationError(
-            f"mesh.size: {mesh.size_m * 1e3:.4g} mm is more than {SIZE_PER_DIMENSION:g} times the "
+            f"{mesh.size_key}: {mesh.size_m * 1e3:.4g} mm is more than {SIZE_PER_DIMENSION:g} times the "
             f"smallest dimension it has to resolve, the {what} of {smallest_m * 1e3:.4g} mm (the "
             f"layer's outline would set its mesh, not the size); give at most "
             f"{largest * 1e3:.4g} mm, or leave mesh.size out to have it refined for solver.accuracy"
@@ -197,7 +210,7 @@ def check_mesh_fits(mesh: MeshOptions, extent_m: float, smallest_m: float, what:
 def estimated_elements(area_m2: float, size_m: float) -> float:
     """Lower bound on the elements covering ``area_m2`` with edges ``size_m``: area / (sqrt3/4
     h^2) (a quality mesh has 1.6-2x). The one element estimate: the case check below and the
-    mesh's own (``mesh.estimate_elements``: conductors and near-field air) both use it."""
+    mesh's (``mesh_elements``: conductors and near-field air) both use it."""
     return area_m2 / (math.sqrt(3) / 4 * size_m**2)
 
 
@@ -208,6 +221,119 @@ def layer_elements(width_m: float, thickness_m: float, size_m: float) -> float:
     area = width_m * thickness_m
     own = estimated_elements(area, min(size_m, thickness_m, width_m))
     return own + THIN_GRADING * (own - estimated_elements(area, size_m))
+
+
+def stack_bounds(stack: Sequence[Layer]) -> tuple[float, float, float, float]:
+    """(stack radius, z bottom, z top, extent = max(radius, height)) in m."""
+    r_st = max(x.radius_m for x in stack)
+    z0, z1 = min(x.z_m for x in stack), max(x.top_m for x in stack)
+    return r_st, z0, z1, max(r_st, z1 - z0)
+
+
+def near_boxes(
+    stack: Sequence[Layer], h: float
+) -> list[tuple[tuple[float, float, float, float], float]]:
+    """Air boxes (r0, z0, r1, z1) around the stack with their element edge (m), innermost
+    first: a band NEAR_BAND times the stack extent wide (at least 1.5 elements) meshed at the
+    conductors' size ``h`` (m), then a quarter of the extent more at twice that size; each box at
+    most BOX_DEPTH elements deep, the rest of the distance in boxes of doubling size."""
+    r_st, z0, z1, extent = stack_bounds(stack)
+    band = max(NEAR_BAND * extent, 1.5 * h)  # no thinner than the elements: see ``build_mesh``
+    boxes, d, size = [], 0.0, h
+    for end, least in ((band, h), (band + 0.25 * extent, 2 * h)):
+        size = max(size, least)
+        while d < end * (1 - 1e-9):
+            d = end if end - d <= 1.5 * BOX_DEPTH * size * (1 + 1e-9) else d + BOX_DEPTH * size
+            boxes.append(((0.0, z0 - d, r_st + d, z1 + d), size))
+            size *= 2
+    return boxes
+
+
+def mesh_elements(
+    stack: Sequence[Layer], h: float, parts: Sequence[tuple[str, float, float]] | None = None
+) -> int:
+    """Upper estimate of the elements of the mesh of ``stack`` at edge ``h`` (m): the layers'
+    and the narrow air gaps' (``parts``, ``geometry.thin_parts`` at ``h`` unless given;
+    ``layer_elements``: thin ones at their thickness, graded around) and the near-field boxes'
+    air (its area over the element area at ``h``), twice, as a quality mesh has (before
+    meshing, so a size that would take unbounded memory is refused without trying)."""
+    inside, air = sum(x.area_m2 for x in stack), 0.0
+    for (a, b, c, d), size in near_boxes(stack, h):
+        air += estimated_elements((c - a) * (d - b) - inside, size)
+        inside = (c - a) * (d - b)
+    if parts is None:
+        parts = thin_parts(tuple(stack), h)
+    conductors = sum(layer_elements(w, t, h) for _, w, t in parts)
+    return int(2 * (air + conductors)) + 500
+
+
+def check_element_limit(
+    stack: Sequence[Layer],
+    mesh: MeshOptions,
+    first_size_m: float,
+    smallest: tuple[float, str],
+    parts: Sequence[tuple[str, float, float]] | None = None,
+) -> None:
+    """Refuse (``ValidationError``, with the estimate and what to change) a first mesh of
+    ``stack`` (at ``mesh.size``, else ``first_size_m``, m, the accuracy-driven run's first fine
+    mesh) estimated by ``mesh_elements`` past ``mesh.max_elements``. The one refusal of
+    too-large meshes, made by the case's check, so the plan line (``simulation.plan_text``)
+    states the same count (the check had counted the conductors alone, 69,284 elements of
+    0.06 mm, and passed a case the plan then refused at 185,273). ``smallest``: the smallest
+    dimension (m) to resolve and what it is ("stack[0] thickness"); ``parts``:
+    ``geometry.thin_parts`` at that size, if already computed."""
+    fixed = mesh.size_m > 0
+    h = mesh.size_m if fixed else first_size_m
+    limit = mesh.max_elements
+    parts = thin_parts(tuple(stack), h) if parts is None else parts
+    estimate = mesh_elements(stack, h, parts)
+    if estimate <= limit:
+        return
+    dim, what = smallest
+    key = mesh.size_key
+    # without a size the user gave none: say where this one comes from
+    at = (
+        f"{key}: {h * 1e3:.3g} mm"
+        if fixed
+        else f"mesh: the first mesh ({h * 1e3:.3g} mm, a quarter of the {what} of "
+        f"{dim * 1e3:.3g} mm: no mesh.size, refined for solver.accuracy)"
+    )
+    # a part thinner than any mesh size sets the count whatever the size: name it (a 1 um
+    # gap between two disks was refused as if their 5 mm width were the cause)
+    counts = [2 * layer_elements(w, t, h) for _, w, t in parts]
+    k = int(np.argmax(counts))
+    name, width, thick = parts[k]
+    coarsest = SIZE_PER_DIMENSION * dim  # the largest mesh size a case may give
+    if min(width, thick) < h and counts[k] > estimate / 4:
+        meant = {
+            "the air gap": " (were the layers meant to touch? give them one z or radius)",
+            "the bore": " (a bore this narrow: leave inner_radius out for a disk)",
+        }
+        advice = (
+            f"{_count(counts[k])} of them for {name}, {min(width, thick) * 1e3:.3g} mm "
+            "across: its elements can be no larger, whatever the mesh size; widen it"
+            f"{next((v for key, v in meant.items() if name.startswith(key)), '')}, or "
+            f"raise the limit (at most {MAX_ELEMENTS})"
+        )
+    elif fixed and (fewest := mesh_elements(stack, coarsest)) > limit:
+        advice = (  # a coarser size would not do (a 1 um film at 2 um: 485 733)
+            f"no mesh size fits: at the coarsest a case may give, {coarsest * 1e3:.3g} "
+            f"mm ({SIZE_PER_DIMENSION:g}x the {what} of {dim * 1e3:.3g} mm), about "
+            f"{_count(fewest)}; raise the limit (at most {MAX_ELEMENTS})"
+        )
+    elif fixed:
+        advice = f"give a coarser {key} or raise the limit"
+    else:
+        advice = "raise the limit, or give a mesh.size (a fixed pair, not refined)"
+    raise ValidationError(
+        f"{at} needs about {_count(estimate)} elements (conductors and near air, as the plan "
+        f"line counts them); the limit is mesh.max_elements = {limit}: {advice}"
+    )
+
+
+def _count(n: float) -> str:
+    """An element count for people: 185,273; 7.98e+15 past a billion."""
+    return f"{n:,.0f}" if n < 1e9 else f"{n:.3g}"
 
 
 def forced_steps(step_durations_s: Sequence[float], max_step_s: float | None) -> float:
@@ -224,50 +350,26 @@ def check_bounded(
     first_size_m: float,
     knots: int = 0,
     rows: int = 0,
-    first_what: str = "",
 ) -> None:
-    """Refuse (``ValidationError``, with the estimate) a case whose work has no bound: a mesh
-    past ``mesh.max_elements`` (the ``layer_elements`` of each of ``parts``: (what, width,
-    thickness) in m of each layer and of each air gap narrower than the mesh size), a step cap
+    """Refuse (``ValidationError``, with the estimate) a case whose work has no bound: a step cap
     forcing more than ``MAX_TIME_STEPS``, or a lower bound of the solving time (conductor
-    elements x forced time steps x ``SECONDS_PER_ELEMENT_STEP``) past ``solver.max_wall``; the
+    elements, the ``layer_elements`` of each of ``parts``: (what, width, thickness) in m of each
+    layer and of each air gap narrower than the mesh size, x forced time steps x
+    ``SECONDS_PER_ELEMENT_STEP``) past ``solver.max_wall`` (a mesh past ``mesh.max_elements``
+    is ``check_element_limit``'s, on the whole mesh's estimate); the
     forced steps are the step cap's over each protocol step (``step_durations_s``, s), at least one
     per protocol step, and one per pulse-table kink (``knots``, the steps land on them).
     ``first_size_m``: the element edge of the first fine mesh of an accuracy-driven run (no
-    ``mesh.size``), ``first_what`` what sets it ("a quarter of the stack[0] radius, 1e-06 mm":
-    a disk of 1e-9 m was refused naming only "mesh"). Also refused: a pair whose probe matrix and J samples (``rows``: the
+    ``mesh.size``). Also refused: a pair whose probe matrix and J samples (``rows``: the
     probes and the bore centre; the sample times: the protocol steps and ``SAMPLES``) on twice
     the estimate (a quality mesh has 1.6-2x) take over ``MAX_MATRIX_BYTES``
     (``check_matrix_memory``; ``Simulation.run`` adds the snapshots it keeps, on the mesh's
     element estimate, before it meshes)."""
     h = mesh.size_m or first_size_m
-    counts = [layer_elements(w, t, h) for _, w, t in parts]
-    n = sum(counts)
-    if n > mesh.max_elements:
-        area_m2 = sum(w * t for what, w, t in parts if what.startswith("stack"))
-        h_min = math.sqrt(area_m2 / (math.sqrt(3) / 4 * mesh.max_elements))
-        what = (
-            f"mesh.size: {mesh.size_m * 1e3:.3g} mm"
-            if mesh.size_m
-            else (f"mesh: the first mesh ({first_size_m * 1e3:.3g} mm{first_what})")
-        )
-        k = max(range(len(counts)), key=counts.__getitem__)
-        name, w, t = parts[k]
-        if min(w, t) < h:
-            raise ValidationError(
-                f"{what} needs about {n:.3g} elements, {counts[k]:.3g} of them for {name}, "
-                f"{min(w, t) * 1e3:.3g} mm across, below the mesh size (its elements can be no "
-                f"larger, and the mesh grades around them); the limit is mesh.max_elements = "
-                f"{mesh.max_elements} (widen {name}, or raise mesh.max_elements, at most "
-                f"{MAX_ELEMENTS})"
-            )
-        raise ValidationError(
-            f"{what} needs at least {n:.3g} elements in the conductors (their r-z area "
-            f"{area_m2 * 1e6:.4g} mm^2); the limit is mesh.max_elements = {mesh.max_elements} "
-            f"(a mesh.size below {h_min * 1e3:.2g} mm cannot fit: the conductors alone exceed it, "
-            "and the air and the mesh's quality about double the count)"
-        )
-    first = f"mesh.size {h * 1e3:.3g} mm" if mesh.size_m else f"the first mesh, {h * 1e3:.3g} mm"
+    n = sum(layer_elements(w, t, h) for _, w, t in parts)
+    first = (
+        f"{mesh.size_key} {h * 1e3:.3g} mm" if mesh.size_m else f"the first mesh, {h * 1e3:.3g} mm"
+    )
     max_step = solver.max_step_s
     duration_s = sum(step_durations_s)
     steps = duration_s / max_step if max_step else 0.0

@@ -737,8 +737,8 @@ class Simulation:
 
     def run(self, progress: bool = True, on_step: Callable[[State], None] | None = None) -> Result:
         """Run the whole protocol. On a solver failure raises ``SolverError`` whose ``result``
-        attribute holds the Result up to the failure. A mesh beyond ``[mesh] max_elements`` is
-        refused before anything is solved (``ValidationError`` with the estimate)."""
+        attribute holds the Result up to the failure. A first mesh beyond ``[mesh] max_elements``
+        was refused by the case's check (``options.check_element_limit``)."""
         from fluxtrap.simulate.adapt import MAX_GROWTH, design, sample_times, shares
         from fluxtrap.simulate.geometry import thin_parts
         from fluxtrap.simulate.mesh import build_mesh, estimate_elements
@@ -763,7 +763,6 @@ class Simulation:
                 "refined until max_wall); give [mesh] size for a fixed pair and judge the time "
                 "error by [solver] rtol"
             )
-        check_element_limit(case)
         h = case.mesh.size_m if fixed else case.start_size_m / 2
         limit = case.mesh.max_elements
         estimate = estimate_elements(case, h)
@@ -1578,72 +1577,13 @@ class _Progress:
         self.p.stop()
 
 
-def check_element_limit(case: Case) -> None:
-    """Refuse (``ValidationError``, with the estimate and what to change) a case whose first mesh
-    is estimated (``mesh.estimate_elements``, the plan line's count) past ``[mesh]
-    max_elements``: ``plan_text`` and ``Simulation.run`` both call it, so the plan line never
-    promises a run the run refuses (a 2 m spacer was planned "up to about 170,616 elements ...
-    each mesh within [mesh] max_elements = 100,000", and only then the run refused it). Not
-    the case's own check: ``fluxtrap simulate --mesh-size`` sets a coarser size after loading."""
-    from fluxtrap.simulate.geometry import thin_parts
-    from fluxtrap.simulate.mesh import estimate_elements
-    from fluxtrap.simulate.options import MAX_ELEMENTS, SIZE_PER_DIMENSION, layer_elements
-
-    fixed = case.mesh.size_m > 0
-    h = case.mesh.size_m if fixed else case.start_size_m / 2
-    limit = case.mesh.max_elements
-    estimate = estimate_elements(case, h)
-    if estimate > limit:
-        # without [mesh] size the user gave no size: say where this one comes from
-        dim, what = case._smallest_dimension()
-        at = (
-            f"{h * 1e3:.3g} mm"
-            if fixed
-            else f"{h * 1e3:.3g} mm (no [mesh] size: the first pair's fine mesh, a quarter "
-            f"of the smallest superconductor dimension, {what} {dim * 1e3:.3g} mm)"
-        )
-        # a part thinner than any mesh size sets the count whatever the size: name it (a 1 um
-        # gap between two disks was refused as if their 5 mm width were the cause)
-        parts = thin_parts(case.stack, h)
-        counts = [2 * layer_elements(w, t, h) for _, w, t in parts]
-        k = int(np.argmax(counts))
-        name, width, thick = parts[k]
-        coarsest = SIZE_PER_DIMENSION * dim  # the largest [mesh] size a case may give
-        if min(width, thick) < h and counts[k] > estimate / 4:
-            meant = {
-                "the air gap": " (were the layers meant to touch? give them one z or radius)",
-                "the bore": " (a bore this narrow: leave inner_radius out for a disk)",
-            }
-            advice = (
-                f"{counts[k]:,.0f} of them for {name}, {min(width, thick) * 1e3:.3g} mm "
-                "across: its elements can be no larger, whatever the mesh size; widen it"
-                f"{next((v for key, v in meant.items() if name.startswith(key)), '')}, or "
-                f"raise the limit (at most {MAX_ELEMENTS:,})"
-            )
-        elif fixed and (fewest := estimate_elements(case, coarsest)) > limit:
-            advice = (  # a coarser size would not do (a 1 um film at 2 um: 485 733)
-                f"no [mesh] size fits: at the coarsest a case may give, {coarsest * 1e3:.3g} "
-                f"mm ({SIZE_PER_DIMENSION:g}x the {what} of {dim * 1e3:.3g} mm), about "
-                f"{fewest:,}; raise the limit (at most {MAX_ELEMENTS:,})"
-            )
-        elif fixed:
-            advice = "give a coarser [mesh] size or raise the limit"
-        else:
-            advice = "raise the limit, or give a [mesh] size (a fixed pair, not refined)"
-        raise ValidationError(
-            f"mesh: about {estimate:,} elements at {at} exceed [mesh] max_elements = "
-            f"{limit:,}; {advice}"
-        )
-
-
 def plan_text(case: Case) -> str:
     """What a run of ``case`` will cost, said before it starts: its first pair's elements (the
-    upper estimate ``mesh.estimate_elements``; past ``[mesh] max_elements`` the run's refusal,
-    ``check_element_limit``, is raised instead) and, refined for ``[solver] accuracy``, the
-    limits the pairs after it grow within (their size depends on the error they find)."""
+    upper estimate ``mesh.estimate_elements``, which the case's check, ``options.check_element_limit``,
+    holds within ``[mesh] max_elements``) and, refined for ``[solver] accuracy``, the limits the
+    pairs after it grow within (their size depends on the error they find)."""
     from fluxtrap.simulate.mesh import estimate_elements
 
-    check_element_limit(case)  # refused as the run refuses it, not planned "within" the limit
     wall = f"[solver] max_wall = {case.solver.max_wall_s:g} s"
     if case.mesh.size_m:
         h = case.mesh.size_m
