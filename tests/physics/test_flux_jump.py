@@ -260,6 +260,26 @@ def test_a_scan_plan_refuses_a_rate_or_rise_not_a_number_naming_it():
             scan_plan(case, *args)
 
 
+def test_a_scan_plan_takes_a_zero_length_ramp_beside_one_that_changes_the_field():
+    """magnet_heat's ramp to 0 T after a ramp to the 3 T it is set at: the first takes no time,
+    the second is what the scan tests; the plan refused the whole scan for the first."""
+    from fluxtrap.simulate.case import CaseWarning
+    from fluxtrap.simulate.stability import scan_plan
+    from tests.conftest import EXAMPLES
+
+    d = tomllib.loads((EXAMPLES / "magnet_heat.toml").read_text())
+    d["protocol"].insert(1, {**d["protocol"][1], "to": "3 T"})
+    with pytest.warns(CaseWarning, match="the value it starts at"):
+        case = Case.from_dict(d)
+    rates, _, _ = scan_plan(case, [1e-2, 1e-3])
+    assert rates == [1e-3, 1e-2]
+    d["protocol"][2]["to"] = "3 T"  # both ramps stay at 3 T: nothing to test, still refused
+    with pytest.warns(CaseWarning, match="the value it starts at"):
+        case = Case.from_dict(d)
+    with pytest.raises(ValidationError, match=r"no ramp_field changes the field"):
+        scan_plan(case, [1e-3])
+
+
 def test_the_cylinder_criterion_against_its_closed_form_and_refusals():
     """mu0 Jc^2 R^2 / (C theta0) < j01^2 = 5.78: stable just below the Jc where it equals j01^2
     (C 2e4 J/(m^3 K), theta0 30 K, R 8 mm: 2.08e8 A/m^2), unstable just above. A Jc of NaN was

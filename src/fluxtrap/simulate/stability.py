@@ -403,16 +403,23 @@ def scan_plan(
         )
     if not any(isinstance(s, RampField) for s in case.protocol):
         raise ValidationError("safe ramp: the protocol has no ramp_field step to scan")
-    # the field each step starts from: a ramp_field to it takes no time at any rate, so every
-    # rate read as safe (it only warned, "ramps to 3 T, the value it starts at")
+    # the field each step starts from: a ramp_field to it takes no time at any rate, so a
+    # protocol whose every ramp is such read as safe at every rate (it only warned, "ramps to
+    # 3 T, the value it starts at"); one such ramp beside a ramp that changes the field is
+    # harmless (it had refused the whole scan)
     starts = states(case.protocol)[:-1]
-    for k, (step, (field_T, _)) in enumerate(zip(case.protocol[1:], starts, strict=True), 1):
-        if isinstance(step, RampField) and step.to_T == field_T:
-            raise ValidationError(
-                f"safe ramp: protocol[{k}] ({step!r}) ramps to {field_T:g} T, the field it "
-                "starts from: it takes no time at any rate, so no rate is tested; give the "
-                "ramp's 'to' another field, or scan a protocol whose ramps change the field"
-            )
+    ramps = [
+        (k, step, field_T)
+        for k, (step, (field_T, _)) in enumerate(zip(case.protocol[1:], starts, strict=True), 1)
+        if isinstance(step, RampField)
+    ]
+    if all(step.to_T == field_T for _, step, field_T in ramps):
+        k, step, field_T = ramps[0]
+        raise ValidationError(
+            f"safe ramp: protocol[{k}] ({step!r}) ramps to {field_T:g} T, the field it "
+            "starts from, and no ramp_field changes the field: they take no time at any rate, "
+            "so no rate is tested; give a ramp's 'to' another field"
+        )
     start_K = case.protocol[0].temperature_K
     for k, step in enumerate(case.protocol[1:], start=1):
         if isinstance(step, Cool | RampTemperature) and step.to_K != start_K:
