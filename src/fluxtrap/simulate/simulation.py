@@ -1613,10 +1613,18 @@ def simulate(
     case: str | Path | dict | Case, *, mesh_size_m: float | None = None, progress: bool = False
 ) -> Result:
     """Run ``case`` (path, dict or Case) and return its Result; ``mesh_size_m`` overrides the
-    case's mesh size (e.g. 2e-3 for a quick look)."""
-    c = Case.load(case)
-    if mesh_size_m is not None:
-        c = c.with_options(mesh_size_m=mesh_size_m)
+    case's mesh size (e.g. 2e-3 for a quick look), in place of a file's or dict's ``[mesh]
+    size`` before the case is checked (a refused size there refused the case whatever
+    ``mesh_size_m`` said)."""
+    size = None if mesh_size_m is None else (mesh_size_m, "mesh_size_m")
+    if isinstance(case, str | Path):
+        c = Case.from_toml(case, mesh_size=size)
+    elif isinstance(case, dict):
+        c = Case.from_dict(case, mesh_size=size)
+    else:
+        c = Case.load(case)
+        if mesh_size_m is not None:
+            c = c.with_options(mesh_size_m=mesh_size_m)
     return Simulation(c).run(progress=progress)
 
 

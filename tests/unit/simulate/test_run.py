@@ -796,6 +796,26 @@ def test_a_gap_thinner_than_any_mesh_is_named_as_what_sets_the_element_count(tmp
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
+def test_simulate_mesh_size_replaces_a_refused_size_of_the_case(tmp_path):
+    """simulate(case, mesh_size_m=...) loaded the case first: a dict or file whose own [mesh]
+    size was refused (0.005 mm, millions of elements) was refused whatever mesh_size_m said."""
+    from fluxtrap.simulate import Case
+
+    d = {**ZFC_DISK, "mesh": {"size": "0.005 mm"}}
+    with pytest.raises(ValidationError, match=r"^mesh.size: 0.005 mm needs about"):
+        Case.from_dict(d)
+    path = tmp_path / "fine.toml"
+    path.write_text(Case.from_dict({**d, "mesh": {"size": "2 mm"}}).to_toml().replace(
+        'size = "0.002 m"', 'size = "5e-06 m"'))  # fmt: skip
+    assert "5e-06 m" in path.read_text()
+    for given in (d, path):
+        result = simulate(given, mesh_size_m=2e-3)
+        assert result.summary()["solver"]["elements"] < 1000
+    with pytest.raises(ValidationError, match=r"mesh_size_m: 1e-06 mm needs about"):
+        simulate(d, mesh_size_m=1e-9)
+
+
 def test_a_fixed_size_that_no_coarser_size_could_fit_says_so():
     """A 1 um film at 2 um elements was told to "give a coarser [mesh] size", which the case
     then refused (at most 2x its thickness)."""
