@@ -315,8 +315,9 @@ def check_element_limit(
             f"{next((v for key, v in meant.items() if name.startswith(key)), '')}, or "
             f"raise the limit (at most {MAX_ELEMENTS})"
         )
-    elif fixed and (fewest := mesh_elements(stack, coarsest)) > limit:
-        advice = (  # a coarser size would not do (a 1 um film at 2 um: 485 733)
+    elif (fewest := mesh_elements(stack, coarsest)) > limit:
+        advice = (  # a coarser size would not do (a 1 um film at 2 um: 485 733; a 10 um disk
+            # without a size was told to give one, which the case then refused at 143 464)
             f"no mesh size fits: at the coarsest a case may give, {coarsest * 1e3:.3g} "
             f"mm ({SIZE_PER_DIMENSION:g}x the {what} of {dim * 1e3:.3g} mm), about "
             f"{_count(fewest)}; raise the limit (at most {MAX_ELEMENTS})"
@@ -324,7 +325,10 @@ def check_element_limit(
     elif fixed:
         advice = f"give a coarser {key} or raise the limit"
     else:
-        advice = "raise the limit, or give a mesh.size (a fixed pair, not refined)"
+        advice = (
+            f"raise the limit, or give a mesh.size up to {coarsest * 1e3:.3g} mm (about "
+            f"{_count(fewest)} elements there; a fixed pair, not refined)"
+        )
     raise ValidationError(
         f"{at} needs about {_count(estimate)} elements (conductors and near air, as the plan "
         f"line counts them); the limit is mesh.max_elements = {limit}: {advice}"

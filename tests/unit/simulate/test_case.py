@@ -623,6 +623,34 @@ def test_the_case_check_refuses_a_mesh_by_the_count_the_plan_states():
     assert build_mesh(case).n_elements <= said
 
 
+@pytest.mark.parametrize("thickness, fits", [("0.01 mm", False), ("0.05 mm", True)])
+def test_a_first_mesh_over_the_limit_advises_a_mesh_size_only_where_one_fits(thickness, fits):
+    """A thin disk without [mesh] size, over the limit at its first mesh, was told to "give a
+    mesh.size"; at 10 um thick the case then refused even the coarsest size it may give
+    (143,464 elements at 0.02 mm). The advice now says whether one fits, and which."""
+    import re
+
+    d = base()
+    d["stack"] = [{**d["stack"][0], "thickness": thickness}]
+    d["probes"][0]["z"] = "1 mm"
+    with pytest.raises(ValidationError, match=r"^mesh: the first mesh") as err:
+        Case.from_dict(d)
+    said = re.search(
+        r"give a mesh.size up to ([\d.]+) mm \(about ([\d,]+) elements", str(err.value)
+    )
+    assert bool(said) == fits, str(err.value)
+    if fits:
+        d["mesh"] = {"size": f"{said[1]} mm"}
+        assert Case.from_dict(d).mesh.size_m == pytest.approx(float(said[1]) * 1e-3)
+        return
+    coarsest = re.search(r"no mesh size fits: at the coarsest a case may give, ([\d.]+) mm .*"
+                         r"about ([\d,]+);", str(err.value))  # fmt: skip
+    assert coarsest, str(err.value)
+    d["mesh"] = {"size": f"{coarsest[1]} mm"}
+    with pytest.raises(ValidationError, match=rf"needs about {coarsest[2]} elements"):
+        Case.from_dict(d)
+
+
 def test_a_layer_thinner_than_the_mesh_size_counts_its_own_elements_and_their_grading():
     # a 1 um spacer in the bulk pair at 0.5 mm: Triangle meshed 163 000 elements, where the
     # case's check saw the conductors' area alone (1 660) and the run estimated 6 000; with a
