@@ -267,3 +267,18 @@ def test_mesh_size_replaces_the_case_files_size_before_the_case_is_checked(
     assert code == 2 and "--mesh-size: 0.004 mm needs about" in err, err
     assert "the limit is mesh.max_elements = 100000" in err and "mesh.size" not in err
     assert not (tmp_path / "p").exists() and not (tmp_path / "s.db").exists()
+
+
+def test_a_case_the_run_refuses_creates_no_store(case_file, tmp_path, capsys):
+    """A copper disk refined for the accuracy is refused by the run before it meshes, but the
+    command had created the --db store first: an empty database left behind."""
+    text = case_file.read_text().replace("n = 25\n", "").replace('e0 = "1e-4 V/m"\n', "")
+    text = text.replace(
+        'jc.kim = { jc0 = "2e4 A/cm^2", b0 = "0.5 T" }', 'resistivity = "2e-10 ohm*m"'
+    )
+    case_file.write_text(text.replace('size = "1.5 mm"', ""))
+    db = tmp_path / "new.db"
+    code, _, err = cli(capsys, "simulate", str(case_file), "-o", str(tmp_path / "o"), "-q",
+                       "--db", str(db))  # fmt: skip
+    assert code == 2 and f"{case_file}: stack: no superconductor" in err, err
+    assert not db.exists() and not (tmp_path / "o").exists()

@@ -172,7 +172,7 @@ def simulate_command(
     from fluxtrap.inputs import read_text
     from fluxtrap.simulate.case import Case
     from fluxtrap.simulate.casefile import parse_quantity
-    from fluxtrap.simulate.simulation import Simulation, plan_text
+    from fluxtrap.simulate.simulation import Simulation, check_run, plan_text
 
     text = read_text(case, "case file")
     # --mesh-size in place of [mesh] size before the case's checks, which judge the size that
@@ -181,6 +181,10 @@ def simulate_command(
     if mesh_size is not None:
         size = (parse_quantity(mesh_size, "length", "--mesh-size"), "--mesh-size")
     c = Case.from_toml(case, text, mesh_size=size)  # read once: the text stored is what ran
+    try:  # the run's own refusals, before the store is opened (it was created first)
+        check_run(c)
+    except ValidationError as err:
+        raise ValidationError(f"{case}: {err}") from None
     store = None
     if db is not None or campaign is not None:
         # the store (SQLAlchemy, Alembic) loads only when the run is recorded

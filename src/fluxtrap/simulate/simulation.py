@@ -740,43 +740,16 @@ class Simulation:
         attribute holds the Result up to the failure. A first mesh beyond ``[mesh] max_elements``
         was refused by the case's check (``options.check_element_limit``)."""
         from fluxtrap.simulate.adapt import MAX_GROWTH, design, sample_times, shares
-        from fluxtrap.simulate.geometry import thin_parts
-        from fluxtrap.simulate.mesh import build_mesh, estimate_elements
-        from fluxtrap.simulate.options import (
-            MAX_MATRIX_BYTES,
-            SAMPLES,
-            check_matrix_memory,
-            layer_elements,
-            matrix_elements,
-        )
+        from fluxtrap.simulate.mesh import build_mesh
+        from fluxtrap.simulate.options import MAX_MATRIX_BYTES, matrix_elements
 
         t_wall = time.perf_counter()
         case = self.case
         deadline = t_wall + case.solver.max_wall_s  # for the whole run, every pair in it
         fixed = case.mesh.size_m > 0
-        if not fixed and not case.superconducting:
-            raise ValidationError(
-                "stack: no superconductor (every layer a normal metal), so nothing traps a field "
-                "and [solver] accuracy cannot be met: its coarse/fine estimate assumes errors "
-                "first order in the time step, which the eddy transients after each change of "
-                "ramp rate break (a copper disk's estimate was 11x its true error, and the pairs "
-                "refined until max_wall); give [mesh] size for a fixed pair and judge the time "
-                "error by [solver] rtol"
-            )
+        check_run(case)
         h = case.mesh.size_m if fixed else case.start_size_m / 2
         limit = case.mesh.max_elements
-        estimate = estimate_elements(case, h)
-        # the first pair's probe matrices and J samples (as the case's check_bounded counts
-        # them) and the snapshots it keeps, B on every element of the estimate, before meshing
-        conductors = 2 * sum(layer_elements(w, t, h) for _, w, t in thin_parts(case.stack, h))
-        check_matrix_memory(
-            len(case.probes) + bool(case.bore),
-            len(case.protocol) + SAMPLES,
-            conductors,
-            f"mesh.size {h * 1e3:.3g} mm" if fixed else f"the first mesh, {h * 1e3:.3g} mm",
-            len(case.protocol) + len(case.snapshots_s),
-            estimate,
-        )
         times = sample_times(case)
         # the pairs' probe matrices and J samples fit in MAX_MATRIX_BYTES: no mesh past that is
         # designed, as none past [mesh] max_elements (the conductors are fewer: on the safe side)
@@ -1575,6 +1548,40 @@ class _Progress:
 
     def close(self) -> None:
         self.p.stop()
+
+
+def check_run(case: Case) -> None:
+    """Refuse (``ValidationError``) what ``Simulation.run`` refuses before it meshes, so a
+    command can ask first (``fluxtrap simulate`` did so only after creating its --db store): a
+    stack without a superconductor refined for ``[solver] accuracy``, and a first pair whose
+    probe matrices, J samples and snapshots (``options.check_matrix_memory``) do not fit."""
+    from fluxtrap.simulate.geometry import thin_parts
+    from fluxtrap.simulate.mesh import estimate_elements
+    from fluxtrap.simulate.options import SAMPLES, check_matrix_memory, layer_elements
+
+    fixed = case.mesh.size_m > 0
+    if not fixed and not case.superconducting:
+        raise ValidationError(
+            "stack: no superconductor (every layer a normal metal), so nothing traps a field "
+            "and [solver] accuracy cannot be met: its coarse/fine estimate assumes errors "
+            "first order in the time step, which the eddy transients after each change of "
+            "ramp rate break (a copper disk's estimate was 11x its true error, and the pairs "
+            "refined until max_wall); give [mesh] size for a fixed pair and judge the time "
+            "error by [solver] rtol"
+        )
+    h = case.mesh.size_m if fixed else case.start_size_m / 2
+    estimate = estimate_elements(case, h)
+    # the first pair's probe matrices and J samples (as the case's check_bounded counts
+    # them) and the snapshots it keeps, B on every element of the estimate, before meshing
+    conductors = 2 * sum(layer_elements(w, t, h) for _, w, t in thin_parts(case.stack, h))
+    check_matrix_memory(
+        len(case.probes) + bool(case.bore),
+        len(case.protocol) + SAMPLES,
+        conductors,
+        f"mesh.size {h * 1e3:.3g} mm" if fixed else f"the first mesh, {h * 1e3:.3g} mm",
+        len(case.protocol) + len(case.snapshots_s),
+        estimate,
+    )
 
 
 def plan_text(case: Case) -> str:
