@@ -125,6 +125,10 @@ class CaseWarning(UserWarning):
     """Something allowed but suspicious in a case (a probe inside a superconductor)."""
 
 
+class ProbeInsideWarning(CaseWarning):
+    """A probe inside a superconductor: it reads Bz there, where no Hall sensor can sit."""
+
+
 @dataclass(frozen=True)
 class Case:
     """A parsed simulation case: materials, coaxial stack, probes, protocol, numerical options."""
@@ -454,7 +458,7 @@ class Case:
                     f"probe {p.name!r} at r={p.r_m * 1e3:g} mm, z={p.z_m * 1e3:g} mm is inside the "
                     f"superconductor {layer.material!r}: allowed (it reads Bz there), but no Hall "
                     "sensor can sit there",
-                    CaseWarning,
+                    ProbeInsideWarning,
                     stacklevel=3,
                 )
         if not self.protocol or not isinstance(self.protocol[0], Set):
@@ -902,6 +906,7 @@ __all__ = [
     "Layer",
     "MeshOptions",
     "Probe",
+    "ProbeInsideWarning",
     "Pulse",
     "RampField",
     "RampTemperature",

@@ -1242,23 +1242,47 @@ def test_careless_counts_and_bounds_are_refused_before_any_simulation():
     assert run.batches == []
 
 
-def test_a_fitted_height_inside_the_superconductor_is_named():
-    """The default +-1 mm of a probe drawn 0.5 mm above an 8 mm disk reaches into it: a trace
-    measured at 7.9 mm was fitted there (z 7.903 mm, inside the superconductor) and the
-    calibration said nothing of it (only the case's CaseWarning per evaluated height). Now its
-    warnings name the probe, the layer and the --bounds to give; at 8.3 mm, none."""
-    for z, inside in ((7.9e-3, True), (8.3e-3, False)):
+def test_a_fitted_height_stops_at_the_superconductor_and_says_so():
+    """The default +-1 mm of a probe drawn 0.5 mm above an 8 mm disk reached into it: a trace
+    measured at 7.9 mm was fitted there (z 7.903 mm, inside the superconductor, only a warning)
+    and a CaseWarning was printed per height tried (13). Now the bounds stop at its top face:
+    the fit ends there, not a fit, its warning naming the face and nothing to widen; no height
+    tried is inside, so nothing is printed. At 8.3 mm, a fit."""
+    for z, at_face in ((7.9e-3, True), (8.3e-3, False)):
         series = measured(linear_model, n=20.0, k=1.0, sigma=2e-3, z=z)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CaseWarning)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
             cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,top.z", scan=0,
                             profile=False, runner=runner_of(linear_model))  # fmt: skip
-        assert cal.value("top.z")[0] == pytest.approx(z, abs=5e-5)
-        notes = [w for w in cal.warnings if "inside the superconductor" in w]
-        assert len(notes) == inside, cal.warnings
-        assert not inside or re.match(
-            r"top\.z = 7\.9\d* mm puts probe 'top' inside the superconductor 'sc' \(z 0\.\.8 mm "
-            r"at r = 0 mm\), where no Hall sensor sits; bound its height outside it \(--bounds "
-            r"top\.z=LOW:HIGH, in m\)$",
+        assert [str(w.message) for w in said if issubclass(w.category, CaseWarning)] == []
+        assert cal.value("top.z")[0] == pytest.approx(8e-3 if at_face else z, abs=5e-5)
+        assert cal.fits is not at_face
+        notes = [w for w in cal.warnings if "face" in w]
+        assert len(notes) == at_face, cal.warnings
+        assert not at_face or re.match(
+            r"top\.z = 0\.008 m sits at its lower bound 0\.008 m, the top face of the "
+            r"superconductor 'sc' \(z 8 mm at r = 0 mm\): the series reads as if the probe sat "
+            r"inside it, where no Hall sensor sits, so this is not a fit",
             notes[0],
         )
+
+
+def test_a_probe_drawn_inside_is_warned_of_once_with_the_heights_tried():
+    """A probe drawn inside the disk (7.9 mm of 8) with its height fitted: the case's
+    CaseWarning came once per height tried, 13 for one fit; now once for the case as drawn and
+    once for the fit, with the range of heights it tries."""
+    drawn = case_dict()
+    drawn["probes"][0]["z"] = "7.9 mm"
+    series = measured(linear_model, n=20.0, k=1.0, sigma=2e-3, z=7.9e-3)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        calibrate(Case.from_dict(drawn), series, "sc.n,top.z", scan=0, profile=False,
+                  runner=runner_of(linear_model))  # fmt: skip
+    inside = [str(w.message) for w in said if issubclass(w.category, CaseWarning)]
+    assert len(inside) == 2, inside
+    assert inside[0].startswith("probe 'top' at r=0 mm, z=7.9 mm is inside the superconductor")
+    assert inside[1] == (
+        "top.z: probe 'top' is drawn at z = 7.9 mm, inside the superconductor 'sc' (z 0..8 mm at "
+        "r = 0 mm), and the fit tries heights 6.9..8.9 mm: inside it the probe reads Bz where no "
+        "Hall sensor sits"
+    )

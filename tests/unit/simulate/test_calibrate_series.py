@@ -83,7 +83,11 @@ def test_parse_fit_defaults_bounds_and_errors():
     n, k, z = parse_fit(["b.n", "a.jc_scale", "gap.z"], case, {"b.n": (10.0, 100.0)})
     assert (n.start, n.bounds, n.is_log) == (40.0, (10.0, 100.0), True)
     assert (k.start, k.bounds) == (1.0, (0.2, 5.0))
-    assert z.bounds == pytest.approx((4.5e-3, 6.5e-3)) and z.nuisance and not z.is_log
+    assert z.nuisance and not z.is_log  # drawn 5.5 mm, +-1 mm stopped at a's and b's faces
+    assert z.bounds == pytest.approx((5e-3, 6e-3)) and z.walls == (
+        "the top face of the superconductor 'a' (z 5 mm at r = 0 mm)",
+        "the bottom face of the superconductor 'b' (z 6 mm at r = 0 mm)",
+    )
     assert n.from_u(n.to_u(37.0)) == pytest.approx(37.0)
     with pytest.raises(ValidationError, match=r"cu\.n: not a parameter.*a\.n"):
         parse_fit("cu.n", case)
@@ -101,7 +105,7 @@ def test_parse_fit_defaults_bounds_and_errors():
     with pytest.raises(ValidationError, match=r"^bounds of gap\.z: 8\.\.9 m reach 8\.99 m from its "
                        r"drawn height 0\.0055 m, more than 10 x the stack's size"):  # fmt: skip
         parse_fit("gap.z", case, {"gap.z": (8.0, 9.0)})
-    assert parse_fit("gap.z", case, {"gap.z": (0.0, 0.02)})[0].bounds == (0.0, 0.02)
+    assert parse_fit("gap.z", case, {"gap.z": (5.2e-3, 6e-3)})[0].bounds == (5.2e-3, 6e-3)
     # a misspelt bound named only itself: now the fitted ones, the near one first
     with pytest.raises(ValidationError, match=r"^bounds for a\.N: not a fitted parameter \(did "
                        r"you mean a\.n\?\); fitted: a\.n, a\.jc_scale$"):  # fmt: skip
@@ -112,6 +116,41 @@ def test_parse_fit_defaults_bounds_and_errors():
     }
     with pytest.raises(ValidationError, match="NAME=LOW:HIGH"):
         parse_bounds(["a.n=10"])
+
+
+def test_a_probe_height_stays_outside_the_superconductors():
+    """The default +-1 mm of a probe drawn 0.5 mm above an 8 mm disk reached 0.5 mm into it (a
+    fit could end there, only warned); now it stops at the disk's top face, which its walls name.
+    Bounds given that reach into a superconductor are refused, naming it and the room there is;
+    a probe between two touching superconductors has none."""
+    case = Case.from_dict(disk_case())
+    (z,) = parse_fit("top.z", case)
+    assert z.bounds == pytest.approx((8e-3, 9.5e-3))
+    assert z.walls == ("the top face of the superconductor 'sc' (z 8 mm at r = 0 mm)", "")
+    assert parse_fit("top.z", case, {"top.z": (8.2e-3, 9e-3)})[0].walls == ("", "")
+    with pytest.raises(ValidationError, match=(
+        r"^bounds of top\.z: 0\.0075\.\.0\.0095 m reach into the superconductor 'sc' \(z 0\.\.8 mm "
+        r"at the probe's r = 0 mm\), where no Hall sensor sits; its height must stay above 8 mm, e\.g\. "
+        r"--bounds top\.z=0\.008:0\.0095$"
+    )):  # fmt: skip
+        parse_fit("top.z", case, {"top.z": (7.5e-3, 9.5e-3)})
+    beside = disk_case(r="12 mm")  # beside the disk, not above it: nothing to reach into
+    assert parse_fit("top.z", Case.from_dict(beside))[0].bounds == pytest.approx((7.5e-3, 9.5e-3))
+    touching = disk_case(z="8 mm")
+    touching["stack"].append({"material": "sc", "radius": "10 mm", "thickness": "2 mm"})
+    with pytest.raises(ValidationError, match=r"top\.z: probe 'top' at z = 8 mm sits where the "
+                       r"superconductors 'sc' and 'sc' meet, with no room between them"):  # fmt: skip
+        parse_fit("top.z", Case.from_dict(touching))
+
+
+def disk_case(r: str = "0 mm", z: str = "8.5 mm") -> dict:
+    """An 8 mm disk of radius 10 mm and a probe at (``r``, ``z``)."""
+    return {
+        "materials": {"sc": {"n": 30, "jc": {"constant": "2e4 A/cm^2"}}},
+        "stack": [{"material": "sc", "radius": "10 mm", "thickness": "8 mm"}],
+        "probes": [{"name": "top", "r": r, "z": z}],
+        "protocol": [{"step": "set", "field": "1 T", "temperature": "5 K"}],
+    }
 
 
 @pytest.mark.parametrize("sigma", [1e-4, 3e-3])

@@ -42,6 +42,7 @@ counts the ones actually run.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -55,7 +56,7 @@ from scipy.optimize import OptimizeResult, least_squares, lsq_linear
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.probetable import log_time_thinned
 from fluxtrap.simulate import Case, Superconductor
-from fluxtrap.simulate.calibrate.parameters import FitParameter, apply, parse_fit
+from fluxtrap.simulate.calibrate.parameters import FitParameter, apply, fenced, parse_fit
 from fluxtrap.simulate.calibrate.runners import Outcome, Runner, serial
 from fluxtrap.simulate.calibrate.series import Alignment, Series, align, simulated_at
 
@@ -227,7 +228,7 @@ class Calibration:
     @property
     def fitted_cases(self) -> tuple[Case, ...]:
         """The calibrated cases (the parameters written in)."""
-        return tuple(apply(c, self.parameters, self.values) for c in self.cases)
+        return tuple(apply(c, self.parameters, self.values, quiet=True) for c in self.cases)
 
     @property
     def ranges(self) -> tuple[tuple[float, float], ...]:
@@ -363,7 +364,7 @@ class Model:
             for i, case in enumerate(self.cases):
                 key = self._key(i, u)
                 if key not in self.memo and key not in todo:
-                    todo[key] = apply(case, self.params, values)
+                    todo[key] = apply(case, self.params, values, quiet=True)
         if not todo:
             return
         if self.simulations + len(todo) > self.max_simulations:
@@ -692,7 +693,6 @@ def calibrate(
             f"({stopped}): the fit is not at the minimum (a rough misfit); its values and sigmas "
             "are not the best fit; try --bounds around that value"
         )
-    warnings.extend(_heights_inside(cases, params, at.values))
     traces = _traces(model, u_start, res.x)
     return Calibration(
         cases=cases,
@@ -910,6 +910,13 @@ def bound_reached(p: FitParameter, value: float) -> int | None:
 def bound_warning(p: FitParameter, value: float, side: int) -> str:
     """What a parameter ended at its bound means and what to do (the CLI exits 1)."""
     unit = f" {p.unit}" if p.unit else ""
+    if p.walls[side]:  # a probe height at a superconductor's face: no wider bounds to give
+        return (
+            f"{p.name} = {value:.4g}{unit} sits at its {SIDES[side]} bound {p.bounds[side]:.4g}"
+            f"{unit}, {p.walls[side]}: the series reads as if the probe sat inside it, where no "
+            "Hall sensor sits, so this is not a fit and its sigma is not meaningful; check the "
+            "probe's r and the layers' heights in the case, and the series' probe and field unit"
+        )
     lo, hi = p.bounds
     return (
         f"{p.name} = {value:.4g}{unit} sits at its {SIDES[side]} bound {p.bounds[side]:.4g}"
@@ -920,32 +927,12 @@ def bound_warning(p: FitParameter, value: float, side: int) -> str:
     )
 
 
-def _heights_inside(
-    cases: Sequence[Case], params: Sequence[FitParameter], values: np.ndarray
-) -> list[str]:
-    """A warning for each fitted probe height that puts its probe inside a superconductor where
-    the drawn one is not (the default +-1 mm of a probe 0.5 mm above the top reaches in): the
-    fit read Bz where no Hall sensor sits, and said nothing."""
-    out = []
-    for p, z in zip(params, values, strict=True):
-        if p.attribute != "z":
-            continue
-        for case in cases:
-            probe = next((q for q in case.probes if q.name == p.target), None)
-            sc = [layer for layer in case.stack
-                  if isinstance(case.material(layer.material), Superconductor)]  # fmt: skip
-            into = [layer for layer in sc if probe is not None and layer.contains(probe.r_m, z)
-                    and not layer.contains(probe.r_m, probe.z_m)]  # fmt: skip
-            if into and probe is not None:
-                layer = into[0]
-                out.append(
-                    f"{p.name} = {z * 1e3:.4g} mm puts probe {p.target!r} inside the "
-                    f"superconductor {layer.material!r} (z {layer.z_m * 1e3:.4g}.."
-                    f"{layer.top_m * 1e3:.4g} mm at r = {probe.r_m * 1e3:.4g} mm), where no Hall "
-                    f"sensor sits; bound its height outside it (--bounds {p.name}=LOW:HIGH, in m)"
-                )
-                break
-    return out
+def _fenced_in_all(p: FitParameter, case: Case, where: str) -> FitParameter:
+    """``fenced`` in one more case: the walls found in any case kept."""
+    q = fenced(p, case, where)
+    return dataclasses.replace(
+        q, walls=tuple(a or b for a, b in zip(p.walls, q.walls, strict=True))
+    )
 
 
 def _replaced_n_tables(cases: Sequence[Case], params: Sequence[FitParameter]) -> list[str]:
@@ -1118,13 +1105,14 @@ def check_request(
             )
         if s.probe not in names:
             raise ValidationError(f"{s.name}: the case has no probe {s.probe!r}; probes: {names}")
-    params = (
-        tuple(fit)
-        if fit and all(isinstance(p, FitParameter) for p in fit)
-        else parse_fit(fit, cases[0], bounds)  # type: ignore[arg-type]
-    )
-    for c in cases[1:]:
-        apply(c, params, [p.start for p in params])
+    given = bool(fit) and all(isinstance(p, FitParameter) for p in fit)
+    params = tuple(fit) if given else parse_fit(fit, cases[0], bounds)  # type: ignore[arg-type]
+    for i, c in enumerate(cases):
+        if i > 0:  # its targets, as the first case's were found by parse_fit
+            apply(c, params, [p.start for p in params])
+        if given or i > 0:  # parse_fit fenced the heights in the first case
+            where = f" (case {i + 1}, {c.title!r})" if len(cases) > 1 else ""
+            params = tuple(_fenced_in_all(p, c, where) for p in params)
     for p in params:
         if p.linear and not any(s.probe == p.target for s in series):
             raise ValidationError(

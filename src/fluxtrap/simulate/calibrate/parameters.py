@@ -7,8 +7,9 @@ name                 what it changes in the case                            fitt
 ``<material>.jc_scale`` a factor on its Jc(B) (table, Kim jc0, constant,    ln k       0.2 .. 5
                      csv points or a curve object), 1 = the case's Jc
 ``<material>.e0``    its E0 (V/m)                                           ln E0      1e-8 .. 1
-``<probe>.z``        the probe's height (m): a nuisance parameter for a     z (mm)     drawn ± 1 mm
-                     Hall sensor that sits off where it is drawn
+``<probe>.z``        the probe's height (m): a nuisance parameter for a     z (mm)     drawn ± 1 mm,
+                     Hall sensor that sits off where it is drawn                       outside every
+                                                                                       superconductor
 ``<probe>.offset``   a constant added to every series of that probe (T):    T          ± 1 T
                      its zero-field reading
 ``<probe>.drift``    a linear drift added to them (T/s), times the time     T/s        ± 1e-3 T/s
@@ -18,6 +19,9 @@ name                 what it changes in the case                            fitt
 ``offset`` and ``drift`` (``LINEAR``) do not change the case: they enter the residuals additively,
 so they are not simulated but profiled out by linear least squares at each evaluation (the fit's
 ``Model``), and their covariance with the others follows from the Jacobian.
+
+A probe height stays outside the superconductors (no Hall sensor sits inside one): the default
+bounds stop at their faces, bounds given that reach into one are refused (``fenced``).
 
 ``*.n``, ``*.jc_scale``, ``*.e0``: one value for every superconductor of the case (a stack of
 bulks from one batch), starting from the first one's.
@@ -32,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,10 +49,12 @@ from fluxtrap.simulate import (
     ConstantJc,
     CurveJc,
     KimJc,
+    Layer,
     Superconductor,
     TableJc,
     TemperatureTablesJc,
 )
+from fluxtrap.simulate.case import ProbeInsideWarning
 from fluxtrap.simulate.materials import E0_RANGE, N_MAX
 
 MATERIAL_PARAMETERS = ("n", "jc_scale", "e0")
@@ -58,17 +65,21 @@ _LINEAR_BOUNDS = {"offset": (-1.0, 1.0), "drift": (-1e-3, 1e-3)}
 _UNIT = {"n": "", "jc_scale": "", "e0": "V/m", "z": "m", "offset": "T", "drift": "T/s"}
 MM = 1e-3
 Z_REACH = 10.0  # a probe height's bounds reach at most this x the stack's size from the drawn one
+FACE_M = 1e-9  # a probe height's bound this near a superconductor's face (m) stands on it
 
 
 @dataclass(frozen=True)
 class FitParameter:
     """One fitted quantity: ``target`` (material or probe name) and ``attribute`` (n, jc_scale,
-    e0, z, offset, drift), its ``start`` value and ``bounds`` in natural units (n, factor, V/m, m)."""
+    e0, z, offset, drift), its ``start`` value and ``bounds`` in natural units (n, factor, V/m, m);
+    ``walls``: for a probe height, the superconductor's face each bound stands on, as text ("" for
+    a bound that is a choice; ``fenced`` sets them)."""
 
     target: str
     attribute: str
     start: float
     bounds: tuple[float, float]
+    walls: tuple[str, str] = ("", "")
 
     @property
     def name(self) -> str:
@@ -179,7 +190,15 @@ def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> Fit
         start, default = 0.0, _LINEAR_BOUNDS[attribute]
     elif target in probes and attribute in PROBE_PARAMETERS:
         start = probes[target].z_m
-        default = (start - MM, start + MM)
+        room = height_room(case, target)
+        if room is not None and room[0] >= room[1]:
+            raise ValidationError(
+                f"--fit {name}: probe {target!r} at z = {start * 1e3:g} mm sits where the "
+                f"superconductors {room[2].material!r} and {room[3].material!r} meet, with no "
+                "room between them: its height cannot be fitted without entering one"
+            )
+        low, high = (-math.inf, math.inf) if room is None else room[:2]
+        default = (max(start - MM, low), min(start + MM, high))  # outside the superconductors
     else:
         raise ValidationError(
             f"--fit {name}: not a parameter of this case; expected <superconductor>.n|jc_scale|e0 "
@@ -209,7 +228,99 @@ def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> Fit
             "--bounds are in SI units, m (8 mm is 8e-3)"
         )
     start = min(max(start, lo), hi)
-    return FitParameter(target, attribute, float(start), (float(lo), float(hi)))
+    return fenced(FitParameter(target, attribute, float(start), (float(lo), float(hi))), case)
+
+
+def height_room(case: Case, probe: str) -> tuple[float, float, Layer | None, Layer | None] | None:
+    """The heights (m) ``probe`` of ``case`` can take at its radius without entering a
+    superconductor, around its drawn height: (low, high, the superconducting layer below, the one
+    above; -inf, inf and None where there is none); None where the drawn height is inside one."""
+    p = next(q for q in case.probes if q.name == probe)
+    crossed = [  # the superconducting layers a vertical line at the probe's radius passes through
+        x
+        for x in case.stack
+        if isinstance(case.material(x.material), Superconductor)
+        and x.contains(p.r_m, 0.5 * (x.z_m + x.top_m))
+    ]
+    if any(x.contains(p.r_m, p.z_m) for x in crossed):
+        return None
+    below = max((x for x in crossed if x.top_m <= p.z_m + FACE_M), key=lambda x: x.top_m,
+                default=None)  # fmt: skip
+    above = min((x for x in crossed if x.z_m >= p.z_m - FACE_M), key=lambda x: x.z_m,
+                default=None)  # fmt: skip
+    return (
+        -math.inf if below is None else below.top_m,
+        math.inf if above is None else above.z_m,
+        below,
+        above,
+    )
+
+
+def fenced(p: FitParameter, case: Case, where: str = "") -> FitParameter:
+    """``p`` with its ``walls`` set when it is a probe height of ``case`` whose bounds stand on a
+    superconductor's face; other parameters as they are. Bounds of a height that reach into a
+    superconductor from a probe drawn outside them are refused (``ValidationError``: the fit put
+    the probe inside the disk, where no Hall sensor sits); a probe drawn inside one is warned of
+    once (``ProbeInsideWarning``), with the heights the fit tries, not once per height tried.
+    ``where``: which case, when several are calibrated."""
+    if p.attribute != "z":
+        return p
+    lo, hi = p.bounds
+    room = height_room(case, p.target)
+    r_mm = next(q.r_m for q in case.probes if q.name == p.target) * 1e3
+    if room is None:  # drawn inside: the case warned of it; the heights tried, once here
+        drawn = next(q.z_m for q in case.probes if q.name == p.target)
+        layer = next(x for x in case.stack if x.contains(r_mm / 1e3, drawn)
+                     and isinstance(case.material(x.material), Superconductor))  # fmt: skip
+        warnings.warn(
+            f"{p.name}{where}: probe {p.target!r} is drawn at z = {drawn * 1e3:g} mm, inside the "
+            f"superconductor {layer.material!r} (z {layer.z_m * 1e3:g}..{layer.top_m * 1e3:g} mm "
+            f"at r = {r_mm:g} mm), and the fit tries heights {lo * 1e3:.4g}..{hi * 1e3:.4g} mm: "
+            "inside it the probe reads Bz where no Hall sensor sits",
+            ProbeInsideWarning,
+            stacklevel=4,
+        )
+        return p
+    low, high, below, above = room
+    into = [x for x, crossing in ((below, lo < low - FACE_M), (above, hi > high + FACE_M))
+            if crossing]  # fmt: skip
+    if into:
+        x = into[0]
+        fit = (max(lo, low), min(hi, high))
+        if not fit[0] < fit[1]:  # wholly inside: the default's range
+            fit = (max(p.start - MM, low), min(p.start + MM, high))
+        raise ValidationError(
+            f"bounds of {p.name}{where}: {lo:g}..{hi:g} m reach into the superconductor "
+            f"{x.material!r} (z {x.z_m * 1e3:g}..{x.top_m * 1e3:g} mm at the probe's r = "
+            f"{r_mm:g} mm), where no Hall sensor sits; its height must stay "
+            + _room_text(low, high)
+            + f", e.g. --bounds {p.name}={fit[0]:g}:{fit[1]:g}"
+        )
+    faces = (
+        "" if below is None or lo > low + FACE_M else _face(below, "top", r_mm),
+        "" if above is None or hi < high - FACE_M else _face(above, "bottom", r_mm),
+    )
+    return dataclasses.replace(p, walls=faces)
+
+
+def _room_text(low: float, high: float) -> str:
+    """Where a height may lie, for people: above 8 mm, below 3 mm or between 8 and 11 mm
+    (``low``, ``high`` in m, infinite where open)."""
+    if math.isinf(low):
+        return f"below {high * 1e3:g} mm"
+    if math.isinf(high):
+        return f"above {low * 1e3:g} mm"
+    return f"between {low * 1e3:g} and {high * 1e3:g} mm"
+
+
+def _face(layer: Layer, side: str, r_mm: float) -> str:
+    """The face ``side`` (top or bottom) of ``layer`` at the probe's radius ``r_mm``, for people:
+    the top face of the superconductor 'sc' (z 8 mm at r = 0 mm)."""
+    z = layer.top_m if side == "top" else layer.z_m
+    return (
+        f"the {side} face of the superconductor {layer.material!r} (z {z * 1e3:g} mm at r = "
+        f"{r_mm:g} mm)"
+    )
 
 
 def parse_bounds(items: Sequence[str]) -> dict[str, tuple[float, float]]:
@@ -261,10 +372,14 @@ def scaled_jc(jc: Any, factor: float) -> Any:
     raise ValidationError(f"jc_scale: cannot scale a {type(jc).__name__}")
 
 
-def apply(case: Case, params: Sequence[FitParameter], values: Sequence[float]) -> Case:
+def apply(
+    case: Case, params: Sequence[FitParameter], values: Sequence[float], quiet: bool = False
+) -> Case:
     """A copy of ``case`` with each parameter set to its value (natural units).
 
-    A parameter whose target the case lacks raises ``ValidationError``.
+    A parameter whose target the case lacks raises ``ValidationError``. ``quiet``: no
+    ``ProbeInsideWarning`` for a probe height tried (the fit's and a prediction's points: the
+    range was said once, by ``fenced`` or the central case; one per height had been printed).
     """
     materials = {m.name: m for m in case.materials}
     probes = {p.name: p for p in case.probes}
@@ -292,8 +407,11 @@ def apply(case: Case, params: Sequence[FitParameter], values: Sequence[float]) -
             else:
                 m = dataclasses.replace(m, jc=scaled_jc(m.jc, float(v)))
             materials[name] = m
-    return dataclasses.replace(
-        case,
-        materials=tuple(materials[m.name] for m in case.materials),
-        probes=tuple(probes[p.name] for p in case.probes),
-    )
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore", ProbeInsideWarning)
+        return dataclasses.replace(
+            case,
+            materials=tuple(materials[m.name] for m in case.materials),
+            probes=tuple(probes[p.name] for p in case.probes),
+        )
