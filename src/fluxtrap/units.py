@@ -441,6 +441,40 @@ def to_A_cm2(jc_A_m2: Any) -> Any:
     return jc_A_m2 * 1e-4
 
 
+# what a field read as tesla but beyond any magnet's may hold, and its values per tesla
+_FIELD_UNITS_PER_T = (("mT", 1e3, "1e3"), ("Oe", 1e4, "1e4"))
+_TESLA_LABEL = re.compile(r"(?:(?<=_)T|(?<=\()\s*T\s*(?=\))|(?<=\[)\s*T\s*(?=\]))$")
+
+
+def field_unit_hint(b_max_T: float, limit_T: float, column: str | None = None) -> str:
+    """What a field read as tesla beyond ``limit_T`` (up to ``b_max_T``) likely holds, and the
+    fix: mT (1e3 per T: a Hall probe's 500 mT read 500 T) or Oe / G (1e4 per T: an MPMS's 70
+    kOe), the likelier first, the one whose largest field lies nearer 1 T in decades (a trapped
+    field or a magnetometer's sweep: 0.1-10 T); only those that bring it under ``limit_T``.
+    ``column``: the file's column, labelled T, to relabel; None for values given in code as T.
+    The one hint of the magnetometry readers, the field series and calibrate's ``Series``."""
+    fits = [uf for uf in _FIELD_UNITS_PER_T if b_max_T / uf[1] <= limit_T]
+    if not fits:
+        return (
+            "is the column another quantity or unit (A/m: 7.96e5 per T) but labelled T?"
+            if column is not None
+            else "are the values another quantity or unit (A/m: 7.96e5 per T), not T?"
+        )
+    fits.sort(key=lambda uf: abs(math.log10(b_max_T / uf[1])))
+    said = [
+        f"in {'Oe or G' if u == 'Oe' else u} ({per} per T: up to {b_max_T / f:.3g} T)"
+        for u, f, per in fits
+    ]
+    unit, per = fits[0][0], fits[0][2]
+    if column is None:
+        return f"are the values {' or '.join(said)}, not T? Give them in T (divided by {per})"
+    fixed = _TESLA_LABEL.sub(unit, column) if _TESLA_LABEL.search(column) else f"B ({unit})"
+    return (
+        f"is the column {' or '.join(said)} but labelled T? Label it with its unit "
+        f"({fixed!r}) and read the file again"
+    )
+
+
 def estimate_text(mean: float, std: float) -> str:
     """``mean ± std`` for people: both rounded to the std's second significant digit (at most 6
     significant digits of the mean), with thousands separators: "40,600 ± 9,900"."""

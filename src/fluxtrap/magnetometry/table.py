@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, InputFileError
-from fluxtrap.units import MU0  # B = mu0 * H for the applied field
+from fluxtrap.units import MU0, field_unit_hint  # MU0: B = mu0 * H for the applied field
 
 MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, ~100 T pulsed)
 MAX_TEMPERATURE_K = 1100.0  # above a magnetometer's oven (MPMS3 VSM oven: 1000 K)
@@ -404,36 +404,9 @@ def check_values(
             lambda k, n: (
                 f"|mu0 H| = {b[k]:.4g} T is beyond {MAX_FIELD_T:g} T, more than any "
                 f"laboratory magnet ({n} of {b.size} rows, up to {b.max():.4g} T): "
-                + _field_unit_hint(float(b.max()), names["field"])
+                + field_unit_hint(float(b.max()), MAX_FIELD_T, names["field"])
             ),
         )
-
-
-# what a field column labelled T but beyond MAX_FIELD_T may hold, and its values per tesla
-_FIELD_UNITS_PER_T = (("mT", 1e3, "1e3"), ("Oe", 1e4, "1e4"))
-_TESLA_LABEL = re.compile(r"(?:(?<=_)T|(?<=\()\s*T\s*(?=\))|(?<=\[)\s*T\s*(?=\]))$")
-
-
-def _field_unit_hint(b_max_T: float, column: str) -> str:
-    """What a field column read beyond ``MAX_FIELD_T`` (up to ``b_max_T`` as labelled) likely
-    holds, and the fix: mT (1e3 per T: a Hall probe's 500 mT read 500 T) or Oe / G (1e4 per T:
-    an MPMS's 70 kOe), the likelier first, the one whose largest field lies nearer 1 T in
-    decades (a trapped field or a magnetometer's sweep: 0.1-10 T); only those that bring it
-    under ``MAX_FIELD_T``."""
-    fits = [uf for uf in _FIELD_UNITS_PER_T if b_max_T / uf[1] <= MAX_FIELD_T]
-    if not fits:
-        return "is the column another quantity or unit (A/m: 7.96e5 per T) but labelled T?"
-    fits.sort(key=lambda uf: abs(np.log10(b_max_T / uf[1])))
-    said = [
-        f"in {'Oe or G' if u == 'Oe' else u} ({per} per T: up to {b_max_T / f:.3g} T)"
-        for u, f, per in fits
-    ]
-    unit = fits[0][0]
-    fixed = _TESLA_LABEL.sub(unit, column) if _TESLA_LABEL.search(column) else f"B ({unit})"
-    return (
-        f"is the column {' or '.join(said)} but labelled T? Label it with its unit "
-        f"({fixed!r}) and read the file again"
-    )
 
 
 def robust_sigma(x: np.ndarray, about: float | None = None) -> float:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from fluxtrap.errors import AnalysisError, ValidationError
+from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
+from fluxtrap.magnetometry.creep import read_series
 from fluxtrap.probetable import MissingSamplesWarning
 from fluxtrap.simulate import Case, CurveJc
 from fluxtrap.simulate.calibrate import Series, apply, estimate_noise, parse_bounds, parse_fit
@@ -255,6 +257,24 @@ def test_an_absurd_value_in_a_series_is_refused_with_its_row_and_column(column, 
             "hall", cols["time_s"], cols["field_T"], "gap", cols["applied_T"], cols["sigma_T"]
         )
     assert s.time_s.size == 9
+
+
+@pytest.mark.parametrize(("per_T", "said"), [(1e3, "in mT (1e3 per T: up to 0.8 T)"),
+                                              (1e4, "in Oe or G (1e4 per T: up to 0.8 T)")])  # fmt: skip
+def test_a_hall_series_in_mt_or_g_given_as_t_gets_the_readers_unit_hint(tmp_path, per_T, said):
+    """A trapped field of 0.8 T logged in mT (800) or G (8000) and given as field_T: the Series
+    said "a field in mT, G or A/m labelled T?", its own hint beside the readers'; now the readers'
+    one (units.field_unit_hint): the likelier unit first with the field it gives, as a file's
+    column labelled T is told."""
+    t = np.arange(10.0)
+    b = per_T * (0.8 - 0.001 * t)
+    with pytest.raises(ValidationError, match=rf"field_T = {per_T * 0.8:g} T: beyond 100 T.*; are "
+                       rf"the values {re.escape(said)}.*, not T\? Give them in T"):  # fmt: skip
+        Series("hall", t, b, "gap")
+    path = tmp_path / "hall.csv"
+    path.write_text("time_s,B_T\n" + "".join(f"{x:g},{y:g}\n" for x, y in zip(t, b, strict=True)))
+    with pytest.raises(InputFileError, match=rf"is the column {re.escape(said)}"):
+        read_series(path)
 
 
 def test_points_dropped_from_a_series_built_in_python_are_named():

@@ -33,6 +33,7 @@ from fluxtrap.probetable import (
     without_gaps,
 )
 from fluxtrap.simulate.protocol import MAX_FIELD_T
+from fluxtrap.units import field_unit_hint
 
 MIN_SIGMA_T = 1e-12  # T, a noise value below any Hall probe's or fluxgate's resolution
 
@@ -162,12 +163,12 @@ def _refuse_absurd(
     fit's chi^2 and gave NaN sigmas; an infinite one was dropped as a gap. NaN is a gap (left
     out and named by the caller)."""
     columns = (
-        ("time_s", time_s, MAX_CLOCK_S, "s", "a clock in ms or us labelled s?"),
-        ("field_T", field_T, MAX_FIELD_T, "T", "a field in mT, G or A/m labelled T?"),
-        ("applied_T", applied_T, MAX_FIELD_T, "T", "a field in mT, G or A/m labelled T?"),
-        ("sigma_T", sigma_T, MAX_FIELD_T, "T", "a noise in mT or G labelled T?"),
+        ("time_s", time_s, MAX_CLOCK_S, "s"),
+        ("field_T", field_T, MAX_FIELD_T, "T"),
+        ("applied_T", applied_T, MAX_FIELD_T, "T"),
+        ("sigma_T", sigma_T, MAX_FIELD_T, "T"),
     )
-    for label, values, limit, unit, hint in columns:
+    for label, values, limit, unit in columns:
         if values is None:
             continue
         v = np.asarray(values, float)
@@ -175,6 +176,13 @@ def _refuse_absurd(
             bad = np.flatnonzero(np.isinf(v) | (np.abs(v) > limit))
         if bad.size:
             k = int(bad[0])
+            finite = np.abs(v[np.isfinite(v)])
+            if not finite.size or finite.max() <= limit:  # an infinite value: no unit fits it
+                hint = "an infinite value is no reading: leave the row out, or make it NaN (a gap)"
+            elif unit == "s":
+                hint = "a clock in ms or us labelled s?"
+            else:  # the magnetometry readers' hint: the likely unit and its largest field
+                hint = field_unit_hint(float(finite.max()), limit)
             raise ValidationError(
                 f"{name}: row {k + 1} (1 = the first), {label} = {v[k]:.4g} {unit}: beyond "
                 f"{limit:g} {unit}, more than any {'clock' if unit == 's' else 'magnet'} reads "
