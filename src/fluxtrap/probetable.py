@@ -106,9 +106,11 @@ def ramp_end(time_s: np.ndarray, applied_T: np.ndarray) -> float:
     a sample nearer the line of the two before it than the final value is still on the ramp: a
     sparse ramp's corner inflates that noise, and 6 samples of a 3 T ramp had 0.5 T taken as the
     final 0 T, their origin 100 s early). The first sample's time when the field is at its final
-    value from the start."""
-    order = np.argsort(time_s, kind="stable")
-    t, a = np.asarray(time_s, float)[order], np.asarray(applied_T, float)[order]
+    value from the start. Samples sharing a time count as one, their mean (two readings a
+    second logged at 1 s: the last ramp step's slope was 0 / 0 s, the origin laid at the first
+    hold sample, 1-10 s off on a 20 s log)."""
+    t, inverse = np.unique(np.asarray(time_s, float), return_inverse=True)
+    a = np.bincount(inverse, np.asarray(applied_T, float)) / np.bincount(inverse)
     final = held_value(t, a)
     at = relaxation_origin(t, a, readback_tolerance(t, a), final)
     k = int(np.searchsorted(t, at))  # the first sample at the final value

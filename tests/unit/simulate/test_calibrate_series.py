@@ -370,6 +370,20 @@ def test_a_sparsely_sampled_ramp_ends_where_its_line_reaches_the_final_field():
     assert origin == pytest.approx(600.0, abs=2.0)  # 2 mT on a 5 mT/s ramp: 0.4 s a sigma
 
 
+def test_samples_sharing_a_time_leave_the_origin_where_the_ramp_ends():
+    """A 3 T -> 0 ramp at 0.01 T/s ending at 300 s, logged every 20 s, each time logged twice (two
+    readings a second at 1 s resolution) with fields 3 mT apart: the last ramp step's slope was
+    0 / 0 s, and the origin was the first hold sample, 301 s; with readbacks 0.1 mT apart too,
+    290 s (10 s early). Samples sharing a time count as one: 300 s."""
+    t = np.concatenate([np.arange(10.0, 300.0, 20.0), 300 + np.geomspace(1.0, 599.0, 30)])
+    applied = np.clip(3 - 0.01 * t, 0, None)
+    twice = np.repeat(t, 2)
+    field = np.repeat(1 - 0.01 * np.log1p(t), 2) + np.tile([0.0, 3e-3], t.size)
+    for readback in (np.repeat(applied, 2), np.repeat(applied, 2) + np.tile([0, 1e-4], t.size)):
+        s = Series("twice", twice, field, "gap", applied_T=readback)
+        assert s.origin == pytest.approx(300.0, abs=0.1)
+
+
 def test_a_last_readback_sample_off_by_4_sigma_does_not_move_the_origin():
     """The noisy readback above with its last sample 4 sigma (0.8 mT) high: the final value was
     that sample, every hold sample 2 sigma below the mean lay past the 6 sigma tolerance, and
