@@ -402,7 +402,8 @@ def test_a_field_in_the_wrong_unit_is_named_in_the_misfit():
     100 T) is refused up front, naming the row and column."""
     series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
     with pytest.raises(ValidationError, match=r"^mT as T: row 1 \(1 = the first\), field_T = .*"
-                       r" T: beyond 100 T, .* \(80 of 80 rows\); a field in mT, G or A/m"):  # fmt: skip
+                       r" T: beyond 100 T, .* \(80 of 80 rows\); are the values in mT "
+                       r"\(1e3 per T: up to 2\.5 T\)"):  # fmt: skip
         Series("mT as T", series.time_s, 1e3 * series.field_T, "top", applied_T=series.applied_T)
     x39 = Series("x39", series.time_s, 39 * series.field_T, "top", applied_T=series.applied_T)
     cal = calibrate(Case.from_dict(case_dict()), x39, "sc.n", scan=0, profile=False,
