@@ -1243,6 +1243,19 @@ def test_careless_counts_and_bounds_are_refused_before_any_simulation():
     assert run.batches == []
 
 
+def test_a_series_with_no_more_points_than_parameters_is_refused_before_any_run():
+    """Three points for sc.n, sc.jc_scale and top.offset: refused only after the start case and
+    a 4 x 4 scan had run (17 simulations); now before any, naming the points and parameters."""
+    full = measured(linear_model, n=20.0, k=1.0, sigma=2e-3)
+    three = Series("three", full.time_s[-3:], full.field_T[-3:], "top", origin_s=T_RAMP)
+    run = runner_of(linear_model)
+    with pytest.raises(ValidationError, match=r"^calibrate: 3 measured points in 1 series for 3 "
+                       r"parameters \(sc\.n, sc\.jc_scale, top\.offset\); a fit needs more"):  # fmt: skip
+        calibrate(Case.from_dict(case_dict()), three, "sc.n,sc.jc_scale,top.offset", scan=4,
+                  runner=run)  # fmt: skip
+    assert run.batches == []
+
+
 def test_a_fitted_height_stops_at_the_superconductor_and_says_so():
     """The default +-1 mm of a probe drawn 0.5 mm above an 8 mm disk reached into it: a trace
     measured at 7.9 mm was fitted there (z 7.903 mm, inside the superconductor, only a warning)

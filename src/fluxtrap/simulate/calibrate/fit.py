@@ -598,9 +598,11 @@ def calibrate(
     model.say(f"estimate: {said}" + (f" (budget {_duration(max_wall_s)})" if max_wall_s else ""))
     scan_rows, u0 = _scan(model, u_start, scan, start_wall_s, warnings)
     n_points = sum(int(a.used.sum()) for a in model.alignments)
-    if n_points <= len(params):
+    if n_points <= len(params):  # some points lie outside the simulated span (before: all)
         raise ValidationError(
-            f"calibrate: {n_points} measured points for {len(params)} parameters; need more points"
+            f"calibrate: {n_points} measured points inside the simulated time span for "
+            f"{len(params)} parameters; need more points (the others lie outside it: check the "
+            "origin, or lengthen the protocol's hold)"
         )
     dof = n_points - len(params)
     model.stage = "descent 1"
@@ -1123,6 +1125,13 @@ def check_request(
         raise ValidationError(
             "--fit: only probe offsets/drifts given; fit at least one simulated parameter "
             "(<superconductor>.n|jc_scale|e0 or <probe>.z) beside them"
+        )
+    points = sum(s.time_s.size for s in series)
+    if points <= len(params):  # found after the start case and the scan had run
+        raise ValidationError(
+            f"calibrate: {points} measured points in {len(series)} series for {len(params)} "
+            f"parameters ({', '.join(p.name for p in params)}); a fit needs more points than "
+            "parameters: give a longer series, or fit fewer parameters"
         )
     simulated = [p for p in params if not p.linear]
     material = sum(not p.nuisance for p in simulated)
