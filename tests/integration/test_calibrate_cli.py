@@ -215,6 +215,11 @@ def test_ctrl_c_keeps_the_cache_and_writes_no_result(files):
         # --at without --predict was ignored: the calibration ran and predicted nothing
         (["--probe", "top", "--fit", "sc.n", "--at", "1 h"], "need a case to predict (--predict)"),
         (["--probe", "top", "--fit", "sc.n", "--max-wall", "0 s"], "--max-wall: a time above 0"),
+        # a probe height bounded into the disk: fitted inside it, only warned
+        (
+            ["--probe", "top", "--fit", "sc.n,top.z", "--bounds", "top.z=7.5e-3:9.5e-3"],
+            "reach into the superconductor 'sc' (z 0..8 mm at the probe's r = 0 mm)",
+        ),
         (["--probe", "top", "--fit", "sc.n", "--max-wall", "2"], "--max-wall"),
         # a budget below the estimate: refused after the start case's run, before the scan
         (
