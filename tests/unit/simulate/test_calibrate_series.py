@@ -95,6 +95,9 @@ def test_parse_fit_defaults_bounds_and_errors():
         parse_fit("cu.n", case)
     with pytest.raises(ValidationError, match="named twice"):
         parse_fit("a.n,a.n", case)
+    with pytest.raises(ValidationError, match=r"^bounds of b\.n: need low < high, got 30\.\.30 \(to "
+                       r"hold b\.n at 30, leave it out of --fit and give that value in the case\)$"):  # fmt: skip
+        parse_fit("b.n", case, {"b.n": (30.0, 30.0)})  # equal: was "need low < high" alone
     with pytest.raises(ValidationError, match="n must stay in"):
         parse_fit("a.n", case, {"a.n": (1.0, 50.0)})
     with pytest.raises(ValidationError, match=r"E0 must stay in \[1e-12, 1\] V/m, got 1e-08\.\.10"):

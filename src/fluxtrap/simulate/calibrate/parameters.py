@@ -208,6 +208,11 @@ def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> Fit
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):  # "need low < high" for 1..inf
         why = "low < high" if np.isfinite(lo) and np.isfinite(hi) else "finite numbers"
         swapped = " (swapped? give NAME=LOW:HIGH)" if lo > hi else ""
+        if lo == hi:  # a value to hold, not to fit
+            swapped = (
+                f" (to hold {name} at {lo:g}, leave it out of --fit and give that value in the "
+                "case)"
+            )
         raise ValidationError(f"bounds of {name}: need {why}, got {lo:g}..{hi:g}{swapped}")
     if attribute in _LOG and lo <= 0:
         raise ValidationError(f"bounds of {name}: must be > 0, got {lo:g}..{hi:g}")
