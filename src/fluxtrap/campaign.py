@@ -26,7 +26,15 @@ import pint
 
 from fluxtrap import units
 from fluxtrap.errors import UnitError, ValidationError
-from fluxtrap.inputs import check_keys, check_values, hidden_characters, near, tables
+from fluxtrap.inputs import (
+    check_keys,
+    check_values,
+    code_points,
+    hidden_characters,
+    near,
+    reordering_characters,
+    tables,
+)
 from fluxtrap.jctable import JC_BULK_MIN
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import parse
@@ -134,12 +142,19 @@ def check_who(name: Any, what: str = "--by") -> str | None:
 
 def check_note(text: Any, what: str, most: int) -> str:
     """A note (a sample's notes: ``MAX_NOTES``, a status note: ``MAX_STATUS_NOTE``) of at most
-    ``most`` characters, else a ValidationError "``what``: N characters, at most ``most``"; the
-    store checks every note it writes with it, and the CLI's options before the store opens."""
+    ``most`` characters, else a ValidationError "``what``: N characters, at most ``most``",
+    without characters that reorder or rewrite the text shown (``reordering_characters``: a
+    U+202E made "gpj.exe" read "exe.jpg" on every page that showed it); the store checks every
+    note it writes with it, and the CLI's options before the store opens."""
     if not isinstance(text, str):
         raise ValidationError(f"{what} {str(text)[:40]!r} is not a text")
     if len(text) > most:
         raise ValidationError(f"{what}: {len(text)} characters, at most {most}")
+    if bad := reordering_characters(text):
+        raise ValidationError(
+            f"{what}: holds {code_points(bad)}: bidi overrides, embeddings or isolates and control characters "
+            "reorder or hide the text shown; write it without them"
+        )
     return text
 
 

@@ -236,6 +236,31 @@ HIDDEN = ("Cc", "Cf", "Cs")  # control, format (bidi overrides, zero-width), lon
 BLANK = frozenset("\u115f\u1160\u3164\uffa0\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f")
 
 
+# bidi embeddings, overrides and isolates (LRE..RLO, LRI..PDI): in free text they reorder what is
+# shown after them ("Trojan Source"); the marks U+200E, U+200F, U+061C that right-to-left text
+# uses are not among them
+REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def reordering_characters(text: str) -> dict[str, int]:
+    """The characters of free text (notes, a case file: several lines) that move or rewrite what
+    is shown: ``REORDERING`` and control characters other than tab, newline, carriage return and
+    NUL (an ESC moves a terminal's cursor; NUL has its own refusal where text is stored), each
+    with the index of its first occurrence, in the order they first occur; {} if none."""
+    found: dict[str, int] = {}
+    for i, c in enumerate(text):
+        if c not in found and (
+            c in REORDERING or (unicodedata.category(c) == "Cc" and c not in "\t\n\r\x00")
+        ):
+            found[c] = i
+    return found
+
+
+def code_points(found: Mapping[str, int]) -> str:
+    """``reordering_characters``' answer as text: "U+202E at character 12, U+001B at ..."."""
+    return ", ".join(f"U+{ord(c):04X} at character {i + 1}" for c, i in found.items())
+
+
 def hidden_characters(value: Any) -> str:
     """The characters of ``value`` (if a string) that print as nothing or move the text around:
     Unicode categories ``HIDDEN`` (control; format, e.g. U+202E right-to-left override or U+200B

@@ -667,12 +667,13 @@ class Store:
         or ``made`` again; the suggestion it realises, if any, becomes ``failed`` / ``used``."""
         _check_sample_status(status, "sample status")
         check_who(changed_by, "changed_by")
+        note = _note(note, f"sample {label!r}")
         with self.transaction() as s:
             x = _sample(s, _campaign(s, campaign), label)
             if x.suggestion_id is not None:  # its row locked first, as set_suggestion_status
                 sug = _suggestion(s, x.suggestion_id, for_update=True)  # does: no deadlock
                 _change_status(sug, "failed" if status == "failed" else "used", changed_by, note)
-            x.status, x.status_note = status, _note(note)
+            x.status, x.status_note = status, note
             s.flush()
             return _sample_record(x, campaign)
 

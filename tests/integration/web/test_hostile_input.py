@@ -532,3 +532,39 @@ def test_an_address_no_route_takes_is_a_404_saying_so(lab, where, says):
     assert r.status_code == 404, r.text
     text = r.json()["detail"] if where.startswith("/api") else r.text
     assert "no such address: GET /" in text and says in text, text
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u2066", "\x1b"])
+def test_bidi_overrides_in_free_text_are_refused_naming_the_code_point(lab, char):
+    """HTML escaping leaves a U+202E (right-to-left override) in place, so a note "\u202egpj.exe"
+    was shown as "exe.jpg"; every free text the server stores is refused holding one (or an
+    isolate, or a control character such as ESC), naming it and where, and nothing changes."""
+    code, api = f"U+{ord(char):04X}", f"/api/campaigns/{NAME}/samples"
+    body = {"label": "S1", "params": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}}
+    r = lab.client.post(api, json={**body, "notes": f"see {char}gpj.exe"}, headers=auth("alice"))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith(f"sample 'S1': notes: holds {code} at character 5")
+    assert lab.store.samples(NAME) == []
+    assert lab.client.post(api, json=body, headers=auth("alice")).status_code == 201
+    r = lab.client.patch(
+        f"{api}/S1", json={"status": "failed", "note": f"{char}kcarc"}, headers=auth("alice")
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith(f"sample 'S1': status note: holds {code} at character 1")
+    assert lab.store.sample(NAME, "S1").status == "made"
+    (sug,) = lab.client.post(
+        f"/api/campaigns/{NAME}/suggestions", json={"n": 1}, headers=auth("alice")
+    ).json()
+    r = lab.client.patch(
+        f"/api/suggestions/{sug['id']}",
+        json={"status": "discarded", "note": f"a{char}b"},
+        headers=auth("alice"),
+    )
+    assert r.status_code == 422 and f"status note: holds {code} at character 2" in r.text, r.text
+    assert lab.store.suggestion(sug["id"]).status == "open"
+    case = example_case() + f"\n# run by {char}ecila\n"
+    r = lab.client.post("/api/simulations", json={"case": case}, headers=auth("alice"))
+    line = case.count("\n")
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith(f"case: line {line}, column 10: {code}")
+    assert lab.store.jobs() == []
