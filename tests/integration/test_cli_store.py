@@ -969,10 +969,16 @@ def test_objectives_measured_by_hand_are_recorded_and_never_overwritten_unasked(
     code, out, _ = measured("-o", "jc_3T=2.5e4 A/cm^2", "--replace")  # none given: none kept
     assert out.strip() == "B2: jc_3T = 2.5e+04 A/cm² (was 26,000 ± 300 A/cm²)"
     assert Store(db).sample(NAME, "B2").objective_errors == {}
-    assert cli(capsys, "sample", "status", "--db", db, "-c", NAME, "B2", "failed")[0] == 0
-    code, _, err = measured("-o", "jc_3T=3e4 A/cm^2", "--replace")
-    assert (code, "sample 'B2' is marked failed") == (2, err.split(" (")[0].removeprefix("error: "))
+    code, _, err = cli(capsys, "sample", "status", "--db", db, "-c", NAME, "B2", "failed")
+    assert code == 2 and "sample 'B2' has jc_3T = 25000 A/cm²: a measured sample is not" in err
     assert Store(db).sample(NAME, "B2").objectives == {"jc_3T": pytest.approx(2.5e8)}
+    assert add(capsys, db, "B3")[0] == 0
+    assert cli(capsys, "sample", "status", "--db", db, "-c", NAME, "B3", "failed")[0] == 0
+    code, _, err = cli(
+        capsys, "sample", "measured", "--db", db, "-c", NAME, "B3", "-o", "jc_3T=3e4 A/cm^2"
+    )
+    assert (code, "sample 'B3' is marked failed") == (2, err.split(" (")[0].removeprefix("error: "))
+    assert Store(db).sample(NAME, "B3").objectives == {}
 
 
 def test_a_bare_jc_is_read_in_si_and_said_so(capsys, db):

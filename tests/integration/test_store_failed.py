@@ -62,6 +62,26 @@ def test_a_researcher_sample_can_fail_and_its_suggestion_follows(store):
     assert store.sample(NAME, "R1").status_note == "unmeasurable: 20 % porosity"  # unchanged
 
 
+def test_a_measured_sample_is_not_marked_failed_by_any_way(store):
+    """Failed means never to be measured, so a sample with objective values marked failed was a
+    contradiction: left out of the model, yet listed with its values. Marking it failed, itself
+    or through its suggestion, and recording one failed with values are refused naming the
+    values; nothing changes."""
+    (sug,) = store.add_suggestions(NAME, [P], [0.1], {}, seed=1)
+    store.add_sample(NAME, "S1", P, suggestion_id=sug.id, objectives={"jc_3T": "2.5e4 A/cm^2"})
+    said = "has jc_3T = 25000 A/cm²: a measured sample is not marked failed"
+    with pytest.raises(ValidationError, match=f"sample 'S1' {said}"):
+        store.set_sample_status(NAME, "S1", "failed", note="cracked")
+    with pytest.raises(ValidationError, match=f"suggestion {sug.id}: its sample 'S1' {said}"):
+        store.set_suggestion_status(sug.id, "failed", note="cracked")
+    assert (store.sample(NAME, "S1").status, store.suggestion(sug.id).status) == ("made", "used")
+    row = {"label": "S2", "params": {**P, "dwell_time": 6.0}, "status": "failed"}
+    with pytest.raises(ValidationError, match="status failed with values of jc_3T"):
+        store.add_samples(NAME, [{**row, "objectives": {"jc_3T": 3e8}}])
+    assert [x.label for x in store.samples(NAME)] == ["S1"]
+    assert store.add_samples(NAME, [row])[0].status == "failed"  # unmeasured: taken
+
+
 def test_migration_0004_to_0005_keeps_the_data(store_url):
     cfg = alembic_config(store_url)
     old_store(store_url, "0004_calibrations")
@@ -72,8 +92,10 @@ def test_migration_0004_to_0005_keeps_the_data(store_url):
     assert [(r["status"], r["status_note"]) for r in after["samples"]] == [("made", None)]
     assert [r["status_note"] for r in after["suggestions"]] == [None, None]
     used, _ = new.suggestions(NAME)
-    new.set_suggestion_status(used.id, "failed", note="cracked")
-    assert new.sample(NAME, "B2").status == "failed"
+    with pytest.raises(ValidationError, match="its sample 'B2' has jc_3T"):  # measured
+        new.set_suggestion_status(used.id, "failed", note="cracked")
+    new.add_sample(NAME, "B3", P)
+    assert new.set_sample_status(NAME, "B3", "failed", note="cracked").status == "failed"
     new.engine.dispose()
     command.check(cfg)  # models and migrations agree at head
     command.downgrade(cfg, "0004_calibrations")

@@ -664,14 +664,23 @@ class Store:
         changed_by: str | None = None,
     ) -> SampleRecord:
         """Mark a sample ``failed`` (unusable: it will never be measured, so it is not pending)
-        or ``made`` again; the suggestion it realises, if any, becomes ``failed`` / ``used``."""
+        or ``made`` again; the suggestion it realises, if any, becomes ``failed`` / ``used``. A
+        sample with objective values is not marked failed (ValidationError naming them)."""
         _check_sample_status(status, "sample status")
         check_who(changed_by, "changed_by")
         note = _note(note, f"sample {label!r}")
         with self.transaction() as s:
-            x = _sample(s, _campaign(s, campaign), label)
-            if x.suggestion_id is not None:  # its row locked first, as set_suggestion_status
-                sug = _suggestion(s, x.suggestion_id, for_update=True)  # does: no deadlock
+            c = _campaign(s, campaign)
+            x = _sample(s, c, label)
+            sug = (  # its row locked first, as set_suggestion_status does: no deadlock
+                None
+                if x.suggestion_id is None
+                else _suggestion(s, x.suggestion_id, for_update=True)
+            )
+            x = _sample(s, c, label, for_update=True)  # its values read under the lock
+            if status == "failed":
+                _refuse_failing_measured(x, _spec(c), f"sample {label!r}")
+            if sug is not None:
                 _change_status(sug, "failed" if status == "failed" else "used", changed_by, note)
             x.status, x.status_note = status, note
             s.flush()
@@ -1012,7 +1021,8 @@ class Store:
         """Set a suggestion's status, recording ``changed_by``, the time (UTC) and ``note`` (why);
         with ``expected`` (the status the caller saw) a ``ConflictError`` if it is another now.
 
-        ``failed`` also marks the sample made from it failed (it is no longer pending); any
+        ``failed`` also marks the sample made from it failed (it is no longer pending; refused
+        while that sample has objective values); any
         other status on a suggestion a sample was made from is refused except ``used``, and
         ``used`` is refused on one no sample was made from (recording that sample marks it)."""
         _check_status(status)
@@ -1038,6 +1048,12 @@ class Store:
                         f"suggestion {x.id}: sample {made.label!r} was made from it, so it can "
                         f"only be used or failed, not {status}"
                     )
+                if status == "failed":
+                    made = s.scalar(  # locked after the suggestion: set_objectives waits
+                        select(m.Sample).where(m.Sample.id == made.id).with_for_update()
+                    )
+                    where = f"suggestion {x.id}: its sample {made.label!r}"
+                    _refuse_failing_measured(made, _spec(s.get(m.Campaign, x.campaign_id)), where)
                 made.status = "failed" if status == "failed" else "made"
                 made.status_note = _note(note) if status == "failed" else None
             _change_status(x, status, changed_by, note)
@@ -1998,6 +2014,11 @@ def _new_sample(
     errors = _check_errors(
         {**written, **(row.get("objective_errors") or {})}, objectives, where, spec
     )
+    if status == "failed" and (held := [k for k, v in objectives.items() if v is not None]):
+        raise ValidationError(
+            f"{where}: status failed with values of {', '.join(held)}: a measured sample is not "
+            "failed (failed: it will never be measured); give it status made, or no values"
+        )
     suggestion_id = row.get("suggestion_id")
     if suggestion_id is not None:
         sug = _suggestion(s, int(suggestion_id), for_update=True)
@@ -2181,6 +2202,21 @@ def _suggestion(s: Session, suggestion_id: int, *, for_update: bool = False) -> 
 
 def _campaign_name(s: Session, x: m.Suggestion) -> str:
     return s.get(m.Campaign, x.campaign_id).name
+
+
+def _refuse_failing_measured(x: m.Sample, spec: CampaignSpec, where: str) -> None:
+    """A ValidationError if sample ``x`` has objective values: failed means it will never be
+    measured, and its values are the model's data (a measured sample marked failed was left out
+    of the model and still listed with its values)."""
+    held = [o for o in spec.objectives if x.objectives.get(o.name) is not None]
+    if held:
+        stored = ", ".join(
+            f"{o.name} = {o.shown(x.objectives[o.name]):.5g} {o.shown_unit}".rstrip() for o in held
+        )
+        raise ValidationError(
+            f"{where} has {stored}: a measured sample is not marked failed (failed: it will "
+            "never be measured); nothing changed"
+        )
 
 
 def _change_status(x: m.Suggestion, status: str, by: str | None, note: str | None = None) -> None:

@@ -377,6 +377,12 @@ def model_page(
     acquisition = shown_acquisition(goals)  # as the model plots read it
     stopping = advise_from_suggestions(suggestions, goals[0]).to_dict() if len(goals) == 1 else None
     shown = suggestions[max(0, len(suggestions) - offset - limit) : len(suggestions) - offset]
+    # used suggestions whose sample has objective values: the store refuses to fail those
+    measured = {
+        x.suggestion_id
+        for x in store.samples(campaign)
+        if x.suggestion_id is not None and any(v is not None for v in x.objectives.values())
+    }
 
     def page_at(at: int) -> str:
         return f"{here(request)}?{request.url.include_query_params(offset=at).query}"
@@ -403,6 +409,7 @@ def model_page(
         figures=figures,
         model_note=note,
         suggestions=shown,
+        measured=measured,
         n_suggestions=len(suggestions),
         older_page=page_at(offset + limit) if len(suggestions) > offset + limit else None,
         newer_page=page_at(max(0, offset - limit)) if offset else None,

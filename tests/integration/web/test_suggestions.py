@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import unescape
 from urllib.parse import quote
 
@@ -176,3 +177,28 @@ def test_a_constant_objective_is_said_with_the_suggestions(lab):
     assert r.json()[0]["notes"] == [
         "objective y is constant (2.5) over 3 observations: the model can only explore"
     ]
+
+
+def test_a_measured_sample_cannot_be_marked_failed_and_the_model_page_offers_no_button(lab):
+    """A sample with objective values was marked failed through the API or the model page's
+    "failed" button (left out of the model, still listed with its values): the API refuses it
+    with a 422 naming the value, nothing changes, and the page offers the button only for a
+    used suggestion whose sample is unmeasured."""
+    P = {"ramp_rate": 50.0, "max_temperature": 600.0, "dwell_time": 5.0}
+    a, b = lab.store.add_suggestions(NAME, [P, {**P, "dwell_time": 6.0}], [0.1] * 2, {}, seed=1)
+    lab.store.add_sample(NAME, "M1", P, suggestion_id=a.id, objectives={"jc_3T": 2.5e8})
+    lab.store.add_sample(NAME, "U1", {**P, "dwell_time": 6.0}, suggestion_id=b.id)
+    r = lab.client.patch(f"{C}/samples/M1", json={"status": "failed"}, headers=auth("bob"))
+    assert r.status_code == 422 and "jc_3T = 25000 A/cm²" in r.json()["detail"], r.text
+    r = lab.client.patch(f"/api/suggestions/{a.id}", json={"status": "failed"}, headers=auth("bob"))
+    assert r.status_code == 422 and "its sample 'M1' has jc_3T" in r.json()["detail"], r.text
+    assert (lab.store.sample(NAME, "M1").status, lab.store.suggestion(a.id).status) == (
+        "made", "used",
+    )  # fmt: skip
+    lab.client.cookies.set(COOKIE, lab.store.start_session("bob-token-0123456789").session_id)
+    html = lab.client.get(f"/campaigns/{quote(NAME)}/model").text
+    rows = dict(re.findall(r'<tr data-suggestion-row="(\d+)">(.*?)</tr>', html, re.S))
+    assert 'data-status="failed"' not in rows[str(a.id)]
+    assert 'data-status="failed"' in rows[str(b.id)]  # unmeasured: it may still fail
+    r = lab.client.patch(f"{C}/samples/U1", json={"status": "failed"}, headers=auth("bob"))
+    assert r.status_code == 200 and r.json()["status"] == "failed", r.text
