@@ -727,12 +727,7 @@ class Store:
         if not content:
             raise ValidationError(f"measurement file {filename!r} is empty")
         check_who(recorded_by, "recorded_by")
-        hidden = hidden_characters(filename)
-        if not 1 <= len(filename) <= 255 or hidden:
-            raise ValidationError(
-                f"measurement file name {filename[:40]!r}: use 1 to 255 characters without "
-                f"control or invisible characters (got {len(filename)}{', ' + hidden if hidden else ''})"
-            )
+        check_filename(filename)
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label, for_update=True)
@@ -2202,6 +2197,18 @@ def _suggestion(s: Session, suggestion_id: int, *, for_update: bool = False) -> 
 
 def _campaign_name(s: Session, x: m.Suggestion) -> str:
     return s.get(m.Campaign, x.campaign_id).name
+
+
+def check_filename(filename: str) -> str:
+    """A measurement file's name as stored: 1 to 255 characters without control or invisible
+    characters (``hidden_characters``; a ValidationError quoting it escaped otherwise)."""
+    hidden = hidden_characters(filename)
+    if not 1 <= len(filename) <= 255 or hidden:
+        raise ValidationError(
+            f"measurement file name {filename[:40]!r}: use 1 to 255 characters without "
+            f"control or invisible characters (got {len(filename)}{', ' + hidden if hidden else ''})"
+        )
+    return filename
 
 
 def _refuse_failing_measured(x: m.Sample, spec: CampaignSpec, where: str) -> None:

@@ -27,6 +27,7 @@ from fluxtrap.campaign import MAX_NAME
 from fluxtrap.errors import ValidationError
 from fluxtrap.inputs import near
 from fluxtrap.store import Store
+from fluxtrap.store.store import check_filename
 from fluxtrap.units import parse
 from fluxtrap.web import jcdata, schemas
 from fluxtrap.web.auth import Admin, Reader, Writer, store_of
@@ -527,7 +528,8 @@ def upload_measurement(
 
     store = _store(request)
     spec = measurement_target(store, campaign, label)  # 404 before the (slower) analysis
-    filename = file.filename or "upload"
+    # its name checked before the analysis, whose errors quote it (a U+202E reordered them)
+    filename = check_filename(file.filename or "upload")
     shape = shape_name(shape, "form field shape")  # "Cylinder" as the CLI takes it (was a 422)
     sizes = (("a", a), ("b", b), ("c", c), ("diameter", diameter), ("thickness", thickness))
     given = {k: v for k, v in sizes if v}  # a form sends "" for none

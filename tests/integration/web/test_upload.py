@@ -230,6 +230,17 @@ def test_a_file_part_without_a_file_name_is_said_so_without_echoing_it(sample, l
     assert sample.store.measurements(NAME, "B1") == []
 
 
+def test_a_file_name_with_a_bidi_override_is_refused_before_the_analysis_quotes_it(sample):
+    """An upload named "a<U+202E>gpj.dat" that the analysis could not read was answered
+    "a<U+202E>gpj.dat: not a format fluxtrap reads": the name, quoted raw, reordered the message
+    shown. Its name is checked first, quoted escaped, and nothing is stored."""
+    r = upload(sample, b"not a loop\n", filename="a\u202egpj.dat")
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert detail.startswith("measurement file name 'a\\u202egpj.dat'") and "U+202E" in detail
+    assert "\u202e" not in detail and sample.store.measurements(NAME, "B1") == []
+
+
 @pytest.mark.parametrize("field", ["kind", "a", "temperature", "force"])
 def test_a_text_field_sent_as_a_file_is_said_so_without_echoing_the_upload(
     sample, loop_file, field
