@@ -186,3 +186,44 @@ def test_sample_status_waits_for_its_suggestion_before_locking_the_sample(postgr
     engine.dispose()
     assert locked, "set_sample_status held the sample row while waiting for its suggestion"
     assert store.suggestion(sug.id).status == "failed"
+
+
+@pytest.mark.postgres
+def test_a_sample_measured_while_its_failure_waits_is_not_marked_failed(postgres_server):
+    """set_sample_status read the sample without its row lock: with a value written meanwhile
+    by set_objectives (which holds the row), it marked the measured sample failed. It now reads
+    the sample under its lock, sees the value and refuses; the sample keeps its value, made."""
+    from sqlalchemy import create_engine, text
+
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.errors import ValidationError
+
+    from ..conftest import EXAMPLES, new_database
+
+    url = new_database(postgres_server)
+    store = Store(url)
+    store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    store.add_sample(NAME, "B2", BULK2)
+    refused = []
+
+    def fail() -> None:
+        try:
+            store.set_sample_status(NAME, "B2", "failed")
+        except ValidationError as err:
+            refused.append(str(err))
+
+    engine = create_engine(url)
+    with engine.connect() as holder:  # as set_objectives: the row locked, then its value
+        holder.execute(text("SELECT id FROM samples WHERE label = 'B2' FOR UPDATE"))
+        worker = threading.Thread(target=fail)
+        worker.start()
+        time.sleep(1.0)  # the worker is now waiting for the sample row
+        holder.execute(
+            text("UPDATE samples SET objectives = CAST(:o AS json) WHERE label = 'B2'"),
+            {"o": '{"jc_3T": 2.5e8}'},
+        )
+        holder.commit()
+        worker.join(timeout=60)
+    engine.dispose()
+    assert refused and "has jc_3T = 25000 A/cm²" in refused[0], refused
+    assert store.sample(NAME, "B2").status == "made"

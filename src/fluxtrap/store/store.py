@@ -1045,7 +1045,10 @@ class Store:
                     )
                 if status == "failed":
                     made = s.scalar(  # locked after the suggestion: set_objectives waits
-                        select(m.Sample).where(m.Sample.id == made.id).with_for_update()
+                        select(m.Sample)
+                        .where(m.Sample.id == made.id)
+                        .with_for_update()
+                        .execution_options(populate_existing=True)  # its values as locked
                     )
                     where = f"suggestion {x.id}: its sample {made.label!r}"
                     _refuse_failing_measured(made, _spec(s.get(m.Campaign, x.campaign_id)), where)
@@ -2159,9 +2162,12 @@ def _spec(c: m.Campaign) -> CampaignSpec:
 
 def _sample(s: Session, c: m.Campaign, label: str, *, for_update: bool = False) -> m.Sample:
     """The sample; ``for_update`` locks its row (PostgreSQL) for a read-modify-write of its
-    objectives, so two writers merging at once do not lose one's values."""
+    objectives, so two writers merging at once do not lose one's values, and reads it anew
+    (populate_existing: a row this session read before the lock would keep its old values)."""
     q = select(m.Sample).where(m.Sample.campaign_id == c.id, m.Sample.label == label)
-    x = s.scalar(q.with_for_update() if for_update else q)
+    if for_update:
+        q = q.with_for_update().execution_options(populate_existing=True)
+    x = s.scalar(q)
     if x is None:
         # the table itself, not an index: + 0 and a column no index covers (SCAN samples)
         scan = select(m.Sample.label, m.Sample.origin).where(m.Sample.campaign_id + 0 == c.id)
