@@ -89,6 +89,7 @@ from fluxtrap.simulate.protocol import (
 )
 from fluxtrap.simulate.thermal_spec import (
     MATERIAL_KEYS,
+    MAX_TC_K,
     ThermalSettings,
     check_thermal,
     thermal_from_case,
@@ -115,8 +116,6 @@ MAX_TITLE = 200  # characters of a case's title: job lists, plots and the store 
 # 1.17x lower: E0 x 1.4e20) or to 34.5 K at n = 30 (5.0x: E0 x 1e21) stopped Newton at the
 # smallest time step; 1.3e18 and 2.8e19 ran
 MAX_JUMP_E = 1e18
-# K: above the Tc of every known superconductor at ambient pressure (Hg-1223, ~138 K at most)
-MAX_TC_K = 150.0
 MAX_PROBES = 1000  # [[probes]] (Bz and temperature): each is a column of probes.csv and a row of
 # the dense probe matrix over every element
 

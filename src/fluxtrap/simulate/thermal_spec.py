@@ -80,6 +80,8 @@ COLD_HEAD_CAPACITY = (1e-4, 1e5)
 # more); below, the contact conductance swamps the rest of the matrix: 1e-20 under a held face
 # left the uniformly heated top layer at the coolant and the one beneath 33 K below it
 MIN_INTERLAYER_RESISTANCE = 1e-9
+# K: above the Tc of every known superconductor at ambient pressure (Hg-1223, ~138 K at most)
+MAX_TC_K = 150.0
 _UNITS = {
     "volumetric_heat_capacity": "J/(m^3*K)",
     "thermal_conductivity": "W/(m*K)",
@@ -424,6 +426,13 @@ class ColdHead:
                 "every table; check the unit (mW?) or the cooling_power"
             )
 
+    @property
+    def base_K(self) -> float:
+        """The cooler's base temperature (K): the highest of its 0 W points, below which it
+        cannot take the head."""
+        curve = self.cooling_power
+        return max(t for t, p in zip(curve.temperature_K, curve.values, strict=True) if p == 0)
+
     def power_W(self, temperature_K: Any) -> np.ndarray:
         """Cooling power P(T) (W)."""
         return self.cooling_power.at(temperature_K)
@@ -642,9 +651,36 @@ def check_thermal(case: Any) -> None:
                     f"protocol[{i}]: a temperature ramp under {under} (or a cool step) changes "
                     'nothing (no heat is exchanged); use model = "conduction" with [[thermal.cooling]]'
                 )
+    _check_base_below_tc(case)
     for p in case.temperature_probes:
         if not any(layer.contains(p.r_m, p.z_m, strict=False) for layer in case.stack):
             raise ValidationError(
                 f"probes[{p.name}]: a temperature probe must sit in or on a layer of the stack, got "
                 f"r = {p.r_m * 1e3:g} mm, z = {p.z_m * 1e3:g} mm"
+            )
+
+
+def _check_base_below_tc(case: Any) -> None:
+    """Refuse a cold head whose cooler's base temperature is at or above the Tc of a
+    superconductor of the stack (or above ``MAX_TC_K`` for one without a Tc): the cooler
+    cannot take it below Tc, so it traps nothing (a base of "3 degC", 276 K, under a 5 K set point
+    ran a field-cooled disk to 101 K with a warning, its trapped field 0.35 mT)."""
+    head = case.thermal.cold_head
+    if head is None:
+        return
+    base = head.base_K
+    for layer in case.superconducting:
+        m = case.material(layer.material)
+        tc = m.tc_K or MAX_TC_K
+        if base >= tc:
+            of = (
+                f"Tc = {tc:g} K of {m.name}"
+                if m.tc_K
+                else (f"{tc:g} K, above the Tc of every known superconductor ({m.name} has no Tc)")
+            )
+            raise ValidationError(
+                f"thermal.cold_head.cooling_power: the cooler's base temperature {base:g} K "
+                f"(where its power is 0 W) is at or above {of}: the cooler cannot cool the head "
+                f"below it, so any heat takes {m.name} normal and the case cannot trap field; "
+                "check the temperature units (K, not degC)"
             )

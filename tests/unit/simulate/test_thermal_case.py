@@ -502,19 +502,13 @@ def test_a_heat_table_starting_above_the_protocol_is_warned_of_before_the_run():
 
 
 def test_a_set_point_below_the_coolers_base_temperature_is_warned_of():
-    """A base temperature written "3 degC" (276 K) under a 5 K set point: the head, with no
-    cooling power below 276 K, warmed to 125 K under a 0.1 W load in 600 s and its heater never
-    worked, unsaid. Also a table whose power is 0 W up to 6 K (its base is the last 0 W)."""
+    """A base temperature of 6 K under a 5 K set point (a table whose power is 0 W up to 6 K: its
+    base is the last 0 W): the head cannot reach the set point and its heater never works."""
     d = cold_head_case()
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
         Case.from_dict(d)  # a 3 K base under a 5 K set point: nothing to say
     assert not [w for w in said if "cooling_power" in str(w.message)]
-    curve = d["thermal"]["cold_head"]["cooling_power"]
-    curve |= {"base_temperature": "3 degC", "rated_temperature": "4.2 degC"}
-    with pytest.warns(CaseWarning, match=r"^thermal\.cold_head\.cooling_power: the protocol's set "
-                      r"point goes down to 5 K, below the cooler's base temperature 276\.15 K"):  # fmt: skip
-        Case.from_dict(d)
     d["thermal"]["cold_head"]["cooling_power"] = {
         "temperature": [3, 6, 10],
         "temperature_unit": "K",
@@ -523,6 +517,32 @@ def test_a_set_point_below_the_coolers_base_temperature_is_warned_of():
     }
     with pytest.warns(CaseWarning, match=r"base temperature 6 K"):
         Case.from_dict(d)
+
+
+def test_a_coolers_base_temperature_at_or_above_tc_is_refused():
+    """A base written "3 degC" (276 K) under a 5 K set point had only been warned of: the head,
+    with no cooling power below 276 K, warmed a field-cooled disk to 101 K (Tc 35 K), trapping
+    0.35 mT. A base at or above a superconductor's Tc (or above every known Tc, without one) is
+    refused before the run, with the numbers; a base below Tc still runs."""
+    d = cold_head_case()
+    curve = d["thermal"]["cold_head"]["cooling_power"]
+    curve |= {"base_temperature": "3 degC", "rated_temperature": "4.2 degC"}
+    with pytest.raises(ValidationError, match=r"^thermal\.cold_head\.cooling_power: the cooler's "
+                       r"base temperature 276\.15 K .* above the Tc of every known superconductor "
+                       r"\(sc has no Tc\).*\(K, not degC\)"):  # fmt: skip
+        Case.from_dict(d)
+    d["materials"]["sc"]["jc"] = {
+        "constant": "3e4 A/cm^2",
+        "temperature": {"at": "5 K", "tc": "38 K"},
+    }
+    curve |= {"base_temperature": "38 K", "rated_temperature": "40 K"}
+    with pytest.raises(
+        ValidationError, match=r"base temperature 38 K .* at or above Tc = 38 K of sc"
+    ):
+        Case.from_dict(d)
+    curve |= {"base_temperature": "37 K"}
+    with pytest.warns(CaseWarning, match=r"below the cooler's base temperature 37 K"):
+        assert Case.from_dict(d).thermal.cold_head.base_K == 37
 
 
 def test_cool_step_under_the_adiabatic_model_is_refused():
