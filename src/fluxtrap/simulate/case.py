@@ -524,6 +524,7 @@ class Case:
             self.start_size_m / 2,
             sum(len(s.knots_s) for s in self.protocol if isinstance(s, Pulse) and s.times_s),
             len(self.probes) + bool(self.bore),
+            3 + len(self.probes) + bool(self.bore) + len(self.temperature_probes),
         )
 
 

@@ -30,6 +30,12 @@ MAX_TIME_STEPS = 200_000  # time steps a max_step may force
 RTOL_RANGE = (1e-8, 0.1)  # the solver.rtol a case may give (the default is 1e-3)
 MAX_WALL_S = 7 * 86400.0  # solver.max_wall: the longest a run may be allowed to take, s
 MAX_SNAPSHOTS = 100  # output.snapshots (each keeps J and B of the whole mesh)
+# Values a run keeps per accepted time step: a probes.csv row (time, applied field, temperature,
+# each probe) and a heat run's heat.csv row. Past this many in one run it stops, its rows so far
+# kept (about 43 bytes a value while running: 0.4 GB; the CSV files about half); a case whose
+# forced steps alone pass it is refused before it runs. Before, only max_wall (up to 7 d)
+# bounded them: 200 000 forced steps x 1000 probes held 2e8 values, about 9 GB
+MAX_OUTPUT_VALUES = 10_000_000
 # times J is kept at for the mesh design, spread over the protocol, besides its step ends
 SAMPLES = 24
 # Each run of a pair holds a probe matrix (probes and the bore centre x conductor elements) and
@@ -354,6 +360,7 @@ def check_bounded(
     first_size_m: float,
     knots: int = 0,
     rows: int = 0,
+    columns: int = 0,
 ) -> None:
     """Refuse (``ValidationError``, with the estimate) a case whose work has no bound: a step cap
     forcing more than ``MAX_TIME_STEPS``, or a lower bound of the solving time (conductor
@@ -368,7 +375,8 @@ def check_bounded(
     probes and the bore centre; the sample times: the protocol steps and ``SAMPLES``) on twice
     the estimate (a quality mesh has 1.6-2x) take over ``MAX_MATRIX_BYTES``
     (``check_matrix_memory``; ``Simulation.run`` adds the snapshots it keeps, on the mesh's
-    element estimate, before it meshes)."""
+    element estimate, before it meshes), and a protocol whose forced steps, one probes.csv row
+    of ``columns`` values each, pass ``MAX_OUTPUT_VALUES``."""
     h = mesh.size_m or first_size_m
     n = sum(layer_elements(w, t, h) for _, w, t in parts)
     first = (
@@ -399,6 +407,16 @@ def check_bounded(
             f"{work_s:.3g} s of solving, over solver.max_wall = {solver.max_wall_s:g} s "
             "(a larger max_step or mesh.size, fewer protocol steps or pulse-table points, or a "
             "longer max_wall)"
+        )
+    written = (stepped + knots + 1) * columns
+    if written > MAX_OUTPUT_VALUES:
+        raise ValidationError(
+            f"[[probes]]: {columns} values a probes.csv row (time, applied field, temperature "
+            f"and each probe) at each of at least {stepped + knots + 1:.3g} time steps (the "
+            f"protocol's steps{', solver.max_step' if max_step else ''}"
+            f"{', pulse-table kinks' if knots else ''}) is at least {written:.3g} values, over "
+            f"the {MAX_OUTPUT_VALUES:.3g} a run may keep; give fewer probes"
+            f"{' or a larger solver.max_step' if max_step else ' or protocol steps'}"
         )
     check_matrix_memory(rows, len(step_durations_s) + SAMPLES + 1, 2 * n, first)
 

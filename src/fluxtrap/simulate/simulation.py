@@ -1122,8 +1122,20 @@ class Simulation:
         cold_head = heat is not None and getattr(heat, "cold_head", None) is not None
         flows = [0.0, 0.0]  # cooler, heater (J) so far
         before: list = []  # (t, heat state) of the previous step
+        # values each accepted step keeps (its probes.csv and heat.csv rows): capped per run
+        width = 3 + len(where) + len(t_points)
+        width += len(HEAT_COLUMNS) + len(COLD_HEAD_COLUMNS) * cold_head if heat else 0
+        max_rows = max(2, options.MAX_OUTPUT_VALUES // width)
 
         def record(s: State, is_cut: bool) -> None:
+            if len(rows) >= max_rows:
+                raise SolverError(
+                    f"output limit: {len(rows):,} rows of {width} values (probes.csv"
+                    f"{' and heat.csv' if heat else ''}) reach the {options.MAX_OUTPUT_VALUES:.3g} "
+                    f"values a run may keep at t = {s.t:.6g} s; give fewer probes, a looser "
+                    f"[solver] rtol or a shorter protocol; results up to t = {rows[-1][0]:.6g} s "
+                    "are kept"
+                )
             J = disc.C @ s.u
             temps = Tp @ s.heat if Tp is not None else [s.temperature_K] * len(t_points)
             rows.append([s.t, s.applied_T, s.temperature_K, *(G @ J + s.applied_T), *temps])

@@ -75,3 +75,41 @@ def test_a_tighter_rtol_shortens_the_heat_steps():
     tight, tight_steps = largest_rise(2.5e-4)
     assert default > 0.9  # the limit binds this run's steps
     assert tight <= 0.5 * (1 + 1e-9), (tight, tight_steps, steps)
+
+
+def test_a_run_past_the_output_limit_stops_keeping_its_rows(monkeypatch):
+    """The probes.csv and heat.csv rows, one per accepted step, had been bounded by max_wall only
+    (up to 7 d): a run stops once they pass ``MAX_OUTPUT_VALUES`` values, saying so, with the
+    rows so far kept (the limit set low here: the pulse takes about 410 steps)."""
+    import fluxtrap.simulate.options as options
+    from fluxtrap.errors import SolverError
+
+    case = pulsed_disk(1e-3)
+    width = 3 + 1 + 6  # time, applied, temperature, top; heat.csv's 6 columns
+    monkeypatch.setattr(options, "MAX_OUTPUT_VALUES", 100 * width)
+    with warnings.catch_warnings(), pytest.raises(SolverError, match=r"^output limit: 100 rows "
+                                                  r"of 10 values \(probes.csv and heat.csv\)") as err:  # fmt: skip
+        warnings.simplefilter("ignore")
+        Simulation(case).run_on_mesh(build_mesh(case, 1.5e-3), 1.5e-3, False, None)
+    result = err.value.result
+    assert len(result.probes) == len(result.heat) == 100
+    assert 0 < result.probes.time_s.iloc[-1] < case.duration_s
+
+
+def test_a_case_whose_forced_steps_pass_the_output_limit_is_refused():
+    """100 probes at each of the 100 000 steps a 10 ns max_step forces through a 1 ms pulse:
+    over 1e7 values, refused before the run with the numbers (it had been taken); 50 fit."""
+    from fluxtrap.errors import ValidationError
+
+    d = pulsed_disk(1e-3).to_dict()
+    d["protocol"][1] |= {"rise": "0.2 ms", "decay": "0.8 ms"}
+    d["solver"] |= {"max_step": "10 ns"}
+    probe = {"name": "top", "r": "0 mm", "z": "4 mm"}
+    d["probes"] = [probe | {"name": f"p{i}", "z": f"{4 + i / 100} mm"} for i in range(100)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValidationError, match=r"^\[\[probes\]\]: 103 values a probes.csv row "
+                           r".* at least 1e\+05 time steps .* 1\.03e\+07 values, over the 1e\+07"):  # fmt: skip
+            Case.from_dict(d)
+        d["probes"] = d["probes"][:50]
+        assert len(Case.from_dict(d).probes) == 50
