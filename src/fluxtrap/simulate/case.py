@@ -861,15 +861,21 @@ def _set_point_below_the_cooler(case: Case) -> str | None:
     head = case.thermal.cold_head
     if head is None:
         return None
-    curve = head.cooling_power
-    base = max(t for t, p in zip(curve.temperature_K, curve.values, strict=True) if p == 0)
+    base, rest = head.base_K, head.rest_K
     lowest = min(t for _, t in states(case.protocol))
-    if lowest >= base:
+    if lowest >= rest:
         return None
+    if lowest < base:
+        return (
+            f"thermal.cold_head.cooling_power: the protocol's set point goes down to {lowest:g} "
+            f"K, below the cooler's base temperature {base:g} K (where its power is 0 W): the "
+            "cold head cannot reach it and rests above it; check the temperature units (K, not "
+            "degC)"
+        )
     return (
-        f"thermal.cold_head.cooling_power: the protocol's set point goes down to {lowest:g} K, "
-        f"below the cooler's base temperature {base:g} K (where its power is 0 W): the cold head "
-        "cannot reach it and rests above it; check the temperature units (K, not degC)"
+        f"thermal.cold_head.heat_load: the protocol's set point goes down to {lowest:g} K, but "
+        f"the cooler's power meets the heat_load {head.heat_load_W:g} W only at {rest:.4g} K: "
+        "the cold head cannot reach the set point and rests there"
     )
 
 

@@ -433,6 +433,16 @@ class ColdHead:
         curve = self.cooling_power
         return max(t for t, p in zip(curve.temperature_K, curve.values, strict=True) if p == 0)
 
+    @property
+    def rest_K(self) -> float:
+        """The lowest temperature (K) the cooler holds the head at under its ``heat_load_W``:
+        where its power first meets the load (``base_K`` without a load)."""
+        if not self.heat_load_W:
+            return self.base_K
+        x, p = self.cooling_power.temperature_K, self.cooling_power.values
+        i = int(np.argmax(np.asarray(p) >= self.heat_load_W))  # p[0] = 0 < load <= p[-1]
+        return float(np.interp(self.heat_load_W, p[i - 1 : i + 1], x[i - 1 : i + 1]))
+
     def power_W(self, temperature_K: Any) -> np.ndarray:
         """Cooling power P(T) (W)."""
         return self.cooling_power.at(temperature_K)
@@ -661,26 +671,34 @@ def check_thermal(case: Any) -> None:
 
 
 def _check_base_below_tc(case: Any) -> None:
-    """Refuse a cold head whose cooler's base temperature is at or above the Tc of a
-    superconductor of the stack (or above ``MAX_TC_K`` for one without a Tc): the cooler
-    cannot take it below Tc, so it traps nothing (a base of "3 degC", 276 K, under a 5 K set point
-    ran a field-cooled disk to 101 K with a warning, its trapped field 0.35 mT)."""
+    """Refuse a cold head that its cooler cannot hold below the Tc of a superconductor of the
+    stack (or below ``MAX_TC_K`` for one without a Tc), under its heat load (``ColdHead.rest_K``):
+    it traps nothing (a base of "3 degC", 276 K, under a 5 K set point ran a field-cooled disk
+    to 101 K with a warning, its trapped field 0.35 mT; a 0.95 W load on a cooler giving it only
+    at 37 K, unsaid, to 37 K and 0.35 mT)."""
     head = case.thermal.cold_head
     if head is None:
         return
-    base = head.base_K
+    base, rest = head.base_K, head.rest_K
     for layer in case.superconducting:
         m = case.material(layer.material)
         tc = m.tc_K or MAX_TC_K
+        of = (
+            f"Tc = {tc:g} K of {m.name}"
+            if m.tc_K
+            else f"{tc:g} K, above the Tc of every known superconductor ({m.name} has no Tc)"
+        )
         if base >= tc:
-            of = (
-                f"Tc = {tc:g} K of {m.name}"
-                if m.tc_K
-                else (f"{tc:g} K, above the Tc of every known superconductor ({m.name} has no Tc)")
-            )
             raise ValidationError(
                 f"thermal.cold_head.cooling_power: the cooler's base temperature {base:g} K "
                 f"(where its power is 0 W) is at or above {of}: the cooler cannot cool the head "
                 f"below it, so any heat takes {m.name} normal and the case cannot trap field; "
                 "check the temperature units (K, not degC)"
+            )
+        if rest >= tc:
+            raise ValidationError(
+                f"thermal.cold_head.heat_load: the cooler's power meets the heat_load "
+                f"{head.heat_load_W:g} W only at {rest:.4g} K (its cooling_power), at or above "
+                f"{of}: the head rests there, so the case cannot trap field; check the "
+                "heat_load's unit (mW?) or the cooling_power"
             )

@@ -545,6 +545,32 @@ def test_a_coolers_base_temperature_at_or_above_tc_is_refused():
         assert Case.from_dict(d).thermal.cold_head.base_K == 37
 
 
+def test_a_cooler_that_cannot_hold_the_set_point_under_its_heat_load_is_said():
+    """A 0.95 W load on a cooler giving 0.5 W at 10 K and 1 W at 40 K: the head rests at 37 K
+    whatever the 5 K set point; a field-cooled disk (Tc 35 K) ended at 37 K, 0.35 mT trapped,
+    with no word before the run. Below Tc it is warned of, at or above Tc refused."""
+    d = cold_head_case()
+    d["materials"]["sc"]["jc"] = {
+        "constant": "3e4 A/cm^2",
+        "temperature": {"at": "5 K", "tc": "38 K"},
+    }
+    d["thermal"]["cold_head"]["cooling_power"] = {
+        "temperature": [3, 10, 40],
+        "temperature_unit": "K",
+        "value": [0, 0.5, 1],
+        "value_unit": "W",
+    }
+    d["thermal"]["cold_head"]["heat_load"] = "0.95 W"
+    with pytest.warns(CaseWarning, match=r"^thermal\.cold_head\.heat_load: the protocol's set point "
+                      r"goes down to 5 K, but the cooler's power meets the heat_load 0\.95 W only "
+                      r"at 37 K"):  # fmt: skip
+        assert Case.from_dict(d).thermal.cold_head.rest_K == pytest.approx(37.0, rel=1e-12)
+    d["thermal"]["cold_head"]["heat_load"] = "990 mW"
+    with pytest.raises(ValidationError, match=r"^thermal\.cold_head\.heat_load: .* heat_load 0\.99 W "
+                       r"only at 39\.4 K .* at or above Tc = 38 K of sc"):  # fmt: skip
+        Case.from_dict(d)
+
+
 def test_cool_step_under_the_adiabatic_model_is_refused():
     d = cold_head_case()
     d["thermal"] = {"model": "adiabatic"}
