@@ -356,8 +356,16 @@ def temperature_table(
         raise ValidationError(
             f"{full}: temperature and value need the same number of entries, got {len(t)} and {len(v)}"
         )
-    if any(b <= a for a, b in zip(t, t[1:], strict=False)) or t[0] < 0:
-        raise ValidationError(f"{full}.temperature: must be >= 0 K and increasing")
+    x = np.asarray(t)
+    if x.min() < 0:  # "-268" with temperature_unit "K": degC meant
+        i = int(np.argmax(x < 0))
+        kelvin(t[i], f"{full}.temperature[{i}]")
+    if len(x) > 1 and np.any(np.diff(x) <= 0):
+        i = int(np.argmax(np.diff(x) <= 0)) + 1
+        raise ValidationError(
+            f"{full}.temperature[{i}]: {t[i]:g} K after {t[i - 1]:g} K; the temperatures must "
+            "increase, each once (sort the rows, each value with its temperature)"
+        )
     bad = [i for i, x in enumerate(v) if not (x >= 0 if zero else x > 0)]
     if bad:
         raise ValidationError(

@@ -181,9 +181,15 @@ def edit(path: str, value):
             edit("materials/sc/heat_capacity/value", [50, float("nan"), 3]),
             r"materials\.sc\.heat_capacity\.value\[1\]",
         ),
-        (
+        (  # said only "must be >= 0 K and increasing": which entry, and degC, unsaid
             edit("materials/sc/heat_capacity/temperature", [2, 40, 10]),
-            r"materials\.sc\.heat_capacity\.temperature: must be >= 0 K and increasing",
+            r"materials\.sc\.heat_capacity\.temperature\[2\]: 10 K after 40 K; the "
+            r"temperatures must increase",
+        ),
+        (
+            edit("materials/sc/heat_capacity/temperature", [-271, -263, -233]),
+            r"materials\.sc\.heat_capacity\.temperature\[0\]: -271 K is below absolute zero; a "
+            r"temperature in degC\?",
         ),
         (
             edit("materials/sc/heat_capacity/value", [50, 3]),
