@@ -796,6 +796,7 @@ def run_protocol(
     on_step(state, True)
     ends = states(case.protocol)
     peak = 0.0  # without superconductors the step control's scale: see ``field_error``
+    carried = math.inf  # the last accepted time step (s) of the protocol step before
     eddy = not len(d.sc)
     for k, step in enumerate(case.protocol[1:], start=1):
         start = ends[k - 1]
@@ -813,7 +814,10 @@ def run_protocol(
         # (a pulse's rise of 10 ms with a decay of 1e6 s: 1 ms, too long for its heat, it failed
         # at t = 0 as a "thermal runaway"; and a snap from 9.0 to 10 ms without a solve)
         span = min(np.diff([0.0, *step.knots_s, duration])) if isinstance(step, Pulse) else duration
-        dt_min = max(1e-9 * span, 1e-9)
+        # nor above 1e-3 of the last step before it: a transient it leaves runs on into this
+        # one (a pulse's heat leaving a disk through a cold head within ms: a 1e6 s hold after
+        # it failed at its 1 ms smallest step)
+        dt_min = max(1e-9 * min(span, 1e6 * carried), 1e-9)
         u_prev, dt_prev = None, None
         in_row, heated_out = 0, False  # heated_out: the last rejection was the heat's
 
@@ -930,7 +934,7 @@ def run_protocol(
                 factor = min(factor, 0.7)
             elif its > 8:
                 factor = min(factor, 1.0)
-            u_prev, dt_prev = state.u, dt
+            u_prev, dt_prev, carried = state.u, dt, dt
             if eddy:
                 peak = max(peak, d.rms_field(u_new - d.initial(b_new)))
             state = State(state.t + dt, u_new, b_new, temp_new, heat_new)
