@@ -877,11 +877,14 @@ def run_protocol(
                 in_row += 1
                 if dt <= dt_min:  # the same step again errs alike (a 50 T pulse rising in 1 us
                     # was retried 40 times at 1 ns and said only "40 rejected steps in a row")
+                    # heated past Tc or running away, that is why (a quench near a pulse's end,
+                    # the field moving 4e-8 T in the step, was blamed on the protocol's pace)
+                    why = _past_tc(d, temp_em) or _runaway(d, temp_em, state.temperature_K)
                     raise _stop(
                         f"the time error stays above [solver] rtol = {ctl.rtol:g} even at the "
                         f"smallest time step ({err / ctl.rtol:.3g}x it; the applied field moves "
-                        f"{abs(b_new - state.applied_T):.3g} T in it): the protocol changes "
-                        "faster than the model can follow",
+                        f"{abs(b_new - state.applied_T):.3g} T in it)"
+                        + (why or ": the protocol changes faster than the model can follow"),
                         state,
                         k,
                         step,
