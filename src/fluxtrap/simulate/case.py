@@ -681,7 +681,8 @@ def _heat_tables_start_above(case: Case) -> str | None:
     """The warning for a heat capacity or conductivity table of a stack material (the ones the
     heat model uses) that starts above the protocol's lowest temperature, where its first value
     is held, or None: a table written in degC (278-283 K) under a 5 K run was held at its
-    278 K value, said only after the run."""
+    278 K value, said only after the run; one of a single row at 300 K, never (a constant is a
+    row at 0 K)."""
     used = {"adiabatic": ("heat_capacity",), "conduction": MATERIAL_KEYS}.get(case.thermal.model)
     if not used:
         return None
@@ -691,7 +692,7 @@ def _heat_tables_start_above(case: Case) -> str | None:
         table = m.thermal and m.name in stack
         for key in used if table else ():
             t = getattr(m.thermal, key)
-            if t is not None and len(t.temperature_K) > 1 and lowest < t.temperature_K[0]:
+            if t is not None and lowest < t.temperature_K[0]:
                 unit = "J/(m^3*K)" if key == "heat_capacity" else "W/(m*K)"
                 return (
                     f"materials.{m.name}.{key}: the protocol goes down to {lowest:g} K, below the "

@@ -501,9 +501,18 @@ def test_a_heat_table_starting_above_the_protocol_is_warned_of_before_the_run():
     with pytest.warns(CaseWarning, match=r"^materials\.cu\.thermal_conductivity: the protocol goes "
                       r"down to 5 K, below the table's first 10 K"):  # fmt: skip
         Case.from_dict(d)
+    # one row, a room-temperature value 100x the cryogenic one, had been taken unsaid as a
+    # constant; a quantity (a constant) is not warned of
+    d = base()
+    d["materials"]["sc"]["heat_capacity"] = CP | {"temperature": [300], "value": [2e6]}
+    with pytest.warns(CaseWarning, match=r"^materials\.sc\.heat_capacity: the protocol goes down "
+                      r"to 5 K, below the table's first 300 K, where its 2e\+06 J/\(m\^3\*K\) is held"):  # fmt: skip
+        Case.from_dict(d)
     with warnings.catch_warnings(record=True) as said:  # CP from 2 K covers the run's 5 K
         warnings.simplefilter("always")
         Case.from_dict(base())
+        d["materials"]["sc"]["heat_capacity"] = "2e6 J/(m^3*K)"
+        Case.from_dict(d)
     assert not [w for w in said if "the protocol goes down to" in str(w.message)]
 
 
