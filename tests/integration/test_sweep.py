@@ -867,6 +867,26 @@ def test_a_damaged_cache_entry_is_computed_again(tmp_path, text):
     assert cache.get("k")["error"] == "SolverError: stopped"  # a failure needs no traces
 
 
+def test_a_cache_entry_copied_under_another_key_is_computed_again(tmp_path):
+    """An entry copied or renamed to another variant's key (its json and traces) was trusted as
+    that variant's result: the other variant's row read the first's fields. The entry now names
+    its key, and one under another key is a miss."""
+    import shutil
+
+    from fluxtrap.workflows.sweep.cache import Cache
+
+    cache = Cache(tmp_path)
+    cache.put("a", {**DONE, "probes_csv": "time_s,a_Bz_T\n0,1\n"}, {"radius": Value(6, "mm")})
+    for end in (".json", "-probes.csv"):
+        shutil.copy(tmp_path / f"a{end}", tmp_path / f"b{end}")
+    assert cache.get("a")["summary"] == DONE["summary"]
+    assert cache.get("b") is None
+    moved = json.loads((tmp_path / "a.json").read_text())
+    del moved["key"]  # an entry that names no key cannot be checked: computed again too
+    (tmp_path / "a.json").write_text(json.dumps(moved))
+    assert cache.get("a") is None
+
+
 def test_a_variant_below_its_accuracy_target_is_said_in_its_record_not_warned(tmp_path):
     """A fixed coarse mesh misses 1 %: each worker printed an AccuracyWarning per variant (36 in
     a 36-run calibration); the record keeps the target, the estimate and ``reached`` instead,

@@ -49,14 +49,20 @@ class Cache:
         """The record of ``key``, or None to compute it (again): none, or one that is not whole
         (a damaged or hand-edited file: ``[]`` was an AttributeError, a probe value "x" a
         ValueError in the plot, ``{"status": "done"}`` a done row without values, and a done
-        record without its traces a FileNotFoundError in calibrate; one whose heat.csv is gone)."""
+        record without its traces a FileNotFoundError in calibrate; one whose heat.csv is gone);
+        or one that names another key (an entry copied or renamed to this key was trusted as
+        this variant's result; one written before entries named their key is computed again)."""
         try:
             record = json.loads((self.folder / f"{key}.json").read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):  # none, or unreadable
             return None
-        if not _whole(record) or (
-            record["status"] == "done"
-            and not all(_traces(self.folder / f"{key}-{f}.csv") for f in _files(record))
+        if (
+            not _whole(record)
+            or record.get("key") != key
+            or (
+                record["status"] == "done"
+                and not all(_traces(self.folder / f"{key}-{f}.csv") for f in _files(record))
+            )
         ):
             return None
         return record
@@ -78,6 +84,7 @@ class Cache:
         if heat := record.pop("heat_csv", None):
             replacing_text(self.folder / f"{key}-heat.csv", heat)
             record["heat"] = True
+        record["key"] = key  # get trusts the entry only under its own key
         record["params"] = {k: str(v) for k, v in params.items()}
         replacing_text(self.folder / f"{key}.json", json.dumps(record, indent=1, default=_plain))
 
