@@ -887,6 +887,41 @@ def test_a_cache_entry_copied_under_another_key_is_computed_again(tmp_path):
     assert cache.get("a") is None
 
 
+def test_partial_files_a_killed_sweep_left_are_removed_by_the_next_run_alone(tmp_path):
+    """A sweep killed mid-write (kill -9) left its hidden .partial files in the cache and its
+    staged results folder in --out, and no run ever removed them. The next sweep into the
+    folder removes them once it holds it; one refused because another run holds it does not,
+    and other hidden files stay."""
+    from fluxtrap.errors import ConflictError
+    from fluxtrap.outputs import claimed
+    from fluxtrap.workflows.sweep.cache import Cache
+
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    axes = [Axis.parse("radius=6mm")]
+    out = tmp_path / "sweep"
+    cache = Cache(out / "cache")
+    (v,) = expand(load_case_dict(case), axes, base_dir=tmp_path)
+    cache.put(v.key, {"status": "failed", "error": "SolverError: x", "wall_s": 1.0}, v.params)
+    left = [
+        out / "cache" / f".{v.key}.json.0a1b2c3d.partial",
+        out / "cache" / f".{v.key}-probes.csv.0a1b2c3d.partial",
+        out / "cache" / ".fluxtrap-0a1b2c3d.partial",
+        out / ".partial-0a1b2c3d" / "results.csv",
+    ]
+    kept = [out / "cache" / ".notes", out / ".partial-notes"]
+    for path in left + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("time_s,a_Bz_T\n0,")
+    with claimed(out), pytest.raises(ConflictError):  # a live run owns them
+        run_sweep(case, axes, out=out, progress=False)
+    assert all(p.exists() for p in left)
+    result = run_sweep(case, axes, out=out, progress=False)  # a cache hit: no cluster
+    assert result.cached == 1
+    assert [p for p in left if p.exists()] == [] and not (out / ".partial-0a1b2c3d").exists()
+    assert all(p.exists() for p in kept)
+
+
 def test_a_variant_below_its_accuracy_target_is_said_in_its_record_not_warned(tmp_path):
     """A fixed coarse mesh misses 1 %: each worker printed an AccuracyWarning per variant (36 in
     a 36-run calibration); the record keeps the target, the estimate and ``reached`` instead,

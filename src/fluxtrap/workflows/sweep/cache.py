@@ -4,7 +4,9 @@ simulated variant, by case key."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ from fluxtrap.errors import FluxtrapError
 from fluxtrap.outputs import replacing_text
 from fluxtrap.workflows.sweep.grammar import Value
 
+# the hidden name outputs.replacing writes a file to before renaming it over the file
+PARTIAL = re.compile(r"\.(.+\.|fluxtrap-)[0-9a-f]{8}\.partial")
 BORE_COLUMNS = ("centre_T", "homogeneity_ppm", "drift_ppm_per_h")  # of summary.json's bore
 # their estimated errors, of summary.json's accuracy.bore (T, ppm, ppm/h; None: not finite)
 BORE_ERRORS = ("centre_error_T", "homogeneity_error_ppm", "drift_error_ppm_per_h")
@@ -44,6 +48,16 @@ class Cache:
                 f"{self.folder}: the sweep's cache cannot be written there ({why}); each "
                 "variant's result is kept in it: free the folder or give another --out"
             ) from None
+
+    def remove_partials(self) -> None:
+        """Remove the hidden ``.NAME.<8 hex>.partial`` files (``outputs.replacing``) that a run
+        killed mid-write (``kill -9``, a power cut) left in the folder: they were never removed,
+        one per entry being written. Only while the sweep's folder is claimed
+        (``outputs.claimed``): no live run then writes here."""
+        for path in self.folder.glob(".*.partial"):
+            if PARTIAL.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+                with suppress(OSError):
+                    path.unlink()
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The record of ``key``, or None to compute it (again): none, or one that is not whole

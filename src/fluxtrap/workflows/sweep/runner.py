@@ -8,6 +8,8 @@ import hashlib
 import logging
 import math
 import multiprocessing
+import re
+import shutil
 import signal
 import threading
 import time
@@ -197,6 +199,7 @@ def run_sweep(
     with claimed(out):  # one sweep at a time in a folder
         cache = Cache(out / "cache")
         cache.check_writable()  # before any run: each result is kept there
+        _remove_partials(out, cache)
         records: dict[str, dict[str, Any]] = {}
         cached: set[str] = set()
         todo: dict[str, Variant] = {}
@@ -232,6 +235,17 @@ def run_sweep(
         int((table["status"] != "done").sum()),
         tuple(files),
     )
+
+
+def _remove_partials(out: Path, cache: Cache) -> None:
+    """Remove what a sweep killed mid-write (``kill -9``) left in ``out``, which this run has
+    claimed (no live run writes there): the cache's hidden ``.partial`` files and
+    ``write_results``'s hidden ``.partial-<8 hex>`` folder (``outputs.staged_folder``); they
+    were never removed."""
+    cache.remove_partials()
+    for stage in out.glob(".partial-*"):
+        if re.fullmatch(r"\.partial-[0-9a-f]{8}", stage.name) and not stage.is_symlink():
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _built(
