@@ -244,6 +244,33 @@ def test_dotted_paths_invalid_variants_and_keys(stack_case):
         expand(base, [Axis.parse("temperature=10K")], base_dir=stack_case.parent)
 
 
+def test_a_dotted_path_in_the_wrong_unit_is_refused_once_before_any_variant_runs(
+    stack_case, tmp_path
+):
+    """``stack.0.thickness`` given in T (or as a bare number) failed each variant in turn, one
+    failed row per value, as if the values were at fault: the unit is every variant's, so the
+    sweep is now refused once, before any is run; a value no unit can mend stays its own row."""
+    base = load_case_dict(stack_case)
+    where = stack_case.parent
+    for axis, message in [
+        ("stack.0.thickness=1T,2T,3T", r"stack\[0\]\.thickness: '1\.0 T' is not a length"),
+        ("stack.0.thickness=1,2", r"stack\[0\]\.thickness: got the bare value 1\.0"),
+        ("protocol.0.field=2mm:4mm:3", r"protocol\[0\]\.field: '2\.0 mm' is not a magnetic"),
+    ]:
+        with pytest.raises(UnitError, match=f"^sweep: {message}.*share this unit"):
+            expand(base, [Axis.parse(axis), Axis.parse("n=20,30")], base_dir=where)
+    listed = tmp_path / "list.csv"
+    listed.write_text("materials.bulk1.jc.constant\n1 T\n2 T\n")
+    del base["materials"]["bulk1"]["jc"]["table"]
+    with pytest.raises(UnitError, match="materials.bulk1.jc.constant: '1.0 T' is not a current"):
+        expand(base, rows=read_list(listed), base_dir=where)
+    # a value whose number alone is out of range is that variant's failure, the others run
+    variants = expand(
+        load_case_dict(stack_case), [Axis.parse("radius=5mm,1e306mm")], base_dir=where
+    )
+    assert variants[0].case is not None and variants[1].case is None
+
+
 @pytest.mark.parametrize(
     ("jc", "message"),
     [  # each was a KeyError, TypeError or ValueError out of expand, or (True) a Jc of 1 A/m^2

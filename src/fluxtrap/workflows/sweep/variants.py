@@ -9,12 +9,13 @@ import hashlib
 import itertools
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fluxtrap.errors import FluxtrapError, UnknownKeyError, ValidationError
+from fluxtrap.errors import FluxtrapError, UnitError, UnknownKeyError, ValidationError
 from fluxtrap.inputs import near, tables
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.materials import read_jc_csv
@@ -232,27 +233,81 @@ def expand(
     variants: list[Variant] = []
     total = math.prod(sizes)
     combos = itertools.product(list(rows) or [{}], itertools.product(*(a.values for a in axes)))
+    units_checked = False  # whether a UnitError has been seen to depend on the numbers
     for index, (row, values) in enumerate(combos):
         params = {**row, **dict(zip(names, values, strict=True))}
-        data = copy.deepcopy(dict(base))
-        for name, value in params.items():
-            what = f"column {name!r} of the variant list" if name in listed else ""
-            apply(data, name, value, Path(base_dir), what)
         try:
-            case = Case.from_dict(data, base_dir=base_dir)
+            case = Case.from_dict(_applied(base, params, listed, base_dir), base_dir=base_dir)
         except UnknownKeyError as err:  # no value mends a key: refused once, before any runs
             swept = f" (swept: {', '.join(params)})" if params else ""
             raise UnknownKeyError(f"sweep: {err}{swept}") from None
+        except UnitError as err:
+            # each swept name has one unit in every variant: a unit no number mends (a length
+            # given in T) failed each variant in turn; refused once, before any runs
+            if not units_checked and _unit_wrong(err, base, params, listed, base_dir):
+                swept = ", ".join(f"{k}={v}" for k, v in params.items())
+                raise UnitError(
+                    f"sweep: {err} (swept: {swept}); the swept values share this unit, so "
+                    "every variant would fail alike: give them in the unit the case expects there"
+                ) from None
+            units_checked = True
+            variants.append(_invalid(index, params, base, listed, base_dir, err))
         except FluxtrapError as err:
-            raw = json.dumps(data, sort_keys=True, default=str)
-            variants.append(
-                Variant(index, params, None, _digest(raw), f"{type(err).__name__}: {err}")
-            )
+            variants.append(_invalid(index, params, base, listed, base_dir, err))
         else:
             variants.append(Variant(index, params, case, case_key(case)))
         if on_variant is not None:
             on_variant(len(variants), total)
     return variants
+
+
+def _applied(
+    base: Mapping[str, Any], params: Mapping[str, Value], listed: Sequence[str], base_dir: Any
+) -> dict[str, Any]:
+    """A copy of the raw case ``base`` with the swept ``params`` written in (``apply``)."""
+    data = copy.deepcopy(dict(base))
+    for name, value in params.items():
+        what = f"column {name!r} of the variant list" if name in listed else ""
+        apply(data, name, value, Path(base_dir), what)
+    return data
+
+
+def _unit_wrong(
+    err: UnitError,
+    base: Mapping[str, Any],
+    params: Mapping[str, Value],
+    listed: Sequence[str],
+    base_dir: Any,
+) -> bool:
+    """Whether ``err`` is the unit of a swept dotted path, which every variant shares: it names
+    that path (``stack[0].thickness``), and the variant with that value 1 in the same unit
+    raises it too (a number out of a float's range would not)."""
+    for name, value in params.items():
+        key = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", name)  # as the case's errors name it
+        if name in SHORTCUTS or not str(err).startswith(f"{key}:"):
+            continue
+        try:
+            one = {**params, name: Value(1.0, value.unit)}
+            Case.from_dict(_applied(base, one, listed, base_dir), base_dir=base_dir)
+        except UnitError as again:
+            return str(again).startswith(f"{key}:")
+        except FluxtrapError:
+            return False
+        return False
+    return False
+
+
+def _invalid(
+    index: int,
+    params: dict[str, Value],
+    base: Mapping[str, Any],
+    listed: Sequence[str],
+    base_dir: Any,
+    err: FluxtrapError,
+) -> Variant:
+    """The variant ``index`` whose case is invalid (``err``), keyed by its raw dict."""
+    raw = json.dumps(_applied(base, params, listed, base_dir), sort_keys=True, default=str)
+    return Variant(index, params, None, _digest(raw), f"{type(err).__name__}: {err}")
 
 
 def case_key(case: Case) -> str:
