@@ -31,6 +31,8 @@ from fluxtrap.cli.sweep import (
 from fluxtrap.outputs import claimed, staged_folder
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB
 
+DEFAULT_TO = "1000 T/h"  # the fastest rate scanned without --to
+
 
 def safe_ramp_command(
     case: Annotated[
@@ -48,8 +50,13 @@ def safe_ramp_command(
     ],
     rate_from: Annotated[str, typer.Option("--from", help='Slowest rate, e.g. "1 T/h".')] = "1 T/h",
     rate_to: Annotated[
-        str, typer.Option("--to", help='Fastest rate, e.g. "1000 T/h".')
-    ] = "1000 T/h",
+        str | None,
+        typer.Option(
+            "--to",
+            help=f'Fastest rate, e.g. "1000 T/h" (default {DEFAULT_TO}; not with --count 1, '
+            "which scans --from alone).",
+        ),
+    ] = None,
     count: Annotated[int, typer.Option("--count", help="Rates, spaced evenly in log (1..12).")] = 7,
     max_rise: Annotated[
         str | None,
@@ -101,7 +108,12 @@ def safe_ramp_command(
     from fluxtrap.units import parse
 
     lo = parse(rate_from, "field_rate", "--from")
-    hi = parse(rate_to, "field_rate", "--to")
+    if count == 1 and rate_to is not None:  # it scanned --from alone, --to unsaid ignored
+        raise ValidationError(
+            f"safe-ramp: --count 1 scans --from alone ({rate_from}), so --to {rate_to} would be "
+            "ignored: give --count 2 or more to scan from one to the other, or leave --to out"
+        )
+    hi = lo if count == 1 else parse(rate_to or DEFAULT_TO, "field_rate", "--to")
     if not (0 < lo <= hi and 1 <= count <= MAX_RATES):
         raise ValidationError(
             f"safe-ramp: need 0 < --from <= --to and 1 <= --count <= {MAX_RATES}, got "
