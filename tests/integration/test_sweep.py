@@ -1127,6 +1127,45 @@ def test_ctrl_c_at_the_terminal_stops_the_sweep_not_its_workers():
         assert client.run(os.getpid) == before  # the same worker, alive
 
 
+# a sweep whose Ctrl-C reaches its process group (as a terminal's does) as its local cluster starts
+CTRL_C_AT_START = """
+import os, signal, sys
+import distributed
+started = distributed.LocalCluster
+def ctrl_c_then_start(*args, **kwargs):
+    os.killpg(os.getpgrp(), signal.SIGINT)
+    return started(*args, **kwargs)
+distributed.LocalCluster = ctrl_c_then_start
+from fluxtrap.cli import main
+sys.argv = ["fluxtrap", "sweep", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_ctrl_c_while_the_local_cluster_starts_stops_the_sweep(tmp_path):
+    """A Ctrl-C in the 2-5 s the local cluster takes to start was lost (SIGINT was ignored then,
+    for the workers to inherit): the sweep went on to the end, exit 0. It now stops it once
+    the cluster is up, closed, with the usual message, exit 130, no tracebacks, nothing run or
+    written but the cache folder."""
+    import os
+    import subprocess
+    import sys
+
+    case, out = tmp_path / "tiny.toml", tmp_path / "sweep"
+    case.write_text(TINY)
+    args = [str(case), "--out", str(out), "--vary", "radius=6mm", "--workers", "1", "--quiet"]
+    env = os.environ | {"PYTHONUNBUFFERED": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AT_START, *args], env=env, capture_output=True, text=True,
+        timeout=100, start_new_session=True,  # its own process group: the Ctrl-C reaches it alone
+    )  # fmt: skip
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.startswith("interrupted: the variants done so far are kept in")
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["cache"] and not any((out / "cache").iterdir())
+
+
 @pytest.mark.timeout(60)  # it waited for ever
 def test_a_sweep_whose_cluster_has_no_worker_ends_its_waiting_runs_as_failed(tmp_path, monkeypatch):
     """A scheduler whose only worker died (or where none joined) kept the runs waiting without a

@@ -551,7 +551,7 @@ def _client(scheduler: str | None, workers: int, security: Any = None) -> Iterat
         return
     if workers < 1:
         raise ValidationError(f"--workers must be >= 1, got {workers}")
-    with _interrupt_ignored():  # the workers' processes inherit it (and their children)
+    with _interrupt_held() as held:  # the workers' processes inherit it (and their children)
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -559,25 +559,63 @@ def _client(scheduler: str | None, workers: int, security: Any = None) -> Iterat
             dashboard_address=None,
             silence_logs=logging.ERROR,
         )
-    with cluster, Client(cluster) as client:
-        yield client
+    with cluster:
+        for signum in held:  # a Ctrl-C or SIGTERM during the start, now the cluster is whole
+            signal.raise_signal(signum)  # as the handler before would have had it
+        with Client(cluster) as client:
+            yield client
 
 
 @contextmanager
-def _interrupt_ignored() -> Iterator[None]:
-    """SIGINT ignored in this process while the block runs (in the main thread; elsewhere
-    nothing changes), so that the processes it starts inherit the ignoring: a Ctrl-C at the
-    terminal reaches every process of the group, and each worker, its nanny's loop and the
-    forkserver printed their KeyboardInterrupt tracebacks (84 lines above the one saying what
-    was kept); this process alone stops, and its cluster's close ends the workers."""
+def _interrupt_held() -> Iterator[list[int]]:
+    """SIGINT ignored in this process while the block runs (in the main thread; elsewhere nothing
+    changes), so that the processes it starts inherit the ignoring: a Ctrl-C at the terminal
+    reaches every process of the group, and each worker, its nanny's loop and the forkserver
+    printed their KeyboardInterrupt tracebacks (84 lines above the one saying what was kept).
+    A Ctrl-C or SIGTERM meanwhile is not lost (a Ctrl-C in the 2-5 s a local cluster takes to
+    start was, and the sweep went on): the numbers of the signals that came are in the list
+    yielded, once the block has ended, for the caller to raise when what it started can be
+    closed. A Ctrl-C at the terminal is seen by a sentinel process of this group (``_sentinel``)
+    that does not ignore it (a SIGINT sent to this process alone meanwhile is still ignored). A
+    signal this process ignores stays ignored."""
+    held: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield held
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignored = {s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) == signal.SIG_IGN}
+    sentinel = None if signal.SIGINT in ignored else _sentinel()
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN)}
+    if signal.SIGTERM not in ignored:
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, lambda s, _: held.append(s))
     try:
-        yield
+        yield held
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, handler in previous.items():
+            if handler is not None:  # None: one not set from Python, left as it is
+                signal.signal(s, handler)
+        if sentinel is not None:
+            sentinel.kill()
+            if sentinel.wait() == -signal.SIGINT:  # a Ctrl-C at the terminal stopped it first
+                held.append(signal.SIGINT)
+        held[:] = sorted(set(held))
+
+
+def _sentinel() -> Any:
+    """A process of this process group that a Ctrl-C at the terminal stops (SIGINT, exit code
+    -2), silent: it tells that one came while this process ignored it (None if it cannot be
+    started: a Ctrl-C then is ignored, as it was)."""
+    import subprocess
+    import sys
+
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(86400)"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
 
 
 def _unreachable(scheduler: str, err: BaseException) -> str:
