@@ -129,9 +129,12 @@ def test_axes_are_ranges_or_lists_in_one_unit():
         ("radius", ValidationError, "expected NAME=START:STOP:NUM"),
         ("jc_scale=0,1", ValidationError, "factors must be > 0"),
         ("radius=1mm,1mm", ValidationError, "1 mm is given twice"),
+        # one value is START's: STOP was ignored without a word
+        ("radius=10mm:40mm:1", ValidationError, r"STOP \(40 mm\) would be ignored"),
     ]:
         with pytest.raises(error, match=message):
             Axis.parse(text)
+    assert Axis.parse("radius=10mm:1cm:1").values == (Value(10.0, "mm"),)
 
 
 def test_shortcuts_change_what_they_say(stack_case):

@@ -111,6 +111,11 @@ class Axis:
                     f"variants a sweep may have; how many values, not the step between them), "
                     f"got {parts[2]!r}"
                 )
+            if num == 1 and stop.magnitude != start.magnitude:  # STOP was ignored unsaid
+                raise ValidationError(
+                    f"{where}: NUM 1 gives START alone ({start}), so STOP ({stop}) would be "
+                    f"ignored: give NUM 2 or more, or NAME={start} for one value"
+                )
             if num > 1 and stop.magnitude == start.magnitude:  # was "a value is given twice"
                 raise ValidationError(
                     f"{where}: START and STOP are both {start}, so the {num} values would be one; "
