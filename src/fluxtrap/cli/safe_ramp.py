@@ -114,6 +114,11 @@ def safe_ramp_command(
             "ignored: give --count 2 or more to scan from one to the other, or leave --to out"
         )
     hi = lo if count == 1 else parse(rate_to or DEFAULT_TO, "field_rate", "--to")
+    if count > 1 and lo == hi:  # the one rate was run count times
+        raise ValidationError(
+            f"safe-ramp: --from and --to are both {rate_from}, so the {count} rates would be one: "
+            "give a faster --to, or --count 1 for that rate alone"
+        )
     if not (0 < lo <= hi and 1 <= count <= MAX_RATES):
         raise ValidationError(
             f"safe-ramp: need 0 < --from <= --to and 1 <= --count <= {MAX_RATES}, got "
