@@ -157,6 +157,8 @@ def test_ctrl_c_during_the_scan_says_nothing_was_written(capsys, tmp_path, monke
         (["--count", "1", "--to", "100 T/h"], "conduction", "--to 100 T/h would be ignored"),
         # the one rate was run --count times over
         (["--from", "9 T/h", "--to", "9 T/h"], "conduction", "the 7 rates would be one"),
+        (["--to", ""], "conduction", "--to: "),  # not the default 1000 T/h
+        (["--from", "2000 T/h"], "conduction", "got '2000 T/h', '1000 T/h', 7"),
         (["--from", "5 T"], "conduction", "--from"),
         (["--max-rise", "-2 K"], "conduction", "max_rise must be > 0 K"),
         # 5 K -> Tc 35 K: a 40 K rise is past Tc, so a quenching rate was called safe

@@ -113,8 +113,10 @@ def safe_ramp_command(
             f"safe-ramp: --count 1 scans --from alone ({rate_from}), so --to {rate_to} would be "
             "ignored: give --count 2 or more to scan from one to the other, or leave --to out"
         )
-    hi = lo if count == 1 else parse(rate_to or DEFAULT_TO, "field_rate", "--to")
-    if count > 1 and lo == hi:  # the one rate was run count times
+    if rate_to is None:  # "" is refused, not the default
+        rate_to = rate_from if count == 1 else DEFAULT_TO
+    hi = parse(rate_to, "field_rate", "--to")
+    if count > 1 and lo == hi:  # the count rates were that one, scanned once
         raise ValidationError(
             f"safe-ramp: --from and --to are both {rate_from}, so the {count} rates would be one: "
             "give a faster --to, or --count 1 for that rate alone"
