@@ -380,8 +380,11 @@ def jc_from_width(
         sample = sample_text(a_m, b_m, c_m, shape)
         if width.virgin_extreme is not None:
             _check_shielding(width.virgin_extreme, volume, sample, where, notes)
-        elif (~below).sum() < 3:  # irreversible up to its turning fields: a critical state there
-            _check_shielding(width.turning_extreme, volume, sample, where, notes, turning=True)
+        elif (~below).sum() < 3 and width.turning_extreme is not None:
+            # irreversible up to its turning fields: a critical state there
+            _check_shielding(width.turning_extreme, volume, sample, where, notes, by="turning")
+        else:  # reversible at its turns (or the zone unresolved): the remanent peak's shift
+            _check_shielding(width.central_peak, volume, sample, where, notes, by="peak")
     span = width.temperature_range_K
     if span is not None and drifted(span):
         notes.append(
@@ -599,30 +602,34 @@ def _check_shielding(
     where: str,
     notes: list[str],
     *,
-    turning: bool = False,
+    by: str = "virgin",
 ) -> None:
     """The virgin branch's shielding at its lowest moment (``loops.virgin_extreme``: field change
-    T, moment change A*m^2), or with ``turning`` a return branch's just after its field reversal
-    (``loops.turning_extreme``, for a loop without a virgin branch), in the ``sample`` of
-    ``volume_m3`` below ``SHIELDING_FRACTION_MIN`` of full shielding: a note in ``notes`` and an
-    ``ImplausibleJcWarning`` (nothing without)."""
+    T, moment change A*m^2), or for a loop without a virgin branch, ``by`` "turning", a return
+    branch's just after its field reversal (``loops.turning_extreme``), or ``by`` "peak", the
+    return branches' remanent peak (``loops.central_peak``: its shift past zero field T, its
+    moment A*m^2), in the ``sample`` of ``volume_m3`` below ``SHIELDING_FRACTION_MIN``: a note
+    in ``notes`` and an ``ImplausibleJcWarning`` (nothing without)."""
     if extreme is None:
         return
     field_T, moment_Am2 = extreme
     fraction = MU0 * moment_Am2 / volume_m3 / field_T
     if fraction >= SHIELDING_FRACTION_MIN:
         return
-    said = (
-        f"just after the field reversal a return branch shields the first {field_T:.3g} T of "
-        f"the field's change by only {moment_Am2 * 1e3:.3g} emu: mu0 dM / dB = {fraction:.2g} "
-        f"in the {sample}, where any superconductor's critical state shields about 0.5-1 (by its "
-        "shape) until the reversed field has penetrated it"
-        if turning
-        else f"the virgin branch shields up to {field_T:.3g} T, where the field penetrates "
+    said = {
+        "turning": f"just after the field reversal a return branch shields the first "
+        f"{field_T:.3g} T of the field's change by only {moment_Am2 * 1e3:.3g} emu: mu0 dM / dB "
+        f"= {fraction:.2g} in the {sample}, where any superconductor's critical state shields "
+        "about 0.5-1 (by its shape) until the reversed field has penetrated it",
+        "peak": f"the return branches peak {field_T:.3g} T past zero field (the self field's "
+        f"shift of the remanent peak) at only {moment_Am2 * 1e3:.3g} emu: mu0 M / shift = "
+        f"{fraction:.2g} in the {sample}, where a critical state's self field shifts its peak by "
+        "about its own mu0 M (mu0 M / shift 1-15 by its shape)",
+        "virgin": f"the virgin branch shields up to {field_T:.3g} T, where the field penetrates "
         f"the sample, but by only {moment_Am2 * 1e3:.3g} emu: mu0 M / B = {fraction:.2g} in the "
         f"{sample}, where any superconductor shields about 0.5 (0.4-2 by its shape) at "
-        "penetration"
-    )
+        "penetration",
+    }[by]
     notes.append(
         f"{where}: {said}, whatever its Jc: the moment is about {0.5 / fraction:.2g}x too small for "
         "the volume. Is the moment column in A*m^2 (SI) but labelled emu (1000x: Jc 1000x too "

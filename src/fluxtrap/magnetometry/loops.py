@@ -232,7 +232,8 @@ class LoopWidth:
     where too few points lie at high field): full shielding there is a minor loop;
     ``other_loops_K``: the temperatures (K) of the file's other complete loops, not analysed;
     ``virgin_extreme``: see ``virgin_extreme`` (None where it tells nothing);
-    ``turning_extreme``: see ``turning_extreme`` (the return branches, None for a half loop); ``half_loop``:
+    ``turning_extreme``: see ``turning_extreme`` (the return branches, None for a half loop);
+    ``central_peak``: see ``central_peak`` (likewise); ``half_loop``:
     which branch the virgin branch stood in for and why that holds ("" for a full loop; see
     ``half_loop_stand_ins``).
     """
@@ -259,6 +260,7 @@ class LoopWidth:
     virgin_extreme: tuple[float, float] | None = None
     half_loop: str = ""
     turning_extreme: tuple[float, float] | None = None
+    central_peak: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.dm_scatter_Am2 is None:
@@ -456,6 +458,55 @@ def turning_extreme(
     return None if best is None else best[1:]
 
 
+# the remanent peak's noise band: readings within this many standard errors of a branch's peak
+# could be it (the shift read from the one nearest zero field)
+PEAK_SIGMA = 3.0
+
+
+def central_peak(
+    branches: tuple[Branch, ...] | list[Branch], background_Am2_per_T: float
+) -> tuple[float, float] | None:
+    """How far the return branches' remanent peaks lie beyond zero field: ``(shift T, peak
+    moment A*m^2)``, the shift half the distance between the decreasing branch's peak (at
+    B < 0) and the increasing one's (B > 0), so a field offset cancels, less one field step.
+
+    In the critical state the self field moves each return branch's peak past zero field by
+    about its own mu0 M (the internal field straddles zero there), whatever Jc is: mu0 M / shift
+    is 1.3-15 over synthetic bars, plates and discs (Kim 1e7-1e10 A/m^2, B0 0.05-5 T, with and
+    without an irreversibility field below the turn). Each branch (linear background out,
+    the increasing one mirrored) is climbed from zero field away from it until it falls over
+    ``PEAK_SIGMA`` standard errors (``branch_noise``) below its running peak; the shift is the
+    reading nearest zero within that band of the peak. None without two branches through zero,
+    a fall, or a shift over one field step, or where a branch rises as much towards the other
+    sign (a peak in |B|, a fishtail, not the self field's shift)."""
+    if len(branches) != 2:
+        return None
+    shifts, peaks, steps = [], [], []
+    for branch in branches:
+        b, m = branch.sorted()
+        m = m - background_Am2_per_T * b
+        sigma = PEAK_SIGMA * branch_noise(b, m)
+        # falling field, the peak at b < 0: the decreasing branch reversed, the increasing mirrored
+        b, m = (b[::-1], m[::-1]) if branch.kind == "decreasing" else (-b, -m)
+        if b.size < 5 or not b[-1] < 0 < b[0]:
+            return None
+        k0 = int(np.argmin(np.abs(b)))  # b falls: from zero field away from it
+        run_b, run_m = b[k0:], m[k0:]
+        fell = run_m < np.maximum.accumulate(run_m) - sigma
+        if not fell.any():
+            return None
+        n = int(np.argmax(fell))
+        top = int(np.argmax(run_m[:n]))
+        other = m[(b > 0) & (b <= -run_b[top])]
+        if other.size and other.max() > run_m[0] + sigma:
+            return None
+        shifts.append(-float(run_b[:n][run_m[:n] >= run_m[top] - sigma].max()))
+        peaks.append(float(run_m[top]))
+        steps.append(float(np.median(np.abs(np.diff(run_b[: n + 1])))))
+    shift = float(np.mean(shifts)) - max(steps)
+    return (shift, float(np.mean(peaks))) if shift > 0 else None
+
+
 def shielding_check(
     branches: tuple[Branch, ...] | list[Branch], loop: int
 ) -> tuple[float | None, float | None, str]:
@@ -650,6 +701,7 @@ def loop_width(
     turn = turning_extreme(
         [] if loop in stand_ins else [dec, inc], fitted_slope or 0.0
     )  # a half loop's stand-in starts at zero field, where no reversal was
+    peak = central_peak([] if loop in stand_ins else [dec, inc], fitted_slope or 0.0)
     bd, md = dec.sorted()
     bi, mi = inc.sorted()
     lo, hi = max(bd[0], bi[0]), min(bd[-1], bi[-1])
@@ -708,6 +760,7 @@ def loop_width(
         virgin_extreme=extreme,
         half_loop=half,
         turning_extreme=turn,
+        central_peak=peak,
         not_superconducting=why,
         reversible_rise=rise,
         gaps_T=tuple(sorted(gaps)),

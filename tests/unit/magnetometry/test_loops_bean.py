@@ -1813,6 +1813,66 @@ def test_a_moment_in_si_labelled_emu_is_named_by_the_turning_zone_without_a_virg
     assert 0.2e-3 < fraction < 2e-3  # 1000x below the critical state's 0.4-2 there
 
 
+@pytest.mark.parametrize("start", ["top", "bottom"])
+def test_a_moment_in_si_labelled_emu_is_named_by_the_remanent_peak_when_reversible_at_the_turns(
+    start,
+):
+    """A loop started at +-7 T whose Jc vanishes at 5 T is reversible at its turns: no turning
+    zone to judge, and its A*m^2 column labelled emu read Jc 1000x low (2.1e6 A/m^2 at most for
+    a 3e9 bar) with no word. The self field shifts each return branch's remanent peak past zero
+    field by about mu0 M whatever Jc is; here the moment is 1000x too small for that shift: the
+    same ImplausibleJcWarning, kept in the settings. The same loop in emu says nothing."""
+    from fluxtrap.magnetometry.pipeline import derive
+
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+
+    def jc(field_T):
+        return kim(3e9, 1.0)(field_T) * np.clip(1 - np.abs(field_T) / 5.0, 0, None) ** 2
+
+    loop = synthetic_mh_loop(jc, a, b, c, n_points=281, noise_emu=1e-5)
+    top = int(np.argmax(loop.field_T))
+    sign = 1.0 if start == "top" else -1.0  # mirrored: swept -7 -> 7 -> -7 T
+    field, moment = sign * loop.field_T[top:], sign * loop.moment_Am2[top:]
+
+    def csv(per_Am2):
+        rows = [f"{f * 1e4:.8g},{m * per_Am2:.8g},5" for f, m in zip(field, moment, strict=True)]
+        return ("\n".join(["H (Oe),m (emu),T (K)", *rows]) + "\n").encode()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, _, right = derive("mh_loop", csv(1e3), "emu.csv", a, b, c)
+    assert right.settings["irreversibility_reached"]  # reversible at its turns
+    with pytest.warns(ImplausibleJcWarning, match=r"past zero field") as caught:
+        _, _, si = derive("mh_loop", csv(1.0), "si.csv", a, b, c)
+    assert si.jc_A_m2.max() == pytest.approx(right.jc_A_m2.max() / 1e3, rel=0.05)
+    assert si.jc_A_m2.max() > 1e6  # the Jc-too-low check alone does not see it
+    (note,) = [str(w.message) for w in caught if w.category is ImplausibleJcWarning]
+    assert note in si.settings["warnings"] and "in A*m^2 (SI) but labelled emu" in note
+    fraction = float(re.search(r"mu0 M / shift = ([\d.e+-]+) ", note).group(1))
+    assert 0.5e-3 < fraction < 15e-3  # 1000x below the self field's 1-15
+
+
+@pytest.mark.parametrize("rise", [0.5, 1.0])
+def test_a_peak_in_jc_away_from_zero_field_is_no_remanent_peak_shift(rise):
+    """A Jc rising with |B| to a peak at 2 T (a fishtail) puts each return branch's largest
+    moment there on both sides of zero field: that is no self-field shift, and a weak bar's
+    loop (3e7 A/m^2, mu0 M / 2 T ~ 0.01) in the right unit is not called 1000x small."""
+    a, b, c = 1e-3, 2e-3, 0.5e-3
+
+    def jc(field_T):
+        x = np.abs(field_T)
+        return 3e7 * np.where(x < 2.0, 1 + rise * x / 2.0, (1 + rise) * np.exp(2.0 - x))
+
+    loop = synthetic_mh_loop(jc, a, b, c, n_points=141, noise_emu=1e-5)
+    top = int(np.argmax(loop.field_T))
+    started = loop.subset(slice(top, None))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        curve = jc_from_loop(started, a, b, c)
+    assert curve.jc_A_m2.max() > 1e6  # above the Jc-too-low line: only the shift could warn
+    assert not [w for w in caught if "past zero field" in str(w.message)]
+
+
 @pytest.mark.parametrize("sign", [1, -1])
 def test_a_half_loop_reads_jc_with_its_virgin_branch_standing_in(sign):
     """A half loop (zero-field cooled, 0 -> 7 -> 0 T: no increasing branch) was refused as 'no
