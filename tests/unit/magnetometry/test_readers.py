@@ -554,10 +554,36 @@ def test_field_in_oe_labelled_tesla_is_refused(mpms_file):
     with pytest.raises(
         InputFileError,
         match=r"s4\.dat, line 43, column 'Magnetic Field \(T\)': \|mu0 H\| = 99\.91 T is beyond the "
-        r"16 T of any Quantum Design magnet \(1893 of 1893 rows.*in Oe but labelled T\?",
+        r"16 T of any Quantum Design magnet \(1893 of 1893 rows.*: is the column in Oe \(1e4 per "
+        r"T: up to 0\.00999 T\) or in kOe .* but labelled T\? Label it 'Magnetic Field \(Oe\)'",
     ):
         read(s4.replace(b"Magnetic Field (Oe)", b"Magnetic Field (T)"), filename="s4.dat")
     assert read(b"B (T),m (emu)\n0,0\n100,1e-3\n", filename="ok.csv").field_T[1] == 100
+
+
+@pytest.mark.parametrize(
+    ("label", "written", "hint"),
+    [
+        ("T", 70, r"in Oe \(1e4 per T: up to 0\.007 T\) or in kOe \(10 per T: up to 7 T\)"),
+        ("kOe", 70000, r"in Oe \(1e4 per T: up to 7 T\) or in A/m .* labelled kOe\? Label it "),
+        ("Oe", 5.57e6, r"in A/m \(7\.96e5 per T: up to 7 T\) but labelled Oe\? Convert it to Oe"),
+        ("T", 7000, r"in Oe \(1e4 per T: up to 0\.7 T\) or in mT \(1e3 per T: up to 7 T\)"),
+        ("Oe", 1e12, r"no field unit \(Oe, kOe, T, mT, A/m\) brings it within"),
+    ],
+)
+def test_a_qd_field_beyond_16_t_names_the_units_it_may_be_in(label, written, hint):
+    """A .dat field column beyond the 16 T of any Quantum Design magnet was asked only 'in Oe
+    but labelled ...?', also where Oe could not be it: 70 kOe written in Oe under a kOe label
+    (7000 T), 7 T written in A/m under an Oe label (557 T). The refusal names the line, the
+    column, the value as written and each unit that would bring it within 1 Oe..16 T."""
+    rows = f",1,5,0,1e-3\r\n,2,5,{written},2e-3\r\n,3,5,0,1e-3\r\n"
+    content = (
+        "[Header]\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"
+        f"Comment,Time Stamp (sec),Temperature (K),Magnetic Field ({label}),Moment (emu)\r\n{rows}"
+    ).encode()
+    column = re.escape(f"Magnetic Field ({label})")
+    with pytest.raises(InputFileError, match=rf"x\.dat, line 6, column '{column}': .*{hint}"):
+        read(content, filename="x.dat")
 
 
 def test_a_loop_in_tesla_labelled_oe_is_named_as_one():
