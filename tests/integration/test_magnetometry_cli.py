@@ -740,6 +740,41 @@ def test_jc_reports_a_gap_in_both_quadrants(tmp_path, capsys):
     assert "no data at 2..3.5 T in either field quadrant: Jc interpolated" in text
 
 
+@pytest.mark.parametrize(
+    ("given", "refused"),
+    [("MH_LOOP", None), (" Mh-Loop ", None), ("MH", "mh_loop"), ("M(T)", "mt_curve")],
+)
+def test_measure_add_takes_the_kind_in_any_case_and_names_the_one_meant(
+    capsys, db, loop_file, given, refused
+):
+    """`--kind MH_LOOP` was refused as one of mh_loop, mt_curve, and `--kind MH` too, with no
+    near miss. Any case, '-' for '_' and padding are taken (stored as mh_loop); a shorthand is
+    refused naming the kind it begins, with nothing stored."""
+    add = ("measure", "add", str(loop_file), "--db", db, "-c", NAME, "-s", "B2", *EDGES)
+    code, out, err = cli(capsys, *add, "--kind", given)
+    stored = Store(db).measurements(NAME, "B2", with_content=False)
+    if refused is None:
+        assert code == 0, err
+        assert [m.kind for m in stored] == ["mh_loop"] and "(mh_loop" in out
+    else:
+        assert code == 2 and not stored, err
+        assert f"--kind {given!r}: one of mh_loop, mt_curve (did you mean {refused!r}?)" in err
+
+
+def test_record_measurement_takes_the_kind_in_any_case(db, loop_file):
+    """The Python API's kind="MH_LOOP" went to derive() and was refused as 'derive() handles
+    mh_loop', and "MT_CURVE" was analysed as an M(H) loop; both read as the CLI's --kind."""
+    from fluxtrap.workflows.measurements import record_measurement
+
+    done = record_measurement(
+        Store(db), NAME, "B2", "B2.dat", loop_file.read_bytes(), (0.5e-3, 1.2e-3, 2.8e-3),
+        kind="MH_LOOP",
+    )  # fmt: skip
+    assert done.record.kind == "mh_loop"
+    with pytest.raises(ValidationError, match=r"kind 'M\(H\)': one of .*did you mean 'mh_loop'"):
+        record_measurement(Store(db), NAME, "B2", "B2.dat", b"", None, kind="M(H)")
+
+
 def transition_mt_file(tmp_path, name="mt.dat"):
     """The real ZFC/FC file (no transition of its own, 100 Oe) with a logistic shielding step at
     Tm = 36 K, w = 1 K, 20x its own moment range: 90 % shielded at 36 - ln 9 = 33.80 K."""

@@ -676,16 +676,11 @@ def measure_add(
     """Store the raw file, what is derived from it (Jc(B) of an M(H) loop, Tc of an M(T) curve)
     and the sample's objective values (all or nothing; a value already stored is refused unless
     --replace)."""
-    from fluxtrap.campaign import MAX_NAME
-    from fluxtrap.inputs import near
-    from fluxtrap.magnetometry.pipeline import DERIVABLE, tc_source_note
+    from fluxtrap.magnetometry.pipeline import kind_name, tc_source_note
     from fluxtrap.magnetometry.readers._columns import read_limited
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
-    if kind not in DERIVABLE:  # "mt_curv" was refused without the near miss
-        close = near(kind[:MAX_NAME], DERIVABLE)
-        hint = f" (did you mean {close!r}?)" if close else ""
-        raise ValidationError(f"--kind {kind[:MAX_NAME]!r}: one of {', '.join(DERIVABLE)}{hint}")
+    kind = kind_name(kind, "--kind")  # "MH_LOOP" was refused; "mt_curv", "MH": the near miss
     # the file next, then the options: "needs the sample's edges" came before "no such file"
     content = read_limited(file)
     t = parse(temperature, "temperature", "--temperature") if temperature else None

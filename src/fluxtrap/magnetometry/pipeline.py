@@ -9,6 +9,7 @@ file that cannot be analysed writes nothing.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,23 @@ JC_CURVE = "jc"  # curve kind: columns B_T, Jc_A_m2, unpenetrated (0/1), Jc_err_
 LOOP_WIDTH_CURVE = "loop_width"  # columns B_T, dm_Am2 (m_decreasing - m_increasing)
 TC_CURVE = "tc_fit"  # one per sweep: columns T_K, m_Am2 (measured), fit_Am2; settings: the fit
 DERIVABLE = ("mh_loop", "mt_curve")
+
+
+def kind_name(text: str, where: str) -> str:
+    """The one of ``DERIVABLE`` a user typed, in any case, '-' for '_' and padding ("MH_LOOP",
+    " mt-curve "); else a ValidationError naming ``where`` ("--kind"), the kinds and the nearest
+    one, a kind the text begins ("MH": 'mh_loop', "M(T)": 'mt_curve') or else difflib's: "MH"
+    had been refused as one of mh_loop, mt_curve with no hint."""
+    name = str(text).strip().lower().replace("-", "_")
+    if name in DERIVABLE:
+        return name
+    from fluxtrap.inputs import near
+
+    letters = re.sub(r"[^a-z]", "", name)[:40]
+    begun = [k for k in DERIVABLE if letters and k.replace("_", "").startswith(letters)]
+    close = begun[0] if len(begun) == 1 else near(name[:40], DERIVABLE)
+    hint = f" (did you mean {close!r}?)" if close else ""
+    raise ValidationError(f"{where} {str(text)[:40]!r}: one of {', '.join(DERIVABLE)}{hint}")
 
 
 @dataclass(frozen=True)

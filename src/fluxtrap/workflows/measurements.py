@@ -19,6 +19,7 @@ from fluxtrap.magnetometry.jc import JcCurve
 from fluxtrap.magnetometry.pipeline import (
     derive,
     derive_tc,
+    kind_name,
     objective_errors,
     objective_values,
     skipped_objectives,
@@ -109,6 +110,7 @@ def record_measurement(
             f"{filename}: content must be the file's bytes (Path(...).read_bytes()), "
             f"got {type(content).__name__}"
         )
+    kind = kind_name(kind, "kind")  # "MT_CURVE" had gone to derive() as an M(H) loop
     spec = spec or measurement_target(store, campaign, sample)
     jc, tc = None, ()
     if kind == "mt_curve":
