@@ -808,7 +808,12 @@ def test_open_quotes_and_huge_cells_name_their_line():
         (b'H (Oe),m (emu)\n0,0\n"1,2\n3,4\n', "x.csv", r"x\.csv, line 3: a quote opened"),
         (QD_HEAD + cell + b",1,5,7,1e-3\r\n", "x.dat", r"x\.dat, line 5: cannot split"),
         (QD_HEAD + b'"ZFC,1,5,7,1e-3\r\n,2,5,8,1e-3\r\n', "x.dat", r"x\.dat, line 5: a quote"),
-    ]
+        # the quote left open takes the lines after it past csv's field limit: the line it
+        # opened on is named (it had been the line the limit was hit on, 'field larger than')
+        (QD_HEAD + b'"ZFC,1,5,7,1e-3\r\n' + b",2,5,8,1e-3\r\n" * 20_000, "x.dat",
+         r"x\.dat, line 5: a quote opened on this line is not closed on it"),
+        (b'H (Oe),m (emu)\n0,0\n"1,2\n' + b"3,4\n" * 40_000, "x.csv", r"x\.csv, line 3: a quote"),
+    ]  # fmt: skip
     limit = csv.field_size_limit()
     try:
         for field_limit in (limit, 2**26):  # also while another reader has raised csv's limit

@@ -213,6 +213,14 @@ def split_rows(
                 row = [cell if i in keep or not cell else _HELD for i, cell in enumerate(row)]
             rows.append(row)
     except csv.Error as err:
+        # a quote left open takes the lines after it into one cell until the field limit: the
+        # line it opened on, not the one the limit was hit on (line 320 of a file whose comment
+        # on line 43 lost its closing quote had been named, 'field larger than field limit')
+        if len(rows) < len(numbers) and '"' in lines[len(rows)]:
+            raise InputFileError(
+                f"{filename}, line {numbers[len(rows)]}: a quote opened on this line is not "
+                "closed on it"
+            ) from None
         n = numbers[min(reader.line_num, len(numbers)) - 1]
         raise InputFileError(
             f"{filename}, line {n}: cannot split the line into cells ({err})"
