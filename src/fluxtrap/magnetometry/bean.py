@@ -210,6 +210,17 @@ def jc_from_width(
             )
         notes.append(f"{where}: {width.not_superconducting} (Jc derived anyway: forced)")
         warnings.warn(notes[-1], NotSuperconductingWarning, stacklevel=2)
+    elif width.virgin_slope_Am2_per_T is None and width.reversible_rise is None:
+        # neither check could judge (a loop cut to one field quadrant: a molecular magnet's
+        # -7..-2.2 T read Jc 1413 A/cm^2 at 5 T with no word): said, not passed silently
+        notes.append(
+            f"{where}: not checked for a superconductor's loop: no virgin branch that shows "
+            "shielding, and the branches do not both run through zero field (they share "
+            f"{width.field_T.min():.3g}..{width.field_T.max():.3g} T), where a ferro- or "
+            "paramagnet's magnetization would show; its hysteresis reads as a Jc as well "
+            "(measure the loop through zero field to check)"
+        )
+        warnings.warn(notes[-1], NotSuperconductingWarning, stacklevel=2)
     volume = sample_volume(a_m, b_m, c_m, shape)
     shielding = -(width.high_field_slope_Am2_per_T or 0.0) * MU0 / volume
     most = full_shielding_width(MU0, a_m, b_m, c_m) / 2  # 1 / (1 - N) at most, V/mu0

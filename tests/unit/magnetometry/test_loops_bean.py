@@ -1873,6 +1873,23 @@ def test_a_peak_in_jc_away_from_zero_field_is_no_remanent_peak_shift(rise):
     assert not [w for w in caught if "past zero field" in str(w.message)]
 
 
+def test_a_loop_cut_to_one_field_quadrant_says_it_was_not_checked(mpms_file):
+    """The real molecular magnet's loop cut to its middle third (a decreasing branch from
+    2.2 T to -7 T and back to -4.7 T: no virgin branch, no zero field on both branches) read a
+    Jc of 2e7 A/m^2 with no word, even unforced: neither the virgin branch's shielding nor the
+    reversible moment through zero field could be judged. A NotSuperconductingWarning now says
+    it was not checked, kept in the settings; the whole loop is still refused as before."""
+    table = read(mpms_file("mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat"))
+    n = len(table)
+    cut = table.subset(slice(n // 3, 2 * n // 3))
+    with pytest.warns(NotSuperconductingWarning, match="not checked for a superconductor") as w:
+        jc = jc_from_loop(cut, 0.5e-3, 1.2e-3, 2.8e-3)
+    (note,) = [str(x.message) for x in w if x.category is NotSuperconductingWarning]
+    assert note in jc.settings["warnings"] and "share -7..-4.68 T" in note
+    with pytest.raises(AnalysisError, match="not a superconductor's loop"):
+        jc_from_loop(table, 0.5e-3, 1.2e-3, 2.8e-3)
+
+
 @pytest.mark.parametrize("sign", [1, -1])
 def test_a_half_loop_reads_jc_with_its_virgin_branch_standing_in(sign):
     """A half loop (zero-field cooled, 0 -> 7 -> 0 T: no increasing branch) was refused as 'no
