@@ -775,6 +775,22 @@ def test_record_measurement_takes_the_kind_in_any_case(db, loop_file):
         record_measurement(Store(db), NAME, "B2", "B2.dat", b"", None, kind="M(H)")
 
 
+def test_jc_of_a_loop_below_the_report_fields_shows_its_own_fields(tmp_path, capsys):
+    """A loop swept to 0.3 T lies below every field of `jc`'s table (0.5..7 T): the table was
+    printed empty, exit 0, no Jc shown. Its own range is shown instead, at 5 fields across it,
+    each the curve's Jc there."""
+    path = tmp_path / "low.dat"
+    table = synthetic_mh_loop(kim(1e8, 0.1), 0.5e-3, 1.2e-3, 2.8e-3, field_max_T=0.3, n_points=61)
+    write_qd_dat(table, path, sample_name="low")
+    code, out, err = cli(capsys, "jc", str(path), *EDGES)
+    assert code == 0, err
+    rows = re.findall(r"│ ([\d.]+) +│ ([\d.e+]+) +│", out)
+    curve = jc_from_loop(read(path), 0.5e-3, 1.2e-3, 2.8e-3)
+    assert len(rows) == 5 and float(rows[0][0]) < 0.3
+    for field, value in rows:
+        assert float(value) == pytest.approx(to_A_cm2(curve.at(float(field))), rel=1e-3)
+
+
 def transition_mt_file(tmp_path, name="mt.dat"):
     """The real ZFC/FC file (no transition of its own, 100 Oe) with a logistic shielding step at
     Tm = 36 K, w = 1 K, 20x its own moment range: 90 % shielded at 36 - ln 9 = 33.80 K."""

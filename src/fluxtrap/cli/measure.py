@@ -259,7 +259,10 @@ def jc_command(
         title=f"{loop_file.name}: Jc(B) at {_temperature(jc.temperature_K)}",
     )
     gaps = jc.settings.get("gaps_T", [])
-    for f in REPORT_FIELDS_T:
+    fields = [f for f in REPORT_FIELDS_T if jc.field_T[0] <= f <= jc.field_T[-1]]
+    if not fields:  # a loop to 0.3 T, or cut after its turn: the table had been empty, exit 0
+        fields = [float(f"{f:.3g}") for f in np.linspace(jc.field_T[0], jc.field_T[-1], 5)]
+    for f in dict.fromkeys(fields):  # once each (a curve narrower than its rounding)
         if jc.field_T[0] <= f <= jc.field_T[-1]:
             k = int(np.argmin(np.abs(jc.field_T - f)))
             in_gap = any(lo < f < hi for lo, hi in gaps)
