@@ -514,14 +514,16 @@ def penetration_depth(a_m: float, c_m: float, shape: str = "bar") -> float:
 def _clockwise(dm_Am2: np.ndarray) -> str:
     """A note when the loop width (decreasing minus increasing branch) is negative at over 80 %
     of its fields: a superconductor's loop with its moment's sign flipped runs clockwise, like
-    this; "" otherwise (a reversible loop's width is noise about 0)."""
+    this, and so does one whose rows run backwards (no time column refuses them); "" otherwise
+    (a reversible loop's width is noise about 0)."""
     below = float(np.mean(dm_Am2 < 0)) if dm_Am2.size else 0.0
     if below <= 0.8:
         return ""
     return (
         f"; the loop runs clockwise (its width is negative at {below:.0%} of its fields), as a "
         "superconductor's does with the moment's sign flipped: negate the moment column and "
-        "read the file again"
+        "read the file again; or, where the file has no time column, its rows are in reverse "
+        "order (written or sorted backwards), which flips it the same way: restore the order"
     )
 
 

@@ -370,6 +370,24 @@ def test_a_loop_with_its_moment_s_sign_flipped_is_named_so():
     assert jc_from_loop(table, A, B, C).at(3.0) == pytest.approx(kim(1e9, 0.6)(3.0), rel=0.02)
 
 
+def test_a_loop_whose_rows_run_backwards_is_named_so_too():
+    """The synthetic loop's rows written backwards, without a time column (which would refuse
+    them), run clockwise like a flipped moment; the refusal said only 'negate the moment
+    column', which gives a wrong Jc (the virgin branch read as the last return branch). It now
+    names reversed rows as well."""
+    from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
+
+    table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=41)
+    backwards = MeasurementTable.from_arrays(
+        table.field_T[::-1], table.moment_Am2[::-1], TableMetadata("back.csv", "csv"),
+        temperature_K=5.0,
+    )  # fmt: skip
+    with pytest.raises(
+        AnalysisError, match=r"back.csv: .*runs clockwise.*its rows are in reverse order"
+    ):
+        jc_from_loop(backwards, A, B, C)
+
+
 def test_negative_virgin_curve_and_extra_branch():
     """0 -> -7 T (virgin), -7 -> +7, +7 -> -7: branches named as such, Jc(3 T) back within 2%."""
     from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata
