@@ -791,6 +791,20 @@ def constraint_status(
     return np.where(broken, "not met", np.where(unmeasured, "unknown", "met")).astype(object)
 
 
+def best_position(
+    values: Sequence[float], maximize: bool = True, status: Sequence[str] | None = None
+) -> int | None:
+    """Position in ``values`` (``(n,)``, NaN where not measured) of the best measured one, the
+    largest if ``maximize`` else the smallest (the first of equals), among the rows whose
+    ``status`` (``constraint_status``) is "met" (all rows without ``status``); None when there is
+    none. The one choice of the best row: ``Optimizer.best``, the slices through it
+    (``optimize.plots.model_slices``) and the dashboard's model figure."""
+    v = np.asarray(values, dtype=float)
+    v = v if maximize else -v
+    ok = ~np.isnan(v) if status is None else ~np.isnan(v) & (np.asarray(status) == "met")
+    return int(np.argmax(np.where(ok, v, -np.inf))) if ok.any() else None
+
+
 def awaiting(
     values: pd.DataFrame,
     bounds: Mapping[str, tuple[float | None, float | None]],

@@ -77,6 +77,7 @@ from fluxtrap.campaign import (
     MAX_HV_OBJECTIVES,
     ObjectiveDef,
     awaiting,
+    best_position,
     check_budget,
     constraint_status,
 )
@@ -888,14 +889,13 @@ class Optimizer:
             raise ValidationError("best() is for one objective; use pareto_front()")
         y = self._signed_Y()[:, 0].numpy()
         status = self.constraint_status().to_numpy()
-        ok = (status == "met") & np.isfinite(y)  # the objective measured
-        if not ok.any():
+        i = best_position(y, status=status)  # signed: the largest is the best
+        if i is None:
             waiting = self._awaiting_text()
             raise ValidationError(
                 "no observation meets the outcome constraints yet"
                 + (f" ({waiting})" * bool(waiting))
             )
-        i = int(np.argmax(np.where(ok, y, -np.inf)))
         row = pd.concat([self._X.iloc[i], self._Y.iloc[i]])
         told = np.isfinite(y)
         row.attrs["constraints"] = {k: int((told & (status == k)).sum()) for k in STATUSES}

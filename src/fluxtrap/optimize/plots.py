@@ -28,6 +28,7 @@ from fluxtrap.campaign import (  # noqa: E402
     ObjectiveDef,
     acquisition_range,
     awaiting,
+    best_position,
     constraint_status,
     running_best,
     shown_acquisition,
@@ -72,7 +73,8 @@ def model_slices(
 
     Args:
         opt: a fitted :class:`Optimizer` (>= 2 observations).
-        through: the point the slices pass through (default: the best observed point).
+        through: the point the slices pass through (default: the best observed row known to
+            meet the outcome constraints, ``Optimizer.best``'s; the best observed where none is).
         objective: which objective's mean/std (default: the first).
         pending: points taken as pending in the acquisition (e.g. open suggestions).
         n_grid: grid points per axis.
@@ -80,7 +82,8 @@ def model_slices(
         two_d: the ``(x, y)`` pairs to map (default: the pairs among the three numeric parameters
             with the shortest length-scale relative to their range, those that matter most).
 
-    Returns a dict: ``through`` (dict), ``objective``, ``one_d`` {param: {x, mean, std,
+    Returns a dict: ``through`` (dict), ``through_row`` (its position among the observations,
+    ``opt.X``'s rows, when ``through`` was not given; else None), ``objective``, ``one_d`` {param: {x, mean, std,
     acquisition} arrays ``(n_grid,)``; the acquisition NaN where a linear constraint forbids
     the point}, ``two_d`` {(p, q): {x ``(n_grid,)``, y ``(n_grid,)``,
     mean, std, acquisition ``(n_grid, n_grid)`` indexed [y, x]}}, ``data`` (observations).
@@ -101,11 +104,12 @@ def model_slices(
         )
     j = opt.objectives.index(objective)
     data = pd.concat([opt.X, opt.Y], axis=1)
+    row = None
     if through is None:  # the best measured row, among those known to meet the constraints
         signed = opt._signed_Y()[:, j].numpy()  # NaN: not measured
-        met = np.where((opt.constraint_status() == "met").to_numpy(), signed, np.nan)
-        signed = met if np.isfinite(met).any() else signed
-        through = opt.X.iloc[int(np.nanargmax(signed))].to_dict()
+        row = best_position(signed, status=opt.constraint_status().to_numpy())
+        row = best_position(signed) if row is None else row
+        through = opt.X.iloc[row].to_dict()
     through = _checked_point(space, through)
     P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
     with quiet_numerics():
@@ -156,6 +160,7 @@ def model_slices(
         out_2d[(p.name, q.name)] = {"x": x, "y": y, **vals}
     return {
         "through": through,
+        "through_row": row,
         "objective": objective,
         "one_d": out_1d,
         "two_d": out_2d,

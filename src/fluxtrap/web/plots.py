@@ -223,7 +223,9 @@ def model_figures(
     y: str | None = None,
     n_grid: int = 60,
 ) -> dict[str, dict[str, Any]]:
-    """The optimizer's model of ``objective`` on a slice through the best measured sample, like BOXVIA.
+    """The optimizer's model of ``objective`` on a slice through the best measured sample known to
+    meet the outcome constraints (``Optimizer.best``'s; the best measured where none is), like
+    BOXVIA.
 
     The numbers are ``fluxtrap.optimize.plots.model_slices`` of the optimizer that
     ``fluxtrap.workflows.suggest`` fits for suggestions, with the unmeasured samples and the
@@ -243,24 +245,17 @@ def model_figures(
 
     o = spec.objective(objective)
     px, py = spec.parameter(x), None if not y or y == x else spec.parameter(y)
-    measured = history[told_rows(spec, history)]  # the model's data: failed, outside left out
-    measured = measured[measured[o.name].notna()]  # those measuring this objective
+    told = history[told_rows(spec, history)]  # the model's data: failed, outside left out
+    measured = told[told[o.name].notna()]  # those measuring this objective
     if len(measured) < 2:
         raise ValidationError(
             f"the model needs at least 2 measured samples; {len(measured)} so far"
         )
-    best = measured.loc[measured[o.name].idxmax() if o.maximize else measured[o.name].idxmin()]
-    anchor = {  # the free parameters (the model's), a categorical one at its choice
-        p.name: best[p.name] if p.kind == "categorical" else float(best[p.name])
-        for p in spec.parameters
-        if p.kind != "fixed"
-    }
     open_ = [sg for sg in suggestions if sg.status == "open"]
     with MODEL_LOCK:
         opt, pending = fitted_optimizer(spec, history, [sg.params for sg in open_])
-        slices = model_slices(
+        slices = model_slices(  # through Optimizer.best's row (its rows are told's, in order)
             opt,
-            through=anchor,
             objective=o.name,
             pending=pending,
             n_grid=n_grid if py is None else n_grid // 2 + 1,
@@ -270,6 +265,7 @@ def model_figures(
         slices = shown_slices(slices, o, spec.optimised_objectives)  # Jc in A/cm², as tables
         at = opt.predict(pd.DataFrame([sg.params for sg in open_])) if open_ else None
     acq_label = slices["acquisition_label"]
+    best, anchor = told.iloc[slices["through_row"]], slices["through"]
     where = ", ".join(
         f"{p}={v if isinstance(v, str) else format(v, 'g')}"
         for p, v in anchor.items()

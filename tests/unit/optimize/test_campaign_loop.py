@@ -482,3 +482,31 @@ def test_the_model_page_of_an_objective_no_told_sample_measures_says_so():
     )  # fmt: skip
     with pytest.raises(ValidationError, match="at least 2 measured samples; 0 so far"):
         model_figures(spec, history, [], "jc", "x")
+
+
+def test_the_dashboards_model_slice_passes_through_the_best_row_meeting_the_constraints():
+    """The dashboard's model figure went "through the best sample" of highest Jc even where it
+    broke the outcome constraint (Tc 35 K under tc >= 36 K): now through ``Optimizer.best``'s
+    row, as ``model_slices`` does (a failed sample, not told, is not it either)."""
+    from fluxtrap.web.plots import model_figures
+
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "tc",
+            "parameters": [{"name": "x", "low": 0, "high": 1}, {"name": "y", "low": 0, "high": 1}],
+            "objectives": [{"name": "jc"}, {"name": "tc", "quantity": "tc", "goal": "constraint"}],
+            "constraints": [{"expression": "tc >= 36 K"}],
+        }
+    )
+    history = pd.DataFrame(
+        {"label": ["A", "B", "C", "D", "E"], "status": ["made"] * 4 + ["failed"],
+         "origin": ["researcher"] * 5, "objective_errors": [{}] * 5,
+         "x": [0.1, 0.4, 0.7, 0.9, 0.5], "y": [0.2, 0.8, 0.5, 0.3, 0.5],
+         "jc": [1.0, 3.0, 2.0, 1.5, 9.0], "tc": [37.0, 35.0, 38.0, 36.5, 40.0]}
+    )  # fmt: skip
+    fig = model_figures(spec, history, [], "jc", "x", n_grid=4)["model-1d"]
+    with MODEL_LOCK:
+        opt, _ = fitted_optimizer(spec, history, [])
+        best = opt.best()
+    assert best["jc"] == 2.0  # C: B breaks tc >= 36 K, E failed
+    assert fig["layout"]["title"]["text"] == f"jc through the best sample C (y={best['y']:g})"
