@@ -845,6 +845,48 @@ def history_frame(
     return pd.DataFrame(rows, columns=columns)
 
 
+def live_rows(
+    spec: CampaignSpec, history: pd.DataFrame, outside: dict[int, str] | None = None
+) -> np.ndarray:
+    """Boolean ``(len(history),)``: rows of ``history`` (``Store.history``'s frame) not failed
+    and inside the campaign's box (``outside_rows``, unless given), whatever is measured: the
+    rows the optimizer may be told (``workflows.suggest.campaign_optimizer``), so the rows the
+    store's best so far weighs (``workflows.history.best_so_far``) as ``Optimizer.best`` does,
+    and a figure of the campaign's progress draws; no warning."""
+    live = np.ones(len(history), bool)
+    if "status" in history:
+        live = (history["status"] != "failed").to_numpy()
+    outside = outside_rows(spec, history) if outside is None else outside
+    return live & ~np.isin(np.arange(len(history)), list(outside))
+
+
+def outside_rows(spec: CampaignSpec, history: pd.DataFrame) -> dict[int, str]:
+    """The rows of ``history`` beyond the campaign's box (its bounds, choices and fixed values;
+    a step grid or a linear constraint is no matter for the model, whose inputs are the
+    continuous box), by position: each sample's label and the first bound it breaks. Rows
+    plainly inside (a number within the bounds, one of the choices, the fixed value) are found
+    by column; the others are checked one by one (``CampaignSpec.outside``: 10 000 rows took
+    1.2 s, 1e5 rows 4 s, each time the model was built)."""
+    maybe = np.zeros(len(history), bool)
+    for p in spec.parameters:
+        col = history[p.name]
+        if p.kind == "numeric":
+            v = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+            maybe |= ~((v >= p.low) & (v <= p.high))  # NaN or text with a unit: checked
+        elif p.kind == "categorical":
+            maybe |= ~col.isin(p.choices).to_numpy()
+        else:
+            maybe |= (col != p.fixed).to_numpy()
+    outside = {}
+    rows = history[spec.parameter_names].iloc[np.flatnonzero(maybe)].to_dict("records")
+    for i, row in zip(np.flatnonzero(maybe), rows, strict=True):
+        if breaks := spec.outside(row, linear=False, grid=False):
+            outside[int(i)] = (
+                f"{history['label'].iloc[i] if 'label' in history else i} ({breaks[0]})"
+            )
+    return outside
+
+
 @dataclass(frozen=True)
 class CampaignSpec:
     """A campaign: its name, parameter definitions, objectives and constraint expressions."""

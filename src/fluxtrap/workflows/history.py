@@ -28,6 +28,7 @@ from fluxtrap.campaign import (
     awaiting,
     constraint_status,
     history_frame,
+    live_rows,
     running_best,
 )
 from fluxtrap.errors import FluxtrapError, InputFileError
@@ -47,19 +48,22 @@ FIELD_LIMIT = threading.Lock()  # held while csv's field limit (one for the proc
 
 def best_so_far(spec: CampaignSpec, history: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Best value of each objective after each sample, over all samples and per loop (origin),
-    among the samples known to meet the campaign's outcome constraints (``constraint_status``
-    "met", the rule of ``Optimizer.best``: a sample with Tc below the minimum had shown as the
-    best).
+    among the samples the optimizer is told (``live_rows``: not failed, inside the campaign's
+    box) known to meet the campaign's outcome constraints (``constraint_status`` "met"): the
+    rows and the rule of ``Optimizer.best`` (a sample with Tc below the minimum, a failed one
+    or one outside the bounds had shown as the best).
 
     ``history`` is ``Store.history``'s frame. Returns ``{objective: {"all" | origin: [best after
-    sample 1..n or None], "constraints": {"met", "not met", "unknown": samples measuring the
-    objective}, "awaiting": {outcome: of those, samples awaiting its measurement}}}`` in SI, so
+    sample 1..n or None], "constraints": {"met", "not met", "unknown": samples told measuring
+    the objective}, "awaiting": {outcome: of those, samples awaiting its measurement}}}`` in SI, so
     the two loops' progress can be laid over each other on one sample axis."""
     bounds = spec.outcome_bounds
     status = constraint_status(history, bounds)
+    live = live_rows(spec, history)  # the rows the optimizer is told: failed, outside left out
     out: dict[str, dict[str, Any]] = {}
     for o in spec.objectives:
         values = history[o.name].to_numpy(dtype=float) if len(history) else np.array([])
+        values = np.where(live, values, np.nan)
         groups = {"all": status == "met"}
         groups |= {
             origin: (history["origin"] == origin).to_numpy() & (status == "met")

@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from fluxtrap.campaign import CampaignSpec
+from fluxtrap.campaign import CampaignSpec, live_rows, outside_rows
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize.optimizer import MAX_PENDING, Optimizer
 from fluxtrap.optimize.space import Categorical, SearchSpace
@@ -71,10 +71,10 @@ def campaign_optimizer(
         **options,
     )
     outcomes = opt.outcomes
-    outside = _outside(spec, history)
+    outside = outside_rows(spec, history)
     for note in campaign_notes(spec, history, outside):  # suggest stores them too
         warnings.warn(note, stacklevel=2)
-    live = _live(spec, history, outside)
+    live = live_rows(spec, history, outside)
     measured = history[outcomes].notna().any(axis=1).to_numpy() & live  # some: ModelListGP
     if measured.any():
         opt.tell(
@@ -119,51 +119,6 @@ def told_rows(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
     return measured & live_rows(spec, history)
 
 
-def live_rows(spec: CampaignSpec, history: pd.DataFrame) -> np.ndarray:
-    """Boolean ``(len(history),)``: rows not failed and inside the campaign's box, whatever is
-    measured (the rows a figure of the campaign's progress draws); no warning."""
-    return _live(spec, history)
-
-
-def _live(
-    spec: CampaignSpec, history: pd.DataFrame, outside: dict[int, str] | None = None
-) -> np.ndarray:
-    """Rows of ``history`` not failed and inside the campaign's box (``_outside``, unless
-    given)."""
-    live = np.ones(len(history), bool)
-    if "status" in history:
-        live = (history["status"] != "failed").to_numpy()
-    outside = _outside(spec, history) if outside is None else outside
-    return live & ~np.isin(np.arange(len(history)), list(outside))
-
-
-def _outside(spec: CampaignSpec, history: pd.DataFrame) -> dict[int, str]:
-    """The rows of ``history`` beyond the campaign's box (its bounds, choices and fixed values;
-    a step grid or a linear constraint is no matter for the model, whose inputs are the
-    continuous box), by position: each sample's label and the first bound it breaks. Rows
-    plainly inside (a number within the bounds, one of the choices, the fixed value) are found
-    by column; the others are checked one by one (``CampaignSpec.outside``: 10 000 rows took
-    1.2 s, 1e5 rows 4 s, each time the model was built)."""
-    maybe = np.zeros(len(history), bool)
-    for p in spec.parameters:
-        col = history[p.name]
-        if p.kind == "numeric":
-            v = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-            maybe |= ~((v >= p.low) & (v <= p.high))  # NaN or text with a unit: checked
-        elif p.kind == "categorical":
-            maybe |= ~col.isin(p.choices).to_numpy()
-        else:
-            maybe |= (col != p.fixed).to_numpy()
-    outside = {}
-    rows = history[spec.parameter_names].iloc[np.flatnonzero(maybe)].to_dict("records")
-    for i, row in zip(np.flatnonzero(maybe), rows, strict=True):
-        if breaks := spec.outside(row, linear=False, grid=False):
-            outside[int(i)] = (
-                f"{history['label'].iloc[i] if 'label' in history else i} ({breaks[0]})"
-            )
-    return outside
-
-
 def campaign_notes(
     spec: CampaignSpec, history: pd.DataFrame, outside: dict[int, str] | None = None
 ) -> list[str]:
@@ -171,7 +126,7 @@ def campaign_notes(
     each): samples outside the campaign's space (not told), and samples not failed with some of
     several objectives measured (told to the GPs of those they hold). :func:`campaign_optimizer` warns them,
     :func:`suggest` stores them with its suggestions: said, not silently dropped."""
-    notes, found = [], _outside(spec, history) if outside is None else outside
+    notes, found = [], outside_rows(spec, history) if outside is None else outside
     if outside := list(found.values()):
         more = f" and {len(outside) - 5} more" if len(outside) > 5 else ""
         notes.append(

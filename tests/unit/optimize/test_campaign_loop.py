@@ -406,7 +406,7 @@ def test_only_samples_not_plainly_inside_are_checked_one_by_one(monkeypatch):
     campaign of 1e5 samples took 8 s to be refused as too many for the model. Rows inside the
     bounds, choices and fixed values are found by column now (0.5 s); the rest are checked as
     before, and the same rows are left out, named as before."""
-    from fluxtrap.workflows.suggest import _outside
+    from fluxtrap.campaign import outside_rows
 
     spec = CampaignSpec.from_dict(
         {
@@ -437,7 +437,7 @@ def test_only_samples_not_plainly_inside_are_checked_one_by_one(monkeypatch):
         "outside",
         lambda self, *a, **k: checked.append(a) or one_by_one(self, *a, **k),
     )
-    found = _outside(spec, history)
+    found = outside_rows(spec, history)
     assert len(checked) == 3
     assert list(found) == [3, 70, 9000]
     assert found[3] == "S3 (t=760 degC is outside [450, 750] degC)"
@@ -510,3 +510,25 @@ def test_the_dashboards_model_slice_passes_through_the_best_row_meeting_the_cons
         best = opt.best()
     assert best["jc"] == 2.0  # C: B breaks tc >= 36 K, E failed
     assert fig["layout"]["title"]["text"] == f"jc through the best sample C (y={best['y']:g})"
+
+
+def test_the_stores_best_so_far_weighs_the_rows_best_weighs(store):
+    """The store's best so far (GET /best, the dashboard's progress) counted a failed sample and
+    one recorded outside the bounds, which the optimizer is never told: its best was theirs, not
+    ``Optimizer.best``'s. Now both weigh the same rows (``campaign.live_rows``)."""
+    from fluxtrap.workflows.history import best_so_far
+
+    p = {"ramp_rate": 40.0, "max_temperature": 600.0, "dwell_time": 5.0}
+    store.add_sample(NAME, "A", p, objectives={"jc_3T": 2.0e8})
+    store.add_sample(NAME, "B", p | {"dwell_time": 9.0}, objectives={"jc_3T": 2.5e8})
+    store.add_sample(NAME, "cracked", p | {"dwell_time": 1.0}, objectives={"jc_3T": 9e8})
+    store.set_sample_status(NAME, "cracked", "failed", note="cracked")
+    hot = p | {"max_temperature": 800.0}  # beyond the 750 degC bound
+    store.add_sample(NAME, "hot", hot, objectives={"jc_3T": 8e8}, outside_space=True)
+    spec, history = store.campaign(NAME), store.history(NAME)
+    got = best_so_far(spec, history)["jc_3T"]
+    with pytest.warns(UserWarning, match="outside the campaign's space"):
+        best = campaign_optimizer(spec, history)[0].best()
+    assert got["all"][-1] == best["jc_3T"] == 2.5e8
+    assert got["all"] == [2.0e8, 2.5e8, 2.5e8, 2.5e8]
+    assert got["constraints"] == best.attrs["constraints"] == {"met": 2, "not met": 0, "unknown": 0}
