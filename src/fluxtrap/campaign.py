@@ -1374,6 +1374,13 @@ def _numeric_parameter(name: str, spec: CampaignSpec) -> str:
             f"{name} is an objective: an outcome constraint is one objective against a value, "
             f'e.g. "{name} >= 36 K"'
         )
+    if name not in spec.parameter_names:  # a misspelt objective was named a missing parameter
+        names = [*spec.parameter_names, *spec.objective_names]
+        raise ValidationError(
+            f"campaign {spec.name!r} has no parameter or objective {name!r}{_near(name, names)}; "
+            f"parameters: {', '.join(spec.parameter_names)}; objectives: "
+            f"{', '.join(spec.objective_names) or 'none'}"
+        )
     p = spec.parameter(name)
     if p.kind == "categorical" or isinstance(p.fixed, str):
         raise ValidationError(f"{name} is categorical: only numeric parameters can be summed")

@@ -245,7 +245,9 @@ def test_linear_constraint_grammar(expression, coefficients, rhs):
         ("a <= ", "empty"),
         ("a / 0 <= 3", "division by zero"),
         ("__import__('os') <= 3", "unexpected"),
-        ("aa <= 3", "no parameter 'aa' .did you mean 'a'"),
+        ("aa <= 3", "no parameter or objective 'aa' .did you mean 'a'"),
+        # a misspelt objective was "no parameter 'yy'; known: a, b, ...", objectives unnamed
+        ("yy >= 36 K", "no parameter or objective 'yy' .did you mean 'y'.*; objectives: y$"),
         ("a + kind <= 3", "kind is categorical"),
         ("fixed <= 30", "always true or always false"),
         ("y + a >= 3", "y is an objective"),
