@@ -191,6 +191,9 @@ LFO_MAX_S = 60.0
 OUTLIER_IQR = 1000.0
 
 
+# points whose posterior predict takes at once: it holds their joint covariance, 8 MB here
+# (90 000 points at once, a 300 x 300 slice map, had asked for 65 GB)
+PREDICT_CHUNK = 1024
 # pending points conditioned on jointly (each a fantasy in qLogNEI, and in every MC sample's box
 # decomposition in qLogNEHVI), the one limit for ask, model_slices and the campaign workflow
 # (CLI, API, dashboard): the model page with 200 open suggestions took 62 s, with 1000 over 300 s
@@ -436,6 +439,8 @@ class Optimizer:
             raise ValidationError(
                 f"y: expected a pandas Series or DataFrame, got {type(y).__name__}"
             )
+        if twice := sorted({str(c) for c in y.columns[y.columns.duplicated()]}):
+            raise ValidationError(f"y: outcome column(s) {', '.join(twice)} given twice")
         if self._objectives is None:
             self._objectives = [str(c) for c in y.columns if c not in self.outcome_constraints]
         missing = [o for o in self.outcomes if o not in y.columns]
@@ -721,9 +726,10 @@ class Optimizer:
         ``sd_scale() x sqrt(sd_mean^2 + measurement_noise^2)``, what ``fluxtrap suggest`` shows."""
         U = self.space.to_unit(X, "X")
         model = self.model  # fit (needs gradients) before no_grad
-        with torch.no_grad():
-            post = model.posterior(U)
-            mean, std = post.mean, post.variance.clamp_min(0).sqrt()
+        with torch.no_grad():  # by chunks: a posterior holds its points' joint covariance
+            posts = [model.posterior(u) for u in U.split(PREDICT_CHUNK)]  # one for no row
+            mean = torch.cat([p.mean for p in posts])
+            std = torch.cat([p.variance for p in posts]).clamp_min(0).sqrt()
         if measurement:
             noise = self.measurement_noise().to(std)
             std = torch.as_tensor(self.sd_scale()).to(std) * (std**2 + noise**2).sqrt()

@@ -791,6 +791,33 @@ def test_tell_pairs_a_reordered_y_by_label_and_refuses_a_column_twice():
         Optimizer(space).tell(twice, pd.Series([1.0], name="y"))
 
 
+def test_tell_refuses_an_outcome_column_given_twice_and_keeps_nothing():
+    """y with a column named twice was told: objectives ['jc', 'jc'], Y of 4 columns, and a
+    later call failed on float()'s TypeError ("not 'Series'"); now a ValidationError naming it,
+    and the optimizer is as before."""
+    space = SearchSpace([Continuous("x", 0, 1)])
+    opt = Optimizer(space)
+    y = pd.DataFrame([[1.0, 1.0], [2.0, 2.0]], columns=["jc", "jc"])
+    with pytest.raises(ValidationError, match=r"^y: outcome column\(s\) jc given twice$"):
+        opt.tell(pd.DataFrame({"x": [0.1, 0.5]}), y)
+    with pytest.raises(ValidationError, match="no objectives yet"):
+        opt.objectives  # noqa: B018
+
+
+def test_predict_on_many_points_holds_no_joint_covariance_of_them_all():
+    """predict took the posterior of every point at once, with their joint covariance: 1e5
+    points (a 300 x 300 slice map is 9e4) asked for 80 GB and failed. By chunks now, each
+    point's mean and sd as predicted alone."""
+    space = SearchSpace([Continuous("x", 0, 1)])
+    X = pd.DataFrame({"x": [0.1, 0.4, 0.7, 0.9]})
+    opt = Optimizer(space).tell(X, pd.Series([1.0, 2.0, 1.5, 0.5], name="y"))
+    grid = pd.DataFrame({"x": np.linspace(0, 1, 100_000)})
+    pred = opt.predict(grid)
+    alone = opt.predict(grid.iloc[[0, 50_000, 99_999]])
+    assert len(pred) == len(grid) and np.isfinite(pred.to_numpy()).all()
+    assert pred.iloc[[0, 50_000, 99_999]].to_numpy() == pytest.approx(alone.to_numpy(), rel=1e-9)
+
+
 def test_a_batch_estimated_past_the_limit_is_refused_before_any_search(monkeypatch):
     """100 points with 3 objectives took 12-15 min on 2 busy cores with nothing said
     beforehand; the estimate (ask_seconds: 34 min for 20 observations, conservative: measured
