@@ -35,7 +35,12 @@ from fluxtrap.campaign import (  # noqa: E402
 )
 from fluxtrap.errors import ValidationError  # noqa: E402
 from fluxtrap.inputs import near  # noqa: E402
-from fluxtrap.optimize.optimizer import check_pending, one_thread, quiet_numerics  # noqa: E402
+from fluxtrap.optimize.optimizer import (  # noqa: E402
+    _whole,
+    check_pending,
+    one_thread,
+    quiet_numerics,
+)
 from fluxtrap.optimize.space import Categorical  # noqa: E402
 
 
@@ -60,6 +65,11 @@ def plot_replay(result) -> Figure:
 
 
 # -------------------------------------------------------------------- model slices (data)
+# grid points per axis of a slice: a 2D map is its square, 90 000 points at 300 (7 s of CPU on a
+# small model); n_grid 5000 had run a minute and failed allocating 5e15 bytes, 0 drew nothing
+MAX_SLICE_GRID = 300
+
+
 def model_slices(
     opt,
     through: Mapping[str, Any] | None = None,
@@ -77,7 +87,7 @@ def model_slices(
             meet the outcome constraints, ``Optimizer.best``'s; the best observed where none is).
         objective: which objective's mean/std (default: the first).
         pending: points taken as pending in the acquisition (e.g. open suggestions).
-        n_grid: grid points per axis.
+        n_grid: grid points per axis, 2 to ``MAX_SLICE_GRID``.
         one_d: the parameters to slice along (default: every numeric parameter).
         two_d: the ``(x, y)`` pairs to map (default: the pairs among the three numeric parameters
             with the shortest length-scale relative to their range, those that matter most).
@@ -89,6 +99,7 @@ def model_slices(
     mean, std, acquisition ``(n_grid, n_grid)`` indexed [y, x]}}, ``data`` (observations).
     """
     check_pending(0 if pending is None else len(pending), "model_slices")
+    n_grid = _whole(n_grid, "model_slices: n_grid", 2, MAX_SLICE_GRID)
     space = opt.space
     objective = objective or opt.objectives[0]
     if objective not in opt.objectives:  # was list.index's ValueError "'jc3T' is not in list"

@@ -8,6 +8,7 @@ from fluxtrap.campaign import ObjectiveDef
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize import Categorical, Continuous, Optimizer, SearchSpace
 from fluxtrap.optimize.plots import (
+    MAX_SLICE_GRID,
     best_so_far,
     model_slices,
     plot_best_so_far,
@@ -467,6 +468,17 @@ def test_the_slice_point_is_checked_by_name_and_value(fitted):
         model_slices(opt, objective="jc3T")  # was ValueError: 'jc3T' is not in list
     s = model_slices(opt, through=point, n_grid=3, one_d=["dwell_time"], two_d=[])
     assert s["through"] == point and s["one_d"]["dwell_time"]["x"].tolist() == [0, 30, 60]
+
+
+@pytest.mark.parametrize("n_grid", [0, 1, 2.5, MAX_SLICE_GRID + 1, True])
+def test_the_slice_grid_is_bounded(fitted, n_grid):
+    """n_grid 0 drew empty slices, 2.5 raised numpy's TypeError, 5000 ran a minute and failed
+    allocating 5e15 bytes: a whole number from 2 to MAX_SLICE_GRID, said before any work."""
+    opt, _ = fitted
+    with pytest.raises(
+        ValidationError, match=f"n_grid must be a whole number from 2 to {MAX_SLICE_GRID}"
+    ):
+        model_slices(opt, n_grid=n_grid)
 
 
 def test_slices_of_a_partly_measured_campaign_pass_through_the_best_measured_value(tmp_path):
