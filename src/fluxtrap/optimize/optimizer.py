@@ -1111,11 +1111,19 @@ class Optimizer:
             if free < n:
                 measured = set(space.keys(self._X))
                 held = sum(k in measured for k in keys)
+                pending_only = len(grid) - free - held
+                if pending_only:
+                    advice = (
+                        "discard open suggestions no sample will be made from to free their points"
+                    )
+                elif free:
+                    advice = f"ask for {free} at most"
+                else:
+                    advice = "every settable point is measured: widen a bound or refine a step"
                 raise ValidationError(
                     f"ask: only {free} of the {len(grid)} settable feasible points are neither "
                     f"measured nor pending, {n} asked for ({held} measured, "
-                    f"{len(grid) - free - held} pending only: discard open suggestions no "
-                    "sample will be made from to free their points)"
+                    f"{pending_only} pending only: {advice})"
                 )
         if not self.modelled():  # replicates of one point tell no trend
             if pool is not None:

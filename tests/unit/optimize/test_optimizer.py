@@ -716,6 +716,20 @@ def test_an_exhausted_grid_says_how_many_points_are_measured_and_pending():
         opt.ask(1, pending=pending)
 
 
+def test_a_batch_larger_than_the_free_grid_says_what_helps_when_nothing_is_pending():
+    """With nothing pending, 'discard open suggestions ... to free their points' was the advice
+    for a batch of 5 on a grid of 4 free points (or none): there are none to discard."""
+    space = SearchSpace([Integer("a", 0, 1), Integer("b", 0, 1)])
+    with pytest.raises(
+        ValidationError, match=r"\(0 measured, 0 pending only: ask for 4 at most\)$"
+    ):
+        Optimizer(space, **FAST).ask(5)
+    X = pd.DataFrame({"a": [0, 1, 0, 1], "b": [0, 0, 1, 1]})
+    full = Optimizer(space, **FAST).tell(X, pd.Series([5.0, 4.0, 3.0, 2.0], name="y"))
+    with pytest.raises(ValidationError, match=r"0 pending only: every settable point is measured"):
+        full.ask(1)
+
+
 def test_a_value_a_million_times_the_others_is_named_and_four_decades_of_jc_are_not():
     """Ten Tc values of 30-39 K and one typed as 3.7e7 K: the model took it as measured and
     steered every suggestion to it (predicted 3.4e7 +- 5e6 K next to it) with no word."""
