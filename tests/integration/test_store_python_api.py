@@ -48,11 +48,17 @@ def test_an_empty_store_url_is_refused_not_a_store_in_memory(url, tmp_path, monk
     [
         ("postgres://lab:secret@dbhost/fluxtrap", "write postgresql+psycopg://lab:***@dbhost/"),
         ("Postgres+psycopg2://lab@dbhost/x", "write postgresql+psycopg2://lab@dbhost/x"),
+        # an '@' in the password as well: only the scheme was named, never the %40
+        (
+            "postgres://lab:p@secret@dbhost/fluxtrap",
+            "write an '@' in a user name or password as %40",
+        ),
     ],
 )
 def test_a_postgres_scheme_is_refused_with_sqlalchemy_s_name(url, hint):
     """``postgres://`` (Heroku's, Render's) was "Can't load plugin: sqlalchemy.dialects:postgres"
-    with no word of the name SQLAlchemy wants; the password stays hidden."""
+    with no word of the name SQLAlchemy wants; the password stays hidden. An unescaped '@' in
+    its password is named in the same message."""
     with pytest.raises(FluxtrapError, match="names PostgreSQL 'postgresql'") as err:
         Store(url)
     assert hint in str(err.value) and "secret" not in str(err.value)

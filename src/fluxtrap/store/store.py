@@ -153,12 +153,6 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
         raise FluxtrapError(
             f"store URL {url!r} is empty: {example} (sqlite:// for a store in memory, lost at exit)"
         )
-    if postgres := re.match(r"(?i)postgres(?=(\+\w+)?://)", url):  # Heroku's, Render's name
-        raise FluxtrapError(
-            f"store {_masked(url)!r}: SQLAlchemy names PostgreSQL 'postgresql', not 'postgres': "
-            f"write {'postgresql' if postgres.group(1) else 'postgresql+psycopg'}"
-            f"{_masked(url)[postgres.end() :]}"
-        )
     if "://" not in url:
         if re.match(rf"(?i)({'|'.join(URL_SCHEMES)})(\+\w+)?:", url):
             raise FluxtrapError(
@@ -170,11 +164,20 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
     except (ArgumentError, ValueError) as err:  # ArgumentError's text holds the whole URL
         why = "" if isinstance(err, ArgumentError) else f" ({err})"
         raise FluxtrapError(f"store URL {_masked(url)!r}: not a URL{why}; {example}") from None
+    wrong = []  # both said at once: postgres://bob:p@ss@host was told only of its scheme
     if "@" in (parsed.host or ""):  # bob:p@ss@host: the driver said "cannot resolve host 'ss@...'"
-        raise FluxtrapError(
-            f"store URL {_masked(url)!r}: more than one '@' before its host, so where the password "
-            "ends cannot be told; write an '@' in a user name or password as %40 (p@ss: p%40ss)"
+        wrong.append(
+            "more than one '@' before its host, so where the password ends cannot be told; write "
+            "an '@' in a user name or password as %40 (p@ss: p%40ss)"
         )
+    if postgres := re.match(r"(?i)postgres(?=(\+\w+)?://)", url):  # Heroku's, Render's name
+        wrong.append(
+            "SQLAlchemy names PostgreSQL 'postgresql', not 'postgres': write "
+            f"{'postgresql' if postgres.group(1) else 'postgresql+psycopg'}"
+            f"{_masked(url)[postgres.end() :]}"
+        )
+    if wrong:
+        raise FluxtrapError(f"store URL {_masked(url)!r}: {'; and '.join(wrong)}")
     return url
 
 
