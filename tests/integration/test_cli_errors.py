@@ -473,6 +473,50 @@ def test_an_empty_output_path_is_refused_as_such(tmp_path, capsys, monkeypatch, 
     assert list(tmp_path.iterdir()) == []
 
 
+def _path_arguments() -> list[tuple[str, ...]]:
+    """Each command's words up to one of its path arguments (the arguments before it as "x")."""
+    root, found = typer.main.get_command(app), []
+    for path in COMMANDS:
+        command = root
+        for name in path:
+            command = command.commands[name]
+        arguments = [p for p in getattr(command, "params", ()) if p.param_type_name == "argument"]
+        for i, p in enumerate(arguments):
+            if "Path" in str(p.type_descriptor.annotation):
+                found.append((*path, *["x"] * i))
+    return found
+
+
+PATH_ARGUMENTS = _path_arguments()
+PATH_OPTIONS = [  # options naming a file or folder to read or write, parsed without path_text
+    ("sweep", "c.toml", "--vary", "n=10,20", "--list"),
+    ("serve", "--ssl-certfile"),
+    ("calibrate", "c.toml", "s.csv", "--predict"),
+    ("demo", "--out"),
+]
+
+
+def test_the_walk_finds_the_path_arguments():
+    assert {("tc",), ("jc",), ("restore",), ("campaign", "create"), ("measure", "add")} <= set(
+        PATH_ARGUMENTS
+    )
+    assert ("calibrate", "x") in PATH_ARGUMENTS  # MEASURED.csv..., after CASE.toml
+
+
+@pytest.mark.parametrize("args", PATH_ARGUMENTS + PATH_OPTIONS, ids=" ".join)
+@pytest.mark.parametrize("given", ["", " "], ids=["empty", "blank"])
+def test_an_empty_path_argument_is_refused_naming_it(tmp_path, capsys, monkeypatch, args, given):
+    """`fluxtrap tc ""` said ". : not a regular file" (Path("") is the current folder) and
+    `demo --out ""` wrote its store and report into the current folder; nothing is made."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, *args, given)
+    kind = "value" if args[-1].startswith("--") else "argument"
+    assert (code, out) == (2, ""), err
+    assert err.startswith("error: Invalid value for '") and err.count("\n") == 1, err
+    assert f"{given!r} is no path (the {kind} is empty): give one (see 'fluxtrap " in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("args", [a for a in OUT_FILES if a[0] != "compare"], ids=" ".join)
 def test_an_output_file_that_is_a_folder_is_refused_as_such(tmp_path, capsys, monkeypatch, args):
     monkeypatch.chdir(tmp_path)

@@ -12,7 +12,8 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, get_args
 
 import typer
 
@@ -34,7 +35,7 @@ from fluxtrap.cli import (
     sweep,
     users,
 )
-from fluxtrap.cli.common import Interrupted, Terminated, console, visible
+from fluxtrap.cli.common import Interrupted, Terminated, console, path_text, visible
 from fluxtrap.errors import FluxtrapError
 
 app = typer.Typer(
@@ -161,7 +162,7 @@ def _run(args: list[str] | None, noted: _Noted) -> int:
     try:
         try:
             command = typer.main.get_command(_tree(args))
-            for check in (_single_dash, _given_twice):
+            for check in (_single_dash, _given_twice, _empty_path):
                 if (refusal := check(command, args or [])) is not None:
                     print(f"error: {visible(refusal)}", file=sys.stderr)
                     return 2
@@ -330,3 +331,43 @@ def _single_dash(command, args: list[str]) -> str | None:
                     f"see '{' '.join(path)} --help')"
                 )
     return None
+
+
+def _empty_path(command, args: list[str]) -> str | None:
+    """The refusal of an empty or blank path argument (``fluxtrap tc ""``: Path("") is the
+    current folder, said as ". : not a regular file"), naming the argument, with where to find
+    help; None if there is none, --help is asked for or the words do not parse (the command then
+    says why). An option parsed by ``path_text`` says it itself."""
+    from typer import _click  # typer's own click: its parser reads the words as the command will
+
+    path, _, command = _option_words(command, args)
+    rest = args[len(path) - 1 :]
+    ctx = _click.Context(command, info_name=path[-1], resilient_parsing=True)
+    try:
+        given, _, _ = command.make_parser(ctx).parse_args(args=rest)
+    except _click.UsageError:
+        return None
+    if (asked := command.get_help_option(ctx)) is not None and given.get(asked.name):
+        return None  # --help is shown whatever else was given
+    for p in getattr(command, "params", ()):
+        info = getattr(p, "type_descriptor", None)
+        if info is None or not _names_paths(info.annotation):
+            continue
+        if info.parameter_info.parser is path_text:
+            continue
+        value = given.get(p.name)
+        values = value if isinstance(value, list | tuple) else [value]
+        for text in values:
+            if isinstance(text, str) and not text.strip():
+                kind = "argument" if p.param_type_name == "argument" else "value"
+                return (
+                    f"Invalid value for {p.get_error_hint()}: {text!r} is no path (the {kind} is "
+                    f"empty): give one (see '{' '.join(path)} --help')"
+                )
+    return None
+
+
+def _names_paths(annotation) -> bool:
+    """Whether a parameter of this type annotation takes paths (``Path``, ``Path | None``,
+    ``list[Path]``)."""
+    return annotation is Path or any(_names_paths(a) for a in get_args(annotation))
