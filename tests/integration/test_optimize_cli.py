@@ -220,6 +220,34 @@ def test_replay_refuses_a_goal_set_that_is_no_fraction_of_the_pool(tmp_path, cap
         assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("inputs", "objective", "said"),
+    # each was a pandas traceback, exit 1: "No group keys passed!" for no input, "arg must be a
+    # list, tuple, 1-d array, or Series" for a column given twice or the objective among them
+    [
+        ("", "impurity", "--inputs '': no column named; give the input columns comma-separated"),
+        (" , ", "impurity", "--inputs ' , ': no column named"),
+        ("ratio,ratio", "impurity", "--inputs 'ratio,ratio': 'ratio' given twice"),
+        (
+            "ratio,impurity",
+            "impurity",
+            "--objective 'impurity' is also one of --inputs 'ratio,impurity': the objective is the "
+            "column the inputs predict; leave it out of --inputs",
+        ),
+    ],
+)
+def test_replay_refuses_inputs_that_name_no_column_one_twice_or_the_objective(
+    tmp_path, capsys, inputs, objective, said
+):
+    snar = DATA / "bo-benchmarks" / "olympus" / "snar.csv"
+    out = tmp_path / "r"
+    args = ("--inputs", inputs, "--objective", objective, "--budget", "4", "--repeats", "1")
+    code, stdout, err = cli(capsys, "replay", str(snar), *args, "--out", str(out), "-q")
+    assert (code, stdout) == (2, ""), err
+    assert err.startswith(f"error: {said}") and err.count("\n") == 1, err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("kind", ["directory", "fifo"])
 def test_replay_of_a_non_file_is_one_line_not_a_hang(tmp_path, capsys, kind):
     path = tmp_path / "pool"

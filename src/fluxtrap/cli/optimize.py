@@ -430,6 +430,26 @@ def top_percent_value(x: float) -> float:
     return x
 
 
+def input_columns(inputs: str, objective: str) -> list[str]:
+    """The column names of ``replay --inputs`` (comma-separated, blanks around them dropped):
+    at least one, each once and none the ``--objective`` (each was a pandas traceback: "No group
+    keys passed!", "arg must be a list, tuple, 1-d array, or Series")."""
+    names = [c.strip() for c in inputs.split(",") if c.strip()]
+    if not names:
+        raise ValidationError(
+            f"--inputs {inputs!r}: no column named; give the input columns comma-separated, "
+            "e.g. --inputs ramp_rate,max_temperature"
+        )
+    if twice := sorted({c for c in names if names.count(c) > 1}):
+        raise ValidationError(f"--inputs {inputs!r}: {', '.join(map(repr, twice))} given twice")
+    if objective in names:
+        raise ValidationError(
+            f"--objective {objective!r} is also one of --inputs {inputs!r}: the objective is the "
+            "column the inputs predict; leave it out of --inputs"
+        )
+    return names
+
+
 def replay_cmd(
     data: Annotated[Path, typer.Argument(help="CSV table of past experiments.")],
     inputs: Annotated[str, typer.Option(help="Input columns, comma-separated.")],
@@ -473,8 +493,7 @@ def replay_cmd(
 
     from fluxtrap.optimize.replay import read_table, replay
 
-    names = [c.strip() for c in inputs.split(",") if c.strip()]
-    X, y = read_table(data, names, objective)
+    X, y = read_table(data, input_columns(inputs, objective), objective)
     with Progress(console=console, disable=quiet, transient=True) as bar:
         task = bar.add_task(f"replay {data.name}", total=repeats)
         result = replay(
