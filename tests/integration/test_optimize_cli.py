@@ -248,6 +248,26 @@ def test_replay_refuses_inputs_that_name_no_column_one_twice_or_the_objective(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("option", "given", "least"),
+    # --budget -1 said "replay: batch 1 must be between 1 and the budget -1", naming no option,
+    # and only after the table had been read
+    [("--budget", "-1", 2), ("--budget", "1", 2), ("--initial", "0", 1), ("--repeats", "-2", 1)]
+    + [("--seed", "-1", 0)],
+)
+def test_replay_refuses_counts_below_their_least_naming_the_option(
+    tmp_path, capsys, option, given, least
+):
+    out = tmp_path / "r"
+    args = ("--inputs", "residence_time,ratio", "--objective", "impurity", option, given)
+    code, _, err = cli(capsys, "replay", str(tmp_path / "no-such.csv"), *args, "--out", str(out))
+    assert code == 2 and err == (
+        f"error: Invalid value for '{option}': '{given}': give a whole number of at least {least} "
+        "(see 'fluxtrap replay --help')\n"
+    ), err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("kind", ["directory", "fifo"])
 def test_replay_of_a_non_file_is_one_line_not_a_hang(tmp_path, capsys, kind):
     path = tmp_path / "pool"

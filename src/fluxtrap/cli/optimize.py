@@ -464,10 +464,16 @@ def replay_cmd(
         ),
     ],
     minimize: Annotated[bool, typer.Option("--minimize", help="Lower is better.")] = False,
-    budget: Annotated[int, typer.Option(help="Trials per run, the initial ones included.")] = 50,
-    initial: Annotated[int, typer.Option(help="Random starting rows per run.")] = 2,
-    repeats: Annotated[int, typer.Option(help="Seeded runs (seeds seed .. seed+repeats-1).")] = 10,
-    seed: Annotated[int, typer.Option(help="First seed.")] = 0,
+    # lower bounds here, before the table is read: --budget -1 said "replay: batch 1 must be
+    # between 1 and the budget -1", naming no option; replay() checks the upper ones
+    budget: Annotated[
+        int, typer.Option(help="Trials per run, the initial ones included.", min=2)
+    ] = 50,
+    initial: Annotated[int, typer.Option(help="Random starting rows per run.", min=1)] = 2,
+    repeats: Annotated[
+        int, typer.Option(help="Seeded runs (seeds seed .. seed+repeats-1).", min=1)
+    ] = 10,
+    seed: Annotated[int, typer.Option(help="First seed.", min=0)] = 0,
     top_percent: Annotated[
         float,
         typer.Option(
