@@ -49,25 +49,39 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
             f"{what}: give its path (a function that takes the content takes it as bytes or a dict)"
         )
     p = Path(path)
+    shown = shown_path(p)
     try:
         fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise InputFileError(f"{p}: no such {what}") from None
+        raise InputFileError(f"{shown}: no such {what}") from None
     except OSError as err:
-        raise InputFileError(f"{p}: cannot read the {what} ({err.strerror})") from None
+        raise InputFileError(f"{shown}: cannot read the {what} ({err.strerror})") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise InputFileError(f"{p}: not a regular file; a {what} must be one")
-        check_bytes(info.st_size, limit, str(p), what, known=True)
+            raise InputFileError(f"{shown}: not a regular file; a {what} must be one")
+        check_bytes(info.st_size, limit, shown, what, known=True)
         with os.fdopen(fd, "rb", closefd=False) as f:
             data = f.read(limit + 1)
     except OSError as err:
-        raise InputFileError(f"{p}: cannot read the {what} ({err.strerror})") from None
+        raise InputFileError(f"{shown}: cannot read the {what} ({err.strerror})") from None
     finally:
         os.close(fd)
-    check_bytes(len(data), limit, str(p), what)
+    check_bytes(len(data), limit, shown, what)
     return data
+
+
+MAX_SHOWN_PATH = 200  # characters of a path shown whole in an error
+
+
+def shown_path(path: str | Path) -> str:
+    """``path`` as an error shows it: whole up to ``MAX_SHOWN_PATH`` characters, else its start
+    and its end around "..." with its length (a 6000-character path was echoed whole, twice the
+    length of the line it was in)."""
+    text = str(path)
+    if len(text) <= MAX_SHOWN_PATH:
+        return text
+    return f"{text[:120]}...{text[-60:]} ({len(text)} characters)"
 
 
 def check_bytes(size: int, limit: int, where: str, what: str, known: bool = False) -> None:

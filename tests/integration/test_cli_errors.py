@@ -517,6 +517,21 @@ def test_an_empty_path_argument_is_refused_naming_it(tmp_path, capsys, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "args", [("restore", "--db", "lab.db"), ("tc",), ("simulate", "--out", "run")], ids=" ".join
+)
+def test_a_path_of_thousands_of_characters_is_shown_by_its_ends(
+    tmp_path, capsys, monkeypatch, args
+):
+    """`restore`, `tc`, `simulate` ... of a 6000-character path echoed it whole in the error."""
+    monkeypatch.chdir(tmp_path)
+    path = "y/" * 3000 + "lab.zip"
+    code, out, err = cli(capsys, args[0], path, *args[1:])
+    assert (code, out) == (2, "") and err.count("\n") == 1, err
+    assert len(err) < 400 and f"({len(path)} characters)" in err and "lab.zip" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("args", [a for a in OUT_FILES if a[0] != "compare"], ids=" ".join)
 def test_an_output_file_that_is_a_folder_is_refused_as_such(tmp_path, capsys, monkeypatch, args):
     monkeypatch.chdir(tmp_path)

@@ -244,6 +244,19 @@ def test_a_file_s_content_given_for_its_path_is_named_so_not_echoed():
         read_text(5, "case file")
 
 
+@pytest.mark.parametrize("what", ["missing", "too long"])
+def test_a_long_path_is_shown_by_its_ends_not_echoed_whole(tmp_path, what):
+    """A path of thousands of characters was echoed whole in "<path>: no such case file" and
+    "<path>: cannot read the case file (File name too long)": 6000 characters on one line."""
+    deep = tmp_path.joinpath(*["folder"] * 700) / "case.toml"  # no such folder: missing
+    path = deep if what == "missing" else tmp_path / ("x" * 5000 + ".toml")
+    with pytest.raises(InputFileError) as err:
+        read_text(path, "case file")
+    said = str(err.value)
+    assert len(said) < 300 and f"({len(str(path))} characters)" in said, said
+    assert said.startswith(str(path)[:100]) and str(path)[-40:] in said, said
+
+
 def test_toml_bytes_are_read_as_utf_8():
     """``Case.from_toml(name, bytes)`` was a TypeError from str.removeprefix."""
     text = (EXAMPLES / "paper_bulk_pair.toml").read_text()

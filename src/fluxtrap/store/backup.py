@@ -49,6 +49,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, Tab
 from fluxtrap import __version__
 from fluxtrap.campaign import CampaignSpec, check_new_name, check_who
 from fluxtrap.errors import ConflictError, FluxtrapError, InputFileError, ValidationError
+from fluxtrap.inputs import shown_path
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
 from fluxtrap.store.records import CurveData
@@ -546,8 +547,8 @@ def _opened(path: Path) -> Iterator[zipfile.ZipFile]:
             yield z
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
         raise InputFileError(f"{path}: damaged or not a zip archive ({err})") from None
-    except OSError as err:
-        raise InputFileError(f"{path}: cannot read: {err.strerror or err}") from None
+    except OSError as err:  # a path of thousands of characters was echoed whole
+        raise InputFileError(f"{shown_path(path)}: cannot read: {err.strerror or err}") from None
 
 
 def _file(
