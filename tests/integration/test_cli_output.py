@@ -151,3 +151,23 @@ def test_a_file_writing_command_shows_an_example_that_runs_as_written(capsys, co
     says --overwrite), so the line can be copied."""
     _, options = help_example(capsys, command)
     assert "--overwrite" in options
+
+
+def test_a_progress_bar_writes_nothing_into_a_pipe(tmp_path, capsys):
+    """backup, restore and replay began their output with a blank line where the standard
+    output is no terminal (rich's transient bar, left on), so a script reading the first line
+    read nothing."""
+    db, archive = str(tmp_path / "lab.db"), str(tmp_path / "lab.zip")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db)[0] == 0
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,y\n1,2,3\n2,3,4\n3,1,2\n4,4,1\n5,2,6\n")
+    runs = {
+        "backed up": ("backup", "K-Ba122 SPS", "--out", archive, "--db", db),
+        "restored": ("restore", archive, "--db", str(tmp_path / "new.db")),
+        "t.csv: pool N=5": ("replay", str(table), "--inputs", "a,b", "--objective", "y")
+        + ("--budget", "3", "--repeats", "1", "--out", str(tmp_path / "r")),
+    }
+    for first, args in runs.items():
+        code, out, err = cli(capsys, *args)
+        assert code == 0, err
+        assert out.startswith(first), repr(out[:80])

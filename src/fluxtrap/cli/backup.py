@@ -21,6 +21,7 @@ from fluxtrap.cli.common import (
     QuietOption,
     console,
     interruptible,
+    no_bar,
     out_file,
     path_text,
     refuse_existing,
@@ -112,7 +113,7 @@ def _bar(quiet: bool) -> Iterator[Callable[[int, int], Any]]:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("[bold]files"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=quiet, transient=True) as bar:
+    with Progress(*columns, console=console, disable=no_bar(quiet), transient=True) as bar:
         task = bar.add_task("files", total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 

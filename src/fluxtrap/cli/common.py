@@ -124,6 +124,13 @@ CampaignOption = Annotated[str, typer.Option("--campaign", "-c", help="Campaign 
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 
 
+def no_bar(quiet: bool) -> bool:
+    """Whether a rich progress bar on ``console`` is to be left out (``Progress(disable=...)``):
+    with ``--quiet``, or where the standard output is no terminal: rich's transient bar wrote a
+    blank first line into a pipe or file (`fluxtrap backup ... | cat`, a script reading it)."""
+    return quiet or not console.is_terminal
+
+
 def sqlite_file(db: str | None) -> Path | None:
     """The SQLite file of the store ``--db`` names (as :func:`store_from` opens it), None for a
     server or an in-memory database."""

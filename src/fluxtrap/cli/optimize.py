@@ -23,6 +23,7 @@ from fluxtrap.cli.common import (
     console,
     estimate_cell,
     interruptible,
+    no_bar,
     objective_header,
     out_dir,
     out_file,
@@ -129,7 +130,7 @@ def suggest_cmd(
 
     earlier = store.suggestions(campaign, status="open")
     # on a terminal only: piped, the bar left a blank line above the table scripts read
-    with Progress(console=console, disable=quiet or not console.is_terminal, transient=True) as bar:
+    with Progress(console=console, disable=no_bar(quiet), transient=True) as bar:
         task = bar.add_task(f"choosing {n} suggestion(s)", total=n)
         records = suggest(
             store,
@@ -500,7 +501,7 @@ def replay_cmd(
     from fluxtrap.optimize.replay import read_table, replay
 
     X, y = read_table(data, input_columns(inputs, objective), objective)
-    with Progress(console=console, disable=quiet, transient=True) as bar:
+    with Progress(console=console, disable=no_bar(quiet), transient=True) as bar:
         task = bar.add_task(f"replay {data.name}", total=repeats)
         result = replay(
             X,
