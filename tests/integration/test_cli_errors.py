@@ -532,6 +532,25 @@ def test_a_path_of_thousands_of_characters_is_shown_by_its_ends(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("tc", "m.dat", "--out"), ("export", "-c"), ("campaign", "show", "X", "--db")]
+    + [("sample", "add", "-c", "X", "-l")],
+    ids=" ".join,
+)
+def test_an_option_without_its_value_says_where_to_find_help(tmp_path, capsys, monkeypatch, args):
+    """ "Option '--out' requires an argument." was said alone: typer's parser gives that error
+    no context, so no "(see 'fluxtrap tc --help')" as every other usage mistake has."""
+    monkeypatch.chdir(tmp_path)
+    command = " ".join(a for a in args if a.isalpha() and a != "X")
+    code, out, err = cli(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: Option '{args[-1]}' requires an argument. (see 'fluxtrap {command} --help')\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("args", [a for a in OUT_FILES if a[0] != "compare"], ids=" ".join)
 def test_an_output_file_that_is_a_folder_is_refused_as_such(tmp_path, capsys, monkeypatch, args):
     monkeypatch.chdir(tmp_path)

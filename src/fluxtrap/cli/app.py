@@ -159,6 +159,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def _run(args: list[str] | None, noted: _Noted) -> int:
+    command = None
     try:
         try:
             command = typer.main.get_command(_tree(args))
@@ -179,7 +180,8 @@ def _run(args: list[str] | None, noted: _Noted) -> int:
         print("aborted", file=sys.stderr)
         return 1
     except typer.TyperException as err:  # typer's own click's ClickException and UsageError
-        return _usage_error(err)
+        where = _option_words(command, args or [])[0] if command is not None else ["fluxtrap"]
+        return _usage_error(err, " ".join(where))
     if noted.received and rv == 130:  # a signal outside any on_interrupt: typer's silent 130
         return _stopped(args, noted.received)
     return rv if isinstance(rv, int) else 0
@@ -206,8 +208,11 @@ def _stopped(args: list[str] | None, received: list[int]) -> int:
     return 143 if received and received[-1] == signal.SIGTERM else 130
 
 
-def _usage_error(err: typer.TyperException) -> int:
-    """Print a usage mistake as one line with where to find help; a bare group prints its help."""
+def _usage_error(err: typer.TyperException, where: str) -> int:
+    """Print a usage mistake as one line with where to find help (``where``, the command the
+    words name, when the error carries no context: typer's parser raises "Option '--out'
+    requires an argument." without one, and it was said with no hint); a bare group prints its
+    help."""
     ctx = getattr(err, "ctx", None)
     message = err.format_message()
     if ctx is not None and message == ctx.get_help():  # `fluxtrap` or `fluxtrap campaign` alone
@@ -216,7 +221,7 @@ def _usage_error(err: typer.TyperException) -> int:
     if (ranged := _range_text(err)) is not None:
         err.message = ranged
         message = err.format_message()
-    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    hint = f" (see '{ctx.command_path if ctx is not None else where} --help')"
     print(f"error: {visible(message)}{hint}", file=sys.stderr)
     return 2
 
