@@ -551,6 +551,29 @@ def test_an_option_without_its_value_says_where_to_find_help(tmp_path, capsys, m
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("suggestion", "mark", "-1", "failed"),
+        ("measure", "get", "-5"),
+        ("simulation", "show", "-1"),
+    ],
+    ids=" ".join,
+)
+def test_a_negative_id_says_it_was_read_as_an_option(tmp_path, capsys, monkeypatch, args):
+    """`suggestion mark -1 failed` said only "No such option: -1": click reads any word starting
+    with - as an option."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, *args)
+    number = next(a for a in args if a.startswith("-"))
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        f"error: No such option: {number} (a word starting with - is read as an option; no "
+        "argument takes a negative number) (see 'fluxtrap "
+    ), err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("args", [a for a in OUT_FILES if a[0] != "compare"], ids=" ".join)
 def test_an_output_file_that_is_a_folder_is_refused_as_such(tmp_path, capsys, monkeypatch, args):
     monkeypatch.chdir(tmp_path)

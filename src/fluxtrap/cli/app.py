@@ -221,9 +221,22 @@ def _usage_error(err: typer.TyperException, where: str) -> int:
     if (ranged := _range_text(err)) is not None:
         err.message = ranged
         message = err.format_message()
+    if _is_number(getattr(err, "option_name", None) or ""):  # `suggestion mark -1 failed`
+        message += (
+            " (a word starting with - is read as an option; no argument takes a negative number)"
+        )
     hint = f" (see '{ctx.command_path if ctx is not None else where} --help')"
     print(f"error: {visible(message)}{hint}", file=sys.stderr)
     return 2
+
+
+def _is_number(word: str) -> bool:
+    """Whether ``word`` reads as a number ("-1", "-2.5e3")."""
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
 
 
 def _range_text(err: typer.TyperException) -> str | None:
