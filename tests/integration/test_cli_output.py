@@ -171,3 +171,22 @@ def test_a_progress_bar_writes_nothing_into_a_pipe(tmp_path, capsys):
         code, out, err = cli(capsys, *args)
         assert code == 0, err
         assert out.startswith(first), repr(out[:80])
+
+
+def test_export_counts_its_samples_in_words_that_agree(tmp_path, capsys):
+    """One sample exported was said "wrote 1 samples"."""
+    db = str(tmp_path / "lab.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db)[0] == 0
+    export = ("export", "-c", "K-Ba122 SPS", "--db", db, "--out")
+    assert (
+        cli(capsys, *export, str(tmp_path / "h0.csv"))[1]
+        == f"wrote 0 samples to {tmp_path / 'h0.csv'}\n"
+    )
+    params = ("-p", "ramp_rate=50", "-p", "max_temperature=600", "-p", "dwell_time=5")
+    assert (
+        cli(capsys, "sample", "add", "-c", "K-Ba122 SPS", "-l", "B1", *params, "--db", db)[0] == 0
+    )
+    assert (
+        cli(capsys, *export, str(tmp_path / "h1.csv"))[1]
+        == f"wrote 1 sample to {tmp_path / 'h1.csv'}\n"
+    )

@@ -363,7 +363,7 @@ def export(
     store = store_from(db, out, reads_only=True)  # first: --out the store is refused as such
     refuse_existing({"--out": out}, overwrite)
     n = export_history(store, campaign, out)
-    console.print(f"wrote {n} samples to {out}")
+    console.print(f"wrote {n} sample{'s' * (n != 1)} to {out}")
 
 
 def import_(
