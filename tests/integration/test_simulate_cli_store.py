@@ -282,3 +282,33 @@ def test_a_case_the_run_refuses_creates_no_store(case_file, tmp_path, capsys):
                        "--db", str(db))  # fmt: skip
     assert code == 2 and f"{case_file}: stack: no superconductor" in err, err
     assert not db.exists() and not (tmp_path / "o").exists()
+
+
+def test_a_mesh_size_override_is_stored_with_the_size_that_ran(case_file, tmp_path, capsys):
+    """--mesh-size ran at its size but the store kept the case file's text, whose [mesh] size
+    (1.5 mm) is another: `simulation show --out` gave back a case.toml that runs another mesh.
+    The stored case is the one that ran, and `show` gives it back."""
+    from fluxtrap.simulate import Case
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    code, _, err = cli(capsys, "simulate", str(case_file), "--mesh-size", "3 mm", "-o",
+                       str(tmp_path / "o"), "--db", url, "-q", "--no-plots")  # fmt: skip
+    assert code == 0, err
+    (rec,) = Store(url).simulations()
+    assert rec.summary["solver"]["mesh_size_m"] == pytest.approx(3e-3)
+    code, _, err = cli(capsys, "simulation", "show", str(rec.id), "--db", url,
+                       "--out", str(tmp_path / "back"))  # fmt: skip
+    assert code == 0, err
+    again = Case.from_toml(tmp_path / "back" / "case.toml")
+    assert again.mesh.size_m == pytest.approx(3e-3)
+    assert again.to_si_dict()["stack"] == rec.summary["case"]["stack"]
+
+
+@pytest.mark.parametrize("given", ["-1 mm", "0 um"])
+def test_a_mesh_size_not_above_zero_is_named_as_typed(case_file, tmp_path, capsys, given):
+    """It said "--mesh-size: must be > 0, got -0.001 m" (metres, after the case file's name):
+    the input is quoted as typed; nothing is written."""
+    out = tmp_path / "o"
+    code, _, err = cli(capsys, "simulate", str(case_file), "--mesh-size", given, "-o", str(out))
+    assert code == 2 and f"--mesh-size: must be > 0, got {given!r}" in err, err
+    assert str(case_file) not in err and not out.exists()

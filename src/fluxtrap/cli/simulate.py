@@ -179,8 +179,13 @@ def simulate_command(
     # runs (the file's own size was checked, and could refuse the case, before the flag's)
     size = None
     if mesh_size is not None:
-        size = (parse_quantity(mesh_size, "length", "--mesh-size"), "--mesh-size")
+        size_m = parse_quantity(mesh_size, "length", "--mesh-size")
+        if not size_m > 0:  # in the user's words, not the case's (nor in metres)
+            raise ValidationError(f"--mesh-size: must be > 0, got {mesh_size!r}")
+        size = (size_m, "--mesh-size")
     c = Case.from_toml(case, text, mesh_size=size)  # read once: the text stored is what ran
+    if size is not None:  # the file's text has its own [mesh] size: store the case that runs
+        text = c.to_toml()
     try:  # the run's own refusals, before the store is opened (it was created first)
         check_run(c)
     except ValidationError as err:
