@@ -1273,3 +1273,14 @@ def test_jc_of_a_half_loop_says_its_assumption_once(tmp_path, capsys):
     assert err.count("a half loop") == 1 and "warning: half.dat: a half loop" in err, err
     curve = JcCurve.from_csv(out)
     assert abs(curve.at(3.0) - truth(3.0)) < 3 * curve.err_at(3.0)
+
+
+def test_measure_derive_writes_no_blank_line_into_a_pipe(capsys, db, loop_file):
+    """`measure derive` without -q began its output with a blank line where the standard
+    output is no terminal (rich's transient bar, left on), so a script reading the first line
+    read nothing."""
+    add = ("measure", "add", "--db", db, "-c", NAME, "-s", "B2", str(loop_file), *EDGES)
+    assert cli(capsys, *add)[0] == 0
+    code, out, err = cli(capsys, "measure", "derive", "--db", db, "-c", NAME)
+    assert code == 0, err
+    assert out.startswith("measurement "), repr(out[:80])

@@ -29,6 +29,7 @@ from fluxtrap.cli.common import (
     figure_file,
     interruptible,
     key_values,
+    no_bar,
     not_the_store,
     objective_cell,
     out_file,
@@ -787,7 +788,10 @@ def measure_derive(
     from fluxtrap.workflows.measurements import rederive_measurements
 
     store = store_from(db)
-    with _printed_warnings(), Progress(console=console, disable=quiet, transient=True) as bar:
+    with (
+        _printed_warnings(),
+        Progress(console=console, disable=no_bar(quiet), transient=True) as bar,
+    ):
         task = bar.add_task("deriving again", total=None)
         done = rederive_measurements(
             store,
