@@ -45,6 +45,7 @@ from fluxtrap.magnetometry.readers._columns import (
     check_size,
     check_width,
     decode,
+    name_the_unit,
     numeric_block,
     numeric_column,
     read_limited,
@@ -803,6 +804,11 @@ def read_series(
             raise InputFileError(
                 f"{where}: column {column!r} is a time column; give a field column "
                 f"({', '.join(fields) or 'named with its unit, e.g. B_T'})"
+            )
+        if unit_of(column) is None:  # it had said "unit '' is not a field unit"
+            raise InputFileError(
+                f"{where}: column {column!r} has no unit in its name; "
+                + name_the_unit(column, "field")
             )
         fields = [column]
     if not fields:

@@ -1551,3 +1551,17 @@ def test_a_step_refused_as_too_noisy_says_which_rule():
     step, step_err = map(float, re.search(r"\(([\d.]+) ± ([\d.]+) emu\)", said).groups())
     assert step > 10 * step_err  # significant by its own 1-sigma: the reason must be the noise
     assert "is not significant: under 5 times the noise of one point (0.2 emu)" in said, said
+
+
+def test_a_series_column_chosen_without_a_unit_asks_for_its_unit():
+    """--column B (no unit in its name) said "unit '' is not a field unit (expected something
+    convertible to A/m)": it now says the column has no unit and how to write one."""
+    with pytest.raises(InputFileError) as err:
+        read_series(b"time_s,B\n1,0.5\n2,0.49\n3,0.48\n", column="B", filename="h.csv")
+    said = str(err.value)
+    assert "h.csv, line 1: column 'B' has no unit in its name" in said
+    assert "'B (mT)', 'B [mT]' or B_T" in said and "unit ''" not in said
+    header = said[said.index("'B (mT)'") :].split(" (units")[0]
+    for written in re.findall(r"'([^']+)'|(\w+)$", header):
+        fixed = b"time_s," + "".join(written).encode() + b"\n1,0.5\n2,0.49\n"
+        assert read_series(fixed, column="".join(written), filename="h.csv")[1].size == 2

@@ -144,6 +144,19 @@ def unit_of(name: str) -> str | None:
     return None
 
 
+# a few of each quantity's units, named where a column has none (any pint unit of it is read)
+COMMON_UNITS = {"field": ("T", "mT", "G", "Oe", "kOe", "A/m"), "time": ("s", "min", "h")}
+
+
+def name_the_unit(col: str, quantity: str) -> str:
+    """How to give ``col`` a unit of ``quantity`` in its name: the forms read, and a few units."""
+    units = COMMON_UNITS[quantity]
+    return (
+        f"name its unit in the header: '{col} ({units[1]})', '{col} [{units[1]}]' or "
+        f"{col}_{units[0]} (units such as {', '.join(units)})"
+    )
+
+
 def si_factor(quantity: str, unit_text: str, where: str) -> float:
     """Factor that turns values in ``unit`` into the SI unit of ``quantity`` (see ``QUANTITIES``).
 
