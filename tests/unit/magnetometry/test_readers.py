@@ -151,6 +151,17 @@ def test_dc_moment_column_and_override(mpms_file):
     assert not np.array_equal(free.moment_Am2, fixed.moment_Am2)
 
 
+def test_a_qd_column_mapped_without_a_unit_asks_for_its_unit(mpms_file):
+    """A .dat column mapped as the moment with no unit in its name said only "has no unit in
+    its name": it now says how to write one and which units."""
+    path = mpms_file("mpms3_dc_zfcfc_KMK232_100Oe.dat")
+    with pytest.raises(InputFileError) as err:
+        read(path, columns={"moment": "Comment"})
+    said = str(err.value)
+    assert "line 41: column 'Comment' has no unit in its name; name its unit" in said
+    assert "'Comment (emu)', 'Comment [emu]' or Comment_emu (units such as emu, A*m^2)" in said
+
+
 def test_mpmsxl_info_order(mpms_file):
     info = read(mpms_file("mpmsxl_dc_mt_pb6051_1000Oe.dat")).metadata.info
     assert info["NAME"] == "pb6051" and info["WEIGHT"] == "48.400"

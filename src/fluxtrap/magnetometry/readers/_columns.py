@@ -144,16 +144,23 @@ def unit_of(name: str) -> str | None:
     return None
 
 
-# a few of each quantity's units, named where a column has none (any pint unit of it is read)
-COMMON_UNITS = {"field": ("T", "mT", "G", "Oe", "kOe", "A/m"), "time": ("s", "min", "h")}
+# a few of each quantity's units, named where a column has none (any pint unit of it is read):
+# (the bracketed example, the suffixed one, the units listed)
+COMMON_UNITS = {
+    "field": ("mT", "T", "T, mT, G, Oe, kOe, A/m"),
+    "moment": ("emu", "emu", "emu, A*m^2"),
+    "moment_err": ("emu", "emu", "emu, A*m^2"),
+    "temperature": ("K", "K", "K"),
+    "time": ("s", "s", "s, min, h"),
+}
 
 
 def name_the_unit(col: str, quantity: str) -> str:
     """How to give ``col`` a unit of ``quantity`` in its name: the forms read, and a few units."""
-    units = COMMON_UNITS[quantity]
+    bracketed, suffix, units = COMMON_UNITS[quantity]
     return (
-        f"name its unit in the header: '{col} ({units[1]})', '{col} [{units[1]}]' or "
-        f"{col}_{units[0]} (units such as {', '.join(units)})"
+        f"name its unit in the header: '{col} ({bracketed})', '{col} [{bracketed}]' or "
+        f"{col}_{suffix} (units such as {units})"
     )
 
 

@@ -27,6 +27,7 @@ from fluxtrap.magnetometry.readers._columns import (
     check_width,
     decode,
     first_bad_cell,
+    name_the_unit,
     numeric_block,
     numeric_column,
     si_factor,
@@ -423,7 +424,9 @@ def _choose(
             return
         unit = unit_of(col) or ("s" if qty == "time" else None)
         if unit is None:
-            raise InputFileError(f"{where}: column {col!r} has no unit in its name")
+            raise InputFileError(
+                f"{where}: column {col!r} has no unit in its name; " + name_the_unit(col, qty)
+            )
         out[qty] = (names.index(col), si_factor(qty, unit, f"{where}, column {col!r}"))
 
     pick("field", FIELD_COLUMNS, True)
