@@ -489,10 +489,12 @@ def upload_measurement(
         ),
     ] = None,
     kind: Annotated[
-        Literal["mh_loop", "mt_curve"],
+        str,
         Form(
+            max_length=50,
             description="what the file measures: mh_loop (Jc(B); needs a, b, c) or mt_curve (Tc "
-            "of each sweep, 90 % shielded, for the campaign's tc objectives)"
+            "of each sweep, 90 % shielded, for the campaign's tc objectives), in any case, '-' "
+            "for '_', as the CLI's --kind",
         ),
     ] = "mh_loop",
     temperature: Annotated[
@@ -524,6 +526,7 @@ def upload_measurement(
     already has, unless ``replace``); ``warnings`` says what the analysis warned about,
     ``not_set`` why an objective was not read off the file."""
     from fluxtrap.magnetometry.loops import shape_name
+    from fluxtrap.magnetometry.pipeline import kind_name
     from fluxtrap.workflows.measurements import measurement_target, record_measurement
 
     store = _store(request)
@@ -531,6 +534,7 @@ def upload_measurement(
     # its name checked before the analysis, whose errors quote it (a U+202E reordered them)
     filename = check_filename(file.filename or "upload")
     shape = shape_name(shape, "form field shape")  # "Cylinder" as the CLI takes it (was a 422)
+    kind = kind_name(kind, "form field kind")  # "MH_LOOP" as the CLI takes it (was a 422)
     sizes = (("a", a), ("b", b), ("c", c), ("diameter", diameter), ("thickness", thickness))
     given = {k: v for k, v in sizes if v}  # a form sends "" for none
     named = [*given, *(["shape"] if shape != "bar" else [])]

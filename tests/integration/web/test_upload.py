@@ -582,3 +582,27 @@ def test_the_shape_is_read_in_any_case_as_the_cli_reads_it(sample):
     assert r.json()["objectives"]["jc_3T"] == pytest.approx(kim_jc(3.0), rel=0.05)
     (stored,) = lab.store.measurements(NAME, "B1")
     assert stored.metadata["sample_shape"] == "cylinder"
+
+
+def test_the_kind_is_read_in_any_case_as_the_cli_reads_it(sample, loop_file, tmp_path):
+    """The form field kind "MH_LOOP" or "MT-Curve" was a 422 (a Literal["mh_loop", "mt_curve"])
+    where the CLI's --kind read them: now read alike (magnetometry.pipeline.kind_name); a
+    misspelt one is a 422 with the CLI's words and hint, before the analysis, nothing stored."""
+    from ..test_magnetometry_cli import transition_mt_file
+
+    lab = sample
+    for kind in ("mh loop", "MH"):
+        r = upload(lab, loop_file, kind=kind)
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"].endswith(
+            f"form field kind {kind!r}: one of mh_loop, mt_curve (did you mean 'mh_loop'?)"
+        ), r.text
+    assert lab.store.measurements(NAME, "B1", with_content=False) == []
+    r = upload(lab, loop_file, kind="MH_LOOP")
+    assert r.status_code == 201, r.text
+    assert r.json()["objectives"]["jc_3T"] == pytest.approx(kim_jc(3.0), rel=0.05)
+    tc_campaign(lab)
+    r = upload_mt(lab, "zfc_fc.dat", transition_mt_file(tmp_path).read_bytes(), kind=" MT-Curve")
+    assert r.status_code == 201, r.text
+    assert [c["kind"] for c in r.json()["curves"]] == ["tc_fit", "tc_fit"]
+    assert lab.store.measurements("tc", "T1", with_content=False)[0].kind == "mt_curve"
