@@ -148,3 +148,26 @@ def test_a_command_builds_its_own_options_only(monkeypatch, capsys):
     built.clear()
     assert run(["tcc"]) == 2 and "Did you mean 'tc'?" in capsys.readouterr().err
     assert len(built) > 30  # every command: the whole tree
+
+
+def test_a_model_page_of_too_few_samples_loads_no_torch():
+    """web.plots.model_figures imported the model's modules (torch, botorch) before counting
+    the measured samples: a campaign with one measured cost a server the import to say "at
+    least 2". It counts first."""
+    code = (
+        "import pandas as pd\n"
+        "from fluxtrap.campaign import CampaignSpec\n"
+        "from fluxtrap.errors import ValidationError\n"
+        "from fluxtrap.web.plots import model_figures\n"
+        "spec = CampaignSpec.from_dict({'name': 'c', 'parameters': [{'name': 'x', 'low': 0, "
+        "'high': 1}], 'objectives': [{'name': 'jc'}]})\n"
+        "history = pd.DataFrame({'label': ['A', 'B', 'C'], 'status': ['made', 'failed', 'made'],"
+        " 'x': [0.2, 0.6, 0.7], 'jc': [2e8, 3e8, None]})\n"
+        "try:\n"
+        "    model_figures(spec, history, [], 'jc', 'x')\n"
+        "except ValidationError as err:\n"
+        "    assert 'at least 2 measured samples; 1 so far' in str(err), err\n"
+        "else:\n"
+        "    raise AssertionError('no ValidationError')\n"
+    )
+    assert not {"torch", "botorch"} & set(loaded(code))

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io
 
-from fluxtrap.campaign import CampaignSpec, ObjectiveDef, acquisition_range
+from fluxtrap.campaign import CampaignSpec, ObjectiveDef, acquisition_range, live_rows
 from fluxtrap.errors import ValidationError
 from fluxtrap.magnetometry.jc import log_band
 from fluxtrap.probetable import log_time_thinned
@@ -237,20 +237,22 @@ def model_figures(
     acquisition (log expected improvement; log EHVI with several objectives). 2D: mean, std and
     acquisition maps over ``x`` and ``y`` (``n_grid // 2 + 1`` points per axis). Mean and std of
     a Jc objective are in A/cm^2, and so is its improvement (``shown_slices``).
-    Raises ``ValidationError`` while fewer than 2 samples are measured."""
+    Raises ``ValidationError`` while fewer than 2 samples are measured, before the model's
+    modules (torch: seconds of a loaded server) are imported."""
+    o = spec.objective(objective)
+    px, py = spec.parameter(x), None if not y or y == x else spec.parameter(y)
+    live = history[live_rows(spec, history)]  # the model's data: failed, outside left out
+    measured = live[live[o.name].notna()]  # those measuring this objective, one of its outcomes
+    if len(measured) < 2:
+        raise ValidationError(
+            f"the model needs at least 2 measured samples; {len(measured)} so far"
+        )
     from plotly.subplots import make_subplots
 
     from fluxtrap.optimize.plots import model_slices, shown_slices
     from fluxtrap.workflows.suggest import MODEL_LOCK, fitted_optimizer, told_rows
 
-    o = spec.objective(objective)
-    px, py = spec.parameter(x), None if not y or y == x else spec.parameter(y)
-    told = history[told_rows(spec, history)]  # the model's data: failed, outside left out
-    measured = told[told[o.name].notna()]  # those measuring this objective
-    if len(measured) < 2:
-        raise ValidationError(
-            f"the model needs at least 2 measured samples; {len(measured)} so far"
-        )
+    told = history[told_rows(spec, history)]  # the rows through_row counts
     open_ = [sg for sg in suggestions if sg.status == "open"]
     with MODEL_LOCK:
         opt, pending = fitted_optimizer(spec, history, [sg.params for sg in open_])
