@@ -262,3 +262,24 @@ def test_migration_0010_adds_sessions_to_a_store_of_0009(store_url):
     command.downgrade(cfg, "0009")
     assert "web_sessions" not in table_rows(store_url)
     command.upgrade(cfg, "head")
+
+
+def test_a_token_another_user_has_is_refused_without_naming_them(store_url):
+    """add_user or rotate_token with a token another user has said the database's "UNIQUE
+    constraint failed: users.token_hash" (PostgreSQL's also quoted the hash): a ConflictError
+    now says so without naming the user, nothing changed."""
+    store = Store(store_url)
+    store.add_user("ana", "admin", "ana-token-0123456789")
+    store.add_user("ben", "writer", "ben-token-0123456789")
+    for change in (
+        lambda: store.add_user("cy", "writer", "ana-token-0123456789"),
+        lambda: store.rotate_token("ben", "ana-token-0123456789"),
+    ):
+        with pytest.raises(ConflictError) as caught:
+            change()
+        said = str(caught.value)
+        assert said.startswith("the store refused the token: another user has it"), said
+        assert "ana" not in said and "token_hash" not in said, said
+    assert [u.name for u in store.users()] == ["ana", "ben"]
+    assert store.user_by_token("ana-token-0123456789").name == "ana"
+    assert store.user_by_token("ben-token-0123456789").name == "ben"  # ben's token unchanged

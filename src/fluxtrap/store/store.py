@@ -1947,8 +1947,14 @@ def _user_record(u: m.User) -> UserRecord:
 
 def _integrity_error(err: IntegrityError) -> FluxtrapError:
     """What the database refused: a label another writer took first is a ``ConflictError``,
-    as a label already taken is."""
+    as a label already taken is; so is a token another user has (``add_user``,
+    ``rotate_token``), naming neither that user nor the token's hash."""
     text = str(err.orig)
+    if "token_hash" in text:  # SQLite's "users.token_hash", PostgreSQL's "users_token_hash_key"
+        return ConflictError(
+            "the store refused the token: another user has it; give each user their own "
+            "(`fluxtrap user add` and `user rotate` make a random one)"
+        )
     if "uq_sample_label" in text or "samples.campaign_id, samples.label" in text:
         return ConflictError(
             "the store refused the write: a sample label is already used in the campaign "
