@@ -39,6 +39,7 @@ from typing import Any
 
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.inputs import reordering_characters
+from fluxtrap.simulate import options
 from fluxtrap.store import JobRecord, PrivilegeError, Store, UserRecord
 from fluxtrap.tomlfile import parse_toml
 from fluxtrap.web import plots, schemas
@@ -57,9 +58,13 @@ FIGURES_KEPT = 50  # J/B map figures of recent simulations held in memory
 # ... and their JSON at most (about 2x that in memory): 100 snapshots' maps are 11 MB, and 85
 # such simulations took the server from 1.5 to 2.9 GB
 FIGURES_BYTES = 100 * 2**20
-# values a job's probe traces may hold (times x (probes + 2)), about 12 bytes each in probes.csv:
-# 1000 probes over a 20 000 s hold at max_step 1 s stored 247 MB, and each view of it took GBs
-MAX_PROBE_VALUES = 2_000_000
+# A job's share of the values a run may keep (options.MAX_OUTPUT_VALUES, 1e7: a run's rows in
+# its own memory): a job's probes.csv goes into the shared store, up to JobSettings.total jobs'
+# at once, each read whole for a view or download (about 12 bytes a value: 1000 probes over a
+# 20 000 s hold at max_step 1 s stored 247 MB, and each view took GBs), so a fifth: 2e6 values,
+# checked at submit on the forced steps and capping the run's rows (run_case)
+JOB_SHARE = 5
+MAX_PROBE_VALUES = options.MAX_OUTPUT_VALUES // JOB_SHARE
 CHECK_EVERY_S = 2.0  # how often a worker asks the store whether its running job was cancelled
 STOPPED = "the server stopped while it ran: submit it again"
 SILENT = "its server ({runner}) stopped renewing its heartbeat: it died; submit it again"
@@ -174,7 +179,8 @@ def run_case(case_text: str, progress: Any = None) -> Ran:
     """Run a case file's simulation (in a job's child process) and draw its figures; into
     ``progress`` (a shared array of two floats, if given) it writes as it goes the runs begun
     through the protocol (the adaptive solver's fine and coarse runs each start again at t = 0)
-    and the simulated time (s) the current one has reached."""
+    and the simulated time (s) the current one has reached. The run keeps at most
+    ``MAX_PROBE_VALUES`` values, a job's share of a run's ``options.MAX_OUTPUT_VALUES``."""
     from fluxtrap.simulate import Simulation
 
     def on_step(state: Any) -> None:
@@ -187,6 +193,7 @@ def run_case(case_text: str, progress: Any = None) -> Ran:
     # call: no other thread's warnings are caught)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        whole, options.MAX_OUTPUT_VALUES = options.MAX_OUTPUT_VALUES, MAX_PROBE_VALUES
         try:
             if progress is not None:
                 progress[0], progress[1] = 1.0, 0.0
@@ -197,6 +204,8 @@ def run_case(case_text: str, progress: Any = None) -> Ran:
             ran, error = result, None
         except FluxtrapError as err:  # the run's own failure: keep what ran (SolverError.result)
             ran, figures, error = getattr(err, "result", None), None, failure(err)
+        finally:
+            options.MAX_OUTPUT_VALUES = whole
     summary = None if ran is None else ran.summary()
     said = [str(w.message) for w in caught if w.category.__module__.startswith("fluxtrap.")]
     if summary is not None and said:

@@ -289,3 +289,22 @@ def test_heartbeat_settings_are_checked():
         JobSettings(heartbeat_s=10, silent_s=20)
     with pytest.raises(ValidationError, match="heartbeat > 0 s"):
         JobSettings(heartbeat_s=0)
+
+
+def test_a_jobs_run_keeps_the_jobs_share_of_a_runs_values(monkeypatch):
+    """A job's probe traces were bounded at submit only, on the forced time steps: its run,
+    adaptive, could take more steps and store up to options.MAX_OUTPUT_VALUES (1e7), five times
+    the MAX_PROBE_VALUES a job may store. The run is capped at the job's share now, saying so
+    and keeping its rows so far; the case-level limit is as it was afterwards."""
+    from fluxtrap.simulate import options
+    from fluxtrap.web import jobs
+
+    whole = options.MAX_OUTPUT_VALUES
+    monkeypatch.setattr(jobs, "MAX_PROBE_VALUES", 60)  # a few rows of the example's probes
+    ran = jobs.run_case(EXAMPLE_CASE)
+    assert ran.error is not None and "output limit" in ran.error, ran.error
+    assert "reach the 60 values a run may keep" in ran.error, ran.error
+    lines = ran.probes.decode().strip().splitlines()
+    width = len(lines[0].split(","))
+    assert 2 <= len(lines) - 1 <= 60 // width, lines
+    assert whole == options.MAX_OUTPUT_VALUES
