@@ -568,3 +568,46 @@ def test_a_parameter_at_its_bound_exits_1_and_is_recorded_as_not_fitting(tmp_pat
     ]
     (rec,) = Store(db).calibrations()
     assert rec.fits is False and rec.result["misfit"]["at_bound"] == bound["misfit"]["at_bound"]
+
+
+def test_partial_files_a_killed_calibration_left_are_removed_by_the_next_run_alone(
+    tmp_path, monkeypatch
+):
+    """A calibration killed mid-write (kill -9) left the cache's hidden .partial files and its
+    staged results folder in --out, and no run removed them (the sweep's next run does). The
+    next calibration into the folder removes them once it holds it, as run_sweep does; one
+    refused because another run holds the folder does not, and other hidden files stay."""
+    import fluxtrap.workflows.calibrate as workflow
+    from fluxtrap.errors import ConflictError
+    from fluxtrap.outputs import claimed
+
+    monkeypatch.setattr(workflow, "DaskRunner", StandInRunner)
+    monkeypatch.setattr(workflow, "write_figures", lambda cal, stage: [])  # seconds; not tested
+    (tmp_path / "case.toml").write_text(STAND_IN)
+    t = np.concatenate([np.linspace(5.0, 100.0, 20), 100 + np.geomspace(1.0, 1e4, 60)])
+    df = stand_in_trace(35.0, 0.7, t).rename(columns={"top_Bz_T": "B_T"})
+    df["B_T"] += np.random.default_rng(0).normal(0, 2e-3, t.size)
+    df.assign(sigma_T=2e-3).drop(columns="temperature_K").to_csv(tmp_path / "h.csv", index=False)
+    out = tmp_path / "cal"
+    left = [
+        out / "cache" / ".0123abcd.json.0a1b2c3d.partial",
+        out / "cache" / ".0123abcd-probes.csv.0a1b2c3d.partial",
+        out / "cache" / ".fluxtrap-0a1b2c3d.partial",
+        out / ".partial-0a1b2c3d" / "calibrate.json",
+    ]
+    kept = [out / "cache" / ".notes", out / ".partial-notes"]
+    for path in left + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("time_s,top_Bz_T\n0,")
+
+    def run():
+        return workflow.run_calibration(tmp_path / "case.toml", [tmp_path / "h.csv"], ["top"],
+                                        "sc.jc_scale", out, sigma_column="sigma_T", scan=0,
+                                        profile=False)  # fmt: skip
+
+    with claimed(out), pytest.raises(ConflictError):  # a live run owns them
+        run()
+    assert all(p.exists() for p in left)
+    assert run().calibration.fits
+    assert [p for p in left if p.exists()] == [] and not (out / ".partial-0a1b2c3d").exists()
+    assert all(p.exists() for p in kept)

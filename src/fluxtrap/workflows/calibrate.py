@@ -36,7 +36,7 @@ from fluxtrap.simulate.calibrate.predict import Prediction, predict
 from fluxtrap.simulate.calibrate.runners import Outcome
 from fluxtrap.store import CalibrationRecord, Store
 from fluxtrap.workflows.sweep.cache import Cache
-from fluxtrap.workflows.sweep.runner import _client, run_case
+from fluxtrap.workflows.sweep.runner import _client, remove_partials, run_case
 from fluxtrap.workflows.sweep.variants import case_key
 
 # what run_calibration writes into its folder (besides cache/)
@@ -267,6 +267,7 @@ def run_calibration(
             )
     out = Path(out)
     with claimed(out):  # one calibration at a time in a folder
+        remove_partials(out, Cache(out / "cache"))  # what a run killed mid-write left
         t0 = time.perf_counter()
         with DaskRunner(out / "cache", workers, scheduler, security) as runner:
             cal = calibrate(base, series, fit, bounds=bounds, scan=scan, profile=profile,

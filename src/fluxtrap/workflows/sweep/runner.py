@@ -199,7 +199,7 @@ def run_sweep(
     with claimed(out):  # one sweep at a time in a folder
         cache = Cache(out / "cache")
         cache.check_writable()  # before any run: each result is kept there
-        _remove_partials(out, cache)
+        remove_partials(out, cache)
         records: dict[str, dict[str, Any]] = {}
         cached: set[str] = set()
         todo: dict[str, Variant] = {}
@@ -237,10 +237,10 @@ def run_sweep(
     )
 
 
-def _remove_partials(out: Path, cache: Cache) -> None:
-    """Remove what a sweep killed mid-write (``kill -9``) left in ``out``, which this run has
-    claimed (no live run writes there): the cache's hidden ``.partial`` files and
-    ``write_results``'s hidden ``.partial-<8 hex>`` folder (``outputs.staged_folder``); they
+def remove_partials(out: Path, cache: Cache) -> None:
+    """Remove what a sweep or calibration killed mid-write (``kill -9``) left in ``out``, which
+    this run has claimed (no live run writes there): the cache's hidden ``.partial`` files and
+    the hidden ``.partial-<8 hex>`` folder of its results (``outputs.staged_folder``); they
     were never removed."""
     cache.remove_partials()
     for stage in out.glob(".partial-*"):
