@@ -611,3 +611,20 @@ def test_partial_files_a_killed_calibration_left_are_removed_by_the_next_run_alo
     assert run().calibration.fits
     assert [p for p in left if p.exists()] == [] and not (out / ".partial-0a1b2c3d").exists()
     assert all(p.exists() for p in kept)
+
+
+def test_a_series_too_short_to_estimate_its_noise_exits_2_asking_for_its_noise(tmp_path, capsys):
+    """Three points without a noise column fitted with exit 0, their noise estimated from one
+    second difference (18 mT for a true 5 mT; the Jc scale 1.84 +- 0.47 for 0.9). Now refused
+    before the cluster starts, naming the file and --sigma-column; nothing written."""
+    (tmp_path / "disk.toml").write_text(CASE)
+    pd.DataFrame({"time (min)": [6.0, 8.0, 14.0], "B (mT)": [420.0, 410.0, 400.0]}).to_csv(
+        tmp_path / "few.csv", index=False
+    )
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, "calibrate", str(tmp_path / "disk.toml"), str(tmp_path / "few.csv"),
+                       "--probe", "top", "--fit", "sc.jc_scale", "--origin", "5 min",
+                       "--out", str(out))  # fmt: skip
+    err = " ".join(err.split())
+    assert code == 2 and "few.csv (B (mT)): its noise cannot be estimated from 3 points" in err
+    assert "--sigma-column" in err and not out.exists()

@@ -20,8 +20,9 @@ import pytest
 from fluxtrap.errors import SolverError, ValidationError
 from fluxtrap.simulate import Case, CaseWarning
 from fluxtrap.simulate.calibrate import Series, calibrate, runs_test
-from fluxtrap.simulate.calibrate.fit import PROFILE_RESTARTS, profile_interval
+from fluxtrap.simulate.calibrate.fit import PROFILE_RESTARTS, check_request, profile_interval
 from fluxtrap.simulate.calibrate.predict import predict
+from fluxtrap.simulate.calibrate.series import MIN_NOISE_POINTS
 
 T_RAMP = 100.0
 TIME = np.concatenate([np.linspace(0.0, T_RAMP, 21), T_RAMP + np.geomspace(1.0, 1e4, 60)])
@@ -453,12 +454,13 @@ def test_a_time_in_the_wrong_unit_is_named_in_the_misfit():
 
 
 def test_a_noise_estimated_from_a_sparse_series_is_said_to_be_unable_to_judge_the_fit():
-    """Six points of the stand-in's trace with 2 mT of noise and no noise column: their second
-    differences are the trace's corner at the ramp's end, so the estimated noise is 29 mT
-    (reduced chi^2 0.005) and the fit test could not fail; the warning says so. The same trace
-    sampled densely (80 points) gets no such warning."""
+    """The stand-in's trace with 2 mT of noise and no noise column, sampled in steps of 1 and 2
+    of the dense grid by turns (54 points): their second differences are the trace's slope
+    times the uneven steps, so the estimated noise is 15 mT (reduced chi^2 0.02) and the fit
+    test could not fail; the warning says so. The same trace sampled evenly (80 points) gets no
+    such warning."""
     dense = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
-    pick = np.array([4, 12, 19, 30, 50, 70])  # 3 on the ramp, 3 in the hold
+    pick = np.flatnonzero(np.arange(dense.time_s.size) % 3 != 2)  # steps 1, 2, 1, 2, ...
     sparse = Series("sparse", dense.time_s[pick], dense.field_T[pick], "top",
                     applied_T=dense.applied_T[pick])  # fmt: skip
     quiet = Series("dense", dense.time_s, dense.field_T, "top", applied_T=dense.applied_T)
@@ -467,6 +469,31 @@ def test_a_noise_estimated_from_a_sparse_series_is_said_to_be_unable_to_judge_th
                         profile=False, runner=runner_of(linear_model))  # fmt: skip
         notes = [w for w in cal.warnings if "sampled too sparsely" in w]
         assert bool(notes) == warned, (cal.series[0].chi2_red, cal.warnings)
+
+
+def test_a_series_too_short_to_estimate_its_noise_is_refused_before_any_run():
+    """Three points and no noise column: their noise was estimated from one second difference
+    (on the CLI disk 18 mT for a true 5 mT, the Jc scale 1.84 +- 0.47 for 0.9) and the fit
+    passed. A series needs MIN_NOISE_POINTS to estimate its noise from, else it is refused,
+    naming it and --sigma-column, before any simulation; with a noise column 3 points do."""
+    dense = measured(linear_model, n=20.0, k=0.7, sigma=5e-3)
+    spread = np.linspace(0, dense.time_s.size - 1, MIN_NOISE_POINTS).astype(int)
+    for pick in (np.array([4, 12, 50]), spread[1:], spread):
+        run = runner_of(linear_model)
+        few = Series("few.csv (B_T)", dense.time_s[pick], dense.field_T[pick], "top",
+                     applied_T=dense.applied_T[pick])  # fmt: skip
+        args = (Case.from_dict(case_dict()), few, "sc.n,sc.jc_scale")
+        if pick.size < MIN_NOISE_POINTS:
+            with pytest.raises(ValidationError, match=rf"few.csv \(B_T\): .* from {pick.size} "
+                               r"points .* \(--sigma-column\)"):  # fmt: skip
+                calibrate(*args, scan=0, profile=False, runner=run)
+            assert run.batches == []
+        else:  # estimated and fitted
+            assert calibrate(*args, scan=0, profile=False, runner=run).series[0].noise_T > 0
+            assert run.batches
+    given = Series("few.csv (B_T)", dense.time_s[[4, 12, 50]], dense.field_T[[4, 12, 50]], "top",
+                   applied_T=dense.applied_T[[4, 12, 50]], sigma_T=np.full(3, 5e-3))  # fmt: skip
+    assert check_request([Case.from_dict(case_dict())], [given], "sc.jc_scale")
 
 
 def test_parameters_the_series_cannot_tell_apart_are_named():

@@ -1088,8 +1088,9 @@ def check_request(
     scan: int = 0,
     max_simulations: int = MAX_SIMULATIONS,
 ) -> tuple[FitParameter, ...]:
-    """The fit parameters, after checking that every series names a case and a probe it has,
-    every case has every target, and the least a fit costs (each case's start, its ``scan`` grid
+    """The fit parameters, after checking that every series names a case and a probe it has
+    and has its noise given or enough points to estimate it (``Series.noise``), every case has
+    every target, and the least a fit costs (each case's start, its ``scan`` grid
     and the covariance's p shifted runs) is within ``max_simulations`` (before anything runs);
     ``ValidationError`` otherwise."""
     if not series:
@@ -1133,6 +1134,8 @@ def check_request(
             f"parameters ({', '.join(p.name for p in params)}); a fit needs more points than "
             "parameters: give a longer series, or fit fewer parameters"
         )
+    for s in series:  # one too short to estimate its noise from: refused before anything runs
+        s.noise()
     simulated = [p for p in params if not p.linear]
     material = sum(not p.nuisance for p in simulated)
     grid = scan**material if scan >= 2 else 0
