@@ -324,3 +324,65 @@ def test_a_scan_plan_refuses_a_ramp_that_starts_at_its_target_naming_the_step_an
         scan_plan(case, [1e-3, 1e-2])
     d["protocol"][1]["to"] = "0 T"  # the example itself is planned
     assert scan_plan(Case.from_dict(d), [1e-2, 1e-3])[0] == [1e-3, 1e-2]
+
+
+def test_a_cold_head_warming_under_its_own_load_is_no_jump_of_the_superconductor():
+    """A cold head whose cooler meets its 0.1 W load only at 11.2 K warms from the 5 K set point
+    (6 K in 11 s) while the disk on it, reached through 10 W/(m^2 K), lags. ramp_run took the
+    largest value of the heat state, the head's node included: a rise the head alone passed was
+    a jump (peak 5.99 K for the disk's 4.24 K). Now only the superconducting elements count:
+    the peak is the disk's hottest element (heat.csv max_T_K), and a rise between the two is
+    safe. A stack without a superconductor has nothing to watch and is refused."""
+    from fluxtrap.simulate.case import CaseWarning
+    from fluxtrap.simulate.simulation import Simulation
+    from fluxtrap.simulate.stability import ramp_run, scan_plan
+
+    table = {"temperature": "5 K", "field": [0, 1, 3], "field_unit": "T",
+             "jc": [3e4, 1.5e4, 8e3], "jc_unit": "A/cm^2"}  # fmt: skip
+    d = {
+        "materials": {
+            "sc": {
+                "n": 25,
+                "jc": {"tc": "35 K", "tables": [table]},
+                "heat_capacity": "2e5 J/(m^3*K)",
+                "thermal_conductivity": "2 W/(m*K)",
+            }
+        },
+        "stack": [{"material": "sc", "radius": "6 mm", "thickness": "4 mm"}],
+        "probes": [{"name": "top", "r": "0 mm", "z": "4.5 mm"}],
+        "protocol": [
+            {"step": "set", "field": "3 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": "0 T", "rate": "1000 T/h"},
+        ],
+        "thermal": {
+            "model": "conduction",
+            "cooling": [{"surface": "bottom", "heat_transfer_coefficient": "10 W/(m^2*K)"}],
+            "cold_head": {
+                "heat_capacity": "0.02 J/K",
+                "cooling_power": {
+                    "temperature": [4, 40],
+                    "temperature_unit": "K",
+                    "value": [0, 0.5],
+                    "value_unit": "W",
+                },  # fmt: skip
+                "heat_load": "0.1 W",
+            },
+        },
+    }
+    with pytest.warns(CaseWarning, match="cannot reach the set point"):
+        case = Case.from_dict(d)
+    result, _ = Simulation(case).run_on_mesh(build_mesh(case, 2e-3), 2e-3, False, None)
+    disk = result.heat.max_T_K.max() - 5.0
+    head = result.heat.cold_head_T_K.max() - 5.0
+    assert head > disk + 1.0  # the head passes a rise the disk does not reach
+    with pytest.warns(CaseWarning, match="cannot reach the set point"):  # its case, again
+        run = ramp_run(case, 1000 / 3600, (disk + head) / 2, 2e-3)
+    assert run.error is None and not run.jumped
+    assert run.peak_rise_K == pytest.approx(disk, rel=1e-9)
+    d["materials"] = {"cu": {"resistivity": "1e-8 ohm*m", "heat_capacity": "2e5 J/(m^3*K)",
+                             "thermal_conductivity": "2 W/(m*K)"}}  # fmt: skip
+    d["stack"][0]["material"] = "cu"
+    with pytest.warns(CaseWarning):
+        copper = Case.from_dict(d)
+    with pytest.raises(ValidationError, match="no superconducting layer"):
+        scan_plan(copper, [1e-3], max_rise_K=1.0)

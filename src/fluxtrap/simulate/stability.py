@@ -11,7 +11,7 @@ surface). ``tests/physics/test_flux_jump.py`` checks the coupled model against B
 
 ``scan_ramp_rates``: runs a case (adiabatic or conduction model) at a bounded list of ramp rates
 (every ``ramp_field`` step at the scanned rate), each on one mesh, stopping a run as soon as the
-hottest conductor element has risen by ``max_rise_K`` above the starting temperature (a flux
+hottest superconducting element has risen by ``max_rise_K`` above the starting temperature (a flux
 jump or a thermal runaway: the superconductor has lost much of its Jc there). The fastest safe
 ramp is the largest rate below which no run jumped. ``RampScan.plot`` draws the peak rise per rate.
 """
@@ -403,6 +403,8 @@ def scan_plan(
         )
     if not any(isinstance(s, RampField) for s in case.protocol):
         raise ValidationError("safe ramp: the protocol has no ramp_field step to scan")
+    if not case.superconducting:  # a jump is a superconductor's: its elements are watched
+        raise ValidationError("safe ramp: the stack has no superconducting layer, which could jump")
     # the field each step starts from: a ramp_field to it takes no time at any rate, so a
     # protocol whose every ramp is such read as safe at every rate (it only warned, "ramps to
     # 3 T, the value it starts at"); one such ramp beside a ramp that changes the field is
@@ -462,10 +464,13 @@ def ramp_run(
     case: Case, rate_T_s: float, max_rise_K: float, mesh_size_m: float, progress: bool = False
 ) -> RampRun:
     """``case`` with every ``ramp_field`` step at ``rate_T_s`` (T/s) on one mesh of
-    ``mesh_size_m`` (m), ended as soon as the hottest element rises ``max_rise_K`` above the
-    start; a solver failure is the run's ``error`` (so it can run on a Dask worker)."""
-    from fluxtrap.simulate.mesh import build_mesh
+    ``mesh_size_m`` (m), ended as soon as the hottest superconducting element rises
+    ``max_rise_K`` above the start (not a normal metal's, nor the cold head's node: a head
+    warming under its own load was counted as a jump); a solver failure is the run's ``error``
+    (so it can run on a Dask worker)."""
+    from fluxtrap.simulate.mesh import AIR, build_mesh
     from fluxtrap.simulate.simulation import Simulation
+    from fluxtrap.simulate.thermal import heat_model
 
     start_K = case.protocol[0].temperature_K
     protocol = tuple(
@@ -476,17 +481,23 @@ def ramp_run(
     # lie outside a faster protocol (the bulk pair's 5250 s: refused at every rate)
     c = dataclasses.replace(case, protocol=protocol, snapshots_s=())
     sim = Simulation(c)
+    mesh = build_mesh(c, mesh_size_m)
+    conductor = np.flatnonzero(mesh.region != AIR)
+    heat = heat_model(c, mesh, conductor)  # the run's own: its states' layout (nodes, cold head)
+    layer_sc = [isinstance(c.material(x.material), Superconductor) for x in c.stack]
+    sc = np.array(layer_sc)[mesh.region[conductor]]  # per conductor element
     peak = [0.0, 0.0]  # rise (K), time (s)
 
     def watch(s):
-        peak[0], peak[1] = max(peak[0], float(np.max(s.heat)) - start_K), s.t
+        hottest = float(np.max(heat.element_temperature(s.heat)[sc]))
+        peak[0], peak[1] = max(peak[0], hottest - start_K), s.t
         if peak[0] > max_rise_K:
             raise _Jumped
 
     t0 = time.perf_counter()
     error, finals = None, {}
     try:
-        result, _ = sim.run_on_mesh(build_mesh(c, mesh_size_m), mesh_size_m, progress, watch)
+        result, _ = sim.run_on_mesh(mesh, mesh_size_m, progress, watch)
         finals = {p.name: float(result.probe(p.name).iloc[-1]) for p in c.probes}
     except _Jumped:
         pass
