@@ -53,6 +53,9 @@ from fluxtrap.simulate.mesh import AIR
 from fluxtrap.simulate.thermal import HeatNotConverged, heat_model
 from fluxtrap.simulate.topology import cut_field, cuts, enclosed_nodes
 
+# the smallest time step is at least this fraction of the time reached: float times resolve
+# 2.2e-16 of themselves, so a 1 ns step at t = 2e7 s (4 ulps) did not advance the time at all
+TIME_RESOLUTION = 1e-12
 MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
 # heated past Tc, an element keeps this fraction of its Jc(B) (the power law needs Jc > 0)
 JC_FLOOR = 1e-3
@@ -757,6 +760,17 @@ def _runaway(d: Discretization, temperature_K: float | np.ndarray, coolant_K: fl
     )
 
 
+def _smallest(floor: float, dt_min: float) -> str:
+    """Names the smallest time step (``floor``, s), and why when the time reached rather than
+    the protocol step (``dt_min``, s) sets it."""
+    if floor <= dt_min:
+        return "the smallest time step"
+    return (
+        f"the smallest time step, {floor:.3g} s ({TIME_RESOLUTION:g} of the time reached: a "
+        "float time resolves no finer; a protocol step run earlier steps finer)"
+    )
+
+
 def run_protocol(
     d: Discretization,
     on_step: Callable[[State, bool], None],
@@ -809,7 +823,7 @@ def run_protocol(
         if schedule is not None:
             scheduled = schedule[(schedule > t0) & (schedule < t0 + duration)]
             targets = sorted({*cuts, *scheduled.tolist()})
-        dt = max(duration * 1e-4, 1e-6) if schedule is None else math.inf
+        dt = max(duration * 1e-4, 1e-6, TIME_RESOLUTION * t0) if schedule is None else math.inf
         # the smallest step and the snap onto a cut: 1e-9 of the shortest stretch between kinks
         # (a pulse's rise of 10 ms with a decay of 1e6 s: 1 ms, too long for its heat, it failed
         # at t = 0 as a "thermal runaway"; and a snap from 9.0 to 10 ms without a solve)
@@ -822,6 +836,7 @@ def run_protocol(
         in_row, heated_out = 0, False  # heated_out: the last rejection was the heat's
 
         while state.t < t0 + duration * (1 - 1e-12):
+            floor = max(dt_min, TIME_RESOLUTION * state.t)  # see TIME_RESOLUTION
             t_next_cut = next(c for c in targets if c > state.t * (1 + 1e-14) + 1e-12)
             if ctl.stats.time_steps > steps_before and time.perf_counter() > deadline:
                 raise _stop(  # a scheduled run's dt is inf between its times: say the next step
@@ -840,6 +855,8 @@ def run_protocol(
                         ": the conductors heat faster than any step can follow (a thermal "
                         f"runaway, a flux jump; hottest element {hottest:.4g} K)"
                     )
+                    if floor > dt_min:  # the time reached, not the heat, holds the steps up
+                        why += f", {_smallest(floor, dt_min)}"
                 to = applied_at(step, start, state.t + dt - t0)
                 raise _stop(f"{in_row} rejected steps in a row{why}", state, k, step, dt, to=to)
             dt = min(dt, t_next_cut - state.t)
@@ -855,9 +872,9 @@ def run_protocol(
             if sol is None:
                 ctl.stats.rejected += 1
                 in_row += 1
-                if dt * 0.25 < dt_min:
+                if dt * 0.25 < floor:
                     raise _stop(
-                        "Newton did not converge even at the smallest time step"
+                        f"Newton did not converge even at {_smallest(floor, dt_min)}"
                         + (_past_tc(d, temp_em) or _runaway(d, temp_em, state.temperature_K)),
                         state,
                         k,
@@ -875,14 +892,15 @@ def run_protocol(
             if err > ctl.rtol:
                 ctl.stats.rejected += 1
                 in_row += 1
-                if dt <= dt_min:  # the same step again errs alike (a 50 T pulse rising in 1 us
+                if dt <= floor:  # the same step again errs alike (a 50 T pulse rising in 1 us
                     # was retried 40 times at 1 ns and said only "40 rejected steps in a row")
                     # heated past Tc or running away, that is why (a quench near a pulse's end,
                     # the field moving 4e-8 T in the step, was blamed on the protocol's pace)
                     why = _past_tc(d, temp_em) or _runaway(d, temp_em, state.temperature_K)
                     raise _stop(
-                        f"the time error stays above [solver] rtol = {ctl.rtol:g} even at the "
-                        f"smallest time step ({err / ctl.rtol:.3g}x it; the applied field moves "
+                        f"the time error stays above [solver] rtol = {ctl.rtol:g} even at "
+                        f"{_smallest(floor, dt_min)} ({err / ctl.rtol:.3g}x it; the "
+                        f"applied field moves "
                         f"{abs(b_new - state.applied_T):.3g} T in it)"
                         + (why or ": the protocol changes faster than the model can follow"),
                         state,
@@ -890,7 +908,7 @@ def run_protocol(
                         step,
                         dt,
                     )
-                dt = max(dt * max(0.2, 0.9 * math.sqrt(ctl.rtol / err)), dt_min)
+                dt = max(dt * max(0.2, 0.9 * math.sqrt(ctl.rtol / err)), floor)
                 continue
             heat_new, rise = None, 0.0
             if heat:  # the converged step's E.J heats the conductors over the same dt
@@ -900,10 +918,10 @@ def run_protocol(
                 except HeatNotConverged as err:  # retried shorter (it had been taken, unsaid)
                     ctl.stats.rejected += 1
                     in_row += 1
-                    if dt * 0.25 < dt_min:
+                    if dt * 0.25 < floor:
                         why = _past_tc(d, temp_em) or _runaway(d, temp_em, state.temperature_K)
                         raise _stop(
-                            f"{err} even at the smallest time step{why}",
+                            f"{err} even at {_smallest(floor, dt_min)}{why}",
                             state,
                             k,
                             step,
@@ -912,14 +930,14 @@ def run_protocol(
                         ) from err
                     dt *= 0.25
                     continue
-                rise = heat.change_ratio(state.heat, heat_new, temp_new, dt <= dt_min)
+                rise = heat.change_ratio(state.heat, heat_new, temp_new, dt <= floor)
                 # a pair's coarse run steps over every other fine time, so its steps rise up to
                 # twice the fine run's: held to one rise, it had cut them back to about the fine
                 # run's and the pair missed their time error (a heated pulse: 368 steps for 279)
                 if rise > (1.0 if schedule is None else 2.5):
                     ctl.stats.rejected += 1
                     in_row, heated_out = in_row + 1, True
-                    dt = max(dt * max(0.2, 0.9 / rise), dt_min)
+                    dt = max(dt * max(0.2, 0.9 / rise), floor)
                     continue
             in_row = 0
             ctl.stats.time_steps += 1

@@ -229,6 +229,32 @@ def test_a_pulse_too_fast_for_the_smallest_step_stops_at_once_saying_so():
     assert "rejected steps in a row" not in str(err.value)
 
 
+def test_a_pulse_late_in_a_run_steps_no_finer_than_its_time_resolves():
+    """pfm_pulse.toml with 50 T rising in 10 us after a 2e7 s hold: a 1 ns step there is a
+    quarter of a float's spacing (3.7e-9 s), so it left the time where it was and the run spun
+    until its wall-time limit (20 s here) at 0.117 T; the same pulse at t = 0 stops in 1 s.
+    Now the smallest step is also 1e-12 of the time reached (2e-5 s): the run stops at once,
+    saying why its smallest step is that long."""
+    from pathlib import Path
+
+    from fluxtrap.errors import SolverError, WallTimeError
+    from fluxtrap.tomlfile import read_toml
+
+    d = read_toml(Path(__file__).parents[3] / "examples" / "pfm_pulse.toml")
+    d["protocol"][1].update(peak="50 T", rise="10 us", decay="100 us")
+    d["protocol"][1:1] = [{"step": "hold", "duration": "2e7 s"}]
+    d["mesh"]["size"] = "2 mm"
+    d["solver"] = {"max_wall": "20 s"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # probes inside the bulk
+        with pytest.raises(SolverError) as err:
+            simulate(Case.from_dict(d))
+    assert not isinstance(err.value, WallTimeError), str(err.value)
+    assert "the smallest time step, 2e-05 s (1e-12 of the time reached: a float" in str(err.value)
+    times = err.value.result.probes.time_s.to_numpy()
+    assert times[-1] == 2e7 and np.all(np.diff(times) > 0)
+
+
 def test_the_probe_plot_zooms_on_a_short_pulse(monkeypatch):
     """A 30 ms pulse after a 10 s hold and before a 20 s one was one vertical line on the run's
     time axis of probes.png (0.1 % of it). A pulse shorter than PULSE_ZOOM_SHARE of the run gets
