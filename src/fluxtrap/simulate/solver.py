@@ -752,12 +752,17 @@ def _runaway(d: Discretization, temperature_K: float | np.ndarray, coolant_K: fl
     if np.ndim(temperature_K) == 0 or np.max(temperature_K) < coolant_K + 1.0:
         return ""
     hottest = float(np.max(temperature_K))
-    names = [m.name for m, idx in d.sc_groups if len(idx) and not m.normal_resistivity_ohm_m]
-    advice = f"; materials.{names[0]}.normal_resistivity lets the model follow it" if names else ""
     return (
         f" (the hottest element at {hottest:.4g} K, {hottest - coolant_K:.3g} K above the "
-        f"protocol's {coolant_K:.4g} K: a thermal runaway or a flux jump{advice})"
+        f"protocol's {coolant_K:.4g} K: a thermal runaway or a flux jump{_normal_state(d)})"
     )
+
+
+def _normal_state(d: Discretization) -> str:
+    """The advice a runaway's message ends with: the normal-state channel, which lets the model
+    follow one (the run goes through), of the first superconductor without one; "" if none."""
+    names = [m.name for m, idx in d.sc_groups if len(idx) and not m.normal_resistivity_ohm_m]
+    return f"; materials.{names[0]}.normal_resistivity lets the model follow it" if names else ""
 
 
 def _smallest(floor: float, dt_min: float) -> str:
@@ -853,7 +858,7 @@ def run_protocol(
                     hottest = heat.element_temperature(state.heat).max()
                     why = (
                         ": the conductors heat faster than any step can follow (a thermal "
-                        f"runaway, a flux jump; hottest element {hottest:.4g} K)"
+                        f"runaway, a flux jump; hottest element {hottest:.4g} K{_normal_state(d)})"
                     )
                     if floor > dt_min:  # the time reached, not the heat, holds the steps up
                         why += f", {_smallest(floor, dt_min)}"
