@@ -229,11 +229,13 @@ def simulate_command(
             rec = record_simulation(store, c, text, result, campaign=campaign, created_by=by)
     if not quiet:
         s = result.summary()
+        applied = tesla(float(result.probes.applied_T.abs().max()))  # a pulse's peak, say
         for name, p in s["probes"].items():
             console.print(
                 f"{name}: final {tesla(p['final_T'])} ± {p['final_error_T']:.2g} T; the sample's "
-                f"own field up to {tesla(p['max_abs_self_T'])} T (max |Bz| with the applied "
-                f"field {tesla(p['max_abs_T'])} T; discretization error up to "
+                f"own field up to {tesla(p['max_abs_self_T'])} T (|Bz| up to "
+                f"{tesla(p['max_abs_T'])} T with the applied field included, the applied field "
+                f"up to {applied} T; discretization error up to "
                 f"{p['max_error_T']:.2g} T over the run)"
             )
         console.print(temperature_line(s), highlight=False)

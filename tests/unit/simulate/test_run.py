@@ -261,8 +261,9 @@ def test_cli_runs_a_case(tmp_path):
     assert res.exit_code == 0, res.output
     own = json.loads((tmp_path / "n" / "summary.json").read_text())["probes"]["center"]
     assert (
-        f"the sample's own field up to {own['max_abs_self_T']:.4f} T (max |Bz| with the applied "
-        "field 1.0000 T;" in " ".join(res.output.split())
+        f"the sample's own field up to {own['max_abs_self_T']:.4f} T (|Bz| up to 1.0000 T with "
+        "the applied field included, the applied field up to 1.0000 T;"
+        in " ".join(res.output.split())
     )
     written = {p.name for p in (tmp_path / "n").iterdir()}
     assert written == {"probes.csv", "summary.json"}  # the run's lock removed
