@@ -799,6 +799,40 @@ def test_a_misspelt_store_path_is_refused_and_not_created(tmp_path, capsys, comm
     assert typo.exists()
 
 
+@pytest.mark.parametrize("header", [False, True])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["campaign", "list"],
+        ["campaign", "show", NAME],
+        ["sample", "list", "-c", NAME],
+        ["user", "list"],
+        ["sample", "add", "-c", NAME, "--label", "B1", "--param", "ramp_rate=50"],
+    ],
+)
+def test_an_empty_store_file_is_no_store_and_is_left_as_it_is(tmp_path, capsys, command, header):
+    """An empty --db file (0 bytes, as `touch` or mktemp leaves it, or SQLite's header alone) was
+    migrated into a 147 kB store even by `campaign list`, which then listed nothing: a command
+    that does not start a store now says there is none there and leaves the file as it was;
+    `campaign create` still makes its store in it."""
+    import sqlite3
+    from contextlib import closing
+
+    empty = tmp_path / "lab.db"
+    empty.touch()
+    if header:
+        with closing(sqlite3.connect(empty)) as made:
+            made.execute("PRAGMA user_version = 1")
+            made.commit()
+    before = empty.read_bytes()
+    code, out, err = cli(capsys, *command, "--db", str(empty))
+    assert (code, out) == (2, "") and f"{empty}: no store there (an empty file;" in err, err
+    assert empty.read_bytes() == before and list(tmp_path.iterdir()) == [empty]
+    spec = Path(__file__).parents[2] / "examples" / "campaign.toml"
+    assert cli(capsys, "campaign", "create", str(spec), "--db", str(empty))[0] == 0
+    assert Store(str(empty)).campaign(NAME).name == NAME
+
+
 @pytest.mark.parametrize("command", [["export", "-c", NAME], ["backup", NAME]])
 @pytest.mark.parametrize("end", ["", "-wal"])
 def test_an_output_file_that_is_the_store_is_refused(tmp_path, capsys, db, command, end):

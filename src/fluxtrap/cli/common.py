@@ -151,7 +151,8 @@ def store_from(
     a file the command will write, must not be the store's SQLite file or one of its journals
     (``export --out fluxtrap.db`` replaced the whole store with a CSV). An SQLite file that does
     not exist is created only by the commands that start a store (``create``): a misspelt
-    ``--db`` of any other left an empty store behind, which later commands took for a real one.
+    ``--db`` of any other left an empty store behind, which later commands took for a real one;
+    nor is one that holds no table (an empty file) migrated into a store by them.
     An SQLite file this user cannot write (it or its folder read-only: a colleague's store on a
     read-only share) is opened read-only for a command that only reads (``reads_only``) and
     refused, naming it, for one that writes (it was "attempt to write a readonly database").
@@ -175,9 +176,12 @@ def store_from(
             f"{file}: a folder, not a store; give its SQLite file, e.g. {file / 'fluxtrap.db'} "
             "(check --db or $FLUXTRAP_DB)"
         )
-    if file is not None and not create and not file.exists():
+    if file is not None and not create and (not file.exists() or _holds_no_table(file)):
+        # an empty file (0 bytes, or SQLite's header alone) was migrated into a 147 kB store
+        # even by `campaign list`
+        empty = "an empty file; " if file.exists() else ""
         raise NotFoundError(
-            f"{file}: no store there (check --db or $FLUXTRAP_DB); a new one is made by "
+            f"{file}: no store there ({empty}check --db or $FLUXTRAP_DB); a new one is made by "
             "fluxtrap campaign create (or restore, user add, serve, simulate --db)"
         )
     folder = file.resolve().parent if file is not None else None
@@ -215,16 +219,27 @@ def store_from(
     return store
 
 
-def _remove_empty(file: Path) -> None:
-    """Remove the SQLite file ``file`` and its journals if it holds no table (0 bytes, or only
-    the header SQLite writes on connecting)."""
+def _holds_no_table(file: Path) -> bool:
+    """Whether the SQLite file ``file`` holds no table (0 bytes, or only the header SQLite writes
+    on connecting), read without writing (``mode=ro``); False for anything else, and where it
+    cannot be told (not a regular file, not a database: opening the store says why)."""
     import sqlite3
+    from urllib.parse import quote
 
     with suppress(OSError, sqlite3.Error):
-        if file.stat().st_size:
-            with closing(sqlite3.connect(file)) as db:
-                if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                    return
+        if file.is_file():
+            uri = f"file:{quote(str(file.resolve()))}?mode=ro"
+            with closing(sqlite3.connect(uri, uri=True)) as db:
+                return not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    return False
+
+
+def _remove_empty(file: Path) -> None:
+    """Remove the SQLite file ``file`` and its journals if it holds no table
+    (``_holds_no_table``)."""
+    if not _holds_no_table(file):
+        return
+    with suppress(OSError):
         for end in ("-wal", "-shm", "-journal"):
             file.with_name(file.name + end).unlink(missing_ok=True)
         file.unlink()
