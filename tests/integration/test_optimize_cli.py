@@ -10,7 +10,8 @@ import re
 import numpy as np
 import pytest
 
-from fluxtrap.cli.common import console
+from fluxtrap.campaign import MAX_BATCH, MAX_BUDGET
+from fluxtrap.cli.common import MAX_SEED, console
 from fluxtrap.store import Store
 
 from ..conftest import DATA, EXAMPLES, cli
@@ -114,10 +115,41 @@ def test_suggest_budget_checked_and_its_last_trial_by_posterior_mean(db, capsys)
         code, _, err = cli(capsys, "suggest", "-c", NAME, "--budget", bad, "--db", db)
         # the last line: run alone, pytest shows torch's import-time DeprecationWarning first
         last = err.strip().splitlines()[-1]
-        assert code == 2 and last.startswith("error:") and "experiments planned" in last, err
+        assert code == 2 and last.startswith("error: Invalid value for '--budget'"), err
     assert Store(db).suggestions(NAME) == []  # nothing recorded
     code, out, err = cli(capsys, "suggest", "-c", NAME, "--budget", "4", "--db", db)
     assert code == 0 and "PosteriorMean" in out, err  # 3 measured: the 4th is the last
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "given", "span"),
+    [
+        # "budget: the number of experiments planned must be 1 to 10000, got -5"
+        ("suggest", "--budget", "-5", "of at least 1"),
+        ("suggest", "--budget", "0", "of at least 1"),
+        ("suggest", "--budget", f"{MAX_BUDGET + 1}", f"from 1 to {MAX_BUDGET}"),
+        ("suggest", "-n", f"{MAX_BATCH + 1}", f"from 1 to {MAX_BATCH}"),  # "... 1<=x<=100."
+        # "seed: give a whole number from 0 to 4294967295, got -1": suggest records up to 2**31-1
+        ("plot model", "--seed", "-1", f"from 0 to {MAX_SEED}"),
+        ("plot model", "--seed", f"{MAX_SEED + 1}", f"from 0 to {MAX_SEED}"),
+    ],
+)
+def test_suggest_and_plot_model_refuse_counts_out_of_range_naming_the_option(
+    tmp_path, capsys, command, option, given, span
+):
+    """`suggest --budget -5` said "budget: ..." and `plot model --seed -1` "seed: ...", the
+    Python API's names, after the store was opened: the bounds are now the options' own."""
+    db = str(tmp_path / "lab.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db)[0] == 0
+    figures = tmp_path / "figures"
+    extra = ("--out", str(figures)) if command == "plot model" else ()
+    code, out, err = cli(capsys, *command.split(), "-c", NAME, *extra, option, given, "--db", db)
+    last = err.strip().splitlines()[-1]  # torch's DeprecationWarning may come first
+    assert (code, out) == (2, "") and last == (
+        f"error: Invalid value for '{option}': '{given}': give a whole number {span} "
+        f"(see 'fluxtrap {command} --help')"
+    ), err
+    assert Store(db).suggestions(NAME) == [] and not figures.exists()
 
 
 def test_plot_model_writes_figures(db, capsys, tmp_path):

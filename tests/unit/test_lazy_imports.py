@@ -105,15 +105,17 @@ def test_every_lazy_package_lists_its_names_before_loading_them():
 
 
 def test_suggest_help_states_the_batch_bound_it_checks_on_use(capsys):
-    """-n's maximum, campaign.MAX_BATCH, is checked in a callback (as the option's max it loaded
-    pandas and pint with every command), so the help states it in words: the same number."""
+    """-n's maximum, campaign.MAX_BATCH, is checked in a callback (common.at_most: as the option's
+    max it loaded pandas and pint with every command), so the help states it in words: the same
+    number."""
     from fluxtrap.campaign import MAX_BATCH
     from fluxtrap.cli import run
 
     assert run(["suggest", "--help"]) == 0
     assert f"(a batch, at most {MAX_BATCH})" in " ".join(capsys.readouterr().out.split())
     assert run(["suggest", "-c", "x", "-n", str(MAX_BATCH + 1), "--db", "/nonexistent.db"]) == 2
-    assert f"{MAX_BATCH + 1} is not in the range 1<=x<={MAX_BATCH}" in capsys.readouterr().err
+    said = f"'{MAX_BATCH + 1}': give a whole number from 1 to {MAX_BATCH}"
+    assert said in capsys.readouterr().err
 
 
 def test_a_command_builds_its_own_options_only(monkeypatch, capsys):

@@ -4,6 +4,7 @@ of output paths."""
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import re
 import tempfile
@@ -99,6 +100,27 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[str]], title: st
 
 MAX_ID = 2**63 - 1  # the largest id a store row can have (SQLite and PostgreSQL BIGINT)
 MAX_SEED = 2**31 - 1  # the largest seed a suggestion records (store.MAX_SEED: PostgreSQL INTEGER)
+
+
+def at_most(constant: str) -> Callable[[typer.CallbackParam, int | None], int | None]:
+    """Typer callback of a whole-number option whose most is ``constant`` ("module:NAME"), the
+    bound the code it feeds checks again (one source of truth), loaded when the command runs: as
+    the option's ``max`` it loaded its module (pandas, torch) with every command, ``--help`` too.
+    The least stays the option's ``min``; more is said as app._range_text says a bound, naming
+    the option: "Invalid value for '--repeats': '1001': give a whole number from 1 to 1000"."""
+
+    def check(param: typer.CallbackParam, value: int | None) -> int | None:
+        if value is None:  # not given and no default: nothing loaded for nothing
+            return value
+        module, name = constant.split(":")
+        most = getattr(importlib.import_module(module), name)
+        if value > most:
+            least = getattr(param, "min", None)
+            span = f"of at most {most}" if least is None else f"from {least} to {most}"
+            raise typer.BadParameter(f"'{value}': give a whole number {span}")
+        return value
+
+    return check
 
 
 def cpu_cores() -> int:

@@ -20,6 +20,7 @@ from fluxtrap.cli.common import (
     OverwriteOption,
     QuietOption,
     StatusNoteOption,
+    at_most,
     console,
     estimate_cell,
     interruptible,
@@ -60,22 +61,15 @@ def register(app: typer.Typer) -> None:
     app.add_typer(plot_app, name="plot")
 
 
-def batch_size(n: int) -> int:
-    """Typer callback of ``suggest -n``: at most ``campaign.MAX_BATCH``, loaded here rather than
-    as the option's ``max`` (that loaded pandas and pint with every command)."""
-    from fluxtrap.campaign import MAX_BATCH
-
-    if n > MAX_BATCH:
-        raise typer.BadParameter(f"{n} is not in the range 1<=x<={MAX_BATCH}.")
-    return n
-
-
 def suggest_cmd(
     campaign: CampaignOption,
     n: Annotated[
         int,
         typer.Option(
-            "-n", help="How many suggestions (a batch, at most 100).", min=1, callback=batch_size
+            "-n",
+            help="How many suggestions (a batch, at most 100).",
+            min=1,
+            callback=at_most("fluxtrap.campaign:MAX_BATCH"),
         ),
     ] = 1,
     seed: Annotated[
@@ -87,7 +81,9 @@ def suggest_cmd(
         int | None,
         typer.Option(
             help="Experiments planned in all, measured and pending ones included (default: the "
-            "campaign's budget); the last tenth are chosen by best predicted value."
+            "campaign's budget); the last tenth are chosen by best predicted value.",
+            min=1,
+            callback=at_most("fluxtrap.campaign:MAX_BUDGET"),
         ),
     ] = None,
     out: Annotated[
@@ -367,7 +363,14 @@ def plot_model_cmd(
         Path,
         typer.Option("--out", help="Folder for the figures.", parser=path_text, callback=out_dir),
     ],
-    seed: Annotated[int, typer.Option(help="Random seed of the model fit.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Random seed of the model fit (as suggest's, recorded with each suggestion).",
+            min=0,
+            max=MAX_SEED,
+        ),
+    ] = 0,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Also write plotly HTML.")] = True,
     db: DbOption = None,
 ) -> None:
