@@ -12,6 +12,8 @@ import pytest
 
 from fluxtrap.campaign import MAX_BATCH, MAX_BUDGET
 from fluxtrap.cli.common import MAX_SEED, console
+from fluxtrap.optimize.optimizer import MAX_OBSERVATIONS
+from fluxtrap.optimize.replay import MAX_REPEATS
 from fluxtrap.store import Store
 
 from ..conftest import DATA, EXAMPLES, cli
@@ -296,6 +298,26 @@ def test_replay_refuses_counts_below_their_least_naming_the_option(
     assert code == 2 and err == (
         f"error: Invalid value for '{option}': '{given}': give a whole number of at least {least} "
         "(see 'fluxtrap replay --help')\n"
+    ), err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "least", "most"),
+    [("--budget", 2, MAX_OBSERVATIONS), ("--repeats", 1, MAX_REPEATS)],
+)
+def test_replay_refuses_counts_above_their_most_naming_the_option(
+    tmp_path, capsys, option, least, most
+):
+    """--repeats 1001 or --budget 2001 were refused by replay() only after the table had been
+    read ("replay: repeats must be 1 to 1000"): now as the options, before (no such table here),
+    with replay()'s own bounds."""
+    out = tmp_path / "r"
+    args = ("--inputs", "residence_time,ratio", "--objective", "impurity", option, str(most + 1))
+    code, _, err = cli(capsys, "replay", str(tmp_path / "no-such.csv"), *args, "--out", str(out))
+    assert code == 2 and err == (
+        f"error: Invalid value for '{option}': '{most + 1}': give a whole number from {least} "
+        f"to {most} (see 'fluxtrap replay --help')\n"
     ), err
     assert not out.exists()
 

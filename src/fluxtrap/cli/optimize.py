@@ -468,14 +468,25 @@ def replay_cmd(
         ),
     ],
     minimize: Annotated[bool, typer.Option("--minimize", help="Lower is better.")] = False,
-    # lower bounds here, before the table is read: --budget -1 said "replay: batch 1 must be
-    # between 1 and the budget -1", naming no option; replay() checks the upper ones
+    # bounds here, before the table is read: --budget -1 said "replay: batch 1 must be between
+    # 1 and the budget -1", naming no option; replay() checks them again, and those that join
+    # options (initial < budget <= the pool's size, the work of all runs)
     budget: Annotated[
-        int, typer.Option(help="Trials per run, the initial ones included.", min=2)
+        int,
+        typer.Option(
+            help="Trials per run, the initial ones included.",
+            min=2,
+            callback=at_most("fluxtrap.optimize.optimizer:MAX_OBSERVATIONS"),
+        ),
     ] = 50,
     initial: Annotated[int, typer.Option(help="Random starting rows per run.", min=1)] = 2,
     repeats: Annotated[
-        int, typer.Option(help="Seeded runs (seeds seed .. seed+repeats-1).", min=1)
+        int,
+        typer.Option(
+            help="Seeded runs (seeds seed .. seed+repeats-1).",
+            min=1,
+            callback=at_most("fluxtrap.optimize.replay:MAX_REPEATS"),
+        ),
     ] = 10,
     seed: Annotated[int, typer.Option(help="First seed.", min=0)] = 0,
     top_percent: Annotated[
