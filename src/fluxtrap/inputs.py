@@ -270,6 +270,22 @@ def reordering_characters(text: str) -> dict[str, int]:
     return found
 
 
+def refuse_reordering(text: str, where: str, what: str = "the text") -> None:
+    """A ``ValidationError`` at the first of ``text``'s ``reordering_characters``, if any, naming
+    ``where``, its line and column (from 1) and how many others there are: "case: line 3, column
+    9: U+202E (and 1 more): ...; write the case without them" (``what``: "the case")."""
+    if bad := reordering_characters(text):
+        c, i = next(iter(bad.items()))
+        line = text.count("\n", 0, i) + 1
+        column = i - text.rfind("\n", 0, i)
+        raise ValidationError(
+            f"{where}: line {line}, column {column}: U+{ord(c):04X}"
+            f"{f' (and {len(bad) - 1} more)' if len(bad) > 1 else ''}: bidi overrides, "
+            "embeddings or isolates and control characters reorder or hide the text shown; "
+            f"write {what} without them"
+        )
+
+
 def code_points(found: Mapping[str, int]) -> str:
     """``reordering_characters``' answer as text: "U+202E at character 12, U+001B at ..."."""
     return ", ".join(f"U+{ord(c):04X} at character {i + 1}" for c, i in found.items())

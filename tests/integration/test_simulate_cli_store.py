@@ -312,3 +312,24 @@ def test_a_mesh_size_not_above_zero_is_named_as_typed(case_file, tmp_path, capsy
     code, _, err = cli(capsys, "simulate", str(case_file), "--mesh-size", given, "-o", str(out))
     assert code == 2 and f"--mesh-size: must be > 0, got {given!r}" in err, err
     assert str(case_file) not in err and not out.exists()
+
+
+@pytest.mark.parametrize("hidden", ["\u202e", "\x9b"])
+def test_a_case_with_a_bidi_override_or_control_character_is_not_stored(
+    case_file, tmp_path, capsys, hidden
+):
+    """`simulate --db` stored a case file's text with a U+202E (a right-to-left override, which
+    reorders the lines the simulation's page shows) or a C1 control character in a comment,
+    which the web's submission refuses (jobs.parse_case): refused alike, naming the file, line
+    and column, before the run and before the store is made."""
+    text = QUICK_CASE.replace("[mesh]\n", f"[mesh]  # kept {hidden}one\n")
+    case_file.write_text(text)
+    line = text[: text.index(hidden)].count("\n") + 1
+    column = text.index(hidden) - text.rfind("\n", 0, text.index(hidden))
+    db, out = tmp_path / "new.db", tmp_path / "o"
+    code, _, err = cli(capsys, "simulate", str(case_file), "-o", str(out), "-q", "--db", str(db))
+    assert code == 2 and err.startswith(
+        f"error: {case_file}: line {line}, column {column}: U+{ord(hidden):04X}: bidi overrides"
+    ), err
+    assert not db.exists() and not out.exists()
+    assert cli(capsys, "simulate", str(case_file), "-o", str(out), "-q")[0] == 0  # not stored

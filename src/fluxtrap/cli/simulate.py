@@ -169,12 +169,15 @@ def simulate_command(
 
     The files in --out are always written; with --db or --campaign the result (or the failure)
     is also recorded in the store (--campaign alone: $FLUXTRAP_DB or ./fluxtrap.db)."""
-    from fluxtrap.inputs import read_text
+    from fluxtrap.inputs import read_text, refuse_reordering
     from fluxtrap.simulate.case import Case
     from fluxtrap.simulate.casefile import parse_quantity
     from fluxtrap.simulate.simulation import Simulation, check_run, plan_text
 
     text = read_text(case, "case file")
+    if db is not None or campaign is not None:  # the text stored, as the web's parse_case: the
+        # simulation's page shows it, comments too, and a U+202E reordered the lines shown
+        refuse_reordering(text, str(case), "the case")
     # --mesh-size in place of [mesh] size before the case's checks, which judge the size that
     # runs (the file's own size was checked, and could refuse the case, before the flag's)
     size = None

@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fluxtrap.errors import ConflictError, FluxtrapError, NotFoundError, ValidationError
-from fluxtrap.inputs import reordering_characters
+from fluxtrap.inputs import refuse_reordering
 from fluxtrap.simulate import options
 from fluxtrap.store import JobRecord, PrivilegeError, Store, UserRecord
 from fluxtrap.tomlfile import parse_toml
@@ -129,20 +129,11 @@ class JobSettings:
 def parse_case(text: str):
     """The ``Case`` of a case file's text; a ``jc.csv`` reference is refused, as it would read a
     file on the server (send ``jc.table`` instead), and so is a bidi override or control
-    character anywhere in it (``reordering_characters``: the simulation's page shows the case,
+    character anywhere in it (``refuse_reordering``: the simulation's page shows the case,
     comments too, and a U+202E reordered the lines shown)."""
     from fluxtrap.simulate.case import Case
 
-    if bad := reordering_characters(text):
-        c, i = next(iter(bad.items()))
-        line = text.count("\n", 0, i) + 1
-        column = i - text.rfind("\n", 0, i)
-        raise ValidationError(
-            f"case: line {line}, column {column}: U+{ord(c):04X}"
-            f"{f' (and {len(bad) - 1} more)' if len(bad) > 1 else ''}: bidi overrides, "
-            "embeddings or isolates and control characters reorder or hide the text shown; "
-            "write the case without them"
-        )
+    refuse_reordering(text, "case", "the case")
     data = parse_toml(text, "case")
     for name, spec in (data.get("materials") or {}).items():
         jc = spec.get("jc") if isinstance(spec, dict) else None
