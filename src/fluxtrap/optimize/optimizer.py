@@ -681,8 +681,9 @@ class Optimizer:
 
     def feasible(self) -> np.ndarray:
         """Boolean ``(n,)``: observations known to meet every outcome constraint (each measured
-        and within its bounds; ``constraint_status`` "met")."""
-        return (self.constraint_status() == "met").to_numpy()
+        and within its bounds; ``constraint_status`` "met"). A writable copy: pandas' read-only
+        view made ``torch.from_numpy`` warn of a non-writable array at every constrained ask."""
+        return (self.constraint_status() == "met").to_numpy(copy=True)
 
     def constraint_status(self) -> pd.Series:
         """Per observation (``X``'s index): "met" (every outcome constraint measured and met),
