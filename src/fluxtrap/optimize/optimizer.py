@@ -423,15 +423,18 @@ class Optimizer:
 
     def tell(
         self,
-        X: pd.DataFrame,
+        X: pd.DataFrame | Mapping[str, Sequence],
         y: pd.Series | pd.DataFrame,
         errors: pd.Series | pd.DataFrame | None = None,
     ) -> Optimizer:
-        """Add observations: ``X`` (``n x d`` DataFrame) and ``y`` (Series or ``n x m`` DataFrame);
+        """Add observations: ``X`` (``n x d`` DataFrame in campaign units, or a mapping of column
+        name -> ``n`` values; a number written as text, "650", is kept as the number) and ``y``
+        (Series or ``n x m`` DataFrame);
         ``errors``: the stated 1-sigma of some values (the columns of some outcomes, rows as
         ``y``, in the outcomes' units; NaN or 0 where none), known noise for the model. Rows pair
         by position, or by label when ``y`` holds ``X``'s row labels in another order (a ``y``
         sorted by value was paired with the wrong rows)."""
+        X = _frame(X, "X")
         if isinstance(y, pd.Series):
             name = y.name if y.name is not None else (self._objectives or ["objective"])[0]
             y = y.to_frame(str(name))
@@ -490,6 +493,9 @@ class Optimizer:
             )
         E = _error_frame(errors, y, self.outcomes)
         X = X[self.space.names].reset_index(drop=True)
+        for p in self.space.parameters:  # in bounds (to_unit): "650" is a number, kept as one
+            if not isinstance(p, Categorical) and not pd.api.types.is_numeric_dtype(X[p.name]):
+                X[p.name] = pd.to_numeric(X[p.name])
         Y = Y.reset_index(drop=True)
         self._X = X if self._X.empty else pd.concat([self._X, X], ignore_index=True)
         self._Y = Y if self._Y is None else pd.concat([self._Y, Y], ignore_index=True)
@@ -720,11 +726,15 @@ class Optimizer:
             np.random.SeedSequence([self.seed, len(self._X), n_pending]).generate_state(1)[0]
         )
 
-    def predict(self, X: pd.DataFrame, measurement: bool = False) -> pd.DataFrame:
+    def predict(
+        self, X: pd.DataFrame | Mapping[str, Sequence], measurement: bool = False
+    ) -> pd.DataFrame:
         """Posterior mean and std at ``X``: columns ``<outcome>_mean``, ``<outcome>_std`` (outcome
         units). ``std`` is the sd of the mean (the model's uncertainty of the noise-free value);
         with ``measurement`` it is the sd of what one measurement there will read:
-        ``sd_scale() x sqrt(sd_mean^2 + measurement_noise^2)``, what ``fluxtrap suggest`` shows."""
+        ``sd_scale() x sqrt(sd_mean^2 + measurement_noise^2)``, what ``fluxtrap suggest`` shows.
+        ``X``: ``n x d`` DataFrame, or a mapping of column name -> values (as ``tell``)."""
+        X = _frame(X, "X")
         U = self.space.to_unit(X, "X")
         model = self.model  # fit (needs gradients) before no_grad
         with torch.no_grad():  # by chunks: a posterior holds its points' joint covariance
@@ -1490,6 +1500,25 @@ def _settled_name(searched: float, chosen: float, noise: float) -> str:
     return (
         f"PosteriorMean (expected improvement of the search's best {ratio[0]:.2g} x noise std, "
         f"under {KAPPA:g} x; of the point(s) chosen by mean {ratio[1]:.2g} x)"
+    )
+
+
+def _frame(X: object, where: str) -> pd.DataFrame:
+    """``X`` as a DataFrame: a DataFrame as it is, a mapping of column name -> values as pandas
+    builds it; anything else refused (a dict had been counted by its keys: "X has 2 rows")."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    if isinstance(X, Mapping):
+        try:
+            return pd.DataFrame(X)
+        except (ValueError, TypeError) as e:
+            raise ValidationError(
+                f"{where}: a mapping must give each column name a list of values, "
+                f"all of one length ({e})"
+            ) from None
+    raise ValidationError(
+        f"{where}: expected a pandas DataFrame or a mapping of column name -> values, "
+        f"got {type(X).__name__}"
     )
 
 

@@ -254,7 +254,13 @@ class SearchSpace:
             tol = _TOL * max(1.0, abs(p.low), abs(p.high))
             bad = ~np.isfinite(v) | (v < p.low - tol) | (v > p.high + tol)
             if bad.any():
-                r = col.index[int(np.argmax(bad))]
+                i = int(np.argmax(bad))
+                r = col.index[i]
+                if not np.isfinite(v[i]):  # "abc", None, inf: no number to compare with the bounds
+                    shown = repr(col[r]) if isinstance(col[r], str) else col[r]
+                    raise ValidationError(
+                        f"{where} row {r!r}: {p.name}={shown} is not a finite number"
+                    )
                 raise ValidationError(
                     f"{where} row {r!r}: {p.name}={col[r]} is outside [{p.low:g}, {p.high:g}] {p.unit}".rstrip()
                 )

@@ -1083,3 +1083,33 @@ def test_bad_objective_names_and_outcome_bounds_are_named_when_built():
     assert Optimizer(space, outcome_constraints={"c": (np.float32(0.5), 2)}).outcome_constraints[
         "c"
     ] == (0.5, 2.0)
+
+
+def test_tell_takes_a_mapping_of_columns_as_pandas_would():
+    """A dict of column name -> values had been counted by its keys ("X has 3 rows but y has 4");
+    it is read as pandas reads it, and anything else is refused saying what X must be."""
+    space = SearchSpace(SPS)
+    X = space.sample(4, seed=0)
+    y = sps_objective(X)
+    as_dict = Optimizer(space).tell(X.to_dict(orient="list"), y)
+    pd.testing.assert_frame_equal(as_dict.X, Optimizer(space).tell(X, y).X)
+    pd.testing.assert_frame_equal(as_dict.predict(X.to_dict(orient="list")), as_dict.predict(X))
+    with pytest.raises(ValidationError, match="X: a mapping must give each column name a list"):
+        Optimizer(space).tell({**X.to_dict(orient="list"), "dwell_time": [1.0]}, y)
+    with pytest.raises(ValidationError, match="X: expected a pandas DataFrame or a mapping.*list"):
+        Optimizer(space).tell(X.to_numpy().tolist(), y)
+
+
+def test_numbers_written_as_text_are_told_as_numbers():
+    """X given as text ("650") had been kept as text (X's dtype str: arithmetic on X, best() and
+    the plots broke later); a number is read as one, and text that is none is named by row."""
+    space = SearchSpace(SPS)
+    X = space.sample(4, seed=0)
+    y = sps_objective(X)
+    opt = Optimizer(space).tell(X.astype(str), y)
+    assert all(pd.api.types.is_float_dtype(t) for t in opt.X.dtypes)
+    np.testing.assert_allclose(opt.X.to_numpy(), X.to_numpy(), rtol=1e-15)
+    X = X.astype(object)
+    X.loc[2, "max_temperature"] = "650 C"
+    with pytest.raises(ValidationError, match="X row 2: max_temperature='650 C' is not a finite"):
+        Optimizer(space).tell(X, y)
