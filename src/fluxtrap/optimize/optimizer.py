@@ -61,7 +61,7 @@ from botorch.acquisition.analytic import LogConstrainedExpectedImprovement
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
 from botorch.acquisition.objective import GenericMCObjective
-from botorch.exceptions.warnings import OptimizationWarning
+from botorch.exceptions.warnings import BadInitialCandidatesWarning, OptimizationWarning
 from botorch.models import ModelListGP
 from botorch.optim import optimize_acqf
 from botorch.sampling import SobolQMCNormalSampler
@@ -110,10 +110,13 @@ quiet_numerics = SharedFilters(
     {"message": "When all training points are infeasible"},
 )
 # a restart of the acquisition search stopping early (L-BFGS "ABNORMAL") is harmless: the best
-# of all restarts and their grid neighbours is chosen (Optimizer.ask)
+# of all restarts and their grid neighbours is chosen (Optimizer.ask); so is a search started
+# from random points where the acquisition is flat ("Unable to find non-zero acquisition
+# function values"): said beside ConstantObjectiveWarning, which tells the lab why, in its terms
 quiet_search = SharedFilters(
     {"category": OptimizationWarning},
     {"message": "Optimization failed", "category": RuntimeWarning},
+    {"message": "Unable to find non-zero acquisition", "category": BadInitialCandidatesWarning},
 )
 
 

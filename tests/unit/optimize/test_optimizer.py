@@ -1113,3 +1113,24 @@ def test_numbers_written_as_text_are_told_as_numbers():
     X.loc[2, "max_temperature"] = "650 C"
     with pytest.raises(ValidationError, match="X row 2: max_temperature='650 C' is not a finite"):
         Optimizer(space).tell(X, y)
+
+
+def test_a_flat_acquisition_over_a_constant_objective_is_said_once(monkeypatch):
+    """Where the acquisition is flat (every raw sample 0, as over a constant objective) BoTorch
+    said "Unable to find non-zero acquisition function values" beside fluxtrap's own
+    ConstantObjectiveWarning: two messages for one fact. Only fluxtrap's is shown."""
+    from botorch.acquisition import LogExpectedImprovement
+
+    import fluxtrap.optimize.optimizer as optimizer
+
+    class Flat(LogExpectedImprovement):
+        def forward(self, X):
+            return 0.0 * X.sum(dim=(-1, -2))
+
+    monkeypatch.setattr(optimizer, "LogExpectedImprovement", Flat)
+    space = SearchSpace(SPS)
+    opt = Optimizer(space, seed=0, **FAST).tell(space.sample(5, seed=1), pd.Series(np.ones(5)))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        opt.ask(1)
+    assert [w.category for w in seen] == [ConstantObjectiveWarning], [str(w.message) for w in seen]
