@@ -53,6 +53,16 @@ def cli(capsys, *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+def mark_failed_with_values(store: Store, *labels: str) -> None:
+    """Mark measured samples failed in SQL, as stores written before the store refused it
+    (``Store.set_sample_status``: a sample with objective values is not failed)."""
+    from sqlalchemy import bindparam, text
+
+    query = text("UPDATE samples SET status = 'failed' WHERE label IN :labels")
+    with store.engine.begin() as c:
+        c.execute(query.bindparams(bindparam("labels", expanding=True)), {"labels": list(labels)})
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The folder of the test data files (``tests/data``, laid out as ``shared/data``)."""

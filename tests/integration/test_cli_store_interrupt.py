@@ -75,7 +75,7 @@ def test_an_import_stopped_inside_its_transaction_stores_nothing_and_says_so(
 )
 def test_every_store_command_says_it_was_stopped(capsys, tmp_path, monkeypatch, command, args):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "fluxtrap.db").touch()
+    fluxtrap.store.Store(tmp_path / "fluxtrap.db")  # a store (an empty file is refused as none)
     if command == "measure add":  # its file is read before the store is opened
         from fluxtrap.magnetometry.jc import kim
         from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat

@@ -195,7 +195,7 @@ def test_unknown_job_is_404_and_readers_cannot_submit(lab):
         ),
         (EXAMPLE_CASE.replace('material = "bulk"', 'material = "steel"'), "steel"),
         (example_case(title="x" * 201), "title 'xxxx"),  # was queued: job lists show the title
-        (example_case(title="FCM\u202e K 02"), "(found U+202E)"),
+        (example_case(title="FCM\u202e K 02"), "line 2, column 13: U+202E: bidi overrides"),
     ],
 )
 def test_bad_case_is_422_and_queues_nothing(lab, case, says):

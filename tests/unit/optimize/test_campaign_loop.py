@@ -13,6 +13,8 @@ from fluxtrap.optimize.model import known_noise_var
 from fluxtrap.store import Store
 from fluxtrap.workflows.suggest import MODEL_LOCK, campaign_optimizer, fitted_optimizer, suggest
 
+from ...conftest import mark_failed_with_values
+
 EXAMPLES = Path(__file__).parents[3] / "examples"
 NAME = "K-Ba122 SPS"
 FAST = {"num_restarts": 2, "raw_samples": 64}
@@ -535,7 +537,7 @@ def test_the_stores_best_so_far_weighs_the_rows_best_weighs(store):
     store.add_sample(NAME, "A", p, objectives={"jc_3T": 2.0e8})
     store.add_sample(NAME, "B", p | {"dwell_time": 9.0}, objectives={"jc_3T": 2.5e8})
     store.add_sample(NAME, "cracked", p | {"dwell_time": 1.0}, objectives={"jc_3T": 9e8})
-    store.set_sample_status(NAME, "cracked", "failed", note="cracked")
+    mark_failed_with_values(store, "cracked")  # as stores before the store refused it
     hot = p | {"max_temperature": 800.0}  # beyond the 750 degC bound
     store.add_sample(NAME, "hot", hot, objectives={"jc_3T": 8e8}, outside_space=True)
     spec, history = store.campaign(NAME), store.history(NAME)
