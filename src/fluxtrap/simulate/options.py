@@ -217,7 +217,7 @@ def estimated_elements(area_m2: float, size_m: float) -> float:
     """Lower bound on the elements covering ``area_m2`` with edges ``size_m``: area / (sqrt3/4
     h^2) (a quality mesh has 1.6-2x). The one element estimate: the case check below and the
     mesh's (``mesh_elements``: conductors and near-field air) both use it."""
-    return area_m2 / (math.sqrt(3) / 4 * size_m**2)
+    return area_m2 / (math.sqrt(3) / 4 * size_m * size_m)  # inf past 1e154 m, no OverflowError
 
 
 def layer_elements(width_m: float, thickness_m: float, size_m: float) -> float:
@@ -257,7 +257,7 @@ def near_boxes(
 
 def mesh_elements(
     stack: Sequence[Layer], h: float, parts: Sequence[tuple[str, float, float]] | None = None
-) -> int:
+) -> float:
     """Upper estimate of the elements of the mesh of ``stack`` at edge ``h`` (m): the layers'
     and the narrow air gaps' (``parts``, ``geometry.thin_parts`` at ``h`` unless given;
     ``layer_elements``: thin ones at their thickness, graded around) and the near-field boxes'
@@ -270,7 +270,8 @@ def mesh_elements(
     if parts is None:
         parts = thin_parts(tuple(stack), h)
     conductors = sum(layer_elements(w, t, h) for _, w, t in parts)
-    return int(2 * (air + conductors)) + 500
+    total = 2 * (air + conductors)  # not finite for a stack past 1e154 m: no mesh
+    return int(total) + 500 if math.isfinite(total) else math.inf
 
 
 def check_element_limit(
