@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 
 import pytest
@@ -68,13 +69,14 @@ def test_a_tls_scheduler_without_certificates_is_refused(tmp_path, capsys):
 
 def test_a_run_over_its_memory_limit_is_a_failed_run_naming_the_limit(scheduler, tmp_path):
     """Each rate runs in a child of its worker under RLIMIT_AS (as a sweep's variants): a
-    0.04 mm mesh cannot be allocated in 600 MiB, so the run fails, naming the limit, and the scan
+    0.04 mm mesh cannot be allocated in 600 MiB, so the run fails (where depends on the machine:
+    test_isolated), naming the limit, and the scan
     has no safe rate; a limit under 256 MiB is refused before any run."""
     case = Case.load(write(tmp_path))
     scan = scan_on_dask(case, RATES[:1], mesh_size_m=0.04e-3, scheduler=scheduler, memory_mb=600)
     (run,) = scan.runs
-    assert run.error.startswith("ChildFailed: MemoryError")
-    assert run.error.endswith("(over the memory limit of 600 MiB)")
+    assert run.error.startswith("ChildFailed: ")
+    assert re.search(r"memory limit (of|was) 600 MiB", run.error)
     assert scan.fastest_safe_T_s is None
     with pytest.raises(ValidationError, match="safe-ramp memory limit: give at least 256 MiB"):
         scan_on_dask(case, RATES, mesh_size_m=2e-3, scheduler=scheduler, memory_mb=100)

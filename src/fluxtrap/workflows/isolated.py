@@ -25,10 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from fluxtrap.errors import FluxtrapError
 
 MiB = 2**20
 DEFAULT_MEMORY_MB = 4096  # a job's or a sweep variant's address space unless told otherwise
+NEAR_LIMIT = 64 * MiB  # a library's failure this close to the memory limit is blamed on it
 PRELOAD = ["fluxtrap.simulate.simulation", "fluxtrap.simulate.solver", "fluxtrap.simulate.mesh"]
 
 
@@ -147,21 +150,37 @@ class Child:
 
 
 def _child_main(send: Any, memory_bytes: int, target: Callable[..., Any], args: tuple) -> None:
+    _exit_with_server(send)  # before the limit: a thread that cannot start hangs start()
+    threadpool_limits(1)  # OpenBLAS threads out of memory hang in exit() instead of failing
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    _exit_with_server(send)
+    limit = f"memory limit of {memory_bytes / MiB:.0f} MiB"
     try:
         message = ("ok", target(*args))
     except MemoryError as err:
-        message = (
-            "error",
-            f"{type(err).__name__}: {err} (over the memory limit of {memory_bytes / MiB:.0f} MiB)",
-        )
+        message = ("error", f"{type(err).__name__}: {err} (over the {limit})")
     except BaseException as err:  # the parent must hear of every failure, whatever it is
-        message = ("error", f"{type(err).__name__}: {err}")
+        peak = _peak_address_space()
+        near = peak is not None and peak > memory_bytes - NEAR_LIMIT
+        why = (
+            f" (at {peak / MiB:.0f} MiB of its {limit}: out of memory, most likely)" if near else ""
+        )
+        message = ("error", f"{type(err).__name__}: {err}{why}")
     try:
         send.send(message)
     except MemoryError:
         send.send(("error", "MemoryError: the result did not fit in the memory limit"))
+
+
+def _peak_address_space() -> int | None:
+    """This process's peak address space (bytes, VmPeak of /proc/self/status); None if unknown."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, MemoryError, ValueError):
+        pass
+    return None
 
 
 def _exit_with_server(send: Any) -> None:
