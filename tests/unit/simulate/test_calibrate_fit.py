@@ -1194,6 +1194,26 @@ def test_a_calibration_over_its_wall_time_budget_is_refused_with_its_estimate():
             calibrate(Case.from_dict(case_dict()), series, "sc.n", runner=run, max_wall_s=budget)
 
 
+def test_a_calibration_past_its_estimate_says_so_instead_of_a_count_above_its_total(monkeypatch):
+    """The estimate is a typical run's (a stall, a restart or a flat profile cost more): past it,
+    a batch's line says so, where it said "57 so far of about 20"."""
+    from fluxtrap.simulate.calibrate import fit
+
+    monkeypatch.setattr(fit, "estimated_wall_s", lambda *args: (20, 3, 1e-3))
+    lines: list[str] = []
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    cal = calibrate(Case.from_dict(case_dict()), series, "sc.n,sc.jc_scale", scan=4,
+                    runner=runner_of(linear_model), progress=lines.append)  # fmt: skip
+    estimated = next(i for i, line in enumerate(lines) if line.startswith("estimate: about 20 "))
+    counts = [re.search(r"\((\d+) so far(.*?), at most", line) for line in lines[estimated:]]
+    counts = [(int(m[1]), m[2]) for m in counts if m]
+    assert cal.simulations == counts[-1][0] > 20 >= counts[0][0]
+    assert all(
+        said == (" of about 20" if n <= 20 else ", past the 20 estimated") for n, said in counts
+    )
+    assert re.search(r", past the [0-9.e-]+ s estimated\)$", lines[-1])
+
+
 def slow_off_start():
     """A stand-in runner (``linear_model``) whose start case (n = 35) takes 1 ms and every other
     case 50 ms more (a stiffer region), for the wall-time budget tests."""

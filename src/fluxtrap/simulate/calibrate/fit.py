@@ -380,14 +380,22 @@ class Model:
         self.memo.update(zip(todo, outcomes, strict=True))
         self.simulations += len(todo)
         self.run_s += time.perf_counter() - t0
-        planned = "" if self.planned is None else f" of about {self.planned[0]}"
-        spent = _duration(time.perf_counter() - self.started)
+        elapsed_s = time.perf_counter() - self.started
+        of_sims = of_time = ""
+        if self.planned is not None:  # a stall, a restart or a flat profile runs past it
+            sims, estimate_s = self.planned
+            of_sims = (
+                f" of about {sims}" if self.simulations <= sims else f", past the {sims} estimated"
+            )
+            of_time = (
+                f" of about {_duration(estimate_s)}"
+                if elapsed_s <= estimate_s
+                else f", past the {_duration(estimate_s)} estimated"
+            )
         self.say(
             f"{self.stage}: {len(todo)} simulation{'s' * (len(todo) > 1)} in "
-            f"{time.perf_counter() - t0:.3g} s ({self.simulations} so far{planned}, at most "
-            f"{self.max_simulations}; {spent}"
-            + ("" if self.planned is None else f" of about {_duration(self.planned[1])}")
-            + ")"
+            f"{time.perf_counter() - t0:.3g} s ({self.simulations} so far{of_sims}, at most "
+            f"{self.max_simulations}; {_duration(elapsed_s)}{of_time})"
         )
 
     def check_deadline(self) -> None:
