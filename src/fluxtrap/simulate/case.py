@@ -371,7 +371,11 @@ class Case:
             "stack": [dataclasses.asdict(x) for x in self.stack],
             "probes": [dataclasses.asdict(p) for p in self.probes],
             "protocol": [step(s) for s in self.protocol],
-            "mesh": dataclasses.asdict(self.mesh),
+            "mesh": {  # not size_key: what gave the size is no part of the case
+                f.name: getattr(self.mesh, f.name)
+                for f in dataclasses.fields(self.mesh)
+                if f.compare
+            },
             "solver": dataclasses.asdict(self.solver),
             "snapshots_s": list(self.snapshots_s),
             **({"bore": dataclasses.asdict(self.bore)} if self.bore else {}),

@@ -1663,3 +1663,15 @@ def test_a_long_value_shown_in_an_error_is_cut_whatever_its_type():
         ValidationError, match=r"^protocol\[1\]\.step: got <Quantity\(.{40,50}\.\.\.; "
     ):
         Case.from_dict(d)
+
+
+def test_a_size_given_on_the_command_line_is_the_same_case_as_in_the_file():
+    """--mesh-size 2 mm and [mesh] size = "2 mm" are one case: one key (the sweep cache's, the
+    store's hash), one summary; only the errors name where the size came from."""
+    data = base()
+    from_flag = Case.from_dict(copy.deepcopy(data), mesh_size=(2e-3, "--mesh-size"))
+    data.setdefault("mesh", {})["size"] = "2 mm"
+    in_file = Case.from_dict(data)
+    assert from_flag.mesh.size_key == "--mesh-size" and in_file.mesh.size_key == "mesh.size"
+    assert from_flag.key() == in_file.key()
+    assert from_flag.to_si_dict() == in_file.to_si_dict()
