@@ -765,6 +765,16 @@ def _normal_state(d: Discretization) -> str:
     return f"; materials.{names[0]}.normal_resistivity lets the model follow it" if names else ""
 
 
+def _heats_out(d: Discretization, state: State, even: str = "") -> str:
+    """What a run stopped by the heat's step limit says (``even``: at which step): a runaway,
+    its hottest element (K) at ``state`` and the normal state that lets the model follow it."""
+    hottest = d.heat.element_temperature(state.heat).max()
+    return (
+        f"the conductors heat faster than any step can follow{even} (a thermal runaway, a flux "
+        f"jump; hottest element {hottest:.4g} K{_normal_state(d)})"
+    )
+
+
 def _smallest(floor: float, dt_min: float) -> str:
     """Names the smallest time step (``floor``, s), and why when the time reached rather than
     the protocol step (``dt_min``, s) sets it."""
@@ -793,7 +803,8 @@ def run_protocol(
     Stops with ``SolverError`` (time reached, protocol step, what failed) when a step (its EM
     solve or its heat solve, ``HeatNotConverged``) cannot be
     solved even with a time step of 1e-9 of the protocol step (of a pulse's shortest stretch
-    between kinks), after ``MAX_REJECTED_IN_ROW`` rejected attempts in a row, or at ``deadline`` (a ``time.perf_counter()`` reading; by
+    between kinks) or the heat limit rejects it there, after ``MAX_REJECTED_IN_ROW`` rejected
+    attempts in a row, or at ``deadline`` (a ``time.perf_counter()`` reading; by
     default the case's ``[solver] max_wall`` from now), checked once a first step is accepted,
     so a stopped run always has advanced; what ``on_step`` received so far stays valid.
     """
@@ -855,11 +866,7 @@ def run_protocol(
             if in_row >= MAX_REJECTED_IN_ROW:
                 why = ""
                 if heated_out:
-                    hottest = heat.element_temperature(state.heat).max()
-                    why = (
-                        ": the conductors heat faster than any step can follow (a thermal "
-                        f"runaway, a flux jump; hottest element {hottest:.4g} K{_normal_state(d)})"
-                    )
+                    why = f": {_heats_out(d, state)}"
                     if floor > dt_min:  # the time reached, not the heat, holds the steps up
                         why += f", {_smallest(floor, dt_min)}"
                 to = applied_at(step, start, state.t + dt - t0)
@@ -942,6 +949,18 @@ def run_protocol(
                 if rise > (1.0 if schedule is None else 2.5):
                     ctl.stats.rejected += 1
                     in_row, heated_out = in_row + 1, True
+                    if dt <= floor:  # the same step again rises alike (a pulse's runaway was
+                        # retried 39 more times at 1 ns, each 1.0001x what a step may)
+                        raise _stop(
+                            _heats_out(d, state, f" even at {_smallest(floor, dt_min)}")
+                            + f": an element changes {rise:.5g}x what a step may, {in_row} "
+                            "rejected steps in a row",
+                            state,
+                            k,
+                            step,
+                            dt,
+                            to=(b_new, temp_new),
+                        )
                     dt = max(dt * max(0.2, 0.9 / rise), floor)
                     continue
             in_row = 0
