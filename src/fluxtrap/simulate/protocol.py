@@ -228,11 +228,7 @@ class Pulse:
                 f"Pulse: times_s and fields_T need the same number of points, 2 to "
                 f"{MAX_PULSE_POINTS}, got {len(times)} and {len(fields)}"
             )
-        if times[0] != 0 or fields[0] != 0 or not np.all(np.diff(times) >= MIN_STEP_S):
-            raise ValidationError(
-                "Pulse: the table starts at time 0 s with field 0 T and its times increase by at "
-                "least 1 ns"
-            )
+        _check_pulse_table(times, fields, "Pulse.times_s", "Pulse.fields_T")
         object.__setattr__(self, "times_s", times)
         object.__setattr__(self, "fields_T", fields)
 
@@ -295,24 +291,44 @@ class Pulse:
             raise ValidationError(
                 f"{where}: time and field need the same number of points (got {len(t)} and {len(b)})"
             )
-        if t[0] != 0 or b[0] != 0 or any(y <= x for x, y in zip(t, t[1:], strict=False)):
-            raise ValidationError(
-                f"{where}: the pulse table starts at time 0 with field 0 (it adds to the applied "
-                "field) and its times increase"
-            )
-        short = [i for i in range(1, len(t)) if t[i] - t[i - 1] < MIN_STEP_S]
-        if short:
-            i = short[0]
-            raise ValidationError(
-                f"{where}.time[{i}]: {t[i] - t[i - 1]:.3g} s after time[{i - 1}]; the points of a "
-                "pulse table must be at least 1 ns apart (time steps land on each)"
-            )
+        _check_pulse_table(t, b, f"{where}.time", f"{where}.field")
         return cls(times_s=t, fields_T=b)
 
     def __repr__(self) -> str:
         if self.times_s:
             return f"Pulse({len(self.times_s)} points over {self.duration_s:g} s, ends at +{self.fields_T[-1]:g} T)"
         return f"Pulse(peak_T={self.peak_T:g}, rise_s={self.rise_s:g}, decay_s={self.decay_s:g})"
+
+
+def _check_pulse_table(
+    times_s: tuple[float, ...], fields_T: tuple[float, ...], time_key: str, field_key: str
+) -> None:
+    """Refuse a pulse table (times in s, fields in T) that does not start at 0 s with 0 T or
+    whose times do not increase by at least ``MIN_STEP_S``, naming the entry (``time_key[i]``,
+    ``field_key[0]``): a repeated time was "the pulse table ... its times increase", unsaid
+    which."""
+    if times_s[0] != 0:
+        raise ValidationError(
+            f"{time_key}[0]: a pulse table starts at time 0 s (into the step), got {times_s[0]:g} s"
+        )
+    if fields_T[0] != 0:
+        raise ValidationError(
+            f"{field_key}[0]: a pulse table starts at field 0 T (it adds to the applied field), "
+            f"got {fields_T[0]:g} T"
+        )
+    name = time_key.rsplit(".", 1)[-1]
+    for i in range(1, len(times_s)):
+        now, before = times_s[i], times_s[i - 1]
+        if now <= before:
+            raise ValidationError(
+                f"{time_key}[{i}]: {now:g} s after {before:g} s; a pulse table's times increase, "
+                "each once (sort the rows, each field with its time)"
+            )
+        if now - before < MIN_STEP_S:
+            raise ValidationError(
+                f"{time_key}[{i}]: {now - before:.3g} s after {name}[{i - 1}]; the points of a "
+                "pulse table must be at least 1 ns apart (time steps land on each)"
+            )
 
 
 def _code_temperature(x: Any, where: str) -> None:

@@ -57,11 +57,24 @@ def test_table_pulse_and_where_it_ends():
         ),
         (
             {"time": [1, 2], "time_unit": "s", "field": [0, 1], "field_unit": "T"},
-            "starts at time 0",
+            r"^protocol\.time\[0\]: a pulse table starts at time 0 s .*got 1 s",
+        ),
+        (
+            {"time": [0, 2], "time_unit": "s", "field": [5, 1], "field_unit": "mT"},
+            r"^protocol\.field\[0\]: a pulse table starts at field 0 T .*got 0\.005 T",
         ),
         (
             {"time": [0, 2, 1], "time_unit": "s", "field": [0, 1, 0], "field_unit": "T"},
-            "times increase",
+            r"^protocol\.time\[2\]: 1 s after 2 s; a pulse table's times increase",
+        ),
+        (  # a repeated time (a step in the field) was refused without saying where
+            {
+                "time": [0, 10, 10, 50],
+                "time_unit": "ms",
+                "field": [0, 1, 0.5, 0],
+                "field_unit": "T",
+            },
+            r"^protocol\.time\[2\]: 0\.01 s after 0\.01 s; .* times increase, each once",
         ),
         ({"time": [0, 1], "field": [0, 1], "field_unit": "T"}, r"protocol\.time_unit: missing"),
         (
@@ -329,7 +342,12 @@ def test_a_pulse_that_adds_no_field_is_refused_naming_the_step(pulse):
         ({"peak_T": 3.0, "rise_s": math.nan, "decay_s": 0.04}, r"Pulse\.rise_s: .* got float nan"),
         ({"peak_T": 3.0, "rise_s": 0.0, "decay_s": 0.0}, r"Pulse\.rise_s: must be at least 1 ns"),
         ({"peak_T": 3.0, "rise_s": 0.01, "decay_s": -1.0}, r"Pulse\.decay_s: must be at least"),
-        ({"times_s": (0, 1, 0.5), "fields_T": (0, 1, 2)}, "its times increase"),
+        (
+            {"times_s": (0, 1, 0.5), "fields_T": (0, 1, 2)},
+            r"^Pulse\.times_s\[2\]: 0\.5 s after 1 s",
+        ),
+        ({"times_s": (0, 1, 1), "fields_T": (0, 1, 2)}, r"^Pulse\.times_s\[2\]: 1 s after 1 s"),
+        ({"times_s": (0, 1), "fields_T": (2, 1)}, r"^Pulse\.fields_T\[0\]: .* starts at field 0 T"),
         ({"times_s": (0, 1, 2), "fields_T": (0, 1)}, "same number of points"),
         ({"times_s": (0, "1"), "fields_T": (0, 1)}, r"Pulse\.times_s\[1\]"),
     ],
