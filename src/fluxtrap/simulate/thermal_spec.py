@@ -670,6 +670,7 @@ def check_thermal(case: Any) -> None:
                     'nothing (no heat is exchanged); use model = "conduction" with [[thermal.cooling]]'
                 )
     _check_base_below_tc(case)
+    _check_start_within_reach(case)
     for p in case.temperature_probes:
         if not any(layer.contains(p.r_m, p.z_m, strict=False) for layer in case.stack):
             raise ValidationError(
@@ -710,3 +711,24 @@ def _check_base_below_tc(case: Any) -> None:
                 f"{of}: the head rests there, so the case cannot trap field; check the "
                 "heat_load's unit (mW?) or the cooling_power"
             )
+
+
+def _check_start_within_reach(case: Any) -> None:
+    """Refuse a protocol that starts (``protocol[0]``'s temperature: the magnet's and the cold
+    head's) below the cooler's base temperature (``ColdHead.base_K``), where it has no power: no
+    cooler could have taken them there (a 20 K base under a 5 K start pulsed the disk at 5 K's Jc
+    while the warning said the head rests above 20 K). A start below ``rest_K`` but above the
+    base is a heat load switched on at the start, and a cool step below the base later is
+    warned of (the head cools towards its rest)."""
+    head = case.thermal.cold_head
+    if head is None:
+        return
+    start, base = case.protocol[0].temperature_K, head.base_K
+    if start < base:
+        raise ValidationError(
+            f"protocol[0].temperature: {start:g} K is below the cooler's base temperature "
+            f"{base:g} K (thermal.cold_head.cooling_power, where its power is 0 W), so the run "
+            "would start the magnet and the cold head where no cooler took them; start at "
+            f"{base:g} K or above (a cool step below it is allowed), or check the temperature "
+            "units (K, not degC)"
+        )

@@ -556,6 +556,7 @@ def test_a_coolers_base_temperature_at_or_above_tc_is_refused():
     ):
         Case.from_dict(d)
     curve |= {"base_temperature": "37 K"}
+    d["protocol"][0]["temperature"] = "37.5 K"  # above the base (the next test)
     with pytest.warns(CaseWarning, match=r"below the cooler's base temperature 37 K"):
         assert Case.from_dict(d).thermal.cold_head.base_K == 37
 
@@ -584,6 +585,34 @@ def test_a_cooler_that_cannot_hold_the_set_point_under_its_heat_load_is_said():
     with pytest.raises(ValidationError, match=r"^thermal\.cold_head\.heat_load: .* heat_load 0\.99 W "
                        r"only at 39\.4 K .* at or above Tc = 38 K of sc"):  # fmt: skip
         Case.from_dict(d)
+
+
+def test_a_protocol_starting_below_the_coolers_base_temperature_is_refused():
+    """A 5 K start on a cooler whose base is 20 K had run with a warning that the head "rests
+    above" the set point, yet started the disk and the head at 5 K, where no cooler took them:
+    a pulse met 5 K's Jc and the head, with no power to lose, was at 5.2 K after it. The start
+    is refused, naming the key; starting at the base and cooled below it later is warned of,
+    and a start below where a heat load holds the head (a load switched on) still runs."""
+    d = cold_head_case()
+    power = {"temperature": [20, 30, 40], "value": [0, 1, 5], "value_unit": "W"}
+    d["thermal"]["cold_head"]["cooling_power"] = power | {"temperature_unit": "K"}
+    d["thermal"]["cold_head"]["heat_load"] = "0 W"
+    d["protocol"][0]["temperature"] = "5 K"
+    with pytest.raises(ValidationError, match=r"^protocol\[0\]\.temperature: 5 K is below the "
+                       r"cooler's base temperature 20 K \(thermal\.cold_head\.cooling_power, "
+                       r"where its power is 0 W\)"):  # fmt: skip
+        Case.from_dict(d)
+    d["protocol"][0]["temperature"] = "20 K"
+    with pytest.warns(CaseWarning, match=r"set point goes down to 5 K, below the cooler's base"):
+        Case.from_dict(d)
+    d["thermal"]["cold_head"]["heat_load"] = "3 W"  # met at 35 K: the head warms from 20 K
+    d["materials"]["sc"]["jc"] = {
+        "constant": "3e4 A/cm^2",
+        "temperature": {"at": "5 K", "tc": "38 K"},
+    }
+    d["protocol"][1]["to"] = "25 K"
+    with pytest.warns(CaseWarning, match=r"goes down to 20 K, but .* heat_load 3 W only at 35 K"):
+        assert Case.from_dict(d).thermal.cold_head.rest_K == pytest.approx(35.0, rel=1e-12)
 
 
 def test_cool_step_under_the_adiabatic_model_is_refused():
