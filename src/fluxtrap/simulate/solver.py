@@ -954,7 +954,7 @@ def run_protocol(
                         raise _stop(
                             _heats_out(d, state, f" even at {_smallest(floor, dt_min)}")
                             + f": an element changes {rise:.5g}x what a step may, {in_row} "
-                            "rejected steps in a row",
+                            f"rejected step{'s' * (in_row > 1)} in a row",
                             state,
                             k,
                             step,

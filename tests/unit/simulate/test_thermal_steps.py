@@ -188,3 +188,42 @@ def test_a_quench_the_time_steps_cannot_follow_is_named_so():
     assert said.startswith("the time error stays above [solver] rtol = 0.001 even at the smallest")
     assert "a thermal runaway or a flux jump; materials.sc.normal_resistivity lets" in said
     assert "the protocol changes faster" not in said
+
+
+def test_a_runaway_at_the_extremes_a_case_takes_stops_at_once_saying_so():
+    """A disk R 8 x 4 mm at the smallest heat capacity a case takes (0.01 J/(m^3 K)) and the
+    largest conductivity (1e6 W/(m K)), cooled at its bottom, under a 1 T pulse: one step's heat
+    runs away. It stops at the first attempt the heat limit rejects at the smallest time step
+    (the first, here: the step up to a cut was already shorter), said once with the count in the
+    singular ("1 rejected steps in a row" had read as a slip)."""
+    import re
+
+    from fluxtrap.errors import SolverError
+
+    jc = {"temperature": "5 K", "field": [0], "field_unit": "T", "jc": [1e8], "jc_unit": "A/m^2"}
+    sc = {"n": 25, "jc": {"tc": "35 K", "tables": [jc]}}
+    sc |= {"heat_capacity": "0.01 J/(m^3*K)", "thermal_conductivity": "1e6 W/(m*K)"}
+    cooled = {"surface": "bottom", "heat_transfer_coefficient": "1000 W/(m^2*K)"}
+    case = Case.from_dict(
+        {
+            "materials": {"sc": sc},
+            "stack": [{"material": "sc", "radius": "8 mm", "thickness": "4 mm"}],
+            "protocol": [
+                {"step": "set", "field": "0 T", "temperature": "5 K"},
+                {"step": "pulse", "peak": "1 T", "rise": "10 ms", "decay": "40 ms"},
+                {"step": "hold", "duration": "1 s"},
+            ],
+            "thermal": {"model": "conduction", "cooling": [cooled]},
+        }
+    )
+    with warnings.catch_warnings(), pytest.raises(SolverError) as err:
+        warnings.simplefilter("ignore")  # the fixed mesh misses the accuracy target
+        Simulation(case).run_on_mesh(build_mesh(case, 2e-3), 2e-3, False, None)
+    said = str(err.value)
+    count = re.search(
+        r"heat faster than any step can follow even at the smallest time step \(.*\): an element "
+        r"changes [\d.]+x what a step may, (\d+) rejected step(s?) in a row at t = ",
+        said,
+    )
+    assert count, said
+    assert count[1] == "1" and count[2] == "", said
