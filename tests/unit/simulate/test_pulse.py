@@ -357,3 +357,15 @@ def test_a_pulse_built_in_code_is_checked_as_a_case_files(kwargs, match):
     or a table out of order had been taken (the case file's reader refuses each, by key)."""
     with pytest.raises(FluxtrapError, match=match):
         Pulse(**kwargs)
+
+
+def test_a_pulse_table_at_the_one_ns_spacing_it_allows_is_taken():
+    """Times 0, 1, ..., 5 ns (time_unit "ns", or i x 1e-9 s in code) were refused as
+    "protocol.time[4]: 1e-09 s after time[3]; ... must be at least 1 ns apart": 4 - 3 ns rounds
+    to 0.9999999999999998 ns. The spacing the check allows is taken; half of it is not."""
+    table = {"step": "pulse", "time": list(range(6)), "time_unit": "ns", "field_unit": "mT"}
+    pulse = step_from_dict(table | {"field": [0, 1, 2, 2, 1, 0]})
+    assert pulse.times_s == pytest.approx([i * 1e-9 for i in range(6)], rel=1e-12)
+    Pulse(times_s=tuple(i * 1e-9 for i in range(6)), fields_T=(0, 1, 2, 2, 1, 0))
+    with pytest.raises(FluxtrapError, match=r"^protocol\.time\[2\]: 5e-10 s after time\[1\]"):
+        step_from_dict(table | {"time": [0, 1, 1.5, 3], "field": [0, 1, 2, 0]})
