@@ -686,11 +686,22 @@ def _heat_tables_start_above(case: Case) -> str | None:
     heat model uses) that starts above the protocol's lowest temperature, where its first value
     is held, or None: a table written in degC (278-283 K) under a 5 K run was held at its
     278 K value, said only after the run; one of a single row at 300 K, never (a constant is a
-    row at 0 K)."""
+    row at 0 K). So for the cold head's heat capacity, which the head, held at or above its
+    cooler's base temperature, meets from the larger of the two (a table in degC had been said
+    of after the run only)."""
     used = {"adiabatic": ("heat_capacity",), "conduction": MATERIAL_KEYS}.get(case.thermal.model)
     if not used:
         return None
     lowest = min(t for _, t in states(case.protocol))
+    head = case.thermal.cold_head
+    if head is not None:
+        low, t = max(lowest, head.base_K), head.heat_capacity
+        if len(t.temperature_K) > 1 and low < t.temperature_K[0]:
+            return (
+                f"thermal.cold_head.heat_capacity: the cold head goes down to {low:g} K, below "
+                f"the table's first {t.temperature_K[0]:g} K, where its {t.values[0]:.3g} J/K is "
+                "held; check its temperature_unit (K, not degC) or extend it down"
+            )
     stack = {layer.material for layer in case.stack}
     for m in case.materials:
         table = m.thermal and m.name in stack

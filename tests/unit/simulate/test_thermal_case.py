@@ -516,6 +516,26 @@ def test_a_heat_table_starting_above_the_protocol_is_warned_of_before_the_run():
     assert not [w for w in said if "the protocol goes down to" in str(w.message)]
 
 
+def test_a_cold_head_heat_capacity_table_starting_above_its_temperatures_is_warned_of():
+    """The cold head's heat capacity written over [4, 30] degC (277-303 K) under a 5 K run held
+    its 277 K value at 5 K, said only after the run (``outside_tables``); the stack's tables
+    were warned of before it, the head's now too. The head goes no lower than its cooler's
+    base temperature: a table starting there is not warned of."""
+    d = cold_head_case()
+    capacity = d["thermal"]["cold_head"]["heat_capacity"]
+    capacity["temperature_unit"] = "degC"
+    with pytest.warns(CaseWarning, match=r"^thermal\.cold_head\.heat_capacity: the cold head "
+                      r"goes down to 5 K, below the table's first 277\.15 K, where its 0\.2 J/K "
+                      r"is held; check its temperature_unit \(K, not degC\)"):  # fmt: skip
+        Case.from_dict(d)
+    capacity |= {"temperature": [3, 30], "temperature_unit": "K"}  # from the 3 K base
+    d["protocol"][1]["to"] = "2 K"
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        Case.from_dict(d)
+    assert not [w for w in said if "heat_capacity" in str(w.message)], said
+
+
 def test_a_set_point_below_the_coolers_base_temperature_is_warned_of():
     """A base temperature of 6 K under a 5 K set point (a table whose power is 0 W up to 6 K: its
     base is the last 0 W): the head cannot reach the set point and its heater never works."""
