@@ -286,8 +286,7 @@ def test_replay_refuses_inputs_that_name_no_column_one_twice_or_the_objective(
     ("option", "given", "least"),
     # --budget -1 said "replay: batch 1 must be between 1 and the budget -1", naming no option,
     # and only after the table had been read
-    [("--budget", "-1", 2), ("--budget", "1", 2), ("--initial", "0", 1), ("--repeats", "-2", 1)]
-    + [("--seed", "-1", 0)],
+    [("--budget", "-1", 2), ("--budget", "1", 2), ("--initial", "0", 1), ("--repeats", "-2", 1)],
 )
 def test_replay_refuses_counts_below_their_least_naming_the_option(
     tmp_path, capsys, option, given, least
@@ -319,6 +318,28 @@ def test_replay_refuses_counts_above_their_most_naming_the_option(
         f"error: Invalid value for '{option}': '{most + 1}': give a whole number from {least} "
         f"to {most} (see 'fluxtrap replay --help')\n"
     ), err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    # each was refused by replay() only after the table had been read (a big one: minutes)
+    [
+        (("--seed", "-1"), "'--seed': '-1': give a whole number from 0 to 4294967295"),
+        (
+            ("--seed", str(2**32)),
+            "'--seed': '4294967296': give a whole number from 0 to 4294967295",
+        ),
+        (("--seed", str(2**32 - 1), "--repeats", "2"), "the last seed (seed + repeats - 1)"),
+        (("--initial", "5", "--budget", "4"), "need 1 <= initial (5) < budget (4)"),
+        (("--repeats", "1000", "--budget", "100"), "observations in all, at most 2e+06"),
+    ],
+)
+def test_replay_refuses_what_needs_no_table_before_reading_it(tmp_path, capsys, args, said):
+    out = tmp_path / "r"
+    given = ("--inputs", "residence_time,ratio", "--objective", "impurity", *args)
+    code, _, err = cli(capsys, "replay", str(tmp_path / "no-such.csv"), *given, "--out", str(out))
+    assert code == 2 and said in err and "no-such.csv" not in err, err
     assert not out.exists()
 
 

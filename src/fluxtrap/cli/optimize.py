@@ -488,7 +488,7 @@ def replay_cmd(
             callback=at_most("fluxtrap.optimize.replay:MAX_REPEATS"),
         ),
     ] = 10,
-    seed: Annotated[int, typer.Option(help="First seed.", min=0)] = 0,
+    seed: Annotated[int, typer.Option(help="First seed.", min=0, max=2**32 - 1)] = 0,
     top_percent: Annotated[
         float,
         typer.Option(
@@ -512,8 +512,10 @@ def replay_cmd(
     """
     from rich.progress import Progress
 
-    from fluxtrap.optimize.replay import read_table, replay
+    from fluxtrap.optimize.replay import check_runs, read_table, replay
 
+    # what needs no table first: reading a big one took long before a refusal that needed none
+    check_runs(budget, initial, repeats, seed, top_percent, workers)
     X, y = read_table(data, input_columns(inputs, objective), objective)
     with Progress(console=console, disable=no_bar(quiet), transient=True) as bar:
         task = bar.add_task(f"replay {data.name}", total=repeats)

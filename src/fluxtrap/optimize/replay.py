@@ -202,36 +202,12 @@ def replay(
     N = len(X)
     if len(y) != N:
         raise ValidationError(f"replay: X has {N} rows but y has {len(y)}")
-    if not isinstance(repeats, int | np.integer) or not 1 <= repeats <= MAX_REPEATS:
-        raise ValidationError(f"replay: repeats must be 1 to {MAX_REPEATS}, got {repeats!r}")
-    cores = _cores()
-    if (
-        isinstance(workers, bool)
-        or not isinstance(workers, int | np.integer)
-        or not (1 <= workers <= cores)
-    ):  # 10**6 was taken: a spawned process (torch loaded, ~0.3 GB) per run, up to 1000
-        raise ValidationError(
-            f"replay: workers must be a whole number from 1 to the {cores} CPU core(s) this "
-            f"process may use, got {workers!r}"
-        )
-    check_seed(seed, "replay: seed")
-    check_seed(seed + repeats - 1, "replay: the last seed (seed + repeats - 1)")
-    if not 0 < top_percent <= 100:
-        raise ValidationError(f"replay: top percent must be > 0 and <= 100, got {top_percent}")
-    if not 1 <= batch <= budget:
-        raise ValidationError(f"replay: batch {batch} must be between 1 and the budget {budget}")
-    if not 1 <= n_initial < budget <= min(N, MAX_OBSERVATIONS):
+    if budget > min(N, MAX_OBSERVATIONS):
         raise ValidationError(
             f"replay: need 1 <= initial ({n_initial}) < budget ({budget}) <= pool size ({N}) "
             f"and <= {MAX_OBSERVATIONS} (the observations a model is fitted to)"
         )
-    work = repeats * (budget**2 - n_initial**2) / 2
-    if work > MAX_REPLAY_WORK:
-        raise ValidationError(
-            f"replay: {repeats} run(s) of budget {budget} fit models to {work:.3g} observations in "
-            f"all, at most {MAX_REPLAY_WORK:.0e} in one call (hours of work: the fit grows as "
-            "n^3): fewer repeats (split them over calls with --seed) or a smaller budget"
-        )
+    check_runs(budget, n_initial, repeats, seed, top_percent, workers, batch)
     X = X.reset_index(drop=True)
     y = pd.Series(np.asarray(y, dtype=float))
     n_top = math.ceil(top_percent / 100 * N)
@@ -271,6 +247,46 @@ def replay(
         random_best=random_best,
         random_top=random_top,
     )
+
+
+def check_runs(
+    budget: int,
+    n_initial: int,
+    repeats: int,
+    seed: int,
+    top_percent: float,
+    workers: int,
+    batch: int = 1,
+) -> None:
+    """Refuse, naming it, a ``replay`` argument that needs no pool to be judged (the pool's
+    size is ``replay``'s own check): ``fluxtrap replay`` calls it before reading the table."""
+    if not isinstance(repeats, int | np.integer) or not 1 <= repeats <= MAX_REPEATS:
+        raise ValidationError(f"replay: repeats must be 1 to {MAX_REPEATS}, got {repeats!r}")
+    cores = _cores()
+    if (
+        isinstance(workers, bool)
+        or not isinstance(workers, int | np.integer)
+        or not (1 <= workers <= cores)
+    ):  # 10**6 was taken: a spawned process (torch loaded, ~0.3 GB) per run, up to 1000
+        raise ValidationError(
+            f"replay: workers must be a whole number from 1 to the {cores} CPU core(s) this "
+            f"process may use, got {workers!r}"
+        )
+    check_seed(seed, "replay: seed")
+    check_seed(seed + repeats - 1, "replay: the last seed (seed + repeats - 1)")
+    if not 0 < top_percent <= 100:
+        raise ValidationError(f"replay: top percent must be > 0 and <= 100, got {top_percent}")
+    if not 1 <= batch <= budget:
+        raise ValidationError(f"replay: batch {batch} must be between 1 and the budget {budget}")
+    if not 1 <= n_initial < budget:
+        raise ValidationError(f"replay: need 1 <= initial ({n_initial}) < budget ({budget})")
+    work = repeats * (budget**2 - n_initial**2) / 2
+    if work > MAX_REPLAY_WORK:
+        raise ValidationError(
+            f"replay: {repeats} run(s) of budget {budget} fit models to {work:.3g} observations in "
+            f"all, at most {MAX_REPLAY_WORK:.0e} in one call (hours of work: the fit grows as "
+            "n^3): fewer repeats (split them over calls with --seed) or a smaller budget"
+        )
 
 
 def _cores() -> int:
