@@ -42,7 +42,7 @@ import itertools
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 # first: it loads linear_operator without torch's note on torch.jit.script (quiet.py)
@@ -82,6 +82,7 @@ from fluxtrap.campaign import (
     constraint_status,
 )
 from fluxtrap.errors import ValidationError
+from fluxtrap.inputs import near
 from fluxtrap.optimize.model import (
     FEW_PER_DIM,
     fit_models,
@@ -1062,15 +1063,18 @@ class Optimizer:
     def ask(
         self,
         n: int = 1,
-        candidates: pd.DataFrame | None = None,
+        candidates: pd.DataFrame | Mapping[str, Sequence] | Sequence[Mapping] | None = None,
         pending: pd.DataFrame | None = None,
         progress: Callable[[int], None] | None = None,
         allow_long: bool = False,
     ) -> pd.DataFrame:
         """Suggest ``n`` new points: a DataFrame of parameters plus an ``acquisition`` column.
 
-        ``candidates``: a finite pool to choose from (the rows keep their index); a row outside
-        the bounds or choices or off a step grid is a ValidationError naming it.
+        ``candidates``: a finite pool to choose from: a DataFrame (the rows keep their index), a
+        mapping of parameter name -> values, or a list of rows, each a mapping parameter name ->
+        value (index 0..n-1); matched by name, a name that is no parameter or a parameter not
+        given is a ValidationError naming it, as is a row outside the bounds or choices or off a
+        step grid.
         ``pending``: points being made/measured, treated as taken (never suggested again and, with
         a model, conditioned on as in qLogNEI). The ``acquisition`` value of a row is its log
         expected improvement given the external pending points (NaN for the initial Sobol design,
@@ -1100,6 +1104,7 @@ class Optimizer:
         seed = self._derived_seed(0 if P is None else len(P))
         pool = None
         if candidates is not None:  # every row settable: in bounds and choices, on the grid
+            candidates = _candidate_frame(candidates, space.names)
             space.to_unit(candidates, "candidates")
             space.check_grid(candidates, "candidates")
             pool = candidates[space.feasible(candidates)]
@@ -1522,6 +1527,44 @@ def _frame(X: object, where: str) -> pd.DataFrame:
     raise ValidationError(
         f"{where}: expected a pandas DataFrame or a mapping of column name -> values, "
         f"got {type(X).__name__}"
+    )
+
+
+def _candidate_frame(candidates: object, names: list[str]) -> pd.DataFrame:
+    """``ask``'s ``candidates`` as a DataFrame: a DataFrame or a mapping as ``_frame`` takes
+    them, or a list of rows, each a mapping parameter name -> value (a list had been refused
+    whole: "expected a pandas DataFrame, got list"). A name that is no parameter of ``names``
+    is a ValidationError naming it with its near miss, as is a parameter a row lacks (a table's
+    missing column: ``SearchSpace.to_unit``)."""
+    if not isinstance(candidates, Sequence) or isinstance(candidates, str | bytes):
+        frame = _frame(candidates, "candidates")
+        _known_names(frame.columns, names, "candidates")
+        return frame
+    for i, row in enumerate(candidates):
+        if not isinstance(row, Mapping):
+            raise ValidationError(
+                f"candidates row {i}: expected a mapping of parameter name -> value, got "
+                f"{type(row).__name__}"
+            )
+        _known_names(row, names, f"candidates row {i}")
+        if missing := [n for n in names if n not in row]:
+            raise ValidationError(f"candidates row {i}: missing parameter(s) {', '.join(missing)}")
+    return pd.DataFrame(list(candidates), columns=names)
+
+
+def _known_names(given: Iterable, names: list[str], where: str) -> None:
+    """A ValidationError naming the first ten of ``given`` that are not in ``names``, each with
+    its near miss ("did you mean ...?")."""
+    unknown = [str(g) for g in given if g not in names]
+    if not unknown:
+        return
+    shown = [
+        f"{u!r} (did you mean {close!r}?)" if (close := near(u, names)) else repr(u)
+        for u in unknown[:10]
+    ]
+    more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+    raise ValidationError(
+        f"{where}: no parameter(s) {', '.join(shown)}{more}; the parameters are {', '.join(names)}"
     )
 
 

@@ -780,6 +780,36 @@ def test_a_candidate_off_the_grid_or_outside_is_refused_naming_the_candidates():
         opt.ask(1, candidates=pool.drop(columns="dwell_time"))
 
 
+def test_candidates_given_as_rows_of_names_are_matched_by_name():
+    """A lab's candidate rows, a list of parameter name -> value in any key order, were refused
+    whole ("candidates: expected a pandas DataFrame, got list"): now the same picks as the
+    table; a misspelt or missing name is refused naming it, a misspelt one with its near miss."""
+    space = SearchSpace(SPS)
+    opt, X = fitted(space, n=6)
+    table = space.sample(20, seed=5, exclude=X)
+    rows = [dict(reversed(list(r.items()))) for r in table.to_dict("records")]
+    picks = opt.ask(2, candidates=rows)
+    pd.testing.assert_frame_equal(picks, opt.ask(2, candidates=table))
+    reordered = opt.ask(2, candidates=table[space.names[::-1]])  # the table's column order
+    pd.testing.assert_frame_equal(picks, reordered, check_like=True)
+    rows[3]["max_temprature"] = rows[3].pop("max_temperature")
+    with pytest.raises(
+        ValidationError,
+        match=r"^candidates row 3: no parameter\(s\) 'max_temprature' \(did you mean "
+        r"'max_temperature'\?\); the parameters are ramp_rate, max_temperature, dwell_time$",
+    ):
+        opt.ask(1, candidates=rows)
+    del rows[3]["max_temprature"]
+    with pytest.raises(ValidationError, match=r"^candidates row 3: missing parameter\(s\) max_t"):
+        opt.ask(1, candidates=rows)
+    with pytest.raises(ValidationError, match=r"^candidates row 1: expected a mapping .* got list"):
+        opt.ask(1, candidates=[rows[0], [40.0, 600.0, 5.0]])
+    with pytest.raises(
+        ValidationError, match=r"^candidates: no parameter\(s\) 'dwell_tim' \(did you"
+    ):
+        opt.ask(1, candidates=table.rename(columns={"dwell_time": "dwell_tim"}))
+
+
 def test_ask_reports_each_point_chosen():
     """A batch of 30 with three objectives took 227 s with nothing shown; ``progress`` hears
     the count after each point (``fluxtrap suggest`` draws it as a bar, ``--quiet`` hides it)."""
