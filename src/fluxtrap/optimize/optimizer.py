@@ -500,7 +500,8 @@ class Optimizer:
         for p in self.space.parameters:  # in bounds (to_unit): "650" is a number, kept as one
             if not isinstance(p, Categorical) and not pd.api.types.is_numeric_dtype(X[p.name]):
                 X[p.name] = pd.to_numeric(X[p.name])
-        Y = Y.reset_index(drop=True)
+        Y = pd.DataFrame(values, columns=self.outcomes)  # float64: a nullable Float64's NA
+        # had stayed pd.NA, and the leave-future-out scale's isnan met it (TypeError)
         self._X = X if self._X.empty else pd.concat([self._X, X], ignore_index=True)
         self._Y = Y if self._Y is None else pd.concat([self._Y, Y], ignore_index=True)
         self._E = E if self._E is None else pd.concat([self._E, E], ignore_index=True)
@@ -820,12 +821,12 @@ class Optimizer:
             mean = torch.full((len(keys), len(fits)), math.nan, dtype=DTYPE)
             std = mean.clone()
             for j, (fit, name) in enumerate(zip(fits, self.outcomes, strict=True)):
-                rows = torch.tensor(self._Y[name].notna().to_numpy())
+                rows = torch.tensor(self._Y[name].notna().to_numpy(dtype=bool))
                 mu, sd = loo_predictions(fit, [k for k, r in zip(keys, rows, strict=True) if r])
                 mean[rows, j], std[rows, j] = mu[:, 0], sd[:, 0]
         out = self._X.copy()
         for j, (name, sign) in enumerate(zip(self.outcomes, self._signs(), strict=True)):
-            out[name] = self._Y[name].to_numpy()
+            out[name] = self._Y[name].to_numpy(dtype=np.float64)
             out[f"{name}_loo_mean"] = (sign * mean[:, j]).numpy()
             out[f"{name}_loo_std"] = std[:, j].numpy()
         return out

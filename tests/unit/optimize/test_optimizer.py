@@ -1003,6 +1003,29 @@ def test_a_row_with_one_of_two_outcomes_measured_informs_that_outcomes_model():
         Optimizer(space, seed=0, **FAST).tell(X, Y)
 
 
+def test_outcomes_told_as_nullable_floats_are_kept_as_float64():
+    """A lab's table read with pandas' nullable dtypes (Float64, NA where unmeasured) was kept
+    as it was: loo() returned its values as objects holding NA, and the measurement sd
+    (predict(measurement=True), what suggest shows) met NA in isnan, a TypeError. Now the
+    outcomes are float64 as told and loo hands torch explicit numpy arrays, without a warning."""
+    space = SearchSpace([Continuous("x", 0, 1)])
+    X = pd.DataFrame({"x": [0.1, 0.3, 0.5, 0.9, 0.7, 0.2]})
+    Y = pd.DataFrame({"jc": np.sin(6 * X["x"]) + 2, "tc": 30 + 5 * X["x"] ** 2})
+    Y.loc[4, "tc"] = np.nan
+    plain = Optimizer(space, seed=0, objectives=["jc", "tc"], **FAST).tell(X, Y)
+    nullable = Optimizer(space, seed=0, objectives=["jc", "tc"], **FAST).tell(
+        X, Y.astype("Float64")
+    )
+    _ = nullable.model  # the fit first: loo() itself fits nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loo = nullable.loo()
+    pd.testing.assert_frame_equal(loo, plain.loo())
+    at = X.iloc[:2]
+    got = nullable.predict(at, measurement=True)
+    pd.testing.assert_frame_equal(got, plain.predict(at, measurement=True))
+
+
 def test_an_error_stated_for_an_unmeasured_value_is_not_counted():
     """tc unmeasured in two rows whose tc errors were given anyway: known_errors counted them
     (2) and the model was named "stated errors + fitted noise" though tc's GP, on its measured
