@@ -1065,7 +1065,7 @@ class Optimizer:
         self,
         n: int = 1,
         candidates: pd.DataFrame | Mapping[str, Sequence] | Sequence[Mapping] | None = None,
-        pending: pd.DataFrame | None = None,
+        pending: pd.DataFrame | Mapping[str, Sequence] | Sequence[Mapping] | None = None,
         progress: Callable[[int], None] | None = None,
         allow_long: bool = False,
     ) -> pd.DataFrame:
@@ -1074,10 +1074,10 @@ class Optimizer:
         ``candidates``: a finite pool to choose from: a DataFrame (the rows keep their index), a
         mapping of parameter name -> values, or a list of rows, each a mapping parameter name ->
         value (index 0..n-1); matched by name, a name that is no parameter or a parameter not
-        given is a ValidationError naming it, as is a row outside the bounds or choices or off a
-        step grid.
-        ``pending``: points being made/measured, treated as taken (never suggested again and, with
-        a model, conditioned on as in qLogNEI). The ``acquisition`` value of a row is its log
+        given is a ValidationError naming it, as is a row label given twice or a row outside the
+        bounds or choices or off a step grid.
+        ``pending``: points being made/measured (in any form ``candidates`` takes), treated as
+        taken (never suggested again and, with a model, conditioned on as in qLogNEI). The ``acquisition`` value of a row is its log
         expected improvement given the external pending points (NaN for the initial Sobol design,
         used until two distinct points are measured),
         also for rows chosen by posterior mean (near the end of a ``budget``, or in a round whose
@@ -1097,6 +1097,8 @@ class Optimizer:
                 "improvement's work grows exponentially with them); give the others goal = "
                 '"constraint" (measured, not optimised)'
             )
+        if pending is not None:
+            pending = _rows_frame(pending, self.space.names, "pending")
         check_pending(0 if pending is None else len(pending), "ask")
         space = self.space
         space.check_feasible()
@@ -1105,7 +1107,12 @@ class Optimizer:
         seed = self._derived_seed(0 if P is None else len(P))
         pool = None
         if candidates is not None:  # every row settable: in bounds and choices, on the grid
-            candidates = _candidate_frame(candidates, space.names)
+            candidates = _rows_frame(candidates, space.names, "candidates")
+            if twice := sorted({str(r) for r in candidates.index[candidates.index.duplicated()]}):
+                raise ValidationError(  # pandas' "Length of values (2) does not match ..."
+                    f"candidates: row label(s) {', '.join(twice[:10])} given twice: each "
+                    "suggestion is returned under its row's label"
+                )
             space.to_unit(candidates, "candidates")
             space.check_grid(candidates, "candidates")
             pool = candidates[space.feasible(candidates)]
@@ -1531,26 +1538,26 @@ def _frame(X: object, where: str) -> pd.DataFrame:
     )
 
 
-def _candidate_frame(candidates: object, names: list[str]) -> pd.DataFrame:
-    """``ask``'s ``candidates`` as a DataFrame: a DataFrame or a mapping as ``_frame`` takes
-    them, or a list of rows, each a mapping parameter name -> value (a list had been refused
-    whole: "expected a pandas DataFrame, got list"). A name that is no parameter of ``names``
-    is a ValidationError naming it with its near miss, as is a parameter a row lacks (a table's
-    missing column: ``SearchSpace.to_unit``)."""
-    if not isinstance(candidates, Sequence) or isinstance(candidates, str | bytes):
-        frame = _frame(candidates, "candidates")
-        _known_names(frame.columns, names, "candidates")
+def _rows_frame(given: object, names: list[str], where: str) -> pd.DataFrame:
+    """``ask``'s ``candidates`` or ``pending`` (``where``) as a DataFrame: a DataFrame or a
+    mapping as ``_frame`` takes them, or a list of rows, each a mapping parameter name -> value
+    (a list had been refused whole: "expected a pandas DataFrame, got list"). A name that is no
+    parameter of ``names`` is a ValidationError naming it with its near miss, as is a parameter
+    a row lacks (a table's missing column: ``SearchSpace.to_unit``)."""
+    if not isinstance(given, Sequence) or isinstance(given, str | bytes):
+        frame = _frame(given, where)
+        _known_names(frame.columns, names, where)
         return frame
-    for i, row in enumerate(candidates):
+    for i, row in enumerate(given):
         if not isinstance(row, Mapping):
             raise ValidationError(
-                f"candidates row {i}: expected a mapping of parameter name -> value, got "
+                f"{where} row {i}: expected a mapping of parameter name -> value, got "
                 f"{type(row).__name__}"
             )
-        _known_names(row, names, f"candidates row {i}")
+        _known_names(row, names, f"{where} row {i}")
         if missing := [n for n in names if n not in row]:
-            raise ValidationError(f"candidates row {i}: missing parameter(s) {', '.join(missing)}")
-    return pd.DataFrame(list(candidates), columns=names)
+            raise ValidationError(f"{where} row {i}: missing parameter(s) {', '.join(missing)}")
+    return pd.DataFrame(list(given), columns=names)
 
 
 def _known_names(given: Iterable, names: list[str], where: str) -> None:

@@ -810,6 +810,24 @@ def test_candidates_given_as_rows_of_names_are_matched_by_name():
         opt.ask(1, candidates=table.rename(columns={"dwell_time": "dwell_tim"}))
 
 
+def test_pending_given_as_rows_of_names_and_candidates_with_a_label_twice():
+    """Pending points as a list of rows were refused ("pending: expected a pandas DataFrame,
+    got list"): now taken as candidates are. A candidate table with a row label twice was
+    pandas' "Length of values (2) does not match length of index (3)" after the search: now
+    refused first, naming the label (a suggestion is returned under its row's label)."""
+    space = SearchSpace(SPS)
+    opt, X = fitted(space, n=6)
+    table = space.sample(20, seed=5, exclude=X)
+    pending = table.iloc[:2]
+    got = opt.ask(1, candidates=table, pending=pending.to_dict("records"))
+    pd.testing.assert_frame_equal(got, opt.ask(1, candidates=table, pending=pending))
+    with pytest.raises(ValidationError, match=r"^pending row 0: no parameter\(s\) 'label'"):
+        opt.ask(1, pending=[{**pending.iloc[0].to_dict(), "label": "B7"}])
+    twice = table.set_axis([0, 0, *range(1, 19)])
+    with pytest.raises(ValidationError, match=r"^candidates: row label\(s\) 0 given twice"):
+        opt.ask(2, candidates=twice)
+
+
 def test_ask_reports_each_point_chosen():
     """A batch of 30 with three objectives took 227 s with nothing shown; ``progress`` hears
     the count after each point (``fluxtrap suggest`` draws it as a bar, ``--quiet`` hides it)."""
