@@ -23,6 +23,7 @@ from torch.quasirandom import SobolEngine
 
 from fluxtrap.campaign import CampaignSpec, LinearConstraint, snap_to_grid
 from fluxtrap.errors import InputFileError, ValidationError
+from fluxtrap.inputs import near
 from fluxtrap.optimize import quiet  # noqa: F401  linear_operator loaded for _polytope_draw's BoTorch
 
 DTYPE = torch.double
@@ -233,8 +234,13 @@ class SearchSpace:
         if not isinstance(X, pd.DataFrame):
             raise ValidationError(f"{where}: expected a pandas DataFrame, got {type(X).__name__}")
         missing = [n for n in self.names if n not in X.columns]
-        if missing:
-            raise ValidationError(f"{where}: missing parameter column(s) {', '.join(missing)}")
+        if missing:  # a misspelt column, "max_temprature", had gone unnamed
+            others = [str(c) for c in X.columns if c not in self.names]
+            misspelt = [f"{n} for {c!r}" for n in missing if (c := near(n, others))]
+            raise ValidationError(
+                f"{where}: missing parameter column(s) {', '.join(missing)}"
+                + (f" (did you mean {', '.join(misspelt)}?)" if misspelt else "")
+            )
         twice = sorted({str(c) for c in X.columns[X.columns.duplicated()] if c in self.names})
         if twice:  # X[name] would be a table, not a column
             raise ValidationError(f"{where}: parameter column(s) {', '.join(twice)} given twice")

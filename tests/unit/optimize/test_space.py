@@ -94,6 +94,13 @@ def test_outside_bounds_names_row_and_value():
         sps_space().to_unit(X)
     with pytest.raises(ValidationError, match="missing parameter column"):
         sps_space().to_unit(X.drop(columns="dwell_time"))
+    # a misspelt column was left unnamed: "X: missing parameter column(s) max_temperature"
+    with pytest.raises(
+        ValidationError,
+        match=r"^X: missing parameter column\(s\) max_temperature \(did you mean "
+        r"max_temperature for 'max_temprature'\?\)$",
+    ):
+        sps_space().to_unit(X.rename(columns={"max_temperature": "max_temprature"}))
 
 
 def test_linear_constraint_encoding_matches_campaign_units():
