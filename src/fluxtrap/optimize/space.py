@@ -50,9 +50,10 @@ class Continuous:
                 raise ValidationError(
                     f"parameter {self.name}: {key} must be a number, got {value!r}"
                 )
-        if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
-            raise ValidationError(
-                f"parameter {self.name}: need finite low < high, got low={self.low}, high={self.high}"
+        if not math.isfinite(self.high - self.low) or self.low >= self.high:  # NaN, inf too
+            raise ValidationError(  # a width past 1.8e308 had encoded every value as NaN
+                f"parameter {self.name}: need finite low < high, a finite high - low, got "
+                f"low={self.low}, high={self.high}"
             )
         if not 0 <= self.step <= self.high - self.low:
             raise ValidationError(

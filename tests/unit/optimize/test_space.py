@@ -1,5 +1,6 @@
 """SearchSpace: encoding, snapping, validation, constraints, fixed values, Sobol design."""
 
+import math
 import re
 from pathlib import Path
 
@@ -54,6 +55,14 @@ def test_a_parameter_of_values_not_numbers_is_a_validation_error_naming_it(make,
     """Continuous('a', 0, 1, None) raised a bare TypeError from a comparison."""
     with pytest.raises(ValidationError, match=re.escape(message)):
         make()
+
+
+@pytest.mark.parametrize(("low", "high"), [(-1e308, 1e308), (1.0, 1.0), (0.0, math.inf)])
+def test_a_parameter_of_no_finite_width_is_refused_naming_it(low, high):
+    """Bounds -1e308..1e308, each finite, have an infinite width: every value was encoded as NaN
+    and a later tell said "X row 0: a=nan is not a finite number" of a row holding a=0."""
+    with pytest.raises(ValidationError, match=r"^parameter a: need finite low < high, a finite"):
+        Continuous("a", low, high)
 
 
 def test_from_campaign_file_and_spec_agree():
