@@ -331,7 +331,7 @@ def test_replay_refuses_counts_above_their_most_naming_the_option(
             "'--seed': '4294967296': give a whole number from 0 to 4294967295",
         ),
         (("--seed", str(2**32 - 1), "--repeats", "2"), "the last seed (seed + repeats - 1)"),
-        (("--initial", "5", "--budget", "4"), "need 1 <= initial (5) < budget (4)"),
+        (("--initial", "5", "--budget", "4"), "initial must be a whole number from 1 to 3, got 5"),
         (("--repeats", "1000", "--budget", "100"), "observations in all, at most 2e+06"),
     ],
 )

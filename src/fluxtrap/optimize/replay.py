@@ -31,7 +31,7 @@ from scipy.special import gammaln
 
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.inputs import read_bytes
-from fluxtrap.optimize.optimizer import MAX_OBSERVATIONS, Optimizer, check_seed
+from fluxtrap.optimize.optimizer import MAX_OBSERVATIONS, Optimizer, _whole, check_seed
 from fluxtrap.optimize.space import Categorical, Continuous, SearchSpace
 
 MAX_REPEATS = 1000  # seeded replays in one call
@@ -202,12 +202,12 @@ def replay(
     N = len(X)
     if len(y) != N:
         raise ValidationError(f"replay: X has {N} rows but y has {len(y)}")
-    if budget > min(N, MAX_OBSERVATIONS):
-        raise ValidationError(
-            f"replay: need 1 <= initial ({n_initial}) < budget ({budget}) <= pool size ({N}) "
-            f"and <= {MAX_OBSERVATIONS} (the observations a model is fitted to)"
-        )
     check_runs(budget, n_initial, repeats, seed, top_percent, workers, batch)
+    if budget > N:
+        raise ValidationError(
+            f"replay: budget {budget} is past the pool's {N} distinct rows (each trial picks a "
+            "new one)"
+        )
     X = X.reset_index(drop=True)
     y = pd.Series(np.asarray(y, dtype=float))
     n_top = math.ceil(top_percent / 100 * N)
@@ -260,8 +260,11 @@ def check_runs(
 ) -> None:
     """Refuse, naming it, a ``replay`` argument that needs no pool to be judged (the pool's
     size is ``replay``'s own check): ``fluxtrap replay`` calls it before reading the table."""
-    if not isinstance(repeats, int | np.integer) or not 1 <= repeats <= MAX_REPEATS:
-        raise ValidationError(f"replay: repeats must be 1 to {MAX_REPEATS}, got {repeats!r}")
+    # whole numbers, first: budget=5.5 was refused by ask ("n ... got 0.5") after a run's fits
+    budget = _whole(budget, "replay: budget", 2, MAX_OBSERVATIONS)
+    _whole(repeats, "replay: repeats", 1, MAX_REPEATS)
+    _whole(n_initial, "replay: initial", 1, budget - 1)
+    _whole(batch, "replay: batch", 1, budget)
     cores = _cores()
     if (
         isinstance(workers, bool)
@@ -274,12 +277,12 @@ def check_runs(
         )
     check_seed(seed, "replay: seed")
     check_seed(seed + repeats - 1, "replay: the last seed (seed + repeats - 1)")
-    if not 0 < top_percent <= 100:
-        raise ValidationError(f"replay: top percent must be > 0 and <= 100, got {top_percent}")
-    if not 1 <= batch <= budget:
-        raise ValidationError(f"replay: batch {batch} must be between 1 and the budget {budget}")
-    if not 1 <= n_initial < budget:
-        raise ValidationError(f"replay: need 1 <= initial ({n_initial}) < budget ({budget})")
+    if (
+        isinstance(top_percent, bool)
+        or not isinstance(top_percent, int | float | np.number)
+        or not 0 < top_percent <= 100
+    ):
+        raise ValidationError(f"replay: top percent must be > 0 and <= 100, got {top_percent!r}")
     work = repeats * (budget**2 - n_initial**2) / 2
     if work > MAX_REPLAY_WORK:
         raise ValidationError(

@@ -3,6 +3,7 @@
 import itertools
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -45,12 +46,16 @@ def test_replay_bookkeeping_on_a_known_pool():
     assert (np.diff(res.bo_best, axis=1) >= 0).all()
     assert res.bo_top[:, -1].mean() == 1.0  # all three top entries found in 10 trials
     assert res.enhancement_factor[-1] == pytest.approx(1.0 / (10 / 60))
-    with pytest.raises(ValidationError, match="budget"):
+    with pytest.raises(ValidationError, match="^replay: budget 100 is past the pool's 60 distinct"):
         replay(X, y, budget=100)
-    with pytest.raises(ValidationError, match="repeats must be 1 to 1000, got 10000"):
+    with pytest.raises(
+        ValidationError, match="repeats must be a whole number from 1 to 1000, got 10000"
+    ):
         replay(X, y, budget=10, repeats=10_000)
     big = pd.DataFrame({"x": np.linspace(0, 1, 2500)})  # refused before any model is fitted
-    with pytest.raises(ValidationError, match=r"budget \(2001\) <= pool size \(2500\) and <= 2000"):
+    with pytest.raises(
+        ValidationError, match=r"budget must be a whole number from 2 to 2000, got 2001"
+    ):
         replay(big, big.x, budget=2001)
     with pytest.raises(ValidationError, match=r"last seed \(seed \+ repeats - 1\): give"):
         replay(X, y, budget=10, repeats=2, seed=2**32 - 1)
@@ -65,8 +70,27 @@ def test_replay_in_batches_of_two_picks_distinct_rows_and_cuts_the_last_round():
     X, y = pd.DataFrame({"x": x}), pd.Series(x**2)
     res = replay(X, y, budget=9, n_initial=2, repeats=1, batch=2)  # 2 + 2 + 2 + 2 + 1
     assert res.bo_top.shape == (1, 9) and res.bo_top[:, -1].mean() == 1.0
-    with pytest.raises(ValidationError, match="batch 0"):
+    with pytest.raises(ValidationError, match="batch must be a whole number from 1 to 9, got 0"):
         replay(X, y, budget=9, batch=0)
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ({"budget": 5.5}, "replay: budget must be a whole number from 2 to 2000, got 5.5"),
+        ({"n_initial": 2.5}, "replay: initial must be a whole number from 1 to 4, got 2.5"),
+        ({"batch": 1.5}, "replay: batch must be a whole number from 1 to 5, got 1.5"),
+        ({"repeats": True}, "replay: repeats must be a whole number from 1 to 1000, got True"),
+        ({"top_percent": "5"}, "replay: top percent must be > 0 and <= 100, got '5'"),
+    ],
+)
+def test_replay_refuses_a_count_that_is_no_whole_number_before_any_run(given, said):
+    """budget=5.5 and batch=1.5 were refused by ask ("n must be a whole number ..., got 0.5")
+    after a run's models had been fitted, initial=2.5 and top_percent="5" were numpy's and
+    Python's TypeErrors, repeats=True ran one repeat: each now refused first, naming it."""
+    x = np.linspace(0, 1, 30)
+    with pytest.raises(ValidationError, match=f"^{re.escape(said)}$"):
+        replay(pd.DataFrame({"x": x}), pd.Series(x**2), **{"budget": 5, "repeats": 1, **given})
 
 
 def test_replay_json_shape_on_snar(tmp_path):
