@@ -497,9 +497,7 @@ class Optimizer:
             )
         E = _error_frame(errors, y, self.outcomes)
         X = X[self.space.names].reset_index(drop=True)
-        for p in self.space.parameters:  # in bounds (to_unit): "650" is a number, kept as one
-            if not isinstance(p, Categorical) and not pd.api.types.is_numeric_dtype(X[p.name]):
-                X[p.name] = pd.to_numeric(X[p.name])
+        X = self.space.as_numbers(X)  # in bounds (to_unit): "650" is a number, kept as one
         Y = pd.DataFrame(values, columns=self.outcomes)  # float64: a nullable Float64's NA
         # had stayed pd.NA, and the leave-future-out scale's isnan met it (TypeError)
         self._X = X if self._X.empty else pd.concat([self._X, X], ignore_index=True)
@@ -1115,6 +1113,7 @@ class Optimizer:
                 )
             space.to_unit(candidates, "candidates")
             space.check_grid(candidates, "candidates")
+            candidates = space.as_numbers(candidates)  # "0.4" had been suggested as text
             pool = candidates[space.feasible(candidates)]
             keys = space.keys(pool)
             # a mask, not a list: an empty list (no feasible row left) selected no columns, and

@@ -292,6 +292,16 @@ class SearchSpace:
                     f"(low {p.low:g} + k * {p.step:g}) {p.unit}".rstrip()
                 )
 
+    def as_numbers(self, X: pd.DataFrame) -> pd.DataFrame:
+        """``X`` with each numeric parameter's column as numbers ("650" -> 650; a copy when one
+        is text); its values already checked (``to_unit``)."""
+        text = [
+            p.name
+            for p in self.parameters
+            if not isinstance(p, Categorical) and not pd.api.types.is_numeric_dtype(X[p.name])
+        ]
+        return X.assign(**{n: pd.to_numeric(X[n]) for n in text}) if text else X
+
     def from_unit(self, U: torch.Tensor | np.ndarray) -> pd.DataFrame:
         """Decode ``n x d`` unit-cube values into campaign units, snapped to steps and choices."""
         U = np.asarray(U, dtype=float).reshape(-1, self.dim)

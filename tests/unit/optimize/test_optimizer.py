@@ -828,6 +828,17 @@ def test_pending_given_as_rows_of_names_and_candidates_with_a_label_twice():
         opt.ask(2, candidates=twice)
 
 
+def test_candidates_written_as_text_are_suggested_as_numbers():
+    """A candidate table read as text ("40.5") had its pick returned as text, where tell keeps
+    "650" as the number: now the suggestion holds the numbers, the same row as the numeric
+    table's."""
+    space = SearchSpace(SPS)
+    opt, X = fitted(space, n=6)
+    table = space.sample(20, seed=5, exclude=X)
+    got = opt.ask(2, candidates=table.map(repr))
+    pd.testing.assert_frame_equal(got, opt.ask(2, candidates=table))
+
+
 def test_ask_reports_each_point_chosen():
     """A batch of 30 with three objectives took 227 s with nothing shown; ``progress`` hears
     the count after each point (``fluxtrap suggest`` draws it as a bar, ``--quiet`` hides it)."""
