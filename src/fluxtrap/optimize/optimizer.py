@@ -1539,22 +1539,22 @@ def _frame(X: object, where: str) -> pd.DataFrame:
 
 def _rows_frame(given: object, names: list[str], where: str) -> pd.DataFrame:
     """``ask``'s ``candidates`` or ``pending`` (``where``) as a DataFrame: a DataFrame or a
-    mapping as ``_frame`` takes them, or a list of rows, each a mapping parameter name -> value
-    (a list had been refused whole: "expected a pandas DataFrame, got list"). A name that is no
-    parameter of ``names`` is a ValidationError naming it with its near miss, as is a parameter
-    a row lacks (a table's missing column: ``SearchSpace.to_unit``)."""
+    mapping as ``_frame`` takes them, or a list of rows, each a mapping (or Series) parameter
+    name -> value (a list had been refused whole: "expected a pandas DataFrame, got list"). A
+    name that is no parameter of ``names`` is a ValidationError naming it with its near miss,
+    as is a parameter a row lacks (a table's missing column: ``SearchSpace.to_unit``)."""
     if not isinstance(given, Sequence) or isinstance(given, str | bytes):
         frame = _frame(given, where)
         _known_names(frame.columns, names, where)
         return frame
     for i, row in enumerate(given):
-        if not isinstance(row, Mapping):
+        if not isinstance(row, Mapping | pd.Series):  # a table's row (df.iloc[i]) is one too
             raise ValidationError(
                 f"{where} row {i}: expected a mapping of parameter name -> value, got "
                 f"{type(row).__name__}"
             )
-        _known_names(row, names, f"{where} row {i}")
-        if missing := [n for n in names if n not in row]:
+        _known_names(row.keys(), names, f"{where} row {i}")
+        if missing := [n for n in names if n not in row]:  # a Series' labels
             raise ValidationError(f"{where} row {i}: missing parameter(s) {', '.join(missing)}")
     return pd.DataFrame(list(given), columns=names)
 

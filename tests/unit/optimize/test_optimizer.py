@@ -821,6 +821,8 @@ def test_pending_given_as_rows_of_names_and_candidates_with_a_label_twice():
     pending = table.iloc[:2]
     got = opt.ask(1, candidates=table, pending=pending.to_dict("records"))
     pd.testing.assert_frame_equal(got, opt.ask(1, candidates=table, pending=pending))
+    as_rows = [pending.iloc[0], pending.iloc[1]]  # a table's rows, pandas Series
+    pd.testing.assert_frame_equal(got, opt.ask(1, candidates=table, pending=as_rows))
     with pytest.raises(ValidationError, match=r"^pending row 0: no parameter\(s\) 'label'"):
         opt.ask(1, pending=[{**pending.iloc[0].to_dict(), "label": "B7"}])
     twice = table.set_axis([0, 0, *range(1, 19)])
