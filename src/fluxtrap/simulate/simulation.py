@@ -726,11 +726,13 @@ class Simulation:
     is at a quarter and half of the smallest superconductor dimension, and the next pairs are
     graded where the probes' coarse-to-fine change comes from (``adapt``), until every probe's
     estimate is within ``[solver] accuracy`` of its peak self-field or the next mesh would
-    exceed ``[mesh] max_elements``.
+    exceed ``[mesh] max_elements``. ``max_output_values``: the probes.csv and heat.csv values
+    each of its runs may keep (None: ``options.MAX_OUTPUT_VALUES``).
     """
 
-    def __init__(self, case: str | Path | dict | Case):
+    def __init__(self, case: str | Path | dict | Case, max_output_values: int | None = None):
         self.case = Case.load(case)
+        self.max_output_values = max_output_values
 
     def __repr__(self) -> str:
         return f"Simulation({self.case!r})"
@@ -778,7 +780,7 @@ class Simulation:
             # the pair before's samples and probe matrices: freed before this pair runs
             # (options.MAX_MATRIX_BYTES counts one pair)
             fine_s = coarse_s = space = share = None
-            run = Simulation(scout) if scout else paired
+            run = Simulation(scout, self.max_output_values) if scout else paired
             try:
                 fine, fine_s = run.run_on_mesh(
                     fine_mesh, h, progress, on_step, times, deadline=deadline
@@ -854,7 +856,9 @@ class Simulation:
                     break
                 next_rtol, time_next = next_rtol / SCOUT_RTOL, time_next * SCOUT_RTOL**-0.5
             if next_rtol < paired.case.solver.rtol:
-                paired = Simulation(paired.case.with_options(rtol=next_rtol))
+                paired = Simulation(
+                    paired.case.with_options(rtol=next_rtol), self.max_output_values
+                )
             by_space = space is not None and run is not paired
             target = max(accuracy - time_next, accuracy / 2) if by_space else accuracy
             # a probe without self-field has no relative error to meet (``probe_errors``)
@@ -1012,7 +1016,7 @@ class Simulation:
                 again = half
                 if again is None:
                     again = half_steps(
-                        Simulation(fine.case),
+                        Simulation(fine.case, self.max_output_values),
                         coarse.mesh,
                         coarse.solver["mesh_size_m"],
                         fine.probes.time_s.to_numpy(),
@@ -1125,13 +1129,15 @@ class Simulation:
         # values each accepted step keeps (its probes.csv and heat.csv rows): capped per run
         width = 3 + len(where) + len(t_points)
         width += len(HEAT_COLUMNS) + len(COLD_HEAD_COLUMNS) * cold_head if heat else 0
-        max_rows = max(2, options.MAX_OUTPUT_VALUES // width)
+        most = self.max_output_values
+        most = options.MAX_OUTPUT_VALUES if most is None else most  # values the run may keep
+        max_rows = max(2, most // width)
 
         def record(s: State, is_cut: bool) -> None:
             if len(rows) >= max_rows:
                 raise SolverError(
                     f"output limit: {len(rows):,} rows of {width} values (probes.csv"
-                    f"{' and heat.csv' if heat else ''}) reach the {options.MAX_OUTPUT_VALUES:.3g} "
+                    f"{' and heat.csv' if heat else ''}) reach the {most:.3g} "
                     f"values a run may keep at t = {s.t:.6g} s; give fewer probes, a looser "
                     f"[solver] rtol or a shorter protocol; results up to t = {rows[-1][0]:.6g} s "
                     "are kept"

@@ -184,19 +184,16 @@ def run_case(case_text: str, progress: Any = None) -> Ran:
     # call: no other thread's warnings are caught)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        whole, options.MAX_OUTPUT_VALUES = options.MAX_OUTPUT_VALUES, MAX_PROBE_VALUES
         try:
             if progress is not None:
                 progress[0], progress[1] = 1.0, 0.0
             case = parse_case(case_text)
             on = None if progress is None else on_step
-            result = Simulation(case).run(progress=False, on_step=on)
+            result = Simulation(case, MAX_PROBE_VALUES).run(progress=False, on_step=on)
             figures = plots.simulation_figures(result)  # once, here: B maps take seconds
             ran, error = result, None
         except FluxtrapError as err:  # the run's own failure: keep what ran (SolverError.result)
             ran, figures, error = getattr(err, "result", None), None, failure(err)
-        finally:
-            options.MAX_OUTPUT_VALUES = whole
     summary = None if ran is None else ran.summary()
     said = [str(w.message) for w in caught if w.category.__module__.startswith("fluxtrap.")]
     if summary is not None and said:

@@ -308,3 +308,31 @@ def test_a_jobs_run_keeps_the_jobs_share_of_a_runs_values(monkeypatch):
     width = len(lines[0].split(","))
     assert 2 <= len(lines) - 1 <= 60 // width, lines
     assert whole == options.MAX_OUTPUT_VALUES
+
+
+class _Seen(list):
+    """A job's progress array that notes the process-wide output limit at each write."""
+
+    def __init__(self):
+        super().__init__([0.0, 0.0])
+        self.limits = set()
+
+    def __setitem__(self, i, value):
+        from fluxtrap.simulate import options
+
+        self.limits.add(options.MAX_OUTPUT_VALUES)
+        super().__setitem__(i, value)
+
+
+def test_a_jobs_share_of_a_runs_values_leaves_the_process_limit_alone(monkeypatch):
+    """run_case capped a job's run by lowering the process-global options.MAX_OUTPUT_VALUES to
+    MAX_PROBE_VALUES while it ran (any other run in the process was capped with it); the limit
+    is the job's Simulation's own now and the global stays as it was throughout."""
+    from fluxtrap.simulate import options
+    from fluxtrap.web import jobs
+
+    monkeypatch.setattr(jobs, "MAX_PROBE_VALUES", 60)
+    seen = _Seen()
+    ran = jobs.run_case(EXAMPLE_CASE, seen)
+    assert "reach the 60 values a run may keep" in ran.error, ran.error
+    assert seen.limits == {options.MAX_OUTPUT_VALUES}
