@@ -283,3 +283,18 @@ def test_a_token_another_user_has_is_refused_without_naming_them(store_url):
     assert [u.name for u in store.users()] == ["ana", "ben"]
     assert store.user_by_token("ana-token-0123456789").name == "ana"
     assert store.user_by_token("ben-token-0123456789").name == "ben"  # ben's token unchanged
+
+
+def test_a_token_rotated_to_itself_is_refused(store_url):
+    """rotate_token with the user's current token ended their sessions and kept the token,
+    which may have leaked, working; it is refused now, naming the user, the store unchanged."""
+    store = Store(store_url)
+    store.add_user("ana", "writer", "ana-token-0123456789")
+    store.revoke_user("ana")
+    store.add_user("ben", "writer", "ben-token-0123456789")
+    assert store.start_session("ben-token-0123456789") is not None
+    for name, token in (("ana", "ana-token-0123456789"), ("ben", "ben-token-0123456789")):
+        before = table_rows(store_url)
+        with pytest.raises(ValidationError, match=f"user '{name}': the new token is the one"):
+            store.rotate_token(name, token)
+        assert table_rows(store_url) == before

@@ -1531,10 +1531,16 @@ class Store:
         self, name: str, token: str, *, expires_at: datetime | None = None
     ) -> UserRecord:
         """Give ``name`` a new ``token`` (valid until ``expires_at``); the old one stops working,
-        and a revoked user is active again."""
+        and a revoked user is active again. ``ValidationError`` if ``token`` is the one the
+        user has: a token that may have leaked would keep working."""
         _check_token(token)
         with self.transaction() as s:
             u = _user(s, name)
+            if u.token_hash == _token_hash(token):
+                raise ValidationError(
+                    f"user {u.name!r}: the new token is the one they have; give another "
+                    "(the old one stops working)"
+                )
             u.token_hash, u.expires_at, u.revoked_at = _token_hash(token), expires_at, None
             _end_sessions(s, u.id)  # logged in with the old token, which may have leaked
             return _user_record(u)
