@@ -131,6 +131,12 @@ def test_refused_writes_leave_nothing(store, quick):
         store.add_simulation(case.to_dict(), QUICK_CASE, **kw)
     with pytest.raises(ValidationError, match="at most 200"):
         store.add_simulation(case, QUICK_CASE, name="x" * 201, **kw)
+    # the case text the web and the CLI refuse (its page shows it): refused here too
+    reordered = QUICK_CASE.replace("[mesh]", "# \u202eesac kciuq\n[mesh]")
+    with pytest.raises(ValidationError, match=r"^case: line 32, column 3: U\+202E: bidi"):
+        store.add_simulation(case, reordered, **kw)
+    with pytest.raises(ValidationError, match="case_toml must be text, got bytes"):
+        store.add_simulation(case, QUICK_CASE.encode(), **kw)
     assert store.simulations() == []
     with pytest.raises(NotFoundError, match="no simulation with id 1"):
         store.simulation(1)

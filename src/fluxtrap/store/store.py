@@ -71,7 +71,7 @@ from fluxtrap.errors import (
     StoreError,
     ValidationError,
 )
-from fluxtrap.inputs import hidden_characters, near
+from fluxtrap.inputs import hidden_characters, near, refuse_reordering
 from fluxtrap.store import models as m
 from fluxtrap.store.records import (
     CalibrationRecord,
@@ -1144,9 +1144,12 @@ class Store:
         (and whatever summary, probes and heat ran before the failure). ``name`` defaults to the case title; ``campaign`` (optional) must exist.
         ``job_id``: the running web job it is the result of, finished in the same transaction
         (done or failed, pointing to it); a job no longer running (cancelled while its result
-        was on its way) is a ``ConflictError`` and nothing is stored."""
+        was on its way) is a ``ConflictError`` and nothing is stored. ``case_toml`` with a bidi
+        override or control character is refused, as the web and the CLI refuse it
+        (``refuse_reordering``: the simulation's page shows it)."""
         if not isinstance(case, SimulatedCase):
             raise ValidationError(f"a simulation's case must be a Case, got {type(case).__name__}")
+        _check_case_text(case_toml)
         for key, value in (("probes_csv", probes_csv), ("heat_csv", heat_csv)):
             if not isinstance(value, bytes | bytearray):
                 raise ValidationError(f"{key} must be bytes, got {type(value).__name__}")
@@ -1212,8 +1215,10 @@ class Store:
         self, title: str, case_toml: str, created_by: str, *, per_user: int, total: int
     ) -> JobRecord:
         """Queue a simulation job of ``created_by``, unless they already have ``per_user`` jobs
-        queued or running, or everybody together ``total`` (``QuotaError``, nothing queued)."""
+        queued or running, or everybody together ``total`` (``QuotaError``, nothing queued);
+        ``case_toml`` is checked as ``add_simulation``'s."""
         check_who(created_by, "created_by")
+        _check_case_text(case_toml)
         with self.transaction() as s:
             _lock_jobs(s)
             pending = dict(
@@ -2161,6 +2166,13 @@ def _campaign(s: Session, name: str) -> m.Campaign:
             known = f"{len(names)} campaigns{f'; did you mean {close!r}?' if close else ''}"
         raise NotFoundError(f"no campaign named {_asked(name)} ({known})")
     return c
+
+
+def _check_case_text(case_toml: Any) -> None:
+    """A case file's text to store: a string without bidi overrides or control characters."""
+    if not isinstance(case_toml, str):
+        raise ValidationError(f"case_toml must be text, got {type(case_toml).__name__}")
+    refuse_reordering(case_toml, "case", "the case")
 
 
 def _asked(name: str) -> str:
