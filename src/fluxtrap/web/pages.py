@@ -49,6 +49,17 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
 
 
+def _shown(value: object) -> object:
+    """Every value a page writes: stored text with its reordering characters as escapes
+    (``plots.visible``; what is stored is unchanged); markup (tojson's ASCII JSON) as it is."""
+    return (
+        plots.visible(value) if isinstance(value, str) and not hasattr(value, "__html__") else value
+    )
+
+
+templates.env.finalize = _shown
+
+
 def utc(t: datetime, form: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A stored time for a page, in UTC and saying so (SQLite's times are UTC without a zone;
     PostgreSQL's come in its session's zone): pages showed "07:30:23" with no zone."""

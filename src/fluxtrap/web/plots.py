@@ -9,6 +9,7 @@ import html
 import io
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ import plotly.io
 
 from fluxtrap.campaign import CampaignSpec, ObjectiveDef, acquisition_range, live_rows
 from fluxtrap.errors import ValidationError
+from fluxtrap.inputs import REORDERING
 from fluxtrap.magnetometry.jc import log_band
 from fluxtrap.probetable import log_time_thinned
 from fluxtrap.units import estimate_text, to_A_cm2
@@ -35,11 +37,24 @@ def formatted(o: ObjectiveDef, v: float, err: float | None = None) -> str:
     return f"{o.shown(v):,.0f}" if o.quantity == "jc" else f"{v:.4g}"
 
 
+# what reorders or hides the text around it: bidi overrides, embeddings and isolates, control
+# characters but tab, newline and carriage return (inputs.reordering_characters' set, with NUL)
+_REORDERING = re.compile(
+    f"[{''.join(sorted(REORDERING))}\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]"
+)
+
+
+def visible(text: str) -> str:
+    """Stored text as a page shows it: its reordering characters written as escapes ("\\u202e"),
+    as text stored before they were refused (a note with U+202E reordered the page's line)."""
+    return _REORDERING.sub(lambda c: f"\\u{ord(c.group()):04x}", text)
+
+
 def plain(text: Any) -> str:
     """Users' text (labels, units, choices, file names) for a figure: Plotly reads tags and
     entities in names, titles and hover text (a label "<a href=...>" became a link), so they
-    are escaped and show as typed."""
-    return html.escape(str(text), quote=False)
+    are escaped and show as typed (reordering characters as escapes: ``visible``)."""
+    return html.escape(visible(str(text)), quote=False)
 
 
 def estimate(o: ObjectiveDef, guess: Mapping[str, float | None] | None) -> str:

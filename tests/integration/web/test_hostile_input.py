@@ -8,7 +8,7 @@ import pytest
 from fluxtrap.web.api import MAX_JSON_VALUES
 from fluxtrap.web.pages import example_case
 
-from .conftest import NAME, auth
+from .conftest import NAME, auth, login
 
 JSON = {"Content-Type": "application/json"}
 BULK = '"params": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}'
@@ -568,3 +568,40 @@ def test_bidi_overrides_in_free_text_are_refused_naming_the_code_point(lab, char
     assert r.status_code == 422, r.text
     assert r.json()["detail"].startswith(f"case: line {line}, column 10: {code}")
     assert lab.store.jobs() == []
+
+
+def test_text_stored_before_reordering_characters_were_refused_shows_them_escaped(lab):
+    """Notes, status notes and titles stored before bidi overrides and control characters were
+    refused came onto the pages as they are: a note "see \u202egpj.exe" read "see exe.jpg". The
+    pages show such characters as escapes ("\\u202e") now; the store keeps them."""
+    from sqlalchemy import text
+
+    from fluxtrap.web.auth import COOKIE
+
+    api = f"/api/campaigns/{NAME}/samples"
+    body = {"label": "S1", "params": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}}
+    assert lab.client.post(api, json=body, headers=auth("alice")).status_code == 201
+    body = {**body, "label": "S2", "objectives": {"jc_3T": 1e9}}
+    assert lab.client.post(api, json=body, headers=auth("alice")).status_code == 201
+    (sug,) = lab.client.post(
+        f"/api/campaigns/{NAME}/suggestions", json={"n": 1}, headers=auth("alice")
+    ).json()
+    job = lab.store.add_job("job", example_case(), "alice", per_user=2, total=3)
+    old = "see \u202egpj.exe \x1b[2J"
+    with lab.store.engine.begin() as conn:  # as an older version stored them
+        conn.execute(text("UPDATE samples SET notes = :t, status_note = :t"), {"t": old})
+        conn.execute(text("UPDATE samples SET label = 'S2 \u202e' WHERE label = 'S2'"))
+        conn.execute(
+            text("UPDATE suggestions SET status = 'discarded', status_note = :t"), {"t": old}
+        )
+        conn.execute(text("UPDATE jobs SET title = :t, error = :t"), {"t": old})
+    cookies = {COOKIE: login(lab.store, "alice")}
+    for page in (f"/campaigns/{NAME}", f"/campaigns/{NAME}/model", f"/jobs/{job.id}"):
+        r = lab.client.get(page, cookies=cookies)
+        assert r.status_code == 200, (page, r.text)
+        assert "\u202e" not in r.text and "\x1b" not in r.text, page
+        assert "see \\u202egpj.exe \\u001b[2J" in r.text, page
+    assert lab.store.sample(NAME, "S1").notes == old
+    # the progress figure's hover text: the label as a page shows it (JSON of "S2 \\u202e")
+    page = lab.client.get(f"/campaigns/{NAME}", cookies=cookies).text
+    assert '"text": ["S1", "S2 \\\\u202e"]' in page
