@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from fluxtrap.errors import ConflictError, NotFoundError, ValidationError
@@ -128,7 +129,7 @@ def test_a_user_name_alike_a_taken_one_is_refused(store_url):
         (" ", ValidationError, "user name ' ': use 1 to 200"),
     ):
         with pytest.raises(error, match=re.escape(says)):
-            store.add_user(name, "admin", f"{name}-new-token-0123456789")
+            store.add_user(name, "admin", "a-new-token-0123456789")
     assert [u.name for u in store.users()] == ["alice", "élodie"]
 
 
@@ -298,3 +299,24 @@ def test_a_token_rotated_to_itself_is_refused(store_url):
         with pytest.raises(ValidationError, match=f"user '{name}': the new token is the one"):
             store.rotate_token(name, token)
         assert table_rows(store_url) == before
+
+
+def test_a_token_no_http_header_can_carry_is_refused(store_url):
+    """add_user and rotate_token took any text as a token: one with "é" or a U+202E could never
+    be sent in an Authorization header (httpx refuses it; curl's UTF-8 bytes arrive Latin-1
+    decoded and miss), so the API never took it. Printable ASCII only now, the store unchanged."""
+    store = Store(store_url)
+    store.add_user("ana", "writer", "ana-token-0123456789")
+    before = table_rows(store_url)
+    for change in (
+        lambda: store.add_user("ben", "writer", "café-token-0123456789"),
+        lambda: store.rotate_token("ana", "ana-\u202etoken-0123456789"),
+        lambda: store.rotate_token("ana", "ana-token-0123456789\tx"),
+    ):
+        with pytest.raises(
+            ValidationError, match=r"printable ASCII .* \(got U\+(00E9|202E|0009) at"
+        ):
+            change()
+        assert table_rows(store_url) == before
+    with pytest.raises(UnicodeEncodeError):  # why: the token cannot be sent
+        httpx.Headers({"Authorization": "Bearer café-token-0123456789"})

@@ -1852,8 +1852,15 @@ def _check_token(token: Any) -> None:
     """A new API token: text of at least ``MIN_TOKEN`` characters, no spaces at its ends (the
     login page and the Authorization header strip them: such a token never matched). Add_user
     took "a" (one guess away over the web, its unsalted hash reversed at once); the message
-    never shows the token."""
+    never shows the token. Its characters are printable ASCII: an HTTP header carries no other
+    (a "café-..." token sent by curl arrived Latin-1 decoded and never matched; httpx refused to
+    send it), so the API could never take it."""
     text = isinstance(token, str)
+    if text and (bad := next((c for c in token if not " " <= c <= "~"), None)):
+        raise ValidationError(
+            f"a token is printable ASCII text, as an HTTP header carries it (got U+{ord(bad):04X} "
+            f"at character {token.index(bad) + 1}); `fluxtrap user add` makes a random one of 32"
+        )
     if not text or len(token) < MIN_TOKEN or token != token.strip():
         got = f"{len(token)} characters" if text else type(token).__name__
         if text and token != token.strip():
