@@ -135,6 +135,8 @@ def test_refused_writes_leave_nothing(store, quick):
     reordered = QUICK_CASE.replace("[mesh]", "# \u202eesac kciuq\n[mesh]")
     with pytest.raises(ValidationError, match=r"^case: line 32, column 3: U\+202E: bidi"):
         store.add_simulation(case, reordered, **kw)
+    with pytest.raises(ValidationError, match=r"'see \\u202egpj.exe': no control .* U\+202E\)"):
+        store.add_simulation(case, QUICK_CASE, name="see \u202egpj.exe", **kw)
     with pytest.raises(ValidationError, match="case_toml must be text, got bytes"):
         store.add_simulation(case, QUICK_CASE.encode(), **kw)
     assert store.simulations() == []

@@ -1163,6 +1163,10 @@ class Store:
         name = (name or case.title or "simulation").strip()
         if len(name) > 200:
             raise ValidationError(f"simulation name is {len(name)} characters long (at most 200)")
+        if hidden := hidden_characters(name.replace("\n", "").replace("\t", "")):
+            raise ValidationError(  # as a case title's (Case's title check)
+                f"simulation name {name[:40]!r}: no control or invisible characters (found {hidden})"
+            )
         with self.transaction() as s:
             c = None if campaign is None else _campaign(s, campaign)
             x = m.Simulation(
