@@ -198,6 +198,12 @@ OUTLIER_IQR = 1000.0
 # points whose posterior predict takes at once: it holds their joint covariance, 8 MB here
 # (90 000 points at once, a 300 x 300 slice map, had asked for 65 GB)
 PREDICT_CHUNK = 1024
+# candidate values (rows x parameters) one ask scores, refused past before any row is read: a
+# pool is scored PREDICT_CHUNK rows at a time (its bound on memory), 1.3-2.3 s per 1e6 values
+# with 2-10 parameters and 35 observations, 12 s with 100 parameters and 305 observations (2
+# cores shared, load 2-4): 1e7 take 15 s to 2 min; a million rows of 100 parameters would have
+# taken 20 min and more without a word
+MAX_CANDIDATE_VALUES = 10_000_000
 # pending points conditioned on jointly (each a fantasy in qLogNEI, and in every MC sample's box
 # decomposition in qLogNEHVI), the one limit for ask, model_slices and the campaign workflow
 # (CLI, API, dashboard): the model page with 200 open suggestions took 62 s, with 1000 over 300 s
@@ -427,18 +433,20 @@ class Optimizer:
 
     def tell(
         self,
-        X: pd.DataFrame | Mapping[str, Sequence],
+        X: pd.DataFrame | Mapping[str, Sequence] | Sequence[Mapping],
         y: pd.Series | pd.DataFrame,
         errors: pd.Series | pd.DataFrame | None = None,
     ) -> Optimizer:
-        """Add observations: ``X`` (``n x d`` DataFrame in campaign units, or a mapping of column
-        name -> ``n`` values; a number written as text, "650", is kept as the number) and ``y``
+        """Add observations: ``X`` (``n x d`` DataFrame in campaign units, a mapping of column
+        name -> ``n`` values, or a list of ``n`` rows, each a mapping parameter name -> value,
+        matched by name as ``ask``'s ``candidates``; a number written as text, "650", is kept as
+        the number) and ``y``
         (Series or ``n x m`` DataFrame);
         ``errors``: the stated 1-sigma of some values (the columns of some outcomes, rows as
         ``y``, in the outcomes' units; NaN or 0 where none), known noise for the model. Rows pair
         by position, or by label when ``y`` holds ``X``'s row labels in another order (a ``y``
         sorted by value was paired with the wrong rows)."""
-        X = _frame(X, "X")
+        X = _rows_frame(X, self.space.names, "X", others=True)
         if isinstance(y, pd.Series):
             name = y.name if y.name is not None else (self._objectives or ["objective"])[0]
             y = y.to_frame(str(name))
@@ -730,14 +738,17 @@ class Optimizer:
         )
 
     def predict(
-        self, X: pd.DataFrame | Mapping[str, Sequence], measurement: bool = False
+        self,
+        X: pd.DataFrame | Mapping[str, Sequence] | Sequence[Mapping],
+        measurement: bool = False,
     ) -> pd.DataFrame:
         """Posterior mean and std at ``X``: columns ``<outcome>_mean``, ``<outcome>_std`` (outcome
         units). ``std`` is the sd of the mean (the model's uncertainty of the noise-free value);
         with ``measurement`` it is the sd of what one measurement there will read:
         ``sd_scale() x sqrt(sd_mean^2 + measurement_noise^2)``, what ``fluxtrap suggest`` shows.
-        ``X``: ``n x d`` DataFrame, or a mapping of column name -> values (as ``tell``)."""
-        X = _frame(X, "X")
+        ``X``: ``n x d`` DataFrame, a mapping of column name -> values or a list of rows (as
+        ``tell``)."""
+        X = _rows_frame(X, self.space.names, "X", others=True)
         U = self.space.to_unit(X, "X")
         model = self.model  # fit (needs gradients) before no_grad
         with torch.no_grad():  # by chunks: a posterior holds its points' joint covariance
@@ -1073,7 +1084,8 @@ class Optimizer:
         mapping of parameter name -> values, or a list of rows, each a mapping parameter name ->
         value (index 0..n-1); matched by name, a name that is no parameter or a parameter not
         given is a ValidationError naming it, as is a row label given twice or a row outside the
-        bounds or choices or off a step grid.
+        bounds or choices or off a step grid, and more than ``MAX_CANDIDATE_VALUES`` values (rows
+        x parameters) before any row is read.
         ``pending``: points being made/measured (in any form ``candidates`` takes), treated as
         taken (never suggested again and, with a model, conditioned on as in qLogNEI). The ``acquisition`` value of a row is its log
         expected improvement given the external pending points (NaN for the initial Sobol design,
@@ -1105,7 +1117,7 @@ class Optimizer:
         seed = self._derived_seed(0 if P is None else len(P))
         pool = None
         if candidates is not None:  # every row settable: in bounds and choices, on the grid
-            candidates = _rows_frame(candidates, space.names, "candidates")
+            candidates = _rows_frame(candidates, space.names, "candidates", MAX_CANDIDATE_VALUES)
             if twice := sorted({str(r) for r in candidates.index[candidates.index.duplicated()]}):
                 raise ValidationError(  # pandas' "Length of values (2) does not match ..."
                     f"candidates: row label(s) {', '.join(twice[:10])} given twice: each "
@@ -1321,7 +1333,7 @@ class Optimizer:
             else:
                 C = self._grid_candidates(acqf, seen, seed, grid, plan, len(chosen))
             with torch.no_grad():
-                vals = torch.cat([acqf(c.unsqueeze(1)) for c in C.split(1024)])
+                vals = torch.cat([acqf(c.unsqueeze(1)) for c in C.split(PREDICT_CHUNK)])
             i = int(torch.argmax(vals))
             if guard:
                 taken.insert(0, self._U())
@@ -1537,16 +1549,33 @@ def _frame(X: object, where: str) -> pd.DataFrame:
     )
 
 
-def _rows_frame(given: object, names: list[str], where: str) -> pd.DataFrame:
-    """``ask``'s ``candidates`` or ``pending`` (``where``) as a DataFrame: a DataFrame or a
-    mapping as ``_frame`` takes them, or a list of rows, each a mapping (or Series) parameter
-    name -> value (a list had been refused whole: "expected a pandas DataFrame, got list"). A
-    name that is no parameter of ``names`` is a ValidationError naming it with its near miss,
-    as is a parameter a row lacks (a table's missing column: ``SearchSpace.to_unit``)."""
-    if not isinstance(given, Sequence) or isinstance(given, str | bytes):
-        frame = _frame(given, where)
-        _known_names(frame.columns, names, where)
-        return frame
+def _rows_frame(
+    given: object,
+    names: list[str],
+    where: str,
+    limit: int | None = None,
+    others: bool = False,
+) -> pd.DataFrame:
+    """``given`` (``where``: ask's ``candidates`` or ``pending``, tell's or predict's ``X``) as a
+    DataFrame: a DataFrame or a mapping as ``_frame`` takes them, or a list of rows, each a
+    mapping (or Series) parameter name -> value (a list had been refused whole: "expected a
+    pandas DataFrame, got list"). A name that is no parameter of ``names`` is a ValidationError
+    naming it with its near miss (a table's other columns pass with ``others``: tell and predict
+    take a campaign's table as it is), as is a parameter a row lacks (a table's missing column:
+    ``SearchSpace.to_unit``). More than ``limit`` values (rows x parameters) are refused before
+    any row is read."""
+    table = not isinstance(given, Sequence) or isinstance(given, str | bytes)
+    if table:
+        given = _frame(given, where)
+    if limit is not None and len(given) * len(names) > limit:
+        raise ValidationError(
+            f"{where}: {len(given):,} rows x {len(names)} parameters is over the {limit:,} "
+            "values a suggestion scores; give fewer rows"
+        )
+    if table:
+        if not others:
+            _known_names(given.columns, names, where)
+        return given
     for i, row in enumerate(given):
         if not isinstance(row, Mapping | pd.Series):  # a table's row (df.iloc[i]) is one too
             raise ValidationError(

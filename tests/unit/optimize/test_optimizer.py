@@ -26,6 +26,7 @@ from fluxtrap.optimize import (
 )
 from fluxtrap.optimize.optimizer import (
     MAX_ASK_S,
+    MAX_CANDIDATE_VALUES,
     MAX_MIXED_OBSERVATIONS,
     MAX_OBSERVATIONS,
     MAX_PENDING,
@@ -828,6 +829,56 @@ def test_pending_given_as_rows_of_names_and_candidates_with_a_label_twice():
     twice = table.set_axis([0, 0, *range(1, 19)])
     with pytest.raises(ValidationError, match=r"^candidates: row label\(s\) 0 given twice"):
         opt.ask(2, candidates=twice)
+
+
+def test_a_candidate_pool_over_the_values_a_suggestion_scores_is_refused_before_reading_it():
+    """A pool had no bound: a million rows of 100 parameters would have been scored for 20 min
+    and more without a word. Past MAX_CANDIDATE_VALUES (rows x parameters) it is refused first,
+    its rows unread (a bad row past the limit is not what is named)."""
+    space = SearchSpace(SPS)
+    opt, X = fitted(space, n=6)
+    rows = MAX_CANDIDATE_VALUES // len(SPS) + 1
+    table = pd.DataFrame(np.zeros((rows, len(SPS))), columns=space.names)  # all out of bounds
+    said = (
+        rf"^candidates: {rows:,} rows x 3 parameters is over the {MAX_CANDIDATE_VALUES:,} "
+        "values a suggestion scores; give fewer rows$"
+    )
+    with pytest.raises(ValidationError, match=said):
+        opt.ask(1, candidates=table)
+    with pytest.raises(ValidationError, match=said):
+        opt.ask(1, candidates=[None] * rows)  # no row read: None is no mapping
+    with pytest.raises(ValidationError, match=said):
+        opt.ask(1, candidates={n: table[n].to_numpy() for n in space.names})
+    pool = space.sample(MAX_CANDIDATE_VALUES // len(SPS) // 10**4, seed=5, exclude=X)
+    assert len(opt.ask(1, candidates=pool)) == 1  # within the limit: scored
+
+
+def test_tell_and_predict_take_rows_of_names_as_ask_does():
+    """tell and predict took only a table (a list of rows: "X: expected a pandas DataFrame or a
+    mapping ..., got list") where ask's candidates also take a list of rows: now both take one,
+    matched by name in any key order, with ask's refusals of a misspelt or missing name."""
+    space = SearchSpace(SPS)
+    X = space.sample(6, seed=0)
+    y = sps_objective(X)
+    rows = [dict(reversed(list(r.items()))) for r in X.to_dict("records")]
+    by_rows = Optimizer(space, seed=0, **FAST).tell(rows, y)
+    by_table = Optimizer(space, seed=0, **FAST).tell(X, y)
+    pd.testing.assert_frame_equal(by_rows.X, by_table.X)
+    at = space.sample(4, seed=7)
+    want = by_table.predict(at).reset_index(drop=True)
+    pd.testing.assert_frame_equal(by_rows.predict(at.to_dict("records")), want)
+    pd.testing.assert_frame_equal(by_rows.predict([r for _, r in at.iterrows()]), want)
+    rows[2]["max_temprature"] = rows[2].pop("max_temperature")
+    for call in (lambda: Optimizer(space).tell(rows, y), lambda: by_rows.predict(rows)):
+        with pytest.raises(
+            ValidationError, match=r"^X row 2: no parameter\(s\) 'max_temprature' \(did you mean"
+        ):
+            call()
+    del rows[2]["max_temprature"]
+    with pytest.raises(ValidationError, match=r"^X row 2: missing parameter\(s\) max_temperature"):
+        by_rows.predict(rows)
+    with pytest.raises(ValidationError, match=r"^X row 1: expected a mapping .* got list"):
+        Optimizer(space).tell([rows[0], [40.0, 600.0, 5.0]], y.iloc[:2])
 
 
 def test_candidates_written_as_text_are_suggested_as_numbers():
