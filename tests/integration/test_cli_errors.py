@@ -322,7 +322,7 @@ def test_serve_refuses_a_port_that_is_no_tcp_port(tmp_path, capsys, port, bound)
 
 @pytest.mark.parametrize(
     ("seed", "bound"),
-    [("-1", "from 0 to 4294967295"), (str(2**32), "from 0 to 4294967295")],
+    [("-1", "of at least 0"), (str(2**32), "from 0 to 4294967295")],
 )
 def test_demo_refuses_a_seed_before_making_its_store(tmp_path, capsys, seed, bound):
     out = tmp_path / "demo"  # -1 made fluxtrap-demo.db, then numpy's ValueError (traceback)

@@ -12,6 +12,8 @@ import pytest
 
 from fluxtrap.campaign import MAX_BATCH, MAX_BUDGET
 from fluxtrap.cli.common import MAX_SEED, console
+from fluxtrap.errors import ValidationError
+from fluxtrap.optimize import optimizer
 from fluxtrap.optimize.optimizer import MAX_OBSERVATIONS
 from fluxtrap.optimize.replay import MAX_REPEATS
 from fluxtrap.store import Store
@@ -325,7 +327,7 @@ def test_replay_refuses_counts_above_their_most_naming_the_option(
     ("args", "said"),
     # each was refused by replay() only after the table had been read (a big one: minutes)
     [
-        (("--seed", "-1"), "'--seed': '-1': give a whole number from 0 to 4294967295"),
+        (("--seed", "-1"), "'--seed': '-1': give a whole number of at least 0"),
         (
             ("--seed", str(2**32)),
             "'--seed': '4294967296': give a whole number from 0 to 4294967295",
@@ -341,6 +343,22 @@ def test_replay_refuses_what_needs_no_table_before_reading_it(tmp_path, capsys, 
     code, _, err = cli(capsys, "replay", str(tmp_path / "no-such.csv"), *given, "--out", str(out))
     assert code == 2 and said in err and "no-such.csv" not in err, err
     assert not out.exists()
+
+
+def test_demo_and_replay_take_the_optimizers_most_seed(tmp_path, capsys, monkeypatch):
+    """demo --seed and replay --seed each wrote 2**32 - 1 themselves, beside check_seed's own
+    2**32: now all three read optimizer.MAX_RNG_SEED (a smaller one here is what they say)."""
+    monkeypatch.setattr(optimizer, "MAX_RNG_SEED", 7)
+    with pytest.raises(ValidationError, match="seed: give a whole number from 0 to 7, got 8"):
+        optimizer.check_seed(8)
+    for command in (
+        ("demo", "--quiet"),
+        ("replay", str(tmp_path / "no-such.csv"), "--inputs", "a", "--objective", "b"),
+    ):
+        out = tmp_path / command[0]
+        code, _, err = cli(capsys, *command, "--seed", "8", "--out", str(out))
+        assert code == 2 and "'--seed': '8': give a whole number from 0 to 7" in err, err
+        assert not out.exists()
 
 
 @pytest.mark.parametrize("kind", ["directory", "fifo"])

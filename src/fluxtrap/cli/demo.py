@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fluxtrap.cli.common import QuietOption, on_interrupt, out_dir
+from fluxtrap.cli.common import QuietOption, at_most, on_interrupt, out_dir
 
 
 def demo(
@@ -19,7 +19,11 @@ def demo(
     ] = Path("."),
     seed: Annotated[
         int,
-        typer.Option(help="Seed of the virtual lab and the optimizer.", min=0, max=2**32 - 1),
+        typer.Option(
+            help="Seed of the virtual lab and the optimizer.",
+            min=0,
+            callback=at_most("fluxtrap.optimize.optimizer:MAX_RNG_SEED"),
+        ),
     ] = 0,
     quick: Annotated[
         bool, typer.Option("--quick", help="Fewer samples, coarser mesh, shorter hold.")

@@ -488,7 +488,12 @@ def replay_cmd(
             callback=at_most("fluxtrap.optimize.replay:MAX_REPEATS"),
         ),
     ] = 10,
-    seed: Annotated[int, typer.Option(help="First seed.", min=0, max=2**32 - 1)] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="First seed.", min=0, callback=at_most("fluxtrap.optimize.optimizer:MAX_RNG_SEED")
+        ),
+    ] = 0,
     top_percent: Annotated[
         float,
         typer.Option(

@@ -262,6 +262,10 @@ ASK_NOTE_S = 60.0
 MAX_ASK_S = 600.0
 
 
+# the largest seed of an optimizer, a replay or the demo's virtual lab: numpy's and torch's range
+# (check_seed; fluxtrap demo --seed and replay --seed)
+MAX_RNG_SEED = 2**32 - 1
+
 # acquisition optimiser effort: each raw sample and restart is evaluated with every MC sample
 # (raw_samples=1e9 allocated until memory ran out; 0 of any failed inside BoTorch)
 MAX_EFFORT = {"num_restarts": 256, "raw_samples": 65536, "mc_samples": 4096}
@@ -290,9 +294,15 @@ def _whole(value: object, what: str, low: int, high: int) -> int:
 
 
 def check_seed(seed: object, where: str = "seed") -> int:
-    """``seed`` as an int if it is a whole number in [0, 2**32) (numpy's and torch's range)."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
-        raise ValidationError(f"{where}: give a whole number from 0 to {2**32 - 1}, got {seed!r}")
+    """``seed`` as an int if it is a whole number from 0 to ``MAX_RNG_SEED``."""
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, int | np.integer)
+        or not 0 <= seed <= MAX_RNG_SEED
+    ):
+        raise ValidationError(
+            f"{where}: give a whole number from 0 to {MAX_RNG_SEED}, got {seed!r}"
+        )
     return int(seed)
 
 
