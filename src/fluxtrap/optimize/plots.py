@@ -36,6 +36,7 @@ from fluxtrap.campaign import (  # noqa: E402
 from fluxtrap.errors import ValidationError  # noqa: E402
 from fluxtrap.inputs import near  # noqa: E402
 from fluxtrap.optimize.optimizer import (  # noqa: E402
+    _rows_frame,
     _whole,
     check_pending,
     one_thread,
@@ -74,7 +75,7 @@ def model_slices(
     opt,
     through: Mapping[str, Any] | None = None,
     objective: str | None = None,
-    pending: pd.DataFrame | None = None,
+    pending: pd.DataFrame | Mapping[str, Sequence] | Sequence[Mapping] | None = None,
     n_grid: int = 60,
     one_d: Sequence[str] | None = None,
     two_d: Sequence[tuple[str, str]] | None = None,
@@ -86,10 +87,11 @@ def model_slices(
         through: the point the slices pass through (default: the best observed row known to
             meet the outcome constraints, ``Optimizer.best``'s; the best observed where none is).
         objective: which objective's mean/std (default: the first).
-        pending: points taken as pending in the acquisition (e.g. open suggestions).
+        pending: points taken as pending in the acquisition (e.g. open suggestions), in any form
+            ``Optimizer.ask`` takes (a table, a mapping of name -> values, a list of rows).
         n_grid: grid points per axis, 2 to ``MAX_SLICE_GRID``.
-        one_d: the parameters to slice along (default: every numeric parameter).
-        two_d: the ``(x, y)`` pairs to map (default: the pairs among the three numeric parameters
+        one_d: the parameters to slice along, or one name (default: every numeric parameter).
+        two_d: the ``(x, y)`` pairs of distinct parameters to map (default: the pairs among the three numeric parameters
             with the shortest length-scale relative to their range, those that matter most).
 
     Returns a dict: ``through`` (dict), ``through_row`` (its position among the observations,
@@ -98,9 +100,11 @@ def model_slices(
     the point}, ``two_d`` {(p, q): {x ``(n_grid,)``, y ``(n_grid,)``,
     mean, std, acquisition ``(n_grid, n_grid)`` indexed [y, x]}}, ``data`` (observations).
     """
+    space = opt.space
+    if pending is not None:  # in any form ask takes; a mapping had been counted by its keys
+        pending = _rows_frame(pending, space.names, "model_slices: pending")
     check_pending(0 if pending is None else len(pending), "model_slices")
     n_grid = _whole(n_grid, "model_slices: n_grid", 2, MAX_SLICE_GRID)
-    space = opt.space
     objective = objective or opt.objectives[0]
     if objective not in opt.objectives:  # was list.index's ValueError "'jc3T' is not in list"
         close = near(objective, opt.objectives)
@@ -123,8 +127,6 @@ def model_slices(
         through = opt.X.iloc[row].to_dict()
     through = _checked_point(space, through)
     P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
-    with quiet_numerics():
-        acqf = opt.believer_acquisition(P)  # analytic with one objective: no MC floor
     numeric = [p for p in space.parameters if not isinstance(p, Categorical)]
 
     def sliceable(name: str):
@@ -134,6 +136,14 @@ def model_slices(
                 f"model_slices: {name} is categorical; slices run along numeric parameters"
             )
         return p
+
+    # the slices asked for, checked before the model's fit: one name for one_d is one slice
+    # ("ramp" had been the parameters 'r', 'a', ...), a pair is two distinct names ("Tt" had
+    # been the pair T, t; (T, T) a map of one parameter against itself)
+    lines = numeric if one_d is None else [sliceable(n) for n in _listed(one_d, "one_d")]
+    pairs = None if two_d is None else [_pair(pair, sliceable) for pair in _listed(two_d, "two_d")]
+    with quiet_numerics():
+        acqf = opt.believer_acquisition(P)  # analytic with one objective: no MC floor
 
     def evaluate(grid: pd.DataFrame) -> dict[str, np.ndarray]:
         with one_thread():  # as ask: 4x less CPU here (bench/bench_mo_suggest.py's reason)
@@ -148,13 +158,10 @@ def model_slices(
             "acquisition": acq,
         }
 
-    lines = numeric if one_d is None else [sliceable(n) for n in one_d]
-    if two_d is None:
+    if pairs is None:
         ls = opt.lengthscales().loc[objective]
         rel = sorted(numeric, key=lambda p: ls[p.name] / p.width)
         pairs = list(itertools.combinations(rel[:3], 2))
-    else:
-        pairs = [(sliceable(a), sliceable(b)) for a, b in two_d]
     out_1d = {}
     for p in lines:
         x = np.linspace(p.low, p.high, n_grid)
@@ -178,6 +185,35 @@ def model_slices(
         "data": data,
         "units": {p.name: p.unit for p in numeric},
     }
+
+
+def _listed(given: object, what: str) -> list:
+    """``model_slices``' ``one_d`` or ``two_d`` (``what``) as a list: one name of ``one_d`` as
+    the list of it; anything else not a list or tuple a ValidationError naming ``what``."""
+    if isinstance(given, str) and what == "one_d":
+        return [given]
+    if not isinstance(given, list | tuple):
+        raise ValidationError(
+            f"model_slices: {what} must be a list of "
+            f"{'parameter names' if what == 'one_d' else '(x, y) pairs of parameter names'}, "
+            f"got {given!r}"
+        )
+    return list(given)
+
+
+def _pair(pair: object, sliceable) -> tuple:
+    """A ``two_d`` entry as its two parameters (``sliceable``), or a ValidationError naming it:
+    not two names, or one name twice."""
+    if isinstance(pair, str) or not isinstance(pair, list | tuple) or len(pair) != 2:
+        raise ValidationError(
+            f"model_slices: two_d holds {pair!r}, not an (x, y) pair of parameter names"
+        )
+    if pair[0] == pair[1]:
+        raise ValidationError(
+            f"model_slices: two_d pair ({pair[0]}, {pair[1]}) maps a parameter against itself; "
+            "give two distinct parameters"
+        )
+    return sliceable(pair[0]), sliceable(pair[1])
 
 
 def _checked_point(space, through: Mapping[str, Any]) -> dict[str, Any]:

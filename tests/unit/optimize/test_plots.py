@@ -114,6 +114,42 @@ def test_slices_can_be_restricted_to_what_is_drawn(fitted):
         model_slices(opt, one_d=["pressure"])
 
 
+def test_slices_given_carelessly_are_refused_before_the_fit_naming_the_argument():
+    """two_d=[("T", "T")] drew a map of a parameter against itself, two_d=["Tt"] the pair T, t
+    and one_d="ramp" the parameters 'r', 'a', ... (refused as "no parameter 'a'"), each after the
+    model's fit: now refused before it, naming two_d or the whole name; one name is one slice."""
+    X = SPACE.sample(6, seed=0)
+    opt = Optimizer(SPACE, **FAST).tell(X, pd.Series(np.arange(6.0), name="jc_3T"))
+    for kw, said in (
+        ({"two_d": [("dwell_time", "dwell_time")]}, r"two_d pair \(dwell_time, dwell_time\) maps"),
+        ({"two_d": ["dwell_timeramp_rate"]}, r"two_d holds 'dwell_timeramp_rate', not an \(x, y\)"),
+        ({"two_d": "ab"}, r"two_d must be a list of \(x, y\) pairs"),
+        ({"one_d": "dwell"}, r"no parameter 'dwell'"),
+    ):
+        with pytest.raises(ValidationError, match=said):
+            model_slices(opt, n_grid=5, **kw)
+        assert opt._model is None, kw  # nothing fitted
+    s = model_slices(opt, n_grid=5, one_d="dwell_time", two_d=[])
+    assert list(s["one_d"]) == ["dwell_time"]
+
+
+def test_slices_take_pending_points_in_any_form_ask_takes(fitted):
+    """model_slices' pending took only a table ("pending: expected a pandas DataFrame, got
+    list"), and a mapping was counted by its keys against MAX_PENDING: now a list of rows or a
+    mapping draws the slices the table does."""
+    opt, _ = fitted
+    nxt = SPACE.sample(2, seed=3)
+    want = model_slices(opt, n_grid=7, pending=nxt, one_d=["dwell_time"], two_d=[])
+    for given in (nxt.to_dict("records"), nxt.to_dict("list")):
+        got = model_slices(opt, n_grid=7, pending=given, one_d=["dwell_time"], two_d=[])
+        for key in ("mean", "std", "acquisition"):
+            np.testing.assert_array_equal(
+                got["one_d"]["dwell_time"][key], want["one_d"]["dwell_time"][key]
+            )
+    with pytest.raises(ValidationError, match=r"^model_slices: pending row 0: no parameter"):
+        model_slices(opt, pending=[{**nxt.iloc[0].to_dict(), "label": "B7"}])
+
+
 def test_best_so_far_per_origin():
     h = pd.DataFrame(
         {
