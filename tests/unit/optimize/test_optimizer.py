@@ -1231,8 +1231,8 @@ def test_tell_takes_a_mapping_of_columns_as_pandas_would():
     pd.testing.assert_frame_equal(as_dict.predict(X.to_dict(orient="list")), as_dict.predict(X))
     with pytest.raises(ValidationError, match="X: a mapping must give each column name a list"):
         Optimizer(space).tell({**X.to_dict(orient="list"), "dwell_time": [1.0]}, y)
-    with pytest.raises(ValidationError, match="X: expected a pandas DataFrame or a mapping.*list"):
-        Optimizer(space).tell(X.to_numpy().tolist(), y)
+    with pytest.raises(ValidationError, match="X row 0: expected a mapping of parameter name"):
+        Optimizer(space).tell(X.to_numpy().tolist(), y)  # rows, but of values without names
 
 
 def test_numbers_written_as_text_are_told_as_numbers():
