@@ -665,6 +665,7 @@ class ObjectiveDef:
             v = math.nan
         if not math.isfinite(v):
             raise ValidationError(f"{at} is not a finite number")
+        v += 0.0  # "-0" was stored as -0.0, and tables showed "-0"
         if self.quantity == "jc" and v < 0:
             raise ValidationError(
                 f"{at}: a critical current density is not negative ({v:.4g} A/m^2); give |Jc|"

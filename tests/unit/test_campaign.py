@@ -314,6 +314,12 @@ def test_a_negative_jc_or_a_temperature_below_zero_kelvin_is_refused(full, value
     assert full.check_objectives({"jc_3T": 0.0}) == {"jc_3T": 0.0}  # not superconducting at 3 T
 
 
+@pytest.mark.parametrize("zero", [-0.0, "-0", "-0 A/cm^2", "-0.0e3"])
+def test_an_objective_of_minus_zero_is_zero(full, zero):
+    got = full.check_objectives({"jc_3T": zero})["jc_3T"]
+    assert got == 0.0 and math.copysign(1.0, got) == 1.0
+
+
 def test_constraint_only_objective_needs_a_constraint():
     with pytest.raises(ValidationError, match="goal 'constraint' but no"):
         CampaignSpec.from_dict(
