@@ -628,3 +628,21 @@ def test_a_series_too_short_to_estimate_its_noise_exits_2_asking_for_its_noise(t
     err = " ".join(err.split())
     assert code == 2 and "few.csv (B (mT)): its noise cannot be estimated from 3 points" in err
     assert "--sigma-column" in err and not out.exists()
+
+
+def test_a_case_text_the_store_refuses_is_refused_before_the_run(tmp_path, capsys, monkeypatch):
+    """With --db the case text is stored: a U+202E in a comment went through the whole fit (the
+    store took it, or refused it after the run); now it is refused before the run, no store made."""
+    import fluxtrap.workflows.calibrate as workflow
+
+    def run(*args, **kwargs):
+        raise AssertionError("the calibration ran")
+
+    monkeypatch.setattr(workflow, "run_calibration", run)
+    (tmp_path / "disk.toml").write_text(CASE.replace("[mesh]", "# \u202e\n[mesh]"))
+    (tmp_path / "hall.csv").write_text("time (min),B (mT)\n1,500\n2,490\n3,485\n")
+    code, _, err = cli(capsys, "calibrate", str(tmp_path / "disk.toml"), str(tmp_path / "hall.csv"),
+                       "--probe", "top", "--fit", "sc.jc_scale", "--out", str(tmp_path / "out"),
+                       "--db", str(tmp_path / "x.db"))  # fmt: skip
+    assert code == 2 and "disk.toml: line 25, column 3: U+202E" in err, err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "x.db").exists()

@@ -88,6 +88,17 @@ def test_refused_calibrations_write_nothing(store, fitted):
     with pytest.raises(NotFoundError, match="no campaign named 'nope'"):
         store.add_calibration(case, QUICK_CASE, better, better.to_toml(), result, [("x.csv", HALL, "surface")],
                               simulation=sim, campaign="nope")  # fmt: skip
+    hall = [("x.csv", HALL, "surface")]
+    with pytest.raises(ValidationError, match=r"calibration name is 201 characters long \(at most"):
+        store.add_calibration(case, QUICK_CASE, better, better.to_toml(), result, hall,
+                              simulation=sim, name="c" * 201)  # fmt: skip
+    with pytest.raises(ValidationError, match="no control or invisible characters"):
+        store.add_calibration(case, QUICK_CASE, better, better.to_toml(), result, hall,
+                              name="see \u202egpj.exe")  # fmt: skip
+    tricked = QUICK_CASE.replace("\n", "\n# \u202e\n", 1)
+    for texts in ((tricked, better.to_toml()), (QUICK_CASE, "# \u202e\n" + better.to_toml())):
+        with pytest.raises(ValidationError, match=r"case: line \d, column 3: U\+202E"):
+            store.add_calibration(case, texts[0], better, texts[1], result, hall, simulation=sim)
     assert store.calibrations() == [] and store.simulations() == []
 
 

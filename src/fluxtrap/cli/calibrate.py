@@ -161,6 +161,7 @@ def calibrate_command(
     prediction failed (the outputs are written all the same; calibrate.json misfit.fits false).
     With --db or --campaign the calibration is also recorded in the store, with its measured
     files and the simulation of the fitted case."""
+    from fluxtrap.inputs import read_text, refuse_reordering
     from fluxtrap.simulate.calibrate import parse_bounds
     from fluxtrap.simulate.case import Case
     from fluxtrap.workflows.calibrate import run_calibration, store_calibration
@@ -175,8 +176,10 @@ def calibrate_command(
     fit_bounds = parse_bounds(bounds or [])
     security = dask_security(tls_ca_file, tls_cert, tls_key)
     store = None
-    if db is not None or campaign is not None:
-        Case.from_toml(case)
+    if db is not None or campaign is not None:  # the text stored: refused before the long run
+        text = read_text(case, "case file")
+        refuse_reordering(text, str(case), "the case")
+        Case.from_toml(case, text)
         store = store_from(db, create=True)
         if campaign is not None:
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it

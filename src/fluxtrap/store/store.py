@@ -1160,13 +1160,7 @@ class Store:
                 "a finished simulation needs its summary and probes.csv (or an error if it failed)"
             )
         check_who(created_by, "created_by")
-        name = (name or case.title or "simulation").strip()
-        if len(name) > 200:
-            raise ValidationError(f"simulation name is {len(name)} characters long (at most 200)")
-        if hidden := hidden_characters(name.replace("\n", "").replace("\t", "")):
-            raise ValidationError(  # as a case title's (Case's title check)
-                f"simulation name {name[:40]!r}: no control or invisible characters (found {hidden})"
-            )
+        name = _check_record_name(name or case.title or "simulation", "simulation")
         with self.transaction() as s:
             c = None if campaign is None else _campaign(s, campaign)
             x = m.Simulation(
@@ -1416,12 +1410,14 @@ class Store:
         if not series:
             raise ValidationError("a calibration needs the measured series it was fitted to")
         check_who(created_by, "created_by")
+        _check_case_text(case_toml)
+        _check_case_text(fitted_toml)
         for filename, content, probe in series:
             if not isinstance(content, bytes | bytearray) or not content:
                 raise ValidationError(f"calibration series {filename!r}: empty or not bytes")
             if len(filename) > 500 or len(probe) > 200:
                 raise ValidationError(f"calibration series {filename[:80]!r}: name too long")
-        name = (name or fitted.title or "calibration").strip()[:200]
+        name = _check_record_name(name or fitted.title or "calibration", "calibration")
         fit = ",".join(params)
         if len(fit) > 500:
             raise ValidationError(f"calibration: {len(params)} parameter names are too long")
@@ -2184,6 +2180,19 @@ def _check_case_text(case_toml: Any) -> None:
     if not isinstance(case_toml, str):
         raise ValidationError(f"case_toml must be text, got {type(case_toml).__name__}")
     refuse_reordering(case_toml, "case", "the case")
+
+
+def _check_record_name(name: str, what: str) -> str:
+    """A simulation's or calibration's name, stripped: at most 200 characters, without control
+    or invisible characters (line breaks and tabs allowed, as in a case title)."""
+    name = name.strip()
+    if len(name) > 200:
+        raise ValidationError(f"{what} name is {len(name)} characters long (at most 200)")
+    if hidden := hidden_characters(name.replace("\n", "").replace("\t", "")):
+        raise ValidationError(  # as a case title's (Case's title check)
+            f"{what} name {name[:40]!r}: no control or invisible characters (found {hidden})"
+        )
+    return name
 
 
 def _asked(name: str) -> str:
