@@ -44,12 +44,14 @@ from fluxtrap.web import api, pages
 from fluxtrap.web.auth import store_failed
 from fluxtrap.web.jobs import Jobs, JobSettings, NotAllowedError, NotFinishedError
 from fluxtrap.web.limits import Guard, HeavyWork, Limits
+from fluxtrap.web.plots import visible
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # errors a 422 lists: 50 000 parameters each a {} (a 0.7 MB body) were 100 000 errors, a 12 MB
 # answer encoded for 2.8 s in the event loop, where every other request waited
 MAX_ERRORS = 20
+MAX_MESSAGE = 1000  # characters of one error's message (a NUL's quoted a 900 kB key whole)
 STATUS = {
     PrivilegeError: 403,  # before StoreError, its base
     StoreError: 503,
@@ -201,6 +203,7 @@ def _explained(error: dict) -> dict:
     Starlette reads it as text) and a text field sent as a file each said so, without echoing
     its content."""
     error = {**error, "loc": [_short(k) for k in error.get("loc", ())]}
+    error["msg"] = _short(str(error.get("msg", "")), MAX_MESSAGE)  # a validator's may quote input
     if error["loc"] == ["body"] and isinstance(error.get("input"), bytes):
         # FastAPI reads a body as JSON only under a JSON Content-Type, else hands on its bytes:
         # "Input should be a valid dictionary" of a body that is valid JSON said nothing of why
@@ -246,9 +249,13 @@ def _unreadable(cause: BaseException) -> str:
 
 
 def _short(value, limit: int = 200):
-    """``value`` if its text is at most ``limit`` characters, else the start of that text."""
+    """``value`` if its text is at most ``limit`` characters without reordering or control
+    characters, else that text with them escaped (``plots.visible``) and cut to ``limit``."""
     text = repr(value) if not isinstance(value, str) else value
-    return value if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+    shown = visible(text)
+    if len(text) <= limit:
+        return value if shown == text else shown
+    return shown[:limit] + f"... ({len(text)} characters)"
 
 
 def _json_safe(value):

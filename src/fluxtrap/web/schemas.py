@@ -79,7 +79,11 @@ def _nul_at(value: Any, where: str = "body") -> str | None:
         return where if "\x00" in value else None
     if isinstance(value, dict):
         for key, item in value.items():
-            at = f"{where}.{key!r}" if isinstance(key, str) else where
+            at = (
+                f"{where}.{key[:40]!r}{'...' if len(key) > 40 else ''}"
+                if isinstance(key, str)
+                else where
+            )
             if found := _nul_at(key, at) or _nul_at(item, at):
                 return found
     elif isinstance(value, list):

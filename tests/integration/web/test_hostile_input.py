@@ -605,3 +605,23 @@ def test_text_stored_before_reordering_characters_were_refused_shows_them_escape
     # the progress figure's hover text: the label as a page shows it (JSON of "S2 \\u202e")
     page = lab.client.get(f"/campaigns/{NAME}", cookies=cookies).text
     assert '"text": ["S1", "S2 \\\\u202e"]' in page
+
+
+def test_a_422_quotes_a_short_escaped_excerpt_of_a_huge_body(lab):
+    """A NUL in the value of a 900 000-character key was named by its whole path: the 422 was
+    as long as the body; a reordering or control character in an input or key came back as it
+    is (a client showing the answer reordered its line)."""
+    url, headers = f"/api/campaigns/{NAME}/samples", {**auth("alice"), **JSON}
+    key = "r" * 900_000
+    r = lab.client.post(url, json={"label": "S", "params": {key: "\x00"}}, headers=headers)
+    (error,) = r.json()["detail"]
+    assert r.status_code == 422 and len(r.content) < 2000, len(r.content)
+    assert "a NUL character (\\x00) at body.'params'.'rrrr" in error["msg"], error
+    assert error["msg"].endswith("rrrr'...: text may not hold one"), error["msg"][-80:]
+    sneaky = "a\x1b[2J\u202e" + key
+    r = lab.client.post(url, json={"label": "S", "params": {sneaky: 1}}, headers=headers)
+    (error,) = r.json()["detail"]
+    assert r.status_code == 422 and len(r.content) < 2000, len(r.content)
+    assert error["input"].startswith("a\\u001b[2J\\u202err") and error["loc"][2] == error["input"]
+    assert error["input"].endswith("... (900006 characters)") and len(error["input"]) < 250
+    assert lab.store.samples(NAME) == []
