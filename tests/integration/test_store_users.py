@@ -11,7 +11,7 @@ import pytest
 
 from fluxtrap.errors import ConflictError, NotFoundError, ValidationError
 from fluxtrap.store import Store
-from fluxtrap.store.store import alembic_config
+from fluxtrap.store.store import MAX_TOKEN, alembic_config
 
 from ..conftest import OLD_TOKEN, assert_rows_kept, cli, old_store, table_rows
 
@@ -320,3 +320,22 @@ def test_a_token_no_http_header_can_carry_is_refused(store_url):
         assert table_rows(store_url) == before
     with pytest.raises(UnicodeEncodeError):  # why: the token cannot be sent
         httpx.Headers({"Authorization": "Bearer café-token-0123456789"})
+
+
+def test_a_token_longer_than_a_header_should_carry_is_refused(store_url):
+    """add_user and rotate_token took a token of any length (a 100 000-character one is no
+    header's, and each request hashed it); at most MAX_TOKEN now, the store unchanged, and a
+    longer one is not looked up."""
+    store = Store(store_url)
+    store.add_user("ana", "writer", "a" * MAX_TOKEN)
+    before = table_rows(store_url)
+    for change in (
+        lambda: store.add_user("ben", "writer", "b" * (MAX_TOKEN + 1)),
+        lambda: store.rotate_token("ana", "c" * 100_000),
+    ):
+        with pytest.raises(ValidationError, match=rf"a token is at most {MAX_TOKEN} characters"):
+            change()
+        assert table_rows(store_url) == before
+    assert store.user_by_token("a" * MAX_TOKEN).name == "ana"
+    assert store.user_by_token("a" * (MAX_TOKEN + 1)) is None
+    assert store.start_session("c" * 100_000) is None

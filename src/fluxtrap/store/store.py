@@ -118,6 +118,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # keeps at most MAX_SESSIONS of them: a login beyond ends their oldest
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_TOKEN = 16  # characters of an API token given to add_user or rotate_token
+MAX_TOKEN = 256  # at most: a longer one is no header's, and costs hashing on every request
 MAX_SESSIONS = 20
 # why a failed sample takes no objective values (set by hand or read off a measurement file)
 FAILED_SAMPLE = (
@@ -1510,7 +1511,10 @@ class Store:
             return _user_record(u)
 
     def user_by_token(self, token: str) -> UserRecord | None:
-        """The user whose token this is, if it is neither revoked nor expired."""
+        """The user whose token this is, if it is neither revoked nor expired (None for one over
+        ``MAX_TOKEN`` characters, unhashed and unlooked-up: no token is longer)."""
+        if len(token) > MAX_TOKEN:
+            return None
         with self._reader() as s:
             u = s.scalar(select(m.User).where(m.User.token_hash == _token_hash(token)))
             rec = None if u is None else _user_record(u)
@@ -1556,7 +1560,10 @@ class Store:
         token's expiry, whichever is first; None if the token is unknown, revoked or expired.
         Expired sessions of every user are deleted, and the user's beyond the newest
         ``MAX_SESSIONS``. On a store that cannot be written (a read-only dashboard) the
-        sessions are kept in this process, by the same rules, and end with it."""
+        sessions are kept in this process, by the same rules, and end with it. A token over
+        ``MAX_TOKEN`` characters is None at once (no token is longer)."""
+        if len(token) > MAX_TOKEN:
+            return None
         now = m.utcnow()
         if not self.writable:
             return self._hold_session(token, now)
@@ -1854,12 +1861,18 @@ def _check_token(token: Any) -> None:
     took "a" (one guess away over the web, its unsalted hash reversed at once); the message
     never shows the token. Its characters are printable ASCII: an HTTP header carries no other
     (a "café-..." token sent by curl arrived Latin-1 decoded and never matched; httpx refused to
-    send it), so the API could never take it."""
+    send it), so the API could never take it. At most ``MAX_TOKEN`` characters: the API refuses
+    a longer one unread."""
     text = isinstance(token, str)
     if text and (bad := next((c for c in token if not " " <= c <= "~"), None)):
         raise ValidationError(
             f"a token is printable ASCII text, as an HTTP header carries it (got U+{ord(bad):04X} "
             f"at character {token.index(bad) + 1}); `fluxtrap user add` makes a random one of 32"
+        )
+    if text and len(token) > MAX_TOKEN:
+        raise ValidationError(
+            f"a token is at most {MAX_TOKEN} characters (got {len(token)}); `fluxtrap user add` "
+            "makes a random one of 32"
         )
     if not text or len(token) < MIN_TOKEN or token != token.strip():
         got = f"{len(token)} characters" if text else type(token).__name__

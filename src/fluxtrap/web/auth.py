@@ -27,6 +27,7 @@ from starlette.requests import cookie_parser
 
 from fluxtrap.errors import FluxtrapError
 from fluxtrap.store import PrivilegeError, Store, UserRecord
+from fluxtrap.store.store import MAX_TOKEN
 
 COOKIE = "fluxtrap_session"
 CSRF_HEADER = "x-csrf-token"
@@ -76,6 +77,8 @@ def authenticate(
             "missing token: send 'Authorization: Bearer <token>' (create one with `fluxtrap user add`)",
             ASK_FOR_TOKEN,
         )
+    if not via_cookie and len(secret) > MAX_TOKEN:  # refused unhashed: no token is longer
+        return 401, f"unknown token: {len(secret)} characters, over {MAX_TOKEN}", ASK_FOR_TOKEN
     try:
         user = store.user_by_session(secret) if via_cookie else store.user_by_token(secret)
     except FluxtrapError as err:  # the server cannot tell who is calling: its trouble, a 503

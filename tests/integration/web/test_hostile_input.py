@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from fluxtrap.store.store import MAX_TOKEN
 from fluxtrap.web.api import MAX_JSON_VALUES
 from fluxtrap.web.pages import example_case
 
@@ -625,3 +626,18 @@ def test_a_422_quotes_a_short_escaped_excerpt_of_a_huge_body(lab):
     assert error["input"].startswith("a\\u001b[2J\\u202err") and error["loc"][2] == error["input"]
     assert error["input"].endswith("... (900006 characters)") and len(error["input"]) < 250
     assert lab.store.samples(NAME) == []
+
+
+def test_an_over_long_bearer_token_is_refused_before_the_store_is_asked(lab, monkeypatch):
+    """An 8000-character token (within the 8 KiB header line) was hashed and looked up on every
+    request; no token is over MAX_TOKEN characters: a 401 at once."""
+
+    def asked(token):
+        raise AssertionError("the store was asked")
+
+    monkeypatch.setattr(lab.store, "user_by_token", asked)
+    r = lab.client.get("/api/me", headers={"Authorization": "Bearer " + "t" * 8000})
+    assert r.status_code == 401 and r.json()["detail"] == (
+        f"unknown token: 8000 characters, over {MAX_TOKEN}"
+    )
+    assert r.headers["www-authenticate"].startswith("Bearer")
