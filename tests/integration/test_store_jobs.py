@@ -78,6 +78,22 @@ def test_a_jobs_case_text_with_a_bidi_override_is_queued_nowhere(store_url):
     assert store.jobs() == []
 
 
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [
+        ("t" * 201, r"job title is 201 characters long \(at most 200\)"),
+        ("see \u202egpj.exe", r"job title 'see \\u202egpj.exe': no control or invisible"),
+    ],
+)
+def test_a_job_title_no_case_title_could_be_is_refused_not_cut(store_url, title, message):
+    """add_job cut a title over 200 characters to 200 without a word, and took a U+202E;
+    refused now as a simulation's name, nothing queued."""
+    store = Store(store_url)
+    with pytest.raises(ValidationError, match=message):
+        store.add_job(title, 'title = "case"', "alice", per_user=2, total=3)
+    assert store.jobs() == []
+
+
 def test_concurrent_submissions_never_exceed_the_quota(store_url):
     store = Store(store_url)
     refused = []

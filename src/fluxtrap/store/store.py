@@ -1161,7 +1161,7 @@ class Store:
                 "a finished simulation needs its summary and probes.csv (or an error if it failed)"
             )
         check_who(created_by, "created_by")
-        name = _check_record_name(name or case.title or "simulation", "simulation")
+        name = _check_record_name(name or case.title or "simulation", "simulation name")
         with self.transaction() as s:
             c = None if campaign is None else _campaign(s, campaign)
             x = m.Simulation(
@@ -1215,9 +1215,10 @@ class Store:
     ) -> JobRecord:
         """Queue a simulation job of ``created_by``, unless they already have ``per_user`` jobs
         queued or running, or everybody together ``total`` (``QuotaError``, nothing queued);
-        ``case_toml`` is checked as ``add_simulation``'s."""
+        ``case_toml`` is checked as ``add_simulation``'s, and ``title`` as its name."""
         check_who(created_by, "created_by")
         _check_case_text(case_toml)
+        title = _check_record_name(title.strip() or "simulation", "job title")
         with self.transaction() as s:
             _lock_jobs(s)
             pending = dict(
@@ -1239,7 +1240,7 @@ class Store:
                     f"(at most {total}): submit again later"
                 )
             job = m.Job(
-                title=(title.strip() or "simulation")[:200], case_toml=case_toml,
+                title=title, case_toml=case_toml,
                 status="queued", created_by=created_by,
             )  # fmt: skip
             s.add(job)
@@ -1418,7 +1419,7 @@ class Store:
                 raise ValidationError(f"calibration series {filename!r}: empty or not bytes")
             if len(filename) > 500 or len(probe) > 200:
                 raise ValidationError(f"calibration series {filename[:80]!r}: name too long")
-        name = _check_record_name(name or fitted.title or "calibration", "calibration")
+        name = _check_record_name(name or fitted.title or "calibration", "calibration name")
         fit = ",".join(params)
         if len(fit) > 500:
             raise ValidationError(f"calibration: {len(params)} parameter names are too long")
@@ -2196,14 +2197,15 @@ def _check_case_text(case_toml: Any) -> None:
 
 
 def _check_record_name(name: str, what: str) -> str:
-    """A simulation's or calibration's name, stripped: at most 200 characters, without control
-    or invisible characters (line breaks and tabs allowed, as in a case title)."""
+    """A simulation's or calibration's name or a job's title (``what``), stripped: at most 200
+    characters, without control or invisible characters (line breaks and tabs allowed, as in a
+    case title)."""
     name = name.strip()
     if len(name) > 200:
-        raise ValidationError(f"{what} name is {len(name)} characters long (at most 200)")
+        raise ValidationError(f"{what} is {len(name)} characters long (at most 200)")
     if hidden := hidden_characters(name.replace("\n", "").replace("\t", "")):
         raise ValidationError(  # as a case title's (Case's title check)
-            f"{what} name {name[:40]!r}: no control or invisible characters (found {hidden})"
+            f"{what} {name[:40]!r}: no control or invisible characters (found {hidden})"
         )
     return name
 
