@@ -71,10 +71,13 @@ def test_quotas_refuse_clearly_and_queue_nothing(store_url):
 
 def test_a_jobs_case_text_with_a_bidi_override_is_queued_nowhere(store_url):
     """add_job stored any case text (the web's submit checks it before): one with a U+202E is
-    refused with the web's message now, nothing queued."""
+    refused with the web's message now, nothing queued; one with a NUL was kept by SQLite and
+    refused by PostgreSQL ('the store refused a value'): refused on both as such."""
     store = Store(store_url)
     with pytest.raises(ValidationError, match=r"^case: line 1, column 10: U\+202E: bidi"):
         store.add_job("case", 'title = "\u202ecase"', "alice", per_user=2, total=3)
+    with pytest.raises(ValidationError, match=r"^case: holds a NUL character \(at 14\)"):
+        store.add_job("case", 'title = "x"\n# \x00', "alice", per_user=2, total=3)
     assert store.jobs() == []
 
 

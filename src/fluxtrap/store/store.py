@@ -2190,10 +2190,12 @@ def _campaign(s: Session, name: str) -> m.Campaign:
 
 
 def _check_case_text(case_toml: Any) -> None:
-    """A case file's text to store: a string without bidi overrides or control characters."""
+    """A case file's text to store: a string without bidi overrides or control characters, NUL
+    included (SQLite kept it, PostgreSQL refused it)."""
     if not isinstance(case_toml, str):
         raise ValidationError(f"case_toml must be text, got {type(case_toml).__name__}")
     refuse_reordering(case_toml, "case", "the case")
+    _no_nul(case_toml, "case")
 
 
 def _check_record_name(name: str, what: str) -> str:
