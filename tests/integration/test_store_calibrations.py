@@ -95,6 +95,11 @@ def test_refused_calibrations_write_nothing(store, fitted):
     with pytest.raises(ValidationError, match="no control or invisible characters"):
         store.add_calibration(case, QUICK_CASE, better, better.to_toml(), result, hall,
                               name="see \u202egpj.exe")  # fmt: skip
+    with pytest.raises(
+        ValidationError, match=r"series 'x\\x00.csv': file name: holds a NUL character \(at 1\)"
+    ):
+        store.add_calibration(case, QUICK_CASE, better, better.to_toml(), result,
+                              [("x\x00.csv", HALL, "surface")], simulation=sim)  # fmt: skip
     tricked = QUICK_CASE.replace("\n", "\n# \u202e\n", 1)
     for texts in ((tricked, better.to_toml()), (QUICK_CASE, "# \u202e\n" + better.to_toml())):
         with pytest.raises(ValidationError, match=r"case: line \d, column 3: U\+202E"):

@@ -1419,6 +1419,8 @@ class Store:
                 raise ValidationError(f"calibration series {filename!r}: empty or not bytes")
             if len(filename) > 500 or len(probe) > 200:
                 raise ValidationError(f"calibration series {filename[:80]!r}: name too long")
+            for value, what in ((filename, "file name"), (probe, "probe")):
+                _no_nul(value, f"calibration series {filename[:80]!r}: {what}")
         name = _check_record_name(name or fitted.title or "calibration", "calibration name")
         fit = ",".join(params)
         if len(fit) > 500:
