@@ -560,19 +560,27 @@ def test_no_mesh_of_an_accuracy_driven_run_passes_its_probe_matrices_memory(monk
 
 
 @pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
-def test_a_pair_runs_without_the_samples_of_the_pair_before():
+def test_a_pair_runs_without_the_samples_of_the_pair_before(monkeypatch):
     """MAX_MATRIX_BYTES counts one pair's probe matrices and J samples: the pair before's (its
     fine, coarse and time-error runs', 3 Sampled) are freed before the next pair runs; they
     were held until its runs had ended. A pair's coarse run holds its fine run's (1)."""
-    import gc
+    import weakref
 
-    from fluxtrap.simulate.adapt import Sampled
+    from fluxtrap.simulate import adapt
 
+    made: list[weakref.ref] = []  # each Sampled made (counted by gc.get_objects: 120 s)
+
+    class Counted(adapt.Sampled):
+        def __init__(self, *args) -> None:
+            super().__init__(*args)
+            made.append(weakref.ref(self))
+
+    monkeypatch.setattr(adapt, "Sampled", Counted)  # as run_on_mesh imports it
     live: list[int] = []
 
     def count(state) -> None:
         if len(live) < 400 and state.t > 0.5:  # at the first pair's first steps none exist
-            live.append(sum(isinstance(x, Sampled) for x in gc.get_objects()))
+            live.append(sum(ref() is not None for ref in made))
 
     result = Simulation({**ZFC_DISK, "solver": {"accuracy": "2 %"}}).run(False, count)
     assert len(result.accuracy["levels"]) >= 4  # a second pair ran
