@@ -23,6 +23,15 @@ HALL = b"time_s,B_T\n1,0.51\n10,0.50\n100,0.49\n"
 OTHER = b"time_s,B_T\n1,0.31\n10,0.30\n100,0.29\n"
 
 
+def read_as(result: dict, case, measured) -> dict:
+    """``result`` with the sha256 of the files as run_calibration records them at its start."""
+    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    return result | {
+        "case": {"file": str(case), "sha256": digest(case)},
+        "measurements": [{"file": str(p), "sha256": digest(p)} for p in measured],
+    }
+
+
 @pytest.fixture(scope="module")
 def fitted():
     """The quick case, the same with Jc x 0.9 (the 'fitted' one), its run, and a result dict."""
@@ -132,7 +141,8 @@ def test_a_calibrated_heat_run_keeps_its_heat_csv(store, tmp_path):
         record = run_case(case)
         Cache(tmp_path / "cache").put(case_key(case), dict(record), {})
         fitted = SimpleNamespace(cases=[case], fitted_cases=[case])
-        run = SimpleNamespace(calibration=fitted, summary=result)
+        summary = read_as(result, tmp_path / "case.toml", [tmp_path / "hall.csv"])
+        run = SimpleNamespace(calibration=fitted, summary=summary)
         rec = store_calibration(
             store, run, tmp_path / "case.toml", [tmp_path / "hall.csv"], ["top"], tmp_path / "cache"
         )
@@ -165,8 +175,9 @@ def test_a_fitted_case_whose_run_failed_or_is_damaged_is_stored_without_it_and_s
         "parameters": {"bulk.jc_scale": {"value": 1.0, "sigma": 0.1}},
         "misfit": {"fits": True},
     }
+    summary = read_as(result, tmp_path / "case.toml", [tmp_path / "hall.csv"])
     run = SimpleNamespace(
-        calibration=SimpleNamespace(cases=[case], fitted_cases=[case]), summary=result
+        calibration=SimpleNamespace(cases=[case], fitted_cases=[case]), summary=summary
     )
     cache = Cache(tmp_path / "cache")
     cache.put(key, {"status": "failed", "error": "SolverError: stopped", "wall_s": 1.0}, {})
@@ -178,6 +189,35 @@ def test_a_fitted_case_whose_run_failed_or_is_damaged_is_stored_without_it_and_s
         damaged = store_calibration(*args)
     assert [x.simulation_id for x in (failed, damaged)] == [None, None]
     assert len(store.calibrations()) == 2 and store.simulations() == []
+
+
+def test_a_file_changed_during_the_calibration_is_not_recorded_as_what_ran(store, tmp_path):
+    """store_calibration read the case and the measured files again after the fit (hours, for a
+    real one): an edit in between was stored as what had been fitted. Their sha256 from the
+    fit's start must match, or nothing is stored and the file is named."""
+    from types import SimpleNamespace
+
+    from fluxtrap.workflows.calibrate import store_calibration
+
+    case_file, hall = tmp_path / "case.toml", tmp_path / "hall.csv"
+    case_file.write_text(QUICK_CASE)
+    hall.write_bytes(HALL)
+    case = Case.from_toml(case_file)
+    result = {"parameters": {"bulk.jc_scale": {"value": 1.0, "sigma": 0.1}}, "misfit": {}}
+    run = SimpleNamespace(
+        calibration=SimpleNamespace(cases=[case], fitted_cases=[case]),
+        summary=read_as(result, case_file, [hall]),
+    )
+    for path, edit in ((hall, OTHER), (case_file, QUICK_CASE.encode() + b"# edited\n")):
+        before = path.read_bytes()
+        path.write_bytes(edit)
+        with pytest.raises(ValidationError, match=f"{path}: changed since the calibration read"):
+            store_calibration(store, run, case_file, [hall], ["top"], tmp_path / "cache")
+        path.write_bytes(before)
+        assert store.calibrations() == [] and store.simulations() == []
+    with pytest.warns(UserWarning, match="without the fitted case's simulation"):
+        rec = store_calibration(store, run, case_file, [hall], ["top"], tmp_path / "cache")
+    assert store.calibration(rec.id).case_toml == QUICK_CASE
 
 
 def test_migration_0004_calibrations_can_be_taken_back(store_url):

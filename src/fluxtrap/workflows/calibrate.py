@@ -245,6 +245,7 @@ def run_calibration(
     if predict_at_s is not None and not predict_cases:
         raise ValidationError("--at: prediction times need a case to predict (--predict)")
     names = list(probes) * len(measured) if len(probes) == 1 else list(probes)
+    read_sha256 = {str(p): _sha256(p) for p in [case, *measured]}  # what the fit is made of
     base = Case.load(case)
     series = [
         read_measured(p, probe, column=column, sigma_column=sigma_column, origin_s=origin_s)
@@ -291,9 +292,9 @@ def run_calibration(
                 "count": len(runner.unreached),
                 "largest_estimate": max(runner.unreached, default=None),
             },
-            "case": {"file": str(case), "sha256": _sha256(case)},
+            "case": {"file": str(case), "sha256": read_sha256[str(case)]},
             "measurements": [
-                {"file": str(p), "sha256": _sha256(p), "probe": s.probe, "series": s.name}
+                {"file": str(p), "sha256": read_sha256[str(p)], "probe": s.probe, "series": s.name}
                 for p, s in zip(measured, series, strict=True)
             ],
             "fitted_case_key": fitted.key(),
@@ -334,14 +335,25 @@ def store_calibration(
     case's simulation from the run's cache (stored as a simulation and linked, with its heat.csv
     if the model has heat); an ``UnstoredRunWarning`` says why when that run is not there."""
     names = list(probes) * len(measured) if len(probes) == 1 else list(probes)
+    ran = {run.summary["case"]["file"]: run.summary["case"]["sha256"]} | {
+        m["file"]: m["sha256"] for m in run.summary["measurements"]
+    }
+    content = {str(p): Path(p).read_bytes() for p in [case, *measured]}
+    for path, data in content.items():  # the files as the fit read them, or nothing stored
+        if hashlib.sha256(data).hexdigest() != ran.get(path):
+            raise ValidationError(
+                f"{path}: changed since the calibration read it (sha256 {ran.get(path)} then, "
+                f"{hashlib.sha256(data).hexdigest()} now): not recorded; rerun the calibration "
+                "(its cache makes that quick)"
+            )
     simulation, why = _fitted_run(Cache(Path(cache_dir)), run.calibration.fitted_cases[0])
     rec = store.add_calibration(
         run.calibration.cases[0],
-        Path(case).read_text(),
+        content[str(case)].decode(),
         run.calibration.fitted_cases[0],
         run.calibration.fitted_cases[0].to_toml(),
         run.summary,
-        [(p.name, p.read_bytes(), n) for p, n in zip(measured, names, strict=True)],
+        [(p.name, content[str(p)], n) for p, n in zip(measured, names, strict=True)],
         simulation=simulation,
         campaign=campaign,
         created_by=created_by,
