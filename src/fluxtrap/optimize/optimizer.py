@@ -1095,7 +1095,7 @@ class Optimizer:
         value (index 0..n-1); matched by name, a name that is no parameter or a parameter not
         given is a ValidationError naming it, as is a row label given twice or a row outside the
         bounds or choices or off a step grid, and more than ``MAX_CANDIDATE_VALUES`` values (rows
-        x parameters) before any row is read.
+        x parameters x n: the pool is scored once per suggestion) before any row is read.
         ``pending``: points being made/measured (in any form ``candidates`` takes), treated as
         taken (never suggested again and, with a model, conditioned on as in qLogNEI). The ``acquisition`` value of a row is its log
         expected improvement given the external pending points (NaN for the initial Sobol design,
@@ -1127,7 +1127,9 @@ class Optimizer:
         seed = self._derived_seed(0 if P is None else len(P))
         pool = None
         if candidates is not None:  # every row settable: in bounds and choices, on the grid
-            candidates = _rows_frame(candidates, space.names, "candidates", MAX_CANDIDATE_VALUES)
+            candidates = _rows_frame(
+                candidates, space.names, "candidates", MAX_CANDIDATE_VALUES, passes=n
+            )
             if twice := sorted({str(r) for r in candidates.index[candidates.index.duplicated()]}):
                 raise ValidationError(  # pandas' "Length of values (2) does not match ..."
                     f"candidates: row label(s) {', '.join(twice[:10])} given twice: each "
@@ -1565,6 +1567,7 @@ def _rows_frame(
     where: str,
     limit: int | None = None,
     others: bool = False,
+    passes: int = 1,
 ) -> pd.DataFrame:
     """``given`` (``where``: ask's ``candidates`` or ``pending``, tell's or predict's ``X``) as a
     DataFrame: a DataFrame or a mapping as ``_frame`` takes them, or a list of rows, each a
@@ -1573,14 +1576,15 @@ def _rows_frame(
     naming it with its near miss (a table's other columns pass with ``others``: tell and predict
     take a campaign's table as it is), as is a parameter a row lacks (a table's missing column:
     ``SearchSpace.to_unit``). More than ``limit`` values (rows x parameters) are refused before
-    any row is read."""
+    any row is read, each of ``passes`` times (ask scores its pool once per suggestion)."""
     table = not isinstance(given, Sequence) or isinstance(given, str | bytes)
     if table:
         given = _frame(given, where)
-    if limit is not None and len(given) * len(names) > limit:
+    if limit is not None and len(given) * len(names) * passes > limit:
+        each = f", scored for each of {passes} suggestions," if passes > 1 else ""
         raise ValidationError(
-            f"{where}: {len(given):,} rows x {len(names)} parameters is over the {limit:,} "
-            "values a suggestion scores; give fewer rows"
+            f"{where}: {len(given):,} rows x {len(names)} parameters{each} is over the {limit:,} "
+            "values an ask scores; give fewer rows" + (" or ask fewer at once" if each else "")
         )
     if table:
         if not others:

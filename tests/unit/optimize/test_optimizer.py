@@ -841,7 +841,7 @@ def test_a_candidate_pool_over_the_values_a_suggestion_scores_is_refused_before_
     table = pd.DataFrame(np.zeros((rows, len(SPS))), columns=space.names)  # all out of bounds
     said = (
         rf"^candidates: {rows:,} rows x 3 parameters is over the {MAX_CANDIDATE_VALUES:,} "
-        "values a suggestion scores; give fewer rows$"
+        "values an ask scores; give fewer rows$"
     )
     with pytest.raises(ValidationError, match=said):
         opt.ask(1, candidates=table)
@@ -851,6 +851,12 @@ def test_a_candidate_pool_over_the_values_a_suggestion_scores_is_refused_before_
         opt.ask(1, candidates={n: table[n].to_numpy() for n in space.names})
     pool = space.sample(MAX_CANDIDATE_VALUES // len(SPS) // 10**4, seed=5, exclude=X)
     assert len(opt.ask(1, candidates=pool)) == 1  # within the limit: scored
+    half = table.iloc[: rows // 2 + 1]  # within one pass, not two: the pool is scored per point
+    with pytest.raises(ValidationError, match=r"scored for each of 2 suggestions, is over the .* "
+                       "values an ask scores; give fewer rows or ask fewer at once$"):  # fmt: skip
+        opt.ask(2, candidates=half)
+    with pytest.raises(ValidationError, match="is outside"):  # one pass: read, a bad row named
+        opt.ask(1, candidates=half)
 
 
 def test_tell_and_predict_take_rows_of_names_as_ask_does():
