@@ -245,12 +245,12 @@ def run_calibration(
     if predict_at_s is not None and not predict_cases:
         raise ValidationError("--at: prediction times need a case to predict (--predict)")
     names = list(probes) * len(measured) if len(probes) == 1 else list(probes)
-    read_sha256 = {str(p): _sha256(p) for p in [case, *measured]}  # what the fit is made of
     base = Case.load(case)
     series = [
         read_measured(p, probe, column=column, sigma_column=sigma_column, origin_s=origin_s)
         for p, probe in zip(measured, names, strict=True)
     ]
+    read_sha256 = {str(p): _sha256(p) for p in [case, *measured]}  # what the fit is made of
     params = check_request([base], series, fit, bounds, scan)  # bad ones fail before the cluster
     targets = [Case.load(p) for p in predict_cases]
     for path, target in zip(predict_cases, targets, strict=True):  # before the fit, not after
