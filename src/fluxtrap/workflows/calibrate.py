@@ -340,11 +340,10 @@ def store_calibration(
     }
     content = {str(p): Path(p).read_bytes() for p in [case, *measured]}
     for path, data in content.items():  # the files as the fit read them, or nothing stored
-        if hashlib.sha256(data).hexdigest() != ran.get(path):
+        if (now := hashlib.sha256(data).hexdigest()) != ran.get(path):
             raise ValidationError(
                 f"{path}: changed since the calibration read it (sha256 {ran.get(path)} then, "
-                f"{hashlib.sha256(data).hexdigest()} now): not recorded; rerun the calibration "
-                "(its cache makes that quick)"
+                f"{now} now): not recorded; rerun the calibration (its cache makes that quick)"
             )
     simulation, why = _fitted_run(Cache(Path(cache_dir)), run.calibration.fitted_cases[0])
     rec = store.add_calibration(
