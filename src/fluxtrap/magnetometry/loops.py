@@ -326,7 +326,10 @@ def virgin_slope(
 def half_loop_stand_ins(branches: tuple[Branch, ...] | list[Branch]) -> dict[int, Branch]:
     """For each loop with a virgin branch and a return branch but not the other one (a half
     loop: 0 -> +Bmax -> 0 or on to -Bmax, as many measure to save time), the virgin branch as
-    that missing branch (``kind`` "increasing" for a virgin swept up), by loop number.
+    that missing branch (``kind`` "increasing" for a virgin swept up), by loop number. The
+    other branch counts as missing where it spans less field than the virgin branch (a file cut
+    a few points past -Bmax: its 3 to 20 points had been the loop, refused or read over
+    -7..-6.5 T only).
 
     Bean: once the field has penetrated the sample the virgin branch carries the critical
     state the increasing branch of a full loop carries at that field (Jc across the whole
@@ -335,11 +338,14 @@ def half_loop_stand_ins(branches: tuple[Branch, ...] | list[Branch]) -> dict[int
     penetrated. A single branch (no virgin, no return) gives no width: refused."""
     out = {}
     for virgin in (b for b in branches if b.kind == "virgin"):
-        kinds = {b.kind for b in branches if b.loop == virgin.loop}
         up = virgin.field_T[-1] > virgin.field_T[0]
         need, have = ("increasing", "decreasing") if up else ("decreasing", "increasing")
         back = [b for b in branches if b.loop == virgin.loop and b.kind == have]
-        if need not in kinds and back and virgin.loop not in out and _returned(virgin, back):
+        span = np.ptp(virgin.field_T)
+        short = all(
+            np.ptp(b.field_T) < span for b in branches if b.loop == virgin.loop and b.kind == need
+        )
+        if short and back and virgin.loop not in out and _returned(virgin, back):
             out[virgin.loop] = _replace(virgin, kind=need)
     return out
 
@@ -678,18 +684,27 @@ def loop_width(
     mine = [b for b in used if b.loop == loop]
     dec = max((b for b in mine if b.kind == "decreasing"), key=lambda b: np.ptp(b.field_T))
     inc = max((b for b in mine if b.kind == "increasing"), key=lambda b: np.ptp(b.field_T))
-    notes = tuple(n for n in (repeated, _sweeps_left_out(table, mine, dec, inc)) if n)
-    half = ""
+    half, cut = "", []
     if loop in stand_ins:
         virgin = stand_ins[loop]
+        cut = [b for b in branches if b.loop == loop and b.kind == virgin.kind]
+        stops = ", ".join(
+            f"{b.field_T[0] + 0.0:.3g}->{b.field_T[-1] + 0.0:.3g} T on lines "
+            f"{table.line[b.start]}-{table.line[b.stop - 1]}"
+            for b in cut
+        )
         half = (
-            f"{table.metadata.filename}: a half loop, no {virgin.kind} branch: the virgin branch "
+            f"{table.metadata.filename}: a half loop, no {virgin.kind} branch"
+            + (f" but {stops} (the file cut short?)" if cut else "")
+            + ": the virgin branch "
             f"({virgin.field_T[0] + 0.0:.3g}->{virgin.field_T[-1] + 0.0:.3g} T) stands in for it (above the "
             "penetration field both carry the same critical state, Jc across the whole sample; "
             "below it the virgin width is too small, and those points are flagged not fully "
             "penetrated); one field quadrant only, and the sample assumed cooled in zero field "
             "(measure the full loop to check)"
         )
+    kept = [b for b in mine if not any(b is c for c in cut)]
+    notes = tuple(n for n in (repeated, _sweeps_left_out(table, kept, dec, inc)) if n)
     # the background cancels in dm: a loop too coarse to fit it (5 points a branch: 'too few
     # high-field points', refused) is analysed without it (background_Am2_per_T = 0)
     try:

@@ -2009,3 +2009,29 @@ def test_a_loop_cut_inside_its_return_branch_is_no_half_loop():
         jc_from_loop(cut, A, B, C)
     said = f"the decreasing branch stops at {cut.field_T[-1]:.3g} T: continue it to 0 T for a half"
     assert said in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("after_turn", [2, 5, 20])
+def test_a_loop_cut_just_past_its_far_turn_is_read_as_a_half_loop(after_turn):
+    """A full loop whose run stopped a few points into its increasing branch (0 -> 7 -> -7 T,
+    then -7 -> -6.8, -6.5 or -5 T: an instrument crash) had those points as the loop's
+    increasing branch: 2 after the turn were refused as 'too few points, finer field steps', 5
+    and 20 read Jc over -7..-6.5 and -7..-5 T only, held as the value at every lower field (Jc
+    0.53x and 0.67x the truth at 3 T). Its virgin branch spans more field: it stands in as a
+    half loop's does, so Jc over the points not flagged agrees with the full loop's within
+    their 1-sigma, and the note names the short branch with its lines."""
+    a, b, c = 1e-3, 2e-3, 1e-3
+    full = synthetic_mh_loop(kim(1e9, 1.0), a, b, c, n_points=71, noise_emu=1e-4, seed=1)
+    bottom = int(np.argmin(full.field_T))
+    cut = full.subset(slice(0, bottom + after_turn + 1))
+    whole = jc_from_loop(full, a, b, c)
+    with pytest.warns(HalfLoopWarning, match="stands in") as caught:
+        jc = jc_from_loop(cut, a, b, c)
+    (note,) = [str(w.message) for w in caught if w.category is HalfLoopWarning]
+    end = f"-7->{cut.field_T[-1]:.3g} T on lines {cut.line[bottom]}-{cut.line[-1]}"
+    assert end in note, note
+    ok = jc.valid
+    assert jc.field_T[ok].min() < 1.0 and jc.field_T.max() > 6.5
+    diff = jc.jc_A_m2[ok] - whole.at(jc.field_T[ok])
+    sigma = np.hypot(jc.jc_err_A_m2[ok], [whole.err_at(f) for f in jc.field_T[ok]])
+    assert np.mean(np.abs(diff) < sigma) > 0.9
