@@ -900,6 +900,41 @@ def test_a_dat_file_with_its_field_in_koe_reads_as_in_oe(tmp_path, mpms_file):
     assert kilo.metadata.columns["field"] == "Magnetic Field (kOe)"
 
 
+@pytest.mark.parametrize(
+    "name, column, unit, per",
+    [
+        ("mpms3_vsm_mh_film-S1_5K.dat", "Magnetic Field (Oe)", "mT", 0.1),
+        ("mpms3_vsm_mh_film-S1_5K.dat", "Moment (emu)", "A m2", 1e-3),
+        ("mpms3_dc_zfcfc_KMK232_100Oe.dat", "DC Moment Free Ctr (emu)", "A·m²", 1e-3),
+        ("mpmsxl_dc_mt_pb6051_1000Oe.dat", "Field (Oe)", "kA/m", 1e-4 / (4e-4 * np.pi)),
+    ],
+)
+def test_a_dat_column_in_another_unit_is_read_in_it(mpms_file, name, column, unit, per):
+    """The real files with one column converted and its unit named as written ("Magnetic Field
+    (mT)", "Moment (A m2)"): the same table. Only the Oe, kOe and T field names were known:
+    mT was "no field column"; a VSM moment in A m^2 was read from the empty DC column ("every
+    data row has an empty 'DC Moment Free Ctr (emu)' cell"), a DC one from the fixed-centre
+    column instead of the free-centre one, with no word."""
+    text = mpms_file(name).read_text(encoding="latin-1").splitlines()
+    at = next(k for k, ln in enumerate(text) if ln.strip(",\t") == "[Data]")
+    delimiter = "\t" if "\t" in text[at + 1] else ","
+    names = text[at + 1].split(delimiter)
+    i = names.index(column)
+    names[i] = column.replace(column[column.rindex("(") :], f"({unit})")
+    rows = [ln.split(delimiter) for ln in text[at + 2 :]]
+    for r in rows:
+        r[i] = repr(float(r[i]) * per) if len(r) > i and r[i].strip() else r[i]
+    body = [*text[: at + 1], delimiter.join(names), *(delimiter.join(r) for r in rows)]
+    converted = read(("\r\n".join(body) + "\r\n").encode("utf-8"), filename="si.dat")
+    original = read(mpms_file(name))
+    for col in ("field_T", "moment_Am2", "temperature_K", "moment_err_Am2"):
+        np.testing.assert_allclose(
+            getattr(converted, col), getattr(original, col), rtol=1e-12, atol=0, err_msg=col
+        )
+    assert converted.metadata.mode == original.metadata.mode
+    assert names[i] in converted.metadata.columns.values()
+
+
 def test_a_cell_with_python_digit_groups_is_not_a_number():
     """float() reads "1_000" as 1000; no instrument writes it, so a cell like that is refused as
     a number is that cannot be read, naming file, line and column."""

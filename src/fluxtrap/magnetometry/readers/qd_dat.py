@@ -9,6 +9,8 @@ CRLF, 88 or 89 columns mostly empty, comment-only rows (``"ZFC, 100"``, quoted),
 column names (``Field (Oe)``, ``Long Moment (emu)``, ``Time``), a file cut above its column names
 (no header: read with a ``TruncatedFileWarning``). The moment column is chosen by
 the first of ``MOMENT_COLUMNS`` that holds any number, which also gives the mode (VSM or DC).
+A column is known by its name before the unit, the unit read from the name: "Magnetic Field
+(mT)" and "Moment (A m2)" are the field and the moment (``_base``).
 """
 
 from __future__ import annotations
@@ -56,14 +58,7 @@ MOMENT_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("Long Moment (emu)", "DC", None),
     ("Long Moment [w/o ABS] (emu)", "DC", None),
 )
-FIELD_COLUMNS = (
-    "Magnetic Field (Oe)",
-    "Field (Oe)",
-    "Magnetic Field (kOe)",  # a file exported in kOe (MultiVu's unit setting)
-    "Field (kOe)",
-    "Magnetic Field (T)",
-    "Field (T)",
-)
+FIELD_COLUMNS = ("Magnetic Field (Oe)", "Field (Oe)")  # or in kOe (MultiVu's unit setting), T, mT
 TEMPERATURE_COLUMNS = ("Temperature (K)", "Sample Temp (Kelvin)", "Temperature (Kelvin)")
 TIME_COLUMNS = ("Time Stamp (sec)", "Time Stamp (s)", "Time")
 DELIMITERS = ",\t;"  # a .dat is comma- or TAB-delimited; ';' where a spreadsheet saved it
@@ -85,9 +80,9 @@ def _headless(line: str) -> bool:
     file whose header and ``[Data]`` line were cut off, which the CSV reader refused for its 4
     time, 4 field and 5 temperature columns, one mapping asked for at a time; a CSV of a few
     such columns, without "Comment", stays the CSV reader's)."""
-    names = {c.strip() for c in re.split(r"[,\t;]", line)}
+    names = {_base(c) for c in re.split(r"[,\t;]", line)}
     return "Comment" in names and all(
-        names & set(group)
+        names & {_base(c) for c in group}
         for group in (
             TIME_COLUMNS,
             FIELD_COLUMNS,
@@ -171,8 +166,9 @@ def read(
 
     names = [c.strip() for c in split_rows([head_line], [data_at + 2], delimiter, filename)[0]]
     readable = {*FIELD_COLUMNS, *TEMPERATURE_COLUMNS, *TIME_COLUMNS, "Comment"}
-    readable |= {c for m in MOMENT_COLUMNS for c in m if c} | set((columns or {}).values())
-    keep = {i for i, name in enumerate(names) if name in readable}
+    readable = {_base(c) for c in readable | {c for m in MOMENT_COLUMNS for c in m if c}}
+    mapped = set((columns or {}).values())
+    keep = {i for i, name in enumerate(names) if _base(name) in readable or name in mapped}
     numeric = sorted(i for i in keep if names[i] != "Comment")
     # the header is split by hand (INFO rows of any width, quoted values with commas, the
     # "[Data]" marker padded with delimiters); the data block of a plain file at once
@@ -290,7 +286,7 @@ def _table(
     _check_field(values["field"] * MU0, line_no, names[chosen["field"][0]], filename)
     source = {q: names[i] for q, (i, _) in chosen.items()}
     moment_name = names[chosen["moment"][0]]
-    mode = next((m for col, m, _ in MOMENT_COLUMNS if col == moment_name), "")
+    mode = next((m for col, m, _ in MOMENT_COLUMNS if _base(col) == _base(moment_name)), "")
     mass_mg = _float(info.get("SAMPLE_MASS") or info.get("WEIGHT"))
     meta = TableMetadata(
         filename=filename,
@@ -415,11 +411,12 @@ def _choose(
     out: dict[str, tuple[int, float]] = {}
 
     def pick(qty: str, candidates: tuple[str, ...], required: bool) -> None:
-        col = override.get(qty) or next((c for c in candidates if c in names), None)
+        col = override.get(qty) or _named(names, candidates)
         if col is None:
             if required:
                 raise InputFileError(
                     f"{where}: no {qty} column; expected one of {', '.join(map(repr, candidates))}"
+                    " (or in another unit of it)"
                 )
             return
         unit = unit_of(col) or ("s" if qty == "time" else None)
@@ -433,22 +430,39 @@ def _choose(
     pick("temperature", TEMPERATURE_COLUMNS, True)
     pick("time", TIME_COLUMNS, False)
     if "moment" not in override:
-        present = [c for c, _, _ in MOMENT_COLUMNS if c in names]
+        present = [n for c, _, _ in MOMENT_COLUMNS if (n := _named(names, (c,)))]
         if not present:
             raise InputFileError(
                 f"{where}: no moment column; expected one of "
-                f"{', '.join(repr(c) for c, _, _ in MOMENT_COLUMNS)} (is this a magnetometry file?)"
+                f"{', '.join(repr(c) for c, _, _ in MOMENT_COLUMNS)} (or in another unit of it; is "
+                "this a magnetometry file?)"
             )
         # the first one that holds numbers (VSM files leave the DC columns empty and vice versa)
         holding = (c for c in present if filled(names.index(c)))
         override = {**override, "moment": next(holding, present[0])}
     pick("moment", (), True)
     err = override.get("moment_err") or next(
-        (e for c, _, e in MOMENT_COLUMNS if c == override["moment"] and e in names), None
+        (
+            _named(names, (e,))
+            for c, _, e in MOMENT_COLUMNS
+            if e and _base(c) == _base(override["moment"])
+        ),
+        None,
     )
     if err:
         pick("moment_err", (err,), False)
     return out
+
+
+def _base(name: str) -> str:
+    """A column's name without its unit: "Magnetic Field" of "Magnetic Field (mT)"."""
+    return re.sub(r"\s*\([^()]*\)\s*$", "", name.strip())
+
+
+def _named(names: list[str], candidates: tuple[str, ...]) -> str | None:
+    """The first of ``names`` that is a ``candidates``' column (in their order) in any unit."""
+    bases = [_base(n) for n in names]
+    return next((names[bases.index(_base(c))] for c in candidates if _base(c) in bases), None)
 
 
 def _cell(row: list[str], i: int) -> str:
