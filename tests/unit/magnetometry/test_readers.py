@@ -935,6 +935,30 @@ def test_a_dat_column_in_another_unit_is_read_in_it(mpms_file, name, column, uni
     assert names[i] in converted.metadata.columns.values()
 
 
+def test_a_ppms_acms_dat_reads_its_dc_moment(mpms_file):
+    """A PPMS ACMS file names its DC moment 'M-DC (emu)' (error 'M-Std.Dev. (emu)') and leaves
+    it empty on its AC rows; the reader names ACMS as a PPMS but had refused its files: 'no
+    moment column'. The real S1 loop written so, an AC row after each point: the same table,
+    the AC rows skipped by line."""
+    text = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_text(encoding="latin-1").splitlines()
+    at = text.index("[Data]")
+    names = text[at + 1].split(",")
+    moment, err = names.index("Moment (emu)"), names.index("M. Std. Err. (emu)")
+    names[moment], names[err] = "M-DC (emu)", "M-Std.Dev. (emu)"
+    rows = []
+    for line in text[at + 2 :]:
+        ac = line.split(",")
+        ac[moment] = ac[err] = ""
+        rows += [line, ",".join(ac)]
+    head = [ln.replace("MPMS3", "ACMS") for ln in text[:at]]  # BYAPP, APPNAME
+    acms = read(("\r\n".join([*head, "[Data]", ",".join(names), *rows]) + "\r\n").encode())
+    vsm = read(mpms_file("mpms3_vsm_mh_film-S1_5K.dat"))
+    for col in ("field_T", "moment_Am2", "temperature_K", "moment_err_Am2"):
+        np.testing.assert_array_equal(getattr(acms, col), getattr(vsm, col), err_msg=col)
+    assert acms.metadata.instrument == "PPMS" and acms.metadata.mode == "DC"
+    assert len(acms.metadata.skipped_lines) == len(vsm)
+
+
 def test_a_cell_with_python_digit_groups_is_not_a_number():
     """float() reads "1_000" as 1000; no instrument writes it, so a cell like that is refused as
     a number is that cannot be read, naming file, line and column."""

@@ -1,4 +1,4 @@
-"""Quantum Design ``.dat`` files: MPMS3 (VSM and DC scan), MPMS-XL, PPMS.
+"""Quantum Design ``.dat`` files: MPMS3 (VSM and DC scan), MPMS-XL, PPMS (VSM, ACMS).
 
 Layout: a ``[Header]`` block (``TITLE``, ``BYAPP``, ``INFO`` lines, ...) then ``[Data]``, a line of
 column names with units (``Magnetic Field (Oe)``, ``Moment (emu)``) and one row per point.
@@ -57,6 +57,7 @@ MOMENT_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("DC Moment (emu)", "DC", "DC Std. Err. (emu)"),
     ("Long Moment (emu)", "DC", None),
     ("Long Moment [w/o ABS] (emu)", "DC", None),
+    ("M-DC (emu)", "DC", "M-Std.Dev. (emu)"),  # PPMS ACMS (its AC rows leave it empty)
 )
 FIELD_COLUMNS = ("Magnetic Field (Oe)", "Field (Oe)")  # or in kOe (MultiVu's unit setting), T, mT
 TEMPERATURE_COLUMNS = ("Temperature (K)", "Sample Temp (Kelvin)", "Temperature (Kelvin)")
