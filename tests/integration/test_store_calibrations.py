@@ -116,6 +116,20 @@ def test_refused_calibrations_write_nothing(store, fitted):
     assert store.calibrations() == [] and store.simulations() == []
 
 
+def test_a_long_name_keeps_the_fitted_suffix_of_its_simulation(store, fitted):
+    """The fitted simulation was named f"{name} (fitted)"[:200]: a name of 192 to 200 characters
+    (a case title may have 200) lost part of the suffix. Now the name is cut, marked, and the
+    suffix kept whole; a short one is as it was, and the calibration keeps the name whole."""
+    case, better, run, result = fitted
+    sim = (run.summary(), run.probes_csv())
+    hall = [("hall.csv", HALL, "surface")]
+    for name in ("short", "c" * 191, "d" * 195, "e" * 200):
+        rec = store.add_calibration(case, QUICK_CASE, better, better.to_toml(), result, hall,
+                                    simulation=sim, name=name)  # fmt: skip
+        cut = name if len(name) <= 191 else name[:190] + "…"
+        assert (rec.name, store.simulation(rec.simulation_id).name) == (name, f"{cut} (fitted)")
+
+
 @pytest.mark.filterwarnings("ignore::fluxtrap.simulate.CaseWarning")  # past Tc: not the point
 def test_a_calibrated_heat_run_keeps_its_heat_csv(store, tmp_path):
     """The fitted case's run came from the calibration's cache without heat.csv (a plain stored

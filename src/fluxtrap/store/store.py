@@ -1430,7 +1430,7 @@ class Store:
             sim = None
             if simulation is not None:
                 sim = m.Simulation(
-                    campaign_id=None if c is None else c.id, name=f"{name} (fitted)"[:200],
+                    campaign_id=None if c is None else c.id, name=_fitted_name(name),
                     case=fitted.to_si_dict(), case_toml=fitted_toml, case_hash=fitted.key(),
                     summary=dict(simulation[0]), probes_csv=bytes(simulation[1]),
                     heat_csv=(bytes(simulation[2]) or None) if len(simulation) > 2 else None, status="done",
@@ -2212,6 +2212,14 @@ def _check_record_name(name: str, what: str) -> str:
             f"{what} {name[:40]!r}: no control or invisible characters (found {hidden})"
         )
     return name
+
+
+def _fitted_name(name: str) -> str:
+    """The name of a calibration's fitted simulation: ``name`` and " (fitted)", at most 200
+    characters: a longer ``name`` is cut to fit and marked "…" (the suffix had been cut)."""
+    suffix = " (fitted)"
+    room = 200 - len(suffix)
+    return (name if len(name) <= room else name[: room - 1] + "…") + suffix
 
 
 def _asked(name: str) -> str:
