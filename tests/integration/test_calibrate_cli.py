@@ -646,3 +646,26 @@ def test_a_case_text_the_store_refuses_is_refused_before_the_run(tmp_path, capsy
                        "--db", str(tmp_path / "x.db"))  # fmt: skip
     assert code == 2 and "disk.toml: line 25, column 3: U+202E" in err, err
     assert not (tmp_path / "out").exists() and not (tmp_path / "x.db").exists()
+
+
+def test_a_measured_file_name_the_store_refuses_is_refused_before_the_run(
+    tmp_path, capsys, monkeypatch
+):
+    """With --db the measured file's name is stored: one with a U+202E or an ESC went through
+    the whole fit (the store took it); now it is refused before the run, no store made."""
+    import fluxtrap.workflows.calibrate as workflow
+
+    def run(*args, **kwargs):
+        raise AssertionError("the calibration ran")
+
+    monkeypatch.setattr(workflow, "run_calibration", run)
+    (tmp_path / "disk.toml").write_text(CASE)
+    for name, found in (("hall\u202evsc.csv", "U+202E"), ("hall\x1b[2J.csv", "U+001B")):
+        (tmp_path / name).write_text("time (min),B (mT)\n1,500\n2,490\n3,485\n")
+        code, _, err = cli(capsys, "calibrate", str(tmp_path / "disk.toml"), str(tmp_path / name),
+                           "--probe", "top", "--fit", "sc.jc_scale", "--out",
+                           str(tmp_path / "out"), "--db", str(tmp_path / "x.db"))  # fmt: skip
+        err = " ".join(err.split())
+        assert code == 2 and f"file name {name!r}: no control or invisible characters" in err, err
+        assert f"(found {found})" in err
+        assert not (tmp_path / "out").exists() and not (tmp_path / "x.db").exists()

@@ -104,11 +104,18 @@ def test_refused_calibrations_write_nothing(store, fitted):
     with pytest.raises(ValidationError, match="no control or invisible characters"):
         store.add_calibration(case, QUICK_CASE, better, better.to_toml(), result, hall,
                               name="see \u202egpj.exe")  # fmt: skip
-    with pytest.raises(
-        ValidationError, match=r"series 'x\\x00.csv': file name: holds a NUL character \(at 1\)"
+    # as a simulation's name: a NUL (PostgreSQL refused it), an ESC, a bidi override
+    for filename, probe, field, found in (
+        ("x.csv", "surf\x1b[2Jace", "probe", "U+001B"),
+        ("see \u202evsc.exe", "surface", "file name", "U+202E"),
+        ("x.csv", "top\u200b", "probe", "U+200B"),
+        ("x\x00.csv", "surface", "file name", "U+0000"),
     ):
-        store.add_calibration(case, QUICK_CASE, better, better.to_toml(), result,
-                              [("x\x00.csv", HALL, "surface")], simulation=sim)  # fmt: skip
+        with pytest.raises(ValidationError) as err:
+            store.add_calibration(case, QUICK_CASE, better, better.to_toml(), result,
+                                  [(filename, HALL, probe)], simulation=sim)  # fmt: skip
+        assert f"series {filename!r}: {field} " in str(err.value)
+        assert f"no control or invisible characters (found {found})" in str(err.value)
     tricked = QUICK_CASE.replace("\n", "\n# \u202e\n", 1)
     for texts in ((tricked, better.to_toml()), (QUICK_CASE, "# \u202e\n" + better.to_toml())):
         with pytest.raises(ValidationError, match=r"case: line \d, column 3: U\+202E"):

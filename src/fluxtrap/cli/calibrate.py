@@ -164,6 +164,7 @@ def calibrate_command(
     from fluxtrap.inputs import read_text, refuse_reordering
     from fluxtrap.simulate.calibrate import parse_bounds
     from fluxtrap.simulate.case import Case
+    from fluxtrap.store.store import check_calibration_series
     from fluxtrap.workflows.calibrate import run_calibration, store_calibration
 
     # the options first, and the case before a store is made: a refused case file or option had
@@ -180,6 +181,9 @@ def calibrate_command(
         text = read_text(case, "case file")
         refuse_reordering(text, str(case), "the case")
         Case.from_toml(case, text)
+        for path in measured:  # the names stored with them
+            for name in probe:
+                check_calibration_series(path.name, name)
         store = store_from(db, create=True)
         if campaign is not None:
             store.campaign(campaign)  # an unknown campaign fails before the run, not after it

@@ -1417,10 +1417,7 @@ class Store:
         for filename, content, probe in series:
             if not isinstance(content, bytes | bytearray) or not content:
                 raise ValidationError(f"calibration series {filename!r}: empty or not bytes")
-            if len(filename) > 500 or len(probe) > 200:
-                raise ValidationError(f"calibration series {filename[:80]!r}: name too long")
-            for value, what in ((filename, "file name"), (probe, "probe")):
-                _no_nul(value, f"calibration series {filename[:80]!r}: {what}")
+            check_calibration_series(filename, probe)
         name = _check_record_name(name or fitted.title or "calibration", "calibration name")
         fit = ",".join(params)
         if len(fit) > 500:
@@ -2289,6 +2286,19 @@ def check_filename(filename: str) -> str:
             f"control or invisible characters (got {len(filename)}{', ' + hidden if hidden else ''})"
         )
     return filename
+
+
+def check_calibration_series(filename: str, probe: str) -> None:
+    """A calibration's measured file name (at most 500 characters) and its probe's name (200),
+    without control or invisible characters (``hidden_characters``, as a simulation's name)."""
+    if len(filename) > 500 or len(probe) > 200:
+        raise ValidationError(f"calibration series {filename[:80]!r}: name too long")
+    for value, what in ((filename, "file name"), (probe, "probe")):
+        if hidden := hidden_characters(value):  # a NUL, an ESC, a U+202E
+            raise ValidationError(
+                f"calibration series {filename[:80]!r}: {what} {value[:80]!r}: no control or "
+                f"invisible characters (found {hidden})"
+            )
 
 
 def _refuse_failing_measured(x: m.Sample, spec: CampaignSpec, where: str) -> None:
