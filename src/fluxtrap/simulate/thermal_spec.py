@@ -76,6 +76,9 @@ MAX_HEAT_CAPACITY = 1e8
 # failed a cool step at once as a "thermal runaway"); above, its balance's tolerance (1e-10 K
 # of the head) is more heat than a step brings (1e8: the run's heat balance 2 % off)
 COLD_HEAD_CAPACITY = (1e-4, 1e5)
+# W, a cooler's power: far above any cryocooler (~1 kW at 80 K) or helium plant (the LHC's: 18 kW
+# at 4.5 K); beyond, a unit mistake, and the head's balance loses the magnet's joules to rounding
+MAX_COOLING_POWER = 1e6
 # K*m^2/W: 1e3x below any real joint (1 um of copper; solder ~1e-7, low-temperature contacts far
 # more); below, the contact conductance swamps the rest of the matrix: 1e-20 under a held face
 # left the uniformly heated top layer at the coolant and the one beneath 33 K below it
@@ -423,6 +426,13 @@ class ColdHead:
                 f"{key_path(where, 'cooling_power')}: the load curve starts at 0 W (the base "
                 "temperature, where the cooler has no capacity left) and never falls with "
                 f"temperature; got {[round(x, 6) for x in p]} W"
+            )
+        if over := [i for i, x in enumerate(p) if x > MAX_COOLING_POWER]:
+            t = self.cooling_power.temperature_K[over[0]]
+            raise ValidationError(
+                f"{key_path(where, 'cooling_power')}.value[{over[0]}]: {p[over[0]]:.3g} W at "
+                f"{t:g} K is over {MAX_COOLING_POWER:.0e} W, far above any cryocooler or helium "
+                "plant; check the unit (mW?)"
             )
         load = self.heat_load_W
         if isinstance(load, bool) or not isinstance(load, numbers.Real) or not load >= 0:

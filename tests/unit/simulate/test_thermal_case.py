@@ -433,6 +433,22 @@ HEAD = "thermal/cold_head/"
             r"thermal\.cooling\[0\]\.heat_transfer_coefficient: 1e\+14 W/\(m\^2\*K\) to the "
             r"cold head is over 1e\+12",
         ),
+        (  # 1e30 W ran, the magnet's joules lost to rounding in the head's balance
+            edit(
+                HEAD + "cooling_power",
+                {
+                    "temperature": [3, 4, 10],
+                    "temperature_unit": "K",
+                    "value": [0, 2, 1e30],
+                    "value_unit": "W",
+                },
+            ),
+            r"cold_head\.cooling_power\.value\[2\]: 1e\+30 W at 10 K is over 1e\+06 W",
+        ),
+        (
+            edit(HEAD + "cooling_power/max_power", "2e6 W"),
+            r"cold_head\.cooling_power\.value\[1\]: 2e\+06 W at .* K is over 1e\+06 W",
+        ),
         (edit("thermal/model", "adiabatic"), r"need model = \"conduction\""),
         (edit("protocol/1/duration", "0 s"), r"protocol\[1\]\.duration: must be > 0"),
         (edit("protocol/1/to", "-3 K"), r"protocol\[1\]\.to: must be 0 to 1000 K"),
