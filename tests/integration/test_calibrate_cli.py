@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from fluxtrap.cli.common import console
-from fluxtrap.errors import InputFileError
+from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.simulate import Case, simulate
 from fluxtrap.simulate.calibrate import apply, parse_fit
 from fluxtrap.store import Store
@@ -669,3 +669,40 @@ def test_a_measured_file_name_the_store_refuses_is_refused_before_the_run(
         assert code == 2 and f"file name {name!r}: no control or invisible characters" in err, err
         assert f"(found {found})" in err
         assert not (tmp_path / "out").exists() and not (tmp_path / "x.db").exists()
+
+
+def test_what_is_hashed_is_what_was_fitted(tmp_path, monkeypatch):
+    """run_calibration read the case and each measured file to parse them, then again to hash
+    them (a noise column: three times): an edit in between was recorded in calibrate.json as
+    what had been fitted, and the store took the edited files. Each is now read once."""
+    import hashlib
+
+    import fluxtrap.workflows.calibrate as workflow
+
+    monkeypatch.setattr(workflow, "DaskRunner", StandInRunner)
+    monkeypatch.setattr(workflow, "write_figures", lambda cal, stage: [])  # seconds; not tested
+    case, hall = tmp_path / "case.toml", tmp_path / "h.csv"
+    case.write_text(STAND_IN)
+    t = np.concatenate([np.linspace(5.0, 100.0, 20), 100 + np.geomspace(1.0, 1e4, 60)])
+    df = stand_in_trace(35.0, 0.7, t).rename(columns={"top_Bz_T": "B_T"})
+    df["B_T"] += np.random.default_rng(0).normal(0, 2e-3, t.size)
+    df.assign(sigma_T=2e-3).drop(columns="temperature_K").to_csv(hall, index=False)
+    fitted = {p: p.read_bytes() for p in (case, hall)}
+    read_series = workflow.read_series
+
+    def edited_after(*args, **kwargs):  # the files are edited once the first is parsed
+        out = read_series(*args, **kwargs)
+        case.write_text(STAND_IN + "# edited\n")
+        hall.write_bytes(fitted[hall] + b"# edited\n")
+        return out
+
+    monkeypatch.setattr(workflow, "read_series", edited_after)
+    run = workflow.run_calibration(case, [hall], ["top"], "sc.jc_scale", tmp_path / "out",
+                                   sigma_column="sigma_T", scan=0, profile=False)  # fmt: skip
+    recorded = [run.summary["case"]] + run.summary["measurements"]
+    assert [(r["file"], r["sha256"]) for r in recorded] == [
+        (str(p), hashlib.sha256(data).hexdigest()) for p, data in fitted.items()
+    ]
+    with pytest.raises(ValidationError, match="case.toml: changed since the calibration read it"):
+        workflow.store_calibration(Store(f"sqlite:///{tmp_path / 'lab.db'}"), run, case, [hall],
+                                   ["top"], tmp_path / "out" / "cache")  # fmt: skip

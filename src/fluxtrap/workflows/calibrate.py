@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 
 from fluxtrap.errors import InputFileError, SolverError, ValidationError
+from fluxtrap.inputs import read_text
 from fluxtrap.magnetometry.creep import read_series
+from fluxtrap.magnetometry.readers._columns import read_limited
 from fluxtrap.outputs import claimed, jsonable, staged_folder
 from fluxtrap.probetable import DROPPED_SHOWN, MissingSamplesWarning, without_gaps
 from fluxtrap.simulate import Case
@@ -145,8 +147,10 @@ def read_measured(
     column: str | None = None,
     sigma_column: str | None = None,
     origin_s: float | None = None,
+    content: bytes | None = None,
 ) -> Series:
-    """A measured series file as a ``Series`` for ``probe``: its field column (``column`` when
+    """A measured series file (its bytes ``content`` if already read) as a ``Series`` for
+    ``probe``: its field column (``column`` when
     there are several), its noise column ``sigma_column`` (a field unit in its name, e.g.
     ``sigma_T`` or ``noise (mT)``; default: estimated), the origin from its ``applied_T``
     column, else ``origin_s`` on its clock, else t = 0. Empty or NaN field, applied or noise cells (a
@@ -154,11 +158,16 @@ def read_measured(
     out, named with their columns in a ``MissingSamplesWarning`` as ``fluxtrap creep`` does; an
     infinite or absurd value (|B| > 100 T, a time beyond any clock) is refused naming its line
     and column; a column with fewer than 3 values is refused; other columns are not read."""
+    data = read_limited(path) if content is None else content  # read once, for both columns
     noise = () if sigma_column is None else (sigma_column,)
-    time_s, field_T, applied, name = read_series(path, column=column, exclude=noise, gaps=True)
+    time_s, field_T, applied, name = read_series(
+        data, column=column, filename=str(path), exclude=noise, gaps=True
+    )
     sigma = None
     if sigma_column is not None:
-        sigma_time, sigma, _, _ = read_series(path, column=sigma_column, gaps=True)
+        sigma_time, sigma, _, _ = read_series(
+            data, column=sigma_column, filename=str(path), gaps=True
+        )
         if sigma_time.shape != time_s.shape:
             raise InputFileError(f"{path}: column {sigma_column!r} does not match the time column")
     for label, values in ((name, field_T), (sigma_column, sigma)):
@@ -245,12 +254,17 @@ def run_calibration(
     if predict_at_s is not None and not predict_cases:
         raise ValidationError("--at: prediction times need a case to predict (--predict)")
     names = list(probes) * len(measured) if len(probes) == 1 else list(probes)
-    base = Case.load(case)
+    # each file read once: what is parsed is what is hashed (an edit between had been hashed)
+    text = read_text(case, "case file")
+    base = Case.from_toml(case, text)
+    content = [read_limited(p) for p in measured]
     series = [
-        read_measured(p, probe, column=column, sigma_column=sigma_column, origin_s=origin_s)
-        for p, probe in zip(measured, names, strict=True)
-    ]
-    read_sha256 = {str(p): _sha256(p) for p in [case, *measured]}  # what the fit is made of
+        read_measured(p, probe, column=column, sigma_column=sigma_column, origin_s=origin_s,
+                      content=data)
+        for p, probe, data in zip(measured, names, content, strict=True)
+    ]  # fmt: skip
+    read = [(case, text.encode()), *zip(measured, content, strict=True)]
+    read_sha256 = {str(p): hashlib.sha256(data).hexdigest() for p, data in read}
     params = check_request([base], series, fit, bounds, scan)  # bad ones fail before the cluster
     targets = [Case.load(p) for p in predict_cases]
     for path, target in zip(predict_cases, targets, strict=True):  # before the fit, not after
@@ -388,7 +402,3 @@ def _fitted_run(cache: Cache, fitted: Case) -> tuple[tuple[dict, bytes, bytes] |
         "during the run, or the fitted values were not simulated as such (`fluxtrap simulate "
         "fitted_case.toml --db ...` stores a run of it, not linked to the calibration)"
     )
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
