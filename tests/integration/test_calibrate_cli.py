@@ -706,3 +706,35 @@ def test_what_is_hashed_is_what_was_fitted(tmp_path, monkeypatch):
     with pytest.raises(ValidationError, match="case.toml: changed since the calibration read it"):
         workflow.store_calibration(Store(f"sqlite:///{tmp_path / 'lab.db'}"), run, case, [hall],
                                    ["top"], tmp_path / "out" / "cache")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rows", "args", "message"),
+    [
+        (2, ["--probe", "top", "--fit", "sc.n"], "column 'B (mT)' has 2 values in 2 rows"),
+        (40, ["--probe", "centre", "--fit", "sc.n"], "the case has no probe 'centre'"),
+        (40, ["--probe", "top", "--fit", "sc.x"], "--fit sc.x: not a parameter of this case"),
+        (
+            40,
+            ["--probe", "top", "--fit", "sc.n", "--bounds", "sc.n=200:10"],
+            "bounds of sc.n: need low < high, got 200..10 (swapped?",
+        ),
+        (  # the store was made, then found without the campaign
+            40,
+            ["--probe", "top", "--fit", "sc.n", "--campaign", "nope"],
+            "lab.db: no store there (check --db or $FLUXTRAP_DB)",
+        ),
+    ],
+)
+def test_a_refused_measured_file_or_fit_request_makes_no_store(tmp_path, capsys, rows, args,
+                                                               message):  # fmt: skip
+    """These are refused by run_calibration before its cluster starts, but after the CLI had
+    made its store: each left a new, empty store at --db. Now the store is made once they pass."""
+    (tmp_path / "disk.toml").write_text(CASE)
+    t = np.arange(1.0, rows + 1)
+    pd.DataFrame({"time (min)": t, "B (mT)": 500 - t}).to_csv(tmp_path / "h.csv", index=False)
+    db = tmp_path / "lab.db"
+    code, _, err = cli(capsys, "calibrate", str(tmp_path / "disk.toml"), str(tmp_path / "h.csv"),
+                       "--out", str(tmp_path / "out"), "--db", str(db), *args)  # fmt: skip
+    assert code == 2 and message in " ".join(err.split()), err
+    assert not db.exists() and not (tmp_path / "out" / "calibrate.json").exists()

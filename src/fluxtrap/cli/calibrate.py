@@ -167,8 +167,8 @@ def calibrate_command(
     from fluxtrap.store.store import check_calibration_series
     from fluxtrap.workflows.calibrate import run_calibration, store_calibration
 
-    # the options first, and the case before a store is made: a refused case file or option had
-    # left a new, empty store at --db
+    # the options, the case, then (run_calibration) the measured files and the fit request
+    # before a store is made: a refused one had left a new, empty store at --db
     origin_s = parse(origin, "time", "--origin") if origin else None
     max_wall_s = parse(max_wall, "time", "--max-wall")
     if not 0 < max_wall_s < float("inf"):
@@ -176,19 +176,26 @@ def calibrate_command(
     at_s = [parse(t, "time", "--at") for t in at] if at else None
     fit_bounds = parse_bounds(bounds or [])
     security = dask_security(tls_ca_file, tls_cert, tls_key)
-    store = None
-    if db is not None or campaign is not None:  # the text stored: refused before the long run
+    recorded = db is not None or campaign is not None
+    if recorded:  # the text stored: refused before the long run
         text = read_text(case, "case file")
         refuse_reordering(text, str(case), "the case")
         Case.from_toml(case, text)
         for path in measured:  # the names stored with them
             for name in probe:
                 check_calibration_series(path.name, name)
-        store = store_from(db, create=True)
-        if campaign is not None:
-            store.campaign(campaign)  # an unknown campaign fails before the run, not after it
+    store = None
 
-    unrecorded = "; nothing recorded in the store" if store is not None else ""
+    def open_store() -> None:
+        """The store, opened once the inputs are checked (a refused measured file, probe or
+        bound had left a new, empty store at --db); a campaign's must exist, and have it (a new
+        one was made for an unknown campaign), before the run."""
+        nonlocal store
+        store = store_from(db, create=campaign is None)
+        if campaign is not None:
+            store.campaign(campaign)
+
+    unrecorded = "; nothing recorded in the store" if recorded else ""
     with on_interrupt(
         f"the simulations done so far are kept in {out / 'cache'} (the same command reuses "
         f"them); calibrate.json and the figures in {out} are as they were{unrecorded}"
@@ -213,6 +220,7 @@ def calibrate_command(
             predict_at_s=at_s,
             progress=None if quiet else _progress,
             max_wall_s=max_wall_s,
+            checked=open_store if recorded else None,
         )
     cal = run.calibration
     # every cell whole (text_table): at 80 columns rich's tables cut series and probe names

@@ -236,6 +236,7 @@ def run_calibration(
     predict_at_s: Sequence[float] | None = None,
     progress: Callable[[str], None] | None = None,
     max_wall_s: float | None = None,
+    checked: Callable[[], None] | None = None,
 ) -> CalibrationRun:
     """Calibrate ``case`` against the ``measured`` files (``probes``: one name for all or one
     per file), predict ``predict_cases``, write everything into ``out``.
@@ -245,7 +246,8 @@ def run_calibration(
     ``correlation.png``, ``profile.png``, ``predictions.csv``, ``cache/``. ``progress``: called
     with a line of text after each batch of simulations; ``max_wall_s``: the fit's wall-time
     budget, s (see ``calibrate``), from the Dask cluster's start on (its start-up counts; the
-    predictions and figures after the fit do not).
+    predictions and figures after the fit do not); ``checked``: called once the inputs are read
+    and checked and ``out`` is held, before the cluster starts (the CLI makes its store there).
     """
     if len(probes) not in (1, len(measured)):
         raise ValidationError(
@@ -282,6 +284,8 @@ def run_calibration(
             )
     out = Path(out)
     with claimed(out):  # one calibration at a time in a folder
+        if checked is not None:
+            checked()
         remove_partials(out, Cache(out / "cache"))  # what a run killed mid-write left
         t0 = time.perf_counter()
         with DaskRunner(out / "cache", workers, scheduler, security) as runner:
