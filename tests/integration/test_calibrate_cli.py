@@ -393,6 +393,27 @@ def test_empty_cells_of_a_measured_file_are_left_out_and_named(files):
         read_measured(files / "empty.csv", "top", sigma_column="sigma (mT)")
 
 
+def test_a_noise_column_above_the_field_is_refused_as_a_unit_mix_up(tmp_path):
+    """A noise column in mT labelled T (sigma_T = 5 on a 0.44 T trace) fitted with reduced chi^2
+    0.002, "fitted: yes" and exit 0: every sigma 1000 x too large. Now refused, naming the file,
+    column and first row; the same noise labelled with its unit is read."""
+    from fluxtrap.workflows.calibrate import read_measured
+
+    t = np.arange(6.0, 40.0) * 60
+    df = pd.DataFrame({"time_s": t, "B_T": 0.5 - 0.01 * np.log(t), "sigma_T": 0.003})
+    df.loc[4:, "sigma_T"] = 5.0
+    df.to_csv(tmp_path / "h.csv", index=False)
+    with pytest.raises(InputFileError) as err:
+        read_measured(tmp_path / "h.csv", "top", sigma_column="sigma_T")
+    assert (
+        f"h.csv: column 'sigma_T', data row 5: a noise of 5 T is above the largest field of "
+        f"the series, {df.B_T.max():.4g} T (30 of 34 rows): is the column in mT" in str(err.value)
+    )
+    df.rename(columns={"sigma_T": "sigma (mT)"}).to_csv(tmp_path / "h.csv", index=False)
+    s = read_measured(tmp_path / "h.csv", "top", sigma_column="sigma (mT)")
+    assert s.sigma_T[4:] == pytest.approx(5e-3)
+
+
 def test_a_hall_probe_offset_is_fitted_and_reported_in_tesla(files, capsys):
     """The measured file read 8 mT high (a probe's zero offset, in the file's mT): --fit
     "sc.jc_scale,top.offset" with its bounds finds 8 mT more than on the file as it was (whose

@@ -157,7 +157,8 @@ def read_measured(
     logger's gap; a NaN cell had been refused while an empty one was left out) leave their rows
     out, named with their columns in a ``MissingSamplesWarning`` as ``fluxtrap creep`` does; an
     infinite or absurd value (|B| > 100 T, a time beyond any clock) is refused naming its line
-    and column; a column with fewer than 3 values is refused; other columns are not read."""
+    and column, as is a noise above the series' largest |B| (a unit mix-up); a column with fewer
+    than 3 values is refused; other columns are not read."""
     data = read_limited(path) if content is None else content  # read once, for both columns
     noise = () if sigma_column is None else (sigma_column,)
     time_s, field_T, applied, name = read_series(
@@ -176,6 +177,14 @@ def read_measured(
                 f"{path}: column {label!r} has {np.isfinite(values).sum()} values in "
                 f"{values.size} rows; a calibration needs at least 3"
             )
+    top = np.nanmax(np.abs(field_T))
+    if sigma is not None and (over := np.flatnonzero(sigma > top)).size:  # 5 "T" on a 0.4 T trace
+        raise InputFileError(
+            f"{path}: column {sigma_column!r}, data row {over[0] + 1}: a noise of "
+            f"{sigma[over[0]]:.4g} T is above the largest field of the series, {top:.4g} T "
+            f"({over.size} of {sigma.size} rows): is the column in mT or G but labelled T? Label "
+            "it with its unit ('sigma (mT)') and read the file again"
+        )
     either = field_T if sigma is None else np.where(np.isfinite(sigma), field_T, np.nan)
     cols = name if sigma_column is None else f"{name} or {sigma_column}"
     cells = {c: v for c, v in ((name, field_T), ("applied field", applied), (sigma_column, sigma))
