@@ -759,3 +759,19 @@ def test_a_refused_measured_file_or_fit_request_makes_no_store(tmp_path, capsys,
                        "--out", str(tmp_path / "out"), "--db", str(db), *args)  # fmt: skip
     assert code == 2 and message in " ".join(err.split()), err
     assert not db.exists() and not (tmp_path / "out" / "calibrate.json").exists()
+
+
+def test_a_measured_file_given_twice_is_refused(tmp_path, capsys):
+    """The same file twice (or a copy of it) was fitted as two measurements, each sigma in effect
+    0.71 x; now refused naming both, before the cluster starts, nothing written."""
+    (tmp_path / "disk.toml").write_text(CASE)
+    t = np.arange(1.0, 41.0)
+    pd.DataFrame({"time (min)": t, "B (mT)": 500 - t}).to_csv(tmp_path / "a.csv", index=False)
+    (tmp_path / "copy.csv").write_bytes((tmp_path / "a.csv").read_bytes())
+    for twice in ("a.csv", "copy.csv"):
+        code, _, err = cli(capsys, "calibrate", str(tmp_path / "disk.toml"),
+                           str(tmp_path / "a.csv"), str(tmp_path / twice), "--probe", "top",
+                           "--fit", "sc.jc_scale", "--out", str(tmp_path / "out"))  # fmt: skip
+        err = " ".join(err.split())
+        assert code == 2 and f"{tmp_path / twice}: the same bytes as {tmp_path / 'a.csv'}" in err
+        assert not (tmp_path / "out").exists()
