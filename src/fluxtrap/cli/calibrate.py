@@ -188,8 +188,8 @@ def calibrate_command(
 
     def open_store() -> None:
         """The store, opened once the inputs are checked (a refused measured file, probe or
-        bound had left a new, empty store at --db); a campaign's must exist, and have it (a new
-        one was made for an unknown campaign), before the run."""
+        bound had left a new, empty store at --db); with --campaign it must exist and hold the
+        campaign (a new, empty one had been made for an unknown campaign)."""
         nonlocal store
         store = store_from(db, create=campaign is None)
         if campaign is not None:

@@ -150,15 +150,15 @@ def read_measured(
     content: bytes | None = None,
 ) -> Series:
     """A measured series file (its bytes ``content`` if already read) as a ``Series`` for
-    ``probe``: its field column (``column`` when
-    there are several), its noise column ``sigma_column`` (a field unit in its name, e.g.
-    ``sigma_T`` or ``noise (mT)``; default: estimated), the origin from its ``applied_T``
-    column, else ``origin_s`` on its clock, else t = 0. Empty or NaN field, applied or noise cells (a
-    logger's gap; a NaN cell had been refused while an empty one was left out) leave their rows
-    out, named with their columns in a ``MissingSamplesWarning`` as ``fluxtrap creep`` does; an
-    infinite or absurd value (|B| > 100 T, a time beyond any clock) is refused naming its line
-    and column, as is a noise above the series' largest |B| (a unit mix-up); a column with fewer
-    than 3 values is refused; other columns are not read."""
+    ``probe``: its field column (``column`` when there are several), its noise column
+    ``sigma_column`` (a field unit in its name, e.g. ``sigma_T`` or ``noise (mT)``; default:
+    estimated), the origin from its ``applied_T`` column, else ``origin_s`` on its clock, else
+    t = 0. Empty or NaN field, applied or noise cells (a logger's gap; a NaN cell had been
+    refused while an empty one was left out) leave their rows out, named with their columns in a
+    ``MissingSamplesWarning`` as ``fluxtrap creep`` does; an infinite or absurd value (|B| >
+    100 T, a time beyond any clock) is refused naming its line and column, as is a noise above
+    the series' largest |B| (a unit mix-up); a column with fewer than 3 values is refused; other
+    columns are not read."""
     data = read_limited(path) if content is None else content  # read once, for both columns
     noise = () if sigma_column is None else (sigma_column,)
     time_s, field_T, applied, name = read_series(
