@@ -12,10 +12,13 @@ interpolated in time). ``est/true`` far from 1 (< 0.5 or > 5) is a flaw; a targe
 trace error over the target) must have been said (``reached`` false, an AccuracyWarning).
 ``ref err`` is the space part only: all three meshes step at rtol 3e-5, whose own time error at
 the end of a creep hold is about 0.06 % of the self-field; ``--time-check`` also runs the finest
-mesh at rtol 3e-6 and prints their difference at the end.
+mesh at rtol 3e-6 and prints their difference at the end. ``--unseen`` runs ``UNSEEN`` in place
+of ``CASES``: cases a new user would write (inches, spacers of two thicknesses, a probe in a
+spacer and one 20 mm away, n 8-100, few-point and Jc(B, T) tables, warming), measured in
+``bench/results/accuracy_unseen.md``.
 
     nice -n 10 python bench/bench_accuracy.py [--only NAME ...] [--tmp DIR] [--ref-timeout 900]
-        [--time-check]
+        [--time-check] [--unseen]
 """
 
 from __future__ import annotations
@@ -277,6 +280,173 @@ CASES = {
 }
 
 
+def jc_tables(*rows: tuple[float, list[float]], fields=(0, 1, 3)) -> dict:
+    """jc.tables of (temperature K, Jc A/cm^2 at ``fields`` T) rows, Tc 90 K."""
+    return {
+        "tc": "90 K",
+        "tables": [
+            {
+                "temperature": f"{t} K",
+                "field": list(fields),
+                "field_unit": "T",
+                "jc": jc,
+                "jc_unit": "A/cm^2",
+            }
+            for t, jc in rows
+        ],
+    }
+
+
+# sim14's unseen cases (2026-12-07), as a new user would write them: `--unseen` runs these
+UNSEEN = {
+    "3 disks, steel spacers 0.5 / 1.5 mm, FC n20 0.1 T/s": (
+        {
+            "materials": {
+                **material(20, {"kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"}}),
+                "steel": {"resistivity": "7e-7 ohm*m"},
+            },
+            "stack": [
+                {"material": "sc", "radius": "6 mm", "thickness": "2 mm"},
+                {"material": "steel", "radius": "6 mm", "thickness": "0.5 mm"},
+                {"material": "sc", "radius": "6 mm", "thickness": "2 mm"},
+                {"material": "steel", "radius": "6 mm", "thickness": "1.5 mm"},
+                {"material": "sc", "radius": "6 mm", "thickness": "2 mm"},
+            ],
+            "probes": [probe("top", 0, 8.5), probe("spacer", 0, 5.25), probe("far", 0, 28)],
+            "protocol": ramps(1.5, "0.1 T/s", 0),
+        },
+        0.15,
+    ),
+    "wide thin ring 0.8, ZFC n8 2 T/s": (
+        {
+            "materials": material(8, {"constant": "3e4 A/cm^2"}),
+            "stack": [
+                {"material": "sc", "radius": "10 mm", "inner_radius": "8 mm", "thickness": "1 mm"}
+            ],
+            "probes": [probe("bore", 0, 0.5), probe("wall", 9, 1.5), probe("far", 0, 21)],
+            "protocol": ramps(0, "2 T/s", 1, 0),
+        },
+        0.05,
+    ),
+    "disk + ring in inches, 3-point Jc(B), ZFC n50 0.02 T/s": (
+        {
+            "materials": material(
+                50,
+                {
+                    "table": {
+                        "field": [0, 0.5, 2],
+                        "field_unit": "T",
+                        "jc": [4e4, 2e4, 8e3],
+                        "jc_unit": "A/cm^2",
+                    }
+                },
+            ),
+            "stack": [
+                {"material": "sc", "radius": "0.25 in", "thickness": "0.1 in"},
+                {
+                    "material": "sc",
+                    "radius": "0.25 in",
+                    "inner_radius": "0.1 in",
+                    "thickness": "0.1 in",
+                },
+            ],
+            "probes": [
+                {"name": "bore", "r": "0 in", "z": "0.15 in"},
+                {"name": "above", "r": "0 in", "z": "0.22 in"},
+            ],
+            "protocol": ramps(0, "0.02 T/s", 0.8, 0),
+        },
+        0.1,
+    ),
+    "disk FCM n100 + 600 s creep": (
+        {
+            "materials": material(100, {"kim": {"jc0": "3e4 A/cm^2", "b0": "0.5 T"}}),
+            "stack": [{"material": "sc", "radius": "5 mm", "thickness": "4 mm"}],
+            "probes": [probe("above", 0, 4.5), probe("rim", 5, 4.5)],
+            "protocol": ramps(2, "0.05 T/s", 0, hold="600 s"),
+        },
+        0.075,
+    ),
+    "disk Jc(B,T) tables, FC 20 K, warmed to 35 K": (
+        {
+            "materials": material(
+                30,
+                jc_tables(
+                    (20, [5e4, 2.5e4, 1e4]), (30, [3e4, 1.4e4, 5e3]), (40, [1.5e4, 6e3, 2e3])
+                ),
+            ),
+            "stack": [{"material": "sc", "radius": "6 mm", "thickness": "3 mm"}],
+            "probes": [probe("above", 0, 3.5), probe("off", 4, 3.5)],
+            "protocol": [
+                {"step": "set", "field": "1.5 T", "temperature": "20 K"},
+                {"step": "ramp_field", "to": "0 T", "rate": "0.1 T/s"},
+                {"step": "ramp_temperature", "to": "35 K", "rate": "0.5 K/s"},
+                {"step": "hold", "duration": "30 s"},
+            ],
+        },
+        0.15,
+    ),
+    "disk Jc(B,T) tables, FC 20 K, warmed past them to 60 K": (
+        {
+            "materials": material(
+                30,
+                jc_tables(
+                    (20, [5e4, 2.5e4, 1e4]), (30, [3e4, 1.4e4, 5e3]), (40, [1.5e4, 6e3, 2e3])
+                ),
+            ),
+            "stack": [{"material": "sc", "radius": "6 mm", "thickness": "3 mm"}],
+            "probes": [probe("above", 0, 3.5), probe("off", 4, 3.5)],
+            "protocol": [
+                {"step": "set", "field": "1.5 T", "temperature": "20 K"},
+                {"step": "ramp_field", "to": "0 T", "rate": "0.1 T/s"},
+                {"step": "ramp_temperature", "to": "60 K", "rate": "0.5 K/s"},
+                {"step": "hold", "duration": "30 s"},
+            ],
+        },
+        0.15,
+    ),
+    "disk FCM n8 0.5 T/s + 600 s creep": (
+        {
+            "materials": material(8, {"constant": "2e4 A/cm^2"}),
+            "stack": [{"material": "sc", "radius": "5 mm", "thickness": "4 mm"}],
+            "probes": [probe("above", 0, 4.5), probe("far", 0, 24)],
+            "protocol": ramps(1.5, "0.5 T/s", 0, hold="600 s"),
+        },
+        0.15,
+    ),
+    "ring ZFC +-0.5 T loop n50 0.02 T/s": (
+        {
+            "materials": material(50, {"kim": {"jc0": "2e4 A/cm^2", "b0": "0.3 T"}}),
+            "stack": [
+                {"material": "sc", "radius": "5 mm", "inner_radius": "2 mm", "thickness": "3 mm"}
+            ],
+            "probes": [probe("bore", 0, 1.5), probe("above", 3.5, 3.5)],
+            "protocol": ramps(0, "0.02 T/s", 0.5, -0.5, 0),
+        },
+        0.1,
+    ),
+    "disk scaled Jc(T) n50, FC 0.8 T at 20 K, warmed to 30 K": (
+        {
+            "materials": material(
+                50,
+                {
+                    "constant": "3e4 A/cm^2",
+                    "temperature": {"at": "20 K", "tc": "38 K", "exponent": 1.5},
+                },
+            ),
+            "stack": [{"material": "sc", "radius": "5 mm", "thickness": "3 mm"}],
+            "probes": [probe("above", 0, 3.5), probe("edge", 4.5, 3.5)],
+            "protocol": [
+                {"step": "set", "field": "0.8 T", "temperature": "20 K"},
+                {"step": "ramp_field", "to": "0 T", "rate": "0.05 T/s"},
+                {"step": "ramp_temperature", "to": "30 K", "rate": "0.1 K/s"},
+            ],
+        },
+        0.1,
+    ),
+}
+
+
 def _reference(case_dict: dict, size_m: float, out: str, rtol: float) -> None:
     case = Case.from_dict(case_dict).with_options(mesh_size_m=size_m, rtol=rtol)
     t = time.process_time()
@@ -403,6 +573,7 @@ def main() -> None:
     ap.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()) / "fluxtrap-bench")
     ap.add_argument("--ref-timeout", type=float, default=900.0, help="s per reference run")
     ap.add_argument("--json", type=Path, help="write the rows here")
+    ap.add_argument("--unseen", action="store_true", help="run UNSEEN in place of CASES")
     ap.add_argument(
         "--time-check",
         action="store_true",
@@ -413,7 +584,7 @@ def main() -> None:
     args = ap.parse_args()
     args.tmp.mkdir(parents=True, exist_ok=True)
     rows = []
-    for name, (case_dict, ref_mm) in CASES.items():
+    for name, (case_dict, ref_mm) in (UNSEEN if args.unseen else CASES).items():
         if args.only and not any(o in name for o in args.only):
             continue
         rows += run_case(name, case_dict, ref_mm, args)
