@@ -566,9 +566,11 @@ def newton(
     applied_T: float,
     temperature_K: float,
     ctl: StepControl,
+    from_K: float | None = None,
 ) -> tuple[np.ndarray, int] | None:
     """Solve one backward-Euler step from the converged state ``u_old`` over ``dt`` to the
     applied field ``applied_T`` (T) at ``temperature_K``; ``u_old`` also starts the iteration.
+    ``from_K``: the temperature ``u_old`` was solved at (K), where the step warms or cools it.
 
     Primal-dual Newton: each superconducting element also carries its E. The linear system is
     the primal one, K = mu0/dt M + C^T diag(w g) C, with g = dE/dJ at the current E and the
@@ -587,6 +589,16 @@ def newton(
     Es = d.sc_field(matvec(d.C, u)[sc], jc)
     if not np.isfinite(Es).all():  # Jc fell so far that E0 (J/Jc)^n overflowed (J > 10 Jc at
         return None  # n = 300): inf / inf in the inverse law; the step is retried shorter
+    n, e0 = d.n_one, d.e0_one
+    # the growth cap E0 x_cap^n, x_cap = max(1, (|J(E)| / Jc) (1 + 5/n)), is max(E0, |E| k)
+    k = (1.0 + 5.0 / n) ** n
+    if from_K is not None:
+        # a warming step starts E where the state had it, capped as each iteration's growth:
+        # at the new Jc a 14.6 s step (30 -> 37 K, Jc(B, T) tables) started E 2e5 x E0 up and
+        # Newton's first update landed on a reversed state (-0.124 T for +0.268 T), also a
+        # backward-Euler solution: with Jc(B) the step's equations have more than one
+        before = np.abs(d.sc_field(matvec(d.C, u_old)[sc], d.jc(u_old, from_K)))
+        Es = np.copysign(np.minimum(np.abs(Es), np.maximum(e0, before) * k), Es)
     u[d.bnd] = applied_T / MU0 * d.unit_x[d.bnd]
     J = matvec(d.C, u)  # then carried: J + C_f step after each update
     # the held potentials' change, through the eliminated air, on Newton's rows (``Mnb``)
@@ -596,9 +608,6 @@ def newton(
     w = d.w
     E, dE = np.empty_like(J), np.empty_like(J)
     dE[ohm] = d.rho
-    n, e0 = d.n_one, d.e0_one
-    # the growth cap E0 x_cap^n, x_cap = max(1, (|J(E)| / Jc) (1 + 5/n)), is max(E0, |E| k)
-    k = (1.0 + 5.0 / n) ** n
     lu = ctl.kept[1] if ctl.kept and abs(ctl.kept[0] / c - 1) <= ctl.keep_within else None
     ctl.kept, last_change, refactor = None, None, lu is None
     # the linear model stands on E = E(J): at the start, or after a primal update
@@ -879,7 +888,8 @@ def run_protocol(
             # coupled: Jc(B, T) at the temperatures the step starts from
             temp_em = heat.element_temperature(state.heat) if heat else temp_new
             d.set_temperature(temp_em)
-            sol = newton(d, state.u, dt, b_new, temp_em, ctl)
+            warmed = None if heat or temp_new == state.temperature_K else state.temperature_K
+            sol = newton(d, state.u, dt, b_new, temp_em, ctl, warmed)
             heated_out = False
             if sol is None:
                 ctl.stats.rejected += 1

@@ -209,8 +209,8 @@ def test_the_split_estimate_reads_the_steady_run_at_the_coarse_times(result):
 def test_newton_failure_keeps_results_and_says_when(monkeypatch, tmp_path):
     real = solver.newton
 
-    def failing(d, u_old, dt, b, T, ctl):
-        return None if b < 0.5 else real(d, u_old, dt, b, T, ctl)
+    def failing(d, u_old, dt, b, T, ctl, from_K=None):
+        return None if b < 0.5 else real(d, u_old, dt, b, T, ctl, from_K)
 
     monkeypatch.setattr(solver, "newton", failing)
     with pytest.raises(
