@@ -70,6 +70,7 @@ from botorch.utils.multi_objective.pareto import is_non_dominated
 from botorch.utils.sampling import manual_seed
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood
 from linear_operator.utils.warnings import NumericalWarning
+from threadpoolctl import threadpool_limits
 
 from fluxtrap.campaign import (
     CONSTRAINT_STATUSES,
@@ -122,19 +123,25 @@ quiet_search = SharedFilters(
 
 
 class _OneThread(Shared):
-    """Run torch on one thread (the caller's), restored after. An ask evaluates small tensors
-    (a batch of restarts x MC samples x a few cells); on two cores shared with other work, the
-    default two-thread team waited on its descheduled thread at every operation and a
-    two-objective ``suggest -n 3`` took 9-37 s instead of 3 s (bench/bench_mo_suggest.py).
+    """Run torch, and the BLAS libraries loaded (scipy's OpenBLAS under L-BFGS-B), on one thread
+    (the caller's), restored after. An ask evaluates small tensors (a batch of restarts x MC
+    samples x a few cells); on two cores shared with other work, the default two-thread team
+    waited on its descheduled thread at every operation and a two-objective ``suggest -n 3``
+    took 9-37 s instead of 3 s (bench/bench_mo_suggest.py). L-BFGS-B's step (the GP fit's, the
+    acquisition search's) calls LAPACK on matrices of a few dozen rows: on OpenBLAS's two
+    threads 3.9 ms, on one 0.14 ms, and a mixed-categorical fit to 5 rows took 20-25 s, 5 s on
+    one (the same hyper-parameters, bit for bit).
 
-    torch's thread count is the process's: overlapping blocks (the server's two model fits at
-    once) are counted, the first sets 1 and the last restores the count it found."""
+    The thread counts are the process's: overlapping blocks (the server's two model fits at
+    once) are counted, the first sets 1 and the last restores the counts it found."""
 
     def _apply(self) -> None:
         self._found = torch.get_num_threads()
         torch.set_num_threads(1)
+        self._blas = threadpool_limits(1, user_api="blas")
 
     def _undo(self) -> None:
+        self._blas.restore_original_limits()
         torch.set_num_threads(self._found)
 
 

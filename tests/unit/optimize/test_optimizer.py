@@ -588,6 +588,55 @@ def test_overlapping_one_thread_blocks_restore_the_count_the_first_found():
         torch.set_num_threads(before)
 
 
+def test_one_thread_runs_blas_on_one_thread_and_restores_its_count():
+    """L-BFGS-B (the GP fit's, the acquisition search's) calls scipy's OpenBLAS on matrices of a
+    few dozen rows: on its two threads a step took 3.9 ms instead of 0.14 ms on two shared
+    cores, and a mixed-categorical fit to 5 rows 20-25 s instead of 5 s."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from fluxtrap.optimize.optimizer import one_thread
+
+    def counts() -> set[int]:
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    with threadpool_limits(2, user_api="blas"):
+        if counts() != {2}:
+            pytest.skip("the BLAS libraries here run on one thread whatever is asked")
+        with one_thread():
+            inside = counts()
+        assert (inside, counts()) == ({1}, {2})
+
+
+def test_one_thread_leaves_a_categorical_suggestion_as_it_was(monkeypatch):
+    """BLAS on one thread changes the time, not the numbers: the same seed and data give the
+    same suggestion, acquisition value and fitted hyper-parameters as with BLAS's own threads
+    (issue 22's benchmarks rest on the picks)."""
+    from fluxtrap.optimize import optimizer
+
+    space = SearchSpace([SPS[1], Categorical("gas", ["Ar", "N2", "vacuum"])])
+    X = pd.DataFrame({"max_temperature": [500, 560, 640, 700], "gas": ["Ar", "N2", "vacuum", "Ar"]})
+    y = pd.Series([1.0, 2.5, 1.8, 0.7], name="jc")
+
+    def run() -> tuple[pd.DataFrame, torch.Tensor]:
+        opt = Optimizer(space, seed=3, **FAST).tell(X, y)
+        batch = opt.ask(1)
+        return batch, torch.cat([p.detach().reshape(-1) for p in opt.model.parameters()])
+
+    batch, params = run()
+
+    class Unlimited:
+        def __init__(self, *args, **kwargs) -> None: ...
+
+        def restore_original_limits(self) -> None: ...
+
+    monkeypatch.setattr(optimizer, "threadpool_limits", Unlimited)
+    before, before_params = run()
+    assert batch["gas"].tolist() == before["gas"].tolist()
+    np.testing.assert_allclose(batch["max_temperature"], before["max_temperature"], atol=1e-9)
+    np.testing.assert_allclose(batch["acquisition"], before["acquisition"], rtol=1e-9)
+    torch.testing.assert_close(params, before_params, rtol=1e-9, atol=1e-12)
+
+
 def test_ask_runs_torch_on_one_thread_and_restores_the_count(monkeypatch):
     """Two threads on two shared cores made a two-objective suggest -n 3 take 9-37 s, not 3 s."""
     space = SearchSpace(SPS)
