@@ -90,8 +90,9 @@ def model_slices(
         pending: points taken as pending in the acquisition (e.g. open suggestions), in any form
             ``Optimizer.ask`` takes (a table, a mapping of name -> values, a list of rows).
         n_grid: grid points per axis, 2 to ``MAX_SLICE_GRID``.
-        one_d: the parameters to slice along, or one name (default: every numeric parameter).
-        two_d: the ``(x, y)`` pairs of distinct parameters to map (default: the pairs among the three numeric parameters
+        one_d: the parameters to slice along, or one name (default: every numeric parameter
+            not held fixed by ``SearchSpace.fix``; a fixed one is refused).
+        two_d: the ``(x, y)`` pairs of distinct parameters to map (default: the pairs among the three free numeric parameters
             with the shortest length-scale relative to their range, those that matter most).
 
     Returns a dict: ``through`` (dict), ``through_row`` (its position among the observations,
@@ -128,6 +129,7 @@ def model_slices(
     through = _checked_point(space, through)
     P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
     numeric = [p for p in space.parameters if not isinstance(p, Categorical)]
+    free = [p for p in numeric if p.name not in space.fixed]  # no suggestion moves the fixed
 
     def sliceable(name: str):
         p = space.parameter(name)  # ValidationError for an unknown name
@@ -135,12 +137,17 @@ def model_slices(
             raise ValidationError(
                 f"model_slices: {name} is categorical; slices run along numeric parameters"
             )
+        if name in space.fixed:
+            raise ValidationError(
+                f"model_slices: {name} is held fixed at {space.fixed[name]:g}; slices run along "
+                f"free parameters ({', '.join(f.name for f in free) or 'none'})"
+            )
         return p
 
     # the slices asked for, checked before the model's fit: one name for one_d is one slice
     # ("ramp" had been the parameters 'r', 'a', ...), a pair is two distinct names ("Tt" had
     # been the pair T, t; (T, T) a map of one parameter against itself)
-    lines = numeric if one_d is None else [sliceable(n) for n in _listed(one_d, "one_d")]
+    lines = free if one_d is None else [sliceable(n) for n in _listed(one_d, "one_d")]
     pairs = None if two_d is None else [_pair(pair, sliceable) for pair in _listed(two_d, "two_d")]
     with quiet_numerics():
         acqf = opt.believer_acquisition(P)  # analytic with one objective: no MC floor
@@ -160,7 +167,7 @@ def model_slices(
 
     if pairs is None:
         ls = opt.lengthscales().loc[objective]
-        rel = sorted(numeric, key=lambda p: ls[p.name] / p.width)
+        rel = sorted(free, key=lambda p: ls[p.name] / p.width)
         pairs = list(itertools.combinations(rel[:3], 2))
     out_1d = {}
     for p in lines:

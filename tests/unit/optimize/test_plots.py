@@ -396,6 +396,27 @@ def test_the_slice_figures_name_the_choice_they_hold():
     assert title == "tc: slices through the best point, gas = vac"
 
 
+def test_slices_run_along_free_parameters_only():
+    """A space with ramp_rate held fixed (SearchSpace.fix) was sliced along ramp_rate too: a
+    line and two maps along a parameter no suggestion moves. Now only the free ones by default,
+    and one asked for by name is refused, naming its value and the free ones."""
+    space = SPACE.fix(ramp_rate=50.0)
+    X = space.sample(6, seed=0)
+    y = pd.Series(np.exp(-(((X.max_temperature - 620) / 80) ** 2)), name="jc_3T")
+    opt = Optimizer(space, seed=0, **FAST).tell(X, y)
+    s = model_slices(opt, n_grid=5)
+    assert list(s["one_d"]) == ["max_temperature", "dwell_time"]
+    assert list(s["two_d"]) in (
+        [("max_temperature", "dwell_time")],
+        [("dwell_time", "max_temperature")],
+    )
+    with pytest.raises(ValidationError, match="ramp_rate is held fixed at 50; slices run along "
+                       r"free parameters \(max_temperature, dwell_time\)"):  # fmt: skip
+        model_slices(opt, one_d=["ramp_rate"], n_grid=5)
+    with pytest.raises(ValidationError, match="ramp_rate is held fixed"):
+        model_slices(opt, two_d=[("ramp_rate", "dwell_time")], n_grid=5)
+
+
 def test_the_acquisition_is_blank_where_a_linear_constraint_forbids_the_point():
     """Under T + 4 dwell <= 700 the slices drew the acquisition over forbidden settings too,
     where no suggestion can go (its peak could lie there); now it is NaN (blank) there, the
