@@ -1114,7 +1114,8 @@ class Optimizer:
         hundred takes minutes: 3 objectives, 30 points, 227 s on 2 busy cores). An ask estimated
         (:meth:`ask_seconds`) past ``ASK_NOTE_S`` says so (``LongAskWarning``), past
         ``MAX_ASK_S`` it is a ValidationError saying the estimate and the largest batch within
-        the limit, before any search, unless ``allow_long``.
+        the limit, before any fit or search (with ``candidates`` too: the fit and each round's
+        acquisition are the same), unless ``allow_long``.
         """
         n = _whole(n, "ask: n", 1, MAX_BATCH)
         k = 1 if self._objectives is None else len(self._objectives)
@@ -1193,8 +1194,7 @@ class Optimizer:
             out.attrs.update(acquisition_function="Sobol", seed=self.seed)
             return out
 
-        if pool is None:
-            self._check_cost(n, 0 if P is None else len(P), allow_long)
+        self._check_cost(n, 0 if P is None else len(P), allow_long)  # a pool's too: same fit
         self._warn_infeasible()
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))

@@ -325,8 +325,9 @@ def _run_once(job) -> list[int]:
     picked = [int(i) for i in rng.choice(len(X), size=n_initial, replace=False)]
     opt = Optimizer(space, seed=seed, maximize=maximize, **options)
     opt.tell(pool.iloc[picked], y.iloc[picked].rename("y"))
-    while len(picked) < budget:
-        rows = [int(i) for i in opt.ask(min(batch, budget - len(picked)), candidates=pool).index]
+    while len(picked) < budget:  # bounded as a whole before it starts (check_runs): no step refused
+        n = min(batch, budget - len(picked))
+        rows = [int(i) for i in opt.ask(n, candidates=pool, allow_long=True).index]
         picked += rows
         opt.tell(pool.iloc[rows], y.iloc[rows].rename("y"))
     return picked

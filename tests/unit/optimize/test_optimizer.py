@@ -30,6 +30,7 @@ from fluxtrap.optimize.optimizer import (
     MAX_MIXED_OBSERVATIONS,
     MAX_OBSERVATIONS,
     MAX_PENDING,
+    LongAskError,
     _some_combinations,
 )
 
@@ -1019,6 +1020,21 @@ def test_a_batch_estimated_past_the_limit_is_refused_before_any_search(monkeypat
         "about 34 min on this machine, past the 10 min limit: "
         f"ask for at most {fits} at a time (suggest -n {fits}), or allow the long ask"
     ), err.value
+    assert opt._model is None  # nothing fitted
+
+
+def test_a_batch_from_a_pool_estimated_past_the_limit_is_refused_before_any_fit(monkeypatch):
+    """ask(candidates=...) skipped the time estimate an ask without a pool makes: 100 points
+    with 3 objectives from a pool fitted and ran its rounds (each builds the same qLogNEHVI)
+    with nothing said. It is bounded the same way now, before the fit."""
+    space = SearchSpace([Continuous(f"x{i}", 0, 1, 0.01) for i in range(3)])
+    X = space.sample(20, seed=1)
+    Y = pd.DataFrame({f"y{j}": np.sin(X["x0"] * (j + 1)) for j in range(3)})
+    opt = Optimizer(space, seed=0).tell(X, Y)
+    pool = space.sample(150, seed=2, exclude=X)
+    monkeypatch.setattr(Optimizer, "_choose", lambda *a: pytest.fail("searched"))
+    with pytest.raises(LongAskError, match=r"^ask: 100 points, 3 objective\(s\), 20 observations"):
+        opt.ask(100, candidates=pool)
     assert opt._model is None  # nothing fitted
 
 

@@ -36,6 +36,21 @@ def test_pool_averages_identical_inputs():
     assert y[(X.a == 1).to_numpy()].item() == 2.0
 
 
+def test_a_replay_is_bounded_as_a_whole_and_no_step_of_it_refused(monkeypatch):
+    """Each ask from a pool is now estimated like one without (Optimizer._check_cost): a replay,
+    bounded as a whole before it starts (check_runs), would have stopped at the first step
+    estimated past MAX_ASK_S, its earlier steps lost. Its asks are allowed long (limits patched
+    to 0: every step stands in for a long one)."""
+    import fluxtrap.optimize.optimizer as optimizer
+
+    monkeypatch.setattr(optimizer, "MAX_ASK_S", 0.0)
+    monkeypatch.setattr(optimizer, "ASK_NOTE_S", 0.0)
+    x = np.linspace(0, 1, 20)
+    with pytest.warns(optimizer.LongAskWarning):  # said, as a long ask is
+        res = replay(pd.DataFrame({"x": x}), pd.Series(x**2), budget=4, n_initial=2, repeats=1)
+    assert res.bo_top.shape == (1, 4)
+
+
 def test_replay_bookkeeping_on_a_known_pool():
     """On a 1D pool whose best entries sit at one end, BO finds the top 5% far faster than random."""
     x = np.linspace(0, 1, 60)
