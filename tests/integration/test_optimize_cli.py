@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 
 from fluxtrap.campaign import MAX_BATCH, MAX_BUDGET
-from fluxtrap.cli.common import MAX_SEED, console
+from fluxtrap.cli.common import console
 from fluxtrap.errors import ValidationError
 from fluxtrap.optimize import optimizer
 from fluxtrap.optimize.optimizer import MAX_OBSERVATIONS
 from fluxtrap.optimize.replay import MAX_REPEATS
 from fluxtrap.store import Store
+from fluxtrap.store.store import MAX_SEED  # the CLI's bound is the store's (cli.common's copy)
 
 from ..conftest import DATA, EXAMPLES, cli
 

@@ -99,7 +99,7 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[str]], title: st
 
 
 MAX_ID = 2**63 - 1  # the largest id a store row can have (SQLite and PostgreSQL BIGINT)
-MAX_SEED = 2**31 - 1  # the largest seed a suggestion records (store.MAX_SEED: PostgreSQL INTEGER)
+MAX_SEED = 2**31 - 1  # store.MAX_SEED, copied: the CLI starts without the store (a test ties them)
 
 
 def at_most(constant: str) -> Callable[[typer.CallbackParam, int | None], int | None]:
