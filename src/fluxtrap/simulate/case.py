@@ -495,6 +495,7 @@ class Case:
         _check_jc_floor(self)
         for why in (
             *map(_implausible_jc, self.materials),
+            *map(_jc_rises_with_temperature, self.materials),
             _temperature_changes_nothing(self),
             _above_every_tc(self),
             _jc_held_through_temperatures(self),
@@ -602,6 +603,17 @@ def _implausible_jc(m: Material) -> str | None:
         f"{side}: a unit mistake? (A/cm^2 and A/m^2 are 1e4 apart: check jc_unit or the "
         "value's unit)"
     )
+
+
+def _jc_rises_with_temperature(m: Material) -> str | None:
+    """The warning for ``jc.tables`` whose Jc rises from one table to the next warmer one at a
+    field both measured (up to ``JC_RISE_REFUSED``, past which they are refused), or None:
+    Jc falls with temperature, and a rising table is most often a column mix-up."""
+    jc = getattr(m, "jc", None)
+    rise = jc.largest_rise() if isinstance(jc, TemperatureTablesJc) else None
+    if rise is None:
+        return None
+    return f"materials.{m.name}.{rise[1]}"
 
 
 def _table_ends_below_field(case: Case) -> str | None:

@@ -71,6 +71,10 @@ JC_RANGE = (1.0, 1e13)
 # 4 K, films ~1e7) runs, with a CaseWarning: A/cm^2 and A/m^2 swapped are 1e4 apart (a table
 # of 2e4 written as A/m^2 trapped 0.1 mT with no word)
 JC_PLAUSIBLE = (jctable.JC_BULK_MIN, 1e11)
+# Jc falls as the temperature rises (a jc.temperature scaling's exponent must be > 0): a
+# jc.tables table whose Jc rises over the table below it, at a field both measured, runs with a
+# CaseWarning (scatter); past this ratio it is refused (the temperatures or columns mixed up)
+JC_RISE_REFUSED = 2.0
 
 
 # why a Jc of 0 (or below) is refused, in a jc.table and a jc.csv alike
@@ -219,6 +223,36 @@ class TemperatureTablesJc:
             raise ValidationError(
                 f"jc.tc = {self.tc_K:g} K must be above the last table's temperature {t[-1]:g} K"
             )
+        rise = self.largest_rise()
+        if rise and rise[0] > JC_RISE_REFUSED:
+            raise ValidationError(rise[1])
+
+    def largest_rise(self) -> tuple[float, str] | None:
+        """The largest ratio of a table's Jc over the Jc of the table one temperature below,
+        at the fields either measured within both tables' ranges, and what to say of it; None
+        where Jc falls or holds as the temperature rises."""
+        worst = None
+        for i, (lo, hi) in enumerate(zip(self.tables, self.tables[1:], strict=False)):
+            b = np.union1d(lo.field_T, hi.field_T)
+            b = b[
+                (b >= max(lo.field_T[0], hi.field_T[0]))
+                & (b <= min(lo.field_T[-1], hi.field_T[-1]))
+            ]
+            if not b.size:
+                continue
+            ratio = hi.at(b) / lo.at(b)
+            k = int(np.argmax(ratio))
+            if ratio[k] > max(1.0, worst[0] if worst else 1.0):
+                said = (
+                    f"jc.tables[{i + 1}]: Jc at {b[k]:g} T is {hi.at(b[k]) / A_CM2:.4g} A/cm^2 at "
+                    f"{self.temperatures_K[i + 1]:g} K, {ratio[k]:.3g}x the "
+                    f"{lo.at(b[k]) / A_CM2:.4g} A/cm^2 of jc.tables[{i}] at "
+                    f"{self.temperatures_K[i]:g} K: Jc falls as the temperature rises; are the "
+                    "tables' temperatures, or their field and jc, mixed up? (a rise over "
+                    f"{JC_RISE_REFUSED:g}x is refused)"
+                )
+                worst = (float(ratio[k]), said)
+        return worst
 
     def at(self, field_T: Any) -> np.ndarray:
         """Jc (A/m^2) at the lowest table temperature (the reference)."""

@@ -238,3 +238,33 @@ def test_a_table_at_one_temperature_starting_above_zero_field_is_named():
     with warnings.catch_warnings():
         warnings.simplefilter("error", CaseWarning)
         Case.from_dict(case(material()))
+
+
+def test_jc_tables_rising_with_temperature_are_warned_of_or_refused_naming_where():
+    """Jc falls as the temperature rises (a jc.temperature exponent <= 0 is refused): a 20 K
+    table above the 5 K one ran without a word. A rise at a field both tables measured is
+    warned of, naming the table, the field and the two temperatures; over JC_RISE_REFUSED
+    (2x) refused, in a case and built in code alike. Fields only one table reaches are not
+    compared (beyond its range a table's last Jc is held)."""
+    from fluxtrap.simulate.case import CaseWarning
+    from fluxtrap.simulate.materials import TableJc, TemperatureTablesJc
+
+    m = material()
+    m["jc"]["tables"][1]["jc"] = [4e4, 6e4, 5e3]  # 1.2x the 5 K table's 5e4 at 1 T
+    said = r"materials\.sc\.jc\.tables\[1\]: Jc at 1 T is 6e\+04 A/cm\^2 at 20 K, 1\.2x the 5e\+04"
+    with pytest.warns(CaseWarning, match=said + r" A/cm\^2 of jc\.tables\[0\] at 5 K: Jc falls"):
+        Case.from_dict(case(m))
+    m["jc"]["tables"][1]["jc"] = [4e4, 1.5e4, 5e4]  # 2.5x at 3 T: a column mix-up
+    with pytest.raises(
+        ValidationError, match=r"^materials\.sc\.jc\.tables\[1\]: Jc at 3 T .* 2\.5x"
+    ):
+        Case.from_dict(case(m))
+    lo, hi = TableJc((0.0, 1.0), (5e8, 1e8)), TableJc((0.0, 1.0), (5e8, 2.5e8))
+    with pytest.raises(ValidationError, match=r"^jc\.tables\[1\]: Jc at 1 T .* at 20 K, 2\.5x"):
+        TemperatureTablesJc((5.0, 20.0), (lo, hi), 38.0)
+    # the 20 K table stops at 1 T: past it its 1 T value is held, not a measured rise
+    m["jc"]["tables"][1] |= {"field": [0, 1], "jc": [4e4, 1.5e4]}
+    m["jc"]["tables"][0]["jc"] = [1e5, 5e4, 1e3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Case.from_dict(case(m))
