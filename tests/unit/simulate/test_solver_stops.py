@@ -271,6 +271,13 @@ def test_long_steps_of_a_slow_warming_converge_to_the_backward_euler_solution(si
     assert np.max(np.abs(np.interp(ends[1:], q.time_s, q.above_Bz_T) - at)) < 0.01 * scale
 
 
+# Jc(B, T) tables at 20 / 30 / 40 K (Tc 90 K)
+JC_TABLES = [
+    {"temperature": f"{t} K", "field": [0, 1, 3], "field_unit": "T", "jc": jc, "jc_unit": "A/cm^2"}
+    for t, jc in ((20, [5e4, 2.5e4, 1e4]), (30, [3e4, 1.4e4, 5e3]), (40, [1.5e4, 6e3, 2e3]))
+]
+
+
 def test_a_long_warming_step_with_jc_b_t_tables_keeps_the_currents_sign():
     """A disk field-cooled at 1.5 T and 20 K with Jc(B, T) tables at 20 / 30 / 40 K, the field
     ramped to 0, then warmed at 0.5 K/s. A pair's coarse run stepped 14.6 s (29.7 -> 37 K): E
@@ -280,20 +287,10 @@ def test_a_long_warming_step_with_jc_b_t_tables_keeps_the_currents_sign():
     Every long step's end must agree with the converged run to within 1 % of its self-field."""
     from fluxtrap.simulate.mesh import build_mesh
 
-    tables = [
-        {
-            "temperature": f"{t} K",
-            "field": [0, 1, 3],
-            "field_unit": "T",
-            "jc": jc,
-            "jc_unit": "A/cm^2",
-        }
-        for t, jc in ((20, [5e4, 2.5e4, 1e4]), (30, [3e4, 1.4e4, 5e3]), (40, [1.5e4, 6e3, 2e3]))
-    ]
     case = Case.from_dict(
         {
             "title": "FC with Jc(B, T) tables, then warming",
-            "materials": {"sc": {"n": 30, "jc": {"tc": "90 K", "tables": tables}}},
+            "materials": {"sc": {"n": 30, "jc": {"tc": "90 K", "tables": JC_TABLES}}},
             "stack": [{"material": "sc", "radius": "6 mm", "thickness": "3 mm"}],
             "probes": [{"name": "above", "r": "0 mm", "z": "3.5 mm"}],
             "protocol": [
@@ -312,6 +309,48 @@ def test_a_long_warming_step_with_jc_b_t_tables_keeps_the_currents_sign():
     scale = np.max(np.abs(p.above_Bz_T - p.applied_T))
     at = np.interp(ends, p.time_s, p.above_Bz_T)
     assert np.max(np.abs(np.interp(ends, q.time_s, q.above_Bz_T) - at)) < 0.01 * scale
+
+
+def test_a_heated_disk_warmed_past_its_jc_b_t_tables_in_long_steps_keeps_the_currents_sign():
+    """The disk above, conducting heat (C 2e4 J/(m^3 K), k 5 W/(m K)) and cooled on every face
+    (h 1e5 W/(m^2 K)), warmed to 60 K, past its tables. Newton starts E at the Jc of the
+    temperatures the step starts from without the cap newton's from_K puts on a warming step
+    without heat: the heat limit (a pair's coarse run: 2.5 x the larger of 0.5 K and 5 % per
+    element and step) keeps Jc's change per step so small that the start stayed under 0.2 of
+    that cap here, a 1.25 / 2.5 T pfm_pulse.toml and a cold head's set point raised to 25 K
+    under 0.13. The long steps (measured 0.7 % of the self-field off) must not reverse the
+    currents, as the steps without heat had (0.39 T off)."""
+    from fluxtrap.simulate.mesh import build_mesh
+
+    sc = {"n": 30, "jc": {"tc": "90 K", "tables": JC_TABLES}}
+    sc |= {"heat_capacity": "2e4 J/(m^3*K)", "thermal_conductivity": "5 W/(m*K)"}
+    cooled = [
+        {"surface": s, "heat_transfer_coefficient": "1e5 W/(m^2*K)"}
+        for s in ("bottom", "top", "side")
+    ]
+    case = Case.from_dict(
+        {
+            "title": "FC with Jc(B, T) tables, heated, warmed past them",
+            "materials": {"sc": sc},
+            "stack": [{"material": "sc", "radius": "6 mm", "thickness": "3 mm"}],
+            "probes": [{"name": "above", "r": "0 mm", "z": "3.5 mm"}],
+            "protocol": [
+                {"step": "set", "field": "1.5 T", "temperature": "20 K"},
+                {"step": "ramp_field", "to": "0 T", "rate": "0.1 T/s"},
+                {"step": "ramp_temperature", "to": "60 K", "rate": "0.5 K/s"},
+            ],
+            "thermal": {"model": "conduction", "cooling": cooled},
+        }
+    ).with_options(mesh_size_m=1.5e-3, rtol=1e-4)
+    sim = Simulation(case)
+    mesh = build_mesh(case, 1.5e-3)
+    converged, _ = sim.run_on_mesh(mesh, 1.5e-3, False, None)
+    ends = np.array([35.0, 55.0, 75.0, 95.0])
+    long_steps, _ = sim.run_on_mesh(mesh, 1.5e-3, False, None, None, np.r_[0.5:15.01:0.5, ends])
+    p, q = converged.probes, long_steps.probes
+    scale = np.max(np.abs(p.above_Bz_T - p.applied_T))
+    at = np.interp(ends, p.time_s, p.above_Bz_T)
+    assert np.max(np.abs(np.interp(ends, q.time_s, q.above_Bz_T) - at)) < 0.02 * scale
 
 
 def test_a_failed_temperature_ramp_names_the_temperature_it_failed_at():
