@@ -746,11 +746,11 @@ def read_series(
     if isinstance(path_or_bytes, bytes):
         name = filename or "<bytes>"
         check_size(path_or_bytes, name)
-        text = decode(path_or_bytes)
+        text = decode(path_or_bytes, name)
     else:
         path = Path(path_or_bytes)
         name = filename or str(path)
-        text = decode(read_limited(path))
+        text = decode(read_limited(path), name)
     numbered = [
         (i + 1, ln)
         for i, ln in enumerate(text.splitlines())

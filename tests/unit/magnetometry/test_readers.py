@@ -1142,3 +1142,34 @@ def test_a_dat_saved_by_a_spreadsheet_with_semicolons_is_read_or_its_decimal_com
         read(saved(comma=True), filename="semicolons.dat")
     with pytest.raises(InputFileError, match="a decimal comma"):
         read(saved(comma=True), filename="semicolons.dat")
+
+
+def test_nul_padding_after_the_last_row_is_left_out_and_said_not_a_cut_row(mpms_file):
+    """A writer that pre-allocates its file and crashes leaves NUL bytes after the last row
+    written: read as a last row 'with no line end' (TruncatedFileWarning, though no row was
+    lost), and a short file's padding as UTF-16 text. The padding is now left out with a note,
+    the rows read as the unpadded file's; a row cut by the crash is still left out and warned
+    about, and a NUL inside the data is still refused."""
+    from fluxtrap.magnetometry.readers._columns import ReadNoteWarning
+
+    content = mpms_file("mpms3_vsm_mh_film-A2481_3K.dat").read_bytes()
+    small = b"H (Oe),m (emu),T (K)\n0,0,5\n100,1e-3,5\n200,2e-3,5\n"
+    for name, whole in (("p.dat", content), ("p.csv", small)):
+        want = read(whole, filename=name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = read(whole + b"\0" * 8192, filename=name)
+        assert [(w.category, str(w.message)) for w in caught] == [
+            (
+                ReadNoteWarning,
+                f"{name}: left out 8192 NUL characters after the last line: padding of a file "
+                "its writer pre-allocated and did not fill (stopped by a crash?)",
+            )
+        ]
+        np.testing.assert_array_equal(got.moment_Am2, want.moment_Am2)
+        assert got.line.tolist() == want.line.tolist() and got.metadata.unterminated_line is None
+        cut = whole[: whole.rstrip().rindex(b"\n") + 6]  # inside the last row: the crash's
+        with pytest.warns(TruncatedFileWarning, match=rf"^{name}: left out line"):
+            assert len(read(cut + b"\0" * 8192, filename=name)) == len(want) - 1
+    with pytest.raises(InputFileError, match=r"line 3, column 'H \(Oe\)': '100\\x00'"):
+        read(small.replace(b"100,", b"100\0,") + b"\0" * 10, filename="p.csv")

@@ -1565,3 +1565,31 @@ def test_a_series_column_chosen_without_a_unit_asks_for_its_unit():
     for written in re.findall(r"'([^']+)'|(\w+)$", header):
         fixed = b"time_s," + "".join(written).encode() + b"\n1,0.5\n2,0.49\n"
         assert read_series(fixed, column="".join(written), filename="h.csv")[1].size == 2
+
+
+def _hall_rows() -> str:
+    """A Hall probe's creep series: minutes, mT of B(t) = A_PUB - B_PUB ln t, applied 0 mT."""
+    t = np.geomspace(10, 1e5, 30)
+    return "".join(f"{x / 60:.17g},{(A_PUB - B_PUB * np.log(x)) * 1e3:.17g},0\r\n" for x in t)
+
+
+def test_a_series_padded_with_nuls_after_its_last_row_loses_no_row(tmp_path):
+    """A logger's file pre-allocated and padded with NUL bytes after its last row lost that row
+    as 'cut' (TruncatedFileWarning); the padding is now left out with a note and every row read."""
+    from fluxtrap.magnetometry.readers._columns import ReadNoteWarning
+
+    text = f"t (min),Bz (mT),Applied (mT)\r\n{_hall_rows()}".encode()
+    path = tmp_path / "padded.csv"
+    path.write_bytes(text + b"\0" * 4096)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = read_series(path)
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (
+            ReadNoteWarning,
+            f"{path}: left out 4096 NUL characters after the last line: padding of a file its "
+            "writer pre-allocated and did not fill (stopped by a crash?)",
+        )
+    ]
+    for a, b in zip(got, read_series(text, filename="w.csv"), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
@@ -15,6 +16,12 @@ import pint
 from fluxtrap.errors import InputFileError
 from fluxtrap.inputs import check_bytes, read_bytes
 from fluxtrap.units import MU0, Q_, unit
+
+
+class ReadNoteWarning(UserWarning):
+    """What a reader did to a file that loses no data row: NUL padding after the last line left
+    out (said, as a warning, so that it is seen)."""
+
 
 # What each SI column of a MeasurementTable needs from its source column: (pint dimension, SI unit).
 QUANTITIES: dict[str, tuple[str, str]] = {
@@ -95,7 +102,7 @@ def check_size(content: bytes, filename: str) -> None:
         )
 
 
-def decode(content: bytes) -> str:
+def decode(content: bytes, filename: str | None = None) -> str:
     """Text of a file: UTF-16 with a BOM or without one (ASCII text in UTF-16 has a NUL in every
     other byte of its head), UTF-8 (with or without BOM), else Windows-1252 (instrument PCs run
     Windows: as Latin-1, the ellipsis of a comment "fine steps..." was a line end that cut the
@@ -103,8 +110,22 @@ def decode(content: bytes) -> str:
     Line ends CR CR LF (a Windows file's CRLF converted once more, by an FTP text transfer or a
     Windows editor) read as one line end: they had read as a blank line after every line. A
     DOS end-of-file mark (Ctrl-Z, 0x1A) at the end ends the last line: the writer finished the
-    file (it was a row of its own, or glued to the last number, and read as a cut last row)."""
+    file (it was a row of its own, or glued to the last number, and read as a cut last row).
+    NUL characters after the last line (a file its writer pre-allocated and did not fill: a
+    crash) are left out, with a ``ReadNoteWarning`` naming ``filename`` when given: they had read
+    as a last row cut short; a NUL inside the text is kept (a cell holding one is refused)."""
     text = _decoded(content).replace("\r\r\n", "\r\n")
+    if text.endswith("\x00"):
+        unpadded = text.rstrip("\x00")
+        padding, text = len(text) - len(unpadded), unpadded
+        if filename:
+            warnings.warn(
+                ReadNoteWarning(
+                    f"{filename}: left out {padding} NUL characters after the last line: padding "
+                    "of a file its writer pre-allocated and did not fill (stopped by a crash?)"
+                ),
+                stacklevel=3,
+            )
     if text.endswith("\x1a"):
         text = text.rstrip("\x1a")
         text += "" if not text or text.endswith(("\n", "\r")) else "\n"
@@ -114,7 +135,7 @@ def decode(content: bytes) -> str:
 def _decoded(content: bytes) -> str:
     if content[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a cut-off head may end mid-character
         return content.decode("utf-16", errors="replace")
-    head = content[:4096]
+    head = content[:4096].rstrip(b"\0")  # NUL padding is no UTF-16 text's other byte
     for codec, nuls in (("utf-16-le", head[1::2]), ("utf-16-be", head[::2])):
         if len(head) >= 8 and nuls.count(0) >= 0.9 * len(nuls):
             return content.decode(codec, errors="replace")

@@ -65,7 +65,7 @@ def read(
     content: bytes, filename: str, columns: Mapping[str, str] | None = None
 ) -> MeasurementTable:
     """Parse a delimited table into a ``MeasurementTable`` (SI); see the module docstring."""
-    text = decode(content)
+    text = decode(content, filename)
     numbered = [
         (i + 1, ln)
         for i, ln in enumerate(text.splitlines())

@@ -101,7 +101,7 @@ def read(
     ``columns`` overrides which source column gives a quantity, e.g.
     ``{"moment": "DC Moment Fixed Ctr (emu)"}``; keys: field, moment, moment_err, temperature, time.
     """
-    text = decode(content)
+    text = decode(content, filename)
     lines = text.splitlines()
     if not lines or not guess_can_open(filename, content):
         raise InputFileError(
