@@ -45,13 +45,13 @@ from fluxtrap.magnetometry.readers._columns import (
     check_size,
     check_width,
     decode,
+    header_units,
     name_the_unit,
     numeric_block,
     numeric_column,
     read_limited,
     si_factor,
     split_rows,
-    unit_of,
 )
 from fluxtrap.magnetometry.table import (
     TruncatedFileWarning,
@@ -773,9 +773,11 @@ def read_series(
     names = [c.strip() for c in split_rows([head], [head_no], delimiter, name)[0]]
     where = f"{name}, line {head_no}"
     check_names(names, where)
+    units, header = header_units(numbered, names, delimiter, name)
+    unit_in = dict(zip(names, units, strict=True)).get  # a name's unit, or its units row's
 
     def dim(col: str) -> str | None:
-        unit = unit_of(col)
+        unit = unit_in(col)
         for qty, probe in (("time", "time"), ("field", "field")):
             try:
                 si_factor(probe, unit or "", where)
@@ -786,7 +788,7 @@ def read_series(
 
     times = [c for c in names if dim(c) == "time"]
     # a logger's date-time column (no unit) counts when no column holds seconds or hours
-    stamps = [c for c in names if unit_of(c) is None and STAMP_NAME.search(c)]
+    stamps = [c for c in names if unit_in(c) is None and STAMP_NAME.search(c)]
     times = times or stamps[:1]
     applied_names = [c for c in names if c.lower().startswith("applied") and dim(c) == "field"]
     fields = [
@@ -805,7 +807,7 @@ def read_series(
                 f"{where}: column {column!r} is a time column; give a field column "
                 f"({', '.join(fields) or 'named with its unit, e.g. B_T'})"
             )
-        if unit_of(column) is None:  # it had said "unit '' is not a field unit"
+        if unit_in(column) is None:  # it had said "unit '' is not a field unit"
             raise InputFileError(
                 f"{where}: column {column!r} has no unit in its name; "
                 + name_the_unit(column, "field")
@@ -823,8 +825,8 @@ def read_series(
     # only the columns read are kept as text: memory follows them, not the file's width
     applied_name = applied_names[0] if applied_names else None
     read = {names.index(c) for c in (times[0], fields[0], applied_name) if c in names}
-    lines = [n for n, _ in numbered[1:]]
-    data = [ln for _, ln in numbered[1:]]
+    lines = [n for n, _ in numbered[1 + header :]]
+    data = [ln for _, ln in numbered[1 + header :]]
     order = sorted(read)
 
     def required(c: str) -> bool:
@@ -846,7 +848,7 @@ def read_series(
         if c in stamps:
             return _seconds(rows, names.index(c), lines, c, name)
         qty = "time" if c == times[0] else "field"
-        factor = si_factor(qty, unit_of(c) or "", f"{where}, column {c!r}")
+        factor = si_factor(qty, unit_in(c) or "", f"{where}, column {c!r}")
         if qty == "field":
             factor *= MU0  # H (A/m) -> mu0 H (T)
         if block is not None:

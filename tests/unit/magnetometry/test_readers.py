@@ -1144,6 +1144,89 @@ def test_a_dat_saved_by_a_spreadsheet_with_semicolons_is_read_or_its_decimal_com
         read(saved(comma=True), filename="semicolons.dat")
 
 
+def _origin_export(path, comments: bool = True) -> str:
+    """The columns a .dat is read from (field, moment, its error, temperature, time) as Origin
+    exports a worksheet: long names, a row of units, a row of comments, the cells as written."""
+    import io
+
+    table = read(path)
+    text = path.read_bytes().decode("latin-1")
+    block = text[text.index("[Data]") :].split("\n", 1)[1]
+    rows = list(csv.reader(io.StringIO(block), delimiter="\t" if "\t" in block[:200] else ","))
+    named = [re.fullmatch(r"(.+) \((.+)\)", col) for col in table.metadata.columns.values()]
+    at = [rows[0].index(m.group(0)) for m in named]
+    cells = [[row[i] for i in at] for row in rows[1:]]
+    head = [[m.group(1) for m in named], [m.group(2) for m in named]]
+    head += [[f"sample {table.metadata.sample_name}"] + [""] * (len(at) - 1)] * comments
+    return "".join(",".join(r) + "\r\n" for r in head + [r for r in cells if any(r)])
+
+
+@pytest.mark.parametrize(
+    ("name", "temperature_K"),
+    [("mpms3_vsm_mh_film-A2481_3K.dat", None), ("mpms3_dc_mh_KMK282_5K-300K_tabsep.dat", 5.0)],
+)
+def test_an_origin_export_with_units_and_comments_rows_gives_the_originals_jc(
+    tmp_path, mpms_file, name, temperature_K
+):
+    """Origin (and many a lab spreadsheet) exports the column names, then a row of their units
+    ("Oe,emu,emu,K,sec"), often then one of comments: 'no field column found among 'Magnetic
+    Field', 'Moment', ...'. The units row now gives each column its unit, as in its name; the
+    comments row is skipped and said. Two real loops so exported give the .dat's Jc(B), its
+    error bars and its temperature, point for point."""
+    from fluxtrap.magnetometry.pipeline import derive
+    from fluxtrap.magnetometry.readers._columns import ReadNoteWarning
+
+    original = mpms_file(name)
+
+    def jc(path):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # no superconductor's loop: forced, and said so
+            dims = (0.5e-3, 1.2e-3, 2.8e-3)
+            return derive(
+                "mh_loop",
+                path.read_bytes(),
+                path.name,
+                *dims,
+                temperature_K=temperature_K,
+                force=True,
+            )[2]
+
+    want = jc(original)
+    sample = read(original).metadata.sample_name
+    for comments in (True, False):
+        path = tmp_path / f"origin_{comments}.csv"
+        path.write_text(_origin_export(original, comments), encoding="latin-1", newline="")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = read(path)
+        assert [str(w.message) for w in caught if w.category is ReadNoteWarning] == [
+            f"{path.name}: line 3 read as a row of comments under the units (no number in it, "
+            f"as Origin's 'Comments' row), not data: 'sample {sample},,,,'"
+        ] * comments
+        assert table.metadata.columns["moment_err"] in ("M. Std. Err.", "DC Moment Err Free Ctr")
+        assert len(table) == len(read(original))  # every point, no header row among them
+        got = jc(path)
+        np.testing.assert_array_equal(got.field_T, want.field_T)
+        np.testing.assert_array_equal(got.jc_A_m2, want.jc_A_m2)
+        np.testing.assert_array_equal(got.jc_err_A_m2, want.jc_err_A_m2)
+        assert got.temperature_K == want.temperature_K
+
+
+@pytest.mark.parametrize(
+    ("units", "said"),
+    [
+        ("Oe,a.u.,K", r"line 2, column 'Moment': 'a\.u\.' is not a unit, where the row's other"),
+        ("T,emu,K", r"line 2, column 'Field \(Oe\)': the row of units .* says 'T', the .* 'Oe'"),
+    ],
+)
+def test_a_units_row_that_is_not_units_is_refused_naming_its_line(units, said):
+    """A row under the column names mixing units with other text, or naming another unit than
+    the column's name, cannot be read either way: refused naming the line and the cell."""
+    names = "Field (Oe),Moment,T" if units.startswith("T,") else "Field,Moment,T"
+    with pytest.raises(InputFileError, match=rf"^u\.csv, {said}"):
+        read(f"{names}\n{units}\n0,0,5\n100,1e-3,5\n".encode(), filename="u.csv")
+
+
 def test_nul_padding_after_the_last_row_is_left_out_and_said_not_a_cut_row(mpms_file):
     """A writer that pre-allocates its file and crashes leaves NUL bytes after the last row
     written: read as a last row 'with no line end' (TruncatedFileWarning, though no row was

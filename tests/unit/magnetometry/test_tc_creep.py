@@ -1593,3 +1593,29 @@ def test_a_series_padded_with_nuls_after_its_last_row_loses_no_row(tmp_path):
     ]
     for a, b in zip(got, read_series(text, filename="w.csv"), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_series_exported_with_a_units_row_and_a_comments_row_reads_as_written(tmp_path):
+    """A Hall-probe series exported from Origin, its units in a row under the names ("Time,Bz,
+    Applied" / "min,mT,mT") and a comments row under them, was 'no time column'. It now reads
+    as the series written with its units in the names, the comments row skipped and said; a
+    units row mixing units and other text is refused naming its line."""
+    from fluxtrap.magnetometry.readers._columns import ReadNoteWarning
+
+    rows = _hall_rows()
+    want = read_series(f"t (min),Bz (mT),Applied (mT)\r\n{rows}".encode(), filename="w.csv")
+    path = tmp_path / "origin.csv"
+    path.write_bytes(f"Time,Bz,Applied\r\nmin,mT,mT\r\nprobe 3,,\r\n{rows}".encode())
+    with pytest.warns(ReadNoteWarning) as caught:
+        got = read_series(path)
+    assert [str(w.message) for w in caught] == [
+        f"{path}: line 3 read as a row of comments under the units (no number in it, as "
+        "Origin's 'Comments' row), not data: 'probe 3,,'"
+    ]
+    for a, b in zip(got[:3], want[:3], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert got[3] == "Bz"
+    with pytest.raises(
+        InputFileError, match=r"^h\.csv, line 2, column 'Bz': 'probe' is not a unit"
+    ):
+        read_series(f"Time,Bz\r\ns,probe\r\n{rows}".encode(), filename="h.csv")

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pint
 
-from fluxtrap.errors import InputFileError
+from fluxtrap.errors import InputFileError, UnitError
 from fluxtrap.inputs import check_bytes, read_bytes
 from fluxtrap.units import MU0, Q_, unit
 
 
 class ReadNoteWarning(UserWarning):
     """What a reader did to a file that loses no data row: NUL padding after the last line left
-    out (said, as a warning, so that it is seen)."""
+    out, a comments row under the column names skipped (said, as a warning, so that it is seen)."""
 
 
 # What each SI column of a MeasurementTable needs from its source column: (pint dimension, SI unit).
@@ -157,12 +157,89 @@ def unit_of(name: str) -> str | None:
     Written as in print, "A·m²", "A m2" and "kA m⁻¹" read as "A*m^2", "A m^2", "kA m^-1"."""
     m = re.search(r"[(\[]([^()\[\]]+)[)\]]\s*$", name)
     if m:
-        unit = _PRINTED_POWER.sub(r"\1^\2", m.group(1).strip().translate(_PRINTED))
-        return _ALIASES.get(unit, unit)
+        return _as_printed(m.group(1))
     for suffix in sorted(_SUFFIX_UNITS, key=len, reverse=True):
         if name.endswith("_" + suffix) and len(name) > len(suffix) + 1:
             return _SUFFIX_UNITS[suffix]
     return None
+
+
+def _as_printed(text: str) -> str:
+    """A unit as written in a name or a units row, in the units grammar ("A·m²": "A*m^2")."""
+    unit = _PRINTED_POWER.sub(r"\1^\2", text.strip().translate(_PRINTED))
+    return _ALIASES.get(unit, unit)
+
+
+def header_units(
+    numbered: Sequence[tuple[int, str]], names: Sequence[str], delimiter: str, filename: str
+) -> tuple[list[str | None], int]:
+    """Each column's unit (``unit_of`` its name, or None), and how many of the rows after the
+    column names in ``numbered`` ((line, text), names first) are header rows, 0 to 2.
+
+    A spreadsheet's or Origin's export has a row of units under the names ("Oe,emu", its "Units"
+    row: each unit read as one in the name would be) and often one of comments under it ("sample
+    S1,", skipped with a ``ReadNoteWarning``). A row of no number is one of units when it gives
+    a column without a unit in its name its unit; one mixing units with other text ("Oe,a.u."),
+    or a unit other than its name's, is refused naming the line: the file cannot say what it
+    is. A row of text that is not a unit stays a data row (refused or skipped as one)."""
+    units = [unit_of(col) for col in names]
+    if len(numbered) < 3 or not (cells := _words(numbered[1], delimiter, filename)):
+        return units, 0
+    line = numbered[1][0]
+    given = [(i, _as_printed(c)) for i, c in enumerate(cells[: len(names)]) if c.strip()]
+    if not any(units[i] is None and _is_unit(u) for i, u in given):
+        return units, 0
+    for i, u in given:
+        where = f"{filename}, line {line}, column {names[i]!r}"
+        if not _is_unit(u):
+            raise InputFileError(
+                f"{where}: {cells[i].strip()[:40]!r} is not a unit, where the row's other cells "
+                "are units (a row of units under the column names, as Origin exports): write "
+                "a unit or nothing in each cell of the row, or remove the row"
+            )
+        if units[i] not in (None, u):
+            raise InputFileError(
+                f"{where}: the row of units under the column names says {u!r}, the column's "
+                f"name {units[i]!r}; give one unit"
+            )
+        units[i] = u
+    comments = len(numbered) > 3 and _words(numbered[2], delimiter, filename)
+    if comments:
+        warnings.warn(
+            ReadNoteWarning(
+                f"{filename}: line {numbered[2][0]} read as a row of comments under the units "
+                f"(no number in it, as Origin's 'Comments' row), not data: {numbered[2][1][:60]!r}"
+            ),
+            stacklevel=3,
+        )
+    return units, 2 if comments else 1
+
+
+def _words(numbered: tuple[int, str], delimiter: str, filename: str) -> list[str]:
+    """The cells of a row holding text and no number (a header row's), else []."""
+    cells = split_rows([numbered[1]], [numbered[0]], delimiter, filename)[0]
+    texts = [c.strip() for c in cells if c.strip()]
+    return cells if texts and not any(is_number(c) for c in texts) else []
+
+
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a float ("1.2e-05", "nan")."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_unit(text: str) -> bool:
+    """Whether ``text`` (as printed, ``_as_printed``) reads as a unit: one the readers convert."""
+    if text in GAUSS_T:
+        return True
+    try:
+        unit(text)
+    except UnitError:
+        return False
+    return True
 
 
 # a few of each quantity's units, named where a column has none (any pint unit of it is read):

@@ -25,12 +25,13 @@ from fluxtrap.magnetometry.readers._columns import (
     check_width,
     decode,
     first_bad_cell,
+    header_units,
+    is_number,
     numeric_block,
     numeric_column,
     si_factor,
     skip_missing,
     split_rows,
-    unit_of,
 )
 from fluxtrap.magnetometry.table import (
     MU0,
@@ -83,17 +84,18 @@ def read(
     delimiter = max(",\t;", key=head.count)
     names = [c.strip() for c in split_rows([head], [head_no], delimiter, filename)[0]]
     where = f"{filename}, line {head_no}"
-    if all(_is_number(c) for c in names if c):  # 'column '0' appears twice' had said nothing of it
+    if all(is_number(c) for c in names if c):  # 'column '0' appears twice' had said nothing of it
         raise InputFileError(
             f"{where}: the first row holds numbers ({head.strip()[:60]!r}), not column names: the "
             "row naming the columns (and any header above it) is missing, was the file cut at its "
             "top? Add one with units, e.g. 'B (T),m (emu),T (K)'"
         )
     check_names(names, where)
-    chosen = _choose(names, dict(columns or {}), where)
-    line_no = [n for n, _ in numbered[1:]]
+    units, header = header_units(numbered, names, delimiter, filename)
+    chosen = _choose(names, units, dict(columns or {}), where)
+    line_no = [n for n, _ in numbered[1 + header :]]
     keep = {idx for idx, _ in chosen.values()}
-    data = [ln for _, ln in numbered[1:]]
+    data = [ln for _, ln in numbered[1 + header :]]
     at = {idx: k for k, idx in enumerate(sorted(keep))}
     block = numeric_block(data, delimiter, len(names), sorted(keep))  # a plain file at once
     required = [chosen["field"][0], chosen["moment"][0]]
@@ -117,15 +119,6 @@ def read(
         first_bad_cell(rows, line_no, columns, names, filename, required=required)
         raise
     return _table(values, chosen, names, filename, skipped, cut, kept_lines)
-
-
-def _is_number(cell: str) -> bool:
-    """Whether ``cell`` reads as a float ("1.2e-05", "nan")."""
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
 
 
 def _table(
@@ -183,7 +176,11 @@ def _dimension(name: str, unit_text: str) -> str | None:
     return None
 
 
-def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, tuple[int, float]]:
+def _choose(
+    names: list[str], units: list[str | None], mapping: dict[str, str], where: str
+) -> dict[str, tuple[int, float]]:
+    """Column index and SI factor of each quantity read, by ``mapping`` or by ``units`` (each
+    column's, from its name or the units row: ``header_units``)."""
     unknown = set(mapping) - set(QUANTITIES)
     if unknown:
         raise InputFileError(
@@ -191,7 +188,7 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
         )
     out: dict[str, tuple[int, float]] = {}
     for qty, spec in mapping.items():
-        col, unit = spec, unit_of(spec)
+        col, unit = spec, units[names.index(spec)] if spec in names else None
         if spec not in names:
             m = re.fullmatch(r"\s*(.+?)\s*\[([^\]]+)\]\s*", spec)
             if not m or m.group(1) not in names:
@@ -207,7 +204,7 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
     taken = {i for i, _ in out.values()}
     found: dict[str, list[int]] = {}
     for i, col in enumerate(names):
-        unit = unit_of(col)
+        unit = units[i]
         qty = _dimension(col, unit) if unit and i not in taken else None
         if qty == "moment" and re.search(r"err|std|sigma", col, re.IGNORECASE):
             qty = "moment_err"
@@ -222,7 +219,7 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
                 f"say which with a column mapping, e.g. {qty}={names[idx[0]]!r}"
             )
         col = names[idx[0]]
-        out[qty] = (idx[0], si_factor(qty, unit_of(col) or "", f"{where}, column {col!r}"))
+        out[qty] = (idx[0], si_factor(qty, units[idx[0]] or "", f"{where}, column {col!r}"))
     per = {"magnetization": "volume", "mass magnetization": "mass"}
     if "moment" not in out and (kind := next((k for k in per if k in found), None)):
         col = names[found[kind][0]]
@@ -232,7 +229,7 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
             f"{per[kind]}), or map a moment column"
         )
     if "temperature" not in out:
-        _check_no_temperature(names, taken, where)
+        _check_no_temperature(names, units, taken, where)
     for qty in ("field", "moment"):
         if qty not in out:
             raise InputFileError(
@@ -247,14 +244,16 @@ def _choose(names: list[str], mapping: dict[str, str], where: str) -> dict[str, 
 TEMPERATURE_NAME = re.compile(r"\s*(T|Temp\.?|Temperature)\s*([(\[][^()\[\]]*[)\]])?\s*$", re.I)
 
 
-def _check_no_temperature(names: list[str], taken: set[int], where: str) -> None:
+def _check_no_temperature(
+    names: list[str], units: list[str | None], taken: set[int], where: str
+) -> None:
     """InputFileError for a column named as the temperature (``TEMPERATURE_NAME``) whose unit
     is missing or no temperature's, where no column was read as one: it was left out without a
     word ("T (C)", C the coulomb: a loop at 5 K had read 'at an unknown temperature')."""
     for i, col in enumerate(names):
         if i in taken or not TEMPERATURE_NAME.fullmatch(col):
             continue
-        unit = unit_of(col)
+        unit = units[i]
         if unit is None:
             fix = f"name it with its unit, e.g. 'T (K)', or map it: temperature=\"{col} [K]\""
         else:  # another unit: "C", the coulomb, is degC written short
