@@ -1227,6 +1227,16 @@ def test_a_units_row_that_is_not_units_is_refused_naming_its_line(units, said):
         read(f"{names}\n{units}\n0,0,5\n100,1e-3,5\n".encode(), filename="u.csv")
 
 
+@pytest.mark.parametrize("rows", ["", "sample S1,\n"])
+def test_a_units_row_without_data_rows_under_it_is_named_as_such(rows):
+    """Column names and their units row, with or without a comments row, and no data: it had
+    been 'no field column found among 'Field', 'Moment'' or ''sample S1' is not a number'."""
+    with pytest.raises(
+        InputFileError, match=r"^u\.csv: no data rows after the column names \(line 1\) and the"
+    ):
+        read(f"Field,Moment\nOe,emu\n{rows}".encode(), filename="u.csv")
+
+
 def test_nul_padding_after_the_last_row_is_left_out_and_said_not_a_cut_row(mpms_file):
     """A writer that pre-allocates its file and crashes leaves NUL bytes after the last row
     written: read as a last row 'with no line end' (TruncatedFileWarning, though no row was

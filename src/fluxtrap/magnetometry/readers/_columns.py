@@ -183,7 +183,7 @@ def header_units(
     or a unit other than its name's, is refused naming the line: the file cannot say what it
     is. A row of text that is not a unit stays a data row (refused or skipped as one)."""
     units = [unit_of(col) for col in names]
-    if len(numbered) < 3 or not (cells := _words(numbered[1], delimiter, filename)):
+    if len(numbered) < 2 or not (cells := _words(numbered[1], delimiter, filename)):
         return units, 0
     line = numbered[1][0]
     given = [(i, _as_printed(c)) for i, c in enumerate(cells[: len(names)]) if c.strip()]
@@ -203,7 +203,12 @@ def header_units(
                 f"name {units[i]!r}; give one unit"
             )
         units[i] = u
-    comments = len(numbered) > 3 and _words(numbered[2], delimiter, filename)
+    comments = len(numbered) > 2 and _words(numbered[2], delimiter, filename)
+    if len(numbered) <= 2 + bool(comments):
+        raise InputFileError(
+            f"{filename}: no data rows after the column names (line {numbered[0][0]}) and the "
+            f"row of units under them (line {line})"
+        )
     if comments:
         warnings.warn(
             ReadNoteWarning(
