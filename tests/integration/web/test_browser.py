@@ -634,3 +634,21 @@ def test_what_the_model_s_data_warn_of_is_said_after_asking(page):
     assert page.inner_text("p.data-note").startswith("objective jc_3T: 1 of 6 values (3e+10")
     assert "when suggestion 1 was asked" not in page.inner_text("#suggestions")
     assert page.errors == []
+
+
+def test_a_slow_suggestion_says_it_runs_then_its_failure(page):
+    """Asking the optimizer fits the model, seconds to minutes: the page showed only a greyed
+    button meanwhile. It now says that it runs, and a failure then takes its place."""
+    login(page, "alice")
+    page.goto("/campaigns/K-Ba122%20SPS/model")
+    held = []
+    page.route("**/api/campaigns/*/suggestions", lambda route: held.append(route))  # unanswered
+    page.click("#suggest-form button")
+    page.wait_for_selector("#message.busy", timeout=5000)
+    assert page.inner_text("#message").startswith("asking the optimizer: fitting the model")
+    assert page.is_disabled("#suggest-form button")
+    held[0].fulfill(status=503, json={"detail": "the model fit failed"})
+    page.wait_for_selector("#message.error")
+    assert page.inner_text("#message") == "503: the model fit failed"
+    assert page.is_enabled("#suggest-form button")
+    assert [e for e in page.errors if "503" not in e] == []

@@ -57,7 +57,9 @@ function drawFigures() {
   }
 }
 
-// Run an async form action with its button disabled; show the error if it fails.
+// Run an async form action with its button disabled; show the error if it fails. A slow one
+// says that it runs (the form's data-busy) until it ends: a suggestion's fit took seconds to a
+// minute with nothing shown but a greyed button.
 function onSubmit(id, action) {
   const form = document.getElementById(id);
   if (!form) return;
@@ -66,6 +68,7 @@ function onSubmit(id, action) {
     const button = form.querySelector("button[type=submit]");
     const focused = document.activeElement === button; // disabling it drops the focus to <body>
     button.disabled = true;
+    if (form.dataset.busy) say(form.dataset.busy, false, "busy");
     try {
       await action(form, new FormData(form));
     } catch (err) {
