@@ -367,7 +367,7 @@ def model_figures(
     s = slices["two_d"][(x, py.name)]
     maps = (
         ("mean", s["mean"], "Viridis", f"mean {unit_label(o)}"),
-        ("std", s["std"], "Magma", "std (uncertainty)"),
+        ("std", s["std"], "Magma", f"std {unit_label(o)} (uncertainty)"),
         ("acquisition", s["acquisition"], "Cividis", f"acquisition ({acq_label})"),
     )
     fig = make_subplots(1, 3, subplot_titles=[m[3] for m in maps], horizontal_spacing=0.1)

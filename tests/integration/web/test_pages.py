@@ -575,6 +575,8 @@ def test_model_explorer_shows_model_data_and_suggestions(browser_like):
     fig = figures(html)["model-2d"]
     assert [t["type"] for t in fig["data"][:3]] == ["contour"] * 3
     assert [t["name"] for t in fig["data"][:3]] == ["mean", "std", "acquisition"]
+    titles = [a["text"] for a in fig["layout"]["annotations"][:2]]  # each map's, with its unit
+    assert titles == ["mean jc_3T [A/cm²]", "std jc_3T [A/cm²] (uncertainty)"]  # std had none
     assert [t["xaxis"] for t in fig["data"][:3]] == ["x", "x2", "x3"]  # three maps side by side
     assert not any(t["type"] == "contour" for t in fig["data"][3:])
     stars = [t for t in fig["data"] if t["name"] == "next suggestions"]
