@@ -221,6 +221,23 @@ def test_the_campaign_page_tables_a_bounded_page_of_samples(lab):
     assert lab.client.get(f"{page}?limit={MAX_SAMPLES + 1}").status_code in (400, 422)
 
 
+def test_a_campaign_of_several_hundred_samples_is_paged_above_its_forms(lab):
+    """An overview of 300 samples tabled all of them on one page (500 a page): the record and
+    upload forms came 17 000 px down, below 500 rows, for 600 samples. Now a page of them, the
+    next link to the rest."""
+    n = 300
+    rows = [{"label": f"S{i:03d}", "params": {"ramp_rate": 10 + i / 10, "max_temperature": 600,
+             "dwell_time": 5}} for i in range(n)]  # fmt: skip
+    lab.store.add_samples(NAME, rows)
+    lab.client.cookies.set(COOKIE, login(lab.store, "alice"))
+    page = f"/campaigns/{quote(NAME)}"
+    first = lab.client.get(page).text
+    tabled = re.findall(r"<tr><td>([^<]*)</td>", first)
+    assert tabled == [r["label"] for r in rows[: len(tabled)]] and len(tabled) < n
+    assert f'id="next-samples" href="{page}?offset={len(tabled)}"' in first
+    assert f"samples 1–{len(tabled)} of {n}" in first
+
+
 def test_the_api_pages_a_samples_measurements(lab):
     """``GET .../samples/{label}/measurements`` listed every file of the sample, reading each
     one's metadata for its warnings; now at most MAX_MEASUREMENTS, with Link header pages."""
