@@ -530,14 +530,27 @@ UNLABELLED = """() => [...document.querySelectorAll(
   || (e.tagName === "BUTTON" && e.textContent.trim()))).map((e) => e.outerHTML.slice(0, 80))"""
 
 
+# names (of links and buttons) that stand for different actions: a screen reader's list of a
+# page's buttons read "discard, discard, ..." (which suggestion?)
+SAME_NAME = """() => { const does = {};
+  for (const e of document.querySelectorAll("a[href], button")) {
+    const name = (e.getAttribute("aria-label") || e.textContent).trim().replace(/\\s+/g, " ");
+    const what = e.getAttribute("href") || [e.id, e.form?.id, e.dataset.suggestion, e.dataset.status].join();
+    (does[name] ||= new Set()).add(what);
+  }
+  return Object.keys(does).filter((name) => does[name].size > 1); }"""
+
+
 def test_every_field_of_every_page_has_a_label(page, loop_file):
     """Each input, select, text area and button of each page a writer sees is named by a label
-    (a screen reader read the simulation form's case box as a bare "edit text")."""
+    (a screen reader read the simulation form's case box as a bare "edit text"), and no two
+    links or buttons doing different things share a name (each suggestion's were "discard",
+    "abandon", "failed"; each measured sample's link, as the header's, "Jc(B)")."""
     from fluxtrap.workflows.measurements import record_measurement
 
     add_measured_samples(page.store)
-    page.store.add_suggestions(NAME, [{"ramp_rate": 40, "max_temperature": 600, "dwell_time": 9}],
-                               [0.1], {}, 1)  # fmt: skip
+    page.store.add_suggestions(NAME, [{"ramp_rate": r, "max_temperature": 600, "dwell_time": 9}
+                                      for r in (40, 60)], [0.1, 0.2], {}, 1)  # fmt: skip
     edges = (1e-3, 2e-3, 0.5e-3)
     record_measurement(page.store, NAME, "R1", "R1.dat", loop_file, edges, replace=True)
     page.goto("/login")
@@ -547,6 +560,7 @@ def test_every_field_of_every_page_has_a_label(page, loop_file):
     for path in ("/", campaign, f"{campaign}/model", f"{campaign}/jc", "/simulations"):
         page.goto(path)
         assert page.evaluate(UNLABELLED) == [], path
+        assert page.evaluate(SAME_NAME) == [], path
     assert page.errors == []
 
 
