@@ -285,6 +285,7 @@ def campaign_page(
         measured=measured,
         tc_notes=jcdata.tc_notes(store, measurements),
         figures=figures,
+        objective_units={o.name: (o.shown_unit, o.shown(1.0)) for o in spec.objectives},
         open_suggestions=store.suggestions(campaign, "open"),
         notes_shown=NOTES_SHOWN,
     )

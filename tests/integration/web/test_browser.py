@@ -4,6 +4,7 @@ sees them on the model explorer. Screenshots of each page go to ``test-artifacts
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -315,8 +316,14 @@ def test_a_discs_loop_is_uploaded_with_its_shape_diameter_and_thickness(page, tm
         page.click(f"{form} button")
     (m,) = page.store.measurements(NAME, "B1", with_content=False)
     assert m.metadata["sample_shape"] == "cylinder"
-    jc_3t = page.store.sample(NAME, "B1").objectives["jc_3T"]
+    b1 = page.store.sample(NAME, "B1")
+    jc_3t = b1.objectives["jc_3T"]
     assert jc_3t == pytest.approx(truth(3.0), rel=0.05)
+    # said with its 1-sigma in the tables' unit (it was "jc_3T = 2.435e+9 (SI)", no error bar)
+    said = re.search(r": jc_3T = ([\d,.]+) ± ([\d,.]+) A/cm²$", page.inner_text("#message"))
+    value, err = (float(x.replace(",", "")) for x in said.groups())
+    assert value == pytest.approx(jc_3t * 1e-4, rel=1e-3)
+    assert err == pytest.approx(b1.objective_errors["jc_3T"] * 1e-4, rel=0.05)  # 2 digits
     assert page.errors == []
 
 

@@ -157,10 +157,18 @@ onSubmit("upload-form", async (form, data) => {
   const label = data.get("label");
   data.delete("label");
   const up = await api("POST", `${campaignUrl(form)}/samples/${encodeURIComponent(label)}/measurements`, data);
-  const shown = Object.entries(up.objectives).map(([k, v]) => `${k} = ${v.toPrecision(4)}`).join(", ");
+  // each value ± its 1-sigma in the unit the tables show (data-objectives: name -> [unit, the
+  // stored unit's worth in it]): it said "jc_3T = 2.098e+8 (SI)" beside tables in A/cm²
+  const units = JSON.parse(form.dataset.objectives);
+  const number = (x, digits) => x.toLocaleString("en-US", { maximumSignificantDigits: digits });
+  const shown = Object.entries(up.objectives).map(([k, v]) => {
+    const [unit, scale] = units[k];
+    const err = up.objective_errors[k];
+    return `${k} = ${number(v * scale, 4)}${err ? " ± " + number(err * scale, 2) : ""}${unit ? " " + unit : ""}`;
+  }).join(", ");
   const t = data.get("kind") === "mh_loop" ? up.measurement.temperature_K : null;
   const at = t === null ? "" : ` (the loop at ${t.toPrecision(4)} K)`;
-  const stored = `stored ${up.measurement.filename} for ${label}${at}${shown ? ": " + shown + " (SI)" : ""}`;
+  const stored = `stored ${up.measurement.filename} for ${label}${at}${shown ? ": " + shown : ""}`;
   // said on the page it goes to (said on this one, it went with it), with what the analysis
   // warned about (as text: file names are users')
   const notes = [...up.warnings.map((w) => "warning: " + w), ...Object.entries(up.not_set).map(([k, why]) => `${k} not set: ${why}`)];
