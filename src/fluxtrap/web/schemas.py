@@ -471,7 +471,8 @@ class Job(BaseModel):
     run: int | None = Field(
         None,
         description="while running on the server asked: the run through the protocol it is in "
-        "(the adaptive solver's fine and coarse runs each start again at t = 0)",
+        "(the adaptive solver's fine and coarse runs each start again at t = 0; 0: its process "
+        "is starting)",
     )
     simulated_s: float | None = Field(
         None, description="while running on the server asked: the simulated time reached (s)"

@@ -143,6 +143,33 @@ def test_a_simulation_stored_by_another_writer_while_a_job_runs_keeps_its_id(lab
     )  # stored by a client that gave neither
 
 
+def test_a_job_whose_process_is_starting_says_so(tmp_path):
+    """Until a job's child process had loaded the solver (seconds) its page read "Run 0 through
+    the protocol ...: simulated 0 s of 80 s"; it now says that the run is starting."""
+    from fastapi.testclient import TestClient
+
+    from fluxtrap.web import create_app
+
+    from .conftest import make_store
+
+    store = make_store(f"sqlite:///{tmp_path / 'lab.db'}")
+    job = store.add_job("quick", EXAMPLE_CASE, "bob", per_user=3, total=50)
+    assert store.claim_job("another-host:1:a").id == job.id  # running, on another server
+    with TestClient(create_app(store)) as client:
+        progress = [0.0, 0.0]  # as run_case's shared array holds it before the child starts
+        client.app.state.jobs._progress[job.id] = (progress, 80.0)
+        client.cookies.set(COOKIE, login(store, "bob"))
+        said = re.search(
+            r'<p id="job-progress">(.*?)</p>', client.get(f"/jobs/{job.id}").text, re.S
+        )
+        assert said[1].startswith("Starting: the job's process loads the solver")
+        progress[:] = [1.0, 20.0]  # the first run, at 20 s of 80
+        said = re.search(
+            r'<p id="job-progress">(.*?)</p>', client.get(f"/jobs/{job.id}").text, re.S
+        )
+        assert said[1].startswith("Run 1 through the protocol") and "20 s of 80 s" in said[1]
+
+
 def test_a_running_job_says_how_far_its_run_has_come(lab):
     """A job's page said "running" and nothing more for as long as the run took (an hour's
     case: an hour of "running"). While this server runs it, the job now says which run
