@@ -41,9 +41,8 @@ from fluxtrap.web.schemas import Count, Id, Simulation
 LISTED_CALIBRATIONS = 200  # the newest calibrations on the calibrations page
 PAGE_CAMPAIGNS = 100  # campaigns on one page of the campaign list (?limit: up to MAX_CAMPAIGNS)
 PAGE_SUGGESTIONS = 100  # suggestions in the model page's table (?limit: up to MAX_SUGGESTIONS)
-PAGE_SAMPLES = (
-    100  # samples in the campaign page's tables, above its forms (?limit: up to MAX_SAMPLES)
-)
+# samples in the campaign page's tables, above its forms (?limit: up to MAX_SAMPLES)
+PAGE_SAMPLES = 100
 NOTES_SHOWN = 200  # characters of a sample's notes in those tables (the API gives all 10 000)
 SHOWN_CASE = 200_000  # characters of a simulation's case file on its page (the API takes as many)
 MAX_JC_DRAWN = 50  # curves on the Jc(B) page (each up to plots.MAX_PLOTTED points, 20 ms)
