@@ -740,6 +740,14 @@ def test_what_is_hashed_is_what_was_fitted(tmp_path, monkeypatch):
             ["--probe", "top", "--fit", "sc.n", "--bounds", "sc.n=200:10"],
             "bounds of sc.n: need low < high, got 200..10 (swapped?",
         ),
+        (  # a wrong origin: refused by the fit after its start case had run, the store made
+            40,
+            ["--probe", "top", "--fit", "sc.n", "--origin", "10 h"],
+            "h.csv (B (mT)): 0 of its 40 points lie inside the simulated time span -300..600 s "
+            "around the origin of 'cli calibration disk' (the end of its last field change); "
+            "point 1 (1 = the first), at 60 s on the series' clock, is -3.594e+04 s from its "
+            "origin (36000 s;",
+        ),
         (  # the store was made, then found without the campaign
             40,
             ["--probe", "top", "--fit", "sc.n", "--campaign", "nope"],

@@ -1347,3 +1347,23 @@ def test_a_probe_drawn_inside_is_warned_of_once_with_the_heights_tried():
         "r = 0 mm), and the fit tries heights 6.9..8.9 mm: inside it the probe reads Bz where no "
         "Hall sensor sits"
     )
+
+
+@pytest.mark.parametrize(
+    ("unit", "origin", "first"),
+    [(1.0, 5e4, r"point 1 \(1 = the first\), at 5 s on the series' clock, is -5e\+04 s from"),
+     (3600.0, None, r"point 1 \(1 = the first\), at 18000 s on the series' clock, is 1\.8e\+04")],
+)  # fmt: skip
+def test_points_outside_the_protocols_span_are_refused_before_any_run(unit, origin, first):
+    """A wrong origin (5e4 s) or times 3600 x too long (hours read as seconds) left fewer than 3
+    points inside the simulated span: refused by align after the start case had run; now before
+    any run, from the protocol (-100..1e4 s around the end of its ramp), naming the first point
+    outside."""
+    good = measured(linear_model, n=20.0, k=1.0, sigma=2e-3)
+    series = Series("hall.csv (B)", good.time_s * unit, good.field_T, "top", origin_s=origin)
+    run = runner_of(linear_model)
+    with pytest.raises(ValidationError, match=r"^hall\.csv \(B\): 0 of its 80 points lie "
+                       r"inside the simulated time span -100\.\.1e\+04 s around the origin of "
+                       r"'stand-in' \(the end of its last field change\); " + first):  # fmt: skip
+        calibrate(Case.from_dict(case_dict()), series, "sc.n", scan=0, runner=run)
+    assert run.batches == []

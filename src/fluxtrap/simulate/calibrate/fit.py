@@ -58,7 +58,14 @@ from fluxtrap.probetable import log_time_thinned
 from fluxtrap.simulate import Case, Superconductor
 from fluxtrap.simulate.calibrate.parameters import FitParameter, apply, fenced, parse_fit
 from fluxtrap.simulate.calibrate.runners import Outcome, Runner, serial
-from fluxtrap.simulate.calibrate.series import Alignment, Series, align, simulated_at
+from fluxtrap.simulate.calibrate.series import (
+    Alignment,
+    Series,
+    align,
+    inside_span,
+    simulated_at,
+    simulated_span,
+)
 
 FIT_CHI2 = 4.0  # reduced chi^2 above which a series is "not fitted": rms residual > 2 sigma
 UNIT_RATIO = 20.0  # measured / model field (rms) beyond which a misfit names the unit
@@ -1135,10 +1142,13 @@ def check_request(
             "--fit: only probe offsets/drifts given; fit at least one simulated parameter "
             "(<superconductor>.n|jc_scale|e0 or <probe>.z) beside them"
         )
-    points = sum(s.time_s.size for s in series)
+    points = sum(_points_inside(s, cases[s.case]) for s in series)
+    total = sum(s.time_s.size for s in series)
     if points <= len(params):  # found after the start case and the scan had run
         raise ValidationError(
-            f"calibrate: {points} measured points in {len(series)} series for {len(params)} "
+            f"calibrate: {points} measured points"
+            + (f" inside the simulated time span (of {total})" if points < total else "")
+            + f" in {len(series)} series for {len(params)} "
             f"parameters ({', '.join(p.name for p in params)}); a fit needs more points than "
             "parameters: give a longer series, or fit fewer parameters"
         )
@@ -1156,6 +1166,26 @@ def check_request(
             "scan points per parameter, fewer parameters or cases"
         )
     return params
+
+
+def _points_inside(s: Series, case: Case) -> int:
+    """How many points of ``s`` lie inside the time span a simulation of ``case`` covers; fewer
+    than 3 (a wrong origin, a time in the wrong unit) are refused before anything runs, naming
+    the first point outside and both spans (``align`` found them after the start case's run)."""
+    span = simulated_span(case.protocol)
+    inside = inside_span(s, span)
+    if inside.sum() >= 3:
+        return int(inside.sum())
+    k = int(np.argmin(inside))  # the first point outside
+    t, origin = s.time_s, s.origin
+    raise ValidationError(
+        f"{s.name}: {inside.sum()} of its {t.size} points lie inside the simulated time span "
+        f"{span[0]:.4g}..{span[1]:.4g} s around the origin of {case.title!r} (the end of its "
+        f"last field change); point {k + 1} (1 = the first), at {t[k]:.6g} s on the series' "
+        f"clock, is {t[k] - origin:.4g} s from its origin ({origin:.6g} s; the series spans "
+        f"{t[0] - origin:.4g}..{t[-1] - origin:.4g} s); a fit needs at least 3: check the "
+        "origin (applied_T column or --origin) and the time column's unit"
+    )
 
 
 def _scan(

@@ -32,7 +32,7 @@ from fluxtrap.probetable import (
     white_noise,
     without_gaps,
 )
-from fluxtrap.simulate.protocol import MAX_FIELD_T
+from fluxtrap.simulate.protocol import MAX_FIELD_T, Pulse, Step, states, step_durations
 from fluxtrap.units import field_unit_hint
 
 MIN_SIGMA_T = 1e-12  # T, a noise value below any Hall probe's or fluxgate's resolution
@@ -223,6 +223,26 @@ class Alignment:
     shift_s: float
     sim_origin_s: float
     clock_ratio: float = 1.0
+
+
+def simulated_span(protocol: tuple[Step, ...]) -> tuple[float, float]:
+    """The time span (s) a simulation of ``protocol`` covers, counted from its origin as
+    ``align`` counts it (the end of the last step that changes the applied field; its start
+    without one): (-origin, duration - origin), known without simulating."""
+    ends = np.cumsum([0.0, *step_durations(protocol)])  # the end of each step (the set: 0)
+    fields = [b for b, _ in states(protocol)]
+    changed = [i for i in range(1, len(protocol))
+               if fields[i] != fields[i - 1] or isinstance(protocol[i], Pulse)]  # fmt: skip
+    origin = float(ends[changed[-1]]) if changed else 0.0
+    return -origin, float(ends[-1]) - origin
+
+
+def inside_span(series: Series, span: tuple[float, float]) -> np.ndarray:
+    """Mask ``(n,)`` of the points of ``series`` whose time after its origin lies in ``span``
+    (s, from ``simulated_span``), to the tolerance ``align`` allows."""
+    t = series.time_s - series.origin
+    eps = 1e-9 * max(abs(span[0]), abs(span[1]), 1.0)  # a last sample at the protocol's end
+    return (t >= span[0] - eps) & (t <= span[1] + eps)
 
 
 def align(series: Series, probes: pd.DataFrame) -> Alignment:
