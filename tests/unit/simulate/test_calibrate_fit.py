@@ -1367,3 +1367,24 @@ def test_points_outside_the_protocols_span_are_refused_before_any_run(unit, orig
                        r"'stand-in' \(the end of its last field change\); " + first):  # fmt: skip
         calibrate(Case.from_dict(case_dict()), series, "sc.n", scan=0, runner=run)
     assert run.batches == []
+
+
+@pytest.mark.parametrize(
+    "given",
+    [("10", 20.0), (10.0,), (True, 5.0), (10.0, np.bool_(True)), 10.0, (10, 10**400),
+     (1.0, 2.0, 3.0)],
+)  # fmt: skip
+def test_bounds_that_are_not_two_numbers_are_refused_naming_the_parameter(given):
+    """("10", 20) was a raw TypeError, a one-element tuple a ValueError, a bool bound taken as 1:
+    a ValidationError naming the parameter and what it expects, before any run; NaN says it
+    needs finite numbers."""
+    series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    run = runner_of(linear_model)
+    with pytest.raises(ValidationError, match=r"^bounds of sc\.jc_scale: expected \(low, high\), "
+                       r"two numbers in SI units, got "):  # fmt: skip
+        calibrate(Case.from_dict(case_dict()), series, "sc.jc_scale", bounds={"sc.jc_scale": given},
+                  scan=0, runner=run)  # fmt: skip
+    with pytest.raises(ValidationError, match=r"^bounds of sc\.n: need finite numbers, got nan"):
+        calibrate(Case.from_dict(case_dict()), series, "sc.n", bounds={"sc.n": (math.nan, 20.0)},
+                  scan=0, runner=run)  # fmt: skip
+    assert run.batches == []

@@ -39,6 +39,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -204,7 +205,7 @@ def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> Fit
             f"--fit {name}: not a parameter of this case; expected <superconductor>.n|jc_scale|e0 "
             f"or <probe>.z|offset|drift, here: {', '.join(offer)}"
         )
-    lo, hi = bounds if bounds is not None else default
+    lo, hi = default if bounds is None else _pair(name, bounds)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):  # "need low < high" for 1..inf
         why = "low < high" if np.isfinite(lo) and np.isfinite(hi) else "finite numbers"
         swapped = " (swapped? give NAME=LOW:HIGH)" if lo > hi else ""
@@ -234,6 +235,20 @@ def _parameter(name: str, case: Case, bounds: tuple[float, float] | None) -> Fit
         )
     start = min(max(start, lo), hi)
     return fenced(FitParameter(target, attribute, float(start), (float(lo), float(hi))), case)
+
+
+def _pair(name: str, bounds: Any) -> tuple[float, float]:
+    """``bounds`` of ``name`` as (low, high) floats in natural units; ``ValidationError`` for
+    anything but two real numbers ("10", a bool, one value: a raw TypeError or ValueError)."""
+    try:
+        lo, hi = bounds
+        if all(isinstance(x, Real) and not isinstance(x, bool) for x in (lo, hi)):
+            return float(lo), float(hi)
+    except (TypeError, ValueError, OverflowError):  # not a pair; an int past any float
+        pass
+    raise ValidationError(
+        f"bounds of {name}: expected (low, high), two numbers in SI units, got {bounds!r}"
+    )
 
 
 def height_room(case: Case, probe: str) -> tuple[float, float, Layer | None, Layer | None] | None:
