@@ -991,3 +991,28 @@ def test_a_backup_is_one_snapshot_while_others_write(tmp_path, store_url, monkey
     restore(target, tmp_path / "k.zip")
     assert target.samples(NAME) == [] and target.suggestions(NAME) == []
     assert [x.suggestion_id is not None for x in store.samples(NAME)] == [True]  # it was stored
+
+
+@pytest.mark.parametrize(
+    "table, edit, says",
+    [
+        ("simulations", setitem(0, "name", "run\x1b[2J"), "simulations row 1: name 'run\\x1b[2J': no control or invisible characters (found U+001B)"),
+        ("calibrations", setitem(0, "name", "fit\u202eatad"), "calibrations row 1: name 'fit\\u202eatad'"),
+        ("calibration_series", setitem(0, "filename", "a\u202egpj.csv"), "calibration_series row 1: filename 'a\\u202egpj.csv': no control"),
+        ("calibration_series", setitem(1, "probe", "surf\u200bace"), "calibration_series row 2: probe 'surf\\u200bace'"),
+        ("measurements", setitem(0, "filename", "loop\n.dat"), "measurements row 1: filename 'loop\\n.dat'"),
+        ("simulations", setitem(0, "name", ["run"]), "simulations row 1: name is not a text"),
+    ],
+)  # fmt: skip
+def test_names_with_hidden_characters_are_not_restored(tmp_path, table, edit, says):
+    """Restore took simulation and calibration names, calibration series' file names and probes
+    and measurement file names as archived: a crafted archive planted an ESC, a U+202E or a
+    U+200B that the store's add_* refuse. Now refused naming the row, and nothing is written."""
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    damage(tmp_path / "k.zip", tmp_path / "bad.zip", resigned(table, edit))
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    with pytest.raises(InputFileError, match=rf"bad.zip: not restored: {re.escape(says)}"):
+        restore(target, tmp_path / "bad.zip")
+    assert target.campaigns() == [] and target.simulations() == [] and target.users() == []

@@ -49,7 +49,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, Tab
 from fluxtrap import __version__
 from fluxtrap.campaign import CampaignSpec, check_new_name, check_who
 from fluxtrap.errors import ConflictError, FluxtrapError, InputFileError, ValidationError
-from fluxtrap.inputs import shown_path
+from fluxtrap.inputs import hidden_characters, shown_path
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
 from fluxtrap.store.records import CurveData
@@ -60,6 +60,7 @@ from fluxtrap.store.store import (
     _campaign,
     _check_columns,
     _check_errors,
+    _check_record_name,
     _lock_names,
     _taken_as,
     check_metadata,
@@ -91,6 +92,8 @@ FILE_COLUMNS = {
 }  # their names
 USER_COLUMNS = ("name", "role", "created_at", "expires_at", "revoked_at")
 WHO = ("created_by", "recorded_by", "status_changed_by")  # columns naming a user
+NAMES = (("simulations", "name"), ("calibrations", "name"), ("measurements", "filename"),
+         ("calibration_series", "filename"), ("calibration_series", "probe"))  # fmt: skip
 CASE_TEXTS = {"simulations": ("case_toml",), "calibrations": ("case_toml", "fitted_case_toml")}
 
 
@@ -248,8 +251,9 @@ def _known_columns(tables: dict[str, list[dict[str, Any]]], manifest: dict, arch
 def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any) -> None:
     """Refuse rows the store's own writers would never have written (the sha256 manifest proves
     no origin: anyone can write one): ids and references that are not integers, a campaign other
-    than the manifest's or one its definition or name would be refused for, and samples with a
-    label, origin, status, parameters or objectives ``Store.add_sample`` refuses."""
+    than the manifest's or one its definition or name would be refused for, samples with a
+    label, origin, status, parameters or objectives ``Store.add_sample`` refuses, and names
+    (``NAMES``) with control or invisible characters, as ``Store``'s add_* refuse them."""
     for table_name, table in TABLES.items():
         keys = ["id", *(c.name for c in table.columns if c.foreign_keys)]
         for doc in tables[table_name]:
@@ -355,6 +359,18 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                 raise ValidationError(
                     f"simulations row {doc['id']}: status {str(doc.get('status'))[:40]!r} is not one of {', '.join(m.SIMULATION_STATUSES)}"
                 )
+        for table_name, key in NAMES:  # as add_*: no ESC, U+202E or U+200B planted
+            for doc in tables[table_name]:
+                where = f"{table_name} row {doc['id']}: {key}"
+                if not isinstance(doc.get(key), str):
+                    raise ValidationError(f"{where} is not a text")
+                if table_name in ("simulations", "calibrations"):  # line breaks, tabs allowed
+                    _check_record_name(doc[key], where)
+                elif hidden := hidden_characters(doc[key]):  # file names, probes: none at all
+                    raise ValidationError(
+                        f"{where} {doc[key][:40]!r}: no control or invisible characters (found "
+                        f"{hidden})"
+                    )
         for table_name, keys in CASE_TEXTS.items():  # case files: TOML, 4 MiB, 16 levels deep
             for doc in tables[table_name]:
                 for key in keys:
