@@ -250,6 +250,19 @@ def setitem(i, key, value):
         ),
         ("campaigns", setitem(0, "spec", {"name": NAME}), "needs at least one [[parameters]]"),
         ("samples", setitem(0, "id", [1]), "samples row [1]: id '[1]' is not an integer id"),
+        # references that went astray: B1's measurements were restored as S1's, a simulation
+        # of another campaign (or none) was restored outside this one
+        ("samples", setitem(1, "id", 1), "samples: two rows have id 1"),
+        (
+            "simulations",
+            setitem(0, "campaign_id", 7),
+            "simulations row 1: campaign_id 7 is not the campaign's (1)",
+        ),
+        (
+            "calibrations",
+            setitem(0, "campaign_id", None),
+            "calibrations row 1: campaign_id None is not the campaign's (1)",
+        ),
         ("samples", setitem(0, "label", "../../x"), "samples row 1: label '../../x'"),
         ("samples", setitem(0, "label", None), "samples row 1: label None is not a text"),
         ("samples", setitem(0, "label", 5), "samples row 1: label 5 is not a text"),

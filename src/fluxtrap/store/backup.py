@@ -37,6 +37,7 @@ import os
 import secrets
 import shutil
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -250,8 +251,8 @@ def _known_columns(tables: dict[str, list[dict[str, Any]]], manifest: dict, arch
 
 def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any) -> None:
     """Refuse rows the store's own writers would never have written (the sha256 manifest proves
-    no origin: anyone can write one): ids and references that are not integers, a campaign other
-    than the manifest's or one its definition or name would be refused for, samples with a
+    no origin: anyone can write one): ids and references that are not integers, an id twice in
+    a table, a row of another campaign (``campaign_id``), a campaign other than the manifest's or one its definition or name would be refused for, samples with a
     label, origin, status, parameters or objectives ``Store.add_sample`` refuses, and names
     (``NAMES``) with control or invisible characters, as ``Store``'s add_* refuse them."""
     for table_name, table in TABLES.items():
@@ -266,12 +267,22 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                         f"{archive}: {table_name} row {str(doc.get('id'))[:40]}: {key} "
                         f"{str(value)[:40]!r} is not an integer id"
                     )
+        ids = Counter(doc["id"] for doc in tables[table_name])
+        if twice := [i for i, k in ids.items() if k > 1]:  # its references went to the last one
+            raise InputFileError(f"{archive}: {table_name}: two rows have id {twice[0]}")
     campaigns = tables["campaigns"]
     if len(campaigns) != 1 or campaigns[0].get("name") != name:
         raise InputFileError(
             f"{archive}: tables/campaigns.json must hold the one campaign {name[:40]!r} the "
             "manifest names"
         )
+    for table_name in ("suggestions", "samples", "simulations", "calibrations"):
+        for doc in tables[table_name]:  # a simulation's elsewhere was restored outside it
+            if doc.get("campaign_id") != campaigns[0]["id"]:
+                raise InputFileError(
+                    f"{archive}: {table_name} row {doc['id']}: campaign_id {doc.get('campaign_id')} "
+                    f"is not the campaign's ({campaigns[0]['id']}): not restored"
+                )
     try:
         for table_name, docs in tables.items():
             for doc in docs:
