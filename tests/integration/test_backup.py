@@ -400,6 +400,29 @@ def test_an_archive_of_a_newer_schema_is_refused_naming_its_columns_and_writer(t
     assert target.campaigns() == [] and target.users() == []
 
 
+def test_an_archive_with_a_table_this_fluxtrap_lacks_is_refused_naming_it_and_its_writer(
+    tmp_path,
+):
+    """A newer fluxtrap's archive with a table this one does not know (its rows and files, all
+    in the manifest) was restored without them, and nothing said so. Refused, nothing written."""
+
+    def newer(members):
+        members["tables/jobs.json"] = json.dumps([{"id": 1, "title": "run"}]).encode()
+        members["files/jobs/1.log"] = b"done"
+        resigned("samples", lambda docs, manifest: manifest.update(fluxtrap="99.0"))(members)
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    damage(tmp_path / "k.zip", tmp_path / "new.zip", newer)
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    with pytest.raises(InputFileError, match=r"new\.zip: it has table\(s\) 'jobs' that this "
+                       r"fluxtrap \(.*\) does not know: the archive was written by fluxtrap "
+                       r"99\.0, of a newer schema\? Nothing was restored"):  # fmt: skip
+        restore(target, tmp_path / "new.zip")
+    assert target.campaigns() == [] and target.users() == []
+
+
 def test_labels_an_older_store_took_restore_whole(tmp_path, store_url):
     """A store written before new labels were compared in NFC, then NFKC and case-folded, may
     hold "Bé1" in two Unicode forms, and "B1" beside "b1": its backup was refused ("label 'Bé1'

@@ -230,9 +230,14 @@ def restore(
 
 # -- helpers -----------------------------------------------------------------------------------
 def _known_columns(tables: dict[str, list[dict[str, Any]]], manifest: dict, archive: Any) -> None:
-    """Refuse rows with columns this fluxtrap's tables lack: an archive of a newer schema (a
+    """Refuse tables and rows with columns this fluxtrap lacks: an archive of a newer schema (a
     newer fluxtrap's, same format version) was "columns [...] do not match the samples table",
-    with no word of which column or of the fluxtrap that wrote it; nothing is written."""
+    with no word of which column or of the fluxtrap that wrote it, and a table this fluxtrap
+    does not know (tables/<table>.json, files/<table>/...) was left out, unsaid; nothing is
+    written."""
+    names = {k.split("/")[1].removesuffix(".json") for k in manifest["members"] if "/" in k}
+    if extra := sorted(names - {*TABLES, "users"}):
+        _newer(f"it has table(s) {_listed(extra)}", manifest, archive)
     for table_name, docs in tables.items():
         known = (
             set(USER_COLUMNS)
@@ -240,13 +245,22 @@ def _known_columns(tables: dict[str, list[dict[str, Any]]], manifest: dict, arch
             else {c.name for c in TABLES[table_name].columns}
         )
         if extra := sorted({k for doc in docs for k in doc} - known):
-            shown = ", ".join(repr(k[:40]) for k in extra[:10]) + (", ..." * (len(extra) > 10))
-            raise InputFileError(
-                f"{archive}: its {table_name} rows have column(s) {shown} that this fluxtrap "
-                f"({__version__}) does not know: the archive was written by fluxtrap "
-                f"{str(manifest.get('fluxtrap'))[:40]}, of a newer schema? Nothing was "
-                "restored: restore it with that fluxtrap (or a newer one than this)"
-            )
+            _newer(f"its {table_name} rows have column(s) {_listed(extra)}", manifest, archive)
+
+
+def _listed(names: list[str]) -> str:
+    """At most 10 ``names``, quoted and cut to 40 characters each."""
+    return ", ".join(repr(k[:40]) for k in names[:10]) + (", ..." * (len(names) > 10))
+
+
+def _newer(what: str, manifest: dict, archive: Any) -> None:
+    """Refuse an archive of a newer schema: ``what`` this fluxtrap does not know, and the
+    fluxtrap that wrote it."""
+    raise InputFileError(
+        f"{archive}: {what} that this fluxtrap ({__version__}) does not know: the archive was "
+        f"written by fluxtrap {str(manifest.get('fluxtrap'))[:40]}, of a newer schema? Nothing "
+        "was restored: restore it with that fluxtrap (or a newer one than this)"
+    )
 
 
 def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any) -> None:
