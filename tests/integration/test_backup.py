@@ -264,6 +264,23 @@ def setitem(i, key, value):
             "calibrations row 1: campaign_id None is not the campaign's (1)",
         ),
         ("samples", setitem(0, "label", "../../x"), "samples row 1: label '../../x'"),
+        # read back as tables: each broke the store's listings (simulations(): a TypeError)
+        (
+            "simulations",
+            setitem(0, "summary", [1]),
+            "simulations row 1: summary '[1]' is not a table",
+        ),
+        ("simulations", setitem(0, "case", "x"), "simulations row 1: case 'x' is not a table"),
+        (
+            "calibrations",
+            setitem(0, "result", None),
+            "calibrations row 1: result 'None' is not a table",
+        ),
+        (
+            "suggestions",
+            setitem(0, "model_summary", 5),
+            "suggestions row 1: model_summary '5' is not a table",
+        ),
         ("samples", setitem(0, "label", None), "samples row 1: label None is not a text"),
         ("samples", setitem(0, "label", 5), "samples row 1: label 5 is not a text"),
         ("samples", setitem(1, "label", "B1"), "samples row 2: label 'B1' is also samples row 1's"),

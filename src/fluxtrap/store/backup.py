@@ -472,8 +472,14 @@ def _row_values(
 
 def _check_type(col: Any, value: Any, where: str) -> None:
     """Refuse a value of another type than ``col`` holds (a list for a name, text for a number),
-    which the database driver would otherwise fail on, or store as it is."""
-    if value is None or isinstance(col.type, JSON):
+    which the database driver would otherwise fail on, or store as it is. Every JSON column is
+    read back as a table (``dict(x.summary)``): a list, a text or null there was restored and
+    broke the store's listings (a TypeError for every ``simulations()``)."""
+    if isinstance(col.type, JSON):
+        if not isinstance(value, dict):
+            raise InputFileError(f"{where}: {col.name} {str(value)[:40]!r} is not a table")
+        return
+    if value is None:
         return
     if isinstance(col.type, Boolean):
         ok = isinstance(value, bool)
