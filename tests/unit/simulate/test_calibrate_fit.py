@@ -1283,10 +1283,16 @@ def test_careless_counts_and_bounds_are_refused_before_any_simulation():
         ({"scan": 2.5}, r"--scan must be a whole number >= 0, got 2\.5"),
         ({"bounds": {"sc.n": (1.5, math.inf)}}, r"bounds of sc\.n: need finite numbers, got 1\.5\.\.inf$"),
         ({"bounds": {"sc.n": (60.0, 30.0)}}, r"bounds of sc\.n: need low < high, got 60\.\.30 \(swapped\? give NAME=LOW:HIGH\)"),
+        # a TypeError each but 2.5, which ran
+        ({"max_simulations": "10"}, r"max_simulations must be a whole number >= 1, got '10'"),
+        ({"max_simulations": 2.5}, r"max_simulations must be a whole number >= 1, got 2\.5"),
+        ({"max_wall_s": "10"}, r"max_wall_s must be a time above 0 s, got '10'"),
+        ({"fit": 5}, r'--fit: expected parameter names, "bulk1\.n,bulk1\.jc_scale" or a list of them, got 5'),
+        ({"fit": ["sc.n", 5]}, r"--fit: expected parameter names, .* got \['sc\.n', 5\]"),
     ):  # fmt: skip
         with pytest.raises(ValidationError, match=message):
-            calibrate(Case.from_dict(case_dict()), series, "sc.n", profile=False, runner=run,
-                      **{"scan": 0} | kwargs)  # fmt: skip
+            calibrate(Case.from_dict(case_dict()), series, profile=False, runner=run,
+                      **{"scan": 0, "fit": "sc.n"} | kwargs)  # fmt: skip
     assert run.batches == []
 
 

@@ -568,7 +568,10 @@ def calibrate(
     cases = (case,) if isinstance(case, Case) else tuple(case)
     series = (series,) if isinstance(series, Series) else tuple(series)
     params = check_request(cases, series, fit, bounds, scan, max_simulations)
-    if max_wall_s is not None and not 0 < max_wall_s < math.inf:  # NaN: never enforced
+    if max_wall_s is not None and not (  # NaN: never enforced; "10": a TypeError
+        isinstance(max_wall_s, int | float) and not isinstance(max_wall_s, bool)
+        and 0 < max_wall_s < math.inf
+    ):  # fmt: skip
         raise ValidationError(f"calibrate: max_wall_s must be a time above 0 s, got {max_wall_s!r}")
     if not _whole(max_iterations) or max_iterations < 1:  # 2.5 never returned, 0 a scipy error
         raise ValidationError(
@@ -1112,6 +1115,10 @@ def check_request(
         raise ValidationError("calibrate: no measured series given")
     if not _whole(scan) or scan < 0:  # -1 ran as 0, 2.5 failed in the grid
         raise ValidationError(f"calibrate: --scan must be a whole number >= 0, got {scan!r}")
+    if not _whole(max_simulations) or max_simulations < 1:  # "10": a TypeError; 2.5 ran
+        raise ValidationError(
+            f"calibrate: max_simulations must be a whole number >= 1, got {max_simulations!r}"
+        )
     for s in series:
         if not 0 <= s.case < len(cases):
             raise ValidationError(f"{s.name}: case index {s.case} but {len(cases)} case(s) given")
@@ -1123,7 +1130,9 @@ def check_request(
             )
         if s.probe not in names:
             raise ValidationError(f"{s.name}: the case has no probe {s.probe!r}; probes: {names}")
-    given = bool(fit) and all(isinstance(p, FitParameter) for p in fit)
+    given = (
+        isinstance(fit, Sequence) and bool(fit) and all(isinstance(p, FitParameter) for p in fit)
+    )
     params = tuple(fit) if given else parse_fit(fit, cases[0], bounds)  # type: ignore[arg-type]
     for i, c in enumerate(cases):
         if i > 0:  # its targets, as the first case's were found by parse_fit

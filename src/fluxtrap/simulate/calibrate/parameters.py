@@ -142,7 +142,13 @@ def parse_fit(
     ``bounds``: name -> (low, high) in natural units, replacing the defaults. Errors name the
     parameter and list what the case offers.
     """
-    names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    items = spec.split(",") if isinstance(spec, str) else spec
+    if not (isinstance(items, Sequence) and all(isinstance(s, str) for s in items)):
+        raise ValidationError(  # 5 or [5] was a TypeError or an AttributeError
+            f'--fit: expected parameter names, "bulk1.n,bulk1.jc_scale" or a list of them, got '
+            f"{spec!r}"
+        )
+    names = [s.strip() for s in items if s.strip()]
     if not names:
         raise ValidationError('--fit: no parameter given (e.g. "bulk1.n,bulk1.jc_scale")')
     if len(set(names)) != len(names):
