@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fluxtrap.errors import SolverError, ValidationError
+from fluxtrap.errors import AnalysisError, SolverError, ValidationError
 from fluxtrap.simulate import Case, CaseWarning
 from fluxtrap.simulate.calibrate import Series, calibrate, runs_test
 from fluxtrap.simulate.calibrate.fit import PROFILE_RESTARTS, check_request, profile_interval
@@ -1394,3 +1394,21 @@ def test_bounds_that_are_not_two_numbers_are_refused_naming_the_parameter(given)
         calibrate(Case.from_dict(case_dict()), series, "sc.n", bounds={"sc.n": (math.nan, 20.0)},
                   scan=0, runner=run)  # fmt: skip
     assert run.batches == []
+
+
+def test_an_applied_column_without_its_origin_is_refused_before_any_run():
+    """A series of the hold alone (applied_T at 0 T throughout) or one that stops on the ramp
+    (applied_T ending at 0.1 T, the protocol's at 0 T) was refused by align after the start
+    case had run; the protocol's final field is known before: refused before any run."""
+    t = np.linspace(150.0, 900.0, 30)
+    hold = Series("hold", t, np.ones_like(t), "top", applied_T=np.zeros_like(t))
+    ramp = np.linspace(10.0, 90.0, 30)
+    stops = Series("stops", ramp, np.ones_like(ramp), "top", applied_T=1 - ramp / T_RAMP)
+    for series, message in (
+        (hold, r"^hold: its applied_T column stays at 0 T, so the ramp's end"),
+        (stops, r"^stops: its applied field ends at 0\.1 T, the simulation's at 0 T"),
+    ):
+        run = runner_of(linear_model)
+        with pytest.raises(AnalysisError, match=message):
+            calibrate(Case.from_dict(case_dict()), series, "sc.n", scan=0, runner=run)
+        assert run.batches == []

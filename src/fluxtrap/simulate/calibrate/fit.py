@@ -62,10 +62,12 @@ from fluxtrap.simulate.calibrate.series import (
     Alignment,
     Series,
     align,
+    check_applied,
     inside_span,
     simulated_at,
     simulated_span,
 )
+from fluxtrap.simulate.protocol import states
 
 FIT_CHI2 = 4.0  # reduced chi^2 above which a series is "not fitted": rms residual > 2 sigma
 UNIT_RATIO = 20.0  # measured / model field (rms) beyond which a misfit names the unit
@@ -1180,7 +1182,9 @@ def check_request(
 def _points_inside(s: Series, case: Case) -> int:
     """How many points of ``s`` lie inside the time span a simulation of ``case`` covers; fewer
     than 3 (a wrong origin, a time in the wrong unit) are refused before anything runs, naming
-    the first point outside and both spans (``align`` found them after the start case's run)."""
+    the first point outside and both spans, as is an applied_T column without its origin
+    (``check_applied``; ``align`` found both after the start case's run)."""
+    check_applied(s, states(case.protocol)[-1][0])  # align found these after the start case
     span = simulated_span(case.protocol)
     inside = inside_span(s, span)
     if inside.sum() >= 3:

@@ -245,23 +245,31 @@ def inside_span(series: Series, span: tuple[float, float]) -> np.ndarray:
     return (t >= span[0] - eps) & (t <= span[1] + eps)
 
 
+def check_applied(series: Series, final_T: float) -> None:
+    """Refuse (``AnalysisError``) a series whose ``applied_T`` column lacks its origin, the
+    ramp's end: at its final value from the start, or ending off the simulation's final applied
+    field ``final_T`` (T; known from the protocol before any run). No column: nothing to check."""
+    if series.applied_T is None:
+        return
+    a, tol = series.applied_T, readback_tolerance(series.time_s, series.applied_T)
+    if series.origin <= series.time_s.min():  # at the final value from the start
+        raise AnalysisError(
+            f"{series.name}: its applied_T column stays at {a[-1]:.4g} T, so the ramp's end "
+            "(its origin) is not in it; leave the column out and give the origin (--origin)"
+        )
+    if abs(a[-1] - final_T) > tol:
+        raise AnalysisError(
+            f"{series.name}: its applied field ends at {a[-1]:.4g} T, the simulation's at "
+            f"{final_T:.4g} T: the series stops before the ramp's end (its origin); leave "
+            "the applied_T column out and give the origin (--origin)"
+        )
+
+
 def align(series: Series, probes: pd.DataFrame) -> Alignment:
     """Put ``series`` on the clock of a simulated probes table (probes.csv columns)."""
     ts, _, applied, _ = simulated_trace(probes, series.probe)
     origin = series.origin
-    if series.applied_T is not None:  # its origin must be in it: where its ramp reaches the end
-        a, tol = series.applied_T, readback_tolerance(series.time_s, series.applied_T)
-        if origin <= series.time_s.min():  # at the final value from the start
-            raise AnalysisError(
-                f"{series.name}: its applied_T column stays at {a[-1]:.4g} T, so the ramp's end "
-                "(its origin) is not in it; leave the column out and give the origin (--origin)"
-            )
-        if abs(a[-1] - applied[-1]) > tol:
-            raise AnalysisError(
-                f"{series.name}: its applied field ends at {a[-1]:.4g} T, the simulation's at "
-                f"{applied[-1]:.4g} T: the series stops before the ramp's end (its origin); leave "
-                "the applied_T column out and give the origin (--origin)"
-            )
+    check_applied(series, float(applied[-1]))
     sim_origin = relaxation_origin(ts, applied)
     shift = sim_origin - origin
     t = series.time_s + shift
