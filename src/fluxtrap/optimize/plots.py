@@ -85,7 +85,8 @@ def model_slices(
     Args:
         opt: a fitted :class:`Optimizer` (>= 2 observations).
         through: the point the slices pass through (default: the best observed row known to
-            meet the outcome constraints, ``Optimizer.best``'s; the best observed where none is).
+            meet the outcome constraints, ``Optimizer.best``'s; the best observed where none is;
+            at the values ``SearchSpace.fix`` holds in place of the row's own).
         objective: which objective's mean/std (default: the first).
         pending: points taken as pending in the acquisition (e.g. open suggestions), in any form
             ``Optimizer.ask`` takes (a table, a mapping of name -> values, a list of rows).
@@ -125,7 +126,8 @@ def model_slices(
         signed = opt._signed_Y()[:, j].numpy()  # NaN: not measured
         row = best_position(signed, status=opt.constraint_status().to_numpy())
         row = best_position(signed) if row is None else row
-        through = opt.X.iloc[row].to_dict()
+        # at the values SearchSpace.fix holds (no suggestion leaves them), not the row's own
+        through = {**opt.X.iloc[row].to_dict(), **space.fixed}
     through = _checked_point(space, through)
     P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
     numeric = [p for p in space.parameters if not isinstance(p, Categorical)]

@@ -417,6 +417,22 @@ def test_slices_run_along_free_parameters_only():
         model_slices(opt, two_d=[("ramp_rate", "dwell_time")], n_grid=5)
 
 
+def test_default_slices_pass_through_the_fixed_value_not_the_best_rows():
+    """With ramp_rate held fixed at 50 (SearchSpace.fix), the default slices passed through
+    the best row at its own ramp_rate, a setting no suggestion takes; now through the best row's
+    free values at ramp_rate 50."""
+    X = SPACE.sample(8, seed=1)  # measured before the fix: ramp_rate anywhere in 10-100
+    y = pd.Series(np.exp(-(((X.max_temperature - 620) / 80) ** 2)), name="jc_3T")
+    opt = Optimizer(SPACE.fix(ramp_rate=50.0), seed=0, **FAST).tell(X, y)
+    s = model_slices(opt, n_grid=5)
+    best = X.iloc[int(y.to_numpy().argmax())].to_dict()
+    assert best["ramp_rate"] != 50.0 and s["through_row"] == int(y.to_numpy().argmax())
+    assert s["through"] == {**best, "ramp_rate": 50.0}
+    line = s["one_d"]["dwell_time"]
+    point = pd.DataFrame([{**best, "ramp_rate": 50.0, "dwell_time": line["x"][3]}])
+    assert line["mean"][3] == pytest.approx(opt.predict(point).iloc[0].jc_3T_mean, rel=1e-9)
+
+
 def test_the_acquisition_is_blank_where_a_linear_constraint_forbids_the_point():
     """Under T + 4 dwell <= 700 the slices drew the acquisition over forbidden settings too,
     where no suggestion can go (its peak could lie there); now it is NaN (blank) there, the
