@@ -259,10 +259,13 @@ SEARCH_SAFETY_S = 300.0
 ASK_SECONDS = {1: 0.34, 2: 0.89, 3: 5.4}
 ASK_FIT_S = {1: 0.51, 2: 6.0, 3: 22.0}
 # added to the fit with a categorical parameter (x parameters / 3 x sqrt(observations / 50)):
-# MixedSingleTaskGP's fit took 1-15 s on one thread for 10-100 observations (erratic: its
-# optimizer's retries), and 8 categorical asks (2-6 parameters, 3-20 choices, 10-80
-# observations) 5-36 s, where the estimate without this term said 1.3-33 s (2-7.6x low on 5 of
-# them); with it 7 of the 8 are within the estimate (up to 3.4x over), one 1.3x past (30 s)
+# MixedSingleTaskGP's fit, torch and BLAS on one thread (one_thread), re-timed after BLAS went to
+# one thread: 30 fits (3-6 parameters, 3-10 choices, 10-80 observations, 3 seeds each; 2 cores
+# shared, load 6-8) took per unit of that scale 11.0 s wall, median (1.1-28: its optimizer's
+# retries), 3.1 s CPU (2.3-5.3, 9 of them): the wall time is 2.7-5.2x the CPU time at this load,
+# and the term (with ASK_FIT_S[1]) is the wall median, the time a lab waits here. One from CPU
+# time (3x lower) would let 4 leave-future-out refits of a 5-parameter space run to 100 rows
+# (LFO_MAX_S), each 10-30 s at this load
 ASK_MIXED_FIT_S = 10.0
 ASK_SAFETY = 1.9
 ASK_NOTE_S = 60.0
