@@ -38,6 +38,7 @@ Behaviour on awkward data (documented, tested):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
@@ -64,6 +65,7 @@ from botorch.acquisition.objective import GenericMCObjective
 from botorch.exceptions.warnings import BadInitialCandidatesWarning, OptimizationWarning
 from botorch.models import ModelListGP
 from botorch.optim import optimize_acqf
+from botorch.optim.initializers import sample_q_batches_from_polytope
 from botorch.sampling import SobolQMCNormalSampler
 from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from botorch.utils.multi_objective.pareto import is_non_dominated
@@ -1315,6 +1317,7 @@ class Optimizer:
         ]
         return {
             "combos": combos,
+            "starts": _polytope_starts(space, seed),
             "per_round": per_round,
             "deadline": time.monotonic() + SEARCH_SAFETY_S,
             "skipped": 0,
@@ -1485,6 +1488,7 @@ class Optimizer:
                 return_best_only=False,
                 options={"maxiter": 200},
                 retry_on_optimization_warning=False,
+                generator=plan["starts"],
             )
             starts.append(X.reshape(-1, space.dim))
         starts = torch.cat(starts)
@@ -1523,6 +1527,25 @@ def _some_combinations(sizes: list[int], limit: int, seed: int) -> list[tuple[in
     while len(drawn) < limit:
         drawn[tuple(int(rng.integers(n)) for n in sizes)] = None
     return list(drawn)
+
+
+def _polytope_starts(space: SearchSpace, seed: int) -> Callable | None:
+    """The raw points (encoded) ``optimize_acqf`` starts its search from under the linear
+    constraints, drawn once per ask from ``seed`` (BoTorch's hit-and-run sampler, its burn-in
+    and thinning) and shared by every categorical combination and round: the constraints hold
+    numeric parameters only, each combination's values are set over the draw. BoTorch drew
+    them afresh per search, 1.5-4 s each. None without constraints (BoTorch's Sobol points)."""
+    constraints = space.inequality_constraints()
+    if not constraints:
+        return None
+
+    @functools.cache
+    def draw(n: int, q: int, _seed: int | None = None) -> torch.Tensor:
+        return sample_q_batches_from_polytope(
+            n, q, space.bounds, 10_000, 32, seed, inequality_constraints=constraints
+        )
+
+    return draw
 
 
 def _grid_neighbours(space: SearchSpace, U: torch.Tensor, reach: int = 2) -> torch.Tensor:
