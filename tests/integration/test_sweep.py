@@ -1199,3 +1199,31 @@ def test_a_sweep_whose_cluster_has_no_worker_ends_its_waiting_runs_as_failed(tmp
         .all()
     )
     assert not list((out / "cache").glob("*.json"))
+
+
+def test_a_local_cluster_says_nothing_of_a_busy_port_8787(tmp_path):
+    """Two sweeps at once (or anything else on port 8787): the local scheduler's HTTP server,
+    started even without its dashboard, took 8787 by default and warned "Port 8787 is already
+    in use. Perhaps you already have a cluster running?", printed as the first line of a
+    sweep's stderr (seen in a fresh-clone CI beside another test's cluster). It now takes any
+    free port, with nothing said."""
+    import socket
+    import warnings
+
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    with socket.socket() as busy:
+        try:
+            busy.bind(("", 8787))
+            busy.listen()
+        except OSError:  # already taken: the case under test all the same
+            pass
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            result = run_sweep(
+                case, [Axis.parse("radius=6mm")], out=tmp_path / "sweep", workers=1, progress=False
+            )
+    assert result.failed == 0
+    assert not [w for w in said if "already in use" in str(w.message)], [
+        str(w.message) for w in said
+    ]

@@ -557,6 +557,9 @@ def _client(scheduler: str | None, workers: int, security: Any = None) -> Iterat
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # the scheduler's HTTP server (no dashboard) on any free port: on its default 8787
+            # a second cluster warned "Port 8787 is already in use" on the sweep's stderr
+            scheduler_kwargs={"dashboard_address": ":0"},
             silence_logs=logging.ERROR,
         )
     with cluster:
