@@ -297,6 +297,25 @@ def jc_tables(*rows: tuple[float, list[float]], fields=(0, 1, 3)) -> dict:
     }
 
 
+def warmed_disk(to: str) -> dict:
+    """A disk with Jc(B,T) tables at 20, 30, 40 K, field-cooled at 1.5 T and 20 K, the field
+    removed, then warmed to ``to`` at 0.5 K/s and held 30 s."""
+    return {
+        "materials": material(
+            30,
+            jc_tables((20, [5e4, 2.5e4, 1e4]), (30, [3e4, 1.4e4, 5e3]), (40, [1.5e4, 6e3, 2e3])),
+        ),
+        "stack": [{"material": "sc", "radius": "6 mm", "thickness": "3 mm"}],
+        "probes": [probe("above", 0, 3.5), probe("off", 4, 3.5)],
+        "protocol": [
+            {"step": "set", "field": "1.5 T", "temperature": "20 K"},
+            {"step": "ramp_field", "to": "0 T", "rate": "0.1 T/s"},
+            {"step": "ramp_temperature", "to": to, "rate": "0.5 K/s"},
+            {"step": "hold", "duration": "30 s"},
+        ],
+    }
+
+
 # sim14's unseen cases (2026-12-07), as a new user would write them: `--unseen` runs these
 UNSEEN = {
     "3 disks, steel spacers 0.5 / 1.5 mm, FC n20 0.1 T/s": (
@@ -367,44 +386,8 @@ UNSEEN = {
         },
         0.075,
     ),
-    "disk Jc(B,T) tables, FC 20 K, warmed to 35 K": (
-        {
-            "materials": material(
-                30,
-                jc_tables(
-                    (20, [5e4, 2.5e4, 1e4]), (30, [3e4, 1.4e4, 5e3]), (40, [1.5e4, 6e3, 2e3])
-                ),
-            ),
-            "stack": [{"material": "sc", "radius": "6 mm", "thickness": "3 mm"}],
-            "probes": [probe("above", 0, 3.5), probe("off", 4, 3.5)],
-            "protocol": [
-                {"step": "set", "field": "1.5 T", "temperature": "20 K"},
-                {"step": "ramp_field", "to": "0 T", "rate": "0.1 T/s"},
-                {"step": "ramp_temperature", "to": "35 K", "rate": "0.5 K/s"},
-                {"step": "hold", "duration": "30 s"},
-            ],
-        },
-        0.15,
-    ),
-    "disk Jc(B,T) tables, FC 20 K, warmed past them to 60 K": (
-        {
-            "materials": material(
-                30,
-                jc_tables(
-                    (20, [5e4, 2.5e4, 1e4]), (30, [3e4, 1.4e4, 5e3]), (40, [1.5e4, 6e3, 2e3])
-                ),
-            ),
-            "stack": [{"material": "sc", "radius": "6 mm", "thickness": "3 mm"}],
-            "probes": [probe("above", 0, 3.5), probe("off", 4, 3.5)],
-            "protocol": [
-                {"step": "set", "field": "1.5 T", "temperature": "20 K"},
-                {"step": "ramp_field", "to": "0 T", "rate": "0.1 T/s"},
-                {"step": "ramp_temperature", "to": "60 K", "rate": "0.5 K/s"},
-                {"step": "hold", "duration": "30 s"},
-            ],
-        },
-        0.15,
-    ),
+    "disk Jc(B,T) tables, FC 20 K, warmed to 35 K": (warmed_disk("35 K"), 0.15),
+    "disk Jc(B,T) tables, FC 20 K, warmed past them to 60 K": (warmed_disk("60 K"), 0.15),
     "disk FCM n8 0.5 T/s + 600 s creep": (
         {
             "materials": material(8, {"constant": "2e4 A/cm^2"}),
