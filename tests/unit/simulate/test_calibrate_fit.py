@@ -1289,10 +1289,11 @@ def test_careless_counts_and_bounds_are_refused_before_any_simulation():
         ({"max_wall_s": "10"}, r"max_wall_s must be a time above 0 s, got '10'"),
         ({"fit": 5}, r'--fit: expected parameter names, "bulk1\.n,bulk1\.jc_scale" or a list of them, got 5'),
         ({"fit": ["sc.n", 5]}, r"--fit: expected parameter names, .* got \['sc\.n', 5\]"),
+        ({"profile": "no"}, r"profile must be True or False, got 'no'"),  # it ran the profile
     ):  # fmt: skip
         with pytest.raises(ValidationError, match=message):
-            calibrate(Case.from_dict(case_dict()), series, profile=False, runner=run,
-                      **{"scan": 0, "fit": "sc.n"} | kwargs)  # fmt: skip
+            calibrate(Case.from_dict(case_dict()), series, runner=run,
+                      **{"scan": 0, "fit": "sc.n", "profile": False} | kwargs)  # fmt: skip
     assert run.batches == []
 
 

@@ -579,6 +579,8 @@ def calibrate(
         raise ValidationError(
             f"calibrate: max_iterations must be a whole number >= 1, got {max_iterations!r}"
         )
+    if not isinstance(profile, bool | np.bool_):  # "no" had run the profile (a true text)
+        raise ValidationError(f"calibrate: profile must be True or False, got {profile!r}")
     deadline = None if max_wall_s is None else t0 + max_wall_s
     model = Model(cases, series, params, runner, max_simulations, progress, deadline)
     model.started = t0
