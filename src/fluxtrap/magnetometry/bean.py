@@ -204,8 +204,9 @@ def jc_from_width(
                 + (  # forced, a flipped loop's width is below zero: no Jc either
                     f"(refused){flipped}"
                     if flipped
-                    else "(refused; force=True, --force on the command line, derives a Jc "
-                    "anyway and records that it was forced)"
+                    else "(refused; force=True, --force on the command line or the dashboard "
+                    "upload's 'store even if the loop does not shield' box derives a Jc anyway "
+                    "and records that it was forced)"
                 )
             )
         notes.append(f"{where}: {width.not_superconducting} (Jc derived anyway: forced)")

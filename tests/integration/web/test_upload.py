@@ -276,6 +276,8 @@ def test_loop_that_does_not_shield_is_422_unless_forced_and_then_recorded(sample
     r = upload(lab, content, filename="CoCp2.dat")
     assert r.status_code == 422, r.text
     assert "not a superconductor's loop" in r.json()["detail"]
+    # the form's own words for forcing it (it had named --force alone)
+    assert "'store even if the loop does not shield' box" in r.json()["detail"]
     assert snapshot(lab) == before
     r = upload(lab, content, filename="CoCp2.dat", force="true")
     assert r.status_code == 201, r.text

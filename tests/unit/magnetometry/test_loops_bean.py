@@ -338,7 +338,7 @@ def test_reversible_loop_is_refused():
     with pytest.raises(AnalysisError, match="para.dat: not a superconductor's loop") as refused:
         jc_from_loop(table, A, B, C)
     assert "clockwise" not in str(refused.value)
-    assert "refused; force=True, --force on the command line, derives" in str(refused.value)
+    assert "refused; force=True, --force on the command line or the dashboard" in str(refused.value)
     with (
         pytest.raises(AnalysisError, match="para.dat: no irreversible magnetization"),
         pytest.warns(NotSuperconductingWarning),
