@@ -94,6 +94,15 @@ def check_bytes(size: int, limit: int, where: str, what: str, known: bool = Fals
         )
 
 
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a float ("1.2e-05", "nan")."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_text(path: str | Path, what: str) -> str:
     """The UTF-8 text of the regular file at ``path``, at most ``MAX_FILE`` bytes
     (:func:`read_bytes`), or an ``InputFileError`` naming it (also when it is not UTF-8)."""

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import UnitError, ValidationError
+from fluxtrap.inputs import is_number
 from fluxtrap.simulate.casefile import check_keys, number, quantity, si
 from fluxtrap.simulate.geometry import Layer, thin_parts
 from fluxtrap.simulate.protocol import MIN_STEP_S
@@ -141,7 +142,7 @@ class SolverOptions:
     def from_dict(cls, d: Mapping[str, Any]) -> SolverOptions:
         check_keys(d, SOLVER_KEYS, "solver")
         bare = d.get("accuracy")
-        if isinstance(bare, int | float) or (isinstance(bare, str) and _plain_number(bare)):
+        if isinstance(bare, int | float) or (isinstance(bare, str) and is_number(bare)):
             raise UnitError(
                 f'solver.accuracy: got {bare!r} without a unit; write a percentage, e.g. "1 %" '
                 '(the default; a fraction 0.01 is "1 %")'
@@ -458,11 +459,3 @@ def check_matrix_memory(
         f"(8 bytes an entry, 1.5x for the coarse runs of a pair: at most {fits:,.0f} "
         "elements); give fewer probes or protocol steps, or a coarser mesh.size"
     )
-
-
-def _plain_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

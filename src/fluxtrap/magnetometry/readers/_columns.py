@@ -14,7 +14,7 @@ import numpy as np
 import pint
 
 from fluxtrap.errors import InputFileError, UnitError
-from fluxtrap.inputs import check_bytes, read_bytes
+from fluxtrap.inputs import check_bytes, is_number, read_bytes
 from fluxtrap.units import MU0, Q_, unit
 
 
@@ -225,15 +225,6 @@ def _words(numbered: tuple[int, str], delimiter: str, filename: str) -> list[str
     cells = split_rows([numbered[1]], [numbered[0]], delimiter, filename)[0]
     texts = [c.strip() for c in cells if c.strip()]
     return cells if texts and not any(is_number(c) for c in texts) else []
-
-
-def is_number(text: str) -> bool:
-    """Whether ``text`` reads as a float ("1.2e-05", "nan")."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _is_unit(text: str) -> bool:

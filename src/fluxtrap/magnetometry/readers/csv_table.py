@@ -18,6 +18,7 @@ from pathlib import PurePath
 import numpy as np
 
 from fluxtrap.errors import InputFileError, UnitError
+from fluxtrap.inputs import is_number
 from fluxtrap.magnetometry.readers._columns import (
     GAUSS_T,
     QUANTITIES,
@@ -26,7 +27,6 @@ from fluxtrap.magnetometry.readers._columns import (
     decode,
     first_bad_cell,
     header_units,
-    is_number,
     numeric_block,
     numeric_column,
     si_factor,
