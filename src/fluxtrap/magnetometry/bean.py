@@ -174,8 +174,9 @@ def jc_from_width(
     field steps); ``settings["jc_err_from"]`` says which. File errors that this scatter exceeds
     ``ERR_COLUMN_TRUST`` times over are scaled up by that factor. That is the noise part
     (``settings["jc_err_noise_A_m2"]``); ``jc_err_A_m2`` adds the model's own error in quadrature
-    (``self_field_error``, ``settings["jc_err_self_field_A_m2"]``; in the turning zone the drop from
-    Jc 2 B_sf lower). Irreversibility: the loop is
+    (``self_field_bias``, ``settings["jc_err_self_field_A_m2"]``; in the turning zone the drop from
+    Jc 2 B_sf lower). The self-field bias itself is subtracted from Jc where the sample is swept
+    beyond 2 B_sf (``settings["jc_self_field_bias_A_m2"]``). Irreversibility: the loop is
     irreversible where the 5-point running median of the width exceeds ``IRREVERSIBLE_SIGMA``
     standard errors (the larger of the file's and the scatter's); Jc is given up to the highest
     such field, the irreversibility field (kept in ``settings``; ``irreversibility_reached`` is False
@@ -367,8 +368,13 @@ def jc_from_width(
     below_turn = np.interp(kept_grid - 2 * b_sf, kept_grid, jc)
     jc_model = np.abs(below_turn - jc)
     swept = ~turning
+    bias = np.zeros_like(jc)
     if swept.sum() >= 2:
-        jc_model[swept] = self_field_error(kept_grid[swept], jc[swept], b_sf[swept])
+        geometry = self_field_geometry(a_m, b_m, c_m, shape)
+        bias[swept], jc_model[swept] = self_field_bias(
+            kept_grid[swept], jc[swept], b_sf[swept], geometry, jc_noise[swept]
+        )
+    jc = jc - bias
     jc_err = np.hypot(jc_noise, jc_model)
     unpen = (kept_grid < b_sf) | turning
     if kept_grid.size < 2:
@@ -435,6 +441,8 @@ def jc_from_width(
             # the 1-sigma's two parts (A/m^2, per point): jc_err_A_m2 = hypot(noise, self_field)
             "jc_err_noise_A_m2": jc_noise.tolist(),
             "jc_err_self_field_A_m2": jc_model.tolist(),
+            # the self-field bias subtracted from the Bean width's Jc (A/m^2, per point)
+            "jc_self_field_bias_A_m2": bias.tolist(),
             "width_scatter_Am2": float(np.median(scatter)) * volume,
             "virgin_slope_Am2_per_T": width.virgin_slope_Am2_per_T,
             "virgin_field_T": width.virgin_field_T,
@@ -447,22 +455,47 @@ def jc_from_width(
     )
 
 
-def self_field_error(field_T: np.ndarray, jc_A_m2: np.ndarray, b_sf_T: np.ndarray) -> np.ndarray:
-    """Model error (A/m^2, ``(n,)``) of extended-Bean Jc at ``field_T`` (T, increasing) from the
-    bar's own field: inside a fully penetrated bar B spans about mu0 H +- ``b_sf_T`` (the
+# Of the self-field bias subtracted, this fraction stays in the 1-sigma: what the long prism's
+# second order leaves out (higher orders, the derivatives off the measured curve: under 5 % of it
+# on synthetic Kim, exponential and power-law loops; a sample's finite length along the field)
+SELF_FIELD_RESIDUAL = 0.25
+
+
+def self_field_geometry(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> float:
+    """The sample's share of the slab's self-field bias: <d^3> / <d> over the cross-section's
+    depths d from its edge, over the slab's L^2 / 2 (L = ``penetration_depth``): (1 - 0.6 a/b) /
+    (1 - a/(3b)) for a long a x b bar (0.87 for 0.5 x 1.2 mm, 0.6 for a square), 0.6 for a
+    cylinder (area weight 2r/R^2), 1 for a thin plate (penetrated over its strip's depth)."""
+    if shape == "cylinder":
+        return 0.6
+    if penetration_depth(a_m, c_m, shape) < a_m / 2:
+        return 1.0
+    return (1 - 0.6 * a_m / b_m) / (1 - a_m / (3 * b_m))
+
+
+def self_field_bias(
+    field_T: np.ndarray,
+    jc_A_m2: np.ndarray,
+    b_sf_T: np.ndarray,
+    geometry: float = 1.0,
+    noise_A_m2: np.ndarray | float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bias and 1-sigma model error (A/m^2, each ``(n,)``) of extended-Bean Jc at ``field_T`` (T,
+    increasing) from the sample's own field: inside it B spans mu0 H +- ``b_sf_T`` (the
     full-penetration field, ``(n,)``), so the loop width averages Jc over that span. To first
-    order in B_sf the two branches cancel; the second order leaves Jc (B_sf^2 / 12)
-    ((ln Jc)'' + 2 (ln Jc)'^2) (slab critical state, Taylor expansion of the flux profile; matched
-    to 1-3 % by the critical-state loops of ``synthetic`` with Kim, exponential and power-law
-    Jc(B) where B > 2 B_sf: 0.12 % at 2 T for Kim 2e9 A/m^2, B0 = 1 T, a = 0.5 mm). The
-    derivatives are taken from ``jc_A_m2`` itself, as differences over +- max(B_sf, the field
-    step) (the noise they pick up is at most ~0.2 of Jc's own), which the measured curve
-    reaches (the window is moved inward at its ends). Always >= 0, stated as a 1-sigma: its sign
-    (Bean reads high for a convex Jc(B)) is not corrected, as a real bar's self-field is not a slab's
-    (a long a x b bar's roof-top profile gives (1 - 0.6 a/b) / (1 - a/3b) of it: 0.87 for
-    0.5 x 1.2 mm, 0.60 for a square; the term is on the safe side). Structure in Jc(B) finer than
-    B_sf is not resolved: a slope kink (a table interpolated log-linearly, as the virtual lab's
-    0.25 T nodes) is read high at the kink to first order in B_sf, +0.48 % at 1 T for 0.22 % stated.
+    order in B_sf the two branches cancel; the second order reads Jc high by ``geometry`` x Jc
+    (B_sf^2 / 12) ((ln Jc)'' + 2 (ln Jc)'^2) (the critical state's profile G^-1(G(B) +- d) in
+    the depth d from the edge, Taylor-expanded; ``self_field_geometry``), where B >= 2 B_sf; its
+    sign is that of (Jc^2)'' (high for a convex Jc), its size the synthetic loops' within 1-5 %
+    (0.039 % at 3 T for Kim 2e9 A/m^2, B0 = 1 T, a 0.5 x 1.2 mm bar). The derivatives are
+    differences of ``jc_A_m2`` itself over +- max(B_sf, the field step), moved inward at the
+    curve's ends. The 1-sigma there is ``SELF_FIELD_RESIDUAL`` of the bias and the noise the
+    subtraction adds: it weighs Jc's readings at B by 1 + 2k and at B +- d by k (k = geometry
+    B_sf^2 / (12 d^2)), so ``noise_A_m2`` (Jc's own 1-sigma) x sqrt(4k + 6k^2) beside the
+    noise already counted (on 20 noisy Kim loops the corrected Jc scattered 1.19x its noise
+    part about the truth, 1.13x by this). Structure in Jc(B)
+    finer than B_sf is not resolved: a slope kink (a table interpolated log-linearly) is read
+    high at the kink to first order in B_sf.
     """
     b = np.asarray(field_T, float)
     lnj = np.log(jc_A_m2)
@@ -472,20 +505,23 @@ def self_field_error(field_T: np.ndarray, jc_A_m2: np.ndarray, b_sf_T: np.ndarra
     lo, at, hi = (np.interp(mid + s * d, b, lnj) for s in (-1, 0, 1))
     slope = (hi - lo) / (2 * d)
     curvature = (hi - 2 * at + lo) / d**2
-    second = jc_A_m2 * b_sf_T**2 / 12 * np.abs(curvature + 2 * slope**2)
+    second = jc_A_m2 * b_sf_T**2 / 12 * (curvature + 2 * slope**2)
     # below 2 B_sf the span reaches B = 0 (or near it), where Jc(|B|) has its cusp and the
-    # expansion fails: there half the spread of Jc over B +- B_sf stands in (first order); below
-    # B_sf, where the bar's field passes through 0, the whole spread (Jc(0 T) of Kim / exponential
-    # curves read 15 / 12 % low for a 9 % 1-sigma, 0 of 30 loops within 1 sigma; now 30), from
-    # 0 T up to 2 B_sf: there the curve read is itself the average over the cusp at 0 T, flatter
-    # than the truth (a power law (1 + B/0.3 T)^-0.7 read 24 % low at 0 T for a 23 % 1-sigma
-    # over 0..B_sf: 0 of 30 loops within 1 sigma, median |z| 1.08)
+    # expansion fails: nothing is subtracted, and half the spread of Jc over B +- B_sf stands in
+    # as the 1-sigma (first order); below B_sf, where the bar's field passes through 0, the whole
+    # spread (Jc(0 T) of Kim / exponential curves read 15 / 12 % low for a 9 % 1-sigma, 0 of 30
+    # loops within 1 sigma; now 30), from 0 T up to 2 B_sf: there the curve read is itself the
+    # average over the cusp at 0 T, flatter than the truth (a power law (1 + B/0.3 T)^-0.7 read
+    # 24 % low at 0 T for a 23 % 1-sigma over 0..B_sf: 0 of 30 loops within 1 sigma)
     near = b < 2 * b_sf_T
     top = np.where(b < b_sf_T, 2 * b_sf_T, b + b_sf_T)
     spread = np.where(b < b_sf_T, 1.0, 0.5) * np.abs(
         np.interp(np.maximum(b - b_sf_T, 0), b, jc_A_m2) - np.interp(top, b, jc_A_m2)
     )
-    return np.where(near, np.maximum(second, spread), second)
+    bias = np.where(near, 0.0, geometry * second)
+    weight = geometry * b_sf_T**2 / (12 * d**2)
+    error = np.hypot(SELF_FIELD_RESIDUAL * bias, noise_A_m2 * np.sqrt(4 * weight + 6 * weight**2))
+    return bias, np.where(near, np.maximum(np.abs(second), spread), error)
 
 
 QUADRANT_FIELDS = 4  # fields measured in both quadrants for their difference to give the noise

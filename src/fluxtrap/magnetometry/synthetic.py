@@ -1,13 +1,15 @@
 """SYNTHETIC M(H) loops from a known Jc(B), and an MPMS3-style ``.dat`` writer for them.
 
-Not a measurement: for round-trip tests and the demo's virtual lab. The model is the 1D
-critical state across the bar's short edge a (a slab of half-width a/2 in the applied field,
-local Jc(B) with dB/dx = +-mu0 Jc(B), flux entering and leaving from the surface with the
-full field history), scaled by the rectangle's geometric factor (1 - a/(3b)) so that the fully
-penetrated state has the extended-Bean moment m = Jc a (1 - a/(3b)) V / 4. Demagnetization is
-neglected, except that a plate thinner along the field than across it (c < a) is a slab of the
+Not a measurement: for round-trip tests and the demo's virtual lab. The model is the critical
+state of a long a x b bar in the applied field: local Jc(B) with |grad B| = mu0 Jc(B), flux
+entering and leaving from the surface with the full field history, so B depends on the depth x
+from the nearest edge alone, which the rectangle's area 2 (a + b - 4x) dx / (a b) weighs; fully
+penetrated it has the extended-Bean moment m = Jc a (1 - a/(3b)) V / 4 (with Jc(B), Bean's
+self-field bias of the long bar, not a slab's: 0.6 of it for a square; a slab scaled to that
+moment had read 1.67x). Demagnetization is
+neglected, except that a plate thinner along the field than across it is a slab of the
 half-width ``bean.penetration_depth`` (the thin strip's field scale, Brandt & Indenbom 1993) rather
-than a / 2: its self-field and penetration field are those of the plate, not 3.4x larger as
+than a / 2, scaled to that moment: its self-field and penetration field are those of the plate, not 3.4x larger as
 they were for a 2 x 2 x 0.3 mm plate. A linear background and Gaussian noise are added.
 
 A cylinder (``shape="cylinder"``, diameter a = b, thickness c) is the long cylinder's critical
@@ -89,10 +91,13 @@ def critical_state_moment(
         # mean field mu0 Jc half / 3 fully penetrated -> the disc's moment pi Jc R^3 c / 3
         weight = 2.0 * (1.0 - x / half) / half
         factor = sample_volume(a_m, b_m, c_m, shape) * (a_m / 2) / half
-    else:
+    elif half < a_m / 2:  # a thin plate: the slab of its strip's depth, scaled to Bean's moment
         weight = np.full(n_x, 1.0 / half)
         # the slab's fully penetrated mean field mu0 Jc half / 2 -> the bar's moment Jc a (1 - a/3b) V / 4
         factor = (1.0 - a_m / (3.0 * b_m)) * a_m * b_m * c_m * a_m / (2 * half)
+    else:  # a long bar: the a x b rectangle's area at depth x from its edges, 2 (a + b - 4x) dx
+        weight = 2.0 * (a_m + b_m - 4.0 * x) / (a_m * b_m)
+        factor = sample_volume(a_m, b_m, c_m, shape)
     for k, bs in enumerate(fields_T):
         gs = np.interp(bs, btab, gtab)
         if bs >= previous:
