@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -23,6 +23,7 @@ MAX_MOMENT_AM2 = 1e3
 _MH_SPAN_T = 0.05
 _MT_SPAN_K = 1.0
 SKIPPED_KEPT = 100  # skipped line numbers a stored table keeps (the first 99 and the last)
+READ_NOTES_KEPT = 5  # reader notes a stored table keeps (the first), with their count
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,9 @@ class TableMetadata:
     entries, key -> value, as written; ``columns``: which source column gave each SI column;
     ``skipped_lines``: 1-based source lines of rows left out for an empty field or moment cell;
     ``unterminated_line``: the 1-based last line, a data row left out because the file does not
-    end with a line end there (``unterminated_note``), or None.
+    end with a line end there (``unterminated_note``), or None; ``read_notes``: what the reader
+    did to the file that loses no data row (NUL padding left out, a comments row under the units
+    skipped: its ``ReadNoteWarning`` texts, each naming the file).
     """
 
     filename: str
@@ -48,16 +51,19 @@ class TableMetadata:
     columns: Mapping[str, str] = field(default_factory=dict)
     skipped_lines: tuple[int, ...] = ()
     unterminated_line: int | None = None
+    read_notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
         object.__setattr__(self, "skipped_lines", tuple(int(n) for n in self.skipped_lines))
+        object.__setattr__(self, "read_notes", tuple(str(n) for n in self.read_notes))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form (for the store's measurement metadata; of the skipped lines the first
         ``SKIPPED_KEPT`` - 1 and the last, with their count ``skipped_rows``: the raw file is
-        stored whole, and a page listing notes must not parse a million line numbers)."""
+        stored whole, and a page listing notes must not parse a million line numbers; of the
+        reader's notes the first ``READ_NOTES_KEPT``, with their count ``read_notes_count``)."""
         return {
             "filename": self.filename,
             "instrument": self.instrument,
@@ -71,7 +77,25 @@ class TableMetadata:
             "skipped_lines": kept_lines(self.skipped_lines),
             "skipped_rows": len(self.skipped_lines),
             "unterminated_line": self.unterminated_line,
+            "read_notes": list(self.read_notes[:READ_NOTES_KEPT]),
+            "read_notes_count": len(self.read_notes),
         }
+
+    @classmethod
+    def from_dict(cls, meta: Mapping[str, Any]) -> TableMetadata:
+        """The metadata ``to_dict`` wrote (its kept lines and notes; other keys, as the analyses
+        add, ignored); one stored before a field existed (no ``read_notes``) reads its default."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in meta.items() if k in known})
+
+
+def read_notes_text(meta: Mapping[str, Any]) -> list[str]:
+    """A stored table's reader notes (``TableMetadata.to_dict``) for people: those kept, then
+    how many more there were; [] for metadata stored before they were kept."""
+    notes = [str(n) for n in meta.get("read_notes", [])]
+    more = int(meta.get("read_notes_count", len(notes))) - len(notes)
+    name = meta.get("filename", "the file")
+    return notes + ([f"{name}: {more} more reader note(s) not kept"] if more > 0 else [])
 
 
 class TruncatedFileWarning(UserWarning):

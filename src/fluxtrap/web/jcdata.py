@@ -92,16 +92,17 @@ def notes_of(store: Store, measurements: Sequence[MeasurementRecord]) -> list[li
 def measurement_notes(meas: MeasurementRecord, settings: Sequence[Mapping[str, Any]]) -> list[str]:
     """What the analysis of a stored measurement (``settings``: its derived curves') warned about,
     each line naming the file: rows of the file it skipped (a last line without a line end
-    too), a loop that does not look like a superconductor's (forced), a second transition
+    too), what the reader did to it (``read_notes_text``: NUL padding left out, a comments row
+    skipped), a loop that does not look like a superconductor's (forced), a second transition
     beside an M(T) sweep's fitted one (``TcStructureWarning``), sweeps without a transition."""
     from fluxtrap.magnetometry.pipeline import tc_source_note
-    from fluxtrap.magnetometry.table import skipped_note, unterminated_note
+    from fluxtrap.magnetometry.table import read_notes_text, skipped_note, unterminated_note
 
     read = [
         skipped_note(meas.metadata.get("skipped_lines", ()), meas.metadata.get("skipped_rows")),
         unterminated_note(meas.metadata.get("unterminated_line")),
     ]
-    notes = [f"{meas.filename}: {n}" for n in read if n]
+    notes = [f"{meas.filename}: {n}" for n in read if n] + read_notes_text(meas.metadata)
     for curve in settings:  # the analyses name the file (and the sweep) themselves
         notes += [str(n) for n in curve.get("warnings", [])]
     not_found = [str(n) for n in meas.metadata.get("tc_not_found", [])]

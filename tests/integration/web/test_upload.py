@@ -289,6 +289,28 @@ def test_loop_that_does_not_shield_is_422_unless_forced_and_then_recorded(sample
     assert {c.kind: c for c in lab.store.curves(stored.id)}["jc"].settings["forced"] is True
 
 
+def test_an_uploads_reader_notes_are_said_with_its_result(sample, loop_file):
+    """The loop exported as Origin does (units row, comments row) by a writer that left NUL
+    padding: the reader's notes (ReadNoteWarning) had been lost on the server, the upload's
+    answer silent; now its warnings, which the upload form shows, name both, and so does the
+    stored record's metadata."""
+    from fluxtrap.magnetometry.readers import read
+
+    lab = sample
+    table = read(loop_file, filename="loop.dat")
+    rows = zip(table.field_T * 1e4, table.moment_Am2 * 1e3, table.temperature_K, strict=True)
+    text = "Magnetic Field,Moment,Temperature\r\nOe,emu,K\r\nsample B1,,\r\n"
+    text += "".join(f"{h:.10g},{m:.10g},{t:.10g}\r\n" for h, m, t in rows)
+    r = upload(lab, text.encode() + b"\0" * 512, filename="B1_origin.csv")
+    assert r.status_code == 201, r.text
+    said = [w for w in r.json()["warnings"] if w.startswith("B1_origin.csv: ")]
+    assert len(said) == 2, r.json()["warnings"]
+    assert "left out 512 NUL characters" in said[0]
+    assert "line 3 read as a row of comments under the units" in said[1]
+    (stored,) = lab.store.measurements(NAME, "B1")
+    assert stored.metadata["read_notes"] == said and stored.metadata["read_notes_count"] == 2
+
+
 def test_an_mt_curve_upload_needs_no_edges_and_fills_the_tc_objective(sample, tmp_path):
     """kind accepted only mh_loop, and a, b, c were required: a Tc could not be uploaded. Edges
     sent with an M(T) curve were ignored without a word; they are a 422 naming them."""

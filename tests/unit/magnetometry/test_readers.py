@@ -1266,3 +1266,34 @@ def test_nul_padding_after_the_last_row_is_left_out_and_said_not_a_cut_row(mpms_
             assert len(read(cut + b"\0" * 8192, filename=name)) == len(want) - 1
     with pytest.raises(InputFileError, match=r"line 3, column 'H \(Oe\)': '100\\x00'"):
         read(small.replace(b"100,", b"100\0,") + b"\0" * 10, filename="p.csv")
+
+
+def test_reader_notes_are_kept_in_the_tables_metadata_and_its_stored_form(tmp_path, mpms_file):
+    """A real loop exported as Origin does (a units row, a comments row) by a writer that left
+    NUL padding: the reader's notes were warnings only, TableMetadata had no field for them, so
+    the store and a dashboard upload never showed them. Now in ``read_notes``, in order, and in
+    ``to_dict`` (at most READ_NOTES_KEPT, counted), which ``from_dict`` reads back; metadata stored
+    before the field loads without notes."""
+    from fluxtrap.magnetometry.readers._columns import ReadNoteWarning
+    from fluxtrap.magnetometry.table import READ_NOTES_KEPT, TableMetadata, read_notes_text
+
+    original = mpms_file("mpms3_vsm_mh_film-A2481_3K.dat")
+    path = tmp_path / "origin.csv"
+    path.write_bytes(_origin_export(original).encode("latin-1") + b"\0" * 4096)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        meta = read(path).metadata
+    said = [str(w.message) for w in caught if w.category is ReadNoteWarning]
+    assert len(said) == 2 and meta.read_notes == tuple(said)
+    assert "4096 NUL characters" in said[0] and "line 3 read as a row of comments" in said[1]
+    stored = meta.to_dict()
+    assert stored["read_notes"] == said and stored["read_notes_count"] == 2
+    assert TableMetadata.from_dict({**stored, "temperature_K": 5.0}) == meta
+    assert read_notes_text(stored) == said
+    older = {k: v for k, v in stored.items() if not k.startswith("read_notes")}
+    assert TableMetadata.from_dict(older).read_notes == () and read_notes_text(older) == []
+    many = TableMetadata("m.csv", "table", read_notes=[f"m.csv: note {i}" for i in range(8)])
+    kept = many.to_dict()
+    assert kept["read_notes"] == list(many.read_notes[:READ_NOTES_KEPT])
+    assert kept["read_notes_count"] == 8
+    assert read_notes_text(kept)[-1] == f"m.csv: {8 - READ_NOTES_KEPT} more reader note(s) not kept"

@@ -102,7 +102,7 @@ def check_size(content: bytes, filename: str) -> None:
         )
 
 
-def decode(content: bytes, filename: str | None = None) -> str:
+def decode(content: bytes, filename: str | None = None, notes: list[str] | None = None) -> str:
     """Text of a file: UTF-16 with a BOM or without one (ASCII text in UTF-16 has a NUL in every
     other byte of its head), UTF-8 (with or without BOM), else Windows-1252 (instrument PCs run
     Windows: as Latin-1, the ellipsis of a comment "fine steps..." was a line end that cut the
@@ -112,19 +112,18 @@ def decode(content: bytes, filename: str | None = None) -> str:
     DOS end-of-file mark (Ctrl-Z, 0x1A) at the end ends the last line: the writer finished the
     file (it was a row of its own, or glued to the last number, and read as a cut last row).
     NUL characters after the last line (a file its writer pre-allocated and did not fill: a
-    crash) are left out, with a ``ReadNoteWarning`` naming ``filename`` when given: they had read
-    as a last row cut short; a NUL inside the text is kept (a cell holding one is refused)."""
+    crash) are left out, with a ``ReadNoteWarning`` naming ``filename`` when given (its text
+    appended to ``notes`` too, for the table's metadata): they had read as a last row cut short;
+    a NUL inside the text is kept (a cell holding one is refused)."""
     text = _decoded(content).replace("\r\r\n", "\r\n")
     if text.endswith("\x00"):
         unpadded = text.rstrip("\x00")
         padding, text = len(text) - len(unpadded), unpadded
         if filename:
-            warnings.warn(
-                ReadNoteWarning(
-                    f"{filename}: left out {padding} NUL characters after the last line: padding "
-                    "of a file its writer pre-allocated and did not fill (stopped by a crash?)"
-                ),
-                stacklevel=3,
+            _note(
+                f"{filename}: left out {padding} NUL characters after the last line: padding "
+                "of a file its writer pre-allocated and did not fill (stopped by a crash?)",
+                notes,
             )
     if text.endswith("\x1a"):
         text = text.rstrip("\x1a")
@@ -171,14 +170,18 @@ def _as_printed(text: str) -> str:
 
 
 def header_units(
-    numbered: Sequence[tuple[int, str]], names: Sequence[str], delimiter: str, filename: str
+    numbered: Sequence[tuple[int, str]],
+    names: Sequence[str],
+    delimiter: str,
+    filename: str,
+    notes: list[str] | None = None,
 ) -> tuple[list[str | None], int]:
     """Each column's unit (``unit_of`` its name, or None), and how many of the rows after the
     column names in ``numbered`` ((line, text), names first) are header rows, 0 to 2.
 
     A spreadsheet's or Origin's export has a row of units under the names ("Oe,emu", its "Units"
     row: each unit read as one in the name would be) and often one of comments under it ("sample
-    S1,", skipped with a ``ReadNoteWarning``). A row of no number is one of units when it gives
+    S1,", skipped with a ``ReadNoteWarning``, its text appended to ``notes``). A row of no number is one of units when it gives
     a column without a unit in its name its unit; one mixing units with other text ("Oe,a.u."),
     or a unit other than its name's, is refused naming the line: the file cannot say what it
     is. A row of text that is not a unit stays a data row (refused or skipped as one)."""
@@ -210,14 +213,20 @@ def header_units(
             f"row of units under them (line {line})"
         )
     if comments:
-        warnings.warn(
-            ReadNoteWarning(
-                f"{filename}: line {numbered[2][0]} read as a row of comments under the units "
-                f"(no number in it, as Origin's 'Comments' row), not data: {numbered[2][1][:60]!r}"
-            ),
-            stacklevel=3,
+        _note(
+            f"{filename}: line {numbered[2][0]} read as a row of comments under the units "
+            f"(no number in it, as Origin's 'Comments' row), not data: {numbered[2][1][:60]!r}",
+            notes,
         )
     return units, 2 if comments else 1
+
+
+def _note(text: str, notes: list[str] | None) -> None:
+    """Warn ``text`` as a ``ReadNoteWarning`` (at the reader's caller) and append it to ``notes``
+    (the reader's, for ``TableMetadata.read_notes``)."""
+    warnings.warn(ReadNoteWarning(text), stacklevel=4)
+    if notes is not None:
+        notes.append(text)
 
 
 def _words(numbered: tuple[int, str], delimiter: str, filename: str) -> list[str]:

@@ -66,7 +66,8 @@ def read(
     content: bytes, filename: str, columns: Mapping[str, str] | None = None
 ) -> MeasurementTable:
     """Parse a delimited table into a ``MeasurementTable`` (SI); see the module docstring."""
-    text = decode(content, filename)
+    notes: list[str] = []  # what was done to the file that loses no data row
+    text = decode(content, filename, notes)
     numbered = [
         (i + 1, ln)
         for i, ln in enumerate(text.splitlines())
@@ -91,7 +92,7 @@ def read(
             "top? Add one with units, e.g. 'B (T),m (emu),T (K)'"
         )
     check_names(names, where)
-    units, header = header_units(numbered, names, delimiter, filename)
+    units, header = header_units(numbered, names, delimiter, filename, notes)
     chosen = _choose(names, units, dict(columns or {}), where)
     line_no = [n for n, _ in numbered[1 + header :]]
     keep = {idx for idx, _ in chosen.values()}
@@ -101,7 +102,7 @@ def read(
     required = [chosen["field"][0], chosen["moment"][0]]
     if block is not None and not any(np.isnan(block[at[i]]).any() for i in required):
         values = {qty: factor * block[at[idx]] for qty, (idx, factor) in chosen.items()}
-        return _table(values, chosen, names, filename, (), cut, line_no)
+        return _table(values, chosen, names, filename, (), cut, line_no, notes)
     rows = split_rows(data, line_no, delimiter, filename, keep)
     for n, row in zip(line_no, rows, strict=True):
         check_width(row, len(names), filename, n)
@@ -118,7 +119,7 @@ def read(
         columns = {idx: qty in ("field", "moment") for qty, (idx, _) in chosen.items()}
         first_bad_cell(rows, line_no, columns, names, filename, required=required)
         raise
-    return _table(values, chosen, names, filename, skipped, cut, kept_lines)
+    return _table(values, chosen, names, filename, skipped, cut, kept_lines, notes)
 
 
 def _table(
@@ -129,6 +130,7 @@ def _table(
     skipped: tuple[int, ...],
     cut: int | None,
     line_no: list[int],
+    notes: list[str],
 ) -> MeasurementTable:
     """The ``MeasurementTable`` of the ``values`` read (SI) from the ``chosen`` columns."""
     source = {q: names[i] for q, (i, _) in chosen.items()}
@@ -138,6 +140,7 @@ def _table(
         columns=source,
         skipped_lines=skipped,
         unterminated_line=cut,
+        read_notes=tuple(notes),
     )
     return MeasurementTable.from_arrays(
         values["field"] * MU0,

@@ -101,7 +101,8 @@ def read(
     ``columns`` overrides which source column gives a quantity, e.g.
     ``{"moment": "DC Moment Fixed Ctr (emu)"}``; keys: field, moment, moment_err, temperature, time.
     """
-    text = decode(content, filename)
+    notes: list[str] = []  # what was done to the file that loses no data row
+    text = decode(content, filename, notes)
     lines = text.splitlines()
     if not lines or not guess_can_open(filename, content):
         raise InputFileError(
@@ -178,7 +179,9 @@ def read(
         fast = _fast(block, numeric, names, columns, filename, data_at)
         if fast is not None:
             values, line_no, chosen = fast
-            return _table(values, line_no, chosen, names, info, byapp, title, filename, (), cut, [])
+            return _table(
+                values, line_no, chosen, names, info, byapp, title, filename, (), cut, [], notes
+            )
     body = split_rows(
         lines[data_at + 2 :], range(data_at + 3, len(lines) + 1), delimiter, filename, keep
     )
@@ -238,7 +241,7 @@ def read(
         before = np.cumsum([0] + [n not in gone for n in all_lines])
         comments = [(int(before[r]), text) for r, text in comments]
     return _table(
-        values, line_no, chosen, names, info, byapp, title, filename, skipped, cut, comments
+        values, line_no, chosen, names, info, byapp, title, filename, skipped, cut, comments, notes
     )
 
 
@@ -282,6 +285,7 @@ def _table(
     skipped: tuple[int, ...],
     cut: int | None,
     comments: list[tuple[int, str]],
+    notes: list[str],
 ) -> MeasurementTable:
     """The ``MeasurementTable`` of the values read (SI), after the field's range check."""
     _check_field(values["field"] * MU0, line_no, names[chosen["field"][0]], filename)
@@ -301,6 +305,7 @@ def _table(
         columns=source,
         skipped_lines=skipped,
         unterminated_line=cut,
+        read_notes=tuple(notes),
     )
     return MeasurementTable.from_arrays(
         values["field"] * MU0,
