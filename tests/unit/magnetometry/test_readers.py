@@ -1297,3 +1297,31 @@ def test_reader_notes_are_kept_in_the_tables_metadata_and_its_stored_form(tmp_pa
     assert kept["read_notes"] == list(many.read_notes[:READ_NOTES_KEPT])
     assert kept["read_notes_count"] == 8
     assert read_notes_text(kept)[-1] == f"m.csv: {8 - READ_NOTES_KEPT} more reader note(s) not kept"
+
+
+def test_a_csv_written_for_excel_with_a_sep_line_reads_as_its_table(mpms_file):
+    """A real loop saved as CSV for Excel: a BOM, then "sep=;" naming the delimiter above the
+    column names. That line had been read as the names: "no field column found among 'sep=',
+    ''". Now it sets the delimiter and the table reads as the original, line numbers the file's."""
+    original = read(mpms_file("mpms3_vsm_mh_film-S1_5K.dat"))
+    columns = (original.field_T * 1e4, original.moment_Am2 * 1e3, original.temperature_K)
+    rows = zip(*columns, strict=True)
+    text = "sep=;\r\nField (Oe);Moment (emu);Temperature (K)\r\n"
+    text += "".join(f"{h!s};{m!s};{t!s}\r\n" for h, m, t in rows)
+    got = read(b"\xef\xbb\xbf" + text.encode(), filename="excel.csv")
+    np.testing.assert_allclose(got.field_T, original.field_T, rtol=1e-12)
+    np.testing.assert_allclose(got.moment_Am2, original.moment_Am2, rtol=1e-12)
+    assert got.line[0] == 3 and len(got) == len(original)
+
+
+def test_a_dat_cut_inside_its_column_names_says_so(mpms_file):
+    """An MPMS3 file copied while MultiVu wrote its first lines, cut inside the column names
+    after '[Data]': refused as 'no field column; expected one of 'Magnetic Field (Oe)' ...', of
+    a file whose only fault is its end. Now the refusal says where the file ends and why."""
+    content = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
+    cut = content[: content.index(b"[Data]") + 30]
+    with pytest.raises(
+        InputFileError,
+        match=r"^cut\.dat, line 45: the file ends inside the column names after '\[Data\]' .* cut",
+    ):
+        read(cut, filename="cut.dat")

@@ -5,7 +5,8 @@ Columns are found by the unit in their names (``H (Oe)``, ``B_T``, ``m_emu``, ``
 (one whose name says err/std is its error), then temperature and time. When that is ambiguous,
 or a name carries no unit, ``columns`` says it: ``{"field": "H (Oe)", "moment": "m [emu]"}``; a
 value that is not a column name is read as ``"column [unit]"``. Lines starting with ``#`` are
-comments. Delimiter: comma, TAB or semicolon, whichever the header row uses most.
+comments. Delimiter: comma, TAB or semicolon, whichever the header row uses most, or the one
+a first line "sep=;" names (Excel's).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ from fluxtrap.units import Q_, unit
 name = "csv_table"
 
 _SUFFIXES = (".csv", ".tsv", ".txt")
+# the first line of a CSV written for Excel, naming its delimiter ("sep=;"): it had been read as
+# the column names, "no field column found among 'sep=', ''"
+_SEP_LINE = re.compile(r"\s*sep=([,;\t])[,;\t]*\s*")
 
 
 def guess_can_open(filename: str | None, head: bytes) -> bool:
@@ -79,10 +83,13 @@ def read(
         warnings.warn(TruncatedFileWarning(f"{filename}: {unterminated_note(cut)}"), stacklevel=3)
     else:
         cut = None
+    given = _SEP_LINE.fullmatch(numbered[0][1]) if numbered else None
+    if given:  # Excel's "sep=;" line: the delimiter, above the column names
+        numbered = numbered[1:]
     if len(numbered) < 2:
         raise InputFileError(f"{filename}: expected a header row of column names and data rows")
     head_no, head = numbered[0]
-    delimiter = max(",\t;", key=head.count)
+    delimiter = given.group(1) if given else max(",\t;", key=head.count)
     names = [c.strip() for c in split_rows([head], [head_no], delimiter, filename)[0]]
     where = f"{filename}, line {head_no}"
     if all(is_number(c) for c in names if c):  # 'column '0' appears twice' had said nothing of it

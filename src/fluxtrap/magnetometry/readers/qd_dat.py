@@ -135,6 +135,11 @@ def read(
                 f"line {data_at + 1}): files joined, or a measurement appended? Split the file"
             )
     cut = unterminated_row(text)
+    if cut == data_at + 2:  # its names had been read as cut: 'no field column; expected ...'
+        raise InputFileError(
+            f"{filename}, line {cut}: the file ends inside the column names after '[Data]' "
+            "(no line end after them, no data rows): cut while it was written or copied?"
+        )
     if cut is not None and cut >= data_at + 3:  # a data row (line data_at + 2 names the columns)
         lines = lines[:-1]
         warnings.warn(TruncatedFileWarning(f"{filename}: {unterminated_note(cut)}"), stacklevel=3)
