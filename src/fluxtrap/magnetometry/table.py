@@ -37,7 +37,7 @@ class TableMetadata:
     ``unterminated_line``: the 1-based last line, a data row left out because the file does not
     end with a line end there (``unterminated_note``), or None; ``read_notes``: what the reader
     did to the file that loses no data row (NUL padding left out, a comments row under the units
-    skipped: its ``ReadNoteWarning`` texts, each naming the file).
+    skipped: its ``ReadNoteWarning`` texts; a .dat read without its header), each naming the file.
     """
 
     filename: str

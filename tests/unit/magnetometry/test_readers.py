@@ -196,14 +196,19 @@ def test_a_dat_cut_above_its_column_names_is_read_and_below_them_is_named(mpms_f
     """A real .dat with its header and '[Data]' line cut off (starting at its column names) was
     read as a CSV and refused for its 4 time columns, then its 4 field and 5 temperature columns,
     one mapping asked for at a time; it is read as a Quantum Design data block now, its arrays
-    those of the whole file, lines counted from its own first, with a warning naming it. Cut
-    below the names, it was "column '0' appears twice"; now the names are said to be missing."""
+    those of the whole file, lines counted from its own first, with a warning naming it, kept in
+    its metadata's read_notes. Cut below the names, it was "column '0' appears twice"; now the
+    names are said to be missing."""
     content = mpms_file("mpms3_vsm_mh_film-A2481_3K.dat").read_bytes()
     lines = content.splitlines(keepends=True)
     names = next(i for i, ln in enumerate(lines) if ln.startswith(b"[Data]")) + 1
     whole = read(content, filename="whole.dat")
-    with pytest.warns(TruncatedFileWarning, match=r"^cut\.dat: no '\[Header\]' section: the file"):
+    with pytest.warns(
+        TruncatedFileWarning, match=r"^cut\.dat: no '\[Header\]' section: the file"
+    ) as said:
         headless = read(b"".join(lines[names:]), filename="cut.dat")
+    # kept with the table, as the store and an upload's answer show it (it had been lost there)
+    assert headless.metadata.read_notes == (str(said[0].message),)
     for got, want in (
         (headless.moment_Am2, whole.moment_Am2),
         (headless.field_T, whole.field_T),

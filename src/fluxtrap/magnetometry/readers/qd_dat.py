@@ -152,15 +152,13 @@ def read(
     if head_line.count(delimiter) <= head_line.count(","):
         delimiter = ","
 
-    if data_at < 0:
-        warnings.warn(
-            TruncatedFileWarning(
-                f"{filename}: no '[Header]' section: the file starts at its column names (line "
-                "1), cut above them? Read as a Quantum Design data block, without the header's "
-                "sample name and mass"
-            ),
-            stacklevel=3,
+    if data_at < 0:  # said with the stored table too (its notes): the sample's name and mass lost
+        notes.append(
+            f"{filename}: no '[Header]' section: the file starts at its column names (line "
+            "1), cut above them? Read as a Quantum Design data block, without the header's "
+            "sample name and mass"
         )
+        warnings.warn(TruncatedFileWarning(notes[-1]), stacklevel=3)
     header = [
         _cells(r)
         for r in split_rows(lines[1:data_at], range(2, data_at + 1), delimiter, filename)
