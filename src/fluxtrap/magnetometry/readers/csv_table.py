@@ -5,8 +5,9 @@ Columns are found by the unit in their names (``H (Oe)``, ``B_T``, ``m_emu``, ``
 (one whose name says err/std is its error), then temperature and time. When that is ambiguous,
 or a name carries no unit, ``columns`` says it: ``{"field": "H (Oe)", "moment": "m [emu]"}``; a
 value that is not a column name is read as ``"column [unit]"``. Lines starting with ``#`` are
-comments. Delimiter: comma, TAB or semicolon, whichever the header row uses most, or the one
-a first line "sep=;" names (Excel's).
+comments, and lines of nothing but delimiters (a spreadsheet's empty rows) blank ones.
+Delimiter: comma, TAB or semicolon, whichever the header row uses most, or the one a first line
+"sep=;" names (Excel's).
 """
 
 from __future__ import annotations
@@ -72,10 +73,10 @@ def read(
     """Parse a delimited table into a ``MeasurementTable`` (SI); see the module docstring."""
     notes: list[str] = []  # what was done to the file that loses no data row
     text = decode(content, filename, notes)
-    numbered = [
+    numbered = [  # a line of delimiters only (";;": a spreadsheet's empty row) holds nothing
         (i + 1, ln)
         for i, ln in enumerate(text.splitlines())
-        if ln.strip() and not ln.startswith("#")
+        if ln.strip().strip(",;\t ") and not ln.startswith("#")
     ]
     cut = unterminated_row(text)
     if cut is not None and len(numbered) > 1 and numbered[-1][0] == cut:  # a data row, not the
