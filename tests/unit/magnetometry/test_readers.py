@@ -1347,3 +1347,25 @@ def test_a_spreadsheets_empty_rows_of_delimiters_are_blank_lines(mpms_file):
     np.testing.assert_allclose(got.field_T, original.field_T, rtol=1e-12)
     np.testing.assert_allclose(got.moment_Am2, original.moment_Am2, rtol=1e-12)
     assert got.line[half] == half + 3 and got.metadata.skipped_lines == ()
+
+
+def test_an_mt_sweep_saved_without_its_field_is_told_to_add_it(mpms_file):
+    """The real ZFC/FC file saved as temperature and moment only (the 100 Oe in the file's
+    name): refused as "no field column found ...; name it with its unit or give a column
+    mapping", of a file that has no such column to name or map. The refusal now says an M(T)
+    sweep needs its field, and how to give it; so given, the file reads as the original."""
+    original = read(mpms_file("mpms3_dc_zfcfc_KMK232_100Oe.dat"))
+    rows = zip(original.temperature_K, original.moment_Am2 * 1e3, strict=True)
+    text = "T (K),M (emu)\n" + "".join(f"{t!s},{m!s}\n" for t, m in rows)
+    with pytest.raises(
+        InputFileError,
+        match=r"^zfcfc\.csv, line 1: no field column .*; an M\(T\) sweep needs its applied field "
+        r"too .* 'H \(Oe\)' of 100$",
+    ):
+        read(text.encode(), filename="zfcfc.csv")
+    lines = text.splitlines()
+    given = "\n".join([lines[0] + ",H (Oe)"] + [ln + ",100" for ln in lines[1:]]) + "\n"
+    got = read(given.encode(), filename="zfcfc.csv")
+    np.testing.assert_allclose(got.moment_Am2, original.moment_Am2, rtol=1e-12)
+    with pytest.raises(InputFileError, match=r"no field column found among 'm \(emu\)'; name it"):
+        read(b"m (emu)\n1e-3\n2e-3\n", filename="m.csv")  # no M(T): the advice alone

@@ -247,6 +247,13 @@ def _choose(
                 f"{where}: no {qty} column found among {', '.join(map(repr, names))}; name it with "
                 f"its unit (e.g. {'H (Oe) or B_T' if qty == 'field' else 'm (emu) or moment_Am2'}) "
                 "or give a column mapping"
+                + (  # an M(T) sweep saved as temperature and moment: no column to name or map
+                    "; an M(T) sweep needs its applied field too (the sign of its shielding, the "
+                    "field a Tc is at): add a column of it, the same value on every row, e.g. "
+                    "'H (Oe)' of 100"
+                    if qty == "field" and "temperature" in out and "moment" in out
+                    else ""
+                )
             )
     return out
 
