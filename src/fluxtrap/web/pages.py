@@ -11,6 +11,7 @@ so pages and scripts share one set of rules.
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +22,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from fluxtrap.campaign import shown_acquisition
-from fluxtrap.errors import ValidationError
+from fluxtrap.campaign import CampaignSpec, shown_acquisition
+from fluxtrap.errors import FluxtrapError, ValidationError
 from fluxtrap.optimize.stopping import advise_from_suggestions
 from fluxtrap.store import UserRecord
 from fluxtrap.web import jcdata, plots
@@ -46,6 +47,7 @@ PAGE_SAMPLES = 100
 NOTES_SHOWN = 200  # characters of a sample's notes in those tables (the API gives all 10 000)
 SHOWN_CASE = 200_000  # characters of a simulation's case file on its page (the API takes as many)
 MAX_JC_DRAWN = 50  # curves on the Jc(B) page (each up to plots.MAX_PLOTTED points, 20 ms)
+log = logging.getLogger("fluxtrap.web")
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
 
@@ -335,22 +337,11 @@ def jc_page(
     )
 
 
-@router.get("/campaigns/{campaign}/model")
-def model_page(
-    request: Request,
-    campaign: str,
-    objective: str | None = None,
-    x: str | None = None,
-    y: str | None = None,
-    limit: Annotated[Count, Query(ge=1, le=MAX_SUGGESTIONS)] = PAGE_SUGGESTIONS,
-    offset: Annotated[Count, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> HTMLResponse:
-    """The model explorer and the suggestion table: the newest ``limit`` suggestions after the
-    ``offset`` newest, in id order, with links to the older and newer ones (every suggestion the
-    campaign had was one table). An unknown ``objective``, ``x`` or ``y`` is a 422 naming the
-    known ones."""
-    user, store = _user(request), store_of(request)
-    spec = store.campaign(campaign)
+def _model_view(
+    spec: CampaignSpec, objective: str | None, x: str | None, y: str | None
+) -> tuple[str | None, str, str]:
+    """The model explorer's objective and x (the defaults filled in) and why no model is drawn
+    ("" if one is); an unknown ``objective``, ``x`` or ``y`` is a 422 naming the known ones."""
     for key, given, lookup in (
         ("objective", objective, spec.objective),
         ("x", x, spec.parameter),
@@ -366,26 +357,45 @@ def model_page(
     free = [p.name for p in spec.parameters if p.kind != "fixed"]
     x = x or (numeric or free or spec.parameter_names)[0]  # slices run along numeric parameters
     held = [v for v in (x, y) if v and spec.parameter(v).kind == "fixed"]
-    suggestions = store.suggestions(campaign)
-    figures, note, notes = {}, "", []
     if objective is None:
-        note = "This campaign has no objective: there is nothing to model."
-    elif held:  # the model's note was "search space has no parameter 'p'; known: ..."
+        return objective, x, "This campaign has no objective: there is nothing to model."
+    if held:  # the model's note was "search space has no parameter 'p'; known: ..."
         note = (
             f"{held[0]} is fixed by the campaign, not a parameter of the model: its slices run "
             f"along the numeric parameters ({', '.join(numeric) or 'this campaign has none'})"
         )
-    else:
+        return objective, x, note
+    return objective, x, ""
+
+
+@router.get("/campaigns/{campaign}/model")
+def model_page(
+    request: Request,
+    campaign: str,
+    objective: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    limit: Annotated[Count, Query(ge=1, le=MAX_SUGGESTIONS)] = PAGE_SUGGESTIONS,
+    offset: Annotated[Count, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> HTMLResponse:
+    """The model explorer and the suggestion table: the newest ``limit`` suggestions after the
+    ``offset`` newest, in id order, with links to the older and newer ones (every suggestion the
+    campaign had was one table). An unknown ``objective``, ``x`` or ``y`` is a 422 naming the
+    known ones. The model's plots are not fitted here: the page says it is fitting the model on
+    N samples and fetches them from :func:`model_plots` (a fit of 600 samples took 12 s, with
+    nothing shown)."""
+    user, store = _user(request), store_of(request)
+    spec = store.campaign(campaign)
+    objective, x, note = _model_view(spec, objective, x, y)
+    suggestions = store.suggestions(campaign)
+    fitting = None  # the plots' address and the number of samples fitted
+    if not note:
         try:
-            with request.app.state.heavy.turn("open the model page", user.name):
-                history = store.history(campaign)
-                figures = plots.model_figures(spec, history, suggestions, objective, x, y)
-                if figures:  # the notes of the model drawn, not of the newest ask's
-                    notes = plots.model_notes(spec, history, suggestions)
+            n = len(plots.model_samples(spec, store.history(campaign), objective))
+            query = {k: v for k, v in (("objective", objective), ("x", x), ("y", y)) if v}
+            fitting = (f"{here(request)}/plots?{urlencode(query)}", n)
         except ValidationError as err:
             note = str(err)
-        if figures and y == x:  # plots.model_figures draws the 1D slice then
-            note = f"y is x ({x}): the 1D slice is shown; choose another y for a 2D map"
     goals = spec.optimised_objectives
     acquisition = shown_acquisition(goals)  # as the model plots read it
     stopping = advise_from_suggestions(suggestions, goals[0]).to_dict() if len(goals) == 1 else None
@@ -419,8 +429,8 @@ def model_page(
         objective=objective,
         x=x,
         y=y or "",
-        figures=figures,
         model_note=note,
+        fitting=fitting,
         suggestions=shown,
         measured=measured,
         n_suggestions=len(suggestions),
@@ -428,12 +438,47 @@ def model_page(
         newer_page=page_at(max(0, offset - limit)) if offset else None,
         acquisition=acquisition,
         stopping=stopping,
-        model_notes=notes,
         # what the data warned of when the newest suggestions were asked (a value in a wrong
-        # unit?), where the model shown does not say it (the value was corrected since)
-        newest_notes=[n for n in shown[-1].model_summary.get("notes", []) if n not in notes]
-        if shown and not offset
-        else [],
+        # unit?): the plots' notes say those of the model shown (the value corrected since?)
+        newest_notes=shown[-1].model_summary.get("notes", []) if shown and not offset else [],
+    )
+
+
+@router.get("/campaigns/{campaign}/model/plots")
+def model_plots(
+    request: Request,
+    campaign: str,
+    objective: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+) -> HTMLResponse:
+    """The model explorer's plots and what the model's data warn of (``plots.model_notes``), an
+    HTML fragment the model page fetches: the fit (seconds to a minute; kept for the same data,
+    ``workflows.suggest.fitted_optimizer``) takes a turn of the heavy-work gate. A fit that fails
+    is a 500 saying so, with its error, for the page to show."""
+    user, store = _user(request), store_of(request)
+    spec = store.campaign(campaign)
+    objective, x, note = _model_view(spec, objective, x, y)
+    figures, notes = {}, []
+    if not note:
+        try:
+            with request.app.state.heavy.turn("open the model page", user.name):
+                history, suggestions = store.history(campaign), store.suggestions(campaign)
+                figures = plots.model_figures(spec, history, suggestions, objective, x, y)
+                if figures:  # the notes of the model drawn
+                    notes = plots.model_notes(spec, history, suggestions)
+        except ValidationError as err:
+            note = str(err)
+        except FluxtrapError:
+            raise
+        except Exception as err:  # the page shows it: a fit that failed had left it waiting
+            log.exception("fitting the model of campaign %r failed", campaign)
+            what = f"fitting the model of {objective} failed: {type(err).__name__}: {err}"
+            raise HTTPException(500, what) from err
+        if figures and y == x:  # plots.model_figures draws the 1D slice then
+            note = f"y is x ({x}): the 1D slice is shown; choose another y for a 2D map"
+    return _page(
+        request, "model_plots.html", user, figures=figures, model_note=note, model_notes=notes
     )
 
 

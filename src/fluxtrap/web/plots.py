@@ -229,6 +229,18 @@ def model_notes(spec: CampaignSpec, history: pd.DataFrame, suggestions: Sequence
         return opt.notes() + campaign_notes(spec, history)
 
 
+def model_samples(spec: CampaignSpec, history: pd.DataFrame, objective: str) -> pd.DataFrame:
+    """The rows of ``history`` the model of ``objective`` is fitted on (failed and outside
+    samples left out, those measuring it); a ``ValidationError`` while fewer than 2."""
+    live = history[live_rows(spec, history)]
+    measured = live[live[objective].notna()]
+    if len(measured) < 2:
+        raise ValidationError(
+            f"the model needs at least 2 measured samples; {len(measured)} so far"
+        )
+    return measured
+
+
 def model_figures(
     spec: CampaignSpec,
     history: pd.DataFrame,
@@ -256,12 +268,7 @@ def model_figures(
     modules (torch: seconds of a loaded server) are imported."""
     o = spec.objective(objective)
     px, py = spec.parameter(x), None if not y or y == x else spec.parameter(y)
-    live = history[live_rows(spec, history)]  # the model's data: failed, outside left out
-    measured = live[live[o.name].notna()]  # those measuring this objective, one of its outcomes
-    if len(measured) < 2:
-        raise ValidationError(
-            f"the model needs at least 2 measured samples; {len(measured)} so far"
-        )
+    measured = model_samples(spec, history, o.name)
     from plotly.subplots import make_subplots
 
     from fluxtrap.optimize.plots import model_slices, shown_slices

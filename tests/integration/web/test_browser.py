@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from ...conftest import CHROMIUM, needs_chromium
-from .conftest import NAME, TOKENS, add_measured_samples, make_store, serve
+from .conftest import NAME, SEED_POINTS, TOKENS, add_measured_samples, make_store, serve
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
@@ -673,3 +673,39 @@ def test_a_slow_suggestion_says_it_runs_then_its_failure(page):
     assert page.inner_text("#message") == "503: the model fit failed"
     assert page.is_enabled("#suggest-form button")
     assert [e for e in page.errors if "503" not in e] == []
+
+
+def test_the_model_page_is_shown_while_the_model_is_fitted_then_its_plots_or_why_not(
+    page, monkeypatch
+):
+    """The model page answered once the model was fitted (11-14 s at 600 samples), with only the
+    browser's spinner meanwhile. It is shown at once, its suggestion form usable, saying on how
+    many samples the model is being fitted; the plots come when fitted, and a fit that fails
+    says why in their place."""
+    from fluxtrap.web import plots
+
+    add_measured_samples(page.store)
+    login(page, "alice")
+    held = []
+    page.route("**/model/plots?*", lambda route: held.append(route))  # the fit, unanswered
+    page.goto("/campaigns/K-Ba122%20SPS/model")
+    busy = page.locator("#model-plots p.busy")
+    expect(busy).to_have_text(f"fitting the model on {len(SEED_POINTS)} samples…")
+    assert page.is_enabled("#suggest-form button")
+    while not held:
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    page.wait_for_selector("#model-1d .main-svg")
+    expect(busy).to_have_count(0)
+    page.unroute("**/model/plots?*")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the GP's covariance is not positive definite")
+
+    monkeypatch.setattr(plots, "model_figures", broken)
+    page.reload()
+    expect(page.locator("#model-plots p.error")).to_have_text(
+        "the model could not be drawn: 500: fitting the model of jc_3T failed: RuntimeError: "
+        "the GP's covariance is not positive definite"
+    )
+    assert [e for e in page.errors if "500" not in e] == []

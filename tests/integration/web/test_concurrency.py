@@ -61,7 +61,7 @@ def test_model_fits_beyond_the_heavy_work_queue_are_429_and_others_are_served(
     monkeypatch.setattr(plots, "model_figures", slow_fit)
     store = make_store(f"sqlite:///{tmp_path / 'lab.db'}")
     with serve(store, limits=Limits(heavy_workers=1, heavy_waiting=1)) as url:
-        page = f"{url}/campaigns/{NAME}/model"
+        page = f"{url}/campaigns/{NAME}/model/plots"
 
         def open_page(_: int) -> int:
             with httpx.Client(cookies={COOKIE: login(store, "alice")}, timeout=30) as client:
@@ -101,7 +101,7 @@ def test_one_user_cannot_fill_the_heavy_work_queue(tmp_path, monkeypatch):
 
         def open_page(user: str) -> httpx.Response:
             with httpx.Client(cookies={COOKIE: login(store, user)}, timeout=30) as client:
-                return client.get(f"{url}/campaigns/{NAME}/model")
+                return client.get(f"{url}/campaigns/{NAME}/model/plots")
 
         with ThreadPoolExecutor(4) as pool:
             alice = [pool.submit(open_page, "alice") for _ in range(3)]

@@ -322,18 +322,19 @@ def test_pages_of_a_campaign_with_categorical_and_fixed_parameters(browser_like)
     html = lab.client.get("/campaigns/Mixed").text
     assert ">#1: t=600 gas=vacuum die=20 p=50 </option>" in html
     assert "die {10, 20}, p = 50 MPa</td>" in lab.client.get("/").text  # was "p = 50.0 MPa"
-    r = lab.client.get("/campaigns/Mixed/model")
+    r = lab.client.get("/campaigns/Mixed/model/plots")
     assert r.status_code == 200, r.text
     fig = figures(r.text)["model-1d"]
     assert fig["layout"]["title"]["text"] == "y through the best sample S1 (gas=vacuum, die=10)"
+    r = lab.client.get("/campaigns/Mixed/model")
     assert re.search(r'<select name="x"><option selected>t</option></select>', r.text)
     heads = re.findall(r'<th class="num">([^<]*)</th>', r.text.split('id="suggestion-table"')[1])
     assert heads[:4] == ["t [degC]", "gas", "die [mm]", "p [MPa]"]  # gas was "gas []"
-    r = lab.client.get("/campaigns/Mixed/model?x=gas")
+    r = lab.client.get("/campaigns/Mixed/model/plots?x=gas")
     assert r.status_code == 200 and "gas is categorical; slices run along numeric" in r.text
     # a fixed parameter was answered "search space has no parameter 'p'; known: t, gas, die"
     r = lab.client.get("/campaigns/Mixed/model?x=p")
-    assert r.status_code == 200 and "model-1d" not in figures(r.text)
+    assert r.status_code == 200 and 'id="model-plots"' not in r.text  # nothing to fit
     said = "p is fixed by the campaign, not a parameter of the model: its slices run along the "
     assert said + "numeric parameters (t)" in r.text
 
@@ -540,7 +541,7 @@ def test_model_explorer_shows_model_data_and_suggestions(browser_like):
         seed=3,
         created_by="bob",
     )
-    html = lab.client.get(f"{CP}/model?x=max_temperature").text
+    html = lab.client.get(f"{CP}/model/plots?x=max_temperature").text
     fig = figures(html)["model-1d"]
     by_name = {t["name"]: t for t in fig["data"]}
     assert list(by_name) == [
@@ -567,12 +568,14 @@ def test_model_explorer_shows_model_data_and_suggestions(browser_like):
     assert "through the best sample R3" in fig["layout"]["title"]["text"]
     # a sample's stated 1-sigma is its error bar, in A/cm^2, as on the overview (none were drawn)
     lab.store.set_objectives(NAME, "R2", {"jc_3T": "3731 ± 250 A/cm^2"}, replace=True)
-    html = lab.client.get(f"{CP}/model?x=max_temperature").text
+    html = lab.client.get(f"{CP}/model/plots?x=max_temperature").text
     by_name = {t["name"]: t for t in figures(html)["model-1d"]["data"]}
     assert by_name["researcher samples"]["error_y"]["array"] == [None, 250, None, None, None]
+    html = lab.client.get(f"{CP}/model?x=max_temperature").text
     assert f'data-suggestion-row="{s1.id}"' in html and f'data-suggestion-row="{s2.id}"' in html
-    html = lab.client.get(f"{CP}/model?x=max_temperature&y=dwell_time").text
-    fig = figures(html)["model-2d"]
+    fig = figures(lab.client.get(f"{CP}/model/plots?x=max_temperature&y=dwell_time").text)[
+        "model-2d"
+    ]
     assert [t["type"] for t in fig["data"][:3]] == ["contour"] * 3
     assert [t["name"] for t in fig["data"][:3]] == ["mean", "std", "acquisition"]
     titles = [a["text"] for a in fig["layout"]["annotations"][:2]]  # each map's, with its unit
@@ -649,7 +652,7 @@ def test_model_explorer_draws_the_optimizers_slices(browser_like):
     html = lab.client.get(f"{CP}/model?x=max_temperature").text
     row = html.split(f'data-suggestion-row="{used.id}"')[1].split("</tr>")[0]
     assert '<td class="status-used">used</td>' in row and "<td>carol</td>" in row  # status set by
-    fig = figures(html)["model-1d"]
+    fig = figures(lab.client.get(f"{CP}/model/plots?x=max_temperature").text)["model-1d"]
     by_name = {t["name"]: t for t in fig["data"]}
     x = np.array(by_name["model mean"]["x"])
     assert x.size == 60 and (x[0], x[-1]) == (450, 750)
@@ -664,7 +667,7 @@ def test_model_explorer_draws_the_optimizers_slices(browser_like):
     np.testing.assert_allclose(acq, s["acquisition"] - np.log(1e4), rtol=1e-6)
     assert by_name["next suggestions"]["x"] == [610]  # the used suggestion is not drawn
 
-    url = f"{CP}/model?x=max_temperature&y=dwell_time"
+    url = f"{CP}/model/plots?x=max_temperature&y=dwell_time"
     fig = figures(lab.client.get(url).text)["model-2d"]
     mean, std, acq = fig["data"][:3]
     gx, gy = np.array(mean["x"]), np.array(mean["y"])
@@ -714,9 +717,42 @@ def test_model_explorer_refuses_an_unknown_parameter_or_objective_naming_the_kno
 def test_model_explorer_says_a_map_of_x_against_itself_is_the_1d_slice(browser_like):
     """y chosen equal to x drew the 1D slice without a word (a 2D map was asked for)."""
     add_measured_samples(browser_like.store)
-    html = browser_like.client.get(f"{CP}/model?x=dwell_time&y=dwell_time").text
+    html = browser_like.client.get(f"{CP}/model/plots?x=dwell_time&y=dwell_time").text
     assert list(figures(html)) == ["model-1d"]
     assert "y is x (dwell_time): the 1D slice is shown; choose another y for a 2D map" in html
+
+
+def test_the_model_page_is_drawn_without_a_fit_and_names_its_plots(browser_like, monkeypatch):
+    """The model page fitted the model before answering (11-14 s at 600 samples, nothing
+    shown meanwhile): it answers without a fit, saying on how many samples the model is being
+    fitted, and names the address of its plots, whose request fits it."""
+    from fluxtrap.web import plots
+
+    fitted = []
+    fit = plots.model_figures
+    monkeypatch.setattr(plots, "model_figures", lambda *a, **k: fitted.append(a) or fit(*a, **k))
+    add_measured_samples(browser_like.store)
+    html = browser_like.client.get(f"{CP}/model?x=dwell_time").text
+    assert fitted == []
+    assert f"fitting the model on {len(SEED_POINTS)} samples…" in html
+    src = unescape(re.search(r'<div id="model-plots" data-src="([^"]+)"', html)[1])
+    assert src == f"{CP}/model/plots?objective=jc_3T&x=dwell_time"
+    assert list(figures(browser_like.client.get(src).text)) == ["model-1d"] and len(fitted) == 1
+
+
+def test_a_model_fit_that_fails_is_a_500_saying_so(browser_like, monkeypatch):
+    """The page shows the plots' error in their place (test_browser): it names the fit and why."""
+    from fluxtrap.web import plots
+
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("Matrix is not positive definite")
+
+    monkeypatch.setattr(plots, "model_figures", broken)
+    add_measured_samples(browser_like.store)
+    r = browser_like.client.get(f"{CP}/model/plots")
+    assert r.status_code == 500, r.text
+    said = "fitting the model of jc_3T failed: LinAlgError: Matrix is not positive definite"
+    assert f'<p class="error">{said}</p>' in r.text
 
 
 def test_simulation_form_can_start_from_a_measured_jc(browser_like, loop_file):

@@ -48,8 +48,8 @@ async function api(method, url, body) {
   return data;
 }
 
-function drawFigures() {
-  for (const el of document.querySelectorAll("script[type='application/json'][id$='-data']")) {
+function drawFigures(root = document) {
+  for (const el of root.querySelectorAll("script[type='application/json'][id$='-data']")) {
     const div = document.getElementById(el.id.slice(0, -5));
     if (!div) continue;
     const fig = JSON.parse(el.textContent);
@@ -235,6 +235,37 @@ const pending = document.querySelector("[data-poll]");
 if (pending) setTimeout(() => location.reload(), 2000);
 
 drawFigures();
+
+// The model page is shown at once, saying that the model is being fitted (a fit of 600 samples
+// took 12 s with nothing shown but the browser's spinner); its plots and notes come when fitted,
+// or what went wrong. A note of the newest ask that the model's own notes repeat is said once.
+const modelPlots = document.getElementById("model-plots");
+if (modelPlots) showModel(modelPlots);
+
+async function showModel(box) {
+  const failed = (why) => {
+    const p = Object.assign(document.createElement("p"), { className: "error", textContent: `the model could not be drawn: ${why}` });
+    box.replaceChildren(p);
+    box.removeAttribute("aria-busy");
+  };
+  let r, text;
+  try {
+    r = await fetch(box.dataset.src, { credentials: "same-origin", redirect: "manual" });
+    text = await r.text();
+  } catch (err) {
+    return failed(`no answer from the server (${err.message}): is it running, is the network up? Reload to try again`);
+  }
+  if (r.type === "opaqueredirect") return failed("the session has ended: reload the page to log in");
+  if (!r.ok) { // the error page's words, as for the API's errors
+    const said = new DOMParser().parseFromString(text, "text/html").querySelector("p.error");
+    return failed(`${r.status}: ${said ? said.textContent : r.statusText}`);
+  }
+  box.innerHTML = text;
+  box.removeAttribute("aria-busy");
+  drawFigures(box);
+  const said = new Set([...box.querySelectorAll(".data-note")].map((p) => p.textContent));
+  for (const p of document.querySelectorAll("p.model-note")) if (said.has(p.dataset.note)) p.remove();
+}
 
 // probes.csv and heat.csv through the API (fetched, so that an API error is shown on the page).
 for (const name of ["probes", "heat"]) {
