@@ -80,7 +80,14 @@ def _values_within(value: Any, limit: int) -> bool:
 class _Request(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            body = await self.body()
+            # text first: json.loads of bytes guessed UTF-16 and UTF-32 and read them, where a
+            # Latin-1 body was refused as not UTF-8 (a UTF-8 byte order mark is dropped)
+            body = (await self.body()).decode("utf-8-sig")
+            if (nul := body.find("\x00")) >= 0:  # UTF-16 or UTF-32 without a byte order mark
+                raise ValueError(
+                    f"it is not UTF-8 text (a NUL byte at position {nul}: UTF-16 or UTF-32? "
+                    "JSON is sent as UTF-8)"
+                )
             if not _values_within(json.loads(body), MAX_JSON_VALUES):  # json's C parser: fast
                 raise ValueError(
                     f"its JSON holds more than {MAX_JSON_VALUES} values (keys, numbers, strings, "

@@ -3,6 +3,8 @@ says what was wrong, never a 500, and nothing is stored."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fluxtrap.store.store import MAX_TOKEN
@@ -136,6 +138,27 @@ def test_a_body_that_cannot_be_parsed_is_a_400_saying_why(lab, body, says):
     assert r.status_code == 400, r.text
     assert r.json()["detail"].startswith("the body cannot be read: ") and says in r.text, r.text
     assert lab.store.samples(NAME) == []
+
+
+@pytest.mark.parametrize(
+    ("encoding", "says"),
+    [
+        ("utf-16", "not UTF-8 text (byte 0xff at position 0"),
+        ("utf-32-be", "not UTF-8 text (a NUL byte at position 0: UTF-16 or UTF-32?"),
+        ("utf-16-le", "not UTF-8 text (a NUL byte at position 1: UTF-16 or UTF-32?"),
+    ],
+)
+def test_a_json_body_in_utf_16_or_32_is_a_400_as_any_not_in_utf_8(lab, encoding, says):
+    """json.loads guessed UTF-16 and UTF-32 from the bytes and the sample was stored, where a
+    Latin-1 body was a 400 saying JSON is sent as UTF-8; a UTF-8 byte order mark is dropped."""
+    sample = {"label": "S1", "params": {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}}
+    url, headers = f"/api/campaigns/{NAME}/samples", {**auth("alice"), **JSON}
+    r = lab.client.post(url, content=json.dumps(sample).encode(encoding), headers=headers)
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"].startswith("the body cannot be read: it is ") and says in r.text
+    assert lab.store.samples(NAME) == []
+    r = lab.client.post(url, content=json.dumps(sample).encode("utf-8-sig"), headers=headers)
+    assert r.status_code == 201, r.text
 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
