@@ -12,12 +12,15 @@ In order, for each HTTP request:
    a reader writing a 403, both without reading a byte of the body (the connection is closed);
    on a store the server cannot write (served read-only: ``Store.writable``), any write (a
    method but GET, HEAD, OPTIONS) but logging in and out is a 403 saying so;
-3. a body larger than the limit (``max_upload`` for a measurement upload, ``max_body`` for
+3. a measurement upload while its user has ``heavy_per_user`` uploads being received or
+   analysed, or the server ``heavy_workers + heavy_waiting``: a 429 before its body is read (the
+   analysis's turn, HeavyWork's, comes after the body is read whole);
+4. a body larger than the limit (``max_upload`` for a measurement upload, ``max_body`` for
    the rest of /api, ``max_form`` for the dashboard's forms) is a 413: at once when
    ``Content-Length`` says so, else as soon as the streamed body passes the limit, before the
    app has parsed it; a body that arrives at less than ``BODY_RATE`` on average after its first
    ``BODY_GRACE_S`` is a 408 (the client's connection is closed);
-4. every answer carries a Content-Security-Policy, ``X-Content-Type-Options: nosniff``,
+5. every answer carries a Content-Security-Policy, ``X-Content-Type-Options: nosniff``,
    ``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``; every answer but the static
    assets (``/static``, ``/vendor``) ``Cache-Control: no-store``.
 
@@ -145,6 +148,7 @@ class Guard:
 
     def __init__(self, app: ASGIApp, store: Store, limits: Limits) -> None:
         self.app, self.store, self.limits = app, store, limits
+        self._uploading = Counter[str]()  # uploads being received or analysed, by user
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -175,8 +179,12 @@ class Guard:
             scope.setdefault("state", {})["user"] = who
         if not self.store.writable and method not in SAFE_METHODS and path not in SESSIONS:
             return await _refuse(send, 403, READ_ONLY, page=page)
-        if UPLOAD.fullmatch(path):
+        upload = method == "POST" and UPLOAD.fullmatch(path) is not None
+        if upload:
             limit = self.limits.max_upload
+            who = scope["state"]["user"].name
+            if why := self._uploads_refused(who):
+                return await _refuse(send, 429, why, page=page)
         else:
             limit = self.limits.max_body if api else self.limits.max_form
         length = headers.get("content-length", "0")
@@ -222,7 +230,34 @@ class Guard:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app(scope, limited_receive, secured_send)
+        if not upload:
+            return await self.app(scope, limited_receive, secured_send)
+        self._uploading[who] += 1
+        try:
+            await self.app(scope, limited_receive, secured_send)
+        finally:
+            self._uploading[who] -= 1
+            if not self._uploading[who]:
+                del self._uploading[who]
+
+    def _uploads_refused(self, who: str) -> str | None:
+        """Why ``who``'s upload is refused before its body is read, or None: as many uploads
+        being received or analysed as the analyses HeavyWork takes, of the server
+        (``heavy_workers + heavy_waiting``) or of ``who`` (``heavy_per_user``). Each had been
+        read whole (up to ``max_upload``, spooled to disk) before HeavyWork's 429: six 40 MiB
+        uploads of one writer at once were 240 MiB read to be refused."""
+        total, limits = sum(self._uploading.values()), self.limits
+        if self._uploading[who] >= limits.heavy_per_user:
+            return (
+                f"{who} has {self._uploading[who]} uploads being received or analysed, as many "
+                "as one user may: upload the file again when one has finished"
+            )
+        if total >= limits.heavy_workers + limits.heavy_waiting:
+            return (
+                f"the server is busy ({total} uploads being received or analysed): upload the "
+                "file again in a minute"
+            )
+        return None
 
 
 def _too_slow(received: int) -> str:

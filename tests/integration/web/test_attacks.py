@@ -220,6 +220,39 @@ def test_an_upload_over_the_upload_limit_is_413_and_nothing_is_stored(server):
     assert httpx.get(f"{server}{C}/samples/B1/measurements", headers=auth("bob")).json() == []
 
 
+def test_uploads_beyond_the_analyses_a_user_may_have_are_429_before_they_are_read(server):
+    """Each upload was read whole (to disk, up to max_upload) before the analysis's turn said
+    429: six 40 MiB uploads of one writer at once were 240 MiB read to be refused. With two of
+    Bob's bodies still coming, his third is a 429 on its head alone; once they end, he uploads."""
+    host, port = urlsplit(server).hostname, urlsplit(server).port
+    head = (
+        f"POST {quote(C)}/samples/B1/measurements HTTP/1.1\nHost: x\nAuthorization: Bearer "
+        f"{TOKENS['bob']}\nContent-Type: multipart/form-data; boundary=b\n"
+        f"Content-Length: {3 * MB}\n"
+    )
+    with contextlib.ExitStack() as held:
+        for _ in range(Limits().heavy_per_user):  # their bodies not sent: being received
+            s = held.enter_context(socket.create_connection((host, port), timeout=5))
+            s.sendall(head.replace("\n", "\r\n").encode() + b"\r\n")
+        time.sleep(0.3)  # their heads read by the server
+        with watched(server):
+            status, text = raw_request(server, head, read_timeout=3)
+        assert status == 429, text
+        assert "bob has 2 uploads being received or analysed, as many as one user may" in text
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the server sees the two connections close
+        r = httpx.post(
+            f"{server}{C}/samples/B1/measurements",
+            headers=auth("bob"),
+            data=EDGES,
+            files={"file": ("empty.dat", b"")},
+        )
+        if r.status_code != 429:
+            break
+        time.sleep(0.1)
+    assert r.status_code == 422, r.text  # read and analysed: an empty file
+
+
 @pytest.mark.parametrize("size", [16 * 2**10, 200 * 2**10])
 def test_very_long_header_lines_are_refused(server, size):
     with watched(server):
