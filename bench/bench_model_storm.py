@@ -5,8 +5,8 @@
 Twice in one run, on the same store: a server (uvicorn, a subprocess on 127.0.0.1) with the
 default gate (``Limits()``: heavy_workers at once, heavy_waiting queued) and one without it
 (10 000 at once).
-Each time ``--pages`` clients open the campaign's model page at once (every page fits a GP on the
-campaign's ``--samples`` SYNTHETIC samples) while another user asks ``/api/me`` every 50 ms. Printed per
+Each time ``--pages`` clients ask the campaign's model plots at once (``/model/plots``, which the
+model page fetches: each fits a GP on the campaign's ``--samples`` SYNTHETIC samples) while another user asks ``/api/me`` every 50 ms. Printed per
 server: the pages' answers (200 drawn / 429 busy), the wall time of the storm, and ``/api/me``'s
 median and largest latency; then the ratio of the largest latencies, ungated / gated.
 """
@@ -58,7 +58,9 @@ def make_store(url: str, samples: int) -> None:
         r, t, d = rng.uniform(10, 100), rng.uniform(450, 750), rng.uniform(0, 60)
         jc = 3e8 * math.exp(-(((t - 620) / 80) ** 2) - ((r - 40) / 50) ** 2 - ((d - 20) / 30) ** 2)
         params = {"ramp_rate": round(r, 1), "max_temperature": round(t), "dwell_time": round(d, 2)}
-        store.add_sample(CAMPAIGN, f"S{i}", params, objectives={"jc_3T": jc}, notes="SYNTHETIC")
+        store.add_sample(
+            CAMPAIGN, f"S{i}", params, objectives={"jc_3T": f"{jc} A/m^2"}, notes="SYNTHETIC"
+        )
     store.engine.dispose()
 
 
@@ -90,7 +92,7 @@ def storm(url: str, workers: int, waiting: int, pages: int) -> dict:
         login = httpx.post(f"{base}/login", data={"token": TOKENS["writer"]}, timeout=60)
         cookies = {COOKIE: login.cookies[COOKIE]}  # the session the login started
         with httpx.Client(cookies=cookies, timeout=300) as warm:  # imports and a first fit
-            warm.get(f"{base}/campaigns/{CAMPAIGN}/model")
+            warm.get(f"{base}/campaigns/{CAMPAIGN}/model/plots")
         latencies: list[float] = []
         stop = threading.Event()
 
@@ -104,7 +106,7 @@ def storm(url: str, workers: int, waiting: int, pages: int) -> dict:
 
         def page(_: int) -> int:
             with httpx.Client(cookies=cookies, timeout=300) as client:
-                return client.get(f"{base}/campaigns/{CAMPAIGN}/model").status_code
+                return client.get(f"{base}/campaigns/{CAMPAIGN}/model/plots").status_code
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
