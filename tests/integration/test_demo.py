@@ -14,6 +14,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import tomli
 from playwright.sync_api import sync_playwright
@@ -22,7 +23,16 @@ from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli import run
 from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.demo.results import Trial, best_so_far
-from fluxtrap.demo.run import EXAMPLES, ResearcherLoop, data_driven_loop, optimizer_suggest
+from fluxtrap.demo.run import (
+    EXAMPLES,
+    ResearcherLoop,
+    _Campaign,
+    centre_text,
+    data_driven_loop,
+    jc_text,
+    optimizer_suggest,
+)
+from fluxtrap.magnetometry import fit_creep
 from fluxtrap.magnetometry.pipeline import JC_CURVE, derive, objective_values
 from fluxtrap.simulate import Case
 from fluxtrap.store import Store
@@ -82,6 +92,37 @@ def test_data_driven_loop_beats_the_researchers_grid_on_jc_3T(seed):
         for name, trials in (("r", researchers.trials), ("d", data_driven))
     }
     assert lab.expected_jc(pick["d"], 3.0) > lab.expected_jc(pick["r"], 3.0)
+
+
+def test_the_best_jc_printed_carries_its_stored_1_sigma(tmp_path):
+    """The demo printed each loop's best "Jc(3 T, 5 K) = 21,253 A/cm²" bare, though the store
+    keeps its 1-sigma: a trial now carries it and the line reads value ± 1-sigma."""
+    store = Store(tmp_path / "demo.db")
+    spec = store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml")).spec
+    trial = _Campaign(store, spec, VirtualLab(seed=0)).evaluate(
+        {"ramp_rate": 50.0, "max_temperature": 600.0, "dwell_time": 5.0}, "R01", "researcher", None
+    )
+    sigma = store.sample(spec.name, "R01").objective_errors["jc_3T"]
+    assert trial.error == sigma > 0
+    value, error, unit = re.fullmatch(r"([\d,.]+) ± ([\d,.]+) (\S+)", jc_text(trial)).groups()
+    assert unit == "A/cm²"
+    assert float(value.replace(",", "")) == pytest.approx(to_A_cm2(trial.value), abs=float(error))
+    assert float(error.replace(",", "")) == pytest.approx(to_A_cm2(sigma), rel=0.05)
+
+
+def test_the_centre_field_and_creep_printed_have_units_and_matching_digits():
+    """The creep read "B(t) = (3.2255 ± 0.001) - (0.0552 ± 0.0001) ln t": a and b had no unit and
+    more digits than their 1-sigma. Each number is now value ± 1-sigma, rounded alike, unit after."""
+    t = np.linspace(0.0, 3000.0, 301)
+    applied = np.clip(1.0 - t / 1000.0, 0.0, None)
+    rng = np.random.default_rng(0)
+    field = 3.0 - 0.05 * np.log1p(np.clip(t - 1000.0, 0.0, None)) + rng.normal(0, 1e-4, t.size)
+    probes = pd.DataFrame({"time_s": t, "applied_T": applied, "center_Bz_T": field})
+    creep = fit_creep(t, field, applied_T=applied, start_s=100.0)
+    text = centre_text(probes, {"max_error_T": 0.011, "final_error_T": 0.0078}, creep)
+    shown = re.findall(r"(-?[\d,]+(?:\.(\d+))?) ± [\d,]+(?:\.(\d+))? ([^\s,:]+)", text)
+    assert [unit for *_, unit in shown] == ["T", "T", "T", "T", "ppm/h"], text
+    assert all(len(v_decimals) == len(e_decimals) for _, v_decimals, e_decimals, _ in shown), text
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ the trials of both loops, the settings, the result."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +16,15 @@ from fluxtrap.simulate import Result
 @dataclass(frozen=True)
 class Trial:
     """One made and measured sample: ``params`` (campaign units), ``value`` of the objective (SI),
-    ``origin`` ("researcher" or "optimizer"), the suggestion it realises (if any)."""
+    ``origin`` ("researcher" or "optimizer"), the suggestion it realises (if any) and the
+    value's 1-sigma ``error`` (SI; NaN where unknown)."""
 
     label: str
     origin: str
     params: dict[str, float]
     value: float
     suggestion_id: int | None = None
+    error: float = math.nan
 
 
 def best_so_far(trials: Sequence[Trial], maximize: bool = True) -> list[float]:

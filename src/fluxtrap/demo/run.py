@@ -40,11 +40,11 @@ from fluxtrap.campaign import CampaignSpec, history_frame
 from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.demo.report import write_report
 from fluxtrap.demo.results import DemoResult, DemoSettings, Trial
-from fluxtrap.magnetometry import JcCurve, fit_creep
+from fluxtrap.magnetometry import CreepFit, JcCurve, fit_creep
 from fluxtrap.simulate import Case, Simulation
 from fluxtrap.store import Store
 from fluxtrap.tomlfile import read_toml
-from fluxtrap.units import to_A_cm2
+from fluxtrap.units import estimate_text, to_A_cm2
 from fluxtrap.workflows.measurements import record_measurement
 from fluxtrap.workflows.simulations import record_simulation
 from fluxtrap.workflows.suggest import campaign_optimizer, suggest
@@ -204,9 +204,9 @@ class _Campaign:
             },
             spec=self.spec,
         )
-        jc, objectives = done.jc, done.objectives
-        self.jc[label] = jc
-        return Trial(label, origin, dict(params), objectives[self.objective], suggestion_id)
+        self.jc[label] = done.jc
+        value, error = done.objectives[self.objective], done.errors.get(self.objective, np.nan)
+        return Trial(label, origin, dict(params), value, suggestion_id, error)
 
     def suggest(self, trials: Sequence[Trial]) -> tuple[dict[str, float], int]:
         (rec,) = suggest(
@@ -248,6 +248,32 @@ def magnet_case(bulk1: JcCurve, bulk2: JcCurve, settings: DemoSettings) -> Case:
     data["mesh"]["size"] = f"{settings.mesh_size_m:g} m"
     data.setdefault("solver", {})["accuracy"] = f"{settings.accuracy * 100:g} %"
     return Case.from_dict(data)
+
+
+def jc_text(trial: Trial) -> str:
+    """A trial's Jc in A/cm² with its 1-sigma where known: "21,253.3 ± 5.6 A/cm²"."""
+    value, error = to_A_cm2(trial.value), to_A_cm2(trial.error)
+    shown = estimate_text(value, error) if error > 0 else f"{value:,.0f}"
+    return f"{shown} A/cm²"
+
+
+def centre_text(probes: pd.DataFrame, error: dict[str, float], creep: CreepFit) -> str:
+    """The centre field (T) when the applied field reached zero and after the hold, each ± the
+    estimated discretization ``error`` (``Result.errors["center"]``), and the creep fit ``creep``
+    of the hold: a and b (T) and the decay (ppm/h) at its end, each ± 1-sigma."""
+    at_zero = probes.loc[probes["applied_T"].abs() < 1e-9].iloc[0]
+    sa, sb = np.sqrt(np.diag(creep.cov))
+    end = creep.t_end_s
+    return (
+        "trapped field at the centre: "
+        f"{estimate_text(at_zero['center_Bz_T'], error.get('max_error_T', np.nan))} T when the "
+        f"field reached zero (t = {at_zero['time_s']:.0f} s), "
+        f"{estimate_text(probes['center_Bz_T'].iloc[-1], error.get('final_error_T', np.nan))} T "
+        "after the hold (± the estimated discretization error); creep B(t) = a - b ln t with "
+        f"a = {estimate_text(creep.a_T, sa)} T, b = {estimate_text(creep.b_T, sb)} T: "
+        f"{estimate_text(creep.decay_ppm_per_h(end), creep.decay_sigma_ppm_per_h(end))} ppm/h "
+        "at the end of the hold"
+    )
 
 
 def run_demo(
@@ -299,8 +325,8 @@ def run_demo(
             def evaluate(params, label, origin, suggestion_id):
                 trial = camp.evaluate(params, label, origin, suggestion_id)
                 seen.append(trial)
-                best = to_A_cm2(max(t.value for t in seen))
-                bar.update(task, completed=len(seen), best=f"best Jc(3 T) {best:,.0f} A/cm²")
+                best = max(seen, key=lambda t: t.value)
+                bar.update(task, completed=len(seen), best=f"best Jc(3 T) {jc_text(best)}")
                 return trial
 
             return evaluate
@@ -327,7 +353,7 @@ def run_demo(
         p = t.params
         console.print(
             f"best {loop:17s} {t.label}: {p['ramp_rate']:g} °C/min, {p['max_temperature']:g} °C, "
-            f"{p['dwell_time']:g} min -> Jc(3 T, 5 K) = {to_A_cm2(t.value):,.0f} A/cm²"
+            f"{p['dwell_time']:g} min -> Jc(3 T, 5 K) = {jc_text(t)}"
         )
 
     t1 = time.perf_counter()
@@ -353,18 +379,7 @@ def run_demo(
         source="simulation",
         column="center_Bz_T",
     )
-    at_zero = df.loc[df["applied_T"].abs() < 1e-9].iloc[0]
-    error = result.errors.get("center", {})  # the estimated discretization error, T
-    sa, sb = np.sqrt(np.diag(creep.cov))
-    console.print(
-        f"trapped field at the centre: {at_zero['center_Bz_T']:.3f} ± "
-        f"{error.get('max_error_T', np.nan):.2g} T when the field reached zero (t = "
-        f"{at_zero['time_s']:.0f} s), {df['center_Bz_T'].iloc[-1]:.3f} ± "
-        f"{error.get('final_error_T', np.nan):.2g} T after the hold (± the estimated "
-        f"discretization error); creep B(t) = ({creep.a_T:.4f} ± {sa:.1g}) - ({creep.b_T:.4f} ± "
-        f"{sb:.1g}) ln t: {creep.decay_ppm_per_h(creep.t_end_s):,.0f} ± "
-        f"{creep.decay_sigma_ppm_per_h(creep.t_end_s):,.0f} ppm/h at the end of the hold"
-    )
+    console.print(centre_text(df, result.errors.get("center", {}), creep))
 
     res = DemoResult(
         settings,
