@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from fluxtrap.cli.common import (
     FILES_WHOLE,
@@ -254,9 +254,8 @@ def jc_command(
     _warn(table.metadata.filename, table.metadata.skipped_lines, jc)
     shown = Table(
         "B (T)",
-        "Jc (A/cm²)",
-        "± 1σ",
-        "",
+        "Jc ± 1σ (A/cm²)",
+        "note",
         title=f"{loop_file.name}: Jc(B) at {_temperature(jc.temperature_K)}",
     )
     gaps = jc.settings.get("gaps_T", [])
@@ -269,10 +268,9 @@ def jc_command(
             in_gap = any(lo < f < hi for lo, hi in gaps)
             shown.add_row(
                 f"{f:g}",
-                f"{to_A_cm2(jc.at(f)):.4g}",
-                # at f, as measure add prints it: the nearest point's had left out the
+                # at f, as measure add prints it: the nearest point's 1-sigma had left out the
                 # interpolation's error (2.4x small at 3 T on 0.16 T steps)
-                f"{to_A_cm2(jc.err_at(f)):.2g}",
+                estimate_text(to_A_cm2(jc.at(f)), to_A_cm2(jc.err_at(f))),
                 "interpolated across a gap"
                 if in_gap
                 else ("not fully penetrated" if jc.unpenetrated[k] else ""),
@@ -436,7 +434,7 @@ def tc_command(
         raise AnalysisError("; ".join(reasons))
     shown = Table(
         "sweep",
-        "Tc (K)",
+        Column("Tc (K)", no_wrap=True),
         "onset, 1% (K)",
         "width (K)",
         "step (emu)",
@@ -446,7 +444,7 @@ def tc_command(
     for r in results:
         shown.add_row(
             r.sweep,
-            f"{r.tc_K:.2f} ± {r.tc_err_K:.2g}",
+            estimate_text(r.tc_K, r.tc_err_K),
             f"{r.onset_K:.2f}",
             f"{r.width_K:.2g}",
             f"{r.step_Am2 * 1e3:.3g}",
@@ -727,7 +725,9 @@ def measure_add(
         for text in dict.fromkeys(w for r in done.tc for w in r.warnings):  # a file's note once
             print(f"warning: {visible(text)}", file=sys.stderr)
         for r in done.tc:
-            console.print(f"  {r.sweep}: Tc ({r.convention}) = {r.tc_K:.2f} ± {r.tc_err_K:.2g} K")
+            console.print(
+                f"  {r.sweep}: Tc ({r.convention}) = {estimate_text(r.tc_K, r.tc_err_K)} K"
+            )
         for why in done.metadata["tc_not_found"]:
             console.print(f"  {why}", style="yellow")
         fitted = [r.sweep for r in done.tc]
