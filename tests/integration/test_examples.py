@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -307,3 +308,39 @@ def test_jc_from_loop_refuses_a_bad_bar_without_a_traceback(tmp_path):
     outside the script's error handling."""
     said = refused("jc_from_loop.py", tmp_path, "--a-mm", "0", "--out", str(tmp_path / "o"))
     assert "error: sample edge a = 0.0 m: every edge must be a finite length > 0" in said
+
+
+# the README's commands that take minutes, need a server or a file of the reader's own
+NOT_RUN = {"simulate", "safe-ramp", "calibrate", "compare", "simulation", "serve", "replay",
+           "restore", "plot"}  # fmt: skip
+
+
+def readme_commands() -> list[list[str]]:
+    """Every command in the README's bash blocks from "Using the store" to "Examples" (the
+    cluster's need a Dask cluster and PostgreSQL), as argv: continuation lines joined, comments
+    dropped."""
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    text = readme.split("## Using the store")[1].split("## Examples")[0]
+    lines = "\n".join(re.findall(r"```bash\n(.*?)```", text, re.S)).replace("\\\n", " ")
+    return [argv for line in lines.splitlines() if (argv := shlex.split(line, comments=True))]
+
+
+def test_the_readme_commands_run_as_written(tutorial, tmp_path, monkeypatch, capsys):
+    """The README's shell commands, in its order, from a folder holding the files the example
+    scripts write: each exits 0 (only the Python walk above was run; the commands were not)."""
+    from fluxtrap.cli import run
+
+    commands = readme_commands()
+    assert {argv[0] for argv in commands} == {"fluxtrap"}
+    (tmp_path / "examples").symlink_to(EXAMPLES)
+    (tmp_path / "tutorial").symlink_to(tutorial[0])
+    (tmp_path / "loop").mkdir()
+    lab = VirtualLab(seed=0).make({"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}, "B2")
+    (tmp_path / "loop" / "B2_MH_5K_SYNTHETIC.dat").write_bytes(lab.content)  # jc_from_loop.py's
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FLUXTRAP_DB", raising=False)
+    ran = [argv for argv in commands if argv[1] not in NOT_RUN]
+    for argv in ran:
+        code = run(argv[1:])
+        assert code == 0, f"{shlex.join(argv)}: exit {code}\n{capsys.readouterr().err}"
+    assert len(ran) >= 15 and (tmp_path / "jc.csv").is_file() and (tmp_path / "copy.db").is_file()
