@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.errors import FluxtrapError
 from fluxtrap.magnetometry import jc_from_loop, read
+from fluxtrap.units import estimate_text
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("file", nargs="?", help="an M(H) loop file (default: make a SYNTHETIC one)")
@@ -60,8 +61,7 @@ for field_T in (0.0, 1.0, 3.0, 5.0):
     i = abs(jc.field_T - field_T).argmin()
     note = "  (not fully penetrated: Bean model not valid)" if jc.unpenetrated[i] else ""
     value, sigma = jc.at(field_T) * 1e-4, jc.err_at(field_T) * 1e-4  # ± 1 sigma, moment noise
-    sigma = float(f"{sigma:.2g}")  # two significant digits, without an exponent: 14,000
-    print(f"Jc({field_T:g} T) = {value:.2f} ± {sigma:,.10g} A/cm²{note}")
+    print(f"Jc({field_T:g} T) = {estimate_text(value, sigma)} A/cm²{note}")  # rounded at sigma
 
 fig, ax = plt.subplots(figsize=(5, 3.6), constrained_layout=True)
 jc.plot(ax, label=f"extended Bean, {path.name}")

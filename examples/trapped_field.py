@@ -25,6 +25,7 @@ from fluxtrap.magnetometry import fit_creep
 from fluxtrap.probetable import ramp_end as ramp_end_s
 from fluxtrap.simulate import Case, Simulation
 from fluxtrap.tomlfile import read_toml
+from fluxtrap.units import estimate_text
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument(
@@ -85,7 +86,8 @@ rows = [("end of the ramp", ramp_end, "max_error_T")]  # the largest over the ru
 rows += [("end of the hold", hold_end, "final_error_T")] if hold_s > 0 else []
 for when, row, error in rows:
     fields = ", ".join(
-        f"{p.name} {row[f'{p.name}_Bz_T']:.4f} ± {errors[p.name][error]:.2g} T" for p in case.probes
+        f"{p.name} {estimate_text(row[f'{p.name}_Bz_T'], errors[p.name][error])} T"
+        for p in case.probes
     )
     print(f"{when} (t = {row['time_s']:.0f} s): {fields}")
 
@@ -98,7 +100,7 @@ if hold_s > 0:
     )  # fmt: skip
     print(creep)
     ppm_h, sigma = creep.decay_ppm_per_h(creep.t_end_s), creep.decay_sigma_ppm_per_h(creep.t_end_s)
-    print(f"creep of the {probe} field at the end of the hold: {ppm_h:,.1f} ± {sigma:,.1f} ppm/h")
+    print(f"creep of the {probe} field at the end of the hold: {estimate_text(ppm_h, sigma)} ppm/h")
 else:
     print("no creep fit: the protocol ends at the end of the ramp (add a hold step)")
 
