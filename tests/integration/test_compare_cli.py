@@ -4,6 +4,7 @@ simulation; the table, compare.json and compare.png, and the errors."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -303,3 +304,16 @@ def test_compare_into_a_folder_in_use_is_refused_and_leaves_no_lock(files, tmp_p
     assert [p.name for p in out.iterdir()] == [".fluxtrap.lock"]  # the other run's, not removed
     assert cli(capsys, "compare", str(meas), str(run), "--out", str(out))[0] == 0
     assert sorted(p.name for p in out.iterdir()) == ["compare.json", "compare.png"]
+
+
+def test_creep_and_compare_give_each_value_to_the_digits_of_its_1_sigma(files, capsys):
+    """The fits printed "b 0.01744 ± 3.2e-05", "decay 73.9 ± 0.14": each value with its own
+    digits beside a 1-sigma of others. Each is now rounded at its 1-sigma's second digit."""
+    meas, run = files
+    for args in (["creep", str(meas)], ["compare", str(meas), str(run)]):
+        code, text, err = cli(capsys, *args, "--at", "3 d")
+        assert code == 0, err
+        shown = re.findall(r"│ (-?[\d,]+\.?(\d*)) ± ([\d,]+\.?(\d*)) ", text)
+        assert len(shown) >= 3, text  # a, b, the decay (and creep's B at --at)
+        for value, decimals, error, error_decimals in shown:
+            assert len(decimals) == len(error_decimals), (args[0], value, error)

@@ -27,7 +27,7 @@ from fluxtrap.cli.common import (
 )
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.outputs import claimed, staged_folder
-from fluxtrap.units import parse
+from fluxtrap.units import estimate_text, parse
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -189,8 +189,8 @@ def compare_command(
     console.print(diff)
     fits = Table("creep fit", "measured", "simulated")
     m, s = c.creep("measured"), c.creep("simulated")
-    fits.add_row("a (T)", f"{m['a_T']:.6g} ± {m['a_sigma_T']:.2g}", f"{s['a_T']:.6g}")
-    fits.add_row("b (T per ln s)", f"{m['b_T']:.4g} ± {m['b_sigma_T']:.2g}", f"{s['b_T']:.4g}")
+    fits.add_row("a (T)", estimate_text(m["a_T"], m["a_sigma_T"]), f"{s['a_T']:.6g}")
+    fits.add_row("b (T per ln s)", estimate_text(m["b_T"], m["b_sigma_T"]), f"{s['b_T']:.4g}")
     # S as creep prints it: b / B(t0) at the first point fitted, and at --at
     fits.add_row(
         f"S = b/B(t0), t0 = {c.t_start_s:.3g} s (1)", f"{m['S_at_start']:.4g}",
@@ -199,7 +199,7 @@ def compare_command(
     fits.add_row(f"S = b/B(t) at {c.at_s:.4g} s (1)", f"{m['S_at']:.4g}", f"{s['S_at']:.4g}")
     fits.add_row(
         f"decay at {c.at_s:.4g} s (ppm/h)",
-        f"{m['decay_at_ppm_per_h']:.4g} ± {m['decay_at_sigma_ppm_per_h']:.2g}",
+        estimate_text(m["decay_at_ppm_per_h"], m["decay_at_sigma_ppm_per_h"]),
         f"{s['decay_at_ppm_per_h']:.4g}",
     )
     console.print(fits)

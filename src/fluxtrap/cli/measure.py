@@ -580,8 +580,8 @@ def creep_command(
         + dropped_text(fit.n_dropped),
     )
     shown = Table("quantity", "value")
-    shown.add_row("a (T)", f"{fit.a_T:.6g} ± {sa:.2g}")
-    shown.add_row("b (T per ln s)", f"{fit.b_T:.4g} ± {sb:.2g}")
+    shown.add_row("a (T)", estimate_text(fit.a_T, sa))
+    shown.add_row("b (T per ln s)", estimate_text(fit.b_T, sb))
     if fit.noise_white < 1:
         shown.add_row(
             "residual noise",
@@ -600,10 +600,10 @@ def creep_command(
         f"{fit.rate(fit.t_start_s):.4g}",
     )
     shown.add_row(f"S = b/B(t) at {at_s:.4g} s (1)", f"{fit.rate(at_s):.4g}")
-    shown.add_row(f"B at {at_s:.4g} s (T)", f"{fit.field(at_s):.6g} ± {fit.field_sigma(at_s):.2g}")
+    shown.add_row(f"B at {at_s:.4g} s (T)", estimate_text(fit.field(at_s), fit.field_sigma(at_s)))
     shown.add_row(
         f"decay at {at_s:.4g} s (ppm/h)",
-        f"{fit.decay_ppm_per_h(at_s):.4g} ± {fit.decay_sigma_ppm_per_h(at_s):.2g}",
+        estimate_text(fit.decay_ppm_per_h(at_s), fit.decay_sigma_ppm_per_h(at_s)),
     )
     mri: dict = {}
     try:
