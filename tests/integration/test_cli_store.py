@@ -49,6 +49,16 @@ def add(capsys, db, label, *extra):
     )
 
 
+def test_import_counts_its_samples_in_words(tmp_path, capsys, db):
+    """Importing one sample said "imported 1 samples" (export already said "wrote 1 sample")."""
+    add(capsys, db, "B2")
+    out, other = tmp_path / "h.csv", str(tmp_path / "other.db")
+    assert cli(capsys, "export", "--db", db, "-c", NAME, "--out", str(out))[0] == 0
+    cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", other)
+    code, said, err = cli(capsys, "import", str(out), "--db", other, "-c", NAME)
+    assert (code, said.strip()) == (0, f"imported 1 sample into {NAME}"), err
+
+
 def test_round_trip_export_import_into_new_database(tmp_path, capsys, db):
     assert (
         add(capsys, db, "B2", "-o", "jc_3T=2.9e8", "--by", "ana", "--notes", "first, SPS")[0] == 0

@@ -383,7 +383,8 @@ def import_(
 
     store = store_from(db)
     samples = import_history(store, campaign, file, outside_space)
-    console.print(f"imported {len(samples)} samples into {campaign}")
+    n = len(samples)
+    console.print(f"imported {n} sample{'s' * (n != 1)} into {campaign}")
     _say_outside(store.campaign(campaign), samples)
 
 
