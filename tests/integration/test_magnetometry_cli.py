@@ -544,6 +544,23 @@ def test_jc_from_csv_with_column_mapping(tmp_path, capsys):
     assert code == 2 and "no field column found" in err
 
 
+@pytest.mark.parametrize("command", ["jc", "tc", "measure add"])
+def test_a_misspelt_column_quantity_names_the_nearest(tmp_path, capsys, db, loop_file, command):
+    """--column feild=... was "loop.dat, line 11: unknown column mapping key(s) ['feild']" from
+    the reader: no hint, and no list of the quantities for a .dat file. Now the option is refused
+    before the file is read, with the quantities and the nearest one."""
+    args = command.split() + [str(loop_file), "--column", "feild=H"]
+    if command == "measure add":
+        args += ["--db", db, "-c", NAME, "--sample", "B2", "--kind", "mh_loop", *EDGES]
+    elif command == "jc":
+        args += EDGES
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and err.strip() == (
+        "error: --column 'feild': one of field, moment, moment_err, temperature, time "
+        "(did you mean 'field'?)"
+    ), err
+
+
 def test_jc_of_a_csv_without_temperatures_says_so_not_nan(tmp_path, capsys):
     """A CSV without a temperature column was shown as "Jc(B) at nan K" (the title, the
     JcCurve's repr, the figure's legend): it is now "an unknown temperature"."""

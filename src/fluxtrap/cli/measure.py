@@ -83,9 +83,28 @@ ColumnsOption = Annotated[
     list[str] | None,
     typer.Option(
         "--column",
-        help='quantity=column for CSV files, e.g. field="H (Oe)" or moment="m [emu]"; repeat.',
+        help="quantity=column, the quantity one of field, moment, moment_err, temperature, "
+        'time, e.g. field="H (Oe)" or moment="m [emu]"; repeat.',
     ),
 ]
+
+
+def _columns(items: list[str] | None) -> dict[str, str] | None:
+    """The ``--column quantity=column`` pairs (None without any), each quantity one the readers
+    map, else a ValidationError naming the nearest: "feild" was 'unknown column mapping key(s)
+    ['feild']' from the reader, after the file was read, without a hint."""
+    from fluxtrap.inputs import near
+    from fluxtrap.magnetometry.readers._columns import QUANTITIES
+
+    mapping = key_values(items, "--column")
+    for key in mapping:
+        if key not in QUANTITIES:
+            close = near(key, QUANTITIES)
+            hint = f" (did you mean {close!r}?)" if close else ""
+            raise ValidationError(f"--column {key!r}: one of {', '.join(QUANTITIES)}{hint}")
+    return mapping or None
+
+
 TemperatureOption = Annotated[
     str | None,
     typer.Option(
@@ -243,7 +262,7 @@ def jc_command(
 
     distinct_files({"the loop file": loop_file}, {"--out": out, "--plot": plot})
     refuse_existing({"--out": out, "--plot": plot}, overwrite)
-    table = read(loop_file, columns=key_values(column, "--column") or None)  # before the edges
+    table = read(loop_file, columns=_columns(column))  # before the edges
     (a_m, b_m, c_m), shape = _sample(shape, a, b, c, diameter, thickness)
     t = parse(temperature, "temperature", "--temperature") if temperature else None
     width = loop_width(table, temperature_K=t)
@@ -413,7 +432,7 @@ def tc_command(
     refuse_existing({"--out": out, "--plot": plot}, overwrite)
     name, fraction = tc_criterion(criterion, level)
     convention = criterion_text(name, fraction)
-    table = read(mt_file, columns=key_values(column, "--column") or None)
+    table = read(mt_file, columns=_columns(column))
     _warn_skipped(table.metadata.filename, table.metadata.skipped_lines)
     sweeps = split_sweeps(table)
     results, reasons = [], []
@@ -686,7 +705,7 @@ def measure_add(
     # the file next, then the options: "needs the sample's edges" came before "no such file"
     content = read_limited(file)
     t = parse(temperature, "temperature", "--temperature") if temperature else None
-    columns = key_values(column, "--column") or None
+    columns = _columns(column)
     edges = None
     if kind == "mh_loop":
         try:
