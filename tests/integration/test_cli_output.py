@@ -130,6 +130,20 @@ def help_example(capsys, command: str) -> tuple[str, set[str]]:
     return example, options
 
 
+def test_fluxtrap_help_says_what_each_command_does_in_a_whole_line(capsys, monkeypatch):
+    """`fluxtrap --help`, a new user's first page, cut 14 commands' first sentences at 64
+    characters: "Flux creep: fit B(t) = a - b ln t, S = b / B...", "Jc(B) of a bar or a cylinder from
+    its M(H) loop (extended...". Each now has a line of its own that fits."""
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = cli(capsys, "--help")
+    assert code == 0
+    listed = dict(re.findall(r"(?m)^  (\S+) +(.+)$", out.split("Commands:")[1]))
+    commands = ["jc", "tc", "creep", "compare", "sweep", "serve", "suggest", "replay", "simulate",
+                "safe-ramp", "calibrate", "export", "import", "demo"]  # fmt: skip
+    for name in commands:
+        assert not listed[name].endswith("..."), (name, listed[name])
+
+
 @pytest.mark.parametrize(
     "command", ["compare", "sweep", "safe-ramp", "replay", "plot model", "demo"]
 )

@@ -36,7 +36,8 @@ DEFAULT_MAX_WALL = (
 
 
 def register(app: typer.Typer) -> None:
-    app.command("calibrate")(calibrate_command)
+    short = "Fit material parameters to measured probe series, ± 1σ."
+    app.command("calibrate", short_help=short)(calibrate_command)
 
 
 def calibrate_command(

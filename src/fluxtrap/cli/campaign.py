@@ -396,5 +396,7 @@ def register_groups(app: typer.Typer) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``export`` and ``import`` to the root ``fluxtrap`` app."""
-    app.command("export")(interruptible("export", CSV_WHOLE)(export))
-    app.command("import")(interruptible("import")(import_))
+    short = "Write a campaign's history as CSV."
+    app.command("export", short_help=short)(interruptible("export", CSV_WHOLE)(export))
+    short = "Add the samples of a CSV to a campaign (all or none)."
+    app.command("import", short_help=short)(interruptible("import")(import_))

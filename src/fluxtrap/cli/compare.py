@@ -218,4 +218,5 @@ def compare_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``compare`` to the root ``fluxtrap`` app."""
-    app.command("compare")(interruptible("compare", FILES_WHOLE)(compare_command))
+    short = "A measured trapped-field series against a simulated probe."
+    app.command("compare", short_help=short)(interruptible("compare", FILES_WHOLE)(compare_command))

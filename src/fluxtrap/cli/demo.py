@@ -49,4 +49,4 @@ def demo(
 
 def register(app: typer.Typer) -> None:
     """Add ``demo`` to the root ``fluxtrap`` app."""
-    app.command("demo")(demo)
+    app.command("demo", short_help="The main job end to end on a SYNTHETIC virtual lab.")(demo)

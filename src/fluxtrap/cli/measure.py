@@ -942,6 +942,10 @@ def _stored_name(filename: str, measurement_id: int) -> Path:
 
 def register(app: typer.Typer) -> None:
     """Add jc, tc, creep and the measure sub-commands to the root ``fluxtrap`` app."""
-    for name, command in (("jc", jc_command), ("tc", tc_command), ("creep", creep_command)):
-        app.command(name)(interruptible(name, FILES_WHOLE)(command))
+    for name, command, short in (
+        ("jc", jc_command, "Jc(B) from an M(H) loop by the extended Bean model."),
+        ("tc", tc_command, "Tc ± 1σ from M(T) (90% shielded, or --criterion)."),
+        ("creep", creep_command, "Creep of a Hall-probe series: B = a - b ln t, S, ppm/h."),
+    ):
+        app.command(name, short_help=short)(interruptible(name, FILES_WHOLE)(command))
     app.add_typer(measure_app, name="measure")

@@ -50,8 +50,10 @@ SUGGEST_WHOLE = (
 
 def register(app: typer.Typer) -> None:
     """Add the optimizer's commands to the root ``fluxtrap`` app."""
-    app.command("suggest")(interruptible("suggest", SUGGEST_WHOLE)(suggest_cmd))
-    app.command("replay")(interruptible("replay", FILES_WHOLE)(replay_cmd))
+    short = "Fit the campaign's history; record the next N conditions."
+    app.command("suggest", short_help=short)(interruptible("suggest", SUGGEST_WHOLE)(suggest_cmd))
+    short = "Replay the optimizer on a table of past experiments."
+    app.command("replay", short_help=short)(interruptible("replay", FILES_WHOLE)(replay_cmd))
     suggestion_app = typer.Typer(help="The optimizer's suggestions.", no_args_is_help=True)
     suggestion_app.command("list")(interruptible("suggestion list")(suggestion_list_cmd))
     suggestion_app.command("mark")(interruptible("suggestion mark")(suggestion_mark_cmd))

@@ -201,4 +201,5 @@ def safe_ramp_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``safe-ramp`` to the root ``fluxtrap`` app."""
-    app.command("safe-ramp")(safe_ramp_command)
+    short = "The fastest ramp rate of a case without a flux jump."
+    app.command("safe-ramp", short_help=short)(safe_ramp_command)

@@ -13,7 +13,7 @@ from fluxtrap.cli.common import DbOption, console, store_from
 
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
+    app.command("serve", short_help="Serve the REST API and the dashboard on the store.")(serve)
 
 
 def serve(

@@ -376,5 +376,6 @@ def simulation_show(
 
 def register(app: typer.Typer) -> None:
     """Add ``simulate`` and the ``simulation`` sub-commands to the root ``fluxtrap`` app."""
-    app.command("simulate")(simulate_command)
+    short = "Simulate a stack of bulk superconductors through a protocol."
+    app.command("simulate", short_help=short)(simulate_command)
     app.add_typer(simulation_app, name="simulation")

@@ -61,7 +61,7 @@ MemoryOption = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    app.command("sweep")(sweep)
+    app.command("sweep", short_help="Run the variants of a case on Dask (done ones cached).")(sweep)
 
 
 def sweep(
