@@ -93,7 +93,7 @@ def campaign_list(db: DbOption = None) -> None:
     print_table(["campaign", "parameters", "objectives", "samples"], rows)
 
 
-@campaign_app.command("show")
+@campaign_app.command("show", short_help="Show a campaign's samples, parameters and objectives.")
 @interruptible("campaign show")
 def campaign_show(
     name: Annotated[str, typer.Argument(help="Campaign name.")], db: DbOption = None
@@ -136,7 +136,7 @@ def _history_table(store: Store, name: str) -> str:
 
 
 # -- samples ----------------------------------------------------------------------------------
-@sample_app.command("add")
+@sample_app.command("add", short_help="Record a sample's process parameters (and objectives).")
 @interruptible("sample add")
 def sample_add(
     campaign: CampaignOption,
@@ -268,7 +268,7 @@ def _say_bare_jc(spec: CampaignSpec, objectives: dict[str, str]) -> None:
             )
 
 
-@sample_app.command("measured")
+@sample_app.command("measured", short_help="Record objective values measured by hand.")
 @interruptible("sample measured")
 def sample_measured(
     campaign: CampaignOption,
@@ -308,7 +308,7 @@ def sample_measured(
         console.print(f"{rec.label}: {o.name} = {shown[0]}{was}", highlight=False)
 
 
-@sample_app.command("status")
+@sample_app.command("status", short_help="Mark a sample failed (it frees its point).")
 @interruptible("sample status")
 def sample_status(
     campaign: CampaignOption,

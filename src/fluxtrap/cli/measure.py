@@ -664,7 +664,7 @@ measure_app = typer.Typer(
 )
 
 
-@measure_app.command("add")
+@measure_app.command("add", short_help="Store a raw file, its Jc(B) or Tc, and the objectives.")
 @interruptible("measure add")
 def measure_add(
     file: Annotated[Path, typer.Argument(help="Instrument file (Quantum Design .dat or CSV).")],
@@ -779,7 +779,7 @@ def measure_add(
         console.print(f"  {name} not set: {why}", style="yellow")
 
 
-@measure_app.command("derive")
+@measure_app.command("derive", short_help="Derive stored files again with this analysis.")
 @interruptible("measure derive")
 def measure_derive(
     campaign: CampaignOption,
@@ -883,7 +883,7 @@ def measure_list(
     print_table(headers, rows, title=campaign)
 
 
-@measure_app.command("get")
+@measure_app.command("get", short_help="Write a stored raw file back out, its SHA-256 checked.")
 @interruptible("measure get", FILES_WHOLE)
 def measure_get(
     measurement_id: Annotated[

@@ -55,11 +55,20 @@ def register(app: typer.Typer) -> None:
     short = "Replay the optimizer on a table of past experiments."
     app.command("replay", short_help=short)(interruptible("replay", FILES_WHOLE)(replay_cmd))
     suggestion_app = typer.Typer(help="The optimizer's suggestions.", no_args_is_help=True)
-    suggestion_app.command("list")(interruptible("suggestion list")(suggestion_list_cmd))
-    suggestion_app.command("mark")(interruptible("suggestion mark")(suggestion_mark_cmd))
+    short = "List a campaign's suggestions and their status."
+    suggestion_app.command("list", short_help=short)(
+        interruptible("suggestion list")(suggestion_list_cmd)
+    )
+    short = "Mark a suggestion failed, abandoned, discarded, used or open."
+    suggestion_app.command("mark", short_help=short)(
+        interruptible("suggestion mark")(suggestion_mark_cmd)
+    )
     app.add_typer(suggestion_app, name="suggestion")
     plot_app = typer.Typer(help="Figures of campaigns and models.", no_args_is_help=True)
-    plot_app.command("model")(interruptible("plot model", FILES_WHOLE)(plot_model_cmd))
+    short = "Model slices, best-so-far per loop, parallel coordinates."
+    plot_app.command("model", short_help=short)(
+        interruptible("plot model", FILES_WHOLE)(plot_model_cmd)
+    )
     app.add_typer(plot_app, name="plot")
 
 

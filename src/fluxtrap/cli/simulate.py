@@ -260,7 +260,7 @@ def simulate_command(
         console.print(f"recorded as simulation {rec.id}{where} in {store!r}")
 
 
-@simulation_app.command("list")
+@simulation_app.command("list", short_help="List stored simulations and their final probe fields.")
 @interruptible("simulation list")
 def simulation_list(campaign: OptionalCampaign = None, db: DbOption = None) -> None:
     """List stored simulations (all, or one campaign's) with their final probe fields."""
@@ -287,7 +287,7 @@ def simulation_list(campaign: OptionalCampaign = None, db: DbOption = None) -> N
 SHOWN_FILES = ("case.toml", "summary.json", "probes.csv", "heat.csv")
 
 
-@simulation_app.command("show")
+@simulation_app.command("show", short_help="Show a stored simulation; --out writes its files back.")
 @interruptible(
     "simulation show",
     "nothing half-written (--out's files are replaced as a set or left as they were)",

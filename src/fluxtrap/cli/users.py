@@ -43,7 +43,7 @@ def _until(t: datetime | None) -> str:
     return "never" if t is None else t.strftime("%Y-%m-%d %H:%M UTC")
 
 
-@user_app.command("add")
+@user_app.command("add", short_help="Create a web-API user and print its token (once).")
 @interruptible("user add")
 def user_add(
     name: Annotated[str, typer.Argument(help="User name.")],
@@ -65,7 +65,7 @@ def user_add(
     console.print(f"user {name} ({role}) token: {token} (expires {_until(rec.expires_at)})")
 
 
-@user_app.command("list")
+@user_app.command("list", short_help="List the users, their roles, tokens and sessions.")
 @interruptible("user list")
 def user_list(db: DbOption = None) -> None:
     """List the users: name, role, created, expires, whether the token is accepted now, and
@@ -81,7 +81,7 @@ def user_list(db: DbOption = None) -> None:
     console.print(table)
 
 
-@user_app.command("revoke")
+@user_app.command("revoke", short_help="Stop accepting a user's token at once.")
 @interruptible("user revoke")
 def user_revoke(
     name: Annotated[str, typer.Argument(help="User name.")], db: DbOption = None
@@ -91,7 +91,7 @@ def user_revoke(
     console.print(f"user {name}: token revoked")
 
 
-@user_app.command("rotate")
+@user_app.command("rotate", short_help="Give a user a new token; the old one stops working.")
 @interruptible("user rotate")
 def user_rotate(
     name: Annotated[str, typer.Argument(help="User name.")],
