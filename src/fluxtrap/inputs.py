@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import stat
 import sys
 import unicodedata
@@ -215,6 +216,22 @@ def near(name: str, options: Iterable[str]) -> str | None:
         fit.append(option)
     close = difflib.get_close_matches(name, fit, n=1)
     return close[0] if close else None
+
+
+def did_you_mean(value: Any, options: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the option nearest to a misspelt ``value`` (``near``), or
+    "" (also for a ``value`` that is not a text). Tried in turn: an
+    option differing only in case ("bz" for "Bz", which difflib rates below its cutoff), the
+    whole text, then its words (split at _ - and spaces, longest first: "fcm_coll" -> "cool")."""
+    if not isinstance(value, str):
+        return ""
+    options = [str(o) for o in options]
+    text = value.strip()[:MAX_KEY_SHOWN]
+    words = sorted(re.split(r"[\s_-]+", text), key=len, reverse=True)
+    close = next((o for o in options if o.casefold() == text.casefold()), None)
+    for word in [text, *words[:5]] if len(words) > 1 else [text]:
+        close = close or near(word, options)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def check_keys(

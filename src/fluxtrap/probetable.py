@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from fluxtrap.errors import InputFileError
+from fluxtrap.inputs import did_you_mean
 
 PROBE_SUFFIX = "_Bz_T"
 # MAD of N(0,1) second differences x[i+1] - 2x[i] + x[i-1] is 0.6745 sqrt(6) sigma
@@ -58,7 +59,9 @@ def simulated_trace(
             )
         probe = names[0]
     elif probe not in names:
-        raise InputFileError(f"{source}: no probe {probe!r}; probes: {', '.join(names)}")
+        raise InputFileError(
+            f"{source}: no probe {probe!r}{did_you_mean(probe, names)}; probes: {', '.join(names)}"
+        )
     df = probes[["time_s", "applied_T", probe + PROBE_SUFFIX]].apply(pd.to_numeric, errors="coerce")
     if df.empty:
         raise InputFileError(f"{source}: the probes table has a header but no rows")

@@ -20,6 +20,7 @@ from fluxtrap.errors import UnitError, ValidationError
 from fluxtrap.inputs import (  # noqa: F401 - re-exported: the case's readers
     MAX_KEY_SHOWN,
     check_keys,
+    did_you_mean,
     key_path,
     near,
     tables,
@@ -50,22 +51,6 @@ UNIT_SPELLINGS: dict[str, tuple[str, ...]] = {
     "heat_capacity": ("J/K", "mJ/K"),
     "thermal_resistance": ("K*m^2/W", "K*cm^2/W"),
 }  # fmt: skip
-
-
-def did_you_mean(value: Any, options: Iterable[str]) -> str:
-    """``" (did you mean 'x'?)"`` for the option nearest to a misspelt ``value`` (the unknown-key
-    path's ``inputs.near``), or "" (also for a ``value`` that is not a text). Tried in turn: an
-    option differing only in case ("bz" for "Bz", which difflib rates below its cutoff), the
-    whole text, then its words (split at _ - and spaces, longest first: "fcm_coll" -> "cool")."""
-    if not isinstance(value, str):
-        return ""
-    options = [str(o) for o in options]
-    text = value.strip()[:MAX_KEY_SHOWN]
-    words = sorted(re.split(r"[\s_-]+", text), key=len, reverse=True)
-    close = next((o for o in options if o.casefold() == text.casefold()), None)
-    for word in [text, *words[:5]] if len(words) > 1 else [text]:
-        close = close or near(word, options)
-    return f" (did you mean {close!r}?)" if close else ""
 
 
 def shown(value: Any) -> str:

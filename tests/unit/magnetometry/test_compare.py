@@ -226,6 +226,8 @@ def test_probe_choice_and_missing_columns():
         simulated_trace(two)
     with pytest.raises(InputFileError, match=r"no probe 'edge'; probes: surface, gap"):
         simulated_trace(two, "edge")
+    with pytest.raises(InputFileError, match=r"no probe 'surfce' \(did you mean 'surface'\?\)"):
+        simulated_trace(two, "surfce")
     with pytest.raises(InputFileError, match="lacks applied_T"):
         simulated_trace(two.drop(columns="applied_T"))
     with pytest.raises(InputFileError, match="lacks <probe>_Bz_T"):

@@ -308,6 +308,10 @@ def test_bad_requests_are_clear_errors():
     run = runner_of(linear_model)
     with pytest.raises(ValidationError, match="no probe 'centre'"):
         calibrate(case, Series("x", series.time_s, series.field_T, "centre"), "sc.n", runner=run)
+    with pytest.raises(
+        ValidationError, match=r"no probe 'Top' \(did you mean 'top'\?\); probes: top"
+    ):
+        calibrate(case, Series("x", series.time_s, series.field_T, "Top"), "sc.n", runner=run)
     with pytest.raises(ValidationError, match=r"a grid of 1000000 = 100\^3 and 3 for the cov"):
         calibrate(case, series, "sc.n,sc.jc_scale,sc.e0", scan=100, runner=run)
     with pytest.raises(ValidationError, match="needs at least 7 simulations .* cap of 5"):

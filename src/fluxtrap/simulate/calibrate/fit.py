@@ -54,6 +54,7 @@ import numpy as np
 from scipy.optimize import OptimizeResult, least_squares, lsq_linear
 
 from fluxtrap.errors import SolverError, ValidationError
+from fluxtrap.inputs import did_you_mean
 from fluxtrap.probetable import log_time_thinned
 from fluxtrap.simulate import Case, Superconductor
 from fluxtrap.simulate.calibrate.parameters import FitParameter, apply, fenced, parse_fit
@@ -1133,7 +1134,10 @@ def check_request(
                 f"(Bz) probe: {names}"
             )
         if s.probe not in names:
-            raise ValidationError(f"{s.name}: the case has no probe {s.probe!r}; probes: {names}")
+            raise ValidationError(
+                f"{s.name}: the case has no probe {s.probe!r}{did_you_mean(s.probe, names)}; "
+                f"probes: {', '.join(names)}"
+            )
     given = (
         isinstance(fit, Sequence) and bool(fit) and all(isinstance(p, FitParameter) for p in fit)
     )
