@@ -317,6 +317,14 @@ def test_a_misread_axis_says_which_value_and_what_to_give(text, message):
         Axis.parse(text)
 
 
+def test_a_refused_sweep_writes_nothing_into_a_pipe(stack_case, tmp_path, capsys):
+    """The variants' transient progress bar wrote a blank line into standard output that is no
+    terminal (a script reading ``fluxtrap sweep ... | ...``) before the refusal; no bar there."""
+    with pytest.raises(UnitError, match="share this unit"):
+        run_sweep(stack_case, [Axis.parse("stack.0.thickness=1T,2T")], out=tmp_path / "s")
+    assert capsys.readouterr().out == ""
+
+
 def test_a_list_of_more_values_than_a_sweep_may_have_is_refused_before_reading_them():
     # 20 000 values "1.00001 mm",... took 11 s to read before expand refused their count
     text = "n=" + ",".join(f"{20 + i / 1e5}" for i in range(10_001))

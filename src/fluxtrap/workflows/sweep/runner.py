@@ -255,11 +255,15 @@ def _built(
     base_dir: Path,
     progress: bool,
 ) -> list[Variant]:
-    """``expand`` with a progress bar (10 000 variants took 30-80 s to parse, without a word)."""
+    """``expand`` with a progress bar (10 000 variants took 30-80 s to parse, without a word) on
+    a terminal (elsewhere rich's transient bar left a blank line)."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    console = Console()
     columns = (TextColumn("[bold]variants"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=not progress, transient=True) as bar:
+    shown = progress and console.is_terminal
+    with Progress(*columns, console=console, disable=not shown, transient=True) as bar:
         task = bar.add_task("variants", total=None)
         return expand(
             base, axes, rows, base_dir, lambda i, n: bar.update(task, completed=i, total=n)
