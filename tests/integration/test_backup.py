@@ -728,6 +728,67 @@ def test_a_backup_and_a_restore_report_their_progress_in_bytes(tmp_path, capsys)
     assert run(["restore", str(tmp_path / "q.zip"), "--db", new, "-q"]) == 0
 
 
+def test_tables_of_more_values_than_the_limit_are_refused_before_they_are_parsed(tmp_path):
+    """tables/*.json were parsed whole once their bytes were within MAX_TABLES: 10 MiB of "{},"
+    (10 KiB zipped) parsed to 259 MB, MAX_TABLES of them to 13 GB. Their values are counted
+    before parsing now: 48 MiB of "{}," (over MAX_TABLE_VALUES) is refused at a peak of about
+    its bytes, naming the table and the limit; nothing is written."""
+    import tracemalloc
+
+    from fluxtrap.store.backup import MAX_TABLE_VALUES
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    hostile = b"[" + b"{}," * (MAX_TABLE_VALUES // 2) + b"{}]"
+    damage(tmp_path / "k.zip", tmp_path / "bad.zip", resigned("curves", lambda *_: hostile))
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    says = (
+        rf"bad.zip: its tables hold up to \d+ JSON values, at most {MAX_TABLE_VALUES} are "
+        r"restored \(the most, tables/curves.json, \d+\); not parsed"
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputFileError, match=says):
+            restore(target, tmp_path / "bad.zip")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * len(hostile), peak / 2**20
+    assert target.campaigns() == [] and target.users() == []
+
+
+def test_real_loops_filling_max_tables_are_within_max_table_values(tmp_path):
+    """The values limit refuses no archive of real measurements that the bytes limit takes:
+    real M(H) loops' rows (tests/data: a dense VSM loop and three sparser ones, their Jc and
+    loop-width curves) hold so few values per byte that MAX_TABLES of them stay under
+    MAX_TABLE_VALUES with room to spare (1.25x); they restore row for row."""
+    from fluxtrap.store.backup import MAX_TABLE_VALUES, MAX_TABLES, _values
+    from fluxtrap.workflows.measurements import record_measurement
+
+    from ..conftest import DATA
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    spec = CampaignSpec.from_toml(EXAMPLES / "campaign.toml")
+    source.create_campaign(spec)
+    loops = ["mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat", "mpms3_dc_mh_KMK282_5K-300K_tabsep.dat",
+             "mpms3_vsm_mh_film-A2481_3K.dat", "mpms3_vsm_mh_film-S1_5K.dat"]  # fmt: skip
+    for i, loop in enumerate(loops):
+        source.add_sample(spec.name, f"B{i}", P)
+        content = (DATA / "mpms" / loop).read_bytes()
+        with pytest.warns(UserWarning):  # not a bulk superconductor's: forced
+            record_measurement(source, spec.name, f"B{i}", loop, content, (5e-4, 1.2e-3, 2.8e-3),
+                               force=True)  # fmt: skip
+    backup(source, spec.name, tmp_path / "k.zip")
+    with zipfile.ZipFile(tmp_path / "k.zip") as z:
+        tables = [z.read(k) for k in z.namelist() if k.startswith("tables/")]
+    values, size = sum(map(_values, tables)), sum(map(len, tables))
+    assert MAX_TABLES * values / size * 1.25 < MAX_TABLE_VALUES, (values, size)
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    restore(target, tmp_path / "k.zip")
+    same_rows(rows(source, spec.name), rows(target, spec.name))
+
+
 def test_a_member_that_does_not_match_its_sha256_is_refused_before_it_is_held(tmp_path):
     """A member was read whole, then hashed: 2 GiB of zeros (2 MB zipped, sizes matching the
     manifest, a wrong sha256) took 4.3 GB of memory to be refused."""

@@ -74,6 +74,11 @@ MAX_CONTENT = 4 * 2**30  # bytes of all members together, unpacked (written to t
 MAX_FILE = 256 * 2**20  # bytes of one file member, unpacked when its row is inserted: the largest
 # file the store takes (an instrument file, magnetometry's MAX_BYTES; a probes.csv)
 MAX_TABLES = 512 * 2**20  # bytes of tables/*.json together, held and parsed while restoring
+# JSON values of tables/*.json together, counted before they are parsed (_values): one parses to
+# at most ~64 bytes ([[]] nested), so to ~2 GiB in all, as a real archive of MAX_TABLES does (real
+# loops' curves hold one value per 21 bytes: 25M in 512 MiB); 10 MiB of "{}," (10 KiB zipped)
+# had parsed to 259 MB, and MAX_TABLES of them to 13 GB
+MAX_TABLE_VALUES = 2**25
 # in insertion order: each table after the ones it refers to
 TABLES: dict[str, Table] = {
     t.name: t
@@ -555,6 +560,7 @@ def _read_checked(
                     files[name] = want["sha256"]
                 else:
                     members[name] = _unpack(z, name)
+            _check_values(path, members)
     except AttributeError as err:
         raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
     return members, files, manifest
@@ -584,6 +590,24 @@ def _check_sizes(path: Path, infos: dict[str, zipfile.ZipInfo]) -> None:
                 f"{path}: {k} unpacks to {i.file_size} bytes, at most {MAX_FILE / 2**20:g} MiB "
                 "(the largest file the store takes); not unpacked"
             )
+
+
+def _check_values(path: Path, members: dict[str, bytes]) -> None:
+    """Refuse tables that hold more than MAX_TABLE_VALUES JSON values together, counted before
+    anything is parsed (``_values``), naming the table with the most."""
+    counts = {k: _values(v) for k, v in members.items() if k.startswith("tables/")}
+    if (total := sum(counts.values())) > MAX_TABLE_VALUES:
+        most = max(counts, key=counts.__getitem__)
+        raise InputFileError(
+            f"{path}: its tables hold up to {total} JSON values, at most {MAX_TABLE_VALUES} are "
+            f"restored (the most, {most}, {counts[most]}); not parsed"
+        )
+
+
+def _values(data: bytes) -> int:
+    """A bound from above on the JSON values and keys in ``data``: its ``{ [ , : "`` (each
+    value or key but the first follows one)."""
+    return sum(data.count(c) for c in (b"{", b"[", b",", b":", b'"'))
 
 
 @contextmanager
