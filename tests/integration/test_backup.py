@@ -758,6 +758,45 @@ def test_tables_of_more_values_than_the_limit_are_refused_before_they_are_parsed
     assert target.campaigns() == [] and target.users() == []
 
 
+@pytest.mark.parametrize(
+    "emoji, refused",
+    [("\U0001f600".encode(), True), (b"\\ud83d\\ude00", True), (b"", False)],
+)
+def test_tables_that_parse_to_wide_text_are_refused_before_they_are_parsed(
+    tmp_path, monkeypatch, emoji, refused
+):
+    """A text with one character beyond U+FFFF takes 4 bytes for each of its characters in
+    Python: 50 MiB of one string ending in an emoji (50 KiB zipped) parsed to 450 MiB, so
+    MAX_TABLES of it to 4.6 GB. Tables count 4 bytes to a character against MAX_TABLES now
+    when they hold one, raw or escaped (and are refused before parsing), 1 when they are ASCII."""
+    import tracemalloc
+
+    from fluxtrap.store import backup as backup_module
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    monkeypatch.setattr(backup_module, "MAX_TABLES", 2**22)
+    text = b'[{"notes": "' + b"a" * 2**20 + emoji + b'"}]'
+    damage(tmp_path / "k.zip", tmp_path / "bad.zip", resigned("samples", lambda *_: text))
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    says = (
+        r"bad.zip: its tables take \d+ bytes as Python text, at most 4194304 are restored "
+        rf"\(the most, tables/samples.json, {4 * len(text)}\); not parsed"
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputFileError) as err:
+            restore(target, tmp_path / "bad.zip")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert bool(re.search(says, str(err.value))) is refused, str(err.value)
+    if refused:
+        assert peak < 3 * len(text), peak / 2**20
+    assert target.campaigns() == [] and target.users() == []
+
+
 def test_real_loops_filling_max_tables_are_within_max_table_values(tmp_path):
     """The values limit refuses no archive of real measurements that the bytes limit takes:
     real M(H) loops' rows (tests/data: a dense VSM loop and three sparser ones, their Jc and

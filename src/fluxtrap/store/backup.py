@@ -34,6 +34,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import zipfile
@@ -73,11 +74,14 @@ MAX_MANIFEST = 16 * 2**20  # bytes of manifest.json (a 10 000-measurement campai
 MAX_CONTENT = 4 * 2**30  # bytes of all members together, unpacked (written to the store)
 MAX_FILE = 256 * 2**20  # bytes of one file member, unpacked when its row is inserted: the largest
 # file the store takes (an instrument file, magnetometry's MAX_BYTES; a probes.csv)
-MAX_TABLES = 512 * 2**20  # bytes of tables/*.json together, held and parsed while restoring
-# JSON values of tables/*.json together, counted before they are parsed (_values): one parses to
-# at most ~64 bytes ([[]] nested), so to ~2 GiB in all, as a real archive of MAX_TABLES does (real
-# loops' curves hold one value per 21 bytes: 25M in 512 MiB); 10 MiB of "{}," (10 KiB zipped)
-# had parsed to 259 MB, and MAX_TABLES of them to 13 GB
+# bytes of tables/*.json together, held and parsed while restoring: as unpacked, and as Python
+# text (_check_tables: 4 bytes to a character in a table with one beyond U+FFFF), so that
+# parsing them takes at most ~1.5 GiB (512 MiB of one string with an emoji had taken 4.6 GB)
+MAX_TABLES = 512 * 2**20
+# JSON values of tables/*.json together, counted before they are parsed (_check_tables): one
+# parses to at most ~64 bytes ([[]] nested), so to ~2 GiB in all, as a real archive of MAX_TABLES
+# does (real loops' curves hold one value per 21 bytes: 25M in 512 MiB); 10 MiB of "{}," (10 KiB
+# zipped) had parsed to 259 MB, and MAX_TABLES of them to 13 GB
 MAX_TABLE_VALUES = 2**25
 # in insertion order: each table after the ones it refers to
 TABLES: dict[str, Table] = {
@@ -560,7 +564,7 @@ def _read_checked(
                     files[name] = want["sha256"]
                 else:
                     members[name] = _unpack(z, name)
-            _check_values(path, members)
+            _check_tables(path, members)
     except AttributeError as err:
         raise InputFileError(f"{path}: manifest.json is not valid ({err})") from None
     return members, files, manifest
@@ -592,22 +596,39 @@ def _check_sizes(path: Path, infos: dict[str, zipfile.ZipInfo]) -> None:
             )
 
 
-def _check_values(path: Path, members: dict[str, bytes]) -> None:
-    """Refuse tables that hold more than MAX_TABLE_VALUES JSON values together, counted before
-    anything is parsed (``_values``), naming the table with the most."""
-    counts = {k: _values(v) for k, v in members.items() if k.startswith("tables/")}
-    if (total := sum(counts.values())) > MAX_TABLE_VALUES:
-        most = max(counts, key=counts.__getitem__)
-        raise InputFileError(
-            f"{path}: its tables hold up to {total} JSON values, at most {MAX_TABLE_VALUES} are "
-            f"restored (the most, {most}, {counts[most]}); not parsed"
-        )
+def _check_tables(path: Path, members: dict[str, bytes]) -> None:
+    """Refuse tables that would parse beyond the limits, measured before anything is parsed:
+    MAX_TABLE_VALUES JSON values together (``_values``), and MAX_TABLES bytes as Python text
+    (each table's bytes times ``_width``: 50 MiB of one string with an emoji at its end parsed to
+    450 MiB); the refusal names the table that counts most."""
+    for what, limit, measure in (
+        ("hold up to {} JSON values", MAX_TABLE_VALUES, _values),
+        ("take {} bytes as Python text", MAX_TABLES, lambda v: len(v) * _width(v)),
+    ):
+        counts = {k: measure(v) for k, v in members.items() if k.startswith("tables/")}
+        if (total := sum(counts.values())) > limit:
+            most = max(counts, key=counts.__getitem__)
+            raise InputFileError(
+                f"{path}: its tables {what.format(total)}, at most {limit} are restored (the "
+                f"most, {most}, {counts[most]}); not parsed"
+            )
 
 
 def _values(data: bytes) -> int:
     """A bound from above on the JSON values and keys in ``data``: its ``{ [ , : "`` (each
     value or key but the first follows one)."""
     return sum(data.count(c) for c in (b"{", b"[", b",", b":", b'"'))
+
+
+def _width(data: bytes) -> int:
+    """Bytes a character of the JSON ``data`` may take decoded and parsed (a Python text takes
+    as many for each character as its widest needs): 4 with a character beyond U+FFFF, as UTF-8
+    or an escape, 2 with one beyond U+00FF, else 1 (an over-estimate, never under)."""
+    if data.isascii() and b"\\u" not in data:
+        return 1
+    if re.search(rb"[\xf0-\xf7]|\\u[dD][89abAB]", data):
+        return 4
+    return 2 if re.search(rb"[\xc4-\xef]|\\u(?!00)", data) else 1
 
 
 @contextmanager
