@@ -360,6 +360,11 @@ def setitem(i, key, value):
         ),
         # notes the pages list, one a line: a number there was a 500 on the Jc(B) page
         ("curves", setitem(0, "settings", {"warnings": 5}), "settings warnings is not a list"),
+        (  # SQLite stored the NaN, PostgreSQL refused it naming nothing
+            "curves",
+            setitem(0, "columns", {"B_T": [0.0, float("nan")], "jc_A_m2": [3e9, 1e9]}),
+            "curves row 1: columns['B_T'][1] is nan, not a finite number",
+        ),
         (
             "measurements",
             setitem(0, "metadata", {"tc_not_found": [None]}),

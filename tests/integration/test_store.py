@@ -838,3 +838,64 @@ def test_a_server_that_never_answers_is_given_up_on(monkeypatch):
         with pytest.raises(FluxtrapError, match="cannot open the store .*timeout") as err:
             Store(url)
         assert time.monotonic() - t0 < 15 and "SECRET" not in str(err.value)
+
+
+NAN, INF = float("nan"), float("inf")
+ODD = "cr\u00e8me \ud800"  # a lone surrogate: no UTF-8 text holds it
+
+
+@pytest.mark.parametrize(
+    "write, says",
+    [
+        (
+            lambda s: s.add_measurement(
+                NAME,
+                "B1",
+                "mh_loop",
+                "a.dat",
+                b"1",
+                curves=[CurveData("jc", "extended Bean", {}, {"B_T": [1.0, NAN]})],
+            ),
+            r"\['B_T'\]\[1\] is nan, not a finite number",
+        ),
+        (
+            lambda s: s.add_measurement(NAME, "B1", "other", "b.dat", b"2", metadata={"x": -INF}),
+            r"\['x'\] is -inf, not a finite number",
+        ),
+        (
+            lambda s: s.add_suggestions(NAME, [BULK2], [0.5], {"gp": {"noise": NAN}}, 7),
+            r"\['gp'\]\['noise'\] is nan, not a finite number",
+        ),
+        (
+            lambda s: s.add_measurement(NAME, "B1", "other", "c.dat", b"3", metadata={ODD: 1}),
+            r"\['cr.me \\ud800'\]: its key 'cr.me \\ud800' holds U\+D800, half of a UTF-16 pair",
+        ),
+        (
+            lambda s: s.add_sample(NAME, "B2", BULK2, notes=ODD),
+            r"the store refused the text 'cr.me \\ud800': it holds U\+D800 \(at 6\)",
+        ),
+        (
+            lambda s: s.add_measurement(NAME, "B1", "other", "d.dat", b"4", temperature_K=NAN),
+            r"measurement file 'd.dat': temperature_K nan is not a finite number",
+        ),
+    ],
+)
+def test_values_no_json_or_utf8_holds_are_refused_alike_on_every_store(store, write, says):
+    """A NaN or an infinity in a JSON column (a curve's point, metadata, a suggestion's model
+    summary) was stored by SQLite (a NaN temperature as NULL), and refused by PostgreSQL as
+    'invalid input syntax for type json', naming nothing; a lone surrogate in a text column was
+    a UnicodeEncodeError traceback, and in a JSON column stored escaped, unprintable once read.
+    Each is now a ValidationError saying where, on both, and nothing is written."""
+    store.add_sample(NAME, "B1", BULK2)
+
+    def rows():
+        return (
+            [x.label for x in store.samples(NAME)],
+            store.measurements(NAME, with_content=False),
+            store.suggestions(NAME),
+        )
+
+    before = rows()
+    with pytest.raises(ValidationError, match=says):
+        write(store)
+    assert rows() == before

@@ -65,6 +65,7 @@ from fluxtrap.store.store import (
     _check_record_name,
     _lock_names,
     _taken_as,
+    _unstorable,
     check_metadata,
 )
 from fluxtrap.tomlfile import parse_toml
@@ -487,6 +488,8 @@ def _check_type(col: Any, value: Any, where: str) -> None:
     if isinstance(col.type, JSON):
         if not isinstance(value, dict):
             raise InputFileError(f"{where}: {col.name} {str(value)[:40]!r} is not a table")
+        if (bad := _unstorable(value, col.name)) is not None:  # as Store's writes refuse it
+            raise InputFileError(f"{where}: {bad}")
         return
     if value is None:
         return

@@ -45,7 +45,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    StatementError,
+)
 from sqlalchemy.orm import Session, contains_eager, defer, sessionmaker
 
 from fluxtrap import __version__
@@ -101,6 +107,7 @@ INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE of "permission denied 
 PSYCOPG = ("psycopg", "psycopg2")  # the drivers _server_limits knows the options of
 # the schemes a store URL typed without its "//" starts with (SQLAlchemy's dialects)
 URL_SCHEMES = ("postgresql", "postgres", "sqlite", "mysql", "mariadb", "mssql", "oracle")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a text holding one: no UTF-8 can
 MAX_SEED = 2**31 - 1  # a suggestion's seed column is a 32-bit integer on PostgreSQL
 # campaigns named in a "no campaign named" error; beyond, their count and a near miss
 MAX_KNOWN = 20
@@ -413,6 +420,16 @@ class Store:
                         "(one stopped mid-write?); nothing was written: try again"
                     ) from None
                 raise StoreError(f"database error at {self!r}: {err.orig}") from None
+            except StatementError as err:  # a value _json_text refused, as the driver got it
+                if isinstance(err.orig, FluxtrapError):
+                    raise err.orig from None
+                raise
+            except UnicodeEncodeError as err:  # a lone surrogate in a text column's value
+                raise ValidationError(
+                    f"the store refused the text {err.object[:40]!r}: it holds "
+                    f"U+{ord(err.object[err.start]):04X} (at {err.start}), half of a UTF-16 pair, "
+                    "which no UTF-8 text can; nothing written"
+                ) from None
 
     @contextmanager
     def _reader(self) -> Iterator[Session]:
@@ -732,6 +749,11 @@ class Store:
             raise ValidationError(f"measurement file {filename!r} is empty")
         check_who(recorded_by, "recorded_by")
         check_filename(filename)
+        if temperature_K is not None and not math.isfinite(temperature_K):  # SQLite: NaN a NULL
+            raise ValidationError(
+                f"measurement file {filename[:40]!r}: temperature_K {temperature_K} is not a "
+                "finite number (None: not known)"
+            )
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label, for_update=True)
@@ -1709,9 +1731,11 @@ def _engine(url: str, read_only: bool = False) -> Engine:
     if url.startswith("sqlite"):
         if read_only:
             creator = _read_only_sqlite(make_url(url).database or "")
-            engine = create_engine(url, creator=creator)
+            engine = create_engine(url, creator=creator, json_serializer=_json_text)
         else:
-            engine = create_engine(url, connect_args={"timeout": WAIT_S})
+            engine = create_engine(
+                url, connect_args={"timeout": WAIT_S}, json_serializer=_json_text
+            )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets readers run beside one writer
@@ -1731,7 +1755,51 @@ def _engine(url: str, read_only: bool = False) -> Engine:
             conn.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args=_server_limits(make_url(url)))
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args=_server_limits(make_url(url)),
+        json_serializer=_json_text,
+    )
+
+
+def _json_text(value: Any) -> str:
+    """``value`` as the JSON text of a JSON column (as SQLAlchemy writes it). A NaN or an
+    infinity (SQLite kept it, and the pages' JSON could not hold it; PostgreSQL refused it as
+    "invalid input syntax for type json", naming nothing), or a text with a lone surrogate
+    (stored escaped, then no page or terminal could show it) is a ValidationError saying where
+    in ``value``."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except ValueError:
+        text = None
+    if (text is None or "\\ud" in text) and (where := _unstorable(value)) is not None:
+        raise ValidationError(f"the store refused a value: {where}; nothing written")
+    return text
+
+
+def _unstorable(value: Any, path: str = "") -> str | None:
+    """Where in the JSON ``value`` (``path``: where it is) what no JSON column keeps is: a NaN
+    or an infinity, or a text (a key too) with a lone surrogate, U+D800 to U+DFFF; None if
+    nowhere."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{path or 'it'} is {value}, not a finite number"
+    if isinstance(value, str):
+        if (bad := LONE_SURROGATE.search(value)) is None:
+            return None
+        return (
+            f"{path or 'it'} {value[:40]!r} holds U+{ord(bad.group()):04X}, half of a UTF-16 pair"
+        )
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            where = f"{path}[{str(k)[:40]!r}]"
+            if (found := _unstorable(k, f"{where}: its key") or _unstorable(v, where)) is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            if (found := _unstorable(v, f"{path}[{i}]")) is not None:
+                return found
+    return None
 
 
 def _foreign_sqlite(cursor: Any) -> bool:
