@@ -130,3 +130,29 @@ def test_sqlite_a_lock_file_that_cannot_be_made_is_said(tmp_path):
             pass
     finally:
         _thaw(frozen)
+
+
+def test_sqlite_a_write_kept_waiting_past_its_timeout_says_another_writer_held_the_store(
+    tmp_path, monkeypatch
+):
+    """Writers of a SQLite store take turns (BEGIN IMMEDIATE, waiting up to WAIT_S); one kept
+    waiting past it was "database error at Store(...): database is locked", as a broken file's
+    errors are. It now says another writer held the lock that long, as a PostgreSQL lock
+    timeout does; nothing was written, and once the lock is free the same write goes in."""
+    import fluxtrap.store.store as store_module
+
+    monkeypatch.setattr(store_module, "WAIT_S", 1)
+    store = Store(f"sqlite:///{tmp_path / 'a.db'}")
+    store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    params = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
+    holder = sqlite3.connect(tmp_path / "a.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError, match="another writer held a lock this write needs for 1 s"):
+            store.add_sample(NAME, "B1", params)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.samples(NAME) == []
+    store.add_sample(NAME, "B1", params)
+    assert [x.label for x in store.samples(NAME)] == ["B1"]

@@ -414,7 +414,9 @@ class Store:
             except DBAPIError as err:  # no server, a file gone or no database, a lock timeout
                 if getattr(err.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
                     raise self._refused(err, writing=True) from None
-                if getattr(err.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                if getattr(err.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE or str(
+                    getattr(err.orig, "sqlite_errorname", "")
+                ).startswith("SQLITE_BUSY"):  # SQLite's "database is locked"
                     raise StoreError(
                         f"{self!r}: another writer held a lock this write needs for {WAIT_S} s "
                         "(one stopped mid-write?); nothing was written: try again"
