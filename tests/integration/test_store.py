@@ -878,6 +878,10 @@ ODD = "cr\u00e8me \ud800"  # a lone surrogate: no UTF-8 text holds it
             lambda s: s.add_measurement(NAME, "B1", "other", "d.dat", b"4", temperature_K=NAN),
             r"measurement file 'd.dat': temperature_K nan is not a finite number",
         ),
+        (
+            lambda s: s.add_suggestions(NAME, [BULK2, BULK2], [0.5, -INF], {}, 7),
+            r"suggestion 2: acquisition value -inf is not a finite number",
+        ),
     ],
 )
 def test_values_no_json_or_utf8_holds_are_refused_alike_on_every_store(store, write, says):

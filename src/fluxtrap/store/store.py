@@ -980,6 +980,12 @@ class Store:
         the model's {outcome: {"mean", "std"}} there) go into its ``model_summary["prediction"]``."""
         if len(params_list) != len(acquisition_values):
             raise ValidationError("one acquisition value per suggestion is needed")
+        for i, a in enumerate(acquisition_values):  # SQLite stored a NaN as NULL, PostgreSQL NaN
+            if a is not None and not math.isfinite(a):
+                raise ValidationError(
+                    f"suggestion {i + 1}: acquisition value {a} is not a finite number (None: "
+                    "not known)"
+                )
         if seed is not None and not 0 <= seed <= MAX_SEED:
             raise ValidationError(f"seed {seed}: give 0 to {MAX_SEED}")
         check_who(created_by, "created_by")
