@@ -360,6 +360,16 @@ def setitem(i, key, value):
         ),
         # notes the pages list, one a line: a number there was a 500 on the Jc(B) page
         ("curves", setitem(0, "settings", {"warnings": 5}), "settings warnings is not a list"),
+        (
+            "measurements",
+            setitem(0, "temperature_K", float("nan")),
+            "measurements row 1: temperature_K nan is not a finite number",
+        ),
+        (
+            "suggestions",
+            setitem(0, "acquisition_value", float("-inf")),
+            "suggestions row 1: acquisition_value -inf is not a finite number",
+        ),
         (  # SQLite stored the NaN, PostgreSQL refused it naming nothing
             "curves",
             setitem(0, "columns", {"B_T": [0.0, float("nan")], "jc_A_m2": [3e9, 1e9]}),

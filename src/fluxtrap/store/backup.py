@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import secrets
@@ -498,6 +499,8 @@ def _check_type(col: Any, value: Any, where: str) -> None:
     elif isinstance(col.type, Integer | Float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         ok = ok and (isinstance(value, int) or not isinstance(col.type, Integer))
+        if ok and not math.isfinite(value):  # as the store's writers: SQLite kept NaN as NULL
+            raise InputFileError(f"{where}: {col.name} {value} is not a finite number")
     else:  # String, Text; a DateTime as ISO text
         ok = isinstance(value, str)
         length = getattr(col.type, "length", None)  # PostgreSQL refuses longer, SQLite keeps it
