@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import re
 import time
@@ -842,6 +843,7 @@ def test_a_server_that_never_answers_is_given_up_on(monkeypatch):
 
 NAN, INF = float("nan"), float("inf")
 ODD = "cr\u00e8me \ud800"  # a lone surrogate: no UTF-8 text holds it
+DEEP = functools.reduce(lambda inner, _: {"a": inner}, range(10**5), {})
 
 
 @pytest.mark.parametrize(
@@ -881,6 +883,16 @@ ODD = "cr\u00e8me \ud800"  # a lone surrogate: no UTF-8 text holds it
         (
             lambda s: s.add_suggestions(NAME, [BULK2, BULK2], [0.5, -INF], {}, 7),
             r"suggestion 2: acquisition value -inf is not a finite number",
+        ),
+        (  # a traceback, then a second one as SQLAlchemy showed the value
+            lambda s: s.add_measurement(
+                NAME, "B1", "other", "e.dat", b"5", curves=[CurveData("jc", "m", DEEP, {})]
+            ),
+            r"the store refused a value: tables nested too deep to write as JSON",
+        ),
+        (  # "NOT NULL constraint failed: suggestions.model_summary"
+            lambda s: s.add_suggestions(NAME, [BULK2], [0.5], {"x": 10**5000}, 7),
+            r"the store refused a value: Exceeds the limit \(4300 digits\)",
         ),
     ],
 )

@@ -1776,13 +1776,24 @@ def _json_text(value: Any) -> str:
     infinity (SQLite kept it, and the pages' JSON could not hold it; PostgreSQL refused it as
     "invalid input syntax for type json", naming nothing), or a text with a lone surrogate
     (stored escaped, then no page or terminal could show it) is a ValidationError saying where
-    in ``value``."""
+    in ``value``; so is any other value JSON cannot write (nested too deep, inside itself, an
+    integer of over 4300 digits)."""
     try:
-        text = json.dumps(value, allow_nan=False)
-    except ValueError:
-        text = None
-    if (text is None or "\\ud" in text) and (where := _unstorable(value)) is not None:
-        raise ValidationError(f"the store refused a value: {where}; nothing written")
+        try:
+            text = json.dumps(value, allow_nan=False)
+        except ValueError as err:  # a NaN or an infinity (found below); a value inside itself,
+            # an integer of over 4300 digits (had gone in as NULL)
+            if not str(err).startswith("Out of range float"):
+                raise ValidationError(
+                    f"the store refused a value: {err}; nothing written"
+                ) from None
+            text = None
+        if (text is None or "\\ud" in text) and (where := _unstorable(value)) is not None:
+            raise ValidationError(f"the store refused a value: {where}; nothing written")
+    except RecursionError:  # was a traceback, then another as SQLAlchemy showed the value
+        raise ValidationError(
+            "the store refused a value: tables nested too deep to write as JSON; nothing written"
+        ) from None
     return text
 
 
