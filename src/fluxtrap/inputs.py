@@ -268,7 +268,8 @@ def tables(mapping: Mapping[str, Any], key: str, where: str = "") -> list[Mappin
     return value
 
 
-HIDDEN = ("Cc", "Cf", "Cs")  # control, format (bidi overrides, zero-width), lone surrogates
+# control, format (bidi overrides, zero-width), lone surrogates, line and paragraph separators
+HIDDEN = ("Cc", "Cf", "Cs", "Zl", "Zp")
 # letters and marks that print as nothing though not of those categories (Unicode's
 # Default_Ignorable_Code_Point, less the variation selectors emoji carry): Hangul fillers
 # U+115F, U+1160, U+3164, U+FFA0 (NFKC keeps them), combining grapheme joiner, Khmer inherent
@@ -320,7 +321,8 @@ def code_points(found: Mapping[str, int]) -> str:
 def hidden_characters(value: Any) -> str:
     """The characters of ``value`` (if a string) that print as nothing or move the text around:
     Unicode categories ``HIDDEN`` (control; format, e.g. U+202E right-to-left override or U+200B
-    zero-width space, which let two names look alike; surrogate) and ``BLANK``, listed as code
+    zero-width space, which let two names look alike; surrogate; U+2028 / U+2029, which break a
+    line) and ``BLANK``, listed as code
     points ("U+001B, U+202E"); "" if none."""
     if not isinstance(value, str):
         return ""

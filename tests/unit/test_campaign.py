@@ -350,7 +350,8 @@ def _spec(*expressions: str) -> CampaignSpec:
 @pytest.mark.parametrize(
     "name",
     ["a/b", "a\\b", "tab\there", "nl\n", "bell\x07", "nul\x00", " ", ".", "..", "x" * 201]
-    + ["B\u200b1", "\u202e1B", "B1\u2066", "\ufeffB1", "B\ud8001"],  # look like "B1" (or break it)
+    + ["B\u200b1", "\u202e1B", "B1\u2066", "\ufeffB1", "B\ud8001"]  # look like "B1" (or break it)
+    + ["x\u2028y", "x\u2029y"],  # a line or paragraph break inside one line's name
 )
 def test_new_campaign_names_must_fit_in_a_url_segment(name):
     with pytest.raises(ValidationError, match="campaign name"):
