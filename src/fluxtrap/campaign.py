@@ -31,6 +31,7 @@ from fluxtrap.inputs import (
     check_values,
     code_points,
     hidden_characters,
+    key_path,
     near,
     reordering_characters,
     tables,
@@ -1066,7 +1067,7 @@ class CampaignSpec:
             near = "".join(_near(u, self.parameter_names) for u in unknown[:10])
             more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
             raise ValidationError(
-                f"{at}unknown parameter(s) {', '.join(unknown[:10])}{more}{near} "
+                f"{at}unknown parameter(s) {', '.join(key_path('', u) for u in unknown[:10])}{more}{near} "
                 f"for campaign {self.name!r}; known: {', '.join(self.parameter_names)}"
             )
         values = {**self.fixed_values, **values}

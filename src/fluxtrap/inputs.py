@@ -193,8 +193,9 @@ MAX_KEY_SHOWN = 60  # characters of a key an error message repeats
 
 def key_path(where: str, key: str) -> str:
     """``where.key`` (or ``key`` at the top level); a key longer than ``MAX_KEY_SHOWN`` is shown
-    by its start and length (a 100 000-character key made as long a message)."""
-    key = str(key)
+    by its start and length (a 100 000-character key made as long a message), one that does not
+    print as itself escaped (a lone surrogate could not be printed at all)."""
+    key = str(key) if str(key).isprintable() else repr(str(key))[1:-1]
     if len(key) > MAX_KEY_SHOWN:
         key = f"{key[:MAX_KEY_SHOWN]}... ({len(key)} characters)"
     return f"{where}.{key}" if where else key
@@ -322,8 +323,7 @@ def hidden_characters(value: Any) -> str:
     """The characters of ``value`` (if a string) that print as nothing or move the text around:
     Unicode categories ``HIDDEN`` (control; format, e.g. U+202E right-to-left override or U+200B
     zero-width space, which let two names look alike; surrogate; U+2028 / U+2029, which break a
-    line) and ``BLANK``, listed as code
-    points ("U+001B, U+202E"); "" if none."""
+    line) and ``BLANK``, listed as code points ("U+001B, U+202E"); "" if none."""
     if not isinstance(value, str):
         return ""
     found = sorted({c for c in value if c in BLANK or unicodedata.category(c) in HIDDEN})

@@ -55,6 +55,10 @@ def test_dict_round_trip(spec):
             "unknown parameter.*pressure",
         ),
         ({"ramp_rate": 50, "max_temperature": 600}, "missing parameter.*dwell_time"),
+        (  # a name that cannot be printed (a lone surrogate) or moves the text, escaped
+            {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5, "p\ud800\u202e": 1},
+            r"unknown parameter\(s\) p\\ud800\\u202e for",
+        ),
         (
             {"ramp_rate": 50, "max_temperature": 800, "dwell_time": 5},
             r"max_temperature=800 degC is outside \[450, 750\]",
@@ -70,8 +74,9 @@ def test_dict_round_trip(spec):
     ],
 )
 def test_check_params_errors(spec, values, message):
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(ValidationError, match=message) as err:
         spec.check_params(values)
+    str(err.value).encode()  # printable: a lone surrogate failed as UnicodeEncodeError
 
 
 def test_a_parameter_given_with_a_unit_is_converted_to_the_campaigns(spec):
