@@ -380,6 +380,16 @@ def setitem(i, key, value):
             setitem(0, "metadata", {"tc_not_found": [None]}),
             "measurements row 1: metadata tc_not_found is not a list of texts",
         ),
+        (  # the pages list the reader's notes and count the others: a text or a word broke them
+            "measurements",
+            setitem(0, "metadata", {"read_notes": "NUL padding"}),
+            "measurements row 1: metadata read_notes is not a list of texts",
+        ),
+        (
+            "measurements",
+            setitem(0, "metadata", {"read_notes": ["a", "b"], "read_notes_count": "many"}),
+            "measurements row 1: metadata read_notes_count is not a count of at least its 2 notes",
+        ),
         # who: as a user name, 1 to 200 characters (SQLite kept 10 000)
         ("samples", setitem(0, "recorded_by", "x" * 201), "samples row 1: recorded_by 'xxxx"),
         ("suggestions", setitem(1, "status_changed_by", " "), "status_changed_by ' ': give 1"),

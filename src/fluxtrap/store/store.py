@@ -2427,22 +2427,22 @@ def _no_nul(text: str, what: str) -> str:
 
 def check_metadata(meta: Any, where: str, stored: bool = False) -> dict[str, Any]:
     """A measurement's metadata as stored: a JSON object with text keys, at most
-    ``MAX_METADATA`` bytes as JSON (``MAX_STORED_METADATA`` if ``stored``: from an archive), its ``skipped_lines`` (if given) a list of line numbers,
-    ``skipped_rows`` their count (at least as many) and its ``tc_not_found`` a list of texts (the
-    pages read them); ``where`` names it in the error."""
+    ``MAX_METADATA`` bytes as JSON (``MAX_STORED_METADATA`` if ``stored``: from an archive), its
+    ``skipped_lines`` (if given) a list of line numbers, ``skipped_rows`` their count (at least as
+    many), its ``tc_not_found`` and ``read_notes`` lists of texts and ``read_notes_count`` the
+    notes' count (the pages read them); ``where`` names it in the error."""
     if not isinstance(meta, Mapping) or not all(isinstance(k, str) for k in meta):
         raise ValidationError(f"{where}: metadata is not a table of named values")
     _check_texts(meta.get("tc_not_found", []), f"{where}: metadata tc_not_found")
+    notes = meta.get("read_notes", [])
+    _check_texts(notes, f"{where}: metadata read_notes")
+    _check_count(meta, "read_notes_count", len(notes), "notes", where)
     lines = meta.get("skipped_lines", ())
     if not isinstance(lines, list | tuple) or not all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lines
     ):
         raise ValidationError(f"{where}: metadata skipped_lines is not a list of line numbers")
-    rows = meta.get("skipped_rows", len(lines))
-    if not isinstance(rows, int) or isinstance(rows, bool) or rows < len(lines):
-        raise ValidationError(
-            f"{where}: metadata skipped_rows is not a count of at least its {len(lines)} lines"
-        )
+    _check_count(meta, "skipped_rows", len(lines), "lines", where)
     try:
         size = len(json.dumps(meta).encode())
     except (TypeError, ValueError, RecursionError) as err:
@@ -2477,6 +2477,16 @@ def _check_sample_status(status: str, what: str) -> None:
 def _check_status(status: str) -> None:
     if status not in m.SUGGESTION_STATUSES:
         raise _not_one_of("suggestion status", status, m.SUGGESTION_STATUSES)
+
+
+def _check_count(meta: Mapping[str, Any], key: str, kept: int, what: str, where: str) -> None:
+    """Metadata ``key`` (if given), the count of the ``kept`` ``what`` listed, must be an int of
+    at least ``kept``."""
+    count = meta.get(key, kept)
+    if not isinstance(count, int) or isinstance(count, bool) or count < kept:
+        raise ValidationError(
+            f"{where}: metadata {key} is not a count of at least its {kept} {what}"
+        )
 
 
 def _check_texts(value: Any, what: str) -> None:
