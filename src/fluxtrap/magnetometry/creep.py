@@ -724,6 +724,9 @@ def _nan_as_empty(rows: list[list[str]], index: int) -> list[list[str]]:
     ]
 
 
+SERIES = "trapped-field series"  # what read_series names its file in errors
+
+
 def read_series(
     path_or_bytes: str | Path | bytes,
     *,
@@ -745,12 +748,12 @@ def read_series(
     """
     if isinstance(path_or_bytes, bytes):
         name = filename or "<bytes>"
-        check_size(path_or_bytes, name)
+        check_size(path_or_bytes, name, SERIES)
         text = decode(path_or_bytes, name)
     else:
         path = Path(path_or_bytes)
         name = filename or str(path)
-        text = decode(read_limited(path), name)
+        text = decode(read_limited(path, SERIES), name)
     numbered = [
         (i + 1, ln)
         for i, ln in enumerate(text.splitlines())

@@ -1071,6 +1071,14 @@ def test_creep_series_names_a_magnetometer_file_given_for_a_series(mpms_file):
         read_series(path)
 
 
+def test_a_missing_or_folder_series_is_named_a_series(tmp_path):
+    """A series path that did not exist or was a folder was called a 'magnetometer file'."""
+    with pytest.raises(InputFileError, match=r"nope\.csv: no such trapped-field series$"):
+        read_series(tmp_path / "nope.csv")
+    with pytest.raises(InputFileError, match="not a regular file; a trapped-field series must be"):
+        read_series(tmp_path)
+
+
 def test_creep_series_refuses_oe_as_tesla_stray_delimiters_and_twin_columns():
     """Before: 13600 'T' read as 13 600 T, '2,1,359' as 1 T, and twin B_T columns as 'choose one'."""
     with pytest.raises(

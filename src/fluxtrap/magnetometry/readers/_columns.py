@@ -67,11 +67,12 @@ MAX_LINE_CHARS = (
 )
 
 
-def read_limited(path: str | Path) -> bytes:
-    """The bytes of the regular file ``path``, refused beyond ``MAX_BYTES`` or ``MAX_LINES``
-    without reading more than ``MAX_BYTES`` + 1 bytes (:func:`fluxtrap.inputs.read_bytes`)."""
-    content = read_bytes(path, "magnetometer file", MAX_BYTES)
-    check_size(content, str(path))
+def read_limited(path: str | Path, what: str = "magnetometer file") -> bytes:
+    """The bytes of the regular file ``path`` (``what`` names it in errors), refused beyond
+    ``MAX_BYTES`` or ``MAX_LINES`` without reading more than ``MAX_BYTES`` + 1 bytes
+    (:func:`fluxtrap.inputs.read_bytes`)."""
+    content = read_bytes(path, what, MAX_BYTES)
+    check_size(content, str(path), what)
     return content
 
 
@@ -81,12 +82,12 @@ _OTHER_LINE_ENDS = b"\x0b\x0c\x1c\x1d\x1e\x85"
 _UNICODE_LINE_ENDS = (b"\xe2\x80\xa8", b"\xe2\x80\xa9")
 
 
-def check_size(content: bytes, filename: str) -> None:
+def check_size(content: bytes, filename: str, what: str = "magnetometer file") -> None:
     """Refuse more than ``MAX_BYTES`` bytes or ``MAX_LINES`` data rows before parsing (lines as
     the readers split them: at CR, LF, CRLF and the other ends ``str.splitlines`` knows; the
     rows after a ``[Data]`` line and the column names, else after the first line: a .dat file of
     1 000 000 points had been refused for its 30 header lines)."""
-    check_bytes(len(content), MAX_BYTES, filename, "magnetometer file")
+    check_bytes(len(content), MAX_BYTES, filename, what)
     start = content.find(b"[Data]")
     body = content[start:] if start >= 0 else content
     lines = max(body.count(b"\n"), body.count(b"\r") - body.count(b"\r\r\n"))
