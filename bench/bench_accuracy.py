@@ -444,7 +444,7 @@ def reference(
     name: str, case_dict: dict, size_m: float, tmp: Path, timeout: float, rtol: float = REF_RTOL
 ):
     """(probes, solver counters) of the case at ``size_m`` and ``rtol``, cached; None after
-    ``timeout`` s (the run is stopped in its own process)."""
+    ``timeout`` s (the run is stopped in its own process) or when that process fails."""
     key = hashlib.sha256(json.dumps(case_dict, sort_keys=True).encode()).hexdigest()[:12]
     at = "" if rtol == REF_RTOL else f"-rtol{rtol:g}"
     path = tmp / f"accuracy-ref-{key}-{size_m * 1e3:g}mm{at}.csv"
@@ -456,6 +456,12 @@ def reference(
             p.terminate()
             p.join()
             print(f"   {name}: reference at {size_m * 1e3:g} mm passed {timeout:g} s; skipped")
+            return None
+        if p.exitcode:  # refused (e.g. past [mesh] max_elements) or failed: its error printed
+            print(
+                f"   {name}: reference at {size_m * 1e3:g} mm stopped (exit code {p.exitcode}, "
+                "its error above); skipped"
+            )
             return None
     return pd.read_csv(path), json.loads(path.with_suffix(".json").read_text())
 

@@ -44,3 +44,17 @@ def test_a_miss_is_said_by_the_summary_not_by_any_warning(bench, capsys):
     assert bench.verdict(row(True, 1e-3)) == "met"
     bench.show([row(True, 3e-3)])
     assert capsys.readouterr().out.rstrip().endswith("MISSED, NOT SAID")
+
+
+def test_a_reference_refused_in_its_process_is_skipped_not_a_crash(bench, tmp_path, capsys):
+    # a uniform reference past [mesh] max_elements is refused by the case's check in the
+    # reference's own process: the bench skips it (a missing CSV had ended the whole bench)
+    case = {
+        "materials": bench.material(20, {"constant": "2e4 A/cm^2"}),
+        "stack": [{"material": "sc", "radius": "20 mm", "thickness": "10 mm"}],
+        "probes": [bench.probe("above", 0, 10.5)],
+        "protocol": bench.ramps(0, "1 T/s", 0.5),
+    }
+    assert bench.reference("big", case, 0.02e-3, tmp_path, timeout=60) is None
+    out = capsys.readouterr().out
+    assert "big: reference at 0.02 mm stopped" in out and "skipped" in out
