@@ -14,8 +14,8 @@ trace error over the target) must have been said (``reached`` false in the run's
 the end of a creep hold is about 0.06 % of the self-field; ``--time-check`` also runs the finest
 mesh at rtol 3e-6 and prints their difference at the end. ``--unseen`` runs ``UNSEEN`` in place
 of ``CASES``: cases a new user would write (inches, spacers of two thicknesses, a probe in a
-spacer and one 20 mm away, n 8-100, few-point and Jc(B, T) tables, warming), measured in
-``bench/results/accuracy_unseen.md``.
+spacer and one 20 mm away, n 8-100, few-point and Jc(B, T) tables, warming, ring stacks),
+measured in ``bench/results/accuracy_unseen.md``.
 
     nice -n 10 python bench/bench_accuracy.py [--only NAME ...] [--tmp DIR] [--ref-timeout 900]
         [--time-check] [--unseen]
@@ -316,7 +316,30 @@ def warmed_disk(to: str) -> dict:
     }
 
 
+def ring_stack(stack: list[tuple[float, float, float]] | None = None, z_mm=(10.2, 20.4)) -> dict:
+    """examples/ring_stack.toml (three K-Ba122 rings, copper spacers, FC 7 T at 5 K, [bore])
+    ramped down at 0.1 T/s and held 600 s, without its mesh size; ``stack``: its layers as
+    (radius, inner radius, thickness) mm, superconductor and copper alternating, and the probes
+    on the axis at ``z_mm`` (centre, top)."""
+    d = tomllib.loads((ROOT / "src" / "fluxtrap" / "examples" / "ring_stack.toml").read_text())
+    del d["mesh"], d["title"]
+    d["protocol"][1]["rate"], d["protocol"][2]["duration"] = "0.1 T/s", "600 s"
+    if stack:
+        d["stack"] = [
+            {
+                "material": ("bulk1", "copper")[i % 2],
+                "radius": f"{r} mm",
+                "inner_radius": f"{ri} mm",
+                "thickness": f"{t} mm",
+            }
+            for i, (r, ri, t) in enumerate(stack)
+        ]
+    d["probes"] = [probe("center", 0, z_mm[0]), probe("top", 0, z_mm[1])]
+    return d
+
+
 # sim14's unseen cases (2026-12-07), as a new user would write them: `--unseen` runs these
+# (and sim16's ring stacks after them)
 UNSEEN = {
     "3 disks, steel spacers 0.5 / 1.5 mm, FC n20 0.1 T/s": (
         {
@@ -426,6 +449,19 @@ UNSEEN = {
             ],
         },
         0.1,
+    ),
+    "ring stack example, 0.1 T/s + 600 s": (ring_stack(), 0.25),
+    "ring stack, walls 1.5 mm": (
+        ring_stack([(15, 13.5, 6), (15, 13.5, 1.2)] * 2 + [(15, 13.5, 6)]),
+        0.2,
+    ),
+    "ring stack, 8 rings 2 mm, 0.5 mm spacers": (
+        ring_stack(([(15, 6, 2), (15, 6, 0.5)] * 8)[:-1], (9.75, 20.5)),
+        0.25,
+    ),
+    "ring stack, unequal rings 20/10 x 4, 15/6 x 6, 12/4 x 8": (
+        ring_stack([(20, 10, 4), (15, 6, 1.2), (15, 6, 6), (15, 6, 1.2), (12, 4, 8)], (9, 23)),
+        0.25,
     ),
 }
 
