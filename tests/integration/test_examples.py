@@ -256,6 +256,18 @@ def test_tutorial_files(tutorial):
     assert Case.load(out / "bigger_pair.toml").duration_s >= 3 * 86400
 
 
+def readme_folder(tutorial, tmp_path, monkeypatch):
+    """Work in ``tmp_path`` as the README's reader does: beside examples/, the tutorial's
+    output and a loop file in loop/ (the one jc_from_loop.py reads); the lab's sample of it."""
+    (tmp_path / "examples").symlink_to(EXAMPLES)
+    (tmp_path / "tutorial").symlink_to(tutorial[0])
+    (tmp_path / "loop").mkdir()
+    lab = VirtualLab(seed=0).make({"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}, "B2")
+    (tmp_path / "loop" / "B2_MH_5K_SYNTHETIC.dat").write_bytes(lab.content)  # jc_from_loop.py's
+    monkeypatch.chdir(tmp_path)
+    return lab
+
+
 def test_the_readme_python_walk_runs(tutorial, tmp_path, monkeypatch):
     """README's "The same in Python" block, run as a notebook would in a folder holding the
     tutorials' files: a store, a campaign, samples by hand and from the optimizer, Jc and Tc
@@ -269,12 +281,7 @@ def test_the_readme_python_walk_runs(tutorial, tmp_path, monkeypatch):
         (EXAMPLES.parent / "README.md").read_text(),
         re.S,
     ).group(1)
-    (tmp_path / "examples").symlink_to(EXAMPLES)
-    (tmp_path / "tutorial").symlink_to(tutorial[0])
-    (tmp_path / "loop").mkdir()
-    lab = VirtualLab(seed=0).make({"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}, "B2")
-    (tmp_path / "loop" / "B2_MH_5K_SYNTHETIC.dat").write_bytes(lab.content)  # jc_from_loop.py's
-    monkeypatch.chdir(tmp_path)
+    lab = readme_folder(tutorial, tmp_path, monkeypatch)
     ns: dict = {}
     exec(compile(block, "README.md", "exec"), ns)
 
@@ -343,12 +350,7 @@ def test_the_readme_commands_run_as_written(tutorial, tmp_path, monkeypatch, cap
 
     commands = readme_commands()
     assert {argv[0] for argv in commands} == {"fluxtrap"}
-    (tmp_path / "examples").symlink_to(EXAMPLES)
-    (tmp_path / "tutorial").symlink_to(tutorial[0])
-    (tmp_path / "loop").mkdir()
-    lab = VirtualLab(seed=0).make({"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}, "B2")
-    (tmp_path / "loop" / "B2_MH_5K_SYNTHETIC.dat").write_bytes(lab.content)  # jc_from_loop.py's
-    monkeypatch.chdir(tmp_path)
+    readme_folder(tutorial, tmp_path, monkeypatch)
     monkeypatch.delenv("FLUXTRAP_DB", raising=False)
     ran = [argv for argv in commands if argv[1] not in NOT_RUN]
     for argv in ran:
