@@ -56,7 +56,7 @@ QUANTITY_UNITS = {"jc": "A/m^2", "tc": "K"}  # the unit each quantity is stored 
 MAX_RELATIVE_ERROR = 10.0
 ERROR_FLOOR = {"jc": JC_BULK_MIN, "tc": 1.0}
 TOP_KEYS = ("name", "budget", "parameters", "objectives", "constraints")
-PARAMETER_KEYS = ("name", "unit", "low", "high", "step", "choices", "fixed")
+PARAMETER_KEYS = ("name", "unit", "low", "high", "step", "choices", "fixed", "log")
 OBJECTIVE_KEYS = (
     "name", "quantity", "goal", "unit", "field", "field_T", "temperature", "temperature_K",
     "range",
@@ -303,7 +303,8 @@ def _alike(choices: Sequence[Any]) -> tuple[Any, Any] | None:
 @dataclass(frozen=True)
 class ParameterDef:
     """A process parameter: numeric (``low <= value <= high`` on a grid of ``step`` from ``low``;
-    step 0: continuous), categorical (one of ``choices``) or fixed (always ``fixed``)."""
+    step 0: continuous; ``log``: searched on a log scale, ``0 < low``, no step), categorical (one
+    of ``choices``) or fixed (always ``fixed``)."""
 
     name: str
     unit: str = ""
@@ -312,10 +313,15 @@ class ParameterDef:
     step: float = 0.0
     choices: tuple[Any, ...] | None = None
     fixed: float | str | None = None
+    log: bool = False
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise ValidationError(f"parameter name {self.name!r}: use letters, digits and _ only")
+        if not isinstance(self.log, bool):
+            raise ValidationError(
+                f"parameter {self.name}: log must be true or false, got {self.log!r}"
+            )
         if self.choices is not None:
             object.__setattr__(self, "choices", tuple(self.choices))
             if self.low is not None or self.high is not None or self.step:
@@ -336,6 +342,11 @@ class ParameterDef:
                 )
         elif self.low is not None or self.high is not None or self.fixed is None:
             self._check_bounds()
+        if self.log and (self.low is None or self.low <= 0 or self.step or self.fixed is not None):
+            raise ValidationError(
+                f"parameter {self.name}: log = true needs low > 0 and high, without step, "
+                f"choices or fixed, got low={self.low}, step={self.step}"
+            )
         if self.fixed is not None:
             if isinstance(self.fixed, bool) or not isinstance(self.fixed, str | int | float):
                 raise ValidationError(
@@ -522,6 +533,8 @@ class ParameterDef:
                 out[key] = list(value) if key == "choices" else value
         if self.step:
             out["step"] = self.step
+        if self.log:
+            out["log"] = True
         return out
 
 
@@ -1386,6 +1399,8 @@ def _numeric_parameter(name: str, spec: CampaignSpec) -> str:
     p = spec.parameter(name)
     if p.kind == "categorical" or isinstance(p.fixed, str):
         raise ValidationError(f"{name} is categorical: only numeric parameters can be summed")
+    if p.log:  # the search is on log(x): a sum of x is no linear constraint there
+        raise ValidationError(f"{name} has log = true: a linear constraint cannot name it")
     return name
 
 
@@ -1410,6 +1425,7 @@ def _parameter(p: Mapping[str, Any], where: str) -> ParameterDef:
             step=step or 0.0,
             choices=p.get("choices"),
             fixed=p.get("fixed"),
+            log=p.get("log", False),
         )
     except ValidationError as err:
         raise ValidationError(f"{where}: {err}") from None

@@ -863,14 +863,15 @@ class Optimizer:
         return out
 
     def lengthscales(self) -> pd.DataFrame:
-        """Fitted length-scale per parameter (rows: objectives) in parameter units (categorical: encoded).
+        """Fitted length-scale per parameter (rows: objectives) in parameter units (log
+        parameters: decades; categorical: encoded).
 
         A short length-scale means the objective changes fast along that parameter: it matters most.
         """
         ls = lengthscales(self.model, self.space.dim).numpy().copy()
         for j, p in enumerate(self.space.parameters):
             if not isinstance(p, Categorical):
-                ls[:, j] *= p.width
+                ls[:, j] *= p.span
         return pd.DataFrame(ls, index=self.outcomes, columns=self.space.names)
 
     def model_summary(self) -> dict[str, Any]:

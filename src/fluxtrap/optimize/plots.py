@@ -169,17 +169,17 @@ def model_slices(
 
     if pairs is None:
         ls = opt.lengthscales().loc[objective]
-        rel = sorted(free, key=lambda p: ls[p.name] / p.width)
+        rel = sorted(free, key=lambda p: ls[p.name] / p.span)
         pairs = list(itertools.combinations(rel[:3], 2))
     out_1d = {}
     for p in lines:
-        x = np.linspace(p.low, p.high, n_grid)
+        x = p.decode(np.linspace(0, 1, n_grid))
         grid = pd.DataFrame({n: np.full(n_grid, through[n], dtype=object) for n in space.names})
         grid[p.name] = x
         out_1d[p.name] = {"x": x, **evaluate(grid)}
     out_2d = {}
     for p, q in pairs:
-        x, y = np.linspace(p.low, p.high, n_grid), np.linspace(q.low, q.high, n_grid)
+        x, y = (r.decode(np.linspace(0, 1, n_grid)) for r in (p, q))
         gx, gy = np.meshgrid(x, y)
         grid = pd.DataFrame({n: np.full(gx.size, through[n], dtype=object) for n in space.names})
         grid[p.name], grid[q.name] = gx.ravel(), gy.ravel()

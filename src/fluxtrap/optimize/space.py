@@ -2,7 +2,7 @@
 
 A :class:`SearchSpace` turns a ``n x d`` DataFrame of parameter values (campaign units) into a
 ``n x d`` tensor in the unit cube and back. Numeric parameters map linearly,
-``u = (x - low) / (high - low)``; a categorical parameter is one column holding the index of its
+``u = (x - low) / (high - low)``, or with ``log`` logarithmically, ``u = log(x / low) / log(high / low)``; a categorical parameter is one column holding the index of its
 choice (``0 .. k-1``), as BoTorch's ``MixedSingleTaskGP`` expects. ``from_unit`` snaps to the
 step grid, so every value it returns is one a researcher can set.
 """
@@ -34,13 +34,15 @@ POLYTOPE_DRAW = 1024  # hit-and-run points drawn when Sobol misses a thin constr
 
 @dataclass(frozen=True)
 class Continuous:
-    """A real parameter ``low <= x <= high`` set in multiples of ``step`` from ``low`` (0: any value)."""
+    """A real parameter ``low <= x <= high`` set in multiples of ``step`` from ``low`` (0: any
+    value); ``log``: modelled and searched in log(x) (``0 < low``, no step)."""
 
     name: str
     low: float
     high: float
     step: float = 0.0
     unit: str = ""
+    log: bool = False
 
     def __post_init__(self) -> None:
         _check_name(self.name)
@@ -59,10 +61,25 @@ class Continuous:
             raise ValidationError(
                 f"parameter {self.name}: step {self.step} must be >= 0 and <= high - low"
             )
+        if self.log and (self.low <= 0 or self.step):
+            raise ValidationError(f"parameter {self.name}: log needs low > 0 and no step")
 
     @property
     def width(self) -> float:
         return self.high - self.low
+
+    @property
+    def span(self) -> float:
+        """The width the unit cube maps: ``high - low``, or decades ``log10(high / low)`` (log)."""
+        return math.log10(self.high / self.low) if self.log else self.width
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """Values in ``[low, high]`` (campaign units) as unit-cube coordinates."""
+        return np.log10(x / self.low) / self.span if self.log else (x - self.low) / self.width
+
+    def decode(self, u: np.ndarray) -> np.ndarray:
+        """Unit-cube coordinates as values (campaign units, not snapped)."""
+        return self.low * 10 ** (u * self.span) if self.log else self.low + u * self.width
 
     @property
     def top(self) -> float:
@@ -143,8 +160,10 @@ class SearchSpace:
             raise ValidationError(f"search space: parameter names repeated: {dup}")
         for con in self.constraints:
             for name, _ in con.coefficients:
-                if not isinstance(self.parameter(name), Continuous):
+                if not isinstance(p := self.parameter(name), Continuous):
                     raise ValidationError(f"{con!r}: {name} is not a numeric parameter")
+                if p.log:  # the cube is linear in log(x): no linear constraint there
+                    raise ValidationError(f"{con!r}: {name} is searched on a log scale")
         fixed = {}
         for name, value in dict(self.fixed).items():
             p = self.parameter(name)
@@ -181,7 +200,7 @@ class SearchSpace:
         params = tuple(
             Categorical(p.name, p.choices, p.unit)
             if p.kind == "categorical"
-            else Continuous(p.name, p.low, p.high, p.step, p.unit)
+            else Continuous(p.name, p.low, p.high, p.step, p.unit, p.log)
             for p in spec.free_parameters
         )
         return cls(params, (*spec.linear_constraints, *constraints), dict(fixed or {}))
@@ -271,7 +290,7 @@ class SearchSpace:
                 raise ValidationError(
                     f"{where} row {r!r}: {p.name}={col[r]} is outside [{p.low:g}, {p.high:g}] {p.unit}".rstrip()
                 )
-            cols.append(np.clip((v - p.low) / p.width, 0.0, 1.0))
+            cols.append(np.clip(p.encode(np.clip(v, p.low, p.high)), 0.0, 1.0))
         return torch.tensor(np.stack(cols, axis=-1).reshape(len(X), self.dim), dtype=DTYPE)
 
     def check_grid(self, X: pd.DataFrame, where: str = "X") -> None:
@@ -311,7 +330,7 @@ class SearchSpace:
                 k = np.clip(np.round(U[:, j]), 0, len(p.choices) - 1).astype(int)
                 data[p.name] = [p.choices[i] for i in k]
             else:  # 12 digits of the cube: its float noise (4e-17) is not a value to set
-                v = p.snap(p.low + np.round(U[:, j], 12) * p.width)
+                v = p.snap(p.decode(np.round(U[:, j], 12)))
                 data[p.name] = v.astype(int) if isinstance(p, Integer) else v
         return pd.DataFrame(data)
 

@@ -245,3 +245,47 @@ def test_ask_names_constraints_that_a_fixed_value_or_told_data_leave_empty():
             Optimizer(space, num_restarts=2, raw_samples=16).tell(X, y).ask(1)
         assert time.monotonic() - start < 2.0
     assert len(held.fix(a=0.2).sample(3)) == 3  # a + b <= 0.5 at a = 0.2 holds points
+
+
+def _log_campaign(**extra) -> dict:
+    return {
+        "name": "dopant",
+        "parameters": [
+            {"name": "dose", "unit": "mg", "low": 0.01, "high": 100, **extra},
+            {"name": "T", "unit": "degC", "low": 450, "high": 750},
+        ],
+        "objectives": [{"name": "y", "quantity": "value", "goal": "maximize"}],
+    }
+
+
+def test_a_log_parameter_spreads_its_design_over_its_decades():
+    """A dose from 0.01 to 100 mg (4 decades): with no log scale 64 Sobol points fell
+    [1, 0, 6, 57] in its decades (one below 1 mg, the geometric middle); with ``log = true``
+    each decade gets its share; the round trip keeps the values."""
+    spec = CampaignSpec.from_dict(_log_campaign(log=True))
+    assert spec.parameter("dose").to_dict()["log"] is True
+    space = SearchSpace.from_campaign(spec)
+    dose = space.sample(64)["dose"].to_numpy()
+    counts = np.histogram(np.log10(dose), bins=[-2, -1, 0, 1, 2])[0]
+    assert counts.min() >= 12, counts
+    X = pd.DataFrame({"dose": [0.01, 0.1, 3.7, 100.0], "T": [450, 500, 600, 750]})
+    np.testing.assert_allclose(space.from_unit(space.to_unit(X))["dose"], X["dose"], rtol=1e-9)
+    np.testing.assert_allclose(space.to_unit(X)[:, 0].numpy(), [0, 0.25, 0.5 + 0.142, 1], atol=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("extra", "constraint", "message"),
+    [
+        ({"low": 0}, None, "log = true needs low > 0"),
+        ({"step": 0.01}, None, "without step"),
+        ({"log": "yes"}, None, "log must be true or false"),
+        ({}, "dose + T <= 700", "dose has log = true: a linear constraint cannot name it"),
+    ],
+)
+def test_a_log_parameter_it_cannot_search_is_refused_at_creation(extra, constraint, message):
+    data = _log_campaign(log=True)
+    data["parameters"][0].update(extra)
+    if constraint:
+        data["constraints"] = [{"expression": constraint}]
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        CampaignSpec.from_dict(data)
