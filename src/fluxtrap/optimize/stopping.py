@@ -78,7 +78,12 @@ class StoppingAdvice:
 
     def __str__(self) -> str:
         if self.ei is None or self.noise_std is None:
-            return "stopping advisor: no model-based round on varying values yet"
+            return (
+                "stopping advisor: no model-based round on varying values yet (a round is a fit "
+                "on 2 or more measured samples whose values differ; it advises stopping once the "
+                f"expected improvement has stayed below {self.kappa:g} x the noise std for "
+                f"{self.k} rounds in a row)"
+            )
         ratio = self.ei / self.noise_std if self.noise_std > 0 else math.inf
         head = (
             "stopping advisor: consider stopping" if self.stop else "stopping advisor: keep going"

@@ -25,7 +25,12 @@ def test_stops_only_after_k_consecutive_rounds_below_the_noise():
 
 
 def test_rounds_without_a_model_are_skipped_and_nothing_yet_is_said_plainly():
-    assert str(advise([], [])) == "stopping advisor: no model-based round on varying values yet"
+    """Before any round it had said only "no model-based round on varying values yet": not what
+    a round needs nor when it would advise stopping; now both, with the rule's numbers."""
+    said = str(advise([], [], k=7, kappa=0.02))
+    assert said.startswith("stopping advisor: no model-based round on varying values yet")
+    assert "2 or more measured samples whose values differ" in said
+    assert "below 0.02 x the noise std for 7 rounds in a row" in said
     a = advise([None, math.log(0.01), float("nan"), math.log(0.01)], [None, 1, 1, 1], k=2, kappa=1)
     assert a.stop and a.rounds == 2
 
