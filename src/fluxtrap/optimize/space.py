@@ -367,6 +367,24 @@ class SearchSpace:
             out.append((torch.tensor(idx), torch.tensor(coef, dtype=DTYPE), -rhs))
         return out
 
+    def equalities(self) -> tuple[list, list]:
+        """``inequality_constraints()`` split into inequalities and equalities (BoTorch's forms):
+        a pair ``a <= b`` and ``a >= b`` (``T + t <= 500`` with ``T + t >= 500``) is one
+        equality ``a == b``, a region of no interior that hit-and-run cannot enter."""
+        ineq = self.inequality_constraints()
+        keys = [(tuple(i.tolist()), c, r) for i, c, r in ineq]
+        pairs = {
+            a: b
+            for a, (ia, ca, ra) in enumerate(keys)
+            for b, (ib, cb, rb) in enumerate(keys)
+            if a < b
+            and ia == ib
+            and torch.allclose(ca, -cb)
+            and math.isclose(ra, -rb, abs_tol=_TOL)
+        }
+        paired = set(pairs) | set(pairs.values())
+        return [c for k, c in enumerate(ineq) if k not in paired], [ineq[a] for a in pairs]
+
     def feasible(self, X: pd.DataFrame, fixed: bool = True) -> np.ndarray:
         """Boolean mask ``(n,)``: rows meeting every constraint and (with ``fixed``) fixed value."""
         ok = np.ones(len(X), dtype=bool)
@@ -468,12 +486,13 @@ class SearchSpace:
             for j, u in self.fixed_features().items()
             if not isinstance(self.parameters[j], Categorical)
         ]
+        ineq, eq = self.equalities()
         try:
             return get_polytope_samples(
                 m,
                 self.bounds,
-                inequality_constraints=self.inequality_constraints(),
-                equality_constraints=fixed or None,
+                inequality_constraints=ineq or None,
+                equality_constraints=fixed + eq or None,
                 seed=seed,
                 n_burnin=1000,
                 n_thinning=4,

@@ -289,3 +289,20 @@ def test_a_log_parameter_it_cannot_search_is_refused_at_creation(extra, constrai
         data["constraints"] = [{"expression": constraint}]
     with pytest.raises(ValidationError, match=re.escape(message)):
         CampaignSpec.from_dict(data)
+
+
+def test_a_pair_of_constraints_meeting_as_an_equality_gets_a_spread_design():
+    """T + t <= 500 with T + t >= 500: a line of settable points, no interior. The design had
+    found one point (the corner T = 500, t = 0) and refused a batch of 4 ("search space holds
+    only 1 new feasible point(s)"); hit-and-run now walks the line as an equality."""
+    space = SearchSpace(
+        [Continuous("T", 450, 750), Continuous("t", 0, 60), Continuous("rate", 1, 10)],
+        [
+            LinearConstraint((("T", 1.0), ("t", 1.0)), 500.0),
+            LinearConstraint((("T", -1.0), ("t", -1.0)), -500.0),
+        ],
+    )
+    X = space.sample(4)
+    np.testing.assert_allclose(X["T"] + X["t"], 500, rtol=1e-9)
+    assert X["t"].min() < 20 < 40 < X["t"].max()  # spread along the line, not one corner
+    assert X["rate"].nunique() == 4
