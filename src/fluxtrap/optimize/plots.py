@@ -193,6 +193,7 @@ def model_slices(
         "two_d": out_2d,
         "data": data,
         "units": {p.name: p.unit for p in numeric},
+        "log": {p.name for p in numeric if p.log},  # drawn on a log axis
     }
 
 
@@ -360,6 +361,9 @@ def plot_slices_1d(
                 ax.axvline(v, color="C3", lw=1)
                 bx.axvline(v, color="C3", lw=1)
         bx.set_xlabel(_label(name, slices["units"]))
+        if name in slices.get("log", ()):
+            ax.set_xscale("log")
+            bx.set_xscale("log")
         if k == 0:
             ax.set_ylabel(_label(obj, slices["units"]))
             bx.set_ylabel(slices.get("acquisition_label", "acquisition (log)"))
@@ -412,6 +416,8 @@ def plot_slice_2d(
         )
         ax.set_xlabel(_label(p, slices["units"]))
         ax.set_ylabel(_label(q, slices["units"]))
+        ax.set_xscale("log" if p in slices.get("log", ()) else "linear")
+        ax.set_yscale("log" if q in slices.get("log", ()) else "linear")
     axes[0].legend(fontsize=7, loc="best")
     if _at_choices(slices):
         fig.suptitle(f"others at the best point{_at_choices(slices)}")

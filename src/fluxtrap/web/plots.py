@@ -367,6 +367,7 @@ def model_figures(
             fig.add_vline(
                 x=sg.params[x], line=dict(color="#ff7f0e", width=1, dash="dot"), row=2, col=1
             )
+        fig.update_xaxes(type="log" if px.log else "linear")
         fig.update_xaxes(title_text=plain(f"{x} [{px.unit}]"), row=2, col=1)
         fig.update_yaxes(title_text=unit_label(o), row=1, col=1)
         fig.update_yaxes(title_text=f"acquisition ({acq_label})", row=2, col=1)
@@ -424,8 +425,8 @@ def model_figures(
                 row=1,
                 col=col,
             )
-    fig.update_xaxes(title_text=plain(f"{x} [{px.unit}]"))
-    fig.update_yaxes(title_text=plain(f"{py.name} [{py.unit}]"))
+    fig.update_xaxes(title_text=plain(f"{x} [{px.unit}]"), type="log" if px.log else "linear")
+    fig.update_yaxes(title_text=plain(f"{py.name} [{py.unit}]"), type="log" if py.log else "linear")
     return {
         "model-2d": _layout(
             fig,

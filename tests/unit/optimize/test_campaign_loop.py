@@ -527,6 +527,34 @@ def test_the_dashboards_model_slice_passes_through_the_best_row_meeting_the_cons
     assert fig["layout"]["title"]["text"] == f"jc through the best sample C (y={best['y']:g})"
 
 
+def test_a_log_parameter_is_drawn_on_log_axes_on_the_dashboard():
+    """A parameter searched on a log scale (``log = true``) was drawn on linear axes: its lowest
+    decades squeezed against the axis. The 1D slice and the 2D maps now draw it on log axes."""
+    from fluxtrap.web.plots import model_figures
+
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "dose",
+            "parameters": [
+                {"name": "dose", "low": 0.01, "high": 100, "log": True},
+                {"name": "T", "low": 450, "high": 750},
+            ],
+            "objectives": [{"name": "jc"}],
+        }
+    )
+    history = pd.DataFrame(
+        {"label": list("ABCD"), "status": ["made"] * 4, "origin": ["researcher"] * 4,
+         "objective_errors": [{}] * 4, "dose": [0.02, 0.3, 4.0, 60.0],
+         "T": [500.0, 600.0, 650.0, 700.0], "jc": [1.0, 3.0, 2.0, 1.5]}
+    )  # fmt: skip
+    one = model_figures(spec, history, [], "jc", "dose", n_grid=4)["model-1d"]["layout"]
+    assert one["xaxis"]["type"] == one["xaxis2"]["type"] == "log"
+    two = model_figures(spec, history, [], "jc", "dose", "T", n_grid=4)["model-2d"]["layout"]
+    assert two["xaxis"]["type"] == "log" and two["yaxis"]["type"] == "linear"
+    flipped = model_figures(spec, history, [], "jc", "T", "dose", n_grid=4)["model-2d"]["layout"]
+    assert flipped["xaxis"]["type"] == "linear" and flipped["yaxis"]["type"] == "log"
+
+
 def test_the_stores_best_so_far_weighs_the_rows_best_weighs(store):
     """The store's best so far (GET /best, the dashboard's progress) counted a failed sample and
     one recorded outside the bounds, which the optimizer is never told: its best was theirs, not

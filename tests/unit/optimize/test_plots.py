@@ -323,6 +323,29 @@ def test_the_acquisition_map_is_coloured_over_its_upper_95_percent(fitted):
     assert mean.levels[0] <= s["two_d"][pair]["mean"].min()
 
 
+def test_a_log_parameter_is_drawn_on_log_axes():
+    """A parameter searched on a log scale was drawn on a linear axis in the report's slices
+    and maps; it is drawn on a log axis, the others stay linear."""
+    import matplotlib.pyplot as plt
+
+    from fluxtrap.optimize.plots import plot_slice_2d, plot_slices_1d
+
+    space = SearchSpace([Continuous("dose", 0.01, 100, 0, "mg", log=True), Continuous("T", 0, 1)])
+    X = pd.DataFrame({"dose": [0.02, 0.3, 4.0, 60.0, 1.0], "T": [0.1, 0.5, 0.9, 0.3, 0.7]})
+    y = pd.Series(-(np.log10(X["dose"]) ** 2) + X["T"], name="y")
+    slices = model_slices(
+        Optimizer(space, seed=0, **FAST).tell(X, y), n_grid=9, two_d=[("dose", "T")]
+    )
+    assert slices["one_d"]["dose"]["x"][4] == pytest.approx(1.0)  # the geometric middle
+    fig = plot_slices_1d(slices)
+    scales = {ax.get_xlabel(): ax.get_xscale() for ax in fig.axes if ax.get_xlabel()}
+    plt.close(fig)
+    assert scales == {"dose [mg]": "log", "T": "linear"}
+    fig = plot_slice_2d(slices, ("dose", "T"))
+    assert {(ax.get_xscale(), ax.get_yscale()) for ax in fig.axes[:3]} == {("log", "linear")}
+    plt.close(fig)
+
+
 def test_the_1d_title_fits_a_figure_of_one_parameter():
     """One parameter: the figure was 3.6 in wide and its title, "y: slices through the best point
     (red: next suggestions)", 4.3 in: cut at both sides ("ces through the best point (red: next
