@@ -79,3 +79,25 @@ def test_the_model_summary_says_what_awaits_a_constraint_and_what_the_front_left
     assert "(awaiting tc (2))" in said
     assert "sample(s) left out: 1 (objective not measured)" in said
     assert "constraint not measured" not in said  # none left out for it
+
+
+def test_the_model_line_gives_each_length_scale_its_unit():
+    """``suggest``'s model line gave length-scales bare ("dose 3.59, T 120"): a log parameter's is
+    in decades, the others' in their own unit, a categorical's (encoded) none."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.cli.optimize import _summary_line
+
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "dose",
+            "parameters": [
+                {"name": "dose", "low": 0.01, "high": 100, "log": True, "unit": "mg"},
+                {"name": "T", "low": 450, "high": 750, "unit": "degC"},
+                {"name": "gas", "choices": ["Ar", "N2"]},
+            ],
+            "objectives": [{"name": "tc", "quantity": "tc"}],
+        }
+    )
+    summary = {"objectives": {"tc": {"goal": "maximize", "loo_rmse": 0.5,
+               "lengthscales": {"dose": 0.8, "T": 120.0, "gas": 2.0}}}}  # fmt: skip
+    assert "length-scales dose 0.8 decades, gas 2, T 120 degC" in _summary_line(summary, spec)

@@ -300,6 +300,15 @@ def suggestion_mark_cmd(
     console.print(f"suggestion {rec.id} is now {rec.status}", highlight=False)
 
 
+def _scale_unit(spec: CampaignSpec, name: str) -> str:
+    """The unit of parameter ``name``'s length-scale: " decades" on a log scale, else its own
+    (" degC/min"); "" for a categorical (encoded) or one the campaign no longer has."""
+    if name not in spec.parameter_names or spec.parameter(name).kind == "categorical":
+        return ""
+    p = spec.parameter(name)
+    return " decades" if p.log else f" {p.unit}".rstrip()
+
+
 def _summary_line(summary: dict, spec: CampaignSpec) -> str:
     """One line per objective: LOO error and length-scales (shortest = matters most); with
     stated errors, how many rows state one and the noise (typical and fitted); the Pareto front.
@@ -315,7 +324,8 @@ def _summary_line(summary: dict, spec: CampaignSpec) -> str:
     ]
     for name, o in summary.get("objectives", {}).items():
         ls = ", ".join(
-            f"{k} {v:.3g}" for k, v in sorted(o["lengthscales"].items(), key=lambda kv: kv[1] or 0)
+            f"{k} {v:.3g}{_scale_unit(spec, k)}"
+            for k, v in sorted(o["lengthscales"].items(), key=lambda kv: kv[1] or 0)
         )
         r2 = "" if o.get("loo_r2") is None else f", LOO R^2 {o['loo_r2']:.2f}"
         lines.append(
