@@ -132,7 +132,7 @@ def suggest_cmd(
     from rich.progress import Progress
 
     from fluxtrap.campaign import shown_acquisition
-    from fluxtrap.optimize.stopping import advise_from_suggestions
+    from fluxtrap.optimize.stopping import campaign_advice
     from fluxtrap.workflows.suggest import suggest
 
     earlier = store.suggestions(campaign, status="open")
@@ -210,8 +210,7 @@ def suggest_cmd(
             f"note: {records[0].model_summary['search']}", style="yellow", highlight=False
         )
     goals = spec.optimised_objectives
-    if len(goals) == 1:
-        advice = advise_from_suggestions(store.suggestions(campaign), goals[0])
+    if advice := campaign_advice(store.suggestions(campaign), goals):
         console.print(str(advice), highlight=False)
     planned = spec.budget if budget is None else budget
     if planned is not None:  # the experiments this batch reaches, as the optimizer counts them
@@ -421,14 +420,10 @@ def plot_model_cmd(
     suggestions = (
         pd.DataFrame([s.params for s in open_], columns=spec.parameter_names) if open_ else None
     )
-    from fluxtrap.optimize.stopping import advise_from_suggestions
+    from fluxtrap.optimize.stopping import campaign_advice
 
-    goals = spec.optimised_objectives
-    advice = (
-        str(advise_from_suggestions(store.suggestions(campaign), goals[0]))
-        if len(goals) == 1
-        else None
-    )
+    advice = campaign_advice(store.suggestions(campaign), spec.optimised_objectives)
+    advice = None if advice is None else str(advice)
     # the set whole or not at all (a full disk was an OSError traceback, a Ctrl-C a half PNG)
     with staged_folder(out, owned=MODEL_FIGURES) as stage:
         paths = write_model_report(

@@ -192,3 +192,21 @@ def advise_from_suggestions(
         noise_std=shown(advice.noise_std),
         unit=objective.shown_unit,
     )
+
+
+def campaign_advice(
+    records: Sequence, goals: Sequence[ObjectiveDef]
+) -> StoppingAdvice | str | None:
+    """The advice for a campaign's optimised objectives ``goals`` from its stored suggestions
+    ``records``: ``advise_from_suggestions`` on the one; for several, the line saying why none
+    is given (two-objective campaigns heard nothing, as if the advisor had been forgotten);
+    None without an objective."""
+    if len(goals) == 1:
+        return advise_from_suggestions(records, goals[0])
+    if not goals:
+        return None
+    return (
+        f"stopping advisor: none for {len(goals)} objectives "
+        f"({', '.join(o.name for o in goals)}): it weighs one objective's expected improvement "
+        "against that objective's noise; judge the Pareto front's progress instead"
+    )

@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 
 from fluxtrap.campaign import CampaignSpec, shown_acquisition
 from fluxtrap.errors import FluxtrapError, ValidationError
-from fluxtrap.optimize.stopping import advise_from_suggestions
+from fluxtrap.optimize.stopping import StoppingAdvice, campaign_advice
 from fluxtrap.store import UserRecord
 from fluxtrap.web import jcdata, plots
 from fluxtrap.web.api import (
@@ -398,7 +398,12 @@ def model_page(
             note = str(err)
     goals = spec.optimised_objectives
     acquisition = shown_acquisition(goals)  # as the model plots read it
-    stopping = advise_from_suggestions(suggestions, goals[0]).to_dict() if len(goals) == 1 else None
+    advice = campaign_advice(suggestions, goals)
+    stopping = (  # several objectives: the line saying why there is no advice
+        advice.to_dict()
+        if isinstance(advice, StoppingAdvice)
+        else ({"stop": False, "message": advice} if advice else None)
+    )
     shown = suggestions[max(0, len(suggestions) - offset - limit) : len(suggestions) - offset]
     # used suggestions whose sample has objective values: the store refuses to fail those
     measured = {

@@ -609,6 +609,25 @@ def test_the_model_page_s_stopping_advice_is_in_the_tables_unit(browser_like):
     assert "expected improvement 500 A/cm² = 0.25 x the noise std 2e+03 A/cm²;" in advice
 
 
+def test_a_two_objective_campaign_s_model_page_says_why_it_gives_no_stopping_advice(
+    browser_like,
+):
+    """A campaign of two optimised objectives showed no stopping advice and no word why."""
+    from fluxtrap.campaign import CampaignSpec
+
+    lab = browser_like
+    spec = {
+        "name": "two",
+        "parameters": [{"name": "x", "low": 0, "high": 1}],
+        "objectives": [{"name": "jc"}, {"name": "tc", "quantity": "tc"}],
+    }
+    lab.store.create_campaign(CampaignSpec.from_dict(spec))
+    lab.store.add_suggestions("two", [{"x": 0.5}], [None], {}, seed=1)
+    html = unescape(lab.client.get("/campaigns/two/model").text)
+    advice = html[html.index('id="stopping-advice"') :].split("</p>")[0]
+    assert "stopping advisor: none for 2 objectives (jc, tc): it weighs one objective" in advice
+
+
 def test_the_suggestion_table_s_acquisition_reads_as_the_plot_s(browser_like):
     """The table showed the stored log EI of Jc in A/m^2 (15.9) under a plot of log EI in
     A/cm^2 (about 5): now both are in A/cm^2, the table's header naming it."""

@@ -183,3 +183,16 @@ def test_one_collapsed_noise_fit_does_not_reset_the_streak():
     assert not advise(ei, [0.1] * 12 + [1e-4], k=12, kappa=0.01).stop  # the latest collapsed
     risen = [*ei[:6], math.log(0.05), *ei[7:]]  # EI 0.5 x the usual noise: a real rise
     assert not advise(risen, [0.1] * 13, k=12, kappa=0.01).stop
+
+
+def test_a_campaign_of_several_objectives_hears_why_there_is_no_advice():
+    """Two optimised objectives: suggest, the report and the model page said nothing of the
+    advisor; now why it gives none. One objective: its advice; none: nothing."""
+    from fluxtrap.campaign import ObjectiveDef
+    from fluxtrap.optimize.stopping import StoppingAdvice, campaign_advice
+
+    jc, tc = ObjectiveDef("jc_3T", "jc", field_T=3.0, temperature_K=5.0), ObjectiveDef("tc", "tc")
+    said = campaign_advice([], [jc, tc])
+    assert said.startswith("stopping advisor: none for 2 objectives (jc_3T, tc)")
+    assert isinstance(campaign_advice([], [jc]), StoppingAdvice)
+    assert campaign_advice([], []) is None
