@@ -141,6 +141,7 @@ class ParameterIn(Strict):
         None, max_length=100
     )
     fixed: Annotated[str, Field(max_length=100)] | Number | None = None
+    log: bool = Field(False, description="searched on a log scale (low > 0, no step)")
 
 
 class ObjectiveIn(Strict):
@@ -205,6 +206,7 @@ class Parameter(BaseModel):
     step: float = 0.0
     choices: list[str | float] | None = None
     fixed: str | float | None = None
+    log: bool = False
 
 
 class Objective(BaseModel):

@@ -123,6 +123,7 @@ def test_campaigns_create_list_get(lab):
             "step": 5,
             "choices": None,
             "fixed": None,
+            "log": False,
         }  # fmt: skip
     ]
 
@@ -187,6 +188,7 @@ def test_a_campaign_got_from_the_api_is_posted_back_as_it_came(lab):
             {"name": "t", "unit": "degC", "low": 450, "high": 750, "step": 1},
             {"name": "gas", "choices": ["Ar", "vacuum"]},
             {"name": "p", "unit": "MPa", "fixed": 50},
+            {"name": "dose", "unit": "mg", "low": 0.01, "high": 100, "log": True},
         ],
         "objectives": [
             {"name": "jc_1T", "quantity": "jc", "field": "1 T", "temperature": "20 K",
@@ -199,6 +201,7 @@ def test_a_campaign_got_from_the_api_is_posted_back_as_it_came(lab):
     assert lab.client.post("/api/campaigns", json=body, headers=auth("alice")).status_code == 201
     got = lab.client.get("/api/campaigns/Full", headers=auth("rita")).json()
     assert got["objectives"][0]["field_T"] == 1.0 and got["created_by"] == "alice"
+    assert [p["log"] for p in got["parameters"]] == [False, False, False, True]  # it was lost
     r = lab.client.post("/api/campaigns", json=got | {"name": "Copy"}, headers=auth("bob"))
     assert r.status_code == 201, r.text
     copy = lab.client.get("/api/campaigns/Copy", headers=auth("rita")).json()
