@@ -557,6 +557,19 @@ def test_creep_fit_recovers_published_coefficients():
     assert -dbdt / fit.field(at) * PPM_H == pytest.approx(fit.decay_ppm_per_h(at), rel=1e-6)
 
 
+def test_creep_fit_repr_rounds_a_and_b_at_their_sigmas():
+    """The repr printed a to 6 digits and b to 4 whatever their 1-sigma: "(3.40387 ± 0.0013)",
+    two digits past the error's. Each is now rounded at its sigma's second digit
+    (``units.estimate_text``); a sigma of 0 leaves the value bare."""
+    t = np.geomspace(10, 1e4, 50)
+    fit = fit_creep(t, 3.4 - 0.055 * np.log(t), column="B_T")
+    cov = np.diag([0.0013**2, 0.0021**2])
+    shown = repr(dataclasses.replace(fit, a_T=3.40387123, b_T=0.0551234, cov=cov))
+    assert shown.startswith("<CreepFit B_T(t) = (3.4039 ± 0.0013) - (0.0551 ± 0.0021) ln t [T,")
+    bare = repr(dataclasses.replace(fit, a_T=3.40387123, b_T=0.0551234, cov=np.zeros((2, 2))))
+    assert bare.startswith("<CreepFit B_T(t) = (3.40387) - (0.05512) ln t [T,")
+
+
 def test_creep_values_outside_the_data_warn_and_rows_at_the_origin_are_counted():
     """Read off the fit before its first point (10 s) or four decades past its last (1e5 s =
     1.16 d: 0.1 ppm/h "after 1.058e4 d"), a value came without a caveat, and a row at t = 0 was

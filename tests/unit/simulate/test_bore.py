@@ -93,11 +93,12 @@ def test_the_axial_terms_quadrature_error_estimate_covers_the_closed_form(share)
     assert terms["z2"]["quadrature_error_T_per_m^n"] == got.coefficients_error_T_m[2]
     said = summary_lines(got.to_dict())[1]
     assert said.endswith(f"(Cauchy-integral error at most {est[1:].max():.2g} ppm)")
-    # with the mesh pair's estimate of each term (accuracy.bore), each term is printed ± it
+    # with the mesh pair's estimate of each term (accuracy.bore), each term is printed ± it,
+    # both to its second digit (z4: thousands of ppm ± 0.4)
     mesh = {f"z{n}": 0.1 * n for n in range(1, ORDER + 1)} | {"z3": None}
     said = summary_lines(got.to_dict(), {"axial_terms_error_ppm": mesh})[1]
-    z2, z3 = terms["z2"]["ppm_at_dsv"], terms["z3"]["ppm_at_dsv"]
-    assert f"z2 {z2:.4g} ± 0.2, z3 {z3:.4g}, z4 " in said
+    z3, z4 = terms["z3"]["ppm_at_dsv"], terms["z4"]["ppm_at_dsv"]
+    assert f", z3 {z3:.4g}, z4 {z4:,.2f} ± 0.40, z5 " in said
 
 
 def test_a_helmholtz_pair_has_no_z2_term_and_the_closed_form_z4():
@@ -399,8 +400,9 @@ def test_the_drift_estimate_is_the_largest_of_the_pairs_difference_and_its_parts
 
 def test_the_bore_plot_titles_its_numbers_with_their_estimated_errors():
     """bore.png's title gives the centre field and homogeneity ± the run's estimates, as the
-    terminal does (ring_stack.toml: 2.4087 ± 0.0064 T, 4.371e+04 ± 1.5e+02 ppm; the title had
-    them bare); a homogeneity without an estimate (a zero centre field) stays bare."""
+    terminal does (ring_stack.toml: 2.4087 ± 0.0064 T, 43,710 ± 150 ppm; the title had them
+    bare, then 4.371e+04 ± 1.5e+02: a digit fewer than the error's); a homogeneity without an
+    estimate (a zero centre field) stays bare."""
     z = np.linspace(ZC - R, ZC + R, 61)
     r = np.linspace(0.0, R, 31)
     b0 = 2.4087
@@ -409,7 +411,7 @@ def test_the_bore_plot_titles_its_numbers_with_their_estimated_errors():
                       np.column_stack([r, b0 * (1 + 0.015 * (r / R) ** 2)]))  # fmt: skip
     errors = {"centre_error_T": 0.0064, "homogeneity_error_ppm": 150.0}
     title = field.plot(errors=errors)._suptitle.get_text()
-    assert "= 2.4087 ± 0.0064 T, 4.371e+04 ± 1.5e+02 ppm peak-to-peak" in title
+    assert "= 2.4087 ± 0.0064 T, 43,710 ± 150 ppm peak-to-peak" in title
     title = field.plot(errors={"centre_error_T": 0.0064, "homogeneity_error_ppm": None})
     assert "± 0.0064 T, 4.371e+04 ppm" in title._suptitle.get_text()
     assert "drift" not in title._suptitle.get_text()  # no final hold
@@ -417,7 +419,7 @@ def test_the_bore_plot_titles_its_numbers_with_their_estimated_errors():
 
 def test_the_bore_plot_titles_the_drift_of_a_final_hold_with_its_error():
     """The drift at the end of the hold, the number an MRI magnet is judged by, was printed but
-    not on bore.png (ring_stack.toml: -1.23e+04 ± 57 ppm/h in the terminal, nothing in the
+    not on bore.png (ring_stack.toml: -12,348 ± 57 ppm/h in the terminal, nothing in the
     figure); a drift stored without its estimate stays bare."""
     z = np.linspace(ZC - R, ZC + R, 61)
     r = np.linspace(0.0, R, 31)
@@ -426,7 +428,7 @@ def test_the_bore_plot_titles_the_drift_of_a_final_hold_with_its_error():
                       np.column_stack([z, b0 * (1 - 0.03 * ((z - ZC) / R) ** 2)]),
                       np.column_stack([r, b0 * (1 + 0.015 * (r / R) ** 2)]))  # fmt: skip
     fig = field.plot(errors={"drift_error_ppm_per_h": 57.0})
-    assert fig._suptitle.get_text().endswith("\ndrift -1.23e+04 ± 57 ppm/h at the end of the hold")
+    assert fig._suptitle.get_text().endswith("\ndrift -12,348 ± 57 ppm/h at the end of the hold")
     fig.canvas.draw()  # its second line clears the axes' "1e4" offset labels
     renderer = fig.canvas.get_renderer()
     bottom = fig._suptitle.get_window_extent(renderer).y0
@@ -508,3 +510,25 @@ def test_the_sphere_field_is_built_a_batch_of_points_at_a_time(monkeypatch):
     assert batched.centre_T == pytest.approx(whole.centre_T, rel=1e-12)
     assert batched.homogeneity_ppm == pytest.approx(whole.homogeneity_ppm, rel=1e-9)
     assert batched.radial[:, 1] == pytest.approx(whole.radial[:, 1], rel=1e-12)
+
+
+def test_the_printed_bore_numbers_have_the_digits_their_errors_leave():
+    """summary_lines rounds each number at its error's second digit (``units.estimate_text``):
+    the homogeneity was "4.371e+04 ± 1.6e+02 ppm" (a digit fewer than its error's), a term
+    "z1 1.018 ± 80" (three digits an error of 80 ppm leaves no trace of), the drift
+    "-1.23e+04 ± 57" (the units digit lost). Bare numbers (no estimate) keep their digits."""
+    from fluxtrap.simulate.bore import summary_lines
+
+    bore = {"dsv_m": 6e-3, "center_z_m": 0.0, "centre_T": 2.408712, "homogeneity_ppm": 43712.3,
+            "drift_ppm_per_h": -12348.2, "axial_coefficients": {
+                "z0": {"ppm_at_dsv": 1e6}, "z1": {"ppm_at_dsv": 1.0183},
+                "z2": {"ppm_at_dsv": -21734.6}, "z3": {"ppm_at_dsv": 12.345}}}  # fmt: skip
+    errors = {"centre_error_T": 0.0064, "homogeneity_error_ppm": 157.0,
+              "drift_error_ppm_per_h": 57.3, "axial_terms_error_ppm": {"z1": 80.0, "z2": 157.0}}  # fmt: skip
+    first, terms = summary_lines(bore, errors)
+    assert "centre 2.4087 ± 0.0064 T, 43,710 ± 160 ppm peak-to-peak" in first
+    assert first.endswith("drift -12,348 ± 57 ppm/h at the end of the hold")
+    assert terms.endswith("z1 1 ± 80, z2 -21,730 ± 160, z3 12.35")
+    first, terms = summary_lines(bore)  # stored without estimates
+    assert "centre 2.40871 T, 4.371e+04 ppm peak-to-peak, drift -1.23e+04 ppm/h" in first
+    assert terms.endswith("z1 1.018, z2 -2.173e+04, z3 12.35")
