@@ -96,12 +96,14 @@ class Design:
     ``needed``, the predicted element count of a fine mesh meeting the target, ``count``, that
     of this design, and ``at_limit``: ``needed`` is over the size limit, so ``max_area`` is
     coarser and no later design can be finer (under a growth ``cap`` the next pair designs
-    again)."""
+    again). ``first_order``: ``needed`` for the target whatever the pairs it takes, past the
+    ``MIN_RATIO`` a design refines at most (elements x (predicted error / target)^2 there)."""
 
     max_area: np.ndarray
     needed: int
     count: int
     at_limit: bool
+    first_order: int
 
 
 def error_model(share: np.ndarray) -> Callable[[np.ndarray], float]:
@@ -155,6 +157,7 @@ def design(
             lo = mid
     alpha = lo
     needed = count(alpha)
+    first_order = int(needed * max(error(alpha) / target, 1.0) ** 2)
     bound = limit if cap is None else min(limit, cap)
     while count(alpha) > bound and alpha < 1.0 / base.min():
         alpha *= 1.1
@@ -180,7 +183,7 @@ def design(
     # ``bench_accuracy.py`` missed and ran a third pair and the tall cylinder's design refined
     # nothing (58 s CPU instead of 40 s); a 1.3x margin on the target instead cost 48 s.
     max_area[air] = np.minimum(mesh.area[air], graded)
-    return Design(max_area, needed, count(alpha), needed > bound == limit)
+    return Design(max_area, needed, count(alpha), needed > bound == limit, first_order)
 
 
 def near(case: Case, mesh: Mesh, reach: float = 0.0) -> np.ndarray:

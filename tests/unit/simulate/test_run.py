@@ -522,12 +522,47 @@ def test_a_design_growing_the_mesh_past_max_growth_is_capped(monkeypatch):
     assert np.all(growth < 4), fine  # about the cap: one redesign, on the model's count
 
 
+def test_a_target_far_past_the_element_limit_stops_at_the_pair_that_shows_it():
+    """[solver] accuracy "0.001 %" cannot be judged before a pair has run; the run then refined
+    to [mesh] max_elements and ran pairs there (the ring-stack example: until max_wall, 2 h,
+    for 0.572 % with 1,221 elements). A design whose first-order count for the target is over
+    BEYOND_LIMIT x the limit is not run: the result is the first meshes' (at the case's rtol,
+    as the scout's result always is) and the note says the target, what was reached and about
+    how many elements the target needs."""
+    from fluxtrap.simulate.simulation import BEYOND_LIMIT, AccuracyWarning
+
+    case = {**ZFC_DISK, "solver": {"accuracy": "0.001 %", "max_wall": "60 s"}}
+    with pytest.warns(AccuracyWarning, match="raise \\[mesh\\] max_elements") as said:
+        acc = simulate({**case, "mesh": {"max_elements": 5000}}).accuracy
+    elements = [lev["elements"] for lev in acc["levels"]]
+    assert len(elements) == 4 and elements[2:] == elements[:2], elements  # the scout's meshes
+    assert acc["levels"][2]["rtol"] < acc["levels"][0]["rtol"]  # again at the case's rtol
+    note = re.search(
+        r"^accuracy target 0.001 % not reached: estimated (\S+) % of the peak self-field with "
+        r"([\d,]+) elements .*; the target needs about (\S+) elements by the pair's first-order "
+        r"error model, (\S+)x \[mesh\] max_elements = 5,000, so no finer pair was run; raise "
+        r"\[mesh\] max_elements or give a coarser \[solver\] accuracy$",
+        acc["note"],
+    )
+    assert note and str(said[0].message) == acc["note"], acc["note"]
+    assert float(note[1]) / 100 == pytest.approx(acc["estimate"], rel=1e-2)
+    assert int(note[2].replace(",", "")) == elements[-1]
+    # first order: elements ~ (estimate / target)^2, within the model's grading of them
+    needed = float(note[3])
+    assert needed / 5000 == pytest.approx(float(note[4]), rel=0.05) and needed > BEYOND_LIMIT * 5000
+    assert needed >= elements[-1] * (acc["estimate"] / 1e-5) ** 2 / 10
+
+
 @pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
-def test_no_mesh_of_an_accuracy_driven_run_passes_max_elements():
+def test_no_mesh_of_an_accuracy_driven_run_passes_max_elements(monkeypatch):
     """The design bounds its own count of the fine mesh, and Triangle makes 1.5-2.2x that: at
     0.2 % with max_elements = 1000 this loop's last pair ran on 1086 elements (a lab's 10 000
     became 12 309). A fine mesh past the limit is designed again for a smaller bound, and one
-    that still does not fit is not run."""
+    that still does not fit is not run. (0.2 % needs over BEYOND_LIMIT x 1000 elements, a stop
+    of its own: off here, so that the pair at the limit runs.)"""
+    import fluxtrap.simulate.simulation as simulation
+
+    monkeypatch.setattr(simulation, "BEYOND_LIMIT", np.inf)
     acc = simulate(
         {**ZFC_DISK, "solver": {"accuracy": "0.2 %"}, "mesh": {"max_elements": 1000}}
     ).accuracy
@@ -542,9 +577,12 @@ def test_no_mesh_of_an_accuracy_driven_run_passes_its_probe_matrices_memory(monk
     conductor element, 1.5x for the pair's coarse runs) and its snapshots' B (SNAPSHOT_BYTES
     per element); an accuracy-driven run refines no
     further than MAX_MATRIX_BYTES allows, as with [mesh] max_elements, and says so. Here the
-    limit is set to what 1000 elements take."""
+    limit is set to what 1000 elements take (BEYOND_LIMIT off, as above)."""
+    import fluxtrap.simulate.simulation as simulation
     from fluxtrap.simulate import Case, options
     from fluxtrap.simulate.adapt import sample_times
+
+    monkeypatch.setattr(simulation, "BEYOND_LIMIT", np.inf)
 
     case = Case.from_dict({**ZFC_DISK, "solver": {"accuracy": "0.2 %"}})
     rows = len(case.probes) + len(sample_times(case))
