@@ -36,7 +36,7 @@ from fluxtrap.magnetometry import fit_creep
 from fluxtrap.magnetometry.pipeline import JC_CURVE, derive, objective_values
 from fluxtrap.simulate import Case
 from fluxtrap.store import Store
-from fluxtrap.units import to_A_cm2
+from fluxtrap.units import estimate_text, to_A_cm2
 
 from ..conftest import CHROMIUM, needs_chromium
 
@@ -159,7 +159,7 @@ def test_demo_made_a_store_and_a_report(quick_demo):
     summary = json.loads((quick_demo / "demo-report" / "simulation" / "summary.json").read_text())
     centre = summary["probes"]["center"]
     text = report.read_text()
-    assert f"<td>{centre['final_T']:.3f} ± {centre['final_error_T']:.2g}</td>" in text
+    assert f"<td>{estimate_text(centre['final_T'], centre['final_error_T'])}</td>" in text
 
 
 def test_the_magnet_simulation_is_in_the_store(quick_demo):
@@ -252,9 +252,22 @@ def test_every_jc_in_the_report_s_tables_carries_its_stored_1_sigma(quick_demo):
     for s in measured:
         value, sigma = s.objectives["jc_3T"], s.objective_errors["jc_3T"]
         assert 0 < sigma < value, (s.label, value, sigma)
-        assert rows[s.label][-1] == f"{to_A_cm2(value):,.0f} ± {to_A_cm2(sigma):,.2g}", rows[
-            s.label
-        ]
+        assert rows[s.label][-1] == estimate_text(to_A_cm2(value), to_A_cm2(sigma)), rows[s.label]
+
+
+def test_every_value_in_the_report_has_the_digits_of_its_1_sigma(quick_demo):
+    """The report gave "57,540 ± 1.6e+02", "21,254 ± 6.4", "2.743 ± 0.0079" and the creep's
+    "(3.2241 ± 0.001)": the value's digits disagreed with its 1-sigma. Each pair is now rounded
+    alike, to the 1-sigma's second significant digit (``estimate_text``)."""
+    text = re.sub(r"<[^>]+>", " ", (quick_demo / "demo-report" / "index.html").read_text())
+    pairs = re.findall(r"(-?\d[\d,]*(?:\.\d+)?) ± (\S+)", text)
+    assert len(pairs) > 20, pairs
+    for value, error in pairs:
+        assert re.fullmatch(r"[\d,]+(?:\.\d+)?", error), (value, error)
+        digits = error.replace(",", "").replace(".", "").lstrip("0")
+        assert len(digits) == 2 or float(error.replace(",", "")) >= 10, (value, error)
+        decimals = [len(x.partition(".")[2]) for x in (value, error)]
+        assert decimals[0] == decimals[1], (value, error)
 
 
 def test_the_report_s_model_map_draws_jc_in_the_tables_unit(quick_demo):

@@ -25,7 +25,7 @@ from fluxtrap.demo.results import DemoResult, best_so_far  # noqa: E402
 from fluxtrap.magnetometry import plots as mplots  # noqa: E402
 from fluxtrap.optimize.plots import model_slices, plot_slice_2d, shown_slices  # noqa: E402
 from fluxtrap.outputs import replacing_text  # noqa: E402
-from fluxtrap.units import to_A_cm2  # noqa: E402
+from fluxtrap.units import estimate_text, to_A_cm2  # noqa: E402
 from fluxtrap.workflows.suggest import campaign_optimizer  # noqa: E402
 
 if TYPE_CHECKING:
@@ -173,8 +173,8 @@ def write_report(res: DemoResult, store: Store) -> Path:
     sim_rows = [
         [
             p.name,
-            f"{at_zero[f'{p.name}_Bz_T']:.3f} ± {err[p.name].get('max_error_T', np.nan):.2g}",
-            f"{df[f'{p.name}_Bz_T'].iloc[-1]:.3f} ± {err[p.name].get('final_error_T', np.nan):.2g}",
+            _with_error(at_zero[f"{p.name}_Bz_T"], err[p.name].get("max_error_T", np.nan)),
+            _with_error(df[f"{p.name}_Bz_T"].iloc[-1], err[p.name].get("final_error_T", np.nan)),
         ]
         for p in sim.case.probes
     ]
@@ -262,11 +262,14 @@ mesh {s.mesh_size_m * 1e3:g} mm ({sim.solver["elements"]} elements, {
             sim_rows,
         )
     }
-<p>Creep of the simulated centre field (last decade of the hold): B(t) = ({c.a_T:.4f} ± {
-        sa:.1g}) - ({c.b_T:.4f} ± {
-        sb:.1g}) ln t (T, t in s since the field reached zero, ± 1 sigma of
-the fit); S = {c.rate(c.t_start_s):.3g}; decay <b>{c.decay_ppm_per_h(c.t_end_s):,.0f} ± {
-        c.decay_sigma_ppm_per_h(c.t_end_s):,.0f} ppm/h</b> at the end of the hold,
+<p>Creep of the simulated centre field (last decade of the hold): B(t) = a - b ln t with a = {
+        estimate_text(c.a_T, sa)
+    } T, b = {
+        estimate_text(c.b_T, sb)
+    } T (t in s since the field reached zero, ± 1 sigma of the fit); S = {
+        c.rate(c.t_start_s):.3g}; decay <b>{
+        estimate_text(c.decay_ppm_per_h(c.t_end_s), c.decay_sigma_ppm_per_h(c.t_end_s))
+    } ppm/h</b> at the end of the hold,
 {c.decay_ppm_per_h(86400.0):,.0f} ppm/h extrapolated to 1 day.</p>
 {figs}
 <h2>All samples</h2>
@@ -292,11 +295,16 @@ the fit); S = {c.rate(c.t_start_s):.3g}; decay <b>{c.decay_ppm_per_h(c.t_end_s):
 
 
 def _with_sigma(jc_A_m2: float, sigma_A_m2: float) -> str:
-    """Jc (A/m^2) in A/cm^2 with its 1-sigma ("20,853 ± 6"), "-" where not measured."""
+    """Jc (A/m^2) in A/cm^2 with its 1-sigma ("20,853.2 ± 6.4"), "-" where not measured."""
     if not np.isfinite(jc_A_m2):
         return "-"
-    text = f"{to_A_cm2(jc_A_m2):,.0f}"
-    return f"{text} ± {to_A_cm2(sigma_A_m2):,.2g}" if np.isfinite(sigma_A_m2) else text
+    return _with_error(to_A_cm2(jc_A_m2), to_A_cm2(sigma_A_m2))
+
+
+def _with_error(value: float, error: float) -> str:
+    """``value ± error`` rounded alike (``estimate_text``); the value alone (6 significant
+    digits) where the error is not known."""
+    return estimate_text(value, error) if np.isfinite(error) else f"{value:,.6g}"
 
 
 def _shared(res: DemoResult) -> int:
