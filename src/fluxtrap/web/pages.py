@@ -50,6 +50,7 @@ MAX_JC_DRAWN = 50  # curves on the Jc(B) page (each up to plots.MAX_PLOTTED poin
 log = logging.getLogger("fluxtrap.web")
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
+templates.env.filters["estimate"] = plots.with_error
 
 
 def _shown(value: object) -> object:

@@ -37,6 +37,12 @@ def formatted(o: ObjectiveDef, v: float, err: float | None = None) -> str:
     return f"{o.shown(v):,.0f}" if o.quantity == "jc" else f"{v:.4g}"
 
 
+def with_error(value: float, error: object) -> str:
+    """``value ± error`` rounded alike (``estimate_text``), in the caller's unit; the value alone
+    (4 significant digits) where the error is not known (undefined in a template)."""
+    return estimate_text(value, error) if isinstance(error, int | float) else f"{value:.4g}"
+
+
 # what reorders or hides the text around it: bidi overrides, embeddings and isolates, control
 # characters but tab, newline and carriage return (inputs.reordering_characters' set, with NUL)
 _REORDERING = re.compile(

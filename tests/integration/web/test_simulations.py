@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from fluxtrap.simulate.case import Case
+from fluxtrap.units import estimate_text
 from fluxtrap.web.auth import COOKIE
 from fluxtrap.web.pages import EXAMPLE_CASE, example_case
 
@@ -133,13 +134,12 @@ def test_a_simulation_stored_by_another_writer_while_a_job_runs_keeps_its_id(lab
     # each probe with its error, and the trapped (own) field apart from the applied 2 T
     p = sims[1]["summary"]["probes"]["surface"]
     row = (
-        f'<td class="num">{p["final_T"]:.4g}</td><td class="num">{p["final_error_T"]:.2g}</td>'
+        f'<td class="num">{estimate_text(p["final_T"], p["final_error_T"])}</td>'
         f'<td class="num">{p["max_abs_T"]:.4g}</td><td class="num">{p["max_abs_self_T"]:.4g}</td>'
     )
     assert row in page and p["max_abs_T"] == 2.0 > p["max_abs_self_T"]
-    assert (
-        '<td class="num">0.75</td><td class="num">–</td><td class="num">2</td><td class="num">–</td>'
-        in (lab.client.get("/simulations/1").text)
+    assert '<td class="num">0.75</td><td class="num">2</td><td class="num">–</td>' in (
+        lab.client.get("/simulations/1").text
     )  # stored by a client that gave neither
 
 
@@ -601,6 +601,31 @@ def test_the_maps_kept_in_memory_are_bounded_by_their_bytes(lab, monkeypatch):
     assert kept == [["probes"], ["probes", "map-0", "map-1"], ["probes", "map-0", "map-1"]]
 
 
+def test_probe_fields_and_temperatures_have_the_digits_of_their_errors(lab):
+    """The demo magnet's page gave its centre probe as 2.743 beside ± 0.0079 T, a temperature as
+    5.123 beside ± 0.00042 K: the value's digits disagreed with its error. Each now reads value ±
+    error rounded alike (``estimate_text``); a probe stored without an error, 4 digits alone."""
+    import tomli
+
+    case = Case.from_dict(tomli.loads(RING_CASE))
+    probes = {"center": {"final_T": 2.7433980328, "final_error_T": 0.0079175508, "max_abs_T": 7.0},
+              "rim": {"final_T": 2.2342185, "max_abs_T": 7.0}}  # fmt: skip
+    thermal = {"model": "heat", "max_T_K": 5.1234567, "max_T_error_K": 0.00042,
+               "probes": {"rim": {"final_K": 5.0213, "final_error_K": 0.013}}}  # fmt: skip
+    csv = b"time_s,applied_T,temperature_K,bore_centre_Bz_T\n0,0,5,0\n"
+    summary = {"probes": probes, "thermal": thermal}
+    rec = lab.store.add_simulation(case, RING_CASE, summary=summary, probes_csv=csv)
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    html = lab.client.get(f"/simulations/{rec.id}").text
+    cells = re.findall(r'<td class="num">([^<]*)</td>', html)
+    pairs = [c.partition(" ± ")[::2] for c in cells if " ± " in c]
+    assert len(pairs) == 3, cells  # the centre probe, the hottest and the rim temperatures
+    for value, error in pairs:
+        assert len(value.partition(".")[2]) == len(error.partition(".")[2]), (value, error)
+        assert len(error.replace(".", "").lstrip("0")) == 2, (value, error)
+    assert "2.7434 ± 0.0079" in cells and "2.234" in cells
+
+
 def test_a_stored_bore_with_null_numbers_shows_dashes(lab):
     """A bore whose centre field is 0 (zero-field cooled: no current) stores its ppm numbers and
     their error estimates as null, and a DSV so small that C_n / R^n overflows stores its T/m^n
@@ -646,9 +671,9 @@ def test_a_stored_heat_run_shows_its_temperatures_with_their_errors(lab):
     lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
     html = lab.client.get(f"/simulations/{rec.id}").text
     assert 'id="thermal-summary"' in html
-    assert f'{th["max_T_K"]:.4g}</td><td class="num">{th["max_T_error_K"]:.2g}</td>' in html
+    assert f'<td class="num">{estimate_text(th["max_T_K"], th["max_T_error_K"])}</td>' in html
     rim = th["probes"]["rim"]
-    assert f'{rim["final_K"]:.4g}</td><td class="num">{rim["final_error_K"]:.2g}</td>' in html
+    assert f'<td class="num">{estimate_text(rim["final_K"], rim["final_error_K"])}</td>' in html
     figs = lab.client.get(f"/api/simulations/{rec.id}/plots", headers=auth("rita")).json()
     assert list(figs) == ["probes", "heat"]
     hottest = figs["heat"]["data"][0]
