@@ -296,8 +296,9 @@ def model_figures(
         at = opt.predict(pd.DataFrame([sg.params for sg in open_])) if open_ else None
     acq_label = slices["acquisition_label"]
     best, anchor = told.iloc[slices["through_row"]], slices["through"]
-    where = ", ".join(
+    where = ", ".join(  # each held value with its unit: "max_temperature=575 degC"
         f"{p}={v if isinstance(v, str) else format(v, 'g')}"
+        + (f" {spec.parameter(p).unit}" if spec.parameter(p).unit else "")
         for p, v in anchor.items()
         if p not in (x, getattr(py, "name", None))
     )

@@ -325,7 +325,8 @@ def test_pages_of_a_campaign_with_categorical_and_fixed_parameters(browser_like)
     r = lab.client.get("/campaigns/Mixed/model/plots")
     assert r.status_code == 200, r.text
     fig = figures(r.text)["model-1d"]
-    assert fig["layout"]["title"]["text"] == "y through the best sample S1 (gas=vacuum, die=10)"
+    # each held value with its unit (it read "die=10": 10 what?); a choice of text has none
+    assert fig["layout"]["title"]["text"] == "y through the best sample S1 (gas=vacuum, die=10 mm)"
     r = lab.client.get("/campaigns/Mixed/model")
     assert re.search(r'<select name="x"><option selected>t</option></select>', r.text)
     heads = re.findall(r'<th class="num">([^<]*)</th>', r.text.split('id="suggestion-table"')[1])
@@ -565,7 +566,8 @@ def test_model_explorer_shows_model_data_and_suggestions(browser_like):
     mean = dict(zip(by_name["model mean"]["x"], by_name["model mean"]["y"], strict=True))
     nearest = min(mean, key=lambda t: abs(t - best[1]))
     assert abs(nearest - best[1]) <= 300 / 59
-    assert "through the best sample R3" in fig["layout"]["title"]["text"]
+    title = fig["layout"]["title"]["text"]  # the held values with their units (were bare)
+    assert re.search(r"best sample R3 \(ramp_rate=[\d.]+ degC/min, dwell_time=[\d.]+ min\)$", title)
     # a sample's stated 1-sigma is its error bar, in A/cm^2, as on the overview (none were drawn)
     lab.store.set_objectives(NAME, "R2", {"jc_3T": "3731 ± 250 A/cm^2"}, replace=True)
     html = lab.client.get(f"{CP}/model/plots?x=max_temperature").text
