@@ -257,9 +257,11 @@ def test_every_jc_in_the_report_s_tables_carries_its_stored_1_sigma(quick_demo):
 
 def test_every_value_in_the_report_has_the_digits_of_its_1_sigma(quick_demo):
     """The report gave "57,540 ± 1.6e+02", "21,254 ± 6.4", "2.743 ± 0.0079" and the creep's
-    "(3.2241 ± 0.001)": the value's digits disagreed with its 1-sigma. Each pair is now rounded
-    alike, to the 1-sigma's second significant digit (``estimate_text``)."""
+    "(3.2241 ± 0.001)": the value's digits disagreed with its 1-sigma; the creep at 1 day had
+    none. Each pair is now rounded alike, to the 1-sigma's second significant digit
+    (``estimate_text``)."""
     text = re.sub(r"<[^>]+>", " ", (quick_demo / "demo-report" / "index.html").read_text())
+    assert re.search(r"± [\d.,]+ ppm/h extrapolated to 1 day", text)  # it was bare
     pairs = re.findall(r"(-?\d[\d,]*(?:\.\d+)?) ± (\S+)", text)
     assert len(pairs) > 20, pairs
     for value, error in pairs:

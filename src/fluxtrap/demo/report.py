@@ -270,7 +270,9 @@ mesh {s.mesh_size_m * 1e3:g} mm ({sim.solver["elements"]} elements, {
         c.rate(c.t_start_s):.3g}; decay <b>{
         estimate_text(c.decay_ppm_per_h(c.t_end_s), c.decay_sigma_ppm_per_h(c.t_end_s))
     } ppm/h</b> at the end of the hold,
-{c.decay_ppm_per_h(86400.0):,.0f} ppm/h extrapolated to 1 day.</p>
+{
+        estimate_text(c.decay_ppm_per_h(86400.0), c.decay_sigma_ppm_per_h(86400.0))
+    } ppm/h extrapolated to 1 day.</p>
 {figs}
 <h2>All samples</h2>
 {
