@@ -82,6 +82,15 @@ def _layout(fig: go.Figure, **kw: Any) -> dict[str, Any]:
     return json.loads(fig.to_json())  # JSON-able dicts (traces are given lists, not numpy arrays)
 
 
+def _with_sigmas(values: list[float], sigmas: list[float | None]) -> list[str]:
+    """Hover text of each value with its 1-sigma, rounded alike (``estimate_text``; plotly's
+    "%{y:.4g}" gave "2.125e+4 ± 6.4"); "value ± –" where none is stated."""
+    return [
+        f"{v:.4g} ± –" if s is None else estimate_text(v, s)
+        for v, s in zip(values, sigmas, strict=True)
+    ]
+
+
 def progress_figure(
     spec: CampaignSpec, history: pd.DataFrame, objective: ObjectiveDef
 ) -> dict[str, Any]:
@@ -97,16 +106,17 @@ def progress_figure(
         idx = [i + 1 for i in rows.index]
         sigma = [(errors or {}).get(objective.name) for errors in rows["objective_errors"]]
         shown_sigma = [None if s is None else objective.shown(s) for s in sigma]
+        shown = [objective.shown(v) for v in rows[objective.name]]
         fig.add_scatter(
             x=idx,
-            y=[objective.shown(v) for v in rows[objective.name]],
+            y=shown,
             error_y=dict(type="data", array=shown_sigma, thickness=1.2, width=3),
             mode="markers",
             name=f"{origin} samples",
             marker=dict(color=ORIGIN_COLOR[origin], size=9),
             text=[plain(label) for label in rows["label"]],
-            customdata=[" ± –" if s is None else f" ± {s:.2g}" for s in shown_sigma],
-            hovertemplate="%{text}: %{y:.4g}%{customdata}<extra></extra>",
+            customdata=_with_sigmas(shown, shown_sigma),
+            hovertemplate="%{text}: %{customdata}<extra></extra>",
         )
     for group in ("all", *ORIGINS):
         series = best[group]
@@ -333,16 +343,17 @@ def model_figures(
             rows = measured[measured["origin"] == origin]
             sigma = [(errors or {}).get(o.name) for errors in rows["objective_errors"]]
             shown_sigma = [None if e is None else o.shown(e) for e in sigma]
+            shown = [o.shown(v) for v in rows[o.name]]
             fig.add_scatter(
                 x=rows[x].tolist(),
-                y=[o.shown(v) for v in rows[o.name]],
+                y=shown,
                 error_y=dict(type="data", array=shown_sigma, thickness=1.2, width=3),
                 mode="markers",
                 name=f"{origin} samples",
                 text=[plain(label) for label in rows["label"]],
-                customdata=[" ± –" if e is None else f" ± {e:.2g}" for e in shown_sigma],
+                customdata=_with_sigmas(shown, shown_sigma),
                 marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
-                hovertemplate="%{text}<br>%{x:g}: %{y:.4g}%{customdata}<extra></extra>",
+                hovertemplate="%{text}<br>%{x:g}: %{customdata}<extra></extra>",
                 row=1,
                 col=1,
             )

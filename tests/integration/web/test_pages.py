@@ -217,6 +217,11 @@ def test_overview_shows_samples_by_origin_and_progress(browser_like, loop_file):
     researcher, optimizer = fig["data"][:2]
     assert researcher["error_y"]["array"] == [pytest.approx(sigma * 1e-4, rel=1e-9)]
     assert sigma > 0 and optimizer["error_y"]["array"] == [None]
+    # its hover reads value ± 1-sigma rounded alike (plotly's %{y:.4g} gave "2.125e+4 ± 6.4")
+    assert "%{y" not in researcher["hovertemplate"]
+    value, err = researcher["customdata"][0].replace(",", "").split(" ± ")
+    assert len(value.partition(".")[2]) == len(err.partition(".")[2]), (value, err)
+    assert float(value) == pytest.approx(researcher["y"][0], abs=float(err))
     assert 'id="upload-form"' in html and 'id="sample-form"' in html
 
 
@@ -573,6 +578,7 @@ def test_model_explorer_shows_model_data_and_suggestions(browser_like):
     html = lab.client.get(f"{CP}/model/plots?x=max_temperature").text
     by_name = {t["name"]: t for t in figures(html)["model-1d"]["data"]}
     assert by_name["researcher samples"]["error_y"]["array"] == [None, 250, None, None, None]
+    assert by_name["researcher samples"]["customdata"][1] == "3,730 ± 250"  # its hover
     html = lab.client.get(f"{CP}/model?x=max_temperature").text
     assert f'data-suggestion-row="{s1.id}"' in html and f'data-suggestion-row="{s2.id}"' in html
     fig = figures(lab.client.get(f"{CP}/model/plots?x=max_temperature&y=dwell_time").text)[
