@@ -166,10 +166,13 @@ def jc_figure(
     """Jc(B) of several samples, Jc in A/cm^2 on a log axis: a line through the fully penetrated
     points with its 1-sigma band (``Jc_err_A_m2``, curves stored with one) and faint markers
     where the extended Bean model does not hold (``unpenetrated``); each named by its label and
-    the temperature in ``temperatures_K`` (label -> K) it was measured at."""
+    the temperature in ``temperatures_K`` (label -> K) it was measured at. The layout's
+    ``meta.valid_jc`` holds each label's [min, max] of its valid Jc (A/cm^2): the page scales the
+    y axis to the samples shown."""
     fig = go.Figure()
     colors = go.layout.Template(plotly.io.templates["plotly_white"]).layout.colorway
     valid: list[float] = []
+    extents: dict[str, list[float]] = {}
     for i, (label, cols) in enumerate(curves.items()):
         name = plain(measured_at(label, (temperatures_K or {}).get(label)))
         # every k-th point and the last, at most MAX_PLOTTED: a 190 000-point loop's 95 000 made eight
@@ -181,6 +184,8 @@ def jc_figure(
         flagged = np.asarray(cols.get("unpenetrated", np.zeros(n)))[kept] > 0.5
         color = colors[i % len(colors)]
         valid += jc[~flagged].tolist()
+        if (~flagged).any():
+            extents[label] = [float(jc[~flagged].min()), float(jc[~flagged].max())]
         if "Jc_err_A_m2" in cols and (~flagged).any():
             x, y = b[~flagged], jc[~flagged]
             err = to_A_cm2(np.asarray(cols["Jc_err_A_m2"]))[kept][~flagged]
@@ -222,6 +227,7 @@ def jc_figure(
         xaxis_title="B [T]",
         yaxis_title="Jc [A/cm²]",
         yaxis_type="log",
+        meta={"valid_jc": extents},
         title="Jc(B) of each sample at the temperature it was measured at (band: ± 1 sigma; "
         "faint points: not fully penetrated)",
     )

@@ -709,3 +709,31 @@ def test_the_model_page_is_shown_while_the_model_is_fitted_then_its_plots_or_why
         "the GP's covariance is not positive definite"
     )
     assert [e for e in page.errors if "500" not in e] == []
+
+
+def test_the_jc_axis_spans_the_samples_shown(page, loop_file):
+    """The Jc(B) axis was scaled to every drawn sample's Jc: with one of them shown (a sample's
+    link, ?sample=) its curve sat squeezed in a corner of decades it does not reach. The axis
+    now spans the checked samples' valid Jc, half the lowest to twice the highest."""
+    from fluxtrap.workflows.measurements import record_measurement
+
+    for label, edges in (("S1", (1e-3, 2e-3, 0.5e-3)), ("S2", (40e-3, 80e-3, 0.5e-3))):
+        page.store.add_sample(NAME, label, {"ramp_rate": 40, "max_temperature": 620,
+                                            "dwell_time": 20})  # fmt: skip
+        record_measurement(page.store, NAME, label, "B.dat", loop_file, edges)
+    login(page, "rita")
+    page.goto("/campaigns/K-Ba122%20SPS/jc?sample=S1")
+    page.wait_for_selector("#jc .main-svg")
+    extents = page.evaluate("document.getElementById('jc').layout.meta.valid_jc")
+    assert extents["S1"][0] > 10 * extents["S2"][1]  # Jc ~ 1 / a: decades apart
+
+    def y_range():
+        page.wait_for_timeout(200)
+        return [10**v for v in page.evaluate("document.getElementById('jc').layout.yaxis.range")]
+
+    assert y_range() == pytest.approx([extents["S1"][0] / 2, extents["S1"][1] * 2])
+    page.check("#jc-select input[value=S2]")
+    assert y_range() == pytest.approx([extents["S2"][0] / 2, extents["S1"][1] * 2])
+    page.uncheck("#jc-select input[value=S1]")
+    assert y_range() == pytest.approx([extents["S2"][0] / 2, extents["S2"][1] * 2])
+    assert page.errors == []

@@ -213,13 +213,20 @@ document.addEventListener("click", async (ev) => {
   }
 });
 
-// Jc(B): the checkboxes show or hide each sample's traces (one legend group per sample).
+// Jc(B): the checkboxes show or hide each sample's traces (one legend group per sample), and
+// the log y axis spans the shown samples' valid Jc (x/2 to x2; layout.meta.valid_jc, A/cm²).
 const select = document.getElementById("jc-select");
 if (select) {
   const sync = () => {
     const shown = new Set([...select.querySelectorAll("input:checked")].map((c) => c.value));
     const plot = document.getElementById("jc");
     Plotly.restyle(plot, { visible: plot.data.map((t) => shown.has(t.legendgroup)) });
+    const extents = ((plot.layout.meta || {}).valid_jc || {});
+    const kept = [...shown].map((s) => extents[s]).filter(Boolean);
+    if (kept.length) {
+      const low = Math.min(...kept.map((e) => e[0])), high = Math.max(...kept.map((e) => e[1]));
+      Plotly.relayout(plot, { "yaxis.range": [Math.log10(low / 2), Math.log10(high * 2)] });
+    }
   };
   select.addEventListener("change", sync);
   window.addEventListener("load", sync);
