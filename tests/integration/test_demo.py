@@ -287,3 +287,7 @@ def test_the_report_s_model_map_draws_jc_in_the_tables_unit(quick_demo):
     assert "jc_3T [A/cm²] mean" in axes and "jc_3T [A/cm²] std" in axes
     mean = axes["jc_3T [A/cm²] mean"].collections[0].levels  # the contour levels drawn
     assert 0.3 * min(measured) < np.median(mean) < 3 * max(measured)
+    # the slice says where it is: the parameter held, at its value, with its unit (it did not)
+    assert re.search(
+        r"through the best point \(ramp_rate = [\d.]+ degC/min\)$", fig._suptitle.get_text()
+    )

@@ -94,7 +94,15 @@ def model_figure(res: DemoResult, store: Store) -> Figure:
     if pair not in slices["two_d"]:
         pair = pair[::-1] if pair[::-1] in slices["two_d"] else next(iter(slices["two_d"]))
     fig = plot_slice_2d(slices, pair, origin=history["origin"].tolist())
-    fig.suptitle("Gaussian-process model of Jc(3 T) on all samples, slice through the best point")
+    held = ", ".join(  # the other parameters, at the best point's values with their units
+        f"{p} = {v:g} {spec.parameter(p).unit}".rstrip()
+        for p, v in slices["through"].items()
+        if p not in pair
+    )
+    fig.suptitle(
+        "Gaussian-process model of Jc(3 T) on all samples, slice through the best point"
+        + (f" ({held})" if held else "")
+    )
     return fig
 
 
