@@ -135,7 +135,8 @@ def test_a_simulation_stored_by_another_writer_while_a_job_runs_keeps_its_id(lab
     p = sims[1]["summary"]["probes"]["surface"]
     row = (
         f'<td class="num">{estimate_text(p["final_T"], p["final_error_T"])}</td>'
-        f'<td class="num">{p["max_abs_T"]:.4g}</td><td class="num">{p["max_abs_self_T"]:.4g}</td>'
+        f'<td class="num">{p["max_abs_T"]:.4g}</td>'
+        f'<td class="num">{estimate_text(p["max_abs_self_T"], p["max_error_T"])}</td>'
     )
     assert row in page and p["max_abs_T"] == 2.0 > p["max_abs_self_T"]
     assert '<td class="num">0.75</td><td class="num">2</td><td class="num">–</td>' in (
@@ -603,12 +604,14 @@ def test_the_maps_kept_in_memory_are_bounded_by_their_bytes(lab, monkeypatch):
 
 def test_probe_fields_and_temperatures_have_the_digits_of_their_errors(lab):
     """The demo magnet's page gave its centre probe as 2.743 beside ± 0.0079 T, a temperature as
-    5.123 beside ± 0.00042 K: the value's digits disagreed with its error. Each now reads value ±
+    5.123 beside ± 0.00042 K: the value's digits disagreed with its error, and its own field's
+    maximum 3.009 T had none though the run's largest error is stored. Each now reads value ±
     error rounded alike (``estimate_text``); a probe stored without an error, 4 digits alone."""
     import tomli
 
     case = Case.from_dict(tomli.loads(RING_CASE))
-    probes = {"center": {"final_T": 2.7433980328, "final_error_T": 0.0079175508, "max_abs_T": 7.0},
+    probes = {"center": {"final_T": 2.7433980328, "final_error_T": 0.0079175508, "max_abs_T": 7.0,
+                         "max_abs_self_T": 3.0092075, "max_error_T": 0.0108549988},
               "rim": {"final_T": 2.2342185, "max_abs_T": 7.0}}  # fmt: skip
     thermal = {"model": "heat", "max_T_K": 5.1234567, "max_T_error_K": 0.00042,
                "probes": {"rim": {"final_K": 5.0213, "final_error_K": 0.013}}}  # fmt: skip
@@ -619,11 +622,11 @@ def test_probe_fields_and_temperatures_have_the_digits_of_their_errors(lab):
     html = lab.client.get(f"/simulations/{rec.id}").text
     cells = re.findall(r'<td class="num">([^<]*)</td>', html)
     pairs = [c.partition(" ± ")[::2] for c in cells if " ± " in c]
-    assert len(pairs) == 3, cells  # the centre probe, the hottest and the rim temperatures
+    assert len(pairs) == 4, cells  # the centre probe (final, own max), hottest and rim T
     for value, error in pairs:
         assert len(value.partition(".")[2]) == len(error.partition(".")[2]), (value, error)
         assert len(error.replace(".", "").lstrip("0")) == 2, (value, error)
-    assert "2.7434 ± 0.0079" in cells and "2.234" in cells
+    assert "2.7434 ± 0.0079" in cells and "3.009 ± 0.011" in cells and "2.234" in cells
 
 
 def test_a_stored_bore_with_null_numbers_shows_dashes(lab):
