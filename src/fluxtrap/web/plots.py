@@ -37,10 +37,13 @@ def formatted(o: ObjectiveDef, v: float, err: float | None = None) -> str:
     return f"{o.shown(v):,.0f}" if o.quantity == "jc" else f"{v:.4g}"
 
 
-def with_error(value: float, error: object) -> str:
+def with_error(value: float, error: object, digits: int = 4) -> str:
     """``value ± error`` rounded alike (``estimate_text``), in the caller's unit; the value alone
-    (4 significant digits) where the error is not known (undefined in a template)."""
-    return estimate_text(value, error) if isinstance(error, int | float) else f"{value:.4g}"
+    (``digits`` significant digits) where the error is not known (None, undefined in a
+    template), "value ± 0" where it is 0."""
+    if not isinstance(error, int | float) or error == 0:
+        return f"{value:.{digits}g}" + (" ± 0" if error == 0 else "")
+    return estimate_text(value, error)
 
 
 # what reorders or hides the text around it: bidi overrides, embeddings and isolates, control

@@ -501,10 +501,14 @@ def test_a_stored_simulation_shows_its_bore(lab):
     bore = lab.store.simulation(rec.id).summary["bore"]
     lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
     html = lab.client.get(f"/simulations/{rec.id}").text
-    assert 'id="bore-summary"' in html and f"{bore['centre_T']:.6g} T" in html
-    assert f"{bore['homogeneity_ppm']:.4g} ppm" in html
-    drift_error = lab.store.simulation(rec.id).summary["accuracy"]["bore"]["drift_error_ppm_per_h"]
-    assert f"{bore['drift_ppm_per_h']:.3g} ± {drift_error:.2g} ppm/h" in html
+    # each number ± its error rounded alike (the drift read "%.3g ± %.2g", the centre "%.6g T ± %.2g")
+    error = lab.store.simulation(rec.id).summary["accuracy"]["bore"]
+    assert 'id="bore-summary"' in html
+    assert f"{estimate_text(bore['centre_T'], error['centre_error_T'])} T</td>" in html
+    assert (
+        f"{estimate_text(bore['homogeneity_ppm'], error['homogeneity_error_ppm'])} ppm</td>" in html
+    )
+    assert f"{estimate_text(bore['drift_ppm_per_h'], error['drift_error_ppm_per_h'])} ppm/h" in html
     assert f"{bore['axial_coefficients']['z2']['ppm_at_dsv']:.4g}" in html
     # each term's discretization error (summary accuracy.bore) beside it: the page had none
     terms_error = lab.store.simulation(rec.id).summary["accuracy"]["bore"]["axial_terms_error_ppm"]
@@ -649,7 +653,7 @@ def test_a_stored_bore_with_null_numbers_shows_dashes(lab):
     page = lab.client.get(f"/simulations/{rec.id}")
     assert page.status_code == 200
     html = page.text
-    assert 'id="bore-summary"' in html and "0 T ± 0</td>" in html and "- ppm</td>" in html
+    assert 'id="bore-summary"' in html and "0 ± 0 T</td>" in html and "- ppm</td>" in html
     assert '<td>z2</td><td class="num">-</td>' in html
 
 
