@@ -45,4 +45,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *SUBPACKAGES})
+    """The public names and parts, not this module's helpers (``importlib``, ``SUBPACKAGES``)."""
+    return sorted({*__all__, *SUBPACKAGES, *(n for n in globals() if n.startswith("__"))})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 
@@ -14,7 +15,8 @@ def attach(
     """``__getattr__`` and ``__dir__`` for the package named ``package``: each key of ``homes``
     is the attribute of that name of the module ``package.<home>``, imported when first asked
     for, so importing the package loads none of them; ``dir()`` lists them before (tab
-    completion). Any other name is an ``AttributeError`` worded as Python's own.
+    completion), with the package's submodules and dunders, not its own helpers (``attach``,
+    ``TYPE_CHECKING``). Any other name is an ``AttributeError`` worded as Python's own.
 
         __getattr__, __dir__ = attach(__name__, {"read": "readers"})
     """
@@ -25,6 +27,12 @@ def attach(
         return getattr(importlib.import_module(f"{package}.{homes[name]}"), name)
 
     def __dir__() -> list[str]:
-        return sorted({*vars(sys.modules[package]), *homes})
+        names = vars(sys.modules[package])
+        parts = {
+            n
+            for n, v in names.items()
+            if n.startswith("__") or isinstance(v, ModuleType) and v.__name__.startswith(package)
+        }
+        return sorted({*homes, *parts})
 
     return __getattr__, __dir__

@@ -173,3 +173,25 @@ def test_a_model_page_of_too_few_samples_loads_no_torch():
         "    raise AssertionError('no ValidationError')\n"
     )
     assert not {"torch", "botorch"} & set(loaded(code))
+
+
+def test_tab_completion_lists_the_public_names_not_the_helpers():
+    """``dir(fluxtrap)`` listed ``importlib`` and ``SUBPACKAGES``, and ``dir()`` of magnetometry
+    and simulate ``attach``, ``TYPE_CHECKING``, ``_HOME`` and ``annotations``: a notebook's
+    ``fluxtrap.<tab>`` offered them beside the parts. Now the public names, loaded submodules
+    and dunders."""
+    from types import ModuleType
+
+    import fluxtrap
+    import fluxtrap.magnetometry as m
+    import fluxtrap.magnetometry.compare  # noqa: F401  (a loaded submodule stays listed)
+    import fluxtrap.simulate as s
+
+    assert [n for n in dir(fluxtrap) if not n.startswith("__")] == sorted(
+        [*fluxtrap.SUBPACKAGES, "FluxtrapError"]
+    )
+    for p in (m, s):
+        shown = {n for n in dir(p) if not n.startswith("__")}
+        others = shown - set(p.__all__)
+        assert all(isinstance(getattr(p, n), ModuleType) for n in others), (p.__name__, others)
+    assert "compare" in dir(m)
