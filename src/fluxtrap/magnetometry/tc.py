@@ -85,6 +85,7 @@ otherwise ``AnalysisError`` says that no transition was found and why.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -94,6 +95,7 @@ import numpy as np
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning, monotone_segments
 from fluxtrap.magnetometry.table import MeasurementTable, robust_sigma
+from fluxtrap.units import estimate_text
 
 
 @dataclass(frozen=True, eq=False)
@@ -399,9 +401,11 @@ class TcResult:
         return dict(self.__dict__) | {"convention": self.convention}
 
     def __repr__(self) -> str:
+        """One line: Tc ± 1-sigma rounded at the sigma (K), onset, width (K) and step (emu)."""
+        known = math.isfinite(self.tc_err_K) and self.tc_err_K > 0
+        tc = estimate_text(self.tc_K, self.tc_err_K) if known else f"{self.tc_K:.2f}"
         return (
-            f"<TcResult {self.source} {self.sweep}: Tc ({self.convention}) = {self.tc_K:.2f} ± "
-            f"{self.tc_err_K:.2g} K, onset {self.onset_K:.2f} K, width {self.width_K:.2g} K, "
+            f"<TcResult {self.source} {self.sweep}: Tc ({self.convention}) = {tc} K, onset {self.onset_K:.2f} K, width {self.width_K:.2g} K, "
             f"step {self.step_Am2 * 1e3:.3g} emu>"
         )
 

@@ -1640,3 +1640,16 @@ def test_a_series_exported_with_a_units_row_and_a_comments_row_reads_as_written(
         InputFileError, match=r"^h\.csv, line 2, column 'Bz': 'probe' is not a unit"
     ):
         read_series(f"Time,Bz\r\ns,probe\r\n{rows}".encode(), filename="h.csv")
+
+
+def test_tc_repr_rounds_tc_at_its_sigma():
+    """The repr gave Tc to 0.01 K beside a 1-sigma of 0.0021 K ("36.90 ± 0.0021 K"): the mean
+    rounded coarser than its error. It is now rounded at the sigma's second digit, as the CLI's."""
+    (res,) = tc_from_table(synthetic_mt())
+    shown = re.search(r"= ([\d.]+) ± ([\d.]+) K", repr(res))
+    decimals = [len(x.split(".")[1]) if "." in x else 0 for x in shown.groups()]
+    assert decimals[0] == decimals[1] > 2, repr(res)  # the sigma here is a few mK
+    assert float(shown[1]) == pytest.approx(res.tc_K, abs=10.0 ** -decimals[0])
+    assert float(shown[2]) == pytest.approx(res.tc_err_K, rel=0.05)
+    no_sigma = dataclasses.replace(res, tc_err_K=float("nan"))
+    assert f"= {res.tc_K:.2f} K" in repr(no_sigma)
