@@ -66,11 +66,13 @@ def test_a_postgres_scheme_is_refused_with_sqlalchemy_s_name(url, hint):
 
 def test_records_show_one_line_a_notebook_user_reads(store):
     """A SampleRecord's repr ran to ~800 characters (notes, timestamps, every field); a
-    suggestion's held every status field."""
-    store.add_sample(NAME, "B9", BULK2, objectives={"jc_3T": "2e4 ± 300 A/cm^2"}, notes="x" * 300)
+    suggestion's held every status field. Jc ± 1-sigma is rounded at the sigma (it gave
+    "2.3456e+08 ± 3.2e+06", a digit finer than the sigma's second)."""
+    jc = "23456 ± 320 A/cm^2"
+    store.add_sample(NAME, "B9", BULK2, objectives={"jc_3T": jc}, notes="x" * 300)
     assert repr(store.sample(NAME, "B9")) == (
         "<SampleRecord 'B9' of 'K-Ba122 SPS' (made, researcher): ramp_rate=50, "
-        "max_temperature=600, dwell_time=5; jc_3T = 2e+08 ± 3e+06 (SI: Jc A/m^2, Tc K)>"
+        "max_temperature=600, dwell_time=5; jc_3T = 234,600,000 ± 3,200,000 (SI: Jc A/m^2, Tc K)>"
     )
     store.add_sample(NAME, "B8", BULK2 | {"ramp_rate": 50.1})
     note = "cracked on removal from the die, in two pieces"

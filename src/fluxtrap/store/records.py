@@ -12,6 +12,7 @@ import pandas as pd
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import NotFoundError
+from fluxtrap.units import estimate_text
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,10 @@ class SampleRecord:
 
     def __repr__(self) -> str:
         """One line a notebook shows: label, campaign, status, origin, parameters and objectives
-        (± their 1-sigma, in SI); the dataclass's ran to ~800 characters with its notes."""
+        (± their 1-sigma, in SI, rounded at the sigma); the dataclass's ran to ~800 characters."""
         values = [
-            f"{k} = {v:.5g}" + (f" ± {err:.2g}" if (err := self.objective_errors.get(k)) else "")
+            f"{k} = "
+            + (estimate_text(v, err) if (err := self.objective_errors.get(k)) else f"{v:.5g}")
             for k, v in self.objectives.items()
         ]
         status = self.status + (f": {_short(self.status_note)}" if self.status_note else "")
