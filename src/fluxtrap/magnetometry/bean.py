@@ -43,7 +43,7 @@ from fluxtrap.magnetometry.loops import (
     sample_text,
     sample_volume,
 )
-from fluxtrap.magnetometry.table import MU0, MeasurementTable, robust_sigma
+from fluxtrap.magnetometry.table import MU0, MeasurementTable, check_table, robust_sigma
 
 
 def bean_jc(
@@ -743,6 +743,7 @@ def jc_from_loop(
     see ``loops.loop_width`` for the branches, background and field grid, ``jc_from_width`` for
     the irreversibility field, the uncertainty and ``force``.
     """
+    check_table(table, "jc_from_loop")
     check_sample(a_m, b_m, c_m, shape)
     width = loop_width(
         table, temperature_K=temperature_K, background=background, grid_step_T=grid_step_T

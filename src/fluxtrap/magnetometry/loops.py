@@ -15,7 +15,7 @@ from dataclasses import replace as _replace
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.magnetometry.table import MeasurementTable, robust_sigma
+from fluxtrap.magnetometry.table import MeasurementTable, check_table, robust_sigma
 
 BRANCH_KINDS = ("virgin", "decreasing", "increasing")
 SHIELDING_WINDOW = 0.02  # virgin-branch check from B = 0 out to this fraction of the loop's max |B|
@@ -627,6 +627,7 @@ def loop_width(
     background (see ``linear_background``) is subtracted from both branches first; it cancels in
     dm, so it changes the stored branches and plots, not Jc.
     """
+    check_table(table, "loop_width")
     if temperature_K is not None and not (
         isinstance(temperature_K, numbers.Real) and np.isfinite(temperature_K)
     ):  # NaN or inf is as far from every loop: the first loop had been taken with no word

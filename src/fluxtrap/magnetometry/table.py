@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -10,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from fluxtrap.errors import AnalysisError, InputFileError
+from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
 from fluxtrap.units import MU0, field_unit_hint  # MU0: B = mu0 * H for the applied field
 
 MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, ~100 T pulsed)
@@ -344,6 +345,17 @@ class MeasurementTable:
             f"<MeasurementTable {m.filename!r}: {m.instrument}{mode} {self.kind}, {len(self)} points, "
             f"sample {m.sample_name or '?'!r}, field {brange}, {trange}"
             f"{', synthetic' if m.synthetic else ''}>"
+        )
+
+
+def check_table(table: Any, where: str) -> None:
+    """Refuse a ``table`` that is not a ``MeasurementTable`` (a file's path: "'str' object has no
+    attribute 'without_repeats'"), naming ``where`` it was given and how to read a file."""
+    if not isinstance(table, MeasurementTable):
+        hint = f": read it first, read({table!r})" if isinstance(table, str | os.PathLike) else ""
+        raise ValidationError(
+            f"{where}: table is a {type(table).__name__}, not a MeasurementTable{hint} "
+            "(fluxtrap.magnetometry.read)"
         )
 
 

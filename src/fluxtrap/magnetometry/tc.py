@@ -94,7 +94,7 @@ import numpy as np
 
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning, monotone_segments
-from fluxtrap.magnetometry.table import MeasurementTable, robust_sigma
+from fluxtrap.magnetometry.table import MeasurementTable, check_table, robust_sigma
 from fluxtrap.units import estimate_text
 
 
@@ -140,6 +140,7 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     exactly are dropped first (``without_repeats``; a ``RepeatedMeasurementWarning``, and the note
     in each sweep's ``notes``, which ``find_tc`` keeps in its result's ``warnings``).
     """
+    check_table(table, "split_sweeps")
     if table.kind != "mt_curve" and not np.isfinite(table.temperature_K).any():
         used = ", ".join(f"{q} from {c!r}" for q, c in table.metadata.columns.items())
         raise AnalysisError(
@@ -1259,6 +1260,7 @@ def tc_from_table(
     table: MeasurementTable, *, criterion: str = DEFAULT_CRITERION, level: float = 0.9, **kwargs
 ) -> list[TcResult]:
     """Tc of every sweep of an M(T) file; AnalysisError if none shows a transition."""
+    check_table(table, "tc_from_table")
     results, reasons = [], []
     for sweep in split_sweeps(table):
         try:

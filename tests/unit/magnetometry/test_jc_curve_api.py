@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from fluxtrap.errors import UnitError, ValidationError
-from fluxtrap.magnetometry import JcCurve
+from fluxtrap.magnetometry import JcCurve, jc_from_loop, loop_width, split_sweeps, tc_from_table
 from fluxtrap.units import Q_
 
 # Jc falling as exp(-B / 2 T): log-linear interpolation is exact between the points
@@ -41,3 +42,23 @@ def test_an_array_quantity_and_a_plain_array_agree():
 def test_what_is_not_a_field_is_refused_naming_it(field, error, says):
     with pytest.raises(error, match=says):
         CURVE.at(field)
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda t: jc_from_loop(t, 0.5e-3, 1.2e-3, 2.8e-3), "jc_from_loop"),
+        (loop_width, "loop_width"),
+        (tc_from_table, "tc_from_table"),
+        (split_sweeps, "split_sweeps"),
+    ],
+)
+@pytest.mark.parametrize("given", ["loop/B2.dat", Path("loop/B2.dat")])
+def test_a_file_path_for_a_table_says_read_it_first(call, name, given):
+    """``jc_from_loop("B2.dat", ...)`` was "'str' object has no attribute 'without_repeats'" (and
+    tc_from_table's "... has no attribute 'kind'") from deep inside: it now names the function,
+    the argument and ``read``."""
+    with pytest.raises(ValidationError, match=f"^{name}: table is a .*, not a MeasurementTable"):
+        call(given)
+    with pytest.raises(ValidationError, match=r"read it first, read\(.*'loop/B2\.dat'\)"):
+        call(given)
