@@ -122,8 +122,9 @@ class JcCurve:
 
     __call__ = at
 
-    def err_at(self, field_T: float) -> float:
-        """1-sigma of :meth:`at` (A/m^2) at ``field_T`` (T): the two neighbouring points' errors
+    def err_at(self, field_T: Any) -> Any:
+        """1-sigma of :meth:`at` (A/m^2) at ``field_T`` (T, a scalar or an array of any shape, as
+        for :meth:`at`; an array's NaN entries give NaN): the two neighbouring points' errors
         interpolated linearly, as for fully correlated points (the loop width on the union of
         both branches' fields interpolates each branch between its readings, so neighbours share
         readings; taken as independent, ``loops.interp_sigma``, the 1-sigma between them was
@@ -139,7 +140,15 @@ class JcCurve:
         Between two of its fields the error of the log-linear interpolation is added
         (``_interpolation_error``; a bias, high where ln Jc is convex, so not in quadrature): a loop swept in 0.5 T steps read Jc(3.3 T) of a Kim
         curve 0.9 % high for a 0.1 % 1-sigma (0 of 30 loops within 1 sigma)."""
-        b = abs(float(_field_T(field_T)))
+        b = np.abs(_field_T(field_T))
+        if b.ndim == 0:
+            return self._err_at(float(b))
+        return np.array([self._err_at(x) if np.isfinite(x) else np.nan for x in b.flat]).reshape(
+            b.shape
+        )
+
+    def _err_at(self, b: float) -> float:
+        """:meth:`err_at` at one finite field ``b`` >= 0 (T)."""
         err = float(np.interp(b, self.field_T, self.jc_err_A_m2))
         lo, hi = float(self.field_T[0]), float(self.field_T[-1])
         end = hi if b > hi else lo if b < lo else b

@@ -62,3 +62,16 @@ def test_a_file_path_for_a_table_says_read_it_first(call, name, given):
         call(given)
     with pytest.raises(ValidationError, match=r"read it first, read\(.*'loop/B2\.dat'\)"):
         call(given)
+
+
+def test_err_at_takes_an_array_as_at_does():
+    """``at(B_array)`` gave an array but ``err_at(B_array)`` was "only 0-dimensional arrays can
+    be converted to Python scalars": a notebook's error band needed a loop. Each entry is the
+    scalar's; a NaN entry gives NaN, as at's."""
+    curve = JcCurve(np.arange(5.0), 5e9 * np.exp(-np.arange(5.0) / 2), jc_err_A_m2=np.arange(5.0))
+    fields = np.array([[0.5, math.nan], [-3.5, 7.0]])
+    got = curve.err_at(fields)
+    assert got.shape == fields.shape and math.isnan(got[0, 1])
+    for b in (0.5, -3.5, 7.0):
+        assert got[fields == b] == [curve.err_at(b)]
+    assert curve.err_at(Q_([500, 3500], "mT")).tolist() == [curve.err_at(0.5), curve.err_at(3.5)]
