@@ -16,6 +16,7 @@ reader the magnetometry uses too (:mod:`fluxtrap.jctable`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -41,8 +42,16 @@ class JcLike(Protocol):
     def at(self, field_T: Any) -> Any: ...
 
 
-def _fmt(values: tuple[float, ...]) -> str:
-    return "[" + ", ".join(f"{v:.4g}" for v in values) + "]"
+def _fmt(values: Sequence[float], most: int = 8) -> str:
+    """``[v, ...]`` to 4 digits; more than ``most`` values: the first and last three, and how
+    many (a 100 000-point table's repr was 1.8 MB)."""
+
+    def text(part: Sequence[float]) -> str:
+        return ", ".join(f"{v:.4g}" for v in part)
+
+    if len(values) <= most:
+        return f"[{text(values)}]"
+    return f"[{text(values[:3])}, ..., {text(values[-3:])}] ({len(values)} values)"
 
 
 # Measured bulk exponents lie between ~5 and ~100; above a few hundred the power law is a step

@@ -43,3 +43,17 @@ def test_a_nan_in_a_numpy_array_is_refused_naming_where():
     field = np.array([0.0, np.nan, 2.0])
     with pytest.raises(InputFileError, match=r"materials\.sc\.jc\.table\.field\[1\] is nan"):
         Case.from_dict(_case(field, [3e4, 2e4, 1e4], 25))
+
+
+def test_a_long_jc_table_s_repr_stays_short():
+    """A 100 000-point table (a measured curve put in a case from a notebook) printed every value:
+    TableJc's repr was 1.8 MB, the Case's materials likewise. Now the ends and the count."""
+    field = np.linspace(0.0, 7.0, 100_000)
+    case = Case.from_dict(_case(field, 2e5 / (1 + field), 30))
+    table = case.material("sc").jc
+    assert repr(table).startswith(
+        "TableJc(field_T=[0, 7e-05, 0.00014, ..., 7, 7, 7] (100000 values)"
+    )
+    assert len(repr(table)) < 200 and len(repr(case.materials)) < 400
+    short = Case.from_dict(_case([0, 1, 2], [3e4, 2e4, 1e4], 30)).material("sc").jc
+    assert repr(short) == "TableJc(field_T=[0, 1, 2], jc_A_m2=[3e+08, 2e+08, 1e+08])"
