@@ -115,6 +115,20 @@ class Comparison:
             "rms_T": fit.rms_T,
         }
 
+    def to_frame(self):  # -> pandas.DataFrame
+        """The two traces on the common times as a pandas DataFrame: ``time_s``, ``measured_T``,
+        ``simulated_T`` and ``residual_T`` (measured - simulated)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "time_s": self.t_s,
+                "measured_T": self.measured_T,
+                "simulated_T": self.simulated_T,
+                "residual_T": self.residual_T,
+            }
+        )
+
     def to_dict(self) -> dict:
         """JSON-friendly numbers (SI; percentages of the mean measured field)."""
         return {

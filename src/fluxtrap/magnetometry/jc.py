@@ -195,6 +195,20 @@ class JcCurve:
         """1-sigma of Jc in A/cm^2 (NaN where unknown), ``(n,)``."""
         return self.jc_err_A_m2 / A_CM2
 
+    def to_frame(self):  # -> pandas.DataFrame
+        """The curve as a pandas DataFrame, one row a field: ``B_T``, ``Jc_A_m2``,
+        ``Jc_err_A_m2`` (1-sigma, NaN where unknown) and ``unpenetrated`` (bool)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "B_T": self.field_T,
+                "Jc_A_m2": self.jc_A_m2,
+                "Jc_err_A_m2": self.jc_err_A_m2,
+                "unpenetrated": self.unpenetrated,
+            }
+        )
+
     def to_columns(self) -> dict[str, list[float]]:
         """``{column: list}`` for the store (``from_columns`` reads it back)."""
         columns = {

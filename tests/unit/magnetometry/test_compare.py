@@ -292,3 +292,18 @@ def test_a_logger_series_holding_its_ramp_is_compared_from_the_removal_end_as_cr
     assert c.measured_fit.b_T == pytest.approx(B_T, rel=0.02)
     shifted = run(time, field, shift_s=5.0)  # --shift still moves the measured times
     assert shifted.t_start_s == pytest.approx(c.t_start_s + 5.0, rel=1e-2)
+
+
+def test_a_comparison_is_a_dataframe_with_units_in_its_column_names():
+    """Plotting measured against simulated in a notebook took four arrays by hand (``to_dict``
+    holds the numbers only): ``to_frame()`` gives them on the common times, the units in the
+    names, the residual their difference."""
+    time, field, applied = measured(scale=0.9)
+    c = run(time, field, applied)
+    frame = c.to_frame()
+    assert list(frame.columns) == ["time_s", "measured_T", "simulated_T", "residual_T"]
+    assert len(frame) == c.t_s.size == 400
+    np.testing.assert_allclose(frame.time_s, time[3:] - 200.0)  # t since the origin
+    np.testing.assert_allclose(frame.measured_T, field[3:])
+    np.testing.assert_allclose(frame.simulated_T, A_T - B_T * np.log(frame.time_s), rtol=1e-3)
+    np.testing.assert_allclose(frame.residual_T, frame.measured_T - frame.simulated_T)

@@ -75,3 +75,19 @@ def test_err_at_takes_an_array_as_at_does():
     for b in (0.5, -3.5, 7.0):
         assert got[fields == b] == [curve.err_at(b)]
     assert curve.err_at(Q_([500, 3500], "mT")).tolist() == [curve.err_at(0.5), curve.err_at(3.5)]
+
+
+def test_a_jc_curve_is_a_dataframe_with_units_in_its_column_names():
+    """A JcCurve had ``to_columns`` (lists, for the store) and no DataFrame as the
+    MeasurementTable's ``to_frame``; now one row a field, SI units in the column names."""
+    flags = np.array([True, False, False, False, False])
+    curve = JcCurve(
+        np.arange(5.0), 5e9 * np.exp(-np.arange(5.0) / 2), unpenetrated=flags,
+        jc_err_A_m2=[np.nan, 1e7, 1e7, 2e7, 2e7],
+    )  # fmt: skip
+    frame = curve.to_frame()
+    assert list(frame.columns) == ["B_T", "Jc_A_m2", "Jc_err_A_m2", "unpenetrated"]
+    np.testing.assert_array_equal(frame.B_T, curve.field_T)
+    np.testing.assert_array_equal(frame.Jc_A_m2, curve.jc_A_m2)
+    assert frame.Jc_err_A_m2.isna().tolist() == [True, False, False, False, False]
+    assert frame.unpenetrated.tolist() == flags.tolist()
