@@ -413,6 +413,17 @@ def parse(text: str | pint.Quantity, dimension: str, key: str = "value") -> floa
     return value
 
 
+def in_si(value: Any, dimension: str, key: str = "value") -> float:
+    """``value`` in the SI unit of ``dimension`` as a float: a bare number is taken in it, text
+    or a pint quantity with its unit converted (:func:`parse`); anything else, NaN or infinity
+    is a UnitError naming ``key``."""
+    bare = None if isinstance(value, str) else number(value)
+    si = parse(value, dimension, key) if bare is None else bare
+    if not math.isfinite(si):
+        raise UnitError(f"{key}: {value!r} is not a finite number")
+    return si
+
+
 def parse_in(mapping: Mapping[str, Any], key: str, dimension: str, where: str = "") -> float:
     """Parse ``mapping[key]`` as ``dimension``; errors name ``where.key``."""
     full = f"{where}.{key}" if where else key

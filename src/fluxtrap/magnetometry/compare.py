@@ -43,6 +43,7 @@ from fluxtrap.probetable import (
     time_goes_back,
     without_gaps,
 )
+from fluxtrap.units import in_si
 
 CLOCK_RATIO = 20.0  # measured / simulated ramp rate beyond which a time unit is suspected
 
@@ -177,12 +178,16 @@ def compare(
 ) -> Comparison:
     """Align, interpolate and fit a measured series against one simulated probe trace.
 
-    Arrays are ``(n,)`` (measured) and ``(m,)`` (simulated), times in s, fields in T; the
+    Arrays are ``(n,)`` (measured) and ``(m,)`` (simulated), times in s, fields in T;
+    ``shift_s``, ``start_s`` and ``at_s`` in s or with their unit ("1 min", a pint quantity); the
     comparison and both creep fits use the times from ``start_s`` after the origin on. Measured
     and simulated rows without a finite time, field or applied field are left out, counted and
     named (a ``MissingSamplesWarning`` each, as ``fit_creep``'s). Raises ``AnalysisError`` when the traces
     share no time after the origin, or fewer than 3 measured points fall in the overlap.
     """
+    shift_s = in_si(shift_s, "time", "compare shift_s")
+    start_s = in_si(start_s, "time", "compare start_s")
+    at_s = None if at_s is None else in_si(at_s, "time", "compare at_s")
     tm = np.asarray(measured_time_s, float)
     bm = np.asarray(measured_T, float)
     shapes = [np.shape(x) for x in (tm, bm, measured_applied_T) if x is not None]

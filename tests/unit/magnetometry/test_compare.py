@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
+from fluxtrap.errors import AnalysisError, InputFileError, UnitError, ValidationError
 from fluxtrap.magnetometry.compare import compare
 from fluxtrap.probetable import probe_names, simulated_trace
+from fluxtrap.units import Q_
 
 A_T, B_T = 0.8, 0.01  # the simulated law after the origin: B = 0.8 - 0.01 ln(t / 1 s)
 RAMP_S = 10.0  # the applied field ramps 1 T -> 0 over the first 10 s of the simulation
@@ -307,3 +308,33 @@ def test_a_comparison_is_a_dataframe_with_units_in_its_column_names():
     np.testing.assert_allclose(frame.measured_T, field[3:])
     np.testing.assert_allclose(frame.simulated_T, A_T - B_T * np.log(frame.time_s), rtol=1e-3)
     np.testing.assert_allclose(frame.residual_T, frame.measured_T - frame.simulated_T)
+
+
+@pytest.mark.parametrize("start", ["1 min", Q_(1, "min"), Q_(60_000, "ms"), np.float64(60.0)])
+def test_times_given_with_their_unit_are_read_in_s(start):
+    """``compare(..., start_s="1 min")`` was numpy's "ufunc 'less' did not contain a loop", a
+    pint quantity "Cannot compare PlainQuantity and float", ``at_s="1 d"`` "could not convert
+    string to float": the times are now read as the case's are, a bare number in s."""
+    time, field, applied = measured()
+    c = run(time, field, applied, start_s=start, at_s="1 d")
+    ref = run(time, field, applied, start_s=60.0, at_s=86400.0)
+    assert (
+        (c.t_start_s, c.at_s)
+        == (ref.t_start_s, ref.at_s)
+        == (pytest.approx(60.0, rel=0.02), 86400.0)
+    )
+
+
+@pytest.mark.parametrize(
+    ("kw", "says"),
+    [
+        ({"start_s": "60"}, "compare start_s: '60' has no unit"),
+        ({"start_s": Q_(60, "T")}, "compare start_s: .* is not a time"),
+        ({"shift_s": np.nan}, "compare shift_s: nan is not a finite number"),
+        ({"at_s": [3600]}, "compare at_s: expected a quantity with its unit"),
+    ],
+)
+def test_a_time_that_is_not_one_is_refused_naming_the_argument(kw, says):
+    time, field, applied = measured()
+    with pytest.raises(UnitError, match=says):
+        run(time, field, applied, **kw)
