@@ -3,10 +3,13 @@ about is refused here too, naming what to give instead."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fluxtrap.errors import FluxtrapError, ValidationError
 from fluxtrap.store import Store
+from fluxtrap.workflows.measurements import record_measurement
 
 NAME = "K-Ba122 SPS"
 BULK2 = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
@@ -86,3 +89,25 @@ def test_records_show_one_line_a_notebook_user_reads(store):
         f"<SuggestionRecord {sug.id} of 'K-Ba122 SPS' (open, seed 7): ramp_rate=50, "
         "max_temperature=600, dwell_time=5>"
     )
+
+
+@pytest.mark.parametrize(
+    ("filename", "edges", "says"),
+    [
+        (
+            Path("loop/B2.dat"),
+            (0.5e-3, 1.2e-3, 2.8e-3),
+            r"filename must be the file's name as text",
+        ),
+        ("B2.dat", (0.5e-3, 1.2e-3), r"needs the sample's edges: a, b and c \(edges_m, in m\)"),
+        ("B2.dat", 0.5e-3, r"needs the sample's edges: a, b and c \(edges_m, in m\), got 0.0005"),
+    ],
+)
+def test_record_measurement_names_a_wrong_filename_or_edges(store, filename, edges, says):
+    """A Path for the file's name was "object of type 'PosixPath' has no len()", two edges
+    "derive() missing 1 required positional argument: 'c_m'", one "argument after * must be an
+    iterable": each now names the argument, and nothing is stored."""
+    store.add_sample(NAME, "B2", BULK2)
+    with pytest.raises(ValidationError, match=says):
+        record_measurement(store, NAME, "B2", filename, b"[Header]\r\n", edges)
+    assert store.measurements(NAME) == []

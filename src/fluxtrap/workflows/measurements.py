@@ -105,6 +105,10 @@ def record_measurement(
     recorded in the Jc curve's settings). A failed sample's file is stored without objectives,
     each ``skipped`` saying why. An objective value the sample already has is kept
     (ValidationError naming both values, nothing stored) unless ``replace``."""
+    if not isinstance(filename, str):  # a Path: "object of type 'PosixPath' has no len()"
+        raise ValidationError(
+            f"filename must be the file's name as text (Path(...).name), got {filename!r}"
+        )
     if not isinstance(content, bytes):  # a path given for the bytes: "Strings must be encoded"
         raise ValidationError(
             f"{filename}: content must be the file's bytes (Path(...).read_bytes()), "
@@ -121,13 +125,19 @@ def record_measurement(
         metadata, curves, tc = derive_tc(content, filename, columns=columns)
         objectives, skipped = tc_objectives(spec, tc, metadata["field_T"])
     else:
-        if edges_m is None:
-            raise ValidationError("an M(H) loop needs the sample's edges: a, b and c")
+        try:  # two edges were "derive() missing 1 required positional argument: 'c_m'"
+            a, b, c = edges_m
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"an M(H) loop needs the sample's edges: a, b and c (edges_m, in m), got {edges_m!r}"
+            ) from None
         metadata, curves, jc = derive(
             kind,
             content,
             filename,
-            *edges_m,
+            a,
+            b,
+            c,
             temperature_K=temperature_K,
             columns=columns,
             force=force,
