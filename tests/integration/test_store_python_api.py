@@ -111,3 +111,17 @@ def test_record_measurement_names_a_wrong_filename_or_edges(store, filename, edg
     with pytest.raises(ValidationError, match=says):
         record_measurement(store, NAME, "B2", filename, b"[Header]\r\n", edges)
     assert store.measurements(NAME) == []
+
+
+def test_a_measurement_record_shows_one_line(store):
+    """A MeasurementRecord's repr printed its whole metadata (the reader's columns, notes, the
+    file's header: ~1.5 KB a record, a list of them a page each); now what identifies it."""
+    store.add_sample(NAME, "B2", BULK2)
+    meta = {"info": {f"HEADER_{i}": "x" * 40 for i in range(30)}}
+    rec = store.add_measurement(
+        NAME, "B2", "mh_loop", "B2_MH_5K.dat", b"[Header]\r\n", temperature_K=5.0, metadata=meta
+    )
+    assert repr(rec) == (
+        f"<MeasurementRecord {rec.id}: mh_loop 'B2_MH_5K.dat' of 'K-Ba122 SPS' / 'B2', 5 K, "
+        "10 bytes>"
+    )

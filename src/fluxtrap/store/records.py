@@ -94,6 +94,15 @@ class MeasurementRecord:
     created_at: datetime
     content: bytes = field(repr=False, default=b"")
 
+    def __repr__(self) -> str:
+        """One line a notebook shows: id, kind, file, sample, temperature (K) and size (bytes);
+        the dataclass's printed the whole metadata, ~1.5 KB a record."""
+        t = f", {self.temperature_K:.4g} K" if self.temperature_K is not None else ""
+        return (
+            f"<MeasurementRecord {self.id}: {self.kind} {self.filename!r} of {self.campaign!r} / "
+            f"{self.sample!r}{t}, {self.size:,} bytes>"
+        )
+
 
 @dataclass(frozen=True)
 class CurveRecord:
