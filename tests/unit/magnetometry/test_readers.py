@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from fluxtrap.errors import AnalysisError, InputFileError
+from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.table import MU0, TruncatedFileWarning
 
@@ -1369,3 +1369,11 @@ def test_an_mt_sweep_saved_without_its_field_is_told_to_add_it(mpms_file):
     np.testing.assert_allclose(got.moment_Am2, original.moment_Am2, rtol=1e-12)
     with pytest.raises(InputFileError, match=r"no field column found among 'm \(emu\)'; name it"):
         read(b"m (emu)\n1e-3\n2e-3\n", filename="m.csv")  # no M(T): the advice alone
+
+
+@pytest.mark.parametrize("given", [5, None, ["loop.dat"], np.zeros(3)])
+def test_read_of_neither_a_path_nor_bytes_names_the_argument(given):
+    """``read(5)`` was pathlib's "expected str, bytes or os.PathLike object, not int" from inside
+    Path(); now the argument and what it takes."""
+    with pytest.raises(ValidationError, match=r"^read: path_or_bytes must be a file's path \(str"):
+        read(given)

@@ -7,10 +7,11 @@ module added to ``READERS``; the first that says it can open a file reads it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from fluxtrap.errors import InputFileError
+from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.magnetometry.readers import csv_table, qd_dat
 from fluxtrap.magnetometry.readers._columns import check_size, read_limited
 from fluxtrap.magnetometry.table import MeasurementTable
@@ -36,10 +37,15 @@ def read(
         content = bytes(path_or_bytes)
         filename = filename or "<bytes>"
         check_size(content, filename)
-    else:
+    elif isinstance(path_or_bytes, str | os.PathLike):
         path = Path(path_or_bytes)
         filename = filename or path.name
         content = read_limited(path)
+    else:  # a table or a number: "expected str, bytes or os.PathLike object, not int"
+        raise ValidationError(
+            "read: path_or_bytes must be a file's path (str or Path) or its bytes, got "
+            f"{type(path_or_bytes).__name__}"
+        )
     if not content.strip():
         raise InputFileError(f"{filename}: the file is empty")
     if engine is not None:
