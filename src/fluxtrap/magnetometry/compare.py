@@ -156,7 +156,7 @@ class Comparison:
 
     def __repr__(self) -> str:
         return (
-            f"<Comparison probe {self.probe}: {self.t_s.size} points over "
+            f"<Comparison{f' probe {self.probe}' if self.probe else ''}: {self.t_s.size} points over "
             f"{self.t_start_s:.4g}..{self.t_end_s:.4g} s, rms {self.rms_T:.3g} T "
             f"({self.rms_pct:.3g} %), measured/simulated at end {self.ratio_end:.4g}>"
         )

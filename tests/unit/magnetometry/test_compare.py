@@ -338,3 +338,13 @@ def test_a_time_that_is_not_one_is_refused_naming_the_argument(kw, says):
     time, field, applied = measured()
     with pytest.raises(UnitError, match=says):
         run(time, field, applied, **kw)
+
+
+def test_the_repr_of_a_comparison_without_a_probe_name():
+    """Without ``probe`` the repr read "<Comparison probe : 400 points ..."."""
+    time, field, applied = measured()
+    ts, bs, app, _ = simulated_trace(sim_table(), None)
+    assert repr(compare(time, field, ts, bs, app, measured_applied_T=applied)).startswith(
+        "<Comparison: 400 points over 30..5e+04 s"
+    )
+    assert repr(run(time, field, applied)).startswith("<Comparison probe surface: 400 points")
