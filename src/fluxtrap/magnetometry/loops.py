@@ -266,6 +266,17 @@ class LoopWidth:
         if self.dm_scatter_Am2 is None:
             object.__setattr__(self, "dm_scatter_Am2", np.zeros(self.field_T.shape))
 
+    def __repr__(self) -> str:
+        """One line: loop, temperature (K), points, field range (T), largest width and the
+        background slope in emu (the dataclass's printed every array, ~1 KB)."""
+        return (
+            f"<LoopWidth loop {self.loop} at {self.temperature_K:.4g} K: {self.field_T.size} "
+            f"points, {self.field_T[0]:.4g}..{self.field_T[-1]:.4g} T, dm up to "
+            f"{np.nanmax(np.abs(self.dm_Am2)) * 1e3:.3g} emu, background "
+            f"{self.background_Am2_per_T * 1e3:.3g} emu/T"
+            f"{', not a superconductor' if self.not_superconducting else ''}>"
+        )
+
 
 def branch_gaps(field_T: np.ndarray, span_T: float) -> list[tuple[float, float]]:
     """Field intervals (T) without a point on a branch, from its fields ``field_T`` (increasing).

@@ -2103,3 +2103,17 @@ def test_the_stored_jc_3t_and_its_error_cover_the_truth_over_seeds(after_turn):
     z = np.abs(off) / np.array(err)
     assert np.sum(z < 1) >= 15 and np.sum(z < 2) >= 25, np.round(z, 2)
     assert np.median(err) < 3 * np.sqrt(np.mean(np.square(off)))
+
+
+def test_a_loop_width_s_repr_is_one_line_with_units():
+    """A LoopWidth's repr was the dataclass's: every array (numpy's ellipses), 1.1 KB for a
+    40 000-point loop and no unit; now one line in T, K and emu."""
+    table = synthetic_mh_loop(kim(3e8, 1.0), A, B, C, n_points=20001, background_emu_per_T=-1e-4)
+    width = loop_width(table)
+    shown = repr(width)
+    assert len(shown) < 200 and "\n" not in shown, shown
+    assert shown.startswith("<LoopWidth loop 0 at 5 K: 40001 points, -7..7 T, dm up to ")
+    peak = re.search(r"dm up to ([\d.e+-]+) emu", shown)[1]
+    assert float(peak) == pytest.approx(np.abs(width.dm_Am2).max() * 1e3, rel=5e-3)  # 3 digits
+    slope = re.search(r"background ([\d.e+-]+) emu/T", shown)[1]
+    assert float(slope) == pytest.approx(width.background_Am2_per_T * 1e3, rel=5e-3)
