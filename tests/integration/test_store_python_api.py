@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from fluxtrap.errors import FluxtrapError, ValidationError
+from fluxtrap.magnetometry.jc import kim
+from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
 from fluxtrap.store import Store
-from fluxtrap.workflows.measurements import record_measurement
+from fluxtrap.units import estimate_text
+from fluxtrap.workflows.measurements import record_measurement, rederive_measurements
 
 NAME = "K-Ba122 SPS"
 BULK2 = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
@@ -125,3 +128,23 @@ def test_a_measurement_record_shows_one_line(store):
         f"<MeasurementRecord {rec.id}: mh_loop 'B2_MH_5K.dat' of 'K-Ba122 SPS' / 'B2', 5 K, "
         "10 bytes>"
     )
+
+
+def test_a_rederived_measurement_shows_its_objectives_as_a_recorded_one(store, tmp_path):
+    """``rederive_measurements`` returned the dataclass's repr: the whole record and SI floats
+    to 17 digits beside a separate errors dict; now one line as RecordedMeasurement's, Jc in
+    A/cm² ± its 1-sigma rounded at the sigma."""
+    loop = synthetic_mh_loop(kim(3e8, 1.0), 0.5e-3, 1.2e-3, 2.8e-3, noise_emu=1e-6, n_points=41)
+    write_qd_dat(loop, tmp_path / "B2.dat")
+    store.add_sample(NAME, "B2", BULK2)
+    done = record_measurement(
+        store, NAME, "B2", "B2.dat", (tmp_path / "B2.dat").read_bytes(), (0.5e-3, 1.2e-3, 2.8e-3)
+    )
+    [again] = rederive_measurements(store, NAME, "B2")
+    jc, err = again.objectives["jc_3T"] / 1e4, again.errors["jc_3T"] / 1e4  # A/cm²
+    said = f": jc_3T = {estimate_text(jc, err)} A/cm²>"
+    assert (
+        repr(again)
+        == f"<RederivedMeasurement {done.record.id}: mh_loop 'B2.dat' of {NAME} / B2{said}"
+    )
+    assert repr(done).endswith(said)

@@ -52,22 +52,30 @@ class RecordedMeasurement:
         """What a notebook shows: the file and each objective ± 1-sigma in the unit people read
         (Jc A/cm², Tc K), those skipped and why (the records' metadata made it 2 KB)."""
         r = self.record
-        unit, scale = ("K", 1.0) if r.kind == "mt_curve" else ("A/cm²", 1e-4)
-        shown = [
-            f"{name} = "
-            + (
-                estimate_text(v * scale, self.errors[name] * scale)
-                if self.errors.get(name, 0) > 0
-                else f"{v * scale:.5g}"
-            )
-            + f" {unit}"
-            for name, v in self.objectives.items()
-        ]
+        shown = _objectives_text(r.kind, self.objectives, self.errors)
         shown += [f"{name} skipped: {why}" for name, why in self.skipped.items()]
         return (
             f"<RecordedMeasurement {r.id}: {r.kind} {r.filename!r} of {r.campaign} / {r.sample}: "
             f"{'; '.join(shown) or 'no objectives'}>"
         )
+
+
+def _objectives_text(
+    kind: str, values: Mapping[str, float], errors: Mapping[str, float]
+) -> list[str]:
+    """``name = value ± 1-sigma unit`` of each objective (SI ``values`` and ``errors``) in the
+    unit people read (Jc A/cm², Tc K), rounded at the sigma where one is known."""
+    unit, scale = ("K", 1.0) if kind == "mt_curve" else ("A/cm²", 1e-4)
+    return [
+        f"{name} = "
+        + (
+            estimate_text(v * scale, errors[name] * scale)
+            if errors.get(name, 0) > 0
+            else f"{v * scale:.5g}"
+        )
+        + f" {unit}"
+        for name, v in values.items()
+    ]
 
 
 def measurement_target(store: Store, campaign: str, sample: str) -> CampaignSpec:
@@ -190,6 +198,17 @@ class RederivedMeasurement:
     errors: dict[str, float]
     replaced: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     kept: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """One line as RecordedMeasurement's: the file and each objective ± 1-sigma (Jc A/cm²,
+        Tc K), those kept (the dataclass's printed the record and SI floats to 17 digits)."""
+        r = self.record
+        shown = _objectives_text(r.kind, self.objectives, self.errors)
+        shown += [f"{name} kept (differs)" for name in self.kept]
+        return (
+            f"<RederivedMeasurement {r.id}: {r.kind} {r.filename!r} of {r.campaign} / "
+            f"{r.sample}: {'; '.join(shown) or 'no objectives'}>"
+        )
 
 
 def rederive_measurements(
