@@ -10,7 +10,7 @@ import pytest
 from fluxtrap.errors import FluxtrapError, ValidationError
 from fluxtrap.magnetometry.jc import kim
 from fluxtrap.magnetometry.synthetic import synthetic_mh_loop, write_qd_dat
-from fluxtrap.store import Store
+from fluxtrap.store import CurveData, Store
 from fluxtrap.units import estimate_text
 from fluxtrap.workflows.measurements import record_measurement, rederive_measurements
 
@@ -148,3 +148,23 @@ def test_a_rederived_measurement_shows_its_objectives_as_a_recorded_one(store, t
         == f"<RederivedMeasurement {done.record.id}: mh_loop 'B2.dat' of {NAME} / B2{said}"
     )
     assert repr(done).endswith(said)
+
+
+def test_a_curve_record_shows_one_line_and_is_a_dataframe(store):
+    """A stored Jc curve's repr printed all its settings (9 KB: the loop's gaps, notes, ...), and
+    its columns came as a dict of lists; now one line, and ``to_frame()`` with the SI units in
+    the column names."""
+    store.add_sample(NAME, "B2", BULK2)
+    columns = {"B_T": [0.0, 1.0, 2.0], "Jc_A_m2": [3e8, 2e8, 1e8]}
+    settings = {"notes": ["x" * 80] * 50}
+    rec = store.add_measurement(
+        NAME, "B2", "mh_loop", "B2.dat", b"[Header]\r\n",
+        curves=[CurveData("jc", "extended_bean", settings, columns)],
+    )  # fmt: skip
+    [curve] = store.curves(rec.id)
+    assert repr(curve) == (
+        f"<CurveRecord {curve.id} of measurement {rec.id}: jc by extended_bean, 3 points "
+        "(B_T, Jc_A_m2)>"
+    )
+    frame = curve.to_frame()
+    assert list(frame.columns) == ["B_T", "Jc_A_m2"] and frame.Jc_A_m2.tolist() == [3e8, 2e8, 1e8]
