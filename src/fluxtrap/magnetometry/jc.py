@@ -36,9 +36,22 @@ def _field_T(value: Any) -> np.ndarray:
     return b
 
 
+def _values(value: Any, unit: str, name: str) -> np.ndarray:
+    """``value`` as floats in ``unit``: a pint quantity converted (its unit was stripped, Jc in
+    A/cm^2 read as A/m^2), anything that is not numbers, or another dimension, a ValidationError
+    naming ``name``."""
+    try:
+        return np.asarray(value.m_as(unit) if isinstance(value, pint.Quantity) else value, float)
+    except (TypeError, ValueError, pint.DimensionalityError):
+        raise ValidationError(
+            f"JcCurve: {name} must be numbers in {unit} or a pint quantity, got {str(value)[:40]!r}"
+        ) from None
+
+
 @dataclass(frozen=True, eq=False)
 class JcCurve:
-    """Jc(B): ``jc_A_m2`` (A/m^2, > 0) at ``field_T`` (B = mu0*H in T, increasing, >= 0), ``(n,)``.
+    """Jc(B): ``jc_A_m2`` (A/m^2, > 0) at ``field_T`` (B = mu0*H in T, increasing, >= 0), ``(n,)``;
+    pint quantities (``Q_(jc, "A/cm^2")``) are converted to these units.
 
     ``unpenetrated`` ``(n,)`` flags points where the extended Bean model does not hold (the
     sample is not fully penetrated: the low-field remanent peak, and just after the turning
@@ -61,6 +74,12 @@ class JcCurve:
     jc_err_A_m2: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "field_T", _values(self.field_T, "T", "field_T"))
+        object.__setattr__(self, "jc_A_m2", _values(self.jc_A_m2, "A/m^2", "jc_A_m2"))
+        if self.jc_err_A_m2 is not None:
+            object.__setattr__(
+                self, "jc_err_A_m2", _values(self.jc_err_A_m2, "A/m^2", "jc_err_A_m2")
+            )
         try:
             table = JcTable(self.field_T, self.jc_A_m2)
         except ValidationError as err:

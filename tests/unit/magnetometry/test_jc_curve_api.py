@@ -91,3 +91,20 @@ def test_a_jc_curve_is_a_dataframe_with_units_in_its_column_names():
     np.testing.assert_array_equal(frame.Jc_A_m2, curve.jc_A_m2)
     assert frame.Jc_err_A_m2.isna().tolist() == [True, False, False, False, False]
     assert frame.unpenetrated.tolist() == flags.tolist()
+
+
+def test_a_jc_curve_of_pint_quantities_is_converted_not_stripped():
+    """``JcCurve(B, Q_(jc, "A/cm^2"))`` stripped the unit with a warning and read A/cm^2 as
+    A/m^2: Jc 1e4 times too small. Quantities are now converted; another dimension, or text, is
+    refused naming the argument."""
+    jc_cm2 = np.array([3e4, 2e4, 1e4])
+    curve = JcCurve(
+        Q_([0, 1000, 2000], "mT"), Q_(jc_cm2, "A/cm^2"), jc_err_A_m2=Q_([1, 1, 1], "A/cm^2")
+    )
+    np.testing.assert_allclose(curve.field_T, [0, 1, 2])
+    np.testing.assert_allclose(curve.jc_A_m2, jc_cm2 * 1e4)
+    np.testing.assert_allclose(curve.jc_err_A_m2, 1e4)
+    with pytest.raises(ValidationError, match="JcCurve: jc_A_m2 must be numbers in A/m\\^2"):
+        JcCurve([0, 1, 2], Q_(jc_cm2, "T"))
+    with pytest.raises(ValidationError, match="JcCurve: field_T must be numbers in T"):
+        JcCurve("0 1 2", jc_cm2 * 1e4)
