@@ -211,20 +211,21 @@ class MeasurementTable:
         line: Any = None,
         comments: tuple[tuple[int, str], ...] = (),
     ) -> MeasurementTable:
-        """Build a table; optional columns default to NaN and ``line`` to 1..n."""
-        b = np.asarray(field_T, dtype=float)
+        """Build a table (SI; pint quantities are converted); optional columns default to NaN and
+        ``line`` to 1..n."""
+        b = _floats(field_T, "T", "field_T")
         n = len(b)
         nan = np.full(n, np.nan)
 
-        def opt(x: Any) -> np.ndarray:
-            return nan.copy() if x is None else np.broadcast_to(np.asarray(x, float), (n,)).copy()
+        def opt(x: Any, unit: str, name: str) -> np.ndarray:
+            return nan.copy() if x is None else np.broadcast_to(_floats(x, unit, name), (n,)).copy()
 
         return cls(
             field_T=b,
-            moment_Am2=np.asarray(moment_Am2, dtype=float),
-            temperature_K=opt(temperature_K),
-            time_s=opt(time_s),
-            moment_err_Am2=opt(moment_err_Am2),
+            moment_Am2=_floats(moment_Am2, "A*m^2", "moment_Am2"),
+            temperature_K=opt(temperature_K, "K", "temperature_K"),
+            time_s=opt(time_s, "s", "time_s"),
+            moment_err_Am2=opt(moment_err_Am2, "A*m^2", "moment_err_Am2"),
             line=np.arange(1, n + 1) if line is None else np.asarray(line, dtype=int),
             metadata=metadata,
             comments=comments,
@@ -346,6 +347,22 @@ class MeasurementTable:
             f"sample {m.sample_name or '?'!r}, field {brange}, {trange}"
             f"{', synthetic' if m.synthetic else ''}>"
         )
+
+
+def _floats(value: Any, unit: str, name: str) -> np.ndarray:
+    """``value`` as floats in ``unit``: a pint quantity converted (numpy stripped its unit: Oe
+    or mT read as T, emu as A*m^2), one of another dimension a ValidationError naming ``name``."""
+    if hasattr(value, "m_as"):  # a pint quantity, without importing pint for plain arrays
+        import pint
+
+        try:
+            value = value.m_as(unit)
+        except pint.DimensionalityError:
+            raise ValidationError(
+                f"MeasurementTable: {name} = {value.units:~} is not convertible to {unit}"
+                + ("; an H field: give mu0 H in T" if unit == "T" else "")
+            ) from None
+    return np.asarray(value, float)
 
 
 def check_table(table: Any, where: str) -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
 from fluxtrap.magnetometry.readers import read
-from fluxtrap.magnetometry.table import MU0, TruncatedFileWarning
+from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata, TruncatedFileWarning
+from fluxtrap.units import Q_
 
 OE = 1e-4  # T per Oe (mu0 * H)
 
@@ -1377,3 +1378,18 @@ def test_read_of_neither_a_path_nor_bytes_names_the_argument(given):
     Path(); now the argument and what it takes."""
     with pytest.raises(ValidationError, match=r"^read: path_or_bytes must be a file's path \(str"):
         read(given)
+
+
+def test_a_table_from_pint_quantities_is_converted_not_stripped():
+    """``MeasurementTable.from_arrays`` took a pint quantity's magnitude (numpy's
+    UnitStrippedWarning): a field in G read as T (1e4 x), a moment in emu as A*m^2 (1e3 x), 5 degC
+    as 5 K. They are now converted; an H field where B is due is named."""
+    meta = TableMetadata("x.dat", "MPMS3", "VSM")
+    table = MeasurementTable.from_arrays(
+        Q_([-1e4, 0, 1e4], "G"), Q_([1.0, 0.0, -1.0], "emu"), meta, temperature_K=Q_(5, "degC")
+    )
+    np.testing.assert_allclose(table.field_T, [-1, 0, 1])
+    np.testing.assert_allclose(table.moment_Am2, [1e-3, 0, -1e-3])
+    np.testing.assert_allclose(table.temperature_K, 278.15)
+    with pytest.raises(ValidationError, match=r"field_T = .* not convertible to T; an H field"):
+        MeasurementTable.from_arrays(Q_([0, 1e4], "Oe"), [0.0, 1.0], meta)
