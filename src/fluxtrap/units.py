@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from fluxtrap.errors import UnitError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pint
 
 # Built on first use (PEP 562 ``__getattr__`` below): importing pint takes numpy, babel and
@@ -422,6 +423,28 @@ def in_si(value: Any, dimension: str, key: str = "value") -> float:
     if not math.isfinite(si):
         raise UnitError(f"{key}: {value!r} is not a finite number")
     return si
+
+
+def array_in(value: Any, unit: str, key: str = "value") -> np.ndarray:
+    """``value`` (numbers, an array, or a pint quantity) as a float array in ``unit``: a quantity
+    is converted (numpy strips its unit: A/cm^2 read as A/m^2, G as T); one of another
+    dimension, or what is not numbers, is a UnitError naming ``key``."""
+    import numpy as np
+
+    if hasattr(value, "m_as"):  # a pint quantity, without importing pint for plain arrays
+        import pint
+
+        try:
+            value = value.m_as(unit)
+        except pint.DimensionalityError:
+            hint = "; an H field: give mu0 H in T" if unit == "T" else ""
+            raise UnitError(f"{key}: {value.units} is not convertible to {unit}{hint}") from None
+    try:
+        return np.asarray(value, float)
+    except (TypeError, ValueError):
+        raise UnitError(
+            f"{key}: expected numbers in {unit} or a pint quantity, got {str(value)[:40]!r}"
+        ) from None
 
 
 def parse_in(mapping: Mapping[str, Any], key: str, dimension: str, where: str = "") -> float:

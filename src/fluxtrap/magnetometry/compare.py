@@ -43,7 +43,7 @@ from fluxtrap.probetable import (
     time_goes_back,
     without_gaps,
 )
-from fluxtrap.units import in_si
+from fluxtrap.units import array_in, in_si
 
 CLOCK_RATIO = 20.0  # measured / simulated ramp rate beyond which a time unit is suspected
 
@@ -178,9 +178,9 @@ def compare(
 ) -> Comparison:
     """Align, interpolate and fit a measured series against one simulated probe trace.
 
-    Arrays are ``(n,)`` (measured) and ``(m,)`` (simulated), times in s, fields in T;
-    ``shift_s``, ``start_s`` and ``at_s`` in s or with their unit ("1 min", a pint quantity); the
-    comparison and both creep fits use the times from ``start_s`` after the origin on. Measured
+    Arrays are ``(n,)`` (measured) and ``(m,)`` (simulated), times in s, fields in T (pint
+    quantities converted); ``shift_s``, ``start_s`` and ``at_s`` in s or with their unit ("1 min",
+    a pint quantity); the comparison and both creep fits use the times from ``start_s`` after the origin on. Measured
     and simulated rows without a finite time, field or applied field are left out, counted and
     named (a ``MissingSamplesWarning`` each, as ``fit_creep``'s). Raises ``AnalysisError`` when the traces
     share no time after the origin, or fewer than 3 measured points fall in the overlap.
@@ -188,8 +188,10 @@ def compare(
     shift_s = in_si(shift_s, "time", "compare shift_s")
     start_s = in_si(start_s, "time", "compare start_s")
     at_s = None if at_s is None else in_si(at_s, "time", "compare at_s")
-    tm = np.asarray(measured_time_s, float)
-    bm = np.asarray(measured_T, float)
+    tm = array_in(measured_time_s, "s", "compare measured_time_s")
+    bm = array_in(measured_T, "T", "compare measured_T")
+    if measured_applied_T is not None:
+        measured_applied_T = array_in(measured_applied_T, "T", "compare measured_applied_T")
     shapes = [np.shape(x) for x in (tm, bm, measured_applied_T) if x is not None]
     if tm.ndim != 1 or len(set(shapes)) > 1:  # a numpy broadcasting ValueError
         raise ValidationError(
@@ -202,7 +204,9 @@ def compare(
     back = time_goes_back(tm, bm, measured_applied_T, source)
     if back:  # a clock reset: sorted, two runs were interleaved and compared as one
         raise ValidationError(back)
-    ts, bs, sim_applied = (np.asarray(x, float) for x in (sim_time_s, sim_T, sim_applied_T))
+    ts = array_in(sim_time_s, "s", "compare sim_time_s")
+    bs = array_in(sim_T, "T", "compare sim_T")
+    sim_applied = array_in(sim_applied_T, "T", "compare sim_applied_T")
     shapes = [x.shape for x in (ts, bs, sim_applied)]
     if ts.ndim != 1 or len(set(shapes)) > 1:
         raise ValidationError(

@@ -15,7 +15,7 @@ import pint
 
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.jctable import JcTable, jc_csv_text, read_jc_columns
-from fluxtrap.units import A_CM2, estimate_text, parse
+from fluxtrap.units import A_CM2, array_in, estimate_text, parse
 
 
 def _field_T(value: Any) -> np.ndarray:
@@ -34,18 +34,6 @@ def _field_T(value: Any) -> np.ndarray:
     if b.ndim == 0 and not np.isfinite(b):
         raise ValidationError(f"{where}: a field is a finite number of T")
     return b
-
-
-def _values(value: Any, unit: str, name: str) -> np.ndarray:
-    """``value`` as floats in ``unit``: a pint quantity converted (its unit was stripped, Jc in
-    A/cm^2 read as A/m^2), anything that is not numbers, or another dimension, a ValidationError
-    naming ``name``."""
-    try:
-        return np.asarray(value.m_as(unit) if isinstance(value, pint.Quantity) else value, float)
-    except (TypeError, ValueError, pint.DimensionalityError):
-        raise ValidationError(
-            f"JcCurve: {name} must be numbers in {unit} or a pint quantity, got {str(value)[:40]!r}"
-        ) from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,11 +62,11 @@ class JcCurve:
     jc_err_A_m2: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "field_T", _values(self.field_T, "T", "field_T"))
-        object.__setattr__(self, "jc_A_m2", _values(self.jc_A_m2, "A/m^2", "jc_A_m2"))
+        object.__setattr__(self, "field_T", array_in(self.field_T, "T", "JcCurve field_T"))
+        object.__setattr__(self, "jc_A_m2", array_in(self.jc_A_m2, "A/m^2", "JcCurve jc_A_m2"))
         if self.jc_err_A_m2 is not None:
             object.__setattr__(
-                self, "jc_err_A_m2", _values(self.jc_err_A_m2, "A/m^2", "jc_err_A_m2")
+                self, "jc_err_A_m2", array_in(self.jc_err_A_m2, "A/m^2", "JcCurve jc_err_A_m2")
             )
         try:
             table = JcTable(self.field_T, self.jc_A_m2)

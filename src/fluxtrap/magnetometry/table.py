@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
-from fluxtrap.units import MU0, field_unit_hint  # MU0: B = mu0 * H for the applied field
+from fluxtrap.units import MU0, array_in, field_unit_hint  # MU0: B = mu0 * H for the applied field
 
 MAX_FIELD_T = 100.0  # |mu0 H| (T) beyond every laboratory magnet (45 T static, ~100 T pulsed)
 MAX_TEMPERATURE_K = 1100.0  # above a magnetometer's oven (MPMS3 VSM oven: 1000 K)
@@ -213,16 +213,20 @@ class MeasurementTable:
     ) -> MeasurementTable:
         """Build a table (SI; pint quantities are converted); optional columns default to NaN and
         ``line`` to 1..n."""
-        b = _floats(field_T, "T", "field_T")
+        b = array_in(field_T, "T", "MeasurementTable field_T")
         n = len(b)
         nan = np.full(n, np.nan)
 
         def opt(x: Any, unit: str, name: str) -> np.ndarray:
-            return nan.copy() if x is None else np.broadcast_to(_floats(x, unit, name), (n,)).copy()
+            return (
+                nan.copy()
+                if x is None
+                else np.broadcast_to(array_in(x, unit, f"MeasurementTable {name}"), (n,)).copy()
+            )
 
         return cls(
             field_T=b,
-            moment_Am2=_floats(moment_Am2, "A*m^2", "moment_Am2"),
+            moment_Am2=array_in(moment_Am2, "A*m^2", "MeasurementTable moment_Am2"),
             temperature_K=opt(temperature_K, "K", "temperature_K"),
             time_s=opt(time_s, "s", "time_s"),
             moment_err_Am2=opt(moment_err_Am2, "A*m^2", "moment_err_Am2"),
@@ -347,22 +351,6 @@ class MeasurementTable:
             f"sample {m.sample_name or '?'!r}, field {brange}, {trange}"
             f"{', synthetic' if m.synthetic else ''}>"
         )
-
-
-def _floats(value: Any, unit: str, name: str) -> np.ndarray:
-    """``value`` as floats in ``unit``: a pint quantity converted (numpy stripped its unit: Oe
-    or mT read as T, emu as A*m^2), one of another dimension a ValidationError naming ``name``."""
-    if hasattr(value, "m_as"):  # a pint quantity, without importing pint for plain arrays
-        import pint
-
-        try:
-            value = value.m_as(unit)
-        except pint.DimensionalityError:
-            raise ValidationError(
-                f"MeasurementTable: {name} = {value.units:~} is not convertible to {unit}"
-                + ("; an H field: give mu0 H in T" if unit == "T" else "")
-            ) from None
-    return np.asarray(value, float)
 
 
 def check_table(table: Any, where: str) -> None:

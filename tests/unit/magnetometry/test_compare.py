@@ -348,3 +348,18 @@ def test_the_repr_of_a_comparison_without_a_probe_name():
         "<Comparison: 400 points over 30..5e+04 s"
     )
     assert repr(run(time, field, applied)).startswith("<Comparison probe surface: 400 points")
+
+
+def test_series_given_as_pint_quantities_are_converted_not_stripped():
+    """A measured series in minutes and mT as pint quantities was read as s and T (numpy strips
+    the unit): compared 60 x too early and 1000 x too strong. They are now converted; a field in
+    the wrong dimension is named."""
+    time, field, applied = measured()
+    ref = run(time, field, applied)
+    c = run(Q_(time / 60, "min"), Q_(field * 1e3, "mT"), Q_(applied * 1e3, "mT"))
+    assert (c.t_start_s, c.ratio_end) == (
+        pytest.approx(ref.t_start_s),
+        pytest.approx(ref.ratio_end),
+    )
+    with pytest.raises(UnitError, match="compare measured_T: .* not convertible to T"):
+        run(time, Q_(field, "A/m"), applied)

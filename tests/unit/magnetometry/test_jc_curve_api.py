@@ -104,7 +104,9 @@ def test_a_jc_curve_of_pint_quantities_is_converted_not_stripped():
     np.testing.assert_allclose(curve.field_T, [0, 1, 2])
     np.testing.assert_allclose(curve.jc_A_m2, jc_cm2 * 1e4)
     np.testing.assert_allclose(curve.jc_err_A_m2, 1e4)
-    with pytest.raises(ValidationError, match="JcCurve: jc_A_m2 must be numbers in A/m\\^2"):
+    with pytest.raises(UnitError, match="JcCurve jc_A_m2: tesla is not convertible to A/m\\^2"):
         JcCurve([0, 1, 2], Q_(jc_cm2, "T"))
-    with pytest.raises(ValidationError, match="JcCurve: field_T must be numbers in T"):
+    with pytest.raises(
+        UnitError, match="JcCurve field_T: expected numbers in T or a pint quantity"
+    ):
         JcCurve("0 1 2", jc_cm2 * 1e4)

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
+from fluxtrap.errors import AnalysisError, InputFileError, UnitError, ValidationError
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata, TruncatedFileWarning
 from fluxtrap.units import Q_
@@ -1391,5 +1391,5 @@ def test_a_table_from_pint_quantities_is_converted_not_stripped():
     np.testing.assert_allclose(table.field_T, [-1, 0, 1])
     np.testing.assert_allclose(table.moment_Am2, [1e-3, 0, -1e-3])
     np.testing.assert_allclose(table.temperature_K, 278.15)
-    with pytest.raises(ValidationError, match=r"field_T = .* not convertible to T; an H field"):
+    with pytest.raises(UnitError, match=r"MeasurementTable field_T: .* not convertible to T; an H"):
         MeasurementTable.from_arrays(Q_([0, 1e4], "Oe"), [0.0, 1.0], meta)
