@@ -69,7 +69,7 @@ from fluxtrap.probetable import (
     time_goes_back,
     without_gaps,
 )
-from fluxtrap.units import MU0, estimate_text
+from fluxtrap.units import MU0, array_in, estimate_text, in_si
 
 PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
 RAMP_CONTRAST = 10.0  # slope before / after a candidate ramp end; ln t relaxation alone gives ~1.6
@@ -413,7 +413,8 @@ def fit_creep(
 ) -> CreepFit:
     """Fit B = a - b ln t over the relaxation part of a trapped-field series.
 
-    ``time_s``, ``field_T``: ``(n,)``. The time origin is ``origin_s`` if given, else the moment
+    ``time_s``, ``field_T``: ``(n,)``, in s and T (pint quantities converted; ``origin_s`` and
+    ``start_s`` also text with a unit, "1 min"). The time origin is ``origin_s`` if given, else the moment
     the ``applied_T`` series reached its final value (``probetable.ramp_end``; one at its final
     value from its first sample on holds no ramp end and is not used), else the end of the field removal found in
     the data (``removal_end``), else the clock's zero if the series relaxes as ln t from it over at
@@ -426,9 +427,13 @@ def fit_creep(
     ``n_before_origin``). Residual structure
     warns (``CreepResidualWarning``) and is kept in ``warnings``.
     """
-    time_s = np.asarray(time_s, float)
-    field_T = np.asarray(field_T, float)
     name = source or "series"
+    time_s = array_in(time_s, "s", f"{name}: time_s")
+    field_T = array_in(field_T, "T", f"{name}: field_T")
+    if applied_T is not None:
+        applied_T = array_in(applied_T, "T", f"{name}: applied_T")
+    origin_s = None if origin_s is None else in_si(origin_s, "time", f"{name}: origin_s")
+    start_s = None if start_s is None else in_si(start_s, "time", f"{name}: start_s")
     shapes = [np.shape(x) for x in (time_s, field_T, applied_T) if x is not None]
     if time_s.ndim != 1 or time_s.size == 0 or len(set(shapes)) > 1:
         raise ValidationError(

@@ -1653,3 +1653,29 @@ def test_tc_repr_rounds_tc_at_its_sigma():
     assert float(shown[2]) == pytest.approx(res.tc_err_K, rel=0.05)
     no_sigma = dataclasses.replace(res, tc_err_K=float("nan"))
     assert f"= {res.tc_K:.2f} K" in repr(no_sigma)
+
+
+def test_creep_times_and_fields_given_with_their_units_are_read_in_si():
+    """fit_creep(start_s="1 min") was numpy's "ufunc 'greater_equal' did not contain a loop", a
+    pint quantity a DimensionalityError, a series in min and mT was fitted as s and T (numpy
+    strips the unit); each is now converted, and what is no time or has no unit is refused
+    naming the argument."""
+    from fluxtrap.errors import UnitError
+    from fluxtrap.units import Q_
+
+    t = np.geomspace(1.0, 1e5, 200)
+    b = 3.2 - 0.05 * np.log(t) + np.random.default_rng(0).normal(0, 1e-5, t.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = fit_creep(t, b, origin_s=0.0, start_s=60.0)
+        text = fit_creep(t, b, origin_s="0 s", start_s="1 min")
+        quantities = fit_creep(
+            Q_(t / 60, "min"), Q_(b * 1e3, "mT"), origin_s=Q_(0, "s"), start_s=Q_(1, "min")
+        )
+    for fit in (text, quantities):
+        assert fit.n_points == plain.n_points
+        assert fit.a_T == pytest.approx(plain.a_T, rel=1e-12)
+        assert fit.b_T == pytest.approx(plain.b_T, rel=1e-9)
+    for bad, says in (("60", "has no unit"), ("1 T", "is not a time"), (np.nan, "not a finite")):
+        with pytest.raises(UnitError, match=f"start_s: .*{says}"):
+            fit_creep(t, b, origin_s=0.0, start_s=bad)
