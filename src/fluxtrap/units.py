@@ -509,6 +509,17 @@ def field_unit_hint(b_max_T: float, limit_T: float, column: str | None = None) -
     )
 
 
+def value_text(value: float | None, error: float | None = None, spec: str = ".4g") -> str:
+    """``value ± error`` rounded alike (:func:`estimate_text`: the digits of the value that the
+    error leaves) where the error is known (finite and > 0); else the value alone in ``spec``;
+    "-" for no value (None)."""
+    if value is None:
+        return "-"
+    if error is None or not 0 < error < math.inf:
+        return format(value, spec)
+    return estimate_text(value, error)
+
+
 def estimate_text(mean: float, std: float) -> str:
     """``mean ± std`` for people: both rounded to the std's second significant digit (at most 6
     significant digits of the mean), with thousands separators: "40,600 ± 9,900"."""

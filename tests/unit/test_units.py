@@ -309,3 +309,20 @@ def test_a_case_dict_built_in_python_takes_pint_quantities():
     assert si["stack"][0]["radius_m"] == pytest.approx(5e-3, rel=1e-12)
     assert si["probes"][0]["z_m"] == pytest.approx(5e-3, rel=1e-12)
     assert si["protocol"][1]["rate_T_s"] == pytest.approx(10 / 3600, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "spec", "text"),
+    [
+        (3.00912, 0.0107, ".4g", "3.009 ± 0.011"),  # rounded at the error's second digit
+        (3.00912, None, ".4g", "3.009"),  # no error known: the value in its spec
+        (3.00912, 0.0, ".4g", "3.009"),
+        (3.00912, float("nan"), ".6g", "3.00912"),
+        (57540.4, 160.2, ".4g", "57,540 ± 160"),
+        (None, 0.1, ".4g", "-"),  # no value (a ppm of a zero field)
+    ],
+)
+def test_value_text_rounds_a_value_at_its_error_or_gives_it_alone(value, error, spec, text):
+    from fluxtrap.units import value_text
+
+    assert value_text(value, error, spec) == text

@@ -25,7 +25,7 @@ from fluxtrap.demo.results import DemoResult, best_so_far  # noqa: E402
 from fluxtrap.magnetometry import plots as mplots  # noqa: E402
 from fluxtrap.optimize.plots import model_slices, plot_slice_2d, shown_slices  # noqa: E402
 from fluxtrap.outputs import replacing_text  # noqa: E402
-from fluxtrap.units import estimate_text, to_A_cm2  # noqa: E402
+from fluxtrap.units import estimate_text, to_A_cm2, value_text  # noqa: E402
 from fluxtrap.workflows.suggest import campaign_optimizer  # noqa: E402
 
 if TYPE_CHECKING:
@@ -181,8 +181,8 @@ def write_report(res: DemoResult, store: Store) -> Path:
     sim_rows = [
         [
             p.name,
-            _with_error(at_zero[f"{p.name}_Bz_T"], err[p.name].get("max_error_T", np.nan)),
-            _with_error(df[f"{p.name}_Bz_T"].iloc[-1], err[p.name].get("final_error_T", np.nan)),
+            value_text(at_zero[f"{p.name}_Bz_T"], err[p.name].get("max_error_T"), ",.6g"),
+            value_text(df[f"{p.name}_Bz_T"].iloc[-1], err[p.name].get("final_error_T"), ",.6g"),
         ]
         for p in sim.case.probes
     ]
@@ -308,13 +308,7 @@ def _with_sigma(jc_A_m2: float, sigma_A_m2: float) -> str:
     """Jc (A/m^2) in A/cm^2 with its 1-sigma ("20,853.2 ± 6.4"), "-" where not measured."""
     if not np.isfinite(jc_A_m2):
         return "-"
-    return _with_error(to_A_cm2(jc_A_m2), to_A_cm2(sigma_A_m2))
-
-
-def _with_error(value: float, error: float) -> str:
-    """``value ± error`` rounded alike (``estimate_text``); the value alone (6 significant
-    digits) where the error is not known."""
-    return estimate_text(value, error) if np.isfinite(error) else f"{value:,.6g}"
+    return value_text(to_A_cm2(jc_A_m2), to_A_cm2(sigma_A_m2), ",.6g")
 
 
 def _shared(res: DemoResult) -> int:

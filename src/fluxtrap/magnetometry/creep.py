@@ -69,7 +69,7 @@ from fluxtrap.probetable import (
     time_goes_back,
     without_gaps,
 )
-from fluxtrap.units import MU0, array_in, estimate_text, in_si
+from fluxtrap.units import MU0, array_in, in_si, value_text
 
 PPM_H = 3600 * 1e6  # (1/s) -> ppm/h
 RAMP_CONTRAST = 10.0  # slope before / after a candidate ramp end; ln t relaxation alone gives ~1.6
@@ -249,17 +249,11 @@ class CreepFit:
     def __repr__(self) -> str:
         sa, sb = np.sqrt(np.diag(self.cov))
         return (
-            f"<CreepFit {self.column or 'B'}(t) = ({_with_sigma(self.a_T, sa, '.6g')}) - "
-            f"({_with_sigma(self.b_T, sb, '.4g')}) ln t "
+            f"<CreepFit {self.column or 'B'}(t) = ({value_text(self.a_T, sa, '.6g')}) - "
+            f"({value_text(self.b_T, sb, '.4g')}) ln t "
             f"[T, t in s], {self.n_points} points over {self.t_start_s:.3g}..{self.t_end_s:.3g} s, "
             f"S(t0) = {self.rate(self.t_start_s):.4g}>"
         )
-
-
-def _with_sigma(x: float, sigma: float, spec: str) -> str:
-    """``x ± sigma`` rounded at sigma's second digit (``units.estimate_text``); ``x`` in
-    ``spec`` when sigma is 0 or not finite (too few points for it)."""
-    return estimate_text(x, sigma) if 0 < sigma < np.inf else format(x, spec)
 
 
 def _window_slopes(

@@ -21,6 +21,7 @@ from fluxtrap.magnetometry.loops import split_branches  # noqa: E402
 from fluxtrap.magnetometry.table import MeasurementTable  # noqa: E402
 from fluxtrap.magnetometry.tc import Sweep, TcResult  # noqa: E402
 from fluxtrap.outputs import replacing  # noqa: E402
+from fluxtrap.units import value_text  # noqa: E402
 
 STYLE = {
     "font.size": 9,
@@ -146,13 +147,15 @@ def creep(
         end = max(fit.t_end_s, at_s or 0.0)
         tt = np.geomspace(fit.t_start_s, end, 200)
         b, s = fit.field(tt), fit.field_sigma(tt)
+        sa, sb = np.sqrt(np.diag(fit.cov))
         ax.semilogx(
             tt,
             b,
             "-",
             color="tab:blue",
             lw=1,
-            label=f"$B = {fit.a_T:.4g} - {fit.b_T:.3g}\\,\\ln t$",
+            label=f"B = a - b ln t: a = {value_text(fit.a_T, sa, '.6g')} T, "
+            f"b = {value_text(fit.b_T, sb, '.4g')} T",
         )
         ax.fill_between(tt, b - s, b + s, color="tab:blue", alpha=0.2, lw=0)
         if at_s is not None:
@@ -163,8 +166,8 @@ def creep(
                 fmt="o",
                 ms=4,
                 color="tab:red",
-                label=f"{fit.decay_ppm_per_h(at_s):.3g} ± {fit.decay_sigma_ppm_per_h(at_s):.2g} "
-                f"ppm/h at {at_s / 86400:.3g} d",
+                label=f"{value_text(fit.decay_ppm_per_h(at_s), fit.decay_sigma_ppm_per_h(at_s))}"
+                f" ppm/h at {at_s / 86400:.3g} d",
             )
         ax_r.set_xlabel(
             r"$t$ since the applied field reached zero (s)" if fit.origin_s else r"$t$ (s)"

@@ -27,7 +27,7 @@ import numpy as np
 
 from fluxtrap.errors import AnalysisError
 from fluxtrap.simulate.geometry import Bore
-from fluxtrap.units import estimate_text
+from fluxtrap.units import value_text
 
 ORDER = 8  # highest power of z reported
 ANGLES = 181  # polar angles on the sphere (axisymmetric: a meridian covers it)
@@ -237,11 +237,11 @@ class BoreField:
         centre, ptp = err.get("centre_error_T"), err.get("homogeneity_error_ppm")
         drift, drift_err = self.drift_ppm_per_h, err.get("drift_error_ppm_per_h")
         fig.suptitle(
-            f"bore: $B_0$ = {_with_error(self.centre_T, centre, '.5g')} T, "
-            f"{_with_error(self.homogeneity_ppm, ptp, '.4g')} ppm "
+            f"bore: $B_0$ = {value_text(self.centre_T, centre, '.5g')} T, "
+            f"{value_text(self.homogeneity_ppm, ptp, '.4g')} ppm "
             f"peak-to-peak over {self.bore.dsv_m * 1e3:g} mm DSV"
             + (
-                f"\ndrift {_with_error(drift, drift_err, '.3g')} ppm/h at the end of the hold"
+                f"\ndrift {value_text(drift, drift_err, '.3g')} ppm/h at the end of the hold"
                 if drift is not None
                 else ""
             )
@@ -348,13 +348,13 @@ def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, Any] | None = No
     error estimates, if any): centre field, homogeneity, drift; the axial terms in ppm (± the
     mesh's estimate) with the largest quadrature error of theirs."""
     err = errors or {}
-    centre = _with_error(bore["centre_T"], err.get("centre_error_T"), ".6g")
-    ptp = _with_error(bore["homogeneity_ppm"], err.get("homogeneity_error_ppm"), ".4g")
+    centre = value_text(bore["centre_T"], err.get("centre_error_T"), ".6g")
+    ptp = value_text(bore["homogeneity_ppm"], err.get("homogeneity_error_ppm"), ".4g")
     drift = bore.get("drift_ppm_per_h")
     drift_err = err.get("drift_error_ppm_per_h")  # None: no drift, or stored before it
     mesh = err.get("axial_terms_error_ppm") or {}  # the pair's estimate (``bore_errors``)
     terms = ", ".join(
-        f"{name} {_with_error(c['ppm_at_dsv'], mesh.get(name), '.4g')}"
+        f"{name} {value_text(c['ppm_at_dsv'], mesh.get(name), '.4g')}"
         for name, c in bore["axial_coefficients"].items()
         if name != "z0"
     )
@@ -367,18 +367,9 @@ def summary_lines(bore: Mapping[str, Any], errors: Mapping[str, Any] | None = No
         f"bore (DSV {bore['dsv_m'] * 1e3:g} mm at z = {bore['center_z_m'] * 1e3:g} mm): centre "
         f"{centre} T, {ptp} ppm peak-to-peak"
         + (
-            f", drift {_with_error(drift, drift_err, '.3g')} ppm/h at the end of the hold"
+            f", drift {value_text(drift, drift_err, '.3g')} ppm/h at the end of the hold"
             if drift is not None
             else ""
         ),
         f"axial terms C_n R^n / B0 (ppm): {terms}",
     ]
-
-
-def _with_error(x: float | None, err: float | None, spec: str) -> str:
-    """``x ± err`` rounded at err's second digit (``units.estimate_text``: the digits of x that
-    err leaves); ``x`` in ``spec`` without an error (None, 0 or not finite); "-" for x None (a
-    ppm of a zero centre field)."""
-    if x is None:
-        return "-"
-    return estimate_text(x, err) if err is not None and 0 < err < math.inf else format(x, spec)

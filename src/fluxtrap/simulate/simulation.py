@@ -27,7 +27,7 @@ from fluxtrap.errors import AnalysisError, SolverError, ValidationError
 from fluxtrap.inputs import near
 from fluxtrap.simulate import bore, options
 from fluxtrap.simulate.case import MU0, Case, CaseWarning
-from fluxtrap.units import estimate_text, parse, to_A_cm2
+from fluxtrap.units import parse, to_A_cm2, value_text
 
 HEAT_COLUMNS = ["time_s", "max_T_K", "mean_T_K", "heat_J", "dissipated_J", "removed_J"]
 COLD_HEAD_COLUMNS = ["cold_head_T_K", "cooler_J", "heater_J"]  # with a [thermal.cold_head]
@@ -95,9 +95,8 @@ class Snapshot:
 
 
 def _with_error(value: float, errors: dict[str, float] | None) -> str:
-    """``value ± its final_error_T`` (``units.estimate_text``), or the value alone (4 digits)."""
-    err = (errors or {}).get("final_error_T", math.nan)
-    return estimate_text(value, err) if math.isfinite(err) and err > 0 else f"{value:.4g}"
+    """``value ± its final_error_T`` (``units.value_text``), or the value alone (4 digits)."""
+    return value_text(value, (errors or {}).get("final_error_T"))
 
 
 def _map_extent(extent: Any) -> tuple[float, float, float, float]:

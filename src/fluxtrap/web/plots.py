@@ -23,7 +23,7 @@ from fluxtrap.errors import ValidationError
 from fluxtrap.inputs import REORDERING
 from fluxtrap.magnetometry.jc import log_band
 from fluxtrap.probetable import log_time_thinned
-from fluxtrap.units import estimate_text, to_A_cm2
+from fluxtrap.units import estimate_text, to_A_cm2, value_text
 from fluxtrap.workflows.history import ORIGINS, best_so_far
 
 ORIGIN_COLOR = {"researcher": "#1f77b4", "optimizer": "#d62728", "all": "#7f7f7f"}
@@ -41,9 +41,8 @@ def with_error(value: float, error: object, digits: int = 4) -> str:
     """``value ± error`` rounded alike (``estimate_text``), in the caller's unit; the value alone
     (``digits`` significant digits) where the error is not known (None, undefined in a
     template), "value ± 0" where it is 0."""
-    if not isinstance(error, int | float) or error == 0:
-        return f"{value:.{digits}g}" + (" ± 0" if error == 0 else "")
-    return estimate_text(value, error)
+    known = error if isinstance(error, int | float) else None
+    return value_text(value, known, f".{digits}g") + (" ± 0" if error == 0 else "")
 
 
 # what reorders or hides the text around it: bidi overrides, embeddings and isolates, control

@@ -23,6 +23,7 @@ from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning
 from fluxtrap.magnetometry.readers import read
 from fluxtrap.magnetometry.table import MeasurementTable, TableMetadata, TruncatedFileWarning
 from fluxtrap.magnetometry.tc import Sweep, TcStructureWarning, find_tc, split_sweeps, tc_from_table
+from fluxtrap.units import estimate_text
 
 LN9 = np.log(9.0)
 
@@ -752,8 +753,13 @@ def test_the_creep_figure_shows_the_residuals_and_the_rate_with_its_error(tmp_pa
     y = resid.lines[0].get_ydata()
     expected = noise - (fit.field(t) - (A_PUB - B_PUB * np.log(t)))
     np.testing.assert_allclose(y, expected, atol=1e-12)
-    rate = f"{fit.decay_ppm_per_h(86400.0):.3g} ± {fit.decay_sigma_ppm_per_h(86400.0):.2g} ppm/h"
-    assert any(rate in x.get_text() for x in top.get_legend().get_texts())
+    # value and 1-sigma with matching digits ("886 ± 2.6" had disagreed), a and b with their unit
+    rate = estimate_text(fit.decay_ppm_per_h(86400.0), fit.decay_sigma_ppm_per_h(86400.0))
+    sa, sb = np.sqrt(np.diag(fit.cov))
+    line = f"a = {estimate_text(fit.a_T, sa)} T, b = {estimate_text(fit.b_T, sb)} T"
+    legend = [x.get_text() for x in top.get_legend().get_texts()]
+    assert any(f"{rate} ppm/h at 1 d" in x for x in legend), legend
+    assert any(x.endswith(line) for x in legend), legend
 
 
 def test_creep_figure_goes_to_a_file_or_a_buffer(tmp_path):
