@@ -37,6 +37,7 @@ from fluxtrap.magnetometry.loops import (
     OutlierReadingWarning,
     RepeatedMeasurementWarning,
     check_sample,
+    edges_in_m,
     interp_sigma,
     loop_width,
     merge_close,
@@ -736,14 +737,16 @@ def jc_from_loop(
     force: bool = False,
     shape: str = "bar",
 ) -> JcCurve:
-    """Jc(B) of an a x b x c bar (m; a <= b perpendicular to the field) from its M(H) loop, or
-    of a cylinder (``shape="cylinder"``: diameter a = b, thickness c along the field).
+    """Jc(B) of an a x b x c bar (m, or text or pint quantities with a unit, "0.5 mm"; a <= b
+    perpendicular to the field) from its M(H) loop, or of a cylinder (``shape="cylinder"``:
+    diameter a = b, thickness c along the field).
 
     ``temperature_K`` picks the loop in a file with several (default: the lowest temperature);
     see ``loops.loop_width`` for the branches, background and field grid, ``jc_from_width`` for
     the irreversibility field, the uncertainty and ``force``.
     """
     check_table(table, "jc_from_loop")
+    a_m, b_m, c_m = edges_in_m(a_m, b_m, c_m)
     check_sample(a_m, b_m, c_m, shape)
     width = loop_width(
         table, temperature_K=temperature_K, background=background, grid_step_T=grid_step_T

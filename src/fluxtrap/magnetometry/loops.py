@@ -11,11 +11,13 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 from dataclasses import replace as _replace
+from typing import Any
 
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.table import MeasurementTable, check_table, robust_sigma
+from fluxtrap.units import in_si
 
 BRANCH_KINDS = ("virgin", "decreasing", "increasing")
 SHIELDING_WINDOW = 0.02  # virgin-branch check from B = 0 out to this fraction of the loop's max |B|
@@ -1037,6 +1039,17 @@ def shape_name(text: str, where: str) -> str:
     close = near(name[:40], SHAPES)
     hint = f" (did you mean {close!r}?)" if close else ""
     raise ValidationError(f"{where} {str(text)[:40]!r}: one of {', '.join(SHAPES)}{hint}")
+
+
+def edges_in_m(*edges: Any) -> tuple[Any, ...]:
+    """Sample edges given with a unit (text, "0.5 mm", or a pint quantity) in m; others as given,
+    for ``check_bar`` to judge."""
+    return tuple(
+        in_si(e, "length", f"sample edge {'abc'[i]}_m")
+        if isinstance(e, str) or hasattr(e, "m_as")
+        else e
+        for i, e in enumerate(edges)
+    )
 
 
 def check_sample(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> None:

@@ -314,15 +314,29 @@ def test_round_trip_from_a_tabulated_curve():
         (1e-12, B, C, "edge a = 1e-12 m is outside 1 nm..1 m"),
         (A, 5.0, C, "edge b = 5 m is outside"),
         (A, B, 2.8, "edge c = 2.8 m is outside"),
-        ("0.5 mm", B, C, r"edge a = '0.5 mm': give it in m as a number \(a_m=0.5e-3"),  # TypeError
-        (A, Q_(1.2, "mm"), C, r"edge b = .*: give it in m as a number"),  # pint's ValueError
         (A, B, None, r"edge c = None: give it in m"),
+        ([A], B, C, r"edge a = \[0.0005\]: give it in m"),
     ],
 )
 def test_bad_sample_sizes(a, b, c, match):
     table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=21)
     with pytest.raises(ValidationError, match=match):
         jc_from_loop(table, a, b, c)
+
+
+def test_sample_edges_given_with_their_unit_are_read_in_m():
+    """The README takes values with a unit as text or pint quantities; jc_from_loop refused
+    a_m="0.5 mm" and Q_(1.2, "mm") with a hint to units.parse. They are now read in m, giving the
+    Jc of the edges in m; text without a unit or of another dimension is a UnitError naming it."""
+    from fluxtrap.errors import UnitError
+
+    table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=21)
+    in_m = jc_from_loop(table, A, B, C)
+    with_units = jc_from_loop(table, f"{A * 1e3} mm", Q_(B * 1e3, "mm"), Q_(C * 1e6, "um"))
+    np.testing.assert_allclose(with_units.jc_A_m2, in_m.jc_A_m2, rtol=1e-12)
+    for edge, says in (("0.5", "has no unit"), ("0.5 T", "is not a length")):
+        with pytest.raises(UnitError, match=f"sample edge a_m: '{edge}'.*{says}"):
+            jc_from_loop(table, edge, B, C)
 
 
 def test_reversible_loop_is_refused():
