@@ -102,8 +102,16 @@ def test_records_show_one_line_a_notebook_user_reads(store):
             (0.5e-3, 1.2e-3, 2.8e-3),
             r"filename must be the file's name as text",
         ),
-        ("B2.dat", (0.5e-3, 1.2e-3), r"needs the sample's edges: a, b and c \(edges_m, in m\)"),
-        ("B2.dat", 0.5e-3, r"needs the sample's edges: a, b and c \(edges_m, in m\), got 0.0005"),
+        (
+            "B2.dat",
+            (0.5e-3, 1.2e-3),
+            r"needs the sample's edges: a, b and c \(edges_m, in m or with a unit\)",
+        ),
+        (
+            "B2.dat",
+            0.5e-3,
+            r"needs the sample's edges: a, b and c \(edges_m, in m or with a unit\), got 0.0005",
+        ),
     ],
 )
 def test_record_measurement_names_a_wrong_filename_or_edges(store, filename, edges, says):
@@ -114,6 +122,29 @@ def test_record_measurement_names_a_wrong_filename_or_edges(store, filename, edg
     with pytest.raises(ValidationError, match=says):
         record_measurement(store, NAME, "B2", filename, b"[Header]\r\n", edges)
     assert store.measurements(NAME) == []
+
+
+def test_record_measurement_reads_the_edges_with_their_unit(store, tmp_path):
+    """``edges_m`` took numbers in m only ("0.5 mm" was refused with a hint to units.parse); text
+    and pint quantities with a unit now give the objectives and stored edges of the edges in m,
+    and text without a unit is a UnitError naming the edge, with nothing stored."""
+    from fluxtrap.errors import UnitError
+    from fluxtrap.units import Q_
+
+    loop = synthetic_mh_loop(kim(3e8, 1.0), 0.5e-3, 1.2e-3, 2.8e-3, noise_emu=1e-6, n_points=41)
+    write_qd_dat(loop, tmp_path / "B2.dat")
+    content = (tmp_path / "B2.dat").read_bytes()
+    store.add_sample(NAME, "B2", BULK2)
+    store.add_sample(NAME, "B3", BULK2)
+    with pytest.raises(UnitError, match="sample edge c_m: '2.8' has no unit"):
+        record_measurement(store, NAME, "B3", "B3.dat", content, ("0.5 mm", "1.2 mm", "2.8"))
+    assert store.measurements(NAME) == []
+    in_m = record_measurement(store, NAME, "B2", "B2.dat", content, (0.5e-3, 1.2e-3, 2.8e-3))
+    given = record_measurement(
+        store, NAME, "B3", "B3.dat", content, ("0.5 mm", Q_(1.2, "mm"), Q_(2800, "um"))
+    )
+    assert given.objectives == pytest.approx(in_m.objectives, rel=1e-12)
+    assert given.metadata["sample_edges_m"] == pytest.approx([0.5e-3, 1.2e-3, 2.8e-3], rel=1e-12)
 
 
 def test_a_measurement_record_shows_one_line(store):

@@ -37,7 +37,6 @@ from fluxtrap.magnetometry.loops import (
     OutlierReadingWarning,
     RepeatedMeasurementWarning,
     check_sample,
-    edges_in_m,
     interp_sigma,
     loop_width,
     merge_close,
@@ -50,10 +49,10 @@ from fluxtrap.magnetometry.table import MU0, MeasurementTable, check_table, robu
 def bean_jc(
     dm_A_m: np.ndarray | float, a_m: float, b_m: float, shape: str = "bar"
 ) -> np.ndarray | float:
-    """Extended Bean Jc (A/m^2) from the loop width ``dm_A_m`` (A/m) of an a x b bar (m), or
-    3 dM / D of a cylinder of diameter D = a = b (the bar's formula at a = b: the shapes differ
-    in their volume, ``sample_volume``)."""
-    check_sample(a_m, b_m, b_m, shape)
+    """Extended Bean Jc (A/m^2) from the loop width ``dm_A_m`` (A/m) of an a x b bar (m, or with
+    a unit: ``check_sample``), or 3 dM / D of a cylinder of diameter D = a = b (the bar's formula
+    at a = b: the shapes differ in their volume, ``sample_volume``)."""
+    a_m, b_m, _ = check_sample(a_m, b_m, b_m, shape)
     return 2.0 * np.asarray(dm_A_m, dtype=float) / (a_m * (1.0 - a_m / (3.0 * b_m)))
 
 
@@ -160,7 +159,8 @@ def jc_from_width(
     force: bool = False,
     shape: str = "bar",
 ) -> JcCurve:
-    """Jc(B) for B >= 0 from a loop width of an a x b x c bar (m), or of a cylinder (``shape``
+    """Jc(B) for B >= 0 from a loop width of an a x b x c bar (m, or with a unit, "0.5 mm":
+    ``check_sample``), or of a cylinder (``shape``
     "cylinder": diameter a = b, thickness c; see ``bean_jc``, ``sample_volume``); the two field
     quadrants are averaged where both exist.
 
@@ -187,7 +187,7 @@ def jc_from_width(
     A virgin branch that does not shield (``width.not_superconducting``): AnalysisError, unless ``force``; then a
     ``NotSuperconductingWarning`` is emitted and the warning and ``forced`` kept in ``settings``.
     """
-    check_sample(a_m, b_m, c_m, shape)
+    a_m, b_m, c_m = check_sample(a_m, b_m, c_m, shape)
     where = source or "loop"
     notes = list(width.notes)
     for note in notes:
@@ -746,8 +746,7 @@ def jc_from_loop(
     the irreversibility field, the uncertainty and ``force``.
     """
     check_table(table, "jc_from_loop")
-    a_m, b_m, c_m = edges_in_m(a_m, b_m, c_m)
-    check_sample(a_m, b_m, c_m, shape)
+    a_m, b_m, c_m = check_sample(a_m, b_m, c_m, shape)
     width = loop_width(
         table, temperature_K=temperature_K, background=background, grid_step_T=grid_step_T
     )

@@ -1018,8 +1018,8 @@ def interp_sigma(x: np.ndarray, xp: np.ndarray, sigma_p: np.ndarray) -> np.ndarr
 
 def sample_volume(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> float:
     """Volume (m^3) of an a x b x c bar, or of a cylinder of diameter a = b and thickness c
-    (``shape``), after checking them (see ``check_sample``)."""
-    check_sample(a_m, b_m, c_m, shape)
+    (``shape``), after checking them (see ``check_sample``: in m or with a unit)."""
+    a_m, b_m, c_m = check_sample(a_m, b_m, c_m, shape)
     return a_m * b_m * c_m * (np.pi / 4 if shape == "cylinder" else 1.0)
 
 
@@ -1041,7 +1041,7 @@ def shape_name(text: str, where: str) -> str:
     raise ValidationError(f"{where} {str(text)[:40]!r}: one of {', '.join(SHAPES)}{hint}")
 
 
-def edges_in_m(*edges: Any) -> tuple[Any, ...]:
+def _edges_in_m(*edges: Any) -> tuple[Any, ...]:
     """Sample edges given with a unit (text, "0.5 mm", or a pint quantity) in m; others as given,
     for ``check_bar`` to judge."""
     return tuple(
@@ -1052,14 +1052,17 @@ def edges_in_m(*edges: Any) -> tuple[Any, ...]:
     )
 
 
-def check_sample(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> None:
-    """``check_bar``, and ``shape`` one of ``SHAPES``; a cylinder's a and b are both its diameter
-    (m) across the field, c its thickness along it: a != b is refused (ValidationError)."""
+def check_sample(a_m: Any, b_m: Any, c_m: Any, shape: str = "bar") -> tuple[float, float, float]:
+    """The edges a, b, c in m (numbers in m, or text or pint quantities with a unit, "0.5 mm";
+    text without one or of another dimension is a UnitError naming the edge), checked by
+    ``check_bar``, and ``shape`` one of ``SHAPES``; a cylinder's a and b are both its diameter
+    across the field, c its thickness along it: a != b is refused (ValidationError)."""
     if shape not in SHAPES:
         raise ValidationError(
             f"sample shape {str(shape)[:40]!r}: one of {', '.join(SHAPES)} (a rectangular bar "
             "a x b x c, or a cylinder or disc of a diameter and a thickness along the field)"
         )
+    a_m, b_m, c_m = _edges_in_m(a_m, b_m, c_m)
     check_bar(a_m, b_m, c_m)
     if shape == "cylinder" and a_m != b_m:
         raise ValidationError(
@@ -1067,6 +1070,7 @@ def check_sample(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> None
             f"{b_m * 1e3:g} mm differ (give the diameter as both, the thickness as c; a sample "
             "with two different edges across the field is a bar)"
         )
+    return a_m, b_m, c_m
 
 
 def sample_text(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> str:
@@ -1086,7 +1090,7 @@ def check_bar(a_m: float, b_m: float, c_m: float) -> None:
         if isinstance(v, bool) or not isinstance(v, numbers.Real):  # "0.5 mm": numpy's TypeError
             raise ValidationError(
                 f"sample edge {name} = {v!r}: give it in m as a number ({name}_m=0.5e-3 for "
-                f"0.5 mm; fluxtrap.units.parse('0.5 mm', 'length') reads text or a pint quantity)"
+                f"0.5 mm) or with its unit as text or a pint quantity ('0.5 mm')"
             )
         if not np.isfinite(v) or v <= 0:
             raise ValidationError(

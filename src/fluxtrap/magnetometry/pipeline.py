@@ -86,8 +86,9 @@ def derive(
     force: bool = False,
     shape: str = "bar",
 ) -> tuple[dict[str, Any], list[DerivedCurve], JcCurve]:
-    """Read ``content`` (raw file bytes) and derive Jc(B) of an a x b x c bar (m, a <= b across
-    the field), or of a cylinder of diameter a = b and thickness c (``shape="cylinder"``).
+    """Read ``content`` (raw file bytes) and derive Jc(B) of an a x b x c bar (m, or with a unit;
+    a <= b across the field), or of a cylinder of diameter a = b and thickness c
+    (``shape="cylinder"``).
 
     Returns the measurement metadata (JSON-friendly; ``temperature_K`` is the analysed loop's),
     the curves to store (Jc(B) and the loop width) and the ``JcCurve``. ``temperature_K`` picks a
@@ -99,7 +100,7 @@ def derive(
         raise ValidationError(
             f"measurement kind {kind!r}: derive() handles mh_loop (derive_tc: mt_curve)"
         )
-    check_sample(a_m, b_m, c_m, shape)
+    a_m, b_m, c_m = check_sample(a_m, b_m, c_m, shape)
     table = _read(content, filename, columns, kind)
     width = loop_width(table, temperature_K=temperature_K)
     jc = jc_from_width(width, a_m, b_m, c_m, source=filename, force=force, shape=shape)

@@ -48,15 +48,15 @@ def critical_state_moment(
     n_x: int = 400,
     shape: str = "bar",
 ) -> np.ndarray:
-    """Irreversible moment (A*m^2) of the bar (or cylinder, ``shape``) along the applied-field
-    history ``fields_T``, ``(n,)``.
+    """Irreversible moment (A*m^2) of the bar (or cylinder, ``shape``; edges in m or with a unit,
+    ``check_sample``) along the applied-field history ``fields_T``, ``(n,)``.
 
     Starts from the virgin state (no flux) at the first field. Profiles use the inverse of
     G(B) = int_0^B dB' / (mu0 Jc(B')): from a surface field Bs a front rising inward is
     G^-1(G(Bs) + x), one falling inward G^-1(G(Bs) - x), x the depth; each field step keeps the
     old profile where the new front has not reached it (max for a rising field, min for falling).
     """
-    check_sample(a_m, b_m, c_m, shape)
+    a_m, b_m, c_m = check_sample(a_m, b_m, c_m, shape)
     from fluxtrap.magnetometry.bean import penetration_depth
 
     jc_of = jc.at if isinstance(jc, JcCurve) else jc
@@ -136,13 +136,14 @@ def synthetic_mh_loop(
     sample_name: str = "synthetic",
     shape: str = "bar",
 ) -> MeasurementTable:
-    """A SYNTHETIC M(H) loop (virgin, decreasing, increasing branch) of an a x b x c bar (m), or
-    of a cylinder of diameter a = b and thickness c (``shape="cylinder"``).
+    """A SYNTHETIC M(H) loop (virgin, decreasing, increasing branch) of an a x b x c bar (m, or
+    with a unit, "0.5 mm"), or of a cylinder of diameter a = b and thickness c (``shape="cylinder"``).
 
     ``jc``: a ``JcCurve`` or a vectorised callable B (T) -> Jc (A/m^2), e.g. ``jc.kim(...)``.
     ``n_points`` per 0..max half-branch; ``background_emu_per_T`` a linear (para/diamagnetic)
     background; ``noise_emu`` the standard deviation of Gaussian noise on the moment (seeded).
     """
+    a_m, b_m, c_m = check_sample(a_m, b_m, c_m, shape)
     b = loop_fields(field_max_T, n_points)
     m = critical_state_moment(jc, b, a_m, b_m, c_m, shape=shape)
     rng = np.random.default_rng(seed)

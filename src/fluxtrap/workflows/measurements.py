@@ -105,8 +105,8 @@ def record_measurement(
     shape: str = "bar",
 ) -> RecordedMeasurement:
     """Derive, read the objectives and store a measurement file of ``sample``: ``kind`` mh_loop
-    (an a x b x c bar, ``edges_m`` in m, or a cylinder, ``shape``: diameter, diameter,
-    thickness; Jc(B), the jc objectives) or mt_curve (Tc of each sweep,
+    (an a x b x c bar, ``edges_m`` in m or with a unit, "0.5 mm", or a cylinder, ``shape``:
+    diameter, diameter, thickness; Jc(B), the jc objectives) or mt_curve (Tc of each sweep,
     the tc objectives; no edges). ``spec`` is the campaign's (from :func:`measurement_target`;
     read here if not given); ``extra_metadata`` is added to the stored metadata. A loop that is
     not a superconductor's is refused (AnalysisError, nothing stored) unless ``force`` (then
@@ -137,7 +137,7 @@ def record_measurement(
             a, b, c = edges_m
         except (TypeError, ValueError):
             raise ValidationError(
-                f"an M(H) loop needs the sample's edges: a, b and c (edges_m, in m), got {edges_m!r}"
+                f"an M(H) loop needs the sample's edges: a, b and c (edges_m, in m or with a unit), got {edges_m!r}"
             ) from None
         metadata, curves, jc = derive(
             kind,

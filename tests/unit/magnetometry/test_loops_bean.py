@@ -314,7 +314,7 @@ def test_round_trip_from_a_tabulated_curve():
         (1e-12, B, C, "edge a = 1e-12 m is outside 1 nm..1 m"),
         (A, 5.0, C, "edge b = 5 m is outside"),
         (A, B, 2.8, "edge c = 2.8 m is outside"),
-        (A, B, None, r"edge c = None: give it in m"),
+        (A, B, None, r"edge c = None: give it in m as a number .* or with its unit"),
         ([A], B, C, r"edge a = \[0.0005\]: give it in m"),
     ],
 )
@@ -337,6 +337,40 @@ def test_sample_edges_given_with_their_unit_are_read_in_m():
     for edge, says in (("0.5", "has no unit"), ("0.5 T", "is not a length")):
         with pytest.raises(UnitError, match=f"sample edge a_m: '{edge}'.*{says}"):
             jc_from_loop(table, edge, B, C)
+
+
+def test_every_entry_point_taking_a_sample_size_reads_it_with_its_unit():
+    """jc_from_loop alone read "0.5 mm" or a pint quantity; jc_from_width, bean_jc, magnetization
+    and the synthetic lab refused them with a hint to units.parse. Each now gives what the
+    edges in m give, to 1e-12, and text without a unit or of another dimension is a UnitError
+    naming the edge."""
+    from fluxtrap.errors import UnitError
+
+    mm = (f"{A * 1e3} mm", Q_(B * 1e3, "mm"), Q_(C * 1e6, "um"))
+    table = synthetic_mh_loop(kim(1e9, 0.6), A, B, C, n_points=21)
+    np.testing.assert_allclose(
+        synthetic_mh_loop(kim(1e9, 0.6), *mm, n_points=21).moment_Am2, table.moment_Am2, rtol=1e-12
+    )
+    fields = loop_fields(3.0, 11)
+    np.testing.assert_allclose(
+        critical_state_moment(kim(1e9, 0.6), fields, *mm),
+        critical_state_moment(kim(1e9, 0.6), fields, A, B, C),
+        rtol=1e-12,
+    )
+    width = loop_width(table)
+    np.testing.assert_allclose(
+        jc_from_width(width, *mm).jc_A_m2, jc_from_width(width, A, B, C).jc_A_m2, rtol=1e-12
+    )
+    np.testing.assert_allclose(bean_jc(1e5, *mm[:2]), bean_jc(1e5, A, B), rtol=1e-12)
+    np.testing.assert_allclose(magnetization(1e-3, *mm), magnetization(1e-3, A, B, C), rtol=1e-12)
+    for call in (
+        lambda c: synthetic_mh_loop(kim(1e9, 0.6), A, B, c, n_points=21),
+        lambda c: jc_from_width(width, A, B, c),
+        lambda c: magnetization(1e-3, A, B, c),
+    ):
+        for edge, says in (("2.8", "has no unit"), ("2.8 K", "is not a length")):
+            with pytest.raises(UnitError, match=f"sample edge c_m: '{edge}'.*{says}"):
+                call(edge)
 
 
 def test_reversible_loop_is_refused():
