@@ -520,12 +520,23 @@ def value_text(value: float | None, error: float | None = None, spec: str = ".4g
     return estimate_text(value, error)
 
 
+ESTIMATE_DIGITS = 10  # significant digits of a mean beyond which estimate_text shows "(m ± s)eN"
+
+
 def estimate_text(mean: float, std: float) -> str:
-    """``mean ± std`` for people: both rounded to the std's second significant digit (at most 6
-    significant digits of the mean), with thousands separators: "40,600 ± 9,900"."""
+    """``mean ± std`` for people: both rounded to the std's second significant digit, with
+    thousands separators ("40,600 ± 9,900", "-111,806.00 ± 0.10"); a mean that needs more than
+    ``ESTIMATE_DIGITS`` digits for that shares its exponent with the std, "(1.23456789012 ±
+    0.00000000010)e5". A std of 0: the mean to 6 significant digits, "± 0.00000"."""
     if not (math.isfinite(mean) and math.isfinite(std)):
         return "-"
-    place = 1 - math.floor(math.log10(std)) if std > 0 else 6
-    place = min(place, 5 - math.floor(math.log10(abs(mean)))) if mean else place
+    if std > 0:
+        place = 1 - math.floor(math.log10(std))
+        exponent = math.floor(math.log10(abs(mean))) if mean else 0
+        if exponent + place + 1 > ESTIMATE_DIGITS:
+            m, s, d = mean / 10**exponent, std / 10**exponent, place + exponent
+            return f"({round(m, d):.{d}f} ± {round(s, d):.{d}f})e{exponent}"
+    else:
+        place = min(6, 5 - math.floor(math.log10(abs(mean)))) if mean else 6
     decimals = max(place, 0)
     return f"{round(mean, place):,.{decimals}f} ± {round(std, place):,.{decimals}f}"

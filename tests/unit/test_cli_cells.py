@@ -15,7 +15,7 @@ TC = ObjectiveDef("tc", "tc")
         (4.06123e8, 9.876e7, JC, "40,600 ± 9,900"),  # A/m^2 -> A/cm^2, 2 digits of sigma
         (33.614, 2.46, TC, "33.6 ± 2.5"),
         (33.614, 0.0123, TC, "33.614 ± 0.012"),
-        (2e8, 1e-12, JC, "20,000.0 ± 0.0"),  # at most 6 significant digits of the mean
+        (2e8, 1e2, JC, "20,000.000 ± 0.010"),  # the digits the sigma needs (was "± 0.0")
         (-5.0, 0.0, TC, "-5.00000 ± 0.00000"),
         (12.0, float("nan"), TC, "-"),
         (None, 1.0, TC, "-"),
