@@ -14,7 +14,7 @@ import numpy as np
 
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.inputs import read_text
-from fluxtrap.units import A_CM2
+from fluxtrap.units import A_CM2, array_in
 
 HEADER = ("B_T", "Jc_A_cm2")  # contract: these two columns, first
 OPTIONAL = ("Jc_err_A_cm2", "unpenetrated")  # written by ``fluxtrap jc --out`` after them
@@ -36,6 +36,8 @@ def log_interp(field_T: Any, table_field_T: Any, table_jc_A_m2: Any) -> np.ndarr
 class JcTable:
     """Jc(B) at tabulated fields, checked once: ``field_T`` (k,) in T, >= 0 and strictly
     increasing; ``jc_A_m2`` (k,) in A/m^2, > 0; both finite, k >= 1, kept as read-only copies.
+    Pint quantities are converted (``units.array_in``); a field column in Oe, kOe or A/m, the H
+    a magnetometer reports, is read as mu0 H (1 Oe -> 1e-4 T, 1 A/m -> 4 pi 1e-7 T).
     ``at`` is ``log_interp``. ``JcCurve`` and the simulator's ``TableJc`` both wrap one; the
     ValidationError messages name no owner (the wrapper adds where)."""
 
@@ -43,8 +45,8 @@ class JcTable:
     jc_A_m2: np.ndarray
 
     def __post_init__(self) -> None:
-        b = np.array(self.field_T, dtype=float).ravel()
-        j = np.array(self.jc_A_m2, dtype=float).ravel()
+        b = np.array(array_in(self.field_T, "T", "field_T", h_field=True)).ravel()
+        j = np.array(array_in(self.jc_A_m2, "A/m^2", "jc_A_m2")).ravel()
         if b.shape != j.shape or b.size < 1:
             raise ValidationError(
                 f"fields and Jc values need the same number (>= 1), got {b.size} and {j.size}"

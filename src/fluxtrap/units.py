@@ -425,19 +425,25 @@ def in_si(value: Any, dimension: str, key: str = "value") -> float:
     return si
 
 
-def array_in(value: Any, unit: str, key: str = "value") -> np.ndarray:
+def array_in(value: Any, unit: str, key: str = "value", *, h_field: bool = False) -> np.ndarray:
     """``value`` (numbers, an array, or a pint quantity) as a float array in ``unit``: a quantity
     is converted (numpy strips its unit: A/cm^2 read as A/m^2, G as T); one of another
-    dimension, or what is not numbers, is a UnitError naming ``key``."""
+    dimension, or what is not numbers, is a UnitError naming ``key``. ``h_field``: an H field
+    (Oe, kOe, A/m), as magnetometers report it, is read as mu0 H (1 Oe -> 1e-4 T, 1 A/m ->
+    4 pi 1e-7 T) before converting to ``unit``."""
     import numpy as np
 
     if hasattr(value, "m_as"):  # a pint quantity, without importing pint for plain arrays
         import pint
 
         try:
+            if h_field and value.check("[current] / [length]"):
+                value = _registry_ready().Quantity(MU0 * value.m_as("A/m"), "T")
             value = value.m_as(unit)
         except pint.DimensionalityError:
             hint = "; an H field: give mu0 H in T" if unit == "T" else ""
+            if h_field:
+                hint = " nor an H field (Oe, kOe, A/m: read as mu0 H)"
             raise UnitError(f"{key}: {value.units} is not convertible to {unit}{hint}") from None
     try:
         return np.asarray(value, float)

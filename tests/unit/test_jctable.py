@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from fluxtrap.errors import ValidationError
+from fluxtrap.errors import UnitError, ValidationError
 from fluxtrap.jctable import JcTable
 from fluxtrap.magnetometry import JcCurve
 from fluxtrap.simulate.materials import TableJc
+from fluxtrap.units import Q_
 
 
 def test_log_linear_between_points_and_ends_held():
@@ -50,3 +51,31 @@ def test_table_is_a_read_only_copy():
     assert table.field_T[1] == 1.0
     with pytest.raises(ValueError):
         table.jc_A_m2[0] = 1.0
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        Q_([0, 5e3, 3e4], "Oe"),
+        Q_([0, 5, 30], "kOe"),
+        Q_(np.array([0, 0.5, 3]) / (4e-7 * np.pi), "A/m"),
+        Q_([0, 500, 3000], "mT"),
+    ],
+)
+def test_a_field_column_in_oe_or_a_per_m_is_read_as_mu0_h(field):
+    """A Jc table's field column in Oe, kOe or A/m, the H a magnetometer reports, was refused
+    ("an H field: give mu0 H in T"); it is now mu0 H (1 Oe -> 1e-4 T), in the table and the
+    JcCurve alike, the same curve as the fields in T to 1e-12."""
+    j = [3e9, 1e9, 2e8]
+    in_t = JcTable([0.0, 0.5, 3.0], j)
+    for table in (JcTable(field, j), JcCurve(field, j)):
+        np.testing.assert_allclose(table.field_T, in_t.field_T, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(table.at([0.2, 2.0]), in_t.at([0.2, 2.0]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("unit", ["m", "K", "A/m^2"])
+def test_a_field_column_of_another_dimension_is_refused_naming_it(unit):
+    with pytest.raises(UnitError, match=r"field_T: .* is not convertible to T nor an H field"):
+        JcTable(Q_([0, 1, 3], unit), [3e9, 1e9, 2e8])
+    with pytest.raises(UnitError, match=r"JcCurve field_T: .* is not convertible to T nor an H"):
+        JcCurve(Q_([0, 1, 3], unit), [3e9, 1e9, 2e8])

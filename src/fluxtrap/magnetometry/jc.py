@@ -39,7 +39,8 @@ def _field_T(value: Any) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class JcCurve:
     """Jc(B): ``jc_A_m2`` (A/m^2, > 0) at ``field_T`` (B = mu0*H in T, increasing, >= 0), ``(n,)``;
-    pint quantities (``Q_(jc, "A/cm^2")``) are converted to these units.
+    pint quantities (``Q_(jc, "A/cm^2")``) are converted to these units, a field in Oe, kOe or
+    A/m (H, as magnetometers report it) read as mu0 H (1 Oe -> 1e-4 T).
 
     ``unpenetrated`` ``(n,)`` flags points where the extended Bean model does not hold (the
     sample is not fully penetrated: the low-field remanent peak, and just after the turning
@@ -62,7 +63,9 @@ class JcCurve:
     jc_err_A_m2: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "field_T", array_in(self.field_T, "T", "JcCurve field_T"))
+        object.__setattr__(
+            self, "field_T", array_in(self.field_T, "T", "JcCurve field_T", h_field=True)
+        )
         object.__setattr__(self, "jc_A_m2", array_in(self.jc_A_m2, "A/m^2", "JcCurve jc_A_m2"))
         if self.jc_err_A_m2 is not None:
             object.__setattr__(
