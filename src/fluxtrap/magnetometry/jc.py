@@ -109,8 +109,9 @@ class JcCurve:
     def from_function(
         cls, jc: Callable[[np.ndarray], np.ndarray], field_T: Any, **kwargs: Any
     ) -> JcCurve:
-        """Tabulate a callable ``jc(B_T) -> A/m^2`` (vectorised) at the fields ``field_T``."""
-        b = np.asarray(field_T, dtype=float)
+        """Tabulate a callable ``jc(B_T) -> A/m^2`` (vectorised) at the fields ``field_T`` (T, or a
+        pint quantity: converted as the constructor's)."""
+        b = array_in(field_T, "T", "JcCurve.from_function field_T", h_field=True)
         return cls(field_T=b, jc_A_m2=np.asarray(jc(b), dtype=float), **kwargs)
 
     def at(self, field_T: Any, *, extrapolate: str = "hold") -> Any:

@@ -110,3 +110,17 @@ def test_a_jc_curve_of_pint_quantities_is_converted_not_stripped():
         UnitError, match="JcCurve field_T: expected numbers in T or a pint quantity"
     ):
         JcCurve("0 1 2", jc_cm2 * 1e4)
+
+
+def test_from_function_converts_fields_given_with_their_unit():
+    """``JcCurve.from_function(f, Q_(B, "mT"))`` stripped the unit (numpy): 500 mT tabulated as
+    500 T; a quantity is now converted as the constructor's (an H in Oe read as mu0 H)."""
+
+    def jc(b):
+        return 5e9 * np.exp(-b / 2)
+
+    in_t = JcCurve.from_function(jc, [0.0, 0.5, 3.0])
+    for field in (Q_([0, 500, 3000], "mT"), Q_([0, 5e3, 3e4], "Oe")):
+        curve = JcCurve.from_function(jc, field)
+        np.testing.assert_allclose(curve.field_T, in_t.field_T, rtol=1e-12)
+        np.testing.assert_allclose(curve.jc_A_m2, in_t.jc_A_m2, rtol=1e-12)
