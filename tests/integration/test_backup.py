@@ -409,6 +409,13 @@ def test_rows_the_store_would_refuse_are_not_restored(tmp_path, table, edit, say
     wrong name), a definition no command could read back, labels with "/" or control characters,
     NaN parameters, unknown statuses, users of unknown roles; a list as an id or a name, a user
     row without its role, or JSON nested too deep for Python was a Python traceback."""
+    refused_when_resigned(tmp_path, table, edit, says)
+
+
+def refused_when_resigned(tmp_path, table, edit, says: str) -> None:
+    """A campaign's archive with rows of ``table`` edited by ``edit`` and its manifest written
+    to match (``resigned``), restored into a new store: refused, the error saying ``says``, and
+    nothing written."""
     source = Store(f"sqlite:///{tmp_path / 'source.db'}")
     source.add_user("alice", "writer", "alice-token-0123456789")
     fill(source, NAME, "x")
@@ -417,7 +424,7 @@ def test_rows_the_store_would_refuse_are_not_restored(tmp_path, table, edit, say
     target = Store(f"sqlite:///{tmp_path / 'target.db'}")
     with pytest.raises(InputFileError, match=rf"bad.zip: .*{re.escape(says)}"):
         restore(target, tmp_path / "bad.zip")
-    assert target.campaigns() == [] and target.users() == []
+    assert target.campaigns() == [] and target.simulations() == [] and target.users() == []
 
 
 def test_an_archive_of_a_newer_schema_is_refused_naming_its_columns_and_writer(tmp_path):
@@ -1186,11 +1193,4 @@ def test_names_with_hidden_characters_are_not_restored(tmp_path, table, edit, sa
     """Restore took simulation and calibration names, calibration series' file names and probes
     and measurement file names as archived: a crafted archive planted an ESC, a U+202E or a
     U+200B that the store's add_* refuse. Now refused naming the row, and nothing is written."""
-    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
-    fill(source, NAME, "x")
-    backup(source, NAME, tmp_path / "k.zip")
-    damage(tmp_path / "k.zip", tmp_path / "bad.zip", resigned(table, edit))
-    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
-    with pytest.raises(InputFileError, match=rf"bad.zip: not restored: {re.escape(says)}"):
-        restore(target, tmp_path / "bad.zip")
-    assert target.campaigns() == [] and target.simulations() == [] and target.users() == []
+    refused_when_resigned(tmp_path, table, edit, f"not restored: {says}")
