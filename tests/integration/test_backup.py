@@ -1194,3 +1194,51 @@ def test_names_with_hidden_characters_are_not_restored(tmp_path, table, edit, sa
     and measurement file names as archived: a crafted archive planted an ESC, a U+202E or a
     U+200B that the store's add_* refuse. Now refused naming the row, and nothing is written."""
     refused_when_resigned(tmp_path, table, edit, f"not restored: {says}")
+
+
+def summary(**values):
+    """An edit of suggestions row 1's model summary: ``values`` added to it."""
+    return lambda docs, manifest: docs[0]["model_summary"].update(values)
+
+
+@pytest.mark.parametrize(
+    "edit, says",
+    [
+        (summary(prediction={"jc_3T": {"mean": "NaN", "std": 1.0}}), "['prediction']['jc_3T']['mean'] 'NaN' is not a number or null"),
+        (summary(prediction={"jc_3T": {"mean": 1.0, "std": [[[[1.0]]]]}}), "['prediction']['jc_3T']['std'] '[[[[1.0]]]]' is not a number or null"),
+        (summary(prediction={"jc_3T": [1.0] * 100_000}), "['prediction']['jc_3T'] '[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,' is not a table"),
+        (summary(prediction={"evil": {"mean": 1.0}}), "['prediction']['evil']: not an objective of the campaign ('jc_3T')"),
+        (summary(prediction="1e8 ± 1e6"), "['prediction'] '1e8 ± 1e6' is not a table"),
+        (summary(notes="a wrong unit?"), "['notes'] 'a wrong unit?' is not a list of at most 100"),
+        (summary(notes=["x"] * 101), "['notes'] \"['x', 'x', 'x', 'x', 'x', 'x', 'x', 'x',\" is not a list of at most 100"),
+        (summary(notes=[{"a": 1}]), "['notes'][0] \"{'a': 1}\" is not a text"),
+        (summary(n="many"), "['n'] 'many' is not a count"),
+        (summary(n=-1), "['n'] '-1' is not a count"),
+        (summary(objectives={"jc_3T": {"noise_std": "0.1"}}), "['objectives']['jc_3T']['noise_std'] '0.1' is not a number or null"),
+        (summary(objectives={"jc_3T": {"constant": "yes"}}), "['objectives']['jc_3T']['constant'] 'yes' is not true or false"),
+        (summary(sd_scale={"jc_3T": {}}), "['sd_scale']['jc_3T'] '{}' is not a number or null"),
+    ],
+)  # fmt: skip
+def test_model_summaries_the_pages_cannot_read_are_not_restored(tmp_path, edit, says):
+    """A suggestion's model summary was checked to be a table, not inside it: a crafted archive
+    restored a prediction of 'NaN', of nested lists or of 100 000 values, notes as one text
+    (the model page listed it a character a line) and an n of 'many' (the stopping advisor's
+    int() failed), each breaking the model page, the API's suggestions or `fluxtrap suggest`.
+    Refused naming the row and key, nothing written."""
+    refused_when_resigned(tmp_path, "suggestions", edit, f"suggestions row 1: model_summary{says}")
+
+
+def test_the_model_summaries_suggest_writes_restore_row_for_row(tmp_path):
+    """The summaries of a fitted model (its objectives, sd_scale, predictions), as
+    `fluxtrap suggest` stores them, are of the shape restore checks: they restore as stored."""
+    from fluxtrap.workflows.suggest import suggest
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    source.add_sample(NAME, "B4", P | {"dwell_time": 60}, objectives={"jc_3T": 1.9e8})
+    made = suggest(source, NAME, 2, seed=0)
+    assert {"objectives", "sd_scale", "prediction"} <= set(made[0].model_summary)
+    backup(source, NAME, tmp_path / "k.zip")
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    restore(target, tmp_path / "k.zip")
+    same_rows(rows(source, NAME), rows(target, NAME))

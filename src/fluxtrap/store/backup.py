@@ -107,6 +107,41 @@ WHO = ("created_by", "recorded_by", "status_changed_by")  # columns naming a use
 NAMES = (("simulations", "name"), ("calibrations", "name"), ("measurements", "filename"),
          ("calibration_series", "filename"), ("calibration_series", "probe"))  # fmt: skip
 CASE_TEXTS = {"simulations": ("case_toml",), "calibrations": ("case_toml", "fitted_case_toml")}
+# the shapes of a JSON value _check_shape compares: a value's test and what it is to be, a list
+# of (a shape, at most so many), a table of {key: shape} (keys not named are kept as they are),
+# or of {NAMES: shape} (every key one of the campaign's objectives) or {TEXTS: shape} (any text)
+NAMES_KEY, TEXTS_KEY = "<an objective>", "<a text>"
+NUMBER = (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number")
+NUMBER_OR_NULL = (lambda v: v is None or NUMBER[0](v), "a number or null")
+COUNT = (lambda v: NUMBER[0](v) and isinstance(v, int) and v >= 0, "a count")
+TEXT = (lambda v: isinstance(v, str), "a text")
+FLAG = (lambda v: isinstance(v, bool), "true or false")
+MAX_NOTES = 100  # a summary's notes: suggest writes one each of the data's warnings, a few
+# a suggestion's model summary as `fluxtrap suggest` writes it (Optimizer.model_summary,
+# workflows.suggest.suggest): the keys the model page, the API and the stopping advisor read
+MODEL_SUMMARY = {
+    "n": COUNT,
+    "pending": COUNT,
+    "model": TEXT,
+    "acquisition_function": TEXT,
+    "search": TEXT,
+    "notes": (TEXT, MAX_NOTES),
+    "sd_scale": {NAMES_KEY: NUMBER_OR_NULL},
+    "prediction": {NAMES_KEY: {TEXTS_KEY: NUMBER_OR_NULL}},  # {"mean", "std"}: the API's type
+    "objectives": {
+        NAMES_KEY: {
+            "goal": TEXT,
+            "lengthscales": {TEXTS_KEY: NUMBER_OR_NULL},
+            "noise_std": NUMBER_OR_NULL,
+            "fitted_noise_std": NUMBER_OR_NULL,
+            "loo_rmse": NUMBER_OR_NULL,
+            "loo_r2": NUMBER_OR_NULL,
+            "known_errors": COUNT,
+            "constant": FLAG,
+            "bounds": (NUMBER_OR_NULL, 2),
+        }
+    },
+}
 
 
 def backup(
@@ -278,7 +313,8 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
     """Refuse rows the store's own writers would never have written (the sha256 manifest proves
     no origin: anyone can write one): ids and references that are not integers, an id twice in
     a table, a row of another campaign (``campaign_id``), a campaign other than the manifest's or one its definition or name would be refused for, samples with a
-    label, origin, status, parameters or objectives ``Store.add_sample`` refuses, and names
+    label, origin, status, parameters or objectives ``Store.add_sample`` refuses, suggestions'
+    model summaries not of the shape suggest writes (``MODEL_SUMMARY``), and names
     (``NAMES``) with control or invisible characters, as ``Store``'s add_* refuse them."""
     for table_name, table in TABLES.items():
         keys = ["id", *(c.name for c in table.columns if c.foreign_keys)]
@@ -368,6 +404,10 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
             if not isinstance(doc.get("params"), dict):
                 raise ValidationError(f"{where}: params is not a table of values")
             spec.check_params(doc["params"], where)  # as Store.add_suggestions
+            if isinstance(summary := doc.get("model_summary"), dict):  # else: "not a table"
+                _check_shape(
+                    summary, MODEL_SUMMARY, set(spec.objective_names), f"{where}: model_summary"
+                )
         for doc in tables["measurements"]:
             where = f"measurements row {doc['id']}"
             if doc.get("kind") not in m.MEASUREMENT_KINDS:
@@ -479,6 +519,30 @@ def _row_values(
     if "sha256" in row and hashlib.sha256(row["content"]).hexdigest() != row["sha256"]:
         raise InputFileError(f"{where}: sha256 {str(row['sha256'])[:64]!r} is not its file's")
     return row
+
+
+def _check_shape(value: Any, shape: Any, names: set[str], where: str) -> None:
+    """A ``ValidationError`` naming the key (``where['prediction']['jc_3T']['mean']``) at which
+    ``value`` is not of ``shape`` (as ``MODEL_SUMMARY``; ``names``: the campaign's objectives)."""
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            raise ValidationError(f"{where} {str(value)[:40]!r} is not a table")
+        for key, item in value.items():
+            at = f"{where}[{str(key)[:40]!r}]"
+            if NAMES_KEY in shape and key not in names:
+                raise ValidationError(
+                    f"{at}: not an objective of the campaign ({_listed(sorted(names))})"
+                )
+            if (inner := shape.get(key, shape.get(NAMES_KEY, shape.get(TEXTS_KEY)))) is not None:
+                _check_shape(item, inner, names, at)
+    elif isinstance(shape[1], int):
+        item, most = shape
+        if not isinstance(value, list) or len(value) > most:
+            raise ValidationError(f"{where} {str(value)[:40]!r} is not a list of at most {most}")
+        for i, x in enumerate(value):
+            _check_shape(x, item, names, f"{where}[{i}]")
+    elif not shape[0](value):
+        raise ValidationError(f"{where} {str(value)[:40]!r} is not {shape[1]}")
 
 
 def _check_type(col: Any, value: Any, where: str) -> None:
