@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 from datetime import UTC, datetime
 
@@ -1242,3 +1243,70 @@ def test_the_model_summaries_suggest_writes_restore_row_for_row(tmp_path):
     target = Store(f"sqlite:///{tmp_path / 'target.db'}")
     restore(target, tmp_path / "k.zip")
     same_rows(rows(source, NAME), rows(target, NAME))
+
+
+def write_zip(path, items) -> None:
+    """A zip of the (name, bytes) ``items``, in their order, deflated; a name twice allowed."""
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        warnings.simplefilter("ignore")  # "Duplicate name"
+        for name, data in items:
+            z.writestr(name, data)
+
+
+def members_twice(members, path):
+    """The samples table twice in the zip: the first as backed up, the second (which zipfile
+    reads, and the manifest signs) with another label; unzip and others read the first."""
+    first = members["tables/samples.json"]
+    resigned("samples", setitem(0, "label", "B9"))(members)
+    write_zip(path, [("tables/samples.json", first), *members.items()])
+
+
+def a_path_with_dots(members, path):
+    """A file member named files/measurements/../measurements/1.content, its row and the
+    manifest naming it so."""
+    name = next(k for k in members if k.startswith("files/measurements/"))
+    dotted = name.replace("files/measurements/", "files/measurements/../measurements/")
+    members[dotted] = members.pop(name)
+    docs = json.loads(members["tables/measurements.json"])
+    for doc in docs:
+        doc["content"] = dotted if doc["content"] == name else doc["content"]
+    members["tables/measurements.json"] = json.dumps(docs).encode()
+    resigned("samples", lambda docs, manifest: None)(members)
+    write_zip(path, members.items())
+
+
+def deflated_data_damaged(members, path):
+    """The samples table's deflated data damaged, its CRC and sizes as they were."""
+    write_zip(path, members.items())
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        at = z.getinfo("tables/samples.json").header_offset
+    at += 30 + sum(int.from_bytes(data[k : k + 2], "little") for k in (at + 26, at + 28))
+    data[at : at + 32] = bytes(b ^ 0x55 for b in data[at : at + 32])  # past its local header
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "edit, says",
+    [
+        (members_twice, "damaged: member(s) 'tables/samples.json' twice in the zip"),
+        (
+            a_path_with_dots,
+            "member 'files/measurements/../measurements/1.content' is not one a backup writes",
+        ),
+        (deflated_data_damaged, "damaged or not a zip archive (Error -3 while decompressing"),
+    ],
+)
+def test_an_archive_zip_tools_would_read_otherwise_is_refused(tmp_path, edit, says):
+    """A zip holding a member twice restored the last copy (unzip shows the first), a member
+    named with '..' restored (no backup writes one; extracted by hand, it lands elsewhere), and
+    damaged deflated data was zlib's error, a traceback. Each is refused, nothing written."""
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    with zipfile.ZipFile(tmp_path / "k.zip") as z:
+        edit({i.filename: z.read(i.filename) for i in z.infolist()}, tmp_path / "bad.zip")
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    with pytest.raises(InputFileError, match=rf"bad.zip: {re.escape(says)}"):
+        restore(target, tmp_path / "bad.zip")
+    assert target.campaigns() == [] and target.users() == []

@@ -17,7 +17,8 @@ campaign, and the users named in them (name, role, dates; never the token hash: 
 who does not exist yet gets no working token until ``fluxtrap user rotate``). Dashboard
 sessions (``web_sessions``) are never archived, and a restore leaves the target's alone.
 
-Restoring checks every member against the manifest (names, sizes, sha256) before writing, then
+Restoring checks every member against the manifest (names, sizes, sha256; no name twice, none
+but of the forms above: no '..') before writing, then
 inserts everything in one transaction with new ids (the references between rows follow), so a
 damaged archive, or a campaign whose name is taken (or reads as a taken one but for case or
 Unicode form, as ``Store.create_campaign`` compares names), writes nothing. Sample labels are
@@ -39,6 +40,7 @@ import re
 import secrets
 import shutil
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -99,6 +101,7 @@ TABLES: dict[str, Table] = {
         m.CalibrationSeries.__table__,
     )
 }
+MEMBER = re.compile(r"manifest\.json|tables/[a-z0-9_]+\.json|files/[a-z0-9_]+/\d+\.[a-z0-9_]+")
 FILE_COLUMNS = {
     c.name for t in TABLES.values() for c in t.columns if isinstance(c.type, LargeBinary)
 }  # their names
@@ -589,6 +592,13 @@ def _read_checked(
     size, sha256) before anything is used."""
     try:
         with _opened(path) as z:
+            names = [i.filename for i in z.infolist()]
+            if twice := sorted(
+                k for k, n in Counter(names).items() if n > 1
+            ):  # unzip reads the first
+                raise InputFileError(
+                    f"{path}: damaged: member(s) {_listed(twice)} twice in the zip"
+                )
             infos = {i.filename: i for i in z.infolist()}
             if "manifest.json" not in infos:
                 raise InputFileError(f"{path}: no manifest.json: not a fluxtrap backup")
@@ -617,6 +627,11 @@ def _read_checked(
                 raise InputFileError(
                     f"{path}: damaged: members not in the manifest {sorted(extra)[:5]}, "
                     f"missing {sorted(missing)[:5]}"
+                )
+            if odd := [k for k in names if not MEMBER.fullmatch(k)]:  # '..', '/', '\\': none
+                raise InputFileError(
+                    f"{path}: member {odd[0][:60]!r} is not one a backup writes (manifest.json, "
+                    "tables/<table>.json, files/<table>/<id>.<column>): not a fluxtrap backup"
                 )
             members, files = {}, {}
             for name, want in listed.items():
@@ -707,7 +722,7 @@ def _opened(path: Path) -> Iterator[zipfile.ZipFile]:
     try:
         with zipfile.ZipFile(path) as z:
             yield z
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as err:
         raise InputFileError(f"{path}: damaged or not a zip archive ({err})") from None
     except OSError as err:  # a path of thousands of characters was echoed whole
         raise InputFileError(f"{shown_path(path)}: cannot read: {err.strerror or err}") from None
