@@ -1310,3 +1310,47 @@ def test_an_archive_zip_tools_would_read_otherwise_is_refused(tmp_path, edit, sa
     with pytest.raises(InputFileError, match=rf"bad.zip: {re.escape(says)}"):
         restore(target, tmp_path / "bad.zip")
     assert target.campaigns() == [] and target.users() == []
+
+
+def simulation_summary(**values):
+    """An edit of simulations row 1's summary: ``values`` added to it."""
+    return lambda docs, manifest: docs[0]["summary"].update(values)
+
+
+@pytest.mark.parametrize(
+    "edit, says",
+    [
+        (simulation_summary(probes={"surface": {"final_T": "0.5 T"}}), "['probes']['surface']['final_T'] '0.5 T' is not a number or null"),
+        (simulation_summary(probes={"surface": [0.5]}), "['probes']['surface'] '[0.5]' is not a table"),
+        (simulation_summary(warnings="mesh coarse"), "['warnings'] 'mesh coarse' is not a list of at most 100"),
+        (simulation_summary(accuracy={"note": ["a", "b"]}), "['accuracy']['note'] \"['a', 'b']\" is not a text"),
+        (simulation_summary(temperature={"of": "coolant", "final_K": None}), "['temperature']['final_K'] 'None' is not a number"),
+        (simulation_summary(thermal={"model": "heat", "probes": {"hot": {"final_K": {}}}}), "['thermal']['probes']['hot']['final_K'] '{}' is not a number or null"),
+    ],
+)  # fmt: skip
+def test_simulation_summaries_the_pages_cannot_read_are_not_restored(tmp_path, edit, says):
+    """A simulation's summary was checked to be a table, not inside it: a probe's final_T of
+    '0.5 T' or a list, warnings as one text (listed a character a line), a note that is a list
+    or a temperature of null were restored, for the simulation page and `fluxtrap simulation
+    show` to format as numbers. Refused naming the row and key, nothing written."""
+    refused_when_resigned(tmp_path, "simulations", edit, f"simulations row 1: summary{says}")
+
+
+def test_the_summary_of_a_run_restores_row_for_row(tmp_path):
+    """A real run's summary.json, with the warnings a dashboard job keeps, is of the shape
+    restore checks: it restores as stored."""
+    from fluxtrap.simulate import simulate
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    case = Case.from_dict(tomli.loads(QUICK_CASE))
+    result = simulate(case)
+    summary = result.summary() | {"warnings": ["a warning the job kept"]}
+    assert {"probes", "temperature", "accuracy"} <= set(summary)
+    source.add_simulation(
+        case, QUICK_CASE, summary=summary, probes_csv=result.probes_csv(), campaign=NAME
+    )
+    backup(source, NAME, tmp_path / "k.zip")
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    restore(target, tmp_path / "k.zip")
+    same_rows(rows(source, NAME), rows(target, NAME))

@@ -119,7 +119,7 @@ NUMBER_OR_NULL = (lambda v: v is None or NUMBER[0](v), "a number or null")
 COUNT = (lambda v: NUMBER[0](v) and isinstance(v, int) and v >= 0, "a count")
 TEXT = (lambda v: isinstance(v, str), "a text")
 FLAG = (lambda v: isinstance(v, bool), "true or false")
-MAX_NOTES = 100  # a summary's notes: suggest writes one each of the data's warnings, a few
+MAX_NOTES = 100  # notes, warnings of a summary: suggest, a simulation job (MAX_WARNINGS) keep a few
 # a suggestion's model summary as `fluxtrap suggest` writes it (Optimizer.model_summary,
 # workflows.suggest.suggest): the keys the model page, the API and the stopping advisor read
 MODEL_SUMMARY = {
@@ -144,6 +144,16 @@ MODEL_SUMMARY = {
             "bounds": (NUMBER_OR_NULL, 2),
         }
     },
+}
+# a simulation's summary.json (Simulation.summary, web.jobs' warnings): the parts the simulation
+# page and `fluxtrap simulation show` read, in T and K
+ESTIMATES = {TEXTS_KEY: {TEXTS_KEY: NUMBER_OR_NULL}}  # per probe: a value and its errors
+SIMULATION_SUMMARY = {
+    "probes": ESTIMATES,
+    "temperature": {"of": TEXT, TEXTS_KEY: NUMBER},
+    "thermal": {"model": TEXT, "probes": ESTIMATES, TEXTS_KEY: NUMBER_OR_NULL},
+    "accuracy": {"note": TEXT},
+    "warnings": (TEXT, MAX_NOTES),
 }
 
 
@@ -317,7 +327,8 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
     no origin: anyone can write one): ids and references that are not integers, an id twice in
     a table, a row of another campaign (``campaign_id``), a campaign other than the manifest's or one its definition or name would be refused for, samples with a
     label, origin, status, parameters or objectives ``Store.add_sample`` refuses, suggestions'
-    model summaries not of the shape suggest writes (``MODEL_SUMMARY``), and names
+    model summaries not of the shape suggest writes (``MODEL_SUMMARY``), simulation summaries
+    not of a run's (``SIMULATION_SUMMARY``), and names
     (``NAMES``) with control or invisible characters, as ``Store``'s add_* refuse them."""
     for table_name, table in TABLES.items():
         keys = ["id", *(c.name for c in table.columns if c.foreign_keys)]
@@ -434,6 +445,9 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
             )
         for doc in tables["simulations"]:
             doc.setdefault("heat_csv", None)  # archives before 0011: no heat.csv kept
+            if isinstance(summary := doc.get("summary"), dict):  # else: "not a table"
+                where = f"simulations row {doc['id']}: summary"
+                _check_shape(summary, SIMULATION_SUMMARY, set(), where)
             if doc.get("status") not in m.SIMULATION_STATUSES:
                 raise ValidationError(
                     f"simulations row {doc['id']}: status {str(doc.get('status'))[:40]!r} is not one of {', '.join(m.SIMULATION_STATUSES)}"
