@@ -1326,6 +1326,10 @@ def simulation_summary(**values):
         (simulation_summary(accuracy={"note": ["a", "b"]}), "['accuracy']['note'] \"['a', 'b']\" is not a text"),
         (simulation_summary(temperature={"of": "coolant", "final_K": None}), "['temperature']['final_K'] 'None' is not a number"),
         (simulation_summary(thermal={"model": "heat", "probes": {"hot": {"final_K": {}}}}), "['thermal']['probes']['hot']['final_K'] '{}' is not a number or null"),
+        (simulation_summary(bore={"centre_T": "1 T"}), "['bore']['centre_T'] '1 T' is not a number"),
+        (simulation_summary(bore={"profiles": {"axial_z_m": [0, "x"]}}), "['bore']['profiles']['axial_z_m'][1] 'x' is not a number"),
+        (simulation_summary(bore={"axial_coefficients": {"z2": 3}}), "['bore']['axial_coefficients']['z2'] '3' is not a table"),
+        (simulation_summary(accuracy={"bore": {"centre_error_T": "small"}}), "['accuracy']['bore']['centre_error_T'] 'small' is not a number or null"),
     ],
 )  # fmt: skip
 def test_simulation_summaries_the_pages_cannot_read_are_not_restored(tmp_path, edit, says):
@@ -1336,19 +1340,22 @@ def test_simulation_summaries_the_pages_cannot_read_are_not_restored(tmp_path, e
     refused_when_resigned(tmp_path, "simulations", edit, f"simulations row 1: summary{says}")
 
 
+@pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
 def test_the_summary_of_a_run_restores_row_for_row(tmp_path):
-    """A real run's summary.json, with the warnings a dashboard job keeps, is of the shape
-    restore checks: it restores as stored."""
+    """A real run's summary.json (a ring with a [bore]), with the warnings a dashboard job
+    keeps, is of the shape restore checks: it restores as stored."""
     from fluxtrap.simulate import simulate
+
+    from .web.test_simulations import RING_CASE
 
     source = Store(f"sqlite:///{tmp_path / 'source.db'}")
     fill(source, NAME, "x")
-    case = Case.from_dict(tomli.loads(QUICK_CASE))
+    case = Case.from_dict(tomli.loads(RING_CASE))
     result = simulate(case)
     summary = result.summary() | {"warnings": ["a warning the job kept"]}
-    assert {"probes", "temperature", "accuracy"} <= set(summary)
+    assert {"probes", "temperature", "bore"} <= set(summary) and "bore" in summary["accuracy"]
     source.add_simulation(
-        case, QUICK_CASE, summary=summary, probes_csv=result.probes_csv(), campaign=NAME
+        case, RING_CASE, summary=summary, probes_csv=result.probes_csv(), campaign=NAME
     )
     backup(source, NAME, tmp_path / "k.zip")
     target = Store(f"sqlite:///{tmp_path / 'target.db'}")

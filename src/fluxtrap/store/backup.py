@@ -147,12 +147,25 @@ MODEL_SUMMARY = {
 }
 # a simulation's summary.json (Simulation.summary, web.jobs' warnings): the parts the simulation
 # page and `fluxtrap simulation show` read, in T and K
-ESTIMATES = {TEXTS_KEY: {TEXTS_KEY: NUMBER_OR_NULL}}  # per probe: a value and its errors
+VALUES = {TEXTS_KEY: NUMBER_OR_NULL}
+ESTIMATES = {TEXTS_KEY: VALUES}  # per probe (an axial term): its values and their errors
 SIMULATION_SUMMARY = {
     "probes": ESTIMATES,
     "temperature": {"of": TEXT, TEXTS_KEY: NUMBER},
     "thermal": {"model": TEXT, "probes": ESTIMATES, TEXTS_KEY: NUMBER_OR_NULL},
-    "accuracy": {"note": TEXT},
+    "accuracy": {
+        "note": TEXT,
+        "bore": {"axial_terms_error_ppm": VALUES, TEXTS_KEY: NUMBER_OR_NULL},
+    },
+    "bore": {  # BoreField.to_dict, in m, T and ppm
+        "dsv_m": NUMBER,
+        "center_z_m": NUMBER,
+        "centre_T": NUMBER,
+        "homogeneity_ppm": NUMBER_OR_NULL,
+        "drift_ppm_per_h": NUMBER_OR_NULL,
+        "axial_coefficients": ESTIMATES,
+        "profiles": {TEXTS_KEY: (NUMBER, MAX_TABLE_VALUES)},  # as long as the tables hold
+    },
     "warnings": (TEXT, MAX_NOTES),
 }
 
