@@ -1197,7 +1197,7 @@ def test_names_with_hidden_characters_are_not_restored(tmp_path, table, edit, sa
     refused_when_resigned(tmp_path, table, edit, f"not restored: {says}")
 
 
-def summary(**values):
+def model_summary(**values):
     """An edit of suggestions row 1's model summary: ``values`` added to it."""
     return lambda docs, manifest: docs[0]["model_summary"].update(values)
 
@@ -1205,19 +1205,19 @@ def summary(**values):
 @pytest.mark.parametrize(
     "edit, says",
     [
-        (summary(prediction={"jc_3T": {"mean": "NaN", "std": 1.0}}), "['prediction']['jc_3T']['mean'] 'NaN' is not a number or null"),
-        (summary(prediction={"jc_3T": {"mean": 1.0, "std": [[[[1.0]]]]}}), "['prediction']['jc_3T']['std'] '[[[[1.0]]]]' is not a number or null"),
-        (summary(prediction={"jc_3T": [1.0] * 100_000}), "['prediction']['jc_3T'] '[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,' is not a table"),
-        (summary(prediction={"evil": {"mean": 1.0}}), "['prediction']['evil']: not an objective of the campaign ('jc_3T')"),
-        (summary(prediction="1e8 ± 1e6"), "['prediction'] '1e8 ± 1e6' is not a table"),
-        (summary(notes="a wrong unit?"), "['notes'] 'a wrong unit?' is not a list of at most 100"),
-        (summary(notes=["x"] * 101), "['notes'] \"['x', 'x', 'x', 'x', 'x', 'x', 'x', 'x',\" is not a list of at most 100"),
-        (summary(notes=[{"a": 1}]), "['notes'][0] \"{'a': 1}\" is not a text"),
-        (summary(n="many"), "['n'] 'many' is not a count"),
-        (summary(n=-1), "['n'] '-1' is not a count"),
-        (summary(objectives={"jc_3T": {"noise_std": "0.1"}}), "['objectives']['jc_3T']['noise_std'] '0.1' is not a number or null"),
-        (summary(objectives={"jc_3T": {"constant": "yes"}}), "['objectives']['jc_3T']['constant'] 'yes' is not true or false"),
-        (summary(sd_scale={"jc_3T": {}}), "['sd_scale']['jc_3T'] '{}' is not a number or null"),
+        (model_summary(prediction={"jc_3T": {"mean": "NaN", "std": 1.0}}), "['prediction']['jc_3T']['mean'] 'NaN' is not a number or null"),
+        (model_summary(prediction={"jc_3T": {"mean": 1.0, "std": [[[[1.0]]]]}}), "['prediction']['jc_3T']['std'] '[[[[1.0]]]]' is not a number or null"),
+        (model_summary(prediction={"jc_3T": [1.0] * 100_000}), "['prediction']['jc_3T'] '[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,' is not a table"),
+        (model_summary(prediction={"evil": {"mean": 1.0}}), "['prediction']['evil']: not an objective of the campaign ('jc_3T')"),
+        (model_summary(prediction="1e8 ± 1e6"), "['prediction'] '1e8 ± 1e6' is not a table"),
+        (model_summary(notes="a wrong unit?"), "['notes'] 'a wrong unit?' is not a list of at most 100"),
+        (model_summary(notes=["x"] * 101), "['notes'] \"['x', 'x', 'x', 'x', 'x', 'x', 'x', 'x',\" is not a list of at most 100"),
+        (model_summary(notes=[{"a": 1}]), "['notes'][0] \"{'a': 1}\" is not a text"),
+        (model_summary(n="many"), "['n'] 'many' is not a count"),
+        (model_summary(n=-1), "['n'] '-1' is not a count"),
+        (model_summary(objectives={"jc_3T": {"noise_std": "0.1"}}), "['objectives']['jc_3T']['noise_std'] '0.1' is not a number or null"),
+        (model_summary(objectives={"jc_3T": {"constant": "yes"}}), "['objectives']['jc_3T']['constant'] 'yes' is not true or false"),
+        (model_summary(sd_scale={"jc_3T": {}}), "['sd_scale']['jc_3T'] '{}' is not a number or null"),
     ],
 )  # fmt: skip
 def test_model_summaries_the_pages_cannot_read_are_not_restored(tmp_path, edit, says):

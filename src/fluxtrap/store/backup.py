@@ -119,7 +119,7 @@ NUMBER_OR_NULL = (lambda v: v is None or NUMBER[0](v), "a number or null")
 COUNT = (lambda v: NUMBER[0](v) and isinstance(v, int) and v >= 0, "a count")
 TEXT = (lambda v: isinstance(v, str), "a text")
 FLAG = (lambda v: isinstance(v, bool), "true or false")
-MAX_NOTES = 100  # notes, warnings of a summary: suggest, a simulation job (MAX_WARNINGS) keep a few
+MAX_NOTES = 100  # a summary's notes or warnings: suggest, a job (MAX_WARNINGS) keep a few
 # a suggestion's model summary as `fluxtrap suggest` writes it (Optimizer.model_summary,
 # workflows.suggest.suggest): the keys the model page, the API and the stopping advisor read
 MODEL_SUMMARY = {
@@ -620,9 +620,8 @@ def _read_checked(
     try:
         with _opened(path) as z:
             names = [i.filename for i in z.infolist()]
-            if twice := sorted(
-                k for k, n in Counter(names).items() if n > 1
-            ):  # unzip reads the first
+            # a name twice: zipfile reads the last copy, unzip the first
+            if twice := sorted(k for k, n in Counter(names).items() if n > 1):
                 raise InputFileError(
                     f"{path}: damaged: member(s) {_listed(twice)} twice in the zip"
                 )
