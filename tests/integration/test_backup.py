@@ -1361,3 +1361,58 @@ def test_the_summary_of_a_run_restores_row_for_row(tmp_path):
     target = Store(f"sqlite:///{tmp_path / 'target.db'}")
     restore(target, tmp_path / "k.zip")
     same_rows(rows(source, NAME), rows(target, NAME))
+
+
+def calibration_result(**values):
+    """An edit of calibrations row 1's result: ``values`` added to it."""
+    return lambda docs, manifest: docs[0]["result"].update(values)
+
+
+TRACE = {"name": "hall.csv", "points": 2, "t_s": [1, 2], "measured_T": [0.5, 0.4],
+         "sigma_T": [0.01, 0.01], "start_T": [0.5, 0.5], "fitted_T": [0.5, 0.4]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "edit, says",
+    [
+        (calibration_result(parameters={"bulk.n": {"value": "25"}}), "['parameters']['bulk.n']['value'] '25' is not a number or null"),
+        (calibration_result(misfit={"chi2_red": [1.2]}), "['misfit']['chi2_red'] '[1.2]' is not a number or null"),
+        (calibration_result(series=[{"n_points": "20"}]), "['series'][0]['n_points'] '20' is not a count"),
+        (calibration_result(correlation={"names": ["n"], "matrix": [["x"]]}), "['correlation']['matrix'][0][0] 'x' is not a number or null"),
+        (calibration_result(warnings="slow"), "['warnings'] 'slow' is not a list of at most"),
+        (calibration_result(traces=[TRACE | {"fitted_T": [0.5, "0.4"]}]), "['traces'][0]['fitted_T'][1] '0.4' is not a number or null"),
+        (calibration_result(traces=[TRACE | {"sigma_T": [0.01]}]), "['traces'][0]: t_s, measured_T, sigma_T, start_T, fitted_T are not lists of one length"),
+    ],
+)  # fmt: skip
+def test_calibration_results_the_pages_cannot_read_are_not_restored(tmp_path, edit, says):
+    """A calibration's result was checked to be a table, not inside it: a crafted archive
+    restored a parameter value of '25', a chi2_red list, a trace point '0.4' or a trace's sigma
+    shorter than its times, which the calibration page formats as numbers and plots point by
+    point. Refused naming the row and key, nothing written."""
+    refused_when_resigned(tmp_path, "calibrations", edit, f"calibrations row 1: result{says}")
+
+
+def test_a_calibrations_result_restores_row_for_row(tmp_path):
+    """calibrate's own result (calibrate.json: parameters, correlation, misfit, series,
+    traces, warnings) is of the shape restore checks: it restores as stored."""
+    import numpy as np
+
+    from fluxtrap.simulate.calibrate import Series, calibrate
+
+    from .web.test_calibration_pages import HALL, stand_in
+
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    case = Case.from_dict(tomli.loads(QUICK_CASE))
+    t = 10 + np.geomspace(1, 100, 20)
+    b = 0.9 * (0.5 - np.log1p(t - 10) / 30) + np.random.default_rng(0).normal(0, 1e-3, t.size)
+    cal = calibrate(case, Series("hall.csv", t, b, "surface", origin_s=10.0),
+                    "bulk.n,bulk.jc_scale", scan=0, profile=False, runner=stand_in)  # fmt: skip
+    result = cal.to_dict() | {"wall_s": 1.5}
+    assert {"parameters", "correlation", "misfit", "series", "traces"} <= set(result)
+    source.add_calibration(case, QUICK_CASE, cal.fitted_cases[0], cal.fitted_cases[0].to_toml(),
+                           result, [("hall.csv", HALL, "surface")], campaign=NAME)  # fmt: skip
+    backup(source, NAME, tmp_path / "k.zip")
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    restore(target, tmp_path / "k.zip")
+    same_rows(rows(source, NAME), rows(target, NAME))

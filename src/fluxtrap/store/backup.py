@@ -168,6 +168,43 @@ SIMULATION_SUMMARY = {
     },
     "warnings": (TEXT, MAX_NOTES),
 }
+# a calibration's calibrate.json (simulate.calibrate.Calibration.to_dict): the parts the
+# calibration page and its figures read; a list as long as the tables hold
+NUMBERS = (NUMBER_OR_NULL, MAX_TABLE_VALUES)
+TRACE_ARRAYS = ("t_s", "measured_T", "sigma_T", "start_T", "fitted_T")  # s and T, one a point
+CALIBRATION_RESULT = {
+    "simulations": COUNT,
+    "wall_s": NUMBER_OR_NULL,
+    "parameters": {
+        TEXTS_KEY: {
+            "value": NUMBER_OR_NULL,
+            "sigma": NUMBER_OR_NULL,
+            "sigma_source": TEXT,
+            "unit": TEXT,
+            "start": NUMBER_OR_NULL,
+            "nuisance": FLAG,
+        }
+    },
+    "correlation": {"names": (TEXT, MAX_TABLE_VALUES), "matrix": (NUMBERS, MAX_TABLE_VALUES)},
+    "misfit": {"chi2_red": NUMBER_OR_NULL, "dof": NUMBER_OR_NULL, "fits": FLAG},
+    "series": (
+        {
+            "n_points": COUNT,
+            "noise_T": NUMBER_OR_NULL,
+            "noise_source": TEXT,
+            "rms_T": NUMBER_OR_NULL,
+            "chi2_red": NUMBER_OR_NULL,
+            "runs_z": NUMBER_OR_NULL,
+            "fits": FLAG,
+        },
+        MAX_TABLE_VALUES,
+    ),
+    "traces": (
+        {"name": TEXT, "points": COUNT} | dict.fromkeys(TRACE_ARRAYS, NUMBERS),
+        MAX_TABLE_VALUES,
+    ),
+    "warnings": (TEXT, MAX_TABLE_VALUES),
+}
 
 
 def backup(
@@ -341,7 +378,8 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
     a table, a row of another campaign (``campaign_id``), a campaign other than the manifest's or one its definition or name would be refused for, samples with a
     label, origin, status, parameters or objectives ``Store.add_sample`` refuses, suggestions'
     model summaries not of the shape suggest writes (``MODEL_SUMMARY``), simulation summaries
-    not of a run's (``SIMULATION_SUMMARY``), and names
+    not of a run's (``SIMULATION_SUMMARY``), calibration results not of calibrate's
+    (``CALIBRATION_RESULT``), and names
     (``NAMES``) with control or invisible characters, as ``Store``'s add_* refuse them."""
     for table_name, table in TABLES.items():
         keys = ["id", *(c.name for c in table.columns if c.foreign_keys)]
@@ -465,6 +503,16 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                 raise ValidationError(
                     f"simulations row {doc['id']}: status {str(doc.get('status'))[:40]!r} is not one of {', '.join(m.SIMULATION_STATUSES)}"
                 )
+        for doc in tables["calibrations"]:
+            if isinstance(result := doc.get("result"), dict):  # else: "not a table"
+                where = f"calibrations row {doc['id']}: result"
+                _check_shape(result, CALIBRATION_RESULT, set(), where)
+                for i, trace in enumerate(result.get("traces", [])):  # plotted point by point
+                    if len({len(trace.get(k, ())) for k in TRACE_ARRAYS}) > 1:
+                        raise ValidationError(
+                            f"{where}['traces'][{i}]: {', '.join(TRACE_ARRAYS)} are not lists of "
+                            "one length"
+                        )
         for table_name, key in NAMES:  # as add_*: no ESC, U+202E or U+200B planted
             for doc in tables[table_name]:
                 where = f"{table_name} row {doc['id']}: {key}"
