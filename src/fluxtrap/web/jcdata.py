@@ -111,6 +111,39 @@ def measurement_notes(meas: MeasurementRecord, settings: Sequence[Mapping[str, A
     return notes + not_found + ([f"{meas.filename}: {source}"] if source else [])
 
 
+def measured_figures(
+    store: Store, campaign: str, labels: Sequence[str], most: int
+) -> dict[str, dict[str, Any]]:
+    """The figures of the newest ``most`` stored M(H) and M(T) files of the samples ``labels``,
+    newest first, keyed ``loop-<id>`` and ``mt-<id>`` (``plots.loop_figure``, ``plots.mt_figure``
+    with the stored Tc fits), each read again from its stored bytes with the columns it was added
+    with; a file that cannot be drawn is a figure saying why."""
+    from fluxtrap.errors import FluxtrapError
+    from fluxtrap.magnetometry.readers import read
+    from fluxtrap.web import plots
+
+    wanted = set(labels)
+    listed = [m for m in store.measurements(campaign, with_content=False) if m.sample in wanted]
+    chosen = sorted(listed, key=lambda m: m.id, reverse=True)[:most]
+    settings = store.curve_settings([m.id for m in chosen])
+    figures = {}
+    for listed_meas in chosen:
+        meas = store.measurement(listed_meas.id)
+        columns = meas.metadata.get("column_mapping") or meas.metadata.get("columns") or None
+        key, title = ("loop", "M(H)") if meas.kind == "mh_loop" else ("mt", "M(T)")
+        try:
+            table = read(meas.content, filename=meas.filename, columns=columns)
+            if meas.kind == "mh_loop":
+                figure = plots.loop_figure(table, meas.filename, meas.temperature_K)
+            else:
+                tc = [s for s in settings.get(meas.id, []) if "tc_K" in s]
+                figure = plots.mt_figure(table, meas.filename, tc)
+        except FluxtrapError as err:
+            figure = plots.note_figure(plots.plain(f"{title} {meas.filename}"), str(err))
+        figures[f"{key}-{meas.id}"] = figure
+    return figures
+
+
 def jc_table_toml(
     columns: dict[str, list[float]], max_points: int = 25, label: str = "the sample"
 ) -> str:

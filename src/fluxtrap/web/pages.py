@@ -47,6 +47,8 @@ PAGE_SAMPLES = 100
 NOTES_SHOWN = 200  # characters of a sample's notes in those tables (the API gives all 10 000)
 SHOWN_CASE = 200_000  # characters of a simulation's case file on its page (the API takes as many)
 MAX_JC_DRAWN = 50  # curves on the Jc(B) page (each up to plots.MAX_PLOTTED points, 20 ms)
+# M(H) and M(T) files drawn on the Jc(B) page of samples asked (each read again from its bytes)
+MAX_FILES_DRAWN = 20
 log = logging.getLogger("fluxtrap.web")
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["formatted"] = plots.formatted
@@ -299,7 +301,8 @@ def jc_page(
 ) -> HTMLResponse:
     """The newest Jc(B) curve of each measured sample, at most ``MAX_JC_DRAWN`` of them: those
     asked (``?sample=``) and the most recently measured others (2000 samples' 1000-point curves
-    were a 170 MB page built in 46 s)."""
+    were a 170 MB page built in 46 s); below it the M(H) loops and M(T) sweeps the asked samples'
+    curves came from (their newest ``MAX_FILES_DRAWN`` files)."""
     user, store = _user(request), store_of(request)
     spec = store.campaign(campaign)
     asked = list(dict.fromkeys(sample or []))
@@ -320,6 +323,7 @@ def jc_page(
         curves = jcdata.jc_curves(newest)
         temperatures_K = {s: meas.temperature_K for s, (meas, _) in newest.items()}
         figure = plots.jc_figure(curves, temperatures_K)
+        measured_files = jcdata.measured_figures(store, campaign, sample or [], MAX_FILES_DRAWN)
     selected = [s for s in (sample or curves) if s in curves]
     notes = jcdata.jc_notes(newest)
     for label in [s for s in dict.fromkeys(sample or []) if s not in curves]:  # as asked
@@ -331,7 +335,9 @@ def jc_page(
         spec=spec,
         labels={s: plots.measured_at(s, temperatures_K[s]) for s in curves},
         selected=selected,
-        figures={"jc": figure},
+        figures={"jc": figure} | measured_files,
+        measured_files=measured_files,
+        max_files=MAX_FILES_DRAWN,
         notes=notes,
         not_drawn=len(measured) - len(curves),
         max_drawn=MAX_JC_DRAWN,

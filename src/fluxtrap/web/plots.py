@@ -154,6 +154,93 @@ def left_out(best: Mapping[str, Any]) -> str:
 MAX_PLOTTED = 2000  # points of one curve in a figure
 
 
+def thinned(n: int, most: int) -> np.ndarray:
+    """Indices of every k-th of ``n`` points and the last, at most ``most`` of them."""
+    return np.unique(np.r_[0 : n : max(1, math.ceil(n / max(1, most - 1))), n - 1]) if n else []
+
+
+MAX_BRANCHES = 50  # branches of an M(H) file drawn (a sweep's loops: a few each)
+BRANCH_STYLE = {  # M(H) branches told apart by colour and dash
+    "virgin": dict(color="#2ca02c", dash="dot"),
+    "decreasing": dict(color="#d62728", dash="solid"),
+    "increasing": dict(color="#1f77b4", dash="dash"),
+}
+
+
+def loop_figure(table: Any, filename: str, temperature_K: float | None) -> dict[str, Any]:
+    """A stored M(H) file's moment (A·m²) against mu0 H (T), one line a branch
+    (``loops.split_branches``: virgin, decreasing, increasing; several loops' branches named by
+    loop and temperature; the first ``MAX_BRANCHES``), at most ``MAX_PLOTTED`` points over all
+    of them; titled with the file and the temperature of the analysed loop (K)."""
+    from fluxtrap.magnetometry.loops import split_branches
+
+    every = split_branches(table)
+    branches = every[:MAX_BRANCHES]
+    total = sum(len(b) for b in branches)
+    loops = len({b.loop for b in branches})
+    fig = go.Figure()
+    for b in branches:  # each at least its ends: 2 of the MAX_PLOTTED kept for each
+        keep = thinned(len(b), 2 + (MAX_PLOTTED - 2 * MAX_BRANCHES) * len(b) // total)
+        name = b.kind if loops == 1 else f"loop {b.loop + 1} ({b.temperature_K:.4g} K): {b.kind}"
+        fig.add_scatter(
+            x=b.field_T[keep].tolist(),
+            y=b.moment_Am2[keep].tolist(),
+            mode="lines",
+            name=name,
+            legendgroup=b.kind,
+            line=BRANCH_STYLE[b.kind],
+        )
+    at = "" if temperature_K is None else f" at {temperature_K:.4g} K"
+    drawn = sum(len(t.x) for t in fig.data)
+    shown = f" ({drawn} of {total} points shown)" if drawn < total else ""
+    if len(every) > MAX_BRANCHES:
+        shown += f" (the first {MAX_BRANCHES} of {len(every)} branches)"
+    return _layout(
+        fig,
+        title=plain(f"M(H) {filename}{at}") + shown,
+        xaxis_title="μ<sub>0</sub>H [T]",
+        yaxis_title="m [A·m²]",
+    )
+
+
+def mt_figure(table: Any, filename: str, tc: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A stored M(T) file's moment (A·m²) against temperature (K), one line a sweep
+    (``tc.split_sweeps``: ZFC, FC...; the first ``MAX_BRANCHES``), at most ``MAX_PLOTTED`` points
+    over all of them, and each stored Tc fit (``tc``: the tc_fit curves' settings, ``tc_K`` ±
+    ``tc_err_K``) a dashed vertical line; titled with the file and its field (T)."""
+    from fluxtrap.magnetometry.tc import held_field_part, split_sweeps
+
+    sweeps = split_sweeps(held_field_part(table)[0])[:MAX_BRANCHES]
+    total = sum(len(s) for s in sweeps)
+    fig = go.Figure()
+    for s in sweeps:
+        keep = thinned(len(s), 2 + (MAX_PLOTTED - 2 * MAX_BRANCHES) * len(s) // total)
+        fig.add_scatter(
+            x=s.temperature_K[keep].tolist(),
+            y=s.moment_Am2[keep].tolist(),
+            mode="lines+markers",
+            marker=dict(size=3),
+            name=plain(s.label),
+        )
+    for fit in tc:
+        fig.add_vline(
+            x=fit["tc_K"],
+            line=dict(color="#7f7f7f", dash="dash"),
+            annotation_text=plain(
+                f"Tc {value_text(fit['tc_K'], fit.get('tc_err_K'))} K ({fit.get('sweep', '')})"
+            ),
+        )
+    field = f" in {sweeps[0].field_T:.4g} T" if sweeps else ""
+    drawn = sum(len(t.x) for t in fig.data)
+    shown = f" ({drawn} of {total} points shown)" if drawn < total else ""
+    return _layout(
+        fig,
+        title=plain(f"M(T) {filename}{field}") + shown,
+        xaxis_title="T [K]",
+        yaxis_title="m [A·m²]",
+    )
+
+
 def measured_at(label: str, temperature_K: float | None) -> str:
     """A sample's label with the temperature its loop was measured at, as the Jc(B) page names
     a curve: "B1 (5 K)" (Jc falls with temperature: two samples' curves at 5 K and 20 K were
@@ -180,7 +267,7 @@ def jc_figure(
         # every k-th point and the last, at most MAX_PLOTTED: a 190 000-point loop's 95 000 made eight
         # samples' page 28 MB (6 s to build, 3.6 GB of server memory for eight at once)
         n = len(cols["B_T"])
-        kept = np.unique(np.r_[0 : n : max(1, math.ceil(n / (MAX_PLOTTED - 1))), n - 1])
+        kept = thinned(n, MAX_PLOTTED)
         b = np.asarray(cols["B_T"])[kept]
         jc = to_A_cm2(np.asarray(cols["Jc_A_m2"]))[kept]
         flagged = np.asarray(cols.get("unpenetrated", np.zeros(n)))[kept] > 0.5
@@ -495,7 +582,7 @@ def probes_figure(probes: pd.DataFrame | str) -> dict[str, Any]:
     if isinstance(probes, str):
         return note_figure("Hall probes", probes)
     n = len(probes)
-    kept = probes.iloc[np.unique(np.r_[0 : n : max(1, math.ceil(n / (MAX_PLOTTED - 1))), n - 1])]
+    kept = probes.iloc[thinned(n, MAX_PLOTTED)]
     t = kept["time_s"].tolist()
     fig = go.Figure()
     fig.add_scatter(
@@ -517,7 +604,7 @@ def heat_figure(heat: pd.DataFrame | str) -> dict[str, Any]:
     if isinstance(heat, str):
         return note_figure("Temperature", heat)
     n = len(heat)
-    kept = heat.iloc[np.unique(np.r_[0 : n : max(1, math.ceil(n / (MAX_PLOTTED - 1))), n - 1])]
+    kept = heat.iloc[thinned(n, MAX_PLOTTED)]
     t = kept["time_s"].tolist()
     fig = go.Figure()
     fig.add_scatter(x=t, y=kept["max_T_K"].tolist(), name="hottest", line=dict(color="#d62728"))

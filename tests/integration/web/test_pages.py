@@ -973,3 +973,55 @@ def test_progress_draws_the_best_known_to_meet_the_outcome_constraints(browser_l
         "jc_3T: maximize; best among samples meeting the outcome constraints "
         "(1 does not, 1 awaits tc)"
     )
+
+
+def test_a_sample_s_jc_page_draws_its_stored_m_h_loops_and_m_t_sweeps(
+    browser_like, loop_file, tmp_path, monkeypatch
+):
+    """A sample's Jc(B) page showed the curve but not the M(H) loop it came from, nor its M(T)
+    sweep. The asked samples' stored files are now drawn from their bytes: the loop's moment
+    against mu0 H by branch, thinned to at most MAX_PLOTTED points in all (ends kept), with the
+    loop's temperature in the title; an M(T) file's sweeps with its stored Tc marked."""
+    from fluxtrap.units import value_text
+    from fluxtrap.web import plots
+
+    from ..test_magnetometry_cli import transition_mt_file
+    from .test_upload import tc_campaign, upload_mt
+
+    monkeypatch.setattr(plots, "MAX_PLOTTED", 60)
+    monkeypatch.setattr(plots, "MAX_BRANCHES", 5)
+    lab = browser_like
+    lab.store.add_sample(NAME, "B1", P)
+    meas = upload(lab, loop_file).json()["measurement"]
+    html = lab.client.get(f"{CP}/jc?sample=B1").text
+    fig = figures(html)[f"loop-{meas['id']}"]
+    assert (
+        "5 K" in fig["layout"]["title"]["text"] and "B1_MH_5K.dat" in fig["layout"]["title"]["text"]
+    )
+    assert fig["layout"]["xaxis"]["title"]["text"] == "μ<sub>0</sub>H [T]"
+    assert fig["layout"]["yaxis"]["title"]["text"] == "m [A·m²]"
+    names = [t["name"] for t in fig["data"]]
+    assert {"decreasing", "increasing"} <= set(names)
+    assert len({json.dumps(t["line"], sort_keys=True) for t in fig["data"]}) == len(names)
+    assert 10 < sum(len(t["x"]) for t in fig["data"]) <= 60
+    from fluxtrap.magnetometry.loops import split_branches
+    from fluxtrap.magnetometry.readers import read
+
+    branches = split_branches(read(loop_file, filename="B1_MH_5K.dat"))
+    for b, t in zip(branches, fig["data"], strict=True):  # each branch's ends, in SI
+        assert t["x"][0] == b.field_T[0] and t["x"][-1] == b.field_T[-1]
+        assert t["y"][-1] == pytest.approx(b.moment_Am2[-1])
+    assert 'id="measured-files"' not in lab.client.get(f"{CP}/jc").text  # no sample asked
+
+    tc_campaign(lab)
+    r = upload_mt(lab, "T1_MT.dat", transition_mt_file(tmp_path).read_bytes())
+    assert r.status_code == 201, r.text
+    fits = [c["settings"] for c in r.json()["curves"]]
+    fig = figures(lab.client.get("/campaigns/tc/jc?sample=T1").text)[
+        f"mt-{r.json()['measurement']['id']}"
+    ]
+    assert fig["layout"]["xaxis"]["title"]["text"] == "T [K]"
+    assert [t["name"] for t in fig["data"]] == [f["sweep"] for f in fits]
+    assert [(x["x0"], x["x1"]) for x in fig["layout"]["shapes"]] == [(f["tc_K"],) * 2 for f in fits]
+    for fit, said in zip(fits, fig["layout"]["annotations"], strict=True):
+        assert said["text"] == f"Tc {value_text(fit['tc_K'], fit['tc_err_K'])} K ({fit['sweep']})"
