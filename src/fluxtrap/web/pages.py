@@ -26,6 +26,7 @@ from fluxtrap.campaign import CampaignSpec, shown_acquisition
 from fluxtrap.errors import FluxtrapError, ValidationError
 from fluxtrap.optimize.stopping import StoppingAdvice, campaign_advice
 from fluxtrap.store import UserRecord
+from fluxtrap.units import value_text
 from fluxtrap.web import jcdata, plots
 from fluxtrap.web.api import (
     MAX_CAMPAIGNS,
@@ -544,14 +545,26 @@ def simulations_page(
         )
     jobs = request.app.state.jobs
     unstored = [j for j in jobs.jobs() if j.simulation_id is None]
+    simulations = jobs.simulations()
     return _page(
         request,
         "simulations.html",
         user,
-        simulations=jobs.simulations(),
+        simulations=simulations,
+        trapped={s.id: trapped_field(s) for s in simulations},
         jobs=unstored,
         example_case=case,
     )
+
+
+def trapped_field(sim: Simulation) -> tuple[str, str] | None:
+    """A finished simulation's main probe (its case's first) and its final Bz ± the estimated
+    discretization error (T), rounded alike (``value_text``); None without one."""
+    probes = (sim.summary or {}).get("probes", {})
+    if sim.status != "done" or not sim.probes or sim.probes[0] not in probes:
+        return None
+    p = probes[sim.probes[0]]
+    return sim.probes[0], value_text(p.get("final_T"), p.get("final_error_T"))
 
 
 @router.get("/jobs/{job_id}", response_model=None)

@@ -720,3 +720,26 @@ def test_what_a_job_s_case_and_run_warned_of_is_stored_and_shown(lab):
     page = lab.client.get(f"/simulations/{job['simulation_id']}").text
     shown = re.search(r'<ul class="warn" id="run-warnings">(.*?)</ul>', page, re.S).group(1)
     assert [unescape(li) for li in re.findall(r"<li>(.*?)</li>", shown)] == said
+
+
+def test_the_simulations_list_shows_each_finished_run_s_trapped_field_with_its_error(lab):
+    """The simulations list gave title, status and who, not what a run trapped: each finished
+    simulation's main probe (its case's first) now shows its final Bz ± the estimated
+    discretization error, rounded alike, named; a failed run and one without the probe a dash."""
+    import tomli
+
+    case = Case.from_dict(tomli.loads(EXAMPLE_CASE))
+    first = case.probes[0].name
+    summary = {"probes": {first: {"final_T": 2.7433980328, "final_error_T": 0.0079175508}}}
+    done = lab.store.add_simulation(case, EXAMPLE_CASE, summary=summary, probes_csv=b"time_s\n0\n")
+    bare = lab.store.add_simulation(case, EXAMPLE_CASE, summary={"probes": {}}, probes_csv=b"x\n")
+    failed = lab.store.add_simulation(case, EXAMPLE_CASE, error="SolverError: stopped")
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    html = lab.client.get("/simulations").text
+    rows = dict(re.findall(r'<tr><td><a href="/simulations/(\d+)">(.*?)</tr>', html, re.S))
+    rows = {int(k): v for k, v in rows.items()}
+    cell = lambda i: re.search(r'<td class="num trapped">(.*?)</td>', rows[i], re.S)[1]  # noqa: E731
+    assert unescape(re.sub("<[^>]+>", "", cell(done.id))) == f"2.7434 ± 0.0079 ({first})"
+    assert cell(bare.id) == cell(failed.id) == "–"
+    assert 'class="status-done">done' in rows[done.id]
+    assert 'class="status-failed">failed' in rows[failed.id]
