@@ -36,7 +36,7 @@ from fluxtrap.magnetometry import fit_creep
 from fluxtrap.magnetometry.pipeline import JC_CURVE, derive, objective_values
 from fluxtrap.simulate import Case
 from fluxtrap.store import Store
-from fluxtrap.units import estimate_text, to_A_cm2
+from fluxtrap.units import estimate_text, to_A_cm2, value_text
 
 from ..conftest import CHROMIUM, needs_chromium
 
@@ -170,7 +170,8 @@ def test_the_magnet_simulation_is_in_the_store(quick_demo):
     files = quick_demo / "demo-report" / "simulation"
     assert (sim.status, sim.name) == ("done", "Demo magnet, FCM 7 T at 5 K")
     assert sim.probes_csv == (files / "probes.csv").read_bytes()  # the report's copy, byte for byte
-    assert sim.summary == json.loads((files / "summary.json").read_text())
+    kept = {k: v for k, v in sim.summary.items() if k not in ("maps", "creep")}  # for its page
+    assert kept == json.loads((files / "summary.json").read_text())
     assert Case.from_dict(tomli.loads(sim.case_toml)).to_si_dict() == sim.case  # the case as run
 
 
@@ -291,3 +292,55 @@ def test_the_report_s_model_map_draws_jc_in_the_tables_unit(quick_demo):
     assert re.search(
         r"through the best point \(ramp_rate = [\d.]+ degC/min\)$", fig._suptitle.get_text()
     )
+
+
+def test_the_stored_demo_magnet_s_page_shows_its_j_b_maps_and_creep_fit(quick_demo, tmp_path):
+    """The demo magnet's dashboard page drew its probe traces only: its J/B maps were kept in the
+    memory of a server that ran it as a job, and no page drew a creep fit, which only the HTML
+    report had. The stored simulation's summary now keeps the maps' numbers and the creep fit,
+    and a server on the demo store draws them: the maps at the run's times, the fit over the
+    centre probe's hold with a, b and the decay each ± 1 sigma."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from fluxtrap.web import create_app
+
+    for part in ("", "-wal", "-shm"):  # a copy: this test's user and session stay in it
+        if (quick_demo / f"fluxtrap-demo.db{part}").exists():
+            shutil.copy(quick_demo / f"fluxtrap-demo.db{part}", tmp_path / f"demo.db{part}")
+    store = Store(tmp_path / "demo.db")
+    store.add_user("ann", "reader", "ann-token-0123456789")
+    (sim,) = store.simulations()
+    with TestClient(create_app(store)) as client:
+        client.cookies.set(
+            "fluxtrap_session", store.start_session("ann-token-0123456789").session_id
+        )
+        html = client.get(f"/simulations/{sim.id}").text
+    figures = {
+        m[1]: json.loads(m[2])
+        for m in re.finditer(
+            r'<script type="application/json" id="([\w-]+)-data">(.*?)</script>', html, re.S
+        )
+    }
+    maps = [k for k in figures if k.startswith("map-")]
+    summary = store.simulation(sim.id).summary
+    assert len(maps) == len(summary["maps"]["shown"]) >= 1
+    last = figures[maps[-1]]
+    j = np.array(last["data"][0]["z"], dtype=float)
+    assert np.isfinite(j).any() and last["layout"]["xaxis"]["title"]["text"] == "r [mm]"
+    assert last["layout"]["title"]["text"].startswith(
+        f"t = {summary['maps']['shown'][-1]['time_s']:g} s"
+    )
+    creep = summary["creep"]
+    points, line = figures["creep"]["data"]
+    sa, sb = np.sqrt(np.diag(creep["cov_T2"]))
+    title = figures["creep"]["layout"]["title"]["text"]
+    assert f"a = {value_text(creep['a_T'], sa, '.6g')} T" in title
+    assert f"b = {value_text(creep['b_T'], sb, '.4g')} T" in title and "ppm/h at the end" in title
+    t = np.asarray(line["x"])
+    assert line["y"] == pytest.approx(creep["a_T"] - creep["b_T"] * np.log(t), rel=1e-12)
+    assert t[0] == pytest.approx(creep["t_start_s"]) and t[-1] == pytest.approx(creep["t_end_s"])
+    probes = pd.read_csv(io.BytesIO(store.simulation(sim.id).probes_csv))
+    on_time = probes.set_index(probes["time_s"] - creep["origin_s"])["center_Bz_T"]
+    assert points["y"] == pytest.approx(on_time.loc[points["x"]].tolist(), rel=1e-12)

@@ -46,7 +46,7 @@ from fluxtrap.store import Store
 from fluxtrap.tomlfile import read_toml
 from fluxtrap.units import estimate_text, to_A_cm2
 from fluxtrap.workflows.measurements import record_measurement
-from fluxtrap.workflows.simulations import record_simulation
+from fluxtrap.workflows.simulations import record_simulation, stored_maps
 from fluxtrap.workflows.suggest import campaign_optimizer, suggest
 
 # The researchers' starting point and steps (campaign units: degC/min, degC, min), as in the
@@ -365,10 +365,6 @@ def run_demo(
     )
     result = Simulation(case).run(progress=not quiet)
     wall["simulation_s"] = time.perf_counter() - t1
-    # the same record as `fluxtrap simulate --db --campaign`: the report's files are its copies
-    sim = record_simulation(
-        store, case, case.to_toml(), result, campaign=spec.name, created_by=DEMO_USER
-    )
     df = result.probes
     # B = a - b ln t holds once the currents have relaxed from the ramp: fit the last decade of the hold
     creep = fit_creep(
@@ -380,6 +376,12 @@ def run_demo(
         column="center_Bz_T",
     )
     console.print(centre_text(df, result.errors.get("center", {}), creep))
+    # the record of `fluxtrap simulate --db --campaign` (the report's files are its copies), its
+    # summary with the J/B maps' numbers and the creep fit: the dashboard's page draws them
+    sim = record_simulation(
+        store, case, case.to_toml(), result, campaign=spec.name, created_by=DEMO_USER,
+        extra={"maps": stored_maps(result), "creep": creep.to_dict()},
+    )  # fmt: skip
 
     res = DemoResult(
         settings,

@@ -15,7 +15,8 @@ Two id spaces, as in the usual REST pattern for long-running work: a job (``/api
 and its result (``/api/simulations/{id}``, beside the simulations recorded by ``fluxtrap
 simulate --db``); a finished job points to its stored simulation. The J/B maps are computed in
 the child once and kept in memory by simulation id (they are not stored); a stored simulation
-read after a restart has its probe traces only. Several servers may share a database's queue:
+read after a restart has its probe traces only, or the maps and creep fit its summary keeps (the
+demo's). Several servers may share a database's queue:
 each renews the heartbeat of the jobs it runs every ``heartbeat_s`` and marks those whose
 heartbeat is older than ``silent_s`` interrupted, whichever host ran them.
 """
@@ -358,25 +359,30 @@ class Jobs:
 
     def figures(self, sim_id: int) -> dict[str, Any]:
         """Plotly figures of a finished simulation: probe traces, a heat run's temperatures (its
-        stored heat.csv), the bore profiles (from its
-        stored summary), and the J/B maps if this server ran it (computed when its job finished)."""
+        stored heat.csv), the bore profiles (from its stored summary), and the J/B maps if this
+        server ran it (computed when its job finished) or its summary keeps them (``maps``:
+        ``workflows.simulations.stored_maps``), and its creep fit over its probe if the summary has one
+        (``creep``: ``CreepFit.to_dict``; the demo stores both)."""
         rec = self._store.simulation(sim_id)
         finished(schemas.Simulation.of(rec))
         with self._figures_lock:
             kept = self._figures.get(sim_id)
         if kept is not None:
             return kept[0]
-        columns = ("time_s", "applied_T")
-        figures = {
-            "probes": plots.probes_figure(plots.stored_table(rec.probes_csv, "probes.csv", columns))
-        }
+        summary = rec.summary or {}
+        creep = summary.get("creep")
+        columns = ("time_s", "applied_T", *([creep["column"]] if creep else []))
+        probes = plots.stored_table(rec.probes_csv, "probes.csv", columns)
+        figures = {"probes": plots.probes_figure(probes)}
+        if creep:
+            figures["creep"] = plots.creep_figure(probes, creep)
         if rec.heat_csv:
             heat = ("time_s", "max_T_K", "mean_T_K")
             figures["heat"] = plots.heat_figure(plots.stored_table(rec.heat_csv, "heat.csv", heat))
-        bore = (rec.summary or {}).get("bore", {})
+        bore = summary.get("bore", {})
         if "profiles" in bore and bore["centre_T"]:
             figures["bore"] = plots.bore_figure(bore)
-        return figures
+        return figures | plots.maps_figures(summary.get("maps", {"of": 0, "shown": []}))
 
     # -- the workers ----------------------------------------------------------------------------
     def _beat(self) -> None:

@@ -25,6 +25,7 @@ from fluxtrap.magnetometry.jc import log_band
 from fluxtrap.probetable import log_time_thinned
 from fluxtrap.units import estimate_text, to_A_cm2, value_text
 from fluxtrap.workflows.history import ORIGINS, best_so_far
+from fluxtrap.workflows.simulations import stored_maps
 
 ORIGIN_COLOR = {"researcher": "#1f77b4", "optimizer": "#d62728", "all": "#7f7f7f"}
 
@@ -682,32 +683,20 @@ def calibration_figures(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return figures
 
 
-def maps_figure(result: Any, snapshot: Any) -> dict[str, Any]:
-    """J_phi (A/cm^2) in the conductors and |B| (T) of the r-z cross-section at one snapshot.
-
-    J is sampled on a grid over the stack from the mesh's conductor triangles (NaN outside them);
-    B comes from ``Result.field_map`` (Biot-Savart of the currents plus the applied field) on the
-    stack's surroundings."""
-    from matplotlib.tri import Triangulation
+def map_figure(data: Mapping[str, Any]) -> dict[str, Any]:
+    """J_phi (A/cm^2) in the conductors and |B| (T) of the r-z cross-section from the numbers of
+    ``workflows.simulations.map_data``, the layers outlined and the probes marked."""
     from plotly.subplots import make_subplots
 
-    stack = result.case.stack
-    r1 = max(x.radius_m for x in stack) * 1e3
-    z0, z1 = min(x.z_m for x in stack) * 1e3, max(x.top_m for x in stack) * 1e3
-    jr, jz = np.linspace(0, r1, 60), np.linspace(z0, z1, 60)
-    R, Z = np.meshgrid(jr, jz)
-    tri = Triangulation(*(result.mesh.points.T * 1e3), result.mesh.triangles[result.conductor])
-    inside = tri.get_trifinder()(R, Z)
-    j = np.where(inside >= 0, to_A_cm2(snapshot.J_A_m2[inside]), np.nan)
+    j = np.array(data["J_A_cm2"], dtype=float)
     jmax = float(np.nanmax(np.abs(j))) if np.isfinite(j).any() else 1.0
-    m = result.field_map(snapshot.time_s, shape=(40, 40))
     fig = make_subplots(
         1, 2, subplot_titles=("J<sub>φ</sub> [A/cm²]", "|B| [T]"), horizontal_spacing=0.16
     )
     fig.add_heatmap(
-        x=jr.tolist(),
-        y=jz.tolist(),
-        z=_nan_to_none(j),
+        x=data["r_mm"],
+        y=data["z_mm"],
+        z=data["J_A_cm2"],
         colorscale="RdBu_r",
         zmin=-jmax,
         zmax=jmax,
@@ -717,33 +706,25 @@ def maps_figure(result: Any, snapshot: Any) -> dict[str, Any]:
         name="J",
     )
     fig.add_heatmap(
-        x=(m["r"][0] * 1e3).tolist(),
-        y=(m["z"][:, 0] * 1e3).tolist(),
-        z=np.hypot(m["Br"], m["Bz"]).tolist(),
+        x=data["B_r_mm"],
+        y=data["B_z_mm"],
+        z=data["B_T"],
         colorscale="Viridis",
         colorbar=dict(x=1.0, len=0.9),
         row=1,
         col=2,
         name="|B|",
     )
-    for layer in stack:
+    for r0, r1, z0, z1 in data["layers"]:
         for col, color in ((1, "#444"), (2, "white")):
-            fig.add_shape(
-                type="rect",
-                x0=layer.inner_radius_m * 1e3,
-                x1=layer.radius_m * 1e3,
-                y0=layer.z_m * 1e3,
-                y1=layer.top_m * 1e3,
-                line=dict(color=color, width=1),
-                row=1,
-                col=col,
-            )
-    for probe in result.case.probes:
+            fig.add_shape(type="rect", x0=r0, x1=r1, y0=z0, y1=z1,
+                          line=dict(color=color, width=1), row=1, col=col)  # fmt: skip
+    for name, r, z in data["probes"]:
         fig.add_scatter(
-            x=[probe.r_m * 1e3],
-            y=[probe.z_m * 1e3],
+            x=[r],
+            y=[z],
             mode="markers+text",
-            text=[probe.name],
+            text=[plain(name)],
             textposition="top right",
             marker=dict(symbol="cross", color="red", size=9),
             textfont=dict(color="white"),
@@ -756,39 +737,68 @@ def maps_figure(result: Any, snapshot: Any) -> dict[str, Any]:
     fig.update_yaxes(title_text="z [mm]", scaleanchor="x2", row=1, col=2)
     return _layout(
         fig,
-        title=f"t = {snapshot.time_s:g} s, applied {snapshot.applied_T:.3g} T, "
-        f"{snapshot.temperature_K:.3g} K",
+        title=f"t = {data['time_s']:g} s, applied {data['applied_T']:.3g} T, "
+        f"{data['temperature_K']:.3g} K",
         margin=dict(l=60, r=20, t=80, b=50),
     )
 
 
-def _nan_to_none(a: np.ndarray) -> list[list[float | None]]:
-    return [[None if not math.isfinite(v) else float(v) for v in row] for row in a]
+def maps_figures(maps: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The J/B map figures of ``workflows.simulations.stored_maps``' numbers, keyed ``map-<i>``, the first map's
+    title saying how many of the run's times are drawn when not all."""
+    figures = {f"map-{i}": map_figure(data) for i, data in enumerate(maps["shown"])}
+    if figures and len(figures) < maps["of"]:
+        title = figures["map-0"]["layout"]["title"]
+        title["text"] += f" (maps at {len(figures)} of the run's {maps['of']} times, evenly spread)"
+    return figures
 
 
-MAX_MAPS = 50  # J/B map figures of one simulation (about 115 kB of JSON each)
+def creep_figure(probes: pd.DataFrame | str, creep: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored creep fit (``CreepFit.to_dict``, of a probe's hold) over its probe's trace from
+    probes.csv: Bz (T) against time since the fit's origin (s, log axis), the fit B = a - b ln t
+    from its first to its last point, the title with a, b (T) and the decay at the end of the
+    hold (ppm/h), each ± 1 sigma; a note (``stored_table``) is an empty figure saying it."""
+    if isinstance(probes, str):
+        return note_figure("Creep", probes)
+    a, b, origin = creep["a_T"], creep["b_T"], creep["origin_s"]
+    sa, sb = np.sqrt(np.diag(np.asarray(creep["cov_T2"], float)))
+    t = probes["time_s"].to_numpy() - origin
+    after = t > 0
+    kept = thinned(int(after.sum()), MAX_PLOTTED)
+    fig = go.Figure()
+    fig.add_scatter(x=t[after][kept].tolist(), y=probes[creep["column"]].to_numpy()[after][kept].tolist(),
+                    mode="markers", marker=dict(size=3, color="#333"), name="simulated")  # fmt: skip
+    tt = np.geomspace(creep["t_start_s"], creep["t_end_s"], 100)
+    fig.add_scatter(x=tt.tolist(), y=(a - b * np.log(tt)).tolist(), name="a - b ln t",
+                    line=dict(color="#1f77b4"))  # fmt: skip
+    from fluxtrap.magnetometry.creep import CreepFit
+
+    end = creep["t_end_s"]
+    fit = CreepFit(a_T=a, b_T=b, cov=np.asarray(creep["cov_T2"], float), t_start_s=creep["t_start_s"],
+                   t_end_s=end, origin_s=origin, n_points=creep["n_points"], rms_T=creep["rms_T"])  # fmt: skip
+    decay = value_text(float(fit.decay_ppm_per_h(end)), float(fit.decay_sigma_ppm_per_h(end)))
+    return _layout(
+        fig,
+        title=plain(
+            f"Creep of {creep['column'].removesuffix('_Bz_T')}: B = a - b ln t, "
+            f"a = {value_text(a, sa, '.6g')} T, b = {value_text(b, sb, '.4g')} T; "
+            f"{decay} ppm/h at the end of the hold"
+        ),
+        xaxis_type="log",
+        xaxis_title=f"t - t<sub>0</sub> [s] (t<sub>0</sub> = {origin:.6g} s, the fit's origin)",
+        yaxis_title="Bz [T]",
+        legend=dict(orientation="h", y=-0.2),
+    )
 
 
 def simulation_figures(result: Any) -> dict[str, dict[str, Any]]:
     """The figures of a finished simulation, keyed by page element id: the probe traces, a heat
-    run's temperatures, the bore profiles (with a ``[bore]``) and the J/B maps at the end of each
-    protocol step and at ``[output] snapshots`` (the initial state has no currents): at most
-    ``MAX_MAPS``, evenly spread over them and always with the last, the first map's title saying
-    so (a protocol of 300 steps drew 303 maps, 35 MB of one page; 10 000 steps may be given)."""
-    snaps = list(result.snapshots[1:] or result.snapshots)
+    run's temperatures, the bore profiles (with a ``[bore]``) and the J/B maps
+    (``workflows.simulations.stored_maps``)."""
     figures = {"probes": probes_figure(result.probes)}
     if result.heat is not None:
         figures["heat"] = heat_figure(result.heat)
     bore = bore_figure(result.bore.to_dict()) if result.case.bore else None
     if bore is not None:
         figures["bore"] = bore
-    shown = snaps
-    if len(snaps) > MAX_MAPS:  # as maps.png's rows (Result.plot_maps)
-        shown = [
-            snaps[i] for i in np.linspace(len(snaps) - 1, 0, MAX_MAPS)[::-1].round().astype(int)
-        ]
-    maps = {f"map-{i}": maps_figure(result, s) for i, s in enumerate(shown)}
-    if len(shown) < len(snaps):
-        title = maps["map-0"]["layout"]["title"]
-        title["text"] += f" (maps at {len(shown)} of the run's {len(snaps)} times, evenly spread)"
-    return figures | maps
+    return figures | maps_figures(stored_maps(result))

@@ -930,9 +930,11 @@ def test_a_run_of_many_protocol_steps_draws_a_bounded_number_of_maps(monkeypatch
     import pandas as pd
 
     from fluxtrap.web import plots
+    from fluxtrap.workflows import simulations
 
+    monkeypatch.setattr(simulations, "map_data", lambda result, s: {"time_s": s.time_s})
     monkeypatch.setattr(
-        plots, "maps_figure", lambda result, s: {"layout": {"title": {"text": f"t = {s.time_s}"}}}
+        plots, "map_figure", lambda data: {"layout": {"title": {"text": f"t = {data['time_s']}"}}}
     )
     snaps = [SimpleNamespace(time_s=float(i)) for i in range(304)]  # the initial state first
     probes = pd.DataFrame({"time_s": [0.0, 1.0], "applied_T": [1.0, 0.0], "c_Bz_T": [0.0, 0.5]})
@@ -941,7 +943,7 @@ def test_a_run_of_many_protocol_steps_draws_a_bounded_number_of_maps(monkeypatch
     )
     figs = plots.simulation_figures(result)
     maps = [figs[k]["layout"]["title"]["text"] for k in figs if k.startswith("map-")]
-    assert len(maps) == plots.MAX_MAPS == 50
+    assert len(maps) == simulations.MAX_MAPS == 50
     assert maps[0] == "t = 1.0 (maps at 50 of the run's 303 times, evenly spread)"
     times = [float(t.split()[2]) for t in maps]
     assert times[-1] == 303.0 and np.all(np.diff(times) >= 6)  # 302 / 49 = 6.2 apart
