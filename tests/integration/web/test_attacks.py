@@ -264,6 +264,23 @@ def test_very_long_header_lines_are_refused(server, size):
     assert r.status_code == 431  # under uvicorn's limit, over ours (8 KiB)
 
 
+@pytest.mark.parametrize(
+    ("head", "status", "says"),
+    [
+        (f"GET /api/me?q={'a' * 200_000} HTTP/1.1\nHost: x\n", 414, "request line (its URL)"),
+        ("GET /login HTTP/1.1\nHost: x\n" + "X-a: b\n" * 20_000, 431, "request head (its headers)"),
+    ],
+)
+def test_a_request_head_beyond_h11_s_buffer_is_a_414_or_431_saying_so(server, head, status, says):
+    """A head beyond h11's 16 KiB buffer (a 200 KB query, 20 000 headers) was uvicorn's plain 400
+    "Invalid HTTP request received."; now a 414 (the request line not ended within the buffer)
+    or a 431 (its header fields), the reason in one line."""
+    with watched(server):
+        got, text = raw_request(server, head)
+    assert got == status, text[:300]
+    assert text.endswith(f"the {says} is over 16384 bytes, the most this server reads\n"), text
+
+
 def _bearer(user: str) -> str:
     return f"Authorization: Bearer {TOKENS[user]}"
 
