@@ -1019,9 +1019,9 @@ def test_a_sample_s_jc_page_draws_its_stored_m_h_loops_and_m_t_sweeps(
     r = upload_mt(lab, "T1_MT.dat", transition_mt_file(tmp_path).read_bytes())
     assert r.status_code == 201, r.text
     fits = [c["settings"] for c in r.json()["curves"]]
-    fig = figures(lab.client.get("/campaigns/tc/jc?sample=T1").text)[
-        f"mt-{r.json()['measurement']['id']}"
-    ]
+    html = lab.client.get("/campaigns/tc/jc?sample=T1").text
+    assert "No measured sample yet" not in html  # its M(T) file is drawn
+    fig = figures(html)[f"mt-{r.json()['measurement']['id']}"]
     assert fig["layout"]["xaxis"]["title"]["text"] == "T [K]"
     assert [t["name"] for t in fig["data"]] == [f["sweep"] for f in fits]
     assert [(x["x0"], x["x1"]) for x in fig["layout"]["shapes"]] == [(f["tc_K"],) * 2 for f in fits]
