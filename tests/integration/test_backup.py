@@ -14,6 +14,7 @@ import warnings
 import zipfile
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 import tomli
 from sqlalchemy import LargeBinary, select
@@ -1330,6 +1331,11 @@ def simulation_summary(**values):
         (simulation_summary(bore={"profiles": {"axial_z_m": [0, "x"]}}), "['bore']['profiles']['axial_z_m'][1] 'x' is not a number"),
         (simulation_summary(bore={"axial_coefficients": {"z2": 3}}), "['bore']['axial_coefficients']['z2'] '3' is not a table"),
         (simulation_summary(accuracy={"bore": {"centre_error_T": "small"}}), "['accuracy']['bore']['centre_error_T'] 'small' is not a number or null"),
+        (simulation_summary(maps={"of": 1, "shown": [{"B_T": [[0.1, "x"]]}]}), "['maps']['shown'][0]['B_T'][0][1] 'x' is not a number"),
+        (simulation_summary(maps={"of": 1, "shown": [{"probes": [["centre", 0]]}]}), "['maps']['shown'][0]['probes'][0] \"['centre', 0]\" is not [name, r, z]"),
+        (simulation_summary(maps={"of": 51, "shown": [{}] * 51}), "['maps']['shown'] '[{}, {}, {}, {}, {}, {}, {}, {}, {}, {},' is not a list of at most 50"),
+        (simulation_summary(creep={"cov_T2": [[1e-6]]}), "['creep']['cov_T2'] '[[1e-06]]' is not a 2 x 2 table of numbers"),
+        (simulation_summary(creep={"t_start_s": -1}), "['creep']['t_start_s'] '-1' is not a number > 0"),
     ],
 )  # fmt: skip
 def test_simulation_summaries_the_pages_cannot_read_are_not_restored(tmp_path, edit, says):
@@ -1343,8 +1349,11 @@ def test_simulation_summaries_the_pages_cannot_read_are_not_restored(tmp_path, e
 @pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
 def test_the_summary_of_a_run_restores_row_for_row(tmp_path):
     """A real run's summary.json (a ring with a [bore]), with the warnings a dashboard job
-    keeps, is of the shape restore checks: it restores as stored."""
+    keeps and the J/B maps and creep fit the demo keeps, is of the shape restore checks: it
+    restores as stored."""
+    from fluxtrap.magnetometry.creep import fit_creep
     from fluxtrap.simulate import simulate
+    from fluxtrap.workflows.simulations import stored_maps
 
     from .web.test_simulations import RING_CASE
 
@@ -1352,7 +1361,13 @@ def test_the_summary_of_a_run_restores_row_for_row(tmp_path):
     fill(source, NAME, "x")
     case = Case.from_dict(tomli.loads(RING_CASE))
     result = simulate(case)
-    summary = result.summary() | {"warnings": ["a warning the job kept"]}
+    t = np.geomspace(1, 1e3, 50)
+    creep = fit_creep(t, 1.2 - 0.01 * np.log(t), origin_s=0).to_dict() | {"column": "centre_Bz_T"}
+    summary = result.summary() | {
+        "warnings": ["a warning the job kept"],
+        "maps": stored_maps(result),  # the demo's maps and creep fit
+        "creep": creep,
+    }
     assert {"probes", "temperature", "bore"} <= set(summary) and "bore" in summary["accuracy"]
     source.add_simulation(
         case, RING_CASE, summary=summary, probes_csv=result.probes_csv(), campaign=NAME

@@ -57,7 +57,7 @@ from fluxtrap.errors import ConflictError, FluxtrapError, InputFileError, Valida
 from fluxtrap.inputs import hidden_characters, shown_path
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
-from fluxtrap.store.records import CurveData
+from fluxtrap.store.records import MAX_MAPS, CurveData
 from fluxtrap.store.store import (
     USER_NAMES,
     Store,
@@ -119,6 +119,9 @@ NUMBER_OR_NULL = (lambda v: v is None or NUMBER[0](v), "a number or null")
 COUNT = (lambda v: NUMBER[0](v) and isinstance(v, int) and v >= 0, "a count")
 TEXT = (lambda v: isinstance(v, str), "a text")
 FLAG = (lambda v: isinstance(v, bool), "true or false")
+POSITIVE = (lambda v: NUMBER[0](v) and v > 0, "a number > 0")
+PROBE_AT = (lambda v: isinstance(v, list) and len(v) == 3 and TEXT[0](v[0]) and all(map(NUMBER[0], v[1:])), "[name, r, z]")  # fmt: skip
+SQUARE_2X2 = (lambda v: isinstance(v, list) and len(v) == 2 and all(isinstance(r, list) and len(r) == 2 and all(map(NUMBER[0], r)) for r in v), "a 2 x 2 table of numbers")  # fmt: skip
 MAX_NOTES = 100  # a summary's notes or warnings: suggest, a job (MAX_WARNINGS) keep a few
 # a suggestion's model summary as `fluxtrap suggest` writes it (Optimizer.model_summary,
 # workflows.suggest.suggest): the keys the model page, the API and the stopping advisor read
@@ -167,6 +170,27 @@ SIMULATION_SUMMARY = {
         "profiles": {TEXTS_KEY: (NUMBER, MAX_TABLE_VALUES)},  # as long as the tables hold
     },
     "warnings": (TEXT, MAX_NOTES),
+    "maps": {  # workflows.simulations.stored_maps (the demo's), in s, T, K, mm and A/cm^2
+        "of": COUNT,
+        "shown": (
+            {
+                **dict.fromkeys(("time_s", "applied_T", "temperature_K"), NUMBER),
+                **dict.fromkeys(("r_mm", "z_mm", "B_r_mm", "B_z_mm"), (NUMBER, MAX_TABLE_VALUES)),
+                "J_A_cm2": ((NUMBER_OR_NULL, MAX_TABLE_VALUES), MAX_TABLE_VALUES),
+                "B_T": ((NUMBER, MAX_TABLE_VALUES), MAX_TABLE_VALUES),
+                "layers": ((NUMBER, 4), MAX_TABLE_VALUES),
+                "probes": (PROBE_AT, MAX_TABLE_VALUES),
+            },
+            MAX_MAPS,
+        ),
+    },
+    "creep": {  # CreepFit.to_dict (the demo's), in s and T
+        **dict.fromkeys(("a_T", "b_T", "origin_s", "rms_T"), NUMBER),
+        **dict.fromkeys(("t_start_s", "t_end_s"), POSITIVE),
+        "cov_T2": SQUARE_2X2,
+        "n_points": COUNT,
+        "column": TEXT,
+    },
 }
 # a calibration's calibrate.json (simulate.calibrate.Calibration.to_dict): the parts the
 # calibration page and its figures read; a list as long as the tables hold

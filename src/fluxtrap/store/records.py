@@ -14,6 +14,8 @@ from fluxtrap.campaign import CampaignSpec
 from fluxtrap.errors import NotFoundError
 from fluxtrap.units import estimate_text
 
+MAX_MAPS = 50  # J/B maps a stored simulation's summary keeps (about 115 kB of JSON each)
+
 
 @dataclass(frozen=True)
 class CurveData:

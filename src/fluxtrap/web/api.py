@@ -845,8 +845,8 @@ def list_simulations(
 ) -> list[schemas.Simulation]:
     """Stored simulations (finished web jobs and ``fluxtrap simulate --db``), by id: the newest
     ``limit`` after the ``offset`` newest (a page counted from the newest; each carries its
-    summary, so a list of every one was unbounded); the next and previous pages in the
-    ``Link`` header."""
+    summary, so a list of every one was unbounded; its J/B maps' numbers only in its own GET);
+    the next and previous pages in the ``Link`` header."""
     rows = _jobs(request).simulations(limit + 1, offset)  # oldest first: the extra one first
     _link_pages(request, response, len(rows) > limit, limit, offset)
     return rows[-limit:]

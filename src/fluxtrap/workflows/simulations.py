@@ -12,6 +12,7 @@ import numpy as np
 
 from fluxtrap.simulate import Case
 from fluxtrap.store import SimulationRecord, Store
+from fluxtrap.store.records import MAX_MAPS
 from fluxtrap.units import to_A_cm2
 
 
@@ -87,9 +88,6 @@ def map_data(result: Any, snapshot: Any) -> dict[str, Any]:
 
 def _nan_to_none(a: np.ndarray) -> list[list[float | None]]:
     return [[None if not math.isfinite(v) else float(v) for v in row] for row in a]
-
-
-MAX_MAPS = 50  # J/B map figures of one simulation (about 115 kB of JSON each)
 
 
 def stored_maps(result: Any) -> dict[str, Any]:

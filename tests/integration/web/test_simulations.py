@@ -743,3 +743,19 @@ def test_the_simulations_list_shows_each_finished_run_s_trapped_field_with_its_e
     assert cell(bare.id) == cell(failed.id) == "–"
     assert 'class="status-done">done' in rows[done.id]
     assert 'class="status-failed">failed' in rows[failed.id]
+
+
+def test_the_simulations_list_leaves_the_maps_numbers_to_each_simulation(lab):
+    """A stored summary may keep its J/B maps' numbers (the demo's: about 115 kB a map, up to
+    MAX_MAPS); the list carried every summary whole, so a page of simulations could be many MB.
+    The list leaves ``maps`` out; the simulation's own GET keeps it."""
+    import tomli
+
+    case = Case.from_dict(tomli.loads(EXAMPLE_CASE))
+    maps = {"of": 1, "shown": [{"time_s": 1.0, "B_T": [[0.5] * 40] * 40}]}
+    summary = {"probes": {case.probes[0].name: {"final_T": 1.2}}, "maps": maps}
+    rec = lab.store.add_simulation(case, EXAMPLE_CASE, summary=summary, probes_csv=b"time_s\n0\n")
+    (listed,) = lab.client.get("/api/simulations", headers=auth("rita")).json()
+    assert listed["summary"] == {"probes": summary["probes"]}
+    got = lab.client.get(f"/api/simulations/{rec.id}", headers=auth("rita")).json()
+    assert got["summary"]["maps"] == maps
