@@ -59,7 +59,7 @@ TOP_KEYS = ("name", "budget", "parameters", "objectives", "constraints")
 PARAMETER_KEYS = ("name", "unit", "low", "high", "step", "choices", "fixed", "log")
 OBJECTIVE_KEYS = (
     "name", "quantity", "goal", "unit", "field", "field_T", "temperature", "temperature_K",
-    "range",
+    "range", "log",
 )  # fmt: skip
 CONSTRAINT_KEYS = ("expression",)
 
@@ -544,7 +544,8 @@ class ObjectiveDef:
     ``'tc'``: Tc in K; ``'value'``: a number in ``unit``. ``goal`` ``constraint``: measured and
     modelled, only bounded by an outcome constraint, not optimised. ``range``: the values it can
     plausibly take (low, high; numbers in its unit or strings with a unit): one outside is
-    refused as a typo or a wrong unit."""
+    refused as a typo or a wrong unit. ``log``: modelled as ln(value) (values spanning decades,
+    as Jc across sintering conditions), every value then above 0."""
 
     name: str
     quantity: str = "value"
@@ -553,10 +554,15 @@ class ObjectiveDef:
     temperature_K: float | None = None
     unit: str = ""
     range: tuple[float, float] | None = None
+    log: bool = False
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise ValidationError(f"objective name {self.name!r}: use letters, digits and _ only")
+        if not isinstance(self.log, bool):
+            raise ValidationError(
+                f"objective {self.name}: log must be true or false, got {self.log!r}"
+            )
         if self.goal not in GOALS:
             raise ValidationError(
                 f"objective {self.name}: goal {self.goal!r} is not one of {GOALS}"
@@ -684,6 +690,11 @@ class ObjectiveDef:
             raise ValidationError(
                 f"{at}: a critical current density is not negative ({v:.4g} A/m^2); give |Jc|"
             )
+        if self.log and v <= 0:
+            raise ValidationError(
+                f"{at} is {v:.4g}: {self.name} has log = true (modelled as ln {self.name}), so "
+                "its values must be above 0"
+            )
         if self.quantity == "tc" and v <= 0:
             raise ValidationError(
                 f"{at}: a temperature is above 0 K ({v:.4g} K); a bare number is kelvin, "
@@ -758,9 +769,12 @@ def shown_acquisition(optimised: Sequence[ObjectiveDef]) -> tuple[float, str]:
     units: the shift to add to log EI (log EHVI), which the optimizer computes on stored values,
     and the axis label naming the improvement's unit (EI of Jc in A/cm^2 is 1e-4 of it in A/m^2:
     ln 1e-4 lower; a hypervolume's unit is the product of its objectives'). The plots, the
-    suggestion tables of the CLI and the dashboard read it so that their numbers agree."""
-    shift = float(sum(np.log(o.shown(1.0)) for o in optimised))
-    unit = "·".join(o.shown_unit for o in optimised if o.shown_unit)
+    suggestion tables of the CLI and the dashboard read it so that their numbers agree. A log
+    objective's improvement is of ln(value), which has no unit: "ln jc_3T", no shift."""
+    shift = float(sum(np.log(o.shown(1.0)) for o in optimised if not o.log))
+    unit = "·".join(
+        f"ln {o.name}" if o.log else o.shown_unit for o in optimised if o.log or o.shown_unit
+    )
     name = "log EHVI" if len(optimised) > 1 else "log EI"
     return shift, f"{name}, {'HV' if len(optimised) > 1 else 'EI'} in {unit}" if unit else name
 
@@ -1223,7 +1237,7 @@ class CampaignSpec:
                 {
                     k: list(v) if k == "range" else v
                     for k, v in o.__dict__.items()
-                    if v not in (None, "")
+                    if v not in (None, "") and v is not False  # log only when true
                 }
                 for o in self.objectives
             ],
@@ -1455,6 +1469,7 @@ def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
         temperature_K=temperature_K,
         unit=str(o.get("unit", "")),
         range=o.get("range"),
+        log=o.get("log", False),
     )
 
 

@@ -632,3 +632,47 @@ def test_suggest_refuses_a_batch_estimated_past_the_limit_unless_allowed(db, cap
     code, _, err = cli(capsys, *args, "--allow-long")
     assert code == 0 and "warning: ask: 2 points, 1 objective(s)" in err, err
     assert len(Store(db).suggestions(NAME, status="open")) == 2
+
+
+def test_suggest_of_a_log_objective_shows_the_median_and_its_interval(tmp_path, capsys):
+    """jc with log = true: suggest shows the median exp(mu) and exp(mu -+ 1 sd) in A/cm², --out
+    writes them in SI, the LOO error, noise and stopping advice are of ln jc; the same campaign
+    without log is told its values span decades (the model said nothing)."""
+    import pandas as pd
+
+    path = str(tmp_path / "lab.db")
+    for name, log in (("logged", "log = true\n"), ("raw", "")):
+        toml = tmp_path / f"{name}.toml"
+        toml.write_text(
+            f'name = "{name}"\n'
+            '[[parameters]]\nname = "max_temperature"\nunit = "degC"\nlow = 450\nhigh = 750\n'
+            '[[objectives]]\nname = "jc_3T"\nquantity = "jc"\nfield = "3 T"\n' + log
+        )
+        assert cli(capsys, "campaign", "create", str(toml), "--db", path)[0] == 0
+        for label, t, jc in (("A", "480", "2e6"), ("B", "560", "4e8"), ("C", "640", "1e10"), ("D", "720", "3e7")):  # fmt: skip
+            args = ("-p", f"max_temperature={t}", "-o", f"jc_3T={jc}", "--db", path)
+            assert cli(capsys, "sample", "add", "-c", name, "-l", label, *args)[0] == 0
+    out_csv = tmp_path / "next.csv"
+    code, out, err = cli(capsys, "suggest", "-c", "logged", "--out", str(out_csv), "--db", path)
+    assert code == 0, err
+    (r,) = Store(path).suggestions("logged")
+    guess = r.model_summary["prediction"]["jc_3T"]  # the median in A/m^2, the sd of ln
+    low, high = guess["mean"] / math.exp(guess["std"]), guess["mean"] * math.exp(guess["std"])
+    text = " ".join(out.split())
+    cell = f"{guess['mean'] * 1e-4:.3g} ({low * 1e-4:.3g} to {high * 1e-4:.3g})"
+    assert cell in text, out
+    assert "modelled as ln jc_3T: the median exp(mu) (exp(mu - sd) to exp(mu + sd)" in text
+    assert re.search(r"LOO RMSE \S+ in ln jc_3T", text) and "of ln jc_3T" in text, out
+    assert "EI in ln jc_3T" in text and "span" not in err
+    table = pd.read_csv(out_csv)
+    assert list(table.columns)[-3:] == [
+        "jc_3T_predicted",
+        "jc_3T_predicted_low",
+        "jc_3T_predicted_high",
+    ]
+    assert table.iloc[0, -3:].tolist() == pytest.approx([guess["mean"], low, high], rel=1e-9)
+    code, out, err = cli(capsys, "suggest", "-c", "raw", "--db", path)
+    assert code == 0, err
+    said = " ".join((out + err).split())
+    assert "its values, all above 0, span 3.7 decades (200 to 1e+06 A/cm²)" in said, said
+    assert "give jc_3T log = true in [[objectives]]" in said

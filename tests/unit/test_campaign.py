@@ -177,6 +177,30 @@ def test_bad_campaign_files(tmp_path):
         CampaignSpec.from_toml(bad)
 
 
+def test_an_objective_with_log_is_read_kept_and_refuses_values_not_above_0(tmp_path):
+    """`log = true` on an objective (modelled as ln(value)): read from the file, kept by to_dict
+    only when true (a campaign without it is stored as before), anything but true or false
+    refused; a value <= 0 refused naming where and the value."""
+    path = tmp_path / "c.toml"
+    head = "name = 'x'\n[[parameters]]\nname='a'\nlow=0\nhigh=1\n[[objectives]]\nname='jc'\n"
+    path.write_text(head + "quantity='jc'\nfield='3 T'\nlog=true\n")
+    spec = CampaignSpec.from_toml(path)
+    assert spec.objective("jc").log is True
+    assert spec.to_dict()["objectives"][0]["log"] is True
+    assert CampaignSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    assert spec.check_objectives({"jc": "2e4 A/cm^2"}) == {"jc": 2e8}
+    with pytest.raises(ValidationError, match=r"sample S3: objective jc='0' is 0: jc has log"):
+        spec.check_objectives({"jc": "0"}, "sample S3")
+    path.write_text(head + "log=true\n")
+    with pytest.raises(ValidationError, match=r"objective jc=-2.5 is -2.5: jc has log = true"):
+        CampaignSpec.from_toml(path).check_objectives({"jc": -2.5})
+    path.write_text(head)
+    assert "log" not in CampaignSpec.from_toml(path).to_dict()["objectives"][0]
+    path.write_text(head + "log='yes'\n")
+    with pytest.raises(ValidationError, match="objective jc: log must be true or false, got 'yes'"):
+        CampaignSpec.from_toml(path)
+
+
 # -- constraints, categorical and fixed parameters, outcome constraints, units ----------------
 @pytest.fixture
 def full() -> CampaignSpec:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -102,7 +103,9 @@ def suggest_cmd(
         typer.Option(
             "--out",
             help="Also write them as CSV: suggestion_id, one column per parameter, the model's "
-            "<objective>_predicted and _predicted_std (SI; 1 sd of one measurement there).",
+            "<objective>_predicted and _predicted_std (SI; 1 sd of one measurement there; an "
+            "objective with log = true: the median and _predicted_low, _predicted_high, "
+            "exp(mu -+ 1 sd)).",
             parser=path_text,
             callback=out_file,
         ),
@@ -157,9 +160,9 @@ def suggest_cmd(
         rows = [
             {"suggestion_id": r.id, **{p: r.params[p] for p in spec.parameter_names}}
             | {
-                f"{o.name}_predicted{tail}": r.model_summary["prediction"][o.name][key]
+                f"{o.name}_predicted{tail}": value
                 for o in predicted
-                for tail, key in (("", "mean"), ("_std", "std"))
+                for tail, value in _prediction_columns(r.model_summary["prediction"][o.name], o)
             }
             for r in records
         ]
@@ -176,7 +179,7 @@ def suggest_cmd(
         [
             str(r.id),
             *(param_cell(r.params[p]) for p in spec.parameter_names),
-            *(estimate_cell(**r.model_summary["prediction"][o.name], o=o) for o in predicted),
+            *(_prediction_cell(r.model_summary["prediction"][o.name], o) for o in predicted),
             "-" if r.acquisition_value is None else f"{r.acquisition_value + shift:.3g}",
         ]
         for r in records
@@ -188,9 +191,15 @@ def suggest_cmd(
         for o in predicted:
             # suggest's predictions: Optimizer.predict(measurement=True), sd_scale
             x = scale.get(o.name)
+            spread = (
+                f"modelled as ln {o.name}: the median exp(mu) (exp(mu - sd) to exp(mu + sd), "
+                "1 sd of ln"
+                if o.log
+                else "the model's mean ± 1 sd (the model's sd"
+            )
             console.print(
-                f"predicted {o.label}: what one measurement at each suggestion will read, the "
-                "model's mean ± 1 sd (the model's sd with the measurement noise"
+                f"predicted {o.label}: what one measurement at each suggestion will read, "
+                f"{spread} with the measurement noise"
                 + (f", x{x:.2g} from how well it predicted its last samples)" if x else ")"),
                 highlight=False,
             )
@@ -308,14 +317,40 @@ def _scale_unit(spec: CampaignSpec, name: str) -> str:
     return " decades" if p.log else f" {p.unit}".rstrip()
 
 
+def _prediction_columns(guess: dict, o) -> list[tuple[str, float | None]]:
+    """A suggestion's stored prediction of objective ``o`` as ``--out`` writes it (SI): the
+    mean and its sd, or of a log objective the median exp(mu) and exp(mu -+ sd)."""
+    mean, std = guess.get("mean"), guess.get("std")
+    if not o.log:
+        return [("", mean), ("_std", std)]
+    if mean is None or std is None:
+        return [("", mean), ("_low", None), ("_high", None)]
+    return [("", mean), ("_low", mean / math.exp(std)), ("_high", mean * math.exp(std))]
+
+
+def _prediction_cell(guess: dict, o) -> str:
+    """The predicted column's cell: ``mean ± sd`` in the display unit, or of a log objective
+    the median and exp(mu -+ sd) in brackets."""
+    if not o.log:
+        return estimate_cell(guess.get("mean"), guess.get("std"), o)
+    (_, mean), (_, low), (_, high) = _prediction_columns(guess, o)
+    if low is None:
+        return "-"
+    return f"{o.shown(mean):.3g} ({o.shown(low):.3g} to {o.shown(high):.3g})"
+
+
 def _summary_line(summary: dict, spec: CampaignSpec) -> str:
     """One line per objective: LOO error and length-scales (shortest = matters most); with
     stated errors, how many rows state one and the noise (typical and fitted); the Pareto front.
-    Objectives' values as the tables show them (Jc in A/cm², as the stopping advisor's line)."""
+    Objectives' values as the tables show them (Jc in A/cm², as the stopping advisor's line);
+    a log objective's LOO error and noise are of ln(value), as modelled."""
 
     def shown(name: str, value: float, digits: int = 3) -> str:
         d = spec.objective(name)
         return f"{d.shown(value):.{digits}g}" + (f" {d.shown_unit}" if d.shown_unit else "")
+
+    def spread(name: str, value: float, o: dict) -> str:
+        return f"{value:.3g} in ln {name}" if o.get("log") else shown(name, value)
 
     lines = [
         f"model: {summary.get('model', '?')} on n={summary.get('n', 0)}, "
@@ -328,12 +363,14 @@ def _summary_line(summary: dict, spec: CampaignSpec) -> str:
         )
         r2 = "" if o.get("loo_r2") is None else f", LOO R^2 {o['loo_r2']:.2f}"
         lines.append(
-            f"  {name} ({o['goal']}): LOO RMSE {shown(name, o['loo_rmse'])}{r2}; length-scales {ls}"
+            f"  {name} ({o['goal']}): LOO RMSE {spread(name, o['loo_rmse'], o)}{r2}; "
+            f"length-scales {ls}"
         )
         if o.get("known_errors"):  # summaries stored before stated errors have no count
             lines.append(
                 f"    {o['known_errors']} row(s) with a stated error: noise std "
-                f"{shown(name, o['noise_std'])} (fitted {shown(name, o['fitted_noise_std'])} "
+                f"{spread(name, o['noise_std'], o)} "
+                f"(fitted {spread(name, o['fitted_noise_std'], o)} "
                 "on top of the stated)"
             )
     if status := summary.get("constraints"):  # Optimizer.constraint_status, counted

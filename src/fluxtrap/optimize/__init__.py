@@ -16,6 +16,7 @@ _EXPORTS = {
     "LongAskWarning": "optimizer",
     "Optimizer": "optimizer",
     "OutlierWarning": "optimizer",
+    "SpanWarning": "optimizer",
     "Categorical": "space",
     "Continuous": "space",
     "Integer": "space",
@@ -32,6 +33,7 @@ __all__ = [  # the names of _EXPORTS, spelt out for the API reference (a test ke
     "Optimizer",
     "OutlierWarning",
     "SearchSpace",
+    "SpanWarning",
 ]
 __getattr__, __dir__ = attach(__name__, _EXPORTS)  # dir() lists them before
 
@@ -42,6 +44,7 @@ if TYPE_CHECKING:  # seen by type checkers and the API reference (mkdocstrings),
         LongAskWarning,
         Optimizer,
         OutlierWarning,
+        SpanWarning,
     )
     from fluxtrap.optimize.space import (
         Categorical,

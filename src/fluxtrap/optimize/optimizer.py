@@ -33,7 +33,10 @@ Behaviour on awkward data (documented, tested):
 - a stated 1-sigma per row (``tell(..., errors=)``): known noise on top of the fitted one; NaN
   or 0 is none (the row keeps the fitted noise alone), a negative, infinite or non-numeric one
   or one for an outcome not modelled is a ``ValidationError`` naming the row;
-- fewer than 2 observations: a scrambled Sobol design (acquisition value NaN).
+- fewer than 2 observations: a scrambled Sobol design (acquisition value NaN);
+- an objective with ``log`` (``ObjectiveDef.log``, given through ``shown``) is modelled as
+  ln(value): its EI, noise, leave-one-out and the no-improvement switch are on that scale, its
+  predictions back-transformed (``predict``); a value <= 0 is a ``ValidationError`` naming the row.
 """
 
 from __future__ import annotations
@@ -167,6 +170,10 @@ class OutlierWarning(UserWarning):
     """Values of an objective lie more than ``OUTLIER_IQR`` interquartile ranges from its median."""
 
 
+class SpanWarning(UserWarning):
+    """An optimised objective without ``log``, all values > 0, spans more than ``SPAN_DECADES``."""
+
+
 class NoFeasibleWarning(UserWarning):
     """No observation meets the outcome constraints yet: the acquisition weighs each point's
     improvement (over a bound below the modelled values) by its probability of meeting them."""
@@ -202,6 +209,10 @@ LFO_MAX_S = 60.0
 # a value this many interquartile ranges from the median is named (a mistyped unit: 1e6 x the
 # rest is ~1e6 IQRs away; Jc spread log-uniformly over 4 decades, its largest ~10 IQRs)
 OUTLIER_IQR = 1000.0
+# an optimised objective without log whose values are all > 0 and span more than this many
+# decades is named (SpanWarning): on a Jc spanning 1e3-2.5e8 A/m^2 the raw model's leave-one-out
+# R^2 was -0.07 (bench/results/README.md, "log objectives")
+SPAN_DECADES = 2.0
 
 
 # points whose posterior predict takes at once: it holds their joint covariance, 8 MB here
@@ -335,7 +346,8 @@ class Optimizer:
         mc_samples: quasi-MC samples for the batch / multi-objective acquisitions.
         shown: the campaign's objective definitions by outcome name: a message names values as
             the tables show them (``ObjectiveDef.shown``, Jc in A/cm^2) in its ``shown_unit``;
-            an outcome without one is named in the units it was told in.
+            an outcome without one is named in the units it was told in. An outcome whose
+            definition has ``log`` is modelled as ln(value) (``log_outcomes``).
         budget: experiments planned in all (observations told, pending points and suggestions
             count); with one objective and no outcome constraints, the last
             ``ceil(EXPLOIT_SHARE * budget)`` of them (and any beyond the budget) are the free
@@ -374,6 +386,12 @@ class Optimizer:
         self.mc_samples = _whole(mc_samples, "Optimizer: mc_samples", 1, MAX_EFFORT["mc_samples"])
         self.budget = check_budget(budget)
         self.shown = dict(shown or {})
+        for name, (_, hi) in self.outcome_constraints.items():
+            if hi is not None and hi <= 0 and name in self.log_outcomes:
+                raise ValidationError(
+                    f"outcome constraint {name} <= {hi:g}: {name} has log = true, its values are "
+                    "above 0, so no value can meet it"
+                )
         self._X = pd.DataFrame(columns=space.names)
         self._Y: pd.DataFrame | None = None
         self._E: pd.DataFrame | None = None  # stated 1-sigma per outcome, NaN where none
@@ -426,6 +444,16 @@ class Optimizer:
         """Modelled outputs: the objectives, then constraint-only outcomes."""
         extra = [c for c in self.outcome_constraints if c not in self.objectives]
         return [*self.objectives, *extra]
+
+    @property
+    def log_outcomes(self) -> list[str]:
+        """The outcomes modelled as ln(value): those whose ``shown`` definition has ``log``."""
+        return [name for name, d in self.shown.items() if getattr(d, "log", False)]
+
+    def _on_model_scale(self, name: str, values):
+        """Values of outcome ``name`` (a number or an array, own units) on the model's scale:
+        ln for a ``log_outcomes`` one, else as they are."""
+        return np.log(values) if name in self.log_outcomes else values
 
     @property
     def maximize(self) -> list[bool]:
@@ -525,6 +553,14 @@ class Optimizer:
                 f"+-{MAX_ABS_OUTCOME:g}, where the model's standardisation overflows (a unit "
                 "mistake?)"
             )
+        for c, name in enumerate(self.outcomes):
+            if name in self.log_outcomes and (values[:, c] <= 0).any():
+                r = int(np.flatnonzero(values[:, c] <= 0)[0])
+                raise ValidationError(
+                    f"y row {y.index[r]!r}: outcome {name}={values[r, c]:g} is not above 0, and "
+                    f"{name} has log = true (modelled as ln {name}): give its measured value "
+                    "above 0, or drop the row"
+                )
         E = _error_frame(errors, y, self.outcomes)
         X = X[self.space.names].reset_index(drop=True)
         X = self.space.as_numbers(X)  # in bounds (to_unit): "650" is a number, kept as one
@@ -583,7 +619,8 @@ class Optimizer:
         (``ConstantObjectiveWarning``), or else values farther than ``OUTLIER_IQR`` interquartile
         ranges from the median (5 observations or more, ``OutlierWarning``): a value typed in
         the wrong unit (1e6 x the others) steers every later suggestion with no word otherwise.
-        A warning, not a refusal: a real breakthrough may lie that far."""
+        A warning, not a refusal: a real breakthrough may lie that far. Without such values, an
+        optimised objective spanning decades without ``log`` (``SpanWarning``, ``_span_note``)."""
         notes = []
         for name in self.outcomes:
             if self.constant(name):
@@ -595,10 +632,10 @@ class Optimizer:
                 notes.append((ConstantObjectiveWarning, text))
                 continue
             y = self._Y[name].dropna().to_numpy(float)
-            if len(y) < 5:
-                continue
             q1, median, q3 = np.percentile(y, [25, 50, 75])
-            far = y[np.abs(y - median) > OUTLIER_IQR * (q3 - q1)] if q3 > q1 else []
+            far = y[np.abs(y - median) > OUTLIER_IQR * (q3 - q1)] if q3 > q1 and len(y) >= 5 else []
+            if not len(far) and (span := self._span_note(name, y)):  # not a typo's span
+                notes.append((SpanWarning, span))
             if len(far):
                 d = self.shown.get(name)
                 show, unit = (d.shown, f" {d.shown_unit}".rstrip()) if d else (float, "")
@@ -611,6 +648,24 @@ class Optimizer:
                 )
                 notes.append((OutlierWarning, text))
         return notes
+
+    def _span_note(self, name: str, y: np.ndarray) -> str | None:
+        """The ``SpanWarning`` text for objective ``name``'s values ``y``, or None: an optimised
+        objective without log, every value > 0, the largest over ``10 ** SPAN_DECADES`` x the
+        smallest."""
+        if name not in self.objectives or name in self.log_outcomes or not (y > 0).all():
+            return None
+        decades = math.log10(y.max() / y.min())
+        if decades <= SPAN_DECADES:
+            return None
+        d = self.shown.get(name)
+        show, unit = (d.shown, f" {d.shown_unit}".rstrip()) if d else (float, "")
+        return (
+            f"objective {name}: its values, all above 0, span {decades:.1f} decades "
+            f"({show(y.min()):.3g} to {show(y.max()):.3g}{unit}); the model fits them on a "
+            f"linear scale, where the largest dominate: give {name} log = true in [[objectives]] "
+            f"(ObjectiveDef(log=True)) to model ln {name}"
+        )
 
     def notes(self) -> list[str]:
         """What the observed data warn of, as text: the fit's warnings (``_notes``) and the
@@ -654,15 +709,24 @@ class Optimizer:
         extra = len(self.outcomes) - len(self.objectives)
         return [1.0 if m else -1.0 for m in self.maximize] + [1.0] * extra
 
+    def _model_Y(self) -> pd.DataFrame:
+        """The observed outcomes ``n x m`` on the model's scale (``_on_model_scale``)."""
+        return pd.DataFrame(
+            {o: self._on_model_scale(o, self._Y[o].to_numpy(dtype=float)) for o in self.outcomes}
+        )
+
     def _signed_Y(self) -> torch.Tensor:
         sign = torch.tensor(self._signs(), dtype=DTYPE)
-        return torch.tensor(self._Y[self.outcomes].to_numpy(dtype=float), dtype=DTYPE) * sign
+        return torch.tensor(self._model_Y().to_numpy(dtype=float), dtype=DTYPE) * sign
 
     def _Yvar(self) -> torch.Tensor:
-        """Stated variances ``n x m`` (0 where none): the model's known noise."""
-        return (
-            torch.tensor(self._E[self.outcomes].fillna(0.0).to_numpy(dtype=float), dtype=DTYPE) ** 2
-        )
+        """Stated variances ``n x m`` (0 where none): the model's known noise; of a log outcome
+        that of ln(value), (sigma / value)^2."""
+        E = self._E[self.outcomes].fillna(0.0)
+        for o in self.log_outcomes:
+            if o in E:
+                E[o] = E[o] / self._Y[o]
+        return torch.tensor(E.fillna(0.0).to_numpy(dtype=float), dtype=DTYPE) ** 2
 
     def measured_counts(self) -> dict[str, int]:
         """Per outcome, the observations that hold a value of it (several outcomes: a row may
@@ -684,9 +748,10 @@ class Optimizer:
     def replicate_noise(self) -> tuple[np.ndarray, int]:
         """The pooled scatter of rows measured at one point: per outcome the std
         ``sqrt(sum (y - mean of its point)^2 / dof)`` (``(m,)``, outcome units) and its degrees of
-        freedom ``dof = rows - points`` (0: no replicates; the std then NaN)."""
+        freedom ``dof = rows - points`` (0: no replicates; the std then NaN). A log outcome's on
+        the model's scale, ln(value)."""
         keys = pd.Series(self.space.keys(self._X), index=self._Y.index)
-        Y = self._Y[self.outcomes]
+        Y = self._model_Y().set_axis(self._Y.index)
         have = Y.notna()  # an outcome's degrees of freedom count its measured rows
         dofs = np.array([have[o].sum() - keys[have[o]].nunique() for o in self.outcomes])
         dof = int(dofs.min())
@@ -769,7 +834,9 @@ class Optimizer:
         with ``measurement`` it is the sd of what one measurement there will read:
         ``sd_scale() x sqrt(sd_mean^2 + measurement_noise^2)``, what ``fluxtrap suggest`` shows.
         ``X``: ``n x d`` DataFrame, a mapping of column name -> values or a list of rows (as
-        ``tell``)."""
+        ``tell``). A ``log_outcomes`` one is modelled as ln(value): its ``_mean`` is the median
+        exp(mu) in its units and its ``_std`` the sd of ln(value), so ``k`` sd span
+        exp(mu -+ k sd), ``mean`` divided and multiplied by exp(k sd)."""
         X = _rows_frame(X, self.space.names, "X", others=True)
         U = self.space.to_unit(X, "X")
         model = self.model  # fit (needs gradients) before no_grad
@@ -782,9 +849,14 @@ class Optimizer:
             std = torch.as_tensor(self.sd_scale()).to(std) * (std**2 + noise**2).sqrt()
         out = {}
         for j, (name, sign) in enumerate(zip(self.outcomes, self._signs(), strict=True)):
-            out[f"{name}_mean"] = (sign * mean[:, j]).numpy()
+            out[f"{name}_mean"] = self._from_model_scale(name, (sign * mean[:, j]).numpy())
             out[f"{name}_std"] = std[:, j].numpy()
         return pd.DataFrame(out, index=X.index)
+
+    def _from_model_scale(self, name: str, values: np.ndarray) -> np.ndarray:
+        """Model-scale values of outcome ``name`` in its units (a log outcome's exp: the
+        median)."""
+        return np.exp(values) if name in self.log_outcomes else values
 
     def sd_scale(self) -> np.ndarray:
         """Per outcome ``(m,)``, the factor on the sd of a measurement (``predict(measurement=
@@ -823,6 +895,7 @@ class Optimizer:
                 objectives=self.objectives,
                 maximize=self.maximize,
                 outcome_constraints=self.outcome_constraints,
+                shown=self.shown,
             )
             sub.tell(self._X.iloc[:i], self._Y.iloc[:i], self._E.iloc[:i])
             sub._constant_warned = True  # the prefix's notes were said when it was told
@@ -833,10 +906,11 @@ class Optimizer:
             for j, name in enumerate(self.outcomes):
                 if np.isnan(self._Y[name].iloc[i]):
                     continue  # not measured in row i
-                stated = self._E[name].iloc[i]
+                y, mean = float(self._Y[name].iloc[i]), float(pred[f"{name}_mean"].iloc[0])
+                stated = self._E[name].iloc[i] / (y if name in self.log_outcomes else 1.0)
                 noise2 = fitted[j] ** 2 + stated**2 if stated > 0 else typical[j] ** 2
                 sd2 = float(pred[f"{name}_std"].iloc[0]) ** 2 + noise2
-                y, mean = float(self._Y[name].iloc[i]), float(pred[f"{name}_mean"].iloc[0])
+                y, mean = (self._on_model_scale(name, v) for v in (y, mean))
                 total[j] += (y - mean) ** 2 / sd2
                 rows[j] += 1
         return np.sqrt(total / rows)
@@ -844,7 +918,8 @@ class Optimizer:
     def loo(self) -> pd.DataFrame:
         """Leave-one-out predictions: per outcome ``<o>``, ``<o>`` (observed), ``<o>_loo_mean``, ``<o>_loo_std``.
 
-        Replicates (rows at one point) are left out together: each is predicted from the others."""
+        Replicates (rows at one point) are left out together: each is predicted from the others.
+        A log outcome's as ``predict``'s: the median exp(mu) and the sd of ln(value)."""
         keys = self.space.keys(self._X)
         if len(fits := parts(self.model)) == 1:
             mean, std = loo_predictions(fits[0], keys)  # replicates together
@@ -858,7 +933,7 @@ class Optimizer:
         out = self._X.copy()
         for j, (name, sign) in enumerate(zip(self.outcomes, self._signs(), strict=True)):
             out[name] = self._Y[name].to_numpy(dtype=np.float64)
-            out[f"{name}_loo_mean"] = (sign * mean[:, j]).numpy()
+            out[f"{name}_loo_mean"] = self._from_model_scale(name, (sign * mean[:, j]).numpy())
             out[f"{name}_loo_std"] = std[:, j].numpy()
         return out
 
@@ -881,7 +956,8 @@ class Optimizer:
         fitted part and the median stated variance, at least the replicates' scatter; the
         stopping advisor's), ``fitted_noise_std``
         the part fitted on top of the stated errors, ``known_errors`` the rows stating one;
-        ``constant``: every observed value equal (the stopping advisor does not count the round)."""
+        ``constant``: every observed value equal (the stopping advisor does not count the round).
+        A log outcome's entry has ``log`` true and its noise, LOO RMSE and R^2 on ln(value)."""
         summary: dict[str, Any] = {"n": len(self._X), "model": self._model_name()}
         if len(self._X) < 2 or min(self.measured_counts().values()) < 2:
             return summary
@@ -892,8 +968,9 @@ class Optimizer:
         goals = ["maximize" if mx else "minimize" for mx in self.maximize]
         goals += ["constraint"] * (len(self.outcomes) - len(goals))
         for j, (name, goal) in enumerate(zip(self.outcomes, goals, strict=True)):
-            err = loo[f"{name}_loo_mean"] - loo[name]
-            var = float(loo[name].var(ddof=0))
+            observed = self._on_model_scale(name, loo[name])
+            err = self._on_model_scale(name, loo[f"{name}_loo_mean"]) - observed
+            var = float(observed.var(ddof=0))
             summary["objectives"][name] = {
                 "goal": goal,
                 "lengthscales": {k: _finite(v) for k, v in ls.loc[name].items()},
@@ -904,6 +981,8 @@ class Optimizer:
                 "loo_r2": _finite(1 - float((err**2).mean()) / var) if var > 0 else None,
                 "constant": self.constant(name),
             }
+            if name in self.log_outcomes:
+                summary["objectives"][name]["log"] = True
             if name in self.outcome_constraints:
                 lo, hi = self.outcome_constraints[name]
                 summary["objectives"][name]["bounds"] = [lo, hi]
@@ -994,10 +1073,19 @@ class Optimizer:
         worst = torch.stack([v.min() for v in measured])
         return infer_reference_point(torch.stack([worst, torch.stack([v.max() for v in measured])]))
 
+    def _model_bounds(self, name: str) -> tuple[float | None, float | None]:
+        """Outcome constraint ``name``'s bounds on the model's scale: a log outcome's ln (a lower
+        bound <= 0 none: every value is above it)."""
+        lo, hi = self.outcome_constraints[name]
+        if name not in self.log_outcomes:
+            return lo, hi
+        return (math.log(lo) if lo is not None and lo > 0 else None), _log_or_none(hi)
+
     def _constraint_callables(self) -> list:
         """Outcome constraints as BoTorch callables on samples ``... x m`` (<= 0 means met)."""
         out, signs = [], self._signs()
-        for name, (lo, hi) in self.outcome_constraints.items():
+        for name in self.outcome_constraints:
+            lo, hi = self._model_bounds(name)
             j = self.outcomes.index(name)
             s = signs[j]
             if lo is not None:
@@ -1009,7 +1097,10 @@ class Optimizer:
     def _constraint_bounds(self) -> dict[int, tuple[float | None, float | None]]:
         """Outcome constraints as ``{output: (lower, upper)}`` on the model outputs (signed)."""
         out, signs = {}, self._signs()
-        for name, (lo, hi) in self.outcome_constraints.items():
+        for name in self.outcome_constraints:
+            lo, hi = self._model_bounds(name)
+            if lo is None and hi is None:  # a log outcome's lower bound <= 0: always met
+                continue
             j = self.outcomes.index(name)
             out[j] = (lo, hi) if signs[j] > 0 else (_neg(hi), _neg(lo))
         return out
@@ -1750,6 +1841,10 @@ def _bounds(name: str, value) -> tuple[float | None, float | None]:
     if (lo is None and hi is None) or (lo is not None and hi is not None and lo > hi):
         raise ValidationError(f"outcome constraint {name}: bounds ({lo}, {hi}) are empty")
     return lo, hi
+
+
+def _log_or_none(x: float | None) -> float | None:
+    return None if x is None else math.log(x)
 
 
 def _neg(x: float | None) -> float | None:

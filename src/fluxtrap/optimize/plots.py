@@ -161,11 +161,18 @@ def model_slices(
                 acq = torch.cat([acqf(u.unsqueeze(1)) for u in space.to_unit(grid).split(1024)])
         acq = acq.numpy().copy()
         acq[~space.feasible(grid, fixed=False)] = np.nan  # no suggestion goes there: blank
+        mean, std = pred[f"{objective}_mean"].to_numpy(), pred[f"{objective}_std"].to_numpy()
+        # +- 2 sd: a log objective's median exp(mu) divided and multiplied by exp(2 sd)
+        wide = np.exp(2 * std) if logged else None
         return {
-            "mean": pred[f"{objective}_mean"].to_numpy(),
-            "std": pred[f"{objective}_std"].to_numpy(),
+            "mean": mean,
+            "std": std,
+            "low": mean / wide if logged else mean - 2 * std,
+            "high": mean * wide if logged else mean + 2 * std,
             "acquisition": acq,
         }
+
+    logged = objective in opt.log_outcomes
 
     if pairs is None:
         ls = opt.lengthscales().loc[objective]
@@ -194,6 +201,7 @@ def model_slices(
         "data": data,
         "units": {p.name: p.unit for p in numeric},
         "log": {p.name for p in numeric if p.log},  # drawn on a log axis
+        "log_objective": logged,  # modelled as ln: mean the median, std of ln, drawn on a log axis
     }
 
 
@@ -258,8 +266,9 @@ def shown_slices(
     objective: ObjectiveDef,
     optimised: Sequence[ObjectiveDef] | None = None,
 ) -> dict[str, Any]:
-    """``slices`` of ``objective`` (``model_slices``) as tables show it: mean, std and measured
-    values by ``ObjectiveDef.shown`` (Jc A/m^2 -> A/cm^2), its ``shown_unit`` in ``units``; the
+    """``slices`` of ``objective`` (``model_slices``) as tables show it: mean, std, band and
+    measured values by ``ObjectiveDef.shown`` (Jc A/m^2 -> A/cm^2; a log objective's std, of
+    ln(value), as it is), its ``shown_unit`` in ``units``; the
     acquisition as the log of the improvement in those units (``shown_acquisition`` of
     ``optimised``, the objectives the acquisition improves; default ``objective`` alone), its
     axis label under ``acquisition_label``."""
@@ -267,12 +276,10 @@ def shown_slices(
     shift, label = shown_acquisition([objective] if optimised is None else optimised)
 
     def shown(s: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            **s,
-            "mean": objective.shown(s["mean"]),
-            "std": objective.shown(s["std"]),
-            "acquisition": s["acquisition"] + shift,
-        }
+        out = {k: objective.shown(s[k]) for k in ("mean", "std", "low", "high")}
+        if objective.log:  # the sd of ln(value) has no unit
+            out["std"] = s["std"]
+        return {**s, **out, "acquisition": s["acquisition"] + shift}
 
     data = slices["data"].copy()
     data[name] = objective.shown(data[name])
@@ -324,7 +331,8 @@ def plot_slices_1d(
     origin: Sequence[str] | None = None,
     suggestions: pd.DataFrame | None = None,
 ) -> Figure:
-    """Mean +- 2 std (top) and acquisition (bottom) along each parameter through the slice point.
+    """Mean +- 2 std (top; a log objective: the median and exp(mu -+ 2 sd) on a log axis) and
+    acquisition (bottom) along each parameter through the slice point.
 
     ``origin`` (one label per observation, e.g. researcher / optimizer) colours the data points,
     which are drawn at their own parameter value (a projection: other parameters differ).
@@ -343,15 +351,18 @@ def plot_slices_1d(
     for k, name in enumerate(names):
         s = slices["one_d"][name]
         ax, bx = axes[0, k], axes[1, k]
+        logged = slices.get("log_objective", False)
         ax.fill_between(
             s["x"],
-            s["mean"] - 2 * s["std"],
-            s["mean"] + 2 * s["std"],
+            s["low"],
+            s["high"],
             color="C2",
             alpha=0.2,
-            label="mean +- 2 std",
+            label="exp(mu -+ 2 sd)" if logged else "mean +- 2 std",
         )
-        ax.plot(s["x"], s["mean"], color="C2", label="posterior mean")
+        ax.plot(s["x"], s["mean"], color="C2", label="median" if logged else "posterior mean")
+        if logged:
+            ax.set_yscale("log")
         for label, d, color, marker in _origin_groups(slices["data"], origin):
             ax.scatter(d[name], d[obj], s=18, color=color, marker=marker, label=label, zorder=3)
         ax.axvline(slices["through"][name], color="0.5", lw=0.8, ls=":")
@@ -410,7 +421,10 @@ def plot_slice_2d(
                 label="next",
             )
         ax.set_title(
-            f"{_label(slices['objective'], slices['units'])} {key}"
+            f"{_label(slices['objective'], slices['units'])} "
+            + ("median" if key == "mean" else "sd of ln")
+            if slices.get("log_objective") and key != "acquisition"
+            else f"{_label(slices['objective'], slices['units'])} {key}"
             if key != "acquisition"
             else slices.get("acquisition_label", "acquisition (log)")
         )
@@ -586,7 +600,8 @@ def plotly_parallel_coordinates(
 
 
 def plotly_slices_1d(slices: Mapping[str, Any]):
-    """Mean +- 2 std and acquisition along each parameter, as a plotly figure."""
+    """Mean +- 2 std (a log objective: the median and exp(mu -+ 2 sd), log axis) and
+    acquisition along each parameter, as a plotly figure."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -594,7 +609,7 @@ def plotly_slices_1d(slices: Mapping[str, Any]):
     fig = make_subplots(rows=2, cols=len(names), shared_xaxes=True, vertical_spacing=0.08)
     for k, name in enumerate(names, 1):
         s = slices["one_d"][name]
-        band = np.r_[s["mean"] + 2 * s["std"], (s["mean"] - 2 * s["std"])[::-1]]
+        band = np.r_[s["high"], s["low"][::-1]]
         fig.add_trace(
             go.Scatter(
                 x=np.r_[s["x"], s["x"][::-1]],
@@ -639,6 +654,8 @@ def plotly_slices_1d(slices: Mapping[str, Any]):
         )
         fig.update_xaxes(title_text=_label(name, slices["units"]), row=2, col=k)
     fig.update_yaxes(title_text=_label(slices["objective"], slices["units"]), row=1, col=1)
+    if slices.get("log_objective"):  # the median and exp(mu -+ 2 sd)
+        fig.update_yaxes(type="log", row=1)
     fig.update_yaxes(title_text=slices.get("acquisition_label", "acquisition (log)"), row=2, col=1)
     fig.update_layout(
         title_text=f"{slices['objective']}: slices through the best point{_at_choices(slices)}"

@@ -158,7 +158,8 @@ def advise_from_suggestions(
     asked on it share it, in one batch or in several asks with more pending points each), its
     best acquisition value and the noise std of ``objective`` kept in the model summary (stored
     units), rounds in order of ``n``; its EI and noise std as tables show the objective
-    (``ObjectiveDef.shown``: Jc in A/cm^2), in its ``shown_unit``. Twelve asks on 3 samples were
+    (``ObjectiveDef.shown``: Jc in A/cm^2), in its ``shown_unit`` (a log objective's of
+    ln(value), as modelled). Twelve asks on 3 samples were
     twelve rounds, and a campaign of 3 observations could hear 'consider stopping'; now it has 2
     rounds at most. Rounds up to the last fitted on a constant objective are not counted: equal
     values say nothing about returns (a campaign of all-equal values was heading for "consider
@@ -185,6 +186,8 @@ def advise_from_suggestions(
     )
     if advice.ei is None:
         return advice
+    if objective.log:  # EI and noise of ln(value): no unit
+        return replace(advice, unit=f"of ln {objective.name}")
     shown = objective.shown  # linear: the EI / noise ratio, and so the advice, are unchanged
     return replace(
         advice,

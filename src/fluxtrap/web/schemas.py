@@ -165,6 +165,7 @@ class ObjectiveIn(Strict):
         description='[low, high] it can plausibly take, e.g. ["20 K", "150 K"]: values outside '
         "are refused",
     )
+    log: bool = Field(False, description="modelled as ln(value), for values spanning decades (> 0)")
 
 
 class ConstraintIn(Strict):
@@ -219,6 +220,7 @@ class Objective(BaseModel):
         "", description="the unit its values and range are in (Jc A/m^2, Tc K); '': a pure number"
     )
     range: list[float] | None = None  # in the stored unit (Jc A/m^2, Tc K)
+    log: bool = False
 
 
 class Constraint(BaseModel):

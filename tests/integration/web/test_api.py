@@ -192,7 +192,7 @@ def test_a_campaign_got_from_the_api_is_posted_back_as_it_came(lab):
         ],
         "objectives": [
             {"name": "jc_1T", "quantity": "jc", "field": "1 T", "temperature": "20 K",
-             "range": ["1e3 A/cm^2", "1e6 A/cm^2"]},
+             "range": ["1e3 A/cm^2", "1e6 A/cm^2"], "log": True},
             {"name": "tc", "quantity": "tc", "goal": "constraint", "range": ["4 K", "150 K"]},
             {"name": "density", "unit": "g/cm^3", "goal": "minimize"},
         ],
@@ -202,6 +202,7 @@ def test_a_campaign_got_from_the_api_is_posted_back_as_it_came(lab):
     got = lab.client.get("/api/campaigns/Full", headers=auth("rita")).json()
     assert got["objectives"][0]["field_T"] == 1.0 and got["created_by"] == "alice"
     assert [p["log"] for p in got["parameters"]] == [False, False, False, True]  # it was lost
+    assert [o["log"] for o in got["objectives"]] == [True, False, False]  # modelled as ln jc_1T
     r = lab.client.post("/api/campaigns", json=got | {"name": "Copy"}, headers=auth("bob"))
     assert r.status_code == 201, r.text
     copy = lab.client.get("/api/campaigns/Copy", headers=auth("rita")).json()

@@ -13,6 +13,7 @@ from fluxtrap.optimize.plots import (
     model_slices,
     plot_best_so_far,
     plot_parallel_coordinates,
+    plot_slices_1d,
     plotly_parallel_coordinates,
     shown_acquisition,
     shown_bounds,
@@ -94,6 +95,36 @@ def test_the_shown_acquisition_is_the_log_improvement_in_the_shown_units():
         "log EHVI, HV in A/cm²·K",
     )
     assert shown_acquisition([y]) == (0.0, "log EI")
+    # a log objective's EI is of ln(value), which has no unit
+    logged = ObjectiveDef("jc_3T", quantity="jc", field_T=3.0, log=True)
+    assert shown_acquisition([logged]) == (0.0, "log EI, EI in ln jc_3T")
+    assert shown_acquisition([logged, tc]) == (0.0, "log EHVI, HV in ln jc_3T·K")
+
+
+def test_the_slices_of_a_log_objective_draw_the_median_and_exp_mu_2_sd():
+    """The model plot of a log objective: the median exp(mu) and the band exp(mu -+ 2 sd) (mean
+    +- 2 sd of the raw values would reach below 0), shown in A/cm²; its sd, of ln, as it is."""
+    import matplotlib.pyplot as plt
+
+    space = SearchSpace([Continuous("T", 550, 750), Continuous("t", 1, 60)])
+    X = space.sample(8, seed=2)
+    y = pd.Series(10 ** (3 + 5 * np.exp(-(((X["T"] - 680) / 60) ** 2))), name="jc")
+    jc = ObjectiveDef("jc", quantity="jc", field_T=3.0, log=True)
+    opt = Optimizer(space, seed=0, shown={"jc": jc}, **FAST).tell(X, y)
+    s = model_slices(opt, n_grid=7, one_d=["T"], two_d=[("T", "t")])
+    line = s["one_d"]["T"]
+    grid = pd.DataFrame({"T": line["x"], "t": s["through"]["t"]})
+    pred = opt.predict(grid)
+    np.testing.assert_allclose(line["mean"], pred["jc_mean"])
+    np.testing.assert_allclose(line["low"], pred["jc_mean"] * np.exp(-2 * pred["jc_std"]))
+    np.testing.assert_allclose(line["high"], pred["jc_mean"] * np.exp(2 * pred["jc_std"]))
+    assert s["log_objective"] and (line["low"] > 0).all()
+    shown = shown_slices(s, jc)["one_d"]["T"]
+    np.testing.assert_allclose(shown["high"], 1e-4 * line["high"])
+    np.testing.assert_allclose(shown["std"], line["std"])
+    fig = plot_slices_1d(shown_slices(s, jc))
+    assert fig.axes[0].get_yscale() == "log"
+    plt.close(fig)
 
 
 def test_slices_can_be_restricted_to_what_is_drawn(fitted):

@@ -81,6 +81,20 @@ def test_rounds_fitted_on_a_constant_objective_are_not_counted():
     assert advise_from_suggestions(varied, y, k=3, kappa=0.01).rounds == 2
 
 
+def test_a_log_objectives_advice_is_of_ln_value_not_its_shown_unit():
+    """A log objective's EI and noise std are of ln(jc) (unitless): read in A/cm² they had been
+    scaled by 1e-4 and named in a unit they are not in."""
+
+    def rec(n, acq):
+        summary = {"n": n, "objectives": {"jc": {"noise_std": 0.2, "log": True}}}
+        return SimpleNamespace(acquisition_value=acq, model_summary=summary)
+
+    jc = ObjectiveDef("jc", quantity="jc", field_T=3.0, log=True)
+    a = advise_from_suggestions([rec(n, math.log(0.1)) for n in range(3, 6)], jc, k=3, kappa=1)
+    assert a.stop and a.ei == pytest.approx(0.1) and a.noise_std == 0.2
+    assert "expected improvement 0.1 of ln jc = 0.5 x the noise std 0.2 of ln jc" in str(a)
+
+
 def test_a_batch_is_one_round_though_each_row_keeps_its_own_prediction():
     """Store.add_suggestions puts each row's prediction in its model summary, so the rows of one
     batch never compared equal: a batch of ten was ten rounds, the last row's value the round's

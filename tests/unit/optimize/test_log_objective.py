@@ -1,0 +1,157 @@
+"""An objective with ``log = true`` is modelled as ln(value); one spanning decades without it is
+named (SpanWarning)."""
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fluxtrap.campaign import ObjectiveDef
+from fluxtrap.errors import ValidationError
+from fluxtrap.optimize import Continuous, Optimizer, SearchSpace, SpanWarning
+
+FAST = {"num_restarts": 2, "raw_samples": 64}
+SPACE = SearchSpace([Continuous("T", 550, 750, 5, "degC"), Continuous("t", 1, 60, 0, "min")])
+
+
+def jc_table(n: int = 10, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Jc (A/m^2) of a peak at 680 degC, 40 min, from 1e3 to about 1e8 (5 decades)."""
+    X = SPACE.sample(n, seed=seed)
+    u = ((X["T"] - 680) / 60) ** 2 + ((X["t"] - 40) / 25) ** 2
+    return X, pd.Series(10 ** (3 + 5 * np.exp(-u)), name="jc")
+
+
+def pair(log_shown: dict | None = None, **options) -> tuple[Optimizer, Optimizer]:
+    """An optimizer with jc's log = true, and one told ln(jc) as a plain objective."""
+    shown = {"jc": ObjectiveDef("jc", quantity="jc", field_T=3.0, log=True)} | (log_shown or {})
+    return (
+        Optimizer(SPACE, seed=3, shown=shown, **FAST, **options),
+        Optimizer(SPACE, seed=3, **FAST, **options),
+    )
+
+
+def test_a_log_objective_is_modelled_as_ln_and_its_predictions_are_the_median():
+    """The GP of a log objective is the GP of ln(value): the same picks, log EI and noise as an
+    optimizer told ln(value); predict gives the median exp(mu) and the sd of ln(value)."""
+    X, y = jc_table()
+    logged, told_ln = pair()
+    logged.tell(X, y)
+    told_ln.tell(X, np.log(y))
+    at = SPACE.sample(4, seed=9)
+    got, ln = logged.predict(at, measurement=True), told_ln.predict(at, measurement=True)
+    np.testing.assert_allclose(got["jc_mean"], np.exp(ln["jc_mean"]), rtol=1e-9)
+    np.testing.assert_allclose(got["jc_std"], ln["jc_std"], rtol=1e-9)
+    for n in (1, 2):
+        pd.testing.assert_frame_equal(logged.ask(n), told_ln.ask(n))
+    assert float(logged.measurement_noise()[0]) == float(told_ln.measurement_noise()[0])
+    summary = logged.model_summary()["objectives"]["jc"]
+    assert summary["log"] is True and "log" not in told_ln.model_summary()["objectives"]["jc"]
+    for key in ("noise_std", "loo_rmse", "loo_r2"):  # on ln(value), as modelled
+        assert summary[key] == pytest.approx(told_ln.model_summary()["objectives"]["jc"][key])
+    loo = logged.loo()  # the median, and the observed values as told
+    np.testing.assert_allclose(loo["jc_loo_mean"], np.exp(told_ln.loo()["jc_loo_mean"]))
+    np.testing.assert_allclose(loo["jc"], y)
+
+
+def test_a_minimised_log_objective_and_its_no_improvement_switch_work_on_ln():
+    """With replicates, their pooled scatter, the noise the switch and the repeat guard judge
+    by, is of ln(value) (of the raw values it would be a bar of A/m^2 on a log EI of ln)."""
+    X, y = jc_table(8)
+    X = pd.concat([X, X.iloc[[0, 0, 1, 1]]], ignore_index=True)
+    y = pd.concat([y, y.iloc[[0, 0, 1, 1]] * [1.1, 0.9, 1.05, 0.95]], ignore_index=True)
+    logged, told_ln = pair(maximize=False)
+    logged.tell(X, y)
+    told_ln.tell(X, np.log(y))
+    assert logged.replicate_noise()[1] == 4  # 12 rows at 8 points
+    np.testing.assert_allclose(logged.replicate_noise()[0], told_ln.replicate_noise()[0])
+    assert float(logged.measurement_noise()[0]) == float(told_ln.measurement_noise()[0])
+    a, b = logged.ask(2), told_ln.ask(2)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.attrs == b.attrs
+    assert logged.best()["jc"] == y.min()  # in its own unit
+
+
+def test_a_stated_error_of_a_log_objective_is_relative_on_ln():
+    """sigma on jc is sigma / jc on ln(jc); the refits of sd_scale model ln(jc) too."""
+    X, y = jc_table(9)
+    errors = pd.Series(0.1 * y.to_numpy(), name="jc")
+    logged, told_ln = pair()
+    logged.tell(X, y, errors=errors)
+    told_ln.tell(X, np.log(y), errors=pd.Series(np.full(len(y), 0.1), name="jc"))
+    at = SPACE.sample(3, seed=4)
+    np.testing.assert_allclose(
+        logged.predict(at, measurement=True)["jc_std"],
+        told_ln.predict(at, measurement=True)["jc_std"],
+        rtol=1e-9,
+    )
+    np.testing.assert_allclose(logged.sd_scale(), told_ln.sd_scale(), rtol=1e-9)
+
+
+def test_log_objectives_with_an_outcome_constraint_and_two_objectives_model_ln():
+    """An outcome constraint on a log outcome is ln of its bounds (a lower one <= 0 always
+    met); with two objectives the hypervolume is of ln(jc) and the other as told."""
+    X, y = jc_table(9)
+    tc = pd.Series(30 + 0.05 * (X["T"] - 550), name="tc")
+    Y = pd.concat([y, tc], axis=1)
+    logged, told_ln = pair(outcome_constraints={"jc": (1e4, None)}, objectives=["tc"])
+    logged.tell(X, Y)
+    told_ln.tell(X, Y.assign(jc=np.log(y)))
+    told_ln.outcome_constraints = {"jc": (math.log(1e4), None)}
+    pd.testing.assert_frame_equal(logged.ask(1), told_ln.ask(1))
+    assert list(logged.constraint_status()) == ["met" if v >= 1e4 else "not met" for v in y]
+    both, both_ln = pair(objectives=["jc", "tc"])
+    both.tell(X, Y)
+    both_ln.tell(X, Y.assign(jc=np.log(y)))
+    pd.testing.assert_frame_equal(both.ask(1), both_ln.ask(1))
+    with pytest.raises(ValidationError, match="jc has log = true, its values are above 0"):
+        pair(outcome_constraints={"jc": (None, 0.0)})
+
+
+def test_a_value_not_above_0_of_a_log_objective_is_refused_naming_the_row():
+    X, y = jc_table(6)
+    logged, _ = pair()
+    logged.tell(X.iloc[:3], y.iloc[:3])
+    y = y.set_axis([f"S{i}" for i in range(6)])
+    y.iloc[4] = 0.0
+    with pytest.raises(
+        ValidationError, match=r"y row 'S4': outcome jc=0 is not above 0.*log = true"
+    ):
+        logged.tell(X.iloc[3:].set_axis(y.index[3:]), y.iloc[3:])
+    assert len(logged.X) == 3  # nothing told
+
+
+def test_an_objective_spanning_decades_without_log_is_named():
+    X, y = jc_table(10)
+    shown = {"jc": ObjectiveDef("jc", quantity="jc", field_T=3.0)}
+    span = math.log10(y.max() / y.min())
+    opt = Optimizer(SPACE, seed=0, shown=shown, **FAST).tell(X, y)
+    with pytest.warns(SpanWarning) as said:
+        _ = opt.model
+    (text,) = [str(w.message) for w in said if w.category is SpanWarning]
+    assert text.startswith(f"objective jc: its values, all above 0, span {span:.1f} decades (")
+    assert "A/cm²)" in text and "log = true" in text and text in opt.notes()
+    quiet = [
+        Optimizer(SPACE, seed=0, shown={"jc": ObjectiveDef("jc", log=True)}, **FAST).tell(X, y),
+        Optimizer(SPACE, seed=0, **FAST).tell(X, y.clip(lower=y.max() / 99)),  # 2 decades
+        Optimizer(SPACE, seed=0, **FAST).tell(X, y - y.median()),  # some not above 0
+        Optimizer(SPACE, seed=0, objectives=["tc"], outcome_constraints={"jc": (1e4, None)})
+        .tell(X, pd.concat([y, pd.Series(np.linspace(30, 40, len(y)), name="tc")], axis=1)),
+    ]  # fmt: skip
+    for opt in quiet:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SpanWarning)
+            _ = opt.model
+        assert not [n for n in opt.notes() if "decades" in n]
+
+
+def test_an_objective_without_log_is_modelled_as_before():
+    """ObjectiveDef(log=False) given or no definition at all: the same picks."""
+    X, y = jc_table(8)
+    plain = Optimizer(SPACE, seed=3, **FAST).tell(X, y)
+    shown = {"jc": ObjectiveDef("jc", quantity="jc", field_T=3.0)}
+    defined = Optimizer(SPACE, seed=3, shown=shown, **FAST).tell(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpanWarning)
+        pd.testing.assert_frame_equal(plain.ask(2), defined.ask(2))
