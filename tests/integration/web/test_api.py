@@ -109,6 +109,7 @@ def test_campaigns_create_list_get(lab):
         "temperature_K": 5.0,
         "unit": "A/m^2",  # the unit Jc values and ranges are in over the API (was "")
         "range": None,
+        "log": False,  # modelled as is (true: as ln)
     }
     names = [c["name"] for c in lab.client.get("/api/campaigns", headers=auth("rita")).json()]
     assert names == [NAME, "Pressure scan"]
