@@ -691,9 +691,10 @@ class ObjectiveDef:
                 f"{at}: a critical current density is not negative ({v:.4g} A/m^2); give |Jc|"
             )
         if self.log and v <= 0:
+            u = f" {self.shown_unit}" if self.shown_unit else ""
             raise ValidationError(
-                f"{at} is {v:.4g}: {self.name} has log = true (modelled as ln {self.name}), so "
-                "its values must be above 0"
+                f"{at} is {self.shown(v):.4g}{u}: {self.name} has log = true (modelled as "
+                f"ln {self.name}), so its values must be above 0"
             )
         if self.quantity == "tc" and v <= 0:
             raise ValidationError(

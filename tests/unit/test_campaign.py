@@ -189,7 +189,9 @@ def test_an_objective_with_log_is_read_kept_and_refuses_values_not_above_0(tmp_p
     assert spec.to_dict()["objectives"][0]["log"] is True
     assert CampaignSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
     assert spec.check_objectives({"jc": "2e4 A/cm^2"}) == {"jc": 2e8}
-    with pytest.raises(ValidationError, match=r"sample S3: objective jc='0' is 0: jc has log"):
+    with pytest.raises(
+        ValidationError, match=r"sample S3: objective jc='0' is 0 A/cm²: jc has log"
+    ):
         spec.check_objectives({"jc": "0"}, "sample S3")
     path.write_text(head + "log=true\n")
     with pytest.raises(ValidationError, match=r"objective jc=-2.5 is -2.5: jc has log = true"):
