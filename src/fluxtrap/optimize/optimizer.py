@@ -632,8 +632,8 @@ class Optimizer:
                 notes.append((ConstantObjectiveWarning, text))
                 continue
             y = self._Y[name].dropna().to_numpy(float)
-            q1, median, q3 = np.percentile(y, [25, 50, 75])
-            far = y[np.abs(y - median) > OUTLIER_IQR * (q3 - q1)] if q3 > q1 and len(y) >= 5 else []
+            q1, median, q3 = np.percentile(y, [25, 50, 75]) if len(y) >= 5 else (0.0, 0.0, 0.0)
+            far = y[np.abs(y - median) > OUTLIER_IQR * (q3 - q1)] if q3 > q1 else []
             if not len(far) and (span := self._span_note(name, y)):  # not a typo's span
                 notes.append((SpanWarning, span))
             if len(far):
@@ -653,7 +653,7 @@ class Optimizer:
         """The ``SpanWarning`` text for objective ``name``'s values ``y``, or None: an optimised
         objective without log, every value > 0, the largest over ``10 ** SPAN_DECADES`` x the
         smallest."""
-        if name not in self.objectives or name in self.log_outcomes or not (y > 0).all():
+        if name not in self.objectives or name in self.log_outcomes or not len(y) or (y <= 0).any():
             return None
         decades = math.log10(y.max() / y.min())
         if decades <= SPAN_DECADES:

@@ -155,3 +155,13 @@ def test_an_objective_without_log_is_modelled_as_before():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpanWarning)
         pd.testing.assert_frame_equal(plain.ask(2), defined.ask(2))
+
+
+def test_the_notes_pass_over_an_outcome_not_measured_yet():
+    """tc measured in no row: the span and outlier checks read none of its values (the
+    quartiles of no value had been an IndexError in notes())."""
+    X, y = jc_table(6)
+    Y = pd.concat([y, pd.Series(np.nan, index=y.index, name="tc")], axis=1)
+    opt = Optimizer(SPACE, objectives=["jc"], outcome_constraints={"tc": (30, None)}).tell(X, Y)
+    (tc,) = [n for n in opt.notes() if "tc" in n]
+    assert tc.startswith("none of the 6 observations meets the outcome constraints (tc >= 30)")
