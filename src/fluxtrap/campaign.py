@@ -616,6 +616,23 @@ class ObjectiveDef:
         as stored."""
         return units.to_A_cm2(value) if self.quantity == "jc" else value
 
+    def spread(self, mean: float, std: float, k: float = 1.0) -> tuple[float, float]:
+        """A model's ``mean`` -+ ``k`` ``std`` (stored units), or of a ``log`` objective, whose
+        ``mean`` is the median exp(mu) and ``std`` that of ln(value), exp(mu -+ k std)."""
+        if self.log:
+            return mean / math.exp(k * std), mean * math.exp(k * std)
+        return mean - k * std, mean + k * std
+
+    def prediction_text(self, mean: float | None, std: float | None) -> str:
+        """A model's prediction as people read it: ``mean ± std`` (``units.estimate_text``), or
+        of a ``log`` objective the median with exp(mu -+ std) in brackets ("-": none)."""
+        if mean is None or std is None:
+            return "-"
+        if not self.log:
+            return units.estimate_text(self.shown(mean), self.shown(std))
+        low, high = (self.shown(v) for v in self.spread(mean, std))
+        return f"{self.shown(mean):.3g} ({low:.3g} to {high:.3g})"
+
     @property
     def shown_unit(self) -> str:
         """The unit :meth:`shown` values are in: A/cm² for Jc, else :attr:`value_unit` (``""``:

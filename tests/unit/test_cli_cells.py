@@ -3,10 +3,11 @@
 import pytest
 
 from fluxtrap.campaign import ObjectiveDef
-from fluxtrap.cli.common import estimate_cell, objective_cell, objective_header
+from fluxtrap.cli.common import objective_cell, objective_header
 
 JC = ObjectiveDef("jc_3T", "jc", field_T=3.0, temperature_K=5.0)
 TC = ObjectiveDef("tc", "tc")
+LOG_JC = ObjectiveDef("jc_3T", "jc", field_T=3.0, temperature_K=5.0, log=True)
 
 
 @pytest.mark.parametrize(
@@ -19,10 +20,15 @@ TC = ObjectiveDef("tc", "tc")
         (-5.0, 0.0, TC, "-5.00000 ± 0.00000"),
         (12.0, float("nan"), TC, "-"),
         (None, 1.0, TC, "-"),
+        # log: the median 2e8 A/m^2 and exp(ln 2e8 -+ 0.5) = 1.213e8, 3.297e8, in A/cm^2
+        (2e8, 0.5, LOG_JC, "2e+04 (1.21e+04 to 3.3e+04)"),
+        (2e8, None, LOG_JC, "-"),
     ],
 )
-def test_an_estimate_is_rounded_to_its_sigma(mean, std, o, shown):
-    assert estimate_cell(mean, std, o) == shown
+def test_a_prediction_is_rounded_to_its_sigma_or_given_as_a_median_and_range(mean, std, o, shown):
+    """``ObjectiveDef.prediction_text``, which the CLI's suggestion table and the dashboard
+    show: a log objective's std is that of ln(value), never "mean ± std" in its unit."""
+    assert o.prediction_text(mean, std) == shown
 
 
 def test_objective_cells_and_headers():

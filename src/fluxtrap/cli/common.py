@@ -567,10 +567,3 @@ def objective_cell(value: float | None, o, err: float | None = None) -> str:
     if err:
         return estimate_text(o.shown(value), o.shown(err))
     return f"{o.shown(value):.4g}"
-
-
-def estimate_cell(mean: float | None, std: float | None, o) -> str:
-    """``mean ± std`` of an objective in its display unit (``units.estimate_text``)."""
-    if mean is None or std is None:
-        return "-"
-    return estimate_text(o.shown(mean), o.shown(std))

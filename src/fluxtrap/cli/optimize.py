@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -23,7 +22,6 @@ from fluxtrap.cli.common import (
     StatusNoteOption,
     at_most,
     console,
-    estimate_cell,
     interruptible,
     no_bar,
     objective_header,
@@ -179,7 +177,7 @@ def suggest_cmd(
         [
             str(r.id),
             *(param_cell(r.params[p]) for p in spec.parameter_names),
-            *(_prediction_cell(r.model_summary["prediction"][o.name], o) for o in predicted),
+            *(o.prediction_text(**r.model_summary["prediction"][o.name]) for o in predicted),
             "-" if r.acquisition_value is None else f"{r.acquisition_value + shift:.3g}",
         ]
         for r in records
@@ -323,20 +321,8 @@ def _prediction_columns(guess: dict, o) -> list[tuple[str, float | None]]:
     mean, std = guess.get("mean"), guess.get("std")
     if not o.log:
         return [("", mean), ("_std", std)]
-    if mean is None or std is None:
-        return [("", mean), ("_low", None), ("_high", None)]
-    return [("", mean), ("_low", mean / math.exp(std)), ("_high", mean * math.exp(std))]
-
-
-def _prediction_cell(guess: dict, o) -> str:
-    """The predicted column's cell: ``mean ± sd`` in the display unit, or of a log objective
-    the median and exp(mu -+ sd) in brackets."""
-    if not o.log:
-        return estimate_cell(guess.get("mean"), guess.get("std"), o)
-    (_, mean), (_, low), (_, high) = _prediction_columns(guess, o)
-    if low is None:
-        return "-"
-    return f"{o.shown(mean):.3g} ({o.shown(low):.3g} to {o.shown(high):.3g})"
+    low, high = (None, None) if mean is None or std is None else o.spread(mean, std)
+    return [("", mean), ("_low", low), ("_high", high)]
 
 
 def _summary_line(summary: dict, spec: CampaignSpec) -> str:

@@ -67,10 +67,11 @@ def plain(text: Any) -> str:
 
 
 def estimate(o: ObjectiveDef, guess: Mapping[str, float | None] | None) -> str:
-    """A model's ``{"mean", "std"}`` of an objective as "mean ± std" in the unit people read."""
-    if not guess or guess.get("mean") is None or guess.get("std") is None:
-        return "–"
-    return estimate_text(o.shown(guess["mean"]), o.shown(guess["std"]))
+    """A model's ``{"mean", "std"}`` of an objective in the unit people read: "mean ± std", or
+    of a log objective the median and its 1-sd range (``ObjectiveDef.prediction_text``)."""
+    guess = guess or {}
+    text = o.prediction_text(guess.get("mean"), guess.get("std"))
+    return "–" if text == "-" else text
 
 
 def unit_label(o: ObjectiveDef) -> str:
@@ -412,17 +413,17 @@ def model_figures(
     title = plain(title)
     if py is None:
         s = slices["one_d"][x]
-        gx, mean, std = s["x"], s["mean"], s["std"]
+        gx, mean = s["x"], s["mean"]
         fig = make_subplots(
             rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06
         )
         fig.add_scatter(
             x=np.r_[gx, gx[::-1]].tolist(),
-            y=_values(np.r_[mean + 2 * std, (mean - 2 * std)[::-1]]),
+            y=_values(np.r_[s["high"], s["low"][::-1]]),
             fill="toself",
             fillcolor="rgba(31,95,168,0.15)",
             line=dict(width=0),
-            name="mean ± 2 std",
+            name="exp(mu ± 2 sd)" if o.log else "mean ± 2 std",
             row=1,
             col=1,
         )
@@ -430,7 +431,7 @@ def model_figures(
             x=gx.tolist(),
             y=_values(mean),
             mode="lines",
-            name="model mean",
+            name="model median" if o.log else "model mean",
             line=dict(color="#1f5fa8"),
             row=1,
             col=1,
@@ -483,13 +484,18 @@ def model_figures(
             )
         fig.update_xaxes(type="log" if px.log else "linear")
         fig.update_xaxes(title_text=plain(f"{x} [{px.unit}]"), row=2, col=1)
-        fig.update_yaxes(title_text=unit_label(o), row=1, col=1)
+        fig.update_yaxes(title_text=unit_label(o), type="log" if o.log else None, row=1, col=1)
         fig.update_yaxes(title_text=f"acquisition ({acq_label})", row=2, col=1)
         return {"model-1d": _layout(fig, title=title, legend=dict(orientation="h", y=-0.2))}
     s = slices["two_d"][(x, py.name)]
     maps = (
-        ("mean", s["mean"], "Viridis", f"mean {unit_label(o)}"),
-        ("std", s["std"], "Magma", f"std {unit_label(o)} (uncertainty)"),
+        ("mean", s["mean"], "Viridis", f"{'median' if o.log else 'mean'} {unit_label(o)}"),
+        (
+            "std",
+            s["std"],
+            "Magma",
+            f"sd of ln {o.name}" if o.log else f"std {unit_label(o)} (uncertainty)",
+        ),
         ("acquisition", s["acquisition"], "Cividis", f"acquisition ({acq_label})"),
     )
     fig = make_subplots(1, 3, subplot_titles=[m[3] for m in maps], horizontal_spacing=0.1)

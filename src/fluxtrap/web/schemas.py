@@ -388,8 +388,9 @@ class Suggestion(BaseModel):
         None,
         description="the model's {outcome: {mean, std}} at these parameters when it was asked "
         "(stored units: Jc in A/m^2; std: 1 sd of one measurement there, the mean's sd and the noise, "
-        "scaled by the campaign's record, Optimizer.predict(measurement=True)); none before the "
-        "model (a Sobol design)",
+        "scaled by the campaign's record, Optimizer.predict(measurement=True); an objective with "
+        "log = true: mean the median exp(mu), std that of ln(value)); none before the model (a "
+        "Sobol design)",
     )
     notes: list[str] = Field(
         default_factory=list,

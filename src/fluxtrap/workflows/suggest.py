@@ -242,7 +242,8 @@ def suggest(
 
 
 def predictions(opt: Optimizer, X: pd.DataFrame) -> list[dict[str, dict[str, float]]]:
-    """The model at each row of ``X``: {outcome: {"mean", "std"}} in the outcome's stored unit;
+    """The model at each row of ``X``: {outcome: {"mean", "std"}} in the outcome's stored unit
+    (a log objective's: the median exp(mu) and the sd of ln(value), ``Optimizer.predict``);
     std: 1 sd of what one measurement there will read (``Optimizer.predict(measurement=True)``:
     the mean's sd and the measurement noise, scaled by the campaign's own record of predicting
     its next samples, ``Optimizer.sd_scale``). The mean's sd alone had held the measured value

@@ -636,6 +636,34 @@ def test_a_two_objective_campaign_s_model_page_says_why_it_gives_no_stopping_adv
     assert "stopping advisor: none for 2 objectives (jc, tc): it weighs one objective" in advice
 
 
+def test_a_log_objective_s_model_page_shows_medians_and_factor_bands(browser_like):
+    """A log objective's model gives the median exp(mu) and the sd of ln(value): the page showed
+    a prediction as "1,000.00 ± 0.50" and the band as mean ± 2 sd, 0.05 % wide. Now the median
+    with exp(mu -+ sd), and the band exp(mu -+ 2 sd) on a log axis."""
+    from fluxtrap.campaign import CampaignSpec
+
+    lab = browser_like
+    spec = {
+        "name": "logjc",
+        "parameters": [{"name": "x", "low": 0, "high": 1}],
+        "objectives": [{"name": "jc", "log": True}],
+    }
+    lab.store.create_campaign(CampaignSpec.from_dict(spec))
+    for i, x in enumerate([0.1, 0.3, 0.5, 0.7, 0.9]):  # 10^(1 + 3x): 2.7 decades
+        lab.store.add_sample("logjc", f"S{i}", {"x": x}, objectives={"jc": 10 ** (1 + 3 * x)})
+    summary = {"prediction": {"jc": {"mean": 1000.0, "std": 0.5}}}
+    lab.store.add_suggestions("logjc", [{"x": 0.55}], [None], summary, seed=1)
+    html = unescape(lab.client.get("/campaigns/logjc/model").text)
+    assert '<td class="num">1e+03 (607 to 1.65e+03)</td>' in html  # 1000 exp(-+0.5)
+    fig = figures(lab.client.get("/campaigns/logjc/model/plots?x=x").text)["model-1d"]
+    by_name = {t["name"]: t for t in fig["data"]}
+    band, median = by_name["exp(mu ± 2 sd)"]["y"], by_name["model median"]["y"]
+    n = len(median)
+    high, low = np.array(band[:n]), np.array(band[n:][::-1])
+    assert np.all(high / np.array(median) > 1.05) and np.allclose(high * low, np.square(median))
+    assert fig["layout"]["yaxis"]["type"] == "log"
+
+
 def test_the_suggestion_table_s_acquisition_reads_as_the_plot_s(browser_like):
     """The table showed the stored log EI of Jc in A/m^2 (15.9) under a plot of log EI in
     A/cm^2 (about 5): now both are in A/cm^2, the table's header naming it."""
