@@ -111,13 +111,19 @@ def measurement_notes(meas: MeasurementRecord, settings: Sequence[Mapping[str, A
     return notes + not_found + ([f"{meas.filename}: {source}"] if source else [])
 
 
+# bytes of stored files one page reads again to draw them (a 48 MB .dat takes ~3 s of CPU to
+# read: 20 of them were a minute of the server for each view of one page by any reader)
+MAX_BYTES_DRAWN = 16 * 2**20
+
+
 def measured_figures(
     store: Store, campaign: str, labels: Sequence[str], most: int
 ) -> dict[str, dict[str, Any]]:
     """The figures of the newest ``most`` stored M(H) and M(T) files of the samples ``labels``,
     newest first, keyed ``loop-<id>`` and ``mt-<id>`` (``plots.loop_figure``, ``plots.mt_figure``
     with the stored Tc fits), each read again from its stored bytes with the columns it was added
-    with; a file that cannot be drawn is a figure saying why."""
+    with, while their sizes add up to at most ``MAX_BYTES_DRAWN``; a file that cannot be drawn, or
+    not within that, is a figure saying why."""
     from fluxtrap.errors import FluxtrapError
     from fluxtrap.magnetometry.readers import read
     from fluxtrap.web import plots
@@ -126,11 +132,21 @@ def measured_figures(
     listed = [m for m in store.measurements(campaign, with_content=False) if m.sample in wanted]
     chosen = sorted(listed, key=lambda m: m.id, reverse=True)[:most]
     settings = store.curve_settings([m.id for m in chosen])
-    figures = {}
+    figures, budget = {}, MAX_BYTES_DRAWN
     for listed_meas in chosen:
+        key, title = ("loop", "M(H)") if listed_meas.kind == "mh_loop" else ("mt", "M(T)")
+        name = plots.plain(f"{title} {listed_meas.filename}")
+        if listed_meas.size > budget:
+            figures[f"{key}-{listed_meas.id}"] = plots.note_figure(
+                name,
+                f"not drawn: {listed_meas.size / 2**20:.3g} MiB, beyond the "
+                f"{MAX_BYTES_DRAWN / 2**20:g} MiB of stored files this page reads again "
+                f"({budget / 2**20:.3g} MiB left after the newer files)",
+            )
+            continue
+        budget -= listed_meas.size
         meas = store.measurement(listed_meas.id)
         columns = meas.metadata.get("column_mapping") or meas.metadata.get("columns") or None
-        key, title = ("loop", "M(H)") if meas.kind == "mh_loop" else ("mt", "M(T)")
         try:
             table = read(meas.content, filename=meas.filename, columns=columns)
             if meas.kind == "mh_loop":
@@ -139,7 +155,7 @@ def measured_figures(
                 tc = [s for s in settings.get(meas.id, []) if "tc_K" in s]
                 figure = plots.mt_figure(table, meas.filename, tc)
         except FluxtrapError as err:
-            figure = plots.note_figure(plots.plain(f"{title} {meas.filename}"), str(err))
+            figure = plots.note_figure(name, str(err))
         figures[f"{key}-{meas.id}"] = figure
     return figures
 

@@ -1005,6 +1005,33 @@ def test_progress_draws_the_best_known_to_meet_the_outcome_constraints(browser_l
     )
 
 
+def test_the_jc_page_reads_again_at_most_max_bytes_drawn_of_stored_files(
+    browser_like, loop_file, monkeypatch
+):
+    """Each view of a sample's Jc(B) page read its newest 20 stored files again, whatever their
+    size: 20 uploads of 48 MB (a 48 MB .dat reads in ~3 s) were a minute of the server per view
+    by any reader. Files are read newest first while their sizes add up to MAX_BYTES_DRAWN; the
+    rest are figures saying so, with the size."""
+    from fluxtrap.web import jcdata
+
+    lab = browser_like
+    lab.store.add_sample(NAME, "B1", P)
+    sent = [
+        upload(lab, loop_file + b"\n" * i, filename=f"B1_MH_5K_{i}.dat", replace="true")
+        for i in range(2)
+    ]
+    assert [r.status_code for r in sent] == [201, 201], sent[-1].text
+    older, newer = (r.json()["measurement"] for r in sent)
+    monkeypatch.setattr(jcdata, "MAX_BYTES_DRAWN", int(1.5 * len(loop_file)))
+    drawn = figures(lab.client.get(f"{CP}/jc?sample=B1").text)
+    assert drawn[f"loop-{newer['id']}"]["data"]  # the newest, within the budget
+    note = drawn[f"loop-{older['id']}"]
+    assert (
+        not note["data"]
+        and f"not drawn: {len(loop_file) / 2**20:.3g} MiB" in (note["layout"]["title"]["text"])
+    )
+
+
 def test_a_sample_s_jc_page_draws_its_stored_m_h_loops_and_m_t_sweeps(
     browser_like, loop_file, tmp_path, monkeypatch
 ):
