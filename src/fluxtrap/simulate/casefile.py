@@ -150,17 +150,23 @@ def finite(value: float, full: str, text: Any) -> float:
     return value
 
 
-def table_column(values: list, unit: str, dimension: str, where: str) -> tuple[float, ...]:
+def table_column(
+    values: list, unit: str, dimension: str, where: str, *, h_field: bool = False
+) -> tuple[float, ...]:
     """The plain numbers ``values`` (already checked to be numbers) of a table column in ``unit``
     ("" = dimensionless) as finite SI floats, ``where`` naming the column ("...jc"; its unit is
     the key ``where + "_unit"``, which a unit mistake names, with the near miss: it named
     "...field[0]: cannot read '0 Tesla'"). The unit is parsed once and scales the column
     (through pint per value a 20 000-point table took 20 s to load); the first value goes
-    through pint, and an offset unit (degC) goes per value."""
+    through pint, and an offset unit (degC) goes per value. ``h_field`` (a Jc table's fields):
+    a column in Oe, kOe or A/m is read as mu0 H in T, as ``units.array_in`` reads it."""
     if not values:
         return ()
     text = (lambda x: f"{x} {unit}") if unit else (lambda x: f"{x} dimensionless")
-    zero = parse_quantity(text(0), dimension, f"{where}_unit = {shown(unit)}")
+    key = f"{where}_unit = {shown(unit)}"
+    if h_field and (mu0_h := _h_field_scale(text(1), key)) is not None:
+        return tuple(finite(float(x) * mu0_h, f"{where}[{i}]", x) for i, x in enumerate(values))
+    zero = parse_quantity(text(0), dimension, key)
     first = finite(parse(text(values[0]), dimension, f"{where}[0]"), f"{where}[0]", values[0])
     if zero != 0.0:  # an offset unit: per value
         return (first,) + tuple(
@@ -171,6 +177,18 @@ def table_column(values: list, unit: str, dimension: str, where: str) -> tuple[f
     return (first,) + tuple(
         finite(float(x) * scale, f"{where}[{i}]", x) for i, x in enumerate(values[1:], 1)
     )
+
+
+def _h_field_scale(one: str, key: str) -> float | None:
+    """mu0 H in T of the quantity ``one`` ("1 Oe") if it is an H field (Oe, kOe, A/m), else None
+    (a unit that is no H, or that pint cannot read: its reader names it, with the near miss)."""
+    try:
+        q = units.quantity(one, key)
+    except UnitError:
+        return None
+    if not q.check("[current] / [length]"):
+        return None
+    return float(units.array_in(q, "T", key, h_field=True))
 
 
 def quantity(

@@ -180,12 +180,10 @@ def _table_jc(t: Mapping[str, Any], w: str) -> TableJc:
     if not (isinstance(bu, str) and bu.strip() and isinstance(ju, str) and ju.strip()):
         raise UnitError(f'{w}: give field_unit (e.g. "T") and jc_unit (e.g. "A/cm^2")')
 
-    def values(key: str, unit: str, dimension: str) -> tuple[float, ...]:
-        return table_column(t[key], unit, dimension, f"{w}.{key}")
-
-    try:
+    try:  # a field in Oe, kOe or A/m (H, as magnetometers report it) is read as mu0 H
         return TableJc(
-            values("field", bu, "magnetic_flux_density"), values("jc", ju, "current_density")
+            table_column(t["field"], bu, "magnetic_flux_density", f"{w}.field", h_field=True),
+            table_column(t["jc"], ju, "current_density", f"{w}.jc"),
         )
     except ValidationError as err:  # name the table where it stands in the case
         raise ValidationError(f"{w}: {str(err).removeprefix('jc.table: ')}") from None

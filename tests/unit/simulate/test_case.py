@@ -1192,6 +1192,35 @@ def test_a_long_jc_table_reads_its_units_once(monkeypatch):
     assert list(jc.jc_A_m2) == [parse(f"{j} A/cm^2", "current_density") for j in jcs]
 
 
+@pytest.mark.parametrize(
+    ("unit", "per_tesla"), [("Oe", 1e4), ("kOe", 10.0), ("A/m", 1 / (4e-7 * np.pi))]
+)
+def test_a_jc_table_field_in_oe_or_a_per_m_is_read_as_mu0_h(unit, per_tesla):
+    """A jc.table's field in Oe, kOe or A/m (H, as a magnetometer reports it) was refused ("'0 Oe'
+    is not a magnetic flux density ...; an H field: give mu0 H"), though JcTable and JcCurve read
+    it as mu0 H: it is now the same table as the fields in T, in jc.table and each of jc.tables;
+    a unit of another dimension is still refused, naming the key."""
+    tesla = {"field": [0, 0.5, 2, 7], "field_unit": "T", "jc": [3e4, 2e4, 1e4, 5e3]}
+    h = tesla | {"field": [b * per_tesla for b in tesla["field"]], "field_unit": unit}
+    jcs = []
+    for table in (tesla, h):
+        d = base()
+        d["materials"]["sc"]["jc"] = {"table": table | {"jc_unit": "A/cm^2"}}
+        jcs.append(Case.from_dict(d).material("sc").jc)
+        d["materials"]["sc"]["jc"] = {
+            "tc": "40 K",
+            "tables": [table | {"jc_unit": "A/cm^2", "temperature": "5 K"}],
+        }
+        jcs.append(Case.from_dict(d).material("sc").jc.tables[0])
+    for jc in jcs[2:]:
+        assert jc.field_T == pytest.approx(jcs[0].field_T, rel=1e-12, abs=1e-15)
+        assert jc.jc_A_m2 == jcs[0].jc_A_m2
+    d["materials"]["sc"]["jc"] = {"table": tesla | {"field_unit": "m", "jc_unit": "A/cm^2"}}
+    with pytest.raises(UnitError, match=r"^materials\.sc\.jc\.table\.field_unit = 'm': '0 m' is "
+                       r"not a magnetic flux density"):  # fmt: skip
+        Case.from_dict(d)
+
+
 def test_an_accuracy_of_100_percent_is_refused_as_the_message_says():
     """The message said "between 0.001 % and 100 %" and refused "100 %"."""
     d = base()
