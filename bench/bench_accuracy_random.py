@@ -1,6 +1,7 @@
 """The accuracy control on random cases nobody tuned it to (issue 15): each drawn by a seeded
 generator, run at the default 1 % and judged like ``bench_accuracy.py``'s cases (``run_case``:
-uniform references h / 2h / 4h at rtol 3e-5 extrapolated to h = 0, cached in ``--tmp``).
+uniform references h / 2h / 4h at rtol 3e-5, or the run's last pair's rtol / 32 where tighter,
+extrapolated to h = 0, cached in ``--tmp``).
 
 Field cases: a disk or a ring (bore a third of the radius) r 5-12.5 x 2-10 mm, alone or two with
 a 1 mm steel spacer, n 5-50, constant, Kim or tabulated Kim Jc, field-cooled to 0 or a
