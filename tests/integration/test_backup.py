@@ -1383,6 +1383,9 @@ def calibration_result(**values):
     return lambda docs, manifest: docs[0]["result"].update(values)
 
 
+INTERVAL = {"lower": 12.8, "upper": 24.55, "lower_reached": True, "upper_reached": False}
+RESTART = {"from_chi2": 20.76, "from": {"bulk.n": 31.12}, "start_chi2": 17.19, "start": {"bulk.n": 24.08},
+           "to_chi2": 16.46, "to": {"bulk.n": 23.78}, "simulations": 49}  # fmt: skip
 TRACE = {"name": "hall.csv", "points": 2, "t_s": [1, 2], "measured_T": [0.5, 0.4],
          "sigma_T": [0.01, 0.01], "start_T": [0.5, 0.5], "fitted_T": [0.5, 0.4]}  # fmt: skip
 
@@ -1397,13 +1400,21 @@ TRACE = {"name": "hall.csv", "points": 2, "t_s": [1, 2], "measured_T": [0.5, 0.4
         (calibration_result(warnings="slow"), "['warnings'] 'slow' is not a list of at most"),
         (calibration_result(traces=[TRACE | {"fitted_T": [0.5, "0.4"]}]), "['traces'][0]['fitted_T'][1] '0.4' is not a number or null"),
         (calibration_result(traces=[TRACE | {"sigma_T": [0.01]}]), "['traces'][0]: t_s, measured_T, sigma_T, start_T, fitted_T are not lists of one length"),
+        (calibration_result(parameters={"bulk.n": {"profile_interval": {"lower": 12.8, "upper": "24"}}}), "['parameters']['bulk.n']['profile_interval'] has no 'lower_reached', 'upper_reached'"),
+        (calibration_result(parameters={"bulk.n": {"profile_interval": INTERVAL | {"upper": "24"}}}), "['parameters']['bulk.n']['profile_interval']['upper'] '24' is not a number"),
+        (calibration_result(parameters={"bulk.n": {"profile_interval": [12.8, 24.5]}}), "['parameters']['bulk.n']['profile_interval'] '[12.8, 24.5]' is not a table"),
+        (calibration_result(optimizer={"restarts": [RESTART | {"to": {"bulk.n": None}}]}), "['optimizer']['restarts'][0]['to']['bulk.n'] 'None' is not a number"),
+        (calibration_result(optimizer={"restarts": [{k: v for k, v in RESTART.items() if k != "to_chi2"}]}), "['optimizer']['restarts'][0] has no 'to_chi2'"),
+        (calibration_result(optimizer={"restarts": RESTART}), "['optimizer']['restarts'] \"{'from_chi2': 20.76, 'from': {'bulk.n': \" is not a list"),
     ],
 )  # fmt: skip
 def test_calibration_results_the_pages_cannot_read_are_not_restored(tmp_path, edit, says):
     """A calibration's result was checked to be a table, not inside it: a crafted archive
     restored a parameter value of '25', a chi2_red list, a trace point '0.4' or a trace's sigma
     shorter than its times, which the calibration page formats as numbers and plots point by
-    point. Refused naming the row and key, nothing written."""
+    point; nor were a parameter's profile interval or the optimizer's restarts checked (an
+    interval without its sides' flags, a restart to null). Refused naming the row and key,
+    nothing written."""
     refused_when_resigned(tmp_path, "calibrations", edit, f"calibrations row 1: result{says}")
 
 
@@ -1431,3 +1442,46 @@ def test_a_calibrations_result_restores_row_for_row(tmp_path):
     target = Store(f"sqlite:///{tmp_path / 'target.db'}")
     restore(target, tmp_path / "k.zip")
     same_rows(rows(source, NAME), rows(target, NAME))
+
+
+SERIES = {"probe": "surface", "n_points": 2, "noise_T": 0.01, "noise_source": "given", "rms_T": 0.01,
+          "chi2_red": 1.0, "runs_z": 0.0, "fits": True}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "names, says",
+    [
+        (["loop.dat (m)"], "file 2 'other.csv' (probe 'surface'): no series of the result is of it"),
+        (["loop.dat", "other.csv", "third.csv"], "series 3 'third.csv' of the result: no stored file is of it"),
+        (["other.csv", "loop.dat", "loop.dat"], "series 3 'loop.dat' of the result: no stored file is of it"),
+    ],
+)  # fmt: skip
+def test_a_calibration_whose_series_are_not_its_files_is_not_restored(tmp_path, names, says):
+    """The calibration page shows each stored file with the result's series of it: a result with
+    a series too few or too many was restored, for the page to show blanks or fail. Refused
+    naming the calibration and the file or series; nothing written."""
+    edit = calibration_result(series=[SERIES | {"name": n} for n in names])
+    refused_when_resigned(
+        tmp_path,
+        "calibrations",
+        edit,
+        f"calibrations row 1: its result's series do not match its calibration_series rows: {says}",
+    )
+
+
+def test_a_calibration_s_series_in_another_order_restores(tmp_path):
+    """Series named after their files (as ``fluxtrap calibrate`` names them, "file (column)")
+    pair with them in any order: restored as they are."""
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+    series = [SERIES | {"name": "other.csv (y)"}, SERIES | {"name": "loop.dat"}]
+    damage(
+        tmp_path / "k.zip",
+        tmp_path / "ok.zip",
+        resigned("calibrations", calibration_result(series=series)),
+    )
+    target = Store(f"sqlite:///{tmp_path / 'target.db'}")
+    restore(target, tmp_path / "ok.zip")
+    assert target.calibrations()[0].result["series"] == series
+    assert target.calibrations()[0].paired_series[1] == []

@@ -57,7 +57,7 @@ from fluxtrap.errors import ConflictError, FluxtrapError, InputFileError, Valida
 from fluxtrap.inputs import hidden_characters, shown_path
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
-from fluxtrap.store.records import MAX_MAPS, CurveData
+from fluxtrap.store.records import MAX_MAPS, CurveData, paired_series
 from fluxtrap.store.store import (
     USER_NAMES,
     Store,
@@ -111,9 +111,10 @@ NAMES = (("simulations", "name"), ("calibrations", "name"), ("measurements", "fi
          ("calibration_series", "filename"), ("calibration_series", "probe"))  # fmt: skip
 CASE_TEXTS = {"simulations": ("case_toml",), "calibrations": ("case_toml", "fitted_case_toml")}
 # the shapes of a JSON value _check_shape compares: a value's test and what it is to be, a list
-# of (a shape, at most so many), a table of {key: shape} (keys not named are kept as they are),
-# or of {NAMES: shape} (every key one of the campaign's objectives) or {TEXTS: shape} (any text)
-NAMES_KEY, TEXTS_KEY = "<an objective>", "<a text>"
+# of (a shape, at most so many), (a shape, None) (it or null), a table of {key: shape} (keys not
+# named are kept as they are), (such a table, WHOLE) (every key it names there), or of
+# {NAMES: shape} (every key one of the campaign's objectives) or {TEXTS: shape} (any text)
+NAMES_KEY, TEXTS_KEY, WHOLE = "<an objective>", "<a text>", "<every key>"
 NUMBER = (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number")
 NUMBER_OR_NULL = (lambda v: v is None or NUMBER[0](v), "a number or null")
 COUNT = (lambda v: NUMBER[0](v) and isinstance(v, int) and v >= 0, "a count")
@@ -196,6 +197,7 @@ SIMULATION_SUMMARY = {
 # calibration page and its figures read; a list as long as the tables hold
 NUMBERS = (NUMBER_OR_NULL, MAX_TABLE_VALUES)
 TRACE_ARRAYS = ("t_s", "measured_T", "sigma_T", "start_T", "fitted_T")  # s and T, one a point
+REACHED = ("lower_reached", "upper_reached")  # whether a profile interval's side was reached
 CALIBRATION_RESULT = {
     "simulations": COUNT,
     "wall_s": NUMBER_OR_NULL,
@@ -204,6 +206,10 @@ CALIBRATION_RESULT = {
             "value": NUMBER_OR_NULL,
             "sigma": NUMBER_OR_NULL,
             "sigma_source": TEXT,
+            "profile_interval": (  # where the profile rises by 1, in the parameter's unit
+                ({"lower": NUMBER, "upper": NUMBER} | dict.fromkeys(REACHED, FLAG), WHOLE),
+                None,
+            ),
             "unit": TEXT,
             "start": NUMBER_OR_NULL,
             "nuisance": FLAG,
@@ -228,6 +234,17 @@ CALIBRATION_RESULT = {
         MAX_TABLE_VALUES,
     ),
     "warnings": (TEXT, MAX_TABLE_VALUES),
+    "optimizer": {  # each restart of the descent from a lower profile point
+        "restarts": (
+            (
+                {"simulations": COUNT}
+                | dict.fromkeys(("from_chi2", "start_chi2", "to_chi2"), NUMBER)
+                | dict.fromkeys(("from", "start", "to"), {TEXTS_KEY: NUMBER}),
+                WHOLE,
+            ),
+            MAX_TABLE_VALUES,
+        )
+    },
 }
 
 
@@ -403,8 +420,9 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
     label, origin, status, parameters or objectives ``Store.add_sample`` refuses, suggestions'
     model summaries not of the shape suggest writes (``MODEL_SUMMARY``), simulation summaries
     not of a run's (``SIMULATION_SUMMARY``), calibration results not of calibrate's
-    (``CALIBRATION_RESULT``), and names
-    (``NAMES``) with control or invisible characters, as ``Store``'s add_* refuse them."""
+    (``CALIBRATION_RESULT``) or whose series are not those of its calibration_series rows
+    (``paired_series``), and names (``NAMES``) with control or invisible characters, as
+    ``Store``'s add_* refuse them."""
     for table_name, table in TABLES.items():
         keys = ["id", *(c.name for c in table.columns if c.foreign_keys)]
         for doc in tables[table_name]:
@@ -549,6 +567,14 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                         f"{where} {doc[key][:40]!r}: no control or invisible characters (found "
                         f"{hidden})"
                     )
+        for doc in tables["calibrations"]:  # its page shows each file with its series, if any
+            files = [d for d in tables["calibration_series"] if d["calibration_id"] == doc["id"]]
+            result = doc.get("result") if isinstance(doc.get("result"), dict) else {}
+            if "series" in result and (disagree := paired_series(files, result["series"])[1]):
+                raise ValidationError(
+                    f"calibrations row {doc['id']}: its result's series do not match its "
+                    f"calibration_series rows: {disagree[0]}"
+                )
         for table_name, keys in CASE_TEXTS.items():  # case files: TOML, 4 MiB, 16 levels deep
             for doc in tables[table_name]:
                 for key in keys:
@@ -637,6 +663,13 @@ def _check_shape(value: Any, shape: Any, names: set[str], where: str) -> None:
                 )
             if (inner := shape.get(key, shape.get(NAMES_KEY, shape.get(TEXTS_KEY)))) is not None:
                 _check_shape(item, inner, names, at)
+    elif shape[1] is None:
+        if value is not None:
+            _check_shape(value, shape[0], names, where)
+    elif shape[1] is WHOLE:
+        if isinstance(value, dict) and (missing := [k for k in shape[0] if k not in value]):
+            raise ValidationError(f"{where} has no {', '.join(map(repr, missing))}")
+        _check_shape(value, shape[0], names, where)
     elif isinstance(shape[1], int):
         item, most = shape
         if not isinstance(value, list) or len(value) > most:

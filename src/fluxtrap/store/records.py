@@ -4,6 +4,7 @@ curve to store). Plain values, no session: callers never see an ORM object."""
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -258,6 +259,54 @@ class CalibrationRecord:
     def parameters(self) -> dict[str, tuple[float, float]]:
         """name -> (value, sigma) in the units of calibrate.json."""
         return {k: (v["value"], v["sigma"]) for k, v in self.result["parameters"].items()}
+
+    @property
+    def paired_series(self) -> tuple[list[tuple[dict | None, dict | None]], list[str]]:
+        """:func:`paired_series` of its measured files and its result's series."""
+        return paired_series(self.series, self.result.get("series") or [])
+
+
+def paired_series(
+    rows: Sequence[Mapping[str, Any]], fits: Sequence[Mapping[str, Any]]
+) -> tuple[list[tuple[Any, Any]], list[str]]:
+    """A calibration's measured files (``rows``: filename, probe, in order) paired with the
+    series of its calibrate.json (``fits``), and what disagrees, each naming the file or series.
+
+    Each file goes with the first unpaired series that names it (the file's name, or "name
+    (column)" as ``fluxtrap calibrate`` names them; of its probe where the series gives one),
+    else with the series at its own position if that one has no name. Unpaired series follow,
+    each with None for its file; an unpaired file has None for its series."""
+    fits = list(fits)
+    used: set[int] = set()
+
+    def names(fit: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
+        name, file = fit.get("name"), row["filename"]
+        return fit.get("probe", row["probe"]) == row["probe"] and (
+            name == file or isinstance(name, str) and name.startswith(f"{file} (")
+        )
+
+    paired: list[tuple[Any, Any]] = []
+    for i, row in enumerate(rows):
+        j = next((j for j, f in enumerate(fits) if j not in used and names(f, row)), None)
+        if j is None and i < len(fits) and i not in used and "name" not in fits[i]:
+            j = i
+        if j is not None:
+            used.add(j)
+        paired.append((row, None if j is None else fits[j]))
+    disagree = [
+        f"file {i + 1} {_short(row['filename'])!r} (probe {_short(row['probe'])!r}): no series "
+        "of the result is of it"
+        for i, (row, fit) in enumerate(paired)
+        if fit is None
+    ]
+    for j, fit in enumerate(fits):
+        if j not in used:
+            paired.append((None, fit))
+            disagree.append(
+                f"series {j + 1} {_short(str(fit.get('name', '')))!r} of the result: no stored "
+                "file is of it"
+            )
+    return paired, disagree
 
 
 @dataclass(frozen=True)

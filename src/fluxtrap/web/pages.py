@@ -610,9 +610,12 @@ def calibrations_page(request: Request) -> HTMLResponse:
 
 @router.get("/calibrations/{calibration_id}")
 def calibration_page(request: Request, calibration_id: Id) -> HTMLResponse:
-    """One calibration: parameters with sigmas, correlations, the series and how each fits, the
-    warnings, traces and residuals, and links to its measured files and fitted simulation."""
+    """One calibration: parameters with sigmas, correlations, the series and how each fits (each
+    stored file with the result's series of it: ``CalibrationRecord.paired_series``, what
+    disagrees said), the warnings, traces and residuals, and links to its measured files and
+    fitted simulation."""
     user, store = _user(request), store_of(request)
     cal = store.calibration(calibration_id)
-    return _page(request, "calibration.html", user, cal=cal, result=cal.result,
-                 figures=plots.calibration_figures(cal.result))  # fmt: skip
+    paired, disagree = cal.paired_series
+    return _page(request, "calibration.html", user, cal=cal, result=cal.result, paired=paired,
+                 disagree=disagree, figures=plots.calibration_figures(cal.result))  # fmt: skip

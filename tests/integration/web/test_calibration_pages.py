@@ -168,3 +168,37 @@ def test_a_long_series_is_drawn_thinned_and_says_so():
     kept = calibration_figures({"traces": [dict(trace, t_s=t[:50].tolist(), points=50,
                                                 **{k: trace[k][:50] for k in trace if k.endswith("_T")})]})  # fmt: skip
     assert "shown" not in kept["trace-0"]["layout"]["title"]["text"]
+
+
+def test_the_series_are_paired_with_the_stored_files_by_name(recorded):
+    """The page paired the stored files with the result's series by position: a result with its
+    series in another order showed one file's misfit against another, one with fewer failed
+    (500) and one with more hid the extra. Now each file goes with the series named after it,
+    and what has no partner is said and shown."""
+    lab, _, _, good = recorded
+    fit = {k: v for k, v in good.to_dict().items() if k != "scan"} | {"wall_s": 1.5}
+    hall = fit["series"][0]
+    other = hall | {"name": "other.csv (B_T)", "chi2_red": 7.25, "fits": False}
+    case = Case.from_dict(tomli.loads(QUICK_CASE))
+
+    def page(series, files):
+        cal = lab.store.add_calibration(case, QUICK_CASE, good.fitted_cases[0], good.fitted_cases[0].to_toml(),
+                                        fit | {"series": series}, [(f, HALL, "surface") for f in files])  # fmt: skip
+        r = lab.client.get(f"/calibrations/{cal.id}")
+        assert r.status_code == 200
+        return " ".join(unescape(r.text).split())
+
+    fewer = page([], ["hall.csv"])
+    assert (
+        "do not match the stored files: file 1 'hall.csv' (probe 'surface'): no series of the "
+        "result is of it." in fewer
+    )
+    assert "<td>hall.csv</td><td>surface</td><td>not in the result</td>" in fewer
+    swapped = page([other, hall], ["hall.csv", "other.csv"])
+    assert 'id="series-disagree"' not in swapped
+    assert "<td>1</td><td>hall.csv</td><td>surface</td><td>hall.csv</td>" in swapped
+    assert "<td>2</td><td>other.csv</td><td>surface</td><td>other.csv (B_T)</td>" in swapped
+    assert swapped.index("7.25") > swapped.index("<td>other.csv</td>")
+    more = page([hall, other], ["hall.csv"])
+    assert "series 2 'other.csv (B_T)' of the result: no stored file is of it" in more
+    assert "<td>2</td><td>not stored</td><td>surface</td><td>other.csv (B_T)</td>" in more
