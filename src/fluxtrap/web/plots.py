@@ -675,16 +675,16 @@ def calibration_figures(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
                         error_y=dict(array=tr["sigma_T"], thickness=0.8, width=0))  # fmt: skip
         fig.add_scatter(x=t, y=tr["start_T"], name="model, start", line=dict(dash="dash"))
         fig.add_scatter(x=t, y=tr["fitted_T"], name="model, fitted", line=dict(color="#d62728"))
+        since = "t since the field reached its final value [s]"
         figures[f"trace-{i}"] = _layout(fig, title=plain(tr["name"] + shown), xaxis_type=axis,
-                                        xaxis_title="t since the field reached its final value [s]",
-                                        yaxis_title="Bz [T]")  # fmt: skip
+                                        xaxis_title=since, yaxis_title="Bz [T]")  # fmt: skip
         res = [(m - f) / s if m is not None and f is not None and s else None
                for m, f, s in zip(tr["measured_T"], tr["fitted_T"], tr["sigma_T"], strict=True)]  # fmt: skip
         fig = go.Figure()
         fig.add_scatter(x=t, y=res, mode="markers", name="residual / sigma", marker=dict(size=4))
         fig.add_hrect(y0=-2, y1=2, fillcolor="green", opacity=0.1, line_width=0)
         figures[f"residual-{i}"] = _layout(fig, title=plain(f"{tr['name']}: residuals{shown}"), xaxis_type=axis,
-                                           xaxis_title="t [s]", yaxis_title="(measured - fitted) / sigma",
+                                           xaxis_title=since, yaxis_title="(measured - fitted) / sigma",
                                            height=300)  # fmt: skip
     return figures
 

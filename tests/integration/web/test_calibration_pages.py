@@ -12,6 +12,7 @@ import tomli
 
 from fluxtrap.simulate import Case
 from fluxtrap.simulate.calibrate import Series, calibrate
+from fluxtrap.units import estimate_text
 from fluxtrap.web.auth import COOKIE
 
 from ..test_store_simulations import QUICK_CASE
@@ -60,8 +61,8 @@ def recorded(lab):
 def test_calibrations_list_shows_values_and_misfits(recorded):
     lab, ids, _, good = recorded
     html = lab.client.get("/calibrations").text
-    n, sn = good.value("bulk.n")
-    assert f"bulk.n = {n:.4g} ± {sn:.2g}" in html
+    for name in ("bulk.n", "bulk.jc_scale"):  # each value rounded as its sigma: 0.9019 ± 0.0030
+        assert f"{name} = {estimate_text(*good.value(name))}" in html
     assert html.count('href="/calibrations/') >= 4 and "NO" in html  # the flux jump is not fitted
 
 
@@ -90,10 +91,14 @@ def test_calibration_page(recorded):
     assert r.status_code == 200
     html = r.text
     assert "Every series is fitted" in html and f"#{meas.id}" in html  # linked measurement
-    assert f"{good.value('bulk.jc_scale')[0]:.5g}" in html
-    assert f"{good.correlation[0, 1]:+.3f}" in html
+    for name in ("bulk.n", "bulk.jc_scale"):  # each value rounded as its sigma, in one cell
+        assert f'<td class="num">{estimate_text(*good.value(name))}</td><td>-</td>' in html
+    r = good.correlation[0, 1]
+    assert f'{"31, 119, 180" if r < 0 else "214, 39, 40"}, {0.6 * abs(r):.2f})">{r:+.3f}<' in html
     figs = figures(html)
     assert set(figs) == {"trace-0", "residual-0"}
+    titles = {figs[k]["layout"]["xaxis"]["title"]["text"] for k in figs}  # the same time axis
+    assert titles == {"t since the field reached its final value [s]"}
     measured = figs["trace-0"]["data"][0]["y"]
     assert measured == pytest.approx(good.traces[0].measured_T.tolist())
     assert figs["trace-0"]["layout"]["xaxis"]["type"] == "log"
@@ -127,7 +132,7 @@ def test_a_sigma_from_the_profile_says_so_with_its_interval(recorded):
         "profile: profile interval (chi² + 1 reduced unit) 12.8 .. 24.55 (not reached: wider)"
         in html
     )
-    assert ">11</td>" in html
+    assert f'<td class="num">{estimate_text(n["value"], 11.0)}</td>' in html
 
 
 def test_a_restarted_fit_says_so_on_its_page(recorded):
