@@ -153,6 +153,11 @@ def test_a_restarted_fit_says_so_on_its_page(recorded):
         "Restarted 1 x from a lower profile point: chi² 20.76 → 16.46 "
         "(bulk.n 31.12 → 23.78, bulk.jc_scale 1.165 → 1.185)." in text
     )
+    del result["optimizer"]["restarts"][0]["to"]["bulk.jc_scale"]  # a crafted or damaged one
+    cal = lab.store.add_calibration(case, QUICK_CASE, good.fitted_cases[0], good.fitted_cases[0].to_toml(), result,
+                                    [("hall.csv", HALL, "surface")], name="restarted")  # fmt: skip
+    r = lab.client.get(f"/calibrations/{cal.id}")
+    assert r.status_code == 200 and "bulk.jc_scale 1.165 → -)" in " ".join(unescape(r.text).split())
 
 
 def test_a_long_series_is_drawn_thinned_and_says_so():
