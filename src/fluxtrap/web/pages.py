@@ -16,14 +16,14 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from fluxtrap.campaign import CampaignSpec, shown_acquisition
-from fluxtrap.errors import FluxtrapError, ValidationError
+from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.optimize.stopping import StoppingAdvice, campaign_advice
 from fluxtrap.store import UserRecord
 from fluxtrap.units import value_text
@@ -619,3 +619,18 @@ def calibration_page(request: Request, calibration_id: Id) -> HTMLResponse:
     paired, disagree = cal.paired_series
     return _page(request, "calibration.html", user, cal=cal, result=cal.result, paired=paired,
                  disagree=disagree, figures=plots.calibration_figures(cal.result))  # fmt: skip
+
+
+@router.get("/calibrations/{calibration_id}/files/{position}")
+def calibration_file(request: Request, calibration_id: Id, position: Count) -> Response:
+    """A calibration's measured file ``position`` (0-based, as its page lists them): its bytes
+    as stored, to download under its file name."""
+    _user(request)
+    store = store_of(request)
+    files = store.calibration(calibration_id).series
+    if position >= len(files):
+        raise NotFoundError(f"calibration {calibration_id} has {len(files)} measured files")
+    disposition = f"attachment; filename*=UTF-8''{quote(files[position]['filename'])}"
+    return Response(store.calibration_series(calibration_id, position),
+                    media_type="application/octet-stream",
+                    headers={"Content-Disposition": disposition})  # fmt: skip

@@ -203,12 +203,29 @@ def test_the_series_are_paired_with_the_stored_files_by_name(recorded):
         "do not match the stored files: file 1 'hall.csv' (probe 'surface'): no series of the "
         "result is of it." in fewer
     )
-    assert "<td>hall.csv</td><td>surface</td><td>not in the result</td>" in fewer
+    assert "download>hall.csv</a></td><td>surface</td><td>not in the result</td>" in fewer
     swapped = page([other, hall], ["hall.csv", "other.csv"])
     assert 'id="series-disagree"' not in swapped
-    assert "<td>1</td><td>hall.csv</td><td>surface</td><td>hall.csv</td>" in swapped
-    assert "<td>2</td><td>other.csv</td><td>surface</td><td>other.csv (B_T)</td>" in swapped
-    assert swapped.index("7.25") > swapped.index("<td>other.csv</td>")
+    assert "download>hall.csv</a></td><td>surface</td><td>hall.csv</td>" in swapped
+    assert "download>other.csv</a></td><td>surface</td><td>other.csv (B_T)</td>" in swapped
+    assert swapped.index("7.25") > swapped.index(">other.csv</a>")
     more = page([hall, other], ["hall.csv"])
     assert "series 2 'other.csv (B_T)' of the result: no stored file is of it" in more
     assert "<td>2</td><td>not stored</td><td>surface</td><td>other.csv (B_T)</td>" in more
+
+
+def test_each_measured_file_is_downloaded_from_its_page(recorded):
+    """The page promised links to its measured files but showed their names only: each now links
+    to its bytes as stored, under its file name; a file it does not have is a 404."""
+    lab, (good_id, _), _, _ = recorded
+    html = lab.client.get(f"/calibrations/{good_id}").text
+    assert f'<a href="/calibrations/{good_id}/files/0" download>hall.csv</a>' in html
+    r = lab.client.get(f"/calibrations/{good_id}/files/0")
+    assert r.status_code == 200 and r.content == HALL
+    assert r.headers["content-disposition"] == "attachment; filename*=UTF-8''hall.csv"
+    assert lab.client.get(f"/calibrations/{good_id}/files/1").status_code == 404
+    lab.client.cookies.set(COOKIE, "wrong")
+    assert (
+        lab.client.get(f"/calibrations/{good_id}/files/0", follow_redirects=False).status_code
+        == 303
+    )
