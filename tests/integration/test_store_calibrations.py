@@ -116,6 +116,11 @@ def test_refused_calibrations_write_nothing(store, fitted):
                                   [(filename, HALL, probe)], simulation=sim)  # fmt: skip
         assert f"series {filename!r}: {field} " in str(err.value)
         assert f"no control or invisible characters (found {found})" in str(err.value)
+    # a result whose series are not of its files: restore would refuse its backup
+    other = result | {"series": [{"name": "other.csv", "n_points": 20}]}
+    with pytest.raises(ValidationError, match="its result's series do not match its measured "
+                       "files: file 1 'x.csv' \\(probe 'surface'\\): no series"):  # fmt: skip
+        store.add_calibration(case, QUICK_CASE, better, better.to_toml(), other, hall)
     tricked = QUICK_CASE.replace("\n", "\n# \u202e\n", 1)
     for texts in ((tricked, better.to_toml()), (QUICK_CASE, "# \u202e\n" + better.to_toml())):
         with pytest.raises(ValidationError, match=r"case: line \d, column 3: U\+202E"):

@@ -91,6 +91,7 @@ from fluxtrap.store.records import (
     SimulationRecord,
     SuggestionRecord,
     UserRecord,
+    paired_series,
 )
 from fluxtrap.units import estimate_text, number
 
@@ -1432,7 +1433,8 @@ class Store:
         ``result`` is calibrate.json; ``series`` the measured files as (filename, bytes, probe),
         each linked to a stored measurement with the same sha256 if there is one; ``simulation``
         (summary.json, probes.csv bytes and, of a heat run, heat.csv bytes) of the fitted case is
-        stored as a simulation and linked.
+        stored as a simulation and linked. The result's ``series``, if any, must be those of
+        ``series`` (``paired_series``, as restore checks).
         One transaction: nothing is written if any part is refused."""
         if not (isinstance(case, SimulatedCase) and isinstance(fitted, SimulatedCase)):
             raise ValidationError("a calibration's case and fitted case must be Cases")
@@ -1448,6 +1450,11 @@ class Store:
             if not isinstance(content, bytes | bytearray) or not content:
                 raise ValidationError(f"calibration series {filename!r}: empty or not bytes")
             check_calibration_series(filename, probe)
+        files = [{"filename": filename, "probe": probe} for filename, _, probe in series]
+        if "series" in result and (disagree := paired_series(files, result["series"])[1]):
+            raise ValidationError(  # as restore refuses it: a backup of it would not restore
+                f"calibration: its result's series do not match its measured files: {disagree[0]}"
+            )
         name = _check_record_name(name or fitted.title or "calibration", "calibration name")
         fit = ",".join(params)
         if len(fit) > 500:
