@@ -21,6 +21,7 @@ from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.simulate import Case, simulate
 from fluxtrap.simulate.calibrate import apply, parse_fit
 from fluxtrap.store import Store
+from fluxtrap.units import estimate_text
 
 from ..conftest import cli
 
@@ -114,6 +115,9 @@ def test_calibrate_command_writes_the_result_and_reuses_the_cache(files, capsys,
     assert [c.strip() for c in row.split("│")[1:-1]][:4] == [
         s["name"], "top", str(s["n_points"]), f"{s['noise_T']:.2g} (estimated)",
     ], stdout  # fmt: skip
+    (row,) = [line for line in stdout.splitlines() if line.startswith("│ sc.jc_scale ")]
+    shown = estimate_text(k["value"], k["sigma"])  # value and sigma rounded alike (0.90189, 0.003)
+    assert [c.strip() for c in row.split("│")[1:-1]][:2] == ["sc.jc_scale", shown], stdout
     again = json.loads((out / "calibrate.json").read_text())
     assert code == 0 and again["simulations_cached"] == again["simulations"] + 2  # + prediction
     assert again["parameters"]["sc.jc_scale"]["value"] == k["value"]

@@ -28,7 +28,7 @@ from fluxtrap.cli.sweep import (
     dask_security,
 )
 from fluxtrap.errors import ValidationError
-from fluxtrap.units import parse
+from fluxtrap.units import parse, value_text
 
 DEFAULT_MAX_WALL = (
     "2 h"  # --max-wall: a longer calibration is refused before its scan, with its estimate
@@ -225,13 +225,13 @@ def calibrate_command(
         )
     cal = run.calibration
     # every cell whole (text_table): at 80 columns rich's tables cut series and probe names
-    rows = [
-        [p.name, f"{v:.5g}" + (f" {p.unit}" if p.unit else ""), f"{s:.2g}", src, f"{s0:.4g}"]
+    rows = [  # value and sigma rounded alike (they had 5 and 2 significant digits each)
+        [p.name, value_text(v, s, ".5g") + (f" {p.unit}" if p.unit else ""), src, f"{s0:.4g}"]
         for p, v, s, src, s0 in zip(
             cal.parameters, cal.values, cal.sigmas, cal.sigma_sources, cal.start, strict=True
         )
     ]
-    headers = ["parameter", "value", "sigma", "sigma from", "start"]
+    headers = ["parameter", "value ± 1 sigma", "sigma from", "start"]
     print_table(headers, rows)
     for name, iv in cal.profile_intervals.items():
         console.print(
@@ -273,9 +273,9 @@ def calibrate_command(
             f"restarted {len(restarts)} x from a lower profile point: chi^2 {chain} ({moved})"
         )
     for p in run.predictions:
-        headers = ["probe", "t since origin [s]", "predicted [T]", "sigma [T]"]
+        headers = ["probe", "t since origin [s]", "predicted ± 1 sigma [T]"]
         rows = [
-            [row.probe, f"{row.t_since_origin_s:.6g}", f"{row.value_T:.5g}", f"{row.sigma_T:.2g}"]
+            [row.probe, f"{row.t_since_origin_s:.6g}", value_text(row.value_T, row.sigma_T, ".5g")]
             for row in p.table.itertuples()
         ]
         print_table(headers, rows, title=f"prediction: {p.case.title}")
