@@ -64,7 +64,8 @@ def test_simulate_records_and_show_writes_the_same_files(
 
 def test_simulation_show_keeps_long_probe_names_whole(tmp_path, capsys, monkeypatch):
     """At 80 columns rich's table cut "hall_probe_3_centre_of_top_face" to "hall_…": now every
-    cell is whole, the numbers those stored."""
+    cell is whole, the numbers those stored, the final field and its error rounded alike (they
+    were two cells, 4 decimals beside 2 digits of error)."""
     from fluxtrap.cli.common import console
     from fluxtrap.cli.simulate import tesla
 
@@ -80,7 +81,8 @@ def test_simulation_show_keeps_long_probe_names_whole(tmp_path, capsys, monkeypa
     (row,) = [line for line in text.splitlines() if name in line]
     cells = [c.strip() for c in row.split("│")[1:-1]]
     p = rec.summary["probes"][name]
-    assert cells[:3] == [name, tesla(p["final_T"]), f"{p['final_error_T']:.2g}"], text
+    shown = estimate_text(p["final_T"], p["final_error_T"])
+    assert cells[:3] == [name, shown, tesla(p["max_abs_T"])], text
 
 
 def test_without_db_or_campaign_only_files_are_written(case_file, tmp_path, capsys, monkeypatch):
@@ -205,10 +207,11 @@ def test_a_far_probe_prints_its_small_field_not_zero(tmp_path, capsys):
     path.write_text(QUICK_CASE + '[[probes]]\nname = "far"\nr = "0 mm"\nz = "100 mm"\n')
     code, text, err = cli(capsys, "simulate", str(path), "--out", str(tmp_path / "o"), "--no-plots")
     assert code == 0, err
-    far = json.loads((tmp_path / "o" / "summary.json").read_text())["probes"]["far"]["final_T"]
-    assert 1e-7 < abs(far) < 1e-3
+    far = json.loads((tmp_path / "o" / "summary.json").read_text())["probes"]["far"]
+    assert 1e-7 < abs(far["final_T"]) < 1e-3
     line = " ".join(text.split())  # rich wraps at 80 columns
-    assert f"far: final {far:.4g} ± " in line and "far: final 0.0000" not in line
+    shown = estimate_text(far["final_T"], far["final_error_T"])  # value and error rounded alike
+    assert f"far: final {shown} T;" in line and "far: final 0.0000 ±" not in line
 
 
 def test_simulate_and_show_print_the_temperature_block(tmp_path, capsys):

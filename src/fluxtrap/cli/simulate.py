@@ -235,7 +235,7 @@ def simulate_command(
         applied = tesla(float(result.probes.applied_T.abs().max()))  # a pulse's peak, say
         for name, p in s["probes"].items():
             console.print(
-                f"{name}: final {tesla(p['final_T'])} ± {p['final_error_T']:.2g} T; the sample's "
+                f"{name}: final {final_text(p)} T; the sample's "
                 f"own field up to {tesla(p['max_abs_self_T'])} T (|Bz| up to "
                 f"{tesla(p['max_abs_T'])} T with the applied field included, the applied field "
                 f"up to {applied} T; discretization error up to "
@@ -331,12 +331,11 @@ def simulation_show(
         console.print(x.error, style="red")
     probes = x.summary.get("probes", {})
     if probes:  # cells whole (text_table): at 80 columns a long probe name was cut to "hall_…"
-        headers = ["probe", "final Bz [T]", "error [T]", "max |Bz| [T]", "own field, max [T]"]
+        headers = ["probe", "final Bz ± error [T]", "max |Bz| [T]", "own field, max [T]"]
         rows = [
             [
                 name,
-                tesla(p["final_T"]),
-                f"{p['final_error_T']:.2g}" if "final_error_T" in p else "-",
+                final_text(p),  # rounded alike (they were 4 decimals beside 2 digits of error)
                 tesla(p["max_abs_T"]),
                 tesla(p["max_abs_self_T"]) if "max_abs_self_T" in p else "-",  # stored before it
             ]
