@@ -8,6 +8,7 @@ return plotly figures for the web dashboard. ``write_model_report`` writes all P
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -477,8 +478,9 @@ def best_so_far(
     return out
 
 
-def plot_best_so_far(progress: pd.DataFrame, objective: str) -> Figure:
-    """Each loop's best-so-far (steps) and every measured value (points) vs trial."""
+def plot_best_so_far(progress: pd.DataFrame, objective: str, log: bool = False) -> Figure:
+    """Each loop's best-so-far (steps) and every measured value (points) vs trial; ``log``: on a
+    log axis (an objective with log = true, whose values span decades)."""
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     met = progress["status"] == "met" if "status" in progress else True
     for o, d in progress.groupby("origin"):
@@ -507,6 +509,7 @@ def plot_best_so_far(progress: pd.DataFrame, objective: str) -> Figure:
         )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # trials are counted: no 1.2, 1.4
     ax.set_ylabel(objective)
+    ax.set_yscale("log" if log else "linear")
     ax.legend(fontsize=8)
     return fig
 
@@ -516,16 +519,20 @@ def plot_parallel_coordinates(
     parameters: Sequence[str],
     objective: str,
     units: Mapping[str, str] | None = None,
+    log: bool = False,
 ) -> Figure:
     """One line per sample across the parameters (each axis min..max, a categorical one its
-    choices in order of appearance), coloured by the objective."""
+    choices in order of appearance), coloured by the objective; ``log``: the objective's axis
+    and colours on a log scale (an objective with log = true, whose values span decades)."""
     h = history[history[objective].notna()]
     cols = [*parameters, objective]
     values, labels = _coordinates(h, cols)
     lo, hi = values.min(), values.max()
-    Z = (values - lo) / (hi - lo).replace(0, 1)
+    at = values.assign(**{objective: np.log(values[objective])}) if log else values
+    Z = (at - at.min()) / (at.max() - at.min()).replace(0, 1)
     fig, ax = plt.subplots(figsize=(1.8 * len(cols) + 2, 4.5), constrained_layout=True)
-    norm = matplotlib.colors.Normalize(h[objective].min(), h[objective].max())
+    scale = matplotlib.colors.LogNorm if log else matplotlib.colors.Normalize
+    norm = scale(h[objective].min(), h[objective].max())
     cmap = matplotlib.colormaps["viridis"]
     origin = h["origin"] if "origin" in h else pd.Series("data", index=h.index)
     for (_, z), v, o in zip(Z.iterrows(), h[objective], origin, strict=True):
@@ -579,24 +586,36 @@ def plotly_parallel_coordinates(
     parameters: Sequence[str],
     objective: str,
     units: Mapping[str, str] | None = None,
+    log: bool = False,
 ):
-    """The history as a plotly ``Parcoords`` figure (interactive axis filtering)."""
+    """The history as a plotly ``Parcoords`` figure (interactive axis filtering); ``log``: the
+    objective's axis and colours in log10, ticked at its decades (``Parcoords`` has no log axis)."""
     import plotly.graph_objects as go
 
     h = history[history[objective].notna()]
     cols = [*parameters, objective]
     values, labels = _coordinates(h, cols)
+    if log:
+        values[objective] = np.log10(values[objective])
+        decades = range(math.floor(values[objective].min()), math.ceil(values[objective].max()) + 1)
+        labels[objective] = {k: f"{10.0**k:g}" for k in decades}
     dims = [
-        dict(label=_label(c, units or {}), values=values[c])
-        | (dict(tickvals=list(range(len(labels[c]))), ticktext=labels[c]) if c in labels else {})
-        for c in cols
+        dict(label=_label(c, units or {}), values=values[c]) | _ticks(labels.get(c)) for c in cols
     ]
     return go.Figure(
         go.Parcoords(
-            line=dict(color=h[objective].astype(float), colorscale="Viridis", showscale=True),
+            line=dict(color=values[objective], colorscale="Viridis", showscale=True),
             dimensions=dims,
         )
     )
+
+
+def _ticks(labels: Sequence[str] | Mapping[float, str] | None) -> dict[str, list]:
+    """A ``Parcoords`` dimension's ticks: categories' labels at 0, 1, ... or {value: label}."""
+    if labels is None:
+        return {}
+    at = labels if isinstance(labels, Mapping) else dict(enumerate(labels))
+    return dict(tickvals=list(at), ticktext=list(at.values()))
 
 
 def plotly_slices_1d(slices: Mapping[str, Any]):
@@ -729,18 +748,19 @@ def write_model_report(
                 f"model_2d{tag}_{pair[0]}_{pair[1]}.png",
             )
         progress = best_so_far(history, obj, mx, bounds)
-        fig = plot_best_so_far(progress, _label(obj, units))
+        logged = obj in opt.log_outcomes
+        fig = plot_best_so_far(progress, _label(obj, units), log=logged)
         if advice:  # below the axis label, in the layout (a text placed by hand overlapped it)
             fig.supxlabel(advice, fontsize=7, x=0.01, ha="left", wrap=True)
         save(fig, f"best_so_far{tag}.png")
         save(
-            plot_parallel_coordinates(history, space.names, obj, units),
+            plot_parallel_coordinates(history, space.names, obj, units, log=logged),
             f"parallel_coordinates{tag}.png",
         )
         if html:
             figures = [
                 (
-                    plotly_parallel_coordinates(history, space.names, obj, units),
+                    plotly_parallel_coordinates(history, space.names, obj, units, log=logged),
                     f"parallel_coordinates{tag}.html",
                 )
             ]

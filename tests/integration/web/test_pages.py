@@ -639,7 +639,8 @@ def test_a_two_objective_campaign_s_model_page_says_why_it_gives_no_stopping_adv
 def test_a_log_objective_s_model_page_shows_medians_and_factor_bands(browser_like):
     """A log objective's model gives the median exp(mu) and the sd of ln(value): the page showed
     a prediction as "1,000.00 ± 0.50" and the band as mean ± 2 sd, 0.05 % wide. Now the median
-    with exp(mu -+ sd), and the band exp(mu -+ 2 sd) on a log axis."""
+    with exp(mu -+ sd), and the band exp(mu -+ 2 sd) on a log axis; the campaign page's progress
+    on a log axis too."""
     from fluxtrap.campaign import CampaignSpec
 
     lab = browser_like
@@ -653,6 +654,8 @@ def test_a_log_objective_s_model_page_shows_medians_and_factor_bands(browser_lik
         lab.store.add_sample("logjc", f"S{i}", {"x": x}, objectives={"jc": 10 ** (1 + 3 * x)})
     summary = {"prediction": {"jc": {"mean": 1000.0, "std": 0.5}}}
     lab.store.add_suggestions("logjc", [{"x": 0.55}], [None], summary, seed=1)
+    progress = figures(lab.client.get("/campaigns/logjc").text)["progress-jc"]
+    assert progress["layout"]["yaxis"]["type"] == "log"  # 2.7 decades: linear left 3 at 0
     html = unescape(lab.client.get("/campaigns/logjc/model").text)
     assert '<td class="num">1e+03 (607 to 1.65e+03)</td>' in html  # 1000 exp(-+0.5)
     fig = figures(lab.client.get("/campaigns/logjc/model/plots?x=x").text)["model-1d"]

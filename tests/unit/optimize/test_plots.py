@@ -127,6 +127,38 @@ def test_the_slices_of_a_log_objective_draw_the_median_and_exp_mu_2_sd():
     plt.close(fig)
 
 
+def test_the_history_of_a_log_objective_is_drawn_on_log_scales(tmp_path, monkeypatch):
+    """Jc over 4 decades (10 to 1e5 A/cm²) drawn raw: the best-so-far figure and the parallel
+    coordinates put every sample but the best two at the bottom. A log objective's history is
+    now on a log scale: the figures' y axis, and 1e3, the decades' middle, mid-axis."""
+    import matplotlib.pyplot as plt
+
+    import fluxtrap.optimize.plots as plots
+
+    space = SearchSpace([Continuous("T", 550, 750)])
+    jc = pd.Series([10.0, 1e5, 1e3, 100.0], name="jc")
+    history = pd.DataFrame({"T": [550.0, 600, 650, 700], "jc": jc, "origin": "researcher"})
+    fig = plot_best_so_far(best_so_far(history, "jc"), "jc [A/cm²]", log=True)
+    assert fig.axes[0].get_yscale() == "log"
+    ax = plot_parallel_coordinates(history, ["T"], "jc", log=True).axes[0]
+    ends = sorted(line.get_ydata()[1] for line in ax.lines if list(line.get_xdata()) == [0, 1])
+    np.testing.assert_allclose(ends, [0.0, 0.25, 0.5, 1.0])  # 10, 100, 1e3, 1e5: 4 decades
+    plt.close("all")
+    dim = plotly_parallel_coordinates(history, ["T"], "jc", log=True).data[0].dimensions[1]
+    assert list(dim.values) == [1.0, 5.0, 3.0, 2.0]
+    assert list(dim.ticktext) == ["10", "100", "1000", "10000", "100000"]
+    logs = []
+    for name in ("plot_best_so_far", "plot_parallel_coordinates", "plotly_parallel_coordinates"):
+        drawn = getattr(plots, name)
+        monkeypatch.setattr(
+            plots, name, lambda *a, f=drawn, **k: logs.append(k["log"]) or f(*a, **k)
+        )
+    defs = {"jc": ObjectiveDef("jc", log=True)}
+    opt = Optimizer(space, seed=0, shown=defs, **FAST).tell(history[["T"]], jc)
+    write_model_report(opt, history, tmp_path, objectives=list(defs.values()))
+    assert logs == [True, True, True]
+
+
 def test_slices_can_be_restricted_to_what_is_drawn(fitted):
     opt, history = fitted
     nxt = SPACE.sample(2, seed=3)
@@ -557,7 +589,7 @@ def test_a_sample_awaiting_its_constraint_outcome_counts_in_its_objective_s_prog
     opt.tell(X, pd.concat([jc, tc], axis=1))
     drawn = []
     monkeypatch.setattr(
-        plots, "plot_best_so_far", lambda p, o: drawn.append(p) or plot_best_so_far(p, o)
+        plots, "plot_best_so_far", lambda p, o, **k: drawn.append(p) or plot_best_so_far(p, o, **k)
     )
     coarse = plots.model_slices
     monkeypatch.setattr(plots, "model_slices", lambda *a, **k: coarse(*a, n_grid=6, **k))
