@@ -235,6 +235,22 @@ def test_replay_cli_on_snar(tmp_path, capsys):
     assert code == 2 and "no column(s) 'nope'" in err
 
 
+def test_replay_cli_models_ln_objective_with_log(tmp_path, capsys):
+    """`fluxtrap replay --log`: a table's objective spanning decades modelled as ln(value), as a
+    campaign's with log = true (there was no way to); a value <= 0 refused naming its row."""
+    table = tmp_path / "jc.csv"
+    table.write_text(
+        "T,jc\n" + "".join(f"{t},{10 ** (1 + t / 200):g}\n" for t in range(0, 900, 100))
+    )
+    args = ["replay", str(table), "--inputs", "T", "--objective", "jc", "--budget", "3"]
+    code, out, err = cli(capsys, *args, "--repeats", "1", "--out", str(tmp_path / "r"), "--log")
+    assert code == 0, err
+    assert json.loads((tmp_path / "r" / "replay.json").read_text())["log"] is True
+    table.write_text("T,jc\n0,5\n1,0\n2,7\n")
+    code, _, err = cli(capsys, *args, "--out", str(tmp_path / "z"), "--log")
+    assert code == 2 and "objective jc is 0 at T=1: log models ln(value)" in err
+
+
 @pytest.mark.parametrize(
     ("given", "shown"),
     # -5 gave top fractions -1 .. -5, 1e9 all 0, nan a ValueError traceback; then "replay: top

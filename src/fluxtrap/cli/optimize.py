@@ -507,6 +507,14 @@ def replay_cmd(
         ),
     ],
     minimize: Annotated[bool, typer.Option("--minimize", help="Lower is better.")] = False,
+    log: Annotated[
+        bool,
+        typer.Option(
+            "--log",
+            help="Model ln(objective), as an objective with log = true (values spanning "
+            "decades, every one above 0).",
+        ),
+    ] = False,
     # bounds here, before the table is read: --budget -1 said "replay: batch 1 must be between
     # 1 and the budget -1", naming no option; replay() checks them again, and those that join
     # options (initial < budget <= the pool's size, the work of all runs)
@@ -573,6 +581,7 @@ def replay_cmd(
             seed=seed,
             top_percent=top_percent,
             workers=workers,
+            log=log,
             progress=lambda k: bar.update(task, completed=k),
         )
     with staged_folder(out, owned=("replay.json", "replay.png")) as stage:  # as plot model

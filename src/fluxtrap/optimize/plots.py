@@ -47,7 +47,8 @@ from fluxtrap.optimize.space import Categorical  # noqa: E402
 
 
 def plot_replay(result) -> Figure:
-    """Top fraction and best-so-far vs trial: BO (mean, 5-95% band over repeats) and random."""
+    """Top fraction and best-so-far vs trial: BO (mean, 5-95% band over repeats) and random; the
+    best so far on a log axis when the objective was modelled as ln(value) (``result.log``)."""
     trials = np.arange(1, result.budget + 1)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     for ax, bo, rnd, label in (
@@ -59,6 +60,7 @@ def plot_replay(result) -> Figure:
         ax.plot(trials, rnd, color="C3", ls="--", label="random (expectation)")
         ax.set_xlabel("trial")
         ax.set_ylabel(label)
+    ax2.set_yscale("log" if result.log else "linear")
     ax1.legend(loc="upper left")
     fig.suptitle(
         f"replay: pool N={result.n_pool}, top {result.top_percent:g}% = {result.n_top} entries"

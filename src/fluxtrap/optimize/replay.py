@@ -18,6 +18,7 @@ import io
 import json
 import math
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -29,9 +30,18 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
+from fluxtrap.campaign import ObjectiveDef
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.inputs import read_bytes
-from fluxtrap.optimize.optimizer import MAX_OBSERVATIONS, Optimizer, _whole, check_seed
+from fluxtrap.optimize.optimizer import (
+    MAX_OBSERVATIONS,
+    SPAN_DECADES,
+    Optimizer,
+    SpanWarning,
+    _whole,
+    check_seed,
+)
+from fluxtrap.optimize.quiet import SharedFilters
 from fluxtrap.optimize.space import Categorical, Continuous, SearchSpace
 
 MAX_REPEATS = 1000  # seeded replays in one call
@@ -41,6 +51,7 @@ MAX_REPEATS = 1000  # seeded replays in one call
 # (3 inputs, a 2-core machine shared with other work). 2e6 is 10 runs of budget 630.
 MAX_REPLAY_WORK = 2_000_000
 MAX_TABLE = 64 * 2**20  # bytes of a replay table (the public benchmarks are a few kB)
+_span_named = SharedFilters({"category": SpanWarning})  # once by replay, not at every ask
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ class ReplayResult:
     """Per-trial curves of a replay: ``bo_*`` are ``repeats x budget``, ``random_*`` ``(budget,)``.
 
     ``best_so_far`` is in the objective's units (max or min so far, by the goal); ``top_fraction``
-    is the share of the goal set found so far.
+    is the share of the goal set found so far; ``log``: the objective was modelled as ln(value).
     """
 
     top_percent: float
@@ -61,6 +72,7 @@ class ReplayResult:
     bo_top: np.ndarray
     random_best: np.ndarray
     random_top: np.ndarray
+    log: bool = False
 
     @property
     def enhancement_factor(self) -> np.ndarray:
@@ -83,7 +95,7 @@ class ReplayResult:
                 },
             },
             "enhancement_factor": self.enhancement_factor.tolist(),
-        }
+        } | ({"log": True} if self.log else {})
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write ``replay.json`` and ``replay.png`` into ``out_dir``; return their paths."""
@@ -190,13 +202,16 @@ def replay(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     batch: int = 1,
+    log: bool = False,
     **optimizer_options,
 ) -> ReplayResult:
     """Replay the optimizer on the pool ``X`` (``N x d``, distinct rows), ``y`` (``(N,)``).
 
     ``workers > 1`` runs repeats in that many processes (one torch thread each). ``batch``: entries
     asked per round (``ask(batch)``: each later one with the earlier ones pending); the last round
-    is cut to the budget.
+    is cut to the budget. ``log``: the objective is modelled as ln(value) (``ObjectiveDef.log``:
+    values spanning decades, every one above 0); without it, values above 0 spanning more than
+    ``SPAN_DECADES`` are named once (``SpanWarning``), not at every ask.
     ``progress(k)`` is called after each finished repeat. Options go to :class:`Optimizer`.
     """
     N = len(X)
@@ -209,7 +224,10 @@ def replay(
             "new one)"
         )
     X = X.reset_index(drop=True)
-    y = pd.Series(np.asarray(y, dtype=float))
+    name, y = y.name, pd.Series(np.asarray(y, dtype=float))
+    _check_span(X, y, name, log)
+    if log:
+        optimizer_options["shown"] = {"y": ObjectiveDef("y", log=True)}
     n_top = math.ceil(top_percent / 100 * N)
     order = np.argsort(-y.to_numpy() if maximize else y.to_numpy(), kind="stable")
     is_top = np.zeros(N, dtype=bool)
@@ -246,7 +264,29 @@ def replay(
         bo_top=bo_top,
         random_best=random_best,
         random_top=random_top,
+        log=log,
     )
+
+
+def _check_span(X: pd.DataFrame, y: pd.Series, name: Any, log: bool) -> None:
+    """With ``log``, refuse a value <= 0 naming its pool entry; without, warn once
+    (``SpanWarning``) when the values, all above 0, span more than ``SPAN_DECADES``."""
+    what = f"objective {name}" if name is not None else "the objective"
+    if log and (y <= 0).any():
+        i = int(np.argmax(y.to_numpy() <= 0))
+        entry = ", ".join(f"{c}={v}" for c, v in X.iloc[i].items())
+        raise ValidationError(
+            f"replay: {what} is {y.iloc[i]:g} at {entry}: log models ln(value), so every value "
+            "must be above 0"
+        )
+    if not log and (y > 0).all() and (decades := math.log10(y.max() / y.min())) > SPAN_DECADES:
+        warnings.warn(
+            f"replay: the values of {what}, all above 0, span {decades:.1f} decades ({y.min():.3g} to "
+            f"{y.max():.3g}); the model fits them on a linear scale, where the largest dominate: "
+            "log=True (fluxtrap replay --log) models ln(value)",
+            SpanWarning,
+            stacklevel=3,
+        )
 
 
 def check_runs(
@@ -324,10 +364,11 @@ def _run_once(job) -> list[int]:
     rng = np.random.default_rng(seed)
     picked = [int(i) for i in rng.choice(len(X), size=n_initial, replace=False)]
     opt = Optimizer(space, seed=seed, maximize=maximize, **options)
-    opt.tell(pool.iloc[picked], y.iloc[picked].rename("y"))
-    while len(picked) < budget:  # bounded as a whole before it starts (check_runs): no step refused
-        n = min(batch, budget - len(picked))
-        rows = [int(i) for i in opt.ask(n, candidates=pool, allow_long=True).index]
-        picked += rows
-        opt.tell(pool.iloc[rows], y.iloc[rows].rename("y"))
+    with _span_named():  # named once by replay (_check_span)
+        opt.tell(pool.iloc[picked], y.iloc[picked].rename("y"))
+        while len(picked) < budget:  # bounded as a whole before it starts (check_runs)
+            n = min(batch, budget - len(picked))
+            rows = [int(i) for i in opt.ask(n, candidates=pool, allow_long=True).index]
+            picked += rows
+            opt.tell(pool.iloc[rows], y.iloc[rows].rename("y"))
     return picked
