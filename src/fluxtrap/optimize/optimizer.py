@@ -99,7 +99,7 @@ from fluxtrap.optimize.model import (
     parts,
     typical_noise_std,
 )
-from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace, unit_keys
+from fluxtrap.optimize.space import DTYPE, Categorical, SearchSpace, campaign_spec, unit_keys
 from fluxtrap.optimize.stopping import KAPPA
 
 # ``quiet_numerics()``: silence the remedies BoTorch and linear_operator apply to a
@@ -333,7 +333,9 @@ class Optimizer:
     """Bayesian optimiser over ``space``; maximises every objective unless told otherwise.
 
     Args:
-        space: the search space (or a campaign path, dict or ``CampaignSpec``, via ``from_campaign``).
+        space: the search space, or a campaign path, dict or ``CampaignSpec``: its space
+            (``from_campaign``) and, unless ``shown`` is given, its objectives with ``log`` as
+            ``shown`` (modelled as ln; a ``SearchSpace`` holds no objectives).
         seed: base seed; suggestions depend only on it and on the data told so far.
         objectives: objective names (default: taken from the first ``tell``).
         maximize: one flag for all objectives or one per objective.
@@ -368,8 +370,10 @@ class Optimizer:
         budget: int | None = None,
         shown: Mapping[str, ObjectiveDef] | None = None,
     ) -> None:
-        if not isinstance(space, SearchSpace):
-            space = SearchSpace.from_campaign(space)
+        if not isinstance(space, SearchSpace):  # a campaign: its log objectives modelled so
+            spec = campaign_spec(space)
+            space = SearchSpace.from_campaign(spec)
+            shown = {o.name: o for o in spec.objectives if o.log} if shown is None else shown
         self.space = space
         self.seed = check_seed(seed)
         self._objectives = _names(objectives) if objectives is not None else None

@@ -137,6 +137,20 @@ class Categorical:
 Parameter = Continuous | Integer | Categorical
 
 
+def campaign_spec(campaign: str | Path | Mapping[str, Any] | CampaignSpec) -> CampaignSpec:
+    """The :class:`CampaignSpec` of a campaign file (path), a dict of the same shape or a spec."""
+    if isinstance(campaign, CampaignSpec):
+        return campaign
+    if isinstance(campaign, Mapping):
+        return CampaignSpec.from_dict(campaign)
+    if isinstance(campaign, str | Path):
+        return CampaignSpec.from_toml(campaign)
+    raise InputFileError(
+        "SearchSpace.from_campaign: expected a campaign file path, a dict or a "
+        f"CampaignSpec, got {type(campaign).__name__}"
+    )
+
+
 @dataclass(frozen=True)
 class SearchSpace:
     """Parameters (order = column order), linear constraints and fixed values.
@@ -184,17 +198,7 @@ class SearchSpace:
         :class:`CampaignSpec`: its free parameters (steps become grids, choices categories) and
         linear constraints (plus ``constraints``). The campaign's fixed parameters are left out
         (they carry no information); ``fixed`` holds free ones."""
-        if isinstance(campaign, CampaignSpec):
-            spec = campaign
-        elif isinstance(campaign, Mapping):
-            spec = CampaignSpec.from_dict(campaign)
-        elif isinstance(campaign, str | Path):
-            spec = CampaignSpec.from_toml(campaign)
-        else:
-            raise InputFileError(
-                "SearchSpace.from_campaign: expected a campaign file path, a dict or a "
-                f"CampaignSpec, got {type(campaign).__name__}"
-            )
+        spec = campaign_spec(campaign)
         if not spec.free_parameters:  # a record-only campaign (CampaignSpec.suggest_note)
             raise ValidationError(f"campaign {spec.name!r}: {spec.suggest_note}")
         params = tuple(

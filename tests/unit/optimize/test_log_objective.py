@@ -165,3 +165,25 @@ def test_the_notes_pass_over_an_outcome_not_measured_yet():
     opt = Optimizer(SPACE, objectives=["jc"], outcome_constraints={"tc": (30, None)}).tell(X, Y)
     (tc,) = [n for n in opt.notes() if "tc" in n]
     assert tc.startswith("none of the 6 observations meets the outcome constraints (tc >= 30)")
+
+
+def test_an_optimizer_of_a_campaign_keeps_its_objectives_log():
+    """The README's optimizer without a store, given the campaign, modelled a log = true Jc raw
+    (its space holds no objectives) and its note told to "give jc log = true", as the file did.
+    Given a campaign it now takes the campaign's log objectives as ``shown``, unless it is given
+    (the others as before: named in the units told)."""
+    campaign = {
+        "name": "c",
+        "parameters": [
+            {"name": "T", "low": 550, "high": 750, "step": 5, "unit": "degC"},
+            {"name": "t", "low": 1, "high": 60, "unit": "min"},
+        ],
+        "objectives": [{"name": "jc", "quantity": "jc", "field": "3 T", "log": True}],
+    }
+    X, y = jc_table()
+    opt = Optimizer(campaign, seed=3, **FAST).tell(X, y)
+    assert opt.log_outcomes == ["jc"] and opt.notes() == []
+    assert opt.shown["jc"].shown_unit == "A/cm²"
+    raw = Optimizer(campaign, seed=3, shown={}, **FAST).tell(X, y)
+    decades = math.log10(y.max() / y.min())
+    assert raw.log_outcomes == [] and f"span {decades:.1f} decades" in raw.notes()[0]
