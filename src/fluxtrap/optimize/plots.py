@@ -395,18 +395,21 @@ def plot_slice_2d(
     origin: Sequence[str] | None = None,
     suggestions: pd.DataFrame | None = None,
 ) -> Figure:
-    """Mean, std and acquisition maps over one pair of parameters (others at the slice point)."""
+    """Mean, std and acquisition maps over one pair of parameters (others at the slice point);
+    a log objective's median coloured on a log scale (its values span decades)."""
     s = slices["two_d"][pair]
     p, q = pair
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
     for ax, key, cmap in zip(
         axes, ("mean", "std", "acquisition"), ("viridis", "magma", "cividis"), strict=True
     ):
-        z, levels = s[key], 20
+        z, levels, norm = s[key], 20, None
         coloured = acquisition_range(z) if key == "acquisition" else None
         if coloured and coloured[1] > coloured[0]:  # below it the lowest colour, as on the web
             z, levels = np.maximum(z, coloured[0]), np.linspace(*coloured, 21)
-        cs = ax.contourf(s["x"], s["y"], z, levels=levels, cmap=cmap)
+        if key == "mean" and slices.get("log_objective") and np.ptp(z) > 0:
+            levels, norm = np.geomspace(np.min(z), np.max(z), 21), matplotlib.colors.LogNorm()
+        cs = ax.contourf(s["x"], s["y"], z, levels=levels, cmap=cmap, norm=norm)
         fig.colorbar(cs, ax=ax)
         for label, d, color, marker in _origin_groups(slices["data"], origin):
             ax.scatter(

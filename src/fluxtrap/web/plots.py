@@ -489,8 +489,14 @@ def model_figures(
         fig.update_yaxes(title_text=f"acquisition ({acq_label})", row=2, col=1)
         return {"model-1d": _layout(fig, title=title, legend=dict(orientation="h", y=-0.2))}
     s = slices["two_d"][(x, py.name)]
+    median = np.log10(s["mean"]) if o.log else None  # coloured by decade: values span decades
     maps = (
-        ("mean", s["mean"], "Viridis", f"{'median' if o.log else 'mean'} {unit_label(o)}"),
+        (
+            "mean",
+            s["mean"] if median is None else median,
+            "Viridis",
+            f"median {unit_label(o)}, log colour" if o.log else f"mean {unit_label(o)}",
+        ),
         (
             "std",
             s["std"],
@@ -504,13 +510,21 @@ def model_figures(
         domain = fig.get_subplot(1, col).xaxis.domain
         # the acquisition coloured over its upper 95 % (hover shows every value)
         low, high = (acquisition_range(z) if name == "acquisition" else None) or (None, None)
+        decades = name == "mean" and median is not None
+        ticks = range(math.floor(np.nanmin(z)), math.ceil(np.nanmax(z)) + 1) if decades else ()
         fig.add_contour(
             x=s["x"].tolist(),
             y=s["y"].tolist(),
             z=[_values(row) for row in z],
             colorscale=colorscale,
             name=name,
-            colorbar=dict(x=domain[1] + 0.005, thickness=12),
+            colorbar=dict(x=domain[1] + 0.005, thickness=12)
+            | (
+                dict(tickvals=list(ticks), ticktext=[f"{10.0**k:g}" for k in ticks])
+                if decades
+                else {}
+            ),
+            hovertemplate="%{x}, %{y}: median 10^%{z:.2f}<extra></extra>" if decades else None,
             zmin=low,
             zmax=high,
             row=1,

@@ -667,6 +667,34 @@ def test_a_log_objective_s_model_page_shows_medians_and_factor_bands(browser_lik
     assert fig["layout"]["yaxis"]["type"] == "log"
 
 
+def test_a_log_objective_s_2d_median_map_is_coloured_by_decade(browser_like):
+    """The 2-D map of a log objective's median was coloured linearly: 3 decades of Jc showed
+    one peak on a single dark colour. Now log10 of the median, its colour bar ticked at decades
+    (their values as typed), the hover naming it."""
+    from fluxtrap.campaign import CampaignSpec
+
+    lab = browser_like
+    spec = {
+        "name": "logjc2",
+        "parameters": [{"name": "x", "low": 0, "high": 1}, {"name": "t", "low": 0, "high": 1}],
+        "objectives": [{"name": "jc", "log": True}],
+    }
+    lab.store.create_campaign(CampaignSpec.from_dict(spec))
+    for i, (x, t) in enumerate([(0.1, 0.2), (0.3, 0.9), (0.5, 0.5), (0.7, 0.1), (0.9, 0.7)]):
+        lab.store.add_sample(
+            "logjc2", f"S{i}", {"x": x, "t": t}, objectives={"jc": 10 ** (1 + 3 * x)}
+        )
+    fig = figures(lab.client.get("/campaigns/logjc2/model/plots?x=x&y=t").text)["model-2d"]
+    median = next(d for d in fig["data"] if d.get("name") == "mean")
+    z = np.array(median["z"], dtype=float)
+    assert z.min() > 0.5 and z.max() < 4.5  # log10 of 10 .. 1e4, not the medians themselves
+    bar = median["colorbar"]
+    assert (
+        bar["ticktext"] == [f"{10.0**k:g}" for k in bar["tickvals"]] and "1000" in bar["ticktext"]
+    )
+    assert "median 10^" in median["hovertemplate"]
+
+
 def test_the_suggestion_table_s_acquisition_reads_as_the_plot_s(browser_like):
     """The table showed the stored log EI of Jc in A/m^2 (15.9) under a plot of log EI in
     A/cm^2 (about 5): now both are in A/cm^2, the table's header naming it."""

@@ -13,6 +13,7 @@ from fluxtrap.optimize.plots import (
     model_slices,
     plot_best_so_far,
     plot_parallel_coordinates,
+    plot_slice_2d,
     plot_slices_1d,
     plotly_parallel_coordinates,
     shown_acquisition,
@@ -124,7 +125,12 @@ def test_the_slices_of_a_log_objective_draw_the_median_and_exp_mu_2_sd():
     np.testing.assert_allclose(shown["std"], line["std"])
     fig = plot_slices_1d(shown_slices(s, jc))
     assert fig.axes[0].get_yscale() == "log"
-    plt.close(fig)
+    fig = plot_slice_2d(shown_slices(s, jc), ("T", "t"))  # the median's colours by decade
+    median = shown_slices(s, jc)["two_d"][("T", "t")]["mean"]
+    levels = fig.axes[0].collections[0].levels
+    np.testing.assert_allclose(levels[[0, -1]], [median.min(), median.max()])
+    np.testing.assert_allclose(np.diff(np.log(levels)), np.log(levels[1] / levels[0]))
+    plt.close("all")
 
 
 def test_the_history_of_a_log_objective_is_drawn_on_log_scales(tmp_path, monkeypatch):
