@@ -101,7 +101,7 @@ def progress_figure(
     """Each sample's objective (markers by origin) with its stated 1-sigma as an error bar, and
     the best so far per loop (lines) among the samples known to meet the outcome constraints
     (``best_so_far``); the title says how many were left out as not meeting one or awaiting a
-    measurement. A log objective (values spanning decades) on a log axis."""
+    measurement. A log objective (values spanning decades) on a log axis, its title saying so."""
     best = best_so_far(spec, history)[objective.name]
     x = list(range(1, len(history) + 1))
     fig = go.Figure()
@@ -138,7 +138,7 @@ def progress_figure(
         xaxis_title="sample (recording order)",
         yaxis_title=unit_label(objective),
         yaxis_type="log" if objective.log else "linear",
-        title=f"{objective.name}: {objective.goal}{left_out(best)}",
+        title=f"{objective.name}: {objective.goal}{', log' if objective.log else ''}{left_out(best)}",
         legend=dict(orientation="h", y=-0.2),
     )
 

@@ -656,6 +656,8 @@ def test_a_log_objective_s_model_page_shows_medians_and_factor_bands(browser_lik
     lab.store.add_suggestions("logjc", [{"x": 0.55}], [None], summary, seed=1)
     progress = figures(lab.client.get("/campaigns/logjc").text)["progress-jc"]
     assert progress["layout"]["yaxis"]["type"] == "log"  # 2.7 decades: linear left 3 at 0
+    assert progress["layout"]["title"]["text"] == "jc: maximize, log"
+    assert "<td>jc (maximize, log)</td>" in lab.client.get("/").text  # the campaigns' list
     html = unescape(lab.client.get("/campaigns/logjc/model").text)
     assert '<td class="num">1e+03 (607 to 1.65e+03)</td>' in html  # 1000 exp(-+0.5)
     fig = figures(lab.client.get("/campaigns/logjc/model/plots?x=x").text)["model-1d"]
