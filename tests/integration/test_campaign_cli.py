@@ -263,6 +263,20 @@ def test_a_campaign_whose_constraints_leave_no_grid_point_is_refused(tmp_path, c
     assert Store(db).campaigns() == []
 
 
+def test_a_log_objective_is_named_at_creation_and_in_the_list(tmp_path, capsys):
+    """`campaign create` and `campaign list` said nothing of an objective's log = true (only the
+    web API's GET did); they now name it, and a campaign without one is listed as before."""
+    path = tmp_path / "log.toml"
+    text = (EXAMPLES / "campaign.toml").read_text()
+    path.write_text(text.replace('name = "K-Ba122 SPS"', 'name = "L"') + "log = true\n")
+    db = str(tmp_path / "x.db")
+    code, out, err = cli(capsys, "campaign", "create", str(path), "--db", db)
+    assert code == 0 and "  objective jc_3T: log = true (modelled as ln jc_3T)\n" in out, err
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db)[0] == 0
+    code, out, _ = cli(capsys, "campaign", "list", "--db", db)
+    assert " jc_3T (log) " in out and " jc_3T " in out.replace("jc_3T (log)", "")
+
+
 def test_a_campaign_with_every_parameter_fixed_is_noted_and_suggest_says_why_not(tmp_path, capsys):
     """The audit's c10 (T fixed = 600 with low/high, its only parameter) was created silently
     and suggest then failed with "search space needs at least one parameter"."""

@@ -69,6 +69,11 @@ def campaign_create(
     )
     for expression in spec.constraints:
         console.print(f"  constraint: {expression}", highlight=False)
+    for o in spec.objectives:
+        if o.log:
+            console.print(
+                f"  objective {o.name}: log = true (modelled as ln {o.name})", highlight=False
+            )
     if spec.suggest_note:
         print(f"note: {spec.suggest_note}", file=sys.stderr)
 
@@ -83,7 +88,7 @@ def campaign_list(db: DbOption = None) -> None:
         [
             spec.name,
             ", ".join(spec.parameter_names),
-            ", ".join(spec.objective_names),
+            ", ".join(f"{o.name}{' (log)' if o.log else ''}" for o in spec.objectives),
             str(counts[spec.name]),
         ]
         for spec in store.campaigns()
