@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import LogLocator, MaxNLocator  # noqa: E402
 
 from fluxtrap.campaign import (  # noqa: E402
     CONSTRAINT_STATUSES,
@@ -410,7 +410,7 @@ def plot_slice_2d(
         if key == "mean" and slices.get("log_objective") and np.ptp(z) > 0:
             levels, norm = np.geomspace(np.min(z), np.max(z), 21), matplotlib.colors.LogNorm()
         cs = ax.contourf(s["x"], s["y"], z, levels=levels, cmap=cmap, norm=norm)
-        fig.colorbar(cs, ax=ax)
+        fig.colorbar(cs, ax=ax, ticks=LogLocator() if norm else None)  # decades, not levels
         for label, d, color, marker in _origin_groups(slices["data"], origin):
             ax.scatter(
                 d[p], d[q], s=18, color=color, marker=marker, edgecolor="w", lw=0.5, label=label

@@ -130,6 +130,9 @@ def test_the_slices_of_a_log_objective_draw_the_median_and_exp_mu_2_sd():
     levels = fig.axes[0].collections[0].levels
     np.testing.assert_allclose(levels[[0, -1]], [median.min(), median.max()])
     np.testing.assert_allclose(np.diff(np.log(levels)), np.log(levels[1] / levels[0]))
+    ticks = fig.axes[0].collections[0].colorbar.get_ticks()  # decades, not the levels' digits
+    ticks = ticks[(ticks >= median.min()) & (ticks <= median.max())]
+    assert len(ticks) and np.allclose(np.log10(ticks), np.round(np.log10(ticks)))
     plt.close("all")
 
 
