@@ -36,12 +36,14 @@ UNIT_SPELLINGS: dict[str, tuple[str, ...]] = {
         "micrometer",
     ),
     "time": ("s", "ms", "us", "min", "h", "d", "second", "minute", "hour", "day"),
-    "magnetic_flux_density": ("T", "mT", "uT", "G", "kG", "tesla", "millitesla", "gauss"),
+    "magnetic_flux_density": (
+        "T", "mT", "uT", "G", "kG", "tesla", "millitesla", "gauss", "Oe", "kOe", "oersted", "A/m",
+    ),
     "current_density": ("A/m^2", "A/cm^2", "A/mm^2", "kA/cm^2", "MA/m^2", "kA/mm^2"),
     "electric_field": ("V/m", "uV/cm", "mV/m", "V/cm", "uV/m"),
     "temperature": ("K", "degC", "mK", "degF", "kelvin", "celsius"),
     "resistivity": ("ohm*m", "ohm*cm", "uohm*cm", "nohm*m"),
-    "field_rate": ("T/s", "T/min", "T/h", "mT/s", "mT/min"),
+    "field_rate": ("T/s", "T/min", "T/h", "mT/s", "mT/min", "Oe/s", "Oe/min", "kOe/min"),
     "temperature_rate": ("K/s", "K/min", "K/h", "mK/s"),
     "dimensionless": ("%", "percent", "ppm"),
     "volumetric_heat_capacity": ("J/(m^3*K)", "J/(cm^3*K)", "kJ/(m^3*K)"),
@@ -179,23 +181,34 @@ def table_column(
     )
 
 
-def _h_field_scale(one: str, key: str) -> float | None:
+def _h_field_scale(one: str | pint.Quantity, key: str, per_time: bool = False) -> float | None:
     """mu0 H in T of the quantity ``one`` ("1 Oe") if it is an H field (Oe, kOe, A/m), else None
-    (a unit that is no H, or that pint cannot read: its reader names it, with the near miss)."""
+    (a unit that is no H, or that pint cannot read: its reader names it, with the near miss);
+    ``per_time``: mu0 dH/dt in T/s of an H per time ("1 Oe/s")."""
     try:
         q = units.quantity(one, key)
     except UnitError:
         return None
+    if per_time:
+        q = q * units.Q_(1.0, "s")
     if not q.check("[current] / [length]"):
         return None
     return float(units.array_in(q, "T", key, h_field=True))
 
 
 def quantity(
-    mapping: Mapping[str, Any], key: str, dimension: str, where: str, default: str | None = None
+    mapping: Mapping[str, Any],
+    key: str,
+    dimension: str,
+    where: str,
+    default: str | None = None,
+    *,
+    h_field: bool = False,
 ) -> float:
     """``mapping[key]`` (a string with a unit, or a pint quantity of a dict built in Python) as a
-    finite float in the SI unit of ``dimension``."""
+    finite float in the SI unit of ``dimension``. ``h_field`` (an applied field, its rate, Kim's
+    B0): an H in Oe, kOe or A/m (per time for a rate) is read as mu0 H in T (T/s), as
+    ``table_column`` reads a Jc table's fields."""
     full = key_path(where, key)
     dim = dimension.replace("_", " ")
     if key not in mapping:
@@ -209,6 +222,9 @@ def quantity(
             f"{full}: got the bare value {shown(value)}; expected a {dim} written with its unit, "
             f'e.g. "{example} {EXAMPLE_UNIT.get(dimension, "")}"'
         )
+    per_time = dimension == "field_rate"
+    if h_field and (mu0_h := _h_field_scale(value, full, per_time)) is not None:
+        return finite(mu0_h, full, value)
     return finite(parse_quantity(value, dimension, full), full, value)
 
 

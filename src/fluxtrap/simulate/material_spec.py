@@ -131,7 +131,7 @@ def _jc_model(jc_spec: Mapping[str, Any], w: str, base_dir: Path):
         check_keys(kim, ("jc0", "b0"), f"{w}.kim")
         return KimJc(
             quantity(kim, "jc0", "current_density", f"{w}.kim"),
-            quantity(kim, "b0", "magnetic_flux_density", f"{w}.kim"),
+            quantity(kim, "b0", "magnetic_flux_density", f"{w}.kim", h_field=True),
         )
     if kind == "constant":
         return ConstantJc(quantity(jc_spec, "constant", "current_density", w))

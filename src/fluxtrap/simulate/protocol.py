@@ -36,7 +36,7 @@ MIN_STEP_S = 1e-9  # the shortest time step (solver.max_step), step duration, pu
 
 
 def _positive(d: Mapping[str, Any], key: str, dimension: str, where: str, hint: str = "") -> float:
-    value = quantity(d, key, dimension, where)
+    value = quantity(d, key, dimension, where, h_field=dimension == "field_rate")
     if value <= 0:
         raise ValidationError(f"{where}.{key}: must be > 0{hint}, got {d[key]!r}")
     if dimension == "time" and value < MIN_STEP_S:
@@ -55,7 +55,9 @@ def _temperature(d: Mapping[str, Any], key: str, where: str) -> float:
 
 
 def _field(d: Mapping[str, Any], key: str, where: str) -> float:
-    return _within_field_limit(quantity(d, key, "magnetic_flux_density", where), f"{where}.{key}")
+    """The applied field ``d[key]`` in T (an H in Oe, kOe or A/m read as mu0 H)."""
+    value = quantity(d, key, "magnetic_flux_density", where, h_field=True)
+    return _within_field_limit(value, f"{where}.{key}")
 
 
 def _within_field_limit(value_T: float, where: str) -> float:
@@ -356,7 +358,8 @@ def _real(x: Any, where: str) -> None:
 
 
 def _column(d: Mapping[str, Any], key: str, dimension: str, where: str) -> tuple[float, ...]:
-    """A list of plain numbers ``d[key]`` in the unit ``d[key + '_unit']``, as SI floats."""
+    """A list of plain numbers ``d[key]`` in the unit ``d[key + '_unit']``, as SI floats (fields
+    in Oe, kOe or A/m as mu0 H in T)."""
     values, unit = d.get(key), d.get(f"{key}_unit")
     if not isinstance(values, list):
         raise ValidationError(f"{where}.{key}: expected a list of numbers")
@@ -369,7 +372,8 @@ def _column(d: Mapping[str, Any], key: str, dimension: str, where: str) -> tuple
     for i, x in enumerate(values):
         if isinstance(x, bool) or not isinstance(x, int | float):
             raise ValidationError(f"{where}.{key}[{i}]: expected a number, got {x!r}")
-    return table_column(values, unit, dimension, f"{where}.{key}")
+    h_field = dimension == "magnetic_flux_density"
+    return table_column(values, unit, dimension, f"{where}.{key}", h_field=h_field)
 
 
 Step = Set | RampField | Hold | RampTemperature | Cool | Pulse

@@ -1221,6 +1221,47 @@ def test_a_jc_table_field_in_oe_or_a_per_m_is_read_as_mu0_h(unit, per_tesla):
         Case.from_dict(d)
 
 
+def test_applied_fields_kim_b0_and_field_rates_in_oe_are_read_as_mu0_h():
+    """A case's applied fields (set, ramp_field's to and rate, a pulse's peak and table), and Kim's
+    B0 in Oe, kOe or A/m were refused ("'5000 Oe' is not a magnetic flux density ...; an H field:
+    give mu0 H"), though a Jc table's fields are read as mu0 H: they are now too (a rate in Oe/s
+    as mu0 dH/dt), and the same case in T runs to the same probes; a misspelt Oe is answered
+    with the near miss, another dimension still refused naming the key."""
+    from fluxtrap.simulate import Simulation
+
+    in_t, in_oe = base(), base()
+    for d, kim, steps in (
+        (in_t, "0.5 T", ("1.5 T", "0.5 T", "0.1 T/s")),
+        (in_oe, "5000 Oe", ("15 kOe", f"{0.5 / 4e-7 / np.pi!r} A/m", "1000 Oe/s")),
+    ):
+        d["materials"]["sc"]["jc"] = {"kim": {"jc0": "3e4 A/cm^2", "b0": kim}}
+        d["stack"] = [{"material": "sc", "radius": "5 mm", "thickness": "3 mm"}]
+        d["probes"] = [{"name": "top", "r": "0 mm", "z": "3.5 mm"}]
+        d["protocol"] = [
+            {"step": "set", "field": steps[0], "temperature": "30 K"},
+            {"step": "ramp_field", "to": steps[1], "rate": steps[2]},
+            {"step": "hold", "duration": "5 s"},
+        ]
+        d["mesh"], d["solver"] = {"size": "1 mm"}, {"accuracy": "5 %"}
+    runs = [Simulation(Case.from_dict(d)).run(progress=False).probes for d in (in_t, in_oe)]
+    assert runs[1].to_numpy() == pytest.approx(runs[0].to_numpy(), rel=1e-12, abs=1e-15)
+    shape = {"step": "pulse", "rise": "1 ms", "decay": "5 ms"}
+    assert step_from_dict(shape | {"peak": "20 kOe"}).peak_T == pytest.approx(2, rel=1e-12)
+    table = {"step": "pulse", "time": [0, 1, 5], "time_unit": "ms", "field_unit": "kOe"}
+    assert step_from_dict(table | {"field": [0, 20, 5]}).fields_T == pytest.approx((0, 2, 0.5))
+    for key, value, match in (
+        ("b0", "5000 oe", r"did you mean 'Oe'\?"),
+        ("b0", "5000 Oersted", r"did you mean 'oersted'\?"),
+        ("b0", "0.5 m", r"^materials\.sc\.jc\.kim\.b0: '0\.5 m' is not a magnetic flux density"),
+        ("rate", "100 Oe", r"^protocol\[1\]\.rate: '100 Oe' is not a field rate"),
+        ("rate", "100 oe/s", r"did you mean 'Oe/s'\?"),
+    ):
+        d = copy.deepcopy(in_oe)
+        (d["materials"]["sc"]["jc"]["kim"] if key == "b0" else d["protocol"][1])[key] = value
+        with pytest.raises(UnitError, match=match):
+            Case.from_dict(d)
+
+
 def test_an_accuracy_of_100_percent_is_refused_as_the_message_says():
     """The message said "between 0.001 % and 100 %" and refused "100 %"."""
     d = base()
@@ -1467,13 +1508,14 @@ def test_a_misspelt_unit_says_the_near_miss_and_its_key(edit, match):
 
 def test_the_units_suggested_are_units_of_their_dimension():
     """Every spelling `unit_hint` may suggest reads as its dimension (no suggestion that is
-    itself refused)."""
-    from fluxtrap.simulate.casefile import UNIT_SPELLINGS
-    from fluxtrap.units import parse
+    itself refused; a field and its rate as a case reads them, Oe as mu0 H)."""
+    from fluxtrap.simulate.casefile import UNIT_SPELLINGS, quantity
 
     for dimension, spellings in UNIT_SPELLINGS.items():
+        h_field = dimension in ("magnetic_flux_density", "field_rate")
         for unit in spellings:
-            assert parse(f"1 {unit}", dimension) > 0, (dimension, unit)
+            value = quantity({"x": f"1 {unit}"}, "x", dimension, "", h_field=h_field)
+            assert value > 0, (dimension, unit)
 
 
 @pytest.mark.parametrize(
