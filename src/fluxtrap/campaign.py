@@ -545,7 +545,8 @@ class ObjectiveDef:
     modelled, only bounded by an outcome constraint, not optimised. ``range``: the values it can
     plausibly take (low, high; numbers in its unit or strings with a unit): one outside is
     refused as a typo or a wrong unit. ``log``: modelled as ln(value) (values spanning decades,
-    as Jc across sintering conditions), every value then above 0."""
+    as Jc across sintering conditions), every value then 0 or above: a 0 (nothing measurable) is
+    modelled at a floor below the smallest value above 0 (``Optimizer.floor``)."""
 
     name: str
     quantity: str = "value"
@@ -707,11 +708,11 @@ class ObjectiveDef:
             raise ValidationError(
                 f"{at}: a critical current density is not negative ({v:.4g} A/m^2); give |Jc|"
             )
-        if self.log and v <= 0:
+        if self.log and v < 0:
             u = f" {self.shown_unit}" if self.shown_unit else ""
             raise ValidationError(
                 f"{at} is {self.shown(v):.4g}{u}: {self.name} has log = true (modelled as "
-                f"ln {self.name}), so its values must be above 0"
+                f"ln {self.name}), so its values are 0 (nothing measurable) or above"
             )
         if self.quantity == "tc" and v <= 0:
             raise ValidationError(

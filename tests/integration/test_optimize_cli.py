@@ -237,7 +237,8 @@ def test_replay_cli_on_snar(tmp_path, capsys):
 
 def test_replay_cli_models_ln_objective_with_log(tmp_path, capsys):
     """`fluxtrap replay --log`: a table's objective spanning decades modelled as ln(value), as a
-    campaign's with log = true (there was no way to); a value <= 0 refused naming its row."""
+    campaign's with log = true (there was no way to); a value below 0 refused naming its row, a
+    0 (nothing measurable) modelled at a floor, said once."""
     table = tmp_path / "jc.csv"
     table.write_text(
         "T,jc\n" + "".join(f"{t},{10 ** (1 + t / 200):g}\n" for t in range(0, 900, 100))
@@ -246,9 +247,17 @@ def test_replay_cli_models_ln_objective_with_log(tmp_path, capsys):
     code, out, err = cli(capsys, *args, "--repeats", "1", "--out", str(tmp_path / "r"), "--log")
     assert code == 0, err
     assert json.loads((tmp_path / "r" / "replay.json").read_text())["log"] is True
-    table.write_text("T,jc\n0,5\n1,0\n2,7\n")
+    table.write_text("T,jc\n0,5\n1,-1\n2,7\n")
     code, _, err = cli(capsys, *args, "--out", str(tmp_path / "z"), "--log")
-    assert code == 2 and "objective jc is 0 at T=1: log models ln(value)" in err
+    assert code == 2 and "objective jc is -1 at T=1: log models ln(value)" in err
+    table.write_text("T,jc\n0,5\n1,0\n2,7\n3,0\n")
+    code, _, err = cli(capsys, *args, "--repeats", "2", "--out", str(tmp_path / "z"), "--log")
+    assert code == 0, err
+    said = " ".join(err.split())
+    assert (
+        said.count("floor") == 1
+        and "objective jc is 0 at 2 of 4 entries (the first at T=1)" in said
+    )
 
 
 @pytest.mark.parametrize(
@@ -648,6 +657,34 @@ def test_suggest_refuses_a_batch_estimated_past_the_limit_unless_allowed(db, cap
     code, _, err = cli(capsys, *args, "--allow-long")
     assert code == 0 and "warning: ask: 2 points, 1 objective(s)" in err, err
     assert len(Store(db).suggestions(NAME, status="open")) == 2
+
+
+def test_a_log_objective_s_0_is_recorded_and_suggest_names_its_floor(tmp_path, capsys):
+    """Jc(3 T) = 0 (nothing measurable) of a log = true objective: `sample add -o jc_3T=0`
+    stores it (it was refused: "its values must be above 0"), suggest models it at a floor and
+    names the samples and the floor in A/cm², on the terminal and in the stored notes; -1
+    stays refused."""
+    path = str(tmp_path / "lab.db")
+    toml = tmp_path / "c.toml"
+    toml.write_text(
+        'name = "z"\n[[parameters]]\nname = "max_temperature"\nunit = "degC"\nlow = 450\n'
+        'high = 750\n[[objectives]]\nname = "jc_3T"\nquantity = "jc"\nfield = "3 T"\nlog = true\n'
+    )
+    assert cli(capsys, "campaign", "create", str(toml), "--db", path)[0] == 0
+    for label, t, jc in (("A", "480", "0"), ("B", "560", "4e4 A/cm^2"), ("C", "640", "1e6 A/cm^2"), ("D", "720", "0")):  # fmt: skip
+        args = ("-p", f"max_temperature={t}", "-o", f"jc_3T={jc}", "--db", path)
+        code, _, err = cli(capsys, "sample", "add", "-c", "z", "-l", label, *args)
+        assert code == 0, err
+    assert Store(path).history("z")["jc_3T"].tolist() == [0.0, 4e8, 1e10, 0.0]
+    args = ("-p", "max_temperature=600", "-o", "jc_3T=-1", "--db", path)
+    code, _, err = cli(capsys, "sample", "add", "-c", "z", "-l", "E", *args)
+    assert code == 2 and "jc_3T='-1': a critical current density is not negative" in err
+    code, out, err = cli(capsys, "suggest", "-c", "z", "--db", path)
+    assert code == 0, err
+    note = "objective jc_3T: 2 value(s) of 0 (A, D) are modelled at a floor of 4e+03 A/cm²"
+    assert note in " ".join((out + err).split())
+    (r,) = Store(path).suggestions("z")
+    assert any(n.startswith(note) for n in r.model_summary["notes"])
 
 
 def test_suggest_of_a_log_objective_shows_the_median_and_its_interval(tmp_path, capsys):

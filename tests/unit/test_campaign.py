@@ -177,10 +177,11 @@ def test_bad_campaign_files(tmp_path):
         CampaignSpec.from_toml(bad)
 
 
-def test_an_objective_with_log_is_read_kept_and_refuses_values_not_above_0(tmp_path):
+def test_an_objective_with_log_is_read_kept_and_refuses_values_below_0(tmp_path):
     """`log = true` on an objective (modelled as ln(value)): read from the file, kept by to_dict
     only when true (a campaign without it is stored as before), anything but true or false
-    refused; a value <= 0 refused naming where and the value."""
+    refused; a value below 0 refused naming where and the value, a 0 (nothing measurable:
+    modelled at a floor, ``Optimizer.floor``) kept."""
     path = tmp_path / "c.toml"
     head = "name = 'x'\n[[parameters]]\nname='a'\nlow=0\nhigh=1\n[[objectives]]\nname='jc'\n"
     path.write_text(head + "quantity='jc'\nfield='3 T'\nlog=true\n")
@@ -189,12 +190,11 @@ def test_an_objective_with_log_is_read_kept_and_refuses_values_not_above_0(tmp_p
     assert spec.to_dict()["objectives"][0]["log"] is True
     assert CampaignSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
     assert spec.check_objectives({"jc": "2e4 A/cm^2"}) == {"jc": 2e8}
-    with pytest.raises(
-        ValidationError, match=r"sample S3: objective jc='0' is 0 A/cm²: jc has log"
-    ):
-        spec.check_objectives({"jc": "0"}, "sample S3")
+    assert spec.check_objectives({"jc": "0"}, "sample S3") == {"jc": 0.0}
     path.write_text(head + "log=true\n")
-    with pytest.raises(ValidationError, match=r"objective jc=-2.5 is -2.5: jc has log = true"):
+    with pytest.raises(
+        ValidationError, match=r"objective jc=-2.5 is -2.5: jc has log = true .*0 \(nothing"
+    ):
         CampaignSpec.from_toml(path).check_objectives({"jc": -2.5})
     path.write_text(head)
     assert "log" not in CampaignSpec.from_toml(path).to_dict()["objectives"][0]

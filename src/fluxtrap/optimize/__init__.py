@@ -13,6 +13,7 @@ from fluxtrap.lazy import attach
 # Loaded on first use: importing torch/BoTorch takes seconds, and `fluxtrap --help` should not.
 _EXPORTS = {
     "ConstantObjectiveWarning": "optimizer",
+    "FloorWarning": "optimizer",
     "LongAskWarning": "optimizer",
     "Optimizer": "optimizer",
     "OutlierWarning": "optimizer",
@@ -27,6 +28,7 @@ __all__ = [  # the names of _EXPORTS, spelt out for the API reference (a test ke
     "Categorical",
     "ConstantObjectiveWarning",
     "Continuous",
+    "FloorWarning",
     "Integer",
     "LinearConstraint",
     "LongAskWarning",
@@ -41,6 +43,7 @@ __getattr__, __dir__ = attach(__name__, _EXPORTS)  # dir() lists them before
 if TYPE_CHECKING:  # seen by type checkers and the API reference (mkdocstrings), never run
     from fluxtrap.optimize.optimizer import (
         ConstantObjectiveWarning,
+        FloorWarning,
         LongAskWarning,
         Optimizer,
         OutlierWarning,

@@ -36,7 +36,9 @@ Behaviour on awkward data (documented, tested):
 - fewer than 2 observations: a scrambled Sobol design (acquisition value NaN);
 - an objective with ``log`` (``ObjectiveDef.log``, given through ``shown``) is modelled as
   ln(value): its EI, noise, leave-one-out and the no-improvement switch are on that scale, its
-  predictions back-transformed (``predict``); a value <= 0 is a ``ValidationError`` naming the row.
+  predictions back-transformed (``predict``); a value below 0 is a ``ValidationError`` naming
+  the row, a 0 (nothing measurable: Jc below the magnetometer's resolution) is modelled at
+  ``ZERO_FLOOR`` x its smallest value above 0 (``FloorWarning``, naming the rows).
 """
 
 from __future__ import annotations
@@ -174,6 +176,10 @@ class SpanWarning(UserWarning):
     """An optimised objective without ``log``, all values > 0, spans more than ``SPAN_DECADES``."""
 
 
+class FloorWarning(UserWarning):
+    """Values 0 of a ``log`` outcome are modelled at a floor below its smallest value above 0."""
+
+
 class NoFeasibleWarning(UserWarning):
     """No observation meets the outcome constraints yet: the acquisition weighs each point's
     improvement (over a bound below the modelled values) by its probability of meeting them."""
@@ -213,6 +219,10 @@ OUTLIER_IQR = 1000.0
 # decades is named (SpanWarning): on a Jc spanning 1e3-2.5e8 A/m^2 the raw model's leave-one-out
 # R^2 was -0.07 (bench/results/README.md, "log objectives")
 SPAN_DECADES = 2.0
+# a 0 of a log outcome (below the instrument's resolution: ln 0 is undefined) is modelled at this
+# fraction of its smallest value above 0: a decade below every measured value, ranked the worst,
+# not so far below that one such row dominates the GP of ln(value)
+ZERO_FLOOR = 0.1
 
 
 # points whose posterior predict takes at once: it holds their joint covariance, 8 MB here
@@ -399,6 +409,7 @@ class Optimizer:
         self._X = pd.DataFrame(columns=space.names)
         self._Y: pd.DataFrame | None = None
         self._E: pd.DataFrame | None = None  # stated 1-sigma per outcome, NaN where none
+        self._labels: list = []  # each row's label in the y it was told in (notes name rows)
         self._model = self._planning_model = None
         self._sd_scale: np.ndarray | None = None
         self._constant_warned = False
@@ -456,8 +467,39 @@ class Optimizer:
 
     def _on_model_scale(self, name: str, values):
         """Values of outcome ``name`` (a number or an array, own units) on the model's scale:
-        ln for a ``log_outcomes`` one, else as they are."""
-        return np.log(values) if name in self.log_outcomes else values
+        ln for a ``log_outcomes`` one (a 0 at its ``floor``), else as they are."""
+        if name not in self.log_outcomes:
+            return values
+        return np.log(np.where(np.asarray(values) == 0, self.floor(name), values))
+
+    def floor(self, name: str) -> float:
+        """The value a 0 of log outcome ``name`` is modelled at (own units): ``ZERO_FLOOR`` x its
+        smallest observed value above 0; 1 while none is (every value 0: constant, any floor)."""
+        y = self._Y[name].to_numpy(dtype=float) if self._Y is not None else np.array([])
+        above = y[y > 0]
+        return ZERO_FLOOR * float(above.min()) if len(above) else 1.0
+
+    def _floor_note(self, name: str) -> str | None:
+        """The ``FloorWarning`` text of log outcome ``name``: its rows measured 0 (by the labels
+        they were told with, the first five) and the floor they are modelled at; None without."""
+        if name not in self.log_outcomes or not (zero := (self._Y[name] == 0).to_numpy()).any():
+            return None
+        rows = [str(self._labels[i]) for i in np.flatnonzero(zero)]
+        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        d = self.shown.get(name)
+        show, unit = (d.shown, f" {d.shown_unit}".rstrip()) if d else (float, "")
+        above = self._Y[name][self._Y[name] > 0]
+        rule = (
+            f"{ZERO_FLOOR:g} x its smallest value above 0 ({show(above.min()):.3g}{unit})"
+            if len(above)
+            else "no value above 0 yet, every value constant"
+        )
+        return (
+            f"objective {name}: {len(rows)} value(s) of 0 ({', '.join(rows[:5])}{more}) are "
+            f"modelled at a floor of {show(self.floor(name)):.3g}{unit}, {rule}: ln 0 is "
+            f"undefined ({name} has log = true), and below every measured value they tell the "
+            "model the region is poor"
+        )
 
     @property
     def maximize(self) -> list[bool]:
@@ -558,12 +600,12 @@ class Optimizer:
                 "mistake?)"
             )
         for c, name in enumerate(self.outcomes):
-            if name in self.log_outcomes and (values[:, c] <= 0).any():
-                r = int(np.flatnonzero(values[:, c] <= 0)[0])
+            if name in self.log_outcomes and (values[:, c] < 0).any():
+                r = int(np.flatnonzero(values[:, c] < 0)[0])
                 raise ValidationError(
-                    f"y row {y.index[r]!r}: outcome {name}={values[r, c]:g} is not above 0, and "
-                    f"{name} has log = true (modelled as ln {name}): give its measured value "
-                    "above 0, or drop the row"
+                    f"y row {y.index[r]!r}: outcome {name}={values[r, c]:g} is below 0, and "
+                    f"{name} has log = true (modelled as ln {name}): give its measured value, "
+                    "0 when nothing was measurable, or drop the row"
                 )
         E = _error_frame(errors, y, self.outcomes)
         X = X[self.space.names].reset_index(drop=True)
@@ -573,6 +615,7 @@ class Optimizer:
         self._X = X if self._X.empty else pd.concat([self._X, X], ignore_index=True)
         self._Y = Y if self._Y is None else pd.concat([self._Y, Y], ignore_index=True)
         self._E = E if self._E is None else pd.concat([self._E, E], ignore_index=True)
+        self._labels += list(y.index)
         self._model = self._planning_model = self._sd_scale = None
         self._constant_warned = False
         return self
@@ -640,6 +683,8 @@ class Optimizer:
             far = y[np.abs(y - median) > OUTLIER_IQR * (q3 - q1)] if q3 > q1 else []
             if not len(far) and (span := self._span_note(name, y)):  # not a typo's span
                 notes.append((SpanWarning, span))
+            if floored := self._floor_note(name):
+                notes.append((FloorWarning, floored))
             if len(far):
                 d = self.shown.get(name)
                 show, unit = (d.shown, f" {d.shown_unit}".rstrip()) if d else (float, "")
@@ -725,11 +770,11 @@ class Optimizer:
 
     def _Yvar(self) -> torch.Tensor:
         """Stated variances ``n x m`` (0 where none): the model's known noise; of a log outcome
-        that of ln(value), (sigma / value)^2."""
+        that of ln(value), (sigma / value)^2, none at a 0 (modelled at its floor)."""
         E = self._E[self.outcomes].fillna(0.0)
         for o in self.log_outcomes:
             if o in E:
-                E[o] = E[o] / self._Y[o]
+                E[o] = (E[o] / self._Y[o]).where(self._Y[o] != 0, 0.0)
         return torch.tensor(E.fillna(0.0).to_numpy(dtype=float), dtype=DTYPE) ** 2
 
     def measured_counts(self) -> dict[str, int]:
@@ -912,6 +957,7 @@ class Optimizer:
                     continue  # not measured in row i
                 y, mean = float(self._Y[name].iloc[i]), float(pred[f"{name}_mean"].iloc[0])
                 stated = self._E[name].iloc[i] / (y if name in self.log_outcomes else 1.0)
+                stated = stated if np.isfinite(stated) else 0.0  # a log outcome's 0: none
                 noise2 = fitted[j] ** 2 + stated**2 if stated > 0 else typical[j] ** 2
                 sd2 = float(pred[f"{name}_std"].iloc[0]) ** 2 + noise2
                 y, mean = (self._on_model_scale(name, v) for v in (y, mean))

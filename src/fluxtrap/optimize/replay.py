@@ -36,6 +36,8 @@ from fluxtrap.inputs import read_bytes
 from fluxtrap.optimize.optimizer import (
     MAX_OBSERVATIONS,
     SPAN_DECADES,
+    ZERO_FLOOR,
+    FloorWarning,
     Optimizer,
     SpanWarning,
     _whole,
@@ -51,7 +53,8 @@ MAX_REPEATS = 1000  # seeded replays in one call
 # (3 inputs, a 2-core machine shared with other work). 2e6 is 10 runs of budget 630.
 MAX_REPLAY_WORK = 2_000_000
 MAX_TABLE = 64 * 2**20  # bytes of a replay table (the public benchmarks are a few kB)
-_span_named = SharedFilters({"category": SpanWarning})  # once by replay, not at every ask
+# said once by replay (_check_span), not at every ask
+_named_once = SharedFilters({"category": SpanWarning}, {"category": FloorWarning})
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,8 @@ def replay(
     ``workers > 1`` runs repeats in that many processes (one torch thread each). ``batch``: entries
     asked per round (``ask(batch)``: each later one with the earlier ones pending); the last round
     is cut to the budget. ``log``: the objective is modelled as ln(value) (``ObjectiveDef.log``:
-    values spanning decades, every one above 0); without it, values above 0 spanning more than
+    values spanning decades, every one 0 or above, a 0 modelled at a floor: ``Optimizer.floor``,
+    named once, ``FloorWarning``); without it, values above 0 spanning more than
     ``SPAN_DECADES`` are named once (``SpanWarning``), not at every ask.
     ``progress(k)`` is called after each finished repeat. Options go to :class:`Optimizer`.
     """
@@ -269,15 +273,23 @@ def replay(
 
 
 def _check_span(X: pd.DataFrame, y: pd.Series, name: Any, log: bool) -> None:
-    """With ``log``, refuse a value <= 0 naming its pool entry; without, warn once
-    (``SpanWarning``) when the values, all above 0, span more than ``SPAN_DECADES``."""
+    """With ``log``, refuse a value below 0 naming its pool entry and warn once
+    (``FloorWarning``) of the 0s; without, warn once (``SpanWarning``) when the values, all above
+    0, span more than ``SPAN_DECADES``."""
     what = f"objective {name}" if name is not None else "the objective"
-    if log and (y <= 0).any():
-        i = int(np.argmax(y.to_numpy() <= 0))
-        entry = ", ".join(f"{c}={v}" for c, v in X.iloc[i].items())
+    if log and (y < 0).any():
+        i = int(np.argmax(y.to_numpy() < 0))
         raise ValidationError(
-            f"replay: {what} is {y.iloc[i]:g} at {entry}: log models ln(value), so every value "
-            "must be above 0"
+            f"replay: {what} is {y.iloc[i]:g} at {_entry(X, i)}: log models ln(value), so every "
+            "value must be 0 (nothing measurable) or above"
+        )
+    if log and (zero := np.flatnonzero(y.to_numpy() == 0)).size:
+        warnings.warn(
+            f"replay: {what} is 0 at {zero.size} of {len(y)} entries (the first at "
+            f"{_entry(X, zero[0])}): each run models a 0 at a floor of {ZERO_FLOOR:g} x the smallest "
+            "value above 0 it has picked (ln 0 is undefined)",
+            FloorWarning,
+            stacklevel=3,
         )
     if not log and (y > 0).all() and (decades := math.log10(y.max() / y.min())) > SPAN_DECADES:
         warnings.warn(
@@ -287,6 +299,11 @@ def _check_span(X: pd.DataFrame, y: pd.Series, name: Any, log: bool) -> None:
             SpanWarning,
             stacklevel=3,
         )
+
+
+def _entry(X: pd.DataFrame, i: int) -> str:
+    """Pool entry ``i`` as text: ``T=1, t=30``."""
+    return ", ".join(f"{c}={v}" for c, v in X.iloc[i].items())
 
 
 def check_runs(
@@ -364,7 +381,7 @@ def _run_once(job) -> list[int]:
     rng = np.random.default_rng(seed)
     picked = [int(i) for i in rng.choice(len(X), size=n_initial, replace=False)]
     opt = Optimizer(space, seed=seed, maximize=maximize, **options)
-    with _span_named():  # named once by replay (_check_span)
+    with _named_once():
         opt.tell(pool.iloc[picked], y.iloc[picked].rename("y"))
         while len(picked) < budget:  # bounded as a whole before it starts (check_runs)
             n = min(batch, budget - len(picked))

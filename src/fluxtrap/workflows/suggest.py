@@ -10,6 +10,8 @@ what as pending:
   suggested again and the batch acquisition conditions on it;
 - a failed sample, and a discarded, abandoned or failed suggestion, is neither: its point is free;
 - an objective's stated 1-sigma (``samples.objective_errors``) is told with its value: known noise;
+- a 0 of a ``log = true`` objective (nothing measurable) is modelled at a floor below its smallest
+  value above 0 (``Optimizer.floor``), a note naming the samples;
 - a sample recorded beyond a bound (``sample add --outside-space``) is neither, with a warning:
   the model's inputs are the space's box; one off a step grid inside the bounds (the furnace ran
   at 601 degC on a 5 degC grid) or breaking only a linear constraint is data like any other
@@ -77,11 +79,12 @@ def campaign_optimizer(
     live = live_rows(spec, history, outside)
     measured = history[outcomes].notna().any(axis=1).to_numpy() & live  # some: ModelListGP
     if measured.any():
+        y = history.loc[measured, outcomes].astype(float)
         opt.tell(
             _typed(history.loc[measured, space.names], space),
-            history.loc[measured, outcomes].astype(float),
+            y.set_axis(history.loc[measured, "label"]) if "label" in history else y,
             _errors(history.loc[measured], spec, outcomes),
-        )
+        )  # labelled: the optimizer's notes name samples (a log objective's 0s)
     open_suggestions = list(open_suggestions or [])
     held = spec.held_by(history, open_suggestions)  # by a sample made without its id
     pending = pd.concat(

@@ -10,7 +10,8 @@ import pytest
 
 from fluxtrap.campaign import ObjectiveDef
 from fluxtrap.errors import ValidationError
-from fluxtrap.optimize import Continuous, Optimizer, SearchSpace, SpanWarning
+from fluxtrap.optimize import Continuous, FloorWarning, Optimizer, SearchSpace, SpanWarning
+from fluxtrap.optimize.optimizer import ZERO_FLOOR
 
 FAST = {"num_restarts": 2, "raw_samples": 64}
 SPACE = SearchSpace([Continuous("T", 550, 750, 5, "degC"), Continuous("t", 1, 60, 0, "min")])
@@ -109,17 +110,55 @@ def test_log_objectives_with_an_outcome_constraint_and_two_objectives_model_ln()
         pair(outcome_constraints={"jc": (None, 0.0)})
 
 
-def test_a_value_not_above_0_of_a_log_objective_is_refused_naming_the_row():
+def test_a_value_below_0_of_a_log_objective_is_refused_naming_the_row():
     X, y = jc_table(6)
     logged, _ = pair()
     logged.tell(X.iloc[:3], y.iloc[:3])
     y = y.set_axis([f"S{i}" for i in range(6)])
-    y.iloc[4] = 0.0
-    with pytest.raises(
-        ValidationError, match=r"y row 'S4': outcome jc=0 is not above 0.*log = true"
-    ):
+    y.iloc[4] = -1.0
+    with pytest.raises(ValidationError, match=r"y row 'S4': outcome jc=-1 is below 0.*log = true"):
         logged.tell(X.iloc[3:].set_axis(y.index[3:]), y.iloc[3:])
     assert len(logged.X) == 3  # nothing told
+
+
+def test_a_0_of_a_log_objective_is_modelled_at_a_floor_below_the_smallest_value():
+    """Jc 0 (nothing measurable): told, the GP sees ln(ZERO_FLOOR x the smallest value above
+    0), as an optimizer told that value; a note names the rows and the floor in A/cm^2; a
+    stated 1-sigma of a 0 is none (no relative error of 0)."""
+    X, y = jc_table(9)
+    y = y.set_axis([f"S{i}" for i in range(9)])
+    y.iloc[[2, 5]] = 0.0
+    floor = ZERO_FLOOR * y[y > 0].min()
+    logged, told_ln = pair()
+    errors = pd.Series(0.1 * y.to_numpy() + 1e5, index=y.index, name="jc")
+    logged.tell(X.set_axis(y.index), y, errors=errors)
+    told_ln.tell(X, np.log(y.replace(0.0, floor)), errors=errors / y.replace(0.0, np.inf))
+    assert logged.floor("jc") == floor
+    with pytest.warns(FloorWarning) as said:
+        pd.testing.assert_frame_equal(logged.ask(1), told_ln.ask(1))
+    (text,) = [str(w.message) for w in said if w.category is FloorWarning]
+    shown = f"{floor / 1e4:.3g} A/cm²"
+    assert text.startswith(
+        f"objective jc: 2 value(s) of 0 (S2, S5) are modelled at a floor of {shown}"
+    )
+    assert text in logged.model_summary()["notes"]
+    assert logged.best()["jc"] == y.max() and logged.loo()["jc"].min() == 0.0
+
+
+def test_a_floored_0_steers_suggestions_away_from_where_it_was_measured():
+    """1-D: Jc rising with x to x = 5, nothing measurable at x = 7 to 10. Told the zeros, the
+    suggestion stays below them; with those rows dropped it goes among them."""
+    space = SearchSpace([Continuous("x", 0, 10, 0)])
+    x = np.array([0, 1, 2, 3, 4, 5, 7, 8, 9, 10], dtype=float)
+    jc = np.where(x <= 5, 10 ** (6 + 0.4 * x), 0.0)
+    X, y = pd.DataFrame({"x": x}), pd.Series(jc, name="jc")
+    shown = {"jc": ObjectiveDef("jc", quantity="jc", field_T=3.0, log=True)}
+    told, dropped = (Optimizer(space, seed=1, shown=shown, **FAST) for _ in range(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FloorWarning)
+        at_floor = float(told.tell(X, y).ask(1)["x"].iloc[0])
+    without = float(dropped.tell(X[jc > 0], y[jc > 0]).ask(1)["x"].iloc[0])
+    assert at_floor < 7 < without, (at_floor, without)  # seed 1: 4.7 and 7.2
 
 
 def test_an_objective_spanning_decades_without_log_is_named():

@@ -177,12 +177,12 @@ def test_a_replay_models_ln_value_with_log_and_names_a_span_once_without(monkeyp
     """A table of Jc over 4 decades could only be replayed raw, its SpanWarning repeated at every
     ask ("objective y ... give y log = true in [[objectives]]", 10 times in 2 runs of 12), with
     no way to follow it. ``log=True`` (``fluxtrap replay --log``) now models ln(value): refused
-    for a value <= 0 naming its entry, its best so far drawn on a log axis; without it the span is
-    named once, by the objective's name."""
+    for a value below 0 naming its entry, a 0 modelled at a floor and named once, its best so far
+    drawn on a log axis; without it the span is named once, by the objective's name."""
     import warnings
 
     import fluxtrap.optimize.replay as replay_module
-    from fluxtrap.optimize.optimizer import Optimizer, SpanWarning
+    from fluxtrap.optimize.optimizer import FloorWarning, Optimizer, SpanWarning
     from fluxtrap.optimize.plots import plot_replay
 
     told = []
@@ -198,13 +198,18 @@ def test_a_replay_models_ln_value_with_log_and_names_a_span_once_without(monkeyp
     res = replay(X, y, budget=4, repeats=1, log=True, num_restarts=2, raw_samples=32)
     assert told == [["y"]] and res.to_dict()["log"] is True
     assert plot_replay(res).axes[1].get_yscale() == "log"
-    with pytest.raises(ValidationError, match=r"objective jc is 0 at x=0\.0: log models ln"):
-        replay(X, y.where(x > 0, 0.0), budget=4, repeats=1, log=True)
+    with pytest.raises(ValidationError, match=r"objective jc is -1 at x=0\.0: log models ln"):
+        replay(X, y.where(x > 0, -1.0), budget=4, repeats=1, log=True)
+    with warnings.catch_warnings(record=True) as caught:  # a 0: at a floor, named once
+        warnings.simplefilter("always")
+        replay(X, y.where(x > 0.5, 0.0), budget=8, repeats=2, log=True, num_restarts=2)
+    (floor,) = [str(w.message) for w in caught if w.category is FloorWarning]
+    assert floor.startswith("replay: objective jc is 0 at 6 of 12 entries (the first at x=0.0)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = replay(X, y, budget=4, repeats=2, num_restarts=2, raw_samples=32)
     spans = [str(w.message) for w in caught if w.category is SpanWarning]
-    assert told[1:] == [[], []] and "log" not in res.to_dict()
+    assert told[3:] == [[], []] and "log" not in res.to_dict()
     assert spans == [
         "replay: the values of objective jc, all above 0, span 4.0 decades (10 to 1e+05); the "
         "model fits them on a linear scale, where the largest dominate: log=True (fluxtrap "
