@@ -37,6 +37,7 @@ from fluxtrap.campaign import (  # noqa: E402
 from fluxtrap.errors import ValidationError  # noqa: E402
 from fluxtrap.inputs import near  # noqa: E402
 from fluxtrap.optimize.optimizer import (  # noqa: E402
+    ZERO_FLOOR,
     _rows_frame,
     _whole,
     check_pending,
@@ -528,8 +529,10 @@ def plot_parallel_coordinates(
 ) -> Figure:
     """One line per sample across the parameters (each axis min..max, a categorical one its
     choices in order of appearance), coloured by the objective; ``log``: the objective's axis
-    and colours on a log scale (an objective with log = true, whose values span decades)."""
+    and colours on a log scale (an objective with log = true, whose values span decades), a 0
+    at the model's floor (``_floored``)."""
     h = history[history[objective].notna()]
+    h = h.assign(**{objective: _floored(h[objective])}) if log else h
     cols = [*parameters, objective]
     values, labels = _coordinates(h, cols)
     lo, hi = values.min(), values.max()
@@ -571,6 +574,13 @@ def plot_parallel_coordinates(
 _NOTE = dict(textcoords="offset points", fontsize=7)
 
 
+def _floored(values: pd.Series) -> pd.Series:
+    """A log objective's values (any unit) with each 0 at ``ZERO_FLOOR`` x the smallest above 0,
+    where the model puts it (``Optimizer.floor``): ln 0 has no place on a log axis."""
+    above = values[values > 0]
+    return values.where(values != 0, ZERO_FLOOR * above.min() if len(above) else 1.0)
+
+
 def _coordinates(h: pd.DataFrame, cols: Sequence[str]) -> tuple[pd.DataFrame, dict[str, list]]:
     """``h[cols]`` as numbers, each non-numeric (categorical) column as the index of its value
     in order of appearance; and those columns' values in that order, {column: labels}."""
@@ -594,10 +604,12 @@ def plotly_parallel_coordinates(
     log: bool = False,
 ):
     """The history as a plotly ``Parcoords`` figure (interactive axis filtering); ``log``: the
-    objective's axis and colours in log10, ticked at its decades (``Parcoords`` has no log axis)."""
+    objective's axis and colours in log10, ticked at its decades (``Parcoords`` has no log axis),
+    a 0 at the model's floor (``_floored``)."""
     import plotly.graph_objects as go
 
     h = history[history[objective].notna()]
+    h = h.assign(**{objective: _floored(h[objective])}) if log else h
     cols = [*parameters, objective]
     values, labels = _coordinates(h, cols)
     if log:

@@ -156,6 +156,13 @@ def test_the_history_of_a_log_objective_is_drawn_on_log_scales(tmp_path, monkeyp
     dim = plotly_parallel_coordinates(history, ["T"], "jc", log=True).data[0].dimensions[1]
     assert list(dim.values) == [1.0, 5.0, 3.0, 2.0]
     assert list(dim.ticktext) == ["10", "100", "1000", "10000", "100000"]
+    zero = history.assign(jc=jc.replace(10.0, 0.0))  # nothing measurable: at the model's floor
+    ax = plot_parallel_coordinates(zero, ["T"], "jc", log=True).axes[0]  # was "Invalid vmin"
+    ends = sorted(line.get_ydata()[1] for line in ax.lines if list(line.get_xdata()) == [0, 1])
+    np.testing.assert_allclose(ends, [0.0, 0.25, 0.5, 1.0])  # 0 at 10 = 0.1 x 100
+    dim = plotly_parallel_coordinates(zero, ["T"], "jc", log=True).data[0].dimensions[1]
+    assert list(dim.values) == [1.0, 5.0, 3.0, 2.0]
+    plt.close("all")
     logs = []
     for name in ("plot_best_so_far", "plot_parallel_coordinates", "plotly_parallel_coordinates"):
         drawn = getattr(plots, name)
