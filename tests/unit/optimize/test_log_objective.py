@@ -186,13 +186,16 @@ def test_an_objective_spanning_decades_without_log_is_named():
 
 
 def test_an_objective_without_log_is_modelled_as_before():
-    """ObjectiveDef(log=False) given or no definition at all: the same picks."""
+    """ObjectiveDef(log=False) given or no definition at all: the same picks, a 0 among the
+    values told as 0 (only a log objective's is floored), with no floor note."""
     X, y = jc_table(8)
+    y.iloc[2] = 0.0
     plain = Optimizer(SPACE, seed=3, **FAST).tell(X, y)
     shown = {"jc": ObjectiveDef("jc", quantity="jc", field_T=3.0)}
     defined = Optimizer(SPACE, seed=3, shown=shown, **FAST).tell(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpanWarning)
+        warnings.simplefilter("error", FloorWarning)
         pd.testing.assert_frame_equal(plain.ask(2), defined.ask(2))
 
 
