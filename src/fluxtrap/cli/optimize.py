@@ -512,7 +512,7 @@ def replay_cmd(
         typer.Option(
             "--log",
             help="Model ln(objective), as an objective with log = true (values spanning "
-            "decades, every one above 0).",
+            "decades; a 0 at a floor below the smallest, one below 0 refused).",
         ),
     ] = False,
     # bounds here, before the table is read: --budget -1 said "replay: batch 1 must be between
