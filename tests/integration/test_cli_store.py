@@ -1039,6 +1039,7 @@ def test_a_bare_jc_is_read_in_si_and_said_so(capsys, db):
         'note: jc_3T=2.1e8 has no unit: read as 2.1e+08 A/m², 2.1e+04 A/cm² (write "2.1e8 A/cm^2" '
         "for A/cm²)",
     )
+    assert add(capsys, db, "B4", "-o", "jc_3T=0")[::2] == (0, "")  # 0 in any unit: no note
 
 
 def test_a_unit_in_an_imported_header_is_read_or_refused(tmp_path, capsys, db):

@@ -262,10 +262,12 @@ def _say_outside(spec: CampaignSpec, samples: list[SampleRecord]) -> None:
 
 def _say_bare_jc(spec: CampaignSpec, objectives: dict[str, str]) -> None:
     """A ``note:`` line on stderr for each Jc given as a bare number: it is read in A/m² while
-    every table shows A/cm², so "2e4" copied from a table would be stored 10⁴ times too small."""
+    every table shows A/cm², so "2e4" copied from a table would be stored 10⁴ times too small
+    (a 0, nothing measurable, is 0 in any unit: no note)."""
     for name, text in spec.split_errors(objectives)[0].items():  # "2e4 ± 300": the value's
         v = units.number(text)
-        if v is not None and name in spec.objective_names and spec.objective(name).quantity == "jc":
+        jc = name in spec.objective_names and spec.objective(name).quantity == "jc"
+        if v and jc:
             print(
                 f"note: {name}={text} has no unit: read as {v:.4g} A/m², {units.to_A_cm2(v):.4g} A/cm² "
                 f'(write "{text} A/cm^2" for A/cm²)',
