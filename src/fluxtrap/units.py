@@ -526,22 +526,25 @@ def value_text(value: float | None, error: float | None = None, spec: str = ".4g
     return estimate_text(value, error)
 
 
-ESTIMATE_DIGITS = 10  # significant digits of a mean beyond which estimate_text shows "(m ± s)eN"
+ESTIMATE_DIGITS = 10  # significant digits of a mean beyond which estimate_text stops
 
 
 def estimate_text(mean: float, std: float) -> str:
     """``mean ± std`` for people: both rounded to the std's second significant digit, with
-    thousands separators ("40,600 ± 9,900", "-111,806.00 ± 0.10"); a mean that needs more than
-    ``ESTIMATE_DIGITS`` digits for that shares its exponent with the std, "(1.23456789012 ±
-    0.00000000010)e5". A std of 0: the mean to 6 significant digits, "± 0.00000"."""
+    thousands separators ("40,600 ± 9,900", "-111,806.00 ± 0.10"); a mean that would need more
+    than ``ESTIMATE_DIGITS`` significant digits for that keeps that many, its std in scientific
+    notation ("36.90138771 ± 2.0e-10": a noise-free fit's). A std of 0: the mean to 6
+    significant digits, "± 0.00000"."""
     if not (math.isfinite(mean) and math.isfinite(std)):
         return "-"
     if std > 0:
         place = 1 - math.floor(math.log10(std))
         exponent = math.floor(math.log10(abs(mean))) if mean else 0
         if exponent + place + 1 > ESTIMATE_DIGITS:
-            m, s, d = mean / 10**exponent, std / 10**exponent, place + exponent
-            return f"({round(m, d):.{d}f} ± {round(s, d):.{d}f})e{exponent}"
+            decimals = ESTIMATE_DIGITS - 1 - exponent
+            if decimals < 0:  # beyond 1e10: the mean in scientific notation too
+                return f"{mean:.{ESTIMATE_DIGITS - 1}e} ± {std:.1e}"
+            return f"{round(mean, decimals):,.{decimals}f} ± {std:.1e}"
     else:
         place = min(6, 5 - math.floor(math.log10(abs(mean)))) if mean else 6
     decimals = max(place, 0)

@@ -162,6 +162,7 @@ def test_cli_prints_the_error_estimate_beside_the_value(tmp_path):
     from typer.testing import CliRunner
 
     from fluxtrap.cli import app
+    from fluxtrap.units import estimate_text
 
     case = long_cylinder("5 mm", rate="0.1 T/s")
     text = "\n".join(
@@ -197,7 +198,8 @@ def test_cli_prints_the_error_estimate_beside_the_value(tmp_path):
     )
     assert res.exit_code == 0, res.output
     top = json.loads((tmp_path / "o" / "summary.json").read_text())["probes"]["top"]
-    assert f"final {top['final_T']:.4f} ± {top['final_error_T']:.2g} T" in res.output
+    shown = estimate_text(top["final_T"], top["final_error_T"])  # rounded alike: 0.315 ± 0.012
+    assert f"final {shown} T" in res.output
 
 
 def test_a_long_step_while_warming_converges_to_the_backward_euler_solution():
