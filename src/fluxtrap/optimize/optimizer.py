@@ -215,6 +215,10 @@ LFO_MAX_S = 60.0
 # a value this many interquartile ranges from the median is named (a mistyped unit: 1e6 x the
 # rest is ~1e6 IQRs away; Jc spread log-uniformly over 4 decades, its largest ~10 IQRs)
 OUTLIER_IQR = 1000.0
+# the same for a log outcome, on ln(value) (0s left out): Tukey's far-out fence (3 IQRs past a
+# quartile). Jc tables spanning 4-5 decades (tests' jc_table, 10-80 rows) lie within 3.0 of their
+# median, one of them whose largest value was typed 1e6 x lies 3.7-6 away
+OUTLIER_LN_IQR = 3.5
 # an optimised objective without log whose values are all > 0 and span more than this many
 # decades is named (SpanWarning): on a Jc spanning 1e3-2.5e8 A/m^2 the raw model's leave-one-out
 # R^2 was -0.07 (bench/results/README.md, "log objectives")
@@ -664,7 +668,8 @@ class Optimizer:
     def _notes(self) -> list[tuple[type[UserWarning], str]]:
         """What the data warn of, per outcome, as ``(category, text)``: every value equal
         (``ConstantObjectiveWarning``), or else values farther than ``OUTLIER_IQR`` interquartile
-        ranges from the median (5 observations or more, ``OutlierWarning``): a value typed in
+        ranges from the median (``OUTLIER_LN_IQR`` on ln(value), 0s left out, for a log outcome;
+        5 observations or more, ``OutlierWarning``): a value typed in
         the wrong unit (1e6 x the others) steers every later suggestion with no word otherwise.
         A warning, not a refusal: a real breakthrough may lie that far. Without such values, an
         optimised objective spanning decades without ``log`` (``SpanWarning``, ``_span_note``)."""
@@ -679,8 +684,12 @@ class Optimizer:
                 notes.append((ConstantObjectiveWarning, text))
                 continue
             y = self._Y[name].dropna().to_numpy(float)
-            q1, median, q3 = np.percentile(y, [25, 50, 75]) if len(y) >= 5 else (0.0, 0.0, 0.0)
-            far = y[np.abs(y - median) > OUTLIER_IQR * (q3 - q1)] if q3 > q1 else []
+            log = name in self.log_outcomes
+            judged = y[y > 0] if log else y  # a log outcome's on ln(value), 0s left out (floored)
+            z, limit = (np.log(judged), OUTLIER_LN_IQR) if log else (y, OUTLIER_IQR)
+            q1, median, q3 = np.percentile(z, [25, 50, 75]) if len(z) >= 5 else (0.0, 0.0, 0.0)
+            far = judged[np.abs(z - median) > limit * (q3 - q1)] if q3 > q1 else []
+            median = math.exp(median) if log else median
             if not len(far) and (span := self._span_note(name, y)):  # not a typo's span
                 notes.append((SpanWarning, span))
             if floored := self._floor_note(name):
@@ -691,7 +700,7 @@ class Optimizer:
                 listed = ", ".join(f"{show(v):g}" for v in far[:5]) + ", ..." * (len(far) > 5)
                 text = (
                     f"objective {name}: {len(far)} of {len(y)} values ({listed}{unit}) lie more "
-                    f"than {OUTLIER_IQR:g} interquartile ranges from the median "
+                    f"than {limit:g} interquartile ranges{' of ln(value)' * log} from the median "
                     f"{show(median):g}{unit}: check their value and unit; the model takes them "
                     "as measured"
                 )

@@ -229,3 +229,33 @@ def test_an_optimizer_of_a_campaign_keeps_its_objectives_log():
     raw = Optimizer(campaign, seed=3, shown={}, **FAST).tell(X, y)
     decades = math.log10(y.max() / y.min())
     assert raw.log_outcomes == [] and f"span {decades:.1f} decades" in raw.notes()[0]
+
+
+def test_a_log_objective_is_judged_for_outliers_on_ln_of_its_values():
+    """Jc rising from 1e3 to 1e8 A/m^2 (5 decades, most near 1e3), log = true: its largest
+    values lay ~4000 interquartile ranges of the raw values from the median and were named as
+    typos. On ln(value), 0s left out, they are not; the largest typed 1e6 x still is."""
+    from fluxtrap.optimize import OutlierWarning
+    from fluxtrap.optimize.optimizer import OUTLIER_LN_IQR
+
+    x = np.linspace(0, 1, 12)
+    X, y = pd.DataFrame({"T": 550 + 200 * x, "t": 1 + 59 * x}), 10 ** (3 + 5 * x**4)
+    q1, median, q3 = np.percentile(y, [25, 50, 75])
+    assert (y.max() - median) / (q3 - q1) > 1000  # OUTLIER_IQR on the raw values
+    shown = {"jc": ObjectiveDef("jc", quantity="jc", field_T=3.0, log=True)}
+    for values in (y, np.r_[y, 0.0, 0.0]):
+        rows = X.iloc[np.arange(len(values)) % len(X)].reset_index(drop=True)
+        opt = Optimizer(SPACE, seed=0, shown=shown, **FAST)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FloorWarning)
+            opt.tell(rows, pd.Series(values, name="jc"))
+        assert not [n for n in opt.notes() if "interquartile" in n]
+    typo = np.r_[y[:-1], y[-1] * 1e6]
+    opt = Optimizer(SPACE, seed=0, shown=shown, **FAST).tell(X, pd.Series(typo, name="jc"))
+    with pytest.warns(OutlierWarning) as said:
+        _ = opt.model
+    (text,) = [str(w.message) for w in said if w.category is OutlierWarning]
+    assert text.startswith(
+        f"objective jc: 1 of 12 values ({typo[-1] / 1e4:g} A/cm²) lie more than "
+        f"{OUTLIER_LN_IQR:g} interquartile ranges of ln(value) from the median"
+    )
