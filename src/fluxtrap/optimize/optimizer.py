@@ -227,6 +227,8 @@ SPAN_DECADES = 2.0
 # fraction of its smallest value above 0: a decade below every measured value, ranked the worst,
 # not so far below that one such row dominates the GP of ln(value)
 ZERO_FLOOR = 0.1
+# what a figure on a log axis says of a 0 it draws at that floor
+ZERO_LABEL = "0: nothing measurable, drawn at the floor"
 
 
 # points whose posterior predict takes at once: it holds their joint covariance, 8 MB here

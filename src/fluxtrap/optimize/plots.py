@@ -38,6 +38,7 @@ from fluxtrap.errors import ValidationError  # noqa: E402
 from fluxtrap.inputs import near  # noqa: E402
 from fluxtrap.optimize.optimizer import (  # noqa: E402
     ZERO_FLOOR,
+    ZERO_LABEL,
     _rows_frame,
     _whole,
     check_pending,
@@ -486,15 +487,26 @@ def best_so_far(
 
 def plot_best_so_far(progress: pd.DataFrame, objective: str, log: bool = False) -> Figure:
     """Each loop's best-so-far (steps) and every measured value (points) vs trial; ``log``: on a
-    log axis (an objective with log = true, whose values span decades)."""
+    log axis (an objective with log = true, whose values span decades), a 0 and a best so far
+    of 0 at the model's floor (``_floored``), each 0 marked by a triangle (ZERO_LABEL)."""
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    zero = (progress["value"] == 0).to_numpy() & log
+    if zero.any():  # ln 0 has no place on a log axis: left out there
+        floor = float(_floored(progress["value"])[zero].iloc[0])
+        best = {k: progress[k].replace(0.0, floor) for k in ("value", "best_origin", "best_all")}
+        progress = progress.assign(**best)
     met = progress["status"] == "met" if "status" in progress else True
     for o, d in progress.groupby("origin"):
         color, marker = ORIGIN_STYLE.get(o, ("C7", "s"))
         ok = met[d.index] if "status" in progress else np.ones(len(d), bool)
+        ok, broken = ok & ~zero[d.index], ~ok & ~zero[d.index]
         ax.scatter(d.trial[ok], d.value[ok], color=color, marker=marker, s=16, alpha=0.6)
-        ax.scatter(d.trial[~ok], d.value[~ok], color=color, marker="x", s=16, alpha=0.6)
+        ax.scatter(d.trial[broken], d.value[broken], color=color, marker="x", s=16, alpha=0.6)
         ax.step(d.trial, d.best_origin, where="post", color=color, label=f"{o}: best so far")
+    if zero.any():
+        colors = [ORIGIN_STYLE.get(o, ("C7", "s"))[0] for o in progress["origin"][zero]]
+        at = progress[zero]
+        ax.scatter(at.trial, at.value, c=colors, marker="v", s=30, alpha=0.8, label=ZERO_LABEL)
     ax.step(
         progress.trial,
         progress.best_all,

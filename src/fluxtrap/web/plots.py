@@ -101,12 +101,33 @@ def progress_figure(
     """Each sample's objective (markers by origin) with its stated 1-sigma as an error bar, and
     the best so far per loop (lines) among the samples known to meet the outcome constraints
     (``best_so_far``); the title says how many were left out as not meeting one or awaiting a
-    measurement. A log objective (values spanning decades) on a log axis, its title saying so."""
+    measurement. A log objective (values spanning decades) on a log axis, its title saying so,
+    a 0 and a best so far of 0 at the model's floor (``Optimizer.floor``'s rule over the
+    samples), the 0s as triangles named ``ZERO_LABEL``: plotly leaves 0 out of a log axis."""
     best = best_so_far(spec, history)[objective.name]
     x = list(range(1, len(history) + 1))
     fig = go.Figure()
+    values = history[objective.name].to_numpy(dtype=float)
+    zero = (values == 0) & objective.log
+    floor = 0.0
+    if zero.any():
+        from fluxtrap.optimize.optimizer import ZERO_FLOOR, ZERO_LABEL
+
+        floor = ZERO_FLOOR * values[values > 0].min() if (values > 0).any() else 1.0
+        rows = history[zero]
+        fig.add_scatter(
+            x=[i + 1 for i in rows.index],
+            y=[objective.shown(floor)] * len(rows),
+            mode="markers",
+            name=ZERO_LABEL,
+            marker=dict(
+                color=[ORIGIN_COLOR[o] for o in rows["origin"]], size=10, symbol="triangle-down"
+            ),
+            text=[plain(label) for label in rows["label"]],
+            hovertemplate=f"%{{text}}: {ZERO_LABEL} (%{{y:.3g}})<extra></extra>",
+        )
     for origin in ("researcher", "optimizer"):
-        rows = history[history["origin"] == origin]
+        rows = history[(history["origin"] == origin) & ~zero]
         idx = [i + 1 for i in rows.index]
         sigma = [(errors or {}).get(objective.name) for errors in rows["objective_errors"]]
         shown_sigma = [None if s is None else objective.shown(s) for s in sigma]
@@ -126,7 +147,7 @@ def progress_figure(
         series = best[group]
         fig.add_scatter(
             x=x,
-            y=[None if v is None else objective.shown(v) for v in series],
+            y=[None if v is None else objective.shown(v or floor) for v in series],
             mode="lines",
             line=dict(
                 color=ORIGIN_COLOR[group], shape="hv", dash="solid" if group == "all" else "dot"

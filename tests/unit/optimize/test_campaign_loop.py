@@ -1,5 +1,6 @@
 """suggest() on a real SQLite store: history -> optimizer -> open suggestions, pending rules."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -575,3 +576,31 @@ def test_the_stores_best_so_far_weighs_the_rows_best_weighs(store):
     assert got["all"][-1] == best["jc_3T"] == 2.5e8
     assert got["all"] == [2.0e8, 2.5e8, 2.5e8, 2.5e8]
     assert got["constraints"] == best.attrs["constraints"] == {"met": 2, "not met": 0, "unknown": 0}
+
+
+def test_the_dashboards_progress_draws_a_0_of_a_log_objective_at_the_floor():
+    """Jc 0 first (nothing measurable), then 1e7 and 1e9 A/m^2, log = true: plotly leaves a 0
+    out of a log axis, so the sample and the best so far before it were not drawn. Now both
+    sit at the model's floor (ZERO_FLOOR x 1e7 A/m^2, in A/cm^2), the 0 a named triangle."""
+    from fluxtrap.optimize.optimizer import ZERO_FLOOR, ZERO_LABEL
+    from fluxtrap.web.plots import progress_figure
+
+    objectives = [{"name": "jc", "quantity": "jc", "field_T": 3.0, "log": True}]
+    spec = CampaignSpec.from_dict(
+        {"name": "z", "parameters": [{"name": "x", "low": 0, "high": 1}], "objectives": objectives}
+    )
+    history = pd.DataFrame(
+        {"label": ["A", "B", "C"], "status": ["made"] * 3, "origin": ["researcher"] * 3,
+         "objective_errors": [{}] * 3, "x": [0.1, 0.5, 0.9], "jc": [0.0, 1e7, 1e9]}
+    )  # fmt: skip
+    (jc,) = spec.objectives
+    fig = progress_figure(spec, history, jc)
+    floor = jc.shown(ZERO_FLOOR * 1e7)
+    traces = {t["name"]: t for t in fig["data"]}
+    assert traces[ZERO_LABEL]["x"] == [1] and traces[ZERO_LABEL]["y"] == [floor]
+    assert ZERO_LABEL in traces[ZERO_LABEL]["hovertemplate"]
+    assert traces["researcher samples"]["x"] == [2, 3]  # the 0 once, as the triangle
+    assert traces["best so far (all)"]["y"] == [floor, jc.shown(1e7), jc.shown(1e9)]
+    plain = progress_figure(spec, history, replace(jc, log=False))  # without log: as it was
+    assert ZERO_LABEL not in [t["name"] for t in plain["data"]]
+    assert [t["y"] for t in plain["data"] if t["name"] == "best so far (all)"] == [[0.0, 1e3, 1e5]]

@@ -175,6 +175,28 @@ def test_the_history_of_a_log_objective_is_drawn_on_log_scales(tmp_path, monkeyp
     assert logs == [True, True, True]
 
 
+def test_a_0_of_a_log_objective_is_drawn_at_the_floor_and_said():
+    """Jc 0 first (nothing measurable), then 1e3 and 1e5 A/cm², on a log axis: the 0 and the
+    best so far of 0 before it had no place there and were left out in silence. Now both sit
+    at the model's floor (ZERO_FLOOR x 1e3), the 0 marked and named in the legend."""
+    import matplotlib.pyplot as plt
+
+    from fluxtrap.optimize.optimizer import ZERO_FLOOR, ZERO_LABEL
+
+    history = pd.DataFrame({"jc": [0.0, 1e3, 1e5], "origin": "researcher"})
+    ax = plot_best_so_far(best_so_far(history, "jc"), "jc [A/cm²]", log=True).axes[0]
+    floor = ZERO_FLOOR * 1e3
+    (best,) = [line for line in ax.lines if line.get_label() == "all: best so far"]
+    assert list(best.get_ydata()) == [floor, 1e3, 1e5]
+    (zero,) = [c for c in ax.collections if c.get_label() == ZERO_LABEL]
+    assert zero.get_offsets().tolist() == [[1.0, floor]]
+    assert ZERO_LABEL in [t.get_text() for t in ax.get_legend().get_texts()]
+    plain = plot_best_so_far(best_so_far(history, "jc"), "jc").axes[0]  # without log: as it was
+    assert [c.get_label() for c in plain.collections if c.get_label() == ZERO_LABEL] == []
+    assert list(plain.lines[-1].get_ydata()) == [0.0, 1e3, 1e5]
+    plt.close("all")
+
+
 def test_slices_can_be_restricted_to_what_is_drawn(fitted):
     opt, history = fitted
     nxt = SPACE.sample(2, seed=3)
