@@ -423,8 +423,10 @@ def model_page(
     def page_at(at: int) -> str:
         return f"{here(request)}?{request.url.include_query_params(offset=at).query}"
 
-    predicted = [
-        o for o in goals if any(o.name in s.model_summary.get("prediction", {}) for s in shown)
+    predicted = [  # the constraint outcomes' too (a tc constraint), as `fluxtrap suggest` shows
+        o
+        for o in spec.objectives
+        if any(o.name in s.model_summary.get("prediction", {}) for s in shown)
     ]
     return _page(
         request,

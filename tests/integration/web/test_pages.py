@@ -312,6 +312,30 @@ def test_objective_headers_show_the_unit_the_cli_shows(browser_like):
     assert "predicted tc [K]</th>" in html
 
 
+def test_the_model_page_predicts_the_constraint_outcomes_as_suggest_does(browser_like):
+    """A Jc campaign with a tc >= 36 K constraint: `fluxtrap suggest` shows each suggestion's
+    predicted tc, the model page showed Jc's alone. Now both, as ObjectiveDef.prediction_text."""
+    from fluxtrap.campaign import CampaignSpec
+
+    lab = browser_like
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "Tc",
+            "parameters": [{"name": "t", "unit": "degC", "low": 450, "high": 750}],
+            "objectives": [{"name": "jc"}, {"name": "tc", "quantity": "tc", "goal": "constraint"}],
+            "constraints": [{"expression": "tc >= 36 K"}],
+        }
+    )
+    lab.store.create_campaign(spec)
+    guess = {"jc": {"mean": 2.5, "std": 0.5}, "tc": {"mean": 37.2, "std": 0.8}}
+    lab.store.add_suggestions("Tc", [{"t": 650}], [0.1], {}, seed=1, predictions=[guess])
+    html = lab.client.get("/campaigns/Tc/model").text
+    row = html.split('data-suggestion-row="')[1]
+    for o in spec.objectives:
+        assert f"predicted {o.label}</th>" in html
+        assert f'<td class="num">{o.prediction_text(**guess[o.name])}</td>' in row
+
+
 def test_pages_of_a_campaign_with_categorical_and_fixed_parameters(browser_like):
     """The overview with an open suggestion holding a choice, and the model explorer: slices
     along numeric parameters only, through the best sample's choice (each was a 500)."""
