@@ -227,6 +227,17 @@ SPAN_DECADES = 2.0
 # fraction of its smallest value above 0: a decade below every measured value, ranked the worst,
 # not so far below that one such row dominates the GP of ln(value)
 ZERO_FLOOR = 0.1
+
+
+def zero_floor(values: Any) -> float:
+    """Where a 0 of a log outcome with these ``values`` (any unit; NaN: not measured) is modelled
+    and drawn: ``ZERO_FLOOR`` x the smallest value above 0; 1 while none is (every value 0:
+    constant, any floor)."""
+    y = np.asarray(values, dtype=float)
+    above = y[y > 0]
+    return ZERO_FLOOR * float(above.min()) if len(above) else 1.0
+
+
 # what a figure on a log axis says of a 0 it draws at that floor
 ZERO_LABEL = "0: nothing measurable, drawn at the floor"
 
@@ -479,11 +490,9 @@ class Optimizer:
         return np.log(np.where(np.asarray(values) == 0, self.floor(name), values))
 
     def floor(self, name: str) -> float:
-        """The value a 0 of log outcome ``name`` is modelled at (own units): ``ZERO_FLOOR`` x its
-        smallest observed value above 0; 1 while none is (every value 0: constant, any floor)."""
-        y = self._Y[name].to_numpy(dtype=float) if self._Y is not None else np.array([])
-        above = y[y > 0]
-        return ZERO_FLOOR * float(above.min()) if len(above) else 1.0
+        """The value a 0 of log outcome ``name`` is modelled at (own units): ``zero_floor`` of its
+        observed values."""
+        return zero_floor(self._Y[name] if self._Y is not None else [])
 
     def _floor_note(self, name: str) -> str | None:
         """The ``FloorWarning`` text of log outcome ``name``: its rows measured 0 (by the labels

@@ -37,13 +37,13 @@ from fluxtrap.campaign import (  # noqa: E402
 from fluxtrap.errors import ValidationError  # noqa: E402
 from fluxtrap.inputs import near  # noqa: E402
 from fluxtrap.optimize.optimizer import (  # noqa: E402
-    ZERO_FLOOR,
     ZERO_LABEL,
     _rows_frame,
     _whole,
     check_pending,
     one_thread,
     quiet_numerics,
+    zero_floor,
 )
 from fluxtrap.optimize.space import Categorical  # noqa: E402
 
@@ -587,10 +587,9 @@ _NOTE = dict(textcoords="offset points", fontsize=7)
 
 
 def _floored(values: pd.Series) -> pd.Series:
-    """A log objective's values (any unit) with each 0 at ``ZERO_FLOOR`` x the smallest above 0,
-    where the model puts it (``Optimizer.floor``): ln 0 has no place on a log axis."""
-    above = values[values > 0]
-    return values.where(values != 0, ZERO_FLOOR * above.min() if len(above) else 1.0)
+    """A log objective's values (any unit) with each 0 at ``zero_floor``, where the model puts
+    it (``Optimizer.floor``): ln 0 has no place on a log axis."""
+    return values.where(values != 0, zero_floor(values))
 
 
 def _coordinates(h: pd.DataFrame, cols: Sequence[str]) -> tuple[pd.DataFrame, dict[str, list]]:

@@ -111,9 +111,9 @@ def progress_figure(
     zero = (values == 0) & objective.log
     floor = 0.0
     if zero.any():
-        from fluxtrap.optimize.optimizer import ZERO_FLOOR, ZERO_LABEL
+        from fluxtrap.optimize.optimizer import ZERO_LABEL, zero_floor
 
-        floor = ZERO_FLOOR * values[values > 0].min() if (values > 0).any() else 1.0
+        floor = zero_floor(values)
         rows = history[zero]
         fig.add_scatter(
             x=[i + 1 for i in rows.index],
