@@ -1469,6 +1469,24 @@ def test_a_calibration_whose_series_are_not_its_files_is_not_restored(tmp_path, 
     )
 
 
+@pytest.mark.parametrize("positions", [[0, 5], [1, 1], [1, 2]])
+def test_a_calibration_whose_file_positions_skip_or_repeat_is_not_restored(tmp_path, positions):
+    """The calibration page lists its files by position and downloads the one at position i:
+    files at positions 0 and 5, or twice at 1, were restored, leaving a file no link reaches.
+    Refused naming the calibration; nothing written."""
+
+    def edit(docs, manifest):
+        for doc, position in zip(docs, positions, strict=True):
+            doc["position"] = position
+
+    refused_when_resigned(
+        tmp_path,
+        "calibration_series",
+        edit,
+        f"calibrations row 1: its calibration_series positions {positions} are not 0 to 1",
+    )
+
+
 def test_a_calibration_s_series_in_another_order_restores(tmp_path):
     """Series named after their files (as ``fluxtrap calibrate`` names them, "file (column)")
     pair with them in any order: restored as they are."""

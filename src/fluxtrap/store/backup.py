@@ -569,6 +569,15 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                     )
         for doc in tables["calibrations"]:  # its page shows each file with its series, if any
             files = [d for d in tables["calibration_series"] if d["calibration_id"] == doc["id"]]
+            positions = [d.get("position") for d in files]  # the page's and download's index
+            if not all(isinstance(x, int) for x in positions) or sorted(positions) != list(
+                range(len(files))
+            ):
+                raise ValidationError(
+                    f"calibrations row {doc['id']}: its calibration_series positions "
+                    f"{str(positions)[:60]} are not 0 to {len(files) - 1}, each once"
+                )
+            files.sort(key=lambda d: d["position"])
             result = doc.get("result") if isinstance(doc.get("result"), dict) else {}
             if "series" in result and (disagree := paired_series(files, result["series"])[1]):
                 raise ValidationError(
