@@ -35,14 +35,13 @@ PATCH = ROOT / "bench" / "bdf2_prototype.patch"
 
 
 def prototype(base: str, tmp: Path) -> Path:
-    """A copy of ``base``'s ``src/`` with the BDF2 patch applied (made once into ``tmp``)."""
-    tree = tmp / f"bdf2-{base}"
+    """A copy of ``base``'s ``src/`` (``bench_simulate.source_of``, in ``tmp / "bdf2"``: never
+    the baseline's unpatched copy) with the BDF2 patch applied, made once."""
+    import bench_simulate  # beside this script; imported here, where the patched tree is made
+
+    tree = tmp / "bdf2" / f"src-{base}"
     if not tree.exists():
-        tree.mkdir(parents=True)
-        tar = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", base, "src"], check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=tar, check=True)
+        bench_simulate.source_of(base, tmp / "bdf2")
         subprocess.run(["git", "apply", str(PATCH)], cwd=tree, check=True)
     return tree
 
