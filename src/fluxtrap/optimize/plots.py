@@ -492,7 +492,7 @@ def plot_best_so_far(progress: pd.DataFrame, objective: str, log: bool = False) 
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     zero = (progress["value"] == 0).to_numpy() & log
     if zero.any():  # ln 0 has no place on a log axis: left out there
-        floor = float(_floored(progress["value"])[zero].iloc[0])
+        floor = zero_floor(progress["value"])
         best = {k: progress[k].replace(0.0, floor) for k in ("value", "best_origin", "best_all")}
         progress = progress.assign(**best)
     met = progress["status"] == "met" if "status" in progress else True
