@@ -922,6 +922,6 @@ def _csv_as(content: bytes, format: Literal["json", "csv"]) -> Response:
 @router.get("/simulations/{simulation_id}/plots", tags=["simulations"], responses=N | NOT_DONE)
 def simulation_plots(request: Request, simulation_id: Id, user: Reader) -> dict:
     """Plotly figures (JSON) of a stored simulation that is done: probe traces, and the J/B
-    maps if this server ran it (they are not stored)."""
+    maps its summary keeps (a web job's and the demo's)."""
     with request.app.state.heavy.turn("draw the simulation's figures", user.name):
         return _jobs(request).figures(simulation_id)

@@ -13,10 +13,9 @@ or an admin cancels a job with ``DELETE /api/jobs/{id}``; a running one's child 
 
 Two id spaces, as in the usual REST pattern for long-running work: a job (``/api/jobs/{id}``)
 and its result (``/api/simulations/{id}``, beside the simulations recorded by ``fluxtrap
-simulate --db``); a finished job points to its stored simulation. The J/B maps are computed in
-the child once and kept in memory by simulation id (they are not stored); a stored simulation
-read after a restart has its probe traces only, or the maps and creep fit its summary keeps (the
-demo's). Several servers may share a database's queue:
+simulate --db``); a finished job points to its stored simulation. The numbers of its J/B maps
+are computed in the child once and stored in its summary (``maps``, as the demo's), so any server,
+after a restart too, draws them. Several servers may share a database's queue:
 each renews the heartbeat of the jobs it runs every ``heartbeat_s`` and marks those whose
 heartbeat is older than ``silent_s`` interrupted, whichever host ran them.
 """
@@ -25,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import multiprocessing
 import os
@@ -33,7 +31,6 @@ import socket
 import threading
 import uuid
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -52,13 +49,9 @@ from fluxtrap.workflows.isolated import (
     ProcessLimits,
     warm_up,
 )
-from fluxtrap.workflows.simulations import failure
+from fluxtrap.workflows.simulations import failure, stored_maps
 
 log = logging.getLogger("fluxtrap.jobs")
-FIGURES_KEPT = 50  # J/B map figures of recent simulations held in memory
-# ... and their JSON at most (about 2x that in memory): 100 snapshots' maps are 11 MB, and 85
-# such simulations took the server from 1.5 to 2.9 GB
-FIGURES_BYTES = 100 * 2**20
 # A job's share of the values a run may keep (options.MAX_OUTPUT_VALUES, 1e7: a run's rows in
 # its own memory): a job's probes.csv goes into the shared store, up to JobSettings.total jobs'
 # at once, each read whole for a view or download (about 12 bytes a value: 1000 probes over a
@@ -148,12 +141,12 @@ def parse_case(text: str):
 @dataclass(frozen=True)
 class Ran:
     """What a job's child sends back: summary.json, probes.csv and heat.csv (of what ran before a
-    failure, or None / b""; heat.csv b"" without a heat model), the Plotly figures of a finished
-    run, and the error of a failed one."""
+    failure, or None / b""; heat.csv b"" without a heat model), the numbers of a finished run's
+    J/B maps (``stored_maps``; None if it failed), and the error of a failed one."""
 
     summary_json: dict[str, Any] | None
     probes: bytes
-    figures: dict[str, Any] | None
+    maps: dict[str, Any] | None
     error: str | None
     heat: bytes = b""
 
@@ -168,7 +161,7 @@ class Ran:
 
 
 def run_case(case_text: str, progress: Any = None) -> Ran:
-    """Run a case file's simulation (in a job's child process) and draw its figures; into
+    """Run a case file's simulation (in a job's child process) and take its J/B maps' numbers; into
     ``progress`` (a shared array of two floats, if given) it writes as it goes the runs begun
     through the protocol (the adaptive solver's fine and coarse runs each start again at t = 0)
     and the simulated time (s) the current one has reached. The run keeps at most
@@ -191,10 +184,10 @@ def run_case(case_text: str, progress: Any = None) -> Ran:
             case = parse_case(case_text)
             on = None if progress is None else on_step
             result = Simulation(case, MAX_PROBE_VALUES).run(progress=False, on_step=on)
-            figures = plots.simulation_figures(result)  # once, here: B maps take seconds
+            maps = stored_maps(result)  # once, here: B maps take seconds
             ran, error = result, None
         except FluxtrapError as err:  # the run's own failure: keep what ran (SolverError.result)
-            ran, figures, error = getattr(err, "result", None), None, failure(err)
+            ran, maps, error = getattr(err, "result", None), None, failure(err)
     summary = None if ran is None else ran.summary()
     said = [str(w.message) for w in caught if w.category.__module__.startswith("fluxtrap.")]
     if summary is not None and said:
@@ -202,7 +195,7 @@ def run_case(case_text: str, progress: Any = None) -> Ran:
     return Ran(
         summary,
         b"" if ran is None else ran.probes_csv(),
-        figures,
+        maps,
         error,
         b"" if ran is None else ran.heat_csv(),
     )
@@ -226,10 +219,6 @@ class Jobs:
         self._running: dict[int, Child] = {}
         # a running job's id -> (its child's shared [runs begun, simulated s], protocol's s)
         self._progress: dict[int, tuple[Any, float]] = {}
-        # simulation id -> (figures with J/B maps, their JSON's bytes), the last FIGURES_KEPT
-        # finished here, FIGURES_BYTES at most
-        self._figures: OrderedDict[int, tuple[dict[str, Any], int]] = OrderedDict()
-        self._figures_lock = threading.Lock()  # the workers add, the requests read
         self._wake, self._stop = threading.Event(), threading.Event()
         self._workers: list[threading.Thread] = []
         # why the workers cannot claim jobs, since when, failures in a row, the next try's wait
@@ -360,16 +349,11 @@ class Jobs:
 
     def figures(self, sim_id: int) -> dict[str, Any]:
         """Plotly figures of a finished simulation: probe traces, a heat run's temperatures (its
-        stored heat.csv), the bore profiles (from its stored summary), and the J/B maps if this
-        server ran it (computed when its job finished) or its summary keeps them (``maps``:
-        ``workflows.simulations.stored_maps``), and its creep fit over its probe if the summary has one
-        (``creep``: ``CreepFit.to_dict``; the demo stores both)."""
+        stored heat.csv), the bore profiles and the J/B maps its summary keeps (``maps``:
+        ``workflows.simulations.stored_maps``, a web job's and the demo's), and its creep fit over
+        its probe if the summary has one (``creep``: ``CreepFit.to_dict``, the demo's)."""
         rec = self._store.simulation(sim_id)
         finished(schemas.Simulation.of(rec))
-        with self._figures_lock:
-            kept = self._figures.get(sim_id)
-        if kept is not None:
-            return kept[0]
         summary = rec.summary or {}
         creep = summary.get("creep")
         columns = ("time_s", "applied_T", *([creep["column"]] if creep else []))
@@ -534,7 +518,7 @@ class Jobs:
             self._store.finish_job(job.id, "interrupted", error=STOPPED)
             return
         try:  # stored and the job finished at once, unless it was cancelled meanwhile
-            rec = record_simulation(
+            record_simulation(
                 self._store,
                 parse_case(job.case_toml),
                 job.case_toml,
@@ -542,22 +526,13 @@ class Jobs:
                 error=ran.error,
                 created_by=job.created_by,
                 job_id=job.id,
+                extra=None if ran.maps is None else {"maps": ran.maps},
             )
         except ConflictError:  # cancelled: nothing to record
-            return
+            pass
         except Exception as err:  # the store refused it: the job fails with that error
             error = f"{ran.error + '; ' if ran.error else ''}not stored: {err}"
             self._store.finish_job(job.id, "failed", error=error)
-            return
-        if ran.figures is not None:
-            size = len(json.dumps(ran.figures))
-            with self._figures_lock:
-                self._figures[rec.id] = (ran.figures, size)
-                while len(self._figures) > 1 and (  # the newest stays, whatever its size
-                    len(self._figures) > FIGURES_KEPT
-                    or sum(size for _, size in self._figures.values()) > FIGURES_BYTES
-                ):
-                    self._figures.popitem(last=False)
 
 
 def unwritable_because(store: Store) -> str | None:

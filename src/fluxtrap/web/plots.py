@@ -25,7 +25,6 @@ from fluxtrap.magnetometry.jc import log_band
 from fluxtrap.probetable import log_time_thinned
 from fluxtrap.units import estimate_text, to_A_cm2, value_text
 from fluxtrap.workflows.history import ORIGINS, best_so_far
-from fluxtrap.workflows.simulations import stored_maps
 
 ORIGIN_COLOR = {"researcher": "#1f77b4", "optimizer": "#d62728", "all": "#7f7f7f"}
 
@@ -831,16 +830,3 @@ def creep_figure(probes: pd.DataFrame | str, creep: Mapping[str, Any]) -> dict[s
         yaxis_title="Bz [T]",
         legend=dict(orientation="h", y=-0.2),
     )
-
-
-def simulation_figures(result: Any) -> dict[str, dict[str, Any]]:
-    """The figures of a finished simulation, keyed by page element id: the probe traces, a heat
-    run's temperatures, the bore profiles (with a ``[bore]``) and the J/B maps
-    (``workflows.simulations.stored_maps``)."""
-    figures = {"probes": probes_figure(result.probes)}
-    if result.heat is not None:
-        figures["heat"] = heat_figure(result.heat)
-    bore = bore_figure(result.bore.to_dict()) if result.case.bore else None
-    if bore is not None:
-        figures["bore"] = bore
-    return figures | maps_figures(stored_maps(result))

@@ -1012,8 +1012,6 @@ def test_a_run_of_many_protocol_steps_draws_a_bounded_number_of_maps(monkeypatch
     the first to the last, the first map's title saying how many there are."""
     from types import SimpleNamespace
 
-    import pandas as pd
-
     from fluxtrap.web import plots
     from fluxtrap.workflows import simulations
 
@@ -1022,18 +1020,14 @@ def test_a_run_of_many_protocol_steps_draws_a_bounded_number_of_maps(monkeypatch
         plots, "map_figure", lambda data: {"layout": {"title": {"text": f"t = {data['time_s']}"}}}
     )
     snaps = [SimpleNamespace(time_s=float(i)) for i in range(304)]  # the initial state first
-    probes = pd.DataFrame({"time_s": [0.0, 1.0], "applied_T": [1.0, 0.0], "c_Bz_T": [0.0, 0.5]})
-    result = SimpleNamespace(
-        snapshots=snaps, probes=probes, heat=None, case=SimpleNamespace(bore=None)
-    )
-    figs = plots.simulation_figures(result)
-    maps = [figs[k]["layout"]["title"]["text"] for k in figs if k.startswith("map-")]
+    figs = plots.maps_figures(simulations.stored_maps(SimpleNamespace(snapshots=snaps)))
+    maps = [figs[k]["layout"]["title"]["text"] for k in figs]
     assert len(maps) == simulations.MAX_MAPS == 50
     assert maps[0] == "t = 1.0 (maps at 50 of the run's 303 times, evenly spread)"
     times = [float(t.split()[2]) for t in maps]
     assert times[-1] == 303.0 and np.all(np.diff(times) >= 6)  # 302 / 49 = 6.2 apart
-    few = plots.simulation_figures(SimpleNamespace(**{**vars(result), "snapshots": snaps[:4]}))
-    assert [figs_["layout"]["title"]["text"] for k, figs_ in few.items() if k != "probes"] == [
+    few = plots.maps_figures(simulations.stored_maps(SimpleNamespace(snapshots=snaps[:4])))
+    assert [fig["layout"]["title"]["text"] for fig in few.values()] == [
         "t = 1.0", "t = 2.0", "t = 3.0",
     ]  # fmt: skip
 
