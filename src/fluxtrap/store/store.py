@@ -31,8 +31,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
+    JSON,
     Engine,
     and_,
+    cast,
     create_engine,
     delete,
     event,
@@ -42,8 +44,10 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    type_coerce,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import (
     ArgumentError,
@@ -1215,19 +1219,23 @@ class Store:
     def simulations(
         self, campaign: str | None = None, *, limit: int | None = None, skip: int = 0
     ) -> list[SimulationRecord]:
-        """The stored simulations, or those of ``campaign``, oldest first (without their probes):
-        all, or the newest ``limit`` after the ``skip`` newest (pages counted from the newest)."""
+        """The stored simulations, or those of ``campaign``, oldest first, without their probes
+        and their summary's J/B maps (``maps``, up to ``MAX_MAPS`` of about 115 kB each: the
+        database leaves them out; ``simulation`` has them): all, or the newest ``limit`` after
+        the ``skip`` newest (pages counted from the newest)."""
         with self._reader() as s:
-            q = select(m.Simulation).order_by(m.Simulation.id.desc())
+            q = select(m.Simulation, _summary_without_maps(s)).order_by(m.Simulation.id.desc())
             if campaign is not None:
                 q = q.where(m.Simulation.campaign_id == _campaign(s, campaign).id)
             q = _paged(q, limit, skip).options(
-                defer(m.Simulation.probes_csv), defer(m.Simulation.heat_csv)
+                defer(m.Simulation.probes_csv),
+                defer(m.Simulation.heat_csv),
+                defer(m.Simulation.summary),
             )
             names = dict(s.execute(select(m.Campaign.id, m.Campaign.name)).all())
             return [
-                _simulation_record(x, names.get(x.campaign_id), with_probes=False)
-                for x in s.scalars(q)
+                _simulation_record(x, names.get(x.campaign_id), with_probes=False, summary=summary)
+                for x, summary in s.execute(q)
             ][::-1]
 
     def simulation(self, simulation_id: int) -> SimulationRecord:
@@ -2592,12 +2600,24 @@ def _curve_record(x: m.Curve) -> CurveRecord:
     )
 
 
+def _summary_without_maps(s: Session) -> Any:
+    """A simulation's summary column without its ``maps`` key, removed by the database (the
+    column is JSON text on SQLite, json on PostgreSQL)."""
+    if s.bind.dialect.name == "postgresql":
+        lean = cast(m.Simulation.summary, JSONB).op("-")("maps")
+    else:
+        lean = func.json_remove(m.Simulation.summary, "$.maps")
+    return type_coerce(lean, JSON)
+
+
 def _simulation_record(
-    x: m.Simulation, campaign: str | None, with_probes: bool
+    x: m.Simulation, campaign: str | None, with_probes: bool, summary: Any = None
 ) -> SimulationRecord:
+    """``x`` as a record; ``summary`` instead of its own (a list's, without maps)."""
     return SimulationRecord(
         id=x.id, name=x.name, campaign=campaign, case=dict(x.case), case_toml=x.case_toml,
-        case_hash=x.case_hash, summary=dict(x.summary), status=x.status, error=x.error,
+        case_hash=x.case_hash, summary=dict(x.summary if summary is None else summary),
+        status=x.status, error=x.error,
         created_by=x.created_by, created_at=x.created_at,
         probes_csv=x.probes_csv if with_probes else b"",
         heat_csv=(x.heat_csv or b"") if with_probes else b"",

@@ -326,9 +326,9 @@ class Jobs:
 
     def simulations(self, limit: int = MAX_LISTED, skip: int = 0) -> list[schemas.Simulation]:
         """The newest ``limit`` stored simulations (web jobs and ``fluxtrap simulate --db``)
-        after the ``skip`` newest, by id, without their maps' numbers (``Simulation.of``)."""
+        after the ``skip`` newest, by id, without their maps' numbers (``Store.simulations``)."""
         found = self._store.simulations(limit=limit, skip=skip)
-        return [schemas.Simulation.of(x, maps=False) for x in found]
+        return [schemas.Simulation.of(x) for x in found]
 
     def probes_csv(self, sim_id: int) -> bytes:
         """probes.csv of a finished simulation (the stored bytes)."""

@@ -531,10 +531,9 @@ class Simulation(BaseModel):
     summary: dict[str, Any] | None
 
     @classmethod
-    def of(cls, x: SimulationRecord, maps: bool = True) -> Simulation:
-        """``x`` as the API gives it; ``maps=False``: its summary without the J/B maps' numbers
-        (``maps``, about 115 kB each: what a list leaves to each simulation's own GET)."""
-        summary = x.summary if maps else {k: v for k, v in x.summary.items() if k != "maps"}
+    def of(cls, x: SimulationRecord) -> Simulation:
+        """``x`` as the API gives it (a listed one's summary without its J/B maps:
+        ``Store.simulations``)."""
         return cls(
             id=x.id,
             title=x.name,
@@ -545,7 +544,7 @@ class Simulation(BaseModel):
             finished_at=x.created_at,
             error=x.error,
             probes=[p["name"] for p in x.case.get("probes", [])],
-            summary=summary or None,
+            summary=x.summary or None,
         )
 
 
