@@ -53,7 +53,7 @@ def test_submit_follow_the_job_and_fetch_results(lab):
     assert (sim["id"], sim["status"], sim["created_by"], sim["probes"]) == (
         rec.id, "done", "bob", ["surface"],
     )  # fmt: skip
-    assert sim["summary"] == rec.summary
+    assert sim["summary"] == lab.store.simulation(rec.id).summary  # maps too
     assert sim["summary"]["probes"]["surface"]["final_T"] > 0.05  # field cooling traps flux
     cols = lab.client.get(f"{url}/probes", headers=auth("rita")).json()["columns"]
     assert list(cols) == ["time_s", "applied_T", "temperature_K", "surface_Bz_T"]
