@@ -37,10 +37,13 @@ def formatted(o: ObjectiveDef, v: float, err: float | None = None) -> str:
     return f"{o.shown(v):,.0f}" if o.quantity == "jc" else f"{v:.4g}"
 
 
-def with_error(value: float, error: object, digits: int = 4) -> str:
+def with_error(value: object, error: object = None, digits: int = 4) -> str:
     """``value ± error`` rounded alike (``estimate_text``), in the caller's unit; the value alone
     (``digits`` significant digits) where the error is not known (None, undefined in a
-    template), "value ± 0" where it is 0."""
+    template), "value ± 0" where it is 0; "-" for no value (null, or missing from a stored
+    summary, as a backup's may be: "%.4g" of it had failed the page with a 500)."""
+    if not isinstance(value, int | float):
+        return "-"
     known = error if isinstance(error, int | float) else None
     return value_text(value, known, f".{digits}g") + (" ± 0" if error == 0 else "")
 

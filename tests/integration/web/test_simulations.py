@@ -634,6 +634,33 @@ def test_a_stored_bore_with_null_numbers_shows_dashes(lab):
     assert '<td>z2</td><td class="num">-</td>' in html
 
 
+@pytest.mark.parametrize(
+    "probe",
+    [
+        {"final_T": 1.25},
+        {"final_T": None, "max_abs_T": None},
+        {"final_T": 1.25, "max_abs_T": None},
+        {},
+    ],
+)
+def test_a_stored_probe_with_null_or_missing_numbers_shows_dashes(lab, probe):
+    """A backup's summary may hold a probe's numbers as null or leave them out (restore's schema
+    takes both): the simulation's page answered 500 ("%.4g" of None or of undefined)."""
+    import tomli
+
+    case = Case.from_dict(tomli.loads(EXAMPLE_CASE))
+    csv = b"time_s,applied_T,temperature_K,surface_Bz_T\n0,1,20,0\n1,0,20,0.5\n"
+    rec = lab.store.add_simulation(
+        case, EXAMPLE_CASE, summary={"probes": {"surface": probe}}, probes_csv=csv
+    )
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    page = lab.client.get(f"/simulations/{rec.id}")
+    assert page.status_code == 200, page.text[-300:]
+    row = re.search(r"<tr><td>surface</td>(.*?)</tr>", page.text)[1]
+    final = "1.25" if probe.get("final_T") else "-"
+    assert row == f'<td class="num">{final}</td><td class="num">-</td><td class="num">–</td>'
+
+
 @pytest.mark.filterwarnings("ignore:accuracy target", "ignore:materials.sc.jc")
 def test_a_stored_heat_run_shows_its_temperatures_with_their_errors(lab):
     """A heat run stored as `fluxtrap simulate --db` does: its page showed no temperature and the
