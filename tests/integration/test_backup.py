@@ -1318,6 +1318,24 @@ def simulation_summary(**values):
     return lambda docs, manifest: docs[0]["summary"].update(values)
 
 
+# whole parts of a summary as a run writes them, for the edits below to spoil one key of
+TEMPERATURE = {"of": "the coolant", "start_K": 30.0, "final_K": 5.0, "min_K": 5.0, "max_K": 30.0}
+BORE = {
+    "dsv_m": 0.01, "center_z_m": 0.0, "centre_T": 1.0, "homogeneity_ppm": 12.0,
+    "drift_ppm_per_h": None, "axial_coefficients": {"z0": {"T_per_m^n": 1.0, "ppm_at_dsv": 1e6}},
+    "profiles": dict.fromkeys(("axial_z_m", "axial_Bz_T", "radial_r_m", "radial_Bz_T"), [0.0]),
+}  # fmt: skip
+MAP = {
+    "time_s": 1.0, "applied_T": 0.0, "temperature_K": 30.0, "r_mm": [1.0], "z_mm": [0.0],
+    "B_r_mm": [0.0], "B_z_mm": [0.0], "J_A_cm2": [[None]], "B_T": [[0.1]], "layers": [[0, 6, 0, 2]],
+    "probes": [["centre", 0, 1]],
+}  # fmt: skip
+CREEP = {
+    "a_T": 1.2, "b_T": 0.01, "origin_s": 0.0, "rms_T": 1e-4, "t_start_s": 1.0, "t_end_s": 1e3,
+    "cov_T2": [[1e-8, 0], [0, 1e-8]], "n_points": 50, "column": "centre_Bz_T",
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "edit, says",
     [
@@ -1325,24 +1343,33 @@ def simulation_summary(**values):
         (simulation_summary(probes={"surface": [0.5]}), "['probes']['surface'] '[0.5]' is not a table"),
         (simulation_summary(warnings="mesh coarse"), "['warnings'] 'mesh coarse' is not a list of at most 100"),
         (simulation_summary(accuracy={"note": ["a", "b"]}), "['accuracy']['note'] \"['a', 'b']\" is not a text"),
-        (simulation_summary(temperature={"of": "coolant", "final_K": None}), "['temperature']['final_K'] 'None' is not a number"),
+        (simulation_summary(temperature=TEMPERATURE | {"final_K": None}), "['temperature']['final_K'] 'None' is not a number"),
         (simulation_summary(thermal={"model": "heat", "probes": {"hot": {"final_K": {}}}}), "['thermal']['probes']['hot']['final_K'] '{}' is not a number or null"),
-        (simulation_summary(bore={"centre_T": "1 T"}), "['bore']['centre_T'] '1 T' is not a number"),
-        (simulation_summary(bore={"profiles": {"axial_z_m": [0, "x"]}}), "['bore']['profiles']['axial_z_m'][1] 'x' is not a number"),
-        (simulation_summary(bore={"axial_coefficients": {"z2": 3}}), "['bore']['axial_coefficients']['z2'] '3' is not a table"),
+        (simulation_summary(bore=BORE | {"centre_T": "1 T"}), "['bore']['centre_T'] '1 T' is not a number"),
+        (simulation_summary(bore=BORE | {"profiles": BORE["profiles"] | {"axial_z_m": [0, "x"]}}), "['bore']['profiles']['axial_z_m'][1] 'x' is not a number"),
+        (simulation_summary(bore=BORE | {"axial_coefficients": {"z2": 3}}), "['bore']['axial_coefficients']['z2'] '3' is not a table"),
         (simulation_summary(accuracy={"bore": {"centre_error_T": "small"}}), "['accuracy']['bore']['centre_error_T'] 'small' is not a number or null"),
-        (simulation_summary(maps={"of": 1, "shown": [{"B_T": [[0.1, "x"]]}]}), "['maps']['shown'][0]['B_T'][0][1] 'x' is not a number"),
-        (simulation_summary(maps={"of": 1, "shown": [{"probes": [["centre", 0]]}]}), "['maps']['shown'][0]['probes'][0] \"['centre', 0]\" is not [name, r, z]"),
+        (simulation_summary(maps={"of": 1, "shown": [MAP | {"B_T": [[0.1, "x"]]}]}), "['maps']['shown'][0]['B_T'][0][1] 'x' is not a number"),
+        (simulation_summary(maps={"of": 1, "shown": [MAP | {"probes": [["centre", 0]]}]}), "['maps']['shown'][0]['probes'][0] \"['centre', 0]\" is not [name, r, z]"),
         (simulation_summary(maps={"of": 51, "shown": [{}] * 51}), "['maps']['shown'] '[{}, {}, {}, {}, {}, {}, {}, {}, {}, {},' is not a list of at most 50"),
-        (simulation_summary(creep={"cov_T2": [[1e-6]]}), "['creep']['cov_T2'] '[[1e-06]]' is not a 2 x 2 table of numbers"),
-        (simulation_summary(creep={"t_start_s": -1}), "['creep']['t_start_s'] '-1' is not a number > 0"),
+        (simulation_summary(creep=CREEP | {"cov_T2": [[1e-6]]}), "['creep']['cov_T2'] '[[1e-06]]' is not a 2 x 2 table of numbers"),
+        (simulation_summary(creep=CREEP | {"t_start_s": -1}), "['creep']['t_start_s'] '-1' is not a number > 0"),
+        (simulation_summary(temperature={"of": "coolant"}), "['temperature'] has no 'start_K', 'final_K', 'min_K', 'max_K'"),
+        (simulation_summary(bore={"centre_T": 1.0}), "['bore'] has no 'dsv_m', 'center_z_m', 'homogeneity_ppm'"),
+        (simulation_summary(bore=BORE | {"axial_coefficients": {"z2": {}}}), "['bore']['axial_coefficients']['z2'] has no 'T_per_m^n', 'ppm_at_dsv'"),
+        (simulation_summary(bore=BORE | {"profiles": {"axial_z_m": [0.0]}}), "['bore']['profiles'] has no 'axial_Bz_T', 'radial_r_m', 'radial_Bz_T'"),
+        (simulation_summary(maps={"of": 1}), "['maps'] has no 'shown'"),
+        (simulation_summary(maps={"of": 1, "shown": [{}]}), "['maps']['shown'][0] has no 'time_s', 'applied_T'"),
+        (simulation_summary(creep={"a_T": 1.2}), "['creep'] has no 'b_T', 'origin_s', 'rms_T'"),
     ],
 )  # fmt: skip
 def test_simulation_summaries_the_pages_cannot_read_are_not_restored(tmp_path, edit, says):
     """A simulation's summary was checked to be a table, not inside it: a probe's final_T of
     '0.5 T' or a list, warnings as one text (listed a character a line), a note that is a list
     or a temperature of null were restored, for the simulation page and `fluxtrap simulation
-    show` to format as numbers. Refused naming the row and key, nothing written."""
+    show` to format as numbers; a temperature, bore, map or creep fit without keys the page
+    reads was restored and its page answered 500. Refused naming the row and key, nothing
+    written."""
     refused_when_resigned(tmp_path, "simulations", edit, f"simulations row 1: summary{says}")
 
 

@@ -152,46 +152,65 @@ MODEL_SUMMARY = {
 # a simulation's summary.json (Simulation.summary, web.jobs' warnings): the parts the simulation
 # page and `fluxtrap simulation show` read, in T and K
 VALUES = {TEXTS_KEY: NUMBER_OR_NULL}
+NUMBERS_ONLY = (NUMBER, MAX_TABLE_VALUES)  # a list as long as the tables hold
+BORE_PROFILES = ("axial_z_m", "axial_Bz_T", "radial_r_m", "radial_Bz_T")  # BoreField.to_dict
 ESTIMATES = {TEXTS_KEY: VALUES}  # per probe (an axial term): its values and their errors
 SIMULATION_SUMMARY = {
     "probes": ESTIMATES,
-    "temperature": {"of": TEXT, TEXTS_KEY: NUMBER},
+    "temperature": (
+        {"of": TEXT} | dict.fromkeys(("start_K", "final_K", "min_K", "max_K"), NUMBER),
+        WHOLE,
+    ),
     "thermal": {"model": TEXT, "probes": ESTIMATES, TEXTS_KEY: NUMBER_OR_NULL},
     "accuracy": {
         "note": TEXT,
         "bore": {"axial_terms_error_ppm": VALUES, TEXTS_KEY: NUMBER_OR_NULL},
     },
-    "bore": {  # BoreField.to_dict, in m, T and ppm
-        "dsv_m": NUMBER,
-        "center_z_m": NUMBER,
-        "centre_T": NUMBER,
-        "homogeneity_ppm": NUMBER_OR_NULL,
-        "drift_ppm_per_h": NUMBER_OR_NULL,
-        "axial_coefficients": ESTIMATES,
-        "profiles": {TEXTS_KEY: (NUMBER, MAX_TABLE_VALUES)},  # as long as the tables hold
-    },
-    "warnings": (TEXT, MAX_NOTES),
-    "maps": {  # workflows.simulations.stored_maps (the demo's), in s, T, K, mm and A/cm^2
-        "of": COUNT,
-        "shown": (
-            {
-                **dict.fromkeys(("time_s", "applied_T", "temperature_K"), NUMBER),
-                **dict.fromkeys(("r_mm", "z_mm", "B_r_mm", "B_z_mm"), (NUMBER, MAX_TABLE_VALUES)),
-                "J_A_cm2": ((NUMBER_OR_NULL, MAX_TABLE_VALUES), MAX_TABLE_VALUES),
-                "B_T": ((NUMBER, MAX_TABLE_VALUES), MAX_TABLE_VALUES),
-                "layers": ((NUMBER, 4), MAX_TABLE_VALUES),
-                "probes": (PROBE_AT, MAX_TABLE_VALUES),
+    "bore": (  # BoreField.to_dict, in m, T and ppm
+        {
+            "dsv_m": NUMBER,
+            "center_z_m": NUMBER,
+            "centre_T": NUMBER,
+            "homogeneity_ppm": NUMBER_OR_NULL,
+            "drift_ppm_per_h": NUMBER_OR_NULL,
+            "axial_coefficients": {
+                TEXTS_KEY: ({"T_per_m^n": NUMBER_OR_NULL, "ppm_at_dsv": NUMBER_OR_NULL}, WHOLE)
             },
-            MAX_MAPS,
-        ),
-    },
-    "creep": {  # CreepFit.to_dict (the demo's), in s and T
-        **dict.fromkeys(("a_T", "b_T", "origin_s", "rms_T"), NUMBER),
-        **dict.fromkeys(("t_start_s", "t_end_s"), POSITIVE),
-        "cov_T2": SQUARE_2X2,
-        "n_points": COUNT,
-        "column": TEXT,
-    },
+            "profiles": (  # as long as the tables hold
+                dict.fromkeys(BORE_PROFILES, (NUMBER, MAX_TABLE_VALUES)),
+                WHOLE,
+            ),
+        },
+        WHOLE,
+    ),
+    "warnings": (TEXT, MAX_NOTES),
+    # workflows.simulations.stored_maps (a web job's, the demo's), in s, T, K, mm and A/cm^2
+    "maps": (
+        {
+            "of": COUNT,
+            "shown": (
+                (
+                    dict.fromkeys(("time_s", "applied_T", "temperature_K"), NUMBER)
+                    | dict.fromkeys(("r_mm", "z_mm", "B_r_mm", "B_z_mm"), NUMBERS_ONLY)
+                    | {
+                        "J_A_cm2": ((NUMBER_OR_NULL, MAX_TABLE_VALUES), MAX_TABLE_VALUES),
+                        "B_T": (NUMBERS_ONLY, MAX_TABLE_VALUES),
+                        "layers": ((NUMBER, 4), MAX_TABLE_VALUES),
+                        "probes": (PROBE_AT, MAX_TABLE_VALUES),
+                    },
+                    WHOLE,
+                ),
+                MAX_MAPS,
+            ),
+        },
+        WHOLE,
+    ),
+    "creep": (  # CreepFit.to_dict (the demo's), in s and T
+        dict.fromkeys(("a_T", "b_T", "origin_s", "rms_T"), NUMBER)
+        | dict.fromkeys(("t_start_s", "t_end_s"), POSITIVE)
+        | {"cov_T2": SQUARE_2X2, "n_points": COUNT, "column": TEXT},
+        WHOLE,
+    ),
 }
 # a calibration's calibrate.json (simulate.calibrate.Calibration.to_dict): the parts the
 # calibration page and its figures read; a list as long as the tables hold
