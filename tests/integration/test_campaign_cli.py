@@ -356,3 +356,20 @@ def test_a_sample_off_the_step_grid_is_said_to_inform_the_model(db, capsys):
                        "--outside-space")  # fmt: skip
     assert code == 0 and "max_temperature=601.5 degC is off the step grid" in err, err
     assert "(recorded; the model learns from it; suggestions stay settable" in err, err
+
+
+def test_a_campaign_created_twice_names_the_store_and_how_to_start_afresh(tmp_path, capsys):
+    """The README's commands create "K-Ba122 SPS" in ./fluxtrap.db and the campaign tutorial's
+    first command creates it again there: "error: campaign 'K-Ba122 SPS' already exists" did not
+    say in which store, nor how to go on."""
+    path = str(tmp_path / "lab.db")
+    create = ("campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", path)
+    assert cli(capsys, *create)[0] == 0
+    code, _, err = cli(capsys, *create)
+    said = " ".join(err.split())
+    assert (
+        code == 2 and f"campaign 'K-Ba122 SPS' already exists in Store('sqlite:///{path}')" in said
+    )
+    assert f"`fluxtrap campaign show 'K-Ba122 SPS' --db {path}` lists its samples" in said
+    assert "give another store: --db new.db" in said
+    assert [c.name for c in Store(path).campaigns()] == ["K-Ba122 SPS"]

@@ -32,6 +32,7 @@ from fluxtrap.cli.common import (
     visible,
     who,
 )
+from fluxtrap.errors import ConflictError
 
 if TYPE_CHECKING:
     from fluxtrap.campaign import CampaignSpec
@@ -62,7 +63,15 @@ def campaign_create(
     from fluxtrap.campaign import CampaignSpec
 
     parsed = CampaignSpec.from_toml(file)  # first: a refused file left a new, empty store
-    spec = store_from(db, create=True).create_campaign(parsed, created_by=by).spec
+    store = store_from(db, create=True)
+    try:
+        spec = store.create_campaign(parsed, created_by=by).spec
+    except ConflictError as err:  # the README's store, then a tutorial's create in one folder
+        again = f" --db {shlex.quote(db)}" if db else ""
+        raise ConflictError(
+            f"{err} in {store!r} (`fluxtrap campaign show {shlex.quote(parsed.name)}{again}` "
+            "lists its samples); to start afresh, give another store: --db new.db"
+        ) from None
     console.print(
         f"created campaign {spec.name} with parameters {', '.join(spec.parameter_names)}",
         highlight=False,
