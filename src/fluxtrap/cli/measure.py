@@ -830,7 +830,10 @@ def measure_derive(
         said = (
             repr(r.jc)
             if r.jc is not None
-            else ", ".join(f"{t.sweep}: Tc = {t.tc_K:.2f} ± {t.tc_err_K:.2g} K" for t in r.tc)
+            else ", ".join(
+                f"{t.sweep}: Tc ({t.convention}) = {estimate_text(t.tc_K, t.tc_err_K)} K"
+                for t in r.tc
+            )
         )
         console.print(f"measurement {rec.id} ({rec.filename}, {rec.sample}) derived again: {said}")
         for name, value in r.objectives.items():
