@@ -357,3 +357,23 @@ def test_the_readme_commands_run_as_written(tutorial, tmp_path, monkeypatch, cap
         code = run(argv[1:])
         assert code == 0, f"{shlex.join(argv)}: exit {code}\n{capsys.readouterr().err}"
     assert len(ran) >= 15 and (tmp_path / "jc.csv").is_file() and (tmp_path / "copy.db").is_file()
+
+
+def test_the_help_examples_of_the_analyses_run_as_written(tutorial, tmp_path, monkeypatch, capsys):
+    """`fluxtrap jc|tc|creep|compare --help` showed examples on files no step makes (B2_MH_5K.dat,
+    mt_100Oe.dat, hall.csv, run/): they now name the ones the example scripts write (and the
+    simulation of the README's `fluxtrap simulate ... --out paper/`, here on a coarse mesh)."""
+    from fluxtrap.cli import run
+
+    readme_folder(tutorial, tmp_path, monkeypatch)
+    case = str(EXAMPLES / "paper_bulk_pair.toml")
+    assert run(["simulate", case, "--out", "paper", "--mesh-size", "3 mm", "--no-plots", "-q"]) == 0
+    for command in ("jc", "tc", "creep", "compare"):
+        assert run([command, "--help"]) == 0
+        example = capsys.readouterr().out.split("Example:", 1)[1].strip().splitlines()[0]
+        argv = shlex.split(example)
+        assert argv[:2] == ["fluxtrap", command]
+        assert run(argv[1:]) == 0, f"{example}: {capsys.readouterr().err}"
+    assert {"jc.csv", "tc.json", "tc.png", "creep.json", "cmp"} <= {
+        p.name for p in tmp_path.iterdir()
+    }

@@ -143,7 +143,9 @@ def compare_command(
 
     \b
     Example:
-      fluxtrap compare hall.csv run/ --probe center --out compare/
+      fluxtrap compare tutorial/hall_SYNTHETIC.csv paper/ --probe center --out cmp/
+      (tutorial/: `examples/tutorial_files.py --out tutorial/`; paper/: `fluxtrap simulate
+      examples/paper_bulk_pair.toml --out paper/`)
     """
     from fluxtrap.magnetometry.compare import compare
     from fluxtrap.magnetometry.creep import read_series

@@ -252,7 +252,8 @@ def jc_command(
 
     \b
     Example:
-      fluxtrap jc B2_MH_5K.dat --a "0.5 mm" --b "1.2 mm" --c "2.8 mm" --out jc.csv --plot jc.png
+      fluxtrap jc loop/B2_MH_5K_SYNTHETIC.dat --a "0.5 mm" --b "1.2 mm" --c "2.8 mm" --out jc.csv
+      (loop/: the SYNTHETIC loop `examples/jc_from_loop.py --out loop/` writes)
     """
     import numpy as np
 
@@ -423,7 +424,8 @@ def tc_command(
 
     \b
     Example:
-      fluxtrap tc mt_100Oe.dat --criterion normal --out tc.json --plot tc.png
+      fluxtrap tc tutorial/mt_100Oe_SYNTHETIC.dat --criterion normal --out tc.json --plot tc.png
+      (tutorial/: the SYNTHETIC files `examples/tutorial_files.py --out tutorial/` writes)
     """
     from fluxtrap.magnetometry.readers import read
     from fluxtrap.magnetometry.tc import criterion_text, find_tc, split_sweeps
@@ -551,7 +553,8 @@ def creep_command(
 
     \b
     Example:
-      fluxtrap creep hall.csv --start "60 s" --at "3 d" --out creep.json --plot creep.png
+      fluxtrap creep tutorial/hall_SYNTHETIC.csv --start "60 s" --at "3 d" --out creep.json
+      (tutorial/: the SYNTHETIC files `examples/tutorial_files.py --out tutorial/` writes)
     """
     import numpy as np
 
