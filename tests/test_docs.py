@@ -334,3 +334,47 @@ def test_the_case_key_check_catches_a_planted_key(tmp_path):
         "no case key thermal.cooling.surfaces",
         "no case key mesh.max_element",
     ]
+
+
+def significant(text: str) -> int:
+    """Significant digits of a number as a page writes it: "0.0064" 2, "43 710" 4, "2.989" 4."""
+    digits = text.lstrip("-").replace(" ", "").replace(",", "")
+    return len(digits.replace(".", "").lstrip("0") if "." in digits else digits.strip("0"))
+
+
+@pytest.mark.parametrize(
+    ("page", "case", "said"),
+    [  # the tutorial said 2.990 ± 0.012 and the ring stack 43 710 +- 150 ppm and -12 000 ppm/h
+        (
+            "docs/tutorials/simulation.md",
+            "paper_bulk_pair.toml",
+            r"`center: final ([\d.]+) ± ([\d.]+) T`",
+        ),
+        (
+            "examples/README.md",
+            "ring_stack.toml",
+            r"centre ([\d.]+) \+- ([\d.]+) T, ([\d ]+) \+- (\d+) ppm peak-to-peak, (-[\d ]+) \+- (\d+) ppm/h",
+        ),
+    ],
+)
+def test_the_simulated_numbers_the_pages_quote_are_what_simulate_prints(
+    page, case, said, tmp_path, capsys
+):
+    """The numbers a page quotes from `fluxtrap simulate examples/CASE` (its own 1 mm mesh) are
+    the printed ones, rounded as the page gives them."""
+    from fluxtrap.cli import run
+
+    quoted = re.search(said, " ".join((REPO / page).read_text(encoding="utf-8").split())).groups()
+    out = tmp_path / "out"
+    assert run(["simulate", str(REPO / "examples" / case), "--out", str(out), "--no-plots"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    shown = re.search(r"center: final ([\d.]+) ± ([\d.]+) T", printed).groups()
+    if len(quoted) > 2:  # the bore line: peak-to-peak ppm and the drift, ± each
+        shown += re.search(
+            r"([\d,]+) ± ([\d,]+) ppm peak-to-peak, drift (-[\d,]+) ± ([\d,]+) ppm/h", printed
+        ).groups()
+    number = [float(v.replace(",", "").replace(" ", "")) for v in (*quoted, *shown)]
+    rounded = [
+        float(f"{s:.{significant(q)}g}") for q, s in zip(quoted, number[len(quoted) :], strict=True)
+    ]
+    assert number[: len(quoted)] == rounded, (page, quoted, shown)
