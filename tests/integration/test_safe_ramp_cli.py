@@ -64,6 +64,7 @@ def test_scan_finds_the_fastest_safe_ramp_and_writes_its_files(capsys, tmp_path)
         "fastest safe ramp: 1e+04 T/h (jump threshold 15 K); the next scanned rate, 1e+06" in said
     )
     assert '--from "1e+04 T/h" --to "1e+06 T/h"' in said  # the limit is bracketed, not found
+    assert f"wrote safe_ramp.csv, safe_ramp.json, safe_ramp.png to {out}" in said  # "wrote scan"
     table = pd.read_csv(out / "safe_ramp.csv")
     assert table.rate_T_h.tolist() == pytest.approx([100, 1e4, 1e6])
     assert table.jumped.tolist() == [False, False, True]

@@ -98,12 +98,15 @@ def test_without_db_or_campaign_only_files_are_written(case_file, tmp_path, caps
 
 def test_a_run_without_plots_removes_the_earlier_runs_plots(case_file, tmp_path, capsys):
     """A --no-plots run into a folder of a run with plots kept its probes.png and maps.png
-    beside the new probes.csv, where they read as the new run's."""
+    beside the new probes.csv, where they read as the new run's. Each run names the files it
+    wrote (it said "wrote o")."""
     out = tmp_path / "o"
-    assert cli(capsys, "simulate", str(case_file), "--out", str(out), "-q")[0] == 0
-    assert (out / "probes.png").is_file() and (out / "maps.png").is_file()
+    code, text, _ = cli(capsys, "simulate", str(case_file), "--out", str(out))
+    said = " ".join(text.split())
+    assert code == 0 and f"wrote probes.csv, summary.json, probes.png, maps.png to {out}" in said
     (out / "notes.txt").write_text("mine")
-    assert cli(capsys, "simulate", str(case_file), "--out", str(out), "-q", "--no-plots")[0] == 0
+    code, text, _ = cli(capsys, "simulate", str(case_file), "--out", str(out), "--no-plots")
+    assert code == 0 and f"wrote probes.csv, summary.json to {out}" in " ".join(text.split())
     assert sorted(p.name for p in out.iterdir()) == [
         "notes.txt", "probes.csv", "summary.json",
     ]  # fmt: skip

@@ -169,6 +169,7 @@ def safe_ramp_command(
     console.print(shown)
     safe, jump = scan.fastest_safe_T_s, scan.slowest_jump_T_s
     threshold = f"jump threshold {scan.max_rise_K:.3g} K"
+    wrote = f"wrote safe_ramp.csv, safe_ramp.json, safe_ramp.png to {out}"
     after = next((r for r in scan.runs if r.rate_T_s > (safe or 0.0)), None)
     failed = [r for r in scan.runs if r.error]
     if after is not None and after.error:  # neither safe nor a jump: the limit is not bracketed
@@ -176,20 +177,20 @@ def safe_ramp_command(
         console.print(
             f"fastest safe ramp: {shown_safe} ({threshold}); the next scanned rate, "
             f"{after.rate_T_s * 3600:.4g} T/h, failed, so the limit is not known above it; "
-            f"wrote {out}"
+            f"{wrote}"
         )
     elif safe and jump:
         console.print(
             f"fastest safe ramp: {safe * 3600:.4g} T/h ({threshold}); the next scanned rate, "
             f"{jump * 3600:.4g} T/h, jumped: the limit lies between them (narrow it with --from "
-            f'"{safe * 3600:.4g} T/h" --to "{jump * 3600:.4g} T/h"); wrote {out}'
+            f'"{safe * 3600:.4g} T/h" --to "{jump * 3600:.4g} T/h"); {wrote}'
         )
     elif safe:
         console.print(
-            f"fastest safe ramp: {safe * 3600:.4g} T/h, the fastest scanned ({threshold}): the limit lies above; wrote {out}"
+            f"fastest safe ramp: {safe * 3600:.4g} T/h, the fastest scanned ({threshold}): the limit lies above; {wrote}"
         )
     else:
-        console.print(f"no scanned rate is safe ({threshold}); wrote {out}")
+        console.print(f"no scanned rate is safe ({threshold}); {wrote}")
     if failed:  # the outputs are written all the same, as sweep's when a variant fails
         typer.echo(
             f"error: {len(failed)} of {len(scan.runs)} rates failed; their errors are in the "

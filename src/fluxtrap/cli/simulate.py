@@ -172,7 +172,7 @@ def simulate_command(
     from fluxtrap.inputs import read_text, refuse_reordering
     from fluxtrap.simulate.case import Case
     from fluxtrap.simulate.casefile import parse_quantity
-    from fluxtrap.simulate.simulation import Simulation, check_run, plan_text
+    from fluxtrap.simulate.simulation import RESULT_FILES, Simulation, check_run, plan_text
 
     text = read_text(case, "case file")
     if db is not None or campaign is not None:  # the text stored, as the web's parse_case: the
@@ -251,9 +251,11 @@ def simulate_command(
         if "thermal" in s:
             console.print(heat_line(s["thermal"]))
         sv = s["solver"]
+        written = ", ".join(p.name for pattern in RESULT_FILES for p in sorted(out.glob(pattern)))
         console.print(
             f"{sv['elements']} elements, {sv['dofs']} dofs, {sv['time_steps']} steps, "
-            f"{sv['newton_iterations']} Newton iterations, {sv['wall_s']:.2f} s; wrote {out}"
+            f"{sv['newton_iterations']} Newton iterations, {sv['wall_s']:.2f} s; "
+            f"wrote {written} to {out}"
         )
     if rec is not None:
         where = f" (campaign {campaign})" if campaign else ""
