@@ -193,6 +193,24 @@ def test_every_documented_command_option_and_path_exists():
     assert documented_worker_mistakes(lines) == []  # the simulation tutorial said --workers 4
 
 
+def bare_python_mistakes(lines) -> list[str]:
+    """Every script of the repository the lines run (``examples/``, ``bench/``) is run with the
+    venv's Python, as the README says: a system ``python`` has no fluxtrap to import."""
+    return [
+        f"{page}:{number}: {m.group(0)} is not the venv's .venv/bin/python"
+        for page, number, line in lines
+        for m in re.finditer(r"(?<![\w./-])python3? (?:examples|bench)/[\w.]+", line)
+    ]
+
+
+def test_the_scripts_are_run_with_the_venvs_python():
+    assert bare_python_mistakes(page_lines()) == []  # README showed `python bench/...` 4 times
+    planted = [("p", 1, "`python bench/bench_sweep.py` and `.venv/bin/python examples/a.py`")]
+    assert bare_python_mistakes(planted) == [
+        "p:1: python bench/bench_sweep.py is not the venv's .venv/bin/python"
+    ]
+
+
 def test_the_checks_catch_a_planted_mistake():
     planted = [
         ("p", 1, "fluxtrap jc loop.dat --a 1mm --b 2mm --c 3mm --outt jc.csv"),
