@@ -205,3 +205,29 @@ def test_export_counts_its_samples_in_words_that_agree(tmp_path, capsys):
         cli(capsys, *export, str(tmp_path / "h1.csv"))[1]
         == f"wrote 1 sample to {tmp_path / 'h1.csv'}\n"
     )
+
+
+def test_no_help_shows_markup_and_a_status_filter_names_its_statuses(capsys, monkeypatch):
+    """`suggestion mark --help` printed the docstring's reST literally ("``fluxtrap sample add
+    --from-suggestion ID``"), and `suggestion list --status` said "Only this status." without
+    naming one."""
+    import typer.main
+
+    from fluxtrap.cli import app
+    from fluxtrap.store.models import SUGGESTION_STATUSES
+
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def commands(group, path=()):
+        for name, command in getattr(group, "commands", {}).items():
+            yield (*path, name)
+            yield from commands(command, (*path, name))
+
+    shown = {}
+    for path in commands(typer.main.get_command(app)):
+        code, text, _ = cli(capsys, *path, "--help")
+        assert code == 0, path
+        shown[path] = text
+    assert len(shown) > 40 and [p for p, text in shown.items() if "``" in text] == []
+    status = shown["suggestion", "list"].split("--status", 1)[1].split("--db")[0]
+    assert all(s in status for s in SUGGESTION_STATUSES), status

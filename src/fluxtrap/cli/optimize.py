@@ -262,7 +262,12 @@ def suggest_cmd(
 
 def suggestion_list_cmd(
     campaign: CampaignOption,
-    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this status: open, used, discarded, abandoned or failed (default: all)."
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """List a campaign's suggestions with their status (and why, when marked with a note)."""
@@ -301,7 +306,7 @@ def suggestion_mark_cmd(
 ) -> None:
     """Mark a suggestion: failed, abandoned and discarded free its point (it is no longer
     pending); failed also marks the sample made from it failed. Used needs a sample made from
-    it: record one with ``fluxtrap sample add --from-suggestion ID``."""
+    it: record one with `fluxtrap sample add --from-suggestion ID`."""
     rec = store_from(db).set_suggestion_status(suggestion_id, status, changed_by=by, note=note)
     console.print(f"suggestion {rec.id} is now {rec.status}", highlight=False)
 
