@@ -231,3 +231,23 @@ def test_no_help_shows_markup_and_a_status_filter_names_its_statuses(capsys, mon
     assert len(shown) > 40 and [p for p, text in shown.items() if "``" in text] == []
     status = shown["suggestion", "list"].split("--status", 1)[1].split("--db")[0]
     assert all(s in status for s in SUGGESTION_STATUSES), status
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        ("tc", "--level"),  # "Fraction for the criterion (0.9)."
+        ("creep", "--column"),  # "Field column when there are several."
+        ("compare", "--column"),
+        ("calibrate", "--column"),
+        ("simulate", "--mesh-size"),  # 'Override the case's mesh size, e.g. "2 mm".'
+    ],
+)
+def test_an_optional_value_says_what_holds_without_it(command, option):
+    import typer.main
+
+    from fluxtrap.cli import app
+
+    params = typer.main.get_command(app).commands[command].params
+    (shown,) = [p.help for p in params if option in p.opts]
+    assert "default" in shown, shown

@@ -74,7 +74,11 @@ def calibrate_command(
         ),
     ],
     column: Annotated[
-        str | None, typer.Option("--column", help="Measured field column when there are several.")
+        str | None,
+        typer.Option(
+            "--column",
+            help="Measured field column when there are several (default: the only one; several without it are refused, naming them).",
+        ),
     ] = None,
     sigma_column: Annotated[
         str | None,

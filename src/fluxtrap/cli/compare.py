@@ -107,7 +107,10 @@ def compare_command(
     ] = None,
     column: Annotated[
         str | None,
-        typer.Option("--column", help="Measured field column when there are several."),
+        typer.Option(
+            "--column",
+            help="Measured field column when there are several (default: the only one; several without it are refused, naming them).",
+        ),
     ] = None,
     shift: Annotated[
         str,

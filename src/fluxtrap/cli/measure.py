@@ -397,7 +397,9 @@ def tc_command(
     ] = "shielded",
     level: Annotated[
         float | None,
-        typer.Option("--level", min=0.5, max=0.99, help="Fraction for the criterion (0.9)."),
+        typer.Option(
+            "--level", min=0.5, max=0.99, help="Fraction for the criterion (default 0.9)."
+        ),
     ] = None,
     out: Annotated[
         Path | None,
@@ -526,7 +528,11 @@ def creep_command(
         ),
     ] = None,
     column: Annotated[
-        str | None, typer.Option("--column", help="Field column when there are several.")
+        str | None,
+        typer.Option(
+            "--column",
+            help="Field column when there are several (default: the only one; several without it are refused, naming them).",
+        ),
     ] = None,
     out: Annotated[
         Path | None,

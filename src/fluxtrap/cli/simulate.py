@@ -152,7 +152,12 @@ def simulate_command(
         ),
     ] = True,
     mesh_size: Annotated[
-        str | None, typer.Option("--mesh-size", help='Override the case\'s mesh size, e.g. "2 mm".')
+        str | None,
+        typer.Option(
+            "--mesh-size",
+            help='Override the case\'s mesh size, e.g. "2 mm" (default: its [mesh] size, or '
+            "without one refined until [solver] accuracy is met).",
+        ),
     ] = None,
     db: DbOption = None,
     campaign: Annotated[
