@@ -9,8 +9,10 @@ s is the shielding fraction (1 fully shielded, 0 normal). The transition is firs
 grid over (Tm, w) with the linear parameters solved exactly (variable projection); the normal-state
 baseline is then taken from the data above the transition only (up to Tm + 4 w plus as many
 kelvin as the superconducting side spans, at least 10 K), so a curved high-temperature
-background far from Tc does not tilt it, and the fit is refined there. Points more than 5 noise
-widths off the robust fit are outliers; the final covariance (parameters' 1-sigma) comes from a
+background far from Tc does not tilt it, and the fit is refined there. Single readings far off
+the readings on both sides (``loops.isolated_spikes``) are outliers before any fit (one 1e6x its
+neighbours had moved the grid search: 'no transition found'); points more than 5 noise
+widths off the robust fit are outliers too; the final covariance (parameters' 1-sigma) comes from a
 plain least-squares fit without them and gives Tc's uncertainty (it agrees with the scatter over
 repeated noisy sweeps within 15%). The logistic shape is an assumption: on an erf-shaped transition
 of the same 10-90% width its Tc is 0.026 w low, so where the fit stands Tc is averaged with an erf
@@ -93,7 +95,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning, monotone_segments
+from fluxtrap.magnetometry.loops import (
+    RepeatedMeasurementWarning,
+    isolated_spikes,
+    monotone_segments,
+)
 from fluxtrap.magnetometry.table import MeasurementTable, check_table, robust_sigma
 from fluxtrap.units import estimate_text
 
@@ -638,6 +644,10 @@ def find_tc(
     no = f"{where}: no superconducting transition found between {tmin:.3g} and {tmax:.3g} K"
     if t.size < 10:
         raise AnalysisError(f"{where}: {t.size} points; a Tc fit needs at least 10")
+    # single readings far off both sides are outliers before any fit: one 1e6x its neighbours
+    # had moved the grid search's linear solve and the noise floor ('no transition found')
+    spikes = isolated_spikes(t, m, _robust_noise(m))
+    t, m = t[~spikes], m[~spikes]
     span = tmax - tmin
     floor = _noise_floor(m)  # noiseless or coarsely printed data: their resolution
     noise = max(_robust_noise(m), floor)
@@ -867,7 +877,7 @@ def find_tc(
         noise_Am2=noise,
         fit_range_K=(float(tw[0]), float(tw[-1])),
         n_points=int(inliers.sum()),
-        n_outliers=int((~inliers).sum()),
+        n_outliers=int((~inliers).sum() + spikes.sum()),
         source=source,
         warnings=tuple(notes),
     )

@@ -181,3 +181,28 @@ def test_a_sweep_ending_a_few_widths_above_its_step_keeps_an_honest_error_bar(wi
     z = np.abs(off) / np.array(err)
     assert np.mean(z < 1) >= 0.6 and np.mean(z < 2) >= 0.9, np.round(z, 2)
     assert np.median(err) < 3 * np.std(off), (np.median(err), np.std(off))
+
+
+@pytest.mark.parametrize("factor", [1e3, 1e6])
+def test_one_spiked_reading_is_an_outlier_whatever_its_size(factor):
+    """One reading 1e3x or 1e6x its value (a glitch of the SQUID's range) in a logistic sweep
+    (90 % shielded at 38 - 0.5 ln 9 K, noise 1e-3 of the step): the grid search's linear solve
+    and the noise floor (1e-9 of the largest |M|) took in the 1e6x one: 'no superconducting
+    transition found'. Each is one more outlier: Tc as the sweep's without it, within a tenth of
+    its 1-sigma."""
+    m = -1e-5 / (1 + np.exp((T - 38) / 0.5)) + 1e-8 + 2e-10 * (T - 38)
+    m = m + np.random.default_rng(3).normal(0, 1e-8, T.size)
+    spiked = m.copy()
+    spiked[150] *= factor  # at 42.5 K, in the normal state
+
+    def tc(moment):
+        table = MeasurementTable.from_arrays(
+            np.full(T.size, 1e-3), moment, TableMetadata("sc.dat", "MPMS3", "VSM"), temperature_K=T
+        )
+        (res,) = tc_from_table(table)
+        return res
+
+    clean, res = tc(m), tc(spiked)
+    assert res.tc_K == pytest.approx(clean.tc_K, abs=0.1 * clean.tc_err_K)
+    assert abs(res.tc_K - (38 - 0.5 * np.log(9))) < 3 * res.tc_err_K
+    assert res.n_outliers == clean.n_outliers + 1 and res.warnings == clean.warnings
