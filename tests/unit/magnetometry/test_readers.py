@@ -303,6 +303,23 @@ def test_wrong_instrument_file():
         read(b"\x89PNG\r\n\x1a\n\x00\x00", filename="image.png")
 
 
+def test_binary_data_is_refused_as_binary(mpms_file, tmp_path):
+    """A real .dat gzip-compressed and random bytes, renamed .dat or .csv, had been read as text:
+    'line 1: no field column found among' a header of garbage characters. Refused as binary,
+    naming the file, the first control character and a compressed format by its first bytes."""
+    import gzip
+
+    zipped = gzip.compress(mpms_file("mpms3_vsm_mh_film-A2481_3K.dat").read_bytes())
+    noise = np.random.default_rng(0).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
+    for name in ("x.dat", "x.csv"):
+        (tmp_path / name).write_bytes(zipped)
+        with pytest.raises(InputFileError, match=rf"^{name}: binary data, not text: control "
+                           r"character 0x1f at character 1 \(gzip-compressed"):  # fmt: skip
+            read(tmp_path / name)
+        with pytest.raises(InputFileError, match=rf"^{name}: binary data, not text: control"):
+            read(noise, filename=name)
+
+
 def test_non_numeric_cell_names_line_and_column():
     content = (
         b"[Header]\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"

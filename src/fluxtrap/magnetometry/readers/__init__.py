@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fluxtrap.errors import InputFileError, ValidationError
 from fluxtrap.magnetometry.readers import csv_table, qd_dat
-from fluxtrap.magnetometry.readers._columns import check_size, read_limited
+from fluxtrap.magnetometry.readers._columns import check_size, check_text, read_limited
 from fluxtrap.magnetometry.table import MeasurementTable
 
 READERS = (qd_dat, csv_table)
@@ -31,7 +31,8 @@ def read(
     ``filename`` names the file in errors and metadata (defaults to the path's name);
     ``columns`` maps quantities (field, moment, moment_err, temperature, time) to source column
     names; ``engine`` forces a reader by name ("qd_dat", "csv_table") instead of guessing.
-    More than 256 MiB or 1e6 data rows is refused before parsing (``_columns.check_size``).
+    More than 256 MiB or 1e6 data rows is refused before parsing (``_columns.check_size``), and
+    so is binary data (``_columns.check_text``: a gzip file renamed .dat).
     """
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
         content = bytes(path_or_bytes)
@@ -48,6 +49,7 @@ def read(
         )
     if not content.strip():
         raise InputFileError(f"{filename}: the file is empty")
+    check_text(content, filename)
     if engine is not None:
         for reader in READERS:
             if reader.name == engine:

@@ -103,6 +103,29 @@ def check_size(content: bytes, filename: str, what: str = "magnetometer file") -
         )
 
 
+# control characters no instrument's text holds (NUL, tab, the line ends and DOS's end-of-file
+# mark aside): compressed or binary bytes, which had been read as a header of garbage names
+_BINARY = re.compile("[\x01-\x08\x0e-\x19\x1b\x1f\x7f]")
+_BINARY_KINDS = {
+    b"\x1f\x8b": " (gzip-compressed: unpack it)",
+    b"PK\x03\x04": " (a ZIP archive or an .xlsx workbook: unpack or export it as CSV)",
+    b"\xd0\xcf\x11\xe0": " (an .xls workbook: export it as CSV)",
+}
+
+
+def check_text(content: bytes, filename: str) -> None:
+    """Refuse binary bytes (a control character in the first 4096 bytes' text), naming the
+    character, where it is, and the format where its first bytes tell it."""
+    found = _BINARY.search(decode(content[:4096]))
+    if found:
+        kind = next((k for magic, k in _BINARY_KINDS.items() if content.startswith(magic)), "")
+        raise InputFileError(
+            f"{filename}: binary data, not text: control character 0x{ord(found[0]):02x} at "
+            f"character {found.start() + 1}{kind}; give the instrument's .dat file or a "
+            "CSV/TSV table"
+        )
+
+
 def decode(content: bytes, filename: str | None = None, notes: list[str] | None = None) -> str:
     """Text of a file: UTF-16 with a BOM or without one (ASCII text in UTF-16 has a NUL in every
     other byte of its head), UTF-8 (with or without BOM), else Windows-1252 (instrument PCs run
