@@ -235,6 +235,9 @@ def jc_from_width(
             "V/mu0): are the sample's dimensions too small (each 10x = 1000x in volume; um for "
             "mm), or is the moment in emu but labelled A*m^2 (x1000)?"
         )
+    # a width no sample can show is a unit (emu labelled A*m^2) before a minor loop: a 1000x
+    # moment's high-field slope had been told to 'sweep further'
+    check_full_shielding(width.dm_Am2 / volume, width.field_max_T, a_m, b_m, c_m, where, shape)
     if shielding > MINOR_LOOP_SHIELDING:
         raise AnalysisError(
             f"{where}: the loop never fully penetrated the sample: at its high fields (0.7-1 x "

@@ -826,6 +826,21 @@ def test_width_beyond_full_shielding_is_refused():
         jc_from_loop(emu, A, B, C)
 
 
+def test_a_moment_in_emu_labelled_Am2_is_named_before_a_minor_loop(mpms_file):
+    """The real film loop's field history (from +7 T, no virgin branch) with a Kim 1e9 A/m^2
+    bar's moment in emu labelled A*m^2 (1000x): its high-field slope, 0.81 V/mu0, was refused
+    as a minor loop ('never fully penetrated ... sweep further'); its width is 13x what any
+    sample of those edges can show, said as the moment's unit or the edges."""
+    real = read(mpms_file("mpms3_vsm_mh_film-A2481_3K.dat"))
+    fields = np.concatenate([[0.0], real.field_T])  # from the virgin state
+    moment = critical_state_moment(kim(1e9, 0.6), fields, A, B, C)[1:]
+    emu = MeasurementTable.from_arrays(
+        real.field_T, moment * 1e3, real.metadata, temperature_K=real.temperature_K
+    )
+    with pytest.raises(ValidationError, match=r"13.\d times .* in emu but labelled A\*m\^2"):
+        jc_from_loop(emu, A, B, C)
+
+
 def _loop_without(lo_T, hi_T, quadrants):
     """SYNTHETIC Kim loop and the same loop with the decreasing branch's points at lo < |B| < hi
     removed in ``quadrants`` ("+" and/or "-")."""
@@ -1655,8 +1670,9 @@ def test_a_disc_given_in_um_for_mm_is_named_a_unit_mistake_not_a_minor_loop():
     """A 3 mm x 1 mm disc's 7 T loop with its diameter given as 3 um (volume 1e6x small): its
     high-field slope read 3.1e3 V/mu0, 3100x the most a sample can shield, and it was refused as
     'never fully penetrated ... sweep further'; now as the dimensions' or the moment's unit.
-    Given 10x too small (0.3 x 0.1 mm: 3.1 V/mu0, within a thin disc's bound), the minor-loop
-    refusal says to check the dimensions too."""
+    Given 10x too small (0.3 x 0.1 mm: 3.1 V/mu0, within a thin disc's bound), its width is 32x
+    what such a disc can show: refused so, naming the edges (it had been the minor-loop refusal,
+    'sweep further (or, over 1 V/mu0, check the dimensions ...)')."""
     loop = synthetic_mh_loop(kim(2e9, 1.0), 3e-3, 3e-3, 1e-3, shape="cylinder", n_points=71)
     with pytest.raises(
         ValidationError,
@@ -1664,9 +1680,7 @@ def test_a_disc_given_in_um_for_mm_is_named_a_unit_mistake_not_a_minor_loop():
         r"dimensions too small",
     ):
         jc_from_loop(loop, 3e-6, 3e-6, 1e-3, shape="cylinder")
-    with pytest.raises(
-        AnalysisError, match=r"never fully penetrated .* sweep further \(or, over 1 V/mu0, check"
-    ):
+    with pytest.raises(ValidationError, match=r"32.\d times .* edges too small"):
         jc_from_loop(loop, 0.3e-3, 0.3e-3, 0.1e-3, shape="cylinder")
 
 
