@@ -320,6 +320,23 @@ def test_binary_data_is_refused_as_binary(mpms_file, tmp_path):
             read(noise, filename=name)
 
 
+def test_a_row_in_another_delimiter_is_refused_not_skipped_as_a_comment(mpms_file):
+    """The real TAB-delimited DC file with its first data row appended comma-delimited (a row
+    of another export pasted in): its one cell was read as a comment row and the point left
+    out with no word (719 rows). Refused at its line; the file's own comment rows ("MvsH, 5")
+    still read as comments."""
+    content = mpms_file("mpms3_dc_mh_KMK282_5K-300K_tabsep.dat").read_bytes()
+    lines = content.split(b"\n")
+    first = next(i for i, ln in enumerate(lines) if ln.startswith(b"[Data]")) + 2
+    row = next(ln for ln in lines[first:] if ln.count(b"\t") > 10 and b"MvsH" not in ln)
+    pasted = content + row.rstrip(b"\r").replace(b"\t", b",") + b"\r\n"
+    with pytest.raises(InputFileError, match=rf"^x\.dat, line {len(lines)}: a row whose cells are "
+                       r"separated by ',', not the file's '\\t' \(\d+ numbers"):  # fmt: skip
+        read(pasted, filename="x.dat")
+    table = read(content, filename="x.dat")
+    assert len(table) == 719 and [text for _, text in table.comments] == ["MvsH, 5", "MvsH, 300"]
+
+
 def test_non_numeric_cell_names_line_and_column():
     content = (
         b"[Header]\r\nBYAPP,MPMS3 w/ AC,1.0,1.1\r\n[Data]\r\n"

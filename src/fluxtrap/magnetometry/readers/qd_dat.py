@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import InputFileError
+from fluxtrap.inputs import is_number
 from fluxtrap.magnetometry.readers._columns import (
     check_names,
     check_width,
@@ -212,6 +213,7 @@ def read(
             row[comment_idx].strip() if comment_idx is not None and comment_idx < len(row) else ""
         )
         if not any(filled) and comment:
+            _check_comment(comment, delimiter, filename, n)
             comments.append((len(rows), comment))
             continue
         if len(row) < len(names):
@@ -377,6 +379,19 @@ def _check_field(field_T: np.ndarray, lines: list[int], column: str, filename: s
             f"any Quantum Design magnet ({over.size} of {field_T.size} rows, up to {largest:.4g} "
             f"T): {hint}"
         )
+
+
+def _check_comment(text: str, delimiter: str, filename: str, line: int) -> None:
+    """Refuse a comment row that holds a data row in another delimiter (3+ numbers between ',',
+    TAB or ';'): rows of a comma file pasted into a TAB file had been skipped as comments."""
+    for other in DELIMITERS.replace(delimiter, ""):
+        numbers = sum(is_number(c) for c in text.split(other))
+        if numbers >= 3:
+            raise InputFileError(
+                f"{filename}, line {line}: a row whose cells are separated by {other!r}, not the "
+                f"file's {delimiter!r} ({numbers} numbers read as one 'Comment' cell): a row "
+                "of another file pasted in? Separate its cells as the file's or remove it"
+            )
 
 
 def _cells(row: list[str]) -> list[str]:
