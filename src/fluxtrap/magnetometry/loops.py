@@ -49,8 +49,9 @@ class NotSuperconductingWarning(UserWarning):
 
 
 class OutlierReadingWarning(UserWarning):
-    """Single moment readings far off both neighbours (spikes) were left out of the loop width;
-    the note names their lines and is kept in the curve's settings warnings."""
+    """Single moment readings far off both neighbours (spikes), or a field off the sweep, were
+    left out of the loop width; the note names their lines and is kept in the curve's settings
+    warnings."""
 
 
 class RepeatedMeasurementWarning(UserWarning):
@@ -649,6 +650,7 @@ def loop_width(
             "temperature in K as a finite number (or None for the lowest)"
         )
     table, repeated = table.without_repeats()
+    table, off_sweep = _without_field_glitches(table)
     branches = split_branches(table)
     stand_ins = half_loop_stand_ins(branches)
     used = [*branches, *stand_ins.values()]  # the virgin branch as a half loop's return branch
@@ -727,6 +729,7 @@ def loop_width(
         fitted_slope = None
     slope = (fitted_slope or 0.0) if background else 0.0
     dec, inc, spikes = _without_spikes(table, dec, inc)
+    spikes = "; ".join(n for n in (off_sweep, spikes) if n)
     turn = turning_extreme(
         [] if loop in stand_ins else [dec, inc], fitted_slope or 0.0
     )  # a half loop's stand-in starts at zero field, where no reversal was
@@ -851,6 +854,46 @@ def isolated_spikes(
             & (left * chord > 0)
         )
     return out
+
+
+def field_glitches(field_T: np.ndarray, moment_Am2: np.ndarray, tolerance_T: float) -> np.ndarray:
+    """Readings whose field (T, measurement order, ``(n,)``) leaves the sweep, ``(n,)`` bool: the
+    two readings before and the two after run one way, and it lies over ``tolerance_T`` beyond
+    its neighbours (a turning point has both neighbours on one side). Of two such side by side
+    (a reading off the sweep puts its neighbour out of order too) the one whose moment lies
+    farther off the chord of the readings around the pair: its moment was read at another
+    field. The first and last two readings are not judged."""
+    f, m = np.asarray(field_T, float), np.asarray(moment_Am2, float)
+    out = np.zeros(f.size, bool)
+    k = np.arange(2, f.size - 2)
+    a, b, c, d = f[k - 2], f[k - 1], f[k + 1], f[k + 2]
+    one_way = ((a < b) & (b < c) & (c < d)) | ((a > b) & (b > c) & (c > d))
+    beyond = np.maximum(np.minimum(b, c) - f[k], f[k] - np.maximum(b, c))
+    out[k] = one_way & (beyond > tolerance_T)
+    for i in np.flatnonzero(out[:-1] & out[1:]):
+        if 0 < i < f.size - 2 and f[i + 2] != f[i - 1]:
+            w = (f[[i, i + 1]] - f[i - 1]) / (f[i + 2] - f[i - 1])
+            off = np.abs(m[[i, i + 1]] - (1 - w) * m[i - 1] - w * m[i + 2])
+            out[i + int(off[0] > off[1])] = False
+    return out
+
+
+def _without_field_glitches(table: MeasurementTable) -> tuple[MeasurementTable, str]:
+    """``table`` without its rows whose field leaves the sweep (``field_glitches``, beyond
+    ``split_branches``' turning tolerance), and a note naming their lines ("" if none). One
+    reading's field read with its sign flipped at 3.6 T had cut the branch in two: the shorter
+    part used, Jc(1 T) 0.68x, and 'the loop was swept more than once'."""
+    tolerance = max(2e-3 * float(np.ptp(table.field_T)), 1e-3)  # split_branches' default
+    glitch = field_glitches(table.field_T, table.moment_Am2, tolerance)
+    if not glitch.any():
+        return table, ""
+    lines = ", ".join(str(n) for n in table.line[glitch][:6]) + (
+        ", ..." if glitch.sum() > 6 else ""
+    )
+    return table.kept(~glitch), (
+        f"{table.metadata.filename}: {glitch.sum()} reading(s) whose field leaves the sweep of the "
+        f"readings on both sides of them (lines {lines}) were left out"
+    )
 
 
 def _without_spikes(

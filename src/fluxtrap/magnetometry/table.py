@@ -307,9 +307,13 @@ class MeasurementTable:
             f"({'line' if one else 'lines'} {lines}{', ...' if repeats.size > 6 else ''}): each point "
             "is counted once (rows copied twice, or the file pasted after itself?)"
         )
+        return self.kept(keep), note
+
+    def kept(self, keep: np.ndarray) -> MeasurementTable:
+        """Rows where the boolean mask ``keep`` is True, comment rows in their place."""
         before = np.concatenate([[0], np.cumsum(keep)])  # kept rows before each row
         comments = tuple((int(before[min(r, len(self))]), text) for r, text in self.comments)
-        return replace(self.subset(keep), comments=comments), note
+        return replace(self.subset(keep), comments=comments)
 
     def subset(self, index: Any) -> MeasurementTable:
         """Rows ``index`` (a slice, boolean mask or integer array) as a new table (no comments)."""

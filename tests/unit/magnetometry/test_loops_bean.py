@@ -841,6 +841,34 @@ def test_a_moment_in_emu_labelled_Am2_is_named_before_a_minor_loop(mpms_file):
         jc_from_loop(emu, A, B, C)
 
 
+@pytest.mark.parametrize("factor", [-1.0, 0.7, 1.5])
+def test_one_field_reading_off_the_sweep_is_left_out_and_named(mpms_file, factor):
+    """The real film loop's field history with a Kim bar's moment, one field reading on the
+    decreasing branch (3.56 T, line 50) read with its sign flipped, 0.7x or 1.5x: the flipped
+    one cut the branch in two, the part 7 -> -3.56 T (5 readings) was used as the widest, and
+    Jc(1 T) read 0.68x with only 'the loop was swept more than once'; 0.7x named the loop swept
+    twice too. The reading is left out and its line named (not its neighbour, put out of order
+    by it); Jc within 2 sigma of the file without the glitch, 1..5 T."""
+    real = read(mpms_file("mpms3_vsm_mh_film-A2481_3K.dat"))
+    moment = critical_state_moment(kim(1e9, 0.6), np.r_[0.0, real.field_T], A, B, C)[1:]
+    moment = moment + np.random.default_rng(1).normal(0, 1e-8, moment.size)
+
+    def loop(field):
+        table = MeasurementTable.from_arrays(
+            field, moment, real.metadata, temperature_K=real.temperature_K, line=real.line,
+            moment_err_Am2=1e-8, time_s=real.time_s,
+        )  # fmt: skip
+        return jc_from_loop(table, A, B, C)
+
+    clean = loop(real.field_T)
+    field = real.field_T.copy()
+    field[4] *= factor
+    with pytest.warns(OutlierReadingWarning, match=r"1 reading\(s\) whose field .* \(lines 50\)"):
+        jc = loop(field)
+    b = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert np.all(np.abs(jc.at(b) - clean.at(b)) < 2 * jc.err_at(b)), jc.at(b) / clean.at(b)
+
+
 def _loop_without(lo_T, hi_T, quadrants):
     """SYNTHETIC Kim loop and the same loop with the decreasing branch's points at lo < |B| < hi
     removed in ``quadrants`` ("+" and/or "-")."""
