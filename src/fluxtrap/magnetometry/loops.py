@@ -650,7 +650,8 @@ def loop_width(
             "temperature in K as a finite number (or None for the lowest)"
         )
     table, repeated = table.without_repeats()
-    table, off_sweep = _without_field_glitches(table)
+    tolerance = max(2e-3 * float(np.ptp(table.field_T)), 1e-3)  # split_branches' default
+    table, off_field = without_off_sweep(table, "field_T", tolerance)
     branches = split_branches(table)
     stand_ins = half_loop_stand_ins(branches)
     used = [*branches, *stand_ins.values()]  # the virgin branch as a half loop's return branch
@@ -729,7 +730,7 @@ def loop_width(
         fitted_slope = None
     slope = (fitted_slope or 0.0) if background else 0.0
     dec, inc, spikes = _without_spikes(table, dec, inc)
-    spikes = "; ".join(n for n in (off_sweep, spikes) if n)
+    spikes = "; ".join(n for n in (off_field, spikes) if n)
     turn = turning_extreme(
         [] if loop in stand_ins else [dec, inc], fitted_slope or 0.0
     )  # a half loop's stand-in starts at zero field, where no reversal was
@@ -856,20 +857,20 @@ def isolated_spikes(
     return out
 
 
-def field_glitches(field_T: np.ndarray, moment_Am2: np.ndarray, tolerance_T: float) -> np.ndarray:
-    """Readings whose field (T, measurement order, ``(n,)``) leaves the sweep, ``(n,)`` bool: the
-    two readings before and the two after run one way, and it lies over ``tolerance_T`` beyond
-    its neighbours (a turning point has both neighbours on one side). Of two such side by side
-    (a reading off the sweep puts its neighbour out of order too) the one whose moment lies
-    farther off the chord of the readings around the pair: its moment was read at another
-    field. The first and last two readings are not judged."""
-    f, m = np.asarray(field_T, float), np.asarray(moment_Am2, float)
+def off_sweep(x: np.ndarray, moment_Am2: np.ndarray, tolerance: float) -> np.ndarray:
+    """Readings whose swept quantity ``x`` (field in T or temperature in K, measurement order,
+    ``(n,)``) leaves the sweep, ``(n,)`` bool: the two readings before and the two after run one
+    way, and it lies over ``tolerance`` beyond its neighbours (a turning point has both
+    neighbours on one side). Of two such side by side (a reading off the sweep puts its
+    neighbour out of order too) the one whose moment lies farther off the chord of the readings
+    around the pair: its moment was read elsewhere. The first and last two are not judged."""
+    f, m = np.asarray(x, float), np.asarray(moment_Am2, float)
     out = np.zeros(f.size, bool)
     k = np.arange(2, f.size - 2)
     a, b, c, d = f[k - 2], f[k - 1], f[k + 1], f[k + 2]
     one_way = ((a < b) & (b < c) & (c < d)) | ((a > b) & (b > c) & (c > d))
     beyond = np.maximum(np.minimum(b, c) - f[k], f[k] - np.maximum(b, c))
-    out[k] = one_way & (beyond > tolerance_T)
+    out[k] = one_way & (beyond > tolerance)
     for i in np.flatnonzero(out[:-1] & out[1:]):
         if 0 < i < f.size - 2 and f[i + 2] != f[i - 1]:
             w = (f[[i, i + 1]] - f[i - 1]) / (f[i + 2] - f[i - 1])
@@ -878,21 +879,24 @@ def field_glitches(field_T: np.ndarray, moment_Am2: np.ndarray, tolerance_T: flo
     return out
 
 
-def _without_field_glitches(table: MeasurementTable) -> tuple[MeasurementTable, str]:
-    """``table`` without its rows whose field leaves the sweep (``field_glitches``, beyond
-    ``split_branches``' turning tolerance), and a note naming their lines ("" if none). One
-    reading's field read with its sign flipped at 3.6 T had cut the branch in two: the shorter
-    part used, Jc(1 T) 0.68x, and 'the loop was swept more than once'."""
-    tolerance = max(2e-3 * float(np.ptp(table.field_T)), 1e-3)  # split_branches' default
-    glitch = field_glitches(table.field_T, table.moment_Am2, tolerance)
+def without_off_sweep(
+    table: MeasurementTable, swept: str, tolerance: float
+) -> tuple[MeasurementTable, str]:
+    """``table`` without its rows whose ``swept`` column ("field_T" or "temperature_K") leaves
+    the sweep (``off_sweep``, by over ``tolerance`` in its unit), and a note naming their lines
+    ("" if none). One reading off the sweep had cut it in two: a field's sign flipped at 3.6 T,
+    the shorter part used, Jc(1 T) 0.68x ('swept more than once'); a temperature 3 K off at 34 K,
+    a ZFC sweep's Tc lost."""
+    glitch = off_sweep(getattr(table, swept), table.moment_Am2, tolerance)
     if not glitch.any():
         return table, ""
     lines = ", ".join(str(n) for n in table.line[glitch][:6]) + (
         ", ..." if glitch.sum() > 6 else ""
     )
     return table.kept(~glitch), (
-        f"{table.metadata.filename}: {glitch.sum()} reading(s) whose field leaves the sweep of the "
-        f"readings on both sides of them (lines {lines}) were left out"
+        f"{table.metadata.filename}: {glitch.sum()} reading(s) whose "
+        f"{'field' if swept == 'field_T' else 'temperature'} leaves the sweep of the readings on "
+        f"both sides of them (lines {lines}) were left out"
     )
 
 

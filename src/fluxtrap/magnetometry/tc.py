@@ -96,9 +96,11 @@ import numpy as np
 
 from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.loops import (
+    OutlierReadingWarning,
     RepeatedMeasurementWarning,
     isolated_spikes,
     monotone_segments,
+    without_off_sweep,
 )
 from fluxtrap.magnetometry.table import MeasurementTable, check_table, robust_sigma
 from fluxtrap.units import estimate_text
@@ -144,7 +146,9 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     coldest, are ZFC (the more) and FC; else a single sweep is "sweep" and several "warming sweep 1", "warming sweep 2", ... (a ZFC
     and an FC sweep look alike to the reader: two identical ZFC sweeps had read "ZFC", "FC"). Rows that repeat an earlier row
     exactly are dropped first (``without_repeats``; a ``RepeatedMeasurementWarning``, and the note
-    in each sweep's ``notes``, which ``find_tc`` keeps in its result's ``warnings``).
+    in each sweep's ``notes``, which ``find_tc`` keeps in its result's ``warnings``), then a
+    reading whose temperature leaves the sweep by over ``tolerance_K`` (``loops.off_sweep``; an
+    ``OutlierReadingWarning`` and a note the same way).
     """
     check_table(table, "split_sweeps")
     if table.kind != "mt_curve" and not np.isfinite(table.temperature_K).any():
@@ -165,6 +169,9 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     table, repeated = table.without_repeats()
     if repeated:
         warnings.warn(repeated, RepeatedMeasurementWarning, stacklevel=2)
+    table, off = without_off_sweep(table, "temperature_K", tolerance_K)
+    if off:
+        warnings.warn(off, OutlierReadingWarning, stacklevel=2)
     table.check_time_order()
     t = table.temperature_K
     segs = [(s, e) for s, e in monotone_segments(t, tolerance_K) if e - s >= 5]
@@ -226,7 +233,7 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
                 t[s:e].copy(),
                 table.moment_Am2[s:e].copy(),
                 float(np.median(table.field_T[s:e])),
-                tuple(n for n in (part, repeated) if n),
+                tuple(n for n in (part, repeated, off) if n),
             )
         )
     if not sweeps:

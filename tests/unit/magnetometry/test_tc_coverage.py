@@ -206,3 +206,32 @@ def test_one_spiked_reading_is_an_outlier_whatever_its_size(factor):
     assert res.tc_K == pytest.approx(clean.tc_K, abs=0.1 * clean.tc_err_K)
     assert abs(res.tc_K - (38 - 0.5 * np.log(9))) < 3 * res.tc_err_K
     assert res.n_outliers == clean.n_outliers + 1 and res.warnings == clean.warnings
+
+
+@pytest.mark.parametrize("shift_K", [-10.0, 3.0])
+def test_one_temperature_reading_off_the_sweep_is_left_out_and_named(shift_K):
+    """One temperature reading 3 K or -10 K off (a thermometer glitch) at 37.5 K, inside a
+    logistic transition (90 % shielded at 38 - 0.5 ln 9 K): the sweep was cut in two there and
+    neither part's Tc found ('no superconducting transition'; on the real KMK232 ZFC/FC layout
+    the ZFC sweep's Tc lost, the FC's reported alone as 'warming sweep 3'). The reading is left
+    out and its line named; Tc within the clean sweep's 1-sigma."""
+    from fluxtrap.magnetometry.loops import OutlierReadingWarning
+
+    m = -1e-5 / (1 + np.exp((T - 38) / 0.5)) + 1e-8 + 2e-10 * (T - 38)
+    m = m + np.random.default_rng(4).normal(0, 1e-8, T.size)
+    t = T.copy()
+    t[130] += shift_K  # 37.5 K
+    (clean,) = tc_from_table(
+        MeasurementTable.from_arrays(
+            np.full(T.size, 1e-3), m, TableMetadata("sc.dat", "MPMS3", "VSM"), temperature_K=T
+        )
+    )
+    glitched = MeasurementTable.from_arrays(
+        np.full(T.size, 1e-3), m, TableMetadata("sc.dat", "MPMS3", "VSM"), temperature_K=t
+    )
+    with pytest.warns(OutlierReadingWarning, match=r"1 reading\(s\) whose temperature .*lines 131"):
+        (res,) = tc_from_table(glitched)
+    assert abs(res.tc_K - clean.tc_K) < clean.tc_err_K and res.warnings == (
+        "sc.dat: 1 reading(s) whose temperature leaves the sweep of the readings on both sides of "
+        "them (lines 131) were left out",
+    )
