@@ -1336,3 +1336,24 @@ def test_measure_derive_writes_no_blank_line_into_a_pipe(capsys, db, loop_file):
     code, out, err = cli(capsys, "measure", "derive", "--db", db, "-c", NAME)
     assert code == 0, err
     assert out.startswith("measurement "), repr(out[:80])
+
+
+@pytest.mark.parametrize("command", [("jc",), ("measure", "add")])
+def test_a_left_out_reading_is_said_once(tmp_path, capsys, db, command):
+    """One moment reading 1e3x its neighbours (a SQUID range glitch) is left out and named by an
+    OutlierReadingWarning that the analysis also records: `jc` and `measure add` printed it twice
+    (the warning and the recorded note); once, like every analysis warning."""
+    table = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, noise_emu=1e-5, seed=5)
+    moment = table.moment_Am2.copy()
+    moment[len(moment) // 3] *= 1e3
+    spiked = MeasurementTable.from_arrays(
+        table.field_T, moment, table.metadata, temperature_K=table.temperature_K,
+        moment_err_Am2=table.moment_err_Am2,
+    )  # fmt: skip
+    path = tmp_path / "B2_mh_5K.dat"
+    write_qd_dat(spiked, path, sample_name="B2")
+    where = ("--db", db, "-c", NAME, "--sample", "B2") if command[-1] == "add" else ()
+    code, _, err = cli(capsys, *command, str(path), *where, *EDGES)
+    assert code == 0, err
+    said = re.findall(r"1 moment reading\(s\) lay over", err)
+    assert len(said) == 1, err

@@ -168,12 +168,13 @@ def _sample(
 def _printed_warnings() -> Iterator[None]:
     """Silence the analyses' warnings (``NotSuperconductingWarning``, ``ImplausibleJcWarning``,
     ``TemperatureDriftWarning``, ``RepeatedMeasurementWarning``, ``TcStructureWarning``,
-    ``MixedMeasurementWarning``, ``HalfLoopWarning``): the CLI
+    ``MixedMeasurementWarning``, ``HalfLoopWarning``, ``OutlierReadingWarning``): the CLI
     prints them once each from the curve's settings or the Tc results (``_warn``)."""
     from fluxtrap.magnetometry.bean import ImplausibleJcWarning, TemperatureDriftWarning
     from fluxtrap.magnetometry.loops import (
         HalfLoopWarning,
         NotSuperconductingWarning,
+        OutlierReadingWarning,
         RepeatedMeasurementWarning,
     )
     from fluxtrap.magnetometry.tc import MixedMeasurementWarning, TcStructureWarning
@@ -186,6 +187,7 @@ def _printed_warnings() -> Iterator[None]:
         warnings.simplefilter("ignore", ImplausibleJcWarning)
         warnings.simplefilter("ignore", TemperatureDriftWarning)
         warnings.simplefilter("ignore", HalfLoopWarning)  # printed twice, with its note
+        warnings.simplefilter("ignore", OutlierReadingWarning)
         yield
 
 
