@@ -970,3 +970,37 @@ def test_the_plan_refuses_a_case_past_the_element_limit_as_the_run_does(tmp_path
     res = CliRunner().invoke(app, ["simulate", str(case_file), "--out", str(tmp_path / "o")])
     assert isinstance(res.exception, ValidationError) and "up to about" not in res.output
     assert not (tmp_path / "o").exists()
+
+
+THIN_DISK_ZFC = {
+    "title": "thin disk, ZFC to 30 mT",
+    "materials": {"sc": {"n": 100, "e0": "1e-4 V/m", "jc": {"constant": "1e4 A/cm^2"}}},
+    "stack": [{"material": "sc", "radius": "5 mm", "thickness": "0.2 mm"}],
+    "probes": [{"name": "top", "r": "0 mm", "z": "0.5 mm"}],
+    "protocol": [
+        {"step": "set", "field": "0 T", "temperature": "5 K"},
+        {"step": "ramp_field", "to": "30 mT", "rate": "1 mT/s"},
+    ],
+}
+
+
+def test_a_fixed_pair_one_element_across_a_layer_does_not_claim_its_accuracy():
+    """A fixed pair whose coarse run's elements are larger than a superconducting layer is thick
+    has one element across it in both runs, so their difference leaves out the error across it:
+    on a 0.2 mm disk 100 mm across (this one is 10 mm) the final estimate was 5.3e-7 T at 0.4 mm
+    and 8.1e-6 T at 0.2 mm, 160x and 10x under the errors against a 0.05 mm run (8.6e-5 and
+    7.9e-5 T), and summary.json said reached. Such a run now says the target was not checked,
+    naming the layer and the largest size a pair measures it at (0.1 mm: estimate 5.7e-5 T,
+    2x over its error), where the run judges it as before."""
+    from fluxtrap.simulate.simulation import AccuracyWarning
+
+    for size in ("0.4 mm", "0.2 mm"):
+        with pytest.warns(AccuracyWarning, match="not checked") as record:
+            acc = simulate({**THIN_DISK_ZFC, "mesh": {"size": size}}).accuracy
+        assert not acc["reached"] and acc["note"] == str(record[0].message)
+        assert "across stack[0] (thickness 0.2 mm)" in acc["note"]
+        assert "give [mesh] size at most 0.1 mm" in acc["note"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AccuracyWarning)
+        acc = simulate({**THIN_DISK_ZFC, "mesh": {"size": "0.1 mm"}}).accuracy
+    assert acc["reached"] and "note" not in acc
