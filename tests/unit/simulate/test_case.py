@@ -651,6 +651,42 @@ def test_a_first_mesh_over_the_limit_advises_a_mesh_size_only_where_one_fits(thi
         Case.from_dict(d)
 
 
+def test_a_first_mesh_over_the_limit_advises_a_size_whose_pair_measures_the_thin_layer():
+    """A 0.2 mm disk 100 mm across without [mesh] size (first mesh 0.05 mm, 167,048 elements)
+    was told to give a mesh.size up to 0.4 mm, twice its thickness, where the pair's runs are
+    one element across it and their estimate 160x under the error. The advice is now half the
+    thickness, 0.1 mm (78,942 elements), where the pair measures it; where that does not fit
+    (a 50 um tube wall: 0.025 mm), the coarsest size with what its estimate leaves out."""
+    import re
+
+    from fluxtrap.simulate.mesh import estimate_elements
+    from fluxtrap.simulate.simulation import unmeasured_layers
+
+    d = base()
+    d["stack"] = [{"material": "sc", "radius": "50 mm", "thickness": "0.2 mm"}]
+    d["probes"][0]["z"] = "0.5 mm"
+    with pytest.raises(ValidationError, match=r"^mesh: the first mesh") as err:
+        Case.from_dict(d)
+    said = re.search(r"give a mesh.size up to ([\d.]+) mm \(about ([\d,]+) elements there; "
+                     r"a fixed pair, not refined\)$", str(err.value))  # fmt: skip
+    assert said and float(said[1]) == 0.1, str(err.value)
+    d["mesh"] = {"size": f"{said[1]} mm"}
+    case = Case.from_dict(d)
+    assert unmeasured_layers(case, case.mesh.size_m) == []
+    assert estimate_elements(case, case.mesh.size_m) == int(said[2].replace(",", ""))
+    d["stack"] = [
+        {"material": "sc", "radius": "5 mm", "inner_radius": "4.95 mm", "thickness": "5 mm"}
+    ]
+    d["mesh"] = {}
+    with pytest.raises(
+        ValidationError,
+        match=r"give a mesh.size up to 0.1 mm \(about [\d,]+ elements there; a fixed pair, not "
+        r"refined, whose estimate leaves out the error across the stack\[0\] radial width above "
+        r"0.025 mm\)$",
+    ):
+        Case.from_dict(d)
+
+
 def test_a_layer_thinner_than_the_mesh_size_counts_its_own_elements_and_their_grading():
     # a 1 um spacer in the bulk pair at 0.5 mm: Triangle meshed 163 000 elements, where the
     # case's check saw the conductors' area alone (1 660) and the run estimated 6 000; with a
