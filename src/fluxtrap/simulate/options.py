@@ -335,7 +335,7 @@ def check_element_limit(
     elif (most := mesh_elements(stack, dim / 2)) <= limit:
         # a pair's estimate measures the error across the layer up to half of it (its coarse
         # run one element across: ``simulation.unmeasured_layers``); 2x it was advised, where a
-        # 0.2 mm disk's estimate was 160x under its error
+        # 0.2 mm disk's estimate was 170x under its error
         advice = (
             f"raise the limit, or give a mesh.size up to {dim / 2 * 1e3:.3g} mm (about "
             f"{_count(most)} elements there; a fixed pair, not refined)"

@@ -1294,8 +1294,9 @@ def unmeasured_layers(case: Case, size_m: float) -> list[str]:
     """The superconducting layers (``stack[i]`` and its thinnest dimension) across which a pair
     at ``size_m`` (m) and twice it measures no error: its coarse run's elements are larger than
     the layer is thick (or wide), one across in both runs. A 0.2 mm disk ZFC to 30 mT, 0.3 mm
-    below the probe: estimates 5.3e-7 T at 0.4 mm and 8.1e-6 T at 0.2 mm, 160x and 10x under
-    their errors (8.6e-5, 7.9e-5 T against 0.05 mm); 2x over at 0.1 mm, exact at 0.05 mm."""
+    below the probe: estimates 5.3e-7 T at 0.4 mm and 8.1e-6 T at 0.2 mm, 170x and 10x under
+    their errors (9.2e-5, 8.5e-5 T against 6.46e-4 T, extrapolated from 0.1 and 0.05 mm); 2x
+    over at 0.1 mm (5.7e-5 T for 2.9e-5)."""
     layers = []
     for i, x in enumerate(case.stack):
         thin, what = min((x.thickness_m, "thickness"), (x.width_m, "radial width"))

@@ -654,7 +654,7 @@ def test_a_first_mesh_over_the_limit_advises_a_mesh_size_only_where_one_fits(thi
 def test_a_first_mesh_over_the_limit_advises_a_size_whose_pair_measures_the_thin_layer():
     """A 0.2 mm disk 100 mm across without [mesh] size (first mesh 0.05 mm, 167,048 elements)
     was told to give a mesh.size up to 0.4 mm, twice its thickness, where the pair's runs are
-    one element across it and their estimate 160x under the error. The advice is now half the
+    one element across it and their estimate 170x under the error. The advice is now half the
     thickness, 0.1 mm (78,942 elements), where the pair measures it; where that does not fit
     (a 50 um tube wall: 0.025 mm), the coarsest size with what its estimate leaves out."""
     import re

@@ -988,8 +988,8 @@ def test_a_fixed_pair_one_element_across_a_layer_does_not_claim_its_accuracy():
     """A fixed pair whose coarse run's elements are larger than a superconducting layer is thick
     has one element across it in both runs, so their difference leaves out the error across it:
     on a 0.2 mm disk 100 mm across (this one is 10 mm) the final estimate was 5.3e-7 T at 0.4 mm
-    and 8.1e-6 T at 0.2 mm, 160x and 10x under the errors against a 0.05 mm run (8.6e-5 and
-    7.9e-5 T), and summary.json said reached. Such a run now says the target was not checked,
+    and 8.1e-6 T at 0.2 mm, 170x and 10x under their errors (9.2e-5 and 8.5e-5 T against
+    6.46e-4 T, extrapolated from 0.1 and 0.05 mm runs), and summary.json said reached. Such a run now says the target was not checked,
     naming the layer and the largest size a pair measures it at (0.1 mm: estimate 5.7e-5 T,
     2x over its error), where the run judges it as before."""
     from fluxtrap.simulate.simulation import AccuracyWarning
