@@ -678,10 +678,12 @@ def _temperature_outside_tables(case: Case) -> str | None:
         if not isinstance(m, Superconductor):
             continue
         if isinstance(m.jc, TemperatureTablesJc) and lo < (first := m.jc.temperatures_K[0]):
+            # a table at 0 K is refused (temperatures > 0 K): "at 0 K or below" could not be done
+            add = f"at {lo:g} K or below" if lo > 0 else "at the lowest temperature measured"
             return (
                 f"materials.{m.name}.jc.tables: the protocol goes down to {lo:g} K, below the "
                 f"first table's {first:g} K, where that table's Jc is held (Jc grows as the "
-                f"temperature falls); add a table at {lo:g} K or below"
+                f"temperature falls); add a table {add}"
             )
         n = m.n_table.temperature_K if m.n_table else None
         if n and (lo < n[0] or hi > n[-1]):

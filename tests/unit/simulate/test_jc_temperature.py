@@ -210,6 +210,13 @@ def test_a_temperature_outside_the_tables_warns_naming_the_key():
 
     with pytest.warns(CaseWarning, match=r"materials\.sc\.jc\.tables: .* down to 4\.2 K, below"):
         Case.from_dict(case(material(), "4.2 K"))
+    # at 0 K it said "add a table at 0 K or below", which the tables refuse (> 0 K)
+    with pytest.warns(CaseWarning, match=r"down to 0 K, .* add a table at the lowest temperature "):
+        Case.from_dict(case(material(), "0 K"))
+    m = material()
+    m["jc"]["tables"][0]["temperature"] = "0 K"
+    with pytest.raises(ValidationError, match=r"temperatures must be > 0 K"):
+        Case.from_dict(case(m, "0 K"))
     m = material()
     m["n"]["temperature"] = [10, 20]
     with pytest.warns(CaseWarning, match=r"materials\.sc\.n: .* 5\.\.5 K leave .* 10\.\.20 K"):
