@@ -527,24 +527,31 @@ def value_text(value: float | None, error: float | None = None, spec: str = ".4g
 
 
 ESTIMATE_DIGITS = 10  # significant digits of a mean beyond which estimate_text stops
+# decimals beyond which estimate_text writes a mean under 1e-3 and its std in scientific
+# notation (a probe's -7e-31 T ± 2.1e-30 T had printed 31 decimals)
+ESTIMATE_DECIMALS = 8
 
 
 def estimate_text(mean: float, std: float) -> str:
     """``mean ± std`` for people: both rounded to the std's second significant digit, with
     thousands separators ("40,600 ± 9,900", "-111,806.00 ± 0.10"); a mean that would need more
     than ``ESTIMATE_DIGITS`` significant digits for that keeps that many, its std in scientific
-    notation ("36.90138771 ± 2.0e-10": a noise-free fit's). A std of 0: the mean to 6
+    notation ("36.90138771 ± 2.0e-10": a noise-free fit's); both are, for a mean under 1e-3
+    that would need more than ``ESTIMATE_DECIMALS`` decimals ("-7e-31 ± 2.1e-30"). A std of
+    0: the mean to 6
     significant digits, "± 0.00000"."""
     if not (math.isfinite(mean) and math.isfinite(std)):
         return "-"
     if std > 0:
         place = 1 - math.floor(math.log10(std))
-        exponent = math.floor(math.log10(abs(mean))) if mean else 0
+        exponent = math.floor(math.log10(abs(mean))) if mean else 1 - place  # 0: as the std
         if exponent + place + 1 > ESTIMATE_DIGITS:
             decimals = ESTIMATE_DIGITS - 1 - exponent
             if decimals < 0:  # beyond 1e10: the mean in scientific notation too
                 return f"{mean:.{ESTIMATE_DIGITS - 1}e} ± {std:.1e}"
             return f"{round(mean, decimals):,.{decimals}f} ± {std:.1e}"
+        if place > ESTIMATE_DECIMALS and exponent < -3:  # a tiny mean: both scientific
+            return f"{mean:.{max(exponent + place, 0)}e} ± {std:.1e}"
     else:
         place = min(6, 5 - math.floor(math.log10(abs(mean)))) if mean else 6
     decimals = max(place, 0)

@@ -338,13 +338,18 @@ def test_value_text_rounds_a_value_at_its_error_or_gives_it_alone(value, error, 
         (36.9013877112, 2e-10, "36.90138771 ± 2.0e-10"),  # a noise-free Tc fit's
         (1e20, 1e10, "1.000000000e+20 ± 1.0e+10"),
         (-5.0, 0.0, "-5.00000 ± 0.00000"),  # no error: 6 significant digits, as before
+        (-7e-31, 2.1e-30, "-7e-31 ± 2.1e-30"),  # a probe of no field: had 31 decimals
+        (1.234567e-9, 2.1e-12, "1.2346e-09 ± 2.1e-12"),
+        (0.0, 3e-20, "0.0e+00 ± 3.0e-20"),
+        (0.5, 1e-9, "0.5000000000 ± 0.0000000010"),  # no leading zeros: as before
     ],
 )
 def test_an_estimate_never_shows_a_nonzero_std_as_zero(mean, std, text):
     """estimate_text kept at most 6 significant digits of the mean, so a std below its sixth
     digit printed as "± 0"; the std now always keeps its two digits, in scientific notation
     where the mean would need more than ESTIMATE_DIGITS digits for them (the mean then keeps
-    that many)."""
+    that many), and both where a mean under 1e-3 would need more than ESTIMATE_DECIMALS
+    decimals."""
     from fluxtrap.units import estimate_text
 
     assert estimate_text(mean, std) == text
