@@ -1658,14 +1658,14 @@ def plan_text(case: Case) -> str:
         return (
             f"a pair at [mesh] size {h * 1e3:.3g} mm: up to about "
             f"{estimate_elements(case, h):,} elements, and a coarse run at {2 * h * 1e3:.3g} mm; "
-            f"stopped at {wall}"
+            f"stopped if it reaches {wall}"
         )
     h = case.start_size_m / 2
     if not judged(case):  # no probe, no [bore]: nothing to refine for
         return (
             f"one pair, its fine mesh up to about {estimate_elements(case, h):,} elements "
-            f"({h * 1e3:.3g} mm), "
-            f"not refined: no Bz probe or [bore] to judge [solver] accuracy at; stopped at {wall}"
+            f"({h * 1e3:.3g} mm), not refined: no Bz probe or [bore] to judge [solver] "
+            f"accuracy at; stopped if it reaches {wall}"
         )
     points = "every probe is" if case.probes else "the [bore] centre is"
     return (
@@ -1673,7 +1673,7 @@ def plan_text(case: Case) -> str:
         f"pairs refined until {points} within {100 * case.solver.accuracy:.3g} % of its "
         f"own field, at most {MAX_PAIRS}, each mesh within [mesh] max_elements = "
         f"{case.mesh.max_elements:,} (a pair's runs take about 10-20 us per element and time "
-        f"step); stopped at {wall}"
+        f"step); stopped if it reaches {wall}"
     )
 
 

@@ -694,6 +694,8 @@ def test_a_bore_without_probes_is_refined_for_its_centre():
     assert "pairs refined until the [bore] centre is within 0.6 %" in plan_text(Case.load(case))
     bare = {k: v for k, v in case.items() if k != "bore"}
     assert "not refined: no Bz probe or [bore]" in plan_text(Case.load(bare))
+    # said before the run: a limit it may reach, not where it stopped ("stopped at" had read so)
+    assert plan_text(Case.load(bare)).endswith("stopped if it reaches [solver] max_wall = 7200 s")
     with warnings.catch_warnings():
         warnings.simplefilter("error", AccuracyWarning)
         result = simulate(case)
