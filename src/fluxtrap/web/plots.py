@@ -104,8 +104,9 @@ def progress_figure(
     the best so far per loop (lines) among the samples known to meet the outcome constraints
     (``best_so_far``); the title says how many were left out as not meeting one or awaiting a
     measurement. A log objective (values spanning decades) on a log axis, its title saying so,
-    a 0 and a best so far of 0 at the model's floor (``Optimizer.floor``'s rule over the
-    samples), the 0s as triangles named ``ZERO_LABEL``: plotly leaves 0 out of a log axis."""
+    a 0 and a best so far of 0 at the model's floor (``Optimizer.floor``: ``zero_floor`` over
+    the samples it is told, ``live_rows``, not over a failed one's or one outside the box), the
+    0s as triangles named ``ZERO_LABEL``: plotly leaves 0 out of a log axis."""
     best = best_so_far(spec, history)[objective.name]
     x = list(range(1, len(history) + 1))
     fig = go.Figure()
@@ -115,7 +116,7 @@ def progress_figure(
     if zero.any():
         from fluxtrap.optimize.optimizer import ZERO_LABEL, zero_floor
 
-        floor = zero_floor(values)
+        floor = zero_floor(values[live_rows(spec, history)])
         rows = history[zero]
         fig.add_scatter(
             x=[i + 1 for i in rows.index],

@@ -604,3 +604,26 @@ def test_the_dashboards_progress_draws_a_0_of_a_log_objective_at_the_floor():
     plain = progress_figure(spec, history, replace(jc, log=False))  # without log: as it was
     assert ZERO_LABEL not in [t["name"] for t in plain["data"]]
     assert [t["y"] for t in plain["data"] if t["name"] == "best so far (all)"] == [[0.0, 1e3, 1e5]]
+
+
+def test_the_dashboards_floor_is_the_optimizers_over_the_samples_it_is_told():
+    """A failed sample held the smallest Jc above 0 (1e6 A/m^2, the others 1e7 and 1e9): the
+    progress figure drew the 0 at 0.1 x 1e6, over every sample, while the optimizer, never told
+    the failed one, models it at 0.1 x 1e7. Both now take it over the samples told."""
+    from fluxtrap.optimize.optimizer import ZERO_LABEL
+    from fluxtrap.web.plots import progress_figure
+
+    objectives = [{"name": "jc", "quantity": "jc", "field_T": 3.0, "log": True}]
+    spec = CampaignSpec.from_dict(
+        {"name": "z", "parameters": [{"name": "x", "low": 0, "high": 1}], "objectives": objectives}
+    )
+    history = pd.DataFrame(
+        {"label": ["A", "B", "C", "D"], "status": ["made", "failed", "made", "made"],
+         "origin": ["researcher"] * 4, "objective_errors": [{}] * 4,
+         "x": [0.1, 0.3, 0.5, 0.9], "jc": [0.0, 1e6, 1e7, 1e9]}
+    )  # fmt: skip
+    (jc,) = spec.objectives
+    opt = campaign_optimizer(spec, history)[0]
+    traces = {t["name"]: t for t in progress_figure(spec, history, jc)["data"]}
+    assert traces[ZERO_LABEL]["y"] == [jc.shown(opt.floor("jc"))]
+    assert traces["best so far (all)"]["y"][0] == jc.shown(opt.floor("jc"))
