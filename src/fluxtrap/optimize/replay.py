@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 
 from fluxtrap.campaign import ObjectiveDef
 from fluxtrap.errors import InputFileError, ValidationError
@@ -52,6 +51,12 @@ MAX_REPEATS = 1000  # seeded replays in one call
 # calibration) are 1.8e5; one ask took 1.1 s at 100 observations, 1.9 s at 500 and 23 s at 1000
 # (3 inputs, a 2-core machine shared with other work). 2e6 is 10 runs of budget 630.
 MAX_REPLAY_WORK = 2_000_000
+# Pool values (rows x inputs) scored by all asks of one call, repeats * (budget - initial) x the
+# pool's: each ask scores the whole pool (one from 400 000 rows of 2 inputs took 12 s with 5
+# observations, REPLAY_VALUE_S a value, on 2 cores shared): 10 runs of budget 50 on a table of
+# 770 000 rows, about 3 h, started without a word. 2e8 values are about 50 min
+MAX_REPLAY_SCORED = 2e8
+REPLAY_VALUE_S = 1.6e-5
 MAX_TABLE = 64 * 2**20  # bytes of a replay table (the public benchmarks are a few kB)
 # said once by replay (_check_span), not at every ask
 _named_once = SharedFilters({"category": SpanWarning}, {"category": FloorWarning})
@@ -177,20 +182,22 @@ def _line(mask: pd.Series) -> int:
 
 
 def random_expectation(y: np.ndarray, budget: int, maximize: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Analytic expected best-so-far and top fraction of random choice without replacement."""
+    """Analytic expected best-so-far and top fraction of random choice without replacement.
+
+    The k-th worst of N values is the best of i draws with probability C(k-1, i-1) / C(N, i),
+    each i's weights the previous ones x (k - i + 1) i / ((i - 1) (N - i + 1)): one vector of N
+    at a time (the budget x N matrix of them held 1.4 GB for a pool of 770 000 rows at budget
+    50, 12 s; past 10 GB at budget 2000)."""
     N = len(y)
     v = np.sort(y if maximize else -y)  # worst first
-    i = np.arange(1, budget + 1)[:, None]
-    k = np.arange(1, N + 1)[None, :]
-    with np.errstate(invalid="ignore"):
-        logp = _log_comb(k - 1, i - 1) - _log_comb(N, i)
-    p = np.where(k >= i, np.exp(logp), 0.0)
-    best = p @ v
-    return (best if maximize else -best), i[:, 0] / N
-
-
-def _log_comb(n, k):
-    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+    k = np.arange(1, N + 1, dtype=float)
+    weight = np.full(N, 1.0 / N)  # one draw: each value alike
+    best = np.empty(budget)
+    for i in range(1, budget + 1):
+        best[i - 1] = weight @ v
+        if i < budget:
+            weight *= (k - i) * (i + 1) / (i * (N - i))  # the i worst: never the best of i + 1
+    return (best if maximize else -best), np.arange(1, budget + 1) / N
 
 
 def replay(
@@ -217,6 +224,9 @@ def replay(
     named once, ``FloorWarning``); without it, values above 0 spanning more than
     ``SPAN_DECADES`` are named once (``SpanWarning``), not at every ask.
     ``progress(k)`` is called after each finished repeat. Options go to :class:`Optimizer`.
+    Each ask scores the whole pool: more than ``MAX_REPLAY_SCORED`` values in all (repeats x
+    (budget - n_initial) x rows x inputs) is a ValidationError saying the estimated hours,
+    before any run.
     """
     N = len(X)
     if len(y) != N:
@@ -226,6 +236,14 @@ def replay(
         raise ValidationError(
             f"replay: budget {budget} is past the pool's {N} distinct rows (each trial picks a "
             "new one)"
+        )
+    scored = repeats * (budget - n_initial) * N * X.shape[1]
+    if scored > MAX_REPLAY_SCORED:
+        raise ValidationError(
+            f"replay: {repeats} run(s) of budget {budget} score the pool's {N} distinct rows x "
+            f"{X.shape[1]} input(s) at each ask, {scored:.3g} values in all, about "
+            f"{scored * REPLAY_VALUE_S / 3600:.1f} h; at most {MAX_REPLAY_SCORED:.0e} in one call: "
+            "fewer repeats (split them over calls with --seed), a smaller budget or fewer rows"
         )
     X = X.reset_index(drop=True)
     name, y = y.name, pd.Series(np.asarray(y, dtype=float))

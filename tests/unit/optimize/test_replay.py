@@ -29,6 +29,22 @@ def test_random_expectation_equals_enumeration(maximize):
         assert top[i - 1] == pytest.approx(i / 7)
 
 
+def test_random_expectation_of_a_large_pool_holds_no_budget_by_pool_matrix():
+    """A pool of 100 000 rows at budget 500: the weights of every draw count and value, a 500 x
+    100 000 matrix (0.4 GB each, several of them), are now one vector of the pool at a time; the
+    expectation is as before, the mean of the pool for one draw and its best for all."""
+    import tracemalloc
+
+    y = np.random.default_rng(0).normal(size=100_000)
+    tracemalloc.start()
+    best, top = random_expectation(y, budget=500, maximize=False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5 * y.nbytes  # a few vectors of the pool
+    assert best[0] == pytest.approx(y.mean()) and np.all(np.diff(best) <= 0)
+    assert top[-1] == pytest.approx(500 / len(y))
+
+
 def test_pool_averages_identical_inputs():
     df = pd.DataFrame({"a": [1, 1, 2, 2, 3], "b": [0, 0, 0, 1, 0], "y": [1.0, 3.0, 5.0, 7.0, 9.0]})
     X, y = pool_from_table(df, ["a", "b"], "y")
@@ -49,6 +65,19 @@ def test_a_replay_is_bounded_as_a_whole_and_no_step_of_it_refused(monkeypatch):
     with pytest.warns(optimizer.LongAskWarning):  # said, as a long ask is
         res = replay(pd.DataFrame({"x": x}), pd.Series(x**2), budget=4, n_initial=2, repeats=1)
     assert res.bo_top.shape == (1, 4)
+
+
+def test_a_replay_scoring_a_large_pool_too_often_is_refused_before_any_run(monkeypatch):
+    """Each ask scores the whole pool: 1000 runs of budget 50 on 10 000 rows of 2 inputs score
+    9.6e8 values (hours), though their fits are within MAX_REPLAY_WORK; they had started without
+    a word. Refused up front, with the estimate and what to change."""
+    import fluxtrap.optimize.replay as replay_module
+
+    monkeypatch.setattr(replay_module, "_run_once", lambda job: pytest.fail("a run started"))
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.uniform(size=10_000), "b": rng.uniform(size=10_000)})
+    with pytest.raises(ValidationError, match=r"score the pool's 10000 distinct rows x 2 .* h;"):
+        replay(X, pd.Series(rng.uniform(size=10_000)), budget=50, repeats=1000)
 
 
 def test_replay_bookkeeping_on_a_known_pool():
