@@ -244,11 +244,17 @@ def check_new_spec(spec: CampaignSpec) -> None:
         mine = [c for c in spec.outcome_constraints if c.objective == o.name]
         lows = [c.lower for c in mine if c.lower is not None]
         highs = [c.upper for c in mine if c.upper is not None]
+        u = f" {o.value_unit}" if o.value_unit else ""
         if lows and highs and max(lows) > min(highs):
-            u = f" {o.value_unit}" if o.value_unit else ""
             raise ValidationError(
                 f"constraints: no value of {o.name} meets them all: at least {max(lows):g}{u} "
                 f"and at most {min(highs):g}{u}"
+            )
+        if o.log and highs and min(highs) <= 0:  # the Optimizer's rule, met at every suggest
+            raise ValidationError(
+                f"constraints: {o.name} <= {min(highs):g}{u}: {o.name} has log = true (modelled "
+                f"as ln {o.name}, a 0 at a floor above 0), so no bound at or below 0 can be "
+                f"modelled: bound it above 0, or give {o.name} no log"
             )
 
 
@@ -567,10 +573,12 @@ class ObjectiveDef:
         if self.goal not in GOALS:
             raise ValidationError(
                 f"objective {self.name}: goal {self.goal!r} is not one of {GOALS}"
+                f"{_near(self.goal.lower(), GOALS)}"
             )
         if self.quantity not in QUANTITIES:
             raise ValidationError(
                 f"objective {self.name}: quantity {self.quantity!r} is not one of {QUANTITIES}"
+                f"{_near(self.quantity.lower(), QUANTITIES)}"
             )
         if self.quantity == "jc" and self.field_T is None:
             raise ValidationError(
@@ -1480,16 +1488,19 @@ def _objective(o: Mapping[str, Any], where: str) -> ObjectiveDef:
         raise ValidationError(f"{where}: needs a name")
     field_T = _condition(o, "field", "magnetic_flux_density", "3 T", where)
     temperature_K = _condition(o, "temperature", "temperature", "5 K", where)
-    return ObjectiveDef(
-        name=str(name),
-        quantity=str(o.get("quantity", "value")),
-        goal=str(o.get("goal", "maximize")),
-        field_T=field_T,
-        temperature_K=temperature_K,
-        unit=str(o.get("unit", "")),
-        range=o.get("range"),
-        log=o.get("log", False),
-    )
+    try:
+        return ObjectiveDef(
+            name=str(name),
+            quantity=str(o.get("quantity", "value")),
+            goal=str(o.get("goal", "maximize")),
+            field_T=field_T,
+            temperature_K=temperature_K,
+            unit=str(o.get("unit", "")),
+            range=o.get("range"),
+            log=o.get("log", False),
+        )
+    except (ValidationError, UnitError) as err:
+        raise type(err)(f"{where}: {err}") from None
 
 
 def _condition(

@@ -825,6 +825,47 @@ def test_objectives_no_measurement_can_meet_are_refused(objective, constraints, 
         assert len(CampaignSpec.from_dict(data).outcome_constraints) == 2
 
 
+@pytest.mark.parametrize(
+    ("objective", "message"),
+    [
+        (
+            {"goal": "maximise"},
+            r"objectives\[1\]: objective y: goal 'maximise' is not one of .*did you mean 'maximize'",
+        ),
+        ({"quantity": "Jc"}, r"objectives\[1\]: objective y: quantity 'Jc' .*did you mean 'jc'"),
+        ({"log": "yes"}, r"objectives\[1\]: objective y: log must be true or false"),
+        ({"quantity": "tc", "range": ["150 K", "4 K"]}, r"objectives\[1\]: objective y: range"),
+    ],
+)
+def test_a_bad_objective_key_is_named_with_its_table(objective, message):
+    """A misspelt goal or quantity, log = "yes", a reversed range: the error named the
+    objective but not its table, as a parameter's does (parameters[0]: ...), nor the near
+    spelling the keys' errors offer."""
+    data = {
+        "name": "c",
+        "parameters": [{"name": "a", "low": 0, "high": 1}],
+        "objectives": [{"name": "v"}, {"name": "y", **objective}],
+    }
+    with pytest.raises(ValidationError, match=message):
+        CampaignSpec.from_dict(data, source="f.toml")
+
+
+def test_an_upper_bound_at_or_below_0_on_a_log_objective_is_refused_at_creation():
+    """jc <= 0 on a log = true Jc was accepted, and every suggest after it refused ("no value
+    can meet it"): the campaign could never be optimised. Refused when created; a bound above 0
+    is kept."""
+    data = {
+        "name": "c",
+        "parameters": [{"name": "a", "low": 0, "high": 1}],
+        "objectives": [{"name": "jc", "quantity": "jc", "field": "3 T", "log": True}],
+        "constraints": [{"expression": "jc <= 0"}],
+    }
+    with pytest.raises(ValidationError, match=r"jc <= 0 A/m\^2: jc has log = true"):
+        CampaignSpec.from_dict(data)
+    data["constraints"] = [{"expression": "jc <= 5e4 A/cm^2"}]
+    assert CampaignSpec.from_dict(data).outcome_bounds == {"jc": (None, 5e8)}
+
+
 def test_equal_bounds_point_to_fixed():
     with pytest.raises(ValidationError, match=r"low=1\.0, high=1\.0 \(one value: fixed = 1\.0\)"):
         ParameterDef("a", "", 1.0, 1.0)
