@@ -219,6 +219,13 @@ OUTLIER_IQR = 1000.0
 # quartile). Jc tables spanning 4-5 decades (tests' jc_table, 10-80 rows) lie within 3.0 of their
 # median, one of them whose largest value was typed 1e6 x lies 3.7-6 away
 OUTLIER_LN_IQR = 3.5
+# and one whose ln(value) lies more than this many sd from its leave-one-out prediction by the
+# GP of the other rows (sd of one measurement). bench/bench_outlier_loo.py, synthetic Jc over 3
+# parameters, 10-60 rows, 2.6-5.6 decades: 1 % of clean campaigns pass 3.56 (half of them, the
+# other half held out); with the fence, 6 % of the held-out ones are named, as by the fence alone,
+# and 0.68 of their values typed 1e3 x or 1e6 x (at the median and the extremes), by the fence
+# alone 0.50 (at 20-60 rows 0.75 against 0.52; at 10 rows the other rows predict little: 0.45)
+OUTLIER_LN_LOO = 3.6
 # an optimised objective without log whose values are all > 0 and span more than this many
 # decades is named (SpanWarning): on a Jc spanning 1e3-2.5e8 A/m^2 the raw model's leave-one-out
 # R^2 was -0.07 (bench/results/README.md, "log objectives")
@@ -665,22 +672,24 @@ class Optimizer:
             raise ValidationError(
                 f"the model needs at least 2 measured values of each outcome: {', '.join(few)}"
             )
-        if not self._constant_warned:
-            for category, text in self._notes():
-                warnings.warn(text, category, stacklevel=4)
-        self._constant_warned = True  # once per data: the planning model refits the same rows
         # on one thread wherever it is asked for (predict, loo, model_summary, not only ask):
         # a fit outside ask ran on torch's two-thread team, 35 s for four 1-D fits on 4 rows
         with manual_seed(self._derived_seed(0)), one_thread():
-            return fit_models(
+            model = fit_models(
                 self._U(), self._signed_Y(), self.space.cat_dims, light_tailed, self._Yvar()
             )
+        if not self._constant_warned:
+            for category, text in self._notes(model):
+                warnings.warn(text, category, stacklevel=4)
+        self._constant_warned = True  # once per data: the planning model refits the same rows
+        return model
 
-    def _notes(self) -> list[tuple[type[UserWarning], str]]:
+    def _notes(self, model=None) -> list[tuple[type[UserWarning], str]]:
         """What the data warn of, per outcome, as ``(category, text)``: every value equal
         (``ConstantObjectiveWarning``), or else values farther than ``OUTLIER_IQR`` interquartile
         ranges from the median (``OUTLIER_LN_IQR`` on ln(value), 0s left out, for a log outcome;
-        5 observations or more, ``OutlierWarning``): a value typed in
+        5 observations or more, ``OutlierWarning``; a log outcome's also ln(value) more than
+        ``OUTLIER_LN_LOO`` sd from the fitted ``model``'s leave-one-out prediction): a value typed in
         the wrong unit (1e6 x the others) steers every later suggestion with no word otherwise.
         A warning, not a refusal: a real breakthrough may lie that far. Without such values, an
         optimised objective spanning decades without ``log`` (``SpanWarning``, ``_span_note``)."""
@@ -699,7 +708,10 @@ class Optimizer:
             judged = y[y > 0] if log else y  # a log outcome's on ln(value), 0s left out (floored)
             z, limit = (np.log(judged), OUTLIER_LN_IQR) if log else (y, OUTLIER_IQR)
             q1, median, q3 = np.percentile(z, [25, 50, 75]) if len(z) >= 5 else (0.0, 0.0, 0.0)
-            far = judged[np.abs(z - median) > limit * (q3 - q1)] if q3 > q1 else []
+            out = np.abs(z - median) > limit * (q3 - q1) if q3 > q1 else np.zeros(len(z), bool)
+            if log and model is not None and len(z) >= 5:
+                out |= self._loo_z(model, name) > OUTLIER_LN_LOO
+            far = judged[out]
             median = math.exp(median) if log else median
             if not len(far) and (span := self._span_note(name, y)):  # not a typo's span
                 notes.append((SpanWarning, span))
@@ -709,14 +721,29 @@ class Optimizer:
                 d = self.shown.get(name)
                 show, unit = (d.shown, f" {d.shown_unit}".rstrip()) if d else (float, "")
                 listed = ", ".join(f"{show(v):g}" for v in far[:5]) + ", ..." * (len(far) > 5)
+                loo = (
+                    f", or ln(value) more than {OUTLIER_LN_LOO:g} sd from its prediction by the "
+                    "model of the other rows"
+                    if log and model is not None
+                    else ""
+                )
                 text = (
                     f"objective {name}: {len(far)} of {len(y)} values ({listed}{unit}) lie more "
                     f"than {limit:g} interquartile ranges{' of ln(value)' * log} from the median "
-                    f"{show(median):g}{unit}: check their value and unit; the model takes them "
-                    "as measured"
+                    f"{show(median):g}{unit}{loo}: check their "
+                    "value and unit; the model takes them as measured"
                 )
                 notes.append((OutlierWarning, text))
         return notes
+
+    def _loo_z(self, model, name: str) -> np.ndarray:
+        """Per value above 0 of log outcome ``name`` (in the order told): |ln(value) - mu| / sd
+        of ``model``'s leave-one-out prediction (``_loo``, sd of one measurement)."""
+        loo = self._loo(model)
+        loo = loo[loo[name] > 0]
+        return (
+            np.abs(np.log(loo[name] / loo[f"{name}_loo_mean"])) / loo[f"{name}_loo_std"]
+        ).to_numpy()
 
     def _span_note(self, name: str, y: np.ndarray) -> str | None:
         """The ``SpanWarning`` text for objective ``name``'s values ``y``, or None: an optimised
@@ -740,7 +767,8 @@ class Optimizer:
         """What the observed data warn of, as text: the fit's warnings (``_notes``) and the
         ask's ``NoFeasibleWarning``; what ``model_summary`` stores, for who sees no warning (the
         web API, the dashboard's model page)."""
-        notes = [text for _, text in self._notes()]
+        fitted = len(self._X) >= 2 and min(self.measured_counts().values()) >= 2
+        notes = [text for _, text in self._notes(self.model if fitted else None)]
         if infeasible := self._infeasible_note():  # says the awaiting rows too
             return [*notes, infeasible]
         if waiting := self._awaiting_text():  # neither counted met nor failed: said
@@ -990,8 +1018,12 @@ class Optimizer:
 
         Replicates (rows at one point) are left out together: each is predicted from the others.
         A log outcome's as ``predict``'s: the median exp(mu) and the sd of ln(value)."""
+        return self._loo(self.model)
+
+    def _loo(self, model) -> pd.DataFrame:
+        """``loo`` of a fitted ``model`` of the rows told (``model`` or ``planning_model``)."""
         keys = self.space.keys(self._X)
-        if len(fits := parts(self.model)) == 1:
+        if len(fits := parts(model)) == 1:
             mean, std = loo_predictions(fits[0], keys)  # replicates together
         else:  # one GP per outcome on its measured rows; NaN in the others
             mean = torch.full((len(keys), len(fits)), math.nan, dtype=DTYPE)

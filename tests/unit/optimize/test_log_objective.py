@@ -231,6 +231,25 @@ def test_an_optimizer_of_a_campaign_keeps_its_objectives_log():
     assert raw.log_outcomes == [] and f"span {decades:.1f} decades" in raw.notes()[0]
 
 
+def test_a_value_mistyped_at_the_median_is_named_by_its_leave_one_out_prediction():
+    """30 Jc of a peak over 5 decades, the median one typed 1e3 x: on ln it lies 1.3 IQRs from
+    the median, inside Tukey's fence (OUTLIER_LN_IQR), and went unnamed; the GP of the other rows
+    predicts it 4.6 sd lower (OUTLIER_LN_LOO). The clean table is named by neither."""
+    from fluxtrap.optimize import OutlierWarning
+
+    X, y = jc_table(30)
+    shown = {"jc": ObjectiveDef("jc", quantity="jc", field_T=3.0, log=True)}
+    clean = Optimizer(SPACE, seed=0, shown=shown, **FAST).tell(X, y)
+    assert not [n for n in clean.notes() if "lie more than" in n]
+    typo, median = y.copy(), int(np.argsort(y.to_numpy())[15])
+    typo.iloc[median] *= 1e3
+    opt = Optimizer(SPACE, seed=0, shown=shown, **FAST).tell(X, typo)
+    with pytest.warns(OutlierWarning, match="sd from its prediction by the model") as said:
+        _ = opt.model
+    (text,) = [str(w.message) for w in said if w.category is OutlierWarning]
+    assert text.startswith(f"objective jc: 1 of 30 values ({typo.iloc[median] / 1e4:g} A/cm²)")
+
+
 def test_a_log_objective_is_judged_for_outliers_on_ln_of_its_values():
     """Jc rising from 1e3 to 1e8 A/m^2 (5 decades, most near 1e3), log = true: its largest
     values lay ~4000 interquartile ranges of the raw values from the median and were named as
