@@ -397,7 +397,8 @@ def model_figures(
     open suggestions pending in the acquisition (as when asking; they are not data).
     1D (``y`` None): posterior mean with a +-2 std band along ``x`` (``n_grid`` points), the other
     parameters held at the best sample's values (``x`` and ``y`` numeric; fixed parameters are
-    not in the model), the measured samples (by origin, each stated 1-sigma an error bar) and the open
+    not in the model), the measured samples (by origin, each stated 1-sigma an error bar; a log
+    objective's 0 at ``Optimizer.floor``, hovered as ``ZERO_LABEL``) and the open
     suggestions (at their predicted mean) laid over it; below it, on the same x axis, the
     acquisition (log expected improvement; log EHVI with several objectives). 2D: mean, std and
     acquisition maps over ``x`` and ``y`` (``n_grid // 2 + 1`` points per axis). Mean and std of
@@ -409,6 +410,7 @@ def model_figures(
     measured = model_samples(spec, history, o.name)
     from plotly.subplots import make_subplots
 
+    from fluxtrap.optimize.optimizer import ZERO_LABEL
     from fluxtrap.optimize.plots import model_slices, shown_slices
     from fluxtrap.workflows.suggest import MODEL_LOCK, fitted_optimizer, told_rows
 
@@ -426,6 +428,7 @@ def model_figures(
         )
         slices = shown_slices(slices, o, spec.optimised_objectives)  # Jc in A/cm², as tables
         at = opt.predict(pd.DataFrame([sg.params for sg in open_])) if open_ else None
+        floor = opt.floor(o.name) if o.log else 0.0  # where its 0s are modelled
     acq_label = slices["acquisition_label"]
     best, anchor = told.iloc[slices["through_row"]], slices["through"]
     where = ", ".join(  # each held value with its unit: "max_temperature=575 degC"
@@ -465,7 +468,7 @@ def model_figures(
             rows = measured[measured["origin"] == origin]
             sigma = [(errors or {}).get(o.name) for errors in rows["objective_errors"]]
             shown_sigma = [None if e is None else o.shown(e) for e in sigma]
-            shown = [o.shown(v) for v in rows[o.name]]
+            shown = [o.shown(v or floor) for v in rows[o.name]]  # a log axis leaves 0 out
             fig.add_scatter(
                 x=rows[x].tolist(),
                 y=shown,
@@ -473,7 +476,10 @@ def model_figures(
                 mode="markers",
                 name=f"{origin} samples",
                 text=[plain(label) for label in rows["label"]],
-                customdata=_with_sigmas(shown, shown_sigma),
+                customdata=[
+                    f"0 ({ZERO_LABEL})" if v == 0 and o.log else said
+                    for v, said in zip(rows[o.name], _with_sigmas(shown, shown_sigma), strict=True)
+                ],
                 marker=dict(color=ORIGIN_COLOR[origin], size=9, line=dict(color="white", width=1)),
                 hovertemplate="%{text}<br>%{x:g}: %{customdata}<extra></extra>",
                 row=1,

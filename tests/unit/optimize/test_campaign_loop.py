@@ -528,6 +528,30 @@ def test_the_dashboards_model_slice_passes_through_the_best_row_meeting_the_cons
     assert fig["layout"]["title"]["text"] == f"jc through the best sample C (y={best['y']:g})"
 
 
+def test_the_model_page_draws_a_0_of_a_log_objective_at_the_models_floor():
+    """Jc 0 (nothing measurable) with log = true: the model page's 1D slice drew it at 0 on its
+    log axis, where plotly leaves it out; the sample vanished from the model it steers. Now it
+    sits at the model's floor (Optimizer.floor, in A/cm^2), its hover saying it is a 0."""
+    from fluxtrap.optimize.optimizer import ZERO_LABEL
+    from fluxtrap.web.plots import model_figures
+
+    objectives = [{"name": "jc", "quantity": "jc", "field_T": 3.0, "log": True}]
+    spec = CampaignSpec.from_dict(
+        {"name": "z", "parameters": [{"name": "x", "low": 0, "high": 1}], "objectives": objectives}
+    )
+    history = pd.DataFrame(
+        {"label": list("ABCD"), "status": ["made"] * 4, "origin": ["researcher"] * 4,
+         "objective_errors": [{}] * 4, "x": [0.1, 0.4, 0.7, 0.9], "jc": [0.0, 1e7, 1e9, 3e8]}
+    )  # fmt: skip
+    (jc,) = spec.objectives
+    fig = model_figures(spec, history, [], "jc", "x", n_grid=4)["model-1d"]
+    with MODEL_LOCK:
+        floor = fitted_optimizer(spec, history, [])[0].floor("jc")
+    (samples,) = [t for t in fig["data"] if t["name"] == "researcher samples"]
+    assert samples["y"] == [jc.shown(v) for v in (floor, 1e7, 1e9, 3e8)]
+    assert ZERO_LABEL in samples["customdata"][0] and ZERO_LABEL not in samples["customdata"][1]
+
+
 def test_a_log_parameter_is_drawn_on_log_axes_on_the_dashboard():
     """A parameter searched on a log scale (``log = true``) was drawn on linear axes: its lowest
     decades squeezed against the axis. The 1D slice and the 2D maps now draw it on log axes."""
