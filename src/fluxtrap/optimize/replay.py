@@ -14,6 +14,7 @@ Trial counts include the initial entries.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -129,13 +130,20 @@ class ReplayResult:
 def read_table(
     path: str | Path, inputs: Sequence[str], objective: str
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Read a CSV (UTF-8, BOM allowed) and average rows with identical inputs: the pool."""
+    """Read a CSV (UTF-8, BOM allowed) and average rows with identical inputs: the pool; an
+    input or the objective named twice in the header is an InputFileError."""
     path = Path(path)
     data = read_bytes(path, "replay table", MAX_TABLE)  # no directory, FIFO or device
     try:
         df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise InputFileError(f"{path}: not a readable CSV ({err})") from None
+    header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8-sig", "replace")]), [])
+    if twice := sorted({c for c in (*inputs, objective) if header.count(c) > 1}):
+        raise InputFileError(  # pandas renamed the second 'a' to 'a.1' and read the first
+            f"{path}: column(s) {', '.join(map(repr, twice))} appear twice in the header: rename "
+            "one, so it is clear which is meant"
+        )
     missing = [c for c in (*inputs, objective) if c not in df.columns]
     if missing:
         raise InputFileError(

@@ -188,6 +188,17 @@ def test_a_column_of_text_is_a_categorical_input_and_bad_cells_are_named(tmp_pat
             read_table(_table(tmp_path, text + bad), ["temp", "gas"], "yield")
 
 
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path):
+    """Header "a,a,y": pandas read the second as 'a.1' and --inputs a replayed the first in
+    silence. A column used named twice is refused; one not used may repeat."""
+    path = tmp_path / "t.csv"
+    path.write_text("a,a,y,note,note\n1,5,3,x,y\n2,4,4,x,y\n3,3,5,x,y\n")
+    with pytest.raises(InputFileError, match=r"column\(s\) 'a' appear twice in the header"):
+        read_table(path, ["a"], "y")
+    path.write_text("a,b,y,note,note\n1,5,3,x,y\n2,4,4,x,y\n3,3,5,x,y\n")
+    assert read_table(path, ["a", "b"], "y")[0].shape == (3, 2)
+
+
 def test_workers_beyond_the_cores_are_refused_before_any_process_starts(monkeypatch):
     """replay(workers=10**6) was taken: the spawn pool starts a process (torch loaded) per run
     asked, up to MAX_REPEATS; the CLI bounds --workers by the cores, now the API does too."""
