@@ -4,18 +4,20 @@ From sintering campaigns (experiment store, magnetometry, Bayesian optimization)
 to trapped-field magnets (2D axisymmetric H-formulation FEM). SI inside (m, s, T, A/m^2, K);
 values with a unit are text ("3 T", "2e4 A/cm^2") or pint quantities (``units.Q_``).
 
-Where to start (each subpackage is imported on first use: ``fluxtrap.store.Store``):
+Where to start (each part is imported on first use: ``fluxtrap.store.Store``; the docstrings
+of store, magnetometry, workflows and optimize show first lines to run from the repository's root):
 
 - ``store``: ``Store("sqlite:///lab.db")``, the experiment database (campaigns, samples,
-  measurement files, suggestions, simulations; ``history(campaign)`` as a DataFrame);
-- ``campaign``: ``CampaignSpec.from_toml("campaign.toml")``, parameters and objectives;
+  measurement files, suggestions, simulations; ``Store.history(campaign)`` as a DataFrame);
+- ``campaign``: ``CampaignSpec.from_toml("examples/campaign.toml")``, parameters and objectives;
 - ``magnetometry``: ``read(file)``, ``jc_from_loop`` (Jc(B), A/m^2), ``tc_from_table`` (Tc, K),
   ``read_series`` and ``fit_creep`` (B(t) = a - b ln t, T);
 - ``workflows``: the store's use cases, ``measurements.record_measurement`` (a file -> Jc(B) or
   Tc -> the sample's objectives) and ``suggest.suggest`` (the campaign's next syntheses);
 - ``optimize``: ``SearchSpace``, ``Optimizer`` (BoTorch) without a store;
 - ``simulate``: ``Simulation(case).run()``, a trapped-field magnet (probes in T, maps);
-- ``units``: ``parse("30 mm", "length")``, ``Q_``; ``errors``: the ``FluxtrapError`` family.
+- ``units``: ``parse("30 mm", "length")``, ``Q_``;
+- ``errors``: the ``FluxtrapError`` family.
 """
 
 import importlib

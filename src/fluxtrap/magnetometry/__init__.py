@@ -1,15 +1,22 @@
 """Magnetometry: instrument files -> SI tables -> Jc(B) (extended Bean), Tc, flux creep.
 
-    from fluxtrap.magnetometry import read, jc_from_loop
-    table = read("B2_mh_5K.dat")                       # Quantum Design .dat or CSV, path or bytes
-    jc = jc_from_loop(table, 0.5e-3, 1.2e-3, 2.8e-3)   # bar a <= b across the field, c along it (m)
-    jc.at(3.0), jc.err_at(3.0)                          # A/m^2 at 3 T, and its 1-sigma
-    tc_from_table(read("mt_100Oe.dat"))                 # a TcResult per sweep: Tc ± 1-sigma (K)
-    t, b, applied, _ = read_series("hall.csv")          # a Hall-probe series: s, T, T (or None)
-    fit_creep(t, b, applied_T=applied, start_s=60.0)    # CreepFit: B = a - b ln t (T), S, ppm/h
+From the repository's root, on the SYNTHETIC files (not measurements) that
+``.venv/bin/python examples/jc_from_loop.py --out loop/`` and
+``.venv/bin/python examples/tutorial_files.py --out tutorial/`` write:
+
+```python
+from fluxtrap.magnetometry import fit_creep, jc_from_loop, read, read_series, tc_from_table
+
+table = read("loop/B2_MH_5K_SYNTHETIC.dat")        # Quantum Design .dat or CSV, path or bytes
+jc = jc_from_loop(table, 0.5e-3, 1.2e-3, 2.8e-3)   # bar a <= b across the field, c along it (m)
+jc.at(3.0), jc.err_at(3.0)                          # A/m^2 at 3 T, and its 1-sigma
+tc_from_table(read("tutorial/mt_100Oe_SYNTHETIC.dat"))  # a TcResult per sweep: Tc ± 1-sigma (K)
+t, b, applied, _ = read_series("tutorial/hall_SYNTHETIC.csv")  # Hall probe: s, T, T (or None)
+fit_creep(t, b, applied_T=applied, start_s=60.0)    # CreepFit: B = a - b ln t (T), S, ppm/h
+```
 
 ``compare`` (``compare.compare``: a measured series against a simulated probe trace),
-``pipeline`` (store-facing) and ``plots`` (matplotlib) are imported on their own.
+``pipeline`` (store-facing) and ``plots`` (matplotlib) are its other modules, loaded on first use.
 """
 
 from typing import TYPE_CHECKING

@@ -1,9 +1,18 @@
 """Bayesian optimisation of campaigns: search spaces, the BoTorch optimiser, replay, model plots.
 
->>> from fluxtrap.optimize import SearchSpace, Optimizer
->>> space = SearchSpace.from_campaign("campaign.toml")
->>> opt = Optimizer(space, seed=0).tell(X, y)
->>> batch = opt.ask(2)
+From the repository's root (``examples/campaign.toml``: ramp rate, peak temperature and dwell of
+the K-Ba122 sintering), told a temperature scan's Jc(3 T, 5 K) (illustrative values, A/m^2):
+
+```python
+import pandas as pd
+
+from fluxtrap.optimize import Optimizer, SearchSpace
+
+space = SearchSpace.from_campaign("examples/campaign.toml")
+X = pd.DataFrame({"ramp_rate": 50.0, "max_temperature": [500.0, 550, 600, 650], "dwell_time": 5.0})
+y = pd.Series([1.2e8, 1.9e8, 2.3e8, 1.6e8], name="jc_3T")
+batch = Optimizer(space, seed=0).tell(X, y).ask(2)  # DataFrame: 2 syntheses to make next
+```
 """
 
 from typing import TYPE_CHECKING

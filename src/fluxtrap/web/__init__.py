@@ -1,7 +1,10 @@
 """REST API and dashboard for a lab-shared campaign (FastAPI + Jinja2 + Plotly).
 
->>> from fluxtrap.web import create_app
->>> app = create_app("sqlite:///lab.db")
+```python
+from fluxtrap.web import create_app
+
+app = create_app("sqlite:///lab.db")  # a Store or any SQLAlchemy URL (lab.db made here)
+```
 
 ``fluxtrap serve [--host 127.0.0.1 --port 8000] [--db URL]`` runs it with uvicorn.
 """

@@ -1,7 +1,10 @@
 """The FastAPI application: REST API (:mod:`.api`), dashboard pages (:mod:`.pages`), static files.
 
->>> from fluxtrap.web import create_app
->>> app = create_app("sqlite:///lab.db")      # or a Store; serve with uvicorn
+```python
+from fluxtrap.web import create_app
+
+app = create_app("sqlite:///lab.db")  # or a Store; serve with uvicorn
+```
 
 A store the server cannot write (read-only SQLite, a PostgreSQL role that may only read) is
 served read-only: every page says so, writes are 403 (:mod:`.limits`), no jobs run, and

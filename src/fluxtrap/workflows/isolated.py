@@ -75,9 +75,12 @@ class Child:
     """``target(*args)`` running in a child process under ``limits``; ``target`` must be a
     module-level function and its arguments and result picklable.
 
-    >>> child = Child(pow, (2, 10), ProcessLimits(wall_s=60))
-    >>> child.result()
-    1024
+    ```python
+    from fluxtrap.workflows.isolated import Child, ProcessLimits
+
+    child = Child(pow, (2, 10), ProcessLimits(wall_s=60))  # 2 ** 10 within 60 s
+    child.result()  # 1024
+    ```
     """
 
     def __init__(
