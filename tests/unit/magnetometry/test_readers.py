@@ -756,6 +756,18 @@ def test_stray_delimiter_inside_a_row_is_refused():
     np.testing.assert_allclose(ok.moment_Am2, [1e-6, 2e-6])
 
 
+def test_a_short_csv_row_is_refused_as_a_short_dat_row_is():
+    """A CSV row with fewer cells had its missing ones read as empty (temperature NaN), where the
+    .dat reader refuses such a row naming the line; now both name the line and the counts. An
+    unnamed column after a trailing delimiter in the header is not needed."""
+    with pytest.raises(InputFileError, match=r"s\.csv, line 3: only 2 of 3 cells"):
+        read(b"H (Oe),m (emu),T (K)\n100,1e-3,5\n200,2e-3\n300,3e-3,5\n", filename="s.csv")
+    with pytest.raises(InputFileError, match=r"x\.dat, line 6: only 4 of 5 cells"):
+        read(QD_HEAD + b",1,5,70,1e-3\r\n,2,5,70\r\n,3,5,70,2e-3\r\n", filename="x.dat")
+    ok = read(b"H (Oe),m (emu),\n100,1e-3\n200,2e-3\n", filename="t.csv")
+    np.testing.assert_allclose(ok.moment_Am2, [1e-6, 2e-6])
+
+
 def test_duplicated_column_names_are_refused():
     with pytest.raises(
         InputFileError,

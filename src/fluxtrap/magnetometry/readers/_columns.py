@@ -448,6 +448,16 @@ def check_width(row: Sequence[str], n_names: int, filename: str, line: int) -> N
         )
 
 
+def check_short(row: Sequence[str], n_names: int, filename: str, line: int) -> None:
+    """Refuse a row with fewer cells than the ``n_names`` named columns: its missing cells
+    would be read as empty (a temperature NaN) though nothing says which were left out."""
+    if len(row) < n_names:
+        raise InputFileError(
+            f"{filename}, line {line}: only {len(row)} of {n_names} cells (file truncated, or "
+            "cells left out?); fix or remove the row"
+        )
+
+
 def skip_missing(
     rows: Sequence[Sequence[str]],
     lines: Sequence[int],

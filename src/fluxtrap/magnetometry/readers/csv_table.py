@@ -25,6 +25,7 @@ from fluxtrap.magnetometry.readers._columns import (
     GAUSS_T,
     QUANTITIES,
     check_names,
+    check_short,
     check_width,
     decode,
     first_bad_cell,
@@ -112,8 +113,10 @@ def read(
         values = {qty: factor * block[at[idx]] for qty, (idx, factor) in chosen.items()}
         return _table(values, chosen, names, filename, (), cut, line_no, notes)
     rows = split_rows(data, line_no, delimiter, filename, keep)
+    named = max(i for i, c in enumerate(names) if c) + 1  # a trailing delimiter names none
     for n, row in zip(line_no, rows, strict=True):
         check_width(row, len(names), filename, n)
+        check_short(row, named, filename, n)
     try:
         kept, kept_lines, skipped = skip_missing(rows, line_no, required, names, filename)
         values = {

@@ -27,6 +27,7 @@ from fluxtrap.errors import InputFileError
 from fluxtrap.inputs import is_number
 from fluxtrap.magnetometry.readers._columns import (
     check_names,
+    check_short,
     check_width,
     decode,
     first_bad_cell,
@@ -216,10 +217,7 @@ def read(
             _check_comment(comment, delimiter, filename, n)
             comments.append((len(rows), comment))
             continue
-        if len(row) < len(names):
-            raise InputFileError(
-                f"{filename}, line {n}: only {len(row)} of {len(names)} cells (file truncated?)"
-            )
+        check_short(row, len(names), filename, n)
         rows.append(row)
         line_no.append(n)
     if not rows:
