@@ -10,6 +10,7 @@ import pytest
 
 from fluxtrap.errors import AnalysisError, InputFileError, UnitError, ValidationError
 from fluxtrap.magnetometry.readers import read
+from fluxtrap.magnetometry.readers._columns import ReadNoteWarning
 from fluxtrap.magnetometry.table import MU0, MeasurementTable, TableMetadata, TruncatedFileWarning
 from fluxtrap.units import Q_
 
@@ -483,6 +484,28 @@ def _blank(content: bytes, cells: dict[int, int], sep: bytes = b",", text: bytes
         row[column] = text
         lines[line - 1] = sep.join(row)
     return eol.join(lines)
+
+
+def test_a_moment_error_of_nan_or_empty_is_no_error_given(mpms_file):
+    """The text 'nan' in the optional moment-error column refused the whole file, where an empty
+    cell was read as no error given. Now either, in every row, is no error column (the table of
+    the file without one); in some rows a ReadNoteWarning names their lines."""
+    content = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
+    full = read(content, filename="s1.dat")
+    data = range(46, 46 + len(full))  # column 5 is 'M. Std. Err. (emu)'
+    for text in (b"nan", b"", b"NaN"):
+        table = read(_blank(content, dict.fromkeys(data, 5), text=text), filename="s1.dat")
+        assert np.isnan(table.moment_err_Am2).all() and "moment_err" not in table.metadata.columns
+        np.testing.assert_array_equal(table.moment_Am2, full.moment_Am2)
+    with pytest.warns(
+        ReadNoteWarning,
+        match=r"s1\.dat, column 'M\. Std\. Err\. \(emu\)': no .* on 2 of 210 rows \(lines 50, 99\)",
+    ):
+        some = read(_blank(content, {50: 5, 99: 5}, text=b"nan"), filename="s1.dat")
+    assert np.flatnonzero(np.isnan(some.moment_err_Am2)).tolist() == [4, 53]
+    assert some.metadata.read_notes and some.metadata.columns["moment_err"] == "M. Std. Err. (emu)"
+    csv = b"H (Oe),m (emu),m err (emu),T (K)\n100,1e-3,nan,5\n200,2e-3,nan,5\n"
+    assert np.isnan(read(csv, filename="e.csv").moment_err_Am2).all()
 
 
 TABLE_COLUMNS = ("field_T", "moment_Am2", "temperature_K", "time_s", "moment_err_Am2", "line")

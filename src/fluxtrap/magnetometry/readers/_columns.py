@@ -458,6 +458,39 @@ def check_short(row: Sequence[str], n_names: int, filename: str, line: int) -> N
         )
 
 
+def nan_as_empty(rows: Sequence[list[str]], index: int) -> None:
+    """Blank, in place, the cells of column ``index`` (the moment error's) that read "nan" in any
+    case: an error not given, as an empty cell is (the text had refused the whole file)."""
+    for row in rows:
+        if index < len(row) and row[index].strip().lower() == "nan":
+            row[index] = ""
+
+
+def check_errors(
+    values: dict[str, np.ndarray],
+    chosen: dict[str, tuple[int, float]],
+    names: Sequence[str],
+    lines: Sequence[int],
+    filename: str,
+    notes: list[str],
+) -> None:
+    """Leave out (of ``values`` and ``chosen``) a moment error column with no value, as no
+    error given; a ``ReadNoteWarning`` names the lines of one with some values missing."""
+    if "moment_err" not in values:
+        return
+    missing = np.flatnonzero(np.isnan(values["moment_err"]))
+    if missing.size == len(values["moment_err"]):
+        del values["moment_err"], chosen["moment_err"]
+    elif missing.size:
+        listed = ", ".join(str(lines[k]) for k in missing[:6]) + ", ..." * (missing.size > 6)
+        _note(
+            f"{filename}, column {names[chosen['moment_err'][0]]!r}: no moment error on "
+            f"{missing.size} of {len(lines)} rows (line{'s' * (missing.size > 1)} {listed}): "
+            "those points are read without an error bar",
+            notes,
+        )
+
+
 def skip_missing(
     rows: Sequence[Sequence[str]],
     lines: Sequence[int],

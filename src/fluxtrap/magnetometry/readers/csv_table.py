@@ -24,12 +24,14 @@ from fluxtrap.inputs import is_number
 from fluxtrap.magnetometry.readers._columns import (
     GAUSS_T,
     QUANTITIES,
+    check_errors,
     check_names,
     check_short,
     check_width,
     decode,
     first_bad_cell,
     header_units,
+    nan_as_empty,
     numeric_block,
     numeric_column,
     si_factor,
@@ -113,6 +115,8 @@ def read(
         values = {qty: factor * block[at[idx]] for qty, (idx, factor) in chosen.items()}
         return _table(values, chosen, names, filename, (), cut, line_no, notes)
     rows = split_rows(data, line_no, delimiter, filename, keep)
+    if "moment_err" in chosen:
+        nan_as_empty(rows, chosen["moment_err"][0])
     named = max(i for i, c in enumerate(names) if c) + 1  # a trailing delimiter names none
     for n, row in zip(line_no, rows, strict=True):
         check_width(row, len(names), filename, n)
@@ -144,6 +148,7 @@ def _table(
     notes: list[str],
 ) -> MeasurementTable:
     """The ``MeasurementTable`` of the ``values`` read (SI) from the ``chosen`` columns."""
+    check_errors(values, chosen, names, line_no, filename, notes)
     source = {q: names[i] for q, (i, _) in chosen.items()}
     meta = TableMetadata(
         filename=filename,

@@ -26,12 +26,14 @@ import numpy as np
 from fluxtrap.errors import InputFileError
 from fluxtrap.inputs import is_number
 from fluxtrap.magnetometry.readers._columns import (
+    check_errors,
     check_names,
     check_short,
     check_width,
     decode,
     first_bad_cell,
     name_the_unit,
+    nan_as_empty,
     numeric_block,
     numeric_column,
     si_factor,
@@ -222,6 +224,8 @@ def read(
         line_no.append(n)
     if not rows:
         raise InputFileError(f"{filename}: no data rows after '[Data]' (line {data_at + 1})")
+    if "moment_err" in chosen:
+        nan_as_empty(rows, chosen["moment_err"][0])
     ignore = () if comment_idx is None else (comment_idx,)
     all_rows, all_lines = rows, line_no
     needed = ("field", "moment", "temperature")
@@ -291,6 +295,7 @@ def _table(
     notes: list[str],
 ) -> MeasurementTable:
     """The ``MeasurementTable`` of the values read (SI), after the field's range check."""
+    check_errors(values, chosen, names, list(line_no), filename, notes)
     _check_field(values["field"] * MU0, line_no, names[chosen["field"][0]], filename)
     source = {q: names[i] for q, (i, _) in chosen.items()}
     moment_name = names[chosen["moment"][0]]
