@@ -561,9 +561,30 @@ def test_every_moment_empty_is_an_error(mpms_file):
     first = read(path).line[0]
     gaps = _blank(path.read_bytes(), {first + k: 4 for k in range(n)})
     with pytest.raises(
-        InputFileError, match=rf"s1\.dat: every data row \({n}, lines {first}\.\.{first + n - 1}\)"
+        InputFileError,
+        match=r"s1\.dat, line 45: no moment column holds a number: .*; 'Moment \(emu\)', "
+        r"'DC Moment Free Ctr \(emu\)', 'DC Moment Fixed Ctr \(emu\)' empty in every row",
     ):
         read(gaps, filename="s1.dat")
+
+
+def test_a_renamed_vsm_moment_column_is_named_not_the_empty_dc_one(mpms_file):
+    """A VSM file whose 'Moment (emu)' was renamed was refused as 'every data row has an empty
+    'DC Moment Free Ctr (emu)' cell', a column nobody asked about; the error now names what was
+    looked for, the empty ones, and the file's moment-like columns, one of which can be mapped."""
+    original = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
+    for renamed in ("Moment2 (emu)", "Moment emu"):
+        content = original.replace(b",Moment (emu),", f",{renamed},".encode(), 1)
+        with pytest.raises(InputFileError) as err:
+            read(content, filename="s1.dat")
+        said = str(err.value)
+        assert said.startswith("s1.dat, line 45: no moment column holds a number: looked for")
+        assert "'DC Moment Free Ctr (emu)', 'DC Moment Fixed Ctr (emu)' empty in every row" in said
+        assert f"moment-like columns: {renamed!r}, 'M. Quad. Signal (emu)'" in said
+    table = read(
+        content.replace(b"Moment emu", b"Moment2 (emu)"), columns={"moment": "Moment2 (emu)"}
+    )
+    np.testing.assert_array_equal(table.moment_Am2, read(original).moment_Am2)
 
 
 def test_text_in_a_moment_cell_is_still_an_error(mpms_file):

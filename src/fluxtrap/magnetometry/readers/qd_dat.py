@@ -458,15 +458,11 @@ def _choose(
     pick("time", TIME_COLUMNS, False)
     if "moment" not in override:
         present = [n for c, _, _ in MOMENT_COLUMNS if (n := _named(names, (c,)))]
-        if not present:
-            raise InputFileError(
-                f"{where}: no moment column; expected one of "
-                f"{', '.join(repr(c) for c, _, _ in MOMENT_COLUMNS)} (or in another unit of it; is "
-                "this a magnetometry file?)"
-            )
         # the first one that holds numbers (VSM files leave the DC columns empty and vice versa)
-        holding = (c for c in present if filled(names.index(c)))
-        override = {**override, "moment": next(holding, present[0])}
+        holding = next((c for c in present if filled(names.index(c))), None)
+        if holding is None:
+            _no_moment(names, present, where)
+        override = {**override, "moment": holding}
     pick("moment", (), True)
     err = override.get("moment_err") or next(
         (
@@ -479,6 +475,28 @@ def _choose(
     if err:
         pick("moment_err", (err,), False)
     return out
+
+
+def _no_moment(names: list[str], present: list[str], where: str) -> None:
+    """Refuse a file none of whose ``MOMENT_COLUMNS`` holds a number, naming those looked for,
+    those ``present`` but empty, and the file's other moment-like columns (a VSM file's renamed
+    'Moment (emu)' had been named as its empty 'DC Moment Free Ctr (emu)')."""
+    looked = ", ".join(repr(c) for c, _, _ in MOMENT_COLUMNS)
+    empty = f"; {', '.join(map(repr, present))} empty in every row" if present else ""
+    known = {_base(c) for c, _, _ in MOMENT_COLUMNS}
+    other = [
+        n
+        for n in names
+        if _base(n) not in known
+        and (unit_of(n) == "emu" or "moment" in n.lower())
+        and not re.search(r"err|std", n, re.IGNORECASE)
+    ]
+    has = f"; the file's other moment-like columns: {', '.join(map(repr, other))}" if other else ""
+    raise InputFileError(
+        f"{where}: no moment column holds a number: looked for {looked} (or in another unit of "
+        f"it){empty}{has}; map the moment's column (columns={{'moment': ...}}) or is this not a "
+        "magnetometry file?"
+    )
 
 
 def _base(name: str) -> str:
