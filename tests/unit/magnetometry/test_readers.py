@@ -909,9 +909,9 @@ def test_open_quotes_and_huge_cells_name_their_line():
     """Before: csv's own 'field larger than field limit' error or a bare ValueError from zip()."""
     cell = b'"' + b"1" * 200_000 + b'"'
     cases = [
-        (b"H (Oe),m (emu)\n0,0\n1," + cell + b"\n", "x.csv", r"x\.csv, line 3: cannot split"),
+        (b"H (Oe),m (emu)\n0,0\n1," + cell + b"\n", "x.csv", r"x\.csv, line 3: 200,004 bytes"),
         (b'H (Oe),m (emu)\n0,0\n"1,2\n3,4\n', "x.csv", r"x\.csv, line 3: a quote opened"),
-        (QD_HEAD + cell + b",1,5,7,1e-3\r\n", "x.dat", r"x\.dat, line 5: cannot split"),
+        (QD_HEAD + cell + b",1,5,7,1e-3\r\n", "x.dat", r"x\.dat, line 5: 200,013 bytes"),
         (QD_HEAD + b'"ZFC,1,5,7,1e-3\r\n,2,5,8,1e-3\r\n', "x.dat", r"x\.dat, line 5: a quote"),
         # the quote left open takes the lines after it past csv's field limit: the line it
         # opened on is named (it had been the line the limit was hit on, 'field larger than')
@@ -928,6 +928,35 @@ def test_open_quotes_and_huge_cells_name_their_line():
                     read(content, filename=name)
     finally:
         csv.field_size_limit(limit)
+
+
+@pytest.mark.parametrize("chunk", [2**24, 4096])
+def test_a_long_line_is_refused_on_the_raw_bytes_before_decoding(monkeypatch, chunk):
+    """A 200 MB single-line file was refused by split_rows only after decoding and splitting it
+    (5.8 s, 1 GB). check_size now refuses a line over 131 072 characters on the raw bytes, naming
+    its line and length (CRLF one line end, 2 bytes a character in UTF-16, NUL padding no line);
+    a line of 131 072 still reads. Also across the chunks the bytes are looked at in."""
+    from fluxtrap.magnetometry.readers import _columns
+
+    monkeypatch.setattr(_columns, "_CHUNK", chunk)
+    limit = _columns.MAX_LINE_CHARS
+    rows = b"1,2\r\n" * 10
+
+    def with_row(width: int, eol: bytes = b"\r\n") -> bytes:
+        return (b"H (Oe),m (emu)" + eol + rows + b"1," + b"0" * (width - 2) + eol + rows).replace(
+            b"\r\n", eol
+        )
+
+    for eol in (b"\r\n", b"\n", b"\r"):
+        with pytest.raises(InputFileError, match=rf"^l\.csv, line 12: {limit + 1:,} bytes with no"):
+            _columns.check_size(with_row(limit + 1, eol), "l.csv")
+        assert len(read(with_row(limit, eol) + b"\0" * 200_000, filename="l.csv")) == 21
+    utf16 = with_row(limit).decode().encode("utf-16")
+    assert len(read(utf16, filename="l.csv")) == 21
+    with pytest.raises(InputFileError, match=rf"^l\.csv, line 12: {limit + 1:,} characters"):
+        read(with_row(limit + 1).decode().encode("utf-16"), filename="l.csv")
+    with pytest.raises(InputFileError, match=rf"^one\.dat, line 1: {3 * limit:,} bytes"):
+        read(b"[Header]" * (3 * limit // 8), filename="one.dat")
 
 
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):

@@ -83,11 +83,13 @@ _UNICODE_LINE_ENDS = (b"\xe2\x80\xa8", b"\xe2\x80\xa9")
 
 
 def check_size(content: bytes, filename: str, what: str = "magnetometer file") -> None:
-    """Refuse more than ``MAX_BYTES`` bytes or ``MAX_LINES`` data rows before parsing (lines as
+    """Refuse more than ``MAX_BYTES`` bytes, a line over ``MAX_LINE_CHARS`` characters
+    (``check_line_length``) or ``MAX_LINES`` data rows before parsing (lines as
     the readers split them: at CR, LF, CRLF and the other ends ``str.splitlines`` knows; the
     rows after a ``[Data]`` line and the column names, else after the first line: a .dat file of
     1 000 000 points had been refused for its 30 header lines)."""
     check_bytes(len(content), MAX_BYTES, filename, what)
+    check_line_length(content, filename)
     start = content.find(b"[Data]")
     body = content[start:] if start >= 0 else content
     lines = max(body.count(b"\n"), body.count(b"\r") - body.count(b"\r\r\n"))
@@ -101,6 +103,51 @@ def check_size(content: bytes, filename: str, what: str = "magnetometer file") -
             f"{filename}: {rows} data rows, more than {MAX_LINES}; split the file (one "
             "measurement each)"
         )
+
+
+_LINE_END_BYTES = b"\n\r" + _OTHER_LINE_ENDS
+_AT_LINE_END = bytes(c in _LINE_END_BYTES for c in range(256))  # bytes.translate: 1 at an end
+_CHUNK = 2**24  # bytes looked at at once: memory stays a few times this, not the file's
+
+
+def check_line_length(content: bytes, filename: str) -> None:
+    """Refuse a line over ``MAX_LINE_CHARS`` characters on the raw bytes, before decoding and
+    splitting (a 200 MB single-line file had been refused by ``split_rows`` only after 5.8 s and
+    1 GB; the line count of ``check_size`` then took 0.7 s and a copy of the file). A byte is
+    a character, two in UTF-16 (a UTF-8 line of multibyte characters may be refused under the
+    limit, which no instrument's ~500 reach); a line ends at CR, LF or the other single-byte ends
+    ``str.splitlines`` knows; NUL padding after the last line is none (``decode``)."""
+    codec = _utf16(content)
+    width = 2 if codec else 1
+    if content.endswith(b"\0"):
+        content = content.rstrip(b"\0")
+    previous = -1  # the last line end's offset
+    for lo in range(0, len(content), _CHUNK):
+        chunk = content[lo : lo + _CHUNK]
+        marks = np.frombuffer(chunk.translate(_AT_LINE_END), bool)
+        ends = np.concatenate([[previous], lo + np.flatnonzero(marks), [lo + len(chunk)]])
+        # characters between line ends (UTF-16: the end's other byte is one more); the chunk's
+        # tail is a line so far
+        long = np.flatnonzero((np.diff(ends) - 1) // width > MAX_LINE_CHARS)
+        if long.size:
+            start = int(ends[long[0]]) + 1
+            break
+        previous = int(ends[-2])
+    else:
+        return
+    found = (content.find(bytes([c]), start) for c in _LINE_END_BYTES)
+    length = (min((i for i in found if i >= 0), default=len(content)) - start) // width
+    big_endian = codec == "utf-16-be" or content.startswith(b"\xfe\xff")
+    crlf = "\r\n".encode(f"utf-16-{'be' if big_endian else 'le'}") if codec else b"\r\n"
+    stop = start + width - 1  # after the line end's NUL in UTF-16-LE
+    lines = content.count(b"\n", 0, stop) + content.count(b"\r", 0, stop)
+    lines -= content.count(crlf, 0, stop)  # CRLF: one line end
+    lines += sum(content.count(bytes([c]), 0, stop) for c in _OTHER_LINE_ENDS)
+    raise InputFileError(
+        f"{filename}, line {lines + 1}: {length:,} {'characters' if codec else 'bytes'} with no "
+        f"line end, over the {MAX_LINE_CHARS:,} characters of a magnetometer file's line (an "
+        "MPMS3 row is ~500): not a measurement's text, or its line ends lost?"
+    )
 
 
 # control characters no instrument's text holds (NUL, tab, the line ends and DOS's end-of-file
@@ -155,13 +202,21 @@ def decode(content: bytes, filename: str | None = None, notes: list[str] | None 
     return text
 
 
-def _decoded(content: bytes) -> str:
-    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a cut-off head may end mid-character
-        return content.decode("utf-16", errors="replace")
+def _utf16(content: bytes) -> str | None:
+    """The UTF-16 codec of ``content``: by its BOM, else by a NUL in every other byte of its head
+    (ASCII text in UTF-16); None if it is not UTF-16."""
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
     head = content[:4096].rstrip(b"\0")  # NUL padding is no UTF-16 text's other byte
     for codec, nuls in (("utf-16-le", head[1::2]), ("utf-16-be", head[::2])):
         if len(head) >= 8 and nuls.count(0) >= 0.9 * len(nuls):
-            return content.decode(codec, errors="replace")
+            return codec
+    return None
+
+
+def _decoded(content: bytes) -> str:
+    if codec := _utf16(content):  # a cut-off head may end mid-character
+        return content.decode(codec, errors="replace")
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
