@@ -1193,6 +1193,32 @@ def test_tc_of_a_file_that_also_holds_an_m_h_loop_says_which_rows_it_read(tmp_pa
     assert float(value) == pytest.approx(38 - 0.5 * np.log(9), abs=max(3 * float(error), 0.01))
 
 
+@pytest.mark.parametrize("mt_first", [True, False])
+def test_jc_of_a_file_that_also_holds_an_m_t_sweep_says_it_left_it_out(tmp_path, capsys, mt_first):
+    """`jc` on an M(T) sweep (221 rows at 10 mT, 5-60 K) and an M(H) loop in one .dat read the
+    loop and said nothing of the M(T) rows; it now says once how many and which lines it left
+    out, and its Jc is the loop's alone."""
+    temperature = np.linspace(5, 60, 221)
+    mt = np.full(temperature.size, 0.01), -1e-5 / (1 + np.exp((temperature - 38) / 0.5))
+    loop = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, n_points=41)
+    parts = [(*mt, temperature), (loop.field_T, loop.moment_Am2, loop.temperature_K)]
+    b, m, t = (np.concatenate(c) for c in zip(*(parts if mt_first else parts[::-1]), strict=True))
+    both = MeasurementTable.from_arrays(
+        b, m, loop.metadata, temperature_K=t, time_s=np.arange(b.size)
+    )
+    write_qd_dat(both, tmp_path / "both.dat")
+    write_qd_dat(loop, tmp_path / "loop.dat")
+    code, out, err = cli(capsys, "jc", str(tmp_path / "both.dat"), *EDGES)
+    first = 12 if mt_first else 12 + len(loop)
+    assert code == 0 and err.count("also holds an M(T) measurement") == 1, err
+    assert (
+        f"221 rows held at one field while the temperature swept (lines {first}-{first + 220})"
+        in err
+    )
+    alone = cli(capsys, "jc", str(tmp_path / "loop.dat"), *EDGES)[1]
+    assert out.replace("both.dat", "loop.dat") == alone
+
+
 def test_jc_and_measure_add_of_a_cylinder(tmp_path, capsys, db):
     """A disc (3 mm diameter, 1.5 mm thick) given as a 3 x 3 x 1.5 mm bar read Jc(3 T) 21 % low;
     `--shape cylinder --diameter --thickness` reads it within 2 % of the generator's truth, in

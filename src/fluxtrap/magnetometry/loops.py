@@ -650,6 +650,16 @@ def loop_width(
             "temperature in K as a finite number (or None for the lowest)"
         )
     table, repeated = table.without_repeats()
+    held = held_field_rows(table)
+    mt_rows = ""
+    if held.any():  # an M(T) sweep in the file too: it had been left out without a word
+        lines = table.line[held]
+        mt_rows = (
+            f"{table.metadata.filename}: the file also holds an M(T) measurement, left out of "
+            f"the loop: {int(held.sum())} rows held at one field while the temperature swept "
+            f"(lines {lines[0]}-{lines[-1]})"
+        )
+        table = table.kept(~held)
     tolerance = max(2e-3 * float(np.ptp(table.field_T)), 1e-3)  # split_branches' default
     table, off_field = without_off_sweep(table, "field_T", tolerance)
     branches = split_branches(table)
@@ -721,7 +731,7 @@ def loop_width(
             "(measure the full loop to check)"
         )
     kept = [b for b in mine if not any(b is c for c in cut)]
-    notes = tuple(n for n in (repeated, _sweeps_left_out(table, kept, dec, inc)) if n)
+    notes = tuple(n for n in (repeated, mt_rows, _sweeps_left_out(table, kept, dec, inc)) if n)
     # the background cancels in dm: a loop too coarse to fit it (5 points a branch: 'too few
     # high-field points', refused) is analysed without it (background_Am2_per_T = 0)
     try:
@@ -877,6 +887,31 @@ def off_sweep(x: np.ndarray, moment_Am2: np.ndarray, tolerance: float) -> np.nda
             off = np.abs(m[[i, i + 1]] - (1 - w) * m[i - 1] - w * m[i + 2])
             out[i + int(off[0] > off[1])] = False
     return out
+
+
+HELD_FIELD_T, HELD_FIELD_FRACTION = 1e-4, 1e-3  # a field held within 1 Oe (or 0.1 % of it)
+
+
+def held_field_rows(table: MeasurementTable) -> np.ndarray:
+    """Boolean mask of the M(T) rows of a file that also sweeps the field (an M(T) and an M(H) in
+    one .dat): runs of 5+ rows whose field stays within ``HELD_FIELD_T`` (or
+    ``HELD_FIELD_FRACTION`` of it: a readback jittering by 2 Oe at 1 T) of the run's first while
+    the temperature spans over 1 K; none when it is no M(H) file or has no temperatures."""
+    keep = np.zeros(len(table), bool)
+    if table.kind != "mh_loop" or not np.isfinite(table.temperature_K).any():
+        return keep
+    b, t = table.field_T, table.temperature_K
+    start = 0
+    for i in range(1, len(table) + 1):
+        if i < len(table) and abs(b[i] - b[start]) <= max(
+            HELD_FIELD_T, HELD_FIELD_FRACTION * abs(b[start])
+        ):
+            continue
+        run = t[start:i][np.isfinite(t[start:i])]
+        if i - start >= 5 and run.size and np.ptp(run) > 1.0:
+            keep[start:i] = True
+        start = i
+    return keep
 
 
 def without_off_sweep(

@@ -98,6 +98,7 @@ from fluxtrap.errors import AnalysisError, ValidationError
 from fluxtrap.magnetometry.loops import (
     OutlierReadingWarning,
     RepeatedMeasurementWarning,
+    held_field_rows,
     isolated_spikes,
     monotone_segments,
     without_off_sweep,
@@ -241,34 +242,17 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     return tuple(sweeps)
 
 
-HELD_FIELD_T, HELD_FIELD_FRACTION = 1e-4, 1e-3  # a field held within 1 Oe (or 0.1 % of it)
-
-
 class MixedMeasurementWarning(UserWarning):
     """An M(T) file that also sweeps the field: Tc is read off its rows held at one field (the
     note is in each sweep's notes and each result's warnings)."""
 
 
 def held_field_part(table: MeasurementTable) -> tuple[MeasurementTable, str]:
-    """The M(T) rows of a file that also sweeps the field (an M(T) then an M(H) in one .dat), and
-    a note naming them; ``table`` itself and "" when it is no M(H) file or has none. M(T) rows:
-    runs of 5+ rows whose field stays within ``HELD_FIELD_T`` (or ``HELD_FIELD_FRACTION`` of it:
-    a readback jittering by 2 Oe at 1 T) of the run's first while the temperature spans over 1 K. The file had been refused as 'an
-    M(H) loop (field span 14 T), not an M(T) curve', its ZFC sweep unread."""
-    if table.kind != "mh_loop" or not np.isfinite(table.temperature_K).any():
-        return table, ""
-    b, t = table.field_T, table.temperature_K
-    keep = np.zeros(len(table), bool)
-    start = 0
-    for i in range(1, len(table) + 1):
-        if i < len(table) and abs(b[i] - b[start]) <= max(
-            HELD_FIELD_T, HELD_FIELD_FRACTION * abs(b[start])
-        ):
-            continue
-        run = t[start:i][np.isfinite(t[start:i])]
-        if i - start >= 5 and run.size and np.ptp(run) > 1.0:
-            keep[start:i] = True
-        start = i
+    """The M(T) rows of a file that also sweeps the field (an M(T) then an M(H) in one .dat,
+    ``loops.held_field_rows``), and a note naming them; ``table`` itself and "" when it is no
+    M(H) file or has none. The file had been refused as 'an M(H) loop (field span 14 T), not an
+    M(T) curve', its ZFC sweep unread."""
+    keep = held_field_rows(table)
     if not keep.any():
         return table, ""
     lines = table.line[keep]
