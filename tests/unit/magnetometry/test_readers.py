@@ -508,6 +508,36 @@ def test_a_moment_error_of_nan_or_empty_is_no_error_given(mpms_file):
     assert np.isnan(read(csv, filename="e.csv").moment_err_Am2).all()
 
 
+def test_a_moment_error_in_another_unit_than_the_moment_is_named(mpms_file):
+    """The real film-S1 loop converted to µemu, 'Moment (µemu)' beside its error column still
+    labelled emu (its values converted too) was read with errors 1e6x too large and refused by
+    the analysis as 'no irreversible magnetization'; the reader now names the two columns and
+    their units. Labelled µemu both, or the error's values left in emu, it reads as the file."""
+    content = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
+    original = read(content, filename="s1.dat")
+
+    def in_micro(columns: slice) -> bytes:  # column 4 the moment, 5 its error, times 1e6
+        lines = content.split(b"\r\n")
+        for k in original.line - 1:
+            row = lines[k].split(b",")
+            row[columns] = (repr(float(c) * 1e6).encode() for c in row[columns])
+            lines[k] = b",".join(row)
+        return b"\r\n".join(lines).replace(b",Moment (emu),", ",Moment (µemu),".encode(), 1)
+
+    micro = in_micro(slice(4, 6))
+    with pytest.raises(
+        InputFileError,
+        match=r"u\.dat: the moment errors of column 'M\. Std\. Err\. \(emu\)' read [\d.]+ times "
+        r"the moments of 'Moment \(µemu\)' \(medians\).* units differ 1e\+06x",
+    ):
+        read(micro, filename="u.dat")
+    both = read(micro.replace(b"M. Std. Err. (emu)", "M. Std. Err. (µemu)".encode()))
+    np.testing.assert_allclose(both.moment_err_Am2, original.moment_err_Am2, rtol=1e-12)
+    emu_err = read(in_micro(slice(4, 5)))
+    np.testing.assert_array_equal(emu_err.moment_err_Am2, original.moment_err_Am2)
+    np.testing.assert_allclose(emu_err.moment_Am2, original.moment_Am2, rtol=1e-12)
+
+
 TABLE_COLUMNS = ("field_T", "moment_Am2", "temperature_K", "time_s", "moment_err_Am2", "line")
 
 

@@ -529,14 +529,29 @@ def check_errors(
     filename: str,
     notes: list[str],
 ) -> None:
-    """Leave out (of ``values`` and ``chosen``) a moment error column with no value, as no
-    error given; a ``ReadNoteWarning`` names the lines of one with some values missing."""
+    """Leave out (of ``values`` and ``chosen``, SI) a moment error column with no value, as no
+    error given; a ``ReadNoteWarning`` names the lines of one with some values missing. An
+    InputFileError when the error and the moment are in different units and the errors' median
+    exceeds the moments': the error column's unit label left unchanged ('Moment (µemu)' beside
+    'M. Std. Err. (emu)' holding µemu had been refused as 'no irreversible magnetization')."""
     if "moment_err" not in values:
         return
     missing = np.flatnonzero(np.isnan(values["moment_err"]))
     if missing.size == len(values["moment_err"]):
         del values["moment_err"], chosen["moment_err"]
-    elif missing.size:
+        return
+    (m_col, m_factor), (e_col, e_factor) = chosen["moment"], chosen["moment_err"]
+    with np.errstate(divide="ignore", invalid="ignore"):  # moments of 0: no ratio, inf
+        ratio = np.nanmedian(values["moment_err"]) / np.median(np.abs(values["moment"]))
+    if not np.isclose(m_factor, e_factor) and ratio > 1:
+        m_name, e_name = names[m_col], names[e_col]
+        raise InputFileError(
+            f"{filename}: the moment errors of column {e_name!r} read {ratio:.3g} times the "
+            f"moments of {m_name!r} (medians), and no standard error exceeds its reading; the "
+            f"two columns' units differ {e_factor / m_factor:.3g}x: is {e_name!r} in the "
+            "moment's unit, its label left unchanged? Give the two columns one unit"
+        )
+    if missing.size:
         listed = ", ".join(str(lines[k]) for k in missing[:6]) + ", ..." * (missing.size > 6)
         _note(
             f"{filename}, column {names[chosen['moment_err'][0]]!r}: no moment error on "
