@@ -61,7 +61,8 @@ JOB_SHARE = 5
 MAX_PROBE_VALUES = options.MAX_OUTPUT_VALUES // JOB_SHARE
 CHECK_EVERY_S = 2.0  # how often a worker asks the store whether its running job was cancelled
 STOPPED = "the server stopped while it ran: submit it again"
-SILENT = "its server ({runner}) stopped renewing its heartbeat: it died; submit it again"
+# what readers see of a job whose server died (its runner, host:pid, goes to this server's log)
+SILENT = "its server stopped renewing its heartbeat: it died; submit it again"
 PRELOAD_WEB = [*PRELOAD, "fluxtrap.web.jobs"]  # what the job children's forkserver imports once
 LIVE_RUNNERS: set[str] = set()  # the runner names of this process's running Jobs
 MAX_WARNINGS = 20  # of a job's run kept in its summary (each said once)
@@ -383,7 +384,12 @@ class Jobs:
                     self.settings.silent_s, SILENT, alive=self.runner
                 )
                 for job in silent:
-                    log.warning("simulation job %s interrupted: %s", job.id, job.error)
+                    log.warning(
+                        "simulation job %s interrupted: its server %s stopped renewing its "
+                        "heartbeat",
+                        job.id,
+                        job.runner,
+                    )
                 if failed is not None:
                     log.warning("simulation jobs: heartbeat renewed again")
                 failed = None
