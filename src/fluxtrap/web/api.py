@@ -287,6 +287,21 @@ def list_users(
     return [schemas.UserInfo.of(u) for u in _page(request, response, rows, limit, offset)]
 
 
+@router.post(
+    "/users/{name}/revoke",
+    response_model=schemas.Revoked,
+    tags=["auth"],
+    responses=N | {403: {"model": schemas.Error, "description": "only admins revoke users"}},
+)
+def revoke_user(request: Request, name: str, user: Admin) -> schemas.Revoked:
+    """Revoke a user's token (admins only), as ``fluxtrap user revoke``: their dashboard sessions
+    end, their queued jobs are cancelled and their running ones stopped; how many is said."""
+    revoked, jobs = _jobs(request).revoke(name, user)
+    return schemas.Revoked(
+        user=schemas.UserInfo.of(revoked), jobs_cancelled=len(jobs), job_ids=[j.id for j in jobs]
+    )
+
+
 # -- campaigns ---------------------------------------------------------------------------------
 @router.get("/campaigns", response_model=list[schemas.Campaign], tags=["campaigns"])
 def list_campaigns(

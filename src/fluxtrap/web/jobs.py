@@ -67,6 +67,7 @@ PRELOAD_WEB = [*PRELOAD, "fluxtrap.web.jobs"]  # what the job children's forkser
 LIVE_RUNNERS: set[str] = set()  # the runner names of this process's running Jobs
 MAX_WARNINGS = 20  # of a job's run kept in its summary (each said once)
 MAX_LISTED = 500  # simulations in one list (each with its summary): a page, as jobs are
+MAX_PENDING = 10_000  # jobs queued or running at most (JobSettings.total)
 MAX_OFFSET = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 # a worker that cannot claim a job (the store cannot be written, a privilege revoked, the
 # database away) waits CLAIM_RETRY_S, twice as long after each failure in a row, at most
@@ -102,7 +103,7 @@ class JobSettings:
     silent_s: float = 120.0
 
     def __post_init__(self) -> None:
-        if not (1 <= self.per_user <= self.total <= 10_000 and 1 <= self.workers <= 64):
+        if not (1 <= self.per_user <= self.total <= MAX_PENDING and 1 <= self.workers <= 64):
             raise ValidationError(
                 "job settings: give 1 <= per-user quota <= total queue <= 10000, 1-64 workers"
             )
@@ -314,11 +315,28 @@ class Jobs:
             raise NotAllowedError(
                 f"job {job_id} is {job.created_by}'s: only they or an admin can cancel it"
             )
-        job = self._store.cancel_job(job_id, user.name)
-        child = self._running.get(job_id)
-        if child is not None:
+        return schemas.Job.of(self._cancel(job_id, user.name))
+
+    def _cancel(self, job_id: int, by: str) -> JobRecord:
+        """Cancel a queued or running job in the store and kill its child if it runs here
+        (another server's worker sees the cancel within ``CHECK_EVERY_S``)."""
+        job = self._store.cancel_job(job_id, by)
+        if (child := self._running.get(job_id)) is not None:
             child.kill(job.error)
-        return schemas.Job.of(job)
+        return job
+
+    def revoke(self, name: str, admin: UserRecord) -> tuple[UserRecord, list[JobRecord]]:
+        """Revoke ``name``'s token, end their dashboard sessions (``Store.revoke_user``) and
+        cancel their queued jobs, then their running ones (whose children are killed, as
+        ``cancel``'s): the user and the jobs cancelled."""
+        user = self._store.revoke_user(name)
+        cancelled = []
+        for status in ("queued", "running"):  # queued first: none is claimed meanwhile
+            for job in self._store.jobs(status, limit=MAX_PENDING):
+                if job.created_by == user.name:
+                    with contextlib.suppress(ConflictError):  # it finished meanwhile
+                        cancelled.append(self._cancel(job.id, admin.name))
+        return user, cancelled
 
     # -- simulations (the store) --------------------------------------------------------------
     def simulation(self, sim_id: int) -> schemas.Simulation:

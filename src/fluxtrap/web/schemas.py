@@ -129,6 +129,14 @@ class UserInfo(User):
         )
 
 
+class Revoked(BaseModel):
+    """A user revoked (``POST /api/users/{name}/revoke``) and their jobs it cancelled."""
+
+    user: UserInfo
+    jobs_cancelled: int = Field(description="their queued and running jobs cancelled")
+    job_ids: list[int] = Field(description="those jobs' ids")
+
+
 class ParameterIn(Strict):
     """Numeric (low, high, step), categorical (choices) or fixed (fixed), as in the campaign file."""
 

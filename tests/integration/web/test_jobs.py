@@ -127,6 +127,37 @@ def test_a_case_whose_probe_traces_would_be_too_large_to_store_is_refused_at_sub
     assert store.jobs() == before
 
 
+def test_revoking_a_user_cancels_their_queued_and_running_jobs(tmp_path):
+    """A revoked user's sessions ended but their jobs ran on, queued ones started later, until
+    an admin cancelled each; POST /api/users/NAME/revoke cancels their queued jobs and kills
+    their running one now, saying how many, and leaves other users' jobs alone."""
+    store = lab_store(tmp_path)
+    with serve(store, jobs=JobSettings(wall_s=600, per_user=2, total=4, workers=1)) as url:
+        running = submit(url, ENDLESS, "alice").json()["id"]
+        queued = submit(url, ENDLESS, "alice").json()["id"]
+        other = submit(url, ENDLESS, "bob").json()["id"]
+        wait_for(url, running, ("running",))
+        cookie = {"Cookie": f"{COOKIE}={login(store, 'alice')}"}
+        assert HTTP.post(f"{url}/api/users/alice/revoke", headers=auth("bob")).status_code == 403
+        t0 = time.monotonic()
+        r = HTTP.post(f"{url}/api/users/alice/revoke", headers=ADMIN)
+        assert r.status_code == 200, r.text
+        said = r.json()
+        assert (said["user"]["active"], said["jobs_cancelled"], sorted(said["job_ids"])) == (
+            False, 2, [running, queued],
+        )  # fmt: skip
+        for j in (running, queued):
+            assert (job(url, j)["status"], job(url, j)["error"]) == (
+                "cancelled",
+                "cancelled by root",
+            )
+        assert time.monotonic() - t0 < 1
+        assert wait_for(url, other, ("running",))["created_by"] == "bob"  # the worker is free
+        assert HTTP.get(f"{url}/api/me", headers=cookie).status_code == 401
+        assert HTTP.post(f"{url}/api/users/nobody/revoke", headers=ADMIN).status_code == 404
+        HTTP.delete(f"{url}/api/jobs/{other}", headers=ADMIN)
+
+
 def test_cancel_by_owner_or_admin_only(roomy):
     url, store = roomy
     running = submit(url, ENDLESS, "alice").json()["id"]
